@@ -1,0 +1,65 @@
+package io.tapline.topics;
+
+import java.util.List;
+import java.util.Map;
+
+/** The topics of a Tapline installation and the settings they are created with. */
+public final class TaplineTopics {
+
+    public static final String INTERACTIONS = "tapline.interactions";
+    public static final String CASES = "tapline.cases";
+    public static final String NOISE = "tapline.noise";
+    public static final String RESULTS = "tapline.results";
+    public static final String RUNS = "tapline.runs";
+    public static final String DLQ = "tapline.dlq";
+
+    private static final long DAY_MS = 24L * 60 * 60 * 1000;
+
+    /** Raw captures. Keyed by route (method + normalised path) so one route's traffic lands on one partition. */
+    public static final TopicSpec INTERACTIONS_SPEC = new TopicSpec(INTERACTIONS, 6, Map.of(
+            // Raw captures are only input to dedup; a week lets a stopped dedup job catch up.
+            "cleanup.policy", "delete",
+            "retention.ms", Long.toString(7 * DAY_MS),
+            // Interactions carry bodies up to the capture cap; compress on the broker side too.
+            "compression.type", "producer",
+            "max.message.bytes", Integer.toString(8 * 1024 * 1024)),
+            "Captured interactions (Avro Interaction), key = service + route, time retention");
+
+    /** Unique cases; compaction keeps the latest sample per case id, tombstones retire a case. */
+    public static final TopicSpec CASES_SPEC = new TopicSpec(CASES, 6, Map.of(
+            "cleanup.policy", "compact",
+            // Tombstones must outlive a replay run that is reading the topic.
+            "delete.retention.ms", Long.toString(DAY_MS),
+            "min.cleanable.dirty.ratio", "0.1",
+            "segment.ms", Long.toString(DAY_MS),
+            "max.message.bytes", Integer.toString(8 * 1024 * 1024)),
+            "Unique test cases (Avro Case), compacted, key = case id (signature id + sample slot)");
+
+    public static final TopicSpec NOISE_SPEC = new TopicSpec(NOISE, 1, Map.of(
+            "cleanup.policy", "compact",
+            "min.cleanable.dirty.ratio", "0.1"),
+            "Learned noisy response fields (Avro NoiseProfile), compacted, key = METHOD + route template");
+
+    public static final TopicSpec RESULTS_SPEC = new TopicSpec(RESULTS, 6, Map.of(
+            "cleanup.policy", "delete",
+            // CI looks at a run right away; dashboards look back a month.
+            "retention.ms", Long.toString(30 * DAY_MS)),
+            "Replay results (Avro ReplayResult), key = run id + '/' + case id");
+
+    public static final TopicSpec RUNS_SPEC = new TopicSpec(RUNS, 1, Map.of(
+            "cleanup.policy", "compact"),
+            "Run lifecycle (Avro RunEvent): bounds at start, summary at the end; key = run id + '/bounds' or '/summary'");
+
+    public static final TopicSpec DLQ_SPEC = new TopicSpec(DLQ, 1, Map.of(
+            "cleanup.policy", "delete",
+            "retention.ms", Long.toString(14 * DAY_MS)),
+            "Records that could not be processed, raw bytes plus error headers (source topic, partition, offset, reason)");
+
+    private TaplineTopics() {
+    }
+
+    /** Every topic in creation order. */
+    public static List<TopicSpec> all() {
+        return List.of(INTERACTIONS_SPEC, CASES_SPEC, NOISE_SPEC, RESULTS_SPEC, RUNS_SPEC, DLQ_SPEC);
+    }
+}
