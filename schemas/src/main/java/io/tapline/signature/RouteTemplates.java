@@ -1,0 +1,170 @@
+package io.tapline.signature;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Turns concrete request paths into route templates: {@code /owners/42/pets/3f2c...-...} becomes
+ * {@code /owners/{id}/pets/{uuid}}. Shared by the sidecar (record keys), the dedup stream (signatures)
+ * and the replay worker (route names), so all three name a route the same way.
+ *
+ * <p>Each path segment is classified on its own, first rule wins:
+ * <ol>
+ *   <li>{@code {id}}: decimal integer, optionally signed ({@code 42}, {@code -7});</li>
+ *   <li>{@code {uuid}}: RFC 4122 textual UUID, any case;</li>
+ *   <li>{@code {date}}: ISO date or date-time ({@code 2024-05-01}, {@code 2024-05-01T10:00:00Z});</li>
+ *   <li>{@code {email}}: something@domain.tld;</li>
+ *   <li>{@code {hex}}: 8 or more hex digits containing at least one digit (hashes, object ids);</li>
+ *   <li>{@code {token}}: 16 or more base64/base64url characters mixing letters and digits (opaque ids,
+ *       redaction tokens);</li>
+ *   <li>anything else is kept literally.</li>
+ * </ol>
+ * Empty segments ({@code //}) and a trailing slash are dropped; the empty path is {@code /}.
+ * Configured templates (see {@link #withTemplates(List)}) are tried before the segment rules, so a route
+ * with word-like ids, e.g. {@code /owners/{name}/pets} matching {@code /owners/george/pets}, can be named.
+ */
+public final class RouteTemplates {
+
+    public static final String ID = "{id}";
+    public static final String UUID = "{uuid}";
+    public static final String DATE = "{date}";
+    public static final String EMAIL = "{email}";
+    public static final String HEX = "{hex}";
+    public static final String TOKEN = "{token}";
+
+    private static final Pattern INTEGER = Pattern.compile("[-+]?\\d+");
+    private static final Pattern UUID_PATTERN =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern DATE_PATTERN =
+            Pattern.compile("\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?([Zz]|[+-]\\d{2}:?\\d{2})?)?");
+    private static final Pattern EMAIL_PATTERN = Pattern.compile("[^@/\\s]+@[^@/\\s]+\\.[A-Za-z]{2,}");
+    private static final Pattern HEX_PATTERN = Pattern.compile("(?=.*\\d)[0-9a-fA-F]{8,}");
+    private static final Pattern TOKEN_PATTERN =
+            Pattern.compile("(?=.*\\d)(?=.*[A-Za-z])[A-Za-z0-9_\\-+=]{16,}");
+
+    private static final RouteTemplates DEFAULT = new RouteTemplates(List.of());
+
+    private final List<String[]> templates;
+
+    private RouteTemplates(List<String[]> templates) {
+        this.templates = templates;
+    }
+
+    /**
+     * Route templates that try the given templates first, in order. A template is a path whose
+     * {@code {name}} segments match any single segment, e.g. {@code /owners/{owner}/pets}.
+     *
+     * @throws IllegalArgumentException when a template does not start with '/'
+     */
+    public static RouteTemplates withTemplates(List<String> configured) {
+        List<String[]> parsed = new ArrayList<>(configured.size());
+        for (String template : configured) {
+            Objects.requireNonNull(template, "template");
+            if (!template.startsWith("/")) {
+                throw new IllegalArgumentException("route template must start with '/': " + template);
+            }
+            parsed.add(segments(template).toArray(String[]::new));
+        }
+        return new RouteTemplates(List.copyOf(parsed));
+    }
+
+    /** The default rules, no configured templates. */
+    public static RouteTemplates defaults() {
+        return DEFAULT;
+    }
+
+    /** Normalises a path with the default rules, e.g. {@code /owners/42} to {@code /owners/{id}}. */
+    public static String normalise(String path) {
+        return DEFAULT.template(path);
+    }
+
+    /** Route key with the default rules: upper-case method, a space, the template: {@code GET /owners/{id}}. */
+    public static String routeKey(String method, String path) {
+        return DEFAULT.route(method, path);
+    }
+
+    /** Template of a path: a matching configured template, else the segment rules. */
+    public String template(String path) {
+        List<String> segments = segments(path == null ? "" : stripQuery(path));
+        for (String[] template : templates) {
+            if (matches(template, segments)) {
+                return join(List.of(template));
+            }
+        }
+        List<String> out = new ArrayList<>(segments.size());
+        for (String segment : segments) {
+            out.add(classify(segment));
+        }
+        return join(out);
+    }
+
+    /** Route key: upper-case method, a space, the template. */
+    public String route(String method, String path) {
+        return Objects.requireNonNull(method, "method").toUpperCase(Locale.ROOT) + " " + template(path);
+    }
+
+    static String classify(String segment) {
+        if (INTEGER.matcher(segment).matches()) {
+            return ID;
+        }
+        if (UUID_PATTERN.matcher(segment).matches()) {
+            return UUID;
+        }
+        if (DATE_PATTERN.matcher(segment).matches()) {
+            return DATE;
+        }
+        if (EMAIL_PATTERN.matcher(segment).matches()) {
+            return EMAIL;
+        }
+        if (HEX_PATTERN.matcher(segment).matches()) {
+            return HEX;
+        }
+        if (TOKEN_PATTERN.matcher(segment).matches()) {
+            return TOKEN;
+        }
+        return segment;
+    }
+
+    private static boolean matches(String[] template, List<String> segments) {
+        if (template.length != segments.size()) {
+            return false;
+        }
+        for (int i = 0; i < template.length; i++) {
+            String t = template[i];
+            boolean placeholder = t.length() > 2 && t.charAt(0) == '{' && t.charAt(t.length() - 1) == '}';
+            if (!placeholder && !t.equals(segments.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String stripQuery(String path) {
+        int q = path.indexOf('?');
+        return q < 0 ? path : path.substring(0, q);
+    }
+
+    private static List<String> segments(String path) {
+        List<String> out = new ArrayList<>();
+        for (String s : path.split("/")) {
+            if (!s.isEmpty()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static String join(List<String> segments) {
+        if (segments.isEmpty()) {
+            return "/";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String s : segments) {
+            sb.append('/').append(s);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,64 @@
+package io.tapline.signature;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RouteTemplatesTest {
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+            "/owners/42, /owners/{id}",
+            "/owners/42/pets/7, /owners/{id}/pets/{id}",
+            "/pets/3F2504E0-4F89-11D3-9A0C-0305E82C3301, /pets/{uuid}",
+            "/reports/2024-05-01, /reports/{date}",
+            "/reports/2024-05-01T10:15:30Z, /reports/{date}",
+            "/users/jane.doe@example.com/orders, /users/{email}/orders",
+            "/blobs/5d41402abc4b2a76b9719d911017c592, /blobs/{hex}",
+            "/commits/1a2b3c4d, /commits/{hex}",
+            "/sessions/dGhpc0lzQVRva2VuMTIz, /sessions/{token}",
+            "/api/v2/owners, /api/v2/owners",
+            "/owners/, /owners",
+            "//owners//42, /owners/{id}",
+            "'', /",
+            "/, /",
+            "/owners/42?x=1, /owners/{id}",
+    })
+    void shouldNormaliseIdsToPlaceholders(String path, String expected) {
+        assertEquals(expected, RouteTemplates.normalise(path));
+    }
+
+    @ParameterizedTest(name = "{0} stays literal")
+    @CsvSource({"/owners/new", "/api/v1", "/static/logo.png", "/owners/deadbeefcafe-x", "/feed/abcdefab",
+            "/docs/getting-started-with-kafka"})
+    void shouldKeepWordsAndVersionsLiteral(String path) {
+        assertEquals(path, RouteTemplates.normalise(path));
+    }
+
+    @Test
+    void shouldBuildRouteKeyWithUpperCaseMethod() {
+        assertEquals("GET /owners/{id}", RouteTemplates.routeKey("get", "/owners/42"));
+        assertEquals("POST /owners", RouteTemplates.routeKey("POST", "/owners/"));
+    }
+
+    @Test
+    void shouldPreferConfiguredTemplatesOverSegmentRules() {
+        RouteTemplates routes = RouteTemplates.withTemplates(List.of("/owners/{owner}/pets", "/files/{name}"));
+        assertEquals("/owners/{owner}/pets", routes.template("/owners/george/pets"));
+        assertEquals("/owners/{owner}/pets", routes.template("/owners/42/pets"));
+        assertEquals("/files/{name}", routes.template("/files/report.pdf"));
+        assertEquals("/owners/{id}", routes.template("/owners/42"));
+        assertEquals("GET /files/{name}", routes.route("GET", "/files/a.txt"));
+    }
+
+    @Test
+    void shouldRejectTemplateWithoutLeadingSlash() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RouteTemplates.withTemplates(List.of("owners/{id}")));
+        assertEquals("route template must start with '/': owners/{id}", e.getMessage());
+    }
+}
