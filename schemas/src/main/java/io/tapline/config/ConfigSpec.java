@@ -1,0 +1,168 @@
+package io.tapline.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The options a component accepts: key, default, description, and whether the value is secret, one of a fixed
+ * set, repeatable, or a prefix passed through to a client untouched. It renders {@code --help}.
+ */
+public final class ConfigSpec {
+
+    /** One option. {@code key} is dotted; flags, environment variables and properties derive from it. */
+    public record Option(String key, String defaultValue, String description, Kind kind, List<String> allowed) {
+
+        public enum Kind { VALUE, SECRET, CHOICE, MULTI, PREFIX, FLAG }
+
+        public String flag() {
+            return "--" + key.replace('.', '-');
+        }
+
+        public String envVar() {
+            return ConfigSpec.envVar(key);
+        }
+    }
+
+    private final String command;
+    private final String summary;
+    private final Map<String, Option> options;
+
+    private ConfigSpec(String command, String summary, Map<String, Option> options) {
+        this.command = command;
+        this.summary = summary;
+        this.options = Collections.unmodifiableMap(new LinkedHashMap<>(options));
+    }
+
+    public static Builder builder(String command, String summary) {
+        return new Builder(command, summary);
+    }
+
+    public String command() {
+        return command;
+    }
+
+    public Map<String, Option> options() {
+        return options;
+    }
+
+    /** The option a key belongs to: its own, or the prefix option it falls under; null when unknown. */
+    Option optionFor(String key) {
+        Option exact = options.get(key);
+        if (exact != null) {
+            return exact;
+        }
+        for (Option option : options.values()) {
+            if (option.kind() == Option.Kind.PREFIX && key.startsWith(option.key())) {
+                return option;
+            }
+        }
+        return null;
+    }
+
+    /** Maps a dotted key to its environment variable: {@code capture.max.body.bytes -> TAPLINE_CAPTURE_MAX_BODY_BYTES}. */
+    public static String envVar(String key) {
+        return "TAPLINE_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** Text for {@code --help}: every option, its default and its environment variable. */
+    public String help() {
+        StringBuilder out = new StringBuilder();
+        out.append("Usage: ").append(command).append(" [options]\n\n").append(summary).append("\n\nOptions:\n");
+        for (Option option : options.values()) {
+            String flag = switch (option.kind()) {
+                case PREFIX -> "--" + option.key().replace('.', '-') + "<name> VALUE";
+                case FLAG -> option.flag();
+                default -> option.flag() + " VALUE";
+            };
+            out.append("  ").append(flag).append('\n');
+            out.append("      ").append(option.description()).append('\n');
+            if (option.kind() == Option.Kind.CHOICE) {
+                out.append("      allowed: ").append(String.join(", ", option.allowed())).append('\n');
+            }
+            if (option.kind() == Option.Kind.MULTI) {
+                out.append("      repeatable; or comma-separated\n");
+            }
+            if (option.defaultValue() != null && !option.defaultValue().isEmpty()) {
+                out.append("      default: ").append(option.kind() == Option.Kind.SECRET ? "[hidden]" : option.defaultValue()).append('\n');
+            }
+            String env = option.kind() == Option.Kind.PREFIX ? envVar(option.key()) + "<NAME>" : option.envVar();
+            out.append("      env: ").append(env).append('\n');
+        }
+        out.append("  --config FILE\n      Properties file with any of the keys above (dotted form, e.g. ")
+                .append(options.isEmpty() ? "key" : options.keySet().iterator().next())
+                .append("=...). Precedence: flags > environment > file > defaults.\n");
+        out.append("  --help\n      Show this help.\n");
+        return out.toString();
+    }
+
+    public static final class Builder {
+        private final String command;
+        private final String summary;
+        private final Map<String, Option> options = new LinkedHashMap<>();
+
+        private Builder(String command, String summary) {
+            this.command = Objects.requireNonNull(command);
+            this.summary = Objects.requireNonNull(summary);
+        }
+
+        public Builder option(String key, String defaultValue, String description) {
+            return add(new Option(key, defaultValue, description, Option.Kind.VALUE, List.of()));
+        }
+
+        /** A value hidden in {@code toString()} and {@code --help}. */
+        public Builder secret(String key, String defaultValue, String description) {
+            return add(new Option(key, defaultValue, description, Option.Kind.SECRET, List.of()));
+        }
+
+        /** A value that must be one of {@code allowed} (case-insensitive). */
+        public Builder choice(String key, String defaultValue, String description, String... allowed) {
+            return add(new Option(key, defaultValue, description, Option.Kind.CHOICE, List.of(allowed)));
+        }
+
+        /** A repeatable option; values collect into a list. */
+        public Builder multi(String key, String description) {
+            return add(new Option(key, "", description, Option.Kind.MULTI, List.of()));
+        }
+
+        /** A boolean switch: {@code --dry-run} alone means true. */
+        public Builder flag(String key, String description) {
+            return add(new Option(key, "false", description, Option.Kind.FLAG, List.of()));
+        }
+
+        /** Any key starting with {@code prefix} (e.g. {@code kafka.producer.}) is accepted and passed through. */
+        public Builder prefix(String prefix, String description) {
+            String normalised = prefix.endsWith(".") ? prefix : prefix + ".";
+            return add(new Option(normalised, "", description, Option.Kind.PREFIX, List.of()));
+        }
+
+        private Builder add(Option option) {
+            if (options.putIfAbsent(option.key(), option) != null) {
+                throw new IllegalArgumentException("option declared twice: " + option.key());
+            }
+            return this;
+        }
+
+        public ConfigSpec build() {
+            return new ConfigSpec(command, summary, options);
+        }
+    }
+
+    static List<String> split(String value) {
+        List<String> out = new ArrayList<>();
+        if (value == null) {
+            return out;
+        }
+        for (String part : value.split(",")) {
+            String trimmed = part.trim();
+            if (!trimmed.isEmpty()) {
+                out.add(trimmed);
+            }
+        }
+        return out;
+    }
+}

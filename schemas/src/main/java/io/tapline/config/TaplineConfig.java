@@ -1,0 +1,301 @@
+package io.tapline.config;
+
+import io.tapline.config.ConfigSpec.Option;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * A component's effective configuration, merged from defaults, a properties file ({@code --config FILE}),
+ * {@code TAPLINE_*} environment variables and command-line flags, in that order of increasing precedence.
+ */
+public final class TaplineConfig {
+
+    private static final String ENV_PREFIX = "TAPLINE_";
+
+    private final ConfigSpec spec;
+    private final Map<String, String> values;
+    private final List<String> positional;
+    private final boolean helpRequested;
+
+    private TaplineConfig(ConfigSpec spec, Map<String, String> values, List<String> positional, boolean helpRequested) {
+        this.spec = spec;
+        this.values = Collections.unmodifiableMap(values);
+        this.positional = List.copyOf(positional);
+        this.helpRequested = helpRequested;
+    }
+
+    /**
+     * Merges the sources. Unknown flags and properties, values outside a choice, and a flag missing its value are
+     * {@link ConfigException}s naming the flag and what is allowed. Unknown {@code TAPLINE_*} variables are ignored
+     * (several components may share one environment).
+     */
+    public static TaplineConfig load(ConfigSpec spec, String[] args, Map<String, String> env) {
+        Map<String, String> fromFlags = new LinkedHashMap<>();
+        List<String> positional = new ArrayList<>();
+        String configFile = null;
+        boolean help = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                help = true;
+                continue;
+            }
+            if (!arg.startsWith("--")) {
+                positional.add(arg);
+                continue;
+            }
+            String name = arg.substring(2);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            if (name.equals("config")) {
+                if (value == null) {
+                    value = requireValue(args, ++i, "--config");
+                }
+                configFile = value;
+                continue;
+            }
+            String key = name.replace('-', '.');
+            Option option = spec.optionFor(key);
+            if (option == null) {
+                throw new ConfigException("unknown option --" + name + " for " + spec.command() + "; options are: "
+                        + spec.options().values().stream().map(o -> o.kind() == Option.Kind.PREFIX
+                                ? o.flag() + "<name>" : o.flag()).collect(Collectors.joining(", ")));
+            }
+            if (value == null) {
+                value = option.kind() == Option.Kind.FLAG && !nextIsValue(args, i) ? "true" : requireValue(args, ++i, "--" + name);
+            }
+            if (option.kind() == Option.Kind.MULTI && fromFlags.containsKey(key)) {
+                value = fromFlags.get(key) + "," + value;
+            }
+            fromFlags.put(key, value);
+        }
+
+        Map<String, String> merged = new LinkedHashMap<>();
+        for (Option option : spec.options().values()) {
+            if (option.kind() != Option.Kind.PREFIX && option.defaultValue() != null) {
+                merged.put(option.key(), option.defaultValue());
+            }
+        }
+        if (configFile != null) {
+            merged.putAll(readFile(spec, Path.of(configFile)));
+        }
+        merged.putAll(fromEnvironment(spec, env));
+        merged.putAll(fromFlags);
+        for (Map.Entry<String, String> entry : merged.entrySet()) {
+            validate(spec.optionFor(entry.getKey()), entry.getKey(), entry.getValue());
+        }
+        return new TaplineConfig(spec, merged, positional, help);
+    }
+
+    private static boolean nextIsValue(String[] args, int i) {
+        return i + 1 < args.length && (args[i + 1].equalsIgnoreCase("true") || args[i + 1].equalsIgnoreCase("false"));
+    }
+
+    private static String requireValue(String[] args, int i, String flag) {
+        if (i >= args.length || args[i].startsWith("--")) {
+            throw new ConfigException("option " + flag + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static Map<String, String> readFile(ConfigSpec spec, Path file) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        Map<String, String> out = new TreeMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (spec.optionFor(key) == null) {
+                throw new ConfigException("unknown key '" + key + "' in config file " + file + "; keys are: "
+                        + String.join(", ", spec.options().keySet()));
+            }
+            out.put(key, properties.getProperty(key).trim());
+        }
+        return out;
+    }
+
+    private static Map<String, String> fromEnvironment(ConfigSpec spec, Map<String, String> env) {
+        Map<String, String> out = new TreeMap<>();
+        for (Map.Entry<String, String> entry : env.entrySet()) {
+            if (!entry.getKey().startsWith(ENV_PREFIX)) {
+                continue;
+            }
+            String key = entry.getKey().substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+            if (spec.optionFor(key) != null) {
+                out.put(key, entry.getValue());
+            }
+        }
+        return out;
+    }
+
+    private static void validate(Option option, String key, String value) {
+        if (option == null) {
+            return;
+        }
+        if (option.kind() == Option.Kind.CHOICE && !value.isEmpty()
+                && option.allowed().stream().noneMatch(a -> a.equalsIgnoreCase(value))) {
+            throw new ConfigException("option " + option.flag() + " (" + option.envVar() + "): '" + value
+                    + "' is not allowed; allowed values: " + String.join(", ", option.allowed()));
+        }
+        if (option.kind() == Option.Kind.FLAG && !value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw new ConfigException("option " + option.flag() + ": '" + value + "' is not allowed; allowed values: true, false");
+        }
+    }
+
+    public ConfigSpec spec() {
+        return spec;
+    }
+
+    public boolean helpRequested() {
+        return helpRequested;
+    }
+
+    /** Arguments that were not options, in order (e.g. a subcommand). */
+    public List<String> positional() {
+        return positional;
+    }
+
+    public boolean has(String key) {
+        String v = values.get(key);
+        return v != null && !v.isEmpty();
+    }
+
+    public String get(String key) {
+        known(key);
+        return values.get(key);
+    }
+
+    public int getInt(String key) {
+        long value = getLong(key);
+        if (value > Integer.MAX_VALUE || value < Integer.MIN_VALUE) {
+            throw bad(key, "a whole number in int range");
+        }
+        return (int) value;
+    }
+
+    public long getLong(String key) {
+        String raw = required(key);
+        try {
+            return Long.parseLong(raw.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw bad(key, "a whole number");
+        }
+    }
+
+    public double getDouble(String key) {
+        String raw = required(key);
+        try {
+            return Double.parseDouble(raw);
+        } catch (NumberFormatException e) {
+            throw bad(key, "a number");
+        }
+    }
+
+    public boolean getBoolean(String key) {
+        String raw = required(key);
+        if (raw.equalsIgnoreCase("true") || raw.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(raw);
+        }
+        throw bad(key, "true or false");
+    }
+
+    /** A duration: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 24h}, {@code 7d}, or plain milliseconds. */
+    public Duration getDuration(String key) {
+        String raw = required(key).trim().toLowerCase(Locale.ROOT);
+        try {
+            if (raw.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(raw.substring(0, raw.length() - 2)));
+            }
+            char unit = raw.charAt(raw.length() - 1);
+            if (Character.isDigit(unit)) {
+                return Duration.ofMillis(Long.parseLong(raw));
+            }
+            long amount = Long.parseLong(raw.substring(0, raw.length() - 1));
+            return switch (unit) {
+                case 's' -> Duration.ofSeconds(amount);
+                case 'm' -> Duration.ofMinutes(amount);
+                case 'h' -> Duration.ofHours(amount);
+                case 'd' -> Duration.ofDays(amount);
+                default -> throw bad(key, "a duration like 250ms, 30s, 5m, 24h or 7d");
+            };
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw bad(key, "a duration like 250ms, 30s, 5m, 24h or 7d");
+        }
+    }
+
+    /** A repeatable or comma-separated option as a list; empty when unset. */
+    public List<String> getList(String key) {
+        known(key);
+        return ConfigSpec.split(values.get(key));
+    }
+
+    /** Every key under the prefix, with the prefix stripped: for passing to a Kafka client untouched. */
+    public Map<String, Object> subset(String prefix) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
+    }
+
+    private String required(String key) {
+        String value = get(key);
+        if (value == null || value.isEmpty()) {
+            Option option = spec.optionFor(key);
+            throw new ConfigException("missing required option " + option.flag() + " (env " + option.envVar() + ")");
+        }
+        return value;
+    }
+
+    private void known(String key) {
+        if (spec.optionFor(key) == null) {
+            throw new IllegalArgumentException("option not declared in the spec of " + spec.command() + ": " + key);
+        }
+    }
+
+    private ConfigException bad(String key, String expected) {
+        Option option = spec.optionFor(key);
+        String flag = option == null ? key : option.flag();
+        return new ConfigException("option " + flag + ": '" + values.get(key) + "' is not " + expected);
+    }
+
+    /** Effective settings with secrets (and anything that looks like a password) hidden. */
+    @Override
+    public String toString() {
+        Map<String, String> shown = new TreeMap<>();
+        values.forEach((k, v) -> shown.put(k, isSecret(k) ? "[hidden]" : v));
+        return spec.command() + " " + shown;
+    }
+
+    private boolean isSecret(String key) {
+        Option option = spec.optionFor(key);
+        if (option != null && option.kind() == Option.Kind.SECRET) {
+            return true;
+        }
+        String lower = key.toLowerCase(Locale.ROOT);
+        return lower.contains("password") || lower.contains("secret") || lower.contains("sasl.jaas")
+                || lower.contains("user.info") || lower.endsWith(".key") && !lower.endsWith("topic.key");
+    }
+}

@@ -1,0 +1,74 @@
+package io.tapline.ops;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The management port of a long-running component: {@code /healthy} (liveness), {@code /ready} (503 until ready)
+ * and {@code /metrics} (Prometheus). It runs on its own single thread, never on a component's event loop or
+ * stream thread. Components may add routes (e.g. an admin switch) with {@link #route}.
+ */
+public final class ManagementServer implements AutoCloseable {
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    private ManagementServer(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    /** Starts serving on host:port; port 0 picks a free port, read it back with {@link #port()}. */
+    public static ManagementServer start(String host, int port, Metrics metrics, BooleanSupplier ready) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tapline-management");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/healthy", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
+        server.createContext("/ready", exchange -> {
+            boolean isReady = ready.getAsBoolean();
+            respond(exchange, isReady ? 200 : 503, "text/plain", isReady ? "ready\n" : "not ready\n");
+        });
+        server.createContext("/metrics", exchange ->
+                respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+        server.start();
+        return new ManagementServer(server, executor);
+    }
+
+    /** Adds a handler, e.g. {@code POST /capture/off}. */
+    public void route(String path, HttpHandler handler) {
+        server.createContext(path, handler);
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** Writes a complete response; a helper for added routes. */
+    public static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,199 @@
+package io.tapline.ops;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.DoubleSupplier;
+
+/**
+ * A small metrics registry rendered in the Prometheus text exposition format. Counters and histograms are
+ * lock-free ({@link LongAdder}), so they are cheap enough for a proxy's request path. The set of series is fixed
+ * by the code that registers them, so memory is bounded.
+ */
+public final class Metrics {
+
+    /** Latency buckets in seconds, from 50 µs to 10 s. */
+    public static final double[] LATENCY_BUCKETS = {
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+
+    private final Map<String, Family> families = new ConcurrentHashMap<>();
+    private final List<String> order = new ArrayList<>();
+
+    /** A monotonically increasing count. */
+    public static final class Counter {
+        private final LongAdder value = new LongAdder();
+
+        public void inc() {
+            value.increment();
+        }
+
+        public void add(long n) {
+            value.add(n);
+        }
+
+        public long value() {
+            return value.sum();
+        }
+    }
+
+    /** Counts of observations per bucket, plus their sum. */
+    public static final class Histogram {
+        private final double[] bounds;
+        private final LongAdder[] buckets;
+        private final LongAdder count = new LongAdder();
+        private final java.util.concurrent.atomic.DoubleAdder sum = new java.util.concurrent.atomic.DoubleAdder();
+
+        private Histogram(double[] bounds) {
+            this.bounds = bounds.clone();
+            Arrays.sort(this.bounds);
+            this.buckets = new LongAdder[this.bounds.length];
+            for (int i = 0; i < buckets.length; i++) {
+                buckets[i] = new LongAdder();
+            }
+        }
+
+        public void observe(double seconds) {
+            int i = Arrays.binarySearch(bounds, seconds);
+            int bucket = i >= 0 ? i : -i - 1;
+            if (bucket < buckets.length) {
+                buckets[bucket].increment();
+            }
+            count.increment();
+            sum.add(seconds);
+        }
+
+        public long count() {
+            return count.sum();
+        }
+
+        /** An upper bound of the given quantile (0..1) from the buckets; +Inf when it lies above the last bucket. */
+        public double quantileUpperBound(double q) {
+            long total = count.sum();
+            if (total == 0) {
+                return 0;
+            }
+            long rank = (long) Math.ceil(q * total);
+            long seen = 0;
+            for (int i = 0; i < buckets.length; i++) {
+                seen += buckets[i].sum();
+                if (seen >= rank) {
+                    return bounds[i];
+                }
+            }
+            return Double.POSITIVE_INFINITY;
+        }
+    }
+
+    private static final class Family {
+        final String name;
+        final String help;
+        final String type;
+        final Map<String, Object> series = new ConcurrentHashMap<>();
+
+        Family(String name, String help, String type) {
+            this.name = name;
+            this.help = help;
+            this.type = type;
+        }
+    }
+
+    /** A counter; {@code labels} are name/value pairs, e.g. {@code "reason", "queue_full"}. */
+    public Counter counter(String name, String help, String... labels) {
+        return (Counter) family(name, help, "counter").series.computeIfAbsent(labelText(labels), k -> new Counter());
+    }
+
+    /** A gauge read when scraped. Registering the same name and labels again replaces the supplier. */
+    public void gauge(String name, String help, DoubleSupplier value, String... labels) {
+        family(name, help, "gauge").series.put(labelText(labels), value);
+    }
+
+    public Histogram histogram(String name, String help, double[] bucketsSeconds, String... labels) {
+        return (Histogram) family(name, help, "histogram").series.computeIfAbsent(labelText(labels),
+                k -> new Histogram(bucketsSeconds));
+    }
+
+    private synchronized Family family(String name, String help, String type) {
+        Family family = families.get(name);
+        if (family == null) {
+            family = new Family(name, help, type);
+            families.put(name, family);
+            order.add(name);
+        } else if (!family.type.equals(type)) {
+            throw new IllegalArgumentException("metric " + name + " is a " + family.type + ", not a " + type);
+        }
+        return family;
+    }
+
+    /** The current values in the Prometheus text format (version 0.0.4). */
+    public String scrape() {
+        StringBuilder out = new StringBuilder(4096);
+        List<String> names;
+        synchronized (this) {
+            names = new ArrayList<>(order);
+        }
+        for (String name : names) {
+            Family family = families.get(name);
+            out.append("# HELP ").append(name).append(' ').append(family.help.replace('\n', ' ')).append('\n');
+            out.append("# TYPE ").append(name).append(' ').append(family.type).append('\n');
+            family.series.forEach((labels, metric) -> {
+                if (metric instanceof Counter c) {
+                    line(out, name, labels, c.value());
+                } else if (metric instanceof DoubleSupplier g) {
+                    line(out, name, labels, g.getAsDouble());
+                } else if (metric instanceof Histogram h) {
+                    long cumulative = 0;
+                    for (int i = 0; i < h.bounds.length; i++) {
+                        cumulative += h.buckets[i].sum();
+                        line(out, name + "_bucket", join(labels, "le=\"" + format(h.bounds[i]) + "\""), cumulative);
+                    }
+                    line(out, name + "_bucket", join(labels, "le=\"+Inf\""), h.count.sum());
+                    line(out, name + "_sum", labels, h.sum.sum());
+                    line(out, name + "_count", labels, h.count.sum());
+                }
+            });
+        }
+        return out.toString();
+    }
+
+    private static void line(StringBuilder out, String name, String labels, double value) {
+        out.append(name);
+        if (!labels.isEmpty()) {
+            out.append('{').append(labels).append('}');
+        }
+        out.append(' ').append(format(value)).append('\n');
+    }
+
+    private static String join(String labels, String extra) {
+        return labels.isEmpty() ? extra : labels + "," + extra;
+    }
+
+    private static String format(double value) {
+        if (Double.isInfinite(value)) {
+            return value > 0 ? "+Inf" : "-Inf";
+        }
+        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+            return Long.toString((long) value);
+        }
+        return String.format(Locale.ROOT, "%s", value);
+    }
+
+    private static String labelText(String... labels) {
+        if (labels.length % 2 != 0) {
+            throw new IllegalArgumentException("labels must be name/value pairs");
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < labels.length; i += 2) {
+            if (i > 0) {
+                out.append(',');
+            }
+            out.append(labels[i]).append("=\"")
+                    .append(labels[i + 1].replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n"))
+                    .append('"');
+        }
+        return out.toString();
+    }
+}

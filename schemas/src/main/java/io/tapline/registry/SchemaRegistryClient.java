@@ -1,0 +1,247 @@
+package io.tapline.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.avro.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A client of the subset of the Confluent Schema Registry REST API that Tapline needs: register, look up,
+ * get by id and check compatibility. Works with every registry speaking that API (Confluent, Apicurio's
+ * {@code /apis/ccompat/v7}, Karapace, Redpanda).
+ *
+ * <p>Calls block the calling thread (never call it from an event loop). Ids and schemas are cached in bounded
+ * LRU caches, so a steady-state serializer makes no registry call at all. Failed calls are retried a bounded
+ * number of times when the failure is retriable (no answer, 5xx, 429). Thread-safe.
+ */
+public final class SchemaRegistryClient {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaRegistryClient.class);
+    private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RegistryConfig config;
+    private final HttpClient http;
+    private final String authorization;
+    private final Map<String, Integer> idsBySubjectAndSchema;
+    private final Map<Integer, Schema> schemasById;
+
+    public SchemaRegistryClient(RegistryConfig config) {
+        this.config = config;
+        HttpClient.Builder builder = HttpClient.newBuilder()
+                .connectTimeout(config.requestTimeout())
+                .version(HttpClient.Version.HTTP_1_1);
+        if (config.truststoreLocation() != null) {
+            builder.sslContext(sslContext(config));
+        }
+        this.http = builder.build();
+        this.authorization = config.userInfo() == null ? null
+                : "Basic " + Base64.getEncoder().encodeToString(config.userInfo().getBytes(StandardCharsets.UTF_8));
+        this.idsBySubjectAndSchema = lru(config.cacheCapacity());
+        this.schemasById = lru(config.cacheCapacity());
+    }
+
+    public RegistryConfig config() {
+        return config;
+    }
+
+    /** Registers the schema under the subject (idempotent) and returns its global id. Cached. */
+    public int register(String subject, Schema schema) {
+        String cacheKey = subject + '\n' + schema;
+        Integer cached = idsBySubjectAndSchema.get(cacheKey);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode answer = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
+                "register schema " + schema.getFullName() + " under subject " + subject);
+        int id = answer.path("id").asInt(-1);
+        if (id < 0) {
+            throw new SchemaRegistryException("registry " + config.url() + " answered register for subject "
+                    + subject + " without an id: " + answer, 200, -1, null);
+        }
+        idsBySubjectAndSchema.put(cacheKey, id);
+        schemasById.putIfAbsent(id, schema);
+        return id;
+    }
+
+    /** Returns the id of a schema already registered under the subject, without registering it. Cached. */
+    public int lookUp(String subject, Schema schema) {
+        String cacheKey = subject + '\n' + schema;
+        Integer cached = idsBySubjectAndSchema.get(cacheKey);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode answer = call("POST", "/subjects/" + encode(subject), schemaBody(schema),
+                "look up schema " + schema.getFullName() + " under subject " + subject);
+        int id = answer.path("id").asInt(-1);
+        idsBySubjectAndSchema.put(cacheKey, id);
+        schemasById.putIfAbsent(id, schema);
+        return id;
+    }
+
+    /** Fetches the schema with the given global id. Cached; schemas by id never change. */
+    public Schema schemaById(int id) {
+        Schema cached = schemasById.get(id);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode answer = call("GET", "/schemas/ids/" + id, null, "fetch schema id " + id);
+        String text = answer.path("schema").asText(null);
+        if (text == null) {
+            throw new SchemaRegistryException("registry " + config.url() + " returned no schema for id " + id,
+                    200, -1, null);
+        }
+        Schema schema = new Schema.Parser().parse(text);
+        schemasById.put(id, schema);
+        return schema;
+    }
+
+    /** Asks whether the schema is compatible with the subject's registered versions under its compatibility level. */
+    public boolean isCompatible(String subject, Schema schema) {
+        JsonNode answer = call("POST", "/compatibility/subjects/" + encode(subject) + "/versions/latest",
+                schemaBody(schema), "check compatibility of " + schema.getFullName() + " with subject " + subject);
+        return answer.path("is_compatible").asBoolean(false);
+    }
+
+    /** Sets the subject's compatibility level, e.g. FULL_TRANSITIVE. */
+    public void setCompatibility(String subject, String level) {
+        ObjectNode body = JSON.createObjectNode().put("compatibility", level);
+        call("PUT", "/config/" + encode(subject), body.toString(), "set compatibility " + level + " on subject " + subject);
+    }
+
+    /** The latest registered schema of the subject. Not cached: it changes. */
+    public Schema latest(String subject) {
+        JsonNode answer = call("GET", "/subjects/" + encode(subject) + "/versions/latest", null,
+                "fetch latest version of subject " + subject);
+        return new Schema.Parser().parse(answer.path("schema").asText());
+    }
+
+    private JsonNode call(String method, String path, String body, String what) {
+        SchemaRegistryException last = null;
+        for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
+            if (attempt > 0) {
+                sleep(config.retryBackoff().toMillis() * attempt);
+            }
+            try {
+                return once(method, path, body, what);
+            } catch (SchemaRegistryException e) {
+                if (!e.retriable()) {
+                    throw e;
+                }
+                last = e;
+                LOG.debug("registry call failed (attempt {} of {}): {}", attempt + 1, config.maxRetries() + 1,
+                        e.getMessage());
+            }
+        }
+        throw last;
+    }
+
+    private JsonNode once(String method, String path, String body, String what) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(config.url() + path))
+                .timeout(config.requestTimeout())
+                .header("Accept", CONTENT_TYPE + ", application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (body != null) {
+            request.header("Content-Type", CONTENT_TYPE);
+        }
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new SchemaRegistryException("cannot " + what + ": registry " + config.url()
+                    + " unreachable (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", -1, -1, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchemaRegistryException("interrupted while trying to " + what + " at " + config.url(), -1, -1, e);
+        }
+        JsonNode json = parse(response.body());
+        if (response.statusCode() / 100 != 2) {
+            int code = json.path("error_code").asInt(-1);
+            String message = json.path("message").asText(response.body());
+            throw new SchemaRegistryException("cannot " + what + ": registry " + config.url() + " answered HTTP "
+                    + response.statusCode() + (code >= 0 ? " error_code " + code : "") + ": " + message,
+                    response.statusCode(), code, null);
+        }
+        return json;
+    }
+
+    private static JsonNode parse(String text) {
+        if (text == null || text.isBlank()) {
+            return JSON.createObjectNode();
+        }
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            return JSON.createObjectNode().put("message", text);
+        }
+    }
+
+    private static String schemaBody(Schema schema) {
+        // schemaType is omitted: AVRO is the API's default and older registries reject the field.
+        return JSON.createObjectNode().put("schema", schema.toString()).toString();
+    }
+
+    private static String encode(String subject) {
+        return URLEncoder.encode(subject, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static <K, V> Map<K, V> lru(int capacity) {
+        return Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > capacity;
+            }
+        });
+    }
+
+    private static SSLContext sslContext(RegistryConfig config) {
+        try (InputStream in = Files.newInputStream(Path.of(config.truststoreLocation()))) {
+            KeyStore store = KeyStore.getInstance(config.truststoreType());
+            char[] password = config.truststorePassword() == null ? null : config.truststorePassword().toCharArray();
+            store.load(in, password);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(store);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot load registry truststore " + config.truststoreLocation()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+}

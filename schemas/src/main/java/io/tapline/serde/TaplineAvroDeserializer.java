@@ -1,0 +1,91 @@
+package io.tapline.serde;
+
+import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.SchemaRegistryClient;
+import io.tapline.registry.SchemaRegistryException;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Deserializes Confluent-wire-format Avro into generated specific classes. The writer's schema is fetched from the
+ * registry by the id in the record, then resolved against the reader's (generated) schema, so records written with
+ * an older or newer compatible schema decode. The reader class is the one named by {@code type} when given,
+ * otherwise the generated class with the writer schema's full name. Thread-safe.
+ */
+public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
+
+    private SchemaRegistryClient registry;
+    private Class<T> type;
+    private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+
+    /** For Kafka's reflective construction; {@link #configure} must follow. */
+    public TaplineAvroDeserializer() {
+    }
+
+    public TaplineAvroDeserializer(SchemaRegistryClient registry, Class<T> type) {
+        this.registry = registry;
+        this.type = type;
+    }
+
+    @Override
+    public void configure(Map<String, ?> configs, boolean isKey) {
+        if (registry != null && !configs.containsKey(RegistryConfig.URL)) {
+            return; // built with a client already; Kafka Streams may still call configure on wrapped serdes
+        }
+        this.registry = new SchemaRegistryClient(RegistryConfig.fromMap(configs));
+    }
+
+    @Override
+    public T deserialize(String topic, byte[] data) {
+        if (data == null) {
+            return null;
+        }
+        if (registry == null) {
+            throw new IllegalStateException("TaplineAvroDeserializer used before configure()");
+        }
+        int id = WireFormat.schemaId(topic, data);
+        SpecificDatumReader<T> reader;
+        try {
+            reader = readers.computeIfAbsent(id, this::readerFor);
+        } catch (SchemaRegistryException e) {
+            throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
+                    + ": " + e.getMessage(), e);
+        }
+        try {
+            return reader.read(null, DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE,
+                    data.length - WireFormat.HEADER_SIZE, null));
+        } catch (IOException | AvroRuntimeException | ClassCastException | IndexOutOfBoundsException e) {
+            throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
+                    + " into " + reader.getExpected().getFullName() + ": " + e, e);
+        }
+    }
+
+    private SpecificDatumReader<T> readerFor(int id) {
+        Schema writer = registry.schemaById(id);
+        Schema reader = readerSchema(writer);
+        SpecificDatumReader<T> datumReader = new SpecificDatumReader<>(writer, reader);
+        return datumReader;
+    }
+
+    private Schema readerSchema(Schema writer) {
+        if (type != null) {
+            return SpecificData.get().getSchema(type);
+        }
+        Class<?> generated = SpecificData.get().getClass(writer);
+        if (generated == null) {
+            throw new SerializationException("no generated class for writer schema " + writer.getFullName()
+                    + "; is this a Tapline topic?");
+        }
+        return SpecificData.get().getSchema(generated);
+    }
+}
