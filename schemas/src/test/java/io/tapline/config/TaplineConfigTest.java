@@ -1,0 +1,137 @@
+package io.tapline.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TaplineConfigTest {
+
+    private static final ConfigSpec SPEC = ConfigSpec.builder("tapline thing", "Does a thing.")
+            .option("listen", "8080", "Port to listen on.")
+            .option("capture.max.body.bytes", "65536", "Capture cap.")
+            .option("grace", "250ms", "Grace period.")
+            .secret("redaction.key", "", "HMAC key.")
+            .choice("format", "text", "Report format.", "text", "junit", "html")
+            .multi("egress", "Named egress route name=url.")
+            .flag("dry.run", "Do nothing.")
+            .prefix("kafka.producer.", "Passed to the Kafka producer.")
+            .build();
+
+    @Test
+    void defaultsApplyWhenNothingIsGiven() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of());
+        assertEquals(8080, config.getInt("listen"));
+        assertEquals(Duration.ofMillis(250), config.getDuration("grace"));
+        assertFalse(config.getBoolean("dry.run"));
+        assertEquals(List.of(), config.getList("egress"));
+    }
+
+    @Test
+    void flagsOverrideEnvironmentWhichOverridesTheFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tapline.properties");
+        Files.writeString(file, "listen=1111\ncapture.max.body.bytes=10\nformat=html\n");
+        Map<String, String> env = Map.of("TAPLINE_LISTEN", "2222", "TAPLINE_CAPTURE_MAX_BODY_BYTES", "20");
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {"--config", file.toString(), "--listen", "3333"}, env);
+        assertEquals(3333, config.getInt("listen"));
+        assertEquals(20, config.getLong("capture.max.body.bytes"));
+        assertEquals("html", config.get("format"));
+    }
+
+    @Test
+    void acceptsDashedAndDottedFlagsWithSpaceOrEquals() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {
+            "--capture-max-body-bytes=5", "--kafka.producer.linger.ms", "20", "--dry-run", "--grace", "2s"}, Map.of());
+        assertEquals(5, config.getLong("capture.max.body.bytes"));
+        assertEquals(Map.of("linger.ms", "20"), config.subset("kafka.producer."));
+        assertTrue(config.getBoolean("dry.run"));
+        assertEquals(Duration.ofSeconds(2), config.getDuration("grace"));
+    }
+
+    @Test
+    void repeatedMultiOptionCollectsEveryValue() {
+        TaplineConfig config = TaplineConfig.load(SPEC,
+                new String[] {"--egress", "inventory=http://a:1", "--egress", "pricing=http://b:2"}, Map.of());
+        assertEquals(List.of("inventory=http://a:1", "pricing=http://b:2"), config.getList("egress"));
+    }
+
+    @Test
+    void environmentPassesPrefixedClientSettingsThrough() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
+                Map.of("TAPLINE_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd", "TAPLINE_UNRELATED_THING", "x"));
+        assertEquals(Map.of("compression.type", "zstd"), config.subset("kafka.producer."));
+    }
+
+    @Test
+    void unknownFlagNamesTheFlagAndTheOptions() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--lisen", "1"}, Map.of()));
+        assertTrue(e.getMessage().contains("--lisen"), e.getMessage());
+        assertTrue(e.getMessage().contains("--listen"), e.getMessage());
+    }
+
+    @Test
+    void choiceOutsideTheAllowedValuesNamesTheFlagAndAllowedValues() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--format", "pdf"}, Map.of()));
+        assertTrue(e.getMessage().contains("--format"), e.getMessage());
+        assertTrue(e.getMessage().contains("text, junit, html"), e.getMessage());
+    }
+
+    @Test
+    void malformedNumberNamesTheFlag() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {"--listen", "eighty"}, Map.of());
+        ConfigException e = assertThrows(ConfigException.class, () -> config.getInt("listen"));
+        assertTrue(e.getMessage().contains("--listen") && e.getMessage().contains("eighty"), e.getMessage());
+    }
+
+    @Test
+    void flagWithoutValueIsAnError() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--listen"}, Map.of()));
+        assertTrue(e.getMessage().contains("--listen needs a value"), e.getMessage());
+    }
+
+    @Test
+    void unknownKeyInFileNamesTheFileAndKey(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("bad.properties");
+        Files.writeString(file, "lissten=1\n");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of()));
+        assertTrue(e.getMessage().contains("lissten") && e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
+    void toStringHidesSecretsAndPasswordLikeClientSettings() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {
+            "--redaction-key", "s3cr3t-key", "--kafka.producer.ssl.keystore.password", "hunter2",
+            "--kafka.producer.sasl.jaas.config", "user=\"u\" password=\"p4ss\""}, Map.of());
+        String shown = config.toString();
+        assertFalse(shown.contains("s3cr3t-key"), shown);
+        assertFalse(shown.contains("hunter2"), shown);
+        assertFalse(shown.contains("p4ss"), shown);
+        assertTrue(shown.contains("listen=8080"), shown);
+    }
+
+    @Test
+    void helpListsEveryOptionWithItsEnvironmentVariable() {
+        String help = SPEC.help();
+        for (ConfigSpec.Option option : SPEC.options().values()) {
+            assertTrue(help.contains(option.kind() == ConfigSpec.Option.Kind.PREFIX
+                    ? "--kafka-producer-<name>" : option.flag()), option.key());
+        }
+        assertTrue(help.contains("TAPLINE_CAPTURE_MAX_BODY_BYTES"), help);
+        assertTrue(help.contains("allowed: text, junit, html"), help);
+        assertTrue(TaplineConfig.load(SPEC, new String[] {"--help"}, Map.of()).helpRequested());
+    }
+}

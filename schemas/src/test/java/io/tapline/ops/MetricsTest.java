@@ -1,0 +1,71 @@
+package io.tapline.ops;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MetricsTest {
+
+    @Test
+    void rendersCountersGaugesAndHistogramsInPrometheusFormat() {
+        Metrics metrics = new Metrics();
+        metrics.counter("tapline_dropped_total", "Dropped.", "reason", "queue_full").add(3);
+        metrics.counter("tapline_dropped_total", "Dropped.", "reason", "producer_error").inc();
+        metrics.gauge("tapline_queue_bytes", "Queue bytes.", () -> 1024);
+        Metrics.Histogram latency = metrics.histogram("tapline_added_latency_seconds", "Latency.", new double[] {0.001, 0.01});
+        latency.observe(0.0005);
+        latency.observe(0.005);
+        latency.observe(5);
+
+        String text = metrics.scrape();
+        assertTrue(text.contains("# TYPE tapline_dropped_total counter"), text);
+        assertTrue(text.contains("tapline_dropped_total{reason=\"queue_full\"} 3"), text);
+        assertTrue(text.contains("tapline_dropped_total{reason=\"producer_error\"} 1"), text);
+        assertTrue(text.contains("tapline_queue_bytes 1024"), text);
+        assertTrue(text.contains("tapline_added_latency_seconds_bucket{le=\"0.001\"} 1"), text);
+        assertTrue(text.contains("tapline_added_latency_seconds_bucket{le=\"0.01\"} 2"), text);
+        assertTrue(text.contains("tapline_added_latency_seconds_bucket{le=\"+Inf\"} 3"), text);
+        assertTrue(text.contains("tapline_added_latency_seconds_count 3"), text);
+    }
+
+    @Test
+    void quantileUpperBoundComesFromTheBuckets() {
+        Metrics.Histogram h = new Metrics().histogram("h", "h", new double[] {0.001, 0.01, 0.1});
+        for (int i = 0; i < 99; i++) {
+            h.observe(0.0002);
+        }
+        h.observe(0.05);
+        assertEquals(0.001, h.quantileUpperBound(0.5));
+        assertEquals(0.1, h.quantileUpperBound(1.0));
+    }
+
+    @Test
+    void managementPortServesHealthReadinessAndMetrics() throws IOException, InterruptedException {
+        Metrics metrics = new Metrics();
+        metrics.counter("tapline_things_total", "Things.").inc();
+        AtomicBoolean ready = new AtomicBoolean(false);
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, metrics, ready::get)) {
+            HttpClient client = HttpClient.newHttpClient();
+            String base = "http://127.0.0.1:" + server.port();
+            assertEquals(200, get(client, base + "/healthy").statusCode());
+            assertEquals(503, get(client, base + "/ready").statusCode());
+            ready.set(true);
+            assertEquals(200, get(client, base + "/ready").statusCode());
+            HttpResponse<String> scrape = get(client, base + "/metrics");
+            assertTrue(scrape.body().contains("tapline_things_total 1"), scrape.body());
+            assertTrue(scrape.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+        }
+    }
+
+    private static HttpResponse<String> get(HttpClient client, String url) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,116 @@
+package io.tapline.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An in-process stand-in for the registry's REST API, for unit tests of the client's protocol handling and
+ * failure paths (the real registry is exercised by the integration tests in the deploy module).
+ */
+public final class RegistryStub implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final Map<String, Integer> ids = new ConcurrentHashMap<>();
+    private final Map<Integer, String> schemas = new ConcurrentHashMap<>();
+    private final AtomicInteger nextId = new AtomicInteger(1);
+    private final AtomicInteger failuresLeft = new AtomicInteger();
+    private volatile int failureStatus = 503;
+    private volatile String lastAuthorization;
+    private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    public RegistryStub() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/apis/ccompat/v7";
+    }
+
+    /** The next {@code count} requests are answered with {@code status}. */
+    public void failNext(int count, int status) {
+        failureStatus = status;
+        failuresLeft.set(count);
+    }
+
+    public String lastAuthorization() {
+        return lastAuthorization;
+    }
+
+    public List<String> requests() {
+        return requests;
+    }
+
+    /** Registers a schema text directly, as another client would. */
+    public int put(String subject, String schema) {
+        return ids.computeIfAbsent(subject + "\n" + schema, k -> {
+            int id = nextId.getAndIncrement();
+            schemas.put(id, schema);
+            return id;
+        });
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String method = exchange.getRequestMethod();
+        String path = exchange.getRequestURI().getRawPath().replaceFirst("^/apis/ccompat/v7", "");
+        requests.add(method + " " + path);
+        lastAuthorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            send(exchange, failureStatus, "{\"error_code\":" + failureStatus + ",\"message\":\"stub failure\"}");
+            return;
+        }
+        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        if (method.equals("POST") && path.matches("/subjects/[^/]+/versions")) {
+            String subject = path.split("/")[2];
+            String schema = JSON.readTree(body).path("schema").asText();
+            send(exchange, 200, "{\"id\":" + put(subject, schema) + "}");
+        } else if (method.equals("GET") && path.startsWith("/schemas/ids/")) {
+            String schema = schemas.get(Integer.parseInt(path.substring("/schemas/ids/".length())));
+            if (schema == null) {
+                send(exchange, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
+            } else {
+                send(exchange, 200, JSON.createObjectNode().put("schema", schema).toString());
+            }
+        } else if (method.equals("POST") && path.matches("/subjects/[^/]+")) {
+            String subject = path.split("/")[2];
+            JsonNode request = JSON.readTree(body);
+            Integer id = ids.get(subject + "\n" + request.path("schema").asText());
+            if (id == null) {
+                send(exchange, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
+            } else {
+                send(exchange, 200, "{\"subject\":\"" + subject + "\",\"id\":" + id + ",\"version\":1}");
+            }
+        } else {
+            send(exchange, 404, "{\"error_code\":404,\"message\":\"not in stub\"}");
+        }
+    }
+
+    private static void send(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/vnd.schemaregistry.v1+json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

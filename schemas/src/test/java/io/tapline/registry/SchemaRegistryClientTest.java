@@ -1,0 +1,103 @@
+package io.tapline.registry;
+
+import io.tapline.avro.Interaction;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SchemaRegistryClientTest {
+
+    private RegistryStub stub;
+
+    @BeforeEach
+    void start() throws IOException {
+        stub = new RegistryStub();
+    }
+
+    @AfterEach
+    void stop() {
+        stub.close();
+    }
+
+    @Test
+    void registersOnceThenAnswersFromCache() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
+        int first = client.register("t-value", Interaction.getClassSchema());
+        int second = client.register("t-value", Interaction.getClassSchema());
+        assertEquals(first, second);
+        assertEquals(1, stub.requests().stream().filter(r -> r.startsWith("POST /subjects/t-value/versions")).count());
+        assertEquals(Interaction.getClassSchema(), client.schemaById(first));
+    }
+
+    @Test
+    void retriesUnavailableRegistryABoundedNumberOfTimes() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, stub.url(), RegistryConfig.MAX_RETRIES, 2, RegistryConfig.RETRY_BACKOFF_MS, 1)));
+        stub.failNext(2, 503);
+        assertTrue(client.register("t-value", Interaction.getClassSchema()) > 0);
+
+        stub.failNext(3, 503);
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class,
+                () -> client.register("other-value", Interaction.getClassSchema()));
+        assertEquals(503, e.httpStatus());
+    }
+
+    @Test
+    void rejectedRegistrationIsNotRetriedAndNamesSubjectAndRegistry() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
+        stub.failNext(1, 409);
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class,
+                () -> client.register("tapline.cases-value", Interaction.getClassSchema()));
+        assertFalse(e.retriable());
+        assertTrue(e.getMessage().contains("tapline.cases-value"), e.getMessage());
+        assertTrue(e.getMessage().contains(stub.url()), e.getMessage());
+        assertEquals(1, stub.requests().size());
+    }
+
+    @Test
+    void unreachableRegistryNamesTheUrl() throws IOException {
+        int freePort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            freePort = socket.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + freePort + "/apis/ccompat/v7";
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, url, RegistryConfig.MAX_RETRIES, 0)));
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        assertTrue(e.getMessage().contains(url) && e.getMessage().contains("unreachable"), e.getMessage());
+        assertTrue(e.retriable());
+    }
+
+    @Test
+    void missingUrlIsAClearError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RegistryConfig.fromMap(Map.of()));
+        assertTrue(e.getMessage().contains(RegistryConfig.URL), e.getMessage());
+    }
+
+    @Test
+    void configToStringHidesCredentials() {
+        RegistryConfig config = RegistryConfig.fromMap(Map.of(RegistryConfig.URL, "http://r:8081",
+                RegistryConfig.BASIC_AUTH_USER_INFO, "alice:wonderland",
+                RegistryConfig.TRUSTSTORE_PASSWORD, "changeit"));
+        assertFalse(config.toString().contains("wonderland"), config.toString());
+        assertFalse(config.toString().contains("changeit"), config.toString());
+    }
+
+    @Test
+    void sendsBasicAuthWhenConfigured() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, stub.url(), RegistryConfig.BASIC_AUTH_USER_INFO, "alice:secret")));
+        assertTrue(client.register("a-value", Interaction.getClassSchema()) > 0);
+        assertEquals("Basic " + java.util.Base64.getEncoder().encodeToString("alice:secret".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)), stub.lastAuthorization());
+    }
+}

@@ -1,0 +1,169 @@
+package io.tapline.serde;
+
+import io.tapline.avro.HttpRequest;
+import io.tapline.avro.HttpResponse;
+import io.tapline.avro.Interaction;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.RegistryStub;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serde;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AvroSerdeTest {
+
+    private RegistryStub registry;
+
+    @BeforeEach
+    void start() throws IOException {
+        registry = new RegistryStub();
+    }
+
+    @AfterEach
+    void stop() {
+        registry.close();
+    }
+
+    static Interaction interaction() {
+        HttpRequest request = HttpRequest.newBuilder().setMethod("GET").setScheme("http").setAuthority("shop:8080")
+                .setPath("/owners/42").setRawQuery("page=2").setHeaders(List.of())
+                .setBody(ByteBuffer.wrap(new byte[0])).build();
+        HttpResponse response = HttpResponse.newBuilder().setStatus(200).setHeaders(List.of())
+                .setBody(ByteBuffer.wrap("{\"id\":42}".getBytes())).setContentType("application/json").build();
+        return Interaction.newBuilder().setId("i-1").setTraceId("4bf92f3577b34da6a3ce929d0e0e4736")
+                .setService("shop").setInstance("pod-1").setStartedAt(Instant.ofEpochMilli(1_700_000_000_000L))
+                .setCompletedAt(Instant.ofEpochMilli(1_700_000_000_012L)).setRequest(request).setResponse(response)
+                .setLatencyMicros(12_000).build();
+    }
+
+    @Test
+    void roundTripsInTheConfluentWireFormat() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), false);
+        Interaction original = interaction();
+        byte[] bytes = serde.serializer().serialize("tapline.interactions", original);
+
+        assertEquals(0, bytes[0], "magic byte");
+        int id = ByteBuffer.wrap(bytes, 1, 4).getInt();
+        assertTrue(registry.requests().contains("POST /subjects/tapline.interactions-value/versions"));
+        assertEquals(id, WireFormat.schemaId("tapline.interactions", bytes));
+        assertEquals(original, serde.deserializer().deserialize("tapline.interactions", bytes));
+    }
+
+    @Test
+    void keySerializerRegistersUnderTheKeySubject() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), true);
+        serde.serializer().serialize("t", interaction());
+        assertTrue(registry.requests().contains("POST /subjects/t-key/versions"), registry.requests().toString());
+    }
+
+    @Test
+    void nullIsATombstoneBothWays() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), false);
+        assertNull(serde.serializer().serialize("t", null));
+        assertNull(serde.deserializer().deserialize("t", null));
+    }
+
+    @Test
+    void decodesRecordsWrittenWithAnOlderSchemaUsingDefaults() throws IOException {
+        // An older Interaction without the sidecarVersion field.
+        Schema current = Interaction.getClassSchema();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(current.toString());
+        var fields = (com.fasterxml.jackson.databind.node.ArrayNode) tree.get("fields");
+        for (int i = 0; i < fields.size(); i++) {
+            if (fields.get(i).get("name").asText().equals("sidecarVersion")) {
+                fields.remove(i);
+                break;
+            }
+        }
+        Schema old = new Schema.Parser().parse(tree.toString());
+        assertEquals(current.getFields().size() - 1, old.getFields().size(), "test setup: the field was removed");
+        int oldId = registry.put("t-value", old.toString());
+
+        GenericRecord record = new GenericData.Record(old);
+        Interaction sample = interaction();
+        for (Schema.Field field : old.getFields()) {
+            record.put(field.name(), GenericData.get().deepCopy(field.schema(),
+                    toGeneric(sample, field.name())));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0);
+        out.write(ByteBuffer.allocate(4).putInt(oldId).array());
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(old).write(record, encoder);
+        encoder.flush();
+
+        TaplineAvroDeserializer<Interaction> deserializer = new TaplineAvroDeserializer<>();
+        deserializer.configure(Map.of(RegistryConfig.URL, registry.url()), false);
+        Interaction decoded = deserializer.deserialize("t", out.toByteArray());
+        assertEquals("unknown", decoded.getSidecarVersion());
+        assertEquals(sample.getTraceId(), decoded.getTraceId());
+        assertEquals(sample.getRequest().getPath(), decoded.getRequest().getPath());
+    }
+
+    private static Object toGeneric(Interaction sample, String field) {
+        // Specific records are GenericRecords too; deepCopy against the generic schema converts nested records.
+        Object value = sample.get(field);
+        if (value instanceof Instant instant) {
+            return instant.toEpochMilli();
+        }
+        return value;
+    }
+
+    @Test
+    void rejectsBytesThatAreNotInTheWireFormat() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), false);
+        SerializationException shortRecord = assertThrows(SerializationException.class,
+                () -> serde.deserializer().deserialize("tapline.interactions", new byte[] {0, 1}));
+        assertTrue(shortRecord.getMessage().contains("tapline.interactions"), shortRecord.getMessage());
+        SerializationException badMagic = assertThrows(SerializationException.class,
+                () -> serde.deserializer().deserialize("tapline.interactions", "{\"json\":true}".getBytes()));
+        assertTrue(badMagic.getMessage().contains("magic byte"), badMagic.getMessage());
+    }
+
+    @Test
+    void unknownSchemaIdIsASerializationErrorNamingTheId() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), false);
+        byte[] framed = {0, 0, 0, 0x7f, 0x7f, 2, 'x'};
+        SerializationException e = assertThrows(SerializationException.class,
+                () -> serde.deserializer().deserialize("t", framed));
+        assertTrue(e.getMessage().contains("schema id " + 0x7f7f), e.getMessage());
+    }
+
+    @Test
+    void truncatedPayloadIsASerializationError() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), false);
+        byte[] bytes = serde.serializer().serialize("t", interaction());
+        byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length / 2);
+        assertThrows(SerializationException.class, () -> serde.deserializer().deserialize("t", cut));
+    }
+
+    @Test
+    void registryDownIsASerializationErrorNamingTheRegistry() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url(),
+                RegistryConfig.MAX_RETRIES, 0), false);
+        registry.failNext(1, 500);
+        SerializationException e = assertThrows(SerializationException.class,
+                () -> serde.serializer().serialize("t", interaction()));
+        assertTrue(e.getMessage().contains(registry.url()) && e.getMessage().contains("t-value"), e.getMessage());
+    }
+}
