@@ -1,0 +1,114 @@
+package io.tapline.dedup;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.Interaction;
+import io.tapline.dedup.signature.Signature;
+import io.tapline.dedup.signature.Signer;
+import io.tapline.registry.SchemaRegistryException;
+import io.tapline.topics.DeadLetters;
+import java.util.Optional;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+/**
+ * Decodes raw input records and signs them. Decoding happens here rather than in a deserialization exception
+ * handler so that the dead-letter write is part of the same exactly-once transaction as everything else: a record
+ * is either signed or dead-lettered, exactly once.
+ *
+ * <p>Failure classes: a record that is not wire-format Avro, names a schema id the registry does not know (4xx), or
+ * does not resolve to {@link Interaction} is a dead letter. A registry that cannot be reached (no answer, 5xx, 429)
+ * is not the record's fault: the exception propagates, the task fails and, with exactly-once, the record is
+ * processed again after the restart instead of being dead-lettered.
+ */
+final class DecodeProcessor implements Processor<byte[], byte[], String, Routed> {
+
+    static final String COMPONENT = "dedup-stream";
+
+    private final Deserializer<Interaction> deserializer;
+    private final Signer signer;
+    private final DedupMetrics metrics;
+    private ProcessorContext<String, Routed> context;
+
+    DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, DedupMetrics metrics) {
+        this.deserializer = deserializer;
+        this.signer = signer;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Routed> context) {
+        this.context = context;
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("unknown");
+        if (record.value() == null) {
+            deadLetter(record, "null value (tombstone) on an interaction topic");
+            return;
+        }
+        Interaction interaction;
+        try {
+            interaction = deserializer.deserialize(topic, record.headers(), record.value());
+        } catch (SerializationException e) {
+            Optional<SchemaRegistryException> registry = registryCause(e);
+            if (registry.isPresent() && registry.get().retriable()) {
+                throw e; // registry unavailable: fail the task and retry the record, do not dead-letter it
+            }
+            deadLetter(record, DeadLetters.describe(e));
+            return;
+        }
+        Signature signature;
+        try {
+            signature = signer.sign(interaction);
+        } catch (AvroRuntimeException | IllegalArgumentException e) {
+            deadLetter(record, "cannot sign interaction " + interaction.getId() + ": " + DeadLetters.describe(e));
+            return;
+        }
+        metrics.interactions.inc();
+        Case draft = Case.newBuilder()
+                .setCaseId("")
+                .setSignatureId(signature.id())
+                .setSampleSlot(-1)
+                .setSignature(signature.text())
+                .setParts(signature.parts())
+                .setService(interaction.getService())
+                .setSample(interaction)
+                .setHits(1)
+                .setFirstSeen(interaction.getStartedAt())
+                .setLastSeen(interaction.getStartedAt())
+                .setSampledAt(interaction.getStartedAt())
+                .setSignatureVersion(Signer.VERSION)
+                .build();
+        context.forward(new Record<String, Routed>(signature.id(), new Routed.Signed(draft), record.timestamp()));
+    }
+
+    private void deadLetter(Record<byte[], byte[]> record, String reason) {
+        RecordMetadata meta = context.recordMetadata().orElseThrow();
+        Headers headers = DeadLetters.record("unused", meta.topic(), meta.partition(), meta.offset(), record.key(),
+                record.value(), reason, COMPONENT).headers();
+        Headers out = record.headers();
+        headers.forEach(h -> out.add(h));
+        metrics.deadLetters.inc();
+        context.forward(new Record<String, Routed>(null, new Routed.Dead(record.key(), record.value()),
+                record.timestamp(), out));
+    }
+
+    private static Optional<SchemaRegistryException> registryCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SchemaRegistryException sre) {
+                return Optional.of(sre);
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return Optional.empty();
+    }
+}

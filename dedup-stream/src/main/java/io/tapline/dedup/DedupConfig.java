@@ -1,0 +1,90 @@
+package io.tapline.dedup;
+
+import io.tapline.dedup.noise.NoiseRule;
+import io.tapline.topics.TaplineTopics;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the dedup topology does, independent of how it connects to Kafka.
+ *
+ * @param inputTopic          captured interactions
+ * @param casesTopic          compacted unique cases, key = case id
+ * @param noiseTopic          compacted noise profiles, key = route
+ * @param dlqTopic            dead letters
+ * @param samplesPerSignature sample slots kept per signature (N)
+ * @param sampleTtl           a sample older than this (event time) is replaced by the next fresh one
+ * @param retention           a signature not seen for this long (stream time) is retired with tombstones
+ * @param publishInterval     wall-clock cadence at which hit counts, last-seen and noise profiles are published
+ * @param maxSignaturesPerTask bound on signatures held by one task; new ones past it are counted and dropped
+ * @param noiseRule           thresholds deciding which fields are noise
+ * @param noiseMaxPairs       identical-request comparisons per signature per sample TTL window
+ * @param noiseMaxFields      response paths tracked per route
+ * @param routeTemplates      configured route templates tried before the segment rules
+ * @param valueFields         {@code ROUTE=$.path} value fields that split signatures
+ */
+public record DedupConfig(String inputTopic, String casesTopic, String noiseTopic, String dlqTopic,
+                          int samplesPerSignature, Duration sampleTtl, Duration retention, Duration publishInterval,
+                          int maxSignaturesPerTask, NoiseRule noiseRule, int noiseMaxPairs, int noiseMaxFields,
+                          List<String> routeTemplates, List<String> valueFields) {
+
+    public static final int DEFAULT_SAMPLES = 3;
+    public static final Duration DEFAULT_SAMPLE_TTL = Duration.ofHours(24);
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+    public static final Duration DEFAULT_PUBLISH_INTERVAL = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_SIGNATURES_PER_TASK = 200_000;
+    public static final int DEFAULT_NOISE_MAX_PAIRS = 20;
+    public static final int DEFAULT_NOISE_MAX_FIELDS = 512;
+    /** Sample slots are stored as one byte. */
+    public static final int MAX_SAMPLES = 100;
+
+    public DedupConfig {
+        Objects.requireNonNull(inputTopic, "inputTopic");
+        Objects.requireNonNull(casesTopic, "casesTopic");
+        Objects.requireNonNull(noiseTopic, "noiseTopic");
+        Objects.requireNonNull(dlqTopic, "dlqTopic");
+        if (samplesPerSignature < 1 || samplesPerSignature > MAX_SAMPLES) {
+            throw new IllegalArgumentException("samples per signature must be 1.." + MAX_SAMPLES + ", got "
+                    + samplesPerSignature);
+        }
+        if (publishInterval.isNegative() || publishInterval.isZero()) {
+            throw new IllegalArgumentException("publish interval must be positive, got " + publishInterval);
+        }
+        routeTemplates = List.copyOf(routeTemplates);
+        valueFields = List.copyOf(valueFields);
+    }
+
+    /** Defaults on the standard topic names. */
+    public static DedupConfig defaults() {
+        return new DedupConfig(TaplineTopics.INTERACTIONS, TaplineTopics.CASES, TaplineTopics.NOISE, TaplineTopics.DLQ,
+                DEFAULT_SAMPLES, DEFAULT_SAMPLE_TTL, DEFAULT_RETENTION, DEFAULT_PUBLISH_INTERVAL,
+                DEFAULT_MAX_SIGNATURES_PER_TASK, NoiseRule.defaults(), DEFAULT_NOISE_MAX_PAIRS,
+                DEFAULT_NOISE_MAX_FIELDS, List.of(), List.of());
+    }
+
+    public DedupConfig withTopics(String input, String cases, String noise, String dlq) {
+        return new DedupConfig(input, cases, noise, dlq, samplesPerSignature, sampleTtl, retention, publishInterval,
+                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields);
+    }
+
+    public DedupConfig withSampling(int samples, Duration ttl, Duration retainFor, Duration publishEvery) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samples, ttl, retainFor, publishEvery,
+                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields);
+    }
+
+    public DedupConfig withSignatureRules(List<String> templates, List<String> values) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, templates, values);
+    }
+
+    public DedupConfig withNoise(NoiseRule rule, int maxPairs, int maxFields) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, routeTemplates, valueFields);
+    }
+
+    public DedupConfig withMaxSignaturesPerTask(int max) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields);
+    }
+}

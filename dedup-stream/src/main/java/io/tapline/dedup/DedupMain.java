@@ -1,0 +1,76 @@
+package io.tapline.dedup;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.TaplineConfig;
+import io.tapline.ops.ManagementServer;
+import io.tapline.ops.Metrics;
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code tapline dedup [options]}: parses options, starts the stream and the management port, waits. */
+public final class DedupMain {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DedupMain.class);
+
+    private DedupMain() {
+    }
+
+    public static void main(String[] args) throws IOException, InterruptedException {
+        TaplineConfig config;
+        try {
+            config = TaplineConfig.load(DedupOptions.SPEC, args, System.getenv());
+            if (config.helpRequested()) {
+                System.out.println(DedupOptions.SPEC.help());
+                return;
+            }
+            config.getInt(DedupOptions.MANAGEMENT_PORT);
+        } catch (ConfigException e) {
+            System.err.println("tapline dedup: " + e.getMessage());
+            System.err.println("run with --help to list every option");
+            System.exit(2);
+            return;
+        }
+        DedupConfig topology;
+        try {
+            topology = DedupOptions.topology(config);
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("tapline dedup: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        LOG.info("starting {}", config);
+        Metrics registry = new Metrics();
+        DedupMetrics metrics = new DedupMetrics(registry);
+        KafkaStreams streams = new KafkaStreams(
+                DedupTopology.build(topology, DedupSerdes.registry(DedupOptions.registry(config)), metrics),
+                DedupOptions.streams(config));
+        CountDownLatch stopped = new CountDownLatch(1);
+        streams.setUncaughtExceptionHandler(e -> {
+            // Tasks are exactly-once: replacing the thread re-processes from the last commit, losing nothing.
+            LOG.error("stream thread failed; replacing it", e);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> {
+            LOG.info("streams state {} -> {}", before, now);
+            if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+                stopped.countDown();
+            }
+        });
+        ManagementServer management = ManagementServer.start(config.get(DedupOptions.MANAGEMENT_HOST),
+                config.getInt(DedupOptions.MANAGEMENT_PORT), registry,
+                () -> streams.state() == KafkaStreams.State.RUNNING);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            streams.close();
+            management.close();
+        }, "tapline-dedup-shutdown"));
+        streams.start();
+        LOG.info("management port {}", management.port());
+        stopped.await();
+        management.close();
+        System.exit(streams.state() == KafkaStreams.State.ERROR ? 1 : 0);
+    }
+}

@@ -1,0 +1,58 @@
+package io.tapline.dedup;
+
+import io.tapline.ops.Metrics;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The dedup stream's Prometheus metrics, shared by all stream threads. */
+public final class DedupMetrics {
+
+    final Metrics registry;
+    final Metrics.Counter interactions;
+    final Metrics.Counter deadLetters;
+    final Metrics.Counter casesEmitted;
+    final Metrics.Counter tombstones;
+    final Metrics.Counter signaturesRejected;
+    final Metrics.Counter noiseProfiles;
+    final AtomicLong signatures = new AtomicLong();
+    final AtomicLong noisyFields = new AtomicLong();
+
+    public DedupMetrics(Metrics registry) {
+        this.registry = registry;
+        interactions = registry.counter("tapline_dedup_interactions_total", "Interactions read and signed");
+        deadLetters = registry.counter("tapline_dedup_dead_letters_total",
+                "Input records sent to the dead-letter topic (undecodable or incompatible)");
+        casesEmitted = registry.counter("tapline_dedup_cases_emitted_total",
+                "Case records written (new samples, refreshed samples, hit-count updates)");
+        tombstones = registry.counter("tapline_dedup_case_tombstones_total", "Case tombstones written for retired signatures");
+        signaturesRejected = registry.counter("tapline_dedup_signatures_rejected_total",
+                "New signatures not stored because the task held its maximum");
+        noiseProfiles = registry.counter("tapline_dedup_noise_profiles_emitted_total", "Noise profiles written");
+        registry.gauge("tapline_dedup_unique_signatures", "Signatures held by the tasks of this instance",
+                signatures::get);
+        registry.gauge("tapline_dedup_noisy_fields", "Noisy fields in the profiles last published by this instance",
+                noisyFields::get);
+        registry.gauge("tapline_dedup_ratio",
+                "Interactions read since start per signature held (how many interactions one case stands for)",
+                () -> signatures.get() == 0 ? 0 : (double) interactions.value() / signatures.get());
+    }
+
+    public static DedupMetrics detached() {
+        return new DedupMetrics(new Metrics());
+    }
+
+    public Metrics registry() {
+        return registry;
+    }
+
+    public long interactions() {
+        return interactions.value();
+    }
+
+    public long signatures() {
+        return signatures.get();
+    }
+
+    public long deadLetters() {
+        return deadLetters.value();
+    }
+}

@@ -1,0 +1,111 @@
+package io.tapline.dedup;
+
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.TaplineConfig;
+import io.tapline.dedup.noise.NoiseRule;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.topics.TaplineTopics;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/** Every option of {@code tapline dedup}: keys, defaults and descriptions (shown by {@code --help}). */
+public final class DedupOptions {
+
+    public static final String BOOTSTRAP = "kafka.bootstrap.servers";
+    public static final String REGISTRY_URL = RegistryConfig.URL;
+    public static final String REGISTRY_USER_INFO = RegistryConfig.BASIC_AUTH_USER_INFO;
+    public static final String REGISTRY_TRUSTSTORE = RegistryConfig.TRUSTSTORE_LOCATION;
+    public static final String REGISTRY_TRUSTSTORE_PASSWORD = RegistryConfig.TRUSTSTORE_PASSWORD;
+    public static final String APPLICATION_ID = "dedup.application.id";
+    public static final String INPUT_TOPIC = "dedup.input.topic";
+    public static final String CASES_TOPIC = "dedup.cases.topic";
+    public static final String NOISE_TOPIC = "dedup.noise.topic";
+    public static final String DLQ_TOPIC = "dedup.dlq.topic";
+    public static final String SAMPLES = "dedup.samples";
+    public static final String SAMPLE_TTL = "dedup.sample.ttl";
+    public static final String RETENTION = "dedup.retention";
+    public static final String PUBLISH_INTERVAL = "dedup.publish.interval";
+    public static final String MAX_SIGNATURES = "dedup.max.signatures.per.task";
+    public static final String ROUTE_TEMPLATES = "dedup.route.templates";
+    public static final String VALUE_FIELDS = "dedup.value.fields";
+    public static final String NOISE_RELATIVE = "noise.relative.threshold";
+    public static final String NOISE_ABSOLUTE = "noise.absolute.threshold";
+    public static final String NOISE_MIN_PAIRS = "noise.min.pairs";
+    public static final String NOISE_MAX_PAIRS = "noise.max.pairs.per.signature";
+    public static final String NOISE_MAX_FIELDS = "noise.max.fields.per.route";
+    public static final String THREADS = "streams.threads";
+    public static final String STATE_DIR = "streams.state.dir";
+    public static final String REPLICATION = "streams.replication.factor";
+    public static final String STREAMS_PREFIX = "kafka.streams.";
+    public static final String MANAGEMENT_HOST = "management.host";
+    public static final String MANAGEMENT_PORT = "management.port";
+
+    public static final int DEFAULT_MANAGEMENT_PORT = 9403;
+
+    public static final ConfigSpec SPEC = ConfigSpec.builder("tapline dedup",
+                    "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields")
+            .option(BOOTSTRAP, "127.0.0.1:9092", "Kafka bootstrap servers")
+            .option(REGISTRY_URL, "http://127.0.0.1:8081/apis/ccompat/v7", "Schema registry URL (Confluent API)")
+            .secret(REGISTRY_USER_INFO, "", "Registry basic auth user:password")
+            .option(REGISTRY_TRUSTSTORE, "", "Registry TLS truststore file")
+            .secret(REGISTRY_TRUSTSTORE_PASSWORD, "", "Registry TLS truststore password")
+            .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
+            .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions")
+            .option(CASES_TOPIC, TaplineTopics.CASES, "Output compacted topic of cases (key = case id)")
+            .option(NOISE_TOPIC, TaplineTopics.NOISE, "Output compacted topic of noise profiles (key = route)")
+            .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input")
+            .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
+            .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")
+            .option(RETENTION, "7d", "Signatures not seen for this long are retired with tombstones")
+            .option(PUBLISH_INTERVAL, "30s", "Cadence of hit-count / last-seen and noise profile publication")
+            .option(MAX_SIGNATURES, Integer.toString(DedupConfig.DEFAULT_MAX_SIGNATURES_PER_TASK),
+                    "Most signatures one task holds; new ones beyond are counted and dropped")
+            .multi(ROUTE_TEMPLATES, "Route templates tried before the id rules, e.g. /owners/{owner}/pets (repeatable)")
+            .multi(VALUE_FIELDS, "Value fields splitting signatures, ROUTE=$.path, e.g. 'POST /payments=$.type' (repeatable)")
+            .option(NOISE_RELATIVE, Double.toString(NoiseRule.DEFAULT_RELATIVE),
+                    "A field is noise when it differs in at least this share of the identical-request pairs it is in")
+            .option(NOISE_ABSOLUTE, Double.toString(NoiseRule.DEFAULT_ABSOLUTE),
+                    "... and in at least this share of all identical-request pairs of the route")
+            .option(NOISE_MIN_PAIRS, Long.toString(NoiseRule.DEFAULT_MIN_PAIRS),
+                    "... and was compared in at least this many pairs")
+            .option(NOISE_MAX_PAIRS, Integer.toString(DedupConfig.DEFAULT_NOISE_MAX_PAIRS),
+                    "Identical-request comparisons per signature per sample TTL")
+            .option(NOISE_MAX_FIELDS, Integer.toString(DedupConfig.DEFAULT_NOISE_MAX_FIELDS),
+                    "Response fields tracked per route")
+            .option(THREADS, "1", "Stream threads")
+            .option(STATE_DIR, System.getProperty("java.io.tmpdir") + "/tapline-dedup", "Local state directory")
+            .option(REPLICATION, "-1", "Replication factor of internal topics; -1 = broker default")
+            .prefix(STREAMS_PREFIX, "Any Kafka Streams setting, passed through, e.g. --kafka.streams.commit.interval.ms=200")
+            .option(MANAGEMENT_HOST, "0.0.0.0", "Management interface (/healthy, /ready, /metrics)")
+            .option(MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port, 0 = ephemeral")
+            .build();
+
+    private DedupOptions() {
+    }
+
+    public static DedupConfig topology(TaplineConfig c) {
+        return new DedupConfig(c.get(INPUT_TOPIC), c.get(CASES_TOPIC), c.get(NOISE_TOPIC), c.get(DLQ_TOPIC),
+                c.getInt(SAMPLES), c.getDuration(SAMPLE_TTL), c.getDuration(RETENTION), c.getDuration(PUBLISH_INTERVAL),
+                c.getInt(MAX_SIGNATURES),
+                new NoiseRule(c.getDouble(NOISE_RELATIVE), c.getDouble(NOISE_ABSOLUTE), c.getLong(NOISE_MIN_PAIRS)),
+                c.getInt(NOISE_MAX_PAIRS), c.getInt(NOISE_MAX_FIELDS),
+                c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS));
+    }
+
+    public static Map<String, Object> registry(TaplineConfig c) {
+        Map<String, Object> registry = new HashMap<>();
+        for (String key : new String[] {REGISTRY_URL, REGISTRY_USER_INFO, REGISTRY_TRUSTSTORE, REGISTRY_TRUSTSTORE_PASSWORD}) {
+            String value = c.get(key);
+            if (value != null && !value.isEmpty()) {
+                registry.put(key, value);
+            }
+        }
+        return registry;
+    }
+
+    public static Properties streams(TaplineConfig c) {
+        return DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),
+                c.getInt(THREADS), c.get(STATE_DIR), c.subset(STREAMS_PREFIX));
+    }
+}

@@ -1,0 +1,179 @@
+package io.tapline.dedup;
+
+import io.tapline.avro.Case;
+import io.tapline.dedup.noise.NoiseObservation;
+import io.tapline.dedup.noise.ResponseDiff;
+import io.tapline.dedup.state.SignatureState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Keeps up to N samples per signature and the signature's traffic counters; runs on the task that owns the
+ * signature (input is partitioned by signature id).
+ *
+ * <ul>
+ *   <li>A sample goes into a free slot, or replaces the oldest one once that is older than the sample TTL; the
+ *       case is written at once (at most N per signature per TTL).</li>
+ *   <li>Hit counts and last-seen are only marked dirty per record; a wall-clock punctuator publishes dirty
+ *       signatures' cases every publish interval, so output is bounded by the cadence, not the input rate.</li>
+ *   <li>The same punctuator retires signatures not seen for the retention (measured in stream time, so replaying
+ *       old traffic or a stopped producer retires nothing) with one tombstone per case.</li>
+ *   <li>A record whose request is byte-identical to a stored sample's is compared with it and the outcome sent to
+ *       noise learning, within a per-signature budget.</li>
+ * </ul>
+ */
+final class DedupProcessor implements Processor<String, Case, String, Emitted> {
+
+    private final DedupConfig config;
+    private final DedupMetrics metrics;
+    private ProcessorContext<String, Emitted> context;
+    private KeyValueStore<String, SignatureState> signatures;
+    private KeyValueStore<String, Case> samples;
+    private Cancellable punctuator;
+    private long held;
+
+    DedupProcessor(DedupConfig config, DedupMetrics metrics) {
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    static String caseId(String signatureId, int slot) {
+        return signatureId + "-" + slot;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Emitted> context) {
+        this.context = context;
+        this.signatures = context.getStateStore(DedupTopology.SIGNATURES_STORE);
+        this.samples = context.getStateStore(DedupTopology.SAMPLES_STORE);
+        try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
+            while (all.hasNext()) {
+                all.next();
+                held++;
+            }
+        }
+        metrics.signatures.addAndGet(held);
+        punctuator = context.schedule(config.publishInterval(), PunctuationType.WALL_CLOCK_TIME, this::publish);
+    }
+
+    @Override
+    public void process(Record<String, Case> record) {
+        String id = record.key();
+        Case draft = record.value();
+        long at = draft.getSampledAt().toEpochMilli();
+        SignatureState state = signatures.get(id);
+        if (state == null) {
+            if (held >= config.maxSignaturesPerTask()) {
+                metrics.signaturesRejected.inc();
+                return;
+            }
+            state = SignatureState.first(at);
+            held++;
+            metrics.signatures.incrementAndGet();
+        }
+        state.hit(at);
+        long fingerprint = ResponseDiff.requestFingerprint(draft.getSample().getRequest());
+        learnNoise(id, draft, state, fingerprint, at);
+
+        int slot = state.slotFor(at, config.samplesPerSignature(), config.sampleTtl().toMillis());
+        if (slot >= 0) {
+            state.sample(slot, at, fingerprint);
+            Case sample = Case.newBuilder(draft)
+                    .setCaseId(caseId(id, slot))
+                    .setSampleSlot(slot)
+                    .setHits(state.hits())
+                    .setFirstSeen(Instant.ofEpochMilli(state.firstSeen()))
+                    .setLastSeen(Instant.ofEpochMilli(state.lastSeen()))
+                    .build();
+            samples.put(sample.getCaseId(), sample);
+            emitCase(sample.getCaseId(), sample, record.timestamp());
+        }
+        signatures.put(id, state);
+    }
+
+    private void learnNoise(String id, Case draft, SignatureState state, long fingerprint, long at) {
+        for (SignatureState.Slot slot : state.slots()) {
+            if (slot.requestFingerprint() != fingerprint
+                    || !state.takeNoiseBudget(at, config.noiseMaxPairs(), config.sampleTtl().toMillis())) {
+                continue;
+            }
+            Case stored = samples.get(caseId(id, slot.slot()));
+            if (stored == null) {
+                continue;
+            }
+            ResponseDiff.Outcome outcome = ResponseDiff.compare(stored.getSample().getResponse(),
+                    draft.getSample().getResponse());
+            String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
+            context.forward(new Record<String, Emitted>(route, new Emitted.NoiseOut(
+                    new NoiseObservation(route, outcome.compared(), outcome.differing())), context.currentSystemTimeMs()));
+        }
+    }
+
+    /** Publishes dirty signatures' counters and retires stale signatures. */
+    void publish(long now) {
+        long streamTime = context.currentStreamTimeMs();
+        long retention = config.retention().toMillis();
+        List<KeyValue<String, SignatureState>> updated = new ArrayList<>();
+        List<String> retired = new ArrayList<>();
+        try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, SignatureState> entry = all.next();
+                SignatureState state = entry.value;
+                if (streamTime - state.lastSeen() > retention) {
+                    retired.add(entry.key);
+                    for (SignatureState.Slot slot : state.slots()) {
+                        String caseId = caseId(entry.key, slot.slot());
+                        samples.delete(caseId);
+                        context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), now));
+                        metrics.tombstones.inc();
+                    }
+                } else if (state.dirty()) {
+                    for (SignatureState.Slot slot : state.slots()) {
+                        Case sample = samples.get(caseId(entry.key, slot.slot()));
+                        if (sample == null) {
+                            continue;
+                        }
+                        sample.setHits(state.hits());
+                        sample.setFirstSeen(Instant.ofEpochMilli(state.firstSeen()));
+                        sample.setLastSeen(Instant.ofEpochMilli(state.lastSeen()));
+                        samples.put(sample.getCaseId(), sample);
+                        emitCase(sample.getCaseId(), sample, now);
+                    }
+                    state.published();
+                    updated.add(entry);
+                }
+            }
+        }
+        for (KeyValue<String, SignatureState> entry : updated) {
+            signatures.put(entry.key, entry.value);
+        }
+        for (String id : retired) {
+            signatures.delete(id);
+        }
+        held -= retired.size();
+        metrics.signatures.addAndGet(-retired.size());
+    }
+
+    private void emitCase(String caseId, Case value, long timestamp) {
+        context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(value), timestamp));
+        metrics.casesEmitted.inc();
+    }
+
+    @Override
+    public void close() {
+        if (punctuator != null) {
+            punctuator.cancel();
+        }
+        metrics.signatures.addAndGet(-held);
+        held = 0;
+    }
+}

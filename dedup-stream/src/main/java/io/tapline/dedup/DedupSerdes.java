@@ -1,0 +1,28 @@
+package io.tapline.dedup;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.Interaction;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.SchemaRegistryClient;
+import io.tapline.serde.AvroSerdes;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serde;
+
+/**
+ * Serdes of the public topics (Confluent wire format through the schema registry).
+ *
+ * @param interaction input values
+ * @param cases       case values on the cases topic
+ * @param noise       noise profile values on the noise topic
+ */
+public record DedupSerdes(Serde<Interaction> interaction, Serde<Case> cases, Serde<NoiseProfile> noise) {
+
+    /** Serdes sharing one registry client, from {@code schema.registry.url} and the other registry keys. */
+    public static DedupSerdes registry(Map<String, ?> registryConfigs) {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(registryConfigs));
+        return new DedupSerdes(AvroSerdes.serde(Interaction.class, client, false),
+                AvroSerdes.serde(Case.class, client, false),
+                AvroSerdes.serde(NoiseProfile.class, client, false));
+    }
+}

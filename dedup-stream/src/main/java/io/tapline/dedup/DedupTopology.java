@@ -1,0 +1,127 @@
+package io.tapline.dedup;
+
+import io.tapline.avro.Case;
+import io.tapline.dedup.noise.NoiseObservation;
+import io.tapline.dedup.noise.RouteNoise;
+import io.tapline.dedup.signature.Signer;
+import io.tapline.dedup.signature.ValueFields;
+import io.tapline.dedup.state.AvroBinarySerde;
+import io.tapline.dedup.state.SignatureStateSerde;
+import io.tapline.signature.RouteTemplates;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The dedup topology:
+ * <pre>
+ * interactions (bytes) ─ decode-and-sign ─┬─ dead ─────────────────────────────► dlq
+ *                                         └─ signed ─ repartition by signature id
+ *                                              ─ dedup [signatures, samples] ─┬─ cases (key case id) ─► cases
+ *                                                                             └─ noise observations
+ *                                                   ─ repartition by route ─ learn-noise [noise] ─► noise
+ * </pre>
+ * Internal topics and stores use Avro single-object encoding or compact binary, never the registry.
+ */
+public final class DedupTopology {
+
+    public static final String SIGNATURES_STORE = "dedup-signatures";
+    public static final String SAMPLES_STORE = "dedup-samples";
+    public static final String NOISE_STORE = "dedup-noise";
+
+    private DedupTopology() {
+    }
+
+    public static Topology build(DedupConfig config, DedupSerdes serdes, DedupMetrics metrics) {
+        Serde<Case> internalCase = new AvroBinarySerde<>(Case.getEncoder(), Case.getDecoder());
+        Signer signer = new Signer(RouteTemplates.withTemplates(config.routeTemplates()),
+                ValueFields.parse(config.valueFields()));
+
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SIGNATURES_STORE),
+                Serdes.String(), new SignatureStateSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SAMPLES_STORE),
+                Serdes.String(), internalCase));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(NOISE_STORE),
+                Serdes.String(), RouteNoise.serde()));
+
+        Map<String, KStream<String, Routed>> decoded = builder
+                .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
+                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, metrics),
+                        Named.as("decode-and-sign"))
+                .split(Named.as("decoded-"))
+                .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))
+                .defaultBranch(Branched.as("signed"));
+
+        decoded.get("decoded-dead")
+                .map((key, value) -> KeyValue.pair(((Routed.Dead) value).key(), ((Routed.Dead) value).value()),
+                        Named.as("dead-letter-bytes"))
+                .to(config.dlqTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dead-letters"));
+
+        Map<String, KStream<String, Emitted>> emitted = decoded.get("decoded-signed")
+                .mapValues(value -> ((Routed.Signed) value).draft(), Named.as("draft-case"))
+                .repartition(Repartitioned.with(Serdes.String(), internalCase).withName("by-signature"))
+                .process(() -> new DedupProcessor(config, metrics), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE)
+                .split(Named.as("dedup-"))
+                .branch((key, value) -> value instanceof Emitted.CaseOut, Branched.as("cases"))
+                .defaultBranch(Branched.as("noise"));
+
+        emitted.get("dedup-cases")
+                .mapValues(value -> ((Emitted.CaseOut) value).value(), Named.as("case-value"))
+                .to(config.casesTopic(), Produced.with(Serdes.String(), serdes.cases()).withName("cases"));
+
+        emitted.get("dedup-noise")
+                .mapValues(value -> ((Emitted.NoiseOut) value).observation(), Named.as("noise-observation"))
+                .repartition(Repartitioned.with(Serdes.String(), NoiseObservation.serde()).withName("by-route"))
+                .process(() -> new NoiseProcessor(config, metrics), Named.as("learn-noise"), NOISE_STORE)
+                .to(config.noiseTopic(), Produced.with(Serdes.String(), serdes.noise()).withName("noise"));
+
+        return builder.build();
+    }
+
+    /**
+     * Kafka Streams settings.
+     *
+     * @param applicationId     consumer group and internal topic prefix
+     * @param bootstrapServers  brokers
+     * @param replicationFactor internal topics' replication factor; -1 takes the broker default (1 on a single
+     *                          test broker, 3 in production)
+     * @param threads           stream threads
+     * @param stateDir          local state directory
+     * @param overrides         {@code kafka.streams.*} pass-through settings, applied last
+     */
+    public static Properties streamsConfig(String applicationId, String bootstrapServers, int replicationFactor,
+                                           int threads, String stateDir, Map<String, ?> overrides) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        // A case must be emitted exactly once per state change, and a dead letter exactly once per bad record.
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // Changelog and repartition topics follow the cluster: 1 on a single-broker stack, 3 in production.
+        props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replicationFactor);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+        // Cases carry whole interactions (bodies up to the capture cap); match the cases topic's 8 MiB limit.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
+        // Bodies are JSON and compress well; lz4 costs little CPU on the 2-core pods this runs on.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+        // Read input in larger batches: per-record work is small, per-fetch overhead dominates otherwise.
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+        overrides.forEach(props::put);
+        return props;
+    }
+}

@@ -1,0 +1,15 @@
+package io.tapline.dedup;
+
+import io.tapline.avro.Case;
+import io.tapline.dedup.noise.NoiseObservation;
+
+/** What the dedup step emits: a case (or a tombstone) keyed by case id, or a noise observation keyed by route. */
+sealed interface Emitted {
+
+    /** A case record; {@code value} null is a tombstone. */
+    record CaseOut(Case value) implements Emitted {
+    }
+
+    record NoiseOut(NoiseObservation observation) implements Emitted {
+    }
+}
