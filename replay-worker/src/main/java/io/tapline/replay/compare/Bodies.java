@@ -1,0 +1,117 @@
+package io.tapline.replay.compare;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.InflaterInputStream;
+
+/** Body helpers: content decoding (bounded), media-type classification, text normalisation and hashing. */
+public final class Bodies {
+
+    /** Decoded bodies above this size are not decoded (protects the worker from compression bombs). */
+    public static final int MAX_DECODED_BYTES = 32 * 1024 * 1024;
+
+    /** How a body is compared. */
+    public enum Kind { JSON, TEXT, BINARY }
+
+    private Bodies() {
+    }
+
+    /**
+     * Decodes gzip or deflate content; identity and absent encodings return the bytes unchanged.
+     *
+     * @throws IOException for a corrupt stream, an unsupported encoding (e.g. br) or a body over the cap
+     */
+    public static byte[] decode(byte[] body, String contentEncoding) throws IOException {
+        if (contentEncoding == null || contentEncoding.isBlank() || body.length == 0) {
+            return body;
+        }
+        String enc = contentEncoding.trim().toLowerCase(Locale.ROOT);
+        switch (enc) {
+            case "identity":
+                return body;
+            case "gzip":
+            case "x-gzip":
+                try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
+                    return readCapped(in);
+                }
+            case "deflate":
+                try (InputStream in = new InflaterInputStream(new java.io.ByteArrayInputStream(body))) {
+                    return readCapped(in);
+                }
+            default:
+                throw new IOException("content encoding '" + contentEncoding + "' is not decoded (gzip, deflate are)");
+        }
+    }
+
+    private static byte[] readCapped(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            if (out.size() + n > MAX_DECODED_BYTES) {
+                throw new IOException("decoded body exceeds " + MAX_DECODED_BYTES + " bytes");
+            }
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /** Classifies by media type; a missing type falls back to sniffing JSON, then UTF-8 text. */
+    public static Kind kindOf(String contentType, byte[] body) {
+        if (contentType != null && !contentType.isBlank()) {
+            String media = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+            if (media.equals("application/json") || media.endsWith("+json") || media.equals("text/json")) {
+                return Kind.JSON;
+            }
+            if (media.startsWith("text/") || media.endsWith("+xml") || media.equals("application/xml")
+                    || media.equals("application/javascript") || media.equals("application/x-www-form-urlencoded")) {
+                return Kind.TEXT;
+            }
+            return Kind.BINARY;
+        }
+        String s = new String(body, StandardCharsets.UTF_8).trim();
+        if (s.startsWith("{") || s.startsWith("[")) {
+            return Kind.JSON;
+        }
+        return isUtf8Text(body) ? Kind.TEXT : Kind.BINARY;
+    }
+
+    private static boolean isUtf8Text(byte[] body) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(body));
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+        for (byte b : body) {
+            if (b >= 0 && b < 0x20 && b != '\n' && b != '\r' && b != '\t') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Line endings unified, trailing whitespace of each line and of the whole text removed. */
+    public static String normaliseText(byte[] body) {
+        String s = new String(body, StandardCharsets.UTF_8).replace("\r\n", "\n").replace('\r', '\n');
+        StringBuilder out = new StringBuilder(s.length());
+        for (String line : s.split("\n", -1)) {
+            out.append(line.stripTrailing()).append('\n');
+        }
+        return out.toString().strip();
+    }
+
+    public static String sha256(byte[] body) {
+        try {
+            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from the JDK", e);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.tapline.replay.mock;
+
+import io.tapline.avro.CallKind;
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.MockCall;
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.OutboundCall;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The recorded dependency calls of one case during its replay, and how the candidate used them.
+ * Thread-safe: the mock server's event loop answers while the worker reads the usage afterwards.
+ */
+public final class CaseMocks {
+
+    /** Calls recorded per case are bounded by the capture; this bounds what one replay may add. */
+    public static final int MAX_CALLS_KEPT = 1000;
+
+    private final String caseId;
+    private final List<OutboundCall> recorded;
+    private final int[] uses;
+    private final MockMatcher matcher;
+    private final List<MockCall> calls = new ArrayList<>();
+    private final List<Difference> differences = new ArrayList<>();
+    private int matched;
+    private int unmatched;
+
+    public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher) {
+        this.caseId = caseId;
+        this.recorded = recorded.stream().filter(c -> c.getKind() == CallKind.HTTP).toList();
+        this.uses = new int[this.recorded.size()];
+        this.matcher = matcher;
+    }
+
+    public String caseId() {
+        return caseId;
+    }
+
+    /**
+     * Picks the recorded call that answers {@code call}: the best score at or above the minimum; on a tie, a call
+     * not used yet, then the earliest recorded. Records the outcome (matched, or unmatched as a difference).
+     */
+    public synchronized MockAnswer answer(MockRequest call) {
+        int best = -1;
+        double bestScore = 0;
+        for (int i = 0; i < recorded.size(); i++) {
+            double s = matcher.score(call, recorded.get(i));
+            boolean better = s > bestScore + 1e-9
+                    || (best >= 0 && Math.abs(s - bestScore) < 1e-9 && uses[best] > 0 && uses[i] == 0);
+            if (better) {
+                best = i;
+                bestScore = s;
+            }
+        }
+        if (best >= 0 && matcher.accepts(bestScore)) {
+            uses[best]++;
+            matched++;
+            note(call, "matched", bestScore);
+            return new MockAnswer(recorded.get(best), bestScore);
+        }
+        unmatched++;
+        note(call, "unmatched", bestScore);
+        if (differences.size() < MAX_CALLS_KEPT) {
+            differences.add(Difference.newBuilder().setPath(call.describe()).setKind(DifferenceKind.UNMATCHED_CALL)
+                    .setExpected(best >= 0 ? describe(recorded.get(best)) + " (score " + bestScore + ")" : null)
+                    .setActual(call.describe()).build());
+        }
+        return new MockAnswer(null, bestScore);
+    }
+
+    /** Notes a call forwarded to a real dependency because {@code --allow-live} named its host. */
+    public synchronized void live(MockRequest call) {
+        note(call, "live", 0);
+    }
+
+    private void note(MockRequest call, String outcome, double score) {
+        if (calls.size() < MAX_CALLS_KEPT) {
+            String path = call.path() + (call.rawQuery() == null || call.rawQuery().isEmpty() ? "" : "?" + call.rawQuery());
+            calls.add(MockCall.newBuilder().setMethod(call.method()).setDestination(call.destination()).setPath(path)
+                    .setOutcome(outcome).setScore(score).build());
+        }
+    }
+
+    /** Usage so far, with every recorded call the candidate did not make listed as unused. */
+    public synchronized MockUsage usage() {
+        List<MockCall> all = new ArrayList<>(calls);
+        int unused = 0;
+        for (int i = 0; i < recorded.size(); i++) {
+            if (uses[i] == 0) {
+                unused++;
+                OutboundCall c = recorded.get(i);
+                String q = c.getRequest().getRawQuery();
+                all.add(MockCall.newBuilder().setMethod(c.getRequest().getMethod()).setDestination(c.getDestination())
+                        .setPath(c.getRequest().getPath() + (q == null || q.isEmpty() ? "" : "?" + q))
+                        .setOutcome("unused").setScore(0).build());
+            }
+        }
+        return MockUsage.newBuilder().setMatched(matched).setUnmatched(unmatched).setUnused(unused).setCalls(all).build();
+    }
+
+    /** Unmatched calls and unused recorded calls as differences. */
+    public synchronized List<Difference> differences() {
+        List<Difference> out = new ArrayList<>(differences);
+        for (int i = 0; i < recorded.size(); i++) {
+            if (uses[i] == 0) {
+                String d = describe(recorded.get(i));
+                out.add(Difference.newBuilder().setPath(d).setKind(DifferenceKind.UNUSED_CALL).setExpected(d)
+                        .setActual(null).build());
+            }
+        }
+        return out;
+    }
+
+    public synchronized int callsMade() {
+        return matched + unmatched;
+    }
+
+    private static String describe(OutboundCall c) {
+        String q = c.getRequest().getRawQuery();
+        return "call:" + c.getRequest().getMethod() + " " + c.getDestination() + " " + c.getRequest().getPath()
+                + (q == null || q.isEmpty() ? "" : "?" + q);
+    }
+}

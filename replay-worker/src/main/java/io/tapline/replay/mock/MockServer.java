@@ -1,0 +1,229 @@
+package io.tapline.replay.mock;
+
+import io.tapline.avro.Header;
+import io.tapline.avro.HttpResponse;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The candidate's dependencies during replay. Accepts the sidecar's egress conventions: forward-proxy requests
+ * ({@code GET http://host:port/path}, i.e. {@code HTTP_PROXY}) and named routes ({@code /inventory/items/1} for
+ * {@code --mock-route inventory=...}). Each call is attributed to its case by the trace id of its
+ * {@code traceparent} and answered from that case's recorded calls; an unmatched call gets the configured status
+ * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused:
+ * replay does not intercept TLS, so HTTPS dependencies must be reached over plain HTTP through named routes.
+ */
+public final class MockServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(MockServer.class);
+    public static final String MOCK_HEADER = "x-tapline-mock";
+    private static final Set<String> NOT_REPLAYED = Set.of("content-length", "transfer-encoding", "connection",
+            "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authenticate");
+
+    private final MockServerOptions options;
+    private final MockRegistry registry;
+    private final HttpServer server;
+    private final HttpClientAgent liveClient;
+    private final AtomicLong liveCalls = new AtomicLong();
+
+    private MockServer(MockServerOptions options, MockRegistry registry, HttpServer server, HttpClientAgent liveClient) {
+        this.options = options;
+        this.registry = registry;
+        this.server = server;
+        this.liveClient = liveClient;
+    }
+
+    /** Starts listening; the future completes once the port is bound. */
+    public static Future<MockServer> start(Vertx vertx, MockServerOptions options, MockRegistry registry) {
+        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16));
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port()));
+        MockServer[] holder = new MockServer[1];
+        server.requestHandler(req -> holder[0].handle(req));
+        holder[0] = new MockServer(options, registry, server, live);
+        return server.listen().map(s -> holder[0]);
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    public long liveCalls() {
+        return liveCalls.get();
+    }
+
+    private void handle(HttpServerRequest req) {
+        if (req.method() == HttpMethod.CONNECT) {
+            req.response().setStatusCode(options.unmatchedStatus()).putHeader(MOCK_HEADER, "tunnel-refused")
+                    .end("tapline replay does not intercept TLS tunnels; route HTTPS dependencies through a named route\n");
+            return;
+        }
+        String contentLength = req.getHeader("content-length");
+        if (contentLength != null && parseLong(contentLength) > options.maxBodyBytes()) {
+            req.response().setStatusCode(413).end();
+            return;
+        }
+        Buffer body = Buffer.buffer();
+        boolean[] tooBig = {false};
+        req.handler(chunk -> {
+            if (body.length() + chunk.length() > options.maxBodyBytes()) {
+                tooBig[0] = true;
+            } else {
+                body.appendBuffer(chunk);
+            }
+        });
+        req.exceptionHandler(e -> log.debug("mock request failed: {}", e.toString()));
+        req.endHandler(v -> {
+            if (tooBig[0]) {
+                req.response().setStatusCode(413).end();
+            } else {
+                route(req, body);
+            }
+        });
+    }
+
+    private void route(HttpServerRequest req, Buffer body) {
+        Target target = target(req);
+        String traceId = TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT));
+        MockRequest call = new MockRequest(req.method().name(), target.destination, target.path, target.query,
+                body.getBytes(), traceId);
+        if (target.liveHost != null && options.liveAllowed(target.liveHost)) {
+            CaseMocks mocks = registry.find(traceId);
+            if (mocks != null) {
+                mocks.live(call);
+            }
+            forwardLive(req, target, body);
+            return;
+        }
+        CaseMocks mocks = registry.find(traceId);
+        if (mocks == null) {
+            unmatched(req.response(), "no case in flight has trace id " + traceId
+                    + " (does the candidate propagate traceparent?)");
+            return;
+        }
+        MockAnswer answer = mocks.answer(call);
+        if (!answer.matched()) {
+            unmatched(req.response(), "no recorded call of case " + mocks.caseId() + " matches " + call.describe()
+                    + " (best score " + answer.score() + ")");
+            return;
+        }
+        HttpResponse recorded = answer.recorded().getResponse();
+        HttpServerResponse resp = req.response();
+        resp.putHeader(MOCK_HEADER, "matched score=" + answer.score());
+        if (recorded == null) {
+            String error = answer.recorded().getError();
+            resp.setStatusCode(options.unmatchedStatus()).putHeader(MOCK_HEADER, "recorded-error")
+                    .end("recorded call failed: " + (error == null ? "no response" : error) + "\n");
+            return;
+        }
+        resp.setStatusCode(recorded.getStatus());
+        for (Header h : recorded.getHeaders()) {
+            if (!NOT_REPLAYED.contains(h.getName().toLowerCase(Locale.ROOT))) {
+                resp.headers().add(h.getName(), h.getValue());
+            }
+        }
+        resp.end(Buffer.buffer(bytes(recorded.getBody())));
+    }
+
+    private void unmatched(HttpServerResponse resp, String why) {
+        resp.setStatusCode(options.unmatchedStatus()).putHeader(MOCK_HEADER, "unmatched").end(why + "\n");
+    }
+
+    private void forwardLive(HttpServerRequest req, Target target, Buffer body) {
+        liveCalls.incrementAndGet();
+        String pathAndQuery = target.path + (target.query == null ? "" : "?" + target.query);
+        RequestOptions ro = new RequestOptions().setMethod(req.method()).setHost(target.liveHost)
+                .setPort(target.livePort).setURI(target.livePrefix + pathAndQuery);
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        req.headers().forEach(e -> {
+            String n = e.getKey().toLowerCase(Locale.ROOT);
+            if (!NOT_REPLAYED.contains(n) && !n.equals("host")) {
+                headers.add(e.getKey(), e.getValue());
+            }
+        });
+        ro.setHeaders(headers);
+        liveClient.request(ro)
+                .compose(r -> r.send(body))
+                .compose(r -> r.body().map(b -> {
+                    HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
+                    r.headers().forEach(e -> {
+                        if (!NOT_REPLAYED.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+                            resp.headers().add(e.getKey(), e.getValue());
+                        }
+                    });
+                    resp.putHeader(MOCK_HEADER, "live");
+                    return resp.end(b);
+                }))
+                .onFailure(e -> {
+                    if (!req.response().ended()) {
+                        req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed").end(e.toString() + "\n");
+                    }
+                });
+    }
+
+    /** Where a call goes: forward-proxy absolute URI, or a named route prefix. */
+    private Target target(HttpServerRequest req) {
+        String uri = req.uri();
+        if (uri.startsWith("http://") || uri.startsWith("https://")) {
+            URI u = URI.create(uri);
+            int port = u.getPort() > 0 ? u.getPort() : 80;
+            String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+            return new Target(u.getHost() + ":" + port, path, u.getRawQuery(), u.getHost(), port, "");
+        }
+        String path = req.path();
+        String query = req.query();
+        int second = path.indexOf('/', 1);
+        String first = second < 0 ? path.substring(1) : path.substring(1, second);
+        URI route = options.routes().get(first);
+        if (route != null) {
+            String rest = second < 0 ? "/" : path.substring(second);
+            int port = route.getPort() > 0 ? route.getPort() : 80;
+            String prefix = route.getRawPath() == null || route.getRawPath().equals("/") ? "" : route.getRawPath();
+            return new Target(first, rest, query, route.getHost(), port, prefix);
+        }
+        return new Target("unknown", path, query, null, 0, "");
+    }
+
+    private record Target(String destination, String path, String query, String liveHost, int livePort,
+                          String livePrefix) {
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer b = buffer.duplicate();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        server.close().await();
+        liveClient.close().await();
+    }
+}

@@ -1,0 +1,49 @@
+package io.tapline.replay.mock;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** W3C Trace Context for replay: one trace id per (run, case), so the mock can find a call's case. */
+public final class TraceContext {
+
+    public static final String TRACEPARENT = "traceparent";
+    public static final String TRACESTATE = "tracestate";
+
+    private static final Pattern TRACEPARENT_FORMAT =
+            Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$");
+
+    private TraceContext() {
+    }
+
+    /** 32 lowercase hex: the first 16 bytes of SHA-256(runId '/' caseId). */
+    public static String traceIdFor(String runId, String caseId) {
+        return HexFormat.of().formatHex(sha256(runId + "/" + caseId), 0, 16);
+    }
+
+    /** A sampled traceparent with the given trace id and a span id derived from it. */
+    public static String traceparent(String traceId) {
+        String spanId = HexFormat.of().formatHex(sha256("span/" + traceId), 0, 8);
+        return "00-" + traceId + "-" + spanId + "-01";
+    }
+
+    /** The trace id of a traceparent header, or null when absent or malformed. */
+    public static String traceIdOf(String traceparent) {
+        if (traceparent == null) {
+            return null;
+        }
+        var m = TRACEPARENT_FORMAT.matcher(traceparent.trim().toLowerCase(Locale.ROOT));
+        return m.matches() ? m.group(1) : null;
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from the JDK", e);
+        }
+    }
+}

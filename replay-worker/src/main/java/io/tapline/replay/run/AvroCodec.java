@@ -1,0 +1,57 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunEvent;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.SchemaRegistryClient;
+import io.tapline.serde.TaplineAvroDeserializer;
+import io.tapline.serde.TaplineAvroSerializer;
+
+import java.util.Map;
+
+/** The Avro values replay reads and writes, over one schema registry client. Thread-safe. */
+public final class AvroCodec {
+
+    private final TaplineAvroDeserializer<Case> cases;
+    private final TaplineAvroDeserializer<NoiseProfile> noise;
+    private final TaplineAvroDeserializer<ReplayResult> results;
+    private final TaplineAvroDeserializer<RunEvent> runEvents;
+    private final TaplineAvroSerializer<ReplayResult> resultWriter;
+    private final TaplineAvroSerializer<RunEvent> runEventWriter;
+
+    public AvroCodec(Map<String, ?> registryConfigs) {
+        SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.fromMap(registryConfigs));
+        cases = new TaplineAvroDeserializer<>(registry, Case.class);
+        noise = new TaplineAvroDeserializer<>(registry, NoiseProfile.class);
+        results = new TaplineAvroDeserializer<>(registry, ReplayResult.class);
+        runEvents = new TaplineAvroDeserializer<>(registry, RunEvent.class);
+        resultWriter = new TaplineAvroSerializer<>(registry, false);
+        runEventWriter = new TaplineAvroSerializer<>(registry, false);
+    }
+
+    public Case readCase(String topic, byte[] value) {
+        return cases.deserialize(topic, value);
+    }
+
+    public NoiseProfile readNoise(String topic, byte[] value) {
+        return noise.deserialize(topic, value);
+    }
+
+    public ReplayResult readResult(String topic, byte[] value) {
+        return results.deserialize(topic, value);
+    }
+
+    public RunEvent readRunEvent(String topic, byte[] value) {
+        return runEvents.deserialize(topic, value);
+    }
+
+    public byte[] write(String topic, ReplayResult result) {
+        return resultWriter.serialize(topic, result);
+    }
+
+    public byte[] write(String topic, RunEvent event) {
+        return runEventWriter.serialize(topic, event);
+    }
+}

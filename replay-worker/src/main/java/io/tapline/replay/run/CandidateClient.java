@@ -1,0 +1,109 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Header;
+import io.tapline.avro.HttpRequest;
+import io.tapline.avro.HttpResponse;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Sends recorded requests to the candidate. Bodies go as recorded (still content-encoded); responses come back
+ * undecoded so the comparison sees what the candidate sent. The recorded trace headers are replaced by the case's.
+ */
+public final class CandidateClient implements AutoCloseable {
+
+    /** Connection-level headers the client sets itself, and tracing headers the replay replaces. */
+    private static final Set<String> NOT_SENT = Set.of("host", "content-length", "transfer-encoding", "connection",
+            "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "expect", "traceparent", "tracestate");
+
+    private final HttpClientAgent client;
+    private final URI target;
+    private final String basePath;
+    private final long timeoutMillis;
+
+    public CandidateClient(Vertx vertx, URI target, int maxConnections, Duration timeout) {
+        this.target = target;
+        String p = target.getRawPath();
+        this.basePath = p == null || p.equals("/") ? "" : (p.endsWith("/") ? p.substring(0, p.length() - 1) : p);
+        this.timeoutMillis = timeout.toMillis();
+        this.client = vertx.createHttpClient(new HttpClientOptions()
+                        .setDefaultHost(target.getHost())
+                        .setDefaultPort(port(target))
+                        .setSsl("https".equalsIgnoreCase(target.getScheme()))
+                        .setKeepAlive(true)
+                        .setDecompressionSupported(false),
+                new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)));
+    }
+
+    static int port(URI target) {
+        if (target.getPort() > 0) {
+            return target.getPort();
+        }
+        return "https".equalsIgnoreCase(target.getScheme()) ? 443 : 80;
+    }
+
+    /** The recorded request with the given traceparent; completes with the candidate's response. */
+    public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
+        String query = recorded.getRawQuery();
+        String uri = basePath + recorded.getPath() + (query == null || query.isEmpty() ? "" : "?" + query);
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        for (Header h : recorded.getHeaders()) {
+            if (!NOT_SENT.contains(h.getName().toLowerCase(Locale.ROOT))) {
+                headers.add(h.getName(), h.getValue());
+            }
+        }
+        headers.set("traceparent", traceparent);
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.valueOf(recorded.getMethod().toUpperCase(Locale.ROOT)))
+                .setURI(uri)
+                .setHeaders(headers)
+                .setIdleTimeout(timeoutMillis);
+        Buffer body = Buffer.buffer(bytes(recorded.getBody()));
+        return client.request(options)
+                .compose(req -> body.length() == 0 ? req.send() : req.send(body))
+                .compose(resp -> resp.body().map(b -> {
+                    List<Header> out = new ArrayList<>();
+                    resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
+                    return HttpResponse.newBuilder()
+                            .setStatus(resp.statusCode())
+                            .setHeaders(out)
+                            .setBody(ByteBuffer.wrap(b.getBytes()))
+                            .setContentType(resp.getHeader("content-type"))
+                            .setContentEncoding(resp.getHeader("content-encoding"))
+                            .setTruncated(false)
+                            .setOriginalSize(b.length())
+                            .build();
+                }));
+    }
+
+    public URI target() {
+        return target;
+    }
+
+    static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer b = buffer.duplicate();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        client.close().await();
+    }
+}

@@ -1,0 +1,109 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.Difference;
+import io.tapline.avro.HttpRequest;
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+import io.tapline.replay.compare.Comparison;
+import io.tapline.replay.compare.ResponseComparator;
+import io.tapline.replay.mock.CaseMocks;
+import io.tapline.replay.mock.MockMatcher;
+import io.tapline.replay.mock.MockRegistry;
+import io.tapline.replay.mock.TraceContext;
+import io.vertx.core.Future;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Replays one case: registers its recorded calls with the mock under the case's trace id, sends the recorded
+ * request to the candidate, compares the answer and the dependency usage, and builds the {@link ReplayResult}.
+ * Never fails its future: transport failures become verdict ERROR.
+ */
+public final class CaseReplayer {
+
+    private final String runId;
+    private final String worker;
+    private final CandidateClient candidate;
+    private final MockRegistry registry;
+    private final MockMatcher matcher;
+    private final ResponseComparator comparator;
+    private final Clock clock;
+
+    public CaseReplayer(String runId, String worker, CandidateClient candidate, MockRegistry registry,
+                        MockMatcher matcher, ResponseComparator comparator, Clock clock) {
+        this.runId = runId;
+        this.worker = worker;
+        this.candidate = candidate;
+        this.registry = registry;
+        this.matcher = matcher;
+        this.comparator = comparator;
+        this.clock = clock;
+    }
+
+    /** Route of a case as the noise topic keys it: METHOD + space + route template. */
+    public static String routeOf(Case c) {
+        return c.getParts().getMethod().toUpperCase(Locale.ROOT) + " " + c.getParts().getRouteTemplate();
+    }
+
+    public Future<ReplayResult> replay(Case c) {
+        HttpRequest request = c.getSample().getRequest();
+        if (request.getTruncated()) {
+            return Future.succeededFuture(result(c, Verdict.SKIPPED, List.of(), 0, emptyUsage(), 0,
+                    "request body was truncated at capture (" + request.getOriginalSize() + " bytes): cannot be replayed faithfully"));
+        }
+        String traceId = TraceContext.traceIdFor(runId, c.getCaseId());
+        CaseMocks mocks = new CaseMocks(c.getCaseId(), c.getSample().getOutboundCalls(), matcher);
+        try {
+            registry.register(traceId, mocks);
+        } catch (IllegalStateException e) {
+            return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, emptyUsage(), 0, e.getMessage()));
+        }
+        long start = System.nanoTime();
+        return candidate.send(request, TraceContext.traceparent(traceId))
+                .map(resp -> {
+                    long micros = (System.nanoTime() - start) / 1000;
+                    registry.unregister(traceId);
+                    Comparison cmp = comparator.compare(routeOf(c), c.getSample().getResponse(), resp);
+                    List<Difference> diffs = new ArrayList<>(cmp.differences());
+                    diffs.addAll(mocks.differences());
+                    Verdict v = diffs.isEmpty() ? Verdict.PASS : Verdict.FAIL;
+                    return result(c, v, diffs, cmp.ignored(), mocks.usage(), micros, null);
+                })
+                .recover(err -> {
+                    registry.unregister(traceId);
+                    long micros = (System.nanoTime() - start) / 1000;
+                    return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
+                            "candidate " + candidate.target() + " did not answer: " + err));
+                });
+    }
+
+    private static MockUsage emptyUsage() {
+        return MockUsage.newBuilder().build();
+    }
+
+    private ReplayResult result(Case c, Verdict verdict, List<Difference> diffs, int ignored, MockUsage usage,
+                                long candidateMicros, String error) {
+        return ReplayResult.newBuilder()
+                .setRunId(runId)
+                .setCaseId(c.getCaseId())
+                .setSignatureId(c.getSignatureId())
+                .setRoute(routeOf(c))
+                .setCandidate(candidate.target().toString())
+                .setVerdict(verdict)
+                .setDifferences(diffs)
+                .setIgnoredDifferences(ignored)
+                .setMocks(usage)
+                .setRecordedLatencyMicros(c.getSample().getLatencyMicros())
+                .setCandidateLatencyMicros(candidateMicros)
+                .setTrafficWeight(c.getHits())
+                .setError(error)
+                .setWorker(worker)
+                .setCompletedAt(clock.instant())
+                .build();
+    }
+}

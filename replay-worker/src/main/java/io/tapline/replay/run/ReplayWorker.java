@@ -1,0 +1,381 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunBounds;
+import io.tapline.replay.mock.MockRegistry;
+import io.tapline.topics.DeadLetters;
+import io.vertx.core.Future;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One member of a run's consumer group. Owns one consumer and one transactional producer on one thread.
+ * Each poll's cases (only those below the run's bounds) are replayed, then their results, any dead letters and
+ * the consumed offsets are committed in one transaction: a worker killed mid-batch leaves an aborted transaction
+ * and uncommitted offsets, and the member that takes over its partitions replays those cases again, so each case
+ * has exactly one committed result. The worker stays in the group after its own partitions are done (so it can
+ * take over from a member that dies) until the group's committed offsets reach the bounds on every partition.
+ */
+public final class ReplayWorker implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(ReplayWorker.class);
+    private static final int MAX_CONSECUTIVE_TX_FAILURES = 3;
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration COMPLETION_CHECK = Duration.ofSeconds(1);
+
+    /** How the worker ended. */
+    public enum Outcome { RUN_COMPLETE, STOPPED, FAILED }
+
+    private final String runId;
+    private final String workerId;
+    private final RunTopics topics;
+    private final RunBounds bounds;
+    private final KafkaSettings kafka;
+    private final AvroCodec codec;
+    private final CaseReplayer replayer;
+    private final MockRegistry registry;
+    private final ConcurrencyGate gate;
+    private final RateLimiter rate;
+    private final Progress progress;
+    private final ResultListener listener;
+    private final Duration caseTimeout;
+    private final int batchSize;
+    private final boolean redoAmbiguous;
+
+    private volatile boolean closed;
+    private volatile Outcome outcome;
+    private volatile boolean assigned;
+    private KafkaConsumer<byte[], byte[]> consumer;
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
+
+    /** Called for every committed result (metrics, progress). */
+    public interface ResultListener {
+        void committed(ReplayResult result);
+    }
+
+    public ReplayWorker(String runId, String workerId, RunTopics topics, RunBounds bounds, KafkaSettings kafka,
+                        AvroCodec codec, CaseReplayer replayer, MockRegistry registry, ConcurrencyGate gate,
+                        RateLimiter rate, Progress progress, ResultListener listener, Duration caseTimeout, int batchSize,
+                        boolean redoAmbiguous) {
+        this.runId = runId;
+        this.workerId = workerId;
+        this.topics = topics;
+        this.bounds = bounds;
+        this.kafka = kafka;
+        this.codec = codec;
+        this.replayer = replayer;
+        this.registry = registry;
+        this.gate = gate;
+        this.rate = rate;
+        this.progress = progress;
+        this.listener = listener;
+        this.caseTimeout = caseTimeout;
+        this.batchSize = batchSize;
+        this.redoAmbiguous = redoAmbiguous;
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    /** True once the worker has joined the group and got its first assignment. */
+    public boolean ready() {
+        return assigned;
+    }
+
+    /** Asks the worker to finish its current batch, commit it, and leave the group. */
+    public void close() {
+        closed = true;
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    private long bound(TopicPartition tp) {
+        Long b = bounds.getEndOffsets().get(Integer.toString(tp.partition()));
+        return b == null ? 0 : b;
+    }
+
+    @Override
+    public void run() {
+        Map<String, Object> consumerProps = kafka.consumer(RunTopics.groupId(runId), "tapline-replay-" + workerId);
+        // Batches are replayed before the next poll; keep them short so a dead worker loses little work.
+        consumerProps.putIfAbsent("max.poll.records", batchSize);
+        // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447).
+        String txId = "tapline-replay-" + runId + "-" + workerId;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId))) {
+            consumer = c;
+            producer.initTransactions();
+            c.subscribe(List.of(topics.cases()), new Rebalance());
+            outcome = loop(c, producer);
+        } catch (WakeupException e) {
+            outcome = Outcome.STOPPED;
+        } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+                 | AuthorizationException | UnsupportedVersionException e) {
+            log.error("worker {} of run {} stops: {}", workerId, runId, e.toString());
+            outcome = Outcome.FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = Outcome.STOPPED;
+        } catch (KafkaException e) {
+            log.error("worker {} of run {} failed: {}", workerId, runId, e.toString());
+            outcome = Outcome.FAILED;
+        }
+    }
+
+    private Outcome loop(KafkaConsumer<byte[], byte[]> c, KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
+        int txFailures = 0;
+        long nextCompletionCheck = 0;
+        while (!closed) {
+            ConsumerRecords<byte[], byte[]> records;
+            try {
+                records = c.poll(POLL);
+            } catch (WakeupException e) {
+                if (closed) {
+                    return Outcome.STOPPED;
+                }
+                throw e;
+            }
+            List<ConsumerRecord<byte[], byte[]>> inBounds = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                if (r.offset() < bound(new TopicPartition(r.topic(), r.partition()))) {
+                    inBounds.add(r);
+                }
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets = offsetsToCommit(c);
+            if (!inBounds.isEmpty() || !offsets.isEmpty()) {
+                try {
+                    processAndCommit(producer, c, inBounds, offsets);
+                    txFailures = 0;
+                } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+                         | AuthorizationException | UnsupportedVersionException e) {
+                    throw e;
+                } catch (KafkaException | TimeoutException | ExecutionException e) {
+                    txFailures++;
+                    log.warn("worker {}: batch transaction failed ({}/{}), replaying it again: {}", workerId, txFailures,
+                            MAX_CONSECUTIVE_TX_FAILURES, e.toString());
+                    abortQuietly(producer);
+                    rewind(c, inBounds);
+                    if (txFailures >= MAX_CONSECUTIVE_TX_FAILURES) {
+                        log.error("worker {}: {} consecutive transaction failures, stopping", workerId, txFailures);
+                        return Outcome.FAILED;
+                    }
+                }
+            }
+            pauseFinished(c);
+            long now = System.nanoTime();
+            if (now >= nextCompletionCheck) {
+                nextCompletionCheck = now + COMPLETION_CHECK.toNanos();
+                if (runComplete(c)) {
+                    return Outcome.RUN_COMPLETE;
+                }
+            }
+        }
+        return Outcome.STOPPED;
+    }
+
+    private void processAndCommit(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> c,
+                                  List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+        List<ReplayResult> results = replayBatch(records, out);
+        producer.beginTransaction();
+        for (ProducerRecord<byte[], byte[]> r : out) {
+            producer.send(r);
+        }
+        producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
+        producer.commitTransaction();
+        offsets.forEach((tp, om) -> committed.put(tp, om.offset()));
+        for (ReplayResult r : results) {
+            progress.record(r.getVerdict());
+            listener.committed(r);
+        }
+    }
+
+    /** Replays the batch's cases (the last record of a case id wins) and returns their results. */
+    private List<ReplayResult> replayBatch(List<ConsumerRecord<byte[], byte[]>> records,
+                                           List<ProducerRecord<byte[], byte[]>> out)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<String, Case> cases = new LinkedHashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+            if (r.value() == null) {
+                if (key != null) {
+                    cases.remove(key); // tombstone: the case was retired
+                }
+                continue;
+            }
+            try {
+                Case k = codec.readCase(r.topic(), r.value());
+                cases.remove(k.getCaseId());
+                cases.put(k.getCaseId(), k);
+            } catch (SerializationException e) {
+                log.warn("case at {}-{}@{} is undecodable, sent to {}: {}", r.topic(), r.partition(), r.offset(),
+                        topics.dlq(), e.getMessage());
+                out.add(DeadLetters.record(topics.dlq(), r, e, "replay-worker"));
+            }
+        }
+        List<ReplayResult> results = new ArrayList<>();
+        List<Case> redo = replayAll(new ArrayList<>(cases.values()), redoAmbiguous, results, out);
+        if (!redo.isEmpty()) {
+            // Calls without trace context arrived while these cases were in flight; the gate now runs one case
+            // at a time, so their second replay is unambiguous.
+            log.info("worker {}: replaying {} cases again, one at a time", workerId, redo.size());
+            replayAll(redo, false, results, out);
+        }
+        return results;
+    }
+
+    private record Tagged(ReplayResult result, boolean ambiguous) {
+    }
+
+    private List<Case> replayAll(List<Case> cases, boolean redoAmbiguous, List<ReplayResult> results,
+                                 List<ProducerRecord<byte[], byte[]>> out)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<Future<Tagged>> futures = new ArrayList<>(cases.size());
+        for (Case k : cases) {
+            gate.acquire();
+            rate.acquire();
+            long before = registry.unattributableCalls();
+            futures.add(replayer.replay(k)
+                    .map(r -> new Tagged(r, registry.unattributableCalls() != before))
+                    .andThen(x -> gate.release()));
+        }
+        List<Case> redo = new ArrayList<>();
+        for (int i = 0; i < futures.size(); i++) {
+            Tagged t = futures.get(i).toCompletionStage().toCompletableFuture()
+                    .get(caseTimeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            if (t.ambiguous() && redoAmbiguous) {
+                redo.add(cases.get(i));
+                continue;
+            }
+            ReplayResult r = t.result();
+            results.add(r);
+            out.add(new ProducerRecord<>(topics.results(),
+                    RunTopics.resultKey(runId, r.getCaseId()).getBytes(StandardCharsets.UTF_8),
+                    codec.write(topics.results(), r)));
+        }
+        return redo;
+    }
+
+    /** For every assigned partition: the offset up to which it is consumed, capped at the run's bound. */
+    private Map<TopicPartition, OffsetAndMetadata> offsetsToCommit(KafkaConsumer<byte[], byte[]> c) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition tp : c.assignment()) {
+            long target = Math.min(c.position(tp), bound(tp));
+            Long done = committed.get(tp);
+            if (done == null || target > done) {
+                offsets.put(tp, new OffsetAndMetadata(target));
+            }
+        }
+        return offsets;
+    }
+
+    private void pauseFinished(KafkaConsumer<byte[], byte[]> c) {
+        Set<TopicPartition> finished = new HashSet<>();
+        for (TopicPartition tp : c.assignment()) {
+            if (c.position(tp) >= bound(tp) && !c.paused().contains(tp)) {
+                finished.add(tp);
+            }
+        }
+        if (!finished.isEmpty()) {
+            c.pause(finished);
+        }
+    }
+
+    /** True when the group's committed offsets reached the bounds on every partition of the run. */
+    private boolean runComplete(KafkaConsumer<byte[], byte[]> c) {
+        Set<TopicPartition> all = new HashSet<>();
+        for (String p : bounds.getEndOffsets().keySet()) {
+            all.add(new TopicPartition(topics.cases(), Integer.parseInt(p)));
+        }
+        Map<TopicPartition, OffsetAndMetadata> groupOffsets = c.committed(all, Duration.ofSeconds(10));
+        for (TopicPartition tp : all) {
+            long b = bound(tp);
+            if (b == 0) {
+                continue;
+            }
+            OffsetAndMetadata om = groupOffsets.get(tp);
+            if (om == null || om.offset() < b) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void rewind(KafkaConsumer<byte[], byte[]> c, List<ConsumerRecord<byte[], byte[]>> records) {
+        Map<TopicPartition, Long> first = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+        }
+        first.forEach((tp, off) -> {
+            if (c.assignment().contains(tp)) {
+                c.seek(tp, off);
+                c.resume(List.of(tp));
+            }
+        });
+    }
+
+    private void abortQuietly(KafkaProducer<byte[], byte[]> producer) {
+        try {
+            producer.abortTransaction();
+        } catch (IllegalStateException e) {
+            log.debug("no transaction to abort: {}", e.getMessage());
+        }
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Batches are replayed and committed between polls, so nothing is in flight here.
+            partitions.forEach(committed::remove);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            assigned = true;
+            if (partitions.isEmpty()) {
+                return;
+            }
+            consumer.committed(new HashSet<>(partitions)).forEach((tp, om) -> {
+                if (om != null) {
+                    committed.put(tp, om.offset());
+                }
+            });
+            log.info("worker {} of run {} now owns {}", workerId, runId, partitions);
+        }
+    }
+}

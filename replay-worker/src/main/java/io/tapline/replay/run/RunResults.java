@@ -1,0 +1,99 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunSummary;
+import io.tapline.avro.Verdict;
+import org.apache.kafka.common.errors.SerializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The results of one run: one per case, read with read_committed from the results topic and de-duplicated by key
+ * (the latest record of a key wins), so aborted transactions of a killed worker never count.
+ */
+public final class RunResults {
+
+    private static final Logger log = LoggerFactory.getLogger(RunResults.class);
+
+    private final Map<String, ReplayResult> byKey;
+
+    public RunResults(Collection<ReplayResult> results) {
+        Map<String, ReplayResult> m = new LinkedHashMap<>();
+        for (ReplayResult r : results) {
+            m.put(RunTopics.resultKey(r.getRunId(), r.getCaseId()), r);
+        }
+        this.byKey = m;
+    }
+
+    /**
+     * Reads the run's results. Reads the whole results topic (bounded by its retention): results of all runs are
+     * spread over its partitions by key hash.
+     */
+    public static RunResults load(KafkaSettings kafka, AvroCodec codec, String resultsTopic, String runId, Duration timeout) {
+        String prefix = runId + "/";
+        List<ReplayResult> out = new ArrayList<>();
+        TopicReader.readAll(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout, r -> {
+            if (r.key() == null || r.value() == null) {
+                return;
+            }
+            String key = new String(r.key(), StandardCharsets.UTF_8);
+            if (!key.startsWith(prefix)) {
+                return;
+            }
+            try {
+                out.add(codec.readResult(r.topic(), r.value()));
+            } catch (SerializationException e) {
+                log.warn("skipping undecodable result {} at {}-{}@{}: {}", key, r.topic(), r.partition(), r.offset(), e.getMessage());
+            }
+        });
+        return new RunResults(out);
+    }
+
+    public List<ReplayResult> results() {
+        return List.copyOf(byKey.values());
+    }
+
+    public int size() {
+        return byKey.size();
+    }
+
+    /** Counts per verdict and the failed share of production traffic (by the cases' hits). */
+    public RunSummary summary(long durationMillis) {
+        long passed = 0, failed = 0, errored = 0, skipped = 0, weight = 0, failedWeight = 0;
+        for (ReplayResult r : byKey.values()) {
+            weight += r.getTrafficWeight();
+            switch (r.getVerdict()) {
+                case PASS -> passed++;
+                case FAIL -> {
+                    failed++;
+                    failedWeight += r.getTrafficWeight();
+                }
+                case ERROR -> errored++;
+                case SKIPPED -> skipped++;
+            }
+        }
+        return RunSummary.newBuilder()
+                .setTotal(byKey.size())
+                .setPassed(passed)
+                .setFailed(failed)
+                .setErrored(errored)
+                .setSkipped(skipped)
+                .setTrafficWeight(weight)
+                .setFailedTrafficWeight(failedWeight)
+                .setFailedTrafficShare(weight == 0 ? 0.0 : (double) failedWeight / weight)
+                .setDurationMillis(durationMillis)
+                .build();
+    }
+
+    public long count(Verdict verdict) {
+        return byKey.values().stream().filter(r -> r.getVerdict() == verdict).count();
+    }
+}
