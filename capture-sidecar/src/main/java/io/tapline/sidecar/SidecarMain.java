@@ -1,0 +1,45 @@
+package io.tapline.sidecar;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.TaplineConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CountDownLatch;
+
+/** {@code tapline sidecar [options]}: parse the configuration, start, stop on SIGTERM. Exit 2 on bad options. */
+public final class SidecarMain {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SidecarMain.class);
+
+    private SidecarMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ConfigSpec spec = SidecarOptions.spec();
+        SidecarOptions options;
+        try {
+            TaplineConfig config = TaplineConfig.load(spec, args, System.getenv());
+            if (config.helpRequested()) {
+                System.out.print(spec.help());
+                return;
+            }
+            options = SidecarOptions.from(config);
+            LOG.info("effective configuration: {}", config);
+        } catch (ConfigException e) {
+            System.err.println("tapline sidecar: " + e.getMessage());
+            System.err.println("Run with --help to list every option.");
+            System.exit(2);
+            return;
+        }
+        Sidecar sidecar = Sidecar.start(options);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("stopping: publishing what is queued, then closing");
+            sidecar.close();
+            stopped.countDown();
+        }, "tapline-shutdown"));
+        stopped.await();
+    }
+}

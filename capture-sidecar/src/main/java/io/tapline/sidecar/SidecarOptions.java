@@ -1,0 +1,486 @@
+package io.tapline.sidecar;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.TaplineConfig;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.topics.TaplineTopics;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the sidecar can be told, with the config keys ({@code KEY_*}, dotted; flags and {@code TAPLINE_*}
+ * environment variables derive from them) and defaults ({@code DEFAULT_*}) matching the local stack.
+ */
+public final class SidecarOptions {
+
+    public static final String KEY_LISTEN = "listen";
+    public static final String KEY_APP = "app";
+    public static final String KEY_SERVICE = "service";
+    public static final String KEY_INSTANCE = "instance";
+    public static final String KEY_EGRESS = "egress";
+    public static final String KEY_EGRESS_LISTEN = "egress.listen";
+    public static final String KEY_CAPTURE_ENABLED = "capture.enabled";
+    public static final String KEY_CAPTURE_MAX_BODY_BYTES = "capture.max.body.bytes";
+    public static final String KEY_CAPTURE_QUEUE_MAX_BYTES = "capture.queue.max.bytes";
+    public static final String KEY_CAPTURE_MAX_PENDING = "capture.max.pending";
+    public static final String KEY_CAPTURE_OUTBOUND_GRACE = "capture.outbound.grace";
+    public static final String KEY_CAPTURE_TOPIC = "capture.topic";
+    public static final String KEY_SAMPLING_RATE = "sampling.rate";
+    public static final String KEY_SAMPLING_ROUTE_CAP = "sampling.route.cap";
+    public static final String KEY_SAMPLING_DEFAULT_ROUTE_CAP = "sampling.default.route.cap";
+    public static final String KEY_REDACTION_KEY = "redaction.key";
+    public static final String KEY_REDACTION_HEADERS = "redaction.headers";
+    public static final String KEY_REDACTION_FIELDS = "redaction.fields";
+    public static final String KEY_REDACTION_JSON_PATHS = "redaction.json.paths";
+    public static final String KEY_REDACTION_REGEX = "redaction.regex";
+    public static final String KEY_REDACTION_CARDS = "redaction.cards";
+    public static final String KEY_REDACTION_EMAILS = "redaction.emails";
+    public static final String KEY_PROXY_MAX_REQUEST_BODY_BYTES = "proxy.max.request.body.bytes";
+    public static final String KEY_PROXY_MAX_HEADER_BYTES = "proxy.max.header.bytes";
+    public static final String KEY_PROXY_CONNECT_TIMEOUT = "proxy.connect.timeout";
+    public static final String KEY_PROXY_UPSTREAM_TIMEOUT = "proxy.upstream.timeout";
+    public static final String KEY_PROXY_FORWARDED_HEADERS = "proxy.forwarded.headers";
+    public static final String KEY_PROXY_EVENT_LOOPS = "proxy.event.loops";
+    public static final String KEY_KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
+    public static final String KEY_REGISTRY_URL = RegistryConfig.URL;
+    public static final String KEY_MANAGEMENT_HOST = "management.host";
+    public static final String KEY_MANAGEMENT_PORT = "management.port";
+    public static final String PREFIX_PRODUCER = "kafka.producer.";
+    public static final String PREFIX_REGISTRY = "registry.";
+
+    public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
+    public static final String DEFAULT_SERVICE = "app";
+    public static final String DEFAULT_EGRESS_LISTEN = "127.0.0.1:15001";
+    public static final int DEFAULT_CAPTURE_MAX_BODY_BYTES = 64 * 1024;
+    public static final long DEFAULT_CAPTURE_QUEUE_MAX_BYTES = 64L * 1024 * 1024;
+    public static final int DEFAULT_CAPTURE_MAX_PENDING = 10_000;
+    public static final Duration DEFAULT_CAPTURE_OUTBOUND_GRACE = Duration.ofMillis(100);
+    public static final String DEFAULT_CAPTURE_TOPIC = TaplineTopics.INTERACTIONS;
+    public static final double DEFAULT_SAMPLING_RATE_PERCENT = 100.0;
+    public static final long DEFAULT_PROXY_MAX_REQUEST_BODY_BYTES = 0;
+    public static final int DEFAULT_PROXY_MAX_HEADER_BYTES = 16 * 1024;
+    public static final Duration DEFAULT_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_PROXY_UPSTREAM_TIMEOUT = Duration.ofSeconds(60);
+    public static final String DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092";
+    public static final String DEFAULT_REGISTRY_URL = "http://127.0.0.1:8081/apis/ccompat/v7";
+    public static final String DEFAULT_MANAGEMENT_HOST = "0.0.0.0";
+    public static final int DEFAULT_MANAGEMENT_PORT = 9464;
+
+    /** A host and port to listen on. */
+    public record Listen(String host, int port) {
+        /** {@code PORT}, {@code :PORT} or {@code HOST:PORT}. */
+        public static Listen parse(String flag, String value, String defaultHost) {
+            String v = value.trim();
+            int colon = v.lastIndexOf(':');
+            String host = colon < 0 ? defaultHost : (colon == 0 ? defaultHost : v.substring(0, colon));
+            try {
+                int port = Integer.parseInt(colon < 0 ? v : v.substring(colon + 1));
+                if (port < 0 || port > 65535) {
+                    throw new NumberFormatException();
+                }
+                return new Listen(host, port);
+            } catch (NumberFormatException e) {
+                throw new ConfigException("option --" + flag.replace('.', '-') + ": '" + value + "' is not PORT or HOST:PORT (port 0-65535)");
+            }
+        }
+    }
+
+    /** A named egress route: {@code http://127.0.0.1:EGRESS/NAME/...} goes to {@code url}. */
+    public record EgressRoute(String name, String host, int port, String basePath) {
+    }
+
+    private Listen listen = Listen.parse(KEY_LISTEN, DEFAULT_LISTEN, "0.0.0.0");
+    private URI app;
+    private String service = DEFAULT_SERVICE;
+    private String instance = defaultInstance();
+    private final List<EgressRoute> egressRoutes = new ArrayList<>();
+    private Listen egressListen = Listen.parse(KEY_EGRESS_LISTEN, DEFAULT_EGRESS_LISTEN, "127.0.0.1");
+    private boolean captureEnabled = true;
+    private int captureMaxBodyBytes = DEFAULT_CAPTURE_MAX_BODY_BYTES;
+    private long captureQueueMaxBytes = DEFAULT_CAPTURE_QUEUE_MAX_BYTES;
+    private int captureMaxPending = DEFAULT_CAPTURE_MAX_PENDING;
+    private Duration outboundGrace = DEFAULT_CAPTURE_OUTBOUND_GRACE;
+    private String topic = DEFAULT_CAPTURE_TOPIC;
+    private double samplingRatePercent = DEFAULT_SAMPLING_RATE_PERCENT;
+    private final Map<String, Double> routeCaps = new LinkedHashMap<>();
+    private double defaultRouteCap;
+    private String redactionKey;
+    private final List<String> redactionHeaders = new ArrayList<>();
+    private final List<String> redactionFields = new ArrayList<>();
+    private final List<String> redactionJsonPaths = new ArrayList<>();
+    private final Map<String, String> redactionRegexes = new LinkedHashMap<>();
+    private boolean redactCards = true;
+    private boolean redactEmails = true;
+    private long maxRequestBodyBytes = DEFAULT_PROXY_MAX_REQUEST_BODY_BYTES;
+    private int maxHeaderBytes = DEFAULT_PROXY_MAX_HEADER_BYTES;
+    private Duration connectTimeout = DEFAULT_PROXY_CONNECT_TIMEOUT;
+    private Duration upstreamTimeout = DEFAULT_PROXY_UPSTREAM_TIMEOUT;
+    private boolean forwardedHeaders = true;
+    private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
+    private String bootstrapServers = DEFAULT_KAFKA_BOOTSTRAP;
+    private String registryUrl = DEFAULT_REGISTRY_URL;
+    private final Map<String, Object> producerOverrides = new LinkedHashMap<>();
+    private final Map<String, Object> registryOverrides = new LinkedHashMap<>();
+    private String managementHost = DEFAULT_MANAGEMENT_HOST;
+    private int managementPort = DEFAULT_MANAGEMENT_PORT;
+
+    /** The options {@code --help} documents; every key of this class is declared here. */
+    public static ConfigSpec spec() {
+        return ConfigSpec.builder("tapline sidecar",
+                        "Capture sidecar: reverse proxy in front of the app plus an egress proxy for its outbound HTTP; "
+                                + "publishes each interaction to Kafka (Avro), asynchronously and fail-open.")
+                .option(KEY_LISTEN, DEFAULT_LISTEN, "Inbound listener, PORT or HOST:PORT; clients call the app through it.")
+                .option(KEY_APP, "", "URL of the app to forward to, e.g. http://127.0.0.1:8081 (required).")
+                .option(KEY_SERVICE, DEFAULT_SERVICE, "Logical service name; first part of every record key.")
+                .option(KEY_INSTANCE, "", "Instance (pod or host) name recorded in each interaction; default: the host name.")
+                .multi(KEY_EGRESS, "Named egress route NAME=URL: the app calls http://EGRESS_LISTEN/NAME/path and the sidecar forwards to URL/path.")
+                .option(KEY_EGRESS_LISTEN, DEFAULT_EGRESS_LISTEN, "Egress listener, PORT or HOST:PORT: named routes, HTTP_PROXY-style forward proxy for http://, CONNECT tunnels; 'off' disables it.")
+                .option(KEY_CAPTURE_ENABLED, "true", "Capture at start (true/false); switch at runtime with POST /capture/on|off on the management port.")
+                .option(KEY_CAPTURE_MAX_BODY_BYTES, Integer.toString(DEFAULT_CAPTURE_MAX_BODY_BYTES), "Bytes of each body kept in a capture; the rest streams through uncaptured (truncated=true, originalSize kept).")
+                .option(KEY_CAPTURE_QUEUE_MAX_BYTES, Long.toString(DEFAULT_CAPTURE_QUEUE_MAX_BYTES), "Bound of the queue between capture and the Kafka producer, in bytes; when full, captures are dropped (reason queue_full).")
+                .option(KEY_CAPTURE_MAX_PENDING, Integer.toString(DEFAULT_CAPTURE_MAX_PENDING), "Most interactions held while in flight or in their grace period; past it requests are proxied uncaptured (reason in_flight_full).")
+                .option(KEY_CAPTURE_OUTBOUND_GRACE, DEFAULT_CAPTURE_OUTBOUND_GRACE.toMillis() + "ms", "Wait after the response ends for late outbound calls before publishing.")
+                .option(KEY_CAPTURE_TOPIC, DEFAULT_CAPTURE_TOPIC, "Topic interactions are published to.")
+                .option(KEY_SAMPLING_RATE, "100", "Percent of traces captured, 0-100, decided by a hash of the trace id (a request and its outbound calls are in or out together).")
+                .multi(KEY_SAMPLING_ROUTE_CAP, "Per-route cap 'METHOD /route/{id}=N': at most N captures per second for that route (route as normalised by RouteTemplates).")
+                .option(KEY_SAMPLING_DEFAULT_ROUTE_CAP, "0", "Cap in captures per second for every route without its own cap; 0 = none.")
+                .secret(KEY_REDACTION_KEY, "", "HMAC-SHA256 key for redaction tokens (>= 16 bytes); without it a random per-process key is used and a warning logged (tokens then differ between instances).")
+                .multi(KEY_REDACTION_HEADERS, "Extra header names whose values are always redacted (defaults: Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, ...).")
+                .multi(KEY_REDACTION_FIELDS, "Extra query parameter, form field and JSON field names to redact (names like password, secret, token, api_key are redacted by default).")
+                .multi(KEY_REDACTION_JSON_PATHS, "JSON paths to redact: $.customer.ssn, $.items[*].cvv, or $..pin for a field at any depth.")
+                .multi(KEY_REDACTION_REGEX, "Extra text rule NAME=REGEX; matches in any header, query, path or body text become tokens (no commas in the regex: values are comma-separated).")
+                .option(KEY_REDACTION_CARDS, "true", "Redact Luhn-valid card numbers (13-19 digits, optionally grouped).")
+                .option(KEY_REDACTION_EMAILS, "true", "Redact email addresses.")
+                .option(KEY_PROXY_MAX_REQUEST_BODY_BYTES, "0", "Refuse request bodies declared larger than this with 413; 0 = no limit (bodies stream through).")
+                .option(KEY_PROXY_MAX_HEADER_BYTES, Integer.toString(DEFAULT_PROXY_MAX_HEADER_BYTES), "Largest request head accepted; larger gets 431.")
+                .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (failure: 502).")
+                .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Idle timeout waiting on the app or a dependency (failure: 504).")
+                .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
+                .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
+                .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
+                .option(KEY_REGISTRY_URL, DEFAULT_REGISTRY_URL, "Schema registry URL (Confluent API).")
+                .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka-producer-linger.ms=5 or kafka.producer.acks=1 in the file.")
+                .prefix(PREFIX_REGISTRY, "Extra schema registry client settings, e.g. registry.basic.auth.user.info, registry.schema.registry.request.timeout.ms.")
+                .option(KEY_MANAGEMENT_HOST, DEFAULT_MANAGEMENT_HOST, "Management listener host (/healthy, /ready, /metrics, /capture).")
+                .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral.")
+                .build();
+    }
+
+    /** Reads and validates a loaded configuration; errors name the flag and what it accepts. */
+    public static SidecarOptions from(TaplineConfig c) {
+        SidecarOptions o = new SidecarOptions();
+        o.listen = Listen.parse(KEY_LISTEN, c.get(KEY_LISTEN), "0.0.0.0");
+        String app = c.get(KEY_APP);
+        if (app == null || app.isBlank()) {
+            throw new ConfigException("missing required option --app (env " + ConfigSpec.envVar(KEY_APP) + "): the URL of the app, e.g. http://127.0.0.1:8081");
+        }
+        o.app(httpUrl(KEY_APP, app));
+        o.service = nonEmpty(c.get(KEY_SERVICE), DEFAULT_SERVICE);
+        o.instance = nonEmpty(c.get(KEY_INSTANCE), defaultInstance());
+        for (String route : c.getList(KEY_EGRESS)) {
+            int eq = route.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException("option --egress: '" + route + "' is not NAME=URL, e.g. inventory=http://inventory:8080");
+            }
+            o.addEgress(route.substring(0, eq).trim(), route.substring(eq + 1).trim());
+        }
+        String egressListen = c.get(KEY_EGRESS_LISTEN);
+        o.egressListen = "off".equalsIgnoreCase(egressListen.trim()) ? null : Listen.parse(KEY_EGRESS_LISTEN, egressListen, "127.0.0.1");
+        o.captureEnabled = c.getBoolean(KEY_CAPTURE_ENABLED);
+        o.captureMaxBodyBytes = positive(c, KEY_CAPTURE_MAX_BODY_BYTES, c.getInt(KEY_CAPTURE_MAX_BODY_BYTES), true);
+        o.captureQueueMaxBytes = positive(c, KEY_CAPTURE_QUEUE_MAX_BYTES, c.getLong(KEY_CAPTURE_QUEUE_MAX_BYTES), false);
+        o.captureMaxPending = (int) positive(c, KEY_CAPTURE_MAX_PENDING, c.getInt(KEY_CAPTURE_MAX_PENDING), false);
+        o.outboundGrace = c.getDuration(KEY_CAPTURE_OUTBOUND_GRACE);
+        o.topic = nonEmpty(c.get(KEY_CAPTURE_TOPIC), DEFAULT_CAPTURE_TOPIC);
+        o.samplingRatePercent = c.getDouble(KEY_SAMPLING_RATE);
+        if (!(o.samplingRatePercent >= 0 && o.samplingRatePercent <= 100)) {
+            throw new ConfigException("option --sampling-rate: '" + c.get(KEY_SAMPLING_RATE) + "' is not a percentage within 0-100");
+        }
+        for (String cap : c.getList(KEY_SAMPLING_ROUTE_CAP)) {
+            int eq = cap.lastIndexOf('=');
+            try {
+                double n = Double.parseDouble(cap.substring(eq + 1).trim());
+                if (eq <= 0 || !(n > 0)) {
+                    throw new NumberFormatException();
+                }
+                o.routeCap(cap.substring(0, eq).trim(), n);
+            } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+                throw new ConfigException("option --sampling-route-cap: '" + cap + "' is not 'METHOD /route=N' with N > 0, e.g. 'GET /owners/{id}=5'");
+            }
+        }
+        o.defaultRouteCap = c.getDouble(KEY_SAMPLING_DEFAULT_ROUTE_CAP);
+        String key = c.get(KEY_REDACTION_KEY);
+        o.redactionKey = key == null || key.isEmpty() ? null : key;
+        if (o.redactionKey != null && o.redactionKey.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 16) {
+            throw new ConfigException("option --redaction-key (env " + ConfigSpec.envVar(KEY_REDACTION_KEY) + "): the key must be at least 16 bytes");
+        }
+        o.redactionHeaders.addAll(c.getList(KEY_REDACTION_HEADERS));
+        o.redactionFields.addAll(c.getList(KEY_REDACTION_FIELDS));
+        o.redactionJsonPaths.addAll(c.getList(KEY_REDACTION_JSON_PATHS));
+        for (String rule : c.getList(KEY_REDACTION_REGEX)) {
+            int eq = rule.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException("option --redaction-regex: '" + rule + "' is not NAME=REGEX");
+            }
+            try {
+                java.util.regex.Pattern.compile(rule.substring(eq + 1));
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new ConfigException("option --redaction-regex: '" + rule + "' has an invalid regex: " + e.getDescription());
+            }
+            o.redactionRegexes.put(rule.substring(0, eq), rule.substring(eq + 1));
+        }
+        o.redactCards = c.getBoolean(KEY_REDACTION_CARDS);
+        o.redactEmails = c.getBoolean(KEY_REDACTION_EMAILS);
+        o.maxRequestBodyBytes = c.getLong(KEY_PROXY_MAX_REQUEST_BODY_BYTES);
+        o.maxHeaderBytes = (int) positive(c, KEY_PROXY_MAX_HEADER_BYTES, c.getInt(KEY_PROXY_MAX_HEADER_BYTES), false);
+        o.connectTimeout = c.getDuration(KEY_PROXY_CONNECT_TIMEOUT);
+        o.upstreamTimeout = c.getDuration(KEY_PROXY_UPSTREAM_TIMEOUT);
+        o.forwardedHeaders = c.getBoolean(KEY_PROXY_FORWARDED_HEADERS);
+        int loops = c.getInt(KEY_PROXY_EVENT_LOOPS);
+        o.eventLoops = loops > 0 ? loops : Math.max(1, Runtime.getRuntime().availableProcessors());
+        o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
+        o.registryUrl = c.get(KEY_REGISTRY_URL);
+        o.producerOverrides.putAll(c.subset(PREFIX_PRODUCER));
+        o.registryOverrides.putAll(c.subset(PREFIX_REGISTRY));
+        o.managementHost = c.get(KEY_MANAGEMENT_HOST);
+        o.managementPort = c.getInt(KEY_MANAGEMENT_PORT);
+        return o;
+    }
+
+    private static long positive(TaplineConfig c, String key, long value, boolean allowZero) {
+        if (value < 0 || (!allowZero && value == 0)) {
+            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + c.get(key) + "' must be " + (allowZero ? ">= 0" : "> 0"));
+        }
+        return value;
+    }
+
+    private static int positive(TaplineConfig c, String key, int value, boolean allowZero) {
+        return (int) positive(c, key, (long) value, allowZero);
+    }
+
+    private static String nonEmpty(String v, String fallback) {
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    private static URI httpUrl(String key, String value) {
+        try {
+            URI u = new URI(value.trim());
+            if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
+                throw new ConfigException("option --" + key.replace('.', '-') + ": '" + value + "' is not an http:// URL with a host (TLS to the app is not supported)");
+            }
+            return u;
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + value + "' is not a URL: " + e.getMessage());
+        }
+    }
+
+    private static String defaultInstance() {
+        String h = System.getenv("HOSTNAME");
+        if (h != null && !h.isBlank()) {
+            return h;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "unknown";
+        }
+    }
+
+    // ------------------------------------------------------------------ fluent setters (tests, embedding)
+
+    public SidecarOptions listen(String host, int port) {
+        this.listen = new Listen(host, port);
+        return this;
+    }
+
+    public SidecarOptions app(URI app) {
+        this.app = app;
+        return this;
+    }
+
+    public SidecarOptions app(String url) {
+        return app(httpUrl(KEY_APP, url));
+    }
+
+    public SidecarOptions service(String service) {
+        this.service = service;
+        return this;
+    }
+
+    public SidecarOptions instance(String instance) {
+        this.instance = instance;
+        return this;
+    }
+
+    public SidecarOptions addEgress(String name, String url) {
+        if (!name.matches("[A-Za-z0-9._-]+")) {
+            throw new ConfigException("option --egress: route name '" + name + "' may use letters, digits, '.', '_' and '-' only");
+        }
+        URI u = httpUrl(KEY_EGRESS, url);
+        int port = u.getPort() > 0 ? u.getPort() : 80;
+        String base = u.getRawPath() == null || u.getRawPath().equals("/") ? "" : u.getRawPath().replaceAll("/$", "");
+        egressRoutes.add(new EgressRoute(name, u.getHost(), port, base));
+        return this;
+    }
+
+    public SidecarOptions egressListen(String host, int port) {
+        this.egressListen = new Listen(host, port);
+        return this;
+    }
+
+    public SidecarOptions noEgress() {
+        this.egressListen = null;
+        return this;
+    }
+
+    public SidecarOptions captureEnabled(boolean on) {
+        this.captureEnabled = on;
+        return this;
+    }
+
+    public SidecarOptions captureMaxBodyBytes(int n) {
+        this.captureMaxBodyBytes = n;
+        return this;
+    }
+
+    public SidecarOptions captureQueueMaxBytes(long n) {
+        this.captureQueueMaxBytes = n;
+        return this;
+    }
+
+    public SidecarOptions captureMaxPending(int n) {
+        this.captureMaxPending = n;
+        return this;
+    }
+
+    public SidecarOptions outboundGrace(Duration d) {
+        this.outboundGrace = d;
+        return this;
+    }
+
+    public SidecarOptions topic(String topic) {
+        this.topic = topic;
+        return this;
+    }
+
+    public SidecarOptions samplingRatePercent(double p) {
+        this.samplingRatePercent = p;
+        return this;
+    }
+
+    public SidecarOptions routeCap(String routeKey, double perSecond) {
+        int sp = routeKey.indexOf(' ');
+        String normal = sp < 0 ? routeKey : routeKey.substring(0, sp).toUpperCase(java.util.Locale.ROOT) + routeKey.substring(sp);
+        routeCaps.put(normal, perSecond);
+        return this;
+    }
+
+    public SidecarOptions defaultRouteCap(double perSecond) {
+        this.defaultRouteCap = perSecond;
+        return this;
+    }
+
+    public SidecarOptions redactionKey(String key) {
+        this.redactionKey = key;
+        return this;
+    }
+
+    public SidecarOptions redactionJsonPath(String path) {
+        this.redactionJsonPaths.add(path);
+        return this;
+    }
+
+    public SidecarOptions redactionField(String name) {
+        this.redactionFields.add(name);
+        return this;
+    }
+
+    public SidecarOptions redactionHeader(String name) {
+        this.redactionHeaders.add(name);
+        return this;
+    }
+
+    public SidecarOptions redactionRegex(String name, String regex) {
+        this.redactionRegexes.put(name, regex);
+        return this;
+    }
+
+    public SidecarOptions maxRequestBodyBytes(long n) {
+        this.maxRequestBodyBytes = n;
+        return this;
+    }
+
+    public SidecarOptions upstreamTimeout(Duration d) {
+        this.upstreamTimeout = d;
+        return this;
+    }
+
+    public SidecarOptions bootstrapServers(String s) {
+        this.bootstrapServers = s;
+        return this;
+    }
+
+    public SidecarOptions registryUrl(String s) {
+        this.registryUrl = s;
+        return this;
+    }
+
+    public SidecarOptions producerOverride(String key, Object value) {
+        this.producerOverrides.put(key, value);
+        return this;
+    }
+
+    public SidecarOptions registryOverride(String key, Object value) {
+        this.registryOverrides.put(key, value);
+        return this;
+    }
+
+    public SidecarOptions management(String host, int port) {
+        this.managementHost = host;
+        this.managementPort = port;
+        return this;
+    }
+
+    // ------------------------------------------------------------------ getters
+
+    public Listen listen() { return listen; }
+    public URI app() { return app; }
+    public String service() { return service; }
+    public String instance() { return instance; }
+    public List<EgressRoute> egressRoutes() { return List.copyOf(egressRoutes); }
+    public Listen egressListen() { return egressListen; }
+    public boolean captureEnabled() { return captureEnabled; }
+    public int captureMaxBodyBytes() { return captureMaxBodyBytes; }
+    public long captureQueueMaxBytes() { return captureQueueMaxBytes; }
+    public int captureMaxPending() { return captureMaxPending; }
+    public Duration outboundGrace() { return outboundGrace; }
+    public String topic() { return topic; }
+    public double samplingRatePercent() { return samplingRatePercent; }
+    public Map<String, Double> routeCaps() { return Map.copyOf(routeCaps); }
+    public double defaultRouteCap() { return defaultRouteCap; }
+    public String redactionKey() { return redactionKey; }
+    public List<String> redactionHeaders() { return List.copyOf(redactionHeaders); }
+    public List<String> redactionFields() { return List.copyOf(redactionFields); }
+    public List<String> redactionJsonPaths() { return List.copyOf(redactionJsonPaths); }
+    public Map<String, String> redactionRegexes() { return Map.copyOf(redactionRegexes); }
+    public boolean redactCards() { return redactCards; }
+    public boolean redactEmails() { return redactEmails; }
+    public long maxRequestBodyBytes() { return maxRequestBodyBytes; }
+    public int maxHeaderBytes() { return maxHeaderBytes; }
+    public Duration connectTimeout() { return connectTimeout; }
+    public Duration upstreamTimeout() { return upstreamTimeout; }
+    public boolean forwardedHeaders() { return forwardedHeaders; }
+    public int eventLoops() { return eventLoops; }
+    public String bootstrapServers() { return bootstrapServers; }
+    public String registryUrl() { return registryUrl; }
+    public Map<String, Object> producerOverrides() { return Map.copyOf(producerOverrides); }
+    public Map<String, Object> registryOverrides() { return Map.copyOf(registryOverrides); }
+    public String managementHost() { return managementHost; }
+    public int managementPort() { return managementPort; }
+}

@@ -1,0 +1,115 @@
+package io.tapline.sidecar.impl;
+
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+
+/**
+ * A pass-through view of a body stream that keeps a copy of its first {@code cap} bytes and counts the rest.
+ * Backpressure (pause/resume/fetch) goes straight to the source, so the body is streamed, never buffered whole.
+ * Used on the event loop that owns the source stream only.
+ */
+public final class BodyTap implements ReadStream<Buffer> {
+
+    private final ReadStream<Buffer> source;
+    private final int cap;
+    private Buffer captured;
+    private long total;
+    private boolean ended;
+
+    public BodyTap(ReadStream<Buffer> source, int cap) {
+        this.source = source;
+        this.cap = cap;
+    }
+
+    /** A tap that never saw a body (e.g. GET without content). */
+    public static BodyTap empty() {
+        BodyTap t = new BodyTap(null, 0);
+        t.ended = true;
+        return t;
+    }
+
+    void observe(Buffer chunk) {
+        int len = chunk.length();
+        if (cap > 0 && (captured == null || captured.length() < cap)) {
+            if (captured == null) {
+                captured = Buffer.buffer(Math.min(cap, Math.max(len, 256)));
+            }
+            int room = cap - captured.length();
+            captured.appendBuffer(len <= room ? chunk : chunk.slice(0, room));
+        }
+        total += len;
+    }
+
+    @Override
+    public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
+        source.exceptionHandler(handler);
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> handler(Handler<Buffer> handler) {
+        if (handler == null) {
+            source.handler(null);
+        } else {
+            source.handler(chunk -> {
+                observe(chunk);
+                handler.handle(chunk);
+            });
+        }
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> pause() {
+        source.pause();
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> resume() {
+        source.resume();
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> fetch(long amount) {
+        source.fetch(amount);
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
+        if (endHandler == null) {
+            source.endHandler(null);
+        } else {
+            source.endHandler(v -> {
+                ended = true;
+                endHandler.handle(v);
+            });
+        }
+        return this;
+    }
+
+    /** The captured prefix as bytes (a copy). */
+    public byte[] capturedBytes() {
+        return captured == null ? new byte[0] : captured.getBytes();
+    }
+
+    /** Body size so far; the whole size once the stream ended. */
+    public long total() {
+        return total;
+    }
+
+    public boolean ended() {
+        return ended;
+    }
+
+    public boolean truncated() {
+        return total > capturedLength();
+    }
+
+    public int capturedLength() {
+        return captured == null ? 0 : captured.length();
+    }
+}

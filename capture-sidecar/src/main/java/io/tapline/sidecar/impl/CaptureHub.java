@@ -1,0 +1,186 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.Attribution;
+import io.tapline.avro.CallKind;
+import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
+import io.tapline.signature.RouteTemplates;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.UUID;
+
+/**
+ * The capture logic between the proxies and the publisher: trace context on inbound requests, the sampling
+ * decision, the registry of in-flight interactions, attribution of outbound calls, and the grace period before
+ * an interaction is handed to the publisher. Runs on event loops; every step is non-blocking.
+ */
+public final class CaptureHub {
+
+    private final Vertx vertx;
+    private final Sampler sampler;
+    private final CorrelationRegistry registry;
+    private final CapturePublisher publisher;
+    private final SidecarMetrics metrics;
+    private final long graceMillis;
+
+    public CaptureHub(Vertx vertx, Sampler sampler, CorrelationRegistry registry, CapturePublisher publisher,
+                      SidecarMetrics metrics, long graceMillis) {
+        this.vertx = vertx;
+        this.sampler = sampler;
+        this.registry = registry;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.graceMillis = graceMillis;
+    }
+
+    public Sampler sampler() {
+        return sampler;
+    }
+
+    public CorrelationRegistry registry() {
+        return registry;
+    }
+
+    /** Observer for the inbound (reverse proxy) listener. */
+    public ExchangeObserver inbound() {
+        return this::beginInbound;
+    }
+
+    /** Observer for the egress listener; {@code destination} names the dependency (route name or host:port). */
+    public ExchangeObserver outbound(String destination) {
+        return (req, up, start) -> beginOutbound(req, destination, CallKind.HTTP);
+    }
+
+    private ExchangeObserver.Sink beginInbound(HttpServerRequest req, MultiMap upstreamHeaders, long startNanos) {
+        registry.requestStarted();
+        TraceContext trace = TraceContext.parse(req.headers().get(TraceContext.HEADER));
+        if (trace == null) {
+            // no (valid) caller context: start one, so the app's instrumented outbound calls carry it back to us
+            trace = TraceContext.generate();
+            upstreamHeaders.set(TraceContext.HEADER, trace.header());
+        }
+        String path = req.path() == null ? "/" : req.path();
+        String routeKey = RouteTemplates.routeKey(req.method().name(), path);
+        Sampler.Decision decision = sampler.decide(trace.traceId(), routeKey);
+        if (decision != Sampler.Decision.CAPTURE) {
+            metrics.dropped(switch (decision) {
+                case CAPTURE_OFF -> DropReason.CAPTURE_OFF;
+                case SAMPLED_OUT -> DropReason.SAMPLED_OUT;
+                default -> DropReason.ROUTE_CAP;
+            });
+            return endOnly();
+        }
+        PendingInteraction p = new PendingInteraction(UUID.randomUUID().toString(), trace.traceId(), routeKey, startNanos,
+                sampler.capFor(routeKey));
+        if (!registry.register(p)) {
+            metrics.dropped(DropReason.IN_FLIGHT_FULL);
+            return endOnly();
+        }
+        metrics.captured.inc();
+        return ex -> {
+            registry.requestEnded();
+            registry.responded(p);
+            p.complete(ex);
+            if (graceMillis <= 0) {
+                seal(p);
+            } else {
+                vertx.setTimer(graceMillis, id -> seal(p));
+            }
+        };
+    }
+
+    private ExchangeObserver.Sink endOnly() {
+        return new ExchangeObserver.Sink() {
+            @Override
+            public void completed(Exchange exchange) {
+                registry.requestEnded();
+            }
+
+            @Override
+            public boolean capturing() {
+                return false;
+            }
+        };
+    }
+
+    private void seal(PendingInteraction p) {
+        p.seal();
+        registry.remove(p);
+        publisher.offer(p);
+    }
+
+    /** Attribution of a call at its start; null target means it is not captured. */
+    record Attributed(PendingInteraction target, Attribution attribution) {
+    }
+
+    /**
+     * Finds the interaction an outbound call belongs to: by trace id when the app propagated one; by being the
+     * only inbound request in flight when it did not; otherwise unattributed (counted, not guessed).
+     */
+    Attributed attribute(String traceparent) {
+        TraceContext trace = TraceContext.parse(traceparent);
+        if (trace != null) {
+            CorrelationRegistry.Lookup lookup = registry.byTrace(trace.traceId());
+            switch (lookup.match()) {
+                case ONE:
+                    return new Attributed(lookup.interaction(), Attribution.TRACE_CONTEXT);
+                case AMBIGUOUS:
+                    metrics.outboundAmbiguousTrace.inc();
+                    return new Attributed(null, Attribution.UNATTRIBUTED);
+                default:
+                    if (!sampler.enabled() || !sampler.traceSampled(trace.traceId())) {
+                        return new Attributed(null, null); // the trace is sampled out: in or out together
+                    }
+                    return new Attributed(null, Attribution.UNATTRIBUTED);
+            }
+        }
+        PendingInteraction sole = registry.soleInFlight();
+        if (sole != null) {
+            return new Attributed(sole, Attribution.SOLE_IN_FLIGHT);
+        }
+        if (registry.inFlightRequests() == 1 && registry.pending() == 0) {
+            return new Attributed(null, null); // the one request in flight is not captured
+        }
+        return new Attributed(null, Attribution.UNATTRIBUTED);
+    }
+
+    ExchangeObserver.Sink beginOutbound(HttpServerRequest req, String destination, CallKind kind) {
+        Attributed a = attribute(req.headers().get(TraceContext.HEADER));
+        if (a.attribution() == null) {
+            metrics.outboundSampledOut.inc();
+            return null;
+        }
+        metrics.outbound(a.attribution());
+        if (a.target() == null) {
+            // No interaction to carry it and no topic for orphan calls: counted above, not published.
+            return null;
+        }
+        return ex -> attach(a.target(), new OutboundCapture(destination, kind, ex, a.attribution(),
+                ex.request() == null ? 0 : ex.request().body.total(),
+                ex.response() == null ? 0 : ex.response().body.total()));
+    }
+
+    /** Attaches a finished tunnel (CONNECT) to its interaction, if it has one. */
+    void attachTunnel(Attributed a, OutboundCapture call) {
+        if (a.target() != null) {
+            attach(a.target(), new OutboundCapture(call.destination(), call.kind(), call.exchange(), a.attribution(),
+                    call.bytesUp(), call.bytesDown()));
+        }
+    }
+
+    /** Counts a tunnel's attribution the way {@link #beginOutbound} counts an HTTP call's. */
+    void countOutbound(Attributed a) {
+        if (a.attribution() == null) {
+            metrics.outboundSampledOut.inc();
+        } else {
+            metrics.outbound(a.attribution());
+        }
+    }
+
+    private void attach(PendingInteraction target, OutboundCapture call) {
+        if (!target.attach(call)) {
+            metrics.outboundLate.inc();
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.Interaction;
+import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The only thread that talks to Kafka and the schema registry. Event loops {@link #offer} finished interactions
+ * into a byte-bounded queue (never blocking: a full queue drops and counts); this thread assembles and redacts
+ * them, serialises them (the registry lookup can block: here, not on an event loop), and sends them with a
+ * callback. Every failure drops the capture, is counted by reason, and never reaches the proxied traffic.
+ */
+public final class CapturePublisher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CapturePublisher.class);
+
+    private final ByteBoundedQueue<PendingInteraction> queue;
+    private final InteractionAssembler assembler;
+    private final Serializer<Interaction> serializer;
+    private final Producer<String, byte[]> producer;
+    private final String topic;
+    private final String service;
+    private final SidecarMetrics metrics;
+    private final long serializationBackoffNanos;
+    private final LongSupplier nanoClock;
+    private final Thread thread;
+    private volatile boolean closed;
+    private long serializationPausedUntil;
+    private long lastProducerErrorLog;
+
+    public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
+                            Serializer<Interaction> serializer, Producer<String, byte[]> producer, String topic,
+                            String service, SidecarMetrics metrics, Duration serializationBackoff) {
+        this.queue = queue;
+        this.assembler = assembler;
+        this.serializer = serializer;
+        this.producer = producer;
+        this.topic = topic;
+        this.service = service;
+        this.metrics = metrics;
+        this.serializationBackoffNanos = serializationBackoff.toNanos();
+        this.nanoClock = System::nanoTime;
+        this.thread = new Thread(this::run, "tapline-publisher");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Called on an event loop: enqueue or drop, never block. */
+    public boolean offer(PendingInteraction p) {
+        if (closed || !queue.offer(p, p.estimatedBytes())) {
+            metrics.dropped(closed ? DropReason.SHUTDOWN : DropReason.QUEUE_FULL);
+            return false;
+        }
+        return true;
+    }
+
+    /** Record key: service and route, so one route's traffic stays on one partition, in order. */
+    public static String key(String service, String routeKey) {
+        return service + " " + routeKey;
+    }
+
+    private void run() {
+        while (!closed) {
+            PendingInteraction p;
+            try {
+                p = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            if (p != null) {
+                publish(p);
+            }
+        }
+    }
+
+    void publish(PendingInteraction p) {
+        Interaction interaction;
+        try {
+            interaction = assembler.assemble(p);
+        } catch (IllegalStateException | IllegalArgumentException | org.apache.avro.AvroRuntimeException e) {
+            // a capture we cannot turn into a record (bug or odd message): drop it, keep serving
+            metrics.dropped(DropReason.ASSEMBLY);
+            LOG.warn("dropping capture {}: cannot assemble: {}", p.id, e.toString());
+            return;
+        }
+        long now = nanoClock.getAsLong();
+        if (now < serializationPausedUntil) {
+            // the registry failed a moment ago: do not stall this thread on it for every record
+            metrics.dropped(DropReason.SERIALIZATION);
+            return;
+        }
+        byte[] value;
+        try {
+            value = serializer.serialize(topic, interaction);
+        } catch (SerializationException e) {
+            serializationPausedUntil = now + serializationBackoffNanos;
+            metrics.dropped(DropReason.SERIALIZATION);
+            LOG.warn("dropping captures for {} ms: serialization failed: {}", serializationBackoffNanos / 1_000_000, e.getMessage());
+            return;
+        }
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key(service, p.routeKey), value);
+        try {
+            producer.send(record, (md, err) -> {
+                if (err == null) {
+                    metrics.published.inc();
+                    metrics.publishedBytes.add(value.length);
+                } else {
+                    producerFailed(err);
+                }
+            });
+        } catch (KafkaException e) {
+            // send() itself throws for fatal client states (closed producer, interrupt, oversize for some configs)
+            producerFailed(e);
+        }
+    }
+
+    private void producerFailed(Exception err) {
+        metrics.dropped(DropReason.PRODUCER_ERROR);
+        metrics.producerError(err);
+        long now = nanoClock.getAsLong();
+        if (now - lastProducerErrorLog > TimeUnit.SECONDS.toNanos(10)) {
+            lastProducerErrorLog = now;
+            LOG.warn("capture not published (counted as producer_error; further errors logged every 10 s): {}", err.toString());
+        }
+    }
+
+    public long queuedBytes() {
+        return queue.bytes();
+    }
+
+    /** Stops taking work, drains what is queued for up to {@code timeout}, then closes the producer. */
+    @Override
+    public void close() {
+        closeWithin(Duration.ofSeconds(5));
+    }
+
+    public void closeWithin(Duration timeout) {
+        closed = true;
+        try {
+            thread.join(1000);
+            long deadline = System.nanoTime() + timeout.toNanos() / 2;
+            PendingInteraction p;
+            while (System.nanoTime() < deadline && (p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
+                publish(p);
+            }
+            while ((p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
+                metrics.dropped(DropReason.SHUTDOWN);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(timeout.dividedBy(2));
+    }
+}

@@ -1,0 +1,74 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.Header;
+import io.vertx.core.MultiMap;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the event loop keeps of one HTTP message: head fields, headers in wire order and a capped body tap.
+ * Conversion to Avro, decoding and redaction happen later, off the event loop.
+ */
+public final class CapturedMessage {
+
+    public final String method;
+    public final String scheme;
+    public final String authority;
+    public final String path;
+    public final String rawQuery;
+    public final int status;
+    public final List<Header> headers;
+    public final BodyTap body;
+
+    private CapturedMessage(String method, String scheme, String authority, String path, String rawQuery, int status,
+                            List<Header> headers, BodyTap body) {
+        this.method = method;
+        this.scheme = scheme;
+        this.authority = authority;
+        this.path = path;
+        this.rawQuery = rawQuery;
+        this.status = status;
+        this.headers = headers;
+        this.body = body;
+    }
+
+    public static CapturedMessage request(String method, String scheme, String authority, String path, String rawQuery,
+                                          List<Header> headers, BodyTap body) {
+        return new CapturedMessage(method, scheme, authority, path, rawQuery, 0, headers, body);
+    }
+
+    public static CapturedMessage response(int status, List<Header> headers, BodyTap body) {
+        return new CapturedMessage(null, null, null, null, null, status, headers, body);
+    }
+
+    public static List<Header> headers(MultiMap headers) {
+        List<Header> out = new ArrayList<>(headers.size());
+        for (Map.Entry<String, String> e : headers) {
+            out.add(new Header(e.getKey(), e.getValue()));
+        }
+        return out;
+    }
+
+    public String header(String name) {
+        for (Header h : headers) {
+            if (h.getName().equalsIgnoreCase(name)) {
+                return h.getValue();
+            }
+        }
+        return null;
+    }
+
+    /** Rough heap size, used to account for captures in the byte-bounded queue. */
+    public long estimatedBytes() {
+        long n = 64 + body.capturedLength();
+        for (Header h : headers) {
+            n += 32 + h.getName().length() + h.getValue().length();
+        }
+        if (path != null) {
+            n += path.length() + (rawQuery == null ? 0 : rawQuery.length()) + (authority == null ? 0 : authority.length());
+        }
+        return n;
+    }
+}

@@ -1,0 +1,165 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.CallKind;
+import io.tapline.sidecar.SidecarOptions.EgressRoute;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The egress listener: the app's outbound HTTP comes here.
+ * <ul>
+ *   <li>{@code /NAME/rest} for a configured route NAME goes to that route's URL + {@code /rest};</li>
+ *   <li>an absolute-form target ({@code GET http://host:port/path}, what HTTP_PROXY clients send) is forwarded
+ *       to that host;</li>
+ *   <li>{@code CONNECT host:port} is tunneled byte for byte: TLS is not intercepted, the call is recorded as an
+ *       opaque TUNNEL with host, timing and byte counts only.</li>
+ * </ul>
+ */
+public final class EgressRouter {
+
+    private final ProxyEngine engine;
+    private final CaptureHub hub;
+    private final NetClient netClient;
+    private final Map<String, EgressRoute> routes;
+
+    public EgressRouter(ProxyEngine engine, CaptureHub hub, NetClient netClient, List<EgressRoute> routes) {
+        this.engine = engine;
+        this.hub = hub;
+        this.netClient = netClient;
+        this.routes = routes.stream().collect(Collectors.toUnmodifiableMap(EgressRoute::name, Function.identity()));
+    }
+
+    public void handle(HttpServerRequest req) {
+        if (req.method() == HttpMethod.CONNECT) {
+            tunnel(req);
+            return;
+        }
+        String uri = req.uri();
+        if (uri.regionMatches(true, 0, "http://", 0, 7)) {
+            forward(req, uri);
+            return;
+        }
+        if (uri.regionMatches(true, 0, "https://", 0, 8)) {
+            plain(req, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
+            return;
+        }
+        String path = req.path() == null ? "/" : req.path();
+        int slash = path.indexOf('/', 1);
+        String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
+        EgressRoute route = routes.get(name);
+        if (route == null) {
+            plain(req, 404, "no egress route named '" + name + "'; routes: " + String.join(", ", routes.keySet()) + "\n");
+            return;
+        }
+        String rest = uri.substring(1 + name.length());
+        if (rest.isEmpty() || rest.charAt(0) == '?') {
+            rest = "/" + rest;
+        }
+        engine.proxy(req, new ProxyEngine.Target(route.host(), route.port(), route.basePath() + rest), hub.outbound(route.name()));
+    }
+
+    private void forward(HttpServerRequest req, String absolute) {
+        URI u;
+        try {
+            u = new URI(absolute);
+        } catch (URISyntaxException e) {
+            plain(req, 400, "invalid request target\n");
+            return;
+        }
+        if (u.getHost() == null) {
+            plain(req, 400, "request target has no host\n");
+            return;
+        }
+        int port = u.getPort() > 0 ? u.getPort() : 80;
+        String pathAndQuery = (u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath())
+                + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+        engine.proxy(req, new ProxyEngine.Target(u.getHost(), port, pathAndQuery), hub.outbound(u.getHost() + ":" + port));
+    }
+
+    private void tunnel(HttpServerRequest req) {
+        long startNanos = System.nanoTime();
+        long startMillis = System.currentTimeMillis();
+        String target = req.uri();
+        int colon = target.lastIndexOf(':');
+        int port;
+        try {
+            port = colon < 0 ? 443 : Integer.parseInt(target.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            plain(req, 400, "CONNECT target must be host:port\n");
+            return;
+        }
+        String host = colon < 0 ? target : target.substring(0, colon);
+        CaptureHub.Attributed attributed = hub.attribute(req.headers().get(TraceContext.HEADER));
+        hub.countOutbound(attributed);
+        CapturedMessage head = CapturedMessage.request("CONNECT", "tcp", host + ":" + port, "", null,
+                CapturedMessage.headers(req.headers()), BodyTap.empty());
+        req.pause();
+        netClient.connect(port, host).onComplete(ar -> {
+            if (ar.failed()) {
+                req.resume();
+                plain(req, 502, "cannot connect to " + target + "\n");
+                hub.attachTunnel(attributed, tunnelCall(head, 502, startMillis, startNanos, 0, 0, ar.cause().toString()));
+                return;
+            }
+            NetSocket upstream = ar.result();
+            req.toNetSocket().onComplete(sar -> {
+                if (sar.failed()) {
+                    upstream.close();
+                    return;
+                }
+                NetSocket downstream = sar.result();
+                long[] bytes = new long[2];
+                boolean[] done = new boolean[1];
+                relay(downstream, upstream, n -> bytes[0] += n);
+                relay(upstream, downstream, n -> bytes[1] += n);
+                Runnable finish = () -> {
+                    if (!done[0]) {
+                        done[0] = true;
+                        hub.attachTunnel(attributed, tunnelCall(head, 200, startMillis, startNanos, bytes[0], bytes[1], null));
+                    }
+                };
+                downstream.closeHandler(v -> {
+                    upstream.close();
+                    finish.run();
+                });
+                upstream.closeHandler(v -> {
+                    downstream.close();
+                    finish.run();
+                });
+            });
+        });
+    }
+
+    /** Copies bytes with backpressure and counts them. */
+    private static void relay(NetSocket from, NetSocket to, java.util.function.LongConsumer counter) {
+        from.handler((Buffer b) -> {
+            counter.accept(b.length());
+            to.write(b);
+            if (to.writeQueueFull()) {
+                from.pause();
+                to.drainHandler(v -> from.resume());
+            }
+        });
+    }
+
+    private OutboundCapture tunnelCall(CapturedMessage head, int status, long startMillis, long startNanos, long up, long down, String error) {
+        Exchange ex = new Exchange(head, CapturedMessage.response(status, List.of(), BodyTap.empty()), status, startMillis, startNanos,
+                System.currentTimeMillis(), System.nanoTime(), error);
+        return new OutboundCapture(head.authority, CallKind.TUNNEL, ex, null, up, down);
+    }
+
+    private static void plain(HttpServerRequest req, int status, String body) {
+        req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end(body);
+    }
+}

@@ -1,0 +1,21 @@
+package io.tapline.sidecar.impl;
+
+/**
+ * One finished proxied exchange as the engine saw it.
+ *
+ * @param request     captured request head and body tap
+ * @param response    captured response, null when no response came from the upstream
+ * @param statusSent  status the client got (the upstream's, or 502/504 from the proxy)
+ * @param startMillis wall-clock time the request head arrived
+ * @param startNanos  monotonic time the request head arrived
+ * @param endMillis   wall-clock time the response ended (or failed)
+ * @param endNanos    monotonic time the response ended (or failed)
+ * @param error       transport error, null when the exchange completed
+ */
+public record Exchange(CapturedMessage request, CapturedMessage response, int statusSent, long startMillis,
+                       long startNanos, long endMillis, long endNanos, String error) {
+
+    public long durationMicros() {
+        return (endNanos - startNanos) / 1000;
+    }
+}

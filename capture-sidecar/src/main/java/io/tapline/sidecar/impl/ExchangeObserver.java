@@ -1,0 +1,26 @@
+package io.tapline.sidecar.impl;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+
+/** Hooks of the capture into the proxy engine. Called on the request's event loop; must not block. */
+public interface ExchangeObserver {
+
+    /**
+     * Called with the request head, before it is forwarded.
+     *
+     * @param upstreamHeaders headers about to be sent upstream; the observer may add some (e.g. traceparent)
+     * @return where to deliver the finished exchange, or null when nothing needs to know
+     */
+    Sink begin(HttpServerRequest request, MultiMap upstreamHeaders, long startNanos);
+
+    /** Receives the finished exchange exactly once. */
+    interface Sink {
+        void completed(Exchange exchange);
+
+        /** False for a sink that only wants to know when the exchange ends (no headers or bodies kept). */
+        default boolean capturing() {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.HttpRequest;
+import io.tapline.avro.HttpResponse;
+import io.tapline.avro.Interaction;
+import io.tapline.avro.OutboundCall;
+import io.tapline.avro.Redaction;
+import io.tapline.avro.Sampling;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns a finished {@link PendingInteraction} into the Avro {@link Interaction}: decodes gzip/deflate bodies
+ * (bounded by the capture cap) and redacts every part. Pure CPU work, run on the publisher thread.
+ */
+public final class InteractionAssembler {
+
+    public static final String INBOUND_REQUEST = "inbound.request";
+    public static final String INBOUND_RESPONSE = "inbound.response";
+
+    private final String service;
+    private final String instance;
+    private final String version;
+    private final double rate;
+    private final int cap;
+    private final Redactor redactor;
+
+    public InteractionAssembler(String service, String instance, String version, double rate, int cap, Redactor redactor) {
+        this.service = service;
+        this.instance = instance;
+        this.version = version;
+        this.rate = rate;
+        this.cap = cap;
+        this.redactor = redactor;
+    }
+
+    public Interaction assemble(PendingInteraction p) {
+        Exchange ex = p.exchange();
+        if (ex == null || ex.request() == null) {
+            throw new IllegalStateException("interaction " + p.id + " has no completed exchange");
+        }
+        List<Redaction> redactions = new ArrayList<>();
+        HttpRequest request = request(INBOUND_REQUEST, ex.request(), redactions);
+        HttpResponse response = response(INBOUND_RESPONSE, ex, redactions);
+        List<OutboundCall> calls = new ArrayList<>();
+        int i = 0;
+        for (OutboundCapture c : p.calls()) {
+            String part = "outbound[" + i++ + "]";
+            Exchange cx = c.exchange();
+            calls.add(OutboundCall.newBuilder()
+                    .setDestination(c.destination())
+                    .setKind(c.kind())
+                    .setRequest(request(part + ".request", cx.request(), redactions))
+                    .setResponse(cx.response() == null ? null : response(part + ".response", cx, redactions))
+                    .setStartOffsetMicros((cx.startNanos() - p.startNanos) / 1000)
+                    .setDurationMicros(cx.durationMicros())
+                    .setAttribution(c.attribution())
+                    .setError(cx.error())
+                    .setBytesUp(c.bytesUp())
+                    .setBytesDown(c.bytesDown())
+                    .build());
+        }
+        Sampling sampling = rate >= 1.0 && p.routeCap == null ? null
+                : Sampling.newBuilder().setRate(rate).setRouteCapPerSecond(p.routeCap).setDecidedBy("trace-id").build();
+        return Interaction.newBuilder()
+                .setId(p.id)
+                .setTraceId(p.traceId)
+                .setService(service)
+                .setInstance(instance)
+                .setStartedAt(Instant.ofEpochMilli(ex.startMillis()))
+                .setCompletedAt(Instant.ofEpochMilli(ex.endMillis()))
+                .setRequest(request)
+                .setResponse(response)
+                .setLatencyMicros(ex.durationMicros())
+                .setOutboundCalls(calls)
+                .setRedactions(redactions)
+                .setSampling(sampling)
+                .setSidecarVersion(version)
+                .build();
+    }
+
+    private HttpRequest request(String part, CapturedMessage m, List<Redaction> redactions) {
+        Body body = body(part, m, redactions);
+        return HttpRequest.newBuilder()
+                .setMethod(m.method)
+                .setScheme(m.scheme)
+                .setAuthority(redactor.text(part, "authority", "authority", m.authority, redactions))
+                .setPath(redactor.path(part, m.path, redactions))
+                .setRawQuery(redactor.urlEncoded(part, "query", m.rawQuery, redactions))
+                .setHeaders(redactor.headers(part, m.headers, redactions))
+                .setBody(ByteBuffer.wrap(body.bytes))
+                .setContentType(m.header("content-type"))
+                .setContentEncoding(body.encoding)
+                .setTruncated(body.truncated)
+                .setOriginalSize(body.originalSize)
+                .build();
+    }
+
+    private HttpResponse response(String part, Exchange ex, List<Redaction> redactions) {
+        CapturedMessage m = ex.response();
+        if (m == null) {
+            // the upstream never answered: record the status the proxy gave the client
+            return HttpResponse.newBuilder().setStatus(ex.statusSent()).setOriginalSize(0).build();
+        }
+        Body body = body(part, m, redactions);
+        return HttpResponse.newBuilder()
+                .setStatus(m.status)
+                .setHeaders(redactor.headers(part, m.headers, redactions))
+                .setBody(ByteBuffer.wrap(body.bytes))
+                .setContentType(m.header("content-type"))
+                .setContentEncoding(body.encoding)
+                .setTruncated(body.truncated)
+                .setOriginalSize(body.originalSize)
+                .build();
+    }
+
+    private record Body(byte[] bytes, String encoding, boolean truncated, long originalSize) {
+    }
+
+    /**
+     * The captured body, decoded when it is gzip/deflate (the captured copy then has no content encoding; the
+     * Content-Encoding header still shows what was sent), then redacted. A body in an encoding we cannot decode
+     * (br, zstd...) cannot be checked for secrets, so it is left out (truncated, size kept).
+     */
+    private Body body(String part, CapturedMessage m, List<Redaction> redactions) {
+        BodyTap tap = m.body;
+        long originalSize = tap.ended() ? tap.total() : -1;
+        byte[] bytes = tap.capturedBytes();
+        boolean truncated = tap.truncated() || !tap.ended();
+        String encoding = m.header("content-encoding");
+        if (!BodyCodec.identity(encoding) && bytes.length > 0) {
+            BodyCodec.Decoded d = BodyCodec.decodable(encoding) ? BodyCodec.decode(bytes, encoding, cap, truncated) : null;
+            if (d == null) {
+                redactions.add(new Redaction(part, "body", "body", "undecodable-encoding"));
+                return new Body(new byte[0], encoding, true, originalSize);
+            }
+            bytes = d.body();
+            truncated = d.truncated();
+            encoding = null;
+        } else if (BodyCodec.identity(encoding)) {
+            encoding = null;
+        }
+        byte[] redacted = redactor.body(part, bytes, m.header("content-type"), redactions);
+        return new Body(redacted, encoding, truncated, originalSize);
+    }
+}

@@ -1,0 +1,74 @@
+package io.tapline.sidecar.impl;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An inbound interaction between its request head and its publication: the exchange once it completes, and the
+ * outbound calls attributed to it. Outbound calls arrive from other event loops, hence the synchronisation; once
+ * {@link #seal()} has run (grace period over) nothing more is attached.
+ */
+public final class PendingInteraction {
+
+    public final String id;
+    public final String traceId;
+    public final String routeKey;
+    public final long startNanos;
+    public final Double routeCap;
+    private final List<OutboundCapture> calls = new ArrayList<>(2);
+    private Exchange exchange;
+    private boolean sealed;
+
+    public PendingInteraction(String id, String traceId, String routeKey, long startNanos, Double routeCap) {
+        this.id = id;
+        this.traceId = traceId;
+        this.routeKey = routeKey;
+        this.startNanos = startNanos;
+        this.routeCap = routeCap;
+    }
+
+    /** Attaches a finished outbound call; false when the interaction was already sealed (the call came too late). */
+    public synchronized boolean attach(OutboundCapture call) {
+        if (sealed) {
+            return false;
+        }
+        calls.add(call);
+        return true;
+    }
+
+    public synchronized void complete(Exchange ex) {
+        this.exchange = ex;
+    }
+
+    /** Ends the grace period: no more calls are attached. */
+    public synchronized void seal() {
+        sealed = true;
+    }
+
+    public synchronized Exchange exchange() {
+        return exchange;
+    }
+
+    /** The attached calls in start order. */
+    public synchronized List<OutboundCapture> calls() {
+        List<OutboundCapture> out = new ArrayList<>(calls);
+        out.sort((a, b) -> Long.compare(a.exchange().startNanos(), b.exchange().startNanos()));
+        return out;
+    }
+
+    public synchronized long estimatedBytes() {
+        long n = 256;
+        if (exchange != null) {
+            if (exchange.request() != null) {
+                n += exchange.request().estimatedBytes();
+            }
+            if (exchange.response() != null) {
+                n += exchange.response().estimatedBytes();
+            }
+        }
+        for (OutboundCapture c : calls) {
+            n += c.estimatedBytes();
+        }
+        return n;
+    }
+}

@@ -1,0 +1,347 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.ops.Metrics;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Streams one HTTP/1.1 exchange from a server request to an upstream and back, with optional capture taps.
+ * Bodies are piped with backpressure (never buffered whole); hop-by-hop headers are dropped; the upstream
+ * failing gives 502 (no connection, reset) or 504 (no answer within the timeout); WebSocket upgrades are tunneled
+ * uncaptured.
+ */
+public final class ProxyEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
+
+    /** Where one request goes: host, port and request-target (origin-form). */
+    public record Target(String host, int port, String uri) {
+    }
+
+    /** Engine settings. */
+    public record Settings(int captureMaxBodyBytes, long maxRequestBodyBytes, long connectTimeoutMs,
+                           long upstreamTimeoutMs, boolean forwardedHeaders, String viaName) {
+    }
+
+    private final HttpClient client;
+    private final Settings settings;
+    private final String listener;
+    private final Metrics.Counter proxied;
+    private final Metrics.Counter websockets;
+    private final Metrics metrics;
+    private final Metrics.Histogram added;
+
+    public ProxyEngine(HttpClient client, Settings settings, String listener, Metrics metrics) {
+        this.client = client;
+        this.settings = settings;
+        this.listener = listener;
+        this.metrics = metrics;
+        this.proxied = metrics.counter("tapline_sidecar_proxied_total", "Requests proxied, by listener", "listener", listener);
+        this.websockets = metrics.counter("tapline_sidecar_websocket_upgrades_total", "WebSocket upgrades tunneled uncaptured", "listener", listener);
+        this.added = metrics.histogram("tapline_sidecar_proxy_added_seconds",
+                "Time the proxy itself adds: request head to upstream request, plus upstream response head to response head",
+                Metrics.LATENCY_BUCKETS, "listener", listener);
+    }
+
+    public void proxy(HttpServerRequest req, Target target, ExchangeObserver observer) {
+        long startNanos = System.nanoTime();
+        long startMillis = System.currentTimeMillis();
+        proxied.inc();
+        MultiMap h = req.headers();
+        String te = h.get(HttpHeaders.TRANSFER_ENCODING);
+        String cl = h.get(HttpHeaders.CONTENT_LENGTH);
+        if (te != null && cl != null) {
+            // RFC 9112 §6.1: a message with both is a smuggling risk; refuse and close.
+            reject(req, 400, "Transfer-Encoding and Content-Length together");
+            return;
+        }
+        if (te != null && !te.toLowerCase(Locale.ROOT).trim().endsWith("chunked")) {
+            reject(req, 400, "Transfer-Encoding without chunked as the final coding");
+            return;
+        }
+        long contentLength = -1;
+        if (cl != null) {
+            try {
+                contentLength = Long.parseLong(cl.trim());
+            } catch (NumberFormatException e) {
+                reject(req, 400, "invalid Content-Length");
+                return;
+            }
+            if (contentLength < 0) {
+                reject(req, 400, "invalid Content-Length");
+                return;
+            }
+        }
+        if (settings.maxRequestBodyBytes() > 0 && contentLength > settings.maxRequestBodyBytes()) {
+            reject(req, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
+            return;
+        }
+        if (isWebSocketUpgrade(req)) {
+            websockets.inc();
+            tunnelWebSocket(req, target);
+            return;
+        }
+        boolean hasBody = te != null || contentLength > 0;
+        req.pause();
+
+        MultiMap up = MultiMap.caseInsensitiveMultiMap();
+        HopByHop.copyEndToEnd(h, up);
+        up.remove(HttpHeaders.EXPECT); // 100-continue was answered by this server already (handle100ContinueAutomatically)
+        up.remove(HttpHeaders.HOST);   // set through authority() below
+        if (settings.forwardedHeaders()) {
+            addForwarded(req, up);
+        }
+        ExchangeObserver.Sink sink = observer.begin(req, up, startNanos);
+        boolean capturing = sink != null && sink.capturing();
+        BodyTap reqTap = hasBody ? new BodyTap(req, capturing ? settings.captureMaxBodyBytes() : 0) : BodyTap.empty();
+        CapturedMessage capturedRequest = !capturing ? null : CapturedMessage.request(req.method().name(),
+                req.scheme() == null ? "http" : req.scheme(), authorityOf(req), req.path() == null ? "" : req.path(), req.query(),
+                CapturedMessage.headers(h), reqTap);
+
+        RequestOptions options = new RequestOptions()
+                .setMethod(req.method())
+                .setHost(target.host())
+                .setPort(target.port())
+                .setURI(target.uri())
+                .setHeaders(up)
+                .setConnectTimeout(settings.connectTimeoutMs())
+                .setIdleTimeout(settings.upstreamTimeoutMs());
+        Exchanges ex = new Exchanges(req, sink, capturedRequest, startMillis, startNanos);
+        client.request(options).onComplete(ar -> {
+            if (ar.failed()) {
+                req.resume();
+                ex.fail(statusFor(ar.cause()), ar.cause());
+                return;
+            }
+            HttpClientRequest creq = ar.result();
+            HostAndPort authority = req.authority();
+            if (authority != null) {
+                creq.authority(authority);
+            }
+            ex.upstreamRequest = creq;
+            long upstreamIssued = System.nanoTime();
+            ex.addedNanos = upstreamIssued - startNanos;
+            if (hasBody) {
+                if (te != null) {
+                    creq.setChunked(true);
+                }
+                reqTap.pipe().endOnFailure(false).to(creq).onFailure(err -> {
+                    // the client went away or the upload broke: abort the upstream request too
+                    creq.reset(0, err);
+                });
+            } else {
+                req.resume();
+                creq.end();
+            }
+            creq.response().onComplete(rar -> {
+                if (rar.failed()) {
+                    ex.fail(statusFor(rar.cause()), rar.cause());
+                } else {
+                    relayResponse(ex, rar.result());
+                }
+            });
+        });
+    }
+
+    private void relayResponse(Exchanges ex, HttpClientResponse cresp) {
+        long responseHead = System.nanoTime();
+        HttpServerRequest req = ex.request;
+        HttpServerResponse resp = req.response();
+        if (resp.headWritten() || resp.closed()) {
+            ex.upstreamRequest.reset();
+            ex.finish(null, req.response().getStatusCode(), "client closed before the response");
+            return;
+        }
+        resp.setStatusCode(cresp.statusCode());
+        if (cresp.statusMessage() != null) {
+            resp.setStatusMessage(cresp.statusMessage());
+        }
+        HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
+        if (settings.viaName() != null && settings.forwardedHeaders()) {
+            resp.headers().add("Via", "1.1 " + settings.viaName());
+        }
+        boolean bodyAllowed = req.method() != HttpMethod.HEAD && cresp.statusCode() != 204 && cresp.statusCode() != 304
+                && cresp.statusCode() >= 200;
+        if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+            if (req.version() == HttpVersion.HTTP_1_0) {
+                // HTTP/1.0 clients cannot read chunked: delimit the body by closing the connection.
+                resp.headers().set(HttpHeaders.CONNECTION, "close");
+            }
+            resp.setChunked(true);
+        }
+        boolean capturing = ex.sink != null && ex.sink.capturing();
+        BodyTap respTap = new BodyTap(cresp, capturing ? settings.captureMaxBodyBytes() : 0);
+        CapturedMessage capturedResponse = !capturing ? null
+                : CapturedMessage.response(cresp.statusCode(), CapturedMessage.headers(cresp.headers()), respTap);
+        ex.addedNanos += System.nanoTime() - responseHead;
+        added.observe(ex.addedNanos / 1e9);
+        Future<Void> piped = respTap.pipe().endOnFailure(false).to(resp);
+        piped.onComplete(par -> {
+            if (par.succeeded()) {
+                ex.finish(capturedResponse, cresp.statusCode(), null);
+            } else {
+                // upstream broke mid-body or the client left: close both sides so nobody sees a silently short body
+                ex.upstreamRequest.reset();
+                resp.reset();
+                ex.finish(capturedResponse, cresp.statusCode(), "response stream aborted: " + par.cause().getMessage());
+            }
+        });
+    }
+
+    private void tunnelWebSocket(HttpServerRequest req, Target target) {
+        req.pause();
+        MultiMap up = MultiMap.caseInsensitiveMultiMap();
+        up.addAll(req.headers());
+        up.remove(HttpHeaders.HOST);
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host()).setPort(target.port())
+                .setURI(target.uri()).setHeaders(up).setConnectTimeout(settings.connectTimeoutMs());
+        client.request(options).compose(creq -> {
+            HostAndPort authority = req.authority();
+            if (authority != null) {
+                creq.authority(authority);
+            }
+            return creq.connect();
+        }).onComplete(ar -> {
+            if (ar.failed()) {
+                req.resume();
+                sendError(req, statusFor(ar.cause()));
+                return;
+            }
+            HttpClientResponse cresp = ar.result();
+            if (cresp.statusCode() != 101) {
+                req.resume();
+                HttpServerResponse resp = req.response().setStatusCode(cresp.statusCode());
+                HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
+                cresp.pipeTo(resp);
+                return;
+            }
+            HttpServerResponse resp = req.response().setStatusCode(101);
+            resp.headers().addAll(cresp.headers());
+            NetSocket upstream = cresp.netSocket();
+            req.toNetSocket().onComplete(sar -> {
+                if (sar.failed()) {
+                    upstream.close();
+                    return;
+                }
+                NetSocket downstream = sar.result();
+                downstream.pipeTo(upstream);
+                upstream.pipeTo(downstream);
+            });
+        });
+    }
+
+    private static boolean isWebSocketUpgrade(HttpServerRequest req) {
+        String upgrade = req.headers().get(HttpHeaders.UPGRADE);
+        return req.method() == HttpMethod.GET && upgrade != null && upgrade.equalsIgnoreCase("websocket")
+                && HopByHop.connectionTokens(req.headers()).contains("upgrade");
+    }
+
+    private void addForwarded(HttpServerRequest req, MultiMap up) {
+        String client = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+        String prior = up.get("x-forwarded-for");
+        up.set("X-Forwarded-For", prior == null ? client : prior + ", " + client);
+        if (!up.contains("x-forwarded-proto")) {
+            up.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
+        }
+        if (!up.contains("x-forwarded-host") && req.authority() != null) {
+            up.set("X-Forwarded-Host", req.authority().toString());
+        }
+        if (settings.viaName() != null) {
+            up.add("Via", (req.version() == HttpVersion.HTTP_1_0 ? "1.0 " : "1.1 ") + settings.viaName());
+        }
+    }
+
+    static String authorityOf(HttpServerRequest req) {
+        HostAndPort a = req.authority();
+        return a == null ? "" : a.toString();
+    }
+
+    static int statusFor(Throwable cause) {
+        if (cause instanceof TimeoutException || cause instanceof io.netty.channel.ConnectTimeoutException
+                || (cause.getMessage() != null && cause.getMessage().toLowerCase(Locale.ROOT).contains("timeout"))) {
+            return 504;
+        }
+        if (cause instanceof ConnectException || cause instanceof UnknownHostException) {
+            return 502;
+        }
+        return 502;
+    }
+
+    private void reject(HttpServerRequest req, int status, String reason) {
+        metrics.counter("tapline_sidecar_rejected_total", "Requests refused by the proxy itself, by status",
+                "listener", listener, "status", Integer.toString(status)).inc();
+        LOG.debug("rejecting {} {}: {} {}", req.method(), req.path(), status, reason);
+        HttpServerResponse resp = req.response();
+        // We will not read the body: close the connection after answering so the next request is not misparsed.
+        resp.headers().set(HttpHeaders.CONNECTION, "close");
+        resp.setStatusCode(status).end(reason + "\n");
+    }
+
+    private void sendError(HttpServerRequest req, int status) {
+        metrics.counter("tapline_sidecar_upstream_errors_total", "Upstream failures answered by the proxy, by status",
+                "listener", listener, "status", Integer.toString(status)).inc();
+        HttpServerResponse resp = req.response();
+        if (resp.headWritten()) {
+            resp.reset();
+        } else if (!resp.ended() && !resp.closed()) {
+            resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
+                    .end(status == 504 ? "upstream timed out\n" : "upstream unavailable\n");
+        }
+    }
+
+    /** State of one exchange while it is in flight. */
+    private final class Exchanges {
+        final HttpServerRequest request;
+        final ExchangeObserver.Sink sink;
+        final CapturedMessage capturedRequest;
+        final long startMillis;
+        final long startNanos;
+        HttpClientRequest upstreamRequest;
+        long addedNanos;
+        boolean done;
+
+        Exchanges(HttpServerRequest request, ExchangeObserver.Sink sink, CapturedMessage capturedRequest,
+                  long startMillis, long startNanos) {
+            this.request = request;
+            this.sink = sink;
+            this.capturedRequest = capturedRequest;
+            this.startMillis = startMillis;
+            this.startNanos = startNanos;
+        }
+
+        void fail(int status, Throwable cause) {
+            LOG.debug("upstream failure for {} {}: {}", request.method(), request.path(), cause.toString());
+            sendError(request, status);
+            finish(null, status, cause.getClass().getSimpleName() + ": " + cause.getMessage());
+        }
+
+        void finish(CapturedMessage response, int status, String error) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (sink != null) {
+                sink.completed(new Exchange(capturedRequest, response, status, startMillis, startNanos,
+                        System.currentTimeMillis(), System.nanoTime(), error));
+            }
+        }
+    }
+}

@@ -1,0 +1,449 @@
+package io.tapline.sidecar.impl;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.tapline.avro.Header;
+import io.tapline.avro.Redaction;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Replaces secrets by keyed tokens before anything leaves the process.
+ * <p>A token is {@code tapline:hmac:} followed by the first 16 hex digits (64 bits) of
+ * {@code HMAC-SHA256(key, value)}: equal values give equal tokens (dedup and noise learning keep working),
+ * but without the key a token cannot be confirmed by guessing candidate values.
+ * <p>Not thread-safe in its record list arguments; the MAC itself is per thread.
+ */
+public final class Redactor {
+
+    public static final String TOKEN_PREFIX = "tapline:hmac:";
+
+    /** Header names redacted by default (compared case-insensitively). */
+    public static final Set<String> DEFAULT_HEADERS = Set.of(
+            "authorization", "proxy-authorization", "cookie", "set-cookie",
+            "x-api-key", "api-key", "x-auth-token", "x-access-token", "x-csrf-token", "x-xsrf-token");
+
+    /** Names of headers, query parameters, JSON and form fields that look like credentials. */
+    public static final String DEFAULT_SENSITIVE_NAME =
+            "(?i).*(passw|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|session[-_]?id|client[-_]?secret).*";
+
+    private static final Pattern EMAIL = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
+    /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
+    private static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
+    /** "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body). */
+    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"(?:[^\"\\\\]|\\\\.)*(?:\"|$)|[^,}\\]\\s]+)");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A named extra pattern whose matches are tokenised in any text. */
+    public record TextRule(String name, Pattern pattern) {
+    }
+
+    /**
+     * What to redact.
+     *
+     * @param headers       header names (lower case) whose values are always tokenised
+     * @param sensitiveName names of headers, query params, JSON and form fields to tokenise
+     * @param fields        extra exact field names (lower case) for query, JSON and form
+     * @param jsonPaths     JSON paths like {@code $.customer.ssn}, {@code $.items[*].cvv} or {@code $..pin}
+     * @param textRules     extra regexes applied to every text value
+     * @param cards         tokenise Luhn-valid card numbers
+     * @param emails        tokenise email addresses
+     */
+    public record Rules(Set<String> headers, Pattern sensitiveName, Set<String> fields, List<String> jsonPaths,
+                        List<TextRule> textRules, boolean cards, boolean emails) {
+        public Rules {
+            headers = headers.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            fields = fields.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            jsonPaths = jsonPaths.stream().map(Redactor::normalisePath).toList();
+            textRules = List.copyOf(textRules);
+        }
+
+        public static Rules defaults() {
+            return new Rules(DEFAULT_HEADERS, Pattern.compile(DEFAULT_SENSITIVE_NAME), Set.of(), List.of(), List.of(), true, true);
+        }
+    }
+
+    private final SecretKeySpec key;
+    private final Rules rules;
+    private final ThreadLocal<Mac> mac;
+
+    public Redactor(byte[] key, Rules rules) {
+        if (key.length < 16) {
+            throw new IllegalArgumentException("redaction key must be at least 16 bytes, got " + key.length);
+        }
+        this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
+        this.rules = rules;
+        this.mac = ThreadLocal.withInitial(this::newMac);
+        token("self-test");
+    }
+
+    private Mac newMac() {
+        try {
+            Mac m = Mac.getInstance("HmacSHA256");
+            m.init(key);
+            return m;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    /** The keyed token for a value. */
+    public String token(String value) {
+        byte[] h = mac.get().doFinal(value.getBytes(StandardCharsets.UTF_8));
+        return TOKEN_PREFIX + HexFormat.of().formatHex(h, 0, 8);
+    }
+
+    private boolean sensitive(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return rules.fields().contains(lower) || rules.sensitiveName().matcher(name).matches();
+    }
+
+    // ---------------------------------------------------------------- headers
+
+    public List<Header> headers(String part, List<Header> headers, List<Redaction> out) {
+        List<Header> result = new ArrayList<>(headers.size());
+        for (Header h : headers) {
+            String name = h.getName();
+            String lower = name.toLowerCase(Locale.ROOT);
+            String value = h.getValue();
+            String redacted;
+            if (lower.equals("cookie")) {
+                redacted = cookie(value);
+                out.add(new Redaction(part, "header", name, "default-headers"));
+            } else if (lower.equals("set-cookie")) {
+                redacted = setCookie(value);
+                out.add(new Redaction(part, "header", name, "default-headers"));
+            } else if (rules.headers().contains(lower)) {
+                redacted = credentials(value);
+                out.add(new Redaction(part, "header", name, DEFAULT_HEADERS.contains(lower) ? "default-headers" : "config:header"));
+            } else if (sensitive(name)) {
+                redacted = token(value);
+                out.add(new Redaction(part, "header", name, "sensitive-name"));
+            } else {
+                redacted = text(part, "header", name, value, out);
+            }
+            result.add(redacted == value ? h : new Header(name, redacted));
+        }
+        return result;
+    }
+
+    /** {@code Bearer abc} keeps its scheme: {@code Bearer tapline:hmac:...}. */
+    private String credentials(String value) {
+        int sp = value.indexOf(' ');
+        if (sp > 0 && sp < 20 && value.substring(0, sp).chars().allMatch(Character::isLetter)) {
+            return value.substring(0, sp + 1) + token(value.substring(sp + 1).trim());
+        }
+        return token(value);
+    }
+
+    private String cookie(String value) {
+        StringBuilder sb = new StringBuilder();
+        for (String pair : value.split(";")) {
+            if (sb.length() > 0) {
+                sb.append("; ");
+            }
+            String p = pair.trim();
+            int eq = p.indexOf('=');
+            sb.append(eq < 0 ? token(p) : p.substring(0, eq + 1) + token(p.substring(eq + 1)));
+        }
+        return sb.toString();
+    }
+
+    private String setCookie(String value) {
+        int semi = value.indexOf(';');
+        String first = semi < 0 ? value : value.substring(0, semi);
+        String attrs = semi < 0 ? "" : value.substring(semi);
+        int eq = first.indexOf('=');
+        String redacted = eq < 0 ? token(first.trim()) : first.substring(0, eq + 1) + token(first.substring(eq + 1));
+        return redacted + attrs;
+    }
+
+    // ---------------------------------------------------------------- query, form, path
+
+    /** Redacts a raw query or form-encoded string; pairs that need no change keep their exact bytes. */
+    public String urlEncoded(String part, String location, String raw, List<Redaction> out) {
+        if (raw == null || raw.isEmpty()) {
+            return raw;
+        }
+        StringBuilder sb = new StringBuilder(raw.length());
+        boolean changed = false;
+        String[] pairs = raw.split("&", -1);
+        for (int i = 0; i < pairs.length; i++) {
+            String pair = pairs[i];
+            if (i > 0) {
+                sb.append('&');
+            }
+            int eq = pair.indexOf('=');
+            if (eq < 0) {
+                sb.append(pair);
+                continue;
+            }
+            String rawName = pair.substring(0, eq);
+            String name = decode(rawName);
+            String value = decode(pair.substring(eq + 1));
+            String redacted;
+            if (sensitive(name)) {
+                redacted = token(value);
+                out.add(new Redaction(part, location, name, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
+            } else {
+                redacted = text(part, location, name, value, out);
+            }
+            if (redacted == value) {
+                sb.append(pair);
+            } else {
+                changed = true;
+                sb.append(rawName).append('=').append(URLEncoder.encode(redacted, StandardCharsets.UTF_8).replace("%3A", ":"));
+            }
+        }
+        return changed ? sb.toString() : raw;
+    }
+
+    public String path(String part, String path, List<Redaction> out) {
+        return text(part, "path", "path", path, out);
+    }
+
+    private static String decode(String s) {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return s; // malformed %-escape: match on the raw text
+        }
+    }
+
+    // ---------------------------------------------------------------- bodies
+
+    /**
+     * Redacts a captured (identity-encoded) body by content type: JSON by tree (falling back to text when it
+     * does not parse, e.g. truncated), form bodies by field, everything else by the text rules.
+     */
+    public byte[] body(String part, byte[] body, String contentType, List<Redaction> out) {
+        if (body.length == 0) {
+            return body;
+        }
+        String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        if (ct.contains("json")) {
+            byte[] r = json(part, body, out);
+            if (r != null) {
+                return r;
+            }
+            return latin1(jsonLikeText(part, new String(body, StandardCharsets.ISO_8859_1), out), body);
+        }
+        if (ct.startsWith("application/x-www-form-urlencoded")) {
+            String s = new String(body, StandardCharsets.ISO_8859_1);
+            return latin1(urlEncoded(part, "form", s, out), body);
+        }
+        String s = new String(body, StandardCharsets.ISO_8859_1);
+        // Unknown text may still embed JSON-ish pairs (e.g. multipart parts, logs); treat them as JSON text.
+        String r = jsonLikeText(part, s, out);
+        return latin1(r, body);
+    }
+
+    private static byte[] latin1(String s, byte[] original) {
+        return s == null ? original : s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Parses and redacts a JSON body; null when it is not valid JSON. Unchanged bodies keep their bytes. */
+    private byte[] json(String part, byte[] body, List<Redaction> out) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+        if (root == null) {
+            return null;
+        }
+        int before = out.size();
+        JsonNode replaced = walk(part, root, "$", out);
+        if (out.size() == before && replaced == root) {
+            return body;
+        }
+        try {
+            return JSON.writeValueAsBytes(replaced);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("re-serialising a parsed JSON tree failed", e);
+        }
+    }
+
+    private JsonNode walk(String part, JsonNode node, String path, List<Redaction> out) {
+        if (node.isObject()) {
+            ObjectNode obj = (ObjectNode) node;
+            Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
+            List<Map.Entry<String, JsonNode>> updates = new ArrayList<>();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String childPath = path + "." + e.getKey();
+                JsonNode child = e.getValue();
+                String rule = null;
+                if (pathMatches(childPath, e.getKey())) {
+                    rule = "config:json-path";
+                } else if (sensitive(e.getKey())) {
+                    rule = rules.fields().contains(e.getKey().toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name";
+                }
+                if (rule != null && !child.isNull()) {
+                    out.add(new Redaction(part, "json", childPath, rule));
+                    updates.add(Map.entry(e.getKey(), TextNode.valueOf(token(child.isTextual() ? child.textValue() : child.toString()))));
+                } else {
+                    JsonNode r = walk(part, child, childPath, out);
+                    if (r != child) {
+                        updates.add(Map.entry(e.getKey(), r));
+                    }
+                }
+            }
+            updates.forEach(u -> obj.set(u.getKey(), u.getValue()));
+            return obj;
+        }
+        if (node.isArray()) {
+            ArrayNode arr = (ArrayNode) node;
+            for (int i = 0; i < arr.size(); i++) {
+                JsonNode child = arr.get(i);
+                JsonNode r = walk(part, child, path + "[" + i + "]", out);
+                if (r != child) {
+                    arr.set(i, r);
+                }
+            }
+            return arr;
+        }
+        if (node.isTextual()) {
+            String s = node.textValue();
+            String r = text(part, "json", path, s, out);
+            return r == s ? node : TextNode.valueOf(r);
+        }
+        if (node.isIntegralNumber() && rules.cards()) {
+            String digits = node.asText();
+            if (CARD.matcher(digits).matches() && luhn(digits)) {
+                out.add(new Redaction(part, "json", path, "card-number"));
+                return TextNode.valueOf(token(digits));
+            }
+        }
+        return node;
+    }
+
+    private boolean pathMatches(String concretePath, String fieldName) {
+        if (rules.jsonPaths().isEmpty()) {
+            return false;
+        }
+        String normal = concretePath.replaceAll("\\[\\d+]", "[*]");
+        for (String p : rules.jsonPaths()) {
+            if (p.equals(normal) || (p.startsWith("$..") && p.substring(3).equals(fieldName))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String normalisePath(String p) {
+        String s = p.trim();
+        if (!s.startsWith("$")) {
+            s = "$." + s;
+        }
+        return s.replaceAll("\\[\\d+]", "[*]");
+    }
+
+    /** Text that should be JSON but does not parse: tokenise values of sensitive "name": value pairs, then text rules. */
+    private String jsonLikeText(String part, String s, List<Redaction> out) {
+        Matcher m = JSON_PAIR.matcher(s);
+        StringBuilder sb = null;
+        int last = 0;
+        while (m.find()) {
+            String name = m.group(1);
+            if (!sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
+                continue;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(s.length());
+            }
+            String v = m.group(2);
+            String inner = v.startsWith("\"") ? v.substring(1, v.endsWith("\"") && v.length() > 1 ? v.length() - 1 : v.length()) : v;
+            sb.append(s, last, m.start(2)).append('"').append(token(inner)).append('"');
+            last = m.end(2);
+            out.add(new Redaction(part, "text", name, "sensitive-name"));
+        }
+        String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
+        String r = text(part, "text", "body", afterPairs, out);
+        return r == s ? null : r;
+    }
+
+    // ---------------------------------------------------------------- text rules
+
+    /** Applies card, email and configured regex rules; returns the same instance when nothing matched. */
+    public String text(String part, String location, String field, String s, List<Redaction> out) {
+        if (s == null || s.isEmpty()) {
+            return s;
+        }
+        String r = s;
+        if (rules.cards()) {
+            r = replace(r, CARD, true, part, location, field, "card-number", out);
+        }
+        if (rules.emails() && r.indexOf('@') >= 0) {
+            r = replace(r, EMAIL, false, part, location, field, "email", out);
+        }
+        for (TextRule rule : rules.textRules()) {
+            r = replace(r, rule.pattern(), false, part, location, field, "config:regex:" + rule.name(), out);
+        }
+        return r.equals(s) ? s : r;
+    }
+
+    private String replace(String s, Pattern p, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
+        Matcher m = p.matcher(s);
+        StringBuilder sb = null;
+        int last = 0;
+        while (m.find()) {
+            String hit = m.group();
+            if (luhnCheck && !luhn(hit)) {
+                continue;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(s.length());
+            }
+            sb.append(s, last, m.start()).append(token(hit));
+            last = m.end();
+            out.add(new Redaction(part, location, field, rule));
+        }
+        return sb == null ? s : sb.append(s, last, s.length()).toString();
+    }
+
+    /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */
+    static boolean luhn(String s) {
+        int sum = 0;
+        int n = 0;
+        boolean dbl = false;
+        for (int i = s.length() - 1; i >= 0; i--) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                continue;
+            }
+            int d = c - '0';
+            if (dbl) {
+                d *= 2;
+                if (d > 9) {
+                    d -= 9;
+                }
+            }
+            sum += d;
+            dbl = !dbl;
+            n++;
+        }
+        return n >= 13 && n <= 19 && sum % 10 == 0;
+    }
+}

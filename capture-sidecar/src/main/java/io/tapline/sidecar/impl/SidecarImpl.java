@@ -1,0 +1,294 @@
+package io.tapline.sidecar.impl;
+
+import com.sun.net.httpserver.HttpExchange;
+import io.tapline.avro.Interaction;
+import io.tapline.ops.ManagementServer;
+import io.tapline.ops.Metrics;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.serde.TaplineAvroSerializer;
+import io.tapline.sidecar.Sidecar;
+import io.tapline.sidecar.SidecarOptions;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.VerticleBase;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/** Wiring: builds the parts from {@link SidecarOptions} and starts them. No capture logic lives here. */
+public final class SidecarImpl implements Sidecar {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SidecarImpl.class);
+    /** How long the publisher waits before retrying the registry after a serialization failure. */
+    static final Duration SERIALIZATION_BACKOFF = Duration.ofSeconds(1);
+    static final int MAX_ROUTE_BUCKETS = 10_000;
+
+    private final Vertx vertx;
+    private final CapturePublisher publisher;
+    private final ManagementServer management;
+    private final Sampler sampler;
+    private final Metrics metrics;
+    private final int port;
+    private final int egressPort;
+    private volatile boolean ready;
+
+    private SidecarImpl(Vertx vertx, CapturePublisher publisher, ManagementServer management, Sampler sampler,
+                        Metrics metrics, int port, int egressPort) {
+        this.vertx = vertx;
+        this.publisher = publisher;
+        this.management = management;
+        this.sampler = sampler;
+        this.metrics = metrics;
+        this.port = port;
+        this.egressPort = egressPort;
+    }
+
+    public static Sidecar start(SidecarOptions o) throws Exception {
+        Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(o), new StringSerializer(), new ByteArraySerializer());
+        TaplineAvroSerializer<Interaction> serializer = new TaplineAvroSerializer<>();
+        serializer.configure(registryConfig(o), false);
+        return start(o, producer, serializer);
+    }
+
+    /** Starts with a given producer and serializer (tests without a broker use Kafka's MockProducer). */
+    public static SidecarImpl start(SidecarOptions o, Producer<String, byte[]> producer, Serializer<Interaction> serializer) throws Exception {
+        if (o.app() == null) {
+            throw new IllegalArgumentException("the app URL is required");
+        }
+        Metrics metrics = new Metrics();
+        SidecarMetrics sm = new SidecarMetrics(metrics);
+        Redactor redactor = new Redactor(redactionKey(o), rules(o));
+        double rate = o.samplingRatePercent() / 100.0;
+        Sampler sampler = new Sampler(rate, o.routeCaps(), o.defaultRouteCap(), MAX_ROUTE_BUCKETS, System::nanoTime);
+        sampler.setEnabled(o.captureEnabled());
+        CorrelationRegistry registry = new CorrelationRegistry(o.captureMaxPending());
+        ByteBoundedQueue<PendingInteraction> queue = new ByteBoundedQueue<>(o.captureQueueMaxBytes());
+        InteractionAssembler assembler = new InteractionAssembler(o.service(), o.instance(), version(), rate,
+                o.captureMaxBodyBytes(), redactor);
+        CapturePublisher publisher = new CapturePublisher(queue, assembler, serializer, producer, o.topic(), o.service(),
+                sm, SERIALIZATION_BACKOFF);
+        publisher.start();
+
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()));
+        HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+                        .setKeepAlive(true)
+                        .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
+                        .setDecompressionSupported(false),
+                // enough pooled keep-alive connections per upstream for a busy app; waiters queue beyond that
+                new PoolOptions().setHttp1MaxSize(512));
+        NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
+        ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), o.maxRequestBodyBytes(),
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar");
+        ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), 0,
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null);
+        ProxyEngine inboundEngine = new ProxyEngine(client, inboundSettings, "inbound", metrics);
+        ProxyEngine egressEngine = new ProxyEngine(client, egressSettings, "egress", metrics);
+        CaptureHub hub = new CaptureHub(vertx, sampler, registry, publisher, sm, o.outboundGrace().toMillis());
+        EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
+        String appHost = o.app().getHost();
+        int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
+        String appBase = o.app().getRawPath() == null || o.app().getRawPath().equals("/") ? "" : o.app().getRawPath().replaceAll("/$", "");
+
+        int[] ports = new int[] {o.listen().port(), o.egressListen() == null ? -1 : o.egressListen().port()};
+        java.util.concurrent.atomic.AtomicIntegerArray bound = new java.util.concurrent.atomic.AtomicIntegerArray(2);
+        java.util.function.Supplier<VerticleBase> listeners = () -> new VerticleBase() {
+            @Override
+            public Future<?> start() {
+                HttpServerOptions base = new HttpServerOptions()
+                        .setMaxHeaderSize(o.maxHeaderBytes())
+                        // answer Expect: 100-continue here so clients start sending; the body then streams upstream
+                        .setHandle100ContinueAutomatically(true);
+                Future<HttpServer> in = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]))
+                        .requestHandler(req -> inboundEngine.proxy(req,
+                                new ProxyEngine.Target(appHost, appPort, appBase + req.uri()), hub.inbound()))
+                        .listen()
+                        .onSuccess(s -> bound.compareAndSet(0, 0, s.actualPort()));
+                if (ports[1] < 0) {
+                    return in;
+                }
+                Future<HttpServer> eg = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]))
+                        .requestHandler(egress::handle)
+                        .listen()
+                        .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
+                return Future.all(in, eg);
+            }
+        };
+        // The first instance binds (resolving port 0); the others share the bound ports on the other event loops.
+        Future<String> first = vertx.deployVerticle(listeners.get());
+        try {
+            first.await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            publisher.closeWithin(Duration.ofSeconds(1));
+            vertx.close();
+            throw new IOException("cannot listen on " + o.listen() + " / " + o.egressListen() + ": " + e.getMessage(), e);
+        }
+        SidecarImpl[] self = new SidecarImpl[1];
+        ports[0] = bound.get(0);
+        ports[1] = ports[1] < 0 ? -1 : bound.get(1);
+        if (o.eventLoops() > 1) {
+            vertx.deployVerticle(listeners, new DeploymentOptions().setInstances(o.eventLoops() - 1)).await(30, TimeUnit.SECONDS);
+        }
+
+        ManagementServer management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics, () -> self[0] != null && self[0].ready);
+        SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1]);
+        self[0] = sidecar;
+        registerGauges(metrics, publisher, queue, registry, sampler);
+        management.route("/capture", ex -> sidecar.captureSwitch(ex));
+        sidecar.ready = true;
+        LOG.info("sidecar listening on {} -> {} (egress {}), capture {} at {}%, publishing to {} via {}, management port {}",
+                ports[0], o.app(), ports[1], o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
+                o.bootstrapServers(), management.port());
+        return sidecar;
+    }
+
+    private static void registerGauges(Metrics metrics, CapturePublisher publisher, ByteBoundedQueue<PendingInteraction> queue,
+                                       CorrelationRegistry registry, Sampler sampler) {
+        metrics.gauge("tapline_sidecar_queue_bytes", "Bytes of captures waiting for the producer", () -> publisher.queuedBytes());
+        metrics.gauge("tapline_sidecar_queue_max_bytes", "Bound of the capture queue in bytes", () -> queue.maxBytes());
+        metrics.gauge("tapline_sidecar_queue_items", "Captures waiting for the producer", () -> queue.size());
+        metrics.gauge("tapline_sidecar_pending_interactions", "Captured interactions in flight or in their grace period", () -> registry.pending());
+        metrics.gauge("tapline_sidecar_in_flight_requests", "Inbound requests in flight", () -> registry.inFlightRequests());
+        metrics.gauge("tapline_sidecar_capture_enabled", "1 when capture is on", () -> sampler.enabled() ? 1 : 0);
+    }
+
+    /** GET /capture: state; POST /capture/on, /capture/off: switch. */
+    private void captureSwitch(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath();
+        String method = ex.getRequestMethod();
+        if ("POST".equals(method) && (path.equals("/capture/on") || path.equals("/capture/off"))) {
+            boolean on = path.endsWith("/on");
+            setCaptureEnabled(on);
+            LOG.info("capture switched {} through the management port", on ? "on" : "off");
+            ManagementServer.respond(ex, 200, "text/plain", "capture " + (on ? "on" : "off") + "\n");
+        } else if ("GET".equals(method) && path.equals("/capture")) {
+            ManagementServer.respond(ex, 200, "text/plain", "capture " + (captureEnabled() ? "on" : "off") + "\n");
+        } else {
+            ManagementServer.respond(ex, 405, "text/plain", "use GET /capture, POST /capture/on or POST /capture/off\n");
+        }
+    }
+
+    static Map<String, Object> producerConfig(SidecarOptions o) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrapServers());
+        c.put(ProducerConfig.CLIENT_ID_CONFIG, "tapline-sidecar-" + o.service() + "-" + o.instance());
+        // send() runs on the publisher thread and may wait for metadata or buffer space: bound that stall, so an
+        // unreachable broker turns into counted drops quickly instead of a stuck queue
+        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 500);
+        // batch captures for a moment: throughput matters here, latency is off the request path
+        c.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        // captured bodies are mostly text and compress well; lz4 is cheap on the CPU the app shares
+        c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // during an outage give up on a batch after 20 s (default 2 min) so buffer.memory frees and recovery is quick
+        c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
+        // match the topic's max.message.bytes (8 MiB): 64 KiB bodies plus many outbound calls still fit
+        c.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
+        c.putAll(o.producerOverrides());
+        return c;
+    }
+
+    static Map<String, Object> registryConfig(SidecarOptions o) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(RegistryConfig.URL, o.registryUrl());
+        // lookups run on the publisher thread: fail fast and let the publisher back off rather than retry inline
+        c.put(RegistryConfig.REQUEST_TIMEOUT_MS, 2000);
+        c.put(RegistryConfig.MAX_RETRIES, 0);
+        c.putAll(o.registryOverrides());
+        return c;
+    }
+
+    static byte[] redactionKey(SidecarOptions o) {
+        if (o.redactionKey() != null) {
+            return o.redactionKey().getBytes(StandardCharsets.UTF_8);
+        }
+        LOG.warn("no redaction key configured (--redaction-key / TAPLINE_REDACTION_KEY): using a random per-process key; "
+                + "redaction tokens will differ between instances and restarts, which splits dedup of redacted values");
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return key;
+    }
+
+    static Redactor.Rules rules(SidecarOptions o) {
+        Set<String> headers = new HashSet<>(Redactor.DEFAULT_HEADERS);
+        headers.addAll(o.redactionHeaders());
+        List<Redactor.TextRule> textRules = new ArrayList<>();
+        o.redactionRegexes().forEach((name, regex) -> textRules.add(new Redactor.TextRule(name, Pattern.compile(regex))));
+        return new Redactor.Rules(headers, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME), new HashSet<>(o.redactionFields()),
+                o.redactionJsonPaths(), textRules, o.redactCards(), o.redactEmails());
+    }
+
+    static String version() {
+        String v = SidecarImpl.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public int egressPort() {
+        return egressPort;
+    }
+
+    @Override
+    public int managementPort() {
+        return management.port();
+    }
+
+    @Override
+    public boolean captureEnabled() {
+        return sampler.enabled();
+    }
+
+    @Override
+    public void setCaptureEnabled(boolean on) {
+        sampler.setEnabled(on);
+    }
+
+    @Override
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public void close() {
+        ready = false;
+        try {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("event loops did not stop cleanly: {}", e.toString());
+        }
+        publisher.closeWithin(Duration.ofSeconds(5));
+        management.close();
+    }
+}

@@ -1,0 +1,75 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.Attribution;
+import io.tapline.ops.Metrics;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The sidecar's capture counters, registered once (a fixed set of series). */
+public final class SidecarMetrics {
+
+    /** Why a capture was not published. */
+    public enum DropReason {
+        CAPTURE_OFF("capture_off"), SAMPLED_OUT("sampled_out"), ROUTE_CAP("route_cap"), IN_FLIGHT_FULL("in_flight_full"),
+        QUEUE_FULL("queue_full"), SERIALIZATION("serialization"), PRODUCER_ERROR("producer_error"), ASSEMBLY("assembly"),
+        SHUTDOWN("shutdown");
+
+        public final String label;
+
+        DropReason(String label) {
+            this.label = label;
+        }
+    }
+
+    public final Metrics registry;
+    public final Metrics.Counter captured;
+    public final Metrics.Counter published;
+    public final Metrics.Counter publishedBytes;
+    public final Metrics.Counter outboundLate;
+    public final Metrics.Counter outboundSampledOut;
+    public final Metrics.Counter outboundAmbiguousTrace;
+    private final Map<DropReason, Metrics.Counter> dropped = new EnumMap<>(DropReason.class);
+    private final Map<Attribution, Metrics.Counter> outbound = new EnumMap<>(Attribution.class);
+    private final Map<String, Metrics.Counter> producerErrors = new ConcurrentHashMap<>();
+
+    public SidecarMetrics(Metrics registry) {
+        this.registry = registry;
+        captured = registry.counter("tapline_sidecar_captured_total", "Inbound interactions captured (before publish)");
+        published = registry.counter("tapline_sidecar_published_total", "Interactions acknowledged by Kafka");
+        publishedBytes = registry.counter("tapline_sidecar_published_bytes_total", "Serialized bytes of published interactions");
+        for (DropReason r : DropReason.values()) {
+            dropped.put(r, registry.counter("tapline_sidecar_dropped_total", "Interactions not published, by reason", "reason", r.label));
+        }
+        for (Attribution a : Attribution.values()) {
+            outbound.put(a, registry.counter("tapline_sidecar_outbound_calls_total", "Outbound calls seen by the egress proxy, by attribution",
+                    "attribution", a.name().toLowerCase(java.util.Locale.ROOT)));
+        }
+        outboundLate = registry.counter("tapline_sidecar_outbound_late_total", "Outbound calls that ended after their interaction's grace period");
+        outboundSampledOut = registry.counter("tapline_sidecar_outbound_sampled_out_total", "Outbound calls of traces that are not captured");
+        outboundAmbiguousTrace = registry.counter("tapline_sidecar_outbound_ambiguous_trace_total",
+                "Outbound calls whose trace id was shared by several concurrent inbound requests (left unattributed)");
+    }
+
+    public void dropped(DropReason reason) {
+        dropped.get(reason).inc();
+    }
+
+    public long droppedCount(DropReason reason) {
+        return dropped.get(reason).value();
+    }
+
+    public void outbound(Attribution a) {
+        outbound.get(a).inc();
+    }
+
+    public long outboundCount(Attribution a) {
+        return outbound.get(a).value();
+    }
+
+    public void producerError(Throwable e) {
+        producerErrors.computeIfAbsent(e.getClass().getSimpleName(), k -> registry.counter("tapline_sidecar_producer_errors_total",
+                "Producer send failures, by exception class", "error", k)).inc();
+    }
+}
