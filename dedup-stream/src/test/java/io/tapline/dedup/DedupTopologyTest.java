@@ -1,0 +1,258 @@
+package io.tapline.dedup;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.Interaction;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.avro.NoisyField;
+import io.tapline.dedup.testing.FakeRegistry;
+import io.tapline.dedup.testing.Interactions;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.topics.DeadLetters;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DedupTopologyTest {
+
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+    private static final Duration PUBLISH = Duration.ofSeconds(10);
+
+    @TempDir
+    Path stateDir;
+
+    private FakeRegistry registry;
+    private DedupSerdes serdes;
+    private DedupMetrics metrics;
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> input;
+    private TestOutputTopic<String, Case> cases;
+    private TestOutputTopic<String, NoiseProfile> noise;
+    private TestOutputTopic<byte[], byte[]> dlq;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        registry = new FakeRegistry();
+        serdes = DedupSerdes.registry(Map.of(RegistryConfig.URL, registry.url()));
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
+    }
+
+    private void start(DedupConfig config) {
+        if (driver != null) {
+            driver.close();
+        }
+        metrics = DedupMetrics.detached();
+        Properties props = DedupTopology.streamsConfig("dedup-test", "dummy:9092", 1, 1, stateDir.toString(), Map.of());
+        driver = new TopologyTestDriver(DedupTopology.build(config, serdes, metrics), props, T0);
+        input = driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer());
+        cases = driver.createOutputTopic(config.casesTopic(), new StringDeserializer(), serdes.cases().deserializer());
+        noise = driver.createOutputTopic(config.noiseTopic(), new StringDeserializer(), serdes.noise().deserializer());
+        dlq = driver.createOutputTopic(config.dlqTopic(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+        registry.close();
+    }
+
+    private void send(Interaction interaction) {
+        byte[] value = serdes.interaction().serializer().serialize("tapline.interactions", interaction);
+        input.pipeInput("key".getBytes(StandardCharsets.UTF_8), value, interaction.getStartedAt());
+    }
+
+    private static Interactions owner(int id, Instant at) {
+        return Interactions.get("/owners/" + id).at(at).json("{\"id\":" + id + ",\"name\":\"n" + id + "\"}");
+    }
+
+    @Test
+    void shouldKeepUpToNSamplesPerSignature() {
+        for (int i = 0; i < 10; i++) {
+            send(owner(i, T0.plusSeconds(i)).build());
+        }
+        List<TestRecord<String, Case>> out = cases.readRecordsToList();
+        assertEquals(3, out.size(), "one case per sample slot, not per record");
+        String signatureId = out.get(0).value().getSignatureId();
+        assertEquals(List.of(signatureId + "-0", signatureId + "-1", signatureId + "-2"),
+                out.stream().map(TestRecord::key).collect(Collectors.toList()));
+        assertEquals("/owners/{id}", out.get(0).value().getParts().getRouteTemplate());
+        assertEquals(1, metrics.signatures());
+        assertEquals(10, metrics.interactions());
+    }
+
+    @Test
+    void shouldKeepOneCaseSetPerSignature() {
+        send(owner(1, T0).build());
+        send(Interactions.get("/vets").at(T0).json("[{\"id\":1}]").build());
+        send(owner(2, T0).status(404).build());
+        send(owner(3, T0).build());
+        Map<String, Case> latest = latest(cases.readRecordsToList());
+        assertEquals(3, latest.values().stream().map(Case::getSignatureId).distinct().count());
+        assertEquals(4, latest.size());
+        assertEquals(3, metrics.signatures());
+    }
+
+    @Test
+    void shouldPublishHitCountsOnCadenceNotPerRecord() {
+        for (int i = 0; i < 50; i++) {
+            send(owner(i, T0.plusSeconds(i)).build());
+        }
+        assertEquals(3, cases.readRecordsToList().size());
+        driver.advanceWallClockTime(PUBLISH);
+        List<TestRecord<String, Case>> published = cases.readRecordsToList();
+        assertEquals(3, published.size(), "one update per sample slot per interval");
+        for (TestRecord<String, Case> r : published) {
+            assertEquals(50, r.value().getHits());
+            assertEquals(T0, r.value().getFirstSeen());
+            assertEquals(T0.plusSeconds(49), r.value().getLastSeen());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(cases.isEmpty(), "nothing changed, nothing published");
+    }
+
+    @Test
+    void shouldReplaceSamplesOlderThanTtl() {
+        start(DedupConfig.defaults().withSampling(2, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
+        send(owner(1, T0).build());
+        send(owner(2, T0.plusSeconds(60)).build());
+        send(owner(3, T0.plusSeconds(120)).build()); // slots full, samples fresh: not kept
+        assertEquals(2, cases.readRecordsToList().size());
+        Interaction fresh = owner(4, T0.plus(Duration.ofMinutes(61))).build();
+        send(fresh);
+        List<TestRecord<String, Case>> replaced = cases.readRecordsToList();
+        assertEquals(1, replaced.size());
+        assertEquals(0, replaced.get(0).value().getSampleSlot(), "the oldest slot is refreshed");
+        assertEquals(fresh.getId(), replaced.get(0).value().getSample().getId());
+        assertEquals(4, replaced.get(0).value().getHits());
+    }
+
+    @Test
+    void shouldRetireSignaturesNotSeenForRetentionWithTombstones() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofHours(2), PUBLISH));
+        send(owner(1, T0).build());
+        send(owner(2, T0).build());
+        send(Interactions.get("/vets").at(T0).build());
+        Map<String, Case> before = latest(cases.readRecordsToList());
+        assertEquals(3, before.size());
+        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(3))).build()); // moves stream time on
+        driver.advanceWallClockTime(PUBLISH);
+        List<TestRecord<String, Case>> after = cases.readRecordsToList();
+        List<String> tombstones = after.stream().filter(r -> r.value() == null).map(TestRecord::key).sorted()
+                .collect(Collectors.toList());
+        List<String> ownerCases = before.entrySet().stream()
+                .filter(e -> e.getValue().getParts().getRouteTemplate().equals("/owners/{id}")).map(Map.Entry::getKey)
+                .sorted().collect(Collectors.toList());
+        assertEquals(ownerCases, tombstones);
+        assertEquals(1, metrics.signatures());
+        Map<String, Case> live = latest(after);
+        live.values().removeIf(v -> v == null);
+        assertEquals(2, live.values().iterator().next().getHits(), "the /vets signature stays, with its hits");
+    }
+
+    @Test
+    void shouldSendUndecodableRecordsToDlqAndContinue() {
+        byte[] garbage = "not avro".getBytes(StandardCharsets.UTF_8);
+        input.pipeInput("k1".getBytes(StandardCharsets.UTF_8), garbage, T0);
+        byte[] unknownSchema = {0, 0, 0, 0x7f, 0x7f, 1, 2, 3};
+        input.pipeInput("k2".getBytes(StandardCharsets.UTF_8), unknownSchema, T0);
+        send(owner(1, T0).build());
+
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(2, dead.size());
+        assertArrayEquals(garbage, dead.get(0).value());
+        assertArrayEquals("k1".getBytes(StandardCharsets.UTF_8), dead.get(0).key());
+        assertEquals("tapline.interactions", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
+        assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
+        assertEquals("1", DeadLetters.header(dead.get(1).headers(), DeadLetters.SOURCE_OFFSET));
+        assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_PARTITION));
+        assertTrue(DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR).contains("magic byte"),
+                DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR));
+        assertTrue(DeadLetters.header(dead.get(1).headers(), DeadLetters.ERROR).contains("schema id 32639"),
+                DeadLetters.header(dead.get(1).headers(), DeadLetters.ERROR));
+        assertEquals("dedup-stream", DeadLetters.header(dead.get(1).headers(), DeadLetters.COMPONENT));
+        assertEquals(1, cases.readRecordsToList().size(), "the stream continues after bad records");
+        assertEquals(2, metrics.deadLetters());
+    }
+
+    @Test
+    void shouldSendRecordsOfAnIncompatibleSchemaToDlq() {
+        NoiseProfile wrongType = NoiseProfile.newBuilder().setRoute("GET /x").setUpdatedAt(T0).build();
+        byte[] value = serdes.noise().serializer().serialize("tapline.interactions", wrongType);
+        input.pipeInput(null, value, T0);
+        send(owner(1, T0).build());
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(1, dead.size());
+        assertArrayEquals(value, dead.get(0).value());
+        assertTrue(DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR).contains("io.tapline.avro.Interaction"),
+                DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR));
+        assertEquals(1, cases.readRecordsToList().size());
+    }
+
+    @Test
+    void shouldLearnNoisyFieldsFromIdenticalRequests() {
+        for (int i = 0; i < 6; i++) {
+            send(Interactions.get("/owners/7").at(T0.plusSeconds(i))
+                    .responseHeader("Date", "Thu, 01 Jan 2026 00:00:0" + i + " GMT")
+                    .json("{\"id\":7,\"name\":\"George\",\"generatedAt\":\"2026-01-01T00:00:0" + i
+                            + "Z\",\"items\":[{\"sku\":\"a\",\"requestId\":\"r" + i + "\"}]}").build());
+        }
+        send(Interactions.get("/owners/8").at(T0.plusSeconds(9)) // another request: never paired with /owners/7
+                .json("{\"id\":8,\"name\":\"Betty\",\"generatedAt\":\"x\",\"items\":[{\"sku\":\"b\",\"requestId\":\"q\"}]}")
+                .build());
+        driver.advanceWallClockTime(PUBLISH);
+        List<TestRecord<String, NoiseProfile>> profiles = noise.readRecordsToList();
+        assertEquals(1, profiles.size());
+        NoiseProfile profile = profiles.get(0).value();
+        assertEquals("GET /owners/{id}", profiles.get(0).key());
+        assertEquals("GET /owners/{id}", profile.getRoute());
+        // 6 identical requests: each of the 3 later ones without a free slot, and the ones filling slots, compare
+        // with every stored sample of the same request.
+        assertTrue(profile.getComparedPairs() >= 5, "pairs: " + profile.getComparedPairs());
+        assertEquals(List.of("$.generatedAt", "$.items[*].requestId", "header:date"),
+                profile.getFields().stream().map(NoisyField::getPath).collect(Collectors.toList()));
+        for (NoisyField field : profile.getFields()) {
+            assertEquals(profile.getComparedPairs(), field.getDifferingPairs());
+        }
+    }
+
+    @Test
+    void shouldNotCallAFieldNoisyBelowTheThresholds() {
+        // The name changes once across 6 captures of the same request: 5 of 15 pairs differ... with samples=3
+        // the pairs compared are bounded; the field that never changes is never noisy.
+        for (int i = 0; i < 6; i++) {
+            send(Interactions.get("/owners/7").at(T0.plusSeconds(i)).json("{\"id\":7,\"name\":\"George\"}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertTrue(profile.getComparedPairs() > 0);
+        assertEquals(List.of(), profile.getFields());
+    }
+
+    private static Map<String, Case> latest(List<TestRecord<String, Case>> records) {
+        Map<String, Case> out = new LinkedHashMap<>();
+        records.forEach(r -> out.put(r.key(), r.value()));
+        return out;
+    }
+
+}
