@@ -1,0 +1,60 @@
+package io.tapline.replay;
+
+import io.tapline.avro.RunSummary;
+
+import java.util.Locale;
+
+/**
+ * The CI gate: when a run counts as failed. {@code any} (a failed case fails the run), {@code none} (never),
+ * {@code count:N} (more than N failed cases), {@code share:X} (failed cases weigh more than X of production
+ * traffic, 0..1). Errored cases (could not be replayed) fail the run unless errors are tolerated.
+ */
+public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
+
+    public enum Kind { ANY, NONE, COUNT, SHARE }
+
+    public static final String ALLOWED = "any, none, count:N (N >= 0), share:X (0 <= X <= 1)";
+
+    public static FailOn parse(String spec, boolean failOnErrors) {
+        String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (s.equals("any")) {
+                return new FailOn(Kind.ANY, 0, failOnErrors);
+            }
+            if (s.equals("none")) {
+                return new FailOn(Kind.NONE, 0, failOnErrors);
+            }
+            if (s.startsWith("count:")) {
+                long n = Long.parseLong(s.substring(6));
+                if (n >= 0) {
+                    return new FailOn(Kind.COUNT, n, failOnErrors);
+                }
+            }
+            if (s.startsWith("share:")) {
+                double x = Double.parseDouble(s.substring(6));
+                if (x >= 0 && x <= 1) {
+                    return new FailOn(Kind.SHARE, x, failOnErrors);
+                }
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the error naming the allowed forms
+        }
+        throw new IllegalArgumentException("option --fail-on: '" + spec + "' is not one of " + ALLOWED);
+    }
+
+    /** Why the run fails the gate, or null when it passes. */
+    public String violation(RunSummary s) {
+        if (failOnErrors && s.getErrored() > 0) {
+            return s.getErrored() + " case(s) could not be replayed (errors)";
+        }
+        return switch (kind) {
+            case NONE -> null;
+            case ANY -> s.getFailed() > 0 ? s.getFailed() + " case(s) regressed (--fail-on any)" : null;
+            case COUNT -> s.getFailed() > threshold
+                    ? s.getFailed() + " case(s) regressed, more than " + (long) threshold + " (--fail-on count:" + (long) threshold + ")" : null;
+            case SHARE -> s.getFailedTrafficShare() > threshold
+                    ? String.format(Locale.ROOT, "regressions weigh %.4f of production traffic, more than %s (--fail-on share:%s)",
+                    s.getFailedTrafficShare(), threshold, threshold) : null;
+        };
+    }
+}

@@ -1,0 +1,342 @@
+package io.tapline.replay;
+
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunEvent;
+import io.tapline.avro.RunSummary;
+import io.tapline.config.ConfigException;
+import io.tapline.config.TaplineConfig;
+import io.tapline.ops.ManagementServer;
+import io.tapline.ops.Metrics;
+import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.ResponseComparator;
+import io.tapline.replay.mock.MockMatcher;
+import io.tapline.replay.mock.MockRegistry;
+import io.tapline.replay.mock.MockServer;
+import io.tapline.replay.mock.MockServerOptions;
+import io.tapline.replay.report.RunReport;
+import io.tapline.replay.report.TextReport;
+import io.tapline.replay.run.AvroCodec;
+import io.tapline.replay.run.CandidateClient;
+import io.tapline.replay.run.CaseReplayer;
+import io.tapline.replay.run.ConcurrencyGate;
+import io.tapline.replay.run.KafkaSettings;
+import io.tapline.replay.run.Progress;
+import io.tapline.replay.run.Propagation;
+import io.tapline.replay.run.RateLimiter;
+import io.tapline.replay.run.ReplayWorker;
+import io.tapline.replay.run.RunCoordinator;
+import io.tapline.replay.run.RunResults;
+import io.tapline.replay.run.RunTopics;
+import io.tapline.replay.run.TopicReader;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import org.apache.kafka.common.errors.SerializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code tapline replay}: joins (or starts) a run, replays its cases with N worker threads sharing one mock server,
+ * and when the run is complete writes its summary and applies the CI gate. Exit codes: 0 passed, 1 gate failed,
+ * 2 bad options or refused target, 3 stopped or failed before the run completed.
+ */
+public final class ReplayCommand {
+
+    private static final Logger log = LoggerFactory.getLogger(ReplayCommand.class);
+
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_GATE = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_INCOMPLETE = 3;
+
+    private final TaplineConfig config;
+    private final PrintStream out;
+    private final List<ReplayWorker> workers = new ArrayList<>();
+    private volatile boolean stopping;
+    private volatile int mockPort = -1;
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+
+    public ReplayCommand(TaplineConfig config, PrintStream out) {
+        this.config = config;
+        this.out = out;
+    }
+
+    /** The bound mock server port once started, -1 before. */
+    public int mockPort() {
+        return mockPort;
+    }
+
+    /** Validates the target: given explicitly, http(s) with a host, not a production host. */
+    static URI checkTarget(String target, List<String> productionHosts) {
+        if (target == null || target.isBlank()) {
+            throw new ConfigException("missing required option --target (the candidate's base URL); replay never picks a target itself");
+        }
+        URI uri;
+        try {
+            uri = URI.create(target.trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --target: '" + target + "' is not a URL like http://candidate:8080");
+        }
+        if (uri.getHost() == null || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+            throw new ConfigException("option --target: '" + target + "' is not an http:// or https:// URL with a host");
+        }
+        String host = uri.getHost().toLowerCase(Locale.ROOT);
+        for (String p : productionHosts) {
+            if (host.equals(p.trim().toLowerCase(Locale.ROOT))) {
+                throw new ConfigException("option --target: host " + host
+                        + " is listed in " + ReplayOptions.PRODUCTION_TARGETS + " as production; replay refuses it");
+            }
+        }
+        return uri;
+    }
+
+    static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {
+        Map<String, Object> registry = new java.util.HashMap<>();
+        registry.put(io.tapline.registry.RegistryConfig.URL, config.get(ReplayOptions.REGISTRY_URL));
+        if (config.has(ReplayOptions.REGISTRY_AUTH)) {
+            registry.put(io.tapline.registry.RegistryConfig.BASIC_AUTH_USER_INFO, config.get(ReplayOptions.REGISTRY_AUTH));
+        }
+        return new KafkaSettings(config.get(ReplayOptions.BOOTSTRAP), registry, config.subset(ReplayOptions.KAFKA_CONSUMER),
+                withProducer ? config.subset(ReplayOptions.KAFKA_PRODUCER) : Map.of());
+    }
+
+    static String requireRun(TaplineConfig config) {
+        String run = config.get(ReplayOptions.RUN);
+        if (run == null || run.isBlank()) {
+            throw new ConfigException("missing required option --run (the run id)");
+        }
+        if (!run.matches("[A-Za-z0-9._-]{1,200}")) {
+            throw new ConfigException("option --run: '" + run + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
+        }
+        return run;
+    }
+
+    public int run() throws InterruptedException {
+        try {
+            return replay();
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private int replay() throws InterruptedException {
+        String runId = requireRun(config);
+        URI target = checkTarget(config.get(ReplayOptions.TARGET), config.getList(ReplayOptions.PRODUCTION_TARGETS));
+        int workerCount = positive(ReplayOptions.WORKERS);
+        int concurrency = positive(ReplayOptions.CONCURRENCY);
+        int batchSize = positive(ReplayOptions.BATCH_SIZE);
+        double rate = config.getDouble(ReplayOptions.RATE);
+        Duration requestTimeout = config.getDuration(ReplayOptions.REQUEST_TIMEOUT);
+        Duration kafkaTimeout = config.getDuration(ReplayOptions.KAFKA_TIMEOUT);
+        Propagation.Mode mode = Propagation.parse(config.get(ReplayOptions.PROPAGATION));
+        FailOn gate = failOn(config);
+        IgnoreRules rules;
+        MockServerOptions mockOptions;
+        MockMatcher matcher;
+        try {
+            rules = IgnoreRules.parse(config.getList(ReplayOptions.IGNORE));
+            mockOptions = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
+                    MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE)),
+                    new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)),
+                    config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS), MockServerOptions.DEFAULT_MAX_BODY_BYTES);
+            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+        Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
+        ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
+        CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
+                config.getDouble(ReplayOptions.NUMERIC_TOLERANCE), ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS));
+        String workerBase = config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId();
+
+        RunTopics topics = new RunTopics(config.get(ReplayOptions.TOPIC_CASES), config.get(ReplayOptions.TOPIC_NOISE),
+                config.get(ReplayOptions.TOPIC_RESULTS), config.get(ReplayOptions.TOPIC_RUNS), config.get(ReplayOptions.TOPIC_DLQ));
+        KafkaSettings kafka = kafka(config, true);
+        AvroCodec codec = new AvroCodec(kafka.registry());
+        Clock clock = Clock.systemUTC();
+        RunCoordinator coordinator = new RunCoordinator(kafka, codec, topics, clock, kafkaTimeout);
+
+        RunEvent start = coordinator.establishBounds(runId, target.toString());
+        out.printf("run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
+        if (config.getBoolean(ReplayOptions.USE_NOISE)) {
+            loadNoise(kafka, codec, topics.noise(), kafkaTimeout, rules);
+            out.printf("run %s: learned noise of %d routes applied%n", runId, rules.learnedRoutes());
+        }
+
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        Metrics metrics = new Metrics();
+        ManagementServer management = null;
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tapline-replay-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            MockRegistry registry = new MockRegistry();
+            MockServer mock = MockServer.start(vertx, mockOptions, registry).await();
+            mockPort = mock.port();
+            out.printf("run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
+                    runId, mockOptions.host(), mock.port(), mockOptions.routes().keySet(),
+                    mockOptions.allowLive().isEmpty() ? "no host" : mockOptions.allowLive());
+            CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout);
+            ResponseComparator comparator = new ResponseComparator(compare, rules);
+            Propagation propagation = new Propagation(mode, concurrency, registry, msg -> out.printf("run %s: %s%n", runId, msg));
+            ConcurrencyGate concurrencyGate = new ConcurrencyGate(propagation::limit);
+            RateLimiter limiter = new RateLimiter(rate);
+            Progress progress = new Progress();
+            progress.totalAtMost(start.getBounds().getEndOffsets().values().stream().mapToLong(Long::longValue).sum());
+            Map<String, Metrics.Counter> byVerdict = new java.util.HashMap<>();
+            for (io.tapline.avro.Verdict v : io.tapline.avro.Verdict.values()) {
+                byVerdict.put(v.name(), metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
+            }
+            Metrics.Histogram latency = metrics.histogram("tapline_replay_candidate_seconds",
+                    "Candidate answer time per case", Metrics.LATENCY_BUCKETS);
+            metrics.gauge("tapline_replay_in_flight", "Cases in flight", concurrencyGate::inFlight);
+            metrics.gauge("tapline_replay_mock_live_calls", "Dependency calls forwarded live", mock::liveCalls);
+            metrics.gauge("tapline_replay_mock_unattributable_calls", "Dependency calls no case could be found for",
+                    registry::unattributableCalls);
+            ReplayWorker.ResultListener listener = r -> {
+                byVerdict.get(r.getVerdict().name()).inc();
+                latency.observe(r.getCandidateLatencyMicros() / 1e6);
+            };
+            for (int i = 0; i < workerCount; i++) {
+                String workerId = workerCount == 1 ? workerBase : workerBase + "-" + i;
+                CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, matcher, comparator, clock);
+                workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
+                        concurrencyGate, limiter, progress, listener, requestTimeout, batchSize, mode == Propagation.Mode.AUTO));
+            }
+            int mgmtPort = config.getInt(ReplayOptions.MANAGEMENT_PORT);
+            if (mgmtPort >= 0) {
+                management = ManagementServer.start(config.get(ReplayOptions.MANAGEMENT_HOST), mgmtPort, metrics,
+                        () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
+                out.printf("run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
+            }
+            long interval = config.getDuration(ReplayOptions.PROGRESS_INTERVAL).toMillis();
+            ticker.scheduleAtFixedRate(() -> out.println(progress.line(runId)), interval, interval, TimeUnit.MILLISECONDS);
+
+            List<Thread> threads = new ArrayList<>();
+            for (ReplayWorker w : workers) {
+                Thread t = new Thread(w, "tapline-replay-worker-" + threads.size());
+                t.start();
+                threads.add(t);
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            out.println(progress.line(runId));
+            if (propagation.fellBack()) {
+                out.printf("run %s: note: the candidate did not propagate trace context; cases were replayed one at a time%n", runId);
+            }
+            boolean complete = workers.stream().anyMatch(w -> w.outcome() == ReplayWorker.Outcome.RUN_COMPLETE);
+            if (!complete) {
+                out.printf("run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
+                return EXIT_INCOMPLETE;
+            }
+            return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock);
+        } catch (IOException e) {
+            throw new ConfigException("management port " + config.get(ReplayOptions.MANAGEMENT_PORT) + ": " + e.getMessage(), e);
+        } finally {
+            ticker.shutdownNow();
+            if (management != null) {
+                management.close();
+            }
+            vertx.close().await();
+        }
+    }
+
+    private int finish(String runId, URI target, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
+                       RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock) {
+        RunResults results = RunResults.load(kafka, codec, topics.results(), runId, timeout);
+        RunSummary summary = results.summary(Duration.between(start.getAt(), clock.instant()).toMillis());
+        coordinator.writeSummary(runId, target.toString(), summary);
+        List<ReplayResult> all = results.results();
+        out.print(TextReport.render(new RunReport(runId, target.toString(), summary, all, true)));
+        String violation = gate.violation(summary);
+        if (violation != null) {
+            out.printf("run %s: FAILED the gate: %s%n", runId, violation);
+            return EXIT_GATE;
+        }
+        out.printf("run %s: passed the gate%n", runId);
+        return EXIT_OK;
+    }
+
+    static void loadNoise(KafkaSettings kafka, AvroCodec codec, String topic, Duration timeout, IgnoreRules rules) {
+        TopicReader.readAll(kafka.consumer(null, "tapline-replay-noise"), topic, timeout, r -> {
+            if (r.key() == null) {
+                return;
+            }
+            String route = new String(r.key(), StandardCharsets.UTF_8);
+            if (r.value() == null) {
+                rules.learn(route, null);
+                return;
+            }
+            try {
+                rules.learn(route, codec.readNoise(r.topic(), r.value()));
+            } catch (SerializationException e) {
+                log.warn("noise profile of {} at {}-{}@{} is undecodable and not applied: {}", route, r.topic(),
+                        r.partition(), r.offset(), e.getMessage());
+            }
+        });
+    }
+
+    static FailOn failOn(TaplineConfig config) {
+        try {
+            return FailOn.parse(config.get(ReplayOptions.FAIL_ON), config.getBoolean(ReplayOptions.FAIL_ON_ERRORS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+    }
+
+    private int positive(String key) {
+        int v = config.getInt(key);
+        if (v < 1) {
+            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + v + "' is not a whole number >= 1");
+        }
+        return v;
+    }
+
+    private static String defaultWorkerId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "localhost";
+        }
+        return host.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + ProcessHandle.current().pid();
+    }
+
+    /** Asks every worker to commit its current batch and leave the group (SIGTERM), waiting up to {@code grace}. */
+    public void stop(Duration grace) {
+        stopping = true;
+        workers.forEach(ReplayWorker::close);
+        try {
+            if (!finished.await(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("workers did not stop within {}; uncommitted cases will be replayed by the next worker", grace);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public boolean stopping() {
+        return stopping;
+    }
+}

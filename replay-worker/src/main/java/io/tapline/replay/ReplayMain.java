@@ -1,0 +1,55 @@
+package io.tapline.replay;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.TaplineConfig;
+
+import java.util.Arrays;
+
+/** {@code replay-worker.jar replay|report [options]}: parses options and hands over to the command. */
+public final class ReplayMain {
+
+    private ReplayMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        if (args.length == 0 || !(args[0].equals("replay") || args[0].equals("report"))) {
+            System.err.println("usage: replay-worker.jar replay --run ID --target URL [options]   (--help for all options)");
+            System.err.println("       replay-worker.jar report --run ID --format text|junit|html [--out FILE]");
+            return ReplayCommand.EXIT_USAGE;
+        }
+        boolean replay = args[0].equals("replay");
+        ConfigSpec spec = replay ? ReplayOptions.replaySpec() : ReplayOptions.reportSpec();
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            TaplineConfig config = TaplineConfig.load(spec, rest, System.getenv());
+            if (config.helpRequested()) {
+                System.out.print(spec.help());
+                return ReplayCommand.EXIT_OK;
+            }
+            if (!config.positional().isEmpty()) {
+                throw new ConfigException("unexpected argument " + config.positional().get(0) + " (options start with --)");
+            }
+            if (!replay) {
+                return new ReportCommand(config, System.out).run();
+            }
+            ReplayCommand command = new ReplayCommand(config, System.out);
+            Thread hook = new Thread(() -> command.stop(java.time.Duration.ofSeconds(30)), "tapline-replay-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            return command.run();
+        } catch (ConfigException e) {
+            System.err.println("tapline " + args[0] + ": " + e.getMessage());
+            return ReplayCommand.EXIT_USAGE;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ReplayCommand.EXIT_INCOMPLETE;
+        } catch (RuntimeException e) {
+            System.err.println("tapline " + args[0] + ": " + e);
+            return ReplayCommand.EXIT_INCOMPLETE;
+        }
+    }
+}

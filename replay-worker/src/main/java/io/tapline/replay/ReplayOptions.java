@@ -1,0 +1,117 @@
+package io.tapline.replay;
+
+import io.tapline.config.ConfigSpec;
+import io.tapline.replay.mock.MockMatcher;
+import io.tapline.replay.mock.MockServerOptions;
+import io.tapline.topics.TaplineTopics;
+
+/** Config keys and specs of the {@code replay} and {@code report} commands (flags derive from keys). */
+public final class ReplayOptions {
+
+    public static final String RUN = "run";
+    public static final String TARGET = "target";
+    public static final String WORKERS = "workers";
+    public static final String CONCURRENCY = "concurrency";
+    public static final String RATE = "rate";
+    public static final String BATCH_SIZE = "batch.size";
+    public static final String REQUEST_TIMEOUT = "request.timeout";
+    public static final String WORKER_ID = "worker.id";
+    public static final String PROPAGATION = "propagation";
+    public static final String PRODUCTION_TARGETS = "replay.production.targets";
+
+    public static final String MOCK_HOST = "mock.host";
+    public static final String MOCK_PORT = "mock.port";
+    public static final String MOCK_ROUTE = "mock.route";
+    public static final String MOCK_UNMATCHED_STATUS = "mock.unmatched.status";
+    public static final String MOCK_MIN_SCORE = "mock.min.score";
+    public static final String ALLOW_LIVE = "allow.live";
+
+    public static final String IGNORE = "ignore";
+    public static final String IGNORE_HEADERS = "compare.ignore.headers";
+    public static final String COMPARE_HEADERS = "compare.headers";
+    public static final String ARRAY_ORDER = "compare.array.order";
+    public static final String NUMERIC_TOLERANCE = "compare.numeric.tolerance";
+    public static final String USE_NOISE = "compare.learned.noise";
+
+    public static final String FAIL_ON = "fail.on";
+    public static final String FAIL_ON_ERRORS = "fail.on.errors";
+    public static final String FORMAT = "format";
+    public static final String OUT = "out";
+    public static final String PROGRESS_INTERVAL = "progress.interval";
+
+    public static final String BOOTSTRAP = "kafka.bootstrap.servers";
+    public static final String REGISTRY_URL = "schema.registry.url";
+    public static final String REGISTRY_AUTH = "schema.registry.basic.auth.user.info";
+    public static final String KAFKA_CONSUMER = "kafka.consumer.";
+    public static final String KAFKA_PRODUCER = "kafka.producer.";
+    public static final String KAFKA_TIMEOUT = "kafka.timeout";
+    public static final String TOPIC_CASES = "topic.cases";
+    public static final String TOPIC_NOISE = "topic.noise";
+    public static final String TOPIC_RESULTS = "topic.results";
+    public static final String TOPIC_RUNS = "topic.runs";
+    public static final String TOPIC_DLQ = "topic.dlq";
+
+    public static final String MANAGEMENT_HOST = "management.host";
+    public static final String MANAGEMENT_PORT = "management.port";
+
+    public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9092";
+    public static final String DEFAULT_REGISTRY = "http://127.0.0.1:8081/apis/ccompat/v7";
+
+    private ReplayOptions() {
+    }
+
+    private static ConfigSpec.Builder common(ConfigSpec.Builder b) {
+        return b.option(RUN, "", "Run id (required). Workers started with the same run id share the run.")
+                .option(BOOTSTRAP, DEFAULT_BOOTSTRAP, "Kafka bootstrap servers.")
+                .option(REGISTRY_URL, DEFAULT_REGISTRY, "Schema registry URL (Confluent REST API).")
+                .secret(REGISTRY_AUTH, "", "Schema registry basic auth user:password.")
+                .option(KAFKA_TIMEOUT, "60s", "Timeout for reading the runs/noise/results topics and metadata.")
+                .option(TOPIC_RESULTS, TaplineTopics.RESULTS, "Results topic.")
+                .option(TOPIC_RUNS, TaplineTopics.RUNS, "Run lifecycle topic (bounds, summaries).")
+                .prefix(KAFKA_CONSUMER, "Any Kafka consumer setting, passed through (e.g. --kafka.consumer.security.protocol=SSL).")
+                .option(FAIL_ON, "any", "CI gate: " + FailOn.ALLOWED + ".")
+                .option(FAIL_ON_ERRORS, "true", "Cases that could not be replayed fail the gate too.");
+    }
+
+    public static ConfigSpec replaySpec() {
+        return common(ConfigSpec.builder("tapline replay",
+                "Replay a run's cases against a candidate with recorded dependencies as mocks; join the run if it exists."))
+                .option(TARGET, "", "Candidate base URL (required), e.g. http://candidate:8080. Never defaulted.")
+                .option(WORKERS, "1", "Worker threads in this process (each a consumer group member).")
+                .option(CONCURRENCY, "16", "Cases in flight at once in this process (drops to 1 if the candidate does not propagate traceparent).")
+                .option(RATE, "0", "Cases per second started by this process; 0 = unlimited.")
+                .option(BATCH_SIZE, "64", "Cases per poll and per transaction.")
+                .option(REQUEST_TIMEOUT, "30s", "Time the candidate has to answer one case.")
+                .option(WORKER_ID, "", "Worker id (default: host name + pid); names the transactional id.")
+                .choice(PROPAGATION, "auto", "Trace-context propagation of the candidate: auto (detect, fall back to one case at a time), required, none.",
+                        "auto", "required", "none")
+                .multi(PRODUCTION_TARGETS, "Hosts that are production: a --target on one of them is refused.")
+                .option(MOCK_HOST, "127.0.0.1", "Mock server listen address.")
+                .option(MOCK_PORT, "9190", "Mock server port: point the candidate's HTTP_PROXY / egress routes here. 0 = ephemeral.")
+                .multi(MOCK_ROUTE, "Named dependency route name=url (as the sidecar's --egress): calls to http://MOCK/name/... are mocked as dependency 'name'.")
+                .option(MOCK_UNMATCHED_STATUS, Integer.toString(MockServerOptions.DEFAULT_UNMATCHED_STATUS), "Status answered to an unmatched dependency call.")
+                .option(MOCK_MIN_SCORE, Double.toString(MockMatcher.DEFAULT_MIN_SCORE), "Minimum match score (0..1] to answer a call from a recorded one.")
+                .multi(ALLOW_LIVE, "Host whose dependency calls are forwarded to the real service (nothing is by default).")
+                .multi(IGNORE, "Ignore rule 'ROUTE PATH', e.g. 'GET /owners/{id} $.updatedAt' or '* header:x-build'.")
+                .multi(IGNORE_HEADERS, "Extra response header names never compared (Date, Server, tracing, hop-by-hop already are).")
+                .option(COMPARE_HEADERS, "true", "Compare response headers.")
+                .choice(ARRAY_ORDER, "strict", "JSON array order: strict or ignore.", "strict", "ignore")
+                .option(NUMERIC_TOLERANCE, "0", "Absolute tolerance for JSON numbers.")
+                .option(USE_NOISE, "true", "Apply the noise learned by dedup-stream (topic.noise).")
+                .option(TOPIC_CASES, TaplineTopics.CASES, "Cases topic.")
+                .option(TOPIC_NOISE, TaplineTopics.NOISE, "Learned noise topic.")
+                .option(TOPIC_DLQ, TaplineTopics.DLQ, "Dead-letter topic for undecodable cases.")
+                .prefix(KAFKA_PRODUCER, "Any Kafka producer setting, passed through.")
+                .option(PROGRESS_INTERVAL, "10s", "How often a progress line is printed.")
+                .option(MANAGEMENT_HOST, "0.0.0.0", "Management server address (/healthy, /ready, /metrics).")
+                .option(MANAGEMENT_PORT, "9403", "Management server port; -1 disables it.")
+                .build();
+    }
+
+    public static ConfigSpec reportSpec() {
+        return common(ConfigSpec.builder("tapline report", "Render a run's results as text, JUnit XML or HTML; exit 1 when the gate fails."))
+                .choice(FORMAT, "text", "Report format.", "text", "junit", "html")
+                .option(OUT, "", "Write the report to this file instead of standard output.")
+                .build();
+    }
+}

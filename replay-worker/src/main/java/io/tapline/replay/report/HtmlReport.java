@@ -1,0 +1,88 @@
+package io.tapline.replay.report;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunSummary;
+import io.tapline.avro.Verdict;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** A self-contained HTML page (inline CSS, no scripts, no external resources): summary, per-route tables, diffs. */
+public final class HtmlReport {
+
+    private static final String CSS = """
+            body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+            table{border-collapse:collapse;width:100%;margin-bottom:1.5em}
+            th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top;font-size:14px}
+            th{background:#f3f3f3}
+            .PASS{color:#1a7f37;font-weight:bold}.FAIL{color:#cf222e;font-weight:bold}
+            .ERROR{color:#9a6700;font-weight:bold}.SKIPPED{color:#777}
+            .exp{background:#ffebe9;font-family:monospace;white-space:pre-wrap}
+            .act{background:#dafbe1;font-family:monospace;white-space:pre-wrap}
+            .path{font-family:monospace}
+            .summary td{font-size:16px}
+            """;
+
+    private HtmlReport() {
+    }
+
+    public static String render(RunReport report) {
+        RunSummary s = report.summary();
+        StringBuilder out = new StringBuilder();
+        out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tapline run ")
+                .append(Xml.text(report.runId())).append("</title><style>").append(CSS).append("</style></head><body>\n");
+        out.append("<h1>Tapline replay run ").append(Xml.text(report.runId())).append("</h1>\n");
+        if (!report.complete()) {
+            out.append("<p><strong>Incomplete:</strong> no worker has written the run summary yet.</p>\n");
+        }
+        out.append("<p>Candidate: <code>").append(Xml.text(report.candidate())).append("</code></p>\n");
+        out.append("<table class=\"summary\"><tr><th>cases</th><th>passed</th><th>failed</th><th>errors</th><th>skipped</th>"
+                + "<th>failed share of traffic</th><th>duration</th></tr>\n");
+        out.append(String.format(Locale.ROOT,
+                "<tr><td>%d</td><td class=\"PASS\">%d</td><td class=\"FAIL\">%d</td><td class=\"ERROR\">%d</td>"
+                        + "<td class=\"SKIPPED\">%d</td><td>%.2f%%</td><td>%.1f s</td></tr></table>%n",
+                s.getTotal(), s.getPassed(), s.getFailed(), s.getErrored(), s.getSkipped(),
+                100 * s.getFailedTrafficShare(), s.getDurationMillis() / 1000.0));
+        for (Map.Entry<String, List<ReplayResult>> e : report.byRoute().entrySet()) {
+            long failed = e.getValue().stream().filter(r -> r.getVerdict() != Verdict.PASS).count();
+            out.append("<h2><code>").append(Xml.text(e.getKey())).append("</code> (").append(e.getValue().size())
+                    .append(" cases, ").append(failed).append(" not passed)</h2>\n");
+            out.append("<table><tr><th>case</th><th>verdict</th><th>weight</th><th>latency recorded / candidate</th>"
+                    + "<th>differences</th></tr>\n");
+            for (ReplayResult r : e.getValue()) {
+                out.append("<tr><td class=\"path\">").append(Xml.text(r.getCaseId())).append("</td><td class=\"")
+                        .append(r.getVerdict()).append("\">").append(r.getVerdict()).append("</td><td>")
+                        .append(r.getTrafficWeight()).append("</td><td>")
+                        .append(String.format(Locale.ROOT, "%.1f ms / %.1f ms", r.getRecordedLatencyMicros() / 1000.0,
+                                r.getCandidateLatencyMicros() / 1000.0))
+                        .append("</td><td>").append(differences(r)).append("</td></tr>\n");
+            }
+            out.append("</table>\n");
+        }
+        out.append("</body></html>\n");
+        return out.toString();
+    }
+
+    private static String differences(ReplayResult r) {
+        StringBuilder out = new StringBuilder();
+        if (r.getError() != null) {
+            out.append("<div>").append(Xml.text(r.getError())).append("</div>");
+        }
+        if (!r.getDifferences().isEmpty()) {
+            out.append("<table><tr><th>kind</th><th>path</th><th>expected</th><th>actual</th></tr>");
+            for (Difference d : r.getDifferences()) {
+                out.append("<tr><td>").append(d.getKind()).append("</td><td class=\"path\">").append(Xml.text(d.getPath()))
+                        .append("</td><td class=\"exp\">").append(Xml.text(d.getExpected() == null ? "(absent)" : d.getExpected()))
+                        .append("</td><td class=\"act\">").append(Xml.text(d.getActual() == null ? "(absent)" : d.getActual()))
+                        .append("</td></tr>");
+            }
+            out.append("</table>");
+        }
+        if (r.getIgnoredDifferences() > 0) {
+            out.append("<div>").append(r.getIgnoredDifferences()).append(" noisy/ignored differences not counted</div>");
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,71 @@
+package io.tapline.replay.report;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunSummary;
+
+import java.util.Locale;
+
+/** JUnit XML as CI systems ingest it: one testsuite per run, one testcase per case, named by route. */
+public final class JUnitReport {
+
+    private JUnitReport() {
+    }
+
+    public static String render(RunReport report) {
+        RunSummary s = report.summary();
+        StringBuilder out = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        out.append(String.format(Locale.ROOT,
+                "<testsuites name=\"tapline\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">%n",
+                s.getTotal(), s.getFailed(), s.getErrored(), s.getSkipped(), s.getDurationMillis() / 1000.0));
+        out.append(String.format(Locale.ROOT,
+                "  <testsuite name=\"tapline replay %s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">%n",
+                Xml.attr(report.runId()), s.getTotal(), s.getFailed(), s.getErrored(), s.getSkipped(), s.getDurationMillis() / 1000.0));
+        out.append("    <properties>\n");
+        out.append("      <property name=\"candidate\" value=\"").append(Xml.attr(report.candidate())).append("\"/>\n");
+        out.append(String.format(Locale.ROOT, "      <property name=\"failedTrafficShare\" value=\"%.6f\"/>%n", s.getFailedTrafficShare()));
+        out.append("    </properties>\n");
+        for (ReplayResult r : report.results()) {
+            out.append(String.format(Locale.ROOT, "    <testcase classname=\"%s\" name=\"%s [%s]\" time=\"%.3f\"",
+                    Xml.attr(r.getRoute()), Xml.attr(r.getRoute()), Xml.attr(r.getCaseId()), r.getCandidateLatencyMicros() / 1e6));
+            switch (r.getVerdict()) {
+                case PASS -> out.append("/>\n");
+                case FAIL -> {
+                    out.append(">\n      <failure type=\"regression\" message=\"").append(Xml.attr(message(r))).append("\">");
+                    out.append(Xml.text(details(r))).append("</failure>\n    </testcase>\n");
+                }
+                case ERROR -> out.append(">\n      <error type=\"replay-error\" message=\"")
+                        .append(Xml.attr(String.valueOf(r.getError()))).append("\"/>\n    </testcase>\n");
+                case SKIPPED -> out.append(">\n      <skipped message=\"")
+                        .append(Xml.attr(String.valueOf(r.getError()))).append("\"/>\n    </testcase>\n");
+            }
+        }
+        out.append("  </testsuite>\n</testsuites>\n");
+        return out.toString();
+    }
+
+    private static String message(ReplayResult r) {
+        StringBuilder m = new StringBuilder();
+        m.append(r.getDifferences().size()).append(" difference(s): ");
+        for (int i = 0; i < r.getDifferences().size(); i++) {
+            if (i > 0) {
+                m.append("; ");
+            }
+            m.append(TextReport.line(r.getDifferences().get(i)));
+            if (m.length() > 1000) {
+                m.append("; ...");
+                break;
+            }
+        }
+        return m.toString();
+    }
+
+    private static String details(ReplayResult r) {
+        StringBuilder d = new StringBuilder();
+        d.append("case ").append(r.getCaseId()).append(", weight ").append(r.getTrafficWeight()).append('\n');
+        for (Difference diff : r.getDifferences()) {
+            d.append(TextReport.line(diff)).append('\n');
+        }
+        return d.toString();
+    }
+}

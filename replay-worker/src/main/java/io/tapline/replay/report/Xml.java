@@ -1,0 +1,41 @@
+package io.tapline.replay.report;
+
+/** Escaping for XML and HTML text and attributes; control characters that XML 1.0 forbids are dropped. */
+final class Xml {
+
+    private Xml() {
+    }
+
+    static String text(String s) {
+        return escape(s, false);
+    }
+
+    static String attr(String s) {
+        return escape(s, true);
+    }
+
+    private static String escape(String s, boolean attribute) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '&' -> out.append("&amp;");
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '"' -> out.append(attribute ? "&quot;" : "\"");
+                case '\'' -> out.append(attribute ? "&#39;" : "'");
+                case '\n' -> out.append(attribute ? "&#10;" : "\n");
+                case '\r', '\t' -> out.append(attribute ? "&#" + (int) c + ";" : String.valueOf(c));
+                default -> {
+                    if (c >= 0x20 && c != 0xFFFE && c != 0xFFFF) {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+}
