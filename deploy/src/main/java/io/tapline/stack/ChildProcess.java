@@ -1,0 +1,251 @@
+package io.tapline.stack;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A JVM the stack started. It is identified by pid, start time and a unique marker
+ * ({@code -Dtapline.stack.id=...}) on its command line, so a recorded pid that now belongs to
+ * another process is never signalled.
+ */
+public final class ChildProcess {
+
+    /** How long a process gets to exit after SIGTERM before SIGKILL. */
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
+
+    private static final String MARKER_PROPERTY = "-Dtapline.stack.id=";
+    private static final File DEV_NULL = new File("/dev/null");
+
+    private final String name;
+    private final long pid;
+    private final long startMillis;
+    private final String marker;
+    private final List<Path> logFiles;
+
+    private ChildProcess(String name, long pid, long startMillis, String marker, List<Path> logFiles) {
+        this.name = name;
+        this.pid = pid;
+        this.startMillis = startMillis;
+        this.marker = marker;
+        this.logFiles = List.copyOf(logFiles);
+    }
+
+    /** A fresh marker to pass to {@link #launch}; put {@link #markerArgument} on the JVM command line. */
+    public static String newMarker() {
+        return UUID.randomUUID().toString();
+    }
+
+    public static String markerArgument(String marker) {
+        return MARKER_PROPERTY + marker;
+    }
+
+    /**
+     * Starts {@code command} with stdin from /dev/null and stdout+stderr appended to {@code outputFile}.
+     *
+     * @param detached start it in its own session (setsid) so it outlives the launching CLI and its
+     *                 terminal; otherwise a watchdog kills it when this JVM dies, even by SIGKILL
+     * @param logFiles files whose tails explain a failure, {@code outputFile} is added
+     */
+    public static ChildProcess launch(String name, List<String> command, String marker, Path workDir,
+                                      Path outputFile, List<Path> logFiles, boolean detached) {
+        if (command.stream().noneMatch(markerArgument(marker)::equals)) {
+            throw new IllegalArgumentException("the command of " + name + " must carry " + markerArgument(marker));
+        }
+        List<String> full = new ArrayList<>();
+        if (detached && Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            full.add("/usr/bin/setsid"); // a new session: Ctrl-C or closing the terminal later does not reach it
+        }
+        full.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(full)
+                .directory(workDir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new StackException("could not start " + name + ": " + e.getMessage(), e);
+        }
+        ProcessHandle handle = process.toHandle();
+        long start = handle.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+        List<Path> logs = new ArrayList<>(logFiles);
+        logs.add(outputFile);
+        ChildProcess child = new ChildProcess(name, handle.pid(), start, marker, logs);
+        if (!detached) {
+            child.startWatchdog();
+        }
+        return child;
+    }
+
+    /** The recorded process, for {@code status} and {@code down} of a stack started by another JVM. */
+    public static ChildProcess attach(String name, long pid, long startMillis, String marker, List<Path> logFiles) {
+        return new ChildProcess(name, pid, startMillis, marker, logFiles);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long pid() {
+        return pid;
+    }
+
+    public long startMillis() {
+        return startMillis;
+    }
+
+    public String marker() {
+        return marker;
+    }
+
+    /** The live process with our pid, start time and marker; empty when it exited or the pid was reused. */
+    public Optional<ProcessHandle> handle() {
+        Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        if (handle.isEmpty()) {
+            return Optional.empty();
+        }
+        ProcessHandle.Info info = handle.get().info();
+        if (startMillis != 0L) {
+            Optional<Long> actualStart = info.startInstant().map(Instant::toEpochMilli);
+            if (actualStart.isPresent() && actualStart.get() != startMillis) {
+                return Optional.empty();
+            }
+        }
+        Optional<String> commandLine = info.commandLine();
+        if (commandLine.isPresent() && !commandLine.get().contains(markerArgument(marker))) {
+            return Optional.empty();
+        }
+        if (commandLine.isEmpty() && startMillis == 0L) {
+            return Optional.empty(); // nothing to prove it is ours: do not touch it
+        }
+        return handle;
+    }
+
+    public boolean isAlive() {
+        return handle().isPresent();
+    }
+
+    /**
+     * SIGTERM, then SIGKILL when it has not exited within {@code grace}. Only ever signals the
+     * process this object identifies.
+     *
+     * @return true when it was running and is now gone
+     */
+    public boolean stop(Duration grace) {
+        Optional<ProcessHandle> handle = handle();
+        if (handle.isEmpty()) {
+            return false;
+        }
+        ProcessHandle process = handle.get();
+        process.destroy();
+        if (!awaitExit(process, grace)) {
+            process.destroyForcibly();
+            if (!awaitExit(process, Duration.ofSeconds(10))) {
+                throw new StackException(name + " (pid " + pid + ") did not exit after SIGKILL");
+            }
+        }
+        return true;
+    }
+
+    /** SIGKILL without grace, waiting a few seconds for the exit; for JVM shutdown hooks. */
+    public void kill() {
+        handle().ifPresent(process -> {
+            process.destroyForcibly();
+            awaitExit(process, Duration.ofSeconds(5));
+        });
+    }
+
+    private static boolean awaitExit(ProcessHandle process, Duration timeout) {
+        try {
+            process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return !process.isAlive();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new StackException("waiting for pid " + process.pid() + " to exit failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StackException("interrupted while waiting for pid " + process.pid() + " to exit", e);
+        }
+    }
+
+    /** The last lines of each non-empty log file of this process, for error messages. */
+    public String logTail(int lines) {
+        StringBuilder out = new StringBuilder();
+        for (Path file : logFiles) {
+            String tail = tail(file, lines);
+            if (!tail.isBlank()) {
+                out.append("--- last lines of ").append(file).append(" ---\n").append(tail);
+            }
+        }
+        return out.length() == 0 ? "(no output in " + logFiles + ")" : out.toString();
+    }
+
+    static String tail(Path file, int lines) {
+        if (!Files.isRegularFile(file)) {
+            return "";
+        }
+        Deque<String> last = new ArrayDeque<>();
+        try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            reader.lines().forEach(line -> {
+                last.addLast(line);
+                if (last.size() > lines) {
+                    last.removeFirst();
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            return "(could not read " + file + ": " + e.getMessage() + ")\n";
+        }
+        StringBuilder out = new StringBuilder();
+        last.forEach(line -> out.append(line).append('\n'));
+        return out.toString();
+    }
+
+    /** True when one of the logs contains {@code text}; used to recognise a lost port race. */
+    public boolean logContains(String text) {
+        for (Path file : logFiles) {
+            if (tail(file, 200).contains(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A small shell loop that SIGKILLs this child once the launching JVM is gone, so a test JVM
+     * killed by a timeout leaves nothing behind. It checks the marker before signalling.
+     */
+    private void startWatchdog() {
+        long parent = ProcessHandle.current().pid();
+        String script = "while kill -0 " + parent + " 2>/dev/null && kill -0 " + pid + " 2>/dev/null; do sleep 2; done; "
+                + "if grep -qaF -- '" + markerArgument(marker) + "' /proc/" + pid + "/cmdline 2>/dev/null; then kill -9 " + pid + "; fi";
+        try {
+            new ProcessBuilder("/bin/sh", "-c", script)
+                    .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+        } catch (IOException e) {
+            throw new StackException("could not start the watchdog for " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " (pid " + pid + ")";
+    }
+}
