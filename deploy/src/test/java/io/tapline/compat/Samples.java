@@ -37,7 +37,7 @@ final class Samples {
                 .setResponse(HttpResponse.newBuilder().setStatus(200).setHeaders(List.of())
                         .setBody(utf8("{\"left\":5}")).build())
                 .setStartOffsetMicros(150).setDurationMicros(900).setAttribution(Attribution.TRACE_CONTEXT).build();
-        return Interaction.newBuilder().setId(id).setTraceId("4bf92f3577b34da6a3ce929d0e0e47" + (id + "00").substring(0, 2))
+        return Interaction.newBuilder().setId(id).setTraceId(String.format("%032x", id.hashCode() & 0xffffffffL))
                 .setService("shop").setInstance("pod-1")
                 .setStartedAt(Instant.ofEpochMilli(1_763_700_000_000L)).setCompletedAt(Instant.ofEpochMilli(1_763_700_000_004L))
                 .setRequest(inbound).setResponse(response).setLatencyMicros(4_100).setOutboundCalls(List.of(call))

@@ -68,13 +68,14 @@ class ThirdPartyClientIT {
         String topic = stack.createTopic("tapline-to-python", 1, Map.of());
         Interaction original = Samples.interaction("py-reads");
         try (KafkaProducer<String, Interaction> producer = new KafkaProducer<>(RegistrySerdeIT.producerProps(stack))) {
-            producer.send(new ProducerRecord<>(topic, original.getTraceId(), original)).get(30, TimeUnit.SECONDS);
+            // No key: the legacy AvroConsumer decodes keys as Avro too, and a plain string key is not.
+            producer.send(new ProducerRecord<>(topic, null, original)).get(30, TimeUnit.SECONDS);
         }
 
         String output = run(PYTHON, PEER.toString(), "consume", stack.bootstrapServers(), stack.registryUrl(), topic, "1");
         JsonNode decoded = JSON.readTree(output.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow(
                 () -> new AssertionError("no record printed by the Python consumer: " + output)));
-        assertEquals(toPeerJson(original), decoded);
+        assertEquals(JSON.readTree(toPeerJson(original).toString()), decoded);
     }
 
     @Test
