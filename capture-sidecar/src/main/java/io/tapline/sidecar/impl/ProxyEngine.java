@@ -236,15 +236,31 @@ public final class ProxyEngine {
             HttpServerResponse resp = req.response().setStatusCode(101);
             resp.headers().addAll(cresp.headers());
             NetSocket upstream = cresp.netSocket();
+            req.resume();
             req.toNetSocket().onComplete(sar -> {
                 if (sar.failed()) {
                     upstream.close();
                     return;
                 }
                 NetSocket downstream = sar.result();
-                downstream.pipeTo(upstream);
-                upstream.pipeTo(downstream);
+                splice(downstream, upstream);
+                splice(upstream, downstream);
+                downstream.closeHandler(v -> upstream.close());
+                upstream.closeHandler(v -> downstream.close());
+                upstream.resume();
+                downstream.resume();
             });
+        });
+    }
+
+    /** Copies bytes one way with backpressure. */
+    static void splice(NetSocket from, NetSocket to) {
+        from.handler(b -> {
+            to.write(b);
+            if (to.writeQueueFull()) {
+                from.pause();
+                to.drainHandler(v -> from.resume());
+            }
         });
     }
 

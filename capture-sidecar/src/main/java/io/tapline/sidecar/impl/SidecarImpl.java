@@ -117,7 +117,8 @@ public final class SidecarImpl implements Sidecar {
         int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
         String appBase = o.app().getRawPath() == null || o.app().getRawPath().equals("/") ? "" : o.app().getRawPath().replaceAll("/$", "");
 
-        int[] ports = new int[] {o.listen().port(), o.egressListen() == null ? -1 : o.egressListen().port()};
+        // Servers on several event loops share a port only when they ask for the same one: resolve port 0 first.
+        int[] ports = new int[] {concretePort(o.listen()), o.egressListen() == null ? -1 : concretePort(o.egressListen())};
         java.util.concurrent.atomic.AtomicIntegerArray bound = new java.util.concurrent.atomic.AtomicIntegerArray(2);
         java.util.function.Supplier<VerticleBase> listeners = () -> new VerticleBase() {
             @Override
@@ -141,10 +142,8 @@ public final class SidecarImpl implements Sidecar {
                 return Future.all(in, eg);
             }
         };
-        // The first instance binds (resolving port 0); the others share the bound ports on the other event loops.
-        Future<String> first = vertx.deployVerticle(listeners.get());
         try {
-            first.await(30, TimeUnit.SECONDS);
+            vertx.deployVerticle(listeners, new DeploymentOptions().setInstances(o.eventLoops())).await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             publisher.closeWithin(Duration.ofSeconds(1));
             vertx.close();
@@ -153,10 +152,6 @@ public final class SidecarImpl implements Sidecar {
         SidecarImpl[] self = new SidecarImpl[1];
         ports[0] = bound.get(0);
         ports[1] = ports[1] < 0 ? -1 : bound.get(1);
-        if (o.eventLoops() > 1) {
-            vertx.deployVerticle(listeners, new DeploymentOptions().setInstances(o.eventLoops() - 1)).await(30, TimeUnit.SECONDS);
-        }
-
         ManagementServer management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics, () -> self[0] != null && self[0].ready);
         SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1]);
         self[0] = sidecar;
@@ -192,6 +187,15 @@ public final class SidecarImpl implements Sidecar {
             ManagementServer.respond(ex, 200, "text/plain", "capture " + (captureEnabled() ? "on" : "off") + "\n");
         } else {
             ManagementServer.respond(ex, 405, "text/plain", "use GET /capture, POST /capture/on or POST /capture/off\n");
+        }
+    }
+
+    private static int concretePort(SidecarOptions.Listen l) throws IOException {
+        if (l.port() != 0) {
+            return l.port();
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(l.host()))) {
+            return probe.getLocalPort();
         }
     }
 

@@ -1,0 +1,70 @@
+package io.tapline.sidecar.impl;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.GZIPOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BodyCodecTest {
+
+    static byte[] gzip(byte[] in) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream g = new GZIPOutputStream(out)) {
+            g.write(in);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void shouldDecodeGzipAndZlibDeflate() throws Exception {
+        byte[] text = "{\"hello\":\"world\"}".getBytes(StandardCharsets.UTF_8);
+        BodyCodec.Decoded g = BodyCodec.decode(gzip(text), "gzip", 1024, false);
+        assertArrayEquals(text, g.body());
+        assertFalse(g.truncated());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (DeflaterOutputStream d = new DeflaterOutputStream(out)) {
+            d.write(text);
+        }
+        assertArrayEquals(text, BodyCodec.decode(out.toByteArray(), "deflate", 1024, false).body());
+    }
+
+    @Test
+    void shouldStopAtTheCapAndMarkTruncation() throws Exception {
+        byte[] big = new byte[100_000];
+        Arrays.fill(big, (byte) 'a');
+        BodyCodec.Decoded d = BodyCodec.decode(gzip(big), "gzip", 1000, false);
+        assertEquals(1000, d.body().length);
+        assertTrue(d.truncated());
+    }
+
+    @Test
+    void shouldDecodeThePrefixOfACutStream() throws Exception {
+        byte[] big = new byte[50_000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) ('a' + (i * 7919 % 26));
+        }
+        byte[] z = gzip(big);
+        BodyCodec.Decoded d = BodyCodec.decode(Arrays.copyOf(z, z.length / 2), "gzip", 100_000, true);
+        assertNotNull(d);
+        assertTrue(d.truncated());
+        assertTrue(d.body().length > 0);
+        assertArrayEquals(Arrays.copyOf(big, d.body().length), d.body());
+    }
+
+    @Test
+    void shouldReturnNullForBytesThatAreNotGzip() {
+        assertNull(BodyCodec.decode("plain".getBytes(StandardCharsets.UTF_8), "gzip", 100, false));
+        assertFalse(BodyCodec.decodable("br"));
+        assertTrue(BodyCodec.decodable("GZIP"));
+    }
+}

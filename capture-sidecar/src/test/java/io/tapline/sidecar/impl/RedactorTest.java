@@ -1,0 +1,124 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.Header;
+import io.tapline.avro.Redaction;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RedactorTest {
+
+    private static final byte[] KEY = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+    private final Redactor redactor = new Redactor(KEY, Redactor.Rules.defaults());
+    private final List<Redaction> out = new ArrayList<>();
+
+    @Test
+    void shouldGiveEqualValuesEqualTokensAndDifferentKeysDifferentTokens() {
+        String t = redactor.token("s3cret");
+        assertTrue(t.matches("tapline:hmac:[0-9a-f]{16}"), t);
+        assertEquals(t, redactor.token("s3cret"));
+        assertNotEquals(t, redactor.token("s3cret2"));
+        Redactor other = new Redactor("another-key-another-key".getBytes(StandardCharsets.UTF_8), Redactor.Rules.defaults());
+        assertNotEquals(t, other.token("s3cret"));
+    }
+
+    @Test
+    void shouldRedactCredentialHeadersKeepingTheSchemeAndCookieNames() {
+        List<Header> headers = List.of(
+                new Header("Authorization", "Bearer abc.def.ghi"),
+                new Header("Cookie", "session=xyz; theme=dark"),
+                new Header("Set-Cookie", "sid=42; Path=/; HttpOnly"),
+                new Header("X-Api-Key", "k-123"),
+                new Header("X-Upstream-Token", "t-999"),
+                new Header("Accept", "application/json"));
+        List<Header> r = redactor.headers("inbound.request", headers, out);
+        assertEquals("Bearer " + redactor.token("abc.def.ghi"), r.get(0).getValue());
+        assertEquals("session=" + redactor.token("xyz") + "; theme=" + redactor.token("dark"), r.get(1).getValue());
+        assertEquals("sid=" + redactor.token("42") + "; Path=/; HttpOnly", r.get(2).getValue());
+        assertEquals(redactor.token("k-123"), r.get(3).getValue());
+        assertEquals(redactor.token("t-999"), r.get(4).getValue());
+        assertSame(headers.get(5), r.get(5));
+        assertEquals(5, out.size());
+        assertTrue(out.stream().noneMatch(x -> x.toString().contains("abc.def.ghi")), "a redaction note never carries the value");
+    }
+
+    @Test
+    void shouldRedactSensitiveQueryParametersAndKeepOthersByteForByte() {
+        String q = redactor.urlEncoded("inbound.request", "query", "page=2&api_key=K%2F1&password=hunter2&q=a%20b", out);
+        assertEquals("page=2&api_key=" + redactor.token("K/1") + "&password=" + redactor.token("hunter2") + "&q=a%20b", q);
+        assertEquals(2, out.size());
+        assertSame("a=1", redactor.urlEncoded("p", "query", "a=1", out) == null ? null : "a=1");
+    }
+
+    @Test
+    void shouldRedactJsonFieldsByNameAndConfiguredPathAndValuesByPattern() {
+        Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME),
+                Set.of("ssn"), List.of("$.customer.dob", "$.items[*].cvv", "$..pin"), List.of(), true, true));
+        String json = "{\"user\":\"bob\",\"password\":\"hunter2\",\"ssn\":\"123-45-6789\",\"customer\":{\"dob\":\"1990-01-01\","
+                + "\"email\":\"bob@example.com\",\"card\":\"4111 1111 1111 1111\",\"deep\":{\"pin\":1234}},"
+                + "\"items\":[{\"sku\":\"A\",\"cvv\":\"123\"},{\"sku\":\"B\",\"cvv\":\"456\"}],\"n\":4012888888881881,\"ts\":1732166400000}";
+        String red = new String(r.body("inbound.request", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
+        for (String secret : List.of("hunter2", "123-45-6789", "1990-01-01", "bob@example.com", "4111 1111 1111 1111", "1234", "\"123\"", "456", "4012888888881881")) {
+            assertFalse(red.contains(secret), secret + " leaked in " + red);
+        }
+        assertTrue(red.contains("\"user\":\"bob\""), red);
+        assertTrue(red.contains("\"sku\":\"A\""), red);
+        assertTrue(red.contains("1732166400000"), "a timestamp starting with 1 is not a card: " + red);
+        assertTrue(out.stream().anyMatch(x -> x.getField().equals("$.items[1].cvv") && x.getRule().equals("config:json-path")));
+    }
+
+    @Test
+    void shouldRedactATruncatedJsonBodyByPairs() {
+        String cut = "{\"name\":\"x\",\"token\":\"abcdef\",\"nested\":{\"secret\":\"zzz";
+        String red = new String(redactor.body("p", cut.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1);
+        assertFalse(red.contains("abcdef"), red);
+        assertFalse(red.contains("zzz"), red);
+        assertTrue(red.contains("\"name\":\"x\""));
+    }
+
+    @Test
+    void shouldRedactFormFields() {
+        String form = "user=bob&password=p%40ss&note=mail+me+at+bob%40example.com";
+        String red = new String(redactor.body("p", form.getBytes(StandardCharsets.US_ASCII), "application/x-www-form-urlencoded", out), StandardCharsets.ISO_8859_1);
+        assertTrue(red.startsWith("user=bob&password=" + redactor.token("p@ss")), red);
+        assertFalse(red.contains("bob%40example.com"), red);
+    }
+
+    @Test
+    void shouldRedactCardNumbersOnlyWhenLuhnValid() {
+        String text = "paid with 4111-1111-1111-1111, order 4111111111111112";
+        String red = redactor.text("p", "text", "body", text, out);
+        assertFalse(red.contains("4111-1111-1111-1111"));
+        assertTrue(red.contains("4111111111111112"), "not Luhn-valid: kept");
+        assertTrue(Redactor.luhn("4012888888881881"));
+        assertFalse(Redactor.luhn("4012888888881882"));
+    }
+
+    @Test
+    void shouldApplyConfiguredRegexRules() {
+        Redactor r = new Redactor(KEY, new Redactor.Rules(Set.of(), Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME), Set.of(), List.of(),
+                List.of(new Redactor.TextRule("ssn", Pattern.compile("\\d{3}-\\d{2}-\\d{4}"))), false, false));
+        String red = r.text("p", "path", "path", "/people/123-45-6789/profile", out);
+        assertEquals("/people/" + r.token("123-45-6789") + "/profile", red);
+        assertEquals("config:regex:ssn", out.get(0).getRule());
+    }
+
+    @Test
+    void shouldLeaveCleanTextUntouched() {
+        String s = "/owners/42/pets";
+        assertSame(s, redactor.text("p", "path", "path", s, out));
+        byte[] body = "{\"a\":1,\"b\":[true,null]}".getBytes(StandardCharsets.UTF_8);
+        assertSame(body, redactor.body("p", body, "application/json", out));
+        assertTrue(out.isEmpty());
+    }
+}

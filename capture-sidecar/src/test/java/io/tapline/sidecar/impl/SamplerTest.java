@@ -1,0 +1,90 @@
+package io.tapline.sidecar.impl;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SamplerTest {
+
+    private final AtomicLong now = new AtomicLong();
+
+    @Test
+    void shouldDecideTheSameWayForTheSameTraceId() {
+        Sampler a = new Sampler(0.3, Map.of(), 0, 100, now::get);
+        Sampler b = new Sampler(0.3, Map.of(), 0, 100, now::get);
+        for (int i = 0; i < 500; i++) {
+            String trace = TraceContext.generate().traceId();
+            assertEquals(a.traceSampled(trace), b.traceSampled(trace));
+            assertEquals(a.traceSampled(trace), a.traceSampled(trace));
+        }
+    }
+
+    @Test
+    void shouldCaptureRoughlyTheConfiguredShare() {
+        Sampler s = new Sampler(0.25, Map.of(), 0, 100, now::get);
+        int in = 0;
+        int n = 20_000;
+        for (int i = 0; i < n; i++) {
+            if (s.decide(TraceContext.generate().traceId(), "GET /x") == Sampler.Decision.CAPTURE) {
+                in++;
+            }
+        }
+        assertEquals(0.25, in / (double) n, 0.02);
+    }
+
+    @Test
+    void shouldCaptureAllAtOneHundredPercentAndNoneAtZero() {
+        Sampler all = new Sampler(1.0, Map.of(), 0, 100, now::get);
+        Sampler none = new Sampler(0.0, Map.of(), 0, 100, now::get);
+        for (int i = 0; i < 1000; i++) {
+            String t = TraceContext.generate().traceId();
+            assertEquals(Sampler.Decision.CAPTURE, all.decide(t, "GET /"));
+            assertEquals(Sampler.Decision.SAMPLED_OUT, none.decide(t, "GET /"));
+        }
+    }
+
+    @Test
+    void shouldCapARouteToItsRatePerSecond() {
+        Sampler s = new Sampler(1.0, Map.of("GET /owners/{id}", 5.0), 0, 100, now::get);
+        int captured = 0;
+        for (int i = 0; i < 50; i++) {
+            if (s.decide(TraceContext.generate().traceId(), "GET /owners/{id}") == Sampler.Decision.CAPTURE) {
+                captured++;
+            }
+        }
+        assertEquals(5, captured, "burst of one second's worth");
+        assertEquals(Sampler.Decision.CAPTURE, s.decide(TraceContext.generate().traceId(), "GET /other"), "other routes are not capped");
+        now.addAndGet(1_000_000_000L);
+        captured = 0;
+        for (int i = 0; i < 50; i++) {
+            if (s.decide(TraceContext.generate().traceId(), "GET /owners/{id}") == Sampler.Decision.CAPTURE) {
+                captured++;
+            }
+        }
+        assertEquals(5, captured, "refilled after a second");
+    }
+
+    @Test
+    void shouldApplyTheDefaultCapToUnlistedRoutes() {
+        Sampler s = new Sampler(1.0, Map.of(), 2, 100, now::get);
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /a"));
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("b".repeat(32), "GET /a"));
+        assertEquals(Sampler.Decision.ROUTE_CAP, s.decide("c".repeat(32), "GET /a"));
+    }
+
+    @Test
+    void shouldReportCaptureOffWhenSwitchedOff() {
+        Sampler s = new Sampler(1.0, Map.of(), 0, 100, now::get);
+        s.setEnabled(false);
+        assertFalse(s.enabled());
+        assertEquals(Sampler.Decision.CAPTURE_OFF, s.decide("a".repeat(32), "GET /"));
+        s.setEnabled(true);
+        assertTrue(s.enabled());
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /"));
+    }
+}

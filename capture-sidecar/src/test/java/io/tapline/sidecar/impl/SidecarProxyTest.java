@@ -1,0 +1,482 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.Attribution;
+import io.tapline.avro.CallKind;
+import io.tapline.avro.Interaction;
+import io.tapline.avro.OutboundCall;
+import io.tapline.sidecar.SidecarOptions;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.zip.GZIPInputStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The proxy and capture path end to end in-process: real loopback HTTP, Kafka's MockProducer, plain Avro. */
+@Timeout(120)
+class SidecarProxyTest {
+
+    static TestOrigin origin;
+    static MockProducer<String, byte[]> producer;
+    static SidecarImpl sidecar;
+    static HttpClient http;
+
+    static final Serializer<Interaction> AVRO = (topic, data) -> {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+            new SpecificDatumWriter<>(Interaction.class).write(data, enc);
+            enc.flush();
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    };
+
+    @BeforeAll
+    static void start() throws Exception {
+        origin = new TestOrigin();
+        producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        SidecarOptions o = options(origin).captureMaxBodyBytes(1024).maxRequestBodyBytes(10_000_000)
+                .upstreamTimeout(Duration.ofSeconds(1)).outboundGrace(Duration.ofMillis(50));
+        sidecar = SidecarImpl.start(o, producer, AVRO);
+        origin.egressPort = sidecar.egressPort();
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    static SidecarOptions options(TestOrigin origin) {
+        return new SidecarOptions().listen("127.0.0.1", 0).egressListen("127.0.0.1", 0).management("127.0.0.1", 0)
+                .app("http://127.0.0.1:" + origin.port()).service("shop").instance("test-1")
+                .addEgress("inv", "http://127.0.0.1:" + origin.port())
+                .redactionKey("test-key-0123456789abcdef");
+    }
+
+    @AfterAll
+    static void stop() {
+        sidecar.close();
+        origin.close();
+    }
+
+    @BeforeEach
+    void clear() throws InterruptedException {
+        // let captures of the previous test (grace period, queue) drain before starting from an empty history
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !(sidecar.metrics().scrape().contains("tapline_sidecar_pending_interactions 0\n")
+                && sidecar.metrics().scrape().contains("tapline_sidecar_queue_items 0\n"))) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(50);
+        producer.clear();
+        origin.seen.clear();
+        sidecar.setCaptureEnabled(true);
+    }
+
+    static Interaction decode(byte[] bytes) {
+        try {
+            return new SpecificDatumReader<>(Interaction.class).read(null, DecoderFactory.get().binaryDecoder(bytes, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<ProducerRecord<String, byte[]>> awaitRecords(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (producer.history().size() < n && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        List<ProducerRecord<String, byte[]>> h = producer.history();
+        assertEquals(n, h.size(), "published records");
+        return h;
+    }
+
+    static String base() {
+        return "http://127.0.0.1:" + sidecar.port();
+    }
+
+    static HttpResponse<String> get(String path, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(10));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldForwardAndPublishOneInteractionKeyedByServiceAndRoute() throws Exception {
+        HttpResponse<String> r = get("/owners/42?page=1&password=hunter2", "X-Request", "a");
+        assertEquals(200, r.statusCode());
+        assertEquals("hello", r.body());
+        TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+        assertNotNull(seen);
+        assertEquals("/owners/42?page=1&password=hunter2", seen.uri(), "the app gets the request unchanged");
+        TraceContext generated = TraceContext.parse(seen.headers().get("traceparent"));
+        assertNotNull(generated, "the sidecar adds a traceparent when the caller sent none");
+        assertTrue(seen.headers().get("x-forwarded-for").startsWith("127.0.0.1"));
+
+        ProducerRecord<String, byte[]> rec = awaitRecords(1).get(0);
+        assertEquals("shop GET /owners/{id}", rec.key());
+        Interaction i = decode(rec.value());
+        assertEquals(generated.traceId(), i.getTraceId());
+        assertEquals("shop", i.getService());
+        assertEquals("test-1", i.getInstance());
+        assertEquals("GET", i.getRequest().getMethod());
+        assertEquals("/owners/42", i.getRequest().getPath());
+        assertTrue(i.getRequest().getRawQuery().startsWith("page=1&password=tapline:hmac:"), i.getRequest().getRawQuery());
+        assertEquals(200, i.getResponse().getStatus());
+        assertEquals("hello", StandardCharsets.UTF_8.decode(i.getResponse().getBody()).toString());
+        assertTrue(i.getLatencyMicros() > 0);
+        assertFalse(i.getCompletedAt().isBefore(i.getStartedAt()));
+        assertTrue(i.getRedactions().stream().anyMatch(x -> x.getField().equals("password")));
+    }
+
+    @Test
+    void shouldKeepTheCallersTraceparent() throws Exception {
+        String tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        get("/hello", "traceparent", tp);
+        assertEquals(tp, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("traceparent"));
+        assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", decode(awaitRecords(1).get(0).value()).getTraceId());
+    }
+
+    @Test
+    void shouldStreamLargeBodiesUnchangedWhileCapturingOnlyTheCap() throws Exception {
+        byte[] upload = new byte[3 * 1024 * 1024];
+        new Random(7).nextBytes(upload);
+        HttpResponse<String> up = http.send(HttpRequest.newBuilder(URI.create(base() + "/count"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(upload))) // chunked
+                .header("content-type", "application/octet-stream").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(Integer.toString(upload.length), up.body(), "the app received every byte");
+        Interaction i = decode(awaitRecords(1).get(0).value());
+        assertEquals(1024, i.getRequest().getBody().remaining());
+        assertTrue(i.getRequest().getTruncated());
+        assertEquals(upload.length, i.getRequest().getOriginalSize());
+        byte[] firstK = new byte[1024];
+        i.getRequest().getBody().get(firstK);
+        assertArrayEquals(java.util.Arrays.copyOf(upload, 1024), firstK);
+
+        producer.clear();
+        HttpResponse<byte[]> down = http.send(HttpRequest.newBuilder(URI.create(base() + "/download?n=5000000")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(5_000_000, down.body().length);
+        for (int k = 0; k < down.body().length; k += 99_991) {
+            assertEquals((byte) ((k % 8192) % 251), down.body()[k]);
+        }
+        Interaction d = decode(awaitRecords(1).get(0).value());
+        assertTrue(d.getResponse().getTruncated());
+        assertEquals(5_000_000, d.getResponse().getOriginalSize());
+        assertEquals(1024, d.getResponse().getBody().remaining());
+    }
+
+    @Test
+    void shouldPassCompressedBodiesThroughAndCaptureThemDecodedAndRedacted() throws Exception {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/gzip")).header("Accept-Encoding", "gzip").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals("gzip", r.headers().firstValue("content-encoding").orElse(null));
+        String plain = new String(new GZIPInputStream(new java.io.ByteArrayInputStream(r.body())).readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(plain.contains("someone@example.com"), "the client gets the original compressed bytes");
+        Interaction i = decode(awaitRecords(1).get(0).value());
+        String captured = StandardCharsets.UTF_8.decode(i.getResponse().getBody()).toString();
+        assertTrue(captured.contains("compressed hello"), captured);
+        assertFalse(captured.contains("someone@example.com"), captured);
+        assertNull(i.getResponse().getContentEncoding(), "the captured copy is decoded");
+        assertTrue(i.getResponse().getHeaders().stream().anyMatch(h -> h.getName().equalsIgnoreCase("content-encoding") && h.getValue().equals("gzip")));
+    }
+
+    @Test
+    void shouldDropHopByHopHeaders() throws Exception {
+        String resp = raw("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\n"
+                + "TE: trailers\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nX-End: 2\r\n\r\n");
+        assertTrue(resp.startsWith("HTTP/1.1 200"), resp);
+        TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+        for (String hop : List.of("x-hop", "keep-alive", "te", "proxy-authorization")) {
+            assertFalse(seen.headers().containsKey(hop), hop + " must not be forwarded");
+        }
+        assertEquals("2", seen.headers().get("x-end"));
+        assertEquals("x", seen.headers().get("host"), "Host is preserved");
+    }
+
+    @Test
+    void shouldAnswer502WhenTheAppIsDownAnd504WhenItIsTooSlow() throws Exception {
+        assertEquals(504, get("/slow").statusCode());
+        Interaction slow = decode(awaitRecords(1).get(0).value());
+        assertEquals(504, slow.getResponse().getStatus(), "the interaction records what the client got");
+
+        TestOrigin dead = new TestOrigin();
+        int deadPort = dead.port();
+        dead.close();
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + deadPort), p2, AVRO)) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/x")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(502, r.statusCode());
+        }
+    }
+
+    @Test
+    void shouldRejectMalformedRequestsWithTheRightStatus() throws Exception {
+        // RFC 9112 §6.3: with both, Transfer-Encoding wins and Content-Length is dropped before forwarding
+        assertTrue(raw("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+                .startsWith("HTTP/1.1 200"));
+        TestOrigin.Seen smuggled = origin.seen.poll(5, TimeUnit.SECONDS);
+        assertEquals(3, smuggled.bodyBytes());
+        assertFalse(smuggled.headers().containsKey("content-length"));
+        assertTrue(raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n").startsWith("HTTP/1.1 413"));
+        assertTrue(raw("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n").startsWith("HTTP/1.1 431"));
+        String garbage = raw("GET /hello HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n");
+        assertTrue(garbage.startsWith("HTTP/1.1 400"), garbage);
+        assertEquals(200, get("/hello").statusCode(), "the sidecar still serves");
+    }
+
+    @Test
+    void shouldHonourExpectContinue() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String interim = readUntil(in, "\r\n\r\n");
+            assertTrue(interim.startsWith("HTTP/1.1 100"), interim);
+            out.write("hello".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String finalResp = readUntil(in, "hello");
+            assertTrue(finalResp.startsWith("HTTP/1.1 200"), finalResp);
+        }
+        assertFalse(origin.seen.poll(5, TimeUnit.SECONDS).headers().containsKey("expect"));
+    }
+
+    @Test
+    void shouldAttributeOutboundCallsByTraceContextUnderConcurrency() throws Exception {
+        int n = 24;
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/call?marker=m" + k)).header("X-Propagate", "yes").build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int k = 0; k < n; k++) {
+            assertEquals("{\"marker\":\"m" + k + "\"}", calls.get(k).get(20, TimeUnit.SECONDS).body());
+        }
+        List<ProducerRecord<String, byte[]>> recs = awaitRecords(n);
+        for (ProducerRecord<String, byte[]> rec : recs) {
+            Interaction i = decode(rec.value());
+            assertEquals(1, i.getOutboundCalls().size(), "exactly its own call: " + i.getRequest().getRawQuery());
+            OutboundCall c = i.getOutboundCalls().get(0);
+            assertEquals(Attribution.TRACE_CONTEXT, c.getAttribution());
+            assertEquals(i.getRequest().getRawQuery(), c.getRequest().getRawQuery(), "the call carries the same marker");
+            assertEquals("inv", c.getDestination());
+            assertEquals("/items", c.getRequest().getPath().replace("/inv", ""));
+            assertTrue(c.getStartOffsetMicros() >= 0 && c.getDurationMicros() >= 40_000, "timed relative to the inbound request");
+        }
+    }
+
+    @Test
+    void shouldAttributeTheSoleInFlightRequestWithoutPropagation() throws Exception {
+        assertEquals("{\"marker\":\"solo\"}", get("/call?marker=solo").body());
+        Interaction i = decode(awaitRecords(1).get(0).value());
+        assertEquals(1, i.getOutboundCalls().size());
+        assertEquals(Attribution.SOLE_IN_FLIGHT, i.getOutboundCalls().get(0).getAttribution());
+    }
+
+    @Test
+    void shouldNotGuessWhenSeveralRequestsAreInFlightWithoutPropagation() throws Exception {
+        long before = sidecar.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_outbound_calls_total{attribution=\"unattributed\"}"))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        int n = 8;
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/call?marker=c" + k)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> c : calls) {
+            assertEquals(200, c.get(20, TimeUnit.SECONDS).statusCode());
+        }
+        for (ProducerRecord<String, byte[]> rec : awaitRecords(n)) {
+            Interaction i = decode(rec.value());
+            for (OutboundCall c : i.getOutboundCalls()) {
+                assertEquals(i.getRequest().getRawQuery(), c.getRequest().getRawQuery(), "a call attached by the fallback must be its own");
+            }
+        }
+        long after = sidecar.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_outbound_calls_total{attribution=\"unattributed\"}"))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        assertTrue(after > before, "overlapping calls without trace context are counted as unattributed");
+    }
+
+    @Test
+    void shouldForwardProxyStyleRequestsAndTunnelConnect() throws Exception {
+        HttpClient viaProxy = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .proxy(java.net.ProxySelector.of(new java.net.InetSocketAddress("127.0.0.1", sidecar.egressPort()))).build();
+        HttpResponse<String> r = viaProxy.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + origin.port() + "/hello?x=1")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("hello", r.body());
+        assertEquals("/hello?x=1", origin.seen.poll(5, TimeUnit.SECONDS).uri(), "origin-form upstream");
+
+        try (Socket s = new Socket("127.0.0.1", sidecar.egressPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            assertTrue(readUntil(in, "\r\n\r\n").startsWith("HTTP/1.1 200"));
+            out.write("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readUntil(in, "hello").contains("hello"), "bytes flow through the tunnel");
+        }
+    }
+
+    @Test
+    void shouldRecordATunnelOpenedDuringASoleInFlightRequest() throws Exception {
+        // the app opens a CONNECT tunnel while serving: recorded as an opaque TUNNEL call with byte counts
+        CompletableFuture<HttpResponse<String>> slow = http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/slow")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (origin.seen.isEmpty() && sidecar.metrics().scrape().contains("tapline_sidecar_in_flight_requests 0") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(100);
+        try (Socket s = new Socket("127.0.0.1", sidecar.egressPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            readUntil(in, "\r\n\r\n");
+            out.write("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            readUntil(in, "hello");
+        }
+        assertEquals(504, slow.get(10, TimeUnit.SECONDS).statusCode());
+        Interaction i = decode(awaitRecords(1).get(0).value());
+        assertEquals(1, i.getOutboundCalls().size());
+        OutboundCall t = i.getOutboundCalls().get(0);
+        assertEquals(CallKind.TUNNEL, t.getKind());
+        assertEquals(Attribution.SOLE_IN_FLIGHT, t.getAttribution());
+        assertEquals("CONNECT", t.getRequest().getMethod());
+        assertTrue(t.getBytesUp() > 0 && t.getBytesDown() > 0);
+    }
+
+    @Test
+    void shouldStopAndResumeCaptureThroughTheManagementPort() throws Exception {
+        HttpResponse<String> off = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.managementPort() + "/capture/off"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, off.statusCode());
+        assertEquals(200, get("/hello").statusCode());
+        Thread.sleep(300);
+        assertEquals(0, producer.history().size(), "nothing captured while off");
+        assertTrue(sidecar.metrics().scrape().contains("tapline_sidecar_capture_enabled 0"));
+        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.managementPort() + "/capture/on"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        get("/hello");
+        awaitRecords(1);
+    }
+
+    @Test
+    void shouldDropAndCountWhenTheQueueIsFullWithoutFailingRequests() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).captureQueueMaxBytes(64), p2, AVRO)) {
+            for (int k = 0; k < 20; k++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/hello")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!s.metrics().scrape().contains("tapline_sidecar_dropped_total{reason=\"queue_full\"} 20") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(s.metrics().scrape().contains("tapline_sidecar_dropped_total{reason=\"queue_full\"} 20"), s.metrics().scrape());
+            assertEquals(0, p2.history().size());
+        }
+    }
+
+    @Test
+    void shouldTunnelWebSocketUpgradesUncaptured() throws Exception {
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        try {
+            io.vertx.core.http.HttpServer ws = v.createHttpServer().webSocketHandler(sock -> sock.textMessageHandler(sock::writeTextMessage))
+                    .listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO)) {
+                CompletableFuture<String> echoed = new CompletableFuture<>();
+                java.net.http.WebSocket sock = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/ws"),
+                        new java.net.http.WebSocket.Listener() {
+                            @Override
+                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket webSocket, CharSequence data, boolean last) {
+                                echoed.complete(data.toString());
+                                return null;
+                            }
+                        }).get(5, TimeUnit.SECONDS);
+                sock.sendText("ping", true);
+                assertEquals("ping", echoed.get(5, TimeUnit.SECONDS));
+                sock.abort();
+                assertEquals(0, p2.history().size(), "WebSocket traffic is not captured");
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
+    // ------------------------------------------------------------------ raw socket helpers
+
+    static String raw(String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            return readUntil(s.getInputStream(), "\r\n\r\n");
+        }
+    }
+
+    static String readUntil(InputStream in, String marker) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+            buf.write(b);
+            if (buf.toString(StandardCharsets.ISO_8859_1).endsWith(marker)) {
+                break;
+            }
+        }
+        return buf.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    static String sha(byte[] b) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    static <T> T unused(Supplier<T> s) {
+        return s.get();
+    }
+}

@@ -1,0 +1,120 @@
+package io.tapline.sidecar.impl;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
+
+import java.io.ByteArrayOutputStream;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * An in-process app for tests, on a real loopback port. Paths:
+ * /hello, /echo (body back), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
+ * /call (calls the dependency through the sidecar's egress: /inv/items?marker=..., propagating traceparent when
+ * the request has X-Propagate), /items (the dependency; 50 ms latency).
+ */
+final class TestOrigin implements AutoCloseable {
+
+    /** What the origin saw of a request. */
+    record Seen(String method, String uri, Map<String, String> headers, long bodyBytes) {
+    }
+
+    final Vertx vertx;
+    final HttpServer server;
+    final HttpClient client;
+    final BlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
+    volatile int egressPort;
+
+    TestOrigin() throws Exception {
+        vertx = Vertx.vertx();
+        client = vertx.createHttpClient();
+        server = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+    }
+
+    int port() {
+        return server.actualPort();
+    }
+
+    private void handle(HttpServerRequest req) {
+        Map<String, String> headers = new ConcurrentHashMap<>();
+        req.headers().forEach(e -> headers.merge(e.getKey().toLowerCase(), e.getValue(), (a, b) -> a + "," + b));
+        String path = req.path();
+        if (path.equals("/slow")) {
+            return; // never answers
+        }
+        long[] n = new long[1];
+        Buffer body = Buffer.buffer();
+        boolean keep = path.equals("/echo");
+        req.handler(b -> {
+            n[0] += b.length();
+            if (keep) {
+                body.appendBuffer(b);
+            }
+        });
+        req.endHandler(v -> {
+            seen.add(new Seen(req.method().name(), req.uri(), headers, n[0]));
+            switch (path) {
+                case "/echo" -> req.response().putHeader("content-type", headers.getOrDefault("content-type", "text/plain")).end(body);
+                case "/count" -> req.response().end(Long.toString(n[0]));
+                case "/download" -> download(req, Integer.parseInt(req.getParam("n")));
+                case "/gzip" -> gzip(req);
+                case "/call" -> call(req, headers);
+                case "/items" -> vertx.setTimer(50, t -> req.response().putHeader("content-type", "application/json")
+                        .end("{\"marker\":\"" + req.getParam("marker") + "\"}"));
+                default -> req.response().putHeader("content-type", "text/plain").end("hello");
+            }
+        });
+    }
+
+    private void download(HttpServerRequest req, int n) {
+        req.response().setChunked(true);
+        byte[] chunk = new byte[8192];
+        for (int i = 0; i < chunk.length; i++) {
+            chunk[i] = (byte) (i % 251);
+        }
+        int sent = 0;
+        while (sent < n) {
+            int len = Math.min(chunk.length, n - sent);
+            req.response().write(Buffer.buffer(chunk).slice(0, len));
+            sent += len;
+        }
+        req.response().end();
+    }
+
+    private void gzip(HttpServerRequest req) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (GZIPOutputStream g = new GZIPOutputStream(out)) {
+                g.write("{\"message\":\"compressed hello\",\"email\":\"someone@example.com\"}".getBytes());
+            }
+            req.response().putHeader("content-type", "application/json").putHeader("content-encoding", "gzip").end(Buffer.buffer(out.toByteArray()));
+        } catch (java.io.IOException e) {
+            req.response().setStatusCode(500).end();
+        }
+    }
+
+    private void call(HttpServerRequest req, Map<String, String> headers) {
+        RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(egressPort)
+                .setURI("/inv/items?marker=" + req.getParam("marker"));
+        if (headers.containsKey("x-propagate") && headers.containsKey("traceparent")) {
+            o.putHeader("traceparent", headers.get("traceparent"));
+        }
+        client.request(o).compose(r -> r.send().compose(resp -> resp.body()))
+                .onSuccess(b -> req.response().end(b))
+                .onFailure(e -> req.response().setStatusCode(500).end(e.toString()));
+    }
+
+    @Override
+    public void close() {
+        vertx.close().await();
+    }
+}
