@@ -1,0 +1,62 @@
+package io.tapline.demo;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.TaplineConfig;
+
+import java.nio.file.Path;
+
+/** {@code ./tapline demo}: the whole pipeline end to end on an embedded local stack. */
+public final class DemoMain {
+
+    static final ConfigSpec SPEC = ConfigSpec.builder("tapline demo",
+                    "Runs the whole pipeline end to end on a local broker and registry and prints the replay report.")
+            .option("root", ".", "Repository root, where the component jars were built.")
+            .option("work.dir", ".tapline/demo", "Directory for logs, reports and the demo's broker data.")
+            .option("requests", "3000", "Requests driven through the capture sidecar.")
+            .build();
+
+    private DemoMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        TaplineConfig config;
+        DemoSettings settings;
+        try {
+            config = TaplineConfig.load(SPEC, args, System.getenv());
+            if (config.helpRequested()) {
+                System.out.print(SPEC.help());
+                return 0;
+            }
+            Path root = Path.of(config.get("root")).toAbsolutePath().normalize();
+            settings = new DemoSettings(root, root.resolve(config.get("work.dir")).normalize(), config.getInt("requests"));
+        } catch (ConfigException e) {
+            System.err.println("tapline demo: " + e.getMessage());
+            return 2;
+        }
+        Demo demo = new Demo(settings, System.out);
+        Thread hook = new Thread(demo::close, "tapline-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return demo.run();
+        } catch (DemoException e) {
+            System.err.println("\ntapline demo failed: " + e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            System.err.println("\ntapline demo failed: " + e);
+            return 1;
+        } finally {
+            System.out.println("\nstopping everything the demo started...");
+            demo.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook is already running and closes the same resources.
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.tapline.demo;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/** What the demo expects of each run, checked against the results the workers published. */
+final class Verdicts {
+
+    /** A regression planted in v2, and how its difference must look. */
+    record Planted(String route, String description, Predicate<Difference> signature) {
+    }
+
+    static final List<Planted> PLANTED = List.of(
+            new Planted("GET /products/{id}", "JSON field inStock renamed to in_stock",
+                    d -> d.getPath().contains("inStock") || d.getPath().contains("in_stock")),
+            new Planted("POST /orders", "status 201 changed to 200",
+                    d -> d.getKind() == DifferenceKind.STATUS),
+            new Planted("GET /owners/{id}/orders", "extra outbound call to inventory /loyalty",
+                    d -> d.getKind() == DifferenceKind.UNMATCHED_CALL));
+
+    /** Response fields that differ on every call; learned as noise, they must never be reported. */
+    static final List<String> NOISY_FIELDS = List.of("requestId", "servedAt", "orderId", "createdAt", "generatedAt");
+
+    private Verdicts() {
+    }
+
+    /** Problems with a run in which nothing may fail: every failure is a false failure. */
+    static List<String> checkAllPass(Collection<ReplayResult> results) {
+        List<String> problems = new ArrayList<>();
+        for (ReplayResult result : results) {
+            if (result.getVerdict() != Verdict.PASS) {
+                problems.add("false " + result.getVerdict() + " on " + result.getRoute() + " (" + result.getCaseId() + "): "
+                        + result.getDifferences() + (result.getError() == null ? "" : " " + result.getError()));
+            }
+        }
+        return problems;
+    }
+
+    /** Problems with the v2 run: each planted regression found, nothing else failing, no noisy field reported. */
+    static List<String> checkPlanted(Collection<ReplayResult> results) {
+        List<String> problems = new ArrayList<>();
+        for (Planted planted : PLANTED) {
+            boolean found = results.stream().anyMatch(r -> r.getRoute().equals(planted.route())
+                    && r.getVerdict() == Verdict.FAIL && r.getDifferences().stream().anyMatch(planted.signature()));
+            if (!found) {
+                problems.add("planted regression not found: " + planted.route() + " — " + planted.description());
+            }
+        }
+        for (ReplayResult result : results) {
+            boolean plantedRoute = PLANTED.stream().anyMatch(p -> p.route().equals(result.getRoute()));
+            if (result.getVerdict() != Verdict.PASS && !plantedRoute) {
+                problems.add("false " + result.getVerdict() + " on " + result.getRoute() + ": " + result.getDifferences()
+                        + (result.getError() == null ? "" : " " + result.getError()));
+            }
+            for (Difference difference : result.getDifferences()) {
+                if (NOISY_FIELDS.stream().anyMatch(f -> difference.getPath().contains(f))) {
+                    problems.add("noise reported as a difference on " + result.getRoute() + ": " + difference.getPath());
+                }
+            }
+        }
+        return problems;
+    }
+
+    /** Share of production traffic (sum of case weights) whose behaviour regressed, per failing route. */
+    static Map<String, Double> failedShareByRoute(Collection<ReplayResult> results) {
+        long total = results.stream().mapToLong(ReplayResult::getTrafficWeight).sum();
+        Map<String, Double> shares = new TreeMap<>();
+        if (total == 0) {
+            return shares;
+        }
+        for (ReplayResult result : results) {
+            if (result.getVerdict() == Verdict.FAIL) {
+                shares.merge(result.getRoute(), (double) result.getTrafficWeight() / total, Double::sum);
+            }
+        }
+        return shares;
+    }
+}
