@@ -95,7 +95,15 @@ public final class MockServer implements AutoCloseable {
             if (tooBig[0]) {
                 req.response().setStatusCode(413).end();
             } else {
-                route(req, body);
+                try {
+                    route(req, body);
+                } catch (RuntimeException e) {
+                    // A bug here must not leave the candidate waiting: answer, and say why.
+                    log.error("mock failed to answer {} {}", req.method(), req.uri(), e);
+                    if (!req.response().ended()) {
+                        req.response().setStatusCode(500).putHeader(MOCK_HEADER, "error").end(e + "\n");
+                    }
+                }
             }
         });
     }

@@ -1,0 +1,177 @@
+package io.tapline.replay.compare;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.Header;
+import io.tapline.avro.HttpResponse;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.avro.NoisyField;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.GZIPOutputStream;
+
+import static io.tapline.replay.Fixtures.json;
+import static io.tapline.replay.Fixtures.response;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ResponseComparatorTest {
+
+    private static final String ROUTE = "GET /items/{id}";
+    private final ResponseComparator strict = new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none());
+
+    private static Difference only(Comparison c) {
+        assertEquals(1, c.differences().size(), () -> "differences: " + c.differences());
+        return c.differences().get(0);
+    }
+
+    @Test
+    void identicalJsonWithDifferentKeyOrderIsTheSame() {
+        Comparison c = strict.compare(ROUTE, json(200, "{\"a\":1,\"b\":\"x\"}"), json(200, "{\"b\":\"x\",\"a\":1}"));
+        assertTrue(c.same(), () -> c.differences().toString());
+    }
+
+    @Test
+    void changedStatusIsReported() {
+        Difference d = only(strict.compare(ROUTE, json(200, "{}"), json(500, "{}")));
+        assertEquals(DifferenceKind.STATUS, d.getKind());
+        assertEquals("200", d.getExpected());
+        assertEquals("500", d.getActual());
+    }
+
+    @Test
+    void changedJsonValueCarriesPathExpectedAndActual() {
+        Difference d = only(strict.compare(ROUTE, json(200, "{\"items\":[{\"price\":10}]}"),
+                json(200, "{\"items\":[{\"price\":12}]}")));
+        assertEquals(DifferenceKind.CHANGED, d.getKind());
+        assertEquals("$.items[0].price", d.getPath());
+        assertEquals("10", d.getExpected());
+        assertEquals("12", d.getActual());
+    }
+
+    @Test
+    void typeChangeMissingAndExtraFieldsAreTold() {
+        Comparison c = strict.compare(ROUTE, json(200, "{\"id\":7,\"name\":\"a\"}"), json(200, "{\"id\":\"7\",\"extra\":true}"));
+        assertEquals(3, c.differences().size(), c.differences()::toString);
+        assertTrue(c.differences().stream().anyMatch(d -> d.getKind() == DifferenceKind.TYPE_CHANGED && d.getPath().equals("$.id")));
+        assertTrue(c.differences().stream().anyMatch(d -> d.getKind() == DifferenceKind.MISSING && d.getPath().equals("$.name")
+                && d.getActual() == null));
+        assertTrue(c.differences().stream().anyMatch(d -> d.getKind() == DifferenceKind.EXTRA && d.getPath().equals("$.extra")
+                && d.getExpected() == null));
+    }
+
+    @Test
+    void arrayOrderMattersUnlessConfiguredOtherwise() {
+        HttpResponse a = json(200, "[1,2,3]");
+        HttpResponse b = json(200, "[3,2,1]");
+        assertTrue(!strict.compare(ROUTE, a, b).same());
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
+        assertTrue(loose.compare(ROUTE, a, b).same());
+    }
+
+    @Test
+    void numericToleranceAbsorbsSmallDifferences() {
+        ResponseComparator tolerant = new ResponseComparator(
+                new CompareOptions(false, 0.01, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
+        assertTrue(tolerant.compare(ROUTE, json(200, "{\"p\":1.000}"), json(200, "{\"p\":1.005}")).same());
+        assertEquals(1, tolerant.compare(ROUTE, json(200, "{\"p\":1.0}"), json(200, "{\"p\":1.5}")).differences().size());
+    }
+
+    @Test
+    void learnedNoiseIsNotCountedButTallied() {
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(ROUTE, NoiseProfile.newBuilder().setRoute(ROUTE).setComparedPairs(10).setUpdatedAt(Instant.EPOCH)
+                .setFields(List.of(new NoisyField("$.items[*].generatedAt", 9L, 10L))).build());
+        ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
+        Comparison result = c.compare(ROUTE, json(200, "{\"items\":[{\"generatedAt\":1,\"price\":1}]}"),
+                json(200, "{\"items\":[{\"generatedAt\":2,\"price\":1}]}"));
+        assertTrue(result.same(), result.differences()::toString);
+        assertEquals(1, result.ignored());
+        // another route does not inherit the noise
+        assertEquals(1, c.compare("GET /other", json(200, "{\"items\":[{\"generatedAt\":1}]}"),
+                json(200, "{\"items\":[{\"generatedAt\":2}]}")).differences().size());
+    }
+
+    @Test
+    void configuredIgnoreRulesApplyPerRouteAndEverywhere() {
+        IgnoreRules rules = IgnoreRules.parse(List.of("GET /items/{id} $.ts", "* header:x-build"));
+        ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
+        Comparison r = c.compare(ROUTE, json(200, "{\"ts\":1}", new Header("X-Build", "1")),
+                json(200, "{\"ts\":2}", new Header("X-Build", "2")));
+        assertTrue(r.same(), r.differences()::toString);
+        assertEquals(2, r.ignored());
+    }
+
+    @Test
+    void dateServerAndTracingHeadersAreIgnoredOthersCompared() {
+        Comparison c = strict.compare(ROUTE,
+                json(200, "{}", new Header("Date", "Mon"), new Header("Server", "v1"), new Header("traceparent", "a"),
+                        new Header("Cache-Control", "no-store"), new Header("Content-Length", "2")),
+                json(200, "{}", new Header("Date", "Tue"), new Header("Server", "v2"), new Header("traceparent", "b"),
+                        new Header("Cache-Control", "max-age=60")));
+        Difference d = only(c);
+        assertEquals("header:cache-control", d.getPath());
+        assertEquals(DifferenceKind.HEADER, d.getKind());
+    }
+
+    @Test
+    void gzipBodiesAreComparedDecoded() throws IOException {
+        byte[] gz = gzip("{\"a\":1}");
+        Comparison c = strict.compare(ROUTE, response(200, "application/json", gz, "gzip"),
+                response(200, "application/json", "{ \"a\" : 1 }".getBytes(StandardCharsets.UTF_8), null));
+        assertTrue(c.same(), c.differences()::toString);
+    }
+
+    @Test
+    void textBodiesAreNormalisedBeforeComparison() {
+        Comparison same = strict.compare(ROUTE, response(200, "text/plain", "a  \r\nb\r\n".getBytes(StandardCharsets.UTF_8), null),
+                response(200, "text/plain", "a\nb".getBytes(StandardCharsets.UTF_8), null));
+        assertTrue(same.same(), same.differences()::toString);
+        Difference d = only(strict.compare(ROUTE, response(200, "text/plain", "a".getBytes(StandardCharsets.UTF_8), null),
+                response(200, "text/plain", "b".getBytes(StandardCharsets.UTF_8), null)));
+        assertEquals(DifferenceKind.BODY, d.getKind());
+    }
+
+    @Test
+    void binaryBodiesAreComparedByHash() {
+        Difference d = only(strict.compare(ROUTE, response(200, "image/png", new byte[]{1, 2, 3}, null),
+                response(200, "image/png", new byte[]{1, 2, 4}, null)));
+        assertTrue(d.getExpected().startsWith("sha256:"));
+        assertTrue(strict.compare(ROUTE, response(200, "image/png", new byte[]{1, 2}, null),
+                response(200, "image/png", new byte[]{1, 2}, null)).same());
+    }
+
+    @Test
+    void truncatedRecordedBodyIsNotJudged() {
+        HttpResponse recorded = HttpResponse.newBuilder(json(200, "{\"a\":")).setTruncated(true).build();
+        assertTrue(strict.compare(ROUTE, recorded, json(200, "{\"a\":1}")).same());
+    }
+
+    @Test
+    void invalidCandidateJsonIsABodyDifference() {
+        Difference d = only(strict.compare(ROUTE, json(200, "{\"a\":1}"), json(200, "oops")));
+        assertEquals(DifferenceKind.BODY, d.getKind());
+        assertTrue(d.getActual().startsWith("not JSON"));
+    }
+
+    @Test
+    void ignoredHeaderSetIsCaseInsensitive() {
+        CompareOptions o = new CompareOptions(false, 0, Set.of("X-Request-Id"), true);
+        assertTrue(o.ignoresHeader("x-request-id"));
+    }
+
+    private static byte[] gzip(String s) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(s.getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+}

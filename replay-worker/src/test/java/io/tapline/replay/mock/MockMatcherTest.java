@@ -1,0 +1,105 @@
+package io.tapline.replay.mock;
+
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.OutboundCall;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static io.tapline.replay.Fixtures.call;
+import static io.tapline.replay.Fixtures.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MockMatcherTest {
+
+    private final MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE);
+
+    private static MockRequest req(String method, String dest, String path, String query, String body) {
+        return new MockRequest(method, dest, path, query, body == null ? null : body.getBytes(StandardCharsets.UTF_8), null);
+    }
+
+    @Test
+    void identicalCallScoresOne() {
+        OutboundCall rec = call("inventory", "GET", "/stock/42", "a=1", null, json(200, "{}"));
+        assertEquals(1.0, matcher.score(req("GET", "inventory", "/stock/42", "a=1", null), rec));
+    }
+
+    @Test
+    void methodOrDestinationOrRouteMismatchScoresZero() {
+        OutboundCall rec = call("inventory", "GET", "/stock/42", null, null, json(200, "{}"));
+        assertEquals(0.0, matcher.score(req("POST", "inventory", "/stock/42", null, null), rec));
+        assertEquals(0.0, matcher.score(req("GET", "payments", "/stock/42", null, null), rec));
+        assertEquals(0.0, matcher.score(req("GET", "inventory", "/orders/42", null, null), rec));
+    }
+
+    @Test
+    void sameTemplateOtherIdScoresLowerThanExactPath() {
+        OutboundCall rec = call("inventory", "GET", "/stock/42", null, null, json(200, "{}"));
+        double other = matcher.score(req("GET", "inventory", "/stock/43", null, null), rec);
+        assertEquals(MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, other, 1e-9);
+        assertTrue(matcher.accepts(other));
+    }
+
+    @Test
+    void queryOrderAndEncodingDoNotMatterButValuesDo() {
+        OutboundCall rec = call("inventory", "GET", "/s", "a=1&b=x%20y", null, json(200, "{}"));
+        assertEquals(1.0, matcher.score(req("GET", "inventory", "/s", "b=x+y&a=1", null), rec));
+        assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_NAMES + MockMatcher.BODY_EQUAL,
+                matcher.score(req("GET", "inventory", "/s", "a=2&b=x%20y", null), rec), 1e-9);
+    }
+
+    @Test
+    void jsonBodiesMatchStructurally() {
+        OutboundCall rec = call("payments", "POST", "/charge", null, "{\"amount\":5,\"cur\":\"EUR\"}", json(201, "{}"));
+        assertEquals(1.0, matcher.score(req("POST", "payments", "/charge", null, "{\"cur\":\"EUR\",\"amount\":5}"), rec));
+        double changed = matcher.score(req("POST", "payments", "/charge", null, "{\"cur\":\"EUR\",\"amount\":6}"), rec);
+        assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_EXACT, changed, 1e-9);
+    }
+
+    @Test
+    void forwardProxyDestinationsIgnoreTheDefaultPort() {
+        OutboundCall rec = call("api.example:80", "GET", "/x", null, null, json(200, "{}"));
+        assertEquals(1.0, matcher.score(req("GET", "api.example", "/x", null, null), rec));
+    }
+
+    @Test
+    void unmatchedCallBecomesADifferenceAndUnusedRecordedCallsAreListed() {
+        OutboundCall stock = call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"));
+        OutboundCall price = call("pricing", "GET", "/price/1", null, null, json(200, "{\"p\":1}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(stock, price), matcher);
+        assertTrue(mocks.answer(req("GET", "inventory", "/stock/1", null, null)).matched());
+        assertFalse(mocks.answer(req("DELETE", "inventory", "/stock/1", null, null)).matched());
+        MockUsage usage = mocks.usage();
+        assertEquals(1, usage.getMatched());
+        assertEquals(1, usage.getUnmatched());
+        assertEquals(1, usage.getUnused());
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL),
+                mocks.differences().stream().map(d -> d.getKind()).toList());
+        assertEquals("call:GET pricing /price/1", mocks.differences().get(1).getPath());
+    }
+
+    @Test
+    void repeatedCallsUseEachRecordedCallBeforeReusingOne() {
+        OutboundCall first = call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"));
+        OutboundCall second = call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":2}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(first, second), matcher);
+        assertSame(first, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
+        assertSame(second, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
+        assertEquals(0, mocks.usage().getUnused());
+    }
+
+    @Test
+    void traceIdIsStablePerRunAndCaseAndParsedBack() {
+        String id = TraceContext.traceIdFor("run-1", "case-1");
+        assertEquals(32, id.length());
+        assertEquals(id, TraceContext.traceIdFor("run-1", "case-1"));
+        assertFalse(id.equals(TraceContext.traceIdFor("run-2", "case-1")));
+        assertEquals(id, TraceContext.traceIdOf(TraceContext.traceparent(id)));
+        assertEquals(null, TraceContext.traceIdOf("garbage"));
+    }
+}

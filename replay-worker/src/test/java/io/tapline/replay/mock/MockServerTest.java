@@ -1,0 +1,117 @@
+package io.tapline.replay.mock;
+
+import io.tapline.avro.OutboundCall;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.RequestOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.tapline.replay.Fixtures.call;
+import static io.tapline.replay.Fixtures.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@Timeout(30)
+class MockServerTest {
+
+    private Vertx vertx;
+    private HttpClientAgent client;
+    private final MockRegistry registry = new MockRegistry();
+    private final MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE);
+    private final AtomicInteger realHits = new AtomicInteger();
+    private HttpServer real;
+
+    @BeforeEach
+    void setUp() {
+        vertx = Vertx.vertx();
+        client = vertx.createHttpClient(new HttpClientOptions());
+        real = vertx.createHttpServer().requestHandler(r -> {
+            realHits.incrementAndGet();
+            r.response().end("real");
+        }).listen(0, "127.0.0.1").await();
+    }
+
+    @AfterEach
+    void tearDown() {
+        vertx.close().await();
+    }
+
+    private MockServer start(Set<String> allowLive) {
+        Map<String, URI> routes = Map.of("inventory", URI.create("http://127.0.0.1:" + real.actualPort()));
+        return MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, routes, allowLive, 502, 1024), registry).await();
+    }
+
+    private record Answer(int status, String body) {
+    }
+
+    private Answer get(int port, String uri, String traceparent) {
+        RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port).setURI(uri);
+        if (traceparent != null) {
+            o.putHeader("traceparent", traceparent);
+        }
+        // Read the body in the same chain: a response whose body is read later from another thread may have ended.
+        return client.request(o).compose(r -> r.send())
+                .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b.toString()))).await();
+    }
+
+    private String register(String caseId, List<OutboundCall> calls) {
+        String trace = TraceContext.traceIdFor("run", caseId);
+        registry.register(trace, new CaseMocks(caseId, calls, matcher));
+        return TraceContext.traceparent(trace);
+    }
+
+    @Test
+    void namedRouteCallIsAnsweredFromItsOwnCaseByTraceId() {
+        MockServer mock = start(Set.of());
+        String tp1 = register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))));
+        String tp2 = register("c2", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":2}"))));
+        assertEquals(new Answer(200, "{\"n\":2}"), get(mock.port(), "/inventory/stock/1", tp2));
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", tp1));
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void forwardProxyCallIsMatchedByHostAndPort() {
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("api.local:8080", "GET", "/v1/rates", "cur=EUR", null, json(200, "{\"r\":1.1}"))));
+        assertEquals(new Answer(200, "{\"r\":1.1}"), get(mock.port(), "http://api.local:8080/v1/rates?cur=EUR", tp));
+    }
+
+    @Test
+    void unmatchedCallGetsTheConfiguredStatusAndIsNeverForwarded() {
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{}"))));
+        assertEquals(502, get(mock.port(), "/inventory/orders/9", tp).status());
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void callWithoutTraceContextIsAttributedOnlyWhenOneCaseIsInFlight() {
+        MockServer mock = start(Set.of());
+        register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))));
+        assertEquals(200, get(mock.port(), "/inventory/stock/1", null).status());
+        register("c2", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":2}"))));
+        assertEquals(502, get(mock.port(), "/inventory/stock/1", null).status());
+        assertEquals(1, registry.unattributableCalls());
+    }
+
+    @Test
+    void allowLiveForwardsOnlyTheNamedHost() {
+        MockServer mock = start(Set.of("127.0.0.1"));
+        String tp = register("c1", List.of());
+        assertEquals(new Answer(200, "real"), get(mock.port(), "/inventory/anything", tp));
+        assertEquals(1, realHits.get());
+        assertEquals(1, mock.liveCalls());
+    }
+}
