@@ -68,4 +68,13 @@ public final class Fixtures {
                 .setSignature(request.getMethod() + " " + template).setParts(parts).setService("shop").setSample(sample)
                 .setHits(hits).setFirstSeen(now).setLastSeen(now).setSampledAt(now).setSignatureVersion(1).build();
     }
+
+    /** A recorded {@code GET /items/{id}} of {@link ShopCandidate} v1, with its inventory call. */
+    public static Case shopCase(int id, int stock, long hits) {
+        String body = "{\"id\":" + id + ",\"name\":\"item-" + id + "\",\"price\":" + ShopCandidate.price(id)
+                + ",\"stock\":" + stock + ",\"generatedAt\":12345}";
+        OutboundCall inventory = call("inventory", "GET", "/stock/" + id, null, null, json(200, "{\"stock\":" + stock + "}"));
+        return caseOf("item-" + id, request("GET", "shop:8080", "/items/" + id, null, null), json(200, body),
+                List.of(inventory), hits);
+    }
 }

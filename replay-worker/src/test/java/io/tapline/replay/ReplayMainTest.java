@@ -1,0 +1,58 @@
+package io.tapline.replay;
+
+import io.tapline.config.ConfigException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReplayMainTest {
+
+    @Test
+    void unknownSubcommandIsAUsageError() {
+        assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"rewind"}));
+    }
+
+    @Test
+    void unknownFlagIsAUsageError() {
+        assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay", "--run", "r1", "--bogus", "1"}));
+    }
+
+    @Test
+    void missingTargetIsRefusedNeverDefaulted() {
+        assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay", "--run", "r1"}));
+        ConfigException e = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("", List.of()));
+        assertTrue(e.getMessage().contains("--target"));
+    }
+
+    @Test
+    void productionTargetIsRefused() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ReplayCommand.checkTarget("http://Shop.Prod.internal:8080", List.of("shop.prod.internal")));
+        assertTrue(e.getMessage().contains("production"));
+        assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay", "--run", "r1", "--target",
+                "http://shop.prod.internal", "--replay-production-targets", "shop.prod.internal"}));
+    }
+
+    @Test
+    void nonHttpTargetIsRefused() {
+        assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("ftp://x", List.of()));
+    }
+
+    @Test
+    void badReportFormatIsAUsageError() {
+        assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report", "--run", "r1", "--format", "pdf"}));
+    }
+
+    @Test
+    void helpListsEveryReplayOption() {
+        String help = ReplayOptions.replaySpec().help();
+        for (String flag : List.of("--target", "--concurrency", "--rate", "--allow-live", "--mock-route", "--fail-on",
+                "--replay-production-targets", "--propagation")) {
+            assertTrue(help.contains(flag), flag);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.avro.NoisyField;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+import io.tapline.replay.Fixtures;
+import io.tapline.replay.ShopCandidate;
+import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.ResponseComparator;
+import io.tapline.replay.mock.MockMatcher;
+import io.tapline.replay.mock.MockRegistry;
+import io.tapline.replay.mock.MockServer;
+import io.tapline.replay.mock.MockServerOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Replays cases against an in-process candidate through the real mock server (no Kafka). */
+@Timeout(60)
+class CaseReplayerTest {
+
+    private Vertx vertx;
+    private final MockRegistry registry = new MockRegistry();
+    private final AtomicInteger realInventoryHits = new AtomicInteger();
+    private MockServer mock;
+
+    @BeforeEach
+    void setUp() {
+        vertx = Vertx.vertx();
+        HttpServer realInventory = vertx.createHttpServer().requestHandler(r -> {
+            realInventoryHits.incrementAndGet();
+            r.response().end("{\"stock\":999}");
+        }).listen(0, "127.0.0.1").await();
+        mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("inventory", URI.create("http://127.0.0.1:" + realInventory.actualPort())), Set.of(), 502,
+                1 << 20), registry).await();
+    }
+
+    @AfterEach
+    void tearDown() {
+        vertx.close().await();
+    }
+
+    private CaseReplayer replayer(String target) {
+        IgnoreRules noise = IgnoreRules.none();
+        noise.learn("GET /items/{id}", NoiseProfile.newBuilder().setRoute("GET /items/{id}").setComparedPairs(20)
+                .setUpdatedAt(Instant.EPOCH).setFields(List.of(new NoisyField("$.generatedAt", 20L, 20L))).build());
+        CandidateClient client = new CandidateClient(vertx, URI.create(target), 8, Duration.ofSeconds(5));
+        return new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
+                new ResponseComparator(CompareOptions.defaults(), noise), Clock.systemUTC());
+    }
+
+    private ShopCandidate candidate(boolean regressed, boolean propagate) {
+        return ShopCandidate.start(vertx, "http://127.0.0.1:" + mock.port() + "/inventory", regressed, 0, propagate);
+    }
+
+    @Test
+    void unchangedBehaviourPassesWithNoiseIgnoredAndTheDependencyMocked() {
+        ShopCandidate shop = candidate(true, true);
+        ReplayResult r = replayer(shop.url()).replay(Fixtures.shopCase(5, 7, 100)).await();
+        assertEquals(Verdict.PASS, r.getVerdict(), () -> r.getDifferences().toString());
+        assertEquals(1, r.getIgnoredDifferences());
+        assertEquals(1, r.getMocks().getMatched());
+        assertEquals("GET /items/{id}", r.getRoute());
+        assertEquals(100, r.getTrafficWeight());
+        assertEquals(0, realInventoryHits.get());
+    }
+
+    @Test
+    void plantedRegressionFailsWithThePathAndBothValues() {
+        ShopCandidate shop = candidate(true, true);
+        ReplayResult r = replayer(shop.url()).replay(Fixtures.shopCase(13, 7, 100)).await();
+        assertEquals(Verdict.FAIL, r.getVerdict());
+        assertEquals(1, r.getDifferences().size(), () -> r.getDifferences().toString());
+        assertEquals("$.price", r.getDifferences().get(0).getPath());
+        assertEquals(DifferenceKind.CHANGED, r.getDifferences().get(0).getKind());
+        assertEquals("113", r.getDifferences().get(0).getExpected());
+        assertEquals("226", r.getDifferences().get(0).getActual());
+    }
+
+    @Test
+    void recordedCallTheCandidateNoLongerMakesIsAnUnusedCallDifference() {
+        ShopCandidate shop = candidate(false, true);
+        Case c = Fixtures.shopCase(5, 7, 1);
+        List<io.tapline.avro.OutboundCall> calls = new ArrayList<>(c.getSample().getOutboundCalls());
+        calls.add(Fixtures.call("audit", "POST", "/events", null, "{\"e\":1}", Fixtures.json(204, "")));
+        c.getSample().setOutboundCalls(calls);
+        ReplayResult r = replayer(shop.url()).replay(c).await();
+        assertEquals(Verdict.FAIL, r.getVerdict());
+        assertEquals(DifferenceKind.UNUSED_CALL, r.getDifferences().get(0).getKind());
+        assertEquals(1, r.getMocks().getUnused());
+    }
+
+    @Test
+    void callWithNoRecordedMatchIsAnsweredUnmatchedAndReported() {
+        ShopCandidate shop = candidate(false, true);
+        Case c = Fixtures.shopCase(5, 7, 1);
+        c.getSample().setOutboundCalls(List.of(Fixtures.call("inventory", "GET", "/reservations/5", null, null,
+                Fixtures.json(200, "{}"))));
+        ReplayResult r = replayer(shop.url()).replay(c).await();
+        assertEquals(Verdict.FAIL, r.getVerdict());
+        assertTrue(r.getDifferences().stream().anyMatch(d -> d.getKind() == DifferenceKind.UNMATCHED_CALL
+                && d.getPath().equals("call:GET inventory /stock/5")), () -> r.getDifferences().toString());
+        assertEquals(0, realInventoryHits.get());
+    }
+
+    @Test
+    void concurrentCasesNeverShareMocksWhenTraceContextPropagates() {
+        ShopCandidate shop = candidate(false, true);
+        CaseReplayer replayer = replayer(shop.url());
+        List<Future<ReplayResult>> all = new ArrayList<>();
+        for (int id = 1; id <= 40; id++) {
+            all.add(replayer.replay(Fixtures.shopCase(id, id * 3, 1)));
+        }
+        for (Future<ReplayResult> f : all) {
+            ReplayResult r = f.await();
+            assertEquals(Verdict.PASS, r.getVerdict(), () -> r.getCaseId() + " " + r.getDifferences());
+        }
+        assertEquals(0, registry.unattributableCalls());
+    }
+
+    @Test
+    void unreachableCandidateIsAnError() {
+        ReplayResult r = replayer("http://127.0.0.1:1").replay(Fixtures.shopCase(5, 7, 1)).await();
+        assertEquals(Verdict.ERROR, r.getVerdict());
+        assertTrue(r.getError().contains("did not answer"));
+    }
+}
