@@ -132,6 +132,8 @@ public final class ProxyEngine {
                 return;
             }
             HttpClientRequest creq = ar.result();
+            // failures surface through response() and the pipes; this only keeps them out of the unhandled-error log
+            creq.exceptionHandler(err -> LOG.debug("upstream request {} {}: {}", req.method(), req.path(), err.toString()));
             HostAndPort authority = req.authority();
             if (authority != null) {
                 creq.authority(authority);

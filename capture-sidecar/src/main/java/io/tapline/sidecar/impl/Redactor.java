@@ -46,6 +46,10 @@ public final class Redactor {
     public static final String DEFAULT_SENSITIVE_NAME =
             "(?i).*(passw|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|session[-_]?id|client[-_]?secret).*";
 
+    /** Header names that carry credentials beyond the exact defaults (X-Auth, X-Outbound-Auth, X-Amz-Signature...). */
+    private static final Pattern SENSITIVE_HEADER = Pattern.compile("(?i).*(auth(?!or)|signature).*");
+    /** A header value in an HTTP authentication scheme is a credential whatever the header is called. */
+    private static final Pattern CREDENTIAL_VALUE = Pattern.compile("(?i)^\\s*(bearer|basic|digest|token|negotiate|apikey)\\s+\\S.*");
     private static final Pattern EMAIL = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
     /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
     private static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
@@ -136,9 +140,12 @@ public final class Redactor {
             } else if (rules.headers().contains(lower)) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, DEFAULT_HEADERS.contains(lower) ? "default-headers" : "config:header"));
-            } else if (sensitive(name)) {
-                redacted = token(value);
+            } else if (sensitive(name) || SENSITIVE_HEADER.matcher(name).matches()) {
+                redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "sensitive-name"));
+            } else if (CREDENTIAL_VALUE.matcher(value).matches()) {
+                redacted = credentials(value);
+                out.add(new Redaction(part, "header", name, "credential-value"));
             } else {
                 redacted = text(part, "header", name, value, out);
             }

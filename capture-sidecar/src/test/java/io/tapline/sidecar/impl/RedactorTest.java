@@ -40,7 +40,10 @@ class RedactorTest {
                 new Header("Set-Cookie", "sid=42; Path=/; HttpOnly"),
                 new Header("X-Api-Key", "k-123"),
                 new Header("X-Upstream-Token", "t-999"),
-                new Header("Accept", "application/json"));
+                new Header("Accept", "application/json"),
+                new Header("X-Outbound-Auth", "opaque-credential"),
+                new Header("X-Forwarded-Credentials", "Basic dXNlcjpwYXNz"),
+                new Header("X-Author", "Jane"));
         List<Header> r = redactor.headers("inbound.request", headers, out);
         assertEquals("Bearer " + redactor.token("abc.def.ghi"), r.get(0).getValue());
         assertEquals("session=" + redactor.token("xyz") + "; theme=" + redactor.token("dark"), r.get(1).getValue());
@@ -48,7 +51,10 @@ class RedactorTest {
         assertEquals(redactor.token("k-123"), r.get(3).getValue());
         assertEquals(redactor.token("t-999"), r.get(4).getValue());
         assertSame(headers.get(5), r.get(5));
-        assertEquals(5, out.size());
+        assertEquals(redactor.token("opaque-credential"), r.get(6).getValue());
+        assertEquals("Basic " + redactor.token("dXNlcjpwYXNz"), r.get(7).getValue(), "a value in an auth scheme is a credential");
+        assertSame(headers.get(8), r.get(8), "author is not auth");
+        assertEquals(7, out.size());
         assertTrue(out.stream().noneMatch(x -> x.toString().contains("abc.def.ghi")), "a redaction note never carries the value");
     }
 

@@ -18,9 +18,9 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * An in-process app for tests, on a real loopback port. Paths:
- * /hello, /echo (body back), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
- * /call (calls the dependency through the sidecar's egress: /inv/items?marker=..., propagating traceparent when
- * the request has X-Propagate), /items (the dependency; 50 ms latency).
+ * /hello, /echo (body back; X-Set-Cookie comes back as Set-Cookie), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
+ * /call (calls the dependency through the sidecar's egress: /inv/items with the same query, propagating traceparent
+ * when the request has X-Propagate, and X-Outbound-Auth as Authorization), /items (the dependency; 50 ms latency).
  */
 final class TestOrigin implements AutoCloseable {
 
@@ -63,7 +63,12 @@ final class TestOrigin implements AutoCloseable {
         req.endHandler(v -> {
             seen.add(new Seen(req.method().name(), req.uri(), headers, n[0]));
             switch (path) {
-                case "/echo" -> req.response().putHeader("content-type", headers.getOrDefault("content-type", "text/plain")).end(body);
+                case "/echo" -> {
+                    if (headers.containsKey("x-set-cookie")) {
+                        req.response().putHeader("Set-Cookie", headers.get("x-set-cookie"));
+                    }
+                    req.response().putHeader("content-type", headers.getOrDefault("content-type", "text/plain")).end(body);
+                }
                 case "/count" -> req.response().end(Long.toString(n[0]));
                 case "/download" -> download(req, Integer.parseInt(req.getParam("n")));
                 case "/gzip" -> gzip(req);
@@ -104,9 +109,12 @@ final class TestOrigin implements AutoCloseable {
 
     private void call(HttpServerRequest req, Map<String, String> headers) {
         RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(egressPort)
-                .setURI("/inv/items?marker=" + req.getParam("marker"));
+                .setURI("/inv/items?" + req.query());
         if (headers.containsKey("x-propagate") && headers.containsKey("traceparent")) {
             o.putHeader("traceparent", headers.get("traceparent"));
+        }
+        if (headers.containsKey("x-outbound-auth")) {
+            o.putHeader("Authorization", headers.get("x-outbound-auth"));
         }
         client.request(o).compose(r -> r.send().compose(resp -> resp.body()))
                 .onSuccess(b -> req.response().end(b))

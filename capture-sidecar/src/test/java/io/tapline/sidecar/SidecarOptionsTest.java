@@ -1,0 +1,105 @@
+package io.tapline.sidecar;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.TaplineConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SidecarOptionsTest {
+
+    static SidecarOptions load(Map<String, String> env, String... args) {
+        return SidecarOptions.from(TaplineConfig.load(SidecarOptions.spec(), args, env));
+    }
+
+    @Test
+    void shouldDefaultToTheLocalStack() {
+        SidecarOptions o = load(Map.of(), "--app", "http://127.0.0.1:8081");
+        assertEquals("127.0.0.1:9092", o.bootstrapServers());
+        assertEquals("http://127.0.0.1:8081/apis/ccompat/v7", o.registryUrl());
+        assertEquals("tapline.interactions", o.topic());
+        assertEquals(65536, o.captureMaxBodyBytes());
+        assertEquals(8080, o.listen().port());
+        assertEquals(Duration.ofMillis(100), o.outboundGrace());
+        assertTrue(o.captureEnabled());
+        assertEquals(100.0, o.samplingRatePercent());
+    }
+
+    @Test
+    void shouldReadFlagsEnvironmentAndFileWithFlagsWinning(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("sidecar.properties");
+        Files.writeString(file, "app=http://file:1\nservice=from-file\ncapture.max.body.bytes=100\nsampling.rate=10\n");
+        SidecarOptions o = load(Map.of("TAPLINE_SERVICE", "from-env", "TAPLINE_CAPTURE_MAX_BODY_BYTES", "200",
+                        "TAPLINE_KAFKA_PRODUCER_LINGER_MS", "7"),
+                "--config", file.toString(), "--capture-max-body-bytes", "300", "--listen", "9000",
+                "--egress", "inventory=http://inventory:8080/api", "--egress", "pay=http://pay:9090",
+                "--sampling-route-cap", "get /owners/{id}=5", "--capture-outbound-grace", "250ms");
+        assertEquals("http://file:1", o.app().toString());
+        assertEquals("from-env", o.service(), "environment overrides the file");
+        assertEquals(300, o.captureMaxBodyBytes(), "flags override the environment");
+        assertEquals(10.0, o.samplingRatePercent());
+        assertEquals(9000, o.listen().port());
+        assertEquals("7", o.producerOverrides().get("linger.ms"));
+        assertEquals(2, o.egressRoutes().size());
+        assertEquals("/api", o.egressRoutes().get(0).basePath());
+        assertEquals(5.0, o.routeCaps().get("GET /owners/{id}"));
+        assertEquals(Duration.ofMillis(250), o.outboundGrace());
+    }
+
+    @Test
+    void shouldNameTheFlagAndWhatItAcceptsOnBadInput() {
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of())).getMessage().contains("--app"));
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--listen", "abc"))
+                .getMessage().contains("--listen"));
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--sampling-rate", "150"))
+                .getMessage().contains("0-100"));
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--egress", "nourl"))
+                .getMessage().contains("NAME=URL"));
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--no-such-flag", "1"))
+                .getMessage().contains("--no-such-flag"));
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--redaction-key", "short"))
+                .getMessage().contains("16 bytes"));
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "https://a"))
+                .getMessage().contains("http://"));
+    }
+
+    @Test
+    void shouldHideTheRedactionKeyWhenPrinted() {
+        TaplineConfig c = TaplineConfig.load(SidecarOptions.spec(), new String[] {"--app", "http://a", "--redaction-key", "very-secret-key-material"}, Map.of());
+        assertFalse(c.toString().contains("very-secret-key-material"));
+        assertFalse(SidecarOptions.spec().help().contains("very-secret-key-material"));
+        assertEquals("very-secret-key-material", SidecarOptions.from(c).redactionKey());
+        assertNull(load(Map.of(), "--app", "http://a").redactionKey());
+    }
+
+    @Test
+    void shouldDocumentEveryKeyInHelp() throws Exception {
+        String help = SidecarOptions.spec().help();
+        for (Field f : SidecarOptions.class.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && (f.getName().startsWith("KEY_") || f.getName().startsWith("PREFIX_"))) {
+                String key = (String) f.get(null);
+                String flag = "--" + key.replace('.', '-');
+                assertTrue(help.contains(flag), f.getName() + " (" + flag + ") is missing from --help");
+                assertTrue(help.contains(ConfigSpec.envVar(key)), "env var of " + key);
+            }
+        }
+    }
+
+    @Test
+    void shouldTurnCaptureOffFromTheEnvironment() {
+        assertFalse(load(Map.of("TAPLINE_CAPTURE_ENABLED", "false"), "--app", "http://a").captureEnabled());
+    }
+}

@@ -1,0 +1,337 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.Attribution;
+import io.tapline.avro.Interaction;
+import io.tapline.avro.OutboundCall;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.serde.TaplineAvroDeserializer;
+import io.tapline.sidecar.Sidecar;
+import io.tapline.sidecar.SidecarOptions;
+import io.tapline.stack.junit.TaplineStackExtension;
+import io.tapline.stack.junit.TestStack;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The sidecar against a real KRaft broker and a real schema registry, with real HTTP clients and origins on loopback. */
+@ExtendWith(TaplineStackExtension.class)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
+class SidecarIT {
+
+    static TestOrigin origin;
+    static HttpClient http;
+
+    @BeforeAll
+    static void setUp(TestStack stack) throws Exception {
+        stack.bootstrapServers();
+        stack.registryUrl();
+        origin = new TestOrigin();
+        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        origin.close();
+    }
+
+    static SidecarOptions options(TestStack stack, String topic) {
+        return new SidecarOptions().listen("127.0.0.1", 0).egressListen("127.0.0.1", 0).management("127.0.0.1", 0)
+                .app("http://127.0.0.1:" + origin.port()).service("shop").instance("it-1")
+                .addEgress("inv", "http://127.0.0.1:" + origin.port())
+                .redactionKey("it-redaction-key-0123456789")
+                .outboundGrace(Duration.ofMillis(100))
+                .bootstrapServers(stack.bootstrapServers()).registryUrl(stack.registryUrl()).topic(topic)
+                // fail fast in tests: an outage turns into counted drops within seconds
+                .producerOverride("delivery.timeout.ms", 6000).producerOverride("request.timeout.ms", 3000)
+                .producerOverride("linger.ms", 5);
+    }
+
+    static Sidecar start(SidecarOptions o) throws Exception {
+        Sidecar s = Sidecar.start(o);
+        origin.egressPort = s.egressPort();
+        return s;
+    }
+
+    static List<ConsumerRecord<String, Interaction>> consume(TestStack stack, String topic, int atLeast, Duration within) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, stack.uniqueName("sidecar-it"));
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(RegistryConfig.URL, stack.registryUrl());
+        List<ConsumerRecord<String, Interaction>> out = new ArrayList<>();
+        try (KafkaConsumer<String, Interaction> consumer = new KafkaConsumer<>(c, new StringDeserializer(), deserializer(stack))) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + within.toNanos();
+            while (out.size() < atLeast && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    static TaplineAvroDeserializer<Interaction> deserializer(TestStack stack) {
+        TaplineAvroDeserializer<Interaction> d = new TaplineAvroDeserializer<>();
+        d.configure(Map.of(RegistryConfig.URL, stack.registryUrl()), false);
+        return d;
+    }
+
+    /** Sum of a metric's series: {@code name} sums all labels, {@code name{labels}} picks one series. */
+    static long counter(Sidecar s, String series) {
+        boolean exact = series.contains("{");
+        return s.metrics().scrape().lines().filter(l -> !l.startsWith("#"))
+                .filter(l -> {
+                    String name = l.substring(0, l.lastIndexOf(' '));
+                    return exact ? name.equals(series) : name.equals(series) || name.startsWith(series + "{");
+                })
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    static HttpResponse<String> send(Sidecar s, HttpRequest.Builder b, String path) throws Exception {
+        return http.send(b.uri(URI.create("http://127.0.0.1:" + s.port() + path)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldPublishDecodableInteractionsWithTheirOutboundCallsAttributed(TestStack stack) throws Exception {
+        String topic = stack.createTopic("interactions", 3, Map.of());
+        try (Sidecar s = start(options(stack, topic))) {
+            // one request alone, without trace propagation: attributed as the sole request in flight
+            assertEquals(200, send(s, HttpRequest.newBuilder(), "/call?marker=solo").statusCode());
+            Thread.sleep(300);
+            // many concurrent requests whose app propagates traceparent: exact attribution
+            int n = 30;
+            List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+            for (int k = 0; k < n; k++) {
+                calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call?marker=p" + k))
+                        .header("X-Propagate", "yes").build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            for (int k = 0; k < n; k++) {
+                assertEquals("{\"marker\":\"p" + k + "\"}", calls.get(k).get(30, TimeUnit.SECONDS).body());
+            }
+            List<ConsumerRecord<String, Interaction>> recs = consume(stack, topic, n + 1, Duration.ofSeconds(60));
+            assertEquals(n + 1, recs.size());
+            int traced = 0;
+            for (ConsumerRecord<String, Interaction> r : recs) {
+                Interaction i = r.value();
+                assertEquals("shop GET /call", r.key());
+                assertEquals(1, i.getOutboundCalls().size(), i.getRequest().getRawQuery());
+                OutboundCall c = i.getOutboundCalls().get(0);
+                assertEquals(i.getRequest().getRawQuery(), c.getRequest().getRawQuery(), "the call is this request's own");
+                if (i.getRequest().getRawQuery().equals("marker=solo")) {
+                    assertEquals(Attribution.SOLE_IN_FLIGHT, c.getAttribution());
+                } else {
+                    assertEquals(Attribution.TRACE_CONTEXT, c.getAttribution());
+                    traced++;
+                }
+            }
+            assertEquals(n, traced);
+            Map<Integer, Long> partitions = new HashMap<>();
+            recs.forEach(r -> partitions.merge(r.partition(), 1L, Long::sum));
+            assertEquals(1, partitions.size(), "one route's traffic stays on one partition");
+            assertEquals(n + 1, counter(s, "tapline_sidecar_published_total"));
+        }
+    }
+
+    @Test
+    void shouldLeakNoPlantedSecretIntoAnyTopic(TestStack stack) throws Exception {
+        String topic = stack.createTopic("interactions-secrets", 3, Map.of());
+        List<String> secrets = List.of("Sup3rSecretBearer", "c00kie-sess-value", "apikey-hdr-1234", "query-passw0rd", "query-t0ken-abc",
+                "qapikey-987", "json-passw0rd", "nested-s3cret", "4111111111111111", "5500 0000 0000 0004", "jane.doe@example.com",
+                "form-passw0rd", "form-t0ken", "378282246310005", "outbound-bearer-xyz", "resp-cookie-val");
+        try (Sidecar s = start(options(stack, topic))) {
+            send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
+                    .header("X-Api-Key", "apikey-hdr-1234"), "/hello?password=query-passw0rd&token=query-t0ken-abc&api_key=qapikey-987");
+            String json = "{\"user\":\"jane\",\"password\":\"json-passw0rd\",\"profile\":{\"client_secret\":\"nested-s3cret\","
+                    + "\"card\":\"4111111111111111\",\"backup\":\"5500 0000 0000 0004\",\"contact\":\"jane.doe@example.com\"}}";
+            assertTrue(send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(json)).header("content-type", "application/json"),
+                    "/echo").body().contains("json-passw0rd"), "the app and the client see the real values");
+            send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(
+                    "password=form-passw0rd&token=form-t0ken&amex=378282246310005&mail=jane.doe%40example.com"))
+                    .header("content-type", "application/x-www-form-urlencoded"), "/echo");
+            send(s, HttpRequest.newBuilder().header("X-Outbound-Auth", "Bearer outbound-bearer-xyz").header("X-Propagate", "1"),
+                    "/call?marker=jane.doe@example.com&password=query-passw0rd");
+            send(s, HttpRequest.newBuilder().header("X-Set-Cookie", "sid=resp-cookie-val; Path=/; HttpOnly")
+                    .header("X-Auth-Session", "resp-cookie-val"), "/echo");
+            assertEquals(5, consume(stack, topic, 5, Duration.ofSeconds(60)).size());
+        }
+        // scan the raw bytes (keys, values, headers) of every topic on the broker
+        List<String> topics = new ArrayList<>(stack.admin().listTopics().names().get(30, TimeUnit.SECONDS));
+        Map<String, Object> c = new HashMap<>();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, stack.uniqueName("secret-scan"));
+        long scanned = 0;
+        List<String> found = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (String t : topics) {
+                consumer.partitionsFor(t, Duration.ofSeconds(30)).forEach(p -> tps.add(new TopicPartition(t, p.partition())));
+            }
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline && tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    scanned++;
+                    List<byte[]> parts = new ArrayList<>();
+                    parts.add(r.key());
+                    parts.add(r.value());
+                    for (Header h : r.headers()) {
+                        parts.add(h.value());
+                    }
+                    for (byte[] part : parts) {
+                        if (part == null) {
+                            continue;
+                        }
+                        String text = new String(part, StandardCharsets.ISO_8859_1);
+                        for (String secret : secrets) {
+                            if (text.contains(secret)) {
+                                found.add(secret + " in " + r.topic());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(scanned >= 5, "scanned " + scanned + " records of " + topics);
+        assertTrue(found.isEmpty(), "secrets found: " + found);
+    }
+
+    /** Drives steady traffic through the sidecar from a few threads, counting non-200 answers and errors. */
+    static final class Load implements AutoCloseable {
+        final AtomicLong ok = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final ExecutorService pool = Executors.newFixedThreadPool(4);
+        final List<Future<?>> workers = new ArrayList<>();
+
+        Load(Sidecar s) {
+            for (int w = 0; w < 4; w++) {
+                workers.add(pool.submit(() -> {
+                    while (running.get()) {
+                        try {
+                            HttpResponse<String> r = send(s, HttpRequest.newBuilder(), "/hello?w=1");
+                            (r.statusCode() == 200 && r.body().equals("hello") ? ok : failed).incrementAndGet();
+                            Thread.sleep(5);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        } catch (Exception e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            running.set(false);
+            for (Future<?> f : workers) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            pool.shutdownNow();
+        }
+    }
+
+    static void awaitCondition(String what, Duration within, java.util.function.BooleanSupplier ok) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!ok.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void shouldKeepServingWhenTheBrokerStopsAndResumePublishingAfterItReturns(TestStack stack) throws Exception {
+        String topic = stack.createTopic("interactions-outage", 3, Map.of());
+        try (Sidecar s = start(options(stack, topic))) {
+            Load load = new Load(s);
+            try {
+                awaitCondition("first publications", Duration.ofSeconds(30), () -> counter(s, "tapline_sidecar_published_total") > 20);
+                stack.stopBroker();
+                long okAtStop = load.ok.get();
+                try {
+                    awaitCondition("drops counted during the outage", Duration.ofSeconds(60),
+                            () -> counter(s, "tapline_sidecar_dropped_total") - counter(s, "tapline_sidecar_dropped_total{reason=\"sampled_out\"}") > 0);
+                    Thread.sleep(2000);
+                    assertTrue(load.ok.get() > okAtStop + 50, "traffic kept flowing while the broker was down: " + (load.ok.get() - okAtStop));
+                } finally {
+                    stack.startBroker();
+                }
+                long publishedAtRestart = counter(s, "tapline_sidecar_published_total");
+                awaitCondition("publishing resumed after the broker came back", Duration.ofSeconds(120),
+                        () -> counter(s, "tapline_sidecar_published_total") > publishedAtRestart + 50);
+            } finally {
+                load.close();
+            }
+            assertEquals(0, load.failed.get(), "no proxied request failed");
+            assertTrue(load.ok.get() > 100);
+            assertTrue(counter(s, "tapline_sidecar_dropped_total{reason=\"producer_error\"}")
+                    + counter(s, "tapline_sidecar_dropped_total{reason=\"queue_full\"}") > 0, s.metrics().scrape());
+        }
+    }
+
+    @Test
+    void shouldKeepServingWhileTheRegistryIsDownAndPublishOnceItIsBack(TestStack stack) throws Exception {
+        String topic = stack.createTopic("interactions-noregistry", 3, Map.of());
+        stack.stopRegistry();
+        Sidecar s;
+        Load load;
+        try {
+            s = start(options(stack, topic));
+            load = new Load(s);
+            awaitCondition("serialization drops while the registry is down", Duration.ofSeconds(30),
+                    () -> counter(s, "tapline_sidecar_dropped_total{reason=\"serialization\"}") > 10);
+            assertEquals(0, counter(s, "tapline_sidecar_published_total"));
+        } finally {
+            stack.startRegistry();
+        }
+        try (s) {
+            try {
+                awaitCondition("publishing after the registry came back", Duration.ofSeconds(60),
+                        () -> counter(s, "tapline_sidecar_published_total") > 20);
+            } finally {
+                load.close();
+            }
+            assertEquals(0, load.failed.get(), "no proxied request failed");
+            List<ConsumerRecord<String, Interaction>> recs = consume(stack, topic, 20, Duration.ofSeconds(30));
+            assertTrue(recs.size() >= 20);
+            assertEquals("/hello", recs.get(0).value().getRequest().getPath());
+        }
+    }
+}
