@@ -1,0 +1,374 @@
+package io.tapline.dedup;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.Interaction;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.avro.NoisyField;
+import io.tapline.dedup.signature.Signer;
+import io.tapline.dedup.testing.Interactions;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.serde.TaplineAvroDeserializer;
+import io.tapline.serde.TaplineAvroSerializer;
+import io.tapline.signature.RouteTemplates;
+import io.tapline.stack.junit.TaplineStackExtension;
+import io.tapline.stack.junit.TestStack;
+import io.tapline.topics.DeadLetters;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole dedup job on a real KRaft broker and a real Apicurio registry. */
+@ExtendWith(TaplineStackExtension.class)
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class DedupStreamIT {
+
+    private static final Instant T0 = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).minus(Duration.ofHours(1));
+    private static final Duration WAIT = Duration.ofSeconds(120);
+
+    @TempDir
+    Path stateDir;
+
+    private record Topics(String input, String cases, String noise, String dlq) {
+    }
+
+    private static Topics topics(TestStack stack) {
+        // Input keeps its records whatever their timestamps: the test controls event time.
+        return new Topics(stack.createTopic("interactions", 3, Map.of("retention.ms", "-1")),
+                stack.createTopic("cases", 3, Map.of("cleanup.policy", "compact")),
+                stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact")),
+                stack.createTopic("dlq", 1, Map.of()));
+    }
+
+    @Test
+    void shouldTurnInteractionsIntoCasesNoiseAndDeadLetters(TestStack stack) throws Exception {
+        Topics t = topics(stack);
+        DedupConfig config = DedupConfig.defaults().withTopics(t.input(), t.cases(), t.noise(), t.dlq())
+                .withSampling(3, Duration.ofHours(24), Duration.ofDays(7), Duration.ofSeconds(1));
+        Map<String, Object> registry = Map.of(RegistryConfig.URL, stack.registryUrl());
+        Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup"), stack.bootstrapServers(), 1, 1,
+                stateDir.toString(), Map.of());
+        DedupMetrics metrics = DedupMetrics.detached();
+        Map<String, Long> expected = new HashMap<>();
+        try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, DedupSerdes.registry(registry), metrics),
+                props);
+             KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
+            streams.start();
+            byte[] garbage = "definitely not avro".getBytes(StandardCharsets.UTF_8);
+            try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                raw.send(new ProducerRecord<>(t.input(), 0, "bad".getBytes(StandardCharsets.UTF_8), garbage)).get();
+            }
+            for (int i = 0; i < 60; i++) {
+                Interaction interaction = i % 3 == 0
+                        ? Interactions.get("/owners/7").at(T0.plusSeconds(i))
+                                .json("{\"id\":7,\"name\":\"George\",\"at\":\"" + T0.plusSeconds(i) + "\"}").build()
+                        : Interactions.get("/vets/" + i).at(T0.plusSeconds(i)).json("[{\"id\":" + i + "}]").build();
+                expected.merge(Signer.defaults().sign(interaction).id(), 1L, Long::sum);
+                producer.send(record(t.input(), interaction)).get();
+            }
+            Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+            assertEquals(2, expected.size());
+            assertEquals(6, latest.size(), "3 samples for each of the 2 signatures");
+
+            List<ConsumerRecord<byte[], byte[]>> dead = readAll(stack, t.dlq(), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer(), 1);
+            assertEquals(1, dead.size());
+            assertArrayEquals(garbage, dead.get(0).value());
+            assertEquals(t.input(), DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
+            assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_PARTITION));
+            assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
+
+            List<ConsumerRecord<String, NoiseProfile>> profiles = readAll(stack, t.noise(), new StringDeserializer(),
+                    deserializer(stack, NoiseProfile.class), 1);
+            NoiseProfile last = profiles.get(profiles.size() - 1).value();
+            assertEquals("GET /owners/{id}", last.getRoute());
+            assertTrue(last.getFields().stream().map(NoisyField::getPath).anyMatch("$.at"::equals), last.toString());
+            assertTrue(last.getFields().stream().map(NoisyField::getPath).noneMatch("$.name"::equals), last.toString());
+            assertEquals(60, metrics.interactions());
+            assertEquals(1, metrics.deadLetters());
+        }
+    }
+
+    /**
+     * Runs the job as {@code java DedupMain} in a child JVM and kills it with SIGKILL at a random moment while input
+     * flows, several times, then lets the last one finish. Exactly-once means: every signature has its cases, no
+     * case slot ever carried two different samples, and the final hit counts equal the interactions produced.
+     */
+    @Test
+    void shouldLoseAndDuplicateNoCaseAcrossHardStops(TestStack stack) throws Exception {
+        Topics t = topics(stack);
+        String appId = stack.uniqueName("dedup-restart");
+        Map<String, Long> expected = new ConcurrentHashMap<>();
+        AtomicBoolean producing = new AtomicBoolean(true);
+        AtomicLong produced = new AtomicLong();
+        int total = 8000;
+        Thread producerThread = new Thread(() -> produce(stack, t.input(), total, expected, produced, producing),
+                "it-producer");
+        producerThread.start();
+        Random random = new Random();
+        List<Path> logs = new ArrayList<>();
+        try {
+            for (int run = 0; run < 4; run++) {
+                Path log = stateDir.resolve("run-" + run + ".log");
+                logs.add(log);
+                // Run 2 starts on an empty state directory: the stores are rebuilt from their changelogs.
+                Process child = startChild(stack, t, appId, log, stateDir.resolve(run >= 2 ? "state-b" : "state-a"));
+                long killAfter = 6000 + random.nextInt(6000);
+                Thread.sleep(killAfter);
+                child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                System.out.printf("run %d: killed after %d ms with %d of %d interactions produced%n", run, killAfter,
+                        produced.get(), total);
+            }
+            producerThread.join(TimeUnit.MINUTES.toMillis(2));
+            assertEquals(total, produced.get(), "the producer finished");
+            Path log = stateDir.resolve("run-final.log");
+            logs.add(log);
+            Process last = startChild(stack, t, appId, log, stateDir.resolve("state-b"));
+            try {
+                Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+                long slots = expected.values().stream().mapToLong(n -> Math.min(n, 3)).sum();
+                assertEquals(slots, latest.size(), "every signature has min(hits, 3) cases, none extra");
+
+                Map<String, Set<String>> samplesPerCase = new HashMap<>();
+                for (ConsumerRecord<String, Case> r : readAll(stack, t.cases(), new StringDeserializer(),
+                        deserializer(stack, Case.class), latest.size())) {
+                    samplesPerCase.computeIfAbsent(r.key(), k -> new HashSet<>()).add(r.value().getSample().getId());
+                }
+                samplesPerCase.forEach((caseId, ids) ->
+                        assertEquals(1, ids.size(), "case " + caseId + " was filled twice: " + ids));
+                assertManagementPort(log);
+            } finally {
+                last.destroy();
+                last.waitFor(30, TimeUnit.SECONDS);
+            }
+        } catch (AssertionError | Exception e) {
+            for (Path log : logs) {
+                if (Files.exists(log)) {
+                    System.out.println("==== " + log + "\n" + tail(log));
+                }
+            }
+            throw e;
+        } finally {
+            producing.set(false);
+            producerThread.join(10_000);
+        }
+    }
+
+    private void produce(TestStack stack, String topic, int total, Map<String, Long> expected, AtomicLong produced,
+                         AtomicBoolean producing) {
+        Random random = new Random(42);
+        try (KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
+            for (int i = 0; i < total && producing.get(); i++) {
+                int route = random.nextInt(40);
+                int status = random.nextInt(10) == 0 ? 404 : 200;
+                Interaction interaction = Interactions.get("/r" + route + "/items/" + random.nextInt(1000))
+                        .status(status).at(T0.plusMillis(i))
+                        .json(status == 404 ? "{\"error\":\"not found\"}" : "{\"id\":" + i + ",\"route\":" + route + "}")
+                        .build();
+                expected.merge(Signer.defaults().sign(interaction).id(), 1L, Long::sum);
+                producer.send(record(topic, interaction), (metadata, error) -> {
+                    if (error == null) {
+                        produced.incrementAndGet();
+                    }
+                });
+                if (i % 100 == 99) {
+                    producer.flush();
+                    Thread.sleep(300); // keep input flowing across the kills
+                }
+            }
+            producer.flush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private Process startChild(TestStack stack, Topics t, String appId, Path log, Path state) throws IOException {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.slf4j.simpleLogger.log.io.tapline=info", "-cp", System.getProperty("java.class.path"), DedupMain.class.getName(),
+                "--kafka.bootstrap.servers=" + stack.bootstrapServers(),
+                "--schema.registry.url=" + stack.registryUrl(),
+                "--dedup.application.id=" + appId,
+                "--dedup.input.topic=" + t.input(), "--dedup.cases.topic=" + t.cases(),
+                "--dedup.noise.topic=" + t.noise(), "--dedup.dlq.topic=" + t.dlq(),
+                "--dedup.publish.interval=1s",
+                "--streams.replication.factor=1",
+                "--streams.state.dir=" + state,
+                "--management.host=127.0.0.1", "--management.port=0",
+                // A killed member must leave the group fast so the restarted one gets its partitions.
+                "--kafka.streams.session.timeout.ms=6000", "--kafka.streams.heartbeat.interval.ms=1000");
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private void assertManagementPort(Path log) throws Exception {
+        Pattern port = Pattern.compile("management port (\\d+)");
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Matcher m = port.matcher(Files.readString(log));
+            if (m.find()) {
+                String base = "http://127.0.0.1:" + m.group(1);
+                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(base + "/ready")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, ready.statusCode());
+                assertTrue(metrics.body().contains("tapline_dedup_unique_signatures"), metrics.body());
+                return;
+            }
+            Thread.sleep(200);
+        }
+        fail("the child never logged its management port");
+    }
+
+    private static boolean hitsMatch(Map<String, Case> latest, Map<String, Long> expected, int samples) {
+        Map<String, Integer> casesPerSignature = new HashMap<>();
+        for (Case c : latest.values()) {
+            Long want = expected.get(c.getSignatureId());
+            if (want == null || c.getHits() != want) {
+                return false;
+            }
+            casesPerSignature.merge(c.getSignatureId(), 1, Integer::sum);
+        }
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            if (casesPerSignature.getOrDefault(e.getKey(), 0) != Math.min(e.getValue(), samples)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Map<String, Case> awaitCases(TestStack stack, String topic, Predicate<Map<String, Case>> done)
+            throws InterruptedException {
+        Map<String, Case> latest = new HashMap<>();
+        try (KafkaConsumer<String, Case> consumer = consumer(stack, new StringDeserializer(),
+                deserializer(stack, Case.class))) {
+            List<TopicPartition> partitions = partitions(consumer, topic);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, Case> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.value() == null) {
+                        latest.remove(r.key());
+                    } else {
+                        latest.put(r.key(), r.value());
+                    }
+                }
+                if (done.test(latest)) {
+                    return latest;
+                }
+            }
+        }
+        fail("cases never matched the expected hit counts; last seen: " + latest.size() + " cases");
+        return latest;
+    }
+
+    private <K, V> List<ConsumerRecord<K, V>> readAll(TestStack stack, String topic,
+                                                      org.apache.kafka.common.serialization.Deserializer<K> keys,
+                                                      org.apache.kafka.common.serialization.Deserializer<V> values,
+                                                      int atLeast) {
+        List<ConsumerRecord<K, V>> out = new ArrayList<>();
+        try (KafkaConsumer<K, V> consumer = consumer(stack, keys, values)) {
+            List<TopicPartition> partitions = partitions(consumer, topic);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(out::add);
+                boolean atEnd = partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+                if (atEnd && out.size() >= atLeast) {
+                    return out;
+                }
+            }
+        }
+        fail("topic " + topic + " had " + out.size() + " records, expected at least " + atLeast);
+        return out;
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+        return consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    }
+
+    private static <K, V> KafkaConsumer<K, V> consumer(TestStack stack,
+                                                       org.apache.kafka.common.serialization.Deserializer<K> keys,
+                                                       org.apache.kafka.common.serialization.Deserializer<V> values) {
+        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                // Only committed transactions: what a replay worker would see.
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), keys, values);
+    }
+
+    private static <T extends org.apache.avro.specific.SpecificRecord> TaplineAvroDeserializer<T> deserializer(
+            TestStack stack, Class<T> type) {
+        TaplineAvroDeserializer<T> d = new TaplineAvroDeserializer<>(
+                new io.tapline.registry.SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), type);
+        return d;
+    }
+
+    private static KafkaProducer<String, Interaction> interactionProducer(TestStack stack) {
+        TaplineAvroSerializer<Interaction> serializer = new TaplineAvroSerializer<>(
+                new io.tapline.registry.SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), false);
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                // Like the sidecar: small batches go out quickly.
+                ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), serializer);
+    }
+
+    private static ProducerRecord<String, Interaction> record(String topic, Interaction interaction) {
+        String key = interaction.getService() + " "
+                + RouteTemplates.routeKey(interaction.getRequest().getMethod(), interaction.getRequest().getPath());
+        return new ProducerRecord<>(topic, null, interaction.getStartedAt().toEpochMilli(), key, interaction);
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+}
