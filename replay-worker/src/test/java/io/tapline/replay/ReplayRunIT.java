@@ -1,0 +1,279 @@
+package io.tapline.replay;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.Difference;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.avro.NoisyField;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunEvent;
+import io.tapline.avro.Verdict;
+import io.tapline.config.TaplineConfig;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.SchemaRegistryClient;
+import io.tapline.serde.TaplineAvroDeserializer;
+import io.tapline.serde.TaplineAvroSerializer;
+import io.tapline.stack.Ports;
+import io.tapline.stack.junit.TaplineStackExtension;
+import io.tapline.stack.junit.TestStack;
+import io.tapline.topics.DeadLetters;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two workers of one run, on a real broker and registry, against a small candidate with a planted regression
+ * (item 13's price), a noisy field ({@code generatedAt}, learned noise) and an outbound dependency (inventory).
+ * One worker runs in a child JVM and is killed (SIGKILL) mid-run; the other takes over its partitions.
+ */
+@ExtendWith(TaplineStackExtension.class)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
+class ReplayRunIT {
+
+    private static final int CASES = 30;
+    private static final String ROUTE = "GET /items/{id}";
+
+    private Vertx vertx;
+    private final AtomicInteger realInventoryHits = new AtomicInteger();
+    private HttpServer realInventory;
+    private String cases;
+    private String noise;
+    private String results;
+    private String runs;
+    private String dlq;
+
+    @BeforeEach
+    void setUp(TestStack stack) {
+        vertx = Vertx.vertx();
+        realInventory = vertx.createHttpServer().requestHandler(r -> {
+            realInventoryHits.incrementAndGet();
+            r.response().end("{\"stock\":999}");
+        }).listen(0, "127.0.0.1").await();
+        cases = stack.createTopic("cases", 3, Map.of("cleanup.policy", "compact"));
+        noise = stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact"));
+        results = stack.createTopic("results", 3, Map.of());
+        runs = stack.createTopic("runs", 1, Map.of("cleanup.policy", "compact"));
+        dlq = stack.createTopic("dlq", 1, Map.of());
+    }
+
+    @AfterEach
+    void tearDown() {
+        vertx.close().await();
+    }
+
+    private void writeCasesAndNoise(TestStack stack) throws Exception {
+        SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl()));
+        TaplineAvroSerializer<Case> caseWriter = new TaplineAvroSerializer<>(registry, false);
+        TaplineAvroSerializer<NoiseProfile> noiseWriter = new TaplineAvroSerializer<>(registry, false);
+        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+            for (int id = 1; id <= CASES; id++) {
+                Case c = Fixtures.shopCase(id, id % 5 + 1, id == 13 ? 500 : 100);
+                p.send(new ProducerRecord<>(cases, c.getCaseId().getBytes(StandardCharsets.UTF_8), caseWriter.serialize(cases, c)));
+            }
+            p.send(new ProducerRecord<>(cases, 0, "poison".getBytes(StandardCharsets.UTF_8), new byte[]{0, 0, 0, 0, 42, 1, 2}));
+            p.send(new ProducerRecord<>(cases, "retired-case".getBytes(StandardCharsets.UTF_8), null));
+            NoiseProfile profile = NoiseProfile.newBuilder().setRoute(ROUTE).setComparedPairs(50).setUpdatedAt(Instant.now())
+                    .setFields(List.of(new NoisyField("$.generatedAt", 50L, 50L))).build();
+            p.send(new ProducerRecord<>(noise, ROUTE.getBytes(StandardCharsets.UTF_8), noiseWriter.serialize(noise, profile))).get();
+        }
+    }
+
+    private List<String> args(TestStack stack, String runId, String workerId, ShopCandidate candidate, int mockPort) {
+        return new ArrayList<>(List.of("replay", "--run", runId, "--target", candidate.url(), "--worker-id", workerId,
+                "--kafka-bootstrap-servers", stack.bootstrapServers(), "--schema-registry-url", stack.registryUrl(),
+                "--topic-cases", cases, "--topic-noise", noise, "--topic-results", results, "--topic-runs", runs,
+                "--topic-dlq", dlq, "--mock-port", Integer.toString(mockPort),
+                "--mock-route", "inventory=http://127.0.0.1:" + realInventory.actualPort(),
+                "--batch-size", "2", "--concurrency", "1", "--progress-interval", "1s", "--management-port", "-1",
+                // A dead member is noticed in seconds, not the default 45 s.
+                "--kafka.consumer.session.timeout.ms=6000", "--kafka.consumer.heartbeat.interval.ms=1000",
+                // An open transaction of a dead member is aborted soon.
+                "--kafka.producer.transaction.timeout.ms=10000"));
+    }
+
+    @Test
+    void twoWorkersOneKilledStillGiveExactlyOneResultPerCaseWithTheRegressionFoundAndNoiseIgnored(TestStack stack)
+            throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        int mockA = Ports.freePort();
+        int mockB = Ports.freePort();
+        ShopCandidate candidateA = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockA + "/inventory", true, 50, true);
+        ShopCandidate candidateB = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockB + "/inventory", true, 250, true);
+
+        // Worker 2 in a child JVM: starts the run, then is killed mid-run.
+        List<String> childArgs = args(stack, runId, "w2", candidateB, mockB);
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), ReplayMain.class.getName()));
+        command.addAll(childArgs);
+        File childLog = new File("target/replay-it-child-" + runId + ".log");
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(childLog).start();
+        try {
+            await(() -> candidateB.requests() >= 1 || !child.isAlive(), Duration.ofSeconds(90), "child worker replaying");
+            assertTrue(child.isAlive(), () -> "child worker exited early: " + read(childLog));
+
+            // Worker 1 in this JVM joins the run and the group.
+            ByteArrayOutputStream w1Out = new ByteArrayOutputStream();
+            TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(),
+                    args(stack, runId, "w1", candidateA, mockA).subList(1, childArgs.size()).toArray(String[]::new), Map.of());
+            ReplayCommand w1 = new ReplayCommand(config, new PrintStream(w1Out, true, StandardCharsets.UTF_8));
+            int[] w1Exit = {-1};
+            Thread w1Thread = new Thread(() -> {
+                try {
+                    w1Exit[0] = w1.run();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "it-worker-1");
+            w1Thread.start();
+            await(() -> candidateA.requests() >= 1, Duration.ofSeconds(60), "worker 1 replaying after the rebalance");
+            int bAtKill = candidateB.requests();
+            assertTrue(bAtKill < CASES, "the child must be killed mid-run");
+            child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+
+            w1Thread.join(Duration.ofMinutes(3).toMillis());
+            assertFalse(w1Thread.isAlive(), () -> "worker 1 did not finish the run: " + w1Out);
+            String w1Log = w1Out.toString(StandardCharsets.UTF_8);
+            assertEquals(ReplayCommand.EXIT_GATE, w1Exit[0], () -> "the regression must fail the gate: " + w1Log);
+
+            // Exactly one committed result per case, from both workers.
+            Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
+            assertEquals(CASES, byKey.size(), () -> "result keys: " + byKey.keySet());
+            byKey.forEach((key, list) -> assertEquals(1, list.size(), () -> key + " has " + list.size() + " committed results"));
+            Set<String> workers = new HashSet<>();
+            byKey.values().forEach(l -> workers.add(l.get(0).getWorker()));
+            assertEquals(Set.of("w1", "w2"), workers, "both workers committed results; w1 took over the rest");
+
+            for (List<ReplayResult> list : byKey.values()) {
+                ReplayResult r = list.get(0);
+                // the dependency was served from the mock for every case
+                assertEquals(1, r.getMocks().getMatched(), () -> r.getCaseId() + " mocks " + r.getMocks());
+                // the noise was not reported
+                assertTrue(r.getIgnoredDifferences() >= 1, r::getCaseId);
+                for (Difference d : r.getDifferences()) {
+                    assertFalse(d.getPath().contains("generatedAt"), () -> "noise reported: " + d);
+                }
+                if (r.getCaseId().equals("item-13")) {
+                    assertEquals(Verdict.FAIL, r.getVerdict());
+                    assertEquals("$.price", r.getDifferences().get(0).getPath());
+                } else {
+                    assertEquals(Verdict.PASS, r.getVerdict(), () -> r.getCaseId() + " " + r.getDifferences());
+                }
+            }
+            assertEquals(0, realInventoryHits.get(), "the real dependency must never be called");
+
+            // The undecodable case went to the dead-letter topic with its origin.
+            List<ConsumerRecord<byte[], byte[]>> dead = readAll(stack, dlq);
+            assertEquals(1, dead.size());
+            assertEquals(cases, DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
+
+            // The summary is on the runs topic and the report gate agrees.
+            RunEvent summary = summaryOf(stack, runId);
+            assertNotNull(summary, "run summary written");
+            assertEquals(CASES, summary.getSummary().getTotal());
+            assertEquals(1, summary.getSummary().getFailed());
+            assertEquals(500.0 / (29 * 100 + 500), summary.getSummary().getFailedTrafficShare(), 1e-9);
+
+            Path junit = Files.createTempFile("tapline-junit", ".xml");
+            TaplineConfig reportConfig = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", runId,
+                    "--format", "junit", "--out", junit.toString(), "--kafka-bootstrap-servers", stack.bootstrapServers(),
+                    "--schema-registry-url", stack.registryUrl(), "--topic-results", results, "--topic-runs", runs}, Map.of());
+            int reportExit = new ReportCommand(reportConfig, new PrintStream(new ByteArrayOutputStream(), true,
+                    StandardCharsets.UTF_8)).run();
+            assertEquals(ReplayCommand.EXIT_GATE, reportExit);
+            String xml = Files.readString(junit);
+            assertEquals(CASES, xml.split("<testcase ", -1).length - 1);
+            assertTrue(xml.contains("CHANGED $.price: 113 -&gt; 226") || xml.contains("CHANGED $.price: 113 -> 226"), xml);
+        } finally {
+            if (child.isAlive()) {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    private Map<String, List<ReplayResult>> committedResults(TestStack stack, String runId) {
+        TaplineAvroDeserializer<ReplayResult> reader = new TaplineAvroDeserializer<>(
+                new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), ReplayResult.class);
+        Map<String, List<ReplayResult>> byKey = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(stack, results)) {
+            String key = new String(r.key(), StandardCharsets.UTF_8);
+            if (key.startsWith(runId + "/")) {
+                byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(reader.deserialize(results, r.value()));
+            }
+        }
+        return byKey;
+    }
+
+    private RunEvent summaryOf(TestStack stack, String runId) {
+        TaplineAvroDeserializer<RunEvent> reader = new TaplineAvroDeserializer<>(
+                new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), RunEvent.class);
+        RunEvent found = null;
+        for (ConsumerRecord<byte[], byte[]> r : readAll(stack, runs)) {
+            if (new String(r.key(), StandardCharsets.UTF_8).equals(runId + "/summary")) {
+                found = reader.deserialize(runs, r.value());
+            }
+        }
+        return found;
+    }
+
+    /** Committed records only (read_committed), as CI and dashboards see them. */
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(TestStack stack, String topic) {
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        io.tapline.replay.run.KafkaSettings kafka = new io.tapline.replay.run.KafkaSettings(stack.bootstrapServers(),
+                Map.of(), Map.of(), Map.of());
+        io.tapline.replay.run.TopicReader.readAll(kafka.consumer(null, "it-reader"), topic, Duration.ofSeconds(60), out::add);
+        return out;
+    }
+
+    private static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static String read(File f) {
+        try {
+            return Files.readString(f.toPath());
+        } catch (java.io.IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+}
