@@ -5,6 +5,7 @@ import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -15,6 +16,9 @@ import org.slf4j.LoggerFactory;
 public final class DedupMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(DedupMain.class);
+    /** Failed stream threads replaced per window before giving up. */
+    private static final int RESTARTS = 5;
+    private static final Duration RESTART_WINDOW = Duration.ofMinutes(5);
 
     private DedupMain() {
     }
@@ -22,7 +26,7 @@ public final class DedupMain {
     public static void main(String[] args) throws IOException, InterruptedException {
         TaplineConfig config;
         try {
-            config = TaplineConfig.load(DedupOptions.SPEC, args, System.getenv());
+            config = DedupOptions.load(args, System.getenv());
             if (config.helpRequested()) {
                 System.out.println(DedupOptions.SPEC.help());
                 return;
@@ -49,10 +53,14 @@ public final class DedupMain {
                 DedupTopology.build(topology, DedupSerdes.registry(DedupOptions.registry(config)), metrics),
                 DedupOptions.streams(config));
         CountDownLatch stopped = new CountDownLatch(1);
+        RestartBudget restarts = new RestartBudget(RESTARTS, RESTART_WINDOW, System::nanoTime);
         streams.setUncaughtExceptionHandler(e -> {
-            // Tasks are exactly-once: replacing the thread re-processes from the last commit, losing nothing.
-            LOG.error("stream thread failed; replacing it", e);
-            return StreamThreadExceptionResponse.REPLACE_THREAD;
+            if (restarts.tryRestart()) {
+                LOG.error("stream thread failed; replacing it (exactly-once: it resumes from the last commit)", e);
+                return StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+            LOG.error("stream threads failed {} times within {}; shutting down", RESTARTS, RESTART_WINDOW, e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
         streams.setStateListener((now, before) -> {
             LOG.info("streams state {} -> {}", before, now);

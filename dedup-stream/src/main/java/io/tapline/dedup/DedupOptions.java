@@ -84,6 +84,11 @@ public final class DedupOptions {
     private DedupOptions() {
     }
 
+    /** Parses flags, environment and {@code --config FILE}; a {@code ConfigException} names a bad flag. */
+    public static TaplineConfig load(String[] args, Map<String, String> env) {
+        return TaplineConfig.load(SPEC, args, env);
+    }
+
     public static DedupConfig topology(TaplineConfig c) {
         return new DedupConfig(c.get(INPUT_TOPIC), c.get(CASES_TOPIC), c.get(NOISE_TOPIC), c.get(DLQ_TOPIC),
                 c.getInt(SAMPLES), c.getDuration(SAMPLE_TTL), c.getDuration(RETENTION), c.getDuration(PUBLISH_INTERVAL),

@@ -1,0 +1,77 @@
+package io.tapline.dedup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.TaplineConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class DedupOptionsTest {
+
+    @Test
+    void shouldDefaultToTheLocalStackAndStandardTopics() {
+        TaplineConfig c = DedupOptions.load(new String[0], Map.of());
+        assertEquals("127.0.0.1:9092", c.get(DedupOptions.BOOTSTRAP));
+        assertEquals("http://127.0.0.1:8081/apis/ccompat/v7", c.get(DedupOptions.REGISTRY_URL));
+        DedupConfig d = DedupOptions.topology(c);
+        assertEquals(DedupConfig.defaults(), d);
+        Properties streams = DedupOptions.streams(c);
+        assertEquals("exactly_once_v2", streams.get("processing.guarantee"));
+        assertEquals("tapline-dedup", streams.get("application.id"));
+    }
+
+    @Test
+    void shouldTakeFlagsOverEnvironmentAndPassStreamsSettingsThrough() {
+        TaplineConfig c = DedupOptions.load(new String[] {"--dedup-samples", "5", "--dedup.sample.ttl=2h",
+                        "--dedup-value-fields", "POST /payments=$.type", "--kafka.streams.commit.interval.ms=500"},
+                Map.of("TAPLINE_DEDUP_SAMPLES", "9", "TAPLINE_DEDUP_RETENTION", "3d"));
+        DedupConfig d = DedupOptions.topology(c);
+        assertEquals(5, d.samplesPerSignature());
+        assertEquals(Duration.ofHours(2), d.sampleTtl());
+        assertEquals(Duration.ofDays(3), d.retention());
+        assertEquals(List.of("POST /payments=$.type"), d.valueFields());
+        assertEquals("500", DedupOptions.streams(c).get("commit.interval.ms"));
+    }
+
+    @Test
+    void shouldNameTheFlagOfAnUnknownOrBadOption() {
+        ConfigException unknown = assertThrows(ConfigException.class,
+                () -> DedupOptions.load(new String[] {"--dedup-sampels", "3"}, Map.of()));
+        assertTrue(unknown.getMessage().contains("--dedup-sampels"), unknown.getMessage());
+        ConfigException bad = assertThrows(ConfigException.class, () -> DedupOptions.topology(
+                DedupOptions.load(new String[] {"--dedup-sample-ttl", "soon"}, Map.of())));
+        assertTrue(bad.getMessage().contains("--dedup-sample-ttl"), bad.getMessage());
+    }
+
+    @Test
+    void shouldListEveryOptionInHelpAndHideSecrets() {
+        String help = DedupOptions.SPEC.help();
+        for (ConfigSpec.Option option : DedupOptions.SPEC.options().values()) {
+            if (option.kind() != ConfigSpec.Option.Kind.PREFIX) {
+                assertTrue(help.contains(option.flag()), option.flag());
+            }
+        }
+        TaplineConfig c = DedupOptions.load(new String[] {"--basic-auth-user-info", "me:s3cret"}, Map.of());
+        assertFalse(c.toString().contains("s3cret"), c.toString());
+    }
+
+    @Test
+    void shouldStopReplacingThreadsThatFailFasterThanTheBudget() {
+        AtomicLong now = new AtomicLong();
+        RestartBudget budget = new RestartBudget(2, Duration.ofSeconds(10), now::get);
+        assertTrue(budget.tryRestart());
+        assertTrue(budget.tryRestart());
+        assertFalse(budget.tryRestart());
+        now.addAndGet(Duration.ofSeconds(11).toNanos());
+        assertTrue(budget.tryRestart(), "old failures leave the window");
+    }
+}
