@@ -131,7 +131,7 @@ public final class Redactor {
             String lower = name.toLowerCase(Locale.ROOT);
             String value = h.getValue();
             String redacted;
-            if (lower.equals("cookie")) {
+            if (lower.equals("cookie") || (lower.contains("cookie") && !lower.equals("set-cookie"))) {
                 redacted = cookie(value);
                 out.add(new Redaction(part, "header", name, "default-headers"));
             } else if (lower.equals("set-cookie")) {

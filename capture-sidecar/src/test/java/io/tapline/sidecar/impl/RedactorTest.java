@@ -43,7 +43,8 @@ class RedactorTest {
                 new Header("Accept", "application/json"),
                 new Header("X-Outbound-Auth", "opaque-credential"),
                 new Header("X-Forwarded-Credentials", "Basic dXNlcjpwYXNz"),
-                new Header("X-Author", "Jane"));
+                new Header("X-Author", "Jane"),
+                new Header("X-Original-Cookie", "a=b1"));
         List<Header> r = redactor.headers("inbound.request", headers, out);
         assertEquals("Bearer " + redactor.token("abc.def.ghi"), r.get(0).getValue());
         assertEquals("session=" + redactor.token("xyz") + "; theme=" + redactor.token("dark"), r.get(1).getValue());
@@ -54,7 +55,8 @@ class RedactorTest {
         assertEquals(redactor.token("opaque-credential"), r.get(6).getValue());
         assertEquals("Basic " + redactor.token("dXNlcjpwYXNz"), r.get(7).getValue(), "a value in an auth scheme is a credential");
         assertSame(headers.get(8), r.get(8), "author is not auth");
-        assertEquals(7, out.size());
+        assertEquals("a=" + redactor.token("b1"), r.get(9).getValue(), "any cookie-named header");
+        assertEquals(8, out.size());
         assertTrue(out.stream().noneMatch(x -> x.toString().contains("abc.def.ghi")), "a redaction note never carries the value");
     }
 
