@@ -1,0 +1,974 @@
+package io.tapline.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.ConfigSpec.Option;
+import io.tapline.config.TaplineConfig;
+import io.tapline.dedup.DedupOptions;
+import io.tapline.replay.FailOn;
+import io.tapline.replay.ReplayOptions;
+import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.mock.MockServerOptions;
+import io.tapline.replay.run.RunTopics;
+import io.tapline.sidecar.SidecarOptions;
+import io.tapline.topics.TaplineTopics;
+import io.tapline.topics.TopicSpec;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Deploy files that no longer match the code fail here: every env var, port, probe, topic and metric named under
+ * {@code deploy/k8s}, {@code deploy/docker} and {@code deploy/grafana} must be one the components know, with the
+ * settings the code gives it. The negative tests at the end prove each check can fail.
+ */
+class DeployManifestsTest {
+
+    /** Every Tapline container names its management port this way; the Prometheus scrape config keeps exactly it. */
+    static final String MANAGEMENT_PORT_NAME = "tapline-mgmt";
+    /** Variables a Tapline container may carry besides TAPLINE_*: read by the JVM launcher itself. */
+    static final Set<String> JVM_VARIABLES = Set.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS");
+    static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static Path deploy;
+    static Path repo;
+    static List<Doc> docs;
+
+    /** One component and how it is recognised: by image name or container name. */
+    enum Component {
+        SIDECAR("capture-sidecar"), DEDUP("dedup-stream"), REPLAY("replay-worker");
+
+        final String module;
+
+        Component(String module) {
+            this.module = module;
+        }
+
+        static Component byName(String name) {
+            for (Component c : values()) {
+                if (c.module.equals(name)) {
+                    return c;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** One YAML document of one file. */
+    record Doc(Path file, JsonNode node) {
+        String kind() {
+            return node.path("kind").asText("");
+        }
+
+        String where() {
+            return deploy.relativize(file) + (kind().isEmpty() ? "" : " " + kind() + "/" + node.path("metadata").path("name").asText());
+        }
+    }
+
+    @BeforeAll
+    static void load() throws IOException {
+        Path base = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath().normalize();
+        deploy = base.getParent();
+        repo = deploy.getParent();
+        assertTrue(Files.isDirectory(deploy.resolve("k8s")), "no deploy/k8s under " + deploy);
+        docs = new ArrayList<>();
+        for (Path file : yamlFiles()) {
+            docs.addAll(parse(file, Files.readString(file)));
+        }
+        assertFalse(docs.isEmpty(), "no YAML documents under deploy/k8s");
+    }
+
+    // ------------------------------------------------------------------ the checks over the real files
+
+    @Test
+    void everyTaplineContainerUsesOnlyOptionsPortsAndProbesTheCodeKnows() {
+        List<String> problems = new ArrayList<>();
+        int tapline = 0;
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                problems.addAll(checkPod(pod, doc.where()));
+                tapline += (int) containers(pod).stream().filter(c -> component(c) != null).count();
+            }
+        }
+        assertNoProblems(problems);
+        // The sidecar (app Deployment), dedup-stream, and replay-worker (Job and ScaledJob) are all checked.
+        assertTrue(tapline >= 4, "expected Tapline containers in the manifests, found " + tapline);
+    }
+
+    @Test
+    void everyComponentIsDeployed() {
+        Set<Component> seen = new TreeSet<>();
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                containers(pod).stream().map(DeployManifestsTest::component).filter(c -> c != null).forEach(seen::add);
+            }
+        }
+        assertEquals(Set.of(Component.values()), seen);
+    }
+
+    @Test
+    void kafkaTopicsMatchTheCodesTopics() {
+        List<String> problems = new ArrayList<>();
+        Set<String> declared = new TreeSet<>();
+        for (Doc doc : docs) {
+            if (doc.kind().equals("KafkaTopic")) {
+                problems.addAll(checkKafkaTopic(doc.node(), doc.where()));
+                declared.add(topicName(doc.node()));
+            }
+        }
+        assertNoProblems(problems);
+        assertEquals(codeTopicNames(), declared, "a KafkaTopic for every topic of TaplineTopics.all()");
+    }
+
+    @Test
+    void topicScriptCreatesTheCodesTopicsWithTheSameSettings() throws IOException {
+        Path script = deploy.resolve("k8s/topics/create-topics.sh");
+        List<String> problems = new ArrayList<>();
+        Map<String, ScriptTopic> topics = parseTopicScript(Files.readString(script), problems);
+        for (ScriptTopic t : topics.values()) {
+            problems.addAll(checkTopic(t.name(), t.partitions(), t.configs(), "create-topics.sh"));
+        }
+        assertNoProblems(problems);
+        assertEquals(codeTopicNames(), topics.keySet(), "create-topics.sh creates every topic of TaplineTopics.all()");
+    }
+
+    @Test
+    void everyTopicNamedInAManifestIsATaplineTopic() throws IOException {
+        List<String> problems = new ArrayList<>();
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                for (JsonNode c : containers(pod)) {
+                    for (String value : environment(c).values()) {
+                        problems.addAll(topicTokens(value, doc.where() + " container " + c.path("name").asText()));
+                    }
+                }
+            }
+            if (doc.kind().equals("ScaledJob")) {
+                for (JsonNode trigger : doc.node().path("spec").path("triggers")) {
+                    problems.addAll(topicTokens(trigger.path("metadata").path("topic").asText(""), doc.where() + " trigger"));
+                }
+            }
+        }
+        problems.addAll(topicTokens(Files.readString(deploy.resolve("k8s/topics/create-topics.sh")), "create-topics.sh"));
+        assertNoProblems(problems);
+    }
+
+    @Test
+    void kedaTriggerWatchesTheRunsConsumerGroupAndCasesTopic() {
+        List<String> problems = new ArrayList<>();
+        int scaledJobs = 0;
+        for (Doc doc : docs) {
+            if (doc.kind().equals("ScaledJob")) {
+                scaledJobs++;
+                problems.addAll(checkScaledJob(doc.node(), doc.where()));
+            }
+            if (doc.kind().equals("ScaledObject")) {
+                problems.add(doc.where() + ": replay workers exit when their run is complete; scale them with a ScaledJob, not a ScaledObject");
+            }
+        }
+        assertNoProblems(problems);
+        assertTrue(scaledJobs >= 1, "a KEDA ScaledJob example under deploy/k8s");
+    }
+
+    @Test
+    void manifestFilesAreNumberedByApplyOrderAndListedInTheirKustomization() throws IOException {
+        List<String> problems = new ArrayList<>();
+        Pattern numbered = Pattern.compile("(\\d{3})-([A-Za-z]+)-([a-z0-9.-]+)\\.yaml");
+        for (Doc doc : docs) {
+            Matcher m = numbered.matcher(doc.file().getFileName().toString());
+            if (doc.kind().isEmpty() || doc.kind().equals("Kustomization")) {
+                continue;
+            }
+            if (!m.matches()) {
+                problems.add(doc.where() + ": not named NNN-Kind-name.yaml");
+            } else if (!m.group(2).equals(doc.kind()) || !m.group(3).equals(doc.node().path("metadata").path("name").asText())) {
+                problems.add(doc.where() + ": file name says " + m.group(2) + "/" + m.group(3));
+            }
+        }
+        for (Doc doc : docs) {
+            if (!doc.kind().equals("Kustomization")) {
+                continue;
+            }
+            Path dir = doc.file().getParent();
+            List<String> listed = new ArrayList<>();
+            doc.node().path("resources").forEach(r -> listed.add(r.asText()));
+            for (String r : listed) {
+                if (!Files.exists(dir.resolve(r))) {
+                    problems.add(doc.where() + ": lists missing " + r);
+                }
+            }
+            List<String> sorted = new ArrayList<>(listed);
+            sorted.sort(null);
+            if (!sorted.equals(listed)) {
+                problems.add(doc.where() + ": resources not in apply (file number) order: " + listed);
+            }
+            try (Stream<Path> files = Files.list(dir)) {
+                files.map(p -> p.getFileName().toString()).filter(n -> numbered.matcher(n).matches())
+                        .filter(n -> !listed.contains(n))
+                        .forEach(n -> problems.add(doc.where() + ": does not list " + n));
+            }
+        }
+        assertNoProblems(problems);
+    }
+
+    @Test
+    void dashboardQueriesOnlyMetricsTheComponentsRegister() throws IOException {
+        String sources = componentSources();
+        List<String> problems = new ArrayList<>();
+        Set<String> names = new TreeSet<>();
+        try (Stream<Path> files = Files.list(deploy.resolve("grafana"))) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                JsonNode dashboard = JSON.readTree(p.toFile());
+                Set<String> used = metricNames(dashboard);
+                names.addAll(used);
+                problems.addAll(checkMetricNames(used, sources, p.getFileName().toString()));
+            }
+        }
+        assertNoProblems(problems);
+        for (String prefix : List.of("tapline_sidecar_", "tapline_dedup_", "tapline_replay_")) {
+            assertTrue(names.stream().anyMatch(n -> n.startsWith(prefix)), "the dashboard shows no " + prefix + "* metric");
+        }
+    }
+
+    @Test
+    void prometheusScrapesTheManagementPortsByName() throws IOException {
+        String scrape = Files.readString(deploy.resolve("k8s/prometheus/scrape-config.yaml"));
+        JsonNode config = YAML.readTree(scrape);
+        String keep = null;
+        for (JsonNode job : config.path("scrape_configs")) {
+            for (JsonNode relabel : job.path("relabel_configs")) {
+                if (relabel.path("action").asText().equals("keep")
+                        && relabel.path("source_labels").toString().contains("__meta_kubernetes_pod_container_port_name")) {
+                    keep = relabel.path("regex").asText();
+                }
+            }
+        }
+        assertEquals(MANAGEMENT_PORT_NAME, keep, "scrape-config.yaml keeps the ports named " + MANAGEMENT_PORT_NAME);
+        boolean podMonitor = docs.stream().filter(d -> d.kind().equals("PodMonitor"))
+                .flatMap(d -> stream(d.node().path("spec").path("podMetricsEndpoints")))
+                .anyMatch(e -> e.path("port").asText().equals(MANAGEMENT_PORT_NAME));
+        assertTrue(podMonitor, "a PodMonitor scraping port " + MANAGEMENT_PORT_NAME);
+    }
+
+    @Test
+    void containerFilesCopyTheModulesRunnableJarAndExposeTheDefaultPorts() throws IOException {
+        List<String> problems = new ArrayList<>();
+        for (Component c : Component.values()) {
+            Path dockerfile = deploy.resolve("docker/" + c.module + "/Dockerfile");
+            if (!Files.exists(dockerfile)) {
+                problems.add("missing " + deploy.relativize(dockerfile));
+                continue;
+            }
+            String pom = Files.readString(repo.resolve(c.module + "/pom.xml"));
+            Matcher out = Pattern.compile("<outputFile>\\$\\{project\\.build\\.directory}/([^<]+\\.jar)</outputFile>").matcher(pom);
+            String jar = out.find() ? c.module + "/target/" + out.group(1) : "(no shaded outputFile in " + c.module + "/pom.xml)";
+            problems.addAll(checkDockerfile(c, Files.readString(dockerfile), jar));
+            Path ignore = deploy.resolve("docker/" + c.module + "/Dockerfile.dockerignore");
+            if (!Files.exists(ignore) || !Files.readString(ignore).contains("!" + jar)) {
+                problems.add(deploy.relativize(ignore) + ": must let " + jar + " into the build context");
+            }
+        }
+        assertNoProblems(problems);
+    }
+
+    @Test
+    void specDefaultsAgreeWithTheDocumentedPortConstants() {
+        assertEquals(Integer.toString(SidecarOptions.DEFAULT_MANAGEMENT_PORT),
+                SidecarOptions.spec().options().get(SidecarOptions.KEY_MANAGEMENT_PORT).defaultValue());
+        assertEquals(SidecarOptions.DEFAULT_LISTEN, SidecarOptions.spec().options().get(SidecarOptions.KEY_LISTEN).defaultValue());
+        assertEquals(SidecarOptions.DEFAULT_EGRESS_LISTEN, SidecarOptions.spec().options().get(SidecarOptions.KEY_EGRESS_LISTEN).defaultValue());
+        assertEquals(Integer.toString(DedupOptions.DEFAULT_MANAGEMENT_PORT),
+                DedupOptions.SPEC.options().get(DedupOptions.MANAGEMENT_PORT).defaultValue());
+    }
+
+    // ------------------------------------------------------------------ negative tests: each check can fail
+
+    @Test
+    void unknownEnvVarIsReported() {
+        List<String> problems = checkPod(pod("""
+                containers:
+                  - name: capture-sidecar
+                    image: example/tapline/capture-sidecar:1
+                    env:
+                      - {name: TAPLINE_APP, value: "http://127.0.0.1:8081"}
+                      - {name: TAPLINE_CAPTURE_MAX_BODY_BYTE, value: "1024"}
+                  - name: app
+                    image: example/app:1
+                    ports: [{containerPort: 8081}]
+                """), "test");
+        assertTrue(problems.stream().anyMatch(p -> p.contains("TAPLINE_CAPTURE_MAX_BODY_BYTE")), problems.toString());
+    }
+
+    @Test
+    void anotherComponentsOptionIsReported() {
+        List<String> problems = checkPod(pod("""
+                containers:
+                  - name: dedup-stream
+                    image: example/tapline/dedup-stream:1
+                    ports: [{name: tapline-mgmt, containerPort: 9403}]
+                    env:
+                      - {name: TAPLINE_SAMPLING_RATE, value: "10"}
+                      - {name: TAPLINE_KAFKA_PRODUCER_ACKS, value: "1"}
+                      - {name: TAPLINE_KAFKA_STREAMS_NUM_STANDBY_REPLICAS, value: "1"}
+                """), "test");
+        assertEquals(2, problems.stream().filter(p -> p.contains("unknown env var")).count(), problems.toString());
+        assertFalse(problems.stream().anyMatch(p -> p.contains("TAPLINE_KAFKA_STREAMS_NUM_STANDBY_REPLICAS")), problems.toString());
+    }
+
+    @Test
+    void invalidOptionValueIsReported() {
+        List<String> problems = checkPod(pod("""
+                containers:
+                  - name: capture-sidecar
+                    image: example/tapline/capture-sidecar:1
+                    env:
+                      - {name: TAPLINE_APP, value: "http://127.0.0.1:8081"}
+                      - {name: TAPLINE_SAMPLING_RATE, value: "250"}
+                  - name: app
+                    image: example/app:1
+                    ports: [{containerPort: 8081}]
+                """), "test");
+        assertTrue(problems.stream().anyMatch(p -> p.contains("sampling-rate")), problems.toString());
+    }
+
+    @Test
+    void portAndProbeTheCodeDoesNotListenOnAreReported() {
+        List<String> problems = checkPod(pod("""
+                containers:
+                  - name: dedup-stream
+                    image: example/tapline/dedup-stream:1
+                    ports: [{name: tapline-mgmt, containerPort: 9464}]
+                    livenessProbe: {httpGet: {path: /health, port: 9403}}
+                """), "test");
+        assertTrue(problems.stream().anyMatch(p -> p.contains("port 9464")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("/health ")), problems.toString());
+        // The same port is fine once the env var that sets it says so.
+        List<String> declared = checkPod(pod("""
+                containers:
+                  - name: dedup-stream
+                    image: example/tapline/dedup-stream:1
+                    ports: [{name: tapline-mgmt, containerPort: 9464}]
+                    env: [{name: TAPLINE_MANAGEMENT_PORT, value: "9464"}]
+                    livenessProbe: {httpGet: {path: /healthy, port: tapline-mgmt}}
+                """), "test");
+        assertEquals(List.of(), declared);
+    }
+
+    @Test
+    void podLocalUrlToAPortNobodyListensOnIsReported() {
+        List<String> problems = checkPod(pod("""
+                containers:
+                  - name: capture-sidecar
+                    image: example/tapline/capture-sidecar:1
+                    ports: [{name: tapline-mgmt, containerPort: 9464}]
+                    env: [{name: TAPLINE_APP, value: "http://127.0.0.1:8081"}]
+                  - name: app
+                    image: example/app:1
+                    ports: [{containerPort: 8081}]
+                    env: [{name: INVENTORY_URL, value: "http://127.0.0.1:15002/inventory"}]
+                """), "test");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("15002"), problems.toString());
+    }
+
+    @Test
+    void topicWithDriftedSettingsIsReported() throws IOException {
+        JsonNode topic = YAML.readTree("""
+                kind: KafkaTopic
+                metadata: {name: tapline-cases}
+                spec:
+                  topicName: tapline.cases
+                  partitions: 3
+                  config: {cleanup.policy: delete}
+                """);
+        List<String> problems = checkKafkaTopic(topic, "test");
+        assertTrue(problems.stream().anyMatch(p -> p.contains("partitions 3")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("cleanup.policy")), problems.toString());
+        assertFalse(checkTopic("tapline.casez", 6, Map.of(), "test").isEmpty());
+        assertEquals(List.of("test: tapline.result is not a topic of TaplineTopics " + codeTopicNames()),
+                topicTokens("--topic tapline.result", "test"));
+    }
+
+    @Test
+    void dashboardMetricNobodyRegistersIsReported() {
+        List<String> problems = checkMetricNames(Set.of("tapline_sidecar_captured_total", "tapline_sidecar_proxy_added_seconds_bucket",
+                "tapline_sidecar_catpured_total"), componentSources(), "test");
+        assertEquals(List.of("test: metric tapline_sidecar_catpured_total is registered nowhere in the components' src/main/java"), problems);
+    }
+
+    // ------------------------------------------------------------------ pods, containers, env
+
+    static List<String> checkPod(JsonNode pod, String where) {
+        List<String> problems = new ArrayList<>();
+        Set<Integer> podPorts = new TreeSet<>();
+        Map<JsonNode, TaplineConfig> configs = new LinkedHashMap<>();
+        for (JsonNode c : containers(pod)) {
+            c.path("ports").forEach(p -> podPorts.add(p.path("containerPort").asInt()));
+            Component component = component(c);
+            if (component == null) {
+                continue;
+            }
+            String at = where + " container " + c.path("name").asText();
+            ConfigSpec spec = spec(component, c, at, problems);
+            if (spec == null) {
+                continue;
+            }
+            Map<String, String> env = environment(c);
+            problems.addAll(checkEnvNames(spec, new ArrayList<>(env.keySet()), referencedVariables(c), at));
+            TaplineConfig config = validate(component, spec, env, at, problems);
+            if (config != null) {
+                configs.put(c, config);
+                problems.addAll(checkPortsAndProbes(component, c, config, at));
+                podPorts.addAll(listeningPorts(component, config));
+            }
+        }
+        if (configs.isEmpty()) {
+            return problems;
+        }
+        // URLs to 127.0.0.1/localhost must reach something in this pod: the app, the egress proxy, the mock.
+        Pattern local = Pattern.compile("(?:127\\.0\\.0\\.1|localhost):(\\d+)");
+        for (JsonNode c : containers(pod)) {
+            for (Map.Entry<String, String> e : environment(c).entrySet()) {
+                Matcher m = local.matcher(e.getValue());
+                while (m.find()) {
+                    int port = Integer.parseInt(m.group(1));
+                    if (!podPorts.contains(port)) {
+                        problems.add(where + " container " + c.path("name").asText() + ": " + e.getKey() + " points at pod-local port "
+                                + port + ", which nothing in the pod listens on " + podPorts);
+                    }
+                }
+            }
+        }
+        return problems;
+    }
+
+    /** Each name must be an option (or fall under a prefix option) of the spec; other variables need a reason. */
+    static List<String> checkEnvNames(ConfigSpec spec, List<String> names, Set<String> referenced, String where) {
+        List<String> problems = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (String name : names) {
+            if (!seen.add(name)) {
+                problems.add(where + ": env var " + name + " declared twice");
+            }
+            if (name.startsWith("TAPLINE_")) {
+                if (optionForEnv(spec, name) == null) {
+                    problems.add(where + ": unknown env var " + name + " for " + spec.command() + " (no option "
+                            + name.substring("TAPLINE_".length()).toLowerCase(Locale.ROOT).replace('_', '.') + ")");
+                }
+            } else if (!JVM_VARIABLES.contains(name) && !referenced.contains(name)) {
+                problems.add(where + ": env var " + name + " is not a TAPLINE_* option of " + spec.command()
+                        + " (nor a JVM variable, nor used by another variable through $(" + name + "))");
+            }
+        }
+        return problems;
+    }
+
+    static Option optionForEnv(ConfigSpec spec, String name) {
+        for (Option o : spec.options().values()) {
+            if (o.kind() == Option.Kind.PREFIX) {
+                String prefix = ConfigSpec.envVar(o.key());
+                if (name.startsWith(prefix) && name.length() > prefix.length()) {
+                    return o;
+                }
+            } else if (o.envVar().equals(name)) {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    static ConfigSpec spec(Component component, JsonNode container, String where, List<String> problems) {
+        switch (component) {
+            case SIDECAR:
+                return SidecarOptions.spec();
+            case DEDUP:
+                return DedupOptions.SPEC;
+            default:
+                String command = container.path("args").path(0).asText(container.path("command").path(0).asText(""));
+                if (command.equals("replay")) {
+                    return ReplayOptions.replaySpec();
+                }
+                if (command.equals("report")) {
+                    return ReplayOptions.reportSpec();
+                }
+                problems.add(where + ": replay-worker needs args [replay] or [report], has " + container.path("args"));
+                return null;
+        }
+    }
+
+    /** Loads the container's TAPLINE_* environment like the component does, and validates the values. */
+    static TaplineConfig validate(Component component, ConfigSpec spec, Map<String, String> env, String where, List<String> problems) {
+        Map<String, String> tapline = new TreeMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("TAPLINE_")) {
+                tapline.put(k, v);
+            }
+        });
+        try {
+            TaplineConfig config = TaplineConfig.load(spec, new String[0], tapline);
+            for (Map.Entry<String, String> e : tapline.entrySet()) {
+                Option o = optionForEnv(spec, e.getKey());
+                if (o != null && o.kind() == Option.Kind.VALUE) {
+                    typed(config, o);
+                }
+            }
+            switch (component) {
+                case SIDECAR -> SidecarOptions.from(config);
+                case DEDUP -> {
+                    DedupOptions.topology(config);
+                    DedupOptions.streams(config);
+                }
+                case REPLAY -> {
+                    for (String required : List.of(ReplayOptions.RUN, ReplayOptions.TARGET)) {
+                        if (spec.options().containsKey(required) && !config.has(required)) {
+                            problems.add(where + ": " + ConfigSpec.envVar(required) + " is required");
+                        }
+                    }
+                    FailOn.parse(config.get(ReplayOptions.FAIL_ON), config.getBoolean(ReplayOptions.FAIL_ON_ERRORS));
+                    if (spec.options().containsKey(ReplayOptions.MOCK_ROUTE)) {
+                        MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE));
+                        IgnoreRules.parse(config.getList(ReplayOptions.IGNORE));
+                    }
+                }
+            }
+            return config;
+        } catch (ConfigException | IllegalArgumentException e) {
+            problems.add(where + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** A value of an option whose default is a number, duration or boolean must parse as one. */
+    static void typed(TaplineConfig config, Option o) {
+        String d = o.defaultValue() == null ? "" : o.defaultValue();
+        if (d.matches("-?\\d+(\\.\\d+)?")) {
+            try {
+                config.getLong(o.key());
+            } catch (ConfigException notWhole) {
+                config.getDouble(o.key());
+            }
+        } else if (d.matches("\\d+(ms|s|m|h|d)")) {
+            config.getDuration(o.key());
+        } else if (d.equals("true") || d.equals("false")) {
+            config.getBoolean(o.key());
+        }
+    }
+
+    /** The ports the component binds with this configuration. */
+    static Set<Integer> listeningPorts(Component component, TaplineConfig config) {
+        Set<Integer> ports = new TreeSet<>();
+        int management = config.getInt("management.port");
+        if (management > 0) {
+            ports.add(management);
+        }
+        switch (component) {
+            case SIDECAR -> {
+                ports.add(SidecarOptions.Listen.parse(SidecarOptions.KEY_LISTEN, config.get(SidecarOptions.KEY_LISTEN), "0.0.0.0").port());
+                String egress = config.get(SidecarOptions.KEY_EGRESS_LISTEN);
+                if (!"off".equalsIgnoreCase(egress.trim())) {
+                    ports.add(SidecarOptions.Listen.parse(SidecarOptions.KEY_EGRESS_LISTEN, egress, "127.0.0.1").port());
+                }
+            }
+            case REPLAY -> {
+                if (config.spec().options().containsKey(ReplayOptions.MOCK_PORT)) {
+                    ports.add(config.getInt(ReplayOptions.MOCK_PORT));
+                }
+            }
+            default -> {
+            }
+        }
+        return ports;
+    }
+
+    static List<String> checkPortsAndProbes(Component component, JsonNode c, TaplineConfig config, String where) {
+        List<String> problems = new ArrayList<>();
+        Set<Integer> listening = listeningPorts(component, config);
+        int management = config.getInt("management.port");
+        Map<String, Integer> named = new LinkedHashMap<>();
+        for (JsonNode p : c.path("ports")) {
+            int port = p.path("containerPort").asInt();
+            named.put(p.path("name").asText(""), port);
+            if (!listening.contains(port)) {
+                problems.add(where + ": containerPort " + port + " is none of the ports " + config.spec().command()
+                        + " listens on with this configuration " + listening + " (port " + port + ")");
+            }
+            if (p.path("name").asText().equals(MANAGEMENT_PORT_NAME) && port != management) {
+                problems.add(where + ": port " + port + " is named " + MANAGEMENT_PORT_NAME + " but the management port is " + management);
+            }
+        }
+        if (management > 0 && !named.containsKey(MANAGEMENT_PORT_NAME)) {
+            problems.add(where + ": declare the management port " + management + " as containerPort named " + MANAGEMENT_PORT_NAME
+                    + " (Prometheus scrapes by that name)");
+        }
+        Map<String, Set<String>> paths = Map.of("livenessProbe", Set.of("/healthy"), "readinessProbe", Set.of("/ready"),
+                "startupProbe", Set.of("/healthy", "/ready"));
+        for (Map.Entry<String, Set<String>> probe : paths.entrySet()) {
+            JsonNode get = c.path(probe.getKey()).path("httpGet");
+            if (get.isMissingNode()) {
+                continue;
+            }
+            JsonNode portNode = get.path("port");
+            Integer port = portNode.isInt() ? Integer.valueOf(portNode.asInt()) : named.get(portNode.asText());
+            if (port == null || port != management) {
+                problems.add(where + ": " + probe.getKey() + " probes port " + portNode.asText() + ", the management port is " + management);
+            }
+            String path = get.path("path").asText();
+            if (!probe.getValue().contains(path)) {
+                problems.add(where + ": " + probe.getKey() + " probes " + path + " (must be one of " + probe.getValue() + ")");
+            }
+        }
+        return problems;
+    }
+
+    /** Container env as Kubernetes would give it, with references resolved to placeholders of the right shape. */
+    static Map<String, String> environment(JsonNode container) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (JsonNode e : container.path("env")) {
+            String name = e.path("name").asText();
+            String value;
+            if (e.has("value")) {
+                value = expand(e.path("value").asText(), env);
+            } else if (e.path("valueFrom").has("fieldRef")) {
+                String field = e.path("valueFrom").path("fieldRef").path("fieldPath").asText();
+                value = field.contains("completion-index") ? "0" : field.contains("job-name") ? "tapline-replay" : "pod-name";
+            } else {
+                // Secrets and config map keys: a value long enough for a redaction key.
+                value = "placeholder-from-" + name.toLowerCase(Locale.ROOT).replace('_', '-');
+            }
+            env.put(name, value);
+        }
+        return env;
+    }
+
+    /** Kubernetes {@code $(VAR)} expansion from the variables defined before. */
+    static String expand(String value, Map<String, String> defined) {
+        Matcher m = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)").matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String v = defined.get(m.group(1));
+            m.appendReplacement(out, Matcher.quoteReplacement(v == null ? m.group() : v));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    static Set<String> referencedVariables(JsonNode container) {
+        Set<String> out = new TreeSet<>();
+        Pattern ref = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
+        for (JsonNode e : container.path("env")) {
+            Matcher m = ref.matcher(e.path("value").asText(""));
+            while (m.find()) {
+                out.add(m.group(1));
+            }
+        }
+        return out;
+    }
+
+    static Component component(JsonNode container) {
+        String image = container.path("image").asText("");
+        String last = image.substring(image.lastIndexOf('/') + 1).replaceAll("[:@].*$", "");
+        Component byImage = Component.byName(last);
+        Component byName = Component.byName(container.path("name").asText());
+        if (byImage != null && byName != null && byImage != byName) {
+            throw new AssertionError("container " + container.path("name").asText() + " runs image " + image);
+        }
+        return byImage != null ? byImage : byName;
+    }
+
+    static List<JsonNode> containers(JsonNode pod) {
+        List<JsonNode> out = new ArrayList<>();
+        pod.path("initContainers").forEach(out::add);
+        pod.path("containers").forEach(out::add);
+        return out;
+    }
+
+    /** Pod specs anywhere in a document: Deployment, Job, ScaledJob's jobTargetRef, ... */
+    static List<JsonNode> podSpecs(JsonNode node) {
+        List<JsonNode> out = new ArrayList<>();
+        if (node.isObject()) {
+            if (node.path("containers").isArray()) {
+                out.add(node);
+                return out;
+            }
+            node.forEach(child -> out.addAll(podSpecs(child)));
+        } else if (node.isArray()) {
+            node.forEach(child -> out.addAll(podSpecs(child)));
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ topics
+
+    static Set<String> codeTopicNames() {
+        return TaplineTopics.all().stream().map(TopicSpec::name).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    static String topicName(JsonNode kafkaTopic) {
+        String name = kafkaTopic.path("spec").path("topicName").asText("");
+        return name.isEmpty() ? kafkaTopic.path("metadata").path("name").asText() : name;
+    }
+
+    static List<String> checkKafkaTopic(JsonNode kafkaTopic, String where) {
+        Map<String, String> configs = new TreeMap<>();
+        kafkaTopic.path("spec").path("config").fields().forEachRemaining(e -> configs.put(e.getKey(), e.getValue().asText()));
+        List<String> problems = checkTopic(topicName(kafkaTopic), kafkaTopic.path("spec").path("partitions").asInt(0), configs, where);
+        if (kafkaTopic.path("spec").path("replicas").asInt(1) < 1) {
+            problems.add(where + ": replicas must be >= 1");
+        }
+        return problems;
+    }
+
+    /** A topic must be one of the code's, with at least its partitions and exactly its configs. */
+    static List<String> checkTopic(String name, int partitions, Map<String, String> configs, String where) {
+        List<String> problems = new ArrayList<>();
+        TopicSpec spec = TaplineTopics.all().stream().filter(t -> t.name().equals(name)).findFirst().orElse(null);
+        if (spec == null) {
+            problems.add(where + ": " + name + " is not a topic of TaplineTopics " + codeTopicNames());
+            return problems;
+        }
+        if (partitions < Math.max(1, spec.partitions())) {
+            problems.add(where + ": " + name + " has partitions " + partitions + ", the code's minimum is " + spec.partitions());
+        }
+        Map<String, String> expected = new TreeMap<>(spec.configs());
+        Map<String, String> actual = new TreeMap<>(configs);
+        if (!expected.equals(actual)) {
+            Set<String> keys = new TreeSet<>(expected.keySet());
+            keys.addAll(actual.keySet());
+            for (String k : keys) {
+                if (!String.valueOf(expected.get(k)).equals(String.valueOf(actual.get(k)))) {
+                    problems.add(where + ": " + name + " config " + k + " is " + actual.get(k) + ", the code says " + expected.get(k));
+                }
+            }
+        }
+        return problems;
+    }
+
+    /** Every {@code tapline.<x>} token (not part of a longer host name) must be a topic. */
+    static List<String> topicTokens(String text, String where) {
+        List<String> problems = new ArrayList<>();
+        Matcher m = Pattern.compile("(?<![\\w.-])tapline\\.[a-z]+(?:\\.[a-z]+)*").matcher(text);
+        while (m.find()) {
+            if (!codeTopicNames().contains(m.group())) {
+                problems.add(where + ": " + m.group() + " is not a topic of TaplineTopics " + codeTopicNames());
+            }
+        }
+        return problems;
+    }
+
+    record ScriptTopic(String name, int partitions, Map<String, String> configs) {
+    }
+
+    /** {@code create_topic NAME "${PARTITIONS_X:-N}" key=value ...} lines (with continuations) of create-topics.sh. */
+    static Map<String, ScriptTopic> parseTopicScript(String script, List<String> problems) {
+        Map<String, ScriptTopic> out = new TreeMap<>();
+        String joined = script.replace("\\\n", " ");
+        for (String line : joined.split("\n")) {
+            String t = line.trim();
+            if (!t.startsWith("create_topic ")) {
+                continue;
+            }
+            String[] words = t.split("\\s+");
+            Matcher parts = Pattern.compile("(?:\"?\\$\\{[A-Z_]+:-)?(\\d+)}?\"?").matcher(words[2]);
+            if (!parts.matches()) {
+                problems.add("create-topics.sh: partitions of " + words[1] + " is not N or \"${VAR:-N}\": " + words[2]);
+                continue;
+            }
+            Map<String, String> configs = new TreeMap<>();
+            for (int i = 3; i < words.length; i++) {
+                int eq = words[i].indexOf('=');
+                configs.put(words[i].substring(0, eq), words[i].substring(eq + 1));
+            }
+            out.put(words[1], new ScriptTopic(words[1], Integer.parseInt(parts.group(1)), configs));
+        }
+        return out;
+    }
+
+    static List<String> checkScaledJob(JsonNode scaledJob, String where) {
+        List<String> problems = new ArrayList<>();
+        String run = null;
+        String casesTopic = TaplineTopics.CASES;
+        for (JsonNode pod : podSpecs(scaledJob.path("spec").path("jobTargetRef"))) {
+            for (JsonNode c : containers(pod)) {
+                if (component(c) == Component.REPLAY) {
+                    for (JsonNode e : c.path("env")) {
+                        if (e.path("name").asText().equals(ConfigSpec.envVar(ReplayOptions.RUN)) && e.has("value")) {
+                            run = e.path("value").asText();
+                        }
+                        if (e.path("name").asText().equals(ConfigSpec.envVar(ReplayOptions.TOPIC_CASES))) {
+                            casesTopic = e.path("value").asText();
+                        }
+                    }
+                }
+            }
+        }
+        if (run == null) {
+            problems.add(where + ": the replay-worker of a ScaledJob needs a literal " + ConfigSpec.envVar(ReplayOptions.RUN)
+                    + " (KEDA names each Job itself, so the Job name cannot be the run id)");
+            return problems;
+        }
+        for (JsonNode trigger : scaledJob.path("spec").path("triggers")) {
+            if (!trigger.path("type").asText().contains("kafka")) {
+                continue;
+            }
+            JsonNode md = trigger.path("metadata");
+            if (!md.path("consumerGroup").asText().equals(RunTopics.groupId(run))) {
+                problems.add(where + ": trigger consumerGroup " + md.path("consumerGroup").asText() + " is not the run's group "
+                        + RunTopics.groupId(run));
+            }
+            if (!md.path("topic").asText().equals(casesTopic)) {
+                problems.add(where + ": trigger topic " + md.path("topic").asText() + " is not the cases topic " + casesTopic);
+            }
+        }
+        return problems;
+    }
+
+    // ------------------------------------------------------------------ dashboards, container files
+
+    static Set<String> metricNames(JsonNode dashboard) {
+        Set<String> out = new TreeSet<>();
+        Pattern metric = Pattern.compile("\\btapline_[a-z0-9_]+");
+        collectStrings(dashboard, s -> {
+            Matcher m = metric.matcher(s);
+            while (m.find()) {
+                out.add(m.group());
+            }
+        });
+        return out;
+    }
+
+    static void collectStrings(JsonNode node, java.util.function.Consumer<String> sink) {
+        if (node.isTextual()) {
+            sink.accept(node.asText());
+        }
+        node.forEach(child -> collectStrings(child, sink));
+    }
+
+    /** A name (or, for histogram series, its base name) must appear quoted in the components' main sources. */
+    static List<String> checkMetricNames(Set<String> names, String sources, String where) {
+        List<String> problems = new ArrayList<>();
+        for (String name : names) {
+            String base = name.replaceAll("_(bucket|sum|count)$", "");
+            if (!sources.contains("\"" + name + "\"") && !sources.contains("\"" + base + "\"")) {
+                problems.add(where + ": metric " + name + " is registered nowhere in the components' src/main/java");
+            }
+        }
+        return problems;
+    }
+
+    static String componentSources() {
+        StringBuilder all = new StringBuilder();
+        for (Component c : Component.values()) {
+            try (Stream<Path> files = Files.walk(repo.resolve(c.module + "/src/main/java"))) {
+                for (Path p : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                    all.append(Files.readString(p, StandardCharsets.UTF_8)).append('\n');
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return all.toString();
+    }
+
+    static List<String> checkDockerfile(Component c, String dockerfile, String jar) {
+        List<String> problems = new ArrayList<>();
+        String where = "deploy/docker/" + c.module + "/Dockerfile";
+        if (!Pattern.compile("(?m)^FROM eclipse-temurin:17-jre\\S*\\s*$").matcher(dockerfile).find()) {
+            problems.add(where + ": base image must be eclipse-temurin:17-jre");
+        }
+        Matcher copy = Pattern.compile("(?m)^COPY\\s+(?:--\\S+\\s+)*(\\S+)\\s+(\\S+)\\s*$").matcher(dockerfile);
+        if (!copy.find() || !copy.group(1).equals(jar)) {
+            problems.add(where + ": must COPY " + jar + " (the module's shaded jar)");
+        } else if (!dockerfile.contains("\"-jar\", \"" + copy.group(2) + "\"")) {
+            problems.add(where + ": ENTRYPOINT must run the copied jar " + copy.group(2));
+        }
+        Matcher user = Pattern.compile("(?m)^USER\\s+(\\S+)").matcher(dockerfile);
+        if (!user.find() || user.group(1).startsWith("0") || user.group(1).startsWith("root")) {
+            problems.add(where + ": must switch to a non-root USER");
+        }
+        Set<Integer> defaults = new TreeSet<>();
+        switch (c) {
+            case SIDECAR -> {
+                defaults.add(SidecarOptions.Listen.parse("listen", SidecarOptions.DEFAULT_LISTEN, "0.0.0.0").port());
+                defaults.add(SidecarOptions.DEFAULT_MANAGEMENT_PORT);
+            }
+            case DEDUP -> defaults.add(DedupOptions.DEFAULT_MANAGEMENT_PORT);
+            case REPLAY -> defaults.add(Integer.parseInt(ReplayOptions.replaySpec().options().get(ReplayOptions.MANAGEMENT_PORT).defaultValue()));
+        }
+        Matcher expose = Pattern.compile("(?m)^EXPOSE\\s+(.+)$").matcher(dockerfile);
+        while (expose.find()) {
+            for (String p : expose.group(1).trim().split("\\s+")) {
+                int port = Integer.parseInt(p.replaceAll("/.*", ""));
+                if (!defaults.contains(port)) {
+                    problems.add(where + ": EXPOSE " + port + " is not a default port of " + c.module + " " + defaults);
+                }
+            }
+        }
+        return problems;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static List<Path> yamlFiles() throws IOException {
+        try (Stream<Path> files = Files.walk(deploy.resolve("k8s"))) {
+            return files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).sorted().toList();
+        }
+    }
+
+    static List<Doc> parse(Path file, String text) throws IOException {
+        List<Doc> out = new ArrayList<>();
+        try (MappingIterator<JsonNode> it = YAML.readerFor(JsonNode.class).readValues(text)) {
+            while (it.hasNext()) {
+                JsonNode node = it.next();
+                if (node != null && node.isObject()) {
+                    out.add(new Doc(file, node));
+                }
+            }
+        }
+        return out;
+    }
+
+    static JsonNode pod(String yaml) {
+        try {
+            return YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Stream<JsonNode> stream(JsonNode node) {
+        List<JsonNode> out = new ArrayList<>();
+        node.forEach(out::add);
+        return out.stream();
+    }
+
+    static void assertNoProblems(List<String> problems) {
+        assertTrue(problems.isEmpty(), problems.size() + " problem(s) in the deploy files:\n  " + String.join("\n  ", problems));
+    }
+}
