@@ -4,6 +4,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
+import io.tapline.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -47,6 +48,13 @@ public final class DedupMain {
             return;
         }
         LOG.info("starting {}", config);
+        try {
+            DedupSerdes.registerOutputSchemas(DedupOptions.registry(config), topology);
+        } catch (SchemaRegistryException e) {
+            System.err.println("tapline dedup: cannot register output schemas: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         Metrics registry = new Metrics();
         DedupMetrics metrics = new DedupMetrics(registry);
         KafkaStreams streams = new KafkaStreams(

@@ -6,6 +6,7 @@ import io.tapline.avro.NoiseProfile;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.serde.AvroSerdes;
+import io.tapline.serde.Subjects;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 
@@ -24,5 +25,16 @@ public record DedupSerdes(Serde<Interaction> interaction, Serde<Case> cases, Ser
         return new DedupSerdes(AvroSerdes.serde(Interaction.class, client, false),
                 AvroSerdes.serde(Case.class, client, false),
                 AvroSerdes.serde(NoiseProfile.class, client, false));
+    }
+
+    /**
+     * Registers the output schemas once, from one thread, before the stream starts: stream threads registering a
+     * new subject concurrently race on some registries (Apicurio answers the loser 409 "already exists"), and a
+     * registry that cannot be reached or rejects the schema fails the start-up with a clear message.
+     */
+    public static void registerOutputSchemas(Map<String, ?> registryConfigs, DedupConfig config) {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(registryConfigs));
+        client.register(Subjects.subject(config.casesTopic(), false), Case.getClassSchema());
+        client.register(Subjects.subject(config.noiseTopic(), false), NoiseProfile.getClassSchema());
     }
 }

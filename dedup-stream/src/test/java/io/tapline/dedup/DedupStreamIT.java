@@ -91,6 +91,7 @@ class DedupStreamIT {
         Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup"), stack.bootstrapServers(), 1, 1,
                 stateDir.toString(), Map.of());
         DedupMetrics metrics = DedupMetrics.detached();
+        DedupSerdes.registerOutputSchemas(registry, config);
         Map<String, Long> expected = new HashMap<>();
         try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, DedupSerdes.registry(registry), metrics),
                 props);

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * What the dedup stream remembers about one signature apart from the sample bodies: traffic counters, whether they
  * changed since the last publish, and per sample slot its capture time and request fingerprint (to find
- * identical-request pairs for noise learning without loading the samples). About 60 + 20 × slots bytes encoded.
+ * identical-request pairs for noise learning without loading the samples). Encoded: 39 bytes + 17 per slot.
  */
 public final class SignatureState {
 
