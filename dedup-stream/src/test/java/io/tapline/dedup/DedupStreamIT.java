@@ -157,12 +157,17 @@ class DedupStreamIT {
                 Path log = stateDir.resolve("run-" + run + ".log");
                 logs.add(log);
                 // Run 2 starts on an empty state directory: the stores are rebuilt from their changelogs.
+                long casesBefore = endOffsetSum(stack, t.cases());
+                long started = System.nanoTime();
                 Process child = startChild(stack, t, appId, log, stateDir.resolve(run >= 2 ? "state-b" : "state-a"));
-                long killAfter = 6000 + random.nextInt(6000);
-                Thread.sleep(killAfter);
+                // Kill only once this run is writing cases (mid-transaction, not during JVM start-up), at a random
+                // moment after that.
+                awaitProgress(stack, t.cases(), casesBefore, child);
+                Thread.sleep(random.nextInt(3000));
                 child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-                System.out.printf("run %d: killed after %d ms with %d of %d interactions produced%n", run, killAfter,
-                        produced.get(), total);
+                System.out.printf("run %d: killed %d ms after start, %d case records written so far, %d of %d"
+                        + " interactions produced%n", run, (System.nanoTime() - started) / 1_000_000,
+                        endOffsetSum(stack, t.cases()), produced.get(), total);
             }
             producerThread.join(TimeUnit.MINUTES.toMillis(2));
             assertEquals(total, produced.get(), "the producer finished");
@@ -242,6 +247,29 @@ class DedupStreamIT {
                 // A killed member must leave the group fast so the restarted one gets its partitions.
                 "--kafka.streams.session.timeout.ms=6000", "--kafka.streams.heartbeat.interval.ms=1000");
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static long endOffsetSum(TestStack stack, String topic) throws Exception {
+        var partitions = stack.admin().describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+        Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new HashMap<>();
+        partitions.forEach(p -> request.put(new TopicPartition(topic, p.partition()),
+                org.apache.kafka.clients.admin.OffsetSpec.latest()));
+        return stack.admin().listOffsets(request).all().get().values().stream()
+                .mapToLong(org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+    }
+
+    private static void awaitProgress(TestStack stack, String topic, long before, Process child) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!child.isAlive()) {
+                fail("the dedup child exited by itself with " + child.exitValue());
+            }
+            if (endOffsetSum(stack, topic) > before) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        fail("the dedup child wrote no case within " + WAIT);
     }
 
     private void assertManagementPort(Path log) throws Exception {

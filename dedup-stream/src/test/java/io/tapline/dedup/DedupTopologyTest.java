@@ -2,6 +2,7 @@ package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.avro.Case;
@@ -11,6 +12,7 @@ import io.tapline.avro.NoisyField;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.dedup.testing.Interactions;
 import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +28,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
@@ -193,6 +196,20 @@ class DedupTopologyTest {
         assertEquals("dedup-stream", DeadLetters.header(dead.get(1).headers(), DeadLetters.COMPONENT));
         assertEquals(1, cases.readRecordsToList().size(), "the stream continues after bad records");
         assertEquals(2, metrics.deadLetters());
+    }
+
+    @Test
+    void shouldFailInsteadOfDeadLetteringWhenTheRegistryIsUnreachable() {
+        byte[] framed = {0, 0, 0, 0, 77, 2, 'x'}; // schema id 77, never fetched
+        registry.close();
+        StreamsException e = assertThrows(StreamsException.class,
+                () -> input.pipeInput("k".getBytes(StandardCharsets.UTF_8), framed, T0));
+        Throwable cause = e;
+        while (cause != null && !(cause instanceof SchemaRegistryException)) {
+            cause = cause.getCause();
+        }
+        assertTrue(cause instanceof SchemaRegistryException sre && sre.retriable(), String.valueOf(e));
+        assertTrue(dlq.isEmpty(), "a good record must not be dead-lettered because the registry is down");
     }
 
     @Test

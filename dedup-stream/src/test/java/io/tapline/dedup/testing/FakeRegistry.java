@@ -66,8 +66,14 @@ public final class FakeRegistry implements AutoCloseable {
         exchange.getResponseBody().write(bytes);
     }
 
+    private boolean closed;
+
+    /** Stops answering; idempotent. */
     @Override
-    public void close() {
-        server.stop(0);
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            server.stop(0);
+        }
     }
 }
