@@ -117,9 +117,34 @@ public final class Redactor {
         return TOKEN_PREFIX + HexFormat.of().formatHex(h, 0, 8);
     }
 
+    /** Names repeat (the same headers and fields on every request): remember the verdicts, within a bound. */
+    private static final int NAME_CACHE_MAX = 10_000;
+    private final java.util.concurrent.ConcurrentHashMap<String, Boolean> sensitiveNames = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, Boolean> sensitiveHeaders = new java.util.concurrent.ConcurrentHashMap<>();
+
     private boolean sensitive(String name) {
+        Boolean known = sensitiveNames.get(name);
+        if (known != null) {
+            return known;
+        }
         String lower = name.toLowerCase(Locale.ROOT);
-        return rules.fields().contains(lower) || rules.sensitiveName().matcher(name).matches();
+        boolean verdict = rules.fields().contains(lower) || rules.sensitiveName().matcher(name).matches();
+        if (sensitiveNames.size() < NAME_CACHE_MAX) {
+            sensitiveNames.put(name, verdict);
+        }
+        return verdict;
+    }
+
+    private boolean sensitiveHeader(String name) {
+        Boolean known = sensitiveHeaders.get(name);
+        if (known != null) {
+            return known;
+        }
+        boolean verdict = sensitive(name) || SENSITIVE_HEADER.matcher(name).matches();
+        if (sensitiveHeaders.size() < NAME_CACHE_MAX) {
+            sensitiveHeaders.put(name, verdict);
+        }
+        return verdict;
     }
 
     // ---------------------------------------------------------------- headers
@@ -140,7 +165,7 @@ public final class Redactor {
             } else if (rules.headers().contains(lower)) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, DEFAULT_HEADERS.contains(lower) ? "default-headers" : "config:header"));
-            } else if (sensitive(name) || SENSITIVE_HEADER.matcher(name).matches()) {
+            } else if (sensitiveHeader(name)) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "sensitive-name"));
             } else if (CREDENTIAL_VALUE.matcher(value).matches()) {

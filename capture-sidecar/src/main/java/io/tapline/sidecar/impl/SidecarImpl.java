@@ -75,7 +75,7 @@ public final class SidecarImpl implements Sidecar {
         Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(o), new StringSerializer(), new ByteArraySerializer());
         TaplineAvroSerializer<Interaction> serializer = new TaplineAvroSerializer<>();
         serializer.configure(registryConfig(o), false);
-        return start(o, producer, serializer);
+        return start(o, producer, new CachedIdSerializer<>(serializer, Interaction.getClassSchema()));
     }
 
     /** Starts with a given producer and serializer (tests without a broker use Kafka's MockProducer). */
