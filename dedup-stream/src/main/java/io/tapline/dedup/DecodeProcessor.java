@@ -91,8 +91,10 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
 
     private void deadLetter(Record<byte[], byte[]> record, String reason) {
         RecordMetadata meta = context.recordMetadata().orElseThrow();
-        Headers headers = DeadLetters.record("unused", meta.topic(), meta.partition(), meta.offset(), record.key(),
-                record.value(), reason, COMPONENT).headers();
+        // Only the headers of the shared dead-letter layout are used; the DLQ sink of the topology writes the record
+        // (inside the exactly-once transaction), so the topic argument is irrelevant here.
+        Headers headers = DeadLetters.record(meta.topic() + ".dlq", meta.topic(), meta.partition(), meta.offset(),
+                record.key(), record.value(), reason, COMPONENT).headers();
         Headers out = record.headers();
         headers.forEach(h -> out.add(h));
         metrics.deadLetters.inc();
