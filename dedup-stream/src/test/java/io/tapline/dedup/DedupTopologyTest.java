@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -171,6 +172,21 @@ class DedupTopologyTest {
         Map<String, Case> live = latest(after);
         live.values().removeIf(v -> v == null);
         assertEquals(2, live.values().iterator().next().getHits(), "the /vets signature stays, with its hits");
+    }
+
+    @Test
+    void shouldCountAndDropNewSignaturesBeyondTheTaskBound() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH)
+                .withMaxSignaturesPerTask(2));
+        send(owner(1, T0).build());
+        send(Interactions.get("/vets").at(T0).build());
+        send(Interactions.get("/specialties").at(T0).build()); // a third signature: over the bound
+        send(owner(2, T0).build()); // a known signature keeps counting
+        Map<String, Case> latest = latest(cases.readRecordsToList());
+        assertEquals(Set.of("/owners/{id}", "/vets"), latest.values().stream()
+                .map(c -> c.getParts().getRouteTemplate()).collect(Collectors.toSet()));
+        assertEquals(2, metrics.signatures());
+        assertEquals(1, metrics.signaturesRejected.value());
     }
 
     @Test
