@@ -175,6 +175,7 @@ public final class ReplayCommand {
         RunCoordinator coordinator = new RunCoordinator(kafka, codec, topics, clock, kafkaTimeout);
 
         RunEvent start = coordinator.establishBounds(runId, target.toString());
+        codec.prepareResults(topics.results());
         out.printf("run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
         if (config.getBoolean(ReplayOptions.USE_NOISE)) {
             loadNoise(kafka, codec, topics.noise(), kafkaTimeout, rules);

@@ -7,6 +7,7 @@ import io.tapline.avro.RunEvent;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.serde.TaplineAvroDeserializer;
+import io.tapline.serde.Subjects;
 import io.tapline.serde.TaplineAvroSerializer;
 
 import java.util.Map;
@@ -21,14 +22,24 @@ public final class AvroCodec {
     private final TaplineAvroSerializer<ReplayResult> resultWriter;
     private final TaplineAvroSerializer<RunEvent> runEventWriter;
 
+    private final SchemaRegistryClient registry;
+
     public AvroCodec(Map<String, ?> registryConfigs) {
-        SchemaRegistryClient registry = new SchemaRegistryClient(RegistryConfig.fromMap(registryConfigs));
+        registry = new SchemaRegistryClient(RegistryConfig.fromMap(registryConfigs));
         cases = new TaplineAvroDeserializer<>(registry, Case.class);
         noise = new TaplineAvroDeserializer<>(registry, NoiseProfile.class);
         results = new TaplineAvroDeserializer<>(registry, ReplayResult.class);
         runEvents = new TaplineAvroDeserializer<>(registry, RunEvent.class);
         resultWriter = new TaplineAvroSerializer<>(registry, false);
         runEventWriter = new TaplineAvroSerializer<>(registry, false);
+    }
+
+    /**
+     * Registers the result schema before the workers start, so concurrent workers never race to register it
+     * (some registries answer the loser of that race with 409).
+     */
+    public void prepareResults(String topic) {
+        registry.register(Subjects.subject(topic, false), ReplayResult.getClassSchema());
     }
 
     public Case readCase(String topic, byte[] value) {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sends recorded requests to the candidate. Bodies go as recorded (still content-encoded); responses come back
@@ -74,9 +75,10 @@ public final class CandidateClient implements AutoCloseable {
                 .setHeaders(headers)
                 .setIdleTimeout(timeoutMillis);
         Buffer body = Buffer.buffer(bytes(recorded.getBody()));
+        // The response body is subscribed to in the same event-loop callback that receives the response head:
+        // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
         return client.request(options)
-                .compose(req -> body.length() == 0 ? req.send() : req.send(body))
-                .compose(resp -> resp.body().map(b -> {
+                .compose(req -> (body.length() == 0 ? req.send() : req.send(body)).compose(resp -> resp.body().map(b -> {
                     List<Header> out = new ArrayList<>();
                     resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
                     return HttpResponse.newBuilder()
@@ -88,7 +90,8 @@ public final class CandidateClient implements AutoCloseable {
                             .setTruncated(false)
                             .setOriginalSize(b.length())
                             .build();
-                }));
+                })))
+                .timeout(timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
     public URI target() {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Replay throughput vs the candidate's capacity measured by wrk, in the same run (loopback only, a few minutes).
+#   replay-worker/bench/run.sh [-Dbench.cases=5000] [-Dbench.concurrency=32] [-Dbench.workers=2] [-Dbench.wrk.seconds=10]
+# Needs wrk (apt-get install -y wrk) and the installed tapline-schemas/tapline-deploy artifacts. Figures are
+# printed and written to replay-worker/target/bench-result.txt.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 2; }
+mvn -o -B -q -pl replay-worker verify -DskipTests=false -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dit.test=ReplayBenchmark -Dfailsafe.failIfNoSpecifiedTests=false "$@"
+cat replay-worker/target/bench-result.txt

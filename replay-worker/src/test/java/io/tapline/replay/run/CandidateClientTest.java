@@ -1,0 +1,72 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.HttpResponse;
+import io.tapline.replay.Fixtures;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@Timeout(60)
+class CandidateClientTest {
+
+    @Test
+    void manySequentialBatchesThroughTheGateAllComplete() throws Exception {
+        Vertx server = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        Vertx client = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        try {
+            HttpServer s = server.createHttpServer().requestHandler(r -> r.response().putHeader("content-type", "application/json")
+                    .end("{\"ok\":true}")).listen(0, "127.0.0.1").await();
+            CandidateClient c = new CandidateClient(client, URI.create("http://127.0.0.1:" + s.actualPort()), 32, Duration.ofSeconds(5));
+            ConcurrencyGate gate = new ConcurrencyGate(() -> 32);
+            io.tapline.replay.mock.MockRegistry registry = new io.tapline.replay.mock.MockRegistry();
+            CaseReplayer replayer = new CaseReplayer("r", "w", c, registry,
+                    new io.tapline.replay.mock.MockMatcher(0.6), new io.tapline.replay.compare.ResponseComparator(
+                    io.tapline.replay.compare.CompareOptions.defaults(), io.tapline.replay.compare.IgnoreRules.none()),
+                    java.time.Clock.systemUTC());
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int base = t * 100000;
+                Thread th = new Thread(() -> {
+                    try {
+                        for (int batch = 0; batch < 6; batch++) {
+                            List<Future<io.tapline.avro.ReplayResult>> all = new ArrayList<>();
+                            for (int i = 0; i < 500; i++) {
+                                gate.acquire();
+                                int id = base + batch * 1000 + i;
+                                all.add(replayer.replay(Fixtures.caseOf("c" + id, Fixtures.request("GET", "x", "/ping/" + id, null, null),
+                                        Fixtures.json(200, "{\"ok\":true}"), List.of(), 1)).andThen(x -> gate.release()));
+                            }
+                            for (Future<io.tapline.avro.ReplayResult> f : all) {
+                                assertEquals(io.tapline.avro.Verdict.PASS, f.toCompletionStage().toCompletableFuture()
+                                        .get(10, TimeUnit.SECONDS).getVerdict());
+                            }
+                        }
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                });
+                th.start();
+                threads.add(th);
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            assertEquals(List.of(), errors);
+        } finally {
+            client.close().await();
+            server.close().await();
+        }
+    }
+}
