@@ -69,8 +69,8 @@ public final class ShopCandidate implements AutoCloseable {
         if (propagate && tp != null) {
             o.putHeader("traceparent", tp);
         }
-        client.request(o).compose(r -> r.send()).compose(r -> r.body().map(b -> r.statusCode() == 200
-                        ? new JsonObject(b).getInteger("stock") : -1))
+        client.request(o).compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode() == 200
+                        ? new JsonObject(b).getInteger("stock") : -1)))
                 .onComplete(ar -> {
                     long price = price(id) * (regressed && id == 13 ? 2 : 1);
                     JsonObject body = new JsonObject().put("id", id).put("name", "item-" + id).put("price", price)
