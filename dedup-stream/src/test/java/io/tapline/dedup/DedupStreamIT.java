@@ -223,7 +223,7 @@ class DedupStreamIT {
                 });
                 if (i % 100 == 99) {
                     producer.flush();
-                    Thread.sleep(300); // keep input flowing across the kills
+                    Thread.sleep(600); // keep input flowing across all the kills
                 }
             }
             producer.flush();
@@ -280,17 +280,27 @@ class DedupStreamIT {
             Matcher m = port.matcher(Files.readString(log));
             if (m.find()) {
                 String base = "http://127.0.0.1:" + m.group(1);
-                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(base + "/ready")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, ready.statusCode());
+                assertEquals(200, get(http, base + "/healthy").statusCode());
+                // Ready means Streams is RUNNING; it is legitimately 503 during a rebalance, so wait for it.
+                while (get(http, base + "/ready").statusCode() != 200) {
+                    if (System.nanoTime() > deadline) {
+                        fail("/ready never answered 200");
+                    }
+                    Thread.sleep(200);
+                }
+                HttpResponse<String> metrics = get(http, base + "/metrics");
                 assertTrue(metrics.body().contains("tapline_dedup_unique_signatures"), metrics.body());
+                assertTrue(metrics.body().contains("tapline_dedup_interactions_total"), metrics.body());
                 return;
             }
             Thread.sleep(200);
         }
         fail("the child never logged its management port");
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String url) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static boolean hitsMatch(Map<String, Case> latest, Map<String, Long> expected, int samples) {
