@@ -225,6 +225,32 @@ class ReplayRunIT {
         }
     }
 
+    @Test
+    void candidateWithoutTracePropagationFallsBackToOneCaseAtATimeAndSaysSo(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        int mock = Ports.freePort();
+        ShopCandidate noPropagation = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 20, false);
+        List<String> a = args(stack, runId, "solo", noPropagation, mock);
+        a.set(a.indexOf("--concurrency") + 1, "4");
+        a.set(a.indexOf("--batch-size") + 1, "8");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        int exit = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertEquals(ReplayCommand.EXIT_OK, exit, log);
+        assertTrue(log.contains("does not propagate trace context"), log);
+        Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
+        assertEquals(CASES, byKey.size());
+        for (List<ReplayResult> list : byKey.values()) {
+            assertEquals(1, list.size());
+            ReplayResult r = list.get(0);
+            assertEquals(Verdict.PASS, r.getVerdict(), () -> r.getCaseId() + " " + r.getDifferences());
+            assertEquals(1, r.getMocks().getMatched(), () -> r.getCaseId() + " " + r.getMocks());
+        }
+        assertEquals(0, realInventoryHits.get());
+    }
+
     private Map<String, List<ReplayResult>> committedResults(TestStack stack, String runId) {
         TaplineAvroDeserializer<ReplayResult> reader = new TaplineAvroDeserializer<>(
                 new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), ReplayResult.class);
