@@ -73,8 +73,18 @@ public final class SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode answer = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
-                "register schema " + schema.getFullName() + " under subject " + subject);
+        JsonNode answer;
+        try {
+            answer = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
+                    "register schema " + schema.getFullName() + " under subject " + subject);
+        } catch (SchemaRegistryException e) {
+            if (e.httpStatus() != 409) {
+                throw e;
+            }
+            // 409 means incompatible, but some registries (Apicurio) also answer it when another client registered
+            // the same schema at the same moment. If the schema is there now, that client won the race.
+            return lookUpAfterConflict(subject, schema, e);
+        }
         int id = answer.path("id").asInt(-1);
         if (id < 0) {
             throw new SchemaRegistryException("registry " + config.url() + " answered register for subject "
@@ -83,6 +93,14 @@ public final class SchemaRegistryClient {
         idsBySubjectAndSchema.put(cacheKey, id);
         schemasById.putIfAbsent(id, schema);
         return id;
+    }
+
+    private int lookUpAfterConflict(String subject, Schema schema, SchemaRegistryException conflict) {
+        try {
+            return lookUp(subject, schema);
+        } catch (SchemaRegistryException notThere) {
+            throw conflict;
+        }
     }
 
     /** Returns the id of a schema already registered under the subject, without registering it. Cached. */

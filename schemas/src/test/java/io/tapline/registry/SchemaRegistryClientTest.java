@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,7 +61,17 @@ class SchemaRegistryClientTest {
         assertFalse(e.retriable());
         assertTrue(e.getMessage().contains("tapline.cases-value"), e.getMessage());
         assertTrue(e.getMessage().contains(stub.url()), e.getMessage());
-        assertEquals(1, stub.requests().size());
+        // One register, then one look-up to tell a lost registration race from a real incompatibility; no retry.
+        assertEquals(List.of("POST /subjects/tapline.cases-value/versions", "POST /subjects/tapline.cases-value"),
+                stub.requests());
+    }
+
+    @Test
+    void conflictOnRegisterIsResolvedWhenAnotherClientRegisteredTheSameSchema() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
+        int id = stub.put("race-value", Interaction.getClassSchema().toString());
+        stub.failNext(1, 409);
+        assertEquals(id, client.register("race-value", Interaction.getClassSchema()));
     }
 
     @Test
