@@ -5,9 +5,9 @@
 # Prints requests/s, p50/p99 (saturating run and a paced, moderate fixed-rate run), sidecar RSS and CPU,
 # the ratios (c)/(b) and (c)/(a), and published records vs requests sent.
 # Loopback only; everything it starts is stopped at the end. Needs: wrk, nginx, java 17, the built jars
-# (mvn -pl schemas,deploy,capture-sidecar install -DskipTests). Takes about 4 minutes.
+# (mvn -pl schemas,deploy,capture-sidecar install -DskipTests). Takes about 6 minutes.
 #
-# Knobs (environment): DURATION=20s CONNS=32 THREADS=2 PACED_CONNS=8 PACE_MS=10 EVENT_LOOPS=1
+# Knobs (environment): DURATION=20s WARMUP=15s CONNS=32 THREADS=2 PACED_CONNS=8 PACE_MS=10 EVENT_LOOPS=1
 #   KAFKA_PORT=19092 REGISTRY_PORT=18081 (a private stack is started there unless REUSE_STACK=1)
 set -euo pipefail
 
@@ -15,6 +15,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JAR=$ROOT/capture-sidecar/target/capture-sidecar.jar
 STACK_JAR=$ROOT/deploy/target/tapline-stack.jar
 DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-15s}   # the JIT (C2) is still busy for ~15 s under load; shorter warm-ups measure compilation
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 PACED_CONNS=${PACED_CONNS:-8}
@@ -160,7 +161,7 @@ DUR_S=${DURATION%s}
 
 measure() { # NAME URL [PID]
     local name=$1 url=$2 pid=${3:-}
-    wrk -t"$THREADS" -c"$CONNS" -d5s "$url" >/dev/null 2>&1 # warm-up (JIT, connection pools)
+    wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null 2>&1 # warm-up (JIT, connection pools)
     local t0=0
     [ -n "$pid" ] && t0=$(cpu_ticks "$pid")
     read -r RPS[$name] P50[$name] P99[$name] REQS[$name] < <(run_wrk "$name" -t"$THREADS" -c"$CONNS" -d"$DURATION" "$url")

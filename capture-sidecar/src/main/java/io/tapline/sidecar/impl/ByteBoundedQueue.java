@@ -2,12 +2,14 @@ package io.tapline.sidecar.impl;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A queue bounded by the sum of its items' sizes in bytes. {@link #offer} never blocks: it refuses an item
  * that would push the total over the bound. One consumer drains it with {@link #poll(long, TimeUnit)}.
+ * Producers never wake the consumer (no signal, so no system call on the producer's thread, which is an event
+ * loop); the consumer polls with short parks instead, adding at most {@link #IDLE_PARK_NANOS} of delay.
  */
 public final class ByteBoundedQueue<T> {
 
@@ -17,7 +19,8 @@ public final class ByteBoundedQueue<T> {
     private final long maxBytes;
     private final ArrayDeque<Entry<T>> items = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
+    /** How long an idle consumer sleeps between looks. */
+    static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private long bytes;
 
     public ByteBoundedQueue(long maxBytes) {
@@ -36,7 +39,6 @@ public final class ByteBoundedQueue<T> {
             }
             items.addLast(new Entry<>(item, itemBytes));
             bytes += itemBytes;
-            notEmpty.signal();
             return true;
         } finally {
             lock.unlock();
@@ -45,16 +47,41 @@ public final class ByteBoundedQueue<T> {
 
     /** Takes the oldest item, waiting up to the timeout; null when none arrived. */
     public T poll(long timeout, TimeUnit unit) throws InterruptedException {
-        long nanos = unit.toNanos(timeout);
-        lock.lockInterruptibly();
-        try {
-            while (items.isEmpty()) {
-                if (nanos <= 0) {
-                    return null;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (true) {
+            T item = pollNow();
+            if (item != null) {
+                return item;
             }
-            Entry<T> e = items.removeFirst();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            LockSupport.parkNanos(Math.min(left, IDLE_PARK_NANOS));
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+    }
+
+    /** The oldest item without removing it, or null. */
+    public T peek() {
+        lock.lock();
+        try {
+            Entry<T> e = items.peekFirst();
+            return e == null ? null : e.item();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private T pollNow() {
+        lock.lock();
+        try {
+            Entry<T> e = items.pollFirst();
+            if (e == null) {
+                return null;
+            }
             bytes -= e.bytes();
             return e.item();
         } finally {

@@ -5,7 +5,6 @@ import io.tapline.avro.CallKind;
 import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
 import io.tapline.signature.RouteTemplates;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.util.UUID;
@@ -17,21 +16,19 @@ import java.util.UUID;
  */
 public final class CaptureHub {
 
-    private final Vertx vertx;
     private final Sampler sampler;
     private final CorrelationRegistry registry;
     private final CapturePublisher publisher;
     private final SidecarMetrics metrics;
-    private final long graceMillis;
+    private final long graceNanos;
 
-    public CaptureHub(Vertx vertx, Sampler sampler, CorrelationRegistry registry, CapturePublisher publisher,
+    public CaptureHub(Sampler sampler, CorrelationRegistry registry, CapturePublisher publisher,
                       SidecarMetrics metrics, long graceMillis) {
-        this.vertx = vertx;
         this.sampler = sampler;
         this.registry = registry;
         this.publisher = publisher;
         this.metrics = metrics;
-        this.graceMillis = graceMillis;
+        this.graceNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, graceMillis));
     }
 
     public Sampler sampler() {
@@ -71,7 +68,7 @@ public final class CaptureHub {
             });
             return endOnly();
         }
-        PendingInteraction p = new PendingInteraction(UUID.randomUUID().toString(), trace.traceId(), routeKey, startNanos,
+        PendingInteraction p = new PendingInteraction(randomUuid(), trace.traceId(), routeKey, startNanos,
                 sampler.capFor(routeKey));
         if (!registry.register(p)) {
             metrics.dropped(DropReason.IN_FLIGHT_FULL);
@@ -81,11 +78,11 @@ public final class CaptureHub {
         return ex -> {
             registry.requestEnded();
             registry.responded(p);
-            p.complete(ex);
-            if (graceMillis <= 0) {
-                seal(p);
-            } else {
-                vertx.setTimer(graceMillis, id -> seal(p));
+            // No timer per request: the publisher thread holds it until the grace period is over, then seals it.
+            p.complete(ex, System.nanoTime() + graceNanos);
+            if (!publisher.offer(p)) {
+                p.seal();
+                registry.remove(p);
             }
         };
     }
@@ -104,10 +101,12 @@ public final class CaptureHub {
         };
     }
 
-    private void seal(PendingInteraction p) {
-        p.seal();
-        registry.remove(p);
-        publisher.offer(p);
+    /** A random (version 4) UUID without SecureRandom's lock on the event loop; capture ids need uniqueness, not secrecy. */
+    static String randomUuid() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
+        long lsb = (r.nextLong() & ~(3L << 62)) | (2L << 62);
+        return new UUID(msb, lsb).toString();
     }
 
     /** Attribution of a call at its start; null target means it is not captured. */

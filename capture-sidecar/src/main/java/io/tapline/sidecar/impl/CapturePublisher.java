@@ -37,6 +37,7 @@ public final class CapturePublisher implements AutoCloseable {
     private volatile boolean closed;
     private long serializationPausedUntil;
     private long lastProducerErrorLog;
+    private volatile java.util.function.Consumer<PendingInteraction> onSealed;
 
     public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
                             Serializer<Interaction> serializer, Producer<String, byte[]> producer, String topic,
@@ -74,6 +75,15 @@ public final class CapturePublisher implements AutoCloseable {
 
     private void run() {
         while (!closed) {
+            PendingInteraction head = queue.peek();
+            if (head != null) {
+                long wait = head.publishAfterNanos() - nanoClock.getAsLong();
+                if (wait > 0) {
+                    // still in its grace period (late outbound calls may attach): FIFO, so everything behind waits too
+                    java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(5)));
+                    continue;
+                }
+            }
             PendingInteraction p;
             try {
                 p = queue.poll(100, TimeUnit.MILLISECONDS);
@@ -81,10 +91,30 @@ public final class CapturePublisher implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
-            if (p != null) {
-                publish(p);
+            if (p != null && p.publishAfterNanos() <= nanoClock.getAsLong()) {
+                sealAndPublish(p);
+            } else if (p != null) {
+                // arrived between peek and poll with a deadline still ahead: wait for it, then publish
+                long wait = p.publishAfterNanos() - nanoClock.getAsLong();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
+                sealAndPublish(p);
             }
         }
+    }
+
+    private void sealAndPublish(PendingInteraction p) {
+        p.seal();
+        if (onSealed != null) {
+            onSealed.accept(p);
+        }
+        publish(p);
+    }
+
+    /** Called when an interaction's grace period ends (the correlation registry forgets it). */
+    public void onSealed(java.util.function.Consumer<PendingInteraction> callback) {
+        this.onSealed = callback;
     }
 
     void publish(PendingInteraction p) {
@@ -155,9 +185,10 @@ public final class CapturePublisher implements AutoCloseable {
             long deadline = System.nanoTime() + timeout.toNanos() / 2;
             PendingInteraction p;
             while (System.nanoTime() < deadline && (p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
-                publish(p);
+                sealAndPublish(p); // shutting down: no more waiting for late calls
             }
             while ((p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
+                p.seal();
                 metrics.dropped(DropReason.SHUTDOWN);
             }
         } catch (InterruptedException e) {

@@ -18,6 +18,7 @@ public final class PendingInteraction {
     private final List<OutboundCapture> calls = new ArrayList<>(2);
     private Exchange exchange;
     private boolean sealed;
+    private volatile long publishAfterNanos;
 
     public PendingInteraction(String id, String traceId, String routeKey, long startNanos, Double routeCap) {
         this.id = id;
@@ -36,8 +37,14 @@ public final class PendingInteraction {
         return true;
     }
 
-    public synchronized void complete(Exchange ex) {
+    /** The exchange ended; the interaction may be published once {@code publishAfterNanos} (end + grace) has passed. */
+    public synchronized void complete(Exchange ex, long publishAfterNanos) {
         this.exchange = ex;
+        this.publishAfterNanos = publishAfterNanos;
+    }
+
+    public long publishAfterNanos() {
+        return publishAfterNanos;
     }
 
     /** Ends the grace period: no more calls are attached. */

@@ -216,6 +216,7 @@ public final class ProxyEngine {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host()).setPort(target.port())
                 .setURI(target.uri()).setHeaders(up).setConnectTimeout(settings.connectTimeoutMs());
         client.request(options).compose(creq -> {
+            creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
             HostAndPort authority = req.authority();
             if (authority != null) {
                 creq.authority(authority);

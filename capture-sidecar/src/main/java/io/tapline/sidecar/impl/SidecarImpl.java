@@ -111,7 +111,8 @@ public final class SidecarImpl implements Sidecar {
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null);
         ProxyEngine inboundEngine = new ProxyEngine(client, inboundSettings, "inbound", metrics);
         ProxyEngine egressEngine = new ProxyEngine(client, egressSettings, "egress", metrics);
-        CaptureHub hub = new CaptureHub(vertx, sampler, registry, publisher, sm, o.outboundGrace().toMillis());
+        CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis());
+        publisher.onSealed(registry::remove);
         EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
         String appHost = o.app().getHost();
         int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
