@@ -70,7 +70,6 @@ public final class ReplayCommand {
     private final TaplineConfig config;
     private final PrintStream out;
     private final List<ReplayWorker> workers = new ArrayList<>();
-    private volatile boolean stopping;
     private volatile int mockPort = -1;
     private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
@@ -326,7 +325,6 @@ public final class ReplayCommand {
 
     /** Asks every worker to commit its current batch and leave the group (SIGTERM), waiting up to {@code grace}. */
     public void stop(Duration grace) {
-        stopping = true;
         workers.forEach(ReplayWorker::close);
         try {
             if (!finished.await(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -337,7 +335,4 @@ public final class ReplayCommand {
         }
     }
 
-    public boolean stopping() {
-        return stopping;
-    }
 }

@@ -137,8 +137,12 @@ class ReplayRunIT {
 
         // Worker 2 in a child JVM: starts the run, then is killed mid-run.
         List<String> childArgs = args(stack, runId, "w2", candidateB, mockB);
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), ReplayMain.class.getName()));
+        // The shaded jar as shipped (built by the package phase before Failsafe runs); the class path from an IDE.
+        Path jar = Path.of("target", "replay-worker.jar");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = Files.exists(jar)
+                ? new ArrayList<>(List.of(java, "-jar", jar.toString()))
+                : new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), ReplayMain.class.getName()));
         command.addAll(childArgs);
         File childLog = new File("target/replay-it-child-" + runId + ".log");
         Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(childLog).start();

@@ -50,6 +50,10 @@ public final class RunCoordinator {
         Optional<RunEvent> existing = earliestBounds(runId);
         if (existing.isPresent()) {
             log.info("run {} exists: using its recorded bounds {}", runId, existing.get().getBounds().getEndOffsets());
+            if (!existing.get().getCandidate().equals(candidate)) {
+                log.warn("run {} was started against {}, this worker replays against {}: results of one run should"
+                        + " come from one candidate", runId, existing.get().getCandidate(), candidate);
+            }
             return existing.get();
         }
         RunBounds proposed = currentBounds();

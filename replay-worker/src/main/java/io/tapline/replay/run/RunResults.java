@@ -2,7 +2,6 @@ package io.tapline.replay.run;
 
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
-import io.tapline.avro.Verdict;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,9 +90,5 @@ public final class RunResults {
                 .setFailedTrafficShare(weight == 0 ? 0.0 : (double) failedWeight / weight)
                 .setDurationMillis(durationMillis)
                 .build();
-    }
-
-    public long count(Verdict verdict) {
-        return byKey.values().stream().filter(r -> r.getVerdict() == verdict).count();
     }
 }
