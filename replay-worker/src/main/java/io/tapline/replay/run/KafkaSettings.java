@@ -55,6 +55,9 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> registr
         if (transactionalId != null) {
             // Results and the consumed offsets commit atomically: one result per case even if a worker dies.
             p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+            // A killed worker's open transaction blocks read_committed readers of the results until it is aborted;
+            // batches commit in well under a second, so 30 s (default 60 s) bounds that wait.
+            p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
         }
         p.putAll(producerOverrides);
         return p;

@@ -33,11 +33,14 @@ public final class RunResults {
     }
 
     /**
-     * Reads the run's results. Reads the whole results topic (bounded by its retention): results of all runs are
+     * Reads the run's results, once the transactions open on the results topic have ended. Reads the whole results topic (bounded by its retention): results of all runs are
      * spread over its partitions by key hash.
      */
     public static RunResults load(KafkaSettings kafka, AvroCodec codec, String resultsTopic, String runId, Duration timeout) {
         String prefix = runId + "/";
+        // A worker killed inside a transaction leaves it open until the broker aborts it (transaction.timeout.ms);
+        // until then read_committed readers stop below it and would miss later committed results.
+        TopicReader.awaitStable(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout);
         List<ReplayResult> out = new ArrayList<>();
         TopicReader.readAll(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout, r -> {
             if (r.key() == null || r.value() == null) {

@@ -47,6 +47,43 @@ public final class TopicReader {
         }
     }
 
+    /**
+     * Waits until every transaction that was open on {@code topic} when called has been committed or aborted:
+     * the last stable offsets (read_committed end offsets) reach the high watermarks taken now. A reader started
+     * afterwards sees every committed record written before the call, not only those below an open transaction.
+     *
+     * @throws TimeoutException when a transaction stays open beyond {@code timeout}
+     */
+    public static void awaitStable(Map<String, Object> consumerProps, String topic, Duration timeout) {
+        Map<String, Object> uncommitted = new java.util.HashMap<>(consumerProps);
+        // The high watermark includes records of transactions still open: the point the readers must reach.
+        uncommitted.put("isolation.level", "read_uncommitted");
+        Map<TopicPartition, Long> highWatermarks;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(uncommitted)) {
+            highWatermarks = c.endOffsets(partitions(c, topic, timeout), timeout);
+        }
+        Instant deadline = Instant.now().plus(timeout);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps)) {
+            while (true) {
+                Map<TopicPartition, Long> stable = c.endOffsets(highWatermarks.keySet(), timeout);
+                boolean done = highWatermarks.entrySet().stream().allMatch(e -> stable.get(e.getKey()) >= e.getValue());
+                if (done) {
+                    return;
+                }
+                if (Instant.now().isAfter(deadline)) {
+                    throw new TimeoutException("a transaction on " + topic + " stayed open for " + timeout
+                            + " (last stable offsets " + stable + ", high watermarks " + highWatermarks + ")");
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new TimeoutException("interrupted waiting for open transactions on " + topic);
+                }
+            }
+        }
+    }
+
     static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic, Duration timeout) {
         List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
         if (infos == null || infos.isEmpty()) {
