@@ -62,6 +62,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReplayRunIT {
 
     private static final int CASES = 30;
+    /** Written after the 30 live cases, then tombstoned. */
+    private static final int RETIRED = 31;
     private static final String ROUTE = "GET /items/{id}";
 
     private Vertx vertx;
@@ -105,7 +107,11 @@ class ReplayRunIT {
                 p.send(new ProducerRecord<>(cases, c.getCaseId().getBytes(StandardCharsets.UTF_8), caseWriter.serialize(cases, c)));
             }
             p.send(new ProducerRecord<>(cases, 0, "poison".getBytes(StandardCharsets.UTF_8), new byte[]{0, 0, 0, 0, 42, 1, 2}));
-            p.send(new ProducerRecord<>(cases, "retired-case".getBytes(StandardCharsets.UTF_8), null));
+            p.send(new ProducerRecord<>(cases, "never-written".getBytes(StandardCharsets.UTF_8), null));
+            // A case retired by dedup-stream after it was written: its result (if any) must be retired too.
+            Case retired = Fixtures.shopCase(RETIRED, 1, 100);
+            p.send(new ProducerRecord<>(cases, retired.getCaseId().getBytes(StandardCharsets.UTF_8), caseWriter.serialize(cases, retired)));
+            p.send(new ProducerRecord<>(cases, retired.getCaseId().getBytes(StandardCharsets.UTF_8), null));
             NoiseProfile profile = NoiseProfile.newBuilder().setRoute(ROUTE).setComparedPairs(50).setUpdatedAt(Instant.now())
                     .setFields(List.of(new NoisyField("$.generatedAt", 50L, 50L))).build();
             p.send(new ProducerRecord<>(noise, ROUTE.getBytes(StandardCharsets.UTF_8), noiseWriter.serialize(noise, profile))).get();
@@ -255,6 +261,10 @@ class ReplayRunIT {
         assertEquals(0, realInventoryHits.get());
     }
 
+    /**
+     * The run's committed result records per key, null for a retired case's tombstone; keys whose last record is
+     * a tombstone are dropped after checking they belong to retired cases.
+     */
     private Map<String, List<ReplayResult>> committedResults(TestStack stack, String runId) {
         TaplineAvroDeserializer<ReplayResult> reader = new TaplineAvroDeserializer<>(
                 new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), ReplayResult.class);
@@ -262,9 +272,18 @@ class ReplayRunIT {
         for (ConsumerRecord<byte[], byte[]> r : readAll(stack, results)) {
             String key = new String(r.key(), StandardCharsets.UTF_8);
             if (key.startsWith(runId + "/")) {
-                byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(reader.deserialize(results, r.value()));
+                byKey.computeIfAbsent(key, k -> new ArrayList<>())
+                        .add(r.value() == null ? null : reader.deserialize(results, r.value()));
             }
         }
+        Set<String> retiredKeys = Set.of(runId + "/item-" + RETIRED, runId + "/never-written");
+        for (String key : retiredKeys) {
+            List<ReplayResult> list = byKey.remove(key);
+            if (list != null) {
+                assertEquals(null, list.get(list.size() - 1), () -> key + " must end with a tombstone: " + list);
+            }
+        }
+        byKey.values().forEach(list -> assertFalse(list.contains(null), () -> "unexpected tombstone: " + list));
         return byKey;
     }
 

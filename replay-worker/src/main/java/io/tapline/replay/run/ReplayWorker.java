@@ -230,16 +230,20 @@ public final class ReplayWorker implements Runnable {
                                            List<ProducerRecord<byte[], byte[]>> out)
             throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Case> cases = new LinkedHashMap<>();
+        Set<String> retired = new java.util.LinkedHashSet<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
             if (r.value() == null) {
                 if (key != null) {
-                    cases.remove(key); // tombstone: the case was retired
+                    // Tombstone: the case was retired. A result an earlier batch produced for it is retired too.
+                    cases.remove(key);
+                    retired.add(key);
                 }
                 continue;
             }
             try {
                 Case k = codec.readCase(r.topic(), r.value());
+                retired.remove(k.getCaseId());
                 cases.remove(k.getCaseId());
                 cases.put(k.getCaseId(), k);
             } catch (SerializationException e) {
@@ -255,6 +259,10 @@ public final class ReplayWorker implements Runnable {
             // at a time, so their second replay is unambiguous.
             log.info("worker {}: replaying {} cases again, one at a time", workerId, redo.size());
             replayAll(redo, false, results, out);
+        }
+        for (String caseId : retired) {
+            out.add(new ProducerRecord<>(topics.results(),
+                    RunTopics.resultKey(runId, caseId).getBytes(StandardCharsets.UTF_8), null));
         }
         return results;
     }

@@ -41,22 +41,26 @@ public final class RunResults {
         // A worker killed inside a transaction leaves it open until the broker aborts it (transaction.timeout.ms);
         // until then read_committed readers stop below it and would miss later committed results.
         TopicReader.awaitStable(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout);
-        List<ReplayResult> out = new ArrayList<>();
+        Map<String, ReplayResult> out = new LinkedHashMap<>();
         TopicReader.readAll(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout, r -> {
-            if (r.key() == null || r.value() == null) {
+            if (r.key() == null) {
                 return;
             }
             String key = new String(r.key(), StandardCharsets.UTF_8);
             if (!key.startsWith(prefix)) {
                 return;
             }
+            if (r.value() == null) {
+                out.remove(key); // the case was retired during the run
+                return;
+            }
             try {
-                out.add(codec.readResult(r.topic(), r.value()));
+                out.put(key, codec.readResult(r.topic(), r.value()));
             } catch (SerializationException e) {
                 log.warn("skipping undecodable result {} at {}-{}@{}: {}", key, r.topic(), r.partition(), r.offset(), e.getMessage());
             }
         });
-        return new RunResults(out);
+        return new RunResults(out.values());
     }
 
     public List<ReplayResult> results() {
