@@ -7,10 +7,8 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
-import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.compare.ResponseComparator;
-import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.replay.mock.MockServer;
 import io.tapline.replay.mock.MockServerOptions;
@@ -37,18 +35,14 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -137,38 +131,18 @@ public final class ReplayCommand {
     }
 
     private int replay() throws InterruptedException {
-        String runId = requireRun(config);
-        URI target = checkTarget(config.get(ReplayOptions.TARGET), config.getList(ReplayOptions.PRODUCTION_TARGETS));
-        int workerCount = positive(ReplayOptions.WORKERS);
-        int concurrency = positive(ReplayOptions.CONCURRENCY);
-        int batchSize = positive(ReplayOptions.BATCH_SIZE);
-        double rate = config.getDouble(ReplayOptions.RATE);
-        Duration requestTimeout = config.getDuration(ReplayOptions.REQUEST_TIMEOUT);
-        Duration kafkaTimeout = config.getDuration(ReplayOptions.KAFKA_TIMEOUT);
-        Propagation.Mode mode = Propagation.parse(config.get(ReplayOptions.PROPAGATION));
-        FailOn gate = failOn(config);
-        IgnoreRules rules;
-        MockServerOptions mockOptions;
-        MockMatcher matcher;
-        try {
-            rules = IgnoreRules.parse(config.getList(ReplayOptions.IGNORE));
-            mockOptions = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
-                    MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE)),
-                    new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)),
-                    config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS), MockServerOptions.DEFAULT_MAX_BODY_BYTES);
-            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage(), e);
-        }
-        Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
-        ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
-        CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
-                config.getDouble(ReplayOptions.NUMERIC_TOLERANCE), ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS));
-        String workerBase = config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId();
-
-        RunTopics topics = new RunTopics(config.get(ReplayOptions.TOPIC_CASES), config.get(ReplayOptions.TOPIC_NOISE),
-                config.get(ReplayOptions.TOPIC_RESULTS), config.get(ReplayOptions.TOPIC_RUNS), config.get(ReplayOptions.TOPIC_DLQ));
-        KafkaSettings kafka = kafka(config, true);
+        ReplaySettings settings = ReplaySettings.from(config);
+        String runId = settings.runId();
+        URI target = settings.target();
+        int concurrency = settings.concurrency();
+        Duration requestTimeout = settings.requestTimeout();
+        Duration kafkaTimeout = settings.kafkaTimeout();
+        Propagation.Mode mode = settings.propagation();
+        FailOn gate = settings.failOn();
+        IgnoreRules rules = settings.ignoreRules();
+        MockServerOptions mockOptions = settings.mock();
+        RunTopics topics = settings.topics();
+        KafkaSettings kafka = settings.kafka();
         AvroCodec codec = new AvroCodec(kafka.registry());
         Clock clock = Clock.systemUTC();
         RunCoordinator coordinator = new RunCoordinator(kafka, codec, topics, clock, kafkaTimeout);
@@ -176,7 +150,7 @@ public final class ReplayCommand {
         RunEvent start = coordinator.establishBounds(runId, target.toString());
         codec.prepareResults(topics.results());
         out.printf("run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
-        if (config.getBoolean(ReplayOptions.USE_NOISE)) {
+        if (settings.useLearnedNoise()) {
             loadNoise(kafka, codec, topics.noise(), kafkaTimeout, rules);
             out.printf("run %s: learned noise of %d routes applied%n", runId, rules.learnedRoutes());
         }
@@ -197,10 +171,10 @@ public final class ReplayCommand {
                     runId, mockOptions.host(), mock.port(), mockOptions.routes().keySet(),
                     mockOptions.allowLive().isEmpty() ? "no host" : mockOptions.allowLive());
             CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout);
-            ResponseComparator comparator = new ResponseComparator(compare, rules);
+            ResponseComparator comparator = new ResponseComparator(settings.compare(), rules);
             Propagation propagation = new Propagation(mode, concurrency, registry, msg -> out.printf("run %s: %s%n", runId, msg));
             ConcurrencyGate concurrencyGate = new ConcurrencyGate(propagation::limit);
-            RateLimiter limiter = new RateLimiter(rate);
+            RateLimiter limiter = new RateLimiter(settings.rate());
             Progress progress = new Progress();
             progress.totalAtMost(start.getBounds().getEndOffsets().values().stream().mapToLong(Long::longValue).sum());
             Map<String, Metrics.Counter> byVerdict = new java.util.HashMap<>();
@@ -217,19 +191,20 @@ public final class ReplayCommand {
                 byVerdict.get(r.getVerdict().name()).inc();
                 latency.observe(r.getCandidateLatencyMicros() / 1e6);
             };
+            int workerCount = settings.workers();
             for (int i = 0; i < workerCount; i++) {
-                String workerId = workerCount == 1 ? workerBase : workerBase + "-" + i;
-                CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, matcher, comparator, clock);
+                String workerId = workerCount == 1 ? settings.workerId() : settings.workerId() + "-" + i;
+                CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator, clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
-                        concurrencyGate, limiter, progress, listener, requestTimeout, batchSize, mode == Propagation.Mode.AUTO));
+                        concurrencyGate, limiter, progress, listener, requestTimeout, settings.batchSize(), mode == Propagation.Mode.AUTO));
             }
-            int mgmtPort = config.getInt(ReplayOptions.MANAGEMENT_PORT);
+            int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {
-                management = ManagementServer.start(config.get(ReplayOptions.MANAGEMENT_HOST), mgmtPort, metrics,
+                management = ManagementServer.start(settings.managementHost(), mgmtPort, metrics,
                         () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
                 out.printf("run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
             }
-            long interval = config.getDuration(ReplayOptions.PROGRESS_INTERVAL).toMillis();
+            long interval = settings.progressInterval().toMillis();
             ticker.scheduleAtFixedRate(() -> out.println(progress.line(runId)), interval, interval, TimeUnit.MILLISECONDS);
 
             List<Thread> threads = new ArrayList<>();
@@ -303,24 +278,6 @@ public final class ReplayCommand {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }
-    }
-
-    private int positive(String key) {
-        int v = config.getInt(key);
-        if (v < 1) {
-            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + v + "' is not a whole number >= 1");
-        }
-        return v;
-    }
-
-    private static String defaultWorkerId() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            host = "localhost";
-        }
-        return host.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + ProcessHandle.current().pid();
     }
 
     /** Asks every worker to commit its current batch and leave the group (SIGTERM), waiting up to {@code grace}. */

@@ -1,0 +1,98 @@
+package io.tapline.replay;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.TaplineConfig;
+import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.mock.MockMatcher;
+import io.tapline.replay.mock.MockServerOptions;
+import io.tapline.replay.run.KafkaSettings;
+import io.tapline.replay.run.Propagation;
+import io.tapline.replay.run.RunTopics;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * The {@code replay} command's options, parsed and validated: every bad value is a {@link ConfigException} naming
+ * its flag, raised before anything connects to Kafka or the candidate.
+ *
+ * @param ignoreRules the configured ignore rules; learned noise is added to them once the noise topic is read
+ */
+public record ReplaySettings(String runId, URI target, int workers, int concurrency, int batchSize, double rate,
+                             Duration requestTimeout, Duration kafkaTimeout, Propagation.Mode propagation, FailOn failOn,
+                             IgnoreRules ignoreRules, boolean useLearnedNoise, CompareOptions compare,
+                             MockServerOptions mock, MockMatcher matcher, String workerId, RunTopics topics,
+                             KafkaSettings kafka, Duration progressInterval, String managementHost, int managementPort) {
+
+    public static ReplaySettings from(TaplineConfig config) {
+        String runId = ReplayCommand.requireRun(config);
+        URI target = ReplayCommand.checkTarget(config.get(ReplayOptions.TARGET), config.getList(ReplayOptions.PRODUCTION_TARGETS));
+        IgnoreRules rules;
+        MockServerOptions mock;
+        MockMatcher matcher;
+        try {
+            rules = IgnoreRules.parse(config.getList(ReplayOptions.IGNORE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --ignore: " + e.getMessage(), e);
+        }
+        try {
+            mock = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
+                    MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE)),
+                    new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)),
+                    config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS), MockServerOptions.DEFAULT_MAX_BODY_BYTES);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --mock-route / --mock-unmatched-status: " + e.getMessage(), e);
+        }
+        try {
+            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --mock-min-score: " + e.getMessage(), e);
+        }
+        double tolerance = config.getDouble(ReplayOptions.NUMERIC_TOLERANCE);
+        if (tolerance < 0) {
+            throw new ConfigException("option --compare-numeric-tolerance: '" + tolerance + "' is not a number >= 0");
+        }
+        Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
+        ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
+        CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
+                tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS));
+        double rate = config.getDouble(ReplayOptions.RATE);
+        if (rate < 0) {
+            throw new ConfigException("option --rate: '" + rate + "' is not a number >= 0 (0 = unlimited)");
+        }
+        RunTopics topics = new RunTopics(config.get(ReplayOptions.TOPIC_CASES), config.get(ReplayOptions.TOPIC_NOISE),
+                config.get(ReplayOptions.TOPIC_RESULTS), config.get(ReplayOptions.TOPIC_RUNS), config.get(ReplayOptions.TOPIC_DLQ));
+        return new ReplaySettings(runId, target,
+                positive(config, ReplayOptions.WORKERS), positive(config, ReplayOptions.CONCURRENCY),
+                positive(config, ReplayOptions.BATCH_SIZE), rate,
+                config.getDuration(ReplayOptions.REQUEST_TIMEOUT), config.getDuration(ReplayOptions.KAFKA_TIMEOUT),
+                Propagation.parse(config.get(ReplayOptions.PROPAGATION)), ReplayCommand.failOn(config),
+                rules, config.getBoolean(ReplayOptions.USE_NOISE), compare, mock, matcher,
+                config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId(),
+                topics, ReplayCommand.kafka(config, true), config.getDuration(ReplayOptions.PROGRESS_INTERVAL),
+                config.get(ReplayOptions.MANAGEMENT_HOST), config.getInt(ReplayOptions.MANAGEMENT_PORT));
+    }
+
+    private static int positive(TaplineConfig config, String key) {
+        int v = config.getInt(key);
+        if (v < 1) {
+            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + v + "' is not a whole number >= 1");
+        }
+        return v;
+    }
+
+    private static String defaultWorkerId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "localhost";
+        }
+        return host.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + ProcessHandle.current().pid();
+    }
+}

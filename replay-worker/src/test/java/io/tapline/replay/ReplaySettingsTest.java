@@ -1,0 +1,64 @@
+package io.tapline.replay;
+
+import io.tapline.config.ConfigException;
+import io.tapline.config.TaplineConfig;
+import io.tapline.replay.run.Propagation;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReplaySettingsTest {
+
+    private static ReplaySettings parse(String... extra) {
+        List<String> args = new ArrayList<>(List.of("--run", "r1", "--target", "http://candidate:8080"));
+        args.addAll(List.of(extra));
+        return ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(), args.toArray(String[]::new), Map.of()));
+    }
+
+    private static String error(String... extra) {
+        return assertThrows(ConfigException.class, () -> parse(extra)).getMessage();
+    }
+
+    @Test
+    void defaultsAreSafeAndLocal() {
+        ReplaySettings s = parse();
+        assertEquals(URI.create("http://candidate:8080"), s.target());
+        assertEquals(1, s.workers());
+        assertEquals(Propagation.Mode.AUTO, s.propagation());
+        assertTrue(s.mock().allowLive().isEmpty(), "nothing is forwarded live by default");
+        assertEquals(502, s.mock().unmatchedStatus());
+        assertEquals("127.0.0.1:9092", s.kafka().bootstrapServers());
+        assertEquals("tapline.cases", s.topics().cases());
+    }
+
+    @Test
+    void flagsAndEnvironmentStyleListsAreParsed() {
+        ReplaySettings s = parse("--mock-route", "inventory=http://inventory:8080", "--mock-route", "pricing=http://pricing",
+                "--allow-live", "pricing", "--ignore", "GET /items/{id} $.ts", "--compare-array-order", "ignore",
+                "--kafka.consumer.session.timeout.ms=6000", "--concurrency", "8");
+        assertEquals(URI.create("http://inventory:8080"), s.mock().routes().get("inventory"));
+        assertTrue(s.mock().liveAllowed("PRICING"));
+        assertTrue(s.ignoreRules().ignores("GET /items/{id}", "$.ts"));
+        assertTrue(s.compare().ignoreArrayOrder());
+        assertEquals("6000", s.kafka().consumerOverrides().get("session.timeout.ms"));
+        assertEquals(8, s.concurrency());
+    }
+
+    @Test
+    void badValuesNameTheirFlag() {
+        assertTrue(error("--concurrency", "0").contains("--concurrency"));
+        assertTrue(error("--ignore", "$.ts").contains("--ignore"));
+        assertTrue(error("--mock-route", "inventory=ftp://x").contains("--mock-route"));
+        assertTrue(error("--mock-min-score", "1.5").contains("--mock-min-score"));
+        assertTrue(error("--rate", "-1").contains("--rate"));
+        assertTrue(error("--fail-on", "often").contains("--fail-on"));
+        assertTrue(error("--propagation", "maybe").contains("--propagation"));
+    }
+}
