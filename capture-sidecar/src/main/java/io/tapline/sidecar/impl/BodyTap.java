@@ -16,6 +16,9 @@ public final class BodyTap implements ReadStream<Buffer> {
     private Buffer captured;
     private long total;
     private boolean ended;
+    private long limit;
+    private Runnable onLimit;
+    private boolean overLimit;
 
     public BodyTap(ReadStream<Buffer> source, int cap) {
         this.source = source;
@@ -27,6 +30,12 @@ public final class BodyTap implements ReadStream<Buffer> {
         BodyTap t = new BodyTap(null, 0);
         t.ended = true;
         return t;
+    }
+
+    /** Calls {@code onLimit} once (and stops passing chunks on) when more than {@code maxBytes} have flowed. */
+    public void limit(long maxBytes, Runnable onLimit) {
+        this.limit = maxBytes;
+        this.onLimit = onLimit;
     }
 
     void observe(Buffer chunk) {
@@ -53,7 +62,15 @@ public final class BodyTap implements ReadStream<Buffer> {
             source.handler(null);
         } else {
             source.handler(chunk -> {
+                if (overLimit) {
+                    return;
+                }
                 observe(chunk);
+                if (limit > 0 && total > limit) {
+                    overLimit = true;
+                    onLimit.run();
+                    return;
+                }
                 handler.handle(chunk);
             });
         }

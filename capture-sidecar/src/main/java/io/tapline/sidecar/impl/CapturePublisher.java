@@ -38,6 +38,7 @@ public final class CapturePublisher implements AutoCloseable {
     private long serializationPausedUntil;
     private long lastProducerErrorLog;
     private volatile java.util.function.Consumer<PendingInteraction> onSealed;
+    private volatile Interaction primer;
 
     public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
                             Serializer<Interaction> serializer, Producer<String, byte[]> producer, String topic,
@@ -55,7 +56,9 @@ public final class CapturePublisher implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    public void start() {
+    /** Starts the thread; {@code primer} (nullable) is serialized first to register the schema early. */
+    public void start(Interaction primer) {
+        this.primer = primer;
         thread.start();
     }
 
@@ -73,7 +76,24 @@ public final class CapturePublisher implements AutoCloseable {
         return service + " " + routeKey;
     }
 
+    /**
+     * Registers the record schema (through the serializer) before the first capture needs it, so the first real
+     * record does not wait on a cold registry. A failure is only logged: records then retry it themselves.
+     */
+    private void prime() {
+        if (primer == null) {
+            return;
+        }
+        try {
+            serializer.serialize(topic, primer);
+            LOG.info("schema for {} registered", topic);
+        } catch (SerializationException e) {
+            LOG.warn("cannot register the schema for {} yet ({}); captures retry it", topic, e.getMessage());
+        }
+    }
+
     private void run() {
+        prime();
         while (!closed) {
             PendingInteraction head = queue.peek();
             if (head != null) {

@@ -144,6 +144,13 @@ public final class ProxyEngine {
             if (hasBody) {
                 if (te != null) {
                     creq.setChunked(true);
+                    if (settings.maxRequestBodyBytes() > 0) {
+                        // a chunked body declares no size: enforce the limit as it streams
+                        reqTap.limit(settings.maxRequestBodyBytes(), () -> {
+                            ex.tooLarge(); // answer 413 first: resetting the upstream fails its response with a 502 otherwise
+                            creq.reset();
+                        });
+                    }
                 }
                 reqTap.pipe().endOnFailure(false).to(creq).onFailure(err -> {
                     // the client went away or the upload broke: abort the upstream request too
@@ -315,12 +322,15 @@ public final class ProxyEngine {
     }
 
     private void sendError(HttpServerRequest req, int status) {
+        HttpServerResponse resp = req.response();
+        if (resp.ended() || resp.closed()) {
+            return; // already answered (e.g. 413) or the client is gone
+        }
         metrics.counter("tapline_sidecar_upstream_errors_total", "Upstream failures answered by the proxy, by status",
                 "listener", listener, "status", Integer.toString(status)).inc();
-        HttpServerResponse resp = req.response();
         if (resp.headWritten()) {
-            resp.reset();
-        } else if (!resp.ended() && !resp.closed()) {
+            resp.reset(); // mid-response: the client must see a broken message, not a short one
+        } else {
             resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
                     .end(status == 504 ? "upstream timed out\n" : "upstream unavailable\n");
         }
@@ -344,6 +354,16 @@ public final class ProxyEngine {
             this.capturedRequest = capturedRequest;
             this.startMillis = startMillis;
             this.startNanos = startNanos;
+        }
+
+        void tooLarge() {
+            HttpServerResponse resp = request.response();
+            if (!resp.headWritten()) {
+                reject(request, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
+            } else {
+                resp.reset();
+            }
+            finish(null, 413, "request body over the limit");
         }
 
         void fail(int status, Throwable cause) {

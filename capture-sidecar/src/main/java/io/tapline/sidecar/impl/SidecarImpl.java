@@ -95,7 +95,7 @@ public final class SidecarImpl implements Sidecar {
                 o.captureMaxBodyBytes(), redactor);
         CapturePublisher publisher = new CapturePublisher(queue, assembler, serializer, producer, o.topic(), o.service(),
                 sm, SERIALIZATION_BACKOFF);
-        publisher.start();
+        publisher.start(primer(o));
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()));
         HttpClient client = vertx.createHttpClient(new HttpClientOptions()
@@ -223,11 +223,22 @@ public final class SidecarImpl implements Sidecar {
     static Map<String, Object> registryConfig(SidecarOptions o) {
         Map<String, Object> c = new HashMap<>();
         c.put(RegistryConfig.URL, o.registryUrl());
-        // lookups run on the publisher thread: fail fast and let the publisher back off rather than retry inline
-        c.put(RegistryConfig.REQUEST_TIMEOUT_MS, 2000);
+        // lookups run on the publisher thread: bounded (a cold registry takes a few seconds for the first
+        // registration), no inline retries; the publisher backs off after a failure instead
+        c.put(RegistryConfig.REQUEST_TIMEOUT_MS, 5000);
         c.put(RegistryConfig.MAX_RETRIES, 0);
         c.putAll(o.registryOverrides());
         return c;
+    }
+
+    /** A minimal record serialized once at start, only to register the schema before traffic needs it. */
+    static io.tapline.avro.Interaction primer(SidecarOptions o) {
+        return io.tapline.avro.Interaction.newBuilder().setId("schema-primer").setTraceId("0".repeat(32))
+                .setService(o.service()).setInstance(o.instance())
+                .setStartedAt(java.time.Instant.EPOCH).setCompletedAt(java.time.Instant.EPOCH).setLatencyMicros(0)
+                .setRequest(io.tapline.avro.HttpRequest.newBuilder().setMethod("GET").setScheme("http").setAuthority("").setPath("/").build())
+                .setResponse(io.tapline.avro.HttpResponse.newBuilder().setStatus(200).build())
+                .build();
     }
 
     static byte[] redactionKey(SidecarOptions o) {

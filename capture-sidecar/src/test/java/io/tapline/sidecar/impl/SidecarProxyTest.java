@@ -266,6 +266,53 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldRefuseAChunkedBodyThatGrowsPastTheLimit() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000), p2, AVRO);
+             Socket sock = new Socket("127.0.0.1", s.port())) {
+            sock.setSoTimeout(5000);
+            OutputStream out = sock.getOutputStream();
+            InputStream in = sock.getInputStream();
+            // read concurrently: the answer comes while we are still sending, before the proxy closes the connection
+            CompletableFuture<String> response = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readUntil(in, "\r\n\r\n");
+                } catch (IOException e) {
+                    return "read failed: " + e;
+                }
+            });
+            out.write("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[10_000];
+            try {
+                for (int k = 0; k < 30; k++) {
+                    out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(chunk);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+            } catch (IOException closedByProxy) {
+                // the proxy answered and closed while we were still sending: expected
+            }
+            String head = response.get(10, TimeUnit.SECONDS);
+            assertTrue(head.startsWith("HTTP/1.1 413"), head);
+        }
+    }
+
+    @Test
+    void shouldServeHttp10ClientsWithoutChunking() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET /download?n=100000 HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] all = s.getInputStream().readAllBytes(); // HTTP/1.0: the body ends when the connection closes
+            String text = new String(all, StandardCharsets.ISO_8859_1);
+            assertTrue(text.startsWith("HTTP/1.0 200") || text.startsWith("HTTP/1.1 200"), text.substring(0, Math.min(200, text.length())));
+            int headEnd = text.indexOf("\r\n\r\n");
+            assertFalse(text.substring(0, headEnd).toLowerCase().contains("transfer-encoding"));
+            assertEquals(100_000, all.length - headEnd - 4);
+        }
+    }
+
+    @Test
     void shouldHonourExpectContinue() throws Exception {
         try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
             s.setSoTimeout(5000);
