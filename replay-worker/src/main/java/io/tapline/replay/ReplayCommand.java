@@ -196,7 +196,7 @@ public final class ReplayCommand {
                 String workerId = workerCount == 1 ? settings.workerId() : settings.workerId() + "-" + i;
                 CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator, clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
-                        concurrencyGate, limiter, progress, listener, requestTimeout, settings.batchSize(), mode == Propagation.Mode.AUTO));
+                        vertx, concurrencyGate, limiter, progress, listener, requestTimeout, settings.batchSize(), mode == Propagation.Mode.AUTO));
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {

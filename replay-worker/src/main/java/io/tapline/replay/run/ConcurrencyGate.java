@@ -1,33 +1,55 @@
 package io.tapline.replay.run;
 
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
- * Caps the cases in flight in this process. The limit is read on every acquire, so it can drop to one when the
- * candidate turns out not to propagate trace context.
+ * Caps the cases in flight in this process, across its workers, without blocking a thread: a worker's pump takes
+ * a slot with {@link #tryAcquire()} and, when none is free, registers a wake-up with {@link #whenFree(Runnable)}.
+ * The limit is read on every attempt, so it can drop to one when the candidate turns out not to propagate trace
+ * context.
  */
 public final class ConcurrencyGate {
 
     private final IntSupplier limit;
-    private int inFlight;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Queue<Runnable> waiting = new ConcurrentLinkedQueue<>();
 
     public ConcurrencyGate(IntSupplier limit) {
         this.limit = limit;
     }
 
-    public synchronized void acquire() throws InterruptedException {
-        while (inFlight >= Math.max(1, limit.getAsInt())) {
-            wait(50);
+    public boolean tryAcquire() {
+        while (true) {
+            int now = inFlight.get();
+            if (now >= Math.max(1, limit.getAsInt())) {
+                return false;
+            }
+            if (inFlight.compareAndSet(now, now + 1)) {
+                return true;
+            }
         }
-        inFlight++;
     }
 
-    public synchronized void release() {
-        inFlight--;
-        notifyAll();
+    public void release() {
+        inFlight.decrementAndGet();
+        Runnable r;
+        while ((r = waiting.poll()) != null) {
+            r.run();
+        }
     }
 
-    public synchronized int inFlight() {
-        return inFlight;
+    /** Runs {@code wake} once a slot may be free (at once if one is free now); the caller then tries again. */
+    public void whenFree(Runnable wake) {
+        waiting.add(wake);
+        if (inFlight.get() < Math.max(1, limit.getAsInt()) && waiting.remove(wake)) {
+            wake.run();
+        }
+    }
+
+    public int inFlight() {
+        return inFlight.get();
     }
 }

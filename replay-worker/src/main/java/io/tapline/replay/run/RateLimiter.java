@@ -13,23 +13,18 @@ public final class RateLimiter {
         this.last = System.nanoTime();
     }
 
-    public void acquire() throws InterruptedException {
+    /** Takes a token and returns 0, or returns how many nanoseconds until one is available (taking none). */
+    public synchronized long reserve() {
         if (perSecond <= 0) {
-            return;
+            return 0;
         }
-        while (true) {
-            long waitNanos;
-            synchronized (this) {
-                long now = System.nanoTime();
-                tokens = Math.min(Math.max(1, perSecond), tokens + (now - last) / 1e9 * perSecond);
-                last = now;
-                if (tokens >= 1) {
-                    tokens -= 1;
-                    return;
-                }
-                waitNanos = (long) ((1 - tokens) / perSecond * 1e9);
-            }
-            Thread.sleep(Math.max(1, waitNanos / 1_000_000), (int) (waitNanos % 1_000_000 / 1000));
+        long now = System.nanoTime();
+        tokens = Math.min(Math.max(1, perSecond), tokens + (now - last) / 1e9 * perSecond);
+        last = now;
+        if (tokens >= 1) {
+            tokens -= 1;
+            return 0;
         }
+        return Math.max(1, (long) ((1 - tokens) / perSecond * 1e9));
     }
 }

@@ -5,7 +5,6 @@ import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunBounds;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.topics.DeadLetters;
-import io.vertx.core.Future;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -65,6 +64,8 @@ public final class ReplayWorker implements Runnable {
     private final AvroCodec codec;
     private final CaseReplayer replayer;
     private final MockRegistry registry;
+    private final io.vertx.core.Vertx vertx;
+    private io.vertx.core.Context context;
     private final ConcurrencyGate gate;
     private final RateLimiter rate;
     private final Progress progress;
@@ -85,7 +86,8 @@ public final class ReplayWorker implements Runnable {
     }
 
     public ReplayWorker(String runId, String workerId, RunTopics topics, RunBounds bounds, KafkaSettings kafka,
-                        AvroCodec codec, CaseReplayer replayer, MockRegistry registry, ConcurrencyGate gate,
+                        AvroCodec codec, CaseReplayer replayer, MockRegistry registry, io.vertx.core.Vertx vertx,
+                        ConcurrencyGate gate,
                         RateLimiter rate, Progress progress, ResultListener listener, Duration caseTimeout, int batchSize,
                         boolean redoAmbiguous) {
         this.runId = runId;
@@ -96,6 +98,7 @@ public final class ReplayWorker implements Runnable {
         this.codec = codec;
         this.replayer = replayer;
         this.registry = registry;
+        this.vertx = vertx;
         this.gate = gate;
         this.rate = rate;
         this.progress = progress;
@@ -130,6 +133,8 @@ public final class ReplayWorker implements Runnable {
 
     @Override
     public void run() {
+        // Called on this worker's own thread, so each worker gets an event-loop context of its own.
+        context = vertx.getOrCreateContext();
         Map<String, Object> consumerProps = kafka.consumer(RunTopics.groupId(runId), "tapline-replay-" + workerId);
         // Batches are replayed before the next poll; keep them short so a dead worker loses little work.
         consumerProps.putIfAbsent("max.poll.records", batchSize);
@@ -255,7 +260,7 @@ public final class ReplayWorker implements Runnable {
         List<ReplayResult> results = new ArrayList<>();
         List<Case> redo = replayAll(new ArrayList<>(cases.values()), redoAmbiguous, results, out);
         if (!redo.isEmpty()) {
-            // Calls without trace context arrived while these cases were in flight; the gate now runs one case
+            // Calls without trace context arrived while these cases were in flight; the gate now allows one case
             // at a time, so their second replay is unambiguous.
             log.info("worker {}: replaying {} cases again, one at a time", workerId, redo.size());
             replayAll(redo, false, results, out);
@@ -273,19 +278,13 @@ public final class ReplayWorker implements Runnable {
     private List<Case> replayAll(List<Case> cases, boolean redoAmbiguous, List<ReplayResult> results,
                                  List<ProducerRecord<byte[], byte[]>> out)
             throws InterruptedException, ExecutionException, TimeoutException {
-        List<Future<Tagged>> futures = new ArrayList<>(cases.size());
-        for (Case k : cases) {
-            gate.acquire();
-            rate.acquire();
+        List<Tagged> tagged = BatchPump.run(context, gate, rate, cases, k -> {
             long before = registry.unattributableCalls();
-            futures.add(replayer.replay(k)
-                    .map(r -> new Tagged(r, registry.unattributableCalls() != before))
-                    .andThen(x -> gate.release()));
-        }
+            return replayer.replay(k).map(r -> new Tagged(r, registry.unattributableCalls() != before));
+        }).toCompletionStage().toCompletableFuture().get(batchTimeout(cases.size()), TimeUnit.MILLISECONDS);
         List<Case> redo = new ArrayList<>();
-        for (int i = 0; i < futures.size(); i++) {
-            Tagged t = futures.get(i).toCompletionStage().toCompletableFuture()
-                    .get(caseTimeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        for (int i = 0; i < tagged.size(); i++) {
+            Tagged t = tagged.get(i);
             if (t.ambiguous() && redoAmbiguous) {
                 redo.add(cases.get(i));
                 continue;
@@ -297,6 +296,11 @@ public final class ReplayWorker implements Runnable {
                     codec.write(topics.results(), r)));
         }
         return redo;
+    }
+
+    /** A safety net only: each case is bounded by the request timeout, so a batch always completes before this. */
+    private long batchTimeout(int cases) {
+        return caseTimeout.toMillis() * cases + 30_000;
     }
 
     /** For every assigned partition: the offset up to which it is consumed, capped at the run's bound. */

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class CandidateClientTest {
 
     @Test
-    void manySequentialBatchesThroughTheGateAllComplete() throws Exception {
+    void batchesFromTwoWorkersThroughOneGateAllCompleteInOrder() throws Exception {
         Vertx server = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
         Vertx client = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         try {
@@ -34,23 +34,27 @@ class CandidateClientTest {
                     new io.tapline.replay.mock.MockMatcher(0.6), new io.tapline.replay.compare.ResponseComparator(
                     io.tapline.replay.compare.CompareOptions.defaults(), io.tapline.replay.compare.IgnoreRules.none()),
                     java.time.Clock.systemUTC());
+            RateLimiter unlimited = new RateLimiter(0);
             List<Thread> threads = new ArrayList<>();
             List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
             for (int t = 0; t < 2; t++) {
                 int base = t * 100000;
                 Thread th = new Thread(() -> {
                     try {
+                        io.vertx.core.Context context = client.getOrCreateContext();
                         for (int batch = 0; batch < 6; batch++) {
-                            List<Future<io.tapline.avro.ReplayResult>> all = new ArrayList<>();
+                            List<io.tapline.avro.Case> cases = new ArrayList<>();
                             for (int i = 0; i < 500; i++) {
-                                gate.acquire();
                                 int id = base + batch * 1000 + i;
-                                all.add(replayer.replay(Fixtures.caseOf("c" + id, Fixtures.request("GET", "x", "/ping/" + id, null, null),
-                                        Fixtures.json(200, "{\"ok\":true}"), List.of(), 1)).andThen(x -> gate.release()));
+                                cases.add(Fixtures.caseOf("c" + id, Fixtures.request("GET", "x", "/ping/" + id, null, null),
+                                        Fixtures.json(200, "{\"ok\":true}"), List.of(), 1));
                             }
-                            for (Future<io.tapline.avro.ReplayResult> f : all) {
-                                assertEquals(io.tapline.avro.Verdict.PASS, f.toCompletionStage().toCompletableFuture()
-                                        .get(10, TimeUnit.SECONDS).getVerdict());
+                            List<io.tapline.avro.ReplayResult> results = BatchPump.run(context, gate, unlimited, cases, replayer::replay)
+                                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                            assertEquals(500, results.size());
+                            for (int i = 0; i < 500; i++) {
+                                assertEquals(io.tapline.avro.Verdict.PASS, results.get(i).getVerdict());
+                                assertEquals(cases.get(i).getCaseId(), results.get(i).getCaseId(), "results in batch order");
                             }
                         }
                     } catch (Throwable e) {
@@ -63,6 +67,7 @@ class CandidateClientTest {
             for (Thread th : threads) {
                 th.join();
             }
+            assertEquals(0, gate.inFlight());
             assertEquals(List.of(), errors);
         } finally {
             client.close().await();
