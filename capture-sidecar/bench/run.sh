@@ -130,6 +130,14 @@ run_wrk() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU ticks of the private Kafka + registry (every process whose command line names our stack directory)
+stack_ticks() {
+    local total=0 p
+    for p in $(pgrep -f "$WORK/stack" || true); do
+        total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) ))
+    done
+    echo "$total"
+}
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 metric() { curl -s "http://127.0.0.1:$MGMT_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
@@ -155,16 +163,18 @@ stop_sidecar() {
     SIDECAR_PID=
 }
 
-declare -A RPS P50 P99 PRPS PP50 PP99 REQS CPU RSS
+declare -A RPS P50 P99 PRPS PP50 PP99 REQS CPU RSS STACK_CPU
 TICKS=$(getconf CLK_TCK)
 DUR_S=${DURATION%s}
 
 measure() { # NAME URL [PID]
     local name=$1 url=$2 pid=${3:-}
     wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null 2>&1 # warm-up (JIT, connection pools)
-    local t0=0
+    local t0=0 s0
     [ -n "$pid" ] && t0=$(cpu_ticks "$pid")
+    s0=$(stack_ticks)
     read -r RPS[$name] P50[$name] P99[$name] REQS[$name] < <(run_wrk "$name" -t"$THREADS" -c"$CONNS" -d"$DURATION" "$url")
+    STACK_CPU[$name]=$(awk -v a="$s0" -v b="$(stack_ticks)" -v hz="$TICKS" -v d="$DUR_S" 'BEGIN { printf "%.2f", (b - a) / hz / d }')
     if [ -n "$pid" ]; then
         CPU[$name]=$(awk -v a="$t0" -v b="$(cpu_ticks "$pid")" -v hz="$TICKS" -v d="$DUR_S" 'BEGIN { printf "%.2f", (b - a) / hz / d }')
         RSS[$name]=$(rss_mb "$pid")
@@ -196,7 +206,7 @@ stop_sidecar
 
 printf '\nTapline capture-sidecar benchmark  (%s, %s cores, wrk -t%s -c%s -d%s; paced: -c%s, one request per connection every %s ms; sidecar event loops: %s)\n\n' \
     "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$THREADS" "$CONNS" "$DURATION" "$PACED_CONNS" "$PACE_MS" "$EVENT_LOOPS"
-printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s\n' "configuration" "req/s" "p50 ms" "p99 ms" "paced r/s" "p50 ms" "p99 ms" "CPU" "RSS MB"
+printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s %10s\n' "configuration" "req/s" "p50 ms" "p99 ms" "paced r/s" "p50 ms" "p99 ms" "CPU" "RSS MB" "Kafka CPU"
 for n in a b c d; do
     case $n in
         a) label="(a) direct";;
@@ -204,7 +214,7 @@ for n in a b c d; do
         c) label="(c) sidecar, capture 100%";;
         d) label="(d) sidecar, capture off";;
     esac
-    printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s\n' "$label" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${PRPS[$n]}" "${PP50[$n]}" "${PP99[$n]}" "${CPU[$n]:--}" "${RSS[$n]:--}"
+    printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s %10s\n' "$label" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${PRPS[$n]}" "${PP50[$n]}" "${PP99[$n]}" "${CPU[$n]:--}" "${RSS[$n]:--}" "${STACK_CPU[$n]:--}"
 done
 echo
 awk -v a="${RPS[a]}" -v b="${RPS[b]}" -v c="${RPS[c]}" -v d="${RPS[d]}" \
@@ -218,6 +228,7 @@ printf 'published records vs requests sent in (c): %s published, %s captured, %s
     "$PUBLISHED" "$CAPTURED" "$PROXIED_C" "${REQS[c]}"
 awk -v p="$PUBLISHED" -v x="$PROXIED_C" 'BEGIN { printf "published / proxied = %.4f   (target 1.0000 while the broker is healthy)\n", p / x }'
 echo "drops in (c): ${DROPS:-none}"
+echo "CPU = sidecar cores used during the saturating run; Kafka CPU = broker + registry cores over the same run (same 2 cores)"
 echo "raw wrk output: $WORK/wrk-*.txt"
 trap - EXIT
 cleanup
