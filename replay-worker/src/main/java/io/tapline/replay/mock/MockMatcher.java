@@ -61,10 +61,11 @@ public final class MockMatcher {
         if (!sameDestination(call.destination(), recorded.getDestination())) {
             return 0;
         }
+        String recordedPath = withoutRoutePrefix(req.getPath(), recorded.getDestination());
         double score;
-        if (call.path().equals(req.getPath())) {
+        if (call.path().equals(recordedPath)) {
             score = PATH_EXACT;
-        } else if (RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(req.getPath()))) {
+        } else if (RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(recordedPath))) {
             score = PATH_TEMPLATE;
         } else {
             return 0;
@@ -85,6 +86,19 @@ public final class MockMatcher {
     /** True when a score is high enough to answer from the recorded call. */
     public boolean accepts(double score) {
         return score + 1e-9 >= minScore;
+    }
+
+    /**
+     * The dependency's own path of a recorded named-route call. The sidecar may record the path the app sent to its
+     * egress listener ({@code /inventory/stock/42} for route {@code inventory}); the mock strips the route name, so
+     * both are compared without it.
+     */
+    static String withoutRoutePrefix(String path, String destination) {
+        String prefix = "/" + destination;
+        if (path.equals(prefix)) {
+            return "/";
+        }
+        return path.startsWith(prefix + "/") ? path.substring(prefix.length()) : path;
     }
 
     static boolean sameDestination(String a, String b) {

@@ -62,6 +62,14 @@ class MockMatcherTest {
     }
 
     @Test
+    void namedRoutePathRecordedWithTheRoutePrefixStillMatches() {
+        // The sidecar records the path the app sent to its egress listener, route name included.
+        OutboundCall rec = call("inventory", "GET", "/inventory/stock/42", null, null, json(200, "{}"));
+        assertEquals(1.0, matcher.score(req("GET", "inventory", "/stock/42", null, null), rec));
+        assertEquals("/inventoryx/a", MockMatcher.withoutRoutePrefix("/inventoryx/a", "inventory"));
+    }
+
+    @Test
     void forwardProxyDestinationsIgnoreTheDefaultPort() {
         OutboundCall rec = call("api.example:80", "GET", "/x", null, null, json(200, "{}"));
         assertEquals(1.0, matcher.score(req("GET", "api.example", "/x", null, null), rec));
