@@ -170,7 +170,8 @@ public final class ReplayCommand {
             out.printf("run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
                     runId, mockOptions.host(), mock.port(), mockOptions.routes().keySet(),
                     mockOptions.allowLive().isEmpty() ? "no host" : mockOptions.allowLive());
-            CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout);
+            CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout,
+                    settings.candidateHeaders());
             ResponseComparator comparator = new ResponseComparator(settings.compare(), rules);
             Propagation propagation = new Propagation(mode, concurrency, registry, msg -> out.printf("run %s: %s%n", runId, msg));
             ConcurrencyGate concurrencyGate = new ConcurrencyGate(propagation::limit);

@@ -15,6 +15,8 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -27,7 +29,8 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
                              Duration requestTimeout, Duration kafkaTimeout, Propagation.Mode propagation, FailOn failOn,
                              IgnoreRules ignoreRules, boolean useLearnedNoise, CompareOptions compare,
                              MockServerOptions mock, MockMatcher matcher, String workerId, RunTopics topics,
-                             KafkaSettings kafka, Duration progressInterval, String managementHost, int managementPort) {
+                             KafkaSettings kafka, Duration progressInterval, String managementHost, int managementPort,
+                             Map<String, String> candidateHeaders) {
 
     public static ReplaySettings from(TaplineConfig config) {
         String runId = ReplayCommand.requireRun(config);
@@ -75,7 +78,22 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
                 rules, config.getBoolean(ReplayOptions.USE_NOISE), compare, mock, matcher,
                 config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId(),
                 topics, ReplayCommand.kafka(config, true), config.getDuration(ReplayOptions.PROGRESS_INTERVAL),
-                config.get(ReplayOptions.MANAGEMENT_HOST), config.getInt(ReplayOptions.MANAGEMENT_PORT));
+                config.get(ReplayOptions.MANAGEMENT_HOST), config.getInt(ReplayOptions.MANAGEMENT_PORT),
+                candidateHeaders(config));
+    }
+
+    /** {@code Name: value} (or {@code Name=value}) per header. */
+    private static Map<String, String> candidateHeaders(TaplineConfig config) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String h : config.getList(ReplayOptions.CANDIDATE_HEADER)) {
+            int colon = h.indexOf(':');
+            int sep = colon > 0 ? colon : h.indexOf('=');
+            if (sep <= 0 || h.substring(0, sep).isBlank()) {
+                throw new ConfigException("option --candidate-header: '" + h + "' is not 'Name: value'");
+            }
+            out.put(h.substring(0, sep).trim(), h.substring(sep + 1).trim());
+        }
+        return out;
     }
 
     private static int positive(TaplineConfig config, String key) {

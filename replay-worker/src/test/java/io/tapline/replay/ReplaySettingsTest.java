@@ -42,13 +42,15 @@ class ReplaySettingsTest {
     void flagsAndEnvironmentStyleListsAreParsed() {
         ReplaySettings s = parse("--mock-route", "inventory=http://inventory:8080", "--mock-route", "pricing=http://pricing",
                 "--allow-live", "pricing", "--ignore", "GET /items/{id} $.ts", "--compare-array-order", "ignore",
-                "--kafka.consumer.session.timeout.ms=6000", "--concurrency", "8");
+                "--kafka.consumer.session.timeout.ms=6000", "--concurrency", "8",
+                "--candidate-header", "Authorization: Bearer test");
         assertEquals(URI.create("http://inventory:8080"), s.mock().routes().get("inventory"));
         assertTrue(s.mock().liveAllowed("PRICING"));
         assertTrue(s.ignoreRules().ignores("GET /items/{id}", "$.ts"));
         assertTrue(s.compare().ignoreArrayOrder());
         assertEquals("6000", s.kafka().consumerOverrides().get("session.timeout.ms"));
         assertEquals(8, s.concurrency());
+        assertEquals(Map.of("Authorization", "Bearer test"), s.candidateHeaders());
     }
 
     @Test
@@ -60,5 +62,6 @@ class ReplaySettingsTest {
         assertTrue(error("--rate", "-1").contains("--rate"));
         assertTrue(error("--fail-on", "often").contains("--fail-on"));
         assertTrue(error("--propagation", "maybe").contains("--propagation"));
+        assertTrue(error("--candidate-header", "no-separator").contains("--candidate-header"));
     }
 }

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -36,9 +37,19 @@ public final class CandidateClient implements AutoCloseable {
     private final URI target;
     private final String basePath;
     private final long timeoutMillis;
+    private final Map<String, String> headerOverrides;
 
     public CandidateClient(Vertx vertx, URI target, int maxConnections, Duration timeout) {
+        this(vertx, target, maxConnections, timeout, Map.of());
+    }
+
+    /**
+     * @param headerOverrides headers set on every replayed request, replacing recorded ones of the same name: e.g.
+     *                        a test credential where the capture kept only a redaction token
+     */
+    public CandidateClient(Vertx vertx, URI target, int maxConnections, Duration timeout, Map<String, String> headerOverrides) {
         this.target = target;
+        this.headerOverrides = Map.copyOf(headerOverrides);
         String p = target.getRawPath();
         this.basePath = p == null || p.equals("/") ? "" : (p.endsWith("/") ? p.substring(0, p.length() - 1) : p);
         this.timeoutMillis = timeout.toMillis();
@@ -68,6 +79,7 @@ public final class CandidateClient implements AutoCloseable {
                 headers.add(h.getName(), h.getValue());
             }
         }
+        headerOverrides.forEach(headers::set);
         headers.set("traceparent", traceparent);
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.valueOf(recorded.getMethod().toUpperCase(Locale.ROOT)))

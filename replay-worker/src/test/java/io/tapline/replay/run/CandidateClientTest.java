@@ -74,4 +74,26 @@ class CandidateClientTest {
             server.close().await();
         }
     }
+
+    @Test
+    void headerOverridesReplaceRecordedValuesAndTheTraceparentIsTheCases() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpServer s = vertx.createHttpServer().requestHandler(r -> r.response()
+                    .end(r.getHeader("authorization") + "|" + r.getHeader("traceparent") + "|" + r.getHeader("x-keep")))
+                    .listen(0, "127.0.0.1").await();
+            CandidateClient c = new CandidateClient(vertx, URI.create("http://127.0.0.1:" + s.actualPort()), 1,
+                    Duration.ofSeconds(5), java.util.Map.of("Authorization", "Bearer test-token"));
+            io.tapline.avro.HttpRequest recorded = Fixtures.request("GET", "x", "/a", null, null);
+            recorded.setHeaders(List.of(new io.tapline.avro.Header("Authorization", "hmac:0123"),
+                    new io.tapline.avro.Header("traceparent", "00-" + "f".repeat(32) + "-" + "e".repeat(16) + "-01"),
+                    new io.tapline.avro.Header("X-Keep", "yes")));
+            String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
+            HttpResponse r = c.send(recorded, tp).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals("Bearer test-token|" + tp + "|yes",
+                    java.nio.charset.StandardCharsets.UTF_8.decode(r.getBody()).toString());
+        } finally {
+            vertx.close().await();
+        }
+    }
 }
