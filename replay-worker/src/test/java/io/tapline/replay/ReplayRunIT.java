@@ -261,6 +261,43 @@ class ReplayRunIT {
         assertEquals(0, realInventoryHits.get());
     }
 
+    @Test
+    void twoRunsAgainstTwoCandidatesProceedAtOnceWithoutSharingCases(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runGood = stack.uniqueName("run");
+        String runBad = stack.uniqueName("run");
+        int mockGood = Ports.freePort();
+        int mockBad = Ports.freePort();
+        ShopCandidate good = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockGood + "/inventory", false, 0, true);
+        ShopCandidate bad = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockBad + "/inventory", true, 0, true);
+        int[] exits = new int[2];
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            int n = i;
+            List<String> a = n == 0 ? args(stack, runGood, "g", good, mockGood) : args(stack, runBad, "b", bad, mockBad);
+            TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+            Thread t = new Thread(() -> {
+                try {
+                    exits[n] = new ReplayCommand(config, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join(Duration.ofMinutes(3).toMillis());
+        }
+        assertEquals(ReplayCommand.EXIT_OK, exits[0], "the unchanged candidate passes");
+        assertEquals(ReplayCommand.EXIT_GATE, exits[1], "the regressed candidate fails");
+        assertEquals(CASES, committedResults(stack, runGood).size());
+        Map<String, List<ReplayResult>> badResults = committedResults(stack, runBad);
+        assertEquals(CASES, badResults.size());
+        assertEquals(1, badResults.values().stream().filter(l -> l.get(0).getVerdict() == Verdict.FAIL).count());
+        assertEquals(0, realInventoryHits.get());
+    }
+
     /**
      * The run's committed result records per key, null for a retired case's tombstone; keys whose last record is
      * a tombstone are dropped after checking they belong to retired cases.
