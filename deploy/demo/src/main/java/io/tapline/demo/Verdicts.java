@@ -70,18 +70,29 @@ final class Verdicts {
         return problems;
     }
 
-    /** Share of production traffic (sum of case weights) whose behaviour regressed, per failing route. */
+    /**
+     * Share of production traffic whose behaviour regressed, per failing route. A signature's traffic counts once
+     * (its cases are samples of it and each carries the signature's hits); it counts as failed when any case failed.
+     */
     static Map<String, Double> failedShareByRoute(Collection<ReplayResult> results) {
-        long total = results.stream().mapToLong(ReplayResult::getTrafficWeight).sum();
+        Map<String, Long> hitsBySignature = new TreeMap<>();
+        Map<String, String> routeBySignature = new TreeMap<>();
+        Map<String, Boolean> failedBySignature = new TreeMap<>();
+        for (ReplayResult result : results) {
+            hitsBySignature.merge(result.getSignatureId(), result.getTrafficWeight(), Math::max);
+            routeBySignature.put(result.getSignatureId(), result.getRoute());
+            failedBySignature.merge(result.getSignatureId(), result.getVerdict() == Verdict.FAIL, Boolean::logicalOr);
+        }
+        long total = hitsBySignature.values().stream().mapToLong(Long::longValue).sum();
         Map<String, Double> shares = new TreeMap<>();
         if (total == 0) {
             return shares;
         }
-        for (ReplayResult result : results) {
-            if (result.getVerdict() == Verdict.FAIL) {
-                shares.merge(result.getRoute(), (double) result.getTrafficWeight() / total, Double::sum);
+        failedBySignature.forEach((signature, failed) -> {
+            if (failed) {
+                shares.merge(routeBySignature.get(signature), (double) hitsBySignature.get(signature) / total, Double::sum);
             }
-        }
+        });
         return shares;
     }
 }

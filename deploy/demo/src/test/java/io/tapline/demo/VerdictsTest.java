@@ -1,0 +1,66 @@
+package io.tapline.demo;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class VerdictsTest {
+
+    private static ReplayResult result(String signature, int slot, String route, Verdict verdict, long hits,
+                                       List<Difference> differences) {
+        return ReplayResult.newBuilder().setRunId("r").setCaseId(signature + "-" + slot).setSignatureId(signature)
+                .setRoute(route).setCandidate("c").setVerdict(verdict).setDifferences(differences)
+                .setMocks(MockUsage.newBuilder().build()).setTrafficWeight(hits).setCompletedAt(Instant.EPOCH).build();
+    }
+
+    private static Difference diff(String path, DifferenceKind kind) {
+        return new Difference(path, kind, "a", "b");
+    }
+
+    @Test
+    void aSignatureTrafficCountsOnceWhateverItsSampleCount() {
+        List<ReplayResult> results = List.of(
+                result("s1", 0, "GET /products/{id}", Verdict.FAIL, 100, List.of(diff("$.inStock", DifferenceKind.MISSING))),
+                result("s1", 1, "GET /products/{id}", Verdict.PASS, 100, List.of()),
+                result("s1", 2, "GET /products/{id}", Verdict.PASS, 100, List.of()),
+                result("s2", 0, "POST /orders", Verdict.PASS, 300, List.of()));
+        assertEquals(Map.of("GET /products/{id}", 0.25), Verdicts.failedShareByRoute(results));
+    }
+
+    @Test
+    void plantedRegressionsAreFoundAndNothingElseMayFail() {
+        List<ReplayResult> found = List.of(
+                result("s1", 0, "GET /products/{id}", Verdict.FAIL, 10, List.of(diff("$.inStock", DifferenceKind.MISSING))),
+                result("s2", 0, "POST /orders", Verdict.FAIL, 10, List.of(diff("status", DifferenceKind.STATUS))),
+                result("s3", 0, "GET /owners/{id}/orders", Verdict.FAIL, 10,
+                        List.of(diff("call:GET inventory /loyalty/3", DifferenceKind.UNMATCHED_CALL))),
+                result("s4", 0, "GET /health", Verdict.PASS, 10, List.of()));
+        assertEquals(List.of(), Verdicts.checkPlanted(found));
+
+        List<ReplayResult> withFalseFailureAndNoise = List.of(found.get(0), found.get(1), found.get(2),
+                result("s4", 0, "GET /health", Verdict.FAIL, 10, List.of(diff("body", DifferenceKind.BODY))),
+                result("s5", 0, "GET /products/{id}", Verdict.FAIL, 10, List.of(diff("$.servedAt", DifferenceKind.CHANGED))));
+        List<String> problems = Verdicts.checkPlanted(withFalseFailureAndNoise);
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("false FAIL on GET /health")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("noise reported") && p.contains("$.servedAt")), problems.toString());
+
+        List<String> missing = Verdicts.checkPlanted(List.of(found.get(0), found.get(1)));
+        assertTrue(missing.stream().anyMatch(p -> p.contains("extra outbound call")), missing.toString());
+    }
+
+    @Test
+    void anyFailureInTheSameVersionRunIsAFalseFailure() {
+        assertEquals(List.of(), Verdicts.checkAllPass(List.of(result("s1", 0, "GET /x", Verdict.PASS, 1, List.of()))));
+        assertEquals(1, Verdicts.checkAllPass(List.of(result("s1", 0, "GET /x", Verdict.ERROR, 1, List.of()))).size());
+    }
+}
