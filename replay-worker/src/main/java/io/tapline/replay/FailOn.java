@@ -6,8 +6,9 @@ import java.util.Locale;
 
 /**
  * The CI gate: when a run counts as failed. {@code any} (a failed case fails the run), {@code none} (never),
- * {@code count:N} (more than N failed cases), {@code share:X} (failed cases weigh more than X of production
- * traffic, 0..1). Errored cases (could not be replayed) fail the run unless errors are tolerated.
+ * {@code count:N} (more than N failed cases), {@code share:X} (failed signatures weigh more than X of production
+ * traffic, 0..1; each signature's hits count once however many of its samples were replayed, and a signature failed
+ * when any of its cases failed: see {@code RunResults#summary}). Errored cases (could not be replayed) fail the run unless errors are tolerated.
  */
 public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
 
@@ -53,8 +54,8 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
             case COUNT -> s.getFailed() > threshold
                     ? s.getFailed() + " case(s) regressed, more than " + (long) threshold + " (--fail-on count:" + (long) threshold + ")" : null;
             case SHARE -> s.getFailedTrafficShare() > threshold
-                    ? String.format(Locale.ROOT, "regressions weigh %.4f of production traffic, more than %s (--fail-on share:%s)",
-                    s.getFailedTrafficShare(), threshold, threshold) : null;
+                    ? String.format(Locale.ROOT, "regressions weigh %.4f of production traffic (%d of %d requests), more than %s (--fail-on share:%s)",
+                    s.getFailedTrafficShare(), s.getFailedTrafficWeight(), s.getTrafficWeight(), threshold, threshold) : null;
         };
     }
 }

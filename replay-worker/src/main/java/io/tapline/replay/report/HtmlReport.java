@@ -39,17 +39,18 @@ public final class HtmlReport {
         }
         out.append("<p>Candidate: <code>").append(Xml.text(report.candidate())).append("</code></p>\n");
         out.append("<table class=\"summary\"><tr><th>cases</th><th>passed</th><th>failed</th><th>errors</th><th>skipped</th>"
-                + "<th>failed share of traffic</th><th>duration</th></tr>\n");
+                + "<th>failed share of traffic</th><th>failed / total requests (per signature)</th><th>duration</th></tr>\n");
         out.append(String.format(Locale.ROOT,
                 "<tr><td>%d</td><td class=\"PASS\">%d</td><td class=\"FAIL\">%d</td><td class=\"ERROR\">%d</td>"
-                        + "<td class=\"SKIPPED\">%d</td><td>%.2f%%</td><td>%.1f s</td></tr></table>%n",
+                        + "<td class=\"SKIPPED\">%d</td><td>%s</td><td>%d of %d</td><td>%.1f s</td></tr></table>%n",
                 s.getTotal(), s.getPassed(), s.getFailed(), s.getErrored(), s.getSkipped(),
-                100 * s.getFailedTrafficShare(), s.getDurationMillis() / 1000.0));
+                TextReport.percent(s.getFailedTrafficShare()), s.getFailedTrafficWeight(), s.getTrafficWeight(),
+                s.getDurationMillis() / 1000.0));
         for (Map.Entry<String, List<ReplayResult>> e : report.byRoute().entrySet()) {
             long failed = e.getValue().stream().filter(r -> r.getVerdict() != Verdict.PASS).count();
             out.append("<h2><code>").append(Xml.text(e.getKey())).append("</code> (").append(e.getValue().size())
                     .append(" cases, ").append(failed).append(" not passed)</h2>\n");
-            out.append("<table><tr><th>case</th><th>verdict</th><th>weight</th><th>latency recorded / candidate</th>"
+            out.append("<table><tr><th>case</th><th>verdict</th><th>signature hits</th><th>latency recorded / candidate</th>"
                     + "<th>differences</th></tr>\n");
             for (ReplayResult r : e.getValue()) {
                 out.append("<tr><td class=\"path\">").append(Xml.text(r.getCaseId())).append("</td><td class=\"")

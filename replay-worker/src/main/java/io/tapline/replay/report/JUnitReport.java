@@ -24,6 +24,8 @@ public final class JUnitReport {
         out.append("    <properties>\n");
         out.append("      <property name=\"candidate\" value=\"").append(Xml.attr(report.candidate())).append("\"/>\n");
         out.append(String.format(Locale.ROOT, "      <property name=\"failedTrafficShare\" value=\"%.6f\"/>%n", s.getFailedTrafficShare()));
+        out.append(String.format(Locale.ROOT, "      <property name=\"failedTrafficWeight\" value=\"%d\"/>%n", s.getFailedTrafficWeight()));
+        out.append(String.format(Locale.ROOT, "      <property name=\"trafficWeight\" value=\"%d\"/>%n", s.getTrafficWeight()));
         out.append("    </properties>\n");
         for (ReplayResult r : report.results()) {
             out.append(String.format(Locale.ROOT, "    <testcase classname=\"%s\" name=\"%s [%s]\" time=\"%.3f\"",
@@ -62,7 +64,8 @@ public final class JUnitReport {
 
     private static String details(ReplayResult r) {
         StringBuilder d = new StringBuilder();
-        d.append("case ").append(r.getCaseId()).append(", weight ").append(r.getTrafficWeight()).append('\n');
+        d.append("case ").append(r.getCaseId()).append(", signature ").append(r.getSignatureId()).append(" (")
+                .append(r.getTrafficWeight()).append(" requests)\n");
         for (Difference diff : r.getDifferences()) {
             d.append(TextReport.line(diff)).append('\n');
         }

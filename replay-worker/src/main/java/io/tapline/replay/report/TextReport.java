@@ -21,14 +21,16 @@ public final class TextReport {
         out.append(String.format(Locale.ROOT,
                 "cases: %d  passed: %d  failed: %d  errors: %d  skipped: %d%n", s.getTotal(), s.getPassed(),
                 s.getFailed(), s.getErrored(), s.getSkipped()));
-        out.append(String.format(Locale.ROOT, "failed share of production traffic: %.2f%% (%d of %d hits)%n",
-                100 * s.getFailedTrafficShare(), s.getFailedTrafficWeight(), s.getTrafficWeight()));
+        // weights are per signature (each signature's hits counted once, however many of its samples were replayed)
+        out.append(String.format(Locale.ROOT, "failed share of production traffic: %s (%d of %d requests)%n",
+                percent(s.getFailedTrafficShare()), s.getFailedTrafficWeight(), s.getTrafficWeight()));
         if (s.getDurationMillis() > 0) {
             out.append(String.format(Locale.ROOT, "duration: %.1f s%n", s.getDurationMillis() / 1000.0));
         }
         for (ReplayResult r : report.notPassed()) {
             out.append('\n').append(r.getVerdict()).append("  ").append(r.getRoute()).append("  case ")
-                    .append(r.getCaseId()).append("  (weight ").append(r.getTrafficWeight()).append(")\n");
+                    .append(r.getCaseId()).append("  (signature ").append(r.getSignatureId()).append(", ").append(r.getTrafficWeight())
+                    .append(" requests)\n");
             if (r.getError() != null) {
                 out.append("    error: ").append(r.getError()).append('\n');
             }
@@ -40,6 +42,15 @@ public final class TextReport {
             }
         }
         return out.toString();
+    }
+
+    /** A share as a percentage: one decimal ({@code 25.0%}), more where that would round a non-zero share to 0. */
+    public static String percent(double share) {
+        double p = 100 * share;
+        if (p == 0 || p >= 0.1) {
+            return String.format(Locale.ROOT, "%.1f%%", p);
+        }
+        return String.format(Locale.ROOT, "%.2g%%", p);
     }
 
     /** One difference on one line: {@code CHANGED $.price: 10 -> 12}. */

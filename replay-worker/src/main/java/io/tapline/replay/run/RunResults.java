@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,19 +72,35 @@ public final class RunResults {
         return byKey.size();
     }
 
-    /** Counts per verdict and the failed share of production traffic (by the cases' hits). */
+    /**
+     * Counts per verdict (per case) and the failed share of production traffic (per signature). A case's
+     * {@code trafficWeight} is the hit count of its whole signature, and dedup keeps several samples (cases) per
+     * signature, so summing it over cases would count a signature's traffic once per sample. The traffic of a
+     * signature therefore counts once: the largest {@code trafficWeight} among its cases' results (its cases may have
+     * been written at different times, with growing hit counts); the signature's traffic failed when any of its
+     * cases failed. Results without a signature id (written before it existed) count as their own signature.
+     */
     public RunSummary summary(long durationMillis) {
-        long passed = 0, failed = 0, errored = 0, skipped = 0, weight = 0, failedWeight = 0;
+        long passed = 0, failed = 0, errored = 0, skipped = 0;
+        Map<String, SignatureWeight> signatures = new HashMap<>();
         for (ReplayResult r : byKey.values()) {
-            weight += r.getTrafficWeight();
+            SignatureWeight sig = signatures.computeIfAbsent(signatureOf(r), k -> new SignatureWeight());
+            sig.weight = Math.max(sig.weight, r.getTrafficWeight());
             switch (r.getVerdict()) {
                 case PASS -> passed++;
                 case FAIL -> {
                     failed++;
-                    failedWeight += r.getTrafficWeight();
+                    sig.failed = true;
                 }
                 case ERROR -> errored++;
                 case SKIPPED -> skipped++;
+            }
+        }
+        long weight = 0, failedWeight = 0;
+        for (SignatureWeight sig : signatures.values()) {
+            weight += sig.weight;
+            if (sig.failed) {
+                failedWeight += sig.weight;
             }
         }
         return RunSummary.newBuilder()
@@ -97,5 +114,16 @@ public final class RunResults {
                 .setFailedTrafficShare(weight == 0 ? 0.0 : (double) failedWeight / weight)
                 .setDurationMillis(durationMillis)
                 .build();
+    }
+
+    /** The signature a result's traffic belongs to; a result without one stands for itself. */
+    static String signatureOf(ReplayResult r) {
+        String sig = r.getSignatureId();
+        return sig == null || sig.isEmpty() ? "case:" + r.getCaseId() : "sig:" + sig;
+    }
+
+    private static final class SignatureWeight {
+        long weight;
+        boolean failed;
     }
 }

@@ -4,7 +4,9 @@ import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
+import io.tapline.replay.FailOn;
 import io.tapline.replay.run.RunResults;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
@@ -19,12 +21,13 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReportsTest {
 
     private static ReplayResult result(String caseId, String route, Verdict v, long weight, Difference... diffs) {
-        return ReplayResult.newBuilder().setRunId("r1").setCaseId(caseId).setSignatureId("s").setRoute(route)
+        return ReplayResult.newBuilder().setRunId("r1").setCaseId(caseId).setSignatureId("sig-" + caseId).setRoute(route)
                 .setCandidate("http://c").setVerdict(v).setDifferences(List.of(diffs)).setIgnoredDifferences(0)
                 .setMocks(MockUsage.newBuilder().build()).setRecordedLatencyMicros(1000).setCandidateLatencyMicros(2000)
                 .setTrafficWeight(weight).setError(v == Verdict.ERROR ? "refused" : null).setWorker("w")
@@ -82,6 +85,79 @@ class ReportsTest {
         assertTrue(text.contains("FAIL  GET /items/{id}  case b"));
         assertTrue(text.contains("ERROR  POST /orders  case c"));
         assertFalse(text.contains("case a"));
-        assertTrue(text.contains("10.00%"));
+        assertTrue(text.contains("failed share of production traffic: 10.0% (10 of 100 requests)"), text);
+    }
+
+    private static ReplayResult sample(String signature, int slot, Verdict v, long hits) {
+        Difference status = Difference.newBuilder().setPath("status").setKind(DifferenceKind.CHANGED)
+                .setExpected("201").setActual("200").build();
+        return ReplayResult.newBuilder(v == Verdict.FAIL
+                        ? result(signature + "-" + slot, "GET /items/{id}", v, hits, status)
+                        : result(signature + "-" + slot, "GET /items/{id}", v, hits))
+                .setSignatureId(signature).build();
+    }
+
+    /** 3 samples of a signature with 100 hits (one failing) and one signature with 300 hits: 100 of 400 requests. */
+    private static RunReport threeSamplesOfOneSignature() {
+        RunResults rr = new RunResults(List.of(
+                sample("s1", 0, Verdict.PASS, 100),
+                sample("s1", 1, Verdict.FAIL, 100),
+                sample("s1", 2, Verdict.PASS, 100),
+                sample("s2", 0, Verdict.PASS, 300)));
+        return new RunReport("r1", "http://c", rr.summary(1500), rr.results(), true);
+    }
+
+    @Test
+    void signatureTrafficCountsOnceAndFailsWhenAnyOfItsSamplesFails() {
+        RunSummary s = threeSamplesOfOneSignature().summary();
+        assertEquals(4, s.getTotal());
+        assertEquals(1, s.getFailed());
+        assertEquals(400, s.getTrafficWeight());
+        assertEquals(100, s.getFailedTrafficWeight());
+        assertEquals(0.25, s.getFailedTrafficShare(), 1e-12);
+    }
+
+    @Test
+    void signatureTrafficTakesTheLargestHitCountAmongItsSamples() {
+        // samples of one signature written at different times carry the hit count of their time
+        RunSummary s = new RunResults(List.of(
+                sample("s1", 0, Verdict.PASS, 80),
+                sample("s1", 1, Verdict.FAIL, 100),
+                sample("s1", 2, Verdict.FAIL, 90),
+                sample("s2", 0, Verdict.PASS, 300))).summary(0);
+        assertEquals(400, s.getTrafficWeight());
+        assertEquals(100, s.getFailedTrafficWeight());
+    }
+
+    @Test
+    void everyReportAndTheGateUseTheSignatureWeights() throws Exception {
+        RunReport r = threeSamplesOfOneSignature();
+        String text = TextReport.render(r);
+        assertTrue(text.contains("failed share of production traffic: 25.0% (100 of 400 requests)"), text);
+        String html = HtmlReport.render(r);
+        assertTrue(html.contains("<td>25.0%</td><td>100 of 400</td>"), html);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(JUnitReport.render(r).getBytes(StandardCharsets.UTF_8)));
+        NodeList props = doc.getElementsByTagName("property");
+        for (int i = 0; i < props.getLength(); i++) {
+            Element p = (Element) props.item(i);
+            switch (p.getAttribute("name")) {
+                case "failedTrafficShare" -> assertEquals(0.25, Double.parseDouble(p.getAttribute("value")), 1e-9);
+                case "failedTrafficWeight" -> assertEquals("100", p.getAttribute("value"));
+                case "trafficWeight" -> assertEquals("400", p.getAttribute("value"));
+                default -> { }
+            }
+        }
+        assertNull(FailOn.parse("share:0.25", true).violation(r.summary()));
+        assertTrue(FailOn.parse("share:0.2", true).violation(r.summary()).contains("100 of 400 requests"));
+    }
+
+    @Test
+    void resultsWithoutASignatureIdCountAsTheirOwnSignature() {
+        RunSummary s = new RunResults(List.of(
+                ReplayResult.newBuilder(sample("x", 0, Verdict.FAIL, 10)).setSignatureId("").build(),
+                ReplayResult.newBuilder(sample("x", 1, Verdict.PASS, 30)).setSignatureId("").build())).summary(0);
+        assertEquals(40, s.getTrafficWeight());
+        assertEquals(10, s.getFailedTrafficWeight());
     }
 }
