@@ -39,11 +39,18 @@ public final class TraceContext {
         return m.matches() ? m.group(1) : null;
     }
 
-    private static byte[] sha256(String s) {
+    /** One digest per thread: {@code MessageDigest.getInstance} looks the provider up on every call (per case, twice). */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 missing from the JDK", e);
         }
+    });
+
+    private static byte[] sha256(String s) {
+        MessageDigest d = SHA256.get();
+        d.reset();
+        return d.digest(s.getBytes(StandardCharsets.UTF_8));
     }
 }

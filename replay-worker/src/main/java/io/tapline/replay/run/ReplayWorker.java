@@ -52,6 +52,8 @@ public final class ReplayWorker implements Runnable {
     private static final int MAX_CONSECUTIVE_TX_FAILURES = 3;
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration COMPLETION_CHECK = Duration.ofSeconds(1);
+    /** Once its own partitions are done, a worker checks the group's offsets more often, to end the run sooner. */
+    private static final Duration IDLE_COMPLETION_CHECK = Duration.ofMillis(200);
 
     /** How the worker ended. */
     public enum Outcome { RUN_COMPLETE, STOPPED, FAILED }
@@ -78,7 +80,12 @@ public final class ReplayWorker implements Runnable {
     private volatile Outcome outcome;
     private volatile boolean assigned;
     private KafkaConsumer<byte[], byte[]> consumer;
+    private KafkaProducer<byte[], byte[]> producerRef;
     private final Map<TopicPartition, Long> committed = new HashMap<>();
+    /** The batch polled last, replaying; committed after the next poll (on the worker thread only). */
+    private Batch pending;
+    /** Set when the producer was fenced or refused: nothing more may be committed. */
+    private boolean fatal;
 
     /** Called for every committed result (metrics, progress). */
     public interface ResultListener {
@@ -143,6 +150,7 @@ public final class ReplayWorker implements Runnable {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId))) {
             consumer = c;
+            producerRef = producer;
             producer.initTransactions();
             c.subscribe(List.of(topics.cases()), new Rebalance());
             outcome = loop(c, producer);
@@ -161,81 +169,132 @@ public final class ReplayWorker implements Runnable {
         }
     }
 
+    /**
+     * One poll's cases, replaying on the event loop, with what its transaction will commit: the dead letters and
+     * tombstones found while decoding, and the offsets consumed up to that poll (capped at the bounds).
+     */
+    private final class Batch {
+        final List<ConsumerRecord<byte[], byte[]>> records;
+        final Map<TopicPartition, OffsetAndMetadata> offsets;
+        final List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+        final List<Case> cases;
+        final Set<String> retired;
+        final io.vertx.core.Future<List<Tagged>> replaying;
+
+        Batch(List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets) {
+            this.records = records;
+            this.offsets = offsets;
+            Map<String, Case> byId = new LinkedHashMap<>();
+            Set<String> gone = new java.util.LinkedHashSet<>();
+            decode(records, byId, gone, out);
+            this.cases = new ArrayList<>(byId.values());
+            this.retired = gone;
+            this.replaying = start(cases);
+        }
+    }
+
     private Outcome loop(KafkaConsumer<byte[], byte[]> c, KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
         int txFailures = 0;
         long nextCompletionCheck = 0;
-        while (!closed) {
-            ConsumerRecords<byte[], byte[]> records;
-            try {
-                records = c.poll(POLL);
-            } catch (WakeupException e) {
-                if (closed) {
-                    return Outcome.STOPPED;
-                }
-                throw e;
-            }
-            List<ConsumerRecord<byte[], byte[]>> inBounds = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : records) {
-                if (r.offset() < bound(new TopicPartition(r.topic(), r.partition()))) {
-                    inBounds.add(r);
-                }
-            }
-            Map<TopicPartition, OffsetAndMetadata> offsets = offsetsToCommit(c);
-            if (!inBounds.isEmpty() || !offsets.isEmpty()) {
+        // Batch N+1 replays while batch N's transaction commits (and while batch N's last cases finish), so the
+        // candidate is kept busy across batch boundaries. At most two batches are open: the one committing (pending)
+        // and the one just polled. A rebalance commits the pending batch first (Rebalance.onPartitionsRevoked).
+        try {
+            while (!closed) {
+                ConsumerRecords<byte[], byte[]> records;
                 try {
-                    processAndCommit(producer, c, inBounds, offsets);
-                    txFailures = 0;
-                } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
-                         | AuthorizationException | UnsupportedVersionException e) {
+                    // Don't wait for more cases while a batch is pending: commit it as soon as it is replayed.
+                    records = c.poll(pending == null ? POLL : Duration.ZERO);
+                } catch (WakeupException e) {
+                    if (closed) {
+                        return Outcome.STOPPED;
+                    }
                     throw e;
-                } catch (KafkaException | TimeoutException | ExecutionException e) {
-                    txFailures++;
-                    log.warn("worker {}: batch transaction failed ({}/{}), replaying it again: {}", workerId, txFailures,
-                            MAX_CONSECUTIVE_TX_FAILURES, e.toString());
-                    abortQuietly(producer);
-                    rewind(c, inBounds);
-                    if (txFailures >= MAX_CONSECUTIVE_TX_FAILURES) {
+                }
+                List<ConsumerRecord<byte[], byte[]>> inBounds = new ArrayList<>();
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    if (r.offset() < bound(new TopicPartition(r.topic(), r.partition()))) {
+                        inBounds.add(r);
+                    }
+                }
+                Map<TopicPartition, OffsetAndMetadata> offsets = offsetsToCommit(c);
+                Batch next = inBounds.isEmpty() && offsets.isEmpty() ? null : new Batch(inBounds, offsets);
+                Batch committing = pending;
+                pending = next;
+                if (committing != null) {
+                    if (commit(producer, c, committing)) {
+                        txFailures = 0;
+                    } else if (++txFailures >= MAX_CONSECUTIVE_TX_FAILURES) {
                         log.error("worker {}: {} consecutive transaction failures, stopping", workerId, txFailures);
                         return Outcome.FAILED;
                     }
                 }
-            }
-            pauseFinished(c);
-            long now = System.nanoTime();
-            if (now >= nextCompletionCheck) {
-                nextCompletionCheck = now + COMPLETION_CHECK.toNanos();
-                if (runComplete(c)) {
-                    return Outcome.RUN_COMPLETE;
+                pauseFinished(c);
+                long now = System.nanoTime();
+                // Check at once when this worker's partitions are done (the run may be complete now), else once a second.
+                boolean idle = pending == null && allFinished(c);
+                if (now >= nextCompletionCheck || (idle && committing != null)) {
+                    nextCompletionCheck = now + (idle ? IDLE_COMPLETION_CHECK : COMPLETION_CHECK).toNanos();
+                    if (pending == null && runComplete(c)) {
+                        return Outcome.RUN_COMPLETE;
+                    }
                 }
             }
+            return Outcome.STOPPED;
+        } finally {
+            // Stopping (close() or an error): commit what was replayed, as close() promises.
+            Batch last = pending;
+            pending = null;
+            if (last != null && !fatal) {
+                commit(producer, c, last);
+            }
         }
-        return Outcome.STOPPED;
     }
 
-    private void processAndCommit(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> c,
-                                  List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
-        List<ReplayResult> results = replayBatch(records, out);
-        producer.beginTransaction();
-        for (ProducerRecord<byte[], byte[]> r : out) {
-            producer.send(r);
+    /**
+     * Waits for the batch's cases, then commits their results, its dead letters and tombstones, and its offsets in
+     * one transaction. On a retriable failure aborts, rewinds the consumer to the batch's first offsets (and those
+     * of the batch polled after it, whose results are dropped), and returns false.
+     */
+    private boolean commit(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> c, Batch batch)
+            throws InterruptedException {
+        List<ReplayResult> results;
+        try {
+            results = finish(batch);
+            producer.beginTransaction();
+            for (ProducerRecord<byte[], byte[]> r : batch.out) {
+                producer.send(r);
+            }
+            producer.sendOffsetsToTransaction(batch.offsets, c.groupMetadata());
+            producer.commitTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+                 | AuthorizationException | UnsupportedVersionException e) {
+            fatal = true;
+            throw e;
+        } catch (KafkaException | TimeoutException | ExecutionException e) {
+            log.warn("worker {}: batch transaction failed, replaying it again: {}", workerId, e.toString());
+            abortQuietly(producer);
+            List<ConsumerRecord<byte[], byte[]>> again = new ArrayList<>(batch.records);
+            Batch after = pending;
+            if (after != null) {
+                pending = null;
+                awaitQuietly(after);
+                again.addAll(after.records);
+            }
+            rewind(c, again);
+            return false;
         }
-        producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
-        producer.commitTransaction();
-        offsets.forEach((tp, om) -> committed.put(tp, om.offset()));
+        batch.offsets.forEach((tp, om) -> committed.merge(tp, om.offset(), Math::max));
         for (ReplayResult r : results) {
             progress.record(r.getVerdict());
             listener.committed(r);
         }
+        return true;
     }
 
-    /** Replays the batch's cases (the last record of a case id wins) and returns their results. */
-    private List<ReplayResult> replayBatch(List<ConsumerRecord<byte[], byte[]>> records,
-                                           List<ProducerRecord<byte[], byte[]>> out)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        Map<String, Case> cases = new LinkedHashMap<>();
-        Set<String> retired = new java.util.LinkedHashSet<>();
+    /** Decodes a poll's records: the last record of a case id wins; tombstones retire; undecodable ones go to the DLQ. */
+    private void decode(List<ConsumerRecord<byte[], byte[]>> records, Map<String, Case> cases, Set<String> retired,
+                        List<ProducerRecord<byte[], byte[]>> out) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
             if (r.value() == null) {
@@ -257,16 +316,20 @@ public final class ReplayWorker implements Runnable {
                 out.add(DeadLetters.record(topics.dlq(), r, e, "replay-worker"));
             }
         }
+    }
+
+    /** Waits for the batch's cases, replays the ambiguous ones again one at a time, and encodes the results. */
+    private List<ReplayResult> finish(Batch batch) throws InterruptedException, ExecutionException, TimeoutException {
         List<ReplayResult> results = new ArrayList<>();
-        List<Case> redo = replayAll(new ArrayList<>(cases.values()), redoAmbiguous, results, out);
+        List<Case> redo = collect(batch.cases, await(batch.replaying, batch.cases.size()), redoAmbiguous, results, batch.out);
         if (!redo.isEmpty()) {
             // Calls without trace context arrived while these cases were in flight; the gate now allows one case
             // at a time, so their second replay is unambiguous.
             log.info("worker {}: replaying {} cases again, one at a time", workerId, redo.size());
-            replayAll(redo, false, results, out);
+            collect(redo, await(start(redo), redo.size()), false, results, batch.out);
         }
-        for (String caseId : retired) {
-            out.add(new ProducerRecord<>(topics.results(),
+        for (String caseId : batch.retired) {
+            batch.out.add(new ProducerRecord<>(topics.results(),
                     RunTopics.resultKey(runId, caseId).getBytes(StandardCharsets.UTF_8), null));
         }
         return results;
@@ -275,13 +338,30 @@ public final class ReplayWorker implements Runnable {
     private record Tagged(ReplayResult result, boolean ambiguous) {
     }
 
-    private List<Case> replayAll(List<Case> cases, boolean redoAmbiguous, List<ReplayResult> results,
-                                 List<ProducerRecord<byte[], byte[]>> out)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        List<Tagged> tagged = BatchPump.run(context, gate, rate, cases, k -> {
+    /** Starts replaying the cases on this worker's event-loop context; completes with their outcomes in order. */
+    private io.vertx.core.Future<List<Tagged>> start(List<Case> cases) {
+        return BatchPump.run(context, gate, rate, cases, k -> {
             long before = registry.unattributableCalls();
             return replayer.replay(k).map(r -> new Tagged(r, registry.unattributableCalls() != before));
-        }).toCompletionStage().toCompletableFuture().get(batchTimeout(cases.size()), TimeUnit.MILLISECONDS);
+        });
+    }
+
+    private List<Tagged> await(io.vertx.core.Future<List<Tagged>> replaying, int cases)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        return replaying.toCompletionStage().toCompletableFuture().get(batchTimeout(cases), TimeUnit.MILLISECONDS);
+    }
+
+    private void awaitQuietly(Batch batch) throws InterruptedException {
+        try {
+            await(batch.replaying, batch.cases.size());
+        } catch (ExecutionException | TimeoutException e) {
+            log.debug("dropped batch ended with {}", e.toString());
+        }
+    }
+
+    /** Adds the results (encoded, to {@code out}) and returns the cases to replay again. */
+    private List<Case> collect(List<Case> cases, List<Tagged> tagged, boolean redoAmbiguous, List<ReplayResult> results,
+                               List<ProducerRecord<byte[], byte[]>> out) {
         List<Case> redo = new ArrayList<>();
         for (int i = 0; i < tagged.size(); i++) {
             Tagged t = tagged.get(i);
@@ -303,12 +383,19 @@ public final class ReplayWorker implements Runnable {
         return caseTimeout.toMillis() * cases + 30_000;
     }
 
-    /** For every assigned partition: the offset up to which it is consumed, capped at the run's bound. */
+    /**
+     * For every assigned partition: the offset up to which it is consumed, capped at the run's bound, where that is
+     * beyond what is committed or about to be committed by the pending batch.
+     */
     private Map<TopicPartition, OffsetAndMetadata> offsetsToCommit(KafkaConsumer<byte[], byte[]> c) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (TopicPartition tp : c.assignment()) {
             long target = Math.min(c.position(tp), bound(tp));
             Long done = committed.get(tp);
+            OffsetAndMetadata claimed = pending == null ? null : pending.offsets.get(tp);
+            if (claimed != null && (done == null || claimed.offset() > done)) {
+                done = claimed.offset(); // the pending batch commits up to there
+            }
             if (done == null || target > done) {
                 offsets.put(tp, new OffsetAndMetadata(target));
             }
@@ -326,6 +413,16 @@ public final class ReplayWorker implements Runnable {
         if (!finished.isEmpty()) {
             c.pause(finished);
         }
+    }
+
+    /** True when every partition assigned to this worker is consumed up to its bound. */
+    private boolean allFinished(KafkaConsumer<byte[], byte[]> c) {
+        for (TopicPartition tp : c.assignment()) {
+            if (c.position(tp) < bound(tp)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True when the group's committed offsets reached the bounds on every partition of the run. */
@@ -372,7 +469,40 @@ public final class ReplayWorker implements Runnable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            // Batches are replayed and committed between polls, so nothing is in flight here.
+            // A batch may be replaying (polled before this poll): commit it while this member still owns its
+            // partitions (same generation), so the next owner starts after it. If that fails, it is aborted and its
+            // records are replayed by whoever owns them next.
+            Batch last = pending;
+            pending = null;
+            if (last != null && !partitions.isEmpty()) {
+                try {
+                    commit(producerRef, consumer, last);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new WakeupException();
+                }
+            } else {
+                pending = last;
+            }
+            partitions.forEach(committed::remove);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            // Another member owns them already: this member's generation cannot commit, so the batch is dropped
+            // (its cases are replayed by the new owner from the group's committed offsets).
+            Batch last = pending;
+            pending = null;
+            if (last != null) {
+                try {
+                    awaitQuietly(last);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new WakeupException();
+                }
+                rewind(consumer, last.records); // partitions this member keeps are read again
+                log.warn("worker {}: lost partitions {}, dropped a batch of {} cases", workerId, partitions, last.cases.size());
+            }
             partitions.forEach(committed::remove);
         }
 

@@ -27,6 +27,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,6 +37,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Replay throughput against a trivial fast candidate, compared with that candidate's capacity measured by wrk in
@@ -50,7 +52,12 @@ class ReplayBenchmark {
     private static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 32);
     private static final int WORKERS = Integer.getInteger("bench.workers", 2);
     private static final int WRK_SECONDS = Integer.getInteger("bench.wrk.seconds", 10);
+    private static final int BATCH = Integer.getInteger("bench.batch", 500);
+    /** Replay runs after the first (cold) one: the steady state of a long run. */
+    private static final int WARM_RUNS = Integer.getInteger("bench.warm.runs", 2);
     private static final String BODY = "{\"ok\":true,\"service\":\"bench\",\"items\":[1,2,3]}";
+    /** The recorded body with its members in another order: equal JSON, not equal bytes, so every case is parsed. */
+    private static final String CANDIDATE_BODY = "{\"service\":\"bench\",\"items\":[1,2,3],\"ok\":true}";
 
     @Test
     void replayThroughputAgainstWrkCapacity(TestStack stack) throws Exception {
@@ -58,26 +65,22 @@ class ReplayBenchmark {
         AtomicLong served = new AtomicLong();
         AtomicLong first = new AtomicLong();
         AtomicLong last = new AtomicLong();
+        // The same candidate for wrk and replay: one event loop, answering the recorded response (status, content
+        // type, and the body as equal JSON in another member order), so every case passes after a structural
+        // comparison (the equal-bytes shortcut of the comparator never applies here).
         HttpServer candidate = candidateVertx.createHttpServer().requestHandler(req -> {
             long now = System.nanoTime();
             if (served.getAndIncrement() == 0) {
                 first.set(now);
             }
             last.set(now);
-            req.response().putHeader("content-type", "application/json").end(BODY);
+            req.response().putHeader("content-type", "application/json").end(CANDIDATE_BODY);
         }).listen(0, "127.0.0.1").await();
         String url = "http://127.0.0.1:" + candidate.actualPort();
         try {
-            // 1. The candidate's capacity, measured by wrk at the same connection count replay uses.
-            Process wrk = new ProcessBuilder("wrk", "-t1", "-c" + CONCURRENCY, "-d" + WRK_SECONDS + "s", url + "/ping/1")
-                    .redirectErrorStream(true).start();
-            String wrkOut = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            wrk.waitFor();
-            Matcher m = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(wrkOut);
-            if (!m.find()) {
-                throw new IllegalStateException("wrk printed no Requests/sec (is wrk installed?):\n" + wrkOut);
-            }
-            double wrkRps = Double.parseDouble(m.group(1));
+            // 1. The candidate's capacity, measured by wrk at the connection count replay uses (--concurrency), with
+            //    the header replay adds (traceparent); again after the replay runs, as the machine's load drifts.
+            Wrk wrkBefore = wrk(url);
 
             // 2. N distinct cases of that candidate on a 6-partition cases topic.
             String cases = stack.createTopic("bench-cases", 6, Map.of("cleanup.policy", "compact"));
@@ -99,41 +102,85 @@ class ReplayBenchmark {
                 }
                 p.flush();
             }
-            served.set(0);
 
-            // 3. One replay run, timed end to end and at the candidate (first to last replayed request).
-            String runId = stack.uniqueName("bench");
-            String[] args = {"--run", runId, "--target", url, "--workers", Integer.toString(WORKERS),
-                    "--concurrency", Integer.toString(CONCURRENCY), "--batch-size", "500",
-                    "--kafka-bootstrap-servers", stack.bootstrapServers(), "--schema-registry-url", stack.registryUrl(),
-                    "--topic-cases", cases, "--topic-noise", noise, "--topic-results", results, "--topic-runs", runs,
-                    "--topic-dlq", dlq, "--mock-port", Integer.toString(Ports.freePort()), "--management-port", "-1",
-                    "--progress-interval", "2s"};
-            ByteArrayOutputStream log = new ByteArrayOutputStream();
-            ReplayCommand replay = new ReplayCommand(TaplineConfig.load(ReplayOptions.replaySpec(), args, Map.of()),
-                    new PrintStream(log, true, StandardCharsets.UTF_8));
-            long t0 = System.nanoTime();
-            int exit = replay.run();
-            double endToEnd = (System.nanoTime() - t0) / 1e9;
-            assertEquals(ReplayCommand.EXIT_OK, exit, () -> log.toString(StandardCharsets.UTF_8));
-            assertEquals(CASES, served.get(), "every case replayed exactly once");
-            double replaySeconds = (last.get() - first.get()) / 1e9;
-            double replayRate = CASES / replaySeconds;
-            double e2eRate = CASES / endToEnd;
+            // 3. Replay runs over the same cases (each run id its own consumer group): the first with a cold JVM,
+            //    the others warm. Every run publishes its results and summary as in production.
+            List<Run> replays = new ArrayList<>();
+            for (int i = 0; i < 1 + WARM_RUNS; i++) {
+                served.set(0);
+                String runId = stack.uniqueName("bench");
+                String[] args = {"--run", runId, "--target", url, "--workers", Integer.toString(WORKERS),
+                        "--concurrency", Integer.toString(CONCURRENCY), "--batch-size", Integer.toString(BATCH),
+                        "--kafka-bootstrap-servers", stack.bootstrapServers(), "--schema-registry-url", stack.registryUrl(),
+                        "--topic-cases", cases, "--topic-noise", noise, "--topic-results", results, "--topic-runs", runs,
+                        "--topic-dlq", dlq, "--mock-port", Integer.toString(Ports.freePort()), "--management-port", "-1",
+                        "--progress-interval", "2s"};
+                ByteArrayOutputStream log = new ByteArrayOutputStream();
+                long t0 = System.nanoTime();
+                // every line of the replay's output stamped with the time since the run started
+                PrintStream stamped = new PrintStream(new java.io.OutputStream() {
+                    private boolean lineStart = true;
 
-            String report = String.format(Locale.ROOT, String.join("%n",
+                    @Override
+                    public void write(int b) {
+                        if (lineStart) {
+                            log.writeBytes(String.format(Locale.ROOT, "[+%5d ms] ", (System.nanoTime() - t0) / 1_000_000)
+                                    .getBytes(StandardCharsets.UTF_8));
+                        }
+                        log.write(b);
+                        lineStart = b == '\n';
+                    }
+                }, true, StandardCharsets.UTF_8);
+                ReplayCommand replay = new ReplayCommand(TaplineConfig.load(ReplayOptions.replaySpec(), args, Map.of()), stamped);
+                int exit = replay.run();
+                System.err.printf("replay run %d log:%n%s", replays.size() + 1, log.toString(StandardCharsets.UTF_8));
+                double endToEnd = (System.nanoTime() - t0) / 1e9;
+                assertEquals(ReplayCommand.EXIT_OK, exit, () -> log.toString(StandardCharsets.UTF_8));
+                assertEquals(CASES, served.get(), "every case replayed exactly once");
+                String summary = log.toString(StandardCharsets.UTF_8);
+                assertTrue(summary.contains("cases: " + CASES + "  passed: " + CASES), summary);
+                replays.add(new Run(CASES / ((last.get() - first.get()) / 1e9), CASES / endToEnd, endToEnd));
+            }
+            Wrk wrkAfter = wrk(url);
+            double wrkRps = (wrkBefore.rps + wrkAfter.rps) / 2;
+
+            StringBuilder report = new StringBuilder(String.format(Locale.ROOT, String.join("%n",
                     "replay benchmark (%s, %d cores, loopback, broker+registry+candidate+replay on one machine)",
-                    "  candidate capacity (wrk -t1 -c%d -d%ds):      %10.0f req/s",
-                    "  replay throughput (first..last case at candidate): %10.0f cases/s   ratio %.3f",
-                    "  replay end to end (join group .. summary written): %10.0f cases/s   ratio %.3f  (%.1f s for %d cases)",
-                    "  settings: %d cases, %d workers, concurrency %d, batch 500, target ratio >= 0.8", ""),
+                    "  candidate capacity, wrk -t1 -c%d -d%ds (+traceparent): before %.0f, after %.0f, mean %.0f req/s",
+                    "  settings: %d cases, %d workers, concurrency %d, batch %d, target ratio >= 0.8", ""),
                     java.time.Instant.now(), Runtime.getRuntime().availableProcessors(), CONCURRENCY, WRK_SECONDS,
-                    wrkRps, replayRate, replayRate / wrkRps, e2eRate, e2eRate / wrkRps, endToEnd, CASES, CASES, WORKERS,
-                    CONCURRENCY);
+                    wrkBefore.rps, wrkAfter.rps, wrkRps, CASES, WORKERS, CONCURRENCY, BATCH));
+            for (int i = 0; i < replays.size(); i++) {
+                Run r = replays.get(i);
+                report.append(String.format(Locale.ROOT,
+                        "  run %d (%s): at candidate %.0f cases/s (ratio %.3f); end to end %.0f cases/s (ratio %.3f, %.1f s)%n",
+                        i + 1, i == 0 ? "cold JVM" : "warm", r.atCandidate, r.atCandidate / wrkRps, r.endToEnd,
+                        r.endToEnd / wrkRps, r.seconds));
+            }
             System.out.print(report);
-            Files.writeString(Path.of("target", "bench-result.txt"), report + "\nwrk output:\n" + wrkOut);
+            Files.writeString(Path.of("target", "bench-result.txt"), report + "\nwrk output (before):\n" + wrkBefore.output
+                    + "\nwrk output (after):\n" + wrkAfter.output);
         } finally {
             candidateVertx.close().await();
         }
+    }
+
+    private record Run(double atCandidate, double endToEnd, double seconds) {
+    }
+
+    private record Wrk(double rps, String output) {
+    }
+
+    private static Wrk wrk(String url) throws Exception {
+        Process wrk = new ProcessBuilder("wrk", "-t1", "-c" + CONCURRENCY, "-d" + WRK_SECONDS + "s",
+                "-H", "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", url + "/ping/1")
+                .redirectErrorStream(true).start();
+        String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        wrk.waitFor();
+        Matcher m = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("wrk printed no Requests/sec (is wrk installed?):\n" + out);
+        }
+        return new Wrk(Double.parseDouble(m.group(1)), out);
     }
 }
