@@ -66,7 +66,7 @@ public final class EgressRouter {
         if (rest.isEmpty() || rest.charAt(0) == '?') {
             rest = "/" + rest;
         }
-        engine.proxy(req, new ProxyEngine.Target(route.host(), route.port(), route.basePath() + rest), hub.outbound(route.name()));
+        engine.proxy(req, ProxyEngine.Target.dependency(route.host(), route.port(), route.basePath() + rest), hub.outbound(route.name()));
     }
 
     private void forward(HttpServerRequest req, String absolute) {
@@ -84,7 +84,7 @@ public final class EgressRouter {
         int port = u.getPort() > 0 ? u.getPort() : 80;
         String pathAndQuery = (u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath())
                 + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
-        engine.proxy(req, new ProxyEngine.Target(u.getHost(), port, pathAndQuery), hub.outbound(u.getHost() + ":" + port));
+        engine.proxy(req, ProxyEngine.Target.dependency(u.getHost(), port, pathAndQuery), hub.outbound(u.getHost() + ":" + port));
     }
 
     private void tunnel(HttpServerRequest req) {

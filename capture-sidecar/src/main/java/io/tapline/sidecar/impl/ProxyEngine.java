@@ -32,8 +32,39 @@ public final class ProxyEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
 
-    /** Where one request goes: host, port and request-target (origin-form). */
-    public record Target(String host, int port, String uri) {
+    /**
+     * Where one request goes: host, port and request-target (origin-form).
+     *
+     * @param recordAsTarget capture the request as the target receives it (authority, path and query of the target)
+     *                       rather than as the client sent it: outbound calls are recorded as the dependency saw
+     *                       them, so a replay mock matches them whatever egress form (named route, forward proxy)
+     *                       the app used
+     */
+    public record Target(String host, int port, String uri, boolean recordAsTarget) {
+
+        /** The app behind the inbound listener: the request is recorded as the client sent it. */
+        public static Target app(String host, int port, String uri) {
+            return new Target(host, port, uri, false);
+        }
+
+        /** A dependency behind the egress listener: the request is recorded as the dependency receives it. */
+        public static Target dependency(String host, int port, String uri) {
+            return new Target(host, port, uri, true);
+        }
+
+        String authority() {
+            return port == 80 ? host : host + ":" + port;
+        }
+
+        String path() {
+            int q = uri.indexOf('?');
+            return q < 0 ? uri : uri.substring(0, q);
+        }
+
+        String query() {
+            int q = uri.indexOf('?');
+            return q < 0 ? null : uri.substring(q + 1);
+        }
     }
 
     /** Engine settings. */
@@ -112,9 +143,11 @@ public final class ProxyEngine {
         ExchangeObserver.Sink sink = observer.begin(req, up, startNanos);
         boolean capturing = sink != null && sink.capturing();
         BodyTap reqTap = hasBody ? new BodyTap(req, capturing ? settings.captureMaxBodyBytes() : 0) : BodyTap.empty();
-        CapturedMessage capturedRequest = !capturing ? null : CapturedMessage.request(req.method().name(),
-                req.scheme() == null ? "http" : req.scheme(), authorityOf(req), req.path() == null ? "" : req.path(), req.query(),
-                CapturedMessage.headers(h), reqTap);
+        CapturedMessage capturedRequest = !capturing ? null : target.recordAsTarget()
+                ? CapturedMessage.request(req.method().name(), "http", target.authority(), target.path(), target.query(),
+                        CapturedMessage.headers(h), reqTap)
+                : CapturedMessage.request(req.method().name(), req.scheme() == null ? "http" : req.scheme(),
+                        authorityOf(req), req.path() == null ? "" : req.path(), req.query(), CapturedMessage.headers(h), reqTap);
 
         RequestOptions options = new RequestOptions()
                 .setMethod(req.method())

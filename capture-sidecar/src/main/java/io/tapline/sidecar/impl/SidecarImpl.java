@@ -130,7 +130,7 @@ public final class SidecarImpl implements Sidecar {
                         .setHandle100ContinueAutomatically(true);
                 Future<HttpServer> in = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]))
                         .requestHandler(req -> inboundEngine.proxy(req,
-                                new ProxyEngine.Target(appHost, appPort, appBase + req.uri()), hub.inbound()))
+                                ProxyEngine.Target.app(appHost, appPort, appBase + req.uri()), hub.inbound()))
                         .listen()
                         .onSuccess(s -> bound.compareAndSet(0, 0, s.actualPort()));
                 if (ports[1] < 0) {
