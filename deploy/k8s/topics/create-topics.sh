@@ -49,3 +49,5 @@ create_topic tapline.runs "${PARTITIONS_RUNS:-1}" \
   cleanup.policy=compact
 create_topic tapline.dlq "${PARTITIONS_DLQ:-1}" \
   cleanup.policy=delete retention.ms=1209600000
+create_topic tapline.unattributed "${PARTITIONS_UNATTRIBUTED:-1}" \
+  cleanup.policy=delete retention.ms=259200000

@@ -30,7 +30,8 @@ public final class SidecarOptions {
     public static final String KEY_CAPTURE_QUEUE_MAX_BYTES = "capture.queue.max.bytes";
     public static final String KEY_CAPTURE_MAX_PENDING = "capture.max.pending";
     public static final String KEY_CAPTURE_OUTBOUND_GRACE = "capture.outbound.grace";
-    public static final String KEY_CAPTURE_TOPIC = "capture.topic";
+    public static final String KEY_CAPTURE_TOPIC = "topic.interactions";
+    public static final String KEY_UNATTRIBUTED_TOPIC = "topic.unattributed";
     public static final String KEY_SAMPLING_RATE = "sampling.rate";
     public static final String KEY_SAMPLING_ROUTE_CAP = "sampling.route.cap";
     public static final String KEY_SAMPLING_DEFAULT_ROUTE_CAP = "sampling.default.route.cap";
@@ -62,6 +63,7 @@ public final class SidecarOptions {
     public static final int DEFAULT_CAPTURE_MAX_PENDING = 10_000;
     public static final Duration DEFAULT_CAPTURE_OUTBOUND_GRACE = Duration.ofMillis(100);
     public static final String DEFAULT_CAPTURE_TOPIC = TaplineTopics.INTERACTIONS;
+    public static final String DEFAULT_UNATTRIBUTED_TOPIC = TaplineTopics.UNATTRIBUTED;
     public static final double DEFAULT_SAMPLING_RATE_PERCENT = 100.0;
     public static final long DEFAULT_PROXY_MAX_REQUEST_BODY_BYTES = 0;
     public static final int DEFAULT_PROXY_MAX_HEADER_BYTES = 16 * 1024;
@@ -107,6 +109,7 @@ public final class SidecarOptions {
     private int captureMaxPending = DEFAULT_CAPTURE_MAX_PENDING;
     private Duration outboundGrace = DEFAULT_CAPTURE_OUTBOUND_GRACE;
     private String topic = DEFAULT_CAPTURE_TOPIC;
+    private String unattributedTopic = DEFAULT_UNATTRIBUTED_TOPIC;
     private double samplingRatePercent = DEFAULT_SAMPLING_RATE_PERCENT;
     private final Map<String, Double> routeCaps = new LinkedHashMap<>();
     private double defaultRouteCap;
@@ -147,6 +150,8 @@ public final class SidecarOptions {
                 .option(KEY_CAPTURE_MAX_PENDING, Integer.toString(DEFAULT_CAPTURE_MAX_PENDING), "Most interactions held while in flight or in their grace period; past it requests are proxied uncaptured (reason in_flight_full).")
                 .option(KEY_CAPTURE_OUTBOUND_GRACE, DEFAULT_CAPTURE_OUTBOUND_GRACE.toMillis() + "ms", "Wait after the response ends for late outbound calls before publishing.")
                 .option(KEY_CAPTURE_TOPIC, DEFAULT_CAPTURE_TOPIC, "Topic interactions are published to.")
+                .option(KEY_UNATTRIBUTED_TOPIC, DEFAULT_UNATTRIBUTED_TOPIC,
+                        "Topic for outbound calls no single interaction could claim (published on their own, never guessed).")
                 .option(KEY_SAMPLING_RATE, "100", "Percent of traces captured, 0-100, decided by a hash of the trace id (a request and its outbound calls are in or out together).")
                 .multi(KEY_SAMPLING_ROUTE_CAP, "Per-route cap 'METHOD /route/{id}=N': at most N captures per second for that route (route as normalised by RouteTemplates).")
                 .option(KEY_SAMPLING_DEFAULT_ROUTE_CAP, "0", "Cap in captures per second for every route without its own cap; 0 = none.")
@@ -198,6 +203,7 @@ public final class SidecarOptions {
         o.captureMaxPending = (int) positive(c, KEY_CAPTURE_MAX_PENDING, c.getInt(KEY_CAPTURE_MAX_PENDING), false);
         o.outboundGrace = c.getDuration(KEY_CAPTURE_OUTBOUND_GRACE);
         o.topic = nonEmpty(c.get(KEY_CAPTURE_TOPIC), DEFAULT_CAPTURE_TOPIC);
+        o.unattributedTopic = nonEmpty(c.get(KEY_UNATTRIBUTED_TOPIC), DEFAULT_UNATTRIBUTED_TOPIC);
         o.samplingRatePercent = c.getDouble(KEY_SAMPLING_RATE);
         if (!(o.samplingRatePercent >= 0 && o.samplingRatePercent <= 100)) {
             throw new ConfigException("option --sampling-rate: '" + c.get(KEY_SAMPLING_RATE) + "' is not a percentage within 0-100");
@@ -369,6 +375,11 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions unattributedTopic(String topic) {
+        this.unattributedTopic = topic;
+        return this;
+    }
+
     public SidecarOptions samplingRatePercent(double p) {
         this.samplingRatePercent = p;
         return this;
@@ -461,6 +472,8 @@ public final class SidecarOptions {
     public int captureMaxPending() { return captureMaxPending; }
     public Duration outboundGrace() { return outboundGrace; }
     public String topic() { return topic; }
+
+    public String unattributedTopic() { return unattributedTopic; }
     public double samplingRatePercent() { return samplingRatePercent; }
     public Map<String, Double> routeCaps() { return Map.copyOf(routeCaps); }
     public double defaultRouteCap() { return defaultRouteCap; }

@@ -12,6 +12,7 @@ public final class TaplineTopics {
     public static final String RESULTS = "tapline.results";
     public static final String RUNS = "tapline.runs";
     public static final String DLQ = "tapline.dlq";
+    public static final String UNATTRIBUTED = "tapline.unattributed";
 
     private static final long DAY_MS = 24L * 60 * 60 * 1000;
 
@@ -55,11 +56,18 @@ public final class TaplineTopics {
             "retention.ms", Long.toString(14 * DAY_MS)),
             "Records that could not be processed, raw bytes plus error headers (source topic, partition, offset, reason)");
 
+    /** Outbound calls no interaction could claim; for diagnosing missing trace propagation, not replayed. */
+    public static final TopicSpec UNATTRIBUTED_SPEC = new TopicSpec(UNATTRIBUTED, 1, Map.of(
+            "cleanup.policy", "delete",
+            // Diagnostic data: a few days show whether an app propagates trace context.
+            "retention.ms", Long.toString(3 * DAY_MS)),
+            "Outbound calls that could not be attributed to one interaction (Avro UnattributedCall), key = service + destination");
+
     private TaplineTopics() {
     }
 
     /** Every topic in creation order. */
     public static List<TopicSpec> all() {
-        return List.of(INTERACTIONS_SPEC, CASES_SPEC, NOISE_SPEC, RESULTS_SPEC, RUNS_SPEC, DLQ_SPEC);
+        return List.of(INTERACTIONS_SPEC, CASES_SPEC, NOISE_SPEC, RESULTS_SPEC, RUNS_SPEC, DLQ_SPEC, UNATTRIBUTED_SPEC);
     }
 }

@@ -27,7 +27,8 @@ public final class ReleasedSchemas {
             "Case", Case.getClassSchema(),
             "NoiseProfile", NoiseProfile.getClassSchema(),
             "ReplayResult", ReplayResult.getClassSchema(),
-            "RunEvent", RunEvent.getClassSchema());
+            "RunEvent", RunEvent.getClassSchema(),
+            "UnattributedCall", UnattributedCall.getClassSchema());
 
     private ReleasedSchemas() {
     }

@@ -109,15 +109,35 @@ public final class CaptureHub {
         return new UUID(msb, lsb).toString();
     }
 
-    /** Attribution of a call at its start; null target means it is not captured. */
-    record Attributed(PendingInteraction target, Attribution attribution) {
+    /**
+     * Attribution of a call at its start. A null attribution means the call is not captured (sampled out); an
+     * UNATTRIBUTED one is published on its own.
+     *
+     * @param traceId  the trace id the call carried, if any
+     * @param inFlight inbound requests in flight when the call started
+     */
+    record Attributed(PendingInteraction target, Attribution attribution, String traceId, int inFlight) {
+
+        Attributed(PendingInteraction target, Attribution attribution) {
+            this(target, attribution, null, 0);
+        }
     }
 
     /**
      * Finds the interaction an outbound call belongs to: by trace id when the app propagated one; by being the
-     * only inbound request in flight when it did not; otherwise unattributed (counted, not guessed).
+     * only inbound request in flight when it did not; otherwise unattributed (published on its own, never guessed).
      */
     Attributed attribute(String traceparent) {
+        Attributed a = attributeCall(traceparent);
+        if (a.attribution() != Attribution.UNATTRIBUTED) {
+            return a;
+        }
+        TraceContext trace = TraceContext.parse(traceparent);
+        return new Attributed(null, Attribution.UNATTRIBUTED, trace == null ? null : trace.traceId(),
+                registry.inFlightRequests());
+    }
+
+    private Attributed attributeCall(String traceparent) {
         TraceContext trace = TraceContext.parse(traceparent);
         if (trace != null) {
             CorrelationRegistry.Lookup lookup = registry.byTrace(trace.traceId());
@@ -151,19 +171,15 @@ public final class CaptureHub {
             return null;
         }
         metrics.outbound(a.attribution());
-        if (a.target() == null) {
-            // No interaction to carry it and no topic for orphan calls: counted above, not published.
-            return null;
-        }
-        return ex -> attach(a.target(), new OutboundCapture(destination, kind, ex, a.attribution(),
+        return ex -> attach(a, new OutboundCapture(destination, kind, ex, a.attribution(),
                 ex.request() == null ? 0 : ex.request().body.total(),
                 ex.response() == null ? 0 : ex.response().body.total()));
     }
 
-    /** Attaches a finished tunnel (CONNECT) to its interaction, if it has one. */
+    /** Attaches a finished tunnel (CONNECT) to its interaction, or publishes it as unattributed. */
     void attachTunnel(Attributed a, OutboundCapture call) {
-        if (a.target() != null) {
-            attach(a.target(), new OutboundCapture(call.destination(), call.kind(), call.exchange(), a.attribution(),
+        if (a.attribution() != null) {
+            attach(a, new OutboundCapture(call.destination(), call.kind(), call.exchange(), a.attribution(),
                     call.bytesUp(), call.bytesDown()));
         }
     }
@@ -177,8 +193,11 @@ public final class CaptureHub {
         }
     }
 
-    private void attach(PendingInteraction target, OutboundCapture call) {
-        if (!target.attach(call)) {
+    private void attach(Attributed a, OutboundCapture call) {
+        if (a.target() == null) {
+            // No single interaction can claim it: publish it on its own rather than guess.
+            publisher.offer(PendingInteraction.unattributed(randomUuid(), a.traceId(), a.inFlight(), call));
+        } else if (!a.target().attach(call)) {
             metrics.outboundLate.inc();
         }
     }

@@ -1,6 +1,8 @@
 package io.tapline.sidecar.impl;
 
 import io.tapline.avro.Interaction;
+import io.tapline.avro.UnattributedCall;
+import org.apache.avro.specific.SpecificRecord;
 import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -26,9 +28,10 @@ public final class CapturePublisher implements AutoCloseable {
 
     private final ByteBoundedQueue<PendingInteraction> queue;
     private final InteractionAssembler assembler;
-    private final Serializer<Interaction> serializer;
+    private final Serializer<SpecificRecord> serializer;
     private final Producer<String, byte[]> producer;
     private final String topic;
+    private final String unattributedTopic;
     private final String service;
     private final SidecarMetrics metrics;
     private final long serializationBackoffNanos;
@@ -41,13 +44,15 @@ public final class CapturePublisher implements AutoCloseable {
     private volatile Interaction primer;
 
     public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
-                            Serializer<Interaction> serializer, Producer<String, byte[]> producer, String topic,
-                            String service, SidecarMetrics metrics, Duration serializationBackoff) {
+                            Serializer<SpecificRecord> serializer, Producer<String, byte[]> producer, String topic,
+                            String unattributedTopic, String service, SidecarMetrics metrics,
+                            Duration serializationBackoff) {
         this.queue = queue;
         this.assembler = assembler;
         this.serializer = serializer;
         this.producer = producer;
         this.topic = topic;
+        this.unattributedTopic = unattributedTopic;
         this.service = service;
         this.metrics = metrics;
         this.serializationBackoffNanos = serializationBackoff.toNanos();
@@ -126,7 +131,7 @@ public final class CapturePublisher implements AutoCloseable {
 
     private void sealAndPublish(PendingInteraction p) {
         p.seal();
-        if (onSealed != null) {
+        if (onSealed != null && !p.isUnattributed()) {
             onSealed.accept(p);
         }
         publish(p);
@@ -138,9 +143,20 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     void publish(PendingInteraction p) {
-        Interaction interaction;
+        SpecificRecord record;
+        String recordTopic;
+        String key;
         try {
-            interaction = assembler.assemble(p);
+            if (p.isUnattributed()) {
+                UnattributedCall call = assembler.assembleUnattributed(p);
+                record = call;
+                recordTopic = unattributedTopic;
+                key = service + " " + call.getCall().getDestination();
+            } else {
+                record = assembler.assemble(p);
+                recordTopic = topic;
+                key = key(service, p.routeKey);
+            }
         } catch (IllegalStateException | IllegalArgumentException | org.apache.avro.AvroRuntimeException e) {
             // a capture we cannot turn into a record (bug or odd message): drop it, keep serving
             metrics.dropped(DropReason.ASSEMBLY);
@@ -155,17 +171,19 @@ public final class CapturePublisher implements AutoCloseable {
         }
         byte[] value;
         try {
-            value = serializer.serialize(topic, interaction);
+            value = serializer.serialize(recordTopic, record);
         } catch (SerializationException e) {
             serializationPausedUntil = now + serializationBackoffNanos;
             metrics.dropped(DropReason.SERIALIZATION);
             LOG.warn("dropping captures for {} ms: serialization failed: {}", serializationBackoffNanos / 1_000_000, e.getMessage());
             return;
         }
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key(service, p.routeKey), value);
+        boolean unattributed = p.isUnattributed();
         try {
-            producer.send(record, (md, err) -> {
-                if (err == null) {
+            producer.send(new ProducerRecord<>(recordTopic, key, value), (md, err) -> {
+                if (err == null && unattributed) {
+                    metrics.unattributedPublished.inc();
+                } else if (err == null) {
                     metrics.published.inc();
                     metrics.publishedBytes.add(value.length);
                 } else {

@@ -6,6 +6,7 @@ import io.tapline.avro.Interaction;
 import io.tapline.avro.OutboundCall;
 import io.tapline.avro.Redaction;
 import io.tapline.avro.Sampling;
+import io.tapline.avro.UnattributedCall;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -48,20 +49,7 @@ public final class InteractionAssembler {
         List<OutboundCall> calls = new ArrayList<>();
         int i = 0;
         for (OutboundCapture c : p.calls()) {
-            String part = "outbound[" + i++ + "]";
-            Exchange cx = c.exchange();
-            calls.add(OutboundCall.newBuilder()
-                    .setDestination(c.destination())
-                    .setKind(c.kind())
-                    .setRequest(request(part + ".request", cx.request(), redactions))
-                    .setResponse(cx.response() == null ? null : response(part + ".response", cx, redactions))
-                    .setStartOffsetMicros((cx.startNanos() - p.startNanos) / 1000)
-                    .setDurationMicros(cx.durationMicros())
-                    .setAttribution(c.attribution())
-                    .setError(cx.error())
-                    .setBytesUp(c.bytesUp())
-                    .setBytesDown(c.bytesDown())
-                    .build());
+            calls.add(call("outbound[" + i++ + "]", c, p.startNanos, redactions));
         }
         Sampling sampling = rate >= 1.0 && p.routeCap == null ? null
                 : Sampling.newBuilder().setRate(rate).setRouteCapPerSecond(p.routeCap).setDecidedBy("trace-id").build();
@@ -79,6 +67,42 @@ public final class InteractionAssembler {
                 .setRedactions(redactions)
                 .setSampling(sampling)
                 .setSidecarVersion(version)
+                .build();
+    }
+
+    /** An outbound call no interaction claimed, as its own record; redacted like any other call. */
+    public UnattributedCall assembleUnattributed(PendingInteraction p) {
+        if (!p.isUnattributed() || p.calls().size() != 1) {
+            throw new IllegalStateException("capture " + p.id + " is not a single unattributed call");
+        }
+        OutboundCapture c = p.calls().get(0);
+        List<Redaction> redactions = new ArrayList<>();
+        return UnattributedCall.newBuilder()
+                .setId(p.id)
+                .setService(service)
+                .setInstance(instance)
+                .setTraceId(p.traceId)
+                .setStartedAt(Instant.ofEpochMilli(c.exchange().startMillis()))
+                .setInFlight(p.unattributedInFlight())
+                .setCall(call("outbound[0]", c, c.exchange().startNanos(), redactions))
+                .setRedactions(redactions)
+                .setSidecarVersion(version)
+                .build();
+    }
+
+    private OutboundCall call(String part, OutboundCapture c, long referenceStartNanos, List<Redaction> redactions) {
+        Exchange cx = c.exchange();
+        return OutboundCall.newBuilder()
+                .setDestination(c.destination())
+                .setKind(c.kind())
+                .setRequest(request(part + ".request", cx.request(), redactions))
+                .setResponse(cx.response() == null ? null : response(part + ".response", cx, redactions))
+                .setStartOffsetMicros((cx.startNanos() - referenceStartNanos) / 1000)
+                .setDurationMicros(cx.durationMicros())
+                .setAttribution(c.attribution())
+                .setError(cx.error())
+                .setBytesUp(c.bytesUp())
+                .setBytesDown(c.bytesDown())
                 .build();
     }
 

@@ -19,6 +19,7 @@ public final class PendingInteraction {
     private Exchange exchange;
     private boolean sealed;
     private volatile long publishAfterNanos;
+    private int unattributedInFlight = -1;
 
     public PendingInteraction(String id, String traceId, String routeKey, long startNanos, Double routeCap) {
         this.id = id;
@@ -26,6 +27,29 @@ public final class PendingInteraction {
         this.routeKey = routeKey;
         this.startNanos = startNanos;
         this.routeCap = routeCap;
+    }
+
+    /**
+     * An outbound call that no interaction claimed, to be published on its own right away (never guessed onto an
+     * interaction). It is not held in the correlation registry.
+     *
+     * @param inFlight inbound requests in flight when the call started (why it could not be attributed)
+     */
+    public static PendingInteraction unattributed(String id, String traceId, int inFlight, OutboundCapture call) {
+        PendingInteraction p = new PendingInteraction(id, traceId, null, call.exchange().startNanos(), null);
+        p.calls.add(call);
+        p.unattributedInFlight = inFlight;
+        p.publishAfterNanos = System.nanoTime();
+        return p;
+    }
+
+    /** True for a call published on its own (see {@link #unattributed}). */
+    public boolean isUnattributed() {
+        return unattributedInFlight >= 0;
+    }
+
+    public int unattributedInFlight() {
+        return unattributedInFlight;
     }
 
     /** Attaches a finished outbound call; false when the interaction was already sealed (the call came too late). */

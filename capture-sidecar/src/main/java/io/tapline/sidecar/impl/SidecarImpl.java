@@ -2,6 +2,7 @@ package io.tapline.sidecar.impl;
 
 import com.sun.net.httpserver.HttpExchange;
 import io.tapline.avro.Interaction;
+import org.apache.avro.specific.SpecificRecord;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.registry.RegistryConfig;
@@ -73,13 +74,14 @@ public final class SidecarImpl implements Sidecar {
 
     public static Sidecar start(SidecarOptions o) throws Exception {
         Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(o), new StringSerializer(), new ByteArraySerializer());
-        TaplineAvroSerializer<Interaction> serializer = new TaplineAvroSerializer<>();
+        // One serializer for both record types; it caches each schema's id, so steady state makes no registry call.
+        TaplineAvroSerializer<SpecificRecord> serializer = new TaplineAvroSerializer<>();
         serializer.configure(registryConfig(o), false);
-        return start(o, producer, new CachedIdSerializer<>(serializer, Interaction.getClassSchema()));
+        return start(o, producer, serializer);
     }
 
     /** Starts with a given producer and serializer (tests without a broker use Kafka's MockProducer). */
-    public static SidecarImpl start(SidecarOptions o, Producer<String, byte[]> producer, Serializer<Interaction> serializer) throws Exception {
+    public static SidecarImpl start(SidecarOptions o, Producer<String, byte[]> producer, Serializer<SpecificRecord> serializer) throws Exception {
         if (o.app() == null) {
             throw new IllegalArgumentException("the app URL is required");
         }
@@ -93,7 +95,7 @@ public final class SidecarImpl implements Sidecar {
         ByteBoundedQueue<PendingInteraction> queue = new ByteBoundedQueue<>(o.captureQueueMaxBytes());
         InteractionAssembler assembler = new InteractionAssembler(o.service(), o.instance(), version(), rate,
                 o.captureMaxBodyBytes(), redactor);
-        CapturePublisher publisher = new CapturePublisher(queue, assembler, serializer, producer, o.topic(), o.service(),
+        CapturePublisher publisher = new CapturePublisher(queue, assembler, serializer, producer, o.topic(), o.unattributedTopic(), o.service(),
                 sm, SERIALIZATION_BACKOFF);
         publisher.start(primer(o));
 

@@ -27,6 +27,7 @@ public final class SidecarMetrics {
     public final Metrics.Counter captured;
     public final Metrics.Counter published;
     public final Metrics.Counter publishedBytes;
+    public final Metrics.Counter unattributedPublished;
     public final Metrics.Counter outboundLate;
     public final Metrics.Counter outboundSampledOut;
     public final Metrics.Counter outboundAmbiguousTrace;
@@ -39,6 +40,8 @@ public final class SidecarMetrics {
         captured = registry.counter("tapline_sidecar_captured_total", "Inbound interactions captured (before publish)");
         published = registry.counter("tapline_sidecar_published_total", "Interactions acknowledged by Kafka");
         publishedBytes = registry.counter("tapline_sidecar_published_bytes_total", "Serialized bytes of published interactions");
+        unattributedPublished = registry.counter("tapline_sidecar_unattributed_published_total",
+                "Outbound calls no interaction claimed, published on their own to the unattributed topic");
         for (DropReason r : DropReason.values()) {
             dropped.put(r, registry.counter("tapline_sidecar_dropped_total", "Interactions not published, by reason", "reason", r.label));
         }

@@ -73,6 +73,7 @@ class SidecarIT {
                 .redactionKey("it-redaction-key-0123456789")
                 .outboundGrace(Duration.ofMillis(100))
                 .bootstrapServers(stack.bootstrapServers()).registryUrl(stack.registryUrl()).topic(topic)
+                .unattributedTopic(stack.createTopic("unattributed", 1, Map.of()))
                 // fail fast in tests: an outage turns into counted drops within seconds
                 .producerOverride("delivery.timeout.ms", 6000).producerOverride("request.timeout.ms", 3000)
                 .producerOverride("linger.ms", 5);

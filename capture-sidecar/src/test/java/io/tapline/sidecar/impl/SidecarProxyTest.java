@@ -3,6 +3,9 @@ package io.tapline.sidecar.impl;
 import io.tapline.avro.Attribution;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Interaction;
+import io.tapline.avro.UnattributedCall;
+import io.tapline.topics.TaplineTopics;
+import org.apache.avro.specific.SpecificRecord;
 import io.tapline.avro.OutboundCall;
 import io.tapline.sidecar.SidecarOptions;
 import org.apache.avro.io.BinaryEncoder;
@@ -56,11 +59,11 @@ class SidecarProxyTest {
     static SidecarImpl sidecar;
     static HttpClient http;
 
-    static final Serializer<Interaction> AVRO = (topic, data) -> {
+    static final Serializer<SpecificRecord> AVRO = (topic, data) -> {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
-            new SpecificDatumWriter<>(Interaction.class).write(data, enc);
+            new SpecificDatumWriter<SpecificRecord>(data.getSchema()).write(data, enc);
             enc.flush();
             return out.toByteArray();
         } catch (IOException e) {
@@ -114,14 +117,30 @@ class SidecarProxyTest {
         }
     }
 
+    /** Waits for exactly {@code n} interactions (records on the interactions topic). */
     static List<ProducerRecord<String, byte[]>> awaitRecords(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (producer.history().size() < n && System.nanoTime() < deadline) {
+        while (interactions().size() < n && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        List<ProducerRecord<String, byte[]>> h = producer.history();
-        assertEquals(n, h.size(), "published records");
+        List<ProducerRecord<String, byte[]>> h = interactions();
+        assertEquals(n, h.size(), "published interactions");
         return h;
+    }
+
+    static List<ProducerRecord<String, byte[]>> interactions() {
+        return producer.history().stream().filter(r -> r.topic().equals(TaplineTopics.INTERACTIONS)).toList();
+    }
+
+    static List<UnattributedCall> unattributed() {
+        return producer.history().stream().filter(r -> r.topic().equals(TaplineTopics.UNATTRIBUTED)).map(r -> {
+            try {
+                return new SpecificDatumReader<>(UnattributedCall.class).read(null,
+                        DecoderFactory.get().binaryDecoder(r.value(), null));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).toList();
     }
 
     static String base() {
@@ -372,15 +391,40 @@ class SidecarProxyTest {
         for (CompletableFuture<HttpResponse<String>> c : calls) {
             assertEquals(200, c.get(20, TimeUnit.SECONDS).statusCode());
         }
+        List<String> attached = new ArrayList<>();
         for (ProducerRecord<String, byte[]> rec : awaitRecords(n)) {
             Interaction i = decode(rec.value());
             for (OutboundCall c : i.getOutboundCalls()) {
                 assertEquals(i.getRequest().getRawQuery(), c.getRequest().getRawQuery(), "a call attached by the fallback must be its own");
+                attached.add(c.getRequest().getRawQuery());
             }
         }
         long after = sidecar.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_outbound_calls_total{attribution=\"unattributed\"}"))
                 .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
         assertTrue(after > before, "overlapping calls without trace context are counted as unattributed");
+
+        // Every call lands exactly once: attached to its own interaction, or published on its own, never guessed.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (attached.size() + unattributed().size() < n && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        List<UnattributedCall> orphans = unattributed();
+        assertEquals(after - before, orphans.size(), "each unattributed call is published");
+        List<String> all = new ArrayList<>(attached);
+        for (UnattributedCall orphan : orphans) {
+            assertEquals(Attribution.UNATTRIBUTED, orphan.getCall().getAttribution());
+            assertEquals("inv", orphan.getCall().getDestination());
+            assertEquals("/items", orphan.getCall().getRequest().getPath());
+            assertTrue(orphan.getInFlight() >= 2, "several requests were in flight: " + orphan.getInFlight());
+            all.add(orphan.getCall().getRequest().getRawQuery());
+        }
+        all.sort(null);
+        List<String> expected = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            expected.add("marker=c" + k);
+        }
+        expected.sort(null);
+        assertEquals(expected, all, "each inbound request's one call, exactly once");
     }
 
     @Test
