@@ -2,6 +2,7 @@ package io.tapline.sidecar;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.topics.TaplineTopics;
@@ -49,11 +50,10 @@ public final class SidecarOptions {
     public static final String KEY_PROXY_FORWARDED_HEADERS = "proxy.forwarded.headers";
     public static final String KEY_PROXY_EVENT_LOOPS = "proxy.event.loops";
     public static final String KEY_KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
-    public static final String KEY_REGISTRY_URL = RegistryConfig.URL;
+    public static final String KEY_REGISTRY_URL = RegistryOptions.URL;
     public static final String KEY_MANAGEMENT_HOST = "management.host";
     public static final String KEY_MANAGEMENT_PORT = "management.port";
     public static final String PREFIX_PRODUCER = "kafka.producer.";
-    public static final String PREFIX_REGISTRY = "registry.";
 
     public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
     public static final String DEFAULT_SERVICE = "app";
@@ -70,7 +70,7 @@ public final class SidecarOptions {
     public static final Duration DEFAULT_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_PROXY_UPSTREAM_TIMEOUT = Duration.ofSeconds(60);
     public static final String DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092";
-    public static final String DEFAULT_REGISTRY_URL = "http://127.0.0.1:8081/apis/ccompat/v7";
+    public static final String DEFAULT_REGISTRY_URL = RegistryOptions.DEFAULT_URL;
     public static final String DEFAULT_MANAGEMENT_HOST = "0.0.0.0";
     public static final int DEFAULT_MANAGEMENT_PORT = 9464;
 
@@ -135,9 +135,9 @@ public final class SidecarOptions {
 
     /** The options {@code --help} documents; every key of this class is declared here. */
     public static ConfigSpec spec() {
-        return ConfigSpec.builder("tapline sidecar",
+        return RegistryOptions.declare(ConfigSpec.builder("tapline sidecar",
                         "Capture sidecar: reverse proxy in front of the app plus an egress proxy for its outbound HTTP; "
-                                + "publishes each interaction to Kafka (Avro), asynchronously and fail-open.")
+                                + "publishes each interaction to Kafka (Avro), asynchronously and fail-open."))
                 .option(KEY_LISTEN, DEFAULT_LISTEN, "Inbound listener, PORT or HOST:PORT; clients call the app through it.")
                 .option(KEY_APP, "", "URL of the app to forward to, e.g. http://127.0.0.1:8081 (required).")
                 .option(KEY_SERVICE, DEFAULT_SERVICE, "Logical service name; first part of every record key.")
@@ -169,9 +169,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
                 .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
-                .option(KEY_REGISTRY_URL, DEFAULT_REGISTRY_URL, "Schema registry URL (Confluent API).")
                 .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka-producer-linger.ms=5 or kafka.producer.acks=1 in the file.")
-                .prefix(PREFIX_REGISTRY, "Extra schema registry client settings, e.g. registry.basic.auth.user.info, registry.schema.registry.request.timeout.ms.")
                 .option(KEY_MANAGEMENT_HOST, DEFAULT_MANAGEMENT_HOST, "Management listener host (/healthy, /ready, /metrics, /capture).")
                 .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral.")
                 .build();
@@ -253,7 +251,9 @@ public final class SidecarOptions {
         o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
         o.registryUrl = c.get(KEY_REGISTRY_URL);
         o.producerOverrides.putAll(c.subset(PREFIX_PRODUCER));
-        o.registryOverrides.putAll(c.subset(PREFIX_REGISTRY));
+        Map<String, Object> registry = new LinkedHashMap<>(RegistryOptions.clientConfigs(c));
+        registry.remove(RegistryConfig.URL);
+        o.registryOverrides.putAll(registry);
         o.managementHost = c.get(KEY_MANAGEMENT_HOST);
         o.managementPort = c.getInt(KEY_MANAGEMENT_PORT);
         return o;

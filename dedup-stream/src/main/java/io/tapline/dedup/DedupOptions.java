@@ -3,7 +3,7 @@ package io.tapline.dedup;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.noise.NoiseRule;
-import io.tapline.registry.RegistryConfig;
+import io.tapline.config.RegistryOptions;
 import io.tapline.topics.TaplineTopics;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,15 +13,12 @@ import java.util.Properties;
 public final class DedupOptions {
 
     public static final String BOOTSTRAP = "kafka.bootstrap.servers";
-    public static final String REGISTRY_URL = RegistryConfig.URL;
-    public static final String REGISTRY_USER_INFO = RegistryConfig.BASIC_AUTH_USER_INFO;
-    public static final String REGISTRY_TRUSTSTORE = RegistryConfig.TRUSTSTORE_LOCATION;
-    public static final String REGISTRY_TRUSTSTORE_PASSWORD = RegistryConfig.TRUSTSTORE_PASSWORD;
+    public static final String REGISTRY_URL = RegistryOptions.URL;
     public static final String APPLICATION_ID = "dedup.application.id";
-    public static final String INPUT_TOPIC = "dedup.input.topic";
-    public static final String CASES_TOPIC = "dedup.cases.topic";
-    public static final String NOISE_TOPIC = "dedup.noise.topic";
-    public static final String DLQ_TOPIC = "dedup.dlq.topic";
+    public static final String INPUT_TOPIC = "topic.interactions";
+    public static final String CASES_TOPIC = "topic.cases";
+    public static final String NOISE_TOPIC = "topic.noise";
+    public static final String DLQ_TOPIC = "topic.dlq";
     public static final String SAMPLES = "dedup.samples";
     public static final String SAMPLE_TTL = "dedup.sample.ttl";
     public static final String RETENTION = "dedup.retention";
@@ -41,15 +38,11 @@ public final class DedupOptions {
     public static final String MANAGEMENT_HOST = "management.host";
     public static final String MANAGEMENT_PORT = "management.port";
 
-    public static final int DEFAULT_MANAGEMENT_PORT = 9403;
+    public static final int DEFAULT_MANAGEMENT_PORT = 9402;
 
-    public static final ConfigSpec SPEC = ConfigSpec.builder("tapline dedup",
-                    "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields")
+    public static final ConfigSpec SPEC = RegistryOptions.declare(ConfigSpec.builder("tapline dedup",
+                    "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields"))
             .option(BOOTSTRAP, "127.0.0.1:9092", "Kafka bootstrap servers")
-            .option(REGISTRY_URL, "http://127.0.0.1:8081/apis/ccompat/v7", "Schema registry URL (Confluent API)")
-            .secret(REGISTRY_USER_INFO, "", "Registry basic auth user:password")
-            .option(REGISTRY_TRUSTSTORE, "", "Registry TLS truststore file")
-            .secret(REGISTRY_TRUSTSTORE_PASSWORD, "", "Registry TLS truststore password")
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
             .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions")
             .option(CASES_TOPIC, TaplineTopics.CASES, "Output compacted topic of cases (key = case id)")
@@ -99,14 +92,7 @@ public final class DedupOptions {
     }
 
     public static Map<String, Object> registry(TaplineConfig c) {
-        Map<String, Object> registry = new HashMap<>();
-        for (String key : new String[] {REGISTRY_URL, REGISTRY_USER_INFO, REGISTRY_TRUSTSTORE, REGISTRY_TRUSTSTORE_PASSWORD}) {
-            String value = c.get(key);
-            if (value != null && !value.isEmpty()) {
-                registry.put(key, value);
-            }
-        }
-        return registry;
+        return RegistryOptions.clientConfigs(c);
     }
 
     public static Properties streams(TaplineConfig c) {

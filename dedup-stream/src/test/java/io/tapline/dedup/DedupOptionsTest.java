@@ -60,7 +60,7 @@ class DedupOptionsTest {
                 assertTrue(help.contains(option.flag()), option.flag());
             }
         }
-        TaplineConfig c = DedupOptions.load(new String[] {"--basic-auth-user-info", "me:s3cret"}, Map.of());
+        TaplineConfig c = DedupOptions.load(new String[] {"--schema-registry-basic-auth-user-info", "me:s3cret"}, Map.of());
         assertFalse(c.toString().contains("s3cret"), c.toString());
     }
 

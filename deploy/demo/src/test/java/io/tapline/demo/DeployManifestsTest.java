@@ -332,7 +332,7 @@ class DeployManifestsTest {
                 containers:
                   - name: dedup-stream
                     image: example/tapline/dedup-stream:1
-                    ports: [{name: tapline-mgmt, containerPort: 9403}]
+                    ports: [{name: tapline-mgmt, containerPort: 9402}]
                     env:
                       - {name: TAPLINE_SAMPLING_RATE, value: "10"}
                       - {name: TAPLINE_KAFKA_PRODUCER_ACKS, value: "1"}
@@ -365,7 +365,7 @@ class DeployManifestsTest {
                   - name: dedup-stream
                     image: example/tapline/dedup-stream:1
                     ports: [{name: tapline-mgmt, containerPort: 9464}]
-                    livenessProbe: {httpGet: {path: /health, port: 9403}}
+                    livenessProbe: {httpGet: {path: /health, port: 9402}}
                 """), "test");
         assertTrue(problems.stream().anyMatch(p -> p.contains("port 9464")), problems.toString());
         assertTrue(problems.stream().anyMatch(p -> p.contains("/health ")), problems.toString());

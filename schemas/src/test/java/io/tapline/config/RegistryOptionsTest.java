@@ -1,0 +1,33 @@
+package io.tapline.config;
+
+import io.tapline.registry.RegistryConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+class RegistryOptionsTest {
+
+    private static final ConfigSpec SPEC = RegistryOptions.declare(ConfigSpec.builder("tapline x", "x")).build();
+
+    @Test
+    void mapsTheSameEnvironmentVariablesToTheClientSettings() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of(
+                "TAPLINE_SCHEMA_REGISTRY_URL", "https://registry:8081",
+                "TAPLINE_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "svc:pw",
+                "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", "/etc/ts.p12"));
+        RegistryConfig registry = RegistryConfig.fromMap(RegistryOptions.clientConfigs(config));
+        assertEquals("https://registry:8081", registry.url());
+        assertEquals("svc:pw", registry.userInfo());
+        assertEquals("/etc/ts.p12", registry.truststoreLocation());
+        assertFalse(config.toString().contains("svc:pw"), config.toString());
+    }
+
+    @Test
+    void defaultsToTheLocalStack() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of());
+        assertEquals(Map.of(RegistryConfig.URL, RegistryOptions.DEFAULT_URL), RegistryOptions.clientConfigs(config));
+    }
+}
