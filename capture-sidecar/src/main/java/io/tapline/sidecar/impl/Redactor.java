@@ -168,7 +168,7 @@ public final class Redactor {
             } else if (sensitiveHeader(name)) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "sensitive-name"));
-            } else if (CREDENTIAL_VALUE.matcher(value).matches()) {
+            } else if (hasWhitespace(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "credential-value"));
             } else {
@@ -273,6 +273,9 @@ public final class Redactor {
             return body;
         }
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        if (!ct.startsWith("application/x-www-form-urlencoded") && nothingToRedact(body)) {
+            return body; // the JSON and text paths would return these same bytes: skip the parse and the regexes
+        }
         if (ct.contains("json")) {
             byte[] r = json(part, body, out);
             if (r != null) {
@@ -288,6 +291,72 @@ public final class Redactor {
         // Unknown text may still embed JSON-ish pairs (e.g. multipart parts, logs); treat them as JSON text.
         String r = jsonLikeText(part, s, out);
         return latin1(r, body);
+    }
+
+    /**
+     * A byte scan proving that no JSON/text rule can fire, so {@link #body} may return the bytes as they are: no
+     * configured JSON paths or regexes, plain ASCII without escapes (raw bytes = decoded text), no '@' (emails),
+     * fewer than 13 digits in all (cards), and no quoted name followed by ':' that is sensitive (JSON fields, and
+     * every name the text fallback's "name": value scan could see, whichever quote it starts at).
+     */
+    boolean nothingToRedact(byte[] body) {
+        if (!rules.jsonPaths().isEmpty() || !rules.textRules().isEmpty()) {
+            return false;
+        }
+        int digits = 0;
+        int lastQuote = -1;
+        for (int i = 0; i < body.length; i++) {
+            byte b = body[i];
+            if (b < 0 || b == '\\' || b == '@') {
+                return false;
+            }
+            if (b >= '0' && b <= '9' && ++digits >= 13 && rules.cards()) {
+                return false;
+            }
+            if (b == '"') {
+                if (lastQuote >= 0 && followedByColon(body, i + 1)
+                        && sensitive(new String(body, lastQuote + 1, i - lastQuote - 1, StandardCharsets.ISO_8859_1))) {
+                    return false;
+                }
+                lastQuote = i;
+            }
+        }
+        return true;
+    }
+
+    private static boolean followedByColon(byte[] body, int from) {
+        for (int i = from; i < body.length; i++) {
+            byte b = body[i];
+            if (b == ':') {
+                return true;
+            }
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r' && b != 0x0B && b != '\f') {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private static int digits(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= '0' && c <= '9') {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** {@link #CREDENTIAL_VALUE} needs whitespace between the scheme and the credentials. */
+    private static boolean hasWhitespace(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == '\f') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static byte[] latin1(String s, byte[] original) {
@@ -424,7 +493,7 @@ public final class Redactor {
             return s;
         }
         String r = s;
-        if (rules.cards()) {
+        if (rules.cards() && digits(s) >= 13) { // a card number has 13-19 digits: fewer anywhere, no regex run
             r = replace(r, CARD, true, part, location, field, "card-number", out);
         }
         if (rules.emails() && r.indexOf('@') >= 0) {

@@ -129,4 +129,27 @@ class RedactorTest {
         assertSame(body, redactor.body("p", body, "application/json", out));
         assertTrue(out.isEmpty());
     }
+
+    @Test
+    void shouldSkipTheParseOnlyWhenTheByteScanProvesNoRuleCanFire() {
+        byte[] plain = "{\"id\":42,\"name\":\"bench\",\"tags\":[\"a\",\"b\"],\"price\":12.5}".getBytes(StandardCharsets.UTF_8);
+        assertTrue(redactor.nothingToRedact(plain));
+        assertSame(plain, redactor.body("b", plain, "application/json", out));
+        assertTrue(out.isEmpty());
+        for (String body : List.of(
+                "{\"password\":\"x\"}",                       // sensitive name
+                "{\"pass\\u0077ord\":\"x\"}",                  // escaped sensitive name
+                "{\"a\":\"b\" , \"api_key\" :1}",             // spaces around the colon
+                "{\"n\":\"4111 1111 1111 1111\"}",             // card digits inside a string
+                "{\"n\":4111111111111111}",                  // card as a number
+                "{\"e\":\"jane@example.com\"}",                // email
+                "\"secret\": \"cut by the cap",                 // not JSON: the text fallback's pair scan
+                "{\"caf\u00e9\":\"x\"}")) {                    // non-ASCII: decoded text may differ from bytes
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            assertFalse(redactor.nothingToRedact(b), body);
+        }
+        byte[] secret = "{\"pass\\u0077ord\":\"hunter2\"}".getBytes(StandardCharsets.UTF_8);
+        String r = new String(redactor.body("b", secret, "application/json", out), StandardCharsets.UTF_8);
+        assertFalse(r.contains("hunter2"), r);
+    }
 }
