@@ -57,6 +57,15 @@ public final class CaptureHub {
             trace = TraceContext.generate();
             upstreamHeaders.set(TraceContext.HEADER, trace.header());
         }
+        // Capture off or trace sampled out: decided without the route key (its normalisation is the costly part).
+        if (!sampler.enabled()) {
+            metrics.dropped(DropReason.CAPTURE_OFF);
+            return endOnly;
+        }
+        if (!sampler.traceSampled(trace.traceId())) {
+            metrics.dropped(DropReason.SAMPLED_OUT);
+            return endOnly;
+        }
         String path = req.path() == null ? "/" : req.path();
         String routeKey = RouteTemplates.routeKey(req.method().name(), path);
         Sampler.Decision decision = sampler.decide(trace.traceId(), routeKey);
@@ -66,13 +75,13 @@ public final class CaptureHub {
                 case SAMPLED_OUT -> DropReason.SAMPLED_OUT;
                 default -> DropReason.ROUTE_CAP;
             });
-            return endOnly();
+            return endOnly;
         }
         PendingInteraction p = new PendingInteraction(randomUuid(), trace.traceId(), routeKey, startNanos,
                 sampler.capFor(routeKey));
         if (!registry.register(p)) {
             metrics.dropped(DropReason.IN_FLIGHT_FULL);
-            return endOnly();
+            return endOnly;
         }
         metrics.captured.inc();
         return ex -> {
@@ -87,19 +96,18 @@ public final class CaptureHub {
         };
     }
 
-    private ExchangeObserver.Sink endOnly() {
-        return new ExchangeObserver.Sink() {
-            @Override
-            public void completed(Exchange exchange) {
-                registry.requestEnded();
-            }
+    /** The sink of an uncaptured request: stateless, so one instance serves them all. */
+    private final ExchangeObserver.Sink endOnly = new ExchangeObserver.Sink() {
+        @Override
+        public void completed(Exchange exchange) {
+            registry.requestEnded();
+        }
 
-            @Override
-            public boolean capturing() {
-                return false;
-            }
-        };
-    }
+        @Override
+        public boolean capturing() {
+            return false;
+        }
+    };
 
     /** A random (version 4) UUID without SecureRandom's lock on the event loop; capture ids need uniqueness, not secrecy. */
     static String randomUuid() {

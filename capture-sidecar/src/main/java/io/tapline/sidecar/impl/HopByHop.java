@@ -1,6 +1,7 @@
 package io.tapline.sidecar.impl;
 
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 
 import java.util.HashSet;
 import java.util.Locale;
@@ -20,12 +21,35 @@ public final class HopByHop {
 
     /** Copies end-to-end headers: drops the fixed set and any header named in {@code Connection}. */
     public static void copyEndToEnd(MultiMap from, MultiMap to) {
-        Set<String> named = connectionTokens(from);
+        // Hot path (every request and response): no lower-casing or set per header; Connection is usually absent.
+        Set<String> named = from.contains(HttpHeaders.CONNECTION) ? connectionTokens(from) : Set.of();
         for (Map.Entry<String, String> e : from) {
-            String lower = e.getKey().toLowerCase(Locale.ROOT);
-            if (!ALWAYS.contains(lower) && !named.contains(lower)) {
-                to.add(e.getKey(), e.getValue());
+            String name = e.getKey();
+            if (!always(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {
+                to.add(name, e.getValue());
             }
+        }
+    }
+
+    /** Case-insensitive membership in {@link #ALWAYS} without allocating (dispatch on length first). */
+    static boolean always(String name) {
+        switch (name.length()) {
+            case 2:
+                return name.equalsIgnoreCase("te");
+            case 7:
+                return name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+            case 10:
+                return name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+            case 16:
+                return name.equalsIgnoreCase("proxy-connection");
+            case 17:
+                return name.equalsIgnoreCase("transfer-encoding");
+            case 18:
+                return name.equalsIgnoreCase("proxy-authenticate");
+            case 19:
+                return name.equalsIgnoreCase("proxy-authorization");
+            default:
+                return false;
         }
     }
 
