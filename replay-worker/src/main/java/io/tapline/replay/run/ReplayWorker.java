@@ -179,7 +179,8 @@ public final class ReplayWorker implements Runnable {
         final List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         final List<Case> cases;
         final Set<String> retired;
-        final io.vertx.core.Future<List<Tagged>> replaying;
+        /** Null until started. */
+        io.vertx.core.Future<List<Tagged>> replaying;
 
         Batch(List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets) {
             this.records = records;
@@ -189,16 +190,21 @@ public final class ReplayWorker implements Runnable {
             decode(records, byId, gone, out);
             this.cases = new ArrayList<>(byId.values());
             this.retired = gone;
-            this.replaying = start(cases);
+        }
+
+        void start() {
+            replaying = ReplayWorker.this.start(cases);
         }
     }
 
     private Outcome loop(KafkaConsumer<byte[], byte[]> c, KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
         int txFailures = 0;
         long nextCompletionCheck = 0;
-        // Batch N+1 replays while batch N's transaction commits (and while batch N's last cases finish), so the
-        // candidate is kept busy across batch boundaries. At most two batches are open: the one committing (pending)
-        // and the one just polled. A rebalance commits the pending batch first (Rebalance.onPartitionsRevoked).
+        // Batch N+1 is polled and decoded while batch N replays, and replays while batch N's transaction commits,
+        // so the candidate is not idle during commits. It starts only once every case of batch N (including cases
+        // replayed again after a propagation fallback) is done: a case id can be in both batches (an updated
+        // sample not yet compacted away), and one case is never in flight twice. A rebalance commits the pending
+        // batch first (Rebalance.onPartitionsRevoked).
         try {
             while (!closed) {
                 ConsumerRecords<byte[], byte[]> records;
@@ -220,14 +226,18 @@ public final class ReplayWorker implements Runnable {
                 Map<TopicPartition, OffsetAndMetadata> offsets = offsetsToCommit(c);
                 Batch next = inBounds.isEmpty() && offsets.isEmpty() ? null : new Batch(inBounds, offsets);
                 Batch committing = pending;
-                pending = next;
-                if (committing != null) {
-                    if (commit(producer, c, committing)) {
-                        txFailures = 0;
-                    } else if (++txFailures >= MAX_CONSECUTIVE_TX_FAILURES) {
-                        log.error("worker {}: {} consecutive transaction failures, stopping", workerId, txFailures);
-                        return Outcome.FAILED;
+                pending = null;
+                if (committing == null) {
+                    if (next != null) {
+                        next.start();
                     }
+                    pending = next;
+                } else if (commit(producer, c, committing, next)) {
+                    pending = next;
+                    txFailures = 0;
+                } else if (++txFailures >= MAX_CONSECUTIVE_TX_FAILURES) {
+                    log.error("worker {}: {} consecutive transaction failures, stopping", workerId, txFailures);
+                    return Outcome.FAILED;
                 }
                 pauseFinished(c);
                 long now = System.nanoTime();
@@ -246,21 +256,24 @@ public final class ReplayWorker implements Runnable {
             Batch last = pending;
             pending = null;
             if (last != null && !fatal) {
-                commit(producer, c, last);
+                commit(producer, c, last, null);
             }
         }
     }
 
     /**
-     * Waits for the batch's cases, then commits their results, its dead letters and tombstones, and its offsets in
-     * one transaction. On a retriable failure aborts, rewinds the consumer to the batch's first offsets (and those
-     * of the batch polled after it, whose results are dropped), and returns false.
+     * Waits for the batch's cases, starts {@code next} (the batch polled after it, if any), then commits the batch's
+     * results, dead letters, tombstones and offsets in one transaction. On a retriable failure aborts, drops
+     * {@code next}'s results, rewinds the consumer to the first offsets of both, and returns false.
      */
-    private boolean commit(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> c, Batch batch)
-            throws InterruptedException {
+    private boolean commit(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> c, Batch batch,
+                           Batch next) throws InterruptedException {
         List<ReplayResult> results;
         try {
             results = finish(batch);
+            if (next != null) {
+                next.start(); // replays while this transaction commits
+            }
             producer.beginTransaction();
             for (ProducerRecord<byte[], byte[]> r : batch.out) {
                 producer.send(r);
@@ -275,11 +288,9 @@ public final class ReplayWorker implements Runnable {
             log.warn("worker {}: batch transaction failed, replaying it again: {}", workerId, e.toString());
             abortQuietly(producer);
             List<ConsumerRecord<byte[], byte[]>> again = new ArrayList<>(batch.records);
-            Batch after = pending;
-            if (after != null) {
-                pending = null;
-                awaitQuietly(after);
-                again.addAll(after.records);
+            if (next != null) {
+                awaitQuietly(next);
+                again.addAll(next.records);
             }
             rewind(c, again);
             return false;
@@ -352,6 +363,9 @@ public final class ReplayWorker implements Runnable {
     }
 
     private void awaitQuietly(Batch batch) throws InterruptedException {
+        if (batch.replaying == null) {
+            return; // never started
+        }
         try {
             await(batch.replaying, batch.cases.size());
         } catch (ExecutionException | TimeoutException e) {
@@ -476,7 +490,7 @@ public final class ReplayWorker implements Runnable {
             pending = null;
             if (last != null && !partitions.isEmpty()) {
                 try {
-                    commit(producerRef, consumer, last);
+                    commit(producerRef, consumer, last, null);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new WakeupException();
