@@ -66,19 +66,23 @@ public final class CaptureHub {
             metrics.dropped(DropReason.SAMPLED_OUT);
             return endOnly;
         }
+        String method = req.method().name();
         String path = req.path() == null ? "/" : req.path();
-        String routeKey = RouteTemplates.routeKey(req.method().name(), path);
-        Sampler.Decision decision = sampler.decide(trace.traceId(), routeKey);
-        if (decision != Sampler.Decision.CAPTURE) {
-            metrics.dropped(switch (decision) {
-                case CAPTURE_OFF -> DropReason.CAPTURE_OFF;
-                case SAMPLED_OUT -> DropReason.SAMPLED_OUT;
-                default -> DropReason.ROUTE_CAP;
-            });
-            return endOnly;
+        // Route-key normalisation runs here only when route caps need it; otherwise on the publisher thread.
+        String routeKey = sampler.routeCapped() ? RouteTemplates.routeKey(method, path) : null;
+        if (routeKey != null) {
+            Sampler.Decision decision = sampler.decide(trace.traceId(), routeKey);
+            if (decision != Sampler.Decision.CAPTURE) {
+                metrics.dropped(switch (decision) {
+                    case CAPTURE_OFF -> DropReason.CAPTURE_OFF;
+                    case SAMPLED_OUT -> DropReason.SAMPLED_OUT;
+                    default -> DropReason.ROUTE_CAP;
+                });
+                return endOnly;
+            }
         }
-        PendingInteraction p = new PendingInteraction(randomUuid(), trace.traceId(), routeKey, startNanos,
-                sampler.capFor(routeKey));
+        PendingInteraction p = new PendingInteraction(randomUuid(), trace.traceId(), method, path, routeKey, startNanos,
+                routeKey == null ? null : sampler.capFor(routeKey));
         if (!registry.register(p)) {
             metrics.dropped(DropReason.IN_FLIGHT_FULL);
             return endOnly;

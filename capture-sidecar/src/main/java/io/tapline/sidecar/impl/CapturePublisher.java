@@ -155,7 +155,7 @@ public final class CapturePublisher implements AutoCloseable {
             } else {
                 record = assembler.assemble(p);
                 recordTopic = topic;
-                key = key(service, p.routeKey);
+                key = key(service, p.routeKey());
             }
         } catch (IllegalStateException | IllegalArgumentException | org.apache.avro.AvroRuntimeException e) {
             // a capture we cannot turn into a record (bug or odd message): drop it, keep serving

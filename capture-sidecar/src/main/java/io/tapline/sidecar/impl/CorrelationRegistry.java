@@ -49,6 +49,11 @@ public final class CorrelationRegistry {
             return false;
         }
         // lists are immutable and replaced under the map's per-key lock, so readers never see one mid-change
+        // usual case, a trace id seen once: one putIfAbsent, no lambda
+        if (byTrace.putIfAbsent(p.traceId, List.of(p)) == null) {
+            inFlightCaptured.put(p.id, p);
+            return true;
+        }
         byTrace.compute(p.traceId, (k, list) -> {
             if (list == null) {
                 return List.of(p);
@@ -69,6 +74,11 @@ public final class CorrelationRegistry {
     /** Grace over: forget the interaction. */
     public void remove(PendingInteraction p) {
         inFlightCaptured.remove(p.id);
+        List<PendingInteraction> sole = byTrace.get(p.traceId);
+        if (sole != null && sole.size() == 1 && sole.get(0) == p && byTrace.remove(p.traceId, sole)) {
+            pending.decrementAndGet(); // usual case: the trace's only interaction, removed without a lambda
+            return;
+        }
         byTrace.computeIfPresent(p.traceId, (k, list) -> {
             List<PendingInteraction> l = new ArrayList<>(list);
             l.remove(p);

@@ -1,5 +1,7 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.signature.RouteTemplates;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,7 +14,9 @@ public final class PendingInteraction {
 
     public final String id;
     public final String traceId;
-    public final String routeKey;
+    private final String method;
+    private final String path;
+    private String routeKey;
     public final long startNanos;
     public final Double routeCap;
     private final List<OutboundCapture> calls = new ArrayList<>(2);
@@ -22,8 +26,19 @@ public final class PendingInteraction {
     private int unattributedInFlight = -1;
 
     public PendingInteraction(String id, String traceId, String routeKey, long startNanos, Double routeCap) {
+        this(id, traceId, null, null, routeKey, startNanos, routeCap);
+    }
+
+    /**
+     * @param routeKey the normalised route when the sampler already needed it (route caps), else null: it is then
+     *                 derived from {@code method} and {@code path} on the publisher thread, off the event loop
+     */
+    PendingInteraction(String id, String traceId, String method, String path, String routeKey, long startNanos,
+                       Double routeCap) {
         this.id = id;
         this.traceId = traceId;
+        this.method = method;
+        this.path = path;
         this.routeKey = routeKey;
         this.startNanos = startNanos;
         this.routeCap = routeCap;
@@ -36,11 +51,21 @@ public final class PendingInteraction {
      * @param inFlight inbound requests in flight when the call started (why it could not be attributed)
      */
     public static PendingInteraction unattributed(String id, String traceId, int inFlight, OutboundCapture call) {
-        PendingInteraction p = new PendingInteraction(id, traceId, null, call.exchange().startNanos(), null);
+        PendingInteraction p = new PendingInteraction(id, traceId, null, null, null, call.exchange().startNanos(), null);
         p.calls.add(call);
         p.unattributedInFlight = inFlight;
         p.publishAfterNanos = System.nanoTime();
         return p;
+    }
+
+    /** {@code METHOD /route/{template}}, the record key's second part. */
+    public String routeKey() {
+        String k = routeKey;
+        if (k == null && method != null) {
+            k = RouteTemplates.routeKey(method, path);
+            routeKey = k; // deterministic, so a racing second computation stores the same value
+        }
+        return k;
     }
 
     /** True for a call published on its own (see {@link #unattributed}). */

@@ -65,6 +65,11 @@ public final class Sampler {
     }
 
     /** The cap that applies to a route, or null when none. */
+    /** True when some route has a cap, so {@link #decide} needs the route key. */
+    public boolean routeCapped() {
+        return !routeCaps.isEmpty() || defaultCap > 0;
+    }
+
     public Double capFor(String routeKey) {
         Double cap = routeCaps.get(routeKey);
         if (cap != null) {
