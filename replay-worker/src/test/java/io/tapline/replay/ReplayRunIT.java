@@ -64,6 +64,11 @@ class ReplayRunIT {
     private static final int CASES = 30;
     /** Written after the 30 live cases, then tombstoned. */
     private static final int RETIRED = 31;
+    /** Cases 1..VERSIONED get older versions (low hits) before their latest one: compaction has not run yet. */
+    private static final int VERSIONED = 12;
+    private static final int OLDER_VERSIONS = 3;
+    /** Retired, then written again: the latest version is a case again. */
+    private static final int REVIVED = 20;
     private static final String ROUTE = "GET /items/{id}";
 
     private Vertx vertx;
@@ -102,6 +107,18 @@ class ReplayRunIT {
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+            // dedup-stream re-publishes each case with growing hit counts: several versions of a key below the bounds.
+            // Only the latest (hits 100, or 500 for item 13) may be replayed; an older one winning would change the
+            // traffic share asserted below, and replaying each would show in the candidates' request counts.
+            for (int v = 1; v <= OLDER_VERSIONS; v++) {
+                for (int id = 1; id <= VERSIONED; id++) {
+                    Case old = Fixtures.shopCase(id, id % 5 + 1, v);
+                    p.send(new ProducerRecord<>(cases, old.getCaseId().getBytes(StandardCharsets.UTF_8), caseWriter.serialize(cases, old)));
+                }
+            }
+            Case revived = Fixtures.shopCase(REVIVED, REVIVED % 5 + 1, 1);
+            p.send(new ProducerRecord<>(cases, revived.getCaseId().getBytes(StandardCharsets.UTF_8), caseWriter.serialize(cases, revived)));
+            p.send(new ProducerRecord<>(cases, revived.getCaseId().getBytes(StandardCharsets.UTF_8), null));
             for (int id = 1; id <= CASES; id++) {
                 Case c = Fixtures.shopCase(id, id % 5 + 1, id == 13 ? 500 : 100);
                 p.send(new ProducerRecord<>(cases, c.getCaseId().getBytes(StandardCharsets.UTF_8), caseWriter.serialize(cases, c)));
@@ -190,6 +207,8 @@ class ReplayRunIT {
 
             for (List<ReplayResult> list : byKey.values()) {
                 ReplayResult r = list.get(0);
+                // the latest version was replayed, not an older one (hits 1..OLDER_VERSIONS)
+                assertEquals(r.getCaseId().equals("item-13") ? 500 : 100, r.getTrafficWeight(), r::getCaseId);
                 // the dependency was served from the mock for every case
                 assertEquals(1, r.getMocks().getMatched(), () -> r.getCaseId() + " mocks " + r.getMocks());
                 // the noise was not reported
@@ -205,6 +224,15 @@ class ReplayRunIT {
                 }
             }
             assertEquals(0, realInventoryHits.get(), "the real dependency must never be called");
+            // Each case's latest version only: at most the child's open batches (2 of --batch-size 2) are replayed twice.
+            for (int id = 1; id <= CASES; id++) {
+                int n = candidateA.requests("/items/" + id) + candidateB.requests("/items/" + id);
+                assertTrue(n >= 1 && n <= 2, "item-" + id + " replayed " + n + " times");
+            }
+            assertEquals(0, candidateA.requests("/items/" + RETIRED) + candidateB.requests("/items/" + RETIRED),
+                    "a case whose latest version is a tombstone is not replayed");
+            int total = candidateA.requests() + candidateB.requests();
+            assertTrue(total <= CASES + 4, "replays: " + total + " for " + CASES + " cases");
 
             // The undecodable case went to the dead-letter topic with its origin.
             List<ConsumerRecord<byte[], byte[]>> dead = readAll(stack, dlq);
@@ -250,6 +278,8 @@ class ReplayRunIT {
         String log = out.toString(StandardCharsets.UTF_8);
         assertEquals(ReplayCommand.EXIT_OK, exit, log);
         assertTrue(log.contains("does not propagate trace context"), log);
+        // Distinct cases, not offsets: the 30 cases and the undecodable "poison" key (a live key, dead-lettered).
+        assertTrue(log.contains("run " + runId + ": 30/31 cases replayed by this process"), log);
         Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
         assertEquals(CASES, byKey.size());
         for (List<ReplayResult> list : byKey.values()) {
@@ -292,6 +322,13 @@ class ReplayRunIT {
         assertEquals(ReplayCommand.EXIT_OK, exits[0], "the unchanged candidate passes");
         assertEquals(ReplayCommand.EXIT_GATE, exits[1], "the regressed candidate fails");
         assertEquals(CASES, committedResults(stack, runGood).size());
+        // One replay per case (its latest version), though 1..VERSIONED have OLDER_VERSIONS more below the bounds.
+        for (ShopCandidate c : List.of(good, bad)) {
+            for (int id = 1; id <= CASES; id++) {
+                assertEquals(1, c.requests("/items/" + id), "item-" + id + " replays");
+            }
+            assertEquals(CASES, c.requests(), "replays in all");
+        }
         Map<String, List<ReplayResult>> badResults = committedResults(stack, runBad);
         assertEquals(CASES, badResults.size());
         assertEquals(1, badResults.values().stream().filter(l -> l.get(0).getVerdict() == Verdict.FAIL).count());

@@ -10,6 +10,8 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +26,7 @@ public final class ShopCandidate implements AutoCloseable {
     private final HttpServer server;
     private final HttpClientAgent client;
     private final AtomicInteger requests = new AtomicInteger();
+    private final Map<String, AtomicInteger> byPath = new ConcurrentHashMap<>();
 
     private ShopCandidate(HttpServer server, HttpClientAgent client) {
         this.server = server;
@@ -38,6 +41,7 @@ public final class ShopCandidate implements AutoCloseable {
         ShopCandidate[] holder = new ShopCandidate[1];
         HttpServer server = vertx.createHttpServer().requestHandler(req -> {
             holder[0].requests.incrementAndGet();
+            holder[0].byPath.computeIfAbsent(req.path(), k -> new AtomicInteger()).incrementAndGet();
             if (delayMillis > 0) {
                 vertx.setTimer(delayMillis, t -> handle(req, client, inventoryUrl, regressed, propagate));
             } else {
@@ -89,6 +93,12 @@ public final class ShopCandidate implements AutoCloseable {
 
     public int requests() {
         return requests.get();
+    }
+
+    /** Requests received for {@code path} (e.g. {@code /items/7}): how many times a case was replayed. */
+    public int requests(String path) {
+        AtomicInteger n = byPath.get(path);
+        return n == null ? 0 : n.get();
     }
 
     @Override

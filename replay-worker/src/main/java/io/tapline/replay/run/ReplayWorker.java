@@ -54,6 +54,8 @@ public final class ReplayWorker implements Runnable {
     private static final Duration COMPLETION_CHECK = Duration.ofSeconds(1);
     /** Once its own partitions are done, a worker checks the group's offsets more often, to end the run sooner. */
     private static final Duration IDLE_COMPLETION_CHECK = Duration.ofMillis(200);
+    /** Bound on scanning newly assigned partitions for the latest case versions (runs inside poll: below max.poll.interval.ms). */
+    private static final Duration SCAN_TIMEOUT = Duration.ofMinutes(2);
 
     /** How the worker ended. */
     public enum Outcome { RUN_COMPLETE, STOPPED, FAILED }
@@ -79,9 +81,13 @@ public final class ReplayWorker implements Runnable {
     private volatile boolean closed;
     private volatile Outcome outcome;
     private volatile boolean assigned;
+    /** Set when the loop ends: partitions revoked by leaving the group keep their progress totals. */
+    private boolean leaving;
     private KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<byte[], byte[]> producerRef;
     private final Map<TopicPartition, Long> committed = new HashMap<>();
+    /** Per assigned partition: which offsets between its committed offset and the bound are the latest of their key. */
+    private final Map<TopicPartition, LatestVersions> latest = new HashMap<>();
     /** The batch polled last, replaying; committed after the next poll (on the worker thread only). */
     private Batch pending;
     /** Set when the producer was fenced or refused: nothing more may be committed. */
@@ -179,6 +185,8 @@ public final class ReplayWorker implements Runnable {
         final List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         final List<Case> cases;
         final Set<String> retired;
+        /** The partition each case was read from (progress per partition). */
+        final Map<String, TopicPartition> from = new HashMap<>();
         /** Null until started. */
         io.vertx.core.Future<List<Tagged>> replaying;
 
@@ -187,7 +195,7 @@ public final class ReplayWorker implements Runnable {
             this.offsets = offsets;
             Map<String, Case> byId = new LinkedHashMap<>();
             Set<String> gone = new java.util.LinkedHashSet<>();
-            decode(records, byId, gone, out);
+            decode(records, byId, gone, out, from);
             this.cases = new ArrayList<>(byId.values());
             this.retired = gone;
         }
@@ -217,9 +225,12 @@ public final class ReplayWorker implements Runnable {
                     }
                     throw e;
                 }
+                // Only the latest version of each case id below the bounds is replayed (or, a tombstone, retires the
+                // case); older versions are skipped undecoded, and their offsets are committed with the batch all the same.
                 List<ConsumerRecord<byte[], byte[]>> inBounds = new ArrayList<>();
                 for (ConsumerRecord<byte[], byte[]> r : records) {
-                    if (r.offset() < bound(new TopicPartition(r.topic(), r.partition()))) {
+                    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                    if (r.offset() < bound(tp) && isLatest(tp, r.offset())) {
                         inBounds.add(r);
                     }
                 }
@@ -252,6 +263,7 @@ public final class ReplayWorker implements Runnable {
             }
             return Outcome.STOPPED;
         } finally {
+            leaving = true;
             // Stopping (close() or an error): commit what was replayed, as close() promises.
             Batch last = pending;
             pending = null;
@@ -297,7 +309,7 @@ public final class ReplayWorker implements Runnable {
         }
         batch.offsets.forEach((tp, om) -> committed.merge(tp, om.offset(), Math::max));
         for (ReplayResult r : results) {
-            progress.record(r.getVerdict());
+            progress.record(r.getVerdict(), batch.from.get(r.getCaseId()));
             listener.committed(r);
         }
         return true;
@@ -305,7 +317,7 @@ public final class ReplayWorker implements Runnable {
 
     /** Decodes a poll's records: the last record of a case id wins; tombstones retire; undecodable ones go to the DLQ. */
     private void decode(List<ConsumerRecord<byte[], byte[]>> records, Map<String, Case> cases, Set<String> retired,
-                        List<ProducerRecord<byte[], byte[]>> out) {
+                        List<ProducerRecord<byte[], byte[]>> out, Map<String, TopicPartition> from) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
             if (r.value() == null) {
@@ -321,6 +333,7 @@ public final class ReplayWorker implements Runnable {
                 retired.remove(k.getCaseId());
                 cases.remove(k.getCaseId());
                 cases.put(k.getCaseId(), k);
+                from.put(k.getCaseId(), new TopicPartition(r.topic(), r.partition()));
             } catch (SerializationException e) {
                 log.warn("case at {}-{}@{} is undecodable, sent to {}: {}", r.topic(), r.partition(), r.offset(),
                         topics.dlq(), e.getMessage());
@@ -417,6 +430,57 @@ public final class ReplayWorker implements Runnable {
         return offsets;
     }
 
+    private boolean isLatest(TopicPartition tp, long offset) {
+        LatestVersions v = latest.get(tp);
+        return v == null || v.isLatest(offset);
+    }
+
+    /**
+     * Scans the newly assigned partitions from the group's committed offset (or the beginning) up to the run's bound
+     * and keeps the latest offset of every key. A member taking over a partition rescans from the committed offset,
+     * so it replays exactly the latest versions nobody committed yet. If the scan fails, every version is replayed
+     * (correct, as before: the last result per case wins; only slower).
+     */
+    private void scanLatest(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, Long> from = new HashMap<>();
+        Map<TopicPartition, Long> to = new HashMap<>();
+        List<TopicPartition> fromStart = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            to.put(tp, bound(tp));
+            Long c = committed.get(tp);
+            if (c == null) {
+                fromStart.add(tp);
+            } else {
+                from.put(tp, c);
+            }
+        }
+        if (!fromStart.isEmpty()) {
+            from.putAll(consumer.beginningOffsets(fromStart));
+        }
+        Map<String, Object> props = kafka.consumer(null, "tapline-replay-scan-" + workerId);
+        // Values must be fetched (no key-only fetch) but are never decoded: fetch big chunks.
+        props.putIfAbsent("max.partition.fetch.bytes", 16 * 1024 * 1024);
+        props.putIfAbsent("max.poll.records", 10_000);
+        long started = System.nanoTime();
+        try {
+            Map<TopicPartition, LatestVersions> found = LatestVersions.scan(props, from, to, SCAN_TIMEOUT);
+            latest.putAll(found);
+            long live = 0;
+            long records = 0;
+            for (Map.Entry<TopicPartition, LatestVersions> e : found.entrySet()) {
+                progress.scanned(e.getKey(), e.getValue().liveKeys());
+                live += e.getValue().liveKeys();
+                records += e.getValue().to() - e.getValue().from();
+            }
+            log.info("worker {} of run {}: {} cases to replay in {} (latest versions of up to {} offsets, scanned in {} ms)",
+                    workerId, runId, live, partitions, records, (System.nanoTime() - started) / 1_000_000);
+        } catch (KafkaException e) {
+            log.warn("worker {}: scanning {} for the latest case versions failed, replaying every version: {}",
+                    workerId, partitions, e.toString());
+            partitions.forEach(latest::remove);
+        }
+    }
+
     private void pauseFinished(KafkaConsumer<byte[], byte[]> c) {
         Set<TopicPartition> finished = new HashSet<>();
         for (TopicPartition tp : c.assignment()) {
@@ -498,7 +562,7 @@ public final class ReplayWorker implements Runnable {
             } else {
                 pending = last;
             }
-            partitions.forEach(committed::remove);
+            forget(partitions);
         }
 
         @Override
@@ -517,7 +581,17 @@ public final class ReplayWorker implements Runnable {
                 rewind(consumer, last.records); // partitions this member keeps are read again
                 log.warn("worker {}: lost partitions {}, dropped a batch of {} cases", workerId, partitions, last.cases.size());
             }
-            partitions.forEach(committed::remove);
+            forget(partitions);
+        }
+
+        private void forget(Collection<TopicPartition> partitions) {
+            for (TopicPartition tp : partitions) {
+                committed.remove(tp);
+                latest.remove(tp);
+                if (!leaving) {
+                    progress.released(tp); // another member replays the rest
+                }
+            }
         }
 
         @Override
@@ -531,6 +605,7 @@ public final class ReplayWorker implements Runnable {
                     committed.put(tp, om.offset());
                 }
             });
+            scanLatest(partitions);
             log.info("worker {} of run {} now owns {}", workerId, runId, partitions);
         }
     }
