@@ -47,10 +47,6 @@ final class Component implements AutoCloseable {
         return log;
     }
 
-    boolean isAlive() {
-        return process.isAlive();
-    }
-
     /** Waits until the component's management port answers {@code /ready} with 200. */
     void awaitReady(int managementPort, Duration timeout) {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -76,10 +72,6 @@ final class Component implements AutoCloseable {
         }
         throw new DemoException(name + " was not ready within " + timeout.toSeconds() + " s; its log ends with:\n"
                 + process.logTail(30));
-    }
-
-    String logTail(int lines) {
-        return process.logTail(lines);
     }
 
     @Override
