@@ -24,6 +24,9 @@ public interface Sidecar extends AutoCloseable {
     /** Port of the management listener. */
     int managementPort();
 
+    /** The network transport the proxy runs on: {@code native} (epoll) or {@code nio}. */
+    String transport();
+
     /** Whether new requests are captured. */
     boolean captureEnabled();
 

@@ -49,6 +49,7 @@ public final class SidecarOptions {
     public static final String KEY_PROXY_UPSTREAM_TIMEOUT = "proxy.upstream.timeout";
     public static final String KEY_PROXY_FORWARDED_HEADERS = "proxy.forwarded.headers";
     public static final String KEY_PROXY_EVENT_LOOPS = "proxy.event.loops";
+    public static final String KEY_PROXY_TRANSPORT = "proxy.transport";
     public static final String KEY_KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
     public static final String KEY_REGISTRY_URL = RegistryOptions.URL;
     public static final String KEY_MANAGEMENT_HOST = "management.host";
@@ -126,6 +127,7 @@ public final class SidecarOptions {
     private Duration upstreamTimeout = DEFAULT_PROXY_UPSTREAM_TIMEOUT;
     private boolean forwardedHeaders = true;
     private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
+    private boolean nativeTransport = true;
     private String bootstrapServers = DEFAULT_KAFKA_BOOTSTRAP;
     private String registryUrl = DEFAULT_REGISTRY_URL;
     private final Map<String, Object> producerOverrides = new LinkedHashMap<>();
@@ -168,6 +170,8 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Idle timeout waiting on the app or a dependency (failure: 504).")
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
+                .choice(KEY_PROXY_TRANSPORT, "native", "Network transport: native (Linux epoll, falling back to nio with a warning where it cannot load) or nio.",
+                        "native", "nio")
                 .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
                 .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka-producer-linger.ms=5 or kafka.producer.acks=1 in the file.")
                 .option(KEY_MANAGEMENT_HOST, DEFAULT_MANAGEMENT_HOST, "Management listener host (/healthy, /ready, /metrics, /capture).")
@@ -248,6 +252,7 @@ public final class SidecarOptions {
         o.forwardedHeaders = c.getBoolean(KEY_PROXY_FORWARDED_HEADERS);
         int loops = c.getInt(KEY_PROXY_EVENT_LOOPS);
         o.eventLoops = loops > 0 ? loops : Math.max(1, Runtime.getRuntime().availableProcessors());
+        o.nativeTransport = "native".equalsIgnoreCase(c.get(KEY_PROXY_TRANSPORT));
         o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
         o.registryUrl = c.get(KEY_REGISTRY_URL);
         o.producerOverrides.putAll(c.subset(PREFIX_PRODUCER));
@@ -342,6 +347,11 @@ public final class SidecarOptions {
 
     public SidecarOptions noEgress() {
         this.egressListen = null;
+        return this;
+    }
+
+    public SidecarOptions nativeTransport(boolean on) {
+        this.nativeTransport = on;
         return this;
     }
 
@@ -490,6 +500,8 @@ public final class SidecarOptions {
     public Duration upstreamTimeout() { return upstreamTimeout; }
     public boolean forwardedHeaders() { return forwardedHeaders; }
     public int eventLoops() { return eventLoops; }
+    /** Whether to run on Netty's native transport when it loads (otherwise NIO). */
+    public boolean nativeTransport() { return nativeTransport; }
     public String bootstrapServers() { return bootstrapServers; }
     public String registryUrl() { return registryUrl; }
     public Map<String, Object> producerOverrides() { return Map.copyOf(producerOverrides); }

@@ -74,6 +74,16 @@ class SidecarOptionsTest {
                 .getMessage().contains("16 bytes"));
         assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "https://a"))
                 .getMessage().contains("http://"));
+        String transport = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-transport", "uring"))
+                .getMessage();
+        assertTrue(transport.contains("--proxy-transport") && transport.contains("native") && transport.contains("nio"), transport);
+    }
+
+    @Test
+    void shouldPreferTheNativeTransportUnlessToldNio() {
+        assertTrue(load(Map.of(), "--app", "http://a").nativeTransport());
+        assertFalse(load(Map.of(), "--app", "http://a", "--proxy-transport", "nio").nativeTransport());
+        assertFalse(load(Map.of("TAPLINE_PROXY_TRANSPORT", "NIO"), "--app", "http://a").nativeTransport());
     }
 
     @Test

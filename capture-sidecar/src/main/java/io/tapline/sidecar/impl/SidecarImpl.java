@@ -99,7 +99,11 @@ public final class SidecarImpl implements Sidecar {
                 sm, SERIALIZATION_BACKOFF);
         publisher.start(primer(o));
 
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()).setPreferNativeTransport(o.nativeTransport()));
+        if (o.nativeTransport() && !vertx.isNativeTransportEnabled()) {
+            LOG.warn("native transport unavailable, running on NIO: {}", vertx.unavailableNativeTransportCause() == null
+                    ? "unknown cause" : vertx.unavailableNativeTransportCause().toString());
+        }
         HttpClient client = vertx.createHttpClient(new HttpClientOptions()
                         .setKeepAlive(true)
                         .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
@@ -161,8 +165,8 @@ public final class SidecarImpl implements Sidecar {
         registerGauges(metrics, publisher, queue, registry, sampler);
         management.route("/capture", ex -> sidecar.captureSwitch(ex));
         sidecar.ready = true;
-        LOG.info("sidecar listening on {} -> {} (egress {}), capture {} at {}%, publishing to {} via {}, management port {}",
-                ports[0], o.app(), ports[1], o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
+        LOG.info("sidecar listening on {} -> {} (egress {}, {} transport), capture {} at {}%, publishing to {} via {}, management port {}",
+                ports[0], o.app(), ports[1], vertx.isNativeTransportEnabled() ? "native" : "nio", o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
                 o.bootstrapServers(), management.port());
         return sidecar;
     }
@@ -286,6 +290,11 @@ public final class SidecarImpl implements Sidecar {
     @Override
     public boolean captureEnabled() {
         return sampler.enabled();
+    }
+
+    @Override
+    public String transport() {
+        return vertx.isNativeTransportEnabled() ? "native" : "nio";
     }
 
     @Override

@@ -184,6 +184,25 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldRunOnTheNativeTransportWhereNettyShipsItAndOnNioWhenAsked() throws Exception {
+        String arch = System.getProperty("os.arch");
+        boolean shipped = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
+                && (arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"));
+        // every other test here then exercises the transport production runs on
+        assertEquals(shipped ? "native" : "nio", sidecar.transport());
+
+        MockProducer<String, byte[]> nioProducer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl nio = SidecarImpl.start(options(origin).noEgress().nativeTransport(false), nioProducer, AVRO)) {
+            assertEquals("nio", nio.transport());
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nio.port() + "/hello"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals("hello", r.body());
+            origin.seen.poll(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void shouldKeepTheCallersTraceparent() throws Exception {
         String tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         get("/hello", "traceparent", tp);
