@@ -107,6 +107,9 @@ public final class RouteTemplates {
     }
 
     static String classify(String segment) {
+        if (plainWord(segment)) {
+            return segment;
+        }
         if (INTEGER.matcher(segment).matches()) {
             return ID;
         }
@@ -126,6 +129,23 @@ public final class RouteTemplates {
             return TOKEN;
         }
         return segment;
+    }
+
+    /**
+     * A segment no rule can match, found without running the regexes (most segments are words like "owners"):
+     * every rule but the UUID needs a digit or an '@', and a UUID is 36 characters long.
+     */
+    private static boolean plainWord(String segment) {
+        if (segment.length() == 36) {
+            return false;
+        }
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            if ((c >= '0' && c <= '9') || c == '@' || Character.isDigit(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean matches(String[] template, List<String> segments) {

@@ -32,6 +32,42 @@ class RouteTemplatesTest {
         assertEquals(expected, RouteTemplates.normalise(path));
     }
 
+    @Test
+    void shouldClassifyEverySegmentAsTheRegexRulesAloneWould() {
+        // the word fast path must never change a verdict: compare with the rules run in order, on random segments
+        // drawn from the characters that decide them (digits, hex letters, '@', '-', '.', ':'), a digit-free UUID
+        // included
+        java.util.regex.Pattern[] rules = {
+                java.util.regex.Pattern.compile("[-+]?\\d+"),
+                java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+                java.util.regex.Pattern.compile("\\d{4}-\\d{2}-\\d{2}([Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?([Zz]|[+-]\\d{2}:?\\d{2})?)?"),
+                java.util.regex.Pattern.compile("[^@/\\s]+@[^@/\\s]+\\.[A-Za-z]{2,}"),
+                java.util.regex.Pattern.compile("(?=.*\\d)[0-9a-fA-F]{8,}"),
+                java.util.regex.Pattern.compile("(?=.*\\d)(?=.*[A-Za-z])[A-Za-z0-9_\\-+=]{16,}")};
+        String[] names = {"{id}", "{uuid}", "{date}", "{email}", "{hex}", "{token}"};
+        String alphabet = "0123456789abcdefABCDEFxyz@-.:_+=T ";
+        java.util.Random random = new java.util.Random(42);
+        List<String> segments = new java.util.ArrayList<>(List.of("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "owners", "x@y.io"));
+        for (int i = 0; i < 200_000; i++) {
+            StringBuilder b = new StringBuilder();
+            int length = random.nextInt(5) == 0 ? 36 : 1 + random.nextInt(24);
+            for (int j = 0; j < length; j++) {
+                b.append(alphabet.charAt(random.nextInt(random.nextBoolean() ? 16 : alphabet.length())));
+            }
+            segments.add(b.toString());
+        }
+        for (String segment : segments) {
+            String expected = segment;
+            for (int r = 0; r < rules.length; r++) {
+                if (rules[r].matcher(segment).matches()) {
+                    expected = names[r];
+                    break;
+                }
+            }
+            assertEquals(expected, RouteTemplates.classify(segment), segment);
+        }
+    }
+
     @ParameterizedTest(name = "{0} stays literal")
     @CsvSource({"/owners/new", "/api/v1", "/static/logo.png", "/owners/deadbeefcafe-x", "/feed/abcdefab",
             "/docs/getting-started-with-kafka"})

@@ -168,7 +168,7 @@ public final class Redactor {
             } else if (sensitiveHeader(name)) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "sensitive-name"));
-            } else if (hasWhitespace(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
+            } else if (mayBeCredential(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "credential-value"));
             } else {
@@ -348,15 +348,35 @@ public final class Redactor {
         return n;
     }
 
-    /** {@link #CREDENTIAL_VALUE} needs whitespace between the scheme and the credentials. */
-    private static boolean hasWhitespace(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == '\f') {
+    /**
+     * Whether {@link #CREDENTIAL_VALUE} can match, without running it: the first non-blank character starts one of
+     * its schemes (b, d, t, n, a), and whitespace separates the scheme from the credentials. Most header values
+     * (dates, media types, host names) fail on the first character.
+     */
+    static boolean mayBeCredential(String s) {
+        int i = 0;
+        while (i < s.length() && blank(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return false;
+        }
+        switch (s.charAt(i) | 0x20) {
+            case 'b', 'd', 't', 'n', 'a' -> { }
+            default -> {
+                return false;
+            }
+        }
+        for (; i < s.length(); i++) {
+            if (blank(s.charAt(i))) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean blank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == '\f';
     }
 
     private static byte[] latin1(String s, byte[] original) {
