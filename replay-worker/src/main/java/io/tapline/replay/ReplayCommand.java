@@ -170,8 +170,6 @@ public final class ReplayCommand {
             out.printf("run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
                     runId, mockOptions.host(), mock.port(), mockOptions.routes().keySet(),
                     mockOptions.allowLive().isEmpty() ? "no host" : mockOptions.allowLive());
-            CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout,
-                    settings.candidateHeaders());
             ResponseComparator comparator = new ResponseComparator(settings.compare(), rules);
             Propagation propagation = new Propagation(mode, concurrency, registry, msg -> out.printf("run %s: %s%n", runId, msg));
             ConcurrencyGate concurrencyGate = new ConcurrencyGate(propagation::limit);
@@ -195,6 +193,11 @@ public final class ReplayCommand {
             int workerCount = settings.workers();
             for (int i = 0; i < workerCount; i++) {
                 String workerId = workerCount == 1 ? settings.workerId() : settings.workerId() + "-" + i;
+                // A client per worker: its connections are opened from, and stay on, that worker's event loop, so no
+                // response crosses threads. Each may use every slot of the process-wide gate (--concurrency) when the
+                // other workers are idle; the gate, not the pool, caps the requests in flight.
+                CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout,
+                        settings.candidateHeaders());
                 CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator, clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
                         vertx, concurrencyGate, limiter, progress, listener, requestTimeout, settings.batchSize(), mode == Propagation.Mode.AUTO));

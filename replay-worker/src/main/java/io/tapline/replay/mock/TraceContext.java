@@ -24,6 +24,21 @@ public final class TraceContext {
         return HexFormat.of().formatHex(sha256(runId + "/" + caseId), 0, 16);
     }
 
+    /** The trace id of a case ({@link #traceIdFor}) and the traceparent its replayed request carries. */
+    public record CaseTrace(String traceId, String traceparent) {
+    }
+
+    /**
+     * {@link #traceIdFor} and a sampled traceparent with that trace id, from one digest: the span id is the digest's
+     * next 8 bytes (replay's only span; the mock reads the trace id alone).
+     */
+    public static CaseTrace forCase(String runId, String caseId) {
+        byte[] d = sha256(runId + "/" + caseId);
+        HexFormat hex = HexFormat.of();
+        String traceId = hex.formatHex(d, 0, 16);
+        return new CaseTrace(traceId, "00-" + traceId + "-" + hex.formatHex(d, 16, 24) + "-01");
+    }
+
     /** A sampled traceparent with the given trace id and a span id derived from it. */
     public static String traceparent(String traceId) {
         String spanId = HexFormat.of().formatHex(sha256("span/" + traceId), 0, 8);
@@ -48,9 +63,8 @@ public final class TraceContext {
         }
     });
 
+    /** {@code digest} leaves the digest reset for the next call. */
     private static byte[] sha256(String s) {
-        MessageDigest d = SHA256.get();
-        d.reset();
-        return d.digest(s.getBytes(StandardCharsets.UTF_8));
+        return SHA256.get().digest(s.getBytes(StandardCharsets.UTF_8));
     }
 }

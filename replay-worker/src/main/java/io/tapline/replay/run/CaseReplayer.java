@@ -56,7 +56,8 @@ public final class CaseReplayer {
             return Future.succeededFuture(result(c, Verdict.SKIPPED, List.of(), 0, emptyUsage(), 0,
                     "request body was truncated at capture (" + request.getOriginalSize() + " bytes): cannot be replayed faithfully"));
         }
-        String traceId = TraceContext.traceIdFor(runId, c.getCaseId());
+        TraceContext.CaseTrace trace = TraceContext.forCase(runId, c.getCaseId());
+        String traceId = trace.traceId();
         CaseMocks mocks = new CaseMocks(c.getCaseId(), c.getSample().getOutboundCalls(), matcher);
         try {
             registry.register(traceId, mocks);
@@ -64,7 +65,7 @@ public final class CaseReplayer {
             return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, emptyUsage(), 0, e.getMessage()));
         }
         long start = System.nanoTime();
-        return candidate.send(request, TraceContext.traceparent(traceId))
+        return candidate.send(request, trace.traceparent())
                 .map(resp -> {
                     long micros = (System.nanoTime() - start) / 1000;
                     registry.unregister(traceId);

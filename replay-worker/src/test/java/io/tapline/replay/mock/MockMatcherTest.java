@@ -110,4 +110,12 @@ class MockMatcherTest {
         assertEquals(id, TraceContext.traceIdOf(TraceContext.traceparent(id)));
         assertEquals(null, TraceContext.traceIdOf("garbage"));
     }
+
+    @Test
+    void caseTraceCarriesTheCaseTraceIdInAValidTraceparent() {
+        TraceContext.CaseTrace t = TraceContext.forCase("run-1", "case-1");
+        assertEquals(TraceContext.traceIdFor("run-1", "case-1"), t.traceId());
+        assertEquals(t.traceId(), TraceContext.traceIdOf(t.traceparent()));
+        assertTrue(t.traceparent().matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01"), t.traceparent());
+    }
 }
