@@ -134,7 +134,8 @@ public final class LatestVersions {
             return out;
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps)) {
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
+        try {
             c.assign(builders.keySet());
             builders.forEach((tp, b) -> c.seek(tp, b.from));
             Map<TopicPartition, Builder> open = new HashMap<>(builders);
@@ -156,6 +157,8 @@ public final class LatestVersions {
                     c.pause(done);
                 }
             }
+        } finally {
+            TopicReader.closeNow(c);
         }
         builders.forEach((tp, b) -> out.put(tp, b.build()));
         return out;

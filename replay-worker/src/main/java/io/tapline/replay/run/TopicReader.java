@@ -1,5 +1,6 @@
 package io.tapline.replay.run;
 
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -28,7 +29,8 @@ public final class TopicReader {
     public static void readAll(Map<String, Object> consumerProps, String topic, Duration timeout,
                                Consumer<ConsumerRecord<byte[], byte[]>> handler) {
         Instant deadline = Instant.now().plus(timeout);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps);
+        try {
             List<TopicPartition> partitions = partitions(consumer, topic, timeout);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -44,7 +46,18 @@ public final class TopicReader {
                     }
                 }
             }
+        } finally {
+            closeNow(consumer);
         }
+    }
+
+    /**
+     * Closes an assign-only reader without waiting: it has no group to leave and no offsets to commit, and a graceful
+     * close waits for the fetch it sent after reaching the end, which the broker holds up to {@code fetch.max.wait.ms}
+     * (500 ms) because no new data arrives.
+     */
+    static void closeNow(KafkaConsumer<?, ?> consumer) {
+        consumer.close(CloseOptions.timeout(Duration.ZERO));
     }
 
     /**
