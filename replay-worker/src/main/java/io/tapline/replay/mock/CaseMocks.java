@@ -30,7 +30,13 @@ public final class CaseMocks {
 
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher) {
         this.caseId = caseId;
-        this.recorded = recorded.stream().filter(c -> c.getKind() == CallKind.HTTP).toList();
+        List<OutboundCall> http = new ArrayList<>(recorded.size());
+        for (OutboundCall c : recorded) {
+            if (c.getKind() == CallKind.HTTP) {
+                http.add(c);
+            }
+        }
+        this.recorded = http;
         this.uses = new int[this.recorded.size()];
         this.matcher = matcher;
     }

@@ -57,6 +57,8 @@ class ReplayBenchmark {
     private static final int BATCH = Integer.getInteger("bench.batch", 500);
     /** Replay runs after the first (cold) one: the steady state of a long run. */
     private static final int WARM_RUNS = Integer.getInteger("bench.warm.runs", 2);
+    /** Further replay options, space-separated (e.g. Kafka client settings: --kafka.producer.linger.ms=5). */
+    private static final String EXTRA_ARGS = System.getProperty("bench.replay.args", "").trim();
     private static final String BODY = "{\"ok\":true,\"service\":\"bench\",\"items\":[1,2,3]}";
     /** The recorded body with its members in another order: equal JSON, not equal bytes, so every case is parsed. */
     private static final String CANDIDATE_BODY = "{\"service\":\"bench\",\"items\":[1,2,3],\"ok\":true}";
@@ -119,6 +121,11 @@ class ReplayBenchmark {
                         "--topic-cases", cases, "--topic-noise", noise, "--topic-results", results, "--topic-runs", runs,
                         "--topic-dlq", dlq, "--mock-port", Integer.toString(Ports.freePort()), "--management-port", "-1",
                         "--progress-interval", "2s"};
+                if (!EXTRA_ARGS.isEmpty()) {
+                    List<String> all = new ArrayList<>(List.of(args));
+                    all.addAll(List.of(EXTRA_ARGS.split("\\s+")));
+                    args = all.toArray(String[]::new);
+                }
                 ByteArrayOutputStream log = new ByteArrayOutputStream();
                 CpuMeter meter = CpuMeter.start(served, candidateThread);
                 long t0 = System.nanoTime();
@@ -154,11 +161,12 @@ class ReplayBenchmark {
             StringBuilder report = new StringBuilder(String.format(Locale.ROOT, String.join("%n",
                     "replay benchmark (%s, %d cores, loopback, broker+registry+candidate+replay on one machine)",
                     "  candidate capacity, wrk -t1 -c%d -d%ds (+traceparent): before %.0f, after %.0f, mean %.0f req/s",
-                    "  settings: %d cases, %d workers, concurrency %d, batch %d, target ratio >= 0.8",
+                    "  settings: %d cases, %d workers, concurrency %d, batch %d%s, target ratio >= 0.8",
                     "  CPU per case: replay = test JVM minus the candidate's event-loop thread; broker+registry = the"
                             + " child processes; whole run = replay called to summary written", ""),
                     java.time.Instant.now(), Runtime.getRuntime().availableProcessors(), CONCURRENCY, WRK_SECONDS,
-                    wrkBefore.rps, wrkAfter.rps, wrkRps, CASES, WORKERS, CONCURRENCY, BATCH));
+                    wrkBefore.rps, wrkAfter.rps, wrkRps, CASES, WORKERS, CONCURRENCY, BATCH,
+                    EXTRA_ARGS.isEmpty() ? "" : ", " + EXTRA_ARGS));
             for (int i = 0; i < replays.size(); i++) {
                 Run r = replays.get(i);
                 report.append(String.format(Locale.ROOT,
