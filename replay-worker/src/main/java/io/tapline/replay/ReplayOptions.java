@@ -81,7 +81,7 @@ public final class ReplayOptions {
                 .option(WORKERS, "1", "Worker threads in this process (each a consumer group member).")
                 .option(CONCURRENCY, "16", "Cases in flight at once in this process (drops to 1 if the candidate does not propagate traceparent).")
                 .option(RATE, "0", "Cases per second started by this process; 0 = unlimited.")
-                .option(BATCH_SIZE, "64", "Cases per poll and per transaction.")
+                .option(BATCH_SIZE, "500", "Cases per poll and per transaction.")
                 .option(REQUEST_TIMEOUT, "30s", "Time the candidate has to answer one case.")
                 .multi(CANDIDATE_HEADER, "Header 'Name: value' set on every replayed request, replacing the recorded one (e.g. a test credential where the capture kept a redaction token).")
                 .option(WORKER_ID, "", "Worker id (default: host name + pid); names the transactional id.")

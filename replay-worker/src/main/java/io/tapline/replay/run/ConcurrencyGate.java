@@ -49,6 +49,11 @@ public final class ConcurrencyGate {
         }
     }
 
+    /** The cases allowed in flight now (at least one). */
+    public int limit() {
+        return Math.max(1, limit.getAsInt());
+    }
+
     public int inFlight() {
         return inFlight.get();
     }

@@ -149,8 +149,11 @@ public final class ReplayWorker implements Runnable {
         // Called on this worker's own thread, so each worker gets an event-loop context of its own.
         context = vertx.getOrCreateContext();
         Map<String, Object> consumerProps = kafka.consumer(RunTopics.groupId(runId), "tapline-replay-" + workerId);
-        // Batches are replayed before the next poll; keep them short so a dead worker loses little work.
+        // One poll is one batch and one transaction: fewer, larger transactions cost the broker far less per case.
         consumerProps.putIfAbsent("max.poll.records", batchSize);
+        // The worker polls again once a batch is replayed: allow a whole batch of cases that time out, at full
+        // concurrency, before the group considers it stuck (a dead worker is still found by session.timeout.ms).
+        consumerProps.putIfAbsent("max.poll.interval.ms", maxPollInterval(batchSize, gate.limit(), caseTimeout));
         // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447).
         String txId = "tapline-replay-" + runId + "-" + workerId;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
@@ -403,6 +406,16 @@ public final class ReplayWorker implements Runnable {
                     codec.write(topics.results(), r)));
         }
         return redo;
+    }
+
+    /**
+     * Time between polls a worker may need: a batch whose every case times out, {@code concurrency} at a time, plus
+     * its commit; never below Kafka's default (5 min).
+     */
+    static int maxPollInterval(int batchSize, int concurrency, Duration caseTimeout) {
+        long rounds = (batchSize + Math.max(1, concurrency) - 1) / Math.max(1, concurrency);
+        long millis = rounds * caseTimeout.toMillis() + 60_000;
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, millis));
     }
 
     /** A safety net only: each case is bounded by the request timeout, so a batch always completes before this. */
