@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Replay throughput vs the candidate's capacity measured by wrk, in the same run (loopback only, a few minutes).
-#   replay-worker/bench/run.sh [-Dbench.cases=5000] [-Dbench.concurrency=32] [-Dbench.workers=2] [-Dbench.wrk.seconds=10]
+#   replay-worker/bench/run.sh [-Dbench.cases=5000] [-Dbench.concurrency=32] [-Dbench.workers=1] [-Dbench.batch=2000]
+#                              [-Dbench.warm.runs=2] [-Dbench.wrk.seconds=10] [-Dbench.replay.args='--kafka.producer.linger.ms=5']
 # Needs wrk (apt-get install -y wrk) and the installed tapline-schemas/tapline-deploy artifacts. Figures are
 # printed and written to replay-worker/target/bench-result.txt.
 set -euo pipefail
