@@ -8,7 +8,7 @@
 # (mvn -pl schemas,deploy,capture-sidecar install -DskipTests). Takes about 8 minutes.
 #
 # Knobs (environment): DURATION=20s WARMUP=30s CONNS=32 THREADS=2 PACED_CONNS=8 PACE_MS=10 EVENT_LOOPS=1
-#   COMPARE_NIO=1 (adds row (e): (c) on Java NIO instead of the native epoll transport, about 1 more minute)
+#   COMPARE_NATIVE=1 (adds row (e): (c) on Netty's native epoll transport instead of Java NIO, about 1 more minute)
 #   KAFKA_PORT=19092 REGISTRY_PORT=18081 (a private stack is started there unless REUSE_STACK=1)
 set -euo pipefail
 
@@ -22,7 +22,7 @@ THREADS=${THREADS:-2}
 PACED_CONNS=${PACED_CONNS:-8}
 PACE_MS=${PACE_MS:-10}
 EVENT_LOOPS=${EVENT_LOOPS:-1}
-COMPARE_NIO=${COMPARE_NIO:-1} # also measure (c) on Java NIO instead of the native epoll transport
+COMPARE_NATIVE=${COMPARE_NATIVE:-1} # also measure (c) on the native epoll transport instead of Java NIO
 KAFKA_PORT=${KAFKA_PORT:-19092}
 REGISTRY_PORT=${REGISTRY_PORT:-18081}
 BACKEND_PORT=${BACKEND_PORT:-18180}
@@ -147,15 +147,15 @@ start_sidecar() { # $1 = true|false (capture enabled), $2 = native|nio (network 
     java -Xms256m -Xmx512m -jar "$JAR" --listen "127.0.0.1:$SIDECAR_PORT" --app "http://127.0.0.1:$BACKEND_PORT" \
         --egress-listen off --management-host 127.0.0.1 --management-port "$MGMT_PORT" \
         --kafka.bootstrap.servers "127.0.0.1:$KAFKA_PORT" --schema.registry.url "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7" \
-        --proxy-event-loops "$EVENT_LOOPS" --capture-enabled "$1" --proxy-transport "${2:-native}" --service bench --instance bench-1 \
-        --redaction-key bench-redaction-key-0123456789 >"$WORK/sidecar-$1-${2:-native}.log" 2>&1 &
+        --proxy-event-loops "$EVENT_LOOPS" --capture-enabled "$1" --proxy-transport "${2:-nio}" --service bench --instance bench-1 \
+        --redaction-key bench-redaction-key-0123456789 >"$WORK/sidecar-$1-${2:-nio}.log" 2>&1 &
     SIDECAR_PID=$!
     for _ in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$MGMT_PORT/ready" >/dev/null 2>&1 && return 0
         sleep 0.2
     done
     echo "bench: the sidecar did not become ready; log:" >&2
-    cat "$WORK/sidecar-$1-${2:-native}.log" >&2
+    cat "$WORK/sidecar-$1-${2:-nio}.log" >&2
     exit 1
 }
 
@@ -206,9 +206,9 @@ start_sidecar false
 measure d "http://127.0.0.1:$SIDECAR_PORT/owners/42" "$SIDECAR_PID"
 stop_sidecar
 
-if [ "$COMPARE_NIO" = 1 ]; then
-    echo "bench: (e) sidecar, capture 100% to Kafka, NIO transport" >&2
-    start_sidecar true nio
+if [ "$COMPARE_NATIVE" = 1 ]; then
+    echo "bench: (e) sidecar, capture 100% to Kafka, native epoll transport" >&2
+    start_sidecar true native
     measure e "http://127.0.0.1:$SIDECAR_PORT/owners/42" "$SIDECAR_PID"
     stop_sidecar
 fi
@@ -217,14 +217,14 @@ printf '\nTapline capture-sidecar benchmark  (%s, %s cores, wrk -t%s -c%s -d%s; 
     "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$THREADS" "$CONNS" "$DURATION" "$PACED_CONNS" "$PACE_MS" "$EVENT_LOOPS"
 printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s %10s\n' "configuration" "req/s" "p50 ms" "p99 ms" "paced r/s" "p50 ms" "p99 ms" "CPU" "RSS MB" "Kafka CPU"
 ROWS="a b c d"
-[ "$COMPARE_NIO" = 1 ] && ROWS="$ROWS e"
+[ "$COMPARE_NATIVE" = 1 ] && ROWS="$ROWS e"
 for n in $ROWS; do
     case $n in
         a) label="(a) direct";;
         b) label="(b) nginx proxy_pass keepalive";;
         c) label="(c) sidecar, capture 100%";;
         d) label="(d) sidecar, capture off";;
-        e) label="(e) = (c) on NIO, not epoll";;
+        e) label="(e) = (c) on native epoll";;
     esac
     printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s %10s\n' "$label" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${PRPS[$n]}" "${PP50[$n]}" "${PP99[$n]}" "${CPU[$n]:--}" "${RSS[$n]:--}" "${STACK_CPU[$n]:--}"
 done
@@ -234,7 +234,7 @@ awk -v a="${RPS[a]}" -v b="${RPS[b]}" -v c="${RPS[c]}" -v d="${RPS[d]}" -v e="${
     printf "throughput (c)/(b) = %.2f   (target >= 0.90)\n", c / b
     printf "throughput (c)/(a) = %.2f\n", c / a
     printf "throughput (d)/(b) = %.2f   (the proxy alone, no capture)\n", d / b
-    if (e > 0) printf "throughput (c)/(e) = %.2f   (native epoll transport vs Java NIO, both capturing)\n", c / e
+    if (e > 0) printf "throughput (e)/(c) = %.2f   (native epoll transport vs Java NIO, both capturing)\n", e / c
     printf "paced p99 added over direct: (b) %+.3f ms, (c) %+.3f ms (target <= 1 ms), (d) %+.3f ms\n", pb - pa, pc - pa, pd - pa
 }'
 printf 'published records vs requests sent in (c): %s published, %s captured, %s proxied, %s completed by wrk in the measured runs (proxied also counts the warm-up)\n' \

@@ -127,7 +127,7 @@ public final class SidecarOptions {
     private Duration upstreamTimeout = DEFAULT_PROXY_UPSTREAM_TIMEOUT;
     private boolean forwardedHeaders = true;
     private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
-    private boolean nativeTransport = true;
+    private boolean nativeTransport = false;
     private String bootstrapServers = DEFAULT_KAFKA_BOOTSTRAP;
     private String registryUrl = DEFAULT_REGISTRY_URL;
     private final Map<String, Object> producerOverrides = new LinkedHashMap<>();
@@ -170,7 +170,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Idle timeout waiting on the app or a dependency (failure: 504).")
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
-                .choice(KEY_PROXY_TRANSPORT, "native", "Network transport: native (Linux epoll, falling back to nio with a warning where it cannot load) or nio.",
+                .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
                         "native", "nio")
                 .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
                 .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka-producer-linger.ms=5 or kafka.producer.acks=1 in the file.")

@@ -80,10 +80,11 @@ class SidecarOptionsTest {
     }
 
     @Test
-    void shouldPreferTheNativeTransportUnlessToldNio() {
-        assertTrue(load(Map.of(), "--app", "http://a").nativeTransport());
-        assertFalse(load(Map.of(), "--app", "http://a", "--proxy-transport", "nio").nativeTransport());
-        assertFalse(load(Map.of("TAPLINE_PROXY_TRANSPORT", "NIO"), "--app", "http://a").nativeTransport());
+    void shouldRunOnNioUnlessToldNative() {
+        assertFalse(load(Map.of(), "--app", "http://a").nativeTransport());
+        assertTrue(load(Map.of(), "--app", "http://a", "--proxy-transport", "native").nativeTransport());
+        assertTrue(load(Map.of("TAPLINE_PROXY_TRANSPORT", "NATIVE"), "--app", "http://a").nativeTransport());
+        assertFalse(load(Map.of("TAPLINE_PROXY_TRANSPORT", "native"), "--app", "http://a", "--proxy-transport", "nio").nativeTransport());
     }
 
     @Test
