@@ -141,7 +141,7 @@ public final class RouteTemplates {
         }
         for (int i = 0; i < segment.length(); i++) {
             char c = segment.charAt(i);
-            if ((c >= '0' && c <= '9') || c == '@' || Character.isDigit(c)) {
+            if (Character.isDigit(c) || c == '@') {
                 return false;
             }
         }

@@ -330,7 +330,7 @@ public final class Redactor {
             if (b == ':') {
                 return true;
             }
-            if (b != ' ' && b != '\t' && b != '\n' && b != '\r' && b != 0x0B && b != '\f') {
+            if (!blank((char) b)) {
                 return false;
             }
         }

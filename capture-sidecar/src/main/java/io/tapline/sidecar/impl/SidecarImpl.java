@@ -166,7 +166,7 @@ public final class SidecarImpl implements Sidecar {
         management.route("/capture", ex -> sidecar.captureSwitch(ex));
         sidecar.ready = true;
         LOG.info("sidecar listening on {} -> {} (egress {}, {} transport), capture {} at {}%, publishing to {} via {}, management port {}",
-                ports[0], o.app(), ports[1], vertx.isNativeTransportEnabled() ? "native" : "nio", o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
+                ports[0], o.app(), ports[1], sidecar.transport(), o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
                 o.bootstrapServers(), management.port());
         return sidecar;
     }

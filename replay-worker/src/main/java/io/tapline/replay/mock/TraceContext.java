@@ -21,7 +21,7 @@ public final class TraceContext {
 
     /** 32 lowercase hex: the first 16 bytes of SHA-256(runId '/' caseId). */
     public static String traceIdFor(String runId, String caseId) {
-        return HexFormat.of().formatHex(sha256(runId + "/" + caseId), 0, 16);
+        return forCase(runId, caseId).traceId();
     }
 
     /** The trace id of a case ({@link #traceIdFor}) and the traceparent its replayed request carries. */
