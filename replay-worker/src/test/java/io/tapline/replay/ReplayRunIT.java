@@ -263,6 +263,120 @@ class ReplayRunIT {
         }
     }
 
+    /**
+     * A member that dies between sending its offsets to a transaction and committing it leaves offsets no
+     * read_committed consumer can read until the broker aborts the transaction. A worker whose own partitions are done
+     * keeps checking whether the run is complete meanwhile; it must wait that out (longer than one offsets read
+     * may block), take over the dead member's partitions, and finish the run.
+     */
+    @Test
+    void aMemberKilledWhileCommittingDelaysTheRunButDoesNotFailIt(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        String group = io.tapline.replay.run.RunTopics.groupId(runId);
+        int mock = Ports.freePort();
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 0, true);
+        io.tapline.replay.run.KafkaSettings kafka = new io.tapline.replay.run.KafkaSettings(stack.bootstrapServers(),
+                Map.of(), Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1000), Map.of());
+
+        // The member that will die: joins first, takes its share when the worker joins, then opens a transaction
+        // holding offsets of its partitions and is gone without committing or aborting it.
+        Map<String, Object> producerProps = new HashMap<>(kafka.producer("it-dying-member-" + runId, "it-dying"));
+        producerProps.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 25_000);
+        KafkaProducer<byte[], byte[]> dyingProducer = new KafkaProducer<>(producerProps);
+        dyingProducer.initTransactions();
+        java.util.concurrent.atomic.AtomicBoolean workerJoined = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean die = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Set<org.apache.kafka.common.TopicPartition>> held =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> dyingError = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger dyingAssigned = new java.util.concurrent.atomic.AtomicInteger();
+        Thread dying = new Thread(() -> {
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c =
+                         new org.apache.kafka.clients.consumer.KafkaConsumer<>(kafka.consumer(group, "it-dying"))) {
+                c.subscribe(List.of(cases));
+                while (!die.get()) {
+                    c.poll(Duration.ofMillis(100));
+                    c.pause(c.assignment()); // never replays anything
+                    dyingAssigned.set(c.assignment().size());
+                    if (workerJoined.get() && held.get() == null && !c.assignment().isEmpty()) {
+                        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+                                new HashMap<>();
+                        c.assignment().forEach(tp -> offsets.put(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(0)));
+                        dyingProducer.beginTransaction();
+                        dyingProducer.sendOffsetsToTransaction(offsets, c.groupMetadata());
+                        dyingProducer.flush();
+                        held.set(offsets.keySet());
+                    }
+                }
+                // Leaves the group; the transaction stays open until the broker aborts it.
+            } catch (Throwable t) {
+                dyingError.set(t);
+            }
+        }, "it-dying-member");
+        dying.start();
+        await(() -> dyingAssigned.get() == 3 || dyingError.get() != null, Duration.ofSeconds(60), "the dying member joined");
+
+        List<String> a = args(stack, runId, "w1", candidate, mock);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        int[] exit = {-1};
+        Thread worker = new Thread(() -> {
+            try {
+                exit[0] = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "it-worker");
+        try {
+            worker.start();
+            await(() -> candidate.requests() >= 1, Duration.ofSeconds(60), "the worker replaying its share");
+            workerJoined.set(true);
+            await(() -> held.get() != null || dyingError.get() != null, Duration.ofSeconds(30), "the dying member's open transaction");
+            assertEquals(null, dyingError.get());
+            assertTrue(held.get().size() < 3, "the worker owns a share: " + held.get());
+
+            // The setup is real: the group's offsets of those partitions are unreadable while the transaction is open.
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> probe =
+                         new org.apache.kafka.clients.consumer.KafkaConsumer<>(kafka.consumer(group, "it-probe"))) {
+                org.junit.jupiter.api.Assertions.assertThrows(org.apache.kafka.common.errors.TimeoutException.class,
+                        () -> probe.committed(held.get(), Duration.ofSeconds(2)));
+            }
+            // The worker finishes its share and checks for completion, unable to read the offsets, for longer than
+            // one read may block (5 s) and than the old single 10 s read that failed the run.
+            java.util.regex.Pattern ownDone = java.util.regex.Pattern.compile("(\\d+)/(\\d+) cases replayed");
+            await(() -> {
+                java.util.regex.Matcher m = ownDone.matcher(out.toString(StandardCharsets.UTF_8));
+                String last = null;
+                String total = null;
+                while (m.find()) {
+                    last = m.group(1);
+                    total = m.group(2);
+                }
+                return last != null && last.equals(total) && !last.equals("0");
+            }, Duration.ofSeconds(60), "the worker done with its own share");
+            Thread.sleep(12_000);
+            assertTrue(worker.isAlive(), () -> "the worker must wait for the open transaction: " + out);
+
+            die.set(true);
+            dying.join(Duration.ofSeconds(30).toMillis());
+            worker.join(Duration.ofMinutes(3).toMillis());
+            assertFalse(worker.isAlive(), () -> "the worker did not finish the run: " + out);
+            String log = out.toString(StandardCharsets.UTF_8);
+            assertEquals(ReplayCommand.EXIT_OK, exit[0], log);
+            Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
+            assertEquals(CASES, byKey.size(), () -> "result keys: " + byKey.keySet());
+            byKey.forEach((key, list) -> assertEquals(1, list.size(), () -> key + " has " + list.size() + " committed results"));
+            for (int id = 1; id <= CASES; id++) {
+                assertEquals(1, candidate.requests("/items/" + id), "item-" + id + " replays");
+            }
+        } finally {
+            die.set(true);
+            worker.join(Duration.ofSeconds(1).toMillis());
+            dyingProducer.close(Duration.ZERO);
+        }
+    }
+
     @Test
     void candidateWithoutTracePropagationFallsBackToOneCaseAtATimeAndSaysSo(TestStack stack) throws Exception {
         writeCasesAndNoise(stack);

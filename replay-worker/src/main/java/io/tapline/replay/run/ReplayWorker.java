@@ -54,6 +54,8 @@ public final class ReplayWorker implements Runnable {
     private static final Duration COMPLETION_CHECK = Duration.ofSeconds(1);
     /** Once its own partitions are done, a worker checks the group's offsets more often, to end the run sooner. */
     private static final Duration IDLE_COMPLETION_CHECK = Duration.ofMillis(200);
+    /** Bound on one read of the group's offsets; kept short so the worker goes back to polling (and rebalancing). */
+    private static final Duration OFFSETS_CHECK = Duration.ofSeconds(5);
     /** Bound on scanning newly assigned partitions for the latest case versions (runs inside poll: below max.poll.interval.ms). */
     private static final Duration SCAN_TIMEOUT = Duration.ofMinutes(2);
 
@@ -516,13 +518,24 @@ public final class ReplayWorker implements Runnable {
         return true;
     }
 
-    /** True when the group's committed offsets reached the bounds on every partition of the run. */
+    /**
+     * True when the group's committed offsets reached the bounds on every partition of the run. False, to be asked
+     * again, while they cannot be read: a member that died while committing leaves offsets of an open transaction,
+     * which a read_committed consumer cannot read until the broker aborts it (transaction.timeout.ms).
+     */
     private boolean runComplete(KafkaConsumer<byte[], byte[]> c) {
         Set<TopicPartition> all = new HashSet<>();
         for (String p : bounds.getEndOffsets().keySet()) {
             all.add(new TopicPartition(topics.cases(), Integer.parseInt(p)));
         }
-        Map<TopicPartition, OffsetAndMetadata> groupOffsets = c.committed(all, Duration.ofSeconds(10));
+        Map<TopicPartition, OffsetAndMetadata> groupOffsets;
+        try {
+            groupOffsets = c.committed(all, OFFSETS_CHECK);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            log.info("worker {} of run {}: the group's offsets are not readable yet (a member's transaction is open), "
+                    + "checking again: {}", workerId, runId, e.getMessage());
+            return false;
+        }
         for (TopicPartition tp : all) {
             long b = bound(tp);
             if (b == 0) {
@@ -613,11 +626,18 @@ public final class ReplayWorker implements Runnable {
             if (partitions.isEmpty()) {
                 return;
             }
-            consumer.committed(new HashSet<>(partitions)).forEach((tp, om) -> {
-                if (om != null) {
-                    committed.put(tp, om.offset());
-                }
-            });
+            try {
+                consumer.committed(new HashSet<>(partitions)).forEach((tp, om) -> {
+                    if (om != null) {
+                        committed.put(tp, om.offset());
+                    }
+                });
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                // A dead member's transaction still holds offsets of these partitions (default.api.timeout.ms passed
+                // before the broker aborted it). Scanning from the beginning finds the same latest versions, slower.
+                log.warn("worker {} of run {}: committed offsets of {} not readable yet, scanning them whole: {}",
+                        workerId, runId, partitions, e.getMessage());
+            }
             scanLatest(partitions);
             log.info("worker {} of run {} now owns {}", workerId, runId, partitions);
         }
