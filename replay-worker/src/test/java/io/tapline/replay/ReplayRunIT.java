@@ -267,7 +267,7 @@ class ReplayRunIT {
      * A member that dies between sending its offsets to a transaction and committing it leaves offsets no
      * read_committed consumer can read until the broker aborts the transaction. A worker whose own partitions are done
      * keeps checking whether the run is complete meanwhile; it must wait that out (longer than one offsets read
-     * may block), take over the dead member's partitions, and finish the run.
+     * may block), take over the dead member's partitions once the transaction is aborted, and finish the run.
      */
     @Test
     void aMemberKilledWhileCommittingDelaysTheRunButDoesNotFailIt(TestStack stack) throws Exception {
@@ -318,6 +318,8 @@ class ReplayRunIT {
         await(() -> dyingAssigned.get() == 3 || dyingError.get() != null, Duration.ofSeconds(60), "the dying member joined");
 
         List<String> a = args(stack, runId, "w1", candidate, mock);
+        // Shorter than the open transaction lasts: taking over the dead member's partitions waits over several reads.
+        a.add("--kafka.consumer.default.api.timeout.ms=5000");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
         int[] exit = {-1};

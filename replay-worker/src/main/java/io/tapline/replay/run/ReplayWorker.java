@@ -51,8 +51,10 @@ public final class ReplayWorker implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ReplayWorker.class);
     private static final int MAX_CONSECUTIVE_TX_FAILURES = 3;
     private static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration COMPLETION_CHECK = Duration.ofSeconds(1);
-    /** Once its own partitions are done, a worker checks the group's offsets more often, to end the run sooner. */
+    /**
+     * How often a worker whose own partitions are done checks the group's offsets (the run may be complete). The
+     * run cannot be complete while this worker's own partitions are not, so it does not check then.
+     */
     private static final Duration IDLE_COMPLETION_CHECK = Duration.ofMillis(200);
     /** Bound on one read of the group's offsets; kept short so the worker goes back to polling (and rebalancing). */
     private static final Duration OFFSETS_CHECK = Duration.ofSeconds(5);
@@ -257,11 +259,12 @@ public final class ReplayWorker implements Runnable {
                 }
                 pauseFinished(c);
                 long now = System.nanoTime();
-                // Check at once when this worker's partitions are done (the run may be complete now), else once a second.
+                // Check at once when this worker's partitions became done (the run may be complete now), then every
+                // IDLE_COMPLETION_CHECK while it waits for the other members.
                 boolean idle = pending == null && allFinished(c);
-                if (now >= nextCompletionCheck || (idle && committing != null)) {
-                    nextCompletionCheck = now + (idle ? IDLE_COMPLETION_CHECK : COMPLETION_CHECK).toNanos();
-                    if (pending == null && runComplete(c)) {
+                if (idle && (now >= nextCompletionCheck || committing != null)) {
+                    nextCompletionCheck = now + IDLE_COMPLETION_CHECK.toNanos();
+                    if (runComplete(c)) {
                         return Outcome.RUN_COMPLETE;
                     }
                 }
@@ -626,17 +629,21 @@ public final class ReplayWorker implements Runnable {
             if (partitions.isEmpty()) {
                 return;
             }
-            try {
-                consumer.committed(new HashSet<>(partitions)).forEach((tp, om) -> {
-                    if (om != null) {
-                        committed.put(tp, om.offset());
-                    }
-                });
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                // A dead member's transaction still holds offsets of these partitions (default.api.timeout.ms passed
-                // before the broker aborted it). Scanning from the beginning finds the same latest versions, slower.
-                log.warn("worker {} of run {}: committed offsets of {} not readable yet, scanning them whole: {}",
-                        workerId, runId, partitions, e.getMessage());
+            // A member that died while committing holds offsets of these partitions in an open transaction until the
+            // broker aborts it (transaction.timeout.ms): wait for that. The consumer's own position lookup would wait
+            // the same way, and the latest versions are scanned from the offsets once they are known.
+            while (!closed) {
+                try {
+                    consumer.committed(new HashSet<>(partitions)).forEach((tp, om) -> {
+                        if (om != null) {
+                            committed.put(tp, om.offset());
+                        }
+                    });
+                    break;
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    log.warn("worker {} of run {}: committed offsets of {} not readable yet (a member's transaction is "
+                            + "open), waiting: {}", workerId, runId, partitions, e.getMessage());
+                }
             }
             scanLatest(partitions);
             log.info("worker {} of run {} now owns {}", workerId, runId, partitions);
