@@ -1,6 +1,6 @@
 package io.tapline.demo.app;
 
-import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -58,10 +58,14 @@ class DemoShopTest {
         if (traceparent != null) {
             options.putHeader("traceparent", traceparent);
         }
-        Future<Response> response = client.request(options)
+        // On a Vert.x context, subscribing to the body in the callback that gets the response head: from the test
+        // thread, a callback can run on this thread while the event loop delivers the body, which is then lost.
+        Promise<Response> response = Promise.promise();
+        vertx.runOnContext(v -> client.request(options)
                 .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
-                .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), new JsonObject(b))));
-        return response.await(10, TimeUnit.SECONDS);
+                .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), new JsonObject(b))))
+                .onComplete(response));
+        return response.future().await(10, TimeUnit.SECONDS);
     }
 
     record Response(int status, JsonObject body) {
