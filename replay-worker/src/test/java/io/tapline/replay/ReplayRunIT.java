@@ -10,6 +10,9 @@ import io.tapline.avro.Verdict;
 import io.tapline.config.TaplineConfig;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
+import io.tapline.replay.run.KafkaSettings;
+import io.tapline.replay.run.RunTopics;
+import io.tapline.replay.run.TopicReader;
 import io.tapline.serde.TaplineAvroDeserializer;
 import io.tapline.serde.TaplineAvroSerializer;
 import io.tapline.stack.Ports;
@@ -19,9 +22,13 @@ import io.tapline.topics.DeadLetters;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,12 +51,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -273,10 +285,10 @@ class ReplayRunIT {
     void aMemberKilledWhileCommittingDelaysTheRunButDoesNotFailIt(TestStack stack) throws Exception {
         writeCasesAndNoise(stack);
         String runId = stack.uniqueName("run");
-        String group = io.tapline.replay.run.RunTopics.groupId(runId);
+        String group = RunTopics.groupId(runId);
         int mock = Ports.freePort();
         ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 0, true);
-        io.tapline.replay.run.KafkaSettings kafka = new io.tapline.replay.run.KafkaSettings(stack.bootstrapServers(),
+        KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),
                 Map.of(), Map.of("session.timeout.ms", 6000, "heartbeat.interval.ms", 1000), Map.of());
 
         // The member that will die: joins first, takes its share when the worker joins, then opens a transaction
@@ -285,24 +297,24 @@ class ReplayRunIT {
         producerProps.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 25_000);
         KafkaProducer<byte[], byte[]> dyingProducer = new KafkaProducer<>(producerProps);
         dyingProducer.initTransactions();
-        java.util.concurrent.atomic.AtomicBoolean workerJoined = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicBoolean die = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicReference<Set<org.apache.kafka.common.TopicPartition>> held =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        java.util.concurrent.atomic.AtomicReference<Throwable> dyingError = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicBoolean workerJoined = new AtomicBoolean();
+        AtomicBoolean die = new AtomicBoolean();
+        AtomicReference<Set<TopicPartition>> held =
+                new AtomicReference<>();
+        AtomicReference<Throwable> dyingError = new AtomicReference<>();
         java.util.concurrent.atomic.AtomicInteger dyingAssigned = new java.util.concurrent.atomic.AtomicInteger();
         Thread dying = new Thread(() -> {
-            try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c =
-                         new org.apache.kafka.clients.consumer.KafkaConsumer<>(kafka.consumer(group, "it-dying"))) {
+            try (KafkaConsumer<byte[], byte[]> c =
+                         new KafkaConsumer<>(kafka.consumer(group, "it-dying"))) {
                 c.subscribe(List.of(cases));
                 while (!die.get()) {
                     c.poll(Duration.ofMillis(100));
                     c.pause(c.assignment()); // never replays anything
                     dyingAssigned.set(c.assignment().size());
                     if (workerJoined.get() && held.get() == null && !c.assignment().isEmpty()) {
-                        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+                        Map<TopicPartition, OffsetAndMetadata> offsets =
                                 new HashMap<>();
-                        c.assignment().forEach(tp -> offsets.put(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(0)));
+                        c.assignment().forEach(tp -> offsets.put(tp, new OffsetAndMetadata(0)));
                         dyingProducer.beginTransaction();
                         dyingProducer.sendOffsetsToTransaction(offsets, c.groupMetadata());
                         dyingProducer.flush();
@@ -339,16 +351,16 @@ class ReplayRunIT {
             assertTrue(held.get().size() < 3, "the worker owns a share: " + held.get());
 
             // The setup is real: the group's offsets of those partitions are unreadable while the transaction is open.
-            try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> probe =
-                         new org.apache.kafka.clients.consumer.KafkaConsumer<>(kafka.consumer(group, "it-probe"))) {
-                org.junit.jupiter.api.Assertions.assertThrows(org.apache.kafka.common.errors.TimeoutException.class,
+            try (KafkaConsumer<byte[], byte[]> probe =
+                         new KafkaConsumer<>(kafka.consumer(group, "it-probe"))) {
+                assertThrows(TimeoutException.class,
                         () -> probe.committed(held.get(), Duration.ofSeconds(2)));
             }
             // The worker finishes its share and checks for completion, unable to read the offsets, for longer than
             // one read may block (5 s) and than the old single 10 s read that failed the run.
-            java.util.regex.Pattern ownDone = java.util.regex.Pattern.compile("(\\d+)/(\\d+) cases replayed");
+            Pattern ownDone = Pattern.compile("(\\d+)/(\\d+) cases replayed");
             await(() -> {
-                java.util.regex.Matcher m = ownDone.matcher(out.toString(StandardCharsets.UTF_8));
+                Matcher m = ownDone.matcher(out.toString(StandardCharsets.UTF_8));
                 String last = null;
                 String total = null;
                 while (m.find()) {
@@ -492,9 +504,9 @@ class ReplayRunIT {
     /** Committed records only (read_committed), as CI and dashboards see them. */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(TestStack stack, String topic) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        io.tapline.replay.run.KafkaSettings kafka = new io.tapline.replay.run.KafkaSettings(stack.bootstrapServers(),
+        KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),
                 Map.of(), Map.of(), Map.of());
-        io.tapline.replay.run.TopicReader.readAll(kafka.consumer(null, "it-reader"), topic, Duration.ofSeconds(60), out::add);
+        TopicReader.readAll(kafka.consumer(null, "it-reader"), topic, Duration.ofSeconds(60), out::add);
         return out;
     }
 
