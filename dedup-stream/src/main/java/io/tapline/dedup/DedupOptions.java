@@ -1,11 +1,10 @@
 package io.tapline.dedup;
 
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.noise.NoiseRule;
-import io.tapline.config.RegistryOptions;
 import io.tapline.topics.TaplineTopics;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 

@@ -3,6 +3,7 @@ package io.tapline.replay;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
+import io.tapline.avro.Verdict;
 import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
@@ -40,9 +41,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -65,7 +68,7 @@ public final class ReplayCommand {
     private final PrintStream out;
     private final List<ReplayWorker> workers = new ArrayList<>();
     private volatile int mockPort = -1;
-    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch finished = new CountDownLatch(1);
 
     public ReplayCommand(TaplineConfig config, PrintStream out) {
         this.config = config;
@@ -102,7 +105,7 @@ public final class ReplayCommand {
     }
 
     static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {
-        Map<String, Object> registry = new java.util.HashMap<>();
+        Map<String, Object> registry = new HashMap<>();
         registry.put(io.tapline.registry.RegistryConfig.URL, config.get(ReplayOptions.REGISTRY_URL));
         if (config.has(ReplayOptions.REGISTRY_AUTH)) {
             registry.put(io.tapline.registry.RegistryConfig.BASIC_AUTH_USER_INFO, config.get(ReplayOptions.REGISTRY_AUTH));
@@ -176,8 +179,8 @@ public final class ReplayCommand {
             RateLimiter limiter = new RateLimiter(settings.rate());
             Progress progress = new Progress();
             progress.totalAtMost(start.getBounds().getEndOffsets().values().stream().mapToLong(Long::longValue).sum());
-            Map<String, Metrics.Counter> byVerdict = new java.util.HashMap<>();
-            for (io.tapline.avro.Verdict v : io.tapline.avro.Verdict.values()) {
+            Map<String, Metrics.Counter> byVerdict = new HashMap<>();
+            for (Verdict v : Verdict.values()) {
                 byVerdict.put(v.name(), metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
             }
             Metrics.Histogram latency = metrics.histogram("tapline_replay_candidate_seconds",

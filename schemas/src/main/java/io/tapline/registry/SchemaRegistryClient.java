@@ -44,7 +44,8 @@ public final class SchemaRegistryClient {
     private final RegistryConfig config;
     private final HttpClient http;
     private final String authorization;
-    private final Map<String, Integer> idsBySubjectAndSchema;
+    /** Keyed by the schema object itself: Avro caches a schema's hash, so a hit renders nothing. */
+    private final Map<SubjectSchema, Integer> idsBySubjectAndSchema;
     private final Map<Integer, Schema> schemasById;
 
     public SchemaRegistryClient(RegistryConfig config) {
@@ -68,7 +69,7 @@ public final class SchemaRegistryClient {
 
     /** Registers the schema under the subject (idempotent) and returns its global id. Cached. */
     public int register(String subject, Schema schema) {
-        String cacheKey = subject + '\n' + schema;
+        SubjectSchema cacheKey = new SubjectSchema(subject, schema);
         Integer cached = idsBySubjectAndSchema.get(cacheKey);
         if (cached != null) {
             return cached;
@@ -105,7 +106,7 @@ public final class SchemaRegistryClient {
 
     /** Returns the id of a schema already registered under the subject, without registering it. Cached. */
     public int lookUp(String subject, Schema schema) {
-        String cacheKey = subject + '\n' + schema;
+        SubjectSchema cacheKey = new SubjectSchema(subject, schema);
         Integer cached = idsBySubjectAndSchema.get(cacheKey);
         if (cached != null) {
             return cached;
@@ -234,6 +235,9 @@ public final class SchemaRegistryClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private record SubjectSchema(String subject, Schema schema) {
     }
 
     private static <K, V> Map<K, V> lru(int capacity) {

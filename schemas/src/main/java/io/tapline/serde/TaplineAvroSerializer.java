@@ -28,7 +28,6 @@ public class TaplineAvroSerializer<T extends SpecificRecord> implements Serializ
     private SchemaRegistryClient registry;
     private boolean isKey;
     private final Map<Schema, SpecificDatumWriter<T>> writers = new ConcurrentHashMap<>();
-    private final Map<Schema, Map<String, Integer>> ids = new ConcurrentHashMap<>();
 
     /** For Kafka's reflective construction; {@link #configure} must follow. */
     public TaplineAvroSerializer() {
@@ -48,26 +47,6 @@ public class TaplineAvroSerializer<T extends SpecificRecord> implements Serializ
         this.isKey = isKey;
     }
 
-    /**
-     * The schema's id under the subject. Generated classes share one schema instance, whose hash Avro caches, so the
-     * steady state is two hash look-ups per record and no schema rendering.
-     */
-    private int schemaId(String topic, String subject, Schema schema) {
-        Map<String, Integer> bySubject = ids.computeIfAbsent(schema, s -> new ConcurrentHashMap<>());
-        Integer cached = bySubject.get(subject);
-        if (cached != null) {
-            return cached;
-        }
-        try {
-            int id = registry.config().autoRegister() ? registry.register(subject, schema) : registry.lookUp(subject, schema);
-            bySubject.put(subject, id);
-            return id;
-        } catch (SchemaRegistryException e) {
-            throw new SerializationException("cannot serialize " + schema.getFullName() + " for topic " + topic
-                    + ": " + e.getMessage(), e);
-        }
-    }
-
     @Override
     public byte[] serialize(String topic, T data) {
         if (data == null) {
@@ -78,7 +57,14 @@ public class TaplineAvroSerializer<T extends SpecificRecord> implements Serializ
         }
         Schema schema = data.getSchema();
         String subject = Subjects.subject(topic, isKey);
-        int id = schemaId(topic, subject, schema);
+        int id;
+        try {
+            // cached by the client: the steady state makes no registry call
+            id = registry.config().autoRegister() ? registry.register(subject, schema) : registry.lookUp(subject, schema);
+        } catch (SchemaRegistryException e) {
+            throw new SerializationException("cannot serialize " + schema.getFullName() + " for topic " + topic
+                    + ": " + e.getMessage(), e);
+        }
         SpecificDatumWriter<T> writer = writers.computeIfAbsent(schema, SpecificDatumWriter::new);
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         out.write(WireFormat.MAGIC_BYTE);

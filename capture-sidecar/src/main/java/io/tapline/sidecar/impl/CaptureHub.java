@@ -8,6 +8,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The capture logic between the proxies and the publisher: trace context on inbound requests, the sampling
@@ -28,7 +30,7 @@ public final class CaptureHub {
         this.registry = registry;
         this.publisher = publisher;
         this.metrics = metrics;
-        this.graceNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, graceMillis));
+        this.graceNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, graceMillis));
     }
 
     public Sampler sampler() {
@@ -115,7 +117,7 @@ public final class CaptureHub {
 
     /** A random (version 4) UUID without SecureRandom's lock on the event loop; capture ids need uniqueness, not secrecy. */
     static String randomUuid() {
-        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        ThreadLocalRandom r = ThreadLocalRandom.current();
         long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
         long lsb = (r.nextLong() & ~(3L << 62)) | (2L << 62);
         return new UUID(msb, lsb).toString();
@@ -140,17 +142,16 @@ public final class CaptureHub {
      * only inbound request in flight when it did not; otherwise unattributed (published on its own, never guessed).
      */
     Attributed attribute(String traceparent) {
-        Attributed a = attributeCall(traceparent);
+        TraceContext trace = TraceContext.parse(traceparent);
+        Attributed a = attributeCall(trace);
         if (a.attribution() != Attribution.UNATTRIBUTED) {
             return a;
         }
-        TraceContext trace = TraceContext.parse(traceparent);
         return new Attributed(null, Attribution.UNATTRIBUTED, trace == null ? null : trace.traceId(),
                 registry.inFlightRequests());
     }
 
-    private Attributed attributeCall(String traceparent) {
-        TraceContext trace = TraceContext.parse(traceparent);
+    private Attributed attributeCall(TraceContext trace) {
         if (trace != null) {
             CorrelationRegistry.Lookup lookup = registry.byTrace(trace.traceId());
             switch (lookup.match()) {
@@ -178,11 +179,10 @@ public final class CaptureHub {
 
     ExchangeObserver.Sink beginOutbound(HttpServerRequest req, String destination, CallKind kind) {
         Attributed a = attribute(req.headers().get(TraceContext.HEADER));
+        countOutbound(a);
         if (a.attribution() == null) {
-            metrics.outboundSampledOut.inc();
             return null;
         }
-        metrics.outbound(a.attribution());
         return ex -> attach(a, new OutboundCapture(destination, kind, ex, a.attribution(),
                 ex.request() == null ? 0 : ex.request().body.total(),
                 ex.response() == null ? 0 : ex.response().body.total()));

@@ -2,8 +2,8 @@ package io.tapline.sidecar.impl;
 
 import io.tapline.avro.Interaction;
 import io.tapline.avro.UnattributedCall;
-import org.apache.avro.specific.SpecificRecord;
 import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,7 +42,7 @@ public final class CapturePublisher implements AutoCloseable {
     private volatile boolean closed;
     private long serializationPausedUntil;
     private long lastProducerErrorLog;
-    private volatile java.util.function.Consumer<PendingInteraction> onSealed;
+    private volatile Consumer<PendingInteraction> onSealed;
     private volatile Interaction primer;
 
     public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
@@ -105,7 +107,7 @@ public final class CapturePublisher implements AutoCloseable {
                 long wait = head.publishAfterNanos() - nanoClock.getAsLong();
                 if (wait > 0) {
                     // still in its grace period (late outbound calls may attach): FIFO, so everything behind waits too
-                    java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(5)));
+                    LockSupport.parkNanos(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(5)));
                     continue;
                 }
             }
@@ -116,13 +118,11 @@ public final class CapturePublisher implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
-            if (p != null && p.publishAfterNanos() <= nanoClock.getAsLong()) {
-                sealAndPublish(p);
-            } else if (p != null) {
-                // arrived between peek and poll with a deadline still ahead: wait for it, then publish
+            if (p != null) {
+                // one that arrived between peek and poll may still be in its grace period: wait it out
                 long wait = p.publishAfterNanos() - nanoClock.getAsLong();
                 if (wait > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    LockSupport.parkNanos(wait);
                 }
                 sealAndPublish(p);
             }
@@ -138,7 +138,7 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     /** Called when an interaction's grace period ends (the correlation registry forgets it). */
-    public void onSealed(java.util.function.Consumer<PendingInteraction> callback) {
+    public void onSealed(Consumer<PendingInteraction> callback) {
         this.onSealed = callback;
     }
 

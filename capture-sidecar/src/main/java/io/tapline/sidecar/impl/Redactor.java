@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -97,6 +99,9 @@ public final class Redactor {
         }
         this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
         this.rules = rules;
+        this.sensitiveNames = new NameVerdicts(name ->
+                rules.fields().contains(name.toLowerCase(Locale.ROOT)) || rules.sensitiveName().matcher(name).matches());
+        this.sensitiveHeaders = new NameVerdicts(name -> sensitive(name) || SENSITIVE_HEADER.matcher(name).matches());
         this.mac = ThreadLocal.withInitial(this::newMac);
         token("self-test");
     }
@@ -117,34 +122,39 @@ public final class Redactor {
         return TOKEN_PREFIX + HexFormat.of().formatHex(h, 0, 8);
     }
 
-    /** Names repeat (the same headers and fields on every request): remember the verdicts, within a bound. */
-    private static final int NAME_CACHE_MAX = 10_000;
-    private final java.util.concurrent.ConcurrentHashMap<String, Boolean> sensitiveNames = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.ConcurrentHashMap<String, Boolean> sensitiveHeaders = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Names repeat (the same headers and fields on every request): their verdicts are remembered. */
+    private final NameVerdicts sensitiveNames;
+    private final NameVerdicts sensitiveHeaders;
 
     private boolean sensitive(String name) {
-        Boolean known = sensitiveNames.get(name);
-        if (known != null) {
-            return known;
-        }
-        String lower = name.toLowerCase(Locale.ROOT);
-        boolean verdict = rules.fields().contains(lower) || rules.sensitiveName().matcher(name).matches();
-        if (sensitiveNames.size() < NAME_CACHE_MAX) {
-            sensitiveNames.put(name, verdict);
-        }
-        return verdict;
+        return sensitiveNames.test(name);
     }
 
     private boolean sensitiveHeader(String name) {
-        Boolean known = sensitiveHeaders.get(name);
-        if (known != null) {
-            return known;
+        return sensitiveHeaders.test(name);
+    }
+
+    /** A name rule's verdicts, remembered for up to {@link #MAX} names (beyond that, computed each time). */
+    private static final class NameVerdicts {
+        private static final int MAX = 10_000;
+        private final Map<String, Boolean> known = new ConcurrentHashMap<>();
+        private final Predicate<String> rule;
+
+        NameVerdicts(Predicate<String> rule) {
+            this.rule = rule;
         }
-        boolean verdict = sensitive(name) || SENSITIVE_HEADER.matcher(name).matches();
-        if (sensitiveHeaders.size() < NAME_CACHE_MAX) {
-            sensitiveHeaders.put(name, verdict);
+
+        boolean test(String name) {
+            Boolean v = known.get(name);
+            if (v != null) {
+                return v;
+            }
+            boolean verdict = rule.test(name);
+            if (known.size() < MAX) {
+                known.put(name, verdict);
+            }
+            return verdict;
         }
-        return verdict;
     }
 
     // ---------------------------------------------------------------- headers

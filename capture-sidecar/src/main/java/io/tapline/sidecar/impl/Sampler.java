@@ -64,12 +64,12 @@ public final class Sampler {
         enabled.set(on);
     }
 
-    /** The cap that applies to a route, or null when none. */
     /** True when some route has a cap, so {@link #decide} needs the route key. */
     public boolean routeCapped() {
         return !routeCaps.isEmpty() || defaultCap > 0;
     }
 
+    /** The cap that applies to a route, or null when none. */
     public Double capFor(String routeKey) {
         Double cap = routeCaps.get(routeKey);
         if (cap != null) {

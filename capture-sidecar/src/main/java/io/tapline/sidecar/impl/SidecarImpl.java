@@ -1,8 +1,9 @@
 package io.tapline.sidecar.impl;
 
 import com.sun.net.httpserver.HttpExchange;
+import io.tapline.avro.HttpRequest;
+import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
-import org.apache.avro.specific.SpecificRecord;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.registry.RegistryConfig;
@@ -21,6 +22,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.VerticleBase;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -34,6 +36,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -241,12 +244,12 @@ public final class SidecarImpl implements Sidecar {
     }
 
     /** A minimal record serialized once at start, only to register the schema before traffic needs it. */
-    static io.tapline.avro.Interaction primer(SidecarOptions o) {
-        return io.tapline.avro.Interaction.newBuilder().setId("schema-primer").setTraceId("0".repeat(32))
+    static Interaction primer(SidecarOptions o) {
+        return Interaction.newBuilder().setId("schema-primer").setTraceId("0".repeat(32))
                 .setService(o.service()).setInstance(o.instance())
-                .setStartedAt(java.time.Instant.EPOCH).setCompletedAt(java.time.Instant.EPOCH).setLatencyMicros(0)
-                .setRequest(io.tapline.avro.HttpRequest.newBuilder().setMethod("GET").setScheme("http").setAuthority("").setPath("/").build())
-                .setResponse(io.tapline.avro.HttpResponse.newBuilder().setStatus(200).build())
+                .setStartedAt(Instant.EPOCH).setCompletedAt(Instant.EPOCH).setLatencyMicros(0)
+                .setRequest(HttpRequest.newBuilder().setMethod("GET").setScheme("http").setAuthority("").setPath("/").build())
+                .setResponse(HttpResponse.newBuilder().setStatus(200).build())
                 .build();
     }
 

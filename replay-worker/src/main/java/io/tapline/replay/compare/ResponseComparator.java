@@ -16,6 +16,7 @@ import net.javacrumbs.jsonunit.core.listener.DifferenceListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -110,7 +111,7 @@ public final class ResponseComparator {
             }
             return;
         }
-        if (java.util.Arrays.equals(expected, actual)) {
+        if (Arrays.equals(expected, actual)) {
             return; // equal decoded bytes are equal under every kind of comparison (JSON, text, hash)
         }
         String type = recorded.getContentType() != null ? recorded.getContentType() : candidate.getContentType();

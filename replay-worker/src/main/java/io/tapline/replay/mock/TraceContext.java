@@ -39,12 +39,6 @@ public final class TraceContext {
         return new CaseTrace(traceId, "00-" + traceId + "-" + hex.formatHex(d, 16, 24) + "-01");
     }
 
-    /** A sampled traceparent with the given trace id and a span id derived from it. */
-    public static String traceparent(String traceId) {
-        String spanId = HexFormat.of().formatHex(sha256("span/" + traceId), 0, 8);
-        return "00-" + traceId + "-" + spanId + "-01";
-    }
-
     /** The trace id of a traceparent header, or null when absent or malformed. */
     public static String traceIdOf(String traceparent) {
         if (traceparent == null) {
@@ -54,7 +48,7 @@ public final class TraceContext {
         return m.matches() ? m.group(1) : null;
     }
 
-    /** One digest per thread: {@code MessageDigest.getInstance} looks the provider up on every call (per case, twice). */
+    /** One digest per thread: {@code MessageDigest.getInstance} looks the provider up on every call (once per case). */
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
             return MessageDigest.getInstance("SHA-256");

@@ -24,7 +24,7 @@ public final class ConcurrencyGate {
     public boolean tryAcquire() {
         while (true) {
             int now = inFlight.get();
-            if (now >= Math.max(1, limit.getAsInt())) {
+            if (now >= limit()) {
                 return false;
             }
             if (inFlight.compareAndSet(now, now + 1)) {
@@ -44,7 +44,7 @@ public final class ConcurrencyGate {
     /** Runs {@code wake} once a slot may be free (at once if one is free now); the caller then tries again. */
     public void whenFree(Runnable wake) {
         waiting.add(wake);
-        if (inFlight.get() < Math.max(1, limit.getAsInt()) && waiting.remove(wake)) {
+        if (inFlight.get() < limit() && waiting.remove(wake)) {
             wake.run();
         }
     }

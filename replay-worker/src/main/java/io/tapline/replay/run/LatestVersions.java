@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The latest version of every case id in one partition's range {@code [from, to)} of the cases topic: the cases
@@ -152,7 +154,7 @@ public final class LatestVersions {
                 }
                 open.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue().to);
                 if (!open.isEmpty()) {
-                    java.util.Set<TopicPartition> done = new java.util.HashSet<>(builders.keySet());
+                    Set<TopicPartition> done = new HashSet<>(builders.keySet());
                     done.removeAll(open.keySet());
                     c.pause(done);
                 }

@@ -5,6 +5,9 @@ import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunBounds;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.topics.DeadLetters;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -72,8 +75,8 @@ public final class ReplayWorker implements Runnable {
     private final AvroCodec codec;
     private final CaseReplayer replayer;
     private final MockRegistry registry;
-    private final io.vertx.core.Vertx vertx;
-    private io.vertx.core.Context context;
+    private final Vertx vertx;
+    private Context context;
     private final ConcurrencyGate gate;
     private final RateLimiter rate;
     private final Progress progress;
@@ -103,7 +106,7 @@ public final class ReplayWorker implements Runnable {
     }
 
     public ReplayWorker(String runId, String workerId, RunTopics topics, RunBounds bounds, KafkaSettings kafka,
-                        AvroCodec codec, CaseReplayer replayer, MockRegistry registry, io.vertx.core.Vertx vertx,
+                        AvroCodec codec, CaseReplayer replayer, MockRegistry registry, Vertx vertx,
                         ConcurrencyGate gate,
                         RateLimiter rate, Progress progress, ResultListener listener, Duration caseTimeout, int batchSize,
                         boolean redoAmbiguous) {
@@ -195,7 +198,7 @@ public final class ReplayWorker implements Runnable {
         /** The partition each case was read from (progress per partition). */
         final Map<String, TopicPartition> from = new HashMap<>();
         /** Null until started. */
-        io.vertx.core.Future<List<Tagged>> replaying;
+        Future<List<Tagged>> replaying;
 
         Batch(List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets) {
             this.records = records;
@@ -371,14 +374,14 @@ public final class ReplayWorker implements Runnable {
     }
 
     /** Starts replaying the cases on this worker's event-loop context; completes with their outcomes in order. */
-    private io.vertx.core.Future<List<Tagged>> start(List<Case> cases) {
+    private Future<List<Tagged>> start(List<Case> cases) {
         return BatchPump.run(context, gate, rate, cases, k -> {
             long before = registry.unattributableCalls();
             return replayer.replay(k).map(r -> new Tagged(r, registry.unattributableCalls() != before));
         });
     }
 
-    private List<Tagged> await(io.vertx.core.Future<List<Tagged>> replaying, int cases)
+    private List<Tagged> await(Future<List<Tagged>> replaying, int cases)
             throws InterruptedException, ExecutionException, TimeoutException {
         return replaying.toCompletionStage().toCompletableFuture().get(batchTimeout(cases), TimeUnit.MILLISECONDS);
     }

@@ -1,6 +1,7 @@
 package io.tapline.replay.run;
 
 import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -11,6 +12,7 @@ import org.apache.kafka.common.errors.TimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -68,9 +70,9 @@ public final class TopicReader {
      * @throws TimeoutException when a transaction stays open beyond {@code timeout}
      */
     public static void awaitStable(Map<String, Object> consumerProps, String topic, Duration timeout) {
-        Map<String, Object> uncommitted = new java.util.HashMap<>(consumerProps);
+        Map<String, Object> uncommitted = new HashMap<>(consumerProps);
         // The high watermark includes records of transactions still open: the point the readers must reach.
-        uncommitted.put("isolation.level", "read_uncommitted");
+        uncommitted.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         Map<TopicPartition, Long> highWatermarks;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(uncommitted)) {
             highWatermarks = c.endOffsets(partitions(c, topic, timeout), timeout);

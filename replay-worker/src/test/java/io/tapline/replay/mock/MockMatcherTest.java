@@ -107,7 +107,7 @@ class MockMatcherTest {
         assertEquals(32, id.length());
         assertEquals(id, TraceContext.traceIdFor("run-1", "case-1"));
         assertFalse(id.equals(TraceContext.traceIdFor("run-2", "case-1")));
-        assertEquals(id, TraceContext.traceIdOf(TraceContext.traceparent(id)));
+        assertEquals(id, TraceContext.traceIdOf(TraceContext.forCase("run-1", "case-1").traceparent()));
         assertEquals(null, TraceContext.traceIdOf("garbage"));
     }
 

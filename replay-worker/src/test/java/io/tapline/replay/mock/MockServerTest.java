@@ -69,9 +69,9 @@ class MockServerTest {
     }
 
     private String register(String caseId, List<OutboundCall> calls) {
-        String trace = TraceContext.traceIdFor("run", caseId);
-        registry.register(trace, new CaseMocks(caseId, calls, matcher));
-        return TraceContext.traceparent(trace);
+        TraceContext.CaseTrace trace = TraceContext.forCase("run", caseId);
+        registry.register(trace.traceId(), new CaseMocks(caseId, calls, matcher));
+        return trace.traceparent();
     }
 
     @Test
