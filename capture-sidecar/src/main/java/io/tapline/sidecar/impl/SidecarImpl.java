@@ -77,7 +77,7 @@ public final class SidecarImpl implements Sidecar {
 
     public static Sidecar start(SidecarOptions o) throws Exception {
         Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(o), new StringSerializer(), new ByteArraySerializer());
-        // One serializer for both record types; it caches each schema's id, so steady state makes no registry call.
+        // One serializer for both record types; its registry client caches each schema's id, so steady state makes no registry call.
         TaplineAvroSerializer<SpecificRecord> serializer = new TaplineAvroSerializer<>();
         serializer.configure(registryConfig(o), false);
         return start(o, producer, serializer);
