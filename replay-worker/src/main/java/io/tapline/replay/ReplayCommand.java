@@ -246,7 +246,8 @@ public final class ReplayCommand {
 
     private int finish(String runId, URI target, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
                        RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock) {
-        RunResults results = RunResults.load(kafka, codec, topics.results(), runId, timeout);
+        RunResults results = RunResults.load(kafka, codec, topics.results(), runId, coordinator.resultsStart(runId)
+                .orElseThrow(() -> new IllegalStateException("run " + runId + " has no bounds in " + topics.runs())), Map.of(), timeout);
         RunSummary summary = results.summary(Duration.between(start.getAt(), clock.instant()).toMillis());
         coordinator.writeSummary(runId, target.toString(), summary);
         List<ReplayResult> all = results.results();

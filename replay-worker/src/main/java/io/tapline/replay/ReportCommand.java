@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** {@code tapline report}: renders a run's committed results; exit 1 when the gate fails, 3 when the run is unknown. */
@@ -47,7 +48,19 @@ public final class ReportCommand {
                 config.get(ReplayOptions.TOPIC_RUNS), TaplineTopics.DLQ);
         RunCoordinator coordinator = new RunCoordinator(kafka, codec, topics, Clock.systemUTC(), timeout);
         Optional<RunEvent> summaryEvent = coordinator.summary(runId);
-        RunResults results = RunResults.load(kafka, codec, topics.results(), runId, timeout);
+        Optional<Map<Integer, Long>> start = coordinator.resultsStart(runId);
+        if (summaryEvent.isEmpty() && start.isEmpty()) {
+            out.println("run " + runId + ": not found: no bounds and no summary in " + topics.runs());
+            return ReplayCommand.EXIT_INCOMPLETE;
+        }
+        // A completed run's report reads the range its summary read; an unfinished one from the run's start on.
+        Optional<RunSummary> recorded = summaryEvent.map(RunEvent::getSummary)
+                .filter(s -> !s.getResultsEndOffsets().isEmpty());
+        RunResults results = recorded.isPresent()
+                ? RunResults.load(kafka, codec, topics.results(), runId,
+                        RunResults.byPartitionNumber(recorded.get().getResultsStartOffsets()),
+                        RunResults.byPartitionNumber(recorded.get().getResultsEndOffsets()), timeout)
+                : RunResults.load(kafka, codec, topics.results(), runId, start.orElse(Map.of()), Map.of(), timeout);
         if (summaryEvent.isEmpty() && results.size() == 0) {
             out.println("run " + runId + ": no results and no summary found in " + topics.results() + " / " + topics.runs());
             return ReplayCommand.EXIT_INCOMPLETE;

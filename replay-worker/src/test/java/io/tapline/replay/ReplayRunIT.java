@@ -2,10 +2,12 @@ package io.tapline.replay;
 
 import io.tapline.avro.Case;
 import io.tapline.avro.Difference;
+import io.tapline.avro.MockUsage;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunEvent;
+import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 import io.tapline.config.TaplineConfig;
 import io.tapline.registry.RegistryConfig;
@@ -50,6 +52,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -461,6 +464,81 @@ class ReplayRunIT {
         assertEquals(CASES, badResults.size());
         assertEquals(1, badResults.values().stream().filter(l -> l.get(0).getVerdict() == Verdict.FAIL).count());
         assertEquals(0, realInventoryHits.get());
+    }
+
+    /**
+     * The results topic keeps every run's results for a month: a run's summary reads only the results written since
+     * the run started (its bounds record where the results topic ended then), and its report reads the range the
+     * summary read. A failed result keyed as this run's but written before it started, and one written after its
+     * summary, lie outside both ranges: counting either would fail the gate.
+     */
+    @Test
+    void theSummaryAndTheReportReadOnlyTheRunsRangeOfTheResultsTopic(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        int earlier = 300;
+        writeResults(stack, "earlier-run", earlier, Verdict.PASS);
+        writeResults(stack, runId, 1, Verdict.FAIL);
+        int mock = Ports.freePort();
+        ShopCandidate good = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 0, true);
+        List<String> a = args(stack, runId, "solo", good, mock);
+        a.set(a.indexOf("--batch-size") + 1, "8");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        int exit = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertEquals(ReplayCommand.EXIT_OK, exit, log);
+
+        RunSummary summary = summaryOf(stack, runId).getSummary();
+        assertEquals(CASES, summary.getTotal(), log);
+        assertEquals(0, summary.getFailed(), log);
+        long start = summary.getResultsStartOffsets().values().stream().mapToLong(Long::longValue).sum();
+        long end = summary.getResultsEndOffsets().values().stream().mapToLong(Long::longValue).sum();
+        assertEquals(earlier + 1, start, "the run's results start above everything written before it");
+        summary.getResultsStartOffsets().forEach((partition, from) -> assertTrue(
+                summary.getResultsEndOffsets().get(partition) >= from, () -> "range of partition " + partition + ": " + summary));
+        assertTrue(end - start >= CASES, () -> "the run's " + CASES + " results lie in the range read: " + summary);
+
+        writeResults(stack, runId, 1, Verdict.FAIL);
+        ByteArrayOutputStream reportOut = new ByteArrayOutputStream();
+        TaplineConfig reportConfig = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", runId,
+                "--kafka-bootstrap-servers", stack.bootstrapServers(), "--schema-registry-url", stack.registryUrl(),
+                "--topic-results", results, "--topic-runs", runs}, Map.of());
+        int reportExit = new ReportCommand(reportConfig, new PrintStream(reportOut, true, StandardCharsets.UTF_8)).run();
+        String report = reportOut.toString(StandardCharsets.UTF_8);
+        assertEquals(ReplayCommand.EXIT_OK, reportExit, report);
+        assertTrue(report.contains("cases: " + CASES + "  passed: " + CASES + "  failed: 0"), report);
+
+        // A run that never started has no bounds: reported as not found, without reading the results topic.
+        ByteArrayOutputStream unknownOut = new ByteArrayOutputStream();
+        TaplineConfig unknown = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "no-such-run",
+                "--kafka-bootstrap-servers", stack.bootstrapServers(), "--schema-registry-url", stack.registryUrl(),
+                "--topic-results", results, "--topic-runs", runs}, Map.of());
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE,
+                new ReportCommand(unknown, new PrintStream(unknownOut, true, StandardCharsets.UTF_8)).run());
+        assertTrue(unknownOut.toString(StandardCharsets.UTF_8).contains("run no-such-run: not found"), unknownOut::toString);
+    }
+
+    /** {@code count} results keyed {@code runId/planted-N}, written without a transaction. */
+    private void writeResults(TestStack stack, String runId, int count, Verdict verdict) throws Exception {
+        TaplineAvroSerializer<ReplayResult> writer = new TaplineAvroSerializer<>(
+                new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), false);
+        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+            for (int i = 0; i < count; i++) {
+                String caseId = "planted-" + UUID.randomUUID();
+                ReplayResult r = ReplayResult.newBuilder().setRunId(runId).setCaseId(caseId).setSignatureId(caseId)
+                        .setRoute(ROUTE).setCandidate("http://elsewhere").setVerdict(verdict)
+                        .setDifferences(List.of()).setIgnoredDifferences(0).setMocks(MockUsage.newBuilder().build())
+                        .setRecordedLatencyMicros(1).setCandidateLatencyMicros(1).setTrafficWeight(1000)
+                        .setWorker("elsewhere").setCompletedAt(Instant.now()).build();
+                p.send(new ProducerRecord<>(results, RunTopics.resultKey(runId, caseId).getBytes(StandardCharsets.UTF_8),
+                        writer.serialize(results, r)));
+            }
+            p.flush();
+        }
     }
 
     /**

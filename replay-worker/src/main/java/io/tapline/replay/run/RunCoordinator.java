@@ -6,7 +6,6 @@ import io.tapline.avro.RunSummary;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +13,8 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * The run's lifecycle on the runs topic. The first worker of a run records the end offsets of the cases topic as
- * the run's bounds; workers that join later read and use them. Two workers starting together may both write
+ * the run's bounds, and those of the results topic as where its results start; workers that join later read and
+ * use them. Two workers starting together may both write
  * bounds: each then re-reads the topic and adopts the earliest bounds record (lowest timestamp, then partition,
  * then offset), so all workers agree.
  */
@@ -66,36 +68,75 @@ public final class RunCoordinator {
         return agreed;
     }
 
-    /** End offsets (last stable offsets) of every cases partition now. */
+    /**
+     * End offsets (last stable offsets) of every cases partition now, and of every results partition: taken before
+     * the bounds record is written, so every result of the run will lie at or above them.
+     */
     RunBounds currentBounds() {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.consumer(null, "tapline-replay-bounds"))) {
-            List<TopicPartition> partitions = TopicReader.partitions(c, topics.cases(), timeout);
-            Map<TopicPartition, Long> end = c.endOffsets(partitions, timeout);
-            Map<String, Long> bounds = new HashMap<>();
-            end.forEach((tp, off) -> bounds.put(Integer.toString(tp.partition()), off));
-            return RunBounds.newBuilder().setCasesTopic(topics.cases()).setEndOffsets(bounds).setExpectedCases(-1).build();
+            return RunBounds.newBuilder()
+                    .setCasesTopic(topics.cases())
+                    .setEndOffsets(endOffsets(c, topics.cases()))
+                    .setExpectedCases(-1)
+                    .setResultsStartOffsets(endOffsets(c, topics.results()))
+                    .build();
         }
     }
 
+    private Map<String, Long> endOffsets(KafkaConsumer<byte[], byte[]> c, String topic) {
+        Map<String, Long> out = new HashMap<>();
+        c.endOffsets(TopicReader.partitions(c, topic, timeout), timeout)
+                .forEach((tp, off) -> out.put(Integer.toString(tp.partition()), off));
+        return out;
+    }
+
     Optional<RunEvent> earliestBounds(String runId) {
+        return boundsRecords(runId).stream()
+                .min(Comparator.comparingLong(BoundsRecord::ts).thenComparingInt(BoundsRecord::partition)
+                        .thenComparingLong(BoundsRecord::offset))
+                .map(BoundsRecord::event);
+    }
+
+    /**
+     * Where the run's results start in the results topic, per partition number: the lowest start recorded by any of
+     * the run's bounds records (two workers starting together each record one, and the one that is not adopted may
+     * have been written first). An empty map, meaning the beginning of the topic, for a run started before start
+     * offsets were recorded; empty when the run has no bounds record (it never started).
+     */
+    public Optional<Map<Integer, Long>> resultsStart(String runId) {
+        List<BoundsRecord> records = boundsRecords(runId);
+        if (records.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<Integer, Long> start = new HashMap<>();
+        for (BoundsRecord found : records) {
+            Map<String, Long> recorded = found.event().getBounds().getResultsStartOffsets();
+            if (recorded.isEmpty()) {
+                return Optional.of(Map.of());
+            }
+            recorded.forEach((partition, offset) -> start.merge(Integer.parseInt(partition), offset, Math::min));
+        }
+        return Optional.of(start);
+    }
+
+    private record BoundsRecord(long ts, int partition, long offset, RunEvent event) { }
+
+    private List<BoundsRecord> boundsRecords(String runId) {
         byte[] key = RunTopics.boundsKey(runId).getBytes(StandardCharsets.UTF_8);
-        record Found(long ts, int partition, long offset, RunEvent event) { }
-        List<Found> found = new java.util.ArrayList<>();
+        List<BoundsRecord> found = new ArrayList<>();
         TopicReader.readAll(kafka.consumer(null, "tapline-replay-runs-reader"), topics.runs(), timeout, r -> {
-            if (r.key() != null && java.util.Arrays.equals(r.key(), key) && r.value() != null) {
+            if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
                 try {
                     RunEvent e = codec.readRunEvent(r.topic(), r.value());
                     if (e.getBounds() != null) {
-                        found.add(new Found(r.timestamp(), r.partition(), r.offset(), e));
+                        found.add(new BoundsRecord(r.timestamp(), r.partition(), r.offset(), e));
                     }
                 } catch (SerializationException ex) {
                     log.warn("skipping undecodable run event at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), ex.getMessage());
                 }
             }
         });
-        return found.stream()
-                .min(Comparator.comparingLong(Found::ts).thenComparingInt(Found::partition).thenComparingLong(Found::offset))
-                .map(Found::event);
+        return found;
     }
 
     /** The run's summary, if a worker has written one. */
@@ -103,7 +144,7 @@ public final class RunCoordinator {
         byte[] key = RunTopics.summaryKey(runId).getBytes(StandardCharsets.UTF_8);
         RunEvent[] latest = new RunEvent[1];
         TopicReader.readAll(kafka.consumer(null, "tapline-replay-runs-reader"), topics.runs(), timeout, r -> {
-            if (r.key() != null && java.util.Arrays.equals(r.key(), key) && r.value() != null) {
+            if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
                 try {
                     RunEvent e = codec.readRunEvent(r.topic(), r.value());
                     if (e.getSummary() != null) {

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The results of one run: one per case, read with read_committed from the results topic and de-duplicated by key
@@ -24,26 +25,44 @@ public final class RunResults {
     private static final Logger log = LoggerFactory.getLogger(RunResults.class);
 
     private final Map<String, ReplayResult> byKey;
+    private final Map<Integer, Long> from;
+    private final Map<Integer, Long> to;
+    private final long scanned;
 
     public RunResults(Collection<ReplayResult> results) {
+        this(results, Map.of(), Map.of(), results.size());
+    }
+
+    private RunResults(Collection<ReplayResult> results, Map<Integer, Long> from, Map<Integer, Long> to, long scanned) {
         Map<String, ReplayResult> m = new LinkedHashMap<>();
         for (ReplayResult r : results) {
             m.put(RunTopics.resultKey(r.getRunId(), r.getCaseId()), r);
         }
         this.byKey = m;
+        this.from = Map.copyOf(from);
+        this.to = Map.copyOf(to);
+        this.scanned = scanned;
     }
 
     /**
-     * Reads the run's results, once the transactions open on the results topic have ended. Reads the whole results topic (bounded by its retention): results of all runs are
-     * spread over its partitions by key hash.
+     * Reads the run's results between {@code from} and {@code to} (per partition number; empty maps mean the
+     * beginning and the end offsets now), once the transactions open on the results topic have ended. Results of all
+     * runs are spread over the topic's partitions by key hash, so the range, recorded when the run started, is what
+     * keeps a month of other runs' results from being read.
      */
-    public static RunResults load(KafkaSettings kafka, AvroCodec codec, String resultsTopic, String runId, Duration timeout) {
+    public static RunResults load(KafkaSettings kafka, AvroCodec codec, String resultsTopic, String runId,
+                                  Map<Integer, Long> from, Map<Integer, Long> to, Duration timeout) {
         String prefix = runId + "/";
         // A worker killed inside a transaction leaves it open until the broker aborts it (transaction.timeout.ms);
         // until then read_committed readers stop below it and would miss later committed results.
-        TopicReader.awaitStable(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout);
+        if (to.isEmpty()) {
+            TopicReader.awaitStable(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout);
+        }
         Map<String, ReplayResult> out = new LinkedHashMap<>();
-        TopicReader.readAll(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout, r -> {
+        long[] scanned = new long[1];
+        Map<Integer, Long> stopped = TopicReader.readRange(kafka.consumer(null, "tapline-report-" + runId), resultsTopic,
+                from, to, timeout, r -> {
+            scanned[0]++;
             if (r.key() == null) {
                 return;
             }
@@ -61,7 +80,12 @@ public final class RunResults {
                 log.warn("skipping undecodable result {} at {}-{}@{}: {}", key, r.topic(), r.partition(), r.offset(), e.getMessage());
             }
         });
-        return new RunResults(out.values());
+        return new RunResults(out.values(), from, stopped, scanned[0]);
+    }
+
+    /** Records read from the results topic to find the run's results (all runs' records in the range). */
+    public long scanned() {
+        return scanned;
     }
 
     public List<ReplayResult> results() {
@@ -113,7 +137,23 @@ public final class RunResults {
                 .setFailedTrafficWeight(failedWeight)
                 .setFailedTrafficShare(weight == 0 ? 0.0 : (double) failedWeight / weight)
                 .setDurationMillis(durationMillis)
+                .setResultsStartOffsets(byPartitionName(from))
+                .setResultsEndOffsets(byPartitionName(to))
                 .build();
+    }
+
+    /** Offsets by partition number as an Avro map keys them: the number as a string. */
+    public static Map<String, Long> byPartitionName(Map<Integer, Long> offsets) {
+        Map<String, Long> out = new TreeMap<>();
+        offsets.forEach((partition, offset) -> out.put(Integer.toString(partition), offset));
+        return out;
+    }
+
+    /** Offsets by partition number from an Avro map of them. */
+    public static Map<Integer, Long> byPartitionNumber(Map<String, Long> offsets) {
+        Map<Integer, Long> out = new TreeMap<>();
+        offsets.forEach((partition, offset) -> out.put(Integer.parseInt(partition), offset));
+        return out;
     }
 
     /** The signature a result's traffic belongs to; a result without one stands for itself. */

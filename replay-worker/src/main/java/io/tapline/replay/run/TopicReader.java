@@ -15,9 +15,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
-/** Reads a whole topic, committed records only, from the beginning up to the end offsets taken when it starts. */
+/** Reads a topic, committed records only, between given offsets (by default from the beginning to the end offsets taken when it starts). */
 public final class TopicReader {
 
     private TopicReader() {
@@ -30,13 +31,40 @@ public final class TopicReader {
      */
     public static void readAll(Map<String, Object> consumerProps, String topic, Duration timeout,
                                Consumer<ConsumerRecord<byte[], byte[]>> handler) {
+        readRange(consumerProps, topic, Map.of(), Map.of(), timeout, handler);
+    }
+
+    /**
+     * Calls {@code handler} for every committed record from {@code from} up to (excluding) {@code to}, per partition
+     * number. A partition missing from {@code from} is read from its beginning, one missing from {@code to} up to its
+     * end offset when the read starts (a partition added since the offsets were taken is in neither). An offset below
+     * the partition's log start (deleted by retention) reads from the log start; one beyond its end stops at the end.
+     *
+     * @return the offsets the read stopped at, per partition number
+     * @throws TimeoutException when the range is not fully read within {@code timeout}
+     */
+    public static Map<Integer, Long> readRange(Map<String, Object> consumerProps, String topic, Map<Integer, Long> from,
+                                               Map<Integer, Long> to, Duration timeout,
+                                               Consumer<ConsumerRecord<byte[], byte[]>> handler) {
         Instant deadline = Instant.now().plus(timeout);
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps);
         try {
             List<TopicPartition> partitions = partitions(consumer, topic, timeout);
             consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+            Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, timeout));
+            for (TopicPartition tp : partitions) {
+                Long start = from.get(tp.partition());
+                if (start == null) {
+                    consumer.seekToBeginning(List.of(tp));
+                } else {
+                    consumer.seek(tp, start);
+                }
+                Long stop = to.get(tp.partition());
+                if (stop != null) {
+                    // Never wait for offsets beyond the end (a topic recreated since they were taken).
+                    end.put(tp, Math.min(stop, end.get(tp)));
+                }
+            }
             while (!reached(consumer, end)) {
                 if (Instant.now().isAfter(deadline)) {
                     throw new TimeoutException("reading " + topic + " did not reach its end offsets " + end + " within " + timeout);
@@ -48,6 +76,9 @@ public final class TopicReader {
                     }
                 }
             }
+            Map<Integer, Long> stopped = new TreeMap<>();
+            end.forEach((tp, offset) -> stopped.put(tp.partition(), offset));
+            return stopped;
         } finally {
             closeNow(consumer);
         }
