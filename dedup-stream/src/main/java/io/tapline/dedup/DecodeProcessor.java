@@ -6,9 +6,6 @@ import io.tapline.dedup.signature.Signature;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
-import java.util.Optional;
-import org.apache.avro.AvroRuntimeException;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -21,10 +18,12 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * handler so that the dead-letter write is part of the same exactly-once transaction as everything else: a record
  * is either signed or dead-lettered, exactly once.
  *
- * <p>Failure classes: a record that is not wire-format Avro, names a schema id the registry does not know (4xx), or
- * does not resolve to {@link Interaction} is a dead letter. A registry that cannot be reached (no answer, 5xx, 429)
- * is not the record's fault: the exception propagates, the task fails and, with exactly-once, the record is
- * processed again after the restart instead of being dead-lettered.
+ * <p>Failure classes: a record that is not wire-format Avro, names a schema id the registry does not have (404) or
+ * that is not a usable Avro schema, does not resolve to {@link Interaction}, or cannot be signed is a dead letter,
+ * whatever exception the decoder or signer throws. A registry that cannot be reached or refuses access (no answer,
+ * 401, 403, 408, 5xx, 429) is not the record's fault: the exception propagates, the task fails and, with
+ * exactly-once, the record is processed again after the restart instead of being dead-lettered (dead-lettering
+ * would set aside every good record while, say, the registry credentials are wrong).
  */
 final class DecodeProcessor implements Processor<byte[], byte[], String, Routed> {
 
@@ -56,10 +55,9 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         Interaction interaction;
         try {
             interaction = deserializer.deserialize(topic, record.headers(), record.value());
-        } catch (SerializationException e) {
-            Optional<SchemaRegistryException> registry = registryCause(e);
-            if (registry.isPresent() && registry.get().retriable()) {
-                throw e; // registry unavailable: fail the task and retry the record, do not dead-letter it
+        } catch (RuntimeException e) {
+            if (!SchemaRegistryException.recordAtFault(e)) {
+                throw e; // registry unavailable or access refused: fail the task and retry the record
             }
             deadLetter(record, DeadLetters.describe(e));
             return;
@@ -67,7 +65,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         Signature signature;
         try {
             signature = signer.sign(interaction);
-        } catch (AvroRuntimeException | IllegalArgumentException e) {
+        } catch (RuntimeException e) {
             deadLetter(record, "cannot sign interaction " + interaction.getId() + ": " + DeadLetters.describe(e));
             return;
         }
@@ -100,17 +98,5 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         metrics.deadLetters.inc();
         context.forward(new Record<String, Routed>(null, new Routed.Dead(record.key(), record.value()),
                 record.timestamp(), out));
-    }
-
-    private static Optional<SchemaRegistryException> registryCause(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SchemaRegistryException sre) {
-                return Optional.of(sre);
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return Optional.empty();
     }
 }

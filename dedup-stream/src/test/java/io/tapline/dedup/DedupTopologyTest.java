@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -226,6 +227,51 @@ class DedupTopologyTest {
         }
         assertTrue(cause instanceof SchemaRegistryException sre && sre.retriable(), String.valueOf(e));
         assertTrue(dlq.isEmpty(), "a good record must not be dead-lettered because the registry is down");
+    }
+
+    @Test
+    void shouldFailInsteadOfDeadLetteringWhenTheRegistryRefusesAccess() {
+        // Written by another client: the topology's deserializer has not seen the schema id yet.
+        DedupSerdes writer = DedupSerdes.registry(Map.of(RegistryConfig.URL, registry.url()));
+        byte[] framed = writer.interaction().serializer().serialize("tapline.interactions", owner(1, T0).build());
+        registry.refuseWith(401);
+        StreamsException e = assertThrows(StreamsException.class,
+                () -> input.pipeInput("k".getBytes(StandardCharsets.UTF_8), framed, T0));
+        assertTrue(String.valueOf(e.getCause()).contains("401"), String.valueOf(e));
+        assertTrue(dlq.isEmpty(), "bad registry credentials must not dead-letter good records");
+    }
+
+    @Test
+    void shouldDeadLetterARecordWhoseSchemaIdIsNotAvro() {
+        int id = registry.put("syntax = \"proto3\"; message Interaction { string id = 1; }", "PROTOBUF");
+        byte[] framed = {0, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id, 2, 'x'};
+        input.pipeInput("k".getBytes(StandardCharsets.UTF_8), framed, T0);
+        send(owner(1, T0).build());
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(1, dead.size());
+        assertTrue(DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR).contains("PROTOBUF, not AVRO"),
+                DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR));
+        assertEquals(1, cases.readRecordsToList().size(), "the stream continues");
+    }
+
+    /**
+     * Corrupt bytes reach the decoder as many exception types (an absurd string length is an
+     * UnsupportedOperationException): every record is either signed or dead-lettered, and the stream never fails.
+     */
+    @Test
+    void shouldSignOrDeadLetterEveryCorruptedRecordWithoutFailing() {
+        byte[] valid = serdes.interaction().serializer().serialize("tapline.interactions", owner(1, T0).build());
+        Random random = new Random(42);
+        int records = 1500;
+        for (int i = 0; i < records; i++) {
+            byte[] corrupt = valid.clone();
+            for (int flips = 1 + random.nextInt(4); flips > 0; flips--) {
+                corrupt[5 + random.nextInt(corrupt.length - 5)] = (byte) random.nextInt(256);
+            }
+            input.pipeInput("k".getBytes(StandardCharsets.UTF_8), corrupt, T0);
+        }
+        assertEquals(records, metrics.interactions() + metrics.deadLetters());
+        assertTrue(metrics.deadLetters() > 0, "some corrupted records are undecodable");
     }
 
     @Test

@@ -114,6 +114,10 @@ public final class SchemaRegistryClient {
         JsonNode answer = call("POST", "/subjects/" + encode(subject), schemaBody(schema),
                 "look up schema " + schema.getFullName() + " under subject " + subject);
         int id = answer.path("id").asInt(-1);
+        if (id < 0) {
+            throw new SchemaRegistryException("registry " + config.url() + " answered look-up in subject "
+                    + subject + " without an id: " + answer, 200, -1, null);
+        }
         idsBySubjectAndSchema.put(cacheKey, id);
         schemasById.putIfAbsent(id, schema);
         return id;
@@ -131,7 +135,18 @@ public final class SchemaRegistryClient {
             throw new SchemaRegistryException("registry " + config.url() + " returned no schema for id " + id,
                     200, -1, null);
         }
-        Schema schema = new Schema.Parser().parse(text);
+        String type = answer.path("schemaType").asText("AVRO");
+        if (!"AVRO".equalsIgnoreCase(type)) {
+            throw new SchemaRegistryException("schema id " + id + " in registry " + config.url() + " is " + type
+                    + ", not AVRO", 200, -1, null);
+        }
+        Schema schema;
+        try {
+            schema = new Schema.Parser().parse(text);
+        } catch (RuntimeException e) {
+            throw new SchemaRegistryException("schema id " + id + " in registry " + config.url()
+                    + " is not a usable Avro schema: " + e.getMessage(), 200, -1, e);
+        }
         schemasById.put(id, schema);
         return schema;
     }

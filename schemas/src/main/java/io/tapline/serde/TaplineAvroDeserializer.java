@@ -2,8 +2,6 @@ package io.tapline.serde;
 
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
-import io.tapline.registry.SchemaRegistryException;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
@@ -57,14 +55,20 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
         SpecificDatumReader<T> reader;
         try {
             reader = readers.computeIfAbsent(id, this::readerFor);
-        } catch (SchemaRegistryException e) {
+        } catch (SerializationException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A SchemaRegistryException (its schemaProblem() tells callers whether the record is at fault),
+            // or a writer schema that cannot be resolved against the reader's.
             throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);
         }
         try {
             return reader.read(null, DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE,
                     data.length - WireFormat.HEADER_SIZE, null));
-        } catch (IOException | AvroRuntimeException | ClassCastException | IndexOutOfBoundsException e) {
+        } catch (IOException | RuntimeException e) {
+            // Corrupt bytes surface as many exception types (AvroRuntimeException, ClassCastException,
+            // IndexOutOfBounds, UnsupportedOperationException for an absurd string length...): all are the record's.
             throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
                     + " into " + reader.getExpected().getFullName() + ": " + e, e);
         }

@@ -1,6 +1,7 @@
 package io.tapline.registry;
 
 import io.tapline.avro.Interaction;
+import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -110,5 +111,17 @@ class SchemaRegistryClientTest {
         assertTrue(client.register("a-value", Interaction.getClassSchema()) > 0);
         assertEquals("Basic " + java.util.Base64.getEncoder().encodeToString("alice:secret".getBytes(
                 java.nio.charset.StandardCharsets.UTF_8)), stub.lastAuthorization());
+    }
+
+    @Test
+    void onlyAMissingOrUnusableSchemaPutsTheRecordAtFault() {
+        assertTrue(SchemaRegistryException.recordAtFault(new SerializationException("cannot decode",
+                new SchemaRegistryException("schema id 7 not found", 404, 40403, null))));
+        assertTrue(SchemaRegistryException.recordAtFault(new SchemaRegistryException("id 7 is PROTOBUF", 200, -1, null)));
+        assertTrue(SchemaRegistryException.recordAtFault(new SerializationException("bad magic byte")));
+        for (int status : new int[]{-1, 401, 403, 408, 429, 500, 503}) {
+            assertFalse(SchemaRegistryException.recordAtFault(new SerializationException("cannot decode",
+                    new SchemaRegistryException("registry said " + status, status, -1, null))), "status " + status);
+        }
     }
 }

@@ -142,7 +142,7 @@ public final class Shapes {
                 continue;
             }
             int eq = pair.indexOf('=');
-            names.add(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8));
+            names.add(decodedName(eq < 0 ? pair : pair.substring(0, eq)));
         }
         return "{" + String.join(",", names) + "}";
     }
@@ -158,13 +158,18 @@ public final class Shapes {
                 continue;
             }
             int eq = pair.indexOf('=');
-            try {
-                names.add(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException e) {
-                names.add(eq < 0 ? pair : pair.substring(0, eq)); // malformed %-escape: keep the raw name
-            }
+            names.add(decodedName(eq < 0 ? pair : pair.substring(0, eq)));
         }
         return new ArrayList<>(names);
+    }
+
+    /** A form or query parameter name, %-decoded; a malformed %-escape keeps the raw name. */
+    private static String decodedName(String raw) {
+        try {
+            return URLDecoder.decode(raw, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return raw;
+        }
     }
 
     /**

@@ -108,6 +108,13 @@ class SignerTest {
     }
 
     @Test
+    void shouldKeepTheRawNameOfAFormOrQueryFieldWithAMalformedEscape() {
+        byte[] form = "discount=50%&na%zzme=x&a%20b=1".getBytes(StandardCharsets.UTF_8);
+        assertEquals("form{a b,discount,na%zzme}", Shapes.bodyShape(form, "application/x-www-form-urlencoded", null, false));
+        assertEquals(List.of("50%", "q"), Shapes.queryNames("q=1&50%=x"));
+    }
+
+    @Test
     void shouldReadShapeThroughGzipEncoding() throws IOException {
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
         try (GZIPOutputStream out = new GZIPOutputStream(gz)) {

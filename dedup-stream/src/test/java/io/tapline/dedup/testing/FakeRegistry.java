@@ -22,7 +22,9 @@ public final class FakeRegistry implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final Map<Integer, String> schemas = new ConcurrentHashMap<>();
+    private final Map<Integer, String> schemaTypes = new ConcurrentHashMap<>();
     private final AtomicInteger next = new AtomicInteger(1);
+    private volatile int refuseWith;
 
     public FakeRegistry() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
@@ -37,7 +39,9 @@ public final class FakeRegistry implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         try (exchange) {
-            if (exchange.getRequestMethod().equals("POST") && path.startsWith("/subjects/")) {
+            if (refuseWith != 0) {
+                respond(exchange, refuseWith, "{\"error_code\":" + refuseWith + "01,\"message\":\"refused\"}");
+            } else if (exchange.getRequestMethod().equals("POST") && path.startsWith("/subjects/")) {
                 JsonNode body = JSON.readTree(exchange.getRequestBody());
                 String schema = body.path("schema").asText();
                 int id = ids.computeIfAbsent(schema, s -> {
@@ -51,12 +55,27 @@ public final class FakeRegistry implements AutoCloseable {
                 if (schema == null) {
                     respond(exchange, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
                 } else {
-                    respond(exchange, 200, JSON.createObjectNode().put("schema", schema).toString());
+                    int id = Integer.parseInt(path.substring("/schemas/ids/".length()));
+                    respond(exchange, 200, JSON.createObjectNode().put("schema", schema)
+                            .put("schemaType", schemaTypes.getOrDefault(id, "AVRO")).toString());
                 }
             } else {
                 respond(exchange, 404, "{\"error_code\":404,\"message\":\"not faked\"}");
             }
         }
+    }
+
+    /** Stores a schema of another type (e.g. PROTOBUF) and returns its id. */
+    public int put(String schema, String schemaType) {
+        int id = next.getAndIncrement();
+        schemas.put(id, schema);
+        schemaTypes.put(id, schemaType);
+        return id;
+    }
+
+    /** Answers every call with this status from now on (e.g. 401 for bad credentials); 0 answers normally. */
+    public void refuseWith(int status) {
+        refuseWith = status;
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {

@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.Case;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunBounds;
+import io.tapline.registry.SchemaRegistryException;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.topics.DeadLetters;
 import io.vertx.core.Context;
@@ -346,6 +347,11 @@ public final class ReplayWorker implements Runnable {
                 cases.put(k.getCaseId(), k);
                 from.put(k.getCaseId(), new TopicPartition(r.topic(), r.partition()));
             } catch (SerializationException e) {
+                if (!SchemaRegistryException.recordAtFault(e)) {
+                    // The registry is down or refuses access: every case would fail alike. Stop (the pending batch is
+                    // committed, the run resumes from there) rather than dead-letter good cases.
+                    throw e;
+                }
                 log.warn("case at {}-{}@{} is undecodable, sent to {}: {}", r.topic(), r.partition(), r.offset(),
                         topics.dlq(), e.getMessage());
                 out.add(DeadLetters.record(topics.dlq(), r, e, "replay-worker"));

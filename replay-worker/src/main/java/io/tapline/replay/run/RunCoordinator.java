@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.RunBounds;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
+import io.tapline.registry.SchemaRegistryException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -132,6 +133,9 @@ public final class RunCoordinator {
                         found.add(new BoundsRecord(r.timestamp(), r.partition(), r.offset(), e));
                     }
                 } catch (SerializationException ex) {
+                    if (!SchemaRegistryException.recordAtFault(ex)) {
+                        throw ex; // the registry is down or refuses access: not this record's fault
+                    }
                     log.warn("skipping undecodable run event at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), ex.getMessage());
                 }
             }
@@ -151,6 +155,9 @@ public final class RunCoordinator {
                         latest[0] = e;
                     }
                 } catch (SerializationException ex) {
+                    if (!SchemaRegistryException.recordAtFault(ex)) {
+                        throw ex; // the registry is down or refuses access: not this record's fault
+                    }
                     log.warn("skipping undecodable run event at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), ex.getMessage());
                 }
             }

@@ -2,6 +2,7 @@ package io.tapline.replay.run;
 
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
+import io.tapline.registry.SchemaRegistryException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,6 +78,9 @@ public final class RunResults {
             try {
                 out.put(key, codec.readResult(r.topic(), r.value()));
             } catch (SerializationException e) {
+                if (!SchemaRegistryException.recordAtFault(e)) {
+                    throw e; // the registry is down or refuses access: not this record's fault
+                }
                 log.warn("skipping undecodable result {} at {}-{}@{}: {}", key, r.topic(), r.partition(), r.offset(), e.getMessage());
             }
         });
