@@ -40,7 +40,7 @@ create_topic() {
 create_topic tapline.interactions "${PARTITIONS_INTERACTIONS:-12}" \
   cleanup.policy=delete retention.ms=604800000 compression.type=producer max.message.bytes=8388608
 create_topic tapline.cases "${PARTITIONS_CASES:-12}" \
-  cleanup.policy=compact delete.retention.ms=86400000 min.cleanable.dirty.ratio=0.1 segment.ms=86400000 max.message.bytes=8388608
+  cleanup.policy=compact delete.retention.ms=86400000 min.cleanable.dirty.ratio=0.1 segment.ms=86400000 max.message.bytes=16777216
 create_topic tapline.noise "${PARTITIONS_NOISE:-1}" \
   cleanup.policy=compact min.cleanable.dirty.ratio=0.1
 create_topic tapline.results "${PARTITIONS_RESULTS:-12}" \
@@ -48,6 +48,6 @@ create_topic tapline.results "${PARTITIONS_RESULTS:-12}" \
 create_topic tapline.runs "${PARTITIONS_RUNS:-1}" \
   cleanup.policy=compact
 create_topic tapline.dlq "${PARTITIONS_DLQ:-1}" \
-  cleanup.policy=delete retention.ms=1209600000
+  cleanup.policy=delete retention.ms=1209600000 max.message.bytes=16777216
 create_topic tapline.unattributed "${PARTITIONS_UNATTRIBUTED:-1}" \
   cleanup.policy=delete retention.ms=259200000

@@ -8,10 +8,12 @@ import io.tapline.dedup.signature.ValueFields;
 import io.tapline.dedup.state.AvroBinarySerde;
 import io.tapline.dedup.state.SignatureStateSerde;
 import io.tapline.signature.RouteTemplates;
+import io.tapline.topics.TaplineTopics;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -115,8 +117,11 @@ public final class DedupTopology {
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replicationFactor);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
-        // Cases carry whole interactions (bodies up to the capture cap); match the cases topic's 8 MiB limit.
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
+        // Cases carry whole interactions (bodies up to the capture cap), so whatever the interactions topic accepted
+        // must fit every topic written from it: cases, the dead-letter topic and the internal repartition and
+        // changelog topics, which Kafka Streams would otherwise create with the broker's default limit (1 MiB).
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), TaplineTopics.DERIVED_MAX_BYTES);
+        props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), Integer.toString(TaplineTopics.DERIVED_MAX_BYTES));
         // Bodies are JSON and compress well; lz4 costs little CPU on the 2-core pods this runs on.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         // Read input in larger batches: per-record work is small, per-fetch overhead dominates otherwise.

@@ -18,6 +18,7 @@ import io.tapline.signature.RouteTemplates;
 import io.tapline.stack.junit.TaplineStackExtension;
 import io.tapline.stack.junit.TestStack;
 import io.tapline.topics.DeadLetters;
+import io.tapline.topics.TaplineTopics;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -76,10 +77,12 @@ class DedupStreamIT {
 
     private static Topics topics(TestStack stack) {
         // Input keeps its records whatever their timestamps: the test controls event time.
-        return new Topics(stack.createTopic("interactions", 3, Map.of("retention.ms", "-1")),
-                stack.createTopic("cases", 3, Map.of("cleanup.policy", "compact")),
+        String interactionMax = Integer.toString(TaplineTopics.INTERACTION_MAX_BYTES);
+        String derivedMax = Integer.toString(TaplineTopics.DERIVED_MAX_BYTES);
+        return new Topics(stack.createTopic("interactions", 3, Map.of("retention.ms", "-1", "max.message.bytes", interactionMax)),
+                stack.createTopic("cases", 3, Map.of("cleanup.policy", "compact", "max.message.bytes", derivedMax)),
                 stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact")),
-                stack.createTopic("dlq", 1, Map.of()));
+                stack.createTopic("dlq", 1, Map.of("max.message.bytes", derivedMax)));
     }
 
     @Test
@@ -98,11 +101,24 @@ class DedupStreamIT {
              KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
             streams.start();
             byte[] garbage = "definitely not avro".getBytes(StandardCharsets.UTF_8);
+            // Records the interactions topic accepts but far above the broker's 1 MiB default (random bytes: lz4
+            // cannot shrink them) must pass the internal topics, the cases topic and the dead-letter topic too.
+            Random random = new Random(7);
+            byte[] bigGarbage = new byte[3 * 1024 * 1024];
+            random.nextBytes(bigGarbage);
+            bigGarbage[0] = 0x7f;
             try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TaplineTopics.INTERACTION_MAX_BYTES),
                     new ByteArraySerializer(), new ByteArraySerializer())) {
                 raw.send(new ProducerRecord<>(t.input(), 0, "bad".getBytes(StandardCharsets.UTF_8), garbage)).get();
+                raw.send(new ProducerRecord<>(t.input(), 0, "big".getBytes(StandardCharsets.UTF_8), bigGarbage)).get();
             }
+            byte[] blob = new byte[3 * 1024 * 1024];
+            random.nextBytes(blob);
+            Interaction big = Interactions.get("/blobs/1").at(T0).body("application/octet-stream", blob).build();
+            expected.merge(Signer.defaults().sign(big).id(), 1L, Long::sum);
+            producer.send(record(t.input(), big)).get();
             for (int i = 0; i < 60; i++) {
                 Interaction interaction = i % 3 == 0
                         ? Interactions.get("/owners/7").at(T0.plusSeconds(i))
@@ -112,13 +128,16 @@ class DedupStreamIT {
                 producer.send(record(t.input(), interaction)).get();
             }
             Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
-            assertEquals(2, expected.size());
-            assertEquals(6, latest.size(), "3 samples for each of the 2 signatures");
+            assertEquals(3, expected.size());
+            assertEquals(7, latest.size(), "3 samples for each of the 2 signatures, 1 for the blob's");
+            assertTrue(latest.values().stream().anyMatch(c -> c.getSample().getResponse().getBody().remaining() == blob.length),
+                    "the 3 MiB interaction's case carries its whole body");
 
             List<ConsumerRecord<byte[], byte[]>> dead = readAll(stack, t.dlq(), new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer(), 1);
-            assertEquals(1, dead.size());
+                    new ByteArrayDeserializer(), 2);
+            assertEquals(2, dead.size());
             assertArrayEquals(garbage, dead.get(0).value());
+            assertArrayEquals(bigGarbage, dead.get(1).value());
             assertEquals(t.input(), DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
             assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_PARTITION));
             assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
@@ -129,8 +148,8 @@ class DedupStreamIT {
             assertEquals("GET /owners/{id}", last.getRoute());
             assertTrue(last.getFields().stream().map(NoisyField::getPath).anyMatch("$.at"::equals), last.toString());
             assertTrue(last.getFields().stream().map(NoisyField::getPath).noneMatch("$.name"::equals), last.toString());
-            assertEquals(60, metrics.interactions());
-            assertEquals(1, metrics.deadLetters());
+            assertEquals(61, metrics.interactions());
+            assertEquals(2, metrics.deadLetters());
         }
     }
 
@@ -392,8 +411,9 @@ class DedupStreamIT {
         TaplineAvroSerializer<Interaction> serializer = new TaplineAvroSerializer<>(
                 new io.tapline.registry.SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), false);
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-                // Like the sidecar: small batches go out quickly.
-                ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), serializer);
+                // Like the sidecar: small batches go out quickly, records up to the interactions topic's limit.
+                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TaplineTopics.INTERACTION_MAX_BYTES),
+                new StringSerializer(), serializer);
     }
 
     private static ProducerRecord<String, Interaction> record(String topic, Interaction interaction) {

@@ -16,6 +16,15 @@ public final class TaplineTopics {
 
     private static final long DAY_MS = 24L * 60 * 60 * 1000;
 
+    /** Largest interaction record (the sidecar's {@code max.request.size} and the interactions topic's limit). */
+    public static final int INTERACTION_MAX_BYTES = 8 * 1024 * 1024;
+    /**
+     * Largest record derived from one interaction: a case (the interaction plus its signature), a dead letter (the
+     * raw record plus error headers), dedup-stream's internal records. Twice the interaction limit, so whatever the
+     * interactions topic accepted can be carried on.
+     */
+    public static final int DERIVED_MAX_BYTES = 2 * INTERACTION_MAX_BYTES;
+
     /** Raw captures. Keyed by route (method + normalised path) so one route's traffic lands on one partition. */
     public static final TopicSpec INTERACTIONS_SPEC = new TopicSpec(INTERACTIONS, 6, Map.of(
             // Raw captures are only input to dedup; a week lets a stopped dedup job catch up.
@@ -23,7 +32,7 @@ public final class TaplineTopics {
             "retention.ms", Long.toString(7 * DAY_MS),
             // Interactions carry bodies up to the capture cap; compress on the broker side too.
             "compression.type", "producer",
-            "max.message.bytes", Integer.toString(8 * 1024 * 1024)),
+            "max.message.bytes", Integer.toString(INTERACTION_MAX_BYTES)),
             "Captured interactions (Avro Interaction), key = service + route, time retention");
 
     /** Unique cases; compaction keeps the latest sample per case id, tombstones retire a case. */
@@ -33,7 +42,7 @@ public final class TaplineTopics {
             "delete.retention.ms", Long.toString(DAY_MS),
             "min.cleanable.dirty.ratio", "0.1",
             "segment.ms", Long.toString(DAY_MS),
-            "max.message.bytes", Integer.toString(8 * 1024 * 1024)),
+            "max.message.bytes", Integer.toString(DERIVED_MAX_BYTES)),
             "Unique test cases (Avro Case), compacted, key = case id (signature id + sample slot)");
 
     public static final TopicSpec NOISE_SPEC = new TopicSpec(NOISE, 1, Map.of(
@@ -53,7 +62,9 @@ public final class TaplineTopics {
 
     public static final TopicSpec DLQ_SPEC = new TopicSpec(DLQ, 1, Map.of(
             "cleanup.policy", "delete",
-            "retention.ms", Long.toString(14 * DAY_MS)),
+            "retention.ms", Long.toString(14 * DAY_MS),
+            // A dead letter is the raw record it sets aside: an interaction or a case of the largest size.
+            "max.message.bytes", Integer.toString(DERIVED_MAX_BYTES)),
             "Records that could not be processed, raw bytes plus error headers (source topic, partition, offset, reason)");
 
     /** Outbound calls no interaction could claim; for diagnosing missing trace propagation, not replayed. */

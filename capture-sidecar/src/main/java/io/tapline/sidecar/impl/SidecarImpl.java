@@ -10,6 +10,7 @@ import io.tapline.registry.RegistryConfig;
 import io.tapline.serde.TaplineAvroSerializer;
 import io.tapline.sidecar.Sidecar;
 import io.tapline.sidecar.SidecarOptions;
+import io.tapline.topics.TaplineTopics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -227,7 +228,7 @@ public final class SidecarImpl implements Sidecar {
         c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
         // match the topic's max.message.bytes (8 MiB): 64 KiB bodies plus many outbound calls still fit
-        c.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
+        c.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TaplineTopics.INTERACTION_MAX_BYTES);
         c.putAll(o.producerOverrides());
         return c;
     }
