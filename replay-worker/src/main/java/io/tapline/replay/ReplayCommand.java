@@ -95,14 +95,45 @@ public final class ReplayCommand {
         if (uri.getHost() == null || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
             throw new ConfigException("option --target: '" + target + "' is not an http:// or https:// URL with a host");
         }
-        String host = uri.getHost().toLowerCase(Locale.ROOT);
+        String host = normalHost(uri.getHost());
         for (String p : productionHosts) {
-            if (host.equals(p.trim().toLowerCase(Locale.ROOT))) {
-                throw new ConfigException("option --target: host " + host
-                        + " is listed in " + ReplayOptions.PRODUCTION_TARGETS + " as production; replay refuses it");
+            if (host.equals(productionHost(p))) {
+                throw new ConfigException("option --target: host " + host + " is listed in --"
+                        + ReplayOptions.PRODUCTION_TARGETS.replace('.', '-') + " as production; replay refuses it");
             }
         }
         return uri;
+    }
+
+    /**
+     * The host of a production-targets entry: a host, host:port or URL (the port does not matter: a production
+     * host is refused on every port).
+     */
+    static String productionHost(String entry) {
+        String e = entry.trim();
+        URI parsed;
+        try {
+            parsed = URI.create(e.contains("://") ? e : "http://" + e);
+        } catch (IllegalArgumentException ex) {
+            parsed = null;
+        }
+        if (parsed == null || parsed.getHost() == null) {
+            throw new ConfigException("option --" + ReplayOptions.PRODUCTION_TARGETS.replace('.', '-') + ": '" + entry
+                    + "' is not a host, host:port or URL");
+        }
+        return normalHost(parsed.getHost());
+    }
+
+    /** Lower case, without IPv6 brackets or the root label's trailing dot: the forms that name the same host. */
+    private static String normalHost(String host) {
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        while (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        return h;
     }
 
     static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {

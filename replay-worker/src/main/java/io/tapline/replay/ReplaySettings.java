@@ -57,7 +57,7 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
             throw new ConfigException("option --mock-min-score: " + e.getMessage(), e);
         }
         double tolerance = config.getDouble(ReplayOptions.NUMERIC_TOLERANCE);
-        if (tolerance < 0) {
+        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) { // also refuses NaN
             throw new ConfigException("option --compare-numeric-tolerance: '" + tolerance + "' is not a number >= 0");
         }
         Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
@@ -65,19 +65,19 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
                 tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS));
         double rate = config.getDouble(ReplayOptions.RATE);
-        if (rate < 0) {
+        if (!(rate >= 0) || Double.isInfinite(rate)) { // also refuses NaN
             throw new ConfigException("option --rate: '" + rate + "' is not a number >= 0 (0 = unlimited)");
         }
         RunTopics topics = new RunTopics(config.get(ReplayOptions.TOPIC_CASES), config.get(ReplayOptions.TOPIC_NOISE),
                 config.get(ReplayOptions.TOPIC_RESULTS), config.get(ReplayOptions.TOPIC_RUNS), config.get(ReplayOptions.TOPIC_DLQ));
         return new ReplaySettings(runId, target,
-                positive(config, ReplayOptions.WORKERS), positive(config, ReplayOptions.CONCURRENCY),
-                positive(config, ReplayOptions.BATCH_SIZE), rate,
-                config.getDuration(ReplayOptions.REQUEST_TIMEOUT), config.getDuration(ReplayOptions.KAFKA_TIMEOUT),
+                positiveInt(config, ReplayOptions.WORKERS), positiveInt(config, ReplayOptions.CONCURRENCY),
+                positiveInt(config, ReplayOptions.BATCH_SIZE), rate,
+                positiveDuration(config, ReplayOptions.REQUEST_TIMEOUT), positiveDuration(config, ReplayOptions.KAFKA_TIMEOUT),
                 Propagation.parse(config.get(ReplayOptions.PROPAGATION)), ReplayCommand.failOn(config),
                 rules, config.getBoolean(ReplayOptions.USE_NOISE), compare, mock, matcher,
                 config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId(),
-                topics, ReplayCommand.kafka(config, true), config.getDuration(ReplayOptions.PROGRESS_INTERVAL),
+                topics, ReplayCommand.kafka(config, true), positiveDuration(config, ReplayOptions.PROGRESS_INTERVAL),
                 config.get(ReplayOptions.MANAGEMENT_HOST), config.getInt(ReplayOptions.MANAGEMENT_PORT),
                 candidateHeaders(config));
     }
@@ -96,7 +96,15 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         return out;
     }
 
-    private static int positive(TaplineConfig config, String key) {
+    private static Duration positiveDuration(TaplineConfig config, String key) {
+        Duration d = config.getDuration(key);
+        if (d.isZero() || d.isNegative()) {
+            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + config.get(key) + "' is not a duration > 0");
+        }
+        return d;
+    }
+
+    private static int positiveInt(TaplineConfig config, String key) {
         int v = config.getInt(key);
         if (v < 1) {
             throw new ConfigException("option --" + key.replace('.', '-') + ": '" + v + "' is not a whole number >= 1");

@@ -38,6 +38,19 @@ class ReplayMainTest {
     }
 
     @Test
+    void productionTargetsMatchWhateverFormTheEntryOrTargetTakes() {
+        List<String> listed = List.of("prod.example.com:8080", "https://billing.example.com", "[::1]");
+        for (String target : List.of("http://prod.example.com:9090", "http://PROD.example.com.:8080/x",
+                "http://billing.example.com", "https://billing.example.com:8443", "http://[::1]:8080")) {
+            assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget(target, listed), target);
+        }
+        assertEquals("http://staging.example.com", ReplayCommand.checkTarget("http://staging.example.com", listed).toString());
+        ConfigException bad = assertThrows(ConfigException.class,
+                () -> ReplayCommand.checkTarget("http://staging.example.com", List.of("http://")));
+        assertTrue(bad.getMessage().contains("--replay-production-targets"), bad.getMessage());
+    }
+
+    @Test
     void nonHttpTargetIsRefused() {
         assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("ftp://x", List.of()));
     }

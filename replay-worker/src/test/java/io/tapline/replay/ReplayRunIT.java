@@ -257,7 +257,9 @@ class ReplayRunIT {
             // The summary is on the runs topic and the report gate agrees.
             RunEvent summary = summaryOf(stack, runId);
             assertNotNull(summary, "run summary written");
-            assertEquals(CASES, summary.getSummary().getTotal());
+            // The 30 cases and the undecodable one, counted as skipped rather than silently missing.
+            assertEquals(CASES + 1, summary.getSummary().getTotal());
+            assertEquals(1, summary.getSummary().getSkipped());
             assertEquals(1, summary.getSummary().getFailed());
             assertEquals(500.0 / (29 * 100 + 500), summary.getSummary().getFailedTrafficShare(), 1e-9);
 
@@ -269,7 +271,8 @@ class ReplayRunIT {
                     StandardCharsets.UTF_8)).run();
             assertEquals(ReplayCommand.EXIT_GATE, reportExit);
             String xml = Files.readString(junit);
-            assertEquals(CASES, xml.split("<testcase ", -1).length - 1);
+            assertEquals(CASES + 1, xml.split("<testcase ", -1).length - 1);
+            assertTrue(xml.contains("<skipped message=\"undecodable case, sent to " + dlq), xml);
             assertTrue(xml.contains("CHANGED $.price: 113 -&gt; 226") || xml.contains("CHANGED $.price: 113 -> 226"), xml);
         } finally {
             if (child.isAlive()) {
@@ -409,8 +412,10 @@ class ReplayRunIT {
         String log = out.toString(StandardCharsets.UTF_8);
         assertEquals(ReplayCommand.EXIT_OK, exit, log);
         assertTrue(log.contains("does not propagate trace context"), log);
-        // Distinct cases, not offsets: the 30 cases and the undecodable "poison" key (a live key, dead-lettered).
-        assertTrue(log.contains("run " + runId + ": 30/31 cases replayed by this process"), log);
+        // Distinct cases, not offsets: the 30 cases and the undecodable "poison" key (a live key, dead-lettered and
+        // counted as skipped).
+        assertTrue(log.contains("run " + runId + ": 31/31 cases replayed by this process"), log);
+        assertTrue(log.contains("skipped: 1"), log);
         Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
         assertEquals(CASES, byKey.size());
         for (List<ReplayResult> list : byKey.values()) {
@@ -490,7 +495,8 @@ class ReplayRunIT {
         assertEquals(ReplayCommand.EXIT_OK, exit, log);
 
         RunSummary summary = summaryOf(stack, runId).getSummary();
-        assertEquals(CASES, summary.getTotal(), log);
+        assertEquals(CASES + 1, summary.getTotal(), log);
+        assertEquals(1, summary.getSkipped(), log);
         assertEquals(0, summary.getFailed(), log);
         long start = summary.getResultsStartOffsets().values().stream().mapToLong(Long::longValue).sum();
         long end = summary.getResultsEndOffsets().values().stream().mapToLong(Long::longValue).sum();
@@ -507,7 +513,7 @@ class ReplayRunIT {
         int reportExit = new ReportCommand(reportConfig, new PrintStream(reportOut, true, StandardCharsets.UTF_8)).run();
         String report = reportOut.toString(StandardCharsets.UTF_8);
         assertEquals(ReplayCommand.EXIT_OK, reportExit, report);
-        assertTrue(report.contains("cases: " + CASES + "  passed: " + CASES + "  failed: 0"), report);
+        assertTrue(report.contains("cases: " + (CASES + 1) + "  passed: " + CASES + "  failed: 0  errors: 0  skipped: 1"), report);
 
         // A run that never started has no bounds: reported as not found, without reading the results topic.
         ByteArrayOutputStream unknownOut = new ByteArrayOutputStream();
@@ -564,6 +570,12 @@ class ReplayRunIT {
             }
         }
         byKey.values().forEach(list -> assertFalse(list.contains(null), () -> "unexpected tombstone: " + list));
+        // The undecodable case: one SKIPPED result naming the dead-letter topic, kept apart from the 30 replayed.
+        List<ReplayResult> poison = byKey.remove(runId + "/poison");
+        assertNotNull(poison, "the undecodable case has a result");
+        assertEquals(1, poison.size(), poison::toString);
+        assertEquals(Verdict.SKIPPED, poison.get(0).getVerdict());
+        assertTrue(poison.get(0).getError().startsWith("undecodable case, sent to " + dlq), poison.get(0).getError());
         return byKey;
     }
 

@@ -63,5 +63,11 @@ class ReplaySettingsTest {
         assertTrue(error("--fail-on", "often").contains("--fail-on"));
         assertTrue(error("--propagation", "maybe").contains("--propagation"));
         assertTrue(error("--candidate-header", "no-separator").contains("--candidate-header"));
+        // NaN passes a "< 0" check: a NaN rate never starts a case, a NaN minimum score matches nothing.
+        assertTrue(error("--rate", "NaN").contains("--rate"));
+        assertTrue(error("--mock-min-score", "NaN").contains("--mock-min-score"));
+        assertTrue(error("--compare-numeric-tolerance", "NaN").contains("--compare-numeric-tolerance"));
+        assertTrue(error("--progress-interval", "0s").contains("--progress-interval"));
+        assertTrue(error("--request-timeout", "0s").contains("--request-timeout"));
     }
 }

@@ -58,7 +58,7 @@ public final class TaplineTopics {
 
     public static final TopicSpec RUNS_SPEC = new TopicSpec(RUNS, 1, Map.of(
             "cleanup.policy", "compact"),
-            "Run lifecycle (Avro RunEvent): bounds at start, summary at the end; key = run id + '/bounds' or '/summary'");
+            "Run lifecycle (Avro RunEvent): bounds at start, summary at the end; key = run id + '/bounds/' + proposal id, or '/summary'");
 
     public static final TopicSpec DLQ_SPEC = new TopicSpec(DLQ, 1, Map.of(
             "cleanup.policy", "delete",

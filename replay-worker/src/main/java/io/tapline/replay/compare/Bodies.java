@@ -97,14 +97,14 @@ public final class Bodies {
         return true;
     }
 
-    /** Line endings unified, trailing whitespace of each line and of the whole text removed. */
+    /** Line endings unified, trailing whitespace of each line and of the whole text removed (leading kept). */
     public static String normaliseText(byte[] body) {
         String s = new String(body, StandardCharsets.UTF_8).replace("\r\n", "\n").replace('\r', '\n');
         StringBuilder out = new StringBuilder(s.length());
         for (String line : s.split("\n", -1)) {
             out.append(line.stripTrailing()).append('\n');
         }
-        return out.toString().strip();
+        return out.toString().stripTrailing();
     }
 
     public static String sha256(byte[] body) {

@@ -42,7 +42,7 @@ public final class MockMatcher {
     private final double minScore;
 
     public MockMatcher(double minScore) {
-        if (minScore <= 0 || minScore > 1) {
+        if (!(minScore > 0 && minScore <= 1)) { // also refuses NaN
             throw new IllegalArgumentException("minimum match score must be in (0, 1], got " + minScore);
         }
         this.minScore = minScore;

@@ -1,5 +1,7 @@
 package io.tapline.replay.mock;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -9,22 +11,38 @@ import java.util.concurrent.atomic.AtomicLong;
  * A call without one is attributed only when exactly one case is in flight (the candidate does not propagate
  * trace context: the worker then replays one case at a time); otherwise it is unattributable. Never guesses.
  * Bounded by the workers' concurrency: a case is registered only while its request is in flight.
+ *
+ * <p>A call carrying the trace id of a case that has finished (a candidate still working on a case whose request timed
+ * out, or calling a dependency after it answered) is late: it is never attributed to another case, and it does not
+ * count as a call without trace context. The last {@link #RECENT} finished trace ids are remembered for that.
  */
 public final class MockRegistry {
 
+    static final int RECENT = 10_000;
+
     private final Map<String, CaseMocks> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> finished = Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > RECENT;
+        }
+    });
     private final AtomicLong traced = new AtomicLong();
     private final AtomicLong untraced = new AtomicLong();
     private final AtomicLong unattributable = new AtomicLong();
+    private final AtomicLong late = new AtomicLong();
 
     public void register(String traceId, CaseMocks mocks) {
         if (inFlight.putIfAbsent(traceId, mocks) != null) {
             throw new IllegalStateException("trace id " + traceId + " already in flight (case " + mocks.caseId() + ")");
         }
+        finished.remove(traceId); // a case replayed again
     }
 
     public void unregister(String traceId) {
-        inFlight.remove(traceId);
+        if (inFlight.remove(traceId) != null) {
+            finished.put(traceId, Boolean.TRUE);
+        }
     }
 
     /** The case a call belongs to, or null when it cannot be attributed. */
@@ -34,6 +52,10 @@ public final class MockRegistry {
             if (byTrace != null) {
                 traced.incrementAndGet();
                 return byTrace;
+            }
+            if (finished.containsKey(traceId)) {
+                late.incrementAndGet();
+                return null;
             }
         }
         untraced.incrementAndGet();
@@ -59,6 +81,11 @@ public final class MockRegistry {
     /** Calls that could not be attributed to any case (answered as unmatched, counted nowhere else). */
     public long unattributableCalls() {
         return unattributable.get();
+    }
+
+    /** Calls carrying the trace id of a case that had already finished (answered as unmatched, attributed to none). */
+    public long lateCalls() {
+        return late.get();
     }
 
     public int inFlight() {

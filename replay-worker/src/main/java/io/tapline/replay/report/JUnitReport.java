@@ -37,9 +37,9 @@ public final class JUnitReport {
                     out.append(Xml.text(details(r))).append("</failure>\n    </testcase>\n");
                 }
                 case ERROR -> out.append(">\n      <error type=\"replay-error\" message=\"")
-                        .append(Xml.attr(String.valueOf(r.getError()))).append("\"/>\n    </testcase>\n");
+                        .append(Xml.attr(r.getError() == null ? "could not be replayed" : r.getError())).append("\"/>\n    </testcase>\n");
                 case SKIPPED -> out.append(">\n      <skipped message=\"")
-                        .append(Xml.attr(String.valueOf(r.getError()))).append("\"/>\n    </testcase>\n");
+                        .append(Xml.attr(r.getError() == null ? "not replayed" : r.getError())).append("\"/>\n    </testcase>\n");
             }
         }
         out.append("  </testsuite>\n</testsuites>\n");

@@ -83,6 +83,30 @@ public final class CaseReplayer {
                 });
     }
 
+    /**
+     * The result of a case whose latest version could not be decoded (it went to the dead-letter topic): SKIPPED with
+     * the reason, so it is counted and shown in every report instead of silently missing from the run.
+     */
+    public ReplayResult undecodable(String caseId, String reason) {
+        return ReplayResult.newBuilder()
+                .setRunId(runId)
+                .setCaseId(caseId)
+                .setSignatureId("")
+                .setRoute("(undecodable case)")
+                .setCandidate(candidate.target().toString())
+                .setVerdict(Verdict.SKIPPED)
+                .setDifferences(List.of())
+                .setIgnoredDifferences(0)
+                .setMocks(emptyUsage())
+                .setRecordedLatencyMicros(0)
+                .setCandidateLatencyMicros(0)
+                .setTrafficWeight(0)
+                .setError(reason)
+                .setWorker(worker)
+                .setCompletedAt(clock.instant())
+                .build();
+    }
+
     private static MockUsage emptyUsage() {
         return MockUsage.newBuilder().build();
     }

@@ -54,6 +54,8 @@ public final class ReplayWorker implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(ReplayWorker.class);
     private static final int MAX_CONSECUTIVE_TX_FAILURES = 3;
+    /** Attempts at committing one transaction that times out (each waits up to the producer's max.block.ms). */
+    private static final int COMMIT_ATTEMPTS = 3;
     private static final Duration POLL = Duration.ofMillis(200);
     /**
      * How often a worker whose own partitions are done checks the group's offsets (the run may be complete). The
@@ -183,6 +185,9 @@ public final class ReplayWorker implements Runnable {
         } catch (KafkaException e) {
             log.error("worker {} of run {} failed: {}", workerId, runId, e.toString());
             outcome = Outcome.FAILED;
+        } catch (RuntimeException e) {
+            log.error("worker {} of run {} failed", workerId, runId, e);
+            outcome = Outcome.FAILED;
         }
     }
 
@@ -196,6 +201,8 @@ public final class ReplayWorker implements Runnable {
         final List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         final List<Case> cases;
         final Set<String> retired;
+        /** Case id to why its latest version could not be decoded. */
+        final Map<String, String> undecodable = new LinkedHashMap<>();
         /** The partition each case was read from (progress per partition). */
         final Map<String, TopicPartition> from = new HashMap<>();
         /** Null until started. */
@@ -206,7 +213,7 @@ public final class ReplayWorker implements Runnable {
             this.offsets = offsets;
             Map<String, Case> byId = new LinkedHashMap<>();
             Set<String> gone = new java.util.LinkedHashSet<>();
-            decode(records, byId, gone, out, from);
+            decode(records, byId, gone, undecodable, out, from);
             this.cases = new ArrayList<>(byId.values());
             this.retired = gone;
         }
@@ -303,7 +310,7 @@ public final class ReplayWorker implements Runnable {
                 producer.send(r);
             }
             producer.sendOffsetsToTransaction(batch.offsets, c.groupMetadata());
-            producer.commitTransaction();
+            commitTransaction(producer);
         } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
                  | AuthorizationException | UnsupportedVersionException e) {
             fatal = true;
@@ -327,15 +334,41 @@ public final class ReplayWorker implements Runnable {
         return true;
     }
 
+    /**
+     * Commits the open transaction. A commit that times out may still complete on the broker and leaves the producer
+     * unable to abort or begin another transaction, so it is retried, as the producer's contract prescribes; when it
+     * keeps timing out the worker stops (its transaction is then completed or aborted by the broker, and the run
+     * resumes from the committed offsets).
+     */
+    private void commitTransaction(KafkaProducer<byte[], byte[]> producer) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.commitTransaction();
+                return;
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                if (attempt >= COMMIT_ATTEMPTS) {
+                    fatal = true;
+                    // Not a KafkaException: the transaction cannot be aborted and replayed, the worker must stop.
+                    throw new IllegalStateException("commit of worker " + workerId + "'s transaction timed out "
+                            + attempt + " times", e);
+                }
+                log.warn("worker {}: commit timed out (attempt {} of {}), retrying: {}", workerId, attempt,
+                        COMMIT_ATTEMPTS, e.getMessage());
+            }
+        }
+    }
+
     /** Decodes a poll's records: the last record of a case id wins; tombstones retire; undecodable ones go to the DLQ. */
     private void decode(List<ConsumerRecord<byte[], byte[]>> records, Map<String, Case> cases, Set<String> retired,
-                        List<ProducerRecord<byte[], byte[]>> out, Map<String, TopicPartition> from) {
+                        Map<String, String> undecodable, List<ProducerRecord<byte[], byte[]>> out,
+                        Map<String, TopicPartition> from) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
             if (r.value() == null) {
                 if (key != null) {
                     // Tombstone: the case was retired. A result an earlier batch produced for it is retired too.
                     cases.remove(key);
+                    undecodable.remove(key);
                     retired.add(key);
                 }
                 continue;
@@ -343,6 +376,7 @@ public final class ReplayWorker implements Runnable {
             try {
                 Case k = codec.readCase(r.topic(), r.value());
                 retired.remove(k.getCaseId());
+                undecodable.remove(k.getCaseId());
                 cases.remove(k.getCaseId());
                 cases.put(k.getCaseId(), k);
                 from.put(k.getCaseId(), new TopicPartition(r.topic(), r.partition()));
@@ -355,6 +389,13 @@ public final class ReplayWorker implements Runnable {
                 log.warn("case at {}-{}@{} is undecodable, sent to {}: {}", r.topic(), r.partition(), r.offset(),
                         topics.dlq(), e.getMessage());
                 out.add(DeadLetters.record(topics.dlq(), r, e, "replay-worker"));
+                if (key != null) {
+                    // Counted, not silently dropped: the case gets a SKIPPED result naming the reason.
+                    cases.remove(key);
+                    retired.remove(key);
+                    undecodable.put(key, "undecodable case, sent to " + topics.dlq() + ": " + e.getMessage());
+                    from.put(key, new TopicPartition(r.topic(), r.partition()));
+                }
             }
         }
     }
@@ -373,6 +414,12 @@ public final class ReplayWorker implements Runnable {
             batch.out.add(new ProducerRecord<>(topics.results(),
                     RunTopics.resultKey(runId, caseId).getBytes(StandardCharsets.UTF_8), null));
         }
+        batch.undecodable.forEach((caseId, reason) -> {
+            ReplayResult r = replayer.undecodable(caseId, reason);
+            results.add(r);
+            batch.out.add(new ProducerRecord<>(topics.results(),
+                    RunTopics.resultKey(runId, caseId).getBytes(StandardCharsets.UTF_8), codec.write(topics.results(), r)));
+        });
         return results;
     }
 

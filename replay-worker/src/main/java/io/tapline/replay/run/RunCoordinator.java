@@ -8,6 +8,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,14 +22,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 
 /**
  * The run's lifecycle on the runs topic. The first worker of a run records the end offsets of the cases topic as
  * the run's bounds, and those of the results topic as where its results start; workers that join later read and
  * use them. Two workers starting together may both write
- * bounds: each then re-reads the topic and adopts the earliest bounds record (lowest timestamp, then partition,
- * then offset), so all workers agree.
+ * bounds: each then re-reads the topic and adopts the first bounds record written (the lowest offset), so all
+ * workers agree. Every proposal has a key of its own ({@code RUN/bounds/<uuid>}), so compaction never removes the
+ * adopted one, and all proposals of a run go to one partition (the one its {@code RUN/bounds} key hashes to), so
+ * their offsets order them. Record timestamps are not used: they come from the writers' clocks.
  */
 public final class RunCoordinator {
 
@@ -62,7 +66,7 @@ public final class RunCoordinator {
         RunBounds proposed = currentBounds();
         RunEvent event = RunEvent.newBuilder().setRunId(runId).setCandidate(candidate).setAt(clock.instant())
                 .setBounds(proposed).setSummary(null).build();
-        write(RunTopics.boundsKey(runId), event);
+        write(RunTopics.boundsKey(runId) + "/" + UUID.randomUUID(), boundsPartition(runId), event);
         RunEvent agreed = earliestBounds(runId).orElseThrow(() -> new IllegalStateException(
                 "bounds of run " + runId + " written to " + topics.runs() + " but not read back"));
         log.info("run {} started: bounds {}", runId, agreed.getBounds().getEndOffsets());
@@ -93,8 +97,7 @@ public final class RunCoordinator {
 
     Optional<RunEvent> earliestBounds(String runId) {
         return boundsRecords(runId).stream()
-                .min(Comparator.comparingLong(BoundsRecord::ts).thenComparingInt(BoundsRecord::partition)
-                        .thenComparingLong(BoundsRecord::offset))
+                .min(Comparator.comparingInt(BoundsRecord::partition).thenComparingLong(BoundsRecord::offset))
                 .map(BoundsRecord::event);
     }
 
@@ -120,17 +123,19 @@ public final class RunCoordinator {
         return Optional.of(start);
     }
 
-    private record BoundsRecord(long ts, int partition, long offset, RunEvent event) { }
+    private record BoundsRecord(int partition, long offset, RunEvent event) { }
 
+    /** The run's bounds proposals: key {@code RUN/bounds/<uuid>}, or {@code RUN/bounds} as older versions wrote. */
     private List<BoundsRecord> boundsRecords(String runId) {
-        byte[] key = RunTopics.boundsKey(runId).getBytes(StandardCharsets.UTF_8);
+        String key = RunTopics.boundsKey(runId);
         List<BoundsRecord> found = new ArrayList<>();
         TopicReader.readAll(kafka.consumer(null, "tapline-replay-runs-reader"), topics.runs(), timeout, r -> {
-            if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
+            String k = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+            if (k != null && (k.equals(key) || k.startsWith(key + "/")) && r.value() != null) {
                 try {
                     RunEvent e = codec.readRunEvent(r.topic(), r.value());
                     if (e.getBounds() != null) {
-                        found.add(new BoundsRecord(r.timestamp(), r.partition(), r.offset(), e));
+                        found.add(new BoundsRecord(r.partition(), r.offset(), e));
                     }
                 } catch (SerializationException ex) {
                     if (!SchemaRegistryException.recordAtFault(ex)) {
@@ -166,13 +171,21 @@ public final class RunCoordinator {
     }
 
     public void writeSummary(String runId, String candidate, RunSummary summary) {
-        write(RunTopics.summaryKey(runId), RunEvent.newBuilder().setRunId(runId).setCandidate(candidate)
+        write(RunTopics.summaryKey(runId), null, RunEvent.newBuilder().setRunId(runId).setCandidate(candidate)
                 .setAt(clock.instant()).setBounds(null).setSummary(summary).build());
     }
 
-    private void write(String key, RunEvent event) {
+    /** The partition every bounds proposal of the run goes to: the one its {@code RUN/bounds} key hashes to. */
+    private Integer boundsPartition(String runId) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.consumer(null, "tapline-replay-runs-partitions"))) {
+            int partitions = TopicReader.partitions(c, topics.runs(), timeout).size();
+            return Utils.toPositive(Utils.murmur2(RunTopics.boundsKey(runId).getBytes(StandardCharsets.UTF_8))) % partitions;
+        }
+    }
+
+    private void write(String key, Integer partition, RunEvent event) {
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(kafka.producer(null, "tapline-replay-runs-writer"))) {
-            p.send(new ProducerRecord<>(topics.runs(), key.getBytes(StandardCharsets.UTF_8),
+            p.send(new ProducerRecord<>(topics.runs(), partition, key.getBytes(StandardCharsets.UTF_8),
                     codec.write(topics.runs(), event))).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

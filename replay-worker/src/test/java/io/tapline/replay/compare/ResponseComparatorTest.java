@@ -174,4 +174,10 @@ class ResponseComparatorTest {
         }
         return out.toByteArray();
     }
+
+    @Test
+    void textNormalisationDropsTrailingWhitespaceButKeepsLeadingIndentation() {
+        assertEquals("a\nb", Bodies.normaliseText("a  \r\nb\n\n".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("    indented", Bodies.normaliseText("    indented\n".getBytes(StandardCharsets.UTF_8)));
+    }
 }
