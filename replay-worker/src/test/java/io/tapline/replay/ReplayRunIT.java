@@ -6,13 +6,16 @@ import io.tapline.avro.MockUsage;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunBounds;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 import io.tapline.config.TaplineConfig;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
+import io.tapline.replay.run.AvroCodec;
 import io.tapline.replay.run.KafkaSettings;
+import io.tapline.replay.run.RunCoordinator;
 import io.tapline.replay.run.RunTopics;
 import io.tapline.replay.run.TopicReader;
 import io.tapline.serde.TaplineAvroDeserializer;
@@ -44,6 +47,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -523,6 +527,39 @@ class ReplayRunIT {
         assertEquals(ReplayCommand.EXIT_INCOMPLETE,
                 new ReportCommand(unknown, new PrintStream(unknownOut, true, StandardCharsets.UTF_8)).run());
         assertTrue(unknownOut.toString(StandardCharsets.UTF_8).contains("run no-such-run: not found"), unknownOut::toString);
+    }
+
+    /**
+     * Two workers starting a run together both propose bounds; all must adopt the one written first, whatever the
+     * writers' clocks say: here the second proposal carries a timestamp an hour older than the first's.
+     */
+    @Test
+    void racingWorkersAdoptTheFirstBoundsWrittenWhateverTheirClocks(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),
+                Map.of(RegistryConfig.URL, stack.registryUrl()), Map.of(), Map.of());
+        AvroCodec codec = new AvroCodec(kafka.registry());
+        RunTopics topics = new RunTopics(cases, noise, results, runs, dlq);
+        RunEvent first = new RunCoordinator(kafka, codec, topics, Clock.systemUTC(), Duration.ofSeconds(30))
+                .establishBounds(runId, "http://a");
+
+        Instant behind = Instant.now().minus(Duration.ofHours(1));
+        RunEvent second = RunEvent.newBuilder(first).setCandidate("http://b").setAt(behind)
+                .setBounds(RunBounds.newBuilder(first.getBounds()).setEndOffsets(Map.of("0", 1L, "1", 1L, "2", 1L)).build())
+                .build();
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            p.send(new ProducerRecord<>(runs, 0, behind.toEpochMilli(),
+                    (RunTopics.boundsKey(runId) + "/other-worker").getBytes(StandardCharsets.UTF_8),
+                    codec.write(runs, second))).get();
+        }
+
+        RunEvent adopted = new RunCoordinator(kafka, codec, topics, Clock.systemUTC(), Duration.ofSeconds(30))
+                .establishBounds(runId, "http://a");
+        assertEquals(first.getBounds(), adopted.getBounds());
+        assertEquals("http://a", adopted.getCandidate());
     }
 
     /** {@code count} results keyed {@code runId/planted-N}, written without a transaction. */
