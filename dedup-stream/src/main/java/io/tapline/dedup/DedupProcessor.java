@@ -100,22 +100,29 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
         signatures.put(id, state);
     }
 
+    /**
+     * Compares the new response with the latest stored sample of the same request (one pair per record: comparing
+     * with every slot holding that request would count one change several times over).
+     */
     private void learnNoise(String id, Case draft, SignatureState state, long fingerprint, long at) {
+        SignatureState.Slot latest = null;
         for (SignatureState.Slot slot : state.slots()) {
-            if (slot.requestFingerprint() != fingerprint
-                    || !state.takeNoiseBudget(at, config.noiseMaxPairs(), config.sampleTtl().toMillis())) {
-                continue;
+            if (slot.requestFingerprint() == fingerprint && (latest == null || slot.sampledAt() > latest.sampledAt())) {
+                latest = slot;
             }
-            Case stored = samples.get(caseId(id, slot.slot()));
-            if (stored == null) {
-                continue;
-            }
-            ResponseDiff.Outcome outcome = ResponseDiff.compare(stored.getSample().getResponse(),
-                    draft.getSample().getResponse());
-            String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
-            context.forward(new Record<String, Emitted>(route, new Emitted.NoiseOut(
-                    new NoiseObservation(route, outcome.compared(), outcome.differing())), context.currentSystemTimeMs()));
         }
+        if (latest == null || !state.takeNoiseBudget(at, config.noiseMaxPairs(), config.sampleTtl().toMillis())) {
+            return;
+        }
+        Case stored = samples.get(caseId(id, latest.slot()));
+        if (stored == null) {
+            return;
+        }
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(stored.getSample().getResponse(),
+                draft.getSample().getResponse());
+        String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
+        context.forward(new Record<String, Emitted>(route, new Emitted.NoiseOut(
+                new NoiseObservation(route, outcome.compared(), outcome.differing())), context.currentSystemTimeMs()));
     }
 
     /** Publishes dirty signatures' counters and retires stale signatures. */

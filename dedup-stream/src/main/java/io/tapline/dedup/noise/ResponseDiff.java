@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -34,12 +35,36 @@ public final class ResponseDiff {
     }
 
     /**
-     * Fingerprint of what makes two requests "the same request": method, path, raw query and body bytes. Headers are
-     * left out on purpose: trace ids, dates and auth tokens differ on every request without changing its meaning.
+     * Request headers that say who is asking or which representation they want: {@code GET /me} of two users, or in
+     * two languages, is not the same request, and fields that differ between their answers are not noise. Credential
+     * values are redaction tokens by now, which stay equal for one caller.
+     */
+    static final Set<String> CALLER_HEADERS = Set.of("authorization", "proxy-authorization", "cookie", "x-api-key",
+            "accept", "accept-language", "x-tenant-id", "x-user-id");
+
+    /**
+     * Fingerprint of what makes two requests "the same request": method, path, raw query, body bytes and the
+     * {@link #CALLER_HEADERS caller's identity headers}. Other headers are left out on purpose: trace ids and dates
+     * differ on every request without changing its meaning.
      */
     public static long requestFingerprint(HttpRequest request) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            TreeMap<String, List<String>> caller = new TreeMap<>();
+            for (Header h : request.getHeaders()) {
+                String name = h.getName().toLowerCase(Locale.ROOT);
+                if (CALLER_HEADERS.contains(name)) {
+                    caller.computeIfAbsent(name, k -> new ArrayList<>()).add(h.getValue());
+                }
+            }
+            caller.forEach((name, values) -> {
+                sha.update(name.getBytes(StandardCharsets.UTF_8));
+                for (String v : values) {
+                    sha.update((byte) 1);
+                    sha.update(v.getBytes(StandardCharsets.UTF_8));
+                }
+                sha.update((byte) 0);
+            });
             sha.update(request.getMethod().toUpperCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update(request.getPath().getBytes(StandardCharsets.UTF_8));

@@ -26,6 +26,7 @@ public final class Interactions {
     private String responseType = "application/json";
     private byte[] responseBody = "{}".getBytes(StandardCharsets.UTF_8);
     private final List<Header> responseHeaders = new ArrayList<>();
+    private final List<Header> requestHeaders = new ArrayList<>();
     private final List<OutboundCall> calls = new ArrayList<>();
     private Instant at = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -87,16 +88,22 @@ public final class Interactions {
         return this;
     }
 
+    public Interactions requestHeader(String name, String value) {
+        requestHeaders.add(new Header(name, value));
+        return this;
+    }
+
     public Interactions at(Instant value) {
         at = value;
         return this;
     }
 
     public Interaction build() {
+        List<Header> sent = new ArrayList<>(requestHeaders);
+        sent.add(new Header("traceparent", "00-" + UUID.randomUUID().toString().replace("-", "") + "-00f067aa0ba902b7-01"));
         HttpRequest request = HttpRequest.newBuilder()
                 .setMethod(method).setScheme("http").setAuthority("app:8080").setPath(path).setRawQuery(query)
-                .setHeaders(List.of(new Header("traceparent", "00-" + UUID.randomUUID().toString().replace("-", "")
-                        + "-00f067aa0ba902b7-01")))
+                .setHeaders(sent)
                 .setBody(ByteBuffer.wrap(requestBody)).setContentType(requestType)
                 .setOriginalSize(requestBody.length)
                 .build();
