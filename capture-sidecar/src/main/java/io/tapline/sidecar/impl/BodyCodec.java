@@ -66,6 +66,17 @@ public final class BodyCodec {
     /** HTTP "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2), though some servers send raw deflate; accept both. */
     private static InputStream deflateStream(byte[] encoded) {
         boolean zlib = encoded.length >= 2 && (encoded[0] & 0x0f) == 8 && (((encoded[0] & 0xff) << 8) | (encoded[1] & 0xff)) % 31 == 0;
-        return new InflaterInputStream(new ByteArrayInputStream(encoded), new Inflater(!zlib));
+        Inflater inflater = new Inflater(!zlib);
+        // InflaterInputStream does not end an Inflater it was given: end it on close, not when the GC gets to it.
+        return new InflaterInputStream(new ByteArrayInputStream(encoded), inflater) {
+            @Override
+            public void close() throws IOException {
+                try {
+                    super.close();
+                } finally {
+                    inflater.end();
+                }
+            }
+        };
     }
 }

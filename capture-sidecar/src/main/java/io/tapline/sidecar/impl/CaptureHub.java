@@ -142,6 +142,9 @@ public final class CaptureHub {
      * only inbound request in flight when it did not; otherwise unattributed (published on its own, never guessed).
      */
     Attributed attribute(String traceparent) {
+        if (!sampler.enabled()) {
+            return new Attributed(null, null); // capture is off: outbound calls are not captured either
+        }
         TraceContext trace = TraceContext.parse(traceparent);
         Attributed a = attributeCall(trace);
         if (a.attribution() != Attribution.UNATTRIBUTED) {

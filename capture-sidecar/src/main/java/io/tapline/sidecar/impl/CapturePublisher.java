@@ -124,15 +124,25 @@ public final class CapturePublisher implements AutoCloseable {
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                 }
-                sealAndPublish(p);
+                try {
+                    sealAndPublish(p);
+                } catch (RuntimeException | StackOverflowError e) {
+                    // Whatever one capture does (a redaction rule overflowing the stack, say), this thread must live
+                    // on: it is the only one draining the queue, and capture would stop silently without it.
+                    metrics.dropped(DropReason.ASSEMBLY);
+                    LOG.error("dropping capture {}: {}", p.id, e.toString());
+                }
             }
         }
     }
 
     private void sealAndPublish(PendingInteraction p) {
-        p.seal();
-        if (onSealed != null && !p.isUnattributed()) {
-            onSealed.accept(p);
+        try {
+            p.seal();
+        } finally {
+            if (onSealed != null && !p.isUnattributed()) {
+                onSealed.accept(p); // the correlation registry forgets it in every case
+            }
         }
         publish(p);
     }
@@ -157,7 +167,7 @@ public final class CapturePublisher implements AutoCloseable {
                 recordTopic = topic;
                 key = key(service, p.routeKey());
             }
-        } catch (IllegalStateException | IllegalArgumentException | org.apache.avro.AvroRuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             // a capture we cannot turn into a record (bug or odd message): drop it, keep serving
             metrics.dropped(DropReason.ASSEMBLY);
             LOG.warn("dropping capture {}: cannot assemble: {}", p.id, e.toString());

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 
@@ -167,7 +168,11 @@ public final class ProxyEngine {
             HttpClientRequest creq = ar.result();
             // failures surface through response() and the pipes; this only keeps them out of the unhandled-error log
             creq.exceptionHandler(err -> LOG.debug("upstream request {} {}: {}", req.method(), req.path(), err.toString()));
-            HostAndPort authority = req.authority();
+            // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
+            // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
+            HostAndPort authority = target.recordAsTarget()
+                    ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port())
+                    : req.authority();
             if (authority != null) {
                 creq.authority(authority);
             }
@@ -257,7 +262,11 @@ public final class ProxyEngine {
                 .setURI(target.uri()).setHeaders(up).setConnectTimeout(settings.connectTimeoutMs());
         client.request(options).compose(creq -> {
             creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
-            HostAndPort authority = req.authority();
+            // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
+            // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
+            HostAndPort authority = target.recordAsTarget()
+                    ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port())
+                    : req.authority();
             if (authority != null) {
                 creq.authority(authority);
             }
@@ -315,8 +324,9 @@ public final class ProxyEngine {
 
     private void addForwarded(HttpServerRequest req, MultiMap up) {
         String client = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
-        String prior = up.get("x-forwarded-for");
-        up.set("X-Forwarded-For", prior == null ? client : prior + ", " + client);
+        // Several X-Forwarded-For lines are one comma-separated list (RFC 9110 5.3): keep every hop.
+        List<String> prior = up.getAll("x-forwarded-for");
+        up.set("X-Forwarded-For", prior.isEmpty() ? client : String.join(", ", prior) + ", " + client);
         if (!up.contains("x-forwarded-proto")) {
             up.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
         }
@@ -349,9 +359,14 @@ public final class ProxyEngine {
                 "listener", listener, "status", Integer.toString(status)).inc();
         LOG.debug("rejecting {} {}: {} {}", req.method(), req.path(), status, reason);
         HttpServerResponse resp = req.response();
-        // We will not read the body: close the connection after answering so the next request is not misparsed.
+        // We will not read the body: close the connection after answering so the next request is not misparsed
+        // (RFC 9112 9.6: after a response with Connection: close, nothing more is read from that connection).
         resp.headers().set(HttpHeaders.CONNECTION, "close");
-        resp.setStatusCode(status).end(reason + "\n");
+        resp.setStatusCode(status).end(reason + "\n").onComplete(done -> {
+            if (req.connection() != null) {
+                req.connection().close();
+            }
+        });
     }
 
     private void sendError(HttpServerRequest req, int status) {

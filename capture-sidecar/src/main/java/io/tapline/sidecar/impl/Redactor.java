@@ -55,8 +55,12 @@ public final class Redactor {
     private static final Pattern EMAIL = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
     /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
     private static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
-    /** "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body). */
-    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"(?:[^\"\\\\]|\\\\.)*(?:\"|$)|[^,}\\]\\s{\\[\"]+)");
+    /**
+     * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body). The string value is
+     * matched with possessive quantifiers: an alternation under {@code *} recurses once per character in
+     * java.util.regex and overflows the stack on a long string.
+     */
+    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+)");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -19,6 +19,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -140,7 +141,7 @@ public final class SidecarImpl implements Sidecar {
                         .setHandle100ContinueAutomatically(true);
                 Future<HttpServer> in = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]))
                         .requestHandler(req -> inboundEngine.proxy(req,
-                                ProxyEngine.Target.app(appHost, appPort, appBase + req.uri()), hub.inbound()))
+                                ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
                         .listen()
                         .onSuccess(s -> bound.compareAndSet(0, 0, s.actualPort()));
                 if (ports[1] < 0) {
@@ -324,5 +325,14 @@ public final class SidecarImpl implements Sidecar {
         }
         publisher.closeWithin(Duration.ofSeconds(5));
         management.close();
+    }
+
+    /**
+     * The request target in origin form (path and query) for the app: a client may send the absolute form
+     * ({@code GET http://host/path}), which the app behind the sidecar must not receive appended to its base path.
+     */
+    static String originForm(HttpServerRequest req) {
+        String path = req.path() == null || req.path().isEmpty() ? "/" : req.path();
+        return req.query() == null ? path : path + "?" + req.query();
     }
 }

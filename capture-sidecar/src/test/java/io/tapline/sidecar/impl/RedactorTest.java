@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RedactorTest {
@@ -83,6 +85,29 @@ class RedactorTest {
         assertTrue(red.contains("\"sku\":\"A\""), red);
         assertTrue(red.contains("1732166400000"), "a timestamp starting with 1 is not a card: " + red);
         assertTrue(out.stream().anyMatch(x -> x.getField().equals("$.items[1].cvv") && x.getRule().equals("config:json-path")));
+    }
+
+    @Test
+    void shouldRedactATruncatedJsonBodyWithALongStringWithoutOverflowingTheStack() {
+        // A 64 KiB capture cut inside a long string (an inline image, say): the text fallback runs the pair pattern
+        // over it. The thread has a small stack, as the publisher thread might.
+        StringBuilder cut = new StringBuilder("{\"id\": 1234567890123, \"token\": \"abc\\\"def\", \"image\": \"");
+        cut.append("A".repeat(70_000));
+        byte[][] red = new byte[1][];
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                red[0] = redactor.body("p", cut.toString().getBytes(StandardCharsets.UTF_8), "application/json", out);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "small-stack", 256 * 1024);
+        t.start();
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> t.join());
+        assertNull(failure[0], () -> String.valueOf(failure[0]));
+        String text = new String(red[0], StandardCharsets.ISO_8859_1);
+        assertFalse(text.contains("abc\\\"def"), "an escaped quote inside a sensitive value is redacted too");
+        assertTrue(text.contains("A".repeat(1000)), "the long value is kept");
     }
 
     @Test

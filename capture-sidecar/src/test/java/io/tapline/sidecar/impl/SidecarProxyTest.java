@@ -296,6 +296,18 @@ class SidecarProxyTest {
         }
         assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "nothing is forwarded");
         assertTrue(raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n").startsWith("HTTP/1.1 413"));
+        // A 413 says Connection: close, and means it (RFC 9112 9.6): a request pipelined behind the refused one, where
+        // its unread body would be, is never read as a request.
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n"
+                    + "GET /after413 HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String refused = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(refused.startsWith("HTTP/1.1 413"), refused);
+            byte[] rest = s.getInputStream().readAllBytes(); // returns once the sidecar closes the connection
+            assertFalse(new String(rest, StandardCharsets.ISO_8859_1).contains("HTTP/1.1 200"), "nothing after the 413");
+        }
+        assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "the pipelined request is not forwarded");
         assertTrue(raw("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n").startsWith("HTTP/1.1 431"));
         String garbage = raw("GET /hello HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n");
         assertTrue(garbage.startsWith("HTTP/1.1 400"), garbage);
@@ -472,6 +484,38 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldSendADependencyItsOwnAuthorityNotTheEgressListeners() throws Exception {
+        String authority = "127.0.0.1:" + origin.port();
+        // A named route: the app addresses the sidecar's egress port; the dependency must see its own Host.
+        try (Socket s = new Socket("127.0.0.1", sidecar.egressPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET /inv/hello HTTP/1.1\r\nHost: 127.0.0.1:" + sidecar.egressPort() + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readUntil(s.getInputStream(), "hello").startsWith("HTTP/1.1 200"));
+        }
+        assertEquals(authority, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"), "named route");
+        // The forward proxy: the absolute-form target's authority wins over the Host header (RFC 9112 3.2.2).
+        try (Socket s = new Socket("127.0.0.1", sidecar.egressPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET http://" + authority + "/hello HTTP/1.1\r\nHost: wrong.example\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readUntil(s.getInputStream(), "hello").startsWith("HTTP/1.1 200"));
+        }
+        assertEquals(authority, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"), "forward proxy");
+    }
+
+    @Test
+    void shouldSendTheAppAnOriginFormTargetWhenTheClientSendsTheAbsoluteForm() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET http://other.example:9/hello?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readUntil(s.getInputStream(), "hello").startsWith("HTTP/1.1 200"));
+        }
+        assertEquals("/hello?q=1", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+    }
+
+    @Test
     void shouldRecordATunnelOpenedDuringASoleInFlightRequest() throws Exception {
         // the app opens a CONNECT tunnel while serving: recorded as an opaque TUNNEL call with byte counts
         CompletableFuture<HttpResponse<String>> slow = http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/slow")).build(),
@@ -506,6 +550,13 @@ class SidecarProxyTest {
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, off.statusCode());
         assertEquals(200, get("/hello").statusCode());
+        Thread.sleep(300);
+        // An outbound call made while capture is off (no trace context, nothing in flight) is not captured either.
+        try (Socket s = new Socket("127.0.0.1", sidecar.egressPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET /inv/hello HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readUntil(s.getInputStream(), "hello").startsWith("HTTP/1.1 200"));
+        }
         Thread.sleep(300);
         assertEquals(0, producer.history().size(), "nothing captured while off");
         assertTrue(sidecar.metrics().scrape().contains("tapline_sidecar_capture_enabled 0"));
