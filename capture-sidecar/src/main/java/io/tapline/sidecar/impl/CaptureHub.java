@@ -186,6 +186,10 @@ public final class CaptureHub {
         if (a.attribution() == null) {
             return null;
         }
+        if (a.target() != null && !a.target().reserveCall()) {
+            metrics.outboundOverLimit.inc(); // bounded memory: proxied, not captured
+            return null;
+        }
         return ex -> attach(a, new OutboundCapture(destination, kind, ex, a.attribution(),
                 ex.request() == null ? 0 : ex.request().body.total(),
                 ex.response() == null ? 0 : ex.response().body.total()));
@@ -193,6 +197,10 @@ public final class CaptureHub {
 
     /** Attaches a finished tunnel (CONNECT) to its interaction, or publishes it as unattributed. */
     void attachTunnel(Attributed a, OutboundCapture call) {
+        if (a.target() != null && !a.target().reserveCall()) {
+            metrics.outboundOverLimit.inc();
+            return;
+        }
         if (a.attribution() != null) {
             attach(a, new OutboundCapture(call.destination(), call.kind(), call.exchange(), a.attribution(),
                     call.bytesUp(), call.bytesDown()));

@@ -24,6 +24,14 @@ public final class PendingInteraction {
     private boolean sealed;
     private volatile long publishAfterNanos;
     private int unattributedInFlight = -1;
+    /** Outbound calls being captured or attached for this interaction (bounded by {@link #MAX_CALLS}). */
+    private int reservedCalls;
+
+    /**
+     * Most outbound calls one interaction captures: each holds up to two capped bodies until the interaction is
+     * published, so an app looping over a dependency inside one request must not grow the sidecar's memory without end.
+     */
+    public static final int MAX_CALLS = 256;
 
     public PendingInteraction(String id, String traceId, String routeKey, long startNanos, Double routeCap) {
         this(id, traceId, null, null, routeKey, startNanos, routeCap);
@@ -75,6 +83,18 @@ public final class PendingInteraction {
 
     public int unattributedInFlight() {
         return unattributedInFlight;
+    }
+
+    /**
+     * Claims room for one more outbound call before its capture starts; false when the interaction already has
+     * {@link #MAX_CALLS} or is sealed (the call is then proxied but not captured).
+     */
+    public synchronized boolean reserveCall() {
+        if (sealed || reservedCalls >= MAX_CALLS) {
+            return false;
+        }
+        reservedCalls++;
+        return true;
     }
 
     /** Attaches a finished outbound call; false when the interaction was already sealed (the call came too late). */

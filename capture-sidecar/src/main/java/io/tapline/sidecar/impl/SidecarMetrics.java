@@ -31,6 +31,7 @@ public final class SidecarMetrics {
     public final Metrics.Counter outboundLate;
     public final Metrics.Counter outboundSampledOut;
     public final Metrics.Counter outboundAmbiguousTrace;
+    public final Metrics.Counter outboundOverLimit;
     private final Map<DropReason, Metrics.Counter> dropped = new EnumMap<>(DropReason.class);
     private final Map<Attribution, Metrics.Counter> outbound = new EnumMap<>(Attribution.class);
     private final Map<String, Metrics.Counter> producerErrors = new ConcurrentHashMap<>();
@@ -53,6 +54,8 @@ public final class SidecarMetrics {
         outboundSampledOut = registry.counter("tapline_sidecar_outbound_sampled_out_total", "Outbound calls of traces that are not captured");
         outboundAmbiguousTrace = registry.counter("tapline_sidecar_outbound_ambiguous_trace_total",
                 "Outbound calls whose trace id was shared by several concurrent inbound requests (left unattributed)");
+        outboundOverLimit = registry.counter("tapline_sidecar_outbound_over_limit_total",
+                "Outbound calls proxied but not captured: their interaction already held the most calls it may capture");
     }
 
     public void dropped(DropReason reason) {

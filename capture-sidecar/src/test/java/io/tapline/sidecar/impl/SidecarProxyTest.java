@@ -515,6 +515,38 @@ class SidecarProxyTest {
         assertEquals("/hello?q=1", origin.seen.poll(5, TimeUnit.SECONDS).uri());
     }
 
+    /** One request whose app loops over a dependency: its captured calls, each holding bodies, are bounded. */
+    @Test
+    void shouldCaptureAtMostMaxCallsPerInteractionAndStillProxyTheRest() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        String tp = "00-" + "ab".repeat(16) + "-00f067aa0ba902b7-01";
+        int extra = 20;
+        try (SidecarImpl s = SidecarImpl.start(options(origin).upstreamTimeout(Duration.ofSeconds(30)), p2, AVRO);
+             Socket inbound = new Socket("127.0.0.1", s.port())) {
+            // The inbound request stays in flight: the origin never answers /slow.
+            inbound.getOutputStream().write(("GET /slow HTTP/1.1\r\nHost: x\r\ntraceparent: " + tp + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (metric(s, "tapline_sidecar_in_flight_requests") < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1.0, metric(s, "tapline_sidecar_in_flight_requests"));
+            for (int i = 0; i < PendingInteraction.MAX_CALLS + extra; i++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.egressPort() + "/inv/hello"))
+                        .header("traceparent", tp).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), "every call is proxied");
+            }
+            assertEquals(extra, metric(s, "tapline_sidecar_outbound_over_limit_total"));
+        } finally {
+            origin.seen.clear();
+        }
+    }
+
+    private static double metric(SidecarImpl s, String name) {
+        return s.metrics().scrape().lines().filter(l -> l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim())).findFirst().orElse(-1);
+    }
+
     @Test
     void shouldRecordATunnelOpenedDuringASoleInFlightRequest() throws Exception {
         // the app opens a CONNECT tunnel while serving: recorded as an opaque TUNNEL call with byte counts
