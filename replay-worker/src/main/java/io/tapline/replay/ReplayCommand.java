@@ -8,7 +8,6 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
-import io.tapline.registry.SchemaRegistryException;
 import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.compare.ResponseComparator;
 import io.tapline.replay.mock.MockRegistry;
@@ -306,9 +305,6 @@ public final class ReplayCommand {
             try {
                 rules.learn(route, codec.readNoise(r.topic(), r.value()));
             } catch (SerializationException e) {
-                if (!SchemaRegistryException.recordAtFault(e)) {
-                    throw e; // the registry is down or refuses access: not this record's fault
-                }
                 log.warn("noise profile of {} at {}-{}@{} is undecodable and not applied: {}", route, r.topic(),
                         r.partition(), r.offset(), e.getMessage());
             }

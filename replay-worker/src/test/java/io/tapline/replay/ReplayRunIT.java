@@ -268,12 +268,7 @@ class ReplayRunIT {
             assertEquals(500.0 / (29 * 100 + 500), summary.getSummary().getFailedTrafficShare(), 1e-9);
 
             Path junit = Files.createTempFile("tapline-junit", ".xml");
-            TaplineConfig reportConfig = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", runId,
-                    "--format", "junit", "--out", junit.toString(), "--kafka-bootstrap-servers", stack.bootstrapServers(),
-                    "--schema-registry-url", stack.registryUrl(), "--topic-results", results, "--topic-runs", runs}, Map.of());
-            int reportExit = new ReportCommand(reportConfig, new PrintStream(new ByteArrayOutputStream(), true,
-                    StandardCharsets.UTF_8)).run();
-            assertEquals(ReplayCommand.EXIT_GATE, reportExit);
+            assertEquals(ReplayCommand.EXIT_GATE, report(stack, runId, "--format", "junit", "--out", junit.toString()).exit());
             String xml = Files.readString(junit);
             assertEquals(CASES + 1, xml.split("<testcase ", -1).length - 1);
             assertTrue(xml.contains("<skipped message=\"undecodable case, sent to " + dlq), xml);
@@ -410,11 +405,9 @@ class ReplayRunIT {
         List<String> a = args(stack, runId, "solo", noPropagation, mock);
         a.set(a.indexOf("--concurrency") + 1, "4");
         a.set(a.indexOf("--batch-size") + 1, "8");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
-        int exit = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
-        String log = out.toString(StandardCharsets.UTF_8);
-        assertEquals(ReplayCommand.EXIT_OK, exit, log);
+        Ran replay = replay(a);
+        String log = replay.log();
+        assertEquals(ReplayCommand.EXIT_OK, replay.exit(), log);
         assertTrue(log.contains("does not propagate trace context"), log);
         // Distinct cases, not offsets: the 30 cases and the undecodable "poison" key (a live key, dead-lettered and
         // counted as skipped).
@@ -492,11 +485,9 @@ class ReplayRunIT {
         ShopCandidate good = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 0, true);
         List<String> a = args(stack, runId, "solo", good, mock);
         a.set(a.indexOf("--batch-size") + 1, "8");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
-        int exit = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
-        String log = out.toString(StandardCharsets.UTF_8);
-        assertEquals(ReplayCommand.EXIT_OK, exit, log);
+        Ran replay = replay(a);
+        String log = replay.log();
+        assertEquals(ReplayCommand.EXIT_OK, replay.exit(), log);
 
         RunSummary summary = summaryOf(stack, runId).getSummary();
         assertEquals(CASES + 1, summary.getTotal(), log);
@@ -510,23 +501,15 @@ class ReplayRunIT {
         assertTrue(end - start >= CASES, () -> "the run's " + CASES + " results lie in the range read: " + summary);
 
         writeResults(stack, runId, 1, Verdict.FAIL);
-        ByteArrayOutputStream reportOut = new ByteArrayOutputStream();
-        TaplineConfig reportConfig = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", runId,
-                "--kafka-bootstrap-servers", stack.bootstrapServers(), "--schema-registry-url", stack.registryUrl(),
-                "--topic-results", results, "--topic-runs", runs}, Map.of());
-        int reportExit = new ReportCommand(reportConfig, new PrintStream(reportOut, true, StandardCharsets.UTF_8)).run();
-        String report = reportOut.toString(StandardCharsets.UTF_8);
-        assertEquals(ReplayCommand.EXIT_OK, reportExit, report);
+        Ran reported = report(stack, runId);
+        String report = reported.log();
+        assertEquals(ReplayCommand.EXIT_OK, reported.exit(), report);
         assertTrue(report.contains("cases: " + (CASES + 1) + "  passed: " + CASES + "  failed: 0  errors: 0  skipped: 1"), report);
 
         // A run that never started has no bounds: reported as not found, without reading the results topic.
-        ByteArrayOutputStream unknownOut = new ByteArrayOutputStream();
-        TaplineConfig unknown = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "no-such-run",
-                "--kafka-bootstrap-servers", stack.bootstrapServers(), "--schema-registry-url", stack.registryUrl(),
-                "--topic-results", results, "--topic-runs", runs}, Map.of());
-        assertEquals(ReplayCommand.EXIT_INCOMPLETE,
-                new ReportCommand(unknown, new PrintStream(unknownOut, true, StandardCharsets.UTF_8)).run());
-        assertTrue(unknownOut.toString(StandardCharsets.UTF_8).contains("run no-such-run: not found"), unknownOut::toString);
+        Ran unknown = report(stack, "no-such-run");
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, unknown.exit());
+        assertTrue(unknown.log().contains("run no-such-run: not found"), unknown.log());
     }
 
     /**
@@ -560,6 +543,29 @@ class ReplayRunIT {
                 .establishBounds(runId, "http://a");
         assertEquals(first.getBounds(), adopted.getBounds());
         assertEquals("http://a", adopted.getCandidate());
+    }
+
+    /** What an in-process command returned and printed. */
+    private record Ran(int exit, String log) {
+    }
+
+    /** Runs {@code replay} in this JVM with the given command line ({@code args}, "replay" first). */
+    private static Ran replay(List<String> a) throws InterruptedException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        int exit = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+        return new Ran(exit, out.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs {@code report} of a run in this JVM against this test's topics. */
+    private Ran report(TestStack stack, String runId, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--run", runId, "--kafka-bootstrap-servers", stack.bootstrapServers(),
+                "--schema-registry-url", stack.registryUrl(), "--topic-results", results, "--topic-runs", runs));
+        args.addAll(List.of(extra));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.reportSpec(), args.toArray(String[]::new), Map.of());
+        int exit = new ReportCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+        return new Ran(exit, out.toString(StandardCharsets.UTF_8));
     }
 
     /** {@code count} results keyed {@code runId/planted-N}, written without a transaction. */

@@ -164,7 +164,7 @@ public final class CaptureHub {
                     metrics.outboundAmbiguousTrace.inc();
                     return new Attributed(null, Attribution.UNATTRIBUTED);
                 default:
-                    if (!sampler.enabled() || !sampler.traceSampled(trace.traceId())) {
+                    if (!sampler.traceSampled(trace.traceId())) {
                         return new Attributed(null, null); // the trace is sampled out: in or out together
                     }
                     return new Attributed(null, Attribution.UNATTRIBUTED);

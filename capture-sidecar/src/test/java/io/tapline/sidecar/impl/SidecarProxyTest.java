@@ -286,32 +286,39 @@ class SidecarProxyTest {
     void shouldRejectMalformedRequestsWithTheRightStatus() throws Exception {
         // RFC 9112 §6.1: a request with both Transfer-Encoding and Content-Length is a smuggling risk. It is refused
         // (400, which §6.1 allows), the connection is closed after the answer, and nothing reaches the app.
-        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write(("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + "3\r\nabc\r\n0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            String both = readUntil(s.getInputStream(), "\r\n\r\n");
-            assertTrue(both.startsWith("HTTP/1.1 400"), both);
-            assertEquals(-1, s.getInputStream().read(), "the connection is closed after the 400");
-        }
+        Refused both = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n0\r\n\r\n");
+        assertTrue(both.head().startsWith("HTTP/1.1 400"), both.head());
+        assertEquals("", both.rest(), "the connection is closed after the 400");
         assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "nothing is forwarded");
         assertTrue(raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n").startsWith("HTTP/1.1 413"));
         // A 413 says Connection: close, and means it (RFC 9112 9.6): a request pipelined behind the refused one, where
         // its unread body would be, is never read as a request.
-        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n"
-                    + "GET /after413 HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            String refused = readUntil(s.getInputStream(), "\r\n\r\n");
-            assertTrue(refused.startsWith("HTTP/1.1 413"), refused);
-            byte[] rest = s.getInputStream().readAllBytes(); // returns once the sidecar closes the connection
-            assertFalse(new String(rest, StandardCharsets.ISO_8859_1).contains("HTTP/1.1 200"), "nothing after the 413");
-        }
+        Refused refused = refusedAndClosed("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n"
+                + "GET /after413 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(refused.head().startsWith("HTTP/1.1 413"), refused.head());
+        assertFalse(refused.rest().contains("HTTP/1.1 200"), "nothing after the 413");
         assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "the pipelined request is not forwarded");
         assertTrue(raw("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n").startsWith("HTTP/1.1 431"));
         String garbage = raw("GET /hello HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n");
         assertTrue(garbage.startsWith("HTTP/1.1 400"), garbage);
         assertEquals(200, get("/hello").statusCode(), "the sidecar still serves");
+    }
+
+    private record Refused(String head, String rest) {
+    }
+
+    /**
+     * Sends raw bytes, reads the response head, then everything until the sidecar closes the connection (a
+     * connection left open fails the read with the socket timeout).
+     */
+    private Refused refusedAndClosed(String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            String head = readUntil(s.getInputStream(), "\r\n\r\n");
+            return new Refused(head, new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
+        }
     }
 
     @Test

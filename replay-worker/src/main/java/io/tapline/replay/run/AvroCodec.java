@@ -6,9 +6,13 @@ import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunEvent;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
+import io.tapline.registry.SchemaRegistryException;
 import io.tapline.serde.TaplineAvroDeserializer;
 import io.tapline.serde.Subjects;
 import io.tapline.serde.TaplineAvroSerializer;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.SerializationException;
 
 import java.util.Map;
 
@@ -42,20 +46,37 @@ public final class AvroCodec {
         registry.register(Subjects.subject(topic, false), ReplayResult.getClassSchema());
     }
 
+    /**
+     * @throws SerializationException when the record itself cannot be decoded (callers set it aside)
+     * @throws KafkaException when the registry is down or refuses access: no record's fault, so callers that set
+     *                        undecodable records aside must not catch it
+     */
     public Case readCase(String topic, byte[] value) {
-        return cases.deserialize(topic, value);
+        return read(cases, topic, value);
     }
 
     public NoiseProfile readNoise(String topic, byte[] value) {
-        return noise.deserialize(topic, value);
+        return read(noise, topic, value);
     }
 
     public ReplayResult readResult(String topic, byte[] value) {
-        return results.deserialize(topic, value);
+        return read(results, topic, value);
     }
 
     public RunEvent readRunEvent(String topic, byte[] value) {
-        return runEvents.deserialize(topic, value);
+        return read(runEvents, topic, value);
+    }
+
+    private static <T extends SpecificRecord> T read(TaplineAvroDeserializer<T> reader, String topic, byte[] value) {
+        try {
+            return reader.deserialize(topic, value);
+        } catch (SerializationException e) {
+            if (SchemaRegistryException.recordAtFault(e)) {
+                throw e;
+            }
+            throw new KafkaException("schema registry unavailable while decoding a record of " + topic + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     public byte[] write(String topic, ReplayResult result) {

@@ -3,7 +3,6 @@ package io.tapline.replay.run;
 import io.tapline.avro.Case;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunBounds;
-import io.tapline.registry.SchemaRegistryException;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.topics.DeadLetters;
 import io.vertx.core.Context;
@@ -358,7 +357,11 @@ public final class ReplayWorker implements Runnable {
         }
     }
 
-    /** Decodes a poll's records: the last record of a case id wins; tombstones retire; undecodable ones go to the DLQ. */
+    /**
+     * Decodes a poll's records: the last record of a case id wins; tombstones retire; undecodable ones go to the DLQ.
+     * A registry that is down or refuses access is no case's fault: {@link AvroCodec} throws a KafkaException then,
+     * which stops the worker (the pending batch is committed, a rerun resumes) rather than dead-letter good cases.
+     */
     private void decode(List<ConsumerRecord<byte[], byte[]>> records, Map<String, Case> cases, Set<String> retired,
                         Map<String, String> undecodable, List<ProducerRecord<byte[], byte[]>> out,
                         Map<String, TopicPartition> from) {
@@ -381,11 +384,6 @@ public final class ReplayWorker implements Runnable {
                 cases.put(k.getCaseId(), k);
                 from.put(k.getCaseId(), new TopicPartition(r.topic(), r.partition()));
             } catch (SerializationException e) {
-                if (!SchemaRegistryException.recordAtFault(e)) {
-                    // The registry is down or refuses access: every case would fail alike. Stop (the pending batch is
-                    // committed, the run resumes from there) rather than dead-letter good cases.
-                    throw e;
-                }
                 log.warn("case at {}-{}@{} is undecodable, sent to {}: {}", r.topic(), r.partition(), r.offset(),
                         topics.dlq(), e.getMessage());
                 out.add(DeadLetters.record(topics.dlq(), r, e, "replay-worker"));

@@ -3,7 +3,6 @@ package io.tapline.replay.run;
 import io.tapline.avro.RunBounds;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
-import io.tapline.registry.SchemaRegistryException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -118,7 +117,7 @@ public final class RunCoordinator {
             if (recorded.isEmpty()) {
                 return Optional.of(Map.of());
             }
-            recorded.forEach((partition, offset) -> start.merge(Integer.parseInt(partition), offset, Math::min));
+            RunResults.byPartitionNumber(recorded).forEach((partition, offset) -> start.merge(partition, offset, Math::min));
         }
         return Optional.of(start);
     }
@@ -138,9 +137,6 @@ public final class RunCoordinator {
                         found.add(new BoundsRecord(r.partition(), r.offset(), e));
                     }
                 } catch (SerializationException ex) {
-                    if (!SchemaRegistryException.recordAtFault(ex)) {
-                        throw ex; // the registry is down or refuses access: not this record's fault
-                    }
                     log.warn("skipping undecodable run event at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), ex.getMessage());
                 }
             }
@@ -160,9 +156,6 @@ public final class RunCoordinator {
                         latest[0] = e;
                     }
                 } catch (SerializationException ex) {
-                    if (!SchemaRegistryException.recordAtFault(ex)) {
-                        throw ex; // the registry is down or refuses access: not this record's fault
-                    }
                     log.warn("skipping undecodable run event at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), ex.getMessage());
                 }
             }

@@ -2,7 +2,6 @@ package io.tapline.replay.run;
 
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
-import io.tapline.registry.SchemaRegistryException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,13 +27,12 @@ public final class RunResults {
     private final Map<String, ReplayResult> byKey;
     private final Map<Integer, Long> from;
     private final Map<Integer, Long> to;
-    private final long scanned;
 
     public RunResults(Collection<ReplayResult> results) {
-        this(results, Map.of(), Map.of(), results.size());
+        this(results, Map.of(), Map.of());
     }
 
-    private RunResults(Collection<ReplayResult> results, Map<Integer, Long> from, Map<Integer, Long> to, long scanned) {
+    private RunResults(Collection<ReplayResult> results, Map<Integer, Long> from, Map<Integer, Long> to) {
         Map<String, ReplayResult> m = new LinkedHashMap<>();
         for (ReplayResult r : results) {
             m.put(RunTopics.resultKey(r.getRunId(), r.getCaseId()), r);
@@ -42,7 +40,6 @@ public final class RunResults {
         this.byKey = m;
         this.from = Map.copyOf(from);
         this.to = Map.copyOf(to);
-        this.scanned = scanned;
     }
 
     /**
@@ -60,10 +57,8 @@ public final class RunResults {
             TopicReader.awaitStable(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout);
         }
         Map<String, ReplayResult> out = new LinkedHashMap<>();
-        long[] scanned = new long[1];
         Map<Integer, Long> stopped = TopicReader.readRange(kafka.consumer(null, "tapline-report-" + runId), resultsTopic,
                 from, to, timeout, r -> {
-            scanned[0]++;
             if (r.key() == null) {
                 return;
             }
@@ -78,18 +73,10 @@ public final class RunResults {
             try {
                 out.put(key, codec.readResult(r.topic(), r.value()));
             } catch (SerializationException e) {
-                if (!SchemaRegistryException.recordAtFault(e)) {
-                    throw e; // the registry is down or refuses access: not this record's fault
-                }
                 log.warn("skipping undecodable result {} at {}-{}@{}: {}", key, r.topic(), r.partition(), r.offset(), e.getMessage());
             }
         });
-        return new RunResults(out.values(), from, stopped, scanned[0]);
-    }
-
-    /** Records read from the results topic to find the run's results (all runs' records in the range). */
-    public long scanned() {
-        return scanned;
+        return new RunResults(out.values(), from, stopped);
     }
 
     public List<ReplayResult> results() {
