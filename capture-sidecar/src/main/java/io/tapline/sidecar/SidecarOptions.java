@@ -29,6 +29,7 @@ public final class SidecarOptions {
     public static final String KEY_CAPTURE_ENABLED = "capture.enabled";
     public static final String KEY_CAPTURE_MAX_BODY_BYTES = "capture.max.body.bytes";
     public static final String KEY_CAPTURE_QUEUE_MAX_BYTES = "capture.queue.max.bytes";
+    public static final String KEY_CAPTURE_MAX_MEMORY_BYTES = "capture.max.memory.bytes";
     public static final String KEY_CAPTURE_MAX_PENDING = "capture.max.pending";
     public static final String KEY_CAPTURE_OUTBOUND_GRACE = "capture.outbound.grace";
     public static final String KEY_CAPTURE_TOPIC = "topic.interactions";
@@ -61,6 +62,7 @@ public final class SidecarOptions {
     public static final String DEFAULT_EGRESS_LISTEN = "127.0.0.1:15001";
     public static final int DEFAULT_CAPTURE_MAX_BODY_BYTES = 64 * 1024;
     public static final long DEFAULT_CAPTURE_QUEUE_MAX_BYTES = 64L * 1024 * 1024;
+    public static final long DEFAULT_CAPTURE_MAX_MEMORY_BYTES = 128L * 1024 * 1024;
     public static final int DEFAULT_CAPTURE_MAX_PENDING = 10_000;
     public static final Duration DEFAULT_CAPTURE_OUTBOUND_GRACE = Duration.ofMillis(100);
     public static final String DEFAULT_CAPTURE_TOPIC = TaplineTopics.INTERACTIONS;
@@ -107,6 +109,7 @@ public final class SidecarOptions {
     private boolean captureEnabled = true;
     private int captureMaxBodyBytes = DEFAULT_CAPTURE_MAX_BODY_BYTES;
     private long captureQueueMaxBytes = DEFAULT_CAPTURE_QUEUE_MAX_BYTES;
+    private long captureMaxMemoryBytes = DEFAULT_CAPTURE_MAX_MEMORY_BYTES;
     private int captureMaxPending = DEFAULT_CAPTURE_MAX_PENDING;
     private Duration outboundGrace = DEFAULT_CAPTURE_OUTBOUND_GRACE;
     private String topic = DEFAULT_CAPTURE_TOPIC;
@@ -149,6 +152,7 @@ public final class SidecarOptions {
                 .option(KEY_CAPTURE_ENABLED, "true", "Capture at start (true/false); switch at runtime with POST /capture/on|off on the management port.")
                 .option(KEY_CAPTURE_MAX_BODY_BYTES, Integer.toString(DEFAULT_CAPTURE_MAX_BODY_BYTES), "Bytes of each body kept in a capture; the rest streams through uncaptured (truncated=true, originalSize kept).")
                 .option(KEY_CAPTURE_QUEUE_MAX_BYTES, Long.toString(DEFAULT_CAPTURE_QUEUE_MAX_BYTES), "Bound of the queue between capture and the Kafka producer, in bytes; when full, captures are dropped (reason queue_full).")
+                .option(KEY_CAPTURE_MAX_MEMORY_BYTES, Long.toString(DEFAULT_CAPTURE_MAX_MEMORY_BYTES), "Most bytes of captured bodies held at once, in flight, in the grace period and queued; past it new requests are proxied uncaptured and a capture that cannot copy its next chunk is dropped whole (reason capture_memory).")
                 .option(KEY_CAPTURE_MAX_PENDING, Integer.toString(DEFAULT_CAPTURE_MAX_PENDING), "Most interactions held while in flight or in their grace period; past it requests are proxied uncaptured (reason in_flight_full).")
                 .option(KEY_CAPTURE_OUTBOUND_GRACE, DEFAULT_CAPTURE_OUTBOUND_GRACE.toMillis() + "ms", "Wait after the response ends for late outbound calls before publishing.")
                 .option(KEY_CAPTURE_TOPIC, DEFAULT_CAPTURE_TOPIC, "Topic interactions are published to.")
@@ -202,6 +206,7 @@ public final class SidecarOptions {
         o.captureEnabled = c.getBoolean(KEY_CAPTURE_ENABLED);
         o.captureMaxBodyBytes = positive(c, KEY_CAPTURE_MAX_BODY_BYTES, c.getInt(KEY_CAPTURE_MAX_BODY_BYTES), true);
         o.captureQueueMaxBytes = positive(c, KEY_CAPTURE_QUEUE_MAX_BYTES, c.getLong(KEY_CAPTURE_QUEUE_MAX_BYTES), false);
+        o.captureMaxMemoryBytes = positive(c, KEY_CAPTURE_MAX_MEMORY_BYTES, c.getLong(KEY_CAPTURE_MAX_MEMORY_BYTES), false);
         o.captureMaxPending = (int) positive(c, KEY_CAPTURE_MAX_PENDING, c.getInt(KEY_CAPTURE_MAX_PENDING), false);
         o.outboundGrace = c.getDuration(KEY_CAPTURE_OUTBOUND_GRACE);
         o.topic = nonEmpty(c.get(KEY_CAPTURE_TOPIC), DEFAULT_CAPTURE_TOPIC);
@@ -370,6 +375,11 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions captureMaxMemoryBytes(long n) {
+        this.captureMaxMemoryBytes = n;
+        return this;
+    }
+
     public SidecarOptions captureMaxPending(int n) {
         this.captureMaxPending = n;
         return this;
@@ -479,6 +489,7 @@ public final class SidecarOptions {
     public boolean captureEnabled() { return captureEnabled; }
     public int captureMaxBodyBytes() { return captureMaxBodyBytes; }
     public long captureQueueMaxBytes() { return captureQueueMaxBytes; }
+    public long captureMaxMemoryBytes() { return captureMaxMemoryBytes; }
     public int captureMaxPending() { return captureMaxPending; }
     public Duration outboundGrace() { return outboundGrace; }
     public String topic() { return topic; }

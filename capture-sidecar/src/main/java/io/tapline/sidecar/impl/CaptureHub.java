@@ -5,11 +5,14 @@ import io.tapline.avro.CallKind;
 import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
 import io.tapline.signature.RouteTemplates;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.streams.ReadStream;
 
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The capture logic between the proxies and the publisher: trace context on inbound requests, the sampling
@@ -23,14 +26,41 @@ public final class CaptureHub {
     private final CapturePublisher publisher;
     private final SidecarMetrics metrics;
     private final long graceNanos;
+    private final int maxBodyBytes;
+    private final CaptureBudget budget;
 
+    /**
+     * @param maxBodyBytes bytes of each body a capture keeps
+     * @param budget       what all captured bodies together may hold
+     */
     public CaptureHub(Sampler sampler, CorrelationRegistry registry, CapturePublisher publisher,
-                      SidecarMetrics metrics, long graceMillis) {
+                      SidecarMetrics metrics, long graceMillis, int maxBodyBytes, CaptureBudget budget) {
         this.sampler = sampler;
         this.registry = registry;
         this.publisher = publisher;
         this.metrics = metrics;
         this.graceNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, graceMillis));
+        this.maxBodyBytes = maxBodyBytes;
+        this.budget = budget;
+    }
+
+    /** A sink that keeps the exchange: its bodies are copied up to the cap, paid from the capture budget. */
+    private final class Capturing implements ExchangeObserver.Sink {
+        private final Consumer<Exchange> onCompleted;
+
+        Capturing(Consumer<Exchange> onCompleted) {
+            this.onCompleted = onCompleted;
+        }
+
+        @Override
+        public void completed(Exchange exchange) {
+            onCompleted.accept(exchange);
+        }
+
+        @Override
+        public BodyTap tap(ReadStream<Buffer> body) {
+            return new BodyTap(body, maxBodyBytes, budget);
+        }
     }
 
     public Sampler sampler() {
@@ -83,6 +113,10 @@ public final class CaptureHub {
                 return endOnly;
             }
         }
+        if (budget.exhausted()) {
+            metrics.dropped(DropReason.CAPTURE_MEMORY); // bounded memory: proxied, not captured
+            return endOnly;
+        }
         PendingInteraction p = new PendingInteraction(randomUuid(), trace.traceId(), method, path, routeKey, startNanos,
                 routeKey == null ? null : sampler.capFor(routeKey));
         if (!registry.register(p)) {
@@ -90,16 +124,16 @@ public final class CaptureHub {
             return endOnly;
         }
         metrics.captured.inc();
-        return ex -> {
+        return new Capturing(ex -> {
             registry.requestEnded();
             registry.responded(p);
             // No timer per request: the publisher thread holds it until the grace period is over, then seals it.
             p.complete(ex, System.nanoTime() + graceNanos);
             if (!publisher.offer(p)) {
-                p.seal();
+                p.releaseBudget();
                 registry.remove(p);
             }
-        };
+        });
     }
 
     /** The sink of an uncaptured request: stateless, so one instance serves them all. */
@@ -190,9 +224,9 @@ public final class CaptureHub {
             metrics.outboundOverLimit.inc(); // bounded memory: proxied, not captured
             return null;
         }
-        return ex -> attach(a, new OutboundCapture(destination, kind, ex, a.attribution(),
+        return new Capturing(ex -> attach(a, new OutboundCapture(destination, kind, ex, a.attribution(),
                 ex.request() == null ? 0 : ex.request().body.total(),
-                ex.response() == null ? 0 : ex.response().body.total()));
+                ex.response() == null ? 0 : ex.response().body.total())));
     }
 
     /** Attaches a finished tunnel (CONNECT) to its interaction, or publishes it as unattributed. */
@@ -219,9 +253,12 @@ public final class CaptureHub {
     private void attach(Attributed a, OutboundCapture call) {
         if (a.target() == null) {
             // No single interaction can claim it: publish it on its own rather than guess.
-            publisher.offer(PendingInteraction.unattributed(randomUuid(), a.traceId(), a.inFlight(), call));
+            if (!publisher.offer(PendingInteraction.unattributed(randomUuid(), a.traceId(), a.inFlight(), call))) {
+                call.exchange().releaseBudget();
+            }
         } else if (!a.target().attach(call)) {
             metrics.outboundLate.inc();
+            call.exchange().releaseBudget();
         }
     }
 }

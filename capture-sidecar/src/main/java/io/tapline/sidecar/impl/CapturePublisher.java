@@ -144,7 +144,11 @@ public final class CapturePublisher implements AutoCloseable {
                 onSealed.accept(p); // the correlation registry forgets it in every case
             }
         }
-        publish(p);
+        try {
+            publish(p);
+        } finally {
+            p.releaseBudget(); // published (its bytes are now the producer's) or dropped
+        }
     }
 
     /** Called when an interaction's grace period ends (the correlation registry forgets it). */
@@ -153,6 +157,11 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     void publish(PendingInteraction p) {
+        if (p.overBudget()) {
+            // a body could not be copied whole within the capture budget: never publish a capture that lies
+            metrics.dropped(DropReason.CAPTURE_MEMORY);
+            return;
+        }
         SpecificRecord record;
         String recordTopic;
         String key;
@@ -236,7 +245,7 @@ public final class CapturePublisher implements AutoCloseable {
                 sealAndPublish(p); // shutting down: no more waiting for late calls
             }
             while ((p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
-                p.seal();
+                p.releaseBudget();
                 metrics.dropped(DropReason.SHUTDOWN);
             }
         } catch (InterruptedException e) {

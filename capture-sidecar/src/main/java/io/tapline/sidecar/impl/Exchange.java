@@ -18,4 +18,19 @@ public record Exchange(CapturedMessage request, CapturedMessage response, int st
     public long durationMicros() {
         return (endNanos - startNanos) / 1000;
     }
+
+    /** True when a body copy ran out of capture budget: the exchange cannot be published as it happened. */
+    boolean overBudget() {
+        return request != null && request.body.overBudget() || response != null && response.body.overBudget();
+    }
+
+    /** Gives back what the body copies took from the capture budget. */
+    void releaseBudget() {
+        if (request != null) {
+            request.body.releaseBudget();
+        }
+        if (response != null) {
+            response.body.releaseBudget();
+        }
+    }
 }

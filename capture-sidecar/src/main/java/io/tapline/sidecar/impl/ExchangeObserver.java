@@ -1,7 +1,9 @@
 package io.tapline.sidecar.impl;
 
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.streams.ReadStream;
 
 /** Hooks of the capture into the proxy engine. Called on the request's event loop; must not block. */
 public interface ExchangeObserver {
@@ -21,6 +23,11 @@ public interface ExchangeObserver {
         /** False for a sink that only wants to know when the exchange ends (no headers or bodies kept). */
         default boolean capturing() {
             return true;
+        }
+
+        /** The tap a body of this exchange streams through: how much of it is copied, and from what budget. */
+        default BodyTap tap(ReadStream<Buffer> body) {
+            return new BodyTap(body);
         }
     }
 }

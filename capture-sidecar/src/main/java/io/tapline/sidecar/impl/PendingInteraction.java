@@ -132,6 +132,33 @@ public final class PendingInteraction {
         return out;
     }
 
+    /** True when a body of the interaction or of an attached call ran out of capture budget (it is then dropped). */
+    public synchronized boolean overBudget() {
+        if (exchange != null && exchange.overBudget()) {
+            return true;
+        }
+        for (OutboundCapture c : calls) {
+            if (c.exchange().overBudget()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Gives back the capture budget its bodies took, once it has been published or dropped. Sealed first, so no call
+     * attaches afterwards; a call that comes too late gives back its own.
+     */
+    public synchronized void releaseBudget() {
+        sealed = true;
+        if (exchange != null) {
+            exchange.releaseBudget();
+        }
+        for (OutboundCapture c : calls) {
+            c.exchange().releaseBudget();
+        }
+    }
+
     public synchronized long estimatedBytes() {
         long n = 256;
         if (exchange != null) {

@@ -69,7 +69,7 @@ public final class ProxyEngine {
     }
 
     /** Engine settings. */
-    public record Settings(int captureMaxBodyBytes, long maxRequestBodyBytes, long connectTimeoutMs,
+    public record Settings(long maxRequestBodyBytes, long connectTimeoutMs,
                            long upstreamTimeoutMs, boolean forwardedHeaders, String viaName) {
     }
 
@@ -143,7 +143,7 @@ public final class ProxyEngine {
         }
         ExchangeObserver.Sink sink = observer.begin(req, up, startNanos);
         boolean capturing = sink != null && sink.capturing();
-        BodyTap reqTap = hasBody ? new BodyTap(req, capturing ? settings.captureMaxBodyBytes() : 0) : BodyTap.empty();
+        BodyTap reqTap = !hasBody ? BodyTap.empty() : sink == null ? new BodyTap(req) : sink.tap(req);
         CapturedMessage capturedRequest = !capturing ? null : target.recordAsTarget()
                 ? CapturedMessage.request(req.method().name(), "http", target.authority(), target.path(), target.query(),
                         CapturedMessage.headers(h), reqTap)
@@ -235,7 +235,7 @@ public final class ProxyEngine {
             resp.setChunked(true);
         }
         boolean capturing = ex.sink != null && ex.sink.capturing();
-        BodyTap respTap = new BodyTap(cresp, capturing ? settings.captureMaxBodyBytes() : 0);
+        BodyTap respTap = ex.sink == null ? new BodyTap(cresp) : ex.sink.tap(cresp);
         CapturedMessage capturedResponse = !capturing ? null
                 : CapturedMessage.response(cresp.statusCode(), CapturedMessage.headers(cresp.headers()), respTap);
         ex.addedNanos += System.nanoTime() - responseHead;

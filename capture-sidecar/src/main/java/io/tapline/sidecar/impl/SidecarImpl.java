@@ -116,13 +116,15 @@ public final class SidecarImpl implements Sidecar {
                 // enough pooled keep-alive connections per upstream for a busy app; waiters queue beyond that
                 new PoolOptions().setHttp1MaxSize(512));
         NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
-        ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), o.maxRequestBodyBytes(),
+        ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.maxRequestBodyBytes(),
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar");
-        ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), 0,
+        ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(0,
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null);
         ProxyEngine inboundEngine = new ProxyEngine(client, inboundSettings, "inbound", metrics);
         ProxyEngine egressEngine = new ProxyEngine(client, egressSettings, "egress", metrics);
-        CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis());
+        CaptureBudget budget = new CaptureBudget(o.captureMaxMemoryBytes());
+        CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis(),
+                o.captureMaxBodyBytes(), budget);
         publisher.onSealed(registry::remove);
         EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
         String appHost = o.app().getHost();
@@ -167,7 +169,7 @@ public final class SidecarImpl implements Sidecar {
         ManagementServer management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics, () -> self[0] != null && self[0].ready);
         SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1]);
         self[0] = sidecar;
-        registerGauges(metrics, publisher, queue, registry, sampler);
+        registerGauges(metrics, publisher, queue, budget, registry, sampler);
         management.route("/capture", ex -> sidecar.captureSwitch(ex));
         sidecar.ready = true;
         LOG.info("sidecar listening on {} -> {} (egress {}, {} transport), capture {} at {}%, publishing to {} via {}, management port {}",
@@ -177,10 +179,13 @@ public final class SidecarImpl implements Sidecar {
     }
 
     private static void registerGauges(Metrics metrics, CapturePublisher publisher, ByteBoundedQueue<PendingInteraction> queue,
-                                       CorrelationRegistry registry, Sampler sampler) {
+                                       CaptureBudget budget, CorrelationRegistry registry, Sampler sampler) {
         metrics.gauge("tapline_sidecar_queue_bytes", "Bytes of captures waiting for the producer", () -> publisher.queuedBytes());
         metrics.gauge("tapline_sidecar_queue_max_bytes", "Bound of the capture queue in bytes", () -> queue.maxBytes());
         metrics.gauge("tapline_sidecar_queue_items", "Captures waiting for the producer", () -> queue.size());
+        metrics.gauge("tapline_sidecar_capture_memory_bytes", "Bytes of captured bodies held (in flight, in grace, queued)",
+                () -> budget.used());
+        metrics.gauge("tapline_sidecar_capture_memory_max_bytes", "Bound of the bytes of captured bodies held", () -> budget.maxBytes());
         metrics.gauge("tapline_sidecar_pending_interactions", "Captured interactions in flight or in their grace period", () -> registry.pending());
         metrics.gauge("tapline_sidecar_in_flight_requests", "Inbound requests in flight", () -> registry.inFlightRequests());
         metrics.gauge("tapline_sidecar_capture_enabled", "1 when capture is on", () -> sampler.enabled() ? 1 : 0);

@@ -90,9 +90,16 @@ class SidecarProxyTest {
     }
 
     @AfterAll
-    static void stop() {
-        sidecar.close();
-        origin.close();
+    static void stop() throws InterruptedException {
+        try {
+            // Every path the tests took (published, dropped, late, failed upstream, aborted, tunnels) gave back the
+            // capture memory it took: a leak here would end capture for good once the budget filled up.
+            awaitMetric(sidecar, "tapline_sidecar_capture_memory_bytes", 0);
+            assertEquals(0.0, metric(sidecar, "tapline_sidecar_capture_memory_bytes"), "capture memory still held");
+        } finally {
+            sidecar.close();
+            origin.close();
+        }
     }
 
     @BeforeEach
@@ -547,6 +554,57 @@ class SidecarProxyTest {
         } finally {
             origin.seen.clear();
         }
+    }
+
+    @Test
+    void shouldBoundCaptureMemoryByBytesAndDropCapturesThatOutgrowIt() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        // room for one captured body of 1 KiB, not two
+        try (SidecarImpl s = SidecarImpl.start(options(origin).captureMaxBodyBytes(1024).captureMaxMemoryBytes(1024), p2, AVRO);
+             Socket upload = new Socket("127.0.0.1", s.port())) {
+            upload.setSoTimeout(5000);
+            OutputStream out = upload.getOutputStream();
+            out.write("POST /echo HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] part = "x".repeat(1500).getBytes(StandardCharsets.US_ASCII);
+            out.write(("5dc\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(part);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 1024); // the upload's first KiB fills the budget
+
+            // a new request while the budget is full is proxied untouched and not captured at all
+            HttpResponse<String> meanwhile = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, meanwhile.statusCode());
+            assertEquals("hello", meanwhile.body());
+            assertEquals(1.0, metric(s, "tapline_sidecar_dropped_total{reason=\"capture_memory\"}"));
+
+            // the upload ends: its 3000-byte echo streams back whole, but its response copy finds no room
+            out.write(("5dc\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(part);
+            out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String echoed = readUntil(upload.getInputStream(), "x".repeat(3000));
+            assertTrue(echoed.startsWith("HTTP/1.1 200"), echoed);
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"capture_memory\"}", 2);
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0); // dropped whole, its memory given back
+            assertEquals(0, p2.history().size(), "a capture missing part of a body is never published");
+
+            // with the memory back, capture goes on
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            awaitMetric(s, "tapline_sidecar_published_total", 1);
+            assertEquals(1, p2.history().size());
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+        }
+    }
+
+    private static void awaitMetric(SidecarImpl s, String name, double value) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (metric(s, name) != value && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(value, metric(s, name), name);
     }
 
     private static double metric(SidecarImpl s, String name) {
