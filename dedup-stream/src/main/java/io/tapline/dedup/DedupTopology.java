@@ -63,7 +63,8 @@ public final class DedupTopology {
 
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
-                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, metrics),
+                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer,
+                                config.maxClockSkew(), metrics),
                         Named.as("decode-and-sign"))
                 .split(Named.as("decoded-"))
                 .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))

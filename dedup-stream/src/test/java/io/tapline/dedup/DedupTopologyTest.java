@@ -83,8 +83,13 @@ class DedupTopologyTest {
     }
 
     private void send(Interaction interaction) {
+        send(interaction, interaction.getStartedAt());
+    }
+
+    /** Sends with a Kafka record timestamp other than the interaction's {@code startedAt}. */
+    private void send(Interaction interaction, Instant recordTimestamp) {
         byte[] value = serdes.interaction().serializer().serialize("tapline.interactions", interaction);
-        input.pipeInput("key".getBytes(StandardCharsets.UTF_8), value, interaction.getStartedAt());
+        input.pipeInput("key".getBytes(StandardCharsets.UTF_8), value, recordTimestamp);
     }
 
     private static Interactions owner(int id, Instant at) {
@@ -150,6 +155,25 @@ class DedupTopologyTest {
         assertEquals(0, replaced.get(0).value().getSampleSlot(), "the oldest slot is refreshed");
         assertEquals(fresh.getId(), replaced.get(0).value().getSample().getId());
         assertEquals(4, replaced.get(0).value().getHits());
+    }
+
+    @Test
+    void shouldNotLetASidecarClockAheadPinASampleSlot() {
+        start(DedupConfig.defaults().withSampling(1, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
+        send(owner(1, T0.plus(Duration.ofDays(30))).build(), T0); // the sidecar's clock runs 30 days ahead
+        Case pinned = cases.readRecordsToList().get(0).value();
+        assertEquals(T0, pinned.getSampledAt(), "startedAt far ahead of the record timestamp: the record timestamp counts");
+        assertEquals(1, metrics.eventTimeClamped.value());
+
+        Interaction fresh = owner(2, T0.plus(Duration.ofHours(2))).build();
+        send(fresh);
+        List<TestRecord<String, Case>> replaced = cases.readRecordsToList();
+        assertEquals(1, replaced.size(), "the sample expires one TTL after its real capture time");
+        assertEquals(fresh.getId(), replaced.get(0).value().getSample().getId());
+        assertEquals(T0.plus(Duration.ofHours(2)), replaced.get(0).value().getLastSeen());
+
+        send(owner(3, T0.plus(Duration.ofHours(2)).plusSeconds(30)).build(), T0.plus(Duration.ofHours(2)));
+        assertEquals(1, metrics.eventTimeClamped.value(), "a startedAt ahead within the allowed skew is kept");
     }
 
     @Test
