@@ -9,6 +9,7 @@ import io.tapline.avro.Case;
 import io.tapline.avro.Interaction;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
+import io.tapline.dedup.noise.NoiseRule;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.dedup.testing.Interactions;
 import io.tapline.registry.RegistryConfig;
@@ -33,6 +34,8 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -377,6 +380,53 @@ class DedupTopologyTest {
         driver.advanceWallClockTime(PUBLISH);
         NoiseProfile profile = noise.readRecordsToList().get(0).value();
         assertEquals(5, profile.getComparedPairs());
+    }
+
+    @Test
+    void shouldCountAOneTimeDataChangeOnceButAFieldThatChangesEveryTimeAlways() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH)
+                .withNoise(NoiseRule.defaults(), 100, DedupConfig.DEFAULT_NOISE_MAX_FIELDS));
+        // The price changes once (10 -> 12) after the three samples were taken; 50 identical requests follow.
+        for (int i = 0; i < 53; i++) {
+            send(Interactions.get("/items/1").at(T0.plusSeconds(i))
+                    .json("{\"price\":" + (i < 3 ? 10 : 12) + ",\"generatedAt\":\"" + T0.plusSeconds(i) + "\"}")
+                    .build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals(52, profile.getComparedPairs());
+        // Compared with the samples (the price of the first 3), the new price would differ in 50 of 52 pairs;
+        // compared with the previous response it differs once.
+        assertEquals(List.of("$.generatedAt"),
+                profile.getFields().stream().map(NoisyField::getPath).collect(Collectors.toList()));
+        assertEquals(52, profile.getFields().get(0).getDifferingPairs());
+    }
+
+    @Test
+    void shouldKeepABaselineOnlyWhileASampleOfItsRequestIsKept() {
+        start(DedupConfig.defaults().withSampling(1, Duration.ofHours(1), Duration.ofHours(3), PUBLISH));
+        send(owner(1, T0).build());
+        send(owner(1, T0.plusSeconds(1)).build()); // identical request: compared, becomes the baseline
+        KeyValueStore<String, Object> baselines = driver.getKeyValueStore(DedupTopology.BASELINES_STORE);
+        assertEquals(1, count(baselines));
+        send(owner(2, T0.plus(Duration.ofHours(2))).build()); // replaces the only sample of /owners/1
+        assertEquals(0, count(baselines));
+        send(owner(2, T0.plus(Duration.ofHours(2)).plusSeconds(1)).build());
+        assertEquals(1, count(baselines));
+        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(6))).build()); // moves stream time on
+        driver.advanceWallClockTime(PUBLISH); // the owner signature is retired
+        assertEquals(0, count(baselines));
+    }
+
+    private static long count(KeyValueStore<String, Object> store) {
+        long n = 0;
+        try (KeyValueIterator<String, Object> all = store.all()) {
+            while (all.hasNext()) {
+                all.next();
+                n++;
+            }
+        }
+        return n;
     }
 
     private static Map<String, Case> latest(List<TestRecord<String, Case>> records) {
