@@ -11,7 +11,7 @@ import java.util.Objects;
  *
  * @param inputTopic          captured interactions
  * @param casesTopic          compacted unique cases, key = case id
- * @param noiseTopic          compacted noise profiles, key = route
+ * @param noiseTopic          compacted noise profiles, key = service + route
  * @param dlqTopic            dead letters
  * @param samplesPerSignature sample slots kept per signature (N)
  * @param sampleTtl           a sample older than this (event time) is replaced by the next fresh one

@@ -46,7 +46,8 @@ public final class DedupOptions {
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
             .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions")
             .option(CASES_TOPIC, TaplineTopics.CASES, "Output compacted topic of cases (key = case id)")
-            .option(NOISE_TOPIC, TaplineTopics.NOISE, "Output compacted topic of noise profiles (key = route)")
+            .option(NOISE_TOPIC, TaplineTopics.NOISE,
+                    "Output compacted topic of noise profiles (key = service + route)")
             .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input")
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
             .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")

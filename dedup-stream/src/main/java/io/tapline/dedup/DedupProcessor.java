@@ -5,6 +5,7 @@ import io.tapline.dedup.noise.NoiseObservation;
 import io.tapline.dedup.noise.ResponseDiff;
 import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.state.SignatureState;
+import io.tapline.topics.TaplineTopics;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -141,8 +142,9 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
         baselines.put(baselineKey, latestResponse);
         ResponseDiff.Outcome outcome = ResponseDiff.compare(baseline, latestResponse);
         String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
-        context.forward(new Record<String, Emitted>(route, new Emitted.NoiseOut(
-                new NoiseObservation(route, outcome.compared(), outcome.differing())), context.currentSystemTimeMs()));
+        context.forward(new Record<String, Emitted>(TaplineTopics.noiseKey(draft.getService(), route),
+                new Emitted.NoiseOut(new NoiseObservation(draft.getService(), route, outcome.compared(),
+                        outcome.differing())), context.currentSystemTimeMs()));
     }
 
     /** Publishes dirty signatures' counters and retires stale signatures. */

@@ -36,7 +36,7 @@ import org.apache.kafka.streams.state.Stores;
  *                                         └─ signed ─ repartition by signature id
  *                                    ─ dedup [signatures, samples, baselines] ─┬─ cases (key case id) ─► cases
  *                                                                              └─ noise observations
- *                                                   ─ repartition by route ─ learn-noise [noise] ─► noise
+ *                                         ─ repartition by service + route ─ learn-noise [noise] ─► noise
  * </pre>
  * Internal topics and stores use Avro single-object encoding or compact binary, never the registry.
  */

@@ -2,6 +2,7 @@ package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,8 +11,10 @@ import io.tapline.avro.Interaction;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.dedup.noise.NoiseRule;
+import io.tapline.dedup.noise.RouteNoise;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.dedup.testing.Interactions;
+import io.tapline.dedup.testing.LegacyFormats;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
@@ -330,8 +333,9 @@ class DedupTopologyTest {
         List<TestRecord<String, NoiseProfile>> profiles = noise.readRecordsToList();
         assertEquals(1, profiles.size());
         NoiseProfile profile = profiles.get(0).value();
-        assertEquals("GET /owners/{id}", profiles.get(0).key());
+        assertEquals("petclinic GET /owners/{id}", profiles.get(0).key());
         assertEquals("GET /owners/{id}", profile.getRoute());
+        assertEquals("petclinic", profile.getService());
         // 6 identical requests: each after the first is compared with the latest stored sample of the same request,
         // once.
         assertEquals(5, profile.getComparedPairs());
@@ -340,6 +344,47 @@ class DedupTopologyTest {
         for (NoisyField field : profile.getFields()) {
             assertEquals(profile.getComparedPairs(), field.getDifferingPairs());
         }
+    }
+
+    @Test
+    void shouldLearnNoiseSeparatelyForEachServiceOfARoute() {
+        // The same route on two services: generatedAt changes on every catalog answer, never on pricing's.
+        for (int i = 0; i < 6; i++) {
+            send(Interactions.get("/items/1").service("catalog").at(T0.plusSeconds(i))
+                    .json("{\"id\":1,\"generatedAt\":\"t" + i + "\"}").build());
+            send(Interactions.get("/items/1").service("pricing").at(T0.plusSeconds(i))
+                    .json("{\"id\":1,\"generatedAt\":\"fixed\"}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        Map<String, NoiseProfile> profiles = new LinkedHashMap<>();
+        noise.readRecordsToList().forEach(r -> profiles.put(r.key(), r.value()));
+        assertEquals(Set.of("catalog GET /items/{id}", "pricing GET /items/{id}"), profiles.keySet());
+        NoiseProfile catalog = profiles.get("catalog GET /items/{id}");
+        NoiseProfile pricing = profiles.get("pricing GET /items/{id}");
+        assertEquals("catalog", catalog.getService());
+        assertEquals(List.of("$.generatedAt"), catalog.getFields().stream().map(NoisyField::getPath).toList());
+        assertEquals("pricing", pricing.getService());
+        assertEquals("GET /items/{id}", pricing.getRoute());
+        assertEquals(5, pricing.getComparedPairs());
+        assertEquals(List.of(), pricing.getFields(), "a field noisy in catalog is still compared in pricing");
+    }
+
+    @Test
+    void shouldRetireProfilesKeyedByTheRouteAloneAfterAGracePeriod() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
+        // Counters of the version that learned noise per route for all services together.
+        KeyValueStore<String, RouteNoise> store = driver.getKeyValueStore(DedupTopology.NOISE_STORE);
+        store.put("GET /items/{id}", RouteNoise.serde().deserializer()
+                .deserialize("", LegacyFormats.routeNoise("$.generatedAt", 10, 10)));
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(noise.isEmpty(), "neither re-published nor retired while the services learn their own");
+        assertTrue(store.get("GET /items/{id}").legacy());
+        driver.advanceWallClockTime(Duration.ofHours(NoiseProcessor.LEGACY_GRACE_TTLS)); // 2 sample TTLs of 1 h
+        List<TestRecord<String, NoiseProfile>> retired = noise.readRecordsToList();
+        assertEquals(1, retired.size());
+        assertEquals("GET /items/{id}", retired.get(0).key());
+        assertNull(retired.get(0).value(), "a tombstone: replay stops falling back on it");
+        assertNull(store.get("GET /items/{id}"));
     }
 
     @Test
