@@ -6,6 +6,8 @@ import io.tapline.dedup.signature.Signature;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
+import java.time.Duration;
+import java.time.Instant;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -24,6 +26,12 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * 401, 403, 408, 5xx, 429) is not the record's fault: the exception propagates, the task fails and, with
  * exactly-once, the record is processed again after the restart instead of being dead-lettered (dead-lettering
  * would set aside every good record while, say, the registry credentials are wrong).
+ *
+ * <p>Event time (a case's {@code sampledAt}, {@code firstSeen}, {@code lastSeen}) is the interaction's
+ * {@code startedAt}, read from the sidecar's clock, unless that is ahead of the record's Kafka timestamp by more than
+ * the allowed clock skew: then the record timestamp is used (the broker bounds it: its own clock on a LogAppendTime
+ * topic, {@code message.timestamp.after.max.ms} on a CreateTime one), so a sidecar whose clock runs ahead cannot pin a
+ * sample slot or keep a signature alive into the future.
  */
 final class DecodeProcessor implements Processor<byte[], byte[], String, Routed> {
 
@@ -31,12 +39,15 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
 
     private final Deserializer<Interaction> deserializer;
     private final Signer signer;
+    private final long maxClockSkewMillis;
     private final DedupMetrics metrics;
     private ProcessorContext<String, Routed> context;
 
-    DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, DedupMetrics metrics) {
+    DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, Duration maxClockSkew,
+                    DedupMetrics metrics) {
         this.deserializer = deserializer;
         this.signer = signer;
+        this.maxClockSkewMillis = maxClockSkew.toMillis();
         this.metrics = metrics;
     }
 
@@ -70,6 +81,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
             return;
         }
         metrics.interactions.inc();
+        Instant at = eventTime(interaction.getStartedAt(), record.timestamp());
         Case draft = Case.newBuilder()
                 .setCaseId("")
                 .setSignatureId(signature.id())
@@ -79,12 +91,22 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
                 .setService(interaction.getService())
                 .setSample(interaction)
                 .setHits(1)
-                .setFirstSeen(interaction.getStartedAt())
-                .setLastSeen(interaction.getStartedAt())
-                .setSampledAt(interaction.getStartedAt())
+                .setFirstSeen(at)
+                .setLastSeen(at)
+                .setSampledAt(at)
                 .setSignatureVersion(Signer.VERSION)
                 .build();
         context.forward(new Record<String, Routed>(signature.id(), new Routed.Signed(draft), record.timestamp()));
+    }
+
+    /** {@code startedAt}, or the record timestamp when {@code startedAt} is further ahead than the allowed skew. */
+    private Instant eventTime(Instant startedAt, long recordTimestamp) {
+        long started = startedAt.toEpochMilli();
+        if (started <= recordTimestamp || started - recordTimestamp <= maxClockSkewMillis) {
+            return startedAt;
+        }
+        metrics.eventTimeClamped.inc();
+        return Instant.ofEpochMilli(recordTimestamp);
     }
 
     private void deadLetter(Record<byte[], byte[]> record, String reason) {

@@ -11,7 +11,7 @@ import java.util.Objects;
  *
  * @param inputTopic          captured interactions
  * @param casesTopic          compacted unique cases, key = case id
- * @param noiseTopic          compacted noise profiles, key = route
+ * @param noiseTopic          compacted noise profiles, key = service + route
  * @param dlqTopic            dead letters
  * @param samplesPerSignature sample slots kept per signature (N)
  * @param sampleTtl           a sample older than this (event time) is replaced by the next fresh one
@@ -23,11 +23,13 @@ import java.util.Objects;
  * @param noiseMaxFields      response paths tracked per route
  * @param routeTemplates      configured route templates tried before the segment rules
  * @param valueFields         {@code ROUTE=$.path} value fields that split signatures
+ * @param maxClockSkew        how far an interaction's {@code startedAt} (the sidecar's clock) may be ahead of its
+ *                            record's Kafka timestamp; beyond it the record timestamp is the event time
  */
 public record DedupConfig(String inputTopic, String casesTopic, String noiseTopic, String dlqTopic,
                           int samplesPerSignature, Duration sampleTtl, Duration retention, Duration publishInterval,
                           int maxSignaturesPerTask, NoiseRule noiseRule, int noiseMaxPairs, int noiseMaxFields,
-                          List<String> routeTemplates, List<String> valueFields) {
+                          List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew) {
 
     public static final int DEFAULT_SAMPLES = 3;
     public static final Duration DEFAULT_SAMPLE_TTL = Duration.ofHours(24);
@@ -36,6 +38,7 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
     public static final int DEFAULT_MAX_SIGNATURES_PER_TASK = 200_000;
     public static final int DEFAULT_NOISE_MAX_PAIRS = 20;
     public static final int DEFAULT_NOISE_MAX_FIELDS = 512;
+    public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     /** Sample slots are stored as one byte. */
     public static final int MAX_SAMPLES = 100;
 
@@ -51,6 +54,9 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         if (publishInterval.isNegative() || publishInterval.isZero()) {
             throw new IllegalArgumentException("publish interval must be positive, got " + publishInterval);
         }
+        if (maxClockSkew.isNegative()) {
+            throw new IllegalArgumentException("max clock skew must not be negative, got " + maxClockSkew);
+        }
         routeTemplates = List.copyOf(routeTemplates);
         valueFields = List.copyOf(valueFields);
     }
@@ -60,31 +66,42 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         return new DedupConfig(TaplineTopics.INTERACTIONS, TaplineTopics.CASES, TaplineTopics.NOISE, TaplineTopics.DLQ,
                 DEFAULT_SAMPLES, DEFAULT_SAMPLE_TTL, DEFAULT_RETENTION, DEFAULT_PUBLISH_INTERVAL,
                 DEFAULT_MAX_SIGNATURES_PER_TASK, NoiseRule.defaults(), DEFAULT_NOISE_MAX_PAIRS,
-                DEFAULT_NOISE_MAX_FIELDS, List.of(), List.of());
+                DEFAULT_NOISE_MAX_FIELDS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW);
     }
 
     public DedupConfig withTopics(String input, String cases, String noise, String dlq) {
         return new DedupConfig(input, cases, noise, dlq, samplesPerSignature, sampleTtl, retention, publishInterval,
-                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields);
+                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
+                maxClockSkew);
     }
 
     public DedupConfig withSampling(int samples, Duration ttl, Duration retainFor, Duration publishEvery) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samples, ttl, retainFor, publishEvery,
-                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields);
+                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
+                maxClockSkew);
     }
 
     public DedupConfig withSignatureRules(List<String> templates, List<String> values) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, templates, values);
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, templates, values,
+                maxClockSkew);
     }
 
     public DedupConfig withNoise(NoiseRule rule, int maxPairs, int maxFields) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, routeTemplates, valueFields);
+                publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, routeTemplates, valueFields,
+                maxClockSkew);
+    }
+
+    public DedupConfig withMaxClockSkew(Duration skew) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates,
+                valueFields, skew);
     }
 
     public DedupConfig withMaxSignaturesPerTask(int max) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields);
+                publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
+                maxClockSkew);
     }
 }

@@ -13,6 +13,7 @@ public final class DedupMetrics {
     final Metrics.Counter tombstones;
     final Metrics.Counter signaturesRejected;
     final Metrics.Counter noiseProfiles;
+    final Metrics.Counter eventTimeClamped;
     final AtomicLong signatures = new AtomicLong();
     final AtomicLong noisyFields = new AtomicLong();
 
@@ -27,6 +28,9 @@ public final class DedupMetrics {
         signaturesRejected = registry.counter("tapline_dedup_signatures_rejected_total",
                 "New signatures not stored because the task held its maximum");
         noiseProfiles = registry.counter("tapline_dedup_noise_profiles_emitted_total", "Noise profiles written");
+        eventTimeClamped = registry.counter("tapline_dedup_event_time_clamped_total",
+                "Interactions whose startedAt was ahead of their record timestamp by more than the allowed clock skew "
+                        + "(the record timestamp was used as event time)");
         registry.gauge("tapline_dedup_unique_signatures", "Signatures held by the tasks of this instance",
                 signatures::get);
         registry.gauge("tapline_dedup_noisy_fields", "Noisy fields in the profiles last published by this instance",

@@ -25,6 +25,7 @@ public final class DedupOptions {
     public static final String MAX_SIGNATURES = "dedup.max.signatures.per.task";
     public static final String ROUTE_TEMPLATES = "dedup.route.templates";
     public static final String VALUE_FIELDS = "dedup.value.fields";
+    public static final String MAX_CLOCK_SKEW = "dedup.max.clock.skew";
     public static final String NOISE_RELATIVE = "noise.relative.threshold";
     public static final String NOISE_ABSOLUTE = "noise.absolute.threshold";
     public static final String NOISE_MIN_PAIRS = "noise.min.pairs";
@@ -45,7 +46,8 @@ public final class DedupOptions {
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
             .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions")
             .option(CASES_TOPIC, TaplineTopics.CASES, "Output compacted topic of cases (key = case id)")
-            .option(NOISE_TOPIC, TaplineTopics.NOISE, "Output compacted topic of noise profiles (key = route)")
+            .option(NOISE_TOPIC, TaplineTopics.NOISE,
+                    "Output compacted topic of noise profiles (key = service + route)")
             .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input")
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
             .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")
@@ -55,6 +57,8 @@ public final class DedupOptions {
                     "Most signatures one task holds; new ones beyond are counted and dropped")
             .multi(ROUTE_TEMPLATES, "Route templates tried before the id rules, e.g. /owners/{owner}/pets (repeatable)")
             .multi(VALUE_FIELDS, "Value fields splitting signatures, ROUTE=$.path, e.g. 'POST /payments=$.type' (repeatable)")
+            .option(MAX_CLOCK_SKEW, "1m", "How far an interaction's startedAt (the sidecar's clock) may be ahead of its "
+                    + "record's Kafka timestamp; beyond it the record timestamp is taken as event time")
             .option(NOISE_RELATIVE, Double.toString(NoiseRule.DEFAULT_RELATIVE),
                     "A field is noise when it differs in at least this share of the identical-request pairs it is in")
             .option(NOISE_ABSOLUTE, Double.toString(NoiseRule.DEFAULT_ABSOLUTE),
@@ -87,7 +91,7 @@ public final class DedupOptions {
                 c.getInt(MAX_SIGNATURES),
                 new NoiseRule(c.getDouble(NOISE_RELATIVE), c.getDouble(NOISE_ABSOLUTE), c.getLong(NOISE_MIN_PAIRS)),
                 c.getInt(NOISE_MAX_PAIRS), c.getInt(NOISE_MAX_FIELDS),
-                c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS));
+                c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS), c.getDuration(MAX_CLOCK_SKEW));
     }
 
     public static Map<String, Object> registry(TaplineConfig c) {

@@ -3,10 +3,13 @@ package io.tapline.dedup;
 import io.tapline.avro.Case;
 import io.tapline.dedup.noise.NoiseObservation;
 import io.tapline.dedup.noise.ResponseDiff;
+import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.state.SignatureState;
+import io.tapline.topics.TaplineTopics;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -27,8 +30,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       signatures' cases every publish interval, so output is bounded by the cadence, not the input rate.</li>
  *   <li>The same punctuator retires signatures not seen for the retention (measured in stream time, so replaying
  *       old traffic or a stopped producer retires nothing) with one tombstone per case.</li>
- *   <li>A record whose request is byte-identical to a stored sample's is compared with it and the outcome sent to
- *       noise learning, within a per-signature budget.</li>
+ *   <li>A record whose request is identical to a stored sample's is compared with the latest response of that
+ *       request (its baseline) and the outcome sent to noise learning, within a per-signature budget.</li>
  * </ul>
  */
 final class DedupProcessor implements Processor<String, Case, String, Emitted> {
@@ -38,6 +41,7 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
     private ProcessorContext<String, Emitted> context;
     private KeyValueStore<String, SignatureState> signatures;
     private KeyValueStore<String, Case> samples;
+    private KeyValueStore<String, ResponseFields> baselines;
     private Cancellable punctuator;
     private long held;
 
@@ -50,11 +54,16 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
         return signatureId + "-" + slot;
     }
 
+    static String baselineKey(String signatureId, long requestFingerprint) {
+        return signatureId + "/" + Long.toHexString(requestFingerprint);
+    }
+
     @Override
     public void init(ProcessorContext<String, Emitted> context) {
         this.context = context;
         this.signatures = context.getStateStore(DedupTopology.SIGNATURES_STORE);
         this.samples = context.getStateStore(DedupTopology.SAMPLES_STORE);
+        this.baselines = context.getStateStore(DedupTopology.BASELINES_STORE);
         try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
             while (all.hasNext()) {
                 all.next();
@@ -86,7 +95,11 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
 
         int slot = state.slotFor(at, config.samplesPerSignature(), config.sampleTtl().toMillis());
         if (slot >= 0) {
+            OptionalLong replaced = state.requestFingerprint(slot);
             state.sample(slot, at, fingerprint);
+            if (replaced.isPresent() && !state.holdsRequest(replaced.getAsLong())) {
+                baselines.delete(baselineKey(id, replaced.getAsLong())); // no sample of that request left to pair with
+            }
             Case sample = Case.newBuilder(draft)
                     .setCaseId(caseId(id, slot))
                     .setSampleSlot(slot)
@@ -101,8 +114,10 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
     }
 
     /**
-     * Compares the new response with the latest stored sample of the same request (one pair per record: comparing
-     * with every slot holding that request would count one change several times over).
+     * Compares the new response with the latest response of the same request, then makes the new one that request's
+     * baseline: consecutive responses are compared, so one permanent change (a price that changed once) makes one
+     * differing pair, not one per later request. The first pair of a request compares with its latest stored sample.
+     * One pair per record: comparing with every slot holding that request would count one change several times over.
      */
     private void learnNoise(String id, Case draft, SignatureState state, long fingerprint, long at) {
         SignatureState.Slot latest = null;
@@ -114,15 +129,22 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
         if (latest == null || !state.takeNoiseBudget(at, config.noiseMaxPairs(), config.sampleTtl().toMillis())) {
             return;
         }
-        Case stored = samples.get(caseId(id, latest.slot()));
-        if (stored == null) {
-            return;
+        String baselineKey = baselineKey(id, fingerprint);
+        ResponseFields baseline = baselines.get(baselineKey);
+        if (baseline == null) {
+            Case stored = samples.get(caseId(id, latest.slot()));
+            if (stored == null) {
+                return;
+            }
+            baseline = ResponseDiff.fields(stored.getSample().getResponse());
         }
-        ResponseDiff.Outcome outcome = ResponseDiff.compare(stored.getSample().getResponse(),
-                draft.getSample().getResponse());
+        ResponseFields latestResponse = ResponseDiff.fields(draft.getSample().getResponse());
+        baselines.put(baselineKey, latestResponse);
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(baseline, latestResponse);
         String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
-        context.forward(new Record<String, Emitted>(route, new Emitted.NoiseOut(
-                new NoiseObservation(route, outcome.compared(), outcome.differing())), context.currentSystemTimeMs()));
+        context.forward(new Record<String, Emitted>(TaplineTopics.noiseKey(draft.getService(), route),
+                new Emitted.NoiseOut(new NoiseObservation(draft.getService(), route, outcome.compared(),
+                        outcome.differing())), context.currentSystemTimeMs()));
     }
 
     /** Publishes dirty signatures' counters and retires stale signatures. */
@@ -140,6 +162,7 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
                     for (SignatureState.Slot slot : state.slots()) {
                         String caseId = caseId(entry.key, slot.slot());
                         samples.delete(caseId);
+                        baselines.delete(baselineKey(entry.key, slot.requestFingerprint()));
                         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), now));
                         metrics.tombstones.inc();
                     }

@@ -2,6 +2,7 @@ package io.tapline.dedup;
 
 import io.tapline.avro.Case;
 import io.tapline.dedup.noise.NoiseObservation;
+import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.noise.RouteNoise;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.signature.ValueFields;
@@ -33,9 +34,9 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * interactions (bytes) ─ decode-and-sign ─┬─ dead ─────────────────────────────► dlq
  *                                         └─ signed ─ repartition by signature id
- *                                              ─ dedup [signatures, samples] ─┬─ cases (key case id) ─► cases
- *                                                                             └─ noise observations
- *                                                   ─ repartition by route ─ learn-noise [noise] ─► noise
+ *                                    ─ dedup [signatures, samples, baselines] ─┬─ cases (key case id) ─► cases
+ *                                                                              └─ noise observations
+ *                                         ─ repartition by service + route ─ learn-noise [noise] ─► noise
  * </pre>
  * Internal topics and stores use Avro single-object encoding or compact binary, never the registry.
  */
@@ -44,6 +45,8 @@ public final class DedupTopology {
     public static final String SIGNATURES_STORE = "dedup-signatures";
     public static final String SAMPLES_STORE = "dedup-samples";
     public static final String NOISE_STORE = "dedup-noise";
+    /** Per signature and identical request, the latest response compared for noise (its baseline). */
+    public static final String BASELINES_STORE = "dedup-baselines";
 
     private DedupTopology() {
     }
@@ -58,12 +61,15 @@ public final class DedupTopology {
                 Serdes.String(), new SignatureStateSerde()));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SAMPLES_STORE),
                 Serdes.String(), internalCase));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BASELINES_STORE),
+                Serdes.String(), ResponseFields.serde()));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(NOISE_STORE),
                 Serdes.String(), RouteNoise.serde()));
 
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
-                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, metrics),
+                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer,
+                                config.maxClockSkew(), metrics),
                         Named.as("decode-and-sign"))
                 .split(Named.as("decoded-"))
                 .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))
@@ -77,7 +83,8 @@ public final class DedupTopology {
         Map<String, KStream<String, Emitted>> emitted = decoded.get("decoded-signed")
                 .mapValues(value -> ((Routed.Signed) value).draft(), Named.as("draft-case"))
                 .repartition(Repartitioned.with(Serdes.String(), internalCase).withName("by-signature"))
-                .process(() -> new DedupProcessor(config, metrics), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE)
+                .process(() -> new DedupProcessor(config, metrics), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE,
+                        BASELINES_STORE)
                 .split(Named.as("dedup-"))
                 .branch((key, value) -> value instanceof Emitted.CaseOut, Branched.as("cases"))
                 .defaultBranch(Branched.as("noise"));

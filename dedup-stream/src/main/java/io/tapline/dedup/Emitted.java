@@ -3,7 +3,10 @@ package io.tapline.dedup;
 import io.tapline.avro.Case;
 import io.tapline.dedup.noise.NoiseObservation;
 
-/** What the dedup step emits: a case (or a tombstone) keyed by case id, or a noise observation keyed by route. */
+/**
+ * What the dedup step emits: a case (or a tombstone) keyed by case id, or a noise observation keyed by service and
+ * route ({@link io.tapline.topics.TaplineTopics#noiseKey}).
+ */
 sealed interface Emitted {
 
     /** A case record; {@code value} null is a tombstone. */

@@ -3,6 +3,7 @@ package io.tapline.dedup;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.dedup.noise.NoiseObservation;
 import io.tapline.dedup.noise.RouteNoise;
+import io.tapline.topics.TaplineTopics;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,10 +19,18 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Aggregates identical-request comparisons per route (input partitioned by route) and publishes each changed
- * route's {@link NoiseProfile} on the publish cadence.
+ * Aggregates identical-request comparisons per service and route (input partitioned by that key,
+ * {@link TaplineTopics#noiseKey}) and publishes each changed route's {@link NoiseProfile} on the publish cadence.
+ *
+ * <p>Counters stored before noise was learned per service (keyed by the route alone, merging all services) are not
+ * published again. Their profiles stay in the noise topic, where the replay worker falls back on them for a service
+ * that has no profile of its own for the route, for {@link #LEGACY_GRACE_TTLS} sample TTLs after this version first
+ * runs — time for every signature's noise budget to renew and the services to learn their own — and are then retired
+ * with a tombstone, together with their counters.
  */
 final class NoiseProcessor implements Processor<String, NoiseObservation, String, NoiseProfile> {
+
+    static final int LEGACY_GRACE_TTLS = 2;
 
     private final DedupConfig config;
     private final DedupMetrics metrics;
@@ -44,34 +53,50 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
 
     @Override
     public void process(Record<String, NoiseObservation> record) {
-        RouteNoise noise = store.get(record.key());
-        if (noise == null) {
-            noise = RouteNoise.empty();
+        NoiseObservation observation = record.value();
+        if (observation.service() == null) {
+            return; // written before noise was learned per service: no service to count it for
         }
-        noise.add(record.value(), config.noiseMaxFields());
+        RouteNoise noise = store.get(record.key());
+        if (noise == null || noise.legacy()) {
+            noise = RouteNoise.empty(observation.service(), observation.route());
+        }
+        noise.add(observation, config.noiseMaxFields());
         store.put(record.key(), noise);
     }
 
     void publish(long now) {
-        List<KeyValue<String, RouteNoise>> published = new ArrayList<>();
+        List<KeyValue<String, RouteNoise>> updated = new ArrayList<>();
+        List<String> retired = new ArrayList<>();
         try (KeyValueIterator<String, RouteNoise> all = store.all()) {
             while (all.hasNext()) {
                 KeyValue<String, RouteNoise> entry = all.next();
+                if (entry.value.legacy()) {
+                    if (entry.value.retireAt() == 0) {
+                        long grace = LEGACY_GRACE_TTLS * config.sampleTtl().toMillis();
+                        updated.add(KeyValue.pair(entry.key, RouteNoise.retiring(now + grace)));
+                    } else if (now >= entry.value.retireAt()) {
+                        context.forward(new Record<String, NoiseProfile>(entry.key, null, now));
+                        retired.add(entry.key);
+                    }
+                    continue;
+                }
                 if (!entry.value.dirty()) {
                     continue;
                 }
-                NoiseProfile profile = entry.value.profile(entry.key, config.noiseRule(), Instant.ofEpochMilli(now));
+                NoiseProfile profile = entry.value.profile(config.noiseRule(), Instant.ofEpochMilli(now));
                 context.forward(new Record<>(entry.key, profile, now));
                 metrics.noiseProfiles.inc();
                 Integer before = noisyByRoute.put(entry.key, profile.getFields().size());
                 metrics.noisyFields.addAndGet(profile.getFields().size() - (before == null ? 0 : before));
                 entry.value.published();
-                published.add(entry);
+                updated.add(entry);
             }
         }
-        for (KeyValue<String, RouteNoise> entry : published) {
+        for (KeyValue<String, RouteNoise> entry : updated) {
             store.put(entry.key, entry.value);
         }
+        retired.forEach(store::delete);
     }
 
     @Override

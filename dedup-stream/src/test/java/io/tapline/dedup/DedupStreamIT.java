@@ -146,6 +146,8 @@ class DedupStreamIT {
                     deserializer(stack, NoiseProfile.class), 1);
             NoiseProfile last = profiles.get(profiles.size() - 1).value();
             assertEquals("GET /owners/{id}", last.getRoute());
+            assertEquals("petclinic", last.getService());
+            assertEquals("petclinic GET /owners/{id}", profiles.get(profiles.size() - 1).key());
             assertTrue(last.getFields().stream().map(NoisyField::getPath).anyMatch("$.at"::equals), last.toString());
             assertTrue(last.getFields().stream().map(NoisyField::getPath).noneMatch("$.name"::equals), last.toString());
             assertEquals(61, metrics.interactions());

@@ -2,6 +2,7 @@ package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,8 +10,11 @@ import io.tapline.avro.Case;
 import io.tapline.avro.Interaction;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
+import io.tapline.dedup.noise.NoiseRule;
+import io.tapline.dedup.noise.RouteNoise;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.dedup.testing.Interactions;
+import io.tapline.dedup.testing.LegacyFormats;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
@@ -33,6 +37,8 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,8 +89,13 @@ class DedupTopologyTest {
     }
 
     private void send(Interaction interaction) {
+        send(interaction, interaction.getStartedAt());
+    }
+
+    /** Sends with a Kafka record timestamp other than the interaction's {@code startedAt}. */
+    private void send(Interaction interaction, Instant recordTimestamp) {
         byte[] value = serdes.interaction().serializer().serialize("tapline.interactions", interaction);
-        input.pipeInput("key".getBytes(StandardCharsets.UTF_8), value, interaction.getStartedAt());
+        input.pipeInput("key".getBytes(StandardCharsets.UTF_8), value, recordTimestamp);
     }
 
     private static Interactions owner(int id, Instant at) {
@@ -150,6 +161,25 @@ class DedupTopologyTest {
         assertEquals(0, replaced.get(0).value().getSampleSlot(), "the oldest slot is refreshed");
         assertEquals(fresh.getId(), replaced.get(0).value().getSample().getId());
         assertEquals(4, replaced.get(0).value().getHits());
+    }
+
+    @Test
+    void shouldNotLetASidecarClockAheadPinASampleSlot() {
+        start(DedupConfig.defaults().withSampling(1, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
+        send(owner(1, T0.plus(Duration.ofDays(30))).build(), T0); // the sidecar's clock runs 30 days ahead
+        Case pinned = cases.readRecordsToList().get(0).value();
+        assertEquals(T0, pinned.getSampledAt(), "startedAt far ahead of the record timestamp: the record timestamp counts");
+        assertEquals(1, metrics.eventTimeClamped.value());
+
+        Interaction fresh = owner(2, T0.plus(Duration.ofHours(2))).build();
+        send(fresh);
+        List<TestRecord<String, Case>> replaced = cases.readRecordsToList();
+        assertEquals(1, replaced.size(), "the sample expires one TTL after its real capture time");
+        assertEquals(fresh.getId(), replaced.get(0).value().getSample().getId());
+        assertEquals(T0.plus(Duration.ofHours(2)), replaced.get(0).value().getLastSeen());
+
+        send(owner(3, T0.plus(Duration.ofHours(2)).plusSeconds(30)).build(), T0.plus(Duration.ofHours(2)));
+        assertEquals(1, metrics.eventTimeClamped.value(), "a startedAt ahead within the allowed skew is kept");
     }
 
     @Test
@@ -303,8 +333,9 @@ class DedupTopologyTest {
         List<TestRecord<String, NoiseProfile>> profiles = noise.readRecordsToList();
         assertEquals(1, profiles.size());
         NoiseProfile profile = profiles.get(0).value();
-        assertEquals("GET /owners/{id}", profiles.get(0).key());
+        assertEquals("petclinic GET /owners/{id}", profiles.get(0).key());
         assertEquals("GET /owners/{id}", profile.getRoute());
+        assertEquals("petclinic", profile.getService());
         // 6 identical requests: each after the first is compared with the latest stored sample of the same request,
         // once.
         assertEquals(5, profile.getComparedPairs());
@@ -313,6 +344,47 @@ class DedupTopologyTest {
         for (NoisyField field : profile.getFields()) {
             assertEquals(profile.getComparedPairs(), field.getDifferingPairs());
         }
+    }
+
+    @Test
+    void shouldLearnNoiseSeparatelyForEachServiceOfARoute() {
+        // The same route on two services: generatedAt changes on every catalog answer, never on pricing's.
+        for (int i = 0; i < 6; i++) {
+            send(Interactions.get("/items/1").service("catalog").at(T0.plusSeconds(i))
+                    .json("{\"id\":1,\"generatedAt\":\"t" + i + "\"}").build());
+            send(Interactions.get("/items/1").service("pricing").at(T0.plusSeconds(i))
+                    .json("{\"id\":1,\"generatedAt\":\"fixed\"}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        Map<String, NoiseProfile> profiles = new LinkedHashMap<>();
+        noise.readRecordsToList().forEach(r -> profiles.put(r.key(), r.value()));
+        assertEquals(Set.of("catalog GET /items/{id}", "pricing GET /items/{id}"), profiles.keySet());
+        NoiseProfile catalog = profiles.get("catalog GET /items/{id}");
+        NoiseProfile pricing = profiles.get("pricing GET /items/{id}");
+        assertEquals("catalog", catalog.getService());
+        assertEquals(List.of("$.generatedAt"), catalog.getFields().stream().map(NoisyField::getPath).toList());
+        assertEquals("pricing", pricing.getService());
+        assertEquals("GET /items/{id}", pricing.getRoute());
+        assertEquals(5, pricing.getComparedPairs());
+        assertEquals(List.of(), pricing.getFields(), "a field noisy in catalog is still compared in pricing");
+    }
+
+    @Test
+    void shouldRetireProfilesKeyedByTheRouteAloneAfterAGracePeriod() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
+        // Counters of the version that learned noise per route for all services together.
+        KeyValueStore<String, RouteNoise> store = driver.getKeyValueStore(DedupTopology.NOISE_STORE);
+        store.put("GET /items/{id}", RouteNoise.serde().deserializer()
+                .deserialize("", LegacyFormats.routeNoise("$.generatedAt", 10, 10)));
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(noise.isEmpty(), "neither re-published nor retired while the services learn their own");
+        assertTrue(store.get("GET /items/{id}").legacy());
+        driver.advanceWallClockTime(Duration.ofHours(NoiseProcessor.LEGACY_GRACE_TTLS)); // 2 sample TTLs of 1 h
+        List<TestRecord<String, NoiseProfile>> retired = noise.readRecordsToList();
+        assertEquals(1, retired.size());
+        assertEquals("GET /items/{id}", retired.get(0).key());
+        assertNull(retired.get(0).value(), "a tombstone: replay stops falling back on it");
+        assertNull(store.get("GET /items/{id}"));
     }
 
     @Test
@@ -353,6 +425,53 @@ class DedupTopologyTest {
         driver.advanceWallClockTime(PUBLISH);
         NoiseProfile profile = noise.readRecordsToList().get(0).value();
         assertEquals(5, profile.getComparedPairs());
+    }
+
+    @Test
+    void shouldCountAOneTimeDataChangeOnceButAFieldThatChangesEveryTimeAlways() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH)
+                .withNoise(NoiseRule.defaults(), 100, DedupConfig.DEFAULT_NOISE_MAX_FIELDS));
+        // The price changes once (10 -> 12) after the three samples were taken; 50 identical requests follow.
+        for (int i = 0; i < 53; i++) {
+            send(Interactions.get("/items/1").at(T0.plusSeconds(i))
+                    .json("{\"price\":" + (i < 3 ? 10 : 12) + ",\"generatedAt\":\"" + T0.plusSeconds(i) + "\"}")
+                    .build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals(52, profile.getComparedPairs());
+        // Compared with the samples (the price of the first 3), the new price would differ in 50 of 52 pairs;
+        // compared with the previous response it differs once.
+        assertEquals(List.of("$.generatedAt"),
+                profile.getFields().stream().map(NoisyField::getPath).collect(Collectors.toList()));
+        assertEquals(52, profile.getFields().get(0).getDifferingPairs());
+    }
+
+    @Test
+    void shouldKeepABaselineOnlyWhileASampleOfItsRequestIsKept() {
+        start(DedupConfig.defaults().withSampling(1, Duration.ofHours(1), Duration.ofHours(3), PUBLISH));
+        send(owner(1, T0).build());
+        send(owner(1, T0.plusSeconds(1)).build()); // identical request: compared, becomes the baseline
+        KeyValueStore<String, Object> baselines = driver.getKeyValueStore(DedupTopology.BASELINES_STORE);
+        assertEquals(1, count(baselines));
+        send(owner(2, T0.plus(Duration.ofHours(2))).build()); // replaces the only sample of /owners/1
+        assertEquals(0, count(baselines));
+        send(owner(2, T0.plus(Duration.ofHours(2)).plusSeconds(1)).build());
+        assertEquals(1, count(baselines));
+        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(6))).build()); // moves stream time on
+        driver.advanceWallClockTime(PUBLISH); // the owner signature is retired
+        assertEquals(0, count(baselines));
+    }
+
+    private static long count(KeyValueStore<String, Object> store) {
+        long n = 0;
+        try (KeyValueIterator<String, Object> all = store.all()) {
+            while (all.hasNext()) {
+                all.next();
+                n++;
+            }
+        }
+        return n;
     }
 
     private static Map<String, Case> latest(List<TestRecord<String, Case>> records) {

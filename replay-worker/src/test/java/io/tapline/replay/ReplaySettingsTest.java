@@ -46,7 +46,7 @@ class ReplaySettingsTest {
                 "--candidate-header", "Authorization: Bearer test");
         assertEquals(URI.create("http://inventory:8080"), s.mock().routes().get("inventory"));
         assertTrue(s.mock().liveAllowed("PRICING"));
-        assertTrue(s.ignoreRules().ignores("GET /items/{id}", "$.ts"));
+        assertTrue(s.ignoreRules().ignores("shop", "GET /items/{id}", "$.ts"));
         assertTrue(s.compare().ignoreArrayOrder());
         assertEquals("6000", s.kafka().consumerOverrides().get("session.timeout.ms"));
         assertEquals(8, s.concurrency());

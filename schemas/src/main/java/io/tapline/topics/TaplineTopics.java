@@ -48,7 +48,7 @@ public final class TaplineTopics {
     public static final TopicSpec NOISE_SPEC = new TopicSpec(NOISE, 1, Map.of(
             "cleanup.policy", "compact",
             "min.cleanable.dirty.ratio", "0.1"),
-            "Learned noisy response fields (Avro NoiseProfile), compacted, key = METHOD + route template");
+            "Learned noisy response fields (Avro NoiseProfile), compacted, key = service + METHOD + route template");
 
     public static final TopicSpec RESULTS_SPEC = new TopicSpec(RESULTS, 6, Map.of(
             "cleanup.policy", "delete",
@@ -75,6 +75,15 @@ public final class TaplineTopics {
             "Outbound calls that could not be attributed to one interaction (Avro UnattributedCall), key = service + destination");
 
     private TaplineTopics() {
+    }
+
+    /**
+     * Key of a {@code tapline.noise} record: the service, a space and the route ({@code METHOD /template}), e.g.
+     * {@code petclinic GET /owners/{id}}: two services' {@code GET /health} learn and apply their own noise. Profiles
+     * written before noise was learned per service are keyed by the route alone (and carry an empty service).
+     */
+    public static String noiseKey(String service, String route) {
+        return service + " " + route;
     }
 
     /** Every topic in creation order. */

@@ -13,10 +13,14 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * One identical-request pair compared for a route: every path seen in the pair and those that differed. Sent from
- * the signature-owning task to the route-owning task through a repartition topic.
+ * One identical-request pair compared for a route of a service: every path seen in the pair and those that differed.
+ * Sent from the signature-owning task to the task owning the service's route through a repartition topic.
+ *
+ * @param service the service the pair was captured from; {@code null} in an observation written before noise was
+ *                learned per service (still in the repartition topic at the upgrade), which cannot be attributed
+ * @param route   {@code METHOD /template}
  */
-public record NoiseObservation(String route, List<String> compared, List<String> differing) {
+public record NoiseObservation(String service, String route, List<String> compared, List<String> differing) {
 
     /** Serde for the repartition topic. */
     public static Serde<NoiseObservation> serde() {
@@ -29,6 +33,7 @@ public record NoiseObservation(String route, List<String> compared, List<String>
             out.writeUTF(o.route());
             writeList(out, o.compared());
             writeList(out, o.differing());
+            out.writeUTF(o.service()); // last, so that observations written without it still decode
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -37,7 +42,11 @@ public record NoiseObservation(String route, List<String> compared, List<String>
 
     static NoiseObservation decode(byte[] bytes) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            return new NoiseObservation(in.readUTF(), readList(in), readList(in));
+            String route = in.readUTF();
+            List<String> compared = readList(in);
+            List<String> differing = readList(in);
+            String service = in.available() > 0 ? in.readUTF() : null;
+            return new NoiseObservation(service, route, compared, differing);
         } catch (IOException e) {
             throw new SerializationException("corrupt noise observation", e);
         }

@@ -18,23 +18,54 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * Per-route noise counters: pairs compared, and per path the pairs it was present in and differed in. Bounded to
- * {@code maxFields} paths per route (new paths past the bound are not tracked; existing ones keep counting).
+ * Noise counters of one route of one service: pairs compared, and per path the pairs it was present in and differed
+ * in. Bounded to {@code maxFields} paths per route (new paths past the bound are not tracked; existing ones keep
+ * counting).
+ *
+ * <p>Counters stored before noise was learned per service (format 1) are <em>legacy</em>: keyed by the route alone,
+ * merging every service's pairs. They get no new pairs and are only kept until their profile is retired
+ * ({@link #retireAt()}).
  */
 public final class RouteNoise {
 
+    private static final byte FORMAT_LEGACY = 1;
+    private static final byte FORMAT = 2;
+
+    private final String service;
+    private final String route;
+    private final long retireAt;
     private long pairs;
     private boolean dirty;
     private final TreeMap<String, long[]> fields;
 
-    private RouteNoise(long pairs, boolean dirty, TreeMap<String, long[]> fields) {
+    private RouteNoise(String service, String route, long retireAt, long pairs, boolean dirty,
+                       TreeMap<String, long[]> fields) {
+        this.service = service;
+        this.route = route;
+        this.retireAt = retireAt;
         this.pairs = pairs;
         this.dirty = dirty;
         this.fields = fields;
     }
 
-    public static RouteNoise empty() {
-        return new RouteNoise(0, false, new TreeMap<>());
+    /** No pairs yet for {@code route} ({@code METHOD /template}) of {@code service}. */
+    public static RouteNoise empty(String service, String route) {
+        return new RouteNoise(service, route, 0, 0, false, new TreeMap<>());
+    }
+
+    /** A legacy entry whose profile is to be retired (tombstoned) at {@code at}, wall-clock milliseconds. */
+    public static RouteNoise retiring(long at) {
+        return new RouteNoise(null, null, at, 0, false, new TreeMap<>());
+    }
+
+    /** Counters from before noise was learned per service (keyed by the route alone). */
+    public boolean legacy() {
+        return service == null;
+    }
+
+    /** For a legacy entry: when its profile is retired; 0 while not scheduled yet. */
+    public long retireAt() {
+        return retireAt;
     }
 
     public void add(NoiseObservation observation, int maxFields) {
@@ -76,7 +107,10 @@ public final class RouteNoise {
     }
 
     /** The profile under the rule: only fields judged noisy, sorted by path. */
-    public NoiseProfile profile(String route, NoiseRule rule, Instant now) {
+    public NoiseProfile profile(NoiseRule rule, Instant now) {
+        if (legacy()) {
+            throw new IllegalStateException("legacy route noise has no service to publish a profile for");
+        }
         List<NoisyField> noisy = new ArrayList<>();
         for (Map.Entry<String, long[]> e : fields.entrySet()) {
             long compared = e.getValue()[0];
@@ -85,8 +119,8 @@ public final class RouteNoise {
                 noisy.add(new NoisyField(e.getKey(), differing, compared));
             }
         }
-        return NoiseProfile.newBuilder().setRoute(route).setFields(noisy).setComparedPairs(pairs).setUpdatedAt(now)
-                .build();
+        return NoiseProfile.newBuilder().setService(service).setRoute(route).setFields(noisy).setComparedPairs(pairs)
+                .setUpdatedAt(now).build();
     }
 
     public static Serde<RouteNoise> serde() {
@@ -96,7 +130,14 @@ public final class RouteNoise {
     static byte[] encode(RouteNoise r) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + 48 * r.fields.size());
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(1);
+            out.writeByte(FORMAT);
+            out.writeBoolean(r.legacy());
+            if (r.legacy()) {
+                out.writeLong(r.retireAt);
+            } else {
+                out.writeUTF(r.service);
+                out.writeUTF(r.route);
+            }
             out.writeLong(r.pairs);
             out.writeBoolean(r.dirty);
             out.writeInt(r.fields.size());
@@ -113,8 +154,19 @@ public final class RouteNoise {
 
     static RouteNoise decode(byte[] bytes) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            if (in.readByte() != 1) {
-                throw new SerializationException("route noise format is not 1");
+            byte format = in.readByte();
+            String service = null;
+            String route = null;
+            long retireAt = 0;
+            if (format == FORMAT) {
+                if (in.readBoolean()) {
+                    retireAt = in.readLong();
+                } else {
+                    service = in.readUTF();
+                    route = in.readUTF();
+                }
+            } else if (format != FORMAT_LEGACY) {
+                throw new SerializationException("route noise format " + format + " is neither 1 nor 2");
             }
             long pairs = in.readLong();
             boolean dirty = in.readBoolean();
@@ -123,7 +175,7 @@ public final class RouteNoise {
             for (int i = 0; i < n; i++) {
                 fields.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
             }
-            return new RouteNoise(pairs, dirty, fields);
+            return new RouteNoise(service, route, retireAt, pairs, dirty, fields);
         } catch (IOException e) {
             throw new SerializationException("corrupt route noise", e);
         }

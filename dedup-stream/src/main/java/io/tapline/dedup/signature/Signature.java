@@ -8,7 +8,7 @@ import io.tapline.avro.SignatureParts;
  * @param id    hex digest (128 bits of SHA-256) of {@code text}; the key cases are grouped by
  * @param text  canonical signature text, versioned by its first line
  * @param parts the readable parts the text was built from
- * @param route {@code METHOD /template}: the key noise is learned under
+ * @param route {@code METHOD /template}: with the service, the key noise is learned under
  */
 public record Signature(String id, String text, SignatureParts parts, String route) {
 }

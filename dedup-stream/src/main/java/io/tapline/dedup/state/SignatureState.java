@@ -2,6 +2,7 @@ package io.tapline.dedup.state;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * What the dedup stream remembers about one signature apart from the sample bodies: traffic counters, whether they
@@ -90,6 +91,21 @@ public final class SignatureState {
             }
         }
         return oldest != null && at - oldest.sampledAt() > ttlMillis ? oldest.slot() : -1;
+    }
+
+    /** The request fingerprint of the sample in {@code slot}; empty when the slot is free. */
+    public OptionalLong requestFingerprint(int slot) {
+        for (Slot s : slots) {
+            if (s.slot() == slot) {
+                return OptionalLong.of(s.requestFingerprint());
+            }
+        }
+        return OptionalLong.empty();
+    }
+
+    /** True when a slot holds a sample of the request with this fingerprint. */
+    public boolean holdsRequest(long requestFingerprint) {
+        return slots.stream().anyMatch(s -> s.requestFingerprint() == requestFingerprint);
     }
 
     /** Puts (or replaces) the sample in a slot. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.avro.NoisyField;
+import io.tapline.dedup.testing.LegacyFormats;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -40,15 +41,35 @@ class NoiseRuleTest {
 
     @Test
     void shouldBuildProfileOfNoisyFieldsOnlyAndBoundTrackedFields() {
-        RouteNoise noise = RouteNoise.empty();
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
         for (int i = 0; i < 4; i++) {
-            noise.add(new NoiseObservation("GET /a", List.of("$.id", "$.at", "$.x"), List.of("$.at")), 2);
+            noise.add(new NoiseObservation("shop", "GET /a", List.of("$.id", "$.at", "$.x"), List.of("$.at")), 2);
         }
         assertEquals(2, noise.trackedFields());
-        var profile = noise.profile("GET /a", rule, Instant.EPOCH);
+        var profile = noise.profile(rule, Instant.EPOCH);
         assertEquals(4, profile.getComparedPairs());
+        assertEquals("shop", profile.getService());
+        assertEquals("GET /a", profile.getRoute());
         assertEquals(List.of("$.at"), profile.getFields().stream().map(NoisyField::getPath).collect(Collectors.toList()));
         RouteNoise back = RouteNoise.decode(RouteNoise.encode(noise));
-        assertEquals(profile.getFields(), back.profile("GET /a", rule, Instant.EPOCH).getFields());
+        assertEquals(profile, back.profile(rule, Instant.EPOCH));
+        RouteNoise retiring = RouteNoise.decode(RouteNoise.encode(RouteNoise.retiring(42)));
+        assertTrue(retiring.legacy());
+        assertEquals(42, retiring.retireAt());
+    }
+
+    @Test
+    void shouldReadCountersAndObservationsWrittenBeforeNoiseWasLearnedPerService() {
+        RouteNoise legacy = RouteNoise.decode(LegacyFormats.routeNoise("$.at", 3, 3));
+        assertTrue(legacy.legacy(), "format 1: keyed by the route alone, every service merged");
+        assertEquals(0, legacy.retireAt(), "not scheduled for retirement yet");
+        assertEquals(3, legacy.pairs());
+        assertThrows(IllegalStateException.class, () -> legacy.profile(rule, Instant.EPOCH));
+
+        NoiseObservation old = NoiseObservation.decode(
+                LegacyFormats.observation("GET /a", List.of("$.at", "$.id"), List.of("$.at")));
+        assertEquals(new NoiseObservation(null, "GET /a", List.of("$.at", "$.id"), List.of("$.at")), old);
+        NoiseObservation current = new NoiseObservation("shop", "GET /a", List.of("$.at"), List.of());
+        assertEquals(current, NoiseObservation.decode(NoiseObservation.encode(current)));
     }
 }

@@ -2,6 +2,7 @@ package io.tapline.replay.compare;
 
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
+import io.tapline.topics.TaplineTopics;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,8 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which difference paths are not counted, per route: configured rules ({@code "GET /owners/{id} $.updatedAt"},
- * or {@code "* header:x-build"} for every route) plus the noise learned by dedup-stream ({@code tapline.noise}).
- * Thread-safe: noise profiles are replaced as the noise topic is read.
+ * or {@code "* header:x-build"} for every route, on every service) plus the noise learned by dedup-stream
+ * ({@code tapline.noise}) for the case's own service and route. A profile keyed by the route alone (written before
+ * noise was learned per service, merging all services) is only a fallback for a service with no profile of its own
+ * for the route; dedup-stream retires those. Thread-safe: noise profiles are replaced as the noise topic is read.
  */
 public final class IgnoreRules {
 
@@ -57,28 +60,35 @@ public final class IgnoreRules {
         return new IgnoreRules(byRoute);
     }
 
-    /** Replaces the learned noise of one route (a null profile, i.e. a tombstone, removes it). */
-    public void learn(String route, NoiseProfile profile) {
+    /**
+     * Replaces the learned noise under one {@code tapline.noise} key, {@link TaplineTopics#noiseKey service + route}
+     * or a route alone (a null profile, i.e. a tombstone, removes it).
+     */
+    public void learn(String key, NoiseProfile profile) {
         if (profile == null) {
-            learned.remove(route);
+            learned.remove(key);
             return;
         }
         List<PathPattern> patterns = new ArrayList<>();
         for (NoisyField field : profile.getFields()) {
             patterns.add(PathPattern.of(field.getPath()));
         }
-        learned.put(route, List.copyOf(patterns));
+        learned.put(key, List.copyOf(patterns));
     }
 
     public int learnedRoutes() {
         return learned.size();
     }
 
-    /** True when a difference at {@code path} of a case of {@code route} is not counted. */
-    public boolean ignores(String route, String path) {
+    /** True when a difference at {@code path} does not count for a case of {@code service}'s {@code route}. */
+    public boolean ignores(String service, String route, String path) {
+        List<PathPattern> noise = learned.get(TaplineTopics.noiseKey(service, route));
+        if (noise == null) {
+            noise = learned.get(route); // a profile from before noise was learned per service
+        }
         return anyMatches(configured.get(ANY_ROUTE), path)
                 || anyMatches(configured.get(route), path)
-                || anyMatches(learned.get(route), path);
+                || anyMatches(noise, path);
     }
 
     private static boolean anyMatches(List<PathPattern> patterns, String path) {

@@ -41,8 +41,11 @@ public final class ResponseComparator {
         this.rules = rules;
     }
 
-    /** Compares {@code candidate} against {@code recorded} for a case of {@code route} ("METHOD /template"). */
-    public Comparison compare(String route, HttpResponse recorded, HttpResponse candidate) {
+    /**
+     * Compares {@code candidate} against {@code recorded} for a case of {@code route} ("METHOD /template") captured
+     * from {@code service} (the ignore rules and learned noise of that service's route apply).
+     */
+    public Comparison compare(String service, String route, HttpResponse recorded, HttpResponse candidate) {
         List<Difference> all = new ArrayList<>();
         if (recorded.getStatus() != candidate.getStatus()) {
             all.add(diff("status", DifferenceKind.STATUS, Integer.toString(recorded.getStatus()),
@@ -56,7 +59,7 @@ public final class ResponseComparator {
         List<Difference> counted = new ArrayList<>(all.size());
         int ignored = 0;
         for (Difference d : all) {
-            if (rules.ignores(route, d.getPath())) {
+            if (rules.ignores(service, route, d.getPath())) {
                 ignored++;
             } else {
                 counted.add(d);

@@ -69,7 +69,7 @@ public final class CaseReplayer {
                 .map(resp -> {
                     long micros = (System.nanoTime() - start) / 1000;
                     registry.unregister(traceId);
-                    Comparison cmp = comparator.compare(routeOf(c), c.getSample().getResponse(), resp);
+                    Comparison cmp = comparator.compare(c.getService(), routeOf(c), c.getSample().getResponse(), resp);
                     List<Difference> diffs = new ArrayList<>(cmp.differences());
                     diffs.addAll(mocks.differences());
                     Verdict v = diffs.isEmpty() ? Verdict.PASS : Verdict.FAIL;

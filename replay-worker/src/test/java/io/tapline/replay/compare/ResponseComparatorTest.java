@@ -6,12 +6,14 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
+import io.tapline.topics.TaplineTopics;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.zip.GZIPOutputStream;
@@ -23,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ResponseComparatorTest {
 
+    private static final String SERVICE = "shop";
     private static final String ROUTE = "GET /items/{id}";
     private final ResponseComparator strict = new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none());
 
@@ -33,13 +36,13 @@ class ResponseComparatorTest {
 
     @Test
     void identicalJsonWithDifferentKeyOrderIsTheSame() {
-        Comparison c = strict.compare(ROUTE, json(200, "{\"a\":1,\"b\":\"x\"}"), json(200, "{\"b\":\"x\",\"a\":1}"));
+        Comparison c = strict.compare(SERVICE, ROUTE, json(200, "{\"a\":1,\"b\":\"x\"}"), json(200, "{\"b\":\"x\",\"a\":1}"));
         assertTrue(c.same(), () -> c.differences().toString());
     }
 
     @Test
     void changedStatusIsReported() {
-        Difference d = only(strict.compare(ROUTE, json(200, "{}"), json(500, "{}")));
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "{}"), json(500, "{}")));
         assertEquals(DifferenceKind.STATUS, d.getKind());
         assertEquals("200", d.getExpected());
         assertEquals("500", d.getActual());
@@ -47,7 +50,7 @@ class ResponseComparatorTest {
 
     @Test
     void changedJsonValueCarriesPathExpectedAndActual() {
-        Difference d = only(strict.compare(ROUTE, json(200, "{\"items\":[{\"price\":10}]}"),
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "{\"items\":[{\"price\":10}]}"),
                 json(200, "{\"items\":[{\"price\":12}]}")));
         assertEquals(DifferenceKind.CHANGED, d.getKind());
         assertEquals("$.items[0].price", d.getPath());
@@ -57,7 +60,7 @@ class ResponseComparatorTest {
 
     @Test
     void typeChangeMissingAndExtraFieldsAreTold() {
-        Comparison c = strict.compare(ROUTE, json(200, "{\"id\":7,\"name\":\"a\"}"), json(200, "{\"id\":\"7\",\"extra\":true}"));
+        Comparison c = strict.compare(SERVICE, ROUTE, json(200, "{\"id\":7,\"name\":\"a\"}"), json(200, "{\"id\":\"7\",\"extra\":true}"));
         assertEquals(3, c.differences().size(), c.differences()::toString);
         assertTrue(c.differences().stream().anyMatch(d -> d.getKind() == DifferenceKind.TYPE_CHANGED && d.getPath().equals("$.id")));
         assertTrue(c.differences().stream().anyMatch(d -> d.getKind() == DifferenceKind.MISSING && d.getPath().equals("$.name")
@@ -70,40 +73,73 @@ class ResponseComparatorTest {
     void arrayOrderMattersUnlessConfiguredOtherwise() {
         HttpResponse a = json(200, "[1,2,3]");
         HttpResponse b = json(200, "[3,2,1]");
-        assertTrue(!strict.compare(ROUTE, a, b).same());
+        assertTrue(!strict.compare(SERVICE, ROUTE, a, b).same());
         ResponseComparator loose = new ResponseComparator(
                 new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
-        assertTrue(loose.compare(ROUTE, a, b).same());
+        assertTrue(loose.compare(SERVICE, ROUTE, a, b).same());
     }
 
     @Test
     void numericToleranceAbsorbsSmallDifferences() {
         ResponseComparator tolerant = new ResponseComparator(
                 new CompareOptions(false, 0.01, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
-        assertTrue(tolerant.compare(ROUTE, json(200, "{\"p\":1.000}"), json(200, "{\"p\":1.005}")).same());
-        assertEquals(1, tolerant.compare(ROUTE, json(200, "{\"p\":1.0}"), json(200, "{\"p\":1.5}")).differences().size());
+        assertTrue(tolerant.compare(SERVICE, ROUTE, json(200, "{\"p\":1.000}"), json(200, "{\"p\":1.005}")).same());
+        assertEquals(1, tolerant.compare(SERVICE, ROUTE, json(200, "{\"p\":1.0}"), json(200, "{\"p\":1.5}")).differences().size());
     }
 
     @Test
     void learnedNoiseIsNotCountedButTallied() {
         IgnoreRules rules = IgnoreRules.none();
-        rules.learn(ROUTE, NoiseProfile.newBuilder().setRoute(ROUTE).setComparedPairs(10).setUpdatedAt(Instant.EPOCH)
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
+                .setComparedPairs(10).setUpdatedAt(Instant.EPOCH)
                 .setFields(List.of(new NoisyField("$.items[*].generatedAt", 9L, 10L))).build());
         ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
-        Comparison result = c.compare(ROUTE, json(200, "{\"items\":[{\"generatedAt\":1,\"price\":1}]}"),
+        Comparison result = c.compare(SERVICE, ROUTE, json(200, "{\"items\":[{\"generatedAt\":1,\"price\":1}]}"),
                 json(200, "{\"items\":[{\"generatedAt\":2,\"price\":1}]}"));
         assertTrue(result.same(), result.differences()::toString);
         assertEquals(1, result.ignored());
         // another route does not inherit the noise
-        assertEquals(1, c.compare("GET /other", json(200, "{\"items\":[{\"generatedAt\":1}]}"),
+        assertEquals(1, c.compare(SERVICE, "GET /other", json(200, "{\"items\":[{\"generatedAt\":1}]}"),
                 json(200, "{\"items\":[{\"generatedAt\":2}]}")).differences().size());
+    }
+
+    @Test
+    void learnedNoiseAppliesToItsOwnServiceWithARouteWideProfileOnlyAsFallback() {
+        String body1 = "{\"generatedAt\":1,\"price\":1}";
+        String body2 = "{\"generatedAt\":2,\"price\":2}";
+        IgnoreRules rules = IgnoreRules.none();
+        // Written before noise was learned per service: keyed by the route alone, every service merged.
+        rules.learn(ROUTE, profile("", "$.generatedAt", "$.price"));
+        rules.learn(TaplineTopics.noiseKey("catalog", ROUTE), profile("catalog", "$.price"));
+        rules.learn(TaplineTopics.noiseKey("pricing", ROUTE), profile("pricing", "$.generatedAt"));
+        ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
+
+        assertEquals(List.of("$.generatedAt"), paths(c.compare("catalog", ROUTE, json(200, body1), json(200, body2))));
+        assertEquals(List.of("$.price"), paths(c.compare("pricing", ROUTE, json(200, body1), json(200, body2))),
+                "a field noisy in catalog is a regression in pricing");
+        assertEquals(List.of(), paths(c.compare("legacy-only", ROUTE, json(200, body1), json(200, body2))),
+                "a service without a profile of its own falls back on the route-wide one");
+
+        rules.learn(ROUTE, null); // dedup-stream retires the route-wide profile with a tombstone
+        assertEquals(List.of("$.generatedAt", "$.price"),
+                paths(c.compare("legacy-only", ROUTE, json(200, body1), json(200, body2))));
+    }
+
+    private static NoiseProfile profile(String service, String... noisy) {
+        return NoiseProfile.newBuilder().setService(service).setRoute(ROUTE).setComparedPairs(10)
+                .setUpdatedAt(Instant.EPOCH)
+                .setFields(Arrays.stream(noisy).map(p -> new NoisyField(p, 9L, 10L)).toList()).build();
+    }
+
+    private static List<String> paths(Comparison c) {
+        return c.differences().stream().map(Difference::getPath).sorted().toList();
     }
 
     @Test
     void configuredIgnoreRulesApplyPerRouteAndEverywhere() {
         IgnoreRules rules = IgnoreRules.parse(List.of("GET /items/{id} $.ts", "* header:x-build"));
         ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
-        Comparison r = c.compare(ROUTE, json(200, "{\"ts\":1}", new Header("X-Build", "1")),
+        Comparison r = c.compare(SERVICE, ROUTE, json(200, "{\"ts\":1}", new Header("X-Build", "1")),
                 json(200, "{\"ts\":2}", new Header("X-Build", "2")));
         assertTrue(r.same(), r.differences()::toString);
         assertEquals(2, r.ignored());
@@ -111,7 +147,7 @@ class ResponseComparatorTest {
 
     @Test
     void dateServerAndTracingHeadersAreIgnoredOthersCompared() {
-        Comparison c = strict.compare(ROUTE,
+        Comparison c = strict.compare(SERVICE, ROUTE,
                 json(200, "{}", new Header("Date", "Mon"), new Header("Server", "v1"), new Header("traceparent", "a"),
                         new Header("Cache-Control", "no-store"), new Header("Content-Length", "2")),
                 json(200, "{}", new Header("Date", "Tue"), new Header("Server", "v2"), new Header("traceparent", "b"),
@@ -124,39 +160,39 @@ class ResponseComparatorTest {
     @Test
     void gzipBodiesAreComparedDecoded() throws IOException {
         byte[] gz = gzip("{\"a\":1}");
-        Comparison c = strict.compare(ROUTE, response(200, "application/json", gz, "gzip"),
+        Comparison c = strict.compare(SERVICE, ROUTE, response(200, "application/json", gz, "gzip"),
                 response(200, "application/json", "{ \"a\" : 1 }".getBytes(StandardCharsets.UTF_8), null));
         assertTrue(c.same(), c.differences()::toString);
     }
 
     @Test
     void textBodiesAreNormalisedBeforeComparison() {
-        Comparison same = strict.compare(ROUTE, response(200, "text/plain", "a  \r\nb\r\n".getBytes(StandardCharsets.UTF_8), null),
+        Comparison same = strict.compare(SERVICE, ROUTE, response(200, "text/plain", "a  \r\nb\r\n".getBytes(StandardCharsets.UTF_8), null),
                 response(200, "text/plain", "a\nb".getBytes(StandardCharsets.UTF_8), null));
         assertTrue(same.same(), same.differences()::toString);
-        Difference d = only(strict.compare(ROUTE, response(200, "text/plain", "a".getBytes(StandardCharsets.UTF_8), null),
+        Difference d = only(strict.compare(SERVICE, ROUTE, response(200, "text/plain", "a".getBytes(StandardCharsets.UTF_8), null),
                 response(200, "text/plain", "b".getBytes(StandardCharsets.UTF_8), null)));
         assertEquals(DifferenceKind.BODY, d.getKind());
     }
 
     @Test
     void binaryBodiesAreComparedByHash() {
-        Difference d = only(strict.compare(ROUTE, response(200, "image/png", new byte[]{1, 2, 3}, null),
+        Difference d = only(strict.compare(SERVICE, ROUTE, response(200, "image/png", new byte[]{1, 2, 3}, null),
                 response(200, "image/png", new byte[]{1, 2, 4}, null)));
         assertTrue(d.getExpected().startsWith("sha256:"));
-        assertTrue(strict.compare(ROUTE, response(200, "image/png", new byte[]{1, 2}, null),
+        assertTrue(strict.compare(SERVICE, ROUTE, response(200, "image/png", new byte[]{1, 2}, null),
                 response(200, "image/png", new byte[]{1, 2}, null)).same());
     }
 
     @Test
     void truncatedRecordedBodyIsNotJudged() {
         HttpResponse recorded = HttpResponse.newBuilder(json(200, "{\"a\":")).setTruncated(true).build();
-        assertTrue(strict.compare(ROUTE, recorded, json(200, "{\"a\":1}")).same());
+        assertTrue(strict.compare(SERVICE, ROUTE, recorded, json(200, "{\"a\":1}")).same());
     }
 
     @Test
     void invalidCandidateJsonIsABodyDifference() {
-        Difference d = only(strict.compare(ROUTE, json(200, "{\"a\":1}"), json(200, "oops")));
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "{\"a\":1}"), json(200, "oops")));
         assertEquals(DifferenceKind.BODY, d.getKind());
         assertTrue(d.getActual().startsWith("not JSON"));
     }

@@ -64,7 +64,8 @@ class CaseReplayerTest {
 
     private CaseReplayer replayer(String target) {
         IgnoreRules noise = IgnoreRules.none();
-        noise.learn("GET /items/{id}", NoiseProfile.newBuilder().setRoute("GET /items/{id}").setComparedPairs(20)
+        noise.learn("shop GET /items/{id}", NoiseProfile.newBuilder().setService("shop").setRoute("GET /items/{id}")
+                .setComparedPairs(20)
                 .setUpdatedAt(Instant.EPOCH).setFields(List.of(new NoisyField("$.generatedAt", 20L, 20L))).build());
         CandidateClient client = new CandidateClient(vertx, URI.create(target), 8, Duration.ofSeconds(5));
         return new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),

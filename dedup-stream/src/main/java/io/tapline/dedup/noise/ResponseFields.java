@@ -1,0 +1,66 @@
+package io.tapline.dedup.noise;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * A response reduced to what noise learning compares: per field ({@code header:<name>}, a JSON path, or {@code body})
+ * the first 64 bits of the SHA-256 of its values. Stored as the baseline of a request (the latest response compared
+ * for it), so it costs the field paths plus 8 bytes per field, not the body.
+ */
+public record ResponseFields(SortedMap<String, Long> digests) {
+
+    private static final byte FORMAT = 1;
+
+    public ResponseFields {
+        digests = Collections.unmodifiableSortedMap(new TreeMap<>(digests));
+    }
+
+    /** Serde for the baseline store and its changelog. */
+    public static Serde<ResponseFields> serde() {
+        return Serdes.serdeFrom((topic, f) -> f == null ? null : encode(f), (topic, b) -> b == null ? null : decode(b));
+    }
+
+    static byte[] encode(ResponseFields f) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + 40 * f.digests.size());
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FORMAT);
+            out.writeInt(f.digests.size());
+            for (Map.Entry<String, Long> e : f.digests.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // cannot happen on a byte array
+        }
+        return bytes.toByteArray();
+    }
+
+    static ResponseFields decode(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            byte format = in.readByte();
+            if (format != FORMAT) {
+                throw new SerializationException("response fields format " + format + " is not " + FORMAT);
+            }
+            int n = in.readInt();
+            TreeMap<String, Long> digests = new TreeMap<>();
+            for (int i = 0; i < n; i++) {
+                digests.put(in.readUTF(), in.readLong());
+            }
+            return new ResponseFields(digests);
+        } catch (IOException e) {
+            throw new SerializationException("corrupt response fields", e);
+        }
+    }
+}
