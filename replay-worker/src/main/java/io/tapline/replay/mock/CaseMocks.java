@@ -47,34 +47,47 @@ public final class CaseMocks {
 
     /**
      * Picks the recorded call that answers {@code call}: the best score at or above the minimum; on a tie, a call
-     * not used yet, then the earliest recorded. Records the outcome (matched, or unmatched as a difference).
+     * not used yet, then the earliest recorded. Records the outcome (matched, or unmatched as a difference). A call
+     * answered from a recorded call with another target (a lower {@code --mock-min-score} accepted another id or
+     * query value) is matched and reported as a {@code CHANGED} difference: the mock never guesses silently.
      */
     public synchronized MockAnswer answer(MockRequest call) {
         int best = -1;
-        double bestScore = 0;
+        MockMatcher.Match bestMatch = MockMatcher.NONE;
         for (int i = 0; i < recorded.size(); i++) {
-            double s = matcher.score(call, recorded.get(i));
+            MockMatcher.Match m = matcher.match(call, recorded.get(i));
+            double s = m.score();
+            double bestScore = bestMatch.score();
             boolean better = s > bestScore + 1e-9
                     || (best >= 0 && Math.abs(s - bestScore) < 1e-9 && uses[best] > 0 && uses[i] == 0);
             if (better) {
                 best = i;
-                bestScore = s;
+                bestMatch = m;
             }
         }
+        double bestScore = bestMatch.score();
         if (best >= 0 && matcher.accepts(bestScore)) {
             uses[best]++;
             matched++;
             note(call, "matched", bestScore);
+            if (!bestMatch.sameTarget()) {
+                difference(call.describe(), DifferenceKind.CHANGED,
+                        describe(recorded.get(best)) + " (answered from it, score " + bestScore + ")", call.describe());
+            }
             return new MockAnswer(recorded.get(best), bestScore);
         }
         unmatched++;
         note(call, "unmatched", bestScore);
-        if (differences.size() < MAX_CALLS_KEPT) {
-            differences.add(Difference.newBuilder().setPath(call.describe()).setKind(DifferenceKind.UNMATCHED_CALL)
-                    .setExpected(best >= 0 ? describe(recorded.get(best)) + " (score " + bestScore + ")" : null)
-                    .setActual(call.describe()).build());
-        }
+        difference(call.describe(), DifferenceKind.UNMATCHED_CALL,
+                best >= 0 ? describe(recorded.get(best)) + " (score " + bestScore + ")" : null, call.describe());
         return new MockAnswer(null, bestScore);
+    }
+
+    private void difference(String path, DifferenceKind kind, String expected, String actual) {
+        if (differences.size() < MAX_CALLS_KEPT) {
+            differences.add(Difference.newBuilder().setPath(path).setKind(kind).setExpected(expected).setActual(actual)
+                    .build());
+        }
     }
 
     /** Notes a call forwarded to a real dependency because {@code --allow-live} named its host. */

@@ -21,21 +21,42 @@ import java.util.TreeMap;
  * Scores how well a candidate's outbound call matches a recorded one. Method and destination must be equal,
  * and the path must at least share the route template; the rest adds up to an explicit score in [0, 1]:
  * <pre>
- *   path      exact 0.40 | same route template 0.25
- *   query     same parameters and values 0.30 | same parameter names 0.15 | else 0
- *   body      equal bytes or equal JSON 0.30 | else 0
+ *   path      every segment equal 0.40 | same route template, a concrete segment (an id) differs 0.10
+ *   query     same parameters and values 0.35 | same parameter names 0.05 | else 0
+ *   body      equal bytes or equal JSON 0.25 | else 0
  * </pre>
- * A call is answered from the best recorded call scoring at least the configured minimum. Stateless, thread-safe.
+ * The request's target (concrete path segments and query values) weighs more than its body: the default minimum
+ * (0.75) is an exact path and query, with the body only ranking recorded calls, so a call asking for another id
+ * ({@code /items/42} where production asked {@code /items/17}) is not answered from the other id's recording even
+ * when neither has a body or a query. A lower minimum may accept such a call; {@link Match#sameTarget()} then says the
+ * answer came from a call with another target, which the mocks report as a difference. Stateless, thread-safe.
  */
 public final class MockMatcher {
 
     public static final double PATH_EXACT = 0.40;
-    public static final double PATH_TEMPLATE = 0.25;
-    public static final double QUERY_EXACT = 0.30;
-    public static final double QUERY_NAMES = 0.15;
-    public static final double BODY_EQUAL = 0.30;
-    /** Default minimum: an exact path and query, or a templated path with equal query names and body. */
-    public static final double DEFAULT_MIN_SCORE = 0.60;
+    public static final double PATH_TEMPLATE = 0.10;
+    public static final double QUERY_EXACT = 0.35;
+    public static final double QUERY_NAMES = 0.05;
+    public static final double BODY_EQUAL = 0.25;
+    /**
+     * Default minimum: an exact path and query (the body may differ). Every score with another path segment or query
+     * value stays below it: {@code PATH_TEMPLATE + QUERY_EXACT + BODY_EQUAL} and {@code PATH_EXACT + QUERY_NAMES +
+     * BODY_EQUAL} are 0.70.
+     */
+    public static final double DEFAULT_MIN_SCORE = PATH_EXACT + QUERY_EXACT;
+
+    /** No match: method, destination or route template differ. */
+    static final Match NONE = new Match(0, false);
+
+    /**
+     * How a call matches a recorded one.
+     *
+     * @param score      the explicit score (see the class comment), 0 when method, destination or route differ
+     * @param sameTarget true when every path segment and every query parameter value is equal (order and encoding
+     *                   of the query aside): the recorded call asked the dependency for the same thing
+     */
+    public record Match(double score, boolean sameTarget) {
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -54,25 +75,32 @@ public final class MockMatcher {
 
     /** Score of {@code call} against {@code recorded}: 0 when method, destination or route differ. */
     public double score(MockRequest call, OutboundCall recorded) {
+        return match(call, recorded).score();
+    }
+
+    /** The score of {@code call} against {@code recorded} and whether both ask for the same path and query values. */
+    public Match match(MockRequest call, OutboundCall recorded) {
         HttpRequest req = recorded.getRequest();
         if (!call.method().equalsIgnoreCase(req.getMethod())) {
-            return 0;
+            return NONE;
         }
         if (!sameDestination(call.destination(), recorded.getDestination())) {
-            return 0;
+            return NONE;
         }
         String recordedPath = withoutRoutePrefix(req.getPath(), recorded.getDestination());
+        boolean samePath = call.path().equals(recordedPath);
         double score;
-        if (call.path().equals(recordedPath)) {
+        if (samePath) {
             score = PATH_EXACT;
         } else if (RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(recordedPath))) {
             score = PATH_TEMPLATE;
         } else {
-            return 0;
+            return NONE;
         }
         Map<String, List<String>> q1 = query(call.rawQuery());
         Map<String, List<String>> q2 = query(req.getRawQuery());
-        if (q1.equals(q2)) {
+        boolean sameQuery = q1.equals(q2);
+        if (sameQuery) {
             score += QUERY_EXACT;
         } else if (q1.keySet().equals(q2.keySet())) {
             score += QUERY_NAMES;
@@ -80,7 +108,7 @@ public final class MockMatcher {
         if (sameBody(call.body(), bytes(req.getBody()))) {
             score += BODY_EQUAL;
         }
-        return Math.round(score * 100) / 100.0;
+        return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery);
     }
 
     /** True when a score is high enough to answer from the recorded call. */

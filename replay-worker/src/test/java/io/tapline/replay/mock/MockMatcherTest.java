@@ -1,5 +1,6 @@
 package io.tapline.replay.mock;
 
+import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
@@ -38,19 +39,72 @@ class MockMatcherTest {
     }
 
     @Test
-    void sameTemplateOtherIdScoresLowerThanExactPath() {
-        OutboundCall rec = call("inventory", "GET", "/stock/42", null, null, json(200, "{}"));
-        double other = matcher.score(req("GET", "inventory", "/stock/43", null, null), rec);
-        assertEquals(MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, other, 1e-9);
-        assertTrue(matcher.accepts(other));
+    void callForAnotherIdIsNotAcceptedEvenWithoutQueryOrBody() {
+        // Bodiless and queryless: equal (empty) query and body must not make up for another id in the path.
+        OutboundCall rec = call("inventory", "GET", "/items/17", null, null, json(200, "{}"));
+        MockMatcher.Match other = matcher.match(req("GET", "inventory", "/items/42", null, null), rec);
+        assertEquals(MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, other.score(), 1e-9);
+        assertFalse(other.sameTarget());
+        assertFalse(matcher.accepts(other.score()));
+        assertTrue(matcher.match(req("GET", "inventory", "/items/17", null, null), rec).sameTarget());
+    }
+
+    @Test
+    void everyPartialMatchStaysBelowTheDefaultMinimumButABodyDifferenceDoesNot() {
+        double templatedPath = MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL;
+        double otherQueryValue = MockMatcher.PATH_EXACT + MockMatcher.QUERY_NAMES + MockMatcher.BODY_EQUAL;
+        double otherBody = MockMatcher.PATH_EXACT + MockMatcher.QUERY_EXACT;
+        assertFalse(matcher.accepts(templatedPath));
+        assertFalse(matcher.accepts(otherQueryValue));
+        assertTrue(matcher.accepts(otherBody));
+        assertEquals(1.0, MockMatcher.PATH_EXACT + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, 1e-9);
     }
 
     @Test
     void queryOrderAndEncodingDoNotMatterButValuesDo() {
         OutboundCall rec = call("inventory", "GET", "/s", "a=1&b=x%20y", null, json(200, "{}"));
-        assertEquals(1.0, matcher.score(req("GET", "inventory", "/s", "b=x+y&a=1", null), rec));
-        assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_NAMES + MockMatcher.BODY_EQUAL,
-                matcher.score(req("GET", "inventory", "/s", "a=2&b=x%20y", null), rec), 1e-9);
+        MockMatcher.Match reordered = matcher.match(req("GET", "inventory", "/s", "b=x+y&a=1", null), rec);
+        assertEquals(1.0, reordered.score());
+        assertTrue(reordered.sameTarget());
+        MockMatcher.Match otherValue = matcher.match(req("GET", "inventory", "/s", "a=2&b=x%20y", null), rec);
+        assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_NAMES + MockMatcher.BODY_EQUAL, otherValue.score(), 1e-9);
+        assertFalse(otherValue.sameTarget());
+        assertFalse(matcher.accepts(otherValue.score()));
+    }
+
+    @Test
+    void callForAnotherIdIsUnmatchedAndNamesTheClosestRecordedCall() {
+        OutboundCall item17 = call("inventory", "GET", "/items/17", null, null, json(200, "{\"id\":17}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(item17), matcher);
+        MockAnswer answer = mocks.answer(req("GET", "inventory", "/items/42", null, null));
+        assertFalse(answer.matched());
+        List<Difference> diffs = mocks.differences();
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL),
+                diffs.stream().map(Difference::getKind).toList());
+        assertEquals("call:GET inventory /items/42", diffs.get(0).getPath());
+        assertEquals("call:GET inventory /items/17 (score 0.7)", diffs.get(0).getExpected());
+    }
+
+    @Test
+    void aLowerMinimumAnswersAnotherIdButReportsTheDifference() {
+        OutboundCall item17 = call("inventory", "GET", "/items/17", null, null, json(200, "{\"id\":17}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(item17), new MockMatcher(0.6));
+        MockAnswer answer = mocks.answer(req("GET", "inventory", "/items/42", null, null));
+        assertSame(item17, answer.recorded());
+        List<Difference> diffs = mocks.differences();
+        assertEquals(1, diffs.size(), diffs::toString);
+        assertEquals(DifferenceKind.CHANGED, diffs.get(0).getKind());
+        assertEquals("call:GET inventory /items/42", diffs.get(0).getPath());
+        assertEquals("call:GET inventory /items/17 (answered from it, score 0.7)", diffs.get(0).getExpected());
+        assertEquals("call:GET inventory /items/42", diffs.get(0).getActual());
+    }
+
+    @Test
+    void exactCallWithReorderedQueryIsMatchedWithoutDifference() {
+        OutboundCall rates = call("api.local:8080", "GET", "/v1/rates", "cur=EUR&day=2026-01-01", null, json(200, "{}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(rates), matcher);
+        assertTrue(mocks.answer(req("GET", "api.local:8080", "/v1/rates", "day=2026-01-01&cur=EUR", null)).matched());
+        assertEquals(List.of(), mocks.differences());
     }
 
     @Test
@@ -59,6 +113,7 @@ class MockMatcherTest {
         assertEquals(1.0, matcher.score(req("POST", "payments", "/charge", null, "{\"cur\":\"EUR\",\"amount\":5}"), rec));
         double changed = matcher.score(req("POST", "payments", "/charge", null, "{\"cur\":\"EUR\",\"amount\":6}"), rec);
         assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_EXACT, changed, 1e-9);
+        assertTrue(matcher.accepts(changed));
     }
 
     @Test

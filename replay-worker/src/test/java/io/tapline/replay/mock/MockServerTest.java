@@ -100,6 +100,15 @@ class MockServerTest {
     }
 
     @Test
+    void callForAnotherIdThanRecordedIsAnsweredUnmatched() {
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("inventory", "GET", "/items/17", null, null, json(200, "{\"id\":17}"))));
+        assertEquals(502, get(mock.port(), "/inventory/items/42", tp).status());
+        assertEquals(new Answer(200, "{\"id\":17}"), get(mock.port(), "/inventory/items/17", tp));
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
     void callWithoutTraceContextIsAttributedOnlyWhenOneCaseIsInFlight() {
         MockServer mock = start(Set.of());
         register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))));
