@@ -48,6 +48,8 @@ public final class CaseMocks {
     /**
      * Picks the recorded call that answers {@code call}: the best score at or above the minimum; on a tie, a call
      * not used yet, then the earliest recorded. Records the outcome (matched, or unmatched as a difference). A call
+     * answered from a recorded call that already answered one (the candidate makes the call more often than production
+     * did) is answered from it again, so the candidate proceeds, and reported as an {@code EXTRA} difference. A call
      * answered from a recorded call with another target (a lower {@code --mock-min-score} accepted another id or
      * query value) is matched and reported as a {@code CHANGED} difference: the mock never guesses silently.
      */
@@ -67,9 +69,15 @@ public final class CaseMocks {
         }
         double bestScore = bestMatch.score();
         if (best >= 0 && matcher.accepts(bestScore)) {
+            boolean extra = uses[best] > 0;
             uses[best]++;
             matched++;
-            note(call, "matched", bestScore);
+            note(call, extra ? "extra" : "matched", bestScore);
+            if (extra) {
+                // Production made this call fewer times: answer from the recording so the candidate goes on, and say so.
+                difference(call.describe(), DifferenceKind.EXTRA, null, call.describe()
+                        + " (extra call, answered again from the recording of " + describe(recorded.get(best)) + ")");
+            }
             if (!bestMatch.sameTarget()) {
                 difference(call.describe(), DifferenceKind.CHANGED,
                         describe(recorded.get(best)) + " (answered from it, score " + bestScore + ")", call.describe());

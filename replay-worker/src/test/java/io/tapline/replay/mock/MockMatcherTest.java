@@ -154,6 +154,27 @@ class MockMatcherTest {
         assertSame(first, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
         assertSame(second, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
         assertEquals(0, mocks.usage().getUnused());
+        assertEquals(List.of(), mocks.differences());
+    }
+
+    @Test
+    void callMadeMoreOftenThanRecordedIsAnsweredAgainAndReportedAsExtra() {
+        OutboundCall once = call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(once), matcher);
+        assertSame(once, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
+        assertEquals(List.of(), mocks.differences());
+        // the second call is still answered (the candidate goes on) but is a difference
+        assertSame(once, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
+        List<Difference> diffs = mocks.differences();
+        assertEquals(1, diffs.size(), diffs::toString);
+        assertEquals(DifferenceKind.EXTRA, diffs.get(0).getKind());
+        assertEquals("call:GET inventory /stock/1", diffs.get(0).getPath());
+        assertEquals(null, diffs.get(0).getExpected());
+        assertEquals("call:GET inventory /stock/1 (extra call, answered again from the recording of call:GET inventory /stock/1)",
+                diffs.get(0).getActual());
+        MockUsage usage = mocks.usage();
+        assertEquals(2, usage.getMatched());
+        assertEquals(List.of("matched", "extra"), usage.getCalls().stream().map(c -> c.getOutcome()).toList());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.tapline.replay.mock;
 
+import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.OutboundCall;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
@@ -106,6 +107,18 @@ class MockServerTest {
         assertEquals(502, get(mock.port(), "/inventory/items/42", tp).status());
         assertEquals(new Answer(200, "{\"id\":17}"), get(mock.port(), "/inventory/items/17", tp));
         assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void secondCallOfACallRecordedOnceIsAnsweredAndReportedAsExtra() {
+        MockServer mock = start(Set.of());
+        TraceContext.CaseTrace trace = TraceContext.forCase("run", "c1");
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}"))), matcher);
+        registry.register(trace.traceId(), mocks);
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", trace.traceparent()));
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", trace.traceparent()));
+        assertEquals(List.of(DifferenceKind.EXTRA), mocks.differences().stream().map(d -> d.getKind()).toList());
     }
 
     @Test
