@@ -6,6 +6,7 @@ import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
+import io.tapline.replay.compare.Bodies;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,8 @@ public final class CaseMocks {
     private final MockMatcher matcher;
     private final List<MockCall> calls = new ArrayList<>();
     private final List<Difference> differences = new ArrayList<>();
+    /** Recorded calls whose truncated response body was served cut, in the order first served. */
+    private final List<String> truncatedServed = new ArrayList<>();
     private int matched;
     private int unmatched;
 
@@ -82,7 +85,15 @@ public final class CaseMocks {
                 difference(call.describe(), DifferenceKind.CHANGED,
                         describe(recorded.get(best)) + " (answered from it, score " + bestScore + ")", call.describe());
             }
-            return new MockAnswer(recorded.get(best), bestScore);
+            OutboundCall answering = recorded.get(best);
+            if (answering.getResponse() != null && answering.getResponse().getTruncated()) {
+                String note = "dependency response of " + describe(answering) + " was recorded truncated at capture ("
+                        + Bodies.truncation(answering.getResponse()) + ") and served cut";
+                if (!truncatedServed.contains(note) && truncatedServed.size() < MAX_CALLS_KEPT) {
+                    truncatedServed.add(note);
+                }
+            }
+            return new MockAnswer(answering, bestScore);
         }
         unmatched++;
         note(call, "unmatched", bestScore);
@@ -139,6 +150,14 @@ public final class CaseMocks {
             }
         }
         return out;
+    }
+
+    /**
+     * Notes on recorded responses served with a body truncated at capture: the candidate got a cut body as if it were
+     * whole, so differences in its answer may be the capture's doing rather than a regression. Empty when none was.
+     */
+    public synchronized List<String> truncatedResponsesServed() {
+        return List.copyOf(truncatedServed);
     }
 
     public synchronized int callsMade() {
