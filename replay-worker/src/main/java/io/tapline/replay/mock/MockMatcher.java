@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -29,7 +30,10 @@ import java.util.TreeMap;
  * (0.75) is an exact path and query, with the body only ranking recorded calls, so a call asking for another id
  * ({@code /items/42} where production asked {@code /items/17}) is not answered from the other id's recording even
  * when neither has a body or a query. A lower minimum may accept such a call; {@link Match#sameTarget()} then says the
- * answer came from a call with another target, which the mocks report as a difference. Stateless, thread-safe.
+ * answer came from a call with another target, which the mocks report as a difference. Values a
+ * {@link MockIgnoreRules} rule names as generated per request (a query parameter, path segments at a placeholder) are
+ * not compared: a call differing from its recording only there is the same target, scores as exact and is no
+ * difference. Stateless, thread-safe.
  */
 public final class MockMatcher {
 
@@ -53,7 +57,8 @@ public final class MockMatcher {
      *
      * @param score      the explicit score (see the class comment), 0 when method, destination or route differ
      * @param sameTarget true when every path segment and every query parameter value is equal (order and encoding
-     *                   of the query aside): the recorded call asked the dependency for the same thing
+     *                   of the query aside, values ignored by a {@code --mock-ignore} rule too): the recorded call
+     *                   asked the dependency for the same thing
      */
     public record Match(double score, boolean sameTarget) {
     }
@@ -61,12 +66,19 @@ public final class MockMatcher {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final double minScore;
+    private final MockIgnoreRules ignores;
 
     public MockMatcher(double minScore) {
+        this(minScore, MockIgnoreRules.none());
+    }
+
+    /** @param ignores the call parts whose values are generated per request and not compared ({@code --mock-ignore}) */
+    public MockMatcher(double minScore, MockIgnoreRules ignores) {
         if (!(minScore > 0 && minScore <= 1)) { // also refuses NaN
             throw new IllegalArgumentException("minimum match score must be in (0, 1], got " + minScore);
         }
         this.minScore = minScore;
+        this.ignores = Objects.requireNonNull(ignores, "ignores");
     }
 
     public double minScore() {
@@ -78,7 +90,10 @@ public final class MockMatcher {
         return match(call, recorded).score();
     }
 
-    /** The score of {@code call} against {@code recorded} and whether both ask for the same path and query values. */
+    /**
+     * The score of {@code call} against {@code recorded} and whether both ask for the same path and query values
+     * (values ignored by a rule for the call's destination count as equal).
+     */
     public Match match(MockRequest call, OutboundCall recorded) {
         HttpRequest req = recorded.getRequest();
         if (!call.method().equalsIgnoreCase(req.getMethod())) {
@@ -88,7 +103,8 @@ public final class MockMatcher {
             return NONE;
         }
         String recordedPath = withoutRoutePrefix(req.getPath(), recorded.getDestination());
-        boolean samePath = call.path().equals(recordedPath);
+        boolean samePath = call.path().equals(recordedPath)
+                || ignores.samePath(call.destination(), call.path(), recordedPath);
         double score;
         if (samePath) {
             score = PATH_EXACT;
@@ -99,7 +115,7 @@ public final class MockMatcher {
         }
         Map<String, List<String>> q1 = query(call.rawQuery());
         Map<String, List<String>> q2 = query(req.getRawQuery());
-        boolean sameQuery = q1.equals(q2);
+        boolean sameQuery = q1.equals(q2) || ignores.sameQuery(call.destination(), q1, q2);
         if (sameQuery) {
             score += QUERY_EXACT;
         } else if (q1.keySet().equals(q2.keySet())) {

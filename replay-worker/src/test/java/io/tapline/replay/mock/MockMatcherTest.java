@@ -107,6 +107,112 @@ class MockMatcherTest {
         assertEquals(List.of(), mocks.differences());
     }
 
+    /** A case whose only recorded call is {@code recorded}, matched with the default minimum and these rules. */
+    private static CaseMocks mocks(OutboundCall recorded, String... ignoreRules) {
+        return new CaseMocks("c1", List.of(recorded),
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.parse(List.of(ignoreRules))));
+    }
+
+    private static List<DifferenceKind> kinds(CaseMocks mocks) {
+        return mocks.differences().stream().map(Difference::getKind).toList();
+    }
+
+    @Test
+    void freshIdempotencyKeyInTheQueryMatchesOnlyWithARuleForItsQueryParameter() {
+        OutboundCall charge = call("payments", "POST", "/v1/charges", "idempotency_key=9a1f-prod&cur=EUR",
+                "{\"amount\":5}", json(201, "{\"id\":\"ch_1\"}"));
+        MockRequest fresh = req("POST", "payments", "/v1/charges", "cur=EUR&idempotency_key=77c0-replay", "{\"amount\":5}");
+
+        CaseMocks strict = mocks(charge);
+        assertFalse(strict.answer(fresh).matched());
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL), kinds(strict));
+
+        CaseMocks ignoring = mocks(charge, "payments query:idempotency_key");
+        MockAnswer answer = ignoring.answer(fresh);
+        assertSame(charge, answer.recorded());
+        assertEquals(1.0, answer.score());
+        assertEquals(List.of(), ignoring.differences(), "the case passes: no call difference");
+    }
+
+    @Test
+    void anIgnoredQueryParameterStillMustBePresentAndOtherValuesStayStrict() {
+        OutboundCall charge = call("payments", "POST", "/v1/charges", "idempotency_key=k1&cur=EUR", null, json(201, "{}"));
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("payments query:idempotency_key")));
+        MockMatcher.Match otherCurrency = ignoring.match(req("POST", "payments", "/v1/charges", "idempotency_key=k2&cur=USD", null), charge);
+        assertFalse(otherCurrency.sameTarget());
+        assertFalse(ignoring.accepts(otherCurrency.score()));
+        MockMatcher.Match noKey = ignoring.match(req("POST", "payments", "/v1/charges", "cur=EUR", null), charge);
+        assertFalse(noKey.sameTarget());
+        assertFalse(ignoring.accepts(noKey.score()));
+        MockMatcher.Match twoKeys = ignoring.match(req("POST", "payments", "/v1/charges", "idempotency_key=a&idempotency_key=b&cur=EUR", null), charge);
+        assertFalse(twoKeys.sameTarget());
+    }
+
+    @Test
+    void freshUuidInThePathMatchesOnlyWithAPathRule() {
+        OutboundCall confirm = call("api.pay.local:8080", "POST", "/payments/3f2c9a4e-1b2d-4c3e-8f00-1234567890ab/confirm",
+                null, null, json(200, "{\"status\":\"confirmed\"}"));
+        MockRequest fresh = req("POST", "api.pay.local:8080", "/payments/0b7d1e2f-aaaa-4bbb-8ccc-ddddeeeeffff/confirm", null, null);
+
+        CaseMocks strict = mocks(confirm);
+        MockAnswer unmatched = strict.answer(fresh);
+        assertFalse(unmatched.matched());
+        assertEquals(MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, unmatched.score(), 1e-9);
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL), kinds(strict));
+
+        // the host alone names the dependency on any port, as does its host:port
+        for (String rule : List.of("api.pay.local path:/payments/{*}/confirm", "API.pay.local:8080 path:/payments/{id}/confirm",
+                "* path:/payments/{*}/confirm")) {
+            CaseMocks ignoring = mocks(confirm, rule);
+            MockAnswer answer = ignoring.answer(fresh);
+            assertSame(confirm, answer.recorded(), rule);
+            assertEquals(1.0, answer.score(), rule);
+            assertEquals(List.of(), ignoring.differences(), rule);
+        }
+    }
+
+    @Test
+    void aPathRuleIgnoresOnlyItsPlaceholderSegments() {
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("billing path:/payments/{*}/confirm")));
+        // a word-like value is not even the same route template without the rule
+        OutboundCall confirm = call("billing", "POST", "/payments/nonce-abc/confirm", null, null, json(200, "{}"));
+        assertEquals(1.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/confirm", null, null), confirm));
+        assertEquals(0.0, matcher.score(req("POST", "billing", "/payments/nonce-xyz/confirm", null, null), confirm));
+        // literal segments, the number of segments and an empty value still differ
+        assertEquals(0.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/cancel", null, null), confirm));
+        assertEquals(0.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/confirm/now", null, null), confirm));
+        assertEquals(0.0, ignoring.score(req("POST", "billing", "/payments//confirm", null, null), confirm));
+        // recorded with the route name in its path (the sidecar's egress listener), still the dependency's own path
+        OutboundCall prefixed = call("billing", "POST", "/billing/payments/nonce-abc/confirm", null, null, json(200, "{}"));
+        assertEquals(1.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/confirm", null, null), prefixed));
+    }
+
+    @Test
+    void aRuleForAnotherDependencyDoesNotApply() {
+        OutboundCall charge = call("payments", "POST", "/v1/charges/k-prod", "request_id=r1", null, json(201, "{}"));
+        MockRequest fresh = req("POST", "payments", "/v1/charges/k-replay", "request_id=r2", null);
+        CaseMocks otherDependency = mocks(charge, "inventory query:request_id", "inventory path:/v1/charges/{*}",
+                "payments.local:8080 query:request_id", "payments query:other");
+        assertFalse(otherDependency.answer(fresh).matched());
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL), kinds(otherDependency));
+        CaseMocks own = mocks(charge, "payments query:request_id", "payments path:/v1/charges/{*}");
+        assertTrue(own.answer(fresh).matched());
+        assertEquals(List.of(), own.differences());
+    }
+
+    @Test
+    void recordedCallsDifferingOnlyInIgnoredValuesAnswerInRecordedOrder() {
+        OutboundCall first = call("payments", "POST", "/confirm", "key=a", null, json(200, "{\"n\":1}"));
+        OutboundCall second = call("payments", "POST", "/confirm", "key=b", null, json(200, "{\"n\":2}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(first, second), new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("payments query:key"))));
+        assertSame(first, mocks.answer(req("POST", "payments", "/confirm", "key=x", null)).recorded());
+        assertSame(second, mocks.answer(req("POST", "payments", "/confirm", "key=y", null)).recorded());
+        assertEquals(List.of(), mocks.differences());
+    }
+
     @Test
     void jsonBodiesMatchStructurally() {
         OutboundCall rec = call("payments", "POST", "/charge", null, "{\"amount\":5,\"cur\":\"EUR\"}", json(201, "{}"));

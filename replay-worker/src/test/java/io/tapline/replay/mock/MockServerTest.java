@@ -70,8 +70,12 @@ class MockServerTest {
     }
 
     private String register(String caseId, List<OutboundCall> calls) {
+        return register(caseId, calls, matcher);
+    }
+
+    private String register(String caseId, List<OutboundCall> calls, MockMatcher caseMatcher) {
         TraceContext.CaseTrace trace = TraceContext.forCase("run", caseId);
-        registry.register(trace.traceId(), new CaseMocks(caseId, calls, matcher));
+        registry.register(trace.traceId(), new CaseMocks(caseId, calls, caseMatcher));
         return trace.traceparent();
     }
 
@@ -106,6 +110,18 @@ class MockServerTest {
         String tp = register("c1", List.of(call("inventory", "GET", "/items/17", null, null, json(200, "{\"id\":17}"))));
         assertEquals(502, get(mock.port(), "/inventory/items/42", tp).status());
         assertEquals(new Answer(200, "{\"id\":17}"), get(mock.port(), "/inventory/items/17", tp));
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void callWithAFreshIdempotencyKeyIsAnsweredOnlyWhenAMockIgnoreRuleNamesIt() {
+        MockServer mock = start(Set.of());
+        OutboundCall rates = call("api.local:8080", "GET", "/v1/rates", "cur=EUR&request_id=prod-1", null, json(200, "{\"r\":1.1}"));
+        String uri = "http://api.local:8080/v1/rates?cur=EUR&request_id=replay-7";
+        assertEquals(502, get(mock.port(), uri, register("strict", List.of(rates))).status());
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("api.local query:request_id")));
+        assertEquals(new Answer(200, "{\"r\":1.1}"), get(mock.port(), uri, register("ignoring", List.of(rates), ignoring)));
         assertEquals(0, realHits.get());
     }
 
