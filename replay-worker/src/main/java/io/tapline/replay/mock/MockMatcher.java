@@ -102,17 +102,19 @@ public final class MockMatcher {
         if (!sameDestination(call.destination(), recorded.getDestination())) {
             return NONE;
         }
-        String recordedPath = withoutRoutePrefix(req.getPath(), recorded.getDestination());
-        boolean samePath = call.path().equals(recordedPath)
-                || ignores.samePath(call.destination(), call.path(), recordedPath);
-        double score;
-        if (samePath) {
-            score = PATH_EXACT;
-        } else if (RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(recordedPath))) {
-            score = PATH_TEMPLATE;
-        } else {
+        // Recorded as the dependency received it, or (older sidecars) with the route name in front: the closer wins,
+        // so a dependency path that starts with its route's name (/payments/7 on route payments) is not cut.
+        PathFit fit = pathFit(call, req.getPath());
+        String withoutRoute = withoutRoutePrefix(req.getPath(), recorded.getDestination());
+        if (fit != PathFit.EXACT && !withoutRoute.equals(req.getPath())) {
+            PathFit stripped = pathFit(call, withoutRoute);
+            fit = stripped.compareTo(fit) > 0 ? stripped : fit;
+        }
+        if (fit == PathFit.NONE) {
             return NONE;
         }
+        boolean samePath = fit == PathFit.EXACT;
+        double score = samePath ? PATH_EXACT : PATH_TEMPLATE;
         Map<String, List<String>> q1 = query(call.rawQuery());
         Map<String, List<String>> q2 = query(req.getRawQuery());
         boolean sameQuery = q1.equals(q2) || ignores.sameQuery(call.destination(), q1, q2);
@@ -127,15 +129,27 @@ public final class MockMatcher {
         return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery);
     }
 
+    /** How a call's path fits a recorded one, worst first. */
+    private enum PathFit { NONE, TEMPLATE, EXACT }
+
+    private PathFit pathFit(MockRequest call, String recordedPath) {
+        if (call.path().equals(recordedPath) || ignores.samePath(call.destination(), call.path(), recordedPath)) {
+            return PathFit.EXACT;
+        }
+        return RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(recordedPath))
+                ? PathFit.TEMPLATE : PathFit.NONE;
+    }
+
     /** True when a score is high enough to answer from the recorded call. */
     public boolean accepts(double score) {
         return score + 1e-9 >= minScore;
     }
 
     /**
-     * The dependency's own path of a recorded named-route call. The sidecar may record the path the app sent to its
-     * egress listener ({@code /inventory/stock/42} for route {@code inventory}); the mock strips the route name, so
-     * both are compared without it.
+     * The path of a recorded named-route call without the route name in front. Older sidecars recorded the path the
+     * app sent to their egress listener ({@code /inventory/stock/42} for route {@code inventory}), while
+     * the mock strips the route name from the call; current ones record the dependency's own path, which may itself
+     * start with the route's name, so {@link #match} tries the recorded path both as is and without it.
      */
     static String withoutRoutePrefix(String path, String destination) {
         String prefix = "/" + destination;

@@ -231,6 +231,20 @@ class MockMatcherTest {
     }
 
     @Test
+    void dependencyPathStartingWithTheRouteNameMatchesAsRecorded() {
+        // The sidecar records the dependency's own path: route 'payments' calling /payments/7 records /payments/7,
+        // which is not the route name prefixed to /7.
+        OutboundCall rec = call("payments", "GET", "/payments/7", null, null, json(200, "{}"));
+        assertEquals(1.0, matcher.score(req("GET", "payments", "/payments/7", null, null), rec));
+        assertEquals(1.0, matcher.score(req("GET", "payments", "/7", null, null),
+                call("payments", "GET", "/payments/7", null, null, json(200, "{}"))), "recorded with the route prefix");
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("payments path:/payments/{*}/confirm")));
+        OutboundCall confirm = call("payments", "POST", "/payments/key-prod/confirm", null, null, json(200, "{}"));
+        assertEquals(1.0, ignoring.score(req("POST", "payments", "/payments/key-replay/confirm", null, null), confirm));
+    }
+
+    @Test
     void forwardProxyDestinationsIgnoreTheDefaultPort() {
         OutboundCall rec = call("api.example:80", "GET", "/x", null, null, json(200, "{}"));
         assertEquals(1.0, matcher.score(req("GET", "api.example", "/x", null, null), rec));
