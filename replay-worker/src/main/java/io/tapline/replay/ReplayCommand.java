@@ -16,6 +16,7 @@ import io.tapline.replay.mock.MockServerOptions;
 import io.tapline.replay.report.RunReport;
 import io.tapline.replay.report.TextReport;
 import io.tapline.replay.run.AvroCodec;
+import io.tapline.replay.run.BatchBudget;
 import io.tapline.replay.run.CandidateClient;
 import io.tapline.replay.run.CaseReplayer;
 import io.tapline.replay.run.ConcurrencyGate;
@@ -225,6 +226,7 @@ public final class ReplayCommand {
                 latency.observe(r.getCandidateLatencyMicros() / 1e6);
             };
             int workerCount = settings.workers();
+            BatchBudget budget = new BatchBudget(workerCount, concurrency, mode, settings.rate(), requestTimeout);
             for (int i = 0; i < workerCount; i++) {
                 String workerId = workerCount == 1 ? settings.workerId() : settings.workerId() + "-" + i;
                 // A client per worker: its connections are opened from, and stay on, that worker's event loop, so no
@@ -234,7 +236,7 @@ public final class ReplayCommand {
                         settings.candidateHeaders());
                 CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator, clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
-                        vertx, concurrencyGate, limiter, progress, listener, requestTimeout, settings.batchSize(), mode == Propagation.Mode.AUTO));
+                        vertx, concurrencyGate, limiter, progress, listener, budget, settings.batchSize(), mode == Propagation.Mode.AUTO));
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {

@@ -25,6 +25,7 @@ public final class ReplayOptions {
     public static final String MOCK_ROUTE = "mock.route";
     public static final String MOCK_UNMATCHED_STATUS = "mock.unmatched.status";
     public static final String MOCK_MIN_SCORE = "mock.min.score";
+    public static final String MOCK_IGNORE = "mock.ignore";
     public static final String ALLOW_LIVE = "allow.live";
 
     public static final String IGNORE = "ignore";
@@ -92,7 +93,8 @@ public final class ReplayOptions {
                 .option(MOCK_PORT, "9190", "Mock server port: point the candidate's HTTP_PROXY / egress routes here. 0 = ephemeral.")
                 .multi(MOCK_ROUTE, "Named dependency route name=url (as the sidecar's --egress): calls to http://MOCK/name/... are mocked as dependency 'name'.")
                 .option(MOCK_UNMATCHED_STATUS, Integer.toString(MockServerOptions.DEFAULT_UNMATCHED_STATUS), "Status answered to an unmatched dependency call.")
-                .option(MOCK_MIN_SCORE, Double.toString(MockMatcher.DEFAULT_MIN_SCORE), "Minimum match score (0..1] to answer a call from a recorded one.")
+                .option(MOCK_MIN_SCORE, Double.toString(MockMatcher.DEFAULT_MIN_SCORE), "Minimum match score (0..1] to answer a call from a recorded one (0.75: exact path and query; below it another id or query value may answer, reported as a difference).")
+                .multi(MOCK_IGNORE, "Part of a dependency call whose value is generated per request (idempotency key, request id, timestamp) and not compared, so the call still matches its recording: 'DESTINATION query:NAME' (the parameter's value; its presence still counts) or 'DESTINATION path:/payments/{*}/confirm' ({*}: any one segment); DESTINATION is a --mock-route name, host, host:port or * (any).")
                 .multi(ALLOW_LIVE, "Host whose dependency calls are forwarded to the real service (nothing is by default).")
                 .multi(IGNORE, "Ignore rule 'ROUTE PATH', e.g. 'GET /owners/{id} $.updatedAt' or '* header:x-build'.")
                 .multi(IGNORE_HEADERS, "Extra response header names never compared (Date, Server, tracing, hop-by-hop already are).")

@@ -4,6 +4,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.mock.MockIgnoreRules;
 import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockServerOptions;
 import io.tapline.replay.run.KafkaSettings;
@@ -51,8 +52,14 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         } catch (IllegalArgumentException e) {
             throw new ConfigException("option --mock-route / --mock-unmatched-status: " + e.getMessage(), e);
         }
+        MockIgnoreRules mockIgnores;
         try {
-            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE));
+            mockIgnores = MockIgnoreRules.parse(config.getList(ReplayOptions.MOCK_IGNORE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --mock-ignore: " + e.getMessage(), e);
+        }
+        try {
+            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("option --mock-min-score: " + e.getMessage(), e);
         }

@@ -1,7 +1,9 @@
 package io.tapline.replay;
 
+import io.tapline.avro.OutboundCall;
 import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
+import io.tapline.replay.mock.MockRequest;
 import io.tapline.replay.run.Propagation;
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +57,18 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void mockIgnoreRulesFromFlagsAndTheEnvironmentReachTheMatcher() {
+        OutboundCall charge = Fixtures.call("payments", "POST", "/v1/charges", "idempotency_key=prod", null, Fixtures.json(201, "{}"));
+        MockRequest fresh = new MockRequest("POST", "payments", "/v1/charges", "idempotency_key=replay", null, null);
+        assertFalse(parse().matcher().accepts(parse().matcher().score(fresh, charge)));
+        assertEquals(1.0, parse("--mock-ignore", "payments query:idempotency_key").matcher().score(fresh, charge));
+        ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_MOCK_IGNORE", "inventory path:/stock/{*},payments query:idempotency_key")));
+        assertEquals(1.0, fromEnv.matcher().score(fresh, charge));
+    }
+
+    @Test
     void badValuesNameTheirFlag() {
         assertTrue(error("--concurrency", "0").contains("--concurrency"));
         assertTrue(error("--ignore", "$.ts").contains("--ignore"));
@@ -63,6 +78,9 @@ class ReplaySettingsTest {
         assertTrue(error("--fail-on", "often").contains("--fail-on"));
         assertTrue(error("--propagation", "maybe").contains("--propagation"));
         assertTrue(error("--candidate-header", "no-separator").contains("--candidate-header"));
+        String mockIgnore = error("--mock-ignore", "payments idempotency_key");
+        assertTrue(mockIgnore.startsWith("option --mock-ignore: mock ignore rule 'payments idempotency_key'"), mockIgnore);
+        assertTrue(mockIgnore.contains("'DESTINATION query:NAME' or 'DESTINATION path:/pattern/{*}/...'"), mockIgnore);
         // NaN passes a "< 0" check: a NaN rate never starts a case, a NaN minimum score matches nothing.
         assertTrue(error("--rate", "NaN").contains("--rate"));
         assertTrue(error("--mock-min-score", "NaN").contains("--mock-min-score"));

@@ -1,5 +1,7 @@
 package io.tapline.replay.compare;
 
+import io.tapline.avro.HttpResponse;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +23,13 @@ public final class Bodies {
     public enum Kind { JSON, TEXT, BINARY }
 
     private Bodies() {
+    }
+
+    /** How much of a body truncated at capture was kept: {@code 65536 of 1048576 bytes kept}. */
+    public static String truncation(HttpResponse recorded) {
+        long size = recorded.getOriginalSize();
+        return recorded.getBody().remaining() + " of " + (size < 0 ? "an unknown number of" : Long.toString(size))
+                + " bytes kept";
     }
 
     /**

@@ -9,11 +9,13 @@ import java.util.List;
  *
  * @param differences differences that count (ignore rules and learned noise already applied)
  * @param ignored     differences suppressed by ignore rules or learned noise
+ * @param notes       what could not be compared and why (a recorded body truncated at capture)
  */
-public record Comparison(List<Difference> differences, int ignored) {
+public record Comparison(List<Difference> differences, int ignored, List<String> notes) {
 
     public Comparison {
         differences = List.copyOf(differences);
+        notes = List.copyOf(notes);
     }
 
     public boolean same() {

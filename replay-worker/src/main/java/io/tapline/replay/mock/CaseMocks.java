@@ -6,6 +6,7 @@ import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
+import io.tapline.replay.compare.Bodies;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,8 @@ public final class CaseMocks {
     private final MockMatcher matcher;
     private final List<MockCall> calls = new ArrayList<>();
     private final List<Difference> differences = new ArrayList<>();
+    /** Recorded calls whose truncated response body was served cut, in the order first served. */
+    private final List<String> truncatedServed = new ArrayList<>();
     private int matched;
     private int unmatched;
 
@@ -47,34 +50,63 @@ public final class CaseMocks {
 
     /**
      * Picks the recorded call that answers {@code call}: the best score at or above the minimum; on a tie, a call
-     * not used yet, then the earliest recorded. Records the outcome (matched, or unmatched as a difference).
+     * not used yet, then the earliest recorded. Records the outcome (matched, or unmatched as a difference). A call
+     * answered from a recorded call that already answered one (the candidate makes the call more often than production
+     * did) is answered from it again, so the candidate proceeds, and reported as an {@code EXTRA} difference. A call
+     * answered from a recorded call with another target (a lower {@code --mock-min-score} accepted another id or
+     * query value) is matched and reported as a {@code CHANGED} difference: the mock never guesses silently.
      */
     public synchronized MockAnswer answer(MockRequest call) {
         int best = -1;
-        double bestScore = 0;
+        MockMatcher.Match bestMatch = MockMatcher.NONE;
         for (int i = 0; i < recorded.size(); i++) {
-            double s = matcher.score(call, recorded.get(i));
+            MockMatcher.Match m = matcher.match(call, recorded.get(i));
+            double s = m.score();
+            double bestScore = bestMatch.score();
             boolean better = s > bestScore + 1e-9
                     || (best >= 0 && Math.abs(s - bestScore) < 1e-9 && uses[best] > 0 && uses[i] == 0);
             if (better) {
                 best = i;
-                bestScore = s;
+                bestMatch = m;
             }
         }
+        double bestScore = bestMatch.score();
         if (best >= 0 && matcher.accepts(bestScore)) {
+            boolean extra = uses[best] > 0;
             uses[best]++;
             matched++;
-            note(call, "matched", bestScore);
-            return new MockAnswer(recorded.get(best), bestScore);
+            note(call, extra ? "extra" : "matched", bestScore);
+            if (extra) {
+                // Production made this call fewer times: answer from the recording so the candidate goes on, and say so.
+                difference(call.describe(), DifferenceKind.EXTRA, null, call.describe()
+                        + " (extra call, answered again from the recording of " + describe(recorded.get(best)) + ")");
+            }
+            if (!bestMatch.sameTarget()) {
+                difference(call.describe(), DifferenceKind.CHANGED,
+                        describe(recorded.get(best)) + " (answered from it, score " + bestScore + ")", call.describe());
+            }
+            OutboundCall answering = recorded.get(best);
+            if (answering.getResponse() != null && answering.getResponse().getTruncated()) {
+                String note = "dependency response of " + describe(answering) + " was recorded truncated at capture ("
+                        + Bodies.truncation(answering.getResponse()) + ") and served cut";
+                if (!truncatedServed.contains(note) && truncatedServed.size() < MAX_CALLS_KEPT) {
+                    truncatedServed.add(note);
+                }
+            }
+            return new MockAnswer(answering, bestScore);
         }
         unmatched++;
         note(call, "unmatched", bestScore);
-        if (differences.size() < MAX_CALLS_KEPT) {
-            differences.add(Difference.newBuilder().setPath(call.describe()).setKind(DifferenceKind.UNMATCHED_CALL)
-                    .setExpected(best >= 0 ? describe(recorded.get(best)) + " (score " + bestScore + ")" : null)
-                    .setActual(call.describe()).build());
-        }
+        difference(call.describe(), DifferenceKind.UNMATCHED_CALL,
+                best >= 0 ? describe(recorded.get(best)) + " (score " + bestScore + ")" : null, call.describe());
         return new MockAnswer(null, bestScore);
+    }
+
+    private void difference(String path, DifferenceKind kind, String expected, String actual) {
+        if (differences.size() < MAX_CALLS_KEPT) {
+            differences.add(Difference.newBuilder().setPath(path).setKind(kind).setExpected(expected).setActual(actual)
+                    .build());
+        }
     }
 
     /** Notes a call forwarded to a real dependency because {@code --allow-live} named its host. */
@@ -118,6 +150,14 @@ public final class CaseMocks {
             }
         }
         return out;
+    }
+
+    /**
+     * Notes on recorded responses served with a body truncated at capture: the candidate got a cut body as if it were
+     * whole, so differences in its answer may be the capture's doing rather than a regression. Empty when none was.
+     */
+    public synchronized List<String> truncatedResponsesServed() {
+        return List.copyOf(truncatedServed);
     }
 
     public synchronized int callsMade() {

@@ -15,37 +15,70 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
  * Scores how well a candidate's outbound call matches a recorded one. Method and destination must be equal,
  * and the path must at least share the route template; the rest adds up to an explicit score in [0, 1]:
  * <pre>
- *   path      exact 0.40 | same route template 0.25
- *   query     same parameters and values 0.30 | same parameter names 0.15 | else 0
- *   body      equal bytes or equal JSON 0.30 | else 0
+ *   path      every segment equal 0.40 | same route template, a concrete segment (an id) differs 0.10
+ *   query     same parameters and values 0.35 | same parameter names 0.05 | else 0
+ *   body      equal bytes or equal JSON 0.25 | else 0
  * </pre>
- * A call is answered from the best recorded call scoring at least the configured minimum. Stateless, thread-safe.
+ * The request's target (concrete path segments and query values) weighs more than its body: the default minimum
+ * (0.75) is an exact path and query, with the body only ranking recorded calls, so a call asking for another id
+ * ({@code /items/42} where production asked {@code /items/17}) is not answered from the other id's recording even
+ * when neither has a body or a query. A lower minimum may accept such a call; {@link Match#sameTarget()} then says the
+ * answer came from a call with another target, which the mocks report as a difference. Values a
+ * {@link MockIgnoreRules} rule names as generated per request (a query parameter, path segments at a placeholder) are
+ * not compared: a call differing from its recording only there is the same target, scores as exact and is no
+ * difference. Stateless, thread-safe.
  */
 public final class MockMatcher {
 
     public static final double PATH_EXACT = 0.40;
-    public static final double PATH_TEMPLATE = 0.25;
-    public static final double QUERY_EXACT = 0.30;
-    public static final double QUERY_NAMES = 0.15;
-    public static final double BODY_EQUAL = 0.30;
-    /** Default minimum: an exact path and query, or a templated path with equal query names and body. */
-    public static final double DEFAULT_MIN_SCORE = 0.60;
+    public static final double PATH_TEMPLATE = 0.10;
+    public static final double QUERY_EXACT = 0.35;
+    public static final double QUERY_NAMES = 0.05;
+    public static final double BODY_EQUAL = 0.25;
+    /**
+     * Default minimum: an exact path and query (the body may differ). Every score with another path segment or query
+     * value stays below it: {@code PATH_TEMPLATE + QUERY_EXACT + BODY_EQUAL} and {@code PATH_EXACT + QUERY_NAMES +
+     * BODY_EQUAL} are 0.70.
+     */
+    public static final double DEFAULT_MIN_SCORE = PATH_EXACT + QUERY_EXACT;
+
+    /** No match: method, destination or route template differ. */
+    static final Match NONE = new Match(0, false);
+
+    /**
+     * How a call matches a recorded one.
+     *
+     * @param score      the explicit score (see the class comment), 0 when method, destination or route differ
+     * @param sameTarget true when every path segment and every query parameter value is equal (order and encoding
+     *                   of the query aside, values ignored by a {@code --mock-ignore} rule too): the recorded call
+     *                   asked the dependency for the same thing
+     */
+    public record Match(double score, boolean sameTarget) {
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final double minScore;
+    private final MockIgnoreRules ignores;
 
     public MockMatcher(double minScore) {
+        this(minScore, MockIgnoreRules.none());
+    }
+
+    /** @param ignores the call parts whose values are generated per request and not compared ({@code --mock-ignore}) */
+    public MockMatcher(double minScore, MockIgnoreRules ignores) {
         if (!(minScore > 0 && minScore <= 1)) { // also refuses NaN
             throw new IllegalArgumentException("minimum match score must be in (0, 1], got " + minScore);
         }
         this.minScore = minScore;
+        this.ignores = Objects.requireNonNull(ignores, "ignores");
     }
 
     public double minScore() {
@@ -54,25 +87,38 @@ public final class MockMatcher {
 
     /** Score of {@code call} against {@code recorded}: 0 when method, destination or route differ. */
     public double score(MockRequest call, OutboundCall recorded) {
+        return match(call, recorded).score();
+    }
+
+    /**
+     * The score of {@code call} against {@code recorded} and whether both ask for the same path and query values
+     * (values ignored by a rule for the call's destination count as equal).
+     */
+    public Match match(MockRequest call, OutboundCall recorded) {
         HttpRequest req = recorded.getRequest();
         if (!call.method().equalsIgnoreCase(req.getMethod())) {
-            return 0;
+            return NONE;
         }
         if (!sameDestination(call.destination(), recorded.getDestination())) {
-            return 0;
+            return NONE;
         }
-        String recordedPath = withoutRoutePrefix(req.getPath(), recorded.getDestination());
-        double score;
-        if (call.path().equals(recordedPath)) {
-            score = PATH_EXACT;
-        } else if (RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(recordedPath))) {
-            score = PATH_TEMPLATE;
-        } else {
-            return 0;
+        // Recorded as the dependency received it, or (older sidecars) with the route name in front: the closer wins,
+        // so a dependency path that starts with its route's name (/payments/7 on route payments) is not cut.
+        PathFit fit = pathFit(call, req.getPath());
+        String withoutRoute = withoutRoutePrefix(req.getPath(), recorded.getDestination());
+        if (fit != PathFit.EXACT && !withoutRoute.equals(req.getPath())) {
+            PathFit stripped = pathFit(call, withoutRoute);
+            fit = stripped.compareTo(fit) > 0 ? stripped : fit;
         }
+        if (fit == PathFit.NONE) {
+            return NONE;
+        }
+        boolean samePath = fit == PathFit.EXACT;
+        double score = samePath ? PATH_EXACT : PATH_TEMPLATE;
         Map<String, List<String>> q1 = query(call.rawQuery());
         Map<String, List<String>> q2 = query(req.getRawQuery());
-        if (q1.equals(q2)) {
+        boolean sameQuery = q1.equals(q2) || ignores.sameQuery(call.destination(), q1, q2);
+        if (sameQuery) {
             score += QUERY_EXACT;
         } else if (q1.keySet().equals(q2.keySet())) {
             score += QUERY_NAMES;
@@ -80,7 +126,18 @@ public final class MockMatcher {
         if (sameBody(call.body(), bytes(req.getBody()))) {
             score += BODY_EQUAL;
         }
-        return Math.round(score * 100) / 100.0;
+        return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery);
+    }
+
+    /** How a call's path fits a recorded one, worst first. */
+    private enum PathFit { NONE, TEMPLATE, EXACT }
+
+    private PathFit pathFit(MockRequest call, String recordedPath) {
+        if (call.path().equals(recordedPath) || ignores.samePath(call.destination(), call.path(), recordedPath)) {
+            return PathFit.EXACT;
+        }
+        return RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(recordedPath))
+                ? PathFit.TEMPLATE : PathFit.NONE;
     }
 
     /** True when a score is high enough to answer from the recorded call. */
@@ -89,9 +146,10 @@ public final class MockMatcher {
     }
 
     /**
-     * The dependency's own path of a recorded named-route call. The sidecar may record the path the app sent to its
-     * egress listener ({@code /inventory/stock/42} for route {@code inventory}); the mock strips the route name, so
-     * both are compared without it.
+     * The path of a recorded named-route call without the route name in front. Older sidecars recorded the path the
+     * app sent to their egress listener ({@code /inventory/stock/42} for route {@code inventory}), while
+     * the mock strips the route name from the call; current ones record the dependency's own path, which may itself
+     * start with the route's name, so {@link #match} tries the recorded path both as is and without it.
      */
     static String withoutRoutePrefix(String path, String destination) {
         String prefix = "/" + destination;

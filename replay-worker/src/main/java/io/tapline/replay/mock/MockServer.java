@@ -135,7 +135,9 @@ public final class MockServer implements AutoCloseable {
         }
         HttpResponse recorded = answer.recorded().getResponse();
         HttpServerResponse resp = req.response();
-        resp.putHeader(MOCK_HEADER, "matched score=" + answer.score());
+        // "truncated": the recorded body was cut at capture and is served cut (the case's result says so too)
+        resp.putHeader(MOCK_HEADER, "matched score=" + answer.score()
+                + (recorded != null && recorded.getTruncated() ? " truncated" : ""));
         if (recorded == null) {
             String error = answer.recorded().getError();
             resp.setStatusCode(options.unmatchedStatus()).putHeader(MOCK_HEADER, "recorded-error")

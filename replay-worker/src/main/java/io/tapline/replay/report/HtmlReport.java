@@ -71,6 +71,9 @@ public final class HtmlReport {
         if (r.getError() != null) {
             out.append("<div>").append(Xml.text(r.getError())).append("</div>");
         }
+        for (String note : r.getNotes()) {
+            out.append("<div>note: ").append(Xml.text(note)).append("</div>");
+        }
         if (!r.getDifferences().isEmpty()) {
             out.append("<table><tr><th>kind</th><th>path</th><th>expected</th><th>actual</th></tr>");
             for (Difference d : r.getDifferences()) {

@@ -38,8 +38,15 @@ public final class JUnitReport {
                 }
                 case ERROR -> out.append(">\n      <error type=\"replay-error\" message=\"")
                         .append(Xml.attr(r.getError() == null ? "could not be replayed" : r.getError())).append("\"/>\n    </testcase>\n");
-                case SKIPPED -> out.append(">\n      <skipped message=\"")
-                        .append(Xml.attr(r.getError() == null ? "not replayed" : r.getError())).append("\"/>\n    </testcase>\n");
+                case SKIPPED -> {
+                    out.append(">\n      <skipped message=\"").append(Xml.attr(r.getError() == null ? "not replayed" : r.getError()));
+                    // an inconclusive case keeps its differences and notes: show them
+                    if (r.getDifferences().isEmpty() && r.getNotes().isEmpty()) {
+                        out.append("\"/>\n    </testcase>\n");
+                    } else {
+                        out.append("\">").append(Xml.text(details(r))).append("</skipped>\n    </testcase>\n");
+                    }
+                }
             }
         }
         out.append("  </testsuite>\n</testsuites>\n");
@@ -68,6 +75,9 @@ public final class JUnitReport {
                 .append(r.getTrafficWeight()).append(" requests)\n");
         for (Difference diff : r.getDifferences()) {
             d.append(TextReport.line(diff)).append('\n');
+        }
+        for (String note : r.getNotes()) {
+            d.append("note: ").append(note).append('\n');
         }
         return d.toString();
     }

@@ -34,6 +34,9 @@ public final class TextReport {
             if (r.getError() != null) {
                 out.append("    error: ").append(r.getError()).append('\n');
             }
+            for (String note : r.getNotes()) {
+                out.append("    note: ").append(note).append('\n');
+            }
             for (Difference d : r.getDifferences()) {
                 out.append("    ").append(line(d)).append('\n');
             }

@@ -54,7 +54,8 @@ public final class CaseReplayer {
         HttpRequest request = c.getSample().getRequest();
         if (request.getTruncated()) {
             return Future.succeededFuture(result(c, Verdict.SKIPPED, List.of(), 0, emptyUsage(), 0,
-                    "request body was truncated at capture (" + request.getOriginalSize() + " bytes): cannot be replayed faithfully"));
+                    "request body was truncated at capture (" + request.getOriginalSize() + " bytes): cannot be replayed faithfully",
+                    List.of()));
         }
         TraceContext.CaseTrace trace = TraceContext.forCase(runId, c.getCaseId());
         String traceId = trace.traceId();
@@ -62,7 +63,7 @@ public final class CaseReplayer {
         try {
             registry.register(traceId, mocks);
         } catch (IllegalStateException e) {
-            return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, emptyUsage(), 0, e.getMessage()));
+            return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, emptyUsage(), 0, e.getMessage(), List.of()));
         }
         long start = System.nanoTime();
         return candidate.send(request, trace.traceparent())
@@ -72,15 +73,35 @@ public final class CaseReplayer {
                     Comparison cmp = comparator.compare(c.getService(), routeOf(c), c.getSample().getResponse(), resp);
                     List<Difference> diffs = new ArrayList<>(cmp.differences());
                     diffs.addAll(mocks.differences());
-                    Verdict v = diffs.isEmpty() ? Verdict.PASS : Verdict.FAIL;
-                    return result(c, v, diffs, cmp.ignored(), mocks.usage(), micros, null);
+                    List<String> truncated = mocks.truncatedResponsesServed();
+                    List<String> notes = new ArrayList<>(cmp.notes());
+                    notes.addAll(truncated);
+                    if (diffs.isEmpty()) {
+                        return result(c, Verdict.PASS, diffs, cmp.ignored(), mocks.usage(), micros, null, notes);
+                    }
+                    if (!truncated.isEmpty()) {
+                        return result(c, Verdict.SKIPPED, diffs, cmp.ignored(), mocks.usage(), micros,
+                                inconclusive(diffs.size(), truncated), notes);
+                    }
+                    return result(c, Verdict.FAIL, diffs, cmp.ignored(), mocks.usage(), micros, null, notes);
                 })
                 .recover(err -> {
                     registry.unregister(traceId);
                     long micros = (System.nanoTime() - start) / 1000;
                     return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
-                            "candidate " + candidate.target() + " did not answer: " + err));
+                            "candidate " + candidate.target() + " did not answer: " + err,
+                            mocks.truncatedResponsesServed()));
                 });
+    }
+
+    /**
+     * Why a case with differences is not judged a regression: the candidate was served a dependency response whose
+     * body the capture cut, as if it were whole, and a candidate parsing a cut body answers differently for that alone.
+     */
+    static String inconclusive(int differences, List<String> truncated) {
+        return "inconclusive, not judged a regression: " + differences + " difference(s), but the candidate was served "
+                + truncated.size() + " dependency response(s) recorded truncated at capture, cut (see notes): the"
+                + " differences may come from the cut body";
     }
 
     /**
@@ -112,7 +133,7 @@ public final class CaseReplayer {
     }
 
     private ReplayResult result(Case c, Verdict verdict, List<Difference> diffs, int ignored, MockUsage usage,
-                                long candidateMicros, String error) {
+                                long candidateMicros, String error, List<String> notes) {
         return ReplayResult.newBuilder()
                 .setRunId(runId)
                 .setCaseId(c.getCaseId())
@@ -129,6 +150,7 @@ public final class CaseReplayer {
                 .setError(error)
                 .setWorker(worker)
                 .setCompletedAt(clock.instant())
+                .setNotes(notes)
                 .build();
     }
 }

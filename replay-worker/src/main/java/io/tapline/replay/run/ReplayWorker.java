@@ -83,7 +83,7 @@ public final class ReplayWorker implements Runnable {
     private final RateLimiter rate;
     private final Progress progress;
     private final ResultListener listener;
-    private final Duration caseTimeout;
+    private final BatchBudget budget;
     private final int batchSize;
     private final boolean redoAmbiguous;
 
@@ -110,7 +110,7 @@ public final class ReplayWorker implements Runnable {
     public ReplayWorker(String runId, String workerId, RunTopics topics, RunBounds bounds, KafkaSettings kafka,
                         AvroCodec codec, CaseReplayer replayer, MockRegistry registry, Vertx vertx,
                         ConcurrencyGate gate,
-                        RateLimiter rate, Progress progress, ResultListener listener, Duration caseTimeout, int batchSize,
+                        RateLimiter rate, Progress progress, ResultListener listener, BatchBudget budget, int batchSize,
                         boolean redoAmbiguous) {
         this.runId = runId;
         this.workerId = workerId;
@@ -125,7 +125,7 @@ public final class ReplayWorker implements Runnable {
         this.rate = rate;
         this.progress = progress;
         this.listener = listener;
-        this.caseTimeout = caseTimeout;
+        this.budget = budget;
         this.batchSize = batchSize;
         this.redoAmbiguous = redoAmbiguous;
     }
@@ -160,9 +160,10 @@ public final class ReplayWorker implements Runnable {
         Map<String, Object> consumerProps = kafka.consumer(RunTopics.groupId(runId), "tapline-replay-" + workerId);
         // One poll is one batch and one transaction: fewer, larger transactions cost the broker far less per case.
         consumerProps.putIfAbsent("max.poll.records", batchSize);
-        // The worker polls again once a batch is replayed: allow a whole batch of cases that time out, at full
-        // concurrency, before the group considers it stuck (a dead worker is still found by session.timeout.ms).
-        consumerProps.putIfAbsent("max.poll.interval.ms", maxPollInterval(batchSize, gate.limit(), caseTimeout));
+        // The worker polls again once a batch is replayed: allow a whole batch whose every case times out, one at a
+        // time if propagation may fall back, at the process's rate, before the group considers it stuck (a dead
+        // worker is still found by session.timeout.ms).
+        consumerProps.putIfAbsent("max.poll.interval.ms", budget.maxPollIntervalMs(batchSize));
         // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447).
         String txId = "tapline-replay-" + runId + "-" + workerId;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
@@ -467,19 +468,9 @@ public final class ReplayWorker implements Runnable {
         return redo;
     }
 
-    /**
-     * Time between polls a worker may need: a batch whose every case times out, {@code concurrency} at a time, plus
-     * its commit; never below Kafka's default (5 min).
-     */
-    static int maxPollInterval(int batchSize, int concurrency, Duration caseTimeout) {
-        long rounds = (batchSize + Math.max(1, concurrency) - 1) / Math.max(1, concurrency);
-        long millis = rounds * caseTimeout.toMillis() + 60_000;
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(300_000, millis));
-    }
-
     /** A safety net only: each case is bounded by the request timeout, so a batch always completes before this. */
     private long batchTimeout(int cases) {
-        return caseTimeout.toMillis() * cases + 30_000;
+        return budget.awaitMillis(cases);
     }
 
     /**

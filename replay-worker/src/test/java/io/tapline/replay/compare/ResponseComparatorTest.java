@@ -185,9 +185,19 @@ class ResponseComparatorTest {
     }
 
     @Test
-    void truncatedRecordedBodyIsNotJudged() {
-        HttpResponse recorded = HttpResponse.newBuilder(json(200, "{\"a\":")).setTruncated(true).build();
-        assertTrue(strict.compare(SERVICE, ROUTE, recorded, json(200, "{\"a\":1}")).same());
+    void truncatedRecordedBodyIsNotJudgedAndTheComparisonSaysSo() {
+        HttpResponse recorded = HttpResponse.newBuilder(json(200, "{\"a\":")).setTruncated(true).setOriginalSize(7).build();
+        Comparison c = strict.compare(SERVICE, ROUTE, recorded, json(200, "{\"a\":1}"));
+        assertTrue(c.same(), () -> c.differences().toString());
+        assertEquals(List.of("response body not compared: the recorded body was truncated at capture (5 of 7 bytes kept)"),
+                c.notes());
+        // status (and headers) are still judged
+        assertEquals(DifferenceKind.STATUS, only(strict.compare(SERVICE, ROUTE, recorded, json(500, "{\"a\":1}"))).getKind());
+    }
+
+    @Test
+    void completeRecordedBodyLeavesNoNote() {
+        assertEquals(List.of(), strict.compare(SERVICE, ROUTE, json(200, "{}"), json(200, "{}")).notes());
     }
 
     @Test

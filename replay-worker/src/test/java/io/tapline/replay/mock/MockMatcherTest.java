@@ -1,5 +1,6 @@
 package io.tapline.replay.mock;
 
+import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
@@ -38,19 +39,178 @@ class MockMatcherTest {
     }
 
     @Test
-    void sameTemplateOtherIdScoresLowerThanExactPath() {
-        OutboundCall rec = call("inventory", "GET", "/stock/42", null, null, json(200, "{}"));
-        double other = matcher.score(req("GET", "inventory", "/stock/43", null, null), rec);
-        assertEquals(MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, other, 1e-9);
-        assertTrue(matcher.accepts(other));
+    void callForAnotherIdIsNotAcceptedEvenWithoutQueryOrBody() {
+        // Bodiless and queryless: equal (empty) query and body must not make up for another id in the path.
+        OutboundCall rec = call("inventory", "GET", "/items/17", null, null, json(200, "{}"));
+        MockMatcher.Match other = matcher.match(req("GET", "inventory", "/items/42", null, null), rec);
+        assertEquals(MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, other.score(), 1e-9);
+        assertFalse(other.sameTarget());
+        assertFalse(matcher.accepts(other.score()));
+        assertTrue(matcher.match(req("GET", "inventory", "/items/17", null, null), rec).sameTarget());
+    }
+
+    @Test
+    void everyPartialMatchStaysBelowTheDefaultMinimumButABodyDifferenceDoesNot() {
+        double templatedPath = MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL;
+        double otherQueryValue = MockMatcher.PATH_EXACT + MockMatcher.QUERY_NAMES + MockMatcher.BODY_EQUAL;
+        double otherBody = MockMatcher.PATH_EXACT + MockMatcher.QUERY_EXACT;
+        assertFalse(matcher.accepts(templatedPath));
+        assertFalse(matcher.accepts(otherQueryValue));
+        assertTrue(matcher.accepts(otherBody));
+        assertEquals(1.0, MockMatcher.PATH_EXACT + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, 1e-9);
     }
 
     @Test
     void queryOrderAndEncodingDoNotMatterButValuesDo() {
         OutboundCall rec = call("inventory", "GET", "/s", "a=1&b=x%20y", null, json(200, "{}"));
-        assertEquals(1.0, matcher.score(req("GET", "inventory", "/s", "b=x+y&a=1", null), rec));
-        assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_NAMES + MockMatcher.BODY_EQUAL,
-                matcher.score(req("GET", "inventory", "/s", "a=2&b=x%20y", null), rec), 1e-9);
+        MockMatcher.Match reordered = matcher.match(req("GET", "inventory", "/s", "b=x+y&a=1", null), rec);
+        assertEquals(1.0, reordered.score());
+        assertTrue(reordered.sameTarget());
+        MockMatcher.Match otherValue = matcher.match(req("GET", "inventory", "/s", "a=2&b=x%20y", null), rec);
+        assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_NAMES + MockMatcher.BODY_EQUAL, otherValue.score(), 1e-9);
+        assertFalse(otherValue.sameTarget());
+        assertFalse(matcher.accepts(otherValue.score()));
+    }
+
+    @Test
+    void callForAnotherIdIsUnmatchedAndNamesTheClosestRecordedCall() {
+        OutboundCall item17 = call("inventory", "GET", "/items/17", null, null, json(200, "{\"id\":17}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(item17), matcher);
+        MockAnswer answer = mocks.answer(req("GET", "inventory", "/items/42", null, null));
+        assertFalse(answer.matched());
+        List<Difference> diffs = mocks.differences();
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL),
+                diffs.stream().map(Difference::getKind).toList());
+        assertEquals("call:GET inventory /items/42", diffs.get(0).getPath());
+        assertEquals("call:GET inventory /items/17 (score 0.7)", diffs.get(0).getExpected());
+    }
+
+    @Test
+    void aLowerMinimumAnswersAnotherIdButReportsTheDifference() {
+        OutboundCall item17 = call("inventory", "GET", "/items/17", null, null, json(200, "{\"id\":17}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(item17), new MockMatcher(0.6));
+        MockAnswer answer = mocks.answer(req("GET", "inventory", "/items/42", null, null));
+        assertSame(item17, answer.recorded());
+        List<Difference> diffs = mocks.differences();
+        assertEquals(1, diffs.size(), diffs::toString);
+        assertEquals(DifferenceKind.CHANGED, diffs.get(0).getKind());
+        assertEquals("call:GET inventory /items/42", diffs.get(0).getPath());
+        assertEquals("call:GET inventory /items/17 (answered from it, score 0.7)", diffs.get(0).getExpected());
+        assertEquals("call:GET inventory /items/42", diffs.get(0).getActual());
+    }
+
+    @Test
+    void exactCallWithReorderedQueryIsMatchedWithoutDifference() {
+        OutboundCall rates = call("api.local:8080", "GET", "/v1/rates", "cur=EUR&day=2026-01-01", null, json(200, "{}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(rates), matcher);
+        assertTrue(mocks.answer(req("GET", "api.local:8080", "/v1/rates", "day=2026-01-01&cur=EUR", null)).matched());
+        assertEquals(List.of(), mocks.differences());
+    }
+
+    /** A case whose only recorded call is {@code recorded}, matched with the default minimum and these rules. */
+    private static CaseMocks mocks(OutboundCall recorded, String... ignoreRules) {
+        return new CaseMocks("c1", List.of(recorded),
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.parse(List.of(ignoreRules))));
+    }
+
+    private static List<DifferenceKind> kinds(CaseMocks mocks) {
+        return mocks.differences().stream().map(Difference::getKind).toList();
+    }
+
+    @Test
+    void freshIdempotencyKeyInTheQueryMatchesOnlyWithARuleForItsQueryParameter() {
+        OutboundCall charge = call("payments", "POST", "/v1/charges", "idempotency_key=9a1f-prod&cur=EUR",
+                "{\"amount\":5}", json(201, "{\"id\":\"ch_1\"}"));
+        MockRequest fresh = req("POST", "payments", "/v1/charges", "cur=EUR&idempotency_key=77c0-replay", "{\"amount\":5}");
+
+        CaseMocks strict = mocks(charge);
+        assertFalse(strict.answer(fresh).matched());
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL), kinds(strict));
+
+        CaseMocks ignoring = mocks(charge, "payments query:idempotency_key");
+        MockAnswer answer = ignoring.answer(fresh);
+        assertSame(charge, answer.recorded());
+        assertEquals(1.0, answer.score());
+        assertEquals(List.of(), ignoring.differences(), "the case passes: no call difference");
+    }
+
+    @Test
+    void anIgnoredQueryParameterStillMustBePresentAndOtherValuesStayStrict() {
+        OutboundCall charge = call("payments", "POST", "/v1/charges", "idempotency_key=k1&cur=EUR", null, json(201, "{}"));
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("payments query:idempotency_key")));
+        MockMatcher.Match otherCurrency = ignoring.match(req("POST", "payments", "/v1/charges", "idempotency_key=k2&cur=USD", null), charge);
+        assertFalse(otherCurrency.sameTarget());
+        assertFalse(ignoring.accepts(otherCurrency.score()));
+        MockMatcher.Match noKey = ignoring.match(req("POST", "payments", "/v1/charges", "cur=EUR", null), charge);
+        assertFalse(noKey.sameTarget());
+        assertFalse(ignoring.accepts(noKey.score()));
+        MockMatcher.Match twoKeys = ignoring.match(req("POST", "payments", "/v1/charges", "idempotency_key=a&idempotency_key=b&cur=EUR", null), charge);
+        assertFalse(twoKeys.sameTarget());
+    }
+
+    @Test
+    void freshUuidInThePathMatchesOnlyWithAPathRule() {
+        OutboundCall confirm = call("api.pay.local:8080", "POST", "/payments/3f2c9a4e-1b2d-4c3e-8f00-1234567890ab/confirm",
+                null, null, json(200, "{\"status\":\"confirmed\"}"));
+        MockRequest fresh = req("POST", "api.pay.local:8080", "/payments/0b7d1e2f-aaaa-4bbb-8ccc-ddddeeeeffff/confirm", null, null);
+
+        CaseMocks strict = mocks(confirm);
+        MockAnswer unmatched = strict.answer(fresh);
+        assertFalse(unmatched.matched());
+        assertEquals(MockMatcher.PATH_TEMPLATE + MockMatcher.QUERY_EXACT + MockMatcher.BODY_EQUAL, unmatched.score(), 1e-9);
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL), kinds(strict));
+
+        // the host alone names the dependency on any port, as does its host:port
+        for (String rule : List.of("api.pay.local path:/payments/{*}/confirm", "API.pay.local:8080 path:/payments/{id}/confirm",
+                "* path:/payments/{*}/confirm")) {
+            CaseMocks ignoring = mocks(confirm, rule);
+            MockAnswer answer = ignoring.answer(fresh);
+            assertSame(confirm, answer.recorded(), rule);
+            assertEquals(1.0, answer.score(), rule);
+            assertEquals(List.of(), ignoring.differences(), rule);
+        }
+    }
+
+    @Test
+    void aPathRuleIgnoresOnlyItsPlaceholderSegments() {
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("billing path:/payments/{*}/confirm")));
+        // a word-like value is not even the same route template without the rule
+        OutboundCall confirm = call("billing", "POST", "/payments/nonce-abc/confirm", null, null, json(200, "{}"));
+        assertEquals(1.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/confirm", null, null), confirm));
+        assertEquals(0.0, matcher.score(req("POST", "billing", "/payments/nonce-xyz/confirm", null, null), confirm));
+        // literal segments, the number of segments and an empty value still differ
+        assertEquals(0.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/cancel", null, null), confirm));
+        assertEquals(0.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/confirm/now", null, null), confirm));
+        assertEquals(0.0, ignoring.score(req("POST", "billing", "/payments//confirm", null, null), confirm));
+        // recorded with the route name in its path (the sidecar's egress listener), still the dependency's own path
+        OutboundCall prefixed = call("billing", "POST", "/billing/payments/nonce-abc/confirm", null, null, json(200, "{}"));
+        assertEquals(1.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/confirm", null, null), prefixed));
+    }
+
+    @Test
+    void aRuleForAnotherDependencyDoesNotApply() {
+        OutboundCall charge = call("payments", "POST", "/v1/charges/k-prod", "request_id=r1", null, json(201, "{}"));
+        MockRequest fresh = req("POST", "payments", "/v1/charges/k-replay", "request_id=r2", null);
+        CaseMocks otherDependency = mocks(charge, "inventory query:request_id", "inventory path:/v1/charges/{*}",
+                "payments.local:8080 query:request_id", "payments query:other");
+        assertFalse(otherDependency.answer(fresh).matched());
+        assertEquals(List.of(DifferenceKind.UNMATCHED_CALL, DifferenceKind.UNUSED_CALL), kinds(otherDependency));
+        CaseMocks own = mocks(charge, "payments query:request_id", "payments path:/v1/charges/{*}");
+        assertTrue(own.answer(fresh).matched());
+        assertEquals(List.of(), own.differences());
+    }
+
+    @Test
+    void recordedCallsDifferingOnlyInIgnoredValuesAnswerInRecordedOrder() {
+        OutboundCall first = call("payments", "POST", "/confirm", "key=a", null, json(200, "{\"n\":1}"));
+        OutboundCall second = call("payments", "POST", "/confirm", "key=b", null, json(200, "{\"n\":2}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(first, second), new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("payments query:key"))));
+        assertSame(first, mocks.answer(req("POST", "payments", "/confirm", "key=x", null)).recorded());
+        assertSame(second, mocks.answer(req("POST", "payments", "/confirm", "key=y", null)).recorded());
+        assertEquals(List.of(), mocks.differences());
     }
 
     @Test
@@ -59,6 +219,7 @@ class MockMatcherTest {
         assertEquals(1.0, matcher.score(req("POST", "payments", "/charge", null, "{\"cur\":\"EUR\",\"amount\":5}"), rec));
         double changed = matcher.score(req("POST", "payments", "/charge", null, "{\"cur\":\"EUR\",\"amount\":6}"), rec);
         assertEquals(MockMatcher.PATH_EXACT + MockMatcher.QUERY_EXACT, changed, 1e-9);
+        assertTrue(matcher.accepts(changed));
     }
 
     @Test
@@ -67,6 +228,20 @@ class MockMatcherTest {
         OutboundCall rec = call("inventory", "GET", "/inventory/stock/42", null, null, json(200, "{}"));
         assertEquals(1.0, matcher.score(req("GET", "inventory", "/stock/42", null, null), rec));
         assertEquals("/inventoryx/a", MockMatcher.withoutRoutePrefix("/inventoryx/a", "inventory"));
+    }
+
+    @Test
+    void dependencyPathStartingWithTheRouteNameMatchesAsRecorded() {
+        // The sidecar records the dependency's own path: route 'payments' calling /payments/7 records /payments/7,
+        // which is not the route name prefixed to /7.
+        OutboundCall rec = call("payments", "GET", "/payments/7", null, null, json(200, "{}"));
+        assertEquals(1.0, matcher.score(req("GET", "payments", "/payments/7", null, null), rec));
+        assertEquals(1.0, matcher.score(req("GET", "payments", "/7", null, null),
+                call("payments", "GET", "/payments/7", null, null, json(200, "{}"))), "recorded with the route prefix");
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("payments path:/payments/{*}/confirm")));
+        OutboundCall confirm = call("payments", "POST", "/payments/key-prod/confirm", null, null, json(200, "{}"));
+        assertEquals(1.0, ignoring.score(req("POST", "payments", "/payments/key-replay/confirm", null, null), confirm));
     }
 
     @Test
@@ -99,6 +274,27 @@ class MockMatcherTest {
         assertSame(first, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
         assertSame(second, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
         assertEquals(0, mocks.usage().getUnused());
+        assertEquals(List.of(), mocks.differences());
+    }
+
+    @Test
+    void callMadeMoreOftenThanRecordedIsAnsweredAgainAndReportedAsExtra() {
+        OutboundCall once = call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(once), matcher);
+        assertSame(once, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
+        assertEquals(List.of(), mocks.differences());
+        // the second call is still answered (the candidate goes on) but is a difference
+        assertSame(once, mocks.answer(req("GET", "inventory", "/stock/1", null, null)).recorded());
+        List<Difference> diffs = mocks.differences();
+        assertEquals(1, diffs.size(), diffs::toString);
+        assertEquals(DifferenceKind.EXTRA, diffs.get(0).getKind());
+        assertEquals("call:GET inventory /stock/1", diffs.get(0).getPath());
+        assertEquals(null, diffs.get(0).getExpected());
+        assertEquals("call:GET inventory /stock/1 (extra call, answered again from the recording of call:GET inventory /stock/1)",
+                diffs.get(0).getActual());
+        MockUsage usage = mocks.usage();
+        assertEquals(2, usage.getMatched());
+        assertEquals(List.of("matched", "extra"), usage.getCalls().stream().map(c -> c.getOutcome()).toList());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.tapline.replay.mock;
 
+import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.OutboundCall;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
@@ -69,8 +70,12 @@ class MockServerTest {
     }
 
     private String register(String caseId, List<OutboundCall> calls) {
+        return register(caseId, calls, matcher);
+    }
+
+    private String register(String caseId, List<OutboundCall> calls, MockMatcher caseMatcher) {
         TraceContext.CaseTrace trace = TraceContext.forCase("run", caseId);
-        registry.register(trace.traceId(), new CaseMocks(caseId, calls, matcher));
+        registry.register(trace.traceId(), new CaseMocks(caseId, calls, caseMatcher));
         return trace.traceparent();
     }
 
@@ -97,6 +102,39 @@ class MockServerTest {
         String tp = register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{}"))));
         assertEquals(502, get(mock.port(), "/inventory/orders/9", tp).status());
         assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void callForAnotherIdThanRecordedIsAnsweredUnmatched() {
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("inventory", "GET", "/items/17", null, null, json(200, "{\"id\":17}"))));
+        assertEquals(502, get(mock.port(), "/inventory/items/42", tp).status());
+        assertEquals(new Answer(200, "{\"id\":17}"), get(mock.port(), "/inventory/items/17", tp));
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void callWithAFreshIdempotencyKeyIsAnsweredOnlyWhenAMockIgnoreRuleNamesIt() {
+        MockServer mock = start(Set.of());
+        OutboundCall rates = call("api.local:8080", "GET", "/v1/rates", "cur=EUR&request_id=prod-1", null, json(200, "{\"r\":1.1}"));
+        String uri = "http://api.local:8080/v1/rates?cur=EUR&request_id=replay-7";
+        assertEquals(502, get(mock.port(), uri, register("strict", List.of(rates))).status());
+        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("api.local query:request_id")));
+        assertEquals(new Answer(200, "{\"r\":1.1}"), get(mock.port(), uri, register("ignoring", List.of(rates), ignoring)));
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void secondCallOfACallRecordedOnceIsAnsweredAndReportedAsExtra() {
+        MockServer mock = start(Set.of());
+        TraceContext.CaseTrace trace = TraceContext.forCase("run", "c1");
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}"))), matcher);
+        registry.register(trace.traceId(), mocks);
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", trace.traceparent()));
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", trace.traceparent()));
+        assertEquals(List.of(DifferenceKind.EXTRA), mocks.differences().stream().map(d -> d.getKind()).toList());
     }
 
     @Test

@@ -88,6 +88,28 @@ class ReportsTest {
         assertTrue(text.contains("failed share of production traffic: 10.0% (10 of 100 requests)"), text);
     }
 
+    @Test
+    void inconclusiveCaseShowsItsReasonDifferencesAndNotesInEveryReport() throws Exception {
+        Difference stock = Difference.newBuilder().setPath("$.stock").setKind(DifferenceKind.CHANGED)
+                .setExpected("7").setActual("-1").build();
+        String note = "dependency response of call:GET inventory /stock/5 was recorded truncated at capture"
+                + " (19 of 40000 bytes kept) and served cut";
+        ReplayResult skipped = ReplayResult.newBuilder(result("d", "GET /items/{id}", Verdict.SKIPPED, 5, stock))
+                .setError("inconclusive, not judged a regression").setNotes(List.of(note)).build();
+        RunResults rr = new RunResults(List.of(skipped));
+        RunReport r = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String text = TextReport.render(r);
+        assertTrue(text.contains("    note: " + note), text);
+        assertTrue(text.contains("CHANGED $.stock: 7 -> -1"), text);
+        assertTrue(HtmlReport.render(r).contains("note: " + note));
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(JUnitReport.render(r).getBytes(StandardCharsets.UTF_8)));
+        Element s = (Element) doc.getElementsByTagName("skipped").item(0);
+        assertEquals("inconclusive, not judged a regression", s.getAttribute("message"));
+        assertTrue(s.getTextContent().contains("note: " + note), s.getTextContent());
+        assertEquals(0, doc.getElementsByTagName("failure").getLength());
+    }
+
     private static ReplayResult sample(String signature, int slot, Verdict v, long hits) {
         Difference status = Difference.newBuilder().setPath("status").setKind(DifferenceKind.CHANGED)
                 .setExpected("201").setActual("200").build();

@@ -126,6 +126,50 @@ class CaseReplayerTest {
         assertEquals(0, realInventoryHits.get());
     }
 
+    /** {@link Fixtures#shopCase} whose inventory response was recorded truncated at capture, keeping {@code kept}. */
+    private static Case withTruncatedInventoryResponse(Case c, String kept) {
+        io.tapline.avro.OutboundCall inventory = c.getSample().getOutboundCalls().get(0);
+        inventory.setResponse(io.tapline.avro.HttpResponse.newBuilder(Fixtures.json(200, kept)).setTruncated(true)
+                .setOriginalSize(40_000).build());
+        return c;
+    }
+
+    @Test
+    void differencesAfterATruncatedDependencyResponseAreInconclusiveNotARegression() {
+        ShopCandidate shop = candidate(false, true);
+        // the candidate cannot parse the cut inventory body, so it answers stock -1: the capture's doing
+        Case c = withTruncatedInventoryResponse(Fixtures.shopCase(5, 7, 1), "{\"stock\":7,\"warehou");
+        ReplayResult r = replayer(shop.url()).replay(c).await();
+        assertEquals(Verdict.SKIPPED, r.getVerdict(), () -> r.getDifferences().toString());
+        assertTrue(r.getError().startsWith("inconclusive, not judged a regression: 1 difference(s)"), r.getError());
+        assertEquals("$.stock", r.getDifferences().get(0).getPath());
+        assertEquals(List.of("dependency response of call:GET inventory /stock/5 was recorded truncated at capture"
+                + " (19 of 40000 bytes kept) and served cut"), r.getNotes());
+    }
+
+    @Test
+    void truncatedDependencyResponseThatChangedNothingStillPassesWithANote() {
+        ShopCandidate shop = candidate(false, true);
+        Case c = withTruncatedInventoryResponse(Fixtures.shopCase(5, 7, 1), "{\"stock\":7}");
+        ReplayResult r = replayer(shop.url()).replay(c).await();
+        assertEquals(Verdict.PASS, r.getVerdict(), () -> r.getDifferences().toString());
+        assertEquals(1, r.getNotes().size());
+    }
+
+    @Test
+    void truncatedRecordedResponseBodyIsNotAFalseRegression() {
+        ShopCandidate shop = candidate(false, true);
+        Case c = Fixtures.shopCase(5, 7, 1);
+        io.tapline.avro.HttpResponse full = c.getSample().getResponse();
+        String prefix = "{\"id\":5,\"name\":\"it";
+        c.getSample().setResponse(io.tapline.avro.HttpResponse.newBuilder(full)
+                .setBody(java.nio.ByteBuffer.wrap(prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .setTruncated(true).build());
+        ReplayResult r = replayer(shop.url()).replay(c).await();
+        assertEquals(Verdict.PASS, r.getVerdict(), () -> r.getDifferences().toString());
+        assertTrue(r.getNotes().get(0).startsWith("response body not compared"), r.getNotes()::toString);
+    }
+
     @Test
     void concurrentCasesNeverShareMocksWhenTraceContextPropagates() {
         ShopCandidate shop = candidate(false, true);

@@ -1,0 +1,187 @@
+package io.tapline.replay.mock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The parts of dependency calls that carry a value generated per request ({@code --mock-ignore}): an idempotency key,
+ * a request id, a timestamp, a nonce. Such a value is never what production sent, so without a rule the call cannot
+ * match its recording. A rule is {@code DESTINATION PART}:
+ * <ul>
+ *   <li>{@code payments query:idempotency_key}: the value of query parameter {@code idempotency_key} is not compared
+ *       (its presence and how often it occurs still are);</li>
+ *   <li>{@code payments path:/payments/{*}/confirm}: two paths that both match the pattern are equal, whatever the
+ *       segments at a placeholder ({@code {*}}, or a named one such as {@code {id}}, each exactly one non-empty
+ *       segment); literal segments and the number of segments must still be equal.</li>
+ * </ul>
+ * DESTINATION names the dependency as the recordings and the {@code call:...} differences do: a {@code --mock-route}
+ * name, {@code host:port} for a forward-proxied call ({@code host} alone: that host on any port), or {@code *} for every
+ * dependency; case-insensitive. Everything not named by a rule stays strict. Immutable, thread-safe.
+ */
+public final class MockIgnoreRules {
+
+    public static final String ANY_DESTINATION = "*";
+
+    /** The accepted forms, for error messages. */
+    public static final String EXPECTED = "expected 'DESTINATION query:NAME' or 'DESTINATION path:/pattern/{*}/...'"
+            + " where DESTINATION is a --mock-route name, host, host:port or '*',"
+            + " e.g. 'payments query:idempotency_key' or '* path:/payments/{*}/confirm'";
+
+    private static final String QUERY = "query:";
+    private static final String PATH = "path:";
+    private static final String PLACEHOLDER_NAME = "\\*|[A-Za-z_][A-Za-z0-9_.-]*";
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\{(" + PLACEHOLDER_NAME + ")}");
+    private static final Pattern PORT = Pattern.compile(":\\d+$");
+    private static final MockIgnoreRules NONE = new MockIgnoreRules(List.of(), List.of());
+
+    private record QueryRule(String destination, String name) {
+    }
+
+    /** @param segments the pattern split on '/' (a leading empty segment), null where a placeholder stands */
+    private record PathRule(String destination, String[] segments) {
+
+        boolean matches(String path) {
+            String[] actual = path.split("/", -1);
+            if (actual.length != segments.length) {
+                return false;
+            }
+            for (int i = 0; i < segments.length; i++) {
+                if (segments[i] == null ? actual[i].isEmpty() : !segments[i].equals(actual[i])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private final List<QueryRule> queryRules;
+    private final List<PathRule> pathRules;
+
+    private MockIgnoreRules(List<QueryRule> queryRules, List<PathRule> pathRules) {
+        this.queryRules = queryRules;
+        this.pathRules = pathRules;
+    }
+
+    public static MockIgnoreRules none() {
+        return NONE;
+    }
+
+    /**
+     * Parses rules of the form {@code DESTINATION query:NAME} or {@code DESTINATION path:/pattern/{*}}; blank ones are
+     * skipped.
+     *
+     * @throws IllegalArgumentException naming the malformed rule and the expected form
+     */
+    public static MockIgnoreRules parse(List<String> rules) {
+        List<QueryRule> queries = new ArrayList<>();
+        List<PathRule> paths = new ArrayList<>();
+        for (String rule : rules) {
+            String r = rule.trim();
+            if (r.isEmpty()) {
+                continue;
+            }
+            String[] parts = r.split("\\s+", 2);
+            if (parts.length < 2) {
+                throw malformed(rule, "no part to ignore");
+            }
+            String destination = parts[0].toLowerCase(Locale.ROOT);
+            if (destination.contains("/")) {
+                throw malformed(rule, "'" + parts[0] + "' is not a dependency name (a URL or a path?)");
+            }
+            String part = parts[1].trim();
+            if (part.regionMatches(true, 0, QUERY, 0, QUERY.length())) {
+                String name = part.substring(QUERY.length());
+                if (name.isEmpty() || name.contains("=") || name.contains("&")) {
+                    throw malformed(rule, "'" + part + "' is not 'query:NAME'");
+                }
+                queries.add(new QueryRule(destination, name));
+            } else if (part.regionMatches(true, 0, PATH, 0, PATH.length())) {
+                paths.add(new PathRule(destination, pathPattern(rule, part.substring(PATH.length()))));
+            } else {
+                throw malformed(rule, "'" + part + "' is neither query:NAME nor path:/pattern");
+            }
+        }
+        return queries.isEmpty() && paths.isEmpty() ? NONE : new MockIgnoreRules(List.copyOf(queries), List.copyOf(paths));
+    }
+
+    private static String[] pathPattern(String rule, String pattern) {
+        if (!pattern.startsWith("/") || pattern.contains("?") || pattern.contains("#")) {
+            throw malformed(rule, "path pattern '" + pattern + "' must be a path starting with '/', without a query");
+        }
+        String[] segments = pattern.split("/", -1);
+        boolean placeholder = false;
+        for (int i = 0; i < segments.length; i++) {
+            String s = segments[i];
+            if (PLACEHOLDER.matcher(s).matches()) {
+                segments[i] = null;
+                placeholder = true;
+            } else if (s.indexOf('{') >= 0 || s.indexOf('}') >= 0) {
+                throw malformed(rule, "'" + s + "' in path pattern '" + pattern
+                        + "': a placeholder ({*} or {name}) must be a whole segment");
+            }
+        }
+        if (!placeholder) {
+            throw malformed(rule, "path pattern '" + pattern + "' has no {*} segment, so it ignores nothing");
+        }
+        return segments;
+    }
+
+    private static IllegalArgumentException malformed(String rule, String why) {
+        return new IllegalArgumentException("mock ignore rule '" + rule + "': " + why + "; " + EXPECTED);
+    }
+
+    public boolean isEmpty() {
+        return queryRules.isEmpty() && pathRules.isEmpty();
+    }
+
+    /** True when both paths of a call to {@code destination} match one path pattern of a rule for it. */
+    boolean samePath(String destination, String a, String b) {
+        for (PathRule r : pathRules) {
+            if (appliesTo(r.destination(), destination) && r.matches(a) && r.matches(b)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True when both decoded queries of a call to {@code destination} have the same parameters, each occurring as
+     * often in both, and every value that differs belongs to a parameter a rule ignores for that destination.
+     */
+    boolean sameQuery(String destination, Map<String, List<String>> a, Map<String, List<String>> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, List<String>> e : a.entrySet()) {
+            List<String> other = b.get(e.getKey());
+            if (!e.getValue().equals(other) && (e.getValue().size() != other.size() || !ignoresQuery(destination, e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean ignoresQuery(String destination, String name) {
+        for (QueryRule r : queryRules) {
+            if (r.name().equals(name) && appliesTo(r.destination(), destination)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a rule's destination names {@code destination}: {@code *}; the same name or host:port ({@code host:80} =
+     * {@code host}); or a name without a port equal to the destination's host, on any port.
+     */
+    static boolean appliesTo(String ruleDestination, String destination) {
+        if (ruleDestination.equals(ANY_DESTINATION) || MockMatcher.sameDestination(ruleDestination, destination)) {
+            return true;
+        }
+        return !PORT.matcher(ruleDestination).find()
+                && ruleDestination.equals(PORT.matcher(destination.toLowerCase(Locale.ROOT)).replaceFirst(""));
+    }
+}
