@@ -123,6 +123,7 @@ public final class ProxyEngine {
             }
         }
         if (settings.maxRequestBodyBytes() > 0 && contentLength > settings.maxRequestBodyBytes()) {
+            // A client that sent Expect: 100-continue gets this instead of 100 and never sends the body (RFC 9110 10.1.1).
             reject(req, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
             return;
         }
@@ -133,10 +134,16 @@ public final class ProxyEngine {
         }
         boolean hasBody = te != null || contentLength > 0;
         req.pause();
+        String expect = h.get(HttpHeaders.EXPECT);
+        if (hasBody && expect != null && expect.trim().equalsIgnoreCase("100-continue") && req.version() != HttpVersion.HTTP_1_0) {
+            // Answered here, only once the head passed every check above; the body then streams upstream (as nginx
+            // does). An HTTP/1.0 client's expectation is ignored (RFC 9110 10.1.1), and so is any other expectation.
+            req.response().writeContinue();
+        }
 
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(h, up);
-        up.remove(HttpHeaders.EXPECT); // 100-continue was answered by this server already (handle100ContinueAutomatically)
+        up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
         up.remove(HttpHeaders.HOST);   // set through authority() below
         if (settings.forwardedHeaders()) {
             addForwarded(req, up);

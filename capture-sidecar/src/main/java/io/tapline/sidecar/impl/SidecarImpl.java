@@ -137,8 +137,9 @@ public final class SidecarImpl implements Sidecar {
             public Future<?> start() {
                 HttpServerOptions base = new HttpServerOptions()
                         .setMaxHeaderSize(o.maxHeaderBytes())
-                        // answer Expect: 100-continue here so clients start sending; the body then streams upstream
-                        .setHandle100ContinueAutomatically(true);
+                        // Expect: 100-continue is answered by ProxyEngine once the head passed its checks (a body over
+                        // the limit gets 413 instead of 100)
+                        .setHandle100ContinueAutomatically(false);
                 Future<HttpServer> in = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]))
                         .requestHandler(req -> inboundEngine.proxy(req,
                                 ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))

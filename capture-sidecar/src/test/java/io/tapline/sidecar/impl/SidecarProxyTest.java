@@ -387,6 +387,16 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldAnswer413InsteadOf100ContinueWhenTheDeclaredBodyIsTooLarge() throws Exception {
+        // RFC 9110 10.1.1: the final status instead of 100, so the client never sends a body that would be refused;
+        // then the connection closes as after any 413 (the client may still send the body, which is never read).
+        Refused refused = refusedAndClosed("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\nExpect: 100-continue\r\n\r\n");
+        assertTrue(refused.head().startsWith("HTTP/1.1 413"), refused.head());
+        assertFalse(refused.rest().contains("HTTP/1.1"), "nothing but the 413's own body, then the connection closed: " + refused.rest());
+        assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "nothing is forwarded");
+    }
+
+    @Test
     void shouldAttributeOutboundCallsByTraceContextUnderConcurrency() throws Exception {
         int n = 24;
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
