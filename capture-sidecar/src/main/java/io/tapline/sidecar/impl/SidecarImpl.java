@@ -120,8 +120,8 @@ public final class SidecarImpl implements Sidecar {
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar");
         ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), 0,
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null);
-        ProxyEngine inboundEngine = new ProxyEngine(client, inboundSettings, "inbound", metrics);
-        ProxyEngine egressEngine = new ProxyEngine(client, egressSettings, "egress", metrics);
+        ProxyEngine inboundEngine = new ProxyEngine(vertx, client, inboundSettings, "inbound", metrics);
+        ProxyEngine egressEngine = new ProxyEngine(vertx, client, egressSettings, "egress", metrics);
         CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis());
         publisher.onSealed(registry::remove);
         EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());

@@ -397,6 +397,36 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldNotTimeOutASlowUploadWhileTheAppKeepsTakingIt() throws Exception {
+        // The shared sidecar's upstream timeout is 1 s. This upload takes 2 s, a chunk every 200 ms, and the app
+        // answers once it has read it all: the body's progress keeps the exchange alive.
+        int chunks = 10;
+        byte[] chunk = new byte[1000];
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: " + chunks * chunk.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int k = 0; k < chunks; k++) {
+                out.write(chunk);
+                out.flush();
+                Thread.sleep(200);
+            }
+            String head = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
+            assertEquals(Integer.toString(chunks * chunk.length), readUntil(s.getInputStream(), Integer.toString(chunks * chunk.length)));
+        }
+        // An upload that stops is no progress: the app is still waiting for the rest, the client gets 504.
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part of it"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String head = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 504"), head);
+        }
+    }
+
+    @Test
     void shouldAttributeOutboundCallsByTraceContextUnderConcurrency() throws Exception {
         int n = 24;
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
