@@ -184,6 +184,10 @@ public final class ProxyEngine {
             HttpClientRequest creq = ar.result();
             // failures surface through response() and the pipes; this only keeps them out of the unhandled-error log
             creq.exceptionHandler(err -> LOG.debug("upstream request {} {}: {}", req.method(), req.path(), err.toString()));
+            if (req.version() != HttpVersion.HTTP_1_0) {
+                // 1xx must not reach an HTTP/1.0 client (RFC 9110 15.2); other 1xx than 103 never get this far (InterimResponseFilter)
+                creq.earlyHintsHandler(ex::earlyHints);
+            }
             // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
             // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
             HostAndPort authority = target.recordAsTarget()
@@ -468,6 +472,18 @@ public final class ProxyEngine {
             // before the response: its 504 is sent, this only frees the upstream connection; during it: the relay's
             // failure path resets the client's response too, so nobody sees a silently short body
             upstreamRequest.reset(0, cause);
+        }
+
+        /** A 103 Early Hints from the upstream, relayed to the client as an interim response. */
+        void earlyHints(MultiMap hints) {
+            progress();
+            HttpServerResponse resp = request.response();
+            if (resp.headWritten() || resp.closed()) {
+                return;
+            }
+            MultiMap relayed = MultiMap.caseInsensitiveMultiMap();
+            HopByHop.copyEndToEnd(hints, relayed);
+            resp.writeEarlyHints(relayed);
         }
 
         void tooLarge() {

@@ -109,12 +109,16 @@ public final class SidecarImpl implements Sidecar {
             LOG.warn("native transport unavailable, running on NIO: {}", vertx.unavailableNativeTransportCause() == null
                     ? "unknown cause" : vertx.unavailableNativeTransportCause().toString());
         }
-        HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+        HttpClient client = vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
                         .setKeepAlive(true)
                         .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
-                        .setDecompressionSupported(false),
+                        .setDecompressionSupported(false))
                 // enough pooled keep-alive connections per upstream for a busy app; waiters queue beyond that
-                new PoolOptions().setHttp1MaxSize(512));
+                .with(new PoolOptions().setHttp1MaxSize(512))
+                // a 102 Processing must not be taken for the response
+                .withConnectHandler(InterimResponseFilter::install)
+                .build();
         NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
         ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), o.maxRequestBodyBytes(),
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar");

@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -423,6 +424,52 @@ class SidecarProxyTest {
                     .getBytes(StandardCharsets.US_ASCII));
             String head = readUntil(s.getInputStream(), "\r\n\r\n");
             assertTrue(head.startsWith("HTTP/1.1 504"), head);
+        }
+    }
+
+    @Test
+    void shouldDropA102ProcessingAndRelayEarlyHintsBeforeTheFinalResponse() throws Exception {
+        AtomicInteger served = new AtomicInteger();
+        // An app that answers every request on its keep-alive connection with 102, then 103, then the real 200.
+        try (RawServer app = new RawServer(c -> {
+            InputStream in = c.getInputStream();
+            while (!readUntil(in, "\r\n\r\n").isEmpty()) {
+                String body = "final-" + served.incrementAndGet();
+                c.getOutputStream().write(("HTTP/1.1 102 Processing\r\n\r\n"
+                        + "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                        + "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress(), p2, AVRO)) {
+                // twice: the second request reuses the pooled app connection, where nothing of the first may be left
+                for (int k = 1; k <= 2; k++) {
+                    try (Socket c = new Socket("127.0.0.1", s.port())) {
+                        c.setSoTimeout(5000);
+                        c.getOutputStream().write("GET /work HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertTrue(all.startsWith("HTTP/1.1 103 Early Hints\r\n"), all);
+                        assertTrue(all.toLowerCase(java.util.Locale.ROOT).contains("link: </style.css>; rel=preload\r\n"), all);
+                        assertFalse(all.contains(" 102 "), all);
+                        int fin = all.indexOf("HTTP/1.1 200 OK\r\n");
+                        assertTrue(fin > 0, all);
+                        assertTrue(all.endsWith("\r\n\r\nfinal-" + k), all);
+                    }
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (p2.history().size() < 2 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                List<String> captured = new ArrayList<>();
+                for (ProducerRecord<String, byte[]> rec : p2.history()) {
+                    Interaction i = decode(rec.value());
+                    assertEquals(200, i.getResponse().getStatus(), "the interaction records the final response");
+                    captured.add(StandardCharsets.UTF_8.decode(i.getResponse().getBody()).toString());
+                }
+                captured.sort(null);
+                assertEquals(List.of("final-1", "final-2"), captured);
+            }
         }
     }
 
