@@ -47,6 +47,7 @@ public final class SidecarOptions {
     public static final String KEY_PROXY_MAX_HEADER_BYTES = "proxy.max.header.bytes";
     public static final String KEY_PROXY_CONNECT_TIMEOUT = "proxy.connect.timeout";
     public static final String KEY_PROXY_UPSTREAM_TIMEOUT = "proxy.upstream.timeout";
+    public static final String KEY_PROXY_TUNNEL_IDLE_TIMEOUT = "proxy.tunnel.idle.timeout";
     public static final String KEY_PROXY_FORWARDED_HEADERS = "proxy.forwarded.headers";
     public static final String KEY_PROXY_EVENT_LOOPS = "proxy.event.loops";
     public static final String KEY_PROXY_TRANSPORT = "proxy.transport";
@@ -70,6 +71,7 @@ public final class SidecarOptions {
     public static final int DEFAULT_PROXY_MAX_HEADER_BYTES = 16 * 1024;
     public static final Duration DEFAULT_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_PROXY_UPSTREAM_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT = Duration.ofMinutes(5);
     public static final String DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092";
     public static final String DEFAULT_REGISTRY_URL = RegistryOptions.DEFAULT_URL;
     public static final String DEFAULT_MANAGEMENT_HOST = "0.0.0.0";
@@ -125,6 +127,7 @@ public final class SidecarOptions {
     private int maxHeaderBytes = DEFAULT_PROXY_MAX_HEADER_BYTES;
     private Duration connectTimeout = DEFAULT_PROXY_CONNECT_TIMEOUT;
     private Duration upstreamTimeout = DEFAULT_PROXY_UPSTREAM_TIMEOUT;
+    private Duration tunnelIdleTimeout = DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT;
     private boolean forwardedHeaders = true;
     private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
     private boolean nativeTransport = false;
@@ -168,6 +171,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_MAX_HEADER_BYTES, Integer.toString(DEFAULT_PROXY_MAX_HEADER_BYTES), "Largest request head accepted; larger gets 431.")
                 .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (failure: 502).")
                 .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Longest wait on the app or a dependency without progress: no response bytes and no request body bytes taken (failure: 504, or a reset once the response has begun); 0 = none.")
+                .option(KEY_PROXY_TUNNEL_IDLE_TIMEOUT, DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT.toMinutes() + "m", "Close a CONNECT tunnel or WebSocket connection after this long without a byte in either direction; 0 = never.")
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
                 .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
@@ -249,6 +253,7 @@ public final class SidecarOptions {
         o.maxHeaderBytes = (int) positive(c, KEY_PROXY_MAX_HEADER_BYTES, c.getInt(KEY_PROXY_MAX_HEADER_BYTES), false);
         o.connectTimeout = c.getDuration(KEY_PROXY_CONNECT_TIMEOUT);
         o.upstreamTimeout = c.getDuration(KEY_PROXY_UPSTREAM_TIMEOUT);
+        o.tunnelIdleTimeout = nonNegative(c, KEY_PROXY_TUNNEL_IDLE_TIMEOUT);
         o.forwardedHeaders = c.getBoolean(KEY_PROXY_FORWARDED_HEADERS);
         int loops = c.getInt(KEY_PROXY_EVENT_LOOPS);
         o.eventLoops = loops > 0 ? loops : Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -273,6 +278,14 @@ public final class SidecarOptions {
 
     private static int positive(TaplineConfig c, String key, int value, boolean allowZero) {
         return (int) positive(c, key, (long) value, allowZero);
+    }
+
+    private static Duration nonNegative(TaplineConfig c, String key) {
+        Duration d = c.getDuration(key);
+        if (d.isNegative()) {
+            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + c.get(key) + "' must be >= 0");
+        }
+        return d;
     }
 
     private static String nonEmpty(String v, String fallback) {
@@ -442,6 +455,11 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions tunnelIdleTimeout(Duration d) {
+        this.tunnelIdleTimeout = d;
+        return this;
+    }
+
     public SidecarOptions bootstrapServers(String s) {
         this.bootstrapServers = s;
         return this;
@@ -498,6 +516,7 @@ public final class SidecarOptions {
     public int maxHeaderBytes() { return maxHeaderBytes; }
     public Duration connectTimeout() { return connectTimeout; }
     public Duration upstreamTimeout() { return upstreamTimeout; }
+    public Duration tunnelIdleTimeout() { return tunnelIdleTimeout; }
     public boolean forwardedHeaders() { return forwardedHeaders; }
     public int eventLoops() { return eventLoops; }
     /** Whether to run on Netty's native transport when it loads (otherwise NIO). */

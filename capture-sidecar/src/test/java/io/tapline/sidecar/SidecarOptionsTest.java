@@ -88,6 +88,15 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldReadTheTunnelIdleTimeout() {
+        assertEquals(Duration.ofMinutes(5), load(Map.of(), "--app", "http://a").tunnelIdleTimeout());
+        assertEquals(Duration.ofMinutes(30), load(Map.of("TAPLINE_PROXY_TUNNEL_IDLE_TIMEOUT", "30m"), "--app", "http://a").tunnelIdleTimeout());
+        assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-tunnel-idle-timeout", "0").tunnelIdleTimeout(), "0 = never");
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-tunnel-idle-timeout", "-1s"))
+                .getMessage().contains(">= 0"));
+    }
+
+    @Test
     void shouldHideTheRedactionKeyWhenPrinted() {
         TaplineConfig c = TaplineConfig.load(SidecarOptions.spec(), new String[] {"--app", "http://a", "--redaction-key", "very-secret-key-material"}, Map.of());
         assertFalse(c.toString().contains("very-secret-key-material"));

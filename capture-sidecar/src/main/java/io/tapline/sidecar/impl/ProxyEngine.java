@@ -72,11 +72,12 @@ public final class ProxyEngine {
     /**
      * Engine settings.
      *
-     * @param upstreamTimeoutMs longest time without progress on an exchange: no request body bytes taken by the
-     *                          upstream and no response bytes from it (0 = none)
+     * @param upstreamTimeoutMs   longest time without progress on an exchange: no request body bytes taken by the
+     *                            upstream and no response bytes from it (0 = none)
+     * @param tunnelIdleTimeoutMs idle timeout of a WebSocket connection once spliced (0 = none)
      */
     public record Settings(int captureMaxBodyBytes, long maxRequestBodyBytes, long connectTimeoutMs,
-                           long upstreamTimeoutMs, boolean forwardedHeaders, String viaName) {
+                           long upstreamTimeoutMs, boolean forwardedHeaders, String viaName, long tunnelIdleTimeoutMs) {
     }
 
     private final Vertx vertx;
@@ -319,25 +320,8 @@ public final class ProxyEngine {
                     upstream.close();
                     return;
                 }
-                NetSocket downstream = sar.result();
-                splice(downstream, upstream);
-                splice(upstream, downstream);
-                downstream.closeHandler(v -> upstream.close());
-                upstream.closeHandler(v -> downstream.close());
-                upstream.resume();
-                downstream.resume();
+                Tunnel.splice(sar.result(), upstream, settings.tunnelIdleTimeoutMs(), t -> { });
             });
-        });
-    }
-
-    /** Copies bytes one way with backpressure. */
-    static void splice(NetSocket from, NetSocket to) {
-        from.handler(b -> {
-            to.write(b);
-            if (to.writeQueueFull()) {
-                from.pause();
-                to.drainHandler(v -> from.resume());
-            }
         });
     }
 

@@ -120,15 +120,16 @@ public final class SidecarImpl implements Sidecar {
                 .withConnectHandler(InterimResponseFilter::install)
                 .build();
         NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
+        long tunnelIdleMs = o.tunnelIdleTimeout().toMillis();
         ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), o.maxRequestBodyBytes(),
-                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar");
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar", tunnelIdleMs);
         ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(o.captureMaxBodyBytes(), 0,
-                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null);
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null, tunnelIdleMs);
         ProxyEngine inboundEngine = new ProxyEngine(vertx, client, inboundSettings, "inbound", metrics);
         ProxyEngine egressEngine = new ProxyEngine(vertx, client, egressSettings, "egress", metrics);
         CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis());
         publisher.onSealed(registry::remove);
-        EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
+        EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes(), tunnelIdleMs);
         String appHost = o.app().getHost();
         int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
         String appBase = o.app().getRawPath() == null || o.app().getRawPath().equals("/") ? "" : o.app().getRawPath().replaceAll("/$", "");

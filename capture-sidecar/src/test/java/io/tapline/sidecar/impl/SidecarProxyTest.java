@@ -474,6 +474,49 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldRelayAHalfCloseThroughAConnectTunnelInBothDirections() throws Exception {
+        // The client half-closes first (a request, then FIN, then it reads the answer): the target reads to the end
+        // of the request, answers and closes.
+        try (RawServer target = new RawServer(c -> {
+            String request = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            c.getOutputStream().write(("got " + request.length() + " bytes: " + request).getBytes(StandardCharsets.ISO_8859_1));
+        });
+             Socket c = connectThroughTunnel(target.port())) {
+            c.getOutputStream().write("question".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            assertEquals("got 8 bytes: question", new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
+        }
+        // The target half-closes first (a banner, then FIN) and still reads what the client sends afterwards.
+        CompletableFuture<String> targetRead = new CompletableFuture<>();
+        try (RawServer target = new RawServer(c -> {
+            c.getOutputStream().write("banner".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            targetRead.complete(new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
+        });
+             Socket c = connectThroughTunnel(target.port())) {
+            assertEquals("banner", new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1), "the target's FIN is relayed");
+            c.getOutputStream().write("after the banner".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            assertEquals("after the banner", targetRead.get(5, TimeUnit.SECONDS), "the other direction kept flowing");
+        }
+    }
+
+    /** A client socket with a CONNECT tunnel through the shared sidecar's egress listener to {@code port}. */
+    static Socket connectThroughTunnel(int port) throws IOException {
+        return connectThroughTunnel(sidecar.egressPort(), port);
+    }
+
+    static Socket connectThroughTunnel(int egressPort, int port) throws IOException {
+        Socket s = new Socket("127.0.0.1", egressPort);
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(("CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        String head = readUntil(s.getInputStream(), "\r\n\r\n");
+        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+        return s;
+    }
+
+    @Test
     void shouldAttributeOutboundCallsByTraceContextUnderConcurrency() throws Exception {
         int n = 24;
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
