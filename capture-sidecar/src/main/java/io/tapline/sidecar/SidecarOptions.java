@@ -48,6 +48,9 @@ public final class SidecarOptions {
     public static final String KEY_PROXY_MAX_HEADER_BYTES = "proxy.max.header.bytes";
     public static final String KEY_PROXY_CONNECT_TIMEOUT = "proxy.connect.timeout";
     public static final String KEY_PROXY_UPSTREAM_TIMEOUT = "proxy.upstream.timeout";
+    public static final String KEY_PROXY_IDLE_TIMEOUT = "proxy.idle.timeout";
+    public static final String KEY_PROXY_HEADER_TIMEOUT = "proxy.header.timeout";
+    public static final String KEY_PROXY_TUNNEL_IDLE_TIMEOUT = "proxy.tunnel.idle.timeout";
     public static final String KEY_PROXY_FORWARDED_HEADERS = "proxy.forwarded.headers";
     public static final String KEY_PROXY_EVENT_LOOPS = "proxy.event.loops";
     public static final String KEY_PROXY_TRANSPORT = "proxy.transport";
@@ -72,6 +75,10 @@ public final class SidecarOptions {
     public static final int DEFAULT_PROXY_MAX_HEADER_BYTES = 16 * 1024;
     public static final Duration DEFAULT_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_PROXY_UPSTREAM_TIMEOUT = Duration.ofSeconds(60);
+    /** nginx's keepalive_timeout; longer than the upstream timeout, so a request waiting on the app gets its 504. */
+    public static final Duration DEFAULT_PROXY_IDLE_TIMEOUT = Duration.ofSeconds(75);
+    public static final Duration DEFAULT_PROXY_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT = Duration.ofMinutes(5);
     public static final String DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092";
     public static final String DEFAULT_REGISTRY_URL = RegistryOptions.DEFAULT_URL;
     public static final String DEFAULT_MANAGEMENT_HOST = "0.0.0.0";
@@ -128,6 +135,9 @@ public final class SidecarOptions {
     private int maxHeaderBytes = DEFAULT_PROXY_MAX_HEADER_BYTES;
     private Duration connectTimeout = DEFAULT_PROXY_CONNECT_TIMEOUT;
     private Duration upstreamTimeout = DEFAULT_PROXY_UPSTREAM_TIMEOUT;
+    private Duration idleTimeout = DEFAULT_PROXY_IDLE_TIMEOUT;
+    private Duration headerTimeout = DEFAULT_PROXY_HEADER_TIMEOUT;
+    private Duration tunnelIdleTimeout = DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT;
     private boolean forwardedHeaders = true;
     private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
     private boolean nativeTransport = false;
@@ -171,7 +181,10 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_MAX_REQUEST_BODY_BYTES, "0", "Refuse request bodies declared larger than this with 413; 0 = no limit (bodies stream through).")
                 .option(KEY_PROXY_MAX_HEADER_BYTES, Integer.toString(DEFAULT_PROXY_MAX_HEADER_BYTES), "Largest request head accepted; larger gets 431.")
                 .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (failure: 502).")
-                .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Idle timeout waiting on the app or a dependency (failure: 504).")
+                .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Longest wait on the app or a dependency without progress: no response bytes and no request body bytes taken (failure: 504, or a reset once the response has begun); 0 = none.")
+                .option(KEY_PROXY_IDLE_TIMEOUT, DEFAULT_PROXY_IDLE_TIMEOUT.toSeconds() + "s", "Close a listener connection (inbound or egress) after this long without a byte read or written; must be longer than --proxy-upstream-timeout so a request waiting on a slow app still gets its 504; 0 = never.")
+                .option(KEY_PROXY_HEADER_TIMEOUT, DEFAULT_PROXY_HEADER_TIMEOUT.toSeconds() + "s", "A request line and headers must arrive whole within this long of the connection opening (first request) or of their first byte (later requests), else 408 and the connection is closed; 0 = no limit.")
+                .option(KEY_PROXY_TUNNEL_IDLE_TIMEOUT, DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT.toMinutes() + "m", "Close a CONNECT tunnel or WebSocket connection after this long without a byte in either direction; 0 = never.")
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
                 .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
@@ -253,7 +266,11 @@ public final class SidecarOptions {
         o.maxRequestBodyBytes = c.getLong(KEY_PROXY_MAX_REQUEST_BODY_BYTES);
         o.maxHeaderBytes = (int) positive(c, KEY_PROXY_MAX_HEADER_BYTES, c.getInt(KEY_PROXY_MAX_HEADER_BYTES), false);
         o.connectTimeout = c.getDuration(KEY_PROXY_CONNECT_TIMEOUT);
-        o.upstreamTimeout = c.getDuration(KEY_PROXY_UPSTREAM_TIMEOUT);
+        o.upstreamTimeout = nonNegative(c, KEY_PROXY_UPSTREAM_TIMEOUT);
+        o.idleTimeout = nonNegative(c, KEY_PROXY_IDLE_TIMEOUT);
+        o.headerTimeout = nonNegative(c, KEY_PROXY_HEADER_TIMEOUT);
+        o.tunnelIdleTimeout = nonNegative(c, KEY_PROXY_TUNNEL_IDLE_TIMEOUT);
+        o.checkTimeouts();
         o.forwardedHeaders = c.getBoolean(KEY_PROXY_FORWARDED_HEADERS);
         int loops = c.getInt(KEY_PROXY_EVENT_LOOPS);
         o.eventLoops = loops > 0 ? loops : Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -278,6 +295,27 @@ public final class SidecarOptions {
 
     private static int positive(TaplineConfig c, String key, int value, boolean allowZero) {
         return (int) positive(c, key, (long) value, allowZero);
+    }
+
+    private static Duration nonNegative(TaplineConfig c, String key) {
+        Duration d = c.getDuration(key);
+        if (d.isNegative()) {
+            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + c.get(key) + "' must be >= 0");
+        }
+        return d;
+    }
+
+    /**
+     * The listener idle timeout must outlast the upstream timeout: the listener's idle timer does not know that a
+     * request is waiting on the app, so a shorter one would cut the connection before the 504 could be sent.
+     */
+    public void checkTimeouts() {
+        if (!idleTimeout.isZero() && (upstreamTimeout.isZero() || idleTimeout.compareTo(upstreamTimeout) <= 0)) {
+            throw new ConfigException("option --" + KEY_PROXY_IDLE_TIMEOUT.replace('.', '-') + ": " + idleTimeout.toMillis()
+                    + "ms must be longer than --" + KEY_PROXY_UPSTREAM_TIMEOUT.replace('.', '-') + " ("
+                    + (upstreamTimeout.isZero() ? "0 = none, so the idle timeout must be 0 too" : upstreamTimeout.toMillis() + "ms")
+                    + "), or a request waiting on a slow app would lose its connection before its 504");
+        }
     }
 
     private static String nonEmpty(String v, String fallback) {
@@ -452,6 +490,21 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions idleTimeout(Duration d) {
+        this.idleTimeout = d;
+        return this;
+    }
+
+    public SidecarOptions headerTimeout(Duration d) {
+        this.headerTimeout = d;
+        return this;
+    }
+
+    public SidecarOptions tunnelIdleTimeout(Duration d) {
+        this.tunnelIdleTimeout = d;
+        return this;
+    }
+
     public SidecarOptions bootstrapServers(String s) {
         this.bootstrapServers = s;
         return this;
@@ -509,6 +562,9 @@ public final class SidecarOptions {
     public int maxHeaderBytes() { return maxHeaderBytes; }
     public Duration connectTimeout() { return connectTimeout; }
     public Duration upstreamTimeout() { return upstreamTimeout; }
+    public Duration idleTimeout() { return idleTimeout; }
+    public Duration headerTimeout() { return headerTimeout; }
+    public Duration tunnelIdleTimeout() { return tunnelIdleTimeout; }
     public boolean forwardedHeaders() { return forwardedHeaders; }
     public int eventLoops() { return eventLoops; }
     /** Whether to run on Netty's native transport when it loads (otherwise NIO). */

@@ -88,6 +88,38 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldReadTheTunnelIdleTimeout() {
+        assertEquals(Duration.ofMinutes(5), load(Map.of(), "--app", "http://a").tunnelIdleTimeout());
+        assertEquals(Duration.ofMinutes(30), load(Map.of("TAPLINE_PROXY_TUNNEL_IDLE_TIMEOUT", "30m"), "--app", "http://a").tunnelIdleTimeout());
+        assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-tunnel-idle-timeout", "0").tunnelIdleTimeout(), "0 = never");
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-tunnel-idle-timeout", "-1s"))
+                .getMessage().contains(">= 0"));
+    }
+
+    @Test
+    void shouldReadTheListenerTimeoutsAndKeepTheIdleTimeoutLongerThanTheUpstreamTimeout() {
+        SidecarOptions defaults = load(Map.of(), "--app", "http://a");
+        assertEquals(Duration.ofSeconds(75), defaults.idleTimeout());
+        assertEquals(Duration.ofSeconds(10), defaults.headerTimeout());
+        assertTrue(defaults.idleTimeout().compareTo(defaults.upstreamTimeout()) > 0, "the defaults pass their own check");
+
+        SidecarOptions o = load(Map.of("TAPLINE_PROXY_HEADER_TIMEOUT", "500ms"), "--app", "http://a",
+                "--proxy-idle-timeout", "2m", "--proxy-upstream-timeout", "90s");
+        assertEquals(Duration.ofMinutes(2), o.idleTimeout());
+        assertEquals(Duration.ofMillis(500), o.headerTimeout());
+        assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-header-timeout", "0").headerTimeout(), "0 = off");
+
+        // An idle timeout that would cut a request still waiting on the app before its 504 is refused, naming both flags.
+        String tooShort = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a",
+                "--proxy-idle-timeout", "30s", "--proxy-upstream-timeout", "60s")).getMessage();
+        assertTrue(tooShort.contains("--proxy-idle-timeout") && tooShort.contains("--proxy-upstream-timeout"), tooShort);
+        assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-upstream-timeout", "0"));
+        assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-upstream-timeout", "0", "--proxy-idle-timeout", "0").idleTimeout());
+        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-header-timeout", "-1s"))
+                .getMessage().contains(">= 0"));
+    }
+
+    @Test
     void shouldHideTheRedactionKeyWhenPrinted() {
         TaplineConfig c = TaplineConfig.load(SidecarOptions.spec(), new String[] {"--app", "http://a", "--redaction-key", "very-secret-key-material"}, Map.of());
         assertFalse(c.toString().contains("very-secret-key-material"));

@@ -24,6 +24,7 @@ public final class BodyTap implements ReadStream<Buffer> {
     private long limit;
     private Runnable onLimit;
     private boolean overLimit;
+    private Runnable onChunk;
 
     /** A tap that copies nothing: the exchange is not captured. */
     public BodyTap(ReadStream<Buffer> source) {
@@ -54,6 +55,11 @@ public final class BodyTap implements ReadStream<Buffer> {
     public void limit(long maxBytes, Runnable onLimit) {
         this.limit = maxBytes;
         this.onLimit = onLimit;
+    }
+
+    /** Calls {@code onChunk} for every chunk that passes (progress for an idle timeout). */
+    public void onChunk(Runnable onChunk) {
+        this.onChunk = onChunk;
     }
 
     void observe(Buffer chunk) {
@@ -102,6 +108,9 @@ public final class BodyTap implements ReadStream<Buffer> {
                     return;
                 }
                 observe(chunk);
+                if (onChunk != null) {
+                    onChunk.run();
+                }
                 if (limit > 0 && total > limit) {
                     overLimit = true;
                     onLimit.run();

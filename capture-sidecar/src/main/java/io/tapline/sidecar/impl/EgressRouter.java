@@ -2,7 +2,6 @@ package io.tapline.sidecar.impl;
 
 import io.tapline.avro.CallKind;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -22,8 +21,8 @@ import java.util.stream.Collectors;
  *   <li>{@code /NAME/rest} for a configured route NAME goes to that route's URL + {@code /rest};</li>
  *   <li>an absolute-form target ({@code GET http://host:port/path}, what HTTP_PROXY clients send) is forwarded
  *       to that host;</li>
- *   <li>{@code CONNECT host:port} is tunneled byte for byte: TLS is not intercepted, the call is recorded as an
- *       opaque TUNNEL with host, timing and byte counts only.</li>
+ *   <li>{@code CONNECT host:port} is tunneled byte for byte ({@link Tunnel}: half-close, idle timeout): TLS is not
+ *       intercepted, the call is recorded as an opaque TUNNEL with host, timing and byte counts only.</li>
  * </ul>
  */
 public final class EgressRouter {
@@ -32,11 +31,13 @@ public final class EgressRouter {
     private final CaptureHub hub;
     private final NetClient netClient;
     private final Map<String, EgressRoute> routes;
+    private final long tunnelIdleTimeoutMs;
 
-    public EgressRouter(ProxyEngine engine, CaptureHub hub, NetClient netClient, List<EgressRoute> routes) {
+    public EgressRouter(ProxyEngine engine, CaptureHub hub, NetClient netClient, List<EgressRoute> routes, long tunnelIdleTimeoutMs) {
         this.engine = engine;
         this.hub = hub;
         this.netClient = netClient;
+        this.tunnelIdleTimeoutMs = tunnelIdleTimeoutMs;
         this.routes = routes.stream().collect(Collectors.toUnmodifiableMap(EgressRoute::name, Function.identity()));
     }
 
@@ -113,43 +114,15 @@ public final class EgressRouter {
                 return;
             }
             NetSocket upstream = ar.result();
+            upstream.pause(); // what the target sends first waits for the splice
             req.toNetSocket().onComplete(sar -> {
                 if (sar.failed()) {
                     upstream.close();
                     return;
                 }
-                NetSocket downstream = sar.result();
-                long[] bytes = new long[2];
-                boolean[] done = new boolean[1];
-                relay(downstream, upstream, n -> bytes[0] += n);
-                relay(upstream, downstream, n -> bytes[1] += n);
-                Runnable finish = () -> {
-                    if (!done[0]) {
-                        done[0] = true;
-                        hub.attachTunnel(attributed, tunnelCall(head, 200, startMillis, startNanos, bytes[0], bytes[1], null));
-                    }
-                };
-                downstream.closeHandler(v -> {
-                    upstream.close();
-                    finish.run();
-                });
-                upstream.closeHandler(v -> {
-                    downstream.close();
-                    finish.run();
-                });
+                Tunnel.splice(sar.result(), upstream, tunnelIdleTimeoutMs, t -> hub.attachTunnel(attributed,
+                        tunnelCall(head, 200, startMillis, startNanos, t.bytesUp(), t.bytesDown(), null)));
             });
-        });
-    }
-
-    /** Copies bytes with backpressure and counts them. */
-    private static void relay(NetSocket from, NetSocket to, java.util.function.LongConsumer counter) {
-        from.handler((Buffer b) -> {
-            counter.accept(b.length());
-            to.write(b);
-            if (to.writeQueueFull()) {
-                from.pause();
-                to.drainHandler(v -> from.resume());
-            }
         });
     }
 

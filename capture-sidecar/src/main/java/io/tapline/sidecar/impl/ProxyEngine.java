@@ -3,6 +3,7 @@ package io.tapline.sidecar.impl;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * Streams one HTTP/1.1 exchange from a server request to an upstream and back, with optional capture taps.
  * Bodies are piped with backpressure (never buffered whole); hop-by-hop headers are dropped; the upstream
- * failing gives 502 (no connection, reset) or 504 (no answer within the timeout); WebSocket upgrades are tunneled
+ * failing gives 502 (no connection, reset) or 504 (no progress within the timeout); WebSocket upgrades are tunneled
  * uncaptured.
  */
 public final class ProxyEngine {
@@ -68,11 +69,18 @@ public final class ProxyEngine {
         }
     }
 
-    /** Engine settings. */
+    /**
+     * Engine settings.
+     *
+     * @param upstreamTimeoutMs   longest time without progress on an exchange: no request body bytes taken by the
+     *                            upstream and no response bytes from it (0 = none)
+     * @param tunnelIdleTimeoutMs idle timeout of a WebSocket connection once spliced (0 = none)
+     */
     public record Settings(long maxRequestBodyBytes, long connectTimeoutMs,
-                           long upstreamTimeoutMs, boolean forwardedHeaders, String viaName) {
+                           long upstreamTimeoutMs, boolean forwardedHeaders, String viaName, long tunnelIdleTimeoutMs) {
     }
 
+    private final Vertx vertx;
     private final HttpClient client;
     private final Settings settings;
     private final String listener;
@@ -81,7 +89,8 @@ public final class ProxyEngine {
     private final Metrics metrics;
     private final Metrics.Histogram added;
 
-    public ProxyEngine(HttpClient client, Settings settings, String listener, Metrics metrics) {
+    public ProxyEngine(Vertx vertx, HttpClient client, Settings settings, String listener, Metrics metrics) {
+        this.vertx = vertx;
         this.client = client;
         this.settings = settings;
         this.listener = listener;
@@ -123,6 +132,7 @@ public final class ProxyEngine {
             }
         }
         if (settings.maxRequestBodyBytes() > 0 && contentLength > settings.maxRequestBodyBytes()) {
+            // A client that sent Expect: 100-continue gets this instead of 100 and never sends the body (RFC 9110 10.1.1).
             reject(req, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
             return;
         }
@@ -133,10 +143,16 @@ public final class ProxyEngine {
         }
         boolean hasBody = te != null || contentLength > 0;
         req.pause();
+        String expect = h.get(HttpHeaders.EXPECT);
+        if (hasBody && expect != null && expect.trim().equalsIgnoreCase("100-continue") && req.version() != HttpVersion.HTTP_1_0) {
+            // Answered here, only once the head passed every check above; the body then streams upstream (as nginx
+            // does). An HTTP/1.0 client's expectation is ignored (RFC 9110 10.1.1), and so is any other expectation.
+            req.response().writeContinue();
+        }
 
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(h, up);
-        up.remove(HttpHeaders.EXPECT); // 100-continue was answered by this server already (handle100ContinueAutomatically)
+        up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
         up.remove(HttpHeaders.HOST);   // set through authority() below
         if (settings.forwardedHeaders()) {
             addForwarded(req, up);
@@ -156,8 +172,9 @@ public final class ProxyEngine {
                 .setPort(target.port())
                 .setURI(target.uri())
                 .setHeaders(up)
-                .setConnectTimeout(settings.connectTimeoutMs())
-                .setIdleTimeout(settings.upstreamTimeoutMs());
+                .setConnectTimeout(settings.connectTimeoutMs());
+        // No Vert.x idle timeout: it is reset by response bytes only, so a slow upload the app is reading would time
+        // out. Exchanges.watchUpstream counts request body progress too.
         Exchanges ex = new Exchanges(req, sink, capturedRequest, startMillis, startNanos);
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
@@ -168,6 +185,10 @@ public final class ProxyEngine {
             HttpClientRequest creq = ar.result();
             // failures surface through response() and the pipes; this only keeps them out of the unhandled-error log
             creq.exceptionHandler(err -> LOG.debug("upstream request {} {}: {}", req.method(), req.path(), err.toString()));
+            if (req.version() != HttpVersion.HTTP_1_0) {
+                // 1xx must not reach an HTTP/1.0 client (RFC 9110 15.2); other 1xx than 103 never get this far (InterimResponseFilter)
+                creq.earlyHintsHandler(ex::earlyHints);
+            }
             // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
             // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
             HostAndPort authority = target.recordAsTarget()
@@ -177,9 +198,11 @@ public final class ProxyEngine {
                 creq.authority(authority);
             }
             ex.upstreamRequest = creq;
+            ex.watchUpstream();
             long upstreamIssued = System.nanoTime();
             ex.addedNanos = upstreamIssued - startNanos;
             if (hasBody) {
+                reqTap.onChunk(ex::progress);
                 if (te != null) {
                     creq.setChunked(true);
                     if (settings.maxRequestBodyBytes() > 0) {
@@ -210,6 +233,8 @@ public final class ProxyEngine {
 
     private void relayResponse(Exchanges ex, HttpClientResponse cresp) {
         long responseHead = System.nanoTime();
+        ex.relaying = true;
+        ex.progress();
         HttpServerRequest req = ex.request;
         HttpServerResponse resp = req.response();
         if (resp.headWritten() || resp.closed()) {
@@ -236,6 +261,7 @@ public final class ProxyEngine {
         }
         boolean capturing = ex.sink != null && ex.sink.capturing();
         BodyTap respTap = ex.sink == null ? new BodyTap(cresp) : ex.sink.tap(cresp);
+        respTap.onChunk(ex::progress);
         CapturedMessage capturedResponse = !capturing ? null
                 : CapturedMessage.response(cresp.statusCode(), CapturedMessage.headers(cresp.headers()), respTap);
         ex.addedNanos += System.nanoTime() - responseHead;
@@ -294,25 +320,8 @@ public final class ProxyEngine {
                     upstream.close();
                     return;
                 }
-                NetSocket downstream = sar.result();
-                splice(downstream, upstream);
-                splice(upstream, downstream);
-                downstream.closeHandler(v -> upstream.close());
-                upstream.closeHandler(v -> downstream.close());
-                upstream.resume();
-                downstream.resume();
+                Tunnel.splice(sar.result(), upstream, settings.tunnelIdleTimeoutMs(), t -> { });
             });
-        });
-    }
-
-    /** Copies bytes one way with backpressure. */
-    static void splice(NetSocket from, NetSocket to) {
-        from.handler(b -> {
-            to.write(b);
-            if (to.writeQueueFull()) {
-                from.pause();
-                to.drainHandler(v -> from.resume());
-            }
         });
     }
 
@@ -394,6 +403,10 @@ public final class ProxyEngine {
         HttpClientRequest upstreamRequest;
         long addedNanos;
         boolean done;
+        /** The upstream's response head arrived and is being relayed. */
+        boolean relaying;
+        long lastProgressNanos;
+        long watchTimer = -1;
 
         Exchanges(HttpServerRequest request, ExchangeObserver.Sink sink, CapturedMessage capturedRequest,
                   long startMillis, long startNanos) {
@@ -402,6 +415,59 @@ public final class ProxyEngine {
             this.capturedRequest = capturedRequest;
             this.startMillis = startMillis;
             this.startNanos = startNanos;
+        }
+
+        /** Request body bytes taken by the upstream, or response bytes from it: the exchange is not idle. */
+        void progress() {
+            lastProgressNanos = System.nanoTime();
+        }
+
+        /**
+         * Starts the upstream timeout: the exchange fails once {@code upstreamTimeoutMs} pass without {@link #progress}.
+         * One Vert.x timer, re-armed for the remaining time when it fires after progress (no timer per chunk).
+         */
+        void watchUpstream() {
+            if (settings.upstreamTimeoutMs() > 0) {
+                progress();
+                scheduleWatch(settings.upstreamTimeoutMs());
+            }
+        }
+
+        private void scheduleWatch(long delayMs) {
+            watchTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
+                watchTimer = -1;
+                if (done) {
+                    return;
+                }
+                long left = settings.upstreamTimeoutMs() - (System.nanoTime() - lastProgressNanos) / 1_000_000;
+                if (left > 0) {
+                    scheduleWatch(left);
+                } else {
+                    upstreamTimedOut();
+                }
+            });
+        }
+
+        private void upstreamTimedOut() {
+            TimeoutException cause = new TimeoutException("no progress on the upstream exchange for " + settings.upstreamTimeoutMs() + " ms");
+            if (!relaying) {
+                fail(504, cause);
+            }
+            // before the response: its 504 is sent, this only frees the upstream connection; during it: the relay's
+            // failure path resets the client's response too, so nobody sees a silently short body
+            upstreamRequest.reset(0, cause);
+        }
+
+        /** A 103 Early Hints from the upstream, relayed to the client as an interim response. */
+        void earlyHints(MultiMap hints) {
+            progress();
+            HttpServerResponse resp = request.response();
+            if (resp.headWritten() || resp.closed()) {
+                return;
+            }
+            MultiMap relayed = MultiMap.caseInsensitiveMultiMap();
+            HopByHop.copyEndToEnd(hints, relayed);
+            resp.writeEarlyHints(relayed);
         }
 
         void tooLarge() {
@@ -425,6 +491,10 @@ public final class ProxyEngine {
                 return;
             }
             done = true;
+            if (watchTimer >= 0) {
+                vertx.cancelTimer(watchTimer);
+                watchTimer = -1;
+            }
             if (sink != null) {
                 sink.completed(new Exchange(capturedRequest, response, status, startMillis, startNanos,
                         System.currentTimeMillis(), System.nanoTime(), error));

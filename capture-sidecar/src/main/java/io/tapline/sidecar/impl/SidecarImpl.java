@@ -17,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -90,6 +91,7 @@ public final class SidecarImpl implements Sidecar {
         if (o.app() == null) {
             throw new IllegalArgumentException("the app URL is required");
         }
+        o.checkTimeouts();
         Metrics metrics = new Metrics();
         SidecarMetrics sm = new SidecarMetrics(metrics);
         Redactor redactor = new Redactor(redactionKey(o), rules(o));
@@ -109,24 +111,32 @@ public final class SidecarImpl implements Sidecar {
             LOG.warn("native transport unavailable, running on NIO: {}", vertx.unavailableNativeTransportCause() == null
                     ? "unknown cause" : vertx.unavailableNativeTransportCause().toString());
         }
-        HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+        HttpClient client = vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
                         .setKeepAlive(true)
                         .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
-                        .setDecompressionSupported(false),
+                        .setDecompressionSupported(false))
                 // enough pooled keep-alive connections per upstream for a busy app; waiters queue beyond that
-                new PoolOptions().setHttp1MaxSize(512));
+                .with(new PoolOptions().setHttp1MaxSize(512))
+                // a 102 Processing must not be taken for the response
+                .withConnectHandler(InterimResponseFilter::install)
+                .build();
         NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
+        long tunnelIdleMs = o.tunnelIdleTimeout().toMillis();
         ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.maxRequestBodyBytes(),
-                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar");
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar", tunnelIdleMs);
         ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(0,
-                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null);
-        ProxyEngine inboundEngine = new ProxyEngine(client, inboundSettings, "inbound", metrics);
-        ProxyEngine egressEngine = new ProxyEngine(client, egressSettings, "egress", metrics);
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null, tunnelIdleMs);
+        ProxyEngine inboundEngine = new ProxyEngine(vertx, client, inboundSettings, "inbound", metrics);
+        ProxyEngine egressEngine = new ProxyEngine(vertx, client, egressSettings, "egress", metrics);
         CaptureBudget budget = new CaptureBudget(o.captureMaxMemoryBytes());
         CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis(),
                 o.captureMaxBodyBytes(), budget);
         publisher.onSealed(registry::remove);
-        EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
+        EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes(), tunnelIdleMs);
+        long headerTimeoutMs = o.headerTimeout().toMillis();
+        Metrics.Counter inboundHeadTimeouts = headTimeouts(metrics, "inbound");
+        Metrics.Counter egressHeadTimeouts = headTimeouts(metrics, "egress");
         String appHost = o.app().getHost();
         int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
         String appBase = o.app().getRawPath() == null || o.app().getRawPath().equals("/") ? "" : o.app().getRawPath().replaceAll("/$", "");
@@ -139,9 +149,17 @@ public final class SidecarImpl implements Sidecar {
             public Future<?> start() {
                 HttpServerOptions base = new HttpServerOptions()
                         .setMaxHeaderSize(o.maxHeaderBytes())
-                        // answer Expect: 100-continue here so clients start sending; the body then streams upstream
-                        .setHandle100ContinueAutomatically(true);
+                        // HTTP/1.1 only, as documented: without this Vert.x sniffs every new connection for an HTTP/2
+                        // preface and honours Upgrade: h2c, and sets the connection up only once its first bytes came
+                        .setHttp2ClearTextEnabled(false)
+                        // Expect: 100-continue is answered by ProxyEngine once the head passed its checks (a body over
+                        // the limit gets 413 instead of 100)
+                        .setHandle100ContinueAutomatically(false)
+                        // Netty's idle handler: no byte read or written for this long closes the connection
+                        .setIdleTimeout((int) o.idleTimeout().toMillis())
+                        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
                 Future<HttpServer> in = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]))
+                        .connectionHandler(conn -> watchHeads(conn, headerTimeoutMs, inboundHeadTimeouts))
                         .requestHandler(req -> inboundEngine.proxy(req,
                                 ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
                         .listen()
@@ -150,6 +168,7 @@ public final class SidecarImpl implements Sidecar {
                     return in;
                 }
                 Future<HttpServer> eg = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]))
+                        .connectionHandler(conn -> watchHeads(conn, headerTimeoutMs, egressHeadTimeouts))
                         .requestHandler(egress::handle)
                         .listen()
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
@@ -176,6 +195,18 @@ public final class SidecarImpl implements Sidecar {
                 ports[0], o.app(), ports[1], sidecar.transport(), o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
                 o.bootstrapServers(), management.port());
         return sidecar;
+    }
+
+    private static Metrics.Counter headTimeouts(Metrics metrics, String listener) {
+        // the same family ProxyEngine counts its own refusals in: 408 = request head not received in time
+        return metrics.counter("tapline_sidecar_rejected_total", "Requests refused by the proxy itself, by status",
+                "listener", listener, "status", "408");
+    }
+
+    private static void watchHeads(HttpConnection conn, long headerTimeoutMs, Metrics.Counter timeouts) {
+        if (headerTimeoutMs > 0) {
+            RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc);
+        }
     }
 
     private static void registerGauges(Metrics metrics, CapturePublisher publisher, ByteBoundedQueue<PendingInteraction> queue,

@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -391,6 +392,135 @@ class SidecarProxyTest {
             assertTrue(finalResp.startsWith("HTTP/1.1 200"), finalResp);
         }
         assertFalse(origin.seen.poll(5, TimeUnit.SECONDS).headers().containsKey("expect"));
+    }
+
+    @Test
+    void shouldAnswer413InsteadOf100ContinueWhenTheDeclaredBodyIsTooLarge() throws Exception {
+        // RFC 9110 10.1.1: the final status instead of 100, so the client never sends a body that would be refused;
+        // then the connection closes as after any 413 (the client may still send the body, which is never read).
+        Refused refused = refusedAndClosed("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\nExpect: 100-continue\r\n\r\n");
+        assertTrue(refused.head().startsWith("HTTP/1.1 413"), refused.head());
+        assertFalse(refused.rest().contains("HTTP/1.1"), "nothing but the 413's own body, then the connection closed: " + refused.rest());
+        assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "nothing is forwarded");
+    }
+
+    @Test
+    void shouldNotTimeOutASlowUploadWhileTheAppKeepsTakingIt() throws Exception {
+        // The shared sidecar's upstream timeout is 1 s. This upload takes 2 s, a chunk every 200 ms, and the app
+        // answers once it has read it all: the body's progress keeps the exchange alive.
+        int chunks = 10;
+        byte[] chunk = new byte[1000];
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: " + chunks * chunk.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int k = 0; k < chunks; k++) {
+                out.write(chunk);
+                out.flush();
+                Thread.sleep(200);
+            }
+            String head = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
+            assertEquals(Integer.toString(chunks * chunk.length), readUntil(s.getInputStream(), Integer.toString(chunks * chunk.length)));
+        }
+        // An upload that stops is no progress: the app is still waiting for the rest, the client gets 504.
+        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part of it"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String head = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 504"), head);
+        }
+    }
+
+    @Test
+    void shouldDropA102ProcessingAndRelayEarlyHintsBeforeTheFinalResponse() throws Exception {
+        AtomicInteger served = new AtomicInteger();
+        // An app that answers every request on its keep-alive connection with 102, then 103, then the real 200.
+        try (RawServer app = new RawServer(c -> {
+            InputStream in = c.getInputStream();
+            while (!readUntil(in, "\r\n\r\n").isEmpty()) {
+                String body = "final-" + served.incrementAndGet();
+                c.getOutputStream().write(("HTTP/1.1 102 Processing\r\n\r\n"
+                        + "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                        + "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress(), p2, AVRO)) {
+                // twice: the second request reuses the pooled app connection, where nothing of the first may be left
+                for (int k = 1; k <= 2; k++) {
+                    try (Socket c = new Socket("127.0.0.1", s.port())) {
+                        c.setSoTimeout(5000);
+                        c.getOutputStream().write("GET /work HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertTrue(all.startsWith("HTTP/1.1 103 Early Hints\r\n"), all);
+                        assertTrue(all.toLowerCase(java.util.Locale.ROOT).contains("link: </style.css>; rel=preload\r\n"), all);
+                        assertFalse(all.contains(" 102 "), all);
+                        int fin = all.indexOf("HTTP/1.1 200 OK\r\n");
+                        assertTrue(fin > 0, all);
+                        assertTrue(all.endsWith("\r\n\r\nfinal-" + k), all);
+                    }
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (p2.history().size() < 2 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                List<String> captured = new ArrayList<>();
+                for (ProducerRecord<String, byte[]> rec : p2.history()) {
+                    Interaction i = decode(rec.value());
+                    assertEquals(200, i.getResponse().getStatus(), "the interaction records the final response");
+                    captured.add(StandardCharsets.UTF_8.decode(i.getResponse().getBody()).toString());
+                }
+                captured.sort(null);
+                assertEquals(List.of("final-1", "final-2"), captured);
+            }
+        }
+    }
+
+    @Test
+    void shouldRelayAHalfCloseThroughAConnectTunnelInBothDirections() throws Exception {
+        // The client half-closes first (a request, then FIN, then it reads the answer): the target reads to the end
+        // of the request, answers and closes.
+        try (RawServer target = new RawServer(c -> {
+            String request = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            c.getOutputStream().write(("got " + request.length() + " bytes: " + request).getBytes(StandardCharsets.ISO_8859_1));
+        });
+             Socket c = connectThroughTunnel(target.port())) {
+            c.getOutputStream().write("question".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            assertEquals("got 8 bytes: question", new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
+        }
+        // The target half-closes first (a banner, then FIN) and still reads what the client sends afterwards.
+        CompletableFuture<String> targetRead = new CompletableFuture<>();
+        try (RawServer target = new RawServer(c -> {
+            c.getOutputStream().write("banner".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            targetRead.complete(new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
+        });
+             Socket c = connectThroughTunnel(target.port())) {
+            assertEquals("banner", new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1), "the target's FIN is relayed");
+            c.getOutputStream().write("after the banner".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            assertEquals("after the banner", targetRead.get(5, TimeUnit.SECONDS), "the other direction kept flowing");
+        }
+    }
+
+    /** A client socket with a CONNECT tunnel through the shared sidecar's egress listener to {@code port}. */
+    static Socket connectThroughTunnel(int port) throws IOException {
+        return connectThroughTunnel(sidecar.egressPort(), port);
+    }
+
+    static Socket connectThroughTunnel(int egressPort, int port) throws IOException {
+        Socket s = new Socket("127.0.0.1", egressPort);
+        s.setSoTimeout(5000);
+        s.getOutputStream().write(("CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        String head = readUntil(s.getInputStream(), "\r\n\r\n");
+        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+        return s;
     }
 
     @Test

@@ -1,0 +1,57 @@
+package io.tapline.sidecar.impl;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drops the interim (1xx) responses that Vert.x's HTTP client would take for the final one. Its HTTP/1.1 client knows
+ * {@code 100 Continue} (continue handler), {@code 101} (upgrades) and {@code 103 Early Hints} (early-hints handler, which
+ * the proxy relays); any other 1xx, such as WebDAV's {@code 102 Processing}, it would hand over as the response, end
+ * the exchange there and return the connection to the pool with the real response still to come. RFC 9110 15.2: a
+ * client must parse and may ignore unexpected 1xx responses; this handler, placed right after the client's HTTP
+ * codec, does that.
+ */
+final class InterimResponseFilter extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InterimResponseFilter.class);
+    static final String NAME = "tapline-interim-filter";
+
+    private boolean dropping;
+
+    /** Installs the filter on a new client connection ({@code HttpClientBuilder.withConnectHandler}). */
+    static void install(HttpConnection connection) {
+        ChannelPipeline p = connection instanceof ConnectionBase conn ? conn.channelHandlerContext().pipeline() : null;
+        if (p == null || p.get("codec") == null) {
+            LOG.warn("interim responses cannot be filtered on {}: not a Vert.x HTTP/1.x client connection", connection.getClass().getName());
+            return;
+        }
+        p.addAfter("codec", NAME, new InterimResponseFilter());
+    }
+
+    static boolean dropped(int status) {
+        return status >= 100 && status < 200 && status != 100 && status != 101 && status != 103;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!dropping && msg instanceof HttpResponse r && dropped(r.status().code())) {
+            dropping = true; // the head; the codec follows it with an empty LastHttpContent (1xx has no content)
+        }
+        if (dropping) {
+            if (msg instanceof LastHttpContent) {
+                dropping = false;
+            }
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+}
