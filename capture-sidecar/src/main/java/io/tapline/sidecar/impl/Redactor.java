@@ -52,7 +52,6 @@ public final class Redactor {
     private static final Pattern SENSITIVE_HEADER = Pattern.compile("(?i).*(auth(?!or)|signature).*");
     /** A header value in an HTTP authentication scheme is a credential whatever the header is called. */
     private static final Pattern CREDENTIAL_VALUE = Pattern.compile("(?i)^\\s*(bearer|basic|digest|token|negotiate|apikey)\\s+\\S.*");
-    private static final Pattern EMAIL = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
     /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
     private static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
     /**
@@ -531,7 +530,8 @@ public final class Redactor {
             r = replace(r, CARD, true, part, location, field, "card-number", out);
         }
         if (rules.emails() && r.indexOf('@') >= 0) {
-            r = replace(r, EMAIL, false, part, location, field, "email", out);
+            String afterCards = r;
+            r = replace(r, from -> email(afterCards, from), false, part, location, field, "email", out);
         }
         for (TextRule rule : rules.textRules()) {
             r = replace(r, rule.pattern(), false, part, location, field, "config:regex:" + rule.name(), out);
@@ -539,23 +539,94 @@ public final class Redactor {
         return r.equals(s) ? s : r;
     }
 
+    /** The next match in a string at or after {@code from} (the end of the previous one), as {start, end}, or null. */
+    @FunctionalInterface
+    private interface Finder {
+        int[] next(int from);
+    }
+
     private String replace(String s, Pattern p, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
         Matcher m = p.matcher(s);
+        // the matcher resumes after its previous match by itself (and steps past an empty one), as find() always did
+        return replace(s, from -> m.find() ? new int[] {m.start(), m.end()} : null, luhnCheck, part, location, field, rule, out);
+    }
+
+    private String replace(String s, Finder finder, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
         StringBuilder sb = null;
         int last = 0;
-        while (m.find()) {
-            String hit = m.group();
-            if (luhnCheck && !luhn(hit)) {
+        for (int[] hit = finder.next(0); hit != null; hit = finder.next(hit[1])) {
+            String value = s.substring(hit[0], hit[1]);
+            if (luhnCheck && !luhn(value)) {
                 continue;
             }
             if (sb == null) {
                 sb = new StringBuilder(s.length());
             }
-            sb.append(s, last, m.start()).append(token(hit));
-            last = m.end();
+            sb.append(s, last, hit[0]).append(token(value));
+            last = hit[1];
             out.add(new Redaction(part, location, field, rule));
         }
         return sb == null ? s : sb.append(s, last, s.length()).toString();
+    }
+
+    /**
+     * The next email address in {@code s} at or after {@code from}, as {start, end}, or null: what the regex
+     * {@code [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}} finds, without its costs: run by
+     * java.util.regex it backtracks over every start inside a long local-part run (quadratic: seconds for 64 KiB)
+     * and recurses once per domain label (a stack overflow on {@code a@b.c.c.c...}). Here each character is
+     * looked at a bounded number of times: the local part is extended left from each '@' and the domain read
+     * right, and neither can cross another '@'.
+     */
+    static int[] email(String s, int from) {
+        for (int at = s.indexOf('@', from); at >= 0; at = s.indexOf('@', at + 1)) {
+            int start = at;
+            while (start > from && emailLocal(s.charAt(start - 1))) {
+                start--;
+            }
+            if (start == at) {
+                continue;
+            }
+            // the domain: labels separated by single dots, the last one starting with at least two letters
+            int end = at + 1;
+            while (end < s.length() && domainLabel(s.charAt(end))) {
+                end++;
+            }
+            if (end == at + 1) {
+                continue;
+            }
+            while (end + 1 < s.length() && s.charAt(end) == '.' && domainLabel(s.charAt(end + 1))) {
+                end += 2;
+                while (end < s.length() && domainLabel(s.charAt(end))) {
+                    end++;
+                }
+            }
+            // the last label whose first two or more characters are letters ends the address, after those letters
+            for (int dot = end - 1; dot > at; dot--) {
+                if (s.charAt(dot) != '.') {
+                    continue;
+                }
+                int letters = dot + 1;
+                while (letters < end && letter(s.charAt(letters))) {
+                    letters++;
+                }
+                if (letters - dot - 1 >= 2) {
+                    return new int[] {start, letters};
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean letter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    private static boolean domainLabel(char c) {
+        return letter(c) || (c >= '0' && c <= '9') || c == '-';
+    }
+
+    private static boolean emailLocal(char c) {
+        return domainLabel(c) || c == '.' || c == '_' || c == '%' || c == '+';
     }
 
     /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */

@@ -93,11 +93,19 @@ class RedactorTest {
         // over it. The thread has a small stack, as the publisher thread might.
         StringBuilder cut = new StringBuilder("{\"id\": 1234567890123, \"token\": \"abc\\\"def\", \"image\": \"");
         cut.append("A".repeat(70_000));
-        byte[][] red = new byte[1][];
+        byte[] red = onSmallStack(() -> redactor.body("p", cut.toString().getBytes(StandardCharsets.UTF_8), "application/json", out));
+        String text = new String(red, StandardCharsets.ISO_8859_1);
+        assertFalse(text.contains("abc\\\"def"), "an escaped quote inside a sensitive value is redacted too");
+        assertTrue(text.contains("A".repeat(1000)), "the long value is kept");
+    }
+
+    /** Runs the redaction on a thread with a small stack, as the publisher thread might have, within a generous bound. */
+    private static <T> T onSmallStack(java.util.function.Supplier<T> work) {
+        Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];
         Thread t = new Thread(null, () -> {
             try {
-                red[0] = redactor.body("p", cut.toString().getBytes(StandardCharsets.UTF_8), "application/json", out);
+                result[0] = work.get();
             } catch (Throwable e) {
                 failure[0] = e;
             }
@@ -105,9 +113,9 @@ class RedactorTest {
         t.start();
         assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> t.join());
         assertNull(failure[0], () -> String.valueOf(failure[0]));
-        String text = new String(red[0], StandardCharsets.ISO_8859_1);
-        assertFalse(text.contains("abc\\\"def"), "an escaped quote inside a sensitive value is redacted too");
-        assertTrue(text.contains("A".repeat(1000)), "the long value is kept");
+        @SuppressWarnings("unchecked")
+        T r = (T) result[0];
+        return r;
     }
 
     @Test
@@ -202,5 +210,42 @@ class RedactorTest {
         for (String skipped : List.of("Sat, 21 Nov 2026 07:48:00 GMT", "max-age=0, no-cache", "nginx/1.22.1", "", "  ")) {
             assertFalse(Redactor.mayBeCredential(skipped), skipped);
         }
+    }
+
+    private String t(String value) {
+        return redactor.token(value);
+    }
+
+    @Test
+    void shouldFindEmailsWhereTheEmailRegexDoesWithoutItsBacktracking() {
+        // the regex the scanner replaces: same matches on random strings built from the characters that matter
+        Pattern regex = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
+        String[] parts = {"a", "Z", "9", ".", "-", "_", "%", "+", "@", " ", "..", "com", "x@y.zz", "@@", ".c", "7a", "jane@example.com", "\u00e9", "/"};
+        java.util.Random random = new java.util.Random(11);
+        int found = 0;
+        for (int i = 0; i < 50_000; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int n = 1 + random.nextInt(12); n > 0; n--) {
+                b.append(parts[random.nextInt(parts.length)]);
+            }
+            String s = b.toString();
+            List<String> expected = new ArrayList<>();
+            java.util.regex.Matcher m = regex.matcher(s);
+            while (m.find()) {
+                expected.add(m.start() + "-" + m.end());
+            }
+            List<String> actual = new ArrayList<>();
+            for (int[] hit = Redactor.email(s, 0); hit != null; hit = Redactor.email(s, hit[1])) {
+                actual.add(hit[0] + "-" + hit[1]);
+            }
+            assertEquals(expected, actual, s);
+            found += expected.size();
+        }
+        assertTrue(found > 5000, "the sample exercises the rule: " + found);
+        // what made the regex slow (a long local-part run before an address) or overflow (many domain labels)
+        String slow = onSmallStack(() -> redactor.text("p", "text", "body", "A".repeat(1 << 20) + " jane@example.com " + "a@b".repeat(1 << 18), out));
+        assertTrue(slow.endsWith(" " + t("jane@example.com") + " " + "a@b".repeat(1 << 18)), "the address, nothing else");
+        String labels = onSmallStack(() -> redactor.text("p", "text", "body", "x@b" + ".c".repeat(1 << 19) + ".com", out));
+        assertEquals(t("x@b" + ".c".repeat(1 << 19) + ".com"), labels);
     }
 }
