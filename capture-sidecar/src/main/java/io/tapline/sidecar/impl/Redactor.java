@@ -225,7 +225,11 @@ public final class Redactor {
 
     // ---------------------------------------------------------------- query, form, path
 
-    /** Redacts a raw query or form-encoded string; pairs that need no change keep their exact bytes. */
+    /**
+     * Redacts a raw query or form-encoded string; pairs that need no change keep their exact bytes. A name (or a
+     * token without {@code =}, like {@code ?jane@example.com&x=1}) that matches a text rule is tokenised too; a
+     * valueless token that is only a sensitive name ({@code ?token&x=1}) holds no value and is kept.
+     */
     public String urlEncoded(String part, String location, String raw, List<Redaction> out) {
         if (raw == null || raw.isEmpty()) {
             return raw;
@@ -239,28 +243,36 @@ public final class Redactor {
                 sb.append('&');
             }
             int eq = pair.indexOf('=');
-            if (eq < 0) {
+            String rawName = eq < 0 ? pair : pair.substring(0, eq);
+            String name = decode(rawName);
+            String redactedName = text(part, location, location, name, out);
+            // a note names the pair, never a value: a name that held one is named by its token
+            String label = redactedName;
+            String value = eq < 0 ? null : decode(pair.substring(eq + 1));
+            String redacted;
+            if (value == null) {
+                redacted = null;
+            } else if (sensitive(name)) {
+                redacted = token(value);
+                out.add(new Redaction(part, location, label, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
+            } else {
+                redacted = text(part, location, label, value, out);
+            }
+            if (redacted == value && redactedName == name) {
                 sb.append(pair);
                 continue;
             }
-            String rawName = pair.substring(0, eq);
-            String name = decode(rawName);
-            String value = decode(pair.substring(eq + 1));
-            String redacted;
-            if (sensitive(name)) {
-                redacted = token(value);
-                out.add(new Redaction(part, location, name, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
-            } else {
-                redacted = text(part, location, name, value, out);
-            }
-            if (redacted == value) {
-                sb.append(pair);
-            } else {
-                changed = true;
-                sb.append(rawName).append('=').append(URLEncoder.encode(redacted, StandardCharsets.UTF_8).replace("%3A", ":"));
+            changed = true;
+            sb.append(redactedName == name ? rawName : formEncode(redactedName));
+            if (value != null) {
+                sb.append('=').append(redacted == value ? pair.substring(eq + 1) : formEncode(redacted));
             }
         }
         return changed ? sb.toString() : raw;
+    }
+
+    private static String formEncode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("%3A", ":");
     }
 
     public String path(String part, String path, List<Redaction> out) {

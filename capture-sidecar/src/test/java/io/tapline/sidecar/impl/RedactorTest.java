@@ -248,4 +248,17 @@ class RedactorTest {
         String labels = onSmallStack(() -> redactor.text("p", "text", "body", "x@b" + ".c".repeat(1 << 19) + ".com", out));
         assertEquals(t("x@b" + ".c".repeat(1 << 19) + ".com"), labels);
     }
+
+    @Test
+    void shouldRedactQueryTokensWithoutAValueWhenTheyMatchARuleAndKeepTheRestByteForByte() {
+        Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME), Set.of(),
+                List.of(), List.of(new Redactor.TextRule("stripe", Pattern.compile("sk_live_[0-9a-z]+"))), true, true));
+        String q = r.urlEncoded("inbound.request", "query", "sk_live_abcdef123&token&x=1&jane%40example.com&4111-1111-1111-1111&flag", out);
+        assertEquals(r.token("sk_live_abcdef123") + "&token&x=1&" + r.token("jane@example.com") + "&" + r.token("4111-1111-1111-1111") + "&flag", q);
+        assertEquals(List.of("config:regex:stripe", "email", "card-number"), out.stream().map(Redaction::getRule).toList());
+        assertTrue(out.stream().allMatch(x -> x.getField().equals("query")), "a note names no value: " + out);
+        String plain = "token&x=1&debug&page=%2F";
+        assertSame(plain, r.urlEncoded("p", "query", plain, out), "a valueless sensitive name holds no secret: kept");
+        assertEquals(r.token("bob@example.com") + "=1", r.urlEncoded("p", "query", "bob%40example.com=1", out), "a name that is an email");
+    }
 }
