@@ -12,7 +12,6 @@ import io.tapline.avro.Redaction;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -244,11 +243,11 @@ public final class Redactor {
             }
             int eq = pair.indexOf('=');
             String rawName = eq < 0 ? pair : pair.substring(0, eq);
-            String name = decode(rawName);
+            String name = percentDecode(rawName, true);
             String redactedName = text(part, location, location, name, out);
             // a note names the pair, never a value: a name that held one is named by its token
             String label = redactedName;
-            String value = eq < 0 ? null : decode(pair.substring(eq + 1));
+            String value = eq < 0 ? null : percentDecode(pair.substring(eq + 1), true);
             String redacted;
             if (value == null) {
                 redacted = null;
@@ -275,16 +274,88 @@ public final class Redactor {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("%3A", ":");
     }
 
+    /**
+     * Redacts a raw (percent-encoded) path: the text rules on the path as it is, then on each segment that holds
+     * a {@code %} escape once decoded ({@code /users/jane%40example.com}, a card split by {@code %2D}); a segment
+     * that changed is written back percent-encoded, the others keep their bytes.
+     */
     public String path(String part, String path, List<Redaction> out) {
-        return text(part, "path", "path", path, out);
+        String r = text(part, "path", "path", path, out);
+        if (r == null || r.indexOf('%') < 0) {
+            return r;
+        }
+        StringBuilder sb = new StringBuilder(r.length());
+        boolean changed = false;
+        int start = 0;
+        while (start <= r.length()) {
+            int slash = r.indexOf('/', start);
+            int end = slash < 0 ? r.length() : slash;
+            String segment = r.substring(start, end);
+            String decoded = segment.indexOf('%') < 0 ? segment : percentDecode(segment, false);
+            String redacted = decoded == segment ? segment : text(part, "path", "path", decoded, out);
+            if (redacted != decoded) {
+                changed = true;
+                sb.append(encodePathSegment(redacted));
+            } else {
+                sb.append(segment);
+            }
+            if (slash < 0) {
+                break;
+            }
+            sb.append('/');
+            start = slash + 1;
+        }
+        return changed ? sb.toString() : r;
     }
 
-    private static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return s; // malformed %-escape: match on the raw text
+    /**
+     * Percent-decodes as UTF-8, leniently: an escape that is not {@code %} and two hex digits stays as it is (so
+     * {@code jane%40example.com%zz} is still seen as an email). {@code +} is a space in query and form values only.
+     */
+    static String percentDecode(String s, boolean plusIsSpace) {
+        if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) {
+            return s;
         }
+        StringBuilder sb = new StringBuilder(s.length());
+        byte[] bytes = null;
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int hi;
+            int lo;
+            if (c == '%' && i + 2 < s.length() && (hi = Character.digit(s.charAt(i + 1), 16)) >= 0
+                    && (lo = Character.digit(s.charAt(i + 2), 16)) >= 0) {
+                if (bytes == null) {
+                    bytes = new byte[s.length() / 3];
+                }
+                bytes[n++] = (byte) (hi << 4 | lo);
+                i += 2;
+                continue;
+            }
+            if (n > 0) {
+                sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
+                n = 0;
+            }
+            sb.append(plusIsSpace && c == '+' ? ' ' : c);
+        }
+        if (n > 0) {
+            sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
+        }
+        return sb.toString();
+    }
+
+    /** Percent-encodes (UTF-8) what RFC 3986 does not allow as is in a path segment: unreserved, sub-delims, ':' and '@' stay. */
+    static String encodePathSegment(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xFF);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
+                sb.append(c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+            }
+        }
+        return sb.toString();
     }
 
     // ---------------------------------------------------------------- bodies

@@ -261,4 +261,18 @@ class RedactorTest {
         assertSame(plain, r.urlEncoded("p", "query", plain, out), "a valueless sensitive name holds no secret: kept");
         assertEquals(r.token("bob@example.com") + "=1", r.urlEncoded("p", "query", "bob%40example.com=1", out), "a name that is an email");
     }
+
+    @Test
+    void shouldFindEmailsAndCardsInPercentEncodedPathSegmentsAndWriteTheTokenBack() {
+        assertEquals("/users/" + t("alice@example.com") + "/orders", redactor.path("inbound.request", "/users/alice%40example.com/orders", out));
+        assertEquals("/cards/" + t("4111-1111-1111-1111") + "/x%2Fy", redactor.path("p", "/cards/4111%2D1111%2D1111%2D1111/x%2Fy", out));
+        assertEquals(List.of("email", "card-number"), out.stream().map(Redaction::getRule).toList());
+        // a changed segment is written back encoded: an encoded '/' or space in it stays one
+        assertEquals("/u/mail%20" + t("bob@example.com") + "%2Fx", redactor.path("p", "/u/mail%20bob%40example.com%2Fx", out));
+        String malformed = redactor.path("p", "/u/bob%40example.com%zz", out);
+        assertFalse(malformed.contains("bob"), "a bad escape elsewhere does not hide the email: " + malformed);
+        String clean = "/files/a%2Fb/caf%C3%A9/4111%2D1111";
+        assertSame(clean, redactor.path("p", clean, out));
+        assertEquals("q=" + t("4111-1111-1111-1111"), redactor.urlEncoded("p", "query", "q=4111%2D1111%2D1111%2D1111", out), "query values too");
+    }
 }
