@@ -60,6 +60,12 @@ public final class Redactor {
      */
     private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+)");
 
+    /**
+     * Headers whose value is a URL reference, redacted by the request URL's rules (as is any header value that starts
+     * with {@code /}, {@code http://} or {@code https://}); Link holds URLs in {@code <...>}.
+     */
+    private static final Set<String> URL_HEADERS = Set.of("location", "content-location", "referer");
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A named extra pattern whose matches are tokenised in any text. */
@@ -183,12 +189,21 @@ public final class Redactor {
             } else if (mayBeCredential(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "credential-value"));
+            } else if (lower.equals("link")) {
+                redacted = links(part, name, value, out);
+            } else if (URL_HEADERS.contains(lower) || looksLikeUrl(value)) {
+                redacted = url(part, name, value, out);
             } else {
                 redacted = text(part, "header", name, value, out);
             }
             result.add(redacted == value ? h : new Header(name, redacted));
         }
         return result;
+    }
+
+    /** An absolute URL or an absolute path, as X-Original-URI and similar headers carry. */
+    private static boolean looksLikeUrl(String value) {
+        return value.startsWith("/") || value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8);
     }
 
     /** {@code Bearer abc} keeps its scheme: {@code Bearer tapline:hmac:...}. */
@@ -222,7 +237,7 @@ public final class Redactor {
         return redacted + attrs;
     }
 
-    // ---------------------------------------------------------------- query, form, path
+    // ---------------------------------------------------------------- query, form, path, URLs
 
     /**
      * Redacts a raw query or form-encoded string; pairs that need no change keep their exact bytes. A name (or a
@@ -230,6 +245,11 @@ public final class Redactor {
      * valueless token that is only a sensitive name ({@code ?token&x=1}) holds no value and is kept.
      */
     public String urlEncoded(String part, String location, String raw, List<Redaction> out) {
+        return urlEncoded(part, location, null, raw, out);
+    }
+
+    /** {@link #urlEncoded}, noting redactions under {@code field}, or under each pair's name when it is null. */
+    private String urlEncoded(String part, String location, String field, String raw, List<Redaction> out) {
         if (raw == null || raw.isEmpty()) {
             return raw;
         }
@@ -244,9 +264,9 @@ public final class Redactor {
             int eq = pair.indexOf('=');
             String rawName = eq < 0 ? pair : pair.substring(0, eq);
             String name = percentDecode(rawName, true);
-            String redactedName = text(part, location, location, name, out);
+            String redactedName = text(part, location, field == null ? location : field, name, out);
             // a note names the pair, never a value: a name that held one is named by its token
-            String label = redactedName;
+            String label = field == null ? redactedName : field;
             String value = eq < 0 ? null : percentDecode(pair.substring(eq + 1), true);
             String redacted;
             if (value == null) {
@@ -280,7 +300,11 @@ public final class Redactor {
      * that changed is written back percent-encoded, the others keep their bytes.
      */
     public String path(String part, String path, List<Redaction> out) {
-        String r = text(part, "path", "path", path, out);
+        return path(part, "path", "path", path, out);
+    }
+
+    private String path(String part, String location, String field, String path, List<Redaction> out) {
+        String r = text(part, location, field, path, out);
         if (r == null || r.indexOf('%') < 0) {
             return r;
         }
@@ -292,7 +316,7 @@ public final class Redactor {
             int end = slash < 0 ? r.length() : slash;
             String segment = r.substring(start, end);
             String decoded = segment.indexOf('%') < 0 ? segment : percentDecode(segment, false);
-            String redacted = decoded == segment ? segment : text(part, "path", "path", decoded, out);
+            String redacted = decoded == segment ? segment : text(part, location, field, decoded, out);
             if (redacted != decoded) {
                 changed = true;
                 sb.append(encodePathSegment(redacted));
@@ -356,6 +380,93 @@ public final class Redactor {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * A URL or URL reference in a header value (Location, Referer...), redacted by the request URL's rules: the
+     * authority by the text rules (a userinfo password tokenised), the path by {@link #path}, the query by
+     * {@link #urlEncoded}, and the fragment like a query (OAuth's implicit flow redirects to
+     * {@code #access_token=...}). Redactions are noted under the header's name. Unchanged: the same instance.
+     */
+    private String url(String part, String field, String url, List<Redaction> out) {
+        int hash = url.indexOf('#');
+        int queryMark = url.indexOf('?');
+        if (hash >= 0 && queryMark > hash) {
+            queryMark = -1;
+        }
+        int pathEnd = queryMark >= 0 ? queryMark : hash >= 0 ? hash : url.length();
+        int authorityStart = schemeLength(url, pathEnd);
+        int authorityEnd = authorityStart;
+        if (url.startsWith("//", authorityStart)) {
+            authorityStart += 2;
+            int slash = url.indexOf('/', authorityStart);
+            authorityEnd = slash < 0 || slash > pathEnd ? pathEnd : slash;
+        }
+        String authority = url.substring(authorityStart, authorityEnd);
+        String path = url.substring(authorityEnd, pathEnd);
+        String query = queryMark < 0 ? null : url.substring(queryMark + 1, hash >= 0 ? hash : url.length());
+        String fragment = hash < 0 ? null : url.substring(hash + 1);
+        String a = authority(part, field, authority, out);
+        String p = path(part, "header", field, path, out);
+        String q = urlEncoded(part, "header", field, query, out);
+        String f = urlEncoded(part, "header", field, fragment, out);
+        if (a == authority && p == path && q == query && f == fragment) {
+            return url;
+        }
+        StringBuilder sb = new StringBuilder(url.length() + 32).append(url, 0, authorityStart).append(a).append(p);
+        if (q != null) {
+            sb.append('?').append(q);
+        }
+        if (f != null) {
+            sb.append('#').append(f);
+        }
+        return sb.toString();
+    }
+
+    /** The length of {@code scheme:} at the start of a URL (RFC 3986 §3.1), 0 for a relative reference. */
+    private static int schemeLength(String url, int end) {
+        for (int i = 0; i < end; i++) {
+            char c = url.charAt(i);
+            if (c == ':') {
+                return i + 1;
+            }
+            boolean letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** {@code user:password@host:port}: the password tokenised, the rest by the text rules. */
+    private String authority(String part, String field, String authority, List<Redaction> out) {
+        int at = authority.lastIndexOf('@');
+        int colon = at < 0 ? -1 : authority.indexOf(':');
+        if (colon < 0 || colon > at) {
+            return text(part, "header", field, authority, out);
+        }
+        out.add(new Redaction(part, "header", field, "url-password"));
+        return text(part, "header", field, authority.substring(0, colon + 1), out)
+                + token(percentDecode(authority.substring(colon + 1, at), false))
+                + text(part, "header", field, authority.substring(at), out);
+    }
+
+    /** A Link header ({@code <url>; rel="next", <url>; rel="last"}): each {@code <url>} as a URL, the rest as text. */
+    private String links(String part, String field, String value, List<Redaction> out) {
+        StringBuilder sb = new StringBuilder(value.length() + 32);
+        int i = 0;
+        while (i < value.length()) {
+            int lt = value.indexOf('<', i);
+            int gt = lt < 0 ? -1 : value.indexOf('>', lt + 1);
+            if (gt < 0) {
+                sb.append(text(part, "header", field, value.substring(i), out));
+                break;
+            }
+            sb.append(text(part, "header", field, value.substring(i, lt + 1), out));
+            sb.append(url(part, field, value.substring(lt + 1, gt), out));
+            i = gt;
+        }
+        return sb.toString().equals(value) ? value : sb.toString();
     }
 
     // ---------------------------------------------------------------- bodies

@@ -275,4 +275,28 @@ class RedactorTest {
         assertSame(clean, redactor.path("p", clean, out));
         assertEquals("q=" + t("4111-1111-1111-1111"), redactor.urlEncoded("p", "query", "q=4111%2D1111%2D1111%2D1111", out), "query values too");
     }
+
+    @Test
+    void shouldRedactUrlsInsideHeaderValuesByTheRequestUrlRules() {
+        List<Header> headers = List.of(
+                new Header("Location", "https://jane:pa55@app.example.com/reset/jane%40example.com?token=abc123&next=%2Fhome#access_token=xyz&state=s1"),
+                new Header("Referer", "/checkout?api_key=K1&x=1"),
+                new Header("Content-Location", "orders?card=4111111111111111"),
+                new Header("Link", "<https://api.example.com/items?page=2&access_token=L1>; rel=\"next\", <https://api.example.com/items?page=9&access_token=L1>; rel=\"last\""),
+                new Header("X-Original-URI", "/login?password=hunter2"),
+                new Header("Location", "https://app.example.com/plain/path?page=2#top"),
+                new Header("Link", "</style.css>; rel=preload; as=style"));
+        List<Header> r = redactor.headers("inbound.response", headers, out);
+        assertEquals("https://jane:" + t("pa55") + "@app.example.com/reset/" + t("jane@example.com") + "?token=" + t("abc123")
+                + "&next=%2Fhome#access_token=" + t("xyz") + "&state=s1", r.get(0).getValue());
+        assertEquals("/checkout?api_key=" + t("K1") + "&x=1", r.get(1).getValue());
+        assertEquals("orders?card=" + t("4111111111111111"), r.get(2).getValue());
+        assertEquals("<https://api.example.com/items?page=2&access_token=" + t("L1") + ">; rel=\"next\", <https://api.example.com/items?page=9&access_token="
+                + t("L1") + ">; rel=\"last\"", r.get(3).getValue());
+        assertEquals("/login?password=" + t("hunter2"), r.get(4).getValue(), "any header value that is a URL");
+        assertSame(headers.get(5), r.get(5));
+        assertSame(headers.get(6), r.get(6));
+        assertTrue(out.stream().allMatch(x -> x.getLocation().equals("header")), out.toString());
+        assertTrue(out.stream().noneMatch(x -> x.toString().contains("abc123") || x.toString().contains("jane@")), out.toString());
+    }
 }
