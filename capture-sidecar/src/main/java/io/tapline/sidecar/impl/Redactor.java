@@ -54,11 +54,12 @@ public final class Redactor {
     /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
     private static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
     /**
-     * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body). The string value is
+     * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body); for an object or array
+     * value only its opening bracket (the rest is found by {@link #closingBracket}). The string value is
      * matched with possessive quantifiers: an alternation under {@code *} recurses once per character in
      * java.util.regex and overflows the stack on a long string.
      */
-    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+)");
+    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
 
     /**
      * Headers whose value is a URL reference, redacted by the request URL's rules (as is any header value that starts
@@ -688,28 +689,65 @@ public final class Redactor {
         return s.replaceAll("\\[\\d+]", "[*]");
     }
 
-    /** Text that should be JSON but does not parse: tokenise values of sensitive "name": value pairs, then text rules. */
+    /**
+     * Text that should be JSON but does not parse: tokenise values of sensitive "name": value pairs, then text rules.
+     * An object or array value is tokenised whole, up to its closing bracket or, when the capture cut it, the end.
+     */
     private String jsonLikeText(String part, String s, List<Redaction> out) {
         Matcher m = JSON_PAIR.matcher(s);
         StringBuilder sb = null;
         int last = 0;
-        while (m.find()) {
+        int from = 0;
+        while (from < s.length() && m.find(from)) {
             String name = m.group(1);
+            from = m.end();
             if (!sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
-                continue;
+                continue; // an object or array value is entered: its own pairs are found next
             }
             if (sb == null) {
                 sb = new StringBuilder(s.length());
             }
             String v = m.group(2);
-            String inner = v.startsWith("\"") ? v.substring(1, v.endsWith("\"") && v.length() > 1 ? v.length() - 1 : v.length()) : v;
+            String inner;
+            if (v.equals("{") || v.equals("[")) {
+                from = closingBracket(s, m.start(2));
+                inner = s.substring(m.start(2), from);
+            } else {
+                inner = v.startsWith("\"") ? v.substring(1, v.endsWith("\"") && v.length() > 1 ? v.length() - 1 : v.length()) : v;
+            }
             sb.append(s, last, m.start(2)).append('"').append(token(inner)).append('"');
-            last = m.end(2);
+            last = from;
             out.add(new Redaction(part, "text", name, "sensitive-name"));
         }
         String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
         String r = text(part, "text", "body", afterPairs, out);
         return r == s ? null : r;
+    }
+
+    /**
+     * The index after the bracket that closes the one at {@code open} (brackets inside strings ignored), or the
+     * text's length when it is cut before. A loop with a depth counter: no recursion on deeply nested input.
+     */
+    static int closingBracket(String s, int open) {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = open; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return i + 1;
+            }
+        }
+        return s.length();
     }
 
     // ---------------------------------------------------------------- text rules

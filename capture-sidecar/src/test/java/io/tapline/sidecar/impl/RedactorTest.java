@@ -299,4 +299,14 @@ class RedactorTest {
         assertTrue(out.stream().allMatch(x -> x.getLocation().equals("header")), out.toString());
         assertTrue(out.stream().noneMatch(x -> x.toString().contains("abc123") || x.toString().contains("jane@")), out.toString());
     }
+
+    @Test
+    void shouldRedactObjectAndArrayValuesOfSensitiveNamesInTruncatedJson() {
+        String cut = "{\"user\":\"x\",\"password\": {\"x\": \"p1\", \"y\": [1, \"]}\\\"\"]},\"tokens\":[\"a\",\"b\"],"
+                + "\"meta\":{\"ok\":\"yes\",\"secret\":{\"deep\":\"s1\"},\"n\":1},\"session_id\":[\"cut-by-the-ca";
+        String red = new String(redactor.body("p", cut.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1);
+        assertEquals("{\"user\":\"x\",\"password\": \"" + t("{\"x\": \"p1\", \"y\": [1, \"]}\\\"\"]}") + "\",\"tokens\":\"" + t("[\"a\",\"b\"]")
+                + "\",\"meta\":{\"ok\":\"yes\",\"secret\":\"" + t("{\"deep\":\"s1\"}") + "\",\"n\":1},\"session_id\":\"" + t("[\"cut-by-the-ca") + "\"", red);
+        assertEquals(List.of("password", "tokens", "secret", "session_id"), out.stream().map(Redaction::getField).toList());
+    }
 }
