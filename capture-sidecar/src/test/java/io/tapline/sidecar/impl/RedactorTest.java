@@ -309,4 +309,62 @@ class RedactorTest {
                 + "\",\"meta\":{\"ok\":\"yes\",\"secret\":\"" + t("{\"deep\":\"s1\"}") + "\",\"n\":1},\"session_id\":\"" + t("[\"cut-by-the-ca") + "\"", red);
         assertEquals(List.of("password", "tokens", "secret", "session_id"), out.stream().map(Redaction::getField).toList());
     }
+
+    @Test
+    void shouldRedactMultipartFieldsByNameAndTextPartsByRuleKeepingBinaryPartsAndStructure() {
+        String b = "----tapline7MA4";
+        String ct = "multipart/form-data; charset=utf-8; boundary=\"" + b + "\"";
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2, (byte) 0xFF, '\r', '\n', '-', '-', 'x'};
+        String head = "preamble\r\n--" + b + "\r\n"
+                + "Content-Disposition: form-data; name=\"user\"\r\n\r\njane\r\n--" + b + "\r\n"
+                + "Content-Disposition: form-data; name=\"password\"\r\n\r\n";
+        String note = "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"note\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n";
+        String meta = "\r\n--" + b + "\r\ncontent-disposition: form-data; name=\"meta\"\r\ncontent-type: application/json\r\n\r\n";
+        String file = "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n";
+        String last = "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"client_secret\"\r\n\r\n";
+        byte[] body = concat(head, "hunter2", note, "mail jane@example.com, card 4111 1111 1111 1111", meta, "{\"api_key\":\"k-1\",\"n\":2}",
+                file, png, last, "cut-by-the-ca");
+        byte[] red = redactor.body("inbound.request", body, ct, out);
+        byte[] expected = concat(head, t("hunter2"), note, "mail " + t("jane@example.com") + ", card " + t("4111 1111 1111 1111"), meta,
+                "{\"api_key\":\"" + t("k-1") + "\",\"n\":2}", file, png, last, t("cut-by-the-ca"));
+        assertEquals(new String(expected, StandardCharsets.ISO_8859_1), new String(red, StandardCharsets.ISO_8859_1));
+        assertEquals(t("hunter2"), new String(redactor.body("p", "password=hunter2".getBytes(StandardCharsets.US_ASCII),
+                "application/x-www-form-urlencoded", new ArrayList<>()), StandardCharsets.US_ASCII).substring(9), "the same token as the form field");
+        byte[] clean = concat("--" + b + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--" + b + "--\r\n");
+        assertSame(clean, redactor.body("p", clean, ct, out));
+    }
+
+    @Test
+    void shouldRedactMebibyteInputsWithoutOverflowingTheStack() {
+        String mib = "A".repeat(1 << 20);
+        Redactor r = redactor;
+        // truncated JSON: a sensitive array cut after 1 MiB, and 1 MiB of nested brackets
+        String arr = onSmallStack(() -> new String(r.body("p", ("{\"tokens\": [\"" + mib).getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1));
+        assertEquals("{\"tokens\": \"" + t("[\"" + mib) + "\"", arr);
+        String deep = "{\"a\": " + "[{\"b\": ".repeat(1 << 16) + "{\"password\": " + "[".repeat(1 << 20) + "x";
+        String red = onSmallStack(() -> new String(r.body("p", deep.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1));
+        assertFalse(red.contains("[[[x"), "the nested value is tokenised");
+        // multipart: a 1 MiB text part ending in an email, a 1 MiB sensitive part
+        String b = "xyz";
+        byte[] mp = concat("--" + b + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" + mib + " jane@example.com\r\n--" + b
+                + "\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n" + mib + "\r\n--" + b + "--");
+        String mpRed = onSmallStack(() -> new String(r.body("p", mp, "multipart/form-data; boundary=" + b, out), StandardCharsets.ISO_8859_1));
+        assertFalse(mpRed.contains("jane@example.com"));
+        assertTrue(mpRed.endsWith("name=\"token\"\r\n\r\n" + t(mib) + "\r\n--" + b + "--"));
+        // URLs: a 1 MiB path with an encoded email, a 1 MiB query of valueless tokens, a header URL
+        String path = onSmallStack(() -> r.path("p", "/" + "a%20".repeat(1 << 18) + "/jane%40example.com", out));
+        assertTrue(path.endsWith("/" + t("jane@example.com")));
+        String query = onSmallStack(() -> r.urlEncoded("p", "query", "x&".repeat(1 << 19) + "jane%40example.com", out));
+        assertTrue(query.endsWith("&" + t("jane@example.com")));
+        List<Header> h = onSmallStack(() -> r.headers("p", List.of(new Header("Location", "/r?" + "a=1&".repeat(1 << 18) + "token=t1")), out));
+        assertTrue(h.get(0).getValue().endsWith("&token=" + t("t1")));
+    }
+
+    private static byte[] concat(Object... pieces) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (Object p : pieces) {
+            b.writeBytes(p instanceof byte[] bytes ? bytes : ((String) p).getBytes(StandardCharsets.ISO_8859_1));
+        }
+        return b.toByteArray();
+    }
 }
