@@ -174,7 +174,7 @@ public final class CapturePublisher implements AutoCloseable {
             } else {
                 record = assembler.assemble(p);
                 recordTopic = topic;
-                key = key(service, p.routeKey());
+                key = key(service, assembler.routeKey(p));
             }
         } catch (RuntimeException | StackOverflowError e) {
             // a capture we cannot turn into a record (bug or odd message): drop it, keep serving

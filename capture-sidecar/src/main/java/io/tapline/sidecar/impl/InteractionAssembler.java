@@ -70,6 +70,14 @@ public final class InteractionAssembler {
                 .build();
     }
 
+    /**
+     * The interaction's route for its record key, redacted: the route template keeps literal what it does not
+     * recognise, e.g. a percent-encoded email or a card number with dashes, so it gets the path's rules too.
+     */
+    public String routeKey(PendingInteraction p) {
+        return redactor.path(INBOUND_REQUEST, p.routeKey(), new ArrayList<>());
+    }
+
     /** An outbound call no interaction claimed, as its own record; redacted like any other call. */
     public UnattributedCall assembleUnattributed(PendingInteraction p) {
         if (!p.isUnattributed() || p.calls().size() != 1) {

@@ -11,12 +11,13 @@ import io.tapline.avro.Redaction;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -52,15 +53,21 @@ public final class Redactor {
     private static final Pattern SENSITIVE_HEADER = Pattern.compile("(?i).*(auth(?!or)|signature).*");
     /** A header value in an HTTP authentication scheme is a credential whatever the header is called. */
     private static final Pattern CREDENTIAL_VALUE = Pattern.compile("(?i)^\\s*(bearer|basic|digest|token|negotiate|apikey)\\s+\\S.*");
-    private static final Pattern EMAIL = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
     /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
     private static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
     /**
-     * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body). The string value is
+     * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body); for an object or array
+     * value only its opening bracket (the rest is found by {@link #closingBracket}). The string value is
      * matched with possessive quantifiers: an alternation under {@code *} recurses once per character in
      * java.util.regex and overflows the stack on a long string.
      */
-    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+)");
+    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
+
+    /**
+     * Headers whose value is a URL reference, redacted by the request URL's rules (as is any header value that starts
+     * with {@code /}, {@code http://} or {@code https://}); Link holds URLs in {@code <...>}.
+     */
+    private static final Set<String> URL_HEADERS = Set.of("location", "content-location", "referer");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -185,12 +192,21 @@ public final class Redactor {
             } else if (mayBeCredential(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
                 redacted = credentials(value);
                 out.add(new Redaction(part, "header", name, "credential-value"));
+            } else if (lower.equals("link")) {
+                redacted = links(part, name, value, out);
+            } else if (URL_HEADERS.contains(lower) || looksLikeUrl(value)) {
+                redacted = url(part, name, value, out);
             } else {
                 redacted = text(part, "header", name, value, out);
             }
             result.add(redacted == value ? h : new Header(name, redacted));
         }
         return result;
+    }
+
+    /** An absolute URL or an absolute path, as X-Original-URI and similar headers carry. */
+    private static boolean looksLikeUrl(String value) {
+        return value.startsWith("/") || value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8);
     }
 
     /** {@code Bearer abc} keeps its scheme: {@code Bearer tapline:hmac:...}. */
@@ -224,10 +240,19 @@ public final class Redactor {
         return redacted + attrs;
     }
 
-    // ---------------------------------------------------------------- query, form, path
+    // ---------------------------------------------------------------- query, form, path, URLs
 
-    /** Redacts a raw query or form-encoded string; pairs that need no change keep their exact bytes. */
+    /**
+     * Redacts a raw query or form-encoded string; pairs that need no change keep their exact bytes. A name (or a
+     * token without {@code =}, like {@code ?jane@example.com&x=1}) that matches a text rule is tokenised too; a
+     * valueless token that is only a sensitive name ({@code ?token&x=1}) holds no value and is kept.
+     */
     public String urlEncoded(String part, String location, String raw, List<Redaction> out) {
+        return urlEncoded(part, location, null, raw, out);
+    }
+
+    /** {@link #urlEncoded}, noting redactions under {@code field}, or under each pair's name when it is null. */
+    private String urlEncoded(String part, String location, String field, String raw, List<Redaction> out) {
         if (raw == null || raw.isEmpty()) {
             return raw;
         }
@@ -240,69 +265,252 @@ public final class Redactor {
                 sb.append('&');
             }
             int eq = pair.indexOf('=');
-            if (eq < 0) {
+            String rawName = eq < 0 ? pair : pair.substring(0, eq);
+            String name = percentDecode(rawName, true);
+            String redactedName = text(part, location, field == null ? location : field, name, out);
+            // a note names the pair, never a value: a name that held one is named by its token
+            String label = field == null ? redactedName : field;
+            String value = eq < 0 ? null : percentDecode(pair.substring(eq + 1), true);
+            String redacted;
+            if (value == null) {
+                redacted = null;
+            } else if (sensitive(name)) {
+                redacted = token(value);
+                out.add(new Redaction(part, location, label, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
+            } else {
+                redacted = text(part, location, label, value, out);
+            }
+            if (redacted == value && redactedName == name) {
                 sb.append(pair);
                 continue;
             }
-            String rawName = pair.substring(0, eq);
-            String name = decode(rawName);
-            String value = decode(pair.substring(eq + 1));
-            String redacted;
-            if (sensitive(name)) {
-                redacted = token(value);
-                out.add(new Redaction(part, location, name, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
-            } else {
-                redacted = text(part, location, name, value, out);
-            }
-            if (redacted == value) {
-                sb.append(pair);
-            } else {
-                changed = true;
-                sb.append(rawName).append('=').append(URLEncoder.encode(redacted, StandardCharsets.UTF_8).replace("%3A", ":"));
+            changed = true;
+            sb.append(redactedName == name ? rawName : formEncode(redactedName));
+            if (value != null) {
+                sb.append('=').append(redacted == value ? pair.substring(eq + 1) : formEncode(redacted));
             }
         }
         return changed ? sb.toString() : raw;
     }
 
-    public String path(String part, String path, List<Redaction> out) {
-        return text(part, "path", "path", path, out);
+    private static String formEncode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("%3A", ":");
     }
 
-    private static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return s; // malformed %-escape: match on the raw text
+    /**
+     * Redacts a raw (percent-encoded) path: the text rules on the path as it is, then on each segment that holds
+     * a {@code %} escape once decoded ({@code /users/jane%40example.com}, a card split by {@code %2D}); a segment
+     * that changed is written back percent-encoded, the others keep their bytes.
+     */
+    public String path(String part, String path, List<Redaction> out) {
+        return path(part, "path", "path", path, out);
+    }
+
+    private String path(String part, String location, String field, String path, List<Redaction> out) {
+        String r = text(part, location, field, path, out);
+        if (r == null || r.indexOf('%') < 0) {
+            return r;
         }
+        StringBuilder sb = new StringBuilder(r.length());
+        boolean changed = false;
+        int start = 0;
+        while (start <= r.length()) {
+            int slash = r.indexOf('/', start);
+            int end = slash < 0 ? r.length() : slash;
+            String segment = r.substring(start, end);
+            String decoded = segment.indexOf('%') < 0 ? segment : percentDecode(segment, false);
+            String redacted = decoded == segment ? segment : text(part, location, field, decoded, out);
+            if (redacted != decoded) {
+                changed = true;
+                sb.append(encodePathSegment(redacted));
+            } else {
+                sb.append(segment);
+            }
+            if (slash < 0) {
+                break;
+            }
+            sb.append('/');
+            start = slash + 1;
+        }
+        return changed ? sb.toString() : r;
+    }
+
+    /**
+     * Percent-decodes as UTF-8, leniently: an escape that is not {@code %} and two hex digits stays as it is (so
+     * {@code jane%40example.com%zz} is still seen as an email). {@code +} is a space in query and form values only.
+     */
+    static String percentDecode(String s, boolean plusIsSpace) {
+        if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        byte[] bytes = null;
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int hi;
+            int lo;
+            if (c == '%' && i + 2 < s.length() && (hi = Character.digit(s.charAt(i + 1), 16)) >= 0
+                    && (lo = Character.digit(s.charAt(i + 2), 16)) >= 0) {
+                if (bytes == null) {
+                    bytes = new byte[s.length() / 3];
+                }
+                bytes[n++] = (byte) (hi << 4 | lo);
+                i += 2;
+                continue;
+            }
+            if (n > 0) {
+                sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
+                n = 0;
+            }
+            sb.append(plusIsSpace && c == '+' ? ' ' : c);
+        }
+        if (n > 0) {
+            sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
+        }
+        return sb.toString();
+    }
+
+    /** Percent-encodes (UTF-8) what RFC 3986 does not allow as is in a path segment: unreserved, sub-delims, ':' and '@' stay. */
+    static String encodePathSegment(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xFF);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
+                sb.append(c);
+            } else {
+                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A URL or URL reference in a header value (Location, Referer...), redacted by the request URL's rules: the
+     * authority by the text rules (a userinfo password tokenised), the path by {@link #path}, the query by
+     * {@link #urlEncoded}, and the fragment like a query (OAuth's implicit flow redirects to
+     * {@code #access_token=...}). Redactions are noted under the header's name. Unchanged: the same instance.
+     */
+    private String url(String part, String field, String url, List<Redaction> out) {
+        int hash = url.indexOf('#');
+        int queryMark = url.indexOf('?');
+        if (hash >= 0 && queryMark > hash) {
+            queryMark = -1;
+        }
+        int pathEnd = queryMark >= 0 ? queryMark : hash >= 0 ? hash : url.length();
+        int authorityStart = schemeLength(url, pathEnd);
+        int authorityEnd = authorityStart;
+        if (url.startsWith("//", authorityStart)) {
+            authorityStart += 2;
+            int slash = url.indexOf('/', authorityStart);
+            authorityEnd = slash < 0 || slash > pathEnd ? pathEnd : slash;
+        }
+        String authority = url.substring(authorityStart, authorityEnd);
+        String path = url.substring(authorityEnd, pathEnd);
+        String query = queryMark < 0 ? null : url.substring(queryMark + 1, hash >= 0 ? hash : url.length());
+        String fragment = hash < 0 ? null : url.substring(hash + 1);
+        String a = authority(part, field, authority, out);
+        String p = path(part, "header", field, path, out);
+        String q = urlEncoded(part, "header", field, query, out);
+        String f = urlEncoded(part, "header", field, fragment, out);
+        if (a == authority && p == path && q == query && f == fragment) {
+            return url;
+        }
+        StringBuilder sb = new StringBuilder(url.length() + 32).append(url, 0, authorityStart).append(a).append(p);
+        if (q != null) {
+            sb.append('?').append(q);
+        }
+        if (f != null) {
+            sb.append('#').append(f);
+        }
+        return sb.toString();
+    }
+
+    /** The length of {@code scheme:} at the start of a URL (RFC 3986 §3.1), 0 for a relative reference. */
+    private static int schemeLength(String url, int end) {
+        for (int i = 0; i < end; i++) {
+            char c = url.charAt(i);
+            if (c == ':') {
+                return i + 1;
+            }
+            boolean letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** {@code user:password@host:port}: the password tokenised, the rest by the text rules. */
+    private String authority(String part, String field, String authority, List<Redaction> out) {
+        int at = authority.lastIndexOf('@');
+        int colon = at < 0 ? -1 : authority.indexOf(':');
+        if (colon < 0 || colon > at) {
+            return text(part, "header", field, authority, out);
+        }
+        out.add(new Redaction(part, "header", field, "url-password"));
+        return text(part, "header", field, authority.substring(0, colon + 1), out)
+                + token(percentDecode(authority.substring(colon + 1, at), false))
+                + text(part, "header", field, authority.substring(at), out);
+    }
+
+    /** A Link header ({@code <url>; rel="next", <url>; rel="last"}): each {@code <url>} as a URL, the rest as text. */
+    private String links(String part, String field, String value, List<Redaction> out) {
+        StringBuilder sb = new StringBuilder(value.length() + 32);
+        int i = 0;
+        while (i < value.length()) {
+            int lt = value.indexOf('<', i);
+            int gt = lt < 0 ? -1 : value.indexOf('>', lt + 1);
+            if (gt < 0) {
+                sb.append(text(part, "header", field, value.substring(i), out));
+                break;
+            }
+            sb.append(text(part, "header", field, value.substring(i, lt + 1), out));
+            sb.append(url(part, field, value.substring(lt + 1, gt), out));
+            i = gt;
+        }
+        return sb.toString().equals(value) ? value : sb.toString();
     }
 
     // ---------------------------------------------------------------- bodies
 
     /**
      * Redacts a captured (identity-encoded) body by content type: JSON by tree (falling back to text when it
-     * does not parse, e.g. truncated), form bodies by field, everything else by the text rules.
+     * does not parse, e.g. truncated), form bodies by field, multipart bodies by part, everything else by the
+     * text rules.
      */
     public byte[] body(String part, byte[] body, String contentType, List<Redaction> out) {
+        return body(part, body, contentType, 0, out);
+    }
+
+    /** {@link #body} of a body nested {@code depth} multipart levels deep. */
+    private byte[] body(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
         if (body.length == 0) {
             return body;
         }
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
-        if (!ct.startsWith("application/x-www-form-urlencoded") && nothingToRedact(body)) {
+        boolean form = ct.startsWith("application/x-www-form-urlencoded");
+        boolean multipart = ct.startsWith("multipart/");
+        if (!form && !multipart && nothingToRedact(body)) {
             return body; // the JSON and text paths would return these same bytes: skip the parse and the regexes
         }
-        if (ct.contains("json")) {
+        if (multipart) {
+            byte[] r = multipart(part, body, contentType, depth, out);
+            if (r != null) {
+                return r;
+            }
+        } else if (ct.contains("json")) {
             byte[] r = json(part, body, out);
             if (r != null) {
                 return r;
             }
             return latin1(jsonLikeText(part, new String(body, StandardCharsets.ISO_8859_1), out), body);
-        }
-        if (ct.startsWith("application/x-www-form-urlencoded")) {
+        } else if (form) {
             String s = new String(body, StandardCharsets.ISO_8859_1);
             return latin1(urlEncoded(part, "form", s, out), body);
         }
         String s = new String(body, StandardCharsets.ISO_8859_1);
-        // Unknown text may still embed JSON-ish pairs (e.g. multipart parts, logs); treat them as JSON text.
+        // Unknown text may still embed JSON-ish pairs (e.g. logs); treat them as JSON text.
         String r = jsonLikeText(part, s, out);
         return latin1(r, body);
     }
@@ -495,28 +703,243 @@ public final class Redactor {
         return s.replaceAll("\\[\\d+]", "[*]");
     }
 
-    /** Text that should be JSON but does not parse: tokenise values of sensitive "name": value pairs, then text rules. */
+    /**
+     * Text that should be JSON but does not parse: tokenise values of sensitive "name": value pairs, then text rules.
+     * An object or array value is tokenised whole, up to its closing bracket or, when the capture cut it, the end.
+     */
     private String jsonLikeText(String part, String s, List<Redaction> out) {
         Matcher m = JSON_PAIR.matcher(s);
         StringBuilder sb = null;
         int last = 0;
-        while (m.find()) {
+        int from = 0;
+        while (from < s.length() && m.find(from)) {
             String name = m.group(1);
+            from = m.end();
             if (!sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
-                continue;
+                continue; // an object or array value is entered: its own pairs are found next
             }
             if (sb == null) {
                 sb = new StringBuilder(s.length());
             }
             String v = m.group(2);
-            String inner = v.startsWith("\"") ? v.substring(1, v.endsWith("\"") && v.length() > 1 ? v.length() - 1 : v.length()) : v;
+            String inner;
+            if (v.equals("{") || v.equals("[")) {
+                from = closingBracket(s, m.start(2));
+                inner = s.substring(m.start(2), from);
+            } else {
+                inner = v.startsWith("\"") ? v.substring(1, v.endsWith("\"") && v.length() > 1 ? v.length() - 1 : v.length()) : v;
+            }
             sb.append(s, last, m.start(2)).append('"').append(token(inner)).append('"');
-            last = m.end(2);
+            last = from;
             out.add(new Redaction(part, "text", name, "sensitive-name"));
         }
         String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
         String r = text(part, "text", "body", afterPairs, out);
         return r == s ? null : r;
+    }
+
+    /**
+     * The index after the bracket that closes the one at {@code open} (brackets inside strings ignored), or the
+     * text's length when it is cut before. A loop with a depth counter: no recursion on deeply nested input.
+     */
+    static int closingBracket(String s, int open) {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = open; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return i + 1;
+            }
+        }
+        return s.length();
+    }
+
+    // ---------------------------------------------------------------- multipart
+
+    /** Multipart bodies nested deeper than this are not parsed further: their parts are tokenised whole. */
+    private static final int MAX_MULTIPART_DEPTH = 4;
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] BLANK_LINE = {'\r', '\n', '\r', '\n'};
+    private static final byte[] DASHES = {'-', '-'};
+
+    /**
+     * A {@code multipart/*} body (RFC 2046, {@code multipart/form-data} per RFC 7578), part by part: delimiters and
+     * structure keep their bytes; part headers get the text rules; the content of a part whose name
+     * ({@code Content-Disposition: form-data; name="..."}) is sensitive becomes the token of its UTF-8 text (equal
+     * to the token of the same form field); any other part is redacted as a body of its own content type
+     * ({@code text/plain} when it has none): JSON by tree, forms by field, text by the text rules. A file part
+     * (binary content) is thus kept byte for byte unless a text rule matches its bytes, as a binary body is. A part
+     * cut by the capture cap runs to the end of the captured bytes. Null when there is no usable boundary.
+     */
+    private byte[] multipart(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
+        String boundary = parameter(contentType, "boundary");
+        if (boundary == null || boundary.isEmpty() || boundary.length() > 70) {
+            return null;
+        }
+        byte[] dashBoundary = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        byte[] delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        int first = startsWith(body, 0, dashBoundary) ? 0 : indexOf(body, delimiter, 0, body.length);
+        if (first < 0) {
+            return null;
+        }
+        int pos = first == 0 ? 0 : first + 2; // the CRLF before the first delimiter ends the preamble
+        ByteArrayOutputStream result = new ByteArrayOutputStream(body.length + 64);
+        boolean changed = textBytes(part, body, 0, pos, result, out);
+        while (true) {
+            int afterBoundary = pos + dashBoundary.length;
+            if (startsWith(body, afterBoundary, DASHES)) { // close delimiter: the rest is the epilogue
+                result.write(body, pos, afterBoundary + 2 - pos);
+                changed |= textBytes(part, body, afterBoundary + 2, body.length, result, out);
+                break;
+            }
+            int lineEnd = indexOf(body, CRLF, afterBoundary, body.length);
+            if (lineEnd < 0) { // cut inside the delimiter line
+                result.write(body, pos, body.length - pos);
+                break;
+            }
+            result.write(body, pos, lineEnd + 2 - pos);
+            int next = indexOf(body, delimiter, lineEnd + 2, body.length);
+            int end = next < 0 ? body.length : next;
+            changed |= bodyPart(part, body, lineEnd + 2, end, depth, result, out);
+            if (next < 0) {
+                break;
+            }
+            result.write(body, next, 2);
+            pos = next + 2;
+        }
+        return changed ? result.toByteArray() : body;
+    }
+
+    /** One part's headers and content, {@code body[from, to)}, into {@code result}; true when it changed. */
+    private boolean bodyPart(String part, byte[] body, int from, int to, int depth, ByteArrayOutputStream result, List<Redaction> out) {
+        int headEnd = to - from >= 2 && startsWith(body, from, CRLF) ? from - 2 : indexOf(body, BLANK_LINE, from, to);
+        if (headEnd < 0) { // cut inside the part's headers
+            return textBytes(part, body, from, to, result, out);
+        }
+        int contentStart = headEnd + 4;
+        String name = null;
+        String type = null;
+        String head = new String(body, from, Math.max(0, headEnd - from), StandardCharsets.ISO_8859_1);
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                String header = line.substring(0, colon).trim();
+                if (header.equalsIgnoreCase("content-disposition")) {
+                    name = parameter(line.substring(colon + 1), "name");
+                } else if (header.equalsIgnoreCase("content-type")) {
+                    type = line.substring(colon + 1).trim();
+                }
+            }
+        }
+        boolean changed = textBytes(part, body, from, Math.max(from, headEnd), result, out); // a filename can be an email
+        result.write(body, Math.max(from, headEnd), contentStart - Math.max(from, headEnd));
+        byte[] content = Arrays.copyOfRange(body, contentStart, to);
+        byte[] redacted;
+        if (name != null && sensitive(name)) {
+            out.add(new Redaction(part, "form", name, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
+            redacted = token(new String(content, StandardCharsets.UTF_8)).getBytes(StandardCharsets.ISO_8859_1);
+        } else if (depth + 1 >= MAX_MULTIPART_DEPTH && type != null && type.regionMatches(true, 0, "multipart/", 0, 10)) {
+            out.add(new Redaction(part, "form", name == null ? "multipart" : name, "multipart-too-deep"));
+            redacted = token(new String(content, StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1);
+        } else {
+            redacted = body(part, content, type == null ? "text/plain" : type, depth + 1, out);
+        }
+        result.write(redacted, 0, redacted.length);
+        return changed || redacted != content;
+    }
+
+    /** {@code body[from, to)} read as Latin-1 through the text rules, into {@code result}; true when it changed. */
+    private boolean textBytes(String part, byte[] body, int from, int to, ByteArrayOutputStream result, List<Redaction> out) {
+        if (from >= to) {
+            return false;
+        }
+        String s = new String(body, from, to - from, StandardCharsets.ISO_8859_1);
+        String r = text(part, "text", "body", s, out);
+        if (r == s) {
+            result.write(body, from, to - from);
+            return false;
+        }
+        byte[] b = r.getBytes(StandardCharsets.ISO_8859_1);
+        result.write(b, 0, b.length);
+        return true;
+    }
+
+    /**
+     * A parameter of a header value such as {@code form-data; name="a"; filename="b"} or
+     * {@code multipart/form-data; boundary=xyz}, unquoted; null when absent.
+     */
+    static String parameter(String value, String param) {
+        int len = value.length();
+        int i = value.indexOf(';');
+        while (i >= 0 && i < len) {
+            int start = i + 1;
+            int semi = value.indexOf(';', start);
+            int eq = value.indexOf('=', start);
+            if (eq < 0) {
+                return null;
+            }
+            if (semi >= 0 && semi < eq) { // a parameter without a value
+                i = semi;
+                continue;
+            }
+            String key = value.substring(start, eq).trim();
+            int j = eq + 1;
+            while (j < len && blank(value.charAt(j))) {
+                j++;
+            }
+            String v;
+            if (j < len && value.charAt(j) == '"') {
+                StringBuilder sb = new StringBuilder();
+                for (j++; j < len && value.charAt(j) != '"'; j++) {
+                    if (value.charAt(j) == '\\' && j + 1 < len) {
+                        j++;
+                    }
+                    sb.append(value.charAt(j));
+                }
+                v = sb.toString();
+                i = value.indexOf(';', Math.min(j, len));
+            } else {
+                v = value.substring(j, semi < 0 ? len : semi).trim();
+                i = semi;
+            }
+            if (key.equalsIgnoreCase(param)) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static boolean startsWith(byte[] b, int at, byte[] prefix) {
+        if (at < 0 || at + prefix.length > b.length) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length; k++) {
+            if (b[at + k] != prefix[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The first index in {@code [from, to)} where {@code needle} starts and fits before {@code to}, or -1. */
+    private static int indexOf(byte[] b, byte[] needle, int from, int to) {
+        byte first = needle[0];
+        for (int i = Math.max(0, from); i + needle.length <= to; i++) {
+            if (b[i] == first && startsWith(b, i, needle)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     // ---------------------------------------------------------------- text rules
@@ -531,7 +954,8 @@ public final class Redactor {
             r = replace(r, CARD, true, part, location, field, "card-number", out);
         }
         if (rules.emails() && r.indexOf('@') >= 0) {
-            r = replace(r, EMAIL, false, part, location, field, "email", out);
+            String afterCards = r;
+            r = replace(r, from -> email(afterCards, from), false, part, location, field, "email", out);
         }
         for (TextRule rule : rules.textRules()) {
             r = replace(r, rule.pattern(), false, part, location, field, "config:regex:" + rule.name(), out);
@@ -539,23 +963,94 @@ public final class Redactor {
         return r.equals(s) ? s : r;
     }
 
+    /** The next match in a string at or after {@code from} (the end of the previous one), as {start, end}, or null. */
+    @FunctionalInterface
+    private interface Finder {
+        int[] next(int from);
+    }
+
     private String replace(String s, Pattern p, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
         Matcher m = p.matcher(s);
+        // the matcher resumes after its previous match by itself (and steps past an empty one), as find() always did
+        return replace(s, from -> m.find() ? new int[] {m.start(), m.end()} : null, luhnCheck, part, location, field, rule, out);
+    }
+
+    private String replace(String s, Finder finder, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
         StringBuilder sb = null;
         int last = 0;
-        while (m.find()) {
-            String hit = m.group();
-            if (luhnCheck && !luhn(hit)) {
+        for (int[] hit = finder.next(0); hit != null; hit = finder.next(hit[1])) {
+            String value = s.substring(hit[0], hit[1]);
+            if (luhnCheck && !luhn(value)) {
                 continue;
             }
             if (sb == null) {
                 sb = new StringBuilder(s.length());
             }
-            sb.append(s, last, m.start()).append(token(hit));
-            last = m.end();
+            sb.append(s, last, hit[0]).append(token(value));
+            last = hit[1];
             out.add(new Redaction(part, location, field, rule));
         }
         return sb == null ? s : sb.append(s, last, s.length()).toString();
+    }
+
+    /**
+     * The next email address in {@code s} at or after {@code from}, as {start, end}, or null: what the regex
+     * {@code [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}} finds, without its costs: run by
+     * java.util.regex it backtracks over every start inside a long local-part run (quadratic: seconds for 64 KiB)
+     * and recurses once per domain label (a stack overflow on {@code a@b.c.c.c...}). Here each character is
+     * looked at a bounded number of times: the local part is extended left from each '@' and the domain read
+     * right, and neither can cross another '@'.
+     */
+    static int[] email(String s, int from) {
+        for (int at = s.indexOf('@', from); at >= 0; at = s.indexOf('@', at + 1)) {
+            int start = at;
+            while (start > from && emailLocal(s.charAt(start - 1))) {
+                start--;
+            }
+            if (start == at) {
+                continue;
+            }
+            // the domain: labels separated by single dots, the last one starting with at least two letters
+            int end = at + 1;
+            while (end < s.length() && domainLabel(s.charAt(end))) {
+                end++;
+            }
+            if (end == at + 1) {
+                continue;
+            }
+            while (end + 1 < s.length() && s.charAt(end) == '.' && domainLabel(s.charAt(end + 1))) {
+                end += 2;
+                while (end < s.length() && domainLabel(s.charAt(end))) {
+                    end++;
+                }
+            }
+            // the last label whose first two or more characters are letters ends the address, after those letters
+            for (int dot = end - 1; dot > at; dot--) {
+                if (s.charAt(dot) != '.') {
+                    continue;
+                }
+                int letters = dot + 1;
+                while (letters < end && letter(s.charAt(letters))) {
+                    letters++;
+                }
+                if (letters - dot - 1 >= 2) {
+                    return new int[] {start, letters};
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean letter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    private static boolean domainLabel(char c) {
+        return letter(c) || (c >= '0' && c <= '9') || c == '-';
+    }
+
+    private static boolean emailLocal(char c) {
+        return domainLabel(c) || c == '.' || c == '_' || c == '%' || c == '+';
     }
 
     /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */

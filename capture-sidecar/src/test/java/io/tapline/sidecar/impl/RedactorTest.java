@@ -93,11 +93,19 @@ class RedactorTest {
         // over it. The thread has a small stack, as the publisher thread might.
         StringBuilder cut = new StringBuilder("{\"id\": 1234567890123, \"token\": \"abc\\\"def\", \"image\": \"");
         cut.append("A".repeat(70_000));
-        byte[][] red = new byte[1][];
+        byte[] red = onSmallStack(() -> redactor.body("p", cut.toString().getBytes(StandardCharsets.UTF_8), "application/json", out));
+        String text = new String(red, StandardCharsets.ISO_8859_1);
+        assertFalse(text.contains("abc\\\"def"), "an escaped quote inside a sensitive value is redacted too");
+        assertTrue(text.contains("A".repeat(1000)), "the long value is kept");
+    }
+
+    /** Runs the redaction on a thread with a small stack, as the publisher thread might have, within a generous bound. */
+    private static <T> T onSmallStack(java.util.function.Supplier<T> work) {
+        Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];
         Thread t = new Thread(null, () -> {
             try {
-                red[0] = redactor.body("p", cut.toString().getBytes(StandardCharsets.UTF_8), "application/json", out);
+                result[0] = work.get();
             } catch (Throwable e) {
                 failure[0] = e;
             }
@@ -105,9 +113,9 @@ class RedactorTest {
         t.start();
         assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> t.join());
         assertNull(failure[0], () -> String.valueOf(failure[0]));
-        String text = new String(red[0], StandardCharsets.ISO_8859_1);
-        assertFalse(text.contains("abc\\\"def"), "an escaped quote inside a sensitive value is redacted too");
-        assertTrue(text.contains("A".repeat(1000)), "the long value is kept");
+        @SuppressWarnings("unchecked")
+        T r = (T) result[0];
+        return r;
     }
 
     @Test
@@ -202,5 +210,161 @@ class RedactorTest {
         for (String skipped : List.of("Sat, 21 Nov 2026 07:48:00 GMT", "max-age=0, no-cache", "nginx/1.22.1", "", "  ")) {
             assertFalse(Redactor.mayBeCredential(skipped), skipped);
         }
+    }
+
+    private String t(String value) {
+        return redactor.token(value);
+    }
+
+    @Test
+    void shouldFindEmailsWhereTheEmailRegexDoesWithoutItsBacktracking() {
+        // the regex the scanner replaces: same matches on random strings built from the characters that matter
+        Pattern regex = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
+        String[] parts = {"a", "Z", "9", ".", "-", "_", "%", "+", "@", " ", "..", "com", "x@y.zz", "@@", ".c", "7a", "jane@example.com", "\u00e9", "/"};
+        java.util.Random random = new java.util.Random(11);
+        int found = 0;
+        for (int i = 0; i < 50_000; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int n = 1 + random.nextInt(12); n > 0; n--) {
+                b.append(parts[random.nextInt(parts.length)]);
+            }
+            String s = b.toString();
+            List<String> expected = new ArrayList<>();
+            java.util.regex.Matcher m = regex.matcher(s);
+            while (m.find()) {
+                expected.add(m.start() + "-" + m.end());
+            }
+            List<String> actual = new ArrayList<>();
+            for (int[] hit = Redactor.email(s, 0); hit != null; hit = Redactor.email(s, hit[1])) {
+                actual.add(hit[0] + "-" + hit[1]);
+            }
+            assertEquals(expected, actual, s);
+            found += expected.size();
+        }
+        assertTrue(found > 5000, "the sample exercises the rule: " + found);
+        // what made the regex slow (a long local-part run before an address) or overflow (many domain labels)
+        String slow = onSmallStack(() -> redactor.text("p", "text", "body", "A".repeat(1 << 20) + " jane@example.com " + "a@b".repeat(1 << 18), out));
+        assertTrue(slow.endsWith(" " + t("jane@example.com") + " " + "a@b".repeat(1 << 18)), "the address, nothing else");
+        String labels = onSmallStack(() -> redactor.text("p", "text", "body", "x@b" + ".c".repeat(1 << 19) + ".com", out));
+        assertEquals(t("x@b" + ".c".repeat(1 << 19) + ".com"), labels);
+    }
+
+    @Test
+    void shouldRedactQueryTokensWithoutAValueWhenTheyMatchARuleAndKeepTheRestByteForByte() {
+        Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME), Set.of(),
+                List.of(), List.of(new Redactor.TextRule("stripe", Pattern.compile("sk_live_[0-9a-z]+"))), true, true));
+        String q = r.urlEncoded("inbound.request", "query", "sk_live_abcdef123&token&x=1&jane%40example.com&4111-1111-1111-1111&flag", out);
+        assertEquals(r.token("sk_live_abcdef123") + "&token&x=1&" + r.token("jane@example.com") + "&" + r.token("4111-1111-1111-1111") + "&flag", q);
+        assertEquals(List.of("config:regex:stripe", "email", "card-number"), out.stream().map(Redaction::getRule).toList());
+        assertTrue(out.stream().allMatch(x -> x.getField().equals("query")), "a note names no value: " + out);
+        String plain = "token&x=1&debug&page=%2F";
+        assertSame(plain, r.urlEncoded("p", "query", plain, out), "a valueless sensitive name holds no secret: kept");
+        assertEquals(r.token("bob@example.com") + "=1", r.urlEncoded("p", "query", "bob%40example.com=1", out), "a name that is an email");
+    }
+
+    @Test
+    void shouldFindEmailsAndCardsInPercentEncodedPathSegmentsAndWriteTheTokenBack() {
+        assertEquals("/users/" + t("alice@example.com") + "/orders", redactor.path("inbound.request", "/users/alice%40example.com/orders", out));
+        assertEquals("/cards/" + t("4111-1111-1111-1111") + "/x%2Fy", redactor.path("p", "/cards/4111%2D1111%2D1111%2D1111/x%2Fy", out));
+        assertEquals(List.of("email", "card-number"), out.stream().map(Redaction::getRule).toList());
+        // a changed segment is written back encoded: an encoded '/' or space in it stays one
+        assertEquals("/u/mail%20" + t("bob@example.com") + "%2Fx", redactor.path("p", "/u/mail%20bob%40example.com%2Fx", out));
+        String malformed = redactor.path("p", "/u/bob%40example.com%zz", out);
+        assertFalse(malformed.contains("bob"), "a bad escape elsewhere does not hide the email: " + malformed);
+        String clean = "/files/a%2Fb/caf%C3%A9/4111%2D1111";
+        assertSame(clean, redactor.path("p", clean, out));
+        assertEquals("q=" + t("4111-1111-1111-1111"), redactor.urlEncoded("p", "query", "q=4111%2D1111%2D1111%2D1111", out), "query values too");
+    }
+
+    @Test
+    void shouldRedactUrlsInsideHeaderValuesByTheRequestUrlRules() {
+        List<Header> headers = List.of(
+                new Header("Location", "https://jane:pa55@app.example.com/reset/jane%40example.com?token=abc123&next=%2Fhome#access_token=xyz&state=s1"),
+                new Header("Referer", "/checkout?api_key=K1&x=1"),
+                new Header("Content-Location", "orders?card=4111111111111111"),
+                new Header("Link", "<https://api.example.com/items?page=2&access_token=L1>; rel=\"next\", <https://api.example.com/items?page=9&access_token=L1>; rel=\"last\""),
+                new Header("X-Original-URI", "/login?password=hunter2"),
+                new Header("Location", "https://app.example.com/plain/path?page=2#top"),
+                new Header("Link", "</style.css>; rel=preload; as=style"));
+        List<Header> r = redactor.headers("inbound.response", headers, out);
+        assertEquals("https://jane:" + t("pa55") + "@app.example.com/reset/" + t("jane@example.com") + "?token=" + t("abc123")
+                + "&next=%2Fhome#access_token=" + t("xyz") + "&state=s1", r.get(0).getValue());
+        assertEquals("/checkout?api_key=" + t("K1") + "&x=1", r.get(1).getValue());
+        assertEquals("orders?card=" + t("4111111111111111"), r.get(2).getValue());
+        assertEquals("<https://api.example.com/items?page=2&access_token=" + t("L1") + ">; rel=\"next\", <https://api.example.com/items?page=9&access_token="
+                + t("L1") + ">; rel=\"last\"", r.get(3).getValue());
+        assertEquals("/login?password=" + t("hunter2"), r.get(4).getValue(), "any header value that is a URL");
+        assertSame(headers.get(5), r.get(5));
+        assertSame(headers.get(6), r.get(6));
+        assertTrue(out.stream().allMatch(x -> x.getLocation().equals("header")), out.toString());
+        assertTrue(out.stream().noneMatch(x -> x.toString().contains("abc123") || x.toString().contains("jane@")), out.toString());
+    }
+
+    @Test
+    void shouldRedactObjectAndArrayValuesOfSensitiveNamesInTruncatedJson() {
+        String cut = "{\"user\":\"x\",\"password\": {\"x\": \"p1\", \"y\": [1, \"]}\\\"\"]},\"tokens\":[\"a\",\"b\"],"
+                + "\"meta\":{\"ok\":\"yes\",\"secret\":{\"deep\":\"s1\"},\"n\":1},\"session_id\":[\"cut-by-the-ca";
+        String red = new String(redactor.body("p", cut.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1);
+        assertEquals("{\"user\":\"x\",\"password\": \"" + t("{\"x\": \"p1\", \"y\": [1, \"]}\\\"\"]}") + "\",\"tokens\":\"" + t("[\"a\",\"b\"]")
+                + "\",\"meta\":{\"ok\":\"yes\",\"secret\":\"" + t("{\"deep\":\"s1\"}") + "\",\"n\":1},\"session_id\":\"" + t("[\"cut-by-the-ca") + "\"", red);
+        assertEquals(List.of("password", "tokens", "secret", "session_id"), out.stream().map(Redaction::getField).toList());
+    }
+
+    @Test
+    void shouldRedactMultipartFieldsByNameAndTextPartsByRuleKeepingBinaryPartsAndStructure() {
+        String b = "----tapline7MA4";
+        String ct = "multipart/form-data; charset=utf-8; boundary=\"" + b + "\"";
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2, (byte) 0xFF, '\r', '\n', '-', '-', 'x'};
+        String head = "preamble\r\n--" + b + "\r\n"
+                + "Content-Disposition: form-data; name=\"user\"\r\n\r\njane\r\n--" + b + "\r\n"
+                + "Content-Disposition: form-data; name=\"password\"\r\n\r\n";
+        String note = "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"note\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n";
+        String meta = "\r\n--" + b + "\r\ncontent-disposition: form-data; name=\"meta\"\r\ncontent-type: application/json\r\n\r\n";
+        String file = "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n";
+        String last = "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"client_secret\"\r\n\r\n";
+        byte[] body = concat(head, "hunter2", note, "mail jane@example.com, card 4111 1111 1111 1111", meta, "{\"api_key\":\"k-1\",\"n\":2}",
+                file, png, last, "cut-by-the-ca");
+        byte[] red = redactor.body("inbound.request", body, ct, out);
+        byte[] expected = concat(head, t("hunter2"), note, "mail " + t("jane@example.com") + ", card " + t("4111 1111 1111 1111"), meta,
+                "{\"api_key\":\"" + t("k-1") + "\",\"n\":2}", file, png, last, t("cut-by-the-ca"));
+        assertEquals(new String(expected, StandardCharsets.ISO_8859_1), new String(red, StandardCharsets.ISO_8859_1));
+        assertEquals(t("hunter2"), new String(redactor.body("p", "password=hunter2".getBytes(StandardCharsets.US_ASCII),
+                "application/x-www-form-urlencoded", new ArrayList<>()), StandardCharsets.US_ASCII).substring(9), "the same token as the form field");
+        byte[] clean = concat("--" + b + "\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--" + b + "--\r\n");
+        assertSame(clean, redactor.body("p", clean, ct, out));
+    }
+
+    @Test
+    void shouldRedactMebibyteInputsWithoutOverflowingTheStack() {
+        String mib = "A".repeat(1 << 20);
+        Redactor r = redactor;
+        // truncated JSON: a sensitive array cut after 1 MiB, and 1 MiB of nested brackets
+        String arr = onSmallStack(() -> new String(r.body("p", ("{\"tokens\": [\"" + mib).getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1));
+        assertEquals("{\"tokens\": \"" + t("[\"" + mib) + "\"", arr);
+        String deep = "{\"a\": " + "[{\"b\": ".repeat(1 << 16) + "{\"password\": " + "[".repeat(1 << 20) + "x";
+        String red = onSmallStack(() -> new String(r.body("p", deep.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1));
+        assertFalse(red.contains("[[[x"), "the nested value is tokenised");
+        // multipart: a 1 MiB text part ending in an email, a 1 MiB sensitive part
+        String b = "xyz";
+        byte[] mp = concat("--" + b + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" + mib + " jane@example.com\r\n--" + b
+                + "\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n" + mib + "\r\n--" + b + "--");
+        String mpRed = onSmallStack(() -> new String(r.body("p", mp, "multipart/form-data; boundary=" + b, out), StandardCharsets.ISO_8859_1));
+        assertFalse(mpRed.contains("jane@example.com"));
+        assertTrue(mpRed.endsWith("name=\"token\"\r\n\r\n" + t(mib) + "\r\n--" + b + "--"));
+        // URLs: a 1 MiB path with an encoded email, a 1 MiB query of valueless tokens, a header URL
+        String path = onSmallStack(() -> r.path("p", "/" + "a%20".repeat(1 << 18) + "/jane%40example.com", out));
+        assertTrue(path.endsWith("/" + t("jane@example.com")));
+        String query = onSmallStack(() -> r.urlEncoded("p", "query", "x&".repeat(1 << 19) + "jane%40example.com", out));
+        assertTrue(query.endsWith("&" + t("jane@example.com")));
+        List<Header> h = onSmallStack(() -> r.headers("p", List.of(new Header("Location", "/r?" + "a=1&".repeat(1 << 18) + "token=t1")), out));
+        assertTrue(h.get(0).getValue().endsWith("&token=" + t("t1")));
+    }
+
+    private static byte[] concat(Object... pieces) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (Object p : pieces) {
+            b.writeBytes(p instanceof byte[] bytes ? bytes : ((String) p).getBytes(StandardCharsets.ISO_8859_1));
+        }
+        return b.toByteArray();
     }
 }

@@ -170,8 +170,18 @@ class SidecarIT {
         String topic = stack.createTopic("interactions-secrets", 3, Map.of());
         List<String> secrets = List.of("Sup3rSecretBearer", "c00kie-sess-value", "apikey-hdr-1234", "query-passw0rd", "query-t0ken-abc",
                 "qapikey-987", "json-passw0rd", "nested-s3cret", "4111111111111111", "5500 0000 0000 0004", "jane.doe@example.com",
-                "form-passw0rd", "form-t0ken", "378282246310005", "outbound-bearer-xyz", "resp-cookie-val");
-        try (Sidecar s = start(options(stack, topic))) {
+                "form-passw0rd", "form-t0ken", "378282246310005", "outbound-bearer-xyz", "resp-cookie-val",
+                // query tokens without '=' (inbound and, forwarded by /call, outbound)
+                "sk_live_valueless42", "valueless.jane@example.com",
+                // percent-encoded path segments, encoded and decoded
+                "pct.jane%40example.com", "pct.jane@example.com", "6011%2D1111%2D1111%2D1117", "6011-1111-1111-1117", "6011111111111117",
+                // URLs in header values: Referer (inbound and outbound request), Location (response)
+                "ref-t0ken-s3cret", "ref.jane%40example.com", "ref.jane@example.com", "loc-t0ken-s3cret",
+                // object and array values of sensitive names in a body cut by the capture cap
+                "trunc-arr-t0ken", "trunc-obj-passw0rd",
+                // multipart/form-data: a sensitive field, an email in a text part
+                "mp-passw0rd", "mp.jane@example.com");
+        try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
                     .header("X-Api-Key", "apikey-hdr-1234"), "/hello?password=query-passw0rd&token=query-t0ken-abc&api_key=qapikey-987");
             String json = "{\"user\":\"jane\",\"password\":\"json-passw0rd\",\"profile\":{\"client_secret\":\"nested-s3cret\","
@@ -185,7 +195,24 @@ class SidecarIT {
                     "/call?marker=jane.doe@example.com&password=query-passw0rd");
             send(s, HttpRequest.newBuilder().header("X-Set-Cookie", "sid=resp-cookie-val; Path=/; HttpOnly")
                     .header("X-Auth-Session", "resp-cookie-val"), "/echo");
-            assertEquals(5, consume(stack, topic, 5, Duration.ofSeconds(60)).size());
+            assertEquals("{\"marker\":\"v\"}", send(s, HttpRequest.newBuilder().header("X-Propagate", "1")
+                            .header("Referer", "https://shop.example/checkout/ref.jane%40example.com?session_token=ref-t0ken-s3cret&step=2"),
+                    "/call?sk_live_valueless42&valueless.jane@example.com&marker=v").body());
+            send(s, HttpRequest.newBuilder(), "/hello/users/pct.jane%40example.com/cards/6011%2D1111%2D1111%2D1117");
+            assertEquals("/next?access_token=loc-t0ken-s3cret", send(s, HttpRequest.newBuilder()
+                    .header("X-Location", "/next?access_token=loc-t0ken-s3cret"), "/echo").headers().firstValue("Location").orElseThrow());
+            String cut = "{\"tokens\":[\"trunc-arr-t0ken\"],\"password\":{\"old\":\"trunc-obj-passw0rd\"},\"pad\":\"" + "A".repeat(70_000) + "\"}";
+            assertEquals(cut.length(), send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(cut))
+                    .header("content-type", "application/json"), "/echo").body().length(), "a body over the capture cap");
+            String multipart = "--tapline-it\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nmp-passw0rd\r\n"
+                    + "--tapline-it\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nwrite to mp.jane@example.com\r\n"
+                    + "--tapline-it\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    + "\u0001\u0002binary\r\n--tapline-it--\r\n";
+            send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(multipart))
+                    .header("content-type", "multipart/form-data; boundary=tapline-it"), "/echo");
+            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 10, Duration.ofSeconds(60));
+            assertEquals(10, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
+                    + " " + s.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_dropped_total")).toList());
         }
         // scan the raw bytes (keys, values, headers) of every topic on the broker
         List<String> topics = new ArrayList<>(stack.admin().listTopics().names().get(30, TimeUnit.SECONDS));
@@ -226,7 +253,7 @@ class SidecarIT {
                 }
             }
         }
-        assertTrue(scanned >= 5, "scanned " + scanned + " records of " + topics);
+        assertTrue(scanned >= 10, "scanned " + scanned + " records of " + topics);
         assertTrue(found.isEmpty(), "secrets found: " + found);
     }
 

@@ -192,6 +192,16 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldRedactTheRecordKeyByThePathRules() throws Exception {
+        assertEquals(200, get("/users/jane%40example.com/cards/4111-1111-1111-1111/orders/7").statusCode());
+        ProducerRecord<String, byte[]> rec = awaitRecords(1).get(0);
+        Redactor r = new Redactor("test-key-0123456789abcdef".getBytes(StandardCharsets.UTF_8), Redactor.Rules.defaults());
+        assertEquals("shop GET /users/" + r.token("jane@example.com") + "/cards/" + r.token("4111-1111-1111-1111") + "/orders/{id}", rec.key());
+        assertEquals("/users/" + r.token("jane@example.com") + "/cards/" + r.token("4111-1111-1111-1111") + "/orders/7",
+                decode(rec.value()).getRequest().getPath());
+    }
+
+    @Test
     void shouldRunOnNioByDefaultAndOnTheNativeTransportWhereNettyShipsIt() throws Exception {
         assertEquals("nio", sidecar.transport()); // every other test here runs on the default transport
         String arch = System.getProperty("os.arch");

@@ -18,9 +18,9 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * An in-process app for tests, on a real loopback port. Paths:
- * /hello, /echo (body back; X-Set-Cookie comes back as Set-Cookie), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
+ * /hello, /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
  * /call (calls the dependency through the sidecar's egress: /inv/items with the same query, propagating traceparent
- * when the request has X-Propagate, and X-Outbound-Auth as Authorization), /items (the dependency; 50 ms latency).
+ * when the request has X-Propagate, X-Outbound-Auth as Authorization, and Referer), /items (the dependency; 50 ms latency).
  */
 final class TestOrigin implements AutoCloseable {
 
@@ -66,6 +66,9 @@ final class TestOrigin implements AutoCloseable {
                 case "/echo" -> {
                     if (headers.containsKey("x-set-cookie")) {
                         req.response().putHeader("Set-Cookie", headers.get("x-set-cookie"));
+                    }
+                    if (headers.containsKey("x-location")) {
+                        req.response().putHeader("Location", headers.get("x-location"));
                     }
                     req.response().putHeader("content-type", headers.getOrDefault("content-type", "text/plain")).end(body);
                 }
@@ -115,6 +118,9 @@ final class TestOrigin implements AutoCloseable {
         }
         if (headers.containsKey("x-outbound-auth")) {
             o.putHeader("Authorization", headers.get("x-outbound-auth"));
+        }
+        if (headers.containsKey("referer")) {
+            o.putHeader("Referer", headers.get("referer"));
         }
         client.request(o).compose(r -> r.send().compose(resp -> resp.body()))
                 .onSuccess(b -> req.response().end(b))
