@@ -132,7 +132,9 @@ public final class MockServer implements AutoCloseable {
         MockAnswer answer = mocks.answer(call);
         if (!answer.matched()) {
             unmatched(req.response(), "no recorded call of case " + mocks.caseId() + " matches " + call.describe()
-                    + " (best score " + answer.score() + ")");
+                    + " (best score " + answer.score() + ")" + (target.unknownRoute == null ? ""
+                    : "; no --mock-route is named '" + target.unknownRoute + "' (named routes: "
+                    + String.join(", ", options.routes().keySet()) + "): declare it as the sidecar's --egress declared it"));
             return;
         }
         HttpResponse recorded = answer.recorded().getResponse();
@@ -203,7 +205,7 @@ public final class MockServer implements AutoCloseable {
             URI u = URI.create(uri);
             int port = u.getPort() > 0 ? u.getPort() : 80;
             String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
-            return new Target(u.getHost() + ":" + port, path, "", u.getRawQuery(), u.getHost(), port);
+            return new Target(u.getHost() + ":" + port, path, "", u.getRawQuery(), u.getHost(), port, null);
         }
         String path = req.path();
         String query = req.query();
@@ -214,17 +216,19 @@ public final class MockServer implements AutoCloseable {
             String rest = second < 0 ? "/" : path.substring(second);
             int port = route.getPort() > 0 ? route.getPort() : 80;
             String base = MockServerOptions.basePath(route);
-            return new Target(first, base + rest, base, query, route.getHost(), port);
+            return new Target(first, base + rest, base, query, route.getHost(), port, null);
         }
-        return new Target("unknown", path, "", query, null, 0);
+        // Without the route's URL its base path is unknown, so is the path the dependency received: nothing matches.
+        return new Target("unknown", path, "", query, null, 0, first.isEmpty() ? null : first);
     }
 
     /**
      * @param path         the path as the dependency receives it
      * @param routeBase    the named route's base path, which {@code path} starts with ({@code ""} if none)
+     * @param unknownRoute the first path segment when it names no route (the call is dependency {@code unknown})
      */
     private record Target(String destination, String path, String routeBase, String query, String liveHost,
-                          int livePort) {
+                          int livePort, String unknownRoute) {
     }
 
     private static long parseLong(String s) {

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static io.tapline.replay.Fixtures.call;
 import static io.tapline.replay.Fixtures.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(30)
 class MockServerTest {
@@ -188,6 +189,16 @@ class MockServerTest {
         assertEquals(List.of("UNMATCHED_CALL call:GET payments /api/v1/other", "UNUSED_CALL call:GET payments /api/v1/charges"),
                 mocks.differences().stream().map(d -> d.getKind() + " " + d.getPath()).toList());
         assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void callThroughARouteTheMockDoesNotKnowIsUnmatchedNamingTheMissingRoute() {
+        // Without the route's URL the mock cannot know the path the dependency received: it does not guess.
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("billing", "GET", "/v2/invoices/7", null, null, json(200, "{}"))));
+        Answer answer = get(mock.port(), "/billing/v2/invoices/7", tp);
+        assertEquals(502, answer.status());
+        assertTrue(answer.body().contains("no --mock-route is named 'billing' (named routes: inventory)"), answer.body());
     }
 
     @Test
