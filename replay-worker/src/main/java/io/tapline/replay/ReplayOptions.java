@@ -91,7 +91,7 @@ public final class ReplayOptions {
                 .multi(PRODUCTION_TARGETS, "Hosts that are production: a --target on one of them is refused.")
                 .option(MOCK_HOST, "127.0.0.1", "Mock server listen address.")
                 .option(MOCK_PORT, "9190", "Mock server port: point the candidate's HTTP_PROXY / egress routes here. 0 = ephemeral.")
-                .multi(MOCK_ROUTE, "Named dependency route name=url (as the sidecar's --egress): calls to http://MOCK/name/... are mocked as dependency 'name'.")
+                .multi(MOCK_ROUTE, "Named dependency route name=url, as the sidecar's --egress declared it: a call to http://MOCK/name/rest is dependency 'name', path URL-path/rest, as the sidecar forwarded and recorded it; the URL's host is reached only with --allow-live.")
                 .option(MOCK_UNMATCHED_STATUS, Integer.toString(MockServerOptions.DEFAULT_UNMATCHED_STATUS), "Status answered to an unmatched dependency call.")
                 .option(MOCK_MIN_SCORE, Double.toString(MockMatcher.DEFAULT_MIN_SCORE), "Minimum match score (0..1] to answer a call from a recorded one (0.75: exact path and query; below it another id or query value may answer, reported as a difference).")
                 .multi(MOCK_IGNORE, "Part of a dependency call whose value is generated per request (idempotency key, request id, timestamp) and not compared, so the call still matches its recording: 'DESTINATION query:NAME' (the parameter's value; its presence still counts) or 'DESTINATION path:/payments/{*}/confirm' ({*}: any one segment); DESTINATION is a --mock-route name, host, host:port or * (any).")

@@ -102,13 +102,14 @@ public final class MockMatcher {
         if (!sameDestination(call.destination(), recorded.getDestination())) {
             return NONE;
         }
-        // Recorded as the dependency received it, or (older sidecars) with the route name in front: the closer wins,
-        // so a dependency path that starts with its route's name (/payments/7 on route payments) is not cut.
+        // Recorded as the dependency received it, or (older sidecars) as the app sent it, route name in front: the
+        // closer wins, so a dependency path that starts with its route's name (/payments/7 on route payments) is not cut.
         PathFit fit = pathFit(call, req.getPath());
         String withoutRoute = withoutRoutePrefix(req.getPath(), recorded.getDestination());
         if (fit != PathFit.EXACT && !withoutRoute.equals(req.getPath())) {
-            PathFit stripped = pathFit(call, withoutRoute);
-            fit = stripped.compareTo(fit) > 0 ? stripped : fit;
+            // what the route forwarded it to: its base path, then what followed the name
+            PathFit legacy = pathFit(call, call.routeBase() + withoutRoute);
+            fit = legacy.compareTo(fit) > 0 ? legacy : fit;
         }
         if (fit == PathFit.NONE) {
             return NONE;
@@ -147,9 +148,11 @@ public final class MockMatcher {
 
     /**
      * The path of a recorded named-route call without the route name in front. Older sidecars recorded the path the
-     * app sent to their egress listener ({@code /inventory/stock/42} for route {@code inventory}), while
-     * the mock strips the route name from the call; current ones record the dependency's own path, which may itself
-     * start with the route's name, so {@link #match} tries the recorded path both as is and without it.
+     * app sent to their egress listener ({@code /inventory/stock/42} for route {@code inventory}, also
+     * {@code /payments/v1/charges} for a route to {@code http://pay:8080/api}), while the mock maps the call to the
+     * path its route forwards it to (the route's base path, then what follows the name); current sidecars record that
+     * path, which may itself start with the route's name, so {@link #match} tries the recorded path both as is and as
+     * the route would have forwarded it.
      */
     static String withoutRoutePrefix(String path, String destination) {
         String prefix = "/" + destination;

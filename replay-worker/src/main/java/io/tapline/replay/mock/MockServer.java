@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The candidate's dependencies during replay. Accepts the sidecar's egress conventions: forward-proxy requests
  * ({@code GET http://host:port/path}, i.e. {@code HTTP_PROXY}) and named routes ({@code /inventory/items/1} for
- * {@code --mock-route inventory=...}). Each call is attributed to its case by the trace id of its
+ * {@code --mock-route inventory=...}; the path is the one the route forwards to, base path included, as the sidecar
+ * records it: {@code /payments/v1/charges} is {@code /api/v1/charges} for
+ * {@code --mock-route payments=http://pay:8080/api}). Each call is attributed to its case by the trace id of its
  * {@code traceparent} and answered from that case's recorded calls; an unmatched call gets the configured status
  * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused:
  * replay does not intercept TLS, so HTTPS dependencies must be reached over plain HTTP through named routes.
@@ -112,7 +114,7 @@ public final class MockServer implements AutoCloseable {
         Target target = target(req);
         String traceId = TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT));
         MockRequest call = new MockRequest(req.method().name(), target.destination, target.path, target.query,
-                body.getBytes(), traceId);
+                body.getBytes(), traceId, target.routeBase);
         if (target.liveHost != null && options.liveAllowed(target.liveHost)) {
             CaseMocks mocks = registry.find(traceId);
             if (mocks != null) {
@@ -130,7 +132,9 @@ public final class MockServer implements AutoCloseable {
         MockAnswer answer = mocks.answer(call);
         if (!answer.matched()) {
             unmatched(req.response(), "no recorded call of case " + mocks.caseId() + " matches " + call.describe()
-                    + " (best score " + answer.score() + ")");
+                    + " (best score " + answer.score() + ")" + (target.unknownRoute == null ? ""
+                    : "; no --mock-route is named '" + target.unknownRoute + "' (named routes: "
+                    + String.join(", ", options.routes().keySet()) + "): declare it as the sidecar's --egress declared it"));
             return;
         }
         HttpResponse recorded = answer.recorded().getResponse();
@@ -159,9 +163,10 @@ public final class MockServer implements AutoCloseable {
 
     private void forwardLive(HttpServerRequest req, Target target, Buffer body) {
         liveCalls.incrementAndGet();
+        // the path is already the dependency's (a named route's base path in front), as the sidecar forwards it
         String pathAndQuery = target.path + (target.query == null ? "" : "?" + target.query);
         RequestOptions ro = new RequestOptions().setMethod(req.method()).setHost(target.liveHost)
-                .setPort(target.livePort).setURI(target.livePrefix + pathAndQuery);
+                .setPort(target.livePort).setURI(pathAndQuery);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         req.headers().forEach(e -> {
             String n = e.getKey().toLowerCase(Locale.ROOT);
@@ -189,14 +194,18 @@ public final class MockServer implements AutoCloseable {
                 });
     }
 
-    /** Where a call goes: forward-proxy absolute URI, or a named route prefix. */
+    /**
+     * Where a call goes, as the sidecar's egress listener would send it: a forward-proxy absolute URI is that host's
+     * path; {@code /NAME/rest} on a named route is the route's base path followed by {@code /rest} ({@code /} when
+     * nothing follows the name), the request the dependency received and the sidecar recorded.
+     */
     private Target target(HttpServerRequest req) {
         String uri = req.uri();
         if (uri.startsWith("http://") || uri.startsWith("https://")) {
             URI u = URI.create(uri);
             int port = u.getPort() > 0 ? u.getPort() : 80;
             String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
-            return new Target(u.getHost() + ":" + port, path, u.getRawQuery(), u.getHost(), port, "");
+            return new Target(u.getHost() + ":" + port, path, "", u.getRawQuery(), u.getHost(), port, null);
         }
         String path = req.path();
         String query = req.query();
@@ -206,14 +215,20 @@ public final class MockServer implements AutoCloseable {
         if (route != null) {
             String rest = second < 0 ? "/" : path.substring(second);
             int port = route.getPort() > 0 ? route.getPort() : 80;
-            String prefix = route.getRawPath() == null || route.getRawPath().equals("/") ? "" : route.getRawPath();
-            return new Target(first, rest, query, route.getHost(), port, prefix);
+            String base = MockServerOptions.basePath(route);
+            return new Target(first, base + rest, base, query, route.getHost(), port, null);
         }
-        return new Target("unknown", path, query, null, 0, "");
+        // Without the route's URL its base path is unknown, so is the path the dependency received: nothing matches.
+        return new Target("unknown", path, "", query, null, 0, first.isEmpty() ? null : first);
     }
 
-    private record Target(String destination, String path, String query, String liveHost, int livePort,
-                          String livePrefix) {
+    /**
+     * @param path         the path as the dependency receives it
+     * @param routeBase    the named route's base path, which {@code path} starts with ({@code ""} if none)
+     * @param unknownRoute the first path segment when it names no route (the call is dependency {@code unknown})
+     */
+    private record Target(String destination, String path, String routeBase, String query, String liveHost,
+                          int livePort, String unknownRoute) {
     }
 
     private static long parseLong(String s) {

@@ -11,8 +11,9 @@ import java.util.stream.Collectors;
  *
  * @param host            listen address
  * @param port            listen port, 0 for an ephemeral one
- * @param routes          named routes (the sidecar's {@code --egress name=url}): calls to {@code /name/...} go to
- *                        dependency {@code name}; the URL is used only when {@code --allow-live} names its host
+ * @param routes          named routes (the sidecar's {@code --egress name=url}): a call to {@code /name/rest} is
+ *                        dependency {@code name}, request {@link #basePath base path} + {@code /rest}, as the sidecar
+ *                        forwards (and records) it; the URL's host is used only when {@code --allow-live} names it
  * @param allowLive       hosts whose calls are forwarded to the real dependency
  * @param unmatchedStatus status answered to a call no recorded call matches
  * @param maxBodyBytes    largest request body accepted from the candidate (413 above)
@@ -54,6 +55,16 @@ public record MockServerOptions(String host, int port, Map<String, URI> routes, 
             out.put(name, url == null ? URI.create("http://" + name) : url);
         }
         return out;
+    }
+
+    /**
+     * The path a named route puts in front of what follows its name, as the sidecar's {@code --egress} does: the URL's
+     * raw path without one trailing '/' ({@code ""} for {@code http://pay:8080} and {@code http://pay:8080/},
+     * {@code /api} for {@code http://pay:8080/api} and {@code http://pay:8080/api/}).
+     */
+    public static String basePath(URI route) {
+        String path = route.getRawPath() == null ? "" : route.getRawPath();
+        return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     }
 
     public boolean liveAllowed(String host) {

@@ -231,6 +231,19 @@ class MockMatcherTest {
     }
 
     @Test
+    void basePathRouteCallMatchesTheDependencyPathAndAnOlderRecordingWithTheRouteName() {
+        // --mock-route payments=http://pay:8080/api: the candidate's /payments/v1/charges is /api/v1/charges
+        MockRequest charges = new MockRequest("GET", "payments", "/api/v1/charges", null, null, null, "/api");
+        assertEquals(1.0, matcher.score(charges, call("payments", "GET", "/api/v1/charges", null, null, json(200, "{}"))));
+        // an older sidecar recorded the path the app sent to its egress listener
+        assertEquals(1.0, matcher.score(charges, call("payments", "GET", "/payments/v1/charges", null, null, json(200, "{}"))));
+        assertEquals(0.0, matcher.score(charges, call("payments", "GET", "/v1/charges", null, null, json(200, "{}"))),
+                "a recording without the base path was made through another route URL");
+        MockRequest other = new MockRequest("GET", "payments", "/api/v1/other", null, null, null, "/api");
+        assertEquals(0.0, matcher.score(other, call("payments", "GET", "/api/v1/charges", null, null, json(200, "{}"))));
+    }
+
+    @Test
     void dependencyPathStartingWithTheRouteNameMatchesAsRecorded() {
         // The sidecar records the dependency's own path: route 'payments' calling /payments/7 records /payments/7,
         // which is not the route name prefixed to /7.

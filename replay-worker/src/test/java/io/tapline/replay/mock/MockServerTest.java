@@ -18,10 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static io.tapline.replay.Fixtures.call;
 import static io.tapline.replay.Fixtures.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(30)
 class MockServerTest {
@@ -31,6 +33,7 @@ class MockServerTest {
     private final MockRegistry registry = new MockRegistry();
     private final MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE);
     private final AtomicInteger realHits = new AtomicInteger();
+    private final AtomicReference<String> realUri = new AtomicReference<>();
     private HttpServer real;
 
     @BeforeEach
@@ -39,6 +42,7 @@ class MockServerTest {
         client = vertx.createHttpClient(new HttpClientOptions());
         real = vertx.createHttpServer().requestHandler(r -> {
             realHits.incrementAndGet();
+            realUri.set(r.uri());
             r.response().end("real");
         }).listen(0, "127.0.0.1").await();
     }
@@ -49,8 +53,15 @@ class MockServerTest {
     }
 
     private MockServer start(Set<String> allowLive) {
-        Map<String, URI> routes = Map.of("inventory", URI.create("http://127.0.0.1:" + real.actualPort()));
+        return start(Map.of("inventory", realUrl("")), allowLive);
+    }
+
+    private MockServer start(Map<String, URI> routes, Set<String> allowLive) {
         return MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, routes, allowLive, 502, 1024), registry).await();
+    }
+
+    private URI realUrl(String path) {
+        return URI.create("http://127.0.0.1:" + real.actualPort() + path);
     }
 
     private record Answer(int status, String body) {
@@ -154,5 +165,58 @@ class MockServerTest {
         assertEquals(new Answer(200, "real"), get(mock.port(), "/inventory/anything", tp));
         assertEquals(1, realHits.get());
         assertEquals(1, mock.liveCalls());
+    }
+
+    @Test
+    void namedRouteWithABasePathIsMatchedAtThePathTheRouteForwardsTo() {
+        // --egress payments=http://pay:8080/api: the sidecar forwarded /payments/v1/charges to /api/v1/charges and
+        // recorded that; the mock maps the candidate's call the same way.
+        MockServer mock = start(Map.of("payments", realUrl("/api")), Set.of());
+        String tp = register("c1", List.of(call("payments", "GET", "/api/v1/charges", "limit=5", null,
+                json(200, "{\"charges\":[]}"))));
+        assertEquals(new Answer(200, "{\"charges\":[]}"), get(mock.port(), "/payments/v1/charges?limit=5", tp));
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void otherCallOnABasePathRouteIsUnmatchedAndNamedByThePathTheDependencyWouldReceive() {
+        MockServer mock = start(Map.of("payments", realUrl("/api/")), Set.of());
+        TraceContext.CaseTrace trace = TraceContext.forCase("run", "c1");
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("payments", "GET", "/api/v1/charges", null, null,
+                json(200, "{}"))), matcher);
+        registry.register(trace.traceId(), mocks);
+        assertEquals(502, get(mock.port(), "/payments/v1/other", trace.traceparent()).status());
+        assertEquals(List.of("UNMATCHED_CALL call:GET payments /api/v1/other", "UNUSED_CALL call:GET payments /api/v1/charges"),
+                mocks.differences().stream().map(d -> d.getKind() + " " + d.getPath()).toList());
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
+    void callThroughARouteTheMockDoesNotKnowIsUnmatchedNamingTheMissingRoute() {
+        // Without the route's URL the mock cannot know the path the dependency received: it does not guess.
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("billing", "GET", "/v2/invoices/7", null, null, json(200, "{}"))));
+        Answer answer = get(mock.port(), "/billing/v2/invoices/7", tp);
+        assertEquals(502, answer.status());
+        assertTrue(answer.body().contains("no --mock-route is named 'billing' (named routes: inventory)"), answer.body());
+    }
+
+    @Test
+    void allowLiveForwardsABasePathRouteToTheUrlTheSidecarWouldHaveUsed() {
+        // The sidecar drops one trailing '/' of the route's URL: http://pay:8080/api/ forwards /payments/x to /api/x.
+        MockServer mock = start(Map.of("payments", realUrl("/api/")), Set.of("127.0.0.1"));
+        String tp = register("c1", List.of());
+        assertEquals(new Answer(200, "real"), get(mock.port(), "/payments/v1/charges?limit=5", tp));
+        assertEquals("/api/v1/charges?limit=5", realUri.get());
+        assertEquals(new Answer(200, "real"), get(mock.port(), "/payments?limit=5", tp));
+        assertEquals("/api/?limit=5", realUri.get());
+    }
+
+    @Test
+    void routeBasePathIsTheUrlPathWithoutOneTrailingSlash() {
+        assertEquals("", MockServerOptions.basePath(URI.create("http://pay:8080")));
+        assertEquals("", MockServerOptions.basePath(URI.create("http://pay:8080/")));
+        assertEquals("/api", MockServerOptions.basePath(URI.create("http://pay:8080/api")));
+        assertEquals("/api/v2", MockServerOptions.basePath(URI.create("http://pay:8080/api/v2/")));
     }
 }
