@@ -1,9 +1,6 @@
 package io.tapline.dedup.signature;
 
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -13,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -50,11 +46,11 @@ public final class Shapes {
         }
         String media = Bodies.mediaType(contentType);
         if (isJson(media, decoded)) {
-            String shape = jsonShape(decoded);
-            if (shape == null) {
+            JsonNode node = parse(decoded);
+            if (node == null) {
                 return truncated ? "json:truncated" : "json:invalid";
             }
-            return shape;
+            return jsonShape(node);
         }
         if ("application/x-www-form-urlencoded".equals(media)) {
             return "form" + formNames(new String(decoded, StandardCharsets.UTF_8));
@@ -86,47 +82,25 @@ public final class Shapes {
         return false;
     }
 
-    /**
-     * Canonical shape of a JSON document, read as a token stream (no tree, no number parsing): object keys sorted
-     * (the first {@link #MAX_KEYS}), the distinct shapes of an array's elements sorted ({@code mixed} past
-     * {@link #MAX_ARRAY_SHAPES}), {@code ...} below {@link #MAX_DEPTH}. Content after the first value is ignored.
-     *
-     * @return the shape, {@code null} for empty content, or Java null when the bytes are not JSON
-     */
-    static String jsonShape(byte[] decoded) {
-        try (JsonParser p = JSON.getFactory().createParser(decoded)) {
-            JsonToken first = p.nextToken();
-            if (first == null) {
-                return "null"; // no value at all (whitespace only)
-            }
-            StringBuilder sb = new StringBuilder();
-            append(p, first, sb, 0);
-            p.finishToken(); // a string at the root is read lazily: an unterminated one must be refused here
-            return sb.toString();
-        } catch (IOException e) {
-            return null; // malformed, cut short, or nested deeper than the parser allows
-        }
+    /** Canonical shape of a JSON tree. */
+    public static String jsonShape(JsonNode node) {
+        StringBuilder sb = new StringBuilder();
+        append(node, sb, 0);
+        return sb.toString();
     }
 
-    /** Appends the shape of the value starting at {@code token}, leaving the parser on its last token. */
-    private static void append(JsonParser p, JsonToken token, StringBuilder sb, int depth) throws IOException {
+    private static void append(JsonNode node, StringBuilder sb, int depth) {
         if (depth > MAX_DEPTH) {
             sb.append("...");
-            p.skipChildren(); // still read through, so a malformed document is refused whatever its depth
             return;
         }
-        switch (token) {
-            case START_OBJECT -> {
-                TreeMap<String, String> fields = new TreeMap<>();
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String key = p.currentName();
-                    StringBuilder child = new StringBuilder();
-                    append(p, p.nextToken(), child, depth + 1);
-                    fields.put(key, child.toString()); // a repeated key: the last value counts
-                }
+        switch (node.getNodeType()) {
+            case OBJECT -> {
+                TreeSet<String> keys = new TreeSet<>();
+                node.fieldNames().forEachRemaining(keys::add);
                 sb.append('{');
                 int n = 0;
-                for (Map.Entry<String, String> field : fields.entrySet()) {
+                for (String key : keys) {
                     if (n == MAX_KEYS) {
                         sb.append(",...");
                         break;
@@ -134,34 +108,30 @@ public final class Shapes {
                     if (n++ > 0) {
                         sb.append(',');
                     }
-                    sb.append(field.getKey()).append(':').append(field.getValue());
+                    sb.append(key).append(':');
+                    append(node.get(key), sb, depth + 1);
                 }
                 sb.append('}');
             }
-            case START_ARRAY -> {
+            case ARRAY -> {
                 TreeSet<String> elements = new TreeSet<>();
-                JsonToken element;
-                while ((element = p.nextToken()) != JsonToken.END_ARRAY) {
-                    if (element == null) {
-                        throw new JsonParseException(p, "end of input inside an array");
-                    }
-                    if (elements.size() > MAX_ARRAY_SHAPES) {
-                        p.skipChildren(); // already mixed: the rest is only read through
-                        continue;
-                    }
+                for (JsonNode element : node) {
                     StringBuilder e = new StringBuilder();
-                    append(p, element, e, depth + 1);
+                    append(element, e, depth + 1);
                     elements.add(e.toString());
+                    if (elements.size() > MAX_ARRAY_SHAPES) {
+                        break;
+                    }
                 }
                 sb.append('[');
                 sb.append(elements.size() > MAX_ARRAY_SHAPES ? "mixed" : String.join("|", elements));
                 sb.append(']');
             }
-            case VALUE_STRING, VALUE_EMBEDDED_OBJECT -> sb.append("string");
-            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> sb.append("number");
-            case VALUE_TRUE, VALUE_FALSE -> sb.append("bool");
-            case VALUE_NULL -> sb.append("null");
-            default -> throw new JsonParseException(p, "unexpected token " + token);
+            case STRING, BINARY -> sb.append("string");
+            case NUMBER -> sb.append("number");
+            case BOOLEAN -> sb.append("bool");
+            case NULL, MISSING -> sb.append("null");
+            default -> sb.append("any");
         }
     }
 
