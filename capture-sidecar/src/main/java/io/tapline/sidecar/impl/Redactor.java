@@ -145,6 +145,11 @@ public final class Redactor {
         return sensitiveHeaders.test(name);
     }
 
+    /** The rule a sensitive query, JSON or form field name falls under: a configured field name, else the name pattern. */
+    private String fieldRule(String name) {
+        return rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name";
+    }
+
     /** A name rule's verdicts, remembered for up to {@link #MAX} names (beyond that, computed each time). */
     private static final class NameVerdicts {
         private static final int MAX = 10_000;
@@ -276,7 +281,7 @@ public final class Redactor {
                 redacted = null;
             } else if (sensitive(name)) {
                 redacted = token(value);
-                out.add(new Redaction(part, location, label, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
+                out.add(new Redaction(part, location, label, fieldRule(name)));
             } else {
                 redacted = text(part, location, label, value, out);
             }
@@ -318,7 +323,7 @@ public final class Redactor {
             int slash = r.indexOf('/', start);
             int end = slash < 0 ? r.length() : slash;
             String segment = r.substring(start, end);
-            String decoded = segment.indexOf('%') < 0 ? segment : percentDecode(segment, false);
+            String decoded = percentDecode(segment, false);
             String redacted = decoded == segment ? segment : text(part, location, field, decoded, out);
             if (redacted != decoded) {
                 changed = true;
@@ -339,7 +344,7 @@ public final class Redactor {
      * Percent-decodes as UTF-8, leniently: an escape that is not {@code %} and two hex digits stays as it is (so
      * {@code jane%40example.com%zz} is still seen as an email). {@code +} is a space in query and form values only.
      */
-    static String percentDecode(String s, boolean plusIsSpace) {
+    private static String percentDecode(String s, boolean plusIsSpace) {
         if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) {
             return s;
         }
@@ -372,11 +377,11 @@ public final class Redactor {
     }
 
     /** Percent-encodes (UTF-8) what RFC 3986 does not allow as is in a path segment: unreserved, sub-delims, ':' and '@' stay. */
-    static String encodePathSegment(String s) {
+    private static String encodePathSegment(String s) {
         StringBuilder sb = new StringBuilder(s.length());
         for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xFF);
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
+            if (domainLabel(c) || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
                 sb.append(c);
             } else {
                 sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
@@ -433,8 +438,7 @@ public final class Redactor {
             if (c == ':') {
                 return i + 1;
             }
-            boolean letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-            if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
+            if (!letter(c) && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
                 return 0;
             }
         }
@@ -457,19 +461,27 @@ public final class Redactor {
     /** A Link header ({@code <url>; rel="next", <url>; rel="last"}): each {@code <url>} as a URL, the rest as text. */
     private String links(String part, String field, String value, List<Redaction> out) {
         StringBuilder sb = new StringBuilder(value.length() + 32);
+        boolean changed = false;
         int i = 0;
         while (i < value.length()) {
             int lt = value.indexOf('<', i);
             int gt = lt < 0 ? -1 : value.indexOf('>', lt + 1);
             if (gt < 0) {
-                sb.append(text(part, "header", field, value.substring(i), out));
+                String rest = value.substring(i);
+                String r = text(part, "header", field, rest, out);
+                changed |= r != rest;
+                sb.append(r);
                 break;
             }
-            sb.append(text(part, "header", field, value.substring(i, lt + 1), out));
-            sb.append(url(part, field, value.substring(lt + 1, gt), out));
+            String before = value.substring(i, lt + 1);
+            String b = text(part, "header", field, before, out);
+            String link = value.substring(lt + 1, gt);
+            String l = url(part, field, link, out);
+            changed |= b != before || l != link;
+            sb.append(b).append(l);
             i = gt;
         }
-        return sb.toString().equals(value) ? value : sb.toString();
+        return changed ? sb.toString() : value;
     }
 
     // ---------------------------------------------------------------- bodies
@@ -641,7 +653,7 @@ public final class Redactor {
                 if (pathMatches(childPath, e.getKey())) {
                     rule = "config:json-path";
                 } else if (sensitive(e.getKey())) {
-                    rule = rules.fields().contains(e.getKey().toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name";
+                    rule = fieldRule(e.getKey());
                 }
                 if (rule != null && !child.isNull()) {
                     out.add(new Redaction(part, "json", childPath, rule));
@@ -742,7 +754,7 @@ public final class Redactor {
      * The index after the bracket that closes the one at {@code open} (brackets inside strings ignored), or the
      * text's length when it is cut before. A loop with a depth counter: no recursion on deeply nested input.
      */
-    static int closingBracket(String s, int open) {
+    private static int closingBracket(String s, int open) {
         int depth = 0;
         boolean inString = false;
         for (int i = open; i < s.length(); i++) {
@@ -829,7 +841,8 @@ public final class Redactor {
         int contentStart = headEnd + 4;
         String name = null;
         String type = null;
-        String head = new String(body, from, Math.max(0, headEnd - from), StandardCharsets.ISO_8859_1);
+        int headStop = Math.max(from, headEnd);
+        String head = new String(body, from, headStop - from, StandardCharsets.ISO_8859_1);
         for (String line : head.split("\r\n")) {
             int colon = line.indexOf(':');
             if (colon > 0) {
@@ -841,12 +854,12 @@ public final class Redactor {
                 }
             }
         }
-        boolean changed = textBytes(part, body, from, Math.max(from, headEnd), result, out); // a filename can be an email
-        result.write(body, Math.max(from, headEnd), contentStart - Math.max(from, headEnd));
+        boolean changed = writeRedacted(part, head, body, from, result, out); // a filename can be an email
+        result.write(body, headStop, contentStart - headStop);
         byte[] content = Arrays.copyOfRange(body, contentStart, to);
         byte[] redacted;
         if (name != null && sensitive(name)) {
-            out.add(new Redaction(part, "form", name, rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name"));
+            out.add(new Redaction(part, "form", name, fieldRule(name)));
             redacted = token(new String(content, StandardCharsets.UTF_8)).getBytes(StandardCharsets.ISO_8859_1);
         } else if (depth + 1 >= MAX_MULTIPART_DEPTH && type != null && type.regionMatches(true, 0, "multipart/", 0, 10)) {
             out.add(new Redaction(part, "form", name == null ? "multipart" : name, "multipart-too-deep"));
@@ -863,10 +876,17 @@ public final class Redactor {
         if (from >= to) {
             return false;
         }
-        String s = new String(body, from, to - from, StandardCharsets.ISO_8859_1);
+        return writeRedacted(part, new String(body, from, to - from, StandardCharsets.ISO_8859_1), body, from, result, out);
+    }
+
+    /**
+     * {@code s}, the Latin-1 text of {@code body} from {@code from} on, through the text rules into {@code result}:
+     * its own bytes when nothing matched; true when it changed.
+     */
+    private boolean writeRedacted(String part, String s, byte[] body, int from, ByteArrayOutputStream result, List<Redaction> out) {
         String r = text(part, "text", "body", s, out);
         if (r == s) {
-            result.write(body, from, to - from);
+            result.write(body, from, s.length());
             return false;
         }
         byte[] b = r.getBytes(StandardCharsets.ISO_8859_1);
@@ -878,7 +898,7 @@ public final class Redactor {
      * A parameter of a header value such as {@code form-data; name="a"; filename="b"} or
      * {@code multipart/form-data; boundary=xyz}, unquoted; null when absent.
      */
-    static String parameter(String value, String param) {
+    private static String parameter(String value, String param) {
         int len = value.length();
         int i = value.indexOf(';');
         while (i >= 0 && i < len) {
