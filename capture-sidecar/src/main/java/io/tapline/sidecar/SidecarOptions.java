@@ -87,7 +87,7 @@ public final class SidecarOptions {
     /** A host and port to listen on. */
     public record Listen(String host, int port) {
         /** {@code PORT}, {@code :PORT} or {@code HOST:PORT}. */
-        public static Listen parse(String flag, String value, String defaultHost) {
+        public static Listen parse(String key, String value, String defaultHost) {
             String v = value.trim();
             int colon = v.lastIndexOf(':');
             String host = colon < 0 ? defaultHost : (colon == 0 ? defaultHost : v.substring(0, colon));
@@ -98,7 +98,7 @@ public final class SidecarOptions {
                 }
                 return new Listen(host, port);
             } catch (NumberFormatException e) {
-                throw new ConfigException("option --" + flag.replace('.', '-') + ": '" + value + "' is not PORT or HOST:PORT (port 0-65535)");
+                throw new ConfigException("option " + flag(key) + ": '" + value + "' is not PORT or HOST:PORT (port 0-65535)");
             }
         }
     }
@@ -288,7 +288,7 @@ public final class SidecarOptions {
 
     private static long positive(TaplineConfig c, String key, long value, boolean allowZero) {
         if (value < 0 || (!allowZero && value == 0)) {
-            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + c.get(key) + "' must be " + (allowZero ? ">= 0" : "> 0"));
+            throw new ConfigException("option " + flag(key) + ": '" + c.get(key) + "' must be " + (allowZero ? ">= 0" : "> 0"));
         }
         return value;
     }
@@ -299,10 +299,13 @@ public final class SidecarOptions {
 
     private static Duration nonNegative(TaplineConfig c, String key) {
         Duration d = c.getDuration(key);
-        if (d.isNegative()) {
-            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + c.get(key) + "' must be >= 0");
-        }
+        positive(c, key, d.compareTo(Duration.ZERO), true); // its sign is what is checked
         return d;
+    }
+
+    /** The command-line flag of a config key, as error messages name it. */
+    private static String flag(String key) {
+        return "--" + key.replace('.', '-');
     }
 
     /**
@@ -311,8 +314,8 @@ public final class SidecarOptions {
      */
     public void checkTimeouts() {
         if (!idleTimeout.isZero() && (upstreamTimeout.isZero() || idleTimeout.compareTo(upstreamTimeout) <= 0)) {
-            throw new ConfigException("option --" + KEY_PROXY_IDLE_TIMEOUT.replace('.', '-') + ": " + idleTimeout.toMillis()
-                    + "ms must be longer than --" + KEY_PROXY_UPSTREAM_TIMEOUT.replace('.', '-') + " ("
+            throw new ConfigException("option " + flag(KEY_PROXY_IDLE_TIMEOUT) + ": " + idleTimeout.toMillis()
+                    + "ms must be longer than " + flag(KEY_PROXY_UPSTREAM_TIMEOUT) + " ("
                     + (upstreamTimeout.isZero() ? "0 = none, so the idle timeout must be 0 too" : upstreamTimeout.toMillis() + "ms")
                     + "), or a request waiting on a slow app would lose its connection before its 504");
         }
@@ -326,11 +329,11 @@ public final class SidecarOptions {
         try {
             URI u = new URI(value.trim());
             if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
-                throw new ConfigException("option --" + key.replace('.', '-') + ": '" + value + "' is not an http:// URL with a host (TLS to the app is not supported)");
+                throw new ConfigException("option " + flag(key) + ": '" + value + "' is not an http:// URL with a host (TLS to the app is not supported)");
             }
             return u;
         } catch (java.net.URISyntaxException e) {
-            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + value + "' is not a URL: " + e.getMessage());
+            throw new ConfigException("option " + flag(key) + ": '" + value + "' is not a URL: " + e.getMessage());
         }
     }
 

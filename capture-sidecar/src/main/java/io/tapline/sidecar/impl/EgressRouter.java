@@ -31,13 +31,12 @@ public final class EgressRouter {
     private final CaptureHub hub;
     private final NetClient netClient;
     private final Map<String, EgressRoute> routes;
-    private final long tunnelIdleTimeoutMs;
 
-    public EgressRouter(ProxyEngine engine, CaptureHub hub, NetClient netClient, List<EgressRoute> routes, long tunnelIdleTimeoutMs) {
+    /** @param engine also splices CONNECT tunnels, with its tunnel idle timeout */
+    public EgressRouter(ProxyEngine engine, CaptureHub hub, NetClient netClient, List<EgressRoute> routes) {
         this.engine = engine;
         this.hub = hub;
         this.netClient = netClient;
-        this.tunnelIdleTimeoutMs = tunnelIdleTimeoutMs;
         this.routes = routes.stream().collect(Collectors.toUnmodifiableMap(EgressRoute::name, Function.identity()));
     }
 
@@ -115,14 +114,8 @@ public final class EgressRouter {
             }
             NetSocket upstream = ar.result();
             upstream.pause(); // what the target sends first waits for the splice
-            req.toNetSocket().onComplete(sar -> {
-                if (sar.failed()) {
-                    upstream.close();
-                    return;
-                }
-                Tunnel.splice(sar.result(), upstream, tunnelIdleTimeoutMs, t -> hub.attachTunnel(attributed,
-                        tunnelCall(head, 200, startMillis, startNanos, t.bytesUp(), t.bytesDown(), null)));
-            });
+            engine.spliceTo(req, upstream, t -> hub.attachTunnel(attributed,
+                    tunnelCall(head, 200, startMillis, startNanos, t.bytesUp(), t.bytesDown(), null)));
         });
     }
 

@@ -23,6 +23,7 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * Streams one HTTP/1.1 exchange from a server request to an upstream and back, with optional capture taps.
@@ -74,7 +75,7 @@ public final class ProxyEngine {
      *
      * @param upstreamTimeoutMs   longest time without progress on an exchange: no request body bytes taken by the
      *                            upstream and no response bytes from it (0 = none)
-     * @param tunnelIdleTimeoutMs idle timeout of a WebSocket connection once spliced (0 = none)
+     * @param tunnelIdleTimeoutMs idle timeout of a tunnel (WebSocket upgrade, CONNECT) once spliced (0 = none)
      */
     public record Settings(long maxRequestBodyBytes, long connectTimeoutMs,
                            long upstreamTimeoutMs, boolean forwardedHeaders, String viaName, long tunnelIdleTimeoutMs) {
@@ -202,7 +203,7 @@ public final class ProxyEngine {
             long upstreamIssued = System.nanoTime();
             ex.addedNanos = upstreamIssued - startNanos;
             if (hasBody) {
-                reqTap.onChunk(ex::progress);
+                ex.watchProgress(reqTap);
                 if (te != null) {
                     creq.setChunked(true);
                     if (settings.maxRequestBodyBytes() > 0) {
@@ -261,7 +262,7 @@ public final class ProxyEngine {
         }
         boolean capturing = ex.sink != null && ex.sink.capturing();
         BodyTap respTap = ex.sink == null ? new BodyTap(cresp) : ex.sink.tap(cresp);
-        respTap.onChunk(ex::progress);
+        ex.watchProgress(respTap);
         CapturedMessage capturedResponse = !capturing ? null
                 : CapturedMessage.response(cresp.statusCode(), CapturedMessage.headers(cresp.headers()), respTap);
         ex.addedNanos += System.nanoTime() - responseHead;
@@ -315,13 +316,21 @@ public final class ProxyEngine {
             resp.headers().addAll(cresp.headers());
             NetSocket upstream = cresp.netSocket();
             req.resume();
-            req.toNetSocket().onComplete(sar -> {
-                if (sar.failed()) {
-                    upstream.close();
-                    return;
-                }
-                Tunnel.splice(sar.result(), upstream, settings.tunnelIdleTimeoutMs(), t -> { });
-            });
+            spliceTo(req, upstream, t -> { });
+        });
+    }
+
+    /**
+     * Takes the client's connection over from the listener and splices it with {@code upstream} ({@link Tunnel}, with
+     * the tunnel idle timeout); {@code upstream} is closed if the connection cannot be taken over.
+     */
+    void spliceTo(HttpServerRequest req, NetSocket upstream, Consumer<Tunnel> onClosed) {
+        req.toNetSocket().onComplete(sar -> {
+            if (sar.failed()) {
+                upstream.close();
+                return;
+            }
+            Tunnel.splice(sar.result(), upstream, settings.tunnelIdleTimeoutMs(), onClosed);
         });
     }
 
@@ -363,9 +372,14 @@ public final class ProxyEngine {
         return 502;
     }
 
+    /** Requests this listener refused itself with {@code status} (408: the listener's request head timeout). */
+    Metrics.Counter rejected(int status) {
+        return metrics.counter("tapline_sidecar_rejected_total", "Requests refused by the proxy itself, by status",
+                "listener", listener, "status", Integer.toString(status));
+    }
+
     private void reject(HttpServerRequest req, int status, String reason) {
-        metrics.counter("tapline_sidecar_rejected_total", "Requests refused by the proxy itself, by status",
-                "listener", listener, "status", Integer.toString(status)).inc();
+        rejected(status).inc();
         LOG.debug("rejecting {} {}: {} {}", req.method(), req.path(), status, reason);
         HttpServerResponse resp = req.response();
         // We will not read the body: close the connection after answering so the next request is not misparsed
@@ -420,6 +434,13 @@ public final class ProxyEngine {
         /** Request body bytes taken by the upstream, or response bytes from it: the exchange is not idle. */
         void progress() {
             lastProgressNanos = System.nanoTime();
+        }
+
+        /** Counts the body's chunks as {@link #progress}, which only the upstream timeout reads. */
+        void watchProgress(BodyTap body) {
+            if (settings.upstreamTimeoutMs() > 0) {
+                body.onChunk(this::progress);
+            }
         }
 
         /**

@@ -47,7 +47,6 @@ final class RequestHeadTimeout {
     private int requestsRead;
     private int responses;
     private boolean awaitingHead;
-    private long headStartNanos;
     private long timer = -1;
 
     private RequestHeadTimeout(ContextInternal context, long timeoutMs, Runnable onTimeout) {
@@ -59,6 +58,7 @@ final class RequestHeadTimeout {
     /**
      * Watches a new server connection (from {@code HttpServer.connectionHandler}, on its event loop).
      *
+     * @param timeoutMs > 0
      * @param onTimeout called once per connection answered 408 (a metric)
      */
     static void install(HttpConnection connection, long timeoutMs, Runnable onTimeout) {
@@ -70,8 +70,8 @@ final class RequestHeadTimeout {
         ChannelPipeline p = conn.channelHandlerContext().pipeline();
         p.addBefore("httpDecoder", BYTES, watch.new Bytes());
         p.addBefore("handler", MESSAGES, watch.new Messages());
-        watch.startHead(); // a new connection owes its first head from now on
-        watch.arm(timeoutMs);
+        watch.awaitingHead = true; // a new connection owes its first head from now on
+        watch.arm();
     }
 
     /** Stops watching (the connection became a tunnel: CONNECT or an upgrade): nothing HTTP is read from it anymore. */
@@ -88,21 +88,15 @@ final class RequestHeadTimeout {
         return heads == responses && heads == requestsRead;
     }
 
-    private void startHead() {
-        awaitingHead = true;
-        headStartNanos = System.nanoTime();
-    }
-
-    private void arm(long delayMs) {
-        timer = context.setTimer(Math.max(1, delayMs), id -> {
+    /**
+     * Times the head that started in this read (or, on a new connection, now). Every path that clears
+     * {@code awaitingHead} cancels the timer, and a head starts only while none is awaited: a timer that fires while a
+     * head is awaited was armed for that head, as it started.
+     */
+    private void arm() {
+        timer = context.setTimer(timeoutMs, id -> {
             timer = -1;
-            if (!awaitingHead) {
-                return;
-            }
-            long left = timeoutMs - (System.nanoTime() - headStartNanos) / 1_000_000;
-            if (left > 0) {
-                arm(left);
-            } else {
+            if (awaitingHead) {
                 timedOut();
             }
         });
@@ -138,23 +132,16 @@ final class RequestHeadTimeout {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            boolean newHead = !awaitingHead && betweenRequests() && msg instanceof ByteBuf b && b.isReadable();
-            if (newHead) {
-                startHead();
+            if (!awaitingHead && betweenRequests() && msg instanceof ByteBuf b && b.isReadable()) {
+                awaitingHead = true;
             }
             ctx.fireChannelRead(msg); // the decoder runs now: a complete head clears awaitingHead before we return
             if (awaitingHead && timer < 0) {
-                arm(timeoutMs - (System.nanoTime() - headStartNanos) / 1_000_000);
+                arm();
             }
         }
 
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            awaitingHead = false;
-            cancel();
-            ctx.fireChannelInactive();
-        }
-
+        /** Also on close: Netty removes every handler once a closed channel is deregistered. */
         @Override
         public void handlerRemoved(ChannelHandlerContext ctx) {
             awaitingHead = false;

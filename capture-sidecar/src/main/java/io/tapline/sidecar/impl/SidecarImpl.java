@@ -17,7 +17,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -133,10 +132,11 @@ public final class SidecarImpl implements Sidecar {
         CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis(),
                 o.captureMaxBodyBytes(), budget);
         publisher.onSealed(registry::remove);
-        EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes(), tunnelIdleMs);
+        EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
         long headerTimeoutMs = o.headerTimeout().toMillis();
-        Metrics.Counter inboundHeadTimeouts = headTimeouts(metrics, "inbound");
-        Metrics.Counter egressHeadTimeouts = headTimeouts(metrics, "egress");
+        // 408 = request head not received in time, counted with the engines' own refusals
+        Metrics.Counter inboundHeadTimeouts = inboundEngine.rejected(408);
+        Metrics.Counter egressHeadTimeouts = egressEngine.rejected(408);
         String appHost = o.app().getHost();
         int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
         String appBase = o.app().getRawPath() == null || o.app().getRawPath().equals("/") ? "" : o.app().getRawPath().replaceAll("/$", "");
@@ -158,8 +158,8 @@ public final class SidecarImpl implements Sidecar {
                         // Netty's idle handler: no byte read or written for this long closes the connection
                         .setIdleTimeout((int) o.idleTimeout().toMillis())
                         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-                Future<HttpServer> in = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]))
-                        .connectionHandler(conn -> watchHeads(conn, headerTimeoutMs, inboundHeadTimeouts))
+                HttpServer inbound = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]));
+                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundHeadTimeouts)
                         .requestHandler(req -> inboundEngine.proxy(req,
                                 ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
                         .listen()
@@ -167,8 +167,8 @@ public final class SidecarImpl implements Sidecar {
                 if (ports[1] < 0) {
                     return in;
                 }
-                Future<HttpServer> eg = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]))
-                        .connectionHandler(conn -> watchHeads(conn, headerTimeoutMs, egressHeadTimeouts))
+                HttpServer egressServer = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]));
+                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressHeadTimeouts)
                         .requestHandler(egress::handle)
                         .listen()
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
@@ -197,16 +197,10 @@ public final class SidecarImpl implements Sidecar {
         return sidecar;
     }
 
-    private static Metrics.Counter headTimeouts(Metrics metrics, String listener) {
-        // the same family ProxyEngine counts its own refusals in: 408 = request head not received in time
-        return metrics.counter("tapline_sidecar_rejected_total", "Requests refused by the proxy itself, by status",
-                "listener", listener, "status", "408");
-    }
-
-    private static void watchHeads(HttpConnection conn, long headerTimeoutMs, Metrics.Counter timeouts) {
-        if (headerTimeoutMs > 0) {
-            RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc);
-        }
+    /** Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0. */
+    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, Metrics.Counter timeouts) {
+        return headerTimeoutMs <= 0 ? server
+                : server.connectionHandler(conn -> RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc));
     }
 
     private static void registerGauges(Metrics metrics, CapturePublisher publisher, ByteBoundedQueue<PendingInteraction> queue,

@@ -42,8 +42,10 @@ import java.util.function.Consumer;
  * its own close handshake anyway), and the idle timeout is watched on the client's side alone, which sees the bytes
  * of both directions.
  *
- * <p>Each side's counters and last write are touched on the event loop of the side that reads; the two sockets may
- * be on different event loops (a pooled HTTP client connection for a WebSocket), so what both look at is volatile.
+ * <p>No state is shared across threads. A CONNECT's target is connected from the client connection's context, so
+ * both sockets, their handlers and their close futures (after which {@code onClosed} reads the byte counts) run on
+ * that one event loop. A WebSocket's upstream may read on another event loop, but it has no channel of its own, so it
+ * never half-closes, and nothing reads its tunnel's byte counts.
  */
 final class Tunnel {
 
@@ -98,6 +100,9 @@ final class Tunnel {
     }
 
     private void relay(Side from, Side to) {
+        // Vert.x calls it when to's write queue drains after filling up, which paused from (below); resume() leaves a
+        // flowing socket as it is
+        to.socket.drainHandler(v -> from.socket.resume());
         from.socket.handler((Buffer b) -> {
             if (b.length() == 0 && from.eofPending) {
                 ended(from, to);
@@ -107,7 +112,6 @@ final class Tunnel {
             to.lastWrite = to.socket.write(b);
             if (to.socket.writeQueueFull()) {
                 from.socket.pause();
-                to.socket.drainHandler(v -> from.socket.resume());
             }
         });
     }
@@ -142,9 +146,9 @@ final class Tunnel {
         final NetSocket socket;
         final Channel channel;
         final ChannelPipeline pipeline;
-        volatile long bytesRead;
+        long bytesRead;
         boolean eofPending;
-        volatile boolean inputEnded;
+        boolean inputEnded;
         Future<Void> lastWrite;
 
         Side(NetSocket socket) {

@@ -127,17 +127,29 @@ class SidecarProxyTest {
 
     /** Waits for exactly {@code n} interactions (records on the interactions topic). */
     static List<ProducerRecord<String, byte[]>> awaitRecords(int n) throws InterruptedException {
+        return awaitRecords(producer, n);
+    }
+
+    /** Waits for exactly {@code n} interactions published through {@code p}. */
+    static List<ProducerRecord<String, byte[]>> awaitRecords(MockProducer<String, byte[]> p, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (interactions().size() < n && System.nanoTime() < deadline) {
+        while (interactions(p).size() < n && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        List<ProducerRecord<String, byte[]>> h = interactions();
+        List<ProducerRecord<String, byte[]>> h = interactions(p);
         assertEquals(n, h.size(), "published interactions");
         return h;
     }
 
-    static List<ProducerRecord<String, byte[]>> interactions() {
-        return producer.history().stream().filter(r -> r.topic().equals(TaplineTopics.INTERACTIONS)).toList();
+    static List<ProducerRecord<String, byte[]>> interactions(MockProducer<String, byte[]> p) {
+        return p.history().stream().filter(r -> r.topic().equals(TaplineTopics.INTERACTIONS)).toList();
+    }
+
+    /** A client socket to {@code port} on loopback. */
+    static Socket connect(int port) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.setSoTimeout(5000); // a connection the sidecar leaves open fails the test with a read timeout
+        return s;
     }
 
     static List<UnattributedCall> unattributed() {
@@ -420,8 +432,7 @@ class SidecarProxyTest {
         // answers once it has read it all: the body's progress keeps the exchange alive.
         int chunks = 10;
         byte[] chunk = new byte[1000];
-        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
-            s.setSoTimeout(5000);
+        try (Socket s = connect(sidecar.port())) {
             OutputStream out = s.getOutputStream();
             out.write(("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: " + chunks * chunk.length + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
@@ -435,8 +446,7 @@ class SidecarProxyTest {
             assertEquals(Integer.toString(chunks * chunk.length), readUntil(s.getInputStream(), Integer.toString(chunks * chunk.length)));
         }
         // An upload that stops is no progress: the app is still waiting for the rest, the client gets 504.
-        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
-            s.setSoTimeout(5000);
+        try (Socket s = connect(sidecar.port())) {
             s.getOutputStream().write("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part of it"
                     .getBytes(StandardCharsets.US_ASCII));
             String head = readUntil(s.getInputStream(), "\r\n\r\n");
@@ -462,8 +472,7 @@ class SidecarProxyTest {
             try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress(), p2, AVRO)) {
                 // twice: the second request reuses the pooled app connection, where nothing of the first may be left
                 for (int k = 1; k <= 2; k++) {
-                    try (Socket c = new Socket("127.0.0.1", s.port())) {
-                        c.setSoTimeout(5000);
+                    try (Socket c = connect(s.port())) {
                         c.getOutputStream().write("GET /work HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                         String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
                         assertTrue(all.startsWith("HTTP/1.1 103 Early Hints\r\n"), all);
@@ -474,12 +483,8 @@ class SidecarProxyTest {
                         assertTrue(all.endsWith("\r\n\r\nfinal-" + k), all);
                     }
                 }
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (p2.history().size() < 2 && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
                 List<String> captured = new ArrayList<>();
-                for (ProducerRecord<String, byte[]> rec : p2.history()) {
+                for (ProducerRecord<String, byte[]> rec : awaitRecords(p2, 2)) {
                     Interaction i = decode(rec.value());
                     assertEquals(200, i.getResponse().getStatus(), "the interaction records the final response");
                     captured.add(StandardCharsets.UTF_8.decode(i.getResponse().getBody()).toString());
@@ -524,8 +529,7 @@ class SidecarProxyTest {
     }
 
     static Socket connectThroughTunnel(int egressPort, int port) throws IOException {
-        Socket s = new Socket("127.0.0.1", egressPort);
-        s.setSoTimeout(5000);
+        Socket s = connect(egressPort);
         s.getOutputStream().write(("CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
         String head = readUntil(s.getInputStream(), "\r\n\r\n");
@@ -739,7 +743,7 @@ class SidecarProxyTest {
         }
     }
 
-    private static void awaitMetric(SidecarImpl s, String name, double value) throws InterruptedException {
+    static void awaitMetric(SidecarImpl s, String name, double value) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (metric(s, name) != value && System.nanoTime() < deadline) {
             Thread.sleep(10);
@@ -747,7 +751,7 @@ class SidecarProxyTest {
         assertEquals(value, metric(s, name), name);
     }
 
-    private static double metric(SidecarImpl s, String name) {
+    static double metric(SidecarImpl s, String name) {
         return s.metrics().scrape().lines().filter(l -> l.startsWith(name + " "))
                 .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1).trim())).findFirst().orElse(-1);
     }

@@ -17,7 +17,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import static io.tapline.sidecar.impl.SidecarProxyTest.AVRO;
+import static io.tapline.sidecar.impl.SidecarProxyTest.connect;
 import static io.tapline.sidecar.impl.SidecarProxyTest.connectThroughTunnel;
+import static io.tapline.sidecar.impl.SidecarProxyTest.metric;
 import static io.tapline.sidecar.impl.SidecarProxyTest.options;
 import static io.tapline.sidecar.impl.SidecarProxyTest.readUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,12 +55,6 @@ class SidecarTimeoutsTest {
         origin.close();
     }
 
-    static Socket connect(int port) throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
-        s.setSoTimeout(5000); // a connection the sidecar leaves open fails the test with a read timeout
-        return s;
-    }
-
     static void send(Socket s, String bytes) throws IOException {
         s.getOutputStream().write(bytes.getBytes(StandardCharsets.US_ASCII));
         s.getOutputStream().flush();
@@ -75,9 +71,7 @@ class SidecarTimeoutsTest {
     }
 
     static double rejected408(String listener) {
-        String prefix = "tapline_sidecar_rejected_total{listener=\"" + listener + "\",status=\"408\"} ";
-        return sidecar.metrics().scrape().lines().filter(l -> l.startsWith(prefix))
-                .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()).trim())).sum();
+        return metric(sidecar, "tapline_sidecar_rejected_total{listener=\"" + listener + "\",status=\"408\"}");
     }
 
     @Test
