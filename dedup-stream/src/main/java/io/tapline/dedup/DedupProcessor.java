@@ -95,10 +95,9 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
 
         int slot = state.slotFor(at, config.samplesPerSignature(), config.sampleTtl().toMillis());
         if (slot >= 0) {
-            OptionalLong replaced = state.requestFingerprint(slot);
-            state.sample(slot, at, fingerprint);
-            if (replaced.isPresent() && !state.holdsRequest(replaced.getAsLong())) {
-                baselines.delete(baselineKey(id, replaced.getAsLong())); // no sample of that request left to pair with
+            OptionalLong unsampled = state.sample(slot, at, fingerprint);
+            if (unsampled.isPresent()) {
+                baselines.delete(baselineKey(id, unsampled.getAsLong())); // no sample of that request left to pair with
             }
             Case sample = Case.newBuilder(draft)
                     .setCaseId(caseId(id, slot))

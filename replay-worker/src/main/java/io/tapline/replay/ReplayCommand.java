@@ -236,7 +236,7 @@ public final class ReplayCommand {
                         settings.candidateHeaders());
                 CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator, clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
-                        vertx, concurrencyGate, limiter, progress, listener, budget, settings.batchSize(), mode == Propagation.Mode.AUTO));
+                        vertx, concurrencyGate, limiter, progress, listener, budget, settings.batchSize()));
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {

@@ -104,7 +104,7 @@ public final class ResponseDiff {
             sha.update(body);
             digests.put("body", ByteBuffer.wrap(sha.digest()).getLong());
         }
-        return new ResponseFields(digests);
+        return ResponseFields.wrap(digests);
     }
 
     /** Every field present in either response, and those whose values differ (or that only one of them has). */

@@ -19,12 +19,45 @@ import org.apache.kafka.common.serialization.Serdes;
  * the first 64 bits of the SHA-256 of its values. Stored as the baseline of a request (the latest response compared
  * for it), so it costs the field paths plus 8 bytes per field, not the body.
  */
-public record ResponseFields(SortedMap<String, Long> digests) {
+public final class ResponseFields {
 
     private static final byte FORMAT = 1;
 
-    public ResponseFields {
-        digests = Collections.unmodifiableSortedMap(new TreeMap<>(digests));
+    private final SortedMap<String, Long> digests;
+
+    /** Copies {@code digests}. */
+    public ResponseFields(SortedMap<String, Long> digests) {
+        this.digests = Collections.unmodifiableSortedMap(new TreeMap<>(digests));
+    }
+
+    /** See {@link #wrap}; why this is a class rather than a record: a record's constructors all run the copying one. */
+    private ResponseFields(TreeMap<String, Long> fresh) {
+        this.digests = Collections.unmodifiableSortedMap(fresh);
+    }
+
+    /** Fields over {@code fresh} itself, not a copy: for a map built for them that nothing else holds or changes. */
+    static ResponseFields wrap(TreeMap<String, Long> fresh) {
+        return new ResponseFields(fresh);
+    }
+
+    /** Per field path, the first 64 bits of the SHA-256 of its values; unmodifiable, sorted by path. */
+    public SortedMap<String, Long> digests() {
+        return digests;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ResponseFields other && digests.equals(other.digests);
+    }
+
+    @Override
+    public int hashCode() {
+        return digests.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "ResponseFields[digests=" + digests + "]";
     }
 
     /** Serde for the baseline store and its changelog. */
@@ -58,7 +91,7 @@ public record ResponseFields(SortedMap<String, Long> digests) {
             for (int i = 0; i < n; i++) {
                 digests.put(in.readUTF(), in.readLong());
             }
-            return new ResponseFields(digests);
+            return wrap(digests);
         } catch (IOException e) {
             throw new SerializationException("corrupt response fields", e);
         }

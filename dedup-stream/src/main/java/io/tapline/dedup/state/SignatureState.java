@@ -93,27 +93,33 @@ public final class SignatureState {
         return oldest != null && at - oldest.sampledAt() > ttlMillis ? oldest.slot() : -1;
     }
 
-    /** The request fingerprint of the sample in {@code slot}; empty when the slot is free. */
-    public OptionalLong requestFingerprint(int slot) {
+    /**
+     * Puts (or replaces) the sample in a slot.
+     *
+     * @return the request fingerprint of the replaced sample when no slot holds a sample of that request any more;
+     *         empty when the slot was free or a slot (the new sample's included) still holds that request
+     */
+    public OptionalLong sample(int slot, long sampledAt, long requestFingerprint) {
+        Slot replaced = null;
         for (Slot s : slots) {
             if (s.slot() == slot) {
-                return OptionalLong.of(s.requestFingerprint());
+                replaced = s;
+                break;
             }
         }
-        return OptionalLong.empty();
-    }
-
-    /** True when a slot holds a sample of the request with this fingerprint. */
-    public boolean holdsRequest(long requestFingerprint) {
-        return slots.stream().anyMatch(s -> s.requestFingerprint() == requestFingerprint);
-    }
-
-    /** Puts (or replaces) the sample in a slot. */
-    public void sample(int slot, long sampledAt, long requestFingerprint) {
         slots.removeIf(s -> s.slot() == slot);
         slots.add(new Slot(slot, sampledAt, requestFingerprint));
         slots.sort((a, b) -> Integer.compare(a.slot(), b.slot()));
         dirty = true;
+        if (replaced == null) {
+            return OptionalLong.empty();
+        }
+        for (Slot s : slots) {
+            if (s.requestFingerprint() == replaced.requestFingerprint()) {
+                return OptionalLong.empty();
+            }
+        }
+        return OptionalLong.of(replaced.requestFingerprint());
     }
 
     /**

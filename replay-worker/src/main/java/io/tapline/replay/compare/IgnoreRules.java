@@ -82,13 +82,38 @@ public final class IgnoreRules {
 
     /** True when a difference at {@code path} does not count for a case of {@code service}'s {@code route}. */
     public boolean ignores(String service, String route, String path) {
+        return scope(service, route).ignores(path);
+    }
+
+    /**
+     * The rules for cases of {@code service}'s {@code route}, looked up once for all the differences of one comparison
+     * (the learned noise as it is now: a profile read later applies to later comparisons).
+     */
+    public Scope scope(String service, String route) {
         List<PathPattern> noise = learned.get(TaplineTopics.noiseKey(service, route));
         if (noise == null) {
             noise = learned.get(route); // a profile from before noise was learned per service
         }
-        return anyMatches(configured.get(ANY_ROUTE), path)
-                || anyMatches(configured.get(route), path)
-                || anyMatches(noise, path);
+        return new Scope(configured.get(ANY_ROUTE), configured.get(route), noise);
+    }
+
+    /** The ignore rules of one service's route. Immutable, thread-safe. */
+    public static final class Scope {
+
+        private final List<PathPattern> anyRoute;
+        private final List<PathPattern> route;
+        private final List<PathPattern> noise;
+
+        private Scope(List<PathPattern> anyRoute, List<PathPattern> route, List<PathPattern> noise) {
+            this.anyRoute = anyRoute;
+            this.route = route;
+            this.noise = noise;
+        }
+
+        /** True when a difference at {@code path} does not count. */
+        public boolean ignores(String path) {
+            return anyMatches(anyRoute, path) || anyMatches(route, path) || anyMatches(noise, path);
+        }
     }
 
     private static boolean anyMatches(List<PathPattern> patterns, String path) {

@@ -66,11 +66,14 @@ public final class ResponseComparator {
 
         List<Difference> counted = new ArrayList<>(all.size());
         int ignored = 0;
-        for (Difference d : all) {
-            if (rules.ignores(service, route, d.getPath())) {
-                ignored++;
-            } else {
-                counted.add(d);
+        if (!all.isEmpty()) {
+            IgnoreRules.Scope ignores = rules.scope(service, route);
+            for (Difference d : all) {
+                if (ignores.ignores(d.getPath())) {
+                    ignored++;
+                } else {
+                    counted.add(d);
+                }
             }
         }
         return new Comparison(counted, ignored, notes);

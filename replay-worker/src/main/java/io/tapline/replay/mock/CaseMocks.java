@@ -22,6 +22,8 @@ public final class CaseMocks {
 
     private final String caseId;
     private final List<OutboundCall> recorded;
+    /** {@link #recorded} as the matcher scores them, in the same order. */
+    private final List<MockMatcher.Recording> recordings;
     private final int[] uses;
     private final MockMatcher matcher;
     private final List<MockCall> calls = new ArrayList<>();
@@ -34,12 +36,15 @@ public final class CaseMocks {
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher) {
         this.caseId = caseId;
         List<OutboundCall> http = new ArrayList<>(recorded.size());
+        List<MockMatcher.Recording> recordings = new ArrayList<>(recorded.size());
         for (OutboundCall c : recorded) {
             if (c.getKind() == CallKind.HTTP) {
                 http.add(c);
+                recordings.add(new MockMatcher.Recording(c));
             }
         }
         this.recorded = http;
+        this.recordings = recordings;
         this.uses = new int[this.recorded.size()];
         this.matcher = matcher;
     }
@@ -59,8 +64,9 @@ public final class CaseMocks {
     public synchronized MockAnswer answer(MockRequest call) {
         int best = -1;
         MockMatcher.Match bestMatch = MockMatcher.NONE;
-        for (int i = 0; i < recorded.size(); i++) {
-            MockMatcher.Match m = matcher.match(call, recorded.get(i));
+        MockMatcher.PreparedCall prepared = matcher.prepare(call);
+        for (int i = 0; i < recordings.size(); i++) {
+            MockMatcher.Match m = matcher.match(prepared, recordings.get(i));
             double s = m.score();
             double bestScore = bestMatch.score();
             boolean better = s > bestScore + 1e-9

@@ -1,9 +1,11 @@
 package io.tapline.replay.mock;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -43,8 +45,8 @@ public final class MockIgnoreRules {
     /** @param segments the pattern split on '/' (a leading empty segment), null where a placeholder stands */
     private record PathRule(String destination, String[] segments) {
 
-        boolean matches(String path) {
-            String[] actual = path.split("/", -1);
+        /** @param actual a path split by {@link #segments(String)} */
+        boolean matches(String[] actual) {
             if (actual.length != segments.length) {
                 return false;
             }
@@ -137,40 +139,76 @@ public final class MockIgnoreRules {
         return queryRules.isEmpty() && pathRules.isEmpty();
     }
 
-    /** True when both paths of a call to {@code destination} match one path pattern of a rule for it. */
-    boolean samePath(String destination, String a, String b) {
+    /** The rules for calls to {@code destination}, resolved once for every recorded call a call is scored against. */
+    Scope forDestination(String destination) {
+        if (isEmpty()) {
+            return Scope.NONE;
+        }
+        List<PathRule> paths = new ArrayList<>();
         for (PathRule r : pathRules) {
-            if (appliesTo(r.destination(), destination) && r.matches(a) && r.matches(b)) {
-                return true;
+            if (appliesTo(r.destination(), destination)) {
+                paths.add(r);
             }
         }
-        return false;
+        Set<String> names = new HashSet<>();
+        for (QueryRule r : queryRules) {
+            if (appliesTo(r.destination(), destination)) {
+                names.add(r.name());
+            }
+        }
+        return new Scope(List.copyOf(paths), Set.copyOf(names));
     }
 
-    /**
-     * True when both decoded queries of a call to {@code destination} have the same parameters, each occurring as
-     * often in both, and every value that differs belongs to a parameter a rule ignores for that destination.
-     */
-    boolean sameQuery(String destination, Map<String, List<String>> a, Map<String, List<String>> b) {
-        if (!a.keySet().equals(b.keySet())) {
+    /** A path split on '/' as a path rule compares it (a leading empty segment, empty ones kept). */
+    static String[] segments(String path) {
+        return path.split("/", -1);
+    }
+
+    /** The rules that apply to one destination. Immutable, thread-safe. */
+    static final class Scope {
+
+        private static final Scope NONE = new Scope(List.of(), Set.of());
+
+        private final List<PathRule> pathRules;
+        private final Set<String> ignoredQueryNames;
+
+        private Scope(List<PathRule> pathRules, Set<String> ignoredQueryNames) {
+            this.pathRules = pathRules;
+            this.ignoredQueryNames = ignoredQueryNames;
+        }
+
+        /** False when {@link #samePath} is false whatever the paths: callers may skip splitting them. */
+        boolean hasPathRules() {
+            return !pathRules.isEmpty();
+        }
+
+        /** True when both paths (split by {@link #segments(String)}) match one path pattern of a rule. */
+        boolean samePath(String[] a, String[] b) {
+            for (PathRule r : pathRules) {
+                if (r.matches(a) && r.matches(b)) {
+                    return true;
+                }
+            }
             return false;
         }
-        for (Map.Entry<String, List<String>> e : a.entrySet()) {
-            List<String> other = b.get(e.getKey());
-            if (!e.getValue().equals(other) && (e.getValue().size() != other.size() || !ignoresQuery(destination, e.getKey()))) {
+
+        /**
+         * True when both decoded queries have the same parameters, each occurring as often in both, and every value
+         * that differs belongs to a parameter a rule ignores.
+         */
+        boolean sameQuery(Map<String, List<String>> a, Map<String, List<String>> b) {
+            if (!a.keySet().equals(b.keySet())) {
                 return false;
             }
-        }
-        return true;
-    }
-
-    private boolean ignoresQuery(String destination, String name) {
-        for (QueryRule r : queryRules) {
-            if (r.name().equals(name) && appliesTo(r.destination(), destination)) {
-                return true;
+            for (Map.Entry<String, List<String>> e : a.entrySet()) {
+                List<String> other = b.get(e.getKey());
+                if (!e.getValue().equals(other)
+                        && (e.getValue().size() != other.size() || !ignoredQueryNames.contains(e.getKey()))) {
+                    return false;
+                }
             }
+            return true;
         }
-        return false;
     }
 
     /**

@@ -95,20 +95,29 @@ public final class MockMatcher {
      * (values ignored by a rule for the call's destination count as equal).
      */
     public Match match(MockRequest call, OutboundCall recorded) {
-        HttpRequest req = recorded.getRequest();
-        if (!call.method().equalsIgnoreCase(req.getMethod())) {
+        return match(prepare(call), new Recording(recorded));
+    }
+
+    /** {@code call} ready to be scored against every recorded call of its case: what depends on it alone, done once. */
+    PreparedCall prepare(MockRequest call) {
+        return new PreparedCall(call, ignores.forDestination(call.destination()));
+    }
+
+    /** The same as {@link #match(MockRequest, OutboundCall)}, with each side's own work done once. */
+    Match match(PreparedCall call, Recording recorded) {
+        MockRequest request = call.request;
+        if (!request.method().equalsIgnoreCase(recorded.method)) {
             return NONE;
         }
-        if (!sameDestination(call.destination(), recorded.getDestination())) {
+        if (!call.destination.equals(recorded.destination)) {
             return NONE;
         }
         // Recorded as the dependency received it, or (older sidecars) as the app sent it, route name in front: the
         // closer wins, so a dependency path that starts with its route's name (/payments/7 on route payments) is not cut.
-        PathFit fit = pathFit(call, req.getPath());
-        String withoutRoute = withoutRoutePrefix(req.getPath(), recorded.getDestination());
-        if (fit != PathFit.EXACT && !withoutRoute.equals(req.getPath())) {
-            // what the route forwarded it to: its base path, then what followed the name
-            PathFit legacy = pathFit(call, call.routeBase() + withoutRoute);
+        PathFit fit = pathFit(call, recorded.path);
+        if (fit != PathFit.EXACT && recorded.withoutRoute != null) {
+            // the legacy recording mapped as the route forwarded it to: its base path, then what followed the name
+            PathFit legacy = pathFit(call, new PathForm(request.routeBase() + recorded.withoutRoute));
             fit = legacy.compareTo(fit) > 0 ? legacy : fit;
         }
         if (fit == PathFit.NONE) {
@@ -116,15 +125,15 @@ public final class MockMatcher {
         }
         boolean samePath = fit == PathFit.EXACT;
         double score = samePath ? PATH_EXACT : PATH_TEMPLATE;
-        Map<String, List<String>> q1 = query(call.rawQuery());
-        Map<String, List<String>> q2 = query(req.getRawQuery());
-        boolean sameQuery = q1.equals(q2) || ignores.sameQuery(call.destination(), q1, q2);
+        Map<String, List<String>> q1 = call.query;
+        Map<String, List<String>> q2 = recorded.query();
+        boolean sameQuery = q1.equals(q2) || call.ignores.sameQuery(q1, q2);
         if (sameQuery) {
             score += QUERY_EXACT;
         } else if (q1.keySet().equals(q2.keySet())) {
             score += QUERY_NAMES;
         }
-        if (sameBody(call.body(), bytes(req.getBody()))) {
+        if (sameBody(call, recorded)) {
             score += BODY_EQUAL;
         }
         return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery);
@@ -133,12 +142,12 @@ public final class MockMatcher {
     /** How a call's path fits a recorded one, worst first. */
     private enum PathFit { NONE, TEMPLATE, EXACT }
 
-    private PathFit pathFit(MockRequest call, String recordedPath) {
-        if (call.path().equals(recordedPath) || ignores.samePath(call.destination(), call.path(), recordedPath)) {
+    private static PathFit pathFit(PreparedCall call, PathForm recorded) {
+        if (call.path.path.equals(recorded.path)
+                || (call.ignores.hasPathRules() && call.ignores.samePath(call.path.segments(), recorded.segments()))) {
             return PathFit.EXACT;
         }
-        return RouteTemplates.normalise(call.path()).equals(RouteTemplates.normalise(recordedPath))
-                ? PathFit.TEMPLATE : PathFit.NONE;
+        return call.path.template().equals(recorded.template()) ? PathFit.TEMPLATE : PathFit.NONE;
     }
 
     /** True when a score is high enough to answer from the recorded call. */
@@ -197,19 +206,30 @@ public final class MockMatcher {
         }
     }
 
-    static boolean sameBody(byte[] a, byte[] b) {
+    /** Equal bytes, else both non-empty and equal JSON. */
+    private static boolean sameBody(PreparedCall call, Recording recorded) {
+        byte[] a = call.request.body();
+        byte[] b = recorded.body();
         if (Arrays.equals(a, b)) {
             return true;
         }
         if (a.length == 0 || b.length == 0) {
             return false;
         }
-        try {
-            JsonNode ja = MAPPER.readTree(a);
-            JsonNode jb = MAPPER.readTree(b);
-            return ja != null && ja.equals(jb);
-        } catch (IOException e) {
+        JsonNode ja = call.json();
+        if (ja == null) {
             return false;
+        }
+        JsonNode jb = recorded.json();
+        return jb != null && ja.equals(jb);
+    }
+
+    /** The JSON tree of a non-empty body; null when it is not JSON. */
+    private static JsonNode json(byte[] body) {
+        try {
+            return MAPPER.readTree(body);
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -218,5 +238,111 @@ public final class MockMatcher {
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;
+    }
+
+    /** A path with its route template and its segments for path rules, each computed when first needed. */
+    private static final class PathForm {
+
+        final String path;
+        private String template;
+        private String[] segments;
+
+        PathForm(String path) {
+            this.path = path;
+        }
+
+        String template() {
+            if (template == null) {
+                template = RouteTemplates.normalise(path);
+            }
+            return template;
+        }
+
+        String[] segments() {
+            if (segments == null) {
+                segments = MockIgnoreRules.segments(path);
+            }
+            return segments;
+        }
+    }
+
+    /**
+     * A candidate's call with what scoring it needs of it alone: computed once, whatever the recorded calls it is
+     * scored against. Its JSON body is parsed when first needed. Not thread-safe: one thread scores one call.
+     */
+    static final class PreparedCall {
+
+        final MockRequest request;
+        final String destination;
+        final PathForm path;
+        final Map<String, List<String>> query;
+        final MockIgnoreRules.Scope ignores;
+        private boolean parsed;
+        private JsonNode json;
+
+        private PreparedCall(MockRequest request, MockIgnoreRules.Scope ignores) {
+            this.request = request;
+            this.destination = stripDefaultPort(request.destination());
+            this.path = new PathForm(request.path());
+            this.query = query(request.rawQuery());
+            this.ignores = ignores;
+        }
+
+        JsonNode json() {
+            if (!parsed) {
+                json = MockMatcher.json(request.body());
+                parsed = true;
+            }
+            return json;
+        }
+    }
+
+    /**
+     * A recorded call with what scoring needs of it alone, kept while its case replays: each part computed when first
+     * needed, then reused for every call scored against it. Not thread-safe: {@link CaseMocks} scores under its lock.
+     */
+    static final class Recording {
+
+        final String method;
+        final String destination;
+        final PathForm path;
+        /** The recorded path without the route name in front, null when it does not start with it. */
+        final String withoutRoute;
+        private final HttpRequest request;
+        private Map<String, List<String>> query;
+        private byte[] body;
+        private boolean parsed;
+        private JsonNode json;
+
+        Recording(OutboundCall recorded) {
+            this.request = recorded.getRequest();
+            this.method = request.getMethod();
+            this.destination = stripDefaultPort(recorded.getDestination());
+            this.path = new PathForm(request.getPath());
+            String without = withoutRoutePrefix(request.getPath(), recorded.getDestination());
+            this.withoutRoute = without.equals(request.getPath()) ? null : without;
+        }
+
+        Map<String, List<String>> query() {
+            if (query == null) {
+                query = MockMatcher.query(request.getRawQuery());
+            }
+            return query;
+        }
+
+        byte[] body() {
+            if (body == null) {
+                body = bytes(request.getBody());
+            }
+            return body;
+        }
+
+        JsonNode json() {
+            if (!parsed) {
+                json = MockMatcher.json(body());
+                parsed = true;
+            }
+            return json;
+        }
     }
 }

@@ -60,7 +60,8 @@ public record MockServerOptions(String host, int port, Map<String, URI> routes, 
     /**
      * The path a named route puts in front of what follows its name, as the sidecar's {@code --egress} does: the URL's
      * raw path without one trailing '/' ({@code ""} for {@code http://pay:8080} and {@code http://pay:8080/},
-     * {@code /api} for {@code http://pay:8080/api} and {@code http://pay:8080/api/}).
+     * {@code /api} for {@code http://pay:8080/api} and {@code http://pay:8080/api/}). The replay reads the candidate's
+     * URL the same way.
      */
     public static String basePath(URI route) {
         String path = route.getRawPath() == null ? "" : route.getRawPath();

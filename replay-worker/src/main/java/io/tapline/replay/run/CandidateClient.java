@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
+import io.tapline.replay.mock.MockServerOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -50,8 +51,7 @@ public final class CandidateClient implements AutoCloseable {
     public CandidateClient(Vertx vertx, URI target, int maxConnections, Duration timeout, Map<String, String> headerOverrides) {
         this.target = target;
         this.headerOverrides = Map.copyOf(headerOverrides);
-        String p = target.getRawPath();
-        this.basePath = p == null || p.equals("/") ? "" : (p.endsWith("/") ? p.substring(0, p.length() - 1) : p);
+        this.basePath = MockServerOptions.basePath(target);
         this.timeoutMillis = timeout.toMillis();
         this.client = vertx.createHttpClient(new HttpClientOptions()
                         .setDefaultHost(target.getHost())

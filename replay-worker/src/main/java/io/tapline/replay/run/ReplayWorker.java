@@ -85,6 +85,7 @@ public final class ReplayWorker implements Runnable {
     private final ResultListener listener;
     private final BatchBudget budget;
     private final int batchSize;
+    /** {@code --propagation auto}: cases in flight while calls without trace context came are replayed again, alone. */
     private final boolean redoAmbiguous;
 
     private volatile boolean closed;
@@ -110,8 +111,7 @@ public final class ReplayWorker implements Runnable {
     public ReplayWorker(String runId, String workerId, RunTopics topics, RunBounds bounds, KafkaSettings kafka,
                         AvroCodec codec, CaseReplayer replayer, MockRegistry registry, Vertx vertx,
                         ConcurrencyGate gate,
-                        RateLimiter rate, Progress progress, ResultListener listener, BatchBudget budget, int batchSize,
-                        boolean redoAmbiguous) {
+                        RateLimiter rate, Progress progress, ResultListener listener, BatchBudget budget, int batchSize) {
         this.runId = runId;
         this.workerId = workerId;
         this.topics = topics;
@@ -127,7 +127,7 @@ public final class ReplayWorker implements Runnable {
         this.listener = listener;
         this.budget = budget;
         this.batchSize = batchSize;
-        this.redoAmbiguous = redoAmbiguous;
+        this.redoAmbiguous = budget.propagation() == Propagation.Mode.AUTO;
     }
 
     public Outcome outcome() {
@@ -433,9 +433,10 @@ public final class ReplayWorker implements Runnable {
         });
     }
 
+    /** Its timeout is a safety net only: each case is bounded by the request timeout, so a batch completes first. */
     private List<Tagged> await(Future<List<Tagged>> replaying, int cases)
             throws InterruptedException, ExecutionException, TimeoutException {
-        return replaying.toCompletionStage().toCompletableFuture().get(batchTimeout(cases), TimeUnit.MILLISECONDS);
+        return replaying.toCompletionStage().toCompletableFuture().get(budget.awaitMillis(cases), TimeUnit.MILLISECONDS);
     }
 
     private void awaitQuietly(Batch batch) throws InterruptedException {
@@ -466,11 +467,6 @@ public final class ReplayWorker implements Runnable {
                     codec.write(topics.results(), r)));
         }
         return redo;
-    }
-
-    /** A safety net only: each case is bounded by the request timeout, so a batch always completes before this. */
-    private long batchTimeout(int cases) {
-        return budget.awaitMillis(cases);
     }
 
     /**

@@ -107,10 +107,14 @@ class MockMatcherTest {
         assertEquals(List.of(), mocks.differences());
     }
 
+    /** A matcher with the default minimum and these {@code --mock-ignore} rules. */
+    private static MockMatcher ignoring(String... rules) {
+        return new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.parse(List.of(rules)));
+    }
+
     /** A case whose only recorded call is {@code recorded}, matched with the default minimum and these rules. */
     private static CaseMocks mocks(OutboundCall recorded, String... ignoreRules) {
-        return new CaseMocks("c1", List.of(recorded),
-                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.parse(List.of(ignoreRules))));
+        return new CaseMocks("c1", List.of(recorded), ignoring(ignoreRules));
     }
 
     private static List<DifferenceKind> kinds(CaseMocks mocks) {
@@ -137,8 +141,7 @@ class MockMatcherTest {
     @Test
     void anIgnoredQueryParameterStillMustBePresentAndOtherValuesStayStrict() {
         OutboundCall charge = call("payments", "POST", "/v1/charges", "idempotency_key=k1&cur=EUR", null, json(201, "{}"));
-        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
-                MockIgnoreRules.parse(List.of("payments query:idempotency_key")));
+        MockMatcher ignoring = ignoring("payments query:idempotency_key");
         MockMatcher.Match otherCurrency = ignoring.match(req("POST", "payments", "/v1/charges", "idempotency_key=k2&cur=USD", null), charge);
         assertFalse(otherCurrency.sameTarget());
         assertFalse(ignoring.accepts(otherCurrency.score()));
@@ -174,8 +177,7 @@ class MockMatcherTest {
 
     @Test
     void aPathRuleIgnoresOnlyItsPlaceholderSegments() {
-        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
-                MockIgnoreRules.parse(List.of("billing path:/payments/{*}/confirm")));
+        MockMatcher ignoring = ignoring("billing path:/payments/{*}/confirm");
         // a word-like value is not even the same route template without the rule
         OutboundCall confirm = call("billing", "POST", "/payments/nonce-abc/confirm", null, null, json(200, "{}"));
         assertEquals(1.0, ignoring.score(req("POST", "billing", "/payments/nonce-xyz/confirm", null, null), confirm));
@@ -206,8 +208,7 @@ class MockMatcherTest {
     void recordedCallsDifferingOnlyInIgnoredValuesAnswerInRecordedOrder() {
         OutboundCall first = call("payments", "POST", "/confirm", "key=a", null, json(200, "{\"n\":1}"));
         OutboundCall second = call("payments", "POST", "/confirm", "key=b", null, json(200, "{\"n\":2}"));
-        CaseMocks mocks = new CaseMocks("c1", List.of(first, second), new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
-                MockIgnoreRules.parse(List.of("payments query:key"))));
+        CaseMocks mocks = new CaseMocks("c1", List.of(first, second), ignoring("payments query:key"));
         assertSame(first, mocks.answer(req("POST", "payments", "/confirm", "key=x", null)).recorded());
         assertSame(second, mocks.answer(req("POST", "payments", "/confirm", "key=y", null)).recorded());
         assertEquals(List.of(), mocks.differences());
@@ -251,8 +252,7 @@ class MockMatcherTest {
         assertEquals(1.0, matcher.score(req("GET", "payments", "/payments/7", null, null), rec));
         assertEquals(1.0, matcher.score(req("GET", "payments", "/7", null, null),
                 call("payments", "GET", "/payments/7", null, null, json(200, "{}"))), "recorded with the route prefix");
-        MockMatcher ignoring = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
-                MockIgnoreRules.parse(List.of("payments path:/payments/{*}/confirm")));
+        MockMatcher ignoring = ignoring("payments path:/payments/{*}/confirm");
         OutboundCall confirm = call("payments", "POST", "/payments/key-prod/confirm", null, null, json(200, "{}"));
         assertEquals(1.0, ignoring.score(req("POST", "payments", "/payments/key-replay/confirm", null, null), confirm));
     }

@@ -85,8 +85,13 @@ class MockServerTest {
     }
 
     private String register(String caseId, List<OutboundCall> calls, MockMatcher caseMatcher) {
-        TraceContext.CaseTrace trace = TraceContext.forCase("run", caseId);
-        registry.register(trace.traceId(), new CaseMocks(caseId, calls, caseMatcher));
+        return register(new CaseMocks(caseId, calls, caseMatcher));
+    }
+
+    /** Registers the case's mocks under its trace id; returns the traceparent that carries it. */
+    private String register(CaseMocks mocks) {
+        TraceContext.CaseTrace trace = TraceContext.forCase("run", mocks.caseId());
+        registry.register(trace.traceId(), mocks);
         return trace.traceparent();
     }
 
@@ -139,12 +144,11 @@ class MockServerTest {
     @Test
     void secondCallOfACallRecordedOnceIsAnsweredAndReportedAsExtra() {
         MockServer mock = start(Set.of());
-        TraceContext.CaseTrace trace = TraceContext.forCase("run", "c1");
         CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
                 json(200, "{\"n\":1}"))), matcher);
-        registry.register(trace.traceId(), mocks);
-        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", trace.traceparent()));
-        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", trace.traceparent()));
+        String tp = register(mocks);
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", tp));
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/stock/1", tp));
         assertEquals(List.of(DifferenceKind.EXTRA), mocks.differences().stream().map(d -> d.getKind()).toList());
     }
 
@@ -181,11 +185,10 @@ class MockServerTest {
     @Test
     void otherCallOnABasePathRouteIsUnmatchedAndNamedByThePathTheDependencyWouldReceive() {
         MockServer mock = start(Map.of("payments", realUrl("/api/")), Set.of());
-        TraceContext.CaseTrace trace = TraceContext.forCase("run", "c1");
         CaseMocks mocks = new CaseMocks("c1", List.of(call("payments", "GET", "/api/v1/charges", null, null,
                 json(200, "{}"))), matcher);
-        registry.register(trace.traceId(), mocks);
-        assertEquals(502, get(mock.port(), "/payments/v1/other", trace.traceparent()).status());
+        String tp = register(mocks);
+        assertEquals(502, get(mock.port(), "/payments/v1/other", tp).status());
         assertEquals(List.of("UNMATCHED_CALL call:GET payments /api/v1/other", "UNUSED_CALL call:GET payments /api/v1/charges"),
                 mocks.differences().stream().map(d -> d.getKind() + " " + d.getPath()).toList());
         assertEquals(0, realHits.get());
