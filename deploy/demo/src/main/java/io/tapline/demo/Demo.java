@@ -88,10 +88,14 @@ final class Demo implements AutoCloseable {
 
         step("starting the dedup stream (Kafka Streams, exactly-once)");
         int dedupManagement = Ports.freePort();
+        // The broker starts empty every run: the dedup stream's local state from an earlier run belongs to a cluster
+        // that is gone (its hits, samples and noise counters would be counted again on top of this run's).
+        Path dedupState = settings.workDir().resolve("dedup-state");
+        deleteRecursively(dedupState);
         Component dedup = component("dedup-stream", settings.jar("dedup-stream"), List.of(
                 "--kafka-bootstrap-servers", broker.bootstrapServers(), "--schema-registry-url", registry.url(),
                 "--dedup-application-id", "tapline-dedup-demo", "--dedup-publish-interval", PUBLISH_INTERVAL.toMillis() + "ms",
-                "--streams-state-dir", settings.workDir().resolve("dedup-state").toString(),
+                "--streams-state-dir", dedupState.toString(),
                 "--streams-replication-factor", "1",
                 "--management-host", "127.0.0.1", "--management-port", Integer.toString(dedupManagement)));
         dedup.awaitReady(dedupManagement, Duration.ofSeconds(90));
