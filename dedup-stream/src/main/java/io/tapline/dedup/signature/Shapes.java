@@ -1,15 +1,20 @@
 package io.tapline.dedup.signature;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -46,11 +51,11 @@ public final class Shapes {
         }
         String media = Bodies.mediaType(contentType);
         if (isJson(media, decoded)) {
-            JsonNode node = parse(decoded);
-            if (node == null) {
+            String shape = jsonShape(decoded);
+            if (shape == null) {
                 return truncated ? "json:truncated" : "json:invalid";
             }
-            return jsonShape(node);
+            return shape;
         }
         if ("application/x-www-form-urlencoded".equals(media)) {
             return "form" + formNames(new String(decoded, StandardCharsets.UTF_8));
@@ -82,57 +87,94 @@ public final class Shapes {
         return false;
     }
 
-    /** Canonical shape of a JSON tree. */
-    public static String jsonShape(JsonNode node) {
-        StringBuilder sb = new StringBuilder();
-        append(node, sb, 0);
-        return sb.toString();
+    /**
+     * Canonical shape of a JSON document, read as a token stream (no tree, no number parsing): object keys sorted
+     * (the first {@link #MAX_KEYS}), the distinct shapes of an array's elements sorted ({@code mixed} past
+     * {@link #MAX_ARRAY_SHAPES}), {@code ...} below {@link #MAX_DEPTH}. Content after the first value is ignored.
+     *
+     * @return the shape, {@code null} for empty content, or Java null when the bytes are not JSON
+     */
+    static String jsonShape(byte[] decoded) {
+        try (JsonParser p = JSON.getFactory().createParser(decoded)) {
+            JsonToken first = p.nextToken();
+            if (first == null) {
+                return "null"; // no value at all (whitespace only)
+            }
+            String shape = shape(p, first, 0);
+            p.finishToken(); // a string at the root is read lazily: an unterminated one must be refused here
+            return shape;
+        } catch (IOException e) {
+            return null; // malformed, cut short, or nested deeper than the parser allows
+        }
     }
 
-    private static void append(JsonNode node, StringBuilder sb, int depth) {
+    /** The shape of the value starting at {@code token}, leaving the parser on that value's last token. */
+    private static String shape(JsonParser p, JsonToken token, int depth) throws IOException {
         if (depth > MAX_DEPTH) {
-            sb.append("...");
-            return;
+            p.skipChildren(); // still read through, so a malformed document is refused whatever its depth
+            return "...";
         }
-        switch (node.getNodeType()) {
-            case OBJECT -> {
-                TreeSet<String> keys = new TreeSet<>();
-                node.fieldNames().forEachRemaining(keys::add);
-                sb.append('{');
-                int n = 0;
-                for (String key : keys) {
-                    if (n == MAX_KEYS) {
-                        sb.append(",...");
-                        break;
-                    }
-                    if (n++ > 0) {
-                        sb.append(',');
-                    }
-                    sb.append(key).append(':');
-                    append(node.get(key), sb, depth + 1);
-                }
-                sb.append('}');
-            }
-            case ARRAY -> {
-                TreeSet<String> elements = new TreeSet<>();
-                for (JsonNode element : node) {
-                    StringBuilder e = new StringBuilder();
-                    append(element, e, depth + 1);
-                    elements.add(e.toString());
-                    if (elements.size() > MAX_ARRAY_SHAPES) {
-                        break;
-                    }
-                }
-                sb.append('[');
-                sb.append(elements.size() > MAX_ARRAY_SHAPES ? "mixed" : String.join("|", elements));
-                sb.append(']');
-            }
-            case STRING, BINARY -> sb.append("string");
-            case NUMBER -> sb.append("number");
-            case BOOLEAN -> sb.append("bool");
-            case NULL, MISSING -> sb.append("null");
-            default -> sb.append("any");
+        return switch (token) {
+            case START_OBJECT -> objectShape(p, depth);
+            case START_ARRAY -> arrayShape(p, depth);
+            case VALUE_STRING, VALUE_EMBEDDED_OBJECT -> "string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
+            case VALUE_TRUE, VALUE_FALSE -> "bool";
+            case VALUE_NULL -> "null";
+            default -> throw new JsonParseException(p, "unexpected token " + token);
+        };
+    }
+
+    private record Field(String key, String shape) {
+    }
+
+    private static String objectShape(JsonParser p, int depth) throws IOException {
+        List<Field> fields = new ArrayList<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            fields.add(new Field(key, shape(p, p.nextToken(), depth + 1)));
         }
+        fields.sort(Comparator.comparing(Field::key)); // stable: of a repeated key, the last value stays last
+        StringBuilder sb = new StringBuilder(16 * fields.size() + 2).append('{');
+        int n = 0;
+        for (int i = 0; i < fields.size(); i++) {
+            Field field = fields.get(i);
+            if (i + 1 < fields.size() && fields.get(i + 1).key().equals(field.key())) {
+                continue; // a repeated key: the last value counts
+            }
+            if (n == MAX_KEYS) {
+                sb.append(",...");
+                break;
+            }
+            if (n++ > 0) {
+                sb.append(',');
+            }
+            sb.append(field.key()).append(':').append(field.shape());
+        }
+        return sb.append('}').toString();
+    }
+
+    private static String arrayShape(JsonParser p, int depth) throws IOException {
+        List<String> distinct = new ArrayList<>(MAX_ARRAY_SHAPES + 1);
+        JsonToken element;
+        while ((element = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (element == null) {
+                throw new JsonParseException(p, "end of input inside an array");
+            }
+            if (distinct.size() > MAX_ARRAY_SHAPES) {
+                p.skipChildren(); // already mixed: the rest is only read through
+                continue;
+            }
+            String shape = shape(p, element, depth + 1);
+            if (!distinct.contains(shape)) {
+                distinct.add(shape);
+            }
+        }
+        if (distinct.size() > MAX_ARRAY_SHAPES) {
+            return "[mixed]";
+        }
+        distinct.sort(null);
+        return "[" + String.join("|", distinct) + "]";
     }
 
     private static String formNames(String form) {

@@ -1,0 +1,161 @@
+package io.tapline.dedup.signature;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shape is read from the JSON token stream; {@link #treeShape} is the same rules applied to a parsed tree, the
+ * straightforward reading of the spec, and serves as the reference.
+ */
+class ShapesTest {
+
+    @Test
+    void shouldSortKeysAndSummariseArrayElements() {
+        assertEquals("{a:number,b:[{id:number}|{id:string}],c:{x:null,y:bool}}",
+                shape("{\"c\":{\"y\":true,\"x\":null},\"b\":[{\"id\":1},{\"id\":\"2\"},{\"id\":3}],\"a\":1.5}"));
+        assertEquals("[]", shape("[]"));
+        assertEquals("{}", shape(" {} "));
+    }
+
+    @Test
+    void shouldKeepTheLastValueOfARepeatedKey() {
+        assertEquals("{a:string,b:number}", shape("{\"a\":1,\"b\":2,\"a\":\"x\"}"));
+    }
+
+    @Test
+    void shouldBoundDepthKeysAndArrayShapes() {
+        assertEquals("[mixed]", shape("[1,\"a\",true,null,{},[]]"));
+        StringBuilder deep = new StringBuilder();
+        for (int i = 0; i < Shapes.MAX_DEPTH + 3; i++) {
+            deep.append("{\"k\":");
+        }
+        deep.append('1');
+        deep.append("}".repeat(Shapes.MAX_DEPTH + 3));
+        assertEquals("{k:".repeat(Shapes.MAX_DEPTH + 1) + "..." + "}".repeat(Shapes.MAX_DEPTH + 1), shape(deep.toString()));
+        StringBuilder wide = new StringBuilder("{");
+        for (int i = 0; i < Shapes.MAX_KEYS + 5; i++) {
+            wide.append(i == 0 ? "" : ",").append("\"k").append(String.format("%03d", i)).append("\":1");
+        }
+        String shape = shape(wide.append('}').toString());
+        assertEquals(Shapes.MAX_KEYS, shape.split(",").length - 1);
+        assertEquals(true, shape.endsWith(",...}"));
+    }
+
+    @Test
+    void shouldRefuseMalformedAndCutDocumentsAtAnyDepth() {
+        for (String bad : new String[] {"{\"a\":1", "[1,2", "{\"a\":}", "[1 2]", "{\"a\":\"unterminated", "\"open",
+                "{\"k\":".repeat(40) + "1" + "}".repeat(39) + "]"}) {
+            assertEquals("json:invalid", Shapes.bodyShape(bytes(bad), "application/json", null, false), bad);
+        }
+    }
+
+    /** 20,000 random documents, whole and cut at a random point: the same shape (or refusal) as the tree reading. */
+    @Test
+    void shouldAgreeWithTheTreeReadingOnRandomAndCutDocuments() {
+        Random random = new Random(11);
+        for (int i = 0; i < 20_000; i++) {
+            String json = randomValue(random, 0);
+            assertSameShape(json);
+            assertSameShape(json.substring(0, random.nextInt(json.length() + 1)));
+        }
+    }
+
+    private static void assertSameShape(String json) {
+        byte[] bytes = bytes(json);
+        JsonNode tree = bytes.length == 0 ? null : Shapes.parse(bytes);
+        String expected = bytes.length == 0 ? "" : tree == null ? "json:invalid" : treeShape(tree);
+        assertEquals(expected, Shapes.bodyShape(bytes, "application/json", null, false), json);
+    }
+
+    private static String randomValue(Random random, int depth) {
+        int kind = random.nextInt(depth > 14 ? 5 : 8);
+        return switch (kind) {
+            case 0 -> Integer.toString(random.nextInt(2000) - 1000);
+            case 1 -> random.nextInt(100) / 7.0 + "";
+            case 2 -> "\"s" + random.nextInt(5) + (random.nextInt(10) == 0 ? "\\\"q\\u00e9" : "") + "\"";
+            case 3 -> random.nextBoolean() ? "true" : "false";
+            case 4 -> "null";
+            case 5, 6 -> {
+                StringBuilder sb = new StringBuilder("{");
+                int n = random.nextInt(6);
+                for (int k = 0; k < n; k++) {
+                    sb.append(k == 0 ? "" : ",").append("\"k").append(random.nextInt(6)).append("\":")
+                            .append(randomValue(random, depth + 1));
+                }
+                yield sb.append('}').toString();
+            }
+            default -> {
+                StringBuilder sb = new StringBuilder("[");
+                int n = random.nextInt(8);
+                for (int k = 0; k < n; k++) {
+                    sb.append(k == 0 ? "" : ",").append(randomValue(random, depth + 1));
+                }
+                yield sb.append(']').toString();
+            }
+        };
+    }
+
+    private static String shape(String json) {
+        return Shapes.bodyShape(bytes(json), "application/json", null, false);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The shape rules applied to a parsed tree. */
+    static String treeShape(JsonNode node) {
+        StringBuilder sb = new StringBuilder();
+        append(node, sb, 0);
+        return sb.toString();
+    }
+
+    private static void append(JsonNode node, StringBuilder sb, int depth) {
+        if (depth > Shapes.MAX_DEPTH) {
+            sb.append("...");
+            return;
+        }
+        switch (node.getNodeType()) {
+            case OBJECT -> {
+                TreeSet<String> keys = new TreeSet<>();
+                node.fieldNames().forEachRemaining(keys::add);
+                sb.append('{');
+                int n = 0;
+                for (String key : keys) {
+                    if (n == Shapes.MAX_KEYS) {
+                        sb.append(",...");
+                        break;
+                    }
+                    if (n++ > 0) {
+                        sb.append(',');
+                    }
+                    sb.append(key).append(':');
+                    append(node.get(key), sb, depth + 1);
+                }
+                sb.append('}');
+            }
+            case ARRAY -> {
+                TreeSet<String> elements = new TreeSet<>();
+                for (JsonNode element : node) {
+                    StringBuilder e = new StringBuilder();
+                    append(element, e, depth + 1);
+                    elements.add(e.toString());
+                    if (elements.size() > Shapes.MAX_ARRAY_SHAPES) {
+                        break;
+                    }
+                }
+                sb.append('[').append(elements.size() > Shapes.MAX_ARRAY_SHAPES ? "mixed" : String.join("|", elements))
+                        .append(']');
+            }
+            case STRING, BINARY -> sb.append("string");
+            case NUMBER -> sb.append("number");
+            case BOOLEAN -> sb.append("bool");
+            default -> sb.append("null");
+        }
+    }
+}
