@@ -57,14 +57,16 @@ public final class DedupTopology {
                 ValueFields.parse(config.valueFields()));
 
         StreamsBuilder builder = new StreamsBuilder();
+        // The small, often-rewritten stores are cached: a busy signature's counters change with every hit, and the
+        // cache folds those writes into one RocksDB put and one changelog record per key and commit.
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SIGNATURES_STORE),
-                Serdes.String(), new SignatureStateSerde()));
+                Serdes.String(), new SignatureStateSerde()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SAMPLES_STORE),
                 Serdes.String(), internalCase));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BASELINES_STORE),
-                Serdes.String(), ResponseFields.serde()));
+                Serdes.String(), ResponseFields.serde()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(NOISE_STORE),
-                Serdes.String(), RouteNoise.serde()));
+                Serdes.String(), RouteNoise.serde()).withCachingEnabled());
 
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
