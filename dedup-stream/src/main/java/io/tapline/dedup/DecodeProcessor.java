@@ -2,11 +2,11 @@ package io.tapline.dedup;
 
 import io.tapline.avro.Case;
 import io.tapline.avro.Interaction;
+import io.tapline.dedup.noise.ResponseDiff;
 import io.tapline.dedup.signature.Signature;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
-import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -41,19 +41,25 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
     private final Signer signer;
     private final long maxClockSkewMillis;
     private final DedupMetrics metrics;
+    private final DedupConfig config;
     private ProcessorContext<String, Routed> context;
+    private SampleGate gate;
 
-    DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, Duration maxClockSkew,
-                    DedupMetrics metrics) {
+    DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, DedupConfig config, DedupMetrics metrics) {
         this.deserializer = deserializer;
         this.signer = signer;
-        this.maxClockSkewMillis = maxClockSkew.toMillis();
+        this.maxClockSkewMillis = config.maxClockSkew().toMillis();
+        this.config = config;
         this.metrics = metrics;
     }
 
     @Override
     public void init(ProcessorContext<String, Routed> context) {
         this.context = context;
+        // New with every (re)initialisation of the task: a gate that outlived an aborted transaction would believe
+        // that interactions reached the dedup step which never did.
+        this.gate = new SampleGate(config.samplesPerSignature(), config.noiseMaxPairs(), config.sampleTtl().toMillis(),
+                SampleGate.MAX_SIGNATURES);
     }
 
     @Override
@@ -82,6 +88,12 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         }
         metrics.interactions.inc();
         Instant at = eventTime(interaction.getStartedAt(), record.timestamp());
+        long fingerprint = ResponseDiff.requestFingerprint(interaction.getRequest());
+        if (!gate.whole(signature.id(), at.toEpochMilli(), fingerprint)) {
+            context.forward(new Record<String, Routed>(signature.id(),
+                    new Routed.Signed(Hit.counted(at.toEpochMilli(), fingerprint)), record.timestamp()));
+            return;
+        }
         Case draft = Case.newBuilder()
                 .setCaseId("")
                 .setSignatureId(signature.id())
@@ -96,7 +108,8 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
                 .setSampledAt(at)
                 .setSignatureVersion(Signer.VERSION)
                 .build();
-        context.forward(new Record<String, Routed>(signature.id(), new Routed.Signed(draft), record.timestamp()));
+        context.forward(new Record<String, Routed>(signature.id(),
+                new Routed.Signed(new Hit(at.toEpochMilli(), fingerprint, draft)), record.timestamp()));
     }
 
     /** {@code startedAt}, or the record timestamp when {@code startedAt} is further ahead than the allowed skew. */

@@ -25,7 +25,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <ul>
  *   <li>A sample goes into a free slot, or replaces the oldest one once that is older than the sample TTL; the
- *       case is written at once (at most N per signature per TTL).</li>
+ *       case is written at once (at most N per signature per TTL). Only hits that carry their interaction can
+ *       become samples or noise pairs; {@link SampleGate} sends enough of them, the other hits only count.</li>
  *   <li>Hit counts and last-seen are only marked dirty per record; a wall-clock punctuator publishes dirty
  *       signatures' cases every publish interval, so output is bounded by the cadence, not the input rate.</li>
  *   <li>The same punctuator retires signatures not seen for the retention (measured in stream time, so replaying
@@ -34,7 +35,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       request (its baseline) and the outcome sent to noise learning, within a per-signature budget.</li>
  * </ul>
  */
-final class DedupProcessor implements Processor<String, Case, String, Emitted> {
+final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
 
     private final DedupConfig config;
     private final DedupMetrics metrics;
@@ -75,10 +76,10 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
     }
 
     @Override
-    public void process(Record<String, Case> record) {
+    public void process(Record<String, Hit> record) {
         String id = record.key();
-        Case draft = record.value();
-        long at = draft.getSampledAt().toEpochMilli();
+        Hit hit = record.value();
+        long at = hit.at();
         SignatureState state = signatures.get(id);
         if (state == null) {
             if (held >= config.maxSignaturesPerTask()) {
@@ -90,26 +91,32 @@ final class DedupProcessor implements Processor<String, Case, String, Emitted> {
             metrics.signatures.incrementAndGet();
         }
         state.hit(at);
-        long fingerprint = ResponseDiff.requestFingerprint(draft.getSample().getRequest());
-        learnNoise(id, draft, state, fingerprint, at);
-
-        int slot = state.slotFor(at, config.samplesPerSignature(), config.sampleTtl().toMillis());
-        if (slot >= 0) {
-            OptionalLong unsampled = state.sample(slot, at, fingerprint);
-            if (unsampled.isPresent()) {
-                baselines.delete(baselineKey(id, unsampled.getAsLong())); // no sample of that request left to pair with
-            }
-            Case sample = Case.newBuilder(draft)
-                    .setCaseId(caseId(id, slot))
-                    .setSampleSlot(slot)
-                    .setHits(state.hits())
-                    .setFirstSeen(Instant.ofEpochMilli(state.firstSeen()))
-                    .setLastSeen(Instant.ofEpochMilli(state.lastSeen()))
-                    .build();
-            samples.put(sample.getCaseId(), sample);
-            emitCase(sample.getCaseId(), sample, record.timestamp());
+        if (hit.whole()) {
+            sample(id, hit.draft(), state, hit.requestFingerprint(), at, record.timestamp());
         }
         signatures.put(id, state);
+    }
+
+    /** Learns noise from the interaction and makes it a sample if a slot is free or expired. */
+    private void sample(String id, Case draft, SignatureState state, long fingerprint, long at, long timestamp) {
+        learnNoise(id, draft, state, fingerprint, at);
+        int slot = state.slotFor(at, config.samplesPerSignature(), config.sampleTtl().toMillis());
+        if (slot < 0) {
+            return;
+        }
+        OptionalLong unsampled = state.sample(slot, at, fingerprint);
+        if (unsampled.isPresent()) {
+            baselines.delete(baselineKey(id, unsampled.getAsLong())); // no sample of that request left to pair with
+        }
+        Case sample = Case.newBuilder(draft)
+                .setCaseId(caseId(id, slot))
+                .setSampleSlot(slot)
+                .setHits(state.hits())
+                .setFirstSeen(Instant.ofEpochMilli(state.firstSeen()))
+                .setLastSeen(Instant.ofEpochMilli(state.lastSeen()))
+                .build();
+        samples.put(sample.getCaseId(), sample);
+        emitCase(sample.getCaseId(), sample, timestamp);
     }
 
     /**

@@ -33,7 +33,8 @@ import org.apache.kafka.streams.state.Stores;
  * The dedup topology:
  * <pre>
  * interactions (bytes) ─ decode-and-sign ─┬─ dead ─────────────────────────────► dlq
- *                                         └─ signed ─ repartition by signature id
+ *                                         └─ signed ─ hits repartitioned by signature id (the interaction only when
+ *                                                     the dedup step may need it: {@link SampleGate})
  *                                    ─ dedup [signatures, samples, baselines] ─┬─ cases (key case id) ─► cases
  *                                                                              └─ noise observations
  *                                         ─ repartition by service + route ─ learn-noise [noise] ─► noise
@@ -70,8 +71,7 @@ public final class DedupTopology {
 
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
-                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer,
-                                config.maxClockSkew(), metrics),
+                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, config, metrics),
                         Named.as("decode-and-sign"))
                 .split(Named.as("decoded-"))
                 .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))
@@ -83,8 +83,8 @@ public final class DedupTopology {
                 .to(config.dlqTopic(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("dead-letters"));
 
         Map<String, KStream<String, Emitted>> emitted = decoded.get("decoded-signed")
-                .mapValues(value -> ((Routed.Signed) value).draft(), Named.as("draft-case"))
-                .repartition(Repartitioned.with(Serdes.String(), internalCase).withName("by-signature"))
+                .mapValues(value -> ((Routed.Signed) value).hit(), Named.as("signature-hit"))
+                .repartition(Repartitioned.with(Serdes.String(), new HitSerde()).withName("by-signature"))
                 .process(() -> new DedupProcessor(config, metrics), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE,
                         BASELINES_STORE)
                 .split(Named.as("dedup-"))

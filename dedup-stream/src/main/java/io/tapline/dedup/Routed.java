@@ -1,12 +1,10 @@
 package io.tapline.dedup;
 
-import io.tapline.avro.Case;
-
 /** What the decode step hands on: a signed interaction (as a draft case) or a dead letter. */
 sealed interface Routed {
 
-    /** A decoded, signed interaction, wrapped as a draft {@link Case} (slot -1, hits 1). */
-    record Signed(Case draft) implements Routed {
+    /** A decoded, signed interaction: its hit on its signature, with the interaction when the dedup step needs it. */
+    record Signed(Hit hit) implements Routed {
     }
 
     /** An input record that could not be used; the original bytes, with the DLQ headers on the record. */

@@ -463,6 +463,76 @@ class DedupTopologyTest {
         assertEquals(0, count(baselines));
     }
 
+    /** The {@code by-signature} repartition records, raw. */
+    private TestOutputTopic<String, byte[]> hits() {
+        return driver.createOutputTopic("dedup-test-by-signature-repartition", new StringDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    @Test
+    void shouldCountEveryHitButRepartitionOnlyTheInteractionsItMaySample() {
+        TestOutputTopic<String, byte[]> repartitioned = hits();
+        for (int i = 0; i < 50; i++) {
+            send(owner(i, T0.plusSeconds(i)).build());
+        }
+        List<byte[]> values = repartitioned.readValuesToList();
+        assertEquals(50, values.size(), "one hit per interaction");
+        assertEquals(3, values.stream().filter(v -> v[0] == HitSerde.WHOLE).count(), "one whole hit per sample slot");
+        assertEquals(47, values.stream().filter(v -> v[0] == HitSerde.COUNTED && v.length == 17).count());
+        driver.advanceWallClockTime(PUBLISH);
+        Map<String, Case> latest = latest(cases.readRecordsToList());
+        assertEquals(3, latest.size());
+        latest.values().forEach(c -> assertEquals(50, c.getHits()));
+        latest.values().forEach(c -> assertEquals(T0.plusSeconds(49), c.getLastSeen()));
+    }
+
+    @Test
+    void shouldStillPairAnIdenticalRequestThatFollowsManyCountedHits() {
+        send(owner(7, T0).build());
+        for (int i = 0; i < 20; i++) {
+            send(owner(100 + i, T0.plusSeconds(1 + i)).build()); // 2 more samples, then counted hits
+        }
+        for (int i = 0; i < 3; i++) {
+            send(owner(7, T0.plusSeconds(30 + i)).json("{\"id\":7,\"name\":\"renamed " + i + "\"}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        List<TestRecord<String, NoiseProfile>> profiles = noise.readRecordsToList();
+        assertEquals(1, profiles.size());
+        assertEquals(3, profiles.get(0).value().getComparedPairs(), "each repeat of /owners/7 compared once");
+    }
+
+    @Test
+    void shouldRefillAnExpiredSlotFromTheHitsOfALaterWindow() {
+        start(DedupConfig.defaults().withSampling(1, Duration.ofHours(2), Duration.ofDays(7), PUBLISH));
+        for (int i = 0; i < 30; i++) {
+            send(owner(i, T0.plus(Duration.ofMinutes(5L * i))).build()); // 2.5 hours of steady traffic
+        }
+        Map<String, Case> latest = latest(cases.readRecordsToList());
+        Case sample = latest.values().iterator().next();
+        assertEquals(1, latest.size());
+        assertTrue(Duration.between(sample.getSampledAt(), T0.plus(Duration.ofMinutes(145))).compareTo(Duration.ofHours(2)) <= 0,
+                "the sample taken at T0 was replaced once it expired, sampled at " + sample.getSampledAt());
+        assertTrue(sample.getSampledAt().isAfter(T0));
+    }
+
+    @Test
+    void shouldStillReadRepartitionRecordsOfThePreviousVersionAsWholeHits() throws IOException {
+        Interaction interaction = owner(5, T0).build();
+        io.tapline.dedup.signature.Signature signature = io.tapline.dedup.signature.Signer.defaults().sign(interaction);
+        Case draft = Case.newBuilder().setCaseId("").setSignatureId(signature.id()).setSampleSlot(-1)
+                .setSignature(signature.text()).setParts(signature.parts()).setService(interaction.getService())
+                .setSample(interaction).setHits(1).setFirstSeen(T0).setLastSeen(T0).setSampledAt(T0)
+                .setSignatureVersion(io.tapline.dedup.signature.Signer.VERSION).build();
+        java.nio.ByteBuffer encoded = Case.getEncoder().encode(draft); // the previous version's repartition value
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+        driver.createInputTopic("dedup-test-by-signature-repartition", new org.apache.kafka.common.serialization.StringSerializer(),
+                new ByteArraySerializer()).pipeInput(signature.id(), bytes, T0);
+        List<TestRecord<String, Case>> out = cases.readRecordsToList();
+        assertEquals(1, out.size());
+        assertEquals(interaction.getId(), out.get(0).value().getSample().getId());
+    }
+
     private static long count(KeyValueStore<String, Object> store) {
         long n = 0;
         try (KeyValueIterator<String, Object> all = store.all()) {

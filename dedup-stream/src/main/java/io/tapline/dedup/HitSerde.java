@@ -1,0 +1,76 @@
+package io.tapline.dedup;
+
+import io.tapline.avro.Case;
+import io.tapline.dedup.noise.ResponseDiff;
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * The {@code by-signature} repartition format of a {@link Hit}:
+ * <pre>
+ * 0x01 at(8) fingerprint(8)                     a hit that only counts: 17 bytes
+ * 0x02 at(8) fingerprint(8) case(single-object)  a hit with its draft case
+ * 0xC3 0x01 ...                                  a draft case alone (Avro single-object encoding): the format of the
+ *                                                previous version, still read so that an upgrade drains its records
+ * </pre>
+ */
+final class HitSerde implements Serde<Hit> {
+
+    static final byte COUNTED = 1;
+    static final byte WHOLE = 2;
+    private static final byte SINGLE_OBJECT_MARKER = (byte) 0xC3;
+    private static final int HEADER = 17;
+
+    @Override
+    public Serializer<Hit> serializer() {
+        return (topic, hit) -> hit == null ? null : encode(hit);
+    }
+
+    @Override
+    public Deserializer<Hit> deserializer() {
+        return (topic, bytes) -> bytes == null ? null : decode(bytes, topic);
+    }
+
+    static byte[] encode(Hit hit) {
+        if (!hit.whole()) {
+            return ByteBuffer.allocate(HEADER).put(COUNTED).putLong(hit.at()).putLong(hit.requestFingerprint()).array();
+        }
+        ByteBuffer draft;
+        try {
+            draft = Case.getEncoder().encode(hit.draft());
+        } catch (java.io.IOException e) {
+            throw new SerializationException("cannot encode the draft case of " + hit.draft().getSignatureId(), e);
+        }
+        return ByteBuffer.allocate(HEADER + draft.remaining()).put(WHOLE).putLong(hit.at())
+                .putLong(hit.requestFingerprint()).put(draft).array();
+    }
+
+    static Hit decode(byte[] bytes, String topic) {
+        if (bytes.length > 0 && bytes[0] == SINGLE_OBJECT_MARKER) {
+            Case draft = decodeCase(ByteBuffer.wrap(bytes), topic);
+            return new Hit(draft.getSampledAt().toEpochMilli(),
+                    ResponseDiff.requestFingerprint(draft.getSample().getRequest()), draft);
+        }
+        if (bytes.length < HEADER || (bytes[0] != COUNTED && bytes[0] != WHOLE)
+                || (bytes[0] == COUNTED && bytes.length != HEADER)) {
+            throw new SerializationException("not a signature hit (" + bytes.length + " bytes, format "
+                    + (bytes.length == 0 ? "none" : bytes[0]) + ") from " + topic);
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        byte format = in.get();
+        long at = in.getLong();
+        long fingerprint = in.getLong();
+        return new Hit(at, fingerprint, format == COUNTED ? null : decodeCase(in.slice(), topic));
+    }
+
+    private static Case decodeCase(ByteBuffer bytes, String topic) {
+        try {
+            return Case.getDecoder().decode(bytes);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new SerializationException("cannot decode the draft case of a signature hit from " + topic, e);
+        }
+    }
+}
