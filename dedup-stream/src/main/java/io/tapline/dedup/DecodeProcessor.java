@@ -89,11 +89,14 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         metrics.interactions.inc();
         Instant at = eventTime(interaction.getStartedAt(), record.timestamp());
         long fingerprint = ResponseDiff.requestFingerprint(interaction.getRequest());
-        if (!gate.whole(signature.id(), at.toEpochMilli(), fingerprint)) {
+        boolean whole = config.hitFormat() == DedupConfig.HitFormat.CASE
+                || gate.whole(signature.id(), at.toEpochMilli(), fingerprint);
+        if (!whole) {
             context.forward(new Record<String, Routed>(signature.id(),
                     new Routed.Signed(Hit.counted(at.toEpochMilli(), fingerprint)), record.timestamp()));
             return;
         }
+        metrics.wholeHits.inc();
         Case draft = Case.newBuilder()
                 .setCaseId("")
                 .setSignatureId(signature.id())

@@ -25,11 +25,24 @@ import java.util.Objects;
  * @param valueFields         {@code ROUTE=$.path} value fields that split signatures
  * @param maxClockSkew        how far an interaction's {@code startedAt} (the sidecar's clock) may be ahead of its
  *                            record's Kafka timestamp; beyond it the record timestamp is the event time
+ * @param hitFormat           how hits cross the {@code by-signature} repartition
  */
 public record DedupConfig(String inputTopic, String casesTopic, String noiseTopic, String dlqTopic,
                           int samplesPerSignature, Duration sampleTtl, Duration retention, Duration publishInterval,
                           int maxSignaturesPerTask, NoiseRule noiseRule, int noiseMaxPairs, int noiseMaxFields,
-                          List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew) {
+                          List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew,
+                          HitFormat hitFormat) {
+
+    /** How hits cross the {@code by-signature} repartition. */
+    public enum HitFormat {
+        /** Most hits without their interaction ({@link SampleGate}); what this version writes by default. */
+        COMPACT,
+        /**
+         * Every hit as a draft case with its interaction, the format of the previous version: for the first bounce of
+         * a rolling upgrade, while instances of the previous version still read the repartition topic.
+         */
+        CASE
+    }
 
     public static final int DEFAULT_SAMPLES = 3;
     public static final Duration DEFAULT_SAMPLE_TTL = Duration.ofHours(24);
@@ -47,6 +60,7 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         Objects.requireNonNull(casesTopic, "casesTopic");
         Objects.requireNonNull(noiseTopic, "noiseTopic");
         Objects.requireNonNull(dlqTopic, "dlqTopic");
+        Objects.requireNonNull(hitFormat, "hitFormat");
         if (samplesPerSignature < 1 || samplesPerSignature > MAX_SAMPLES) {
             throw new IllegalArgumentException("samples per signature must be 1.." + MAX_SAMPLES + ", got "
                     + samplesPerSignature);
@@ -66,42 +80,48 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         return new DedupConfig(TaplineTopics.INTERACTIONS, TaplineTopics.CASES, TaplineTopics.NOISE, TaplineTopics.DLQ,
                 DEFAULT_SAMPLES, DEFAULT_SAMPLE_TTL, DEFAULT_RETENTION, DEFAULT_PUBLISH_INTERVAL,
                 DEFAULT_MAX_SIGNATURES_PER_TASK, NoiseRule.defaults(), DEFAULT_NOISE_MAX_PAIRS,
-                DEFAULT_NOISE_MAX_FIELDS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW);
+                DEFAULT_NOISE_MAX_FIELDS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW, HitFormat.COMPACT);
     }
 
     public DedupConfig withTopics(String input, String cases, String noise, String dlq) {
         return new DedupConfig(input, cases, noise, dlq, samplesPerSignature, sampleTtl, retention, publishInterval,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
-                maxClockSkew);
+                maxClockSkew, hitFormat);
     }
 
     public DedupConfig withSampling(int samples, Duration ttl, Duration retainFor, Duration publishEvery) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samples, ttl, retainFor, publishEvery,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
-                maxClockSkew);
+                maxClockSkew, hitFormat);
     }
 
     public DedupConfig withSignatureRules(List<String> templates, List<String> values) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, templates, values,
-                maxClockSkew);
+                maxClockSkew, hitFormat);
     }
 
     public DedupConfig withNoise(NoiseRule rule, int maxPairs, int maxFields) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, routeTemplates, valueFields,
-                maxClockSkew);
+                maxClockSkew, hitFormat);
     }
 
     public DedupConfig withMaxClockSkew(Duration skew) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates,
-                valueFields, skew);
+                valueFields, skew, hitFormat);
+    }
+
+    public DedupConfig withHitFormat(HitFormat format) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates,
+                valueFields, maxClockSkew, format);
     }
 
     public DedupConfig withMaxSignaturesPerTask(int max) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
-                maxClockSkew);
+                maxClockSkew, hitFormat);
     }
 }

@@ -8,6 +8,7 @@ public final class DedupMetrics {
 
     final Metrics registry;
     final Metrics.Counter interactions;
+    final Metrics.Counter wholeHits;
     final Metrics.Counter deadLetters;
     final Metrics.Counter casesEmitted;
     final Metrics.Counter tombstones;
@@ -20,6 +21,8 @@ public final class DedupMetrics {
     public DedupMetrics(Metrics registry) {
         this.registry = registry;
         interactions = registry.counter("tapline_dedup_interactions_total", "Interactions read and signed");
+        wholeHits = registry.counter("tapline_dedup_whole_hits_total",
+                "Interactions sent on to the dedup step whole (possible samples and noise pairs); the other hits only count");
         deadLetters = registry.counter("tapline_dedup_dead_letters_total",
                 "Input records sent to the dead-letter topic (undecodable or incompatible)");
         casesEmitted = registry.counter("tapline_dedup_cases_emitted_total",
@@ -50,6 +53,10 @@ public final class DedupMetrics {
 
     public long interactions() {
         return interactions.value();
+    }
+
+    public long wholeHits() {
+        return wholeHits.value();
     }
 
     public long signatures() {

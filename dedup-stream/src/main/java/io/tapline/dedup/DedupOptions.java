@@ -26,6 +26,7 @@ public final class DedupOptions {
     public static final String ROUTE_TEMPLATES = "dedup.route.templates";
     public static final String VALUE_FIELDS = "dedup.value.fields";
     public static final String MAX_CLOCK_SKEW = "dedup.max.clock.skew";
+    public static final String HIT_FORMAT = "dedup.hit.format";
     public static final String NOISE_RELATIVE = "noise.relative.threshold";
     public static final String NOISE_ABSOLUTE = "noise.absolute.threshold";
     public static final String NOISE_MIN_PAIRS = "noise.min.pairs";
@@ -59,6 +60,10 @@ public final class DedupOptions {
             .multi(VALUE_FIELDS, "Value fields splitting signatures, ROUTE=$.path, e.g. 'POST /payments=$.type' (repeatable)")
             .option(MAX_CLOCK_SKEW, "1m", "How far an interaction's startedAt (the sidecar's clock) may be ahead of its "
                     + "record's Kafka timestamp; beyond it the record timestamp is taken as event time")
+            .choice(HIT_FORMAT, "compact", "Format of the by-signature repartition records: compact (a hit carries its "
+                    + "interaction only when it may become a sample or a noise pair) or case (every hit carries it, as the "
+                    + "previous version wrote them: set it for the first bounce of a rolling upgrade, then remove it)",
+                    "compact", "case")
             .option(NOISE_RELATIVE, Double.toString(NoiseRule.DEFAULT_RELATIVE),
                     "A field is noise when it differs in at least this share of the identical-request pairs it is in")
             .option(NOISE_ABSOLUTE, Double.toString(NoiseRule.DEFAULT_ABSOLUTE),
@@ -91,7 +96,8 @@ public final class DedupOptions {
                 c.getInt(MAX_SIGNATURES),
                 new NoiseRule(c.getDouble(NOISE_RELATIVE), c.getDouble(NOISE_ABSOLUTE), c.getLong(NOISE_MIN_PAIRS)),
                 c.getInt(NOISE_MAX_PAIRS), c.getInt(NOISE_MAX_FIELDS),
-                c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS), c.getDuration(MAX_CLOCK_SKEW));
+                c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS), c.getDuration(MAX_CLOCK_SKEW),
+                DedupConfig.HitFormat.valueOf(c.get(HIT_FORMAT).toUpperCase(java.util.Locale.ROOT)));
     }
 
     public static Map<String, Object> registry(TaplineConfig c) {

@@ -84,7 +84,7 @@ public final class DedupTopology {
 
         Map<String, KStream<String, Emitted>> emitted = decoded.get("decoded-signed")
                 .mapValues(value -> ((Routed.Signed) value).hit(), Named.as("signature-hit"))
-                .repartition(Repartitioned.with(Serdes.String(), new HitSerde()).withName("by-signature"))
+                .repartition(Repartitioned.with(Serdes.String(), new HitSerde(config.hitFormat())).withName("by-signature"))
                 .process(() -> new DedupProcessor(config, metrics), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE,
                         BASELINES_STORE)
                 .split(Named.as("dedup-"))

@@ -14,7 +14,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * 0x01 at(8) fingerprint(8)                     a hit that only counts: 17 bytes
  * 0x02 at(8) fingerprint(8) case(single-object)  a hit with its draft case
  * 0xC3 0x01 ...                                  a draft case alone (Avro single-object encoding): the format of the
- *                                                previous version, still read so that an upgrade drains its records
+ *                                                previous version, still read so that an upgrade drains its records,
+ *                                                and written with {@link DedupConfig.HitFormat#CASE}
  * </pre>
  */
 final class HitSerde implements Serde<Hit> {
@@ -24,9 +25,30 @@ final class HitSerde implements Serde<Hit> {
     private static final byte SINGLE_OBJECT_MARKER = (byte) 0xC3;
     private static final int HEADER = 17;
 
+    private final DedupConfig.HitFormat format;
+
+    HitSerde(DedupConfig.HitFormat format) {
+        this.format = format;
+    }
+
     @Override
     public Serializer<Hit> serializer() {
-        return (topic, hit) -> hit == null ? null : encode(hit);
+        return (topic, hit) -> hit == null ? null : format == DedupConfig.HitFormat.CASE ? encodeCase(hit) : encode(hit);
+    }
+
+    /** The previous version's format: the draft case alone; every hit must carry one. */
+    static byte[] encodeCase(Hit hit) {
+        if (!hit.whole()) {
+            throw new SerializationException("the case hit format needs every hit whole");
+        }
+        try {
+            ByteBuffer draft = Case.getEncoder().encode(hit.draft());
+            byte[] bytes = new byte[draft.remaining()];
+            draft.get(bytes);
+            return bytes;
+        } catch (java.io.IOException e) {
+            throw new SerializationException("cannot encode the draft case of " + hit.draft().getSignatureId(), e);
+        }
     }
 
     @Override

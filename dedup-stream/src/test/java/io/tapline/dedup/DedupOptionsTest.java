@@ -50,6 +50,18 @@ class DedupOptionsTest {
         ConfigException bad = assertThrows(ConfigException.class, () -> DedupOptions.topology(
                 DedupOptions.load(new String[] {"--dedup-sample-ttl", "soon"}, Map.of())));
         assertTrue(bad.getMessage().contains("--dedup-sample-ttl"), bad.getMessage());
+        ConfigException format = assertThrows(ConfigException.class,
+                () -> DedupOptions.load(new String[] {"--dedup-hit-format", "tiny"}, Map.of()));
+        assertTrue(format.getMessage().contains("--dedup-hit-format") && format.getMessage().contains("compact")
+                && format.getMessage().contains("case"), format.getMessage());
+    }
+
+    @Test
+    void shouldTakeThePreviousHitFormatForARollingUpgrade() {
+        assertEquals(DedupConfig.HitFormat.CASE, DedupOptions.topology(
+                DedupOptions.load(new String[] {"--dedup-hit-format", "case"}, Map.of())).hitFormat());
+        assertEquals(DedupConfig.HitFormat.COMPACT, DedupOptions.topology(
+                DedupOptions.load(new String[] {}, Map.of())).hitFormat());
     }
 
     @Test

@@ -479,11 +479,31 @@ class DedupTopologyTest {
         assertEquals(50, values.size(), "one hit per interaction");
         assertEquals(3, values.stream().filter(v -> v[0] == HitSerde.WHOLE).count(), "one whole hit per sample slot");
         assertEquals(47, values.stream().filter(v -> v[0] == HitSerde.COUNTED && v.length == 17).count());
+        assertEquals(3, metrics.wholeHits());
         driver.advanceWallClockTime(PUBLISH);
         Map<String, Case> latest = latest(cases.readRecordsToList());
         assertEquals(3, latest.size());
         latest.values().forEach(c -> assertEquals(50, c.getHits()));
         latest.values().forEach(c -> assertEquals(T0.plusSeconds(49), c.getLastSeen()));
+    }
+
+    @Test
+    void shouldWriteThePreviousVersionsFormatForTheFirstBounceOfARollingUpgrade() throws IOException {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH)
+                .withHitFormat(DedupConfig.HitFormat.CASE));
+        TestOutputTopic<String, byte[]> repartitioned = hits();
+        for (int i = 0; i < 10; i++) {
+            send(owner(i, T0.plusSeconds(i)).build());
+        }
+        List<byte[]> values = repartitioned.readValuesToList();
+        assertEquals(10, values.size());
+        for (int i = 0; i < values.size(); i++) {
+            Case draft = Case.getDecoder().decode(values.get(i)); // the previous version's reader
+            assertEquals(T0.plusSeconds(i), draft.getSampledAt());
+            assertEquals("/owners/" + i, draft.getSample().getRequest().getPath());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        latest(cases.readRecordsToList()).values().forEach(c -> assertEquals(10, c.getHits()));
     }
 
     @Test

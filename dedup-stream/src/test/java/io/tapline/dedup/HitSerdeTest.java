@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class HitSerdeTest {
 
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-    private final HitSerde serde = new HitSerde();
+    private final HitSerde serde = new HitSerde(DedupConfig.HitFormat.COMPACT);
 
     @Test
     void shouldWriteACountedHitIn17Bytes() {

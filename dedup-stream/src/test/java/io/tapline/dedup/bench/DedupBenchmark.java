@@ -164,6 +164,8 @@ public final class DedupBenchmark {
             System.out.printf("ratio dedup/pass-through %.2f (target >= 0.5)%n", dedup.rate() / passRate);
             System.out.printf("unique signatures        %,d (generator: %,d)%n", dedup.signatures(),
                     generator.expectedSignatures());
+            System.out.printf("whole hits               %,d of %,d interactions crossed the repartition with their"
+                    + " interaction; the rest as 17-byte hits%n", metrics.wholeHits(), metrics.interactions());
             System.out.printf("dedup ratio              %,.0f interactions per signature; %,d cases kept (%.4f%% of input)%n",
                     (double) n / dedup.signatures(), dedup.cases(), 100.0 * dedup.cases() / n);
             System.out.printf("state per signature      %,d B serialized (signature state %,d B + samples %,d B)%n",
