@@ -22,7 +22,7 @@ public final class DedupMetrics {
         this.registry = registry;
         interactions = registry.counter("tapline_dedup_interactions_total", "Interactions read and signed");
         wholeHits = registry.counter("tapline_dedup_whole_hits_total",
-                "Interactions sent on to the dedup step whole (possible samples and noise pairs); the other hits only count");
+                "Interactions sent on to the dedup step whole (possible samples and noise pairs); other hits only count");
         deadLetters = registry.counter("tapline_dedup_dead_letters_total",
                 "Input records sent to the dead-letter topic (undecodable or incompatible)");
         casesEmitted = registry.counter("tapline_dedup_cases_emitted_total",

@@ -33,6 +33,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -536,18 +537,11 @@ class DedupTopologyTest {
     }
 
     @Test
-    void shouldStillReadRepartitionRecordsOfThePreviousVersionAsWholeHits() throws IOException {
+    void shouldStillReadRepartitionRecordsOfThePreviousVersionAsWholeHits() {
         Interaction interaction = owner(5, T0).build();
-        io.tapline.dedup.signature.Signature signature = io.tapline.dedup.signature.Signer.defaults().sign(interaction);
-        Case draft = Case.newBuilder().setCaseId("").setSignatureId(signature.id()).setSampleSlot(-1)
-                .setSignature(signature.text()).setParts(signature.parts()).setService(interaction.getService())
-                .setSample(interaction).setHits(1).setFirstSeen(T0).setLastSeen(T0).setSampledAt(T0)
-                .setSignatureVersion(io.tapline.dedup.signature.Signer.VERSION).build();
-        java.nio.ByteBuffer encoded = Case.getEncoder().encode(draft); // the previous version's repartition value
-        byte[] bytes = new byte[encoded.remaining()];
-        encoded.get(bytes);
-        driver.createInputTopic("dedup-test-by-signature-repartition", new org.apache.kafka.common.serialization.StringSerializer(),
-                new ByteArraySerializer()).pipeInput(signature.id(), bytes, T0);
+        Case draft = LegacyFormats.draftCase(interaction, T0);
+        driver.createInputTopic("dedup-test-by-signature-repartition", new StringSerializer(), new ByteArraySerializer())
+                .pipeInput(draft.getSignatureId(), LegacyFormats.draftCaseBytes(draft), T0);
         List<TestRecord<String, Case>> out = cases.readRecordsToList();
         assertEquals(1, out.size());
         assertEquals(interaction.getId(), out.get(0).value().getSample().getId());

@@ -6,12 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.tapline.avro.Case;
-import io.tapline.avro.Interaction;
 import io.tapline.dedup.noise.ResponseDiff;
-import io.tapline.dedup.signature.Signature;
-import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.testing.Interactions;
-import java.nio.ByteBuffer;
+import io.tapline.dedup.testing.LegacyFormats;
 import java.time.Instant;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
@@ -41,12 +38,9 @@ class HitSerdeTest {
     }
 
     @Test
-    void shouldReadAPreviousVersionsDraftCaseAsAWholeHit() throws Exception {
+    void shouldReadAPreviousVersionsDraftCaseAsAWholeHit() {
         Case draft = draft();
-        ByteBuffer encoded = Case.getEncoder().encode(draft);
-        byte[] bytes = new byte[encoded.remaining()];
-        encoded.get(bytes);
-        Hit hit = serde.deserializer().deserialize("t", bytes);
+        Hit hit = serde.deserializer().deserialize("t", LegacyFormats.draftCaseBytes(draft));
         assertEquals(T0.toEpochMilli(), hit.at());
         assertEquals(ResponseDiff.requestFingerprint(draft.getSample().getRequest()), hit.requestFingerprint());
         assertEquals(draft, hit.draft());
@@ -66,11 +60,6 @@ class HitSerdeTest {
     }
 
     private static Case draft() {
-        Interaction interaction = Interactions.get("/owners/1").at(T0).json("{\"id\":1}").build();
-        Signature signature = Signer.defaults().sign(interaction);
-        return Case.newBuilder().setCaseId("").setSignatureId(signature.id()).setSampleSlot(-1)
-                .setSignature(signature.text()).setParts(signature.parts()).setService(interaction.getService())
-                .setSample(interaction).setHits(1).setFirstSeen(T0).setLastSeen(T0).setSampledAt(T0)
-                .setSignatureVersion(Signer.VERSION).build();
+        return LegacyFormats.draftCase(Interactions.get("/owners/1").at(T0).json("{\"id\":1}").build(), T0);
     }
 }

@@ -1,15 +1,42 @@
 package io.tapline.dedup.testing;
 
+import io.tapline.avro.Case;
+import io.tapline.avro.Interaction;
+import io.tapline.dedup.signature.Signature;
+import io.tapline.dedup.signature.Signer;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.List;
 
-/** Bytes in the formats written before noise was learned per service, as an upgraded job finds them. */
+/** Bytes in the formats earlier versions wrote, as an upgraded job finds them. */
 public final class LegacyFormats {
 
     private LegacyFormats() {
+    }
+
+    /** The draft case of an interaction, signed at {@code at}, as the first repartitioning version wrote it. */
+    public static Case draftCase(Interaction interaction, Instant at) {
+        Signature signature = Signer.defaults().sign(interaction);
+        return Case.newBuilder().setCaseId("").setSignatureId(signature.id()).setSampleSlot(-1)
+                .setSignature(signature.text()).setParts(signature.parts()).setService(interaction.getService())
+                .setSample(interaction).setHits(1).setFirstSeen(at).setLastSeen(at).setSampledAt(at)
+                .setSignatureVersion(Signer.VERSION).build();
+    }
+
+    /** A {@code by-signature} repartition value of the version before compact hits: the draft case alone. */
+    public static byte[] draftCaseBytes(Case draft) {
+        try {
+            ByteBuffer encoded = Case.getEncoder().encode(draft);
+            byte[] bytes = new byte[encoded.remaining()];
+            encoded.get(bytes);
+            return bytes;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Route noise counters as stored in {@code dedup-noise} (format 1): one path, clean (published). */
