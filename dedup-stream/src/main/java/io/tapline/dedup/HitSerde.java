@@ -2,7 +2,9 @@ package io.tapline.dedup;
 
 import io.tapline.avro.Case;
 import io.tapline.dedup.noise.ResponseDiff;
+import io.tapline.dedup.state.AvroBinarySerde;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -25,6 +27,9 @@ final class HitSerde implements Serde<Hit> {
     private static final byte SINGLE_OBJECT_MARKER = (byte) 0xC3;
     private static final int HEADER = 17;
 
+    /** The draft case's own format, and the whole repartition value of the previous version. */
+    private static final Serde<Case> DRAFT = new AvroBinarySerde<>(Case.getEncoder(), Case.getDecoder());
+
     private final DedupConfig.HitFormat format;
 
     HitSerde(DedupConfig.HitFormat format) {
@@ -33,22 +38,8 @@ final class HitSerde implements Serde<Hit> {
 
     @Override
     public Serializer<Hit> serializer() {
-        return (topic, hit) -> hit == null ? null : format == DedupConfig.HitFormat.CASE ? encodeCase(hit) : encode(hit);
-    }
-
-    /** The previous version's format: the draft case alone; every hit must carry one. */
-    static byte[] encodeCase(Hit hit) {
-        if (!hit.whole()) {
-            throw new SerializationException("the case hit format needs every hit whole");
-        }
-        try {
-            ByteBuffer draft = Case.getEncoder().encode(hit.draft());
-            byte[] bytes = new byte[draft.remaining()];
-            draft.get(bytes);
-            return bytes;
-        } catch (java.io.IOException e) {
-            throw new SerializationException("cannot encode the draft case of " + hit.draft().getSignatureId(), e);
-        }
+        return (topic, hit) -> hit == null ? null
+                : format == DedupConfig.HitFormat.CASE ? encodeCase(hit, topic) : encode(hit, topic);
     }
 
     @Override
@@ -56,23 +47,26 @@ final class HitSerde implements Serde<Hit> {
         return (topic, bytes) -> bytes == null ? null : decode(bytes, topic);
     }
 
-    static byte[] encode(Hit hit) {
+    /** The previous version's format: the draft case alone; every hit must carry one. */
+    static byte[] encodeCase(Hit hit, String topic) {
+        if (!hit.whole()) {
+            throw new SerializationException("the case hit format needs every hit whole");
+        }
+        return DRAFT.serializer().serialize(topic, hit.draft());
+    }
+
+    static byte[] encode(Hit hit, String topic) {
         if (!hit.whole()) {
             return ByteBuffer.allocate(HEADER).put(COUNTED).putLong(hit.at()).putLong(hit.requestFingerprint()).array();
         }
-        ByteBuffer draft;
-        try {
-            draft = Case.getEncoder().encode(hit.draft());
-        } catch (java.io.IOException e) {
-            throw new SerializationException("cannot encode the draft case of " + hit.draft().getSignatureId(), e);
-        }
-        return ByteBuffer.allocate(HEADER + draft.remaining()).put(WHOLE).putLong(hit.at())
+        byte[] draft = DRAFT.serializer().serialize(topic, hit.draft());
+        return ByteBuffer.allocate(HEADER + draft.length).put(WHOLE).putLong(hit.at())
                 .putLong(hit.requestFingerprint()).put(draft).array();
     }
 
     static Hit decode(byte[] bytes, String topic) {
         if (bytes.length > 0 && bytes[0] == SINGLE_OBJECT_MARKER) {
-            Case draft = decodeCase(ByteBuffer.wrap(bytes), topic);
+            Case draft = DRAFT.deserializer().deserialize(topic, bytes);
             return new Hit(draft.getSampledAt().toEpochMilli(),
                     ResponseDiff.requestFingerprint(draft.getSample().getRequest()), draft);
         }
@@ -85,14 +79,7 @@ final class HitSerde implements Serde<Hit> {
         byte format = in.get();
         long at = in.getLong();
         long fingerprint = in.getLong();
-        return new Hit(at, fingerprint, format == COUNTED ? null : decodeCase(in.slice(), topic));
-    }
-
-    private static Case decodeCase(ByteBuffer bytes, String topic) {
-        try {
-            return Case.getDecoder().decode(bytes);
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new SerializationException("cannot decode the draft case of a signature hit from " + topic, e);
-        }
+        return new Hit(at, fingerprint, format == COUNTED ? null
+                : DRAFT.deserializer().deserialize(topic, Arrays.copyOfRange(bytes, HEADER, bytes.length)));
     }
 }

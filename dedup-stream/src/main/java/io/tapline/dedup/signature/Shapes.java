@@ -14,7 +14,6 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -92,7 +91,8 @@ public final class Shapes {
      * (the first {@link #MAX_KEYS}), the distinct shapes of an array's elements sorted ({@code mixed} past
      * {@link #MAX_ARRAY_SHAPES}), {@code ...} below {@link #MAX_DEPTH}. Content after the first value is ignored.
      *
-     * @return the shape, {@code null} for empty content, or Java null when the bytes are not JSON
+     * @return the shape ({@code "null"} for whitespace only, as a tree reading gives), or Java null when the bytes are
+     *         not JSON
      */
     static String jsonShape(byte[] decoded) {
         try (JsonParser p = JSON.getFactory().createParser(decoded)) {

@@ -4,11 +4,11 @@ import io.tapline.avro.Case;
 import io.tapline.avro.Interaction;
 import io.tapline.dedup.signature.Signature;
 import io.tapline.dedup.signature.Signer;
+import io.tapline.dedup.state.AvroBinarySerde;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 
@@ -29,14 +29,7 @@ public final class LegacyFormats {
 
     /** A {@code by-signature} repartition value of the version before compact hits: the draft case alone. */
     public static byte[] draftCaseBytes(Case draft) {
-        try {
-            ByteBuffer encoded = Case.getEncoder().encode(draft);
-            byte[] bytes = new byte[encoded.remaining()];
-            encoded.get(bytes);
-            return bytes;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new AvroBinarySerde<>(Case.getEncoder(), Case.getDecoder()).serializer().serialize("repartition", draft);
     }
 
     /** Route noise counters as stored in {@code dedup-noise} (format 1): one path, clean (published). */
