@@ -8,19 +8,13 @@ import io.vertx.core.streams.ReadStream;
  * A pass-through view of a body stream that keeps a copy of its first {@code cap} bytes and counts the rest.
  * Backpressure (pause/resume/fetch) goes straight to the source, so the body is streamed, never buffered whole.
  * The copy is paid for from a {@link CaptureBudget}: when a chunk does not fit, the tap stops copying and says so
- * ({@link #overBudget()}); the body still streams through. Chunks are copied on the event loop that owns the source
- * stream only; {@link #releaseBudget()} runs once the exchange has ended (on the publisher thread).
+ * ({@link CapturedBody#overBudget()}); the body still streams through. Chunks are copied on the event loop that owns the source
+ * stream only. What is kept is the tap's {@link #copy()}, which outlives the stream.
  */
 public final class BodyTap implements ReadStream<Buffer> {
 
     private final ReadStream<Buffer> source;
-    private final int cap;
-    private final CaptureBudget budget;
-    private Buffer captured;
-    private long reserved;
-    private boolean overBudget;
-    private long total;
-    private boolean ended;
+    private final CapturedBody copy;
     private long limit;
     private Runnable onLimit;
     private boolean overLimit;
@@ -36,18 +30,14 @@ public final class BodyTap implements ReadStream<Buffer> {
      * @param budget what the copy is paid from; null only when {@code cap} is 0
      */
     public BodyTap(ReadStream<Buffer> source, int cap, CaptureBudget budget) {
-        if (cap > 0 && budget == null) {
-            throw new IllegalArgumentException("a capturing tap needs a budget");
-        }
         this.source = source;
-        this.cap = cap;
-        this.budget = budget;
+        this.copy = new CapturedBody(cap, budget);
     }
 
     /** A tap that never saw a body (e.g. GET without content). */
     public static BodyTap empty() {
         BodyTap t = new BodyTap(null);
-        t.ended = true;
+        t.copy.end();
         return t;
     }
 
@@ -62,34 +52,9 @@ public final class BodyTap implements ReadStream<Buffer> {
         this.onChunk = onChunk;
     }
 
-    void observe(Buffer chunk) {
-        int len = chunk.length();
-        if (cap > 0 && !overBudget && capturedLength() < cap) {
-            int take = Math.min(len, cap - capturedLength());
-            if (!budget.tryReserve(take)) {
-                overBudget = true; // the capture is dropped whole later; the body itself flows on untouched
-            } else {
-                reserved += take;
-                if (captured == null) {
-                    captured = Buffer.buffer(Math.min(cap, Math.max(len, 256)));
-                }
-                captured.appendBuffer(take == len ? chunk : chunk.slice(0, take));
-            }
-        }
-        total += len;
-    }
-
-    /** True when the capture budget could not pay for a chunk: the copy is incomplete and must not be published. */
-    public boolean overBudget() {
-        return overBudget;
-    }
-
-    /** Returns what the copy took from the budget (idempotent); the copy itself is left to the collector. */
-    public void releaseBudget() {
-        if (reserved > 0) {
-            budget.release(reserved);
-            reserved = 0;
-        }
+    /** What is kept of the body: hold this, not the tap, once the exchange is over. */
+    public CapturedBody copy() {
+        return copy;
     }
 
     @Override
@@ -107,11 +72,11 @@ public final class BodyTap implements ReadStream<Buffer> {
                 if (overLimit) {
                     return;
                 }
-                observe(chunk);
+                copy.observe(chunk);
                 if (onChunk != null) {
                     onChunk.run();
                 }
-                if (limit > 0 && total > limit) {
+                if (limit > 0 && copy.total() > limit) {
                     overLimit = true;
                     onLimit.run();
                     return;
@@ -146,32 +111,10 @@ public final class BodyTap implements ReadStream<Buffer> {
             source.endHandler(null);
         } else {
             source.endHandler(v -> {
-                ended = true;
+                copy.end();
                 endHandler.handle(v);
             });
         }
         return this;
-    }
-
-    /** The captured prefix as bytes (a copy). */
-    public byte[] capturedBytes() {
-        return captured == null ? new byte[0] : captured.getBytes();
-    }
-
-    /** Body size so far; the whole size once the stream ended. */
-    public long total() {
-        return total;
-    }
-
-    public boolean ended() {
-        return ended;
-    }
-
-    public boolean truncated() {
-        return total > capturedLength();
-    }
-
-    public int capturedLength() {
-        return captured == null ? 0 : captured.length();
     }
 }

@@ -20,10 +20,11 @@ public final class CapturedMessage {
     public final String rawQuery;
     public final int status;
     public final List<Header> headers;
-    public final BodyTap body;
+    /** The body copy only: a message waiting for publication must not keep the stream it came from. */
+    public final CapturedBody body;
 
     private CapturedMessage(String method, String scheme, String authority, String path, String rawQuery, int status,
-                            List<Header> headers, BodyTap body) {
+                            List<Header> headers, CapturedBody body) {
         this.method = method;
         this.scheme = scheme;
         this.authority = authority;
@@ -36,11 +37,11 @@ public final class CapturedMessage {
 
     public static CapturedMessage request(String method, String scheme, String authority, String path, String rawQuery,
                                           List<Header> headers, BodyTap body) {
-        return new CapturedMessage(method, scheme, authority, path, rawQuery, 0, headers, body);
+        return new CapturedMessage(method, scheme, authority, path, rawQuery, 0, headers, body.copy());
     }
 
     public static CapturedMessage response(int status, List<Header> headers, BodyTap body) {
-        return new CapturedMessage(null, null, null, null, null, status, headers, body);
+        return new CapturedMessage(null, null, null, null, null, status, headers, body.copy());
     }
 
     public static List<Header> headers(MultiMap headers) {

@@ -158,7 +158,7 @@ public final class InteractionAssembler {
      * (br, zstd...) cannot be checked for secrets, so it is left out (truncated, size kept).
      */
     private Body body(String part, CapturedMessage m, List<Redaction> redactions) {
-        BodyTap tap = m.body;
+        CapturedBody tap = m.body;
         long originalSize = tap.ended() ? tap.total() : -1;
         byte[] bytes = tap.capturedBytes();
         boolean truncated = tap.truncated() || !tap.ended();

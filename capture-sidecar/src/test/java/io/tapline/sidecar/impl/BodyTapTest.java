@@ -1,12 +1,17 @@
 package io.tapline.sidecar.impl;
 
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.Test;
 
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,7 +24,7 @@ class BodyTapTest {
     @Test
     void shouldPayForTheCopyFromTheBudgetAndGiveItBackOnce() {
         CaptureBudget budget = new CaptureBudget(1000);
-        BodyTap tap = new BodyTap(null, 300, budget);
+        CapturedBody tap = new BodyTap(null, 300, budget).copy();
         tap.observe(bytes(200));
         tap.observe(bytes(200)); // only 100 more are copied: the cap
         assertEquals(300, tap.capturedLength());
@@ -35,7 +40,7 @@ class BodyTapTest {
     void shouldStopCopyingAndSaySoWhenTheBudgetHasNoRoom() {
         CaptureBudget budget = new CaptureBudget(250);
         assertTrue(budget.tryReserve(100)); // another capture holds some
-        BodyTap tap = new BodyTap(null, 300, budget);
+        CapturedBody tap = new BodyTap(null, 300, budget).copy();
         tap.observe(bytes(100));
         tap.observe(bytes(100)); // 200 in all would exceed 250
         tap.observe(bytes(10));  // nothing more is copied, even what would fit now
@@ -52,12 +57,77 @@ class BodyTapTest {
 
     @Test
     void shouldCopyNothingWithoutACap() {
-        BodyTap tap = new BodyTap(null);
+        CapturedBody tap = new BodyTap(null).copy();
         tap.observe(bytes(50));
         assertEquals(0, tap.capturedLength());
         assertEquals(50, tap.total());
         assertFalse(tap.overBudget());
         assertThrows(IllegalArgumentException.class, () -> new BodyTap(null, 10, null));
         assertThrows(IllegalArgumentException.class, () -> new CaptureBudget(0));
+    }
+
+    /** A body stream that delivers what it is given to the handler set on it. */
+    private static final class Source implements ReadStream<Buffer> {
+        Handler<Buffer> handler;
+        Handler<Void> endHandler;
+
+        @Override
+        public ReadStream<Buffer> exceptionHandler(Handler<Throwable> h) {
+            return this;
+        }
+
+        @Override
+        public ReadStream<Buffer> handler(Handler<Buffer> h) {
+            handler = h;
+            return this;
+        }
+
+        @Override
+        public ReadStream<Buffer> pause() {
+            return this;
+        }
+
+        @Override
+        public ReadStream<Buffer> resume() {
+            return this;
+        }
+
+        @Override
+        public ReadStream<Buffer> fetch(long amount) {
+            return this;
+        }
+
+        @Override
+        public ReadStream<Buffer> endHandler(Handler<Void> h) {
+            endHandler = h;
+            return this;
+        }
+    }
+
+    @Test
+    void shouldKeepOnlyTheCopyOnceTheMessageIsCaptured() throws InterruptedException {
+        // A finished capture waits out its grace period and the queue before it is published: it must not keep the
+        // request, response and connection objects of its streams alive all that time (they are most of a young GC's work).
+        CaptureBudget budget = new CaptureBudget(1000);
+        Source source = new Source();
+        WeakReference<Source> stream = new WeakReference<>(source);
+        BodyTap tap = new BodyTap(source, 300, budget);
+        tap.onChunk(() -> { });
+        tap.handler(chunk -> { });
+        tap.endHandler(v -> { });
+        source.handler.handle(bytes(120));
+        source.endHandler.handle(null);
+        CapturedMessage kept = CapturedMessage.response(200, List.of(), tap);
+        source = null;
+        tap = null;
+        for (int i = 0; i < 50 && stream.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(stream.get(), "the captured message still reaches the body stream");
+        assertEquals(120, kept.body.capturedLength());
+        assertEquals(120, kept.body.total());
+        assertTrue(kept.body.ended());
+        assertEquals(120, budget.used());
     }
 }
