@@ -73,7 +73,8 @@ public class TaplineAvroSerializer<T extends SpecificRecord> implements Serializ
         out.write(id >>> 8);
         out.write(id);
         try {
-            BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+            // buffered: the stream gets a few large writes, not one synchronized write per field
+            BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
             writer.write(data, encoder);
             encoder.flush();
         } catch (IOException | RuntimeException e) {
