@@ -25,7 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -110,9 +110,10 @@ public final class Redactor {
         }
         this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
         this.rules = rules;
-        this.sensitiveNames = new NameVerdicts(name ->
+        this.sensitiveNames = new NameVerdicts<>(name ->
                 rules.fields().contains(name.toLowerCase(Locale.ROOT)) || rules.sensitiveName().matcher(name).matches());
-        this.sensitiveHeaders = new NameVerdicts(name -> sensitive(name) || SENSITIVE_HEADER.matcher(name).matches());
+        this.sensitiveHeaders = new NameVerdicts<>(name -> sensitive(name) || SENSITIVE_HEADER.matcher(name).matches());
+        this.headerKinds = new NameVerdicts<>(this::headerKind);
         this.mac = ThreadLocal.withInitial(this::newMac);
         token("self-test");
     }
@@ -134,8 +135,9 @@ public final class Redactor {
     }
 
     /** Names repeat (the same headers and fields on every request): their verdicts are remembered. */
-    private final NameVerdicts sensitiveNames;
-    private final NameVerdicts sensitiveHeaders;
+    private final NameVerdicts<Boolean> sensitiveNames;
+    private final NameVerdicts<Boolean> sensitiveHeaders;
+    private final NameVerdicts<HeaderKind> headerKinds;
 
     private boolean sensitive(String name) {
         return sensitiveNames.test(name);
@@ -151,21 +153,21 @@ public final class Redactor {
     }
 
     /** A name rule's verdicts, remembered for up to {@link #MAX} names (beyond that, computed each time). */
-    private static final class NameVerdicts {
+    private static final class NameVerdicts<V> {
         private static final int MAX = 10_000;
-        private final Map<String, Boolean> known = new ConcurrentHashMap<>();
-        private final Predicate<String> rule;
+        private final Map<String, V> known = new ConcurrentHashMap<>();
+        private final Function<String, V> rule;
 
-        NameVerdicts(Predicate<String> rule) {
+        NameVerdicts(Function<String, V> rule) {
             this.rule = rule;
         }
 
-        boolean test(String name) {
-            Boolean v = known.get(name);
+        V test(String name) {
+            V v = known.get(name);
             if (v != null) {
                 return v;
             }
-            boolean verdict = rule.test(name);
+            V verdict = rule.apply(name);
             if (known.size() < MAX) {
                 known.put(name, verdict);
             }
@@ -175,34 +177,63 @@ public final class Redactor {
 
     // ---------------------------------------------------------------- headers
 
+    /** What a header's name alone decides about its value; a header's name is classified once, its value every time. */
+    private enum HeaderKind {
+        COOKIE, SET_COOKIE, DEFAULT_HEADER, CONFIG_HEADER, SENSITIVE_NAME, LINK, URL, OTHER
+    }
+
+    private HeaderKind headerKind(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.equals("cookie") || (lower.contains("cookie") && !lower.equals("set-cookie"))) {
+            return HeaderKind.COOKIE;
+        } else if (lower.equals("set-cookie")) {
+            return HeaderKind.SET_COOKIE;
+        } else if (rules.headers().contains(lower)) {
+            return DEFAULT_HEADERS.contains(lower) ? HeaderKind.DEFAULT_HEADER : HeaderKind.CONFIG_HEADER;
+        } else if (sensitiveHeader(name)) {
+            return HeaderKind.SENSITIVE_NAME;
+        } else if (lower.equals("link")) {
+            return HeaderKind.LINK;
+        }
+        return URL_HEADERS.contains(lower) ? HeaderKind.URL : HeaderKind.OTHER;
+    }
+
     public List<Header> headers(String part, List<Header> headers, List<Redaction> out) {
         List<Header> result = new ArrayList<>(headers.size());
         for (Header h : headers) {
             String name = h.getName();
-            String lower = name.toLowerCase(Locale.ROOT);
             String value = h.getValue();
+            HeaderKind kind = headerKinds.test(name);
             String redacted;
-            if (lower.equals("cookie") || (lower.contains("cookie") && !lower.equals("set-cookie"))) {
-                redacted = cookie(value);
-                out.add(new Redaction(part, "header", name, "default-headers"));
-            } else if (lower.equals("set-cookie")) {
-                redacted = setCookie(value);
-                out.add(new Redaction(part, "header", name, "default-headers"));
-            } else if (rules.headers().contains(lower)) {
-                redacted = credentials(value);
-                out.add(new Redaction(part, "header", name, DEFAULT_HEADERS.contains(lower) ? "default-headers" : "config:header"));
-            } else if (sensitiveHeader(name)) {
-                redacted = credentials(value);
-                out.add(new Redaction(part, "header", name, "sensitive-name"));
-            } else if (mayBeCredential(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
-                redacted = credentials(value);
-                out.add(new Redaction(part, "header", name, "credential-value"));
-            } else if (lower.equals("link")) {
-                redacted = links(part, name, value, out);
-            } else if (URL_HEADERS.contains(lower) || looksLikeUrl(value)) {
-                redacted = url(part, name, value, out);
-            } else {
-                redacted = text(part, "header", name, value, out);
+            switch (kind) {
+                case COOKIE -> {
+                    redacted = cookie(value);
+                    out.add(new Redaction(part, "header", name, "default-headers"));
+                }
+                case SET_COOKIE -> {
+                    redacted = setCookie(value);
+                    out.add(new Redaction(part, "header", name, "default-headers"));
+                }
+                case DEFAULT_HEADER, CONFIG_HEADER -> {
+                    redacted = credentials(value);
+                    out.add(new Redaction(part, "header", name, kind == HeaderKind.DEFAULT_HEADER ? "default-headers" : "config:header"));
+                }
+                case SENSITIVE_NAME -> {
+                    redacted = credentials(value);
+                    out.add(new Redaction(part, "header", name, "sensitive-name"));
+                }
+                default -> {
+                    if (mayBeCredential(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
+                        redacted = credentials(value);
+                        out.add(new Redaction(part, "header", name, "credential-value"));
+                    } else if (kind == HeaderKind.LINK) {
+                        redacted = links(part, name, value, out);
+                    } else if (kind == HeaderKind.URL || looksLikeUrl(value)) {
+                        redacted = url(part, name, value, out);
+                    } else {
+                        redacted = text(part, "header", name, value, out);
+                    }
+                }
             }
             result.add(redacted == value ? h : new Header(name, redacted));
         }
