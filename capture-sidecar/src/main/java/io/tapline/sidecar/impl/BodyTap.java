@@ -8,8 +8,8 @@ import io.vertx.core.streams.ReadStream;
  * A pass-through view of a body stream that keeps a copy of its first {@code cap} bytes and counts the rest.
  * Backpressure (pause/resume/fetch) goes straight to the source, so the body is streamed, never buffered whole.
  * The copy is paid for from a {@link CaptureBudget}: when a chunk does not fit, the tap stops copying and says so
- * ({@link CapturedBody#overBudget()}); the body still streams through. Chunks are copied on the event loop that owns the source
- * stream only. What is kept is the tap's {@link #copy()}, which outlives the stream.
+ * ({@link CapturedBody#overBudget()}); the body still streams through. Chunks are copied on the event loop that owns
+ * the source stream only. What is kept is the tap's {@link #copy()}, which outlives the stream.
  */
 public final class BodyTap implements ReadStream<Buffer> {
 

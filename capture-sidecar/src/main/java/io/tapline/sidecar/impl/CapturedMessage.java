@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the event loop keeps of one HTTP message: head fields, headers in wire order and a capped body tap.
+ * What the event loop keeps of one HTTP message: head fields, headers in wire order and a capped body copy.
  * Conversion to Avro, decoding and redaction happen later, off the event loop.
  */
 public final class CapturedMessage {

@@ -3,7 +3,7 @@ package io.tapline.sidecar.impl;
 /**
  * One finished proxied exchange as the engine saw it.
  *
- * @param request     captured request head and body tap
+ * @param request     captured request head and body copy
  * @param response    captured response, null when no response came from the upstream
  * @param statusSent  status the client got (the upstream's, or 502/504 from the proxy)
  * @param startMillis wall-clock time the request head arrived

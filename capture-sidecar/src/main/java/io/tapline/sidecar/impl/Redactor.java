@@ -140,11 +140,11 @@ public final class Redactor {
     private final NameVerdicts<HeaderKind> headerKinds;
 
     private boolean sensitive(String name) {
-        return sensitiveNames.test(name);
+        return sensitiveNames.get(name);
     }
 
     private boolean sensitiveHeader(String name) {
-        return sensitiveHeaders.test(name);
+        return sensitiveHeaders.get(name);
     }
 
     /** The rule a sensitive query, JSON or form field name falls under: a configured field name, else the name pattern. */
@@ -162,7 +162,7 @@ public final class Redactor {
             this.rule = rule;
         }
 
-        V test(String name) {
+        V get(String name) {
             V v = known.get(name);
             if (v != null) {
                 return v;
@@ -203,7 +203,7 @@ public final class Redactor {
         for (Header h : headers) {
             String name = h.getName();
             String value = h.getValue();
-            HeaderKind kind = headerKinds.test(name);
+            HeaderKind kind = headerKinds.get(name);
             String redacted;
             switch (kind) {
                 case COOKIE -> {
