@@ -125,8 +125,7 @@ public final class CaptureHub {
         }
         metrics.captured.inc();
         return new Capturing(ex -> {
-            registry.requestEnded();
-            registry.responded(p);
+            registry.ended(p);
             // No timer per request: the publisher thread holds it until the grace period is over, then seals it.
             p.complete(ex, System.nanoTime() + graceNanos);
             if (!publisher.offer(p)) {
@@ -179,8 +178,9 @@ public final class CaptureHub {
         if (!sampler.enabled()) {
             return new Attributed(null, null); // capture is off: outbound calls are not captured either
         }
+        long stamp = registry.stamp(); // the in-flight state as the call starts
         TraceContext trace = TraceContext.parse(traceparent);
-        Attributed a = attributeCall(trace);
+        Attributed a = attributeCall(trace, stamp);
         if (a.attribution() != Attribution.UNATTRIBUTED) {
             return a;
         }
@@ -188,7 +188,7 @@ public final class CaptureHub {
                 registry.inFlightRequests());
     }
 
-    private Attributed attributeCall(TraceContext trace) {
+    private Attributed attributeCall(TraceContext trace, long stamp) {
         if (trace != null) {
             CorrelationRegistry.Lookup lookup = registry.byTrace(trace.traceId());
             switch (lookup.match()) {
@@ -204,7 +204,7 @@ public final class CaptureHub {
                     return new Attributed(null, Attribution.UNATTRIBUTED);
             }
         }
-        PendingInteraction sole = registry.soleInFlight();
+        PendingInteraction sole = registry.soleInFlight(stamp);
         if (sole != null) {
             return new Attributed(sole, Attribution.SOLE_IN_FLIGHT);
         }

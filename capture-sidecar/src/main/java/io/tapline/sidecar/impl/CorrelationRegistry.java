@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Links outbound calls to the inbound interaction that caused them. Bounded: at most {@code maxPending}
@@ -16,7 +17,12 @@ public final class CorrelationRegistry {
     private final ConcurrentHashMap<String, List<PendingInteraction>> byTrace = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, PendingInteraction> inFlightCaptured = new ConcurrentHashMap<>();
     private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicInteger inFlightRequests = new AtomicInteger();
+    /**
+     * Inbound requests in flight (low 32 bits) and how many times a request started or ended (the epoch, high
+     * bits), changed together by one atomic add so a reader sees both from the same moment.
+     */
+    private final AtomicLong inFlight = new AtomicLong();
+    private static final long EPOCH = 1L << 32;
 
     public CorrelationRegistry(int maxPending) {
         if (maxPending < 1) {
@@ -25,17 +31,35 @@ public final class CorrelationRegistry {
         this.maxPending = maxPending;
     }
 
-    /** Counts an inbound request in flight, captured or not (sole-in-flight attribution needs all of them). */
+    /**
+     * Counts an inbound request in flight, captured or not (sole-in-flight attribution needs all of them). Comes
+     * before the request's {@link #register}, so a registered interaction is always counted.
+     */
     public void requestStarted() {
-        inFlightRequests.incrementAndGet();
+        inFlight.addAndGet(EPOCH + 1);
     }
 
+    /** An uncaptured (or unregistered) request has been answered. */
     public void requestEnded() {
-        inFlightRequests.decrementAndGet();
+        inFlight.addAndGet(EPOCH - 1);
+    }
+
+    /**
+     * A captured request has been answered: it is no longer in flight but still collects late calls until
+     * {@link #remove}. Taken out of the in-flight set before it stops being counted, so the set never holds a
+     * request the count has let go of.
+     */
+    public void ended(PendingInteraction p) {
+        inFlightCaptured.remove(p.id);
+        requestEnded();
     }
 
     public int inFlightRequests() {
-        return inFlightRequests.get();
+        return count(inFlight.get());
+    }
+
+    private static int count(long stamp) {
+        return (int) stamp;
     }
 
     public int pending() {
@@ -64,11 +88,6 @@ public final class CorrelationRegistry {
         });
         inFlightCaptured.put(p.id, p);
         return true;
-    }
-
-    /** The response has been sent: the interaction is no longer in flight but still collects late calls. */
-    public void responded(PendingInteraction p) {
-        inFlightCaptured.remove(p.id);
     }
 
     /** Grace over: forget the interaction. */
@@ -102,23 +121,26 @@ public final class CorrelationRegistry {
         return new Lookup(list.isEmpty() ? Match.NONE : Match.AMBIGUOUS, null);
     }
 
+    /** The in-flight state now, for {@link #soleInFlight(long)}: taken when an outbound call starts. */
+    public long stamp() {
+        return inFlight.get();
+    }
+
     /**
-     * The captured interaction that is the only inbound request in flight, or null when there is not exactly one
-     * request in flight or that one is not captured. Read twice around the pick so a request arriving meanwhile
-     * makes it decline rather than guess.
+     * The captured interaction that was the only inbound request in flight from {@code stamp} until now, or null
+     * when there was not exactly one, it is not captured, or any request started or ended meanwhile: declines
+     * rather than guess. Sound because a request is counted before it is registered and unregistered before it
+     * stops being counted: with the same single request counted throughout, the in-flight set can hold only it.
      */
-    public PendingInteraction soleInFlight() {
-        if (inFlightRequests.get() != 1 || inFlightCaptured.size() != 1) {
+    public PendingInteraction soleInFlight(long stamp) {
+        if (count(stamp) != 1 || inFlightCaptured.size() != 1) {
             return null;
         }
         PendingInteraction only = null;
         for (PendingInteraction p : inFlightCaptured.values()) {
             only = p;
         }
-        if (only == null || inFlightRequests.get() != 1 || inFlightCaptured.size() != 1 || !inFlightCaptured.containsKey(only.id)) {
-            return null;
-        }
-        return only;
+        return inFlight.get() == stamp ? only : null;
     }
 
     /** A lookup result. */

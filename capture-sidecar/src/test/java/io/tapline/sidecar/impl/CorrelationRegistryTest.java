@@ -1,0 +1,136 @@
+package io.tapline.sidecar.impl;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CorrelationRegistryTest {
+
+    private final CorrelationRegistry registry = new CorrelationRegistry(100);
+
+    @Test
+    void shouldAttributeToTheOnlyCapturedRequestInFlight() {
+        PendingInteraction a = start("a");
+
+        assertSame(a, registry.soleInFlight(registry.stamp()));
+    }
+
+    @Test
+    void shouldDeclineWhileAnUncapturedRequestIsAlsoInFlight() {
+        start("a");
+        registry.requestStarted(); // proxied, not captured
+
+        assertNull(registry.soleInFlight(registry.stamp()));
+    }
+
+    @Test
+    void shouldNotAttributeToAnAnsweredRequestOnceAnotherHasStarted() {
+        PendingInteraction a = start("a");
+        registry.ended(a); // answered, still in its grace period
+        registry.requestStarted(); // the next request: in flight, not (yet) captured
+
+        assertNull(registry.soleInFlight(registry.stamp()), "the one request in flight is not the answered one");
+    }
+
+    @Test
+    void shouldDeclineWhenTheRequestInFlightChangedSinceTheCallStarted() {
+        PendingInteraction a = start("a");
+        long callStarted = registry.stamp();
+        registry.ended(a);
+        PendingInteraction b = start("b"); // again exactly one request in flight, but not the one the call saw
+
+        assertNull(registry.soleInFlight(callStarted));
+        assertSame(b, registry.soleInFlight(registry.stamp()), "a call starting now belongs to b");
+    }
+
+    @Test
+    void shouldForgetAnInteractionOnceItsGraceIsOver() {
+        PendingInteraction a = start("a");
+        registry.ended(a);
+        assertEquals(1, registry.pending());
+        assertEquals(0, registry.inFlightRequests());
+
+        registry.remove(a);
+
+        assertEquals(0, registry.pending());
+        assertEquals(CorrelationRegistry.Match.NONE, registry.byTrace("trace-a").match());
+    }
+
+    /**
+     * Requests come and go on two threads while a third attributes calls. Whatever it attributes must have been in
+     * flight from the call's stamp to the answer: started before the stamp and not ended before it. Each writer
+     * notes the state just before a request starts and just after it ends, bounds that can only err towards
+     * accepting, so any failure is a real wrong attribution.
+     */
+    @Test
+    void shouldOnlyAttributeToARequestInFlightThroughoutTheCallUnderConcurrency() throws Exception {
+        ConcurrentHashMap<PendingInteraction, AtomicLongArray> epochs = new ConcurrentHashMap<>(); // {before start, after end}
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            String prefix = "w" + w + "-";
+            writers.add(new Thread(() -> {
+                for (long n = 0; !stop.get(); n++) {
+                    AtomicLongArray bounds = new AtomicLongArray(new long[] {epoch(registry.stamp()), Long.MAX_VALUE});
+                    PendingInteraction p = new PendingInteraction(prefix + n, "trace-" + prefix + n, "GET /", 0L, null);
+                    epochs.put(p, bounds);
+                    registry.requestStarted();
+                    registry.register(p);
+                    Thread.onSpinWait();
+                    registry.ended(p);
+                    bounds.set(1, epoch(registry.stamp()));
+                    registry.remove(p);
+                    epochs.remove(p);
+                }
+            }));
+        }
+        writers.forEach(Thread::start);
+        AtomicLong attributed = new AtomicLong();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (attributed.get() < 20_000 && System.nanoTime() < deadline) {
+                long stamp = registry.stamp();
+                PendingInteraction p = registry.soleInFlight(stamp);
+                if (p == null) {
+                    continue;
+                }
+                attributed.incrementAndGet();
+                AtomicLongArray bounds = epochs.get(p);
+                if (bounds == null) {
+                    continue; // its writer has moved on; nothing left to check against
+                }
+                long callEpoch = epoch(stamp);
+                assertTrue(bounds.get(0) < callEpoch, () -> p.id + " started after the call did");
+                assertTrue(bounds.get(1) > callEpoch, () -> p.id + " had ended before the call started");
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join();
+            }
+        }
+        assertTrue(attributed.get() > 0, "some calls found exactly one request in flight");
+    }
+
+    private static long epoch(long stamp) {
+        return stamp >>> 32;
+    }
+
+    private PendingInteraction start(String name) {
+        PendingInteraction p = new PendingInteraction(name, "trace-" + name, "GET /" + name, 0L, null);
+        registry.requestStarted();
+        assertTrue(registry.register(p));
+        return p;
+    }
+}
