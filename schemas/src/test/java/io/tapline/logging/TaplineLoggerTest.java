@@ -1,0 +1,188 @@
+package io.tapline.logging;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
+import io.tapline.config.TaplineConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.event.Level;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TaplineLoggerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    private final TaplineLoggerProvider provider = new TaplineLoggerProvider();
+    private TaplineLogging.Format formatBefore;
+    private Level levelBefore;
+
+    @BeforeEach
+    void captureOutput() {
+        formatBefore = TaplineLogging.format();
+        levelBefore = TaplineLogging.level();
+        TaplineLogging.output(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        TaplineLogging.configure(formatBefore, levelBefore);
+        TaplineLogging.output(System.err);
+    }
+
+    @Test
+    void shouldWriteAJsonObjectPerEventWithItsFields() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        Logger log = logger("io.tapline.sidecar.CapturePublisher");
+
+        log.atWarn().addKeyValue("topic", "tapline.interactions").addKeyValue("dropped", 12)
+                .addKeyValue("level", "a field named like a line's own").log("dropping captures for {} ms", 500);
+
+        JsonNode line = JSON.readTree(onlyLine());
+        assertEquals("WARN", line.get("level").asText());
+        assertEquals("io.tapline.sidecar.CapturePublisher", line.get("logger").asText());
+        assertEquals(Thread.currentThread().getName(), line.get("thread").asText());
+        assertEquals("dropping captures for 500 ms", line.get("message").asText());
+        assertEquals("tapline.interactions", line.get("topic").asText());
+        assertTrue(line.get("dropped").isInt(), "numbers stay numbers");
+        assertEquals(12, line.get("dropped").asInt());
+        assertEquals("a field named like a line's own", line.get("level_").asText());
+        assertTrue(line.get("time").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"), line.get("time").asText());
+    }
+
+    @Test
+    void shouldEscapeWhatWouldBreakALineOrTheJson() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        String nasty = "quote \" backslash \\ newline \n tab \t bell \u0007 separator \u2028 é 🙂";
+
+        logger("t").info("value: {}", nasty);
+
+        String text = onlyLine();
+        assertEquals(JSON.readTree(text).get("message").asText(), "value: " + nasty);
+        assertTrue(text.chars().noneMatch(c -> c < 0x20 || c == 0x2028), "one physical line, no raw control characters");
+    }
+
+    @Test
+    void shouldCarryTheExceptionWithItsStackTrace() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+
+        logger("t").error("cannot register the schema for {}", "tapline.interactions", new IllegalStateException("registry down"));
+
+        JsonNode line = JSON.readTree(onlyLine());
+        assertEquals("cannot register the schema for tapline.interactions", line.get("message").asText());
+        String exception = line.get("exception").asText();
+        assertTrue(exception.startsWith("java.lang.IllegalStateException: registry down"), exception);
+        assertTrue(exception.contains("at io.tapline.logging.TaplineLoggerTest"), exception);
+    }
+
+    @Test
+    void shouldWriteTextForPeople() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+
+        logger("io.tapline.dedup.DedupMain").atInfo().addKeyValue("partitions", 6).log("streams running on {} partitions", 6);
+        logger("io.tapline.dedup.DedupMain").warn("restarting", new IllegalStateException("broker gone"));
+
+        List<String> lines = lines();
+        assertTrue(lines.get(0).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\[[^]]+] INFO "
+                + "io\\.tapline\\.dedup\\.DedupMain - streams running on 6 partitions"), lines.get(0));
+        assertTrue(lines.get(1).endsWith("WARN io.tapline.dedup.DedupMain - restarting"), lines.get(1));
+        assertEquals("java.lang.IllegalStateException: broker gone", lines.get(2));
+        assertTrue(lines.get(3).contains("at io.tapline.logging.TaplineLoggerTest"), lines.get(3));
+    }
+
+    @Test
+    void shouldLogFromTheLevelOnAndKeepChattyLibrariesAtWarn() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        logger("io.tapline.x").debug("hidden");
+        logger("io.tapline.x").info("shown 1");
+        logger("org.apache.kafka.clients.NetworkClient").info("hidden");
+        logger("io.netty.channel.X").info("hidden");
+        logger("org.apache.kafka.clients.NetworkClient").warn("shown 2");
+
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);
+        logger("org.apache.kafka.clients.NetworkClient").debug("shown 3");
+        logger("io.tapline.x").trace("hidden");
+
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.ERROR);
+        logger("io.tapline.x").warn("hidden");
+        logger("org.apache.kafka.clients.NetworkClient").warn("hidden");
+        logger("io.tapline.x").error("shown 4");
+
+        List<String> lines = lines();
+        assertEquals(4, lines.size(), String.join("\n", lines));
+        for (int i = 0; i < 4; i++) {
+            assertTrue(lines.get(i).endsWith("shown " + (i + 1)), lines.get(i));
+        }
+    }
+
+    @Test
+    void shouldNeverInterleaveLinesFromConcurrentThreads() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        Logger log = logger("t");
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int id = t;
+            threads.add(new Thread(() -> {
+                for (int i = 0; i < 500; i++) {
+                    log.atInfo().addKeyValue("writer", id).addKeyValue("n", i).log("x".repeat(200));
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join();
+        }
+
+        Set<String> seen = new HashSet<>();
+        for (String text : lines()) {
+            JsonNode line = JSON.readTree(text);
+            seen.add(line.get("writer").asInt() + "/" + line.get("n").asInt());
+        }
+        assertEquals(2000, seen.size());
+    }
+
+    @Test
+    void shouldTakeItsSettingsFromTheComponentsOptions() {
+        ConfigSpec spec = LogOptions.declare(ConfigSpec.builder("tapline test", "test")).build();
+
+        LogOptions.apply(TaplineConfig.load(spec, new String[] {"--log-format", "json"}, Map.of("TAPLINE_LOG_LEVEL", "debug")));
+
+        assertEquals(TaplineLogging.Format.JSON, TaplineLogging.format());
+        assertEquals(Level.DEBUG, TaplineLogging.level());
+        ConfigException bad = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(spec, new String[] {"--log-format=xml"}, Map.of()));
+        assertTrue(bad.getMessage().contains("--log-format") && bad.getMessage().contains("json"), bad.getMessage());
+    }
+
+    private Logger logger(String name) {
+        return provider.getLoggerFactory().getLogger(name);
+    }
+
+    private List<String> lines() {
+        String all = captured.toString(StandardCharsets.UTF_8);
+        return all.isEmpty() ? List.of() : List.of(all.split(System.lineSeparator()));
+    }
+
+    private String onlyLine() {
+        List<String> lines = lines();
+        assertEquals(1, lines.size(), String.join("\n", lines));
+        return lines.get(0);
+    }
+}
