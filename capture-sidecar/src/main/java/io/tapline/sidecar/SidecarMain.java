@@ -2,6 +2,7 @@ package io.tapline.sidecar;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +22,7 @@ public final class SidecarMain {
         SidecarOptions options;
         try {
             TaplineConfig config = TaplineConfig.load(spec, args, System.getenv());
+            LogOptions.apply(config);
             if (config.helpRequested()) {
                 System.out.print(spec.help());
                 return;

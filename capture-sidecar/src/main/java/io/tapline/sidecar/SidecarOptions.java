@@ -2,6 +2,7 @@ package io.tapline.sidecar;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.registry.RegistryConfig;
@@ -150,7 +151,7 @@ public final class SidecarOptions {
 
     /** The options {@code --help} documents; every key of this class is declared here. */
     public static ConfigSpec spec() {
-        return RegistryOptions.declare(ConfigSpec.builder("tapline sidecar",
+        return LogOptions.declare(RegistryOptions.declare(ConfigSpec.builder("tapline sidecar",
                         "Capture sidecar: reverse proxy in front of the app plus an egress proxy for its outbound HTTP; "
                                 + "publishes each interaction to Kafka (Avro), asynchronously and fail-open."))
                 .option(KEY_LISTEN, DEFAULT_LISTEN, "Inbound listener, PORT or HOST:PORT; clients call the app through it.")
@@ -192,7 +193,7 @@ public final class SidecarOptions {
                 .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
                 .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka-producer-linger.ms=5 or kafka.producer.acks=1 in the file.")
                 .option(KEY_MANAGEMENT_HOST, DEFAULT_MANAGEMENT_HOST, "Management listener host (/healthy, /ready, /metrics, /capture).")
-                .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral.")
+                .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral."))
                 .build();
     }
 

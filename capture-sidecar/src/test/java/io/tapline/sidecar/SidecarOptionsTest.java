@@ -2,9 +2,12 @@ package io.tapline.sidecar;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.logging.TaplineLoggerProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -144,5 +147,12 @@ class SidecarOptionsTest {
     @Test
     void shouldTurnCaptureOffFromTheEnvironment() {
         assertFalse(load(Map.of("TAPLINE_CAPTURE_ENABLED", "false"), "--app", "http://a").captureEnabled());
+    }
+
+    @Test
+    void shouldLogThroughTaplinesLoggingSoTheLogOptionsApply() {
+        assertTrue(SidecarOptions.spec().options().containsKey(LogOptions.FORMAT));
+        assertEquals(TaplineLoggerProvider.class, LoggerFactory.getILoggerFactory().getClass().getEnclosingClass(),
+                "the component's jar binds SLF4J to Tapline's logging, and only to it");
     }
 }

@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import io.tapline.config.ConfigException;
+import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
@@ -28,6 +29,7 @@ public final class DedupMain {
         TaplineConfig config;
         try {
             config = DedupOptions.load(args, System.getenv());
+            LogOptions.apply(config);
             if (config.helpRequested()) {
                 System.out.println(DedupOptions.SPEC.help());
                 return;

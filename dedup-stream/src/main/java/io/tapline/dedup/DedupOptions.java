@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.noise.NoiseRule;
@@ -41,7 +42,7 @@ public final class DedupOptions {
 
     public static final int DEFAULT_MANAGEMENT_PORT = 9402;
 
-    public static final ConfigSpec SPEC = RegistryOptions.declare(ConfigSpec.builder("tapline dedup",
+    public static final ConfigSpec SPEC = LogOptions.declare(RegistryOptions.declare(ConfigSpec.builder("tapline dedup",
                     "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields"))
             .option(BOOTSTRAP, "127.0.0.1:9092", "Kafka bootstrap servers")
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
@@ -79,7 +80,7 @@ public final class DedupOptions {
             .option(REPLICATION, "-1", "Replication factor of internal topics; -1 = broker default")
             .prefix(STREAMS_PREFIX, "Any Kafka Streams setting, passed through, e.g. --kafka.streams.commit.interval.ms=200")
             .option(MANAGEMENT_HOST, "0.0.0.0", "Management interface (/healthy, /ready, /metrics)")
-            .option(MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port, 0 = ephemeral")
+            .option(MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port, 0 = ephemeral"))
             .build();
 
     private DedupOptions() {

@@ -7,13 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.logging.TaplineLoggerProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class DedupOptionsTest {
 
@@ -85,5 +88,12 @@ class DedupOptionsTest {
         assertFalse(budget.tryRestart());
         now.addAndGet(Duration.ofSeconds(11).toNanos());
         assertTrue(budget.tryRestart(), "old failures leave the window");
+    }
+
+    @Test
+    void shouldLogThroughTaplinesLoggingSoTheLogOptionsApply() {
+        assertTrue(DedupOptions.SPEC.options().containsKey(LogOptions.FORMAT));
+        assertEquals(TaplineLoggerProvider.class, LoggerFactory.getILoggerFactory().getClass().getEnclosingClass(),
+                "the component's jar binds SLF4J to Tapline's logging, and only to it");
     }
 }

@@ -2,6 +2,7 @@ package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 
 import java.util.Arrays;
@@ -27,6 +28,7 @@ public final class ReplayMain {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
             TaplineConfig config = TaplineConfig.load(spec, rest, System.getenv());
+            LogOptions.apply(config);
             if (config.helpRequested()) {
                 System.out.print(spec.help());
                 return ReplayCommand.EXIT_OK;

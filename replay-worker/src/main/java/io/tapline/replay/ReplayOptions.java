@@ -1,6 +1,7 @@
 package io.tapline.replay;
 
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockServerOptions;
 import io.tapline.topics.TaplineTopics;
@@ -63,7 +64,7 @@ public final class ReplayOptions {
     }
 
     private static ConfigSpec.Builder common(ConfigSpec.Builder b) {
-        return b.option(RUN, "", "Run id (required). Workers started with the same run id share the run.")
+        return LogOptions.declare(b).option(RUN, "", "Run id (required). Workers started with the same run id share the run.")
                 .option(BOOTSTRAP, DEFAULT_BOOTSTRAP, "Kafka bootstrap servers.")
                 .option(REGISTRY_URL, DEFAULT_REGISTRY, "Schema registry URL (Confluent REST API).")
                 .secret(REGISTRY_AUTH, "", "Schema registry basic auth user:password.")

@@ -1,7 +1,10 @@
 package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
+import io.tapline.config.LogOptions;
+import io.tapline.logging.TaplineLoggerProvider;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -67,5 +70,13 @@ class ReplayMainTest {
                 "--replay-production-targets", "--propagation")) {
             assertTrue(help.contains(flag), flag);
         }
+    }
+
+    @Test
+    void shouldLogThroughTaplinesLoggingSoTheLogOptionsApply() {
+        assertTrue(ReplayOptions.replaySpec().options().containsKey(LogOptions.FORMAT));
+        assertTrue(ReplayOptions.reportSpec().options().containsKey(LogOptions.LEVEL));
+        assertEquals(TaplineLoggerProvider.class, LoggerFactory.getILoggerFactory().getClass().getEnclosingClass(),
+                "the component's jar binds SLF4J to Tapline's logging, and only to it");
     }
 }

@@ -3,6 +3,8 @@ package io.tapline.demo;
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.TaplineConfig;
+import io.tapline.logging.TaplineLogging;
+import org.slf4j.event.Level;
 
 import java.nio.file.Path;
 
@@ -24,6 +26,8 @@ public final class DemoMain {
     }
 
     static int run(String[] args) {
+        // The demo prints its own progress; libraries speak only when something is wrong.
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.WARN);
         TaplineConfig config;
         DemoSettings settings;
         try {
