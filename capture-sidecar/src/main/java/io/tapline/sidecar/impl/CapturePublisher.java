@@ -93,9 +93,10 @@ public final class CapturePublisher implements AutoCloseable {
         }
         try {
             serializer.serialize(topic, primer);
-            LOG.info("schema for {} registered", topic);
+            LOG.atInfo().addKeyValue("topic", topic).log("schema for {} registered", topic);
         } catch (SerializationException e) {
-            LOG.warn("cannot register the schema for {} yet ({}); captures retry it", topic, e.getMessage());
+            LOG.atWarn().addKeyValue("topic", topic).addKeyValue("error", e.getMessage())
+                    .log("cannot register the schema for {} yet ({}); captures retry it", topic, e.getMessage());
         }
     }
 
@@ -130,7 +131,8 @@ public final class CapturePublisher implements AutoCloseable {
                     // Whatever one capture does (a redaction rule overflowing the stack, say), this thread must live
                     // on: it is the only one draining the queue, and capture would stop silently without it.
                     metrics.dropped(DropReason.ASSEMBLY);
-                    LOG.error("dropping capture {}: {}", p.id, e.toString());
+                    LOG.atError().addKeyValue("capture", p.id).addKeyValue("reason", DropReason.ASSEMBLY.label)
+                            .addKeyValue("error", e.toString()).log("dropping capture {}: {}", p.id, e.toString());
                 }
             }
         }
@@ -179,7 +181,8 @@ public final class CapturePublisher implements AutoCloseable {
         } catch (RuntimeException | StackOverflowError e) {
             // a capture we cannot turn into a record (bug or odd message): drop it, keep serving
             metrics.dropped(DropReason.ASSEMBLY);
-            LOG.warn("dropping capture {}: cannot assemble: {}", p.id, e.toString());
+            LOG.atWarn().addKeyValue("capture", p.id).addKeyValue("reason", DropReason.ASSEMBLY.label)
+                    .addKeyValue("error", e.toString()).log("dropping capture {}: cannot assemble: {}", p.id, e.toString());
             return;
         }
         long now = nanoClock.getAsLong();
@@ -194,7 +197,9 @@ public final class CapturePublisher implements AutoCloseable {
         } catch (SerializationException e) {
             serializationPausedUntil = now + serializationBackoffNanos;
             metrics.dropped(DropReason.SERIALIZATION);
-            LOG.warn("dropping captures for {} ms: serialization failed: {}", serializationBackoffNanos / 1_000_000, e.getMessage());
+            LOG.atWarn().addKeyValue("reason", DropReason.SERIALIZATION.label).addKeyValue("pause_ms", serializationBackoffNanos / 1_000_000)
+                    .addKeyValue("error", e.getMessage())
+                    .log("dropping captures for {} ms: serialization failed: {}", serializationBackoffNanos / 1_000_000, e.getMessage());
             return;
         }
         boolean unattributed = p.isUnattributed();
@@ -221,7 +226,8 @@ public final class CapturePublisher implements AutoCloseable {
         long now = nanoClock.getAsLong();
         if (now - lastProducerErrorLog > TimeUnit.SECONDS.toNanos(10)) {
             lastProducerErrorLog = now;
-            LOG.warn("capture not published (counted as producer_error; further errors logged every 10 s): {}", err.toString());
+            LOG.atWarn().addKeyValue("reason", DropReason.PRODUCER_ERROR.label).addKeyValue("error", err.toString())
+                    .log("capture not published (counted as producer_error; further errors logged every 10 s): {}", err.toString());
         }
     }
 

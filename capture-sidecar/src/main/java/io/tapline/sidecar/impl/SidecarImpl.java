@@ -191,7 +191,9 @@ public final class SidecarImpl implements Sidecar {
         registerGauges(metrics, publisher, queue, budget, registry, sampler);
         management.route("/capture", ex -> sidecar.captureSwitch(ex));
         sidecar.ready = true;
-        LOG.info("sidecar listening on {} -> {} (egress {}, {} transport), capture {} at {}%, publishing to {} via {}, management port {}",
+        LOG.atInfo().addKeyValue("listen", ports[0]).addKeyValue("app", o.app()).addKeyValue("egress_listen", ports[1])
+                .addKeyValue("management_port", management.port()).addKeyValue("topic", o.topic())
+                .log("sidecar listening on {} -> {} (egress {}, {} transport), capture {} at {}%, publishing to {} via {}, management port {}",
                 ports[0], o.app(), ports[1], sidecar.transport(), o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
                 o.bootstrapServers(), management.port());
         return sidecar;
@@ -223,7 +225,7 @@ public final class SidecarImpl implements Sidecar {
         if ("POST".equals(method) && (path.equals("/capture/on") || path.equals("/capture/off"))) {
             boolean on = path.endsWith("/on");
             setCaptureEnabled(on);
-            LOG.info("capture switched {} through the management port", on ? "on" : "off");
+            LOG.atInfo().addKeyValue("capture", on).log("capture switched {} through the management port", on ? "on" : "off");
             ManagementServer.respond(ex, 200, "text/plain", "capture " + (on ? "on" : "off") + "\n");
         } else if ("GET".equals(method) && path.equals("/capture")) {
             ManagementServer.respond(ex, 200, "text/plain", "capture " + (captureEnabled() ? "on" : "off") + "\n");
