@@ -19,6 +19,7 @@ public final class BodyTap implements ReadStream<Buffer> {
     private Runnable onLimit;
     private boolean overLimit;
     private Runnable onChunk;
+    private Runnable onEnd;
 
     /** A tap that copies nothing: the exchange is not captured. */
     public BodyTap(ReadStream<Buffer> source) {
@@ -50,6 +51,11 @@ public final class BodyTap implements ReadStream<Buffer> {
     /** Calls {@code onChunk} for every chunk that passes (progress for an idle timeout). */
     public void onChunk(Runnable onChunk) {
         this.onChunk = onChunk;
+    }
+
+    /** Calls {@code onEnd} once the body has ended, before the stream's end handler (a pipe ends its destination there). */
+    public void onEnd(Runnable onEnd) {
+        this.onEnd = onEnd;
     }
 
     /** What is kept of the body: hold this, not the tap, once the exchange is over. */
@@ -112,6 +118,9 @@ public final class BodyTap implements ReadStream<Buffer> {
         } else {
             source.endHandler(v -> {
                 copy.end();
+                if (onEnd != null) {
+                    onEnd.run();
+                }
                 endHandler.handle(v);
             });
         }

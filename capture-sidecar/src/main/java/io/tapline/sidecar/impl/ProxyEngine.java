@@ -154,6 +154,9 @@ public final class ProxyEngine {
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(h, up);
         up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
+        if (acceptsTrailers(h.get("TE")) && req.version() != HttpVersion.HTTP_1_0) {
+            up.set("TE", "trailers"); // TE is hop-by-hop, but this hop relays trailers too (RFC 9110 10.1.4)
+        }
         up.remove(HttpHeaders.HOST);   // set through authority() below
         if (settings.forwardedHeaders()) {
             addForwarded(req, up);
@@ -232,6 +235,19 @@ public final class ProxyEngine {
         });
     }
 
+    /** Whether a {@code TE} header value lists {@code trailers}. */
+    static boolean acceptsTrailers(String te) {
+        if (te == null) {
+            return false;
+        }
+        for (String token : te.split(",")) {
+            if (token.trim().equalsIgnoreCase("trailers")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void relayResponse(Exchanges ex, HttpClientResponse cresp) {
         long responseHead = System.nanoTime();
         ex.relaying = true;
@@ -262,6 +278,14 @@ public final class ProxyEngine {
         }
         boolean capturing = ex.sink != null && ex.sink.capturing();
         BodyTap respTap = ex.sink == null ? new BodyTap(cresp) : ex.sink.tap(cresp);
+        if (resp.isChunked() && req.version() != HttpVersion.HTTP_1_0) {
+            // Trailer fields travel after a chunked body: announce them as the app did, relay them as it ends.
+            String announced = cresp.headers().get("Trailer");
+            if (announced != null) {
+                resp.headers().set("Trailer", announced);
+            }
+            respTap.onEnd(() -> HopByHop.copyEndToEnd(cresp.trailers(), resp.trailers()));
+        }
         ex.watchProgress(respTap);
         CapturedMessage capturedResponse = !capturing ? null
                 : CapturedMessage.response(cresp.statusCode(), CapturedMessage.headers(cresp.headers()), respTap);

@@ -38,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -285,7 +286,7 @@ class SidecarProxyTest {
     @Test
     void shouldDropHopByHopHeaders() throws Exception {
         String resp = raw("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\n"
-                + "TE: trailers\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nX-End: 2\r\n\r\n");
+                + "TE: deflate\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nX-End: 2\r\n\r\n");
         assertTrue(resp.startsWith("HTTP/1.1 200"), resp);
         TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
         for (String hop : List.of("x-hop", "keep-alive", "te", "proxy-authorization")) {
@@ -395,6 +396,28 @@ class SidecarProxyTest {
             int headEnd = text.indexOf("\r\n\r\n");
             assertFalse(text.substring(0, headEnd).toLowerCase().contains("transfer-encoding"));
             assertEquals(100_000, all.length - headEnd - 4);
+        }
+    }
+
+    @Test
+    void shouldRelayTrailersAfterAChunkedBodyToHttp11ClientsOnly() throws Exception {
+        String http11 = rawToClose("GET /trailers HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nConnection: close\r\n\r\n");
+        String head = http11.substring(0, http11.indexOf("\r\n\r\n") + 2).toLowerCase(Locale.ROOT);
+        assertTrue(head.startsWith("http/1.1 200") && head.contains("\r\ntransfer-encoding: chunked\r\n"), head);
+        assertTrue(head.contains("\r\ntrailer: x-checksum\r\n"), head);
+        assertTrue(http11.endsWith("\r\n0\r\nX-Checksum: sha256:abc\r\n\r\n"), http11);
+        assertEquals("trailers", origin.seen.poll(5, TimeUnit.SECONDS).headers().get("te"), "the app learns the client takes trailers");
+
+        String http10 = rawToClose("GET /trailers HTTP/1.0\r\nTE: trailers\r\n\r\n");
+        assertTrue(http10.endsWith("\r\n\r\npart-1;part-2"), "close-delimited, no room for trailers: " + http10);
+        assertFalse(http10.toLowerCase(Locale.ROOT).contains("trailer:"), http10);
+        assertFalse(origin.seen.poll(5, TimeUnit.SECONDS).headers().containsKey("te"), "an HTTP/1.0 client gets no trailers");
+    }
+
+    static String rawToClose(String request) throws IOException {
+        try (Socket s = connect(sidecar.port())) {
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 

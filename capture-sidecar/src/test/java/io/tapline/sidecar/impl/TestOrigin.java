@@ -75,6 +75,9 @@ final class TestOrigin implements AutoCloseable {
                 case "/count" -> req.response().end(Long.toString(n[0]));
                 case "/download" -> download(req, Integer.parseInt(req.getParam("n")));
                 case "/gzip" -> gzip(req);
+                case "/trailers" -> req.response().setChunked(true).putHeader("Trailer", "X-Checksum")
+                        .write("part-1;").compose(w -> req.response().write("part-2"))
+                        .compose(w -> req.response().putTrailer("X-Checksum", "sha256:abc").end());
                 case "/call" -> call(req, headers);
                 case "/items" -> vertx.setTimer(50, t -> req.response().putHeader("content-type", "application/json")
                         .end("{\"marker\":\"" + req.getParam("marker") + "\"}"));
