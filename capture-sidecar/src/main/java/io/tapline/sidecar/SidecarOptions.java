@@ -499,6 +499,11 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions eventLoops(int loops) {
+        this.eventLoops = loops;
+        return this;
+    }
+
     public SidecarOptions headerTimeout(Duration d) {
         this.headerTimeout = d;
         return this;

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Streams one HTTP/1.1 exchange from a server request to an upstream and back, with optional capture taps.
@@ -82,7 +83,7 @@ public final class ProxyEngine {
     }
 
     private final Vertx vertx;
-    private final HttpClient client;
+    private final Supplier<HttpClient> clients;
     private final Settings settings;
     private final String listener;
     private final Metrics.Counter proxied;
@@ -90,9 +91,10 @@ public final class ProxyEngine {
     private final Metrics metrics;
     private final Metrics.Histogram added;
 
-    public ProxyEngine(Vertx vertx, HttpClient client, Settings settings, String listener, Metrics metrics) {
+    /** @param clients the upstream client of the calling event loop (see {@link SidecarImpl}) */
+    public ProxyEngine(Vertx vertx, Supplier<HttpClient> clients, Settings settings, String listener, Metrics metrics) {
         this.vertx = vertx;
-        this.client = client;
+        this.clients = clients;
         this.settings = settings;
         this.listener = listener;
         this.metrics = metrics;
@@ -180,7 +182,7 @@ public final class ProxyEngine {
         // No Vert.x idle timeout: it is reset by response bytes only, so a slow upload the app is reading would time
         // out. Exchanges.watchUpstream counts request body progress too.
         Exchanges ex = new Exchanges(req, sink, capturedRequest, startMillis, startNanos);
-        client.request(options).onComplete(ar -> {
+        clients.get().request(options).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
                 ex.fail(statusFor(ar.cause()), ar.cause());
@@ -311,7 +313,7 @@ public final class ProxyEngine {
         up.remove(HttpHeaders.HOST);
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host()).setPort(target.port())
                 .setURI(target.uri()).setHeaders(up).setConnectTimeout(settings.connectTimeoutMs());
-        client.request(options).compose(creq -> {
+        clients.get().request(options).compose(creq -> {
             creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
             // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
             // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.

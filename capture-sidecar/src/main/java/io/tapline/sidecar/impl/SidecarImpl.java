@@ -110,7 +110,9 @@ public final class SidecarImpl implements Sidecar {
             LOG.warn("native transport unavailable, running on NIO: {}", vertx.unavailableNativeTransportCause() == null
                     ? "unknown cause" : vertx.unavailableNativeTransportCause().toString());
         }
-        HttpClient client = vertx.httpClientBuilder()
+        // A client (and so a connection pool) per event loop: a pooled connection serves only the event loop that
+        // opened it, so an upstream response is handled on the thread of the request it answers, with no hand-off.
+        ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> vertx.httpClientBuilder()
                 .with(new HttpClientOptions()
                         .setKeepAlive(true)
                         .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
@@ -119,15 +121,15 @@ public final class SidecarImpl implements Sidecar {
                 .with(new PoolOptions().setHttp1MaxSize(512))
                 // a 102 Processing must not be taken for the response
                 .withConnectHandler(InterimResponseFilter::install)
-                .build();
+                .build());
         NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
         long tunnelIdleMs = o.tunnelIdleTimeout().toMillis();
         ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.maxRequestBodyBytes(),
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar", tunnelIdleMs);
         ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(0,
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null, tunnelIdleMs);
-        ProxyEngine inboundEngine = new ProxyEngine(vertx, client, inboundSettings, "inbound", metrics);
-        ProxyEngine egressEngine = new ProxyEngine(vertx, client, egressSettings, "egress", metrics);
+        ProxyEngine inboundEngine = new ProxyEngine(vertx, clients::get, inboundSettings, "inbound", metrics);
+        ProxyEngine egressEngine = new ProxyEngine(vertx, clients::get, egressSettings, "egress", metrics);
         CaptureBudget budget = new CaptureBudget(o.captureMaxMemoryBytes());
         CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis(),
                 o.captureMaxBodyBytes(), budget);

@@ -10,6 +10,7 @@ import io.vertx.core.http.RequestOptions;
 
 import java.io.ByteArrayOutputStream;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -18,7 +19,7 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * An in-process app for tests, on a real loopback port. Paths:
- * /hello, /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
+ * /hello, /delay?ms=N (hello after N ms), /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
  * /call (calls the dependency through the sidecar's egress: /inv/items with the same query, propagating traceparent
  * when the request has X-Propagate, X-Outbound-Auth as Authorization, and Referer), /items (the dependency; 50 ms latency).
  */
@@ -32,6 +33,8 @@ final class TestOrigin implements AutoCloseable {
     final HttpServer server;
     final HttpClient client;
     final BlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
+    /** The client ports of the connections requests came in on: one per upstream connection the sidecar opened. */
+    final Set<Integer> connectionPorts = ConcurrentHashMap.newKeySet();
     volatile int egressPort;
 
     TestOrigin() throws Exception {
@@ -45,6 +48,7 @@ final class TestOrigin implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest req) {
+        connectionPorts.add(req.remoteAddress().port());
         Map<String, String> headers = new ConcurrentHashMap<>();
         req.headers().forEach(e -> headers.merge(e.getKey().toLowerCase(), e.getValue(), (a, b) -> a + "," + b));
         String path = req.path();
@@ -73,6 +77,7 @@ final class TestOrigin implements AutoCloseable {
                     req.response().putHeader("content-type", headers.getOrDefault("content-type", "text/plain")).end(body);
                 }
                 case "/count" -> req.response().end(Long.toString(n[0]));
+                case "/delay" -> vertx.setTimer(Long.parseLong(req.getParam("ms")), t -> req.response().end("hello"));
                 case "/download" -> download(req, Integer.parseInt(req.getParam("n")));
                 case "/gzip" -> gzip(req);
                 case "/trailers" -> req.response().setChunked(true).putHeader("Trailer", "X-Checksum")
