@@ -28,6 +28,21 @@ class ByteBoundedQueueTest {
     }
 
     @Test
+    void shouldLookLessOftenWhileIdleAndQuicklyAgainOnceItemsFlow() throws InterruptedException {
+        ByteBoundedQueue<String> q = new ByteBoundedQueue<>(100);
+        assertEquals(ByteBoundedQueue.IDLE_PARK_NANOS, q.idleParkNanos());
+
+        for (int i = 0; i < 20; i++) {
+            assertNull(q.poll(5, TimeUnit.MILLISECONDS)); // each empty look doubles the next sleep: 1, 2, 4, 8, 10, 10 ms
+        }
+        assertEquals(ByteBoundedQueue.MAX_IDLE_PARK_NANOS, q.idleParkNanos(), "backs off to the cap, not beyond");
+
+        assertTrue(q.offer("a", 1));
+        assertEquals("a", q.poll(100, TimeUnit.MILLISECONDS));
+        assertEquals(ByteBoundedQueue.IDLE_PARK_NANOS, q.idleParkNanos(), "an item brings the short sleep back");
+    }
+
+    @Test
     void shouldWakeAWaitingConsumer() throws Exception {
         ByteBoundedQueue<String> q = new ByteBoundedQueue<>(100);
         Thread producer = new Thread(() -> {
