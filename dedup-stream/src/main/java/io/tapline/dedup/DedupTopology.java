@@ -6,7 +6,7 @@ import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.noise.RouteNoise;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.signature.ValueFields;
-import io.tapline.dedup.state.AvroBinarySerde;
+import io.tapline.dedup.state.CaseSchemas;
 import io.tapline.dedup.state.SignatureStateSerde;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
@@ -53,7 +53,7 @@ public final class DedupTopology {
     }
 
     public static Topology build(DedupConfig config, DedupSerdes serdes, DedupMetrics metrics) {
-        Serde<Case> internalCase = new AvroBinarySerde<>(Case.getEncoder(), Case.getDecoder());
+        Serde<Case> internalCase = CaseSchemas.serde();
         Signer signer = new Signer(RouteTemplates.withTemplates(config.routeTemplates()),
                 ValueFields.parse(config.valueFields()));
 

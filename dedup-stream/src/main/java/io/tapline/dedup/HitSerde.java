@@ -2,7 +2,7 @@ package io.tapline.dedup;
 
 import io.tapline.avro.Case;
 import io.tapline.dedup.noise.ResponseDiff;
-import io.tapline.dedup.state.AvroBinarySerde;
+import io.tapline.dedup.state.CaseSchemas;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.apache.kafka.common.errors.SerializationException;
@@ -28,7 +28,7 @@ final class HitSerde implements Serde<Hit> {
     private static final int HEADER = 17;
 
     /** The draft case's own format, and the whole repartition value of the previous version. */
-    private static final Serde<Case> DRAFT = new AvroBinarySerde<>(Case.getEncoder(), Case.getDecoder());
+    private static final Serde<Case> DRAFT = CaseSchemas.serde();
 
     private final DedupConfig.HitFormat format;
 

@@ -13,13 +13,15 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The released versions of each top-level contract, kept under {@code src/test/resources/released/<Record>/vN.avsc}.
+ * The released versions of each top-level contract, kept under
+ * {@code src/main/resources/io/tapline/avro/released/<Record>/vN.avsc} (shipped in the jar: the dedup stream reads
+ * its stores with the released {@code Case} schemas).
  * Run {@code main} with a version name (e.g. {@code v2}) from the module directory to snapshot the current schemas
  * when releasing.
  */
 public final class ReleasedSchemas {
 
-    static final Path ROOT = Path.of("src/test/resources/released");
+    static final Path ROOT = Path.of("src/main/resources/io/tapline/avro/released");
 
     /** Every record written to a topic: these are the schemas registered in the registry. */
     public static final Map<String, Schema> CURRENT = Map.of(

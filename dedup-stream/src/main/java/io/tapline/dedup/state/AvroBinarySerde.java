@@ -12,7 +12,8 @@ import org.apache.kafka.common.serialization.Serializer;
 /**
  * Serde for internal topics and stores (repartition topics, state stores, changelogs) using Avro single-object
  * encoding: a 10-byte header with the schema fingerprint, then Avro binary. No registry round trip and no registry
- * subjects for internal topics; the fingerprint makes a record written by an incompatible build fail loudly.
+ * subjects for internal topics; the decoder resolves an older writer schema by its fingerprint (see
+ * {@link CaseSchemas}), and a record whose schema it does not know fails loudly.
  */
 public final class AvroBinarySerde<T> implements Serde<T> {
 
