@@ -4,6 +4,7 @@ import org.slf4j.Marker;
 import org.slf4j.event.KeyValuePair;
 import org.slf4j.event.Level;
 import org.slf4j.event.LoggingEvent;
+import org.slf4j.helpers.FormattingTuple;
 import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 import org.slf4j.spi.LoggingEventAware;
@@ -78,8 +79,15 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
     private void write(Level level, long millis, String thread, String pattern, Object[] arguments,
             List<KeyValuePair> pairs, Throwable throwable) {
         TaplineLogging.Settings s = TaplineLogging.settings();
-        String message = arguments == null || arguments.length == 0
-                ? pattern : MessageFormatter.basicArrayFormat(pattern, arguments);
+        String message = pattern;
+        if (arguments != null && arguments.length > 0) {
+            // a trailing Throwable the pattern does not use is the event's exception (the fluent API leaves it there)
+            FormattingTuple formatted = MessageFormatter.arrayFormat(pattern, arguments);
+            message = formatted.getMessage();
+            if (throwable == null) {
+                throwable = formatted.getThrowable();
+            }
+        }
         String time = TIME.format(Instant.ofEpochMilli(millis));
         StringBuilder line = new StringBuilder(128);
         if (s.format() == TaplineLogging.Format.JSON) {

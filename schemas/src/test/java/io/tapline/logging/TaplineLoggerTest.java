@@ -84,12 +84,19 @@ class TaplineLoggerTest {
         TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
 
         logger("t").error("cannot register the schema for {}", "tapline.interactions", new IllegalStateException("registry down"));
+        logger("t").atWarn().addKeyValue("topic", "t1").log("cannot send to {}", "t1", new IllegalStateException("broker down"));
 
-        JsonNode line = JSON.readTree(onlyLine());
+        List<String> lines = lines();
+        assertEquals(2, lines.size(), String.join("\n", lines));
+        JsonNode line = JSON.readTree(lines.get(0));
         assertEquals("cannot register the schema for tapline.interactions", line.get("message").asText());
         String exception = line.get("exception").asText();
         assertTrue(exception.startsWith("java.lang.IllegalStateException: registry down"), exception);
         assertTrue(exception.contains("at io.tapline.logging.TaplineLoggerTest"), exception);
+        JsonNode fluent = JSON.readTree(lines.get(1));
+        assertEquals("cannot send to t1", fluent.get("message").asText());
+        assertTrue(fluent.get("exception").asText().startsWith("java.lang.IllegalStateException: broker down"),
+                "the fluent API's trailing exception is kept too: " + fluent);
     }
 
     @Test
