@@ -185,7 +185,7 @@ public final class CaptureHub {
             return a;
         }
         return new Attributed(null, Attribution.UNATTRIBUTED, trace == null ? null : trace.traceId(),
-                registry.inFlightRequests());
+                CorrelationRegistry.count(stamp));
     }
 
     private Attributed attributeCall(TraceContext trace, long stamp) {
@@ -208,7 +208,7 @@ public final class CaptureHub {
         if (sole != null) {
             return new Attributed(sole, Attribution.SOLE_IN_FLIGHT);
         }
-        if (registry.inFlightRequests() == 1 && registry.pending() == 0) {
+        if (CorrelationRegistry.count(stamp) == 1 && registry.pending() == 0) {
             return new Attributed(null, null); // the one request in flight is not captured
         }
         return new Attributed(null, Attribution.UNATTRIBUTED);

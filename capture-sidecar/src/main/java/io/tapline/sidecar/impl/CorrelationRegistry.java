@@ -58,7 +58,8 @@ public final class CorrelationRegistry {
         return count(inFlight.get());
     }
 
-    private static int count(long stamp) {
+    /** Inbound requests in flight at a {@link #stamp()}. */
+    static int count(long stamp) {
         return (int) stamp;
     }
 

@@ -22,7 +22,7 @@ public final class HopByHop {
     /** Copies end-to-end headers: drops the fixed set and any header named in {@code Connection}. */
     public static void copyEndToEnd(MultiMap from, MultiMap to) {
         // Hot path (every request and response): no lower-casing or set per header; Connection is usually absent.
-        Set<String> named = from.contains(HttpHeaders.CONNECTION) ? connectionTokens(from) : Set.of();
+        Set<String> named = from.contains(HttpHeaders.CONNECTION) ? tokens(from, "connection") : Set.of();
         for (Map.Entry<String, String> e : from) {
             String name = e.getKey();
             if (!always(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {
@@ -53,9 +53,10 @@ public final class HopByHop {
         }
     }
 
-    static Set<String> connectionTokens(MultiMap headers) {
+    /** The comma-separated tokens of every {@code name} header, lower-cased ({@code Connection}, {@code TE}). */
+    static Set<String> tokens(MultiMap headers, String name) {
         Set<String> out = new HashSet<>();
-        for (String v : headers.getAll("connection")) {
+        for (String v : headers.getAll(name)) {
             for (String token : v.split(",")) {
                 String t = token.trim().toLowerCase(Locale.ROOT);
                 if (!t.isEmpty()) {

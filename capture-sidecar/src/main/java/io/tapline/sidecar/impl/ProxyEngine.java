@@ -156,7 +156,7 @@ public final class ProxyEngine {
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(h, up);
         up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
-        if (acceptsTrailers(h.get("TE")) && req.version() != HttpVersion.HTTP_1_0) {
+        if (h.contains("TE") && req.version() != HttpVersion.HTTP_1_0 && HopByHop.tokens(h, "te").contains("trailers")) {
             up.set("TE", "trailers"); // TE is hop-by-hop, but this hop relays trailers too (RFC 9110 10.1.4)
         }
         up.remove(HttpHeaders.HOST);   // set through authority() below
@@ -235,19 +235,6 @@ public final class ProxyEngine {
                 }
             });
         });
-    }
-
-    /** Whether a {@code TE} header value lists {@code trailers}. */
-    static boolean acceptsTrailers(String te) {
-        if (te == null) {
-            return false;
-        }
-        for (String token : te.split(",")) {
-            if (token.trim().equalsIgnoreCase("trailers")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void relayResponse(Exchanges ex, HttpClientResponse cresp) {
@@ -363,7 +350,7 @@ public final class ProxyEngine {
     private static boolean isWebSocketUpgrade(HttpServerRequest req) {
         String upgrade = req.headers().get(HttpHeaders.UPGRADE);
         return req.method() == HttpMethod.GET && upgrade != null && upgrade.equalsIgnoreCase("websocket")
-                && HopByHop.connectionTokens(req.headers()).contains("upgrade");
+                && HopByHop.tokens(req.headers(), "connection").contains("upgrade");
     }
 
     private void addForwarded(HttpServerRequest req, MultiMap up) {
