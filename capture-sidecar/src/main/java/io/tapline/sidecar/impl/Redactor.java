@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Header;
 import io.tapline.avro.Redaction;
+import io.tapline.redaction.RedactionTokens;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -38,7 +39,7 @@ import java.util.regex.Pattern;
  */
 public final class Redactor {
 
-    public static final String TOKEN_PREFIX = "tapline:hmac:";
+    public static final String TOKEN_PREFIX = RedactionTokens.PREFIX;
 
     /** Header names redacted by default (compared case-insensitively). */
     public static final Set<String> DEFAULT_HEADERS = Set.of(

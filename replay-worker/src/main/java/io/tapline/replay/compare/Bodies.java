@@ -1,35 +1,82 @@
 package io.tapline.replay.compare;
 
+import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 
-/** Body helpers: content decoding (bounded), media-type classification, text normalisation and hashing. */
+/** Body helpers: content decoding (bounded), media-type classification, form fields, text normalisation and hashing. */
 public final class Bodies {
 
     /** Decoded bodies above this size are not decoded (protects the worker from compression bombs). */
     public static final int MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
     /** How a body is compared. */
-    public enum Kind { JSON, TEXT, BINARY }
+    public enum Kind { JSON, FORM, TEXT, BINARY }
 
     private Bodies() {
     }
 
     /** How much of a body truncated at capture was kept: {@code 65536 of 1048576 bytes kept}. */
     public static String truncation(HttpResponse recorded) {
-        long size = recorded.getOriginalSize();
-        return recorded.getBody().remaining() + " of " + (size < 0 ? "an unknown number of" : Long.toString(size))
-                + " bytes kept";
+        return truncation(recorded.getBody().remaining(), recorded.getOriginalSize());
+    }
+
+    /** How much of a request body truncated at capture was kept. */
+    public static String truncation(HttpRequest recorded) {
+        return truncation(recorded.getBody().remaining(), recorded.getOriginalSize());
+    }
+
+    private static String truncation(int kept, long size) {
+        return kept + " of " + (size < 0 ? "an unknown number of" : Long.toString(size)) + " bytes kept";
+    }
+
+    /**
+     * The fields of an {@code application/x-www-form-urlencoded} body, decoded, in order of first appearance, each
+     * with its values in order. A malformed escape is kept as written.
+     */
+    public static Map<String, List<String>> formFields(byte[] body) {
+        return formFields(new String(body, StandardCharsets.UTF_8).strip());
+    }
+
+    /** The same for a text in that form, such as a URL's query. */
+    public static Map<String, List<String>> formFields(String s) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (s == null || s.isEmpty()) {
+            return out;
+        }
+        for (String pair : s.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = formDecode(eq < 0 ? pair : pair.substring(0, eq));
+            String value = eq < 0 ? "" : formDecode(pair.substring(eq + 1));
+            out.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+        }
+        return out;
+    }
+
+    private static String formDecode(String s) {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return s;
+        }
     }
 
     /**
@@ -79,8 +126,11 @@ public final class Bodies {
             if (media.equals("application/json") || media.endsWith("+json") || media.equals("text/json")) {
                 return Kind.JSON;
             }
+            if (media.equals("application/x-www-form-urlencoded")) {
+                return Kind.FORM;
+            }
             if (media.startsWith("text/") || media.endsWith("+xml") || media.equals("application/xml")
-                    || media.equals("application/javascript") || media.equals("application/x-www-form-urlencoded")) {
+                    || media.equals("application/javascript")) {
                 return Kind.TEXT;
             }
             return Kind.BINARY;

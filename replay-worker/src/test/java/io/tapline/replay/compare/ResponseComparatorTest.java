@@ -146,6 +146,36 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void aRecordedValueRedactedAtCaptureIsNotJudgedAndANoteNamesIt() {
+        String token = "tapline:hmac:00112233aabbccdd";
+        Comparison c = strict.compare(SERVICE, ROUTE,
+                json(200, "{\"email\":\"" + token + "\",\"name\":\"Ann\",\"ref\":\"" + token + "\"}",
+                        new Header("Set-Cookie", token)),
+                json(200, "{\"email\":\"ann@example.com\",\"name\":\"Bob\"}",
+                        new Header("Set-Cookie", "session=s-42; HttpOnly")));
+        assertEquals(List.of("$.name", "$.ref"), paths(c), "a redacted value missing altogether is still a difference");
+        assertEquals(2, c.ignored());
+        assertEquals(List.of("2 response difference(s) not judged: the recorded value was redacted at capture"
+                + " (header:set-cookie, $.email)"), c.notes());
+        // the candidate echoing the token it was sent is equal; another token is another value
+        assertTrue(strict.compare(SERVICE, ROUTE, json(200, "{\"email\":\"" + token + "\"}"),
+                json(200, "{\"email\":\"" + token + "\"}")).same());
+        assertEquals(List.of("$.email"), paths(strict.compare(SERVICE, ROUTE, json(200, "{\"email\":\"" + token + "\"}"),
+                json(200, "{\"email\":\"tapline:hmac:ffeeddccbbaa9988\"}"))));
+    }
+
+    @Test
+    void formBodiesAreComparedFieldByField() {
+        String form = "application/x-www-form-urlencoded";
+        Comparison c = strict.compare(SERVICE, ROUTE,
+                response(200, form, "a=1&b=x+y&c=3".getBytes(StandardCharsets.UTF_8), null),
+                response(200, form, "b=x%20y&a=2&d=4".getBytes(StandardCharsets.UTF_8), null));
+        assertEquals(List.of("form:a", "form:c", "form:d"), paths(c));
+        assertEquals(List.of(DifferenceKind.CHANGED, DifferenceKind.MISSING, DifferenceKind.EXTRA),
+                c.differences().stream().map(Difference::getKind).toList());
+    }
+
+    @Test
     void dateServerAndTracingHeadersAreIgnoredOthersCompared() {
         Comparison c = strict.compare(SERVICE, ROUTE,
                 json(200, "{}", new Header("Date", "Mon"), new Header("Server", "v1"), new Header("traceparent", "a"),
