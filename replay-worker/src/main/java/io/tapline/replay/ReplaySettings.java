@@ -2,6 +2,7 @@ package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
+import io.tapline.replay.compare.BodyComparator;
 import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.mock.MockIgnoreRules;
@@ -58,11 +59,6 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         } catch (IllegalArgumentException e) {
             throw new ConfigException("option --mock-ignore: " + e.getMessage(), e);
         }
-        try {
-            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --mock-min-score: " + e.getMessage(), e);
-        }
         double tolerance = config.getDouble(ReplayOptions.NUMERIC_TOLERANCE);
         if (!(tolerance >= 0) || Double.isInfinite(tolerance)) { // also refuses NaN
             throw new ConfigException("option --compare-numeric-tolerance: '" + tolerance + "' is not a number >= 0");
@@ -71,6 +67,12 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
         CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
                 tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS));
+        try {
+            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores,
+                    new BodyComparator(compare));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --mock-min-score: " + e.getMessage(), e);
+        }
         double rate = config.getDouble(ReplayOptions.RATE);
         if (!(rate >= 0) || Double.isInfinite(rate)) { // also refuses NaN
             throw new ConfigException("option --rate: '" + rate + "' is not a number >= 0 (0 = unlimited)");

@@ -7,6 +7,7 @@ import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
 import io.tapline.replay.compare.Bodies;
+import io.tapline.replay.compare.RedactedValues;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +31,11 @@ public final class CaseMocks {
     private final List<Difference> differences = new ArrayList<>();
     /** Recorded calls whose truncated response body was served cut, in the order first served. */
     private final List<String> truncatedServed = new ArrayList<>();
+    /** What could not be compared in the calls' request bodies, and why. */
+    private final List<String> notes = new ArrayList<>();
     private int matched;
     private int unmatched;
+    private int ignoredDifferences;
 
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher) {
         this.caseId = caseId;
@@ -59,7 +63,8 @@ public final class CaseMocks {
      * answered from a recorded call that already answered one (the candidate makes the call more often than production
      * did) is answered from it again, so the candidate proceeds, and reported as an {@code EXTRA} difference. A call
      * answered from a recorded call with another target (a lower {@code --mock-min-score} accepted another id or
-     * query value) is matched and reported as a {@code CHANGED} difference: the mock never guesses silently.
+     * query value) is matched and reported as a {@code CHANGED} difference: the mock never guesses silently. The
+     * call's body is compared with the answering recording's request body ({@link #compareBody}).
      */
     public synchronized MockAnswer answer(MockRequest call) {
         int best = -1;
@@ -92,6 +97,7 @@ public final class CaseMocks {
                         describe(recorded.get(best)) + " (answered from it, score " + bestScore + ")", call.describe());
             }
             OutboundCall answering = recorded.get(best);
+            compareBody(prepared, recordings.get(best), answering);
             if (answering.getResponse() != null && answering.getResponse().getTruncated()) {
                 String note = "dependency response of " + describe(answering) + " was recorded truncated at capture ("
                         + Bodies.truncation(answering.getResponse()) + ") and served cut";
@@ -106,6 +112,42 @@ public final class CaseMocks {
         difference(call.describe(), DifferenceKind.UNMATCHED_CALL,
                 best >= 0 ? describe(recorded.get(best)) + " (score " + bestScore + ")" : null, call.describe());
         return new MockAnswer(null, bestScore);
+    }
+
+    /**
+     * Reports how the body the candidate sent differs from what production sent the dependency in the answering
+     * recording: each difference named by the recorded call and its path in the body
+     * ({@code call:POST payments /charges $.amount}), values named by a {@code --mock-ignore} body rule left out and
+     * counted as ignored. A recorded value redacted at capture is not judged (counted as ignored, named in a note),
+     * and a request body the capture truncated is not compared (a note says so).
+     */
+    private void compareBody(MockMatcher.PreparedCall call, MockMatcher.Recording recording, OutboundCall answering) {
+        String name = describe(answering);
+        if (answering.getRequest().getTruncated()) {
+            note("request body of " + name + " not compared: it was recorded truncated at capture ("
+                    + Bodies.truncation(answering.getRequest()) + ")");
+            return;
+        }
+        MockMatcher.BodyDifferences found = matcher.bodyDifferences(call, recording);
+        ignoredDifferences += found.ignored();
+        List<String> redacted = new ArrayList<>();
+        for (Difference d : found.differences()) {
+            if (RedactedValues.unjudged(d)) {
+                ignoredDifferences++;
+                redacted.add(d.getPath());
+            } else {
+                difference(name + " " + d.getPath(), d.getKind(), d.getExpected(), d.getActual());
+            }
+        }
+        if (!redacted.isEmpty()) {
+            note(RedactedValues.note("request body of " + name, redacted));
+        }
+    }
+
+    private void note(String note) {
+        if (!notes.contains(note) && notes.size() < MAX_CALLS_KEPT) {
+            notes.add(note);
+        }
     }
 
     private void difference(String path, DifferenceKind kind, String expected, String actual) {
@@ -164,6 +206,16 @@ public final class CaseMocks {
      */
     public synchronized List<String> truncatedResponsesServed() {
         return List.copyOf(truncatedServed);
+    }
+
+    /** What could not be compared in the bodies the candidate sent, and why; empty when everything was. */
+    public synchronized List<String> notes() {
+        return List.copyOf(notes);
+    }
+
+    /** Differences in the bodies the candidate sent that a rule ignores or that could not be judged. */
+    public synchronized int ignoredDifferences() {
+        return ignoredDifferences;
     }
 
     public synchronized int callsMade() {

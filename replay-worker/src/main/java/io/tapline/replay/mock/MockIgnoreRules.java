@@ -1,5 +1,7 @@
 package io.tapline.replay.mock;
 
+import io.tapline.replay.compare.PathPattern;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -18,6 +20,10 @@ import java.util.regex.Pattern;
  *   <li>{@code payments path:/payments/{*}/confirm}: two paths that both match the pattern are equal, whatever the
  *       segments at a placeholder ({@code {*}}, or a named one such as {@code {id}}, each exactly one non-empty
  *       segment); literal segments and the number of segments must still be equal.</li>
+ *   <li>{@code payments body:$.nonce}: the request body's value at that JSON path (a prefix pattern, {@code [*]} for
+ *       any array index and {@code *} for any field name, as {@code --ignore} takes) is not compared;
+ *       {@code body:form:NAME} does the same for a field of a form body, and {@code body:$} ignores the whole body.
+ *       Such values also do not count when recorded calls are ranked by their body.</li>
  * </ul>
  * DESTINATION names the dependency as the recordings and the {@code call:...} differences do: a {@code --mock-route}
  * name, {@code host:port} for a forward-proxied call ({@code host} alone: that host on any port), or {@code *} for every
@@ -28,16 +34,19 @@ public final class MockIgnoreRules {
     public static final String ANY_DESTINATION = "*";
 
     /** The accepted forms, for error messages. */
-    public static final String EXPECTED = "expected 'DESTINATION query:NAME' or 'DESTINATION path:/pattern/{*}/...'"
+    public static final String EXPECTED = "expected 'DESTINATION query:NAME', 'DESTINATION path:/pattern/{*}/...',"
+            + " 'DESTINATION body:$.json.path' or 'DESTINATION body:form:NAME'"
             + " where DESTINATION is a --mock-route name, host, host:port or '*',"
-            + " e.g. 'payments query:idempotency_key' or '* path:/payments/{*}/confirm'";
+            + " e.g. 'payments query:idempotency_key', '* path:/payments/{*}/confirm' or 'payments body:$.nonce'";
 
     private static final String QUERY = "query:";
     private static final String PATH = "path:";
+    private static final String BODY = "body:";
+    private static final String FORM = "form:";
     private static final String PLACEHOLDER_NAME = "\\*|[A-Za-z_][A-Za-z0-9_.-]*";
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(" + PLACEHOLDER_NAME + ")}");
     private static final Pattern PORT = Pattern.compile(":\\d+$");
-    private static final MockIgnoreRules NONE = new MockIgnoreRules(List.of(), List.of());
+    private static final MockIgnoreRules NONE = new MockIgnoreRules(List.of(), List.of(), List.of());
 
     private record QueryRule(String destination, String name) {
     }
@@ -59,12 +68,22 @@ public final class MockIgnoreRules {
         }
     }
 
+    /** @param pattern a body difference path pattern ({@code $.nonce}, {@code form:nonce}); {@code $} is the whole body */
+    private record BodyRule(String destination, PathPattern pattern) {
+
+        boolean matches(String differencePath) {
+            return pattern.toString().equals("$") || pattern.matches(differencePath);
+        }
+    }
+
     private final List<QueryRule> queryRules;
     private final List<PathRule> pathRules;
+    private final List<BodyRule> bodyRules;
 
-    private MockIgnoreRules(List<QueryRule> queryRules, List<PathRule> pathRules) {
+    private MockIgnoreRules(List<QueryRule> queryRules, List<PathRule> pathRules, List<BodyRule> bodyRules) {
         this.queryRules = queryRules;
         this.pathRules = pathRules;
+        this.bodyRules = bodyRules;
     }
 
     public static MockIgnoreRules none() {
@@ -80,6 +99,7 @@ public final class MockIgnoreRules {
     public static MockIgnoreRules parse(List<String> rules) {
         List<QueryRule> queries = new ArrayList<>();
         List<PathRule> paths = new ArrayList<>();
+        List<BodyRule> bodies = new ArrayList<>();
         for (String rule : rules) {
             String r = rule.trim();
             if (r.isEmpty()) {
@@ -102,11 +122,24 @@ public final class MockIgnoreRules {
                 queries.add(new QueryRule(destination, name));
             } else if (part.regionMatches(true, 0, PATH, 0, PATH.length())) {
                 paths.add(new PathRule(destination, pathPattern(rule, part.substring(PATH.length()))));
+            } else if (part.regionMatches(true, 0, BODY, 0, BODY.length())) {
+                bodies.add(new BodyRule(destination, bodyPattern(rule, part.substring(BODY.length()))));
             } else {
-                throw malformed(rule, "'" + part + "' is neither query:NAME nor path:/pattern");
+                throw malformed(rule, "'" + part + "' is neither query:NAME, path:/pattern nor body:PATH");
             }
         }
-        return queries.isEmpty() && paths.isEmpty() ? NONE : new MockIgnoreRules(List.copyOf(queries), List.copyOf(paths));
+        return queries.isEmpty() && paths.isEmpty() && bodies.isEmpty() ? NONE
+                : new MockIgnoreRules(List.copyOf(queries), List.copyOf(paths), List.copyOf(bodies));
+    }
+
+    private static PathPattern bodyPattern(String rule, String pattern) {
+        boolean json = pattern.equals("$") || pattern.startsWith("$.") || pattern.startsWith("$[");
+        boolean form = pattern.regionMatches(true, 0, FORM, 0, FORM.length()) && pattern.length() > FORM.length();
+        if (!json && !form) {
+            throw malformed(rule, "body pattern '" + pattern + "' is neither a JSON path ($, $.field, $.items[*].id)"
+                    + " nor form:NAME");
+        }
+        return PathPattern.of(form ? FORM + pattern.substring(FORM.length()) : pattern);
     }
 
     private static String[] pathPattern(String rule, String pattern) {
@@ -136,7 +169,7 @@ public final class MockIgnoreRules {
     }
 
     public boolean isEmpty() {
-        return queryRules.isEmpty() && pathRules.isEmpty();
+        return queryRules.isEmpty() && pathRules.isEmpty() && bodyRules.isEmpty();
     }
 
     /** The rules for calls to {@code destination}, resolved once for every recorded call a call is scored against. */
@@ -156,7 +189,13 @@ public final class MockIgnoreRules {
                 names.add(r.name());
             }
         }
-        return new Scope(List.copyOf(paths), Set.copyOf(names));
+        List<BodyRule> bodies = new ArrayList<>();
+        for (BodyRule r : bodyRules) {
+            if (appliesTo(r.destination(), destination)) {
+                bodies.add(r);
+            }
+        }
+        return new Scope(List.copyOf(paths), Set.copyOf(names), List.copyOf(bodies));
     }
 
     /** A path split on '/' as a path rule compares it (a leading empty segment, empty ones kept). */
@@ -167,14 +206,31 @@ public final class MockIgnoreRules {
     /** The rules that apply to one destination. Immutable, thread-safe. */
     static final class Scope {
 
-        private static final Scope NONE = new Scope(List.of(), Set.of());
+        private static final Scope NONE = new Scope(List.of(), Set.of(), List.of());
 
         private final List<PathRule> pathRules;
         private final Set<String> ignoredQueryNames;
+        private final List<BodyRule> bodyRules;
 
-        private Scope(List<PathRule> pathRules, Set<String> ignoredQueryNames) {
+        private Scope(List<PathRule> pathRules, Set<String> ignoredQueryNames, List<BodyRule> bodyRules) {
             this.pathRules = pathRules;
             this.ignoredQueryNames = ignoredQueryNames;
+            this.bodyRules = bodyRules;
+        }
+
+        /** False when {@link #ignoresBody} is false for every path. */
+        boolean hasBodyRules() {
+            return !bodyRules.isEmpty();
+        }
+
+        /** True when a rule ignores the body difference at {@code path} ({@code $.nonce}, {@code form:nonce}, {@code body}). */
+        boolean ignoresBody(String path) {
+            for (BodyRule r : bodyRules) {
+                if (r.matches(path)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** False when {@link #samePath} is false whatever the paths: callers may skip splitting them. */

@@ -2,14 +2,16 @@ package io.tapline.replay.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tapline.avro.Difference;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.OutboundCall;
+import io.tapline.replay.compare.Bodies;
+import io.tapline.replay.compare.BodyComparator;
+import io.tapline.replay.compare.CompareOptions;
 import io.tapline.signature.RouteTemplates;
 
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +26,7 @@ import java.util.TreeMap;
  * <pre>
  *   path      every segment equal 0.40 | same route template, a concrete segment (an id) differs 0.10
  *   query     same parameters and values 0.35 | same parameter names 0.05 | else 0
- *   body      equal bytes or equal JSON 0.25 | else 0
+ *   body      equal bytes or equal JSON (values a --mock-ignore body rule names aside) 0.25 | else 0
  * </pre>
  * The request's target (concrete path segments and query values) weighs more than its body: the default minimum
  * (0.75) is an exact path and query, with the body only ranking recorded calls, so a call asking for another id
@@ -67,6 +69,7 @@ public final class MockMatcher {
 
     private final double minScore;
     private final MockIgnoreRules ignores;
+    private final BodyComparator bodies;
 
     public MockMatcher(double minScore) {
         this(minScore, MockIgnoreRules.none());
@@ -74,11 +77,17 @@ public final class MockMatcher {
 
     /** @param ignores the call parts whose values are generated per request and not compared ({@code --mock-ignore}) */
     public MockMatcher(double minScore, MockIgnoreRules ignores) {
+        this(minScore, ignores, new BodyComparator(CompareOptions.defaults()));
+    }
+
+    /** @param bodies how a call's body is compared with its recording's (array order, numeric tolerance) */
+    public MockMatcher(double minScore, MockIgnoreRules ignores, BodyComparator bodies) {
         if (!(minScore > 0 && minScore <= 1)) { // also refuses NaN
             throw new IllegalArgumentException("minimum match score must be in (0, 1], got " + minScore);
         }
         this.minScore = minScore;
         this.ignores = Objects.requireNonNull(ignores, "ignores");
+        this.bodies = Objects.requireNonNull(bodies, "bodies");
     }
 
     public double minScore() {
@@ -133,7 +142,7 @@ public final class MockMatcher {
         } else if (q1.keySet().equals(q2.keySet())) {
             score += QUERY_NAMES;
         }
-        if (sameBody(call, recorded)) {
+        if (sameBody(call, recorded) || (call.ignores.hasBodyRules() && bodyDifferences(call, recorded).differences().isEmpty())) {
             score += BODY_EQUAL;
         }
         return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery);
@@ -182,28 +191,34 @@ public final class MockMatcher {
 
     /** Query parameters, decoded, names sorted, values in order. */
     static Map<String, List<String>> query(String rawQuery) {
-        Map<String, List<String>> out = new TreeMap<>();
-        if (rawQuery == null || rawQuery.isEmpty()) {
-            return out;
-        }
-        for (String pair : rawQuery.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String name = decode(eq < 0 ? pair : pair.substring(0, eq));
-            String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
-            out.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
-        }
-        return out;
+        return new TreeMap<>(Bodies.formFields(rawQuery));
     }
 
-    private static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return s; // malformed escapes: compare the raw text
+    /**
+     * How a call's body differs from a recorded request's.
+     *
+     * @param differences paths as {@link BodyComparator} names them, without those a {@code --mock-ignore} body rule
+     *                    for the call's destination ignores
+     * @param ignored     how many such rules left out
+     */
+    record BodyDifferences(List<Difference> differences, int ignored) {
+
+        static final BodyDifferences NONE = new BodyDifferences(List.of(), 0);
+    }
+
+    /** How the call's body differs from the recorded request's. */
+    BodyDifferences bodyDifferences(PreparedCall call, Recording recorded) {
+        if (sameBody(call, recorded)) {
+            return BodyDifferences.NONE;
         }
+        List<Difference> all = new ArrayList<>();
+        bodies.compare(recorded.body(), recorded.request.getContentEncoding(), recorded.request.getContentType(),
+                call.request.body(), call.request.contentEncoding(), call.request.contentType(), all);
+        int before = all.size();
+        if (call.ignores.hasBodyRules()) {
+            all.removeIf(d -> call.ignores.ignoresBody(d.getPath()));
+        }
+        return new BodyDifferences(all, before - all.size());
     }
 
     /** Equal bytes, else both non-empty and equal JSON. */
@@ -308,7 +323,7 @@ public final class MockMatcher {
         final PathForm path;
         /** The recorded path without the route name in front, null when it does not start with it. */
         final String withoutRoute;
-        private final HttpRequest request;
+        final HttpRequest request;
         private Map<String, List<String>> query;
         private byte[] body;
         private boolean parsed;

@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param traceId     the W3C trace id of its {@code traceparent}, null when the candidate did not propagate one
  * @param routeBase   the base path of the named route the call came through ({@code /api}), which {@code path} starts
  *                    with; empty for a route to its host's root and for a forward-proxied call
+ * @param contentType     the request's {@code Content-Type}, null when absent
+ * @param contentEncoding the request's {@code Content-Encoding}, null when absent
  */
 public record MockRequest(String method, String destination, String path, String rawQuery, byte[] body, String traceId,
-                          String routeBase) {
+                          String routeBase, String contentType, String contentEncoding) {
 
     public MockRequest {
         Objects.requireNonNull(method, "method");
@@ -28,6 +30,12 @@ public record MockRequest(String method, String destination, String path, String
         if (!path.startsWith(routeBase)) {
             throw new IllegalArgumentException("path " + path + " does not start with its route's base path " + routeBase);
         }
+    }
+
+    /** A call without a {@code Content-Type} or {@code Content-Encoding}. */
+    public MockRequest(String method, String destination, String path, String rawQuery, byte[] body, String traceId,
+                       String routeBase) {
+        this(method, destination, path, rawQuery, body, traceId, routeBase, null, null);
     }
 
     /** A forward-proxied call, or a named-route call whose route has no base path. */

@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -114,7 +115,8 @@ public final class MockServer implements AutoCloseable {
         Target target = target(req);
         String traceId = TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT));
         MockRequest call = new MockRequest(req.method().name(), target.destination, target.path, target.query,
-                body.getBytes(), traceId, target.routeBase);
+                body.getBytes(), traceId, target.routeBase, req.getHeader(HttpHeaders.CONTENT_TYPE),
+                req.getHeader(HttpHeaders.CONTENT_ENCODING));
         if (target.liveHost != null && options.liveAllowed(target.liveHost)) {
             CaseMocks mocks = registry.find(traceId);
             if (mocks != null) {

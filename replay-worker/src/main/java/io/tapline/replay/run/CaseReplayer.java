@@ -76,14 +76,16 @@ public final class CaseReplayer {
                     List<String> truncated = mocks.truncatedResponsesServed();
                     List<String> notes = new ArrayList<>(cmp.notes());
                     notes.addAll(truncated);
+                    notes.addAll(mocks.notes());
+                    int ignored = cmp.ignored() + mocks.ignoredDifferences();
                     if (diffs.isEmpty()) {
-                        return result(c, Verdict.PASS, diffs, cmp.ignored(), mocks.usage(), micros, null, notes);
+                        return result(c, Verdict.PASS, diffs, ignored, mocks.usage(), micros, null, notes);
                     }
                     if (!truncated.isEmpty()) {
-                        return result(c, Verdict.SKIPPED, diffs, cmp.ignored(), mocks.usage(), micros,
+                        return result(c, Verdict.SKIPPED, diffs, ignored, mocks.usage(), micros,
                                 inconclusive(diffs.size(), truncated), notes);
                     }
-                    return result(c, Verdict.FAIL, diffs, cmp.ignored(), mocks.usage(), micros, null, notes);
+                    return result(c, Verdict.FAIL, diffs, ignored, mocks.usage(), micros, null, notes);
                 })
                 .recover(err -> {
                     registry.unregister(traceId);

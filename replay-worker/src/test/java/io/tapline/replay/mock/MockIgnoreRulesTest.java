@@ -15,7 +15,9 @@ class MockIgnoreRulesTest {
         for (String rule : List.of(
                 "idempotency_key",                        // no destination
                 "payments idempotency_key",               // no part prefix
-                "payments body:$.nonce",                  // bodies are not compared, nothing to ignore
+                "payments body:nonce",                    // not a JSON path
+                "payments body:form:",                    // a form field without a name
+                "payments body:",                         // nothing named
                 "payments header:x-request-id",           // headers never count
                 "payments query:",                        // no name
                 "payments query:key=abc",                 // a value, not a name
@@ -30,6 +32,27 @@ class MockIgnoreRulesTest {
             assertTrue(e.getMessage().startsWith("mock ignore rule '" + rule + "': "), e.getMessage());
             assertTrue(e.getMessage().endsWith(MockIgnoreRules.EXPECTED), e.getMessage());
         }
+    }
+
+    @Test
+    void bodyRulesIgnoreAJsonPathAFormFieldOrTheWholeBodyForTheirDestinationOnly() {
+        MockIgnoreRules rules = MockIgnoreRules.parse(List.of("payments body:$.nonce", "payments body:$.items[*].ts",
+                "payments body:FORM:idempotency", "audit body:$"));
+        MockIgnoreRules.Scope payments = rules.forDestination("payments");
+        assertTrue(payments.hasBodyRules());
+        assertTrue(payments.ignoresBody("$.nonce"));
+        assertTrue(payments.ignoresBody("$.nonce.part"), "a pattern is a prefix");
+        assertTrue(payments.ignoresBody("$.items[3].ts"));
+        assertTrue(payments.ignoresBody("form:idempotency"));
+        assertFalse(payments.ignoresBody("$.amount"));
+        assertFalse(payments.ignoresBody("$.items[3].price"));
+        assertFalse(payments.ignoresBody("body"), "only the whole-body rule ignores a whole-body difference");
+        MockIgnoreRules.Scope audit = rules.forDestination("audit:8080");
+        assertTrue(audit.ignoresBody("body"));
+        assertTrue(audit.ignoresBody("$.anything"));
+        assertTrue(audit.ignoresBody("form:x"));
+        assertFalse(rules.forDestination("inventory").hasBodyRules());
+        assertFalse(rules.forDestination("inventory").ignoresBody("$.nonce"));
     }
 
     @Test

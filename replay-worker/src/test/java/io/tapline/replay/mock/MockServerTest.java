@@ -153,6 +153,28 @@ class MockServerTest {
     }
 
     @Test
+    void theBodyACandidateSendsIsComparedWithTheRecordingsUsingItsContentTypeAndEncoding() throws Exception {
+        MockServer mock = start(Set.of());
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "POST", "/reserve", null,
+                "{\"sku\":\"SKU-7\",\"qty\":1}", json(200, "{\"ok\":true}"))), matcher);
+        String tp = register(mocks);
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write("{\"qty\":2,\"sku\":\"SKU-7\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(mock.port())
+                .setURI("/inventory/reserve").putHeader("traceparent", tp).putHeader("Content-Type", "application/json")
+                .putHeader("Content-Encoding", "gzip");
+        io.vertx.core.Promise<Answer> answer = io.vertx.core.Promise.promise();
+        vertx.runOnContext(v -> client.request(o).compose(r -> r.send(io.vertx.core.buffer.Buffer.buffer(gz.toByteArray()))
+                .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b.toString())))).onComplete(answer));
+        assertEquals(new Answer(200, "{\"ok\":true}"), answer.future().await(), "answered from the recording");
+        assertEquals(List.of("call:POST inventory /reserve $.qty CHANGED 1 -> 2"), mocks.differences().stream()
+                .map(d -> d.getPath() + " " + d.getKind() + " " + d.getExpected() + " -> " + d.getActual()).toList());
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
     void callWithoutTraceContextIsAttributedOnlyWhenOneCaseIsInFlight() {
         MockServer mock = start(Set.of());
         register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))));

@@ -1,0 +1,163 @@
+package io.tapline.replay.mock;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.HttpRequest;
+import io.tapline.avro.OutboundCall;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+
+import static io.tapline.replay.Fixtures.call;
+import static io.tapline.replay.Fixtures.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What a candidate sends its dependencies, compared with what production sent them. */
+class DependencyBodiesTest {
+
+    private static final String CHARGE = "call:POST payments /charge";
+
+    private static OutboundCall charge(String body) {
+        return call("payments", "POST", "/charge", null, body, json(201, "{\"id\":\"ch_1\"}"));
+    }
+
+    private static OutboundCall charge(String contentType, String body) {
+        OutboundCall c = charge(body);
+        c.setRequest(HttpRequest.newBuilder(c.getRequest()).setContentType(contentType).build());
+        return c;
+    }
+
+    private static MockRequest sent(String contentType, String encoding, byte[] body) {
+        return new MockRequest("POST", "payments", "/charge", null, body, null, "", contentType, encoding);
+    }
+
+    private static MockRequest sent(String json) {
+        return sent("application/json", null, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static CaseMocks mocks(List<OutboundCall> recorded, String... ignoreRules) {
+        return new CaseMocks("c1", recorded,
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.parse(List.of(ignoreRules))));
+    }
+
+    private static Difference diff(String path, DifferenceKind kind, String expected, String actual) {
+        return Difference.newBuilder().setPath(path).setKind(kind).setExpected(expected).setActual(actual).build();
+    }
+
+    @Test
+    void aChangedMissingOrExtraJsonValueIsReportedAtItsPathInTheCall() {
+        CaseMocks mocks = mocks(List.of(charge("{\"amount\":500,\"currency\":\"usd\",\"capture\":true}")));
+        assertTrue(mocks.answer(sent("{\"amount\":600,\"currency\":\"usd\",\"customer\":\"c_9\"}")).matched(),
+                "the call is still answered from its recording, so the candidate goes on");
+        assertEquals(List.of(
+                diff(CHARGE + " $.capture", DifferenceKind.MISSING, "true", null),
+                diff(CHARGE + " $.customer", DifferenceKind.EXTRA, null, "\"c_9\""),
+                diff(CHARGE + " $.amount", DifferenceKind.CHANGED, "500", "600")), mocks.differences());
+        assertEquals(0, mocks.ignoredDifferences());
+    }
+
+    @Test
+    void theSameJsonInAnotherMemberOrderIsNoDifference() {
+        CaseMocks mocks = mocks(List.of(charge("{\"amount\":500,\"currency\":\"usd\"}")));
+        mocks.answer(sent("{\"currency\":\"usd\",\"amount\":500}"));
+        assertEquals(List.of(), mocks.differences());
+        assertEquals(List.of(), mocks.notes());
+    }
+
+    @Test
+    void aBodyRuleLeavesItsValueOutAndCountsItAsIgnored() {
+        CaseMocks mocks = mocks(List.of(charge("{\"amount\":500,\"nonce\":\"n-1\"}")), "payments body:$.nonce");
+        mocks.answer(sent("{\"amount\":600,\"nonce\":\"n-2\"}"));
+        assertEquals(List.of(diff(CHARGE + " $.amount", DifferenceKind.CHANGED, "500", "600")), mocks.differences());
+        assertEquals(1, mocks.ignoredDifferences());
+    }
+
+    @Test
+    void aBodyRuleLetsTheRestOfTheBodyRankRecordedCalls() {
+        OutboundCall five = charge("{\"amount\":500,\"nonce\":\"n-1\"}");
+        OutboundCall seven = charge("{\"amount\":700,\"nonce\":\"n-2\"}");
+        // Without a rule no recording's body equals the call's (the nonce is fresh): the first recorded answers.
+        assertSame(five, mocks(List.of(five, seven)).answer(sent("{\"amount\":700,\"nonce\":\"n-3\"}")).recorded());
+        CaseMocks ruled = mocks(List.of(five, seven), "payments body:$.nonce");
+        assertSame(seven, ruled.answer(sent("{\"amount\":700,\"nonce\":\"n-3\"}")).recorded());
+        assertSame(five, ruled.answer(sent("{\"amount\":500,\"nonce\":\"n-4\"}")).recorded());
+        assertEquals(List.of(), ruled.differences());
+        assertEquals(2, ruled.ignoredDifferences());
+    }
+
+    @Test
+    void formFieldsAreComparedOneByOne() {
+        String form = "application/x-www-form-urlencoded";
+        CaseMocks mocks = mocks(List.of(charge(form, "amount=500&currency=usd&idempotency=k-1")),
+                "payments body:form:idempotency");
+        mocks.answer(sent(form, null, "currency=usd&idempotency=k-2&amount=600".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(List.of(diff(CHARGE + " form:amount", DifferenceKind.CHANGED, "500", "600")), mocks.differences());
+        assertEquals(1, mocks.ignoredDifferences());
+    }
+
+    @Test
+    void aRecordedValueRedactedAtCaptureIsNotJudgedButATokenAgainstAnotherTokenIs() {
+        String recorded = "{\"card\":\"tapline:hmac:00112233aabbccdd\",\"amount\":500}";
+        CaseMocks plain = mocks(List.of(charge(recorded)));
+        plain.answer(sent("{\"card\":\"4111111111111111\",\"amount\":500}"));
+        assertEquals(List.of(), plain.differences());
+        assertEquals(1, plain.ignoredDifferences());
+        assertEquals(1, plain.notes().size());
+        assertTrue(plain.notes().get(0).contains("$.card") && plain.notes().get(0).contains("redacted"),
+                plain.notes().get(0));
+
+        CaseMocks echoed = mocks(List.of(charge(recorded)));
+        echoed.answer(sent(recorded));
+        assertEquals(List.of(), echoed.differences());
+        assertEquals(List.of(), echoed.notes());
+
+        CaseMocks otherToken = mocks(List.of(charge(recorded)));
+        otherToken.answer(sent("{\"card\":\"tapline:hmac:99887766aabbccdd\",\"amount\":500}"));
+        assertEquals(List.of(diff(CHARGE + " $.card", DifferenceKind.CHANGED, "\"tapline:hmac:00112233aabbccdd\"",
+                "\"tapline:hmac:99887766aabbccdd\"")), otherToken.differences());
+    }
+
+    @Test
+    void aRequestBodyRecordedTruncatedIsNotComparedAndANoteSaysSo() {
+        OutboundCall cut = charge("{\"amount\":500,\"items\":[");
+        cut.setRequest(HttpRequest.newBuilder(cut.getRequest()).setTruncated(true).setOriginalSize(200_000).build());
+        CaseMocks mocks = mocks(List.of(cut));
+        mocks.answer(sent("{\"amount\":600,\"items\":[]}"));
+        assertEquals(List.of(), mocks.differences());
+        assertEquals(List.of("request body of " + CHARGE + " not compared: it was recorded truncated at capture"
+                + " (23 of 200000 bytes kept)"), mocks.notes());
+    }
+
+    @Test
+    void aCompressedBodyIsComparedDecoded() throws IOException {
+        CaseMocks mocks = mocks(List.of(charge("{\"amount\":500}")));
+        mocks.answer(sent("application/json", "gzip", gzip("{\"amount\":600}")));
+        assertEquals(List.of(diff(CHARGE + " $.amount", DifferenceKind.CHANGED, "500", "600")), mocks.differences());
+    }
+
+    @Test
+    void aTextBodyDiffersAsAWhole() {
+        CaseMocks mocks = mocks(List.of(charge("text/plain", "charge 500 usd")));
+        mocks.answer(sent("text/plain", null, "charge 600 usd".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(List.of(diff(CHARGE + " body", DifferenceKind.BODY, "charge 500 usd", "charge 600 usd")),
+                mocks.differences());
+        CaseMocks ruled = mocks(List.of(charge("text/plain", "charge 500 usd")), "payments body:$");
+        ruled.answer(sent("text/plain", null, "charge 600 usd".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(List.of(), ruled.differences());
+        assertEquals(1, ruled.ignoredDifferences());
+    }
+
+    private static byte[] gzip(String s) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(s.getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+}
