@@ -128,7 +128,7 @@ final class Demo implements AutoCloseable {
         String runV1 = "demo-v1-" + stamp;
         Collection<ReplayResult> v1 = replay(runV1, DemoShop.Version.V1, inventoryPort, topics, reports, 0);
 
-        step("replaying every case against v2, which has three planted regressions");
+        step("replaying every case against v2, which has four planted regressions");
         String runV2 = "demo-v2-" + stamp;
         Collection<ReplayResult> v2 = replay(runV2, DemoShop.Version.V2, inventoryPort, topics, reports, 1);
 

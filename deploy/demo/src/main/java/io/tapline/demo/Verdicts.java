@@ -24,6 +24,8 @@ final class Verdicts {
                     d -> d.getPath().contains("inStock") || d.getPath().contains("in_stock")),
             new Planted("POST /orders", "status 201 changed to 200",
                     d -> d.getKind() == DifferenceKind.STATUS),
+            new Planted("POST /orders", "reservation field qty sent as quantity",
+                    d -> d.getPath().equals("call:POST inventory /reserve $.qty") && d.getKind() == DifferenceKind.MISSING),
             new Planted("GET /owners/{id}/orders", "extra outbound call to inventory /loyalty",
                     d -> d.getKind() == DifferenceKind.UNMATCHED_CALL));
 

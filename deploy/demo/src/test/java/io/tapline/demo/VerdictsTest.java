@@ -41,7 +41,8 @@ class VerdictsTest {
     void plantedRegressionsAreFoundAndNothingElseMayFail() {
         List<ReplayResult> found = List.of(
                 result("s1", 0, "GET /products/{id}", Verdict.FAIL, 10, List.of(diff("$.inStock", DifferenceKind.MISSING))),
-                result("s2", 0, "POST /orders", Verdict.FAIL, 10, List.of(diff("status", DifferenceKind.STATUS))),
+                result("s2", 0, "POST /orders", Verdict.FAIL, 10, List.of(diff("status", DifferenceKind.STATUS),
+                        diff("call:POST inventory /reserve $.qty", DifferenceKind.MISSING))),
                 result("s3", 0, "GET /owners/{id}/orders", Verdict.FAIL, 10,
                         List.of(diff("call:GET inventory /loyalty/3", DifferenceKind.UNMATCHED_CALL))),
                 result("s4", 0, "GET /health", Verdict.PASS, 10, List.of()));
@@ -56,6 +57,12 @@ class VerdictsTest {
 
         List<String> missing = Verdicts.checkPlanted(List.of(found.get(0), found.get(1)));
         assertTrue(missing.stream().anyMatch(p -> p.contains("extra outbound call")), missing.toString());
+
+        List<ReplayResult> statusOnly = List.of(found.get(0), found.get(2),
+                result("s2", 0, "POST /orders", Verdict.FAIL, 10, List.of(diff("status", DifferenceKind.STATUS))));
+        List<String> bodyMissed = Verdicts.checkPlanted(statusOnly);
+        assertEquals(1, bodyMissed.size(), bodyMissed.toString());
+        assertTrue(bodyMissed.get(0).contains("qty sent as quantity"), bodyMissed.toString());
     }
 
     @Test

@@ -23,9 +23,10 @@ import java.util.UUID;
  *   <li>{@code GET /owners/{id}/orders?page=N} answers from its own data;</li>
  *   <li>{@code POST /orders} reserves stock in inventory and creates an order.</li>
  * </ul>
- * Every answer carries a generated id and a timestamp (noise). Version v2 plants three regressions: {@code inStock}
- * renamed to {@code in_stock} on products, 200 instead of 201 on order creation, and an extra call to inventory's
- * loyalty endpoint when listing an owner's orders. Like an app instrumented with OpenTelemetry, it propagates the
+ * Every answer carries a generated id and a timestamp (noise). Version v2 plants four regressions: {@code inStock}
+ * renamed to {@code in_stock} on products; on order creation, 200 instead of 201 and the reservation sent to inventory
+ * with {@code quantity} where its API reads {@code qty}; and an extra call to inventory's loyalty endpoint when
+ * listing an owner's orders. Like an app instrumented with OpenTelemetry, it propagates the
  * inbound {@code traceparent} to its outbound calls.
  */
 public final class DemoShop {
@@ -128,7 +129,9 @@ public final class DemoShop {
             }
             String sku = in.getString("sku", "SKU-0");
             int qty = in.getInteger("qty", 1);
-            call(request, HttpMethod.POST, "/reserve", new JsonObject().put("sku", sku).put("qty", qty)).onComplete(ar -> {
+            // v2 names the quantity as inventory's API does not: inventory reserves its default of 1 instead
+            JsonObject reserve = new JsonObject().put("sku", sku).put(version == Version.V2 ? "quantity" : "qty", qty);
+            call(request, HttpMethod.POST, "/reserve", reserve).onComplete(ar -> {
                 if (ar.failed() || !ar.result().getBoolean("ok", false)) {
                     DemoInventory.json(request, 409, new JsonObject().put("error", "could not reserve").put("sku", sku));
                     return;

@@ -28,6 +28,8 @@ class DemoShopTest {
     private Vertx vertx;
     private HttpClient client;
     private final List<String> inventoryCalls = new CopyOnWriteArrayList<>();
+    /** The reservations the shop sent: method, path, traceparent and body. */
+    private final List<String> reservations = new CopyOnWriteArrayList<>();
     private int inventoryPort;
 
     @BeforeEach
@@ -38,6 +40,10 @@ class DemoShopTest {
         var inventory = DemoInventory.handler();
         HttpServer recorder = vertx.createHttpServer().requestHandler(req -> {
             inventoryCalls.add(req.method() + " " + req.path() + " " + req.getHeader("traceparent"));
+            if (req.path().equals("/reserve")) {
+                req.body().onSuccess(b -> reservations.add(req.method() + " " + req.path() + " "
+                        + req.getHeader("traceparent") + " " + b));
+            }
             inventory.handle(req);
         }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
         inventoryPort = recorder.actualPort();
@@ -90,17 +96,20 @@ class DemoShopTest {
 
         Response created = call(port, HttpMethod.POST, "/orders", "{\"sku\":\"SKU-3\",\"qty\":2}", null);
         assertEquals(201, created.status());
+        assertEquals(List.of("POST /reserve null {\"sku\":\"SKU-3\",\"qty\":2}"), reservations);
         assertEquals("CREATED", created.body().getString("status"));
     }
 
     @Test
-    void v2PlantsARenamedFieldAChangedStatusAndAnExtraCall() throws Exception {
+    void v2PlantsARenamedFieldAChangedStatusAMisnamedReservationFieldAndAnExtraCall() throws Exception {
         int port = shop(DemoShop.Version.V2);
         Response product = call(port, HttpMethod.GET, "/products/7", null, null);
         assertTrue(product.body().containsKey("in_stock"));
         assertFalse(product.body().containsKey("inStock"));
 
+        inventoryCalls.clear();
         assertEquals(200, call(port, HttpMethod.POST, "/orders", "{\"sku\":\"SKU-3\",\"qty\":2}", null).status());
+        assertEquals(List.of("POST /reserve null {\"sku\":\"SKU-3\",\"quantity\":2}"), reservations);
 
         inventoryCalls.clear();
         assertEquals(200, call(port, HttpMethod.GET, "/owners/3/orders", null, null).status());
