@@ -79,6 +79,14 @@ class DependencyBodiesTest {
     }
 
     @Test
+    void aWholeBodyRuleForEveryDestinationComparesNoRequestBody() {
+        CaseMocks mocks = mocks(List.of(charge("{\"amount\":500,\"nonce\":\"n-1\"}")), "* body:$");
+        mocks.answer(sent("{\"amount\":600}"));
+        assertEquals(List.of(), mocks.differences());
+        assertEquals(2, mocks.ignoredDifferences());
+    }
+
+    @Test
     void aBodyRuleLetsTheRestOfTheBodyRankRecordedCalls() {
         OutboundCall five = charge("{\"amount\":500,\"nonce\":\"n-1\"}");
         OutboundCall seven = charge("{\"amount\":700,\"nonce\":\"n-2\"}");
