@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,6 +30,14 @@ public final class Bodies {
     public enum Kind { JSON, FORM, TEXT, BINARY }
 
     private Bodies() {
+    }
+
+    /** The bytes of a recorded body, leaving the buffer's position as it was. */
+    public static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer b = buffer.duplicate();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
     }
 
     /** How much of a body truncated at capture was kept: {@code 65536 of 1048576 bytes kept}. */

@@ -5,7 +5,6 @@ import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +48,8 @@ public final class ResponseComparator {
             notes.add("response body not compared: the recorded body was truncated at capture ("
                     + Bodies.truncation(recorded) + ")");
         } else {
-            bodies.compare(bytes(recorded.getBody()), recorded.getContentEncoding(), recorded.getContentType(),
-                    bytes(candidate.getBody()), candidate.getContentEncoding(), candidate.getContentType(), all);
+            bodies.compare(Bodies.bytes(recorded.getBody()), recorded.getContentEncoding(), recorded.getContentType(),
+                    Bodies.bytes(candidate.getBody()), candidate.getContentEncoding(), candidate.getContentType(), all);
         }
 
         List<Difference> counted = new ArrayList<>(all.size());
@@ -102,13 +101,6 @@ public final class ResponseComparator {
             }
         }
         return map;
-    }
-
-    static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer b = buffer.duplicate();
-        byte[] out = new byte[b.remaining()];
-        b.get(out);
-        return out;
     }
 
     private static Difference diff(String path, DifferenceKind kind, String expected, String actual) {

@@ -101,9 +101,7 @@ public final class CaseMocks {
             if (answering.getResponse() != null && answering.getResponse().getTruncated()) {
                 String note = "dependency response of " + describe(answering) + " was recorded truncated at capture ("
                         + Bodies.truncation(answering.getResponse()) + ") and served cut";
-                if (!truncatedServed.contains(note) && truncatedServed.size() < MAX_CALLS_KEPT) {
-                    truncatedServed.add(note);
-                }
+                addOnce(truncatedServed, note);
             }
             return new MockAnswer(answering, bestScore);
         }
@@ -145,8 +143,12 @@ public final class CaseMocks {
     }
 
     private void note(String note) {
-        if (!notes.contains(note) && notes.size() < MAX_CALLS_KEPT) {
-            notes.add(note);
+        addOnce(notes, note);
+    }
+
+    private static void addOnce(List<String> list, String note) {
+        if (!list.contains(note) && list.size() < MAX_CALLS_KEPT) {
+            list.add(note);
         }
     }
 

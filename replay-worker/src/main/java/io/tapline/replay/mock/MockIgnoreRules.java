@@ -68,11 +68,14 @@ public final class MockIgnoreRules {
         }
     }
 
-    /** @param pattern a body difference path pattern ({@code $.nonce}, {@code form:nonce}); {@code $} is the whole body */
+    /**
+     * @param pattern a body difference path pattern ({@code $.nonce}, {@code form:nonce}), null for {@code $}: the
+     *                whole body, whatever its kind
+     */
     private record BodyRule(String destination, PathPattern pattern) {
 
         boolean matches(String differencePath) {
-            return pattern.toString().equals("$") || pattern.matches(differencePath);
+            return pattern == null || pattern.matches(differencePath);
         }
     }
 
@@ -132,12 +135,16 @@ public final class MockIgnoreRules {
                 : new MockIgnoreRules(List.copyOf(queries), List.copyOf(paths), List.copyOf(bodies));
     }
 
+    /** The pattern of a {@code body:} rule; null for {@code $}, the whole body. */
     private static PathPattern bodyPattern(String rule, String pattern) {
         boolean json = pattern.equals("$") || pattern.startsWith("$.") || pattern.startsWith("$[");
         boolean form = pattern.regionMatches(true, 0, FORM, 0, FORM.length()) && pattern.length() > FORM.length();
         if (!json && !form) {
             throw malformed(rule, "body pattern '" + pattern + "' is neither a JSON path ($, $.field, $.items[*].id)"
                     + " nor form:NAME");
+        }
+        if (pattern.equals("$")) {
+            return null;
         }
         return PathPattern.of(form ? FORM + pattern.substring(FORM.length()) : pattern);
     }

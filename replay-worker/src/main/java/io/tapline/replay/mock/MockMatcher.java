@@ -11,7 +11,6 @@ import io.tapline.replay.compare.CompareOptions;
 import io.tapline.signature.RouteTemplates;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -248,13 +247,6 @@ public final class MockMatcher {
         }
     }
 
-    static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer b = buffer.duplicate();
-        byte[] out = new byte[b.remaining()];
-        b.get(out);
-        return out;
-    }
-
     /** A path with its route template and its segments for path rules, each computed when first needed. */
     private static final class PathForm {
 
@@ -347,7 +339,7 @@ public final class MockMatcher {
 
         byte[] body() {
             if (body == null) {
-                body = bytes(request.getBody());
+                body = Bodies.bytes(request.getBody());
             }
             return body;
         }

@@ -2,6 +2,7 @@ package io.tapline.replay.mock;
 
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
+import io.tapline.replay.compare.Bodies;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -20,7 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -156,7 +156,7 @@ public final class MockServer implements AutoCloseable {
                 resp.headers().add(h.getName(), h.getValue());
             }
         }
-        resp.end(Buffer.buffer(bytes(recorded.getBody())));
+        resp.end(Buffer.buffer(Bodies.bytes(recorded.getBody())));
     }
 
     private void unmatched(HttpServerResponse resp, String why) {
@@ -239,13 +239,6 @@ public final class MockServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             return -1;
         }
-    }
-
-    private static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer b = buffer.duplicate();
-        byte[] out = new byte[b.remaining()];
-        b.get(out);
-        return out;
     }
 
     @Override

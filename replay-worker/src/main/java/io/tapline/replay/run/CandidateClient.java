@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
+import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.mock.MockServerOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -86,7 +87,7 @@ public final class CandidateClient implements AutoCloseable {
                 .setURI(uri)
                 .setHeaders(headers)
                 .setIdleTimeout(timeoutMillis);
-        Buffer body = Buffer.buffer(bytes(recorded.getBody()));
+        Buffer body = Buffer.buffer(Bodies.bytes(recorded.getBody()));
         // The response body is subscribed to in the same event-loop callback that receives the response head:
         // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
         return client.request(options)
@@ -108,13 +109,6 @@ public final class CandidateClient implements AutoCloseable {
 
     public URI target() {
         return target;
-    }
-
-    static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer b = buffer.duplicate();
-        byte[] out = new byte[b.remaining()];
-        b.get(out);
-        return out;
     }
 
     @Override
