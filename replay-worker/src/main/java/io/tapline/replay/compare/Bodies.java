@@ -2,18 +2,16 @@ package io.tapline.replay.compare;
 
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
+import io.tapline.signature.FormFields;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -64,28 +62,7 @@ public final class Bodies {
 
     /** The same for a text in that form, such as a URL's query. */
     public static Map<String, List<String>> formFields(String s) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        if (s == null || s.isEmpty()) {
-            return out;
-        }
-        for (String pair : s.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String name = formDecode(eq < 0 ? pair : pair.substring(0, eq));
-            String value = eq < 0 ? "" : formDecode(pair.substring(eq + 1));
-            out.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
-        }
-        return out;
-    }
-
-    private static String formDecode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return s;
-        }
+        return FormFields.parse(s);
     }
 
     /**

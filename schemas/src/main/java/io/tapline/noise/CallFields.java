@@ -1,0 +1,55 @@
+package io.tapline.noise;
+
+import io.tapline.signature.RouteTemplates;
+
+import java.util.Locale;
+
+/**
+ * How learned noise names a field of the request body an app sends a dependency, so that the dedup stream, which
+ * learns it, and the replay worker, which applies it, agree: {@code call:POST payments /charges/{id} $.idempotencyKey}.
+ * That is {@code call:}, the call's method (upper case), its destination (lower case: a named route, or
+ * {@code host:port}), its path as a {@link RouteTemplates#normalise route template}, a space, and the path of the
+ * field in the body: a JSON path with {@code [*]} for array indexes ({@code $.items[*].sku}), {@code form:NAME} for a
+ * field of a form body, or {@code body} for any other body as a whole.
+ */
+public final class CallFields {
+
+    public static final String PREFIX = "call:";
+
+    /** A learned field of a dependency request body, split into the call it belongs to and its path in the body. */
+    public record CallField(String call, String bodyPath) {
+    }
+
+    private CallFields() {
+    }
+
+    /** The call part of the field names: {@code call:POST payments /charges/{id}}. */
+    public static String call(String method, String destination, String path) {
+        return PREFIX + method.toUpperCase(Locale.ROOT) + " " + destination.toLowerCase(Locale.ROOT) + " "
+                + RouteTemplates.normalise(path);
+    }
+
+    /** The name of the field at {@code bodyPath} in the request body of {@code call}. */
+    public static String field(String call, String bodyPath) {
+        return call + " " + bodyPath;
+    }
+
+    /**
+     * The call and body path of a field {@link #field} named; null for any other field ({@code $.id},
+     * {@code header:date}). Method, destination and template hold no space, the body path may.
+     */
+    public static CallField parse(String field) {
+        if (!field.startsWith(PREFIX)) {
+            return null;
+        }
+        int space = -1;
+        for (int i = 0; i < 3; i++) {
+            space = field.indexOf(' ', space + 1);
+            if (space < 0) {
+                return null;
+            }
+        }
+        String bodyPath = field.substring(space + 1);
+        return bodyPath.isEmpty() ? null : new CallField(field.substring(0, space), bodyPath);
+    }
+}
