@@ -142,9 +142,10 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
             if (stored == null) {
                 return;
             }
-            baseline = ResponseDiff.fields(stored.getSample().getResponse());
+            baseline = ResponseDiff.fields(stored.getSample().getResponse(), stored.getSample().getOutboundCalls());
         }
-        ResponseFields latestResponse = ResponseDiff.fields(draft.getSample().getResponse());
+        ResponseFields latestResponse = ResponseDiff.fields(draft.getSample().getResponse(),
+                draft.getSample().getOutboundCalls());
         baselines.put(baselineKey, latestResponse);
         ResponseDiff.Outcome outcome = ResponseDiff.compare(baseline, latestResponse);
         String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();

@@ -371,6 +371,23 @@ class DedupTopologyTest {
     }
 
     @Test
+    void shouldLearnValuesTheAppGeneratesInWhatItSendsItsDependencies() {
+        // Identical checkouts: the app sends payments the same amount with a new idempotency key every time.
+        for (int i = 0; i < 6; i++) {
+            send(Interactions.request("POST", "/checkout").jsonRequest("{\"cart\":9}").at(T0.plusSeconds(i))
+                    .call("POST", "payments", "/charges", "application/json",
+                            "{\"amount\":500,\"idempotencyKey\":\"key-" + i + "\"}", 200)
+                    .json("{\"order\":1}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals("POST /checkout", profile.getRoute());
+        assertEquals(5, profile.getComparedPairs());
+        assertEquals(List.of("call:POST payments /charges $.idempotencyKey"),
+                profile.getFields().stream().map(NoisyField::getPath).toList(), "the amount stays compared");
+    }
+
+    @Test
     void shouldRetireProfilesKeyedByTheRouteAloneAfterAGracePeriod() {
         start(DedupConfig.defaults().withSampling(3, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
         // Counters of the version that learned noise per route for all services together.

@@ -1,16 +1,21 @@
 package io.tapline.dedup.noise;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tapline.avro.CallKind;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
+import io.tapline.avro.OutboundCall;
 import io.tapline.dedup.signature.Bodies;
 import io.tapline.dedup.signature.Shapes;
+import io.tapline.noise.CallFields;
+import io.tapline.signature.FormFields;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,10 +25,13 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Field-by-field comparison of two responses to identical requests: which paths were compared and which differed.
- * JSON bodies are flattened to paths ({@code $.items[*].id}); other bodies compare as one field {@code body};
- * headers compare as {@code header:<lower-case name>}. A response is first reduced to {@link ResponseFields} (a digest
- * per field), which is also what is kept as the baseline of a request between two comparisons.
+ * Field-by-field comparison of what two identical requests led to: which paths were compared and which differed.
+ * Response JSON bodies are flattened to paths ({@code $.items[*].id}); other bodies compare as one field {@code body};
+ * headers compare as {@code header:<lower-case name>}. The request bodies the app sent its dependencies compare too,
+ * named by {@link CallFields} ({@code call:POST payments /charges $.idempotencyKey}): a value the app generates per
+ * request (an idempotency key, a timestamp) differs between identical requests just like a response's. What was
+ * observed is first reduced to {@link ResponseFields} (a digest per field), which is also what is kept as the baseline
+ * of a request between two comparisons.
  */
 public final class ResponseDiff {
 
@@ -80,12 +88,18 @@ public final class ResponseDiff {
         return ByteBuffer.wrap(sha.digest()).getLong();
     }
 
-    /**
-     * The response as noise compares it: headers as {@code header:<lower-case name>}, a JSON object or array body
-     * flattened to paths (values of one {@code [*]} path taken as an ordered list), any other non-empty body as one
-     * field {@code body}; each field's values reduced to a digest.
-     */
+    /** The response as noise compares it, with no dependency calls: {@link #fields(HttpResponse, List)}. */
     public static ResponseFields fields(HttpResponse response) {
+        return fields(response, List.of());
+    }
+
+    /**
+     * The response and the dependency request bodies as noise compares them: headers as {@code header:<lower-case
+     * name>}, a JSON object or array body flattened to paths (values of one {@code [*]} path taken as an ordered
+     * list), any other non-empty body as one field {@code body}; and each HTTP call's request body the same way under
+     * its {@link CallFields call name} ({@link #addCallFields}). Each field's values are reduced to a digest.
+     */
+    public static ResponseFields fields(HttpResponse response, List<OutboundCall> calls) {
         MessageDigest sha = sha256();
         Map<String, List<String>> values = headers(response.getHeaders());
         byte[] body = Bodies.decode(Bodies.bytes(response.getBody()), response.getContentEncoding());
@@ -94,6 +108,7 @@ public final class ResponseDiff {
         if (structured) {
             Shapes.flatten(json, "$", values, 0);
         }
+        addCallFields(calls, values);
         TreeMap<String, Long> digests = new TreeMap<>();
         values.forEach((path, v) -> {
             if (path.length() <= MAX_PATH_CHARS) {
@@ -104,13 +119,78 @@ public final class ResponseDiff {
             sha.update(body);
             digests.put("body", ByteBuffer.wrap(sha.digest()).getLong());
         }
-        return ResponseFields.wrap(digests);
+        return ResponseFields.wrap(digests, true);
     }
 
-    /** Every field present in either response, and those whose values differ (or that only one of them has). */
+    /**
+     * Adds the fields of the request bodies of the HTTP calls, in the kinds the replay worker compares them by: a form
+     * body ({@code application/x-www-form-urlencoded}) field by field as {@code form:NAME}; a JSON body (by its
+     * content type, or without one a body that parses as an object or array) flattened to paths; any other non-empty
+     * body as one field {@code body}. Calls with one name (method, destination, route template) add to the same
+     * fields, ordered by their bodies, so the order in which concurrent calls were captured does not make a
+     * difference. Empty bodies add nothing; a body the capture truncated is left out, as the replay worker does not
+     * compare it.
+     */
+    static void addCallFields(List<OutboundCall> calls, Map<String, List<String>> values) {
+        List<OutboundCall> http = new ArrayList<>(calls.size());
+        for (OutboundCall c : calls) {
+            if (c.getKind() == CallKind.HTTP && c.getRequest() != null && !c.getRequest().getTruncated()
+                    && c.getRequest().getBody() != null && c.getRequest().getBody().hasRemaining()) {
+                http.add(c);
+            }
+        }
+        if (http.isEmpty()) {
+            return;
+        }
+        http.sort(Comparator.comparing(ResponseDiff::callName).thenComparing(c -> c.getRequest().getBody()));
+        for (OutboundCall c : http) {
+            String call = callName(c);
+            HttpRequest request = c.getRequest();
+            byte[] raw = Bodies.bytes(request.getBody());
+            byte[] body = Bodies.decode(raw, request.getContentEncoding());
+            String media = Bodies.mediaType(request.getContentType());
+            if (body == null) {
+                add(values, CallFields.field(call, "body"), new String(raw, StandardCharsets.ISO_8859_1));
+            } else if ("application/x-www-form-urlencoded".equals(media)) {
+                FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((name, v) ->
+                        values.computeIfAbsent(CallFields.field(call, "form:" + name), k -> new ArrayList<>()).addAll(v));
+            } else {
+                JsonNode json = media == null || isJson(media) ? Shapes.parse(body) : null;
+                if (json != null && json.isContainerNode()) {
+                    Map<String, List<String>> paths = new TreeMap<>();
+                    Shapes.flatten(json, "$", paths, 0);
+                    paths.forEach((path, v) ->
+                            values.computeIfAbsent(CallFields.field(call, path), k -> new ArrayList<>()).addAll(v));
+                } else {
+                    add(values, CallFields.field(call, "body"), new String(body, StandardCharsets.ISO_8859_1));
+                }
+            }
+        }
+    }
+
+    private static String callName(OutboundCall c) {
+        return CallFields.call(c.getRequest().getMethod(), c.getDestination(), c.getRequest().getPath());
+    }
+
+    private static boolean isJson(String media) {
+        return media.equals("application/json") || media.endsWith("+json") || media.equals("text/json");
+    }
+
+    private static void add(Map<String, List<String>> values, String field, String value) {
+        values.computeIfAbsent(field, k -> new ArrayList<>()).add(value);
+    }
+
+    /**
+     * Every field present in either, and those whose values differ (or that only one of them has). Dependency request
+     * fields are only compared when both sides hold them: a baseline stored before they were learned has none, and
+     * would make every one of them look like it differed once.
+     */
     public static Outcome compare(ResponseFields a, ResponseFields b) {
         TreeSet<String> compared = new TreeSet<>(a.digests().keySet());
         compared.addAll(b.digests().keySet());
+        if (!a.callsCompared() || !b.callsCompared()) {
+            compared.removeIf(path -> path.startsWith(CallFields.PREFIX));
+        }
         List<String> differing = new ArrayList<>();
         for (String path : compared) {
             if (!Objects.equals(a.digests().get(path), b.digests().get(path))) {

@@ -1,9 +1,16 @@
 package io.tapline.dedup.noise;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
+import io.tapline.avro.OutboundCall;
+import io.tapline.dedup.testing.Interactions;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -36,5 +43,79 @@ class ResponseDiffTest {
         ResponseFields f = ResponseDiff.fields(json("{\"" + key + "\":1,\"id\":2}"));
         assertEquals(List.of("$.id"), List.copyOf(f.digests().keySet()));
         assertEquals(f, ResponseFields.decode(ResponseFields.encode(f)), "every kept path can be stored");
+    }
+
+    private static final HttpResponse OK = json("{\"ok\":true}");
+
+    @Test
+    void shouldCompareTheRequestBodiesSentToDependenciesByCallAndPath() {
+        List<OutboundCall> first = Interactions.request("POST", "/checkout")
+                .call("POST", "Payments", "/charges", "application/json", "{\"amount\":500,\"key\":\"k-1\"}", 200)
+                .call("POST", "mailer", "/send", "application/x-www-form-urlencoded", "to=a%40b.c&nonce=n1", 202)
+                .call("PUT", "audit", "/events/17", "text/plain", "checkout at 10:00", 204)
+                .call("GET", "inventory", "/items/4", 200)
+                .build().getOutboundCalls();
+        List<OutboundCall> second = Interactions.request("POST", "/checkout")
+                .call("POST", "Payments", "/charges", "application/json", "{\"key\":\"k-2\",\"amount\":500}", 200)
+                .call("POST", "mailer", "/send", "application/x-www-form-urlencoded", "nonce=n2&to=a%40b.c", 202)
+                .call("PUT", "audit", "/events/18", "text/plain", "checkout at 10:01", 204)
+                .call("GET", "inventory", "/items/4", 200)
+                .build().getOutboundCalls();
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(ResponseDiff.fields(OK, first), ResponseDiff.fields(OK, second));
+        assertEquals(List.of("$.ok",
+                "call:POST mailer /send form:nonce",
+                "call:POST mailer /send form:to",
+                "call:POST payments /charges $.amount",
+                "call:POST payments /charges $.key",
+                "call:PUT audit /events/{id} body"), outcome.compared(), "a GET without a body adds nothing");
+        assertEquals(List.of("call:POST mailer /send form:nonce", "call:POST payments /charges $.key",
+                "call:PUT audit /events/{id} body"), outcome.differing());
+    }
+
+    @Test
+    void shouldNotCountTheOrderOfConcurrentCallsAsADifference() {
+        List<OutboundCall> first = Interactions.request("POST", "/batch")
+                .call("POST", "stock", "/reserve", "application/json", "{\"sku\":\"a\"}", 200)
+                .call("POST", "stock", "/reserve", "application/json", "{\"sku\":\"b\"}", 200)
+                .build().getOutboundCalls();
+        List<OutboundCall> second = Interactions.request("POST", "/batch")
+                .call("POST", "stock", "/reserve", "application/json", "{\"sku\":\"b\"}", 200)
+                .call("POST", "stock", "/reserve", "application/json", "{\"sku\":\"a\"}", 200)
+                .build().getOutboundCalls();
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(ResponseDiff.fields(OK, first), ResponseDiff.fields(OK, second));
+        assertEquals(List.of("$.ok", "call:POST stock /reserve $.sku"), outcome.compared());
+        assertEquals(List.of(), outcome.differing());
+    }
+
+    @Test
+    void shouldLeaveOutRequestBodiesTheCaptureTruncated() {
+        Interactions builder = Interactions.request("POST", "/upload")
+                .call("POST", "store", "/blobs", "application/json", "{\"part\":1", 200);
+        List<OutboundCall> calls = builder.build().getOutboundCalls();
+        calls.get(0).getRequest().setTruncated(true);
+        assertEquals(List.of("$.ok"), List.copyOf(ResponseDiff.fields(OK, calls).digests().keySet()));
+    }
+
+    @Test
+    void shouldNotCompareCallFieldsWithABaselineStoredWithoutThem() throws IOException {
+        List<OutboundCall> calls = Interactions.request("POST", "/checkout")
+                .call("POST", "payments", "/charges", "application/json", "{\"key\":\"k-1\"}", 200)
+                .build().getOutboundCalls();
+        ResponseFields current = ResponseDiff.fields(OK, calls);
+        assertTrue(current.callsCompared());
+        assertEquals(current, ResponseFields.decode(ResponseFields.encode(current)));
+        // A baseline of the version before: format 1, the response's fields only.
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(1);
+            out.writeInt(1);
+            out.writeUTF("$.ok");
+            out.writeLong(current.digests().get("$.ok"));
+        }
+        ResponseFields stored = ResponseFields.decode(bytes.toByteArray());
+        assertFalse(stored.callsCompared());
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(stored, current);
+        assertEquals(List.of("$.ok"), outcome.compared(), "the call's fields are not counted as appearing once");
+        assertEquals(List.of(), outcome.differing());
     }
 }

@@ -80,8 +80,14 @@ public final class Interactions {
     }
 
     public Interactions call(String method, String destination, String path, int status) {
+        return call(method, destination, path, null, "", status);
+    }
+
+    /** A dependency call whose request carries {@code body} as {@code contentType}. */
+    public Interactions call(String method, String destination, String path, String contentType, String body, int status) {
         HttpRequest request = HttpRequest.newBuilder().setMethod(method).setScheme("http").setAuthority(destination)
-                .setPath(path).build();
+                .setPath(path).setContentType(contentType)
+                .setBody(ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8))).build();
         HttpResponse response = HttpResponse.newBuilder().setStatus(status).build();
         calls.add(OutboundCall.newBuilder().setDestination(destination).setKind(CallKind.HTTP).setRequest(request)
                 .setResponse(response).build());
