@@ -2,9 +2,11 @@ package io.tapline.replay.compare;
 
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
+import io.tapline.noise.CallFields;
 import io.tapline.topics.TaplineTopics;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,7 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * or {@code "* header:x-build"} for every route, on every service) plus the noise learned by dedup-stream
  * ({@code tapline.noise}) for the case's own service and route. A profile keyed by the route alone (written before
  * noise was learned per service, merging all services) is only a fallback for a service with no profile of its own
- * for the route; dedup-stream retires those. Thread-safe: noise profiles are replaced as the noise topic is read.
+ * for the route; dedup-stream retires those. Learned noise also names fields of the request bodies the app sent its
+ * dependencies ({@link CallFields}: {@code call:POST payments /charges $.idempotencyKey}); those apply to the bodies the
+ * candidate sends the mocks ({@link Scope#ignoresCallBody}), not to the response. Thread-safe: noise profiles are
+ * replaced as the noise topic is read.
  */
 public final class IgnoreRules {
 
@@ -22,7 +27,18 @@ public final class IgnoreRules {
     public static final String ANY_ROUTE = "*";
 
     private final Map<String, List<PathPattern>> configured;
-    private final Map<String, List<PathPattern>> learned = new ConcurrentHashMap<>();
+    private final Map<String, Learned> learned = new ConcurrentHashMap<>();
+
+    /**
+     * The noise of one profile.
+     *
+     * @param response patterns of response fields
+     * @param calls    per call ({@code call:POST payments /charges}), patterns of its request body's fields
+     */
+    private record Learned(List<PathPattern> response, Map<String, List<PathPattern>> calls) {
+
+        static final Learned NONE = new Learned(List.of(), Map.of());
+    }
 
     private IgnoreRules(Map<String, List<PathPattern>> configured) {
         this.configured = configured;
@@ -69,11 +85,18 @@ public final class IgnoreRules {
             learned.remove(key);
             return;
         }
-        List<PathPattern> patterns = new ArrayList<>();
+        List<PathPattern> response = new ArrayList<>();
+        Map<String, List<PathPattern>> calls = new HashMap<>();
         for (NoisyField field : profile.getFields()) {
-            patterns.add(PathPattern.of(field.getPath()));
+            CallFields.CallField call = CallFields.parse(field.getPath());
+            if (call == null) {
+                response.add(PathPattern.of(field.getPath()));
+            } else {
+                calls.computeIfAbsent(call.call(), k -> new ArrayList<>()).add(PathPattern.of(call.bodyPath()));
+            }
         }
-        learned.put(key, List.copyOf(patterns));
+        calls.replaceAll((call, patterns) -> List.copyOf(patterns));
+        learned.put(key, new Learned(List.copyOf(response), Map.copyOf(calls)));
     }
 
     public int learnedRoutes() {
@@ -90,29 +113,44 @@ public final class IgnoreRules {
      * (the learned noise as it is now: a profile read later applies to later comparisons).
      */
     public Scope scope(String service, String route) {
-        List<PathPattern> noise = learned.get(TaplineTopics.noiseKey(service, route));
+        Learned noise = learned.get(TaplineTopics.noiseKey(service, route));
         if (noise == null) {
             noise = learned.get(route); // a profile from before noise was learned per service
         }
-        return new Scope(configured.get(ANY_ROUTE), configured.get(route), noise);
+        return new Scope(configured.get(ANY_ROUTE), configured.get(route), noise == null ? Learned.NONE : noise);
     }
 
     /** The ignore rules of one service's route. Immutable, thread-safe. */
     public static final class Scope {
 
+        /** No rule and no noise: every difference counts. */
+        public static final Scope NONE = new Scope(null, null, Learned.NONE);
+
         private final List<PathPattern> anyRoute;
         private final List<PathPattern> route;
-        private final List<PathPattern> noise;
+        private final Learned noise;
 
-        private Scope(List<PathPattern> anyRoute, List<PathPattern> route, List<PathPattern> noise) {
+        private Scope(List<PathPattern> anyRoute, List<PathPattern> route, Learned noise) {
             this.anyRoute = anyRoute;
             this.route = route;
             this.noise = noise;
         }
 
-        /** True when a difference at {@code path} does not count. */
+        /** True when a difference at {@code path} of the response does not count. */
         public boolean ignores(String path) {
-            return anyMatches(anyRoute, path) || anyMatches(route, path) || anyMatches(noise, path);
+            return anyMatches(anyRoute, path) || anyMatches(route, path) || anyMatches(noise.response(), path);
+        }
+
+        /**
+         * True when learned noise names the field at {@code bodyPath} ({@code $.idempotencyKey}, {@code form:nonce},
+         * {@code body}) of the request body of a call recorded as {@code method destination path}: a value the app
+         * generates per request, which differed between identical production requests.
+         */
+        public boolean ignoresCallBody(String method, String destination, String path, String bodyPath) {
+            if (noise.calls().isEmpty()) {
+                return false;
+            }
+            return anyMatches(noise.calls().get(CallFields.call(method, destination, path)), bodyPath);
         }
     }
 

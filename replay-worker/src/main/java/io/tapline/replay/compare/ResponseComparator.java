@@ -33,6 +33,19 @@ public final class ResponseComparator {
      * from {@code service} (the ignore rules and learned noise of that service's route apply).
      */
     public Comparison compare(String service, String route, HttpResponse recorded, HttpResponse candidate) {
+        return compare(ignores(service, route), recorded, candidate);
+    }
+
+    /**
+     * The ignore rules and learned noise for cases of {@code route} ("METHOD /template") captured from
+     * {@code service}, as they are now.
+     */
+    public IgnoreRules.Scope ignores(String service, String route) {
+        return rules.scope(service, route);
+    }
+
+    /** Compares {@code candidate} against {@code recorded}, not counting the differences {@code ignores} names. */
+    public Comparison compare(IgnoreRules.Scope ignores, HttpResponse recorded, HttpResponse candidate) {
         List<Difference> all = new ArrayList<>();
         if (recorded.getStatus() != candidate.getStatus()) {
             all.add(diff("status", DifferenceKind.STATUS, Integer.toString(recorded.getStatus()),
@@ -56,7 +69,6 @@ public final class ResponseComparator {
         int ignored = 0;
         List<String> redacted = new ArrayList<>();
         if (!all.isEmpty()) {
-            IgnoreRules.Scope ignores = rules.scope(service, route);
             for (Difference d : all) {
                 if (ignores.ignores(d.getPath())) {
                     ignored++;

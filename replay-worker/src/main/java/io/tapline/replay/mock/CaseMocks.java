@@ -3,10 +3,12 @@ package io.tapline.replay.mock;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.HttpRequest;
 import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
 import io.tapline.replay.compare.Bodies;
+import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.compare.RedactedValues;
 
 import java.util.ArrayList;
@@ -27,6 +29,8 @@ public final class CaseMocks {
     private final List<MockMatcher.Recording> recordings;
     private final int[] uses;
     private final MockMatcher matcher;
+    /** The case's learned noise, for the values the app generates in the bodies it sends. */
+    private final IgnoreRules.Scope noise;
     private final List<MockCall> calls = new ArrayList<>();
     private final List<Difference> differences = new ArrayList<>();
     /** Recorded calls whose truncated response body was served cut, in the order first served. */
@@ -37,8 +41,18 @@ public final class CaseMocks {
     private int unmatched;
     private int ignoredDifferences;
 
+    /** Without learned noise: every difference in a body the candidate sends counts unless a rule ignores it. */
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher) {
+        this(caseId, recorded, matcher, IgnoreRules.Scope.NONE);
+    }
+
+    /**
+     * @param noise the ignore rules of the case's service and route, whose learned noise of dependency request bodies
+     *              ({@link IgnoreRules.Scope#ignoresCallBody}) is not counted in the bodies the candidate sends
+     */
+    public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher, IgnoreRules.Scope noise) {
         this.caseId = caseId;
+        this.noise = noise;
         List<OutboundCall> http = new ArrayList<>(recorded.size());
         List<MockMatcher.Recording> recordings = new ArrayList<>(recorded.size());
         for (OutboundCall c : recorded) {
@@ -115,8 +129,9 @@ public final class CaseMocks {
     /**
      * Reports how the body the candidate sent differs from what production sent the dependency in the answering
      * recording: each difference named by the recorded call and its path in the body
-     * ({@code call:POST payments /charges $.amount}), values named by a {@code --mock-ignore} body rule left out and
-     * counted as ignored. A recorded value redacted at capture is not judged (counted as ignored, named in a note),
+     * ({@code call:POST payments /charges $.amount}), values named by a {@code --mock-ignore} body rule or by the
+     * route's learned noise (values that differed between identical production requests) left out and counted as
+     * ignored. A recorded value redacted at capture is not judged (counted as ignored, named in a note),
      * and a request body the capture truncated is not compared (a note says so).
      */
     private void compareBody(MockMatcher.PreparedCall call, MockMatcher.Recording recording, OutboundCall answering) {
@@ -129,8 +144,11 @@ public final class CaseMocks {
         MockMatcher.BodyDifferences found = matcher.bodyDifferences(call, recording);
         ignoredDifferences += found.ignored();
         List<String> redacted = new ArrayList<>();
+        HttpRequest recorded = answering.getRequest();
         for (Difference d : found.differences()) {
-            if (RedactedValues.unjudged(d)) {
+            if (noise.ignoresCallBody(recorded.getMethod(), answering.getDestination(), recorded.getPath(), d.getPath())) {
+                ignoredDifferences++;
+            } else if (RedactedValues.unjudged(d)) {
                 ignoredDifferences++;
                 redacted.add(d.getPath());
             } else {

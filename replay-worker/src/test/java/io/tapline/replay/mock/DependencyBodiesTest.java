@@ -3,12 +3,17 @@ package io.tapline.replay.mock;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.HttpRequest;
+import io.tapline.avro.NoiseProfile;
+import io.tapline.avro.NoisyField;
 import io.tapline.avro.OutboundCall;
+import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.topics.TaplineTopics;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
@@ -97,6 +102,35 @@ class DependencyBodiesTest {
         assertSame(five, ruled.answer(sent("{\"amount\":500,\"nonce\":\"n-4\"}")).recorded());
         assertEquals(List.of(), ruled.differences());
         assertEquals(2, ruled.ignoredDifferences());
+    }
+
+    @Test
+    void valuesLearnedAsNoiseOfTheCaseRouteAreLeftOutAndCountedAsIgnored() {
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey("shop", "POST /checkout"), NoiseProfile.newBuilder().setService("shop")
+                .setRoute("POST /checkout").setComparedPairs(40).setUpdatedAt(Instant.EPOCH)
+                .setFields(List.of(new NoisyField("$.generatedAt", 40L, 40L),
+                        new NoisyField("call:POST payments /charge $.idempotencyKey", 40L, 40L),
+                        new NoisyField("call:POST payments /refunds/{id} $.amount", 40L, 40L)))
+                .build());
+        MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none());
+        String recorded = "{\"amount\":500,\"idempotencyKey\":\"k-1\",\"generatedAt\":\"t1\"}";
+        String candidate = "{\"amount\":600,\"idempotencyKey\":\"k-2\",\"generatedAt\":\"t2\"}";
+
+        CaseMocks checkout = new CaseMocks("c1", List.of(charge(recorded)), matcher,
+                rules.scope("shop", "POST /checkout"));
+        checkout.answer(sent(candidate));
+        assertEquals(List.of(
+                diff(CHARGE + " $.amount", DifferenceKind.CHANGED, "500", "600"),
+                diff(CHARGE + " $.generatedAt", DifferenceKind.CHANGED, "\"t1\"", "\"t2\"")),
+                checkout.differences(), "only the key is noise, and a response field's noise is not the call's");
+        assertEquals(1, checkout.ignoredDifferences());
+
+        CaseMocks otherRoute = new CaseMocks("c2", List.of(charge(recorded)), matcher,
+                rules.scope("shop", "POST /orders"));
+        otherRoute.answer(sent(candidate));
+        assertEquals(3, otherRoute.differences().size(), "noise is learned per route: another route's does not apply");
+        assertEquals(0, otherRoute.ignoredDifferences());
     }
 
     @Test

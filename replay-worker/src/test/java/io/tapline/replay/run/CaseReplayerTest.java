@@ -17,6 +17,8 @@ import io.tapline.replay.mock.MockServer;
 import io.tapline.replay.mock.MockServerOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -98,6 +101,43 @@ class CaseReplayerTest {
         assertEquals(DifferenceKind.CHANGED, r.getDifferences().get(0).getKind());
         assertEquals("113", r.getDifferences().get(0).getExpected());
         assertEquals("226", r.getDifferences().get(0).getActual());
+    }
+
+    @Test
+    void aValueLearnedAsNoiseInWhatTheAppSendsADependencyIsNotAFailureButAChangedAmountIs() {
+        // A candidate that reserves stock with a fresh idempotency key per request, as production did.
+        AtomicInteger quantity = new AtomicInteger(2);
+        HttpServer candidate = vertx.createHttpServer().requestHandler(req -> vertx.createHttpClient()
+                .request(new RequestOptions().setMethod(HttpMethod.POST)
+                        .setAbsoluteURI("http://127.0.0.1:" + mock.port() + "/inventory/reserve")
+                        .putHeader("traceparent", req.getHeader("traceparent"))
+                        .putHeader("content-type", "application/json"))
+                .compose(r -> r.send("{\"qty\":" + quantity.get() + ",\"idempotencyKey\":\"" + UUID.randomUUID() + "\"}"))
+                .onComplete(ar -> req.response().putHeader("content-type", "application/json").end("{\"ok\":true}")))
+                .listen(0, "127.0.0.1").await();
+        Case c = Fixtures.caseOf("order-1", Fixtures.request("POST", "shop:8080", "/orders", null, "{}"),
+                Fixtures.json(200, "{\"ok\":true}"), List.of(Fixtures.call("inventory", "POST", "/reserve", null,
+                        "{\"qty\":2,\"idempotencyKey\":\"k-recorded\"}", Fixtures.json(200, "{}"))), 1);
+        IgnoreRules noise = IgnoreRules.none();
+        noise.learn("shop POST /orders", NoiseProfile.newBuilder().setService("shop").setRoute("POST /orders")
+                .setComparedPairs(20).setUpdatedAt(Instant.EPOCH)
+                .setFields(List.of(new NoisyField("call:POST inventory /reserve $.idempotencyKey", 20L, 20L))).build());
+        CaseReplayer replayer = new CaseReplayer("run-1", "w1",
+                new CandidateClient(vertx, URI.create("http://127.0.0.1:" + candidate.actualPort()), 8,
+                        Duration.ofSeconds(5)),
+                registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
+                new ResponseComparator(CompareOptions.defaults(), noise), Clock.systemUTC());
+
+        ReplayResult same = replayer.replay(c).await();
+        assertEquals(Verdict.PASS, same.getVerdict(), () -> same.getDifferences().toString());
+        assertEquals(1, same.getIgnoredDifferences());
+
+        quantity.set(3);
+        ReplayResult changed = replayer.replay(c).await();
+        assertEquals(Verdict.FAIL, changed.getVerdict());
+        assertEquals(List.of("call:POST inventory /reserve $.qty"),
+                changed.getDifferences().stream().map(d -> d.getPath()).toList());
+        assertEquals(0, realInventoryHits.get());
     }
 
     @Test
