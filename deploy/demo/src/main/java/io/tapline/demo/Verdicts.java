@@ -29,8 +29,12 @@ final class Verdicts {
             new Planted("GET /owners/{id}/orders", "extra outbound call to inventory /loyalty",
                     d -> d.getKind() == DifferenceKind.UNMATCHED_CALL));
 
-    /** Response fields that differ on every call; learned as noise, they must never be reported. */
-    static final List<String> NOISY_FIELDS = List.of("requestId", "servedAt", "orderId", "createdAt", "generatedAt");
+    /**
+     * Fields that differ on every call, in responses and in what the shop sends inventory; learned as noise, they must
+     * never be reported.
+     */
+    static final List<String> NOISY_FIELDS = List.of("requestId", "servedAt", "orderId", "createdAt", "generatedAt",
+            "idempotencyKey");
 
     private Verdicts() {
     }

@@ -129,8 +129,10 @@ public final class DemoShop {
             }
             String sku = in.getString("sku", "SKU-0");
             int qty = in.getInteger("qty", 1);
-            // v2 names the quantity as inventory's API does not: inventory reserves its default of 1 instead
-            JsonObject reserve = new JsonObject().put("sku", sku).put(version == Version.V2 ? "quantity" : "qty", qty);
+            // v2 names the quantity as inventory's API does not: inventory reserves its default of 1 instead. The
+            // idempotency key is new on every request, in both versions: noise the dedup stream learns.
+            JsonObject reserve = new JsonObject().put("sku", sku).put(version == Version.V2 ? "quantity" : "qty", qty)
+                    .put("idempotencyKey", UUID.randomUUID().toString());
             call(request, HttpMethod.POST, "/reserve", reserve).onComplete(ar -> {
                 if (ar.failed() || !ar.result().getBoolean("ok", false)) {
                     DemoInventory.json(request, 409, new JsonObject().put("error", "could not reserve").put("sku", sku));
