@@ -3,6 +3,7 @@ package io.tapline.noise;
 import io.tapline.signature.RouteTemplates;
 
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * How learned noise names a field of the request body an app sends a dependency, so that the dedup stream, which
@@ -10,11 +11,28 @@ import java.util.Locale;
  * That is {@code call:}, the call's method (upper case), its destination (lower case: a named route, or
  * {@code host:port}), its path as a {@link RouteTemplates#normalise route template}, a space, and the path of the
  * field in the body: a JSON path with {@code [*]} for array indexes ({@code $.items[*].sku}), {@code form:NAME} for a
- * field of a form body, or {@code body} for any other body as a whole.
+ * field of a form body, or {@code body} for any other body as a whole; or a request header,
+ * {@code header:<lower-case name>} ({@code call:POST payments /charges header:idempotency-key}).
  */
 public final class CallFields {
 
     public static final String PREFIX = "call:";
+
+    /** The field path of a request header. */
+    public static final String HEADER = "header:";
+
+    /**
+     * Request headers of a dependency call that are never compared: they name the connection, the proxy or the client
+     * rather than what is asked ({@code Host} is the sidecar's or the mock's address, {@code User-Agent} the client's
+     * version), frame or encode the body (compared itself, decoded), or carry a trace (new on every request).
+     */
+    public static final Set<String> UNCOMPARED_HEADERS = Set.of(
+            "host", "user-agent", "accept-encoding", "content-length", "content-encoding", "transfer-encoding",
+            "connection", "keep-alive",
+            "proxy-connection", "proxy-authorization", "te", "trailer", "upgrade", "expect", "via", "forwarded",
+            "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "date",
+            "traceparent", "tracestate", "baggage", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
+            "x-b3-sampled", "x-b3-flags");
 
     /** A learned field of a dependency request body, split into the call it belongs to and its path in the body. */
     public record CallField(String call, String bodyPath) {

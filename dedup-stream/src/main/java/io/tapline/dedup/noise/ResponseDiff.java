@@ -27,9 +27,9 @@ import java.util.TreeSet;
 /**
  * Field-by-field comparison of what two identical requests led to: which paths were compared and which differed.
  * Response JSON bodies are flattened to paths ({@code $.items[*].id}); other bodies compare as one field {@code body};
- * headers compare as {@code header:<lower-case name>}. The request bodies the app sent its dependencies compare too,
- * named by {@link CallFields} ({@code call:POST payments /charges $.idempotencyKey}): a value the app generates per
- * request (an idempotency key, a timestamp) differs between identical requests just like a response's. What was
+ * headers compare as {@code header:<lower-case name>}. The requests the app sent its dependencies (headers and bodies)
+ * compare too, named by {@link CallFields} ({@code call:POST payments /charges $.idempotencyKey}): a value the app
+ * generates per request (an idempotency key, a timestamp) differs between identical requests just like a response's. What was
  * observed is first reduced to {@link ResponseFields} (a digest per field), which is also what is kept as the baseline
  * of a request between two comparisons.
  */
@@ -94,10 +94,10 @@ public final class ResponseDiff {
     }
 
     /**
-     * The response and the dependency request bodies as noise compares them: headers as {@code header:<lower-case
+     * The response and the dependency requests as noise compares them: headers as {@code header:<lower-case
      * name>}, a JSON object or array body flattened to paths (values of one {@code [*]} path taken as an ordered
-     * list), any other non-empty body as one field {@code body}; and each HTTP call's request body the same way under
-     * its {@link CallFields call name} ({@link #addCallFields}). Each field's values are reduced to a digest.
+     * list), any other non-empty body as one field {@code body}; and each HTTP call's request headers and body the same
+     * way under its {@link CallFields call name} ({@link #addCallFields}). Each field's values are reduced to a digest.
      */
     public static ResponseFields fields(HttpResponse response, List<OutboundCall> calls) {
         MessageDigest sha = sha256();
@@ -123,19 +123,19 @@ public final class ResponseDiff {
     }
 
     /**
-     * Adds the fields of the request bodies of the HTTP calls, in the kinds the replay worker compares them by: a form
-     * body ({@code application/x-www-form-urlencoded}) field by field as {@code form:NAME}; a JSON body (by its
-     * content type, or without one a body that parses as an object or array) flattened to paths; any other non-empty
-     * body as one field {@code body}. Calls with one name (method, destination, route template) add to the same
-     * fields, ordered by their bodies, so the order in which concurrent calls were captured does not make a
+     * Adds the fields of the HTTP calls' requests: each header as {@code header:<lower-case name>} (values in order),
+     * except the {@link CallFields#UNCOMPARED_HEADERS never compared}; the body in the kind the replay worker compares
+     * it by: a form body ({@code application/x-www-form-urlencoded}) field by field as {@code form:NAME}; a JSON body
+     * (by its content type, or without one a body that parses as an object or array) flattened to paths; any other
+     * non-empty body as one field {@code body}. Calls with one name (method, destination, route template) add to the
+     * same fields, ordered by their bodies, so the order in which concurrent calls were captured does not make a
      * difference. Empty bodies add nothing; a body the capture truncated is left out, as the replay worker does not
      * compare it.
      */
     static void addCallFields(List<OutboundCall> calls, Map<String, List<String>> values) {
         List<OutboundCall> http = new ArrayList<>(calls.size());
         for (OutboundCall c : calls) {
-            if (c.getKind() == CallKind.HTTP && c.getRequest() != null && !c.getRequest().getTruncated()
-                    && c.getRequest().getBody() != null && c.getRequest().getBody().hasRemaining()) {
+            if (c.getKind() == CallKind.HTTP && c.getRequest() != null) {
                 http.add(c);
             }
         }
@@ -146,24 +146,36 @@ public final class ResponseDiff {
         for (OutboundCall c : http) {
             String call = callName(c);
             HttpRequest request = c.getRequest();
-            byte[] raw = Bodies.bytes(request.getBody());
-            byte[] body = Bodies.decode(raw, request.getContentEncoding());
-            String media = Bodies.mediaType(request.getContentType());
-            if (body == null) {
-                add(values, CallFields.field(call, "body"), new String(raw, StandardCharsets.ISO_8859_1));
-            } else if ("application/x-www-form-urlencoded".equals(media)) {
-                FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((name, v) ->
-                        values.computeIfAbsent(CallFields.field(call, "form:" + name), k -> new ArrayList<>()).addAll(v));
-            } else {
-                JsonNode json = media == null || isJson(media) ? Shapes.parse(body) : null;
-                if (json != null && json.isContainerNode()) {
-                    Map<String, List<String>> paths = new TreeMap<>();
-                    Shapes.flatten(json, "$", paths, 0);
-                    paths.forEach((path, v) ->
-                            values.computeIfAbsent(CallFields.field(call, path), k -> new ArrayList<>()).addAll(v));
-                } else {
-                    add(values, CallFields.field(call, "body"), new String(body, StandardCharsets.ISO_8859_1));
+            for (Header h : request.getHeaders()) {
+                String name = h.getName().toLowerCase(Locale.ROOT);
+                if (!CallFields.UNCOMPARED_HEADERS.contains(name)) {
+                    add(values, CallFields.field(call, CallFields.HEADER + name), h.getValue());
                 }
+            }
+            if (!request.getTruncated() && request.getBody() != null && request.getBody().hasRemaining()) {
+                addBodyFields(call, request, values);
+            }
+        }
+    }
+
+    private static void addBodyFields(String call, HttpRequest request, Map<String, List<String>> values) {
+        byte[] raw = Bodies.bytes(request.getBody());
+        byte[] body = Bodies.decode(raw, request.getContentEncoding());
+        String media = Bodies.mediaType(request.getContentType());
+        if (body == null) {
+            add(values, CallFields.field(call, "body"), new String(raw, StandardCharsets.ISO_8859_1));
+        } else if ("application/x-www-form-urlencoded".equals(media)) {
+            FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((name, v) ->
+                    values.computeIfAbsent(CallFields.field(call, "form:" + name), k -> new ArrayList<>()).addAll(v));
+        } else {
+            JsonNode json = media == null || isJson(media) ? Shapes.parse(body) : null;
+            if (json != null && json.isContainerNode()) {
+                Map<String, List<String>> paths = new TreeMap<>();
+                Shapes.flatten(json, "$", paths, 0);
+                paths.forEach((path, v) ->
+                        values.computeIfAbsent(CallFields.field(call, path), k -> new ArrayList<>()).addAll(v));
+            } else {
+                add(values, CallFields.field(call, "body"), new String(body, StandardCharsets.ISO_8859_1));
             }
         }
     }

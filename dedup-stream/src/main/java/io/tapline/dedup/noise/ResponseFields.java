@@ -20,7 +20,7 @@ import org.apache.kafka.common.serialization.Serdes;
  * of the SHA-256 of its values. Stored as the baseline of a request (the latest response compared for it), so it costs
  * the field paths plus 8 bytes per field, not the body.
  *
- * <p>Format 1, stored before dependency request bodies were learned, holds no {@code call:} fields;
+ * <p>Format 1, stored before dependency requests were learned, holds no {@code call:} fields;
  * {@link #callsCompared()} tells the two apart.
  */
 public final class ResponseFields {
@@ -48,7 +48,7 @@ public final class ResponseFields {
         return new ResponseFields(fresh, callsCompared);
     }
 
-    /** False for fields stored before dependency request bodies were learned: they hold no {@code call:} field. */
+    /** False for fields stored before dependency requests were learned: they hold no {@code call:} field. */
     public boolean callsCompared() {
         return callsCompared;
     }

@@ -73,6 +73,24 @@ class ResponseDiffTest {
     }
 
     @Test
+    void shouldCompareTheRequestHeadersSentToDependenciesButNotThoseOfTheConnectionOrTrace() {
+        List<OutboundCall> first = Interactions.request("POST", "/checkout").call("GET", "rates", "/usd", 200)
+                .build().getOutboundCalls();
+        List<OutboundCall> second = Interactions.request("POST", "/checkout").call("GET", "rates", "/usd", 200)
+                .build().getOutboundCalls();
+        first.get(0).getRequest().setHeaders(List.of(new Header("Host", "127.0.0.1:15001"),
+                new Header("traceparent", "00-aaaa-01"), new Header("Accept", "application/json"),
+                new Header("Idempotency-Key", "k-1")));
+        second.get(0).getRequest().setHeaders(List.of(new Header("Host", "127.0.0.1:15002"),
+                new Header("traceparent", "00-bbbb-01"), new Header("Accept", "application/json"),
+                new Header("Idempotency-Key", "k-2")));
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(ResponseDiff.fields(OK, first), ResponseDiff.fields(OK, second));
+        assertEquals(List.of("$.ok", "call:GET rates /usd header:accept", "call:GET rates /usd header:idempotency-key"),
+                outcome.compared());
+        assertEquals(List.of("call:GET rates /usd header:idempotency-key"), outcome.differing());
+    }
+
+    @Test
     void shouldNotCountTheOrderOfConcurrentCallsAsADifference() {
         List<OutboundCall> first = Interactions.request("POST", "/batch")
                 .call("POST", "stock", "/reserve", "application/json", "{\"sku\":\"a\"}", 200)
