@@ -2,7 +2,6 @@ package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
-import io.tapline.replay.compare.BodyComparator;
 import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.mock.MockIgnoreRules;
@@ -68,8 +67,7 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
                 tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS));
         try {
-            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores,
-                    new BodyComparator(compare));
+            matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores, compare);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("option --mock-min-score: " + e.getMessage(), e);
         }

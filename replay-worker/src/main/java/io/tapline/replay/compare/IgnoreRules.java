@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * noise was learned per service, merging all services) is only a fallback for a service with no profile of its own
  * for the route; dedup-stream retires those. Learned noise also names fields of the request bodies the app sent its
  * dependencies ({@link CallFields}: {@code call:POST payments /charges $.idempotencyKey}); those apply to the bodies the
- * candidate sends the mocks ({@link Scope#ignoresCallBody}), not to the response. Thread-safe: noise profiles are
+ * candidate sends the mocks ({@link Scope#ignoresCallField}), not to the response. Thread-safe: noise profiles are
  * replaced as the noise topic is read.
  */
 public final class IgnoreRules {
@@ -142,15 +142,16 @@ public final class IgnoreRules {
         }
 
         /**
-         * True when learned noise names the field at {@code bodyPath} ({@code $.idempotencyKey}, {@code form:nonce},
-         * {@code body}) of the request body of a call recorded as {@code method destination path}: a value the app
-         * generates per request, which differed between identical production requests.
+         * True when learned noise names the field at {@code field} ({@code $.idempotencyKey}, {@code form:nonce},
+         * {@code body}, {@code header:idempotency-key}) of the request of a call recorded as
+         * {@code method destination path}: a value the app generates per request, which differed between identical
+         * production requests.
          */
-        public boolean ignoresCallBody(String method, String destination, String path, String bodyPath) {
+        public boolean ignoresCallField(String method, String destination, String path, String field) {
             if (noise.calls().isEmpty()) {
                 return false;
             }
-            return anyMatches(noise.calls().get(CallFields.call(method, destination, path)), bodyPath);
+            return anyMatches(noise.calls().get(CallFields.call(method, destination, path)), field);
         }
     }
 

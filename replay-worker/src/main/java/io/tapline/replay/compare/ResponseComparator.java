@@ -2,14 +2,10 @@ package io.tapline.replay.compare;
 
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
-import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Compares a recorded response with the candidate's: status, headers, and the body by its kind
@@ -21,11 +17,13 @@ public final class ResponseComparator {
     private final CompareOptions options;
     private final IgnoreRules rules;
     private final BodyComparator bodies;
+    private final HeaderComparator headers;
 
     public ResponseComparator(CompareOptions options, IgnoreRules rules) {
         this.options = options;
         this.rules = rules;
         this.bodies = new BodyComparator(options);
+        this.headers = HeaderComparator.forResponses(options);
     }
 
     /**
@@ -52,7 +50,7 @@ public final class ResponseComparator {
                     Integer.toString(candidate.getStatus())));
         }
         if (options.compareHeaders()) {
-            compareHeaders(recorded.getHeaders(), candidate.getHeaders(), all);
+            headers.compare(recorded.getHeaders(), candidate.getHeaders(), all);
         }
         List<String> notes = new ArrayList<>(1);
         if (recorded.getTruncated()) {
@@ -84,35 +82,6 @@ public final class ResponseComparator {
             notes.add(RedactedValues.note("response", redacted));
         }
         return new Comparison(counted, ignored, notes);
-    }
-
-    private void compareHeaders(List<Header> recorded, List<Header> candidate, List<Difference> out) {
-        Map<String, String> expected = headerMap(recorded);
-        Map<String, String> actual = headerMap(candidate);
-        for (Map.Entry<String, String> e : expected.entrySet()) {
-            String got = actual.get(e.getKey());
-            if (got == null) {
-                out.add(diff("header:" + e.getKey(), DifferenceKind.MISSING, e.getValue(), null));
-            } else if (!got.equals(e.getValue())) {
-                out.add(diff("header:" + e.getKey(), DifferenceKind.HEADER, e.getValue(), got));
-            }
-        }
-        for (Map.Entry<String, String> e : actual.entrySet()) {
-            if (!expected.containsKey(e.getKey())) {
-                out.add(diff("header:" + e.getKey(), DifferenceKind.EXTRA, null, e.getValue()));
-            }
-        }
-    }
-
-    private Map<String, String> headerMap(List<Header> headers) {
-        Map<String, String> map = new LinkedHashMap<>();
-        for (Header h : headers) {
-            String name = h.getName().toLowerCase(Locale.ROOT);
-            if (!options.ignoresHeader(name)) {
-                map.merge(name, h.getValue(), (a, b) -> a + ", " + b);
-            }
-        }
-        return map;
     }
 
     private static Difference diff(String path, DifferenceKind kind, String expected, String actual) {

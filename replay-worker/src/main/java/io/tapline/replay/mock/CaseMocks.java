@@ -35,7 +35,7 @@ public final class CaseMocks {
     private final List<Difference> differences = new ArrayList<>();
     /** Recorded calls whose truncated response body was served cut, in the order first served. */
     private final List<String> truncatedServed = new ArrayList<>();
-    /** What could not be compared in the calls' request bodies, and why. */
+    /** What could not be compared in the calls' requests, and why. */
     private final List<String> notes = new ArrayList<>();
     private int matched;
     private int unmatched;
@@ -47,8 +47,8 @@ public final class CaseMocks {
     }
 
     /**
-     * @param noise the ignore rules of the case's service and route, whose learned noise of dependency request bodies
-     *              ({@link IgnoreRules.Scope#ignoresCallBody}) is not counted in the bodies the candidate sends
+     * @param noise the ignore rules of the case's service and route, whose learned noise of dependency requests
+     *              ({@link IgnoreRules.Scope#ignoresCallField}) is not counted in what the candidate sends
      */
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher, IgnoreRules.Scope noise) {
         this.caseId = caseId;
@@ -78,7 +78,7 @@ public final class CaseMocks {
      * did) is answered from it again, so the candidate proceeds, and reported as an {@code EXTRA} difference. A call
      * answered from a recorded call with another target (a lower {@code --mock-min-score} accepted another id or
      * query value) is matched and reported as a {@code CHANGED} difference: the mock never guesses silently. The
-     * call's body is compared with the answering recording's request body ({@link #compareBody}).
+     * call's body and headers are compared with the answering recording's request ({@link #compareRequest}).
      */
     public synchronized MockAnswer answer(MockRequest call) {
         int best = -1;
@@ -111,7 +111,7 @@ public final class CaseMocks {
                         describe(recorded.get(best)) + " (answered from it, score " + bestScore + ")", call.describe());
             }
             OutboundCall answering = recorded.get(best);
-            compareBody(prepared, recordings.get(best), answering);
+            compareRequest(prepared, recordings.get(best), answering);
             if (answering.getResponse() != null && answering.getResponse().getTruncated()) {
                 String note = "dependency response of " + describe(answering) + " was recorded truncated at capture ("
                         + Bodies.truncation(answering.getResponse()) + ") and served cut";
@@ -127,26 +127,32 @@ public final class CaseMocks {
     }
 
     /**
-     * Reports how the body the candidate sent differs from what production sent the dependency in the answering
-     * recording: each difference named by the recorded call and its path in the body
-     * ({@code call:POST payments /charges $.amount}), values named by a {@code --mock-ignore} body rule or by the
-     * route's learned noise (values that differed between identical production requests) left out and counted as
-     * ignored. A recorded value redacted at capture is not judged (counted as ignored, named in a note),
-     * and a request body the capture truncated is not compared (a note says so).
+     * Reports how the body and the headers the candidate sent differ from what production sent the dependency in the
+     * answering recording: each difference named by the recorded call and its path in the body or its header
+     * ({@code call:POST payments /charges $.amount}, {@code call:POST payments /charges header:idempotency-key}),
+     * values named by a {@code --mock-ignore} rule or by the route's learned noise (values that differed between
+     * identical production requests) left out and counted as ignored. A recorded value redacted at capture is not
+     * judged (counted as ignored, named in a note), and a request body the capture truncated is not compared (a note
+     * says so).
      */
-    private void compareBody(MockMatcher.PreparedCall call, MockMatcher.Recording recording, OutboundCall answering) {
+    private void compareRequest(MockMatcher.PreparedCall call, MockMatcher.Recording recording, OutboundCall answering) {
         String name = describe(answering);
+        report(answering, "request headers of " + name, matcher.headerDifferences(call, recording));
         if (answering.getRequest().getTruncated()) {
             note("request body of " + name + " not compared: it was recorded truncated at capture ("
                     + Bodies.truncation(answering.getRequest()) + ")");
             return;
         }
-        MockMatcher.BodyDifferences found = matcher.bodyDifferences(call, recording);
+        report(answering, "request body of " + name, matcher.bodyDifferences(call, recording));
+    }
+
+    private void report(OutboundCall answering, String what, MockMatcher.CallDifferences found) {
         ignoredDifferences += found.ignored();
-        List<String> redacted = new ArrayList<>();
         HttpRequest recorded = answering.getRequest();
+        String name = describe(answering);
+        List<String> redacted = new ArrayList<>();
         for (Difference d : found.differences()) {
-            if (noise.ignoresCallBody(recorded.getMethod(), answering.getDestination(), recorded.getPath(), d.getPath())) {
+            if (noise.ignoresCallField(recorded.getMethod(), answering.getDestination(), recorded.getPath(), d.getPath())) {
                 ignoredDifferences++;
             } else if (RedactedValues.unjudged(d)) {
                 ignoredDifferences++;
@@ -156,7 +162,7 @@ public final class CaseMocks {
             }
         }
         if (!redacted.isEmpty()) {
-            note(RedactedValues.note("request body of " + name, redacted));
+            note(RedactedValues.note(what, redacted));
         }
     }
 

@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  *       any array index and {@code *} for any field name, as {@code --ignore} takes) is not compared;
  *       {@code body:form:NAME} does the same for a field of a form body, and {@code body:$} ignores the whole body.
  *       Such values also do not count when recorded calls are ranked by their body.</li>
+ *   <li>{@code payments header:idempotency-key}: that request header is not compared; {@code header:*} compares
+ *       none of the call's headers.</li>
  * </ul>
  * DESTINATION names the dependency as the recordings and the {@code call:...} differences do: a {@code --mock-route}
  * name, {@code host:port} for a forward-proxied call ({@code host} alone: that host on any port), or {@code *} for every
@@ -35,7 +37,7 @@ public final class MockIgnoreRules {
 
     /** The accepted forms, for error messages. */
     public static final String EXPECTED = "expected 'DESTINATION query:NAME', 'DESTINATION path:/pattern/{*}/...',"
-            + " 'DESTINATION body:$.json.path' or 'DESTINATION body:form:NAME'"
+            + " 'DESTINATION body:$.json.path', 'DESTINATION body:form:NAME' or 'DESTINATION header:NAME'"
             + " where DESTINATION is a --mock-route name, host, host:port or '*',"
             + " e.g. 'payments query:idempotency_key', '* path:/payments/{*}/confirm' or 'payments body:$.nonce'";
 
@@ -43,10 +45,12 @@ public final class MockIgnoreRules {
     private static final String PATH = "path:";
     private static final String BODY = "body:";
     private static final String FORM = "form:";
+    private static final String HEADER = "header:";
+    private static final String ANY_HEADER = "*";
     private static final String PLACEHOLDER_NAME = "\\*|[A-Za-z_][A-Za-z0-9_.-]*";
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(" + PLACEHOLDER_NAME + ")}");
     private static final Pattern PORT = Pattern.compile(":\\d+$");
-    private static final MockIgnoreRules NONE = new MockIgnoreRules(List.of(), List.of(), List.of());
+    private static final MockIgnoreRules NONE = new MockIgnoreRules(List.of(), List.of(), List.of(), List.of());
 
     private record QueryRule(String destination, String name) {
     }
@@ -79,14 +83,21 @@ public final class MockIgnoreRules {
         }
     }
 
+    /** @param name a lower-case header name, or {@code *} for every header */
+    private record HeaderRule(String destination, String name) {
+    }
+
     private final List<QueryRule> queryRules;
     private final List<PathRule> pathRules;
     private final List<BodyRule> bodyRules;
+    private final List<HeaderRule> headerRules;
 
-    private MockIgnoreRules(List<QueryRule> queryRules, List<PathRule> pathRules, List<BodyRule> bodyRules) {
+    private MockIgnoreRules(List<QueryRule> queryRules, List<PathRule> pathRules, List<BodyRule> bodyRules,
+                            List<HeaderRule> headerRules) {
         this.queryRules = queryRules;
         this.pathRules = pathRules;
         this.bodyRules = bodyRules;
+        this.headerRules = headerRules;
     }
 
     public static MockIgnoreRules none() {
@@ -94,8 +105,8 @@ public final class MockIgnoreRules {
     }
 
     /**
-     * Parses rules of the form {@code DESTINATION query:NAME} or {@code DESTINATION path:/pattern/{*}}; blank ones are
-     * skipped.
+     * Parses rules of the forms in the class comment ({@code DESTINATION query:NAME}, {@code path:/pattern/{*}},
+     * {@code body:PATH}, {@code header:NAME}); blank ones are skipped.
      *
      * @throws IllegalArgumentException naming the malformed rule and the expected form
      */
@@ -103,6 +114,7 @@ public final class MockIgnoreRules {
         List<QueryRule> queries = new ArrayList<>();
         List<PathRule> paths = new ArrayList<>();
         List<BodyRule> bodies = new ArrayList<>();
+        List<HeaderRule> headers = new ArrayList<>();
         for (String rule : rules) {
             String r = rule.trim();
             if (r.isEmpty()) {
@@ -127,12 +139,19 @@ public final class MockIgnoreRules {
                 paths.add(new PathRule(destination, pathPattern(rule, part.substring(PATH.length()))));
             } else if (part.regionMatches(true, 0, BODY, 0, BODY.length())) {
                 bodies.add(new BodyRule(destination, bodyPattern(rule, part.substring(BODY.length()))));
+            } else if (part.regionMatches(true, 0, HEADER, 0, HEADER.length())) {
+                String name = part.substring(HEADER.length()).trim().toLowerCase(Locale.ROOT);
+                if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ' || c == ':')) {
+                    throw malformed(rule, "'" + part + "' is not 'header:NAME' or 'header:*'");
+                }
+                headers.add(new HeaderRule(destination, name));
             } else {
-                throw malformed(rule, "'" + part + "' is neither query:NAME, path:/pattern nor body:PATH");
+                throw malformed(rule, "'" + part + "' is neither query:NAME, path:/pattern, body:PATH nor header:NAME");
             }
         }
-        return queries.isEmpty() && paths.isEmpty() && bodies.isEmpty() ? NONE
-                : new MockIgnoreRules(List.copyOf(queries), List.copyOf(paths), List.copyOf(bodies));
+        return queries.isEmpty() && paths.isEmpty() && bodies.isEmpty() && headers.isEmpty() ? NONE
+                : new MockIgnoreRules(List.copyOf(queries), List.copyOf(paths), List.copyOf(bodies),
+                        List.copyOf(headers));
     }
 
     /** The pattern of a {@code body:} rule; null for {@code $}, the whole body. */
@@ -176,7 +195,7 @@ public final class MockIgnoreRules {
     }
 
     public boolean isEmpty() {
-        return queryRules.isEmpty() && pathRules.isEmpty() && bodyRules.isEmpty();
+        return queryRules.isEmpty() && pathRules.isEmpty() && bodyRules.isEmpty() && headerRules.isEmpty();
     }
 
     /** The rules for calls to {@code destination}, resolved once for every recorded call a call is scored against. */
@@ -202,7 +221,13 @@ public final class MockIgnoreRules {
                 bodies.add(r);
             }
         }
-        return new Scope(List.copyOf(paths), Set.copyOf(names), List.copyOf(bodies));
+        Set<String> headers = new HashSet<>();
+        for (HeaderRule r : headerRules) {
+            if (appliesTo(r.destination(), destination)) {
+                headers.add(r.name());
+            }
+        }
+        return new Scope(List.copyOf(paths), Set.copyOf(names), List.copyOf(bodies), Set.copyOf(headers));
     }
 
     /** A path split on '/' as a path rule compares it (a leading empty segment, empty ones kept). */
@@ -213,16 +238,24 @@ public final class MockIgnoreRules {
     /** The rules that apply to one destination. Immutable, thread-safe. */
     static final class Scope {
 
-        private static final Scope NONE = new Scope(List.of(), Set.of(), List.of());
+        private static final Scope NONE = new Scope(List.of(), Set.of(), List.of(), Set.of());
 
         private final List<PathRule> pathRules;
         private final Set<String> ignoredQueryNames;
         private final List<BodyRule> bodyRules;
+        private final Set<String> ignoredHeaders;
 
-        private Scope(List<PathRule> pathRules, Set<String> ignoredQueryNames, List<BodyRule> bodyRules) {
+        private Scope(List<PathRule> pathRules, Set<String> ignoredQueryNames, List<BodyRule> bodyRules,
+                      Set<String> ignoredHeaders) {
             this.pathRules = pathRules;
             this.ignoredQueryNames = ignoredQueryNames;
             this.bodyRules = bodyRules;
+            this.ignoredHeaders = ignoredHeaders;
+        }
+
+        /** True when a rule names request header {@code name} (lower case), or every header. */
+        boolean ignoresHeader(String name) {
+            return !ignoredHeaders.isEmpty() && (ignoredHeaders.contains(ANY_HEADER) || ignoredHeaders.contains(name));
         }
 
         /** False when {@link #ignoresBody} is false for every path. */

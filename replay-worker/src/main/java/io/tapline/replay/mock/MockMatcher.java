@@ -3,11 +3,13 @@ package io.tapline.replay.mock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tapline.avro.Difference;
+import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.OutboundCall;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.compare.BodyComparator;
 import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.HeaderComparator;
 import io.tapline.signature.RouteTemplates;
 
 import java.io.IOException;
@@ -69,6 +71,8 @@ public final class MockMatcher {
     private final double minScore;
     private final MockIgnoreRules ignores;
     private final BodyComparator bodies;
+    /** Null when headers are not compared. */
+    private final HeaderComparator headers;
 
     public MockMatcher(double minScore) {
         this(minScore, MockIgnoreRules.none());
@@ -76,17 +80,21 @@ public final class MockMatcher {
 
     /** @param ignores the call parts whose values are generated per request and not compared ({@code --mock-ignore}) */
     public MockMatcher(double minScore, MockIgnoreRules ignores) {
-        this(minScore, ignores, new BodyComparator(CompareOptions.defaults()));
+        this(minScore, ignores, CompareOptions.defaults());
     }
 
-    /** @param bodies how a call's body is compared with its recording's (array order, numeric tolerance) */
-    public MockMatcher(double minScore, MockIgnoreRules ignores, BodyComparator bodies) {
+    /**
+     * @param compare how a call's body is compared with its recording's (array order, numeric tolerance), and its
+     *                headers: whether, and which names are never compared
+     */
+    public MockMatcher(double minScore, MockIgnoreRules ignores, CompareOptions compare) {
         if (!(minScore > 0 && minScore <= 1)) { // also refuses NaN
             throw new IllegalArgumentException("minimum match score must be in (0, 1], got " + minScore);
         }
         this.minScore = minScore;
         this.ignores = Objects.requireNonNull(ignores, "ignores");
-        this.bodies = Objects.requireNonNull(bodies, "bodies");
+        this.bodies = new BodyComparator(compare);
+        this.headers = compare.compareHeaders() ? HeaderComparator.forDependencyRequests(compare) : null;
     }
 
     public double minScore() {
@@ -194,21 +202,21 @@ public final class MockMatcher {
     }
 
     /**
-     * How a call's body differs from a recorded request's.
+     * How a part of a call (its body, its headers) differs from a recorded request's.
      *
-     * @param differences paths as {@link BodyComparator} names them, without those a {@code --mock-ignore} body rule
-     *                    for the call's destination ignores
+     * @param differences paths as {@link BodyComparator} and {@link HeaderComparator} name them, without those a
+     *                    {@code --mock-ignore} rule for the call's destination ignores
      * @param ignored     how many such rules left out
      */
-    record BodyDifferences(List<Difference> differences, int ignored) {
+    record CallDifferences(List<Difference> differences, int ignored) {
 
-        static final BodyDifferences NONE = new BodyDifferences(List.of(), 0);
+        static final CallDifferences NONE = new CallDifferences(List.of(), 0);
     }
 
     /** How the call's body differs from the recorded request's. */
-    BodyDifferences bodyDifferences(PreparedCall call, Recording recorded) {
+    CallDifferences bodyDifferences(PreparedCall call, Recording recorded) {
         if (sameBody(call, recorded)) {
-            return BodyDifferences.NONE;
+            return CallDifferences.NONE;
         }
         List<Difference> all = new ArrayList<>();
         bodies.compare(recorded.body(), recorded.request.getContentEncoding(), recorded.request.getContentType(),
@@ -217,7 +225,25 @@ public final class MockMatcher {
         if (call.ignores.hasBodyRules()) {
             all.removeIf(d -> call.ignores.ignoresBody(d.getPath()));
         }
-        return new BodyDifferences(all, before - all.size());
+        return new CallDifferences(all, before - all.size());
+    }
+
+    /**
+     * How a call's headers differ from a recorded request's ({@code header:<lower-case name>}), without the names a
+     * {@code --mock-ignore} header rule for the call's destination ignores, nor those never compared
+     * ({@link HeaderComparator#forDependencyRequests}). Nothing when headers are not compared, or when the recording
+     * holds no header at all (headers were not captured: a capture always has at least {@code Host}).
+     */
+    CallDifferences headerDifferences(PreparedCall call, Recording recorded) {
+        List<Header> recordedHeaders = recorded.request.getHeaders();
+        if (headers == null || recordedHeaders.isEmpty()) {
+            return CallDifferences.NONE;
+        }
+        List<Difference> all = new ArrayList<>();
+        headers.compare(recordedHeaders, call.request.headers(), all);
+        int before = all.size();
+        all.removeIf(d -> call.ignores.ignoresHeader(d.getPath().substring("header:".length())));
+        return new CallDifferences(all, before - all.size());
     }
 
     /** Equal bytes, else both non-empty and equal JSON. */

@@ -1,5 +1,8 @@
 package io.tapline.replay.mock;
 
+import io.tapline.avro.Header;
+
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,9 +20,10 @@ import java.util.Objects;
  *                    with; empty for a route to its host's root and for a forward-proxied call
  * @param contentType     the request's {@code Content-Type}, null when absent
  * @param contentEncoding the request's {@code Content-Encoding}, null when absent
+ * @param headers         the request's headers as the candidate sent them
  */
 public record MockRequest(String method, String destination, String path, String rawQuery, byte[] body, String traceId,
-                          String routeBase, String contentType, String contentEncoding) {
+                          String routeBase, String contentType, String contentEncoding, List<Header> headers) {
 
     public MockRequest {
         Objects.requireNonNull(method, "method");
@@ -27,12 +31,19 @@ public record MockRequest(String method, String destination, String path, String
         Objects.requireNonNull(path, "path");
         body = body == null ? new byte[0] : body;
         routeBase = routeBase == null ? "" : routeBase;
+        headers = headers == null ? List.of() : List.copyOf(headers);
         if (!path.startsWith(routeBase)) {
             throw new IllegalArgumentException("path " + path + " does not start with its route's base path " + routeBase);
         }
     }
 
-    /** A call without a {@code Content-Type} or {@code Content-Encoding}. */
+    /** A call with no headers but those two. */
+    public MockRequest(String method, String destination, String path, String rawQuery, byte[] body, String traceId,
+                       String routeBase, String contentType, String contentEncoding) {
+        this(method, destination, path, rawQuery, body, traceId, routeBase, contentType, contentEncoding, List.of());
+    }
+
+    /** A call without headers. */
     public MockRequest(String method, String destination, String path, String rawQuery, byte[] body, String traceId,
                        String routeBase) {
         this(method, destination, path, rawQuery, body, traceId, routeBase, null, null);

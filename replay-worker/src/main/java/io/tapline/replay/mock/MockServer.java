@@ -21,7 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -114,9 +117,13 @@ public final class MockServer implements AutoCloseable {
     private void route(HttpServerRequest req, Buffer body) {
         Target target = target(req);
         String traceId = TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT));
+        List<Header> headers = new ArrayList<>(req.headers().size());
+        for (Map.Entry<String, String> h : req.headers()) {
+            headers.add(new Header(h.getKey(), h.getValue()));
+        }
         MockRequest call = new MockRequest(req.method().name(), target.destination, target.path, target.query,
                 body.getBytes(), traceId, target.routeBase, req.getHeader(HttpHeaders.CONTENT_TYPE),
-                req.getHeader(HttpHeaders.CONTENT_ENCODING));
+                req.getHeader(HttpHeaders.CONTENT_ENCODING), headers);
         if (target.liveHost != null && options.liveAllowed(target.liveHost)) {
             CaseMocks mocks = registry.find(traceId);
             if (mocks != null) {

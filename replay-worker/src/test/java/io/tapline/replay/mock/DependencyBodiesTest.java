@@ -2,10 +2,12 @@ package io.tapline.replay.mock;
 
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.avro.OutboundCall;
+import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.topics.TaplineTopics;
 import org.junit.jupiter.api.Test;
@@ -131,6 +133,80 @@ class DependencyBodiesTest {
         otherRoute.answer(sent(candidate));
         assertEquals(3, otherRoute.differences().size(), "noise is learned per route: another route's does not apply");
         assertEquals(0, otherRoute.ignoredDifferences());
+    }
+
+    private static OutboundCall chargeWithHeaders(Header... headers) {
+        OutboundCall c = charge("{\"amount\":500}");
+        c.getRequest().setHeaders(List.of(headers));
+        return c;
+    }
+
+    private static MockRequest sentWithHeaders(Header... headers) {
+        return new MockRequest("POST", "payments", "/charge", null,
+                "{\"amount\":500}".getBytes(StandardCharsets.UTF_8), null, "", "application/json", null, List.of(headers));
+    }
+
+    @Test
+    void requestHeadersAreComparedButNotThoseOfTheConnectionClientOrTrace() {
+        OutboundCall recorded = chargeWithHeaders(new Header("Host", "127.0.0.1:15001"), new Header("User-Agent", "shop/1"),
+                new Header("traceparent", "00-aa-01"), new Header("Content-Type", "application/json"),
+                new Header("Idempotency-Key", "k-1"), new Header("X-Tenant", "acme"));
+        MockRequest call = sentWithHeaders(new Header("host", "127.0.0.1:19999"), new Header("user-agent", "shop/2"),
+                new Header("traceparent", "00-bb-01"), new Header("content-type", "application/json"),
+                new Header("idempotency-key", "k-2"), new Header("x-new", "1"));
+
+        CaseMocks strict = mocks(List.of(recorded));
+        assertTrue(strict.answer(call).matched(), "headers never make a call unmatched");
+        assertEquals(List.of(
+                diff(CHARGE + " header:idempotency-key", DifferenceKind.HEADER, "k-1", "k-2"),
+                diff(CHARGE + " header:x-tenant", DifferenceKind.MISSING, "acme", null),
+                diff(CHARGE + " header:x-new", DifferenceKind.EXTRA, null, "1")), strict.differences());
+
+        CaseMocks ruled = mocks(List.of(recorded), "payments header:idempotency-key");
+        ruled.answer(call);
+        assertEquals(2, ruled.differences().size());
+        assertEquals(1, ruled.ignoredDifferences());
+
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey("shop", "POST /checkout"), NoiseProfile.newBuilder().setService("shop")
+                .setRoute("POST /checkout").setComparedPairs(40).setUpdatedAt(Instant.EPOCH)
+                .setFields(List.of(new NoisyField("call:POST payments /charge header:idempotency-key", 40L, 40L)))
+                .build());
+        CaseMocks learned = new CaseMocks("c1", List.of(recorded),
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none()), rules.scope("shop", "POST /checkout"));
+        learned.answer(call);
+        assertEquals(List.of(CHARGE + " header:x-tenant", CHARGE + " header:x-new"),
+                learned.differences().stream().map(Difference::getPath).toList());
+        assertEquals(1, learned.ignoredDifferences());
+
+        CaseMocks none = mocks(List.of(recorded), "* header:*");
+        none.answer(call);
+        assertEquals(List.of(), none.differences());
+    }
+
+    @Test
+    void headersAreNotComparedWhenTheRecordingHasNoneOrHeadersAreNotCompared() {
+        MockRequest call = sentWithHeaders(new Header("x-new", "1"));
+        CaseMocks unrecorded = mocks(List.of(charge("{\"amount\":500}")));
+        unrecorded.answer(call);
+        assertEquals(List.of(), unrecorded.differences(), "a recording without headers did not capture them");
+
+        CompareOptions off = new CompareOptions(false, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, false);
+        CaseMocks notCompared = new CaseMocks("c1", List.of(chargeWithHeaders(new Header("X-Tenant", "acme"))),
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none(), off));
+        notCompared.answer(call);
+        assertEquals(List.of(), notCompared.differences());
+    }
+
+    @Test
+    void aRecordedCredentialRedactedAtCaptureIsNotJudged() {
+        CaseMocks mocks = mocks(List.of(chargeWithHeaders(new Header("Host", "pay"),
+                new Header("Authorization", "Bearer tapline:hmac:00112233aabbccdd"))));
+        mocks.answer(sentWithHeaders(new Header("Authorization", "Bearer test-credential")));
+        assertEquals(List.of(), mocks.differences());
+        assertEquals(1, mocks.ignoredDifferences());
+        assertEquals(1, mocks.notes().size());
+        assertTrue(mocks.notes().get(0).contains("request headers of " + CHARGE), mocks.notes().get(0));
     }
 
     @Test

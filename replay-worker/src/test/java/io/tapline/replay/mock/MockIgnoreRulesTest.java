@@ -18,7 +18,8 @@ class MockIgnoreRulesTest {
                 "payments body:nonce",                    // not a JSON path
                 "payments body:form:",                    // a form field without a name
                 "payments body:",                         // nothing named
-                "payments header:x-request-id",           // headers never count
+                "payments header:",                       // no header name
+                "payments header:x request",              // not a header name
                 "payments query:",                        // no name
                 "payments query:key=abc",                 // a value, not a name
                 "payments path:payments/{*}",             // not a path
@@ -32,6 +33,16 @@ class MockIgnoreRulesTest {
             assertTrue(e.getMessage().startsWith("mock ignore rule '" + rule + "': "), e.getMessage());
             assertTrue(e.getMessage().endsWith(MockIgnoreRules.EXPECTED), e.getMessage());
         }
+    }
+
+    @Test
+    void headerRulesIgnoreANamedHeaderOrEveryHeaderForTheirDestinationOnly() {
+        MockIgnoreRules rules = MockIgnoreRules.parse(List.of("payments header:Idempotency-Key", "audit header:*"));
+        MockIgnoreRules.Scope payments = rules.forDestination("payments");
+        assertTrue(payments.ignoresHeader("idempotency-key"), "names are case-insensitive");
+        assertFalse(payments.ignoresHeader("content-type"));
+        assertTrue(rules.forDestination("audit").ignoresHeader("content-type"));
+        assertFalse(rules.forDestination("inventory").ignoresHeader("idempotency-key"));
     }
 
     @Test

@@ -153,10 +153,14 @@ class MockServerTest {
     }
 
     @Test
-    void theBodyACandidateSendsIsComparedWithTheRecordingsUsingItsContentTypeAndEncoding() throws Exception {
+    void theBodyAndHeadersACandidateSendsAreComparedWithTheRecordingsUsingItsContentTypeAndEncoding() throws Exception {
         MockServer mock = start(Set.of());
-        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "POST", "/reserve", null,
-                "{\"sku\":\"SKU-7\",\"qty\":1}", json(200, "{\"ok\":true}"))), matcher);
+        io.tapline.avro.OutboundCall reserve = call("inventory", "POST", "/reserve", null,
+                "{\"sku\":\"SKU-7\",\"qty\":1}", json(200, "{\"ok\":true}"));
+        reserve.getRequest().setHeaders(List.of(new io.tapline.avro.Header("Host", "127.0.0.1:15001"),
+                new io.tapline.avro.Header("Content-Type", "application/json"),
+                new io.tapline.avro.Header("X-Client", "shop/1")));
+        CaseMocks mocks = new CaseMocks("c1", List.of(reserve), matcher);
         String tp = register(mocks);
         java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
         try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
@@ -164,12 +168,13 @@ class MockServerTest {
         }
         RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(mock.port())
                 .setURI("/inventory/reserve").putHeader("traceparent", tp).putHeader("Content-Type", "application/json")
-                .putHeader("Content-Encoding", "gzip");
+                .putHeader("Content-Encoding", "gzip").putHeader("X-Client", "shop/2");
         io.vertx.core.Promise<Answer> answer = io.vertx.core.Promise.promise();
         vertx.runOnContext(v -> client.request(o).compose(r -> r.send(io.vertx.core.buffer.Buffer.buffer(gz.toByteArray()))
                 .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b.toString())))).onComplete(answer));
         assertEquals(new Answer(200, "{\"ok\":true}"), answer.future().await(), "answered from the recording");
-        assertEquals(List.of("call:POST inventory /reserve $.qty CHANGED 1 -> 2"), mocks.differences().stream()
+        assertEquals(List.of("call:POST inventory /reserve header:x-client HEADER shop/1 -> shop/2",
+                "call:POST inventory /reserve $.qty CHANGED 1 -> 2"), mocks.differences().stream()
                 .map(d -> d.getPath() + " " + d.getKind() + " " + d.getExpected() + " -> " + d.getActual()).toList());
         assertEquals(0, realHits.get());
     }
