@@ -34,8 +34,8 @@ public final class CallFields {
             "traceparent", "tracestate", "baggage", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
             "x-b3-sampled", "x-b3-flags");
 
-    /** A learned field of a dependency request body, split into the call it belongs to and its path in the body. */
-    public record CallField(String call, String bodyPath) {
+    /** A learned field of a dependency request, split into the call it belongs to and its path in the request. */
+    public record CallField(String call, String fieldPath) {
     }
 
     private CallFields() {
@@ -47,14 +47,14 @@ public final class CallFields {
                 + RouteTemplates.normalise(path);
     }
 
-    /** The name of the field at {@code bodyPath} in the request body of {@code call}. */
-    public static String field(String call, String bodyPath) {
-        return call + " " + bodyPath;
+    /** The name of the field at {@code fieldPath} ({@code $.key}, {@code form:key}, {@code body}, {@code header:key}). */
+    public static String field(String call, String fieldPath) {
+        return call + " " + fieldPath;
     }
 
     /**
      * The call and body path of a field {@link #field} named; null for any other field ({@code $.id},
-     * {@code header:date}). Method, destination and template hold no space, the body path may.
+     * {@code header:date}). Method, destination and template hold no space, the field path may.
      */
     public static CallField parse(String field) {
         if (!field.startsWith(PREFIX)) {
@@ -67,7 +67,7 @@ public final class CallFields {
                 return null;
             }
         }
-        String bodyPath = field.substring(space + 1);
-        return bodyPath.isEmpty() ? null : new CallField(field.substring(0, space), bodyPath);
+        String fieldPath = field.substring(space + 1);
+        return fieldPath.isEmpty() ? null : new CallField(field.substring(0, space), fieldPath);
     }
 }

@@ -29,9 +29,9 @@ import java.util.TreeSet;
  * Response JSON bodies are flattened to paths ({@code $.items[*].id}); other bodies compare as one field {@code body};
  * headers compare as {@code header:<lower-case name>}. The requests the app sent its dependencies (headers and bodies)
  * compare too, named by {@link CallFields} ({@code call:POST payments /charges $.idempotencyKey}): a value the app
- * generates per request (an idempotency key, a timestamp) differs between identical requests just like a response's. What was
- * observed is first reduced to {@link ResponseFields} (a digest per field), which is also what is kept as the baseline
- * of a request between two comparisons.
+ * generates per request (an idempotency key, a timestamp) differs between identical requests just like a response's.
+ * What was observed is first reduced to {@link ResponseFields} (a digest per field), which is also what is kept as the
+ * baseline of a request between two comparisons.
  */
 public final class ResponseDiff {
 
@@ -142,7 +142,8 @@ public final class ResponseDiff {
         if (http.isEmpty()) {
             return;
         }
-        http.sort(Comparator.comparing(ResponseDiff::callName).thenComparing(c -> c.getRequest().getBody()));
+        http.sort(Comparator.comparing(ResponseDiff::callName)
+                .thenComparing(c -> c.getRequest().getBody(), Comparator.nullsFirst(Comparator.naturalOrder())));
         for (OutboundCall c : http) {
             String call = callName(c);
             HttpRequest request = c.getRequest();

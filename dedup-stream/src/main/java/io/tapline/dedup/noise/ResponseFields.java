@@ -15,7 +15,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * A response, with the request bodies sent to dependencies, reduced to what noise learning compares: per field
+ * A response, with the requests sent to dependencies, reduced to what noise learning compares: per field
  * ({@code header:<name>}, a JSON path, {@code body}, or a dependency request field {@code call:...}) the first 64 bits
  * of the SHA-256 of its values. Stored as the baseline of a request (the latest response compared for it), so it costs
  * the field paths plus 8 bytes per field, not the body.

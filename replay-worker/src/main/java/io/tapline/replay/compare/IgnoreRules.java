@@ -16,9 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * or {@code "* header:x-build"} for every route, on every service) plus the noise learned by dedup-stream
  * ({@code tapline.noise}) for the case's own service and route. A profile keyed by the route alone (written before
  * noise was learned per service, merging all services) is only a fallback for a service with no profile of its own
- * for the route; dedup-stream retires those. Learned noise also names fields of the request bodies the app sent its
- * dependencies ({@link CallFields}: {@code call:POST payments /charges $.idempotencyKey}); those apply to the bodies the
- * candidate sends the mocks ({@link Scope#ignoresCallField}), not to the response. Thread-safe: noise profiles are
+ * for the route; dedup-stream retires those. Learned noise also names fields of the requests the app sent its
+ * dependencies ({@link CallFields}: {@code call:POST payments /charges $.idempotencyKey}, {@code ... header:NAME}); those
+ * apply to what the candidate sends the mocks ({@link Scope#ignoresCallField}), not to the response. Thread-safe: noise profiles are
  * replaced as the noise topic is read.
  */
 public final class IgnoreRules {
@@ -33,7 +33,8 @@ public final class IgnoreRules {
      * The noise of one profile.
      *
      * @param response patterns of response fields
-     * @param calls    per call ({@code call:POST payments /charges}), patterns of its request body's fields
+     * @param calls    per call ({@code call:POST payments /charges}), patterns of its request's fields (body paths,
+     *                 {@code header:NAME})
      */
     private record Learned(List<PathPattern> response, Map<String, List<PathPattern>> calls) {
 
@@ -92,7 +93,7 @@ public final class IgnoreRules {
             if (call == null) {
                 response.add(PathPattern.of(field.getPath()));
             } else {
-                calls.computeIfAbsent(call.call(), k -> new ArrayList<>()).add(PathPattern.of(call.bodyPath()));
+                calls.computeIfAbsent(call.call(), k -> new ArrayList<>()).add(PathPattern.of(call.fieldPath()));
             }
         }
         calls.replaceAll((call, patterns) -> List.copyOf(patterns));

@@ -29,7 +29,7 @@ public final class CaseMocks {
     private final List<MockMatcher.Recording> recordings;
     private final int[] uses;
     private final MockMatcher matcher;
-    /** The case's learned noise, for the values the app generates in the bodies it sends. */
+    /** The case's learned noise, for the values the app generates in the requests it sends. */
     private final IgnoreRules.Scope noise;
     private final List<MockCall> calls = new ArrayList<>();
     private final List<Difference> differences = new ArrayList<>();
@@ -41,7 +41,7 @@ public final class CaseMocks {
     private int unmatched;
     private int ignoredDifferences;
 
-    /** Without learned noise: every difference in a body the candidate sends counts unless a rule ignores it. */
+    /** Without learned noise: every difference in a request the candidate sends counts unless a rule ignores it. */
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher) {
         this(caseId, recorded, matcher, IgnoreRules.Scope.NONE);
     }

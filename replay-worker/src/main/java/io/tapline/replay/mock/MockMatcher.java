@@ -6,6 +6,7 @@ import io.tapline.avro.Difference;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.OutboundCall;
+import io.tapline.noise.CallFields;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.compare.BodyComparator;
 import io.tapline.replay.compare.CompareOptions;
@@ -242,7 +243,7 @@ public final class MockMatcher {
         List<Difference> all = new ArrayList<>();
         headers.compare(recordedHeaders, call.request.headers(), all);
         int before = all.size();
-        all.removeIf(d -> call.ignores.ignoresHeader(d.getPath().substring("header:".length())));
+        all.removeIf(d -> call.ignores.ignoresHeader(d.getPath().substring(CallFields.HEADER.length())));
         return new CallDifferences(all, before - all.size());
     }
 
