@@ -169,7 +169,7 @@ public final class ResponseDiff {
             FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((name, v) ->
                     values.computeIfAbsent(CallFields.field(call, "form:" + name), k -> new ArrayList<>()).addAll(v));
         } else {
-            JsonNode json = media == null || isJson(media) ? Shapes.parse(body) : null;
+            JsonNode json = Shapes.isJson(media, body) ? Shapes.parse(body) : null;
             if (json != null && json.isContainerNode()) {
                 Map<String, List<String>> paths = new TreeMap<>();
                 Shapes.flatten(json, "$", paths, 0);
@@ -183,10 +183,6 @@ public final class ResponseDiff {
 
     private static String callName(OutboundCall c) {
         return CallFields.call(c.getRequest().getMethod(), c.getDestination(), c.getRequest().getPath());
-    }
-
-    private static boolean isJson(String media) {
-        return media.equals("application/json") || media.endsWith("+json") || media.equals("text/json");
     }
 
     private static void add(Map<String, List<String>> values, String field, String value) {

@@ -73,7 +73,8 @@ public final class Shapes {
         }
     }
 
-    static boolean isJson(String media, byte[] decoded) {
+    /** JSON by its media type; without one, by its first non-blank byte opening an object or an array. */
+    public static boolean isJson(String media, byte[] decoded) {
         if (media != null) {
             return media.equals("application/json") || media.endsWith("+json") || media.endsWith("/json");
         }

@@ -137,19 +137,19 @@ public final class CaseMocks {
      */
     private void compareRequest(MockMatcher.PreparedCall call, MockMatcher.Recording recording, OutboundCall answering) {
         String name = describe(answering);
-        report(answering, "request headers of " + name, matcher.headerDifferences(call, recording));
+        report(answering, name, "request headers of " + name, matcher.headerDifferences(call, recording));
         if (answering.getRequest().getTruncated()) {
             note("request body of " + name + " not compared: it was recorded truncated at capture ("
                     + Bodies.truncation(answering.getRequest()) + ")");
             return;
         }
-        report(answering, "request body of " + name, matcher.bodyDifferences(call, recording));
+        report(answering, name, "request body of " + name, matcher.bodyDifferences(call, recording));
     }
 
-    private void report(OutboundCall answering, String what, MockMatcher.CallDifferences found) {
+    /** @param name the answering recording as differences name it; {@code what} the part compared, for notes */
+    private void report(OutboundCall answering, String name, String what, MockMatcher.CallDifferences found) {
         ignoredDifferences += found.ignored();
         HttpRequest recorded = answering.getRequest();
-        String name = describe(answering);
         List<String> redacted = new ArrayList<>();
         for (Difference d : found.differences()) {
             if (noise.ignoresCallField(recorded.getMethod(), answering.getDestination(), recorded.getPath(), d.getPath())) {

@@ -3,11 +3,11 @@ package io.tapline.replay.mock;
 import io.tapline.replay.compare.PathPattern;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -52,11 +52,16 @@ public final class MockIgnoreRules {
     private static final Pattern PORT = Pattern.compile(":\\d+$");
     private static final MockIgnoreRules NONE = new MockIgnoreRules(List.of(), List.of(), List.of(), List.of());
 
-    private record QueryRule(String destination, String name) {
+    /** A rule for the calls to one destination. */
+    private interface Rule {
+        String destination();
+    }
+
+    private record QueryRule(String destination, String name) implements Rule {
     }
 
     /** @param segments the pattern split on '/' (a leading empty segment), null where a placeholder stands */
-    private record PathRule(String destination, String[] segments) {
+    private record PathRule(String destination, String[] segments) implements Rule {
 
         /** @param actual a path split by {@link #segments(String)} */
         boolean matches(String[] actual) {
@@ -76,7 +81,7 @@ public final class MockIgnoreRules {
      * @param pattern a body difference path pattern ({@code $.nonce}, {@code form:nonce}), null for {@code $}: the
      *                whole body, whatever its kind
      */
-    private record BodyRule(String destination, PathPattern pattern) {
+    private record BodyRule(String destination, PathPattern pattern) implements Rule {
 
         boolean matches(String differencePath) {
             return pattern == null || pattern.matches(differencePath);
@@ -84,7 +89,7 @@ public final class MockIgnoreRules {
     }
 
     /** @param name a lower-case header name, or {@code *} for every header */
-    private record HeaderRule(String destination, String name) {
+    private record HeaderRule(String destination, String name) implements Rule {
     }
 
     private final List<QueryRule> queryRules;
@@ -203,31 +208,15 @@ public final class MockIgnoreRules {
         if (isEmpty()) {
             return Scope.NONE;
         }
-        List<PathRule> paths = new ArrayList<>();
-        for (PathRule r : pathRules) {
-            if (appliesTo(r.destination(), destination)) {
-                paths.add(r);
-            }
-        }
-        Set<String> names = new HashSet<>();
-        for (QueryRule r : queryRules) {
-            if (appliesTo(r.destination(), destination)) {
-                names.add(r.name());
-            }
-        }
-        List<BodyRule> bodies = new ArrayList<>();
-        for (BodyRule r : bodyRules) {
-            if (appliesTo(r.destination(), destination)) {
-                bodies.add(r);
-            }
-        }
-        Set<String> headers = new HashSet<>();
-        for (HeaderRule r : headerRules) {
-            if (appliesTo(r.destination(), destination)) {
-                headers.add(r.name());
-            }
-        }
-        return new Scope(List.copyOf(paths), Set.copyOf(names), List.copyOf(bodies), Set.copyOf(headers));
+        return new Scope(applying(pathRules, destination, r -> r),
+                Set.copyOf(applying(queryRules, destination, QueryRule::name)),
+                applying(bodyRules, destination, r -> r),
+                Set.copyOf(applying(headerRules, destination, HeaderRule::name)));
+    }
+
+    /** What {@code value} gives of each rule that applies to {@code destination}, in order. */
+    private static <R extends Rule, T> List<T> applying(List<R> rules, String destination, Function<R, T> value) {
+        return rules.stream().filter(r -> appliesTo(r.destination(), destination)).map(value).toList();
     }
 
     /** A path split on '/' as a path rule compares it (a leading empty segment, empty ones kept). */
