@@ -8,18 +8,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Header;
 import io.tapline.avro.Redaction;
+import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.RedactionTokens;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -101,38 +98,21 @@ public final class Redactor {
         }
     }
 
-    private final SecretKeySpec key;
+    private final RedactionKey key;
     private final Rules rules;
-    private final ThreadLocal<Mac> mac;
 
     public Redactor(byte[] key, Rules rules) {
-        if (key.length < 16) {
-            throw new IllegalArgumentException("redaction key must be at least 16 bytes, got " + key.length);
-        }
-        this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
+        this.key = new RedactionKey(key);
         this.rules = rules;
         this.sensitiveNames = new NameVerdicts<>(name ->
                 rules.fields().contains(name.toLowerCase(Locale.ROOT)) || rules.sensitiveName().matcher(name).matches());
         this.sensitiveHeaders = new NameVerdicts<>(name -> sensitive(name) || SENSITIVE_HEADER.matcher(name).matches());
         this.headerKinds = new NameVerdicts<>(this::headerKind);
-        this.mac = ThreadLocal.withInitial(this::newMac);
-        token("self-test");
-    }
-
-    private Mac newMac() {
-        try {
-            Mac m = Mac.getInstance("HmacSHA256");
-            m.init(key);
-            return m;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
     }
 
     /** The keyed token for a value. */
     public String token(String value) {
-        byte[] h = mac.get().doFinal(value.getBytes(StandardCharsets.UTF_8));
-        return TOKEN_PREFIX + HexFormat.of().formatHex(h, 0, 8);
+        return key.token(value);
     }
 
     /** Names repeat (the same headers and fields on every request): their verdicts are remembered. */
