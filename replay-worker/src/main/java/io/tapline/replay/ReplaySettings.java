@@ -1,9 +1,12 @@
 package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
 import io.tapline.config.TaplineConfig;
+import io.tapline.redaction.RedactionKey;
 import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.RedactedValues;
 import io.tapline.replay.mock.MockIgnoreRules;
 import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockServerOptions;
@@ -65,7 +68,8 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
         ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
         CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
-                tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS));
+                tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS),
+                RedactedValues.keyed(redactionKey(config)));
         try {
             matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores, compare);
         } catch (IllegalArgumentException e) {
@@ -87,6 +91,20 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
                 topics, ReplayCommand.kafka(config, true), positiveDuration(config, ReplayOptions.PROGRESS_INTERVAL),
                 config.get(ReplayOptions.MANAGEMENT_HOST), config.getInt(ReplayOptions.MANAGEMENT_PORT),
                 candidateHeaders(config));
+    }
+
+    /** The sidecar's redaction key, or null when none is given. */
+    private static RedactionKey redactionKey(TaplineConfig config) {
+        String key = config.has(ReplayOptions.REDACTION_KEY) ? config.get(ReplayOptions.REDACTION_KEY) : "";
+        if (key.isEmpty()) {
+            return null;
+        }
+        try {
+            return RedactionKey.of(key);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --redaction-key (env " + ConfigSpec.envVar(ReplayOptions.REDACTION_KEY)
+                    + "): " + e.getMessage() + " (it must be the capture sidecar's key)", e);
+        }
     }
 
     /** {@code Name: value} (or {@code Name=value}) per header. */

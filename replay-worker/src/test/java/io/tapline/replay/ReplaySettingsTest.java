@@ -88,5 +88,18 @@ class ReplaySettingsTest {
         assertTrue(error("--compare-numeric-tolerance", "NaN").contains("--compare-numeric-tolerance"));
         assertTrue(error("--progress-interval", "0s").contains("--progress-interval"));
         assertTrue(error("--request-timeout", "0s").contains("--request-timeout"));
+        String key = error("--redaction-key", "too-short");
+        assertTrue(key.startsWith("option --redaction-key (env TAPLINE_REDACTION_KEY): redaction key must be at least 16 bytes"), key);
+        assertFalse(key.contains("too-short"), "a secret is never echoed: " + key);
+    }
+
+    @Test
+    void theSidecarsRedactionKeyComesFromAFlagOrTheEnvironment() {
+        assertFalse(parse().compare().redacted().hasKey(), "without a key redacted values are not judged");
+        assertTrue(parse("--redaction-key", "sidecar-key-0123456789").compare().redacted().hasKey());
+        ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_REDACTION_KEY", "sidecar-key-0123456789")));
+        assertTrue(fromEnv.compare().redacted().hasKey());
     }
 }

@@ -11,9 +11,10 @@ import java.util.stream.Collectors;
  * @param numericTolerance  absolute tolerance for JSON numbers (0 = exact)
  * @param ignoredHeaders    header names (any case) never compared
  * @param compareHeaders    false compares status and body only
+ * @param redacted          how values redacted at capture are judged: with the sidecar's key, or not at all
  */
 public record CompareOptions(boolean ignoreArrayOrder, double numericTolerance, Set<String> ignoredHeaders,
-                             boolean compareHeaders) {
+                             boolean compareHeaders, RedactedValues redacted) {
 
     /**
      * Never compared: dates, server banners and tracing headers differ on every answer; hop-by-hop and framing
@@ -29,6 +30,13 @@ public record CompareOptions(boolean ignoreArrayOrder, double numericTolerance, 
             throw new IllegalArgumentException("numeric tolerance must be >= 0, got " + numericTolerance);
         }
         ignoredHeaders = ignoredHeaders.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        redacted = redacted == null ? RedactedValues.UNKEYED : redacted;
+    }
+
+    /** Without a redaction key: redacted recorded values are not judged. */
+    public CompareOptions(boolean ignoreArrayOrder, double numericTolerance, Set<String> ignoredHeaders,
+                          boolean compareHeaders) {
+        this(ignoreArrayOrder, numericTolerance, ignoredHeaders, compareHeaders, RedactedValues.UNKEYED);
     }
 
     public static CompareOptions defaults() {

@@ -1,27 +1,250 @@
 package io.tapline.replay.compare;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tapline.avro.Difference;
+import io.tapline.avro.Header;
+import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.RedactionTokens;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Differences the replay cannot judge: the capture replaced the recorded value by a keyed token
- * ({@code tapline:hmac:...}), so a candidate producing the plain value (an email from its database, a session
- * cookie) differs from the recording whether or not it is right. Such a difference is counted as ignored and named in
- * a note. A candidate that echoes a token it was sent still compares equal; a token against another token (two
- * different plain values) and a value missing altogether are still differences.
+ * Judges differences whose recorded value the capture replaced by a keyed token ({@code tapline:hmac:...}): a
+ * candidate producing the plain value (an email from its database, a session cookie, a credential it forwards) differs
+ * from the recording as text whether or not it is right.
+ * <ul>
+ * <li><b>Without the redaction key</b> such a difference is <b>not judged</b>: counted as ignored, named in a note.</li>
+ * <li><b>With the sidecar's key</b> ({@code --redaction-key}) the candidate's value is tokenised the way the capture
+ * tokenised production's, and the tokens are compared: equal is no difference; unequal is a difference whose actual
+ * value shows the candidate's tokens, never its plain value. The recorded text is a template: its literal parts must
+ * be in the candidate's value as they are (a run of whitespace matches any), and each token stands for one plain
+ * value ({@code Bearer <token>}, {@code sid=<token>; Path=/}, an email inside a sentence). A JSON string is judged by
+ * its content; a JSON number or object in place of a token by its compact JSON, as the capture tokenised it.</li>
+ * </ul>
+ * Either way, a value the replay itself put in the candidate's request ({@code --candidate-header}, replacing a
+ * recorded header that held a token) counts as the recorded value it replaced, wherever the candidate passes it on. A
+ * candidate that echoes a token it was sent compares as text; a token against another token and a value missing
+ * altogether are differences, key or not. Immutable, thread-safe.
  */
 public final class RedactedValues {
 
-    private static final int MAX_PATHS_NAMED = 5;
+    /** Judges nothing by key: redacted values are compared as text only where the candidate echoes tokens. */
+    public static final RedactedValues UNKEYED = new RedactedValues(null, List.of());
 
-    private RedactedValues() {
+    private static final int MAX_PATHS_NAMED = 5;
+    /** Beyond this many tokens in one value a template would backtrack too much: the value is not judged. */
+    private static final int MAX_TOKENS_JUDGED = 8;
+    private static final Pattern TOKEN = Pattern.compile(Pattern.quote(RedactionTokens.PREFIX) + "[0-9a-f]{16}");
+    /** The mark {@link BodyComparator#render} leaves on a value it cut: a cut value cannot be judged. */
+    private static final Pattern CUT = Pattern.compile("\\.\\.\\.\\(\\d+ chars\\)$");
+    private static final Pattern SPACES = Pattern.compile("\\s+");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A value the replay sent the candidate ({@code plain}) in place of a recorded one that held tokens. */
+    public record Substitution(String plain, String recorded) {
     }
 
-    /** True when the recorded value holds a redaction token and the candidate's is present and holds none. */
-    public static boolean unjudged(Difference d) {
-        return RedactionTokens.in(d.getExpected()) && d.getActual() != null && !RedactionTokens.in(d.getActual());
+    /** How a difference came out. */
+    public enum Outcome {
+        /** Not a redacted value, or judged different: report {@link Judgement#difference()}. */
+        DIFFERENT,
+        /** The candidate's value is the one production had: no difference. */
+        EQUAL,
+        /** The recorded value was redacted and there is no key to judge the candidate's by: count it as ignored. */
+        UNJUDGED
+    }
+
+    /** @param difference what to report when {@link Outcome#DIFFERENT}: plain values replaced by their tokens */
+    public record Judgement(Outcome outcome, Difference difference) {
+    }
+
+    private final RedactionKey key;
+    private final List<Substitution> substitutions;
+
+    private RedactedValues(RedactionKey key, List<Substitution> substitutions) {
+        this.key = key;
+        this.substitutions = List.copyOf(substitutions);
+    }
+
+    /** Judged with {@code key} (the sidecar's), or {@link #UNKEYED} when it is null. */
+    public static RedactedValues keyed(RedactionKey key) {
+        return key == null ? UNKEYED : new RedactedValues(key, List.of());
+    }
+
+    public boolean hasKey() {
+        return key != null;
+    }
+
+    /**
+     * For one case: the headers the replay set on its request ({@code overrides}, name to value) that replaced
+     * recorded ones holding tokens, so the candidate passing such a value on counts as passing the recorded one. For
+     * {@code Authorization: Bearer <token>} replaced by {@code Bearer test-key}, the credential alone
+     * ({@code test-key} for {@code <token>}) counts too.
+     */
+    public RedactedValues forCase(List<Header> recordedRequest, Map<String, String> overrides) {
+        if (overrides.isEmpty()) {
+            return this;
+        }
+        List<Substitution> found = new ArrayList<>(substitutions);
+        for (Map.Entry<String, String> o : overrides.entrySet()) {
+            String plain = o.getValue();
+            for (Header h : recordedRequest) {
+                String recorded = h.getValue();
+                if (!h.getName().equalsIgnoreCase(o.getKey()) || !RedactionTokens.in(recorded) || plain.isEmpty()
+                        || RedactionTokens.in(plain)) {
+                    continue;
+                }
+                found.add(new Substitution(plain, recorded));
+                int ps = plain.indexOf(' ');
+                int rs = recorded.indexOf(' ');
+                if (ps > 0 && rs > 0 && plain.substring(0, ps).equalsIgnoreCase(recorded.substring(0, rs))
+                        && !plain.substring(ps + 1).isBlank() && TOKEN.matcher(recorded.substring(rs + 1).trim()).matches()) {
+                    found.add(new Substitution(plain.substring(ps + 1).trim(), recorded.substring(rs + 1).trim()));
+                }
+            }
+        }
+        return found.size() == substitutions.size() ? this : new RedactedValues(key, found);
+    }
+
+    /** How {@code d} counts: as it is, not at all, or not judged. */
+    public Judgement judge(Difference d) {
+        String expected = d.getExpected();
+        String actual = d.getActual();
+        if (!RedactionTokens.in(expected) || actual == null) {
+            return different(d);
+        }
+        if (CUT.matcher(expected).find() || CUT.matcher(actual).find()) {
+            return unjudgedUnlessEchoed(d);
+        }
+        Value e = Value.of(expected);
+        Value a = Value.of(actual);
+        String candidate = substitute(a.text);
+        List<String> tokens = new ArrayList<>();
+        Matcher tm = TOKEN.matcher(e.text);
+        StringBuilder template = new StringBuilder();
+        int last = 0;
+        while (tm.find()) {
+            template.append(literal(e.text.substring(last, tm.start()))).append("(.+?)");
+            tokens.add(tm.group());
+            last = tm.end();
+        }
+        template.append(literal(e.text.substring(last)));
+        if (tokens.isEmpty() || tokens.size() > MAX_TOKENS_JUDGED) {
+            return unjudgedUnlessEchoed(d);
+        }
+        Matcher m = Pattern.compile(template.toString(), Pattern.DOTALL).matcher(candidate);
+        if (!m.matches()) {
+            // the literal parts differ (another scheme, other cookie names): a difference, shown without plain values
+            return key == null ? unjudgedUnlessEchoed(d) : different(d, a.rewrap(key.token(a.text)));
+        }
+        boolean same = true;
+        StringBuilder shown = new StringBuilder();
+        int at = 0;
+        for (int g = 1; g <= tokens.size(); g++) {
+            String value = m.group(g);
+            String token;
+            if (TOKEN.matcher(value).matches()) {
+                token = value;
+            } else if (key == null) {
+                return unjudgedUnlessEchoed(d);
+            } else {
+                token = key.token(value);
+                if (!token.equals(tokens.get(g - 1)) && !value.equals(value.trim())) {
+                    String trimmed = key.token(value.trim()); // the capture trims a credential after its scheme
+                    token = trimmed.equals(tokens.get(g - 1)) ? trimmed : token;
+                }
+            }
+            same &= token.equals(tokens.get(g - 1));
+            shown.append(candidate, at, m.start(g)).append(token);
+            at = m.end(g);
+        }
+        if (same) {
+            return new Judgement(Outcome.EQUAL, null);
+        }
+        shown.append(candidate.substring(at));
+        return different(d, a.rewrap(shown.toString()));
+    }
+
+    /** The literal part of a template: quoted, a run of whitespace matching any (also none). */
+    private static String literal(String text) {
+        StringBuilder sb = new StringBuilder();
+        Matcher s = SPACES.matcher(text);
+        int last = 0;
+        while (s.find()) {
+            sb.append(quote(text.substring(last, s.start()))).append("\\s*");
+            last = s.end();
+        }
+        return sb.append(quote(text.substring(last))).toString();
+    }
+
+    private static String quote(String s) {
+        return s.isEmpty() ? "" : Pattern.quote(s);
+    }
+
+    private String substitute(String value) {
+        String out = value;
+        for (Substitution s : substitutions) {
+            out = out.replace(s.plain(), s.recorded());
+        }
+        return out;
+    }
+
+    /**
+     * Without a judgement by key: a candidate's value holding no token is not judged; one holding tokens (echoed or
+     * put there by a substitution) was already compared as text and differs.
+     */
+    private Judgement unjudgedUnlessEchoed(Difference d) {
+        String translated = substitute(d.getActual());
+        if (RedactionTokens.in(d.getActual())) {
+            return different(d);
+        }
+        return translated.equals(d.getActual()) ? new Judgement(Outcome.UNJUDGED, null) : different(d, translated);
+    }
+
+    private static Judgement different(Difference d) {
+        return new Judgement(Outcome.DIFFERENT, d);
+    }
+
+    private static Judgement different(Difference d, String actual) {
+        return new Judgement(Outcome.DIFFERENT, Difference.newBuilder(d).setActual(actual).build());
+    }
+
+    /**
+     * A rendered value: a JSON string by its content (the capture tokenised the content), any other JSON value by its
+     * compact JSON, anything else as it is; {@link #rewrap} renders a replacement the same way.
+     */
+    private record Value(String text, boolean jsonString) {
+
+        static Value of(String rendered) {
+            if (rendered.length() >= 2 && rendered.charAt(0) == '"' && rendered.charAt(rendered.length() - 1) == '"') {
+                try {
+                    JsonNode n = JSON.readTree(rendered);
+                    if (n != null && n.isTextual()) {
+                        return new Value(n.textValue(), true);
+                    }
+                } catch (JsonProcessingException e) {
+                    // not JSON: compared as it is
+                }
+            }
+            return new Value(rendered, false);
+        }
+
+        String rewrap(String replacement) {
+            if (!jsonString) {
+                return replacement;
+            }
+            try {
+                return JSON.writeValueAsString(replacement);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("a string did not serialise as JSON", e);
+            }
+        }
     }
 
     /** The note for differences not judged: {@code what} says where they were ("response", a dependency call). */
@@ -30,5 +253,10 @@ public final class RedactedValues {
                 + (paths.size() > MAX_PATHS_NAMED ? ", ..." : "");
         return paths.size() + " " + what + " difference(s) not judged: the recorded value was redacted at capture ("
                 + named + ")";
+    }
+
+    @Override
+    public String toString() {
+        return "RedactedValues[" + (key == null ? "no key" : "keyed") + ", " + substitutions.size() + " substitution(s)]";
     }
 }

@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * Compares a recorded response with the candidate's: status, headers, and the body by its kind
  * ({@link BodyComparator}: JSON structurally with JsonUnit, form fields, text normalised, binary by hash). A difference
- * whose recorded value was redacted at capture is not judged (see {@link RedactedValues}). Stateless and thread-safe.
+ * whose recorded value was redacted at capture is judged with the redaction key, or not judged without it (see
+ * {@link RedactedValues}). Stateless and thread-safe.
  */
 public final class ResponseComparator {
 
@@ -42,8 +43,22 @@ public final class ResponseComparator {
         return rules.scope(service, route);
     }
 
+    /** How values redacted at capture are judged in this run (before any case's substitutions). */
+    public RedactedValues redacted() {
+        return options.redacted();
+    }
+
     /** Compares {@code candidate} against {@code recorded}, not counting the differences {@code ignores} names. */
     public Comparison compare(IgnoreRules.Scope ignores, HttpResponse recorded, HttpResponse candidate) {
+        return compare(ignores, options.redacted(), recorded, candidate);
+    }
+
+    /**
+     * Compares {@code candidate} against {@code recorded}, not counting the differences {@code ignores} names, and
+     * judging values redacted at capture by {@code redacted} (the run's key and the case's substitutions).
+     */
+    public Comparison compare(IgnoreRules.Scope ignores, RedactedValues redacted, HttpResponse recorded,
+                              HttpResponse candidate) {
         List<Difference> all = new ArrayList<>();
         if (recorded.getStatus() != candidate.getStatus()) {
             all.add(diff("status", DifferenceKind.STATUS, Integer.toString(recorded.getStatus()),
@@ -65,21 +80,28 @@ public final class ResponseComparator {
 
         List<Difference> counted = new ArrayList<>(all.size());
         int ignored = 0;
-        List<String> redacted = new ArrayList<>();
+        List<String> unjudged = new ArrayList<>();
         if (!all.isEmpty()) {
             for (Difference d : all) {
                 if (ignores.ignores(d.getPath())) {
                     ignored++;
-                } else if (RedactedValues.unjudged(d)) {
-                    ignored++;
-                    redacted.add(d.getPath());
-                } else {
-                    counted.add(d);
+                    continue;
+                }
+                RedactedValues.Judgement j = redacted.judge(d);
+                switch (j.outcome()) {
+                    case DIFFERENT -> counted.add(j.difference());
+                    case UNJUDGED -> {
+                        ignored++;
+                        unjudged.add(d.getPath());
+                    }
+                    case EQUAL -> {
+                        // the candidate's plain value tokenises to production's token: no difference
+                    }
                 }
             }
         }
-        if (!redacted.isEmpty()) {
-            notes.add(RedactedValues.note("response", redacted));
+        if (!unjudged.isEmpty()) {
+            notes.add(RedactedValues.note("response", unjudged));
         }
         return new Comparison(counted, ignored, notes);
     }

@@ -31,6 +31,8 @@ public final class CaseMocks {
     private final MockMatcher matcher;
     /** The case's learned noise, for the values the app generates in the requests it sends. */
     private final IgnoreRules.Scope noise;
+    /** How values redacted at capture are judged in what the candidate sends. */
+    private final RedactedValues redacted;
     private final List<MockCall> calls = new ArrayList<>();
     private final List<Difference> differences = new ArrayList<>();
     /** Recorded calls whose truncated response body was served cut, in the order first served. */
@@ -43,16 +45,19 @@ public final class CaseMocks {
 
     /** Without learned noise: every difference in a request the candidate sends counts unless a rule ignores it. */
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher) {
-        this(caseId, recorded, matcher, IgnoreRules.Scope.NONE);
+        this(caseId, recorded, matcher, IgnoreRules.Scope.NONE, RedactedValues.UNKEYED);
     }
 
     /**
-     * @param noise the ignore rules of the case's service and route, whose learned noise of dependency requests
-     *              ({@link IgnoreRules.Scope#ignoresCallField}) is not counted in what the candidate sends
+     * @param noise    the ignore rules of the case's service and route, whose learned noise of dependency requests
+     *                 ({@link IgnoreRules.Scope#ignoresCallField}) is not counted in what the candidate sends
+     * @param redacted how recorded values redacted at capture are judged (the run's key, the case's substitutions)
      */
-    public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher, IgnoreRules.Scope noise) {
+    public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher, IgnoreRules.Scope noise,
+                     RedactedValues redacted) {
         this.caseId = caseId;
         this.noise = noise;
+        this.redacted = redacted;
         List<OutboundCall> http = new ArrayList<>(recorded.size());
         List<MockMatcher.Recording> recordings = new ArrayList<>(recorded.size());
         for (OutboundCall c : recorded) {
@@ -131,9 +136,9 @@ public final class CaseMocks {
      * answering recording: each difference named by the recorded call and its path in the body or its header
      * ({@code call:POST payments /charges $.amount}, {@code call:POST payments /charges header:idempotency-key}),
      * values named by a {@code --mock-ignore} rule or by the route's learned noise (values that differed between
-     * identical production requests) left out and counted as ignored. A recorded value redacted at capture is not
-     * judged (counted as ignored, named in a note), and a request body the capture truncated is not compared (a note
-     * says so).
+     * identical production requests) left out and counted as ignored. A recorded value redacted at capture is judged
+     * with the redaction key, and without it not judged (counted as ignored, named in a note); a request body the
+     * capture truncated is not compared (a note says so).
      */
     private void compareRequest(MockMatcher.PreparedCall call, MockMatcher.Recording recording, OutboundCall answering) {
         String name = describe(answering);
@@ -150,19 +155,26 @@ public final class CaseMocks {
     private void report(OutboundCall answering, String name, String what, MockMatcher.CallDifferences found) {
         ignoredDifferences += found.ignored();
         HttpRequest recorded = answering.getRequest();
-        List<String> redacted = new ArrayList<>();
+        List<String> unjudged = new ArrayList<>();
         for (Difference d : found.differences()) {
             if (noise.ignoresCallField(recorded.getMethod(), answering.getDestination(), recorded.getPath(), d.getPath())) {
                 ignoredDifferences++;
-            } else if (RedactedValues.unjudged(d)) {
-                ignoredDifferences++;
-                redacted.add(d.getPath());
-            } else {
-                difference(name + " " + d.getPath(), d.getKind(), d.getExpected(), d.getActual());
+                continue;
+            }
+            RedactedValues.Judgement j = redacted.judge(d);
+            switch (j.outcome()) {
+                case DIFFERENT -> difference(name + " " + d.getPath(), d.getKind(), d.getExpected(), j.difference().getActual());
+                case UNJUDGED -> {
+                    ignoredDifferences++;
+                    unjudged.add(d.getPath());
+                }
+                case EQUAL -> {
+                    // the candidate sent the plain value production sent: no difference
+                }
             }
         }
-        if (!redacted.isEmpty()) {
-            note(RedactedValues.note(what, redacted));
+        if (!unjudged.isEmpty()) {
+            note(RedactedValues.note(what, unjudged));
         }
     }
 

@@ -63,6 +63,11 @@ public final class CandidateClient implements AutoCloseable {
                 new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)));
     }
 
+    /** The headers set on every replayed request, replacing recorded ones of the same name. */
+    public Map<String, String> headerOverrides() {
+        return headerOverrides;
+    }
+
     static int port(URI target) {
         if (target.getPort() > 0) {
             return target.getPort();

@@ -9,6 +9,7 @@ import io.tapline.avro.Verdict;
 import io.tapline.replay.compare.Comparison;
 import io.tapline.replay.compare.ResponseComparator;
 import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.RedactedValues;
 import io.tapline.replay.mock.CaseMocks;
 import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockRegistry;
@@ -61,7 +62,8 @@ public final class CaseReplayer {
         TraceContext.CaseTrace trace = TraceContext.forCase(runId, c.getCaseId());
         String traceId = trace.traceId();
         IgnoreRules.Scope ignores = comparator.ignores(c.getService(), routeOf(c));
-        CaseMocks mocks = new CaseMocks(c.getCaseId(), c.getSample().getOutboundCalls(), matcher, ignores);
+        RedactedValues redacted = comparator.redacted().forCase(request.getHeaders(), candidate.headerOverrides());
+        CaseMocks mocks = new CaseMocks(c.getCaseId(), c.getSample().getOutboundCalls(), matcher, ignores, redacted);
         try {
             registry.register(traceId, mocks);
         } catch (IllegalStateException e) {
@@ -72,7 +74,7 @@ public final class CaseReplayer {
                 .map(resp -> {
                     long micros = (System.nanoTime() - start) / 1000;
                     registry.unregister(traceId);
-                    Comparison cmp = comparator.compare(ignores, c.getSample().getResponse(), resp);
+                    Comparison cmp = comparator.compare(ignores, redacted, c.getSample().getResponse(), resp);
                     List<Difference> diffs = new ArrayList<>(cmp.differences());
                     diffs.addAll(mocks.differences());
                     List<String> truncated = mocks.truncatedResponsesServed();

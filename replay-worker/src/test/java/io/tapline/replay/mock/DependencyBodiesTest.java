@@ -9,6 +9,7 @@ import io.tapline.avro.NoisyField;
 import io.tapline.avro.OutboundCall;
 import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.RedactedValues;
 import io.tapline.topics.TaplineTopics;
 import org.junit.jupiter.api.Test;
 
@@ -120,7 +121,7 @@ class DependencyBodiesTest {
         String candidate = "{\"amount\":600,\"idempotencyKey\":\"k-2\",\"generatedAt\":\"t2\"}";
 
         CaseMocks checkout = new CaseMocks("c1", List.of(charge(recorded)), matcher,
-                rules.scope("shop", "POST /checkout"));
+                rules.scope("shop", "POST /checkout"), RedactedValues.UNKEYED);
         checkout.answer(sent(candidate));
         assertEquals(List.of(
                 diff(CHARGE + " $.amount", DifferenceKind.CHANGED, "500", "600"),
@@ -129,7 +130,7 @@ class DependencyBodiesTest {
         assertEquals(1, checkout.ignoredDifferences());
 
         CaseMocks otherRoute = new CaseMocks("c2", List.of(charge(recorded)), matcher,
-                rules.scope("shop", "POST /orders"));
+                rules.scope("shop", "POST /orders"), RedactedValues.UNKEYED);
         otherRoute.answer(sent(candidate));
         assertEquals(3, otherRoute.differences().size(), "noise is learned per route: another route's does not apply");
         assertEquals(0, otherRoute.ignoredDifferences());
@@ -173,7 +174,8 @@ class DependencyBodiesTest {
                 .setFields(List.of(new NoisyField("call:POST payments /charge header:idempotency-key", 40L, 40L)))
                 .build());
         CaseMocks learned = new CaseMocks("c1", List.of(recorded),
-                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none()), rules.scope("shop", "POST /checkout"));
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none()), rules.scope("shop", "POST /checkout"),
+                RedactedValues.UNKEYED);
         learned.answer(call);
         assertEquals(List.of(CHARGE + " header:x-tenant", CHARGE + " header:x-new"),
                 learned.differences().stream().map(Difference::getPath).toList());

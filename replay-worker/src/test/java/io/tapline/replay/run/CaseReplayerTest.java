@@ -2,15 +2,19 @@ package io.tapline.replay.run;
 
 import io.tapline.avro.Case;
 import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.Header;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
+import io.tapline.redaction.RedactionKey;
 import io.tapline.replay.Fixtures;
 import io.tapline.replay.ShopCandidate;
 import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.RedactedValues;
 import io.tapline.replay.compare.ResponseComparator;
+import io.tapline.replay.mock.MockIgnoreRules;
 import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.replay.mock.MockServer;
@@ -37,6 +41,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Replays cases against an in-process candidate through the real mock server (no Kafka). */
@@ -138,6 +143,69 @@ class CaseReplayerTest {
         assertEquals(List.of("call:POST inventory /reserve $.qty"),
                 changed.getDifferences().stream().map(d -> d.getPath()).toList());
         assertEquals(0, realInventoryHits.get());
+    }
+
+    @Test
+    void withTheSidecarsKeyRedactedValuesAreJudgedAndTheTestCredentialCountsAsTheRecordedOne() {
+        // A candidate that forwards the caller's credential to inventory and answers with the customer's email.
+        RedactionKey key = RedactionKey.of("sidecar-key-0123456789");
+        String email = "ann@example.com";
+        AtomicInteger forwarded = new AtomicInteger(1);
+        HttpServer candidate = vertx.createHttpServer().requestHandler(req -> vertx.createHttpClient()
+                .request(new RequestOptions().setMethod(HttpMethod.GET)
+                        .setAbsoluteURI("http://127.0.0.1:" + mock.port() + "/inventory/stock/1")
+                        .putHeader("traceparent", req.getHeader("traceparent"))
+                        .putHeader("authorization", forwarded.get() == 1 ? req.getHeader("authorization") : "Bearer own-key"))
+                .compose(r -> r.send())
+                .onComplete(ar -> req.response().putHeader("content-type", "application/json")
+                        .end("{\"email\":\"" + (forwarded.get() == 3 ? "bob@example.com" : email) + "\"}")))
+                .listen(0, "127.0.0.1").await();
+        // As the sidecar recorded it: the user's bearer token in both requests, the email in the response.
+        String user = "Bearer " + key.token("user-token");
+        io.tapline.avro.HttpRequest inbound = Fixtures.request("GET", "shop:8080", "/me", null, null);
+        inbound.getHeaders().add(new Header("Authorization", user));
+        io.tapline.avro.OutboundCall stock = Fixtures.call("inventory", "GET", "/stock/1", null, null, Fixtures.json(200, "{}"));
+        stock.getRequest().getHeaders().add(new Header("Authorization", user));
+        Case c = Fixtures.caseOf("me-1", inbound, Fixtures.json(200, "{\"email\":\"" + key.token(email) + "\"}"),
+                List.of(stock), 1);
+        Map<String, String> testCredential = Map.of("Authorization", "Bearer test-key");
+
+        CaseReplayer unkeyed = keyedReplayer(candidate, testCredential, CompareOptions.defaults());
+        ReplayResult notJudged = unkeyed.replay(c).await();
+        assertEquals(Verdict.PASS, notJudged.getVerdict(), () -> notJudged.getDifferences().toString());
+        assertEquals(List.of("1 response difference(s) not judged: the recorded value was redacted at capture ($.email)"),
+                notJudged.getNotes());
+
+        CompareOptions d = CompareOptions.defaults();
+        CaseReplayer keyed = keyedReplayer(candidate, testCredential, new CompareOptions(d.ignoreArrayOrder(),
+                d.numericTolerance(), d.ignoredHeaders(), d.compareHeaders(), RedactedValues.keyed(key)));
+        ReplayResult same = keyed.replay(c).await();
+        assertEquals(Verdict.PASS, same.getVerdict(), () -> same.getDifferences().toString());
+        assertEquals(List.of(), same.getNotes(), "judged: nothing left unjudged");
+        assertEquals(0, same.getIgnoredDifferences());
+
+        forwarded.set(2); // the candidate sends inventory its own credential instead of the caller's
+        ReplayResult credential = keyed.replay(c).await();
+        assertEquals(Verdict.FAIL, credential.getVerdict());
+        assertEquals(List.of("call:GET inventory /stock/1 header:authorization"),
+                credential.getDifferences().stream().map(x -> x.getPath()).toList());
+        assertEquals("Bearer " + key.token("own-key"), credential.getDifferences().get(0).getActual());
+
+        forwarded.set(3); // another customer's email
+        ReplayResult otherEmail = keyed.replay(c).await();
+        assertEquals(Verdict.FAIL, otherEmail.getVerdict());
+        assertEquals("$.email", otherEmail.getDifferences().get(0).getPath());
+        assertEquals("\"" + key.token("bob@example.com") + "\"", otherEmail.getDifferences().get(0).getActual());
+        assertFalse(otherEmail.toString().contains("bob@example.com"), "the candidate's plain value is never published");
+        assertEquals(0, realInventoryHits.get());
+    }
+
+    private CaseReplayer keyedReplayer(HttpServer candidate, Map<String, String> headers, CompareOptions options) {
+        return new CaseReplayer("run-1", "w1",
+                new CandidateClient(vertx, URI.create("http://127.0.0.1:" + candidate.actualPort()), 8,
+                        Duration.ofSeconds(5), headers),
+                registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none(), options),
+                new ResponseComparator(options, IgnoreRules.none()), Clock.systemUTC());
     }
 
     @Test
