@@ -40,6 +40,8 @@ final class Demo implements AutoCloseable {
 
     private static final String SERVICE = "shop";
     private static final Duration PUBLISH_INTERVAL = Duration.ofSeconds(2);
+    /** The sidecar tokenises secrets with it; the replay judges the candidate's redacted values with the same key. */
+    private static final String REDACTION_KEY = "demo-redaction-key-not-for-production";
 
     private final DemoSettings settings;
     private final PrintStream out;
@@ -80,7 +82,7 @@ final class Demo implements AutoCloseable {
                 "--instance", "demo-pod-1",
                 "--egress", "inventory=http://127.0.0.1:" + inventoryPort, "--egress-listen", "127.0.0.1:" + egressPort,
                 "--kafka-bootstrap-servers", broker.bootstrapServers(), "--schema-registry-url", registry.url(),
-                "--redaction-key", "demo-redaction-key-not-for-production",
+                "--redaction-key", REDACTION_KEY,
                 "--management-host", "127.0.0.1", "--management-port", Integer.toString(sidecarManagement)));
         sidecar.awaitReady(sidecarManagement, Duration.ofSeconds(60));
         say("sidecar: clients -> 127.0.0.1:%d -> shop v1; shop's outbound -> egress 127.0.0.1:%d/inventory -> inventory",
@@ -128,7 +130,7 @@ final class Demo implements AutoCloseable {
         String runV1 = "demo-v1-" + stamp;
         Collection<ReplayResult> v1 = replay(runV1, DemoShop.Version.V1, inventoryPort, topics, reports, 0);
 
-        step("replaying every case against v2, which has four planted regressions");
+        step("replaying every case against v2, which has " + Verdicts.PLANTED.size() + " planted regressions");
         String runV2 = "demo-v2-" + stamp;
         Collection<ReplayResult> v2 = replay(runV2, DemoShop.Version.V2, inventoryPort, topics, reports, 1);
 
@@ -212,7 +214,7 @@ final class Demo implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--run", runId, "--target", "http://127.0.0.1:" + candidatePort,
                 "--mock-port", Integer.toString(mockPort), "--mock-route", "inventory=http://127.0.0.1:" + inventoryPort,
                 "--kafka-bootstrap-servers", broker.bootstrapServers(), "--schema-registry-url", registry.url(),
-                "--progress-interval", "1s", "--management-port", "-1"));
+                "--redaction-key", REDACTION_KEY, "--progress-interval", "1s", "--management-port", "-1"));
         Command.Result result = Command.run("replay " + version, settings.jar("replay-worker"),
                 prepend("replay", args), settings.workDir().resolve("replay-" + runId + ".log"), out, Duration.ofMinutes(3));
         if (result.exitCode() != expectedExit) {

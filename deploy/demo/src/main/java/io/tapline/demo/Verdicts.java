@@ -4,6 +4,7 @@ import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
+import io.tapline.redaction.RedactionTokens;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -27,7 +28,10 @@ final class Verdicts {
             new Planted("POST /orders", "reservation field qty sent as quantity",
                     d -> d.getPath().equals("call:POST inventory /reserve $.qty") && d.getKind() == DifferenceKind.MISSING),
             new Planted("GET /owners/{id}/orders", "extra outbound call to inventory /loyalty",
-                    d -> d.getKind() == DifferenceKind.UNMATCHED_CALL));
+                    d -> d.getKind() == DifferenceKind.UNMATCHED_CALL),
+            new Planted("GET /owners/{id}/orders", "another owner's contact (a redacted email)",
+                    d -> d.getPath().equals("$.contact") && d.getKind() == DifferenceKind.CHANGED
+                            && RedactionTokens.in(d.getExpected()) && RedactionTokens.in(d.getActual())));
 
     /**
      * Fields that differ on every call, in responses and in what the shop sends inventory; learned as noise, they must
@@ -39,7 +43,10 @@ final class Verdicts {
     private Verdicts() {
     }
 
-    /** Problems with a run in which nothing may fail: every failure is a false failure. */
+    /**
+     * Problems with a run in which nothing may fail: every failure is a false failure, and every value redacted at
+     * capture must have been judged (the replay has the sidecar's key).
+     */
     static List<String> checkAllPass(Collection<ReplayResult> results) {
         List<String> problems = new ArrayList<>();
         for (ReplayResult result : results) {
@@ -47,6 +54,8 @@ final class Verdicts {
                 problems.add("false " + result.getVerdict() + " on " + result.getRoute() + " (" + result.getCaseId() + "): "
                         + result.getDifferences() + (result.getError() == null ? "" : " " + result.getError()));
             }
+            result.getNotes().stream().filter(n -> n.contains("not judged")).findFirst().ifPresent(n ->
+                    problems.add("redacted value not judged on " + result.getRoute() + ": " + n));
         }
         return problems;
     }
@@ -71,9 +80,18 @@ final class Verdicts {
                 if (NOISY_FIELDS.stream().anyMatch(f -> difference.getPath().contains(f))) {
                     problems.add("noise reported as a difference on " + result.getRoute() + ": " + difference.getPath());
                 }
+                if (plain(difference.getExpected()) || plain(difference.getActual())) {
+                    problems.add("a plain email published in a difference on " + result.getRoute() + ": "
+                            + difference.getPath());
+                }
             }
         }
         return problems;
+    }
+
+    /** True when a published value holds one of the demo's emails in clear (the capture and the replay redact them). */
+    private static boolean plain(String value) {
+        return value != null && value.contains("@example.com");
     }
 
     /**

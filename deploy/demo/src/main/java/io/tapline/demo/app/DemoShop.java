@@ -20,13 +20,13 @@ import java.util.UUID;
  * The demo's service under test: a small shop with three routes and one dependency (inventory).
  * <ul>
  *   <li>{@code GET /products/{id}} reads stock from inventory;</li>
- *   <li>{@code GET /owners/{id}/orders?page=N} answers from its own data;</li>
+ *   <li>{@code GET /owners/{id}/orders?page=N} answers from its own data, with the owner's contact email;</li>
  *   <li>{@code POST /orders} reserves stock in inventory and creates an order.</li>
  * </ul>
- * Every answer carries a generated id and a timestamp (noise). Version v2 plants four regressions: {@code inStock}
+ * Every answer carries a generated id and a timestamp (noise). Version v2 plants five regressions: {@code inStock}
  * renamed to {@code in_stock} on products; on order creation, 200 instead of 201 and the reservation sent to inventory
- * with {@code quantity} where its API reads {@code qty}; and an extra call to inventory's loyalty endpoint when
- * listing an owner's orders. Like an app instrumented with OpenTelemetry, it propagates the
+ * with {@code quantity} where its API reads {@code qty}; and when listing an owner's orders, an extra call to
+ * inventory's loyalty endpoint and the next owner's contact email. Like an app instrumented with OpenTelemetry, it propagates the
  * inbound {@code traceparent} to its outbound calls.
  */
 public final class DemoShop {
@@ -106,7 +106,11 @@ public final class DemoShop {
             long n = owner * 10 + page * 3L + i;
             orders.add(new JsonObject().put("orderId", "o-" + n).put("total", price(n)).put("items", 1 + (int) (n % 3)));
         }
-        JsonObject body = new JsonObject().put("owner", owner).put("page", page).put("orders", orders);
+        // The owner's contact email comes from the shop's own data (the capture redacts it): v2 looks it up for the
+        // next owner, a regression the replay can only judge with the sidecar's redaction key.
+        String contact = "owner" + (version == Version.V2 ? owner + 1 : owner) + "@example.com";
+        JsonObject body = new JsonObject().put("owner", owner).put("contact", contact).put("page", page)
+                .put("orders", orders);
         if (version == Version.V2) {
             call(request, HttpMethod.GET, "/loyalty/" + owner, null).onComplete(ar -> {
                 body.put("generatedAt", Instant.now().toString());

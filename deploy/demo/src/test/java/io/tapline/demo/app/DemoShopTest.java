@@ -93,6 +93,7 @@ class DemoShopTest {
         Response orders = call(port, HttpMethod.GET, "/owners/3/orders?page=2", null, null);
         assertEquals(200, orders.status());
         assertEquals(3, orders.body().getJsonArray("orders").size());
+        assertEquals("owner3@example.com", orders.body().getString("contact"));
 
         Response created = call(port, HttpMethod.POST, "/orders", "{\"sku\":\"SKU-3\",\"qty\":2}", null);
         assertEquals(201, created.status());
@@ -103,7 +104,7 @@ class DemoShopTest {
     }
 
     @Test
-    void v2PlantsARenamedFieldAChangedStatusAMisnamedReservationFieldAndAnExtraCall() throws Exception {
+    void v2PlantsARenamedFieldAChangedStatusAMisnamedReservationFieldAnExtraCallAndAnotherOwnersContact() throws Exception {
         int port = shop(DemoShop.Version.V2);
         Response product = call(port, HttpMethod.GET, "/products/7", null, null);
         assertTrue(product.body().containsKey("in_stock"));
@@ -116,7 +117,9 @@ class DemoShopTest {
                 + "\"idempotencyKey\":\"[0-9a-f-]{36}\"}"), reservations.get(0));
 
         inventoryCalls.clear();
-        assertEquals(200, call(port, HttpMethod.GET, "/owners/3/orders", null, null).status());
+        Response orders = call(port, HttpMethod.GET, "/owners/3/orders", null, null);
+        assertEquals(200, orders.status());
+        assertEquals("owner4@example.com", orders.body().getString("contact"));
         assertEquals(1, inventoryCalls.size());
         assertTrue(inventoryCalls.get(0).startsWith("GET /loyalty/3"), inventoryCalls.toString());
     }
