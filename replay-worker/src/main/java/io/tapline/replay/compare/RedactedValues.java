@@ -196,15 +196,11 @@ public final class RedactedValues {
     }
 
     /**
-     * Without a judgement by key: a candidate's value holding no token is not judged; one holding tokens (echoed or
-     * put there by a substitution) was already compared as text and differs.
+     * When the tokens cannot all be compared: a candidate's value holding tokens it echoed was compared as text and
+     * differs; any other is not judged.
      */
-    private Judgement unjudgedUnlessEchoed(Difference d) {
-        String translated = substitute(d.getActual());
-        if (RedactionTokens.in(d.getActual())) {
-            return different(d);
-        }
-        return translated.equals(d.getActual()) ? new Judgement(Outcome.UNJUDGED, null) : different(d, translated);
+    private static Judgement unjudgedUnlessEchoed(Difference d) {
+        return RedactionTokens.in(d.getActual()) ? different(d) : new Judgement(Outcome.UNJUDGED, null);
     }
 
     private static Judgement different(Difference d) {

@@ -115,6 +115,9 @@ class RedactedValuesTest {
         // without the key, a test key against a credential production never received is not judged
         RedactedValues unkeyed = RedactedValues.UNKEYED.forCase(recordedRequest, overrides);
         assertEquals(RedactedValues.Outcome.UNJUDGED, outcome(unkeyed, "Bearer " + tok("other"), "Bearer unrelated"));
+        // the test key matches its part, but another part cannot be judged without the key: the whole is not judged
+        assertEquals(RedactedValues.Outcome.UNJUDGED, outcome(unkeyed, user + "; tenant " + tok("acme"),
+                "Bearer test-key; tenant acme"));
         // no override, or one that replaced a header holding no token: nothing to translate
         assertSame(KEYED, KEYED.forCase(recordedRequest, Map.of()));
         assertSame(KEYED, KEYED.forCase(List.of(new Header("X-Tenant", "acme")), Map.of("X-Tenant", "test")));
