@@ -142,6 +142,11 @@ public final class IgnoreRules {
             return anyMatches(anyRoute, path) || anyMatches(route, path) || anyMatches(noise.response(), path);
         }
 
+        /** True when learned noise names any field of the requests of calls recorded as {@code method destination path}. */
+        public boolean hasCallFields(String method, String destination, String path) {
+            return !noise.calls().isEmpty() && noise.calls().containsKey(CallFields.call(method, destination, path));
+        }
+
         /**
          * True when learned noise names the field at {@code field} ({@code $.idempotencyKey}, {@code form:nonce},
          * {@code body}, {@code header:idempotency-key}) of the request of a call recorded as

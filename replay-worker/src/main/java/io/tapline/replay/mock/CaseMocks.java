@@ -90,7 +90,7 @@ public final class CaseMocks {
         MockMatcher.Match bestMatch = MockMatcher.NONE;
         MockMatcher.PreparedCall prepared = matcher.prepare(call);
         for (int i = 0; i < recordings.size(); i++) {
-            MockMatcher.Match m = matcher.match(prepared, recordings.get(i));
+            MockMatcher.Match m = withLearnedNoise(prepared, i, matcher.match(prepared, recordings.get(i)));
             double s = m.score();
             double bestScore = bestMatch.score();
             boolean better = s > bestScore + 1e-9
@@ -129,6 +129,28 @@ public final class CaseMocks {
         difference(call.describe(), DifferenceKind.UNMATCHED_CALL,
                 best >= 0 ? describe(recorded.get(best)) + " (score " + bestScore + ")" : null, call.describe());
         return new MockAnswer(null, bestScore);
+    }
+
+    /**
+     * A body that differs from the recording's only in values learned as noise for the call (an idempotency key, a
+     * timestamp the app generates per request) ranks as equal, so among several recorded calls to one endpoint the
+     * one production made with the same payload answers, not the first recorded.
+     */
+    private MockMatcher.Match withLearnedNoise(MockMatcher.PreparedCall call, int i, MockMatcher.Match m) {
+        if (m.score() == 0 || m.sameBody()) {
+            return m;
+        }
+        HttpRequest r = recorded.get(i).getRequest();
+        String destination = recorded.get(i).getDestination();
+        if (!noise.hasCallFields(r.getMethod(), destination, r.getPath())) {
+            return m;
+        }
+        for (Difference d : matcher.bodyDifferences(call, recordings.get(i)).differences()) {
+            if (!noise.ignoresCallField(r.getMethod(), destination, r.getPath(), d.getPath())) {
+                return m;
+            }
+        }
+        return m.withSameBody();
     }
 
     /**

@@ -29,6 +29,7 @@ import java.util.TreeMap;
  *   path      every segment equal 0.40 | same route template, a concrete segment (an id) differs 0.10
  *   query     same parameters and values 0.35 | same parameter names 0.05 | else 0
  *   body      equal bytes or equal JSON (values a --mock-ignore body rule names aside) 0.25 | else 0
+ *             (the case's {@link CaseMocks} also counts a body equal but for values learned as noise)
  * </pre>
  * The request's target (concrete path segments and query values) weighs more than its body: the default minimum
  * (0.75) is an exact path and query, with the body only ranking recorded calls, so a call asking for another id
@@ -54,7 +55,7 @@ public final class MockMatcher {
     public static final double DEFAULT_MIN_SCORE = PATH_EXACT + QUERY_EXACT;
 
     /** No match: method, destination or route template differ. */
-    static final Match NONE = new Match(0, false);
+    static final Match NONE = new Match(0, false, false);
 
     /**
      * How a call matches a recorded one.
@@ -63,8 +64,14 @@ public final class MockMatcher {
      * @param sameTarget true when every path segment and every query parameter value is equal (order and encoding
      *                   of the query aside, values ignored by a {@code --mock-ignore} rule too): the recorded call
      *                   asked the dependency for the same thing
+     * @param sameBody   true when the body scored as equal
      */
-    public record Match(double score, boolean sameTarget) {
+    public record Match(double score, boolean sameTarget, boolean sameBody) {
+
+        /** This match with its body counted as equal (it differs only in values that do not count). */
+        Match withSameBody() {
+            return sameBody || score == 0 ? this : new Match(Math.round((score + BODY_EQUAL) * 100) / 100.0, sameTarget, true);
+        }
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -150,10 +157,12 @@ public final class MockMatcher {
         } else if (q1.keySet().equals(q2.keySet())) {
             score += QUERY_NAMES;
         }
-        if (sameBody(call, recorded) || (call.ignores.hasBodyRules() && bodyDifferences(call, recorded).differences().isEmpty())) {
+        boolean bodyEqual = sameBody(call, recorded)
+                || (call.ignores.hasBodyRules() && bodyDifferences(call, recorded).differences().isEmpty());
+        if (bodyEqual) {
             score += BODY_EQUAL;
         }
-        return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery);
+        return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery, bodyEqual);
     }
 
     /** How a call's path fits a recorded one, worst first. */

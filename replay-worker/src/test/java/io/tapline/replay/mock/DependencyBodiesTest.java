@@ -136,6 +136,35 @@ class DependencyBodiesTest {
         assertEquals(0, otherRoute.ignoredDifferences());
     }
 
+    @Test
+    void learnedNoiseRanksRecordedCallsByTheRestOfTheBody() {
+        // Production charged two amounts in one checkout, each with a fresh idempotency key; the candidate does the
+        // same, in the other order, with keys of its own.
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey("shop", "POST /checkout"), NoiseProfile.newBuilder().setService("shop")
+                .setRoute("POST /checkout").setComparedPairs(40).setUpdatedAt(Instant.EPOCH)
+                .setFields(List.of(new NoisyField("call:POST payments /charge $.idempotencyKey", 40L, 40L))).build());
+        MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none());
+        OutboundCall five = charge("{\"amount\":500,\"idempotencyKey\":\"k-1\"}");
+        OutboundCall nine = charge("{\"amount\":900,\"idempotencyKey\":\"k-2\"}");
+
+        CaseMocks learned = new CaseMocks("c1", List.of(five, nine), matcher, rules.scope("shop", "POST /checkout"),
+                RedactedValues.UNKEYED);
+        MockAnswer first = learned.answer(sent("{\"amount\":900,\"idempotencyKey\":\"k-3\"}"));
+        assertSame(nine, first.recorded(), "the recording with the same amount answers, not the first recorded");
+        assertEquals(1.0, first.score());
+        assertSame(five, learned.answer(sent("{\"amount\":500,\"idempotencyKey\":\"k-4\"}")).recorded());
+        assertEquals(List.of(), learned.differences());
+        assertEquals(2, learned.ignoredDifferences());
+        assertEquals(0, learned.usage().getUnused());
+
+        // without the learned noise both bodies differ, the first recorded answers, and the amounts are reported
+        CaseMocks strict = new CaseMocks("c2", List.of(five, nine), matcher);
+        assertSame(five, strict.answer(sent("{\"amount\":900,\"idempotencyKey\":\"k-3\"}")).recorded());
+        assertTrue(strict.differences().stream().anyMatch(d -> d.getPath().equals(CHARGE + " $.amount")),
+                strict.differences()::toString);
+    }
+
     private static OutboundCall chargeWithHeaders(Header... headers) {
         OutboundCall c = charge("{\"amount\":500}");
         c.getRequest().setHeaders(List.of(headers));
