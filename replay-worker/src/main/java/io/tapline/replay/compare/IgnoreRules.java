@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * noise was learned per service, merging all services) is only a fallback for a service with no profile of its own
  * for the route; dedup-stream retires those. Learned noise also names fields of the requests the app sent its
  * dependencies ({@link CallFields}: {@code call:POST payments /charges $.idempotencyKey}, {@code ... header:NAME}); those
- * apply to what the candidate sends the mocks ({@link Scope#ignoresCallField}), not to the response. Thread-safe: noise profiles are
+ * apply to what the candidate sends the mocks ({@link Scope#callNoise}), not to the response. Thread-safe: noise profiles are
  * replaced as the noise topic is read.
  */
 public final class IgnoreRules {
@@ -142,22 +142,34 @@ public final class IgnoreRules {
             return anyMatches(anyRoute, path) || anyMatches(route, path) || anyMatches(noise.response(), path);
         }
 
-        /** True when learned noise names any field of the requests of calls recorded as {@code method destination path}. */
-        public boolean hasCallFields(String method, String destination, String path) {
-            return !noise.calls().isEmpty() && noise.calls().containsKey(CallFields.call(method, destination, path));
+        /**
+         * The fields learned as noise in the request of a call recorded as {@code method destination path}: values
+         * the app generates per request, which differed between identical production requests.
+         */
+        public CallNoise callNoise(String method, String destination, String path) {
+            if (noise.calls().isEmpty()) {
+                return CallNoise.NONE;
+            }
+            List<PathPattern> fields = noise.calls().get(CallFields.call(method, destination, path));
+            return fields == null ? CallNoise.NONE : new CallNoise(fields);
+        }
+    }
+
+    /** The noise learned in the requests of one recorded call. */
+    public record CallNoise(List<PathPattern> fields) {
+
+        public static final CallNoise NONE = new CallNoise(List.of());
+
+        public boolean isEmpty() {
+            return fields.isEmpty();
         }
 
         /**
-         * True when learned noise names the field at {@code field} ({@code $.idempotencyKey}, {@code form:nonce},
-         * {@code body}, {@code header:idempotency-key}) of the request of a call recorded as
-         * {@code method destination path}: a value the app generates per request, which differed between identical
-         * production requests.
+         * True when the field at {@code field} ({@code $.idempotencyKey}, {@code form:nonce}, {@code body},
+         * {@code header:idempotency-key}) is noise.
          */
-        public boolean ignoresCallField(String method, String destination, String path, String field) {
-            if (noise.calls().isEmpty()) {
-                return false;
-            }
-            return anyMatches(noise.calls().get(CallFields.call(method, destination, path)), field);
+        public boolean ignores(String field) {
+            return anyMatches(fields, field);
         }
     }
 

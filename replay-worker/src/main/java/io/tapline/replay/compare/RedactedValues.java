@@ -47,7 +47,7 @@ public final class RedactedValues {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A value the replay sent the candidate ({@code plain}) in place of a recorded one that held tokens. */
-    public record Substitution(String plain, String recorded) {
+    private record Substitution(String plain, String recorded) {
     }
 
     /** How a difference came out. */

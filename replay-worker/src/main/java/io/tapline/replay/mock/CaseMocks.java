@@ -3,7 +3,6 @@ package io.tapline.replay.mock;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
-import io.tapline.avro.HttpRequest;
 import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
@@ -50,7 +49,7 @@ public final class CaseMocks {
 
     /**
      * @param noise    the ignore rules of the case's service and route, whose learned noise of dependency requests
-     *                 ({@link IgnoreRules.Scope#ignoresCallField}) is not counted in what the candidate sends
+     *                 ({@link IgnoreRules.Scope#callNoise}) is not counted in what the candidate sends
      * @param redacted how recorded values redacted at capture are judged (the run's key, the case's substitutions)
      */
     public CaseMocks(String caseId, List<OutboundCall> recorded, MockMatcher matcher, IgnoreRules.Scope noise,
@@ -140,17 +139,20 @@ public final class CaseMocks {
         if (m.score() == 0 || m.sameBody()) {
             return m;
         }
-        HttpRequest r = recorded.get(i).getRequest();
-        String destination = recorded.get(i).getDestination();
-        if (!noise.hasCallFields(r.getMethod(), destination, r.getPath())) {
+        IgnoreRules.CallNoise learned = callNoise(recorded.get(i));
+        if (learned.isEmpty()) {
             return m;
         }
         for (Difference d : matcher.bodyDifferences(call, recordings.get(i)).differences()) {
-            if (!noise.ignoresCallField(r.getMethod(), destination, r.getPath(), d.getPath())) {
+            if (!learned.ignores(d.getPath())) {
                 return m;
             }
         }
         return m.withSameBody();
+    }
+
+    private IgnoreRules.CallNoise callNoise(OutboundCall call) {
+        return noise.callNoise(call.getRequest().getMethod(), call.getDestination(), call.getRequest().getPath());
     }
 
     /**
@@ -176,10 +178,10 @@ public final class CaseMocks {
     /** @param name the answering recording as differences name it; {@code what} the part compared, for notes */
     private void report(OutboundCall answering, String name, String what, MockMatcher.CallDifferences found) {
         ignoredDifferences += found.ignored();
-        HttpRequest recorded = answering.getRequest();
+        IgnoreRules.CallNoise learned = callNoise(answering);
         List<String> unjudged = new ArrayList<>();
         for (Difference d : found.differences()) {
-            if (noise.ignoresCallField(recorded.getMethod(), answering.getDestination(), recorded.getPath(), d.getPath())) {
+            if (learned.ignores(d.getPath())) {
                 ignoredDifferences++;
                 continue;
             }

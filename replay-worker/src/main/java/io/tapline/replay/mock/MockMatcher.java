@@ -16,6 +16,7 @@ import io.tapline.signature.RouteTemplates;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -223,11 +224,18 @@ public final class MockMatcher {
         static final CallDifferences NONE = new CallDifferences(List.of(), 0);
     }
 
-    /** How the call's body differs from the recorded request's. */
+    /**
+     * How the call's body differs from the recorded request's; computed once per recording for a call, whether for
+     * ranking (body rules, learned noise) or for reporting.
+     */
     CallDifferences bodyDifferences(PreparedCall call, Recording recorded) {
         if (sameBody(call, recorded)) {
             return CallDifferences.NONE;
         }
+        return call.bodyDifferences.computeIfAbsent(recorded, r -> compareBodies(call, r));
+    }
+
+    private CallDifferences compareBodies(PreparedCall call, Recording recorded) {
         List<Difference> all = new ArrayList<>();
         bodies.compare(recorded.body(), recorded.request.getContentEncoding(), recorded.request.getContentType(),
                 call.request.body(), call.request.contentEncoding(), call.request.contentType(), all);
@@ -320,6 +328,8 @@ public final class MockMatcher {
         final PathForm path;
         final Map<String, List<String>> query;
         final MockIgnoreRules.Scope ignores;
+        /** The body differences from each recording it was compared with ({@link #bodyDifferences}). */
+        private final Map<Recording, CallDifferences> bodyDifferences = new IdentityHashMap<>();
         private boolean parsed;
         private JsonNode json;
 

@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
@@ -107,15 +108,19 @@ class DependencyBodiesTest {
         assertEquals(2, ruled.ignoredDifferences());
     }
 
-    @Test
-    void valuesLearnedAsNoiseOfTheCaseRouteAreLeftOutAndCountedAsIgnored() {
+    /** The noise dedup-stream learned for shop's {@code POST /checkout}: these fields differed in all 40 pairs. */
+    private static IgnoreRules checkoutNoise(String... fields) {
         IgnoreRules rules = IgnoreRules.none();
         rules.learn(TaplineTopics.noiseKey("shop", "POST /checkout"), NoiseProfile.newBuilder().setService("shop")
                 .setRoute("POST /checkout").setComparedPairs(40).setUpdatedAt(Instant.EPOCH)
-                .setFields(List.of(new NoisyField("$.generatedAt", 40L, 40L),
-                        new NoisyField("call:POST payments /charge $.idempotencyKey", 40L, 40L),
-                        new NoisyField("call:POST payments /refunds/{id} $.amount", 40L, 40L)))
-                .build());
+                .setFields(Arrays.stream(fields).map(f -> new NoisyField(f, 40L, 40L)).toList()).build());
+        return rules;
+    }
+
+    @Test
+    void valuesLearnedAsNoiseOfTheCaseRouteAreLeftOutAndCountedAsIgnored() {
+        IgnoreRules rules = checkoutNoise("$.generatedAt", "call:POST payments /charge $.idempotencyKey",
+                "call:POST payments /refunds/{id} $.amount");
         MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none());
         String recorded = "{\"amount\":500,\"idempotencyKey\":\"k-1\",\"generatedAt\":\"t1\"}";
         String candidate = "{\"amount\":600,\"idempotencyKey\":\"k-2\",\"generatedAt\":\"t2\"}";
@@ -140,10 +145,7 @@ class DependencyBodiesTest {
     void learnedNoiseRanksRecordedCallsByTheRestOfTheBody() {
         // Production charged two amounts in one checkout, each with a fresh idempotency key; the candidate does the
         // same, in the other order, with keys of its own.
-        IgnoreRules rules = IgnoreRules.none();
-        rules.learn(TaplineTopics.noiseKey("shop", "POST /checkout"), NoiseProfile.newBuilder().setService("shop")
-                .setRoute("POST /checkout").setComparedPairs(40).setUpdatedAt(Instant.EPOCH)
-                .setFields(List.of(new NoisyField("call:POST payments /charge $.idempotencyKey", 40L, 40L))).build());
+        IgnoreRules rules = checkoutNoise("call:POST payments /charge $.idempotencyKey");
         MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none());
         OutboundCall five = charge("{\"amount\":500,\"idempotencyKey\":\"k-1\"}");
         OutboundCall nine = charge("{\"amount\":900,\"idempotencyKey\":\"k-2\"}");
@@ -197,11 +199,7 @@ class DependencyBodiesTest {
         assertEquals(2, ruled.differences().size());
         assertEquals(1, ruled.ignoredDifferences());
 
-        IgnoreRules rules = IgnoreRules.none();
-        rules.learn(TaplineTopics.noiseKey("shop", "POST /checkout"), NoiseProfile.newBuilder().setService("shop")
-                .setRoute("POST /checkout").setComparedPairs(40).setUpdatedAt(Instant.EPOCH)
-                .setFields(List.of(new NoisyField("call:POST payments /charge header:idempotency-key", 40L, 40L)))
-                .build());
+        IgnoreRules rules = checkoutNoise("call:POST payments /charge header:idempotency-key");
         CaseMocks learned = new CaseMocks("c1", List.of(recorded),
                 new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none()), rules.scope("shop", "POST /checkout"),
                 RedactedValues.UNKEYED);
