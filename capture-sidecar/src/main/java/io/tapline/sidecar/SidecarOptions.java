@@ -3,6 +3,7 @@ package io.tapline.sidecar;
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
+import io.tapline.config.RedactionOptions;
 import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.registry.RegistryConfig;
@@ -38,13 +39,13 @@ public final class SidecarOptions {
     public static final String KEY_SAMPLING_RATE = "sampling.rate";
     public static final String KEY_SAMPLING_ROUTE_CAP = "sampling.route.cap";
     public static final String KEY_SAMPLING_DEFAULT_ROUTE_CAP = "sampling.default.route.cap";
-    public static final String KEY_REDACTION_KEY = "redaction.key";
-    public static final String KEY_REDACTION_HEADERS = "redaction.headers";
-    public static final String KEY_REDACTION_FIELDS = "redaction.fields";
-    public static final String KEY_REDACTION_JSON_PATHS = "redaction.json.paths";
-    public static final String KEY_REDACTION_REGEX = "redaction.regex";
-    public static final String KEY_REDACTION_CARDS = "redaction.cards";
-    public static final String KEY_REDACTION_EMAILS = "redaction.emails";
+    public static final String KEY_REDACTION_KEY = RedactionOptions.KEY;
+    public static final String KEY_REDACTION_HEADERS = RedactionOptions.HEADERS;
+    public static final String KEY_REDACTION_FIELDS = RedactionOptions.FIELDS;
+    public static final String KEY_REDACTION_JSON_PATHS = RedactionOptions.JSON_PATHS;
+    public static final String KEY_REDACTION_REGEX = RedactionOptions.REGEX;
+    public static final String KEY_REDACTION_CARDS = RedactionOptions.CARDS;
+    public static final String KEY_REDACTION_EMAILS = RedactionOptions.EMAILS;
     public static final String KEY_PROXY_MAX_REQUEST_BODY_BYTES = "proxy.max.request.body.bytes";
     public static final String KEY_PROXY_MAX_HEADER_BYTES = "proxy.max.header.bytes";
     public static final String KEY_PROXY_CONNECT_TIMEOUT = "proxy.connect.timeout";
@@ -173,12 +174,7 @@ public final class SidecarOptions {
                 .multi(KEY_SAMPLING_ROUTE_CAP, "Per-route cap 'METHOD /route/{id}=N': at most N captures per second for that route (route as normalised by RouteTemplates).")
                 .option(KEY_SAMPLING_DEFAULT_ROUTE_CAP, "0", "Cap in captures per second for every route without its own cap; 0 = none.")
                 .secret(KEY_REDACTION_KEY, "", "HMAC-SHA256 key for redaction tokens (>= 16 bytes); without it a random per-process key is used and a warning logged (tokens then differ between instances).")
-                .multi(KEY_REDACTION_HEADERS, "Extra header names whose values are always redacted (defaults: Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, ...).")
-                .multi(KEY_REDACTION_FIELDS, "Extra query parameter, form field and JSON field names to redact (names like password, secret, token, api_key are redacted by default).")
-                .multi(KEY_REDACTION_JSON_PATHS, "JSON paths to redact: $.customer.ssn, $.items[*].cvv, or $..pin for a field at any depth.")
-                .multi(KEY_REDACTION_REGEX, "Extra text rule NAME=REGEX; matches in any header, query, path or body text become tokens (no commas in the regex: values are comma-separated).")
-                .option(KEY_REDACTION_CARDS, "true", "Redact Luhn-valid card numbers (13-19 digits, optionally grouped).")
-                .option(KEY_REDACTION_EMAILS, "true", "Redact email addresses.")
+                .with(RedactionOptions::declareRules)
                 .option(KEY_PROXY_MAX_REQUEST_BODY_BYTES, "0", "Refuse request bodies declared larger than this with 413; 0 = no limit (bodies stream through).")
                 .option(KEY_PROXY_MAX_HEADER_BYTES, Integer.toString(DEFAULT_PROXY_MAX_HEADER_BYTES), "Largest request head accepted; larger gets 431.")
                 .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (failure: 502).")
@@ -250,18 +246,7 @@ public final class SidecarOptions {
         o.redactionHeaders.addAll(c.getList(KEY_REDACTION_HEADERS));
         o.redactionFields.addAll(c.getList(KEY_REDACTION_FIELDS));
         o.redactionJsonPaths.addAll(c.getList(KEY_REDACTION_JSON_PATHS));
-        for (String rule : c.getList(KEY_REDACTION_REGEX)) {
-            int eq = rule.indexOf('=');
-            if (eq <= 0) {
-                throw new ConfigException("option --redaction-regex: '" + rule + "' is not NAME=REGEX");
-            }
-            try {
-                java.util.regex.Pattern.compile(rule.substring(eq + 1));
-            } catch (java.util.regex.PatternSyntaxException e) {
-                throw new ConfigException("option --redaction-regex: '" + rule + "' has an invalid regex: " + e.getDescription());
-            }
-            o.redactionRegexes.put(rule.substring(0, eq), rule.substring(eq + 1));
-        }
+        o.redactionRegexes.putAll(RedactionOptions.regexes(c));
         o.redactCards = c.getBoolean(KEY_REDACTION_CARDS);
         o.redactEmails = c.getBoolean(KEY_REDACTION_EMAILS);
         o.maxRequestBodyBytes = c.getLong(KEY_PROXY_MAX_REQUEST_BODY_BYTES);

@@ -134,6 +134,11 @@ public final class ConfigSpec {
             return add(new Option(key, "false", description, Option.Kind.FLAG, List.of()));
         }
 
+        /** Options declared once for several components (e.g. {@link RedactionOptions#declareRules}), in this place. */
+        public Builder with(java.util.function.UnaryOperator<Builder> declarations) {
+            return declarations.apply(this);
+        }
+
         /** Any key starting with {@code prefix} (e.g. {@code kafka.producer.}) is accepted and passed through. */
         public Builder prefix(String prefix, String description) {
             String normalised = prefix.endsWith(".") ? prefix : prefix + ".";

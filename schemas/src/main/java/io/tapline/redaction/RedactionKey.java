@@ -4,6 +4,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
@@ -32,6 +33,16 @@ public final class RedactionKey {
     /** A key given as text (a flag, a property, an environment variable): its UTF-8 bytes. */
     public static RedactionKey of(String key) {
         return new RedactionKey(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A key of 32 random bytes, for a process given none: its tokens hide values as well, but match no other
+     * process's (the same value gets another token from each).
+     */
+    public static RedactionKey random() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return new RedactionKey(key);
     }
 
     private Mac newMac() {

@@ -12,6 +12,20 @@ public final class RedactionTokens {
     private RedactionTokens() {
     }
 
+    /** True when {@code value} is a token and nothing else. */
+    public static boolean is(String value) {
+        if (value == null || value.length() != PREFIX.length() + 16 || !value.startsWith(PREFIX)) {
+            return false;
+        }
+        for (int i = PREFIX.length(); i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** True when {@code text} holds a redaction token (a whole value, or one replaced inside a longer text). */
     public static boolean in(String text) {
         return text != null && text.contains(PREFIX);

@@ -7,6 +7,7 @@ import io.tapline.avro.OutboundCall;
 import io.tapline.avro.Redaction;
 import io.tapline.avro.Sampling;
 import io.tapline.avro.UnattributedCall;
+import io.tapline.redaction.Redactor;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;

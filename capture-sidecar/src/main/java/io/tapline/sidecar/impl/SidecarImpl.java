@@ -4,8 +4,11 @@ import com.sun.net.httpserver.HttpExchange;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
+import io.tapline.config.RedactionOptions;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
+import io.tapline.redaction.RedactionKey;
+import io.tapline.redaction.Redactor;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.serde.TaplineAvroSerializer;
 import io.tapline.sidecar.Sidecar;
@@ -35,19 +38,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 /** Wiring: builds the parts from {@link SidecarOptions} and starts them. No capture logic lives here. */
 public final class SidecarImpl implements Sidecar {
@@ -289,24 +285,18 @@ public final class SidecarImpl implements Sidecar {
                 .build();
     }
 
-    static byte[] redactionKey(SidecarOptions o) {
+    static RedactionKey redactionKey(SidecarOptions o) {
         if (o.redactionKey() != null) {
-            return o.redactionKey().getBytes(StandardCharsets.UTF_8);
+            return RedactionKey.of(o.redactionKey());
         }
         LOG.warn("no redaction key configured (--redaction-key / TAPLINE_REDACTION_KEY): using a random per-process key; "
                 + "redaction tokens will differ between instances and restarts, which splits dedup of redacted values");
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        return key;
+        return RedactionKey.random();
     }
 
     static Redactor.Rules rules(SidecarOptions o) {
-        Set<String> headers = new HashSet<>(Redactor.DEFAULT_HEADERS);
-        headers.addAll(o.redactionHeaders());
-        List<Redactor.TextRule> textRules = new ArrayList<>();
-        o.redactionRegexes().forEach((name, regex) -> textRules.add(new Redactor.TextRule(name, Pattern.compile(regex))));
-        return new Redactor.Rules(headers, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME), new HashSet<>(o.redactionFields()),
-                o.redactionJsonPaths(), textRules, o.redactCards(), o.redactEmails());
+        return RedactionOptions.rules(o.redactionHeaders(), o.redactionFields(), o.redactionJsonPaths(), o.redactionRegexes(),
+                o.redactCards(), o.redactEmails());
     }
 
     static String version() {

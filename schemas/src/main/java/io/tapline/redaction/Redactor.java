@@ -1,15 +1,15 @@
-package io.tapline.sidecar.impl;
+package io.tapline.redaction;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Header;
 import io.tapline.avro.Redaction;
-import io.tapline.redaction.RedactionKey;
-import io.tapline.redaction.RedactionTokens;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -68,6 +68,8 @@ public final class Redactor {
     private static final Set<String> URL_HEADERS = Set.of("location", "content-location", "referer");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Reads text that must be one JSON value and nothing after it ({@code 4111 1111 1111 1111} is not the number 4111). */
+    private static final ObjectReader WHOLE_JSON = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A named extra pattern whose matches are tokenised in any text. */
     public record TextRule(String name, Pattern pattern) {
@@ -102,7 +104,11 @@ public final class Redactor {
     private final Rules rules;
 
     public Redactor(byte[] key, Rules rules) {
-        this.key = new RedactionKey(key);
+        this(new RedactionKey(key), rules);
+    }
+
+    public Redactor(RedactionKey key, Rules rules) {
+        this.key = key;
         this.rules = rules;
         this.sensitiveNames = new NameVerdicts<>(name ->
                 rules.fields().contains(name.toLowerCase(Locale.ROOT)) || rules.sensitiveName().matcher(name).matches());
@@ -110,9 +116,9 @@ public final class Redactor {
         this.headerKinds = new NameVerdicts<>(this::headerKind);
     }
 
-    /** The keyed token for a value. */
+    /** The keyed token for a value; a value that already is a token stays as it is (redacting twice changes nothing). */
     public String token(String value) {
-        return key.token(value);
+        return RedactionTokens.is(value) ? value : key.token(value);
     }
 
     /** Names repeat (the same headers and fields on every request): their verdicts are remembered. */
@@ -221,6 +227,11 @@ public final class Redactor {
         return result;
     }
 
+    /** One header's value, redacted as {@link #headers} would. */
+    public String header(String part, String name, String value, List<Redaction> out) {
+        return headers(part, List.of(new Header(name, value)), out).get(0).getValue();
+    }
+
     /** An absolute URL or an absolute path, as X-Original-URI and similar headers carry. */
     private static boolean looksLikeUrl(String value) {
         return value.startsWith("/") || value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8);
@@ -291,11 +302,8 @@ public final class Redactor {
             String redacted;
             if (value == null) {
                 redacted = null;
-            } else if (sensitive(name)) {
-                redacted = token(value);
-                out.add(new Redaction(part, location, label, fieldRule(name)));
             } else {
-                redacted = text(part, location, label, value, out);
+                redacted = field(part, location, name, label, value, out);
             }
             if (redacted == value && redactedName == name) {
                 sb.append(pair);
@@ -308,6 +316,20 @@ public final class Redactor {
             }
         }
         return changed ? sb.toString() : raw;
+    }
+
+    /** One query parameter's or form field's decoded value, redacted as {@link #urlEncoded} redacts it. */
+    public String field(String part, String location, String name, String value, List<Redaction> out) {
+        return field(part, location, name, name, value, out);
+    }
+
+    /** {@link #field}, noted under {@code label}. */
+    private String field(String part, String location, String name, String label, String value, List<Redaction> out) {
+        if (sensitive(name)) {
+            out.add(new Redaction(part, location, label, fieldRule(name)));
+            return token(value);
+        }
+        return text(part, location, label, value, out);
     }
 
     private static String formEncode(String s) {
@@ -650,6 +672,72 @@ public final class Redactor {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("re-serialising a parsed JSON tree failed", e);
         }
+    }
+
+    /**
+     * A value found at {@code path} ({@code $.customer.email}, {@code $.items[2]}) of a JSON document, rendered as JSON
+     * text and possibly cut short, redacted as it would be inside the whole document: when a field named on its path is
+     * sensitive or configured, a string token in place of the whole value; otherwise its own fields and text by the
+     * usual rules (text that does not parse, by the rules for JSON-like text). Unchanged: the same instance.
+     */
+    public String jsonValue(String part, String path, String rendered, List<Redaction> out) {
+        if (rendered == null || rendered.isEmpty()) {
+            return rendered;
+        }
+        StringBuilder concrete = new StringBuilder("$");
+        for (String segment : (path.startsWith("$") ? path.substring(1) : path).split("\\.")) {
+            int bracket = segment.indexOf('[');
+            String name = bracket < 0 ? segment : segment.substring(0, bracket);
+            if (!name.isEmpty()) {
+                concrete.append('.').append(name);
+            }
+            if (!name.isEmpty() && (pathMatches(concrete.toString(), name) || sensitive(name))) {
+                out.add(new Redaction(part, "json", path, pathMatches(concrete.toString(), name) ? "config:json-path" : fieldRule(name)));
+                return JSON.getNodeFactory().textNode(token(textOf(rendered))).toString();
+            }
+            if (bracket >= 0) {
+                concrete.append(segment, bracket, segment.length());
+            }
+        }
+        return anyText(part, path.startsWith("$") ? path : "$", rendered, out);
+    }
+
+    /**
+     * Text that may be JSON (a JSON document or value, or one cut short): walked as JSON from {@code path} when it
+     * parses, else by the rules for JSON-like text, which end with the text rules. Unchanged: the same instance.
+     */
+    public String anyText(String part, String path, String s, List<Redaction> out) {
+        if (s == null || s.isEmpty()) {
+            return s;
+        }
+        JsonNode node = null;
+        try {
+            node = WHOLE_JSON.readTree(s);
+        } catch (IOException e) {
+            // not JSON (or cut short): the JSON-like text rules below
+        }
+        if (node != null && !node.isMissingNode()) {
+            int before = out.size();
+            JsonNode r = walk(part, node, path, out);
+            return out.size() == before && r == node ? s : r.toString();
+        }
+        String r = jsonLikeText(part, s, out);
+        return r == null ? s : r;
+    }
+
+    /** A rendered JSON string's content, or the rendering itself for any other value. */
+    private static String textOf(String rendered) {
+        if (rendered.length() >= 2 && rendered.startsWith("\"") && rendered.endsWith("\"")) {
+            try {
+                JsonNode n = JSON.readTree(rendered);
+                if (n.isTextual()) {
+                    return n.textValue();
+                }
+            } catch (IOException e) {
+                // cut inside an escape: the rendering as it is
+            }
+        }
+        return rendered;
     }
 
     private JsonNode walk(String part, JsonNode node, String path, List<Redaction> out) {

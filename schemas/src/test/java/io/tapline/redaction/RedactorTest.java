@@ -1,4 +1,4 @@
-package io.tapline.sidecar.impl;
+package io.tapline.redaction;
 
 import io.tapline.avro.Header;
 import io.tapline.avro.Redaction;
@@ -32,6 +32,50 @@ class RedactorTest {
         assertNotEquals(t, redactor.token("s3cret2"));
         Redactor other = new Redactor("another-key-another-key".getBytes(StandardCharsets.UTF_8), Redactor.Rules.defaults());
         assertNotEquals(t, other.token("s3cret"));
+    }
+
+    @Test
+    void shouldLeaveAValueThatIsAlreadyATokenAsItIs() {
+        String t = redactor.token("s3cret");
+        assertSame(t, redactor.token(t), "redacting twice changes nothing");
+        assertEquals("Bearer " + t, redactor.header("p", "Authorization", "Bearer " + t, out));
+        assertEquals("sid=" + t + "; Path=/", redactor.header("p", "Set-Cookie", "sid=" + t + "; Path=/", out));
+        assertNotEquals(t + "0", redactor.token(t + "0"), "a longer value is not a token");
+        assertFalse(RedactionTokens.is("tapline:hmac:0123456789ABCDEF"), "tokens are lower-case hex");
+    }
+
+    @Test
+    void shouldRedactAValueOfAJsonDocumentAsItWouldBeRedactedInsideIt() {
+        Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME),
+                Set.of(), List.of("$.customer.ssn", "$.items[*].cvv"), List.of(), true, true));
+        // a field named on the path is sensitive or configured: the whole value becomes a string token
+        assertEquals("\"" + t("hunter2") + "\"", r.jsonValue("p", "$.password", "\"hunter2\"", out));
+        assertEquals("\"" + t("{\"pin\":1}") + "\"", r.jsonValue("p", "$.credentials", "{\"pin\":1}", out));
+        assertEquals("\"" + t("hunter2") + "\"", r.jsonValue("p", "$.secrets[1]", "\"hunter2\"", out), "an element of a sensitive array");
+        assertEquals("\"" + t("123-45-6789") + "\"", r.jsonValue("p", "$.customer.ssn", "\"123-45-6789\"", out));
+        assertEquals("\"" + t("999") + "\"", r.jsonValue("p", "$.items[3].cvv", "999", out));
+        // otherwise the value's own fields and text
+        assertEquals("{\"name\":\"Bob\",\"email\":\"" + t("bob@example.com") + "\",\"ssn\":\"" + t("1") + "\"}",
+                r.jsonValue("p", "$.customer", "{\"name\":\"Bob\",\"email\":\"bob@example.com\",\"ssn\":\"1\"}", out));
+        assertEquals("\"write to " + t("bob@example.com") + "\"", r.jsonValue("p", "$.note", "\"write to bob@example.com\"", out));
+        assertEquals("\"" + t("4012888888881881") + "\"", r.jsonValue("p", "$.n", "4012888888881881", out), "a card as a number");
+        assertEquals("[{\"cvv\":\"" + t("1") + "\"}]", r.jsonValue("p", "$.items", "[{\"cvv\":\"1\"}]", out));
+        String plain = "{\"name\":\"Bob\"}";
+        assertSame(plain, r.jsonValue("p", "$.customer", plain, out));
+        // a value cut for display does not parse: the rules for JSON-like text
+        assertEquals("{\"name\":\"Bob\",\"token\":\"" + t("abc") + "\",\"x\":\"...(900 chars)",
+                r.jsonValue("p", "$.customer", "{\"name\":\"Bob\",\"token\":\"abc\",\"x\":\"...(900 chars)", out));
+    }
+
+    @Test
+    void shouldRedactTextThatMayBeJsonWithoutTakingAPrefixForTheWhole() {
+        assertEquals("card " + t("4111 1111 1111 1111"), redactor.anyText("p", "$", "card 4111 1111 1111 1111", out));
+        assertEquals(t("4111 1111 1111 1111"), redactor.anyText("p", "$", "4111 1111 1111 1111", out),
+                "digits that start like a JSON number are not read as the number 4111");
+        assertEquals("{\"password\":\"" + t("x") + "\"}", redactor.anyText("p", "$", "{\"password\":\"x\"}", out));
+        assertEquals("not JSON: {\"password\": \"" + t("x") + "\"", redactor.anyText("p", "$", "not JSON: {\"password\": \"x\"", out));
+        String plain = "hello";
+        assertSame(plain, redactor.anyText("p", "$", plain, out));
     }
 
     @Test
