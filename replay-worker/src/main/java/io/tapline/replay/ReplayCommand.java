@@ -234,7 +234,8 @@ public final class ReplayCommand {
                 // other workers are idle; the gate, not the pool, caps the requests in flight.
                 CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout,
                         settings.candidateHeaders());
-                CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator, clock);
+                CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator,
+                        settings.published(), clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
                         vertx, concurrencyGate, limiter, progress, listener, budget, settings.batchSize()));
             }

@@ -2,6 +2,7 @@ package io.tapline.replay;
 
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
+import io.tapline.config.RedactionOptions;
 import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockServerOptions;
 import io.tapline.topics.TaplineTopics;
@@ -35,7 +36,7 @@ public final class ReplayOptions {
     public static final String ARRAY_ORDER = "compare.array.order";
     public static final String NUMERIC_TOLERANCE = "compare.numeric.tolerance";
     public static final String USE_NOISE = "compare.learned.noise";
-    public static final String REDACTION_KEY = "redaction.key";
+    public static final String REDACTION_KEY = RedactionOptions.KEY;
 
     public static final String FAIL_ON = "fail.on";
     public static final String FAIL_ON_ERRORS = "fail.on.errors";
@@ -104,7 +105,8 @@ public final class ReplayOptions {
                 .choice(ARRAY_ORDER, "strict", "JSON array order: strict or ignore.", "strict", "ignore")
                 .option(NUMERIC_TOLERANCE, "0", "Absolute tolerance for JSON numbers.")
                 .option(USE_NOISE, "true", "Apply the noise learned by dedup-stream (topic.noise).")
-                .secret(REDACTION_KEY, "", "The capture sidecar's --redaction-key (>= 16 bytes). With it, where production's value was redacted the candidate's is tokenised the same way and compared (a mismatch shows the candidate's token, never its value); without it such values are not judged. Whoever holds the key can confirm guesses of redacted values: give it to replay only where the sidecar's key may go.")
+                .secret(REDACTION_KEY, "", "The capture sidecar's --redaction-key (>= 16 bytes). With it, where production's value was redacted the candidate's is tokenised the same way and compared (a mismatch shows the candidate's token, never its value); without it such values are not judged. It also tokenises the candidate's values a result publishes, as the sidecar would (without it, a random per-process key does). Whoever holds the key can confirm guesses of redacted values: give it to replay only where the sidecar's key may go.")
+                .with(RedactionOptions::declareRules)
                 .option(TOPIC_CASES, TaplineTopics.CASES, "Cases topic.")
                 .option(TOPIC_NOISE, TaplineTopics.NOISE, "Learned noise topic.")
                 .option(TOPIC_DLQ, TaplineTopics.DLQ, "Dead-letter topic for undecodable cases.")

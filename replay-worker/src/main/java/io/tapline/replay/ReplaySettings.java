@@ -2,8 +2,10 @@ package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.RedactionOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.redaction.RedactionKey;
+import io.tapline.redaction.Redactor;
 import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.compare.RedactedValues;
@@ -12,6 +14,7 @@ import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockServerOptions;
 import io.tapline.replay.run.KafkaSettings;
 import io.tapline.replay.run.Propagation;
+import io.tapline.replay.run.ResultRedaction;
 import io.tapline.replay.run.RunTopics;
 
 import java.net.InetAddress;
@@ -28,13 +31,15 @@ import java.util.Set;
  * its flag, raised before anything connects to Kafka or the candidate.
  *
  * @param ignoreRules the configured ignore rules; learned noise is added to them once the noise topic is read
+ * @param published   redacts the candidate's values in what a result publishes: the redaction rules, with the
+ *                    sidecar's key when given, else a random per-process key
  */
 public record ReplaySettings(String runId, URI target, int workers, int concurrency, int batchSize, double rate,
                              Duration requestTimeout, Duration kafkaTimeout, Propagation.Mode propagation, FailOn failOn,
                              IgnoreRules ignoreRules, boolean useLearnedNoise, CompareOptions compare,
                              MockServerOptions mock, MockMatcher matcher, String workerId, RunTopics topics,
                              KafkaSettings kafka, Duration progressInterval, String managementHost, int managementPort,
-                             Map<String, String> candidateHeaders) {
+                             Map<String, String> candidateHeaders, ResultRedaction published) {
 
     public static ReplaySettings from(TaplineConfig config) {
         String runId = ReplayCommand.requireRun(config);
@@ -67,9 +72,11 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
         }
         Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
         ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
+        RedactionKey key = redactionKey(config);
         CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
-                tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS),
-                RedactedValues.keyed(redactionKey(config)));
+                tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS), RedactedValues.keyed(key));
+        ResultRedaction published = new ResultRedaction(new Redactor(key == null ? RedactionKey.random() : key,
+                RedactionOptions.rules(config)));
         try {
             matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores, compare);
         } catch (IllegalArgumentException e) {
@@ -90,7 +97,7 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
                 config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId(),
                 topics, ReplayCommand.kafka(config, true), positiveDuration(config, ReplayOptions.PROGRESS_INTERVAL),
                 config.get(ReplayOptions.MANAGEMENT_HOST), config.getInt(ReplayOptions.MANAGEMENT_PORT),
-                candidateHeaders(config));
+                candidateHeaders(config), published);
     }
 
     /** The sidecar's redaction key, or null when none is given. */

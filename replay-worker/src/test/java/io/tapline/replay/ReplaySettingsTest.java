@@ -1,8 +1,11 @@
 package io.tapline.replay;
 
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.OutboundCall;
 import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
+import io.tapline.redaction.RedactionKey;
 import io.tapline.replay.mock.MockIgnoreRules;
 import io.tapline.replay.mock.MockRequest;
 import io.tapline.replay.run.Propagation;
@@ -101,5 +104,27 @@ class ReplaySettingsTest {
                 new String[] {"--run", "r1", "--target", "http://candidate:8080"},
                 Map.of("TAPLINE_REDACTION_KEY", "sidecar-key-0123456789")));
         assertTrue(fromEnv.compare().redacted().hasKey());
+    }
+
+    @Test
+    void theSidecarsRedactionRulesAndKeyRedactWhatResultsPublish() {
+        RedactionKey key = RedactionKey.of("sidecar-key-0123456789");
+        ReplaySettings s = parse("--redaction-key", "sidecar-key-0123456789", "--redaction-regex", "ssn=\\d{3}-\\d{2}-\\d{4}",
+                "--redaction-fields", "nickname", "--redaction-emails", "false");
+        Difference ssn = published(s, "$.note", "\"ssn 123-45-6789, ann@example.com\"");
+        assertEquals("\"ssn " + key.token("123-45-6789") + ", ann@example.com\"", ssn.getActual(), "emails off, as configured");
+        assertEquals("\"" + key.token("Bo") + "\"", published(s, "$.nickname", "\"Bo\"").getActual());
+        // without a key: a random one, so the same value gets a token no capture has
+        String unkeyed = published(parse(), "$.email", "\"ann@example.com\"").getActual();
+        assertTrue(unkeyed.matches("\"tapline:hmac:[0-9a-f]{16}\""), unkeyed);
+        assertFalse(unkeyed.contains(key.token("ann@example.com")), unkeyed);
+        String regex = error("--redaction-regex", "ssn=(");
+        assertTrue(regex.startsWith("option --redaction-regex: 'ssn=(' has an invalid regex"), regex);
+        assertTrue(error("--redaction-regex", "no-name").contains("is not NAME=REGEX"));
+    }
+
+    private static Difference published(ReplaySettings s, String path, String actual) {
+        return s.published().differences(List.of(Difference.newBuilder().setPath(path).setKind(DifferenceKind.EXTRA)
+                .setExpected(null).setActual(actual).build())).get(0);
     }
 }

@@ -23,7 +23,8 @@ import java.util.Locale;
 
 /**
  * Replays one case: registers its recorded calls with the mock under the case's trace id, sends the recorded
- * request to the candidate, compares the answer and the dependency usage, and builds the {@link ReplayResult}.
+ * request to the candidate, compares the answer and the dependency usage, and builds the {@link ReplayResult}, with
+ * the candidate's values in it redacted by the capture's rules.
  * Never fails its future: transport failures become verdict ERROR.
  */
 public final class CaseReplayer {
@@ -34,16 +35,19 @@ public final class CaseReplayer {
     private final MockRegistry registry;
     private final MockMatcher matcher;
     private final ResponseComparator comparator;
+    private final ResultRedaction published;
     private final Clock clock;
 
+    /** @param published redacts the candidate's values in the results (see {@link ResultRedaction}) */
     public CaseReplayer(String runId, String worker, CandidateClient candidate, MockRegistry registry,
-                        MockMatcher matcher, ResponseComparator comparator, Clock clock) {
+                        MockMatcher matcher, ResponseComparator comparator, ResultRedaction published, Clock clock) {
         this.runId = runId;
         this.worker = worker;
         this.candidate = candidate;
         this.registry = registry;
         this.matcher = matcher;
         this.comparator = comparator;
+        this.published = published;
         this.clock = clock;
     }
 
@@ -147,9 +151,9 @@ public final class CaseReplayer {
                 .setRoute(routeOf(c))
                 .setCandidate(candidate.target().toString())
                 .setVerdict(verdict)
-                .setDifferences(diffs)
+                .setDifferences(published.differences(diffs))
                 .setIgnoredDifferences(ignored)
-                .setMocks(usage)
+                .setMocks(published.usage(usage))
                 .setRecordedLatencyMicros(c.getSample().getLatencyMicros())
                 .setCandidateLatencyMicros(candidateMicros)
                 .setTrafficWeight(c.getHits())

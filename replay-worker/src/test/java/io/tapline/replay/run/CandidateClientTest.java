@@ -33,7 +33,7 @@ class CandidateClientTest {
             CaseReplayer replayer = new CaseReplayer("r", "w", c, registry,
                     new io.tapline.replay.mock.MockMatcher(0.6), new io.tapline.replay.compare.ResponseComparator(
                     io.tapline.replay.compare.CompareOptions.defaults(), io.tapline.replay.compare.IgnoreRules.none()),
-                    java.time.Clock.systemUTC());
+                    ResultRedaction.of(io.tapline.redaction.RedactionKey.random()), java.time.Clock.systemUTC());
             RateLimiter unlimited = new RateLimiter(0);
             List<Thread> threads = new ArrayList<>();
             List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();

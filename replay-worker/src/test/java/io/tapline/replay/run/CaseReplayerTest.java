@@ -77,7 +77,8 @@ class CaseReplayerTest {
                 .setUpdatedAt(Instant.EPOCH).setFields(List.of(new NoisyField("$.generatedAt", 20L, 20L))).build());
         CandidateClient client = new CandidateClient(vertx, URI.create(target), 8, Duration.ofSeconds(5));
         return new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
-                new ResponseComparator(CompareOptions.defaults(), noise), Clock.systemUTC());
+                new ResponseComparator(CompareOptions.defaults(), noise), ResultRedaction.of(RedactionKey.random()),
+                Clock.systemUTC());
     }
 
     private ShopCandidate candidate(boolean regressed, boolean propagate) {
@@ -131,7 +132,8 @@ class CaseReplayerTest {
                 new CandidateClient(vertx, URI.create("http://127.0.0.1:" + candidate.actualPort()), 8,
                         Duration.ofSeconds(5)),
                 registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
-                new ResponseComparator(CompareOptions.defaults(), noise), Clock.systemUTC());
+                new ResponseComparator(CompareOptions.defaults(), noise), ResultRedaction.of(RedactionKey.random()),
+                Clock.systemUTC());
 
         ReplayResult same = replayer.replay(c).await();
         assertEquals(Verdict.PASS, same.getVerdict(), () -> same.getDifferences().toString());
@@ -170,7 +172,7 @@ class CaseReplayerTest {
                 List.of(stock), 1);
         Map<String, String> testCredential = Map.of("Authorization", "Bearer test-key");
 
-        CaseReplayer unkeyed = keyedReplayer(candidate, testCredential, CompareOptions.defaults());
+        CaseReplayer unkeyed = keyedReplayer(candidate, testCredential, CompareOptions.defaults(), RedactionKey.random());
         ReplayResult notJudged = unkeyed.replay(c).await();
         assertEquals(Verdict.PASS, notJudged.getVerdict(), () -> notJudged.getDifferences().toString());
         assertEquals(List.of("1 response difference(s) not judged: the recorded value was redacted at capture ($.email)"),
@@ -178,7 +180,7 @@ class CaseReplayerTest {
 
         CompareOptions d = CompareOptions.defaults();
         CaseReplayer keyed = keyedReplayer(candidate, testCredential, new CompareOptions(d.ignoreArrayOrder(),
-                d.numericTolerance(), d.ignoredHeaders(), d.compareHeaders(), RedactedValues.keyed(key)));
+                d.numericTolerance(), d.ignoredHeaders(), d.compareHeaders(), RedactedValues.keyed(key)), key);
         ReplayResult same = keyed.replay(c).await();
         assertEquals(Verdict.PASS, same.getVerdict(), () -> same.getDifferences().toString());
         assertEquals(List.of(), same.getNotes(), "judged: nothing left unjudged");
@@ -200,12 +202,60 @@ class CaseReplayerTest {
         assertEquals(0, realInventoryHits.get());
     }
 
-    private CaseReplayer keyedReplayer(HttpServer candidate, Map<String, String> headers, CompareOptions options) {
+    private CaseReplayer keyedReplayer(HttpServer candidate, Map<String, String> headers, CompareOptions options,
+                                       RedactionKey publishedKey) {
         return new CaseReplayer("run-1", "w1",
                 new CandidateClient(vertx, URI.create("http://127.0.0.1:" + candidate.actualPort()), 8,
                         Duration.ofSeconds(5), headers),
                 registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none(), options),
-                new ResponseComparator(options, IgnoreRules.none()), Clock.systemUTC());
+                new ResponseComparator(options, IgnoreRules.none()), ResultRedaction.of(publishedKey), Clock.systemUTC());
+    }
+
+    @Test
+    void secretsTheCandidateEmitsWhereProductionShowedNoneArePublishedOnlyAsTokens() {
+        // Production answered with a name only and read stock without credentials. This candidate also returns the
+        // customer's email and card, sets an API key header, and calls inventory with a key and an email in the query.
+        HttpServer candidate = vertx.createHttpServer().requestHandler(req -> vertx.createHttpClient()
+                .request(new RequestOptions().setMethod(HttpMethod.GET)
+                        .setAbsoluteURI("http://127.0.0.1:" + mock.port() + "/inventory/stock/1?api_key=k-999&owner=ann%40example.com")
+                        .putHeader("traceparent", req.getHeader("traceparent"))
+                        .putHeader("x-api-key", "live-123"))
+                .compose(r -> r.send())
+                .onComplete(ar -> req.response().putHeader("content-type", "application/json").putHeader("x-api-key", "live-123")
+                        .end("{\"name\":\"Ann\",\"email\":\"ann@example.com\",\"card\":\"4111 1111 1111 1111\","
+                                + "\"password\":\"hunter2\"}")))
+                .listen(0, "127.0.0.1").await();
+        Case c = Fixtures.caseOf("me-2", Fixtures.request("GET", "shop:8080", "/me", null, null),
+                Fixtures.json(200, "{\"name\":\"Ann\"}"),
+                List.of(Fixtures.call("inventory", "GET", "/stock/1", null, null, Fixtures.json(200, "{}"))), 1);
+        RedactionKey key = RedactionKey.of("sidecar-key-0123456789");
+        List<String> secrets = List.of("ann@example.com", "ann%40example.com", "4111 1111 1111 1111", "live-123", "k-999", "hunter2");
+
+        ReplayResult keyed = keyedReplayer(candidate, Map.of(), CompareOptions.defaults(), key).replay(c).await();
+        assertEquals(Verdict.FAIL, keyed.getVerdict());
+        String published = keyed.toString();
+        for (String secret : secrets) {
+            assertFalse(published.contains(secret), () -> secret + " published in " + published);
+        }
+        Map<String, String> actual = new java.util.TreeMap<>();
+        keyed.getDifferences().forEach(x -> actual.put(x.getPath(), x.getActual()));
+        assertEquals("\"" + key.token("ann@example.com") + "\"", actual.get("$.email"), "the sidecar's token: comparable with captures");
+        assertEquals("\"" + key.token("4111 1111 1111 1111") + "\"", actual.get("$.card"));
+        assertEquals("\"" + key.token("hunter2") + "\"", actual.get("$.password"));
+        assertEquals(key.token("live-123"), actual.get("header:x-api-key"));
+        String call = "call:GET inventory /stock/1?api_key=" + key.token("k-999") + "&owner=" + key.token("ann@example.com");
+        assertTrue(actual.containsKey(call), () -> "the unmatched call by its redacted URL: " + actual.keySet());
+        assertEquals("/stock/1?api_key=" + key.token("k-999") + "&owner=" + key.token("ann@example.com"),
+                keyed.getMocks().getCalls().get(0).getPath());
+
+        ReplayResult unkeyed = keyedReplayer(candidate, Map.of(), CompareOptions.defaults(), RedactionKey.random()).replay(c).await();
+        String unkeyedText = unkeyed.toString();
+        for (String secret : secrets) {
+            assertFalse(unkeyedText.contains(secret), () -> secret + " published in " + unkeyedText);
+        }
+        assertFalse(unkeyedText.contains(key.token("ann@example.com")), "another key: tokens that match no capture");
+        assertTrue(unkeyedText.contains("\"$.email\""), unkeyedText);
+        assertEquals(0, realInventoryHits.get());
     }
 
     @Test

@@ -1,0 +1,141 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.MockCall;
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.Redaction;
+import io.tapline.redaction.RedactionKey;
+import io.tapline.redaction.Redactor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Redacts what a result publishes of the candidate's answer and of the calls it made, by the capture sidecar's rules,
+ * before the result reaches the results topic (and every report read from it). A candidate can emit secrets production
+ * never showed a token for: a new field holding an email, a credential header its dependencies now get, an API key in
+ * a call's query. With the sidecar's key these become the tokens the sidecar would have written, so they can be told
+ * apart and matched with captured ones; without it, tokens of a per-process key, which hide as well but match nothing.
+ * <p>The recorded values were redacted at capture already, and a token stays as it is, so applying the rules to both
+ * sides changes only the candidate's plain values.
+ */
+public final class ResultRedaction {
+
+    private static final String PART = "result";
+    private static final String CALL = "call:";
+
+    private final Redactor redactor;
+
+    public ResultRedaction(Redactor redactor) {
+        this.redactor = redactor;
+    }
+
+    /** The default redaction rules with this key. */
+    public static ResultRedaction of(RedactionKey key) {
+        return new ResultRedaction(new Redactor(key, Redactor.Rules.defaults()));
+    }
+
+    public List<Difference> differences(List<Difference> differences) {
+        if (differences.isEmpty()) {
+            return differences;
+        }
+        List<Difference> out = new ArrayList<>(differences.size());
+        for (Difference d : differences) {
+            out.add(difference(d));
+        }
+        return out;
+    }
+
+    /** A difference with its path and both values redacted; the same instance when nothing needed it. */
+    Difference difference(Difference d) {
+        String path = d.getPath();
+        String where = path;
+        String redactedPath = path;
+        if (path.startsWith(CALL)) {
+            // call:METHOD destination path?query, then the part of the call compared ($.amount, header:NAME), if any
+            String[] parts = path.split(" ", 4);
+            where = parts.length == 4 ? parts[3] : "";
+            redactedPath = call(path);
+        } else if (path.startsWith("$") || path.startsWith("form:")) {
+            redactedPath = redactor.text(PART, "path", "path", path, new ArrayList<>()); // a JSON key or form name holding an email
+        }
+        String expected = value(path.startsWith(CALL) && where.isEmpty(), where, d.getExpected());
+        String actual = value(path.startsWith(CALL) && where.isEmpty(), where, d.getActual());
+        if (redactedPath.equals(path) && Objects.equals(expected, d.getExpected()) && Objects.equals(actual, d.getActual())) {
+            return d;
+        }
+        return Difference.newBuilder(d).setPath(redactedPath).setExpected(expected).setActual(actual).build();
+    }
+
+    /**
+     * A value as its path says it was found: a header by the header rules, a JSON value by the JSON rules as it sat in
+     * its document, a form field by its name; a call's description (an unmatched or unused call) by the URL rules.
+     */
+    private String value(boolean callDescription, String where, String value) {
+        if (value == null || value.isEmpty()) {
+            return value;
+        }
+        List<Redaction> scratch = new ArrayList<>();
+        if (callDescription) {
+            return call(value);
+        }
+        if (where.startsWith("header:")) {
+            return redactor.header(PART, where.substring("header:".length()), value, scratch);
+        }
+        if (where.startsWith("$")) {
+            return redactor.jsonValue(PART, where, value, scratch);
+        }
+        if (where.startsWith("form:")) {
+            return redactor.field(PART, "form", where.substring("form:".length()), value, scratch);
+        }
+        if (where.equals("status")) {
+            return value;
+        }
+        return redactor.anyText(PART, "$", value, scratch); // a body: JSON, text, or a hash
+    }
+
+    /** {@code call:METHOD destination path?query[ rest]} with its path and query redacted by the URL rules. */
+    String call(String description) {
+        String[] parts = description.split(" ", 4);
+        if (parts.length < 3) {
+            return description;
+        }
+        String target = pathAndQuery(parts[2]);
+        if (target == parts[2]) {
+            return description;
+        }
+        return parts[0] + " " + parts[1] + " " + target + (parts.length == 4 ? " " + parts[3] : "");
+    }
+
+    /** A request target ({@code /path?query}) redacted as the sidecar redacts a captured one. */
+    String pathAndQuery(String target) {
+        List<Redaction> scratch = new ArrayList<>();
+        int q = target.indexOf('?');
+        String path = q < 0 ? target : target.substring(0, q);
+        String query = q < 0 ? null : target.substring(q + 1);
+        String p = redactor.path(PART, path, scratch);
+        String r = query == null ? null : redactor.urlEncoded(PART, "query", query, scratch);
+        if (p == path && r == query) {
+            return target;
+        }
+        return r == null ? p : p + "?" + r;
+    }
+
+    /** The calls of a result with each candidate call's path and query redacted. */
+    public MockUsage usage(MockUsage usage) {
+        List<MockCall> calls = usage.getCalls();
+        List<MockCall> out = null;
+        for (int i = 0; i < calls.size(); i++) {
+            MockCall c = calls.get(i);
+            String path = pathAndQuery(c.getPath());
+            if (path != c.getPath()) {
+                if (out == null) {
+                    out = new ArrayList<>(calls);
+                }
+                out.set(i, MockCall.newBuilder(c).setPath(path).build());
+            }
+        }
+        return out == null ? usage : MockUsage.newBuilder(usage).setCalls(out).build();
+    }
+}

@@ -1,0 +1,85 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.MockCall;
+import io.tapline.avro.MockUsage;
+import io.tapline.redaction.RedactionKey;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+class ResultRedactionTest {
+
+    private final RedactionKey key = RedactionKey.of("sidecar-key-0123456789");
+    private final ResultRedaction redaction = ResultRedaction.of(key);
+
+    private static Difference diff(String path, String expected, String actual) {
+        return Difference.newBuilder().setPath(path).setKind(DifferenceKind.CHANGED).setExpected(expected).setActual(actual).build();
+    }
+
+    private String t(String value) {
+        return key.token(value);
+    }
+
+    @Test
+    void eachValueIsRedactedByWhereItWasFound() {
+        assertEquals("Bearer " + t("own-key"), redaction.difference(diff("header:authorization", null, "Bearer own-key")).getActual());
+        assertEquals("sid=" + t("s1") + "; Path=/", redaction.difference(diff("header:set-cookie", null, "sid=s1; Path=/")).getActual());
+        assertEquals("\"" + t("hunter2") + "\"", redaction.difference(diff("$.user.password", null, "\"hunter2\"")).getActual());
+        assertEquals(t("k1"), redaction.difference(diff("form:api_key", null, "k1")).getActual());
+        assertEquals("mail " + t("ann@example.com"), redaction.difference(diff("form:note", null, "mail ann@example.com")).getActual());
+        assertEquals("{\"token\":\"" + t("x") + "\"}", redaction.difference(diff("body", null, "{\"token\":\"x\"}")).getActual());
+        assertEquals("card " + t("4111 1111 1111 1111"), redaction.difference(diff("body", null, "card 4111 1111 1111 1111")).getActual());
+        // the parts of a dependency call: its URL in the path, then the value by the part compared
+        Difference call = redaction.difference(diff("call:POST payments /charges?api_key=k2 $.card", "\"" + t("4111 1111 1111 1111") + "\"",
+                "\"4012888888881881\""));
+        assertEquals("call:POST payments /charges?api_key=" + t("k2") + " $.card", call.getPath());
+        assertEquals("\"" + t("4012888888881881") + "\"", call.getActual());
+        assertEquals("\"" + t("4111 1111 1111 1111") + "\"", call.getExpected(), "a recorded token stays as it is");
+        Difference header = redaction.difference(diff("call:GET inventory /stock/1 header:x-api-key", t("k0"), "k3"));
+        assertEquals(t("k3"), header.getActual());
+        // an unmatched call is described by its URL in the values too; the score stays
+        Difference unmatched = redaction.difference(diff("call:GET inventory /u/ann@example.com",
+                "call:GET inventory /u/" + t("bob@example.com") + " (score 0.65)", "call:GET inventory /u/ann@example.com"));
+        assertEquals("call:GET inventory /u/" + t("ann@example.com"), unmatched.getPath());
+        assertEquals("call:GET inventory /u/" + t("bob@example.com") + " (score 0.65)", unmatched.getExpected());
+        assertEquals("call:GET inventory /u/" + t("ann@example.com"), unmatched.getActual());
+        // a JSON key holding an email, in the path of an extra field: the address may hold dots, so the scan cannot
+        // tell where the key starts and takes the path before it into the token too
+        String path = redaction.difference(diff("$.owners.ann@example.com", null, "1")).getPath();
+        assertEquals("$" + t(".owners.ann@example.com"), path);
+    }
+
+    @Test
+    void whatHoldsNoSecretIsPublishedAsItWas() {
+        Difference plain = diff("$.price", "113", "226");
+        assertSame(plain, redaction.difference(plain));
+        Difference status = diff("status", "200", "500");
+        assertSame(status, redaction.difference(status));
+        Difference token = diff("$.contact", "\"" + t("a@example.com") + "\"", "\"" + t("b@example.com") + "\"");
+        assertSame(token, redaction.difference(token), "tokens the comparison already wrote are not tokenised again");
+        Difference credential = diff("header:authorization", "Bearer " + t("a"), "Bearer " + t("b"));
+        assertSame(credential, redaction.difference(credential));
+        List<Difference> none = List.of();
+        assertSame(none, redaction.differences(none));
+        MockUsage usage = MockUsage.newBuilder().setCalls(List.of(MockCall.newBuilder().setMethod("GET").setDestination("inventory")
+                .setPath("/stock/1?page=2").setOutcome("matched").setScore(1).build())).build();
+        assertSame(usage, redaction.usage(usage));
+    }
+
+    @Test
+    void callsAreListedWithTheirUrlsRedacted() {
+        MockUsage usage = MockUsage.newBuilder().setMatched(1).setCalls(List.of(
+                MockCall.newBuilder().setMethod("GET").setDestination("inventory").setPath("/stock/1").setOutcome("matched").setScore(1).build(),
+                MockCall.newBuilder().setMethod("GET").setDestination("crm").setPath("/lookup?email=ann%40example.com&token=t9")
+                        .setOutcome("unmatched").setScore(0).build())).build();
+        MockUsage r = redaction.usage(usage);
+        assertSame(usage.getCalls().get(0), r.getCalls().get(0));
+        assertEquals("/lookup?email=" + t("ann@example.com") + "&token=" + t("t9"), r.getCalls().get(1).getPath());
+        assertEquals(1, r.getMatched());
+    }
+}
