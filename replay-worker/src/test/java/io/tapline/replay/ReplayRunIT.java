@@ -11,6 +11,7 @@ import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 import io.tapline.config.TaplineConfig;
+import io.tapline.redaction.RedactionKey;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.replay.run.AvroCodec;
@@ -56,6 +57,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -89,6 +91,9 @@ class ReplayRunIT {
     /** Retired, then written again: the latest version is a case again. */
     private static final int REVIVED = 20;
     private static final String ROUTE = "GET /items/{id}";
+    /** The capture sidecar's redaction key, as replay is given it. */
+    private static final String REDACTION_KEY_TEXT = "it-redaction-key-0123456789";
+    private static final RedactionKey REDACTION_KEY = RedactionKey.of(REDACTION_KEY_TEXT);
 
     private Vertx vertx;
     private final AtomicInteger realInventoryHits = new AtomicInteger();
@@ -161,6 +166,7 @@ class ReplayRunIT {
                 "--topic-dlq", dlq, "--mock-port", Integer.toString(mockPort),
                 "--mock-route", "inventory=http://127.0.0.1:" + realInventory.actualPort(),
                 "--batch-size", "2", "--concurrency", "1", "--progress-interval", "1s", "--management-port", "-1",
+                "--redaction-key", REDACTION_KEY_TEXT,
                 // A dead member is noticed in seconds, not the default 45 s.
                 "--kafka.consumer.session.timeout.ms=6000", "--kafka.consumer.heartbeat.interval.ms=1000",
                 // An open transaction of a dead member is aborted soon.
@@ -237,7 +243,10 @@ class ReplayRunIT {
                 }
                 if (r.getCaseId().equals("item-13")) {
                     assertEquals(Verdict.FAIL, r.getVerdict());
-                    assertEquals("$.price", r.getDifferences().get(0).getPath());
+                    Map<String, String> actual = new TreeMap<>();
+                    r.getDifferences().forEach(d -> actual.put(d.getPath(), d.getActual()));
+                    assertEquals(Map.of("$.price", "226", "$.buyer", "\"" + REDACTION_KEY.token(ShopCandidate.BUYER) + "\""), actual,
+                            "the price, and the customer's email the candidate added, published as the sidecar's token");
                 } else {
                     assertEquals(Verdict.PASS, r.getVerdict(), () -> r.getCaseId() + " " + r.getDifferences());
                 }
@@ -273,6 +282,12 @@ class ReplayRunIT {
             assertEquals(CASES + 1, xml.split("<testcase ", -1).length - 1);
             assertTrue(xml.contains("<skipped message=\"undecodable case, sent to " + dlq), xml);
             assertTrue(xml.contains("CHANGED $.price: 113 -&gt; 226") || xml.contains("CHANGED $.price: 113 -> 226"), xml);
+            assertFalse(xml.contains(ShopCandidate.BUYER), xml);
+            // nowhere in the results topic's bytes either
+            for (ConsumerRecord<byte[], byte[]> rec : readAll(stack, results)) {
+                assertFalse(new String(rec.value() == null ? new byte[0] : rec.value(), StandardCharsets.ISO_8859_1)
+                        .contains(ShopCandidate.BUYER), "a plain email in the results topic");
+            }
         } finally {
             if (child.isAlive()) {
                 child.destroyForcibly();

@@ -18,10 +18,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A small candidate service for tests: {@code GET /items/{id}} asks its inventory dependency
  * ({@code GET {inventory}/stock/{id}}, propagating {@code traceparent}) and answers
  * {@code {"id","name","price","stock","generatedAt"}}. {@code generatedAt} is the clock (a noisy field);
- * with {@code regressed} set, item 13's price is doubled (a planted regression). {@code GET /ping} answers
+ * with {@code regressed} set, item 13's price is doubled and its answer names a customer, {@code "buyer":
+ * "ann@example.com"}, which production never showed (planted regressions; the second must reach results only as a
+ * token). {@code GET /ping} answers
  * {@code {"ok":true}} without dependencies.
  */
 public final class ShopCandidate implements AutoCloseable {
+
+    /** The customer email the regressed candidate adds to item 13's answer. */
+    public static final String BUYER = "ann@example.com";
 
     private final HttpServer server;
     private final HttpClientAgent client;
@@ -79,6 +84,9 @@ public final class ShopCandidate implements AutoCloseable {
                     long price = price(id) * (regressed && id == 13 ? 2 : 1);
                     JsonObject body = new JsonObject().put("id", id).put("name", "item-" + id).put("price", price)
                             .put("stock", ar.succeeded() ? ar.result() : -1).put("generatedAt", System.nanoTime());
+                    if (regressed && id == 13) {
+                        body.put("buyer", BUYER);
+                    }
                     req.response().putHeader("content-type", "application/json").end(body.encode());
                 });
     }
