@@ -725,17 +725,47 @@ public final class Redactor {
         return r == null ? s : r;
     }
 
-    /** A rendered JSON string's content, or the rendering itself for any other value. */
+    /**
+     * What a JSON value is tokenised as: a string's content, an object or array as {@link #canonicalJson} (so the
+     * order its members came in does not change the token), any other value as its JSON.
+     */
+    public static String tokenText(JsonNode value) {
+        if (value.isTextual()) {
+            return value.textValue();
+        }
+        return value.isContainerNode() ? canonicalJson(value) : value.toString();
+    }
+
+    /** Compact JSON with every object's members sorted by name, at every depth; array elements keep their order. */
+    public static String canonicalJson(JsonNode value) {
+        return sorted(value).toString();
+    }
+
+    private static JsonNode sorted(JsonNode node) {
+        if (node.isObject()) {
+            ObjectNode out = JSON.getNodeFactory().objectNode();
+            java.util.TreeMap<String, JsonNode> members = new java.util.TreeMap<>();
+            node.fields().forEachRemaining(m -> members.put(m.getKey(), m.getValue()));
+            members.forEach((name, v) -> out.set(name, sorted(v)));
+            return out;
+        }
+        if (node.isArray()) {
+            ArrayNode out = JSON.getNodeFactory().arrayNode(node.size());
+            node.forEach(v -> out.add(sorted(v)));
+            return out;
+        }
+        return node;
+    }
+
+    /** A rendered JSON value's token text (see {@link #tokenText}), or the rendering itself when it does not parse (cut). */
     private static String textOf(String rendered) {
-        if (rendered.length() >= 2 && rendered.startsWith("\"") && rendered.endsWith("\"")) {
-            try {
-                JsonNode n = JSON.readTree(rendered);
-                if (n.isTextual()) {
-                    return n.textValue();
-                }
-            } catch (IOException e) {
-                // cut inside an escape: the rendering as it is
+        try {
+            JsonNode n = WHOLE_JSON.readTree(rendered);
+            if (n != null && !n.isMissingNode()) {
+                return tokenText(n);
             }
+        } catch (IOException e) {
+            // cut for display: the rendering as it is
         }
         return rendered;
     }
@@ -757,7 +787,7 @@ public final class Redactor {
                 }
                 if (rule != null && !child.isNull()) {
                     out.add(new Redaction(part, "json", childPath, rule));
-                    updates.add(Map.entry(e.getKey(), TextNode.valueOf(token(child.isTextual() ? child.textValue() : child.toString()))));
+                    updates.add(Map.entry(e.getKey(), TextNode.valueOf(token(tokenText(child)))));
                 } else {
                     JsonNode r = walk(part, child, childPath, out);
                     if (r != child) {

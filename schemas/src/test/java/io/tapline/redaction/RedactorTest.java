@@ -68,6 +68,21 @@ class RedactorTest {
     }
 
     @Test
+    void shouldTokeniseAnObjectWhateverTheOrderOfItsMembers() {
+        String a = new String(redactor.body("p", "{\"credentials\":{\"user\":\"u\",\"pin\":{\"b\":2,\"a\":1}}}".getBytes(StandardCharsets.UTF_8),
+                "application/json", out), StandardCharsets.UTF_8);
+        String b = new String(redactor.body("p", "{\"credentials\":{\"pin\":{\"a\":1,\"b\":2},\"user\":\"u\"}}".getBytes(StandardCharsets.UTF_8),
+                "application/json", out), StandardCharsets.UTF_8);
+        assertEquals("{\"credentials\":\"" + t("{\"pin\":{\"a\":1,\"b\":2},\"user\":\"u\"}") + "\"}", a);
+        assertEquals(a, b);
+        String array = new String(redactor.body("p", "{\"tokens\":[{\"z\":1,\"y\":2},3]}".getBytes(StandardCharsets.UTF_8),
+                "application/json", out), StandardCharsets.UTF_8);
+        assertEquals("{\"tokens\":\"" + t("[{\"y\":2,\"z\":1},3]") + "\"}", array, "array elements keep their order");
+        assertEquals("\"" + t("{\"a\":1,\"b\":2}") + "\"", redactor.jsonValue("p", "$.secret", "{\"b\":2,\"a\":1}", out),
+                "a single value, as in place");
+    }
+
+    @Test
     void shouldRedactTextThatMayBeJsonWithoutTakingAPrefixForTheWhole() {
         assertEquals("card " + t("4111 1111 1111 1111"), redactor.anyText("p", "$", "card 4111 1111 1111 1111", out));
         assertEquals(t("4111 1111 1111 1111"), redactor.anyText("p", "$", "4111 1111 1111 1111", out),

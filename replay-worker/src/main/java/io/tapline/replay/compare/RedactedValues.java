@@ -1,12 +1,15 @@
 package io.tapline.replay.compare;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.tapline.avro.Difference;
 import io.tapline.avro.Header;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.RedactionTokens;
+import io.tapline.redaction.Redactor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +48,8 @@ public final class RedactedValues {
     private static final Pattern CUT = Pattern.compile("\\.\\.\\.\\(\\d+ chars\\)$");
     private static final Pattern SPACES = Pattern.compile("\\s+");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** One JSON value and nothing after it. */
+    private static final ObjectReader WHOLE_JSON = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A value the replay sent the candidate ({@code plain}) in place of a recorded one that held tokens. */
     private record Substitution(String plain, String recorded) {
@@ -154,11 +159,7 @@ public final class RedactedValues {
             } else if (key == null) {
                 return unjudgedUnlessEchoed(d);
             } else {
-                token = key.token(value);
-                if (!token.equals(tokens.get(g - 1)) && !value.equals(value.trim())) {
-                    String trimmed = key.token(value.trim()); // the capture trims a credential after its scheme
-                    token = trimmed.equals(tokens.get(g - 1)) ? trimmed : token;
-                }
+                token = tokenOf(value, tokens.get(g - 1));
             }
             same &= token.equals(tokens.get(g - 1));
             shown.append(candidate, at, m.start(g)).append(token);
@@ -169,6 +170,37 @@ public final class RedactedValues {
         }
         shown.append(candidate.substring(at));
         return different(d, a.rewrap(shown.toString()));
+    }
+
+    /**
+     * The candidate's value's token: the recorded one when a form the capture may have tokenised matches it (the
+     * value as it is; trimmed, as a credential after its scheme is; a JSON object or array with its members sorted, as
+     * the capture tokenises one, or in the candidate's order, as captures before that did), else the token of the
+     * form the capture would tokenise now.
+     */
+    private String tokenOf(String value, String recorded) {
+        String asIs = key.token(value);
+        if (asIs.equals(recorded)) {
+            return asIs;
+        }
+        if (!value.equals(value.trim()) && key.token(value.trim()).equals(recorded)) {
+            return recorded;
+        }
+        String canonical = canonicalContainer(value);
+        return canonical == null ? asIs : key.token(canonical);
+    }
+
+    /** A JSON object or array as the capture tokenises it ({@link Redactor#canonicalJson}); null for anything else. */
+    private static String canonicalContainer(String value) {
+        if (value.isEmpty() || (value.charAt(0) != '{' && value.charAt(0) != '[')) {
+            return null;
+        }
+        try {
+            JsonNode n = WHOLE_JSON.readTree(value);
+            return n != null && n.isContainerNode() ? Redactor.canonicalJson(n) : null;
+        } catch (JsonProcessingException e) {
+            return null;
+        }
     }
 
     /** The literal part of a template: quoted, a run of whitespace matching any (also none). */

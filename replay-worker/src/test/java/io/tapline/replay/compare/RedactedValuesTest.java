@@ -58,8 +58,15 @@ class RedactedValuesTest {
         assertEquals("\"" + tok("bob@example.com") + "\"", other);
         // a JSON number where the capture tokenised a card number, by its digits
         assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("4111111111111111") + "\"", "4111111111111111"));
-        // a JSON object where the capture tokenised a sensitive field's object value, by its compact JSON
-        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("{\"pin\":1234}") + "\"", "{\"pin\":1234}"));
+        // a JSON object where the capture tokenised a sensitive field's object value: by its members sorted by name,
+        // so the candidate's member order does not matter; older captures tokenised it in production's order
+        String sortedObject = "\"" + tok("{\"pin\":1234,\"user\":{\"a\":1,\"b\":[{\"x\":1,\"y\":2}]}}") + "\"";
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, sortedObject, "{\"user\":{\"b\":[{\"y\":2,\"x\":1}],\"a\":1},\"pin\":1234}"));
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("{\"user\":\"u\",\"pin\":1234}") + "\"", "{\"user\":\"u\",\"pin\":1234}"),
+                "a capture made before: the order it was tokenised in");
+        assertEquals(tok("{\"pin\":1,\"user\":\"u\"}"), shown(KEYED, sortedObject, "{\"user\":\"u\",\"pin\":1}"),
+                "another object: shown as the token the capture would write for it");
+        assertEquals(RedactedValues.Outcome.DIFFERENT, outcome(KEYED, "\"" + tok("[1,2]") + "\"", "[2,1]"), "array order counts");
         // a JSON string with escapes is judged by its content
         assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("a\"b") + "\"", "\"a\\\"b\""));
     }
