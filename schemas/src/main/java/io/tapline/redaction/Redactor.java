@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -744,7 +745,7 @@ public final class Redactor {
     private static JsonNode sorted(JsonNode node) {
         if (node.isObject()) {
             ObjectNode out = JSON.getNodeFactory().objectNode();
-            java.util.TreeMap<String, JsonNode> members = new java.util.TreeMap<>();
+            TreeMap<String, JsonNode> members = new TreeMap<>();
             node.fields().forEachRemaining(m -> members.put(m.getKey(), m.getValue()));
             members.forEach((name, v) -> out.set(name, sorted(v)));
             return out;

@@ -60,8 +60,9 @@ public final class ResultRedaction {
         } else if (path.startsWith("$") || path.startsWith("form:")) {
             redactedPath = redactor.text(PART, "path", "path", path, new ArrayList<>()); // a JSON key or form name holding an email
         }
-        String expected = value(path.startsWith(CALL) && where.isEmpty(), where, d.getExpected());
-        String actual = value(path.startsWith(CALL) && where.isEmpty(), where, d.getActual());
+        boolean callDescription = path.startsWith(CALL) && where.isEmpty(); // an unmatched or unused call
+        String expected = value(callDescription, where, d.getExpected());
+        String actual = value(callDescription, where, d.getActual());
         if (redactedPath.equals(path) && Objects.equals(expected, d.getExpected()) && Objects.equals(actual, d.getActual())) {
             return d;
         }
@@ -73,13 +74,13 @@ public final class ResultRedaction {
      * its document, a form field by its name; a call's description (an unmatched or unused call) by the URL rules.
      */
     private String value(boolean callDescription, String where, String value) {
-        if (value == null || value.isEmpty()) {
+        if (value == null || value.isEmpty() || where.equals("status")) {
             return value;
         }
-        List<Redaction> scratch = new ArrayList<>();
         if (callDescription) {
             return call(value);
         }
+        List<Redaction> scratch = new ArrayList<>(); // where values were replaced: the sidecar publishes it, a result does not
         if (where.startsWith("header:")) {
             return redactor.header(PART, where.substring("header:".length()), value, scratch);
         }
@@ -89,14 +90,11 @@ public final class ResultRedaction {
         if (where.startsWith("form:")) {
             return redactor.field(PART, "form", where.substring("form:".length()), value, scratch);
         }
-        if (where.equals("status")) {
-            return value;
-        }
         return redactor.anyText(PART, "$", value, scratch); // a body: JSON, text, or a hash
     }
 
     /** {@code call:METHOD destination path?query[ rest]} with its path and query redacted by the URL rules. */
-    String call(String description) {
+    private String call(String description) {
         String[] parts = description.split(" ", 4);
         if (parts.length < 3) {
             return description;
@@ -109,7 +107,7 @@ public final class ResultRedaction {
     }
 
     /** A request target ({@code /path?query}) redacted as the sidecar redacts a captured one. */
-    String pathAndQuery(String target) {
+    private String pathAndQuery(String target) {
         List<Redaction> scratch = new ArrayList<>();
         int q = target.indexOf('?');
         String path = q < 0 ? target : target.substring(0, q);
