@@ -1,5 +1,7 @@
 package io.tapline.redaction;
 
+import java.util.regex.Pattern;
+
 /**
  * The form of the tokens that replace redacted values in captured traffic: {@code tapline:hmac:} and 16 hex digits of
  * {@code HMAC-SHA256(key, value)}. The capture sidecar writes them; the replay worker recognises them, since a
@@ -8,22 +10,16 @@ package io.tapline.redaction;
 public final class RedactionTokens {
 
     public static final String PREFIX = "tapline:hmac:";
+    /** A token: the prefix and 16 lower-case hex digits. */
+    public static final Pattern PATTERN = Pattern.compile(Pattern.quote(PREFIX) + "[0-9a-f]{16}");
 
     private RedactionTokens() {
     }
 
-    /** True when {@code value} is a token and nothing else. */
+    /** True when {@code value} is a token and nothing else (the pattern runs only on values of a token's length and prefix). */
     public static boolean is(String value) {
-        if (value == null || value.length() != PREFIX.length() + 16 || !value.startsWith(PREFIX)) {
-            return false;
-        }
-        for (int i = PREFIX.length(); i < value.length(); i++) {
-            char c = value.charAt(i);
-            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
-                return false;
-            }
-        }
-        return true;
+        return value != null && value.length() == PREFIX.length() + 16 && value.startsWith(PREFIX)
+                && PATTERN.matcher(value).matches();
     }
 
     /** True when {@code text} holds a redaction token (a whole value, or one replaced inside a longer text). */

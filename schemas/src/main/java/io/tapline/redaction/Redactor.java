@@ -37,8 +37,6 @@ import java.util.regex.Pattern;
  */
 public final class Redactor {
 
-    public static final String TOKEN_PREFIX = RedactionTokens.PREFIX;
-
     /** Header names redacted by default (compared case-insensitively). */
     public static final Set<String> DEFAULT_HEADERS = Set.of(
             "authorization", "proxy-authorization", "cookie", "set-cookie",
@@ -692,8 +690,10 @@ public final class Redactor {
             if (!name.isEmpty()) {
                 concrete.append('.').append(name);
             }
-            if (!name.isEmpty() && (pathMatches(concrete.toString(), name) || sensitive(name))) {
-                out.add(new Redaction(part, "json", path, pathMatches(concrete.toString(), name) ? "config:json-path" : fieldRule(name)));
+            String rule = name.isEmpty() ? null
+                    : pathMatches(concrete.toString(), name) ? "config:json-path" : sensitive(name) ? fieldRule(name) : null;
+            if (rule != null) {
+                out.add(new Redaction(part, "json", path, rule));
                 return JSON.getNodeFactory().textNode(token(textOf(rendered))).toString();
             }
             if (bracket >= 0) {
@@ -740,6 +740,19 @@ public final class Redactor {
     /** Compact JSON with every object's members sorted by name, at every depth; array elements keep their order. */
     public static String canonicalJson(JsonNode value) {
         return sorted(value).toString();
+    }
+
+    /** {@link #canonicalJson} of text holding one JSON object or array; null for any other text. */
+    public static String canonicalJson(String text) {
+        if (text.isEmpty() || (text.charAt(0) != '{' && text.charAt(0) != '[')) {
+            return null;
+        }
+        try {
+            JsonNode n = WHOLE_JSON.readTree(text);
+            return n != null && n.isContainerNode() ? canonicalJson(n) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static JsonNode sorted(JsonNode node) {

@@ -1,10 +1,8 @@
 package io.tapline.replay.compare;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
 import io.tapline.avro.Difference;
 import io.tapline.avro.Header;
 import io.tapline.redaction.RedactionKey;
@@ -43,13 +41,11 @@ public final class RedactedValues {
     private static final int MAX_PATHS_NAMED = 5;
     /** Beyond this many tokens in one value a template would backtrack too much: the value is not judged. */
     private static final int MAX_TOKENS_JUDGED = 8;
-    private static final Pattern TOKEN = Pattern.compile(Pattern.quote(RedactionTokens.PREFIX) + "[0-9a-f]{16}");
+    private static final Pattern TOKEN = RedactionTokens.PATTERN;
     /** The mark {@link BodyComparator#render} leaves on a value it cut: a cut value cannot be judged. */
     private static final Pattern CUT = Pattern.compile("\\.\\.\\.\\(\\d+ chars\\)$");
     private static final Pattern SPACES = Pattern.compile("\\s+");
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** One JSON value and nothing after it. */
-    private static final ObjectReader WHOLE_JSON = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A value the replay sent the candidate ({@code plain}) in place of a recorded one that held tokens. */
     private record Substitution(String plain, String recorded) {
@@ -186,21 +182,8 @@ public final class RedactedValues {
         if (!value.equals(value.trim()) && key.token(value.trim()).equals(recorded)) {
             return recorded;
         }
-        String canonical = canonicalContainer(value);
+        String canonical = Redactor.canonicalJson(value);
         return canonical == null ? asIs : key.token(canonical);
-    }
-
-    /** A JSON object or array as the capture tokenises it ({@link Redactor#canonicalJson}); null for anything else. */
-    private static String canonicalContainer(String value) {
-        if (value.isEmpty() || (value.charAt(0) != '{' && value.charAt(0) != '[')) {
-            return null;
-        }
-        try {
-            JsonNode n = WHOLE_JSON.readTree(value);
-            return n != null && n.isContainerNode() ? Redactor.canonicalJson(n) : null;
-        } catch (JsonProcessingException e) {
-            return null;
-        }
     }
 
     /** The literal part of a template: quoted, a run of whitespace matching any (also none). */
