@@ -110,17 +110,13 @@ public final class ProxyEngine {
         long startMillis = System.currentTimeMillis();
         proxied.inc();
         MultiMap h = req.headers();
+        RequestHead.Refusal refusal = RequestHead.check(h, req.version());
+        if (refusal != null) {
+            reject(req, refusal.status(), refusal.reason());
+            return;
+        }
         String te = h.get(HttpHeaders.TRANSFER_ENCODING);
         String cl = h.get(HttpHeaders.CONTENT_LENGTH);
-        if (te != null && cl != null) {
-            // RFC 9112 §6.1: a message with both is a smuggling risk; refuse and close.
-            reject(req, 400, "Transfer-Encoding and Content-Length together");
-            return;
-        }
-        if (te != null && !te.toLowerCase(Locale.ROOT).trim().endsWith("chunked")) {
-            reject(req, 400, "Transfer-Encoding without chunked as the final coding");
-            return;
-        }
         long contentLength = -1;
         if (cl != null) {
             try {
@@ -199,7 +195,7 @@ public final class ProxyEngine {
             // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
             HostAndPort authority = target.recordAsTarget()
                     ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port())
-                    : req.authority();
+                    : authority(req);
             if (authority != null) {
                 creq.authority(authority);
             }
@@ -306,7 +302,7 @@ public final class ProxyEngine {
             // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
             HostAndPort authority = target.recordAsTarget()
                     ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port())
-                    : req.authority();
+                    : authority(req);
             if (authority != null) {
                 creq.authority(authority);
             }
@@ -361,16 +357,22 @@ public final class ProxyEngine {
         if (!up.contains("x-forwarded-proto")) {
             up.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
         }
-        if (!up.contains("x-forwarded-host") && req.authority() != null) {
-            up.set("X-Forwarded-Host", req.authority().toString());
+        HostAndPort authority = authority(req);
+        if (!up.contains("x-forwarded-host") && authority != null) {
+            up.set("X-Forwarded-Host", authority.toString());
         }
         if (settings.viaName() != null) {
             up.add("Via", (req.version() == HttpVersion.HTTP_1_0 ? "1.0 " : "1.1 ") + settings.viaName());
         }
     }
 
+    /** The authority the client named: the absolute-form target's, else the Host line's (RFC 9112 3.2.2). */
+    static HostAndPort authority(HttpServerRequest req) {
+        return RequestHead.authority(req.uri(), req.authority());
+    }
+
     static String authorityOf(HttpServerRequest req) {
-        HostAndPort a = req.authority();
+        HostAndPort a = authority(req);
         return a == null ? "" : a.toString();
     }
 
@@ -397,7 +399,7 @@ public final class ProxyEngine {
         HttpServerResponse resp = req.response();
         // We will not read the body: close the connection after answering so the next request is not misparsed
         // (RFC 9112 9.6: after a response with Connection: close, nothing more is read from that connection).
-        resp.headers().set(HttpHeaders.CONNECTION, "close");
+        resp.headers().set(HttpHeaders.CONNECTION, "close").set(HttpHeaders.CONTENT_TYPE, "text/plain");
         resp.setStatusCode(status).end(reason + "\n").onComplete(done -> {
             if (req.connection() != null) {
                 req.connection().close();
