@@ -132,9 +132,6 @@ public final class SidecarImpl implements Sidecar {
         publisher.onSealed(registry::remove);
         EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
         long headerTimeoutMs = o.headerTimeout().toMillis();
-        // 408 = request head not received in time, counted with the engines' own refusals
-        Metrics.Counter inboundHeadTimeouts = inboundEngine.rejected(408);
-        Metrics.Counter egressHeadTimeouts = egressEngine.rejected(408);
         String appHost = o.app().getHost();
         int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
         String appBase = o.app().getRawPath() == null || o.app().getRawPath().equals("/") ? "" : o.app().getRawPath().replaceAll("/$", "");
@@ -157,7 +154,7 @@ public final class SidecarImpl implements Sidecar {
                         .setIdleTimeout((int) o.idleTimeout().toMillis())
                         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
                 HttpServer inbound = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]));
-                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundHeadTimeouts)
+                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine)
                         .requestHandler(req -> inboundEngine.proxy(req,
                                 ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
                         .listen()
@@ -166,7 +163,7 @@ public final class SidecarImpl implements Sidecar {
                     return in;
                 }
                 HttpServer egressServer = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]));
-                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressHeadTimeouts)
+                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine)
                         .requestHandler(egress::handle)
                         .listen()
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
@@ -198,9 +195,15 @@ public final class SidecarImpl implements Sidecar {
     }
 
     /** Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0. */
-    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, Metrics.Counter timeouts) {
-        return headerTimeoutMs <= 0 ? server
-                : server.connectionHandler(conn -> RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc));
+    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine) {
+        Metrics.Counter timeouts = engine.rejected(408); // request head not received in time
+        return server.invalidRequestHandler(MalformedRequests.invalidRequestHandler(status -> engine.rejected(status).inc()))
+                .connectionHandler(conn -> {
+                    MalformedRequests.install(conn, status -> engine.rejected(status).inc());
+                    if (headerTimeoutMs > 0) {
+                        RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc);
+                    }
+                });
     }
 
     private static void registerGauges(Metrics metrics, CapturePublisher publisher, ByteBoundedQueue<PendingInteraction> queue,

@@ -75,7 +75,9 @@ final class Tunnel {
     static Tunnel splice(NetSocket downstream, NetSocket upstream, long idleTimeoutMs, Consumer<Tunnel> onClosed) {
         Tunnel t = new Tunnel(downstream, upstream, onClosed);
         if (t.downstream.pipeline != null) {
-            RequestHeadTimeout.uninstall(t.downstream.pipeline); // no HTTP head is read from this connection anymore
+            // no HTTP head is read from this connection anymore
+            RequestHeadTimeout.uninstall(t.downstream.pipeline);
+            MalformedRequests.uninstall(t.downstream.pipeline);
         }
         for (Side s : new Side[] {t.downstream, t.upstream}) {
             s.prepare(idleTimeoutMs);

@@ -6,6 +6,8 @@ import io.tapline.avro.Interaction;
 import io.tapline.avro.UnattributedCall;
 import io.tapline.redaction.Redactor;
 import io.tapline.topics.TaplineTopics;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpVersion;
 import org.apache.avro.specific.SpecificRecord;
 import io.tapline.avro.OutboundCall;
 import io.tapline.sidecar.SidecarOptions;
@@ -321,7 +323,7 @@ class SidecarProxyTest {
         Refused both = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "3\r\nabc\r\n0\r\n\r\n");
         assertTrue(both.head().startsWith("HTTP/1.1 400"), both.head());
-        assertEquals("", both.rest(), "the connection is closed after the 400");
+        assertEquals("malformed request\n", both.rest(), "the connection is closed after the 400");
         assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "nothing is forwarded");
         assertTrue(raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n").startsWith("HTTP/1.1 413"));
         // A 413 says Connection: close, and means it (RFC 9112 9.6): a request pipelined behind the refused one, where
@@ -335,6 +337,68 @@ class SidecarProxyTest {
         String garbage = raw("GET /hello HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n");
         assertTrue(garbage.startsWith("HTTP/1.1 400"), garbage);
         assertEquals(200, get("/hello").statusCode(), "the sidecar still serves");
+    }
+
+    @Test
+    void shouldRefuseHeadsThatTheAppCouldFrameOrRouteDifferently() throws Exception {
+        // RFC 9112 §6.1: a transfer coding the proxy does not implement is refused (501, as nginx does). Forwarding it
+        // would hand the app gzip-coded bytes as if they were the body, since the proxy re-chunks what it decoded.
+        Refused gzip = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                + "3\r\nabc\r\n0\r\n\r\n");
+        assertTrue(gzip.head().startsWith("HTTP/1.1 501"), gzip.head());
+        assertEquals("Transfer-Encoding gzip is not implemented\n", gzip.rest(), "the connection is closed after the 501");
+        // Every Transfer-Encoding line counts: chunked applied twice, or not the final coding, leaves the length unknown (§6.3).
+        for (String te : List.of("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+                "Transfer-Encoding: chunked, gzip", "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity")) {
+            Refused r = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\n" + te + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+            assertTrue(r.head().startsWith("HTTP/1.1 400"), te + ": " + r.head());
+        }
+        // RFC 9112 §3.2: an HTTP/1.1 request without Host, with two, or with an invalid one gets 400.
+        for (String host : List.of("", "Host: x\r\nHost: y\r\n", "Host: a b\r\n", "Host: a/b\r\n", "Host:\r\n",
+                "Host: a..b\r\n", "Host: a?b\r\n", "Host: [::1\r\n", "Host: bücher.example\r\n", "Host: a:http\r\n")) {
+            Refused r = refusedAndClosed("GET /hello HTTP/1.1\r\n" + host + "\r\n");
+            assertTrue(r.head().startsWith("HTTP/1.1 400"), host + ": " + r.head());
+        }
+        assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
+
+        assertTrue(rawToClose("GET /hello HTTP/1.0\r\n\r\n").startsWith("HTTP/1.0 200"), "HTTP/1.0 needs no Host");
+        assertEquals("127.0.0.1:" + origin.port(), origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"));
+        for (String host : List.of("[::1]:8080", "xn--bcher-kva.example", "a.example.", "a_b:8080")) {
+            assertTrue(raw("GET /hello HTTP/1.1\r\nHost: " + host + "\r\n\r\n").startsWith("HTTP/1.1 200"), host);
+            assertEquals(host, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"));
+        }
+        assertNull(RequestHead.check(MultiMap.caseInsensitiveMultiMap().add("Host", "x")
+                .add("Transfer-Encoding", "chunked").add("Transfer-Encoding", ", "), HttpVersion.HTTP_1_1),
+                "empty list elements are no codings");
+    }
+
+    @Test
+    void shouldAnswerWhatTheDecoderRefusesAsNginxDoesAndCountIt() throws Exception {
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"400\"}";
+        double before400 = Math.max(0, metric(sidecar, rejected400));
+        // A chunk size that is not hex: 400 before any response began, where Vert.x alone would only close.
+        Refused badChunk = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "zz\r\nabc\r\n0\r\n\r\n");
+        assertTrue(badChunk.head().startsWith("HTTP/1.1 400"), badChunk.head());
+        assertEquals("malformed request body\n", badChunk.rest(), "answered, then the connection is closed");
+        // Another major version, including HTTP/2's prior-knowledge preface: 505 in an HTTP/1.1 status line.
+        for (String head : List.of("GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")) {
+            Refused r = refusedAndClosed(head);
+            assertTrue(r.head().startsWith("HTTP/1.1 505 "), r.head());
+            assertEquals("HTTP version HTTP/2.0 is not supported\n", r.rest());
+        }
+        // A head the decoder cannot read at all: 400 with a reason, in an HTTP/1.1 status line (Netty's stand-in says 1.0).
+        Refused garbage = refusedAndClosed("GET /hello HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n");
+        assertTrue(garbage.head().startsWith("HTTP/1.1 400"), garbage.head());
+        assertTrue(garbage.head().toLowerCase(Locale.ROOT).contains("connection: close"), garbage.head());
+        assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "only the broken upload's head may have left; none was answered");
+        awaitMetric(sidecar, rejected400, before400 + 2);
+        assertEquals(2.0, metric(sidecar, "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"505\"}"));
+
+        // A later HTTP/1 minor version is served as HTTP/1.1 (RFC 9110 2.5), where Vert.x alone answered 501.
+        String later = raw("GET /hello HTTP/1.2\r\nHost: x\r\n\r\n");
+        assertTrue(later.startsWith("HTTP/1.1 200"), later);
+        assertEquals("/hello", origin.seen.poll(5, TimeUnit.SECONDS).uri());
     }
 
     private record Refused(String head, String rest) {
@@ -690,11 +754,14 @@ class SidecarProxyTest {
     void shouldSendTheAppAnOriginFormTargetWhenTheClientSendsTheAbsoluteForm() throws Exception {
         try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
             s.setSoTimeout(5000);
-            s.getOutputStream().write("GET http://other.example:9/hello?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n"
+            s.getOutputStream().write("GET http://other.example:9/hello?q=1 HTTP/1.1\r\nHost: stale.example\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
             assertTrue(readUntil(s.getInputStream(), "hello").startsWith("HTTP/1.1 200"));
         }
-        assertEquals("/hello?q=1", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+        TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+        assertEquals("/hello?q=1", seen.uri());
+        // RFC 9112 3.2.2: the absolute-form target's authority replaces the Host line
+        assertEquals("other.example:9", seen.headers().get("host"));
     }
 
     /** One request whose app loops over a dependency: its captured calls, each holding bodies, are bounded. */

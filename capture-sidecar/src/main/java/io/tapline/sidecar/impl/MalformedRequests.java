@@ -1,0 +1,183 @@
+package io.tapline.sidecar.impl;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.impl.ConnectionBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.IntConsumer;
+
+/**
+ * Answers the requests that Netty's decoder and Vert.x would otherwise refuse wrongly or without a word, the way
+ * nginx answers them, and counts every such refusal with the proxy's own ({@code tapline_sidecar_rejected_total}).
+ *
+ * <ul>
+ *   <li>A later HTTP/1 minor version ({@code HTTP/1.2}) is read as HTTP/1.1 (RFC 9110 2.5); Vert.x would answer 501
+ *       with a status line in the client's version.</li>
+ *   <li>Another major version ({@code HTTP/2.0}, HTTP/2's prior-knowledge preface on this HTTP/1.1 listener) gets
+ *       {@code 505 HTTP Version Not Supported} in an HTTP/1.1 status line.</li>
+ *   <li>A body whose chunked framing breaks (a chunk size that is not hex, say) gets {@code 400} when no response
+ *       has begun; Vert.x would only close the connection. The upstream request is reset as for any broken upload.</li>
+ *   <li>A head the decoder refuses gets 414 (request line too long), 431 (header fields too large) or 400, with
+ *       {@code Connection: close} and a one-line reason, like the proxy's own refusals.</li>
+ * </ul>
+ *
+ * <p>A Netty handler between the connection's HTTP decoder and Vert.x's handler sees the decoded request heads and
+ * body parts, and the response parts written back, all on the connection's event loop.
+ */
+final class MalformedRequests extends ChannelDuplexHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MalformedRequests.class);
+    static final String NAME = "tapline-malformed-requests";
+
+    /** A request in an HTTP major version this listener does not speak. */
+    static final class UnsupportedVersion extends DecoderException {
+        UnsupportedVersion(String version) {
+            super("HTTP version " + version + " is not supported");
+        }
+    }
+
+    private final IntConsumer rejected;
+    /** A response head went out and its last part has not: the client is being answered already. */
+    private boolean responding;
+    /** The request being read is refused. */
+    private boolean refused;
+    /** The refused request has been read whole: the connection closes once it is answered. */
+    private boolean closing;
+
+    private MalformedRequests(IntConsumer rejected) {
+        this.rejected = rejected;
+    }
+
+    /**
+     * Installs the handler on a new server connection ({@code HttpServer.connectionHandler}, on its event loop).
+     *
+     * @param rejected counts a refusal by status
+     */
+    static void install(HttpConnection connection, IntConsumer rejected) {
+        ChannelPipeline p = connection instanceof ConnectionBase conn ? conn.channelHandlerContext().pipeline() : null;
+        if (p == null || p.get("httpDecoder") == null || p.get("handler") == null) {
+            LOG.warn("malformed requests are answered by Vert.x's defaults on {}: not a Vert.x HTTP/1.x connection",
+                    connection.getClass().getName());
+            return;
+        }
+        p.addBefore("handler", NAME, new MalformedRequests(rejected));
+    }
+
+    /** Stops watching (the connection became a tunnel): nothing HTTP is read from it anymore. */
+    static void uninstall(ChannelPipeline p) {
+        if (p.get(NAME) != null) {
+            p.remove(NAME);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg); // refused: nothing after it is read as a request (RFC 9112 9.6)
+            return;
+        }
+        if (msg instanceof HttpRequest req && req.decoderResult().isFailure()) {
+            // the decoder's stand-in for a head it could not read says HTTP/1.0; the refusal's status line says 1.1
+            req.setProtocolVersion(HttpVersion.HTTP_1_1);
+            refused = true;
+        } else if (msg instanceof HttpRequest req) {
+            HttpVersion v = req.protocolVersion();
+            if (v.majorVersion() == 1 && v.minorVersion() > 1) {
+                req.setProtocolVersion(HttpVersion.HTTP_1_1);
+            } else if (v.majorVersion() != 1) {
+                req.setProtocolVersion(HttpVersion.HTTP_1_1); // the refusal's status line is HTTP/1.1
+                req.setDecoderResult(DecoderResult.failure(new UnsupportedVersion(v.text())));
+                refused = true;
+            }
+        } else if (msg instanceof HttpContent part && part.decoderResult().isFailure() && !responding
+                && ctx.channel().isActive()) {
+            rejected.accept(400);
+            LOG.debug("malformed request body: {}", part.decoderResult().cause().toString());
+            ctx.writeAndFlush(refusal(HttpResponseStatus.BAD_REQUEST, "malformed request body"))
+                    .addListener(ChannelFutureListener.CLOSE);
+            responding = true;
+            refused = true;
+        }
+        if (refused && msg instanceof LastHttpContent) {
+            closing = true; // the refused request is whole: what follows it is never read
+        }
+        // Vert.x sees a failure too: it answers a refused head (invalidRequestHandler), or fails a broken body's
+        // request (the upload to the app is reset) and closes
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse r && r.status().code() >= 200) {
+            responding = true;
+        }
+        if (msg instanceof LastHttpContent && !(msg instanceof HttpResponse r && r.status().code() < 200)) {
+            responding = false;
+        }
+        ctx.write(msg, promise);
+    }
+
+    private static FullHttpResponse refusal(HttpResponseStatus status, String reason) {
+        byte[] body = (reason + "\n").getBytes(StandardCharsets.US_ASCII);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return r;
+    }
+
+    /**
+     * Vert.x's handler for a head the decoder refused (instead of its default, which answers without a reason and
+     * counts nothing): the status by cause, counted, then the connection closed.
+     */
+    static Handler<HttpServerRequest> invalidRequestHandler(IntConsumer rejected) {
+        return req -> {
+            Throwable cause = req.decoderResult().cause();
+            int status = cause instanceof UnsupportedVersion ? 505
+                    : cause instanceof TooLongHttpLineException ? 414
+                    : cause instanceof TooLongHttpHeaderException ? 431
+                    : 400;
+            rejected.accept(status);
+            LOG.debug("refusing a request the decoder could not read: {} {}", status, cause == null ? "" : cause.toString());
+            HttpServerResponse resp = req.response();
+            resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            resp.putHeader(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+            resp.setStatusCode(status).end(reason(status, cause) + "\n").onComplete(done -> req.connection().close());
+        };
+    }
+
+    private static String reason(int status, Throwable cause) {
+        return switch (status) {
+            case 505 -> cause.getMessage();
+            case 414 -> "request line too long";
+            case 431 -> "request header fields too large";
+            default -> "malformed request";
+        };
+    }
+}
