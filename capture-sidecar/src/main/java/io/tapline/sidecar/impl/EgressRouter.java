@@ -54,6 +54,12 @@ public final class EgressRouter {
             plain(req, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
             return;
         }
+        if (!uri.startsWith("/")) {
+            // another scheme (ftp://...) or a target in no form a proxy takes (asterisk-form belongs to OPTIONS of a server)
+            plain(req, 400, "egress takes http:// targets, CONNECT host:port for TLS, or /ROUTE/path for a named route; got "
+                    + (uri.length() > 80 ? uri.substring(0, 80) + "..." : uri) + "\n");
+            return;
+        }
         String path = req.path() == null ? "/" : req.path();
         int slash = path.indexOf('/', 1);
         String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
@@ -96,10 +102,13 @@ public final class EgressRouter {
         try {
             port = colon < 0 ? 443 : Integer.parseInt(target.substring(colon + 1));
         } catch (NumberFormatException e) {
+            port = -1;
+        }
+        String host = colon < 0 ? target : target.substring(0, colon);
+        if (port < 1 || port > 65535 || host.isEmpty()) {
             plain(req, 400, "CONNECT target must be host:port\n");
             return;
         }
-        String host = colon < 0 ? target : target.substring(0, colon);
         CaptureHub.Attributed attributed = hub.attribute(req.headers().get(TraceContext.HEADER));
         hub.countOutbound(attributed);
         CapturedMessage head = CapturedMessage.request("CONNECT", "tcp", host + ":" + port, "", null,

@@ -727,6 +727,31 @@ class SidecarProxyTest {
             out.flush();
             assertTrue(readUntil(in, "hello").contains("hello"), "bytes flow through the tunnel");
         }
+        // targets the egress cannot take are refused with what it does take, not looked up as a route or dialled
+        String ftp = rawTo(sidecar.egressPort(), "GET ftp://127.0.0.1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertTrue(ftp.startsWith("HTTP/1.1 400") && ftp.contains("egress takes http:// targets"), ftp);
+        for (String target : List.of("127.0.0.1:0", "127.0.0.1:70000", ":443", "127.0.0.1:https")) {
+            String r2 = rawTo(sidecar.egressPort(), "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nConnection: close\r\n\r\n");
+            assertTrue(r2.startsWith("HTTP/1.1 400") && r2.contains("CONNECT target must be host:port"), target + ": " + r2);
+        }
+    }
+
+    /** Sends raw bytes to {@code port} and reads until the sidecar closes the connection (or 5 s pass). */
+    static String rawTo(int port, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            try {
+                for (int n; (n = s.getInputStream().read(buf)) > 0; ) {
+                    got.write(buf, 0, n);
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // a kept-alive connection: what arrived is the answer
+            }
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
     }
 
     @Test
