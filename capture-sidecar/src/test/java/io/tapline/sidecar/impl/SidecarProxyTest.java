@@ -375,7 +375,9 @@ class SidecarProxyTest {
     @Test
     void shouldAnswerWhatTheDecoderRefusesAsNginxDoesAndCountIt() throws Exception {
         String rejected400 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"400\"}";
+        String rejected505 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"505\"}";
         double before400 = Math.max(0, metric(sidecar, rejected400));
+        double before505 = Math.max(0, metric(sidecar, rejected505));
         // A chunk size that is not hex: 400 before any response began, where Vert.x alone would only close.
         Refused badChunk = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "zz\r\nabc\r\n0\r\n\r\n");
@@ -391,9 +393,9 @@ class SidecarProxyTest {
         Refused garbage = refusedAndClosed("GET /hello HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n");
         assertTrue(garbage.head().startsWith("HTTP/1.1 400"), garbage.head());
         assertTrue(garbage.head().toLowerCase(Locale.ROOT).contains("connection: close"), garbage.head());
-        assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "only the broken upload's head may have left; none was answered");
+        assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "no request reached the app whole");
         awaitMetric(sidecar, rejected400, before400 + 2);
-        assertEquals(2.0, metric(sidecar, "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"505\"}"));
+        awaitMetric(sidecar, rejected505, before505 + 2);
 
         // A later HTTP/1 minor version is served as HTTP/1.1 (RFC 9110 2.5), where Vert.x alone answered 501.
         String later = raw("GET /hello HTTP/1.2\r\nHost: x\r\n\r\n");
@@ -480,7 +482,11 @@ class SidecarProxyTest {
     }
 
     static String rawToClose(String request) throws IOException {
-        try (Socket s = connect(sidecar.port())) {
+        return rawToClose(sidecar.port(), request);
+    }
+
+    static String rawToClose(int port, String request) throws IOException {
+        try (Socket s = connect(port)) {
             s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
@@ -728,29 +734,11 @@ class SidecarProxyTest {
             assertTrue(readUntil(in, "hello").contains("hello"), "bytes flow through the tunnel");
         }
         // targets the egress cannot take are refused with what it does take, not looked up as a route or dialled
-        String ftp = rawTo(sidecar.egressPort(), "GET ftp://127.0.0.1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        String ftp = rawToClose(sidecar.egressPort(), "GET ftp://127.0.0.1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         assertTrue(ftp.startsWith("HTTP/1.1 400") && ftp.contains("egress takes http:// targets"), ftp);
         for (String target : List.of("127.0.0.1:0", "127.0.0.1:70000", ":443", "127.0.0.1:https")) {
-            String r2 = rawTo(sidecar.egressPort(), "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nConnection: close\r\n\r\n");
+            String r2 = rawToClose(sidecar.egressPort(), "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nConnection: close\r\n\r\n");
             assertTrue(r2.startsWith("HTTP/1.1 400") && r2.contains("CONNECT target must be host:port"), target + ": " + r2);
-        }
-    }
-
-    /** Sends raw bytes to {@code port} and reads until the sidecar closes the connection (or 5 s pass). */
-    static String rawTo(int port, String request) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            byte[] buf = new byte[4096];
-            try {
-                for (int n; (n = s.getInputStream().read(buf)) > 0; ) {
-                    got.write(buf, 0, n);
-                }
-            } catch (java.net.SocketTimeoutException e) {
-                // a kept-alive connection: what arrived is the answer
-            }
-            return got.toString(StandardCharsets.ISO_8859_1);
         }
     }
 
