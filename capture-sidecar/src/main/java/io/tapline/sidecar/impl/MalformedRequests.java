@@ -24,7 +24,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,10 +164,7 @@ final class MalformedRequests extends ChannelDuplexHandler {
                     : 400;
             rejected.accept(status);
             LOG.debug("refusing a request the decoder could not read: {} {}", status, cause == null ? "" : cause.toString());
-            HttpServerResponse resp = req.response();
-            resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            resp.putHeader(HttpHeaderNames.CONTENT_TYPE, "text/plain");
-            resp.setStatusCode(status).end(reason(status, cause) + "\n").onComplete(done -> req.connection().close());
+            ProxyEngine.answerAndClose(req, status, reason(status, cause));
         };
     }
 

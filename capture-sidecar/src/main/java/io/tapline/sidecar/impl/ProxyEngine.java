@@ -110,7 +110,7 @@ public final class ProxyEngine {
         long startMillis = System.currentTimeMillis();
         proxied.inc();
         MultiMap h = req.headers();
-        RequestHead.Refusal refusal = RequestHead.check(h, req.version());
+        RequestHead.Refusal refusal = RequestHead.check(h, req.version(), req.authority());
         if (refusal != null) {
             reject(req, refusal.status(), refusal.reason());
             return;
@@ -396,6 +396,11 @@ public final class ProxyEngine {
     private void reject(HttpServerRequest req, int status, String reason) {
         rejected(status).inc();
         LOG.debug("rejecting {} {}: {} {}", req.method(), req.path(), status, reason);
+        answerAndClose(req, status, reason);
+    }
+
+    /** Answers {@code status} with a one-line reason, then closes the connection. */
+    static void answerAndClose(HttpServerRequest req, int status, String reason) {
         HttpServerResponse resp = req.response();
         // We will not read the body: close the connection after answering so the next request is not misparsed
         // (RFC 9112 9.6: after a response with Connection: close, nothing more is read from that connection).

@@ -39,16 +39,16 @@ final class RequestHead {
      *       value ({@link #validHost}): 400 (§3.2).</li>
      * </ul>
      */
-    static Refusal check(MultiMap headers, HttpVersion version) {
+    static Refusal check(MultiMap headers, HttpVersion version, HostAndPort hostLine) {
         Refusal framing = framing(headers);
-        return framing != null ? framing : host(headers, version);
+        return framing != null ? framing : host(headers, version, hostLine);
     }
 
     private static Refusal framing(MultiMap headers) {
-        List<String> lines = headers.getAll(HttpHeaders.TRANSFER_ENCODING);
-        if (lines.isEmpty()) {
+        if (!headers.contains(HttpHeaders.TRANSFER_ENCODING)) {
             return null;
         }
+        List<String> lines = headers.getAll(HttpHeaders.TRANSFER_ENCODING);
         if (headers.contains(HttpHeaders.CONTENT_LENGTH)) {
             return new Refusal(400, "Transfer-Encoding and Content-Length together");
         }
@@ -81,7 +81,8 @@ final class RequestHead {
         return null;
     }
 
-    private static Refusal host(MultiMap headers, HttpVersion version) {
+    /** @param hostLine the {@code Host} line as Vert.x parsed it ({@code HttpServerRequest.authority()}, cached there) */
+    private static Refusal host(MultiMap headers, HttpVersion version, HostAndPort hostLine) {
         List<String> lines = headers.getAll(HttpHeaders.HOST);
         if (lines.size() > 1) {
             return new Refusal(400, "more than one Host header");
@@ -89,19 +90,18 @@ final class RequestHead {
         if (lines.isEmpty()) {
             return version == HttpVersion.HTTP_1_0 ? null : new Refusal(400, "HTTP/1.1 request without Host");
         }
-        return validHost(lines.get(0)) ? null : new Refusal(400, "invalid Host header");
+        return validHost(hostLine) ? null : new Refusal(400, "invalid Host header");
     }
 
     /**
      * Whether a {@code Host} value is one the proxy forwards: {@code uri-host [ ":" port ]} as RFC 3986 spells it
-     * (what Vert.x parses as an authority), not empty, and without {@code ..} (which nginx refuses too). A value
+     * (Vert.x parsed it as an authority: {@code parsed} is not null), not empty, and without {@code ..} (which nginx refuses too). A value
      * Vert.x cannot parse would otherwise reach the app as the app's own address, so it is refused rather than
      * rewritten. Stricter than nginx, which passes a non-ASCII name, {@code @}, {@code ?}, {@code #}, {@code \} or a
      * port that is not a number; the RFC makes each of them invalid.
      */
-    static boolean validHost(String value) {
-        String v = value.trim();
-        return !v.isEmpty() && !v.contains("..") && HostAndPort.parseAuthority(v, -1) != null;
+    private static boolean validHost(HostAndPort parsed) {
+        return parsed != null && !parsed.host().isEmpty() && !parsed.host().contains("..");
     }
 
     /**

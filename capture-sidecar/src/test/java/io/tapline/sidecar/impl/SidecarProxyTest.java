@@ -8,6 +8,7 @@ import io.tapline.redaction.Redactor;
 import io.tapline.topics.TaplineTopics;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.HostAndPort;
 import org.apache.avro.specific.SpecificRecord;
 import io.tapline.avro.OutboundCall;
 import io.tapline.sidecar.SidecarOptions;
@@ -368,7 +369,8 @@ class SidecarProxyTest {
             assertEquals(host, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"));
         }
         assertNull(RequestHead.check(MultiMap.caseInsensitiveMultiMap().add("Host", "x")
-                .add("Transfer-Encoding", "chunked").add("Transfer-Encoding", ", "), HttpVersion.HTTP_1_1),
+                .add("Transfer-Encoding", "chunked").add("Transfer-Encoding", ", "), HttpVersion.HTTP_1_1,
+                HostAndPort.create("x", -1)),
                 "empty list elements are no codings");
     }
 
