@@ -6,10 +6,10 @@ import io.tapline.config.LogOptions;
 import io.tapline.config.RedactionOptions;
 import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.http.HttpUrl;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.topics.TaplineTopics;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -110,7 +110,7 @@ public final class SidecarOptions {
     }
 
     private Listen listen = Listen.parse(KEY_LISTEN, DEFAULT_LISTEN, "0.0.0.0");
-    private URI app;
+    private HttpUrl app;
     private String service = DEFAULT_SERVICE;
     private String instance = defaultInstance();
     private final List<EgressRoute> egressRoutes = new ArrayList<>();
@@ -311,16 +311,20 @@ public final class SidecarOptions {
         return v == null || v.isBlank() ? fallback : v.trim();
     }
 
-    private static URI httpUrl(String key, String value) {
+    private static HttpUrl httpUrl(String key, String value) {
+        HttpUrl u;
         try {
-            URI u = new URI(value.trim());
-            if (!"http".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
-                throw new ConfigException("option " + flag(key) + ": '" + value + "' is not an http:// URL with a host (TLS to the app is not supported)");
-            }
-            return u;
-        } catch (java.net.URISyntaxException e) {
-            throw new ConfigException("option " + flag(key) + ": '" + value + "' is not a URL: " + e.getMessage());
+            u = HttpUrl.parse(value.trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option " + flag(key) + ": '" + value + "' is not an http://host[:port] URL: " + e.getMessage());
         }
+        if (!u.scheme().equals("http")) {
+            throw new ConfigException("option " + flag(key) + ": '" + value + "' is not an http:// URL (TLS to the app is not supported)");
+        }
+        if (u.rawQuery() != null) {
+            throw new ConfigException("option " + flag(key) + ": '" + value + "' has a query; give scheme, host, port and an optional base path");
+        }
+        return u;
     }
 
     private static String defaultInstance() {
@@ -342,7 +346,7 @@ public final class SidecarOptions {
         return this;
     }
 
-    public SidecarOptions app(URI app) {
+    public SidecarOptions app(HttpUrl app) {
         this.app = app;
         return this;
     }
@@ -365,10 +369,8 @@ public final class SidecarOptions {
         if (!name.matches("[A-Za-z0-9._-]+")) {
             throw new ConfigException("option --egress: route name '" + name + "' may use letters, digits, '.', '_' and '-' only");
         }
-        URI u = httpUrl(KEY_EGRESS, url);
-        int port = u.getPort() > 0 ? u.getPort() : 80;
-        String base = u.getRawPath() == null || u.getRawPath().equals("/") ? "" : u.getRawPath().replaceAll("/$", "");
-        egressRoutes.add(new EgressRoute(name, u.getHost(), port, base));
+        HttpUrl u = httpUrl(KEY_EGRESS, url);
+        egressRoutes.add(new EgressRoute(name, u.host(), u.port(), u.basePath()));
         return this;
     }
 
@@ -528,7 +530,7 @@ public final class SidecarOptions {
     // ------------------------------------------------------------------ getters
 
     public Listen listen() { return listen; }
-    public URI app() { return app; }
+    public HttpUrl app() { return app; }
     public String service() { return service; }
     public String instance() { return instance; }
     public List<EgressRoute> egressRoutes() { return List.copyOf(egressRoutes); }

@@ -83,6 +83,21 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldTakeHostNamesWithAnUnderscoreAsDockerComposeNamesThem() {
+        SidecarOptions o = load(Map.of(), "--app", "http://shop_web:8080/", "--egress", "inventory=http://inventory_svc:9000/api/");
+        assertEquals("shop_web", o.app().host());
+        assertEquals(8080, o.app().port());
+        assertEquals("", o.app().basePath());
+        SidecarOptions.EgressRoute route = o.egressRoutes().get(0);
+        assertEquals(new SidecarOptions.EgressRoute("inventory", "inventory_svc", 9000, "/api"), route);
+        for (String[] bad : new String[][] {{"http://user@shop:8080", "user info"}, {"http://shop:0", "port '0'"},
+                {"http://shop:8080/?debug=1", "has a query"}, {"http://a..b", "invalid host"}}) {
+            String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", bad[0])).getMessage();
+            assertTrue(message.contains("--app") && message.contains(bad[1]), message);
+        }
+    }
+
+    @Test
     void shouldRunOnNioUnlessToldNative() {
         assertFalse(load(Map.of(), "--app", "http://a").nativeTransport());
         assertTrue(load(Map.of(), "--app", "http://a", "--proxy-transport", "native").nativeTransport());

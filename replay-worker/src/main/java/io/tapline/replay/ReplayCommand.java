@@ -5,7 +5,9 @@ import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 import io.tapline.config.ConfigException;
+import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.http.HttpUrl;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.replay.compare.IgnoreRules;
@@ -37,7 +39,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -82,20 +83,21 @@ public final class ReplayCommand {
     }
 
     /** Validates the target: given explicitly, http(s) with a host, not a production host. */
-    static URI checkTarget(String target, List<String> productionHosts) {
+    static HttpUrl checkTarget(String target, List<String> productionHosts) {
         if (target == null || target.isBlank()) {
             throw new ConfigException("missing required option --target (the candidate's base URL); replay never picks a target itself");
         }
-        URI uri;
+        HttpUrl uri;
         try {
-            uri = URI.create(target.trim());
+            uri = HttpUrl.parse(target.trim());
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --target: '" + target + "' is not a URL like http://candidate:8080");
+            throw new ConfigException("option --target: '" + target + "' is not an http:// or https:// URL with a host, like http://candidate:8080: "
+                    + e.getMessage());
         }
-        if (uri.getHost() == null || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
-            throw new ConfigException("option --target: '" + target + "' is not an http:// or https:// URL with a host");
+        if (uri.rawQuery() != null) {
+            throw new ConfigException("option --target: '" + target + "' has a query; give scheme, host, port and an optional base path");
         }
-        String host = normalHost(uri.getHost());
+        String host = normalHost(uri.host());
         for (String p : productionHosts) {
             if (host.equals(productionHost(p))) {
                 throw new ConfigException("option --target: host " + host + " is listed in --"
@@ -111,17 +113,12 @@ public final class ReplayCommand {
      */
     static String productionHost(String entry) {
         String e = entry.trim();
-        URI parsed;
         try {
-            parsed = URI.create(e.contains("://") ? e : "http://" + e);
+            return normalHost(HttpUrl.parse(e.contains("://") ? e : "http://" + e).host());
         } catch (IllegalArgumentException ex) {
-            parsed = null;
-        }
-        if (parsed == null || parsed.getHost() == null) {
             throw new ConfigException("option --" + ReplayOptions.PRODUCTION_TARGETS.replace('.', '-') + ": '" + entry
-                    + "' is not a host, host:port or URL");
+                    + "' is not a host, host:port or URL: " + ex.getMessage());
         }
-        return normalHost(parsed.getHost());
     }
 
     /** Lower case, without IPv6 brackets or the root label's trailing dot: the forms that name the same host. */
@@ -138,7 +135,7 @@ public final class ReplayCommand {
 
     static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {
         Map<String, Object> registry = new HashMap<>();
-        registry.put(io.tapline.registry.RegistryConfig.URL, config.get(ReplayOptions.REGISTRY_URL));
+        registry.put(io.tapline.registry.RegistryConfig.URL, RegistryOptions.checkUrl(config.get(ReplayOptions.REGISTRY_URL)));
         if (config.has(ReplayOptions.REGISTRY_AUTH)) {
             registry.put(io.tapline.registry.RegistryConfig.BASIC_AUTH_USER_INFO, config.get(ReplayOptions.REGISTRY_AUTH));
         }
@@ -168,7 +165,7 @@ public final class ReplayCommand {
     private int replay() throws InterruptedException {
         ReplaySettings settings = ReplaySettings.from(config);
         String runId = settings.runId();
-        URI target = settings.target();
+        HttpUrl target = settings.target();
         int concurrency = settings.concurrency();
         Duration requestTimeout = settings.requestTimeout();
         Duration kafkaTimeout = settings.kafkaTimeout();
@@ -278,7 +275,7 @@ public final class ReplayCommand {
         }
     }
 
-    private int finish(String runId, URI target, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
+    private int finish(String runId, HttpUrl target, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
                        RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock) {
         RunResults results = RunResults.load(kafka, codec, topics.results(), runId, coordinator.resultsStart(runId)
                 .orElseThrow(() -> new IllegalStateException("run " + runId + " has no bounds in " + topics.runs())), Map.of(), timeout);

@@ -4,6 +4,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.RedactionOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.http.HttpUrl;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.Redactor;
 import io.tapline.replay.compare.CompareOptions;
@@ -18,7 +19,6 @@ import io.tapline.replay.run.ResultRedaction;
 import io.tapline.replay.run.RunTopics;
 
 import java.net.InetAddress;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashSet;
@@ -34,7 +34,7 @@ import java.util.Set;
  * @param published   redacts the candidate's values in what a result publishes: the redaction rules, with the
  *                    sidecar's key when given, else a random per-process key
  */
-public record ReplaySettings(String runId, URI target, int workers, int concurrency, int batchSize, double rate,
+public record ReplaySettings(String runId, HttpUrl target, int workers, int concurrency, int batchSize, double rate,
                              Duration requestTimeout, Duration kafkaTimeout, Propagation.Mode propagation, FailOn failOn,
                              IgnoreRules ignoreRules, boolean useLearnedNoise, CompareOptions compare,
                              MockServerOptions mock, MockMatcher matcher, String workerId, RunTopics topics,
@@ -43,7 +43,7 @@ public record ReplaySettings(String runId, URI target, int workers, int concurre
 
     public static ReplaySettings from(TaplineConfig config) {
         String runId = ReplayCommand.requireRun(config);
-        URI target = ReplayCommand.checkTarget(config.get(ReplayOptions.TARGET), config.getList(ReplayOptions.PRODUCTION_TARGETS));
+        HttpUrl target = ReplayCommand.checkTarget(config.get(ReplayOptions.TARGET), config.getList(ReplayOptions.PRODUCTION_TARGETS));
         IgnoreRules rules;
         MockServerOptions mock;
         MockMatcher matcher;

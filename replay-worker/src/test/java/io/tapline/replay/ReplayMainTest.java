@@ -56,6 +56,19 @@ class ReplayMainTest {
     @Test
     void nonHttpTargetIsRefused() {
         assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("ftp://x", List.of()));
+        for (String[] bad : new String[][] {{"http://user:pw@candidate", "user info"}, {"http://candidate:0", "port '0'"},
+                {"http://candidate/?debug=1", "has a query"}}) {
+            String message = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget(bad[0], List.of())).getMessage();
+            assertTrue(message.contains("--target") && message.contains(bad[1]), message);
+        }
+    }
+
+    @Test
+    void aDockerComposeNameIsATargetAndAProductionHostLikeAnyOther() {
+        assertEquals("candidate_svc", ReplayCommand.checkTarget("http://candidate_svc:8080", List.of()).host());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ReplayCommand.checkTarget("http://shop_web:8080", List.of("shop_web")));
+        assertTrue(e.getMessage().contains("production"), e.getMessage());
     }
 
     @Test

@@ -5,13 +5,13 @@ import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.OutboundCall;
 import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
+import io.tapline.http.HttpUrl;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.replay.mock.MockIgnoreRules;
 import io.tapline.replay.mock.MockRequest;
 import io.tapline.replay.run.Propagation;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +36,7 @@ class ReplaySettingsTest {
     @Test
     void defaultsAreSafeAndLocal() {
         ReplaySettings s = parse();
-        assertEquals(URI.create("http://candidate:8080"), s.target());
+        assertEquals(HttpUrl.parse("http://candidate:8080"), s.target());
         assertEquals(1, s.workers());
         assertEquals(Propagation.Mode.AUTO, s.propagation());
         assertTrue(s.mock().allowLive().isEmpty(), "nothing is forwarded live by default");
@@ -51,7 +51,7 @@ class ReplaySettingsTest {
                 "--allow-live", "pricing", "--ignore", "GET /items/{id} $.ts", "--compare-array-order", "ignore",
                 "--kafka.consumer.session.timeout.ms=6000", "--concurrency", "8",
                 "--candidate-header", "Authorization: Bearer test");
-        assertEquals(URI.create("http://inventory:8080"), s.mock().routes().get("inventory"));
+        assertEquals(HttpUrl.parse("http://inventory:8080"), s.mock().routes().get("inventory"));
         assertTrue(s.mock().liveAllowed("PRICING"));
         assertTrue(s.ignoreRules().ignores("shop", "GET /items/{id}", "$.ts"));
         assertTrue(s.compare().ignoreArrayOrder());

@@ -1,6 +1,7 @@
 package io.tapline.sidecar.impl;
 
 import io.tapline.avro.CallKind;
+import io.tapline.http.HttpUrl;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -8,8 +9,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -76,21 +75,14 @@ public final class EgressRouter {
     }
 
     private void forward(HttpServerRequest req, String absolute) {
-        URI u;
+        HttpUrl u;
         try {
-            u = new URI(absolute);
-        } catch (URISyntaxException e) {
-            plain(req, 400, "invalid request target\n");
+            u = HttpUrl.parse(absolute);
+        } catch (IllegalArgumentException e) {
+            plain(req, 400, "invalid request target: " + e.getMessage() + "\n");
             return;
         }
-        if (u.getHost() == null) {
-            plain(req, 400, "request target has no host\n");
-            return;
-        }
-        int port = u.getPort() > 0 ? u.getPort() : 80;
-        String pathAndQuery = (u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath())
-                + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
-        engine.proxy(req, ProxyEngine.Target.dependency(u.getHost(), port, pathAndQuery), hub.outbound(u.getHost() + ":" + port));
+        engine.proxy(req, ProxyEngine.Target.dependency(u.host(), u.port(), u.pathAndQuery()), hub.outbound(u.authority()));
     }
 
     private void tunnel(HttpServerRequest req) {

@@ -1,12 +1,11 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.http.HttpUrl;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.List;
 import java.util.Locale;
 
@@ -113,9 +112,9 @@ final class RequestHead {
             return fromHost;
         }
         try {
-            URI u = new URI(requestTarget);
-            return u.getHost() == null ? fromHost : HostAndPort.create(u.getHost(), u.getPort());
-        } catch (URISyntaxException e) {
+            HttpUrl u = HttpUrl.parse(requestTarget);
+            return HostAndPort.create(u.host(), u.portGiven() ? u.port() : -1);
+        } catch (IllegalArgumentException e) {
             return fromHost;
         }
     }

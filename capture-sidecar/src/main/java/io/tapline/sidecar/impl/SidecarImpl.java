@@ -132,9 +132,9 @@ public final class SidecarImpl implements Sidecar {
         publisher.onSealed(registry::remove);
         EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
         long headerTimeoutMs = o.headerTimeout().toMillis();
-        String appHost = o.app().getHost();
-        int appPort = o.app().getPort() > 0 ? o.app().getPort() : 80;
-        String appBase = o.app().getRawPath() == null || o.app().getRawPath().equals("/") ? "" : o.app().getRawPath().replaceAll("/$", "");
+        String appHost = o.app().host();
+        int appPort = o.app().port();
+        String appBase = o.app().basePath();
 
         // Servers on several event loops share a port only when they ask for the same one: resolve port 0 first.
         int[] ports = new int[] {concretePort(o.listen()), o.egressListen() == null ? -1 : concretePort(o.egressListen())};

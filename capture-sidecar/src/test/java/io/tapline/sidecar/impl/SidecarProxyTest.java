@@ -779,6 +779,39 @@ class SidecarProxyTest {
         assertEquals("other.example:9", seen.headers().get("host"));
     }
 
+    @Test
+    void shouldForwardAbsoluteTargetsAsRfc3986ReadsThemNotAsJavaNetUriDoes() throws Exception {
+        // Path and query bytes that java.net.URI refuses reach the dependency as sent, as on the inbound listener.
+        String exact = "/hello|x?f={a}&p=%zz";
+        String r = rawToClose(sidecar.egressPort(), "GET http://127.0.0.1:" + origin.port() + exact
+                + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertTrue(r.startsWith("HTTP/1.1 200"), r);
+        assertEquals(exact, origin.seen.poll(5, TimeUnit.SECONDS).uri());
+
+        // A Docker Compose name (java.net.URI finds no host in it): dialled, not refused as "no host", and recorded
+        // under that name. Nothing resolves it here, so the answer is the sidecar's own 502 or 504.
+        String compose = rawToClose(sidecar.egressPort(), "GET http://inventory_svc:" + origin.port()
+                + "/items HTTP/1.1\r\nHost: inventory_svc\r\nConnection: close\r\n\r\n");
+        assertTrue(compose.startsWith("HTTP/1.1 502") || compose.startsWith("HTTP/1.1 504"), compose);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (unattributed().size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of("127.0.0.1:" + origin.port(), "inventory_svc:" + origin.port()),
+                unattributed().stream().map(c -> c.getCall().getDestination()).toList());
+
+        // RFC 9110 4.2.4: user info in an http URL is an error (it disguises the host); nothing is dialled
+        String userinfo = rawToClose(sidecar.egressPort(), "GET http://bank.example@127.0.0.1:" + origin.port()
+                + "/hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertTrue(userinfo.startsWith("HTTP/1.1 400") && userinfo.contains("user info"), userinfo);
+        assertNull(origin.seen.poll(200, TimeUnit.MILLISECONDS));
+
+        // The inbound listener takes such a name from an absolute-form target as the Host it forwards (RFC 9112 3.2.2)
+        String inbound = rawToClose("GET http://shop_web:9/hello HTTP/1.1\r\nHost: stale.example\r\nConnection: close\r\n\r\n");
+        assertTrue(inbound.startsWith("HTTP/1.1 200"), inbound);
+        assertEquals("shop_web:9", origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"));
+    }
+
     /** One request whose app loops over a dependency: its captured calls, each holding bodies, are bounded. */
     @Test
     void shouldCaptureAtMostMaxCallsPerInteractionAndStillProxyTheRest() throws Exception {

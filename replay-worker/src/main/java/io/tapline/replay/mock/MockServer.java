@@ -2,6 +2,7 @@ package io.tapline.replay.mock;
 
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
+import io.tapline.http.HttpUrl;
 import io.tapline.replay.compare.Bodies;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -20,7 +21,6 @@ import io.vertx.core.http.RequestOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -115,7 +115,14 @@ public final class MockServer implements AutoCloseable {
     }
 
     private void route(HttpServerRequest req, Buffer body) {
-        Target target = target(req);
+        Target target;
+        try {
+            target = target(req);
+        } catch (IllegalArgumentException e) {
+            req.response().setStatusCode(400).putHeader(MOCK_HEADER, "bad-target")
+                    .end("invalid request target: " + e.getMessage() + "\n");
+            return;
+        }
         String traceId = TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT));
         List<Header> headers = new ArrayList<>(req.headers().size());
         for (Map.Entry<String, String> h : req.headers()) {
@@ -210,22 +217,20 @@ public final class MockServer implements AutoCloseable {
      */
     private Target target(HttpServerRequest req) {
         String uri = req.uri();
-        if (uri.startsWith("http://") || uri.startsWith("https://")) {
-            URI u = URI.create(uri);
-            int port = u.getPort() > 0 ? u.getPort() : 80;
-            String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
-            return new Target(u.getHost() + ":" + port, path, "", u.getRawQuery(), u.getHost(), port, null);
+        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+            HttpUrl u = HttpUrl.parse(uri); // as the sidecar's egress read it when it recorded the call
+            String path = u.rawPath().isEmpty() ? "/" : u.rawPath();
+            return new Target(u.authority(), path, "", u.rawQuery(), u.host(), u.port(), null);
         }
         String path = req.path();
         String query = req.query();
         int second = path.indexOf('/', 1);
         String first = second < 0 ? path.substring(1) : path.substring(1, second);
-        URI route = options.routes().get(first);
+        HttpUrl route = options.routes().get(first);
         if (route != null) {
             String rest = second < 0 ? "/" : path.substring(second);
-            int port = route.getPort() > 0 ? route.getPort() : 80;
-            String base = MockServerOptions.basePath(route);
-            return new Target(first, base + rest, base, query, route.getHost(), port, null);
+            String base = route.basePath();
+            return new Target(first, base + rest, base, query, route.host(), route.port(), null);
         }
         // Without the route's URL its base path is unknown, so is the path the dependency received: nothing matches.
         return new Target("unknown", path, "", query, null, 0, first.isEmpty() ? null : first);

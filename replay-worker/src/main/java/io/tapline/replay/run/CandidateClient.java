@@ -3,8 +3,8 @@ package io.tapline.replay.run;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
+import io.tapline.http.HttpUrl;
 import io.tapline.replay.compare.Bodies;
-import io.tapline.replay.mock.MockServerOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -15,7 +15,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,12 +35,12 @@ public final class CandidateClient implements AutoCloseable {
             "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "expect", "traceparent", "tracestate");
 
     private final HttpClientAgent client;
-    private final URI target;
+    private final HttpUrl target;
     private final String basePath;
     private final long timeoutMillis;
     private final Map<String, String> headerOverrides;
 
-    public CandidateClient(Vertx vertx, URI target, int maxConnections, Duration timeout) {
+    public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout) {
         this(vertx, target, maxConnections, timeout, Map.of());
     }
 
@@ -49,15 +48,15 @@ public final class CandidateClient implements AutoCloseable {
      * @param headerOverrides headers set on every replayed request, replacing recorded ones of the same name: e.g.
      *                        a test credential where the capture kept only a redaction token
      */
-    public CandidateClient(Vertx vertx, URI target, int maxConnections, Duration timeout, Map<String, String> headerOverrides) {
+    public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout, Map<String, String> headerOverrides) {
         this.target = target;
         this.headerOverrides = Map.copyOf(headerOverrides);
-        this.basePath = MockServerOptions.basePath(target);
+        this.basePath = target.basePath();
         this.timeoutMillis = timeout.toMillis();
         this.client = vertx.createHttpClient(new HttpClientOptions()
-                        .setDefaultHost(target.getHost())
-                        .setDefaultPort(port(target))
-                        .setSsl("https".equalsIgnoreCase(target.getScheme()))
+                        .setDefaultHost(target.host())
+                        .setDefaultPort(target.port())
+                        .setSsl(target.scheme().equals("https"))
                         .setKeepAlive(true)
                         .setDecompressionSupported(false),
                 new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)));
@@ -66,13 +65,6 @@ public final class CandidateClient implements AutoCloseable {
     /** The headers set on every replayed request, replacing recorded ones of the same name. */
     public Map<String, String> headerOverrides() {
         return headerOverrides;
-    }
-
-    static int port(URI target) {
-        if (target.getPort() > 0) {
-            return target.getPort();
-        }
-        return "https".equalsIgnoreCase(target.getScheme()) ? 443 : 80;
     }
 
     /** The recorded request with the given traceparent; completes with the candidate's response. */
@@ -112,7 +104,7 @@ public final class CandidateClient implements AutoCloseable {
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
-    public URI target() {
+    public HttpUrl target() {
         return target;
     }
 

@@ -2,6 +2,7 @@ package io.tapline.replay.mock;
 
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.OutboundCall;
+import io.tapline.http.HttpUrl;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -13,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static io.tapline.replay.Fixtures.call;
 import static io.tapline.replay.Fixtures.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(30)
@@ -56,12 +57,12 @@ class MockServerTest {
         return start(Map.of("inventory", realUrl("")), allowLive);
     }
 
-    private MockServer start(Map<String, URI> routes, Set<String> allowLive) {
+    private MockServer start(Map<String, HttpUrl> routes, Set<String> allowLive) {
         return MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, routes, allowLive, 502, 1024), registry).await();
     }
 
-    private URI realUrl(String path) {
-        return URI.create("http://127.0.0.1:" + real.actualPort() + path);
+    private HttpUrl realUrl(String path) {
+        return HttpUrl.parse("http://127.0.0.1:" + real.actualPort() + path);
     }
 
     private record Answer(int status, String body) {
@@ -243,10 +244,32 @@ class MockServerTest {
     }
 
     @Test
-    void routeBasePathIsTheUrlPathWithoutOneTrailingSlash() {
-        assertEquals("", MockServerOptions.basePath(URI.create("http://pay:8080")));
-        assertEquals("", MockServerOptions.basePath(URI.create("http://pay:8080/")));
-        assertEquals("/api", MockServerOptions.basePath(URI.create("http://pay:8080/api")));
-        assertEquals("/api/v2", MockServerOptions.basePath(URI.create("http://pay:8080/api/v2/")));
+    void routesAreReadAsTheSidecarReadsItsEgressUrls() {
+        Map<String, HttpUrl> routes = MockServerOptions.parseRoutes(List.of("inventory=http://inventory_svc:8080/api/", "pay"));
+        assertEquals("inventory_svc", routes.get("inventory").host());
+        assertEquals("/api", routes.get("inventory").basePath(), "one trailing '/' dropped, as the sidecar does");
+        assertEquals("pay:80", routes.get("pay").authority(), "a bare name is http://name");
+        for (String bad : List.of("x=ftp://x", "x=https://x", "x=http://u@x", "x=http://x:0", "/x=http://x")) {
+            assertThrows(IllegalArgumentException.class, () -> MockServerOptions.parseRoutes(List.of(bad)), bad);
+        }
+    }
+
+    @Test
+    void forwardProxyCallToADockerComposeNameIsMatchedAsTheSidecarRecordedIt() {
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("inventory_svc:8080", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))));
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "http://inventory_svc:8080/stock/1", tp));
+    }
+
+    @Test
+    void aForwardProxyTargetTheSidecarWouldRefuseGets400NotAServerError() {
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("api.local:8080", "GET", "/v1/rates", null, null, json(200, "{}"))));
+        Answer userinfo = get(mock.port(), "http://user@api.local:8080/v1/rates", tp);
+        assertEquals(400, userinfo.status());
+        assertTrue(userinfo.body().contains("user info"), userinfo.body());
+        assertEquals(400, get(mock.port(), "http://api.local:0/v1/rates", tp).status());
+        // a path java.net.URI refuses is matched as written, not answered 500
+        assertEquals(502, get(mock.port(), "http://api.local:8080/v1/rates%zz", tp).status());
     }
 }

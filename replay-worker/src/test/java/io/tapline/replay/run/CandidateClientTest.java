@@ -1,6 +1,7 @@
 package io.tapline.replay.run;
 
 import io.tapline.avro.HttpResponse;
+import io.tapline.http.HttpUrl;
 import io.tapline.replay.Fixtures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,7 +10,6 @@ import io.vertx.core.http.HttpServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +27,7 @@ class CandidateClientTest {
         try {
             HttpServer s = server.createHttpServer().requestHandler(r -> r.response().putHeader("content-type", "application/json")
                     .end("{\"ok\":true}")).listen(0, "127.0.0.1").await();
-            CandidateClient c = new CandidateClient(client, URI.create("http://127.0.0.1:" + s.actualPort()), 32, Duration.ofSeconds(5));
+            CandidateClient c = new CandidateClient(client, HttpUrl.parse("http://127.0.0.1:" + s.actualPort()), 32, Duration.ofSeconds(5));
             ConcurrencyGate gate = new ConcurrencyGate(() -> 32);
             io.tapline.replay.mock.MockRegistry registry = new io.tapline.replay.mock.MockRegistry();
             CaseReplayer replayer = new CaseReplayer("r", "w", c, registry,
@@ -82,7 +82,7 @@ class CandidateClientTest {
             HttpServer s = vertx.createHttpServer().requestHandler(r -> r.response()
                     .end(r.getHeader("authorization") + "|" + r.getHeader("traceparent") + "|" + r.getHeader("x-keep")))
                     .listen(0, "127.0.0.1").await();
-            CandidateClient c = new CandidateClient(vertx, URI.create("http://127.0.0.1:" + s.actualPort()), 1,
+            CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + s.actualPort()), 1,
                     Duration.ofSeconds(5), java.util.Map.of("Authorization", "Bearer test-token"));
             io.tapline.avro.HttpRequest recorded = Fixtures.request("GET", "x", "/a", null, null);
             recorded.setHeaders(List.of(new io.tapline.avro.Header("Authorization", "hmac:0123"),

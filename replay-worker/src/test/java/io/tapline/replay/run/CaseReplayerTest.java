@@ -8,6 +8,7 @@ import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
+import io.tapline.http.HttpUrl;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.replay.Fixtures;
 import io.tapline.replay.ShopCandidate;
@@ -30,7 +31,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,7 +62,7 @@ class CaseReplayerTest {
             r.response().end("{\"stock\":999}");
         }).listen(0, "127.0.0.1").await();
         mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
-                Map.of("inventory", URI.create("http://127.0.0.1:" + realInventory.actualPort())), Set.of(), 502,
+                Map.of("inventory", HttpUrl.parse("http://127.0.0.1:" + realInventory.actualPort())), Set.of(), 502,
                 1 << 20), registry).await();
     }
 
@@ -76,7 +76,7 @@ class CaseReplayerTest {
         noise.learn("shop GET /items/{id}", NoiseProfile.newBuilder().setService("shop").setRoute("GET /items/{id}")
                 .setComparedPairs(20)
                 .setUpdatedAt(Instant.EPOCH).setFields(List.of(new NoisyField("$.generatedAt", 20L, 20L))).build());
-        CandidateClient client = new CandidateClient(vertx, URI.create(target), 8, Duration.ofSeconds(5));
+        CandidateClient client = new CandidateClient(vertx, HttpUrl.parse(target), 8, Duration.ofSeconds(5));
         return new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
                 new ResponseComparator(CompareOptions.defaults(), noise), ResultRedaction.of(RedactionKey.random()),
                 Clock.systemUTC());
@@ -133,7 +133,7 @@ class CaseReplayerTest {
                 .setComparedPairs(20).setUpdatedAt(Instant.EPOCH)
                 .setFields(List.of(new NoisyField("call:POST inventory /reserve $.idempotencyKey", 20L, 20L))).build());
         CaseReplayer replayer = new CaseReplayer("run-1", "w1",
-                new CandidateClient(vertx, URI.create("http://127.0.0.1:" + candidate.actualPort()), 8,
+                new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.actualPort()), 8,
                         Duration.ofSeconds(5)),
                 registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
                 new ResponseComparator(CompareOptions.defaults(), noise), ResultRedaction.of(RedactionKey.random()),
@@ -209,7 +209,7 @@ class CaseReplayerTest {
     private CaseReplayer keyedReplayer(HttpServer candidate, Map<String, String> headers, CompareOptions options,
                                        RedactionKey publishedKey) {
         return new CaseReplayer("run-1", "w1",
-                new CandidateClient(vertx, URI.create("http://127.0.0.1:" + candidate.actualPort()), 8,
+                new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.actualPort()), 8,
                         Duration.ofSeconds(5), headers),
                 registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none(), options),
                 new ResponseComparator(options, IgnoreRules.none()), ResultRedaction.of(publishedKey), Clock.systemUTC());

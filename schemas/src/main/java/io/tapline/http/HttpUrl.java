@@ -1,0 +1,198 @@
+package io.tapline.http;
+
+import java.util.Locale;
+
+/**
+ * An {@code http://} or {@code https://} URL read the way an HTTP proxy reads one (RFC 9110 §4.2, RFC 3986 §3.2):
+ * the sidecar's {@code --app} and {@code --egress} URLs and the absolute-form targets its egress listener forwards,
+ * the replay's {@code --target} and {@code --mock-route} URLs and the calls its mock server answers. Every component
+ * reads them here, so the destination the sidecar records is the one the replay matches.
+ *
+ * <p>{@link java.net.URI} follows RFC 2396, whose host names may not contain {@code _}: it finds no host in
+ * {@code http://inventory_svc:8080/}, a name that Docker Compose and most resolvers serve. This reads RFC 3986's
+ * {@code reg-name} instead. Path and query are kept byte for byte as written, undecoded, since a proxy forwards what
+ * it was sent ({@code |} and <code>{</code> included); a fragment is dropped, as it never reaches a server.
+ */
+public final class HttpUrl {
+
+    private final String text;
+    private final String scheme;
+    private final String host;
+    private final int port;
+    private final boolean portGiven;
+    private final String rawPath;
+    private final String rawQuery;
+
+    private HttpUrl(String text, String scheme, String host, int port, boolean portGiven, String rawPath, String rawQuery) {
+        this.text = text;
+        this.scheme = scheme;
+        this.host = host;
+        this.port = port;
+        this.portGiven = portGiven;
+        this.rawPath = rawPath;
+        this.rawQuery = rawQuery;
+    }
+
+    /**
+     * Reads {@code scheme://host[:port][path][?query][#fragment]}.
+     *
+     * @throws IllegalArgumentException naming what is wrong: not http or https, user info ({@code user@host}, which
+     *                                  RFC 9110 §4.2.4 deprecates, since it is used to disguise the host), an empty or
+     *                                  invalid host, a port outside 1–65535, or a space or control character
+     */
+    public static HttpUrl parse(String text) {
+        int sep = text.indexOf("://");
+        String scheme = sep < 0 ? "" : text.substring(0, sep).toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("not an http:// or https:// URL");
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                throw new IllegalArgumentException("a space or control character at index " + i);
+            }
+        }
+        int start = sep + 3;
+        int end = start;
+        while (end < text.length() && "/?#".indexOf(text.charAt(end)) < 0) {
+            end++;
+        }
+        String authority = text.substring(start, end);
+        if (authority.indexOf('@') >= 0) {
+            throw new IllegalArgumentException("user info (user@host) is not allowed in an http URL");
+        }
+        int portColon = authority.startsWith("[") ? authority.indexOf(':', Math.max(authority.indexOf(']'), 0))
+                : authority.indexOf(':');
+        String host = portColon < 0 ? authority : authority.substring(0, portColon);
+        if (!validHost(host)) {
+            throw new IllegalArgumentException(host.isEmpty() ? "no host" : "invalid host '" + host + "'");
+        }
+        String portText = portColon < 0 ? "" : authority.substring(portColon + 1);
+        int port = portText.isEmpty() ? (scheme.equals("https") ? 443 : 80) : port(portText);
+        String rest = text.substring(end);
+        int hash = rest.indexOf('#');
+        if (hash >= 0) {
+            rest = rest.substring(0, hash);
+        }
+        int q = rest.indexOf('?');
+        return new HttpUrl(text, scheme, host, port, !portText.isEmpty(), q < 0 ? rest : rest.substring(0, q),
+                q < 0 ? null : rest.substring(q + 1));
+    }
+
+    private static int port(String text) {
+        int port = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9' || i >= 5) {
+                throw new IllegalArgumentException("port '" + text + "' is not a number 1-65535");
+            }
+            port = port * 10 + (c - '0');
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port '" + text + "' is not a number 1-65535");
+        }
+        return port;
+    }
+
+    /**
+     * An IP literal ({@code [::1]}) or a registered name / IPv4 address of unreserved characters, sub-delims and
+     * percent-escapes (RFC 3986 §3.2.2); not empty, and without {@code ..} (an empty label, which nginx refuses too).
+     */
+    private static boolean validHost(String host) {
+        if (host.isEmpty() || host.contains("..")) {
+            return false;
+        }
+        if (host.startsWith("[")) {
+            if (host.length() < 4 || !host.endsWith("]")) {
+                return false;
+            }
+            for (int i = 1; i < host.length() - 1; i++) {
+                char c = host.charAt(i);
+                if (Character.digit(c, 16) < 0 && c != ':' && c != '.') {
+                    return false;
+                }
+            }
+            return true;
+        }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '.' || c == '_' || c == '~';
+            if (c == '%') {
+                if (i + 2 >= host.length() || Character.digit(host.charAt(i + 1), 16) < 0
+                        || Character.digit(host.charAt(i + 2), 16) < 0) {
+                    return false;
+                }
+                i += 2;
+            } else if (!unreserved && "!$&'()*+,;=".indexOf(c) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code http} or {@code https}, lower case. */
+    public String scheme() {
+        return scheme;
+    }
+
+    /** The host as written (case kept), an IPv6 literal with its brackets. */
+    public String host() {
+        return host;
+    }
+
+    /** The port: the one written, else the scheme's (80 or 443). */
+    public int port() {
+        return port;
+    }
+
+    /** Whether the URL names its port. */
+    public boolean portGiven() {
+        return portGiven;
+    }
+
+    /** {@code host:port}, the port always present: how a captured outbound call names its destination. */
+    public String authority() {
+        return host + ":" + port;
+    }
+
+    /** The path as written, undecoded; {@code ""} when there is none ({@code http://h}, {@code http://h?q}). */
+    public String rawPath() {
+        return rawPath;
+    }
+
+    /** The query as written, undecoded, without its {@code ?}; null when there is none. */
+    public String rawQuery() {
+        return rawQuery;
+    }
+
+    /** The origin-form request target: the path ({@code /} when empty), then {@code ?query} if there is one. */
+    public String pathAndQuery() {
+        return (rawPath.isEmpty() ? "/" : rawPath) + (rawQuery == null ? "" : "?" + rawQuery);
+    }
+
+    /**
+     * The path a base URL puts in front of the paths requested through it: the raw path without one trailing
+     * {@code /} ({@code ""} for {@code http://pay:8080} and {@code http://pay:8080/}, {@code /api} for
+     * {@code http://pay:8080/api} and {@code http://pay:8080/api/}).
+     */
+    public String basePath() {
+        return rawPath.endsWith("/") ? rawPath.substring(0, rawPath.length() - 1) : rawPath;
+    }
+
+    /** The URL as it was given. */
+    @Override
+    public String toString() {
+        return text;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof HttpUrl other && text.equals(other.text);
+    }
+
+    @Override
+    public int hashCode() {
+        return text.hashCode();
+    }
+}

@@ -1,0 +1,105 @@
+package io.tapline.http;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HttpUrlTest {
+
+    @Test
+    void readsAHostNameWithAnUnderscoreThatJavaNetUriDoesNot() {
+        assertNull(URI.create("http://inventory_svc:8080/items").getHost(), "the reason this class exists");
+        HttpUrl u = HttpUrl.parse("http://inventory_svc:8080/items?id=1");
+        assertEquals("inventory_svc", u.host());
+        assertEquals(8080, u.port());
+        assertEquals("inventory_svc:8080", u.authority());
+        assertEquals("/items", u.rawPath());
+        assertEquals("id=1", u.rawQuery());
+        assertEquals("/items?id=1", u.pathAndQuery());
+    }
+
+    @Test
+    void readsTheSameHostPortAndPathAsJavaNetUriWhereThatFindsAHost() {
+        for (String s : new String[] {"http://a.example.com/x/y?q=1&r=%20", "HTTP://Shop.Example.COM:8080", "http://10.0.0.7:81/",
+                "http://[::1]:9090/p", "https://pay.example/api/v1/", "http://h/a%2Fb?x=%C3%A9", "http://h?only=query"}) {
+            URI uri = URI.create(s);
+            HttpUrl u = HttpUrl.parse(s);
+            assertEquals(uri.getHost(), u.host(), s);
+            assertEquals(uri.getPort() > 0 ? uri.getPort() : (uri.getScheme().equalsIgnoreCase("https") ? 443 : 80), u.port(), s);
+            assertEquals(uri.getPort() > 0, u.portGiven(), s);
+            assertEquals(uri.getRawPath(), u.rawPath(), s);
+            assertEquals(uri.getRawQuery(), u.rawQuery(), s);
+            assertEquals(uri.getScheme().toLowerCase(), u.scheme(), s);
+        }
+    }
+
+    @Test
+    void keepsPathAndQueryBytesThatJavaNetUriRefuses() {
+        assertThrows(IllegalArgumentException.class, () -> URI.create("http://h/a|b?f={x}"));
+        HttpUrl u = HttpUrl.parse("http://h/a|b?f={x}&p=%zz");
+        assertEquals("/a|b", u.rawPath());
+        assertEquals("f={x}&p=%zz", u.rawQuery());
+    }
+
+    @Test
+    void defaultsThePortByScheme() {
+        assertEquals(80, HttpUrl.parse("http://h/").port());
+        assertEquals(443, HttpUrl.parse("https://h/").port());
+        HttpUrl emptyPort = HttpUrl.parse("http://h:/x");
+        assertEquals(80, emptyPort.port(), "RFC 3986 3.2.3: an empty port is the scheme's");
+        assertFalse(emptyPort.portGiven());
+        assertTrue(HttpUrl.parse("http://h:80/").portGiven());
+    }
+
+    @Test
+    void givesTheOriginFormTargetAndTheBasePath() {
+        assertEquals("/", HttpUrl.parse("http://h").pathAndQuery());
+        assertEquals("/?a=1", HttpUrl.parse("http://h?a=1").pathAndQuery());
+        assertEquals("/p", HttpUrl.parse("http://h/p#frag").pathAndQuery(), "a fragment never reaches a server");
+        assertEquals("", HttpUrl.parse("http://pay:8080").basePath());
+        assertEquals("", HttpUrl.parse("http://pay:8080/").basePath());
+        assertEquals("/api", HttpUrl.parse("http://pay:8080/api").basePath());
+        assertEquals("/api/v2", HttpUrl.parse("http://pay:8080/api/v2/").basePath());
+    }
+
+    @Test
+    void refusesWhatIsNotAnHttpUrlAndSaysWhy() {
+        assertRefused("ftp://h/x", "not an http:// or https:// URL");
+        assertRefused("h:8080", "not an http:// or https:// URL");
+        assertRefused("http://user:pw@bank.example/", "user info");
+        assertRefused("http:///x", "no host");
+        assertRefused("http://:8080/x", "no host");
+        assertRefused("http://a..b/", "invalid host 'a..b'");
+        assertRefused("http://a<b/", "invalid host");
+        assertRefused("http://h%zz/", "invalid host");
+        assertRefused("http://bücher.example/", "invalid host");
+        assertRefused("http://[::1/", "invalid host");
+        assertRefused("http://[::1]x/", "invalid host");
+        assertRefused("http://[zz]/", "invalid host");
+        assertRefused("http://h:0/", "port '0'");
+        assertRefused("http://h:65536/", "port '65536'");
+        assertRefused("http://h:8x/", "port '8x'");
+        assertRefused("http://h:000080/", "port '000080'");
+        assertRefused("http://h/a b", "space or control character");
+        assertRefused("http://h/a\tb", "space or control character");
+    }
+
+    private static void assertRefused(String url, String reason) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HttpUrl.parse(url), url);
+        assertTrue(e.getMessage().contains(reason), url + ": " + e.getMessage());
+    }
+
+    @Test
+    void acceptsTheOtherCharactersOfARegisteredName() {
+        assertEquals("h-1.a~b", HttpUrl.parse("http://h-1.a~b/").host());
+        assertEquals("%41b", HttpUrl.parse("http://%41b/").host());
+        assertEquals("127.0.0.1", HttpUrl.parse("http://127.0.0.1:1/").host());
+        assertEquals("[::ffff:10.0.0.1]", HttpUrl.parse("http://[::ffff:10.0.0.1]/").host());
+    }
+}
