@@ -8,6 +8,8 @@ import io.tapline.ops.Metrics;
 import io.tapline.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -42,8 +44,12 @@ public final class DedupMain {
             return;
         }
         DedupConfig topology;
+        Map<String, Object> registryConfigs;
+        Properties streamsConfig;
         try {
             topology = DedupOptions.topology(config);
+            registryConfigs = DedupOptions.registry(config);
+            streamsConfig = DedupOptions.streams(config);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("tapline dedup: " + e.getMessage());
             System.exit(2);
@@ -51,7 +57,7 @@ public final class DedupMain {
         }
         LOG.info("starting {}", config);
         try {
-            DedupSerdes.registerOutputSchemas(DedupOptions.registry(config), topology);
+            DedupSerdes.registerOutputSchemas(registryConfigs, topology);
         } catch (SchemaRegistryException e) {
             System.err.println("tapline dedup: cannot register output schemas: " + e.getMessage());
             System.exit(1);
@@ -60,8 +66,7 @@ public final class DedupMain {
         Metrics registry = new Metrics();
         DedupMetrics metrics = new DedupMetrics(registry);
         KafkaStreams streams = new KafkaStreams(
-                DedupTopology.build(topology, DedupSerdes.registry(DedupOptions.registry(config)), metrics),
-                DedupOptions.streams(config));
+                DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
         CountDownLatch stopped = new CountDownLatch(1);
         RestartBudget restarts = new RestartBudget(RESTARTS, RESTART_WINDOW, System::nanoTime);
         streams.setUncaughtExceptionHandler(e -> {

@@ -1,10 +1,13 @@
 package io.tapline.dedup;
 
+import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.noise.NoiseRule;
+import io.tapline.dedup.signature.ValueFields;
+import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 import java.util.Map;
 import java.util.Properties;
@@ -91,7 +94,29 @@ public final class DedupOptions {
         return TaplineConfig.load(SPEC, args, env);
     }
 
+    /**
+     * The topology settings, checked: a value that would break the job (a zero retention tombstones every case on
+     * each publish, a zero TTL makes every hit a sample) or a rule that does not parse is refused with its flag's name.
+     */
     public static DedupConfig topology(TaplineConfig c) {
+        for (String key : new String[] {SAMPLE_TTL, RETENTION}) {
+            if (c.getDuration(key).isNegative() || c.getDuration(key).isZero()) {
+                throw new ConfigException("option " + flag(key) + ": must be longer than 0, got " + c.get(key));
+            }
+        }
+        atLeast(c, MAX_SIGNATURES, 1);
+        atLeast(c, NOISE_MAX_PAIRS, 0);
+        atLeast(c, NOISE_MAX_FIELDS, 0);
+        try {
+            RouteTemplates.withTemplates(c.getList(ROUTE_TEMPLATES));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option " + flag(ROUTE_TEMPLATES) + ": " + e.getMessage());
+        }
+        try {
+            ValueFields.parse(c.getList(VALUE_FIELDS));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option " + flag(VALUE_FIELDS) + ": " + e.getMessage());
+        }
         return new DedupConfig(c.get(INPUT_TOPIC), c.get(CASES_TOPIC), c.get(NOISE_TOPIC), c.get(DLQ_TOPIC),
                 c.getInt(SAMPLES), c.getDuration(SAMPLE_TTL), c.getDuration(RETENTION), c.getDuration(PUBLISH_INTERVAL),
                 c.getInt(MAX_SIGNATURES),
@@ -105,7 +130,24 @@ public final class DedupOptions {
         return RegistryOptions.clientConfigs(c);
     }
 
+    /** @throws ConfigException naming the flag when the value is below {@code min} */
+    private static void atLeast(TaplineConfig c, String key, int min) {
+        if (c.getInt(key) < min) {
+            throw new ConfigException("option " + flag(key) + ": must be at least " + min + ", got " + c.get(key));
+        }
+    }
+
+    private static String flag(String key) {
+        return "--" + key.replace('.', '-');
+    }
+
+    /** @throws ConfigException naming the flag when the thread count or replication factor is not a valid number */
     public static Properties streams(TaplineConfig c) {
+        atLeast(c, THREADS, 1);
+        if (c.getInt(REPLICATION) == 0 || c.getInt(REPLICATION) < -1) {
+            throw new ConfigException("option " + flag(REPLICATION) + ": must be -1 (the broker's default) or at least 1, got "
+                    + c.get(REPLICATION));
+        }
         return DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),
                 c.getInt(THREADS), c.get(STATE_DIR), c.subset(STREAMS_PREFIX));
     }

@@ -60,6 +60,33 @@ class DedupOptionsTest {
     }
 
     @Test
+    void shouldRefuseValuesThatWouldBreakTheJobNamingTheFlag() {
+        String[][] cases = {
+                {"--dedup-sample-ttl", "0s", "--dedup-sample-ttl: must be longer than 0"},
+                {"--dedup-retention", "-1d", "--dedup-retention: must be longer than 0"},
+                {"--dedup-max-signatures-per-task", "0", "--dedup-max-signatures-per-task: must be at least 1"},
+                {"--noise-max-pairs-per-signature", "-1", "--noise-max-pairs-per-signature: must be at least 0"},
+                {"--noise-max-fields-per-route", "-5", "--noise-max-fields-per-route: must be at least 0"},
+                {"--dedup-route-templates", "products/{slug}", "--dedup-route-templates: route template must start with '/'"},
+                {"--dedup-value-fields", "POST /payments", "--dedup-value-fields: value field 'POST /payments' is not ROUTE=$.path"},
+        };
+        for (String[] c : cases) {
+            TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());
+            String message = assertThrows(ConfigException.class, () -> DedupOptions.topology(config), c[0]).getMessage();
+            assertTrue(message.contains(c[2]), message);
+        }
+        for (String[] c : new String[][] {{"--streams-threads", "two", "--streams-threads"}, {"--streams-threads", "0", "at least 1"},
+                {"--streams-replication-factor", "0", "-1 (the broker's default) or at least 1"}}) {
+            TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());
+            String message = assertThrows(ConfigException.class, () -> DedupOptions.streams(config), c[0]).getMessage();
+            assertTrue(message.contains(c[0]) && message.contains(c[2]), message);
+        }
+        TaplineConfig compose = DedupOptions.load(new String[] {"--schema-registry-url", "http://schema_registry:8081"}, Map.of());
+        String message = assertThrows(ConfigException.class, () -> DedupOptions.registry(compose)).getMessage();
+        assertTrue(message.contains("--schema-registry-url") && message.contains("without '_'"), message);
+    }
+
+    @Test
     void shouldTakeThePreviousHitFormatForARollingUpgrade() {
         assertEquals(DedupConfig.HitFormat.CASE, DedupOptions.topology(
                 DedupOptions.load(new String[] {"--dedup-hit-format", "case"}, Map.of())).hitFormat());

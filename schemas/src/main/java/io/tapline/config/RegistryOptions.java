@@ -1,5 +1,6 @@
 package io.tapline.config;
 
+import io.tapline.http.HttpUrl;
 import io.tapline.registry.RegistryConfig;
 
 import java.util.HashMap;
@@ -31,10 +32,14 @@ public final class RegistryOptions {
                 .secret(TRUSTSTORE_PASSWORD, "", "Password of the registry truststore.");
     }
 
-    /** The settings for {@link RegistryConfig#fromMap} (and Tapline's serde) from a component's configuration. */
+    /**
+     * The settings for {@link RegistryConfig#fromMap} (and Tapline's serde) from a component's configuration.
+     *
+     * @throws ConfigException when the URL is not one the registry client can call ({@link #checkUrl})
+     */
     public static Map<String, Object> clientConfigs(TaplineConfig config) {
         Map<String, Object> out = new HashMap<>();
-        out.put(RegistryConfig.URL, config.get(URL));
+        out.put(RegistryConfig.URL, checkUrl(config.get(URL)));
         if (config.has(USER_INFO)) {
             out.put(RegistryConfig.BASIC_AUTH_USER_INFO, config.get(USER_INFO));
         }
@@ -45,5 +50,38 @@ public final class RegistryOptions {
             out.put(RegistryConfig.TRUSTSTORE_PASSWORD, config.get(TRUSTSTORE_PASSWORD));
         }
         return out;
+    }
+
+    /**
+     * Checks a registry URL (or a comma-separated list of them) at startup, so that a wrong one stops the component
+     * with the option's name instead of failing each registry call: http or https, with a valid host and port. The
+     * registry client is the JDK's, which reads URLs with {@link java.net.URI} and so cannot call a host whose name
+     * holds an {@code _} (a Docker Compose service name, say); that is refused here too, with what to do instead.
+     *
+     * @return {@code url}, unchanged
+     */
+    public static String checkUrl(String url) {
+        for (String entry : url.split(",")) {
+            String u = entry.trim();
+            HttpUrl parsed;
+            try {
+                parsed = HttpUrl.parse(u);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("option --" + URL.replace('.', '-') + ": '" + u + "' is not an http:// or https:// URL: "
+                        + e.getMessage());
+            }
+            boolean jdkReadsHost;
+            try {
+                jdkReadsHost = java.net.URI.create(u).getHost() != null;
+            } catch (IllegalArgumentException e) {
+                jdkReadsHost = false;
+            }
+            if (!jdkReadsHost) {
+                throw new ConfigException("option --" + URL.replace('.', '-') + ": '" + u + "': the registry client (the JDK's HTTP "
+                        + "client) cannot call host '" + parsed.host() + "' or this path; give the registry a host name without '_' "
+                        + "(a DNS alias or network alias) or its address");
+            }
+        }
+        return url;
     }
 }

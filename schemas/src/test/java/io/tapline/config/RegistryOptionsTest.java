@@ -7,6 +7,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RegistryOptionsTest {
 
@@ -29,5 +31,18 @@ class RegistryOptionsTest {
     void defaultsToTheLocalStack() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of());
         assertEquals(Map.of(RegistryConfig.URL, RegistryOptions.DEFAULT_URL), RegistryOptions.clientConfigs(config));
+    }
+
+    @Test
+    void refusesAUrlTheRegistryClientCannotCallAtStartupNamingTheFlag() {
+        assertEquals("http://a:1/apis/ccompat/v7,https://b", RegistryOptions.checkUrl("http://a:1/apis/ccompat/v7,https://b"));
+        for (String[] bad : new String[][] {{"registry:8081", "not an http:// or https:// URL"},
+                {"http://a:1,registry:8081", "'registry:8081' is not an http"},
+                {"http://schema_registry:8081", "host 'schema_registry'"}, {"http://r:0", "port '0'"}}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> RegistryOptions.checkUrl(bad[0]), bad[0]);
+            assertTrue(e.getMessage().startsWith("option --schema-registry-url: ") && e.getMessage().contains(bad[1]), e.getMessage());
+        }
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {"--schema-registry-url", "http://schema_registry:8081"}, Map.of());
+        assertThrows(ConfigException.class, () -> RegistryOptions.clientConfigs(config));
     }
 }
