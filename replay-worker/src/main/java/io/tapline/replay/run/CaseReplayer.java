@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.Case;
 import io.tapline.avro.Difference;
 import io.tapline.avro.HttpRequest;
+import io.tapline.avro.HttpResponse;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
@@ -28,6 +29,14 @@ import java.util.Locale;
  * Never fails its future: transport failures become verdict ERROR.
  */
 public final class CaseReplayer {
+
+    /**
+     * The most differences one result lists; the rest are counted in a note. A candidate that answers a recorded
+     * {@code []} with 200,000 items would otherwise make a result of several MB, over the results topic's record limit:
+     * the transaction would abort on every retry and the run would never complete. 200 differences of at most
+     * 512-character values stay well under 1 MB.
+     */
+    public static final int MAX_LISTED_DIFFERENCES = 200;
 
     private final String runId;
     private final String worker;
@@ -74,7 +83,16 @@ public final class CaseReplayer {
             return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, emptyUsage(), 0, e.getMessage(), List.of()));
         }
         long start = System.nanoTime();
-        return candidate.send(request, trace.traceparent())
+        Future<HttpResponse> answer;
+        try {
+            answer = candidate.send(request, trace.traceparent());
+        } catch (RuntimeException e) {
+            // a recording the client cannot send (a method it does not know, say): this case's error, not the batch's
+            registry.unregister(traceId);
+            return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), 0,
+                    "cannot send the recorded request: " + e, List.of()));
+        }
+        return answer
                 .map(resp -> {
                     long micros = (System.nanoTime() - start) / 1000;
                     registry.unregister(traceId);
@@ -144,6 +162,13 @@ public final class CaseReplayer {
 
     private ReplayResult result(Case c, Verdict verdict, List<Difference> diffs, int ignored, MockUsage usage,
                                 long candidateMicros, String error, List<String> notes) {
+        if (diffs.size() > MAX_LISTED_DIFFERENCES) {
+            int more = diffs.size() - MAX_LISTED_DIFFERENCES;
+            diffs = diffs.subList(0, MAX_LISTED_DIFFERENCES);
+            notes = new ArrayList<>(notes);
+            notes.add(String.format(Locale.ROOT, "%,d more difference(s) not listed: a result lists the first %d",
+                    more, MAX_LISTED_DIFFERENCES));
+        }
         return ReplayResult.newBuilder()
                 .setRunId(runId)
                 .setCaseId(c.getCaseId())

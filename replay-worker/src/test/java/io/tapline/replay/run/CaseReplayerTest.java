@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -111,6 +112,32 @@ class CaseReplayerTest {
         assertEquals("226", byPath.get("$.price").getActual());
         assertEquals(DifferenceKind.EXTRA, byPath.get("$.buyer").getKind());
         assertTrue(byPath.get("$.buyer").getActual().matches("\"tapline:hmac:[0-9a-f]{16}\""), r.getDifferences()::toString);
+    }
+
+    @Test
+    void aHugeAnswerListsAtMostTheCapOfDifferencesSoTheResultFitsTheResultsTopic() {
+        String item = "\"" + "x".repeat(400) + "\"";
+        String huge = "{\"items\":[" + String.join(",", java.util.Collections.nCopies(20_000, item)) + "]}";
+        HttpServer candidate = vertx.createHttpServer().requestHandler(req -> req.response()
+                .putHeader("content-type", "application/json").end(huge)).listen(0, "127.0.0.1").await();
+        Case c = Fixtures.caseOf("list-1", Fixtures.request("GET", "shop:8080", "/items", "limit=20", null),
+                Fixtures.json(200, "{\"items\":[]}"), List.of(), 1);
+        ReplayResult r = replayer("http://127.0.0.1:" + candidate.actualPort()).replay(c).await();
+        assertEquals(Verdict.FAIL, r.getVerdict());
+        assertEquals(CaseReplayer.MAX_LISTED_DIFFERENCES, r.getDifferences().size());
+        assertTrue(r.getNotes().contains("19,800 more difference(s) not listed: a result lists the first 200"), r.getNotes()::toString);
+        int bytes = assertDoesNotThrow(() -> r.toByteBuffer().remaining());
+        assertTrue(bytes < 200_000, "result of " + bytes + " bytes");
+    }
+
+    @Test
+    void aRecordingTheClientCannotSendIsThisCasesErrorAndReleasesItsTraceId() {
+        Case c = Fixtures.caseOf("odd-1", Fixtures.request("", "shop:8080", "/items/1", null, null),
+                Fixtures.json(200, "{}"), List.of(), 1);
+        ReplayResult r = replayer("http://127.0.0.1:1").replay(c).await();
+        assertEquals(Verdict.ERROR, r.getVerdict());
+        assertTrue(r.getError().startsWith("cannot send the recorded request"), r.getError());
+        assertEquals(0, registry.inFlight());
     }
 
     @Test
