@@ -10,6 +10,7 @@ import io.tapline.avro.RunBounds;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
+import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.registry.RegistryConfig;
@@ -520,6 +521,12 @@ class ReplayRunIT {
         String report = reported.log();
         assertEquals(ReplayCommand.EXIT_OK, reported.exit(), report);
         assertTrue(report.contains("cases: " + (CASES + 1) + "  passed: " + CASES + "  failed: 0  errors: 0  skipped: 1"), report);
+
+        // The complete run's id given with another candidate: refused, rather than its results reported as that one's.
+        int otherMock = Ports.freePort();
+        ShopCandidate other = ShopCandidate.start(vertx, "http://127.0.0.1:" + otherMock + "/inventory", false, 0, true);
+        ConfigException reused = assertThrows(ConfigException.class, () -> replay(args(stack, runId, "again", other, otherMock)));
+        assertTrue(reused.getMessage().startsWith("option --target: run " + runId + " is complete"), reused.getMessage());
 
         // A run that never started has no bounds: reported as not found, without reading the results topic.
         Ran unknown = report(stack, "no-such-run");

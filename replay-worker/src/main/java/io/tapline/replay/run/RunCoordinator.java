@@ -3,6 +3,8 @@ package io.tapline.replay.run;
 import io.tapline.avro.RunBounds;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
+import io.tapline.config.ConfigException;
+import io.tapline.http.HttpUrl;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -51,14 +53,27 @@ public final class RunCoordinator {
         this.timeout = timeout;
     }
 
-    /** The run's start event with its bounds: the recorded one when the run exists, else one recorded now. */
+    /**
+     * The run's start event with its bounds: the recorded one when the run exists, else one recorded now.
+     *
+     * A worker may join a running run with another URL for the candidate (another replica of it); it is warned.
+     *
+     * @throws ConfigException when the run is complete and was started against another candidate: nothing is left to
+     *                         replay, and its results, all from that one, would be reported as this one's (a CI job
+     *                         that reuses a run id, say) without a single request sent to it
+     */
     public RunEvent establishBounds(String runId, String candidate) {
         Optional<RunEvent> existing = earliestBounds(runId);
         if (existing.isPresent()) {
             log.info("run {} exists: using its recorded bounds {}", runId, existing.get().getBounds().getEndOffsets());
-            if (!existing.get().getCandidate().equals(candidate)) {
+            String started = existing.get().getCandidate();
+            if (!sameCandidate(started, candidate)) {
+                if (summary(runId).isPresent()) {
+                    throw new ConfigException("option --target: run " + runId + " is complete, and its results are "
+                            + started + "'s, not " + candidate + "'s; give this candidate a new --run id");
+                }
                 log.warn("run {} was started against {}, this worker replays against {}: results of one run should"
-                        + " come from one candidate", runId, existing.get().getCandidate(), candidate);
+                        + " come from one candidate (replicas of it)", runId, started, candidate);
             }
             return existing.get();
         }
@@ -70,6 +85,18 @@ public final class RunCoordinator {
                 "bounds of run " + runId + " written to " + topics.runs() + " but not read back"));
         log.info("run {} started: bounds {}", runId, agreed.getBounds().getEndOffsets());
         return agreed;
+    }
+
+    /** Whether two target URLs name the same candidate: scheme, host (any case), port and base path. */
+    static boolean sameCandidate(String a, String b) {
+        try {
+            HttpUrl x = HttpUrl.parse(a);
+            HttpUrl y = HttpUrl.parse(b);
+            return x.scheme().equals(y.scheme()) && x.host().equalsIgnoreCase(y.host()) && x.port() == y.port()
+                    && x.basePath().equals(y.basePath());
+        } catch (IllegalArgumentException e) {
+            return a.equals(b);
+        }
     }
 
     /**
