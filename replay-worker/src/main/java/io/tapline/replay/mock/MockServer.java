@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import org.slf4j.Logger;
@@ -86,6 +87,10 @@ public final class MockServer implements AutoCloseable {
         if (contentLength != null && parseLong(contentLength) > options.maxBodyBytes()) {
             req.response().setStatusCode(413).end();
             return;
+        }
+        if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT)) && req.version() != HttpVersion.HTTP_1_0) {
+            // the client waits for this before sending the body the answer is chosen by (RFC 9110 10.1.1)
+            req.response().writeContinue();
         }
         Buffer body = Buffer.buffer();
         boolean[] tooBig = {false};

@@ -7,10 +7,13 @@ import io.tapline.http.HttpUrl;
 import io.tapline.replay.compare.Bodies;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -23,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Sends recorded requests to the candidate. Bodies go as recorded (still content-encoded); responses come back
@@ -33,6 +37,13 @@ public final class CandidateClient implements AutoCloseable {
     /** Connection-level headers the client sets itself, and tracing headers the replay replaces. */
     private static final Set<String> NOT_SENT = Set.of("host", "content-length", "transfer-encoding", "connection",
             "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "expect", "traceparent", "tracestate");
+
+    /**
+     * The most of a candidate's answer that is read: a recorded body is at most the capture's cap (64 KiB by
+     * default), so a larger answer already differs, and reading on would let one endless or huge answer take the
+     * worker's memory. Above it the case is an ERROR saying so, and the connection is closed.
+     */
+    public static final int MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
     private final HttpClientAgent client;
     private final HttpUrl target;
@@ -87,21 +98,50 @@ public final class CandidateClient implements AutoCloseable {
         Buffer body = Buffer.buffer(Bodies.bytes(recorded.getBody()));
         // The response body is subscribed to in the same event-loop callback that receives the response head:
         // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         return client.request(options)
-                .compose(req -> (body.length() == 0 ? req.send() : req.send(body)).compose(resp -> resp.body().map(b -> {
-                    List<Header> out = new ArrayList<>();
-                    resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
-                    return HttpResponse.newBuilder()
-                            .setStatus(resp.statusCode())
-                            .setHeaders(out)
-                            .setBody(ByteBuffer.wrap(b.getBytes()))
-                            .setContentType(resp.getHeader("content-type"))
-                            .setContentEncoding(resp.getHeader("content-encoding"))
-                            .setTruncated(false)
-                            .setOriginalSize(b.length())
-                            .build();
-                })))
-                .timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+                .compose(req -> {
+                    sent.set(req);
+                    return (body.length() == 0 ? req.send() : req.send(body)).compose(resp -> read(req, resp));
+                })
+                .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .onFailure(err -> {
+                    // Future.timeout does not stop the exchange: reset it, so that an answer that never ends
+                    // frees its connection and stops filling memory
+                    HttpClientRequest req = sent.get();
+                    if (req != null) {
+                        req.reset();
+                    }
+                });
+    }
+
+    /** The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. */
+    private static Future<HttpResponse> read(HttpClientRequest req, HttpClientResponse resp) {
+        Promise<HttpResponse> done = Promise.promise();
+        Buffer body = Buffer.buffer();
+        resp.exceptionHandler(done::tryFail);
+        resp.handler(chunk -> {
+            if (body.length() + chunk.length() > MAX_RESPONSE_BYTES) {
+                done.tryFail("the candidate answered more than " + MAX_RESPONSE_BYTES + " bytes; stopped reading");
+                req.reset();
+            } else {
+                body.appendBuffer(chunk);
+            }
+        });
+        resp.endHandler(v -> {
+            List<Header> out = new ArrayList<>();
+            resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
+            done.tryComplete(HttpResponse.newBuilder()
+                    .setStatus(resp.statusCode())
+                    .setHeaders(out)
+                    .setBody(ByteBuffer.wrap(body.getBytes()))
+                    .setContentType(resp.getHeader("content-type"))
+                    .setContentEncoding(resp.getHeader("content-encoding"))
+                    .setTruncated(false)
+                    .setOriginalSize(body.length())
+                    .build());
+        });
+        return done.future();
     }
 
     public HttpUrl target() {

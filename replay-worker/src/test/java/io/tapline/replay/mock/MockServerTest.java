@@ -181,6 +181,32 @@ class MockServerTest {
     }
 
     @Test
+    void aCallThatExpects100ContinueGetsItThenItsAnswer() throws Exception {
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("inventory", "POST", "/reserve", null, "{\"qty\":1}", json(200, "{\"ok\":true}"))));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(5000); // a mock that never sends 100 fails here, as the client would stall
+            java.io.OutputStream out = s.getOutputStream();
+            out.write(("POST /inventory/reserve HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 9\r\nExpect: 100-continue\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            java.io.InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                head.append((char) in.read());
+            }
+            assertEquals("HTTP/1.1 100 Continue\r\n\r\n", head.toString());
+            out.write("{\"qty\":1}".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            StringBuilder answer = new StringBuilder();
+            while (!answer.toString().endsWith("{\"ok\":true}")) {
+                int c = in.read();
+                assertTrue(c >= 0, answer::toString);
+                answer.append((char) c);
+            }
+            assertTrue(answer.toString().startsWith("HTTP/1.1 200"), answer::toString);
+        }
+    }
+
+    @Test
     void callWithoutTraceContextIsAttributedOnlyWhenOneCaseIsInFlight() {
         MockServer mock = start(Set.of());
         register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))));

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(60)
 class CandidateClientTest {
@@ -92,6 +94,42 @@ class CandidateClientTest {
             HttpResponse r = c.send(recorded, tp).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             assertEquals("Bearer test-token|" + tp + "|yes",
                     java.nio.charset.StandardCharsets.UTF_8.decode(r.getBody()).toString());
+        } finally {
+            vertx.close().await();
+        }
+    }
+
+    @Test
+    void anAnswerOverTheCapOrPastTheTimeoutIsStoppedAndItsConnectionClosed() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(2);
+            io.vertx.core.buffer.Buffer chunk = io.vertx.core.buffer.Buffer.buffer(new byte[64 * 1024]);
+            HttpServer s = vertx.createHttpServer().requestHandler(r -> {
+                r.connection().closeHandler(v -> closed.countDown());
+                r.response().setChunked(true);
+                long period = r.path().equals("/flood") ? 1 : 100; // /flood: 64 MiB/s; /drip: an answer that never ends
+                vertx.setPeriodic(period, id -> {
+                    if (r.response().closed()) {
+                        vertx.cancelTimer(id);
+                    } else if (!r.response().writeQueueFull()) {
+                        r.response().write(r.path().equals("/flood") ? chunk : io.vertx.core.buffer.Buffer.buffer("."));
+                    }
+                });
+            }).listen(0, "127.0.0.1").await();
+            CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + s.actualPort()), 2,
+                    Duration.ofMillis(1500));
+            String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
+            java.util.concurrent.ExecutionException flood = assertThrows(
+                    java.util.concurrent.ExecutionException.class, () -> c.send(Fixtures.request("GET", "x", "/flood", null, null), tp)
+                            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertTrue(flood.getCause().getMessage().contains("more than " + CandidateClient.MAX_RESPONSE_BYTES + " bytes"),
+                    flood.getCause().toString());
+            java.util.concurrent.ExecutionException drip = assertThrows(
+                    java.util.concurrent.ExecutionException.class, () -> c.send(Fixtures.request("GET", "x", "/drip", null, null), tp)
+                            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertTrue(drip.getCause() instanceof java.util.concurrent.TimeoutException, drip.getCause().toString());
+            assertTrue(closed.await(5, TimeUnit.SECONDS), "both connections closed by the client, not left busy in its pool");
         } finally {
             vertx.close().await();
         }
