@@ -106,7 +106,12 @@ public final class RouteTemplates {
         return Objects.requireNonNull(method, "method").toUpperCase(Locale.ROOT) + " " + template(path);
     }
 
-    static String classify(String segment) {
+    /**
+     * The placeholder a value stands for when it looks like an id ({@code {id}}, {@code {uuid}}, {@code {date}},
+     * {@code {email}}, {@code {hex}}, {@code {token}}), else the value itself: the rule for path segments, also
+     * applied to JSON object keys by the dedup stream (an object keyed by id is a map, not a new shape per key).
+     */
+    public static String classify(String segment) {
         if (plainWord(segment)) {
             return segment;
         }

@@ -6,20 +6,23 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tapline.signature.RouteTemplates;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
  * Canonical body shapes: JSON keys and value types, never values. Objects list their keys sorted, arrays are
  * summarised as the sorted set of distinct element shapes ({@code [{id:number}]}), so a list of 2 or 200 items has
- * the same shape. Bounded: nesting deeper than {@link #MAX_DEPTH} is {@code ...}, more than {@link #MAX_KEYS} keys
+ * the same shape; keys that look like ids are generalised ({@link #shapeKey}), so a map keyed by id or date has one
+ * shape whatever its keys. Bounded: nesting deeper than {@link #MAX_DEPTH} is {@code ...}, more than {@link #MAX_KEYS} keys
  * in one object or more than {@link #MAX_ARRAY_SHAPES} distinct element shapes collapse to a marker.
  */
 public final class Shapes {
@@ -126,23 +129,27 @@ public final class Shapes {
         };
     }
 
-    private record Field(String key, String shape) {
-    }
-
+    /**
+     * Keys are generalised ({@link #shapeKey}) and sorted; keys that generalise alike (a map keyed by id or date)
+     * are one entry whose shape is the sorted distinct shapes of their values, as an array's elements are, so a map of
+     * 2 or 200 entries, whatever their keys, has one shape.
+     */
     private static String objectShape(JsonParser p, int depth) throws IOException {
-        List<Field> fields = new ArrayList<>();
+        Map<String, String> members = new HashMap<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
-            fields.add(new Field(key, shape(p, p.nextToken(), depth + 1)));
+            members.put(key, shape(p, p.nextToken(), depth + 1)); // a repeated key: the last value counts
         }
-        fields.sort(Comparator.comparing(Field::key)); // stable: of a repeated key, the last value stays last
+        TreeMap<String, List<String>> fields = new TreeMap<>();
+        for (Map.Entry<String, String> member : members.entrySet()) {
+            List<String> shapes = fields.computeIfAbsent(shapeKey(member.getKey()), k -> new ArrayList<>(1));
+            if (!shapes.contains(member.getValue()) && shapes.size() <= MAX_ARRAY_SHAPES) {
+                shapes.add(member.getValue());
+            }
+        }
         StringBuilder sb = new StringBuilder(16 * fields.size() + 2).append('{');
         int n = 0;
-        for (int i = 0; i < fields.size(); i++) {
-            Field field = fields.get(i);
-            if (i + 1 < fields.size() && fields.get(i + 1).key().equals(field.key())) {
-                continue; // a repeated key: the last value counts
-            }
+        for (Map.Entry<String, List<String>> field : fields.entrySet()) {
             if (n == MAX_KEYS) {
                 sb.append(",...");
                 break;
@@ -150,9 +157,45 @@ public final class Shapes {
             if (n++ > 0) {
                 sb.append(',');
             }
-            sb.append(field.key()).append(':').append(field.shape());
+            List<String> shapes = field.getValue();
+            shapes.sort(null);
+            sb.append(field.getKey()).append(':')
+                    .append(shapes.size() > MAX_ARRAY_SHAPES ? "mixed" : String.join("|", shapes));
         }
         return sb.append('}').toString();
+    }
+
+    /**
+     * An object key as it appears in a shape: an id-like key stands for its kind ({@code 12345} → {@code {id}},
+     * {@code 2024-05-01} → {@code {date}}, a UUID → {@code {uuid}}: {@link RouteTemplates#classify}), digits in any
+     * other key are {@code #} ({@code sku-17} → {@code sku-#}), and a key holding a character that structures a shape
+     * ({@code :,{}[]|"}) is quoted, so that no key reads as two.
+     */
+    static String shapeKey(String key) {
+        String kind = RouteTemplates.classify(key);
+        if (!kind.equals(key)) {
+            return kind;
+        }
+        StringBuilder sb = null;
+        boolean quote = false;
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c >= '0' && c <= '9') {
+                if (sb == null) {
+                    sb = new StringBuilder(key.length()).append(key, 0, i);
+                }
+                if (sb.length() == 0 || sb.charAt(sb.length() - 1) != '#') {
+                    sb.append('#');
+                }
+                continue;
+            }
+            quote |= ":,{}[]|\"#".indexOf(c) >= 0;
+            if (sb != null) {
+                sb.append(c);
+            }
+        }
+        String out = sb == null ? key : sb.toString();
+        return quote ? "\"" + out.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : out;
     }
 
     private static String arrayShape(JsonParser p, int depth) throws IOException {

@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Computes behaviour signatures (version {@value #VERSION}). The canonical text is one {@code name value} line per
@@ -72,8 +73,12 @@ public final class Signer {
         return new Signature(digest(text), text, parts, route);
     }
 
+    /**
+     * The set of outbound calls, sorted: a call made several times counts once, so an order of 3 items and one of 30,
+     * each calling {@code GET customers /customers/{id}} once per item, are the same case.
+     */
     private List<String> outboundSignatures(List<OutboundCall> calls) {
-        List<String> out = new ArrayList<>(calls.size());
+        TreeSet<String> out = new TreeSet<>();
         for (OutboundCall call : calls) {
             String status = call.getResponse() != null ? Integer.toString(call.getResponse().getStatus())
                     : call.getError() != null ? "error" : "none";
@@ -84,8 +89,7 @@ public final class Signer {
                         + " " + routes.template(call.getRequest().getPath()) + " " + status);
             }
         }
-        out.sort(null);
-        return out;
+        return new ArrayList<>(out);
     }
 
     private Map<String, String> values(String route, byte[] requestBody, HttpRequest request) {

@@ -28,6 +28,24 @@ class ShapesTest {
     }
 
     @Test
+    void shouldGiveAMapKeyedByIdsOneShapeWhateverItsKeys() {
+        assertEquals("{items:{sku-#:number}}", shape("{\"items\":{\"sku-1\":2}}"));
+        assertEquals("{items:{sku-#:number}}", shape("{\"items\":{\"sku-7\":1,\"sku-12\":4}}"));
+        assertEquals("{{date}:number}", shape("{\"2024-05-01\":12,\"2024-05-02\":3}"));
+        assertEquals("{{id}:{name:string,vip:bool}|{name:string}}",
+                shape("{\"17\":{\"name\":\"a\"},\"42\":{\"name\":\"b\",\"vip\":true}}"));
+        assertEquals("{{uuid}:string}", shape("{\"0f8fad5b-d9cb-469f-a165-70867728950e\":\"x\","
+                + "\"7c9e6679-7425-40de-944b-e07fc1f90ae7\":\"y\"}"));
+        assertEquals("{price:number,qty:number}", shape("{\"qty\":1,\"price\":2}"), "a plain key stays as it is");
+    }
+
+    @Test
+    void shouldQuoteAKeyThatHoldsTheShapesOwnPunctuation() {
+        assertEquals("{\"a:number,b\":number}", shape("{\"a:number,b\":1}"));
+        assertEquals("{a:number,b:number}", shape("{\"a\":1,\"b\":2}"));
+    }
+
+    @Test
     void shouldBoundDepthKeysAndArrayShapes() {
         assertEquals("[mixed]", shape("[1,\"a\",true,null,{},[]]"));
         StringBuilder deep = new StringBuilder();
@@ -39,7 +57,7 @@ class ShapesTest {
         assertEquals("{k:".repeat(Shapes.MAX_DEPTH + 1) + "..." + "}".repeat(Shapes.MAX_DEPTH + 1), shape(deep.toString()));
         StringBuilder wide = new StringBuilder("{");
         for (int i = 0; i < Shapes.MAX_KEYS + 5; i++) {
-            wide.append(i == 0 ? "" : ",").append("\"k").append(String.format("%03d", i)).append("\":1");
+            wide.append(i == 0 ? "" : ",").append("\"k").append((char) ('a' + i / 26)).append((char) ('a' + i % 26)).append("\":1");
         }
         String shape = shape(wide.append('}').toString());
         assertEquals(Shapes.MAX_KEYS, shape.split(",").length - 1);
@@ -122,11 +140,15 @@ class ShapesTest {
         }
         switch (node.getNodeType()) {
             case OBJECT -> {
-                TreeSet<String> keys = new TreeSet<>();
-                node.fieldNames().forEachRemaining(keys::add);
+                java.util.TreeMap<String, TreeSet<String>> byKey = new java.util.TreeMap<>();
+                node.fields().forEachRemaining(f -> {
+                    StringBuilder v = new StringBuilder();
+                    append(f.getValue(), v, depth + 1);
+                    byKey.computeIfAbsent(Shapes.shapeKey(f.getKey()), k -> new TreeSet<>()).add(v.toString());
+                });
                 sb.append('{');
                 int n = 0;
-                for (String key : keys) {
+                for (java.util.Map.Entry<String, TreeSet<String>> field : byKey.entrySet()) {
                     if (n == Shapes.MAX_KEYS) {
                         sb.append(",...");
                         break;
@@ -134,8 +156,8 @@ class ShapesTest {
                     if (n++ > 0) {
                         sb.append(',');
                     }
-                    sb.append(key).append(':');
-                    append(node.get(key), sb, depth + 1);
+                    sb.append(field.getKey()).append(':').append(field.getValue().size() > Shapes.MAX_ARRAY_SHAPES
+                            ? "mixed" : String.join("|", field.getValue()));
                 }
                 sb.append('}');
             }

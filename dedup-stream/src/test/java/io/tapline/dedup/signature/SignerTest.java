@@ -87,6 +87,19 @@ class SignerTest {
     }
 
     @Test
+    void shouldSignTheSetOfCallsNotHowOftenEachIsMade() {
+        String three = id(Interactions.get("/orders/1").call("GET", "customers", "/customers/1", 200)
+                .call("GET", "customers", "/customers/2", 200).call("GET", "customers", "/customers/3", 200));
+        String one = id(Interactions.get("/orders/2").call("GET", "customers", "/customers/9", 200));
+        String none = id(Interactions.get("/orders/3"));
+        String oneFailed = id(Interactions.get("/orders/4").call("GET", "customers", "/customers/1", 200)
+                .call("GET", "customers", "/customers/2", 503));
+        assertEquals(three, one, "a fan-out of 3 calls and of 1 call to the same dependency route: one case");
+        assertNotEquals(one, none);
+        assertNotEquals(one, oneFailed, "a call answered otherwise is another member of the set");
+    }
+
+    @Test
     void shouldSplitByConfiguredValueFieldOnlyOnItsRoute() {
         Signer withValues = new Signer(RouteTemplates.defaults(), ValueFields.parse(List.of("POST /payments=$.type")));
         var card = withValues.sign(Interactions.request("POST", "/payments").jsonRequest("{\"type\":\"card\",\"amount\":3}").build());
