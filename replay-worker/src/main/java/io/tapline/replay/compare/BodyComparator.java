@@ -1,8 +1,11 @@
 package io.tapline.replay.compare;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import net.javacrumbs.jsonunit.core.Configuration;
@@ -31,7 +34,14 @@ public final class BodyComparator {
     private static final int MAX_RENDERED_CHARS = 512;
 
     private final CompareOptions options;
-    private final ObjectMapper mapper = new ObjectMapper();
+    /**
+     * Strict about what a lenient reading would let pass: content after the first value (a body written twice) and a
+     * key repeated in one object (the second value silently winning) make a body not JSON.
+     */
+    private final ObjectMapper mapper = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     public BodyComparator(CompareOptions options) {
         this.options = options;
@@ -86,8 +96,9 @@ public final class BodyComparator {
         try {
             actual = actualBytes.length == 0 ? null : mapper.readTree(actualBytes);
         } catch (IOException e) {
+            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
             out.add(diff("body", DifferenceKind.BODY, render(new String(expectedBytes, StandardCharsets.UTF_8)),
-                    "not JSON: " + render(new String(actualBytes, StandardCharsets.UTF_8))));
+                    "not JSON (" + why + "): " + render(new String(actualBytes, StandardCharsets.UTF_8))));
             return;
         }
         if (expected == null || actual == null) {

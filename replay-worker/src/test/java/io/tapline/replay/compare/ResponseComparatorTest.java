@@ -238,6 +238,17 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void aBodyWrittenTwiceOrWithARepeatedKeyIsNotTheRecordedJson() {
+        Difference twice = only(strict.compare(SERVICE, ROUTE, json(200, "{\"ok\":true}"), json(200, "{\"ok\":true}{\"ok\":true}")));
+        assertEquals(DifferenceKind.BODY, twice.getKind());
+        assertTrue(twice.getActual().startsWith("not JSON (Trailing token"), twice.getActual());
+        Difference repeated = only(strict.compare(SERVICE, ROUTE, json(200, "{\"id\":2}"), json(200, "{\"id\":1,\"id\":2}")));
+        assertTrue(repeated.getActual().startsWith("not JSON (Duplicate field 'id'"), repeated.getActual());
+        assertEquals(List.of(), strict.compare(SERVICE, ROUTE, json(200, "{\"ok\":true}"), json(200, "{\"ok\": true}\n")).differences(),
+                "trailing whitespace is not content");
+    }
+
+    @Test
     void ignoredHeaderSetIsCaseInsensitive() {
         CompareOptions o = new CompareOptions(false, 0, Set.of("X-Request-Id"), true);
         assertTrue(o.ignoresHeader("x-request-id"));
