@@ -703,7 +703,9 @@ class SidecarProxyTest {
             assertEquals(Attribution.UNATTRIBUTED, orphan.getCall().getAttribution());
             assertEquals("inv", orphan.getCall().getDestination());
             assertEquals("/items", orphan.getCall().getRequest().getPath());
-            assertTrue(orphan.getInFlight() >= 2, "several requests were in flight: " + orphan.getInFlight());
+            // >= 2 in flight, or 1 when the sole-in-flight check declined because a request started or ended while
+            // the call began (CorrelationRegistry.soleInFlight): both are "not guessed", never a lone capture's call
+            assertTrue(orphan.getInFlight() >= 1, "requests were in flight: " + orphan.getInFlight());
             all.add(orphan.getCall().getRequest().getRawQuery());
         }
         all.sort(null);
