@@ -100,7 +100,7 @@ public final class SidecarOptions {
                 }
                 return new Listen(host, port);
             } catch (NumberFormatException e) {
-                throw new ConfigException("option " + flag(key) + ": '" + value + "' is not PORT or HOST:PORT (port 0-65535)");
+                throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' is not PORT or HOST:PORT (port 0-65535)");
             }
         }
     }
@@ -274,7 +274,7 @@ public final class SidecarOptions {
 
     private static long positive(TaplineConfig c, String key, long value, boolean allowZero) {
         if (value < 0 || (!allowZero && value == 0)) {
-            throw new ConfigException("option " + flag(key) + ": '" + c.get(key) + "' must be " + (allowZero ? ">= 0" : "> 0"));
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + c.get(key) + "' must be " + (allowZero ? ">= 0" : "> 0"));
         }
         return value;
     }
@@ -289,19 +289,14 @@ public final class SidecarOptions {
         return d;
     }
 
-    /** The command-line flag of a config key, as error messages name it. */
-    private static String flag(String key) {
-        return "--" + key.replace('.', '-');
-    }
-
     /**
      * The listener idle timeout must outlast the upstream timeout: the listener's idle timer does not know that a
      * request is waiting on the app, so a shorter one would cut the connection before the 504 could be sent.
      */
     public void checkTimeouts() {
         if (!idleTimeout.isZero() && (upstreamTimeout.isZero() || idleTimeout.compareTo(upstreamTimeout) <= 0)) {
-            throw new ConfigException("option " + flag(KEY_PROXY_IDLE_TIMEOUT) + ": " + idleTimeout.toMillis()
-                    + "ms must be longer than " + flag(KEY_PROXY_UPSTREAM_TIMEOUT) + " ("
+            throw new ConfigException("option " + ConfigSpec.flag(KEY_PROXY_IDLE_TIMEOUT) + ": " + idleTimeout.toMillis()
+                    + "ms must be longer than " + ConfigSpec.flag(KEY_PROXY_UPSTREAM_TIMEOUT) + " ("
                     + (upstreamTimeout.isZero() ? "0 = none, so the idle timeout must be 0 too" : upstreamTimeout.toMillis() + "ms")
                     + "), or a request waiting on a slow app would lose its connection before its 504");
         }
@@ -316,13 +311,13 @@ public final class SidecarOptions {
         try {
             u = HttpUrl.parse(value.trim());
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option " + flag(key) + ": '" + value + "' is not an http://host[:port] URL: " + e.getMessage());
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' is not an http://host[:port] URL: " + e.getMessage());
         }
         if (!u.scheme().equals("http")) {
-            throw new ConfigException("option " + flag(key) + ": '" + value + "' is not an http:// URL (TLS to the app is not supported)");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' is not an http:// URL (TLS to the app is not supported)");
         }
         if (u.rawQuery() != null) {
-            throw new ConfigException("option " + flag(key) + ": '" + value + "' has a query; give scheme, host, port and an optional base path");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' has a query; give scheme, host, port and an optional base path");
         }
         return u;
     }

@@ -101,7 +101,7 @@ public final class DedupOptions {
     public static DedupConfig topology(TaplineConfig c) {
         for (String key : new String[] {SAMPLE_TTL, RETENTION}) {
             if (c.getDuration(key).isNegative() || c.getDuration(key).isZero()) {
-                throw new ConfigException("option " + flag(key) + ": must be longer than 0, got " + c.get(key));
+                throw new ConfigException("option " + ConfigSpec.flag(key) + ": must be longer than 0, got " + c.get(key));
             }
         }
         atLeast(c, MAX_SIGNATURES, 1);
@@ -110,12 +110,12 @@ public final class DedupOptions {
         try {
             RouteTemplates.withTemplates(c.getList(ROUTE_TEMPLATES));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option " + flag(ROUTE_TEMPLATES) + ": " + e.getMessage());
+            throw new ConfigException("option " + ConfigSpec.flag(ROUTE_TEMPLATES) + ": " + e.getMessage());
         }
         try {
             ValueFields.parse(c.getList(VALUE_FIELDS));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option " + flag(VALUE_FIELDS) + ": " + e.getMessage());
+            throw new ConfigException("option " + ConfigSpec.flag(VALUE_FIELDS) + ": " + e.getMessage());
         }
         return new DedupConfig(c.get(INPUT_TOPIC), c.get(CASES_TOPIC), c.get(NOISE_TOPIC), c.get(DLQ_TOPIC),
                 c.getInt(SAMPLES), c.getDuration(SAMPLE_TTL), c.getDuration(RETENTION), c.getDuration(PUBLISH_INTERVAL),
@@ -133,19 +133,15 @@ public final class DedupOptions {
     /** @throws ConfigException naming the flag when the value is below {@code min} */
     private static void atLeast(TaplineConfig c, String key, int min) {
         if (c.getInt(key) < min) {
-            throw new ConfigException("option " + flag(key) + ": must be at least " + min + ", got " + c.get(key));
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": must be at least " + min + ", got " + c.get(key));
         }
-    }
-
-    private static String flag(String key) {
-        return "--" + key.replace('.', '-');
     }
 
     /** @throws ConfigException naming the flag when the thread count or replication factor is not a valid number */
     public static Properties streams(TaplineConfig c) {
         atLeast(c, THREADS, 1);
         if (c.getInt(REPLICATION) == 0 || c.getInt(REPLICATION) < -1) {
-            throw new ConfigException("option " + flag(REPLICATION) + ": must be -1 (the broker's default) or at least 1, got "
+            throw new ConfigException("option " + ConfigSpec.flag(REPLICATION) + ": must be -1 (the broker's default) or at least 1, got "
                     + c.get(REPLICATION));
         }
         return DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),

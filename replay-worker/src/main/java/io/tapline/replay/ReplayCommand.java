@@ -5,6 +5,7 @@ import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 import io.tapline.config.ConfigException;
+import io.tapline.config.ConfigSpec;
 import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.http.HttpUrl;
@@ -100,8 +101,8 @@ public final class ReplayCommand {
         String host = normalHost(uri.host());
         for (String p : productionHosts) {
             if (host.equals(productionHost(p))) {
-                throw new ConfigException("option --target: host " + host + " is listed in --"
-                        + ReplayOptions.PRODUCTION_TARGETS.replace('.', '-') + " as production; replay refuses it");
+                throw new ConfigException("option --target: host " + host + " is listed in "
+                        + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + " as production; replay refuses it");
             }
         }
         return uri;
@@ -116,7 +117,7 @@ public final class ReplayCommand {
         try {
             return normalHost(HttpUrl.parse(e.contains("://") ? e : "http://" + e).host());
         } catch (IllegalArgumentException ex) {
-            throw new ConfigException("option --" + ReplayOptions.PRODUCTION_TARGETS.replace('.', '-') + ": '" + entry
+            throw new ConfigException("option " + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + ": '" + entry
                     + "' is not a host, host:port or URL: " + ex.getMessage());
         }
     }

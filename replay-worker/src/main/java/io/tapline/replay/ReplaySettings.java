@@ -131,7 +131,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
     private static Duration positiveDuration(TaplineConfig config, String key) {
         Duration d = config.getDuration(key);
         if (d.isZero() || d.isNegative()) {
-            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + config.get(key) + "' is not a duration > 0");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + config.get(key) + "' is not a duration > 0");
         }
         return d;
     }
@@ -139,7 +139,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
     private static int positiveInt(TaplineConfig config, String key) {
         int v = config.getInt(key);
         if (v < 1) {
-            throw new ConfigException("option --" + key.replace('.', '-') + ": '" + v + "' is not a whole number >= 1");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + v + "' is not a whole number >= 1");
         }
         return v;
     }

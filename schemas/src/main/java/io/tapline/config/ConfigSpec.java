@@ -20,7 +20,7 @@ public final class ConfigSpec {
         public enum Kind { VALUE, SECRET, CHOICE, MULTI, PREFIX, FLAG }
 
         public String flag() {
-            return "--" + key.replace('.', '-');
+            return ConfigSpec.flag(key);
         }
 
         public String envVar() {
@@ -64,6 +64,11 @@ public final class ConfigSpec {
         return null;
     }
 
+    /** The command-line flag of a dotted key: {@code proxy.idle.timeout} is {@code --proxy-idle-timeout}. */
+    public static String flag(String key) {
+        return "--" + key.replace('.', '-');
+    }
+
     /** Maps a dotted key to its environment variable: {@code capture.max.body.bytes -> TAPLINE_CAPTURE_MAX_BODY_BYTES}. */
     public static String envVar(String key) {
         return "TAPLINE_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
@@ -75,7 +80,7 @@ public final class ConfigSpec {
         out.append("Usage: ").append(command).append(" [options]\n\n").append(summary).append("\n\nOptions:\n");
         for (Option option : options.values()) {
             String flag = switch (option.kind()) {
-                case PREFIX -> "--" + option.key().replace('.', '-') + "<name> VALUE";
+                case PREFIX -> option.flag() + "<name> VALUE";
                 case FLAG -> option.flag();
                 default -> option.flag() + " VALUE";
             };

@@ -67,7 +67,7 @@ public final class RegistryOptions {
             try {
                 parsed = HttpUrl.parse(u);
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("option --" + URL.replace('.', '-') + ": '" + u + "' is not an http:// or https:// URL: "
+                throw new ConfigException("option " + ConfigSpec.flag(URL) + ": '" + u + "' is not an http:// or https:// URL: "
                         + e.getMessage());
             }
             boolean jdkReadsHost;
@@ -77,7 +77,7 @@ public final class RegistryOptions {
                 jdkReadsHost = false;
             }
             if (!jdkReadsHost) {
-                throw new ConfigException("option --" + URL.replace('.', '-') + ": '" + u + "': the registry client (the JDK's HTTP "
+                throw new ConfigException("option " + ConfigSpec.flag(URL) + ": '" + u + "': the registry client (the JDK's HTTP "
                         + "client) cannot call host '" + parsed.host() + "' or this path; give the registry a host name without '_' "
                         + "(a DNS alias or network alias) or its address");
             }
