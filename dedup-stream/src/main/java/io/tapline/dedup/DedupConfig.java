@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param dlqTopic            dead letters
  * @param samplesPerSignature sample slots kept per signature (N)
  * @param sampleTtl           a sample older than this (event time) is replaced by the next fresh one
- * @param retention           a signature not seen for this long (stream time) is retired with tombstones
+ * @param retention           a signature not seen for this long (event time: the newest the task has seen) is retired with tombstones
  * @param publishInterval     wall-clock cadence at which hit counts, last-seen and noise profiles are published
  * @param maxSignaturesPerTask bound on signatures held by one task; new ones past it are counted and dropped
  * @param noiseRule           thresholds deciding which fields are noise

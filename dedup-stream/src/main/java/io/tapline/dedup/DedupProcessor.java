@@ -29,8 +29,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       become samples or noise pairs; {@link SampleGate} sends enough of them, the other hits only count.</li>
  *   <li>Hit counts and last-seen are only marked dirty per record; a wall-clock punctuator publishes dirty
  *       signatures' cases every publish interval, so output is bounded by the cadence, not the input rate.</li>
- *   <li>The same punctuator retires signatures not seen for the retention (measured in stream time, so replaying
- *       old traffic or a stopped producer retires nothing) with one tombstone per case.</li>
+ *   <li>The same punctuator retires signatures not seen for the retention with one tombstone per case. "Not seen"
+ *       is measured in event time, the clock {@code lastSeen} is read on: against the newest event time the task
+ *       has seen, not against wall-clock or Kafka stream time. A stopped producer retires nothing, and neither does
+ *       old traffic produced again today (its record timestamps are new, its event times old).</li>
  *   <li>A record whose request is identical to a stored sample's is compared with the latest response of that
  *       request (its baseline) and the outcome sent to noise learning, within a per-signature budget.</li>
  * </ul>
@@ -45,6 +47,11 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
     private KeyValueStore<String, ResponseFields> baselines;
     private Cancellable punctuator;
     private long held;
+    /**
+     * The newest event time of the task's hits (the sidecars' clocks, clamped as {@link DecodeProcessor} does): the
+     * "now" retirement measures {@code lastSeen} against. Restored on start as the newest {@code lastSeen} held.
+     */
+    private long eventTime = Long.MIN_VALUE;
 
     DedupProcessor(DedupConfig config, DedupMetrics metrics) {
         this.config = config;
@@ -67,7 +74,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         this.baselines = context.getStateStore(DedupTopology.BASELINES_STORE);
         try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
             while (all.hasNext()) {
-                all.next();
+                eventTime = Math.max(eventTime, all.next().value.lastSeen());
                 held++;
             }
         }
@@ -80,6 +87,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         String id = record.key();
         Hit hit = record.value();
         long at = hit.at();
+        eventTime = Math.max(eventTime, at);
         SignatureState state = signatures.get(id);
         if (state == null) {
             if (held >= config.maxSignaturesPerTask()) {
@@ -156,7 +164,6 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
 
     /** Publishes dirty signatures' counters and retires stale signatures. */
     void publish(long now) {
-        long streamTime = context.currentStreamTimeMs();
         long retention = config.retention().toMillis();
         List<KeyValue<String, SignatureState>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
@@ -164,7 +171,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
             while (all.hasNext()) {
                 KeyValue<String, SignatureState> entry = all.next();
                 SignatureState state = entry.value;
-                if (streamTime - state.lastSeen() > retention) {
+                if (eventTime - state.lastSeen() > retention) {
                     retired.add(entry.key);
                     for (SignatureState.Slot slot : state.slots()) {
                         String caseId = caseId(entry.key, slot.slot());

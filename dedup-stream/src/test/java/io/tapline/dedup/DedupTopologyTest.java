@@ -191,7 +191,7 @@ class DedupTopologyTest {
         send(Interactions.get("/vets").at(T0).build());
         Map<String, Case> before = latest(cases.readRecordsToList());
         assertEquals(3, before.size());
-        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(3))).build()); // moves stream time on
+        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(3))).build()); // moves event time on
         driver.advanceWallClockTime(PUBLISH);
         List<TestRecord<String, Case>> after = cases.readRecordsToList();
         List<String> tombstones = after.stream().filter(r -> r.value() == null).map(TestRecord::key).sorted()
@@ -204,6 +204,35 @@ class DedupTopologyTest {
         Map<String, Case> live = latest(after);
         live.values().removeIf(v -> v == null);
         assertEquals(2, live.values().iterator().next().getHits(), "the /vets signature stays, with its hits");
+    }
+
+    @Test
+    void shouldMeasureRetirementInEventTimeSoOldTrafficProducedAgainRetiresNoFreshCase() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofHours(2), PUBLISH));
+        send(Interactions.get("/vets").at(T0).build());
+        Case freshCase = cases.readRecordsToList().get(0).value();
+        String fresh = freshCase.getCaseId();
+        // A month-old interaction produced again now: its record timestamp is 3 h (over the retention) later.
+        send(owner(1, T0.minus(Duration.ofDays(30))).build(), T0.plus(Duration.ofHours(3)));
+        driver.advanceWallClockTime(PUBLISH);
+        List<TestRecord<String, Case>> out = cases.readRecordsToList();
+        List<String> tombstones = out.stream().filter(r -> r.value() == null).map(TestRecord::key)
+                .collect(Collectors.toList());
+        assertTrue(!tombstones.contains(fresh), "the fresh /vets case stays: " + tombstones);
+        assertEquals(1, tombstones.size(), "the month-old signature is retired: it is older than the retention");
+        assertTrue(tombstones.get(0).startsWith(out.get(0).value().getSignatureId()), tombstones.get(0));
+        assertEquals(1, metrics.signatures());
+
+        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(2)).plusSeconds(1)).build()); // event time moves
+        send(Interactions.get("/specialties").at(T0.plus(Duration.ofHours(2)).plusSeconds(1)).build());
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(cases.readRecordsToList().stream().noneMatch(r -> r.value() == null),
+                "lastSeen of /vets moved with it");
+        send(Interactions.get("/specialties").at(T0.plus(Duration.ofHours(4)).plusSeconds(2)).build());
+        driver.advanceWallClockTime(PUBLISH);
+        assertEquals(List.of(fresh, freshCase.getSignatureId() + "-1"), cases.readRecordsToList().stream()
+                .filter(r -> r.value() == null).map(TestRecord::key).sorted().collect(Collectors.toList()),
+                "both /vets cases retire 2 h after /vets was last seen");
     }
 
     @Test
@@ -476,7 +505,7 @@ class DedupTopologyTest {
         assertEquals(0, count(baselines));
         send(owner(2, T0.plus(Duration.ofHours(2)).plusSeconds(1)).build());
         assertEquals(1, count(baselines));
-        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(6))).build()); // moves stream time on
+        send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(6))).build()); // moves event time on
         driver.advanceWallClockTime(PUBLISH); // the owner signature is retired
         assertEquals(0, count(baselines));
     }
