@@ -99,6 +99,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
             metrics.signatures.incrementAndGet();
         }
         state.hit(at);
+        dropExtraSlots(id, state, record.timestamp());
         if (hit.whole()) {
             sample(id, hit.draft(), state, hit.requestFingerprint(), at, record.timestamp());
         }
@@ -180,7 +181,12 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), now));
                         metrics.tombstones.inc();
                     }
-                } else if (state.dirty()) {
+                    continue;
+                }
+                boolean dropped = dropExtraSlots(entry.key, state, now);
+                if (state.dirty()) {
+                    // The stored sample keeps the counters of when it was taken; the signature state holds the
+                    // current ones, so they are set on the copy written out and the store is not rewritten.
                     for (SignatureState.Slot slot : state.slots()) {
                         Case sample = samples.get(caseId(entry.key, slot.slot()));
                         if (sample == null) {
@@ -189,10 +195,11 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                         sample.setHits(state.hits());
                         sample.setFirstSeen(Instant.ofEpochMilli(state.firstSeen()));
                         sample.setLastSeen(Instant.ofEpochMilli(state.lastSeen()));
-                        samples.put(sample.getCaseId(), sample);
                         emitCase(sample.getCaseId(), sample, now);
                     }
                     state.published();
+                    updated.add(entry);
+                } else if (dropped) {
                     updated.add(entry);
                 }
             }
@@ -205,6 +212,27 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         }
         held -= retired.size();
         metrics.signatures.addAndGet(-retired.size());
+    }
+
+    /**
+     * Retires the cases of slots beyond {@code dedup.samples}, which a signature keeps when the job restarts with
+     * fewer samples per signature: a tombstone per case, and its stored sample and (when no other slot holds its
+     * request) its noise baseline deleted.
+     *
+     * @return whether any slot was dropped
+     */
+    private boolean dropExtraSlots(String id, SignatureState state, long timestamp) {
+        List<SignatureState.Slot> dropped = state.dropSlotsFrom(config.samplesPerSignature());
+        for (SignatureState.Slot slot : dropped) {
+            String caseId = caseId(id, slot.slot());
+            samples.delete(caseId);
+            if (!state.holdsRequest(slot.requestFingerprint())) {
+                baselines.delete(baselineKey(id, slot.requestFingerprint()));
+            }
+            context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), timestamp));
+            metrics.tombstones.inc();
+        }
+        return !dropped.isEmpty();
     }
 
     private void emitCase(String caseId, Case value, long timestamp) {

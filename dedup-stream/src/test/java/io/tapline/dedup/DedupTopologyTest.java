@@ -12,6 +12,7 @@ import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.dedup.noise.NoiseRule;
 import io.tapline.dedup.noise.RouteNoise;
+import io.tapline.dedup.state.SignatureState;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.dedup.testing.Interactions;
 import io.tapline.dedup.testing.LegacyFormats;
@@ -136,9 +137,14 @@ class DedupTopologyTest {
             send(owner(i, T0.plusSeconds(i)).build());
         }
         assertEquals(3, cases.readRecordsToList().size());
+        TestOutputTopic<String, byte[]> samplesChangelog = driver.createOutputTopic(
+                "dedup-test-" + DedupTopology.SAMPLES_STORE + "-changelog", new StringDeserializer(),
+                new ByteArrayDeserializer());
+        assertEquals(3, samplesChangelog.readRecordsToList().size(), "each sample stored once");
         driver.advanceWallClockTime(PUBLISH);
         List<TestRecord<String, Case>> published = cases.readRecordsToList();
         assertEquals(3, published.size(), "one update per sample slot per interval");
+        assertTrue(samplesChangelog.isEmpty(), "the counters come from the signature state: samples not rewritten");
         for (TestRecord<String, Case> r : published) {
             assertEquals(50, r.value().getHits());
             assertEquals(T0, r.value().getFirstSeen());
@@ -508,6 +514,57 @@ class DedupTopologyTest {
         send(Interactions.get("/vets").at(T0.plus(Duration.ofHours(6))).build()); // moves event time on
         driver.advanceWallClockTime(PUBLISH); // the owner signature is retired
         assertEquals(0, count(baselines));
+    }
+
+    @Test
+    void shouldRetireTheCasesOfSlotsBeyondALoweredSampleCount() {
+        for (int i = 0; i < 3; i++) {
+            send(owner(i, T0.plusSeconds(i)).build());
+            send(Interactions.get("/vets/" + i).at(T0.plusSeconds(i)).json("[{\"id\":" + i + "}]").build());
+        }
+        assertEquals(6, latest(cases.readRecordsToList()).size());
+        Map<String, SignatureState> signatureStates = copy(driver.getKeyValueStore(DedupTopology.SIGNATURES_STORE));
+        Map<String, Case> sampleCases = copy(driver.getKeyValueStore(DedupTopology.SAMPLES_STORE));
+        assertEquals(2, signatureStates.size());
+
+        // The job restarts with dedup.samples=1 on the state the previous run left.
+        start(DedupConfig.defaults().withSampling(1, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
+        KeyValueStore<String, SignatureState> signatureStore = driver.getKeyValueStore(DedupTopology.SIGNATURES_STORE);
+        KeyValueStore<String, Case> sampleStore = driver.getKeyValueStore(DedupTopology.SAMPLES_STORE);
+        signatureStates.values().forEach(SignatureState::published); // counters published by the previous run
+        signatureStates.forEach(signatureStore::put);
+        sampleCases.forEach(sampleStore::put);
+        String owners = sampleCases.values().stream()
+                .filter(c -> c.getParts().getRouteTemplate().equals("/owners/{id}")).findFirst().orElseThrow()
+                .getSignatureId();
+        String vets = signatureStates.keySet().stream().filter(id -> !id.equals(owners)).findFirst().orElseThrow();
+
+        send(owner(7, T0.plusSeconds(10)).build()); // a hit drops the owner signature's extra slots at once
+        assertEquals(List.of(owners + "-1", owners + "-2"), tombstones(cases.readRecordsToList()));
+        driver.advanceWallClockTime(PUBLISH); // the idle /vets signature's go at the next publish
+        List<TestRecord<String, Case>> published = cases.readRecordsToList();
+        assertEquals(List.of(vets + "-1", vets + "-2"), tombstones(published));
+        assertEquals(List.of(owners + "-0"), published.stream().filter(r -> r.value() != null).map(TestRecord::key)
+                .collect(Collectors.toList()), "the kept owner case is re-published with its new hit count");
+        assertEquals(Set.of(owners + "-0", vets + "-0"), copy(sampleStore).keySet());
+        for (SignatureState state : copy(signatureStore).values()) {
+            assertEquals(List.of(0), state.slots().stream().map(SignatureState.Slot::slot).collect(Collectors.toList()));
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(cases.readRecordsToList().isEmpty(), "dropped once, not at every publish");
+    }
+
+    private static List<String> tombstones(List<TestRecord<String, Case>> records) {
+        return records.stream().filter(r -> r.value() == null).map(TestRecord::key).sorted()
+                .collect(Collectors.toList());
+    }
+
+    private static <V> Map<String, V> copy(KeyValueStore<String, V> store) {
+        Map<String, V> out = new LinkedHashMap<>();
+        try (KeyValueIterator<String, V> all = store.all()) {
+            all.forEachRemaining(kv -> out.put(kv.key, kv.value));
+        }
+        return out;
     }
 
     /** The {@code by-signature} repartition records, raw. */

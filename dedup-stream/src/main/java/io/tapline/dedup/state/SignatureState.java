@@ -123,6 +123,33 @@ public final class SignatureState {
     }
 
     /**
+     * Drops the slots numbered {@code capacity} or above, which a signature keeps from a run with more samples per
+     * signature. Leaves the counters and the dirty flag alone: the remaining cases need no new publish.
+     *
+     * @return the dropped slots, in slot order; empty when there were none
+     */
+    public List<Slot> dropSlotsFrom(int capacity) {
+        List<Slot> dropped = new ArrayList<>();
+        for (Slot s : slots) {
+            if (s.slot() >= capacity) {
+                dropped.add(s);
+            }
+        }
+        slots.removeAll(dropped);
+        return dropped;
+    }
+
+    /** Whether a remaining slot holds a sample of the request with this fingerprint. */
+    public boolean holdsRequest(long requestFingerprint) {
+        for (Slot s : slots) {
+            if (s.requestFingerprint() == requestFingerprint) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Takes one unit of the noise-comparison budget: at most {@code maxPairs} comparisons per {@code windowMillis}
      * of event time, so a hot signature with identical requests does not diff every record.
      */
