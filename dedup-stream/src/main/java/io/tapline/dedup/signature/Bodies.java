@@ -46,6 +46,14 @@ public final class Bodies {
         }
     }
 
+    /**
+     * Whether {@link #decode} stopped at {@link #MAX_DECODED_BYTES}: the capture holds more than the decoded bytes
+     * show, as with a body the capture cap truncated. (A body that decodes to exactly the cap is taken as cut too.)
+     */
+    public static boolean cutByDecoding(byte[] body, byte[] decoded) {
+        return decoded != null && decoded != body && decoded.length >= MAX_DECODED_BYTES;
+    }
+
     private static byte[] readCapped(InputStream in) throws IOException {
         try (in) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();

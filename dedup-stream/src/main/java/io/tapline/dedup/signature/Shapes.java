@@ -55,7 +55,7 @@ public final class Shapes {
         if (isJson(media, decoded)) {
             String shape = jsonShape(decoded);
             if (shape == null) {
-                return truncated ? "json:truncated" : "json:invalid";
+                return truncated || Bodies.cutByDecoding(body, decoded) ? "json:truncated" : "json:invalid";
             }
             return shape;
         }

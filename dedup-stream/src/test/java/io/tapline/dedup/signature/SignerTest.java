@@ -143,6 +143,22 @@ class SignerTest {
     }
 
     @Test
+    void shouldShapeABodyThatDecompressesBeyondTheDecodeCapAsTruncatedNotInvalid() throws IOException {
+        StringBuilder json = new StringBuilder("[");
+        while (json.length() <= Bodies.MAX_DECODED_BYTES) {
+            json.append("{\"id\":1,\"name\":\"x\"},");
+        }
+        json.append("{\"id\":1,\"name\":\"x\"}]");
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+            out.write(json.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        assertTrue(gz.size() < 64 * 1024, "fits a default capture: " + gz.size());
+        assertEquals("json:truncated", Shapes.bodyShape(gz.toByteArray(), "application/json", "gzip", false),
+                "the capture holds the whole body; decoding it stopped at the cap");
+    }
+
+    @Test
     void shouldWriteVersionedCanonicalTextAndDigestIt() {
         Signature s = signer.sign(Interactions.get("/owners/42").json("{\"id\":1}").build());
         assertTrue(s.text().startsWith("tapline-signature v1\nservice petclinic\nmethod GET\nroute /owners/{id}\n"),
