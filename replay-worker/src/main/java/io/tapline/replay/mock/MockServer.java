@@ -170,12 +170,28 @@ public final class MockServer implements AutoCloseable {
             return;
         }
         resp.setStatusCode(recorded.getStatus());
+        boolean bodiless = bodiless(req, recorded.getStatus());
         for (Header h : recorded.getHeaders()) {
-            if (!NOT_REPLAYED.contains(h.getName().toLowerCase(Locale.ROOT))) {
+            if (replayed(h.getName(), bodiless)) {
                 resp.headers().add(h.getName(), h.getValue());
             }
         }
-        resp.end(Buffer.buffer(Bodies.bytes(recorded.getBody())));
+        resp.end(bodiless ? Buffer.buffer() : Buffer.buffer(Bodies.bytes(recorded.getBody())));
+    }
+
+    /** An answer without a body: to a HEAD request, or a 304. */
+    private static boolean bodiless(HttpServerRequest req, int status) {
+        return req.method() == HttpMethod.HEAD || status == 304;
+    }
+
+    /**
+     * Whether a recorded (or live) response header is served. Framing and hop-by-hop headers are not, except the
+     * Content-Length of a bodiless answer: that is the representation's length (RFC 9110 §8.6), served as recorded;
+     * any other answer's is the length of the body served, which the server sets.
+     */
+    private static boolean replayed(String name, boolean bodiless) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return !NOT_REPLAYED.contains(n) || (bodiless && n.equals("content-length"));
     }
 
     private void unmatched(HttpServerResponse resp, String why) {
@@ -200,8 +216,9 @@ public final class MockServer implements AutoCloseable {
                 .compose(r -> r.send(body))
                 .compose(r -> r.body().map(b -> {
                     HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
+                    boolean bodiless = bodiless(req, r.statusCode());
                     r.headers().forEach(e -> {
-                        if (!NOT_REPLAYED.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+                        if (replayed(e.getKey(), bodiless)) {
                             resp.headers().add(e.getKey(), e.getValue());
                         }
                     });

@@ -114,6 +114,32 @@ class MockServerTest {
     }
 
     @Test
+    void aHeadAnswerCarriesTheRecordedContentLengthAndNoBody() {
+        MockServer mock = start(Set.of());
+        io.tapline.avro.Header length = new io.tapline.avro.Header("Content-Length", "1234");
+        String tp = register("c1", List.of(
+                call("inventory", "HEAD", "/stock/1", null, null,
+                        io.tapline.replay.Fixtures.response(200, "application/json", new byte[0], null, length)),
+                call("inventory", "GET", "/stock/2", null, null,
+                        io.tapline.replay.Fixtures.response(304, null, new byte[0], null,
+                                new io.tapline.avro.Header("ETag", "\"v2\""), length))));
+        RequestOptions head = new RequestOptions().setMethod(HttpMethod.HEAD).setHost("127.0.0.1").setPort(mock.port())
+                .setURI("/inventory/stock/1").putHeader("traceparent", tp);
+        RequestOptions notModified = new RequestOptions(head).setMethod(HttpMethod.GET).setURI("/inventory/stock/2");
+        for (RequestOptions o : List.of(head, notModified)) {
+            io.vertx.core.Promise<List<String>> answer = io.vertx.core.Promise.promise();
+            vertx.runOnContext(v -> client.request(o).compose(r -> r.send().compose(resp -> resp.body().map(b ->
+                    List.of(String.valueOf(resp.statusCode()), String.valueOf(resp.getHeader("content-length")),
+                            b.toString()))))
+                    .onComplete(answer));
+            List<String> got = answer.future().await();
+            assertEquals("1234", got.get(1), o.getMethod() + " " + got);
+            assertEquals("", got.get(2));
+        }
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
     void unmatchedCallGetsTheConfiguredStatusAndIsNeverForwarded() {
         MockServer mock = start(Set.of());
         String tp = register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{}"))));
