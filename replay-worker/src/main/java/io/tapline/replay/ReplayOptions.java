@@ -103,7 +103,7 @@ public final class ReplayOptions {
                 .multi(IGNORE_HEADERS, "Extra header names never compared, in responses and in dependency requests (Date, Server, tracing, hop-by-hop already are).")
                 .option(COMPARE_HEADERS, "true", "Compare response headers, and the request headers the candidate sends its dependencies.")
                 .choice(ARRAY_ORDER, "strict", "JSON array order: strict or ignore.", "strict", "ignore")
-                .option(NUMERIC_TOLERANCE, "0", "Absolute tolerance for JSON numbers.")
+                .option(NUMERIC_TOLERANCE, "0", "Absolute tolerance for JSON numbers (compared by exact decimal value; 0: equal values only, 10 = 10.0).")
                 .option(USE_NOISE, "true", "Apply the noise learned by dedup-stream (topic.noise).")
                 .secret(REDACTION_KEY, "", "The capture sidecar's --redaction-key (>= 16 bytes). With it, where production's value was redacted the candidate's is tokenised the same way and compared (a mismatch shows the candidate's token, never its value); without it such values are not judged. It also tokenises the candidate's values a result publishes, as the sidecar would (without it, a random per-process key does). Whoever holds the key can confirm guesses of redacted values: give it to replay only where the sidecar's key may go.")
                 .with(RedactionOptions::declareRules)

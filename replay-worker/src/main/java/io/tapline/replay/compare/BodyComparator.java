@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import net.javacrumbs.jsonunit.core.Configuration;
@@ -40,6 +41,10 @@ public final class BodyComparator {
      */
     private final ObjectMapper mapper = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            // Decimals exactly, not as the nearest double (12345678901234567.89 and .88 differ), and with their
+            // scale, so a difference shows 2.50 as the body wrote it, not 2.5.
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
@@ -124,9 +129,9 @@ public final class BodyComparator {
         if (options.ignoreArrayOrder()) {
             config = config.withOptions(Option.IGNORING_ARRAY_ORDER);
         }
-        if (options.numericTolerance() > 0) {
-            config = config.withTolerance(options.numericTolerance());
-        }
+        // A tolerance, even 0, makes JsonUnit compare numbers by value (10, 10.0 and 1e1 are one number, as in
+        // JSON); without one it compares their types and scales (10 vs 10.0, 1.0 vs 1.00 would differ).
+        config = config.withTolerance(options.numericTolerance());
         Diff.create(e, a, "body", "", config).similar();
         out.addAll(found);
     }

@@ -88,6 +88,29 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void numbersAreComparedByTheirDecimalValueNotADoubleApproximation() {
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "{\"total\":12345678901234567.89}"),
+                json(200, "{\"total\":12345678901234567.88}")));
+        assertEquals("$.total", d.getPath());
+        assertEquals("12345678901234567.89", d.getExpected());
+        assertEquals("12345678901234567.88", d.getActual());
+        assertEquals(1, strict.compare(SERVICE, ROUTE, json(200, "[0.1]"), json(200, "[0.10000000000000001]"))
+                .differences().size(), "the same double, not the same number");
+        for (String[] same : new String[][] {{"1.0", "1.00"}, {"1e2", "100.0"}, {"2.50", "2.5E0"}, {"10", "10.0"},
+                {"10", "1e1"}, {"-0", "0.0"},
+                {"123456789012345678901234567890", "123456789012345678901234567890"}}) {
+            Comparison c = strict.compare(SERVICE, ROUTE, json(200, "{\"p\":" + same[0] + "}"),
+                    json(200, "{\"p\":" + same[1] + "}"));
+            assertTrue(c.same(), () -> same[0] + " vs " + same[1] + ": " + c.differences());
+        }
+        Difference beside = only(strict.compare(SERVICE, ROUTE, json(200, "{\"p\":1.0,\"q\":1}"),
+                json(200, "{\"p\":1.00,\"q\":2}")));
+        assertEquals("$.q", beside.getPath(), "1.0 and 1.00 stay equal beside a real difference");
+        Difference decimal = only(strict.compare(SERVICE, ROUTE, json(200, "{\"p\":2.50}"), json(200, "{\"p\":2.51}")));
+        assertEquals("2.50", decimal.getExpected(), "shown as written");
+    }
+
+    @Test
     void learnedNoiseIsNotCountedButTallied() {
         IgnoreRules rules = IgnoreRules.none();
         rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
