@@ -16,6 +16,7 @@ import net.javacrumbs.jsonunit.core.listener.DifferenceContext;
 import net.javacrumbs.jsonunit.core.listener.DifferenceListener;
 
 import java.io.IOException;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,7 +79,8 @@ public final class BodyComparator {
         switch (Bodies.kindOf(type, expected)) {
             case JSON -> compareJson(expected, actual, out);
             case FORM -> compareForm(expected, actual, out);
-            case TEXT -> compareAsText(expected, actual, out);
+            case TEXT -> compareAsText(expected, Bodies.charsetOf(recordedType), actual,
+                    Bodies.charsetOf(candidateType), out);
             case BINARY -> {
                 String e = Bodies.sha256(expected);
                 String a = Bodies.sha256(actual);
@@ -94,7 +96,7 @@ public final class BodyComparator {
         try {
             expected = expectedBytes.length == 0 ? null : mapper.readTree(expectedBytes);
         } catch (IOException e) {
-            compareAsText(expectedBytes, actualBytes, out);
+            compareAsText(expectedBytes, StandardCharsets.UTF_8, actualBytes, StandardCharsets.UTF_8, out);
             return;
         }
         JsonNode actual;
@@ -159,12 +161,30 @@ public final class BodyComparator {
         return render(values.size() == 1 ? values.get(0) : String.join(", ", values));
     }
 
-    private static void compareAsText(byte[] expected, byte[] actual, List<Difference> out) {
-        String e = Bodies.normaliseText(expected);
-        String a = Bodies.normaliseText(actual);
-        if (!e.equals(a)) {
-            out.add(diff("body", DifferenceKind.BODY, render(e), render(a)));
+    /**
+     * Each body read in its own charset, then normalised: the same text sent in another charset is equal. A body that
+     * is not valid text in its charset is compared by hash (its bytes differ from the other's, or it would not be
+     * here): a lenient reading would turn different invalid bytes into the same replacement characters.
+     */
+    private static void compareAsText(byte[] expected, Charset expectedCharset, byte[] actual, Charset actualCharset,
+                                      List<Difference> out) {
+        String e = Bodies.text(expected, expectedCharset);
+        String a = Bodies.text(actual, actualCharset);
+        if (e == null || a == null) {
+            out.add(diff("body", DifferenceKind.BODY, textOrHash(e, expected, expectedCharset),
+                    textOrHash(a, actual, actualCharset)));
+            return;
         }
+        String en = Bodies.normaliseText(e);
+        String an = Bodies.normaliseText(a);
+        if (!en.equals(an)) {
+            out.add(diff("body", DifferenceKind.BODY, render(en), render(an)));
+        }
+    }
+
+    private static String textOrHash(String text, byte[] body, Charset charset) {
+        return text != null ? render(Bodies.normaliseText(text))
+                : Bodies.sha256(body) + " (not " + (charset == null ? "text in a known charset" : charset.name() + " text") + ")";
     }
 
     private Difference toDifference(net.javacrumbs.jsonunit.core.listener.Difference d, JsonNode expectedRoot,

@@ -287,7 +287,37 @@ class ResponseComparatorTest {
 
     @Test
     void textNormalisationDropsTrailingWhitespaceButKeepsLeadingIndentation() {
-        assertEquals("a\nb", Bodies.normaliseText("a  \r\nb\n\n".getBytes(StandardCharsets.UTF_8)));
-        assertEquals("    indented", Bodies.normaliseText("    indented\n".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("a\nb", Bodies.normaliseText("a  \r\nb\n\n"));
+        assertEquals("    indented", Bodies.normaliseText("    indented\n"));
+    }
+
+    @Test
+    void textIsReadInTheCharsetItsContentTypeNames() {
+        String latin1 = "text/plain; charset=ISO-8859-1";
+        Difference d = only(strict.compare(SERVICE, ROUTE,
+                response(200, latin1, "caf\u00e9".getBytes(StandardCharsets.ISO_8859_1), null),
+                response(200, latin1, "caf\u00e8".getBytes(StandardCharsets.ISO_8859_1), null)));
+        assertEquals("caf\u00e9", d.getExpected());
+        assertEquals("caf\u00e8", d.getActual());
+        Comparison recharset = strict.compare(SERVICE, ROUTE,
+                response(200, "text/plain; charset=utf-8", "caf\u00e9".getBytes(StandardCharsets.UTF_8), null),
+                response(200, "text/plain;charset=\"iso-8859-1\"", "caf\u00e9".getBytes(StandardCharsets.ISO_8859_1), null));
+        assertTrue(recharset.differences().stream().noneMatch(x -> x.getPath().equals("body")),
+                () -> "the same text in another charset: " + recharset.differences());
+    }
+
+    @Test
+    void bytesThatAreNotTextInTheirCharsetAreComparedByHash() {
+        byte[] a = {'a', (byte) 0xff};
+        byte[] b = {'a', (byte) 0xfe};
+        Difference d = only(strict.compare(SERVICE, ROUTE, response(200, "text/plain", a, null),
+                response(200, "text/plain", b, null)));
+        assertEquals(DifferenceKind.BODY, d.getKind());
+        assertEquals(Bodies.sha256(a) + " (not UTF-8 text)", d.getExpected());
+        assertEquals(Bodies.sha256(b) + " (not UTF-8 text)", d.getActual());
+        Difference unknown = only(strict.compare(SERVICE, ROUTE, response(200, "text/plain; charset=x-no-such", a, null),
+                response(200, "text/plain", "a".getBytes(StandardCharsets.UTF_8), null)));
+        assertEquals(Bodies.sha256(a) + " (not text in a known charset)", unknown.getExpected());
+        assertEquals("a", unknown.getActual());
     }
 }
