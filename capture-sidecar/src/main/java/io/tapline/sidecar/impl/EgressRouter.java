@@ -89,24 +89,28 @@ public final class EgressRouter {
         long startNanos = System.nanoTime();
         long startMillis = System.currentTimeMillis();
         String target = req.uri();
-        int colon = target.lastIndexOf(':');
-        int port;
+        // authority-form, host and port both required (RFC 9112 §3.2.3): a CONNECT without a port is malformed, not
+        // a request for 443
+        HttpUrl u;
         try {
-            port = colon < 0 ? 443 : Integer.parseInt(target.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            port = -1;
+            u = target.chars().anyMatch(c -> "/?#@".indexOf(c) >= 0) ? null : HttpUrl.parse("http://" + target);
+        } catch (IllegalArgumentException e) {
+            u = null;
         }
-        String host = colon < 0 ? target : target.substring(0, colon);
-        if (port < 1 || port > 65535 || host.isEmpty()) {
+        if (u == null || !u.portGiven()) {
             plain(req, 400, "CONNECT target must be host:port\n");
             return;
         }
+        String host = u.host();
+        int port = u.port();
         CaptureHub.Attributed attributed = hub.attribute(req.headers().get(TraceContext.HEADER));
         hub.countOutbound(attributed);
         CapturedMessage head = CapturedMessage.request("CONNECT", "tcp", host + ":" + port, "", null,
                 CapturedMessage.headers(req.headers()), BodyTap.empty());
         req.pause();
-        netClient.connect(port, host).onComplete(ar -> {
+        // an IPv6 literal is dialled without its brackets
+        String dial = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        netClient.connect(port, dial).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
                 plain(req, 502, "cannot connect to " + target + "\n");

@@ -740,9 +740,36 @@ class SidecarProxyTest {
         // targets the egress cannot take are refused with what it does take, not looked up as a route or dialled
         String ftp = rawToClose(sidecar.egressPort(), "GET ftp://127.0.0.1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         assertTrue(ftp.startsWith("HTTP/1.1 400") && ftp.contains("egress takes http:// targets"), ftp);
-        for (String target : List.of("127.0.0.1:0", "127.0.0.1:70000", ":443", "127.0.0.1:https")) {
+        for (String target : List.of("127.0.0.1:0", "127.0.0.1:70000", ":443", "127.0.0.1:https", "127.0.0.1",
+                "127.0.0.1:", "user@127.0.0.1:" + origin.port(), "127.0.0.1:" + origin.port() + "/x", "[::1]")) {
             String r2 = rawToClose(sidecar.egressPort(), "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\nConnection: close\r\n\r\n");
             assertTrue(r2.startsWith("HTTP/1.1 400") && r2.contains("CONNECT target must be host:port"), target + ": " + r2);
+        }
+    }
+
+    @Test
+    void shouldTunnelConnectToAnIpv6Literal() throws Exception {
+        java.net.ServerSocket v6;
+        try {
+            v6 = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"));
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback on this machine: " + e);
+            return;
+        }
+        try (v6; Socket s = new Socket("127.0.0.1", sidecar.egressPort())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("CONNECT [::1]:" + v6.getLocalPort() + " HTTP/1.1\r\nHost: [::1]:" + v6.getLocalPort() + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readUntil(s.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 200"));
+            try (Socket accepted = v6.accept()) {
+                out.write("ping".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                accepted.setSoTimeout(5000);
+                byte[] got = accepted.getInputStream().readNBytes(4);
+                assertEquals("ping", new String(got, StandardCharsets.US_ASCII));
+            }
         }
     }
 
