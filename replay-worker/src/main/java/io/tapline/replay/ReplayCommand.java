@@ -135,12 +135,7 @@ public final class ReplayCommand {
     }
 
     static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {
-        Map<String, Object> registry = new HashMap<>();
-        registry.put(io.tapline.registry.RegistryConfig.URL, RegistryOptions.checkUrl(config.get(ReplayOptions.REGISTRY_URL)));
-        if (config.has(ReplayOptions.REGISTRY_AUTH)) {
-            registry.put(io.tapline.registry.RegistryConfig.BASIC_AUTH_USER_INFO, config.get(ReplayOptions.REGISTRY_AUTH));
-        }
-        return new KafkaSettings(config.get(ReplayOptions.BOOTSTRAP), registry, config.subset(ReplayOptions.KAFKA_CONSUMER),
+        return new KafkaSettings(config.get(ReplayOptions.BOOTSTRAP), RegistryOptions.clientConfigs(config), config.subset(ReplayOptions.KAFKA_CONSUMER),
                 withProducer ? config.subset(ReplayOptions.KAFKA_PRODUCER) : Map.of());
     }
 

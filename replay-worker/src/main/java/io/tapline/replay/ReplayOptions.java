@@ -3,6 +3,7 @@ package io.tapline.replay;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.RedactionOptions;
+import io.tapline.config.RegistryOptions;
 import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockServerOptions;
 import io.tapline.topics.TaplineTopics;
@@ -45,8 +46,6 @@ public final class ReplayOptions {
     public static final String PROGRESS_INTERVAL = "progress.interval";
 
     public static final String BOOTSTRAP = "kafka.bootstrap.servers";
-    public static final String REGISTRY_URL = "schema.registry.url";
-    public static final String REGISTRY_AUTH = "schema.registry.basic.auth.user.info";
     public static final String KAFKA_CONSUMER = "kafka.consumer.";
     public static final String KAFKA_PRODUCER = "kafka.producer.";
     public static final String KAFKA_TIMEOUT = "kafka.timeout";
@@ -60,16 +59,14 @@ public final class ReplayOptions {
     public static final String MANAGEMENT_PORT = "management.port";
 
     public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9092";
-    public static final String DEFAULT_REGISTRY = "http://127.0.0.1:8081/apis/ccompat/v7";
 
     private ReplayOptions() {
     }
 
     private static ConfigSpec.Builder common(ConfigSpec.Builder b) {
-        return LogOptions.declare(b).option(RUN, "", "Run id (required). Workers started with the same run id share the run.")
-                .option(BOOTSTRAP, DEFAULT_BOOTSTRAP, "Kafka bootstrap servers.")
-                .option(REGISTRY_URL, DEFAULT_REGISTRY, "Schema registry URL (Confluent REST API).")
-                .secret(REGISTRY_AUTH, "", "Schema registry basic auth user:password.")
+        return RegistryOptions.declare(LogOptions.declare(b)
+                .option(RUN, "", "Run id (required). Workers started with the same run id share the run.")
+                .option(BOOTSTRAP, DEFAULT_BOOTSTRAP, "Kafka bootstrap servers."))
                 .option(KAFKA_TIMEOUT, "60s", "Timeout for reading the runs/noise/results topics and metadata.")
                 .option(TOPIC_RESULTS, TaplineTopics.RESULTS, "Results topic.")
                 .option(TOPIC_RUNS, TaplineTopics.RUNS, "Run lifecycle topic (bounds, summaries).")

@@ -7,6 +7,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.http.HttpUrl;
 import io.tapline.redaction.RedactionKey;
+import io.tapline.registry.RegistryConfig;
 import io.tapline.replay.mock.MockIgnoreRules;
 import io.tapline.replay.mock.MockRequest;
 import io.tapline.replay.run.Propagation;
@@ -58,6 +59,19 @@ class ReplaySettingsTest {
         assertEquals("6000", s.kafka().consumerOverrides().get("session.timeout.ms"));
         assertEquals(8, s.concurrency());
         assertEquals(Map.of("Authorization", "Bearer test"), s.candidateHeaders());
+    }
+
+    @Test
+    void theRegistryOptionsAreTheOtherComponentsOnesTruststoreIncluded() {
+        ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_SCHEMA_REGISTRY_URL", "https://registry:8081",
+                        "TAPLINE_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "u:p",
+                        "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", "/etc/tapline/registry.p12",
+                        "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD", "changeit")));
+        assertEquals(Map.of(RegistryConfig.URL, "https://registry:8081", RegistryConfig.BASIC_AUTH_USER_INFO, "u:p",
+                RegistryConfig.TRUSTSTORE_LOCATION, "/etc/tapline/registry.p12",
+                RegistryConfig.TRUSTSTORE_PASSWORD, "changeit"), fromEnv.kafka().registry());
     }
 
     @Test
