@@ -19,10 +19,18 @@ public final class HopByHop {
     private HopByHop() {
     }
 
-    /** Copies end-to-end headers: drops the fixed set and any header named in {@code Connection}. */
+    /**
+     * Copies end-to-end headers: drops the fixed set and any header named in {@code Connection}, except
+     * {@code Content-Length}: it frames the message, and a message without it (and without chunking) would arrive
+     * unframed, its body lost. ({@code Connection: content-length} is a known way to desynchronise proxies.)
+     */
     public static void copyEndToEnd(MultiMap from, MultiMap to) {
         // Hot path (every request and response): no lower-casing or set per header; Connection is usually absent.
-        Set<String> named = from.contains(HttpHeaders.CONNECTION) ? tokens(from, "connection") : Set.of();
+        Set<String> named = Set.of();
+        if (from.contains(HttpHeaders.CONNECTION)) {
+            named = tokens(from, "connection");
+            named.remove("content-length");
+        }
         for (Map.Entry<String, String> e : from) {
             String name = e.getKey();
             if (!always(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {

@@ -254,10 +254,14 @@ public final class ProxyEngine {
         }
         boolean bodyAllowed = req.method() != HttpMethod.HEAD && cresp.statusCode() != 204 && cresp.statusCode() != 304
                 && cresp.statusCode() >= 200;
+        // HTTP/1.0 clients cannot read chunked: a body of unknown length ends when the connection closes (RFC 9112
+        // §6.3), also for a client that asked for keep-alive (Vert.x then still answers keep-alive, and would keep
+        // the connection open with the body undelimited: it is closed once the body is written).
+        boolean closeDelimited = false;
         if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
             if (req.version() == HttpVersion.HTTP_1_0) {
-                // HTTP/1.0 clients cannot read chunked: delimit the body by closing the connection.
                 resp.headers().set(HttpHeaders.CONNECTION, "close");
+                closeDelimited = true;
             }
             resp.setChunked(true);
         }
@@ -277,8 +281,12 @@ public final class ProxyEngine {
         ex.addedNanos += System.nanoTime() - responseHead;
         added.observe(ex.addedNanos / 1e9);
         Future<Void> piped = respTap.pipe().endOnFailure(false).to(resp);
+        boolean closeAfterBody = closeDelimited;
         piped.onComplete(par -> {
             if (par.succeeded()) {
+                if (closeAfterBody) {
+                    req.connection().close();
+                }
                 ex.finish(capturedResponse, cresp.statusCode(), null);
             } else {
                 // upstream broke mid-body or the client left: close both sides so nobody sees a silently short body
@@ -291,9 +299,15 @@ public final class ProxyEngine {
 
     private void tunnelWebSocket(HttpServerRequest req, Target target) {
         req.pause();
+        // As any request: end-to-end headers only, and the forwarding headers; then this hop's own upgrade request.
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
-        up.addAll(req.headers());
+        HopByHop.copyEndToEnd(req.headers(), up);
         up.remove(HttpHeaders.HOST);
+        if (settings.forwardedHeaders()) {
+            addForwarded(req, up);
+        }
+        up.set(HttpHeaders.UPGRADE, req.headers().get(HttpHeaders.UPGRADE));
+        up.set(HttpHeaders.CONNECTION, "Upgrade");
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host()).setPort(target.port())
                 .setURI(target.uri()).setHeaders(up).setConnectTimeout(settings.connectTimeoutMs());
         clients.get().request(options).compose(creq -> {
@@ -315,14 +329,23 @@ public final class ProxyEngine {
             }
             HttpClientResponse cresp = ar.result();
             if (cresp.statusCode() != 101) {
+                // refused: relayed as any response (a body of unknown length is chunked)
                 req.resume();
                 HttpServerResponse resp = req.response().setStatusCode(cresp.statusCode());
                 HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
+                if (settings.viaName() != null && settings.forwardedHeaders()) {
+                    resp.headers().add("Via", "1.1 " + settings.viaName());
+                }
+                if (cresp.statusCode() != 204 && cresp.statusCode() != 304 && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                    resp.setChunked(true);
+                }
                 cresp.pipeTo(resp);
                 return;
             }
             HttpServerResponse resp = req.response().setStatusCode(101);
-            resp.headers().addAll(cresp.headers());
+            HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
+            resp.headers().set(HttpHeaders.UPGRADE, cresp.headers().get(HttpHeaders.UPGRADE));
+            resp.headers().set(HttpHeaders.CONNECTION, "Upgrade");
             NetSocket upstream = cresp.netSocket();
             req.resume();
             spliceTo(req, upstream, t -> { });

@@ -144,6 +144,8 @@ public final class SidecarImpl implements Sidecar {
             public Future<?> start() {
                 HttpServerOptions base = new HttpServerOptions()
                         .setMaxHeaderSize(o.maxHeaderBytes())
+                        // the request line too (Vert.x's default is 4096 bytes; nginx takes 8 KiB): longer gets 414
+                        .setMaxInitialLineLength(o.maxHeaderBytes())
                         // HTTP/1.1 only, as documented: without this Vert.x sniffs every new connection for an HTTP/2
                         // preface and honours Upgrade: h2c, and sets the connection up only once its first bytes came
                         .setHttp2ClearTextEnabled(false)

@@ -44,7 +44,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
@@ -1018,6 +1020,94 @@ class SidecarProxyTest {
         } finally {
             v.close().await();
         }
+    }
+
+    @Test
+    void shouldForwardAWebSocketHandshakeWithoutHopByHopHeadersAndWithForwardingHeaders() throws Exception {
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        try {
+            BlockingQueue<io.vertx.core.MultiMap> heads = new LinkedBlockingQueue<>();
+            io.vertx.core.http.HttpServer ws = v.createHttpServer().requestHandler(req -> {
+                heads.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+                if (req.path().equals("/refuse")) {
+                    req.response().setStatusCode(403).setChunked(true).end("nope!");
+                } else {
+                    req.toWebSocket().onSuccess(sock -> sock.handler(sock::write));
+                }
+            }).listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO)) {
+                String handshake = " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Secret\r\n"
+                        + "X-Secret: s\r\nProxy-Authorization: Basic dTpw\r\nKeep-Alive: 5\r\nX-Forwarded-For: 1.2.3.4\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                try (Socket sock = connect(s.port())) {
+                    sock.getOutputStream().write(("GET /ws" + handshake).getBytes(StandardCharsets.US_ASCII));
+                    String head = readUntil(sock.getInputStream(), "\r\n\r\n");
+                    assertTrue(head.startsWith("HTTP/1.1 101"), head);
+                    assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), head);
+                }
+                io.vertx.core.MultiMap seen = heads.poll(5, TimeUnit.SECONDS);
+                assertEquals("websocket", seen.get("upgrade"));
+                assertEquals("Upgrade", seen.get("connection"));
+                for (String hop : List.of("x-secret", "proxy-authorization", "keep-alive")) {
+                    assertFalse(seen.contains(hop), hop + " is not forwarded: " + seen);
+                }
+                assertEquals("1.2.3.4, 127.0.0.1", seen.get("x-forwarded-for"), "the real peer appended, as on any request");
+                assertEquals("x", seen.get("x-forwarded-host"));
+
+                try (Socket sock = connect(s.port())) {
+                    sock.getOutputStream().write(("GET /refuse" + handshake).getBytes(StandardCharsets.US_ASCII));
+                    String refused = readUntil(sock.getInputStream(), "\r\n0\r\n\r\n"); // the chunked body's end
+                    assertTrue(refused.startsWith("HTTP/1.1 403"), refused);
+                    assertTrue(refused.contains("\r\n5\r\nnope!\r\n"), "the app's refusal keeps its body: " + refused);
+                }
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
+    @Test
+    void shouldCloseAfterABodyOfUnknownLengthToAnHttp10KeepAliveClient() throws Exception {
+        try (Socket s = connect(sidecar.port())) {
+            s.getOutputStream().write("GET /download?n=1000 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] all = s.getInputStream().readAllBytes(); // a read timeout when the sidecar keeps the connection open
+            String text = new String(all, StandardCharsets.ISO_8859_1);
+            assertTrue(text.startsWith("HTTP/1.0 200"), text.substring(0, Math.min(200, text.length())));
+            assertEquals(1000, all.length - (text.indexOf("\r\n\r\n") + 4), "the body, ended by the close");
+        }
+        // with a length, keep-alive is kept
+        try (Socket s = connect(sidecar.port())) {
+            OutputStream out = s.getOutputStream();
+            for (int i = 0; i < 2; i++) {
+                out.write("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String head = readUntil(s.getInputStream(), "\r\n\r\n");
+                assertTrue(head.startsWith("HTTP/1.0 200") && head.toLowerCase(java.util.Locale.ROOT).contains("content-length: 5"), head);
+                assertEquals("hello", new String(s.getInputStream().readNBytes(5), StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
+    @Test
+    void shouldTakeRequestLinesAsLongAsTheHeadLimit() throws Exception {
+        String query = "q=" + "a".repeat(8000);
+        String answer = rawToClose("GET /hello?" + query + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertTrue(answer.startsWith("HTTP/1.1 200"), answer.substring(0, Math.min(200, answer.length())));
+        assertEquals("/hello?" + query, origin.seen.poll(5, TimeUnit.SECONDS).uri());
+        String tooLong = rawToClose("GET /hello?q=" + "a".repeat(20000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(tooLong.startsWith("HTTP/1.1 414"), tooLong.substring(0, Math.min(200, tooLong.length())));
+    }
+
+    @Test
+    void shouldKeepContentLengthWhenTheClientNamesItInConnection() throws Exception {
+        try (Socket s = connect(sidecar.port())) {
+            s.getOutputStream().write("POST /echo HTTP/1.1\r\nHost: x\r\nConnection: content-length\r\nContent-Length: 5\r\n\r\nhello"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = readUntil(s.getInputStream(), "hello");
+            assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("hello"), answer);
+        }
+        assertEquals(5, origin.seen.poll(5, TimeUnit.SECONDS).bodyBytes(), "the body reached the app");
     }
 
     // ------------------------------------------------------------------ raw socket helpers
