@@ -43,6 +43,8 @@ public final class MockServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MockServer.class);
     public static final String MOCK_HEADER = "x-tapline-mock";
+    /** The longest request line, and the largest head, the mock accepts. */
+    static final int MAX_HEAD_BYTES = 64 * 1024;
     private static final Set<String> NOT_REPLAYED = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authenticate");
 
@@ -61,8 +63,11 @@ public final class MockServer implements AutoCloseable {
 
     /** Starts listening; the future completes once the port is bound. */
     public static Future<MockServer> start(Vertx vertx, MockServerOptions options, MockRegistry registry) {
-        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16));
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port()));
+        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxHeaderSize(MAX_HEAD_BYTES), new PoolOptions().setHttp1MaxSize(16));
+        // Takes the longest request line and head a sidecar may have let through in production (its
+        // --proxy-max-header-bytes), rather than Vert.x's 4096-byte request line and 8 KiB head.
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
+                .setMaxInitialLineLength(MAX_HEAD_BYTES).setMaxHeaderSize(MAX_HEAD_BYTES));
         MockServer[] holder = new MockServer[1];
         server.requestHandler(req -> holder[0].handle(req));
         holder[0] = new MockServer(options, registry, server, live);

@@ -45,6 +45,9 @@ public final class CandidateClient implements AutoCloseable {
      */
     public static final int MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
+    /** The largest response head read from the candidate; the capture sidecar takes up to this from an app. */
+    static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
     private final HttpClientAgent client;
     private final HttpUrl target;
     private final String basePath;
@@ -69,7 +72,9 @@ public final class CandidateClient implements AutoCloseable {
                         .setDefaultPort(target.port())
                         .setSsl(target.scheme().equals("https"))
                         .setKeepAlive(true)
-                        .setDecompressionSupported(false),
+                        .setDecompressionSupported(false)
+                        // response heads as large as the capture sidecar takes from an app (Vert.x's default is 8 KiB)
+                        .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES),
                 new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)));
     }
 

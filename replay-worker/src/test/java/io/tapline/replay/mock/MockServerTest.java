@@ -140,6 +140,14 @@ class MockServerTest {
     }
 
     @Test
+    void aCallWithARequestLineLongerThanVertxsDefaultIsAnswered() {
+        MockServer mock = start(Set.of());
+        String ids = "ids=" + "1,".repeat(5000) + "2";
+        String tp = register("c1", List.of(call("inventory", "GET", "/stock", ids, null, json(200, "{\"n\":2}"))));
+        assertEquals(new Answer(200, "{\"n\":2}"), get(mock.port(), "/inventory/stock?" + ids, tp));
+    }
+
+    @Test
     void unmatchedCallGetsTheConfiguredStatusAndIsNeverForwarded() {
         MockServer mock = start(Set.of());
         String tp = register("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{}"))));

@@ -100,6 +100,24 @@ class CandidateClientTest {
     }
 
     @Test
+    void aResponseHeadOverVertxsDefaultEightKibIsRead() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            String policy = "default-src 'self' " + "https://cdn.example.com/".repeat(800); // ~20 KB
+            HttpServer s = vertx.createHttpServer().requestHandler(r -> r.response()
+                    .putHeader("Content-Security-Policy", policy).end("ok")).listen(0, "127.0.0.1").await();
+            CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + s.actualPort()), 1,
+                    Duration.ofSeconds(5));
+            HttpResponse r = c.send(Fixtures.request("GET", "x", "/a", null, null), "00-" + "a".repeat(32) + "-"
+                    + "b".repeat(16) + "-01").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals(policy, r.getHeaders().stream().filter(h -> h.getName().equalsIgnoreCase("content-security-policy"))
+                    .findFirst().orElseThrow().getValue());
+        } finally {
+            vertx.close().await();
+        }
+    }
+
+    @Test
     void anAnswerOverTheCapOrPastTheTimeoutIsStoppedAndItsConnectionClosed() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
