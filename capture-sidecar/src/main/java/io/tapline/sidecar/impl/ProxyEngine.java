@@ -344,7 +344,10 @@ public final class ProxyEngine {
             }
             HttpServerResponse resp = req.response().setStatusCode(101);
             HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
-            resp.headers().set(HttpHeaders.UPGRADE, cresp.headers().get(HttpHeaders.UPGRADE));
+            String upgrade = cresp.headers().get(HttpHeaders.UPGRADE);
+            if (upgrade != null) {
+                resp.headers().set(HttpHeaders.UPGRADE, upgrade);
+            }
             resp.headers().set(HttpHeaders.CONNECTION, "Upgrade");
             NetSocket upstream = cresp.netSocket();
             req.resume();
