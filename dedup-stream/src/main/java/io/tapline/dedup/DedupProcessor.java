@@ -175,11 +175,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                 if (eventTime - state.lastSeen() > retention) {
                     retired.add(entry.key);
                     for (SignatureState.Slot slot : state.slots()) {
-                        String caseId = caseId(entry.key, slot.slot());
-                        samples.delete(caseId);
-                        baselines.delete(baselineKey(entry.key, slot.requestFingerprint()));
-                        context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), now));
-                        metrics.tombstones.inc();
+                        retireCase(entry.key, slot, true, now);
                     }
                     continue;
                 }
@@ -224,15 +220,20 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
     private boolean dropExtraSlots(String id, SignatureState state, long timestamp) {
         List<SignatureState.Slot> dropped = state.dropSlotsFrom(config.samplesPerSignature());
         for (SignatureState.Slot slot : dropped) {
-            String caseId = caseId(id, slot.slot());
-            samples.delete(caseId);
-            if (!state.holdsRequest(slot.requestFingerprint())) {
-                baselines.delete(baselineKey(id, slot.requestFingerprint()));
-            }
-            context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), timestamp));
-            metrics.tombstones.inc();
+            retireCase(id, slot, !state.holdsRequest(slot.requestFingerprint()), timestamp);
         }
         return !dropped.isEmpty();
+    }
+
+    /** Deletes a slot's stored sample (and, when asked, its request's noise baseline) and tombstones its case. */
+    private void retireCase(String signatureId, SignatureState.Slot slot, boolean dropBaseline, long timestamp) {
+        String caseId = caseId(signatureId, slot.slot());
+        samples.delete(caseId);
+        if (dropBaseline) {
+            baselines.delete(baselineKey(signatureId, slot.requestFingerprint()));
+        }
+        context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), timestamp));
+        metrics.tombstones.inc();
     }
 
     private void emitCase(String caseId, Case value, long timestamp) {

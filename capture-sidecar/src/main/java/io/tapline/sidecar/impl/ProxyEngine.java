@@ -244,27 +244,7 @@ public final class ProxyEngine {
             ex.finish(null, req.response().getStatusCode(), "client closed before the response");
             return;
         }
-        resp.setStatusCode(cresp.statusCode());
-        if (cresp.statusMessage() != null) {
-            resp.setStatusMessage(cresp.statusMessage());
-        }
-        HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
-        if (settings.viaName() != null && settings.forwardedHeaders()) {
-            resp.headers().add("Via", "1.1 " + settings.viaName());
-        }
-        boolean bodyAllowed = req.method() != HttpMethod.HEAD && cresp.statusCode() != 204 && cresp.statusCode() != 304
-                && cresp.statusCode() >= 200;
-        // HTTP/1.0 clients cannot read chunked: a body of unknown length ends when the connection closes (RFC 9112
-        // §6.3), also for a client that asked for keep-alive (Vert.x then still answers keep-alive, and would keep
-        // the connection open with the body undelimited: it is closed once the body is written).
-        boolean closeDelimited = false;
-        if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
-            if (req.version() == HttpVersion.HTTP_1_0) {
-                resp.headers().set(HttpHeaders.CONNECTION, "close");
-                closeDelimited = true;
-            }
-            resp.setChunked(true);
-        }
+        boolean closeDelimited = relayHead(req, cresp, resp);
         boolean capturing = ex.sink != null && ex.sink.capturing();
         BodyTap respTap = ex.sink == null ? new BodyTap(cresp) : ex.sink.tap(cresp);
         if (resp.isChunked() && req.version() != HttpVersion.HTTP_1_0) {
@@ -295,6 +275,36 @@ public final class ProxyEngine {
                 ex.finish(capturedResponse, cresp.statusCode(), "response stream aborted: " + par.cause().getMessage());
             }
         });
+    }
+
+    /**
+     * Writes the app's status, end-to-end headers and {@code Via} into {@code resp}, and chunks a body of unknown
+     * length. HTTP/1.0 clients cannot read chunked: such a body ends when the connection closes (RFC 9112 §6.3), also
+     * for a client that asked for keep-alive (Vert.x then still answers keep-alive, and would keep the connection
+     * open with the body undelimited).
+     *
+     * @return whether the connection must be closed once the body is written
+     */
+    private boolean relayHead(HttpServerRequest req, HttpClientResponse cresp, HttpServerResponse resp) {
+        resp.setStatusCode(cresp.statusCode());
+        if (cresp.statusMessage() != null) {
+            resp.setStatusMessage(cresp.statusMessage());
+        }
+        HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
+        if (settings.viaName() != null && settings.forwardedHeaders()) {
+            resp.headers().add("Via", "1.1 " + settings.viaName());
+        }
+        boolean bodyAllowed = req.method() != HttpMethod.HEAD && cresp.statusCode() != 204 && cresp.statusCode() != 304
+                && cresp.statusCode() >= 200;
+        boolean closeDelimited = false;
+        if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+            if (req.version() == HttpVersion.HTTP_1_0) {
+                resp.headers().set(HttpHeaders.CONNECTION, "close");
+                closeDelimited = true;
+            }
+            resp.setChunked(true);
+        }
+        return closeDelimited;
     }
 
     private void tunnelWebSocket(HttpServerRequest req, Target target) {
@@ -329,16 +339,10 @@ public final class ProxyEngine {
             }
             HttpClientResponse cresp = ar.result();
             if (cresp.statusCode() != 101) {
-                // refused: relayed as any response (a body of unknown length is chunked)
+                // refused: relayed as any response (a WebSocket client speaks HTTP/1.1, so nothing is close-delimited)
                 req.resume();
-                HttpServerResponse resp = req.response().setStatusCode(cresp.statusCode());
-                HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
-                if (settings.viaName() != null && settings.forwardedHeaders()) {
-                    resp.headers().add("Via", "1.1 " + settings.viaName());
-                }
-                if (cresp.statusCode() != 204 && cresp.statusCode() != 304 && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
-                    resp.setChunked(true);
-                }
+                HttpServerResponse resp = req.response();
+                relayHead(req, cresp, resp);
                 cresp.pipeTo(resp);
                 return;
             }
