@@ -140,6 +140,13 @@ public final class ProxyEngine {
             tunnelWebSocket(req, target);
             return;
         }
+        if (req.version() == HttpVersion.HTTP_1_1 && h.contains(HttpHeaders.CONNECTION) && closeIsAnOption(h)) {
+            // RFC 9112 9.6: "close" ends the connection after this response also among other options
+            // ("Connection: x-trace, close"); Vert.x only closes on a header that is exactly "close".
+            HttpServerResponse resp = req.response();
+            resp.putHeader(HttpHeaders.CONNECTION, "close");
+            resp.endHandler(v -> req.connection().close());
+        }
         boolean hasBody = te != null || contentLength > 0;
         req.pause();
         String expect = h.get(HttpHeaders.EXPECT);
@@ -427,6 +434,11 @@ public final class ProxyEngine {
         rejected(status).inc();
         LOG.debug("rejecting {} {}: {} {}", req.method(), req.path(), status, reason);
         answerAndClose(req, status, reason);
+    }
+
+    /** The client's {@code Connection} names {@code close} among other options (Vert.x handles it alone). */
+    private static boolean closeIsAnOption(MultiMap h) {
+        return !h.contains(HttpHeaders.CONNECTION, "close", true) && HopByHop.tokens(h, "connection").contains("close");
     }
 
     /** Answers {@code status} with a one-line reason, then closes the connection. */

@@ -1090,6 +1090,28 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldCloseAfterTheResponseWhenCloseIsOneOfTheClientsConnectionOptions() throws Exception {
+        // RFC 9112 9.6: "close" among the Connection options, not only alone, ends the connection after the response
+        for (String connection : List.of("x-trace, close", "Close", "keep-alive,close")) {
+            try (Socket s = connect(sidecar.port())) {
+                s.getOutputStream().write(("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: " + connection + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                byte[] all = s.getInputStream().readAllBytes(); // a read timeout when the sidecar keeps the connection open
+                String text = new String(all, StandardCharsets.ISO_8859_1);
+                assertTrue(text.startsWith("HTTP/1.1 200") && text.endsWith("hello"), connection + ": " + text);
+                assertTrue(text.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close\r\n"), connection + ": " + text);
+            }
+        }
+        // a long chunked body too: the close waits for all of it
+        try (Socket s = connect(sidecar.port())) {
+            s.getOutputStream().write("GET /download?n=2000000 HTTP/1.1\r\nHost: x\r\nConnection: x-trace, close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(text.startsWith("HTTP/1.1 200") && text.endsWith("\r\n0\r\n\r\n"), text.substring(0, Math.min(200, text.length())));
+        }
+    }
+
+    @Test
     void shouldTakeRequestLinesAsLongAsTheHeadLimit() throws Exception {
         String query = "q=" + "a".repeat(8000);
         String answer = rawToClose("GET /hello?" + query + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
