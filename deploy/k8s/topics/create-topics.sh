@@ -48,6 +48,6 @@ create_topic tapline.results "${PARTITIONS_RESULTS:-12}" \
 create_topic tapline.runs "${PARTITIONS_RUNS:-1}" \
   cleanup.policy=compact
 create_topic tapline.dlq "${PARTITIONS_DLQ:-1}" \
-  cleanup.policy=delete retention.ms=1209600000 max.message.bytes=16777216
+  cleanup.policy=delete retention.ms=1209600000 max.message.bytes=17825792
 create_topic tapline.unattributed "${PARTITIONS_UNATTRIBUTED:-1}" \
   cleanup.policy=delete retention.ms=259200000

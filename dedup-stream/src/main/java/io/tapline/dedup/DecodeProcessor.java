@@ -8,6 +8,7 @@ import io.tapline.dedup.signature.Signer;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
 import java.time.Instant;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -129,12 +130,12 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         RecordMetadata meta = context.recordMetadata().orElseThrow();
         // Only the headers of the shared dead-letter layout are used; the DLQ sink of the topology writes the record
         // (inside the exactly-once transaction), so the topic argument is irrelevant here.
-        Headers headers = DeadLetters.record(meta.topic() + ".dlq", meta.topic(), meta.partition(), meta.offset(),
-                record.key(), record.value(), reason, COMPONENT).headers();
+        ProducerRecord<byte[], byte[]> dead = DeadLetters.record(meta.topic() + ".dlq", meta.topic(), meta.partition(),
+                meta.offset(), record.key(), record.value(), reason, COMPONENT);
         Headers out = record.headers();
-        headers.forEach(h -> out.add(h));
+        dead.headers().forEach(h -> out.add(h));
         metrics.deadLetters.inc();
-        context.forward(new Record<String, Routed>(null, new Routed.Dead(record.key(), record.value()),
+        context.forward(new Record<String, Routed>(null, new Routed.Dead(dead.key(), dead.value()),
                 record.timestamp(), out));
     }
 }

@@ -129,7 +129,9 @@ public final class DedupTopology {
         // Cases carry whole interactions (bodies up to the capture cap), so whatever the interactions topic accepted
         // must fit every topic written from it: cases, the dead-letter topic and the internal repartition and
         // changelog topics, which Kafka Streams would otherwise create with the broker's default limit (1 MiB).
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), TaplineTopics.DERIVED_MAX_BYTES);
+        // The producer takes the largest of them, a dead letter (the record plus its error headers); the topics'
+        // own limits still bound what lands on each.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), TaplineTopics.DLQ_MAX_BYTES);
         props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), Integer.toString(TaplineTopics.DERIVED_MAX_BYTES));
         // Bodies are JSON and compress well; lz4 costs little CPU on the 2-core pods this runs on.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");

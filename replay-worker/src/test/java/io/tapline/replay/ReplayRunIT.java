@@ -26,6 +26,7 @@ import io.tapline.stack.Ports;
 import io.tapline.stack.junit.TaplineStackExtension;
 import io.tapline.stack.junit.TestStack;
 import io.tapline.topics.DeadLetters;
+import io.tapline.topics.TaplineTopics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -68,6 +69,7 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -438,6 +440,56 @@ class ReplayRunIT {
             assertEquals(1, r.getMocks().getMatched(), () -> r.getCaseId() + " " + r.getMocks());
         }
         assertEquals(0, realInventoryHits.get());
+    }
+
+    /**
+     * A dead letter is the raw case plus its error headers, and the replay producer compresses it: a case as large as
+     * the cases topic takes must still fit the dead-letter topic, or the batch's transaction fails on every attempt
+     * and the run can never complete. The topics have the production limits; the value is random (lz4 makes it larger).
+     */
+    @Test
+    void anUndecodableCaseAsLargeAsTheCasesTopicTakesIsDeadLetteredWhole(TestStack stack) throws Exception {
+        String bigCases = stack.createTopic("cases-big", 1, TaplineTopics.CASES_SPEC.configs());
+        String bigDlq = stack.createTopic("dlq-big", 1, TaplineTopics.DLQ_SPEC.configs());
+        byte[] key = "huge".getBytes(StandardCharsets.UTF_8);
+        byte[] value = new byte[TaplineTopics.DERIVED_MAX_BYTES - 1024];
+        new java.util.Random(7).nextBytes(value);
+        value[0] = 9; // not the registry wire format's magic byte: undecodable
+        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName(),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TaplineTopics.DERIVED_MAX_BYTES);
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
+            p.send(new ProducerRecord<>(bigCases, key, value)).get();
+        }
+        String runId = stack.uniqueName("run");
+        int mock = Ports.freePort();
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 0, true);
+        List<String> a = args(stack, runId, "solo", candidate, mock);
+        a.set(a.indexOf("--topic-cases") + 1, bigCases);
+        a.set(a.indexOf("--topic-dlq") + 1, bigDlq);
+        AtomicReference<Ran> ran = new AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            try {
+                ran.set(replay(a));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "it-big-dead-letter");
+        worker.start();
+        worker.join(Duration.ofMinutes(2).toMillis());
+        if (worker.isAlive()) {
+            worker.interrupt();
+            throw new AssertionError("the run did not end in 2 minutes");
+        }
+        assertEquals(ReplayCommand.EXIT_OK, ran.get().exit(), ran.get().log());
+        assertTrue(ran.get().log().contains("skipped: 1"), ran.get().log());
+        List<ConsumerRecord<byte[], byte[]>> dead = readAll(stack, bigDlq);
+        assertEquals(1, dead.size());
+        assertArrayEquals(key, dead.get(0).key());
+        assertArrayEquals(value, dead.get(0).value(), "the case's bytes, whole");
+        assertEquals(bigCases, DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
+        assertEquals(0, candidate.requests());
     }
 
     @Test

@@ -10,6 +10,12 @@ import java.nio.charset.StandardCharsets;
 /**
  * Records that could not be processed go to the dead-letter topic unchanged (raw key and value bytes), with
  * headers saying where they came from and why they failed, so nothing is lost and they can be replayed.
+ *
+ * <p>The dead-letter topic takes {@link TaplineTopics#DLQ_MAX_BYTES}: a record as large as any Tapline topic takes
+ * ({@link TaplineTopics#DERIVED_MAX_BYTES}), plus its error headers and what compression may add to incompressible
+ * bytes. A record larger than that (another producer's, compressed into a topic's limit) could not be written at all,
+ * and would stop its consumer; its dead letter carries the headers and a null value instead, with
+ * {@value #VALUE_OMITTED} giving the value's size (the record stays at its source offset until retention removes it).
  */
 public final class DeadLetters {
 
@@ -18,6 +24,8 @@ public final class DeadLetters {
     public static final String SOURCE_OFFSET = "tapline.dlq.source.offset";
     public static final String ERROR = "tapline.dlq.error";
     public static final String COMPONENT = "tapline.dlq.component";
+    /** Present when the value was too large to keep: its size in bytes. */
+    public static final String VALUE_OMITTED = "tapline.dlq.value.omitted.bytes";
 
     /** Longest error text kept in a header. */
     public static final int MAX_ERROR_LENGTH = 2000;
@@ -39,6 +47,11 @@ public final class DeadLetters {
         headers.add(SOURCE_OFFSET, utf8(Long.toString(offset)));
         headers.add(ERROR, utf8(truncate(reason)));
         headers.add(COMPONENT, utf8(component));
+        long size = (key == null ? 0L : key.length) + (value == null ? 0L : value.length);
+        if (size > TaplineTopics.DERIVED_MAX_BYTES) {
+            headers.add(VALUE_OMITTED, utf8(Integer.toString(value.length)));
+            return new ProducerRecord<>(dlqTopic, null, key, null, headers);
+        }
         return new ProducerRecord<>(dlqTopic, null, key, value, headers);
     }
 

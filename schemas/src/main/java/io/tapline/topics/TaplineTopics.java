@@ -24,6 +24,12 @@ public final class TaplineTopics {
      * interactions topic accepted can be carried on.
      */
     public static final int DERIVED_MAX_BYTES = 2 * INTERACTION_MAX_BYTES;
+    /**
+     * Largest dead letter: a record of {@link #DERIVED_MAX_BYTES} plus its error headers (a few KiB) and what lz4 may
+     * add to incompressible bytes (1/255 of them), with room to spare. The dead-letter topic's limit, and the
+     * {@code max.request.size} of every producer that writes dead letters.
+     */
+    public static final int DLQ_MAX_BYTES = DERIVED_MAX_BYTES + 1024 * 1024;
 
     /** Raw captures. Keyed by route (method + normalised path) so one route's traffic lands on one partition. */
     public static final TopicSpec INTERACTIONS_SPEC = new TopicSpec(INTERACTIONS, 6, Map.of(
@@ -63,8 +69,8 @@ public final class TaplineTopics {
     public static final TopicSpec DLQ_SPEC = new TopicSpec(DLQ, 1, Map.of(
             "cleanup.policy", "delete",
             "retention.ms", Long.toString(14 * DAY_MS),
-            // A dead letter is the raw record it sets aside: an interaction or a case of the largest size.
-            "max.message.bytes", Integer.toString(DERIVED_MAX_BYTES)),
+            // A dead letter is the raw record it sets aside (an interaction or a case of the largest size) plus headers.
+            "max.message.bytes", Integer.toString(DLQ_MAX_BYTES)),
             "Records that could not be processed, raw bytes plus error headers (source topic, partition, offset, reason)");
 
     /** Outbound calls no interaction could claim; for diagnosing missing trace propagation, not replayed. */

@@ -53,8 +53,8 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> registr
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         // Results carry differences and mock usage: compress the batches.
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        // A dead letter is the raw case it sets aside, which may be as large as the cases topic allows.
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TaplineTopics.DERIVED_MAX_BYTES);
+        // A dead letter is the raw case it sets aside (as large as the cases topic allows) plus its error headers.
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TaplineTopics.DLQ_MAX_BYTES);
         if (transactionalId != null) {
             // Results and the consumed offsets commit atomically: one result per case even if a worker dies.
             p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
