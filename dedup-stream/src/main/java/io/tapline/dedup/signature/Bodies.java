@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 
-/** Content decoding of captured bodies (which are stored still content-encoded), capped. */
+/** Content decoding of captured bodies still in their content encoding (a record's {@code contentEncoding}), capped. */
 public final class Bodies {
 
     /** Decoded bodies larger than this are cut: shapes and diffs never need more. */

@@ -69,6 +69,18 @@ public final class Bodies {
     }
 
     /**
+     * Whether a recorded message's {@code Content-Encoding} header is sent with its body. The capture sidecar
+     * stores gzip and deflate bodies decoded (the record's {@code contentEncoding} is then absent) and keeps the
+     * header as the peer sent it: with a decoded body that header would be false, and the receiver would fail to
+     * decode the bytes. A body still encoded ({@code contentEncoding} set, as another writer may record it) goes
+     * with its header.
+     */
+    public static boolean sendsContentEncodingHeader(String recordedContentEncoding) {
+        return recordedContentEncoding != null && !recordedContentEncoding.isBlank()
+                && !recordedContentEncoding.trim().equalsIgnoreCase("identity");
+    }
+
+    /**
      * Decodes gzip or deflate content; identity and absent encodings return the bytes unchanged.
      *
      * @throws IOException for a corrupt stream, an unsupported encoding (e.g. br) or a body over the cap

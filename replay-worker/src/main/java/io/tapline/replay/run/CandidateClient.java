@@ -29,8 +29,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Sends recorded requests to the candidate. Bodies go as recorded (still content-encoded); responses come back
- * undecoded so the comparison sees what the candidate sent. The recorded trace headers are replaced by the case's.
+ * Sends recorded requests to the candidate. Bodies go as recorded: decoded, without their {@code Content-Encoding},
+ * when the capture decoded them, still encoded when the record says so; responses come back undecoded so the
+ * comparison sees what the candidate sent. The recorded trace headers are replaced by the case's.
  */
 public final class CandidateClient implements AutoCloseable {
 
@@ -88,8 +89,10 @@ public final class CandidateClient implements AutoCloseable {
         String query = recorded.getRawQuery();
         String uri = basePath + recorded.getPath() + (query == null || query.isEmpty() ? "" : "?" + query);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());
         for (Header h : recorded.getHeaders()) {
-            if (!NOT_SENT.contains(h.getName().toLowerCase(Locale.ROOT))) {
+            String name = h.getName().toLowerCase(Locale.ROOT);
+            if (!NOT_SENT.contains(name) && (encodingHeader || !name.equals("content-encoding"))) {
                 headers.add(h.getName(), h.getValue());
             }
         }

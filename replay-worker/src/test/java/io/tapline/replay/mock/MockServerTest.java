@@ -140,6 +140,39 @@ class MockServerTest {
     }
 
     @Test
+    void aBodyTheSidecarDecodedIsServedWithoutItsContentEncodingAndAnEncodedOneWithIt() throws Exception {
+        MockServer mock = start(Set.of());
+        io.tapline.avro.Header gzip = new io.tapline.avro.Header("Content-Encoding", "gzip");
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(zipped)) {
+            z.write("{\"n\":2}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String tp = register("c1", List.of(
+                // as the sidecar records a gzip answer: the body decoded (no content encoding), the header as sent
+                call("inventory", "GET", "/stock/1", null, null, io.tapline.replay.Fixtures.response(200,
+                        "application/json", "{\"n\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8), null, gzip)),
+                // as another writer may: the body still encoded, and said so
+                call("inventory", "GET", "/stock/2", null, null, io.tapline.replay.Fixtures.response(200,
+                        "application/json", zipped.toByteArray(), "gzip", gzip))));
+        for (String id : List.of("1", "2")) {
+            RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(mock.port())
+                    .setURI("/inventory/stock/" + id).putHeader("traceparent", tp);
+            io.vertx.core.Promise<List<Object>> answer = io.vertx.core.Promise.promise();
+            vertx.runOnContext(v -> client.request(o).compose(r -> r.send().compose(resp -> resp.body().map(b ->
+                    List.<Object>of(String.valueOf(resp.getHeader("content-encoding")), b.getBytes()))))
+                    .onComplete(answer));
+            List<Object> got = answer.future().await();
+            if (id.equals("1")) {
+                assertEquals("null", got.get(0), "a decoded body is not labelled gzip");
+                assertEquals("{\"n\":1}", new String((byte[]) got.get(1), java.nio.charset.StandardCharsets.UTF_8));
+            } else {
+                assertEquals("gzip", got.get(0));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(zipped.toByteArray(), (byte[]) got.get(1));
+            }
+        }
+    }
+
+    @Test
     void aCallWithARequestLineLongerThanVertxsDefaultIsAnswered() {
         MockServer mock = start(Set.of());
         String ids = "ids=" + "1,".repeat(5000) + "2";

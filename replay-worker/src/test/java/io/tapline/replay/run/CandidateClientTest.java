@@ -100,6 +100,40 @@ class CandidateClientTest {
     }
 
     @Test
+    void aRequestBodyTheSidecarDecodedIsSentWithoutItsContentEncodingAndAnEncodedOneWithIt() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpServer s = vertx.createHttpServer().requestHandler(r -> r.body().onSuccess(b -> r.response()
+                    .end(r.getHeader("content-encoding") + "|" + java.util.Base64.getEncoder().encodeToString(b.getBytes()))))
+                    .listen(0, "127.0.0.1").await();
+            CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + s.actualPort()), 1,
+                    Duration.ofSeconds(5));
+            String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
+            // as the sidecar records a gzip upload: the body decoded (no content encoding), the header as sent
+            io.tapline.avro.HttpRequest decoded = Fixtures.request("POST", "x", "/orders", null, "{\"sku\":\"A\"}");
+            decoded.setHeaders(List.of(new io.tapline.avro.Header("Content-Encoding", "gzip")));
+            // as another writer may: the body still encoded, and said so
+            java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+            try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(zipped)) {
+                z.write("{\"sku\":\"B\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            io.tapline.avro.HttpRequest encoded = Fixtures.request("POST", "x", "/orders", null, null);
+            encoded.setHeaders(List.of(new io.tapline.avro.Header("Content-Encoding", "gzip")));
+            encoded.setBody(java.nio.ByteBuffer.wrap(zipped.toByteArray()));
+            encoded.setContentEncoding("gzip");
+            java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+            assertEquals("null|" + b64.encodeToString("{\"sku\":\"A\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                    java.nio.charset.StandardCharsets.UTF_8.decode(c.send(decoded, tp).toCompletionStage()
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS).getBody()).toString());
+            assertEquals("gzip|" + b64.encodeToString(zipped.toByteArray()),
+                    java.nio.charset.StandardCharsets.UTF_8.decode(c.send(encoded, tp).toCompletionStage()
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS).getBody()).toString());
+        } finally {
+            vertx.close().await();
+        }
+    }
+
+    @Test
     void aResponseHeadOverVertxsDefaultEightKibIsRead() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
