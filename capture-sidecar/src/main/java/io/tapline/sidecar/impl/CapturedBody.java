@@ -16,6 +16,8 @@ public final class CapturedBody {
     private boolean overBudget;
     private long total;
     private boolean ended;
+    /** The copy is over (its exchange ended): later chunks are not copied, paid for or counted. */
+    private boolean frozen;
 
     /**
      * @param cap    bytes of the body to copy
@@ -30,6 +32,9 @@ public final class CapturedBody {
     }
 
     void observe(Buffer chunk) {
+        if (frozen) {
+            return;
+        }
         int len = chunk.length();
         if (cap > 0 && !overBudget && capturedLength() < cap) {
             int take = Math.min(len, cap - capturedLength());
@@ -47,7 +52,19 @@ public final class CapturedBody {
     }
 
     void end() {
-        ended = true;
+        if (!frozen) {
+            ended = true;
+        }
+    }
+
+    /**
+     * Ends the copy where it is, on the event loop, before its exchange is handed to the publisher thread. The body
+     * may still be streaming (an app that answered before reading the upload, a 502 while the client still sends):
+     * without this, chunks arriving after publication would take budget that nothing gives back, and write fields
+     * the publisher reads. The record shows such a body as not ended.
+     */
+    void freeze() {
+        frozen = true;
     }
 
     /** True when the capture budget could not pay for a chunk: the copy is incomplete and must not be published. */

@@ -578,6 +578,12 @@ public final class ProxyEngine {
                 vertx.cancelTimer(watchTimer);
                 watchTimer = -1;
             }
+            if (capturedRequest != null) {
+                capturedRequest.body.freeze(); // an upload may still be streaming: its copy ends here
+            }
+            if (response != null) {
+                response.body.freeze();
+            }
             if (sink != null) {
                 sink.completed(new Exchange(capturedRequest, response, status, startMillis, startNanos,
                         System.currentTimeMillis(), System.nanoTime(), error));

@@ -913,6 +913,39 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldStopCopyingAnUploadThatOutlivesItsPublishedExchange() throws Exception {
+        // /early answers without reading the upload: the exchange ends and is published while the client still
+        // sends; the chunks after that must neither take capture memory (nothing would give it back) nor be copied
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).captureMaxBodyBytes(1024), p2, AVRO);
+             Socket c = new Socket("127.0.0.1", s.port())) {
+            c.setSoTimeout(5000);
+            OutputStream out = c.getOutputStream();
+            out.write(("POST /early HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + "y".repeat(100) + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readUntil(c.getInputStream(), "early").startsWith("HTTP/1.1 401"));
+            awaitMetric(s, "tapline_sidecar_published_total", 1);
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+            for (int k = 0; k < 4; k++) {
+                out.write(("1f4\r\n" + "z".repeat(500) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            // the same connection still works once the upload is done, and the memory stayed free
+            out.write("GET /hello HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readUntil(c.getInputStream(), "hello").startsWith("HTTP/1.1 200"));
+            awaitMetric(s, "tapline_sidecar_published_total", 2);
+            assertEquals(0.0, metric(s, "tapline_sidecar_capture_memory_bytes"), "memory taken after publication");
+            Interaction first = decode(p2.history().get(0).value());
+            assertEquals(100, first.getRequest().getBody().remaining(), "the copy ends with its exchange");
+            assertTrue(first.getRequest().getTruncated(), "a body still streaming is recorded as cut");
+        }
+    }
+
     static void awaitMetric(SidecarImpl s, String name, double value) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (metric(s, name) != value && System.nanoTime() < deadline) {

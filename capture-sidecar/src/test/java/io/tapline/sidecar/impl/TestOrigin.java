@@ -19,7 +19,7 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * An in-process app for tests, on a real loopback port. Paths:
- * /hello, /delay?ms=N (hello after N ms), /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
+ * /hello, /early (401 at once, before any upload is read), /delay?ms=N (hello after N ms), /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
  * /call (calls the dependency through the sidecar's egress: /inv/items with the same query, propagating traceparent
  * when the request has X-Propagate, X-Outbound-Auth as Authorization, and Referer), /items (the dependency; 50 ms latency).
  */
@@ -56,6 +56,10 @@ final class TestOrigin implements AutoCloseable {
         String path = req.path();
         if (path.equals("/slow")) {
             return; // never answers
+        }
+        if (path.equals("/early")) {
+            req.response().setStatusCode(401).end("early"); // answered before the upload is read
+            return;
         }
         long[] n = new long[1];
         Buffer body = Buffer.buffer();
