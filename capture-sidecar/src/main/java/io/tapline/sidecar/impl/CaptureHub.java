@@ -126,6 +126,13 @@ public final class CaptureHub {
         metrics.captured.inc();
         return new Capturing(ex -> {
             registry.ended(p);
+            if (ex.statusSent() == Exchange.NO_RESPONSE) {
+                // the client left before any answer: nothing to replay against
+                p.releaseBudget();
+                registry.remove(p);
+                metrics.dropped(DropReason.CLIENT_CLOSED);
+                return;
+            }
             // No timer per request: the publisher thread holds it until the grace period is over, then seals it.
             p.complete(ex, System.nanoTime() + graceNanos);
             if (!publisher.offer(p)) {

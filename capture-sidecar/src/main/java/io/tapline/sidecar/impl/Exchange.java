@@ -5,7 +5,7 @@ package io.tapline.sidecar.impl;
  *
  * @param request     captured request head and body copy
  * @param response    captured response, null when no response came from the upstream
- * @param statusSent  status the client got (the upstream's, or 502/504 from the proxy)
+ * @param statusSent  status the client got (the upstream's, or 502/504 from the proxy), {@link #NO_RESPONSE} if none
  * @param startMillis wall-clock time the request head arrived
  * @param startNanos  monotonic time the request head arrived
  * @param endMillis   wall-clock time the response ended (or failed)
@@ -14,6 +14,12 @@ package io.tapline.sidecar.impl;
  */
 public record Exchange(CapturedMessage request, CapturedMessage response, int statusSent, long startMillis,
                        long startNanos, long endMillis, long endNanos, String error) {
+
+    /**
+     * {@link #statusSent} of an exchange whose client closed the connection before any response reached it: no
+     * answer was observed, so it is no test case and is not published.
+     */
+    public static final int NO_RESPONSE = 0;
 
     public long durationMicros() {
         return (endNanos - startNanos) / 1000;

@@ -185,6 +185,7 @@ public final class ProxyEngine {
         // No Vert.x idle timeout: it is reset by response bytes only, so a slow upload the app is reading would time
         // out. Exchanges.watchUpstream counts request body progress too.
         Exchanges ex = new Exchanges(req, sink, capturedRequest, startMillis, startNanos);
+        req.response().closeHandler(v -> ex.clientGone());
         clients.get().request(options).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
@@ -192,6 +193,10 @@ public final class ProxyEngine {
                 return;
             }
             HttpClientRequest creq = ar.result();
+            if (ex.done) {
+                creq.reset(); // the client left while the upstream connection was being set up
+                return;
+            }
             // failures surface through response() and the pipes; this only keeps them out of the unhandled-error log
             creq.exceptionHandler(err -> LOG.debug("upstream request {} {}: {}", req.method(), req.path(), err.toString()));
             if (req.version() != HttpVersion.HTTP_1_0) {
@@ -248,7 +253,7 @@ public final class ProxyEngine {
         HttpServerResponse resp = req.response();
         if (resp.headWritten() || resp.closed()) {
             ex.upstreamRequest.reset();
-            ex.finish(null, req.response().getStatusCode(), "client closed before the response");
+            ex.finish(null, Exchange.NO_RESPONSE, "client closed before the response");
             return;
         }
         boolean closeDelimited = relayHead(req, cresp, resp);
@@ -551,6 +556,22 @@ public final class ProxyEngine {
             MultiMap relayed = MultiMap.caseInsensitiveMultiMap();
             HopByHop.copyEndToEnd(hints, relayed);
             resp.writeEarlyHints(relayed);
+        }
+
+        /**
+         * The client's connection closed before its response ended. Before the response head arrived nothing else
+         * would notice until {@code proxy.upstream.timeout} (never, with 0): the exchange would hold its upstream
+         * connection, its pending capture slot and its place among the requests in flight. The upstream request is
+         * reset and the exchange finished now. Once relaying, the relay's own failure path does this.
+         */
+        void clientGone() {
+            if (done || relaying) {
+                return;
+            }
+            finish(null, Exchange.NO_RESPONSE, "client closed the connection before the response");
+            if (upstreamRequest != null) {
+                upstreamRequest.reset(); // after finish: the reset fails the upstream response, which would finish as a 502
+            }
         }
 
         void tooLarge() {

@@ -14,7 +14,7 @@ public final class SidecarMetrics {
     public enum DropReason {
         CAPTURE_OFF("capture_off"), SAMPLED_OUT("sampled_out"), ROUTE_CAP("route_cap"), IN_FLIGHT_FULL("in_flight_full"),
         QUEUE_FULL("queue_full"), SERIALIZATION("serialization"), PRODUCER_ERROR("producer_error"), ASSEMBLY("assembly"),
-        SHUTDOWN("shutdown"), CAPTURE_MEMORY("capture_memory");
+        SHUTDOWN("shutdown"), CAPTURE_MEMORY("capture_memory"), CLIENT_CLOSED("client_closed");
 
         public final String label;
 

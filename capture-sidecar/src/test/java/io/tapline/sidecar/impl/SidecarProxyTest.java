@@ -946,6 +946,29 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldFreeAnExchangeAtOnceWhenItsClientLeavesBeforeTheResponse() throws Exception {
+        // /slow never answers: with a 30 s upstream timeout, only the client's close can end the exchange early
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).upstreamTimeout(Duration.ofSeconds(30)), p2, AVRO)) {
+            try (Socket c = new Socket("127.0.0.1", s.port())) {
+                c.getOutputStream().write("GET /slow HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream().flush();
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 1);
+                awaitMetric(s, "tapline_sidecar_pending_interactions", 1);
+            }
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            awaitMetric(s, "tapline_sidecar_pending_interactions", 0);
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"client_closed\"}", 1);
+            // and the proxy still serves; what it publishes is the answered exchange only
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            awaitMetric(s, "tapline_sidecar_published_total", 1);
+            assertEquals(1, p2.history().size());
+            assertEquals(200, decode(p2.history().get(0).value()).getResponse().getStatus());
+        }
+    }
+
     static void awaitMetric(SidecarImpl s, String name, double value) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (metric(s, name) != value && System.nanoTime() < deadline) {
