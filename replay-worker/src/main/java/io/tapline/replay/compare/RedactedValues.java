@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  * candidate producing the plain value (an email from its database, a session cookie, a credential it forwards) differs
  * from the recording as text whether or not it is right.
  * <ul>
- * <li><b>Without the redaction key</b> such a difference is <b>not judged</b>: counted as ignored, named in a note.</li>
+ * <li><b>Without the redaction key</b> a plain value in a token's place is <b>not judged</b>: counted as ignored, named
+ * in a note. A value whose literal parts differ from the recorded text around its tokens (another scheme, a sentence
+ * that became an error message, an object that became null) is a difference, key or not.</li>
  * <li><b>With the sidecar's key</b> ({@code --redaction-key}) the candidate's value is tokenised the way the capture
  * tokenised production's, and the tokens are compared: equal is no difference; unequal is a difference whose actual
  * value shows the candidate's tokens, never its plain value. The recorded text is a template: its literal parts must
@@ -141,8 +143,10 @@ public final class RedactedValues {
         }
         Matcher m = Pattern.compile(template.toString(), Pattern.DOTALL).matcher(candidate);
         if (!m.matches()) {
-            // the literal parts differ (another scheme, other cookie names): a difference, shown without plain values
-            return key == null ? unjudgedUnlessEchoed(d) : different(d, a.rewrap(key.token(a.text)));
+            // The literal parts differ (another scheme, other cookie names, the value gone or replaced): a difference
+            // whatever the plain values were. With the key it is shown as a token; without one, as the candidate
+            // sent it, which the result's redaction (the capture's rules) sees before it is published.
+            return key == null ? different(d) : different(d, a.rewrap(key.token(a.text)));
         }
         boolean same = true;
         StringBuilder shown = new StringBuilder();

@@ -44,7 +44,15 @@ class RedactedValuesTest {
         RedactedValues none = RedactedValues.UNKEYED;
         assertFalse(none.hasKey());
         assertEquals(RedactedValues.Outcome.UNJUDGED, outcome(none, "\"" + tok("ann@example.com") + "\"", "\"ann@example.com\""));
-        assertEquals(RedactedValues.Outcome.UNJUDGED, outcome(none, "Bearer " + tok("s3cret"), "Basic czNjcmV0"));
+        assertEquals(RedactedValues.Outcome.UNJUDGED, outcome(none, "Bearer " + tok("s3cret"), "Bearer s3cret"));
+        // the literal parts around the tokens differ: a difference whatever the plain values were
+        assertEquals(RedactedValues.Outcome.DIFFERENT, outcome(none, "Bearer " + tok("s3cret"), "Basic czNjcmV0"));
+        assertEquals(RedactedValues.Outcome.DIFFERENT,
+                outcome(none, "{\"name\":\"Ann\",\"email\":\"" + tok("ann@example.com") + "\"}", "null"), "the object is gone");
+        assertEquals(RedactedValues.Outcome.DIFFERENT,
+                outcome(none, "Dear " + tok("ann@example.com") + ", order 42 has shipped.", "Internal error"));
+        assertEquals(RedactedValues.Outcome.UNJUDGED,
+                outcome(none, "Dear " + tok("ann@example.com") + ", order 42 has shipped.", "Dear ann@example.com, order 42 has shipped."));
         assertEquals(RedactedValues.Outcome.DIFFERENT, outcome(none, "\"" + tok("a") + "\"", "\"" + tok("b") + "\""));
         assertEquals(RedactedValues.Outcome.DIFFERENT, outcome(none, "\"" + tok("a") + "\"", null));
         assertEquals(RedactedValues.Outcome.DIFFERENT, outcome(none, "\"Ann\"", "\"Bob\""), "not redacted: as it is");
