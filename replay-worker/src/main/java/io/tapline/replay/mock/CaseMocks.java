@@ -85,20 +85,10 @@ public final class CaseMocks {
      * call's body and headers are compared with the answering recording's request ({@link #compareRequest}).
      */
     public synchronized MockAnswer answer(MockRequest call) {
-        int best = -1;
-        MockMatcher.Match bestMatch = MockMatcher.NONE;
         MockMatcher.PreparedCall prepared = matcher.prepare(call);
-        for (int i = 0; i < recordings.size(); i++) {
-            MockMatcher.Match m = withLearnedNoise(prepared, i, matcher.match(prepared, recordings.get(i)));
-            double s = m.score();
-            double bestScore = bestMatch.score();
-            boolean better = s > bestScore + 1e-9
-                    || (best >= 0 && Math.abs(s - bestScore) < 1e-9 && uses[best] > 0 && uses[i] == 0);
-            if (better) {
-                best = i;
-                bestMatch = m;
-            }
-        }
+        Best found = best(prepared);
+        int best = found.index();
+        MockMatcher.Match bestMatch = found.match();
         double bestScore = bestMatch.score();
         if (best >= 0 && matcher.accepts(bestScore)) {
             boolean extra = uses[best] > 0;
@@ -219,9 +209,41 @@ public final class CaseMocks {
         }
     }
 
-    /** Notes a call forwarded to a real dependency because {@code --allow-live} named its host. */
+    /** The best-scoring recording for a call ({@code index} -1 when there is none); on a tie an unused one. */
+    private record Best(int index, MockMatcher.Match match) {
+    }
+
+    private Best best(MockMatcher.PreparedCall prepared) {
+        int best = -1;
+        MockMatcher.Match bestMatch = MockMatcher.NONE;
+        for (int i = 0; i < recordings.size(); i++) {
+            MockMatcher.Match m = withLearnedNoise(prepared, i, matcher.match(prepared, recordings.get(i)));
+            double s = m.score();
+            double bestScore = bestMatch.score();
+            boolean better = s > bestScore + 1e-9
+                    || (best >= 0 && Math.abs(s - bestScore) < 1e-9 && uses[best] > 0 && uses[i] == 0);
+            if (better) {
+                best = i;
+                bestMatch = m;
+            }
+        }
+        return new Best(best, bestMatch);
+    }
+
+    /**
+     * Notes a call forwarded to a real dependency because {@code --allow-live} named its host. When it is a call
+     * production made (a recording matches it), that recording counts as used, not as a call the candidate skipped,
+     * and what the candidate sent is compared with it as for a mocked call; the answer came from the real dependency.
+     */
     public synchronized void live(MockRequest call) {
-        note(call, "live", 0);
+        MockMatcher.PreparedCall prepared = matcher.prepare(call);
+        Best found = best(prepared);
+        double score = found.match().score();
+        if (found.index() >= 0 && matcher.accepts(score)) {
+            uses[found.index()]++;
+            compareRequest(prepared, recordings.get(found.index()), recorded.get(found.index()));
+        }
+        note(call, "live", found.index() >= 0 ? score : 0);
     }
 
     private void note(MockRequest call, String outcome, double score) {

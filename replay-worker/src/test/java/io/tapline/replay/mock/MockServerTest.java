@@ -1,6 +1,7 @@
 package io.tapline.replay.mock;
 
 import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.Difference;
 import io.tapline.avro.OutboundCall;
 import io.tapline.http.HttpUrl;
 import io.vertx.core.Vertx;
@@ -281,6 +282,29 @@ class MockServerTest {
         register("c2", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":2}"))));
         assertEquals(502, get(mock.port(), "/inventory/stock/1", null).status());
         assertEquals(1, registry.unattributableCalls());
+    }
+
+    @Test
+    void aRecordedCallTheCandidateMakesLiveIsUsedAndComparedNotReportedUnused() {
+        MockServer mock = start(Map.of("inventory", realUrl("")), Set.of("127.0.0.1"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(
+                call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}")),
+                call("inventory", "POST", "/reserve", null, "{\"qty\":1}", json(200, "{}"))), matcher);
+        String tp = register(mocks);
+        assertEquals(new Answer(200, "real"), get(mock.port(), "/inventory/stock/1", tp));
+        io.vertx.core.Promise<Integer> posted = io.vertx.core.Promise.promise();
+        vertx.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+                        .setPort(mock.port()).setURI("/inventory/reserve").putHeader("traceparent", tp)
+                        .putHeader("content-type", "application/json"))
+                .compose(r -> r.send("{\"qty\":2}").compose(resp -> resp.body().map(b -> resp.statusCode())))
+                .onComplete(posted));
+        assertEquals(200, posted.future().await());
+        assertEquals(2, realHits.get(), "both went to the real dependency");
+        assertEquals(0, mocks.usage().getUnused(), () -> mocks.usage().toString());
+        List<Difference> diffs = mocks.differences();
+        assertEquals(1, diffs.size(), diffs::toString);
+        assertEquals("call:POST inventory /reserve $.qty", diffs.get(0).getPath(), "what it sent is still compared");
+        assertEquals(List.of("live", "live"), mocks.usage().getCalls().stream().map(c -> c.getOutcome()).toList());
     }
 
     @Test
