@@ -3,9 +3,11 @@ package io.tapline.replay.mock;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.HttpRequest;
 import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.OutboundCall;
+import io.tapline.redaction.RedactionTokens;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.compare.RedactedValues;
@@ -85,7 +87,7 @@ public final class CaseMocks {
      * call's body and headers are compared with the answering recording's request ({@link #compareRequest}).
      */
     public synchronized MockAnswer answer(MockRequest call) {
-        MockMatcher.PreparedCall prepared = matcher.prepare(call);
+        MockMatcher.PreparedCall prepared = matcher.prepare(call, redacted);
         Best found = best(prepared);
         int best = found.index();
         MockMatcher.Match bestMatch = found.match();
@@ -105,6 +107,7 @@ public final class CaseMocks {
                         describe(recorded.get(best)) + " (answered from it, score " + bestScore + ")", call.describe());
             }
             OutboundCall answering = recorded.get(best);
+            noteUnjudgedTarget(call, answering);
             compareRequest(prepared, recordings.get(best), answering);
             if (answering.getResponse() != null && answering.getResponse().getTruncated()) {
                 String note = "dependency response of " + describe(answering) + " was recorded truncated at capture ("
@@ -192,6 +195,19 @@ public final class CaseMocks {
         }
     }
 
+    /**
+     * Without the redaction key, a recorded path or query value the capture redacted ({@code api_key=<token>}) matches
+     * any value the candidate sends there: the note says the match did not judge it.
+     */
+    private void noteUnjudgedTarget(MockRequest call, OutboundCall answering) {
+        HttpRequest r = answering.getRequest();
+        String target = r.getPath() + (r.getRawQuery() == null ? "" : "?" + r.getRawQuery());
+        if (!redacted.hasKey() && RedactionTokens.in(target)) {
+            note("path and query of " + describe(answering) + " matched without judging the values redacted at capture"
+                    + " (no --redaction-key)");
+        }
+    }
+
     private void note(String note) {
         addOnce(notes, note);
     }
@@ -236,11 +252,12 @@ public final class CaseMocks {
      * and what the candidate sent is compared with it as for a mocked call; the answer came from the real dependency.
      */
     public synchronized void live(MockRequest call) {
-        MockMatcher.PreparedCall prepared = matcher.prepare(call);
+        MockMatcher.PreparedCall prepared = matcher.prepare(call, redacted);
         Best found = best(prepared);
         double score = found.match().score();
         if (found.index() >= 0 && matcher.accepts(score)) {
             uses[found.index()]++;
+            noteUnjudgedTarget(call, recorded.get(found.index()));
             compareRequest(prepared, recordings.get(found.index()), recorded.get(found.index()));
         }
         note(call, "live", found.index() >= 0 ? score : 0);

@@ -3,13 +3,16 @@ package io.tapline.replay.mock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.OutboundCall;
 import io.tapline.noise.CallFields;
+import io.tapline.redaction.RedactionTokens;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.compare.BodyComparator;
 import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.RedactedValues;
 import io.tapline.replay.compare.HeaderComparator;
 import io.tapline.signature.RouteTemplates;
 
@@ -125,7 +128,12 @@ public final class MockMatcher {
 
     /** {@code call} ready to be scored against every recorded call of its case: what depends on it alone, done once. */
     PreparedCall prepare(MockRequest call) {
-        return new PreparedCall(call, ignores.forDestination(call.destination()));
+        return prepare(call, RedactedValues.UNKEYED);
+    }
+
+    /** The same, with recorded path and query values the capture redacted judged by {@code redacted}. */
+    PreparedCall prepare(MockRequest call, RedactedValues redacted) {
+        return new PreparedCall(call, ignores.forDestination(call.destination()), redacted);
     }
 
     /** The same as {@link #match(MockRequest, OutboundCall)}, with each side's own work done once. */
@@ -152,7 +160,7 @@ public final class MockMatcher {
         double score = samePath ? PATH_EXACT : PATH_TEMPLATE;
         Map<String, List<String>> q1 = call.query;
         Map<String, List<String>> q2 = recorded.query();
-        boolean sameQuery = q1.equals(q2) || call.ignores.sameQuery(q1, q2);
+        boolean sameQuery = q1.equals(q2) || call.ignores.sameQuery(q1, q2) || sameRedactedQuery(call, q1, q2);
         if (sameQuery) {
             score += QUERY_EXACT;
         } else if (q1.keySet().equals(q2.keySet())) {
@@ -171,10 +179,65 @@ public final class MockMatcher {
 
     private static PathFit pathFit(PreparedCall call, PathForm recorded) {
         if (call.path.path.equals(recorded.path)
-                || (call.ignores.hasPathRules() && call.ignores.samePath(call.path.segments(), recorded.segments()))) {
+                || (call.ignores.hasPathRules() && call.ignores.samePath(call.path.segments(), recorded.segments()))
+                || sameRedactedPath(call, recorded)) {
             return PathFit.EXACT;
         }
         return call.path.template().equals(recorded.template()) ? PathFit.TEMPLATE : PathFit.NONE;
+    }
+
+    /**
+     * Whether the call's query is the recorded one but for values the capture redacted ({@code api_key=<token>}, an
+     * email in a value): the same names, each value equal or, where the recording holds a token, the call's value
+     * judged not different by the case's {@link RedactedValues} (equal with the key; not judgeable without it).
+     */
+    private static boolean sameRedactedQuery(PreparedCall call, Map<String, List<String>> q1, Map<String, List<String>> q2) {
+        if (!call.redactedQuery(q2) || !q1.keySet().equals(q2.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, List<String>> e : q2.entrySet()) {
+            List<String> recorded = e.getValue();
+            List<String> sent = q1.get(e.getKey());
+            if (recorded.size() != sent.size()) {
+                return false;
+            }
+            for (int i = 0; i < recorded.size(); i++) {
+                if (!sameOrRedacted(call.redacted, recorded.get(i), sent.get(i))) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The same for path segments (an email or a card number in a path, which the capture redacts). */
+    private static boolean sameRedactedPath(PreparedCall call, PathForm recorded) {
+        if (!RedactionTokens.in(recorded.path)) {
+            return false;
+        }
+        String[] a = call.path.segments();
+        String[] r = recorded.segments();
+        if (a.length != r.length) {
+            return false;
+        }
+        for (int i = 0; i < r.length; i++) {
+            if (!sameOrRedacted(call.redacted, r[i], a[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean sameOrRedacted(RedactedValues redacted, String recorded, String sent) {
+        if (recorded.equals(sent)) {
+            return true;
+        }
+        if (!RedactionTokens.in(recorded)) {
+            return false;
+        }
+        Difference d = Difference.newBuilder().setPath("").setKind(DifferenceKind.CHANGED).setExpected(recorded)
+                .setActual(sent).build();
+        return redacted.judge(d).outcome() != RedactedValues.Outcome.DIFFERENT;
     }
 
     /** True when a score is high enough to answer from the recorded call. */
@@ -328,17 +391,32 @@ public final class MockMatcher {
         final PathForm path;
         final Map<String, List<String>> query;
         final MockIgnoreRules.Scope ignores;
+        /** How recorded values the capture redacted are judged in this call's path and query. */
+        final RedactedValues redacted;
         /** The body differences from each recording it was compared with ({@link #bodyDifferences}). */
         private final Map<Recording, CallDifferences> bodyDifferences = new IdentityHashMap<>();
         private boolean parsed;
         private JsonNode json;
 
-        private PreparedCall(MockRequest request, MockIgnoreRules.Scope ignores) {
+        private PreparedCall(MockRequest request, MockIgnoreRules.Scope ignores, RedactedValues redacted) {
             this.request = request;
             this.destination = stripDefaultPort(request.destination());
             this.path = new PathForm(request.path());
             this.query = query(request.rawQuery());
             this.ignores = ignores;
+            this.redacted = redacted;
+        }
+
+        /** Whether a recorded query holds a redaction token in any value. */
+        boolean redactedQuery(Map<String, List<String>> recorded) {
+            for (List<String> values : recorded.values()) {
+                for (String v : values) {
+                    if (RedactionTokens.in(v)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
 
         JsonNode json() {

@@ -25,6 +25,34 @@ class MockMatcherTest {
     }
 
     @Test
+    void queryAndPathValuesTheCaptureRedactedMatchByTheirTokens() {
+        io.tapline.redaction.RedactionKey key = io.tapline.redaction.RedactionKey.of("sidecar-key-0123456789");
+        io.tapline.replay.compare.RedactedValues keyed = io.tapline.replay.compare.RedactedValues.keyed(key);
+        io.tapline.replay.compare.RedactedValues unkeyed = io.tapline.replay.compare.RedactedValues.UNKEYED;
+        // as the sidecar records a dependency authenticated in the query, and a customer's email in a path
+        MockMatcher.Recording rates = new MockMatcher.Recording(call("rates", "GET", "/v1/rates",
+                "cur=EUR&api_key=" + key.token("live-key"), null, json(200, "{}")));
+        MockMatcher.Recording user = new MockMatcher.Recording(call("crm", "GET", "/users/" + key.token("ann@example.com") + "/orders",
+                null, null, json(200, "{}")));
+
+        MockRequest sameKey = req("GET", "rates", "/v1/rates", "api_key=live-key&cur=EUR", null);
+        MockRequest otherKey = req("GET", "rates", "/v1/rates", "api_key=test-key&cur=EUR", null);
+        MockRequest otherCurrency = req("GET", "rates", "/v1/rates", "api_key=live-key&cur=USD", null);
+        assertEquals(1.0, matcher.match(matcher.prepare(sameKey, keyed), rates).score(), "with the key: the same value");
+        assertTrue(matcher.match(matcher.prepare(sameKey, keyed), rates).sameTarget());
+        assertFalse(matcher.accepts(matcher.match(matcher.prepare(otherKey, keyed), rates).score()), "with the key: another value");
+        // without the key the value cannot be judged: it does not stop the match (the result notes what was not judged)
+        assertEquals(1.0, matcher.match(matcher.prepare(otherKey, unkeyed), rates).score());
+        assertFalse(matcher.accepts(matcher.match(matcher.prepare(otherCurrency, unkeyed), rates).score()),
+                "a plain value that differs still does");
+
+        assertEquals(1.0, matcher.match(matcher.prepare(req("GET", "crm", "/users/ann@example.com/orders", null, null), keyed), user).score());
+        assertFalse(matcher.accepts(matcher.match(matcher.prepare(req("GET", "crm", "/users/bob@example.com/orders", null, null), keyed), user).score()));
+        assertFalse(matcher.accepts(matcher.match(matcher.prepare(req("GET", "crm", "/users/ann@example.com/invoices", null, null), unkeyed), user).score()),
+                "a literal segment that differs");
+    }
+
+    @Test
     void identicalCallScoresOne() {
         OutboundCall rec = call("inventory", "GET", "/stock/42", "a=1", null, json(200, "{}"));
         assertEquals(1.0, matcher.score(req("GET", "inventory", "/stock/42", "a=1", null), rec));

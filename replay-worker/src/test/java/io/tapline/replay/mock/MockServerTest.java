@@ -308,6 +308,27 @@ class MockServerTest {
     }
 
     @Test
+    void aCallWhoseRecordedQueryHoldsARedactedCredentialIsAnsweredFromItsRecording() {
+        MockServer mock = start(Set.of());
+        io.tapline.redaction.RedactionKey key = io.tapline.redaction.RedactionKey.of("sidecar-key-0123456789");
+        List<OutboundCall> recorded = List.of(call("api.local:8080", "GET", "/v1/rates",
+                "cur=EUR&api_key=" + key.token("live-key"), null, json(200, "{\"r\":1.1}")));
+        // the run's test credential is not production's: with the key it is judged (and differs), without it not
+        CaseMocks keyed = new CaseMocks("c1", recorded, matcher, io.tapline.replay.compare.IgnoreRules.Scope.NONE,
+                io.tapline.replay.compare.RedactedValues.keyed(key));
+        CaseMocks unkeyed = new CaseMocks("c2", recorded, matcher);
+        assertEquals(new Answer(200, "{\"r\":1.1}"),
+                get(mock.port(), "http://api.local:8080/v1/rates?cur=EUR&api_key=live-key", register(keyed)));
+        assertEquals(List.of(), keyed.differences());
+        assertEquals(new Answer(200, "{\"r\":1.1}"),
+                get(mock.port(), "http://api.local:8080/v1/rates?cur=EUR&api_key=test-key", register(unkeyed)));
+        assertEquals(List.of(), unkeyed.differences());
+        assertTrue(unkeyed.notes().stream().anyMatch(n -> n.contains("matched without judging the values redacted at capture")),
+                unkeyed.notes()::toString);
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
     void allowLiveForwardsOnlyTheNamedHost() {
         MockServer mock = start(Set.of("127.0.0.1"));
         String tp = register("c1", List.of());
