@@ -105,23 +105,20 @@ public final class CaptureHub {
         if (routeKey != null) {
             Sampler.Decision decision = sampler.decide(trace.traceId(), routeKey);
             if (decision != Sampler.Decision.CAPTURE) {
-                metrics.dropped(switch (decision) {
-                    case CAPTURE_OFF -> DropReason.CAPTURE_OFF;
-                    case SAMPLED_OUT -> DropReason.SAMPLED_OUT;
-                    default -> DropReason.ROUTE_CAP;
-                });
-                return endOnly;
+                return switch (decision) {
+                    case CAPTURE_OFF -> notCaptured(DropReason.CAPTURE_OFF);
+                    case SAMPLED_OUT -> notCaptured(DropReason.SAMPLED_OUT);
+                    default -> declined(trace.traceId(), DropReason.ROUTE_CAP);
+                };
             }
         }
         if (budget.exhausted()) {
-            metrics.dropped(DropReason.CAPTURE_MEMORY); // bounded memory: proxied, not captured
-            return endOnly;
+            return declined(trace.traceId(), DropReason.MEMORY_FULL); // bounded memory: proxied, not captured
         }
         PendingInteraction p = new PendingInteraction(randomUuid(), trace.traceId(), method, path, routeKey, startNanos,
                 routeKey == null ? null : sampler.capFor(routeKey));
         if (!registry.register(p)) {
-            metrics.dropped(DropReason.IN_FLIGHT_FULL);
-            return endOnly;
+            return declined(trace.traceId(), DropReason.IN_FLIGHT_FULL);
         }
         metrics.captured.inc();
         return new Capturing(ex -> {
@@ -140,6 +137,34 @@ public final class CaptureHub {
                 registry.remove(p);
             }
         });
+    }
+
+    private ExchangeObserver.Sink notCaptured(DropReason reason) {
+        metrics.dropped(reason);
+        return endOnly;
+    }
+
+    /**
+     * A request of a sampled-in trace that is not captured: while it is in flight, the calls it makes under its trace
+     * id are not captured either, instead of being published as unattributed.
+     */
+    private ExchangeObserver.Sink declined(String traceId, DropReason reason) {
+        metrics.dropped(reason);
+        if (!registry.declined(traceId)) {
+            return endOnly;
+        }
+        return new ExchangeObserver.Sink() {
+            @Override
+            public void completed(Exchange exchange) {
+                registry.declinedEnded(traceId);
+                registry.requestEnded();
+            }
+
+            @Override
+            public boolean capturing() {
+                return false;
+            }
+        };
     }
 
     /** The sink of an uncaptured request: stateless, so one instance serves them all. */
@@ -205,8 +230,9 @@ public final class CaptureHub {
                     metrics.outboundAmbiguousTrace.inc();
                     return new Attributed(null, Attribution.UNATTRIBUTED);
                 default:
-                    if (!sampler.traceSampled(trace.traceId())) {
-                        return new Attributed(null, null); // the trace is sampled out: in or out together
+                    if (!sampler.traceSampled(trace.traceId()) || registry.isDeclined(trace.traceId())) {
+                        // the trace is sampled out, or its request was not captured: in or out together
+                        return new Attributed(null, null);
                     }
                     return new Attributed(null, Attribution.UNATTRIBUTED);
             }

@@ -40,7 +40,9 @@ public final class CapturePublisher implements AutoCloseable {
     private final LongSupplier nanoClock;
     private final Thread thread;
     private volatile boolean closed;
-    private long serializationPausedUntil;
+    /** Until when records of each topic are not serialized, after a failure (the registry is per subject). */
+    private long interactionsPausedUntil;
+    private long unattributedPausedUntil;
     private long lastProducerErrorLog;
     private volatile Consumer<PendingInteraction> onSealed;
     private volatile Interaction primer;
@@ -72,7 +74,7 @@ public final class CapturePublisher implements AutoCloseable {
     /** Called on an event loop: enqueue or drop, never block. */
     public boolean offer(PendingInteraction p) {
         if (closed || !queue.offer(p, p.estimatedBytes())) {
-            metrics.dropped(closed ? DropReason.SHUTDOWN : DropReason.QUEUE_FULL);
+            dropped(p, closed ? DropReason.SHUTDOWN : DropReason.QUEUE_FULL);
             return false;
         }
         return true;
@@ -130,7 +132,7 @@ public final class CapturePublisher implements AutoCloseable {
                 } catch (RuntimeException | StackOverflowError e) {
                     // Whatever one capture does (a redaction rule overflowing the stack, say), this thread must live
                     // on: it is the only one draining the queue, and capture would stop silently without it.
-                    metrics.dropped(DropReason.ASSEMBLY);
+                    dropped(p, DropReason.ASSEMBLY);
                     LOG.atError().addKeyValue("capture", p.id).addKeyValue("reason", DropReason.ASSEMBLY.label)
                             .addKeyValue("error", e.toString()).log("dropping capture {}: {}", p.id, e.toString());
                 }
@@ -161,7 +163,7 @@ public final class CapturePublisher implements AutoCloseable {
     void publish(PendingInteraction p) {
         if (p.overBudget()) {
             // a body could not be copied whole within the capture budget: never publish a capture that lies
-            metrics.dropped(DropReason.CAPTURE_MEMORY);
+            dropped(p, DropReason.CAPTURE_MEMORY);
             return;
         }
         SpecificRecord record;
@@ -180,29 +182,35 @@ public final class CapturePublisher implements AutoCloseable {
             }
         } catch (RuntimeException | StackOverflowError e) {
             // a capture we cannot turn into a record (bug or odd message): drop it, keep serving
-            metrics.dropped(DropReason.ASSEMBLY);
+            dropped(p, DropReason.ASSEMBLY);
             LOG.atWarn().addKeyValue("capture", p.id).addKeyValue("reason", DropReason.ASSEMBLY.label)
                     .addKeyValue("error", e.toString()).log("dropping capture {}: cannot assemble: {}", p.id, e.toString());
             return;
         }
         long now = nanoClock.getAsLong();
-        if (now < serializationPausedUntil) {
-            // the registry failed a moment ago: do not stall this thread on it for every record
-            metrics.dropped(DropReason.SERIALIZATION);
+        boolean unattributed = p.isUnattributed();
+        if (now < (unattributed ? unattributedPausedUntil : interactionsPausedUntil)) {
+            // this topic's schema failed a moment ago: do not stall this thread on the registry for every record
+            // (the other topic's records go on: their schema id may well be known)
+            dropped(p, DropReason.SERIALIZATION);
             return;
         }
         byte[] value;
         try {
             value = serializer.serialize(recordTopic, record);
         } catch (SerializationException e) {
-            serializationPausedUntil = now + serializationBackoffNanos;
-            metrics.dropped(DropReason.SERIALIZATION);
+            if (unattributed) {
+                unattributedPausedUntil = now + serializationBackoffNanos;
+            } else {
+                interactionsPausedUntil = now + serializationBackoffNanos;
+            }
+            dropped(p, DropReason.SERIALIZATION);
             LOG.atWarn().addKeyValue("reason", DropReason.SERIALIZATION.label).addKeyValue("pause_ms", serializationBackoffNanos / 1_000_000)
                     .addKeyValue("error", e.getMessage())
-                    .log("dropping captures for {} ms: serialization failed: {}", serializationBackoffNanos / 1_000_000, e.getMessage());
+                    .log("dropping captures for {} for {} ms: serialization failed: {}", recordTopic,
+                            serializationBackoffNanos / 1_000_000, e.getMessage());
             return;
         }
-        boolean unattributed = p.isUnattributed();
         try {
             producer.send(new ProducerRecord<>(recordTopic, key, value), (md, err) -> {
                 if (err == null && unattributed) {
@@ -211,17 +219,26 @@ public final class CapturePublisher implements AutoCloseable {
                     metrics.published.inc();
                     metrics.publishedBytes.add(value.length);
                 } else {
-                    producerFailed(err);
+                    producerFailed(p, err);
                 }
             });
         } catch (KafkaException e) {
             // send() itself throws for fatal client states (closed producer, interrupt, oversize for some configs)
-            producerFailed(e);
+            producerFailed(p, e);
         }
     }
 
-    private void producerFailed(Exception err) {
-        metrics.dropped(DropReason.PRODUCER_ERROR);
+    /** Counts a record not published: an interaction's drop, or an unattributed call's (counted apart). */
+    private void dropped(PendingInteraction p, DropReason reason) {
+        if (p.isUnattributed()) {
+            metrics.unattributedDropped(reason);
+        } else {
+            metrics.dropped(reason);
+        }
+    }
+
+    private void producerFailed(PendingInteraction p, Exception err) {
+        dropped(p, DropReason.PRODUCER_ERROR);
         metrics.producerError(err);
         long now = nanoClock.getAsLong();
         if (now - lastProducerErrorLog > TimeUnit.SECONDS.toNanos(10)) {
@@ -252,7 +269,7 @@ public final class CapturePublisher implements AutoCloseable {
             }
             while ((p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
                 p.releaseBudget();
-                metrics.dropped(DropReason.SHUTDOWN);
+                dropped(p, DropReason.SHUTDOWN);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

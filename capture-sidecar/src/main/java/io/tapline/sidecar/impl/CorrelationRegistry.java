@@ -17,6 +17,9 @@ public final class CorrelationRegistry {
     private final ConcurrentHashMap<String, List<PendingInteraction>> byTrace = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, PendingInteraction> inFlightCaptured = new ConcurrentHashMap<>();
     private final AtomicInteger pending = new AtomicInteger();
+    /** Trace ids of in-flight requests that were sampled in but not captured, with how many ({@link #declined}). */
+    private final ConcurrentHashMap<String, Integer> declined = new ConcurrentHashMap<>();
+    private final AtomicInteger declinedCount = new AtomicInteger();
     /**
      * Inbound requests in flight (low 32 bits) and how many times a request started or ended (the epoch, high
      * bits), changed together by one atomic add so a reader sees both from the same moment.
@@ -42,6 +45,34 @@ public final class CorrelationRegistry {
     /** An uncaptured (or unregistered) request has been answered. */
     public void requestEnded() {
         inFlight.addAndGet(EPOCH - 1);
+    }
+
+    /**
+     * Notes an in-flight request of a sampled-in trace that is not captured all the same (route cap, no room): the
+     * outbound calls it makes under that trace id are not captured either (in or out together), rather than
+     * published as unattributed. Bounded like the pending interactions: past {@code maxPending} such requests it is
+     * not noted, and their calls are published as unattributed.
+     *
+     * @return whether it was noted: {@link #declinedEnded} is then due when the request ends
+     */
+    public boolean declined(String traceId) {
+        if (declinedCount.incrementAndGet() > maxPending) {
+            declinedCount.decrementAndGet();
+            return false;
+        }
+        declined.merge(traceId, 1, Integer::sum);
+        return true;
+    }
+
+    /** A request noted by {@link #declined} has been answered. */
+    public void declinedEnded(String traceId) {
+        declined.computeIfPresent(traceId, (k, n) -> n == 1 ? null : n - 1);
+        declinedCount.decrementAndGet();
+    }
+
+    /** Whether an uncaptured request of this trace is in flight ({@link #declined}). */
+    public boolean isDeclined(String traceId) {
+        return !declined.isEmpty() && declined.containsKey(traceId);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.tapline.avro.Attribution;
 import io.tapline.ops.Metrics;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -14,7 +15,7 @@ public final class SidecarMetrics {
     public enum DropReason {
         CAPTURE_OFF("capture_off"), SAMPLED_OUT("sampled_out"), ROUTE_CAP("route_cap"), IN_FLIGHT_FULL("in_flight_full"),
         QUEUE_FULL("queue_full"), SERIALIZATION("serialization"), PRODUCER_ERROR("producer_error"), ASSEMBLY("assembly"),
-        SHUTDOWN("shutdown"), CAPTURE_MEMORY("capture_memory"), CLIENT_CLOSED("client_closed");
+        SHUTDOWN("shutdown"), CAPTURE_MEMORY("capture_memory"), CLIENT_CLOSED("client_closed"), MEMORY_FULL("memory_full");
 
         public final String label;
 
@@ -35,6 +36,7 @@ public final class SidecarMetrics {
     private final Map<DropReason, Metrics.Counter> dropped = new EnumMap<>(DropReason.class);
     private final Map<Attribution, Metrics.Counter> outbound = new EnumMap<>(Attribution.class);
     private final Map<String, Metrics.Counter> producerErrors = new ConcurrentHashMap<>();
+    private final Map<DropReason, Metrics.Counter> unattributedDropped = new EnumMap<>(DropReason.class);
 
     public SidecarMetrics(Metrics registry) {
         this.registry = registry;
@@ -45,6 +47,11 @@ public final class SidecarMetrics {
                 "Outbound calls no interaction claimed, published on their own to the unattributed topic");
         for (DropReason r : DropReason.values()) {
             dropped.put(r, registry.counter("tapline_sidecar_dropped_total", "Interactions not published, by reason", "reason", r.label));
+        }
+        for (DropReason r : List.of(DropReason.QUEUE_FULL, DropReason.SERIALIZATION, DropReason.PRODUCER_ERROR,
+                DropReason.ASSEMBLY, DropReason.SHUTDOWN, DropReason.CAPTURE_MEMORY)) {
+            unattributedDropped.put(r, registry.counter("tapline_sidecar_unattributed_dropped_total",
+                    "Unattributed outbound calls not published, by reason", "reason", r.label));
         }
         for (Attribution a : Attribution.values()) {
             outbound.put(a, registry.counter("tapline_sidecar_outbound_calls_total", "Outbound calls seen by the egress proxy, by attribution",
@@ -60,6 +67,11 @@ public final class SidecarMetrics {
 
     public void dropped(DropReason reason) {
         dropped.get(reason).inc();
+    }
+
+    /** An unattributed call not published: counted apart, as such calls are no captured interaction. */
+    public void unattributedDropped(DropReason reason) {
+        unattributedDropped.get(reason).inc();
     }
 
     public long droppedCount(DropReason reason) {

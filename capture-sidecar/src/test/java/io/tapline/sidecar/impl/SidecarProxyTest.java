@@ -891,7 +891,8 @@ class SidecarProxyTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, meanwhile.statusCode());
             assertEquals("hello", meanwhile.body());
-            assertEquals(1.0, metric(s, "tapline_sidecar_dropped_total{reason=\"capture_memory\"}"));
+            assertEquals(1.0, metric(s, "tapline_sidecar_dropped_total{reason=\"memory_full\"}"), "not captured");
+            assertEquals(0.0, metric(s, "tapline_sidecar_dropped_total{reason=\"capture_memory\"}"));
 
             // the upload ends: its 3000-byte echo streams back whole, but its response copy finds no room
             out.write(("5dc\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -900,7 +901,7 @@ class SidecarProxyTest {
             out.flush();
             String echoed = readUntil(upload.getInputStream(), "x".repeat(3000));
             assertTrue(echoed.startsWith("HTTP/1.1 200"), echoed);
-            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"capture_memory\"}", 2);
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"capture_memory\"}", 1); // captured, then dropped
             awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0); // dropped whole, its memory given back
             assertEquals(0, p2.history().size(), "a capture missing part of a body is never published");
 
@@ -966,6 +967,59 @@ class SidecarProxyTest {
             awaitMetric(s, "tapline_sidecar_published_total", 1);
             assertEquals(1, p2.history().size());
             assertEquals(200, decode(p2.history().get(0).value()).getResponse().getStatus());
+        }
+    }
+
+    @Test
+    void shouldNotPublishTheCallsOfARequestItDidNotCaptureAsUnattributed() throws Exception {
+        // a route cap of 1/s: the later requests are proxied uncaptured; their calls carry their trace id and must
+        // stay out with them, not be published on their own (and counted as a sign the app does not propagate)
+        TestOrigin own = new TestOrigin();
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(own).routeCap("GET /call", 1).outboundGrace(Duration.ofMillis(50)), p2, AVRO)) {
+            own.egressPort = s.egressPort();
+            for (int k = 0; k < 5; k++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call?marker=" + k))
+                        .header("X-Propagate", "1").build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+            }
+            awaitMetric(s, "tapline_sidecar_published_total", 1);
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"route_cap\"}", 4);
+            awaitMetric(s, "tapline_sidecar_outbound_sampled_out_total", 4);
+            assertEquals(0.0, metric(s, "tapline_sidecar_unattributed_published_total"));
+            assertEquals(1.0, metric(s, "tapline_sidecar_outbound_calls_total{attribution=\"trace_context\"}"));
+            assertEquals(0.0, metric(s, "tapline_sidecar_outbound_calls_total{attribution=\"unattributed\"}"));
+            assertEquals(List.of(TaplineTopics.INTERACTIONS), p2.history().stream().map(ProducerRecord::topic).toList());
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void shouldPauseOnlyTheTopicWhoseSchemaFailedAndCountUnattributedDropsApart() throws Exception {
+        // the registry is down: the Interaction schema id is known (serializes), the UnattributedCall one is not
+        Serializer<SpecificRecord> registryDown = (topic, data) -> {
+            if (data instanceof UnattributedCall) {
+                throw new org.apache.kafka.common.errors.SerializationException("registry unreachable (ConnectException)");
+            }
+            return AVRO.serialize(topic, data);
+        };
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).outboundGrace(Duration.ofMillis(20)), p2, registryDown)) {
+            for (int k = 0; k < 5; k++) {
+                // a call with no inbound request in flight: unattributed, and its serialization fails
+                http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.egressPort() + "/inv/hello")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                awaitMetric(s, "tapline_sidecar_unattributed_dropped_total{reason=\"serialization\"}", k + 1);
+                for (int j = 0; j < 4; j++) {
+                    http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/hello")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                }
+                awaitMetric(s, "tapline_sidecar_published_total", 4 * (k + 1)); // not paused by the other topic
+            }
+            assertEquals(20.0, metric(s, "tapline_sidecar_captured_total"));
+            assertEquals(0.0, metric(s, "tapline_sidecar_dropped_total{reason=\"serialization\"}"),
+                    "the interactions' drop counters count interactions only");
         }
     }
 
