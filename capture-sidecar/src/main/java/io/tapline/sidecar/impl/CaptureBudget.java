@@ -3,8 +3,9 @@ package io.tapline.sidecar.impl;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The bytes of captured bodies the sidecar may hold at once, shared by every event loop and the publisher: a body
- * tap reserves each captured chunk before copying it, and the interaction gives its bytes back once it has been
+ * The bytes of captured bodies and heads the sidecar may hold at once, shared by every event loop and the publisher:
+ * a body tap reserves each captured chunk before copying it, a finished exchange its heads before it is handed on
+ * ({@link CapturedMessage#chargeHead}), and the interaction gives its bytes back once it has been
  * published or dropped. In flight, in the grace period and in the publisher's queue alike, capture memory stays
  * under the bound whatever the traffic; an interaction that could not reserve a chunk is dropped whole
  * ({@code capture_memory}), never published with a body cut short.

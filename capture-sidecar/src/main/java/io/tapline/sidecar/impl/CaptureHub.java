@@ -123,11 +123,12 @@ public final class CaptureHub {
         metrics.captured.inc();
         return new Capturing(ex -> {
             registry.ended(p);
-            if (ex.statusSent() == Exchange.NO_RESPONSE) {
-                // the client left before any answer: nothing to replay against
+            if (ex.statusSent() == Exchange.NO_RESPONSE || !ex.chargeHeads(budget)) {
+                // the client left before any answer (nothing to replay against), or no memory for the heads
+                p.complete(ex, 0);
                 p.releaseBudget();
                 registry.remove(p);
-                metrics.dropped(DropReason.CLIENT_CLOSED);
+                metrics.dropped(ex.statusSent() == Exchange.NO_RESPONSE ? DropReason.CLIENT_CLOSED : DropReason.CAPTURE_MEMORY);
                 return;
             }
             // No timer per request: the publisher thread holds it until the grace period is over, then seals it.
@@ -284,6 +285,16 @@ public final class CaptureHub {
     }
 
     private void attach(Attributed a, OutboundCapture call) {
+        if (!call.exchange().chargeHeads(budget)) {
+            // bounded memory: no room for the call's heads; its interaction is dropped whole, as for a body
+            call.exchange().releaseBudget();
+            if (a.target() != null) {
+                a.target().markOverBudget();
+            } else {
+                metrics.unattributedDropped(DropReason.CAPTURE_MEMORY);
+            }
+            return;
+        }
         if (a.target() == null) {
             // No single interaction can claim it: publish it on its own rather than guess.
             if (!publisher.offer(PendingInteraction.unattributed(randomUuid(), a.traceId(), a.inFlight(), call))) {

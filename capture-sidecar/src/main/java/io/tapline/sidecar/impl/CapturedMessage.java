@@ -61,6 +61,38 @@ public final class CapturedMessage {
         return null;
     }
 
+    /** What {@link #chargeHead} took from a budget, given back by {@link #releaseHead}. */
+    private CaptureBudget headBudget;
+    private long headCharged;
+
+    /**
+     * Pays for this message's head (header fields, target) from the capture budget, as its body copy pays for its
+     * bytes: an interaction may hold hundreds of outbound calls with up to 64 KiB of headers each. Once per message,
+     * on the event loop that finishes it, before the capture is handed on.
+     *
+     * @return false (nothing taken) when the budget cannot pay: the capture must then be dropped
+     */
+    boolean chargeHead(CaptureBudget budget) {
+        if (headBudget != null) {
+            return true;
+        }
+        long n = estimatedBytes() - body.capturedLength();
+        if (!budget.tryReserve(n)) {
+            return false;
+        }
+        headBudget = budget;
+        headCharged = n;
+        return true;
+    }
+
+    /** Gives back what {@link #chargeHead} took (idempotent). */
+    void releaseHead() {
+        if (headBudget != null && headCharged > 0) {
+            headBudget.release(headCharged);
+            headCharged = 0;
+        }
+    }
+
     /** Rough heap size, used to account for captures in the byte-bounded queue. */
     public long estimatedBytes() {
         long n = 64 + body.capturedLength();

@@ -30,13 +30,20 @@ public record Exchange(CapturedMessage request, CapturedMessage response, int st
         return request != null && request.body.overBudget() || response != null && response.body.overBudget();
     }
 
-    /** Gives back what the body copies took from the capture budget. */
+    /** Gives back what the body copies and the heads took from the capture budget. */
     void releaseBudget() {
         if (request != null) {
             request.body.releaseBudget();
+            request.releaseHead();
         }
         if (response != null) {
             response.body.releaseBudget();
+            response.releaseHead();
         }
+    }
+
+    /** Pays for both heads from the budget ({@link CapturedMessage#chargeHead}); false when it cannot. */
+    boolean chargeHeads(CaptureBudget budget) {
+        return (request == null || request.chargeHead(budget)) && (response == null || response.chargeHead(budget));
     }
 }

@@ -22,6 +22,7 @@ public final class PendingInteraction {
     private final List<OutboundCapture> calls = new ArrayList<>(2);
     private Exchange exchange;
     private boolean sealed;
+    private boolean callOverBudget;
     private volatile long publishAfterNanos;
     private int unattributedInFlight = -1;
     /** Outbound calls being captured or attached for this interaction (bounded by {@link #MAX_CALLS}). */
@@ -132,9 +133,17 @@ public final class PendingInteraction {
         return out;
     }
 
-    /** True when a body of the interaction or of an attached call ran out of capture budget (it is then dropped). */
+    /** A call of this interaction could not be captured for want of capture memory: the interaction is incomplete. */
+    public synchronized void markOverBudget() {
+        callOverBudget = true;
+    }
+
+    /**
+     * True when a body of the interaction or of an attached call ran out of capture budget, or a call's heads did
+     * (it is then dropped).
+     */
     public synchronized boolean overBudget() {
-        if (exchange != null && exchange.overBudget()) {
+        if (callOverBudget || exchange != null && exchange.overBudget()) {
             return true;
         }
         for (OutboundCapture c : calls) {

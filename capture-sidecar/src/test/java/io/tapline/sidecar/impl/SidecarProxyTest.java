@@ -953,13 +953,16 @@ class SidecarProxyTest {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         try (SidecarImpl s = SidecarImpl.start(options(origin).upstreamTimeout(Duration.ofSeconds(30)), p2, AVRO)) {
             try (Socket c = new Socket("127.0.0.1", s.port())) {
-                c.getOutputStream().write("GET /slow HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream().write(("POST /slow HTTP/1.1\r\nHost: app\r\nContent-Length: 100\r\n\r\n" + "x".repeat(100))
+                        .getBytes(StandardCharsets.US_ASCII));
                 c.getOutputStream().flush();
                 awaitMetric(s, "tapline_sidecar_in_flight_requests", 1);
                 awaitMetric(s, "tapline_sidecar_pending_interactions", 1);
+                awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 100);
             }
             awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
             awaitMetric(s, "tapline_sidecar_pending_interactions", 0);
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0); // the upload's copy and the head given back
             awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"client_closed\"}", 1);
             // and the proxy still serves; what it publishes is the answered exchange only
             assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/hello")).build(),
@@ -1020,6 +1023,29 @@ class SidecarProxyTest {
             assertEquals(20.0, metric(s, "tapline_sidecar_captured_total"));
             assertEquals(0.0, metric(s, "tapline_sidecar_dropped_total{reason=\"serialization\"}"),
                     "the interactions' drop counters count interactions only");
+        }
+    }
+
+    @Test
+    void shouldPayForCapturedHeadsFromTheCaptureMemory() throws Exception {
+        // 8 KiB of capture memory; the request, and the outbound call the app makes with it, carry 6 KiB of headers
+        TestOrigin own = new TestOrigin();
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(own).captureMaxMemoryBytes(8192).outboundGrace(Duration.ofMillis(20)), p2, AVRO)) {
+            own.egressPort = s.egressPort();
+            HttpRequest.Builder big = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call?marker=1"))
+                    .header("X-Propagate", "1").header("X-Outbound-Auth", "Bearer " + "t".repeat(6000));
+            assertEquals(200, http.send(big.build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "proxied all the same");
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"capture_memory\"}", 1);
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+            // a request whose heads fit is captured, with its call
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call?marker=2"))
+                    .header("X-Propagate", "1").build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            awaitMetric(s, "tapline_sidecar_published_total", 1);
+            assertEquals(1, decode(p2.history().get(0).value()).getOutboundCalls().size());
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+        } finally {
+            own.close();
         }
     }
 
