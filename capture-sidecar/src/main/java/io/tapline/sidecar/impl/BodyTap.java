@@ -17,6 +17,8 @@ public final class BodyTap implements ReadStream<Buffer> {
     private final CapturedBody copy;
     private long limit;
     private Runnable onLimit;
+    /** Body bytes that came through, for the limit. */
+    private long flowed;
     private boolean overLimit;
     private Runnable onChunk;
     private Runnable onEnd;
@@ -79,10 +81,12 @@ public final class BodyTap implements ReadStream<Buffer> {
                     return;
                 }
                 copy.observe(chunk);
+                flowed += chunk.length();
                 if (onChunk != null) {
                     onChunk.run();
                 }
-                if (limit > 0 && copy.total() > limit) {
+                // counted here, not by the copy: a copy stops counting when its exchange ends, the limit does not
+                if (limit > 0 && flowed > limit) {
                     overLimit = true;
                     onLimit.run();
                     return;

@@ -226,7 +226,12 @@ public final class CaptureHub {
             CorrelationRegistry.Lookup lookup = registry.byTrace(trace.traceId());
             switch (lookup.match()) {
                 case ONE:
-                    return new Attributed(lookup.interaction(), Attribution.TRACE_CONTEXT);
+                    if (!registry.isDeclined(trace.traceId())) {
+                        return new Attributed(lookup.interaction(), Attribution.TRACE_CONTEXT);
+                    }
+                    // an uncaptured request of the same trace is in flight too: the call may be either's
+                    metrics.outboundAmbiguousTrace.inc();
+                    return new Attributed(null, Attribution.UNATTRIBUTED);
                 case AMBIGUOUS:
                     metrics.outboundAmbiguousTrace.inc();
                     return new Attributed(null, Attribution.UNATTRIBUTED);

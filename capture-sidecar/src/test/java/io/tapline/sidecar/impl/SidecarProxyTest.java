@@ -1049,6 +1049,66 @@ class SidecarProxyTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void shouldCutAChunkedUploadAtTheLimitAlsoAfterAnEarlyAnswer(boolean capture) throws Exception {
+        // the copy of a captured upload stops with its exchange; the body limit must not stop with it
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000).captureEnabled(capture), p2, AVRO);
+             Socket c = new Socket("127.0.0.1", s.port())) {
+            c.setSoTimeout(3000);
+            OutputStream out = c.getOutputStream();
+            out.write(("POST /early HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + "y".repeat(100) + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readUntil(c.getInputStream(), "early").startsWith("HTTP/1.1 401"));
+            byte[] chunk = new byte[10_000];
+            String after;
+            try {
+                for (int k = 0; k < 30; k++) { // 300 KB, three times the limit
+                    out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(chunk);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                out.write("0\r\n\r\nGET /hello HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                after = readUntil(c.getInputStream(), "hello");
+            } catch (IOException e) {
+                after = "closed: " + e;
+            }
+            assertFalse(after.startsWith("HTTP/1.1 200"), "capture " + capture + ": 300 KB went past the 100 KB limit; " + after);
+        }
+    }
+
+    @Test
+    void shouldNotAttachTheCallsOfAnUncapturedRequestToACapturedOneOfTheSameTrace() throws Exception {
+        // a caller's fan-out: two requests under one trace id; the route cap captures one and not the other
+        TestOrigin own = new TestOrigin();
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(own).routeCap("GET /call", 1), p2, AVRO)) {
+            own.egressPort = s.egressPort();
+            String tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+            CompletableFuture<HttpResponse<String>> a = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call?marker=a"))
+                    .header("X-Propagate", "1").header("traceparent", tp).build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> b = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call?marker=b"))
+                    .header("X-Propagate", "1").header("traceparent", tp).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, a.get().statusCode());
+            assertEquals(200, b.get().statusCode());
+            awaitMetric(s, "tapline_sidecar_published_total", 1);
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"route_cap\"}", 1);
+            Interaction captured = decode(p2.history().stream().filter(r -> r.topic().equals(TaplineTopics.INTERACTIONS))
+                    .findFirst().orElseThrow().value());
+            // its own call, when the sibling was over by then; none when both were in flight (never the sibling's alone)
+            for (OutboundCall call : captured.getOutboundCalls()) {
+                assertEquals(captured.getRequest().getRawQuery(), call.getRequest().getRawQuery(), "a call of the other request");
+            }
+            assertTrue(captured.getOutboundCalls().size() <= 1, captured.getOutboundCalls()::toString);
+        } finally {
+            own.close();
+        }
+    }
+
     static void awaitMetric(SidecarImpl s, String name, double value) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (metric(s, name) != value && System.nanoTime() < deadline) {
