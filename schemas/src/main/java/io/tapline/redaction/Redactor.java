@@ -374,6 +374,14 @@ public final class Redactor {
     }
 
     /**
+     * A path segment percent-decoded as the redaction reads it before tokenising what it holds (an email written
+     * {@code ann%40example.com} is tokenised as {@code ann@example.com}).
+     */
+    public static String decodePathSegment(String segment) {
+        return percentDecode(segment, false);
+    }
+
+    /**
      * Percent-decodes as UTF-8, leniently: an escape that is not {@code %} and two hex digits stays as it is (so
      * {@code jane%40example.com%zz} is still seen as an email). {@code +} is a space in query and form values only.
      */

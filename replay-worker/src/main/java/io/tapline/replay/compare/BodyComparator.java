@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import net.javacrumbs.jsonunit.core.Configuration;
@@ -123,11 +125,12 @@ public final class BodyComparator {
             return;
         }
         List<Difference> found = new ArrayList<>();
+        List<Leftovers> handedBack = new ArrayList<>();
         if (options.ignoreArrayOrder()) {
-            // copies: the large arrays compared here are emptied in them before JsonUnit sees them
+            // copies: the large arrays matched here are cut down to their unmatched elements before JsonUnit sees them
             expected = expected.deepCopy();
             actual = actual.deepCopy();
-            compareLargeUnorderedArrays(expected, actual, "$", found);
+            matchLargeUnorderedArrays(expected, actual, "$", found, handedBack);
         }
         JsonNode e = expected;
         JsonNode a = actual;
@@ -143,19 +146,55 @@ public final class BodyComparator {
         // JSON); without one it compares their types and scales (10 vs 10.0, 1.0 vs 1.00 would differ).
         config = config.withTolerance(options.numericTolerance());
         Diff.create(e, a, "body", "", config).similar();
+        for (Difference d : found) {
+            for (Leftovers l : handedBack) {
+                l.renumber(d);
+            }
+        }
         out.addAll(found);
+    }
+
+    /**
+     * The unmatched elements of a large array pair, handed back to JsonUnit: {@code expected[i]} and {@code actual[i]}
+     * are the indexes in the original arrays of the {@code i}-th element left on each side.
+     */
+    private record Leftovers(String path, int[] expected, int[] actual) {
+
+        /** Gives a difference inside these leftovers the index its element has in the original array. */
+        void renumber(Difference d) {
+            String p = d.getPath();
+            if (!p.startsWith(path + "[")) {
+                return;
+            }
+            int close = p.indexOf(']', path.length() + 1);
+            if (close < 0) {
+                return;
+            }
+            int i;
+            try {
+                i = Integer.parseInt(p.substring(path.length() + 1, close));
+            } catch (NumberFormatException e) {
+                return;
+            }
+            int[] map = d.getKind() == DifferenceKind.EXTRA ? actual : expected;
+            if (i >= 0 && i < map.length) {
+                d.setPath(path + "[" + map[i] + "]" + p.substring(close + 1));
+            }
+        }
     }
 
     /**
      * Ignoring array order, JsonUnit pairs elements by trying every expected one against every actual one: a pair of
      * arrays of 1,000 and 10,000 elements took 8 s, on the worker's event loop. Above {@link #MAX_UNORDERED_PAIRS}
-     * element pairs, an array pair found at the same path on both sides is compared here as a multiset instead, by
-     * exact JSON equality in linear time: each element one side has more often than the other is one
-     * {@code MISSING} or {@code EXTRA} difference at {@code path[*]} (numeric tolerance does not apply there, and a
-     * changed element shows as one missing and one extra). The arrays are then emptied in both (copied) trees, so
-     * JsonUnit compares the rest.
+     * element pairs, an array pair found at the same path on both sides is first matched here as a multiset, by
+     * exact JSON value in linear time, and only the elements left unmatched on each side stay in the (copied) trees.
+     * When few are left (their pairs within the bound), JsonUnit pairs them as usual, so a changed element gives
+     * path-level differences that ignore rules and learned noise apply to, at its original index. When more are left,
+     * each is one {@code MISSING} or {@code EXTRA} difference at {@code path[*]} (a rule for a field inside the
+     * elements cannot apply to a whole element then), and the arrays are emptied.
      */
-    private void compareLargeUnorderedArrays(JsonNode e, JsonNode a, String path, List<Difference> out) {
+    private void matchLargeUnorderedArrays(JsonNode e, JsonNode a, String path, List<Difference> out,
+                                           List<Leftovers> handedBack) {
         if (e.isObject() && a.isObject()) {
             var fields = e.fieldNames();
             while (fields.hasNext()) {
@@ -164,23 +203,25 @@ public final class BodyComparator {
                 JsonNode av = a.get(name);
                 if (av != null && ev.isContainerNode() && av.isContainerNode()) {
                     if (ev.isArray() && av.isArray() && (long) ev.size() * av.size() > MAX_UNORDERED_PAIRS) {
-                        compareAsMultisets(ev, av, path + "." + name + "[*]", out);
-                        ((com.fasterxml.jackson.databind.node.ObjectNode) e).putArray(name);
-                        ((com.fasterxml.jackson.databind.node.ObjectNode) a).putArray(name);
+                        ArrayNode[] left = matchAsMultisets(ev, av, path + "." + name, out, handedBack);
+                        ((ObjectNode) e).set(name, left[0]);
+                        ((ObjectNode) a).set(name, left[1]);
                     } else {
-                        compareLargeUnorderedArrays(ev, av, path + "." + name, out);
+                        matchLargeUnorderedArrays(ev, av, path + "." + name, out, handedBack);
                     }
                 }
             }
         } else if (e.isArray() && a.isArray() && path.equals("$") && (long) e.size() * a.size() > MAX_UNORDERED_PAIRS) {
-            compareAsMultisets(e, a, "$[*]", out);
-            ((com.fasterxml.jackson.databind.node.ArrayNode) e).removeAll();
-            ((com.fasterxml.jackson.databind.node.ArrayNode) a).removeAll();
+            ArrayNode[] left = matchAsMultisets(e, a, "$", out, handedBack);
+            ((ArrayNode) e).removeAll().addAll(left[0]);
+            ((ArrayNode) a).removeAll().addAll(left[1]);
         }
         // elements of a smaller array are paired by JsonUnit, not by position: arrays inside them are left to it
     }
 
-    private void compareAsMultisets(JsonNode expected, JsonNode actual, String path, List<Difference> out) {
+    /** Matches equal elements; returns the unmatched ones of each side, or two empty arrays when it reported them. */
+    private ArrayNode[] matchAsMultisets(JsonNode expected, JsonNode actual, String path, List<Difference> out,
+                                         List<Leftovers> handedBack) {
         Map<String, Integer> counts = new java.util.HashMap<>();
         List<String> expectedKeys = new ArrayList<>(expected.size());
         for (JsonNode n : expected) {
@@ -188,20 +229,34 @@ public final class BodyComparator {
             expectedKeys.add(k);
             counts.merge(k, 1, Integer::sum);
         }
-        List<JsonNode> extra = new ArrayList<>();
-        for (JsonNode n : actual) {
-            if (!take(counts, canonical(n))) {
-                extra.add(n);
+        List<Integer> extra = new ArrayList<>();
+        for (int i = 0; i < actual.size(); i++) {
+            if (!take(counts, canonical(actual.get(i)))) {
+                extra.add(i);
             }
         }
+        List<Integer> missing = new ArrayList<>();
         for (int i = 0; i < expectedKeys.size(); i++) { // in the recorded order
             if (take(counts, expectedKeys.get(i))) {
-                out.add(diff(path, DifferenceKind.MISSING, renderNode(expected.get(i), null), null));
+                missing.add(i);
             }
         }
-        for (JsonNode n : extra) {
-            out.add(diff(path, DifferenceKind.EXTRA, null, renderNode(n, null)));
+        ArrayNode leftExpected = JsonNodeFactory.instance.arrayNode();
+        ArrayNode leftActual = JsonNodeFactory.instance.arrayNode();
+        if ((long) missing.size() * extra.size() <= MAX_UNORDERED_PAIRS) {
+            missing.forEach(i -> leftExpected.add(expected.get(i)));
+            extra.forEach(i -> leftActual.add(actual.get(i)));
+            handedBack.add(new Leftovers(path, missing.stream().mapToInt(Integer::intValue).toArray(),
+                    extra.stream().mapToInt(Integer::intValue).toArray()));
+        } else {
+            for (int i : missing) {
+                out.add(diff(path + "[*]", DifferenceKind.MISSING, renderNode(expected.get(i), null), null));
+            }
+            for (int i : extra) {
+                out.add(diff(path + "[*]", DifferenceKind.EXTRA, null, renderNode(actual.get(i), null)));
+            }
         }
+        return new ArrayNode[]{leftExpected, leftActual};
     }
 
     /** Takes one of {@code key} from the counts; false when there is none left. */

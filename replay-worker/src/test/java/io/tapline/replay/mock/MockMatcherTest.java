@@ -50,6 +50,15 @@ class MockMatcherTest {
         assertFalse(matcher.accepts(matcher.match(matcher.prepare(req("GET", "crm", "/users/bob@example.com/orders", null, null), keyed), user).score()));
         assertFalse(matcher.accepts(matcher.match(matcher.prepare(req("GET", "crm", "/users/ann@example.com/invoices", null, null), unkeyed), user).score()),
                 "a literal segment that differs");
+        // the capture redacts a path as production sent it: an email percent-encoded is tokenised decoded
+        io.tapline.redaction.Redactor redactor = new io.tapline.redaction.Redactor(key, io.tapline.redaction.Redactor.Rules.defaults());
+        String sent = "/users/ann%40example.com/orders";
+        String recordedPath = redactor.path("request", sent, new java.util.ArrayList<>());
+        assertTrue(io.tapline.redaction.RedactionTokens.in(recordedPath), recordedPath);
+        MockMatcher.Recording encoded = new MockMatcher.Recording(call("crm", "GET", recordedPath, null, null, json(200, "{}")));
+        assertEquals(1.0, matcher.match(matcher.prepare(req("GET", "crm", sent, null, null), keyed), encoded).score());
+        assertEquals(1.0, matcher.match(matcher.prepare(req("GET", "crm", "/users/ann@example.com/orders", null, null), keyed), encoded).score());
+        assertFalse(matcher.accepts(matcher.match(matcher.prepare(req("GET", "crm", "/users/bob%40example.com/orders", null, null), keyed), encoded).score()));
     }
 
     @Test
