@@ -49,7 +49,7 @@ public final class DeadLetters {
         headers.add(COMPONENT, utf8(component));
         long size = (key == null ? 0L : key.length) + (value == null ? 0L : value.length);
         if (size > TaplineTopics.DERIVED_MAX_BYTES) {
-            headers.add(VALUE_OMITTED, utf8(Integer.toString(value.length)));
+            headers.add(VALUE_OMITTED, utf8(Integer.toString(value == null ? 0 : value.length)));
             return new ProducerRecord<>(dlqTopic, null, key, null, headers);
         }
         return new ProducerRecord<>(dlqTopic, null, key, value, headers);

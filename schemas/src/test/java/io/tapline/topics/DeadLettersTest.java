@@ -67,6 +67,14 @@ class DeadLettersTest {
     }
 
     @Test
+    void shouldNameTheOmittedSizeAlsoForANullValueUnderAnOversizedKey() {
+        byte[] key = new byte[TaplineTopics.DERIVED_MAX_BYTES + 1];
+        ProducerRecord<byte[], byte[]> dead = DeadLetters.record("dlq", "in", 0, 1, key, null, "bad", "dedup-stream");
+        assertNull(dead.value());
+        assertEquals("0", DeadLetters.header(dead.headers(), DeadLetters.VALUE_OMITTED));
+    }
+
+    @Test
     void shouldLeaveTheDeadLetterTopicRoomForHeadersAndCompressionAboveTheLargestRecord() {
         int headers = 5 * 64 + DeadLetters.MAX_ERROR_LENGTH * 4; // names and values; the error text in 4-byte UTF-8
         int lz4Growth = TaplineTopics.DERIVED_MAX_BYTES / 255 + 16; // LZ4's bound for incompressible input
