@@ -49,24 +49,30 @@ public final class ResponseDiff {
     }
 
     /**
-     * Request headers that say who is asking or which representation they want: {@code GET /me} of two users, or in
-     * two languages, is not the same request, and fields that differ between their answers are not noise. Credential
-     * values are redaction tokens by now, which stay equal for one caller.
+     * Request headers that change with every request without changing what is asked: tracing and request ids, the
+     * client's clock, what proxies on the way added, connection framing. Every other header counts: two requests are
+     * the same only from the same caller (its credential, a session, a tenant or account header of any name) for the
+     * same representation ({@code Accept}, {@code Accept-Language}); a header that names the caller and is left out
+     * would pair two users' {@code GET /me} and teach their per-user fields as noise. Credential values are
+     * redaction tokens by now, which stay equal for one caller.
      */
-    static final Set<String> CALLER_HEADERS = Set.of("authorization", "proxy-authorization", "cookie", "x-api-key",
-            "accept", "accept-language", "x-tenant-id", "x-user-id");
+    static final Set<String> PER_REQUEST_HEADERS = Set.of("traceparent", "tracestate", "baggage", "x-request-id",
+            "x-correlation-id", "request-id", "x-amzn-trace-id", "x-cloud-trace-context", "uber-trace-id", "b3",
+            "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "x-datadog-trace-id",
+            "x-datadog-parent-id", "x-datadog-sampling-priority", "date", "x-forwarded-for", "x-forwarded-proto",
+            "x-forwarded-host", "x-forwarded-port", "forwarded", "x-real-ip", "via", "content-length", "connection",
+            "keep-alive", "te", "transfer-encoding", "expect");
 
     /**
-     * Fingerprint of what makes two requests "the same request": method, path, raw query, body bytes and the
-     * {@link #CALLER_HEADERS caller's identity headers}. Other headers are left out on purpose: trace ids and dates
-     * differ on every request without changing its meaning.
+     * Fingerprint of what makes two requests "the same request": method, authority, path, raw query, body bytes and
+     * every header but the {@link #PER_REQUEST_HEADERS per-request ones} (names in any case, values in order).
      */
     public static long requestFingerprint(HttpRequest request) {
         MessageDigest sha = sha256();
         TreeMap<String, List<String>> caller = new TreeMap<>();
         for (Header h : request.getHeaders()) {
             String name = h.getName().toLowerCase(Locale.ROOT);
-            if (CALLER_HEADERS.contains(name)) {
+            if (!PER_REQUEST_HEADERS.contains(name)) {
                 caller.computeIfAbsent(name, k -> new ArrayList<>()).add(h.getValue());
             }
         }
@@ -78,6 +84,8 @@ public final class ResponseDiff {
             }
             sha.update((byte) 0);
         });
+        sha.update(Objects.toString(request.getAuthority(), "").toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+        sha.update((byte) 0);
         sha.update(request.getMethod().toUpperCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8));
         sha.update((byte) 0);
         sha.update(request.getPath().getBytes(StandardCharsets.UTF_8));
@@ -102,7 +110,11 @@ public final class ResponseDiff {
     public static ResponseFields fields(HttpResponse response, List<OutboundCall> calls) {
         MessageDigest sha = sha256();
         Map<String, List<String>> values = headers(response.getHeaders());
-        byte[] body = Bodies.decode(Bodies.bytes(response.getBody()), response.getContentEncoding());
+        // A body the capture truncated is left out, as for dependency requests: its cut prefix does not parse, and as
+        // one field "body" it would differ with any value in it and be learned as noise, while the replay worker
+        // names every non-JSON or empty answer "body": a route would then ignore broken answers on every case.
+        byte[] body = response.getTruncated() ? null
+                : Bodies.decode(Bodies.bytes(response.getBody()), response.getContentEncoding());
         JsonNode json = body == null || body.length == 0 ? null : Shapes.parse(body);
         boolean structured = json != null && json.isContainerNode();
         if (structured) {

@@ -47,6 +47,41 @@ class ResponseDiffTest {
 
     private static final HttpResponse OK = json("{\"ok\":true}");
 
+    private static io.tapline.avro.HttpRequest me(String authority, Header... headers) {
+        return io.tapline.avro.HttpRequest.newBuilder().setMethod("GET").setScheme("http").setAuthority(authority)
+                .setPath("/me").setHeaders(List.of(headers)).build();
+    }
+
+    @Test
+    void shouldTellRequestsApartByEveryHeaderButThePerRequestOnes() {
+        long base = ResponseDiff.requestFingerprint(me("shop", new Header("X-Auth-Token", "tok-ann"),
+                new Header("traceparent", "00-aa-01"), new Header("X-Request-Id", "r1")));
+        // the same caller, another trace and request id: the same request
+        assertEquals(base, ResponseDiff.requestFingerprint(me("shop", new Header("x-auth-token", "tok-ann"),
+                new Header("traceparent", "00-bb-01"), new Header("X-Request-Id", "r2"))));
+        // another caller by a header of any name, or another tenant's host: not the same request
+        assertTrue(base != ResponseDiff.requestFingerprint(me("shop", new Header("X-Auth-Token", "tok-bob"),
+                new Header("traceparent", "00-aa-01"), new Header("X-Request-Id", "r1"))));
+        assertTrue(base != ResponseDiff.requestFingerprint(me("acme.shop", new Header("X-Auth-Token", "tok-ann"),
+                new Header("traceparent", "00-aa-01"), new Header("X-Request-Id", "r1"))));
+    }
+
+    @Test
+    void shouldLeaveOutResponseBodiesTheCaptureTruncated() {
+        // two answers cut at the capture cap, differing in a timestamp inside the kept prefix
+        HttpResponse a = json("{\"at\":\"10:00:01\",\"items\":[{\"id\":1},{\"id\"");
+        HttpResponse b = json("{\"at\":\"10:00:02\",\"items\":[{\"id\":1},{\"id\"");
+        a.setTruncated(true);
+        b.setTruncated(true);
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(ResponseDiff.fields(a), ResponseDiff.fields(b));
+        assertEquals(List.of(), outcome.differing(), "no field \"body\" to learn as noise");
+        assertFalse(outcome.compared().contains("body"));
+        // not truncated, the same prefix is one field "body" as before
+        assertEquals(List.of("body"), ResponseDiff.compare(ResponseDiff.fields(json("{\"at\":\"10:00:01\"")),
+                ResponseDiff.fields(json("{\"at\":\"10:00:02\""))).differing());
+    }
+
+
     @Test
     void shouldCompareTheRequestBodiesSentToDependenciesByCallAndPath() {
         List<OutboundCall> first = Interactions.request("POST", "/checkout")
