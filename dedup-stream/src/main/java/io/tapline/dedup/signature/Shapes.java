@@ -228,12 +228,17 @@ public final class Shapes {
                 continue;
             }
             int eq = pair.indexOf('=');
-            names.add(decodedName(eq < 0 ? pair : pair.substring(0, eq)));
+            names.add(shapeKey(decodedName(eq < 0 ? pair : pair.substring(0, eq))));
         }
         return "{" + String.join(",", names) + "}";
     }
 
-    /** Sorted, de-duplicated query parameter names of a raw query string. */
+    /**
+     * Sorted, de-duplicated query parameter names of a raw query string, each as a shape key ({@link #shapeKey}): a
+     * name holding an index or an id ({@code ids[0]}, {@code items[1700000000123][qty]}, as {@code qs}, PHP and Rails
+     * write lists and nested forms) stands for its kind, so a list of another length is not another signature. Form
+     * field names likewise.
+     */
     public static List<String> queryNames(String rawQuery) {
         if (rawQuery == null || rawQuery.isEmpty()) {
             return List.of();
@@ -244,7 +249,7 @@ public final class Shapes {
                 continue;
             }
             int eq = pair.indexOf('=');
-            names.add(decodedName(eq < 0 ? pair : pair.substring(0, eq)));
+            names.add(shapeKey(decodedName(eq < 0 ? pair : pair.substring(0, eq))));
         }
         return new ArrayList<>(names);
     }

@@ -124,7 +124,18 @@ class SignerTest {
     void shouldKeepTheRawNameOfAFormOrQueryFieldWithAMalformedEscape() {
         byte[] form = "discount=50%&na%zzme=x&a%20b=1".getBytes(StandardCharsets.UTF_8);
         assertEquals("form{a b,discount,na%zzme}", Shapes.bodyShape(form, "application/x-www-form-urlencoded", null, false));
-        assertEquals(List.of("50%", "q"), Shapes.queryNames("q=1&50%=x"));
+        assertEquals(List.of("#%", "q"), Shapes.queryNames("q=1&50%=x"));
+    }
+
+    @Test
+    void shouldReadIndexesAndIdsInQueryAndFormNamesAsTheirKind() {
+        // lists and nested forms as qs, PHP and Rails write them: one signature whatever the length or the keys
+        assertEquals(List.of("\"ids[#]\"", "page"), Shapes.queryNames("ids%5B0%5D=7&ids%5B1%5D=9&page=2"));
+        assertEquals(Shapes.queryNames("ids[0]=1"), Shapes.queryNames("ids[0]=1&ids[1]=2&ids[2]=3"));
+        byte[] a = "order[items][1700000000123][qty]=1&order[note]=x".getBytes(StandardCharsets.UTF_8);
+        byte[] b = "order[items][1700000000999][qty]=2&order[items][1700000001000][qty]=1&order[note]=y".getBytes(StandardCharsets.UTF_8);
+        assertEquals(Shapes.bodyShape(a, "application/x-www-form-urlencoded", null, false),
+                Shapes.bodyShape(b, "application/x-www-form-urlencoded", null, false));
     }
 
     @Test
