@@ -22,6 +22,9 @@ public final class CapturedMessage {
     public final List<Header> headers;
     /** The body copy only: a message waiting for publication must not keep the stream it came from. */
     public final CapturedBody body;
+    /** What {@link #chargeHead} took from a budget, given back by {@link #releaseHead}. */
+    private CaptureBudget headBudget;
+    private long headCharged;
 
     private CapturedMessage(String method, String scheme, String authority, String path, String rawQuery, int status,
                             List<Header> headers, CapturedBody body) {
@@ -60,10 +63,6 @@ public final class CapturedMessage {
         }
         return null;
     }
-
-    /** What {@link #chargeHead} took from a budget, given back by {@link #releaseHead}. */
-    private CaptureBudget headBudget;
-    private long headCharged;
 
     /**
      * Pays for this message's head (header fields, target) from the capture budget, as its body copy pays for its

@@ -43,7 +43,9 @@ import java.util.TreeMap;
  * answer came from a call with another target, which the mocks report as a difference. Values a
  * {@link MockIgnoreRules} rule names as generated per request (a query parameter, path segments at a placeholder) are
  * not compared: a call differing from its recording only there is the same target, scores as exact and is no
- * difference. Stateless, thread-safe.
+ * difference. A path segment or query value the capture redacted to a token is equal when the case's
+ * {@link RedactedValues} judges the call's value not different (its token with the key; not judgeable without it).
+ * Stateless, thread-safe.
  */
 public final class MockMatcher {
 
@@ -224,7 +226,7 @@ public final class MockMatcher {
         for (int i = 0; i < r.length; i++) {
             // the capture tokenised the decoded segment (ann%40example.com as ann@example.com): judge it so too
             if (!sameOrRedacted(call.redacted, r[i], a[i])
-                    && !(r[i].indexOf('%') + a[i].indexOf('%') > -2 && sameOrRedacted(call.redacted,
+                    && !((r[i].indexOf('%') >= 0 || a[i].indexOf('%') >= 0) && sameOrRedacted(call.redacted,
                             Redactor.decodePathSegment(r[i]), Redactor.decodePathSegment(a[i])))) {
                 return false;
             }
