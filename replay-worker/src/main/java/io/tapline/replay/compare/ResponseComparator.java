@@ -66,6 +66,7 @@ public final class ResponseComparator {
         }
         if (options.compareHeaders()) {
             headers.compare(recorded.getHeaders(), candidate.getHeaders(), all);
+            compareBodilessLength(recorded, candidate, all);
         }
         List<String> notes = new ArrayList<>(1);
         if (recorded.getTruncated()) {
@@ -104,6 +105,34 @@ public final class ResponseComparator {
             notes.add(RedactedValues.note("response", unjudged));
         }
         return new Comparison(counted, ignored, notes);
+    }
+
+    /**
+     * {@code Content-Length} is not compared where the body is (the body says more). An answer recorded with a length
+     * but no body, and not truncated, was bodiless (a {@code HEAD} answer, a {@code 304}): there the length is the
+     * only trace of the representation (RFC 9110 §8.6), and it is compared.
+     */
+    private static void compareBodilessLength(HttpResponse recorded, HttpResponse candidate, List<Difference> out) {
+        if (recorded.getTruncated() || recorded.getBody().hasRemaining()) {
+            return;
+        }
+        String expected = header(recorded, "content-length");
+        if (expected == null || expected.trim().equals("0")) {
+            return;
+        }
+        String actual = header(candidate, "content-length");
+        if (actual == null || !actual.trim().equals(expected.trim())) {
+            out.add(diff("header:content-length", DifferenceKind.HEADER, expected.trim(), actual == null ? null : actual.trim()));
+        }
+    }
+
+    private static String header(HttpResponse r, String name) {
+        for (io.tapline.avro.Header h : r.getHeaders()) {
+            if (h.getName().equalsIgnoreCase(name)) {
+                return h.getValue();
+            }
+        }
+        return null;
     }
 
     private static Difference diff(String path, DifferenceKind kind, String expected, String actual) {

@@ -128,6 +128,21 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void aBodilessAnswersContentLengthIsComparedAndABodysIsNot() {
+        // a HEAD answer (or a 304): the length is all there is of the representation
+        HttpResponse head = response(200, "application/json", new byte[0], null, new Header("Content-Length", "48213"));
+        assertTrue(strict.compare(SERVICE, ROUTE, head,
+                response(200, "application/json", new byte[0], null, new Header("content-length", "48213"))).same());
+        Difference d = only(strict.compare(SERVICE, ROUTE, head,
+                response(200, "application/json", new byte[0], null, new Header("Content-Length", "0"))));
+        assertEquals("header:content-length", d.getPath());
+        assertEquals("48213", d.getExpected());
+        assertEquals("0", d.getActual());
+        // with a body, the body is compared and its length is not
+        assertTrue(strict.compare(SERVICE, ROUTE, json(200, "{\"a\":1}"), json(200, "{ \"a\" : 1 }")).same());
+    }
+
+    @Test
     void numericToleranceAbsorbsSmallDifferences() {
         ResponseComparator tolerant = new ResponseComparator(
                 new CompareOptions(false, 0.01, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
