@@ -4,6 +4,8 @@ import io.tapline.signature.RouteTemplates;
 
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * How learned noise names a field of the request body an app sends a dependency, so that the dedup stream, which
@@ -21,24 +23,31 @@ public final class CallFields {
     /** The field path of a request header. */
     public static final String HEADER = "header:";
 
+    /** Trace context headers (W3C and B3), new on every request. */
+    public static final Set<String> TRACE_HEADERS = Set.of("traceparent", "tracestate", "baggage", "b3",
+            "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags");
+
     /**
      * Request headers of a dependency call that are never compared: they name the connection, the proxy or the client
      * rather than what is asked ({@code Host} is the sidecar's or the mock's address, {@code User-Agent} the client's
      * version), frame or encode the body (compared itself, decoded), or carry a trace (new on every request).
      */
-    public static final Set<String> UNCOMPARED_HEADERS = Set.of(
+    public static final Set<String> UNCOMPARED_HEADERS = union(Set.of(
             "host", "user-agent", "accept-encoding", "content-length", "content-encoding", "transfer-encoding",
             "connection", "keep-alive",
             "proxy-connection", "proxy-authorization", "te", "trailer", "upgrade", "expect", "via", "forwarded",
-            "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "date",
-            "traceparent", "tracestate", "baggage", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
-            "x-b3-sampled", "x-b3-flags");
+            "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "date"), TRACE_HEADERS);
 
     /** A learned field of a dependency request, split into the call it belongs to and its path in the request. */
     public record CallField(String call, String fieldPath) {
     }
 
     private CallFields() {
+    }
+
+    /** Both sets in one (unmodifiable). */
+    public static Set<String> union(Set<String> a, Set<String> b) {
+        return Stream.concat(a.stream(), b.stream()).collect(Collectors.toUnmodifiableSet());
     }
 
     /** The call part of the field names: {@code call:POST payments /charges/{id}}. */

@@ -25,6 +25,8 @@ public final class CapturedMessage {
     /** What {@link #chargeHead} took from a budget, given back by {@link #releaseHead}. */
     private CaptureBudget headBudget;
     private long headCharged;
+    /** {@link #headBytes()}, once computed (-1 before). */
+    private long headBytes = -1;
 
     private CapturedMessage(String method, String scheme, String authority, String path, String rawQuery, int status,
                             List<Header> headers, CapturedBody body) {
@@ -75,7 +77,7 @@ public final class CapturedMessage {
         if (headBudget != null) {
             return true;
         }
-        long n = estimatedBytes() - body.capturedLength();
+        long n = headBytes();
         if (!budget.tryReserve(n)) {
             return false;
         }
@@ -94,13 +96,21 @@ public final class CapturedMessage {
 
     /** Rough heap size, used to account for captures in the byte-bounded queue. */
     public long estimatedBytes() {
-        long n = 64 + body.capturedLength();
-        for (Header h : headers) {
-            n += 32 + h.getName().length() + h.getValue().length();
+        return headBytes() + body.capturedLength();
+    }
+
+    /** Rough heap size of the head (header fields, target), computed once: the head does not change. */
+    private long headBytes() {
+        if (headBytes < 0) {
+            long n = 64;
+            for (Header h : headers) {
+                n += 32 + h.getName().length() + h.getValue().length();
+            }
+            if (path != null) {
+                n += path.length() + (rawQuery == null ? 0 : rawQuery.length()) + (authority == null ? 0 : authority.length());
+            }
+            headBytes = n;
         }
-        if (path != null) {
-            n += path.length() + (rawQuery == null ? 0 : rawQuery.length()) + (authority == null ? 0 : authority.length());
-        }
-        return n;
+        return headBytes;
     }
 }

@@ -56,12 +56,11 @@ public final class ResponseDiff {
      * would pair two users' {@code GET /me} and teach their per-user fields as noise. Credential values are
      * redaction tokens by now, which stay equal for one caller.
      */
-    static final Set<String> PER_REQUEST_HEADERS = Set.of("traceparent", "tracestate", "baggage", "x-request-id",
-            "x-correlation-id", "request-id", "x-amzn-trace-id", "x-cloud-trace-context", "uber-trace-id", "b3",
-            "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "x-datadog-trace-id",
-            "x-datadog-parent-id", "x-datadog-sampling-priority", "date", "x-forwarded-for", "x-forwarded-proto",
-            "x-forwarded-host", "x-forwarded-port", "forwarded", "x-real-ip", "via", "content-length", "connection",
-            "keep-alive", "te", "transfer-encoding", "expect");
+    static final Set<String> PER_REQUEST_HEADERS = CallFields.union(CallFields.TRACE_HEADERS, Set.of("x-request-id",
+            "x-correlation-id", "request-id", "x-amzn-trace-id", "x-cloud-trace-context", "uber-trace-id",
+            "x-datadog-trace-id", "x-datadog-parent-id", "x-datadog-sampling-priority", "date", "x-forwarded-for",
+            "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded", "x-real-ip", "via",
+            "content-length", "connection", "keep-alive", "te", "transfer-encoding", "expect"));
 
     /**
      * Fingerprint of what makes two requests "the same request": method, authority, path, raw query, body bytes and

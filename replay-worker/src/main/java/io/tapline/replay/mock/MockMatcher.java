@@ -163,7 +163,7 @@ public final class MockMatcher {
         double score = samePath ? PATH_EXACT : PATH_TEMPLATE;
         Map<String, List<String>> q1 = call.query;
         Map<String, List<String>> q2 = recorded.query();
-        boolean sameQuery = q1.equals(q2) || call.ignores.sameQuery(q1, q2) || sameRedactedQuery(call, q1, q2);
+        boolean sameQuery = q1.equals(q2) || call.ignores.sameQuery(q1, q2) || sameRedactedQuery(call, recorded);
         if (sameQuery) {
             score += QUERY_EXACT;
         } else if (q1.keySet().equals(q2.keySet())) {
@@ -194,8 +194,10 @@ public final class MockMatcher {
      * email in a value): the same names, each value equal or, where the recording holds a token, the call's value
      * judged not different by the case's {@link RedactedValues} (equal with the key; not judgeable without it).
      */
-    private static boolean sameRedactedQuery(PreparedCall call, Map<String, List<String>> q1, Map<String, List<String>> q2) {
-        if (!call.redactedQuery(q2) || !q1.keySet().equals(q2.keySet())) {
+    private static boolean sameRedactedQuery(PreparedCall call, Recording recording) {
+        Map<String, List<String>> q1 = call.query;
+        Map<String, List<String>> q2 = recording.query();
+        if (!recording.redactedQuery() || !q1.keySet().equals(q2.keySet())) {
             return false;
         }
         for (Map.Entry<String, List<String>> e : q2.entrySet()) {
@@ -413,17 +415,6 @@ public final class MockMatcher {
             this.redacted = redacted;
         }
 
-        /** Whether a recorded query holds a redaction token in any value. */
-        boolean redactedQuery(Map<String, List<String>> recorded) {
-            for (List<String> values : recorded.values()) {
-                for (String v : values) {
-                    if (RedactionTokens.in(v)) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
 
         JsonNode json() {
             if (!parsed) {
@@ -447,6 +438,7 @@ public final class MockMatcher {
         final String withoutRoute;
         final HttpRequest request;
         private Map<String, List<String>> query;
+        private Boolean redactedQuery;
         private byte[] body;
         private boolean parsed;
         private JsonNode json;
@@ -465,6 +457,14 @@ public final class MockMatcher {
                 query = MockMatcher.query(request.getRawQuery());
             }
             return query;
+        }
+
+        /** Whether the recorded query holds a redaction token. */
+        boolean redactedQuery() {
+            if (redactedQuery == null) {
+                redactedQuery = query().values().stream().flatMap(List::stream).anyMatch(RedactionTokens::in);
+            }
+            return redactedQuery;
         }
 
         byte[] body() {
