@@ -15,12 +15,14 @@ import java.util.Objects;
  * @param dlqTopic            dead letters
  * @param samplesPerSignature sample slots kept per signature (N)
  * @param sampleTtl           a sample older than this (event time) is replaced by the next fresh one
- * @param retention           a signature not seen for this long (event time: the newest the task has seen) is retired with tombstones
+ * @param retention           a signature not seen for this long, and the noise of a route with no pair for this long,
+ *                            is retired with tombstones (event time: against the newest the task has seen)
  * @param publishInterval     wall-clock cadence at which hit counts, last-seen and noise profiles are published
  * @param maxSignaturesPerTask bound on signatures held by one task; new ones past it are counted and dropped
  * @param noiseRule           thresholds deciding which fields are noise
  * @param noiseMaxPairs       identical-request comparisons per signature per sample TTL window
  * @param noiseMaxFields      response paths tracked per route
+ * @param noiseWindowPairs    a route's noise counters are halved when its pairs reach twice this; 0 = never
  * @param routeTemplates      configured route templates tried before the segment rules
  * @param valueFields         {@code ROUTE=$.path} value fields that split signatures
  * @param maxClockSkew        how far an interaction's {@code startedAt} (the sidecar's clock) may be ahead of its
@@ -30,7 +32,7 @@ import java.util.Objects;
 public record DedupConfig(String inputTopic, String casesTopic, String noiseTopic, String dlqTopic,
                           int samplesPerSignature, Duration sampleTtl, Duration retention, Duration publishInterval,
                           int maxSignaturesPerTask, NoiseRule noiseRule, int noiseMaxPairs, int noiseMaxFields,
-                          List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew,
+                          long noiseWindowPairs, List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew,
                           HitFormat hitFormat) {
 
     /** How hits cross the {@code by-signature} repartition. */
@@ -51,6 +53,7 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
     public static final int DEFAULT_MAX_SIGNATURES_PER_TASK = 200_000;
     public static final int DEFAULT_NOISE_MAX_PAIRS = 20;
     public static final int DEFAULT_NOISE_MAX_FIELDS = 512;
+    public static final long DEFAULT_NOISE_WINDOW_PAIRS = 1000;
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     /** Sample slots are stored as one byte. */
     public static final int MAX_SAMPLES = 100;
@@ -68,6 +71,9 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         if (publishInterval.isNegative() || publishInterval.isZero()) {
             throw new IllegalArgumentException("publish interval must be positive, got " + publishInterval);
         }
+        if (noiseWindowPairs < 0) {
+            throw new IllegalArgumentException("noise window must be 0 (never halve) or positive, got " + noiseWindowPairs);
+        }
         if (maxClockSkew.isNegative()) {
             throw new IllegalArgumentException("max clock skew must not be negative, got " + maxClockSkew);
         }
@@ -80,48 +86,55 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         return new DedupConfig(TaplineTopics.INTERACTIONS, TaplineTopics.CASES, TaplineTopics.NOISE, TaplineTopics.DLQ,
                 DEFAULT_SAMPLES, DEFAULT_SAMPLE_TTL, DEFAULT_RETENTION, DEFAULT_PUBLISH_INTERVAL,
                 DEFAULT_MAX_SIGNATURES_PER_TASK, NoiseRule.defaults(), DEFAULT_NOISE_MAX_PAIRS,
-                DEFAULT_NOISE_MAX_FIELDS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW, HitFormat.COMPACT);
+                DEFAULT_NOISE_MAX_FIELDS, DEFAULT_NOISE_WINDOW_PAIRS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW,
+                HitFormat.COMPACT);
     }
 
     public DedupConfig withTopics(String input, String cases, String noise, String dlq) {
         return new DedupConfig(input, cases, noise, dlq, samplesPerSignature, sampleTtl, retention, publishInterval,
-                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
-                maxClockSkew, hitFormat);
+                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat);
     }
 
     public DedupConfig withSampling(int samples, Duration ttl, Duration retainFor, Duration publishEvery) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samples, ttl, retainFor, publishEvery,
-                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
-                maxClockSkew, hitFormat);
+                maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat);
     }
 
     public DedupConfig withSignatureRules(List<String> templates, List<String> values) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, templates, values,
-                maxClockSkew, hitFormat);
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, templates,
+                values, maxClockSkew, hitFormat);
     }
 
     public DedupConfig withNoise(NoiseRule rule, int maxPairs, int maxFields) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, routeTemplates, valueFields,
-                maxClockSkew, hitFormat);
+                publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, noiseWindowPairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat);
+    }
+
+    public DedupConfig withNoiseWindow(long pairs) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, pairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat);
     }
 
     public DedupConfig withMaxClockSkew(Duration skew) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
                 valueFields, skew, hitFormat);
     }
 
     public DedupConfig withHitFormat(HitFormat format) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
                 valueFields, maxClockSkew, format);
     }
 
     public DedupConfig withMaxSignaturesPerTask(int max) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, routeTemplates, valueFields,
-                maxClockSkew, hitFormat);
+                publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat);
     }
 }

@@ -14,6 +14,7 @@ public final class DedupMetrics {
     final Metrics.Counter tombstones;
     final Metrics.Counter signaturesRejected;
     final Metrics.Counter noiseProfiles;
+    final Metrics.Counter noiseProfilesRetired;
     final Metrics.Counter eventTimeClamped;
     final AtomicLong signatures = new AtomicLong();
     final AtomicLong noisyFields = new AtomicLong();
@@ -31,6 +32,8 @@ public final class DedupMetrics {
         signaturesRejected = registry.counter("tapline_dedup_signatures_rejected_total",
                 "New signatures not stored because the task held its maximum");
         noiseProfiles = registry.counter("tapline_dedup_noise_profiles_emitted_total", "Noise profiles written");
+        noiseProfilesRetired = registry.counter("tapline_dedup_noise_profiles_retired_total",
+                "Noise profiles retired with a tombstone (no identical-request pair of the route for the retention)");
         eventTimeClamped = registry.counter("tapline_dedup_event_time_clamped_total",
                 "Interactions whose startedAt was ahead of their record timestamp by more than the allowed clock skew "
                         + "(the record timestamp was used as event time)");
@@ -65,5 +68,9 @@ public final class DedupMetrics {
 
     public long deadLetters() {
         return deadLetters.value();
+    }
+
+    public long noiseProfilesRetired() {
+        return noiseProfilesRetired.value();
     }
 }

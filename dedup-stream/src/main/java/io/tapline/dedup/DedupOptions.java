@@ -36,6 +36,7 @@ public final class DedupOptions {
     public static final String NOISE_MIN_PAIRS = "noise.min.pairs";
     public static final String NOISE_MAX_PAIRS = "noise.max.pairs.per.signature";
     public static final String NOISE_MAX_FIELDS = "noise.max.fields.per.route";
+    public static final String NOISE_WINDOW_PAIRS = "noise.window.pairs";
     public static final String THREADS = "streams.threads";
     public static final String STATE_DIR = "streams.state.dir";
     public static final String REPLICATION = "streams.replication.factor";
@@ -56,7 +57,8 @@ public final class DedupOptions {
             .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input")
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
             .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")
-            .option(RETENTION, "7d", "Signatures not seen for this long are retired with tombstones")
+            .option(RETENTION, "7d", "Signatures not seen for this long, and the noise of routes with no "
+                    + "identical-request pair for this long, are retired with tombstones")
             .option(PUBLISH_INTERVAL, "30s", "Cadence of hit-count / last-seen and noise profile publication")
             .option(MAX_SIGNATURES, Integer.toString(DedupConfig.DEFAULT_MAX_SIGNATURES_PER_TASK),
                     "Most signatures one task holds; new ones beyond are counted and dropped")
@@ -78,6 +80,10 @@ public final class DedupOptions {
                     "Identical-request comparisons per signature per sample TTL")
             .option(NOISE_MAX_FIELDS, Integer.toString(DedupConfig.DEFAULT_NOISE_MAX_FIELDS),
                     "Response fields tracked per route")
+            .option(NOISE_WINDOW_PAIRS, Long.toString(DedupConfig.DEFAULT_NOISE_WINDOW_PAIRS),
+                    "A route's noise counters are halved when its pairs reach twice this, so noise follows the recent "
+                            + "pairs (a field that starts or stops changing with a release); 0 = never, else at least "
+                            + NOISE_MIN_PAIRS)
             .option(THREADS, "1", "Stream threads")
             .option(STATE_DIR, System.getProperty("java.io.tmpdir") + "/tapline-dedup", "Local state directory")
             .option(REPLICATION, "-1", "Replication factor of internal topics; -1 = broker default")
@@ -107,6 +113,12 @@ public final class DedupOptions {
         atLeast(c, MAX_SIGNATURES, 1);
         atLeast(c, NOISE_MAX_PAIRS, 0);
         atLeast(c, NOISE_MAX_FIELDS, 0);
+        long window = c.getLong(NOISE_WINDOW_PAIRS);
+        if (window != 0 && window < Math.max(2, c.getLong(NOISE_MIN_PAIRS))) {
+            throw new ConfigException("option " + ConfigSpec.flag(NOISE_WINDOW_PAIRS) + ": must be 0 (never halve) or at "
+                    + "least " + ConfigSpec.flag(NOISE_MIN_PAIRS) + " (" + c.get(NOISE_MIN_PAIRS) + ") and 2, got "
+                    + c.get(NOISE_WINDOW_PAIRS));
+        }
         try {
             RouteTemplates.withTemplates(c.getList(ROUTE_TEMPLATES));
         } catch (IllegalArgumentException e) {
@@ -121,7 +133,7 @@ public final class DedupOptions {
                 c.getInt(SAMPLES), c.getDuration(SAMPLE_TTL), c.getDuration(RETENTION), c.getDuration(PUBLISH_INTERVAL),
                 c.getInt(MAX_SIGNATURES),
                 new NoiseRule(c.getDouble(NOISE_RELATIVE), c.getDouble(NOISE_ABSOLUTE), c.getLong(NOISE_MIN_PAIRS)),
-                c.getInt(NOISE_MAX_PAIRS), c.getInt(NOISE_MAX_FIELDS),
+                c.getInt(NOISE_MAX_PAIRS), c.getInt(NOISE_MAX_FIELDS), c.getLong(NOISE_WINDOW_PAIRS),
                 c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS), c.getDuration(MAX_CLOCK_SKEW),
                 DedupConfig.HitFormat.valueOf(c.get(HIT_FORMAT).toUpperCase(java.util.Locale.ROOT)));
     }

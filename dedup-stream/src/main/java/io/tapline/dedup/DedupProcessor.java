@@ -160,7 +160,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
         context.forward(new Record<String, Emitted>(TaplineTopics.noiseKey(draft.getService(), route),
                 new Emitted.NoiseOut(new NoiseObservation(draft.getService(), route, outcome.compared(),
-                        outcome.differing())), context.currentSystemTimeMs()));
+                        outcome.differing())), at)); // event time: noise retires by it, as signatures do
     }
 
     /** Publishes dirty signatures' counters and retires stale signatures. */

@@ -22,6 +22,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Aggregates identical-request comparisons per service and route (input partitioned by that key,
  * {@link TaplineTopics#noiseKey}) and publishes each changed route's {@link NoiseProfile} on the publish cadence.
  *
+ * <p>A route whose last pair is older than the retention is retired on the same cadence, counters and profile (a
+ * tombstone), as signatures are: a path segment the route templates took for a word ({@code /users/jdoe}) makes a
+ * route per value, whose counters would otherwise stay for good. Like signatures', "older" is measured in event time
+ * (a record's timestamp is its interaction's event time), against the newest pair this task has counted, so a stopped
+ * capture retires nothing.
+ *
  * <p>Counters stored before noise was learned per service (keyed by the route alone, merging all services) are not
  * published again. Their profiles stay in the noise topic, where the replay worker falls back on them for a service
  * that has no profile of its own for the route, for {@link #LEGACY_GRACE_TTLS} sample TTLs after this version first
@@ -38,6 +44,8 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
     private ProcessorContext<String, NoiseProfile> context;
     private KeyValueStore<String, RouteNoise> store;
     private Cancellable punctuator;
+    /** Event time of the newest pair counted by this task; restored on start from the stored counters. */
+    private long eventTime;
 
     NoiseProcessor(DedupConfig config, DedupMetrics metrics) {
         this.config = config;
@@ -48,6 +56,11 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
     public void init(ProcessorContext<String, NoiseProfile> context) {
         this.context = context;
         this.store = context.getStateStore(DedupTopology.NOISE_STORE);
+        try (KeyValueIterator<String, RouteNoise> all = store.all()) {
+            while (all.hasNext()) {
+                eventTime = Math.max(eventTime, all.next().value.lastPairAt());
+            }
+        }
         punctuator = context.schedule(config.publishInterval(), PunctuationType.WALL_CLOCK_TIME, this::publish);
     }
 
@@ -61,7 +74,8 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
         if (noise == null || noise.legacy()) {
             noise = RouteNoise.empty(observation.service(), observation.route());
         }
-        noise.add(observation, config.noiseMaxFields());
+        noise.add(observation, config.noiseMaxFields(), config.noiseWindowPairs(), record.timestamp());
+        eventTime = Math.max(eventTime, record.timestamp());
         store.put(record.key(), noise);
     }
 
@@ -81,7 +95,22 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
                     }
                     continue;
                 }
+                boolean changed = false;
+                if (entry.value.lastPairAt() == 0 && eventTime > 0) {
+                    entry.value.assumeLastPairAt(eventTime); // counted before the last pair's time was kept
+                    changed = true;
+                } else if (eventTime - entry.value.lastPairAt() > config.retention().toMillis()) {
+                    context.forward(new Record<String, NoiseProfile>(entry.key, null, now));
+                    retired.add(entry.key);
+                    Integer before = noisyByRoute.remove(entry.key);
+                    metrics.noisyFields.addAndGet(before == null ? 0 : -before);
+                    metrics.noiseProfilesRetired.inc();
+                    continue;
+                }
                 if (!entry.value.dirty()) {
+                    if (changed) {
+                        updated.add(entry);
+                    }
                     continue;
                 }
                 NoiseProfile profile = entry.value.profile(config.noiseRule(), Instant.ofEpochMilli(now));

@@ -67,6 +67,7 @@ class DedupOptionsTest {
                 {"--dedup-max-signatures-per-task", "0", "--dedup-max-signatures-per-task: must be at least 1"},
                 {"--noise-max-pairs-per-signature", "-1", "--noise-max-pairs-per-signature: must be at least 0"},
                 {"--noise-max-fields-per-route", "-5", "--noise-max-fields-per-route: must be at least 0"},
+                {"--noise-window-pairs", "1", "--noise-window-pairs: must be 0 (never halve) or at least --noise-min-pairs"},
                 {"--dedup-route-templates", "products/{slug}", "--dedup-route-templates: route template must start with '/'"},
                 {"--dedup-value-fields", "POST /payments", "--dedup-value-fields: value field 'POST /payments' is not ROUTE=$.path"},
         };

@@ -423,6 +423,60 @@ class DedupTopologyTest {
     }
 
     @Test
+    void shouldLearnAFieldOfAMapKeyedByIdOnceForAllItsIds() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH)
+                .withNoise(NoiseRule.defaults(), 100, 8));
+        // Stock by SKU: the ids differ from one request to the next (a page of 50), the reservation stamp of each
+        // entry changes on every answer, the quantity never. Per id, 50 paths would fill the 8 tracked fields at once.
+        for (int i = 0; i < 6; i++) {
+            StringBuilder json = new StringBuilder("{\"bySku\":{");
+            for (int sku = 0; sku < 50; sku++) {
+                json.append(sku == 0 ? "" : ",").append("\"").append(1000 + sku).append("\":{\"qty\":5,\"stamp\":\"")
+                        .append(i).append("\"}");
+            }
+            send(Interactions.get("/stock").at(T0.plusSeconds(i)).json(json.append("}}").toString()).build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals(5, profile.getComparedPairs());
+        assertEquals(List.of("$.bySku.{id}.stamp"), profile.getFields().stream().map(NoisyField::getPath).toList(),
+                "the quantity of every id stays compared");
+    }
+
+    @Test
+    void shouldRetireTheNoiseOfARouteWithNoPairForTheRetention() {
+        for (int i = 0; i < 4; i++) {
+            send(Interactions.get("/users/jdoe").at(T0.plusSeconds(i)).json("{\"at\":" + i + "}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertEquals("petclinic GET /users/jdoe", noise.readRecordsToList().get(0).key());
+        KeyValueStore<String, RouteNoise> store = driver.getKeyValueStore(DedupTopology.NOISE_STORE);
+        assertEquals(T0.plusSeconds(3).toEpochMilli(), store.get("petclinic GET /users/jdoe").lastPairAt(),
+                "counted at the pair's event time");
+
+        Instant later = T0.plus(Duration.ofDays(6));
+        for (int i = 0; i < 4; i++) { // another route's pairs move this task's event time on; 6 days is kept
+            send(Interactions.get("/users/asmith").at(later.plusSeconds(i)).json("{\"at\":" + i + "}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertEquals(List.of("petclinic GET /users/asmith"), noise.readRecordsToList().stream().map(TestRecord::key).toList());
+        assertTrue(store.get("petclinic GET /users/jdoe") != null);
+
+        Instant past = T0.plus(Duration.ofDays(7)).plusSeconds(10);
+        for (int i = 0; i < 2; i++) {
+            send(Interactions.get("/users/asmith").at(past.plusSeconds(i)).json("{\"at\":" + i + "}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        Map<String, NoiseProfile> out = new LinkedHashMap<>();
+        noise.readRecordsToList().forEach(r -> out.put(r.key(), r.value()));
+        assertTrue(out.containsKey("petclinic GET /users/jdoe") && out.get("petclinic GET /users/jdoe") == null,
+                "a tombstone for the route not paired for 7 days: " + out);
+        assertTrue(out.get("petclinic GET /users/asmith") != null);
+        assertNull(store.get("petclinic GET /users/jdoe"));
+        assertEquals(1, metrics.noiseProfilesRetired());
+    }
+
+    @Test
     void shouldRetireProfilesKeyedByTheRouteAloneAfterAGracePeriod() {
         start(DedupConfig.defaults().withSampling(3, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
         // Counters of the version that learned noise per route for all services together.

@@ -22,6 +22,12 @@ import org.apache.kafka.common.serialization.Serdes;
  * in. Bounded to {@code maxFields} paths per route (new paths past the bound are not tracked; existing ones keep
  * counting).
  *
+ * <p>The counters follow recent traffic: when the route's pairs reach twice the window, every counter is halved
+ * ({@link #add}), so each pair weighs half as much per window of pairs that follows, and a path no longer seen drops
+ * out once its count halves to 0, freeing its place. A field that starts or stops changing with a release is judged
+ * on the pairs since, not outvoted by the route's whole history. The event time of the last pair ({@link #lastPairAt})
+ * lets the route's counters be retired with the route.
+ *
  * <p>Counters stored before noise was learned per service (format 1) are <em>legacy</em>: keyed by the route alone,
  * merging every service's pairs. They get no new pairs and are only kept until their profile is retired
  * ({@link #retireAt()}).
@@ -29,33 +35,36 @@ import org.apache.kafka.common.serialization.Serdes;
 public final class RouteNoise {
 
     private static final byte FORMAT_LEGACY = 1;
-    private static final byte FORMAT = 2;
+    private static final byte FORMAT_WITHOUT_LAST_PAIR = 2;
+    private static final byte FORMAT = 3;
 
     private final String service;
     private final String route;
     private final long retireAt;
     private long pairs;
+    private long lastPairAt;
     private boolean dirty;
     private final TreeMap<String, long[]> fields;
 
-    private RouteNoise(String service, String route, long retireAt, long pairs, boolean dirty,
+    private RouteNoise(String service, String route, long retireAt, long pairs, long lastPairAt, boolean dirty,
                        TreeMap<String, long[]> fields) {
         this.service = service;
         this.route = route;
         this.retireAt = retireAt;
         this.pairs = pairs;
+        this.lastPairAt = lastPairAt;
         this.dirty = dirty;
         this.fields = fields;
     }
 
     /** No pairs yet for {@code route} ({@code METHOD /template}) of {@code service}. */
     public static RouteNoise empty(String service, String route) {
-        return new RouteNoise(service, route, 0, 0, false, new TreeMap<>());
+        return new RouteNoise(service, route, 0, 0, 0, false, new TreeMap<>());
     }
 
     /** A legacy entry whose profile is to be retired (tombstoned) at {@code at}, wall-clock milliseconds. */
     public static RouteNoise retiring(long at) {
-        return new RouteNoise(null, null, at, 0, false, new TreeMap<>());
+        return new RouteNoise(null, null, at, 0, 0, false, new TreeMap<>());
     }
 
     /** Counters from before noise was learned per service (keyed by the route alone). */
@@ -68,8 +77,16 @@ public final class RouteNoise {
         return retireAt;
     }
 
-    public void add(NoiseObservation observation, int maxFields) {
+    /**
+     * Counts one pair, observed at event time {@code at}. When the route's pairs reach twice {@code windowPairs} (0:
+     * never), every counter is halved first (rounded down) and the paths whose presence count reaches 0 are dropped.
+     */
+    public void add(NoiseObservation observation, int maxFields, long windowPairs, long at) {
+        if (windowPairs > 0 && pairs + 1 >= 2 * windowPairs) {
+            halve();
+        }
         pairs++;
+        lastPairAt = Math.max(lastPairAt, at);
         dirty = true;
         for (String path : observation.compared()) {
             long[] counts = fields.get(path);
@@ -90,8 +107,29 @@ public final class RouteNoise {
         }
     }
 
+    private void halve() {
+        pairs /= 2;
+        fields.values().removeIf(counts -> {
+            counts[0] /= 2;
+            counts[1] /= 2;
+            return counts[0] == 0;
+        });
+    }
+
     public long pairs() {
         return pairs;
+    }
+
+    /** Event time of the newest pair counted; 0 for counters stored before it was kept (unknown). */
+    public long lastPairAt() {
+        return lastPairAt;
+    }
+
+    /** For counters stored before the last pair's time was kept: take {@code at} as that time. */
+    public void assumeLastPairAt(long at) {
+        if (lastPairAt == 0) {
+            lastPairAt = at;
+        }
     }
 
     public boolean dirty() {
@@ -139,6 +177,7 @@ public final class RouteNoise {
                 out.writeUTF(r.route);
             }
             out.writeLong(r.pairs);
+            out.writeLong(r.lastPairAt);
             out.writeBoolean(r.dirty);
             out.writeInt(r.fields.size());
             for (Map.Entry<String, long[]> e : r.fields.entrySet()) {
@@ -158,7 +197,7 @@ public final class RouteNoise {
             String service = null;
             String route = null;
             long retireAt = 0;
-            if (format == FORMAT) {
+            if (format == FORMAT || format == FORMAT_WITHOUT_LAST_PAIR) {
                 if (in.readBoolean()) {
                     retireAt = in.readLong();
                 } else {
@@ -166,16 +205,17 @@ public final class RouteNoise {
                     route = in.readUTF();
                 }
             } else if (format != FORMAT_LEGACY) {
-                throw new SerializationException("route noise format " + format + " is neither 1 nor 2");
+                throw new SerializationException("route noise format " + format + " is not 1, 2 or 3");
             }
             long pairs = in.readLong();
+            long lastPairAt = format == FORMAT ? in.readLong() : 0;
             boolean dirty = in.readBoolean();
             int n = in.readInt();
             TreeMap<String, long[]> fields = new TreeMap<>();
             for (int i = 0; i < n; i++) {
                 fields.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
             }
-            return new RouteNoise(service, route, retireAt, pairs, dirty, fields);
+            return new RouteNoise(service, route, retireAt, pairs, lastPairAt, dirty, fields);
         } catch (IOException e) {
             throw new SerializationException("corrupt route noise", e);
         }

@@ -32,6 +32,8 @@ public final class Shapes {
     public static final int MAX_ARRAY_SHAPES = 4;
 
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Marks an id-like key among the values of its generalised path ({@link #flatten}). */
+    private static final String ID_KEY = "\u0000key:";
 
     private Shapes() {
     }
@@ -265,7 +267,13 @@ public final class Shapes {
 
     /**
      * Flattens a JSON tree to path → values, arrays written {@code [*]} (values kept in order), e.g.
-     * {@code $.items[*].id -> [1, 2]}. Used to compare two responses field by field.
+     * {@code $.items[*].id -> [1, 2]}. Used to compare two responses field by field. An object key that looks like
+     * an id is written as the placeholder of its kind ({@link RouteTemplates#classify}: {@code {id}}, {@code {uuid}},
+     * {@code {date}}, ...), which a replay ignore pattern matches against any key of that kind: a map keyed by id
+     * ({@code $.bySku.1017.qty}) is one field {@code $.bySku.{id}.qty} whose values are taken in key order, not a field
+     * per id, which would use up the route's tracked fields in one response and teach nothing about the next
+     * response's ids. The keys themselves are values of {@code $.bySku.{id}}, so a map whose ids change between
+     * identical requests makes that path noisy, and with it (an ignore pattern is a prefix) everything under it.
      */
     public static void flatten(JsonNode node, String path, Map<String, List<String>> out, int depth) {
         if (depth > MAX_DEPTH) {
@@ -273,10 +281,28 @@ public final class Shapes {
             return;
         }
         if (node.isObject()) {
+            TreeMap<String, TreeMap<String, JsonNode>> byKind = null;
             Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
-                flatten(field.getValue(), path + "." + field.getKey(), out, depth + 1);
+                String kind = RouteTemplates.classify(field.getKey());
+                if (kind.equals(field.getKey())) {
+                    flatten(field.getValue(), path + "." + field.getKey(), out, depth + 1);
+                } else {
+                    if (byKind == null) {
+                        byKind = new TreeMap<>();
+                    }
+                    byKind.computeIfAbsent(kind, k -> new TreeMap<>()).put(field.getKey(), field.getValue());
+                }
+            }
+            if (byKind != null) {
+                for (Map.Entry<String, TreeMap<String, JsonNode>> kind : byKind.entrySet()) {
+                    String any = path + "." + kind.getKey();
+                    for (Map.Entry<String, JsonNode> member : kind.getValue().entrySet()) {
+                        out.computeIfAbsent(any, k -> new ArrayList<>()).add(ID_KEY + member.getKey());
+                        flatten(member.getValue(), any, out, depth + 1);
+                    }
+                }
             }
         } else if (node.isArray()) {
             if (node.isEmpty()) {

@@ -43,7 +43,7 @@ class NoiseRuleTest {
     void shouldBuildProfileOfNoisyFieldsOnlyAndBoundTrackedFields() {
         RouteNoise noise = RouteNoise.empty("shop", "GET /a");
         for (int i = 0; i < 4; i++) {
-            noise.add(new NoiseObservation("shop", "GET /a", List.of("$.id", "$.at", "$.x"), List.of("$.at")), 2);
+            noise.add(new NoiseObservation("shop", "GET /a", List.of("$.id", "$.at", "$.x"), List.of("$.at")), 2, 0, 1000 + i);
         }
         assertEquals(2, noise.trackedFields());
         var profile = noise.profile(rule, Instant.EPOCH);
@@ -53,9 +53,75 @@ class NoiseRuleTest {
         assertEquals(List.of("$.at"), profile.getFields().stream().map(NoisyField::getPath).collect(Collectors.toList()));
         RouteNoise back = RouteNoise.decode(RouteNoise.encode(noise));
         assertEquals(profile, back.profile(rule, Instant.EPOCH));
+        assertEquals(1003, back.lastPairAt(), "the event time of the newest pair");
         RouteNoise retiring = RouteNoise.decode(RouteNoise.encode(RouteNoise.retiring(42)));
         assertTrue(retiring.legacy());
         assertEquals(42, retiring.retireAt());
+    }
+
+    private static NoiseObservation pair(boolean versionDiffers, String... also) {
+        List<String> compared = new java.util.ArrayList<>(List.of("$.version", "$.at"));
+        compared.addAll(List.of(also));
+        return new NoiseObservation("shop", "GET /a", compared, versionDiffers ? List.of("$.version", "$.at") : List.of("$.at"));
+    }
+
+    private static List<String> noisy(RouteNoise noise, NoiseRule rule) {
+        return noise.profile(rule, Instant.EPOCH).getFields().stream().map(NoisyField::getPath).toList();
+    }
+
+    @Test
+    void shouldJudgeAFieldOnTheRecentPairsOnceTheRouteHasAHistory() {
+        // $.version was equal in 10,000 pairs, then a release makes it differ in every pair.
+        RouteNoise windowed = RouteNoise.empty("shop", "GET /a");
+        RouteNoise forever = RouteNoise.empty("shop", "GET /a");
+        for (int i = 0; i < 10_000; i++) {
+            windowed.add(pair(false), 512, 100, i);
+            forever.add(pair(false), 512, 0, i);
+        }
+        assertTrue(windowed.pairs() >= 100 && windowed.pairs() < 200, "pairs stay within one to two windows");
+        for (int i = 0; i < 100; i++) {
+            windowed.add(pair(true), 512, 100, 10_000 + i);
+            forever.add(pair(true), 512, 0, 10_000 + i);
+        }
+        assertEquals(List.of("$.at", "$.version"), noisy(windowed, rule), "learned within a window of pairs");
+        assertEquals(List.of("$.at"), noisy(forever, rule), "without halving, 100 of 10,100 pairs are under 20 %");
+        // ... and it stops differing: unlearned within a few windows, not after 4 times the history.
+        for (int i = 0; i < 400; i++) {
+            windowed.add(pair(false), 512, 100, 20_000 + i);
+        }
+        assertEquals(List.of("$.at"), noisy(windowed, rule));
+    }
+
+    @Test
+    void shouldForgetPathsNoLongerSeenAndFreeTheirPlaces() {
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
+        noise.add(pair(false, "$.old1", "$.old2"), 4, 10, 1);
+        assertEquals(4, noise.trackedFields());
+        for (int i = 0; i < 60; i++) {
+            noise.add(pair(false), 4, 10, 2 + i);
+        }
+        noise.add(pair(false, "$.new"), 4, 10, 100);
+        assertEquals(3, noise.trackedFields(), "$.old1 and $.old2 halved away; $.new took a freed place");
+    }
+
+    @Test
+    void shouldReadCountersStoredBeforeTheLastPairsTimeWasKept() {
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
+        noise.add(pair(true), 512, 0, 5000);
+        byte[] current = RouteNoise.encode(noise);
+        // format 2: the same without the last pair's time (the 8 bytes after the pair count)
+        int pairsEnd = 1 + 1 + 2 + "shop".length() + 2 + "GET /a".length() + 8;
+        byte[] format2 = new byte[current.length - 8];
+        System.arraycopy(current, 0, format2, 0, pairsEnd);
+        System.arraycopy(current, pairsEnd + 8, format2, pairsEnd, current.length - pairsEnd - 8);
+        format2[0] = 2;
+        RouteNoise old = RouteNoise.decode(format2);
+        assertEquals(0, old.lastPairAt(), "unknown");
+        assertEquals(noise.profile(rule, Instant.EPOCH), old.profile(rule, Instant.EPOCH));
+        old.assumeLastPairAt(7000);
+        assertEquals(7000, old.lastPairAt());
+        old.assumeLastPairAt(9000);
+        assertEquals(7000, old.lastPairAt(), "only an unknown time is assumed");
     }
 
     @Test

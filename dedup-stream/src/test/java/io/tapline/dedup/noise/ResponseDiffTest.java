@@ -38,6 +38,24 @@ class ResponseDiffTest {
     }
 
     @Test
+    void shouldTakeAMapKeyedByIdAsOneFieldWhateverItsIds() {
+        ResponseFields a = ResponseDiff.fields(json("{\"bySku\":{\"1017\":{\"qty\":1},\"1018\":{\"qty\":2}},\"n\":2}"));
+        ResponseFields sameInOtherOrder = ResponseDiff.fields(
+                json("{\"n\":2,\"bySku\":{\"1018\":{\"qty\":2},\"1017\":{\"qty\":1}}}"));
+        assertEquals(List.of("$.bySku.{id}", "$.bySku.{id}.qty", "$.n"), List.copyOf(a.digests().keySet()));
+        assertEquals(List.of(), ResponseDiff.compare(a, sameInOtherOrder).differing(), "members are taken in key order");
+
+        ResponseFields otherQty = ResponseDiff.fields(json("{\"bySku\":{\"1017\":{\"qty\":1},\"1018\":{\"qty\":3}},\"n\":2}"));
+        assertEquals(List.of("$.bySku.{id}.qty"), ResponseDiff.compare(a, otherQty).differing());
+        ResponseFields otherIds = ResponseDiff.fields(json("{\"bySku\":{\"2017\":{\"qty\":1},\"2018\":{\"qty\":2}},\"n\":2}"));
+        assertEquals(List.of("$.bySku.{id}"), ResponseDiff.compare(a, otherIds).differing(), "the ids are the map's field");
+
+        ResponseFields words = ResponseDiff.fields(json("{\"address1\":\"a\",\"address2\":\"b\",\"2024-05-01\":3}"));
+        assertEquals(List.of("$.address1", "$.address2", "$.{date}"), List.copyOf(words.digests().keySet()),
+                "only keys that look like ids are generalised");
+    }
+
+    @Test
     void shouldLeaveOutPathsTooLongToStore() {
         String key = "k".repeat(ResponseDiff.MAX_PATH_CHARS + 1);
         ResponseFields f = ResponseDiff.fields(json("{\"" + key + "\":1,\"id\":2}"));

@@ -1,5 +1,6 @@
 package io.tapline.replay.compare;
 
+import io.tapline.signature.RouteTemplates;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -8,7 +9,10 @@ import java.util.Objects;
 /**
  * A difference path pattern: {@code $.items[*].id}, {@code $.meta.*}, {@code header:date}, {@code status}.
  * A pattern matches a path when its segments are a prefix of the path's segments, {@code [*]} standing for
- * any array index and {@code *} for any field name. So ignoring {@code $.meta} also ignores {@code $.meta.etag}.
+ * any array index, {@code *} for any field name, and a route placeholder ({@code {id}}, {@code {uuid}}, {@code {date}},
+ * {@code {email}}, {@code {hex}}, {@code {token}}) for a field name of that kind, as route templates classify path
+ * segments: {@code $.bySku.{id}.qty} is the quantity of every member of a map keyed by number, and leaves a
+ * {@code $.bySku.total} beside them compared. So ignoring {@code $.meta} also ignores {@code $.meta.etag}.
  */
 public final class PathPattern {
 
@@ -48,6 +52,9 @@ public final class PathPattern {
         }
         if (pattern.equals("[*]")) {
             return actual.startsWith("[");
+        }
+        if (pattern.startsWith("{") && pattern.endsWith("}")) {
+            return !actual.startsWith("[") && RouteTemplates.classify(actual).equals(pattern);
         }
         return pattern.equals("*") && !actual.startsWith("[");
     }

@@ -211,6 +211,24 @@ class ResponseComparatorTest {
                 paths(c.compare("legacy-only", ROUTE, json(200, body1), json(200, body2))));
     }
 
+    @Test
+    void learnedNoiseOfAMapKeyedByIdAppliesToEveryId() {
+        // dedup-stream writes a map keyed by id as one field per member path, the id as the placeholder of its kind
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$.bySku.{id}.stamp"));
+        ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
+        assertEquals(List.of("$.bySku.1018.qty"), paths(c.compare(SERVICE, ROUTE,
+                json(200, "{\"bySku\":{\"1017\":{\"qty\":5,\"stamp\":1},\"1018\":{\"qty\":5,\"stamp\":1}}}"),
+                json(200, "{\"bySku\":{\"1017\":{\"qty\":5,\"stamp\":2},\"1018\":{\"qty\":6,\"stamp\":2}}}"))));
+        // ids that change between identical requests: the map itself is noise, and everything under it
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$.bySku.{id}", "$.{date}"));
+        assertEquals(List.of(), paths(c.compare(SERVICE, ROUTE, json(200, "{\"bySku\":{\"1017\":{\"qty\":5}}}"),
+                json(200, "{\"bySku\":{\"2017\":{\"qty\":5}}}"))));
+        // a placeholder stands for keys of its kind only: beside dates, a word key stays compared
+        assertEquals(List.of("$.total"), paths(c.compare(SERVICE, ROUTE,
+                json(200, "{\"2026-11-21\":3,\"total\":3}"), json(200, "{\"2026-11-22\":4,\"total\":4}"))));
+    }
+
     private static NoiseProfile profile(String service, String... noisy) {
         return NoiseProfile.newBuilder().setService(service).setRoute(ROUTE).setComparedPairs(10)
                 .setUpdatedAt(Instant.EPOCH)
