@@ -335,10 +335,13 @@ public final class MockMatcher {
         return new CallDifferences(all, before - all.size());
     }
 
-    /** Equal bytes, else both non-empty and equal JSON. */
+    /**
+     * Equal bytes, else both non-empty and equal JSON; each side decoded by its {@code Content-Encoding} first (a
+     * candidate that gzips what it sends its dependencies sends the same request as the recording, stored decoded).
+     */
     private static boolean sameBody(PreparedCall call, Recording recorded) {
-        byte[] a = call.request.body();
-        byte[] b = recorded.body();
+        byte[] a = call.decodedBody();
+        byte[] b = recorded.decodedBody();
         if (Arrays.equals(a, b)) {
             return true;
         }
@@ -351,6 +354,15 @@ public final class MockMatcher {
         }
         JsonNode jb = recorded.json();
         return jb != null && ja.equals(jb);
+    }
+
+    /** {@code body} decoded by {@code contentEncoding}; the bytes themselves when they do not decode (compared so). */
+    private static byte[] decoded(byte[] body, String contentEncoding) {
+        try {
+            return Bodies.decode(body, contentEncoding);
+        } catch (IOException e) {
+            return body;
+        }
     }
 
     /** The JSON tree of a non-empty body; null when it is not JSON. */
@@ -403,6 +415,7 @@ public final class MockMatcher {
         final RedactedValues redacted;
         /** The body differences from each recording it was compared with ({@link #bodyDifferences}). */
         private final Map<Recording, CallDifferences> bodyDifferences = new IdentityHashMap<>();
+        private byte[] decoded;
         private boolean parsed;
         private JsonNode json;
 
@@ -416,9 +429,17 @@ public final class MockMatcher {
         }
 
 
+        /** The body decoded by the call's {@code Content-Encoding}; as sent when it does not decode. */
+        byte[] decodedBody() {
+            if (decoded == null) {
+                decoded = MockMatcher.decoded(request.body(), request.contentEncoding());
+            }
+            return decoded;
+        }
+
         JsonNode json() {
             if (!parsed) {
-                json = MockMatcher.json(request.body());
+                json = MockMatcher.json(decodedBody());
                 parsed = true;
             }
             return json;
@@ -440,6 +461,7 @@ public final class MockMatcher {
         private Map<String, List<String>> query;
         private Boolean redactedQuery;
         private byte[] body;
+        private byte[] decoded;
         private boolean parsed;
         private JsonNode json;
 
@@ -474,9 +496,17 @@ public final class MockMatcher {
             return body;
         }
 
+        /** The body decoded by the recorded {@code Content-Encoding} (usually none: stored decoded); else as stored. */
+        byte[] decodedBody() {
+            if (decoded == null) {
+                decoded = MockMatcher.decoded(body(), request.getContentEncoding());
+            }
+            return decoded;
+        }
+
         JsonNode json() {
             if (!parsed) {
-                json = MockMatcher.json(body());
+                json = MockMatcher.json(decodedBody());
                 parsed = true;
             }
             return json;

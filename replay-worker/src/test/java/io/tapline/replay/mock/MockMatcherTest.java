@@ -62,6 +62,26 @@ class MockMatcherTest {
     }
 
     @Test
+    void aBodyTheCandidateCompressesScoresAsTheSameBodyDecoded() throws java.io.IOException {
+        // The capture stores a gzip body decoded; the candidate gzips what it POSTs.
+        OutboundCall eur = call("payments", "POST", "/charges", null, "{\"amount\":5,\"cur\":\"EUR\"}", json(200, "{}"));
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(zipped)) {
+            gz.write("{\"cur\":\"EUR\",\"amount\":5}".getBytes(StandardCharsets.UTF_8));
+        }
+        MockRequest gzipped = new MockRequest("POST", "payments", "/charges", null, zipped.toByteArray(), null, "",
+                "application/json", "gzip");
+        MockMatcher.Match match = matcher.match(matcher.prepare(gzipped,
+                io.tapline.replay.compare.RedactedValues.UNKEYED), new MockMatcher.Recording(eur));
+        assertTrue(match.sameBody(), "equal JSON once decoded");
+        assertEquals(1.0, match.score());
+        MockRequest plain = new MockRequest("POST", "payments", "/charges", null,
+                "{\"amount\":5,\"cur\":\"USD\"}".getBytes(StandardCharsets.UTF_8), null, "", "application/json", null);
+        assertFalse(matcher.match(matcher.prepare(plain, io.tapline.replay.compare.RedactedValues.UNKEYED),
+                new MockMatcher.Recording(eur)).sameBody(), "another amount is another body");
+    }
+
+    @Test
     void identicalCallScoresOne() {
         OutboundCall rec = call("inventory", "GET", "/stock/42", "a=1", null, json(200, "{}"));
         assertEquals(1.0, matcher.score(req("GET", "inventory", "/stock/42", "a=1", null), rec));
