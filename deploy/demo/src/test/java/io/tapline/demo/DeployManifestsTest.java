@@ -133,6 +133,42 @@ class DeployManifestsTest {
         assertEquals(Set.of(Component.values()), seen);
     }
 
+    /** The redaction variables whose values must be the same wherever they are set: rules, not the key. */
+    static final List<String> REDACTION_RULES = List.of("TAPLINE_REDACTION_HEADERS", "TAPLINE_REDACTION_FIELDS",
+            "TAPLINE_REDACTION_JSON_PATHS", "TAPLINE_REDACTION_REGEX");
+
+    @Test
+    void everyReplayContainerCarriesTheSidecarsRedactionRules() {
+        // A replay worker redacts the candidate's answers by these rules before it publishes results: a rule of the
+        // sidecars missing there publishes what production's capture would have redacted.
+        Map<String, Map<String, String>> rulesByContainer = new LinkedHashMap<>();
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                for (JsonNode c : containers(pod)) {
+                    Component component = component(c);
+                    if (component == Component.SIDECAR || component == Component.REPLAY) {
+                        Map<String, String> env = environment(c);
+                        Map<String, String> rules = new TreeMap<>();
+                        REDACTION_RULES.stream().filter(env::containsKey).forEach(k -> rules.put(k, env.get(k)));
+                        rulesByContainer.put(component + " in " + doc.where(), rules);
+                    }
+                }
+            }
+        }
+        Map<String, String> sidecar = rulesByContainer.entrySet().stream().filter(e -> e.getKey().startsWith("SIDECAR"))
+                .map(Map.Entry::getValue).findFirst().orElseThrow(() -> new AssertionError("no sidecar container"));
+        assertFalse(sidecar.isEmpty(), "the example sidecar sets redaction rules");
+        List<String> problems = new ArrayList<>();
+        rulesByContainer.forEach((where, rules) -> {
+            if (!rules.equals(sidecar)) {
+                problems.add(where + ": redaction rules " + rules + " are not the sidecar's " + sidecar);
+            }
+        });
+        assertTrue(rulesByContainer.keySet().stream().filter(k -> k.startsWith("REPLAY")).count() >= 2,
+                "the Job and the ScaledJob are checked: " + rulesByContainer.keySet());
+        assertNoProblems(problems);
+    }
+
     @Test
     void kafkaTopicsMatchTheCodesTopics() {
         List<String> problems = new ArrayList<>();
