@@ -23,6 +23,8 @@ public final class DedupMain {
     /** Failed stream threads replaced per window before giving up. */
     private static final int RESTARTS = 5;
     private static final Duration RESTART_WINDOW = Duration.ofMinutes(5);
+    /** Within the 60 s a pod is given to stop (deploy/k8s): commit, close the stores, leave the group. */
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private DedupMain() {
     }
@@ -87,7 +89,10 @@ public final class DedupMain {
                 config.getInt(DedupOptions.MANAGEMENT_PORT), registry,
                 () -> streams.state() == KafkaStreams.State.RUNNING);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            streams.close();
+            // Leave the group on the way out (with DedupTopology's consumer setting for dynamic members): otherwise
+            // this instance's partitions stay assigned to it until the session timeout (45 s), and a rolling restart
+            // stalls them at every step.
+            streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(CLOSE_TIMEOUT));
             management.close();
         }, "tapline-dedup-shutdown"));
         streams.start();

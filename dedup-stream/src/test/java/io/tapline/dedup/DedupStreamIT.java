@@ -44,6 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -208,6 +211,16 @@ class DedupStreamIT {
                 samplesPerCase.forEach((caseId, ids) ->
                         assertEquals(1, ids.size(), "case " + caseId + " was filled twice: " + ids));
                 assertManagementPort(log);
+                // SIGTERM, as Kubernetes stops a pod: the instance leaves the group on its way out, so its
+                // partitions move at once instead of after the session timeout (45 s).
+                last.destroy();
+                assertTrue(last.waitFor(60, TimeUnit.SECONDS), "stopped within the pod's grace period");
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        stack.bootstrapServers()))) {
+                    ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(appId)).describedGroups()
+                            .get(appId).get(30, TimeUnit.SECONDS);
+                    assertEquals(List.of(), group.members(), "the stopped instance left the group");
+                }
             } finally {
                 last.destroy();
                 last.waitFor(30, TimeUnit.SECONDS);
