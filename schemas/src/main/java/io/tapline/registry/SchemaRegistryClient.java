@@ -40,6 +40,10 @@ public final class SchemaRegistryClient {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaRegistryClient.class);
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Longest part of a non-registry answer's body quoted in an error message. */
+    private static final int MAX_EXCERPT = 200;
+    private static final String NOT_A_REGISTRY = "the URL may not point at a schema registry (Apicurio serves the "
+            + "Confluent API under /apis/ccompat/v7), or a proxy or sign-in page answered for it";
 
     private final RegistryConfig config;
     private final HttpClient http;
@@ -213,26 +217,45 @@ public final class SchemaRegistryClient {
             Thread.currentThread().interrupt();
             throw new SchemaRegistryException("interrupted while trying to " + what + " at " + config.url(), -1, -1, e);
         }
-        JsonNode json = parse(response.body());
-        if (response.statusCode() / 100 != 2) {
-            int code = json.path("error_code").asInt(-1);
-            String message = json.path("message").asText(response.body());
-            throw new SchemaRegistryException("cannot " + what + ": registry " + config.url() + " answered HTTP "
-                    + response.statusCode() + (code >= 0 ? " error_code " + code : "") + ": " + message,
-                    response.statusCode(), code, null);
+        int status = response.statusCode();
+        JsonNode json = registryJson(response.body());
+        if (status / 100 == 2) {
+            if (json == null && status != 204) {
+                throw SchemaRegistryException.notRegistryAnswer("cannot " + what + ": " + config.url()
+                        + " answered HTTP " + status + " with "
+                        + response.headers().firstValue("Content-Type").orElse("no Content-Type")
+                        + " instead of the registry's JSON (" + excerpt(response.body()) + "); " + NOT_A_REGISTRY, status);
+            }
+            return json == null ? JSON.createObjectNode() : json;
         }
-        return json;
+        int code = json == null ? -1 : json.path("error_code").asInt(-1);
+        String message = json == null ? excerpt(response.body()) : json.path("message").asText(excerpt(response.body()));
+        boolean notARegistryNotFound = status == 404 && !SchemaRegistryException.notFoundCode(code);
+        throw new SchemaRegistryException("cannot " + what + ": registry " + config.url() + " answered HTTP "
+                + status + (code >= 0 ? " error_code " + code : "") + ": " + message
+                + (notARegistryNotFound ? "; " + NOT_A_REGISTRY : ""), status, code, null);
     }
 
-    private static JsonNode parse(String text) {
+    /** The answer's body as the registry API's JSON object, or null when it is not one (empty, HTML, text...). */
+    private static JsonNode registryJson(String text) {
         if (text == null || text.isBlank()) {
-            return JSON.createObjectNode();
+            return null;
         }
         try {
-            return JSON.readTree(text);
+            JsonNode json = JSON.readTree(text);
+            return json != null && json.isObject() ? json : null;
         } catch (IOException e) {
-            return JSON.createObjectNode().put("message", text);
+            return null;
         }
+    }
+
+    /** The start of a body that is not the registry's JSON (a proxy's HTML page, say), on one line. */
+    private static String excerpt(String body) {
+        String line = body == null ? "" : body.strip().replaceAll("\\s+", " ");
+        if (line.isEmpty()) {
+            return "empty body";
+        }
+        return line.length() <= MAX_EXCERPT ? line : line.substring(0, MAX_EXCERPT) + "...";
     }
 
     private static String schemaBody(Schema schema) {

@@ -27,8 +27,10 @@ public final class RegistryStub implements AutoCloseable {
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final Map<Integer, String> schemas = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
-    private final AtomicInteger failuresLeft = new AtomicInteger();
-    private volatile int failureStatus = 503;
+    private final AtomicInteger cannedLeft = new AtomicInteger();
+    private volatile int cannedStatus;
+    private volatile String cannedContentType;
+    private volatile String cannedBody;
     private volatile String lastAuthorization;
     private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
@@ -42,10 +44,18 @@ public final class RegistryStub implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/apis/ccompat/v7";
     }
 
-    /** The next {@code count} requests are answered with {@code status}. */
+    /** The next {@code count} requests are answered with {@code status} and a registry error body. */
     public void failNext(int count, int status) {
-        failureStatus = status;
-        failuresLeft.set(count);
+        answerNext(count, status, "application/vnd.schemaregistry.v1+json",
+                "{\"error_code\":" + status + ",\"message\":\"stub failure\"}");
+    }
+
+    /** The next {@code count} requests are answered with this status and body, as something other than a registry may. */
+    public void answerNext(int count, int status, String contentType, String body) {
+        cannedStatus = status;
+        cannedContentType = contentType;
+        cannedBody = body;
+        cannedLeft.set(count);
     }
 
     public String lastAuthorization() {
@@ -70,8 +80,8 @@ public final class RegistryStub implements AutoCloseable {
         String path = exchange.getRequestURI().getRawPath().replaceFirst("^/apis/ccompat/v7", "");
         requests.add(method + " " + path);
         lastAuthorization = exchange.getRequestHeaders().getFirst("Authorization");
-        if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            send(exchange, failureStatus, "{\"error_code\":" + failureStatus + ",\"message\":\"stub failure\"}");
+        if (cannedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            send(exchange, cannedStatus, cannedContentType, cannedBody);
             return;
         }
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
@@ -101,8 +111,12 @@ public final class RegistryStub implements AutoCloseable {
     }
 
     private static void send(HttpExchange exchange, int status, String body) throws IOException {
+        send(exchange, status, "application/vnd.schemaregistry.v1+json", body);
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/vnd.schemaregistry.v1+json");
+        exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);

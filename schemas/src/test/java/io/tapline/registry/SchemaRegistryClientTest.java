@@ -124,4 +124,54 @@ class SchemaRegistryClientTest {
                     new SchemaRegistryException("registry said " + status, status, -1, null))), "status " + status);
         }
     }
+
+    @Test
+    void onlyANotFoundWithARegistryErrorCodeIsAMissingSchema() {
+        for (int code : new int[]{40401, 40402, 40403}) {
+            assertTrue(SchemaRegistryException.recordAtFault(new SerializationException("cannot decode",
+                    new SchemaRegistryException("not found", 404, code, null))), "error_code " + code);
+        }
+        for (int code : new int[]{-1, 404, 40400, 40408}) {
+            assertFalse(SchemaRegistryException.recordAtFault(new SerializationException("cannot decode",
+                    new SchemaRegistryException("not found", 404, code, null))), "error_code " + code);
+        }
+    }
+
+    @Test
+    void aNotFoundPageFromSomethingOtherThanARegistryIsNotTheRecordsFault() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
+        String page = "<html><body><h1>404 Not Found</h1>" + "default backend ".repeat(1000) + "</body></html>";
+        stub.answerNext(1, 404, "text/html", page);
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        assertFalse(SchemaRegistryException.recordAtFault(new SerializationException("cannot decode", e)), e.getMessage());
+        assertTrue(e.getMessage().contains("may not point at a schema registry") && e.getMessage().contains(stub.url()),
+                e.getMessage());
+        assertTrue(e.getMessage().length() < 1000, "the page is cut short in the message: " + e.getMessage().length());
+
+        // A Confluent registry's answer to a path it does not serve (a URL without its API prefix): JSON, error_code 404.
+        stub.answerNext(1, 404, "application/json", "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}");
+        e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
+
+        e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7)); // the stub's own 40403
+        assertEquals(40403, e.errorCode());
+        assertTrue(SchemaRegistryException.recordAtFault(e), e.getMessage());
+    }
+
+    @Test
+    void aSuccessThatIsNotRegistryJsonIsNotTheRecordsFault() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
+        stub.answerNext(1, 200, "text/html; charset=utf-8", "<!doctype html><html><title>Sign in</title></html>");
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
+        assertTrue(e.getMessage().contains("may not point at a schema registry"), e.getMessage());
+
+        // A registry's JSON answer that lacks what is needed, or names an unusable schema, is the record's.
+        stub.answerNext(1, 200, "application/json", "{}");
+        e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        assertTrue(SchemaRegistryException.recordAtFault(e), e.getMessage());
+        stub.answerNext(1, 200, "application/json", "{\"schemaType\":\"PROTOBUF\",\"schema\":\"syntax = \\\"proto3\\\";\"}");
+        e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        assertTrue(SchemaRegistryException.recordAtFault(e), e.getMessage());
+    }
 }
