@@ -16,6 +16,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,10 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A client of the subset of the Confluent Schema Registry REST API that Tapline needs: register, look up,
@@ -32,8 +37,9 @@ import java.util.Map;
  * {@code /apis/ccompat/v7}, Karapace, Redpanda).
  *
  * <p>Calls block the calling thread (never call it from an event loop). Ids and schemas are cached in bounded
- * LRU caches, so a steady-state serializer makes no registry call at all. Failed calls are retried a bounded
- * number of times when the failure is retriable (no answer, 5xx, 429). Thread-safe.
+ * LRU caches, so a steady-state serializer makes no registry call at all. Each attempt waits at most the request
+ * timeout for the whole answer, body included. Failed calls are retried a bounded number of times when the failure
+ * is retriable (no answer in time, 5xx, 429). Thread-safe.
  */
 public final class SchemaRegistryClient {
 
@@ -209,7 +215,7 @@ public final class SchemaRegistryClient {
         }
         HttpResponse<String> response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            response = send(request.build());
         } catch (IOException e) {
             throw new SchemaRegistryException("cannot " + what + ": registry " + config.url()
                     + " unreachable (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", -1, -1, e);
@@ -234,6 +240,40 @@ public final class SchemaRegistryClient {
         throw new SchemaRegistryException("cannot " + what + ": registry " + config.url() + " answered HTTP "
                 + status + (code >= 0 ? " error_code " + code : "") + ": " + message
                 + (notARegistryNotFound ? "; " + NOT_A_REGISTRY : ""), status, code, null);
+    }
+
+    /**
+     * Sends the request and waits at most the request timeout for the whole answer. The JDK client's own request
+     * timeout ends once the headers arrive, so a registry stalling in the middle of its body would otherwise hold the
+     * calling thread (a publisher, a stream thread) for good, past every retry.
+     *
+     * @throws HttpTimeoutException when the answer is not complete in time; like every {@link IOException} here, the
+     *                              registry gave no answer
+     */
+    private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+        CompletableFuture<HttpResponse<String>> answer =
+                http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        try {
+            return answer.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            throw new HttpTimeoutException("no complete answer within " + config.requestTimeout().toMillis() + " ms");
+        } catch (InterruptedException e) {
+            answer.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new IOException(cause);
+        }
     }
 
     /** The answer's body as the registry API's JSON object, or null when it is not one (empty, HTML, text...). */

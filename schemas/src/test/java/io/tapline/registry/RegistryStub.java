@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +27,10 @@ public final class RegistryStub implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer server;
+    /** Handlers run here, so a stalled answer does not hold up the others. */
+    private final ExecutorService handlers = Executors.newCachedThreadPool();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicInteger stallsLeft = new AtomicInteger();
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final Map<Integer, String> schemas = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
@@ -37,6 +44,7 @@ public final class RegistryStub implements AutoCloseable {
     public RegistryStub() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
+        server.setExecutor(handlers);
         server.start();
     }
 
@@ -56,6 +64,14 @@ public final class RegistryStub implements AutoCloseable {
         cannedContentType = contentType;
         cannedBody = body;
         cannedLeft.set(count);
+    }
+
+    /**
+     * The next {@code count} requests get their status line, headers and the start of a body, and then nothing more
+     * until the stub is closed.
+     */
+    public void stallNext(int count) {
+        stallsLeft.set(count);
     }
 
     public String lastAuthorization() {
@@ -80,6 +96,10 @@ public final class RegistryStub implements AutoCloseable {
         String path = exchange.getRequestURI().getRawPath().replaceFirst("^/apis/ccompat/v7", "");
         requests.add(method + " " + path);
         lastAuthorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (stallsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            stall(exchange);
+            return;
+        }
         if (cannedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             send(exchange, cannedStatus, cannedContentType, cannedBody);
             return;
@@ -123,8 +143,25 @@ public final class RegistryStub implements AutoCloseable {
         }
     }
 
+    private void stall(HttpExchange exchange) throws IOException {
+        byte[] start = "{\"schema\":\"".getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/vnd.schemaregistry.v1+json");
+        exchange.sendResponseHeaders(200, 1000);
+        OutputStream out = exchange.getResponseBody();
+        out.write(start);
+        out.flush();
+        try {
+            closed.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        exchange.close();
+    }
+
     @Override
     public void close() {
+        closed.countDown();
         server.stop(0);
+        handlers.shutdownNow();
     }
 }

@@ -1,6 +1,7 @@
 package io.tapline.registry;
 
 import io.tapline.avro.Interaction;
+import org.apache.avro.Schema;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -8,12 +9,14 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SchemaRegistryClientTest {
@@ -173,5 +176,25 @@ class SchemaRegistryClientTest {
         stub.answerNext(1, 200, "application/json", "{\"schemaType\":\"PROTOBUF\",\"schema\":\"syntax = \\\"proto3\\\";\"}");
         e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
         assertTrue(SchemaRegistryException.recordAtFault(e), e.getMessage());
+    }
+
+    @Test
+    void aRegistryStallingInTheMiddleOfItsAnswerTimesOutAndIsAskedAgain() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, stub.url(),
+                RegistryConfig.REQUEST_TIMEOUT_MS, 300, RegistryConfig.MAX_RETRIES, 1, RegistryConfig.RETRY_BACKOFF_MS, 1)));
+        int first = stub.put("a-value", Interaction.getClassSchema().toString());
+        int second = stub.put("b-value", Interaction.getClassSchema().toString());
+
+        stub.stallNext(1);
+        Schema schema = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> client.schemaById(first));
+        assertEquals(Interaction.getClassSchema(), schema);
+        assertEquals(2, stub.requests().size(), "the retry after the timeout got the answer");
+
+        stub.stallNext(2);
+        SchemaRegistryException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> assertThrows(SchemaRegistryException.class, () -> client.schemaById(second)));
+        assertTrue(e.retriable(), e.getMessage());
+        assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
+        assertTrue(e.getMessage().contains(stub.url()) && e.getMessage().contains("300 ms"), e.getMessage());
     }
 }
