@@ -26,7 +26,8 @@ public final class RegistryOptions {
     /** Adds the registry options to a component's spec. */
     public static ConfigSpec.Builder declare(ConfigSpec.Builder builder) {
         return builder
-                .option(URL, DEFAULT_URL, "Schema registry URL (Confluent REST API: Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda).")
+                .option(URL, DEFAULT_URL, "Schema registry URL (Confluent REST API: Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda), "
+                        + "or a comma-separated list of them, tried in turn when one gives no answer.")
                 .secret(USER_INFO, "", "Schema registry basic auth, user:password.")
                 .option(TRUSTSTORE, "", "Truststore file (PKCS12) for a registry served over TLS.")
                 .secret(TRUSTSTORE_PASSWORD, "", "Password of the registry truststore.");

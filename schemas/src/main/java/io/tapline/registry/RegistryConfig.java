@@ -1,6 +1,8 @@
 package io.tapline.registry;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -26,7 +28,7 @@ public final class RegistryConfig {
     public static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofMillis(200);
     public static final int DEFAULT_CACHE_CAPACITY = 1000;
 
-    private final String url;
+    private final List<String> urls;
     private final String userInfo;
     private final String truststoreLocation;
     private final String truststorePassword;
@@ -43,8 +45,7 @@ public final class RegistryConfig {
             throw new IllegalArgumentException("missing " + URL + " (the Confluent-compatible registry URL, e.g. "
                     + "http://127.0.0.1:8081/apis/ccompat/v7)");
         }
-        String first = rawUrl.toString().split(",")[0].trim();
-        this.url = first.endsWith("/") ? first.substring(0, first.length() - 1) : first;
+        this.urls = parseUrls(rawUrl.toString());
         this.userInfo = string(configs, BASIC_AUTH_USER_INFO, null);
         this.truststoreLocation = string(configs, TRUSTSTORE_LOCATION, null);
         this.truststorePassword = string(configs, TRUSTSTORE_PASSWORD, null);
@@ -68,6 +69,24 @@ public final class RegistryConfig {
         return fromMap(Map.of(URL, url));
     }
 
+    /** The entries of a comma-separated URL list, in order, each without a trailing {@code /}. */
+    private static List<String> parseUrls(String list) {
+        List<String> urls = new ArrayList<>();
+        for (String entry : list.split(",")) {
+            String url = entry.trim();
+            while (url.endsWith("/")) {
+                url = url.substring(0, url.length() - 1);
+            }
+            if (!url.isEmpty()) {
+                urls.add(url);
+            }
+        }
+        if (urls.isEmpty()) {
+            throw new IllegalArgumentException(URL + ": no URL in '" + list + "'");
+        }
+        return List.copyOf(urls);
+    }
+
     private static String string(Map<String, ?> configs, String key, String fallback) {
         Object v = configs.get(key);
         return v == null ? fallback : v.toString();
@@ -85,8 +104,12 @@ public final class RegistryConfig {
         }
     }
 
-    public String url() {
-        return url;
+    /**
+     * The registry URLs, in the order given: calls go to one of them, and to the next when it gives no answer (a
+     * cluster's instances behind no load balancer, say).
+     */
+    public List<String> urls() {
+        return urls;
     }
 
     public String userInfo() {
@@ -128,7 +151,7 @@ public final class RegistryConfig {
     /** Never shows credentials. */
     @Override
     public String toString() {
-        return "RegistryConfig{url=" + url
+        return "RegistryConfig{urls=" + urls
                 + ", basicAuth=" + (userInfo == null ? "none" : "[hidden]")
                 + ", truststore=" + (truststoreLocation == null ? "default" : truststoreLocation)
                 + ", truststorePassword=" + (truststorePassword == null ? "none" : "[hidden]")

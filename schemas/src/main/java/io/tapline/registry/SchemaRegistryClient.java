@@ -22,14 +22,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A client of the subset of the Confluent Schema Registry REST API that Tapline needs: register, look up,
@@ -57,6 +60,8 @@ public final class SchemaRegistryClient {
     /** Keyed by the schema object itself: Avro caches a schema's hash, so a hit renders nothing. */
     private final Map<SubjectSchema, Integer> idsBySubjectAndSchema;
     private final Map<Integer, Schema> schemasById;
+    /** Index in the configured URLs of the registry that answered last: calls start there. */
+    private final AtomicInteger current = new AtomicInteger();
 
     public SchemaRegistryClient(RegistryConfig config) {
         this.config = config;
@@ -84,7 +89,7 @@ public final class SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode answer;
+        Answer answer;
         try {
             answer = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
                     "register schema " + schema.getFullName() + " under subject " + subject);
@@ -96,10 +101,10 @@ public final class SchemaRegistryClient {
             // the same schema at the same moment. If the schema is there now, that client won the race.
             return lookUpAfterConflict(subject, schema, e);
         }
-        int id = answer.path("id").asInt(-1);
+        int id = answer.json().path("id").asInt(-1);
         if (id < 0) {
-            throw new SchemaRegistryException("registry " + config.url() + " answered register for subject "
-                    + subject + " without an id: " + answer, 200, -1, null);
+            throw new SchemaRegistryException("registry " + answer.registry() + " answered register for subject "
+                    + subject + " without an id: " + answer.json(), 200, -1, null);
         }
         idsBySubjectAndSchema.put(cacheKey, id);
         schemasById.putIfAbsent(id, schema);
@@ -121,12 +126,12 @@ public final class SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode answer = call("POST", "/subjects/" + encode(subject), schemaBody(schema),
+        Answer answer = call("POST", "/subjects/" + encode(subject), schemaBody(schema),
                 "look up schema " + schema.getFullName() + " under subject " + subject);
-        int id = answer.path("id").asInt(-1);
+        int id = answer.json().path("id").asInt(-1);
         if (id < 0) {
-            throw new SchemaRegistryException("registry " + config.url() + " answered look-up in subject "
-                    + subject + " without an id: " + answer, 200, -1, null);
+            throw new SchemaRegistryException("registry " + answer.registry() + " answered look-up in subject "
+                    + subject + " without an id: " + answer.json(), 200, -1, null);
         }
         idsBySubjectAndSchema.put(cacheKey, id);
         schemasById.putIfAbsent(id, schema);
@@ -139,22 +144,22 @@ public final class SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode answer = call("GET", "/schemas/ids/" + id, null, "fetch schema id " + id);
-        String text = answer.path("schema").asText(null);
+        Answer answer = call("GET", "/schemas/ids/" + id, null, "fetch schema id " + id);
+        String text = answer.json().path("schema").asText(null);
         if (text == null) {
-            throw new SchemaRegistryException("registry " + config.url() + " returned no schema for id " + id,
+            throw new SchemaRegistryException("registry " + answer.registry() + " returned no schema for id " + id,
                     200, -1, null);
         }
-        String type = answer.path("schemaType").asText("AVRO");
+        String type = answer.json().path("schemaType").asText("AVRO");
         if (!"AVRO".equalsIgnoreCase(type)) {
-            throw new SchemaRegistryException("schema id " + id + " in registry " + config.url() + " is " + type
+            throw new SchemaRegistryException("schema id " + id + " in registry " + answer.registry() + " is " + type
                     + ", not AVRO", 200, -1, null);
         }
         Schema schema;
         try {
             schema = new Schema.Parser().parse(text);
         } catch (RuntimeException e) {
-            throw new SchemaRegistryException("schema id " + id + " in registry " + config.url()
+            throw new SchemaRegistryException("schema id " + id + " in registry " + answer.registry()
                     + " is not a usable Avro schema: " + e.getMessage(), 200, -1, e);
         }
         schemasById.put(id, schema);
@@ -163,9 +168,9 @@ public final class SchemaRegistryClient {
 
     /** Asks whether the schema is compatible with the subject's registered versions under its compatibility level. */
     public boolean isCompatible(String subject, Schema schema) {
-        JsonNode answer = call("POST", "/compatibility/subjects/" + encode(subject) + "/versions/latest",
+        Answer answer = call("POST", "/compatibility/subjects/" + encode(subject) + "/versions/latest",
                 schemaBody(schema), "check compatibility of " + schema.getFullName() + " with subject " + subject);
-        return answer.path("is_compatible").asBoolean(false);
+        return answer.json().path("is_compatible").asBoolean(false);
     }
 
     /** Sets the subject's compatibility level, e.g. FULL_TRANSITIVE. */
@@ -176,12 +181,12 @@ public final class SchemaRegistryClient {
 
     /** The latest registered schema of the subject. Not cached: it changes. */
     public Schema latest(String subject) {
-        JsonNode answer = call("GET", "/subjects/" + encode(subject) + "/versions/latest", null,
+        Answer answer = call("GET", "/subjects/" + encode(subject) + "/versions/latest", null,
                 "fetch latest version of subject " + subject);
-        return new Schema.Parser().parse(answer.path("schema").asText());
+        return new Schema.Parser().parse(answer.json().path("schema").asText());
     }
 
-    private JsonNode call(String method, String path, String body, String what) {
+    private Answer call(String method, String path, String body, String what) {
         SchemaRegistryException last = null;
         for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
             if (attempt > 0) {
@@ -201,8 +206,45 @@ public final class SchemaRegistryClient {
         throw last;
     }
 
-    private JsonNode once(String method, String path, String body, String what) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(config.url() + path))
+    /**
+     * One attempt: asks the registry URLs in turn, starting from the one that answered last, until one answers (as
+     * Confluent's client does). An HTTP error is an answer too: only no answer moves on to the next URL.
+     */
+    private Answer once(String method, String path, String body, String what) {
+        List<String> urls = config.urls();
+        int start = current.get();
+        List<String> unanswered = new ArrayList<>();
+        IOException failure = null;
+        for (int i = 0; i < urls.size(); i++) {
+            int index = (start + i) % urls.size();
+            String url = urls.get(index);
+            HttpResponse<String> response;
+            try {
+                response = send(request(method, url + path, body));
+            } catch (IOException e) {
+                unanswered.add(url + " (" + describe(e) + ")");
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SchemaRegistryException("interrupted while trying to " + what + " at " + url, -1, -1, e);
+            }
+            if (index != start) {
+                LOG.warn("registry gave no answer at {}; now using {}", String.join(", ", unanswered), url);
+                current.set(index);
+            }
+            return new Answer(url, json(response, url, what));
+        }
+        throw new SchemaRegistryException("cannot " + what + ": registry unreachable at " + String.join(", ", unanswered),
+                -1, -1, failure);
+    }
+
+    private HttpRequest request(String method, String uri, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri))
                 .timeout(config.requestTimeout())
                 .header("Accept", CONTENT_TYPE + ", application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -213,21 +255,16 @@ public final class SchemaRegistryClient {
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
-        HttpResponse<String> response;
-        try {
-            response = send(request.build());
-        } catch (IOException e) {
-            throw new SchemaRegistryException("cannot " + what + ": registry " + config.url()
-                    + " unreachable (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", -1, -1, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SchemaRegistryException("interrupted while trying to " + what + " at " + config.url(), -1, -1, e);
-        }
+        return request.build();
+    }
+
+    /** The JSON of a successful answer; a failure for any other answer. */
+    private static JsonNode json(HttpResponse<String> response, String url, String what) {
         int status = response.statusCode();
         JsonNode json = registryJson(response.body());
         if (status / 100 == 2) {
             if (json == null && status != 204) {
-                throw SchemaRegistryException.notRegistryAnswer("cannot " + what + ": " + config.url()
+                throw SchemaRegistryException.notRegistryAnswer("cannot " + what + ": " + url
                         + " answered HTTP " + status + " with "
                         + response.headers().firstValue("Content-Type").orElse("no Content-Type")
                         + " instead of the registry's JSON (" + excerpt(response.body()) + "); " + NOT_A_REGISTRY, status);
@@ -237,9 +274,14 @@ public final class SchemaRegistryClient {
         int code = json == null ? -1 : json.path("error_code").asInt(-1);
         String message = json == null ? excerpt(response.body()) : json.path("message").asText(excerpt(response.body()));
         boolean notARegistryNotFound = status == 404 && !SchemaRegistryException.notFoundCode(code);
-        throw new SchemaRegistryException("cannot " + what + ": registry " + config.url() + " answered HTTP "
+        throw new SchemaRegistryException("cannot " + what + ": registry " + url + " answered HTTP "
                 + status + (code >= 0 ? " error_code " + code : "") + ": " + message
                 + (notARegistryNotFound ? "; " + NOT_A_REGISTRY : ""), status, code, null);
+    }
+
+    private static String describe(IOException e) {
+        String name = e.getClass().getSimpleName();
+        return e.getMessage() == null ? name : name + ": " + e.getMessage();
     }
 
     /**
@@ -316,6 +358,10 @@ public final class SchemaRegistryClient {
     }
 
     private record SubjectSchema(String subject, Schema schema) {
+    }
+
+    /** A registry's successful answer, and the URL of the registry that gave it. */
+    private record Answer(String registry, JsonNode json) {
     }
 
     private static <K, V> Map<K, V> lru(int capacity) {

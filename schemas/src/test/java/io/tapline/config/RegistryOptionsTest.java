@@ -3,6 +3,7 @@ package io.tapline.config;
 import io.tapline.registry.RegistryConfig;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,7 +22,7 @@ class RegistryOptionsTest {
                 "TAPLINE_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "svc:pw",
                 "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", "/etc/ts.p12"));
         RegistryConfig registry = RegistryConfig.fromMap(RegistryOptions.clientConfigs(config));
-        assertEquals("https://registry:8081", registry.url());
+        assertEquals(List.of("https://registry:8081"), registry.urls());
         assertEquals("svc:pw", registry.userInfo());
         assertEquals("/etc/ts.p12", registry.truststoreLocation());
         assertFalse(config.toString().contains("svc:pw"), config.toString());

@@ -197,4 +197,53 @@ class SchemaRegistryClientTest {
         assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
         assertTrue(e.getMessage().contains(stub.url()) && e.getMessage().contains("300 ms"), e.getMessage());
     }
+
+    @Test
+    void failsOverToTheNextUrlWhenOneGivesNoAnswer() throws IOException {
+        String closed = "http://127.0.0.1:" + freePort() + "/apis/ccompat/v7";
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, closed + "," + stub.url(), RegistryConfig.MAX_RETRIES, 0)));
+        int id = client.register("t-value", Interaction.getClassSchema());
+        assertEquals(List.of("POST /subjects/t-value/versions"), stub.requests());
+
+        String alsoClosed = "http://127.0.0.1:" + freePort() + "/apis/ccompat/v7";
+        SchemaRegistryClient none = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, closed + "," + alsoClosed, RegistryConfig.MAX_RETRIES, 0)));
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> none.schemaById(id));
+        assertTrue(e.getMessage().contains(closed) && e.getMessage().contains(alsoClosed)
+                && e.getMessage().contains("unreachable"), e.getMessage());
+        assertTrue(e.retriable());
+    }
+
+    @Test
+    void laterCallsStartFromTheUrlThatAnswered() throws IOException {
+        try (RegistryStub stalled = new RegistryStub()) {
+            stalled.stallNext(Integer.MAX_VALUE);
+            SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                    RegistryConfig.URL, stalled.url() + ", " + stub.url() + "/", RegistryConfig.REQUEST_TIMEOUT_MS, 300,
+                    RegistryConfig.MAX_RETRIES, 0)));
+            int first = stub.put("a-value", Interaction.getClassSchema().toString());
+            int second = stub.put("b-value", Interaction.getClassSchema().toString());
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                assertEquals(Interaction.getClassSchema(), client.schemaById(first));
+                assertEquals(Interaction.getClassSchema(), client.schemaById(second));
+            });
+            assertEquals(1, stalled.requests().size(), "only the first call tried the stalled registry");
+            assertEquals(List.of("GET /schemas/ids/" + first, "GET /schemas/ids/" + second), stub.requests());
+        }
+    }
+
+    @Test
+    void keepsEveryUrlOfAListInOrder() {
+        RegistryConfig config = RegistryConfig.of(" http://a:8081/ ,http://b:8081/apis/ccompat/v7,");
+        assertEquals(List.of("http://a:8081", "http://b:8081/apis/ccompat/v7"), config.urls());
+        assertTrue(config.toString().contains("http://b:8081/apis/ccompat/v7"), config.toString());
+        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.of(" , "));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
 }
