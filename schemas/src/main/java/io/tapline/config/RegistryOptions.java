@@ -28,7 +28,7 @@ public final class RegistryOptions {
         return builder
                 .option(URL, DEFAULT_URL, "Schema registry URL (Confluent REST API: Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda), "
                         + "or a comma-separated list of them, tried in turn when one gives no answer.")
-                .secret(USER_INFO, "", "Schema registry basic auth, user:password.")
+                .secret(USER_INFO, "", "Schema registry basic auth, user:password (else credentials in the URL, user:password@host, are used).")
                 .option(TRUSTSTORE, "", "Truststore file (PKCS12) for a registry served over TLS.")
                 .secret(TRUSTSTORE_PASSWORD, "", "Password of the registry truststore.");
     }
@@ -58,12 +58,13 @@ public final class RegistryOptions {
      * with the option's name instead of failing each registry call: http or https, with a valid host and port. The
      * registry client is the JDK's, which reads URLs with {@link java.net.URI} and so cannot call a host whose name
      * holds an {@code _} (a Docker Compose service name, say); that is refused here too, with what to do instead.
+     * Credentials in a URL ({@code user:password@}) are allowed, and left out of every message.
      *
      * @return {@code url}, unchanged
      */
     public static String checkUrl(String url) {
         for (String entry : url.split(",")) {
-            String u = entry.trim();
+            String u = RegistryConfig.withoutUserInfo(entry.trim());
             HttpUrl parsed;
             try {
                 parsed = HttpUrl.parse(u);

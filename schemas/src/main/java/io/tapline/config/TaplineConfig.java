@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -25,6 +26,8 @@ import java.util.stream.Collectors;
 public final class TaplineConfig {
 
     private static final String ENV_PREFIX = "TAPLINE_";
+    /** The user info of a URL ({@code ://user:password@}), hidden when settings are shown. */
+    private static final Pattern URL_USER_INFO = Pattern.compile("://[^/?#\\s,]*@");
 
     private final ConfigSpec spec;
     private final Map<String, String> values;
@@ -281,11 +284,12 @@ public final class TaplineConfig {
         return new ConfigException("option " + flag + ": '" + values.get(key) + "' is not " + expected);
     }
 
-    /** Effective settings with secrets (and anything that looks like a password) hidden. */
+    /** Effective settings with secrets (and anything that looks like a password, such as a URL's user info) hidden. */
     @Override
     public String toString() {
         Map<String, String> shown = new TreeMap<>();
-        values.forEach((k, v) -> shown.put(k, isSecret(k) ? "[hidden]" : v));
+        values.forEach((k, v) -> shown.put(k, isSecret(k) ? "[hidden]"
+                : v == null ? null : URL_USER_INFO.matcher(v).replaceAll("://[hidden]@")));
         return spec.command() + " " + shown;
     }
 

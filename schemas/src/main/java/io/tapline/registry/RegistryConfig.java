@@ -1,19 +1,28 @@
 package io.tapline.registry;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * Settings of a Schema Registry client, read from the same keys Confluent's serializers use so existing
  * client configurations carry over.
+ *
+ * <p>A registry URL may carry credentials ({@code http://user:password@host:8081}, Confluent's
+ * {@code basic.auth.credentials.source=URL}). They are taken out of the URL: sent as basic auth to that URL, and never
+ * shown, since the URLs appear in logs and error messages (which reach the dead-letter topic's headers).
  */
 public final class RegistryConfig {
 
     public static final String URL = "schema.registry.url";
     public static final String BASIC_AUTH_USER_INFO = "basic.auth.user.info";
+    public static final String BASIC_AUTH_CREDENTIALS_SOURCE = "basic.auth.credentials.source";
     public static final String TRUSTSTORE_LOCATION = "schema.registry.ssl.truststore.location";
     public static final String TRUSTSTORE_PASSWORD = "schema.registry.ssl.truststore.password";
     public static final String TRUSTSTORE_TYPE = "schema.registry.ssl.truststore.type";
@@ -29,7 +38,8 @@ public final class RegistryConfig {
     public static final int DEFAULT_CACHE_CAPACITY = 1000;
 
     private final List<String> urls;
-    private final String userInfo;
+    /** The basic-auth {@code user:password} to send to each of {@link #urls}, by index; null for none. */
+    private final List<String> userInfos;
     private final String truststoreLocation;
     private final String truststorePassword;
     private final String truststoreType;
@@ -45,8 +55,17 @@ public final class RegistryConfig {
             throw new IllegalArgumentException("missing " + URL + " (the Confluent-compatible registry URL, e.g. "
                     + "http://127.0.0.1:8081/apis/ccompat/v7)");
         }
-        this.urls = parseUrls(rawUrl.toString());
-        this.userInfo = string(configs, BASIC_AUTH_USER_INFO, null);
+        List<String> given = parseUrls(rawUrl.toString());
+        String configuredUserInfo = string(configs, BASIC_AUTH_USER_INFO, "");
+        boolean credentialsFromUrl = credentialsFromUrl(string(configs, BASIC_AUTH_CREDENTIALS_SOURCE, null),
+                configuredUserInfo.isEmpty());
+        this.urls = given.stream().map(RegistryConfig::withoutUserInfo).toList();
+        List<String> userInfos = new ArrayList<>();
+        for (String url : given) {
+            String userInfo = credentialsFromUrl ? userInfo(url) : configuredUserInfo;
+            userInfos.add(userInfo == null || userInfo.isEmpty() ? null : userInfo);
+        }
+        this.userInfos = Collections.unmodifiableList(userInfos);
         this.truststoreLocation = string(configs, TRUSTSTORE_LOCATION, null);
         this.truststorePassword = string(configs, TRUSTSTORE_PASSWORD, null);
         this.truststoreType = string(configs, TRUSTSTORE_TYPE, "PKCS12");
@@ -87,6 +106,57 @@ public final class RegistryConfig {
         return List.copyOf(urls);
     }
 
+    /**
+     * Whether the credentials come from the URLs: when {@value #BASIC_AUTH_CREDENTIALS_SOURCE} says {@code URL}, or
+     * when it is not given and neither is {@value #BASIC_AUTH_USER_INFO}.
+     */
+    private static boolean credentialsFromUrl(String source, boolean noUserInfo) {
+        if (source == null || source.isBlank()) {
+            return noUserInfo;
+        }
+        return switch (source.trim().toUpperCase(Locale.ROOT)) {
+            case "URL" -> true;
+            case "USER_INFO" -> false;
+            default -> throw new IllegalArgumentException(BASIC_AUTH_CREDENTIALS_SOURCE + ": '" + source
+                    + "' is not supported; use URL (credentials in " + URL + ") or USER_INFO (" + BASIC_AUTH_USER_INFO + ")");
+        };
+    }
+
+    /** The URL without its user info: {@code http://host:8081} for {@code http://user:password@host:8081}. */
+    public static String withoutUserInfo(String url) {
+        int at = userInfoEnd(url);
+        return at < 0 ? url : url.substring(0, url.indexOf("://") + 3) + url.substring(at + 1);
+    }
+
+    /** The URL's user info, percent-decoded, or null when it has none. */
+    private static String userInfo(String url) {
+        int at = userInfoEnd(url);
+        if (at < 0) {
+            return null;
+        }
+        String userInfo = url.substring(url.indexOf("://") + 3, at);
+        try {
+            return URLDecoder.decode(userInfo.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return userInfo; // a '%' not starting an escape: taken as written
+        }
+    }
+
+    /** Index of the {@code @} that ends the URL's user info, or -1 when it has none. */
+    private static int userInfoEnd(String url) {
+        int sep = url.indexOf("://");
+        if (sep < 0) {
+            return -1;
+        }
+        int start = sep + 3;
+        int end = start;
+        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+            end++;
+        }
+        int at = url.lastIndexOf('@', end - 1);
+        return at >= start ? at : -1;
+    }
+
     private static String string(Map<String, ?> configs, String key, String fallback) {
         Object v = configs.get(key);
         return v == null ? fallback : v.toString();
@@ -112,8 +182,9 @@ public final class RegistryConfig {
         return urls;
     }
 
-    public String userInfo() {
-        return userInfo;
+    /** The basic-auth {@code user:password} to send to the URL at {@code index} in {@link #urls()}, or null for none. */
+    public String userInfo(int index) {
+        return userInfos.get(index);
     }
 
     public String truststoreLocation() {
@@ -152,7 +223,7 @@ public final class RegistryConfig {
     @Override
     public String toString() {
         return "RegistryConfig{urls=" + urls
-                + ", basicAuth=" + (userInfo == null ? "none" : "[hidden]")
+                + ", basicAuth=" + (userInfos.stream().allMatch(Objects::isNull) ? "none" : "[hidden]")
                 + ", truststore=" + (truststoreLocation == null ? "default" : truststoreLocation)
                 + ", truststorePassword=" + (truststorePassword == null ? "none" : "[hidden]")
                 + ", requestTimeout=" + requestTimeout

@@ -56,7 +56,8 @@ public final class SchemaRegistryClient {
 
     private final RegistryConfig config;
     private final HttpClient http;
-    private final String authorization;
+    /** The {@code Authorization} header for each configured URL, by index; null for none. */
+    private final List<String> authorizations;
     /** Keyed by the schema object itself: Avro caches a schema's hash, so a hit renders nothing. */
     private final Map<SubjectSchema, Integer> idsBySubjectAndSchema;
     private final Map<Integer, Schema> schemasById;
@@ -72,8 +73,13 @@ public final class SchemaRegistryClient {
             builder.sslContext(sslContext(config));
         }
         this.http = builder.build();
-        this.authorization = config.userInfo() == null ? null
-                : "Basic " + Base64.getEncoder().encodeToString(config.userInfo().getBytes(StandardCharsets.UTF_8));
+        List<String> authorizations = new ArrayList<>();
+        for (int i = 0; i < config.urls().size(); i++) {
+            String userInfo = config.userInfo(i);
+            authorizations.add(userInfo == null ? null
+                    : "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
+        }
+        this.authorizations = Collections.unmodifiableList(authorizations);
         this.idsBySubjectAndSchema = lru(config.cacheCapacity());
         this.schemasById = lru(config.cacheCapacity());
     }
@@ -220,7 +226,7 @@ public final class SchemaRegistryClient {
             String url = urls.get(index);
             HttpResponse<String> response;
             try {
-                response = send(request(method, url + path, body));
+                response = send(request(method, index, path, body));
             } catch (IOException e) {
                 unanswered.add(url + " (" + describe(e) + ")");
                 if (failure == null) {
@@ -243,8 +249,8 @@ public final class SchemaRegistryClient {
                 -1, -1, failure);
     }
 
-    private HttpRequest request(String method, String uri, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(uri))
+    private HttpRequest request(String method, int urlIndex, String path, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(config.urls().get(urlIndex) + path))
                 .timeout(config.requestTimeout())
                 .header("Accept", CONTENT_TYPE + ", application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -252,6 +258,7 @@ public final class SchemaRegistryClient {
         if (body != null) {
             request.header("Content-Type", CONTENT_TYPE);
         }
+        String authorization = authorizations.get(urlIndex);
         if (authorization != null) {
             request.header("Authorization", authorization);
         }

@@ -23,7 +23,7 @@ class RegistryOptionsTest {
                 "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", "/etc/ts.p12"));
         RegistryConfig registry = RegistryConfig.fromMap(RegistryOptions.clientConfigs(config));
         assertEquals(List.of("https://registry:8081"), registry.urls());
-        assertEquals("svc:pw", registry.userInfo());
+        assertEquals("svc:pw", registry.userInfo(0));
         assertEquals("/etc/ts.p12", registry.truststoreLocation());
         assertFalse(config.toString().contains("svc:pw"), config.toString());
     }
@@ -45,5 +45,22 @@ class RegistryOptionsTest {
         }
         TaplineConfig config = TaplineConfig.load(SPEC, new String[] {"--schema-registry-url", "http://schema_registry:8081"}, Map.of());
         assertThrows(ConfigException.class, () -> RegistryOptions.clientConfigs(config));
+    }
+
+    @Test
+    void acceptsCredentialsInTheUrlAndNeverShowsThem() {
+        assertEquals("http://svc:s3cret@registry:8081/apis/ccompat/v7",
+                RegistryOptions.checkUrl("http://svc:s3cret@registry:8081/apis/ccompat/v7"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> RegistryOptions.checkUrl("http://registry:8081,http://svc:s3cret@schema_registry:8081"));
+        assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+        assertTrue(e.getMessage().contains("'http://schema_registry:8081'"), e.getMessage());
+
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of(
+                "TAPLINE_SCHEMA_REGISTRY_URL", "http://svc:s3cret@registry:8081,http://svc:ab@s3cret@registry-2:8081"));
+        assertFalse(config.toString().contains("s3cret"), config.toString());
+        assertTrue(config.toString().contains("registry-2:8081"), config.toString());
+        RegistryConfig registry = RegistryConfig.fromMap(RegistryOptions.clientConfigs(config));
+        assertEquals(List.of("http://registry:8081", "http://registry-2:8081"), registry.urls());
     }
 }

@@ -117,6 +117,52 @@ class SchemaRegistryClientTest {
     }
 
     @Test
+    void credentialsInTheUrlAreSentAsBasicAuthAndNeverShown() throws IOException {
+        String withCredentials = stub.url().replace("http://", "http://alice:s3cret%40home@");
+        RegistryConfig config = RegistryConfig.of(withCredentials);
+        assertEquals(List.of(stub.url()), config.urls());
+        assertFalse(config.toString().contains("s3cret"), config.toString());
+        SchemaRegistryClient client = new SchemaRegistryClient(config);
+        assertTrue(client.register("a-value", Interaction.getClassSchema()) > 0);
+        assertEquals(basic("alice:s3cret@home"), stub.lastAuthorization());
+
+        stub.failNext(1, 401);
+        SchemaRegistryException refused = assertThrows(SchemaRegistryException.class, () -> client.schemaById(99));
+        assertFalse(refused.getMessage().contains("s3cret"), refused.getMessage());
+        String closed = "http://alice:s3cret@127.0.0.1:" + freePort() + "/apis/ccompat/v7";
+        SchemaRegistryClient unreachable = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, closed, RegistryConfig.MAX_RETRIES, 0)));
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> unreachable.schemaById(7));
+        assertFalse(e.getMessage().contains("s3cret") || e.getMessage().contains("alice"), e.getMessage());
+        assertTrue(e.getMessage().contains(closed.replace("alice:s3cret@", "")), e.getMessage());
+    }
+
+    @Test
+    void basicAuthUserInfoWinsOverTheUrlUnlessTheUrlIsTheCredentialsSource() {
+        String withCredentials = stub.url().replace("http://", "http://alice:from-url@");
+        new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, withCredentials,
+                RegistryConfig.BASIC_AUTH_USER_INFO, "bob:from-user-info"))).register("a-value", Interaction.getClassSchema());
+        assertEquals(basic("bob:from-user-info"), stub.lastAuthorization());
+
+        new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, withCredentials,
+                RegistryConfig.BASIC_AUTH_USER_INFO, "bob:from-user-info", RegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE, "URL")))
+                .register("b-value", Interaction.getClassSchema());
+        assertEquals(basic("alice:from-url"), stub.lastAuthorization());
+
+        new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, withCredentials,
+                RegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE, "USER_INFO"))).register("c-value", Interaction.getClassSchema());
+        assertEquals(null, stub.lastAuthorization());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, withCredentials, RegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE, "SASL_INHERIT")));
+        assertTrue(e.getMessage().contains("SASL_INHERIT") && !e.getMessage().contains("from-url"), e.getMessage());
+    }
+
+    private static String basic(String userInfo) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString(userInfo.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void onlyAMissingOrUnusableSchemaPutsTheRecordAtFault() {
         assertTrue(SchemaRegistryException.recordAtFault(new SerializationException("cannot decode",
                 new SchemaRegistryException("schema id 7 not found", 404, 40403, null))));
