@@ -177,10 +177,10 @@ public final class ReplayCommand {
 
         RunEvent start = coordinator.establishBounds(runId, target.toString());
         codec.prepareResults(topics.results());
-        out.printf("run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
+        out.printf(Locale.ROOT, "run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
         if (settings.useLearnedNoise()) {
             loadNoise(kafka, codec, topics.noise(), kafkaTimeout, rules);
-            out.printf("run %s: learned noise of %d routes applied%n", runId, rules.learnedRoutes());
+            out.printf(Locale.ROOT, "run %s: learned noise of %d routes applied%n", runId, rules.learnedRoutes());
         }
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
@@ -195,11 +195,12 @@ public final class ReplayCommand {
             MockRegistry registry = new MockRegistry();
             MockServer mock = MockServer.start(vertx, mockOptions, registry).await();
             mockPort = mock.port();
-            out.printf("run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
+            out.printf(Locale.ROOT, "run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
                     runId, mockOptions.host(), mock.port(), mockOptions.routes().keySet(),
                     mockOptions.allowLive().isEmpty() ? "no host" : mockOptions.allowLive());
             ResponseComparator comparator = new ResponseComparator(settings.compare(), rules);
-            Propagation propagation = new Propagation(mode, concurrency, registry, msg -> out.printf("run %s: %s%n", runId, msg));
+            Propagation propagation = new Propagation(mode, concurrency, registry,
+                    msg -> out.printf(Locale.ROOT, "run %s: %s%n", runId, msg));
             ConcurrencyGate concurrencyGate = new ConcurrencyGate(propagation::limit);
             RateLimiter limiter = new RateLimiter(settings.rate());
             Progress progress = new Progress();
@@ -236,7 +237,7 @@ public final class ReplayCommand {
             if (mgmtPort >= 0) {
                 management = ManagementServer.start(settings.managementHost(), mgmtPort, metrics,
                         () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
-                out.printf("run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
+                out.printf(Locale.ROOT, "run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
             }
             long interval = settings.progressInterval().toMillis();
             ticker.scheduleAtFixedRate(() -> out.println(progress.line(runId)), interval, interval, TimeUnit.MILLISECONDS);
@@ -252,11 +253,11 @@ public final class ReplayCommand {
             }
             out.println(progress.line(runId));
             if (propagation.fellBack()) {
-                out.printf("run %s: note: the candidate did not propagate trace context; cases were replayed one at a time%n", runId);
+                out.printf(Locale.ROOT, "run %s: note: the candidate did not propagate trace context; cases were replayed one at a time%n", runId);
             }
             boolean complete = workers.stream().anyMatch(w -> w.outcome() == ReplayWorker.Outcome.RUN_COMPLETE);
             if (!complete) {
-                out.printf("run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
+                out.printf(Locale.ROOT, "run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
                 return EXIT_INCOMPLETE;
             }
             return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock);
@@ -281,10 +282,10 @@ public final class ReplayCommand {
         out.print(TextReport.render(new RunReport(runId, target.toString(), summary, all, true)));
         String violation = gate.violation(summary);
         if (violation != null) {
-            out.printf("run %s: FAILED the gate: %s%n", runId, violation);
+            out.printf(Locale.ROOT, "run %s: FAILED the gate: %s%n", runId, violation);
             return EXIT_GATE;
         }
-        out.printf("run %s: passed the gate%n", runId);
+        out.printf(Locale.ROOT, "run %s: passed the gate%n", runId);
         return EXIT_OK;
     }
 

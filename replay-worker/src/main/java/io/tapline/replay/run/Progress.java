@@ -5,6 +5,7 @@ import io.tapline.avro.Verdict;
 import org.apache.kafka.common.TopicPartition;
 
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,7 +90,7 @@ public final class Progress {
         long distinct = distinctTotal();
         long t = total.get();
         String of = distinct >= 0 ? "/" + distinct : t >= 0 ? "/<=" + t : "";
-        return String.format("run %s: %d%s cases replayed by this process, %.1f cases/s, %d failed, %d errors, %d skipped",
+        return String.format(Locale.ROOT, "run %s: %d%s cases replayed by this process, %.1f cases/s, %d failed, %d errors, %d skipped",
                 runId, done, of, done / secs, count(Verdict.FAIL), count(Verdict.ERROR),
                 count(Verdict.SKIPPED));
     }
