@@ -37,7 +37,7 @@ public final class ReplayMain {
                 throw new ConfigException("unexpected argument " + config.positional().get(0) + " (options start with --)");
             }
             if (!replay) {
-                return new ReportCommand(config, System.out).run();
+                return new ReportCommand(config, System.out, System.err).run();
             }
             ReplayCommand command = new ReplayCommand(config, System.out);
             Thread hook = new Thread(() -> command.stop(java.time.Duration.ofSeconds(30)), "tapline-replay-shutdown");

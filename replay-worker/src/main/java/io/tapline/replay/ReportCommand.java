@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -32,10 +33,16 @@ public final class ReportCommand {
 
     private final TaplineConfig config;
     private final PrintStream out;
+    private final PrintStream diagnostics;
 
-    public ReportCommand(TaplineConfig config, PrintStream out) {
+    /**
+     * @param out         receives the report and nothing else (when there is no {@code --out})
+     * @param diagnostics receives everything said about it: not found, where it was written, the gate's verdict
+     */
+    public ReportCommand(TaplineConfig config, PrintStream out, PrintStream diagnostics) {
         this.config = config;
         this.out = out;
+        this.diagnostics = diagnostics;
     }
 
     public int run() {
@@ -50,7 +57,7 @@ public final class ReportCommand {
         Optional<RunEvent> summaryEvent = coordinator.summary(runId);
         Optional<Map<Integer, Long>> start = coordinator.resultsStart(runId);
         if (summaryEvent.isEmpty() && start.isEmpty()) {
-            out.println("run " + runId + ": not found: no bounds and no summary in " + topics.runs());
+            diagnostics.println("run " + runId + ": not found: no bounds and no summary in " + topics.runs());
             return ReplayCommand.EXIT_INCOMPLETE;
         }
         // A completed run's report reads the range its summary read; an unfinished one from the run's start on.
@@ -62,7 +69,7 @@ public final class ReportCommand {
                         RunResults.byPartitionNumber(recorded.get().getResultsEndOffsets()), timeout)
                 : RunResults.load(kafka, codec, topics.results(), runId, start.orElse(Map.of()), Map.of(), timeout);
         if (summaryEvent.isEmpty() && results.size() == 0) {
-            out.println("run " + runId + ": no results and no summary found in " + topics.results() + " / " + topics.runs());
+            diagnostics.println("run " + runId + ": no results and no summary found in " + topics.results() + " / " + topics.runs());
             return ReplayCommand.EXIT_INCOMPLETE;
         }
         RunSummary summary = summaryEvent.map(RunEvent::getSummary)
@@ -72,27 +79,44 @@ public final class ReportCommand {
         String candidate = summaryEvent.map(RunEvent::getCandidate)
                 .orElse(all.isEmpty() ? "" : all.get(0).getCandidate());
         RunReport report = new RunReport(runId, candidate, summary, all, summaryEvent.isPresent());
-        String rendered = switch (config.get(ReplayOptions.FORMAT).toLowerCase(java.util.Locale.ROOT)) {
+        Path file = config.has(ReplayOptions.OUT) ? Path.of(config.get(ReplayOptions.OUT)) : null;
+        return publish(report, config.get(ReplayOptions.FORMAT), file, gate, out, diagnostics);
+    }
+
+    /**
+     * Renders the report in {@code format} to {@code file}, or to {@code out} when there is none, and applies the
+     * gate. {@code out} receives the report alone, so {@code report --format junit > junit.xml} is well-formed
+     * whatever the verdict; where the report went and the gate's verdict go to {@code diagnostics}.
+     *
+     * @return {@link ReplayCommand#EXIT_GATE} when the gate fails, else {@link ReplayCommand#EXIT_OK}, or
+     *         {@link ReplayCommand#EXIT_INCOMPLETE} when the run has no summary yet (the report is partial)
+     */
+    static int publish(RunReport report, String format, Path file, FailOn gate, PrintStream out, PrintStream diagnostics) {
+        String runId = report.runId();
+        String rendered = switch (format.toLowerCase(Locale.ROOT)) {
             case "junit" -> JUnitReport.render(report);
             case "html" -> HtmlReport.render(report);
             default -> TextReport.render(report);
         };
-        if (config.has(ReplayOptions.OUT)) {
-            Path path = Path.of(config.get(ReplayOptions.OUT));
+        if (file != null) {
             try {
-                Files.writeString(path, rendered, StandardCharsets.UTF_8);
+                Files.writeString(file, rendered, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new ConfigException("option --out: cannot write " + path + ": " + e.getMessage(), e);
+                throw new ConfigException("option --out: cannot write " + file + ": " + e.getMessage(), e);
             }
-            out.println("run " + runId + ": report written to " + path);
+            diagnostics.println("run " + runId + ": report written to " + file);
         } else {
             out.print(rendered);
+            out.flush();
         }
-        String violation = gate.violation(summary);
+        if (!report.complete()) {
+            diagnostics.println("run " + runId + ": incomplete: no worker has written its summary yet, the report is partial");
+        }
+        String violation = gate.violation(report.summary());
         if (violation != null) {
-            out.println("run " + runId + ": FAILED the gate: " + violation);
+            diagnostics.println("run " + runId + ": FAILED the gate: " + violation);
             return ReplayCommand.EXIT_GATE;
         }
-        return summaryEvent.isPresent() ? ReplayCommand.EXIT_OK : ReplayCommand.EXIT_INCOMPLETE;
+        return report.complete() ? ReplayCommand.EXIT_OK : ReplayCommand.EXIT_INCOMPLETE;
     }
 }

@@ -569,8 +569,8 @@ class ReplayRunIT {
         assertTrue(end - start >= CASES, () -> "the run's " + CASES + " results lie in the range read: " + summary);
 
         writeResults(stack, runId, 1, Verdict.FAIL);
-        Ran reported = report(stack, runId);
-        String report = reported.log();
+        Reported reported = report(stack, runId);
+        String report = reported.out();
         assertEquals(ReplayCommand.EXIT_OK, reported.exit(), report);
         assertTrue(report.contains("cases: " + (CASES + 1) + "  passed: " + CASES + "  failed: 0  errors: 0  skipped: 1"), report);
 
@@ -581,9 +581,10 @@ class ReplayRunIT {
         assertTrue(reused.getMessage().startsWith("option --target: run " + runId + " is complete"), reused.getMessage());
 
         // A run that never started has no bounds: reported as not found, without reading the results topic.
-        Ran unknown = report(stack, "no-such-run");
+        Reported unknown = report(stack, "no-such-run");
         assertEquals(ReplayCommand.EXIT_INCOMPLETE, unknown.exit());
-        assertTrue(unknown.log().contains("run no-such-run: not found"), unknown.log());
+        assertEquals("", unknown.out());
+        assertTrue(unknown.diagnostics().contains("run no-such-run: not found"), unknown.diagnostics());
     }
 
     /**
@@ -631,15 +632,21 @@ class ReplayRunIT {
         return new Ran(exit, out.toString(StandardCharsets.UTF_8));
     }
 
+    /** What {@code report} returned, printed (the report) and said about it (diagnostics). */
+    private record Reported(int exit, String out, String diagnostics) {
+    }
+
     /** Runs {@code report} of a run in this JVM against this test's topics. */
-    private Ran report(TestStack stack, String runId, String... extra) {
+    private Reported report(TestStack stack, String runId, String... extra) {
         List<String> args = new ArrayList<>(List.of("--run", runId, "--kafka-bootstrap-servers", stack.bootstrapServers(),
                 "--schema-registry-url", stack.registryUrl(), "--topic-results", results, "--topic-runs", runs));
         args.addAll(List.of(extra));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
         TaplineConfig config = TaplineConfig.load(ReplayOptions.reportSpec(), args.toArray(String[]::new), Map.of());
-        int exit = new ReportCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
-        return new Ran(exit, out.toString(StandardCharsets.UTF_8));
+        int exit = new ReportCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(diagnostics, true, StandardCharsets.UTF_8)).run();
+        return new Reported(exit, out.toString(StandardCharsets.UTF_8), diagnostics.toString(StandardCharsets.UTF_8));
     }
 
     /** {@code count} results keyed {@code runId/planted-N}, written without a transaction. */

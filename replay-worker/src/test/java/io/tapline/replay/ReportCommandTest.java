@@ -1,0 +1,95 @@
+package io.tapline.replay;
+
+import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+import io.tapline.replay.report.RunReport;
+import io.tapline.replay.run.RunResults;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReportCommandTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
+
+    private static RunReport failedRun(boolean complete) {
+        Difference price = Difference.newBuilder().setPath("$.price").setKind(DifferenceKind.CHANGED)
+                .setExpected("113").setActual("226").build();
+        ReplayResult failed = ReplayResult.newBuilder().setRunId("r1").setCaseId("c1").setSignatureId("s1")
+                .setRoute("GET /items/{id}").setCandidate("http://c").setVerdict(Verdict.FAIL).setDifferences(List.of(price))
+                .setIgnoredDifferences(0).setMocks(MockUsage.newBuilder().build()).setRecordedLatencyMicros(1)
+                .setCandidateLatencyMicros(1).setTrafficWeight(10).setError(null).setWorker("w")
+                .setCompletedAt(Instant.EPOCH).build();
+        RunResults results = new RunResults(List.of(failed));
+        return new RunReport("r1", "http://c", results.summary(1000), results.results(), complete);
+    }
+
+    private int publish(RunReport report, String format, Path file) {
+        return ReportCommand.publish(report, format, file, FailOn.parse("any", true),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String diagnostics() {
+        return diagnostics.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aJUnitReportOnStandardOutputIsWellFormedWhenTheGateFailsAndTheVerdictGoesToDiagnostics() throws Exception {
+        assertEquals(ReplayCommand.EXIT_GATE, publish(failedRun(true), "junit", null));
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(out.toByteArray()));
+        assertEquals(1, doc.getElementsByTagName("failure").getLength());
+        assertFalse(out().contains("FAILED the gate"), out());
+        assertTrue(diagnostics().startsWith("run r1: FAILED the gate: "), diagnostics());
+    }
+
+    @Test
+    void anHtmlReportOnStandardOutputEndsWithThePage() {
+        assertEquals(ReplayCommand.EXIT_GATE, publish(failedRun(true), "html", null));
+        assertTrue(out().startsWith("<!DOCTYPE html>"), out());
+        assertTrue(out().endsWith("</body></html>\n"), out());
+        assertTrue(diagnostics().contains("FAILED the gate"), diagnostics());
+    }
+
+    @Test
+    void aReportWrittenToAFileLeavesStandardOutputEmpty(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("junit.xml");
+        assertEquals(ReplayCommand.EXIT_GATE, publish(failedRun(true), "junit", file));
+        assertEquals("", out());
+        DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file.toFile());
+        assertTrue(Files.readString(file).contains("<failure"));
+        assertTrue(diagnostics().contains("run r1: report written to " + file), diagnostics());
+        assertTrue(diagnostics().contains("run r1: FAILED the gate"), diagnostics());
+    }
+
+    @Test
+    void aPartialReportSaysSoOnDiagnosticsAndExitsIncompleteWhenTheGatePasses() throws Exception {
+        int exit = ReportCommand.publish(failedRun(false), "junit", null, FailOn.parse("none", true),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit);
+        DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new ByteArrayInputStream(out.toByteArray()));
+        assertTrue(diagnostics().contains("run r1: incomplete"), diagnostics());
+    }
+}
