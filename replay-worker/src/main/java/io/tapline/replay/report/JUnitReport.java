@@ -69,15 +69,16 @@ public final class JUnitReport {
         return m.toString();
     }
 
+    /** The failure's text, shown in CI logs: one line per difference and note, each escaped as the text report's. */
     private static String details(ReplayResult r) {
         StringBuilder d = new StringBuilder();
-        d.append("case ").append(r.getCaseId()).append(", signature ").append(r.getSignatureId()).append(" (")
-                .append(r.getTrafficWeight()).append(" requests)\n");
+        d.append("case ").append(TextReport.oneLine(r.getCaseId())).append(", signature ")
+                .append(TextReport.oneLine(r.getSignatureId())).append(" (").append(r.getTrafficWeight()).append(" requests)\n");
         for (Difference diff : r.getDifferences()) {
             d.append(TextReport.line(diff)).append('\n');
         }
         for (String note : r.getNotes()) {
-            d.append("note: ").append(note).append('\n');
+            d.append("note: ").append(TextReport.oneLine(note)).append('\n');
         }
         return d.toString();
     }

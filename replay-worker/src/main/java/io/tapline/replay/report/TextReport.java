@@ -6,7 +6,10 @@ import io.tapline.avro.RunSummary;
 
 import java.util.Locale;
 
-/** A report for people reading a terminal or a CI log. */
+/**
+ * A report for people reading a terminal or a CI log. Everything in it that comes from captured traffic or from the
+ * candidate goes through {@link #oneLine}, so it can neither break a line nor speak to the terminal or the CI runner.
+ */
 public final class TextReport {
 
     private TextReport() {
@@ -17,7 +20,7 @@ public final class TextReport {
         StringBuilder out = new StringBuilder();
         out.append("Tapline replay run ").append(report.runId())
                 .append(report.complete() ? "" : " (INCOMPLETE: no summary written yet)").append('\n');
-        out.append("candidate: ").append(report.candidate()).append('\n');
+        out.append("candidate: ").append(oneLine(report.candidate())).append('\n');
         out.append(String.format(Locale.ROOT,
                 "cases: %d  passed: %d  failed: %d  errors: %d  skipped: %d%n", s.getTotal(), s.getPassed(),
                 s.getFailed(), s.getErrored(), s.getSkipped()));
@@ -28,14 +31,14 @@ public final class TextReport {
             out.append(String.format(Locale.ROOT, "duration: %.1f s%n", s.getDurationMillis() / 1000.0));
         }
         for (ReplayResult r : report.notPassed()) {
-            out.append('\n').append(r.getVerdict()).append("  ").append(r.getRoute()).append("  case ")
-                    .append(r.getCaseId()).append("  (signature ").append(r.getSignatureId()).append(", ").append(r.getTrafficWeight())
-                    .append(" requests)\n");
+            out.append('\n').append(r.getVerdict()).append("  ").append(oneLine(r.getRoute())).append("  case ")
+                    .append(oneLine(r.getCaseId())).append("  (signature ").append(oneLine(r.getSignatureId())).append(", ")
+                    .append(r.getTrafficWeight()).append(" requests)\n");
             if (r.getError() != null) {
-                out.append("    error: ").append(r.getError()).append('\n');
+                out.append("    error: ").append(oneLine(r.getError())).append('\n');
             }
             for (String note : r.getNotes()) {
-                out.append("    note: ").append(note).append('\n');
+                out.append("    note: ").append(oneLine(note)).append('\n');
             }
             for (Difference d : r.getDifferences()) {
                 out.append("    ").append(line(d)).append('\n');
@@ -56,9 +59,54 @@ public final class TextReport {
         return String.format(Locale.ROOT, "%.2g%%", p);
     }
 
-    /** One difference on one line: {@code CHANGED $.price: 10 -> 12}. */
+    /**
+     * One difference on one line: {@code CHANGED $.price: 10 -> 12}; its path and values through {@link #oneLine}
+     * ({@code CHANGED body: a\nb -> a\nc} for text bodies that differ in their second line).
+     */
     public static String line(Difference d) {
-        return d.getKind() + " " + d.getPath() + ": " + (d.getExpected() == null ? "(absent)" : d.getExpected())
-                + " -> " + (d.getActual() == null ? "(absent)" : d.getActual());
+        return d.getKind() + " " + oneLine(d.getPath()) + ": " + (d.getExpected() == null ? "(absent)" : oneLine(d.getExpected()))
+                + " -> " + (d.getActual() == null ? "(absent)" : oneLine(d.getActual()));
+    }
+
+    /**
+     * Captured data as one line of plain text: a line feed, carriage return and tab as {@code \n}, {@code \r},
+     * {@code \t}; every other control character (below U+0020, U+007F, U+0080 to U+009F) and the Unicode line and
+     * paragraph separators as a backslash, {@code u} and four hex digits (ESC becomes backslash {@code u001b}).
+     * Production traffic can then neither break a report's line, nor send a terminal an escape sequence, nor start a
+     * line that a CI runner reads as a command (GitHub Actions' {@code ::error::}). A backslash is kept as it is.
+     * Null stays null.
+     */
+    public static String oneLine(String s) {
+        if (s == null) {
+            return null;
+        }
+        int i = 0;
+        while (i < s.length() && !needsEscape(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder out = new StringBuilder(s.length() + 16).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (needsEscape(c)) {
+                        out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    private static boolean needsEscape(char c) {
+        return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == '\u2028' || c == '\u2029';
     }
 }

@@ -110,6 +110,52 @@ class ReportsTest {
         assertEquals(0, doc.getElementsByTagName("failure").getLength());
     }
 
+    /** A failed case whose captured data tries to break lines, move a terminal's cursor and issue CI commands. */
+    private static RunReport hostileCase() {
+        Difference body = Difference.newBuilder().setPath("body").setKind(DifferenceKind.CHANGED)
+                .setExpected("line1\n::error::forged\r\nline3").setActual("ok\u001b[1A\u001b[2K").build();
+        Difference key = Difference.newBuilder().setPath("$.a\n::warning::b\tc").setKind(DifferenceKind.MISSING)
+                .setExpected("1\u007f\u0085\u2028").setActual(null).build();
+        ReplayResult r = ReplayResult.newBuilder(result("case\u001b]0;x\u0007", "GET /x\n::error::route", Verdict.FAIL, 5, body, key))
+                .setError("boom\r::error::err").setNotes(List.of("note\n::add-mask::n")).build();
+        RunResults rr = new RunResults(List.of(r));
+        return new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+    }
+
+    @Test
+    void textKeepsEveryCapturedValueOnItsLineWithControlCharactersEscaped() {
+        String text = TextReport.render(hostileCase());
+        for (String line : text.split("\n", -1)) {
+            assertFalse(line.strip().startsWith("::"), () -> "a line starts a CI command: " + line + "\n" + text);
+        }
+        assertFalse(text.chars().anyMatch(c -> c == '\r' || c == 0x1b || c == 0x7f || c == 0x85 || c == 0x07 || c == '\t'
+                || c == 0x2028), text);
+        assertTrue(text.contains("FAIL  GET /x\\n::error::route  case case\\u001b]0;x\\u0007  (signature"), text);
+        assertTrue(text.contains("    error: boom\\r::error::err\n"), text);
+        assertTrue(text.contains("    note: note\\n::add-mask::n\n"), text);
+        assertTrue(text.contains("    CHANGED body: line1\\n::error::forged\\r\\nline3 -> ok\\u001b[1A\\u001b[2K\n"), text);
+        assertTrue(text.contains("    MISSING $.a\\n::warning::b\\tc: 1\\u007f\\u0085\\u2028 -> (absent)\n"), text);
+    }
+
+    @Test
+    void junitAndHtmlStayWellFormedWithCapturedControlCharacters() throws Exception {
+        RunReport report = hostileCase();
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(JUnitReport.render(report).getBytes(StandardCharsets.UTF_8)));
+        Element failure = (Element) doc.getElementsByTagName("failure").item(0);
+        assertTrue(failure.getAttribute("message").startsWith(
+                "2 difference(s): CHANGED body: line1\\n::error::forged\\r\\nline3 -> ok\\u001b[1A\\u001b[2K; MISSING"),
+                failure.getAttribute("message"));
+        for (String line : failure.getTextContent().split("\n", -1)) {
+            assertFalse(line.strip().startsWith("::"), () -> "a line of the failure starts a CI command: " + line);
+        }
+        assertEquals("GET /x\n::error::route", ((Element) failure.getParentNode()).getAttribute("classname"));
+        String html = HtmlReport.render(report);
+        // a page shows a body as it is, line breaks included; only what HTML cannot hold is left out
+        assertTrue(html.contains("line1\n::error::forged\r\nline3"), html);
+        assertFalse(html.chars().anyMatch(c -> c == 0x1b), html);
+    }
+
     private static ReplayResult sample(String signature, int slot, Verdict v, long hits) {
         Difference status = Difference.newBuilder().setPath("status").setKind(DifferenceKind.CHANGED)
                 .setExpected("201").setActual("200").build();
