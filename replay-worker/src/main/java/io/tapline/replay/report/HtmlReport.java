@@ -74,6 +74,9 @@ public final class HtmlReport {
         for (String note : r.getNotes()) {
             out.append("<div>note: ").append(Xml.text(note)).append("</div>");
         }
+        if (TextReport.differenceCount(r) > r.getDifferences().size()) {
+            out.append("<div>").append(TextReport.differencesCounted(r)).append("</div>");
+        }
         if (!r.getDifferences().isEmpty()) {
             out.append("<table><tr><th>kind</th><th>path</th><th>expected</th><th>actual</th></tr>");
             for (Difference d : r.getDifferences()) {

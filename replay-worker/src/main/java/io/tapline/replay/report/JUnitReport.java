@@ -55,7 +55,7 @@ public final class JUnitReport {
 
     private static String message(ReplayResult r) {
         StringBuilder m = new StringBuilder();
-        m.append(r.getDifferences().size()).append(" difference(s): ");
+        m.append(TextReport.differencesCounted(r)).append(": ");
         for (int i = 0; i < r.getDifferences().size(); i++) {
             if (i > 0) {
                 m.append("; ");

@@ -40,6 +40,9 @@ public final class TextReport {
             for (String note : r.getNotes()) {
                 out.append("    note: ").append(oneLine(note)).append('\n');
             }
+            if (differenceCount(r) > r.getDifferences().size()) {
+                out.append("    ").append(differencesCounted(r)).append('\n');
+            }
             for (Difference d : r.getDifferences()) {
                 out.append("    ").append(line(d)).append('\n');
             }
@@ -57,6 +60,22 @@ public final class TextReport {
             return String.format(Locale.ROOT, "%.1f%%", p);
         }
         return String.format(Locale.ROOT, "%.2g%%", p);
+    }
+
+    /**
+     * How many differences a case has, listed or not: its result lists at most the first 200. A result written before
+     * it carried the count is counted by its list.
+     */
+    public static int differenceCount(ReplayResult r) {
+        Integer count = r.getDifferenceCount();
+        return count == null ? r.getDifferences().size() : Math.max(count, r.getDifferences().size());
+    }
+
+    /** {@code 2 difference(s)}, or {@code 1200 difference(s) (first 200 listed)} when the result lists only the first. */
+    public static String differencesCounted(ReplayResult r) {
+        int count = differenceCount(r);
+        int listed = r.getDifferences().size();
+        return count + " difference(s)" + (count > listed ? " (first " + listed + " listed)" : "");
     }
 
     /**

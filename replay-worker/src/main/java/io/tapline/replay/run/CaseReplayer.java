@@ -145,6 +145,7 @@ public final class CaseReplayer {
                 .setCandidate(candidate.target().toString())
                 .setVerdict(Verdict.SKIPPED)
                 .setDifferences(List.of())
+                .setDifferenceCount(0)
                 .setIgnoredDifferences(0)
                 .setMocks(emptyUsage())
                 .setRecordedLatencyMicros(0)
@@ -162,6 +163,7 @@ public final class CaseReplayer {
 
     private ReplayResult result(Case c, Verdict verdict, List<Difference> diffs, int ignored, MockUsage usage,
                                 long candidateMicros, String error, List<String> notes) {
+        int differenceCount = diffs.size();
         if (diffs.size() > MAX_LISTED_DIFFERENCES) {
             int more = diffs.size() - MAX_LISTED_DIFFERENCES;
             diffs = diffs.subList(0, MAX_LISTED_DIFFERENCES);
@@ -177,6 +179,7 @@ public final class CaseReplayer {
                 .setCandidate(candidate.target().toString())
                 .setVerdict(verdict)
                 .setDifferences(published.differences(diffs))
+                .setDifferenceCount(differenceCount)
                 .setIgnoredDifferences(ignored)
                 .setMocks(published.usage(usage))
                 .setRecordedLatencyMicros(c.getSample().getLatencyMicros())

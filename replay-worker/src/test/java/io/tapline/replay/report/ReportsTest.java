@@ -156,6 +156,44 @@ class ReportsTest {
         assertFalse(html.chars().anyMatch(c -> c == 0x1b), html);
     }
 
+    /** A case with 1,200 differences of which its result lists the first 200, as CaseReplayer caps them. */
+    private static RunReport cappedCase(Integer differenceCount) {
+        Difference[] listed = new Difference[200];
+        for (int i = 0; i < listed.length; i++) {
+            listed[i] = Difference.newBuilder().setPath("$.items[" + i + "]").setKind(DifferenceKind.EXTRA)
+                    .setExpected(null).setActual("\"x\"").build();
+        }
+        ReplayResult r = ReplayResult.newBuilder(result("big", "GET /items", Verdict.FAIL, 5, listed))
+                .setDifferenceCount(differenceCount)
+                .setNotes(List.of("1,000 more difference(s) not listed: a result lists the first 200")).build();
+        RunResults rr = new RunResults(List.of(r));
+        return new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+    }
+
+    @Test
+    void aCaseWithMoreDifferencesThanListedIsCountedInFullInEveryReport() throws Exception {
+        RunReport report = cappedCase(1200);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(JUnitReport.render(report).getBytes(StandardCharsets.UTF_8)));
+        String message = ((Element) doc.getElementsByTagName("failure").item(0)).getAttribute("message");
+        assertTrue(message.startsWith("1200 difference(s) (first 200 listed): EXTRA $.items[0]"), message);
+        String text = TextReport.render(report);
+        assertTrue(text.contains("\n    1200 difference(s) (first 200 listed)\n"), text);
+        assertTrue(HtmlReport.render(report).contains("<div>1200 difference(s) (first 200 listed)</div>"));
+    }
+
+    @Test
+    void aResultWithoutADifferenceCountIsCountedByItsList() throws Exception {
+        // written by a worker from before the count existed
+        RunReport report = cappedCase(null);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(JUnitReport.render(report).getBytes(StandardCharsets.UTF_8)));
+        String message = ((Element) doc.getElementsByTagName("failure").item(0)).getAttribute("message");
+        assertTrue(message.startsWith("200 difference(s): EXTRA $.items[0]"), message);
+        assertFalse(TextReport.render(report).contains("listed)"));
+        assertFalse(HtmlReport.render(report).contains("listed)"));
+    }
+
     private static ReplayResult sample(String signature, int slot, Verdict v, long hits) {
         Difference status = Difference.newBuilder().setPath("status").setKind(DifferenceKind.CHANGED)
                 .setExpected("201").setActual("200").build();

@@ -107,6 +107,7 @@ class CaseReplayerTest {
         Map<String, Difference> byPath = new java.util.TreeMap<>();
         r.getDifferences().forEach(d -> byPath.put(d.getPath(), d));
         assertEquals(Set.of("$.price", "$.buyer"), byPath.keySet());
+        assertEquals(2, r.getDifferenceCount());
         assertEquals(DifferenceKind.CHANGED, byPath.get("$.price").getKind());
         assertEquals("113", byPath.get("$.price").getExpected());
         assertEquals("226", byPath.get("$.price").getActual());
@@ -125,6 +126,7 @@ class CaseReplayerTest {
         ReplayResult r = replayer("http://127.0.0.1:" + candidate.actualPort()).replay(c).await();
         assertEquals(Verdict.FAIL, r.getVerdict());
         assertEquals(CaseReplayer.MAX_LISTED_DIFFERENCES, r.getDifferences().size());
+        assertEquals(20_000, r.getDifferenceCount(), "every difference counted, listed or not");
         assertTrue(r.getNotes().contains("19,800 more difference(s) not listed: a result lists the first 200"), r.getNotes()::toString);
         int bytes = assertDoesNotThrow(() -> r.toByteBuffer().remaining());
         assertTrue(bytes < 200_000, "result of " + bytes + " bytes");
