@@ -43,11 +43,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -176,6 +179,10 @@ public final class ReplayCommand {
         RunCoordinator coordinator = new RunCoordinator(kafka, codec, topics, clock, kafkaTimeout);
 
         RunEvent start = coordinator.establishBounds(runId, target.toString());
+        Optional<RunEvent> completed = coordinator.summary(runId);
+        if (completed.isPresent()) {
+            return reportCompleted(runId, completed.get(), kafka, codec, topics, coordinator, gate, kafkaTimeout);
+        }
         codec.prepareResults(topics.results());
         out.printf(Locale.ROOT, "run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
         if (settings.useLearnedNoise()) {
@@ -260,7 +267,7 @@ public final class ReplayCommand {
                 out.printf(Locale.ROOT, "run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
                 return EXIT_INCOMPLETE;
             }
-            return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock);
+            return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock, progress.done() > 0);
         } catch (IOException e) {
             throw new ConfigException("management port " + config.get(ReplayOptions.MANAGEMENT_PORT) + ": " + e.getMessage(), e);
         } finally {
@@ -273,20 +280,50 @@ public final class ReplayCommand {
     }
 
     private int finish(String runId, HttpUrl target, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
-                       RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock) {
+                       RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock, boolean replayedHere) {
         RunResults results = RunResults.load(kafka, codec, topics.results(), runId, coordinator.resultsStart(runId)
                 .orElseThrow(() -> new IllegalStateException("run " + runId + " has no bounds in " + topics.runs())), Map.of(), timeout);
-        RunSummary summary = results.summary(Duration.between(start.getAt(), clock.instant()).toMillis());
+        RunSummary summary = results.summary(durationMillis(start.getAt(), clock.instant(), replayedHere, results.results()));
         coordinator.writeSummary(runId, target.toString(), summary);
-        List<ReplayResult> all = results.results();
-        out.print(TextReport.render(new RunReport(runId, target.toString(), summary, all, true)));
-        String violation = gate.violation(summary);
+        return conclude(new RunReport(runId, target.toString(), summary, results.results(), true), gate);
+    }
+
+    /**
+     * A run that is already complete (its summary is written: a CI job retried, say) is not replayed or summarised
+     * again: it is reported as {@code report} reports it, with the duration its summary recorded, and gated anew.
+     */
+    private int reportCompleted(String runId, RunEvent completed, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
+                                RunCoordinator coordinator, FailOn gate, Duration timeout) {
+        out.printf(Locale.ROOT, "run %s: already complete (summary written at %s): reporting it as recorded, nothing replayed%n",
+                runId, completed.getAt());
+        RunResults results = ReportCommand.results(kafka, codec, topics.results(), runId, Optional.of(completed),
+                coordinator.resultsStart(runId).orElse(Map.of()), timeout);
+        return conclude(ReportCommand.report(runId, Optional.of(completed), results), gate);
+    }
+
+    /** Prints the text report and the gate's verdict; the exit code. */
+    private int conclude(RunReport report, FailOn gate) {
+        out.print(TextReport.render(report));
+        String violation = gate.violation(report.summary());
         if (violation != null) {
-            out.printf(Locale.ROOT, "run %s: FAILED the gate: %s%n", runId, violation);
+            out.printf(Locale.ROOT, "run %s: FAILED the gate: %s%n", report.runId(), violation);
             return EXIT_GATE;
         }
-        out.printf(Locale.ROOT, "run %s: passed the gate%n", runId);
+        out.printf(Locale.ROOT, "run %s: passed the gate%n", report.runId());
         return EXIT_OK;
+    }
+
+    /**
+     * The run's wall time: from its start to now, or, when this process replayed none of its cases, to its last
+     * result. Such a process joined a run that was done (its last worker stopped before writing the summary, and a
+     * rerun finds the group's offsets at the bounds), and now may be days after the run ended.
+     */
+    static long durationMillis(Instant start, Instant now, boolean replayedHere, List<ReplayResult> results) {
+        Instant end = now;
+        if (!replayedHere) {
+            end = results.stream().map(ReplayResult::getCompletedAt).max(Comparator.naturalOrder()).orElse(now);
+        }
+        return Math.max(0, Duration.between(start, end).toMillis());
     }
 
     static void loadNoise(KafkaSettings kafka, AvroCodec codec, String topic, Duration timeout, IgnoreRules rules) {

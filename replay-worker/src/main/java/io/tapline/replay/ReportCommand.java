@@ -60,27 +60,40 @@ public final class ReportCommand {
             diagnostics.println("run " + runId + ": not found: no bounds and no summary in " + topics.runs());
             return ReplayCommand.EXIT_INCOMPLETE;
         }
-        // A completed run's report reads the range its summary read; an unfinished one from the run's start on.
-        Optional<RunSummary> recorded = summaryEvent.map(RunEvent::getSummary)
-                .filter(s -> !s.getResultsEndOffsets().isEmpty());
-        RunResults results = recorded.isPresent()
-                ? RunResults.load(kafka, codec, topics.results(), runId,
-                        RunResults.byPartitionNumber(recorded.get().getResultsStartOffsets()),
-                        RunResults.byPartitionNumber(recorded.get().getResultsEndOffsets()), timeout)
-                : RunResults.load(kafka, codec, topics.results(), runId, start.orElse(Map.of()), Map.of(), timeout);
+        RunResults results = results(kafka, codec, topics.results(), runId, summaryEvent, start.orElse(Map.of()), timeout);
         if (summaryEvent.isEmpty() && results.size() == 0) {
             diagnostics.println("run " + runId + ": no results and no summary found in " + topics.results() + " / " + topics.runs());
             return ReplayCommand.EXIT_INCOMPLETE;
         }
-        RunSummary summary = summaryEvent.map(RunEvent::getSummary)
-                .map(s -> results.summary(s.getDurationMillis()))
-                .orElseGet(() -> results.summary(0));
+        RunReport report = report(runId, summaryEvent, results);
+        Path file = config.has(ReplayOptions.OUT) ? Path.of(config.get(ReplayOptions.OUT)) : null;
+        return publish(report, config.get(ReplayOptions.FORMAT), file, gate, out, diagnostics);
+    }
+
+    /**
+     * The run's committed results: a completed run's in the range its summary read, an unfinished one's from the
+     * run's start ({@code start}, per partition number) on.
+     */
+    static RunResults results(KafkaSettings kafka, AvroCodec codec, String topic, String runId, Optional<RunEvent> summaryEvent,
+                              Map<Integer, Long> start, Duration timeout) {
+        Optional<RunSummary> recorded = summaryEvent.map(RunEvent::getSummary)
+                .filter(s -> !s.getResultsEndOffsets().isEmpty());
+        return recorded.isPresent()
+                ? RunResults.load(kafka, codec, topic, runId, RunResults.byPartitionNumber(recorded.get().getResultsStartOffsets()),
+                        RunResults.byPartitionNumber(recorded.get().getResultsEndOffsets()), timeout)
+                : RunResults.load(kafka, codec, topic, runId, start, Map.of(), timeout);
+    }
+
+    /**
+     * The report of a run: its results counted (each signature's traffic once), with the duration and candidate its
+     * summary recorded; without a summary, a partial report (no duration, the candidate of its first result).
+     */
+    static RunReport report(String runId, Optional<RunEvent> summaryEvent, RunResults results) {
+        RunSummary summary = results.summary(summaryEvent.map(e -> e.getSummary().getDurationMillis()).orElse(0L));
         List<ReplayResult> all = results.results();
         String candidate = summaryEvent.map(RunEvent::getCandidate)
                 .orElse(all.isEmpty() ? "" : all.get(0).getCandidate());
-        RunReport report = new RunReport(runId, candidate, summary, all, summaryEvent.isPresent());
-        Path file = config.has(ReplayOptions.OUT) ? Path.of(config.get(ReplayOptions.OUT)) : null;
-        return publish(report, config.get(ReplayOptions.FORMAT), file, gate, out, diagnostics);
+        return new RunReport(runId, candidate, summary, all, summaryEvent.isPresent());
     }
 
     /**

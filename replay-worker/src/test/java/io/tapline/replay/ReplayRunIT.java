@@ -574,6 +574,19 @@ class ReplayRunIT {
         assertEquals(ReplayCommand.EXIT_OK, reported.exit(), report);
         assertTrue(report.contains("cases: " + (CASES + 1) + "  passed: " + CASES + "  failed: 0  errors: 0  skipped: 1"), report);
 
+        // The complete run replayed again against the same candidate (a CI retry): nothing is sent to the candidate,
+        // the summary is not rewritten (its duration would run to now), and the run is reported as recorded (the
+        // result written after its summary not counted) and gated anew.
+        RunEvent recorded = summaryOf(stack, runId);
+        int requestsBefore = good.requests();
+        Ran rerun = replay(args(stack, runId, "retry", good, mock));
+        assertEquals(ReplayCommand.EXIT_OK, rerun.exit(), rerun.log());
+        assertTrue(rerun.log().contains("run " + runId + ": already complete"), rerun.log());
+        assertTrue(rerun.log().contains("cases: " + (CASES + 1) + "  passed: " + CASES + "  failed: 0  errors: 0  skipped: 1"),
+                rerun.log());
+        assertEquals(requestsBefore, good.requests(), "no case replayed again");
+        assertEquals(recorded, summaryOf(stack, runId), "the summary as it was written");
+
         // The complete run's id given with another candidate: refused, rather than its results reported as that one's.
         int otherMock = Ports.freePort();
         ShopCandidate other = ShopCandidate.start(vertx, "http://127.0.0.1:" + otherMock + "/inventory", false, 0, true);

@@ -4,8 +4,11 @@ import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
+import io.tapline.avro.RunEvent;
+import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 import io.tapline.replay.report.RunReport;
+import io.tapline.replay.report.TextReport;
 import io.tapline.replay.run.RunResults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,6 +57,25 @@ class ReportCommandTest {
 
     private String diagnostics() {
         return diagnostics.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aCompletedRunIsReportedWithTheDurationAndCandidateItsSummaryRecorded() {
+        RunReport run = failedRun(true);
+        RunEvent completed = RunEvent.newBuilder().setRunId("r1").setCandidate("http://cand:8080")
+                .setAt(Instant.parse("2024-05-01T10:01:30Z")).setBounds(null)
+                .setSummary(RunSummary.newBuilder(run.summary()).setDurationMillis(90_000).build()).build();
+        RunReport report = ReportCommand.report("r1", Optional.of(completed), new RunResults(run.results()));
+        assertTrue(report.complete());
+        assertEquals(90_000, report.summary().getDurationMillis());
+        assertEquals(1, report.summary().getFailed());
+        assertEquals("http://cand:8080", report.candidate());
+        assertTrue(TextReport.render(report).contains("duration: 90.0 s"));
+
+        RunReport partial = ReportCommand.report("r1", Optional.empty(), new RunResults(run.results()));
+        assertFalse(partial.complete());
+        assertEquals(0, partial.summary().getDurationMillis());
+        assertEquals("http://c", partial.candidate(), "the candidate of its first result");
     }
 
     @Test

@@ -1,0 +1,43 @@
+package io.tapline.replay;
+
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ReplayCommandTest {
+
+    private static final Instant START = Instant.parse("2024-05-01T10:00:00Z");
+
+    private static ReplayResult completedAt(String caseId, Instant at) {
+        return ReplayResult.newBuilder().setRunId("r1").setCaseId(caseId).setCandidate("http://c").setVerdict(Verdict.PASS)
+                .setMocks(MockUsage.newBuilder().build()).setCompletedAt(at).build();
+    }
+
+    @Test
+    void aRunThisProcessReplayedLastsFromItsStartToNow() {
+        Instant now = START.plusSeconds(75);
+        assertEquals(75_000, ReplayCommand.durationMillis(START, now, true,
+                List.of(completedAt("a", START.plusSeconds(70)))));
+    }
+
+    @Test
+    void aRunThatWasDoneBeforeThisProcessJoinedLastsUntilItsLastResultNotUntilNow() {
+        // the worker that completed the run stopped before writing its summary; a CI retry days later completes it
+        Instant days = START.plus(Duration.ofDays(3));
+        List<ReplayResult> results = List.of(completedAt("a", START.plusSeconds(40)), completedAt("b", START.plusSeconds(90)),
+                completedAt("c", START.plusSeconds(65)));
+        assertEquals(90_000, ReplayCommand.durationMillis(START, days, false, results));
+    }
+
+    @Test
+    void aRunWithoutResultsThatThisProcessDidNotReplayLastsUntilNow() {
+        assertEquals(2_000, ReplayCommand.durationMillis(START, START.plusSeconds(2), false, List.of()));
+    }
+}
