@@ -202,7 +202,8 @@ public final class ReplayCommand {
             MockRegistry registry = new MockRegistry();
             MockServer mock = MockServer.start(vertx, mockOptions, registry).await();
             mockPort = mock.port();
-            out.printf(Locale.ROOT, "run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
+            out.printf(Locale.ROOT,
+                    "run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
                     runId, mockOptions.host(), mock.port(), mockOptions.routes().keySet(),
                     mockOptions.allowLive().isEmpty() ? "no host" : mockOptions.allowLive());
             ResponseComparator comparator = new ResponseComparator(settings.compare(), rules);
@@ -260,11 +261,13 @@ public final class ReplayCommand {
             }
             out.println(progress.line(runId));
             if (propagation.fellBack()) {
-                out.printf(Locale.ROOT, "run %s: note: the candidate did not propagate trace context; cases were replayed one at a time%n", runId);
+                out.printf(Locale.ROOT,
+                        "run %s: note: the candidate did not propagate trace context; cases were replayed one at a time%n", runId);
             }
             boolean complete = workers.stream().anyMatch(w -> w.outcome() == ReplayWorker.Outcome.RUN_COMPLETE);
             if (!complete) {
-                out.printf(Locale.ROOT, "run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
+                out.printf(Locale.ROOT,
+                        "run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
                 return EXIT_INCOMPLETE;
             }
             return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock, progress.done() > 0);
