@@ -7,6 +7,7 @@ import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.noise.NoiseRule;
 import io.tapline.dedup.signature.ValueFields;
+import io.tapline.dedup.state.BoundedRocksDbMemory;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 import java.util.Map;
@@ -40,11 +41,13 @@ public final class DedupOptions {
     public static final String THREADS = "streams.threads";
     public static final String STATE_DIR = "streams.state.dir";
     public static final String REPLICATION = "streams.replication.factor";
+    public static final String ROCKSDB_MAX_BYTES = "streams.rocksdb.max.bytes";
     public static final String STREAMS_PREFIX = "kafka.streams.";
     public static final String MANAGEMENT_HOST = "management.host";
     public static final String MANAGEMENT_PORT = "management.port";
 
     public static final int DEFAULT_MANAGEMENT_PORT = 9402;
+    static final long MIN_ROCKSDB_BYTES = 16L << 20;
 
     public static final ConfigSpec SPEC = LogOptions.declare(RegistryOptions.declare(ConfigSpec.builder("tapline dedup",
                     "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields"))
@@ -87,6 +90,9 @@ public final class DedupOptions {
             .option(THREADS, "1", "Stream threads")
             .option(STATE_DIR, System.getProperty("java.io.tmpdir") + "/tapline-dedup", "Local state directory")
             .option(REPLICATION, "-1", "Replication factor of internal topics; -1 = broker default")
+            .option(ROCKSDB_MAX_BYTES, Long.toString(BoundedRocksDbMemory.DEFAULT_MAX_BYTES),
+                    "Off-heap memory of all RocksDB state stores together (block cache, index and filter blocks, "
+                            + "memtables), in bytes, at least 16 MiB; keep the container's limit above heap + this")
             .prefix(STREAMS_PREFIX, "Any Kafka Streams setting, passed through, e.g. --kafka.streams.commit.interval.ms=200")
             .option(MANAGEMENT_HOST, "0.0.0.0", "Management interface (/healthy, /ready, /metrics)")
             .option(MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port, 0 = ephemeral"))
@@ -156,7 +162,13 @@ public final class DedupOptions {
             throw new ConfigException("option " + ConfigSpec.flag(REPLICATION) + ": must be -1 (the broker's default) or at least 1, got "
                     + c.get(REPLICATION));
         }
-        return DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),
+        if (c.getLong(ROCKSDB_MAX_BYTES) < MIN_ROCKSDB_BYTES) {
+            throw new ConfigException("option " + ConfigSpec.flag(ROCKSDB_MAX_BYTES) + ": must be at least "
+                    + MIN_ROCKSDB_BYTES + " (16 MiB), got " + c.get(ROCKSDB_MAX_BYTES));
+        }
+        Properties props = DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),
                 c.getInt(THREADS), c.get(STATE_DIR), c.subset(STREAMS_PREFIX));
+        props.put(BoundedRocksDbMemory.MAX_BYTES, c.getLong(ROCKSDB_MAX_BYTES));
+        return props;
     }
 }

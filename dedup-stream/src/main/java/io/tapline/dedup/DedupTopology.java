@@ -6,6 +6,7 @@ import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.noise.RouteNoise;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.signature.ValueFields;
+import io.tapline.dedup.state.BoundedRocksDbMemory;
 import io.tapline.dedup.state.CaseSchemas;
 import io.tapline.dedup.state.SignatureStateSerde;
 import io.tapline.signature.RouteTemplates;
@@ -145,6 +146,8 @@ public final class DedupTopology {
         // (its CloseOptions.leaveGroup only removes static members), through this consumer default, which it lets an
         // application override. DedupStreamIT checks a stopped instance left its group.
         props.put(StreamsConfig.mainConsumerPrefix(LEAVE_GROUP_ON_CLOSE), true);
+        // All RocksDB stores of the process share one bounded off-heap budget (BoundedRocksDbMemory.MAX_BYTES).
+        props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class);
         overrides.forEach(props::put);
         return props;
     }

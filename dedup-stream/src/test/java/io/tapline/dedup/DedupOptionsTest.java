@@ -30,6 +30,9 @@ class DedupOptionsTest {
         Properties streams = DedupOptions.streams(c);
         assertEquals("exactly_once_v2", streams.get("processing.guarantee"));
         assertEquals("tapline-dedup", streams.get("application.id"));
+        assertEquals(io.tapline.dedup.state.BoundedRocksDbMemory.class, streams.get("rocksdb.config.setter"));
+        assertEquals(256L << 20, streams.get(io.tapline.dedup.state.BoundedRocksDbMemory.MAX_BYTES));
+        assertEquals(true, streams.get("main.consumer.internal.leave.group.on.close"));
     }
 
     @Test
@@ -77,7 +80,8 @@ class DedupOptionsTest {
             assertTrue(message.contains(c[2]), message);
         }
         for (String[] c : new String[][] {{"--streams-threads", "two", "--streams-threads"}, {"--streams-threads", "0", "at least 1"},
-                {"--streams-replication-factor", "0", "-1 (the broker's default) or at least 1"}}) {
+                {"--streams-replication-factor", "0", "-1 (the broker's default) or at least 1"},
+                {"--streams-rocksdb-max-bytes", "1048576", "at least 16777216 (16 MiB)"}}) {
             TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());
             String message = assertThrows(ConfigException.class, () -> DedupOptions.streams(config), c[0]).getMessage();
             assertTrue(message.contains(c[0]) && message.contains(c[2]), message);
