@@ -43,7 +43,8 @@ public final class KafkaBroker {
     private final int port;
     private final int controllerPort;
     private final Path dir;
-    private ChildProcess process;
+    /** Volatile: {@link #kill} reads it from a shutdown hook while {@link #start} may still be waiting. */
+    private volatile ChildProcess process;
 
     public KafkaBroker(StackDistribution distribution, int port, int controllerPort, Path dir) {
         Ports.requireValid("Kafka", port);

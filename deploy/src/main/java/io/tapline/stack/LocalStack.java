@@ -69,28 +69,51 @@ public final class LocalStack {
         Ports.requireFree("Schema registry", registryPort);
 
         KafkaBroker kafka = new KafkaBroker(distribution, kafkaPort, Ports.freePort(), kafkaDir());
-        out.println("starting Kafka " + distribution.kafkaVersion() + " (KRaft) on " + kafka.bootstrapServers() + " ...");
-        ChildProcess kafkaProcess = kafka.start(true, KafkaBroker.DEFAULT_READY_TIMEOUT);
-        StackState.Entry kafkaEntry = StackState.entryOf(kafkaProcess, kafkaPort);
-        new StackState(Optional.of(kafkaEntry), Optional.empty()).write(dataDir);
-
         SchemaRegistry registry = new SchemaRegistry(distribution, registryPort, registryDir());
-        out.println("starting Apicurio Registry " + distribution.apicurioVersion() + " on port " + registryPort + " ...");
-        ChildProcess registryProcess;
-        try {
-            registryProcess = registry.start(true, SchemaRegistry.DEFAULT_READY_TIMEOUT);
-        } catch (StackException e) {
-            kafka.stop();
+        // The processes run detached from the terminal (a Ctrl-C there does not reach them) and are recorded only once
+        // ready: until the stack is up, an `up` that is interrupted (Ctrl-C, SIGTERM) or fails takes down what it
+        // started, so no broker or registry is left running that `tapline stack down` does not know of.
+        Thread undo = new Thread(() -> {
+            registry.kill();
+            kafka.kill();
             new StackState(Optional.empty(), Optional.empty()).write(dataDir);
-            throw new StackException(e.getMessage() + "\n(stopped the Kafka broker again)", e);
-        }
-        new StackState(Optional.of(kafkaEntry), Optional.of(StackState.entryOf(registryProcess, registryPort))).write(dataDir);
+        }, "tapline-stack-up-interrupted");
+        Runtime.getRuntime().addShutdownHook(undo);
+        boolean up = false;
+        try {
+            out.println("starting Kafka " + distribution.kafkaVersion() + " (KRaft) on " + kafka.bootstrapServers() + " ...");
+            ChildProcess kafkaProcess = kafka.start(true, KafkaBroker.DEFAULT_READY_TIMEOUT);
+            StackState.Entry kafkaEntry = StackState.entryOf(kafkaProcess, kafkaPort);
+            new StackState(Optional.of(kafkaEntry), Optional.empty()).write(dataDir);
 
-        out.println("creating topics ...");
-        try (Admin admin = admin(kafkaPort)) {
-            List<String> created = StackTopics.create(admin, TaplineTopics.all(), TOPIC_TIMEOUT);
-            TaplineTopics.all().forEach(spec -> out.println("  " + spec.name() + " (" + spec.partitions() + " partitions"
-                    + (created.contains(spec.name()) ? ", created" : ", exists") + ")"));
+            out.println("starting Apicurio Registry " + distribution.apicurioVersion() + " on port " + registryPort + " ...");
+            ChildProcess registryProcess;
+            try {
+                registryProcess = registry.start(true, SchemaRegistry.DEFAULT_READY_TIMEOUT);
+            } catch (StackException e) {
+                throw new StackException(e.getMessage() + "\n(stopped the Kafka broker again)", e);
+            }
+            new StackState(Optional.of(kafkaEntry), Optional.of(StackState.entryOf(registryProcess, registryPort)))
+                    .write(dataDir);
+
+            out.println("creating topics ...");
+            try (Admin admin = admin(kafkaPort)) {
+                List<String> created = StackTopics.create(admin, TaplineTopics.all(), TOPIC_TIMEOUT);
+                TaplineTopics.all().forEach(spec -> out.println("  " + spec.name() + " (" + spec.partitions()
+                        + " partitions" + (created.contains(spec.name()) ? ", created" : ", exists") + ")"));
+            }
+            up = true;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(undo);
+                if (!up) {
+                    registry.stop();
+                    kafka.stop();
+                    new StackState(Optional.empty(), Optional.empty()).write(dataDir);
+                }
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting (interrupted): the hook runs by itself
+            }
         }
         out.println("tapline stack is up (data and logs in " + dataDir + ")");
         printAddresses(kafkaPort, registryPort);

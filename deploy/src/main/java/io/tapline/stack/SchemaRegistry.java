@@ -27,7 +27,8 @@ public final class SchemaRegistry {
     private final StackDistribution distribution;
     private final int port;
     private final Path dir;
-    private ChildProcess process;
+    /** Volatile: {@link #kill} reads it from a shutdown hook while {@link #start} may still be waiting. */
+    private volatile ChildProcess process;
 
     public SchemaRegistry(StackDistribution distribution, int port, Path dir) {
         Ports.requireValid("Schema registry", port);

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -85,6 +86,47 @@ class StackCliIT {
             assertEquals(1, run("up", "--kafka-port", "" + Ports.freePort(), "--registry-port", "" + port, "--data-dir", dir.toString()));
             assertTrue(output().contains("Schema registry port " + port + " is already in use"), output());
         }
+    }
+
+    @Test
+    void shouldLeaveNoProcessBehindWhenUpIsInterrupted(@TempDir Path dir) throws Exception {
+        int kafkaPort = Ports.freePort();
+        int registryPort = Ports.freePort();
+        Path dataDir = dir.resolve("data");
+        Path log = dir.resolve("up.log");
+        Process up = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), StackCli.class.getName(), "up",
+                "--kafka-port", "" + kafkaPort, "--registry-port", "" + registryPort, "--data-dir", dataDir.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            // Kafka is up and recorded; the registry is starting (its readiness takes seconds): stop `up` there, as
+            // Ctrl-C or a closed terminal would. Both run detached from it, so only `up` itself can take them down.
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (!Files.readString(log).contains("starting Apicurio Registry")) {
+                assertTrue(up.isAlive() && System.nanoTime() < deadline, "up did not reach the registry: " + Files.readString(log));
+                Thread.sleep(50);
+            }
+            long kafkaPid = StackState.read(dataDir).kafka().orElseThrow().pid();
+            up.destroy();
+            assertTrue(up.waitFor(60, TimeUnit.SECONDS), "up exits on SIGTERM");
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((isAlive(kafkaPid) || registryProcess(registryPort).isPresent()) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertFalse(isAlive(kafkaPid), "the broker an interrupted up started is gone");
+            assertFalse(registryProcess(registryPort).isPresent(), "the registry an interrupted up started is gone");
+            assertTrue(StackState.read(dataDir).kafka().isEmpty(), "and nothing is recorded as running");
+        } finally {
+            up.destroyForcibly();
+            run("down", "--data-dir", dataDir.toString());
+        }
+    }
+
+    /** The registry process serving {@code port}, found by its command line. */
+    private static java.util.Optional<ProcessHandle> registryProcess(int port) {
+        String argument = "-Dquarkus.http.port=" + port;
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(c -> c.contains(argument)).orElse(false))
+                .findFirst();
     }
 
     private static boolean isAlive(long pid) {
