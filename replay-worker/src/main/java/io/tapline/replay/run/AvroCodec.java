@@ -74,8 +74,8 @@ public final class AvroCodec {
             if (SchemaRegistryException.recordAtFault(e)) {
                 throw e;
             }
-            throw new KafkaException("schema registry unavailable while decoding a record of " + topic + ": "
-                    + e.getMessage(), e);
+            throw new KafkaException("schema registry unavailable (or the URL is not a registry's) while decoding a "
+                    + "record of " + topic + ": " + e.getMessage(), e);
         }
     }
 
