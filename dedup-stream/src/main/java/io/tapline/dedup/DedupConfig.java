@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param dlqTopic            dead letters
  * @param samplesPerSignature sample slots kept per signature (N)
  * @param sampleTtl           a sample older than this (event time) is replaced by the next fresh one
- * @param retention           a signature not seen for this long, and the noise of a route with no pair for this long,
- *                            is retired with tombstones (event time: against the newest the task has seen)
+ * @param retention           a signature not seen for this long, and the noise of a route with neither a pair nor a
+ *                            new sample for this long, is retired with tombstones (event time: against the newest
+ *                            the task has seen)
  * @param publishInterval     wall-clock cadence at which hit counts, last-seen and noise profiles are published
  * @param maxSignaturesPerTask bound on signatures held by one task; new ones past it are counted and dropped
  * @param noiseRule           thresholds deciding which fields are noise

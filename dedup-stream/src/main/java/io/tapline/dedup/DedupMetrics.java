@@ -33,7 +33,7 @@ public final class DedupMetrics {
                 "New signatures not stored because the task held its maximum");
         noiseProfiles = registry.counter("tapline_dedup_noise_profiles_emitted_total", "Noise profiles written");
         noiseProfilesRetired = registry.counter("tapline_dedup_noise_profiles_retired_total",
-                "Noise profiles retired with a tombstone (no identical-request pair of the route for the retention)");
+                "Noise profiles retired with a tombstone (no identical-request pair nor new sample of the route for the retention)");
         eventTimeClamped = registry.counter("tapline_dedup_event_time_clamped_total",
                 "Interactions whose startedAt was ahead of their record timestamp by more than the allowed clock skew "
                         + "(the record timestamp was used as event time)");

@@ -126,6 +126,10 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                 .build();
         samples.put(sample.getCaseId(), sample);
         emitCase(sample.getCaseId(), sample, timestamp);
+        // The route is alive (at most N samples per signature per TTL): its noise is kept, even without pairs.
+        String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
+        context.forward(new Record<String, Emitted>(TaplineTopics.noiseKey(draft.getService(), route),
+                new Emitted.NoiseOut(NoiseObservation.routeSeen(draft.getService(), route)), at));
     }
 
     /**

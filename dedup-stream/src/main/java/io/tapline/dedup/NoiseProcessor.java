@@ -22,11 +22,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Aggregates identical-request comparisons per service and route (input partitioned by that key,
  * {@link TaplineTopics#noiseKey}) and publishes each changed route's {@link NoiseProfile} on the publish cadence.
  *
- * <p>A route whose last pair is older than the retention is retired on the same cadence, counters and profile (a
- * tombstone), as signatures are: a path segment the route templates took for a word ({@code /users/jdoe}) makes a
- * route per value, whose counters would otherwise stay for good. Like signatures', "older" is measured in event time
- * (a record's timestamp is its interaction's event time), against the newest pair this task has counted, so a stopped
- * capture retires nothing.
+ * <p>A route with neither a pair nor a new sample (the dedup step reports each sample it takes, at most N per
+ * signature per TTL, as "route seen") for the retention is retired on the same cadence, counters and profile (a
+ * tombstone), as its signatures are: a path segment the route templates took for a word ({@code /users/jdoe}) makes a
+ * route per value, whose counters would otherwise stay for good, while the noise of a route still served is kept
+ * even when its identical requests stopped. Like signatures', "older" is measured in event time (a record's
+ * timestamp is its interaction's event time), against the newest this task has seen, so a stopped capture retires
+ * nothing.
  *
  * <p>Counters stored before noise was learned per service (keyed by the route alone, merging all services) are not
  * published again. Their profiles stay in the noise topic, where the replay worker falls back on them for a service
@@ -71,6 +73,9 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
             return; // written before noise was learned per service: no service to count it for
         }
         RouteNoise noise = store.get(record.key());
+        if (!observation.pair() && (noise == null || noise.legacy())) {
+            return; // the route is alive, but has no noise to keep
+        }
         if (noise == null || noise.legacy()) {
             noise = RouteNoise.empty(observation.service(), observation.route());
         }

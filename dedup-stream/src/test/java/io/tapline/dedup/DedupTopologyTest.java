@@ -477,6 +477,28 @@ class DedupTopologyTest {
     }
 
     @Test
+    void shouldKeepTheNoiseOfARouteStillServedWhenItsIdenticalRequestsStop() {
+        for (int i = 0; i < 4; i++) {
+            send(Interactions.get("/items/1").at(T0.plusSeconds(i)).json("{\"id\":1,\"at\":" + i + "}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertEquals(List.of("$.at"), noise.readRecordsToList().get(0).value().getFields().stream()
+                .map(NoisyField::getPath).toList());
+        // Then only other items of the route, each request once: no pair, but a fresh sample every day or so.
+        for (int day = 2; day <= 10; day += 2) {
+            send(Interactions.get("/items/" + (100 + day)).at(T0.plus(Duration.ofDays(day)))
+                    .json("{\"id\":" + (100 + day) + ",\"at\":0}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(noise.readRecordsToList().stream().noneMatch(r -> r.value() == null),
+                "10 days without a pair, but samples taken on the way: the noise stays");
+        KeyValueStore<String, RouteNoise> store = driver.getKeyValueStore(DedupTopology.NOISE_STORE);
+        assertEquals(T0.plus(Duration.ofDays(10)).toEpochMilli(), store.get("petclinic GET /items/{id}").lastPairAt());
+        assertEquals(3, store.get("petclinic GET /items/{id}").pairs());
+        assertEquals(0, metrics.noiseProfilesRetired());
+    }
+
+    @Test
     void shouldRetireProfilesKeyedByTheRouteAloneAfterAGracePeriod() {
         start(DedupConfig.defaults().withSampling(3, Duration.ofHours(1), Duration.ofDays(7), PUBLISH));
         // Counters of the version that learned noise per route for all services together.

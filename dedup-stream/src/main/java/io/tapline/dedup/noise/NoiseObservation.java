@@ -13,14 +13,27 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * One identical-request pair compared for a route of a service: every path seen in the pair and those that differed.
- * Sent from the signature-owning task to the task owning the service's route through a repartition topic.
+ * One identical-request pair compared for a route of a service: every path seen in the pair and those that differed;
+ * or, with {@code pair} false, only that the route is alive (a sample of it was taken), which keeps its noise from
+ * being retired. Sent from the signature-owning task to the task owning the service's route through a repartition
+ * topic.
  *
  * @param service the service the pair was captured from; {@code null} in an observation written before noise was
  *                learned per service (still in the repartition topic at the upgrade), which cannot be attributed
  * @param route   {@code METHOD /template}
+ * @param pair    true for a compared pair; false for "route seen", with no paths
  */
-public record NoiseObservation(String service, String route, List<String> compared, List<String> differing) {
+public record NoiseObservation(String service, String route, List<String> compared, List<String> differing,
+                               boolean pair) {
+
+    public NoiseObservation(String service, String route, List<String> compared, List<String> differing) {
+        this(service, route, compared, differing, true);
+    }
+
+    /** The route of {@code service} is alive (a sample was taken): not a pair, nothing compared. */
+    public static NoiseObservation routeSeen(String service, String route) {
+        return new NoiseObservation(service, route, List.of(), List.of(), false);
+    }
 
     /** Serde for the repartition topic. */
     public static Serde<NoiseObservation> serde() {
@@ -33,7 +46,8 @@ public record NoiseObservation(String service, String route, List<String> compar
             out.writeUTF(o.route());
             writeList(out, o.compared());
             writeList(out, o.differing());
-            out.writeUTF(o.service()); // last, so that observations written without it still decode
+            out.writeUTF(o.service()); // after the lists, so that observations written without it still decode
+            out.writeBoolean(o.pair()); // last: observations written without it are pairs
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -46,7 +60,8 @@ public record NoiseObservation(String service, String route, List<String> compar
             List<String> compared = readList(in);
             List<String> differing = readList(in);
             String service = in.available() > 0 ? in.readUTF() : null;
-            return new NoiseObservation(service, route, compared, differing);
+            boolean pair = in.available() <= 0 || in.readBoolean();
+            return new NoiseObservation(service, route, compared, differing, pair);
         } catch (IOException e) {
             throw new SerializationException("corrupt noise observation", e);
         }

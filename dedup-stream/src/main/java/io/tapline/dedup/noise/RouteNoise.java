@@ -25,8 +25,8 @@ import org.apache.kafka.common.serialization.Serdes;
  * <p>The counters follow recent traffic: when the route's pairs reach twice the window, every counter is halved
  * ({@link #add}), so each pair weighs half as much per window of pairs that follows, and a path no longer seen drops
  * out once its count halves to 0, freeing its place. A field that starts or stops changing with a release is judged
- * on the pairs since, not outvoted by the route's whole history. The event time of the last pair ({@link #lastPairAt})
- * lets the route's counters be retired with the route.
+ * on the pairs since, not outvoted by the route's whole history. The event time of the last pair or sample
+ * ({@link #lastPairAt}) lets the route's counters be retired with the route.
  *
  * <p>Counters stored before noise was learned per service (format 1) are <em>legacy</em>: keyed by the route alone,
  * merging every service's pairs. They get no new pairs and are only kept until their profile is retired
@@ -80,8 +80,13 @@ public final class RouteNoise {
     /**
      * Counts one pair, observed at event time {@code at}. When the route's pairs reach twice {@code windowPairs} (0:
      * never), every counter is halved first (rounded down) and the paths whose presence count reaches 0 are dropped.
+     * An observation that is no pair (a sample of the route was taken) only moves {@link #lastPairAt} on.
      */
     public void add(NoiseObservation observation, int maxFields, long windowPairs, long at) {
+        if (!observation.pair()) {
+            lastPairAt = Math.max(lastPairAt, at); // the route is alive: a sample was taken, nothing compared
+            return;
+        }
         if (windowPairs > 0 && pairs + 1 >= 2 * windowPairs) {
             halve();
         }
@@ -120,7 +125,10 @@ public final class RouteNoise {
         return pairs;
     }
 
-    /** Event time of the newest pair counted; 0 for counters stored before it was kept (unknown). */
+    /**
+     * Event time of the newest pair counted or sample taken of the route; 0 for counters stored before it was kept
+     * (unknown).
+     */
     public long lastPairAt() {
         return lastPairAt;
     }

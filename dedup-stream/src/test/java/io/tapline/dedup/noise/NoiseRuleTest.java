@@ -137,5 +137,15 @@ class NoiseRuleTest {
         assertEquals(new NoiseObservation(null, "GET /a", List.of("$.at", "$.id"), List.of("$.at")), old);
         NoiseObservation current = new NoiseObservation("shop", "GET /a", List.of("$.at"), List.of());
         assertEquals(current, NoiseObservation.decode(NoiseObservation.encode(current)));
+        assertTrue(old.pair() && current.pair(), "observations written before 'route seen' existed are pairs");
+        NoiseObservation seen = NoiseObservation.routeSeen("shop", "GET /a");
+        assertEquals(seen, NoiseObservation.decode(NoiseObservation.encode(seen)));
+        assertFalse(seen.pair());
+
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
+        noise.add(current, 512, 0, 1000);
+        noise.add(seen, 512, 0, 9000);
+        assertEquals(1, noise.pairs(), "a sample taken is no pair");
+        assertEquals(9000, noise.lastPairAt(), "but keeps the route's noise alive");
     }
 }
