@@ -69,6 +69,12 @@ public final class RegistryOptions {
             try {
                 parsed = HttpUrl.parse(u);
             } catch (IllegalArgumentException e) {
+                if (url.contains("@")) {
+                    // Credentials in it: a ',' in a password splits it, so no part of the value is quoted.
+                    throw new ConfigException("option " + ConfigSpec.flag(URL) + ": not an http:// or https:// URL (or "
+                            + "list of them); characters ',', '@', '/', '?' and '#' in a user name or password must be "
+                            + "percent-encoded (%2C, %40, %2F, %3F, %23)");
+                }
                 throw new ConfigException("option " + ConfigSpec.flag(URL) + ": '" + u + "' is not an http:// or https:// URL: "
                         + e.getMessage());
             }

@@ -27,7 +27,7 @@ public final class TaplineConfig {
 
     private static final String ENV_PREFIX = "TAPLINE_";
     /** The user info of a URL ({@code ://user:password@}), hidden when settings are shown. */
-    private static final Pattern URL_USER_INFO = Pattern.compile("://[^/?#\\s,]*@");
+    private static final Pattern URL_USER_INFO = Pattern.compile("://[^\\s,]*@");
 
     private final ConfigSpec spec;
     private final Map<String, String> values;

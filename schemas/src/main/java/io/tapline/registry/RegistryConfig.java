@@ -148,13 +148,10 @@ public final class RegistryConfig {
         if (sep < 0) {
             return -1;
         }
-        int start = sep + 3;
-        int end = start;
-        while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
-            end++;
-        }
-        int at = url.lastIndexOf('@', end - 1);
-        return at >= start ? at : -1;
+        // The last '@': a password pasted unencoded may hold '/', '?' or '#' (base64 does), and a registry's URL
+        // holds no '@' after its authority, so nothing before the last one is shown or dialled.
+        int at = url.lastIndexOf('@');
+        return at >= sep + 3 ? at : -1;
     }
 
     private static String string(Map<String, ?> configs, String key, String fallback) {

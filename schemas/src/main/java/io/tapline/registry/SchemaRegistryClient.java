@@ -315,13 +315,12 @@ public final class SchemaRegistryClient {
             if (cause instanceof IOException io) {
                 throw io;
             }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
             if (cause instanceof Error error) {
                 throw error;
             }
-            throw new IOException(cause);
+            // Anything else is an answer the HTTP client could not read (a proxy's 'Content-Length: abc', say): no
+            // answer from a registry, retried and failed over like one, never the record's fault.
+            throw new IOException("unreadable answer: " + cause, cause);
         }
     }
 

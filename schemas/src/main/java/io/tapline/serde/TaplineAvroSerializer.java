@@ -61,7 +61,7 @@ public class TaplineAvroSerializer<T extends SpecificRecord> implements Serializ
         try {
             // cached by the client: the steady state makes no registry call
             id = registry.config().autoRegister() ? registry.register(subject, schema) : registry.lookUp(subject, schema);
-        } catch (SchemaRegistryException e) {
+        } catch (RuntimeException e) { // a SchemaRegistryException, or anything else the registry call threw
             throw new SerializationException("cannot serialize " + schema.getFullName() + " for topic " + topic
                     + ": " + e.getMessage(), e);
         }

@@ -16,6 +16,26 @@ class RegistryOptionsTest {
     private static final ConfigSpec SPEC = RegistryOptions.declare(ConfigSpec.builder("tapline x", "x")).build();
 
     @Test
+    void neverShowsAPasswordPastedUnencoded() {
+        // a base64 secret holds '/' (and may hold '+' and '='); '#' and '?' are as likely in a password
+        for (String password : new String[] {"Zm9v/YmFy", "Zm9v#YmFy", "Zm9v?YmFy"}) {
+            String url = "http://svc:" + password + "@registry:8081/apis/ccompat/v7";
+            TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_SCHEMA_REGISTRY_URL", url));
+            assertFalse(config.toString().contains("YmFy"), "effective configuration: " + config);
+            assertEquals(url, RegistryOptions.checkUrl(url), "accepted");
+            RegistryConfig registry = RegistryConfig.of(url);
+            assertEquals(List.of("http://registry:8081/apis/ccompat/v7"), registry.urls());
+            assertEquals("svc:" + password, registry.userInfo(0));
+            assertFalse(registry.toString().contains("YmFy"), registry.toString());
+        }
+        // a ',' splits the list: refused without quoting any part of it
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> RegistryOptions.checkUrl("http://svc:qx7,zk9@registry:8081"));
+        assertFalse(e.getMessage().contains("qx7") || e.getMessage().contains("zk9"), e.getMessage());
+        assertTrue(e.getMessage().contains("percent-encoded"), e.getMessage());
+    }
+
+    @Test
     void mapsTheSameEnvironmentVariablesToTheClientSettings() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of(
                 "TAPLINE_SCHEMA_REGISTRY_URL", "https://registry:8081",

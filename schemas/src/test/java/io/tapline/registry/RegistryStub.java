@@ -164,4 +164,28 @@ public final class RegistryStub implements AutoCloseable {
         server.stop(0);
         handlers.shutdownNow();
     }
+
+    /** A server that answers every request with a head the HTTP client cannot read: 'Content-Length: abc'. */
+    public static java.net.ServerSocket brokenProxy() throws java.io.IOException {
+        java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        Thread t = new Thread(() -> {
+            while (!server.isClosed()) {
+                try (java.net.Socket s = server.accept()) {
+                    java.io.BufferedReader in = new java.io.BufferedReader(
+                            new java.io.InputStreamReader(s.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                    String line;
+                    while ((line = in.readLine()) != null && !line.isEmpty()) {
+                        // the request head
+                    }
+                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: abc\r\n\r\n{}").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        }, "broken-proxy");
+        t.setDaemon(true);
+        t.start();
+        return server;
+    }
 }

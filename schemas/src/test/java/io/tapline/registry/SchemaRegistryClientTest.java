@@ -34,6 +34,22 @@ class SchemaRegistryClientTest {
     }
 
     @Test
+    void anUnreadableAnswerIsNoAnswerFromARegistryFailedOverAndNeverTheRecordsFault() throws IOException {
+        try (ServerSocket proxy = RegistryStub.brokenProxy()) {
+            String broken = "http://127.0.0.1:" + proxy.getLocalPort();
+            SchemaRegistryClient alone = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                    RegistryConfig.URL, broken, RegistryConfig.MAX_RETRIES, 0)));
+            RuntimeException e = assertThrows(RuntimeException.class, () -> alone.schemaById(1));
+            assertTrue(e instanceof SchemaRegistryException, "classified, not escaped: " + e);
+            assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
+
+            SchemaRegistryClient failover = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                    RegistryConfig.URL, broken + "," + stub.url(), RegistryConfig.MAX_RETRIES, 0)));
+            assertTrue(failover.register("t-value", Interaction.getClassSchema()) > 0, "the next URL answers");
+        }
+    }
+
+    @Test
     void registersOnceThenAnswersFromCache() {
         SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
         int first = client.register("t-value", Interaction.getClassSchema());

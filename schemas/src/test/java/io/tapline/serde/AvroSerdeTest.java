@@ -55,6 +55,17 @@ class AvroSerdeTest {
                 .setLatencyMicros(12_000).build();
     }
 
+
+    @Test
+    void aRegistryAnswerTheClientCannotReadFailsSerializationAsKafkaExpects() throws IOException {
+        try (java.net.ServerSocket proxy = RegistryStub.brokenProxy()) {
+            TaplineAvroSerializer<Interaction> serializer = new TaplineAvroSerializer<>();
+            serializer.configure(Map.of(RegistryConfig.URL, "http://127.0.0.1:" + proxy.getLocalPort(),
+                    RegistryConfig.MAX_RETRIES, 0), false);
+            assertThrows(SerializationException.class, () -> serializer.serialize("t", interaction()));
+        }
+    }
+
     @Test
     void roundTripsInTheConfluentWireFormat() {
         Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), false);

@@ -96,7 +96,7 @@ public final class CapturePublisher implements AutoCloseable {
         try {
             serializer.serialize(topic, primer);
             LOG.atInfo().addKeyValue("topic", topic).log("schema for {} registered", topic);
-        } catch (SerializationException e) {
+        } catch (RuntimeException e) { // whatever it is, the publisher thread must live on to drain the queue
             LOG.atWarn().addKeyValue("topic", topic).addKeyValue("error", e.getMessage())
                     .log("cannot register the schema for {} yet ({}); captures retry it", topic, e.getMessage());
         }
