@@ -150,7 +150,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         }
         String baselineKey = baselineKey(id, fingerprint);
         ResponseFields baseline = baselines.get(baselineKey);
-        if (baseline == null) {
+        if (baseline == null || !baseline.idKeysGeneralised()) { // none, or the previous version's paths
             Case stored = samples.get(caseId(id, latest.slot()));
             if (stored == null) {
                 return;

@@ -23,10 +23,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@link TaplineTopics#noiseKey}) and publishes each changed route's {@link NoiseProfile} on the publish cadence.
  *
  * <p>A route with neither a pair nor a new sample (the dedup step reports each sample it takes, at most N per
- * signature per TTL, as "route seen") for the retention is retired on the same cadence, counters and profile (a
- * tombstone), as its signatures are: a path segment the route templates took for a word ({@code /users/jdoe}) makes a
- * route per value, whose counters would otherwise stay for good, while the noise of a route still served is kept
- * even when its identical requests stopped. Like signatures', "older" is measured in event time (a record's
+ * signature per TTL, as "route seen") for the retention, and for at least two sample TTLs, is retired on the same
+ * cadence, counters and profile (a tombstone), as its signatures are: a path segment the route templates took for a
+ * word ({@code /users/jdoe}) makes a route per value, whose counters would otherwise stay for good, while the noise of
+ * a route still served is kept even when its identical requests stopped. Like signatures', "older" is measured in event time (a record's
  * timestamp is its interaction's event time), against the newest this task has seen, so a stopped capture retires
  * nothing.
  *
@@ -69,13 +69,20 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
     @Override
     public void process(Record<String, NoiseObservation> record) {
         NoiseObservation observation = record.value();
+        if (!observation.pair()) {
+            // a sample of the route was taken: it is alive (its record's key names the service and route)
+            eventTime = Math.max(eventTime, record.timestamp());
+            RouteNoise noise = store.get(record.key());
+            if (noise != null && !noise.legacy()) {
+                noise.add(observation, config.noiseMaxFields(), config.noiseWindowPairs(), record.timestamp());
+                store.put(record.key(), noise);
+            }
+            return;
+        }
         if (observation.service() == null) {
             return; // written before noise was learned per service: no service to count it for
         }
         RouteNoise noise = store.get(record.key());
-        if (!observation.pair() && (noise == null || noise.legacy())) {
-            return; // the route is alive, but has no noise to keep
-        }
         if (noise == null || noise.legacy()) {
             noise = RouteNoise.empty(observation.service(), observation.route());
         }
@@ -85,6 +92,9 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
     }
 
     void publish(long now) {
+        // A route still served takes a sample at least every 1.5 sample TTLs (SampleGate's half-TTL windows): with a
+        // TTL longer than the retention, "route seen" alone would not keep its noise.
+        long retention = Math.max(config.retention().toMillis(), 2 * config.sampleTtl().toMillis());
         List<KeyValue<String, RouteNoise>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
         try (KeyValueIterator<String, RouteNoise> all = store.all()) {
@@ -104,7 +114,7 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
                 if (entry.value.lastPairAt() == 0 && eventTime > 0) {
                     entry.value.assumeLastPairAt(eventTime); // counted before the last pair's time was kept
                     changed = true;
-                } else if (eventTime - entry.value.lastPairAt() > config.retention().toMillis()) {
+                } else if (eventTime - entry.value.lastPairAt() > retention) {
                     context.forward(new Record<String, NoiseProfile>(entry.key, null, now));
                     retired.add(entry.key);
                     Integer before = noisyByRoute.remove(entry.key);

@@ -12,6 +12,7 @@ import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.dedup.noise.NoiseRule;
 import io.tapline.dedup.noise.RouteNoise;
+import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.state.SignatureState;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.dedup.testing.Interactions;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -495,6 +497,52 @@ class DedupTopologyTest {
         KeyValueStore<String, RouteNoise> store = driver.getKeyValueStore(DedupTopology.NOISE_STORE);
         assertEquals(T0.plus(Duration.ofDays(10)).toEpochMilli(), store.get("petclinic GET /items/{id}").lastPairAt());
         assertEquals(3, store.get("petclinic GET /items/{id}").pairs());
+        assertEquals(0, metrics.noiseProfilesRetired());
+    }
+
+    @Test
+    void shouldNotCompareWithABaselineThePreviousVersionStored() {
+        String stock = "{\"bySku\":{\"1017\":{\"qty\":5},\"1018\":{\"qty\":7}}}";
+        send(Interactions.get("/stock").at(T0).json(stock).build());
+        send(Interactions.get("/stock").at(T0.plusSeconds(1)).json(stock).build()); // a pair: the baseline is stored
+        driver.advanceWallClockTime(PUBLISH);
+        noise.readRecordsToList();
+        // As the previous version stored it: the map's members by their ids.
+        KeyValueStore<String, ResponseFields> baselines = driver.getKeyValueStore(DedupTopology.BASELINES_STORE);
+        String key;
+        try (var all = baselines.all()) {
+            key = all.next().key;
+        }
+        TreeMap<String, Long> previous = new TreeMap<>();
+        previous.put("$.bySku.1017.qty", 1L);
+        previous.put("$.bySku.1018.qty", 2L);
+        baselines.put(key, ResponseFields.serde().deserializer().deserialize("", LegacyFormats.responseFields(previous)));
+
+        send(Interactions.get("/stock").at(T0.plusSeconds(2)).json(stock).build()); // the same answer again
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals(2, profile.getComparedPairs());
+        assertEquals(List.of(), profile.getFields(), "an unchanged map is no noise because a baseline named it otherwise");
+    }
+
+    @Test
+    void shouldKeepTheNoiseOfARouteServedWithoutPairsWhenTheSampleTtlIsLongerThanTheRetention() {
+        start(DedupConfig.defaults().withSampling(3, Duration.ofDays(30), Duration.ofDays(7), PUBLISH));
+        for (int i = 0; i < 4; i++) {
+            send(Interactions.get("/items/1").at(T0.plusSeconds(i)).json("{\"id\":1,\"at\":" + i + "}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertEquals(1, noise.readRecordsToList().size());
+        for (int h = 1; h <= 240; h++) { // every hour a request never seen before: no pair, no expired slot
+            send(Interactions.get("/items/" + (100 + h)).at(T0.plus(Duration.ofHours(h)))
+                    .json("{\"id\":" + (100 + h) + ",\"at\":0}").build());
+        }
+        for (int i = 0; i < 3; i++) { // samples of another route move the noise task's event time on
+            send(Interactions.get("/vets").at(T0.plus(Duration.ofDays(10)).plusSeconds(i)).json("[{\"id\":1}]").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(noise.readRecordsToList().stream().noneMatch(r -> r.value() == null),
+                "a route served every hour keeps its noise for two sample TTLs");
         assertEquals(0, metrics.noiseProfilesRetired());
     }
 

@@ -19,7 +19,8 @@ import org.apache.kafka.common.serialization.Serdes;
  * topic.
  *
  * @param service the service the pair was captured from; {@code null} in an observation written before noise was
- *                learned per service (still in the repartition topic at the upgrade), which cannot be attributed
+ *                learned per service (still in the repartition topic at the upgrade), which cannot be attributed,
+ *                and in a "route seen" read back (its record's key names the service)
  * @param route   {@code METHOD /template}
  * @param pair    true for a compared pair; false for "route seen", with no paths
  */
@@ -29,6 +30,13 @@ public record NoiseObservation(String service, String route, List<String> compar
     public NoiseObservation(String service, String route, List<String> compared, List<String> differing) {
         this(service, route, compared, differing, true);
     }
+
+    /**
+     * Marks a "route seen" on the wire: written as its route with this in front and without a service, so that an
+     * instance of the previous version, which has no such record, reads one as an observation without a service and
+     * skips it instead of counting a pair (a rolling upgrade runs both versions on one repartition topic).
+     */
+    static final String ROUTE_SEEN = "\u0000seen\u0000";
 
     /** The route of {@code service} is alive (a sample was taken): not a pair, nothing compared. */
     public static NoiseObservation routeSeen(String service, String route) {
@@ -43,11 +51,16 @@ public record NoiseObservation(String service, String route, List<String> compar
     static byte[] encode(NoiseObservation o) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
+            if (!o.pair()) {
+                out.writeUTF(ROUTE_SEEN + o.route()); // the record's key names the service and route
+                writeList(out, List.of());
+                writeList(out, List.of());
+                return bytes.toByteArray();
+            }
             out.writeUTF(o.route());
             writeList(out, o.compared());
             writeList(out, o.differing());
-            out.writeUTF(o.service()); // after the lists, so that observations written without it still decode
-            out.writeBoolean(o.pair()); // last: observations written without it are pairs
+            out.writeUTF(o.service()); // last, so that observations written without it still decode
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -59,9 +72,11 @@ public record NoiseObservation(String service, String route, List<String> compar
             String route = in.readUTF();
             List<String> compared = readList(in);
             List<String> differing = readList(in);
+            if (route.startsWith(ROUTE_SEEN)) {
+                return new NoiseObservation(null, route.substring(ROUTE_SEEN.length()), compared, differing, false);
+            }
             String service = in.available() > 0 ? in.readUTF() : null;
-            boolean pair = in.available() <= 0 || in.readBoolean();
-            return new NoiseObservation(service, route, compared, differing, pair);
+            return new NoiseObservation(service, route, compared, differing, true);
         } catch (IOException e) {
             throw new SerializationException("corrupt noise observation", e);
         }

@@ -2,6 +2,7 @@ package io.tapline.dedup.noise;
 
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
+import io.tapline.signature.RouteTemplates;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -35,8 +36,11 @@ import org.apache.kafka.common.serialization.Serdes;
 public final class RouteNoise {
 
     private static final byte FORMAT_LEGACY = 1;
-    private static final byte FORMAT_WITHOUT_LAST_PAIR = 2;
-    private static final byte FORMAT = 3;
+    /**
+     * Format 2; this version appends the last pair's time after the fields, which the previous version's reader
+     * ignores, so either version reads what the other wrote (a rolling upgrade, a rollback).
+     */
+    private static final byte FORMAT = 2;
 
     private final String service;
     private final String route;
@@ -169,6 +173,20 @@ public final class RouteNoise {
                 .setUpdatedAt(now).build();
     }
 
+    /** Whether a field path holds a JSON object key that looks like an id ({@code $.bySku.1017.qty}). */
+    static boolean hasIdKey(String path) {
+        int json = path.indexOf('$');
+        if (json < 0) {
+            return false; // header:..., body, form:...
+        }
+        for (String segment : path.substring(json + 1).split("[.\\[\\]]")) {
+            if (!segment.isEmpty() && !segment.equals("*") && !RouteTemplates.classify(segment).equals(segment)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static Serde<RouteNoise> serde() {
         return Serdes.serdeFrom((topic, r) -> r == null ? null : encode(r), (topic, b) -> b == null ? null : decode(b));
     }
@@ -185,7 +203,6 @@ public final class RouteNoise {
                 out.writeUTF(r.route);
             }
             out.writeLong(r.pairs);
-            out.writeLong(r.lastPairAt);
             out.writeBoolean(r.dirty);
             out.writeInt(r.fields.size());
             for (Map.Entry<String, long[]> e : r.fields.entrySet()) {
@@ -193,6 +210,7 @@ public final class RouteNoise {
                 out.writeLong(e.getValue()[0]);
                 out.writeLong(e.getValue()[1]);
             }
+            out.writeLong(r.lastPairAt); // last: see FORMAT
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -205,7 +223,7 @@ public final class RouteNoise {
             String service = null;
             String route = null;
             long retireAt = 0;
-            if (format == FORMAT || format == FORMAT_WITHOUT_LAST_PAIR) {
+            if (format == FORMAT) {
                 if (in.readBoolean()) {
                     retireAt = in.readLong();
                 } else {
@@ -213,15 +231,22 @@ public final class RouteNoise {
                     route = in.readUTF();
                 }
             } else if (format != FORMAT_LEGACY) {
-                throw new SerializationException("route noise format " + format + " is not 1, 2 or 3");
+                throw new SerializationException("route noise format " + format + " is neither 1 nor 2");
             }
             long pairs = in.readLong();
-            long lastPairAt = format == FORMAT ? in.readLong() : 0;
             boolean dirty = in.readBoolean();
             int n = in.readInt();
             TreeMap<String, long[]> fields = new TreeMap<>();
             for (int i = 0; i < n; i++) {
                 fields.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
+            }
+            long lastPairAt = 0;
+            if (in.available() >= Long.BYTES) {
+                lastPairAt = in.readLong();
+            } else {
+                // Written by the previous version, which kept a JSON path per id of a map ($.bySku.1017.qty): no such
+                // path is observed any more ($.bySku.{id}.qty), so they go, freeing their places for the new ones.
+                fields.keySet().removeIf(RouteNoise::hasIdKey);
             }
             return new RouteNoise(service, route, retireAt, pairs, lastPairAt, dirty, fields);
         } catch (IOException e) {

@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
 
 /** Bytes in the formats earlier versions wrote, as an upgraded job finds them. */
 public final class LegacyFormats {
@@ -30,6 +32,50 @@ public final class LegacyFormats {
     /** A {@code by-signature} repartition value of the version before compact hits: the draft case alone. */
     public static byte[] draftCaseBytes(Case draft) {
         return new AvroBinarySerde<>(Case.getEncoder(), Case.getDecoder()).serializer().serialize("repartition", draft);
+    }
+
+    /**
+     * A baseline as the previous version stored it in {@code dedup-baselines} (format 2, nothing after the fields),
+     * its map members named by their ids ({@code $.bySku.1017.qty}).
+     */
+    public static byte[] responseFields(SortedMap<String, Long> digests) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(2);
+            out.writeInt(digests.size());
+            for (Map.Entry<String, Long> e : digests.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Route noise counters as the previous version stored them in {@code dedup-noise} (format 2, nothing after the
+     * fields): per path {compared, differing}, clean (published).
+     */
+    public static byte[] routeNoise(String service, String route, long pairs, SortedMap<String, long[]> fields) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(2);
+            out.writeBoolean(false);
+            out.writeUTF(service);
+            out.writeUTF(route);
+            out.writeLong(pairs);
+            out.writeBoolean(false);
+            out.writeInt(fields.size());
+            for (Map.Entry<String, long[]> e : fields.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue()[0]);
+                out.writeLong(e.getValue()[1]);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
     }
 
     /** Route noise counters as stored in {@code dedup-noise} (format 1): one path, clean (published). */
