@@ -62,8 +62,25 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         return signatureId + "-" + slot;
     }
 
+    /**
+     * Where a request's baseline is kept. This version's fields name a map's members by the placeholder of their kind
+     * ({@code $.bySku.{id}.qty}), the previous version's by id: each keeps its baselines under its own key, so that
+     * neither compares a response with a baseline whose paths it names otherwise (every unchanged map would differ
+     * once, during a rolling upgrade or after a rollback); without a baseline of its own, a version compares with the
+     * request's stored sample.
+     */
     static String baselineKey(String signatureId, long requestFingerprint) {
+        return previousBaselineKey(signatureId, requestFingerprint) + "/g";
+    }
+
+    /** The previous version's key of a baseline: deleted with this version's, so that none is left behind. */
+    static String previousBaselineKey(String signatureId, long requestFingerprint) {
         return signatureId + "/" + Long.toHexString(requestFingerprint);
+    }
+
+    private void deleteBaselines(String signatureId, long requestFingerprint) {
+        baselines.delete(baselineKey(signatureId, requestFingerprint));
+        baselines.delete(previousBaselineKey(signatureId, requestFingerprint));
     }
 
     @Override
@@ -115,7 +132,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         }
         OptionalLong unsampled = state.sample(slot, at, fingerprint);
         if (unsampled.isPresent()) {
-            baselines.delete(baselineKey(id, unsampled.getAsLong())); // no sample of that request left to pair with
+            deleteBaselines(id, unsampled.getAsLong()); // no sample of that request left to pair with
         }
         Case sample = Case.newBuilder(draft)
                 .setCaseId(caseId(id, slot))
@@ -150,7 +167,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         }
         String baselineKey = baselineKey(id, fingerprint);
         ResponseFields baseline = baselines.get(baselineKey);
-        if (baseline == null || !baseline.idKeysGeneralised()) { // none, or the previous version's paths
+        if (baseline == null) {
             Case stored = samples.get(caseId(id, latest.slot()));
             if (stored == null) {
                 return;
@@ -234,7 +251,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         String caseId = caseId(signatureId, slot.slot());
         samples.delete(caseId);
         if (dropBaseline) {
-            baselines.delete(baselineKey(signatureId, slot.requestFingerprint()));
+            deleteBaselines(signatureId, slot.requestFingerprint());
         }
         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), timestamp));
         metrics.tombstones.inc();

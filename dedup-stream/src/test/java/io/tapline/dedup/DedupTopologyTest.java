@@ -2,6 +2,7 @@ package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -501,28 +502,39 @@ class DedupTopologyTest {
     }
 
     @Test
-    void shouldNotCompareWithABaselineThePreviousVersionStored() {
+    void shouldKeepBaselinesApartFromThePreviousVersions() {
         String stock = "{\"bySku\":{\"1017\":{\"qty\":5},\"1018\":{\"qty\":7}}}";
         send(Interactions.get("/stock").at(T0).json(stock).build());
         send(Interactions.get("/stock").at(T0.plusSeconds(1)).json(stock).build()); // a pair: the baseline is stored
         driver.advanceWallClockTime(PUBLISH);
         noise.readRecordsToList();
-        // As the previous version stored it: the map's members by their ids.
         KeyValueStore<String, ResponseFields> baselines = driver.getKeyValueStore(DedupTopology.BASELINES_STORE);
         String key;
         try (var all = baselines.all()) {
             key = all.next().key;
+            assertFalse(all.hasNext());
         }
+        assertTrue(key.endsWith("/g"), "not under the key the previous version reads: " + key);
+        // An upgrade finds the previous version's baseline of the request (the map's members named by their ids)
+        // under its own key, and none of this version's.
+        String previousKey = key.substring(0, key.length() - "/g".length());
         TreeMap<String, Long> previous = new TreeMap<>();
         previous.put("$.bySku.1017.qty", 1L);
         previous.put("$.bySku.1018.qty", 2L);
-        baselines.put(key, ResponseFields.serde().deserializer().deserialize("", LegacyFormats.responseFields(previous)));
+        baselines.delete(key);
+        baselines.put(previousKey, ResponseFields.serde().deserializer().deserialize("", LegacyFormats.responseFields(previous)));
 
         send(Interactions.get("/stock").at(T0.plusSeconds(2)).json(stock).build()); // the same answer again
         driver.advanceWallClockTime(PUBLISH);
         NoiseProfile profile = noise.readRecordsToList().get(0).value();
         assertEquals(2, profile.getComparedPairs());
-        assertEquals(List.of(), profile.getFields(), "an unchanged map is no noise because a baseline named it otherwise");
+        assertEquals(List.of(), profile.getFields(), "compared with the stored sample, not a baseline named otherwise");
+
+        // another route's traffic 9 days later: the stock signature, not seen for the 7-day retention, retires
+        send(Interactions.get("/vets").at(T0.plus(Duration.ofDays(9))).json("[]").build());
+        driver.advanceWallClockTime(PUBLISH);
+        assertNull(baselines.get(key));
+        assertNull(baselines.get(previousKey), "the previous version's baseline goes with this version's");
     }
 
     @Test

@@ -21,47 +21,31 @@ import org.apache.kafka.common.serialization.Serdes;
  * the field paths plus 8 bytes per field, not the body.
  *
  * <p>Format 1, stored before dependency requests were learned, holds no {@code call:} fields;
- * {@link #callsCompared()} tells the two apart. This version appends a byte to format 2 (which the previous version's
- * reader ignores): fields stored without it name a map's members by their ids ({@code $.bySku.1017.qty}), not by the
- * placeholder of their kind ({@code $.bySku.{id}.qty}), {@link #idKeysGeneralised()} false.
+ * {@link #callsCompared()} tells the two apart.
  */
 public final class ResponseFields {
 
     private static final byte FORMAT_WITHOUT_CALLS = 1;
     private static final byte FORMAT = 2;
 
-    /** Appended to format 2 by this version: see the class comment. */
-    private static final byte ID_KEYS_GENERALISED = 1;
-
     private final SortedMap<String, Long> digests;
     private final boolean callsCompared;
-    private final boolean idKeysGeneralised;
 
-    /** Copies {@code digests}; paths as this version names them. */
+    /** Copies {@code digests}. */
     public ResponseFields(SortedMap<String, Long> digests, boolean callsCompared) {
         this.digests = Collections.unmodifiableSortedMap(new TreeMap<>(digests));
         this.callsCompared = callsCompared;
-        this.idKeysGeneralised = true;
     }
 
     /** See {@link #wrap}; why this is a class rather than a record: a record's constructors all run the copying one. */
-    private ResponseFields(TreeMap<String, Long> fresh, boolean callsCompared, boolean idKeysGeneralised) {
+    private ResponseFields(TreeMap<String, Long> fresh, boolean callsCompared) {
         this.digests = Collections.unmodifiableSortedMap(fresh);
         this.callsCompared = callsCompared;
-        this.idKeysGeneralised = idKeysGeneralised;
     }
 
     /** Fields over {@code fresh} itself, not a copy: for a map built for them that nothing else holds or changes. */
     static ResponseFields wrap(TreeMap<String, Long> fresh, boolean callsCompared) {
-        return new ResponseFields(fresh, callsCompared, true);
-    }
-
-    /**
-     * False for fields stored by the previous version, which named a map's members by their ids: compared with this
-     * version's fields every such map would differ once, so they are no baseline (the request's stored sample is).
-     */
-    public boolean idKeysGeneralised() {
-        return idKeysGeneralised;
+        return new ResponseFields(fresh, callsCompared);
     }
 
     /** False for fields stored before dependency requests were learned: they hold no {@code call:} field. */
@@ -77,18 +61,17 @@ public final class ResponseFields {
     @Override
     public boolean equals(Object o) {
         return o instanceof ResponseFields other && digests.equals(other.digests)
-                && callsCompared == other.callsCompared && idKeysGeneralised == other.idKeysGeneralised;
+                && callsCompared == other.callsCompared;
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * digests.hashCode() + Boolean.hashCode(callsCompared)) + Boolean.hashCode(idKeysGeneralised);
+        return 31 * digests.hashCode() + Boolean.hashCode(callsCompared);
     }
 
     @Override
     public String toString() {
-        return "ResponseFields[digests=" + digests + ", callsCompared=" + callsCompared + ", idKeysGeneralised="
-                + idKeysGeneralised + "]";
+        return "ResponseFields[digests=" + digests + ", callsCompared=" + callsCompared + "]";
     }
 
     /** Serde for the baseline store and its changelog. */
@@ -104,9 +87,6 @@ public final class ResponseFields {
             for (Map.Entry<String, Long> e : f.digests.entrySet()) {
                 out.writeUTF(e.getKey());
                 out.writeLong(e.getValue());
-            }
-            if (f.idKeysGeneralised) {
-                out.writeByte(ID_KEYS_GENERALISED);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // cannot happen on a byte array
@@ -125,8 +105,7 @@ public final class ResponseFields {
             for (int i = 0; i < n; i++) {
                 digests.put(in.readUTF(), in.readLong());
             }
-            boolean generalised = in.available() > 0 && in.readByte() == ID_KEYS_GENERALISED;
-            return new ResponseFields(digests, format == FORMAT, generalised);
+            return wrap(digests, format == FORMAT);
         } catch (IOException e) {
             throw new SerializationException("corrupt response fields", e);
         }

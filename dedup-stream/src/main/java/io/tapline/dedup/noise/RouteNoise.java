@@ -2,7 +2,6 @@ package io.tapline.dedup.noise;
 
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
-import io.tapline.signature.RouteTemplates;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -173,20 +172,6 @@ public final class RouteNoise {
                 .setUpdatedAt(now).build();
     }
 
-    /** Whether a field path holds a JSON object key that looks like an id ({@code $.bySku.1017.qty}). */
-    static boolean hasIdKey(String path) {
-        int json = path.indexOf('$');
-        if (json < 0) {
-            return false; // header:..., body, form:...
-        }
-        for (String segment : path.substring(json + 1).split("[.\\[\\]]")) {
-            if (!segment.isEmpty() && !segment.equals("*") && !RouteTemplates.classify(segment).equals(segment)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     public static Serde<RouteNoise> serde() {
         return Serdes.serdeFrom((topic, r) -> r == null ? null : encode(r), (topic, b) -> b == null ? null : decode(b));
     }
@@ -240,14 +225,10 @@ public final class RouteNoise {
             for (int i = 0; i < n; i++) {
                 fields.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
             }
-            long lastPairAt = 0;
-            if (in.available() >= Long.BYTES) {
-                lastPairAt = in.readLong();
-            } else {
-                // Written by the previous version, which kept a JSON path per id of a map ($.bySku.1017.qty): no such
-                // path is observed any more ($.bySku.{id}.qty), so they go, freeing their places for the new ones.
-                fields.keySet().removeIf(RouteNoise::hasIdKey);
-            }
+            // Written by the previous version: no last pair's time. Its paths of a map per id ($.bySku.1017.qty) are
+            // observed no more ($.bySku.{id}.qty) and go as the halving brings their counts to 0; they are not told
+            // apart here, since a key this version keeps as it is may look alike once in a path ($.hosts.10.0.0.1).
+            long lastPairAt = in.available() >= Long.BYTES ? in.readLong() : 0;
             return new RouteNoise(service, route, retireAt, pairs, lastPairAt, dirty, fields);
         } catch (IOException e) {
             throw new SerializationException("corrupt route noise", e);

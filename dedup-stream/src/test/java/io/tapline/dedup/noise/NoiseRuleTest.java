@@ -112,7 +112,7 @@ class NoiseRuleTest {
         fields.put("call:POST payments /charges $.items[*].sku", new long[] {4, 0});
         RouteNoise old = RouteNoise.decode(LegacyFormats.routeNoise("shop", "GET /a", 4, fields));
         assertEquals(0, old.lastPairAt(), "unknown");
-        assertEquals(2, old.trackedFields(), "a path per id of a map is never observed again: dropped");
+        assertEquals(3, old.trackedFields(), "a path per id of a map stays until the halving frees it");
         assertEquals(List.of("$.at"), noisy(old, rule));
         old.assumeLastPairAt(7000);
         assertEquals(7000, old.lastPairAt());
@@ -131,8 +131,8 @@ class NoiseRuleTest {
             assertEquals("GET /a", in.readUTF());
             assertEquals(4, in.readLong());
             in.readBoolean();
-            assertEquals(2, in.readInt());
-            for (int i = 0; i < 2; i++) {
+            assertEquals(3, in.readInt());
+            for (int i = 0; i < 3; i++) {
                 in.readUTF();
                 in.readLong();
                 in.readLong();

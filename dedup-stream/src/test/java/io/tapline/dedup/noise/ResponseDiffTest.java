@@ -56,18 +56,6 @@ class ResponseDiffTest {
     }
 
     @Test
-    void shouldTellABaselineOfThePreviousVersionByItsIdPathsFromOneOfThisVersion() {
-        ResponseFields now = ResponseDiff.fields(json("{\"bySku\":{\"1017\":{\"qty\":5}}}"));
-        assertTrue(now.idKeysGeneralised());
-        assertEquals(now, ResponseFields.decode(ResponseFields.encode(now)));
-        java.util.TreeMap<String, Long> previous = new java.util.TreeMap<>();
-        previous.put("$.bySku.1017.qty", 42L);
-        ResponseFields old = ResponseFields.decode(io.tapline.dedup.testing.LegacyFormats.responseFields(previous));
-        assertFalse(old.idKeysGeneralised(), "no baseline for this version: its map paths are named otherwise");
-        assertTrue(old.callsCompared());
-    }
-
-    @Test
     void shouldLeaveOutPathsTooLongToStore() {
         String key = "k".repeat(ResponseDiff.MAX_PATH_CHARS + 1);
         ResponseFields f = ResponseDiff.fields(json("{\"" + key + "\":1,\"id\":2}"));
