@@ -166,6 +166,10 @@ public final class PendingInteraction {
         for (OutboundCapture c : calls) {
             c.exchange().releaseBudget();
         }
+        // Nothing of the capture stays reachable through it: a CONNECT tunnel's close handler holds its interaction
+        // for as long as the tunnel lives (hours, for a pooled connection), to attach its call if it ends in time.
+        exchange = null;
+        calls.clear();
     }
 
     public synchronized long estimatedBytes() {

@@ -37,6 +37,31 @@ class BodyTapTest {
     }
 
     @Test
+    void shouldLeaveNothingOfAPublishedCaptureReachableThroughItsInteraction() throws InterruptedException {
+        CaptureBudget budget = new CaptureBudget(100_000);
+        BodyTap tap = new BodyTap(null, 64 * 1024, budget);
+        CapturedMessage request = CapturedMessage.request("GET", "http", "shop", "/a", null, List.of(), tap);
+        request.body.observe(bytes(10_000));
+        CapturedMessage response = CapturedMessage.response(200, List.of(), new BodyTap(null, 64 * 1024, budget));
+        PendingInteraction p = new PendingInteraction("id", "trace", "GET /a", System.nanoTime(), null);
+        p.complete(new Exchange(request, response, 200, 0, 0, 0, 0, null), 0);
+        WeakReference<CapturedMessage> body = new WeakReference<>(request);
+        request = null;
+        response = null;
+        p.seal();
+        p.releaseBudget(); // published
+        assertEquals(0, budget.used());
+        assertNull(p.exchange(), "a tunnel's close handler holding the interaction holds none of its capture");
+        assertTrue(p.calls().isEmpty());
+        assertFalse(p.reserveCall(), "and no call attaches any more");
+        for (int i = 0; i < 50 && body.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(body.get(), "the captured message is garbage once published");
+    }
+
+    @Test
     void shouldStopCopyingAndSaySoWhenTheBudgetHasNoRoom() {
         CaptureBudget budget = new CaptureBudget(250);
         assertTrue(budget.tryReserve(100)); // another capture holds some
