@@ -115,12 +115,6 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
                 valueFields, maxClockSkew, hitFormat);
     }
 
-    public DedupConfig withNoiseWindow(long pairs) {
-        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
-                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, pairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat);
-    }
-
     public DedupConfig withMaxClockSkew(Duration skew) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,

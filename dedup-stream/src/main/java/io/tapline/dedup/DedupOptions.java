@@ -61,7 +61,8 @@ public final class DedupOptions {
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
             .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")
             .option(RETENTION, "7d", "Signatures not seen for this long, and the noise of routes with no "
-                    + "identical-request pair nor new sample for this long, are retired with tombstones")
+                    + "identical-request pair nor new sample for this long (and for two sample TTLs), are retired with "
+                    + "tombstones")
             .option(PUBLISH_INTERVAL, "30s", "Cadence of hit-count / last-seen and noise profile publication")
             .option(MAX_SIGNATURES, Integer.toString(DedupConfig.DEFAULT_MAX_SIGNATURES_PER_TASK),
                     "Most signatures one task holds; new ones beyond are counted and dropped")

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Function;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -144,9 +145,17 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         samples.put(sample.getCaseId(), sample);
         emitCase(sample.getCaseId(), sample, timestamp);
         // The route is alive (at most N samples per signature per TTL): its noise is kept, even without pairs.
+        forwardNoise(draft, route -> NoiseObservation.routeSeen(draft.getService(), route), at);
+    }
+
+    /**
+     * Sends {@code observation} of the draft's service and route to noise learning, timestamped with its event time
+     * (noise retires by it, as signatures do).
+     */
+    private void forwardNoise(Case draft, Function<String, NoiseObservation> observation, long at) {
         String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
         context.forward(new Record<String, Emitted>(TaplineTopics.noiseKey(draft.getService(), route),
-                new Emitted.NoiseOut(NoiseObservation.routeSeen(draft.getService(), route)), at));
+                new Emitted.NoiseOut(observation.apply(route)), at));
     }
 
     /**
@@ -178,10 +187,8 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                 draft.getSample().getOutboundCalls());
         baselines.put(baselineKey, latestResponse);
         ResponseDiff.Outcome outcome = ResponseDiff.compare(baseline, latestResponse);
-        String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
-        context.forward(new Record<String, Emitted>(TaplineTopics.noiseKey(draft.getService(), route),
-                new Emitted.NoiseOut(new NoiseObservation(draft.getService(), route, outcome.compared(),
-                        outcome.differing())), at)); // event time: noise retires by it, as signatures do
+        forwardNoise(draft, route -> new NoiseObservation(draft.getService(), route, outcome.compared(),
+                outcome.differing()), at);
     }
 
     /** Publishes dirty signatures' counters and retires stale signatures. */
