@@ -682,30 +682,58 @@ public final class Redactor {
     }
 
     /**
-     * A value found at {@code path} ({@code $.customer.email}, {@code $.items[2]}) of a JSON document, rendered as JSON
-     * text and possibly cut short, redacted as it would be inside the whole document: when a field named on its path is
-     * sensitive or configured, a string token in place of the whole value; otherwise its own fields and text by the
-     * usual rules (text that does not parse, by the rules for JSON-like text). Unchanged: the same instance.
+     * A value found at {@code path} ({@code $.customer.email}, {@code $.items[2]}, {@code $.byUser['ann@example.com']})
+     * of a JSON document, rendered as JSON text and possibly cut short, redacted as it would be inside the whole
+     * document: when a field named on its path is sensitive or configured, a string token in place of the whole value;
+     * otherwise its own fields and text by the usual rules (text that does not parse, by the rules for JSON-like text).
+     * A name in brackets is one name, as the capture sees the key. Unchanged: the same instance.
      */
     public String jsonValue(String part, String path, String rendered, List<Redaction> out) {
         if (rendered == null || rendered.isEmpty()) {
             return rendered;
         }
-        StringBuilder concrete = new StringBuilder("$");
-        for (String segment : (path.startsWith("$") ? path.substring(1) : path).split("\\.")) {
-            int bracket = segment.indexOf('[');
-            String name = bracket < 0 ? segment : segment.substring(0, bracket);
-            if (!name.isEmpty()) {
-                concrete.append('.').append(name);
+        StringBuilder concrete = new StringBuilder("$"); // as the capture names a field: members joined by dots
+        String rest = path.startsWith("$") ? path.substring(1) : path;
+        int i = 0;
+        while (i < rest.length()) {
+            char c = rest.charAt(i);
+            String name;
+            if (c == '[' && i + 1 < rest.length() && (rest.charAt(i + 1) == '\'' || rest.charAt(i + 1) == '"')) {
+                // a name in brackets ($.byUser['ann@example.com']), as replay writes one holding a dot or a bracket
+                char quote = rest.charAt(i + 1);
+                StringBuilder quoted = new StringBuilder();
+                int j = i + 2;
+                while (j < rest.length() && !(rest.charAt(j) == quote && j + 1 < rest.length() && rest.charAt(j + 1) == ']')) {
+                    if (rest.charAt(j) == '\\' && j + 1 < rest.length()) {
+                        j++;
+                    }
+                    quoted.append(rest.charAt(j++));
+                }
+                name = quoted.toString();
+                i = j + 2;
+            } else if (c == '[') {
+                int close = rest.indexOf(']', i);
+                int end = close < 0 ? rest.length() : close + 1;
+                concrete.append(rest, i, end);
+                i = end;
+                continue;
+            } else {
+                int from = c == '.' ? i + 1 : i;
+                int end = from;
+                while (end < rest.length() && rest.charAt(end) != '.' && rest.charAt(end) != '[') {
+                    end++;
+                }
+                name = rest.substring(from, end);
+                i = end;
             }
-            String rule = name.isEmpty() ? null
-                    : pathMatches(concrete.toString(), name) ? "config:json-path" : sensitive(name) ? fieldRule(name) : null;
+            if (name.isEmpty()) {
+                continue;
+            }
+            concrete.append('.').append(name);
+            String rule = pathMatches(concrete.toString(), name) ? "config:json-path" : sensitive(name) ? fieldRule(name) : null;
             if (rule != null) {
                 out.add(new Redaction(part, "json", path, rule));
                 return JSON.getNodeFactory().textNode(token(textOf(rendered))).toString();
-            }
-            if (bracket >= 0) {
-                concrete.append(segment, bracket, segment.length());
             }
         }
         return anyText(part, path.startsWith("$") ? path : "$", rendered, out);

@@ -68,6 +68,26 @@ class RedactorTest {
     }
 
     @Test
+    void shouldReadANameInBracketsAsTheOneKeyTheCaptureSaw() {
+        // replay writes a key holding a dot in brackets: $.byUser['ann@example.com'], $['a.b'].c
+        Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME),
+                Set.of("pin"), List.of("$.org.acme.ssn"), List.of(), true, true));
+        assertEquals("\"" + t("abc") + "\"", r.jsonValue("p", "$.auth['session.token']", "\"abc\"", out));
+        assertEquals("\"" + t("abc") + "\"", r.jsonValue("p", "$.byUser['ann@example.com'].password", "\"abc\"", out));
+        assertEquals("\"" + t("1") + "\"", r.jsonValue("p", "$['org.acme'].ssn", "\"1\"", out),
+                "a configured path names the key as the capture does, its parts joined by dots");
+        assertEquals("\"" + t("1") + "\"", r.jsonValue("p", "$.x['it\\'s'][2].pin", "1", out));
+        String visits = "{\"visits\":3}";
+        assertSame(visits, r.jsonValue("p", "$.byUser['ann@example.com']", visits, out));
+        String notPin = "\"1\"";
+        assertSame(notPin, r.jsonValue("p", "$.x['a.pin']", notPin, out),
+                "the key a.pin is not the configured field pin, at capture or here");
+        assertEquals("{\"org.acme\":{\"ssn\":\"" + t("1") + "\"},\"x\":{\"a.pin\":\"1\"}}",
+                new String(r.body("p", "{\"org.acme\":{\"ssn\":\"1\"},\"x\":{\"a.pin\":\"1\"}}".getBytes(StandardCharsets.UTF_8),
+                        "application/json", out), StandardCharsets.UTF_8), "the capture, for comparison");
+    }
+
+    @Test
     void shouldTokeniseAnObjectWhateverTheOrderOfItsMembers() {
         String a = new String(redactor.body("p", "{\"credentials\":{\"user\":\"u\",\"pin\":{\"b\":2,\"a\":1}}}".getBytes(StandardCharsets.UTF_8),
                 "application/json", out), StandardCharsets.UTF_8);
