@@ -203,11 +203,11 @@ public final class BodyComparator {
                 JsonNode av = a.get(name);
                 if (av != null && ev.isContainerNode() && av.isContainerNode()) {
                     if (ev.isArray() && av.isArray() && (long) ev.size() * av.size() > MAX_UNORDERED_PAIRS) {
-                        ArrayNode[] left = matchAsMultisets(ev, av, path + "." + name, out, handedBack);
+                        ArrayNode[] left = matchAsMultisets(ev, av, JsonPaths.member(path, name), out, handedBack);
                         ((ObjectNode) e).set(name, left[0]);
                         ((ObjectNode) a).set(name, left[1]);
                     } else {
-                        matchLargeUnorderedArrays(ev, av, path + "." + name, out, handedBack);
+                        matchLargeUnorderedArrays(ev, av, JsonPaths.member(path, name), out, handedBack);
                     }
                 }
             }
@@ -360,9 +360,9 @@ public final class BodyComparator {
 
     private Difference toDifference(net.javacrumbs.jsonunit.core.listener.Difference d, JsonNode expectedRoot,
                                     JsonNode actualRoot) {
-        String rawPath = d.getType() == net.javacrumbs.jsonunit.core.listener.Difference.Type.EXTRA
-                ? d.getActualPath() : d.getExpectedPath();
-        String path = JsonPaths.fromJsonUnit(rawPath);
+        boolean extra = d.getType() == net.javacrumbs.jsonunit.core.listener.Difference.Type.EXTRA;
+        String rawPath = extra ? d.getActualPath() : d.getExpectedPath();
+        String path = JsonPaths.fromJsonUnit(extra ? actualRoot : expectedRoot, rawPath);
         JsonNode e = JsonPaths.resolve(expectedRoot, rawPath);
         JsonNode a = JsonPaths.resolve(actualRoot, d.getActualPath() != null ? d.getActualPath() : rawPath);
         DifferenceKind kind = switch (d.getType()) {

@@ -2,43 +2,202 @@ package io.tapline.replay.compare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
-/** Converts JsonUnit's paths ({@code items[2].id}) to Tapline's ({@code $.items[2].id}) and resolves them in a tree. */
-final class JsonPaths {
+/**
+ * Tapline's JSON paths ({@code $.items[2].id}, {@code $.byUser['ann@example.com'].visits}) and JsonUnit's
+ * ({@code items[2].id}, {@code byUser.ann@example.com.visits}).
+ *
+ * <p>JsonUnit joins member names with dots as they are, so its path of a key holding a dot (an email, an IP address,
+ * a timestamp with fractions) reads as several members. Tapline finds the names in the tree the path came from and
+ * writes a name holding a dot, a bracket, a quote or a backslash, or an empty one, in brackets: {@code ['a.b']}
+ * ({@code \'} and {@code \\} inside). Any other name is written after a dot, as before.
+ */
+public final class JsonPaths {
 
     private JsonPaths() {
     }
 
-    static String fromJsonUnit(String path) {
+    /** {@code path} extended by the member {@code name}. */
+    static String member(String path, String name) {
+        return needsBrackets(name) ? path + "['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"
+                : path + "." + name;
+    }
+
+    /**
+     * A Tapline JSON path with each member name replaced by {@code rename}'s answer for it (written in brackets when it
+     * needs them), indexes kept: {@code $.owners['ann@example.com'].age} to {@code $.owners.tapline:hmac:….age}. The same
+     * instance when no name changed.
+     */
+    public static String renameMembers(String path, UnaryOperator<String> rename) {
+        List<PathPattern.Segment> segments = PathPattern.segments(path);
+        if (segments.isEmpty() || segments.get(0).index() || !segments.get(0).text().equals("$")) {
+            return path;
+        }
+        StringBuilder out = new StringBuilder("$");
+        boolean changed = false;
+        for (PathPattern.Segment s : segments.subList(1, segments.size())) {
+            if (s.index()) {
+                out.append(s.text());
+                continue;
+            }
+            String name = rename.apply(s.text());
+            changed |= !name.equals(s.text());
+            out.append(member("", name));
+        }
+        return changed ? out.toString() : path;
+    }
+
+    static boolean needsBrackets(String name) {
+        if (name.isEmpty()) {
+            return true;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '.' || c == '[' || c == ']' || c == '\'' || c == '\\') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Tapline's path of a JsonUnit path into {@code root}. When the path cannot be followed in the tree (it never
+     * is for a difference JsonUnit reported in it), it is written as JsonUnit wrote it.
+     */
+    static String fromJsonUnit(JsonNode root, String path) {
         if (path == null || path.isEmpty()) {
             return "$";
+        }
+        StringBuilder out = new StringBuilder("$");
+        if (root != null && follow(root, path, 0, out)) {
+            return out.toString();
         }
         return path.startsWith("[") ? "$" + path : "$." + path;
     }
 
-    /** The node at a JsonUnit path, or null when absent or when the path holds a wildcard. */
+    /** The node at a JsonUnit path, or null when the tree has none there. */
     static JsonNode resolve(JsonNode root, String path) {
         if (root == null || path == null) {
             return null;
         }
-        JsonNode node = root;
-        List<String> segments = PathPattern.segments(path);
-        for (String s : segments) {
-            if (node == null) {
-                return null;
-            }
-            if (s.startsWith("[") && s.endsWith("]")) {
-                String idx = s.substring(1, s.length() - 1);
-                try {
-                    node = node.get(Integer.parseInt(idx));
-                } catch (NumberFormatException e) {
-                    return null;
+        Holder found = new Holder();
+        return walk(root, path, 0, null, found) ? found.node : null;
+    }
+
+    private static final class Holder {
+        JsonNode node;
+    }
+
+    private static boolean follow(JsonNode node, String path, int pos, StringBuilder out) {
+        return walk(node, path, pos, out, new Holder());
+    }
+
+    /**
+     * Follows {@code path} from {@code pos} down from {@code node}, appending Tapline's segments to {@code out}
+     * (when not null) and leaving the node reached in {@code found}. A member is the text up to the next dot or
+     * bracket when the object has it and the rest of the path can be followed from it; otherwise the longest of the
+     * object's longer names that the path continues with and from which the rest can be followed. (JsonUnit writes
+     * {@code a.b} both for a member {@code a.b} and for {@code b} in {@code a}; when a tree has both, the latter is
+     * taken.)
+     */
+    private static boolean walk(JsonNode node, String path, int pos, StringBuilder out, Holder found) {
+        if (pos == path.length()) {
+            found.node = node;
+            return true;
+        }
+        int mark = out == null ? 0 : out.length();
+        char c = path.charAt(pos);
+        if (c == '[' && node.isArray()) {
+            int close = path.indexOf(']', pos);
+            if (close > pos + 1) {
+                int index = parseIndex(path, pos + 1, close);
+                if (index >= 0 && index < node.size()) {
+                    if (out != null) {
+                        out.append(path, pos, close + 1);
+                    }
+                    if (walk(node.get(index), path, close + 1, out, found)) {
+                        return true;
+                    }
+                    truncate(out, mark);
                 }
-            } else {
-                node = node.get(s);
             }
         }
-        return node;
+        if (!node.isObject()) {
+            return false;
+        }
+        int start = pos;
+        if (pos > 0) {
+            if (c != '.') {
+                return false;
+            }
+            start = pos + 1;
+        }
+        int end = start;
+        while (end < path.length() && path.charAt(end) != '.' && path.charAt(end) != '[') {
+            end++;
+        }
+        String direct = path.substring(start, end);
+        JsonNode child = node.get(direct);
+        if (child != null && tryMember(child, direct, path, end, out, found, mark)) {
+            return true;
+        }
+        List<String> dotted = null;
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (name.length() > direct.length() && path.startsWith(name, start) && boundary(path, start + name.length())) {
+                if (dotted == null) {
+                    dotted = new ArrayList<>(2);
+                }
+                dotted.add(name);
+            }
+        }
+        if (dotted != null) {
+            dotted.sort(Comparator.comparingInt(String::length).reversed());
+            for (String name : dotted) {
+                if (tryMember(node.get(name), name, path, start + name.length(), out, found, mark)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean tryMember(JsonNode child, String name, String path, int next, StringBuilder out,
+                                     Holder found, int mark) {
+        if (out != null) {
+            out.append(member("", name));
+        }
+        if (walk(child, path, next, out, found)) {
+            return true;
+        }
+        truncate(out, mark);
+        return false;
+    }
+
+    private static boolean boundary(String path, int at) {
+        return at == path.length() || path.charAt(at) == '.' || path.charAt(at) == '[';
+    }
+
+    private static int parseIndex(String path, int from, int to) {
+        int value = 0;
+        for (int i = from; i < to; i++) {
+            char d = path.charAt(i);
+            if (d < '0' || d > '9' || value > (Integer.MAX_VALUE - 9) / 10) {
+                return -1;
+            }
+            value = value * 10 + (d - '0');
+        }
+        return value;
+    }
+
+    private static void truncate(StringBuilder out, int mark) {
+        if (out != null) {
+            out.setLength(mark);
+        }
     }
 }

@@ -12,14 +12,25 @@ import java.util.Objects;
  * any array index, {@code *} for any field name, and a route placeholder ({@code {id}}, {@code {uuid}}, {@code {date}},
  * {@code {email}}, {@code {hex}}, {@code {token}}) for a field name of that kind, as route templates classify path
  * segments: {@code $.bySku.{id}.qty} is the quantity of every member of a map keyed by number, and leaves a
- * {@code $.bySku.total} beside them compared. So ignoring {@code $.meta} also ignores {@code $.meta.etag}.
+ * {@code $.bySku.total} beside them compared, and {@code $.byUser.{email}} matches {@code $.byUser['ann@example.com']}.
+ * A name holding a dot is written in brackets ({@code $.hosts['10.0.0.1'].at}; {@link JsonPaths}), and is also
+ * matched by its parts after dots ({@code $.hosts.10.0.0.1.at}). So ignoring {@code $.meta} also ignores
+ * {@code $.meta.etag}.
  */
 public final class PathPattern {
 
-    private final String text;
-    private final List<String> segments;
+    /** One step of a path: a member name, or an array index ({@code [2]}, {@code [*]}) when {@code index}. */
+    record Segment(String text, boolean index) {
 
-    private PathPattern(String text, List<String> segments) {
+        static Segment name(String name) {
+            return new Segment(name, false);
+        }
+    }
+
+    private final String text;
+    private final List<Segment> segments;
+
+    private PathPattern(String text, List<Segment> segments) {
         this.text = text;
         this.segments = segments;
     }
@@ -34,36 +45,68 @@ public final class PathPattern {
     }
 
     public boolean matches(String path) {
-        List<String> target = segments(path);
-        if (target.size() < segments.size()) {
-            return false;
-        }
-        for (int i = 0; i < segments.size(); i++) {
-            if (!segmentMatches(segments.get(i), target.get(i))) {
-                return false;
-            }
-        }
-        return true;
+        return matches(0, segments(path), 0);
     }
 
-    private static boolean segmentMatches(String pattern, String actual) {
-        if (pattern.equals(actual)) {
+    /**
+     * Whether the pattern from segment {@code p} on is a prefix of {@code target} from {@code t} on. A member name
+     * holding dots ({@code ['10.0.0.1']}) also matches the pattern's names that it reads as when split at its dots
+     * ({@code .10.0.0.1}): dedup-stream and earlier paths write such a name without brackets.
+     */
+    private boolean matches(int p, List<Segment> target, int t) {
+        if (p == segments.size()) {
             return true;
         }
-        if (pattern.equals("[*]")) {
-            return actual.startsWith("[");
+        if (t == target.size()) {
+            return false;
         }
-        if (pattern.startsWith("{") && pattern.endsWith("}")) {
-            return !actual.startsWith("[") && RouteTemplates.classify(actual).equals(pattern);
+        Segment actual = target.get(t);
+        if (segmentMatches(segments.get(p), actual) && matches(p + 1, target, t + 1)) {
+            return true;
         }
-        return pattern.equals("*") && !actual.startsWith("[");
+        if (actual.index() || actual.text().indexOf('.') < 0) {
+            return false;
+        }
+        String name = actual.text();
+        int at = 0;
+        for (int q = p; q < segments.size(); q++) {
+            Segment part = segments.get(q);
+            if (part.index() || !name.startsWith(part.text(), at)) {
+                return false;
+            }
+            at += part.text().length();
+            if (at == name.length()) {
+                return q > p && matches(q + 1, target, t + 1);
+            }
+            if (name.charAt(at) != '.') {
+                return false;
+            }
+            at++;
+        }
+        return false;
     }
 
-    /** Splits {@code $.a.b[2].c} into {@code $, a, b, [2], c}; {@code header:Name} into one lower-cased segment. */
-    static List<String> segments(String path) {
-        List<String> out = new ArrayList<>();
+    private static boolean segmentMatches(Segment pattern, Segment actual) {
+        if (pattern.index() || actual.index()) {
+            return pattern.index() && actual.index()
+                    && (pattern.text().equals(actual.text()) || pattern.text().equals("[*]"));
+        }
+        String p = pattern.text();
+        if (p.equals(actual.text()) || p.equals("*")) {
+            return true;
+        }
+        return p.length() > 2 && p.startsWith("{") && p.endsWith("}") && RouteTemplates.classify(actual.text()).equals(p);
+    }
+
+    /**
+     * Splits {@code $.a.b[2].c} into {@code $, a, b, [2], c} and {@code $.a['x.y'].c} into {@code $, a, x.y, c} (a
+     * name in brackets, in single or double quotes, with {@code \'}, {@code \"} and {@code \\} inside); a
+     * {@code header:Name} path into one lower-cased name.
+     */
+    static List<Segment> segments(String path) {
+        List<Segment> out = new ArrayList<>();
         if (path.regionMatches(true, 0, "header:", 0, 7)) {
-            out.add(path.toLowerCase(Locale.ROOT));
+            out.add(Segment.name(path.toLowerCase(Locale.ROOT)));
             return out;
         }
         StringBuilder current = new StringBuilder();
@@ -73,12 +116,18 @@ public final class PathPattern {
                 flush(out, current);
             } else if (c == '[') {
                 flush(out, current);
+                int end = i + 1 < path.length() && (path.charAt(i + 1) == '\'' || path.charAt(i + 1) == '"')
+                        ? quotedName(path, i, out) : -1;
+                if (end >= 0) {
+                    i = end;
+                    continue;
+                }
                 int close = path.indexOf(']', i);
                 if (close < 0) {
                     current.append(path, i, path.length());
                     break;
                 }
-                out.add(path.substring(i, close + 1));
+                out.add(new Segment(path.substring(i, close + 1), true));
                 i = close;
             } else {
                 current.append(c);
@@ -88,9 +137,30 @@ public final class PathPattern {
         return out;
     }
 
-    private static void flush(List<String> out, StringBuilder current) {
+    /** Reads {@code ['name']} at {@code open} into {@code out}; the index of its {@code ]}, or -1 when it is not one. */
+    private static int quotedName(String path, int open, List<Segment> out) {
+        char quote = path.charAt(open + 1);
+        StringBuilder name = new StringBuilder();
+        for (int i = open + 2; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '\\' && i + 1 < path.length()) {
+                name.append(path.charAt(++i));
+            } else if (c == quote) {
+                if (i + 1 < path.length() && path.charAt(i + 1) == ']') {
+                    out.add(Segment.name(name.toString()));
+                    return i + 1;
+                }
+                return -1;
+            } else {
+                name.append(c);
+            }
+        }
+        return -1;
+    }
+
+    private static void flush(List<Segment> out, StringBuilder current) {
         if (current.length() > 0) {
-            out.add(current.toString());
+            out.add(Segment.name(current.toString()));
             current.setLength(0);
         }
     }

@@ -6,6 +6,7 @@ import io.tapline.avro.MockUsage;
 import io.tapline.avro.Redaction;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.Redactor;
+import io.tapline.replay.compare.JsonPaths;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +58,12 @@ public final class ResultRedaction {
             String[] parts = path.split(" ", 4);
             where = parts.length == 4 ? parts[3] : "";
             redactedPath = call(path);
-        } else if (path.startsWith("$") || path.startsWith("form:")) {
-            redactedPath = redactor.text(PART, "path", "path", path, new ArrayList<>()); // a JSON key or form name holding an email
+            String redactedWhere = where(where);
+            if (redactedWhere != where) {
+                redactedPath = redactedPath.substring(0, redactedPath.length() - where.length()) + redactedWhere;
+            }
+        } else {
+            redactedPath = where(path);
         }
         boolean callDescription = path.startsWith(CALL) && where.isEmpty(); // an unmatched or unused call
         String expected = value(callDescription, where, d.getExpected());
@@ -67,6 +72,24 @@ public final class ResultRedaction {
             return d;
         }
         return Difference.newBuilder(d).setPath(redactedPath).setExpected(expected).setActual(actual).build();
+    }
+
+    /**
+     * A JSON path with each member name redacted by the text rules on its own ({@code $.owners['ann@example.com']} to
+     * {@code $.owners.tapline:hmac:…}), then the whole path (a name the comparison could not tell apart is written
+     * with its dots); a form field's name by the text rules. Anything else as it is. Unchanged: the same instance.
+     */
+    private String where(String path) {
+        if (path.startsWith("$")) {
+            String named = JsonPaths.renameMembers(path, name -> redactor.text(PART, "path", "path", name, new ArrayList<>()));
+            String whole = redactor.text(PART, "path", "path", named, new ArrayList<>());
+            return whole.equals(path) ? path : whole;
+        }
+        if (path.startsWith("form:")) {
+            String redacted = redactor.text(PART, "path", "path", path, new ArrayList<>());
+            return redacted.equals(path) ? path : redacted;
+        }
+        return path;
     }
 
     /**

@@ -32,7 +32,38 @@ class PathPatternTest {
 
     @Test
     void segmentsSplitFieldsAndIndexes() {
-        assertEquals(List.of("$", "a", "[2]", "b"), PathPattern.segments("$.a[2].b"));
+        assertEquals(List.of("$", "a", "[2]", "b"), texts("$.a[2].b"));
+        assertEquals(List.of("$", "a", "x.y", "[2]", "it's", "b\\c", "[0]"), texts("$.a['x.y'][2]['it\\'s'][\"b\\\\c\"][0]"));
+        assertEquals(List.of(false, false, false, true), PathPattern.segments("$.a['[1]'][1]").stream()
+                .map(PathPattern.Segment::index).toList(), "a name in brackets is a name, not an index");
+    }
+
+    @Test
+    void placeholdersAndWildcardsMatchANameHoldingDots() {
+        // a map keyed by email or by timestamp: one member per key, written in brackets because the key holds dots
+        assertTrue(PathPattern.of("$.byUser.{email}.visits").matches("$.byUser['ann@example.com'].visits"));
+        assertTrue(PathPattern.of("$.byUser.{email}").matches("$.byUser['ann@example.com'].visits"));
+        assertFalse(PathPattern.of("$.byUser.{email}.visits").matches("$.byUser['ann@example.com'].name"));
+        assertFalse(PathPattern.of("$.byUser.{email}").matches("$.byUser.total"));
+        assertTrue(PathPattern.of("$.at.{date}").matches("$.at['2026-11-22T10:00:00.125Z']"));
+        assertTrue(PathPattern.of("$.byUser.*.visits").matches("$.byUser['ann@example.com'].visits"));
+        assertFalse(PathPattern.of("$.list[*]").matches("$.list['[1]']"), "[*] is an index, not a name in brackets");
+        assertTrue(PathPattern.of("$.list['[1]']").matches("$.list['[1]'].x"));
+    }
+
+    @Test
+    void aNameHoldingDotsAlsoMatchesItsPartsWrittenWithoutBrackets() {
+        // learned noise names such a key as dedup-stream flattens it: its parts joined by dots
+        assertTrue(PathPattern.of("$.hosts.10.0.0.1.at").matches("$.hosts['10.0.0.1'].at"));
+        assertTrue(PathPattern.of("$.hosts.10.0.0.1").matches("$.hosts['10.0.0.1'].at"));
+        assertTrue(PathPattern.of("$.hosts['10.0.0.1'].at").matches("$.hosts['10.0.0.1'].at"));
+        assertFalse(PathPattern.of("$.hosts.10.0.0.2.at").matches("$.hosts['10.0.0.1'].at"));
+        assertFalse(PathPattern.of("$.hosts.10.0.0.1.at").matches("$.hosts['10.0.0.1'].up"));
+        assertFalse(PathPattern.of("$.hosts.10.0").matches("$.hosts['10.0.0.1'].at"), "a part of a name is not its prefix");
+    }
+
+    private static List<String> texts(String path) {
+        return PathPattern.segments(path).stream().map(PathPattern.Segment::text).toList();
     }
 
     @Test

@@ -229,6 +229,26 @@ class ResponseComparatorTest {
                 json(200, "{\"2026-11-21\":3,\"total\":3}"), json(200, "{\"2026-11-22\":4,\"total\":4}"))));
     }
 
+    @Test
+    void aKeyHoldingDotsIsOneMemberOfItsPath() {
+        // an email, a timestamp with fractions, an IP address: keys JsonUnit would join with dots as they are
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE),
+                profile(SERVICE, "$.byUser.{email}.lastSeen", "$.at.{date}", "$.hosts.10.0.0.1.checkedAt"));
+        ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
+        Comparison found = c.compare(SERVICE, ROUTE,
+                json(200, "{\"byUser\":{\"ann@example.com\":{\"lastSeen\":1,\"visits\":3}},"
+                        + "\"at\":{\"2026-11-22T10:00:00.125Z\":1},\"hosts\":{\"10.0.0.1\":{\"checkedAt\":1,\"up\":true}}}"),
+                json(200, "{\"byUser\":{\"ann@example.com\":{\"lastSeen\":2,\"visits\":\"3\"}},"
+                        + "\"at\":{\"2026-11-22T10:00:00.125Z\":2},\"hosts\":{\"10.0.0.1\":{\"checkedAt\":2,\"up\":false}}}"));
+        assertEquals(List.of("$.byUser['ann@example.com'].visits", "$.hosts['10.0.0.1'].up"), paths(found),
+                "learned noise applies to keys holding dots; what is not noise is reported at the key it is under");
+        Difference visits = found.differences().stream().filter(d -> d.getPath().contains("visits")).findFirst().orElseThrow();
+        assertEquals(DifferenceKind.TYPE_CHANGED, visits.getKind());
+        assertEquals("3", visits.getExpected());
+        assertEquals("\"3\"", visits.getActual());
+    }
+
     private static NoiseProfile profile(String service, String... noisy) {
         return NoiseProfile.newBuilder().setService(service).setRoute(ROUTE).setComparedPairs(10)
                 .setUpdatedAt(Instant.EPOCH)
