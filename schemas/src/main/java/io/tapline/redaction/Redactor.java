@@ -825,9 +825,25 @@ public final class Redactor {
             ObjectNode obj = (ObjectNode) node;
             Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
             List<Map.Entry<String, JsonNode>> updates = new ArrayList<>();
+            List<String> names = null; // the members' names once one of them was redacted, in order
+            int index = 0;
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
-                String childPath = path + "." + e.getKey();
+                // A key holding an email or a card number (a map keyed by customer) is redacted like text: its
+                // token stands for it in the body, in the paths below it and in the notes.
+                String name = key(part, path, e.getKey(), out);
+                if (name != e.getKey() && names == null) {
+                    names = new ArrayList<>(obj.size());
+                    Iterator<String> before = obj.fieldNames();
+                    for (int i = 0; i < index; i++) {
+                        names.add(before.next());
+                    }
+                }
+                if (names != null) {
+                    names.add(name);
+                }
+                index++;
+                String childPath = path + "." + name;
                 JsonNode child = e.getValue();
                 String rule = null;
                 if (pathMatches(childPath, e.getKey())) {
@@ -846,7 +862,15 @@ public final class Redactor {
                 }
             }
             updates.forEach(u -> obj.set(u.getKey(), u.getValue()));
-            return obj;
+            if (names == null) {
+                return obj;
+            }
+            ObjectNode renamed = JSON.getNodeFactory().objectNode(); // the members in their order, under their new names
+            Iterator<JsonNode> values = obj.elements();
+            for (String name : names) {
+                renamed.set(name, values.next());
+            }
+            return renamed;
         }
         if (node.isArray()) {
             ArrayNode arr = (ArrayNode) node;
@@ -872,6 +896,26 @@ public final class Redactor {
             }
         }
         return node;
+    }
+
+    /**
+     * A JSON object key with the text rules applied (an email or a card number in it becomes its token), noted at the
+     * member's path as redacted; the same instance when nothing in it matched. Most keys hold neither a digit run long
+     * enough for a card nor an '@', and with no configured text rule they are not scanned further.
+     */
+    private String key(String part, String path, String name, List<Redaction> out) {
+        if (rules.textRules().isEmpty() && name.indexOf('@') < 0 && (!rules.cards() || name.length() < 13)) {
+            return name;
+        }
+        List<Redaction> found = new ArrayList<>(1);
+        String r = text(part, "json", path, name, found);
+        if (r == name) {
+            return name;
+        }
+        for (Redaction x : found) {
+            out.add(new Redaction(part, "json", path + "." + r, x.getRule()));
+        }
+        return r;
     }
 
     private boolean pathMatches(String concretePath, String fieldName) {

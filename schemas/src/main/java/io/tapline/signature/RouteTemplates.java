@@ -1,5 +1,7 @@
 package io.tapline.signature;
 
+import io.tapline.redaction.RedactionTokens;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -109,9 +111,13 @@ public final class RouteTemplates {
     /**
      * The placeholder a value stands for when it looks like an id ({@code {id}}, {@code {uuid}}, {@code {date}},
      * {@code {email}}, {@code {hex}}, {@code {token}}), else the value itself: the rule for path segments, also
-     * applied to JSON object keys by the dedup stream (an object keyed by id is a map, not a new shape per key).
+     * applied to JSON object keys by the dedup stream (an object keyed by id is a map, not a new shape per key). A
+     * redaction token ({@code tapline:hmac:…}, whatever it stood for) is a {@code {token}}.
      */
     public static String classify(String segment) {
+        if (RedactionTokens.is(segment)) {
+            return TOKEN; // what the capture redacted (an email in a path, a map keyed by card number): one kind
+        }
         if (plainWord(segment)) {
             return segment;
         }

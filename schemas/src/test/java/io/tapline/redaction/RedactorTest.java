@@ -68,6 +68,28 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactAnEmailOrACardNumberUsedAsAJsonKey() {
+        String body = "{\"byUser\":{\"ann@example.com\":{\"visits\":3,\"password\":\"x\"},\"total\":1},"
+                + "\"cards\":{\"4111111111111111\":{\"limit\":5},\"12345\":2},\"note\":\"plain\"}";
+        String r = new String(redactor.body("p", body.getBytes(StandardCharsets.UTF_8), "application/json", out),
+                StandardCharsets.UTF_8);
+        String ann = t("ann@example.com");
+        String card = t("4111111111111111");
+        assertEquals("{\"byUser\":{\"" + ann + "\":{\"visits\":3,\"password\":\"" + t("x") + "\"},\"total\":1},"
+                + "\"cards\":{\"" + card + "\":{\"limit\":5},\"12345\":2},\"note\":\"plain\"}", r,
+                "keys redacted in place, members in their order, values below them redacted as usual");
+        assertEquals(List.of("$.byUser." + ann + ":email", "$.byUser." + ann + ".password:sensitive-name",
+                        "$.cards." + card + ":card-number"),
+                out.stream().map(x -> x.getField() + ":" + x.getRule()).toList(), "the notes name the key by its token");
+        assertFalse(out.toString().contains("ann@example.com"));
+        out.clear();
+        String plain = "{\"a\":{\"b@\":1,\"4111111111111112\":2}}"; // not an address, not Luhn-valid
+        byte[] bytes = plain.getBytes(StandardCharsets.UTF_8);
+        assertSame(bytes, redactor.body("p", bytes, "application/json", out));
+        assertEquals(List.of(), out);
+    }
+
+    @Test
     void shouldReadANameInBracketsAsTheOneKeyTheCaptureSaw() {
         // replay writes a key holding a dot in brackets: $.byUser['ann@example.com'], $['a.b'].c
         Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME),

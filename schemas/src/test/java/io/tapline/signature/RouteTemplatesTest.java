@@ -21,6 +21,10 @@ class RouteTemplatesTest {
             "/blobs/5d41402abc4b2a76b9719d911017c592, /blobs/{hex}",
             "/commits/1a2b3c4d, /commits/{hex}",
             "/sessions/dGhpc0lzQVRva2VuMTIz, /sessions/{token}",
+            // redacted at capture: an email segment, a token of letters only
+            "/users/tapline:hmac:cba36a5aed83a187/orders, /users/{token}/orders",
+            "/users/tapline:hmac:abcdefabcdefabcd, /users/{token}",
+            "/users/tapline:hmac:abc, /users/tapline:hmac:abc",
             "/api/v2/owners, /api/v2/owners",
             "/owners/, /owners",
             "//owners//42, /owners/{id}",

@@ -180,12 +180,15 @@ class SidecarIT {
                 // object and array values of sensitive names in a body cut by the capture cap
                 "trunc-arr-t0ken", "trunc-obj-passw0rd",
                 // multipart/form-data: a sensitive field, an email in a text part
-                "mp-passw0rd", "mp.jane@example.com");
+                "mp-passw0rd", "mp.jane@example.com",
+                // JSON object keys: a map keyed by email, and by card number
+                "key.jane@example.com", "4012888888881881");
         try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
                     .header("X-Api-Key", "apikey-hdr-1234"), "/hello?password=query-passw0rd&token=query-t0ken-abc&api_key=qapikey-987");
             String json = "{\"user\":\"jane\",\"password\":\"json-passw0rd\",\"profile\":{\"client_secret\":\"nested-s3cret\","
-                    + "\"card\":\"4111111111111111\",\"backup\":\"5500 0000 0000 0004\",\"contact\":\"jane.doe@example.com\"}}";
+                    + "\"card\":\"4111111111111111\",\"backup\":\"5500 0000 0000 0004\",\"contact\":\"jane.doe@example.com\"},"
+                    + "\"visitsByUser\":{\"key.jane@example.com\":3},\"limitsByCard\":{\"4012888888881881\":{\"eur\":100}}}";
             assertTrue(send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(json)).header("content-type", "application/json"),
                     "/echo").body().contains("json-passw0rd"), "the app and the client see the real values");
             send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(

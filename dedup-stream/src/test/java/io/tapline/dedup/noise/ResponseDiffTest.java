@@ -53,6 +53,11 @@ class ResponseDiffTest {
         ResponseFields words = ResponseDiff.fields(json("{\"address1\":\"a\",\"address2\":\"b\",\"2024-05-01\":3}"));
         assertEquals(List.of("$.address1", "$.address2", "$.{date}"), List.copyOf(words.digests().keySet()),
                 "only keys that look like ids are generalised");
+
+        // the capture redacted a map keyed by email: its keys are tokens, one kind whatever they stood for
+        ResponseFields redacted = ResponseDiff.fields(json("{\"byUser\":{\"tapline:hmac:cba36a5aed83a187\":{\"visits\":3},"
+                + "\"tapline:hmac:abcdefabcdefabcd\":{\"visits\":1}}}"));
+        assertEquals(List.of("$.byUser.{token}", "$.byUser.{token}.visits"), List.copyOf(redacted.digests().keySet()));
     }
 
     @Test
