@@ -73,10 +73,12 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
         ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
         RedactionKey key = redactionKey(config);
+        Redactor.Rules redactionRules = RedactionOptions.rules(config);
         CompareOptions compare = new CompareOptions("ignore".equalsIgnoreCase(config.get(ReplayOptions.ARRAY_ORDER)),
-                tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS), RedactedValues.keyed(key));
+                tolerance, ignoredHeaders, config.getBoolean(ReplayOptions.COMPARE_HEADERS),
+                RedactedValues.keyed(key, redactionRules));
         ResultRedaction published = new ResultRedaction(new Redactor(key == null ? RedactionKey.random() : key,
-                RedactionOptions.rules(config)));
+                redactionRules));
         try {
             matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores, compare);
         } catch (IllegalArgumentException e) {

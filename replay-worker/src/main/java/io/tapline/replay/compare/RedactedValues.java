@@ -3,13 +3,18 @@ package io.tapline.replay.compare;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tapline.avro.Difference;
+import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.Header;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.RedactionTokens;
 import io.tapline.redaction.Redactor;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -38,7 +43,7 @@ import java.util.regex.Pattern;
 public final class RedactedValues {
 
     /** Judges nothing by key: redacted values are compared as text only where the candidate echoes tokens. */
-    public static final RedactedValues UNKEYED = new RedactedValues(null, List.of());
+    public static final RedactedValues UNKEYED = new RedactedValues(null, Redactor.Rules.defaults(), List.of());
 
     private static final int MAX_PATHS_NAMED = 5;
     /** Beyond this many tokens in one value a template would backtrack too much: the value is not judged. */
@@ -69,15 +74,91 @@ public final class RedactedValues {
 
     private final RedactionKey key;
     private final List<Substitution> substitutions;
+    /** The capture's text rules, with the sidecar's key or (without it) a key of this process: for JSON object keys. */
+    private final Redactor keys;
 
-    private RedactedValues(RedactionKey key, List<Substitution> substitutions) {
+    private RedactedValues(RedactionKey key, Redactor.Rules rules, List<Substitution> substitutions) {
+        this(key, new Redactor(key == null ? RedactionKey.random() : key, rules), substitutions);
+    }
+
+    private RedactedValues(RedactionKey key, Redactor keys, List<Substitution> substitutions) {
         this.key = key;
+        this.keys = keys;
         this.substitutions = List.copyOf(substitutions);
     }
 
-    /** Judged with {@code key} (the sidecar's), or {@link #UNKEYED} when it is null. */
+    /** Judged with {@code key} (the sidecar's), or {@link #UNKEYED} when it is null; the default redaction rules. */
     public static RedactedValues keyed(RedactionKey key) {
-        return key == null ? UNKEYED : new RedactedValues(key, List.of());
+        return key == null ? UNKEYED : new RedactedValues(key, Redactor.Rules.defaults(), List.of());
+    }
+
+    /** Judged with {@code key} (the sidecar's, or null for none) and the sidecar's redaction {@code rules}. */
+    public static RedactedValues keyed(RedactionKey key, Redactor.Rules rules) {
+        return new RedactedValues(key, rules, List.of());
+    }
+
+    /**
+     * The candidate's JSON with its object keys redacted as the capture redacted production's (an email or a card
+     * number used as a key becomes its token), when the recorded JSON holds such a key: with the sidecar's key the
+     * same plain key gives the same token, so the members are compared; without it a key of this process gives
+     * tokens that match none, and what is under them is not judged ({@link #judge}). The candidate's own tree when
+     * the recording has no redacted key or no key of the candidate needed it.
+     */
+    public JsonNode redactKeys(JsonNode recorded, JsonNode candidate) {
+        return hasRedactedKey(recorded) ? renameKeys(candidate) : candidate;
+    }
+
+    private static boolean hasRedactedKey(JsonNode node) {
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> m = it.next();
+                if (RedactionTokens.in(m.getKey()) || hasRedactedKey(m.getValue())) {
+                    return true;
+                }
+            }
+        } else if (node.isArray()) {
+            for (JsonNode e : node) {
+                if (hasRedactedKey(e)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private JsonNode renameKeys(JsonNode node) {
+        if (node.isArray()) {
+            ArrayNode out = null;
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode e = node.get(i);
+                JsonNode r = renameKeys(e);
+                if (r != e && out == null) {
+                    out = ((ArrayNode) node).deepCopy();
+                }
+                if (out != null) {
+                    out.set(i, r);
+                }
+            }
+            return out == null ? node : out;
+        }
+        if (!node.isObject()) {
+            return node;
+        }
+        boolean changed = false;
+        List<Map.Entry<String, JsonNode>> members = new ArrayList<>(node.size());
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> m = it.next();
+            String name = keys.text("result", "json", "$", m.getKey(), new ArrayList<>());
+            JsonNode value = renameKeys(m.getValue());
+            changed |= name != m.getKey() || value != m.getValue();
+            members.add(Map.entry(name, value));
+        }
+        if (!changed) {
+            return node;
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        members.forEach(m -> out.set(m.getKey(), m.getValue()));
+        return out;
     }
 
     public boolean hasKey() {
@@ -112,11 +193,17 @@ public final class RedactedValues {
                 }
             }
         }
-        return found.size() == substitutions.size() ? this : new RedactedValues(key, found);
+        return found.size() == substitutions.size() ? this : new RedactedValues(key, keys, found);
     }
 
     /** How {@code d} counts: as it is, not at all, or not judged. */
     public Judgement judge(Difference d) {
+        if (key == null && (d.getKind() == DifferenceKind.MISSING || d.getKind() == DifferenceKind.EXTRA)
+                && d.getPath().startsWith("$") && RedactionTokens.in(d.getPath())) {
+            // a member under a key redacted at capture (recorded) or here (the candidate's, by a key of this process):
+            // without the sidecar's key the two cannot be told apart
+            return new Judgement(Outcome.UNJUDGED, null);
+        }
         String expected = d.getExpected();
         String actual = d.getActual();
         if (!RedactionTokens.in(expected) || actual == null) {

@@ -49,6 +49,8 @@ class PathPatternTest {
         assertTrue(PathPattern.of("$.byUser.*.visits").matches("$.byUser['ann@example.com'].visits"));
         assertFalse(PathPattern.of("$.list[*]").matches("$.list['[1]']"), "[*] is an index, not a name in brackets");
         assertTrue(PathPattern.of("$.list['[1]']").matches("$.list['[1]'].x"));
+        // a key the capture redacted is a {token}, as dedup-stream names it
+        assertTrue(PathPattern.of("$.byUser.{token}.visits").matches("$.byUser.tapline:hmac:cba36a5aed83a187.visits"));
     }
 
     @Test

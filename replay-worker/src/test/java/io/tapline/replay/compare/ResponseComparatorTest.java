@@ -21,6 +21,7 @@ import java.util.zip.GZIPOutputStream;
 import static io.tapline.replay.Fixtures.json;
 import static io.tapline.replay.Fixtures.response;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ResponseComparatorTest {
@@ -247,6 +248,41 @@ class ResponseComparatorTest {
         assertEquals(DifferenceKind.TYPE_CHANGED, visits.getKind());
         assertEquals("3", visits.getExpected());
         assertEquals("\"3\"", visits.getActual());
+    }
+
+    @Test
+    void aKeyRedactedAtCaptureIsComparedWithTheCandidatesKeyRedactedTheSameWay() {
+        io.tapline.redaction.RedactionKey key = io.tapline.redaction.RedactionKey.of("sidecar-key-0123456789");
+        String ann = key.token("ann@example.com");
+        String card = key.token("4111111111111111");
+        // the capture redacted the keys of maps keyed by email and by card number
+        HttpResponse recorded = json(200, "{\"byUser\":{\"" + ann + "\":{\"visits\":3}},\"limits\":{\"" + card + "\":5},\"n\":1}");
+        HttpResponse same = json(200, "{\"byUser\":{\"ann@example.com\":{\"visits\":3}},\"limits\":{\"4111111111111111\":5},\"n\":1}");
+        HttpResponse changed = json(200, "{\"byUser\":{\"ann@example.com\":{\"visits\":4}},\"limits\":{\"4111111111111111\":5},\"n\":2}");
+        HttpResponse otherUser = json(200, "{\"byUser\":{\"bob@example.com\":{\"visits\":3}},\"limits\":{\"4111111111111111\":5},\"n\":1}");
+        RedactedValues keyed = RedactedValues.keyed(key);
+        ResponseComparator withKey = new ResponseComparator(
+                new CompareOptions(false, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true, keyed), IgnoreRules.none());
+        assertTrue(withKey.compare(SERVICE, ROUTE, recorded, same).same());
+        Comparison c = withKey.compare(SERVICE, ROUTE, recorded, changed);
+        assertEquals(List.of("$.byUser." + ann + ".visits", "$.n"), paths(c), "members under redacted keys are compared");
+        Comparison other = withKey.compare(SERVICE, ROUTE, recorded, otherUser);
+        assertEquals(java.util.stream.Stream.of("$.byUser." + ann, "$.byUser." + key.token("bob@example.com")).sorted().toList(), paths(other),
+                "another user's entry: missing and extra, named by tokens only");
+        assertFalse(other.differences().toString().contains("bob@example.com"));
+
+        // without the sidecar's key the candidate's keys become tokens of this process: not judged, and never shown
+        ResponseComparator noKey = new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none());
+        Comparison unjudged = noKey.compare(SERVICE, ROUTE, recorded, changed);
+        assertEquals(List.of("$.n"), paths(unjudged));
+        assertEquals(4, unjudged.ignored(), "byUser and limits, each missing once and extra once");
+        assertTrue(unjudged.notes().get(0).contains("not judged"), unjudged.notes()::toString);
+        assertFalse(unjudged.notes().toString().contains("ann@example.com"));
+
+        // a recording without redacted keys (an older capture) is compared with the candidate's keys as they are
+        assertTrue(withKey.compare(SERVICE, ROUTE, same, same).same());
+        assertEquals(List.of("$.byUser['ann@example.com'].visits", "$.n"),
+                paths(withKey.compare(SERVICE, ROUTE, same, changed)));
     }
 
     private static NoiseProfile profile(String service, String... noisy) {
