@@ -196,6 +196,9 @@ public final class SidecarOptions {
     /** Reads and validates a loaded configuration; errors name the flag and what it accepts. */
     public static SidecarOptions from(TaplineConfig c) {
         SidecarOptions o = new SidecarOptions();
+        if (!c.positional().isEmpty()) {
+            throw new ConfigException("unexpected argument " + c.positional().get(0) + " (options start with --)");
+        }
         o.listen = Listen.parse(KEY_LISTEN, c.get(KEY_LISTEN), "0.0.0.0");
         String app = c.get(KEY_APP);
         if (app == null || app.isBlank()) {
@@ -218,7 +221,7 @@ public final class SidecarOptions {
         o.captureQueueMaxBytes = positive(c, KEY_CAPTURE_QUEUE_MAX_BYTES, c.getLong(KEY_CAPTURE_QUEUE_MAX_BYTES), false);
         o.captureMaxMemoryBytes = positive(c, KEY_CAPTURE_MAX_MEMORY_BYTES, c.getLong(KEY_CAPTURE_MAX_MEMORY_BYTES), false);
         o.captureMaxPending = (int) positive(c, KEY_CAPTURE_MAX_PENDING, c.getInt(KEY_CAPTURE_MAX_PENDING), false);
-        o.outboundGrace = c.getDuration(KEY_CAPTURE_OUTBOUND_GRACE);
+        o.outboundGrace = nonNegative(c, KEY_CAPTURE_OUTBOUND_GRACE);
         o.topic = nonEmpty(c.get(KEY_CAPTURE_TOPIC), DEFAULT_CAPTURE_TOPIC);
         o.unattributedTopic = nonEmpty(c.get(KEY_UNATTRIBUTED_TOPIC), DEFAULT_UNATTRIBUTED_TOPIC);
         o.samplingRatePercent = c.getDouble(KEY_SAMPLING_RATE);
@@ -238,6 +241,10 @@ public final class SidecarOptions {
             }
         }
         o.defaultRouteCap = c.getDouble(KEY_SAMPLING_DEFAULT_ROUTE_CAP);
+        if (!(o.defaultRouteCap >= 0) || Double.isInfinite(o.defaultRouteCap)) { // also refuses NaN
+            throw new ConfigException("option --sampling-default-route-cap: '" + c.get(KEY_SAMPLING_DEFAULT_ROUTE_CAP)
+                    + "' is not a number >= 0 (captures per second; 0 = none)");
+        }
         String key = c.get(KEY_REDACTION_KEY);
         o.redactionKey = key == null || key.isEmpty() ? null : key;
         if (o.redactionKey != null && o.redactionKey.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 16) {
@@ -249,16 +256,21 @@ public final class SidecarOptions {
         o.redactionRegexes.putAll(RedactionOptions.regexes(c));
         o.redactCards = c.getBoolean(KEY_REDACTION_CARDS);
         o.redactEmails = c.getBoolean(KEY_REDACTION_EMAILS);
-        o.maxRequestBodyBytes = c.getLong(KEY_PROXY_MAX_REQUEST_BODY_BYTES);
+        o.maxRequestBodyBytes = positive(c, KEY_PROXY_MAX_REQUEST_BODY_BYTES, c.getLong(KEY_PROXY_MAX_REQUEST_BODY_BYTES), true);
         o.maxHeaderBytes = (int) positive(c, KEY_PROXY_MAX_HEADER_BYTES, c.getInt(KEY_PROXY_MAX_HEADER_BYTES), false);
         o.connectTimeout = c.getDuration(KEY_PROXY_CONNECT_TIMEOUT);
+        positive(c, KEY_PROXY_CONNECT_TIMEOUT, o.connectTimeout.compareTo(Duration.ZERO), false); // its sign is what is checked
+        if (o.connectTimeout.toMillis() > Integer.MAX_VALUE) {
+            throw new ConfigException("option " + ConfigSpec.flag(KEY_PROXY_CONNECT_TIMEOUT) + ": '" + c.get(KEY_PROXY_CONNECT_TIMEOUT)
+                    + "' is longer than " + Integer.MAX_VALUE + "ms");
+        }
         o.upstreamTimeout = nonNegative(c, KEY_PROXY_UPSTREAM_TIMEOUT);
         o.idleTimeout = nonNegative(c, KEY_PROXY_IDLE_TIMEOUT);
         o.headerTimeout = nonNegative(c, KEY_PROXY_HEADER_TIMEOUT);
         o.tunnelIdleTimeout = nonNegative(c, KEY_PROXY_TUNNEL_IDLE_TIMEOUT);
         o.checkTimeouts();
         o.forwardedHeaders = c.getBoolean(KEY_PROXY_FORWARDED_HEADERS);
-        int loops = c.getInt(KEY_PROXY_EVENT_LOOPS);
+        int loops = positive(c, KEY_PROXY_EVENT_LOOPS, c.getInt(KEY_PROXY_EVENT_LOOPS), true);
         o.eventLoops = loops > 0 ? loops : Math.max(1, Runtime.getRuntime().availableProcessors());
         o.nativeTransport = "native".equalsIgnoreCase(c.get(KEY_PROXY_TRANSPORT));
         o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
@@ -269,6 +281,10 @@ public final class SidecarOptions {
         o.registryOverrides.putAll(registry);
         o.managementHost = c.get(KEY_MANAGEMENT_HOST);
         o.managementPort = c.getInt(KEY_MANAGEMENT_PORT);
+        if (o.managementPort < 0 || o.managementPort > 65535) {
+            throw new ConfigException("option " + ConfigSpec.flag(KEY_MANAGEMENT_PORT) + ": '" + c.get(KEY_MANAGEMENT_PORT)
+                    + "' is not a port 0-65535 (0 = ephemeral)");
+        }
         return o;
     }
 

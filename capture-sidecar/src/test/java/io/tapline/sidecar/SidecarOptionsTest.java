@@ -83,6 +83,39 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldRefuseNegativeAndOutOfRangeNumbersBeforeStartingWithTheFlagNamed() {
+        // each of these used to be accepted: the sidecar then failed in Vert.x or the management server with a stack
+        // trace (or hung with its producer thread alive), or silently ran with a nonsensical setting
+        String[][] cases = {
+            {"--proxy-connect-timeout", "-5s"},
+            {"--proxy-connect-timeout", "0"},
+            {"--capture-outbound-grace", "-1s"},
+            {"--sampling-default-route-cap", "-3"},
+            {"--proxy-max-request-body-bytes", "-10"},
+            {"--proxy-event-loops", "-2"},
+            {"--management-port", "-7"},
+            {"--management-port", "70000"},
+        };
+        for (String[] bad : cases) {
+            String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", bad[0], bad[1]),
+                    String.join(" ", bad)).getMessage();
+            assertTrue(message.contains(bad[0]) && message.contains(bad[1]), message);
+        }
+        SidecarOptions zeros = load(Map.of(), "--app", "http://a", "--capture-outbound-grace", "0",
+                "--sampling-default-route-cap", "0", "--proxy-max-request-body-bytes", "0", "--proxy-event-loops", "0",
+                "--management-port", "0");
+        assertEquals(Duration.ZERO, zeros.outboundGrace());
+        assertEquals(0, zeros.managementPort());
+    }
+
+    @Test
+    void shouldRefuseAStrayArgumentRatherThanIgnoreIt() {
+        String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--listen", "8080", "9090"))
+                .getMessage();
+        assertTrue(message.contains("9090"), message);
+    }
+
+    @Test
     void shouldTakeHostNamesWithAnUnderscoreAsDockerComposeNamesThem() {
         SidecarOptions o = load(Map.of(), "--app", "http://shop_web:8080/", "--egress", "inventory=http://inventory_svc:9000/api/");
         assertEquals("shop_web", o.app().host());
