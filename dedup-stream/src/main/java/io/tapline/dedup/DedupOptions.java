@@ -83,11 +83,11 @@ public final class DedupOptions {
             .option(NOISE_MAX_PAIRS, Integer.toString(DedupConfig.DEFAULT_NOISE_MAX_PAIRS),
                     "Identical-request comparisons per signature per sample TTL")
             .option(NOISE_MAX_FIELDS, Integer.toString(DedupConfig.DEFAULT_NOISE_MAX_FIELDS),
-                    "Response fields tracked per route")
+                    "Field paths tracked per route (response, and the requests the app sends its dependencies)")
             .option(NOISE_WINDOW_PAIRS, Long.toString(DedupConfig.DEFAULT_NOISE_WINDOW_PAIRS),
                     "A route's noise counters are halved when its pairs reach twice this, so noise follows the recent "
                             + "pairs (a field that starts or stops changing with a release); 0 = never, else at least "
-                            + NOISE_MIN_PAIRS)
+                            + NOISE_MIN_PAIRS + " and 2")
             .option(THREADS, "1", "Stream threads")
             .option(STATE_DIR, System.getProperty("java.io.tmpdir") + "/tapline-dedup", "Local state directory")
             .option(REPLICATION, "-1", "Replication factor of internal topics; -1 = broker default")
@@ -112,6 +112,34 @@ public final class DedupOptions {
      * each publish, a zero TTL makes every hit a sample) or a rule that does not parse is refused with its flag's name.
      */
     public static DedupConfig topology(TaplineConfig c) {
+        if (!c.positional().isEmpty()) {
+            throw new ConfigException("unexpected argument " + c.positional().get(0) + " (options start with --)");
+        }
+        int port = c.getInt(MANAGEMENT_PORT);
+        if (port < 0 || port > 65535) {
+            throw new ConfigException("option " + ConfigSpec.flag(MANAGEMENT_PORT) + ": must be a port 0-65535 (0 = ephemeral), got "
+                    + c.get(MANAGEMENT_PORT));
+        }
+        int samples = c.getInt(SAMPLES);
+        if (samples < 1 || samples > DedupConfig.MAX_SAMPLES) {
+            throw new ConfigException("option " + ConfigSpec.flag(SAMPLES) + ": must be 1.." + DedupConfig.MAX_SAMPLES + ", got "
+                    + c.get(SAMPLES));
+        }
+        if (c.getDuration(PUBLISH_INTERVAL).isNegative() || c.getDuration(PUBLISH_INTERVAL).isZero()) {
+            throw new ConfigException("option " + ConfigSpec.flag(PUBLISH_INTERVAL) + ": must be longer than 0, got " + c.get(PUBLISH_INTERVAL));
+        }
+        if (c.getDuration(MAX_CLOCK_SKEW).isNegative()) {
+            throw new ConfigException("option " + ConfigSpec.flag(MAX_CLOCK_SKEW) + ": must not be negative, got " + c.get(MAX_CLOCK_SKEW));
+        }
+        for (String key : new String[] {NOISE_RELATIVE, NOISE_ABSOLUTE}) {
+            double share = c.getDouble(key);
+            if (!(share >= 0 && share <= 1)) { // also refuses NaN
+                throw new ConfigException("option " + ConfigSpec.flag(key) + ": must be a share in [0, 1], got " + c.get(key));
+            }
+        }
+        if (c.getLong(NOISE_MIN_PAIRS) < 1) {
+            throw new ConfigException("option " + ConfigSpec.flag(NOISE_MIN_PAIRS) + ": must be at least 1, got " + c.get(NOISE_MIN_PAIRS));
+        }
         for (String key : new String[] {SAMPLE_TTL, RETENTION}) {
             if (c.getDuration(key).isNegative() || c.getDuration(key).isZero()) {
                 throw new ConfigException("option " + ConfigSpec.flag(key) + ": must be longer than 0, got " + c.get(key));

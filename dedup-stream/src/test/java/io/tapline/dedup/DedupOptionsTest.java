@@ -73,6 +73,16 @@ class DedupOptionsTest {
                 {"--noise-window-pairs", "1", "--noise-window-pairs: must be 0 (never halve) or at least --noise-min-pairs"},
                 {"--dedup-route-templates", "products/{slug}", "--dedup-route-templates: route template must start with '/'"},
                 {"--dedup-value-fields", "POST /payments", "--dedup-value-fields: value field 'POST /payments' is not ROUTE=$.path"},
+                // these were refused by DedupConfig / NoiseRule without naming the flag, or (NaN, the port) not at all
+                {"--dedup-samples", "0", "--dedup-samples: must be 1..100, got 0"},
+                {"--dedup-samples", "101", "--dedup-samples: must be 1..100, got 101"},
+                {"--dedup-publish-interval", "-5s", "--dedup-publish-interval: must be longer than 0, got -5s"},
+                {"--dedup-max-clock-skew", "-1m", "--dedup-max-clock-skew: must not be negative, got -1m"},
+                {"--noise-relative-threshold", "2", "--noise-relative-threshold: must be a share in [0, 1], got 2"},
+                {"--noise-absolute-threshold", "NaN", "--noise-absolute-threshold: must be a share in [0, 1], got NaN"},
+                {"--noise-min-pairs", "-3", "--noise-min-pairs: must be at least 1, got -3"},
+                {"--management-port", "-4", "--management-port: must be a port 0-65535 (0 = ephemeral), got -4"},
+                {"--management-port", "70000", "--management-port: must be a port 0-65535 (0 = ephemeral), got 70000"},
         };
         for (String[] c : cases) {
             TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());
@@ -89,6 +99,13 @@ class DedupOptionsTest {
         TaplineConfig compose = DedupOptions.load(new String[] {"--schema-registry-url", "http://schema_registry:8081"}, Map.of());
         String message = assertThrows(ConfigException.class, () -> DedupOptions.registry(compose)).getMessage();
         assertTrue(message.contains("--schema-registry-url") && message.contains("without '_'"), message);
+    }
+
+    @Test
+    void shouldRefuseAStrayArgumentRatherThanIgnoreIt() {
+        TaplineConfig config = DedupOptions.load(new String[] {"--dedup-route-templates", "/a/{x}", "/b/{y}"}, Map.of());
+        String message = assertThrows(ConfigException.class, () -> DedupOptions.topology(config)).getMessage();
+        assertTrue(message.contains("unexpected argument /b/{y}"), message);
     }
 
     @Test
