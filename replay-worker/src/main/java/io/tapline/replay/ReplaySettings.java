@@ -52,6 +52,8 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         } catch (IllegalArgumentException e) {
             throw new ConfigException("option --ignore: " + e.getMessage(), e);
         }
+        port(config, ReplayOptions.MOCK_PORT, 0, "0 = ephemeral");
+        int managementPort = port(config, ReplayOptions.MANAGEMENT_PORT, -1, "-1 disables it");
         try {
             mock = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
                     MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE)),
@@ -98,7 +100,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
                 rules, config.getBoolean(ReplayOptions.USE_NOISE), compare, mock, matcher,
                 config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId(),
                 topics, ReplayCommand.kafka(config, true), positiveDuration(config, ReplayOptions.PROGRESS_INTERVAL),
-                config.get(ReplayOptions.MANAGEMENT_HOST), config.getInt(ReplayOptions.MANAGEMENT_PORT),
+                config.get(ReplayOptions.MANAGEMENT_HOST), managementPort,
                 candidateHeaders(config), published);
     }
 
@@ -130,7 +132,17 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         return out;
     }
 
-    private static Duration positiveDuration(TaplineConfig config, String key) {
+    /** A port number from {@code min} (0 or -1, with its meaning in {@code lowest}) to 65535. */
+    private static int port(TaplineConfig config, String key, int min, String lowest) {
+        int v = config.getInt(key);
+        if (v < min || v > 65535) {
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + config.get(key) + "' is not a port "
+                    + min + "-65535 (" + lowest + ")");
+        }
+        return v;
+    }
+
+    static Duration positiveDuration(TaplineConfig config, String key) {
         Duration d = config.getDuration(key);
         if (d.isZero() || d.isNegative()) {
             throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + config.get(key) + "' is not a duration > 0");

@@ -48,7 +48,7 @@ public final class ReportCommand {
     public int run() {
         String runId = ReplayCommand.requireRun(config);
         FailOn gate = ReplayCommand.failOn(config);
-        Duration timeout = config.getDuration(ReplayOptions.KAFKA_TIMEOUT);
+        Duration timeout = ReplaySettings.positiveDuration(config, ReplayOptions.KAFKA_TIMEOUT);
         KafkaSettings kafka = ReplayCommand.kafka(config, false);
         AvroCodec codec = new AvroCodec(kafka.registry());
         RunTopics topics = new RunTopics(TaplineTopics.CASES, TaplineTopics.NOISE, config.get(ReplayOptions.TOPIC_RESULTS),

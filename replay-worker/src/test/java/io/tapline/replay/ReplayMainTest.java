@@ -77,6 +77,13 @@ class ReplayMainTest {
     }
 
     @Test
+    void aNegativeKafkaTimeoutOfReportIsAUsageError() {
+        // it used to reach the Kafka consumer and exit 3 with its IllegalArgumentException, not naming the flag
+        assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report", "--run", "r1", "--kafka-timeout", "-1s",
+                "--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1"}));
+    }
+
+    @Test
     void helpListsEveryReplayOption() {
         String help = ReplayOptions.replaySpec().help();
         for (String flag : List.of("--target", "--concurrency", "--rate", "--allow-live", "--mock-route", "--fail-on",

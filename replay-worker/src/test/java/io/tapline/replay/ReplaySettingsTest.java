@@ -137,6 +137,18 @@ class ReplaySettingsTest {
         assertTrue(error("--redaction-regex", "no-name").contains("is not NAME=REGEX"));
     }
 
+    @Test
+    void portsOutOfRangeAreRefusedNamingTheFlagBeforeAnythingConnects() {
+        // these used to pass parsing and fail only after Kafka was read, in the mock or management server
+        for (String[] bad : new String[][] {{"--mock-port", "-5", "0-65535"}, {"--mock-port", "70000", "0-65535"},
+                {"--management-port", "-5", "-1-65535 (-1 disables it)"}, {"--management-port", "70000", "-1-65535"}}) {
+            String message = error(bad[0], bad[1]);
+            assertTrue(message.contains(bad[0]) && message.contains("'" + bad[1] + "'") && message.contains(bad[2]), message);
+        }
+        assertEquals(-1, parse("--management-port", "-1").managementPort());
+        assertEquals(0, parse("--mock-port", "0").mock().port());
+    }
+
     private static Difference published(ReplaySettings s, String path, String actual) {
         return s.published().differences(List.of(Difference.newBuilder().setPath(path).setKind(DifferenceKind.EXTRA)
                 .setExpected(null).setActual(actual).build())).get(0);
