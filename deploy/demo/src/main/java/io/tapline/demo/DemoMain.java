@@ -25,6 +25,19 @@ public final class DemoMain {
         System.exit(run(args));
     }
 
+    /** The demo's settings, checked before anything starts: a bad value is a {@link ConfigException} naming its flag. */
+    static DemoSettings settings(TaplineConfig config) {
+        if (!config.positional().isEmpty()) {
+            throw new ConfigException("unexpected argument " + config.positional().get(0) + " (options start with --)");
+        }
+        int requests = config.getInt("requests");
+        if (requests < 1) {
+            throw new ConfigException("option --requests: '" + config.get("requests") + "' is not a whole number >= 1");
+        }
+        Path root = Path.of(config.get("root")).toAbsolutePath().normalize();
+        return new DemoSettings(root, root.resolve(config.get("work.dir")).normalize(), requests);
+    }
+
     static int run(String[] args) {
         // The demo prints its own progress; libraries speak only when something is wrong.
         TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.WARN);
@@ -36,8 +49,7 @@ public final class DemoMain {
                 System.out.print(SPEC.help());
                 return 0;
             }
-            Path root = Path.of(config.get("root")).toAbsolutePath().normalize();
-            settings = new DemoSettings(root, root.resolve(config.get("work.dir")).normalize(), config.getInt("requests"));
+            settings = settings(config);
         } catch (ConfigException e) {
             System.err.println("tapline demo: " + e.getMessage());
             return 2;
