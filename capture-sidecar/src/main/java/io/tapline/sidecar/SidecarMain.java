@@ -35,7 +35,16 @@ public final class SidecarMain {
             System.exit(2);
             return;
         }
-        Sidecar sidecar = Sidecar.start(options);
+        Sidecar sidecar;
+        try {
+            sidecar = Sidecar.start(options);
+        } catch (Exception e) {
+            // what started (a producer, event loops) must not keep a sidecar that cannot serve alive
+            LOG.error("cannot start: {}", e.getMessage(), e);
+            System.err.println("tapline sidecar: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping: publishing what is queued, then closing");

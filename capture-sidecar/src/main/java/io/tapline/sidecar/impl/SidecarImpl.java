@@ -182,7 +182,16 @@ public final class SidecarImpl implements Sidecar {
         SidecarImpl[] self = new SidecarImpl[1];
         ports[0] = bound.get(0);
         ports[1] = ports[1] < 0 ? -1 : bound.get(1);
-        ManagementServer management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics, () -> self[0] != null && self[0].ready);
+        ManagementServer management;
+        try {
+            management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics, () -> self[0] != null && self[0].ready);
+        } catch (IOException | RuntimeException e) {
+            // the proxy listens already: a sidecar that cannot be watched must not serve, nor keep the process alive
+            publisher.closeWithin(Duration.ofSeconds(1));
+            vertx.close().await(10, TimeUnit.SECONDS);
+            throw new IOException("cannot start the management server on " + o.managementHost() + ":" + o.managementPort()
+                    + ": " + e.getMessage(), e);
+        }
         SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1]);
         self[0] = sidecar;
         registerGauges(metrics, publisher, queue, budget, registry, sampler);

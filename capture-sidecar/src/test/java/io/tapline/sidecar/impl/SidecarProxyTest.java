@@ -53,6 +53,7 @@ import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -317,6 +318,24 @@ class SidecarProxyTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(502, r.statusCode());
         }
+    }
+
+    @Test
+    void shouldReleaseWhatItStartedWhenTheManagementPortIsTaken() throws Exception {
+        int listen;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            listen = free.getLocalPort();
+        }
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            SidecarOptions o = options(origin).listen("127.0.0.1", listen).noEgress().management("127.0.0.1", taken.getLocalPort());
+            assertThrows(java.io.IOException.class, () -> SidecarImpl.start(o, p2, AVRO));
+        }
+        // the proxy's listener was closed with the rest: its port is free again, nothing answers on it
+        try (java.net.ServerSocket again = new java.net.ServerSocket(listen, 50, java.net.InetAddress.getLoopbackAddress())) {
+            assertEquals(listen, again.getLocalPort());
+        }
+        assertTrue(p2.closed(), "the producer is closed");
     }
 
     @Test
