@@ -268,20 +268,32 @@ public final class CaptureHub {
                 ex.response() == null ? 0 : ex.response().body.total())));
     }
 
-    /** Attaches a finished tunnel (CONNECT) to its interaction, or publishes it as unattributed. */
-    void attachTunnel(Attributed a, OutboundCapture call) {
+    /**
+     * Attributes a tunnel (CONNECT) as it opens, and claims its place among its interaction's calls then, as
+     * {@link #beginOutbound} does for an HTTP call: a tunnel that closes after the grace period is late, not over the
+     * limit. Null when the tunnel is not captured.
+     */
+    Attributed beginTunnel(String traceparent) {
+        Attributed a = attribute(traceparent);
+        countOutbound(a);
+        if (a.attribution() == null) {
+            return null;
+        }
         if (a.target() != null && !a.target().reserveCall()) {
             metrics.outboundOverLimit.inc();
-            return;
+            return null;
         }
-        if (a.attribution() != null) {
-            attach(a, new OutboundCapture(call.destination(), call.kind(), call.exchange(), a.attribution(),
-                    call.bytesUp(), call.bytesDown()));
-        }
+        return a;
     }
 
-    /** Counts a tunnel's attribution the way {@link #beginOutbound} counts an HTTP call's. */
-    void countOutbound(Attributed a) {
+    /** Attaches a finished tunnel (CONNECT) begun by {@link #beginTunnel} to its interaction, or publishes it as unattributed. */
+    void attachTunnel(Attributed a, OutboundCapture call) {
+        attach(a, new OutboundCapture(call.destination(), call.kind(), call.exchange(), a.attribution(),
+                call.bytesUp(), call.bytesDown()));
+    }
+
+    /** Counts a call's attribution: an HTTP call's in {@link #beginOutbound}, a tunnel's in {@link #beginTunnel}. */
+    private void countOutbound(Attributed a) {
         if (a.attribution() == null) {
             metrics.outboundSampledOut.inc();
         } else {

@@ -103,8 +103,7 @@ public final class EgressRouter {
         }
         String host = u.host();
         int port = u.port();
-        CaptureHub.Attributed attributed = hub.attribute(req.headers().get(TraceContext.HEADER));
-        hub.countOutbound(attributed);
+        CaptureHub.Attributed attributed = hub.beginTunnel(req.headers().get(TraceContext.HEADER)); // null: not captured
         CapturedMessage head = CapturedMessage.request("CONNECT", "tcp", host + ":" + port, "", null,
                 CapturedMessage.headers(req.headers()), BodyTap.empty());
         req.pause();
@@ -114,12 +113,14 @@ public final class EgressRouter {
             if (ar.failed()) {
                 req.resume();
                 plain(req, 502, "cannot connect to " + target + "\n");
-                hub.attachTunnel(attributed, tunnelCall(head, 502, startMillis, startNanos, 0, 0, ar.cause().toString()));
+                if (attributed != null) {
+                    hub.attachTunnel(attributed, tunnelCall(head, 502, startMillis, startNanos, 0, 0, ar.cause().toString()));
+                }
                 return;
             }
             NetSocket upstream = ar.result();
             upstream.pause(); // what the target sends first waits for the splice
-            engine.spliceTo(req, upstream, t -> hub.attachTunnel(attributed,
+            engine.spliceTo(req, upstream, attributed == null ? t -> { } : t -> hub.attachTunnel(attributed,
                     tunnelCall(head, 200, startMillis, startNanos, t.bytesUp(), t.bytesDown(), null)));
         });
     }

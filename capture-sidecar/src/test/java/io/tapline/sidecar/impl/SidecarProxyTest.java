@@ -1171,6 +1171,27 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldCountATunnelClosingAfterItsInteractionWasPublishedAsLateNotOverTheLimit() throws Exception {
+        double late = metric(sidecar, "tapline_sidecar_outbound_late_total");
+        double overLimit = metric(sidecar, "tapline_sidecar_outbound_over_limit_total");
+        CompletableFuture<HttpResponse<String>> request = http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/delay?ms=300")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (sidecar.metrics().scrape().contains("tapline_sidecar_in_flight_requests 0") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        // opened while the request is the only one in flight (SOLE_IN_FLIGHT), closed once its interaction is published
+        try (Socket s = connectThroughTunnel(origin.port())) {
+            assertEquals("hello", request.get(10, TimeUnit.SECONDS).body());
+            Interaction i = decode(awaitRecords(1).get(0).value());
+            assertEquals(0, i.getOutboundCalls().size(), "the tunnel was still open when the interaction was published");
+        }
+        awaitMetric(sidecar, "tapline_sidecar_outbound_late_total", late + 1);
+        assertEquals(late + 1, metric(sidecar, "tapline_sidecar_outbound_late_total"), "a tunnel ending after the grace period is late");
+        assertEquals(overLimit, metric(sidecar, "tapline_sidecar_outbound_over_limit_total"), "and not over the per-interaction limit");
+    }
+
+    @Test
     void shouldStopAndResumeCaptureThroughTheManagementPort() throws Exception {
         HttpResponse<String> off = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.managementPort() + "/capture/off"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
