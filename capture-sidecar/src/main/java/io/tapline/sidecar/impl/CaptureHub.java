@@ -12,6 +12,7 @@ import io.vertx.core.streams.ReadStream;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -73,7 +74,25 @@ public final class CaptureHub {
 
     /** Observer for the inbound (reverse proxy) listener. */
     public ExchangeObserver inbound() {
-        return this::beginInbound;
+        return new ExchangeObserver() {
+            @Override
+            public Sink begin(HttpServerRequest request, MultiMap upstreamHeaders, long startNanos) {
+                return beginInbound(request, upstreamHeaders, startNanos);
+            }
+
+            @Override
+            public Runnable tunnel(HttpServerRequest request) {
+                // An open WebSocket is an inbound exchange the app may be making calls for: in flight until it ends,
+                // so a call without trace context is not taken for the only other request's.
+                registry.requestStarted();
+                AtomicBoolean ended = new AtomicBoolean();
+                return () -> {
+                    if (ended.compareAndSet(false, true)) {
+                        registry.requestEnded();
+                    }
+                };
+            }
+        };
     }
 
     /** Observer for the egress listener; {@code destination} names the dependency (route name or host:port). */

@@ -16,6 +16,15 @@ public interface ExchangeObserver {
      */
     Sink begin(HttpServerRequest request, MultiMap upstreamHeaders, long startNanos);
 
+    /**
+     * Called with the head of a WebSocket upgrade, which is tunneled uncaptured, before it is forwarded.
+     *
+     * @return run once when the WebSocket has ended (refused, failed, or its tunnel closed)
+     */
+    default Runnable tunnel(HttpServerRequest request) {
+        return () -> { };
+    }
+
     /** Receives the finished exchange exactly once. */
     interface Sink {
         void completed(Exchange exchange);

@@ -137,7 +137,7 @@ public final class ProxyEngine {
         }
         if (isWebSocketUpgrade(req)) {
             websockets.inc();
-            tunnelWebSocket(req, target);
+            tunnelWebSocket(req, target, observer.tunnel(req));
             return;
         }
         if (req.version() == HttpVersion.HTTP_1_1 && h.contains(HttpHeaders.CONNECTION) && closeIsAnOption(h)) {
@@ -319,8 +319,11 @@ public final class ProxyEngine {
         return closeDelimited;
     }
 
-    private void tunnelWebSocket(HttpServerRequest req, Target target) {
+    /** @param ended run once the WebSocket has ended: refused, failed, or its tunnel closed (idempotent) */
+    private void tunnelWebSocket(HttpServerRequest req, Target target, Runnable ended) {
         req.pause();
+        // the client leaving before the tunnel is spliced; once spliced, the tunnel's own close
+        req.connection().closeHandler(v -> ended.run());
         // As any request: end-to-end headers only, and the forwarding headers; then this hop's own upgrade request.
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(req.headers(), up);
@@ -347,6 +350,7 @@ public final class ProxyEngine {
             if (ar.failed()) {
                 req.resume();
                 sendError(req, statusFor(ar.cause()));
+                ended.run();
                 return;
             }
             HttpClientResponse cresp = ar.result();
@@ -355,7 +359,7 @@ public final class ProxyEngine {
                 req.resume();
                 HttpServerResponse resp = req.response();
                 relayHead(req, cresp, resp);
-                cresp.pipeTo(resp);
+                cresp.pipeTo(resp).onComplete(v -> ended.run());
                 return;
             }
             HttpServerResponse resp = req.response().setStatusCode(101);
@@ -367,7 +371,7 @@ public final class ProxyEngine {
             resp.headers().set(HttpHeaders.CONNECTION, "Upgrade");
             NetSocket upstream = cresp.netSocket();
             req.resume();
-            spliceTo(req, upstream, t -> { });
+            spliceTo(req, upstream, t -> ended.run());
         });
     }
 

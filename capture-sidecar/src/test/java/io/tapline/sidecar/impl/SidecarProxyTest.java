@@ -1259,6 +1259,54 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldNotTakeARequestForTheOnlyOneInFlightWhileAWebSocketIsOpen() throws Exception {
+        // The app serves a WebSocket and /call, which calls a dependency through the egress without trace context:
+        // with the WebSocket open, two inbound exchanges are in flight, and the call may be either's.
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        AtomicInteger egressPort = new AtomicInteger();
+        try {
+            io.vertx.core.http.HttpClient client = v.createHttpClient();
+            io.vertx.core.http.HttpServer app = v.createHttpServer().webSocketHandler(sock -> sock.textMessageHandler(sock::writeTextMessage))
+                    .requestHandler(req -> client.request(io.vertx.core.http.HttpMethod.GET, egressPort.get(), "127.0.0.1", "/inv/items?marker=ws")
+                            .compose(r -> r.send().compose(io.vertx.core.http.HttpClientResponse::body))
+                            .onComplete(ar -> req.response().end(ar.succeeded() ? ar.result().toString() : ar.cause().toString())))
+                    .listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.actualPort())
+                    .outboundGrace(Duration.ofMillis(50)), p2, AVRO)) {
+                egressPort.set(s.egressPort());
+                CompletableFuture<String> echoed = new CompletableFuture<>();
+                java.net.http.WebSocket sock = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/ws"),
+                        new java.net.http.WebSocket.Listener() {
+                            @Override
+                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket webSocket, CharSequence data, boolean last) {
+                                echoed.complete(data.toString());
+                                return null;
+                            }
+                        }).get(5, TimeUnit.SECONDS);
+                sock.sendText("ping", true);
+                assertEquals("ping", echoed.get(5, TimeUnit.SECONDS));
+                assertEquals(1.0, metric(s, "tapline_sidecar_in_flight_requests"), "the open WebSocket is in flight");
+
+                assertEquals("{\"marker\":\"ws\"}", http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
+                Interaction i = decode(awaitRecords(p2, 1).get(0).value());
+                assertEquals(List.of(), i.getOutboundCalls(), "not guessed onto the request");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (p2.history().stream().noneMatch(r -> r.topic().equals(TaplineTopics.UNATTRIBUTED)) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals(1, p2.history().stream().filter(r -> r.topic().equals(TaplineTopics.UNATTRIBUTED)).count(), "published on its own");
+
+                sock.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(5, TimeUnit.SECONDS);
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0); // no longer in flight once closed
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
+    @Test
     void shouldForwardAWebSocketHandshakeWithoutHopByHopHeadersAndWithForwardingHeaders() throws Exception {
         io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
         try {
@@ -1297,6 +1345,8 @@ class SidecarProxyTest {
                     assertTrue(refused.startsWith("HTTP/1.1 403"), refused);
                     assertTrue(refused.contains("\r\n5\r\nnope!\r\n"), "the app's refusal keeps its body: " + refused);
                 }
+                // each WebSocket was in flight until it ended: closed by the client, or refused
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
             }
         } finally {
             v.close().await();
