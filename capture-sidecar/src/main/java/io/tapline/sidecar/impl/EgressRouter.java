@@ -82,7 +82,11 @@ public final class EgressRouter {
             plain(req, 400, "invalid request target: " + e.getMessage() + "\n");
             return;
         }
-        engine.proxy(req, ProxyEngine.Target.dependency(u.host(), u.port(), u.pathAndQuery()), hub.outbound(u.authority()));
+        // RFC 9112 3.2.4: OPTIONS for an absolute-form target without path or query asks about the server as a whole,
+        // which the last proxy asks the origin as "OPTIONS *" ("/" would ask about the resource at /)
+        boolean wholeServer = req.method() == HttpMethod.OPTIONS && u.rawPath().isEmpty() && u.rawQuery() == null;
+        engine.proxy(req, ProxyEngine.Target.dependency(u.host(), u.port(), wholeServer ? "*" : u.pathAndQuery()),
+                hub.outbound(u.authority()));
     }
 
     private void tunnel(HttpServerRequest req) {

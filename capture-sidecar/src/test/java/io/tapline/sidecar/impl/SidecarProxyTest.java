@@ -862,6 +862,23 @@ class SidecarProxyTest {
         assertEquals("shop_web:9", origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"));
     }
 
+    @Test
+    void shouldForwardAnOptionsRequestForTheWholeServerAsAnAsteriskTarget() throws Exception {
+        // RFC 9112 3.2.4: OPTIONS with an absolute-form target without path or query asks about the server as a whole;
+        // the last proxy sends it to the origin as "OPTIONS *", not as "OPTIONS /" (about the resource at /)
+        String r = rawToClose(sidecar.egressPort(), "OPTIONS http://127.0.0.1:" + origin.port()
+                + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertTrue(r.startsWith("HTTP/1.1 200"), r);
+        assertEquals("*", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+        // with a path, or for another method, the empty path is still "/"
+        for (String request : List.of("OPTIONS http://127.0.0.1:" + origin.port() + "/", "GET http://127.0.0.1:" + origin.port(),
+                "OPTIONS http://127.0.0.1:" + origin.port() + "?x=1")) {
+            assertTrue(rawToClose(sidecar.egressPort(), request + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .startsWith("HTTP/1.1 200"), request);
+            assertTrue(origin.seen.poll(5, TimeUnit.SECONDS).uri().startsWith("/"), request);
+        }
+    }
+
     /** One request whose app loops over a dependency: its captured calls, each holding bodies, are bounded. */
     @Test
     void shouldCaptureAtMostMaxCallsPerInteractionAndStillProxyTheRest() throws Exception {
