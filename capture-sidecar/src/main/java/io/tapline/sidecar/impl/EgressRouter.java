@@ -102,7 +102,8 @@ public final class EgressRouter {
             u = null;
         }
         if (u == null || !u.portGiven()) {
-            plain(req, 400, "CONNECT target must be host:port\n");
+            // closed after the answer: what follows a CONNECT head is not read as a request (ConnectEarlyData)
+            ProxyEngine.answerAndClose(req, 400, "CONNECT target must be host:port");
             return;
         }
         String host = u.host();
@@ -116,7 +117,7 @@ public final class EgressRouter {
         netClient.connect(port, dial).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
-                plain(req, 502, "cannot connect to " + target + "\n");
+                ProxyEngine.answerAndClose(req, 502, "cannot connect to " + target);
                 if (attributed != null) {
                     hub.attachTunnel(attributed, tunnelCall(head, 502, startMillis, startNanos, 0, 0, ar.cause().toString()));
                 }

@@ -156,7 +156,7 @@ public final class SidecarImpl implements Sidecar {
                         .setIdleTimeout((int) o.idleTimeout().toMillis())
                         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
                 HttpServer inbound = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]));
-                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine)
+                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine, false)
                         .requestHandler(req -> inboundEngine.proxy(req,
                                 ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
                         .listen()
@@ -165,7 +165,7 @@ public final class SidecarImpl implements Sidecar {
                     return in;
                 }
                 HttpServer egressServer = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]));
-                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine)
+                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine, true)
                         .requestHandler(egress::handle)
                         .listen()
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
@@ -205,12 +205,20 @@ public final class SidecarImpl implements Sidecar {
         return sidecar;
     }
 
-    /** Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0. */
-    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine) {
+    /**
+     * Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0.
+     *
+     * @param tunnels the listener takes CONNECT: what a client sends behind its head is kept for the tunnel
+     *                ({@link ConnectEarlyData})
+     */
+    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine, boolean tunnels) {
         Metrics.Counter timeouts = engine.rejected(408); // request head not received in time
         return server.invalidRequestHandler(MalformedRequests.invalidRequestHandler(status -> engine.rejected(status).inc()))
                 .connectionHandler(conn -> {
                     MalformedRequests.install(conn, status -> engine.rejected(status).inc());
+                    if (tunnels) {
+                        ConnectEarlyData.install(conn);
+                    }
                     if (headerTimeoutMs > 0) {
                         RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc);
                     }

@@ -88,6 +88,10 @@ final class Tunnel {
         upstream.closeHandler(v -> t.close());
         upstream.resume();
         downstream.resume();
+        if (t.downstream.pipeline != null) {
+            // what a CONNECT's client sent behind its head, before its answer, now that the tunnel reads
+            ConnectEarlyData.release(t.downstream.pipeline);
+        }
         return t;
     }
 

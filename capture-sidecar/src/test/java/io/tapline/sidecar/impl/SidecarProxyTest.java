@@ -640,6 +640,43 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldKeepForTheTunnelWhatTheClientSendsBehindAConnectHeadBeforeItsAnswer() throws Exception {
+        // A TLS record starts with control bytes (0x16 0x03 0x01), which an HTTP decoder skips as the blank lines
+        // before a request: the target must get them all, in order, in the same write as the head or after it.
+        byte[] hello = "\u0016\u0003\u0001client-hello\r\nwith a line break".getBytes(StandardCharsets.ISO_8859_1);
+        try (RawServer target = new RawServer(c -> {
+            byte[] got = c.getInputStream().readNBytes(hello.length + 5);
+            c.getOutputStream().write(("got " + new String(got, StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1));
+        });
+             Socket s = connect(sidecar.egressPort())) {
+            byte[] head = ("CONNECT 127.0.0.1:" + target.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] first = new byte[head.length + hello.length];
+            System.arraycopy(head, 0, first, 0, head.length);
+            System.arraycopy(hello, 0, first, head.length, hello.length);
+            s.getOutputStream().write(first);
+            s.getOutputStream().flush();
+            Thread.sleep(100); // a second write before the answer too
+            s.getOutputStream().write("later".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readUntil(s.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 200"));
+            assertEquals("got " + new String(hello, StandardCharsets.ISO_8859_1) + "later",
+                    new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
+        }
+        // an HTTP request sent behind the head goes through the tunnel too, not to the egress listener
+        try (Socket s = connect(sidecar.egressPort())) {
+            s.getOutputStream().write(("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    + "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("hello"), answer);
+            assertEquals("/hello", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+        }
+        // a CONNECT that fails closes the connection: what follows its head is not read as a request
+        String failed = rawToClose(sidecar.egressPort(), "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                + "GET http://127.0.0.1:" + origin.port() + "/hello HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertTrue(failed.startsWith("HTTP/1.1 502") && !failed.contains("hello"), failed);
+        assertNull(origin.seen.poll(200, TimeUnit.MILLISECONDS));
+    }
+
     /** A client socket with a CONNECT tunnel through the shared sidecar's egress listener to {@code port}. */
     static Socket connectThroughTunnel(int port) throws IOException {
         return connectThroughTunnel(sidecar.egressPort(), port);
