@@ -335,7 +335,17 @@ public final class ProxyEngine {
         up.set(HttpHeaders.CONNECTION, "Upgrade");
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host()).setPort(target.port())
                 .setURI(target.uri()).setHeaders(up).setConnectTimeout(settings.connectTimeoutMs());
+        long[] handshakeTimer = {-1};
+        boolean[] timedOut = {false};
         clients.get().request(options).compose(creq -> {
+            if (settings.upstreamTimeoutMs() > 0) {
+                // as for any request: no answer to the handshake within the upstream timeout is a 504, rather than a
+                // client left waiting and an upstream connection held for as long as the app stays silent
+                handshakeTimer[0] = vertx.setTimer(settings.upstreamTimeoutMs(), id -> {
+                    timedOut[0] = true;
+                    creq.reset(0, new TimeoutException("no answer to the WebSocket handshake for " + settings.upstreamTimeoutMs() + " ms"));
+                });
+            }
             creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
             // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
             // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
@@ -347,9 +357,12 @@ public final class ProxyEngine {
             }
             return creq.connect();
         }).onComplete(ar -> {
+            if (handshakeTimer[0] >= 0) {
+                vertx.cancelTimer(handshakeTimer[0]);
+            }
             if (ar.failed()) {
                 req.resume();
-                sendError(req, statusFor(ar.cause()));
+                sendError(req, timedOut[0] ? 504 : statusFor(ar.cause()));
                 ended.run();
                 return;
             }

@@ -1313,6 +1313,18 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldAnswer504WhenTheAppNeverAnswersAWebSocketHandshake() throws Exception {
+        // as for any request: no answer within proxy.upstream.timeout (1 s here) is a 504, not a client left waiting
+        try (Socket s = connect(sidecar.port())) {
+            s.getOutputStream().write(("GET /slow HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String head = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 504"), head);
+        }
+        awaitMetric(sidecar, "tapline_sidecar_in_flight_requests", 0);
+    }
+
+    @Test
     void shouldNotTakeARequestForTheOnlyOneInFlightWhileAWebSocketIsOpen() throws Exception {
         // The app serves a WebSocket and /call, which calls a dependency through the egress without trace context:
         // with the WebSocket open, two inbound exchanges are in flight, and the call may be either's.
