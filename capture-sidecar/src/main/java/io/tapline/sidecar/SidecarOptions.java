@@ -177,7 +177,7 @@ public final class SidecarOptions {
                 .with(RedactionOptions::declareRules)
                 .option(KEY_PROXY_MAX_REQUEST_BODY_BYTES, "0", "Refuse request bodies declared larger than this with 413; 0 = no limit (bodies stream through).")
                 .option(KEY_PROXY_MAX_HEADER_BYTES, Integer.toString(DEFAULT_PROXY_MAX_HEADER_BYTES), "Largest request head accepted, and longest request line; a longer line gets 414, a larger head 431.")
-                .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (failure: 502).")
+                .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (timed out: 504, as nginx answers; refused or unresolvable: 502).")
                 .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Longest wait on the app or a dependency without progress: no response bytes and no request body bytes taken (failure: 504, or a reset once the response has begun); 0 = none.")
                 .option(KEY_PROXY_IDLE_TIMEOUT, DEFAULT_PROXY_IDLE_TIMEOUT.toSeconds() + "s", "Close a listener connection (inbound or egress) after this long without a byte read or written; must be longer than --proxy-upstream-timeout so a request waiting on a slow app still gets its 504; 0 = never.")
                 .option(KEY_PROXY_HEADER_TIMEOUT, DEFAULT_PROXY_HEADER_TIMEOUT.toSeconds() + "s", "A request line and headers must arrive whole within this long of the connection opening (first request) or of their first byte (later requests), else 408 and the connection is closed; 0 = no limit.")

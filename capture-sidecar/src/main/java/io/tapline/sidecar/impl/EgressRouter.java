@@ -117,9 +117,10 @@ public final class EgressRouter {
         netClient.connect(port, dial).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
-                ProxyEngine.answerAndClose(req, 502, "cannot connect to " + target);
+                int status = ProxyEngine.statusFor(ar.cause()); // 504 when the connect timed out, as for any request
+                ProxyEngine.answerAndClose(req, status, (status == 504 ? "timed out connecting to " : "cannot connect to ") + target);
                 if (attributed != null) {
-                    hub.attachTunnel(attributed, tunnelCall(head, 502, startMillis, startNanos, 0, 0, ar.cause().toString()));
+                    hub.attachTunnel(attributed, tunnelCall(head, status, startMillis, startNanos, 0, 0, ar.cause().toString()));
                 }
                 return;
             }

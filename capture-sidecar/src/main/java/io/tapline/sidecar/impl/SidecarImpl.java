@@ -179,6 +179,12 @@ public final class SidecarImpl implements Sidecar {
             vertx.close();
             throw new IOException("cannot listen on " + o.listen() + " / " + o.egressListen() + ": " + e.getMessage(), e);
         }
+        if (o.egressListen() != null && !loopbackOnly(o.egressListen().host())) {
+            LOG.atWarn().addKeyValue("egress_listen", o.egressListen())
+                    .log("the egress listener on {} accepts connections from other hosts: whoever reaches it can use it as an "
+                            + "HTTP forward proxy and open CONNECT tunnels to any host and port from here; keep it on "
+                            + "127.0.0.1 (the default) unless the network around it admits the app alone", o.egressListen());
+        }
         SidecarImpl[] self = new SidecarImpl[1];
         ports[0] = bound.get(0);
         ports[1] = ports[1] < 0 ? -1 : bound.get(1);
@@ -203,6 +209,22 @@ public final class SidecarImpl implements Sidecar {
                 ports[0], o.app(), ports[1], sidecar.transport(), o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
                 o.bootstrapServers(), management.port());
         return sidecar;
+    }
+
+    /** Whether a listener on {@code host} is reachable from this host only (a loopback address or name). */
+    static boolean loopbackOnly(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        try {
+            java.net.InetAddress[] all = java.net.InetAddress.getAllByName(h);
+            for (java.net.InetAddress a : all) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return all.length > 0;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /**
