@@ -123,8 +123,17 @@ public final class TaplineConfig {
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             properties.load(reader);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException("option --config: no such file: " + file, e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new ConfigException("option --config: permission denied: " + file, e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ConfigException("option --config: " + file + " is not UTF-8 text", e);
+        } catch (IllegalArgumentException e) { // Properties.load: a malformed backslash-u escape
+            throw new ConfigException("option --config: " + file + ": " + e.getMessage(), e);
+        } catch (IOException e) { // a directory, an I/O error
+            throw new ConfigException("option --config: cannot read " + file + ": "
+                    + (e.getMessage() == null || e.getMessage().equals(file.toString()) ? e.getClass().getSimpleName() : e.getMessage()), e);
         }
         Map<String, String> out = new TreeMap<>();
         for (String key : properties.stringPropertyNames()) {

@@ -49,6 +49,24 @@ class TaplineConfigTest {
     }
 
     @Test
+    void anUnreadableConfigFileIsNamedWithWhatIsWrongWithIt(@TempDir Path dir) throws IOException {
+        Path missing = dir.resolve("missing.properties");
+        assertEquals("option --config: no such file: " + missing, configError(missing));
+        assertTrue(configError(dir).startsWith("option --config: cannot read " + dir + ": "), "a directory: " + configError(dir));
+        Path latin1 = dir.resolve("latin1.properties");
+        Files.write(latin1, new byte[] {'a', '=', (byte) 0xE9, '\n'});
+        assertEquals("option --config: " + latin1 + " is not UTF-8 text", configError(latin1));
+        Path escape = dir.resolve("escape.properties");
+        Files.writeString(escape, "a=\\uZZZZ\n");
+        assertTrue(configError(escape).startsWith("option --config: " + escape + ": Malformed"), configError(escape));
+    }
+
+    private static String configError(Path file) {
+        return assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of())).getMessage();
+    }
+
+    @Test
     void acceptsDashedAndDottedFlagsWithSpaceOrEquals() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[] {
             "--capture-max-body-bytes=5", "--kafka.producer.linger.ms", "20", "--dry-run", "--grace", "2s"}, Map.of());
