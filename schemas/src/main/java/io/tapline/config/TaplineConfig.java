@@ -31,12 +31,16 @@ public final class TaplineConfig {
 
     private final ConfigSpec spec;
     private final Map<String, String> values;
+    /** Where a value that came from the environment or the config file was set, for error messages. */
+    private final Map<String, String> origins;
     private final List<String> positional;
     private final boolean helpRequested;
 
-    private TaplineConfig(ConfigSpec spec, Map<String, String> values, List<String> positional, boolean helpRequested) {
+    private TaplineConfig(ConfigSpec spec, Map<String, String> values, Map<String, String> origins, List<String> positional,
+                          boolean helpRequested) {
         this.spec = spec;
         this.values = Collections.unmodifiableMap(values);
+        this.origins = Map.copyOf(origins);
         this.positional = List.copyOf(positional);
         this.helpRequested = helpRequested;
     }
@@ -92,20 +96,28 @@ public final class TaplineConfig {
         }
 
         Map<String, String> merged = new LinkedHashMap<>();
+        Map<String, String> origins = new TreeMap<>();
         for (Option option : spec.options().values()) {
             if (option.kind() != Option.Kind.PREFIX && option.defaultValue() != null) {
                 merged.put(option.key(), option.defaultValue());
             }
         }
         if (configFile != null) {
-            merged.putAll(readFile(spec, Path.of(configFile)));
+            Map<String, String> fromFile = readFile(spec, Path.of(configFile));
+            merged.putAll(fromFile);
+            for (String k : fromFile.keySet()) {
+                origins.put(k, "set in " + configFile);
+            }
         }
-        merged.putAll(fromEnvironment(spec, env));
+        Map<String, String> fromEnv = fromEnvironment(spec, env);
+        merged.putAll(fromEnv);
+        fromEnv.keySet().forEach(k -> origins.put(k, "set by " + ENV_PREFIX + k.toUpperCase(Locale.ROOT).replace('.', '_')));
         merged.putAll(fromFlags);
+        fromFlags.keySet().forEach(origins::remove);
         for (Map.Entry<String, String> entry : merged.entrySet()) {
-            validate(spec.optionFor(entry.getKey()), entry.getKey(), entry.getValue());
+            validate(spec.optionFor(entry.getKey()), entry.getKey(), entry.getValue(), origins.get(entry.getKey()));
         }
-        return new TaplineConfig(spec, merged, positional, help);
+        return new TaplineConfig(spec, merged, origins, positional, help);
     }
 
     private static boolean nextIsValue(String[] args, int i) {
@@ -160,18 +172,28 @@ public final class TaplineConfig {
         return out;
     }
 
-    private static void validate(Option option, String key, String value) {
+    private static void validate(Option option, String key, String value, String origin) {
         if (option == null) {
             return;
         }
         if (option.kind() == Option.Kind.CHOICE && !value.isEmpty()
                 && option.allowed().stream().noneMatch(a -> a.equalsIgnoreCase(value))) {
-            throw new ConfigException("option " + option.flag() + " (" + option.envVar() + "): '" + value
-                    + "' is not allowed; allowed values: " + String.join(", ", option.allowed()));
+            throw new ConfigException("option " + option.flag() + " (" + (origin == null ? option.envVar() : origin) + "): '"
+                    + value + "' is not allowed; allowed values: " + String.join(", ", option.allowed()));
         }
         if (option.kind() == Option.Kind.FLAG && !value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-            throw new ConfigException("option " + option.flag() + ": '" + value + "' is not allowed; allowed values: true, false");
+            throw new ConfigException("option " + option.flag() + (origin == null ? "" : " (" + origin + ")") + ": '" + value
+                    + "' is not allowed; allowed values: true, false");
         }
+    }
+
+    /**
+     * Where the value of {@code key} came from when not from a flag or a default, as {@code " (set by TAPLINE_X)"} or
+     * {@code " (set in FILE)"}; else empty. For messages about a value that the flag alone would not lead a user to.
+     */
+    public String origin(String key) {
+        String o = origins.get(key);
+        return o == null ? "" : " (" + o + ")";
     }
 
     public ConfigSpec spec() {
@@ -290,7 +312,7 @@ public final class TaplineConfig {
     private ConfigException bad(String key, String expected) {
         Option option = spec.optionFor(key);
         String flag = option == null ? key : option.flag();
-        return new ConfigException("option " + flag + ": '" + values.get(key) + "' is not " + expected);
+        return new ConfigException("option " + flag + origin(key) + ": '" + values.get(key) + "' is not " + expected);
     }
 
     /** Effective settings with secrets (and anything that looks like a password, such as a URL's user info) hidden. */

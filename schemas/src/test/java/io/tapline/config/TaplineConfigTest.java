@@ -61,6 +61,23 @@ class TaplineConfigTest {
         assertTrue(configError(escape).startsWith("option --config: " + escape + ": Malformed"), configError(escape));
     }
 
+    @Test
+    void aBadValueFromTheEnvironmentOrTheFileSaysWhereItWasSet(@TempDir Path dir) throws IOException {
+        TaplineConfig fromEnv = TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_LISTEN", "eighty"));
+        assertEquals("option --listen (set by TAPLINE_LISTEN): 'eighty' is not a whole number",
+                assertThrows(ConfigException.class, () -> fromEnv.getInt("listen")).getMessage());
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "listen=eighty\n");
+        TaplineConfig fromFile = TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of());
+        assertEquals("option --listen (set in " + file + "): 'eighty' is not a whole number",
+                assertThrows(ConfigException.class, () -> fromFile.getInt("listen")).getMessage());
+        TaplineConfig fromFlag = TaplineConfig.load(SPEC, new String[] {"--listen", "eighty"}, Map.of("TAPLINE_LISTEN", "1"));
+        assertEquals("option --listen: 'eighty' is not a whole number",
+                assertThrows(ConfigException.class, () -> fromFlag.getInt("listen")).getMessage(), "a flag needs no origin");
+        assertEquals(" (set by TAPLINE_LISTEN)", fromEnv.origin("listen"));
+        assertEquals("", fromFlag.origin("listen"));
+    }
+
     private static String configError(Path file) {
         return assertThrows(ConfigException.class,
                 () -> TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of())).getMessage();
