@@ -2,6 +2,8 @@ package io.tapline.replay.compare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,5 +67,42 @@ class JsonPathsTest {
         assertEquals("$['']", JsonPaths.member("$", ""));
         assertEquals("$.x['o\\'k']", JsonPaths.member("$.x", "o'k"));
         assertEquals("$.{id} x-y@z", JsonPaths.member("$", "{id} x-y@z"));
+    }
+
+    /** An object that counts how often its names are gone through. */
+    private static final class CountingObject extends ObjectNode {
+        int listed;
+
+        CountingObject() {
+            super(JsonNodeFactory.instance);
+        }
+
+        @Override
+        public java.util.Iterator<String> fieldNames() {
+            listed++;
+            return super.fieldNames();
+        }
+    }
+
+    @Test
+    void aPathIntoAWideMapIsNotFoundByGoingThroughAllItsNames() throws Exception {
+        // a map keyed by email: a difference under each of its 20,000 members would go through all 20,000 names
+        // once per difference (and per resolve), seconds for one case
+        CountingObject users = new CountingObject();
+        for (int i = 0; i < 1000; i++) {
+            users.set("u" + i + "@example.com", MAPPER.createObjectNode().put("visits", i));
+        }
+        ObjectNode root = MAPPER.createObjectNode();
+        root.set("byUser", users);
+        assertEquals("$.byUser['u7@example.com'].visits", JsonPaths.fromJsonUnit(root, "byUser.u7@example.com.visits"));
+        assertEquals(7, JsonPaths.resolve(root, "byUser.u7@example.com.visits").intValue());
+        assertNull(JsonPaths.resolve(root, "byUser.nobody@example.com"));
+        assertNull(JsonPaths.resolve(root, "byUser.nobody@example.com.visits"));
+        assertEquals(0, users.listed, "names are looked up, not searched for");
+
+        // an object with fewer names than the path has prefixes is still searched by its names
+        JsonNode t = tree("{\"a.b.c.d\":{\"e\":1},\"a\":{}}");
+        assertEquals("$['a.b.c.d'].e", JsonPaths.fromJsonUnit(t, "a.b.c.d.e"));
+        assertEquals(1, JsonPaths.resolve(t, "a.b.c.d.e").intValue());
     }
 }
