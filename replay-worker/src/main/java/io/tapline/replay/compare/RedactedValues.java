@@ -133,10 +133,15 @@ public final class RedactedValues {
                 JsonNode e = node.get(i);
                 JsonNode r = renameKeys(e);
                 if (r != e && out == null) {
-                    out = ((ArrayNode) node).deepCopy();
+                    // the elements before it as they are, shared as an object's unchanged members are: a deep copy
+                    // here would copy what lies below again at every level of arrays nested around a renamed key
+                    out = JsonNodeFactory.instance.arrayNode(node.size());
+                    for (int j = 0; j < i; j++) {
+                        out.add(node.get(j));
+                    }
                 }
                 if (out != null) {
-                    out.set(i, r);
+                    out.add(r);
                 }
             }
             return out == null ? node : out;

@@ -147,4 +147,17 @@ class RedactedValuesTest {
         assertTrue(KEYED.hasKey());
         assertSame(RedactedValues.UNKEYED, RedactedValues.keyed(null));
     }
+
+    @Test
+    void aCandidatesKeysAreRenamedWithoutCopyingWhatIsUnchanged() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode recorded = mapper.readTree("[[1,2],{\"" + tok("ann@example.com") + "\":1}]");
+        com.fasterxml.jackson.databind.JsonNode candidate = mapper.readTree("[[1,2],{\"ann@example.com\":1}]");
+        com.fasterxml.jackson.databind.JsonNode renamed = KEYED.redactKeys(recorded, candidate);
+        assertEquals(recorded, renamed);
+        assertEquals("[[1,2],{\"ann@example.com\":1}]", candidate.toString(), "the candidate's own tree is left as it is");
+        // an element before the renamed one is the candidate's own, not a copy: arrays nested around a renamed key
+        // would otherwise copy everything below them once per level (1.6 MB nested 800 deep: 1.4 s of copying)
+        assertSame(candidate.get(0), renamed.get(0));
+    }
 }
