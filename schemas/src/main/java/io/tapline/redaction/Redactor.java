@@ -967,7 +967,8 @@ public final class Redactor {
             }
             sb.append(s, last, m.start(2)).append('"').append(token(inner)).append('"');
             last = from;
-            out.add(new Redaction(part, "text", name, "sensitive-name"));
+            // the note names the field as the text will read: a name holding an email is named by its token
+            out.add(new Redaction(part, "text", text(part, "text", name, name, new ArrayList<>()), "sensitive-name"));
         }
         String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
         String r = text(part, "text", "body", afterPairs, out);
