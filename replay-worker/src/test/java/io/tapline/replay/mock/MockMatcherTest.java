@@ -62,6 +62,29 @@ class MockMatcherTest {
     }
 
     @Test
+    void aBodyTheCaptureRedactedScoresAsTheSameBodyWithTheKey() {
+        io.tapline.redaction.RedactionKey key = io.tapline.redaction.RedactionKey.of("sidecar-key-0123456789");
+        io.tapline.replay.compare.RedactedValues keyed = io.tapline.replay.compare.RedactedValues.keyed(key);
+        MockMatcher withKey = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.parse(List.of()),
+                new io.tapline.replay.compare.CompareOptions(false, 0, io.tapline.replay.compare.CompareOptions.DEFAULT_IGNORED_HEADERS,
+                        true, keyed));
+        // two recorded calls to one endpoint, for two customers: an email in a value and as a key
+        MockMatcher.Recording ann = new MockMatcher.Recording(call("crm", "POST", "/notify", null,
+                "{\"to\":\"" + key.token("ann@example.com") + "\",\"prefs\":{\"" + key.token("ann@example.com") + "\":\"mail\"}}",
+                json(200, "{}")));
+        MockMatcher.Recording bob = new MockMatcher.Recording(call("crm", "POST", "/notify", null,
+                "{\"to\":\"" + key.token("bob@example.com") + "\",\"prefs\":{\"" + key.token("bob@example.com") + "\":\"mail\"}}",
+                json(200, "{}")));
+        MockRequest sent = new MockRequest("POST", "crm", "/notify", null,
+                "{\"to\":\"ann@example.com\",\"prefs\":{\"ann@example.com\":\"mail\"}}".getBytes(StandardCharsets.UTF_8), null);
+        assertTrue(withKey.match(withKey.prepare(sent, keyed), ann).sameBody(), "ann's recording: the same body");
+        assertFalse(withKey.match(withKey.prepare(sent, keyed), bob).sameBody(), "bob's: another customer");
+        assertTrue(withKey.match(withKey.prepare(sent, keyed), ann).score() > withKey.match(withKey.prepare(sent, keyed), bob).score());
+        // without the key neither can be told apart from the other
+        assertFalse(withKey.match(withKey.prepare(sent, io.tapline.replay.compare.RedactedValues.UNKEYED), ann).sameBody());
+    }
+
+    @Test
     void aBodyTheCandidateCompressesScoresAsTheSameBodyDecoded() throws java.io.IOException {
         // The capture stores a gzip body decoded; the candidate gzips what it POSTs.
         OutboundCall eur = call("payments", "POST", "/charges", null, "{\"amount\":5,\"cur\":\"EUR\"}", json(200, "{}"));
