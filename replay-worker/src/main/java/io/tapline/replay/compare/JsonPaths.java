@@ -52,7 +52,7 @@ public final class JsonPaths {
         return changed ? out.toString() : path;
     }
 
-    static boolean needsBrackets(String name) {
+    private static boolean needsBrackets(String name) {
         if (name.isEmpty()) {
             return true;
         }
@@ -74,7 +74,7 @@ public final class JsonPaths {
             return "$";
         }
         StringBuilder out = new StringBuilder("$");
-        if (root != null && follow(root, path, 0, out)) {
+        if (root != null && walk(root, path, 0, out, new Holder())) {
             return out.toString();
         }
         return path.startsWith("[") ? "$" + path : "$." + path;
@@ -91,10 +91,6 @@ public final class JsonPaths {
 
     private static final class Holder {
         JsonNode node;
-    }
-
-    private static boolean follow(JsonNode node, String path, int pos, StringBuilder out) {
-        return walk(node, path, pos, out, new Holder());
     }
 
     /**
