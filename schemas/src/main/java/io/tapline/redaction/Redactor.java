@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Header;
 import io.tapline.avro.Redaction;
+import io.tapline.json.JsonPathSegments;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -693,40 +694,15 @@ public final class Redactor {
             return rendered;
         }
         StringBuilder concrete = new StringBuilder("$"); // as the capture names a field: members joined by dots
-        String rest = path.startsWith("$") ? path.substring(1) : path;
-        int i = 0;
-        while (i < rest.length()) {
-            char c = rest.charAt(i);
-            String name;
-            if (c == '[' && i + 1 < rest.length() && (rest.charAt(i + 1) == '\'' || rest.charAt(i + 1) == '"')) {
-                // a name in brackets ($.byUser['ann@example.com']), as replay writes one holding a dot or a bracket
-                char quote = rest.charAt(i + 1);
-                StringBuilder quoted = new StringBuilder();
-                int j = i + 2;
-                while (j < rest.length() && !(rest.charAt(j) == quote && j + 1 < rest.length() && rest.charAt(j + 1) == ']')) {
-                    if (rest.charAt(j) == '\\' && j + 1 < rest.length()) {
-                        j++;
-                    }
-                    quoted.append(rest.charAt(j++));
-                }
-                name = quoted.toString();
-                i = j + 2;
-            } else if (c == '[') {
-                int close = rest.indexOf(']', i);
-                int end = close < 0 ? rest.length() : close + 1;
-                concrete.append(rest, i, end);
-                i = end;
+        List<JsonPathSegments.Segment> segments = JsonPathSegments.parse(path);
+        for (int i = 0; i < segments.size(); i++) {
+            JsonPathSegments.Segment segment = segments.get(i);
+            if (segment.index()) {
+                concrete.append(segment.text());
                 continue;
-            } else {
-                int from = c == '.' ? i + 1 : i;
-                int end = from;
-                while (end < rest.length() && rest.charAt(end) != '.' && rest.charAt(end) != '[') {
-                    end++;
-                }
-                name = rest.substring(from, end);
-                i = end;
             }
-            if (name.isEmpty()) {
+            String name = segment.text();
+            if (i == 0 && name.equals("$")) {
                 continue;
             }
             concrete.append('.').append(name);

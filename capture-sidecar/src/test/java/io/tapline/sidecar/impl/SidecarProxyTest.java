@@ -1285,6 +1285,22 @@ class SidecarProxyTest {
         }
     }
 
+    /** A WebSocket through the sidecar on {@code port} to an echoing app, once it has echoed a "ping". */
+    private static java.net.http.WebSocket echoingWebSocket(int port) throws Exception {
+        CompletableFuture<String> echoed = new CompletableFuture<>();
+        java.net.http.WebSocket sock = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"),
+                new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket webSocket, CharSequence data, boolean last) {
+                        echoed.complete(data.toString());
+                        return null;
+                    }
+                }).get(5, TimeUnit.SECONDS);
+        sock.sendText("ping", true);
+        assertEquals("ping", echoed.get(5, TimeUnit.SECONDS));
+        return sock;
+    }
+
     @Test
     void shouldTunnelWebSocketUpgradesUncaptured() throws Exception {
         io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
@@ -1293,17 +1309,7 @@ class SidecarProxyTest {
                     .listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
             MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
             try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO)) {
-                CompletableFuture<String> echoed = new CompletableFuture<>();
-                java.net.http.WebSocket sock = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/ws"),
-                        new java.net.http.WebSocket.Listener() {
-                            @Override
-                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket webSocket, CharSequence data, boolean last) {
-                                echoed.complete(data.toString());
-                                return null;
-                            }
-                        }).get(5, TimeUnit.SECONDS);
-                sock.sendText("ping", true);
-                assertEquals("ping", echoed.get(5, TimeUnit.SECONDS));
+                java.net.http.WebSocket sock = echoingWebSocket(s.port());
                 sock.abort();
                 assertEquals(0, p2.history().size(), "WebSocket traffic is not captured");
             }
@@ -1341,17 +1347,7 @@ class SidecarProxyTest {
             try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.actualPort())
                     .outboundGrace(Duration.ofMillis(50)), p2, AVRO)) {
                 egressPort.set(s.egressPort());
-                CompletableFuture<String> echoed = new CompletableFuture<>();
-                java.net.http.WebSocket sock = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/ws"),
-                        new java.net.http.WebSocket.Listener() {
-                            @Override
-                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket webSocket, CharSequence data, boolean last) {
-                                echoed.complete(data.toString());
-                                return null;
-                            }
-                        }).get(5, TimeUnit.SECONDS);
-                sock.sendText("ping", true);
-                assertEquals("ping", echoed.get(5, TimeUnit.SECONDS));
+                java.net.http.WebSocket sock = echoingWebSocket(s.port());
                 assertEquals(1.0, metric(s, "tapline_sidecar_in_flight_requests"), "the open WebSocket is in flight");
 
                 assertEquals("{\"marker\":\"ws\"}", http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/call")).build(),

@@ -1,6 +1,7 @@
 package io.tapline.replay.compare;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tapline.json.JsonPathSegments;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -34,13 +35,13 @@ public final class JsonPaths {
      * instance when no name changed.
      */
     public static String renameMembers(String path, UnaryOperator<String> rename) {
-        List<PathPattern.Segment> segments = PathPattern.segments(path);
+        List<JsonPathSegments.Segment> segments = JsonPathSegments.parse(path);
         if (segments.isEmpty() || segments.get(0).index() || !segments.get(0).text().equals("$")) {
             return path;
         }
         StringBuilder out = new StringBuilder("$");
         boolean changed = false;
-        for (PathPattern.Segment s : segments.subList(1, segments.size())) {
+        for (JsonPathSegments.Segment s : segments.subList(1, segments.size())) {
             if (s.index()) {
                 out.append(s.text());
                 continue;

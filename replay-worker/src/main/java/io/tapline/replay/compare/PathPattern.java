@@ -1,7 +1,8 @@
 package io.tapline.replay.compare;
 
+import io.tapline.json.JsonPathSegments;
+import io.tapline.json.JsonPathSegments.Segment;
 import io.tapline.signature.RouteTemplates;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -18,14 +19,6 @@ import java.util.Objects;
  * {@code $.meta.etag}.
  */
 public final class PathPattern {
-
-    /** One step of a path: a member name, or an array index ({@code [2]}, {@code [*]}) when {@code index}. */
-    record Segment(String text, boolean index) {
-
-        static Segment name(String name) {
-            return new Segment(name, false);
-        }
-    }
 
     private final String text;
     private final List<Segment> segments;
@@ -98,71 +91,12 @@ public final class PathPattern {
         return p.length() > 2 && p.startsWith("{") && p.endsWith("}") && RouteTemplates.classify(actual.text()).equals(p);
     }
 
-    /**
-     * Splits {@code $.a.b[2].c} into {@code $, a, b, [2], c} and {@code $.a['x.y'].c} into {@code $, a, x.y, c} (a
-     * name in brackets, in single or double quotes, with {@code \'}, {@code \"} and {@code \\} inside); a
-     * {@code header:Name} path into one lower-cased name.
-     */
+    /** {@link JsonPathSegments#parse}, and a {@code header:Name} path as one lower-cased name. */
     static List<Segment> segments(String path) {
-        List<Segment> out = new ArrayList<>();
         if (path.regionMatches(true, 0, "header:", 0, 7)) {
-            out.add(Segment.name(path.toLowerCase(Locale.ROOT)));
-            return out;
+            return List.of(Segment.name(path.toLowerCase(Locale.ROOT)));
         }
-        StringBuilder current = new StringBuilder();
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c == '.') {
-                flush(out, current);
-            } else if (c == '[') {
-                flush(out, current);
-                int end = i + 1 < path.length() && (path.charAt(i + 1) == '\'' || path.charAt(i + 1) == '"')
-                        ? quotedName(path, i, out) : -1;
-                if (end >= 0) {
-                    i = end;
-                    continue;
-                }
-                int close = path.indexOf(']', i);
-                if (close < 0) {
-                    current.append(path, i, path.length());
-                    break;
-                }
-                out.add(new Segment(path.substring(i, close + 1), true));
-                i = close;
-            } else {
-                current.append(c);
-            }
-        }
-        flush(out, current);
-        return out;
-    }
-
-    /** Reads {@code ['name']} at {@code open} into {@code out}; the index of its {@code ]}, or -1 when it is not one. */
-    private static int quotedName(String path, int open, List<Segment> out) {
-        char quote = path.charAt(open + 1);
-        StringBuilder name = new StringBuilder();
-        for (int i = open + 2; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c == '\\' && i + 1 < path.length()) {
-                name.append(path.charAt(++i));
-            } else if (c == quote) {
-                if (i + 1 < path.length() && path.charAt(i + 1) == ']') {
-                    out.add(Segment.name(name.toString()));
-                    return i + 1;
-                }
-                return -1;
-            } else {
-                name.append(c);
-            }
-        }
-        return -1;
-    }
-
-    private static void flush(List<Segment> out, StringBuilder current) {
-        if (current.length() > 0) {
-            out.add(Segment.name(current.toString()));
-            current.setLength(0);
-        }
+        return JsonPathSegments.parse(path);
     }
 
     @Override

@@ -35,7 +35,7 @@ class PathPatternTest {
         assertEquals(List.of("$", "a", "[2]", "b"), texts("$.a[2].b"));
         assertEquals(List.of("$", "a", "x.y", "[2]", "it's", "b\\c", "[0]"), texts("$.a['x.y'][2]['it\\'s'][\"b\\\\c\"][0]"));
         assertEquals(List.of(false, false, false, true), PathPattern.segments("$.a['[1]'][1]").stream()
-                .map(PathPattern.Segment::index).toList(), "a name in brackets is a name, not an index");
+                .map(io.tapline.json.JsonPathSegments.Segment::index).toList(), "a name in brackets is a name, not an index");
     }
 
     @Test
@@ -65,7 +65,7 @@ class PathPatternTest {
     }
 
     private static List<String> texts(String path) {
-        return PathPattern.segments(path).stream().map(PathPattern.Segment::text).toList();
+        return PathPattern.segments(path).stream().map(io.tapline.json.JsonPathSegments.Segment::text).toList();
     }
 
     @Test

@@ -1,0 +1,85 @@
+package io.tapline.json;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads Tapline's JSON paths ({@code $.items[2].id}, {@code $.byUser['ann@example.com'].visits}), as the replay worker
+ * writes them in differences and takes them in ignore rules, and as redaction reads them back: one parser for both.
+ */
+public final class JsonPathSegments {
+
+    /** One step of a path: a member name, or an array index ({@code [2]}, {@code [*]}) when {@code index}. */
+    public record Segment(String text, boolean index) {
+
+        public static Segment name(String name) {
+            return new Segment(name, false);
+        }
+    }
+
+    private JsonPathSegments() {
+    }
+
+    /**
+     * Splits {@code $.a.b[2].c} into {@code $, a, b, [2], c} and {@code $.a['x.y'].c} into {@code $, a, x.y, c} (a
+     * name in brackets, in single or double quotes, with {@code \'}, {@code \"} and {@code \\} inside). Empty names
+     * between dots are left out.
+     */
+    public static List<Segment> parse(String path) {
+        List<Segment> out = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '.') {
+                flush(out, current);
+            } else if (c == '[') {
+                flush(out, current);
+                int end = i + 1 < path.length() && (path.charAt(i + 1) == '\'' || path.charAt(i + 1) == '"')
+                        ? quotedName(path, i, out) : -1;
+                if (end >= 0) {
+                    i = end;
+                    continue;
+                }
+                int close = path.indexOf(']', i);
+                if (close < 0) {
+                    current.append(path, i, path.length());
+                    break;
+                }
+                out.add(new Segment(path.substring(i, close + 1), true));
+                i = close;
+            } else {
+                current.append(c);
+            }
+        }
+        flush(out, current);
+        return out;
+    }
+
+    /** Reads {@code ['name']} at {@code open} into {@code out}; the index of its {@code ]}, or -1 when it is not one. */
+    private static int quotedName(String path, int open, List<Segment> out) {
+        char quote = path.charAt(open + 1);
+        StringBuilder name = new StringBuilder();
+        for (int i = open + 2; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '\\' && i + 1 < path.length()) {
+                name.append(path.charAt(++i));
+            } else if (c == quote) {
+                if (i + 1 < path.length() && path.charAt(i + 1) == ']') {
+                    out.add(Segment.name(name.toString()));
+                    return i + 1;
+                }
+                return -1;
+            } else {
+                name.append(c);
+            }
+        }
+        return -1;
+    }
+
+    private static void flush(List<Segment> out, StringBuilder current) {
+        if (current.length() > 0) {
+            out.add(Segment.name(current.toString()));
+            current.setLength(0);
+        }
+    }
+}
