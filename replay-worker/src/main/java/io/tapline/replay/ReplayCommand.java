@@ -200,7 +200,7 @@ public final class ReplayCommand {
         });
         try {
             MockRegistry registry = new MockRegistry();
-            MockServer mock = MockServer.start(vertx, mockOptions, registry).await();
+            MockServer mock = startMock(vertx, mockOptions, registry);
             mockPort = mock.port();
             out.printf(Locale.ROOT,
                     "run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
@@ -243,8 +243,13 @@ public final class ReplayCommand {
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {
-                management = ManagementServer.start(settings.managementHost(), mgmtPort, metrics,
-                        () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
+                try {
+                    management = ManagementServer.start(settings.managementHost(), mgmtPort, metrics,
+                            () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
+                } catch (IOException e) {
+                    throw new ConfigException("option --management-port: cannot listen on " + settings.managementHost() + ":"
+                            + mgmtPort + ": " + e.getMessage(), e);
+                }
                 out.printf(Locale.ROOT, "run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
             }
             long interval = settings.progressInterval().toMillis();
@@ -271,14 +276,25 @@ public final class ReplayCommand {
                 return EXIT_INCOMPLETE;
             }
             return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock, progress.done() > 0);
-        } catch (IOException e) {
-            throw new ConfigException("management port " + config.get(ReplayOptions.MANAGEMENT_PORT) + ": " + e.getMessage(), e);
         } finally {
             ticker.shutdownNow();
             if (management != null) {
                 management.close();
             }
             vertx.close().await();
+        }
+    }
+
+    /**
+     * Starts the dependency mock. A listener it cannot open (the port taken, say) is reported as the --mock-port
+     * option's, so the message names the port that is actually in the way.
+     */
+    static MockServer startMock(Vertx vertx, MockServerOptions options, MockRegistry registry) {
+        try {
+            return MockServer.start(vertx, options, registry).await();
+        } catch (Exception e) {
+            throw new ConfigException("option --mock-port: cannot listen on " + options.host() + ":" + options.port() + ": "
+                    + e.getMessage(), e);
         }
     }
 

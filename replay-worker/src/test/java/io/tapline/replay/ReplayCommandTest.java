@@ -3,13 +3,24 @@ package io.tapline.replay;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
+import io.tapline.config.ConfigException;
+import io.tapline.replay.mock.MockRegistry;
+import io.tapline.replay.mock.MockServerOptions;
+import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReplayCommandTest {
 
@@ -39,5 +50,20 @@ class ReplayCommandTest {
     @Test
     void aRunWithoutResultsThatThisProcessDidNotReplayLastsUntilNow() {
         assertEquals(2_000, ReplayCommand.durationMillis(START, START.plusSeconds(2), false, List.of()));
+    }
+
+    @Test
+    void aMockPortInUseIsReportedAsTheMockPortNotTheManagementPort() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            MockServerOptions options = new MockServerOptions("127.0.0.1", port, Map.of(), Set.of(), 502, 1024);
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> ReplayCommand.startMock(vertx, options, new MockRegistry()));
+            assertTrue(e.getMessage().startsWith("option --mock-port: cannot listen on 127.0.0.1:" + port + ": "), e.getMessage());
+            assertFalse(e.getMessage().contains("management"), e.getMessage());
+        } finally {
+            vertx.close().await();
+        }
     }
 }
