@@ -160,6 +160,7 @@ public final class SidecarImpl implements Sidecar {
                         .requestHandler(req -> inboundEngine.proxy(req,
                                 ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
                         .listen()
+                        .recover(e -> Future.failedFuture(listenFailure("--listen", o.listen().host(), ports[0], e)))
                         .onSuccess(s -> bound.compareAndSet(0, 0, s.actualPort()));
                 if (ports[1] < 0) {
                     return in;
@@ -168,6 +169,7 @@ public final class SidecarImpl implements Sidecar {
                 Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine, true)
                         .requestHandler(egress::handle)
                         .listen()
+                        .recover(e -> Future.failedFuture(listenFailure("--egress-listen", o.egressListen().host(), ports[1], e)))
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
                 return Future.all(in, eg);
             }
@@ -177,7 +179,8 @@ public final class SidecarImpl implements Sidecar {
         } catch (Exception e) {
             publisher.closeWithin(Duration.ofSeconds(1));
             vertx.close();
-            throw new IOException("cannot listen on " + o.listen() + " / " + o.egressListen() + ": " + e.getMessage(), e);
+            // each listener's failure names its option and address (listenFailure); anything else is said as it is
+            throw e instanceof IOException named ? named : new IOException("cannot start the listeners: " + e.getMessage(), e);
         }
         if (o.egressListen() != null && !loopbackOnly(o.egressListen().host())) {
             LOG.atWarn().addKeyValue("egress_listen", o.egressListen())
@@ -274,6 +277,11 @@ public final class SidecarImpl implements Sidecar {
         } else {
             ManagementServer.respond(ex, 405, "text/plain", "use GET /capture, POST /capture/on or POST /capture/off\n");
         }
+    }
+
+    /** A listener that could not be opened, named by its option and address, so the message says which port is taken. */
+    static IOException listenFailure(String option, String host, int port, Throwable cause) {
+        return new IOException("cannot listen on " + host + ":" + port + " (" + option + "): " + cause.getMessage(), cause);
     }
 
     private static int concretePort(SidecarOptions.Listen l) throws IOException {

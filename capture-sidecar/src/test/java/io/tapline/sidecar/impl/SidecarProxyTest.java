@@ -339,6 +339,24 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldNameTheListenerWhosePortIsTaken() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            java.io.IOException egress = assertThrows(java.io.IOException.class,
+                    () -> SidecarImpl.start(options(origin).egressListen("127.0.0.1", port), p2, AVRO));
+            assertTrue(egress.getMessage().startsWith("cannot listen on 127.0.0.1:" + port + " (--egress-listen): "),
+                    egress.getMessage());
+            MockProducer<String, byte[]> p3 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            java.io.IOException inbound = assertThrows(java.io.IOException.class,
+                    () -> SidecarImpl.start(options(origin).listen("127.0.0.1", port), p3, AVRO));
+            assertTrue(inbound.getMessage().startsWith("cannot listen on 127.0.0.1:" + port + " (--listen): "),
+                    inbound.getMessage());
+            assertFalse(inbound.getMessage().contains("Listen["), inbound.getMessage());
+        }
+    }
+
+    @Test
     void shouldRejectMalformedRequestsWithTheRightStatus() throws Exception {
         // RFC 9112 §6.1: a request with both Transfer-Encoding and Content-Length is a smuggling risk. It is refused
         // (400, which §6.1 allows), the connection is closed after the answer, and nothing reaches the app.
