@@ -1,29 +1,14 @@
 package io.tapline.redaction;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Header;
 import io.tapline.avro.Redaction;
-import io.tapline.json.JsonPathSegments;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -49,27 +34,12 @@ public final class Redactor {
 
     /** Header names that carry credentials beyond the exact defaults (X-Auth, X-Outbound-Auth, X-Amz-Signature...). */
     private static final Pattern SENSITIVE_HEADER = Pattern.compile("(?i).*(auth(?!or)|signature).*");
-    /** A header value in an HTTP authentication scheme is a credential whatever the header is called. */
-    private static final Pattern CREDENTIAL_VALUE = Pattern.compile("(?i)^\\s*(bearer|basic|digest|token|negotiate|apikey)\\s+\\S.*");
-    /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
-    private static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
-    /**
-     * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body); for an object or array
-     * value only its opening bracket (the rest is found by {@link #closingBracket}). The string value is
-     * matched with possessive quantifiers: an alternation under {@code *} recurses once per character in
-     * java.util.regex and overflows the stack on a long string.
-     */
-    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
 
     /**
      * Headers whose value is a URL reference, redacted by the request URL's rules (as is any header value that starts
      * with {@code /}, {@code http://} or {@code https://}); Link holds URLs in {@code <...>}.
      */
     private static final Set<String> URL_HEADERS = Set.of("location", "content-location", "referer");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** Reads text that must be one JSON value and nothing after it ({@code 4111 1111 1111 1111} is not the number 4111). */
-    private static final ObjectReader WHOLE_JSON = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A named extra pattern whose matches are tokenised in any text. */
     public record TextRule(String name, Pattern pattern) {
@@ -91,7 +61,7 @@ public final class Redactor {
         public Rules {
             headers = headers.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
             fields = fields.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
-            jsonPaths = jsonPaths.stream().map(Redactor::normalisePath).toList();
+            jsonPaths = jsonPaths.stream().map(JsonRedaction::normalisePath).toList();
             textRules = List.copyOf(textRules);
         }
 
@@ -101,7 +71,9 @@ public final class Redactor {
     }
 
     private final RedactionKey key;
-    private final Rules rules;
+    final Rules rules;
+    private final JsonRedaction jsonRedaction;
+    private final MultipartRedaction multipartRedaction;
 
     public Redactor(byte[] key, Rules rules) {
         this(new RedactionKey(key), rules);
@@ -114,6 +86,8 @@ public final class Redactor {
                 rules.fields().contains(name.toLowerCase(Locale.ROOT)) || rules.sensitiveName().matcher(name).matches());
         this.sensitiveHeaders = new NameVerdicts<>(name -> sensitive(name) || SENSITIVE_HEADER.matcher(name).matches());
         this.headerKinds = new NameVerdicts<>(this::headerKind);
+        this.jsonRedaction = new JsonRedaction(this, rules);
+        this.multipartRedaction = new MultipartRedaction(this);
     }
 
     /** The keyed token for a value; a value that already is a token stays as it is (redacting twice changes nothing). */
@@ -126,7 +100,7 @@ public final class Redactor {
     private final NameVerdicts<Boolean> sensitiveHeaders;
     private final NameVerdicts<HeaderKind> headerKinds;
 
-    private boolean sensitive(String name) {
+    boolean sensitive(String name) {
         return sensitiveNames.get(name);
     }
 
@@ -135,7 +109,7 @@ public final class Redactor {
     }
 
     /** The rule a sensitive query, JSON or form field name falls under: a configured field name, else the name pattern. */
-    private String fieldRule(String name) {
+    String fieldRule(String name) {
         return rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name";
     }
 
@@ -210,7 +184,7 @@ public final class Redactor {
                     out.add(new Redaction(part, "header", name, "sensitive-name"));
                 }
                 default -> {
-                    if (mayBeCredential(value) && CREDENTIAL_VALUE.matcher(value).matches()) {
+                    if (SecretFinders.mayBeCredential(value) && SecretFinders.CREDENTIAL_VALUE.matcher(value).matches()) {
                         redacted = credentials(value);
                         out.add(new Redaction(part, "header", name, "credential-value"));
                     } else if (kind == HeaderKind.LINK) {
@@ -294,11 +268,11 @@ public final class Redactor {
             }
             int eq = pair.indexOf('=');
             String rawName = eq < 0 ? pair : pair.substring(0, eq);
-            String name = percentDecode(rawName, true);
+            String name = PercentEncoding.percentDecode(rawName, true);
             String redactedName = text(part, location, field == null ? location : field, name, out);
             // a note names the pair, never a value: a name that held one is named by its token
             String label = field == null ? redactedName : field;
-            String value = eq < 0 ? null : percentDecode(pair.substring(eq + 1), true);
+            String value = eq < 0 ? null : PercentEncoding.percentDecode(pair.substring(eq + 1), true);
             String redacted;
             if (value == null) {
                 redacted = null;
@@ -310,9 +284,9 @@ public final class Redactor {
                 continue;
             }
             changed = true;
-            sb.append(redactedName == name ? rawName : formEncode(redactedName));
+            sb.append(redactedName == name ? rawName : PercentEncoding.formEncode(redactedName));
             if (value != null) {
-                sb.append('=').append(redacted == value ? pair.substring(eq + 1) : formEncode(redacted));
+                sb.append('=').append(redacted == value ? pair.substring(eq + 1) : PercentEncoding.formEncode(redacted));
             }
         }
         return changed ? sb.toString() : raw;
@@ -330,10 +304,6 @@ public final class Redactor {
             return token(value);
         }
         return text(part, location, label, value, out);
-    }
-
-    private static String formEncode(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("%3A", ":");
     }
 
     /**
@@ -357,11 +327,11 @@ public final class Redactor {
             int slash = r.indexOf('/', start);
             int end = slash < 0 ? r.length() : slash;
             String segment = r.substring(start, end);
-            String decoded = percentDecode(segment, false);
+            String decoded = PercentEncoding.percentDecode(segment, false);
             String redacted = decoded == segment ? segment : text(part, location, field, decoded, out);
             if (redacted != decoded) {
                 changed = true;
-                sb.append(encodePathSegment(redacted));
+                sb.append(PercentEncoding.encodePathSegment(redacted));
             } else {
                 sb.append(segment);
             }
@@ -372,64 +342,6 @@ public final class Redactor {
             start = slash + 1;
         }
         return changed ? sb.toString() : r;
-    }
-
-    /**
-     * A path segment percent-decoded as the redaction reads it before tokenising what it holds (an email written
-     * {@code ann%40example.com} is tokenised as {@code ann@example.com}).
-     */
-    public static String decodePathSegment(String segment) {
-        return percentDecode(segment, false);
-    }
-
-    /**
-     * Percent-decodes as UTF-8, leniently: an escape that is not {@code %} and two hex digits stays as it is (so
-     * {@code jane%40example.com%zz} is still seen as an email). {@code +} is a space in query and form values only.
-     */
-    private static String percentDecode(String s, boolean plusIsSpace) {
-        if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) {
-            return s;
-        }
-        StringBuilder sb = new StringBuilder(s.length());
-        byte[] bytes = null;
-        int n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            int hi;
-            int lo;
-            if (c == '%' && i + 2 < s.length() && (hi = Character.digit(s.charAt(i + 1), 16)) >= 0
-                    && (lo = Character.digit(s.charAt(i + 2), 16)) >= 0) {
-                if (bytes == null) {
-                    bytes = new byte[s.length() / 3];
-                }
-                bytes[n++] = (byte) (hi << 4 | lo);
-                i += 2;
-                continue;
-            }
-            if (n > 0) {
-                sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
-                n = 0;
-            }
-            sb.append(plusIsSpace && c == '+' ? ' ' : c);
-        }
-        if (n > 0) {
-            sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
-        }
-        return sb.toString();
-    }
-
-    /** Percent-encodes (UTF-8) what RFC 3986 does not allow as is in a path segment: unreserved, sub-delims, ':' and '@' stay. */
-    private static String encodePathSegment(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-            char c = (char) (b & 0xFF);
-            if (domainLabel(c) || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
-                sb.append(c);
-            } else {
-                sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16))).append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
-            }
-        }
-        return sb.toString();
     }
 
     /**
@@ -480,7 +392,7 @@ public final class Redactor {
             if (c == ':') {
                 return i + 1;
             }
-            if (!letter(c) && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
+            if (!SecretFinders.letter(c) && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
                 return 0;
             }
         }
@@ -496,7 +408,7 @@ public final class Redactor {
         }
         out.add(new Redaction(part, "header", field, "url-password"));
         return text(part, "header", field, authority.substring(0, colon + 1), out)
-                + token(percentDecode(authority.substring(colon + 1, at), false))
+                + token(PercentEncoding.percentDecode(authority.substring(colon + 1, at), false))
                 + text(part, "header", field, authority.substring(at), out);
     }
 
@@ -538,7 +450,7 @@ public final class Redactor {
     }
 
     /** {@link #body} of a body nested {@code depth} multipart levels deep. */
-    private byte[] body(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
+    byte[] body(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
         if (body.length == 0) {
             return body;
         }
@@ -549,137 +461,33 @@ public final class Redactor {
             return body; // the JSON and text paths would return these same bytes: skip the parse and the regexes
         }
         if (multipart) {
-            byte[] r = multipart(part, body, contentType, depth, out);
+            byte[] r = multipartRedaction.multipart(part, body, contentType, depth, out);
             if (r != null) {
                 return r;
             }
         } else if (ct.contains("json")) {
-            byte[] r = json(part, body, out);
+            byte[] r = jsonRedaction.json(part, body, out);
             if (r != null) {
                 return r;
             }
-            return latin1(jsonLikeText(part, new String(body, StandardCharsets.ISO_8859_1), out), body);
+            return latin1(jsonRedaction.jsonLikeText(part, new String(body, StandardCharsets.ISO_8859_1), out), body);
         } else if (form) {
             String s = new String(body, StandardCharsets.ISO_8859_1);
             return latin1(urlEncoded(part, "form", s, out), body);
         }
         String s = new String(body, StandardCharsets.ISO_8859_1);
         // Unknown text may still embed JSON-ish pairs (e.g. logs); treat them as JSON text.
-        String r = jsonLikeText(part, s, out);
+        String r = jsonRedaction.jsonLikeText(part, s, out);
         return latin1(r, body);
-    }
-
-    /**
-     * A byte scan proving that no JSON/text rule can fire, so {@link #body} may return the bytes as they are: no
-     * configured JSON paths or regexes, plain ASCII without escapes (raw bytes = decoded text), no '@' (emails),
-     * fewer than 13 digits in all (cards), and no quoted name followed by ':' that is sensitive (JSON fields, and
-     * every name the text fallback's "name": value scan could see, whichever quote it starts at).
-     */
-    boolean nothingToRedact(byte[] body) {
-        if (!rules.jsonPaths().isEmpty() || !rules.textRules().isEmpty()) {
-            return false;
-        }
-        int digits = 0;
-        int lastQuote = -1;
-        for (int i = 0; i < body.length; i++) {
-            byte b = body[i];
-            if (b < 0 || b == '\\' || b == '@') {
-                return false;
-            }
-            if (b >= '0' && b <= '9' && ++digits >= 13 && rules.cards()) {
-                return false;
-            }
-            if (b == '"') {
-                if (lastQuote >= 0 && followedByColon(body, i + 1)
-                        && sensitive(new String(body, lastQuote + 1, i - lastQuote - 1, StandardCharsets.ISO_8859_1))) {
-                    return false;
-                }
-                lastQuote = i;
-            }
-        }
-        return true;
-    }
-
-    private static boolean followedByColon(byte[] body, int from) {
-        for (int i = from; i < body.length; i++) {
-            byte b = body[i];
-            if (b == ':') {
-                return true;
-            }
-            if (!blank((char) b)) {
-                return false;
-            }
-        }
-        return false;
-    }
-
-    private static int digits(String s) {
-        int n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= '0' && c <= '9') {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    /**
-     * Whether {@link #CREDENTIAL_VALUE} can match, without running it: the first non-blank character starts one of
-     * its schemes (b, d, t, n, a), and whitespace separates the scheme from the credentials. Most header values
-     * (dates, media types, host names) fail on the first character.
-     */
-    static boolean mayBeCredential(String s) {
-        int i = 0;
-        while (i < s.length() && blank(s.charAt(i))) {
-            i++;
-        }
-        if (i == s.length()) {
-            return false;
-        }
-        switch (s.charAt(i) | 0x20) {
-            case 'b', 'd', 't', 'n', 'a' -> { }
-            default -> {
-                return false;
-            }
-        }
-        for (; i < s.length(); i++) {
-            if (blank(s.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean blank(char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == '\f';
     }
 
     private static byte[] latin1(String s, byte[] original) {
         return s == null ? original : s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    /** Parses and redacts a JSON body; null when it is not valid JSON. Unchanged bodies keep their bytes. */
-    private byte[] json(String part, byte[] body, List<Redaction> out) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
-        } catch (IOException e) {
-            return null;
-        }
-        if (root == null) {
-            return null;
-        }
-        int before = out.size();
-        JsonNode replaced = walk(part, root, "$", out);
-        if (out.size() == before && replaced == root) {
-            return body;
-        }
-        try {
-            return JSON.writeValueAsBytes(replaced);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("re-serialising a parsed JSON tree failed", e);
-        }
+    /** The byte scan ({@link SecretFinders#nothingToRedact}) that lets {@link #body} skip the parse under these rules. */
+    boolean nothingToRedact(byte[] body) {
+        return SecretFinders.nothingToRedact(this, body);
     }
 
     /**
@@ -690,29 +498,7 @@ public final class Redactor {
      * A name in brackets is one name, as the capture sees the key. Unchanged: the same instance.
      */
     public String jsonValue(String part, String path, String rendered, List<Redaction> out) {
-        if (rendered == null || rendered.isEmpty()) {
-            return rendered;
-        }
-        StringBuilder concrete = new StringBuilder("$"); // as the capture names a field: members joined by dots
-        List<JsonPathSegments.Segment> segments = JsonPathSegments.parse(path);
-        for (int i = 0; i < segments.size(); i++) {
-            JsonPathSegments.Segment segment = segments.get(i);
-            if (segment.index()) {
-                concrete.append(segment.text());
-                continue;
-            }
-            String name = segment.text();
-            if (i == 0 && name.equals("$")) {
-                continue;
-            }
-            concrete.append('.').append(name);
-            String rule = pathMatches(concrete.toString(), name) ? "config:json-path" : sensitive(name) ? fieldRule(name) : null;
-            if (rule != null) {
-                out.add(new Redaction(part, "json", path, rule));
-                return JSON.getNodeFactory().textNode(token(textOf(rendered))).toString();
-            }
-        }
-        return anyText(part, path.startsWith("$") ? path : "$", rendered, out);
+        return jsonRedaction.jsonValue(part, path, rendered, out);
     }
 
     /**
@@ -720,447 +506,7 @@ public final class Redactor {
      * parses, else by the rules for JSON-like text, which end with the text rules. Unchanged: the same instance.
      */
     public String anyText(String part, String path, String s, List<Redaction> out) {
-        if (s == null || s.isEmpty()) {
-            return s;
-        }
-        JsonNode node = null;
-        try {
-            node = WHOLE_JSON.readTree(s);
-        } catch (IOException e) {
-            // not JSON (or cut short): the JSON-like text rules below
-        }
-        if (node != null && !node.isMissingNode()) {
-            int before = out.size();
-            JsonNode r = walk(part, node, path, out);
-            return out.size() == before && r == node ? s : r.toString();
-        }
-        String r = jsonLikeText(part, s, out);
-        return r == null ? s : r;
-    }
-
-    /**
-     * What a JSON value is tokenised as: a string's content, an object or array as {@link #canonicalJson} (so the
-     * order its members came in does not change the token), any other value as its JSON.
-     */
-    public static String tokenText(JsonNode value) {
-        if (value.isTextual()) {
-            return value.textValue();
-        }
-        return value.isContainerNode() ? canonicalJson(value) : value.toString();
-    }
-
-    /** Compact JSON with every object's members sorted by name, at every depth; array elements keep their order. */
-    public static String canonicalJson(JsonNode value) {
-        return sorted(value).toString();
-    }
-
-    /** {@link #canonicalJson} of text holding one JSON object or array; null for any other text. */
-    public static String canonicalJson(String text) {
-        if (text.isEmpty() || (text.charAt(0) != '{' && text.charAt(0) != '[')) {
-            return null;
-        }
-        try {
-            JsonNode n = WHOLE_JSON.readTree(text);
-            return n != null && n.isContainerNode() ? canonicalJson(n) : null;
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private static JsonNode sorted(JsonNode node) {
-        if (node.isObject()) {
-            ObjectNode out = JSON.getNodeFactory().objectNode();
-            TreeMap<String, JsonNode> members = new TreeMap<>();
-            node.fields().forEachRemaining(m -> members.put(m.getKey(), m.getValue()));
-            members.forEach((name, v) -> out.set(name, sorted(v)));
-            return out;
-        }
-        if (node.isArray()) {
-            ArrayNode out = JSON.getNodeFactory().arrayNode(node.size());
-            node.forEach(v -> out.add(sorted(v)));
-            return out;
-        }
-        return node;
-    }
-
-    /** A rendered JSON value's token text (see {@link #tokenText}), or the rendering itself when it does not parse (cut). */
-    private static String textOf(String rendered) {
-        try {
-            JsonNode n = WHOLE_JSON.readTree(rendered);
-            if (n != null && !n.isMissingNode()) {
-                return tokenText(n);
-            }
-        } catch (IOException e) {
-            // cut for display: the rendering as it is
-        }
-        return rendered;
-    }
-
-    private JsonNode walk(String part, JsonNode node, String path, List<Redaction> out) {
-        if (node.isObject()) {
-            ObjectNode obj = (ObjectNode) node;
-            Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
-            List<Map.Entry<String, JsonNode>> updates = new ArrayList<>();
-            List<String> names = null; // the members' names once one of them was redacted, in order
-            int index = 0;
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                // A key holding an email or a card number (a map keyed by customer) is redacted like text: its
-                // token stands for it in the body, in the paths below it and in the notes.
-                String name = key(part, path, e.getKey(), out);
-                if (name != e.getKey() && names == null) {
-                    names = new ArrayList<>(obj.size());
-                    Iterator<String> before = obj.fieldNames();
-                    for (int i = 0; i < index; i++) {
-                        names.add(before.next());
-                    }
-                }
-                if (names != null) {
-                    names.add(name);
-                }
-                index++;
-                String childPath = path + "." + name;
-                JsonNode child = e.getValue();
-                String rule = null;
-                if (pathMatches(childPath, e.getKey())) {
-                    rule = "config:json-path";
-                } else if (sensitive(e.getKey())) {
-                    rule = fieldRule(e.getKey());
-                }
-                if (rule != null && !child.isNull()) {
-                    out.add(new Redaction(part, "json", childPath, rule));
-                    updates.add(Map.entry(e.getKey(), TextNode.valueOf(token(tokenText(child)))));
-                } else {
-                    JsonNode r = walk(part, child, childPath, out);
-                    if (r != child) {
-                        updates.add(Map.entry(e.getKey(), r));
-                    }
-                }
-            }
-            updates.forEach(u -> obj.set(u.getKey(), u.getValue()));
-            if (names == null) {
-                return obj;
-            }
-            ObjectNode renamed = JSON.getNodeFactory().objectNode(); // the members in their order, under their new names
-            Iterator<JsonNode> values = obj.elements();
-            for (String name : names) {
-                renamed.set(name, values.next());
-            }
-            return renamed;
-        }
-        if (node.isArray()) {
-            ArrayNode arr = (ArrayNode) node;
-            for (int i = 0; i < arr.size(); i++) {
-                JsonNode child = arr.get(i);
-                JsonNode r = walk(part, child, path + "[" + i + "]", out);
-                if (r != child) {
-                    arr.set(i, r);
-                }
-            }
-            return arr;
-        }
-        if (node.isTextual()) {
-            String s = node.textValue();
-            String r = text(part, "json", path, s, out);
-            return r == s ? node : TextNode.valueOf(r);
-        }
-        if (node.isIntegralNumber() && rules.cards()) {
-            String digits = node.asText();
-            if (CARD.matcher(digits).matches() && luhn(digits)) {
-                out.add(new Redaction(part, "json", path, "card-number"));
-                return TextNode.valueOf(token(digits));
-            }
-        }
-        return node;
-    }
-
-    /**
-     * A JSON object key with the text rules applied (an email or a card number in it becomes its token), noted at the
-     * member's path as redacted; the same instance when nothing in it matched. Most keys hold neither a digit run long
-     * enough for a card nor an '@', and with no configured text rule they are not scanned further.
-     */
-    private String key(String part, String path, String name, List<Redaction> out) {
-        if (rules.textRules().isEmpty() && name.indexOf('@') < 0 && (!rules.cards() || name.length() < 13)) {
-            return name;
-        }
-        List<Redaction> found = new ArrayList<>(1);
-        String r = text(part, "json", path, name, found);
-        if (r == name) {
-            return name;
-        }
-        for (Redaction x : found) {
-            out.add(new Redaction(part, "json", path + "." + r, x.getRule()));
-        }
-        return r;
-    }
-
-    private boolean pathMatches(String concretePath, String fieldName) {
-        if (rules.jsonPaths().isEmpty()) {
-            return false;
-        }
-        String normal = concretePath.replaceAll("\\[\\d+]", "[*]");
-        for (String p : rules.jsonPaths()) {
-            if (p.equals(normal) || (p.startsWith("$..") && p.substring(3).equals(fieldName))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    static String normalisePath(String p) {
-        String s = p.trim();
-        if (!s.startsWith("$")) {
-            s = "$." + s;
-        }
-        return s.replaceAll("\\[\\d+]", "[*]");
-    }
-
-    /**
-     * Text that should be JSON but does not parse: tokenise values of sensitive "name": value pairs, then text rules.
-     * An object or array value is tokenised whole, up to its closing bracket or, when the capture cut it, the end.
-     */
-    private String jsonLikeText(String part, String s, List<Redaction> out) {
-        Matcher m = JSON_PAIR.matcher(s);
-        StringBuilder sb = null;
-        int last = 0;
-        int from = 0;
-        while (from < s.length() && m.find(from)) {
-            String name = m.group(1);
-            from = m.end();
-            if (!sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
-                continue; // an object or array value is entered: its own pairs are found next
-            }
-            if (sb == null) {
-                sb = new StringBuilder(s.length());
-            }
-            String v = m.group(2);
-            String inner;
-            if (v.equals("{") || v.equals("[")) {
-                from = closingBracket(s, m.start(2));
-                inner = s.substring(m.start(2), from);
-            } else {
-                inner = v.startsWith("\"") ? v.substring(1, v.endsWith("\"") && v.length() > 1 ? v.length() - 1 : v.length()) : v;
-            }
-            sb.append(s, last, m.start(2)).append('"').append(token(inner)).append('"');
-            last = from;
-            // the note names the field as the text will read: a name holding an email is named by its token
-            out.add(new Redaction(part, "text", text(part, "text", name, name, new ArrayList<>()), "sensitive-name"));
-        }
-        String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
-        String r = text(part, "text", "body", afterPairs, out);
-        return r == s ? null : r;
-    }
-
-    /**
-     * The index after the bracket that closes the one at {@code open} (brackets inside strings ignored), or the
-     * text's length when it is cut before. A loop with a depth counter: no recursion on deeply nested input.
-     */
-    private static int closingBracket(String s, int open) {
-        int depth = 0;
-        boolean inString = false;
-        for (int i = open; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (inString) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == '"') {
-                    inString = false;
-                }
-            } else if (c == '"') {
-                inString = true;
-            } else if (c == '{' || c == '[') {
-                depth++;
-            } else if ((c == '}' || c == ']') && --depth == 0) {
-                return i + 1;
-            }
-        }
-        return s.length();
-    }
-
-    // ---------------------------------------------------------------- multipart
-
-    /** Multipart bodies nested deeper than this are not parsed further: their parts are tokenised whole. */
-    private static final int MAX_MULTIPART_DEPTH = 4;
-    private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] BLANK_LINE = {'\r', '\n', '\r', '\n'};
-    private static final byte[] DASHES = {'-', '-'};
-
-    /**
-     * A {@code multipart/*} body (RFC 2046, {@code multipart/form-data} per RFC 7578), part by part: delimiters and
-     * structure keep their bytes; part headers get the text rules; the content of a part whose name
-     * ({@code Content-Disposition: form-data; name="..."}) is sensitive becomes the token of its UTF-8 text (equal
-     * to the token of the same form field); any other part is redacted as a body of its own content type
-     * ({@code text/plain} when it has none): JSON by tree, forms by field, text by the text rules. A file part
-     * (binary content) is thus kept byte for byte unless a text rule matches its bytes, as a binary body is. A part
-     * cut by the capture cap runs to the end of the captured bytes. Null when there is no usable boundary.
-     */
-    private byte[] multipart(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
-        String boundary = parameter(contentType, "boundary");
-        if (boundary == null || boundary.isEmpty() || boundary.length() > 70) {
-            return null;
-        }
-        byte[] dashBoundary = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
-        byte[] delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
-        int first = startsWith(body, 0, dashBoundary) ? 0 : indexOf(body, delimiter, 0, body.length);
-        if (first < 0) {
-            return null;
-        }
-        int pos = first == 0 ? 0 : first + 2; // the CRLF before the first delimiter ends the preamble
-        ByteArrayOutputStream result = new ByteArrayOutputStream(body.length + 64);
-        boolean changed = textBytes(part, body, 0, pos, result, out);
-        while (true) {
-            int afterBoundary = pos + dashBoundary.length;
-            if (startsWith(body, afterBoundary, DASHES)) { // close delimiter: the rest is the epilogue
-                result.write(body, pos, afterBoundary + 2 - pos);
-                changed |= textBytes(part, body, afterBoundary + 2, body.length, result, out);
-                break;
-            }
-            int lineEnd = indexOf(body, CRLF, afterBoundary, body.length);
-            if (lineEnd < 0) { // cut inside the delimiter line
-                result.write(body, pos, body.length - pos);
-                break;
-            }
-            result.write(body, pos, lineEnd + 2 - pos);
-            int next = indexOf(body, delimiter, lineEnd + 2, body.length);
-            int end = next < 0 ? body.length : next;
-            changed |= bodyPart(part, body, lineEnd + 2, end, depth, result, out);
-            if (next < 0) {
-                break;
-            }
-            result.write(body, next, 2);
-            pos = next + 2;
-        }
-        return changed ? result.toByteArray() : body;
-    }
-
-    /** One part's headers and content, {@code body[from, to)}, into {@code result}; true when it changed. */
-    private boolean bodyPart(String part, byte[] body, int from, int to, int depth, ByteArrayOutputStream result, List<Redaction> out) {
-        int headEnd = to - from >= 2 && startsWith(body, from, CRLF) ? from - 2 : indexOf(body, BLANK_LINE, from, to);
-        if (headEnd < 0) { // cut inside the part's headers
-            return textBytes(part, body, from, to, result, out);
-        }
-        int contentStart = headEnd + 4;
-        String name = null;
-        String type = null;
-        int headStop = Math.max(from, headEnd);
-        String head = new String(body, from, headStop - from, StandardCharsets.ISO_8859_1);
-        for (String line : head.split("\r\n")) {
-            int colon = line.indexOf(':');
-            if (colon > 0) {
-                String header = line.substring(0, colon).trim();
-                if (header.equalsIgnoreCase("content-disposition")) {
-                    name = parameter(line.substring(colon + 1), "name");
-                } else if (header.equalsIgnoreCase("content-type")) {
-                    type = line.substring(colon + 1).trim();
-                }
-            }
-        }
-        boolean changed = writeRedacted(part, head, body, from, result, out); // a filename can be an email
-        result.write(body, headStop, contentStart - headStop);
-        byte[] content = Arrays.copyOfRange(body, contentStart, to);
-        byte[] redacted;
-        if (name != null && sensitive(name)) {
-            out.add(new Redaction(part, "form", name, fieldRule(name)));
-            redacted = token(new String(content, StandardCharsets.UTF_8)).getBytes(StandardCharsets.ISO_8859_1);
-        } else if (depth + 1 >= MAX_MULTIPART_DEPTH && type != null && type.regionMatches(true, 0, "multipart/", 0, 10)) {
-            out.add(new Redaction(part, "form", name == null ? "multipart" : name, "multipart-too-deep"));
-            redacted = token(new String(content, StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1);
-        } else {
-            redacted = body(part, content, type == null ? "text/plain" : type, depth + 1, out);
-        }
-        result.write(redacted, 0, redacted.length);
-        return changed || redacted != content;
-    }
-
-    /** {@code body[from, to)} read as Latin-1 through the text rules, into {@code result}; true when it changed. */
-    private boolean textBytes(String part, byte[] body, int from, int to, ByteArrayOutputStream result, List<Redaction> out) {
-        if (from >= to) {
-            return false;
-        }
-        return writeRedacted(part, new String(body, from, to - from, StandardCharsets.ISO_8859_1), body, from, result, out);
-    }
-
-    /**
-     * {@code s}, the Latin-1 text of {@code body} from {@code from} on, through the text rules into {@code result}:
-     * its own bytes when nothing matched; true when it changed.
-     */
-    private boolean writeRedacted(String part, String s, byte[] body, int from, ByteArrayOutputStream result, List<Redaction> out) {
-        String r = text(part, "text", "body", s, out);
-        if (r == s) {
-            result.write(body, from, s.length());
-            return false;
-        }
-        byte[] b = r.getBytes(StandardCharsets.ISO_8859_1);
-        result.write(b, 0, b.length);
-        return true;
-    }
-
-    /**
-     * A parameter of a header value such as {@code form-data; name="a"; filename="b"} or
-     * {@code multipart/form-data; boundary=xyz}, unquoted; null when absent.
-     */
-    private static String parameter(String value, String param) {
-        int len = value.length();
-        int i = value.indexOf(';');
-        while (i >= 0 && i < len) {
-            int start = i + 1;
-            int semi = value.indexOf(';', start);
-            int eq = value.indexOf('=', start);
-            if (eq < 0) {
-                return null;
-            }
-            if (semi >= 0 && semi < eq) { // a parameter without a value
-                i = semi;
-                continue;
-            }
-            String key = value.substring(start, eq).trim();
-            int j = eq + 1;
-            while (j < len && blank(value.charAt(j))) {
-                j++;
-            }
-            String v;
-            if (j < len && value.charAt(j) == '"') {
-                StringBuilder sb = new StringBuilder();
-                for (j++; j < len && value.charAt(j) != '"'; j++) {
-                    if (value.charAt(j) == '\\' && j + 1 < len) {
-                        j++;
-                    }
-                    sb.append(value.charAt(j));
-                }
-                v = sb.toString();
-                i = value.indexOf(';', Math.min(j, len));
-            } else {
-                v = value.substring(j, semi < 0 ? len : semi).trim();
-                i = semi;
-            }
-            if (key.equalsIgnoreCase(param)) {
-                return v;
-            }
-        }
-        return null;
-    }
-
-    private static boolean startsWith(byte[] b, int at, byte[] prefix) {
-        if (at < 0 || at + prefix.length > b.length) {
-            return false;
-        }
-        for (int k = 0; k < prefix.length; k++) {
-            if (b[at + k] != prefix[k]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The first index in {@code [from, to)} where {@code needle} starts and fits before {@code to}, or -1. */
-    private static int indexOf(byte[] b, byte[] needle, int from, int to) {
-        byte first = needle[0];
-        for (int i = Math.max(0, from); i + needle.length <= to; i++) {
-            if (b[i] == first && startsWith(b, i, needle)) {
-                return i;
-            }
-        }
-        return -1;
+        return jsonRedaction.anyText(part, path, s, out);
     }
 
     // ---------------------------------------------------------------- text rules
@@ -1171,12 +517,12 @@ public final class Redactor {
             return s;
         }
         String r = s;
-        if (rules.cards() && digits(s) >= 13) { // a card number has 13-19 digits: fewer anywhere, no regex run
-            r = replace(r, CARD, true, part, location, field, "card-number", out);
+        if (rules.cards() && SecretFinders.digits(s) >= 13) { // a card number has 13-19 digits: fewer anywhere, no regex run
+            r = replace(r, SecretFinders.CARD, true, part, location, field, "card-number", out);
         }
         if (rules.emails() && r.indexOf('@') >= 0) {
             String afterCards = r;
-            r = replace(r, from -> email(afterCards, from), false, part, location, field, "email", out);
+            r = replace(r, from -> SecretFinders.email(afterCards, from), false, part, location, field, "email", out);
         }
         for (TextRule rule : rules.textRules()) {
             r = replace(r, rule.pattern(), false, part, location, field, "config:regex:" + rule.name(), out);
@@ -1201,7 +547,7 @@ public final class Redactor {
         int last = 0;
         for (int[] hit = finder.next(0); hit != null; hit = finder.next(hit[1])) {
             String value = s.substring(hit[0], hit[1]);
-            if (luhnCheck && !luhn(value)) {
+            if (luhnCheck && !SecretFinders.luhn(value)) {
                 continue;
             }
             if (sb == null) {
@@ -1212,89 +558,5 @@ public final class Redactor {
             out.add(new Redaction(part, location, field, rule));
         }
         return sb == null ? s : sb.append(s, last, s.length()).toString();
-    }
-
-    /**
-     * The next email address in {@code s} at or after {@code from}, as {start, end}, or null: what the regex
-     * {@code [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}} finds, without its costs: run by
-     * java.util.regex it backtracks over every start inside a long local-part run (quadratic: seconds for 64 KiB)
-     * and recurses once per domain label (a stack overflow on {@code a@b.c.c.c...}). Here each character is
-     * looked at a bounded number of times: the local part is extended left from each '@' and the domain read
-     * right, and neither can cross another '@'.
-     */
-    static int[] email(String s, int from) {
-        for (int at = s.indexOf('@', from); at >= 0; at = s.indexOf('@', at + 1)) {
-            int start = at;
-            while (start > from && emailLocal(s.charAt(start - 1))) {
-                start--;
-            }
-            if (start == at) {
-                continue;
-            }
-            // the domain: labels separated by single dots, the last one starting with at least two letters
-            int end = at + 1;
-            while (end < s.length() && domainLabel(s.charAt(end))) {
-                end++;
-            }
-            if (end == at + 1) {
-                continue;
-            }
-            while (end + 1 < s.length() && s.charAt(end) == '.' && domainLabel(s.charAt(end + 1))) {
-                end += 2;
-                while (end < s.length() && domainLabel(s.charAt(end))) {
-                    end++;
-                }
-            }
-            // the last label whose first two or more characters are letters ends the address, after those letters
-            for (int dot = end - 1; dot > at; dot--) {
-                if (s.charAt(dot) != '.') {
-                    continue;
-                }
-                int letters = dot + 1;
-                while (letters < end && letter(s.charAt(letters))) {
-                    letters++;
-                }
-                if (letters - dot - 1 >= 2) {
-                    return new int[] {start, letters};
-                }
-            }
-        }
-        return null;
-    }
-
-    private static boolean letter(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    }
-
-    private static boolean domainLabel(char c) {
-        return letter(c) || (c >= '0' && c <= '9') || c == '-';
-    }
-
-    private static boolean emailLocal(char c) {
-        return domainLabel(c) || c == '.' || c == '_' || c == '%' || c == '+';
-    }
-
-    /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */
-    static boolean luhn(String s) {
-        int sum = 0;
-        int n = 0;
-        boolean dbl = false;
-        for (int i = s.length() - 1; i >= 0; i--) {
-            char c = s.charAt(i);
-            if (c < '0' || c > '9') {
-                continue;
-            }
-            int d = c - '0';
-            if (dbl) {
-                d *= 2;
-                if (d > 9) {
-                    d -= 9;
-                }
-            }
-            sum += d;
-            dbl = !dbl;
-            n++;
-        }
-        return n >= 13 && n <= 19 && sum % 10 == 0;
     }
 }

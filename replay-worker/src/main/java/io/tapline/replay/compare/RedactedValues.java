@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.Header;
+import io.tapline.redaction.CanonicalJson;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.RedactionTokens;
 import io.tapline.redaction.Redactor;
@@ -278,7 +279,7 @@ public final class RedactedValues {
         if (!value.equals(value.trim()) && key.token(value.trim()).equals(recorded)) {
             return recorded;
         }
-        String canonical = Redactor.canonicalJson(value);
+        String canonical = CanonicalJson.of(value);
         return canonical == null ? asIs : key.token(canonical);
     }
 

@@ -8,8 +8,8 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.OutboundCall;
 import io.tapline.noise.CallFields;
+import io.tapline.redaction.PercentEncoding;
 import io.tapline.redaction.RedactionTokens;
-import io.tapline.redaction.Redactor;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.compare.BodyComparator;
 import io.tapline.replay.compare.CompareOptions;
@@ -230,7 +230,7 @@ public final class MockMatcher {
             // the capture tokenised the decoded segment (ann%40example.com as ann@example.com): judge it so too
             if (!sameOrRedacted(call.redacted, r[i], a[i])
                     && !((r[i].indexOf('%') >= 0 || a[i].indexOf('%') >= 0) && sameOrRedacted(call.redacted,
-                            Redactor.decodePathSegment(r[i]), Redactor.decodePathSegment(a[i])))) {
+                            PercentEncoding.decodePathSegment(r[i]), PercentEncoding.decodePathSegment(a[i])))) {
                 return false;
             }
         }

@@ -1,0 +1,292 @@
+package io.tapline.redaction;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.tapline.avro.Redaction;
+import io.tapline.json.JsonPathSegments;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A {@link Redactor}'s JSON rules: JSON bodies walked as trees (values by field name, configured JSON path and the
+ * text rules, object keys by the text rules), single values found at a path, and text that should be JSON but does
+ * not parse.
+ */
+final class JsonRedaction {
+
+    /**
+     * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body); for an object or array
+     * value only its opening bracket (the rest is found by {@link #closingBracket}). The string value is
+     * matched with possessive quantifiers: an alternation under {@code *} recurses once per character in
+     * java.util.regex and overflows the stack on a long string.
+     */
+    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
+
+    private final Redactor redactor;
+    private final Redactor.Rules rules;
+
+    JsonRedaction(Redactor redactor, Redactor.Rules rules) {
+        this.redactor = redactor;
+        this.rules = rules;
+    }
+
+    /** Parses and redacts a JSON body; null when it is not valid JSON. Unchanged bodies keep their bytes. */
+    byte[] json(String part, byte[] body, List<Redaction> out) {
+        JsonNode root;
+        try {
+            root = CanonicalJson.JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+        if (root == null) {
+            return null;
+        }
+        int before = out.size();
+        JsonNode replaced = walk(part, root, "$", out);
+        if (out.size() == before && replaced == root) {
+            return body;
+        }
+        try {
+            return CanonicalJson.JSON.writeValueAsBytes(replaced);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("re-serialising a parsed JSON tree failed", e);
+        }
+    }
+
+    /** See {@link Redactor#jsonValue}. */
+    String jsonValue(String part, String path, String rendered, List<Redaction> out) {
+        if (rendered == null || rendered.isEmpty()) {
+            return rendered;
+        }
+        StringBuilder concrete = new StringBuilder("$"); // as the capture names a field: members joined by dots
+        List<JsonPathSegments.Segment> segments = JsonPathSegments.parse(path);
+        for (int i = 0; i < segments.size(); i++) {
+            JsonPathSegments.Segment segment = segments.get(i);
+            if (segment.index()) {
+                concrete.append(segment.text());
+                continue;
+            }
+            String name = segment.text();
+            if (i == 0 && name.equals("$")) {
+                continue;
+            }
+            concrete.append('.').append(name);
+            String rule = pathMatches(concrete.toString(), name) ? "config:json-path" : redactor.sensitive(name) ? redactor.fieldRule(name) : null;
+            if (rule != null) {
+                out.add(new Redaction(part, "json", path, rule));
+                return CanonicalJson.JSON.getNodeFactory().textNode(redactor.token(CanonicalJson.textOf(rendered))).toString();
+            }
+        }
+        return anyText(part, path.startsWith("$") ? path : "$", rendered, out);
+    }
+
+    /** See {@link Redactor#anyText}. */
+    String anyText(String part, String path, String s, List<Redaction> out) {
+        if (s == null || s.isEmpty()) {
+            return s;
+        }
+        JsonNode node = null;
+        try {
+            node = CanonicalJson.WHOLE_JSON.readTree(s);
+        } catch (IOException e) {
+            // not JSON (or cut short): the JSON-like text rules below
+        }
+        if (node != null && !node.isMissingNode()) {
+            int before = out.size();
+            JsonNode r = walk(part, node, path, out);
+            return out.size() == before && r == node ? s : r.toString();
+        }
+        String r = jsonLikeText(part, s, out);
+        return r == null ? s : r;
+    }
+
+    private JsonNode walk(String part, JsonNode node, String path, List<Redaction> out) {
+        if (node.isObject()) {
+            ObjectNode obj = (ObjectNode) node;
+            Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
+            List<Map.Entry<String, JsonNode>> updates = new ArrayList<>();
+            List<String> names = null; // the members' names once one of them was redacted, in order
+            int index = 0;
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                // A key holding an email or a card number (a map keyed by customer) is redacted like text: its
+                // token stands for it in the body, in the paths below it and in the notes.
+                String name = key(part, path, e.getKey(), out);
+                if (name != e.getKey() && names == null) {
+                    names = new ArrayList<>(obj.size());
+                    Iterator<String> before = obj.fieldNames();
+                    for (int i = 0; i < index; i++) {
+                        names.add(before.next());
+                    }
+                }
+                if (names != null) {
+                    names.add(name);
+                }
+                index++;
+                String childPath = path + "." + name;
+                JsonNode child = e.getValue();
+                String rule = null;
+                if (pathMatches(childPath, e.getKey())) {
+                    rule = "config:json-path";
+                } else if (redactor.sensitive(e.getKey())) {
+                    rule = redactor.fieldRule(e.getKey());
+                }
+                if (rule != null && !child.isNull()) {
+                    out.add(new Redaction(part, "json", childPath, rule));
+                    updates.add(Map.entry(e.getKey(), TextNode.valueOf(redactor.token(CanonicalJson.tokenText(child)))));
+                } else {
+                    JsonNode r = walk(part, child, childPath, out);
+                    if (r != child) {
+                        updates.add(Map.entry(e.getKey(), r));
+                    }
+                }
+            }
+            updates.forEach(u -> obj.set(u.getKey(), u.getValue()));
+            if (names == null) {
+                return obj;
+            }
+            ObjectNode renamed = CanonicalJson.JSON.getNodeFactory().objectNode(); // the members in their order, under their new names
+            Iterator<JsonNode> values = obj.elements();
+            for (String name : names) {
+                renamed.set(name, values.next());
+            }
+            return renamed;
+        }
+        if (node.isArray()) {
+            ArrayNode arr = (ArrayNode) node;
+            for (int i = 0; i < arr.size(); i++) {
+                JsonNode child = arr.get(i);
+                JsonNode r = walk(part, child, path + "[" + i + "]", out);
+                if (r != child) {
+                    arr.set(i, r);
+                }
+            }
+            return arr;
+        }
+        if (node.isTextual()) {
+            String s = node.textValue();
+            String r = redactor.text(part, "json", path, s, out);
+            return r == s ? node : TextNode.valueOf(r);
+        }
+        if (node.isIntegralNumber() && rules.cards()) {
+            String digits = node.asText();
+            if (SecretFinders.CARD.matcher(digits).matches() && SecretFinders.luhn(digits)) {
+                out.add(new Redaction(part, "json", path, "card-number"));
+                return TextNode.valueOf(redactor.token(digits));
+            }
+        }
+        return node;
+    }
+
+    /**
+     * A JSON object key with the text rules applied (an email or a card number in it becomes its token), noted at the
+     * member's path as redacted; the same instance when nothing in it matched. Most keys hold neither a digit run long
+     * enough for a card nor an '@', and with no configured text rule they are not scanned further.
+     */
+    private String key(String part, String path, String name, List<Redaction> out) {
+        if (rules.textRules().isEmpty() && name.indexOf('@') < 0 && (!rules.cards() || name.length() < 13)) {
+            return name;
+        }
+        List<Redaction> found = new ArrayList<>(1);
+        String r = redactor.text(part, "json", path, name, found);
+        if (r == name) {
+            return name;
+        }
+        for (Redaction x : found) {
+            out.add(new Redaction(part, "json", path + "." + r, x.getRule()));
+        }
+        return r;
+    }
+
+    private boolean pathMatches(String concretePath, String fieldName) {
+        if (rules.jsonPaths().isEmpty()) {
+            return false;
+        }
+        String normal = concretePath.replaceAll("\\[\\d+]", "[*]");
+        for (String p : rules.jsonPaths()) {
+            if (p.equals(normal) || (p.startsWith("$..") && p.substring(3).equals(fieldName))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String normalisePath(String p) {
+        String s = p.trim();
+        if (!s.startsWith("$")) {
+            s = "$." + s;
+        }
+        return s.replaceAll("\\[\\d+]", "[*]");
+    }
+
+    /**
+     * Text that should be JSON but does not parse: tokenise values of sensitive "name": value pairs, then text rules.
+     * An object or array value is tokenised whole, up to its closing bracket or, when the capture cut it, the end.
+     */
+    String jsonLikeText(String part, String s, List<Redaction> out) {
+        Matcher m = JSON_PAIR.matcher(s);
+        StringBuilder sb = null;
+        int last = 0;
+        int from = 0;
+        while (from < s.length() && m.find(from)) {
+            String name = m.group(1);
+            from = m.end();
+            if (!redactor.sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
+                continue; // an object or array value is entered: its own pairs are found next
+            }
+            if (sb == null) {
+                sb = new StringBuilder(s.length());
+            }
+            String v = m.group(2);
+            String inner;
+            if (v.equals("{") || v.equals("[")) {
+                from = closingBracket(s, m.start(2));
+                inner = s.substring(m.start(2), from);
+            } else {
+                inner = v.startsWith("\"") ? v.substring(1, v.endsWith("\"") && v.length() > 1 ? v.length() - 1 : v.length()) : v;
+            }
+            sb.append(s, last, m.start(2)).append('"').append(redactor.token(inner)).append('"');
+            last = from;
+            // the note names the field as the text will read: a name holding an email is named by its token
+            out.add(new Redaction(part, "text", redactor.text(part, "text", name, name, new ArrayList<>()), "sensitive-name"));
+        }
+        String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
+        String r = redactor.text(part, "text", "body", afterPairs, out);
+        return r == s ? null : r;
+    }
+
+    /**
+     * The index after the bracket that closes the one at {@code open} (brackets inside strings ignored), or the
+     * text's length when it is cut before. A loop with a depth counter: no recursion on deeply nested input.
+     */
+    private static int closingBracket(String s, int open) {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = open; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return i + 1;
+            }
+        }
+        return s.length();
+    }
+}

@@ -1,0 +1,190 @@
+package io.tapline.redaction;
+
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+
+/**
+ * What the redaction looks for: card numbers (a digit count, then the card pattern and the Luhn check), email
+ * addresses, HTTP credentials in header values, and the byte scan that lets a body in which no rule can fire skip the
+ * parse. The character classes here are also used by the URL and multipart code.
+ */
+final class SecretFinders {
+
+    /** A header value in an HTTP authentication scheme is a credential whatever the header is called. */
+    static final Pattern CREDENTIAL_VALUE = Pattern.compile("(?i)^\\s*(bearer|basic|digest|token|negotiate|apikey)\\s+\\S.*");
+    /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
+    static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
+
+    private SecretFinders() {
+    }
+
+    /**
+     * A byte scan proving that no JSON/text rule can fire, so {@link Redactor#body} may return the bytes as they are: no
+     * configured JSON paths or regexes, plain ASCII without escapes (raw bytes = decoded text), no '@' (emails),
+     * fewer than 13 digits in all (cards), and no quoted name followed by ':' that is sensitive (JSON fields, and
+     * every name the text fallback's "name": value scan could see, whichever quote it starts at).
+     */
+    static boolean nothingToRedact(Redactor redactor, byte[] body) {
+        if (!redactor.rules.jsonPaths().isEmpty() || !redactor.rules.textRules().isEmpty()) {
+            return false;
+        }
+        int digits = 0;
+        int lastQuote = -1;
+        for (int i = 0; i < body.length; i++) {
+            byte b = body[i];
+            if (b < 0 || b == '\\' || b == '@') {
+                return false;
+            }
+            if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {
+                return false;
+            }
+            if (b == '"') {
+                if (lastQuote >= 0 && followedByColon(body, i + 1)
+                        && redactor.sensitive(new String(body, lastQuote + 1, i - lastQuote - 1, StandardCharsets.ISO_8859_1))) {
+                    return false;
+                }
+                lastQuote = i;
+            }
+        }
+        return true;
+    }
+
+    private static boolean followedByColon(byte[] body, int from) {
+        for (int i = from; i < body.length; i++) {
+            byte b = body[i];
+            if (b == ':') {
+                return true;
+            }
+            if (!blank((char) b)) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    static int digits(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= '0' && c <= '9') {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Whether {@link #CREDENTIAL_VALUE} can match, without running it: the first non-blank character starts one of
+     * its schemes (b, d, t, n, a), and whitespace separates the scheme from the credentials. Most header values
+     * (dates, media types, host names) fail on the first character.
+     */
+    static boolean mayBeCredential(String s) {
+        int i = 0;
+        while (i < s.length() && blank(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return false;
+        }
+        switch (s.charAt(i) | 0x20) {
+            case 'b', 'd', 't', 'n', 'a' -> { }
+            default -> {
+                return false;
+            }
+        }
+        for (; i < s.length(); i++) {
+            if (blank(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean blank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0B || c == '\f';
+    }
+
+    /**
+     * The next email address in {@code s} at or after {@code from}, as {start, end}, or null: what the regex
+     * {@code [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}} finds, without its costs: run by
+     * java.util.regex it backtracks over every start inside a long local-part run (quadratic: seconds for 64 KiB)
+     * and recurses once per domain label (a stack overflow on {@code a@b.c.c.c...}). Here each character is
+     * looked at a bounded number of times: the local part is extended left from each '@' and the domain read
+     * right, and neither can cross another '@'.
+     */
+    static int[] email(String s, int from) {
+        for (int at = s.indexOf('@', from); at >= 0; at = s.indexOf('@', at + 1)) {
+            int start = at;
+            while (start > from && emailLocal(s.charAt(start - 1))) {
+                start--;
+            }
+            if (start == at) {
+                continue;
+            }
+            // the domain: labels separated by single dots, the last one starting with at least two letters
+            int end = at + 1;
+            while (end < s.length() && domainLabel(s.charAt(end))) {
+                end++;
+            }
+            if (end == at + 1) {
+                continue;
+            }
+            while (end + 1 < s.length() && s.charAt(end) == '.' && domainLabel(s.charAt(end + 1))) {
+                end += 2;
+                while (end < s.length() && domainLabel(s.charAt(end))) {
+                    end++;
+                }
+            }
+            // the last label whose first two or more characters are letters ends the address, after those letters
+            for (int dot = end - 1; dot > at; dot--) {
+                if (s.charAt(dot) != '.') {
+                    continue;
+                }
+                int letters = dot + 1;
+                while (letters < end && letter(s.charAt(letters))) {
+                    letters++;
+                }
+                if (letters - dot - 1 >= 2) {
+                    return new int[] {start, letters};
+                }
+            }
+        }
+        return null;
+    }
+
+    static boolean letter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    static boolean domainLabel(char c) {
+        return letter(c) || (c >= '0' && c <= '9') || c == '-';
+    }
+
+    private static boolean emailLocal(char c) {
+        return domainLabel(c) || c == '.' || c == '_' || c == '%' || c == '+';
+    }
+
+    /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */
+    static boolean luhn(String s) {
+        int sum = 0;
+        int n = 0;
+        boolean dbl = false;
+        for (int i = s.length() - 1; i >= 0; i--) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                continue;
+            }
+            int d = c - '0';
+            if (dbl) {
+                d *= 2;
+                if (d > 9) {
+                    d -= 9;
+                }
+            }
+            sum += d;
+            dbl = !dbl;
+            n++;
+        }
+        return n >= 13 && n <= 19 && sum % 10 == 0;
+    }
+}
