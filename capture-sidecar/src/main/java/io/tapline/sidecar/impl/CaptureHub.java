@@ -142,12 +142,18 @@ public final class CaptureHub {
         metrics.captured.inc();
         return new Capturing(ex -> {
             registry.ended(p);
-            if (ex.statusSent() == Exchange.NO_RESPONSE || !ex.chargeHeads(budget)) {
-                // the client left before any answer (nothing to replay against), or no memory for the heads
+            DropReason unpublished = ex.statusSent() == Exchange.NO_RESPONSE ? DropReason.CLIENT_CLOSED
+                    : ex.response() == null ? DropReason.NO_APP_RESPONSE
+                    : !ex.chargeHeads(budget) ? DropReason.CAPTURE_MEMORY
+                    : null;
+            if (unpublished != null) {
+                // The client left before any answer, or the answer was the sidecar's own (a 502 or 504 for an app
+                // that failed or did not answer, a 413 for a body over the limit): neither is the app's behaviour,
+                // and a replay would hold a healthy candidate to it. Or no memory for the heads.
                 p.complete(ex, 0);
                 p.releaseBudget();
                 registry.remove(p);
-                metrics.dropped(ex.statusSent() == Exchange.NO_RESPONSE ? DropReason.CLIENT_CLOSED : DropReason.CAPTURE_MEMORY);
+                metrics.dropped(unpublished);
                 return;
             }
             // No timer per request: the publisher thread holds it until the grace period is over, then seals it.

@@ -15,7 +15,9 @@ public final class SidecarMetrics {
     public enum DropReason {
         CAPTURE_OFF("capture_off"), SAMPLED_OUT("sampled_out"), ROUTE_CAP("route_cap"), IN_FLIGHT_FULL("in_flight_full"),
         QUEUE_FULL("queue_full"), SERIALIZATION("serialization"), PRODUCER_ERROR("producer_error"), ASSEMBLY("assembly"),
-        SHUTDOWN("shutdown"), CAPTURE_MEMORY("capture_memory"), CLIENT_CLOSED("client_closed"), MEMORY_FULL("memory_full");
+        SHUTDOWN("shutdown"), CAPTURE_MEMORY("capture_memory"), CLIENT_CLOSED("client_closed"), MEMORY_FULL("memory_full"),
+        /** The app sent no response: the client got the sidecar's own 502, 504 or 413, which is no test case. */
+        NO_APP_RESPONSE("no_app_response");
 
         public final String label;
 

@@ -304,10 +304,15 @@ class SidecarProxyTest {
     }
 
     @Test
-    void shouldAnswer502WhenTheAppIsDownAnd504WhenItIsTooSlow() throws Exception {
+    void shouldAnswer502WhenTheAppIsDownAnd504WhenItIsTooSlowAndPublishNeither() throws Exception {
+        // The sidecar's own answer is not the app's behaviour: as a case it would fail every healthy candidate.
+        String noAppResponse = "tapline_sidecar_dropped_total{reason=\"no_app_response\"}";
+        double before = metric(sidecar, noAppResponse);
         assertEquals(504, get("/slow").statusCode());
-        Interaction slow = decode(awaitRecords(1).get(0).value());
-        assertEquals(504, slow.getResponse().getStatus(), "the interaction records what the client got");
+        awaitMetric(sidecar, noAppResponse, before + 1);
+        assertEquals(200, get("/hello").statusCode());
+        Interaction next = decode(awaitRecords(1).get(0).value());
+        assertEquals("/hello", next.getRequest().getPath(), "only the answered request is published");
 
         TestOrigin dead = new TestOrigin();
         int deadPort = dead.port();
@@ -317,6 +322,9 @@ class SidecarProxyTest {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/x")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(502, r.statusCode());
+            awaitMetric(s, noAppResponse, 1);
+            assertEquals(1.0, metric(s, "tapline_sidecar_captured_total"), "captured, then not published");
+            assertEquals(List.of(), interactions(p2), "the sidecar's 502 is not published");
         }
     }
 
@@ -1215,8 +1223,9 @@ class SidecarProxyTest {
 
     @Test
     void shouldRecordATunnelOpenedDuringASoleInFlightRequest() throws Exception {
-        // the app opens a CONNECT tunnel while serving: recorded as an opaque TUNNEL call with byte counts
-        CompletableFuture<HttpResponse<String>> slow = http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/slow")).build(),
+        // the app opens a CONNECT tunnel while serving: recorded as an opaque TUNNEL call with byte counts (the app
+        // answers after 900 ms, inside the shared sidecar's 1 s upstream timeout)
+        CompletableFuture<HttpResponse<String>> slow = http.sendAsync(HttpRequest.newBuilder(URI.create(base() + "/delay?ms=900")).build(),
                 HttpResponse.BodyHandlers.ofString());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (origin.seen.isEmpty() && sidecar.metrics().scrape().contains("tapline_sidecar_in_flight_requests 0") && System.nanoTime() < deadline) {
@@ -1232,7 +1241,7 @@ class SidecarProxyTest {
             out.write("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             readUntil(in, "hello");
         }
-        assertEquals(504, slow.get(10, TimeUnit.SECONDS).statusCode());
+        assertEquals("hello", slow.get(10, TimeUnit.SECONDS).body());
         Interaction i = decode(awaitRecords(1).get(0).value());
         assertEquals(1, i.getOutboundCalls().size());
         OutboundCall t = i.getOutboundCalls().get(0);
