@@ -116,10 +116,14 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
                 new Routed.Signed(new Hit(at.toEpochMilli(), fingerprint, draft)), record.timestamp()));
     }
 
-    /** {@code startedAt}, or the record timestamp when {@code startedAt} is further ahead than the allowed skew. */
+    /**
+     * {@code startedAt}, or the record timestamp when {@code startedAt} is further ahead than the allowed skew, or
+     * before 1970: the dedup step timestamps what it writes with the event time, and Kafka refuses a negative
+     * timestamp (the task would fail on the record at every retry).
+     */
     private Instant eventTime(Instant startedAt, long recordTimestamp) {
         long started = startedAt.toEpochMilli();
-        if (started <= recordTimestamp || started - recordTimestamp <= maxClockSkewMillis) {
+        if (started >= 0 && (started <= recordTimestamp || started - recordTimestamp <= maxClockSkewMillis)) {
             return startedAt;
         }
         metrics.eventTimeClamped.inc();

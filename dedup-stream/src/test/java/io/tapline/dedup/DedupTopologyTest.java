@@ -786,6 +786,20 @@ class DedupTopologyTest {
         assertEquals(interaction.getId(), out.get(0).value().getSample().getId());
     }
 
+    @Test
+    void shouldNotFailOnAnInteractionStartedBeforeTheEpoch() {
+        // A sidecar with a broken clock (or another producer) writes a startedAt before 1970: Kafka refuses a record
+        // with a negative timestamp, so event time must not become one.
+        Interaction broken = owner(1, Instant.ofEpochMilli(-5_000)).build();
+        send(broken, T0);
+        send(owner(2, T0).build());
+        Map<String, Case> out = latest(cases.readRecordsToList());
+        assertEquals(2, out.size(), "both interactions sampled, the stream goes on");
+        assertTrue(out.values().stream().allMatch(c -> c.getSampledAt().toEpochMilli() >= 0), String.valueOf(out));
+        assertEquals(1, metrics.eventTimeClamped.value());
+        assertTrue(dlq.isEmpty());
+    }
+
     private static long count(KeyValueStore<String, Object> store) {
         long n = 0;
         try (KeyValueIterator<String, Object> all = store.all()) {
