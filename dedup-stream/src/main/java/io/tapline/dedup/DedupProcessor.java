@@ -40,6 +40,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
 
+    /**
+     * Longest service plus route whose noise is learned. The noise repartition records and counters write each in at
+     * most 64 KiB of modified UTF-8 (up to 3 bytes a character); a longer one (a request line of a megabyte kept as a
+     * word) failed the task on its record at every retry. Such a route learns no noise; its cases are kept.
+     */
+    static final int MAX_NOISE_ROUTE_CHARS = 4096;
+
     private final DedupConfig config;
     private final DedupMetrics metrics;
     private ProcessorContext<String, Emitted> context;
@@ -154,6 +161,9 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
      */
     private void forwardNoise(Case draft, Function<String, NoiseObservation> observation, long at) {
         String route = draft.getParts().getMethod() + " " + draft.getParts().getRouteTemplate();
+        if (route.length() + draft.getService().length() > MAX_NOISE_ROUTE_CHARS) {
+            return; // no noise record can name it
+        }
         context.forward(new Record<String, Emitted>(TaplineTopics.noiseKey(draft.getService(), route),
                 new Emitted.NoiseOut(observation.apply(route)), at));
     }

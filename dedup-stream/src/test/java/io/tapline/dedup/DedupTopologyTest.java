@@ -800,6 +800,22 @@ class DedupTopologyTest {
         assertTrue(dlq.isEmpty());
     }
 
+    @Test
+    void shouldNotFailOnARouteTooLongForTheNoiseRecords() {
+        // A request line of 70,000 characters (a sidecar with a large proxy.max.header.bytes, another producer): its
+        // route is a word the templates keep, longer than a noise record can hold.
+        String path = "/" + "a".repeat(70_000);
+        for (int i = 0; i < 3; i++) {
+            send(Interactions.get(path).at(T0.plusSeconds(i)).json("{\"at\":" + i + "}").build());
+        }
+        send(owner(1, T0.plusSeconds(5)).build());
+        driver.advanceWallClockTime(PUBLISH);
+        Map<String, Case> out = latest(cases.readRecordsToList());
+        assertEquals(4, out.size(), "the long route is sampled as any other, and the stream goes on");
+        assertTrue(noise.readRecordsToList().stream().noneMatch(r -> r.key().length() > 65_535),
+                "no noise is learned for it");
+    }
+
     private static long count(KeyValueStore<String, Object> store) {
         long n = 0;
         try (KeyValueIterator<String, Object> all = store.all()) {
