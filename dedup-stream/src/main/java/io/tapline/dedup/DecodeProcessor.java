@@ -5,12 +5,15 @@ import io.tapline.avro.Interaction;
 import io.tapline.dedup.noise.ResponseDiff;
 import io.tapline.dedup.signature.Signature;
 import io.tapline.dedup.signature.Signer;
+import io.tapline.dedup.state.CaseSchemas;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
+import io.tapline.topics.TaplineTopics;
 import java.time.Instant;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -37,6 +40,22 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 final class DecodeProcessor implements Processor<byte[], byte[], String, Routed> {
 
     static final String COMPONENT = "dedup-stream";
+
+    /**
+     * Largest case (an interaction with its signature) carried on: it is written whole to the repartition topic, the
+     * samples changelog and the cases topic, all limited to {@link TaplineTopics#DERIVED_MAX_BYTES}; the margin holds
+     * the key, the hit header, record and batch overhead and what lz4 adds to incompressible bytes (1/255). A larger
+     * one (another producer's record, compressed into the interactions topic's limit) would be refused by the producer
+     * or the broker, failing the task on it at every retry: it is a dead letter.
+     */
+    static final int MAX_CASE_BYTES = TaplineTopics.DERIVED_MAX_BYTES - TaplineTopics.DERIVED_MAX_BYTES / 64;
+    /**
+     * Records at most this large are not measured: their case adds the signature (shapes of bodies read up to 1 MiB
+     * each, up to about twice their size, twice: as text and as parts) to the interaction, which stays below
+     * {@link #MAX_CASE_BYTES}.
+     */
+    static final int CHECKED_VALUE_BYTES = TaplineTopics.INTERACTION_MAX_BYTES / 4;
+    private static final Serde<Case> DRAFT = CaseSchemas.serde();
 
     private final Deserializer<Interaction> deserializer;
     private final Signer signer;
@@ -87,8 +106,17 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
             deadLetter(record, "cannot sign interaction " + interaction.getId() + ": " + DeadLetters.describe(e));
             return;
         }
-        metrics.interactions.inc();
         Instant at = eventTime(interaction.getStartedAt(), record.timestamp());
+        if (record.value().length > CHECKED_VALUE_BYTES) {
+            // Decided for every hit of it, whole or counted, so that the outcome does not depend on the gate.
+            int size = DRAFT.serializer().serialize(topic, draft(interaction, signature, at)).length;
+            if (size > MAX_CASE_BYTES) {
+                deadLetter(record, "interaction " + interaction.getId() + " too large: its case takes " + size
+                        + " bytes, over the " + MAX_CASE_BYTES + " the cases, repartition and changelog topics take");
+                return;
+            }
+        }
+        metrics.interactions.inc();
         long fingerprint = ResponseDiff.requestFingerprint(interaction.getRequest());
         boolean whole = config.hitFormat() == DedupConfig.HitFormat.CASE
                 || gate.whole(signature.id(), at.toEpochMilli(), fingerprint);
@@ -98,7 +126,13 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
             return;
         }
         metrics.wholeHits.inc();
-        Case draft = Case.newBuilder()
+        context.forward(new Record<String, Routed>(signature.id(),
+                new Routed.Signed(new Hit(at.toEpochMilli(), fingerprint, draft(interaction, signature, at))),
+                record.timestamp()));
+    }
+
+    private static Case draft(Interaction interaction, Signature signature, Instant at) {
+        return Case.newBuilder()
                 .setCaseId("")
                 .setSignatureId(signature.id())
                 .setSampleSlot(-1)
@@ -112,8 +146,6 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
                 .setSampledAt(at)
                 .setSignatureVersion(Signer.VERSION)
                 .build();
-        context.forward(new Record<String, Routed>(signature.id(),
-                new Routed.Signed(new Hit(at.toEpochMilli(), fingerprint, draft)), record.timestamp()));
     }
 
     /**

@@ -816,6 +816,26 @@ class DedupTopologyTest {
                 "no noise is learned for it");
     }
 
+    @Test
+    void shouldDeadLetterAnInteractionTooLargeForTheTopicsItsCaseIsWrittenTo() {
+        // Another producer's interaction of 17 MiB, compressed into the interactions topic's 8 MiB: its case could be
+        // written neither to the repartition topic nor to the cases topic (16 MiB), and the producer's refusal would
+        // fail the task on it at every retry.
+        byte[] body = new byte[17 * 1024 * 1024];
+        java.util.Arrays.fill(body, (byte) 'a');
+        send(Interactions.get("/export").at(T0).body("text/plain", body).build());
+        send(owner(1, T0).build());
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(1, dead.size());
+        String error = DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR);
+        assertTrue(error.contains("too large"), error);
+        assertNull(dead.get(0).value(), "over the dead-letter limit too: the value is left out");
+        assertEquals(List.of("/owners/{id}"), cases.readRecordsToList().stream()
+                .map(r -> r.value().getParts().getRouteTemplate()).toList(), "the stream goes on");
+        assertEquals(1, metrics.interactions());
+        assertEquals(1, metrics.deadLetters());
+    }
+
     private static long count(KeyValueStore<String, Object> store) {
         long n = 0;
         try (KeyValueIterator<String, Object> all = store.all()) {
