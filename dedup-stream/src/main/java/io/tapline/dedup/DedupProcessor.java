@@ -175,6 +175,11 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
      * One pair per record: comparing with every slot holding that request would count one change several times over.
      */
     private void learnNoise(String id, Case draft, SignatureState state, long fingerprint, long at) {
+        if (draft.getSample().getRequest().getTruncated()) {
+            // Only a prefix of the body was captured, or none (an encoding the capture cannot undo): requests that
+            // look alike here may have asked different things, and their answers' differences are no noise.
+            return;
+        }
         SignatureState.Slot latest = null;
         for (SignatureState.Slot slot : state.slots()) {
             if (slot.requestFingerprint() == fingerprint && (latest == null || slot.sampledAt() > latest.sampledAt())) {

@@ -64,7 +64,8 @@ public final class ResponseDiff {
 
     /**
      * Fingerprint of what makes two requests "the same request": method, authority, path, raw query, body bytes and
-     * every header but the {@link #PER_REQUEST_HEADERS per-request ones} (names in any case, values in order).
+     * every header but the {@link #PER_REQUEST_HEADERS per-request ones} (names in any case, values in order); and
+     * whether the body was captured whole.
      */
     public static long requestFingerprint(HttpRequest request) {
         MessageDigest sha = sha256();
@@ -92,6 +93,11 @@ public final class ResponseDiff {
         sha.update(Objects.toString(request.getRawQuery(), "").getBytes(StandardCharsets.UTF_8));
         sha.update((byte) 0);
         sha.update(Bodies.bytes(request.getBody()));
+        if (request.getTruncated()) {
+            // Not the body that was sent (its prefix, or nothing for an encoding the capture could not undo): never
+            // the same request as one captured whole (DedupProcessor does not pair two truncated ones either).
+            sha.update(new byte[] {0, 't'});
+        }
         return ByteBuffer.wrap(sha.digest()).getLong();
     }
 
