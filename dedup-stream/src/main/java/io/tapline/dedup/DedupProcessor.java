@@ -97,6 +97,9 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         this.signatures = context.getStateStore(DedupTopology.SIGNATURES_STORE);
         this.samples = context.getStateStore(DedupTopology.SAMPLES_STORE);
         this.baselines = context.getStateStore(DedupTopology.BASELINES_STORE);
+        // From the stores only: a task initialised again after an aborted transaction (the same processor, its stores
+        // back at the last commit) must not measure retirement against event times of hits that were rolled back.
+        eventTime = Long.MIN_VALUE;
         try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
             while (all.hasNext()) {
                 eventTime = Math.max(eventTime, all.next().value.lastSeen());

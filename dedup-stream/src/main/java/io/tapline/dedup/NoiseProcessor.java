@@ -58,6 +58,9 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
     public void init(ProcessorContext<String, NoiseProfile> context) {
         this.context = context;
         this.store = context.getStateStore(DedupTopology.NOISE_STORE);
+        // From the store only: a task initialised again after an aborted transaction (the same processor, its store
+        // back at the last commit) must not retire routes against event times of observations that were rolled back.
+        eventTime = 0;
         try (KeyValueIterator<String, RouteNoise> all = store.all()) {
             while (all.hasNext()) {
                 eventTime = Math.max(eventTime, all.next().value.lastPairAt());
