@@ -633,6 +633,45 @@ class ReplayRunIT {
         assertEquals("http://a", adopted.getCandidate());
     }
 
+    /**
+     * The run's bounds are offsets of the cases topic it started on. A worker joining it with another --topic-cases
+     * (another environment's topic, say) must be refused, not replay that topic's cases into the run up to offsets
+     * that are not its own (here they lie beyond its end, so such a worker would never finish).
+     */
+    @Test
+    void aWorkerJoiningARunWithAnotherCasesTopicIsRefused(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),
+                Map.of(RegistryConfig.URL, stack.registryUrl()), Map.of(), Map.of());
+        AvroCodec codec = new AvroCodec(kafka.registry());
+        int mock = Ports.freePort();
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 0, true);
+        new RunCoordinator(kafka, codec, new RunTopics(cases, noise, results, runs, dlq), Clock.systemUTC(),
+                Duration.ofSeconds(30)).establishBounds(runId, candidate.url());
+        String otherCases = stack.createTopic("other-cases", 3, Map.of("cleanup.policy", "compact"));
+
+        List<String> a = args(stack, runId, "w1", candidate, mock);
+        a.set(a.indexOf("--topic-cases") + 1, otherCases);
+        AtomicReference<Throwable> refused = new AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            try {
+                replay(a);
+            } catch (Throwable t) {
+                refused.set(t);
+            }
+        }, "it-other-topic-worker");
+        worker.setDaemon(true);
+        worker.start();
+        worker.join(Duration.ofSeconds(60).toMillis());
+        assertTrue(refused.get() instanceof ConfigException,
+                () -> "the worker must be refused at once (exit 2), not join the run's group over " + otherCases
+                        + ": " + refused.get());
+        assertTrue(refused.get().getMessage().startsWith("option --topic-cases: run " + runId + " replays the cases of "
+                + cases), refused.get().getMessage());
+        assertEquals(0, candidate.requests(), "nothing replayed");
+    }
+
     /** What an in-process command returned and printed. */
     private record Ran(int exit, String log) {
     }

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The run's lifecycle on the runs topic. The first worker of a run records the end offsets of the cases topic as
@@ -58,7 +59,8 @@ public final class RunCoordinator {
      *
      * A worker may join a running run with another URL for the candidate (another replica of it); it is warned.
      *
-     * @throws ConfigException when the run is complete and was started against another candidate: nothing is left to
+     * @throws ConfigException when the run's bounds are offsets of another cases topic than this worker's, or when the
+     *                         run is complete and was started against another candidate: nothing is left to
      *                         replay, and its results, all from that one, would be reported as this one's (a CI job
      *                         that reuses a run id, say) without a single request sent to it
      */
@@ -66,16 +68,7 @@ public final class RunCoordinator {
         Optional<RunEvent> existing = earliestBounds(runId);
         if (existing.isPresent()) {
             log.info("run {} exists: using its recorded bounds {}", runId, existing.get().getBounds().getEndOffsets());
-            String started = existing.get().getCandidate();
-            if (!sameCandidate(started, candidate)) {
-                if (summary(runId).isPresent()) {
-                    throw new ConfigException("option --target: run " + runId + " is complete, and its results are "
-                            + started + "'s, not " + candidate + "'s; give this candidate a new --run id");
-                }
-                log.warn("run {} was started against {}, this worker replays against {}: results of one run should"
-                        + " come from one candidate (replicas of it)", runId, started, candidate);
-            }
-            return existing.get();
+            return join(runId, existing.get(), candidate, topics.cases(), () -> summary(runId).isPresent());
         }
         RunBounds proposed = currentBounds();
         RunEvent event = RunEvent.newBuilder().setRunId(runId).setCandidate(candidate).setAt(clock.instant())
@@ -84,7 +77,35 @@ public final class RunCoordinator {
         RunEvent agreed = earliestBounds(runId).orElseThrow(() -> new IllegalStateException(
                 "bounds of run " + runId + " written to " + topics.runs() + " but not read back"));
         log.info("run {} started: bounds {}", runId, agreed.getBounds().getEndOffsets());
-        return agreed;
+        // A worker racing this one may have written the adopted bounds, with its own cases topic and candidate.
+        return join(runId, agreed, candidate, topics.cases(), () -> false);
+    }
+
+    /**
+     * Checks that a worker may replay {@code run} (its adopted bounds record) with this candidate and cases topic.
+     *
+     * @throws ConfigException when the worker reads another cases topic than the run's: the bounds are offsets of
+     *                         that topic, and applied by partition number to another one they would put that topic's
+     *                         cases into the run (and the run's completion would be judged on the wrong offsets); or
+     *                         when the run is complete and was started against another candidate
+     */
+    static RunEvent join(String runId, RunEvent run, String candidate, String casesTopic, BooleanSupplier complete) {
+        String recordedTopic = run.getBounds().getCasesTopic();
+        if (!recordedTopic.equals(casesTopic)) {
+            throw new ConfigException("option --topic-cases: run " + runId + " replays the cases of " + recordedTopic
+                    + ", not of " + casesTopic + " (its bounds are offsets of " + recordedTopic + "); give the same"
+                    + " --topic-cases, or a new --run id for these cases");
+        }
+        String started = run.getCandidate();
+        if (!sameCandidate(started, candidate)) {
+            if (complete.getAsBoolean()) {
+                throw new ConfigException("option --target: run " + runId + " is complete, and its results are "
+                        + started + "'s, not " + candidate + "'s; give this candidate a new --run id");
+            }
+            log.warn("run {} was started against {}, this worker replays against {}: results of one run should"
+                    + " come from one candidate (replicas of it)", runId, started, candidate);
+        }
+        return run;
     }
 
     /** Whether two target URLs name the same candidate: scheme, host (any case), port and base path. */
