@@ -317,7 +317,11 @@ public final class ReplayCommand {
                 runId, completed.getAt());
         RunResults results = ReportCommand.results(kafka, codec, topics.results(), runId, Optional.of(completed),
                 coordinator.resultsStart(runId).orElse(Map.of()), timeout);
-        return conclude(ReportCommand.report(runId, Optional.of(completed), results), gate);
+        RunReport report = ReportCommand.report(runId, Optional.of(completed), results);
+        if (report.results().size() < report.summary().getTotal()) {
+            out.println(ReportCommand.missing(report, topics.results()));
+        }
+        return conclude(report, gate);
     }
 
     /** Prints the text report and the gate's verdict; the exit code. */

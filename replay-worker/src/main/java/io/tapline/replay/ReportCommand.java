@@ -66,6 +66,9 @@ public final class ReportCommand {
             return ReplayCommand.EXIT_INCOMPLETE;
         }
         RunReport report = report(runId, summaryEvent, results);
+        if (report.results().size() < report.summary().getTotal()) {
+            diagnostics.println(missing(report, topics.results()));
+        }
         Path file = config.has(ReplayOptions.OUT) ? Path.of(config.get(ReplayOptions.OUT)) : null;
         return publish(report, config.get(ReplayOptions.FORMAT), file, gate, out, diagnostics);
     }
@@ -86,14 +89,28 @@ public final class ReportCommand {
 
     /**
      * The report of a run: its results counted (each signature's traffic once), with the duration and candidate its
-     * summary recorded; without a summary, a partial report (no duration, the candidate of its first result).
+     * summary recorded; without a summary, a partial report (no duration, the candidate of its first result). When
+     * fewer results are left than the summary counted (the results topic's retention deleted some), the summary's
+     * counts are reported and gated on, not the remainder's: a run that failed must not pass when its results expire.
      */
     static RunReport report(String runId, Optional<RunEvent> summaryEvent, RunResults results) {
         RunSummary summary = results.summary(summaryEvent.map(e -> e.getSummary().getDurationMillis()).orElse(0L));
+        if (summaryEvent.isPresent() && summary.getTotal() < summaryEvent.get().getSummary().getTotal()) {
+            // Results the summary counted are gone (the results topic's retention): counted again, a run that failed
+            // would pass. The counts, and so the gate, are the ones the run was decided on.
+            summary = summaryEvent.get().getSummary();
+        }
         List<ReplayResult> all = results.results();
         String candidate = summaryEvent.map(RunEvent::getCandidate)
                 .orElse(all.isEmpty() ? "" : all.get(0).getCandidate());
         return new RunReport(runId, candidate, summary, all, summaryEvent.isPresent());
+    }
+
+    /** Says that some of a completed run's results are no longer in the results topic, and what is reported instead. */
+    static String missing(RunReport report, String topic) {
+        return "run " + report.runId() + ": " + (report.summary().getTotal() - report.results().size()) + " of the "
+                + report.summary().getTotal() + " results its summary counted are no longer in " + topic
+                + " (retention): the counts and the gate are the summary's, the cases listed are those still there";
     }
 
     /**

@@ -79,6 +79,23 @@ class ReportCommandTest {
     }
 
     @Test
+    void aCompletedRunWhoseResultsExpiredIsGatedOnItsSummaryNotOnWhatIsLeft() {
+        RunReport run = failedRun(true);
+        RunEvent completed = RunEvent.newBuilder().setRunId("r1").setCandidate("http://c")
+                .setAt(Instant.parse("2024-05-01T10:01:30Z")).setBounds(null)
+                .setSummary(RunSummary.newBuilder(run.summary()).setDurationMillis(90_000).build()).build();
+        // 30 days later the results topic's retention has deleted the run's results; its summary is still there.
+        RunReport report = ReportCommand.report("r1", Optional.of(completed), new RunResults(List.of()));
+        assertEquals(1, report.summary().getTotal());
+        assertEquals(1, report.summary().getFailed());
+        assertEquals(ReplayCommand.EXIT_GATE, publish(report, "text", null), "the run failed, and still does");
+        assertTrue(diagnostics().contains("FAILED the gate"), diagnostics());
+        assertEquals("run r1: 1 of the 1 results its summary counted are no longer in tapline.results (retention): the"
+                + " counts and the gate are the summary's, the cases listed are those still there",
+                ReportCommand.missing(report, "tapline.results"));
+    }
+
+    @Test
     void aJUnitReportOnStandardOutputIsWellFormedWhenTheGateFailsAndTheVerdictGoesToDiagnostics() throws Exception {
         assertEquals(ReplayCommand.EXIT_GATE, publish(failedRun(true), "junit", null));
         Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
