@@ -22,7 +22,9 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -90,6 +92,12 @@ public final class ProxyEngine {
     private final Metrics.Counter websockets;
     private final Metrics metrics;
     private final Metrics.Histogram added;
+    /** When the next warning about the app failing may be logged (inbound listener only; see {@link #upstreamFailed}). */
+    private final AtomicLong nextFailureWarning = new AtomicLong(System.nanoTime());
+    private final AtomicLong failuresSinceWarning = new AtomicLong();
+
+    /** At most one warning about the app failing per this interval, so an app that is down cannot flood the log. */
+    static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** @param clients the upstream client of the calling event loop (see {@link SidecarImpl}) */
     public ProxyEngine(Vertx vertx, Supplier<HttpClient> clients, Settings settings, String listener, Metrics metrics) {
@@ -435,6 +443,30 @@ public final class ProxyEngine {
         return a == null ? "" : a.toString();
     }
 
+    /**
+     * The upstream failed and the client gets {@code status}. On the inbound listener that is the app failing (down,
+     * a wrong {@code --app}, too slow), which the operator must hear of: a warning, at most one per
+     * {@link #FAILURE_WARNING_INTERVAL_NANOS} with the count of failures since the last one. It names no path (a
+     * path can hold what redaction would have taken out). A dependency failing behind the egress listener is the
+     * app's to report: debug only.
+     */
+    private void upstreamFailed(HttpServerRequest request, int status, Throwable cause) {
+        LOG.debug("upstream failure for {} {}: {}", request.method(), request.path(), cause.toString());
+        if (!"inbound".equals(listener)) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = nextFailureWarning.get();
+        if (now - next < 0 || !nextFailureWarning.compareAndSet(next, now + FAILURE_WARNING_INTERVAL_NANOS)) {
+            failuresSinceWarning.incrementAndGet();
+            return;
+        }
+        long earlier = failuresSinceWarning.getAndSet(0);
+        LOG.atWarn().addKeyValue("status", status).addKeyValue("error", cause.toString()).addKeyValue("suppressed", earlier)
+                .log("the app did not answer a request, the client got {}: {}{}", status, cause.toString(),
+                        earlier == 0 ? "" : " (and " + earlier + " more failures since the last warning)");
+    }
+
     static int statusFor(Throwable cause) {
         if (cause instanceof TimeoutException || cause instanceof io.netty.channel.ConnectTimeoutException
                 || (cause.getMessage() != null && cause.getMessage().toLowerCase(Locale.ROOT).contains("timeout"))) {
@@ -602,7 +634,7 @@ public final class ProxyEngine {
         }
 
         void fail(int status, Throwable cause) {
-            LOG.debug("upstream failure for {} {}: {}", request.method(), request.path(), cause.toString());
+            upstreamFailed(request, status, cause);
             sendError(request, status);
             finish(null, status, cause.getClass().getSimpleName() + ": " + cause.getMessage());
         }

@@ -4,6 +4,7 @@ import io.tapline.avro.Attribution;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Interaction;
 import io.tapline.avro.UnattributedCall;
+import io.tapline.logging.TaplineLogging;
 import io.tapline.redaction.Redactor;
 import io.tapline.topics.TaplineTopics;
 import io.vertx.core.MultiMap;
@@ -32,6 +33,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URI;
@@ -318,14 +320,25 @@ class SidecarProxyTest {
         int deadPort = dead.port();
         dead.close();
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
         try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + deadPort), p2, AVRO)) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/x")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(502, r.statusCode());
-            awaitMetric(s, noAppResponse, 1);
-            assertEquals(1.0, metric(s, "tapline_sidecar_captured_total"), "captured, then not published");
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/users/ann@example.com")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(502, r.statusCode());
+            }
+            awaitMetric(s, noAppResponse, 3);
+            assertEquals(3.0, metric(s, "tapline_sidecar_captured_total"), "captured, then not published");
             assertEquals(List.of(), interactions(p2), "the sidecar's 502 is not published");
+        } finally {
+            TaplineLogging.output(System.err);
         }
+        // The operator hears of an app that does not answer: one warning, not one per request, and no path in it.
+        List<String> warnings = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("the app did not answer")).toList();
+        assertEquals(1, warnings.size(), log.toString(StandardCharsets.UTF_8));
+        assertTrue(warnings.get(0).contains("WARN") && warnings.get(0).contains("502") && warnings.get(0).contains("Connection refused"), warnings.get(0));
+        assertFalse(warnings.get(0).contains("ann@example.com"), warnings.get(0));
     }
 
     @Test
