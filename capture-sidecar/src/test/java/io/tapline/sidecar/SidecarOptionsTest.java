@@ -171,6 +171,21 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldRefuseATimeoutWithoutAUnitSayingHowToWriteIt() {
+        assertEquals("option --proxy-upstream-timeout (set by TAPLINE_PROXY_UPSTREAM_TIMEOUT): '30' has no unit; "
+                        + "write it with one: 30ms, 30s, 30m, 30h or 30d",
+                assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_PROXY_UPSTREAM_TIMEOUT", "30"), "--app", "http://a"))
+                        .getMessage());
+        assertEquals("option --capture-outbound-grace: '100' has no unit; write it with one: 100ms, 100s, 100m, 100h or 100d",
+                assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--capture-outbound-grace", "100"))
+                        .getMessage());
+        assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-upstream-timeout", "0", "--proxy-idle-timeout", "0")
+                .upstreamTimeout(), "a bare 0 is still 0 = none");
+        assertEquals(Map.of("linger.ms", "5"), load(Map.of(), "--app", "http://a", "--kafka-producer-linger.ms=5").producerOverrides(),
+                "a Kafka client setting is passed through as Kafka reads it, in milliseconds");
+    }
+
+    @Test
     void shouldHideTheRedactionKeyWhenPrinted() {
         TaplineConfig c = TaplineConfig.load(SidecarOptions.spec(), new String[] {"--app", "http://a", "--redaction-key", "very-secret-key-material"}, Map.of());
         assertFalse(c.toString().contains("very-secret-key-material"));

@@ -66,6 +66,8 @@ class DedupOptionsTest {
     void shouldRefuseValuesThatWouldBreakTheJobNamingTheFlag() {
         String[][] cases = {
                 {"--dedup-sample-ttl", "0s", "--dedup-sample-ttl: must be longer than 0"},
+                {"--dedup-sample-ttl", "24", "option --dedup-sample-ttl: '24' has no unit; write it with one: 24ms, 24s, 24m, 24h or 24d"},
+                {"--dedup-retention", "7", "option --dedup-retention: '7' has no unit; write it with one: 7ms, 7s, 7m, 7h or 7d"},
                 {"--dedup-retention", "-1d", "--dedup-retention: must be longer than 0"},
                 {"--dedup-max-signatures-per-task", "0", "--dedup-max-signatures-per-task: must be at least 1"},
                 {"--noise-max-pairs-per-signature", "-1", "--noise-max-pairs-per-signature: must be at least 0"},

@@ -84,6 +84,27 @@ class ReplayMainTest {
     }
 
     @Test
+    void aKafkaTimeoutWithoutAUnitIsAUsageErrorSayingHowToWriteIt() {
+        String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report", "--run", "r1",
+                "--kafka-timeout", "60", "--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1"})));
+        assertEquals("tapline report: option --kafka-timeout: '60' has no unit; write it with one: 60ms, 60s, 60m, 60h or 60d",
+                err.strip());
+    }
+
+    /** What {@code action} wrote to standard error. */
+    static String stderrOf(Runnable action) {
+        java.io.PrintStream before = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(before);
+        }
+        return captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
     void helpListsEveryReplayOption() {
         String help = ReplayOptions.replaySpec().help();
         for (String flag : List.of("--target", "--concurrency", "--rate", "--allow-live", "--mock-route", "--fail-on",

@@ -253,28 +253,51 @@ public final class TaplineConfig {
         throw bad(key, "true or false");
     }
 
-    /** A duration: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 24h}, {@code 7d}, or plain milliseconds. */
+    /** The units {@link #getDuration} reads, as a user writes them. */
+    private static final List<String> DURATION_UNITS = List.of("ms", "s", "m", "h", "d");
+
+    /**
+     * A duration with its unit: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 24h}, {@code 7d}. A bare {@code 0} is
+     * zero (it reads the same in every unit); any other bare number is refused, naming the flag and how to write it,
+     * for {@code --dedup-retention 7} could mean 7 days as well as 7 ms.
+     */
     public Duration getDuration(String key) {
         String raw = required(key).trim().toLowerCase(Locale.ROOT);
+        String malformed = "a duration like 250ms, 30s, 5m, 24h or 7d";
+        if (raw.matches("[+-]?\\d+")) {
+            try {
+                if (Long.parseLong(raw) == 0) {
+                    return Duration.ZERO;
+                }
+            } catch (NumberFormatException e) {
+                throw bad(key, malformed);
+            }
+            throw noUnit(key, raw);
+        }
         try {
             if (raw.endsWith("ms")) {
                 return Duration.ofMillis(Long.parseLong(raw.substring(0, raw.length() - 2)));
             }
             char unit = raw.charAt(raw.length() - 1);
-            if (Character.isDigit(unit)) {
-                return Duration.ofMillis(Long.parseLong(raw));
-            }
             long amount = Long.parseLong(raw.substring(0, raw.length() - 1));
             return switch (unit) {
                 case 's' -> Duration.ofSeconds(amount);
                 case 'm' -> Duration.ofMinutes(amount);
                 case 'h' -> Duration.ofHours(amount);
                 case 'd' -> Duration.ofDays(amount);
-                default -> throw bad(key, "a duration like 250ms, 30s, 5m, 24h or 7d");
+                default -> throw bad(key, malformed);
             };
-        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-            throw bad(key, "a duration like 250ms, 30s, 5m, 24h or 7d");
+        } catch (NumberFormatException | StringIndexOutOfBoundsException | ArithmeticException e) {
+            throw bad(key, malformed);
         }
+    }
+
+    private ConfigException noUnit(String key, String number) {
+        Option option = spec.optionFor(key);
+        String flag = option == null ? key : option.flag();
+        List<String> written = DURATION_UNITS.stream().map(unit -> number + unit).toList();
+        return new ConfigException("option " + flag + origin(key) + ": '" + number + "' has no unit; write it with one: "
+                + String.join(", ", written.subList(0, written.size() - 1)) + " or " + written.get(written.size() - 1));
     }
 
     /** A repeatable or comma-separated option as a list; empty when unset. */

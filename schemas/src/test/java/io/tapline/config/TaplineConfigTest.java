@@ -78,6 +78,32 @@ class TaplineConfigTest {
         assertEquals("", fromFlag.origin("listen"));
     }
 
+    @Test
+    void aDurationWithoutAUnitIsRefusedWithHowToWriteItWhereverItWasSet(@TempDir Path dir) throws IOException {
+        TaplineConfig fromFlag = TaplineConfig.load(SPEC, new String[] {"--grace", "24"}, Map.of());
+        assertEquals("option --grace: '24' has no unit; write it with one: 24ms, 24s, 24m, 24h or 24d",
+                assertThrows(ConfigException.class, () -> fromFlag.getDuration("grace")).getMessage());
+        TaplineConfig fromEnv = TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_GRACE", "7"));
+        assertEquals("option --grace (set by TAPLINE_GRACE): '7' has no unit; write it with one: 7ms, 7s, 7m, 7h or 7d",
+                assertThrows(ConfigException.class, () -> fromEnv.getDuration("grace")).getMessage());
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "grace=250\n");
+        TaplineConfig fromFile = TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of());
+        assertEquals("option --grace (set in " + file + "): '250' has no unit; write it with one: 250ms, 250s, 250m, 250h or 250d",
+                assertThrows(ConfigException.class, () -> fromFile.getDuration("grace")).getMessage());
+    }
+
+    @Test
+    void aBareZeroIsAZeroDurationAndClientSettingsKeepTheirBareMilliseconds() {
+        assertEquals(Duration.ZERO, TaplineConfig.load(SPEC, new String[] {"--grace", "0"}, Map.of()).getDuration("grace"));
+        assertEquals(Duration.ofSeconds(90), TaplineConfig.load(SPEC, new String[] {"--grace", "90S"}, Map.of()).getDuration("grace"));
+        TaplineConfig client = TaplineConfig.load(SPEC, new String[] {"--kafka.producer.linger.ms", "20"},
+                Map.of("TAPLINE_KAFKA_PRODUCER_DELIVERY_TIMEOUT_MS", "30000"));
+        assertEquals(Map.of("linger.ms", "20", "delivery.timeout.ms", "30000"), client.subset("kafka.producer."));
+        assertEquals("option --grace: 'soon' is not a duration like 250ms, 30s, 5m, 24h or 7d", assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--grace", "soon"}, Map.of()).getDuration("grace")).getMessage());
+    }
+
     private static String configError(Path file) {
         return assertThrows(ConfigException.class,
                 () -> TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of())).getMessage();
