@@ -4,6 +4,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.replay.run.MetadataTimeoutException;
 
 import java.util.Arrays;
 
@@ -26,8 +27,9 @@ public final class ReplayMain {
         boolean replay = args[0].equals("replay");
         ConfigSpec spec = replay ? ReplayOptions.replaySpec() : ReplayOptions.reportSpec();
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        TaplineConfig config = null;
         try {
-            TaplineConfig config = TaplineConfig.load(spec, rest, System.getenv());
+            config = TaplineConfig.load(spec, rest, System.getenv());
             LogOptions.apply(config);
             if (config.helpRequested()) {
                 System.out.print(spec.help());
@@ -49,9 +51,24 @@ public final class ReplayMain {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ReplayCommand.EXIT_INCOMPLETE;
+        } catch (MetadataTimeoutException e) {
+            System.err.println("tapline " + args[0] + ": " + unreachable(config, e));
+            return ReplayCommand.EXIT_INCOMPLETE;
         } catch (RuntimeException e) {
             System.err.println("tapline " + args[0] + ": " + e);
             return ReplayCommand.EXIT_INCOMPLETE;
         }
+    }
+
+    /**
+     * What to say when Kafka did not answer: the bootstrap servers tried and the option that sets them (with the
+     * variable or file it came from), not the client's bare "Timeout expired while fetching topic metadata".
+     */
+    static String unreachable(TaplineConfig config, MetadataTimeoutException e) {
+        return "option " + ConfigSpec.flag(ReplayOptions.BOOTSTRAP) + config.origin(ReplayOptions.BOOTSTRAP)
+                + ": could not reach the Kafka bootstrap servers " + config.get(ReplayOptions.BOOTSTRAP) + " within "
+                + config.get(ReplayOptions.KAFKA_TIMEOUT) + " (" + ConfigSpec.flag(ReplayOptions.KAFKA_TIMEOUT)
+                + "): no broker answered for the metadata of topic " + e.topic()
+                + "; check the address and that the brokers are up";
     }
 }

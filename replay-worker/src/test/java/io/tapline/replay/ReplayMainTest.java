@@ -2,13 +2,17 @@ package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.LogOptions;
+import io.tapline.config.TaplineConfig;
 import io.tapline.logging.TaplineLoggerProvider;
+import io.tapline.replay.run.MetadataTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -89,6 +93,32 @@ class ReplayMainTest {
                 "--kafka-timeout", "60", "--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1"})));
         assertEquals("tapline report: option --kafka-timeout: '60' has no unit; write it with one: 60ms, 60s, 60m, 60h or 60d",
                 err.strip());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void anUnreachableBrokerIsNamedWithTheOptionThatSetsItAndStillExits3() {
+        String expected = "option --kafka-bootstrap-servers: could not reach the Kafka bootstrap servers 127.0.0.1:1 within 2s "
+                + "(--kafka-timeout): no broker answered for the metadata of topic tapline.runs; check the address and that "
+                + "the brokers are up";
+        String report = stderrOf(() -> assertEquals(ReplayCommand.EXIT_INCOMPLETE, ReplayMain.run(new String[]{"report",
+                "--run", "r1", "--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "2s"})));
+        assertTrue(report.contains("tapline report: " + expected), report);
+        String replay = stderrOf(() -> assertEquals(ReplayCommand.EXIT_INCOMPLETE, ReplayMain.run(new String[]{"replay",
+                "--run", "r1", "--target", "http://127.0.0.1:1", "--management-port", "-1",
+                "--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "2s"})));
+        assertTrue(replay.contains("tapline replay: " + expected), replay);
+        assertFalse(replay.contains("Timeout expired while fetching topic metadata"), "the client's words alone say nothing: " + replay);
+    }
+
+    @Test
+    void anUnreachableBrokerSetByTheEnvironmentSaysSo() {
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "r1"},
+                Map.of("TAPLINE_KAFKA_BOOTSTRAP_SERVERS", "kafka.example:9092"));
+        String message = ReplayMain.unreachable(config, new MetadataTimeoutException("tapline.runs",
+                new org.apache.kafka.common.errors.TimeoutException("Timeout expired while fetching topic metadata")));
+        assertTrue(message.startsWith("option --kafka-bootstrap-servers (set by TAPLINE_KAFKA_BOOTSTRAP_SERVERS): could not "
+                + "reach the Kafka bootstrap servers kafka.example:9092 within 60s (--kafka-timeout)"), message);
     }
 
     /** What {@code action} wrote to standard error. */

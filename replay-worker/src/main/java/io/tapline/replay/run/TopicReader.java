@@ -130,8 +130,19 @@ public final class TopicReader {
         }
     }
 
+    /**
+     * @throws MetadataTimeoutException when no broker answers within {@code timeout}: the first call a command makes
+     *                                   to Kafka, so an unreachable address shows here
+     */
     static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic, Duration timeout) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+        List<PartitionInfo> infos;
+        try {
+            infos = consumer.partitionsFor(topic, timeout);
+        } catch (MetadataTimeoutException e) {
+            throw e;
+        } catch (TimeoutException e) {
+            throw new MetadataTimeoutException(topic, e);
+        }
         if (infos == null || infos.isEmpty()) {
             throw new IllegalStateException("topic " + topic + " does not exist (create it with ./tapline stack up or the deploy manifests)");
         }
