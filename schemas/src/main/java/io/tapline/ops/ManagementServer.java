@@ -11,9 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * The management port of a long-running component: {@code /healthy} (liveness), {@code /ready} (503 until ready)
+ * The management port of a long-running component: {@code /healthy} (liveness: 503 with a reason once the component
+ * cannot recover by itself), {@code /ready} (503 until ready)
  * and {@code /metrics} (Prometheus). It runs on its own single thread, never on a component's event loop or
  * stream thread. Components may add routes (e.g. an admin switch) with {@link #route}.
  */
@@ -29,6 +31,16 @@ public final class ManagementServer implements AutoCloseable {
 
     /** Starts serving on host:port; port 0 picks a free port, read it back with {@link #port()}. */
     public static ManagementServer start(String host, int port, Metrics metrics, BooleanSupplier ready) throws IOException {
+        return start(host, port, metrics, ready, () -> null);
+    }
+
+    /**
+     * As {@link #start(String, int, Metrics, BooleanSupplier)}, with a liveness check: {@code unhealthy} gives the
+     * reason the process should be restarted (a thread it cannot do without has died), or null while it is healthy.
+     * {@code /healthy} then answers 503 with that reason, so Kubernetes' liveness probe restarts the pod.
+     */
+    public static ManagementServer start(String host, int port, Metrics metrics, BooleanSupplier ready,
+                                         Supplier<String> unhealthy) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "tapline-management");
@@ -36,7 +48,10 @@ public final class ManagementServer implements AutoCloseable {
             return t;
         });
         server.setExecutor(executor);
-        server.createContext("/healthy", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
+        server.createContext("/healthy", exchange -> {
+            String reason = unhealthy.get();
+            respond(exchange, reason == null ? 200 : 503, "text/plain", reason == null ? "ok\n" : "unhealthy: " + reason + "\n");
+        });
         server.createContext("/ready", exchange -> {
             boolean isReady = ready.getAsBoolean();
             respond(exchange, isReady ? 200 : 503, "text/plain", isReady ? "ready\n" : "not ready\n");

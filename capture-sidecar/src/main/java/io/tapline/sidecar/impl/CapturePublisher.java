@@ -46,6 +46,8 @@ public final class CapturePublisher implements AutoCloseable {
     private long lastProducerErrorLog;
     private volatile Consumer<PendingInteraction> onSealed;
     private volatile Interaction primer;
+    /** What ended the thread, when something did before {@link #close}. */
+    private volatile Throwable failure;
 
     public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
                             Serializer<SpecificRecord> serializer, Producer<String, byte[]> producer, String topic,
@@ -102,7 +104,36 @@ public final class CapturePublisher implements AutoCloseable {
         }
     }
 
+    /**
+     * Why the publisher thread no longer runs although the sidecar was not closed, for the liveness probe: the
+     * proxy goes on serving without it, but nothing is published any more and captures pile up in the queue, so the
+     * process should be restarted. Null while it runs, before it starts, and once closed.
+     */
+    public String notRunning() {
+        if (closed || thread.getState() == Thread.State.NEW || thread.isAlive()) {
+            return null;
+        }
+        Throwable f = failure;
+        return "the capture publisher thread stopped" + (f == null ? "" : ": " + f)
+                + "; captures are no longer published";
+    }
+
+    /**
+     * The thread's body. Whatever ends it early (an Error such as a NoClassDefFoundError) is logged here, through
+     * the product's logger, and kept for {@link #notRunning}; nothing is left to the JVM's default handler.
+     */
     private void run() {
+        try {
+            drain();
+        } catch (Throwable e) { // the thread ends here either way: say why where operators look
+            failure = e;
+            LOG.atError().setCause(e).addKeyValue("error", e.toString())
+                    .log("the capture publisher thread stopped: {}; captures are no longer published, /healthy answers 503",
+                            e.toString());
+        }
+    }
+
+    private void drain() {
         prime();
         while (!closed) {
             PendingInteraction head = queue.peek();
@@ -135,6 +166,9 @@ public final class CapturePublisher implements AutoCloseable {
                     dropped(p, DropReason.ASSEMBLY);
                     LOG.atError().addKeyValue("capture", p.id).addKeyValue("reason", DropReason.ASSEMBLY.label)
                             .addKeyValue("error", e.toString()).log("dropping capture {}: {}", p.id, e.toString());
+                } catch (Error e) {
+                    dropped(p, DropReason.ASSEMBLY); // counted like any capture lost; the error ends the thread (run)
+                    throw e;
                 }
             }
         }
@@ -263,8 +297,10 @@ public final class CapturePublisher implements AutoCloseable {
         try {
             thread.join(1000);
             long deadline = System.nanoTime() + timeout.toNanos() / 2;
+            // after the thread died of an error, what is queued would meet it again here: it is dropped below instead
+            boolean publishing = failure == null;
             PendingInteraction p;
-            while (System.nanoTime() < deadline && (p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
+            while (publishing && System.nanoTime() < deadline && (p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
                 sealAndPublish(p); // shutting down: no more waiting for late calls
             }
             while ((p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {

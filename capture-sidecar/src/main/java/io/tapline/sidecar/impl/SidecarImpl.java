@@ -193,7 +193,10 @@ public final class SidecarImpl implements Sidecar {
         ports[1] = ports[1] < 0 ? -1 : bound.get(1);
         ManagementServer management;
         try {
-            management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics, () -> self[0] != null && self[0].ready);
+            // liveness fails once the publisher thread is gone (restart the pod); readiness does not, so the proxy
+            // keeps its traffic until then (fail-open)
+            management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics,
+                    () -> self[0] != null && self[0].ready, publisher::notRunning);
         } catch (IOException | RuntimeException e) {
             // the proxy listens already: a sidecar that cannot be watched must not serve, nor keep the process alive
             publisher.closeWithin(Duration.ofSeconds(1));
