@@ -209,10 +209,12 @@ public final class SidecarImpl implements Sidecar {
         registerGauges(metrics, publisher, queue, budget, registry, sampler);
         management.route("/capture", ex -> sidecar.captureSwitch(ex));
         sidecar.ready = true;
-        LOG.atInfo().addKeyValue("listen", ports[0]).addKeyValue("app", o.app()).addKeyValue("egress_listen", ports[1])
+        // --egress-listen off: no port to show (-1 inside)
+        Object egressShown = ports[1] < 0 ? "off" : ports[1];
+        LOG.atInfo().addKeyValue("listen", ports[0]).addKeyValue("app", o.app()).addKeyValue("egress_listen", egressShown)
                 .addKeyValue("management_port", management.port()).addKeyValue("topic", o.topic())
                 .log("sidecar listening on {} -> {} (egress {}, {} transport), capture {} at {}%, publishing to {} via {}, management port {}",
-                ports[0], o.app(), ports[1], sidecar.transport(), o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
+                ports[0], o.app(), egressShown, sidecar.transport(), o.captureEnabled() ? "on" : "off", o.samplingRatePercent(), o.topic(),
                 o.bootstrapServers(), management.port());
         return sidecar;
     }
