@@ -181,7 +181,7 @@ class SidecarOptionsTest {
                         .getMessage());
         assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-upstream-timeout", "0", "--proxy-idle-timeout", "0")
                 .upstreamTimeout(), "a bare 0 is still 0 = none");
-        assertEquals(Map.of("linger.ms", "5"), load(Map.of(), "--app", "http://a", "--kafka-producer-linger.ms=5").producerOverrides(),
+        assertEquals(Map.of("linger.ms", "5"), load(Map.of(), "--app", "http://a", "--kafka.producer.linger.ms=5").producerOverrides(),
                 "a Kafka client setting is passed through as Kafka reads it, in milliseconds");
     }
 
@@ -200,7 +200,8 @@ class SidecarOptionsTest {
         for (Field f : SidecarOptions.class.getFields()) {
             if (Modifier.isStatic(f.getModifiers()) && (f.getName().startsWith("KEY_") || f.getName().startsWith("PREFIX_"))) {
                 String key = (String) f.get(null);
-                String flag = "--" + key.replace('.', '-');
+                // a pass-through prefix is shown as Kafka names its settings: --kafka.producer.<name>
+                String flag = f.getName().startsWith("PREFIX_") ? "--" + key + "<name>" : "--" + key.replace('.', '-');
                 assertTrue(help.contains(flag), f.getName() + " (" + flag + ") is missing from --help");
                 assertTrue(help.contains(ConfigSpec.envVar(key)), "env var of " + key);
             }

@@ -23,6 +23,14 @@ public final class ConfigSpec {
             return ConfigSpec.flag(key);
         }
 
+        /**
+         * The flag as {@code --help} shows it: a prefix's is its dotted key and the client setting's own name,
+         * {@code --kafka.producer.<name>} (e.g. {@code --kafka.producer.linger.ms=5}), the form every command takes.
+         */
+        public String usage() {
+            return kind == Kind.PREFIX ? "--" + key + "<name>" : flag();
+        }
+
         public String envVar() {
             return ConfigSpec.envVar(key);
         }
@@ -80,7 +88,7 @@ public final class ConfigSpec {
         out.append("Usage: ").append(command).append(" [options]\n\n").append(summary).append("\n\nOptions:\n");
         for (Option option : options.values()) {
             String flag = switch (option.kind()) {
-                case PREFIX -> option.flag() + "<name> VALUE";
+                case PREFIX -> option.usage() + " VALUE";
                 case FLAG -> option.flag();
                 default -> option.flag() + " VALUE";
             };

@@ -83,8 +83,7 @@ public final class TaplineConfig {
             Option option = spec.optionFor(key);
             if (option == null) {
                 throw new ConfigException("unknown option --" + name + " for " + spec.command() + "; options are: "
-                        + spec.options().values().stream().map(o -> o.kind() == Option.Kind.PREFIX
-                                ? o.flag() + "<name>" : o.flag()).collect(Collectors.joining(", ")));
+                        + spec.options().values().stream().map(Option::usage).collect(Collectors.joining(", ")));
             }
             if (value == null) {
                 value = option.kind() == Option.Kind.FLAG && !nextIsValue(args, i) ? "true" : requireValue(args, ++i, "--" + name);

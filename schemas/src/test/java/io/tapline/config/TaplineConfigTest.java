@@ -189,7 +189,7 @@ class TaplineConfigTest {
         String help = SPEC.help();
         for (ConfigSpec.Option option : SPEC.options().values()) {
             assertTrue(help.contains(option.kind() == ConfigSpec.Option.Kind.PREFIX
-                    ? "--kafka-producer-<name>" : option.flag()), option.key());
+                    ? "--kafka.producer.<name> VALUE" : option.flag()), option.key());
         }
         assertTrue(help.contains("TAPLINE_CAPTURE_MAX_BODY_BYTES"), help);
         assertTrue(help.contains("allowed: text, junit, html"), help);
