@@ -33,7 +33,7 @@ MGMT_PORT=${MGMT_PORT:-18183}
 for tool in wrk nginx java curl; do
     command -v "$tool" >/dev/null || { echo "bench: '$tool' is missing (apt-get install -y wrk nginx curl)" >&2; exit 1; }
 done
-[ -f "$JAR" ] || { echo "bench: $JAR missing; build: mvn -B -pl capture-sidecar package -DskipTests" >&2; exit 1; }
+[ -f "$JAR" ] || { echo "bench: $JAR missing; build: mvn -B -pl capture-sidecar -am package -DskipTests" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/tapline-bench.XXXXXX)
 SIDECAR_PID=
