@@ -370,7 +370,9 @@ public final class ProxyEngine {
             }
             if (ar.failed()) {
                 req.resume();
-                sendError(req, timedOut[0] ? 504 : statusFor(ar.cause()));
+                int status = timedOut[0] ? 504 : statusFor(ar.cause());
+                upstreamFailed(req, status, ar.cause()); // a handshake the app does not answer is the app failing too
+                sendError(req, status);
                 ended.run();
                 return;
             }

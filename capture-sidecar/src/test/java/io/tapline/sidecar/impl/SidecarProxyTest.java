@@ -342,6 +342,33 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldWarnWhenTheAppDoesNotAnswerAWebSocketHandshake() throws Exception {
+        // A client that only opens WebSockets through a sidecar with a wrong --app gets 502s: the operator must hear
+        // of it as for any other request.
+        TestOrigin dead = new TestOrigin();
+        int deadPort = dead.port();
+        dead.close();
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + deadPort), p2, AVRO);
+             Socket client = new Socket("127.0.0.1", s.port())) {
+            client.setSoTimeout(5000);
+            client.getOutputStream().write(("GET /chat/ann@example.com HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = readUntil(client.getInputStream(), "\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 502"), answer);
+        } finally {
+            TaplineLogging.output(System.err);
+        }
+        List<String> warnings = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("the app did not answer")).toList();
+        assertEquals(1, warnings.size(), log.toString(StandardCharsets.UTF_8));
+        assertTrue(warnings.get(0).contains("502") && warnings.get(0).contains("Connection refused"), warnings.get(0));
+        assertFalse(warnings.get(0).contains("ann@example.com"), warnings.get(0));
+    }
+
+    @Test
     void shouldReleaseWhatItStartedWhenTheManagementPortIsTaken() throws Exception {
         int listen;
         try (java.net.ServerSocket free = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
