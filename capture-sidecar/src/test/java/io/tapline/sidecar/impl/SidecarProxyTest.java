@@ -316,9 +316,7 @@ class SidecarProxyTest {
         Interaction next = decode(awaitRecords(1).get(0).value());
         assertEquals("/hello", next.getRequest().getPath(), "only the answered request is published");
 
-        TestOrigin dead = new TestOrigin();
-        int deadPort = dead.port();
-        dead.close();
+        int deadPort = closedPort();
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
@@ -345,9 +343,7 @@ class SidecarProxyTest {
     void shouldWarnWhenTheAppDoesNotAnswerAWebSocketHandshake() throws Exception {
         // A client that only opens WebSockets through a sidecar with a wrong --app gets 502s: the operator must hear
         // of it as for any other request.
-        TestOrigin dead = new TestOrigin();
-        int deadPort = dead.port();
-        dead.close();
+        int deadPort = closedPort();
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
@@ -1545,6 +1541,14 @@ class SidecarProxyTest {
             assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("hello"), answer);
         }
         assertEquals(5, origin.seen.poll(5, TimeUnit.SECONDS).bodyBytes(), "the body reached the app");
+    }
+
+    /** A port an app listened on and no longer does: connecting to it is refused. */
+    private static int closedPort() throws Exception {
+        TestOrigin dead = new TestOrigin();
+        int port = dead.port();
+        dead.close();
+        return port;
     }
 
     // ------------------------------------------------------------------ raw socket helpers
