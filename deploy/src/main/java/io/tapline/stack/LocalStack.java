@@ -149,6 +149,8 @@ public final class LocalStack {
 
     /** Prints each process's state, address and health; exit 0 only when both are running and healthy. */
     public int status() {
+        // which stack this is: one started with another --data-dir is not seen here, and would read as stopped
+        out.println("Local stack in " + dataDir);
         StackState state = StackState.read(dataDir);
         boolean kafkaOk = report("Kafka broker", state.kafka().map(this::kafkaProcess), state.kafka(),
                 port -> KafkaBroker.bootstrapServers(port), port -> KafkaBroker.isHealthy(port, Duration.ofSeconds(5)));

@@ -43,6 +43,8 @@ class StackCliTest {
         assertEquals(LocalStack.EXIT_NOT_RUNNING, run("status", "--data-dir", dir.toString()));
         String status = out.toString(StandardCharsets.UTF_8);
         assertTrue(status.contains("Kafka broker: stopped") && status.contains("Schema registry: stopped"), status);
+        assertTrue(status.startsWith("Local stack in " + dir.toAbsolutePath().normalize() + System.lineSeparator()),
+                "status names the data dir it read: " + status);
         assertEquals(0, run("down", "--data-dir", dir.toString()));
     }
 }
