@@ -608,8 +608,7 @@ class ReplayRunIT {
     void racingWorkersAdoptTheFirstBoundsWrittenWhateverTheirClocks(TestStack stack) throws Exception {
         writeCasesAndNoise(stack);
         String runId = stack.uniqueName("run");
-        KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),
-                Map.of(RegistryConfig.URL, stack.registryUrl()), Map.of(), Map.of());
+        KafkaSettings kafka = kafkaWithRegistry(stack);
         AvroCodec codec = new AvroCodec(kafka.registry());
         RunTopics topics = new RunTopics(cases, noise, results, runs, dlq);
         RunEvent first = new RunCoordinator(kafka, codec, topics, Clock.systemUTC(), Duration.ofSeconds(30))
@@ -642,8 +641,7 @@ class ReplayRunIT {
     void aWorkerJoiningARunWithAnotherCasesTopicIsRefused(TestStack stack) throws Exception {
         writeCasesAndNoise(stack);
         String runId = stack.uniqueName("run");
-        KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),
-                Map.of(RegistryConfig.URL, stack.registryUrl()), Map.of(), Map.of());
+        KafkaSettings kafka = kafkaWithRegistry(stack);
         AvroCodec codec = new AvroCodec(kafka.registry());
         int mock = Ports.freePort();
         ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 0, true);
@@ -768,6 +766,11 @@ class ReplayRunIT {
     }
 
     /** Committed records only (read_committed), as CI and dashboards see them. */
+    /** Kafka settings with the test registry, for driving a {@link RunCoordinator} directly. */
+    private static KafkaSettings kafkaWithRegistry(TestStack stack) {
+        return new KafkaSettings(stack.bootstrapServers(), Map.of(RegistryConfig.URL, stack.registryUrl()), Map.of(), Map.of());
+    }
+
     private static List<ConsumerRecord<byte[], byte[]>> readAll(TestStack stack, String topic) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),
