@@ -246,6 +246,13 @@ public final class ProxyEngine {
             creq.response().onComplete(rar -> {
                 if (rar.failed()) {
                     ex.fail(statusFor(rar.cause()), rar.cause());
+                } else if (rar.result().statusCode() == 101) {
+                    // The app switched protocols on a request that asked for no upgrade (WebSocket upgrades take
+                    // tunnelWebSocket; any other Upgrade is hop-by-hop and never reaches the app): RFC 9110 7.8 forbids
+                    // it. Relayed, the client would read the 101 as an interim answer and the next response as this
+                    // request's; pooled, the connection would carry the next request into the other protocol. Close it.
+                    creq.connection().close();
+                    ex.fail(502, new java.net.ProtocolException("101 Switching Protocols to a request without Upgrade"));
                 } else {
                     relayResponse(ex, rar.result());
                 }

@@ -1543,6 +1543,51 @@ class SidecarProxyTest {
         assertEquals(5, origin.seen.poll(5, TimeUnit.SECONDS).bodyBytes(), "the body reached the app");
     }
 
+    @Test
+    void shouldAnswer502ToA101ForARequestThatAskedForNoUpgradeAndNeverReuseThatConnection() throws Exception {
+        // An app that switches protocols on a plain GET (RFC 9110 7.8 forbids it: the request named no protocol). The
+        // connection then speaks "foo": whatever arrives on it is recorded, and answered with bytes that parse as HTTP.
+        List<String> intoSwitched = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (RawServer app = new RawServer(c -> {
+            InputStream in = c.getInputStream();
+            String head;
+            while (!(head = readUntil(in, "\r\n\r\n")).isEmpty()) {
+                if (head.startsWith("GET /switch ")) {
+                    c.getOutputStream().write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    byte[] buf = new byte[8192];
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        intoSwitched.add(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+                        c.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nfoo".getBytes(StandardCharsets.US_ASCII));
+                    }
+                    return;
+                }
+                c.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nlegit".getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress()
+                    .eventLoops(1), p2, AVRO)) {
+                try (Socket c = connect(s.port())) {
+                    // pipelined: a client must not take the 101 for an interim response and the next answer for the first request's
+                    c.getOutputStream().write(("GET /switch HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    String first = readUntil(c.getInputStream(), "\r\n\r\n");
+                    assertTrue(first.startsWith("HTTP/1.1 502 "), first);
+                }
+                for (int k = 0; k < 5; k++) {
+                    try (Socket c = connect(s.port())) {
+                        c.getOutputStream().write("GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertTrue(all.startsWith("HTTP/1.1 200") && all.endsWith("\r\n\r\nlegit"), all);
+                    }
+                }
+                assertEquals(List.of(), intoSwitched, "requests sent into the connection the app switched to another protocol");
+            }
+        }
+    }
+
     /** A port an app listened on and no longer does: connecting to it is refused. */
     private static int closedPort() throws Exception {
         TestOrigin dead = new TestOrigin();
