@@ -314,7 +314,10 @@ public final class ProxyEngine {
      */
     private boolean relayHead(HttpServerRequest req, HttpClientResponse cresp, HttpServerResponse resp) {
         resp.setStatusCode(cresp.statusCode());
-        if (cresp.statusMessage() != null) {
+        // Not for a 304: Vert.x knows a 304 has no body only by its own status object, which a custom message replaces,
+        // and then adds "Content-Length: 0", which RFC 9110 8.6 forbids unless the 200 is empty too. (The reason
+        // phrase carries nothing a client may act on, RFC 9112 4.)
+        if (cresp.statusMessage() != null && cresp.statusCode() != 304) {
             resp.setStatusMessage(cresp.statusMessage());
         }
         HopByHop.copyEndToEnd(cresp.headers(), resp.headers());

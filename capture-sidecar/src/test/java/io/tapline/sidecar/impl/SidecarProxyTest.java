@@ -1588,6 +1588,36 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldAddNoContentLengthToA304ThatCameWithout() throws Exception {
+        // RFC 9110 8.6: a 304 may carry Content-Length only as the 200's would be; "0" would tell a cache the
+        // representation is empty. The app sends none (chunked 304 and plain 304 alike), so none may reach the client.
+        try (RawServer app = new RawServer(c -> {
+            InputStream in = c.getInputStream();
+            String head;
+            while (!(head = readUntil(in, "\r\n\r\n")).isEmpty()) {
+                String framing = head.startsWith("GET /chunked ") ? "Transfer-Encoding: chunked\r\n" : "";
+                c.getOutputStream().write(("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n" + framing + "\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress(), p2, AVRO);
+                 Socket c = connect(s.port())) {
+                for (String path : List.of("/plain", "/chunked")) {
+                    c.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    String answer = readUntil(c.getInputStream(), "\r\n\r\n");
+                    String lower = answer.toLowerCase(java.util.Locale.ROOT);
+                    assertTrue(answer.startsWith("HTTP/1.1 304 "), answer);
+                    assertTrue(lower.contains("etag: \"v1\"\r\n"), answer);
+                    assertFalse(lower.contains("content-length"), answer);
+                    assertFalse(lower.contains("transfer-encoding"), answer);
+                }
+            }
+        }
+    }
+
     /** A port an app listened on and no longer does: connecting to it is refused. */
     private static int closedPort() throws Exception {
         TestOrigin dead = new TestOrigin();
