@@ -1,6 +1,10 @@
 package io.tapline.config;
 
 import io.tapline.config.ConfigSpec.Option;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -15,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -28,6 +33,11 @@ public final class TaplineConfig {
     private static final String ENV_PREFIX = "TAPLINE_";
     /** The user info of a URL ({@code ://user:password@}), hidden when settings are shown. */
     private static final Pattern URL_USER_INFO = Pattern.compile("://[^\\s,]*@");
+    /**
+     * Every setting the Kafka clients themselves treat as a password (type PASSWORD), whatever its name says:
+     * {@code sasl.oauthbearer.assertion.private.key.passphrase} names neither a password nor a secret.
+     */
+    private static final Set<String> KAFKA_PASSWORDS = kafkaPasswords();
 
     private final ConfigSpec spec;
     private final Map<String, String> values;
@@ -351,8 +361,32 @@ public final class TaplineConfig {
         if (option != null && option.kind() == Option.Kind.SECRET) {
             return true;
         }
+        // a pass-through client setting: its name after the prefix (kafka.producer.), or after a client's own prefix
+        // inside it (a Streams setting such as producer.ssl.key.password)
+        for (int start = 0; ; ) {
+            if (KAFKA_PASSWORDS.contains(key.substring(start))) {
+                return true;
+            }
+            int dot = key.indexOf('.', start);
+            if (dot < 0) {
+                break;
+            }
+            start = dot + 1;
+        }
         String lower = key.toLowerCase(Locale.ROOT);
         return lower.contains("password") || lower.contains("secret") || lower.contains("sasl.jaas")
                 || lower.contains("user.info") || lower.endsWith(".key") && !lower.endsWith("topic.key");
+    }
+
+    private static Set<String> kafkaPasswords() {
+        Set<String> out = new java.util.HashSet<>();
+        for (ConfigDef def : List.of(ProducerConfig.configDef(), ConsumerConfig.configDef(), AdminClientConfig.configDef())) {
+            def.configKeys().forEach((name, key) -> {
+                if (key.type == ConfigDef.Type.PASSWORD) {
+                    out.add(name);
+                }
+            });
+        }
+        return Set.copyOf(out);
     }
 }

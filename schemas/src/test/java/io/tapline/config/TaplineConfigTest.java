@@ -185,6 +185,16 @@ class TaplineConfigTest {
     }
 
     @Test
+    void toStringHidesEveryKafkaClientPasswordSettingWhateverItsName() {
+        // a PASSWORD setting of the Kafka clients whose name says neither password nor secret
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {
+            "--kafka.producer.sasl.oauthbearer.assertion.private.key.passphrase", "pr1vate-phrase"}, Map.of());
+        String shown = config.toString();
+        assertFalse(shown.contains("pr1vate-phrase"), shown);
+        assertTrue(shown.contains("kafka.producer.sasl.oauthbearer.assertion.private.key.passphrase=[hidden]"), shown);
+    }
+
+    @Test
     void helpListsEveryOptionWithItsEnvironmentVariable() {
         String help = SPEC.help();
         for (ConfigSpec.Option option : SPEC.options().values()) {
