@@ -58,12 +58,18 @@ public final class RegistryOptions {
      * with the option's name instead of failing each registry call: http or https, with a valid host and port. The
      * registry client is the JDK's, which reads URLs with {@link java.net.URI} and so cannot call a host whose name
      * holds an {@code _} (a Docker Compose service name, say); that is refused here too, with what to do instead.
-     * Credentials in a URL ({@code user:password@}) are allowed, and left out of every message.
+     * Credentials in a URL ({@code user:password@}) are allowed, and left out of every message. Empty items of a list
+     * are skipped, as the registry client skips them.
      *
      * @return {@code url}, unchanged
      */
     public static String checkUrl(String url) {
+        boolean any = false;
         for (String entry : url.split(",")) {
+            if (entry.isBlank()) {
+                continue; // an empty item ("a,,b", "a, "), which the registry client skips too
+            }
+            any = true;
             String u = RegistryConfig.withoutUserInfo(entry.trim());
             HttpUrl parsed;
             try {
@@ -89,6 +95,9 @@ public final class RegistryOptions {
                         + "client) cannot call host '" + parsed.host() + "' or this path; give the registry a host name without '_' "
                         + "(a DNS alias or network alias) or its address");
             }
+        }
+        if (!any) {
+            throw new ConfigException("option " + ConfigSpec.flag(URL) + ": no URL given; e.g. " + DEFAULT_URL);
         }
         return url;
     }

@@ -68,6 +68,19 @@ class RegistryOptionsTest {
     }
 
     @Test
+    void takesAListWithAnEmptyItemAsTheRegistryClientDoes() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of(
+                "TAPLINE_SCHEMA_REGISTRY_URL", "http://a:8081,, http://b:8081, "));
+        RegistryConfig registry = RegistryConfig.fromMap(RegistryOptions.clientConfigs(config));
+        assertEquals(List.of("http://a:8081", "http://b:8081"), registry.urls());
+
+        for (String none : new String[] {"", " , "}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> RegistryOptions.checkUrl(none), "'" + none + "'");
+            assertTrue(e.getMessage().startsWith("option --schema-registry-url: "), e.getMessage());
+        }
+    }
+
+    @Test
     void acceptsCredentialsInTheUrlAndNeverShowsThem() {
         assertEquals("http://svc:s3cret@registry:8081/apis/ccompat/v7",
                 RegistryOptions.checkUrl("http://svc:s3cret@registry:8081/apis/ccompat/v7"));
