@@ -40,17 +40,21 @@ public final class Metrics {
         }
     }
 
-    /** Counts of observations per bucket, plus their sum. */
+    /**
+     * Counts of observations per bucket, plus their sum. The count is the sum of the buckets (the last one holds what
+     * lies above every bound), not a counter of its own: a scrape while observations go on then never shows fewer
+     * observations in all ({@code +Inf}, {@code _count}) than below a bound.
+     */
     public static final class Histogram {
         private final double[] bounds;
+        /** One per bound, then one for observations above the last bound. */
         private final LongAdder[] buckets;
-        private final LongAdder count = new LongAdder();
         private final java.util.concurrent.atomic.DoubleAdder sum = new java.util.concurrent.atomic.DoubleAdder();
 
         private Histogram(double[] bounds) {
             this.bounds = bounds.clone();
             Arrays.sort(this.bounds);
-            this.buckets = new LongAdder[this.bounds.length];
+            this.buckets = new LongAdder[this.bounds.length + 1];
             for (int i = 0; i < buckets.length; i++) {
                 buckets[i] = new LongAdder();
             }
@@ -58,28 +62,41 @@ public final class Metrics {
 
         public void observe(double seconds) {
             int i = Arrays.binarySearch(bounds, seconds);
-            int bucket = i >= 0 ? i : -i - 1;
-            if (bucket < buckets.length) {
-                buckets[bucket].increment();
-            }
-            count.increment();
+            buckets[i >= 0 ? i : -i - 1].increment();
             sum.add(seconds);
         }
 
         public long count() {
-            return count.sum();
+            long total = 0;
+            for (LongAdder bucket : buckets) {
+                total += bucket.sum();
+            }
+            return total;
+        }
+
+        /** The count of each bucket, read once. */
+        private long[] snapshot() {
+            long[] counts = new long[buckets.length];
+            for (int i = 0; i < counts.length; i++) {
+                counts[i] = buckets[i].sum();
+            }
+            return counts;
         }
 
         /** An upper bound of the given quantile (0..1) from the buckets; +Inf when it lies above the last bucket. */
         public double quantileUpperBound(double q) {
-            long total = count.sum();
+            long[] counts = snapshot();
+            long total = 0;
+            for (long c : counts) {
+                total += c;
+            }
             if (total == 0) {
                 return 0;
             }
             long rank = (long) Math.ceil(q * total);
             long seen = 0;
-            for (int i = 0; i < buckets.length; i++) {
-                seen += buckets[i].sum();
+            for (int i = 0; i < bounds.length; i++) {
+                seen += counts[i];
                 if (seen >= rank) {
                     return bounds[i];
                 }
@@ -145,14 +162,16 @@ public final class Metrics {
                 } else if (metric instanceof DoubleSupplier g) {
                     line(out, name, labels, g.getAsDouble());
                 } else if (metric instanceof Histogram h) {
+                    long[] counts = h.snapshot();
                     long cumulative = 0;
                     for (int i = 0; i < h.bounds.length; i++) {
-                        cumulative += h.buckets[i].sum();
+                        cumulative += counts[i];
                         line(out, name + "_bucket", join(labels, "le=\"" + format(h.bounds[i]) + "\""), cumulative);
                     }
-                    line(out, name + "_bucket", join(labels, "le=\"+Inf\""), h.count.sum());
+                    cumulative += counts[h.bounds.length];
+                    line(out, name + "_bucket", join(labels, "le=\"+Inf\""), cumulative);
                     line(out, name + "_sum", labels, h.sum.sum());
-                    line(out, name + "_count", labels, h.count.sum());
+                    line(out, name + "_count", labels, cumulative);
                 }
             });
         }

@@ -37,6 +37,41 @@ class MetricsTest {
     }
 
     @Test
+    void aScrapeDuringObservationsNeverShowsFewerObservationsInTotalThanInABucket() throws InterruptedException {
+        Metrics metrics = new Metrics();
+        Metrics.Histogram h = metrics.histogram("h_seconds", "h", new double[] {0.001});
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread observer = new Thread(() -> {
+            while (!stop.get()) {
+                h.observe(0.0005);
+            }
+        });
+        observer.start();
+        try {
+            for (int i = 0; i < 20_000; i++) {
+                long bucket = -1;
+                long inf = -1;
+                long count = -1;
+                for (String line : metrics.scrape().split("\n")) {
+                    String[] parts = line.split(" ");
+                    if (line.startsWith("h_seconds_bucket{le=\"0.001\"}")) {
+                        bucket = Long.parseLong(parts[1]);
+                    } else if (line.startsWith("h_seconds_bucket{le=\"+Inf\"}")) {
+                        inf = Long.parseLong(parts[1]);
+                    } else if (line.startsWith("h_seconds_count")) {
+                        count = Long.parseLong(parts[1]);
+                    }
+                }
+                assertTrue(inf >= bucket && count == inf, "scrape " + i + ": le=0.001 " + bucket + ", +Inf " + inf
+                        + ", count " + count);
+            }
+        } finally {
+            stop.set(true);
+            observer.join();
+        }
+    }
+
+    @Test
     void quantileUpperBoundComesFromTheBuckets() {
         Metrics.Histogram h = new Metrics().histogram("h", "h", new double[] {0.001, 0.01, 0.1});
         for (int i = 0; i < 99; i++) {
