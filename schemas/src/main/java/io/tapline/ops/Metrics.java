@@ -67,11 +67,7 @@ public final class Metrics {
         }
 
         public long count() {
-            long total = 0;
-            for (LongAdder bucket : buckets) {
-                total += bucket.sum();
-            }
-            return total;
+            return Arrays.stream(snapshot()).sum();
         }
 
         /** The count of each bucket, read once. */
@@ -86,10 +82,7 @@ public final class Metrics {
         /** An upper bound of the given quantile (0..1) from the buckets; +Inf when it lies above the last bucket. */
         public double quantileUpperBound(double q) {
             long[] counts = snapshot();
-            long total = 0;
-            for (long c : counts) {
-                total += c;
-            }
+            long total = Arrays.stream(counts).sum();
             if (total == 0) {
                 return 0;
             }

@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +32,7 @@ final class ConnectEarlyData extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectEarlyData.class);
     static final String NAME = "tapline-connect-early-data";
-    private static final String DECODER = "httpDecoder";
+    private static final String DECODER = VertxPipeline.SERVER_DECODER;
     /** Most bytes held for a tunnel that does not exist yet (a TLS ClientHello is a few KiB). */
     static final int MAX_HELD_BYTES = 64 * 1024;
 
@@ -43,8 +42,8 @@ final class ConnectEarlyData extends ChannelInboundHandlerAdapter {
 
     /** Installs the handler on a new egress connection ({@code HttpServer.connectionHandler}, on its event loop). */
     static void install(HttpConnection connection) {
-        ChannelPipeline p = connection instanceof ConnectionBase conn ? conn.channelHandlerContext().pipeline() : null;
-        if (p == null || p.get(DECODER) == null) {
+        ChannelPipeline p = VertxPipeline.of(connection, DECODER);
+        if (p == null) {
             LOG.warn("bytes sent behind a CONNECT head before its answer are lost on {}: not a Vert.x HTTP/1.x connection",
                     connection.getClass().getName());
             return;
@@ -54,9 +53,7 @@ final class ConnectEarlyData extends ChannelInboundHandlerAdapter {
 
     /** Hands what was held to the tunnel, now reading the connection (its handlers set), in the order it came. */
     static void release(ChannelPipeline p) {
-        if (p.get(NAME) != null) {
-            p.remove(NAME);
-        }
+        VertxPipeline.removeIfPresent(p, NAME);
     }
 
     @Override

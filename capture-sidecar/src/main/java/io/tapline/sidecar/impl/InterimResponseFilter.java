@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,12 +27,12 @@ final class InterimResponseFilter extends ChannelInboundHandlerAdapter {
 
     /** Installs the filter on a new client connection ({@code HttpClientBuilder.withConnectHandler}). */
     static void install(HttpConnection connection) {
-        ChannelPipeline p = connection instanceof ConnectionBase conn ? conn.channelHandlerContext().pipeline() : null;
-        if (p == null || p.get("codec") == null) {
+        ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.CLIENT_CODEC);
+        if (p == null) {
             LOG.warn("interim responses cannot be filtered on {}: not a Vert.x HTTP/1.x client connection", connection.getClass().getName());
             return;
         }
-        p.addAfter("codec", NAME, new InterimResponseFilter());
+        p.addAfter(VertxPipeline.CLIENT_CODEC, NAME, new InterimResponseFilter());
     }
 
     static boolean dropped(int status) {

@@ -24,7 +24,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,20 +78,18 @@ final class MalformedRequests extends ChannelDuplexHandler {
      * @param rejected counts a refusal by status
      */
     static void install(HttpConnection connection, IntConsumer rejected) {
-        ChannelPipeline p = connection instanceof ConnectionBase conn ? conn.channelHandlerContext().pipeline() : null;
-        if (p == null || p.get("httpDecoder") == null || p.get("handler") == null) {
+        ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.SERVER_DECODER, VertxPipeline.VERTX_HANDLER);
+        if (p == null) {
             LOG.warn("malformed requests are answered by Vert.x's defaults on {}: not a Vert.x HTTP/1.x connection",
                     connection.getClass().getName());
             return;
         }
-        p.addBefore("handler", NAME, new MalformedRequests(rejected));
+        p.addBefore(VertxPipeline.VERTX_HANDLER, NAME, new MalformedRequests(rejected));
     }
 
     /** Stops watching (the connection became a tunnel): nothing HTTP is read from it anymore. */
     static void uninstall(ChannelPipeline p) {
-        if (p.get(NAME) != null) {
-            p.remove(NAME);
-        }
+        VertxPipeline.removeIfPresent(p, NAME);
     }
 
     @Override

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
+import java.net.ProtocolException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
@@ -252,7 +253,7 @@ public final class ProxyEngine {
                     // it. Relayed, the client would read the 101 as an interim answer and the next response as this
                     // request's; pooled, the connection would carry the next request into the other protocol. Close it.
                     creq.connection().close();
-                    ex.fail(502, new java.net.ProtocolException("101 Switching Protocols to a request without Upgrade"));
+                    ex.fail(502, new ProtocolException("101 Switching Protocols to a request without Upgrade"));
                 } else {
                     relayResponse(ex, rar.result());
                 }

@@ -62,26 +62,22 @@ final class RequestHeadTimeout {
      * @param onTimeout called once per connection answered 408 (a metric)
      */
     static void install(HttpConnection connection, long timeoutMs, Runnable onTimeout) {
-        if (!(connection instanceof ConnectionBase conn) || conn.channelHandlerContext().pipeline().get("httpDecoder") == null) {
+        ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.SERVER_DECODER);
+        if (p == null) {
             LOG.warn("no request head timeout on {}: not a Vert.x HTTP/1.x connection", connection.getClass().getName());
             return;
         }
-        RequestHeadTimeout watch = new RequestHeadTimeout(conn.context(), timeoutMs, onTimeout);
-        ChannelPipeline p = conn.channelHandlerContext().pipeline();
-        p.addBefore("httpDecoder", BYTES, watch.new Bytes());
-        p.addBefore("handler", MESSAGES, watch.new Messages());
+        RequestHeadTimeout watch = new RequestHeadTimeout(((ConnectionBase) connection).context(), timeoutMs, onTimeout);
+        p.addBefore(VertxPipeline.SERVER_DECODER, BYTES, watch.new Bytes());
+        p.addBefore(VertxPipeline.VERTX_HANDLER, MESSAGES, watch.new Messages());
         watch.awaitingHead = true; // a new connection owes its first head from now on
         watch.arm();
     }
 
     /** Stops watching (the connection became a tunnel: CONNECT or an upgrade): nothing HTTP is read from it anymore. */
     static void uninstall(ChannelPipeline p) {
-        if (p.get(BYTES) != null) {
-            p.remove(BYTES);
-        }
-        if (p.get(MESSAGES) != null) {
-            p.remove(MESSAGES);
-        }
+        VertxPipeline.removeIfPresent(p, BYTES);
+        VertxPipeline.removeIfPresent(p, MESSAGES);
     }
 
     private boolean betweenRequests() {

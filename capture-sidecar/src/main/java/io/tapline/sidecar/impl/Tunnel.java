@@ -51,8 +51,6 @@ final class Tunnel {
 
     private static final Logger LOG = LoggerFactory.getLogger(Tunnel.class);
     static final String EOF_MARKER = "tapline-eof-marker";
-    private static final String IDLE = "idle";
-    private static final String VERTX_HANDLER = "handler";
 
     private final Side downstream;
     private final Side upstream;
@@ -168,16 +166,14 @@ final class Tunnel {
                 // a WebSocket's upstream: a stream of the pooled HTTP client connection, no channel of its own (see above)
                 return;
             }
-            if (pipeline.get(IDLE) != null) {
-                pipeline.remove(IDLE);
-            }
+            VertxPipeline.removeIfPresent(pipeline, VertxPipeline.IDLE);
             if (idleTimeoutMs > 0) {
                 // Vert.x closes a connection whose pipeline reports it idle
-                pipeline.addFirst(IDLE, new IdleStateHandler(0, 0, idleTimeoutMs, TimeUnit.MILLISECONDS));
+                pipeline.addFirst(VertxPipeline.IDLE, new IdleStateHandler(0, 0, idleTimeoutMs, TimeUnit.MILLISECONDS));
             }
-            if (channel instanceof DuplexChannel && pipeline.get(VERTX_HANDLER) != null) {
+            if (channel instanceof DuplexChannel && pipeline.get(VertxPipeline.VERTX_HANDLER) != null) {
                 channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-                pipeline.addBefore(VERTX_HANDLER, EOF_MARKER, new EofMarker(this));
+                pipeline.addBefore(VertxPipeline.VERTX_HANDLER, EOF_MARKER, new EofMarker(this));
             } else {
                 LOG.warn("no half-close on {}: a FIN from it closes the tunnel both ways", channel);
             }
