@@ -115,8 +115,8 @@ public final class ReportCommand {
 
     /**
      * Renders the report in {@code format} to {@code file}, or to {@code out} when there is none, and applies the
-     * gate. {@code out} receives the report alone, so {@code report --format junit > junit.xml} is well-formed
-     * whatever the verdict; where the report went and the gate's verdict go to {@code diagnostics}.
+     * gate. {@code out} receives the report alone, in UTF-8 whatever its own charset, so
+     * {@code report --format junit > junit.xml} is well-formed whatever the verdict and the locale; where the report went and the gate's verdict go to {@code diagnostics}.
      *
      * @return {@link ReplayCommand#EXIT_GATE} when the gate fails, else {@link ReplayCommand#EXIT_OK}, or
      *         {@link ReplayCommand#EXIT_INCOMPLETE} when the run has no summary yet (the report is partial)
@@ -128,15 +128,18 @@ public final class ReportCommand {
             case "html" -> HtmlReport.render(report);
             default -> TextReport.render(report);
         };
+        // UTF-8, as the XML declaration and the page's meta charset say, on standard output too: a PrintStream encodes
+        // in the console's charset (ASCII under LANG=C, where every other character became '?'), so bytes go through
+        byte[] bytes = rendered.getBytes(StandardCharsets.UTF_8);
         if (file != null) {
             try {
-                Files.writeString(file, rendered, StandardCharsets.UTF_8);
+                Files.write(file, bytes);
             } catch (IOException e) {
                 throw new ConfigException("option --out: cannot write " + file + ": " + e.getMessage(), e);
             }
             diagnostics.println("run " + runId + ": report written to " + file);
         } else {
-            out.print(rendered);
+            out.write(bytes, 0, bytes.length);
             out.flush();
         }
         if (!report.complete()) {

@@ -13,11 +13,13 @@ import io.tapline.replay.run.RunResults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
+import org.w3c.dom.Element;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,6 +124,39 @@ class ReportCommandTest {
         assertTrue(Files.readString(file).contains("<failure"));
         assertTrue(diagnostics().contains("run r1: report written to " + file), diagnostics());
         assertTrue(diagnostics().contains("run r1: FAILED the gate"), diagnostics());
+    }
+
+    /** A failed case whose route and values are not ASCII. */
+    private static RunReport nonAsciiRun() {
+        Difference name = Difference.newBuilder().setPath("$.name").setKind(DifferenceKind.CHANGED)
+                .setExpected("caf" + (char) 0xE9).setActual(new String(Character.toChars(0x1F600)) + (char) 0x4E2D).build();
+        ReplayResult failed = ReplayResult.newBuilder().setRunId("r1").setCaseId("c1").setSignatureId("s1")
+                .setRoute("GET /caf" + (char) 0xE9 + "/{id}").setCandidate("http://c").setVerdict(Verdict.FAIL)
+                .setDifferences(List.of(name)).setIgnoredDifferences(0).setMocks(MockUsage.newBuilder().build())
+                .setRecordedLatencyMicros(1).setCandidateLatencyMicros(1).setTrafficWeight(10).setError(null).setWorker("w")
+                .setCompletedAt(Instant.EPOCH).build();
+        RunResults results = new RunResults(List.of(failed));
+        return new RunReport("r1", "http://c", results.summary(1000), results.results(), true);
+    }
+
+    @Test
+    void aReportOnStandardOutputIsUtf8WhateverTheConsoleEncoding() throws Exception {
+        for (String format : List.of("junit", "html", "text")) {
+            out.reset();
+            // System.out under LANG=C (ASCII) or a Latin-1 locale: the XML declaration and the page still say UTF-8
+            ReportCommand.publish(nonAsciiRun(), format, null, FailOn.parse("none", true),
+                    new PrintStream(out, true, StandardCharsets.ISO_8859_1), new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
+            String decoded = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(out.toByteArray())).toString();
+            assertTrue(decoded.contains("caf" + (char) 0xE9), decoded);
+            assertTrue(decoded.contains(new String(Character.toChars(0x1F600)) + (char) 0x4E2D), decoded);
+            assertTrue(decoded.contains("GET /caf" + (char) 0xE9 + "/{id}"), decoded);
+        }
+        out.reset();
+        ReportCommand.publish(nonAsciiRun(), "junit", null, FailOn.parse("none", true),
+                new PrintStream(out, true, StandardCharsets.ISO_8859_1), new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new ByteArrayInputStream(out.toByteArray()));
+        assertEquals("GET /caf" + (char) 0xE9 + "/{id}",
+                ((Element) doc.getElementsByTagName("testcase").item(0)).getAttribute("classname"));
     }
 
     @Test
