@@ -1,6 +1,9 @@
 package io.tapline.replay.report;
 
-/** Escaping for XML and HTML text and attributes; control characters that XML 1.0 forbids are dropped. */
+/**
+ * Escaping for XML and HTML text and attributes. Characters that XML 1.0 cannot hold are dropped: control characters
+ * other than tab, line feed and carriage return, U+FFFE, U+FFFF and a surrogate that is not half of a pair.
+ */
 final class Xml {
 
     private Xml() {
@@ -30,7 +33,9 @@ final class Xml {
                 case '\n' -> out.append(attribute ? "&#10;" : "\n");
                 case '\r', '\t' -> out.append(attribute ? "&#" + (int) c + ";" : String.valueOf(c));
                 default -> {
-                    if (c >= 0x20 && c != 0xFFFE && c != 0xFFFF) {
+                    if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                        out.append(c).append(s.charAt(++i));
+                    } else if (c >= 0x20 && c != 0xFFFE && c != 0xFFFF && !Character.isSurrogate(c)) {
                         out.append(c);
                     }
                 }

@@ -266,4 +266,32 @@ class ReportsTest {
         assertEquals(40, s.getTrafficWeight());
         assertEquals(10, s.getFailedTrafficWeight());
     }
+
+    /** Whether every character of {@code s} is one XML 1.0 can hold (its production Char). */
+    private static boolean onlyXmlChars(String s) {
+        return s.codePoints().allMatch(c -> c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF)
+                || (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF));
+    }
+
+    @Test
+    void junitAndHtmlLeaveOutLoneSurrogatesAndKeepPairedOnes() throws Exception {
+        String emoji = new String(Character.toChars(0x1F600));
+        String lone = "a" + (char) 0xD800 + "b" + (char) 0xDC00 + "c" + emoji.charAt(1) + emoji.charAt(0) + "d";
+        Difference d = Difference.newBuilder().setPath("$.s" + (char) 0xDBFF).setKind(DifferenceKind.CHANGED)
+                .setExpected(lone).setActual("ok " + emoji).build();
+        ReplayResult r = ReplayResult.newBuilder(result("case" + (char) 0xDFFF, "GET /x", Verdict.FAIL, 1, d))
+                .setNotes(List.of("note " + (char) 0xD83D)).build();
+        RunResults rr = new RunResults(List.of(r));
+        RunReport report = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String xml = JUnitReport.render(report);
+        assertTrue(onlyXmlChars(xml), xml);
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+        Element failure = (Element) doc.getElementsByTagName("failure").item(0);
+        assertTrue(failure.getAttribute("message").contains("CHANGED $.s: abcd -> ok " + emoji), failure.getAttribute("message"));
+        assertEquals("GET /x [case]", ((Element) failure.getParentNode()).getAttribute("name"));
+        String html = HtmlReport.render(report);
+        assertTrue(onlyXmlChars(html), html);
+        assertTrue(html.contains(">abcd<") && html.contains("ok " + emoji), html);
+    }
 }
