@@ -2,6 +2,8 @@ package io.tapline.replay;
 
 import io.tapline.avro.RunSummary;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.Locale;
 
 /**
@@ -54,8 +56,31 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
             case COUNT -> s.getFailed() > threshold
                     ? s.getFailed() + " case(s) regressed, more than " + (long) threshold + " (--fail-on count:" + (long) threshold + ")" : null;
             case SHARE -> s.getFailedTrafficShare() > threshold
-                    ? String.format(Locale.ROOT, "regressions weigh %.4f of production traffic (%d of %d requests), more than %s (--fail-on share:%s)",
-                    s.getFailedTrafficShare(), s.getFailedTrafficWeight(), s.getTrafficWeight(), threshold, threshold) : null;
+                    ? String.format(Locale.ROOT, "regressions weigh %s of production traffic (%d of %d requests), more than %s (--fail-on share:%s)",
+                    shareOver(s.getFailedTrafficShare(), threshold), s.getFailedTrafficWeight(), s.getTrafficWeight(),
+                    plain(threshold), plain(threshold)) : null;
         };
+    }
+
+    /** A decimal as a user writes it: {@code 0.00001}, not {@code 1.0E-5}; {@code 0}, not {@code 0.0}. */
+    static String plain(double x) {
+        return BigDecimal.valueOf(x).stripTrailingZeros().toPlainString();
+    }
+
+    /**
+     * A share over {@code threshold}, with four decimals or as many more as it takes to show it over the threshold
+     * ({@code 0.00104} over {@code share:0.001}, where four decimals would read {@code 0.0010}).
+     */
+    static String shareOver(double share, double threshold) {
+        BigDecimal t = BigDecimal.valueOf(threshold);
+        BigDecimal exact = BigDecimal.valueOf(share);
+        // from the threshold's own number of decimals on, rounding never shows a share over it as under it
+        for (int digits = Math.max(4, t.stripTrailingZeros().scale()); digits < exact.scale(); digits++) {
+            BigDecimal shown = exact.setScale(digits, RoundingMode.HALF_UP);
+            if (shown.compareTo(t) > 0) {
+                return shown.toPlainString();
+            }
+        }
+        return exact.scale() < 4 ? exact.setScale(4, RoundingMode.UNNECESSARY).toPlainString() : exact.toPlainString();
     }
 }

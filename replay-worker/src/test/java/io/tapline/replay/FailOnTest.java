@@ -52,4 +52,35 @@ class FailOnTest {
         assertThrows(IllegalArgumentException.class, () -> FailOn.parse("sometimes", true));
         assertEquals(FailOn.Kind.COUNT, FailOn.parse(" COUNT:0 ", true).kind());
     }
+
+    private static RunSummary weighed(long failedWeight, long weight) {
+        return RunSummary.newBuilder().setTotal(10).setPassed(9).setFailed(1).setErrored(0).setSkipped(0)
+                .setTrafficWeight(weight).setFailedTrafficWeight(failedWeight)
+                .setFailedTrafficShare((double) failedWeight / weight).setDurationMillis(1).build();
+    }
+
+    @Test
+    void aShareJustOverTheThresholdIsShownOverItAndTheThresholdAsWritten() {
+        // 104 of 100,000 requests: 0.00104, over share:0.001 (the README's example gate), not "0.0010, more than 0.001"
+        String v = FailOn.parse("share:0.001", true).violation(weighed(104, 100_000));
+        assertEquals("regressions weigh 0.00104 of production traffic (104 of 100000 requests), more than 0.001"
+                + " (--fail-on share:0.001)", v);
+        v = FailOn.parse("share:0.00001", true).violation(weighed(2, 100_000));
+        assertEquals("regressions weigh 0.00002 of production traffic (2 of 100000 requests), more than 0.00001"
+                + " (--fail-on share:0.00001)", v);
+        v = FailOn.parse("share:0", true).violation(weighed(1, 1_000_000_000));
+        assertTrue(v.startsWith("regressions weigh 0.000000001 of production traffic"), v);
+        assertTrue(v.endsWith("more than 0 (--fail-on share:0)"), v);
+        // the usual case keeps four decimals
+        assertTrue(FailOn.parse("share:0.01", true).violation(weighed(1, 3)).startsWith("regressions weigh 0.3333 of"));
+    }
+
+    @Test
+    void aShareExactlyAtTheThresholdPasses() {
+        assertNull(FailOn.parse("share:0.25", true).violation(weighed(100, 400)));
+        assertNull(FailOn.parse("share:0.001", true).violation(weighed(100, 100_000)));
+        assertNull(FailOn.parse("share:0.3", true).violation(weighed(3, 10)));
+        assertNull(FailOn.parse("count:1", true).violation(weighed(1, 10)));
+        assertNotNull(FailOn.parse("count:0", true).violation(weighed(1, 10)));
+    }
 }
