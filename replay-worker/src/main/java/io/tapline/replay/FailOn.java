@@ -19,6 +19,14 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
     public static final String ALLOWED = "any, none, count:N (N >= 0), share:X (0 <= X <= 1)";
 
     public static FailOn parse(String spec, boolean failOnErrors) {
+        return parse(spec, failOnErrors, "");
+    }
+
+    /**
+     * @param origin where a value not given as the flag came from, as {@code TaplineConfig#origin} says it
+     *               ({@code " (set by TAPLINE_FAIL_ON)"}), named in the error; empty for a flag
+     */
+    public static FailOn parse(String spec, boolean failOnErrors, String origin) {
         String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
         try {
             if (s.equals("any")) {
@@ -42,7 +50,7 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
         } catch (NumberFormatException e) {
             // falls through to the error naming the allowed forms
         }
-        throw new IllegalArgumentException("option --fail-on: '" + spec + "' is not one of " + ALLOWED);
+        throw new IllegalArgumentException("option --fail-on" + origin + ": '" + spec + "' is not one of " + ALLOWED);
     }
 
     /** Why the run fails the gate, or null when it passes. */

@@ -111,6 +111,18 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void aBadGateSetByTheEnvironmentSaysWhereItCameFrom() {
+        // TAPLINE_FAIL_ON is how the README's CI job gives both steps one gate
+        for (var spec : List.of(ReplayOptions.replaySpec(), ReplayOptions.reportSpec())) {
+            TaplineConfig config = TaplineConfig.load(spec, new String[] {"--run", "r1"},
+                    Map.of("TAPLINE_FAIL_ON", "share:1%"));
+            String e = assertThrows(ConfigException.class, () -> ReplayCommand.failOn(config)).getMessage();
+            assertEquals("option --fail-on (set by TAPLINE_FAIL_ON): 'share:1%' is not one of " + FailOn.ALLOWED, e);
+        }
+        assertEquals("option --fail-on: 'often' is not one of " + FailOn.ALLOWED, error("--fail-on", "often"));
+    }
+
+    @Test
     void theSidecarsRedactionKeyComesFromAFlagOrTheEnvironment() {
         assertFalse(parse().compare().redacted().hasKey(), "without a key redacted values are not judged");
         assertTrue(parse("--redaction-key", "sidecar-key-0123456789").compare().redacted().hasKey());
