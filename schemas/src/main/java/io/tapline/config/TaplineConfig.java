@@ -187,7 +187,7 @@ public final class TaplineConfig {
         }
         if (option.kind() == Option.Kind.CHOICE && !value.isEmpty()
                 && option.allowed().stream().noneMatch(a -> a.equalsIgnoreCase(value))) {
-            throw new ConfigException("option " + option.flag() + " (" + (origin == null ? option.envVar() : origin) + "): '"
+            throw new ConfigException("option " + option.flag() + (origin == null ? "" : " (" + origin + ")") + ": '"
                     + value + "' is not allowed; allowed values: " + String.join(", ", option.allowed()));
         }
         if (option.kind() == Option.Kind.FLAG && !value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {

@@ -79,6 +79,18 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aValueOutsideAChoiceNamesTheAllowedValuesAndWhereItWasSet() {
+        ConfigException fromFlag = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--format", "xml"}, Map.of()));
+        assertEquals("option --format: 'xml' is not allowed; allowed values: text, junit, html", fromFlag.getMessage(),
+                "a flag needs no origin");
+        ConfigException fromEnv = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_FORMAT", "xml")));
+        assertEquals("option --format (set by TAPLINE_FORMAT): 'xml' is not allowed; allowed values: text, junit, html",
+                fromEnv.getMessage());
+    }
+
+    @Test
     void aDurationWithoutAUnitIsRefusedWithHowToWriteItWhereverItWasSet(@TempDir Path dir) throws IOException {
         TaplineConfig fromFlag = TaplineConfig.load(SPEC, new String[] {"--grace", "24"}, Map.of());
         assertEquals("option --grace: '24' has no unit; write it with one: 24ms, 24s, 24m, 24h or 24d",
