@@ -5,6 +5,7 @@ import io.tapline.avro.RunSummary;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * The CI gate: when a run counts as failed. {@code any} (a failed case fails the run), {@code none} (never),
@@ -17,6 +18,10 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
     public enum Kind { ANY, NONE, COUNT, SHARE }
 
     public static final String ALLOWED = "any, none, count:N (N >= 0), share:X (0 <= X <= 1)";
+
+    /** N of count:N and X of share:X are plain decimals: Java's own forms (0.5f, 0x1p-1, 1e-3, +3) are not. */
+    private static final Pattern WHOLE = Pattern.compile("[0-9]+");
+    private static final Pattern DECIMAL = Pattern.compile("[0-9]+(\\.[0-9]*)?|\\.[0-9]+");
 
     public static FailOn parse(String spec, boolean failOnErrors) {
         return parse(spec, failOnErrors, "");
@@ -35,14 +40,15 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
             if (s.equals("none")) {
                 return new FailOn(Kind.NONE, 0, failOnErrors);
             }
-            if (s.startsWith("count:")) {
-                long n = Long.parseLong(s.substring(6));
+            String number = s.length() > 6 ? s.substring(6).strip() : "";
+            if (s.startsWith("count:") && WHOLE.matcher(number).matches()) {
+                long n = Long.parseLong(number);
                 if (n >= 0) {
                     return new FailOn(Kind.COUNT, n, failOnErrors);
                 }
             }
-            if (s.startsWith("share:")) {
-                double x = Double.parseDouble(s.substring(6));
+            if (s.startsWith("share:") && DECIMAL.matcher(number).matches()) {
+                double x = Double.parseDouble(number);
                 if (x >= 0 && x <= 1) {
                     return new FailOn(Kind.SHARE, x, failOnErrors);
                 }

@@ -3,6 +3,8 @@ package io.tapline.replay;
 import io.tapline.avro.RunSummary;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -51,6 +53,13 @@ class FailOnTest {
         assertTrue(e.getMessage().contains(FailOn.ALLOWED));
         assertThrows(IllegalArgumentException.class, () -> FailOn.parse("sometimes", true));
         assertEquals(FailOn.Kind.COUNT, FailOn.parse(" COUNT:0 ", true).kind());
+        assertEquals(3, FailOn.parse("count: 3", true).threshold(), "space after the colon, as share: allows");
+        assertEquals(0.1, FailOn.parse("share: .1", true).threshold());
+        assertEquals(1, FailOn.parse("share:1.", true).threshold());
+        for (String javaOnly : List.of("share:0.5f", "share:0x1p-1", "share:1e-3", "share:+0.1", "share:", "count:+3", "count:1.0",
+                "count:", "count:99999999999999999999")) {
+            assertThrows(IllegalArgumentException.class, () -> FailOn.parse(javaOnly, true), javaOnly);
+        }
     }
 
     private static RunSummary weighed(long failedWeight, long weight) {
