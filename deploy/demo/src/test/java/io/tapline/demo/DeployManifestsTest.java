@@ -170,6 +170,21 @@ class DeployManifestsTest {
     }
 
     @Test
+    void everyServiceReachesItsPodsThroughTheCaptureSidecarByPortNumber() {
+        List<String> problems = new ArrayList<>();
+        List<JsonNode> templates = podTemplates();
+        int services = 0;
+        for (Doc doc : docs) {
+            if (doc.kind().equals("Service")) {
+                services++;
+                problems.addAll(checkService(doc.node(), templates, doc.where()));
+            }
+        }
+        assertNoProblems(problems);
+        assertTrue(services >= 1, "a Service in front of the example app");
+    }
+
+    @Test
     void kafkaTopicsMatchTheCodesTopics() {
         List<String> problems = new ArrayList<>();
         Set<String> declared = new TreeSet<>();
@@ -432,6 +447,47 @@ class DeployManifestsTest {
                 """), "test");
         assertEquals(1, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("15002"), problems.toString());
+    }
+
+    @Test
+    void serviceNamingASidecarPortOrBypassingTheSidecarIsReported() {
+        JsonNode template = pod("""
+                metadata: {labels: {app: shop}}
+                spec:
+                  initContainers:
+                    - name: capture-sidecar
+                      image: example/tapline/capture-sidecar:1
+                      restartPolicy: Always
+                      ports: [{name: http, containerPort: 8080}]
+                  containers:
+                    - name: shop
+                      image: example/shop:1
+                      ports: [{name: app, containerPort: 8081}]
+                """);
+        JsonNode named = pod("""
+                kind: Service
+                spec: {selector: {app: shop}, ports: [{port: 80, targetPort: http}]}
+                """);
+        List<String> problems = checkService(named, List.of(template), "test");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("initContainer"), problems.toString());
+        JsonNode bypass = pod("""
+                kind: Service
+                spec: {selector: {app: shop}, ports: [{port: 80, targetPort: app}]}
+                """);
+        problems = checkService(bypass, List.of(template), "test");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("bypasses the capture sidecar"), problems.toString());
+        JsonNode numbered = pod("""
+                kind: Service
+                spec: {selector: {app: shop}, ports: [{port: 80, targetPort: 8080}]}
+                """);
+        assertEquals(List.of(), checkService(numbered, List.of(template), "test"));
+        JsonNode nothing = pod("""
+                kind: Service
+                spec: {selector: {app: cart}, ports: [{port: 80, targetPort: 8080}]}
+                """);
+        assertTrue(checkService(nothing, List.of(template), "test").get(0).contains("selects no pod template"));
     }
 
     @Test
@@ -758,6 +814,84 @@ class DeployManifestsTest {
             node.forEach(child -> out.addAll(podSpecs(child)));
         }
         return out;
+    }
+
+    // ------------------------------------------------------------------ services
+
+    /** Pod templates ({@code metadata} + {@code spec}) of the workloads under deploy/k8s. */
+    static List<JsonNode> podTemplates() {
+        List<JsonNode> out = new ArrayList<>();
+        for (Doc doc : docs) {
+            JsonNode template = doc.node().path("spec").path("template");
+            if (template.path("spec").path("containers").isArray()) {
+                out.add(template);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Each port of a Service must reach the pods it selects through the capture sidecar's inbound listener, when the
+     * pod has one (traffic to the app's own port is not captured), and must give a native sidecar's port by number:
+     * Kubernetes before 1.32 resolves a named targetPort against regular containers only (kubernetes#127958), so a
+     * name that only an initContainer declares leaves the Service without endpoints.
+     */
+    static List<String> checkService(JsonNode service, List<JsonNode> templates, String where) {
+        List<String> problems = new ArrayList<>();
+        Map<String, String> selector = new TreeMap<>();
+        service.path("spec").path("selector").fields().forEachRemaining(e -> selector.put(e.getKey(), e.getValue().asText()));
+        List<JsonNode> selected = new ArrayList<>();
+        for (JsonNode t : templates) {
+            JsonNode labels = t.path("metadata").path("labels");
+            if (!selector.isEmpty() && selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.path(e.getKey()).asText(null)))) {
+                selected.add(t);
+            }
+        }
+        if (selected.isEmpty()) {
+            problems.add(where + ": selector " + selector + " selects no pod template under deploy/k8s");
+            return problems;
+        }
+        for (JsonNode port : service.path("spec").path("ports")) {
+            JsonNode target = port.has("targetPort") ? port.path("targetPort") : port.path("port");
+            for (JsonNode t : selected) {
+                JsonNode pod = t.path("spec");
+                Integer number = target.isInt() ? Integer.valueOf(target.asInt()) : null;
+                if (!target.isInt()) {
+                    for (JsonNode c : pod.path("initContainers")) {
+                        for (JsonNode p : c.path("ports")) {
+                            if (p.path("name").asText().equals(target.asText())) {
+                                problems.add(where + ": targetPort " + target.asText() + " names a port of initContainer "
+                                        + c.path("name").asText() + "; Kubernetes before 1.32 finds no endpoint for it, give "
+                                        + p.path("containerPort").asInt() + " instead");
+                                number = p.path("containerPort").asInt();
+                            }
+                        }
+                    }
+                    for (JsonNode c : pod.path("containers")) {
+                        for (JsonNode p : c.path("ports")) {
+                            if (p.path("name").asText().equals(target.asText())) {
+                                number = p.path("containerPort").asInt();
+                            }
+                        }
+                    }
+                }
+                if (number == null) {
+                    problems.add(where + ": targetPort " + target.asText() + " is no port of the selected pods");
+                    continue;
+                }
+                for (JsonNode c : containers(pod)) {
+                    if (component(c) == Component.SIDECAR) {
+                        String listen = environment(c).getOrDefault(ConfigSpec.envVar(SidecarOptions.KEY_LISTEN), SidecarOptions.DEFAULT_LISTEN);
+                        int inbound = SidecarOptions.Listen.parse(SidecarOptions.KEY_LISTEN, listen, "0.0.0.0").port();
+                        if (number != inbound) {
+                            problems.add(where + ": port " + port.path("port").asText() + " goes to " + number
+                                    + ", which bypasses the capture sidecar (its inbound listener is " + inbound + ")");
+                        }
+                    }
+                }
+            }
+        }
+        return problems;
     }
 
     // ------------------------------------------------------------------ topics
