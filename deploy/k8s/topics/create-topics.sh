@@ -40,7 +40,7 @@ create_topic() {
 create_topic tapline.interactions "${PARTITIONS_INTERACTIONS:-12}" \
   cleanup.policy=delete retention.ms=604800000 compression.type=producer max.message.bytes=8388608
 create_topic tapline.cases "${PARTITIONS_CASES:-12}" \
-  cleanup.policy=compact delete.retention.ms=86400000 min.cleanable.dirty.ratio=0.1 segment.ms=86400000 max.message.bytes=16777216
+  cleanup.policy=compact delete.retention.ms=86400000 min.cleanable.dirty.ratio=0.1 segment.ms=86400000 min.compaction.lag.ms=7200000 max.message.bytes=16777216
 create_topic tapline.noise "${PARTITIONS_NOISE:-1}" \
   cleanup.policy=compact min.cleanable.dirty.ratio=0.1
 create_topic tapline.results "${PARTITIONS_RESULTS:-12}" \

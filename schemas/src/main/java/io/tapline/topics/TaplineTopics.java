@@ -14,7 +14,8 @@ public final class TaplineTopics {
     public static final String DLQ = "tapline.dlq";
     public static final String UNATTRIBUTED = "tapline.unattributed";
 
-    private static final long DAY_MS = 24L * 60 * 60 * 1000;
+    private static final long HOUR_MS = 60L * 60 * 1000;
+    private static final long DAY_MS = 24 * HOUR_MS;
 
     /** Largest interaction record (the sidecar's {@code max.request.size} and the interactions topic's limit). */
     public static final int INTERACTION_MAX_BYTES = 8 * 1024 * 1024;
@@ -48,6 +49,10 @@ public final class TaplineTopics {
             "delete.retention.ms", Long.toString(DAY_MS),
             "min.cleanable.dirty.ratio", "0.1",
             "segment.ms", Long.toString(DAY_MS),
+            // A replay run reads a case's version below its bounds while dedup writes newer ones above them: the
+            // older one must not be compacted away before the run ends. Longer than a replay Job may run
+            // (activeDeadlineSeconds 3600 in deploy/k8s; DeployManifestsTest checks).
+            "min.compaction.lag.ms", Long.toString(2 * HOUR_MS),
             "max.message.bytes", Integer.toString(DERIVED_MAX_BYTES)),
             "Unique test cases (Avro Case), compacted, key = case id (signature id + sample slot)");
 

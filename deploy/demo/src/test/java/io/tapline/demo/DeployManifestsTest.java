@@ -232,6 +232,23 @@ class DeployManifestsTest {
     }
 
     @Test
+    void everyReplayJobEndsBeforeTheCasesItReadsMayBeCompacted() {
+        // A run reads tapline.cases below its bounds while dedup-stream writes newer versions above them; the log
+        // cleaner must not remove the older ones before the run is over (replay-worker README, Known limitations).
+        long lagMs = Long.parseLong(TaplineTopics.CASES_SPEC.configs().getOrDefault("min.compaction.lag.ms", "0"));
+        List<String> problems = new ArrayList<>();
+        int jobs = 0;
+        for (Doc doc : docs) {
+            if (doc.kind().equals("Job") || doc.kind().equals("ScaledJob")) {
+                jobs++;
+                problems.addAll(checkRunDeadline(doc.node(), lagMs, doc.where()));
+            }
+        }
+        assertNoProblems(problems);
+        assertTrue(jobs >= 2, "the replay Job and the ScaledJob are checked");
+    }
+
+    @Test
     void kedaTriggerWatchesTheRunsConsumerGroupAndCasesTopic() {
         List<String> problems = new ArrayList<>();
         int scaledJobs = 0;
@@ -488,6 +505,27 @@ class DeployManifestsTest {
                 spec: {selector: {app: cart}, ports: [{port: 80, targetPort: 8080}]}
                 """);
         assertTrue(checkService(nothing, List.of(template), "test").get(0).contains("selects no pod template"));
+    }
+
+    @Test
+    void replayJobOutlastingTheCasesCompactionLagIsReported() throws IOException {
+        JsonNode job = YAML.readTree("""
+                kind: Job
+                spec:
+                  activeDeadlineSeconds: 7200
+                  template: {spec: {containers: [{name: replay-worker, image: example/tapline/replay-worker:1}]}}
+                """);
+        List<String> problems = checkRunDeadline(job, 3_600_000, "test");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("min.compaction.lag.ms"), problems.toString());
+        JsonNode unbounded = YAML.readTree("""
+                kind: ScaledJob
+                spec:
+                  jobTargetRef:
+                    template: {spec: {containers: [{name: replay-worker, image: example/tapline/replay-worker:1}]}}
+                """);
+        assertTrue(checkRunDeadline(unbounded, 3_600_000, "test").get(0).contains("activeDeadlineSeconds"));
+        assertEquals(List.of(), checkRunDeadline(job, 7_200_001, "test"));
     }
 
     @Test
@@ -978,6 +1016,29 @@ class DeployManifestsTest {
             out.put(words[1], new ScriptTopic(words[1], Integer.parseInt(parts.group(1)), configs));
         }
         return out;
+    }
+
+    /**
+     * A Job (or a ScaledJob's Jobs) running replay-worker must have an {@code activeDeadlineSeconds} shorter than the
+     * cases topic's {@code min.compaction.lag.ms}, so that no version of a case a run may still read is compacted away
+     * while it runs.
+     */
+    static List<String> checkRunDeadline(JsonNode job, long compactionLagMs, String where) {
+        List<String> problems = new ArrayList<>();
+        JsonNode spec = job.path("kind").asText().equals("ScaledJob") ? job.path("spec").path("jobTargetRef") : job.path("spec");
+        boolean replay = podSpecs(spec).stream().flatMap(p -> containers(p).stream()).anyMatch(c -> component(c) == Component.REPLAY);
+        if (!replay) {
+            return problems;
+        }
+        long deadline = spec.path("activeDeadlineSeconds").asLong(0);
+        if (deadline <= 0) {
+            problems.add(where + ": a replay Job needs activeDeadlineSeconds (below the cases topic's min.compaction.lag.ms, "
+                    + compactionLagMs + " ms): an unbounded run can lose cases to compaction");
+        } else if (deadline * 1000 >= compactionLagMs) {
+            problems.add(where + ": activeDeadlineSeconds " + deadline + " is not below the cases topic's min.compaction.lag.ms ("
+                    + compactionLagMs + " ms): cases can be compacted away while the run still reads them");
+        }
+        return problems;
     }
 
     static List<String> checkScaledJob(JsonNode scaledJob, String where) {
