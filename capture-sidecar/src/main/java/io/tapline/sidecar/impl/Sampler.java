@@ -1,8 +1,10 @@
 package io.tapline.sidecar.impl;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -11,8 +13,12 @@ import java.util.function.LongSupplier;
  *   <li>capture switch (runtime on/off, e.g. from the admin endpoint);</li>
  *   <li>global rate, consistent by trace id: the decision is a pure function of the trace id, so the
  *       egress proxy recomputes the same answer for the request's outbound calls;</li>
- *   <li>per-route caps in requests/s (token buckets), for a configured route or a default cap.
- *       Buckets are bounded: past {@code maxRoutes} distinct routes, unknown routes share one bucket.</li>
+ *   <li>per-route caps in requests/s (token buckets), for a configured route or a default cap. A configured
+ *       route always has its own bucket. The default cap's buckets are bounded: at most {@code maxRoutes}, a
+ *       bucket that has refilled (idle) is forgotten when room is needed, since a new bucket would decide the
+ *       same; a route beyond the bound, or whose key is longer than {@link #MAX_ROUTE_KEY_CHARS}, shares one
+ *       bucket at the default cap. Paths are chosen by clients, so neither the number of keys nor their length
+ *       may grow with them.</li>
  * </ul>
  */
 public final class Sampler {
@@ -22,7 +28,8 @@ public final class Sampler {
         CAPTURE, CAPTURE_OFF, SAMPLED_OUT, ROUTE_CAP
     }
 
-    private static final String OVERFLOW_ROUTE = "\u0000overflow";
+    /** Longest route key given a bucket of its own under the default cap. */
+    static final int MAX_ROUTE_KEY_CHARS = 512;
 
     private final double rate;
     private final long threshold;
@@ -31,7 +38,15 @@ public final class Sampler {
     private final int maxRoutes;
     private final LongSupplier nanoClock;
     private final AtomicBoolean enabled = new AtomicBoolean(true);
+    /** One bucket per configured route, made at start: never shared, never forgotten. */
+    private final Map<String, TokenBucket> configured;
+    /** Buckets of routes under the default cap, at most {@code maxRoutes} (give or take a racing event loop). */
     private final ConcurrentHashMap<String, TokenBucket> buckets = new ConcurrentHashMap<>();
+    /** Shared by default-capped routes beyond the bound; null without a default cap. */
+    private final TokenBucket overflow;
+    /** Idle buckets are looked for at most once per refill time, so a flood of new routes costs no scan per request. */
+    private final long sweepEveryNanos;
+    private final AtomicLong nextSweep;
 
     /**
      * @param rate       fraction of traces captured, 0.0 to 1.0
@@ -50,6 +65,12 @@ public final class Sampler {
         this.defaultCap = defaultCap;
         this.maxRoutes = maxRoutes;
         this.nanoClock = nanoClock;
+        Map<String, TokenBucket> own = new HashMap<>();
+        this.routeCaps.forEach((route, cap) -> own.put(route, new TokenBucket(cap, nanoClock)));
+        this.configured = Map.copyOf(own);
+        this.overflow = defaultCap > 0 ? new TokenBucket(defaultCap, nanoClock) : null;
+        this.sweepEveryNanos = defaultCap > 0 ? (long) Math.ceil(Math.max(1.0, defaultCap) / defaultCap * 1e9) : 0;
+        this.nextSweep = new AtomicLong(nanoClock.getAsLong());
     }
 
     public double rate() {
@@ -97,18 +118,42 @@ public final class Sampler {
         if (!traceSampled(traceId)) {
             return Decision.SAMPLED_OUT;
         }
-        Double cap = capFor(routeKey);
-        if (cap != null) {
-            String bucketKey = routeKey;
-            if (!buckets.containsKey(bucketKey) && buckets.size() >= maxRoutes) {
-                bucketKey = OVERFLOW_ROUTE;
-            }
-            TokenBucket bucket = buckets.computeIfAbsent(bucketKey, k -> new TokenBucket(cap, nanoClock));
-            if (!bucket.tryAcquire()) {
-                return Decision.ROUTE_CAP;
-            }
+        TokenBucket bucket = bucketFor(routeKey);
+        if (bucket != null && !bucket.tryAcquire()) {
+            return Decision.ROUTE_CAP;
         }
         return Decision.CAPTURE;
+    }
+
+    /** The bucket a route draws from, or null when it is not capped. */
+    private TokenBucket bucketFor(String routeKey) {
+        TokenBucket bucket = configured.get(routeKey);
+        if (bucket != null || overflow == null) {
+            return bucket;
+        }
+        bucket = buckets.get(routeKey);
+        if (bucket != null) {
+            return bucket;
+        }
+        if (routeKey.length() > MAX_ROUTE_KEY_CHARS || (buckets.size() >= maxRoutes && !sweepIdle())) {
+            return overflow;
+        }
+        return buckets.computeIfAbsent(routeKey, k -> new TokenBucket(defaultCap, nanoClock));
+    }
+
+    /** Forgets the buckets that have refilled, at most once per refill time; true when there is room then. */
+    private boolean sweepIdle() {
+        long now = nanoClock.getAsLong();
+        long next = nextSweep.get();
+        if (now - next >= 0 && nextSweep.compareAndSet(next, now + sweepEveryNanos)) {
+            buckets.values().removeIf(TokenBucket::full);
+        }
+        return buckets.size() < maxRoutes;
+    }
+
+    /** Buckets held for default-capped routes (not the configured routes' or the shared one). */
+    int routeBuckets() {
+        return buckets.size();
     }
 
     /** 64-bit mix of the trace id (FNV-1a then a finaliser) so sampling does not depend on how ids were generated. */

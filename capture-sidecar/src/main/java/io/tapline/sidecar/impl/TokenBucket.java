@@ -22,6 +22,11 @@ final class TokenBucket {
         this.last = nanoClock.getAsLong();
     }
 
+    /** True when the bucket has refilled to its burst: it then decides as a new bucket would. */
+    synchronized boolean full() {
+        return tokens + (nanoClock.getAsLong() - last) * ratePerNano >= capacity;
+    }
+
     synchronized boolean tryAcquire() {
         long now = nanoClock.getAsLong();
         tokens = Math.min(capacity, tokens + (now - last) * ratePerNano);

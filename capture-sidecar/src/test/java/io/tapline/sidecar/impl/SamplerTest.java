@@ -87,4 +87,52 @@ class SamplerTest {
         assertTrue(s.enabled());
         assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /"));
     }
+
+    @Test
+    void shouldKeepAConfiguredRouteCapOnceTheBucketsAreFull() {
+        Sampler s = new Sampler(1.0, Map.of("GET /c", 3.0), 1, 2, now::get);
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /a"));
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /b"));
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /x"), "the shared bucket's one token");
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /c"), "a configured route has its own bucket, capture " + i);
+        }
+        assertEquals(Sampler.Decision.ROUTE_CAP, s.decide("a".repeat(32), "GET /c"));
+    }
+
+    @Test
+    void shouldGiveANewRouteItsOwnBucketOnceIdleRoutesRefilled() {
+        Sampler s = new Sampler(1.0, Map.of(), 1, 2, now::get);
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /a"));
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /b"));
+        now.addAndGet(2_000_000_000L); // /a and /b refilled: forgetting them changes no decision
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /c"));
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /d"), "not sharing /c's bucket for good");
+        assertEquals(Sampler.Decision.ROUTE_CAP, s.decide("a".repeat(32), "GET /d"), "still capped at 1/s");
+        assertTrue(s.routeBuckets() <= 2);
+    }
+
+    @Test
+    void shouldNotHoldABucketPerOverLongRoute() {
+        Sampler s = new Sampler(1.0, Map.of(), 1, 100, now::get);
+        String longA = "GET /" + "a".repeat(Sampler.MAX_ROUTE_KEY_CHARS);
+        String longB = "GET /" + "b".repeat(Sampler.MAX_ROUTE_KEY_CHARS);
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), longA));
+        assertEquals(Sampler.Decision.ROUTE_CAP, s.decide("a".repeat(32), longB), "over-long routes share one bucket at the default cap");
+        assertEquals(0, s.routeBuckets(), "no key of attacker-chosen length is kept");
+    }
+
+    @Test
+    void shouldSweepIdleBucketsAtMostOncePerRefillTime() {
+        Sampler s = new Sampler(1.0, Map.of(), 1, 2, now::get);
+        s.decide("a".repeat(32), "GET /a");
+        s.decide("a".repeat(32), "GET /b");
+        now.addAndGet(2_000_000_000L);
+        s.decide("a".repeat(32), "GET /c"); // sweeps /a and /b
+        s.decide("a".repeat(32), "GET /d");
+        now.addAndGet(500_000_000L);
+        assertEquals(Sampler.Decision.CAPTURE, s.decide("a".repeat(32), "GET /e"), "the shared bucket");
+        assertEquals(Sampler.Decision.ROUTE_CAP, s.decide("a".repeat(32), "GET /f"), "no second sweep within the refill time");
+        assertEquals(2, s.routeBuckets());
+    }
 }
