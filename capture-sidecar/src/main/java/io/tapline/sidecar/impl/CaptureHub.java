@@ -233,17 +233,32 @@ public final class CaptureHub {
      * only inbound request in flight when it did not; otherwise unattributed (published on its own, never guessed).
      */
     Attributed attribute(String traceparent) {
-        if (!sampler.enabled()) {
+        if (!sampler.enabled() && registry.pending() == 0) {
             return new Attributed(null, null); // capture is off: outbound calls are not captured either
         }
         long stamp = registry.stamp(); // the in-flight state as the call starts
         TraceContext trace = TraceContext.parse(traceparent);
+        if (!sampler.enabled()) {
+            // Capture is off, but a request captured before it was switched off is still published: its calls go with it.
+            PendingInteraction earlier = capturedEarlier(trace, stamp);
+            return earlier == null ? new Attributed(null, null)
+                    : new Attributed(earlier, trace == null ? Attribution.SOLE_IN_FLIGHT : Attribution.TRACE_CONTEXT);
+        }
         Attributed a = attributeCall(trace, stamp);
         if (a.attribution() != Attribution.UNATTRIBUTED) {
             return a;
         }
         return new Attributed(null, Attribution.UNATTRIBUTED, trace == null ? null : trace.traceId(),
                 CorrelationRegistry.count(stamp));
+    }
+
+    /** The captured interaction a call belongs to for sure (as {@link #attributeCall} finds it), else null; counts nothing. */
+    private PendingInteraction capturedEarlier(TraceContext trace, long stamp) {
+        if (trace == null) {
+            return registry.soleInFlight(stamp);
+        }
+        CorrelationRegistry.Lookup lookup = registry.byTrace(trace.traceId());
+        return lookup.match() == CorrelationRegistry.Match.ONE && !registry.isDeclined(trace.traceId()) ? lookup.interaction() : null;
     }
 
     private Attributed attributeCall(TraceContext trace, long stamp) {
