@@ -1,11 +1,12 @@
 package io.tapline.sidecar.impl;
 
-import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A W3C Trace Context {@code traceparent} (version 00): {@code 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>}.
- * Parsing is strict (https://www.w3.org/TR/trace-context/#traceparent-header): all-zero ids and version ff are invalid.
+ * Parsing is strict (https://www.w3.org/TR/trace-context/#traceparent-header): all-zero ids, version ff and upper-case
+ * hex are invalid. Upper case is refused as OpenTelemetry refuses it: a context the sidecar kept but the app's tracer
+ * dropped would give the app's outbound calls a new trace id, which no inbound request carries.
  */
 public record TraceContext(String traceId, String parentId, String flags) {
 
@@ -18,7 +19,7 @@ public record TraceContext(String traceId, String parentId, String flags) {
         if (value == null) {
             return null;
         }
-        String v = value.trim().toLowerCase(Locale.ROOT);
+        String v = value.trim();
         // version 00 is exactly 55 chars; future versions may append "-..." fields, which we accept and ignore.
         if (v.length() < 55 || (v.length() > 55 && v.charAt(55) != '-')) {
             return null;

@@ -55,6 +55,7 @@ import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -246,6 +247,16 @@ class SidecarProxyTest {
         get("/hello", "traceparent", tp);
         assertEquals(tp, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("traceparent"));
         assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", decode(awaitRecords(1).get(0).value()).getTraceId());
+    }
+
+    @Test
+    void shouldReplaceAnUpperCaseTraceparentTheAppWouldNotPropagate() throws Exception {
+        get("/hello", "traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01");
+        String sent = origin.seen.poll(5, TimeUnit.SECONDS).headers().get("traceparent");
+        TraceContext upstream = TraceContext.parse(sent);
+        assertNotNull(upstream, "the app gets a valid context: " + sent);
+        assertNotEquals("4bf92f3577b34da6a3ce929d0e0e4736", upstream.traceId(), "a new trace, as the app's tracer would start");
+        assertEquals(upstream.traceId(), decode(awaitRecords(1).get(0).value()).getTraceId(), "recorded under the id the app propagates");
     }
 
     @Test

@@ -38,6 +38,16 @@ class TraceContextTest {
     }
 
     @Test
+    void shouldRejectUpperCaseHexAsTheAppsTracerDoes() {
+        // W3C: lower-case hex only (HEXDIGLC). OpenTelemetry restarts the trace on such a header, so the app's outbound
+        // calls would carry a trace id the sidecar never saw.
+        assertNull(TraceContext.parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"), "upper-case trace id");
+        assertNull(TraceContext.parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01"), "upper-case parent id");
+        assertNull(TraceContext.parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A"), "upper-case flags");
+        assertNull(TraceContext.parse("0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), "upper-case version");
+    }
+
+    @Test
     void shouldAcceptFutureVersionsWithExtraFields() {
         assertNotNull(TraceContext.parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-abcd"));
     }
