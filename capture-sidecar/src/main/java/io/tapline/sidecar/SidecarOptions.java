@@ -8,6 +8,7 @@ import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.http.HttpUrl;
 import io.tapline.registry.RegistryConfig;
+import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 
 import java.time.Duration;
@@ -15,6 +16,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Everything the sidecar can be told, with the config keys ({@code KEY_*}, dotted; flags and {@code TAPLINE_*}
@@ -171,7 +174,7 @@ public final class SidecarOptions {
                 .option(KEY_UNATTRIBUTED_TOPIC, DEFAULT_UNATTRIBUTED_TOPIC,
                         "Topic for outbound calls no single interaction could claim (published on their own, never guessed).")
                 .option(KEY_SAMPLING_RATE, "100", "Percent of traces captured, 0-100, decided by a hash of the trace id (a request and its outbound calls are in or out together).")
-                .multi(KEY_SAMPLING_ROUTE_CAP, "Per-route cap 'METHOD /route/{id}=N': at most N captures per second for that route (route as normalised by RouteTemplates).")
+                .multi(KEY_SAMPLING_ROUTE_CAP, "Per-route cap 'METHOD /route/{id}=N': at most N captures per second for that route. The route is normalised as record keys name it (GET /owners/42/ is GET /owners/{id}); placeholders: {id}, {uuid}, {date}, {email}, {hex}, {token}.")
                 .option(KEY_SAMPLING_DEFAULT_ROUTE_CAP, "0", "Cap in captures per second for every route without its own cap; 0 = none.")
                 .secret(KEY_REDACTION_KEY, "", "HMAC-SHA256 key for redaction tokens (>= 16 bytes); without it a random per-process key is used and a warning logged (tokens then differ between instances).")
                 .with(RedactionOptions::declareRules)
@@ -232,12 +235,14 @@ public final class SidecarOptions {
             int eq = cap.lastIndexOf('=');
             try {
                 double n = Double.parseDouble(cap.substring(eq + 1).trim());
-                if (eq <= 0 || !(n > 0)) {
+                if (eq <= 0 || !(n > 0) || Double.isInfinite(n)) {
                     throw new NumberFormatException();
                 }
                 o.routeCap(cap.substring(0, eq).trim(), n);
             } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
                 throw new ConfigException("option --sampling-route-cap: '" + cap + "' is not 'METHOD /route=N' with N > 0, e.g. 'GET /owners/{id}=5'");
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("option --sampling-route-cap: '" + cap + "': " + e.getMessage());
             }
         }
         o.defaultRouteCap = c.getDouble(KEY_SAMPLING_DEFAULT_ROUTE_CAP);
@@ -445,11 +450,36 @@ public final class SidecarOptions {
         return this;
     }
 
+    /**
+     * A cap for one route, named as the sidecar names routes ({@code RouteTemplates.routeKey}): {@code get /owners/42/}
+     * is {@code GET /owners/{id}}.
+     *
+     * @throws IllegalArgumentException when no request could have that route key: no method, a path not starting with
+     *                                  '/', or a placeholder the sidecar's route names never hold (such as {@code {owner}})
+     */
     public SidecarOptions routeCap(String routeKey, double perSecond) {
-        int sp = routeKey.indexOf(' ');
-        String normal = sp < 0 ? routeKey : routeKey.substring(0, sp).toUpperCase(java.util.Locale.ROOT) + routeKey.substring(sp);
-        routeCaps.put(normal, perSecond);
+        routeCaps.put(routeCapKey(routeKey), perSecond);
         return this;
+    }
+
+    private static final Set<String> ROUTE_PLACEHOLDERS = Set.of(RouteTemplates.ID, RouteTemplates.UUID,
+            RouteTemplates.DATE, RouteTemplates.EMAIL, RouteTemplates.HEX, RouteTemplates.TOKEN);
+
+    private static String routeCapKey(String route) {
+        String r = route.trim();
+        int sp = r.indexOf(' ');
+        String path = sp < 0 ? "" : r.substring(sp + 1).trim();
+        if (sp <= 0 || !path.startsWith("/")) {
+            throw new IllegalArgumentException("a route is 'METHOD /path', e.g. 'GET /owners/{id}'");
+        }
+        String key = RouteTemplates.routeKey(r.substring(0, sp), path);
+        for (String segment : key.substring(key.indexOf(' ') + 1).split("/")) {
+            if (segment.startsWith("{") && segment.endsWith("}") && !ROUTE_PLACEHOLDERS.contains(segment)) {
+                throw new IllegalArgumentException(segment + " is not a placeholder of the sidecar's route names ("
+                        + String.join(", ", new TreeSet<>(ROUTE_PLACEHOLDERS)) + "); no request would match it");
+            }
+        }
+        return key;
     }
 
     public SidecarOptions defaultRouteCap(double perSecond) {

@@ -14,6 +14,7 @@ import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -106,6 +107,22 @@ class SidecarOptionsTest {
                 "--management-port", "0");
         assertEquals(Duration.ZERO, zeros.outboundGrace());
         assertEquals(0, zeros.managementPort());
+    }
+
+    @Test
+    void shouldNameARouteCapAsTheSidecarNamesRoutes() {
+        SidecarOptions o = load(Map.of(), "--app", "http://a", "--sampling-route-cap", "get /owners/42/pets/=3");
+        assertEquals(Map.of("GET /owners/{id}/pets", 3.0), o.routeCaps(), "the key a request of that route gets");
+    }
+
+    @Test
+    void shouldRefuseARouteCapNoRequestCouldMatch() {
+        // each was accepted and then never applied: no request has a route key without a method, or with {owner}
+        for (String bad : List.of("/owners/{id}=5", "GET owners=5", "GET /owners/{owner}/pets=5", "GET /a=Infinity")) {
+            String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--sampling-route-cap", bad),
+                    bad).getMessage();
+            assertTrue(message.contains("--sampling-route-cap") && message.contains(bad), message);
+        }
     }
 
     @Test
