@@ -146,6 +146,8 @@ public final class Sampler {
         long now = nanoClock.getAsLong();
         long next = nextSweep.get();
         if (now - next >= 0 && nextSweep.compareAndSet(next, now + sweepEveryNanos)) {
+            // An event loop that fetched a bucket just before it is forgotten still draws from it: at worst one
+            // capture more than the cap, once, for that route.
             buckets.values().removeIf(TokenBucket::full);
         }
         return buckets.size() < maxRoutes;
