@@ -171,8 +171,9 @@ public final class CaptureHub {
     }
 
     /**
-     * A request of a sampled-in trace that is not captured: while it is in flight, the calls it makes under its trace
-     * id are not captured either, instead of being published as unattributed.
+     * A request of a sampled-in trace that is not captured: while it is in flight and for the grace period after its
+     * answer, the calls it makes under its trace id are not captured either, instead of being published as
+     * unattributed (a late call of a capped route would otherwise be published at the route's full rate).
      */
     private ExchangeObserver.Sink declined(String traceId, DropReason reason) {
         metrics.dropped(reason);
@@ -182,7 +183,7 @@ public final class CaptureHub {
         return new ExchangeObserver.Sink() {
             @Override
             public void completed(Exchange exchange) {
-                registry.declinedEnded(traceId);
+                registry.declinedEnded(traceId, System.nanoTime() + graceNanos);
                 registry.requestEnded();
             }
 

@@ -3,6 +3,7 @@ package io.tapline.sidecar.impl;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -20,6 +21,8 @@ public final class CorrelationRegistry {
     /** Trace ids of in-flight requests that were sampled in but not captured, with how many ({@link #declined}). */
     private final ConcurrentHashMap<String, Integer> declined = new ConcurrentHashMap<>();
     private final AtomicInteger declinedCount = new AtomicInteger();
+    /** Declined requests answered and in their grace period, in the order they were answered. */
+    private final ConcurrentLinkedQueue<DeclinedEnding> declinedEnding = new ConcurrentLinkedQueue<>();
     /**
      * Inbound requests in flight (low 32 bits) and how many times a request started or ended (the epoch, high
      * bits), changed together by one atomic add so a reader sees both from the same moment.
@@ -49,13 +52,15 @@ public final class CorrelationRegistry {
 
     /**
      * Notes an in-flight request of a sampled-in trace that is not captured all the same (route cap, no room): the
-     * outbound calls it makes under that trace id are not captured either (in or out together), rather than
-     * published as unattributed. Bounded like the pending interactions: past {@code maxPending} such requests it is
-     * not noted, and their calls are published as unattributed.
+     * outbound calls it makes under that trace id, while in flight and in the grace period after its answer, are not
+     * captured either (in or out together), rather than published as unattributed. Bounded like the pending
+     * interactions: past {@code maxPending} such requests (in flight or in their grace period) it is not noted, and
+     * their calls are published as unattributed.
      *
      * @return whether it was noted: {@link #declinedEnded} is then due when the request ends
      */
     public boolean declined(String traceId) {
+        releaseDeclined(System.nanoTime());
         if (declinedCount.incrementAndGet() > maxPending) {
             declinedCount.decrementAndGet();
             return false;
@@ -64,15 +69,44 @@ public final class CorrelationRegistry {
         return true;
     }
 
-    /** A request noted by {@link #declined} has been answered. */
-    public void declinedEnded(String traceId) {
-        declined.computeIfPresent(traceId, (k, n) -> n == 1 ? null : n - 1);
-        declinedCount.decrementAndGet();
+    /**
+     * A request noted by {@link #declined} has been answered; its trace stays declined until {@code graceEndNanos}
+     * (a {@link System#nanoTime} value), as a captured request collects late calls for the grace period.
+     */
+    public void declinedEnded(String traceId, long graceEndNanos) {
+        declinedEnding.add(new DeclinedEnding(traceId, graceEndNanos));
+        releaseDeclined(System.nanoTime());
     }
 
-    /** Whether an uncaptured request of this trace is in flight ({@link #declined}). */
+    /** Whether an uncaptured request of this trace is in flight or in its grace period ({@link #declined}). */
     public boolean isDeclined(String traceId) {
-        return !declined.isEmpty() && declined.containsKey(traceId);
+        return isDeclinedAt(traceId, System.nanoTime());
+    }
+
+    boolean isDeclinedAt(String traceId, long nowNanos) {
+        if (declined.isEmpty()) {
+            return false;
+        }
+        releaseDeclined(nowNanos);
+        return declined.containsKey(traceId);
+    }
+
+    /**
+     * Forgets the declined requests whose grace period is over. The grace is the same for all, so the queue is in
+     * end order but for requests that ended within the same moment on different threads: one a little later than
+     * its place waits for those before it.
+     */
+    void releaseDeclined(long nowNanos) {
+        DeclinedEnding head;
+        while ((head = declinedEnding.peek()) != null && head.graceEndNanos - nowNanos <= 0) {
+            if (declinedEnding.remove(head)) { // another thread may have taken it: only its taker releases it
+                declined.computeIfPresent(head.traceId, (k, n) -> n == 1 ? null : n - 1);
+                declinedCount.decrementAndGet();
+            }
+        }
+    }
+
+    private record DeclinedEnding(String traceId, long graceEndNanos) {
     }
 
     /**

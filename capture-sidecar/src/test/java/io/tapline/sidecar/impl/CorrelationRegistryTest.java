@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +53,37 @@ class CorrelationRegistryTest {
 
         assertNull(registry.soleInFlight(callStarted));
         assertSame(b, registry.soleInFlight(registry.stamp()), "a call starting now belongs to b");
+    }
+
+    @Test
+    void shouldKeepADeclinedTraceDeclinedForTheGracePeriodAfterItsAnswer() {
+        CorrelationRegistry small = new CorrelationRegistry(1);
+        assertTrue(small.declined("t1"));
+        long graceEnd = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        small.declinedEnded("t1", graceEnd);
+
+        assertTrue(small.isDeclined("t1"), "its late calls stay out with it");
+        assertFalse(small.declined("t2"), "a declined request in its grace period counts towards the bound");
+        small.releaseDeclined(graceEnd - 1);
+        assertTrue(small.isDeclined("t1"));
+        small.releaseDeclined(graceEnd);
+        assertFalse(small.isDeclined("t1"));
+        assertTrue(small.declined("t2"), "room again");
+        small.declinedEnded("t2", System.nanoTime() - 1); // no grace: forgotten at once
+        assertFalse(small.isDeclined("t2"));
+    }
+
+    @Test
+    void shouldForgetADeclinedTraceOnlyWhenItsLastRequestsGraceIsOver() {
+        assertTrue(registry.declined("t"));
+        assertTrue(registry.declined("t"));
+        long first = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        long second = first + TimeUnit.MINUTES.toNanos(1);
+        registry.declinedEnded("t", first);
+        registry.declinedEnded("t", second);
+
+        assertTrue(registry.isDeclinedAt("t", first), "the other request's grace is not over");
+        assertFalse(registry.isDeclinedAt("t", second));
     }
 
     @Test

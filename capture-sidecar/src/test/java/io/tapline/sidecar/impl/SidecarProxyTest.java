@@ -1145,6 +1145,34 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldNotPublishALateCallOfARequestItDidNotCaptureAsUnattributed() throws Exception {
+        // a fire-and-forget call the app makes after answering a route-capped request: within the grace period it
+        // stays out with its request, as a captured request's late call goes with it (published unattributed, the
+        // calls of a hot capped route went out at the route's full rate)
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).routeCap("GET /hello", 1).outboundGrace(Duration.ofSeconds(30)), p2, AVRO)) {
+            TraceContext captured = TraceContext.generate();
+            TraceContext capped = TraceContext.generate();
+            for (TraceContext t : List.of(captured, capped)) {
+                assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/hello"))
+                        .header("traceparent", t.header()).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            }
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"route_cap\"}", 1);
+
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.egressPort() + "/inv/items"))
+                    .header("traceparent", capped.header()).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            awaitMetric(s, "tapline_sidecar_outbound_sampled_out_total", 1);
+            assertEquals(0.0, metric(s, "tapline_sidecar_outbound_calls_total{attribution=\"unattributed\"}"));
+
+            // a trace no request had: published on its own, as before
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.egressPort() + "/inv/items"))
+                    .header("traceparent", TraceContext.generate().header()).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            awaitMetric(s, "tapline_sidecar_outbound_calls_total{attribution=\"unattributed\"}", 1);
+            assertEquals(1.0, metric(s, "tapline_sidecar_outbound_sampled_out_total"));
+        }
+    }
+
+    @Test
     void shouldPauseOnlyTheTopicWhoseSchemaFailedAndCountUnattributedDropsApart() throws Exception {
         // the registry is down: the Interaction schema id is known (serializes), the UnattributedCall one is not
         Serializer<SpecificRecord> registryDown = (topic, data) -> {
