@@ -147,7 +147,7 @@ public final class Metrics {
         }
         for (String name : names) {
             Family family = families.get(name);
-            out.append("# HELP ").append(name).append(' ').append(family.help.replace('\n', ' ')).append('\n');
+            out.append("# HELP ").append(name).append(' ').append(family.help.replace("\\", "\\\\").replace("\n", "\\n")).append('\n');
             out.append("# TYPE ").append(name).append(' ').append(family.type).append('\n');
             family.series.forEach((labels, metric) -> {
                 if (metric instanceof Counter c) {

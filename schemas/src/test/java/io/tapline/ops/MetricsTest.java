@@ -37,6 +37,14 @@ class MetricsTest {
     }
 
     @Test
+    void helpTextEscapesBackslashesAndLineFeedsAsTheTextFormatRequires() {
+        Metrics metrics = new Metrics();
+        metrics.counter("tapline_paths_total", "Paths like C:\\data\\n,\nper line.").inc();
+        assertTrue(metrics.scrape().contains("# HELP tapline_paths_total Paths like C:\\\\data\\\\n,\\nper line.\n"),
+                metrics.scrape());
+    }
+
+    @Test
     void aScrapeDuringObservationsNeverShowsFewerObservationsInTotalThanInABucket() throws InterruptedException {
         Metrics metrics = new Metrics();
         Metrics.Histogram h = metrics.histogram("h_seconds", "h", new double[] {0.001});
