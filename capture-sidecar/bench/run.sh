@@ -9,6 +9,8 @@
 #
 # Knobs (environment): DURATION=20s WARMUP=30s CONNS=32 THREADS=2 PACED_CONNS=8 PACE_MS=10 EVENT_LOOPS=1
 #   COMPARE_NATIVE=1 (adds row (e): (c) on Netty's native epoll transport instead of Java NIO, about 1 more minute)
+#   COMPARE_FLOOR=1 (adds row (f): bench/NettyFloor.java, a minimal proxy on Netty's HTTP codecs without capture,
+#   the floor a proxy path on Netty could reach; about 1 more minute; needs javac)
 #   KAFKA_PORT=19092 REGISTRY_PORT=18081 (a private stack is started there unless REUSE_STACK=1)
 set -euo pipefail
 
@@ -29,17 +31,23 @@ BACKEND_PORT=${BACKEND_PORT:-18180}
 NGINX_PORT=${NGINX_PORT:-18181}
 SIDECAR_PORT=${SIDECAR_PORT:-18182}
 MGMT_PORT=${MGMT_PORT:-18183}
+COMPARE_FLOOR=${COMPARE_FLOOR:-1}
+FLOOR_PORT=${FLOOR_PORT:-18184}
 
-for tool in wrk nginx java curl; do
+TOOLS="wrk nginx java curl"
+[ "$COMPARE_FLOOR" = 1 ] && TOOLS="$TOOLS javac"
+for tool in $TOOLS; do
     command -v "$tool" >/dev/null || { echo "bench: '$tool' is missing (apt-get install -y wrk nginx curl)" >&2; exit 1; }
 done
 [ -f "$JAR" ] || { echo "bench: $JAR missing; build: mvn -B -pl capture-sidecar -am package -DskipTests" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/tapline-bench.XXXXXX)
 SIDECAR_PID=
+FLOOR_PID=
 STARTED_STACK=
 cleanup() {
     [ -n "$SIDECAR_PID" ] && kill "$SIDECAR_PID" 2>/dev/null && wait "$SIDECAR_PID" 2>/dev/null || true
+    [ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null && wait "$FLOOR_PID" 2>/dev/null || true
     for conf in backend proxy; do
         [ -f "$WORK/$conf.pid" ] && nginx -p "$WORK" -c "$WORK/$conf.conf" -s quit 2>/dev/null || true
     done
@@ -213,11 +221,27 @@ if [ "$COMPARE_NATIVE" = 1 ]; then
     stop_sidecar
 fi
 
+if [ "$COMPARE_FLOOR" = 1 ]; then
+    echo "bench: (f) minimal proxy on Netty's HTTP codecs, no capture (bench/NettyFloor.java)" >&2
+    javac -Xlint:-deprecation -d "$WORK/floor" -cp "$JAR" "$ROOT/capture-sidecar/bench/NettyFloor.java"
+    java -Xms256m -Xmx512m -cp "$JAR:$WORK/floor" NettyFloor "$FLOOR_PORT" 127.0.0.1 "$BACKEND_PORT" >"$WORK/floor.log" 2>&1 &
+    FLOOR_PID=$!
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$FLOOR_PORT/owners/42" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    measure f "http://127.0.0.1:$FLOOR_PORT/owners/42" "$FLOOR_PID"
+    kill "$FLOOR_PID"
+    wait "$FLOOR_PID" 2>/dev/null || true
+    FLOOR_PID=
+fi
+
 printf '\nTapline capture-sidecar benchmark  (%s, %s cores, wrk -t%s -c%s -d%s; paced: -c%s, one request per connection every %s ms; sidecar event loops: %s)\n\n' \
     "$(date -u +%Y-%m-%dT%H:%MZ)" "$(nproc)" "$THREADS" "$CONNS" "$DURATION" "$PACED_CONNS" "$PACE_MS" "$EVENT_LOOPS"
 printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s %10s\n' "configuration" "req/s" "p50 ms" "p99 ms" "paced r/s" "p50 ms" "p99 ms" "CPU" "RSS MB" "Kafka CPU"
 ROWS="a b c d"
 [ "$COMPARE_NATIVE" = 1 ] && ROWS="$ROWS e"
+[ "$COMPARE_FLOOR" = 1 ] && ROWS="$ROWS f"
 for n in $ROWS; do
     case $n in
         a) label="(a) direct";;
@@ -225,23 +249,27 @@ for n in $ROWS; do
         c) label="(c) sidecar, capture 100%";;
         d) label="(d) sidecar, capture off";;
         e) label="(e) = (c) on native epoll";;
+        f) label="(f) minimal Netty-codec proxy";;
     esac
     printf '%-34s %12s %9s %9s | %10s %9s %9s | %8s %7s %10s\n' "$label" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" "${PRPS[$n]}" "${PP50[$n]}" "${PP99[$n]}" "${CPU[$n]:--}" "${RSS[$n]:--}" "${STACK_CPU[$n]:--}"
 done
 echo
-awk -v a="${RPS[a]}" -v b="${RPS[b]}" -v c="${RPS[c]}" -v d="${RPS[d]}" -v e="${RPS[e]:-0}" \
+awk -v a="${RPS[a]}" -v b="${RPS[b]}" -v c="${RPS[c]}" -v d="${RPS[d]}" -v e="${RPS[e]:-0}" -v f="${RPS[f]:-0}" -v pf="${PP99[f]:-0}" \
     -v pa="${PP99[a]}" -v pb="${PP99[b]}" -v pc="${PP99[c]}" -v pd="${PP99[d]}" 'BEGIN {
     printf "throughput (c)/(b) = %.2f   (target >= 0.90)\n", c / b
     printf "throughput (c)/(a) = %.2f\n", c / a
     printf "throughput (d)/(b) = %.2f   (the proxy alone, no capture)\n", d / b
     if (e > 0) printf "throughput (e)/(c) = %.2f   (native epoll transport vs Java NIO, both capturing)\n", e / c
-    printf "paced p99 added over direct: (b) %+.3f ms, (c) %+.3f ms (target <= 1 ms), (d) %+.3f ms\n", pb - pa, pc - pa, pd - pa
+    if (f > 0) printf "throughput (f)/(b) = %.2f, (d)/(f) = %.2f   (a minimal proxy on Netty codecs vs nginx; the sidecar without capture vs it)\n", f / b, d / f
+    printf "paced p99 added over direct: (b) %+.3f ms, (c) %+.3f ms (target <= 1 ms), (d) %+.3f ms", pb - pa, pc - pa, pd - pa
+    if (f > 0) printf ", (f) %+.3f ms", pf - pa
+    printf "\n"
 }'
 printf 'published records vs requests sent in (c): %s published, %s captured, %s proxied, %s completed by wrk in the measured runs (proxied also counts the warm-up)\n' \
     "$PUBLISHED" "$CAPTURED" "$PROXIED_C" "${REQS[c]}"
 awk -v p="$PUBLISHED" -v x="$PROXIED_C" 'BEGIN { printf "published / proxied = %.4f   (target 1.0000 while the broker is healthy)\n", p / x }'
 echo "drops in (c): ${DROPS:-none}"
-echo "CPU = sidecar cores used during the saturating run; Kafka CPU = broker + registry cores over the same run (same 2 cores)"
+echo "CPU = sidecar (or (f)'s) cores used during the saturating run; Kafka CPU = broker + registry cores over the same run (same 2 cores)"
 echo "raw wrk output: $WORK/wrk-*.txt"
 trap - EXIT
 cleanup
