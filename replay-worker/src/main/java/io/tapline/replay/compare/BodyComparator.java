@@ -44,7 +44,7 @@ public final class BodyComparator {
      * Strict about what a lenient reading would let pass: content after the first value (a body written twice) and a
      * key repeated in one object (the second value silently winning) make a body not JSON.
      */
-    private final ObjectMapper mapper = JsonMapper.builder()
+    private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             // Decimals exactly, not as the nearest double (12345678901234567.89 and .88 differ), and with their
             // scale, so a difference shows 2.50 as the body wrote it, not 2.5.
@@ -95,17 +95,55 @@ public final class BodyComparator {
         }
     }
 
+    /**
+     * A body as JSON, read as {@link #compare} reads it: strictly (content after the first value, a key repeated in one
+     * object) and with decimals exact. Null when it is empty or not JSON so read.
+     */
+    public static JsonNode readJson(byte[] body) {
+        if (body.length == 0) {
+            return null;
+        }
+        try {
+            return STRICT.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether two JSON values are equal as {@link #compare} finds them without a tolerance: object members in any
+     * order, array elements in order, numbers by their decimal value ({@code 5}, {@code 5.0} and {@code 5e0} alike).
+     * Jackson's own equality tells {@code 5} from {@code 5.0}, as its node types differ.
+     */
+    public static boolean sameJson(JsonNode a, JsonNode b) {
+        return a.equals(SAME_VALUE, b);
+    }
+
+    /** Whether two texts are equal as {@link #compare} finds them: each read in its charset, then normalised. */
+    public static boolean sameText(byte[] a, Charset aCharset, byte[] b, Charset bCharset) {
+        String ta = Bodies.text(a, aCharset);
+        String tb = Bodies.text(b, bCharset);
+        return ta != null && tb != null && Bodies.normaliseText(ta).equals(Bodies.normaliseText(tb));
+    }
+
+    private static final java.util.Comparator<JsonNode> SAME_VALUE = (x, y) -> {
+        if (x.isNumber() && y.isNumber()) {
+            return x.decimalValue().compareTo(y.decimalValue());
+        }
+        return x.equals(y) ? 0 : 1;
+    };
+
     private void compareJson(byte[] expectedBytes, byte[] actualBytes, List<Difference> out) {
         JsonNode expected;
         try {
-            expected = expectedBytes.length == 0 ? null : mapper.readTree(expectedBytes);
+            expected = expectedBytes.length == 0 ? null : STRICT.readTree(expectedBytes);
         } catch (IOException e) {
             compareAsText(expectedBytes, StandardCharsets.UTF_8, actualBytes, StandardCharsets.UTF_8, out);
             return;
         }
         JsonNode actual;
         try {
-            actual = actualBytes.length == 0 ? null : mapper.readTree(actualBytes);
+            actual = actualBytes.length == 0 ? null : STRICT.readTree(actualBytes);
         } catch (IOException e) {
             String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
             out.add(diff("body", DifferenceKind.BODY, render(new String(expectedBytes, StandardCharsets.UTF_8)),
@@ -402,7 +440,7 @@ public final class BodyComparator {
     private String renderNode(JsonNode node, Object fallback) {
         if (node != null) {
             try {
-                return render(mapper.writeValueAsString(node));
+                return render(STRICT.writeValueAsString(node));
             } catch (JsonProcessingException ex) {
                 return render(node.toString());
             }

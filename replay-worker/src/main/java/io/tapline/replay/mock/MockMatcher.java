@@ -1,7 +1,6 @@
 package io.tapline.replay.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.Header;
@@ -80,8 +79,6 @@ public final class MockMatcher {
             return sameBody || score == 0 ? this : new Match(Math.round((score + BODY_EQUAL) * 100) / 100.0, sameTarget, true);
         }
     }
-
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final double minScore;
     private final MockIgnoreRules ignores;
@@ -337,8 +334,12 @@ public final class MockMatcher {
     }
 
     /**
-     * Equal bytes, else both non-empty and equal JSON; each side decoded by its {@code Content-Encoding} first (a
-     * candidate that gzips what it sends its dependencies sends the same request as the recording, stored decoded).
+     * Equal bytes, else both non-empty and equal as the body comparison finds them ({@link BodyComparator}, by the
+     * body's kind: JSON read strictly with numbers by value, so {@code 5} and {@code 5.0} are one amount while a body
+     * written twice, a repeated key or two decimals one double apart are not equal; form fields in any order; text
+     * normalised, each in its charset); each side decoded by its
+     * {@code Content-Encoding} first (a candidate that gzips what it sends its dependencies sends the same request as
+     * the recording, stored decoded). Equal here is no difference in {@link #bodyDifferences}.
      */
     private static boolean sameBody(PreparedCall call, Recording recorded) {
         byte[] a = call.decodedBody();
@@ -349,12 +350,28 @@ public final class MockMatcher {
         if (a.length == 0 || b.length == 0) {
             return false;
         }
+        String recordedType = recorded.request.getContentType();
+        String callType = call.request.contentType();
+        switch (Bodies.kindOf(recordedType != null ? recordedType : callType, b)) {
+            case JSON -> {
+                // below
+            }
+            case FORM -> {
+                return Bodies.formFields(b).equals(Bodies.formFields(a)); // field order aside, values in order
+            }
+            case TEXT -> {
+                return BodyComparator.sameText(b, Bodies.charsetOf(recordedType), a, Bodies.charsetOf(callType));
+            }
+            default -> {
+                return false; // compared by hash: equal only as bytes
+            }
+        }
         JsonNode ja = call.json();
         if (ja == null) {
             return false;
         }
         JsonNode jb = recorded.json();
-        return jb != null && ja.equals(jb);
+        return jb != null && BodyComparator.sameJson(jb, ja);
     }
 
     /**
@@ -383,13 +400,9 @@ public final class MockMatcher {
         }
     }
 
-    /** The JSON tree of a non-empty body; null when it is not JSON. */
+    /** The JSON tree of a non-empty body, read as the body comparison reads it; null when it is not JSON. */
     private static JsonNode json(byte[] body) {
-        try {
-            return MAPPER.readTree(body);
-        } catch (IOException e) {
-            return null;
-        }
+        return BodyComparator.readJson(body);
     }
 
     /** A path with its route template and its segments for path rules, each computed when first needed. */

@@ -300,6 +300,66 @@ class DependencyBodiesTest {
         assertEquals(1, ruled.ignoredDifferences());
     }
 
+    @Test
+    void aBodyThatIsNotJsonAsTheComparisonReadsItIsNotTakenForTheRecording() {
+        // a lenient reading took each of these for {"amount":500} (the first value, the last of a repeated key) or
+        // for the recorded decimal (the nearest double), and reported nothing
+        String recorded = "{\"amount\":500}";
+        for (String candidate : List.of("{\"amount\":500}{\"amount\":600}", "{\"amount\":600,\"amount\":500}")) {
+            CaseMocks mocks = mocks(List.of(charge(recorded)));
+            MockAnswer answer = mocks.answer(sent(candidate));
+            assertEquals(MockMatcher.DEFAULT_MIN_SCORE, answer.score(), candidate);
+            assertEquals(List.of(CHARGE + " body"), mocks.differences().stream().map(Difference::getPath).toList(),
+                    candidate);
+            assertTrue(mocks.differences().get(0).getActual().startsWith("not JSON"), mocks.differences()::toString);
+        }
+        CaseMocks decimals = mocks(List.of(charge("{\"amount\":12345678901234567.89}")));
+        decimals.answer(sent("{\"amount\":12345678901234567.88}"));
+        assertEquals(List.of(diff(CHARGE + " $.amount", DifferenceKind.CHANGED, "12345678901234567.89",
+                "12345678901234567.88")), decimals.differences());
+    }
+
+    @Test
+    void theSameValuesWrittenAnotherWayRankTheRecordingThatSentThem() {
+        // Production wrote 7.0 and 5.0; the candidate writes 5 and 7, the same amounts: each is answered from the
+        // recording of its amount (ranked as an unequal body, both were answered from the other one and reported)
+        OutboundCall seven = charge("{\"amount\":7.0}");
+        OutboundCall five = charge("{\"amount\":5.0}");
+        CaseMocks mocks = mocks(List.of(seven, five));
+        MockAnswer first = mocks.answer(sent("{\"amount\":5}"));
+        assertSame(five, first.recorded());
+        assertEquals(1.0, first.score());
+        assertSame(seven, mocks.answer(sent("{\"amount\":7}")).recorded());
+        assertEquals(List.of(), mocks.differences());
+
+        // form fields in another order, text with other line endings: the same bodies, as the comparison finds them
+        String form = "application/x-www-form-urlencoded";
+        OutboundCall formSeven = charge(form, "amount=700&currency=usd");
+        OutboundCall formFive = charge(form, "amount=500&currency=usd");
+        CaseMocks forms = mocks(List.of(formSeven, formFive));
+        assertSame(formFive, forms.answer(sent(form, null, "currency=usd&amount=500".getBytes(StandardCharsets.UTF_8)))
+                .recorded());
+        assertSame(formSeven, forms.answer(sent(form, null, "currency=usd&amount=700".getBytes(StandardCharsets.UTF_8)))
+                .recorded());
+        assertEquals(List.of(), forms.differences());
+
+        OutboundCall textSeven = charge("text/plain", "charge\n700\n");
+        OutboundCall textFive = charge("text/plain", "charge\n500\n");
+        CaseMocks texts = mocks(List.of(textSeven, textFive));
+        assertSame(textFive, texts.answer(sent("text/plain", null, "charge\r\n500".getBytes(StandardCharsets.UTF_8)))
+                .recorded());
+        assertEquals(List.of(), texts.differences().stream().filter(d -> d.getKind() != DifferenceKind.UNUSED_CALL)
+                .toList());
+    }
+
+    @Test
+    void jsonBytesInABinaryBodyAreComparedByHashNotAsJson() {
+        String binary = "application/octet-stream";
+        CaseMocks mocks = mocks(List.of(charge(binary, "{\"amount\":500}")));
+        mocks.answer(sent(binary, null, "{ \"amount\": 500 }".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(List.of(CHARGE + " body"), mocks.differences().stream().map(Difference::getPath).toList());
+    }
+
     private static byte[] gzip(String s) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
