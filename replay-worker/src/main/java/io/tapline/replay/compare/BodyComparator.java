@@ -18,10 +18,12 @@ import net.javacrumbs.jsonunit.core.listener.DifferenceContext;
 import net.javacrumbs.jsonunit.core.listener.DifferenceListener;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -167,6 +169,11 @@ public final class BodyComparator {
         }
         List<Difference> found = new ArrayList<>();
         List<Leftovers> handedBack = new ArrayList<>();
+        Map<JsonNode, JsonNode> farNumbers = new IdentityHashMap<>();
+        if (hasFarNumber(expected) || hasFarNumber(actual)) {
+            expected = withFarNumbersReplaced(expected.deepCopy(), farNumbers);
+            actual = withFarNumbersReplaced(actual.deepCopy(), farNumbers);
+        }
         if (options.ignoreArrayOrder()) {
             // copies: the large arrays matched here are cut down to their unmatched elements before JsonUnit sees them
             expected = expected.deepCopy();
@@ -176,7 +183,7 @@ public final class BodyComparator {
         JsonNode e = expected;
         JsonNode a = actual;
         DifferenceListener listener = (net.javacrumbs.jsonunit.core.listener.Difference d, DifferenceContext ctx) ->
-                found.add(toDifference(d, e, a));
+                found.add(toDifference(d, e, a, farNumbers));
         Configuration config = Configuration.empty()
                 .withIgnorePlaceholder(NO_PLACEHOLDER)
                 .withDifferenceListener(listener);
@@ -194,6 +201,81 @@ public final class BodyComparator {
         }
         out.addAll(found);
     }
+
+    /**
+     * Numbers whose scale is beyond this either way (only an exponent writes them: a plain decimal Jackson reads has at
+     * most 1,000 characters) are not handed to JsonUnit as numbers: it subtracts two numbers that differ, digit by
+     * digit, to word its message, and {@code 1e9999999} against {@code 1} (ten characters of JSON) held the event loop
+     * for 10 s, {@code 1e999999999} threw. Two numbers within this scale subtract in well under a millisecond.
+     */
+    static final int MAX_NUMBER_SCALE = 10_000;
+
+    private static boolean farNumber(JsonNode n) {
+        return n.isBigDecimal() && Math.abs((long) n.decimalValue().scale()) > MAX_NUMBER_SCALE;
+    }
+
+    private static boolean hasFarNumber(JsonNode root) {
+        java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
+        todo.push(root);
+        while (!todo.isEmpty()) {
+            JsonNode n = todo.pop();
+            if (farNumber(n)) {
+                return true;
+            }
+            if (n.isContainerNode()) {
+                n.elements().forEachRemaining(todo::push);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code root} (a copy) with each number of {@link #MAX_NUMBER_SCALE} replaced by a stand-in JsonUnit compares
+     * as the number is compared: its value as text (equal values, equal text; it differs from every other number),
+     * or, under a numeric tolerance, 0 for one too small to be told from 0 (below 1e-10000, under any tolerance a
+     * double can hold). {@code originals} gets each stand-in's number, which differences show.
+     */
+    private JsonNode withFarNumbersReplaced(JsonNode root, Map<JsonNode, JsonNode> originals) {
+        if (farNumber(root)) {
+            return standIn(root, originals);
+        }
+        java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
+        todo.push(root);
+        while (!todo.isEmpty()) {
+            JsonNode n = todo.pop();
+            if (n instanceof ObjectNode o) {
+                for (var it = o.fields(); it.hasNext(); ) {
+                    var member = it.next();
+                    if (farNumber(member.getValue())) {
+                        member.setValue(standIn(member.getValue(), originals));
+                    } else if (member.getValue().isContainerNode()) {
+                        todo.push(member.getValue());
+                    }
+                }
+            } else if (n instanceof ArrayNode a) {
+                for (int i = 0; i < a.size(); i++) {
+                    if (farNumber(a.get(i))) {
+                        a.set(i, standIn(a.get(i), originals));
+                    } else if (a.get(i).isContainerNode()) {
+                        todo.push(a.get(i));
+                    }
+                }
+            }
+        }
+        return root;
+    }
+
+    private JsonNode standIn(JsonNode number, Map<JsonNode, JsonNode> originals) {
+        BigDecimal value = number.decimalValue();
+        // a new node each time, so that each stand-in maps back to its own number; the text is no string a body holds
+        JsonNode standIn = options.numericTolerance() > 0 && value.scale() > 0
+                ? new com.fasterxml.jackson.databind.node.DecimalNode(BigDecimal.ZERO)
+                : new com.fasterxml.jackson.databind.node.TextNode(FAR_NUMBER + value.stripTrailingZeros());
+        originals.put(standIn, number);
+        return standIn;
+    }
+
+    private static final String FAR_NUMBER = (char) 0 + "tapline-number:";
 
     private static final byte[] TOKEN_PREFIX = io.tapline.redaction.RedactionTokens.PREFIX.getBytes(StandardCharsets.US_ASCII);
 
@@ -419,13 +501,16 @@ public final class BodyComparator {
                 : Bodies.sha256(body) + " (not " + (charset == null ? "text in a known charset" : charset.name() + " text") + ")";
     }
 
+    /** @param farNumbers the numbers {@link #withFarNumbersReplaced} replaced, by their stand-ins */
     private Difference toDifference(net.javacrumbs.jsonunit.core.listener.Difference d, JsonNode expectedRoot,
-                                    JsonNode actualRoot) {
+                                    JsonNode actualRoot, Map<JsonNode, JsonNode> farNumbers) {
         boolean extra = d.getType() == net.javacrumbs.jsonunit.core.listener.Difference.Type.EXTRA;
         String rawPath = extra ? d.getActualPath() : d.getExpectedPath();
         String path = JsonPaths.fromJsonUnit(extra ? actualRoot : expectedRoot, rawPath);
         JsonNode e = JsonPaths.resolve(expectedRoot, rawPath);
         JsonNode a = JsonPaths.resolve(actualRoot, d.getActualPath() != null ? d.getActualPath() : rawPath);
+        e = e == null ? null : farNumbers.getOrDefault(e, e);
+        a = a == null ? null : farNumbers.getOrDefault(a, a);
         DifferenceKind kind = switch (d.getType()) {
             case EXTRA -> DifferenceKind.EXTRA;
             case MISSING -> DifferenceKind.MISSING;

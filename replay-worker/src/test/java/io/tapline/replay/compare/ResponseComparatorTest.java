@@ -457,4 +457,34 @@ class ResponseComparatorTest {
         assertEquals(Bodies.sha256(a) + " (not text in a known charset)", unknown.getExpected());
         assertEquals("a", unknown.getActual());
     }
+
+    @Test
+    void numbersWrittenWithAHugeExponentAreComparedByValueWithoutWritingThemOut() {
+        // JsonUnit subtracts two numbers that differ to word its message: 1e999999999 - 1 threw (BigInteger overflow),
+        // 1e9999999 - 1 held the event loop for seconds
+        HttpResponse recorded = json(200, "{\"big\":1e999999999,\"tiny\":1e-999999999,\"same\":1e999999999,"
+                + "\"mid\":1e9999999,\"text\":\"x\"}");
+        HttpResponse candidate = json(200, "{\"big\":1,\"tiny\":0,\"same\":10E+999999998,\"mid\":1,"
+                + "\"text\":1e999999999}");
+        Comparison c = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(2),
+                () -> strict.compare(SERVICE, ROUTE, recorded, candidate));
+        assertEquals(List.of("$.big CHANGED 1E+999999999 -> 1", "$.tiny CHANGED 1E-999999999 -> 0",
+                        "$.mid CHANGED 1E+9999999 -> 1", "$.text TYPE_CHANGED \"x\" -> 1E+999999999"),
+                c.differences().stream().map(d -> d.getPath() + " " + d.getKind() + " " + d.getExpected() + " -> "
+                        + d.getActual()).sorted(java.util.Comparator.comparing(s -> List.of("$.big", "$.tiny", "$.mid",
+                        "$.text").indexOf(s.substring(0, s.indexOf(' '))))).toList());
+
+        // under a tolerance a number too small to tell from 0 is within it; a huge one never is
+        ResponseComparator tolerant = new ResponseComparator(
+                new CompareOptions(false, 0.01, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
+        Comparison t = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(2),
+                () -> tolerant.compare(SERVICE, ROUTE, json(200, "{\"big\":1e999999999,\"tiny\":1e-999999999}"),
+                        json(200, "{\"big\":1,\"tiny\":0.005}")));
+        assertEquals(List.of("$.big"), t.differences().stream().map(Difference::getPath).toList());
+        // and the same numbers compare equal whatever the array order option
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
+        assertTrue(loose.compare(SERVICE, ROUTE, json(200, "[1e999999999,2,1e-999999999]"),
+                json(200, "[2,1.0E-999999999,1E+999999999]")).same());
+    }
 }
