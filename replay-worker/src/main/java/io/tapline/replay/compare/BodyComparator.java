@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.DecimalNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import net.javacrumbs.jsonunit.core.Configuration;
@@ -21,8 +23,12 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,7 +134,7 @@ public final class BodyComparator {
         return ta != null && tb != null && Bodies.normaliseText(ta).equals(Bodies.normaliseText(tb));
     }
 
-    private static final java.util.Comparator<JsonNode> SAME_VALUE = (x, y) -> {
+    private static final Comparator<JsonNode> SAME_VALUE = (x, y) -> {
         if (x.isNumber() && y.isNumber()) {
             return x.decimalValue().compareTo(y.decimalValue());
         }
@@ -215,7 +221,7 @@ public final class BodyComparator {
     }
 
     private static boolean hasFarNumber(JsonNode root) {
-        java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
+        ArrayDeque<JsonNode> todo = new ArrayDeque<>();
         todo.push(root);
         while (!todo.isEmpty()) {
             JsonNode n = todo.pop();
@@ -239,7 +245,7 @@ public final class BodyComparator {
         if (farNumber(root)) {
             return standIn(root, originals);
         }
-        java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
+        ArrayDeque<JsonNode> todo = new ArrayDeque<>();
         todo.push(root);
         while (!todo.isEmpty()) {
             JsonNode n = todo.pop();
@@ -269,8 +275,8 @@ public final class BodyComparator {
         BigDecimal value = number.decimalValue();
         // a new node each time, so that each stand-in maps back to its own number; the text is no string a body holds
         JsonNode standIn = options.numericTolerance() > 0 && value.scale() > 0
-                ? new com.fasterxml.jackson.databind.node.DecimalNode(BigDecimal.ZERO)
-                : new com.fasterxml.jackson.databind.node.TextNode(FAR_NUMBER + value.stripTrailingZeros());
+                ? new DecimalNode(BigDecimal.ZERO)
+                : new TextNode(FAR_NUMBER + value.stripTrailingZeros());
         originals.put(standIn, number);
         return standIn;
     }
@@ -365,7 +371,7 @@ public final class BodyComparator {
     /** Matches equal elements; returns the unmatched ones of each side, or two empty arrays when it reported them. */
     private ArrayNode[] matchAsMultisets(JsonNode expected, JsonNode actual, String path, List<Difference> out,
                                          List<Leftovers> handedBack) {
-        Map<String, Integer> counts = new java.util.HashMap<>();
+        Map<String, Integer> counts = new HashMap<>();
         List<String> expectedKeys = new ArrayList<>(expected.size());
         for (JsonNode n : expected) {
             String k = canonical(n);
@@ -430,10 +436,10 @@ public final class BodyComparator {
         if (n.isObject()) {
             List<String> names = new ArrayList<>();
             n.fieldNames().forEachRemaining(names::add);
-            java.util.Collections.sort(names);
+            Collections.sort(names);
             out.append('{');
             for (String name : names) {
-                out.append(com.fasterxml.jackson.databind.node.TextNode.valueOf(name)).append(':');
+                out.append(TextNode.valueOf(name)).append(':');
                 canonical(n.get(name), out);
                 out.append(',');
             }
