@@ -96,7 +96,14 @@ public final class CaseReplayer {
                 .map(resp -> {
                     long micros = (System.nanoTime() - start) / 1000;
                     registry.unregister(traceId);
-                    Comparison cmp = comparator.compare(ignores, redacted, c.getSample().getResponse(), resp);
+                    Comparison cmp;
+                    try {
+                        cmp = comparator.compare(ignores, redacted, c.getSample().getResponse(), resp);
+                    } catch (RuntimeException | StackOverflowError e) {
+                        // the candidate answered; its answer is this case's error, not the candidate's failure to answer
+                        return result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
+                                "the answer could not be compared: " + e, mocks.truncatedResponsesServed());
+                    }
                     List<Difference> diffs = new ArrayList<>(cmp.differences());
                     diffs.addAll(mocks.differences());
                     List<String> truncated = mocks.truncatedResponsesServed();

@@ -116,6 +116,23 @@ class CaseReplayerTest {
     }
 
     @Test
+    void anAnswerTheComparisonCannotTakeIsAnErrorOfTheComparisonNotOfTheCandidate() {
+        // nested ~950 levels (Jackson reads up to 1,000), a leaf changed, arrays unordered: JsonUnit's recursion and
+        // the path lookup for its difference overflow the event loop's stack
+        int depth = 950;
+        String recorded = "[".repeat(depth) + "1" + "]".repeat(depth);
+        String answered = "[".repeat(depth) + "2" + "]".repeat(depth);
+        HttpServer candidate = vertx.createHttpServer().requestHandler(req -> req.response()
+                .putHeader("content-type", "application/json").end(answered)).listen(0, "127.0.0.1").await();
+        Case c = Fixtures.caseOf("deep-1", Fixtures.request("GET", "shop:8080", "/deep", null, null),
+                Fixtures.json(200, recorded), List.of(), 1);
+        CompareOptions unordered = new CompareOptions(true, 0.0, CompareOptions.DEFAULT_IGNORED_HEADERS, true);
+        ReplayResult r = keyedReplayer(candidate, Map.of(), unordered, RedactionKey.random()).replay(c).await();
+        assertEquals(Verdict.ERROR, r.getVerdict());
+        assertTrue(r.getError().startsWith("the answer could not be compared: java.lang.StackOverflowError"), r.getError());
+    }
+
+    @Test
     void aHugeAnswerListsAtMostTheCapOfDifferencesSoTheResultFitsTheResultsTopic() {
         String item = "\"" + "x".repeat(400) + "\"";
         String huge = "{\"items\":[" + String.join(",", java.util.Collections.nCopies(20_000, item)) + "]}";
