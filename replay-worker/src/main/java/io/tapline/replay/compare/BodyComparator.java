@@ -175,8 +175,9 @@ public final class BodyComparator {
         }
         List<Difference> found = new ArrayList<>();
         List<Leftovers> handedBack = new ArrayList<>();
-        Map<JsonNode, JsonNode> farNumbers = new IdentityHashMap<>();
-        if (hasFarNumber(expected) || hasFarNumber(actual)) {
+        boolean far = hasFarNumber(expected) || hasFarNumber(actual);
+        Map<JsonNode, JsonNode> farNumbers = far ? new IdentityHashMap<>() : Map.of();
+        if (far) {
             expected = withFarNumbersReplaced(expected.deepCopy(), farNumbers);
             actual = withFarNumbersReplaced(actual.deepCopy(), farNumbers);
         }
