@@ -40,6 +40,9 @@ public final class EgressRouter {
     }
 
     public void handle(HttpServerRequest req) {
+        if (MalformedRequests.pastLastRequest(req.connection())) {
+            return; // read behind a refused or last request (see ProxyEngine.proxy)
+        }
         if (req.method() == HttpMethod.CONNECT) {
             tunnel(req);
             return;

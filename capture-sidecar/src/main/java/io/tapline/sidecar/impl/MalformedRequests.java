@@ -67,6 +67,10 @@ final class MalformedRequests extends ChannelDuplexHandler {
     private boolean refused;
     /** The refused request has been read whole: the connection closes once it is answered. */
     private boolean closing;
+    /** A request head went in and its last part has not. */
+    private boolean reading;
+    /** The request being read (or the one just read) is the connection's last: nothing after it is a request. */
+    private boolean last;
 
     private MalformedRequests(IntConsumer rejected) {
         this.rejected = rejected;
@@ -85,6 +89,32 @@ final class MalformedRequests extends ChannelDuplexHandler {
             return;
         }
         p.addBefore(VertxPipeline.VERTX_HANDLER, NAME, new MalformedRequests(rejected));
+    }
+
+    /**
+     * The current request is the connection's last (refused with {@code Connection: close}, or the client said so):
+     * whatever the decoder reads after its last part is dropped, and {@link #pastLastRequest} is true from now on, so
+     * a request decoded already and queued by Vert.x is not forwarded either. Without this, a body the decoder framed
+     * as empty (a {@code Transfer-Encoding} it does not take for chunked) was read as the next request and reached the
+     * app, while the client saw only the refusal.
+     */
+    static void lastRequest(HttpConnection connection) {
+        if (handler(connection) instanceof MalformedRequests m) {
+            m.last = true;
+            if (!m.reading) {
+                m.closing = true;
+            }
+        }
+    }
+
+    /** Whether a request on this connection comes after its last one ({@link #lastRequest}): it must not be served. */
+    static boolean pastLastRequest(HttpConnection connection) {
+        return handler(connection) instanceof MalformedRequests m && m.last;
+    }
+
+    private static Object handler(HttpConnection connection) {
+        ChannelPipeline p = connection == null ? null : VertxPipeline.of(connection);
+        return p == null ? null : p.get(NAME);
     }
 
     /** Stops watching (the connection became a tunnel): nothing HTTP is read from it anymore. */
@@ -120,8 +150,14 @@ final class MalformedRequests extends ChannelDuplexHandler {
             responding = true;
             refused = true;
         }
-        if (refused && msg instanceof LastHttpContent) {
-            closing = true; // the refused request is whole: what follows it is never read
+        if (msg instanceof HttpRequest) {
+            reading = true;
+        }
+        if (msg instanceof LastHttpContent) {
+            reading = false;
+            if (refused || last) {
+                closing = true; // the refused (or last) request is whole: what follows it is never read
+            }
         }
         // Vert.x sees a failure too: it answers a refused head (invalidRequestHandler), or fails a broken body's
         // request (the upload to the app is reset) and closes

@@ -115,6 +115,12 @@ public final class ProxyEngine {
     }
 
     public void proxy(HttpServerRequest req, Target target, ExchangeObserver observer) {
+        if (MalformedRequests.pastLastRequest(req.connection())) {
+            return; // read behind a refused or last request: never served, the connection closes after that one's answer
+        }
+        if (isLastRequest(req)) {
+            MalformedRequests.lastRequest(req.connection()); // nothing pipelined behind it is read (RFC 9112 9.6)
+        }
         long startNanos = System.nanoTime();
         long startMillis = System.currentTimeMillis();
         proxied.inc();
@@ -508,8 +514,18 @@ public final class ProxyEngine {
         return !h.contains(HttpHeaders.CONNECTION, "close", true) && HopByHop.tokens(h, "connection").contains("close");
     }
 
-    /** Answers {@code status} with a one-line reason, then closes the connection. */
+    /** The client said this request is its last on the connection: {@code close}, or HTTP/1.0 without keep-alive. */
+    private static boolean isLastRequest(HttpServerRequest req) {
+        MultiMap h = req.headers();
+        if (req.version() == HttpVersion.HTTP_1_0) {
+            return !h.contains(HttpHeaders.CONNECTION) || !HopByHop.tokens(h, "connection").contains("keep-alive");
+        }
+        return h.contains(HttpHeaders.CONNECTION) && HopByHop.tokens(h, "connection").contains("close");
+    }
+
+    /** Answers {@code status} with a one-line reason, then closes the connection; nothing after the request is read. */
     static void answerAndClose(HttpServerRequest req, int status, String reason) {
+        MalformedRequests.lastRequest(req.connection());
         HttpServerResponse resp = req.response();
         // We will not read the body: close the connection after answering so the next request is not misparsed
         // (RFC 9112 9.6: after a response with Connection: close, nothing more is read from that connection).

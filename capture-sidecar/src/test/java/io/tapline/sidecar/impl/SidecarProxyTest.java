@@ -516,6 +516,36 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldForwardNothingReadBehindARefusedOrALastRequest() throws Exception {
+        // A head refused by RequestHead is answered "Connection: close", but Netty's decoder frames its body its own
+        // way: a Transfer-Encoding it does not take for chunked is no body at all, so what the client sent as the body
+        // is decoded as the next request. That request must not reach the app (while the client only sees the 400),
+        // and neither must one pipelined behind a request that said it was the last (RFC 9112 9.6).
+        String smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+        List<String> heads = List.of(
+                "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n",
+                "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: a..b\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: x-trace, close\r\n\r\n",
+                "GET /hello HTTP/1.0\r\n\r\n");
+        for (int round = 0; round < 5; round++) {
+            for (String head : heads) {
+                assertEquals(200, get("/hello").statusCode()); // a pooled app connection ready to carry a request at once
+                origin.seen.clear();
+                String answered = rawToClose(head + smuggled);
+                assertFalse(answered.contains("/smuggled"), answered);
+                TestOrigin.Seen seen;
+                while ((seen = origin.seen.poll(150, TimeUnit.MILLISECONDS)) != null) {
+                    assertNotEquals("/smuggled", seen.uri(), "forwarded behind: " + head);
+                }
+            }
+        }
+        assertEquals(200, get("/hello").statusCode(), "the sidecar still serves");
+    }
+
+    @Test
     void shouldRefuseAChunkedBodyThatGrowsPastTheLimit() throws Exception {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         try (SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000), p2, AVRO);
