@@ -663,6 +663,10 @@ public final class ProxyEngine {
         }
 
         void fail(int status, Throwable cause) {
+            if (done) {
+                // the exchange ended first (the client left, a 413) and its reset failed the upstream: not the app failing
+                return;
+            }
             upstreamFailed(request, status, cause);
             sendError(request, status);
             finish(null, status, cause.getClass().getSimpleName() + ": " + cause.getMessage());

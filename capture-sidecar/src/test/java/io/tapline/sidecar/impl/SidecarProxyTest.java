@@ -548,6 +548,8 @@ class SidecarProxyTest {
     @Test
     void shouldRefuseAChunkedBodyThatGrowsPastTheLimit() throws Exception {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
         try (SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000), p2, AVRO);
              Socket sock = new Socket("127.0.0.1", s.port())) {
             sock.setSoTimeout(5000);
@@ -575,7 +577,15 @@ class SidecarProxyTest {
             }
             String head = response.get(10, TimeUnit.SECONDS);
             assertTrue(head.startsWith("HTTP/1.1 413"), head);
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"no_app_response\"}", 1);
+            Thread.sleep(200);
+            // the upload to the app is reset after the 413: that is no failure of the app's
+            assertFalse(s.metrics().scrape().contains("tapline_sidecar_upstream_errors_total{listener=\"inbound\""),
+                    s.metrics().scrape());
+        } finally {
+            TaplineLogging.output(System.err);
         }
+        assertFalse(log.toString(StandardCharsets.UTF_8).contains("the app did not answer"), log.toString(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -1147,6 +1157,36 @@ class SidecarProxyTest {
             assertEquals(1, p2.history().size());
             assertEquals(200, decode(p2.history().get(0).value()).getResponse().getStatus());
         }
+    }
+
+    @Test
+    void shouldNotBlameTheAppForAClientThatLeftBeforeItsResponse() throws Exception {
+        // The sidecar resets the app's request when its client leaves; that reset fails the upstream response, which
+        // must not be reported as the app failing (a warning saying the client got a 502 it never got).
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try (SidecarImpl s = SidecarImpl.start(options(origin), p2, AVRO)) {
+            for (int k = 1; k <= 3; k++) {
+                try (Socket c = new Socket("127.0.0.1", s.port())) {
+                    c.getOutputStream().write("GET /delay?ms=2000 HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    c.getOutputStream().flush();
+                    awaitMetric(s, "tapline_sidecar_in_flight_requests", 1); // the app has the request
+                    if (k == 3) {
+                        c.shutdownOutput(); // a half-close ends the exchange the same way
+                        assertEquals(-1, c.getInputStream().read());
+                    }
+                }
+                awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"client_closed\"}", k);
+            }
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            Thread.sleep(200);
+            assertFalse(s.metrics().scrape().contains("tapline_sidecar_upstream_errors_total{listener=\"inbound\""),
+                    s.metrics().scrape());
+        } finally {
+            TaplineLogging.output(System.err);
+        }
+        assertFalse(log.toString(StandardCharsets.UTF_8).contains("the app did not answer"), log.toString(StandardCharsets.UTF_8));
     }
 
     @Test
