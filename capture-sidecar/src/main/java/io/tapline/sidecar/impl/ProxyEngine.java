@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -243,7 +244,9 @@ public final class ProxyEngine {
                     }
                 }
                 reqTap.pipe().endOnFailure(false).to(creq).onFailure(err -> {
-                    // the client went away or the upload broke: abort the upstream request too
+                    // the client went away or the upload broke: end the exchange as the client's doing, then abort
+                    // the upstream request too
+                    ex.uploadBroke(err);
                     creq.reset(0, err);
                 });
             } else {
@@ -649,6 +652,23 @@ public final class ProxyEngine {
             finish(null, Exchange.NO_RESPONSE, "client closed the connection before the response");
             if (upstreamRequest != null) {
                 upstreamRequest.reset(); // after finish: the reset fails the upstream response, which would finish as a 502
+            }
+        }
+
+        /**
+         * The client's upload failed before any response: its chunked framing broke ({@link MalformedRequests} answered
+         * 400) or the client left. Ended here, as the client's doing, before the upstream reset fails the response,
+         * which would otherwise be reported as the app failing (a warning, an upstream error, a 502 after the 400).
+         */
+        void uploadBroke(Throwable cause) {
+            if (done || relaying) {
+                return;
+            }
+            if (cause instanceof HttpClosedException) {
+                finish(null, Exchange.NO_RESPONSE, "client closed the connection during the upload");
+            } else {
+                // the decoder's cause (a NumberFormatException for a chunk size that is not hex, say)
+                finish(null, 400, "malformed request body: " + cause);
             }
         }
 

@@ -1190,6 +1190,42 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldNotBlameTheAppForAnUploadWhoseChunkedFramingBreaksAfterItsFirstBytes() throws Exception {
+        // The first chunk reaches the app, then a chunk size that is not hex: the client gets the 400 of
+        // MalformedRequests and the upload to the app is reset. That is the client's fault: no warning and no
+        // upstream error saying the app failed, no unhandled-exception line per request, no 502 after the 400.
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try (SidecarImpl s = SidecarImpl.start(options(origin), p2, AVRO)) {
+            for (int k = 1; k <= 3; k++) {
+                try (Socket c = new Socket("127.0.0.1", s.port())) {
+                    c.setSoTimeout(5000);
+                    c.getOutputStream().write("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    c.getOutputStream().flush();
+                    awaitMetric(s, "tapline_sidecar_in_flight_requests", 1);
+                    Thread.sleep(100); // the first chunk is on its way to the app
+                    c.getOutputStream().write("zz\r\n".getBytes(StandardCharsets.US_ASCII));
+                    String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                    assertTrue(all.startsWith("HTTP/1.1 400"), all);
+                    assertTrue(all.endsWith("\r\n\r\nmalformed request body\n"), all);
+                }
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            }
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"no_app_response\"}", 3); // the sidecar's own answer
+            Thread.sleep(200);
+            assertFalse(s.metrics().scrape().contains("tapline_sidecar_upstream_errors_total{listener=\"inbound\""),
+                    s.metrics().scrape());
+        } finally {
+            TaplineLogging.output(System.err);
+        }
+        String logged = log.toString(StandardCharsets.UTF_8);
+        assertFalse(logged.contains("the app did not answer"), logged);
+        assertFalse(logged.contains("ERROR"), logged);
+    }
+
+    @Test
     void shouldNotPublishTheCallsOfARequestItDidNotCaptureAsUnattributed() throws Exception {
         // a route cap of 1/s: the later requests are proxied uncaptured; their calls carry their trace id and must
         // stay out with them, not be published on their own (and counted as a sign the app does not propagate)
