@@ -94,6 +94,24 @@ class SidecarProxyTest {
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     }
 
+    /** What the sidecar logs from this object's creation until it is closed. */
+    static final class CapturedLog implements AutoCloseable {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        CapturedLog() {
+            TaplineLogging.output(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        }
+
+        String text() {
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public void close() {
+            TaplineLogging.output(System.err);
+        }
+    }
+
     static SidecarOptions options(TestOrigin origin) {
         return new SidecarOptions().listen("127.0.0.1", 0).egressListen("127.0.0.1", 0).management("127.0.0.1", 0)
                 .app("http://127.0.0.1:" + origin.port()).service("shop").instance("test-1")
@@ -329,9 +347,8 @@ class SidecarProxyTest {
 
         int deadPort = closedPort();
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
-        try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + deadPort), p2, AVRO)) {
+        CapturedLog log = new CapturedLog();
+        try (log; SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + deadPort), p2, AVRO)) {
             for (int i = 0; i < 3; i++) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/users/ann@example.com")).build(),
                         HttpResponse.BodyHandlers.ofString());
@@ -340,12 +357,10 @@ class SidecarProxyTest {
             awaitMetric(s, noAppResponse, 3);
             assertEquals(3.0, metric(s, "tapline_sidecar_captured_total"), "captured, then not published");
             assertEquals(List.of(), interactions(p2), "the sidecar's 502 is not published");
-        } finally {
-            TaplineLogging.output(System.err);
         }
         // The operator hears of an app that does not answer: one warning, not one per request, and no path in it.
-        List<String> warnings = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("the app did not answer")).toList();
-        assertEquals(1, warnings.size(), log.toString(StandardCharsets.UTF_8));
+        List<String> warnings = log.text().lines().filter(l -> l.contains("the app did not answer")).toList();
+        assertEquals(1, warnings.size(), log.text());
         assertTrue(warnings.get(0).contains("WARN") && warnings.get(0).contains("502") && warnings.get(0).contains("Connection refused"), warnings.get(0));
         assertFalse(warnings.get(0).contains("ann@example.com"), warnings.get(0));
     }
@@ -356,9 +371,8 @@ class SidecarProxyTest {
         // of it as for any other request.
         int deadPort = closedPort();
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
-        try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + deadPort), p2, AVRO);
+        CapturedLog log = new CapturedLog();
+        try (log; SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + deadPort), p2, AVRO);
              Socket client = new Socket("127.0.0.1", s.port())) {
             client.setSoTimeout(5000);
             client.getOutputStream().write(("GET /chat/ann@example.com HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
@@ -366,11 +380,9 @@ class SidecarProxyTest {
                     .getBytes(StandardCharsets.US_ASCII));
             String answer = readUntil(client.getInputStream(), "\r\n\r\n");
             assertTrue(answer.startsWith("HTTP/1.1 502"), answer);
-        } finally {
-            TaplineLogging.output(System.err);
         }
-        List<String> warnings = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("the app did not answer")).toList();
-        assertEquals(1, warnings.size(), log.toString(StandardCharsets.UTF_8));
+        List<String> warnings = log.text().lines().filter(l -> l.contains("the app did not answer")).toList();
+        assertEquals(1, warnings.size(), log.text());
         assertTrue(warnings.get(0).contains("502") && warnings.get(0).contains("Connection refused"), warnings.get(0));
         assertFalse(warnings.get(0).contains("ann@example.com"), warnings.get(0));
     }
@@ -548,9 +560,8 @@ class SidecarProxyTest {
     @Test
     void shouldRefuseAChunkedBodyThatGrowsPastTheLimit() throws Exception {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
-        try (SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000), p2, AVRO);
+        CapturedLog log = new CapturedLog();
+        try (log; SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000), p2, AVRO);
              Socket sock = new Socket("127.0.0.1", s.port())) {
             sock.setSoTimeout(5000);
             OutputStream out = sock.getOutputStream();
@@ -582,10 +593,8 @@ class SidecarProxyTest {
             // the upload to the app is reset after the 413: that is no failure of the app's
             assertFalse(s.metrics().scrape().contains("tapline_sidecar_upstream_errors_total{listener=\"inbound\""),
                     s.metrics().scrape());
-        } finally {
-            TaplineLogging.output(System.err);
         }
-        assertFalse(log.toString(StandardCharsets.UTF_8).contains("the app did not answer"), log.toString(StandardCharsets.UTF_8));
+        assertFalse(log.text().contains("the app did not answer"), log.text());
     }
 
     @Test
@@ -1164,9 +1173,8 @@ class SidecarProxyTest {
         // The sidecar resets the app's request when its client leaves; that reset fails the upstream response, which
         // must not be reported as the app failing (a warning saying the client got a 502 it never got).
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
-        try (SidecarImpl s = SidecarImpl.start(options(origin), p2, AVRO)) {
+        CapturedLog log = new CapturedLog();
+        try (log; SidecarImpl s = SidecarImpl.start(options(origin), p2, AVRO)) {
             for (int k = 1; k <= 3; k++) {
                 try (Socket c = new Socket("127.0.0.1", s.port())) {
                     c.getOutputStream().write("GET /delay?ms=2000 HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -1183,10 +1191,8 @@ class SidecarProxyTest {
             Thread.sleep(200);
             assertFalse(s.metrics().scrape().contains("tapline_sidecar_upstream_errors_total{listener=\"inbound\""),
                     s.metrics().scrape());
-        } finally {
-            TaplineLogging.output(System.err);
         }
-        assertFalse(log.toString(StandardCharsets.UTF_8).contains("the app did not answer"), log.toString(StandardCharsets.UTF_8));
+        assertFalse(log.text().contains("the app did not answer"), log.text());
     }
 
     @Test
@@ -1195,9 +1201,8 @@ class SidecarProxyTest {
         // MalformedRequests and the upload to the app is reset. That is the client's fault: no warning and no
         // upstream error saying the app failed, no unhandled-exception line per request, no 502 after the 400.
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        TaplineLogging.output(new PrintStream(log, true, StandardCharsets.UTF_8));
-        try (SidecarImpl s = SidecarImpl.start(options(origin), p2, AVRO)) {
+        CapturedLog log = new CapturedLog();
+        try (log; SidecarImpl s = SidecarImpl.start(options(origin), p2, AVRO)) {
             for (int k = 1; k <= 3; k++) {
                 try (Socket c = new Socket("127.0.0.1", s.port())) {
                     c.setSoTimeout(5000);
@@ -1217,10 +1222,8 @@ class SidecarProxyTest {
             Thread.sleep(200);
             assertFalse(s.metrics().scrape().contains("tapline_sidecar_upstream_errors_total{listener=\"inbound\""),
                     s.metrics().scrape());
-        } finally {
-            TaplineLogging.output(System.err);
         }
-        String logged = log.toString(StandardCharsets.UTF_8);
+        String logged = log.text();
         assertFalse(logged.contains("the app did not answer"), logged);
         assertFalse(logged.contains("ERROR"), logged);
     }
