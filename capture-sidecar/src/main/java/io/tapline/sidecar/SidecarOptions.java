@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -462,9 +461,6 @@ public final class SidecarOptions {
         return this;
     }
 
-    private static final Set<String> ROUTE_PLACEHOLDERS = Set.of(RouteTemplates.ID, RouteTemplates.UUID,
-            RouteTemplates.DATE, RouteTemplates.EMAIL, RouteTemplates.HEX, RouteTemplates.TOKEN);
-
     private static String routeCapKey(String route) {
         String r = route.trim();
         int sp = r.indexOf(' ');
@@ -474,9 +470,9 @@ public final class SidecarOptions {
         }
         String key = RouteTemplates.routeKey(r.substring(0, sp), path);
         for (String segment : key.substring(key.indexOf(' ') + 1).split("/")) {
-            if (segment.startsWith("{") && segment.endsWith("}") && !ROUTE_PLACEHOLDERS.contains(segment)) {
+            if (segment.startsWith("{") && segment.endsWith("}") && !RouteTemplates.DEFAULT_PLACEHOLDERS.contains(segment)) {
                 throw new IllegalArgumentException(segment + " is not a placeholder of the sidecar's route names ("
-                        + String.join(", ", new TreeSet<>(ROUTE_PLACEHOLDERS)) + "); no request would match it");
+                        + String.join(", ", new TreeSet<>(RouteTemplates.DEFAULT_PLACEHOLDERS)) + "); no request would match it");
             }
         }
         return key;

@@ -116,7 +116,8 @@ public final class ReportCommand {
     /**
      * Renders the report in {@code format} to {@code file}, or to {@code out} when there is none, and applies the
      * gate. {@code out} receives the report alone, in UTF-8 whatever its own charset, so
-     * {@code report --format junit > junit.xml} is well-formed whatever the verdict and the locale; where the report went and the gate's verdict go to {@code diagnostics}.
+     * {@code report --format junit > junit.xml} is well-formed whatever the verdict and the locale; where the report
+     * went and the gate's verdict go to {@code diagnostics}.
      *
      * @return {@link ReplayCommand#EXIT_GATE} when the gate fails, else {@link ReplayCommand#EXIT_OK}, or
      *         {@link ReplayCommand#EXIT_INCOMPLETE} when the run has no summary yet (the report is partial)

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -36,6 +37,8 @@ public final class RouteTemplates {
     public static final String EMAIL = "{email}";
     public static final String HEX = "{hex}";
     public static final String TOKEN = "{token}";
+    /** Every placeholder the default rules write (a configured template may name its own). */
+    public static final Set<String> DEFAULT_PLACEHOLDERS = Set.of(ID, UUID, DATE, EMAIL, HEX, TOKEN);
 
     private static final Pattern INTEGER = Pattern.compile("[-+]?\\d+");
     private static final Pattern UUID_PATTERN =

@@ -40,7 +40,7 @@ public final class EgressRouter {
     }
 
     public void handle(HttpServerRequest req) {
-        if (MalformedRequests.pastLastRequest(req.connection())) {
+        if (!MalformedRequests.admit(req.connection(), false)) {
             return; // read behind a refused or last request (see ProxyEngine.proxy)
         }
         if (req.method() == HttpMethod.CONNECT) {

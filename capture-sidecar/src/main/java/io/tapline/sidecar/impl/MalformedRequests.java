@@ -93,23 +93,39 @@ final class MalformedRequests extends ChannelDuplexHandler {
 
     /**
      * The current request is the connection's last (refused with {@code Connection: close}, or the client said so):
-     * whatever the decoder reads after its last part is dropped, and {@link #pastLastRequest} is true from now on, so
+     * whatever the decoder reads after its last part is dropped, and {@link #admit} refuses every later request, so
      * a request decoded already and queued by Vert.x is not forwarded either. Without this, a body the decoder framed
      * as empty (a {@code Transfer-Encoding} it does not take for chunked) was read as the next request and reached the
      * app, while the client saw only the refusal.
      */
     static void lastRequest(HttpConnection connection) {
         if (handler(connection) instanceof MalformedRequests m) {
-            m.last = true;
-            if (!m.reading) {
-                m.closing = true;
-            }
+            m.markLast();
         }
     }
 
-    /** Whether a request on this connection comes after its last one ({@link #lastRequest}): it must not be served. */
-    static boolean pastLastRequest(HttpConnection connection) {
-        return handler(connection) instanceof MalformedRequests m && m.last;
+    /**
+     * Whether a request may be served: false when it was read behind the connection's last one; when {@code last}
+     * (the client said so), it becomes the last ({@link #lastRequest}). One look-up of the handler per request.
+     */
+    static boolean admit(HttpConnection connection, boolean last) {
+        if (!(handler(connection) instanceof MalformedRequests m)) {
+            return true;
+        }
+        if (m.last) {
+            return false;
+        }
+        if (last) {
+            m.markLast();
+        }
+        return true;
+    }
+
+    private void markLast() {
+        last = true;
+        if (!reading) {
+            closing = true;
+        }
     }
 
     private static Object handler(HttpConnection connection) {

@@ -24,6 +24,7 @@ import java.net.ProtocolException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -116,16 +117,19 @@ public final class ProxyEngine {
     }
 
     public void proxy(HttpServerRequest req, Target target, ExchangeObserver observer) {
-        if (MalformedRequests.pastLastRequest(req.connection())) {
-            return; // read behind a refused or last request: never served, the connection closes after that one's answer
-        }
-        if (isLastRequest(req)) {
-            MalformedRequests.lastRequest(req.connection()); // nothing pipelined behind it is read (RFC 9112 9.6)
+        MultiMap h = req.headers();
+        Set<String> connectionOptions = h.contains(HttpHeaders.CONNECTION) ? HopByHop.tokens(h, "connection") : Set.of();
+        // The client's last request (close, or HTTP/1.0 without keep-alive): nothing pipelined behind it is read
+        // (RFC 9112 9.6). One read behind a refused or last request is never served: the connection closes after
+        // that one's answer.
+        boolean last = req.version() == HttpVersion.HTTP_1_0 ? !connectionOptions.contains("keep-alive")
+                : connectionOptions.contains("close");
+        if (!MalformedRequests.admit(req.connection(), last)) {
+            return;
         }
         long startNanos = System.nanoTime();
         long startMillis = System.currentTimeMillis();
         proxied.inc();
-        MultiMap h = req.headers();
         RequestHead.Refusal refusal = RequestHead.check(h, req.version(), req.authority());
         if (refusal != null) {
             reject(req, refusal.status(), refusal.reason());
@@ -151,12 +155,13 @@ public final class ProxyEngine {
             reject(req, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
             return;
         }
-        if (isWebSocketUpgrade(req)) {
+        if (isWebSocketUpgrade(req, connectionOptions)) {
             websockets.inc();
             tunnelWebSocket(req, target, observer.tunnel(req));
             return;
         }
-        if (req.version() == HttpVersion.HTTP_1_1 && h.contains(HttpHeaders.CONNECTION) && closeIsAnOption(h)) {
+        if (req.version() == HttpVersion.HTTP_1_1 && connectionOptions.contains("close")
+                && !h.contains(HttpHeaders.CONNECTION, "close", true)) {
             // RFC 9112 9.6: "close" ends the connection after this response also among other options
             // ("Connection: x-trace, close"); Vert.x only closes on a header that is exactly "close".
             HttpServerResponse resp = req.response();
@@ -432,10 +437,10 @@ public final class ProxyEngine {
         });
     }
 
-    private static boolean isWebSocketUpgrade(HttpServerRequest req) {
+    private static boolean isWebSocketUpgrade(HttpServerRequest req, Set<String> connectionOptions) {
         String upgrade = req.headers().get(HttpHeaders.UPGRADE);
         return req.method() == HttpMethod.GET && upgrade != null && upgrade.equalsIgnoreCase("websocket")
-                && HopByHop.tokens(req.headers(), "connection").contains("upgrade");
+                && connectionOptions.contains("upgrade");
     }
 
     private void addForwarded(HttpServerRequest req, MultiMap up) {
@@ -510,20 +515,6 @@ public final class ProxyEngine {
         rejected(status).inc();
         LOG.debug("rejecting {} {}: {} {}", req.method(), req.path(), status, reason);
         answerAndClose(req, status, reason);
-    }
-
-    /** The client's {@code Connection} names {@code close} among other options (Vert.x handles it alone). */
-    private static boolean closeIsAnOption(MultiMap h) {
-        return !h.contains(HttpHeaders.CONNECTION, "close", true) && HopByHop.tokens(h, "connection").contains("close");
-    }
-
-    /** The client said this request is its last on the connection: {@code close}, or HTTP/1.0 without keep-alive. */
-    private static boolean isLastRequest(HttpServerRequest req) {
-        MultiMap h = req.headers();
-        if (req.version() == HttpVersion.HTTP_1_0) {
-            return !h.contains(HttpHeaders.CONNECTION) || !HopByHop.tokens(h, "connection").contains("keep-alive");
-        }
-        return h.contains(HttpHeaders.CONNECTION) && HopByHop.tokens(h, "connection").contains("close");
     }
 
     /** Answers {@code status} with a one-line reason, then closes the connection; nothing after the request is read. */

@@ -352,26 +352,16 @@ public final class MockMatcher {
         }
         String recordedType = recorded.request.getContentType();
         String callType = call.request.contentType();
-        switch (Bodies.kindOf(recordedType != null ? recordedType : callType, b)) {
+        return switch (Bodies.kindOf(recordedType != null ? recordedType : callType, b)) {
             case JSON -> {
-                // below
+                JsonNode ja = call.json();
+                JsonNode jb = ja == null ? null : recorded.json();
+                yield jb != null && BodyComparator.sameJson(jb, ja);
             }
-            case FORM -> {
-                return Bodies.formFields(b).equals(Bodies.formFields(a)); // field order aside, values in order
-            }
-            case TEXT -> {
-                return BodyComparator.sameText(b, Bodies.charsetOf(recordedType), a, Bodies.charsetOf(callType));
-            }
-            default -> {
-                return false; // compared by hash: equal only as bytes
-            }
-        }
-        JsonNode ja = call.json();
-        if (ja == null) {
-            return false;
-        }
-        JsonNode jb = recorded.json();
-        return jb != null && BodyComparator.sameJson(jb, ja);
+            case FORM -> Bodies.formFields(b).equals(Bodies.formFields(a)); // field order aside, values in order
+            case TEXT -> BodyComparator.sameText(b, Bodies.charsetOf(recordedType), a, Bodies.charsetOf(callType));
+            default -> false; // compared by hash: equal only as bytes
+        };
     }
 
     /**
