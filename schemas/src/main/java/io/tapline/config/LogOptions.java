@@ -1,6 +1,7 @@
 package io.tapline.config;
 
 import io.tapline.logging.TaplineLogging;
+import org.slf4j.LoggerFactory;
 
 /** The logging options of every Tapline component, declared once so they have the same names everywhere. */
 public final class LogOptions {
@@ -21,9 +22,18 @@ public final class LogOptions {
                         + "unless this is debug or trace).", "error", "warn", "info", "debug", "trace");
     }
 
-    /** Makes every logger of the process follow the configuration's logging options. */
+    /**
+     * Makes every logger of the process follow the configuration's logging options, then warns about the
+     * {@code TAPLINE_*} variables no command has.
+     */
     public static void apply(TaplineConfig config) {
         TaplineLogging.configure(TaplineLogging.parseFormat(config.get(FORMAT)),
                 TaplineLogging.parseLevel(config.get(LEVEL)));
+        warnUnreadVariables(config);
+    }
+
+    /** One warning per {@code TAPLINE_*} variable of the environment that no Tapline command has. */
+    public static void warnUnreadVariables(TaplineConfig config) {
+        config.unreadVariables().forEach(LoggerFactory.getLogger(TaplineConfig.class)::warn);
     }
 }

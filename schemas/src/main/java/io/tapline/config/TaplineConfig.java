@@ -46,20 +46,23 @@ public final class TaplineConfig {
     private final Map<String, String> origins;
     private final List<String> positional;
     private final boolean helpRequested;
+    private final List<String> unreadVariables;
 
     private TaplineConfig(ConfigSpec spec, Map<String, String> values, Map<String, String> origins, List<String> positional,
-                          boolean helpRequested) {
+                          boolean helpRequested, List<String> unreadVariables) {
         this.spec = spec;
         this.values = Collections.unmodifiableMap(values);
         this.origins = Map.copyOf(origins);
         this.positional = List.copyOf(positional);
         this.helpRequested = helpRequested;
+        this.unreadVariables = List.copyOf(unreadVariables);
     }
 
     /**
      * Merges the sources. Unknown flags and properties, values outside a choice, and a flag missing its value are
-     * {@link ConfigException}s naming the flag and what is allowed. Unknown {@code TAPLINE_*} variables are ignored
-     * (several components may share one environment).
+     * {@link ConfigException}s naming the flag and what is allowed. {@code TAPLINE_*} variables this command does not
+     * have are ignored (several components may share one environment); those no command has are listed by
+     * {@link #unreadVariables()}.
      */
     public static TaplineConfig load(ConfigSpec spec, String[] args, Map<String, String> env) {
         Map<String, String> fromFlags = new LinkedHashMap<>();
@@ -127,7 +130,7 @@ public final class TaplineConfig {
         for (Map.Entry<String, String> entry : merged.entrySet()) {
             validate(spec.optionFor(entry.getKey()), entry.getKey(), entry.getValue(), origins.get(entry.getKey()));
         }
-        return new TaplineConfig(spec, merged, origins, positional, help);
+        return new TaplineConfig(spec, merged, origins, positional, help, TaplineVariables.unread(env));
     }
 
     private static boolean nextIsValue(String[] args, int i) {
@@ -208,6 +211,14 @@ public final class TaplineConfig {
 
     public ConfigSpec spec() {
         return spec;
+    }
+
+    /**
+     * A warning for each {@code TAPLINE_*} variable of the environment that no Tapline command has (a misspelling
+     * changes nothing), naming the closest one that exists.
+     */
+    public List<String> unreadVariables() {
+        return unreadVariables;
     }
 
     public boolean helpRequested() {

@@ -146,6 +146,34 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aVariableNoCommandHasIsNamedWithTheClosestOneAndOneOfAnotherCommandIsNot() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of(
+                // this command's, another command's (replay's target, the demo's requests), Kafka's
+                "TAPLINE_LISTEN", "1", "TAPLINE_TARGET", "http://candidate",
+                "TAPLINE_REQUESTS", "100", "TAPLINE_KAFKA_CONSUMER_MAX_POLL_RECORDS", "10",
+                // misspelt, one letter short and two transposed; unlike anything; a prefix misspelt; the prefix alone
+                "TAPLINE_CAPTURE_MAX_BODY_BYTE", "1024", "TAPLINE_SAMPLNIG_RATE", "5", "TAPLINE_UNRELATED_THING", "x",
+                "TAPLINE_KAFKA_PRODUCERS_ACKS", "all", "TAPLINE_KAFKA_PRODUCER_", "x", "OTHER_CAPTURE_MAX_BODY_BYTE", "1"));
+        assertEquals(List.of(
+                "TAPLINE_CAPTURE_MAX_BODY_BYTE is ignored: no Tapline command has that setting "
+                        + "(did you mean TAPLINE_CAPTURE_MAX_BODY_BYTES?)",
+                "TAPLINE_KAFKA_PRODUCERS_ACKS is ignored: no Tapline command has that setting",
+                "TAPLINE_KAFKA_PRODUCER_ is ignored: no Tapline command has that setting",
+                "TAPLINE_SAMPLNIG_RATE is ignored: no Tapline command has that setting (did you mean TAPLINE_SAMPLING_RATE?)",
+                "TAPLINE_UNRELATED_THING is ignored: no Tapline command has that setting"), config.unreadVariables());
+        assertEquals(List.of(), TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_LISTEN", "1")).unreadVariables());
+    }
+
+    @Test
+    void editDistanceCountsInsertionsDeletionsAndSubstitutionsAndStopsAtTheLimit() {
+        assertEquals(0, TaplineVariables.distance("ABC", "ABC", 3));
+        assertEquals(1, TaplineVariables.distance("ABC", "ABCD", 3));
+        assertEquals(2, TaplineVariables.distance("SAMPLNIG", "SAMPLING", 3));
+        assertEquals(3, TaplineVariables.distance("KITTEN", "SITTING", 4));
+        assertTrue(TaplineVariables.distance("AAAAAAAA", "BBBBBBBB", 2) >= 2);
+    }
+
+    @Test
     void unknownFlagNamesTheFlagAndTheOptions() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> TaplineConfig.load(SPEC, new String[] {"--lisen", "1"}, Map.of()));

@@ -2,6 +2,7 @@ package io.tapline.demo;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.logging.TaplineLogging;
 import org.slf4j.event.Level;
@@ -45,6 +46,7 @@ public final class DemoMain {
         DemoSettings settings;
         try {
             config = TaplineConfig.load(SPEC, args, System.getenv());
+            LogOptions.warnUnreadVariables(config);
             if (config.helpRequested()) {
                 System.out.print(SPEC.help());
                 return 0;
