@@ -49,6 +49,8 @@ public final class SidecarOptions {
     public static final String KEY_REDACTION_CARDS = RedactionOptions.CARDS;
     public static final String KEY_REDACTION_EMAILS = RedactionOptions.EMAILS;
     public static final String KEY_PROXY_MAX_REQUEST_BODY_BYTES = "proxy.max.request.body.bytes";
+    public static final String KEY_PROXY_REQUEST_BUFFER_BYTES = "proxy.request.buffer.bytes";
+    public static final String KEY_PROXY_REQUEST_BUFFER_MAX_BYTES = "proxy.request.buffer.max.bytes";
     public static final String KEY_PROXY_MAX_HEADER_BYTES = "proxy.max.header.bytes";
     public static final String KEY_PROXY_CONNECT_TIMEOUT = "proxy.connect.timeout";
     public static final String KEY_PROXY_UPSTREAM_TIMEOUT = "proxy.upstream.timeout";
@@ -76,6 +78,8 @@ public final class SidecarOptions {
     public static final String DEFAULT_UNATTRIBUTED_TOPIC = TaplineTopics.UNATTRIBUTED;
     public static final double DEFAULT_SAMPLING_RATE_PERCENT = 100.0;
     public static final long DEFAULT_PROXY_MAX_REQUEST_BODY_BYTES = 0;
+    public static final long DEFAULT_PROXY_REQUEST_BUFFER_BYTES = 64 * 1024;
+    public static final long DEFAULT_PROXY_REQUEST_BUFFER_MAX_BYTES = 32L * 1024 * 1024;
     public static final int DEFAULT_PROXY_MAX_HEADER_BYTES = 16 * 1024;
     public static final Duration DEFAULT_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_PROXY_UPSTREAM_TIMEOUT = Duration.ofSeconds(60);
@@ -136,6 +140,8 @@ public final class SidecarOptions {
     private boolean redactCards = true;
     private boolean redactEmails = true;
     private long maxRequestBodyBytes = DEFAULT_PROXY_MAX_REQUEST_BODY_BYTES;
+    private long requestBufferBytes = DEFAULT_PROXY_REQUEST_BUFFER_BYTES;
+    private long requestBufferMaxBytes = DEFAULT_PROXY_REQUEST_BUFFER_MAX_BYTES;
     private int maxHeaderBytes = DEFAULT_PROXY_MAX_HEADER_BYTES;
     private Duration connectTimeout = DEFAULT_PROXY_CONNECT_TIMEOUT;
     private Duration upstreamTimeout = DEFAULT_PROXY_UPSTREAM_TIMEOUT;
@@ -178,9 +184,11 @@ public final class SidecarOptions {
                 .secret(KEY_REDACTION_KEY, "", "HMAC-SHA256 key for redaction tokens (>= 16 bytes); without it a random per-process key is used and a warning logged (tokens then differ between instances).")
                 .with(RedactionOptions::declareRules)
                 .option(KEY_PROXY_MAX_REQUEST_BODY_BYTES, "0", "Refuse request bodies declared larger than this with 413; 0 = no limit (bodies stream through).")
+                .option(KEY_PROXY_REQUEST_BUFFER_BYTES, Long.toString(DEFAULT_PROXY_REQUEST_BUFFER_BYTES), "Bytes of a request body read from the client before the app is asked for a connection (inbound only): a body up to this size reaches the app whole, a larger one after its first this-many bytes, then streams. A client trickling its body then holds sidecar memory, not one of the app connections. 0 = every body streams from its first byte.")
+                .option(KEY_PROXY_REQUEST_BUFFER_MAX_BYTES, Long.toString(DEFAULT_PROXY_REQUEST_BUFFER_MAX_BYTES), "Most bytes of request bodies held that way at once, by all requests; past it a body goes on to the app as it is and streams.")
                 .option(KEY_PROXY_MAX_HEADER_BYTES, Integer.toString(DEFAULT_PROXY_MAX_HEADER_BYTES), "Largest request head accepted, and longest request line; a longer line gets 414, a larger head 431.")
                 .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (timed out: 504, as nginx answers; refused or unresolvable: 502).")
-                .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Longest wait on the app or a dependency without progress: no response bytes and no request body bytes taken (failure: 504, or a reset once the response has begun); 0 = none.")
+                .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Longest wait on the app or a dependency without progress: no response bytes and no request body bytes taken (failure: 504, or a reset once the response has begun); also the longest wait for the next body byte while a body is read before connecting (408); 0 = none.")
                 .option(KEY_PROXY_IDLE_TIMEOUT, DEFAULT_PROXY_IDLE_TIMEOUT.toSeconds() + "s", "Close a listener connection (inbound or egress) after this long without a byte read or written; must be longer than --proxy-upstream-timeout so a request waiting on a slow app still gets its 504; 0 = never.")
                 .option(KEY_PROXY_HEADER_TIMEOUT, DEFAULT_PROXY_HEADER_TIMEOUT.toSeconds() + "s", "A request line and headers must arrive whole within this long of the connection opening (first request) or of their first byte (later requests), else 408 and the connection is closed; 0 = no limit.")
                 .option(KEY_PROXY_TUNNEL_IDLE_TIMEOUT, DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT.toMinutes() + "m", "Close a CONNECT tunnel or WebSocket connection after this long without a byte in either direction; 0 = never.")
@@ -261,6 +269,8 @@ public final class SidecarOptions {
         o.redactCards = c.getBoolean(KEY_REDACTION_CARDS);
         o.redactEmails = c.getBoolean(KEY_REDACTION_EMAILS);
         o.maxRequestBodyBytes = positive(c, KEY_PROXY_MAX_REQUEST_BODY_BYTES, c.getLong(KEY_PROXY_MAX_REQUEST_BODY_BYTES), true);
+        o.requestBufferBytes = positive(c, KEY_PROXY_REQUEST_BUFFER_BYTES, c.getLong(KEY_PROXY_REQUEST_BUFFER_BYTES), true);
+        o.requestBufferMaxBytes = positive(c, KEY_PROXY_REQUEST_BUFFER_MAX_BYTES, c.getLong(KEY_PROXY_REQUEST_BUFFER_MAX_BYTES), false);
         o.maxHeaderBytes = (int) positive(c, KEY_PROXY_MAX_HEADER_BYTES, c.getInt(KEY_PROXY_MAX_HEADER_BYTES), false);
         o.connectTimeout = c.getDuration(KEY_PROXY_CONNECT_TIMEOUT);
         positive(c, KEY_PROXY_CONNECT_TIMEOUT, o.connectTimeout.compareTo(Duration.ZERO), false); // its sign is what is checked
@@ -508,8 +518,23 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions requestBufferBytes(long n) {
+        this.requestBufferBytes = n;
+        return this;
+    }
+
+    public SidecarOptions requestBufferMaxBytes(long n) {
+        this.requestBufferMaxBytes = n;
+        return this;
+    }
+
     public SidecarOptions maxRequestBodyBytes(long n) {
         this.maxRequestBodyBytes = n;
+        return this;
+    }
+
+    public SidecarOptions connectTimeout(Duration d) {
+        this.connectTimeout = d;
         return this;
     }
 
@@ -592,6 +617,8 @@ public final class SidecarOptions {
     public boolean redactCards() { return redactCards; }
     public boolean redactEmails() { return redactEmails; }
     public long maxRequestBodyBytes() { return maxRequestBodyBytes; }
+    public long requestBufferBytes() { return requestBufferBytes; }
+    public long requestBufferMaxBytes() { return requestBufferMaxBytes; }
     public int maxHeaderBytes() { return maxHeaderBytes; }
     public Duration connectTimeout() { return connectTimeout; }
     public Duration upstreamTimeout() { return upstreamTimeout; }

@@ -82,9 +82,13 @@ public final class ProxyEngine {
      * @param upstreamTimeoutMs   longest time without progress on an exchange: no request body bytes taken by the
      *                            upstream and no response bytes from it (0 = none)
      * @param tunnelIdleTimeoutMs idle timeout of a tunnel (WebSocket upgrade, CONNECT) once spliced (0 = none)
+     * @param requestBufferBytes  bytes of a request body read before the upstream is asked for a connection
+     *                            ({@link HeldBody}; 0 = none, the body streams from its first byte)
+     * @param requestBufferMaxBytes bytes held that way by every request at once; past it bodies stream
      */
     public record Settings(long maxRequestBodyBytes, long connectTimeoutMs,
-                           long upstreamTimeoutMs, boolean forwardedHeaders, String viaName, long tunnelIdleTimeoutMs) {
+                           long upstreamTimeoutMs, boolean forwardedHeaders, String viaName, long tunnelIdleTimeoutMs,
+                           long requestBufferBytes, long requestBufferMaxBytes) {
     }
 
     private final Vertx vertx;
@@ -95,6 +99,7 @@ public final class ProxyEngine {
     private final Metrics.Counter websockets;
     private final Metrics metrics;
     private final Metrics.Histogram added;
+    private final HeldBody.Budget held;
     /** When the next warning about the app failing may be logged (inbound listener only; see {@link #upstreamFailed}). */
     private final AtomicLong nextFailureWarning = new AtomicLong(System.nanoTime());
     private final AtomicLong failuresSinceWarning = new AtomicLong();
@@ -111,6 +116,11 @@ public final class ProxyEngine {
         this.metrics = metrics;
         this.proxied = metrics.counter("tapline_sidecar_proxied_total", "Requests proxied, by listener", "listener", listener);
         this.websockets = metrics.counter("tapline_sidecar_websocket_upgrades_total", "WebSocket upgrades tunneled uncaptured", "listener", listener);
+        this.held = new HeldBody.Budget(settings.requestBufferMaxBytes());
+        if (settings.requestBufferBytes() > 0) {
+            metrics.gauge("tapline_sidecar_request_buffer_bytes",
+                    "Bytes of request bodies read before the app is asked for a connection, held now", held::used, "listener", listener);
+        }
         this.added = metrics.histogram("tapline_sidecar_proxy_added_seconds",
                 "Time the proxy itself adds: request head to upstream request, plus upstream response head to response head",
                 Metrics.LATENCY_BUCKETS, "listener", listener);
@@ -207,6 +217,40 @@ public final class ProxyEngine {
         // out. Exchanges.watchUpstream counts request body progress too.
         Exchanges ex = new Exchanges(req, sink, capturedRequest, startMillis, startNanos);
         req.response().closeHandler(v -> ex.clientGone());
+        if (hasBody) {
+            ex.watchProgress(reqTap);
+            if (te != null && settings.maxRequestBodyBytes() > 0) {
+                // a chunked body declares no size: enforce the limit as it comes
+                reqTap.limit(settings.maxRequestBodyBytes(), () -> {
+                    ex.tooLarge(); // answer 413 first: resetting the upstream fails its response with a 502 otherwise
+                    if (ex.upstreamRequest != null) {
+                        ex.upstreamRequest.reset();
+                    }
+                });
+            }
+        }
+        if (hasBody && settings.requestBufferBytes() > 0) {
+            HeldBody body = new HeldBody(reqTap, settings.requestBufferBytes(), held);
+            ex.hold(body);
+            body.read(() -> {
+                if (!ex.done) {
+                    ex.awaitingBody = false;
+                    ex.heldNanos = System.nanoTime() - ex.startNanos; // the client's time, not the proxy's
+                    forward(req, target, options, ex, reqTap, true, te != null, body);
+                }
+            }, ex::uploadBroke);
+        } else {
+            forward(req, target, options, ex, reqTap, hasBody, te != null, null);
+        }
+    }
+
+    /**
+     * Asks the upstream for a connection and sends the request: with the body {@code heldBody} read (all of it, or
+     * its first bytes and then the rest as it streams), or streaming {@code reqTap} from its first byte when null.
+     */
+    private void forward(HttpServerRequest req, Target target, RequestOptions options, Exchanges ex, BodyTap reqTap,
+                         boolean hasBody, boolean chunked, HeldBody heldBody) {
+        long startNanos = ex.startNanos;
         clients.get().request(options).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
@@ -235,25 +279,24 @@ public final class ProxyEngine {
             ex.upstreamRequest = creq;
             ex.watchUpstream();
             long upstreamIssued = System.nanoTime();
-            ex.addedNanos = upstreamIssued - startNanos;
+            ex.addedNanos = upstreamIssued - startNanos - ex.heldNanos;
             if (hasBody) {
-                ex.watchProgress(reqTap);
-                if (te != null) {
+                if (chunked) {
                     creq.setChunked(true);
-                    if (settings.maxRequestBodyBytes() > 0) {
-                        // a chunked body declares no size: enforce the limit as it streams
-                        reqTap.limit(settings.maxRequestBodyBytes(), () -> {
-                            ex.tooLarge(); // answer 413 first: resetting the upstream fails its response with a 502 otherwise
-                            creq.reset();
-                        });
-                    }
                 }
-                reqTap.pipe().endOnFailure(false).to(creq).onFailure(err -> {
-                    // the client went away or the upload broke: end the exchange as the client's doing, then abort
-                    // the upstream request too
-                    ex.uploadBroke(err);
-                    creq.reset(0, err);
-                });
+                if (heldBody != null && heldBody.ended()) {
+                    creq.end(heldBody.take()); // the whole body was read: nothing left to stream
+                } else {
+                    if (heldBody != null) {
+                        creq.write(heldBody.take()); // the first bytes, read before connecting; the rest streams
+                    }
+                    reqTap.pipe().endOnFailure(false).to(creq).onFailure(err -> {
+                        // the client went away or the upload broke: end the exchange as the client's doing, then
+                        // abort the upstream request too
+                        ex.uploadBroke(err);
+                        creq.reset(0, err);
+                    });
+                }
             } else {
                 req.resume();
                 creq.end();
@@ -560,6 +603,12 @@ public final class ProxyEngine {
         boolean relaying;
         long lastProgressNanos;
         long watchTimer = -1;
+        /** The body's first bytes, read before connecting; null when the body streams from its first byte. */
+        HeldBody heldBody;
+        /** The body is being read before connecting: a stall is the client's (408), not the upstream's. */
+        boolean awaitingBody;
+        /** How long reading the body before connecting took: waiting on the client is not time the proxy adds. */
+        long heldNanos;
 
         Exchanges(HttpServerRequest request, ExchangeObserver.Sink sink, CapturedMessage capturedRequest,
                   long startMillis, long startNanos) {
@@ -583,13 +632,26 @@ public final class ProxyEngine {
         }
 
         /**
+         * Reads the body's first bytes before connecting. The upstream timeout's timer watches the client meanwhile:
+         * {@code upstreamTimeoutMs} without a body byte is answered 408 (nginx's {@code client_body_timeout}).
+         */
+        void hold(HeldBody body) {
+            heldBody = body;
+            awaitingBody = true;
+            watchUpstream();
+        }
+
+        /**
          * Starts the upstream timeout: the exchange fails once {@code upstreamTimeoutMs} pass without {@link #progress}.
-         * One Vert.x timer, re-armed for the remaining time when it fires after progress (no timer per chunk).
+         * One Vert.x timer, re-armed for the remaining time when it fires after progress (no timer per chunk); already
+         * running for a body that was held, it goes on from now.
          */
         void watchUpstream() {
             if (settings.upstreamTimeoutMs() > 0) {
                 progress();
-                scheduleWatch(settings.upstreamTimeoutMs());
+                if (watchTimer < 0) {
+                    scheduleWatch(settings.upstreamTimeoutMs());
+                }
             }
         }
 
@@ -609,9 +671,17 @@ public final class ProxyEngine {
         }
 
         private void upstreamTimedOut() {
+            if (awaitingBody) {
+                reject(request, 408, "no request body byte for " + settings.upstreamTimeoutMs() + " ms");
+                finish(null, 408, "request body timed out");
+                return;
+            }
             TimeoutException cause = new TimeoutException("no progress on the upstream exchange for " + settings.upstreamTimeoutMs() + " ms");
             if (!relaying) {
                 fail(504, cause);
+            }
+            if (upstreamRequest == null) {
+                return; // still connecting: the request is reset when its connection comes (done by then)
             }
             // before the response: its 504 is sent, this only frees the upstream connection; during it: the relay's
             // failure path resets the client's response too, so nobody sees a silently short body
@@ -691,6 +761,9 @@ public final class ProxyEngine {
             if (watchTimer >= 0) {
                 vertx.cancelTimer(watchTimer);
                 watchTimer = -1;
+            }
+            if (heldBody != null) {
+                heldBody.drop(); // the body read before connecting, if it was not handed on
             }
             if (capturedRequest != null) {
                 capturedRequest.body.freeze(); // an upload may still be streaming: its copy ends here

@@ -121,9 +121,11 @@ public final class SidecarImpl implements Sidecar {
         NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
         long tunnelIdleMs = o.tunnelIdleTimeout().toMillis();
         ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.maxRequestBodyBytes(),
-                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar", tunnelIdleMs);
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), o.forwardedHeaders(), "tapline-sidecar", tunnelIdleMs,
+                o.requestBufferBytes(), o.requestBufferMaxBytes());
+        // the app's own calls: nothing is held (the app is not a slow client the dependency needs shielding from)
         ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(0,
-                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null, tunnelIdleMs);
+                o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null, tunnelIdleMs, 0, 1);
         ProxyEngine inboundEngine = new ProxyEngine(vertx, clients::get, inboundSettings, "inbound", metrics);
         ProxyEngine egressEngine = new ProxyEngine(vertx, clients::get, egressSettings, "egress", metrics);
         CaptureBudget budget = new CaptureBudget(o.captureMaxMemoryBytes());

@@ -665,12 +665,22 @@ class SidecarProxyTest {
         assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "nothing is forwarded");
     }
 
-    @Test
-    void shouldNotTimeOutASlowUploadWhileTheAppKeepsTakingIt() throws Exception {
-        // The shared sidecar's upstream timeout is 1 s. This upload takes 2 s, a chunk every 200 ms, and the app
-        // answers once it has read it all: the body's progress keeps the exchange alive.
+    @org.junit.jupiter.params.ParameterizedTest(name = "request buffering {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void shouldNotTimeOutASlowUploadWhileItKeepsMoving(boolean buffering) throws Exception {
+        // The upstream timeout is 1 s. This upload takes 2 s, a chunk every 200 ms, and the app answers once it has
+        // read it all: the body's progress keeps the exchange alive, whether the sidecar reads it before connecting
+        // (buffering) or the app reads it as it comes.
         int chunks = 10;
         byte[] chunk = new byte[1000];
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl sc = SidecarImpl.start(options(origin).upstreamTimeout(Duration.ofSeconds(1))
+                .requestBufferBytes(buffering ? 64 * 1024 : 0), p2, AVRO)) {
+            slowUpload(sc, chunks, chunk, buffering);
+        }
+    }
+
+    private static void slowUpload(SidecarImpl sidecar, int chunks, byte[] chunk, boolean buffering) throws Exception {
         try (Socket s = connect(sidecar.port())) {
             OutputStream out = s.getOutputStream();
             out.write(("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: " + chunks * chunk.length + "\r\n\r\n")
@@ -684,12 +694,13 @@ class SidecarProxyTest {
             assertTrue(head.startsWith("HTTP/1.1 200"), head);
             assertEquals(Integer.toString(chunks * chunk.length), readUntil(s.getInputStream(), Integer.toString(chunks * chunk.length)));
         }
-        // An upload that stops is no progress: the app is still waiting for the rest, the client gets 504.
+        // An upload that stops is no progress. Read before connecting, the client is the one late: 408 (nginx's
+        // client_body_timeout). Streamed, the app is waiting for the rest: 504.
         try (Socket s = connect(sidecar.port())) {
             s.getOutputStream().write("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part of it"
                     .getBytes(StandardCharsets.US_ASCII));
             String head = readUntil(s.getInputStream(), "\r\n\r\n");
-            assertTrue(head.startsWith("HTTP/1.1 504"), head);
+            assertTrue(head.startsWith(buffering ? "HTTP/1.1 408" : "HTTP/1.1 504"), head);
         }
     }
 
@@ -1114,7 +1125,8 @@ class SidecarProxyTest {
         // /early answers without reading the upload: the exchange ends and is published while the client still
         // sends; the chunks after that must neither take capture memory (nothing would give it back) nor be copied
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        try (SidecarImpl s = SidecarImpl.start(options(origin).captureMaxBodyBytes(1024), p2, AVRO);
+        // (streamed from the first byte: a body read before connecting would only reach the app whole)
+        try (SidecarImpl s = SidecarImpl.start(options(origin).captureMaxBodyBytes(1024).requestBufferBytes(0), p2, AVRO);
              Socket c = new Socket("127.0.0.1", s.port())) {
             c.setSoTimeout(5000);
             OutputStream out = c.getOutputStream();
@@ -1337,7 +1349,9 @@ class SidecarProxyTest {
     void shouldCutAChunkedUploadAtTheLimitAlsoAfterAnEarlyAnswer(boolean capture) throws Exception {
         // the copy of a captured upload stops with its exchange; the body limit must not stop with it
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        try (SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000).captureEnabled(capture), p2, AVRO);
+        // (streamed from the first byte, so the app answers before the body ends)
+        try (SidecarImpl s = SidecarImpl.start(options(origin).maxRequestBodyBytes(100_000).captureEnabled(capture)
+                .requestBufferBytes(0), p2, AVRO);
              Socket c = new Socket("127.0.0.1", s.port())) {
             c.setSoTimeout(3000);
             OutputStream out = c.getOutputStream();

@@ -35,6 +35,8 @@ final class TestOrigin implements AutoCloseable {
     final BlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
     /** The client ports of the connections requests came in on: one per upstream connection the sidecar opened. */
     final Set<Integer> connectionPorts = ConcurrentHashMap.newKeySet();
+    /** Request heads that reached the origin, counted as they arrive (before their bodies). */
+    final java.util.concurrent.atomic.AtomicInteger heads = new java.util.concurrent.atomic.AtomicInteger();
     volatile int egressPort;
 
     TestOrigin() throws Exception {
@@ -51,6 +53,7 @@ final class TestOrigin implements AutoCloseable {
 
     private void handle(HttpServerRequest req) {
         connectionPorts.add(req.remoteAddress().port());
+        heads.incrementAndGet();
         Map<String, String> headers = new ConcurrentHashMap<>();
         req.headers().forEach(e -> headers.merge(e.getKey().toLowerCase(), e.getValue(), (a, b) -> a + "," + b));
         String path = req.path();

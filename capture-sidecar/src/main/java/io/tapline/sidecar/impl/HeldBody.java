@@ -1,0 +1,123 @@
+package io.tapline.sidecar.impl;
+
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The first bytes of a request body, read from the client before the app is asked for a connection (nginx's request
+ * buffering, up to a limit). A body that ends within the limit goes to the app whole; a larger one, once the limit
+ * is read, goes with what was held and then streams. A client that trickles its body (a byte a minute) so holds
+ * sidecar memory, not one of the app's pooled connections: without it, a few hundred such clients took every
+ * connection the sidecar may open to the app and other clients got 504.
+ *
+ * <p>Held bytes are counted in a {@link Budget} shared by every event loop. Holding stops, and the body goes on as
+ * it is, when the budget is spent: memory stays within the budget plus one chunk per event loop.
+ */
+final class HeldBody {
+
+    /** Bytes held by every request body at once. */
+    static final class Budget {
+        private final long maxBytes;
+        private final AtomicLong used = new AtomicLong();
+
+        Budget(long maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        /** Counts {@code bytes} as held; false when the budget is now spent (they are counted all the same). */
+        boolean take(long bytes) {
+            return used.addAndGet(bytes) <= maxBytes;
+        }
+
+        void release(long bytes) {
+            used.addAndGet(-bytes);
+        }
+
+        long used() {
+            return used.get();
+        }
+
+        long maxBytes() {
+            return maxBytes;
+        }
+    }
+
+    private final BodyTap body;
+    private final long limit;
+    private final Budget budget;
+    private Buffer bytes = Buffer.buffer();
+    /** Bytes counted in the budget and not yet given back. */
+    private long counted;
+    private boolean ended;
+    private boolean ready;
+    /** The exchange ended while the body was held: what still arrives is dropped. */
+    private boolean dropped;
+
+    HeldBody(BodyTap body, long limit, Budget budget) {
+        this.body = body;
+        this.limit = limit;
+        this.budget = budget;
+    }
+
+    /**
+     * Reads the body (the request must be paused) until it ends, the limit is read or the budget is spent; then
+     * pauses it and calls {@code ready} once. {@code broken} gets the stream's failure while it is read here (the
+     * client left, its chunked framing broke).
+     */
+    void read(Runnable ready, Handler<Throwable> broken) {
+        body.exceptionHandler(broken);
+        body.endHandler(v -> {
+            ended = true;
+            ready(ready);
+        });
+        body.handler(chunk -> {
+            if (dropped) {
+                return;
+            }
+            bytes.appendBuffer(chunk);
+            counted += chunk.length();
+            boolean fits = budget.take(chunk.length());
+            if (bytes.length() >= limit || !fits) {
+                body.pause();
+                ready(ready);
+            }
+        });
+        body.resume();
+    }
+
+    private void ready(Runnable ready) {
+        if (!this.ready) {
+            this.ready = true;
+            ready.run();
+        }
+    }
+
+    /** True when the whole body was read: {@link #take()} is all of it. */
+    boolean ended() {
+        return ended;
+    }
+
+    /** The bytes held, handed on (to be written to the app); the budget gets them back. */
+    Buffer take() {
+        Buffer out = bytes;
+        bytes = Buffer.buffer();
+        release();
+        return out;
+    }
+
+    /** The exchange ended before the body was handed on: the bytes held are given back, and later ones dropped. */
+    void drop() {
+        dropped = true;
+        release();
+    }
+
+    private void release() {
+        if (counted > 0) {
+            budget.release(counted);
+            counted = 0;
+        }
+        bytes = Buffer.buffer();
+    }
+}

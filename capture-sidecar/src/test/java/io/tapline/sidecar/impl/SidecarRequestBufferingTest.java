@@ -1,0 +1,196 @@
+package io.tapline.sidecar.impl;
+
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import static io.tapline.sidecar.impl.SidecarProxyTest.AVRO;
+import static io.tapline.sidecar.impl.SidecarProxyTest.awaitMetric;
+import static io.tapline.sidecar.impl.SidecarProxyTest.connect;
+import static io.tapline.sidecar.impl.SidecarProxyTest.metric;
+import static io.tapline.sidecar.impl.SidecarProxyTest.options;
+import static io.tapline.sidecar.impl.SidecarProxyTest.readUntil;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Request bodies read before the app is asked for a connection ({@link HeldBody}): a slow client holds sidecar
+ * memory, not an app connection. On real loopback sockets.
+ */
+@Timeout(60)
+class SidecarRequestBufferingTest {
+
+    static final String HELD = "tapline_sidecar_request_buffer_bytes{listener=\"inbound\"}";
+
+    static TestOrigin origin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        origin = new TestOrigin();
+    }
+
+    @AfterAll
+    static void stop() {
+        origin.close();
+    }
+
+    static SidecarImpl sidecar(long bufferBytes, long bufferMaxBytes) throws Exception {
+        return SidecarImpl.start(options(origin).requestBufferBytes(bufferBytes).requestBufferMaxBytes(bufferMaxBytes)
+                        .upstreamTimeout(Duration.ofSeconds(30)).eventLoops(1),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO);
+    }
+
+    static void send(Socket s, String text) throws IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(text.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    /** Waits until the origin has seen {@code n} request heads, or 10 s. */
+    static void awaitHeads(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (origin.heads.get() < n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(n, origin.heads.get(), "request heads at the app");
+    }
+
+    @ParameterizedTest(name = "request buffering {0}")
+    @ValueSource(booleans = {true, false})
+    void shouldServeOtherClientsWhileMoreSlowUploadsThanAppConnectionsAreOpen(boolean buffering) throws Exception {
+        // One event loop opens at most 512 connections to the app. 520 clients each send a request head and one
+        // byte of a 1000-byte body, then nothing: streamed from the first byte, every upload holds an app connection
+        // and a GET from another client waits for one until the connect timeout (504). Held, they hold none.
+        List<Socket> slow = new ArrayList<>();
+        try (SidecarImpl s = SidecarImpl.start(options(origin).requestBufferBytes(buffering ? 64 * 1024 : 0)
+                        .connectTimeout(Duration.ofSeconds(2)).upstreamTimeout(Duration.ofSeconds(30)).eventLoops(1),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            for (int k = 0; k < 520; k++) {
+                Socket c = connect(s.port());
+                slow.add(c);
+                send(c, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx");
+            }
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 520);
+            if (buffering) {
+                awaitMetric(s, HELD, 520);
+            }
+            try (Socket c = connect(s.port())) {
+                long t0 = System.nanoTime();
+                send(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+                String head = readUntil(c.getInputStream(), "\r\n\r\n");
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                if (buffering) {
+                    assertTrue(head.startsWith("HTTP/1.1 200"), head);
+                    assertTrue(ms < 1500, "answered in " + ms + " ms, not after waiting for an app connection");
+                } else {
+                    assertTrue(head.startsWith("HTTP/1.1 504"), "every app connection is held by a slow upload: " + head);
+                }
+            }
+        } finally {
+            for (Socket c : slow) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldSendABodyWithinTheLimitToTheAppOnlyOnceItIsWhole() throws Exception {
+        try (SidecarImpl s = sidecar(64 * 1024, 32 << 20); Socket c = connect(s.port())) {
+            int before = origin.heads.get();
+            send(c, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "a".repeat(10));
+            awaitMetric(s, HELD, 10);
+            Thread.sleep(300);
+            assertEquals(before, origin.heads.get(), "nothing reaches the app while the body is incomplete");
+            send(c, "b".repeat(990));
+            String response = readUntil(c.getInputStream(), "1000");
+            assertTrue(response.startsWith("HTTP/1.1 200") && response.endsWith("\r\n\r\n1000"), response);
+            awaitMetric(s, HELD, 0);
+            // a chunked body, held the same way, reaches the app chunked and whole
+            origin.seen.clear();
+            send(c, "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            awaitMetric(s, HELD, 5);
+            send(c, "6\r\n world\r\n0\r\n\r\n");
+            response = readUntil(c.getInputStream(), "\r\n\r\n11");
+            assertTrue(response.startsWith("HTTP/1.1 200"), response);
+            TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+            assertEquals(11, seen.bodyBytes());
+            assertEquals("chunked", seen.headers().get("transfer-encoding"));
+            awaitMetric(s, HELD, 0);
+        }
+    }
+
+    @Test
+    void shouldSendALargerBodyOnceItsFirstBytesAreReadThenStreamTheRest() throws Exception {
+        try (SidecarImpl s = sidecar(1000, 32 << 20); Socket c = connect(s.port())) {
+            int before = origin.heads.get();
+            send(c, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + "a".repeat(600));
+            awaitMetric(s, HELD, 600);
+            assertEquals(before, origin.heads.get());
+            send(c, "b".repeat(900)); // 1500 of 5000: past the limit, the app is asked with 3500 still to come
+            awaitHeads(before + 1);
+            awaitMetric(s, HELD, 0);
+            send(c, "c".repeat(3500));
+            String response = readUntil(c.getInputStream(), "5000");
+            assertTrue(response.startsWith("HTTP/1.1 200") && response.endsWith("\r\n\r\n5000"), response);
+        }
+    }
+
+    @Test
+    void shouldSendABodyOnAtOnceWhenTheBudgetForHeldBodiesIsSpent() throws Exception {
+        try (SidecarImpl s = sidecar(64 * 1024, 100); Socket a = connect(s.port()); Socket b = connect(s.port())) {
+            int before = origin.heads.get();
+            send(a, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "a".repeat(60));
+            awaitMetric(s, HELD, 60);
+            send(b, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "b".repeat(60));
+            awaitHeads(before + 1); // 120 > 100: b goes on to the app with what it sent; a is still held
+            awaitMetric(s, HELD, 60);
+            send(a, "a".repeat(940));
+            send(b, "b".repeat(940));
+            assertTrue(readUntil(a.getInputStream(), "1000").startsWith("HTTP/1.1 200"));
+            assertTrue(readUntil(b.getInputStream(), "1000").startsWith("HTTP/1.1 200"));
+            awaitMetric(s, HELD, 0);
+        }
+    }
+
+    @Test
+    void shouldAnswer408ToAStalledBodyAndGiveBackWhatAClientThatLeftHeld() throws Exception {
+        try (SidecarImpl s = SidecarImpl.start(options(origin).upstreamTimeout(Duration.ofMillis(800)).eventLoops(1),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            origin.seen.clear();
+            int before = origin.heads.get();
+            try (Socket c = connect(s.port())) {
+                send(c, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part of it");
+                String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertTrue(all.startsWith("HTTP/1.1 408"), all);
+                assertTrue(all.toLowerCase(Locale.ROOT).contains("connection: close"), all);
+            }
+            assertEquals(1.0, metric(s, "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"408\"}"));
+            try (Socket c = connect(s.port())) {
+                send(c, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nleaving");
+                awaitMetric(s, HELD, 7);
+            }
+            awaitMetric(s, HELD, 0);
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            assertEquals(before, origin.heads.get(), "neither reached the app");
+            assertNull(origin.seen.poll(100, TimeUnit.MILLISECONDS));
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+        }
+    }
+}
