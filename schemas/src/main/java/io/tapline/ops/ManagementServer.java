@@ -10,16 +10,35 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
  * The management port of a long-running component: {@code /healthy} (liveness: 503 with a reason once the component
  * cannot recover by itself), {@code /ready} (503 until ready)
- * and {@code /metrics} (Prometheus). It runs on its own single thread, never on a component's event loop or
- * stream thread. Components may add routes (e.g. an admin switch) with {@link #route}.
+ * and {@code /metrics} (Prometheus). It runs on a few threads of its own, never on a component's event loop or
+ * stream thread; a connection that stalls in its request is closed after {@link #MAX_REQUEST_SECONDS}. Components may add routes (e.g. an admin switch) with {@link #route}.
  */
 public final class ManagementServer implements AutoCloseable {
+
+    /** Threads answering requests: a connection stalled in its request holds one, the probes go on on the others. */
+    static final int THREADS = 4;
+    /**
+     * Longest a request may take to arrive, and its response to leave, before the connection is closed. The JDK server
+     * reads a request's head on one of its threads with no limit by default, so a connection that sends part of a head
+     * and then nothing held that thread for good (with one thread, {@code /healthy} went unanswered and the liveness
+     * probe restarted the pod). Kubernetes' probe timeout is 1 s by default; 5 s frees the threads well within the
+     * three failures it waits for.
+     */
+    static final int MAX_REQUEST_SECONDS = 5;
+
+    static {
+        // Read by the JDK server once, when its classes load: set before the first server of this JVM is created,
+        // unless the operator set them (java -D...).
+        setIfAbsent("sun.net.httpserver.maxReqTime", Integer.toString(MAX_REQUEST_SECONDS));
+        setIfAbsent("sun.net.httpserver.maxRspTime", Integer.toString(MAX_REQUEST_SECONDS));
+    }
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -42,8 +61,9 @@ public final class ManagementServer implements AutoCloseable {
     public static ManagementServer start(String host, int port, Metrics metrics, BooleanSupplier ready,
                                          Supplier<String> unhealthy) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 16);
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "tapline-management");
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, "tapline-management-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -60,6 +80,12 @@ public final class ManagementServer implements AutoCloseable {
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         server.start();
         return new ManagementServer(server, executor);
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
     }
 
     /** Adds a handler, e.g. {@code POST /capture/off}. */

@@ -1,0 +1,87 @@
+package io.tapline.ops;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ManagementServerTest {
+
+    /**
+     * A connection that sends part of a request head and then nothing (a stalled scraper, a port scan) used to hold
+     * the management port's only thread for good: {@code /healthy} went unanswered and Kubernetes' liveness probe
+     * restarted the pod.
+     */
+    @Test
+    void aStalledConnectionDoesNotHoldUpTheProbes() throws Exception {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true);
+             Socket stalled = stall(server.port())) {
+            HttpResponse<String> healthy = get(server.port(), "/healthy", Duration.ofSeconds(2));
+            assertEquals(200, healthy.statusCode());
+            assertEquals(200, get(server.port(), "/ready", Duration.ofSeconds(2)).statusCode());
+        }
+    }
+
+    /**
+     * More stalled connections than the port has threads are closed after {@link ManagementServer#MAX_REQUEST_SECONDS}.
+     * The JDK server reads that limit when its classes load, so the check runs in a JVM of its own: in this one
+     * another test may have loaded them first.
+     */
+    @Test
+    void stalledConnectionsAreClosedSoTheProbesAnswerAgain() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process child = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                StallCheck.class.getName()).redirectErrorStream(true).start();
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the check did not end");
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, child.exitValue(), out);
+        assertTrue(out.contains("healthy 200"), out);
+    }
+
+    /** Run in its own JVM by {@link #stalledConnectionsAreClosedSoTheProbesAnswerAgain}. */
+    public static final class StallCheck {
+        public static void main(String[] args) throws Exception {
+            try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+                List<Socket> stalled = new ArrayList<>();
+                for (int i = 0; i < ManagementServer.THREADS * 2; i++) {
+                    stalled.add(stall(server.port()));
+                }
+                HttpResponse<String> healthy = get(server.port(), "/healthy",
+                        Duration.ofSeconds(ManagementServer.MAX_REQUEST_SECONDS * 3L + 5));
+                System.out.println("healthy " + healthy.statusCode());
+                for (Socket s : stalled) {
+                    s.close();
+                }
+            }
+            System.exit(0);
+        }
+    }
+
+    private static Socket stall(int port) throws IOException, InterruptedException {
+        Socket s = new Socket("127.0.0.1", port);
+        OutputStream out = s.getOutputStream();
+        out.write("GET /heal".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        Thread.sleep(100); // let the server hand it to a thread
+        return s;
+    }
+
+    private static HttpResponse<String> get(int port, String path, Duration timeout) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
