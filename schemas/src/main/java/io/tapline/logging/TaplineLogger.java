@@ -14,6 +14,7 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 
 /** A logger writing one line per event in the format {@link TaplineLogging} names. */
@@ -78,6 +79,10 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
 
     private void write(Level level, long millis, String thread, String pattern, Object[] arguments,
             List<KeyValuePair> pairs, Throwable throwable) {
+        long notWritten = TaplineLogging.admit(name, pattern);
+        if (notWritten < 0) {
+            return; // a library repeating itself within the window: counted, said with the next line written
+        }
         TaplineLogging.Settings s = TaplineLogging.settings();
         String message = pattern;
         if (arguments != null && arguments.length > 0) {
@@ -87,6 +92,11 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
             if (throwable == null) {
                 throwable = formatted.getThrowable();
             }
+        }
+        if (notWritten > 0) {
+            message = message + " (" + notWritten + " more like this since the last one were not written)";
+            pairs = new ArrayList<>(pairs);
+            pairs.add(new KeyValuePair("suppressed", notWritten));
         }
         String time = TIME.format(Instant.ofEpochMilli(millis));
         StringBuilder line = new StringBuilder(128);

@@ -3,6 +3,9 @@ package io.tapline.logging;
 import org.slf4j.event.Level;
 
 import java.io.PrintStream;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * How Tapline's components write their logs: one line per event on standard error, as text for people or as JSON
@@ -28,7 +31,63 @@ public final class TaplineLogging {
             orDefault(parseLevel(System.getProperty("tapline.log.level")), Level.INFO),
             System.err);
 
+    /**
+     * A library's message (same logger, same pattern) is written at most once per window; the next one written after
+     * it says how many were not. A Kafka client warns twice per reconnect attempt, about once a second, for as long
+     * as its broker is down; Vert.x logs a connection's unhandled exception for every connection.
+     */
+    static final long REPEAT_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** Messages followed at once; past this many the lot is forgotten (a library's patterns are few). */
+    private static final int MAX_REPEATS_FOLLOWED = 1024;
+    private static final ConcurrentHashMap<String, Repeats> REPEATS = new ConcurrentHashMap<>();
+    private static volatile LongSupplier clock = System::nanoTime;
+
     private TaplineLogging() {
+    }
+
+    /** The clock of the repeat windows (tests). */
+    static void clock(LongSupplier nanos) {
+        clock = nanos;
+        REPEATS.clear();
+    }
+
+    /**
+     * Whether an event of a library's logger with this pattern is written: -1 when it is not (it repeats one written
+     * within the window), else how many of it were not written since the last one that was (0 for Tapline's own
+     * loggers, and at debug and trace, which write everything).
+     */
+    static long admit(String loggerName, String pattern) {
+        if (!isQuiet(loggerName) || settings.level().toInt() <= Level.DEBUG.toInt()) {
+            return 0;
+        }
+        String key = loggerName + '\n' + pattern;
+        Repeats r = REPEATS.get(key);
+        if (r == null) {
+            if (REPEATS.size() >= MAX_REPEATS_FOLLOWED) {
+                REPEATS.clear();
+            }
+            r = REPEATS.computeIfAbsent(key, k -> new Repeats());
+        }
+        return r.admit(clock.getAsLong());
+    }
+
+    /** One message's window: when its last written event was, and how many were not written since. */
+    private static final class Repeats {
+        private boolean written;
+        private long writtenAt;
+        private long notWritten;
+
+        synchronized long admit(long now) {
+            if (written && now - writtenAt < REPEAT_WINDOW_NANOS) {
+                notWritten++;
+                return -1;
+            }
+            long skipped = notWritten;
+            written = true;
+            writtenAt = now;
+            notWritten = 0;
+            return skipped;
+        }
     }
 
     /** The settings every logger follows from now on. */

@@ -139,6 +139,51 @@ class TaplineLoggerTest {
         }
     }
 
+    /**
+     * A Kafka client whose broker is down warns twice per reconnect attempt, about every second (measured: 48 lines in
+     * 20 s from one producer); a library's message repeated like that is written once per window, then with the count
+     * of those not written.
+     */
+    @Test
+    void shouldSummariseALibrarysRepeatedMessage() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        long[] now = {0};
+        TaplineLogging.clock(() -> now[0]);
+        try {
+            Logger kafka = logger("org.apache.kafka.clients.NetworkClient");
+            for (int i = 0; i < 100; i++) {
+                kafka.warn("[Producer clientId=p-1] Connection to node {} could not be established", -1);
+                kafka.warn("[Producer clientId=p-1] Bootstrap broker {} disconnected", "b:9092");
+                now[0] += 100_000_000L; // 0.1 s
+            }
+            logger("io.tapline.x").warn("own {}", 1);
+            logger("io.tapline.x").warn("own {}", 2);
+            now[0] += TaplineLogging.REPEAT_WINDOW_NANOS;
+            kafka.warn("[Producer clientId=p-1] Connection to node {} could not be established", -1);
+
+            List<String> lines = lines();
+            assertEquals(5, lines.size(), String.join("\n", lines));
+            assertEquals("own 1", JSON.readTree(lines.get(2)).get("message").asText());
+            assertEquals("own 2", JSON.readTree(lines.get(3)).get("message").asText(), "Tapline's own lines are all written");
+            JsonNode summary = JSON.readTree(lines.get(4));
+            // 100 in 10 s: the first written, then 99 within the window
+            assertEquals(99, summary.get("suppressed").asInt(), summary.toString());
+            assertTrue(summary.get("message").asText().endsWith("(99 more like this since the last one were not written)"),
+                    summary.toString());
+        } finally {
+            TaplineLogging.clock(System::nanoTime);
+        }
+    }
+
+    @Test
+    void shouldWriteEveryRepeatOfALibrarysMessageAtDebug() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);
+        for (int i = 0; i < 3; i++) {
+            logger("io.netty.channel.X").warn("the same {}", i);
+        }
+        assertEquals(3, lines().size());
+    }
+
     @Test
     void shouldNeverInterleaveLinesFromConcurrentThreads() throws Exception {
         TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
