@@ -6,9 +6,11 @@ import io.tapline.dedup.noise.ResponseDiff;
 import io.tapline.dedup.signature.Signature;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.state.CaseSchemas;
+import io.tapline.logging.PeriodicWarning;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
 import io.tapline.topics.TaplineTopics;
+import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -18,6 +20,8 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decodes raw input records and signs them. Decoding happens here rather than in a deserialization exception
@@ -40,6 +44,9 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 final class DecodeProcessor implements Processor<byte[], byte[], String, Routed> {
 
     static final String COMPONENT = "dedup-stream";
+    /** Dead letters are warned of at once, then at most once per interval with their count. */
+    static final Duration DEAD_LETTER_WARNING_INTERVAL = Duration.ofSeconds(10);
+    private static final Logger LOG = LoggerFactory.getLogger(DecodeProcessor.class);
 
     /**
      * Largest case (an interaction with its signature) carried on: it is written whole to the repartition topic, the
@@ -62,10 +69,13 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
     private final long maxClockSkewMillis;
     private final DedupMetrics metrics;
     private final DedupConfig config;
+    private final PeriodicWarning deadLetterWarning;
     private ProcessorContext<String, Routed> context;
     private SampleGate gate;
 
-    DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, DedupConfig config, DedupMetrics metrics) {
+    DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, DedupConfig config, DedupMetrics metrics,
+                    PeriodicWarning deadLetterWarning) {
+        this.deadLetterWarning = deadLetterWarning;
         this.deserializer = deserializer;
         this.signer = signer;
         this.maxClockSkewMillis = config.maxClockSkew().toMillis();
@@ -171,6 +181,16 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         Headers out = record.headers();
         dead.headers().forEach(h -> out.add(h));
         metrics.deadLetters.inc();
+        long due = deadLetterWarning.occurred();
+        if (due > 0) {
+            // one line for many: when every record is dead-lettered (another format on the topic), one per record
+            // would flood the log; saying nothing would leave it to the counter alone
+            LOG.atWarn().addKeyValue("dead_letters", due).addKeyValue("topic", config.dlqTopic()).addKeyValue("reason", reason)
+                    .log("{} input record{} dead-lettered to {} since the last such warning (at most one every {} s; "
+                            + "tapline_dedup_dead_letters_total counts them all); the last at {}-{}@{}: {}", due,
+                            due == 1 ? "" : "s", config.dlqTopic(), DEAD_LETTER_WARNING_INTERVAL.toSeconds(), meta.topic(),
+                            meta.partition(), meta.offset(), reason);
+        }
         context.forward(new Record<String, Routed>(null, new Routed.Dead(dead.key(), dead.value()),
                 record.timestamp(), out));
     }

@@ -9,6 +9,7 @@ import io.tapline.dedup.signature.ValueFields;
 import io.tapline.dedup.state.BoundedRocksDbMemory;
 import io.tapline.dedup.state.CaseSchemas;
 import io.tapline.dedup.state.SignatureStateSerde;
+import io.tapline.logging.PeriodicWarning;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 import java.util.Map;
@@ -73,9 +74,11 @@ public final class DedupTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(NOISE_STORE),
                 Serdes.String(), RouteNoise.serde()).withCachingEnabled());
 
+        // one for every task of this instance: a warning at most every 10 s, whichever task dead-letters
+        PeriodicWarning deadLetterWarning = new PeriodicWarning(DecodeProcessor.DEAD_LETTER_WARNING_INTERVAL);
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
-                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, config, metrics),
+                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, config, metrics, deadLetterWarning),
                         Named.as("decode-and-sign"))
                 .split(Named.as("decoded-"))
                 .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))

@@ -284,6 +284,34 @@ class DedupTopologyTest {
         assertEquals(2, metrics.deadLetters());
     }
 
+    /**
+     * Every record dead-lettered (a producer writing another format to the topic) used to leave nothing in the log:
+     * only the counter said so. Now a warning with the count, at most one every 10 s, so neither silent nor a line
+     * per record.
+     */
+    @Test
+    void shouldWarnOfDeadLettersWithACountNotOncePerRecord() {
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        io.tapline.logging.TaplineLogging.Format format = io.tapline.logging.TaplineLogging.format();
+        org.slf4j.event.Level level = io.tapline.logging.TaplineLogging.level();
+        io.tapline.logging.TaplineLogging.output(new java.io.PrintStream(log, true, StandardCharsets.UTF_8));
+        io.tapline.logging.TaplineLogging.configure(io.tapline.logging.TaplineLogging.Format.TEXT, org.slf4j.event.Level.INFO);
+        try {
+            for (int i = 0; i < 50; i++) {
+                input.pipeInput(("k" + i).getBytes(StandardCharsets.UTF_8), "not avro".getBytes(StandardCharsets.UTF_8), T0);
+            }
+        } finally {
+            io.tapline.logging.TaplineLogging.output(System.err);
+            io.tapline.logging.TaplineLogging.configure(format, level);
+        }
+
+        assertEquals(50, dlq.readRecordsToList().size());
+        List<String> warnings = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains(" WARN ")).toList();
+        assertEquals(1, warnings.size(), log.toString(StandardCharsets.UTF_8));
+        assertTrue(warnings.get(0).contains("1 input record dead-lettered to tapline.dlq") && warnings.get(0).contains("magic byte"),
+                warnings.get(0));
+    }
+
     @Test
     void shouldFailInsteadOfDeadLetteringWhenTheRegistryIsUnreachable() {
         byte[] framed = {0, 0, 0, 0, 77, 2, 'x'}; // schema id 77, never fetched
