@@ -220,7 +220,7 @@ public final class SidecarOptions {
         for (String route : c.getList(KEY_EGRESS)) {
             int eq = route.indexOf('=');
             if (eq <= 0) {
-                throw new ConfigException("option --egress: '" + route + "' is not NAME=URL, e.g. inventory=http://inventory:8080");
+                throw new ConfigException("option --egress: '" + HttpUrl.shown(route) + "' is not NAME=URL, e.g. inventory=http://inventory:8080");
             }
             o.addEgress(route.substring(0, eq).trim(), route.substring(eq + 1).trim());
         }
@@ -341,13 +341,13 @@ public final class SidecarOptions {
         try {
             u = HttpUrl.parse(value.trim());
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' is not an http://host[:port] URL: " + e.getMessage());
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + HttpUrl.shown(value) + "' is not an http://host[:port] URL: " + e.getMessage());
         }
         if (!u.scheme().equals("http")) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' is not an http:// URL (TLS to the app is not supported)");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + HttpUrl.shown(value) + "' is not an http:// URL (TLS to the app is not supported)");
         }
         if (u.rawQuery() != null) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' has a query; give scheme, host, port and an optional base path");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + HttpUrl.shown(value) + "' has a query; give scheme, host, port and an optional base path");
         }
         return u;
     }

@@ -145,6 +145,13 @@ class SidecarOptionsTest {
             String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", bad[0])).getMessage();
             assertTrue(message.contains("--app") && message.contains(bad[1]), message);
         }
+        // a URL refused for its credentials is not quoted with them (the message goes to a console or a CI log)
+        for (String[] bad : new String[][] {{"--app", "http://ops:s3cret@shop:8080"}, {"--egress", "inv=http://ops:s3cret@inventory"},
+                {"--egress", "ops:s3cret@inventory"}}) {
+            String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", bad[0], bad[1])).getMessage();
+            assertFalse(message.contains("s3cret"), message);
+            assertTrue(message.contains("[hidden]@"), message);
+        }
     }
 
     @Test

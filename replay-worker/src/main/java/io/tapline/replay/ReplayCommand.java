@@ -95,11 +95,11 @@ public final class ReplayCommand {
         try {
             uri = HttpUrl.parse(target.trim());
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --target: '" + target + "' is not an http:// or https:// URL with a host, like http://candidate:8080: "
+            throw new ConfigException("option --target: '" + HttpUrl.shown(target) + "' is not an http:// or https:// URL with a host, like http://candidate:8080: "
                     + e.getMessage());
         }
         if (uri.rawQuery() != null) {
-            throw new ConfigException("option --target: '" + target + "' has a query; give scheme, host, port and an optional base path");
+            throw new ConfigException("option --target: '" + HttpUrl.shown(target) + "' has a query; give scheme, host, port and an optional base path");
         }
         String host = normalHost(uri.host());
         for (String p : productionHosts) {
@@ -120,7 +120,7 @@ public final class ReplayCommand {
         try {
             return normalHost(HttpUrl.parse(e.contains("://") ? e : "http://" + e).host());
         } catch (IllegalArgumentException ex) {
-            throw new ConfigException("option " + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + ": '" + entry
+            throw new ConfigException("option " + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + ": '" + HttpUrl.shown(entry)
                     + "' is not a host, host:port or URL: " + ex.getMessage());
         }
     }

@@ -65,6 +65,15 @@ class ReplayMainTest {
             String message = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget(bad[0], List.of())).getMessage();
             assertTrue(message.contains("--target") && message.contains(bad[1]), message);
         }
+        // a URL refused for its credentials is not quoted with them (the message goes to a console or a CI log)
+        for (String message : new String[] {
+                assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("http://ci:s3cret@candidate", List.of())).getMessage(),
+                assertThrows(ConfigException.class, () -> ReplayCommand.productionHost("http://ops:s3cret@shop/x y")).getMessage(),
+                assertThrows(IllegalArgumentException.class,
+                        () -> io.tapline.replay.mock.MockServerOptions.parseRoutes(List.of("inv=http://ops:s3cret@inventory"))).getMessage()}) {
+            assertFalse(message.contains("s3cret"), message);
+            assertTrue(message.contains("[hidden]@"), message);
+        }
     }
 
     @Test

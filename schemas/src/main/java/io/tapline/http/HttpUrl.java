@@ -34,6 +34,25 @@ public final class HttpUrl {
     }
 
     /**
+     * {@code text} as it may be quoted in a message: a user info before a host ({@code http://user:password@host},
+     * {@code user:password@host}) is shown as {@code [hidden]}, so an error about a URL given with credentials does
+     * not write them to a console or a CI log.
+     */
+    public static String shown(String text) {
+        if (text == null) {
+            return null;
+        }
+        int sep = text.indexOf("://");
+        int start = sep < 0 ? 0 : sep + 3;
+        int end = start;
+        while (end < text.length() && "/?#".indexOf(text.charAt(end)) < 0) {
+            end++;
+        }
+        int at = text.lastIndexOf('@', end - 1);
+        return at < start ? text : text.substring(0, start) + "[hidden]" + text.substring(at);
+    }
+
+    /**
      * Reads {@code scheme://host[:port][path][?query][#fragment]}.
      *
      * @throws IllegalArgumentException naming what is wrong: not http or https, user info ({@code user@host}, which

@@ -13,6 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HttpUrlTest {
 
     @Test
+    void showsAUrlWithoutItsUserInfo() {
+        assertEquals("http://[hidden]@candidate:8080/base", HttpUrl.shown("http://ci:s3cret@candidate:8080/base"));
+        assertEquals("inv=http://[hidden]@inventory", HttpUrl.shown("inv=http://u:p@ss@inventory"));
+        assertEquals("[hidden]@prod.example:443", HttpUrl.shown("admin:pw@prod.example:443"));
+        assertEquals("http://candidate:8080/a@b?c@d", HttpUrl.shown("http://candidate:8080/a@b?c@d"), "an @ in a path is not user info");
+        assertEquals("http://candidate", HttpUrl.shown("http://candidate"));
+        assertNull(HttpUrl.shown(null));
+    }
+
+    @Test
     void readsAHostNameWithAnUnderscoreThatJavaNetUriDoesNot() {
         assertNull(URI.create("http://inventory_svc:8080/items").getHost(), "the reason this class exists");
         HttpUrl u = HttpUrl.parse("http://inventory_svc:8080/items?id=1");

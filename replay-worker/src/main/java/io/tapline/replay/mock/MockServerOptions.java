@@ -40,17 +40,17 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
             int eq = def.indexOf('=');
             String name = eq < 0 ? def.trim() : def.substring(0, eq).trim();
             if (name.isEmpty() || name.contains("/")) {
-                throw new IllegalArgumentException("mock route '" + def + "': expected name=url, e.g. inventory=http://inventory:8080");
+                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': expected name=url, e.g. inventory=http://inventory:8080");
             }
             String url = eq < 0 ? "http://" + name : def.substring(eq + 1).trim();
             HttpUrl parsed;
             try {
                 parsed = HttpUrl.parse(url);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("mock route '" + def + "': url must be http://host[:port][/base]: " + e.getMessage(), e);
+                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url must be http://host[:port][/base]: " + e.getMessage(), e);
             }
             if (!parsed.scheme().equals("http")) {
-                throw new IllegalArgumentException("mock route '" + def + "': url must be http://host[:port][/base]");
+                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url must be http://host[:port][/base]");
             }
             out.put(name, parsed);
         }
