@@ -220,8 +220,8 @@ public final class ReplayCommand {
             Metrics.Histogram latency = metrics.histogram("tapline_replay_candidate_seconds",
                     "Candidate answer time per case", Metrics.LATENCY_BUCKETS);
             metrics.gauge("tapline_replay_in_flight", "Cases in flight", concurrencyGate::inFlight);
-            metrics.gauge("tapline_replay_mock_live_calls", "Dependency calls forwarded live", mock::liveCalls);
-            metrics.gauge("tapline_replay_mock_unattributable_calls", "Dependency calls no case could be found for",
+            metrics.counter("tapline_replay_mock_live_calls_total", "Dependency calls forwarded live", mock::liveCalls);
+            metrics.counter("tapline_replay_mock_unattributable_calls_total", "Dependency calls no case could be found for",
                     registry::unattributableCalls);
             ReplayWorker.ResultListener listener = r -> {
                 byVerdict.get(r.getVerdict().name()).inc();

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * A small metrics registry rendered in the Prometheus text exposition format. Counters and histograms are
@@ -116,6 +117,14 @@ public final class Metrics {
         return (Counter) family(name, help, "counter").series.computeIfAbsent(labelText(labels), k -> new Counter());
     }
 
+    /**
+     * A counter kept elsewhere (a count that only goes up), read when scraped. Registering the same name and labels
+     * again replaces the supplier.
+     */
+    public void counter(String name, String help, LongSupplier value, String... labels) {
+        family(name, help, "counter").series.put(labelText(labels), value);
+    }
+
     /** A gauge read when scraped. Registering the same name and labels again replaces the supplier. */
     public void gauge(String name, String help, DoubleSupplier value, String... labels) {
         family(name, help, "gauge").series.put(labelText(labels), value);
@@ -154,6 +163,8 @@ public final class Metrics {
                     line(out, name, labels, c.value());
                 } else if (metric instanceof DoubleSupplier g) {
                     line(out, name, labels, g.getAsDouble());
+                } else if (metric instanceof LongSupplier c) {
+                    line(out, name, labels, c.getAsLong());
                 } else if (metric instanceof Histogram h) {
                     long[] counts = h.snapshot();
                     long cumulative = 0;

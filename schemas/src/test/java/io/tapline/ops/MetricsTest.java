@@ -37,6 +37,16 @@ class MetricsTest {
     }
 
     @Test
+    void aCountKeptElsewhereIsACounterReadWhenScraped() {
+        Metrics metrics = new Metrics();
+        long[] calls = {2};
+        metrics.counter("tapline_calls_total", "Calls.", () -> calls[0]);
+        calls[0] = 5;
+        String text = metrics.scrape();
+        assertTrue(text.contains("# TYPE tapline_calls_total counter\ntapline_calls_total 5\n"), text);
+    }
+
+    @Test
     void helpTextEscapesBackslashesAndLineFeedsAsTheTextFormatRequires() {
         Metrics metrics = new Metrics();
         metrics.counter("tapline_paths_total", "Paths like C:\\data\\n,\nper line.").inc();
