@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.Case;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunBounds;
+import io.tapline.logging.PeriodicWarning;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.topics.DeadLetters;
 import io.vertx.core.Context;
@@ -52,6 +53,11 @@ import java.util.concurrent.TimeoutException;
 public final class ReplayWorker implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(ReplayWorker.class);
+    /**
+     * Undecodable cases are warned of at once, then at most every 10 s with their count: a topic of another format
+     * would otherwise log a line per record (each is dead-lettered and gets a SKIPPED result all the same).
+     */
+    private final PeriodicWarning undecodableWarning = new PeriodicWarning(java.time.Duration.ofSeconds(10));
     private static final int MAX_CONSECUTIVE_TX_FAILURES = 3;
     /** Attempts at committing one transaction that times out (each waits up to the producer's max.block.ms). */
     private static final int COMMIT_ATTEMPTS = 3;
@@ -385,8 +391,12 @@ public final class ReplayWorker implements Runnable {
                 cases.put(k.getCaseId(), k);
                 from.put(k.getCaseId(), new TopicPartition(r.topic(), r.partition()));
             } catch (SerializationException e) {
-                log.warn("case at {}-{}@{} is undecodable, sent to {}: {}", r.topic(), r.partition(), r.offset(),
-                        topics.dlq(), e.getMessage());
+                long due = undecodableWarning.occurred();
+                if (due > 0) {
+                    log.warn("{} undecodable case{} sent to {} since the last such warning (at most one every 10 s); "
+                                    + "the last at {}-{}@{}: {}", due, due == 1 ? "" : "s", topics.dlq(), r.topic(),
+                            r.partition(), r.offset(), e.getMessage());
+                }
                 out.add(DeadLetters.record(topics.dlq(), r, e, "replay-worker"));
                 if (key != null) {
                     // Counted, not silently dropped: the case gets a SKIPPED result naming the reason.
