@@ -1,5 +1,6 @@
 package io.tapline.replay.run;
 
+import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
 import org.apache.kafka.common.errors.SerializationException;
@@ -19,27 +20,38 @@ import java.util.TreeMap;
 /**
  * The results of one run: one per case, read with read_committed from the results topic and de-duplicated by key
  * (the latest record of a key wins), so aborted transactions of a killed worker never count.
+ * <p>
+ * A run can have hundreds of thousands of cases, so each result is kept as the reports show it and no more
+ * ({@link Kept}): without its mock usage and worker, which no report shows, and with the route, candidate and run id
+ * shared by every result that has the same one. A passed case then takes ~300 bytes instead of ~1,100.
  */
 public final class RunResults {
 
     private static final Logger log = LoggerFactory.getLogger(RunResults.class);
 
-    private final Map<String, ReplayResult> byKey;
+    /** By case id: every key of the run starts with the same {@code RUN/}, which is left out. */
+    private final Map<String, ReplayResult> byCase;
     private final Map<Integer, Long> from;
     private final Map<Integer, Long> to;
 
+    /** Results of one run, kept as {@link #load} keeps them; a later result of a case replaces an earlier one. */
     public RunResults(Collection<ReplayResult> results) {
-        this(results, Map.of(), Map.of());
+        this(kept(results), Map.of(), Map.of());
     }
 
-    private RunResults(Collection<ReplayResult> results, Map<Integer, Long> from, Map<Integer, Long> to) {
-        Map<String, ReplayResult> m = new LinkedHashMap<>();
-        for (ReplayResult r : results) {
-            m.put(RunTopics.resultKey(r.getRunId(), r.getCaseId()), r);
-        }
-        this.byKey = m;
+    private RunResults(Map<String, ReplayResult> byCase, Map<Integer, Long> from, Map<Integer, Long> to) {
+        this.byCase = byCase;
         this.from = Map.copyOf(from);
         this.to = Map.copyOf(to);
+    }
+
+    private static Map<String, ReplayResult> kept(Collection<ReplayResult> results) {
+        Kept kept = new Kept();
+        Map<String, ReplayResult> m = new LinkedHashMap<>();
+        for (ReplayResult r : results) {
+            m.put(r.getCaseId(), kept.of(ReplayResult.newBuilder(r).build()));
+        }
+        return m;
     }
 
     /**
@@ -57,6 +69,7 @@ public final class RunResults {
             TopicReader.awaitStable(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout);
         }
         Map<String, ReplayResult> out = new LinkedHashMap<>();
+        Kept kept = new Kept();
         Map<Integer, Long> stopped = TopicReader.readRange(kafka.consumer(null, "tapline-report-" + runId), resultsTopic,
                 from, to, timeout, r -> {
             if (r.key() == null) {
@@ -66,25 +79,31 @@ public final class RunResults {
             if (!key.startsWith(prefix)) {
                 return;
             }
+            String caseId = key.substring(prefix.length());
             if (r.value() == null) {
-                out.remove(key); // the case was retired during the run
+                out.remove(caseId); // the case was retired during the run
                 return;
             }
             try {
-                out.put(key, codec.readResult(r.topic(), r.value()));
+                ReplayResult result = kept.of(codec.readResult(r.topic(), r.value()));
+                if (caseId.equals(result.getCaseId())) {
+                    result.setCaseId(caseId); // one copy of the id, not one in the key and one in the result
+                }
+                out.put(caseId, result);
             } catch (SerializationException e) {
                 log.warn("skipping undecodable result {} at {}-{}@{}: {}", key, r.topic(), r.partition(), r.offset(), e.getMessage());
             }
         });
-        return new RunResults(out.values(), from, stopped);
+        return new RunResults(out, from, stopped);
     }
 
+    /** One result per case, as kept (see the class comment), in the order their cases were first read. */
     public List<ReplayResult> results() {
-        return List.copyOf(byKey.values());
+        return List.copyOf(byCase.values());
     }
 
     public int size() {
-        return byKey.size();
+        return byCase.size();
     }
 
     /**
@@ -98,7 +117,7 @@ public final class RunResults {
     public RunSummary summary(long durationMillis) {
         long passed = 0, failed = 0, errored = 0, skipped = 0;
         Map<String, SignatureWeight> signatures = new HashMap<>();
-        for (ReplayResult r : byKey.values()) {
+        for (ReplayResult r : byCase.values()) {
             SignatureWeight sig = signatures.computeIfAbsent(signatureOf(r), k -> new SignatureWeight());
             sig.weight = Math.max(sig.weight, r.getTrafficWeight());
             switch (r.getVerdict()) {
@@ -119,7 +138,7 @@ public final class RunResults {
             }
         }
         return RunSummary.newBuilder()
-                .setTotal(byKey.size())
+                .setTotal(byCase.size())
                 .setPassed(passed)
                 .setFailed(failed)
                 .setErrored(errored)
@@ -156,5 +175,43 @@ public final class RunResults {
     private static final class SignatureWeight {
         long weight;
         boolean failed;
+    }
+
+    /**
+     * A result as the reports show it: case, signature, route, candidate, verdict, differences and their count,
+     * notes, error, weight, latencies, completion time. Its mock usage becomes an empty one and its worker an empty
+     * string (no report shows either: the mock usage of two calls is ~500 bytes a case); the route, candidate and run
+     * id, which a decoder reads into a string of their own for every result, are shared with the results before it;
+     * an empty list of differences or notes becomes the one empty list. Changes the result it is given.
+     */
+    static final class Kept {
+
+        private static final MockUsage NO_MOCKS = MockUsage.newBuilder().setCalls(List.of()).build();
+
+        /** A run has a handful of routes and candidates, one run id: each kept once. */
+        private final Map<String, String> shared = new HashMap<>();
+
+        ReplayResult of(ReplayResult r) {
+            r.setMocks(NO_MOCKS);
+            r.setWorker("");
+            r.setRunId(shared(r.getRunId()));
+            r.setRoute(shared(r.getRoute()));
+            r.setCandidate(shared(r.getCandidate()));
+            if (r.getDifferences().isEmpty()) {
+                r.setDifferences(List.of());
+            }
+            if (r.getNotes().isEmpty()) {
+                r.setNotes(List.of());
+            }
+            return r;
+        }
+
+        private String shared(String s) {
+            if (s == null) {
+                return null;
+            }
+            String known = shared.putIfAbsent(s, s);
+            return known == null ? s : known;
+        }
     }
 }
