@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -326,7 +327,16 @@ public final class ReplayCommand {
 
     /** Prints the text report and the gate's verdict; the exit code. */
     private int conclude(RunReport report, FailOn gate) {
-        out.print(TextReport.render(report));
+        return conclude(report, gate, out);
+    }
+
+    /** Prints the text report, a case at a time (it is never held whole), and the gate's verdict; the exit code. */
+    static int conclude(RunReport report, FailOn gate, PrintStream out) {
+        try {
+            TextReport.write(report, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a PrintStream throws none: it sets its error flag
+        }
         String violation = gate.violation(report.summary());
         if (violation != null) {
             out.printf(Locale.ROOT, "run %s: FAILED the gate: %s%n", report.runId(), violation);

@@ -16,8 +16,12 @@ import io.tapline.replay.run.RunResults;
 import io.tapline.replay.run.RunTopics;
 import io.tapline.topics.TaplineTopics;
 
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +34,9 @@ import java.util.Optional;
 
 /** {@code tapline report}: renders a run's committed results; exit 1 when the gate fails, 3 when the run is unknown. */
 public final class ReportCommand {
+
+    /** Characters of the report buffered before they go out. */
+    private static final int BUFFER = 64 * 1024;
 
     private final TaplineConfig config;
     private final PrintStream out;
@@ -113,6 +120,14 @@ public final class ReportCommand {
                 + " (retention): the counts and the gate are the summary's, the cases listed are those still there";
     }
 
+    private static void write(RunReport report, String format, Writer to) throws IOException {
+        switch (format.toLowerCase(Locale.ROOT)) {
+            case "junit" -> JUnitReport.write(report, to);
+            case "html" -> HtmlReport.write(report, to);
+            default -> TextReport.write(report, to);
+        }
+    }
+
     /**
      * Renders the report in {@code format} to {@code file}, or to {@code out} when there is none, and applies the
      * gate. {@code out} receives the report alone, in UTF-8 whatever its own charset, so
@@ -124,24 +139,25 @@ public final class ReportCommand {
      */
     static int publish(RunReport report, String format, Path file, FailOn gate, PrintStream out, PrintStream diagnostics) {
         String runId = report.runId();
-        String rendered = switch (format.toLowerCase(Locale.ROOT)) {
-            case "junit" -> JUnitReport.render(report);
-            case "html" -> HtmlReport.render(report);
-            default -> TextReport.render(report);
-        };
         // UTF-8, as the XML declaration and the page's meta charset say, on standard output too: a PrintStream encodes
-        // in the console's charset (ASCII under LANG=C, where every other character became '?'), so bytes go through
-        byte[] bytes = rendered.getBytes(StandardCharsets.UTF_8);
+        // in the console's charset (ASCII under LANG=C, where every other character became '?'), so bytes go through.
+        // The report is written as it is rendered, a case at a time, never held whole.
         if (file != null) {
-            try {
-                Files.write(file, bytes);
+            try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), BUFFER)) {
+                write(report, format, w);
             } catch (IOException e) {
                 throw new ConfigException("option --out: cannot write " + file + ": " + e.getMessage(), e);
             }
             diagnostics.println("run " + runId + ": report written to " + file);
         } else {
-            out.write(bytes, 0, bytes.length);
-            out.flush();
+            // not closed: that would close standard output
+            Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), BUFFER);
+            try {
+                write(report, format, w);
+                w.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a PrintStream throws none: it sets its error flag
+            }
         }
         if (!report.complete()) {
             diagnostics.println("run " + runId + ": incomplete: no worker has written its summary yet, the report is partial");

@@ -9,14 +9,18 @@ import io.tapline.replay.mock.MockServerOptions;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static io.tapline.replay.ReplayCommand.EXIT_GATE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -50,6 +54,26 @@ class ReplayCommandTest {
     @Test
     void aRunWithoutResultsThatThisProcessDidNotReplayLastsUntilNow() {
         assertEquals(2_000, ReplayCommand.durationMillis(START, START.plusSeconds(2), false, List.of()));
+    }
+
+    @Test
+    void theReportAtTheEndOfARunGoesToTheConsoleAsItIsRenderedNotBuiltWholeFirst() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int[] largest = {0};
+        PrintStream console = new PrintStream(bytes, false, StandardCharsets.UTF_8) {
+            @Override
+            public void print(String s) {
+                largest[0] = Math.max(largest[0], s.length());
+                super.print(s);
+            }
+        };
+        assertEquals(EXIT_GATE, ReplayCommand.conclude(ReportCommandTest.largeRun(), FailOn.parse("any", true), console));
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.startsWith("Tapline replay run r1\n"), printed);
+        assertTrue(printed.contains("\nFAIL  GET /items/{id}  case case-19990  (signature s19990, 10 requests)\n"), printed);
+        assertTrue(printed.endsWith("run r1: FAILED the gate: 2000 case(s) regressed (--fail-on any)\n"), printed);
+        // rendered whole first, the 2,000 failed cases were printed as one string of ~210,000 characters
+        assertTrue(largest[0] <= 64 * 1024, "printed a string of " + largest[0] + " characters");
     }
 
     @Test

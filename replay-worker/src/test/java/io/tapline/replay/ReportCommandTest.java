@@ -18,12 +18,14 @@ import org.w3c.dom.Element;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -157,6 +159,76 @@ class ReportCommandTest {
         Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new ByteArrayInputStream(out.toByteArray()));
         assertEquals("GET /caf" + (char) 0xE9 + "/{id}",
                 ((Element) doc.getElementsByTagName("testcase").item(0)).getAttribute("classname"));
+    }
+
+    /** 20,000 cases on one route, every tenth failed with a difference. */
+    static RunReport largeRun() {
+        Difference price = Difference.newBuilder().setPath("$.price").setKind(DifferenceKind.CHANGED)
+                .setExpected("113").setActual("226").build();
+        List<ReplayResult> results = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            boolean failed = i % 10 == 0;
+            results.add(ReplayResult.newBuilder().setRunId("r1").setCaseId(String.format("case-%05d", i)).setSignatureId("s" + i)
+                    .setRoute("GET /items/{id}").setCandidate("http://c").setVerdict(failed ? Verdict.FAIL : Verdict.PASS)
+                    .setDifferences(failed ? List.of(price) : List.of()).setIgnoredDifferences(0)
+                    .setMocks(MockUsage.newBuilder().build()).setRecordedLatencyMicros(1).setCandidateLatencyMicros(1)
+                    .setTrafficWeight(10).setError(null).setWorker("w").setCompletedAt(Instant.EPOCH).build());
+        }
+        RunResults rr = new RunResults(results);
+        return new RunReport("r1", "http://c", rr.summary(1000), rr.results(), true);
+    }
+
+    /** Standard output that keeps what it is given and notes the largest piece written to it at once. */
+    static final class Pieces extends OutputStream {
+        final ByteArrayOutputStream all = new ByteArrayOutputStream();
+        int largest;
+
+        @Override
+        public void write(int b) {
+            all.write(b);
+            largest = Math.max(largest, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            all.write(b, off, len);
+            largest = Math.max(largest, len);
+        }
+    }
+
+    @Test
+    void aLargeReportGoesToStandardOutputAsItIsRenderedNotBuiltWholeFirst() throws Exception {
+        RunReport run = largeRun();
+        for (String format : List.of("junit", "html", "text")) {
+            Pieces stdout = new Pieces();
+            ReportCommand.publish(run, format, null, FailOn.parse("none", true), new PrintStream(stdout, false, StandardCharsets.UTF_8),
+                    new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
+            assertTrue(stdout.all.size() > 200_000, format + ": " + stdout.all.size() + " bytes");
+            // rendered whole first, the report went out in one piece of its full size (2.2 MB for JUnit)
+            assertTrue(stdout.largest <= 64 * 1024, format + ": a piece of " + stdout.largest + " bytes");
+            if (format.equals("junit")) {
+                Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                        .parse(new ByteArrayInputStream(stdout.all.toByteArray()));
+                assertEquals(20_000, doc.getElementsByTagName("testcase").getLength());
+                assertEquals(2_000, doc.getElementsByTagName("failure").getLength());
+            }
+        }
+    }
+
+    @Test
+    void aTextReportWithALoneSurrogateIsWrittenToAFileAsBefore(@TempDir Path dir) throws Exception {
+        // the text report keeps captured text as it is, a lone surrogate included: encoded as '?' as String.getBytes does
+        Difference d = Difference.newBuilder().setPath("$.s").setKind(DifferenceKind.CHANGED)
+                .setExpected("a" + (char) 0xD800 + "b").setActual("c").build();
+        ReplayResult failed = ReplayResult.newBuilder().setRunId("r1").setCaseId("c1").setSignatureId("s1")
+                .setRoute("GET /x").setCandidate("http://c").setVerdict(Verdict.FAIL).setDifferences(List.of(d))
+                .setIgnoredDifferences(0).setMocks(MockUsage.newBuilder().build()).setRecordedLatencyMicros(1)
+                .setCandidateLatencyMicros(1).setTrafficWeight(10).setError(null).setWorker("w")
+                .setCompletedAt(Instant.EPOCH).build();
+        RunResults rr = new RunResults(List.of(failed));
+        Path file = dir.resolve("report.txt");
+        assertEquals(ReplayCommand.EXIT_GATE, publish(new RunReport("r1", "http://c", rr.summary(0), rr.results(), true), "text", file));
+        assertTrue(Files.readString(file).contains("CHANGED $.s: a?b -> c"), Files.readString(file));
     }
 
     @Test

@@ -5,9 +5,10 @@ import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /** A self-contained HTML page (inline CSS, no scripts, no external resources): summary, per-route tables, diffs. */
 public final class HtmlReport {
@@ -29,6 +30,17 @@ public final class HtmlReport {
     }
 
     public static String render(RunReport report) {
+        StringBuilder out = new StringBuilder();
+        try {
+            write(report, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringBuilder throws none
+        }
+        return out.toString();
+    }
+
+    /** Writes the page to {@code to} a row at a time: the page is never held whole. */
+    public static void write(RunReport report, Appendable to) throws IOException {
         RunSummary s = report.summary();
         StringBuilder out = new StringBuilder();
         out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tapline run ")
@@ -46,24 +58,39 @@ public final class HtmlReport {
                 s.getTotal(), s.getPassed(), s.getFailed(), s.getErrored(), s.getSkipped(),
                 TextReport.percent(s.getFailedTrafficShare()), s.getFailedTrafficWeight(), s.getTrafficWeight(),
                 s.getDurationMillis() / 1000.0));
-        for (Map.Entry<String, List<ReplayResult>> e : report.byRoute().entrySet()) {
-            long failed = e.getValue().stream().filter(r -> r.getVerdict() != Verdict.PASS).count();
-            out.append("<h2><code>").append(Xml.text(e.getKey())).append("</code> (").append(e.getValue().size())
+        to.append(out);
+        List<ReplayResult> results = report.results(); // sorted by route: each route's cases are together
+        for (int start = 0, end; start < results.size(); start = end) {
+            String route = results.get(start).getRoute();
+            long failed = 0;
+            for (end = start; end < results.size() && results.get(end).getRoute().equals(route); end++) {
+                if (results.get(end).getVerdict() != Verdict.PASS) {
+                    failed++;
+                }
+            }
+            out.setLength(0);
+            out.append("<h2><code>").append(Xml.text(route)).append("</code> (").append(end - start)
                     .append(" cases, ").append(failed).append(" not passed)</h2>\n");
             out.append("<table><tr><th>case</th><th>verdict</th><th>signature hits</th><th>latency recorded / candidate</th>"
                     + "<th>differences</th></tr>\n");
-            for (ReplayResult r : e.getValue()) {
-                out.append("<tr><td class=\"path\">").append(Xml.text(r.getCaseId())).append("</td><td class=\"")
-                        .append(r.getVerdict()).append("\">").append(r.getVerdict()).append("</td><td>")
-                        .append(r.getTrafficWeight()).append("</td><td>")
-                        .append(String.format(Locale.ROOT, "%.1f ms / %.1f ms", r.getRecordedLatencyMicros() / 1000.0,
-                                r.getCandidateLatencyMicros() / 1000.0))
-                        .append("</td><td>").append(differences(r)).append("</td></tr>\n");
+            to.append(out);
+            for (ReplayResult r : results.subList(start, end)) {
+                out.setLength(0);
+                row(r, out);
+                to.append(out);
             }
-            out.append("</table>\n");
+            to.append("</table>\n");
         }
-        out.append("</body></html>\n");
-        return out.toString();
+        to.append("</body></html>\n");
+    }
+
+    private static void row(ReplayResult r, StringBuilder out) {
+        out.append("<tr><td class=\"path\">").append(Xml.text(r.getCaseId())).append("</td><td class=\"")
+                .append(r.getVerdict()).append("\">").append(r.getVerdict()).append("</td><td>")
+                .append(r.getTrafficWeight()).append("</td><td>")
+                .append(String.format(Locale.ROOT, "%.1f ms / %.1f ms", r.getRecordedLatencyMicros() / 1000.0,
+                        r.getCandidateLatencyMicros() / 1000.0))
+                .append("</td><td>").append(differences(r)).append("</td></tr>\n");
     }
 
     private static String differences(ReplayResult r) {

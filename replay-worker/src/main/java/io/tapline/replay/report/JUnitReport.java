@@ -4,6 +4,8 @@ import io.tapline.avro.Difference;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Locale;
 
 /** JUnit XML as CI systems ingest it: one testsuite per run, one testcase per case, named by route. */
@@ -13,6 +15,17 @@ public final class JUnitReport {
     }
 
     public static String render(RunReport report) {
+        StringBuilder out = new StringBuilder();
+        try {
+            write(report, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringBuilder throws none
+        }
+        return out.toString();
+    }
+
+    /** Writes the report to {@code to} a testcase at a time: the report is never held whole. */
+    public static void write(RunReport report, Appendable to) throws IOException {
         RunSummary s = report.summary();
         StringBuilder out = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         out.append(String.format(Locale.ROOT,
@@ -27,7 +40,9 @@ public final class JUnitReport {
         out.append(String.format(Locale.ROOT, "      <property name=\"failedTrafficWeight\" value=\"%d\"/>%n", s.getFailedTrafficWeight()));
         out.append(String.format(Locale.ROOT, "      <property name=\"trafficWeight\" value=\"%d\"/>%n", s.getTrafficWeight()));
         out.append("    </properties>\n");
+        to.append(out);
         for (ReplayResult r : report.results()) {
+            out.setLength(0);
             out.append(String.format(Locale.ROOT, "    <testcase classname=\"%s\" name=\"%s [%s]\" time=\"%.3f\"",
                     Xml.attr(r.getRoute()), Xml.attr(r.getRoute()), Xml.attr(r.getCaseId()), r.getCandidateLatencyMicros() / 1e6));
             switch (r.getVerdict()) {
@@ -48,9 +63,9 @@ public final class JUnitReport {
                     }
                 }
             }
+            to.append(out);
         }
-        out.append("  </testsuite>\n</testsuites>\n");
-        return out.toString();
+        to.append("  </testsuite>\n</testsuites>\n");
     }
 
     private static String message(ReplayResult r) {

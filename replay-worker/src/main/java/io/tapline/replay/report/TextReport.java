@@ -3,7 +3,10 @@ package io.tapline.replay.report;
 import io.tapline.avro.Difference;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
+import io.tapline.avro.Verdict;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Locale;
 
 /**
@@ -16,6 +19,17 @@ public final class TextReport {
     }
 
     public static String render(RunReport report) {
+        StringBuilder out = new StringBuilder();
+        try {
+            write(report, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringBuilder throws none
+        }
+        return out.toString();
+    }
+
+    /** Writes the report to {@code to} a case at a time: the report is never held whole. */
+    public static void write(RunReport report, Appendable to) throws IOException {
         RunSummary s = report.summary();
         StringBuilder out = new StringBuilder();
         out.append("Tapline replay run ").append(report.runId())
@@ -30,7 +44,12 @@ public final class TextReport {
         if (s.getDurationMillis() > 0) {
             out.append(String.format(Locale.ROOT, "duration: %.1f s%n", s.getDurationMillis() / 1000.0));
         }
-        for (ReplayResult r : report.notPassed()) {
+        to.append(out);
+        for (ReplayResult r : report.results()) {
+            if (r.getVerdict() == Verdict.PASS) {
+                continue;
+            }
+            out.setLength(0);
             out.append('\n').append(r.getVerdict()).append("  ").append(oneLine(r.getRoute())).append("  case ")
                     .append(oneLine(r.getCaseId())).append("  (signature ").append(oneLine(r.getSignatureId())).append(", ")
                     .append(r.getTrafficWeight()).append(" requests)\n");
@@ -49,8 +68,8 @@ public final class TextReport {
             if (r.getIgnoredDifferences() > 0) {
                 out.append("    (").append(r.getIgnoredDifferences()).append(" noisy/ignored differences not counted)\n");
             }
+            to.append(out);
         }
-        return out.toString();
     }
 
     /** A share as a percentage: one decimal ({@code 25.0%}), more where that would round a non-zero share to 0. */
