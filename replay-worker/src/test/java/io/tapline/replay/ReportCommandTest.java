@@ -199,7 +199,8 @@ class ReportCommandTest {
     @Test
     void aLargeReportGoesToStandardOutputAsItIsRenderedNotBuiltWholeFirst() throws Exception {
         RunReport run = largeRun();
-        for (String format : List.of("junit", "html", "text")) {
+        // (the HTML page shows at most 100 cases a route: 31 KB here)
+        for (String format : List.of("junit", "text")) {
             Pieces stdout = new Pieces();
             ReportCommand.publish(run, format, null, FailOn.parse("none", true), new PrintStream(stdout, false, StandardCharsets.UTF_8),
                     new PrintStream(diagnostics, true, StandardCharsets.UTF_8));

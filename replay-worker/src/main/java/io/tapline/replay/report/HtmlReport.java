@@ -10,8 +10,16 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
 
-/** A self-contained HTML page (inline CSS, no scripts, no external resources): summary, per-route tables, diffs. */
+/**
+ * A self-contained HTML page (inline CSS, no scripts, no external resources): summary, per-route tables, diffs. A
+ * route shows at most {@value #MAX_ROWS_PER_ROUTE} cases, those that did not pass first, and says how many more it
+ * has: a run of 200,000 cases would otherwise be a page of ~40 MB, mostly passed cases, that a browser struggles to
+ * open. The JUnit report lists every case, the text report every case that did not pass.
+ */
 public final class HtmlReport {
+
+    /** Rows of cases per route, at most. */
+    static final int MAX_ROWS_PER_ROUTE = 100;
 
     private static final String CSS = """
             body{font-family:system-ui,sans-serif;margin:2em;color:#222}
@@ -24,6 +32,7 @@ public final class HtmlReport {
             .act{background:#dafbe1;font-family:monospace;white-space:pre-wrap}
             .path{font-family:monospace}
             .summary td{font-size:16px}
+            .more{font-style:italic}
             """;
 
     private HtmlReport() {
@@ -74,12 +83,27 @@ public final class HtmlReport {
             out.append("<table><tr><th>case</th><th>verdict</th><th>signature hits</th><th>latency recorded / candidate</th>"
                     + "<th>differences</th></tr>\n");
             to.append(out);
-            for (ReplayResult r : results.subList(start, end)) {
-                out.setLength(0);
-                row(r, out);
-                to.append(out);
+            // the cases that did not pass first, then passed ones, each in case id order, up to the cap
+            int shown = 0;
+            for (boolean passed : new boolean[] {false, true}) {
+                for (int i = start; i < end && shown < MAX_ROWS_PER_ROUTE; i++) {
+                    ReplayResult r = results.get(i);
+                    if ((r.getVerdict() == Verdict.PASS) == passed) {
+                        out.setLength(0);
+                        row(r, out);
+                        to.append(out);
+                        shown++;
+                    }
+                }
             }
             to.append("</table>\n");
+            int hidden = end - start - shown;
+            if (hidden > 0) {
+                long hiddenNotPassed = failed - Math.min(failed, MAX_ROWS_PER_ROUTE);
+                to.append("<p class=\"more\">").append(String.valueOf(hidden)).append(" more case(s) of this route not shown, ")
+                        .append(hiddenNotPassed == 0 ? "all passed" : hiddenNotPassed + " of them not passed")
+                        .append(": the JUnit report lists every case, the text report every case that did not pass.</p>\n");
+            }
         }
         to.append("</body></html>\n");
     }

@@ -17,6 +17,7 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -265,6 +266,49 @@ class ReportsTest {
                 ReplayResult.newBuilder(sample("x", 1, Verdict.PASS, 30)).setSignatureId("").build())).summary(0);
         assertEquals(40, s.getTrafficWeight());
         assertEquals(10, s.getFailedTrafficWeight());
+    }
+
+    /** How many rows of cases a page has under the heading of {@code route} (up to the next heading). */
+    private static int rowsOf(String html, String route) {
+        int start = html.indexOf("<h2><code>" + route + "</code>");
+        int end = html.indexOf("<h2>", start + 1);
+        String section = html.substring(start, end < 0 ? html.length() : end);
+        return section.split("<tr><td class=\"path\">", -1).length - 1;
+    }
+
+    @Test
+    void htmlShowsAtMostAHundredCasesPerRouteThoseThatDidNotPassFirstAndSaysHowManyMoreThereAre() {
+        List<ReplayResult> results = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            // the failed cases sort last by id: a page cut in id order would show none of them
+            Verdict v = i >= 990 ? Verdict.FAIL : i == 500 ? Verdict.ERROR : Verdict.PASS;
+            results.add(result(String.format("c%04d", i), "GET /items/{id}", v, 10));
+        }
+        for (int i = 0; i < 150; i++) {
+            results.add(result(String.format("o%04d", i), "POST /orders", Verdict.FAIL, 10));
+        }
+        results.add(result("h1", "GET /health", Verdict.PASS, 1));
+        RunResults rr = new RunResults(results);
+        String html = HtmlReport.render(new RunReport("r1", "http://c", rr.summary(0), rr.results(), true));
+
+        assertTrue(html.contains("<h2><code>GET /items/{id}</code> (1000 cases, 11 not passed)</h2>"), html);
+        assertEquals(100, rowsOf(html, "GET /items/{id}"));
+        int firstPassed = html.indexOf(">c0000<");
+        for (int i = 990; i < 1_000; i++) {
+            int row = html.indexOf(String.format(">c%04d<", i));
+            assertTrue(row > 0 && row < firstPassed, "failed case c" + i + " shown before the passed ones");
+        }
+        assertTrue(html.indexOf(">c0500<") < firstPassed, "the errored case shown before the passed ones");
+        assertTrue(html.contains(">c0088<") && !html.contains(">c0089<"), "89 passed cases fill the route's 100 rows");
+        assertTrue(html.contains("<p class=\"more\">900 more case(s) of this route not shown, all passed: the JUnit"
+                + " report lists every case, the text report every case that did not pass.</p>"), html);
+
+        assertEquals(100, rowsOf(html, "POST /orders"));
+        assertTrue(html.contains("<p class=\"more\">50 more case(s) of this route not shown, 50 of them not passed: the"
+                + " JUnit report lists every case, the text report every case that did not pass.</p>"), html);
+        assertEquals(1, rowsOf(html, "GET /health"));
+        assertEquals(2, html.split("class=\"more\"", -1).length - 1, "no line under a route shown whole");
+        assertTrue(html.endsWith("</body></html>\n"));
     }
 
     /** Whether every character of {@code s} is one XML 1.0 can hold (its production Char). */
