@@ -71,15 +71,15 @@ public final class HtmlReport {
         List<ReplayResult> results = report.results(); // sorted by route: each route's cases are together
         for (int start = 0, end; start < results.size(); start = end) {
             String route = results.get(start).getRoute();
-            long failed = 0;
+            long notPassed = 0;
             for (end = start; end < results.size() && results.get(end).getRoute().equals(route); end++) {
                 if (results.get(end).getVerdict() != Verdict.PASS) {
-                    failed++;
+                    notPassed++;
                 }
             }
             out.setLength(0);
             out.append("<h2><code>").append(Xml.text(route)).append("</code> (").append(end - start)
-                    .append(" cases, ").append(failed).append(" not passed)</h2>\n");
+                    .append(" cases, ").append(notPassed).append(" not passed)</h2>\n");
             out.append("<table><tr><th>case</th><th>verdict</th><th>signature hits</th><th>latency recorded / candidate</th>"
                     + "<th>differences</th></tr>\n");
             to.append(out);
@@ -99,7 +99,7 @@ public final class HtmlReport {
             to.append("</table>\n");
             int hidden = end - start - shown;
             if (hidden > 0) {
-                long hiddenNotPassed = failed - Math.min(failed, MAX_ROWS_PER_ROUTE);
+                long hiddenNotPassed = notPassed - Math.min(notPassed, MAX_ROWS_PER_ROUTE);
                 to.append("<p class=\"more\">").append(String.valueOf(hidden)).append(" more case(s) of this route not shown, ")
                         .append(hiddenNotPassed == 0 ? "all passed" : hiddenNotPassed + " of them not passed")
                         .append(": the JUnit report lists every case, the text report every case that did not pass.</p>\n");
