@@ -23,8 +23,10 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -128,6 +130,14 @@ public final class ReportCommand {
         }
     }
 
+    private static void moveInPlace(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     /**
      * Renders the report in {@code format} to {@code file}, or to {@code out} when there is none, and applies the
      * gate. {@code out} receives the report alone, in UTF-8 whatever its own charset, so
@@ -143,10 +153,26 @@ public final class ReportCommand {
         // in the console's charset (ASCII under LANG=C, where every other character became '?'), so bytes go through.
         // The report is written as it is rendered, a case at a time, never held whole.
         if (file != null) {
-            try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), BUFFER)) {
-                write(report, format, w);
+            // Written next to it, then moved in place: a report cut short (an error part way) never replaces the file a
+            // CI job will read, and a reader never sees half of one.
+            Path partial = file.resolveSibling(file.getFileName() + ".partial");
+            boolean moved = false;
+            try {
+                try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(partial), StandardCharsets.UTF_8), BUFFER)) {
+                    write(report, format, w);
+                }
+                moveInPlace(partial, file);
+                moved = true;
             } catch (IOException e) {
                 throw new ConfigException("option --out: cannot write " + file + ": " + e.getMessage(), e);
+            } finally {
+                if (!moved) {
+                    try {
+                        Files.deleteIfExists(partial);
+                    } catch (IOException ignored) {
+                        // the error that got here is the one to report
+                    }
+                }
             }
             diagnostics.println("run " + runId + ": report written to " + file);
         } else {

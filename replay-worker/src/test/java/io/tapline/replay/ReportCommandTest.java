@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -126,6 +127,26 @@ class ReportCommandTest {
         assertTrue(Files.readString(file).contains("<failure"));
         assertTrue(diagnostics().contains("run r1: report written to " + file), diagnostics());
         assertTrue(diagnostics().contains("run r1: FAILED the gate"), diagnostics());
+    }
+
+    @Test
+    void aReportThatFailsPartWayLeavesTheOutFileAsItWas(@TempDir Path dir) throws Exception {
+        // A CI job reads --out whatever the exit code: a report cut short must not be left there for it to ingest.
+        Path file = dir.resolve("junit.xml");
+        Files.writeString(file, "the previous report");
+        RunReport good = failedRun(true);
+        ReplayResult broken = ReplayResult.newBuilder(good.results().get(0)).setCaseId("c2").build();
+        broken.setDifferences(null); // rendering throws on this case, after the first was written
+        RunReport report = new RunReport("r1", "http://c", good.summary(), List.of(good.results().get(0), broken), true);
+        for (String format : new String[] {"text", "junit", "html"}) {
+            assertThrows(RuntimeException.class, () -> publish(report, format, file), format);
+            assertEquals("the previous report", Files.readString(file), format);
+            try (var files = Files.list(dir)) {
+                assertEquals(List.of(file), files.toList(), format + ": nothing else left behind");
+            }
+        }
+        assertEquals(ReplayCommand.EXIT_GATE, publish(good, "junit", file));
+        assertTrue(Files.readString(file).contains("<failure"), "a complete report replaces it");
     }
 
     /** A failed case whose route and values are not ASCII. */
