@@ -6,7 +6,6 @@ import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
 
@@ -38,14 +37,9 @@ public final class HtmlReport {
     private HtmlReport() {
     }
 
+    /** The whole report as one string (tests, small runs). */
     public static String render(RunReport report) {
-        StringBuilder out = new StringBuilder();
-        try {
-            write(report, out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a StringBuilder throws none
-        }
-        return out.toString();
+        return RunReport.render(report, HtmlReport::write);
     }
 
     /** Writes the page to {@code to} a row at a time: the page is never held whole. */

@@ -5,7 +5,6 @@ import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 
 /** JUnit XML as CI systems ingest it: one testsuite per run, one testcase per case, named by route. */
@@ -14,14 +13,9 @@ public final class JUnitReport {
     private JUnitReport() {
     }
 
+    /** The whole report as one string (tests, small runs). */
     public static String render(RunReport report) {
-        StringBuilder out = new StringBuilder();
-        try {
-            write(report, out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a StringBuilder throws none
-        }
-        return out.toString();
+        return RunReport.render(report, JUnitReport::write);
     }
 
     /** Writes the report to {@code to} a testcase at a time: the report is never held whole. */

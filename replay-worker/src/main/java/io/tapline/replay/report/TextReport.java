@@ -6,7 +6,6 @@ import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 
 /**
@@ -18,14 +17,9 @@ public final class TextReport {
     private TextReport() {
     }
 
+    /** The whole report as one string (tests, small runs). */
     public static String render(RunReport report) {
-        StringBuilder out = new StringBuilder();
-        try {
-            write(report, out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a StringBuilder throws none
-        }
-        return out.toString();
+        return RunReport.render(report, TextReport::write);
     }
 
     /** Writes the report to {@code to} a case at a time: the report is never held whole. */
