@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
+import io.tapline.logging.PeriodicWarning;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +71,8 @@ public final class RunResults {
         }
         Map<String, ReplayResult> out = new LinkedHashMap<>();
         Kept kept = new Kept();
+        // a results topic another producer wrote in another format would otherwise log a line per record
+        PeriodicWarning undecodable = new PeriodicWarning(java.time.Duration.ofSeconds(10));
         Map<Integer, Long> stopped = TopicReader.readRange(kafka.consumer(null, "tapline-report-" + runId), resultsTopic,
                 from, to, timeout, r -> {
             if (r.key() == null) {
@@ -91,7 +94,11 @@ public final class RunResults {
                 }
                 out.put(caseId, result);
             } catch (SerializationException e) {
-                log.warn("skipping undecodable result {} at {}-{}@{}: {}", key, r.topic(), r.partition(), r.offset(), e.getMessage());
+                long due = undecodable.occurred();
+                if (due > 0) {
+                    log.warn("skipped {} undecodable result{} since the last such warning (at most one every 10 s); the last, {} "
+                            + "at {}-{}@{}: {}", due, due == 1 ? "" : "s", key, r.topic(), r.partition(), r.offset(), e.getMessage());
+                }
             }
         });
         return new RunResults(out, from, stopped);
