@@ -12,8 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * sidecar memory, not one of the app's pooled connections: without it, a few hundred such clients took every
  * connection the sidecar may open to the app and other clients got 504.
  *
- * <p>Held bytes are counted in a {@link Budget} shared by every event loop. Holding stops, and the body goes on as
- * it is, when the budget is spent: memory stays within the budget plus one chunk per event loop.
+ * <p>Held bytes are counted in a {@link Budget} shared by every event loop. A body that arrives when the budget is
+ * spent is not held at all (it streams from its first byte); one being held when the budget runs out goes on with
+ * what it has. Held bytes so stay within the budget plus one chunk (the HTTP decoder's, 8 KiB at most) for each body
+ * that was being held as it ran out. The queue Vert.x keeps for a paused request is apart from this, held or not.
  */
 final class HeldBody {
 
@@ -33,6 +35,11 @@ final class HeldBody {
 
         void release(long bytes) {
             used.addAndGet(-bytes);
+        }
+
+        /** No more bytes may be held: a body arriving now streams from its first byte. */
+        boolean spent() {
+            return used.get() >= maxBytes;
         }
 
         long used() {

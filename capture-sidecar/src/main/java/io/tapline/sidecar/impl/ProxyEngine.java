@@ -229,7 +229,9 @@ public final class ProxyEngine {
                 });
             }
         }
-        if (hasBody && settings.requestBufferBytes() > 0) {
+        // Not held when the budget is spent already: each body would still take one chunk over it (20 bodies of
+        // 8,000 bytes held 39,920 bytes over a 100-byte budget, as long as the app took to connect)
+        if (hasBody && settings.requestBufferBytes() > 0 && !held.spent()) {
             HeldBody body = new HeldBody(reqTap, settings.requestBufferBytes(), held);
             ex.hold(body);
             body.read(() -> {

@@ -12,7 +12,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -191,6 +194,76 @@ class SidecarRequestBufferingTest {
             assertEquals(before, origin.heads.get(), "neither reached the app");
             assertNull(origin.seen.poll(100, TimeUnit.MILLISECONDS));
             awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+        }
+    }
+
+    /**
+     * A listening port whose accept queue is full: a connection to it is neither refused nor accepted, so the
+     * sidecar waits on it until {@code proxy.connect.timeout} (Linux drops the SYN of a connection the queue has no
+     * room for, and the client sends it again).
+     */
+    static final class StalledApp implements AutoCloseable {
+        final ServerSocket server;
+        final List<Socket> queued = new ArrayList<>();
+
+        StalledApp() throws IOException {
+            server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+            for (int k = 0; k < 4; k++) {
+                Socket q = new Socket();
+                try {
+                    q.connect(server.getLocalSocketAddress(), 300);
+                    queued.add(q);
+                } catch (SocketTimeoutException full) {
+                    q.close();
+                    return;
+                }
+            }
+            throw new IllegalStateException("the accept queue never filled up");
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Socket q : queued) {
+                q.close();
+            }
+            server.close();
+        }
+    }
+
+    @Test
+    void shouldHoldNoBodyThatArrivesOnceTheBudgetIsSpent() throws Exception {
+        // The app takes its connect timeout to connect, so held bytes stay held. The budget is spent by the first
+        // body; each of 20 bodies arriving after it used to be held all the same for its first chunk (~2,000 bytes
+        // each here, up to 8 KiB), 40,000 bytes over a 100-byte budget. They stream now: nothing more is held.
+        List<Socket> clients = new ArrayList<>();
+        try (StalledApp app = new StalledApp();
+             SidecarImpl s = SidecarImpl.start(options(origin).app(app.url()).requestBufferBytes(64 * 1024).requestBufferMaxBytes(100)
+                             .connectTimeout(Duration.ofSeconds(8)).upstreamTimeout(Duration.ofSeconds(20)).eventLoops(1),
+                     new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            Socket a = connect(s.port());
+            clients.add(a);
+            send(a, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + "a".repeat(100));
+            awaitMetric(s, HELD, 100);
+            for (int k = 0; k < 20; k++) {
+                Socket b = connect(s.port());
+                clients.add(b);
+                send(b, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + "b".repeat(8000));
+            }
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 21);
+            Thread.sleep(300);
+            assertEquals(100.0, metric(s, HELD), "bytes held");
+            for (Socket c : clients) {
+                c.close();
+            }
+            awaitMetric(s, HELD, 0); // given back at once by clients that left while the app was being connected to
+        } finally {
+            for (Socket c : clients) {
+                c.close();
+            }
         }
     }
 }
