@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static io.tapline.sidecar.impl.SidecarProxyTest.AVRO;
@@ -264,6 +267,134 @@ class SidecarRequestBufferingTest {
             for (Socket c : clients) {
                 c.close();
             }
+        }
+    }
+
+    /** The body of the response whose head is {@code head}, by Content-Length or chunked. */
+    static String body(InputStream in, String head) throws Exception {
+        String h = head.toLowerCase();
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        if (h.contains("transfer-encoding: chunked")) {
+            while (true) {
+                String line = readUntil(in, "\r\n").trim();
+                int n = Integer.parseInt(line.split(";")[0], 16);
+                if (n == 0) {
+                    readUntil(in, "\r\n");
+                    break;
+                }
+                b.write(in.readNBytes(n));
+                readUntil(in, "\r\n");
+            }
+        } else {
+            int i = h.indexOf("content-length:");
+            int n = Integer.parseInt(h.substring(i + 15, h.indexOf("\r\n", i)).trim());
+            b.write(in.readNBytes(n));
+        }
+        return b.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void shouldPassEveryByteOnceAroundTheLimitWhetherHeldWholeOrHandedOver() throws Exception {
+        // bodies just under, at and over the limit (1000), written in random pieces: the app echoes each exactly
+        Random r = new Random(1);
+        try (SidecarImpl s = SidecarImpl.start(options(origin).requestBufferBytes(1000).eventLoops(1),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            for (int size : new int[] {1, 999, 1000, 1001, 1999, 2000, 3007, 100_000}) {
+                for (boolean chunked : new boolean[] {false, true}) {
+                    StringBuilder sb = new StringBuilder();
+                    for (int i = 0; i < size; i++) {
+                        sb.append((char) ('a' + r.nextInt(26)));
+                    }
+                    String sent = sb.toString();
+                    try (Socket c = connect(s.port())) {
+                        OutputStream out = c.getOutputStream();
+                        out.write(("POST /echo HTTP/1.1\r\nHost: x\r\n" + (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + size + "\r\n") + "\r\n").getBytes());
+                        int pos = 0;
+                        while (pos < size) {
+                            int n = Math.min(size - pos, 1 + r.nextInt(700));
+                            String part = sent.substring(pos, pos + n);
+                            out.write((chunked ? Integer.toHexString(n) + "\r\n" + part + "\r\n" : part).getBytes());
+                            out.flush();
+                            pos += n;
+                            if (r.nextInt(4) == 0) {
+                                Thread.sleep(2);
+                            }
+                        }
+                        if (chunked) {
+                            out.write("0\r\n\r\n".getBytes());
+                        }
+                        out.flush();
+                        String head = readUntil(c.getInputStream(), "\r\n\r\n");
+                        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+                        assertEquals(sent, body(c.getInputStream(), head), "size " + size + " chunked " + chunked);
+                    }
+                }
+            }
+            awaitMetric(s, HELD, 0);
+        }
+    }
+
+    @Test
+    void shouldServeRequestsPipelinedBehindAHeldBody() throws Exception {
+        try (SidecarImpl s = sidecar(1000, 32 << 20); Socket c = connect(s.port())) {
+            String big = "y".repeat(5000);
+            c.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                    + "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + big
+                    + "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                    + "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").getBytes());
+            InputStream in = c.getInputStream();
+            // a body held whole, one handed over after its first 1000 bytes, a chunked one, then a GET: in order
+            for (String expected : new String[] {"hello", big, "abc", "hello"}) {
+                String h = readUntil(in, "\r\n\r\n");
+                assertTrue(h.startsWith("HTTP/1.1 200"), h);
+                assertEquals(expected, body(in, h));
+            }
+            awaitMetric(s, HELD, 0);
+        }
+    }
+
+    @Test
+    void shouldGiveBackHeldBytesOnA400A413AndA502() throws Exception {
+        // a chunk size that is not hex while the body is held: 400
+        try (SidecarImpl s = SidecarImpl.start(options(origin).requestBufferBytes(1000).maxRequestBodyBytes(2000).eventLoops(1),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            try (Socket c = connect(s.port())) {
+                c.getOutputStream().write("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n".getBytes());
+                awaitMetric(s, HELD, 3);
+                c.getOutputStream().write("zz\r\nabc\r\n".getBytes());
+                String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertTrue(all.startsWith("HTTP/1.1 400"), all);
+            }
+            awaitMetric(s, HELD, 0);
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            // a chunked body over --proxy-max-request-body-bytes while held: 413
+            try (SidecarImpl s2 = SidecarImpl.start(options(origin).requestBufferBytes(64 * 1024).maxRequestBodyBytes(2000).eventLoops(1),
+                    new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+                try (Socket c = connect(s2.port())) {
+                    c.getOutputStream().write("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n".getBytes());
+                    c.getOutputStream().write(("x".repeat(1000) + "\r\n").getBytes());
+                    awaitMetric(s2, HELD, 1000);
+                    c.getOutputStream().write(("7d0\r\n" + "x".repeat(2000) + "\r\n").getBytes());
+                    String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                    assertTrue(all.startsWith("HTTP/1.1 413"), all);
+                }
+                awaitMetric(s2, HELD, 0);
+                awaitMetric(s2, "tapline_sidecar_in_flight_requests", 0);
+            }
+        }
+        // the app refuses the connection once the body was read: 502
+        TestOrigin dead = new TestOrigin();
+        int port = dead.port();
+        dead.close();
+        try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + port).requestBufferBytes(1000).eventLoops(1),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            try (Socket c = connect(s.port())) {
+                c.getOutputStream().write(("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n" + "q".repeat(1500)).getBytes());
+                String h = readUntil(c.getInputStream(), "\r\n\r\n");
+                assertTrue(h.startsWith("HTTP/1.1 502"), h);
+            }
+            awaitMetric(s, HELD, 0);
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
         }
     }
 }
