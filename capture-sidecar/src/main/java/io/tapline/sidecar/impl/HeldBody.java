@@ -3,6 +3,8 @@ package io.tapline.sidecar.impl;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -54,8 +56,9 @@ final class HeldBody {
     private final BodyTap body;
     private final long limit;
     private final Budget budget;
-    private Buffer bytes = Buffer.buffer();
-    /** Bytes counted in the budget and not yet given back. */
+    /** The chunks as they came, joined once when handed on: a buffer grown by doubling holds up to twice its bytes. */
+    private List<Buffer> chunks = new ArrayList<>();
+    /** Bytes held, counted in the budget and not yet given back. */
     private long counted;
     private boolean ended;
     private boolean ready;
@@ -83,10 +86,10 @@ final class HeldBody {
             if (dropped) {
                 return;
             }
-            bytes.appendBuffer(chunk);
+            chunks.add(chunk);
             counted += chunk.length();
             boolean fits = budget.take(chunk.length());
-            if (bytes.length() >= limit || !fits) {
+            if (counted >= limit || !fits) {
                 body.pause();
                 ready(ready);
             }
@@ -108,8 +111,15 @@ final class HeldBody {
 
     /** The bytes held, handed on (to be written to the app); the budget gets them back. */
     Buffer take() {
-        Buffer out = bytes;
-        bytes = Buffer.buffer();
+        Buffer out;
+        if (chunks.size() == 1) {
+            out = chunks.get(0);
+        } else {
+            out = Buffer.buffer((int) counted);
+            for (Buffer chunk : chunks) {
+                out.appendBuffer(chunk);
+            }
+        }
         release();
         return out;
     }
@@ -125,6 +135,6 @@ final class HeldBody {
             budget.release(counted);
             counted = 0;
         }
-        bytes = Buffer.buffer();
+        chunks = new ArrayList<>();
     }
 }

@@ -92,7 +92,7 @@ class BodyTapTest {
     }
 
     /** A body stream that delivers what it is given to the handler set on it. */
-    private static final class Source implements ReadStream<Buffer> {
+    static final class Source implements ReadStream<Buffer> {
         Handler<Buffer> handler;
         Handler<Void> endHandler;
 
