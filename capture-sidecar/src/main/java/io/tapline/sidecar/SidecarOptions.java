@@ -80,6 +80,8 @@ public final class SidecarOptions {
     public static final long DEFAULT_PROXY_MAX_REQUEST_BODY_BYTES = 0;
     public static final long DEFAULT_PROXY_REQUEST_BUFFER_BYTES = 64 * 1024;
     public static final long DEFAULT_PROXY_REQUEST_BUFFER_MAX_BYTES = 32L * 1024 * 1024;
+    /** Most bytes of one request body held before connecting: they are joined into one buffer. */
+    static final long MAX_REQUEST_BUFFER_BYTES = 64L * 1024 * 1024;
     public static final int DEFAULT_PROXY_MAX_HEADER_BYTES = 16 * 1024;
     public static final Duration DEFAULT_PROXY_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_PROXY_UPSTREAM_TIMEOUT = Duration.ofSeconds(60);
@@ -184,7 +186,7 @@ public final class SidecarOptions {
                 .secret(KEY_REDACTION_KEY, "", "HMAC-SHA256 key for redaction tokens (>= 16 bytes); without it a random per-process key is used and a warning logged (tokens then differ between instances).")
                 .with(RedactionOptions::declareRules)
                 .option(KEY_PROXY_MAX_REQUEST_BODY_BYTES, "0", "Refuse request bodies declared larger than this with 413; 0 = no limit (bodies stream through).")
-                .option(KEY_PROXY_REQUEST_BUFFER_BYTES, Long.toString(DEFAULT_PROXY_REQUEST_BUFFER_BYTES), "Bytes of a request body read from the client before the app is asked for a connection (inbound only): a body up to this size reaches the app whole, a larger one after its first this-many bytes, then streams. A client trickling its body then holds sidecar memory, not one of the app connections. 0 = every body streams from its first byte.")
+                .option(KEY_PROXY_REQUEST_BUFFER_BYTES, Long.toString(DEFAULT_PROXY_REQUEST_BUFFER_BYTES), "Bytes of a request body read from the client before the app is asked for a connection (inbound only): a body up to this size reaches the app whole, a larger one after its first this-many bytes, then streams. A client trickling its body then holds sidecar memory, not one of the app connections. 0 = every body streams from its first byte. At most --proxy-request-buffer-max-bytes and 64 MiB.")
                 .option(KEY_PROXY_REQUEST_BUFFER_MAX_BYTES, Long.toString(DEFAULT_PROXY_REQUEST_BUFFER_MAX_BYTES), "Most bytes of request bodies held that way at once, by all requests; past it a body goes on to the app as it is and streams.")
                 .option(KEY_PROXY_MAX_HEADER_BYTES, Integer.toString(DEFAULT_PROXY_MAX_HEADER_BYTES), "Largest request head accepted, and longest request line; a longer line gets 414, a larger head 431.")
                 .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (timed out: 504, as nginx answers; refused or unresolvable: 502).")
@@ -271,6 +273,11 @@ public final class SidecarOptions {
         o.maxRequestBodyBytes = positive(c, KEY_PROXY_MAX_REQUEST_BODY_BYTES, c.getLong(KEY_PROXY_MAX_REQUEST_BODY_BYTES), true);
         o.requestBufferBytes = positive(c, KEY_PROXY_REQUEST_BUFFER_BYTES, c.getLong(KEY_PROXY_REQUEST_BUFFER_BYTES), true);
         o.requestBufferMaxBytes = positive(c, KEY_PROXY_REQUEST_BUFFER_MAX_BYTES, c.getLong(KEY_PROXY_REQUEST_BUFFER_MAX_BYTES), false);
+        if (o.requestBufferBytes > Math.min(o.requestBufferMaxBytes, MAX_REQUEST_BUFFER_BYTES)) {
+            throw new ConfigException("option " + ConfigSpec.flag(KEY_PROXY_REQUEST_BUFFER_BYTES) + ": '" + c.get(KEY_PROXY_REQUEST_BUFFER_BYTES)
+                    + "' is more than " + (o.requestBufferBytes > MAX_REQUEST_BUFFER_BYTES ? MAX_REQUEST_BUFFER_BYTES + " (one body held in memory)"
+                    : ConfigSpec.flag(KEY_PROXY_REQUEST_BUFFER_MAX_BYTES) + " (" + o.requestBufferMaxBytes + ", what all held bodies may take)"));
+        }
         o.maxHeaderBytes = (int) positive(c, KEY_PROXY_MAX_HEADER_BYTES, c.getInt(KEY_PROXY_MAX_HEADER_BYTES), false);
         o.connectTimeout = c.getDuration(KEY_PROXY_CONNECT_TIMEOUT);
         positive(c, KEY_PROXY_CONNECT_TIMEOUT, o.connectTimeout.compareTo(Duration.ZERO), false); // its sign is what is checked

@@ -163,6 +163,22 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldReadTheRequestBufferAndRefuseOneLargerThanItsBudget() {
+        SidecarOptions o = load(Map.of(), "--app", "http://a");
+        assertEquals(64 * 1024, o.requestBufferBytes());
+        assertEquals(32L << 20, o.requestBufferMaxBytes());
+        assertEquals(0, load(Map.of(), "--app", "http://a", "--proxy-request-buffer-bytes", "0").requestBufferBytes());
+        String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a",
+                "--proxy-request-buffer-bytes", "2000000", "--proxy-request-buffer-max-bytes", "1000000")).getMessage();
+        assertEquals("option --proxy-request-buffer-bytes: '2000000' is more than --proxy-request-buffer-max-bytes (1000000, "
+                + "what all held bodies may take)", message);
+        message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a",
+                "--proxy-request-buffer-bytes", "3000000000", "--proxy-request-buffer-max-bytes", "4000000000")).getMessage();
+        assertEquals("option --proxy-request-buffer-bytes: '3000000000' is more than 67108864 (one body held in memory)", message);
+        assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-request-buffer-max-bytes", "0"));
+    }
+
+    @Test
     void shouldReadTheTunnelIdleTimeout() {
         assertEquals(Duration.ofMinutes(5), load(Map.of(), "--app", "http://a").tunnelIdleTimeout());
         assertEquals(Duration.ofMinutes(30), load(Map.of("TAPLINE_PROXY_TUNNEL_IDLE_TIMEOUT", "30m"), "--app", "http://a").tunnelIdleTimeout());
