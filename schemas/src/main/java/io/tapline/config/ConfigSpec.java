@@ -77,9 +77,17 @@ public final class ConfigSpec {
         return "--" + key.replace('.', '-');
     }
 
+    /** What every component's environment variables start with. */
+    public static final String ENV_PREFIX = "TAPLINE_";
+
     /** Maps a dotted key to its environment variable: {@code capture.max.body.bytes -> TAPLINE_CAPTURE_MAX_BODY_BYTES}. */
     public static String envVar(String key) {
-        return "TAPLINE_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** The dotted key a {@code TAPLINE_*} variable sets: {@code TAPLINE_CAPTURE_MAX_BODY_BYTES -> capture.max.body.bytes}. */
+    static String keyOf(String variable) {
+        return variable.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
     }
 
     /** Text for {@code --help}: every option, its default and its environment variable. */

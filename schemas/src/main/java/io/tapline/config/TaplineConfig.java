@@ -31,7 +31,6 @@ import java.util.stream.Collectors;
  */
 public final class TaplineConfig {
 
-    private static final String ENV_PREFIX = "TAPLINE_";
     /** The user info of a URL ({@code ://user:password@}), hidden when settings are shown. */
     private static final Pattern URL_USER_INFO = Pattern.compile("://[^\\s,]*@");
     /**
@@ -124,7 +123,7 @@ public final class TaplineConfig {
         }
         Map<String, String> fromEnv = fromEnvironment(spec, env);
         merged.putAll(fromEnv);
-        fromEnv.keySet().forEach(k -> origins.put(k, "set by " + ENV_PREFIX + k.toUpperCase(Locale.ROOT).replace('.', '_')));
+        fromEnv.keySet().forEach(k -> origins.put(k, "set by " + ConfigSpec.envVar(k)));
         merged.putAll(fromFlags);
         fromFlags.keySet().forEach(origins::remove);
         for (Map.Entry<String, String> entry : merged.entrySet()) {
@@ -174,10 +173,10 @@ public final class TaplineConfig {
     private static Map<String, String> fromEnvironment(ConfigSpec spec, Map<String, String> env) {
         Map<String, String> out = new TreeMap<>();
         for (Map.Entry<String, String> entry : env.entrySet()) {
-            if (!entry.getKey().startsWith(ENV_PREFIX)) {
+            if (!entry.getKey().startsWith(ConfigSpec.ENV_PREFIX)) {
                 continue;
             }
-            String key = entry.getKey().substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+            String key = ConfigSpec.keyOf(entry.getKey());
             if (spec.optionFor(key) != null) {
                 out.put(key, entry.getValue());
             }

@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -22,7 +21,6 @@ import java.util.TreeMap;
 public final class TaplineVariables {
 
     static final String RESOURCE = "settings.txt";
-    private static final String PREFIX = "TAPLINE_";
     private static final List<String> KEYS = load();
 
     private TaplineVariables() {
@@ -40,7 +38,7 @@ public final class TaplineVariables {
     public static List<String> unread(Map<String, String> env) {
         List<String> warnings = new ArrayList<>();
         for (String name : new TreeMap<>(env).keySet()) {
-            if (!name.startsWith(PREFIX) || isRead(name)) {
+            if (!name.startsWith(ConfigSpec.ENV_PREFIX) || isRead(name)) {
                 continue;
             }
             String closest = closest(name);
@@ -51,7 +49,7 @@ public final class TaplineVariables {
     }
 
     private static boolean isRead(String variable) {
-        String key = variable.substring(PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+        String key = ConfigSpec.keyOf(variable);
         for (String known : KEYS) {
             if (known.endsWith(".") ? key.startsWith(known) && key.length() > known.length() : key.equals(known)) {
                 return true;
@@ -62,7 +60,7 @@ public final class TaplineVariables {
 
     /** The variable of a setting within a quarter of the name's length in edits (at least 1, at most 3); else null. */
     private static String closest(String variable) {
-        int allowed = Math.max(1, Math.min(3, (variable.length() - PREFIX.length()) / 4));
+        int allowed = Math.max(1, Math.min(3, (variable.length() - ConfigSpec.ENV_PREFIX.length()) / 4));
         String best = null;
         int bestDistance = allowed + 1;
         for (String known : KEYS) {

@@ -236,8 +236,7 @@ public final class ProxyEngine {
             ex.hold(body);
             body.read(() -> {
                 if (!ex.done) {
-                    ex.awaitingBody = false;
-                    ex.heldNanos = System.nanoTime() - ex.startNanos; // the client's time, not the proxy's
+                    ex.bodyRead();
                     forward(req, target, options, ex, reqTap, true, te != null, body);
                 }
             }, ex::uploadBroke);
@@ -641,6 +640,12 @@ public final class ProxyEngine {
             heldBody = body;
             awaitingBody = true;
             watchUpstream();
+        }
+
+        /** The held body is read (whole, or up to the limit): from now on the wait is on the upstream. */
+        void bodyRead() {
+            awaitingBody = false;
+            heldNanos = System.nanoTime() - startNanos; // the client's time, not the proxy's
         }
 
         /**
