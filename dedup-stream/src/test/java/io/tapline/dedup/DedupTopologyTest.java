@@ -301,6 +301,7 @@ class DedupTopologyTest {
                 input.pipeInput(("k" + i).getBytes(StandardCharsets.UTF_8), "not avro".getBytes(StandardCharsets.UTF_8), T0);
             }
         } finally {
+            io.tapline.logging.TaplineLogging.flush(java.time.Duration.ofSeconds(10));
             io.tapline.logging.TaplineLogging.output(System.err);
             io.tapline.logging.TaplineLogging.configure(format, level);
         }

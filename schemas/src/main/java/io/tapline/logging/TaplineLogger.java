@@ -9,13 +9,14 @@ import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 import org.slf4j.spi.LoggingEventAware;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /** A logger writing one line per event in the format {@link TaplineLogging} names. */
 final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAware {
@@ -98,11 +99,17 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
             pairs = new ArrayList<>(pairs);
             pairs.add(new KeyValuePair("suppressed", notWritten));
         }
+        TaplineLogging.write(s.out(), line(s.format(), name, level, millis, thread, message, pairs, throwable));
+    }
+
+    /** One event as a line in this format, line separator included. */
+    static String line(TaplineLogging.Format format, String logger, Level level, long millis, String thread,
+            String message, List<KeyValuePair> pairs, Throwable throwable) {
         String time = TIME.format(Instant.ofEpochMilli(millis));
         StringBuilder line = new StringBuilder(128);
-        if (s.format() == TaplineLogging.Format.JSON) {
+        if (format == TaplineLogging.Format.JSON) {
             line.append("{\"time\":\"").append(time).append("\",\"level\":\"").append(level.name()).append('"');
-            field(line, "logger", name);
+            field(line, "logger", logger);
             field(line, "thread", thread);
             field(line, "message", message);
             for (KeyValuePair kv : pairs) {
@@ -113,20 +120,22 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
                 Json.value(line, kv.value);
             }
             if (throwable != null) {
-                field(line, "exception", stackTrace(throwable));
+                field(line, "exception", stackTrace(throwable, false));
             }
             line.append('}');
         } else {
-            // the message says it all for a person; the event's fields are for log pipelines (JSON)
-            line.append(time).append(" [").append(thread).append("] ").append(level.name()).append(' ')
-                    .append(name).append(" - ").append(message);
+            // the message says it all for a person; the event's fields are for log pipelines (JSON). What a client
+            // sent can reach a message (a header named in a warning), so no message may start a line of its own.
+            line.append(time).append(" [");
+            escapeControls(line, thread);
+            line.append("] ").append(level.name()).append(' ').append(logger).append(" - ");
+            escapeControls(line, message);
             if (throwable != null) {
-                line.append(System.lineSeparator()).append(stackTrace(throwable).stripTrailing());
+                line.append(System.lineSeparator()).append(stackTrace(throwable, true).stripTrailing());
             }
         }
         line.append(System.lineSeparator());
-        s.out().print(line); // one write per event, so lines from different threads never interleave
-        s.out().flush();
+        return line.toString();
     }
 
     private static void field(StringBuilder line, String key, String value) {
@@ -134,9 +143,70 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
         Json.string(line, value);
     }
 
-    private static String stackTrace(Throwable t) {
-        StringWriter w = new StringWriter();
-        t.printStackTrace(new PrintWriter(w));
-        return w.toString();
+    /**
+     * Writes text with its line breaks and other control characters escaped as Java writes them in a string
+     * literal; tabs stay.
+     */
+    static void escapeControls(StringBuilder out, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                out.append("\\n");
+            } else if (c == '\r') {
+                out.append("\\r");
+            } else if ((c < 0x20 && c != '\t') || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+    }
+
+    /**
+     * A throwable as {@link Throwable#printStackTrace()} writes it: its frames, then its suppressed throwables and
+     * causes with the frames they share with the one enclosing them left out. With {@code escape}, each throwable's
+     * own line (its class and message) has its control characters escaped, so that its message cannot pass for
+     * lines of the log.
+     */
+    static String stackTrace(Throwable t, boolean escape) {
+        StringBuilder out = new StringBuilder(1024);
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        seen.add(t);
+        appendThrowable(out, t, "", "", new StackTraceElement[0], escape, seen);
+        return out.toString();
+    }
+
+    private static void appendThrowable(StringBuilder out, Throwable t, String caption, String prefix,
+            StackTraceElement[] enclosing, boolean escape, Set<Throwable> seen) {
+        StackTraceElement[] frames = t.getStackTrace();
+        int m = frames.length - 1;
+        int n = enclosing.length - 1;
+        while (m >= 0 && n >= 0 && frames[m].equals(enclosing[n])) {
+            m--;
+            n--;
+        }
+        int inCommon = frames.length - 1 - m;
+        out.append(prefix).append(caption);
+        if (escape) {
+            escapeControls(out, t.toString());
+        } else {
+            out.append(t);
+        }
+        out.append(System.lineSeparator());
+        for (int i = 0; i <= m; i++) {
+            out.append(prefix).append("\tat ").append(frames[i]).append(System.lineSeparator());
+        }
+        if (inCommon != 0) {
+            out.append(prefix).append("\t... ").append(inCommon).append(" more").append(System.lineSeparator());
+        }
+        for (Throwable suppressed : t.getSuppressed()) {
+            if (seen.add(suppressed)) {
+                appendThrowable(out, suppressed, "Suppressed: ", prefix + "\t", frames, escape, seen);
+            }
+        }
+        Throwable cause = t.getCause();
+        if (cause != null && seen.add(cause)) {
+            appendThrowable(out, cause, "Caused by: ", prefix, frames, escape, seen);
+        }
     }
 }

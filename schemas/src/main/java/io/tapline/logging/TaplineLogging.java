@@ -1,8 +1,11 @@
 package io.tapline.logging;
 
+import org.slf4j.event.KeyValuePair;
 import org.slf4j.event.Level;
 
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -10,7 +13,8 @@ import java.util.function.LongSupplier;
 /**
  * How Tapline's components write their logs: one line per event on standard error, as text for people or as JSON
  * for log pipelines, at a chosen level. Set once the configuration is parsed; loggers read it on every event, so
- * loggers created before that follow it too.
+ * loggers created before that follow it too. Lines are written by a thread of their own ({@link LogWriter}): a
+ * logging call, on an event loop say, never waits for standard error's reader.
  */
 public final class TaplineLogging {
 
@@ -41,6 +45,9 @@ public final class TaplineLogging {
     private static final int MAX_REPEATS_FOLLOWED = 1024;
     private static final ConcurrentHashMap<String, Repeats> REPEATS = new ConcurrentHashMap<>();
     private static volatile LongSupplier clock = System::nanoTime;
+
+    private static final LogWriter WRITER = new LogWriter(LogWriter.DEFAULT_MAX_QUEUED_CHARS,
+            TaplineLogging::droppedNotice);
 
     private TaplineLogging() {
     }
@@ -88,6 +95,31 @@ public final class TaplineLogging {
             notWritten = 0;
             return skipped;
         }
+    }
+
+    /** Hands a formatted line to the writer thread. */
+    static void write(PrintStream out, String line) {
+        WRITER.write(out, line);
+    }
+
+    /**
+     * Waits until every line logged before this call is written, or the timeout passes; false when it passed. For
+     * tests that read what was logged; a process's last lines are written before it exits without this.
+     */
+    public static boolean flush(Duration timeout) {
+        return WRITER.flush(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Lines not written since the process started, because standard error did not keep up with them. */
+    public static long linesDropped() {
+        return WRITER.dropped();
+    }
+
+    static String droppedNotice(long lines) {
+        return TaplineLogger.line(settings.format(), TaplineLogging.class.getName(), Level.WARN,
+                System.currentTimeMillis(), Thread.currentThread().getName(),
+                lines + " log lines were not written: the log output did not keep up with them",
+                List.of(new KeyValuePair("dropped", lines)), null);
     }
 
     /** The settings every logger follows from now on. */

@@ -3,6 +3,7 @@ package io.tapline.ops;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import io.tapline.logging.TaplineLogging;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,9 +17,10 @@ import java.util.function.Supplier;
 
 /**
  * The management port of a long-running component: {@code /healthy} (liveness: 503 with a reason once the component
- * cannot recover by itself), {@code /ready} (503 until ready)
- * and {@code /metrics} (Prometheus). It runs on a few threads of its own, never on a component's event loop or
- * stream thread; a connection that stalls in its request is closed after {@link #MAX_REQUEST_SECONDS}. Components may add routes (e.g. an admin switch) with {@link #route}.
+ * cannot recover by itself), {@code /ready} (503 until ready) and {@code /metrics} (Prometheus: the component's
+ * series and the process's {@code tapline_log_lines_dropped_total}). It runs on a few threads of its own, never on a
+ * component's event loop or stream thread; a connection that stalls in its request is closed after
+ * {@link #MAX_REQUEST_SECONDS}. Components may add routes (e.g. an admin switch) with {@link #route}.
  */
 public final class ManagementServer implements AutoCloseable {
 
@@ -76,6 +78,8 @@ public final class ManagementServer implements AutoCloseable {
             boolean isReady = ready.getAsBoolean();
             respond(exchange, isReady ? 200 : 503, "text/plain", isReady ? "ready\n" : "not ready\n");
         });
+        metrics.counter("tapline_log_lines_dropped_total",
+                "Log lines not written because standard error did not keep up with them", TaplineLogging::linesDropped);
         server.createContext("/metrics", exchange ->
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         server.start();

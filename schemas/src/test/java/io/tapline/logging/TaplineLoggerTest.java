@@ -15,6 +15,7 @@ import org.slf4j.event.Level;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -112,6 +113,77 @@ class TaplineLoggerTest {
         assertTrue(lines.get(1).endsWith("WARN io.tapline.dedup.DedupMain - restarting"), lines.get(1));
         assertEquals("java.lang.IllegalStateException: broker gone", lines.get(2));
         assertTrue(lines.get(3).contains("at io.tapline.logging.TaplineLoggerTest"), lines.get(3));
+    }
+
+    /**
+     * What a client sent can reach a message (a malformed header quoted in a warning); in text, a line break in it
+     * would start a line that reads as an event of its own.
+     */
+    @Test
+    void shouldKeepAMessageAndItsExceptionOnTheirOwnLinesInText() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        String forged = "x\n2026-11-22T10:00:00.000Z [main] ERROR io.tapline.sidecar.SidecarMain - forged\r\u2028end";
+
+        logger("io.tapline.x").warn("bad header value {}", forged,
+                new IllegalStateException("wrapped", new IllegalArgumentException("cause " + forged)));
+
+        List<String> lines = lines();
+        assertTrue(lines.get(0).endsWith(" WARN io.tapline.x - bad header value x\\n2026-11-22T10:00:00.000Z [main] "
+                + "ERROR io.tapline.sidecar.SidecarMain - forged\\r\\u2028end"), lines.get(0));
+        assertEquals("java.lang.IllegalStateException: wrapped", lines.get(1));
+        assertTrue(lines.get(2).startsWith("\tat io.tapline.logging.TaplineLoggerTest."), lines.get(2));
+        String cause = lines.stream().filter(l -> l.startsWith("Caused by: ")).findFirst().orElseThrow();
+        assertTrue(cause.startsWith("Caused by: java.lang.IllegalArgumentException: cause x\\n2026-11-22T"), cause);
+        assertTrue(lines.stream().skip(2).allMatch(l -> l.startsWith("\t") || l.startsWith("Caused by: ")),
+                "every line after the event's is part of its stack trace: " + String.join("\n", lines));
+        assertTrue(lines.get(lines.size() - 1).matches("\t\\.\\.\\. \\d+ more"),
+                "frames shared with the enclosing trace are left out as the JDK does: " + lines.get(lines.size() - 1));
+    }
+
+    /** Standard error is a pipe; when its reader stalls, a logging call (on an event loop, say) must not stall too. */
+    @Test
+    void shouldNotWaitForAStalledOutput() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+        TaplineLogging.output(new PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                writing.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                captured.write(b, off, len);
+            }
+        }, true, StandardCharsets.UTF_8));
+        Logger log = logger("io.tapline.x");
+        java.util.concurrent.ExecutorService loop = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            log.warn("first");
+            assertTrue(writing.await(10, java.util.concurrent.TimeUnit.SECONDS), "the output is being written to");
+            var calls = loop.submit(() -> {
+                for (int i = 0; i < 100; i++) {
+                    log.warn("line {}", i);
+                }
+            });
+            calls.get(10, java.util.concurrent.TimeUnit.SECONDS); // throws if the calls wait for the output
+
+            release.countDown();
+            List<String> lines = lines();
+            assertEquals(101, lines.size(), String.join("\n", lines));
+            assertTrue(lines.get(0).endsWith(" - first"), lines.get(0));
+            assertTrue(lines.get(100).endsWith(" - line 99"), "in the order logged: " + lines.get(100));
+        } finally {
+            release.countDown();
+            loop.shutdownNow();
+        }
     }
 
     @Test
@@ -228,6 +300,7 @@ class TaplineLoggerTest {
     }
 
     private List<String> lines() {
+        assertTrue(TaplineLogging.flush(Duration.ofSeconds(10)), "every line written");
         String all = captured.toString(StandardCharsets.UTF_8);
         return all.isEmpty() ? List.of() : List.of(all.split(System.lineSeparator()));
     }

@@ -36,6 +36,15 @@ class ManagementServerTest {
         }
     }
 
+    @Test
+    void metricsIncludeTheLogLinesTheProcessDropped() throws Exception {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+            String metrics = get(server.port(), "/metrics", Duration.ofSeconds(5)).body();
+            assertTrue(metrics.contains("# TYPE tapline_log_lines_dropped_total counter\n"
+                    + "tapline_log_lines_dropped_total " + io.tapline.logging.TaplineLogging.linesDropped() + "\n"), metrics);
+        }
+    }
+
     /**
      * More stalled connections than the port has threads are closed after {@link ManagementServer#MAX_REQUEST_SECONDS}.
      * The JDK server reads that limit when its classes load, so the check runs in a JVM of its own: in this one

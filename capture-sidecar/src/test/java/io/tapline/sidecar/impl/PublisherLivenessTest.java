@@ -58,6 +58,7 @@ class PublisherLivenessTest {
             assertEquals("hello", proxied.body());
             SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_queue_items", 1);
 
+            TaplineLogging.flush(Duration.ofSeconds(10));
             String log = logged.toString(StandardCharsets.UTF_8);
             assertTrue(log.contains("[tapline-publisher] ERROR io.tapline.sidecar.impl.CapturePublisher - the capture publisher "
                     + "thread stopped: java.lang.NoClassDefFoundError: org/apache/avro/io/BinaryEncoder"), log);

@@ -103,6 +103,7 @@ class SidecarProxyTest {
         }
 
         String text() {
+            TaplineLogging.flush(Duration.ofSeconds(10));
             return bytes.toString(StandardCharsets.UTF_8);
         }
 

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,6 +39,7 @@ class StartupLogTest {
             SidecarImpl.start(options, new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()),
                     SidecarProxyTest.AVRO).close();
         } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
             TaplineLogging.output(System.err);
         }
         return logged.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("sidecar listening on"))
