@@ -47,7 +47,7 @@ public final class SidecarMain {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("stopping: publishing what is queued, then closing");
+            LOG.info("stopping: draining the requests in flight, publishing what is queued, then closing");
             sidecar.close();
             stopped.countDown();
         }, "tapline-shutdown"));

@@ -57,6 +57,7 @@ public final class SidecarOptions {
     public static final String KEY_PROXY_IDLE_TIMEOUT = "proxy.idle.timeout";
     public static final String KEY_PROXY_HEADER_TIMEOUT = "proxy.header.timeout";
     public static final String KEY_PROXY_TUNNEL_IDLE_TIMEOUT = "proxy.tunnel.idle.timeout";
+    public static final String KEY_PROXY_DRAIN_TIMEOUT = "proxy.drain.timeout";
     public static final String KEY_PROXY_FORWARDED_HEADERS = "proxy.forwarded.headers";
     public static final String KEY_PROXY_EVENT_LOOPS = "proxy.event.loops";
     public static final String KEY_PROXY_TRANSPORT = "proxy.transport";
@@ -89,6 +90,7 @@ public final class SidecarOptions {
     public static final Duration DEFAULT_PROXY_IDLE_TIMEOUT = Duration.ofSeconds(75);
     public static final Duration DEFAULT_PROXY_HEADER_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_PROXY_DRAIN_TIMEOUT = Duration.ofSeconds(10);
     public static final String DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092";
     public static final String DEFAULT_REGISTRY_URL = RegistryOptions.DEFAULT_URL;
     public static final String DEFAULT_MANAGEMENT_HOST = "0.0.0.0";
@@ -150,6 +152,7 @@ public final class SidecarOptions {
     private Duration idleTimeout = DEFAULT_PROXY_IDLE_TIMEOUT;
     private Duration headerTimeout = DEFAULT_PROXY_HEADER_TIMEOUT;
     private Duration tunnelIdleTimeout = DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT;
+    private Duration drainTimeout = DEFAULT_PROXY_DRAIN_TIMEOUT;
     private boolean forwardedHeaders = true;
     private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
     private boolean nativeTransport = false;
@@ -194,6 +197,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_IDLE_TIMEOUT, DEFAULT_PROXY_IDLE_TIMEOUT.toSeconds() + "s", "Close a listener connection (inbound or egress) after this long without a byte read or written; must be longer than --proxy-upstream-timeout so a request waiting on a slow app still gets its 504; 0 = never.")
                 .option(KEY_PROXY_HEADER_TIMEOUT, DEFAULT_PROXY_HEADER_TIMEOUT.toSeconds() + "s", "A request line and headers must arrive whole within this long of the connection opening (first request) or of their first byte (later requests), else 408 and the connection is closed; 0 = no limit.")
                 .option(KEY_PROXY_TUNNEL_IDLE_TIMEOUT, DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT.toMinutes() + "m", "Close a CONNECT tunnel or WebSocket connection after this long without a byte in either direction; 0 = never.")
+                .option(KEY_PROXY_DRAIN_TIMEOUT, DEFAULT_PROXY_DRAIN_TIMEOUT.toSeconds() + "s", "On SIGTERM: stop accepting connections, let requests in flight finish for up to this long (their responses carry Connection: close, idle connections are closed), keep the egress listener serving the app's calls meanwhile, then publish what is queued and exit; 0 = close every connection at once.")
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
                 .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
@@ -289,6 +293,7 @@ public final class SidecarOptions {
         o.idleTimeout = nonNegative(c, KEY_PROXY_IDLE_TIMEOUT);
         o.headerTimeout = nonNegative(c, KEY_PROXY_HEADER_TIMEOUT);
         o.tunnelIdleTimeout = nonNegative(c, KEY_PROXY_TUNNEL_IDLE_TIMEOUT);
+        o.drainTimeout = nonNegative(c, KEY_PROXY_DRAIN_TIMEOUT);
         o.checkTimeouts();
         o.forwardedHeaders = c.getBoolean(KEY_PROXY_FORWARDED_HEADERS);
         int loops = positive(c, KEY_PROXY_EVENT_LOOPS, c.getInt(KEY_PROXY_EVENT_LOOPS), true);
@@ -570,6 +575,11 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions drainTimeout(Duration d) {
+        this.drainTimeout = d;
+        return this;
+    }
+
     public SidecarOptions bootstrapServers(String s) {
         this.bootstrapServers = s;
         return this;
@@ -632,6 +642,8 @@ public final class SidecarOptions {
     public Duration idleTimeout() { return idleTimeout; }
     public Duration headerTimeout() { return headerTimeout; }
     public Duration tunnelIdleTimeout() { return tunnelIdleTimeout; }
+
+    public Duration drainTimeout() { return drainTimeout; }
     public boolean forwardedHeaders() { return forwardedHeaders; }
     public int eventLoops() { return eventLoops; }
     /** Whether to run on Netty's native transport when it loads (otherwise NIO). */

@@ -188,6 +188,16 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldReadTheDrainTimeout() {
+        assertEquals(Duration.ofSeconds(10), load(Map.of(), "--app", "http://a").drainTimeout());
+        assertEquals(Duration.ofSeconds(25), load(Map.of("TAPLINE_PROXY_DRAIN_TIMEOUT", "25s"), "--app", "http://a").drainTimeout());
+        assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-drain-timeout", "0").drainTimeout(), "0 = at once");
+        String bad = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-drain-timeout", "-1s"))
+                .getMessage();
+        assertTrue(bad.contains("--proxy-drain-timeout") && bad.contains(">= 0"), bad);
+    }
+
+    @Test
     void shouldReadTheListenerTimeoutsAndKeepTheIdleTimeoutLongerThanTheUpstreamTimeout() {
         SidecarOptions defaults = load(Map.of(), "--app", "http://a");
         assertEquals(Duration.ofSeconds(75), defaults.idleTimeout());

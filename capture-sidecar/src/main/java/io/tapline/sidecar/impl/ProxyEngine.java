@@ -103,6 +103,8 @@ public final class ProxyEngine {
     /** When the next warning about the app failing may be logged (inbound listener only; see {@link #upstreamFailed}). */
     private final AtomicLong nextFailureWarning = new AtomicLong(System.nanoTime());
     private final AtomicLong failuresSinceWarning = new AtomicLong();
+    /** Set as the sidecar stops: every response from then on closes its connection. */
+    private volatile boolean draining;
 
     /** At most one warning about the app failing per this interval, so an app that is down cannot flood the log. */
     static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -371,6 +373,14 @@ public final class ProxyEngine {
      *
      * @return whether the connection must be closed once the body is written
      */
+    /**
+     * From now on, every response this engine writes says {@code Connection: close} and closes its connection, so
+     * that no client sends another request on a connection the stopping sidecar is about to close.
+     */
+    void drain() {
+        draining = true;
+    }
+
     private boolean relayHead(HttpServerRequest req, HttpClientResponse cresp, HttpServerResponse resp) {
         resp.setStatusCode(cresp.statusCode());
         // Not for a 304: Vert.x knows a 304 has no body only by its own status object, which a custom message replaces,
@@ -382,6 +392,9 @@ public final class ProxyEngine {
         HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
         if (settings.viaName() != null && settings.forwardedHeaders()) {
             resp.headers().add("Via", "1.1 " + settings.viaName());
+        }
+        if (draining) {
+            resp.headers().set(HttpHeaders.CONNECTION, "close");
         }
         boolean bodyAllowed = req.method() != HttpMethod.HEAD && cresp.statusCode() != 204 && cresp.statusCode() != 304
                 && cresp.statusCode() >= 200;
@@ -585,6 +598,9 @@ public final class ProxyEngine {
         if (resp.headWritten()) {
             resp.reset(); // mid-response: the client must see a broken message, not a short one
         } else {
+            if (draining) {
+                resp.putHeader(HttpHeaders.CONNECTION, "close");
+            }
             resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
                     .end(status == 504 ? "upstream timed out\n" : "upstream unavailable\n");
         }

@@ -40,9 +40,12 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** Wiring: builds the parts from {@link SidecarOptions} and starts them. No capture logic lives here. */
@@ -60,11 +63,18 @@ public final class SidecarImpl implements Sidecar {
     private final Metrics metrics;
     private final int port;
     private final int egressPort;
+    private final Listeners listeners;
     private volatile boolean ready;
 
+    /** The listeners' servers (one per event loop each), their engines, and how long a stop waits for them. */
+    private record Listeners(List<HttpServer> inbound, ProxyEngine inboundEngine, List<HttpServer> egress,
+                             ProxyEngine egressEngine, Duration drainTimeout) {
+    }
+
     private SidecarImpl(Vertx vertx, CapturePublisher publisher, ManagementServer management, Sampler sampler,
-                        Metrics metrics, int port, int egressPort) {
+                        Metrics metrics, int port, int egressPort, Listeners listeners) {
         this.vertx = vertx;
+        this.listeners = listeners;
         this.publisher = publisher;
         this.management = management;
         this.sampler = sampler;
@@ -141,6 +151,8 @@ public final class SidecarImpl implements Sidecar {
         // Servers on several event loops share a port only when they ask for the same one: resolve port 0 first.
         int[] ports = new int[] {concretePort(o.listen()), o.egressListen() == null ? -1 : concretePort(o.egressListen())};
         java.util.concurrent.atomic.AtomicIntegerArray bound = new java.util.concurrent.atomic.AtomicIntegerArray(2);
+        Listeners servers = new Listeners(new CopyOnWriteArrayList<>(), inboundEngine, new CopyOnWriteArrayList<>(),
+                egressEngine, o.drainTimeout());
         java.util.function.Supplier<VerticleBase> listeners = () -> new VerticleBase() {
             @Override
             public Future<?> start() {
@@ -158,6 +170,7 @@ public final class SidecarImpl implements Sidecar {
                         .setIdleTimeout((int) o.idleTimeout().toMillis())
                         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
                 HttpServer inbound = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]));
+                servers.inbound().add(inbound);
                 Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine, false)
                         .requestHandler(req -> inboundEngine.proxy(req,
                                 ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
@@ -168,6 +181,7 @@ public final class SidecarImpl implements Sidecar {
                     return in;
                 }
                 HttpServer egressServer = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]));
+                servers.egress().add(egressServer);
                 Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine, true)
                         .requestHandler(egress::handle)
                         .listen()
@@ -206,7 +220,7 @@ public final class SidecarImpl implements Sidecar {
             throw new IOException("cannot start the management server on " + o.managementHost() + ":" + o.managementPort()
                     + ": " + e.getMessage(), e);
         }
-        SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1]);
+        SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1], servers);
         self[0] = sidecar;
         registerGauges(metrics, publisher, queue, budget, registry, sampler);
         management.route("/capture", ex -> sidecar.captureSwitch(ex));
@@ -401,6 +415,7 @@ public final class SidecarImpl implements Sidecar {
     @Override
     public void close() {
         ready = false;
+        drain();
         try {
             vertx.close().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -408,6 +423,39 @@ public final class SidecarImpl implements Sidecar {
         }
         publisher.closeWithin(Duration.ofSeconds(5));
         management.close();
+    }
+
+    /**
+     * Stops taking connections and waits, within the drain timeout, for the requests in flight to finish: first the
+     * inbound listener's, while the egress listener still serves the calls they make, then the egress listener's.
+     * Idle connections close at once, and every response from now on closes its connection after it. What is still
+     * open at the deadline (a slow download, a WebSocket, a CONNECT tunnel) is closed with the event loops.
+     */
+    private void drain() {
+        if (listeners.drainTimeout().isZero()) {
+            return;
+        }
+        long deadline = System.nanoTime() + listeners.drainTimeout().toNanos();
+        LOG.info("draining: no new connections; waiting up to {} ms for the requests in flight",
+                listeners.drainTimeout().toMillis());
+        listeners.inboundEngine().drain();
+        shutdown(listeners.inbound(), deadline);
+        listeners.egressEngine().drain();
+        shutdown(listeners.egress(), deadline);
+    }
+
+    private static void shutdown(List<HttpServer> servers, long deadline) {
+        long left = Math.max(0, deadline - System.nanoTime());
+        List<Future<Void>> stopped = new ArrayList<>();
+        for (HttpServer server : servers) {
+            stopped.add(server.shutdown(left, TimeUnit.NANOSECONDS));
+        }
+        try {
+            // the servers close what is left at the deadline themselves; the extra second is for them to do so
+            Future.all(stopped).await(left + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        } catch (Exception e) {
+            LOG.warn("listeners did not stop within the drain timeout: {}", e.toString());
+        }
     }
 
     /**

@@ -21,7 +21,8 @@ import java.util.zip.GZIPOutputStream;
  * An in-process app for tests, on a real loopback port. Paths:
  * /hello, /early (401 at once, before any upload is read), /delay?ms=N (hello after N ms), /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
  * /call (calls the dependency through the sidecar's egress: /inv/items with the same query, propagating traceparent
- * when the request has X-Propagate, X-Outbound-Auth as Authorization, and Referer), /items (the dependency; 50 ms latency).
+ * when the request has X-Propagate, X-Outbound-Auth as Authorization, and Referer), /late-call?ms=N (/call after N ms),
+ * /items (the dependency; 50 ms latency).
  */
 final class TestOrigin implements AutoCloseable {
 
@@ -93,6 +94,7 @@ final class TestOrigin implements AutoCloseable {
                         .write("part-1;").compose(w -> req.response().write("part-2"))
                         .compose(w -> req.response().putTrailer("X-Checksum", "sha256:abc").end());
                 case "/call" -> call(req, headers);
+                case "/late-call" -> vertx.setTimer(Long.parseLong(req.getParam("ms")), t -> call(req, headers));
                 case "/items" -> vertx.setTimer(50, t -> req.response().putHeader("content-type", "application/json")
                         .end("{\"marker\":\"" + req.getParam("marker") + "\"}"));
                 default -> req.response().putHeader("content-type", "text/plain").end("hello");
