@@ -233,7 +233,39 @@ public final class Redactor {
         return sb.toString();
     }
 
+    /**
+     * A {@code Set-Cookie} value, or several joined by {@code ", "} (as a comparison joins a name's lines, and as some
+     * servers fold them): each cookie's value tokenised, its attributes kept. A comma starts another cookie when what
+     * follows it, up to the next {@code ;}, is {@code name=...}; the comma inside {@code Expires=Wed, 21 Oct ...} is
+     * not followed by one.
+     */
     private String setCookie(String value) {
+        StringBuilder sb = null;
+        int start = 0;
+        for (int comma = value.indexOf(','); comma >= 0; comma = value.indexOf(',', comma + 1)) {
+            if (!startsCookie(value, comma + 1)) {
+                continue;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(value.length() + 32);
+            }
+            sb.append(oneSetCookie(value.substring(start, comma))).append(',');
+            start = comma + 1;
+        }
+        return sb == null ? oneSetCookie(value) : sb.append(oneSetCookie(value.substring(start))).toString();
+    }
+
+    /** Whether {@code value} from {@code from} on, up to the next {@code ;} or {@code ,}, is {@code name=...}. */
+    private static boolean startsCookie(String value, int from) {
+        int end = from;
+        while (end < value.length() && value.charAt(end) != ';' && value.charAt(end) != ',') {
+            end++;
+        }
+        int eq = value.indexOf('=', from);
+        return eq >= 0 && eq < end && !value.substring(from, eq).isBlank() && value.substring(from, eq).trim().indexOf(' ') < 0;
+    }
+
+    private String oneSetCookie(String value) {
         int semi = value.indexOf(';');
         String first = semi < 0 ? value : value.substring(0, semi);
         String attrs = semi < 0 ? "" : value.substring(semi);

@@ -176,6 +176,16 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactEverySetCookieOfSeveralJoinedInOneValue() {
+        // a name's lines joined by ", " (how the replay compares headers, and how some servers fold Set-Cookie)
+        String joined = "sid=s1; Path=/; HttpOnly, csrf=c2; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Secure,theme=dark";
+        assertEquals("sid=" + t("s1") + "; Path=/; HttpOnly, csrf=" + t("c2") + "; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Secure,theme="
+                + t("dark"), redactor.header("p", "Set-Cookie", joined, out));
+        assertEquals("sid=" + t("s1") + "; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+                redactor.header("p", "Set-Cookie", "sid=s1; Expires=Wed, 21 Oct 2037 07:28:00 GMT", out), "a date's comma starts no cookie");
+    }
+
+    @Test
     void shouldRedactSensitiveQueryParametersAndKeepOthersByteForByte() {
         String q = redactor.urlEncoded("inbound.request", "query", "page=2&api_key=K%2F1&password=hunter2&q=a%20b", out);
         assertEquals("page=2&api_key=" + redactor.token("K/1") + "&password=" + redactor.token("hunter2") + "&q=a%20b", q);

@@ -29,6 +29,9 @@ class ResultRedactionTest {
     void eachValueIsRedactedByWhereItWasFound() {
         assertEquals("Bearer " + t("own-key"), redaction.difference(diff("header:authorization", null, "Bearer own-key")).getActual());
         assertEquals("sid=" + t("s1") + "; Path=/", redaction.difference(diff("header:set-cookie", null, "sid=s1; Path=/")).getActual());
+        assertEquals("sid=" + t("s1") + "; Path=/, csrf=" + t("c2") + "; Secure",
+                redaction.difference(diff("header:set-cookie", null, "sid=s1; Path=/, csrf=c2; Secure")).getActual(),
+                "the candidate's Set-Cookie lines, joined by the comparison: every cookie's value");
         assertEquals("\"" + t("hunter2") + "\"", redaction.difference(diff("$.user.password", null, "\"hunter2\"")).getActual());
         assertEquals(t("k1"), redaction.difference(diff("form:api_key", null, "k1")).getActual());
         assertEquals("mail " + t("ann@example.com"), redaction.difference(diff("form:note", null, "mail ann@example.com")).getActual());
