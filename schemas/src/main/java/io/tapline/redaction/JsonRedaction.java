@@ -39,11 +39,14 @@ final class JsonRedaction {
         this.rules = rules;
     }
 
-    /** Parses and redacts a JSON body; null when it is not valid JSON. Unchanged bodies keep their bytes. */
+    /**
+     * Parses and redacts a JSON body; null when it is not one valid JSON value (several, as in newline-delimited JSON,
+     * are left to the JSON-like text rules, which see them all). Unchanged bodies keep their bytes.
+     */
     byte[] json(String part, byte[] body, List<Redaction> out) {
         JsonNode root;
         try {
-            root = CanonicalJson.JSON.readTree(body);
+            root = CanonicalJson.WHOLE_JSON.readTree(body);
         } catch (IOException e) {
             return null;
         }

@@ -186,6 +186,21 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactEveryDocumentOfABodyHoldingSeveralJsonValues() {
+        // newline-delimited JSON (a bulk request, a stream of events): the secrets are not all in the first document
+        String ndjson = "{\"index\":{\"_id\":\"1\"}}\n{\"user\":\"ann@example.com\",\"password\":\"hunter2\"}\n";
+        for (String type : List.of("application/x-ndjson", "application/json")) {
+            String r = new String(redactor.body("p", ndjson.getBytes(StandardCharsets.UTF_8), type, out), StandardCharsets.UTF_8);
+            assertEquals("{\"index\":{\"_id\":\"1\"}}\n{\"user\":\"" + t("ann@example.com") + "\",\"password\":\"" + t("hunter2")
+                    + "\"}\n", r, type);
+        }
+        // the first document redacted did not drop the next ones
+        String two = "{\"token\":\"a1\"}\n{\"n\":1}";
+        assertEquals("{\"token\":\"" + t("a1") + "\"}\n{\"n\":1}",
+                new String(redactor.body("p", two.getBytes(StandardCharsets.UTF_8), "application/x-ndjson", out), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void shouldRedactSensitiveQueryParametersAndKeepOthersByteForByte() {
         String q = redactor.urlEncoded("inbound.request", "query", "page=2&api_key=K%2F1&password=hunter2&q=a%20b", out);
         assertEquals("page=2&api_key=" + redactor.token("K/1") + "&password=" + redactor.token("hunter2") + "&q=a%20b", q);
