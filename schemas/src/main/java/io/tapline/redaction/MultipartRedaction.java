@@ -13,7 +13,9 @@ final class MultipartRedaction {
     /** Multipart bodies nested deeper than this are not parsed further: their parts are tokenised whole. */
     private static final int MAX_MULTIPART_DEPTH = 4;
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LF = {'\n'};
     private static final byte[] BLANK_LINE = {'\r', '\n', '\r', '\n'};
+    private static final byte[] LF_BLANK_LINE = {'\n', '\n'};
     private static final byte[] DASHES = {'-', '-'};
 
     private final Redactor redactor;
@@ -29,7 +31,8 @@ final class MultipartRedaction {
      * to the token of the same form field); any other part is redacted as a body of its own content type
      * ({@code text/plain} when it has none): JSON by tree, forms by field, text by the text rules. A file part
      * (binary content) is thus kept byte for byte unless a text rule matches its bytes, as a binary body is. A part
-     * cut by the capture cap runs to the end of the captured bytes. Null when there is no usable boundary.
+     * cut by the capture cap runs to the end of the captured bytes. Lines may end in a bare LF, as parsers such as
+     * Go's and Werkzeug's accept. Null when there is no usable boundary.
      */
     byte[] multipart(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
         String boundary = parameter(contentType, "boundary");
@@ -37,12 +40,12 @@ final class MultipartRedaction {
             return null;
         }
         byte[] dashBoundary = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
-        byte[] delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+        byte[] delimiter = ("\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1); // after a CR or not
         int first = startsWith(body, 0, dashBoundary) ? 0 : indexOf(body, delimiter, 0, body.length);
         if (first < 0) {
             return null;
         }
-        int pos = first == 0 ? 0 : first + 2; // the CRLF before the first delimiter ends the preamble
+        int pos = first == 0 ? 0 : first + 1; // the line break before the first delimiter ends the preamble
         ByteArrayOutputStream result = new ByteArrayOutputStream(body.length + 64);
         boolean changed = textBytes(part, body, 0, pos, result, out);
         while (true) {
@@ -52,36 +55,52 @@ final class MultipartRedaction {
                 changed |= textBytes(part, body, afterBoundary + 2, body.length, result, out);
                 break;
             }
-            int lineEnd = indexOf(body, CRLF, afterBoundary, body.length);
+            int lineEnd = indexOf(body, LF, afterBoundary, body.length);
             if (lineEnd < 0) { // cut inside the delimiter line
-                result.write(body, pos, body.length - pos);
+                changed |= textBytes(part, body, pos, body.length, result, out);
                 break;
             }
-            result.write(body, pos, lineEnd + 2 - pos);
-            int next = indexOf(body, delimiter, lineEnd + 2, body.length);
-            int end = next < 0 ? body.length : next;
-            changed |= bodyPart(part, body, lineEnd + 2, end, depth, result, out);
+            int start = lineEnd + 1;
+            result.write(body, pos, start - pos);
+            int next = indexOf(body, delimiter, start, body.length);
+            int end = next < 0 ? body.length : next > start && body[next - 1] == '\r' ? next - 1 : next;
+            changed |= bodyPart(part, body, start, end, depth, result, out);
             if (next < 0) {
                 break;
             }
-            result.write(body, next, 2);
-            pos = next + 2;
+            result.write(body, end, next + 1 - end);
+            pos = next + 1;
         }
         return changed ? result.toByteArray() : body;
     }
 
     /** One part's headers and content, {@code body[from, to)}, into {@code result}; true when it changed. */
     private boolean bodyPart(String part, byte[] body, int from, int to, int depth, ByteArrayOutputStream result, List<Redaction> out) {
-        int headEnd = to - from >= 2 && startsWith(body, from, CRLF) ? from - 2 : indexOf(body, BLANK_LINE, from, to);
-        if (headEnd < 0) { // cut inside the part's headers
-            return textBytes(part, body, from, to, result, out);
+        int headStop; // where the line break that ends the headers starts
+        int contentStart;
+        if (to - from >= 2 && startsWith(body, from, CRLF)) { // no headers
+            headStop = from;
+            contentStart = from + 2;
+        } else if (to - from >= 1 && startsWith(body, from, LF)) {
+            headStop = from;
+            contentStart = from + 1;
+        } else {
+            int crlf = indexOf(body, BLANK_LINE, from, to);
+            int lf = indexOf(body, LF_BLANK_LINE, from, to);
+            if (crlf >= 0 && (lf < 0 || crlf < lf)) {
+                headStop = crlf;
+                contentStart = crlf + 4;
+            } else if (lf >= 0) {
+                headStop = lf;
+                contentStart = lf + 2;
+            } else { // cut inside the part's headers
+                return textBytes(part, body, from, to, result, out);
+            }
         }
-        int contentStart = headEnd + 4;
         String name = null;
         String type = null;
-        int headStop = Math.max(from, headEnd);
         String head = new String(body, from, headStop - from, StandardCharsets.ISO_8859_1);
-        for (String line : head.split("\r\n")) {
+        for (String line : head.split("\r?\n")) {
             int colon = line.indexOf(':');
             if (colon > 0) {
                 String header = line.substring(0, colon).trim();

@@ -447,6 +447,24 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactMultipartBodiesWhoseLinesEndInABareLf() {
+        String lf = "--b\nContent-Disposition: form-data; name=\"password\"\n\nhunter2\n--b\n"
+                + "Content-Disposition: form-data; name=\"note\"\n\nmail ann@example.com\r\n--b\r\n"
+                + "Content-Disposition: form-data; name=\"token\"\r\n\r\nt-1\n--b--\n";
+        assertEquals("--b\nContent-Disposition: form-data; name=\"password\"\n\n" + t("hunter2") + "\n--b\n"
+                + "Content-Disposition: form-data; name=\"note\"\n\nmail " + t("ann@example.com") + "\r\n--b\r\n"
+                + "Content-Disposition: form-data; name=\"token\"\r\n\r\n" + t("t-1") + "\n--b--\n",
+                new String(redactor.body("p", lf.getBytes(StandardCharsets.ISO_8859_1), "multipart/form-data; boundary=b", out),
+                        StandardCharsets.ISO_8859_1));
+        // a body cut inside its first delimiter line still gets the text rules
+        String cut = "--b mail ann@example.com";
+        assertEquals("--b mail " + t("ann@example.com"), new String(redactor.body("p", cut.getBytes(StandardCharsets.ISO_8859_1),
+                "multipart/form-data; boundary=b", out), StandardCharsets.ISO_8859_1));
+        byte[] empty = "--b\r\n\r\n--b\n\n--b--".getBytes(StandardCharsets.ISO_8859_1);
+        assertSame(empty, redactor.body("p", empty, "multipart/form-data; boundary=b", out), "empty parts");
+    }
+
+    @Test
     void shouldRedactMebibyteInputsWithoutOverflowingTheStack() {
         String mib = "A".repeat(1 << 20);
         Redactor r = redactor;
