@@ -25,11 +25,12 @@ final class JsonRedaction {
 
     /**
      * "name": value pairs in JSON-like text that could not be parsed (e.g. a truncated body); for an object or array
-     * value only its opening bracket (the rest is found by {@link #closingBracket}). The string value is
+     * value only its opening bracket (the rest is found by {@link #closingBracket}). A string value runs to its closing
+     * quote or to the end of the text, also when the text is cut just after a backslash. The string value is
      * matched with possessive quantifiers: an alternation under {@code *} recurses once per character in
      * java.util.regex and overflows the stack on a long string.
      */
-    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
+    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|\\\\?$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
 
     private final Redactor redactor;
     private final Redactor.Rules rules;

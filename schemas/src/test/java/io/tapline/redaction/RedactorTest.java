@@ -266,6 +266,13 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactASensitiveStringOfACutBodyCutJustAfterABackslash() {
+        String cut = "{\"n\":1,\"password\":\"hunter2\\";
+        assertEquals("{\"n\":1,\"password\":\"" + t("hunter2\\") + "\"",
+                new String(redactor.body("p", cut.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void shouldRedactFormFields() {
         String form = "user=bob&password=p%40ss&note=mail+me+at+bob%40example.com";
         String red = new String(redactor.body("p", form.getBytes(StandardCharsets.US_ASCII), "application/x-www-form-urlencoded", out), StandardCharsets.ISO_8859_1);
