@@ -106,7 +106,9 @@ final class SecretFinders {
 
     /**
      * The next email address in {@code s} at or after {@code from}, as {start, end}, or null: what the regex
-     * {@code [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}} finds, without its costs: run by
+     * {@code [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}} finds, with the non-ASCII characters
+     * of {@link #emailNonAscii} taken as letters (an internationalised address, {@code josé@exämple.com}), without
+     * its costs: run by
      * java.util.regex it backtracks over every start inside a long local-part run (quadratic: seconds for 64 KiB)
      * and recurses once per domain label (a stack overflow on {@code a@b.c.c.c...}). Here each character is
      * looked at a bounded number of times: the local part is extended left from each '@' and the domain read
@@ -123,15 +125,15 @@ final class SecretFinders {
             }
             // the domain: labels separated by single dots, the last one starting with at least two letters
             int end = at + 1;
-            while (end < s.length() && domainLabel(s.charAt(end))) {
+            while (end < s.length() && emailDomain(s.charAt(end))) {
                 end++;
             }
             if (end == at + 1) {
                 continue;
             }
-            while (end + 1 < s.length() && s.charAt(end) == '.' && domainLabel(s.charAt(end + 1))) {
+            while (end + 1 < s.length() && s.charAt(end) == '.' && emailDomain(s.charAt(end + 1))) {
                 end += 2;
-                while (end < s.length() && domainLabel(s.charAt(end))) {
+                while (end < s.length() && emailDomain(s.charAt(end))) {
                     end++;
                 }
             }
@@ -141,7 +143,7 @@ final class SecretFinders {
                     continue;
                 }
                 int letters = dot + 1;
-                while (letters < end && letter(s.charAt(letters))) {
+                while (letters < end && (letter(s.charAt(letters)) || emailNonAscii(s.charAt(letters)))) {
                     letters++;
                 }
                 if (letters - dot - 1 >= 2) {
@@ -160,8 +162,27 @@ final class SecretFinders {
         return letter(c) || (c >= '0' && c <= '9') || c == '-';
     }
 
+    /**
+     * A non-ASCII character of an internationalised address (RFC 6531): a letter, digit or mark of the Basic Multilingual
+     * Plane, or any character up to 0xFF, since a body of unknown charset is read as Latin-1 and its UTF-8 bytes then come as such characters.
+     */
+    private static boolean emailNonAscii(char c) {
+        if (c < 0x80) {
+            return false;
+        }
+        if (c <= 0xFF || Character.isLetterOrDigit(c)) {
+            return true;
+        }
+        int type = Character.getType(c);
+        return type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK || type == Character.ENCLOSING_MARK;
+    }
+
+    private static boolean emailDomain(char c) {
+        return domainLabel(c) || emailNonAscii(c);
+    }
+
     private static boolean emailLocal(char c) {
-        return domainLabel(c) || c == '.' || c == '_' || c == '%' || c == '+';
+        return emailDomain(c) || c == '.' || c == '_' || c == '%' || c == '+';
     }
 
     /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */

@@ -336,10 +336,29 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactInternationalisedEmailAddressesWhole() {
+        // in text, and as the Latin-1 characters of their UTF-8 bytes (a body of unknown charset)
+        for (String address : List.of("jos\u00e9.garc\u00eda@example.com", "jane@ex\u00e4mple.com", "jane@example.\u0440\u0444",
+                "\u674e@\u4f8b\u5b50.\u5e7f\u544a")) {
+            assertEquals("mail " + t(address) + ", thanks", redactor.text("p", "text", "body", "mail " + address + ", thanks", out), address);
+            String latin1 = new String(address.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+            assertEquals("mail " + t(latin1) + ", thanks", redactor.text("p", "text", "body", "mail " + latin1 + ", thanks", out), latin1);
+        }
+        assertEquals("\u201c" + t("jane@example.com") + "\u201d \u2014 " + t("ann@example.org") + "\u2014",
+                redactor.text("p", "text", "body", "\u201cjane@example.com\u201d \u2014 ann@example.org\u2014", out),
+                "quotes and dashes are not part of an address");
+    }
+
+    @Test
     void shouldFindEmailsWhereTheEmailRegexDoesWithoutItsBacktracking() {
-        // the regex the scanner replaces: same matches on random strings built from the characters that matter
-        Pattern regex = Pattern.compile("[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}");
-        String[] parts = {"a", "Z", "9", ".", "-", "_", "%", "+", "@", " ", "..", "com", "x@y.zz", "@@", ".c", "7a", "jane@example.com", "\u00e9", "/"};
+        // the regex the scanner replaces, its letters with non-ASCII ones (Latin-1 characters, other letters, digits and
+        // marks of the Basic Multilingual Plane): same matches on random strings built from the characters that matter
+        String other = "\\u0080-\\u00FF\\p{L}\\p{Nd}\\p{M}&&[^\\x{10000}-\\x{10FFFF}";
+        String domain = "[A-Za-z0-9\\-" + other + "]]";
+        Pattern regex = Pattern.compile("[A-Za-z0-9._%+\\-" + other + "]]+@" + domain + "+(?:\\." + domain + "+)*\\.[A-Za-z" + other
+                + "0-9]]{2,}");
+        String[] parts = {"a", "Z", "9", ".", "-", "_", "%", "+", "@", " ", "..", "com", "x@y.zz", "@@", ".c", "7a", "jane@example.com", "\u00e9",
+                "/", "\u0440\u0444", "\u2014", "\u00a0", "\u0301", "\ud83d\ude00"};
         java.util.Random random = new java.util.Random(11);
         int found = 0;
         for (int i = 0; i < 50_000; i++) {
