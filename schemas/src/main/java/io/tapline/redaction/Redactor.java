@@ -324,6 +324,23 @@ public final class Redactor {
         return changed ? sb.toString() : raw;
     }
 
+    /**
+     * A request target's raw query, redacted by {@link #urlEncoded}; a fragment in it (a client may send
+     * {@code ?x=1#access_token=...}, and the query is then read up to the end of the target) is redacted like a query,
+     * as in a URL in a header value.
+     */
+    public String query(String part, String raw, List<Redaction> out) {
+        int hash = raw == null ? -1 : raw.indexOf('#');
+        if (hash < 0) {
+            return urlEncoded(part, "query", raw, out);
+        }
+        String query = raw.substring(0, hash);
+        String fragment = raw.substring(hash + 1);
+        String q = urlEncoded(part, "query", query, out);
+        String f = urlEncoded(part, "query", fragment, out);
+        return q == query && f == fragment ? raw : q + "#" + f;
+    }
+
     /** One query parameter's or form field's decoded value, redacted as {@link #urlEncoded} redacts it. */
     public String field(String part, String location, String name, String value, List<Redaction> out) {
         return field(part, location, name, name, value, out);
@@ -341,10 +358,19 @@ public final class Redactor {
     /**
      * Redacts a raw (percent-encoded) path: the text rules on the path as it is, then on each segment that holds
      * a {@code %} escape once decoded ({@code /users/jane%40example.com}, a card split by {@code %2D}); a segment
-     * that changed is written back percent-encoded, the others keep their bytes.
+     * that changed is written back percent-encoded, the others keep their bytes. A fragment (a target
+     * {@code /callback#access_token=...} without a query is read as a path to its end) is redacted like a query.
      */
     public String path(String part, String path, List<Redaction> out) {
-        return path(part, "path", "path", path, out);
+        int hash = path == null ? -1 : path.indexOf('#');
+        if (hash < 0) {
+            return path(part, "path", "path", path, out);
+        }
+        String before = path.substring(0, hash);
+        String fragment = path.substring(hash + 1);
+        String p = path(part, "path", "path", before, out);
+        String f = urlEncoded(part, "path", "path", fragment, out);
+        return p == before && f == fragment ? path : p + "#" + f;
     }
 
     private String path(String part, String location, String field, String path, List<Redaction> out) {

@@ -201,6 +201,17 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactAFragmentARequestTargetCarriesLikeAQuery() {
+        // a client sending its fragment: the query (or, without one, the path) is read to the end of the target
+        assertEquals("code=1#access_token=" + t("at-1") + "&state=s", redactor.query("p", "code=1#access_token=at-1&state=s", out));
+        assertEquals("/callback#access_token=" + t("at-1"), redactor.path("p", "/callback#access_token=at-1", out));
+        assertEquals("/u/" + t("ann@example.com") + "#id_token=" + t("it-2"), redactor.path("p", "/u/ann@example.com#id_token=it-2", out));
+        String plain = "page=2#top";
+        assertSame(plain, redactor.query("p", plain, out));
+        assertEquals("api_key=" + t("k1"), redactor.query("p", "api_key=k1", out));
+    }
+
+    @Test
     void shouldRedactSensitiveQueryParametersAndKeepOthersByteForByte() {
         String q = redactor.urlEncoded("inbound.request", "query", "page=2&api_key=K%2F1&password=hunter2&q=a%20b", out);
         assertEquals("page=2&api_key=" + redactor.token("K/1") + "&password=" + redactor.token("hunter2") + "&q=a%20b", q);

@@ -122,7 +122,7 @@ public final class InteractionAssembler {
                 .setScheme(m.scheme)
                 .setAuthority(redactor.text(part, "authority", "authority", m.authority, redactions))
                 .setPath(redactor.path(part, m.path, redactions))
-                .setRawQuery(redactor.urlEncoded(part, "query", m.rawQuery, redactions))
+                .setRawQuery(redactor.query(part, m.rawQuery, redactions))
                 .setHeaders(redactor.headers(part, m.headers, redactions))
                 .setBody(ByteBuffer.wrap(body.bytes))
                 .setContentType(m.header("content-type"))

@@ -136,7 +136,7 @@ public final class ResultRedaction {
         String path = q < 0 ? target : target.substring(0, q);
         String query = q < 0 ? null : target.substring(q + 1);
         String p = redactor.path(PART, path, scratch);
-        String r = query == null ? null : redactor.urlEncoded(PART, "query", query, scratch);
+        String r = query == null ? null : redactor.query(PART, query, scratch);
         if (p == path && r == query) {
             return target;
         }
