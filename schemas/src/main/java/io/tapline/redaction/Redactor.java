@@ -3,6 +3,7 @@ package io.tapline.redaction;
 import io.tapline.avro.Header;
 import io.tapline.avro.Redaction;
 
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -507,8 +508,72 @@ public final class Redactor {
         return body(part, body, contentType, 0, out);
     }
 
-    /** {@link #body} of a body nested {@code depth} multipart levels deep. */
+    /**
+     * {@link #body} of a body nested {@code depth} multipart levels deep. A body in UTF-16 or UTF-32 (its charset
+     * parameter, its byte order mark, or, for JSON, the zero bytes of its first characters) is redacted as its UTF-8
+     * text, then written back in its own encoding: read byte by byte, no name or pattern would be found in it.
+     */
     byte[] body(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
+        Charset wide = body.length == 0 ? null : wideCharset(body, contentType);
+        if (wide == null) {
+            return asciiCompatibleBody(part, body, contentType, depth, out);
+        }
+        byte[] utf8 = new String(body, wide).getBytes(StandardCharsets.UTF_8);
+        byte[] r = asciiCompatibleBody(part, utf8, contentType, depth, out);
+        return r == utf8 ? body : new String(r, StandardCharsets.UTF_8).getBytes(wide);
+    }
+
+    /** UTF-16 or UTF-32 as {@link #body} tells them, with the byte order; null for any other body. */
+    private static Charset wideCharset(byte[] body, String contentType) {
+        String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        int at = ct.indexOf("charset=");
+        String declared = at < 0 ? "" : ct.substring(at + 8).replace("\"", "").split("[;\\s]", 2)[0];
+        int b0 = body[0] & 0xFF;
+        int b1 = body.length > 1 ? body[1] & 0xFF : -1;
+        int b2 = body.length > 2 ? body[2] & 0xFF : -1;
+        int b3 = body.length > 3 ? body[3] & 0xFF : -1;
+        if (b0 == 0 && b1 == 0 && b2 == 0xFE && b3 == 0xFF) {
+            return Charset.forName("UTF-32BE");
+        } else if (b0 == 0xFF && b1 == 0xFE && b2 == 0 && b3 == 0) {
+            return Charset.forName("UTF-32LE");
+        } else if (b0 == 0xFE && b1 == 0xFF) {
+            return StandardCharsets.UTF_16BE;
+        } else if (b0 == 0xFF && b1 == 0xFE) {
+            return StandardCharsets.UTF_16LE;
+        }
+        switch (declared) {
+            case "utf-16", "utf-16be" -> {
+                return StandardCharsets.UTF_16BE;
+            }
+            case "utf-16le" -> {
+                return StandardCharsets.UTF_16LE;
+            }
+            case "utf-32", "utf-32be" -> {
+                return Charset.forName("UTF-32BE");
+            }
+            case "utf-32le" -> {
+                return Charset.forName("UTF-32LE");
+            }
+            default -> {
+            }
+        }
+        if (!declared.isEmpty() || !ct.contains("json") || body.length < 4) {
+            return null;
+        }
+        // JSON without a charset: its first two characters are ASCII, so the zero bytes tell the encoding (RFC 4627)
+        if (b0 == 0 && b1 == 0 && b2 == 0 && b3 != 0) {
+            return Charset.forName("UTF-32BE");
+        } else if (b0 != 0 && b1 == 0 && b2 == 0 && b3 == 0) {
+            return Charset.forName("UTF-32LE");
+        } else if (b0 == 0 && b1 != 0 && b2 == 0) {
+            return StandardCharsets.UTF_16BE;
+        } else if (b0 != 0 && b1 == 0 && b3 == 0) {
+            return StandardCharsets.UTF_16LE;
+        }
+        return null;
+    }
+
+    private byte[] asciiCompatibleBody(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
         if (body.length == 0) {
             return body;
         }

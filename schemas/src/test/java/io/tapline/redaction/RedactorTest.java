@@ -212,6 +212,28 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactBodiesInUtf16AndUtf32InTheirOwnEncoding() {
+        String json = "{\"password\":\"hunter2\",\"mail\":\"ann@example.com\"}";
+        String redacted = "{\"password\":\"" + t("hunter2") + "\",\"mail\":\"" + t("ann@example.com") + "\"}";
+        java.nio.charset.Charset utf32 = java.nio.charset.Charset.forName("UTF-32LE");
+        for (java.nio.charset.Charset cs : List.of(StandardCharsets.UTF_16BE, StandardCharsets.UTF_16LE, utf32)) {
+            // told by the charset parameter, and for JSON by its zero bytes alone
+            for (String type : List.of("application/json; charset=" + cs.name().toLowerCase(java.util.Locale.ROOT), "application/json")) {
+                byte[] r = redactor.body("p", json.getBytes(cs), type, out);
+                assertEquals(redacted, new String(r, cs), type + " " + cs);
+            }
+        }
+        byte[] bom = ("\ufeffmail ann@example.com").getBytes(StandardCharsets.UTF_16LE);
+        assertEquals("\ufeffmail " + t("ann@example.com"), new String(redactor.body("p", bom, "text/plain", out), StandardCharsets.UTF_16LE),
+                "told by its byte order mark");
+        byte[] form = "user=a&password=hunter2".getBytes(StandardCharsets.UTF_16BE);
+        assertEquals("user=a&password=" + t("hunter2"), new String(redactor.body("p", form,
+                "application/x-www-form-urlencoded; charset=UTF-16", out), StandardCharsets.UTF_16BE));
+        byte[] clean = "{\"n\":1}".getBytes(StandardCharsets.UTF_16LE);
+        assertSame(clean, redactor.body("p", clean, "application/json", out));
+    }
+
+    @Test
     void shouldRedactSensitiveQueryParametersAndKeepOthersByteForByte() {
         String q = redactor.urlEncoded("inbound.request", "query", "page=2&api_key=K%2F1&password=hunter2&q=a%20b", out);
         assertEquals("page=2&api_key=" + redactor.token("K/1") + "&password=" + redactor.token("hunter2") + "&q=a%20b", q);
