@@ -181,14 +181,21 @@ final class JsonRedaction {
             String r = redactor.text(part, "json", path, s, out);
             return r == s ? node : TextNode.valueOf(r);
         }
-        if (node.isIntegralNumber() && rules.cards()) {
-            String digits = node.asText();
+        if (node.isNumber() && rules.cards()) {
+            // a card held as a floating-point number is written 4111111111111111.0 or 4.111111111111111E15
+            String digits = node.isIntegralNumber() ? node.asText() : integral(node);
             if (SecretFinders.CARD.matcher(digits).matches() && SecretFinders.luhn(digits)) {
                 out.add(new Redaction(part, "json", path, "card-number"));
                 return TextNode.valueOf(redactor.token(digits));
             }
         }
         return node;
+    }
+
+    /** A floating-point number's digits when its value is a whole number, else the empty string. */
+    private static String integral(JsonNode number) {
+        java.math.BigDecimal d = number.decimalValue().stripTrailingZeros();
+        return d.scale() <= 0 && d.precision() - d.scale() <= 19 ? d.toPlainString() : "";
     }
 
     /**

@@ -234,6 +234,14 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactACardNumberWrittenAsAFloatingPointJsonNumber() {
+        String body = "{\"a\":4111111111111111.0,\"b\":4.111111111111111E15,\"c\":4111111111111111,\"price\":4111111111111111.5}";
+        String r = new String(redactor.body("p", body.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
+        String card = t("4111111111111111");
+        assertEquals("{\"a\":\"" + card + "\",\"b\":\"" + card + "\",\"c\":\"" + card + "\",\"price\":4.1111111111111115E15}", r);
+    }
+
+    @Test
     void shouldRedactSensitiveQueryParametersAndKeepOthersByteForByte() {
         String q = redactor.urlEncoded("inbound.request", "query", "page=2&api_key=K%2F1&password=hunter2&q=a%20b", out);
         assertEquals("page=2&api_key=" + redactor.token("K/1") + "&password=" + redactor.token("hunter2") + "&q=a%20b", q);

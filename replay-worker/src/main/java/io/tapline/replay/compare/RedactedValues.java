@@ -279,8 +279,25 @@ public final class RedactedValues {
         if (!value.equals(value.trim()) && key.token(value.trim()).equals(recorded)) {
             return recorded;
         }
+        String whole = wholeNumber(value); // a card the capture found in a floating-point number: by its digits
+        if (whole != null && key.token(whole).equals(recorded)) {
+            return recorded;
+        }
         String canonical = CanonicalJson.of(value);
         return canonical == null ? asIs : key.token(canonical);
+    }
+
+    /** The digits of a JSON number holding a whole value ({@code 4111111111111111.0}), else null. */
+    private static String wholeNumber(String value) {
+        if (value.isEmpty() || "-0123456789".indexOf(value.charAt(0)) < 0) {
+            return null;
+        }
+        try {
+            java.math.BigDecimal d = new java.math.BigDecimal(value).stripTrailingZeros();
+            return d.scale() <= 0 && d.precision() - d.scale() <= 19 ? d.toPlainString() : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** The literal part of a template: quoted, a run of whitespace matching any (also none). */

@@ -66,6 +66,9 @@ class RedactedValuesTest {
         assertEquals("\"" + tok("bob@example.com") + "\"", other);
         // a JSON number where the capture tokenised a card number, by its digits
         assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("4111111111111111") + "\"", "4111111111111111"));
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("4111111111111111") + "\"", "4111111111111111.0"),
+                "a card written as a floating-point number, as the capture tokenises it");
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("4111111111111111") + "\"", "4.111111111111111E15"));
         // a JSON object where the capture tokenised a sensitive field's object value: by its members sorted by name,
         // so the candidate's member order does not matter; older captures tokenised it in production's order
         String sortedObject = "\"" + tok("{\"pin\":1234,\"user\":{\"a\":1,\"b\":[{\"x\":1,\"y\":2}]}}") + "\"";
