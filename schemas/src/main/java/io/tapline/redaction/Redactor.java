@@ -141,7 +141,7 @@ public final class Redactor {
 
     /** What a header's name alone decides about its value; a header's name is classified once, its value every time. */
     private enum HeaderKind {
-        COOKIE, SET_COOKIE, DEFAULT_HEADER, CONFIG_HEADER, SENSITIVE_NAME, LINK, URL, OTHER
+        COOKIE, SET_COOKIE, DEFAULT_HEADER, CONFIG_HEADER, SENSITIVE_NAME, LINK, URL, BAGGAGE, OTHER
     }
 
     private HeaderKind headerKind(String name) {
@@ -156,6 +156,8 @@ public final class Redactor {
             return HeaderKind.SENSITIVE_NAME;
         } else if (lower.equals("link")) {
             return HeaderKind.LINK;
+        } else if (lower.equals("baggage")) {
+            return HeaderKind.BAGGAGE;
         }
         return URL_HEADERS.contains(lower) ? HeaderKind.URL : HeaderKind.OTHER;
     }
@@ -190,6 +192,8 @@ public final class Redactor {
                         out.add(new Redaction(part, "header", name, "credential-value"));
                     } else if (kind == HeaderKind.LINK) {
                         redacted = links(part, name, value, out);
+                    } else if (kind == HeaderKind.BAGGAGE) {
+                        redacted = baggage(part, name, value, out);
                     } else if (kind == HeaderKind.URL || looksLikeUrl(value)) {
                         redacted = url(part, name, value, out);
                     } else {
@@ -205,6 +209,48 @@ public final class Redactor {
     /** One header's value, redacted as {@link #headers} would. */
     public String header(String part, String name, String value, List<Redaction> out) {
         return headers(part, List.of(new Header(name, value)), out).get(0).getValue();
+    }
+
+    /**
+     * W3C baggage, {@code key=value;property, ...}, which OpenTelemetry propagates to every call of a trace: each
+     * member's value percent-decoded, then redacted as a query parameter of its key is (a sensitive key's value
+     * tokenised, the text rules on any other, so {@code user.email=jane%40example.com} is found), and written back
+     * percent-encoded; properties get the text rules. Members that hold nothing to redact keep their bytes.
+     */
+    private String baggage(String part, String name, String value, List<Redaction> out) {
+        StringBuilder sb = new StringBuilder(value.length() + 32);
+        boolean changed = false;
+        String[] members = value.split(",", -1);
+        for (int i = 0; i < members.length; i++) {
+            String member = members[i];
+            if (i > 0) {
+                sb.append(',');
+            }
+            int semi = member.indexOf(';');
+            String pair = semi < 0 ? member : member.substring(0, semi);
+            String properties = semi < 0 ? "" : member.substring(semi);
+            int eq = pair.indexOf('=');
+            String redactedProperties = text(part, "header", name, properties, out);
+            if (eq < 0) {
+                String r = text(part, "header", name, member, out);
+                changed |= r != member;
+                sb.append(r);
+                continue;
+            }
+            String key = pair.substring(0, eq).trim();
+            String rawValue = pair.substring(eq + 1);
+            String decoded = PercentEncoding.percentDecode(rawValue.trim(), false);
+            String redactedValue = field(part, "header", key, name, decoded, out);
+            if (redactedValue == decoded && redactedProperties == properties) {
+                sb.append(member);
+                continue;
+            }
+            changed = true;
+            sb.append(pair, 0, eq + 1)
+                    .append(redactedValue == decoded ? rawValue : PercentEncoding.formEncode(redactedValue).replace("+", "%20"))
+                    .append(redactedProperties);
+        }
+        return changed ? sb.toString() : value;
     }
 
     /** An absolute URL or an absolute path, as X-Original-URI and similar headers carry. */

@@ -211,6 +211,17 @@ class RedactorTest {
         assertEquals("api_key=" + t("k1"), redactor.query("p", "api_key=k1", out));
     }
 
+    /** OpenTelemetry propagates baggage to every call of a trace, percent-encoded (W3C Baggage). */
+    @Test
+    void shouldRedactBaggageMembersByTheirKeysAndDecodedValues() {
+        String baggage = "user.email=jane%40example.com,session_id=s%2D1;ttl=60, tenant=acme,note=call%20ann@example.com%20now";
+        String redacted = redactor.header("p", "Baggage", baggage, out);
+        assertEquals("user.email=" + t("jane@example.com") + ",session_id=" + t("s-1") + ";ttl=60, tenant=acme,note=call%20"
+                + t("ann@example.com") + "%20now", redacted);
+        String plain = "tenant=acme, region=eu;p=1";
+        assertSame(plain, redactor.header("p", "baggage", plain, out), "nothing to redact: the value as it came");
+    }
+
     @Test
     void shouldRedactBodiesInUtf16AndUtf32InTheirOwnEncoding() {
         String json = "{\"password\":\"hunter2\",\"mail\":\"ann@example.com\"}";
