@@ -41,17 +41,23 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -103,10 +109,13 @@ public final class ReplayCommand {
             throw new ConfigException("option --target: '" + HttpUrl.shown(target) + "' has a query; give scheme, host, port and an optional base path");
         }
         String host = normalHost(uri.host());
+        Set<String> forms = hostForms(host);
         for (String p : productionHosts) {
-            if (host.equals(productionHost(p))) {
+            String listed = productionHost(p);
+            if (!Collections.disjoint(forms, hostForms(listed))) {
                 throw new ConfigException("option --target: host " + host + " is listed in "
-                        + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + " as production; replay refuses it");
+                        + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + " as production"
+                        + (host.equals(listed) ? "" : " (as " + listed + ")") + "; replay refuses it");
             }
         }
         return uri;
@@ -136,6 +145,87 @@ public final class ReplayCommand {
             h = h.substring(0, h.length() - 1);
         }
         return h;
+    }
+
+    /**
+     * What a host (as {@link #normalHost} gives it) may name: itself and, when it is an IP address, that address in
+     * one form however it is written. An IPv6 address in any notation ({@code 0:0:0:0:0:0:0:1} is {@code ::1}), also
+     * as the IPv4 address it embeds ({@code ::ffff:10.0.0.5}, {@code ::10.0.0.5}); an IPv4 address also as the forms
+     * resolvers read ({@code 10.000.000.005}, {@code 10.5}, {@code 0xa.0.0.5}, {@code 167772165}), a part with a
+     * leading zero both as decimal (Java, Netty) and as octal ({@code inet_aton}). Names are not resolved.
+     */
+    static Set<String> hostForms(String host) {
+        Set<String> forms = new HashSet<>();
+        forms.add(host);
+        if (host.indexOf(':') >= 0) {
+            try {
+                // in brackets the JDK reads an IPv6 literal or fails: it never looks the text up as a name
+                InetAddress a = InetAddress.getByName("[" + host + "]");
+                forms.add(a.getHostAddress());
+                byte[] b = a.getAddress();
+                if (b.length == 16 && Arrays.equals(Arrays.copyOf(b, 10), new byte[10])
+                        && (b[10] == b[11]) && (b[10] == 0 || b[10] == (byte) 0xff)) {
+                    forms.add(InetAddress.getByAddress(Arrays.copyOfRange(b, 12, 16)).getHostAddress());
+                }
+            } catch (UnknownHostException e) {
+                // not an IPv6 address: the host as it is
+            }
+        } else {
+            forms.addAll(ipv4Forms(host));
+        }
+        return forms;
+    }
+
+    /** The dotted-decimal addresses of a host written as one to four numbers, none if it is not. */
+    private static Set<String> ipv4Forms(String host) {
+        String[] parts = host.split("\\.", -1);
+        Set<String> out = new HashSet<>();
+        if (parts.length > 4) {
+            return out;
+        }
+        for (boolean octal : new boolean[] {false, true}) {
+            long address = 0;
+            boolean ok = true;
+            for (int i = 0; i < parts.length && ok; i++) {
+                long v = ipv4Part(parts[i], octal);
+                // every part but the last is one byte; the last fills the bytes left (all four when it is alone)
+                int bits = i < parts.length - 1 ? 8 : 8 * (5 - parts.length);
+                ok = v >= 0 && v < 1L << bits;
+                address = address << bits | v;
+            }
+            if (ok) {
+                out.add((address >> 24 & 255) + "." + (address >> 16 & 255) + "." + (address >> 8 & 255) + "." + (address & 255));
+            }
+        }
+        return out;
+    }
+
+    /** A part of an IPv4 address: decimal, hexadecimal after {@code 0x}, octal after a leading {@code 0} when asked; -1 if none. */
+    private static long ipv4Part(String part, boolean octal) {
+        int radix = 10;
+        int start = 0;
+        if (part.startsWith("0x")) {
+            radix = 16;
+            start = 2;
+        } else if (octal && part.length() > 1 && part.charAt(0) == '0') {
+            radix = 8;
+            start = 1;
+        }
+        if (start >= part.length()) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = start; i < part.length(); i++) {
+            int d = Character.digit(part.charAt(i), radix);
+            if (d < 0) {
+                return -1;
+            }
+            v = v * radix + d;
+            if (v > 0xffffffffL) {
+                return -1;
+            }
+        }
+        return v;
     }
 
     static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {

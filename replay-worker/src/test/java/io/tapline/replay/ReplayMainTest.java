@@ -58,6 +58,30 @@ class ReplayMainTest {
     }
 
     @Test
+    void aProductionAddressIsRefusedHoweverTheTargetWritesIt() {
+        // Each of these reaches the listed address: Netty reads leading zeros as decimal and connects to an IPv6
+        // literal in any notation, an IPv4-mapped one over IPv4; inet_aton also reads 127.1, 0x7f.0.0.1, 2130706433.
+        List<String> listed = List.of("127.0.0.1", "[::1]", "http://[2001:db8::5]:8443", "10.0.0.5");
+        for (String target : List.of("http://127.000.000.001:8080", "http://127.0.0.01", "http://[::ffff:127.0.0.1]",
+                "http://[::FFFF:7f00:1]:9090", "http://[0:0:0:0:0:ffff:127.0.0.1]", "http://[::127.0.0.1]",
+                "http://[0:0:0:0:0:0:0:1]", "http://[0000::1]", "http://127.1", "http://0x7f.0.0.1", "http://2130706433",
+                "http://0177.0.0.1", "http://[2001:DB8:0:0::5]", "http://[2001:0db8::0005]:80", "http://[::ffff:10.0.0.5]",
+                "http://10.0.5", "http://10.5", "http://012.0.0.5", "http://0xa000005")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget(target, listed), target);
+            assertTrue(e.getMessage().contains("production"), e.getMessage());
+        }
+        // an entry written in another form refuses the address too; a leading zero may be octal (inet_aton) or not
+        for (String target : List.of("http://127.0.0.1", "http://177.0.0.1")) {
+            assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget(target, List.of("0177.0.0.1")), target);
+        }
+        assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("http://[::1]", List.of("0:0:0:0:0:0:0:1")));
+        for (String target : List.of("http://127.0.0.2", "http://[::2]", "http://10.0.0.50", "http://[2001:db8::6]",
+                "http://1270.0.0.1", "http://127.0.0.1.example.com", "http://0x7g.0.0.1")) {
+            assertEquals(target, ReplayCommand.checkTarget(target, listed).toString());
+        }
+    }
+
+    @Test
     void nonHttpTargetIsRefused() {
         assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("ftp://x", List.of()));
         for (String[] bad : new String[][] {{"http://user:pw@candidate", "user info"}, {"http://candidate:0", "port '0'"},
