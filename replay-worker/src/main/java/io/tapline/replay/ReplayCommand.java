@@ -128,7 +128,18 @@ public final class ReplayCommand {
     static String productionHost(String entry) {
         String e = entry.trim();
         try {
-            return normalHost(HttpUrl.parse(e.contains("://") ? e : "http://" + e).host());
+            boolean url = e.contains("://");
+            if (!url && (e.indexOf('/') >= 0 || e.indexOf('?') >= 0 || e.indexOf('#') >= 0)) {
+                // 10.0.0.0/8 read as a URL would be the host 10.0.0.0 alone
+                throw new IllegalArgumentException("a path after a host without http:// (an address range is not"
+                        + " supported: list each host)");
+            }
+            String host = normalHost(HttpUrl.parse(url ? e : "http://" + e).host());
+            if (host.indexOf('*') >= 0) {
+                // no host has this name: as a pattern it would refuse nothing
+                throw new IllegalArgumentException("'*' in the host (a pattern is not supported: list each host)");
+            }
+            return host;
         } catch (IllegalArgumentException ex) {
             throw new ConfigException("option " + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + ": '" + HttpUrl.shown(entry)
                     + "' is not a host, host:port or URL: " + ex.getMessage());

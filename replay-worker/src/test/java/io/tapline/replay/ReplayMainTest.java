@@ -82,6 +82,22 @@ class ReplayMainTest {
     }
 
     @Test
+    void aProductionEntryThatIsARangeOrAPatternIsAnErrorNotTheHostItStartsWith() {
+        // read as a host, 10.0.0.0/8 would refuse 10.0.0.0 alone and *.prod.example.com no host at all
+        for (String[] entry : new String[][] {{"10.0.0.0/8", "http://10.1.2.3"}, {"*.prod.example.com", "http://shop.prod.example.com"},
+                {"https://*.prod.example.com", "http://shop.prod.example.com"}, {"prod.example.com/shop", "http://staging.example.com"},
+                {"[2001:db8::]/32", "http://[2001:db8::5]"}}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget(entry[1], List.of(entry[0])),
+                    entry[0]);
+            assertTrue(e.getMessage().contains("--replay-production-targets") && e.getMessage().contains("is not a host"),
+                    e.getMessage());
+        }
+        // a URL keeps its path and query (they do not matter): the host is refused on every port and path
+        assertThrows(ConfigException.class,
+                () -> ReplayCommand.checkTarget("http://prod.example.com/v2", List.of("https://prod.example.com/shop?x=1")));
+    }
+
+    @Test
     void nonHttpTargetIsRefused() {
         assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("ftp://x", List.of()));
         for (String[] bad : new String[][] {{"http://user:pw@candidate", "user info"}, {"http://candidate:0", "port '0'"},
