@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -107,15 +108,23 @@ public final class CandidateClient implements AutoCloseable {
         // The response body is subscribed to in the same event-loop callback that receives the response head:
         // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        AtomicBoolean givenUp = new AtomicBoolean();
         return client.request(options)
                 .compose(req -> {
                     sent.set(req);
+                    if (givenUp.get()) {
+                        // The connection came after the case was given up and its --concurrency slot freed: the
+                        // request is not sent, so a candidate slow to accept never gets more requests than allowed.
+                        req.reset();
+                        return Future.failedFuture("the case was given up before a connection to the candidate was open");
+                    }
                     return (body.length() == 0 ? req.send() : req.send(body)).compose(resp -> read(req, resp));
                 })
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .onFailure(err -> {
                     // Future.timeout does not stop the exchange: reset it, so that an answer that never ends
                     // frees its connection and stops filling memory
+                    givenUp.set(true);
                     HttpClientRequest req = sent.get();
                     if (req != null) {
                         req.reset();

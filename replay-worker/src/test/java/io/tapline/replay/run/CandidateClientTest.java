@@ -186,4 +186,62 @@ class CandidateClientTest {
             vertx.close().await();
         }
     }
+
+    @Test
+    void aRequestThatTimedOutBeforeItHadAConnectionIsNeverSentLater() throws Exception {
+        // A candidate too busy to accept connections (its accept queue full, so the kernel drops the client's SYN and
+        // it retries a second later): the case is given up, its slot in --concurrency freed and the next case started;
+        // its request, still waiting for a connection, must not reach the candidate when the connection comes.
+        Vertx vertx = Vertx.vertx();
+        List<java.net.Socket> queued = new ArrayList<>();
+        try (java.net.ServerSocket listener = new java.net.ServerSocket()) {
+            listener.bind(new java.net.InetSocketAddress("127.0.0.1", 0), 1);
+            boolean full = false;
+            while (!full && queued.size() < 16) {
+                java.net.Socket s = new java.net.Socket();
+                try {
+                    s.connect(listener.getLocalSocketAddress(), 200);
+                    queued.add(s);
+                } catch (java.net.SocketTimeoutException e) {
+                    s.close();
+                    full = true;
+                }
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(full, "this system does not hold connects at a full accept queue");
+            CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + listener.getLocalPort()), 4,
+                    Duration.ofMillis(200));
+            String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
+            java.util.concurrent.ExecutionException timedOut = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> c.send(Fixtures.request("GET", "x", "/late", null, null), tp).toCompletionStage()
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertTrue(timedOut.getCause() instanceof java.util.concurrent.TimeoutException, timedOut.getCause().toString());
+            // The candidate catches up: the queued connections, then the client's retried one, are accepted.
+            listener.setSoTimeout(6000);
+            StringBuilder received = new StringBuilder();
+            for (int i = 0; i <= queued.size(); i++) {
+                try (java.net.Socket accepted = listener.accept()) {
+                    if (i < queued.size()) {
+                        continue;
+                    }
+                    accepted.setSoTimeout(1000);
+                    byte[] buf = new byte[4096];
+                    try {
+                        for (int n; (n = accepted.getInputStream().read(buf)) > 0; ) {
+                            received.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1));
+                        }
+                    } catch (java.io.IOException e) {
+                        // reset or nothing sent: either way no request
+                    }
+                } catch (java.net.SocketTimeoutException e) {
+                    break; // the client gave the connection up
+                }
+            }
+            assertEquals("", received.toString(), "the request of a case already given up reached the candidate");
+        } finally {
+            for (java.net.Socket s : queued) {
+                s.close();
+            }
+            vertx.close().await();
+        }
+    }
 }
