@@ -36,8 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * records it: {@code /payments/v1/charges} is {@code /api/v1/charges} for
  * {@code --mock-route payments=http://pay:8080/api}). Each call is attributed to its case by the trace id of its
  * {@code traceparent} and answered from that case's recorded calls; an unmatched call gets the configured status
- * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused:
- * replay does not intercept TLS, so HTTPS dependencies must be reached over plain HTTP through named routes.
+ * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused,
+ * and an {@code https://} target in absolute form answered 400 as the sidecar answers it: replay does not intercept
+ * TLS, so HTTPS dependencies must be reached over plain HTTP through named routes.
  */
 public final class MockServer implements AutoCloseable {
 
@@ -246,7 +247,13 @@ public final class MockServer implements AutoCloseable {
      */
     private Target target(HttpServerRequest req) {
         String uri = req.uri();
-        if (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)) {
+        if (uri.regionMatches(true, 0, "https://", 0, 8)) {
+            // answered as the sidecar answers it: the client asked for TLS, and its request sent on as plain HTTP (to
+            // an --allow-live host) would cross the network in the clear
+            throw new IllegalArgumentException("an https:// target is not forwarded in plain text and TLS is not"
+                    + " intercepted; route HTTPS dependencies through a named route over plain HTTP");
+        }
+        if (uri.regionMatches(true, 0, "http://", 0, 7)) {
             HttpUrl u = HttpUrl.parse(uri); // as the sidecar's egress read it when it recorded the call
             String path = u.rawPath().isEmpty() ? "/" : u.rawPath();
             return new Target(u.authority(), path, "", u.rawQuery(), u.host(), u.port(), null);

@@ -338,6 +338,20 @@ class MockServerTest {
     }
 
     @Test
+    void anHttpsTargetInAbsoluteFormIsRefusedNotForwardedInPlainText() {
+        // The candidate asked for TLS; forwarding its request (credentials and all) as plain HTTP to port 443 of even
+        // an allowed host would send it over the network in the clear. The sidecar answered such a target 400 too.
+        MockServer mock = start(Set.of("127.0.0.1"));
+        String tp = register("c1", List.of());
+        Answer answer = get(mock.port(), "https://127.0.0.1:" + real.actualPort() + "/secret", tp);
+        assertEquals(400, answer.status());
+        assertTrue(answer.body().contains("https://"), answer.body());
+        assertEquals(0, realHits.get());
+        assertEquals(0, mock.liveCalls());
+        assertEquals(new Answer(200, "real"), get(mock.port(), "http://127.0.0.1:" + real.actualPort() + "/plain", tp));
+    }
+
+    @Test
     void namedRouteWithABasePathIsMatchedAtThePathTheRouteForwardsTo() {
         // --egress payments=http://pay:8080/api: the sidecar forwarded /payments/v1/charges to /api/v1/charges and
         // recorded that; the mock maps the candidate's call the same way.
