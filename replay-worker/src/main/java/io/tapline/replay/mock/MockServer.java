@@ -215,7 +215,9 @@ public final class MockServer implements AutoCloseable {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         req.headers().forEach(e -> {
             String n = e.getKey().toLowerCase(Locale.ROOT);
-            if (!NOT_REPLAYED.contains(n) && !n.equals("host")) {
+            // Proxy-Authorization is the candidate's credential for its proxy, which the mock stands in for: the
+            // sidecar never passed it on either
+            if (!NOT_REPLAYED.contains(n) && !n.equals("host") && !n.equals("proxy-authorization")) {
                 headers.add(e.getKey(), e.getValue());
             }
         });

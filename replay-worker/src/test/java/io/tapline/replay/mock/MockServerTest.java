@@ -36,6 +36,7 @@ class MockServerTest {
     private final MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE);
     private final AtomicInteger realHits = new AtomicInteger();
     private final AtomicReference<String> realUri = new AtomicReference<>();
+    private final AtomicReference<io.vertx.core.MultiMap> realHeaders = new AtomicReference<>();
     private HttpServer real;
 
     @BeforeEach
@@ -45,6 +46,7 @@ class MockServerTest {
         real = vertx.createHttpServer().requestHandler(r -> {
             realHits.incrementAndGet();
             realUri.set(r.uri());
+            realHeaders.set(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(r.headers()));
             r.response().end("real");
         }).listen(0, "127.0.0.1").await();
     }
@@ -349,6 +351,26 @@ class MockServerTest {
         assertEquals(0, realHits.get());
         assertEquals(0, mock.liveCalls());
         assertEquals(new Answer(200, "real"), get(mock.port(), "http://127.0.0.1:" + real.actualPort() + "/plain", tp));
+    }
+
+    @Test
+    void theCandidatesProxyCredentialsAreNotForwardedToALiveDependency() {
+        // Proxy-Authorization is for the proxy the candidate talks to (HTTP_PROXY=http://user:pass@...), which the
+        // mock stands in for: the sidecar never passed it on, and a live dependency must not get it either.
+        MockServer mock = start(Set.of("127.0.0.1"));
+        String tp = register("c1", List.of());
+        for (String uri : List.of("/inventory/stock/1", "http://127.0.0.1:" + real.actualPort() + "/stock/1")) {
+            io.vertx.core.Promise<Integer> sent = io.vertx.core.Promise.promise();
+            vertx.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+                            .setPort(mock.port()).setURI(uri).putHeader("traceparent", tp)
+                            .putHeader("Proxy-Authorization", "Basic cHJveHk6czNjcmV0").putHeader("X-Client", "shop"))
+                    .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
+                    .onComplete(sent));
+            assertEquals(200, sent.future().await(), uri);
+            assertEquals(null, realHeaders.get().get("proxy-authorization"), uri);
+            assertEquals("shop", realHeaders.get().get("x-client"), uri);
+        }
+        assertEquals(2, realHits.get());
     }
 
     @Test
