@@ -1,6 +1,7 @@
 package io.tapline.replay.mock;
 
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,10 +60,12 @@ public final class MockRegistry {
             }
         }
         untraced.incrementAndGet();
-        if (inFlight.size() == 1) {
-            for (CaseMocks only : inFlight.values()) {
-                return only;
-            }
+        // One look at the cases in flight: counted first and then read, a case registered in between (whose request,
+        // not sent yet, cannot have caused this call) could be the one read, and the call given to it.
+        Iterator<CaseMocks> cases = inFlight.values().iterator();
+        CaseMocks only = cases.hasNext() ? cases.next() : null;
+        if (only != null && !cases.hasNext()) {
+            return only;
         }
         unattributable.incrementAndGet();
         return null;

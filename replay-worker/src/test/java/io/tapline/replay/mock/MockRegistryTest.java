@@ -39,4 +39,37 @@ class MockRegistryTest {
         assertSame(again, registry.find("trace-a"));
         assertEquals(0, registry.lateCalls());
     }
+
+    @Test
+    void aCallWithoutTraceContextIsNeverGivenToACaseThatStartedWhileItWasBeingAttributed() throws Exception {
+        // a is alone in flight when a call without trace context arrives; b (another worker's case) registers while
+        // the call is being attributed. b's request has not been sent yet, so the call cannot be b's: it is a's, or,
+        // with two cases in flight, nobody's (then both are replayed again, alone). Given to b it would be answered
+        // from b's recordings and make neither case ambiguous.
+        CaseMocks a = new CaseMocks("a", List.of(), matcher);
+        registry.register("trace-2", a);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread other = new Thread(() -> {
+            while (!stop.get()) {
+                CaseMocks b = new CaseMocks("b", List.of(), matcher);
+                registry.register("trace-1", b); // iterated before a's
+                registry.unregister("trace-1");
+            }
+        });
+        other.start();
+        int givenToB = 0;
+        try {
+            long end = System.nanoTime() + 1_000_000_000L;
+            while (System.nanoTime() < end) {
+                CaseMocks found = registry.find(null);
+                if (found != null && found != a) {
+                    givenToB++;
+                }
+            }
+        } finally {
+            stop.set(true);
+            other.join();
+        }
+        assertEquals(0, givenToB, "calls of a given to b");
+    }
 }
