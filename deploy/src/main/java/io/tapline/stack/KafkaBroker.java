@@ -45,6 +45,13 @@ public final class KafkaBroker {
     private final Path dir;
     /** Volatile: {@link #kill} reads it from a shutdown hook while {@link #start} may still be waiting. */
     private volatile ChildProcess process;
+    /**
+     * Held while the process is being launched, and by {@link #kill} to read it: a kill from a shutdown hook while a
+     * start is launching waits for the launch (milliseconds) and takes the new process down, rather than missing it
+     * and letting the JVM exit with it running.
+     */
+    private final Object launching = new Object();
+    private boolean killed;
 
     public KafkaBroker(StackDistribution distribution, int port, int controllerPort, Path dir) {
         Ports.requireValid("Kafka", port);
@@ -182,7 +189,12 @@ public final class KafkaBroker {
         command.add(distribution.kafkaClasspath());
         command.add(MAIN_CLASS);
         command.add(serverPropertiesFile().toString());
-        process = ChildProcess.launch("Kafka broker", command, marker, dir, outputFile(), logFiles(), detached);
+        synchronized (launching) {
+            if (killed) {
+                throw new StackException("Kafka broker not started: the stack is being stopped");
+            }
+            process = ChildProcess.launch("Kafka broker", command, marker, dir, outputFile(), logFiles(), detached);
+        }
         awaitReady(readyTimeout);
         return process;
     }
@@ -196,7 +208,11 @@ public final class KafkaBroker {
 
     /** SIGKILL, for JVM shutdown hooks. */
     public void kill() {
-        ChildProcess current = process;
+        ChildProcess current;
+        synchronized (launching) {
+            killed = true;
+            current = process;
+        }
         if (current != null) {
             current.kill();
         }

@@ -29,6 +29,13 @@ public final class SchemaRegistry {
     private final Path dir;
     /** Volatile: {@link #kill} reads it from a shutdown hook while {@link #start} may still be waiting. */
     private volatile ChildProcess process;
+    /**
+     * Held while the process is being launched, and by {@link #kill} to read it: a kill from a shutdown hook while a
+     * start is launching waits for the launch (milliseconds) and takes the new process down, rather than missing it
+     * and letting the JVM exit with it running.
+     */
+    private final Object launching = new Object();
+    private boolean killed;
 
     public SchemaRegistry(StackDistribution distribution, int port, Path dir) {
         Ports.requireValid("Schema registry", port);
@@ -91,8 +98,13 @@ public final class SchemaRegistry {
         StackFiles.createDirectories(dir);
         Path runnerJar = distribution.apicurioRunnerJar();
         String marker = ChildProcess.newMarker();
-        process = ChildProcess.launch("Schema registry", command(StackDistribution.javaExecutable(), runnerJar, port, marker),
-                marker, dir, outputFile(), logFiles(), detached);
+        synchronized (launching) {
+            if (killed) {
+                throw new StackException("Schema registry not started: the stack is being stopped");
+            }
+            process = ChildProcess.launch("Schema registry", command(StackDistribution.javaExecutable(), runnerJar, port, marker),
+                    marker, dir, outputFile(), logFiles(), detached);
+        }
         awaitReady(readyTimeout);
         return process;
     }
@@ -104,7 +116,11 @@ public final class SchemaRegistry {
     }
 
     public void kill() {
-        ChildProcess current = process;
+        ChildProcess current;
+        synchronized (launching) {
+            killed = true;
+            current = process;
+        }
         if (current != null) {
             current.kill();
         }
