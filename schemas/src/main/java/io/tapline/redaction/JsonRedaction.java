@@ -178,7 +178,7 @@ final class JsonRedaction {
         }
         if (node.isTextual()) {
             String s = node.textValue();
-            String r = redactor.text(part, "json", path, s, out);
+            String r = redactor.value(part, "json", path, s, out);
             return r == s ? node : TextNode.valueOf(r);
         }
         if (node.isNumber() && rules.cards()) {

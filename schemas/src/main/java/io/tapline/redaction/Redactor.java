@@ -31,7 +31,7 @@ public final class Redactor {
 
     /** Names of headers, query parameters, JSON and form fields that look like credentials. */
     public static final String DEFAULT_SENSITIVE_NAME =
-            "(?i).*(passw|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|session[-_]?id|client[-_]?secret).*";
+            "(?i).*(passw|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|session[-_]?id|client[-_]?secret|signature).*|sig";
 
     /** Header names that carry credentials beyond the exact defaults (X-Auth, X-Outbound-Auth, X-Amz-Signature...). */
     private static final Pattern SENSITIVE_HEADER = Pattern.compile("(?i).*(auth(?!or)|signature).*");
@@ -195,7 +195,7 @@ public final class Redactor {
                     } else if (kind == HeaderKind.BAGGAGE) {
                         redacted = baggage(part, name, value, out);
                     } else if (kind == HeaderKind.URL || looksLikeUrl(value)) {
-                        redacted = url(part, name, value, out);
+                        redacted = url(part, "header", name, value, out);
                     } else {
                         redacted = text(part, "header", name, value, out);
                     }
@@ -399,7 +399,20 @@ public final class Redactor {
             out.add(new Redaction(part, location, label, fieldRule(name)));
             return token(value);
         }
-        return text(part, location, label, value, out);
+        return value(part, location, label, value, out);
+    }
+
+    /**
+     * A value of a query parameter, form field or JSON string: an absolute {@code http(s)} URL in it (a redirect
+     * target {@code ?next=https://...}, a reset link or a presigned URL in a JSON answer) by the rules of the request
+     * URL, so its own query parameters are matched by name; any other value by the text rules.
+     */
+    String value(String part, String location, String field, String value, List<Redaction> out) {
+        if (value != null && (value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8))) {
+            // then the text rules on the whole, for a configured pattern that spans the URL's parts
+            return text(part, location, field, url(part, location, field, value, out), out);
+        }
+        return text(part, location, field, value, out);
     }
 
     /**
@@ -455,7 +468,7 @@ public final class Redactor {
      * {@link #urlEncoded}, and the fragment like a query (OAuth's implicit flow redirects to
      * {@code #access_token=...}). Redactions are noted under the header's name. Unchanged: the same instance.
      */
-    private String url(String part, String field, String url, List<Redaction> out) {
+    private String url(String part, String location, String field, String url, List<Redaction> out) {
         int hash = url.indexOf('#');
         int queryMark = url.indexOf('?');
         if (hash >= 0 && queryMark > hash) {
@@ -473,10 +486,10 @@ public final class Redactor {
         String path = url.substring(authorityEnd, pathEnd);
         String query = queryMark < 0 ? null : url.substring(queryMark + 1, hash >= 0 ? hash : url.length());
         String fragment = hash < 0 ? null : url.substring(hash + 1);
-        String a = authority(part, field, authority, out);
-        String p = path(part, "header", field, path, out);
-        String q = urlEncoded(part, "header", field, query, out);
-        String f = urlEncoded(part, "header", field, fragment, out);
+        String a = authority(part, location, field, authority, out);
+        String p = path(part, location, field, path, out);
+        String q = urlEncoded(part, location, field, query, out);
+        String f = urlEncoded(part, location, field, fragment, out);
         if (a == authority && p == path && q == query && f == fragment) {
             return url;
         }
@@ -504,17 +517,25 @@ public final class Redactor {
         return 0;
     }
 
-    /** {@code user:password@host:port}: the password tokenised, the rest by the text rules. */
-    private String authority(String part, String field, String authority, List<Redaction> out) {
+    /**
+     * {@code user:password@host:port}: the password tokenised, the rest by the text rules. User info without a
+     * password ({@code https://TOKEN@host}, as access tokens are often put in clone and webhook URLs) is tokenised
+     * whole.
+     */
+    private String authority(String part, String location, String field, String authority, List<Redaction> out) {
         int at = authority.lastIndexOf('@');
-        int colon = at < 0 ? -1 : authority.indexOf(':');
-        if (colon < 0 || colon > at) {
-            return text(part, "header", field, authority, out);
+        if (at < 0) {
+            return text(part, location, field, authority, out);
         }
-        out.add(new Redaction(part, "header", field, "url-password"));
-        return text(part, "header", field, authority.substring(0, colon + 1), out)
+        int colon = authority.indexOf(':');
+        out.add(new Redaction(part, location, field, "url-password"));
+        if (colon < 0 || colon > at) {
+            return token(PercentEncoding.percentDecode(authority.substring(0, at), false))
+                    + text(part, location, field, authority.substring(at), out);
+        }
+        return text(part, location, field, authority.substring(0, colon + 1), out)
                 + token(PercentEncoding.percentDecode(authority.substring(colon + 1, at), false))
-                + text(part, "header", field, authority.substring(at), out);
+                + text(part, location, field, authority.substring(at), out);
     }
 
     /** A Link header ({@code <url>; rel="next", <url>; rel="last"}): each {@code <url>} as a URL, the rest as text. */
@@ -535,7 +556,7 @@ public final class Redactor {
             String before = value.substring(i, lt + 1);
             String b = text(part, "header", field, before, out);
             String link = value.substring(lt + 1, gt);
-            String l = url(part, field, link, out);
+            String l = url(part, "header", field, link, out);
             changed |= b != before || l != link;
             sb.append(b).append(l);
             i = gt;

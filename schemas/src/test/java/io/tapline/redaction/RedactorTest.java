@@ -211,6 +211,29 @@ class RedactorTest {
         assertEquals("api_key=" + t("k1"), redactor.query("p", "api_key=k1", out));
     }
 
+    /** Reset links, redirect targets and presigned URLs carry their secrets as query parameters of a URL in a value. */
+    @Test
+    void shouldRedactAUrlInAJsonStringOrAQueryValueByTheRulesOfTheRequestUrl() {
+        String json = "{\"next\":\"https://shop.example/reset?token=abc&lang=en\",\"avatar\":\"https://cdn.example/a.png\","
+                + "\"download\":\"https://b.s3.example/k?X-Amz-Date=20261122&X-Amz-Signature=deadbeef\",\"blob\":\"https://a.blob.example/c?sv=2024&sig=s1\"}";
+        String redacted = new String(redactor.body("p", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
+        assertEquals("{\"next\":\"https://shop.example/reset?token=" + t("abc") + "&lang=en\",\"avatar\":\"https://cdn.example/a.png\","
+                + "\"download\":\"https://b.s3.example/k?X-Amz-Date=20261122&X-Amz-Signature=" + t("deadbeef") + "\","
+                + "\"blob\":\"https://a.blob.example/c?sv=2024&sig=" + t("s1") + "\"}", redacted);
+        // a URL percent-encoded in a query value: its parameters by name, written back encoded
+        assertEquals("next=" + PercentEncoding.formEncode("https://shop.example/reset?token=" + t("abc")) + "&page=2",
+                redactor.query("p", "next=https%3A%2F%2Fshop.example%2Freset%3Ftoken%3Dabc&page=2", out));
+        String plain = "next=https%3A%2F%2Fshop.example%2Fcart&page=2";
+        assertSame(plain, redactor.query("p", plain, out));
+    }
+
+    @Test
+    void shouldTokeniseUserInfoWithoutAPasswordInAUrl() {
+        assertEquals("https://" + t("ghp_abc") + "@github.com/o/r.git",
+                redactor.header("p", "Location", "https://ghp_abc@github.com/o/r.git", out));
+        assertEquals("https://user:" + t("pw") + "@h.example/", redactor.header("p", "Location", "https://user:pw@h.example/", out));
+    }
+
     /** OpenTelemetry propagates baggage to every call of a trace, percent-encoded (W3C Baggage). */
     @Test
     void shouldRedactBaggageMembersByTheirKeysAndDecodedValues() {
