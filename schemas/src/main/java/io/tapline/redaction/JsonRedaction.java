@@ -251,13 +251,27 @@ final class JsonRedaction {
         while (from < s.length() && m.find(from)) {
             String name = m.group(1);
             from = m.end();
+            String v = m.group(2);
             if (!redactor.sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
-                continue; // an object or array value is entered: its own pairs are found next
+                // a URL string as in parsed JSON (its parameters by name); an object or array value is entered: its
+                // own pairs are found next
+                if (v.startsWith("\"") && (v.regionMatches(true, 1, "http://", 0, 7) || v.regionMatches(true, 1, "https://", 0, 8))) {
+                    boolean closed = v.length() > 1 && v.endsWith("\"");
+                    String url = v.substring(1, closed ? v.length() - 1 : v.length());
+                    String r = redactor.value(part, "text", name, url, out);
+                    if (r != url) {
+                        if (sb == null) {
+                            sb = new StringBuilder(s.length());
+                        }
+                        sb.append(s, last, m.start(2)).append('"').append(r).append(closed ? "\"" : "");
+                        last = from;
+                    }
+                }
+                continue;
             }
             if (sb == null) {
                 sb = new StringBuilder(s.length());
             }
-            String v = m.group(2);
             String inner;
             if (v.equals("{") || v.equals("[")) {
                 from = closingBracket(s, m.start(2));

@@ -21,8 +21,10 @@ final class SecretFinders {
     /**
      * A byte scan proving that no JSON/text rule can fire, so {@link Redactor#body} may return the bytes as they are: no
      * configured JSON paths or regexes, plain ASCII without escapes (raw bytes = decoded text), no '@' (emails),
-     * fewer than 13 digits in all (cards), and no quoted name followed by ':' that is sensitive (JSON fields, and
-     * every name the text fallback's "name": value scan could see, whichever quote it starts at).
+     * fewer than 13 digits in all (cards), no quoted name followed by ':' that is sensitive (JSON fields, and
+     * every name the text fallback's "name": value scan could see, whichever quote it starts at), and, once a
+     * {@code ://} was seen (a URL in a string, read by the URL rules), no sensitive {@code name=} after a {@code ?},
+     * {@code &} or {@code #} and no {@code %} escape (a URL nested in a parameter).
      */
     static boolean nothingToRedact(Redactor redactor, byte[] body) {
         if (!redactor.rules.jsonPaths().isEmpty() || !redactor.rules.textRules().isEmpty()) {
@@ -30,9 +32,15 @@ final class SecretFinders {
         }
         int digits = 0;
         int lastQuote = -1;
+        boolean url = false;
         for (int i = 0; i < body.length; i++) {
             byte b = body[i];
             if (b < 0 || b == '\\' || b == '@') {
+                return false;
+            }
+            if (b == ':' && i + 2 < body.length && body[i + 1] == '/' && body[i + 2] == '/') {
+                url = true;
+            } else if (url && (b == '%' || ((b == '?' || b == '&' || b == '#') && sensitiveParameter(redactor, body, i + 1)))) {
                 return false;
             }
             if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {
@@ -47,6 +55,17 @@ final class SecretFinders {
             }
         }
         return true;
+    }
+
+    /** Whether {@code body} from {@code from} on is {@code name=} with a sensitive name. */
+    private static boolean sensitiveParameter(Redactor redactor, byte[] body, int from) {
+        int end = from;
+        while (end < body.length && body[end] != '=' && body[end] != '&' && body[end] != '#' && body[end] != '"'
+                && !blank((char) body[end])) {
+            end++;
+        }
+        return end < body.length && body[end] == '=' && end > from
+                && redactor.sensitive(new String(body, from, end - from, StandardCharsets.ISO_8859_1));
     }
 
     private static boolean followedByColon(byte[] body, int from) {

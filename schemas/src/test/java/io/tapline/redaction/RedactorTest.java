@@ -220,9 +220,20 @@ class RedactorTest {
         assertEquals("{\"next\":\"https://shop.example/reset?token=" + t("abc") + "&lang=en\",\"avatar\":\"https://cdn.example/a.png\","
                 + "\"download\":\"https://b.s3.example/k?X-Amz-Date=20261122&X-Amz-Signature=" + t("deadbeef") + "\","
                 + "\"blob\":\"https://a.blob.example/c?sv=2024&sig=" + t("s1") + "\"}", redacted);
+        // the same in a body that does not parse as one JSON value (newline-delimited JSON, a body cut by the capture cap)
+        String ndjson = "{\"index\":{}}\n{\"next\":\"https://shop.example/reset?token=abc&lang=en\"}\n";
+        assertEquals("{\"index\":{}}\n{\"next\":\"https://shop.example/reset?token=" + t("abc") + "&lang=en\"}\n",
+                new String(redactor.body("p", ndjson.getBytes(StandardCharsets.UTF_8), "application/x-ndjson", out), StandardCharsets.UTF_8));
         // a URL percent-encoded in a query value: its parameters by name, written back encoded
         assertEquals("next=" + PercentEncoding.formEncode("https://shop.example/reset?token=" + t("abc")) + "&page=2",
                 redactor.query("p", "next=https%3A%2F%2Fshop.example%2Freset%3Ftoken%3Dabc&page=2", out));
+        assertEquals("next=" + PercentEncoding.formEncode("https://shop.example/reset?token=" + t("abc")),
+                new String(redactor.body("p", "next=https%3A%2F%2Fshop.example%2Freset%3Ftoken%3Dabc".getBytes(StandardCharsets.UTF_8),
+                        "application/x-www-form-urlencoded", out), StandardCharsets.UTF_8), "a form field");
+        String nested = "{\"u\":\"https://a.example/?next=https%3A%2F%2Fb.example%2F%3Ftoken%3Dabc\"}";
+        assertEquals("{\"u\":\"https://a.example/?next=" + PercentEncoding.formEncode("https://b.example/?token=" + t("abc")) + "\"}",
+                new String(redactor.body("p", nested.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8),
+                "a URL nested in a parameter of a URL in JSON");
         String plain = "next=https%3A%2F%2Fshop.example%2Fcart&page=2";
         assertSame(plain, redactor.query("p", plain, out));
     }

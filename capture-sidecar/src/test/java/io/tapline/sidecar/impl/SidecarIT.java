@@ -182,7 +182,10 @@ class SidecarIT {
                 // multipart/form-data: a sensitive field, an email in a text part
                 "mp-passw0rd", "mp.jane@example.com",
                 // JSON object keys: a map keyed by email, and by card number
-                "key.jane@example.com", "4012888888881881");
+                "key.jane@example.com", "4012888888881881",
+                // newline-delimited JSON, a reset link in a JSON string, W3C baggage, a JSON body in UTF-16
+                "ndjson-passw0rd", "url-t0ken-s3cret", "bag.jane%40example.com", "bag.jane@example.com", "bag-sess-1",
+                new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1));
         try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
                     .header("X-Api-Key", "apikey-hdr-1234"), "/hello?password=query-passw0rd&token=query-t0ken-abc&api_key=qapikey-987");
@@ -213,8 +216,14 @@ class SidecarIT {
                     + "\u0001\u0002binary\r\n--tapline-it--\r\n";
             send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(multipart))
                     .header("content-type", "multipart/form-data; boundary=tapline-it"), "/echo");
-            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 10, Duration.ofSeconds(60));
-            assertEquals(10, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
+            String ndjson = "{\"index\":{}}\n{\"password\":\"ndjson-passw0rd\",\"next\":\"https://shop.example/reset?token=url-t0ken-s3cret\"}\n";
+            send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(ndjson)).header("content-type", "application/x-ndjson")
+                    .header("baggage", "user.email=bag.jane%40example.com,session_id=bag-sess-1"), "/echo");
+            send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofByteArray(
+                    "{\"password\":\"utf16-passw0rd\"}".getBytes(StandardCharsets.UTF_16LE)))
+                    .header("content-type", "application/json; charset=utf-16le"), "/echo");
+            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 12, Duration.ofSeconds(60));
+            assertEquals(12, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
                     + " " + s.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_dropped_total")).toList());
         }
         // scan the raw bytes (keys, values, headers) of every topic on the broker
