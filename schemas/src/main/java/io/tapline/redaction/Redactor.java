@@ -75,6 +75,7 @@ public final class Redactor {
     final Rules rules;
     private final JsonRedaction jsonRedaction;
     private final MultipartRedaction multipartRedaction;
+    private final XmlRedaction xmlRedaction;
 
     public Redactor(byte[] key, Rules rules) {
         this(new RedactionKey(key), rules);
@@ -89,6 +90,7 @@ public final class Redactor {
         this.headerKinds = new NameVerdicts<>(this::headerKind);
         this.jsonRedaction = new JsonRedaction(this, rules);
         this.multipartRedaction = new MultipartRedaction(this);
+        this.xmlRedaction = new XmlRedaction(this);
     }
 
     /** The keyed token for a value; a value that already is a token stays as it is (redacting twice changes nothing). */
@@ -647,7 +649,8 @@ public final class Redactor {
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
         boolean form = ct.startsWith("application/x-www-form-urlencoded");
         boolean multipart = ct.startsWith("multipart/");
-        if (!form && !multipart && nothingToRedact(body)) {
+        boolean xml = ct.contains("xml");
+        if (!form && !multipart && !xml && nothingToRedact(body)) {
             return body; // the JSON and text paths would return these same bytes: skip the parse and the regexes
         }
         if (multipart) {
@@ -664,6 +667,11 @@ public final class Redactor {
         } else if (form) {
             String s = new String(body, StandardCharsets.ISO_8859_1);
             return latin1(urlEncoded(part, "form", s, out), body);
+        } else if (xml) {
+            String s = new String(body, StandardCharsets.ISO_8859_1);
+            String x = xmlRedaction.xml(part, s, out);
+            String r = text(part, "text", "body", x, out);
+            return r == s ? body : r.getBytes(StandardCharsets.ISO_8859_1);
         }
         String s = new String(body, StandardCharsets.ISO_8859_1);
         // Unknown text may still embed JSON-ish pairs (e.g. logs); treat them as JSON text.

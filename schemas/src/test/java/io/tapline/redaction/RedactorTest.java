@@ -245,6 +245,30 @@ class RedactorTest {
         assertEquals("https://user:" + t("pw") + "@h.example/", redactor.header("p", "Location", "https://user:pw@h.example/", out));
     }
 
+    @Test
+    void shouldRedactXmlElementsAndAttributesBySensitiveNames() {
+        String soap = "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"urn:s\"><soap:Header><wsse:Security>"
+                + "<wsse:UsernameToken><wsse:Username>ann</wsse:Username><wsse:Password Type=\"PasswordText\">hunter2</wsse:Password>"
+                + "</wsse:UsernameToken></wsse:Security></soap:Header><soap:Body><login api_key='k-1' lang=\"en\">"
+                + "<secret><![CDATA[s<3]]></secret><mail>ann@example.com</mail><note>no secret here</note></login></soap:Body></soap:Envelope>";
+        String redacted = new String(redactor.body("p", soap.getBytes(StandardCharsets.UTF_8), "application/soap+xml; charset=utf-8", out),
+                StandardCharsets.UTF_8);
+        assertEquals("<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"urn:s\"><soap:Header><wsse:Security>"
+                + "<wsse:UsernameToken><wsse:Username>ann</wsse:Username><wsse:Password Type=\"PasswordText\">" + t("hunter2") + "</wsse:Password>"
+                + "</wsse:UsernameToken></wsse:Security></soap:Header><soap:Body><login api_key='" + t("k-1") + "' lang=\"en\">"
+                + "<secret><![CDATA[" + t("s<3") + "]]></secret><mail>" + t("ann@example.com") + "</mail><note>no secret here</note></login>"
+                + "</soap:Body></soap:Envelope>", redacted);
+        byte[] plain = "<a><b x=\"1\">text</b></a>".getBytes(StandardCharsets.UTF_8);
+        assertSame(plain, redactor.body("p", plain, "text/xml", out));
+        // 1 MiB of a CDATA section left open, and of open tags, on a small stack
+        String open = "<password><![CDATA[" + "x".repeat(1 << 20);
+        String tags = "<a b='1' ".repeat(1 << 17);
+        for (String big : List.of(open, tags)) {
+            byte[] r = onSmallStack(() -> redactor.body("p", big.getBytes(StandardCharsets.UTF_8), "application/xml", out));
+            assertEquals(big.length(), r.length);
+        }
+    }
+
     /** OpenTelemetry propagates baggage to every call of a trace, percent-encoded (W3C Baggage). */
     @Test
     void shouldRedactBaggageMembersByTheirKeysAndDecodedValues() {

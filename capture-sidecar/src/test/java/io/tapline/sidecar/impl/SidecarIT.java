@@ -185,6 +185,8 @@ class SidecarIT {
                 "key.jane@example.com", "4012888888881881",
                 // newline-delimited JSON, a reset link in a JSON string, W3C baggage, a JSON body in UTF-16
                 "ndjson-passw0rd", "url-t0ken-s3cret", "bag.jane%40example.com", "bag.jane@example.com", "bag-sess-1",
+                // XML by element and attribute names
+                "xml-passw0rd", "xml-api-k3y",
                 new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1));
         try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
@@ -222,8 +224,11 @@ class SidecarIT {
             send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofByteArray(
                     "{\"password\":\"utf16-passw0rd\"}".getBytes(StandardCharsets.UTF_16LE)))
                     .header("content-type", "application/json; charset=utf-16le"), "/echo");
-            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 12, Duration.ofSeconds(60));
-            assertEquals(12, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
+            send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(
+                    "<login api_key=\"xml-api-k3y\"><user>ann</user><wsse:Password>xml-passw0rd</wsse:Password></login>"))
+                    .header("content-type", "text/xml"), "/echo");
+            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 13, Duration.ofSeconds(60));
+            assertEquals(13, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
                     + " " + s.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_dropped_total")).toList());
         }
         // scan the raw bytes (keys, values, headers) of every topic on the broker
