@@ -407,12 +407,22 @@ public final class Redactor {
     /**
      * A value of a query parameter, form field or JSON string: an absolute {@code http(s)} URL in it (a redirect
      * target {@code ?next=https://...}, a reset link or a presigned URL in a JSON answer) by the rules of the request
-     * URL, so its own query parameters are matched by name; any other value by the text rules.
+     * URL, so its own query parameters are matched by name; JSON text in it (a queue message or webhook payload
+     * carried as a string, {@code {"Message":"{\"password\":...}"}}) by the rules for JSON-like text, which
+     * tokenise sensitive pairs where they stand and keep the rest as written; any other value by the text rules.
      */
     String value(String part, String location, String field, String value, List<Redaction> out) {
-        if (value != null && (value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8))) {
+        if (value == null || value.isEmpty()) {
+            return value;
+        }
+        if (value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8)) {
             // then the text rules on the whole, for a configured pattern that spans the URL's parts
             return text(part, location, field, url(part, location, field, value, out), out);
+        }
+        char first = value.charAt(0);
+        if ((first == '{' || first == '[') && value.indexOf('"') > 0) {
+            String r = jsonRedaction.jsonLikeText(part, value, out);
+            return r == null ? value : r;
         }
         return text(part, location, field, value, out);
     }

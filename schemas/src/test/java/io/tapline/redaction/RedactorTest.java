@@ -238,6 +238,17 @@ class RedactorTest {
         assertSame(plain, redactor.query("p", plain, out));
     }
 
+    /** Queue messages and webhooks carry JSON as a string (SNS's Message, Slack's payload form field). */
+    @Test
+    void shouldRedactJsonCarriedAsAStringWhereItStands() {
+        String json = "{\"Type\":\"Notification\",\"Message\":\"{\\\"password\\\": \\\"hunter2\\\", \\\"n\\\": 1}\",\"list\":\"[1, 2]\"}";
+        String redacted = new String(redactor.body("p", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
+        assertEquals("{\"Type\":\"Notification\",\"Message\":\"{\\\"password\\\": \\\"" + t("hunter2") + "\\\", \\\"n\\\": 1}\",\"list\":\"[1, 2]\"}",
+                redacted, "the pair tokenised where it stands, the message's own spacing kept");
+        assertEquals("payload=" + PercentEncoding.formEncode("{\"token\":\"" + t("abc") + "\"}") + "&x=1",
+                redactor.urlEncoded("p", "form", "payload=%7B%22token%22%3A%22abc%22%7D&x=1", out));
+    }
+
     @Test
     void shouldTokeniseUserInfoWithoutAPasswordInAUrl() {
         assertEquals("https://" + t("ghp_abc") + "@github.com/o/r.git",
