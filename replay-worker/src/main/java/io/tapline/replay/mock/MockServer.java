@@ -213,11 +213,18 @@ public final class MockServer implements AutoCloseable {
         RequestOptions ro = new RequestOptions().setMethod(req.method()).setHost(target.liveHost)
                 .setPort(target.livePort).setURI(pathAndQuery);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        // headers the Connection header names are for this hop only (RFC 9110 7.6.1), as the sidecar treats them
+        Set<String> hopOnly = new java.util.HashSet<>();
+        for (String value : req.headers().getAll("connection")) {
+            for (String token : value.split(",")) {
+                hopOnly.add(token.trim().toLowerCase(Locale.ROOT));
+            }
+        }
         req.headers().forEach(e -> {
             String n = e.getKey().toLowerCase(Locale.ROOT);
             // Proxy-Authorization is the candidate's credential for its proxy, which the mock stands in for: the
             // sidecar never passed it on either
-            if (!NOT_REPLAYED.contains(n) && !n.equals("host") && !n.equals("proxy-authorization")) {
+            if (!NOT_REPLAYED.contains(n) && !n.equals("host") && !n.equals("proxy-authorization") && !hopOnly.contains(n)) {
                 headers.add(e.getKey(), e.getValue());
             }
         });

@@ -363,12 +363,14 @@ class MockServerTest {
             io.vertx.core.Promise<Integer> sent = io.vertx.core.Promise.promise();
             vertx.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
                             .setPort(mock.port()).setURI(uri).putHeader("traceparent", tp)
-                            .putHeader("Proxy-Authorization", "Basic cHJveHk6czNjcmV0").putHeader("X-Client", "shop"))
+                            .putHeader("Proxy-Authorization", "Basic cHJveHk6czNjcmV0").putHeader("X-Client", "shop")
+                            .putHeader("Connection", "keep-alive, X-Hop").putHeader("X-Hop", "for the mock only"))
                     .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
                     .onComplete(sent));
             assertEquals(200, sent.future().await(), uri);
             assertEquals(null, realHeaders.get().get("proxy-authorization"), uri);
             assertEquals("shop", realHeaders.get().get("x-client"), uri);
+            assertEquals(null, realHeaders.get().get("x-hop"), "a header named in Connection is for one hop: " + uri);
         }
         assertEquals(2, realHits.get());
     }
