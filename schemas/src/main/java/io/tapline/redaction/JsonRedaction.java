@@ -192,8 +192,14 @@ final class JsonRedaction {
         return node;
     }
 
-    /** A floating-point number's digits when its value is a whole number, else the empty string. */
+    /**
+     * A floating-point number's digits when its value is a whole number, else the empty string. A number too large
+     * for a double ({@code 1e999}) is parsed as infinity, which has no digits.
+     */
     private static String integral(JsonNode number) {
+        if (!number.isBigDecimal() && !Double.isFinite(number.doubleValue())) {
+            return "";
+        }
         java.math.BigDecimal d = number.decimalValue().stripTrailingZeros();
         return d.scale() <= 0 && d.precision() - d.scale() <= 19 ? d.toPlainString() : "";
     }

@@ -452,6 +452,15 @@ class RedactorTest {
         assertFalse(r.contains("hunter2"), r);
     }
 
+    /** A number too large for a double is read as infinity: the card check must not fail on it (the capture would be lost). */
+    @Test
+    void shouldRedactABodyHoldingANumberTooLargeForADouble() {
+        byte[] b = "{\"big\":1e999,\"small\":-1e999,\"card\":4111111111111111.0}".getBytes(StandardCharsets.UTF_8);
+        String r = new String(redactor.body("b", b, "application/json", out), StandardCharsets.UTF_8);
+        assertTrue(r.contains("\"card\":\"" + t("4111111111111111") + "\""), r);
+        assertTrue(r.startsWith("{\"big\":"), r);
+    }
+
     private String t(String value) {
         return redactor.token(value);
     }
