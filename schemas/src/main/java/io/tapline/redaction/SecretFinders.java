@@ -24,7 +24,9 @@ final class SecretFinders {
      * fewer than 13 digits in all (cards), no quoted name followed by ':' that is sensitive (JSON fields, and
      * every name the text fallback's "name": value scan could see, whichever quote it starts at), and, once a
      * {@code ://} was seen (a URL in a string, read by the URL rules), no sensitive {@code name=} after a {@code ?},
-     * {@code &} or {@code #} and no {@code %} escape (a URL nested in a parameter).
+     * {@code &} or {@code #} and no {@code %} escape (a URL nested in a parameter). A parameter's name is read as the
+     * URL rules read it: everything up to its {@code =}, blanks and a later {@code ?} or {@code #} included,
+     * {@code +} as a space; each byte is looked at a bounded number of times.
      */
     static boolean nothingToRedact(Redactor redactor, byte[] body) {
         if (!redactor.rules.jsonPaths().isEmpty() || !redactor.rules.textRules().isEmpty()) {
@@ -33,6 +35,10 @@ final class SecretFinders {
         int digits = 0;
         int lastQuote = -1;
         boolean url = false;
+        // Where the name of a URL's parameter starts while its '=' is still to come, as the URL rules may read it: from
+        // the first '?' or '#' of the run (a query's name may hold either), and from the last one (a fragment's)
+        int first = -1;
+        int last = -1;
         for (int i = 0; i < body.length; i++) {
             byte b = body[i];
             if (b < 0 || b == '\\' || b == '@') {
@@ -40,8 +46,26 @@ final class SecretFinders {
             }
             if (b == ':' && i + 2 < body.length && body[i + 1] == '/' && body[i + 2] == '/') {
                 url = true;
-            } else if (url && (b == '%' || ((b == '?' || b == '&' || b == '#') && sensitiveParameter(redactor, body, i + 1)))) {
-                return false;
+            } else if (url) {
+                if (b == '%') {
+                    return false;
+                } else if (b == '&') {
+                    first = i + 1;
+                    last = i + 1;
+                } else if (b == '?' || b == '#') {
+                    first = first < 0 ? i + 1 : first;
+                    last = i + 1;
+                } else if (b == '"') {
+                    first = -1;
+                    last = -1;
+                } else if (b == '=' && first >= 0) {
+                    if (sensitiveParameter(redactor, body, first, i)
+                            || (last != first && sensitiveParameter(redactor, body, last, i))) {
+                        return false;
+                    }
+                    first = -1;
+                    last = -1;
+                }
             }
             if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {
                 return false;
@@ -57,15 +81,9 @@ final class SecretFinders {
         return true;
     }
 
-    /** Whether {@code body} from {@code from} on is {@code name=} with a sensitive name. */
-    private static boolean sensitiveParameter(Redactor redactor, byte[] body, int from) {
-        int end = from;
-        while (end < body.length && body[end] != '=' && body[end] != '&' && body[end] != '#' && body[end] != '"'
-                && !blank((char) body[end])) {
-            end++;
-        }
-        return end < body.length && body[end] == '=' && end > from
-                && redactor.sensitive(new String(body, from, end - from, StandardCharsets.ISO_8859_1));
+    /** Whether the parameter name {@code body[from, to)} is sensitive, read with {@code +} as a space. */
+    private static boolean sensitiveParameter(Redactor redactor, byte[] body, int from, int to) {
+        return to > from && redactor.sensitive(new String(body, from, to - from, StandardCharsets.ISO_8859_1).replace('+', ' '));
     }
 
     private static boolean followedByColon(byte[] body, int from) {

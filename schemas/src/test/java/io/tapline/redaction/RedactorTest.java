@@ -461,6 +461,29 @@ class RedactorTest {
         assertTrue(r.startsWith("{\"big\":"), r);
     }
 
+    /** The scan reads a URL's parameter names as the URL rules do: to the '=', blanks included. */
+    @Test
+    void shouldNotSkipABodyWhoseUrlHasASensitiveParameterTheScanCouldMisread() {
+        for (String body : List.of(
+                "{\"u\":\"https://x.com/?my token=abc\"}",      // a blank in the name
+                "{\"u\":\"https://x.com/?a=1&reset token=abc\"}",
+                "{\"u\":\"https://x.com/?my+token=abc\"}")) {    // '+' is a space
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            assertFalse(redactor.nothingToRedact(b), body);
+            String r = new String(redactor.body("b", b, "application/json", out), StandardCharsets.UTF_8);
+            assertFalse(r.contains("=abc"), r);
+        }
+        byte[] clean = "{\"u\":\"https://x.com/?a b=1&c=2#d=3\"}".getBytes(StandardCharsets.UTF_8);
+        assertTrue(redactor.nothingToRedact(clean));
+    }
+
+    /** The scan looks at each byte once: no rescans from every '?' of a long run (64 KiB in well under a second). */
+    @Test
+    void shouldScanABodyOfManyQuestionMarksAfterAUrlInLinearTime() {
+        byte[] b = ("{\"u\":\"https://x.com/" + "?".repeat(64 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
+        assertTimeoutPreemptively(java.time.Duration.ofMillis(500), () -> assertTrue(redactor.nothingToRedact(b)));
+    }
+
     private String t(String value) {
         return redactor.token(value);
     }
