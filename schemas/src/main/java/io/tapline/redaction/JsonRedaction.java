@@ -259,18 +259,24 @@ final class JsonRedaction {
             from = m.end();
             String v = m.group(2);
             if (!redactor.sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
-                // a URL string as in parsed JSON (its parameters by name); an object or array value is entered: its
-                // own pairs are found next
-                if (v.startsWith("\"") && (v.regionMatches(true, 1, "http://", 0, 7) || v.regionMatches(true, 1, "https://", 0, 8))) {
-                    boolean closed = v.length() > 1 && v.endsWith("\"");
-                    String url = v.substring(1, closed ? v.length() - 1 : v.length());
-                    String r = redactor.value(part, "text", name, url, out);
-                    if (r != url) {
-                        if (sb == null) {
-                            sb = new StringBuilder(s.length());
+                // a string as in parsed JSON: its escapes read (https:\/\/..., JSON carried as a string), a URL by
+                // its parameters' names, JSON text by its pairs; an object or array value is entered: its own pairs
+                // are found next
+                if (v.startsWith("\"")) {
+                    boolean closed = v.length() > 1 && v.endsWith("\"") && !cutAfterBackslash(v);
+                    String raw = v.substring(1, closed ? v.length() - 1 : v.length());
+                    String text = unescape(raw);
+                    char first = text.isEmpty() ? ' ' : text.charAt(0);
+                    if (text.regionMatches(true, 0, "http://", 0, 7) || text.regionMatches(true, 0, "https://", 0, 8)
+                            || ((first == '{' || first == '[') && text.indexOf('"') > 0)) {
+                        String r = redactor.value(part, "text", name, text, out);
+                        if (r != text) {
+                            if (sb == null) {
+                                sb = new StringBuilder(s.length());
+                            }
+                            sb.append(s, last, m.start(2)).append('"').append(escape(r)).append(closed ? "\"" : "");
+                            last = from;
                         }
-                        sb.append(s, last, m.start(2)).append('"').append(r).append(closed ? "\"" : "");
-                        last = from;
                     }
                 }
                 continue;
@@ -293,6 +299,100 @@ final class JsonRedaction {
         String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
         String r = redactor.text(part, "text", "body", afterPairs, out);
         return r == s ? null : r;
+    }
+
+    /** Whether a string value the pair scan found ends in an escaped quote, cut there ({@code "ab\\"}). */
+    private static boolean cutAfterBackslash(String v) {
+        int backslashes = 0;
+        for (int i = v.length() - 2; i > 0 && v.charAt(i) == '\\'; i--) {
+            backslashes++;
+        }
+        return backslashes % 2 == 1;
+    }
+
+    /**
+     * A JSON string's content with its escapes read, in the form the text rules see a body in (each character a
+     * byte of its UTF-8 encoding, as raw bytes read as Latin-1 are); a cut escape at the end is left out.
+     */
+    static String unescape(String raw) {
+        if (raw.indexOf('\\') < 0) {
+            return raw;
+        }
+        StringBuilder b = new StringBuilder(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c != '\\') {
+                b.append(c);
+                continue;
+            }
+            if (i + 1 >= raw.length()) {
+                break;
+            }
+            char e = raw.charAt(++i);
+            switch (e) {
+                case 'n' -> b.append('\n');
+                case 'r' -> b.append('\r');
+                case 't' -> b.append('\t');
+                case 'b' -> b.append('\b');
+                case 'f' -> b.append('\f');
+                case 'u' -> {
+                    int code = hex4(raw, i + 1);
+                    if (code < 0) {
+                        return b.toString();
+                    }
+                    i += 4;
+                    int low = Character.isHighSurrogate((char) code) && raw.startsWith("\\u", i + 1) ? hex4(raw, i + 3) : -1;
+                    String ch;
+                    if (low >= 0 && Character.isLowSurrogate((char) low)) {
+                        ch = new String(new char[] {(char) code, (char) low});
+                        i += 6;
+                    } else {
+                        ch = String.valueOf((char) code);
+                    }
+                    b.append(new String(ch.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+                default -> b.append(e);
+            }
+        }
+        return b.toString();
+    }
+
+    private static int hex4(String s, int from) {
+        if (from + 4 > s.length()) {
+            return -1;
+        }
+        int v = 0;
+        for (int i = from; i < from + 4; i++) {
+            int d = Character.digit(s.charAt(i), 16);
+            if (d < 0) {
+                return -1;
+            }
+            v = v << 4 | d;
+        }
+        return v;
+    }
+
+    /** Text as the content of a JSON string: quotes, backslashes and control characters escaped, the rest as it is. */
+    static String escape(String text) {
+        StringBuilder b = new StringBuilder(text.length() + 16);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\%c%04x", 'u', (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
     }
 
     /**

@@ -484,6 +484,27 @@ class RedactorTest {
         assertTimeoutPreemptively(java.time.Duration.ofMillis(500), () -> assertTrue(redactor.nothingToRedact(b)));
     }
 
+    /**
+     * Newline-delimited or cut JSON is read by the pair scan, which sees strings with their escapes: a URL written
+     * with escaped slashes and JSON carried as a string are redacted there as in one parsed JSON value.
+     */
+    @Test
+    void shouldRedactEscapedUrlsAndJsonCarriedAsAStringInNewlineDelimitedAndCutJson() {
+        String ndjson = "{\"reset\":\"https:\\/\\/x.com\\/r?token=S1&u=1\"}\n"
+                + "{\"Message\":\"{\\\"password\\\":\\\"S2\\\",\\\"note\\\":\\\"caf\\u00e9 \\u2713\\\"}\"}\n";
+        String r = new String(redactor.body("b", ndjson.getBytes(StandardCharsets.UTF_8), "application/x-ndjson", out),
+                StandardCharsets.UTF_8);
+        assertFalse(r.contains("S1") || r.contains("S2"), r);
+        assertTrue(r.contains("\"reset\":\"https://x.com/r?token=" + t("S1") + "&u=1\""), r);
+        assertTrue(r.contains("{\\\"password\\\":\\\"" + t("S2") + "\\\",\\\"note\\\":\\\"caf\u00e9 \u2713\\\"}"), r);
+        String cut = "{\"a\":1,\"next\":\"https:\\/\\/x.com\\/?access_token=S3";
+        r = new String(redactor.body("b", cut.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
+        assertFalse(r.contains("S3"), r);
+        String plain = "{\"a\":\"x\\\"y\"}\n{\"b\":2}";
+        byte[] same = plain.getBytes(StandardCharsets.UTF_8);
+        assertSame(same, redactor.body("b", same, "application/x-ndjson", out), "strings with nothing to redact keep their bytes");
+    }
+
     private String t(String value) {
         return redactor.token(value);
     }
