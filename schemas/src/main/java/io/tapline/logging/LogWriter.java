@@ -12,7 +12,9 @@ import java.util.function.LongFunction;
  * logged would stall with it. Lines wait in a queue bounded in characters; a line that does not fit is dropped and
  * counted, and a notice with the count is written where it would have been, before the next line that fits.
  * <p>Lines keep the order in which they were handed over. While the JVM shuts down, a logging call waits (at most
- * {@link #SHUTDOWN_WAIT_NANOS}) until its line is written, so the last lines of a process are not lost.
+ * {@link #SHUTDOWN_WAIT_NANOS}) until its line is written, so the last lines of a process are not lost. Once such a
+ * wait ran out, the output is taken as stalled and later calls do not wait until a line gets written again: a stop
+ * that logs many lines to a stalled output is not held up by each of them in turn.
  */
 final class LogWriter {
 
@@ -36,11 +38,19 @@ final class LogWriter {
     /** Lines dropped since the last line queued (under {@code this}). */
     private long droppedSinceQueued;
     private volatile boolean shuttingDown;
+    /** A wait at shutdown ran out and no line was written since (under {@code this}). */
+    private boolean stalled;
+    private final long shutdownWaitNanos;
     private Thread thread;
 
     LogWriter(long maxQueuedChars, LongFunction<String> droppedNotice) {
+        this(maxQueuedChars, droppedNotice, SHUTDOWN_WAIT_NANOS);
+    }
+
+    LogWriter(long maxQueuedChars, LongFunction<String> droppedNotice, long shutdownWaitNanos) {
         this.maxQueuedChars = maxQueuedChars;
         this.droppedNotice = droppedNotice;
+        this.shutdownWaitNanos = shutdownWaitNanos;
     }
 
     /** Hands a line over; returns at once unless the JVM is shutting down. */
@@ -62,7 +72,26 @@ final class LogWriter {
             notifyAll();
         }
         if (shuttingDown) { // read after queueing: a line queued after the shutdown began is always waited for
-            awaitWritten(seq, SHUTDOWN_WAIT_NANOS);
+            synchronized (this) {
+                if (stalled) {
+                    return;
+                }
+            }
+            if (!awaitWritten(seq, shutdownWaitNanos)) {
+                synchronized (this) {
+                    stalled = writtenSeq < seq;
+                }
+            }
+        }
+    }
+
+    /** As the JVM shuts down: from now on a logging call waits for its line, and this waits for those before. */
+    void shutdown() {
+        shuttingDown = true;
+        if (!flush(shutdownWaitNanos, TimeUnit.NANOSECONDS)) {
+            synchronized (this) {
+                stalled = true;
+            }
         }
     }
 
@@ -102,10 +131,7 @@ final class LogWriter {
         thread.setDaemon(true);
         thread.start();
         try {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                shuttingDown = true;
-                flush(SHUTDOWN_WAIT_NANOS, TimeUnit.NANOSECONDS);
-            }, "tapline-log-flush"));
+            Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "tapline-log-flush"));
         } catch (IllegalStateException e) {
             shuttingDown = true; // the first line of all came while the JVM shuts down
         }
@@ -131,11 +157,13 @@ final class LogWriter {
                 }
                 line.out().print(line.text()); // one write per line, so a reader sees whole lines
                 line.out().flush();
-            } catch (RuntimeException e) {
-                // a PrintStream reports its own errors by checkError(); anything else must not stop the writer
+            } catch (RuntimeException | Error e) {
+                // a PrintStream reports its own errors by checkError(); anything else (an OutOfMemoryError while the
+                // notice is formatted, say) must not stop the writer: every later line would be queued for nothing
             }
             synchronized (this) {
                 writtenSeq = line.seq();
+                stalled = false;
                 notifyAll();
             }
         }

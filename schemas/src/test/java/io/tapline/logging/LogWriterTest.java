@@ -92,6 +92,48 @@ class LogWriterTest {
         assertEquals(0, writer.dropped());
     }
 
+    /** At shutdown, lines logged to a stalled output do not each wait the whole shutdown wait in turn. */
+    @Test
+    void shouldNotAddUpShutdownWaitsWhileTheOutputStalls() throws Exception {
+        StalledOutput stalled = new StalledOutput();
+        PrintStream out = new PrintStream(stalled, true, StandardCharsets.UTF_8);
+        LogWriter writer = new LogWriter(1000, n -> "dropped " + n + "\n", TimeUnit.MILLISECONDS.toNanos(300));
+        writer.write(out, "being written\n");
+        assertTrue(stalled.writing.await(10, TimeUnit.SECONDS));
+
+        long t0 = System.nanoTime();
+        writer.shutdown(); // the flush hook: waits once
+        for (int i = 0; i < 10; i++) {
+            writer.write(out, "stopping " + i + "\n"); // another hook logging its stop
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < 1500, "waited " + ms + " ms: each line waited in turn");
+
+        stalled.release.countDown();
+        assertTrue(writer.flush(10, TimeUnit.SECONDS));
+        writer.write(out, "written again\n"); // the output moves: lines are waited for again
+        assertEquals("written again", stalled.lines().get(stalled.lines().size() - 1));
+        assertEquals(12, stalled.lines().size(), String.join("\n", stalled.lines()));
+    }
+
+    /** An Error while a line is written (the notice formatted out of memory, say) does not stop the writer. */
+    @Test
+    void shouldKeepWritingAfterAnErrorWhileWriting() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        PrintStream failing = new PrintStream(bytes, true, StandardCharsets.UTF_8) {
+            @Override
+            public void print(String s) {
+                throw new OutOfMemoryError("test");
+            }
+        };
+        LogWriter writer = new LogWriter(LogWriter.DEFAULT_MAX_QUEUED_CHARS, n -> "dropped " + n + "\n");
+        writer.write(failing, "lost\n");
+        writer.write(out, "after\n");
+        assertTrue(writer.flush(10, TimeUnit.SECONDS), "the writer thread lives on");
+        assertEquals("after\n", bytes.toString(StandardCharsets.UTF_8));
+    }
+
     /** A process that logs and exits at once: its last lines are written before it ends. */
     @Test
     void shouldWriteAProcesssLastLinesBeforeItExits() throws Exception {
