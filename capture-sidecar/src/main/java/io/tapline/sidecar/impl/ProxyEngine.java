@@ -381,6 +381,15 @@ public final class ProxyEngine {
         draining = true;
     }
 
+    /**
+     * {@code Connection: close} on a response written while draining. Set as its head is written: Vert.x answers an
+     * HTTP/1.0 client that asked for keep-alive with {@code Connection: keep-alive} over any value set before.
+     */
+    private static void closeWhileDraining(HttpServerResponse resp) {
+        resp.headers().set(HttpHeaders.CONNECTION, "close");
+        resp.headersEndHandler(v -> resp.headers().set(HttpHeaders.CONNECTION, "close"));
+    }
+
     private boolean relayHead(HttpServerRequest req, HttpClientResponse cresp, HttpServerResponse resp) {
         resp.setStatusCode(cresp.statusCode());
         // Not for a 304: Vert.x knows a 304 has no body only by its own status object, which a custom message replaces,
@@ -394,7 +403,7 @@ public final class ProxyEngine {
             resp.headers().add("Via", "1.1 " + settings.viaName());
         }
         if (draining) {
-            resp.headers().set(HttpHeaders.CONNECTION, "close");
+            closeWhileDraining(resp);
         }
         boolean bodyAllowed = req.method() != HttpMethod.HEAD && cresp.statusCode() != 204 && cresp.statusCode() != 304
                 && cresp.statusCode() >= 200;
@@ -599,7 +608,7 @@ public final class ProxyEngine {
             resp.reset(); // mid-response: the client must see a broken message, not a short one
         } else {
             if (draining) {
-                resp.putHeader(HttpHeaders.CONNECTION, "close");
+                closeWhileDraining(resp);
             }
             resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
                     .end(status == 504 ? "upstream timed out\n" : "upstream unavailable\n");

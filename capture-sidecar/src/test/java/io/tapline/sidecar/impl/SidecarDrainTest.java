@@ -85,6 +85,26 @@ class SidecarDrainTest {
         }
     }
 
+    /** An HTTP/1.0 client that asked for keep-alive is told the connection closes too, not keep-alive. */
+    @Test
+    void shouldTellAnHttp10KeepAliveClientTheConnectionCloses() throws Exception {
+        SidecarImpl s = sidecar(Duration.ofSeconds(10));
+        CompletableFuture<Void> closed = null;
+        try (Socket busy = connect(s.port())) {
+            int before = origin.heads.get();
+            send(busy, "GET /late-call?ms=1000&marker=m2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+            awaitHeads(before + 1);
+            closed = CompletableFuture.runAsync(s::close);
+            String head = readUntil(busy.getInputStream(), "\r\n\r\n").toLowerCase();
+            assertTrue(head.contains("\r\nconnection: close\r\n") && !head.contains("keep-alive"), head);
+            closed.get(20, TimeUnit.SECONDS);
+        } finally {
+            if (closed == null) {
+                s.close();
+            }
+        }
+    }
+
     @Test
     void shouldCloseWhatIsStillOpenAtTheDrainTimeout() throws Exception {
         SidecarImpl s = sidecar(Duration.ofSeconds(1));
