@@ -366,14 +366,6 @@ public final class ProxyEngine {
     }
 
     /**
-     * Writes the app's status, end-to-end headers and {@code Via} into {@code resp}, and chunks a body of unknown
-     * length. HTTP/1.0 clients cannot read chunked: such a body ends when the connection closes (RFC 9112 §6.3), also
-     * for a client that asked for keep-alive (Vert.x then still answers keep-alive, and would keep the connection
-     * open with the body undelimited).
-     *
-     * @return whether the connection must be closed once the body is written
-     */
-    /**
      * From now on, every response this engine writes says {@code Connection: close} and closes its connection, so
      * that no client sends another request on a connection the stopping sidecar is about to close.
      */
@@ -390,6 +382,14 @@ public final class ProxyEngine {
         resp.headersEndHandler(v -> resp.headers().set(HttpHeaders.CONNECTION, "close"));
     }
 
+    /**
+     * Writes the app's status, end-to-end headers and {@code Via} into {@code resp}, and chunks a body of unknown
+     * length. HTTP/1.0 clients cannot read chunked: such a body ends when the connection closes (RFC 9112 §6.3), also
+     * for a client that asked for keep-alive (Vert.x then still answers keep-alive, and would keep the connection
+     * open with the body undelimited).
+     *
+     * @return whether the connection must be closed once the body is written
+     */
     private boolean relayHead(HttpServerRequest req, HttpClientResponse cresp, HttpServerResponse resp) {
         resp.setStatusCode(cresp.statusCode());
         // Not for a 304: Vert.x knows a 304 has no body only by its own status object, which a custom message replaces,
