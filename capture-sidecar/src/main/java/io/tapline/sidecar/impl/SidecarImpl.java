@@ -451,8 +451,10 @@ public final class SidecarImpl implements Sidecar {
             stopped.add(server.shutdown(left, TimeUnit.NANOSECONDS));
         }
         try {
-            // the servers close what is left at the deadline themselves; the extra second is for them to do so
-            Future.all(stopped).await(left + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+            // the servers close what is left at the deadline themselves; one second past it (for both listeners
+            // together) is for them to do so
+            long bound = Math.max(0, deadline + TimeUnit.SECONDS.toNanos(1) - System.nanoTime());
+            Future.all(stopped).await(bound, TimeUnit.NANOSECONDS);
         } catch (Exception e) {
             LOG.warn("listeners did not stop within the drain timeout: {}", e.toString());
         }
