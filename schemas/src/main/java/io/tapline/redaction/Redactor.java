@@ -31,7 +31,7 @@ public final class Redactor {
 
     /** Names of headers, query parameters, JSON and form fields that look like credentials. */
     public static final String DEFAULT_SENSITIVE_NAME =
-            "(?i).*(passw|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|session[-_]?id|client[-_]?secret|signature).*|sig";
+            "(?i).*(passw|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|session[-_]?id|client[-_]?secret).*|.*signature|sig";
 
     /** Header names that carry credentials beyond the exact defaults (X-Auth, X-Outbound-Auth, X-Amz-Signature...). */
     private static final Pattern SENSITIVE_HEADER = Pattern.compile("(?i).*(auth(?!or)|signature).*");

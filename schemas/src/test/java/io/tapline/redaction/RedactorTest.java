@@ -220,6 +220,10 @@ class RedactorTest {
         assertEquals("{\"next\":\"https://shop.example/reset?token=" + t("abc") + "&lang=en\",\"avatar\":\"https://cdn.example/a.png\","
                 + "\"download\":\"https://b.s3.example/k?X-Amz-Date=20261122&X-Amz-Signature=" + t("deadbeef") + "\","
                 + "\"blob\":\"https://a.blob.example/c?sv=2024&sig=" + t("s1") + "\"}", redacted);
+        // a name ending in signature is a secret; one that only starts with it (a flag, an algorithm) is not
+        String named = "{\"webhook_signature\":\"v1=abc\",\"signatureRequired\":true,\"signatureAlgorithm\":\"RS256\"}";
+        assertEquals("{\"webhook_signature\":\"" + t("v1=abc") + "\",\"signatureRequired\":true,\"signatureAlgorithm\":\"RS256\"}",
+                new String(redactor.body("p", named.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8));
         // the same in a body that does not parse as one JSON value (newline-delimited JSON, a body cut by the capture cap)
         String ndjson = "{\"index\":{}}\n{\"next\":\"https://shop.example/reset?token=abc&lang=en\"}\n";
         assertEquals("{\"index\":{}}\n{\"next\":\"https://shop.example/reset?token=" + t("abc") + "&lang=en\"}\n",
