@@ -200,13 +200,27 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
             out.append(prefix).append("\t... ").append(inCommon).append(" more").append(System.lineSeparator());
         }
         for (Throwable suppressed : t.getSuppressed()) {
-            if (seen.add(suppressed)) {
-                appendThrowable(out, suppressed, "Suppressed: ", prefix + "\t", frames, escape, seen);
-            }
+            appendRelated(out, suppressed, "Suppressed: ", prefix + "\t", frames, escape, seen);
         }
         Throwable cause = t.getCause();
-        if (cause != null && seen.add(cause)) {
-            appendThrowable(out, cause, "Caused by: ", prefix, frames, escape, seen);
+        if (cause != null) {
+            appendRelated(out, cause, "Caused by: ", prefix, frames, escape, seen);
         }
+    }
+
+    /** A cause or suppressed throwable, or, met before on this trace, the JDK's mark of a circular reference. */
+    private static void appendRelated(StringBuilder out, Throwable t, String caption, String prefix,
+            StackTraceElement[] enclosing, boolean escape, Set<Throwable> seen) {
+        if (seen.add(t)) {
+            appendThrowable(out, t, caption, prefix, enclosing, escape, seen);
+            return;
+        }
+        out.append(prefix).append(caption).append("[CIRCULAR REFERENCE: ");
+        if (escape) {
+            escapeControls(out, t.toString());
+        } else {
+            out.append(t);
+        }
+        out.append(']').append(System.lineSeparator());
     }
 }

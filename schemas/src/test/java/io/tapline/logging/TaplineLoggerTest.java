@@ -140,6 +140,19 @@ class TaplineLoggerTest {
                 "frames shared with the enclosing trace are left out as the JDK does: " + lines.get(lines.size() - 1));
     }
 
+    @Test
+    void shouldRenderAStackTraceAsTheJdkDoesCircularReferencesIncluded() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        IllegalStateException outer = new IllegalStateException("outer");
+        IllegalArgumentException inner = new IllegalArgumentException("inner", outer);
+        outer.initCause(inner);
+        outer.addSuppressed(new RuntimeException("also"));
+
+        java.io.StringWriter jdk = new java.io.StringWriter();
+        outer.printStackTrace(new java.io.PrintWriter(jdk));
+        assertEquals(jdk.toString().stripTrailing(), TaplineLogger.stackTrace(outer, false).stripTrailing());
+    }
+
     /** Standard error is a pipe; when its reader stalls, a logging call (on an event loop, say) must not stall too. */
     @Test
     void shouldNotWaitForAStalledOutput() throws Exception {
