@@ -353,21 +353,29 @@ public final class Redactor {
             String redactedName = text(part, location, field == null ? location : field, name, out);
             // a note names the pair, never a value: a name that held one is named by its token
             String label = field == null ? redactedName : field;
-            String value = eq < 0 ? null : PercentEncoding.percentDecode(pair.substring(eq + 1), true);
+            String rawValue = eq < 0 ? null : pair.substring(eq + 1);
+            String value = eq < 0 ? null : PercentEncoding.percentDecode(rawValue, true);
             String redacted;
+            String written = rawValue; // the value as it is written back
             if (value == null) {
                 redacted = null;
             } else {
                 redacted = field(part, location, name, label, value, out);
+                if (redacted != value) {
+                    written = PercentEncoding.formEncode(redacted);
+                } else {
+                    // pairs an older encoder separated by ';' (a=1;token=...): as written, their sensitive values tokenised
+                    written = semicolonParameters(part, location, label, rawValue, false, out);
+                }
             }
-            if (redacted == value && redactedName == name) {
+            if (written == rawValue && redactedName == name) {
                 sb.append(pair);
                 continue;
             }
             changed = true;
             sb.append(redactedName == name ? rawName : PercentEncoding.formEncode(redactedName));
             if (value != null) {
-                sb.append('=').append(redacted == value ? pair.substring(eq + 1) : PercentEncoding.formEncode(redacted));
+                sb.append('=').append(written);
             }
         }
         return changed ? sb.toString() : raw;
@@ -428,6 +436,42 @@ public final class Redactor {
     }
 
     /**
+     * Parameters after a {@code ;}, as servlet containers put a session in a path ({@code /cart;jsessionid=...})
+     * and older encoders separate query pairs ({@code a=1;token=...}): the value of a sensitive name tokenised, the
+     * rest kept as written. A parameter runs to the next {@code ;}, in a path also to the next {@code /}. The same
+     * instance when none was tokenised.
+     */
+    private String semicolonParameters(String part, String location, String field, String s, boolean path, List<Redaction> out) {
+        int semi = s.indexOf(';');
+        if (semi < 0) {
+            return s;
+        }
+        StringBuilder sb = null;
+        int last = 0;
+        while (semi >= 0) {
+            int start = semi + 1;
+            int end = start;
+            while (end < s.length() && s.charAt(end) != ';' && !(path && s.charAt(end) == '/')) {
+                end++;
+            }
+            int eq = s.indexOf('=', start);
+            if (eq > start && eq < end - 1) {
+                String name = PercentEncoding.percentDecode(s.substring(start, eq), true);
+                if (sensitive(name)) {
+                    if (sb == null) {
+                        sb = new StringBuilder(s.length() + 32);
+                    }
+                    sb.append(s, last, eq + 1).append(token(PercentEncoding.percentDecode(s.substring(eq + 1, end), false)));
+                    last = end;
+                    out.add(new Redaction(part, location, field, fieldRule(name)));
+                }
+            }
+            semi = s.indexOf(';', end);
+        }
+        return sb == null ? s : sb.append(s, last, s.length()).toString();
+    }
+
+    /**
      * Redacts a raw (percent-encoded) path: the text rules on the path as it is, then on each segment that holds
      * a {@code %} escape once decoded ({@code /users/jane%40example.com}, a card split by {@code %2D}); a segment
      * that changed is written back percent-encoded, the others keep their bytes. A fragment (a target
@@ -446,7 +490,7 @@ public final class Redactor {
     }
 
     private String path(String part, String location, String field, String path, List<Redaction> out) {
-        String r = text(part, location, field, path, out);
+        String r = path == null ? null : semicolonParameters(part, location, field, text(part, location, field, path, out), true, out);
         if (r == null || r.indexOf('%') < 0) {
             return r;
         }

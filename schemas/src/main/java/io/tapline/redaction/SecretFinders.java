@@ -24,7 +24,7 @@ final class SecretFinders {
      * fewer than 13 digits in all (cards), no quoted name followed by ':' that is sensitive (JSON fields, and
      * every name the text fallback's "name": value scan could see, whichever quote it starts at), and, once a
      * {@code ://} was seen (a URL in a string, read by the URL rules), no sensitive {@code name=} after a {@code ?},
-     * {@code &} or {@code #} and no {@code %} escape (a URL nested in a parameter). A parameter's name is read as the
+     * {@code &}, {@code ;} or {@code #} and no {@code %} escape (a URL nested in a parameter). A parameter's name is read as the
      * URL rules read it: everything up to its {@code =}, blanks and a later {@code ?} or {@code #} included,
      * {@code +} as a space; each byte is looked at a bounded number of times.
      */
@@ -36,9 +36,11 @@ final class SecretFinders {
         int lastQuote = -1;
         boolean url = false;
         // Where the name of a URL's parameter starts while its '=' is still to come, as the URL rules may read it: from
-        // the first '?' or '#' of the run (a query's name may hold either), and from the last one (a fragment's)
+        // the first '?' or '#' of the run (a query's name may hold either), from the last one (a fragment's), and
+        // from the last ';' (a path's or a value's parameter, whose name may hold a '&')
         int first = -1;
         int last = -1;
+        int semi = -1;
         for (int i = 0; i < body.length; i++) {
             byte b = body[i];
             if (b < 0 || b == '\\' || b == '@') {
@@ -52,19 +54,24 @@ final class SecretFinders {
                 } else if (b == '&') {
                     first = i + 1;
                     last = i + 1;
+                } else if (b == ';') {
+                    semi = i + 1;
                 } else if (b == '?' || b == '#') {
                     first = first < 0 ? i + 1 : first;
                     last = i + 1;
                 } else if (b == '"') {
                     first = -1;
                     last = -1;
-                } else if (b == '=' && first >= 0) {
-                    if (sensitiveParameter(redactor, body, first, i)
-                            || (last != first && sensitiveParameter(redactor, body, last, i))) {
+                    semi = -1;
+                } else if (b == '=') {
+                    if ((first >= 0 && sensitiveParameter(redactor, body, first, i))
+                            || (last >= 0 && last != first && sensitiveParameter(redactor, body, last, i))
+                            || (semi >= 0 && sensitiveParameter(redactor, body, semi, i))) {
                         return false;
                     }
                     first = -1;
                     last = -1;
+                    semi = -1;
                 }
             }
             if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {

@@ -181,11 +181,14 @@ public final class RouteTemplates {
         return q < 0 ? path : path.substring(0, q);
     }
 
+    /** A path's segments without their parameters ({@code /cart;jsessionid=...} is {@code /cart}). */
     private static List<String> segments(String path) {
         List<String> out = new ArrayList<>();
         for (String s : path.split("/")) {
-            if (!s.isEmpty()) {
-                out.add(s);
+            int semi = s.indexOf(';');
+            String segment = semi < 0 ? s : s.substring(0, semi);
+            if (!segment.isEmpty()) {
+                out.add(segment);
             }
         }
         return out;

@@ -253,6 +253,19 @@ class RedactorTest {
                 redactor.urlEncoded("p", "form", "payload=%7B%22token%22%3A%22abc%22%7D&x=1", out));
     }
 
+    /** Servlet containers put the session in the path; older encoders separate query pairs by ';'. */
+    @Test
+    void shouldRedactParametersAfterASemicolonByName() {
+        assertEquals("/cart;jsessionid=" + t("AB12CD") + "/items;v=2", redactor.path("p", "/cart;jsessionid=AB12CD/items;v=2", out));
+        assertEquals("a=1;token=" + t("x9") + ";b=2&page=3", redactor.query("p", "a=1;token=x9;b=2&page=3", out));
+        assertEquals("password=" + t("a;b"), redactor.query("p", "password=a;b", out), "a sensitive value keeps its ';'");
+        String json = "{\"u\":\"https://shop.example/cart;jsessionid=AB12CD?x=1\"}";
+        assertEquals("{\"u\":\"https://shop.example/cart;jsessionid=" + t("AB12CD") + "?x=1\"}",
+                new String(redactor.body("p", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8));
+        String plain = "/cart;v=2/items";
+        assertSame(plain, redactor.path("p", plain, out));
+    }
+
     @Test
     void shouldTokeniseUserInfoWithoutAPasswordInAUrl() {
         assertEquals("https://" + t("ghp_abc") + "@github.com/o/r.git",

@@ -83,6 +83,8 @@ class RouteTemplatesTest {
     void shouldBuildRouteKeyWithUpperCaseMethod() {
         assertEquals("GET /owners/{id}", RouteTemplates.routeKey("get", "/owners/42"));
         assertEquals("POST /owners", RouteTemplates.routeKey("POST", "/owners/"));
+        // a record key is plain text: a session a servlet container put in the path is no part of the route
+        assertEquals("GET /cart/items/{id}", RouteTemplates.routeKey("GET", "/cart;jsessionid=AB12CD9/items;v=2/42"));
     }
 
     @Test

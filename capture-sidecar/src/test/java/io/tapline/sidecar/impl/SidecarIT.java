@@ -187,6 +187,8 @@ class SidecarIT {
                 "ndjson-passw0rd", "url-t0ken-s3cret", "bag.jane%40example.com", "bag.jane@example.com", "bag-sess-1",
                 // XML by element and attribute names
                 "xml-passw0rd", "xml-api-k3y",
+                // a session in the path (also kept out of the record key) and a pair after a ';' in the query
+                "js-sess-s3cret", "semi-t0ken-s3cret",
                 new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1));
         try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
@@ -227,8 +229,9 @@ class SidecarIT {
             send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(
                     "<login api_key=\"xml-api-k3y\"><user>ann</user><wsse:Password>xml-passw0rd</wsse:Password></login>"))
                     .header("content-type", "text/xml"), "/echo");
-            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 13, Duration.ofSeconds(60));
-            assertEquals(13, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
+            send(s, HttpRequest.newBuilder(), "/hello;jsessionid=js-sess-s3cret?a=1;token=semi-t0ken-s3cret");
+            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 14, Duration.ofSeconds(60));
+            assertEquals(14, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
                     + " " + s.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_dropped_total")).toList());
         }
         // scan the raw bytes (keys, values, headers) of every topic on the broker
