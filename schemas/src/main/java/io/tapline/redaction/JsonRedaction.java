@@ -266,9 +266,7 @@ final class JsonRedaction {
                     boolean closed = v.length() > 1 && v.endsWith("\"") && !cutAfterBackslash(v);
                     String raw = v.substring(1, closed ? v.length() - 1 : v.length());
                     String text = unescape(raw);
-                    char first = text.isEmpty() ? ' ' : text.charAt(0);
-                    if (text.regionMatches(true, 0, "http://", 0, 7) || text.regionMatches(true, 0, "https://", 0, 8)
-                            || ((first == '{' || first == '[') && text.indexOf('"') > 0)) {
+                    if (Redactor.structured(text)) { // other strings get the text rules with the rest, below
                         String r = redactor.value(part, "text", name, text, out);
                         if (r != text) {
                             if (sb == null) {

@@ -257,7 +257,7 @@ public final class Redactor {
 
     /** An absolute URL or an absolute path, as X-Original-URI and similar headers carry. */
     private static boolean looksLikeUrl(String value) {
-        return value.startsWith("/") || value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8);
+        return value.startsWith("/") || httpUrl(value);
     }
 
     /** {@code Bearer abc} keeps its scheme: {@code Bearer tapline:hmac:...}. */
@@ -420,19 +420,28 @@ public final class Redactor {
      * tokenise sensitive pairs where they stand and keep the rest as written; any other value by the text rules.
      */
     String value(String part, String location, String field, String value, List<Redaction> out) {
-        if (value == null || value.isEmpty()) {
-            return value;
-        }
-        if (value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8)) {
+        if (httpUrl(value)) {
             // then the text rules on the whole, for a configured pattern that spans the URL's parts
             return text(part, location, field, url(part, location, field, value, out), out);
         }
-        char first = value.charAt(0);
-        if ((first == '{' || first == '[') && value.indexOf('"') > 0) {
+        if (jsonText(value)) {
             String r = jsonRedaction.jsonLikeText(part, value, out);
             return r == null ? value : r;
         }
         return text(part, location, field, value, out);
+    }
+
+    /** Whether {@link #value} reads this value by more than the text rules: as a URL or as JSON text. */
+    static boolean structured(String value) {
+        return httpUrl(value) || jsonText(value);
+    }
+
+    private static boolean httpUrl(String value) {
+        return value != null && (value.regionMatches(true, 0, "http://", 0, 7) || value.regionMatches(true, 0, "https://", 0, 8));
+    }
+
+    private static boolean jsonText(String value) {
+        return value != null && !value.isEmpty() && (value.charAt(0) == '{' || value.charAt(0) == '[') && value.indexOf('"') > 0;
     }
 
     /**
@@ -637,18 +646,19 @@ public final class Redactor {
      * text, then written back in its own encoding: read byte by byte, no name or pattern would be found in it.
      */
     byte[] body(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
-        Charset wide = body.length == 0 ? null : wideCharset(body, contentType);
+        String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        Charset wide = body.length == 0 ? null : wideCharset(body, ct);
         if (wide == null) {
-            return asciiCompatibleBody(part, body, contentType, depth, out);
+            return asciiCompatibleBody(part, body, contentType, ct, depth, out);
         }
         byte[] utf8 = new String(body, wide).getBytes(StandardCharsets.UTF_8);
-        byte[] r = asciiCompatibleBody(part, utf8, contentType, depth, out);
+        byte[] r = asciiCompatibleBody(part, utf8, contentType, ct, depth, out);
         return r == utf8 ? body : new String(r, StandardCharsets.UTF_8).getBytes(wide);
     }
 
     /** UTF-16 or UTF-32 as {@link #body} tells them, with the byte order; null for any other body. */
-    private static Charset wideCharset(byte[] body, String contentType) {
-        String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+    /** @param ct the content type in lower case, {@code ""} for none */
+    private static Charset wideCharset(byte[] body, String ct) {
         int at = ct.indexOf("charset=");
         String declared = at < 0 ? "" : ct.substring(at + 8).replace("\"", "").split("[;\\s]", 2)[0];
         int b0 = body[0] & 0xFF;
@@ -696,11 +706,11 @@ public final class Redactor {
         return null;
     }
 
-    private byte[] asciiCompatibleBody(String part, byte[] body, String contentType, int depth, List<Redaction> out) {
+    /** @param ct {@code contentType} in lower case, {@code ""} for none */
+    private byte[] asciiCompatibleBody(String part, byte[] body, String contentType, String ct, int depth, List<Redaction> out) {
         if (body.length == 0) {
             return body;
         }
-        String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
         boolean form = ct.startsWith("application/x-www-form-urlencoded");
         boolean multipart = ct.startsWith("multipart/");
         boolean xml = ct.contains("xml");

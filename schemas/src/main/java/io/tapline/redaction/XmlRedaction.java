@@ -57,10 +57,11 @@ final class XmlRedaction {
 
     private String attributes(String part, String s, List<Redaction> out) {
         Matcher tags = TAG.matcher(s);
+        Matcher a = ATTRIBUTE.matcher(s);
         StringBuilder sb = null;
         int last = 0;
         while (tags.find()) {
-            Matcher a = ATTRIBUTE.matcher(s).region(tags.start(), tags.end());
+            a.region(tags.start(), tags.end());
             while (a.find()) {
                 String name = a.group(1);
                 String quoted = a.group(2);

@@ -378,7 +378,6 @@ public final class ProxyEngine {
      * HTTP/1.0 client that asked for keep-alive with {@code Connection: keep-alive} over any value set before.
      */
     private static void closeWhileDraining(HttpServerResponse resp) {
-        resp.headers().set(HttpHeaders.CONNECTION, "close");
         resp.headersEndHandler(v -> resp.headers().set(HttpHeaders.CONNECTION, "close"));
     }
 

@@ -69,15 +69,6 @@ class SidecarRequestBufferingTest {
         out.flush();
     }
 
-    /** Waits until the origin has seen {@code n} request heads, or 10 s. */
-    static void awaitHeads(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (origin.heads.get() < n && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertEquals(n, origin.heads.get(), "request heads at the app");
-    }
-
     @ParameterizedTest(name = "request buffering {0}")
     @ValueSource(booleans = {true, false})
     void shouldServeOtherClientsWhileMoreSlowUploadsThanAppConnectionsAreOpen(boolean buffering) throws Exception {
@@ -150,7 +141,7 @@ class SidecarRequestBufferingTest {
             awaitMetric(s, HELD, 600);
             assertEquals(before, origin.heads.get());
             send(c, "b".repeat(900)); // 1500 of 5000: past the limit, the app is asked with 3500 still to come
-            awaitHeads(before + 1);
+            origin.awaitHeads(before + 1);
             awaitMetric(s, HELD, 0);
             send(c, "c".repeat(3500));
             String response = readUntil(c.getInputStream(), "5000");
@@ -165,7 +156,7 @@ class SidecarRequestBufferingTest {
             send(a, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "a".repeat(60));
             awaitMetric(s, HELD, 60);
             send(b, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "b".repeat(60));
-            awaitHeads(before + 1); // 120 > 100: b goes on to the app with what it sent; a is still held
+            origin.awaitHeads(before + 1); // 120 > 100: b goes on to the app with what it sent; a is still held
             awaitMetric(s, HELD, 60);
             send(a, "a".repeat(940));
             send(b, "b".repeat(940));

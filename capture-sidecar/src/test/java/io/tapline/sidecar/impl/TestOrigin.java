@@ -52,6 +52,15 @@ final class TestOrigin implements AutoCloseable {
         return server.actualPort();
     }
 
+    /** Waits until this origin has seen {@code n} request heads, or 10 s, and fails if it has not. */
+    void awaitHeads(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (heads.get() < n && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(n, heads.get(), "request heads at the app");
+    }
+
     private void handle(HttpServerRequest req) {
         connectionPorts.add(req.remoteAddress().port());
         heads.incrementAndGet();
