@@ -145,12 +145,14 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
 
     /**
      * Writes text with its line breaks and other control characters escaped as Java writes them in a string
-     * literal; tabs stay.
+     * literal, and a backslash doubled so that no text can pass for an escape; tabs stay.
      */
     static void escapeControls(StringBuilder out, String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (c == '\n') {
+            if (c == '\\') {
+                out.append("\\\\");
+            } else if (c == '\n') {
                 out.append("\\n");
             } else if (c == '\r') {
                 out.append("\\r");

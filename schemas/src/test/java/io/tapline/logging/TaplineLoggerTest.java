@@ -140,6 +140,17 @@ class TaplineLoggerTest {
                 "frames shared with the enclosing trace are left out as the JDK does: " + lines.get(lines.size() - 1));
     }
 
+    /** An escaped line break and a backslash followed by an n that an app wrote must not read the same. */
+    @Test
+    void shouldEscapeABackslashSoThatEscapesCannotBeForgedInText() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+
+        logger("io.tapline.x").warn("path {} then {}", "C:\\new\\n", "a\nb");
+
+        String line = onlyLine();
+        assertTrue(line.endsWith(" - path C:\\\\new\\\\n then a\\nb"), line);
+    }
+
     @Test
     void shouldRenderAStackTraceAsTheJdkDoesCircularReferencesIncluded() {
         TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
