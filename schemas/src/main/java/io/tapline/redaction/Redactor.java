@@ -641,6 +641,77 @@ public final class Redactor {
     }
 
     /**
+     * {@link #body} of a body cut short: by the capture cap, or a message that never ended. A secret at the cut may
+     * not be whole ({@code 4111 1111 11}, {@code jane@exa}, half a JWT) and then matches no rule, so the body ends at
+     * its last whole word: the bytes after the last delimiter (a blank or control character, a quote, a bracket,
+     * {@code < > , ; | &} or a backquote) are left out, and with them digit groups written before them with single
+     * blanks (a card number's start), up to 19 digits. The note {@code cut-word} says that bytes were left out.
+     */
+    public byte[] cutBody(String part, byte[] body, String contentType, List<Redaction> out) {
+        String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+        Charset wide = body.length == 0 ? null : wideCharset(body, ct);
+        byte[] text = wide == null ? body : new String(body, wide).getBytes(StandardCharsets.UTF_8);
+        int end = wholeWordsEnd(text);
+        if (end < text.length) {
+            out.add(new Redaction(part, "body", "body", "cut-word"));
+            body = wide == null ? java.util.Arrays.copyOf(body, end) : new String(text, 0, end, StandardCharsets.UTF_8).getBytes(wide);
+        }
+        return body(part, body, contentType, 0, out);
+    }
+
+    /** Where the last whole word of cut text ends, as {@link #cutBody} tells it (text in UTF-8 or any ASCII superset). */
+    static int wholeWordsEnd(byte[] b) {
+        return wholeWordsEnd(new String(b, StandardCharsets.ISO_8859_1), b.length);
+    }
+
+    /**
+     * Where the last whole word of {@code text}, cut at {@code cut}, ends: before the characters after the last
+     * delimiter (a blank or control character, a quote, a bracket, {@code < > , ; | &} or a backquote) and the digit
+     * groups written before them with single blanks, up to 19 digits (a card number's start). Text shown cut short
+     * ends there, so that a secret the cut went through (which no rule would match) is not shown in part.
+     */
+    public static int wholeWordsEnd(CharSequence text, int cut) {
+        int end = cut;
+        while (end > 0 && !wordDelimiter(text.charAt(end - 1))) {
+            end--;
+        }
+        int digits = 0;
+        for (int i = end; i < cut; i++) {
+            char c = text.charAt(i);
+            if (c >= '0' && c <= '9') {
+                digits++;
+            } else if (c != '-') {
+                return end; // the cut word is not digits: no card number runs on before it
+            }
+        }
+        // digit groups separated by single blanks before the cut word: "4111 1111 11" (a card number's start)
+        while (end > 1 && text.charAt(end - 1) == ' ') {
+            int start = end - 1;
+            int groupDigits = 0;
+            while (start > 0 && (isDigit(text.charAt(start - 1)) || text.charAt(start - 1) == '-')) {
+                start--;
+                groupDigits += text.charAt(start) == '-' ? 0 : 1;
+            }
+            if (groupDigits == 0 || digits + groupDigits > 19 || (start > 0 && !wordDelimiter(text.charAt(start - 1)))) {
+                break;
+            }
+            digits += groupDigits;
+            end = start;
+        }
+        return end;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static boolean wordDelimiter(char c) {
+        return c <= ' ' || c == 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' || c == ',' || c == ';'
+                || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '|' || c == '&'
+                || c == '`';
+    }
+
+    /**
      * {@link #body} of a body nested {@code depth} multipart levels deep. A body in UTF-16 or UTF-32 (its charset
      * parameter, its byte order mark, or, for JSON, the zero bytes of its first characters) is redacted as its UTF-8
      * text, then written back in its own encoding: read byte by byte, no name or pattern would be found in it.

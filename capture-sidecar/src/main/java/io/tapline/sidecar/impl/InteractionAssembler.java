@@ -155,7 +155,8 @@ public final class InteractionAssembler {
 
     /**
      * The captured body, decoded when it is gzip/deflate (the captured copy then has no content encoding; the
-     * Content-Encoding header still shows what was sent), then redacted. A body in an encoding we cannot decode
+     * Content-Encoding header still shows what was sent), then redacted (a cut one without its last word, see
+     * {@code Redactor.cutBody}). A body in an encoding we cannot decode
      * (br, zstd...) cannot be checked for secrets, so it is left out (truncated, size kept).
      */
     private Body body(String part, CapturedMessage m, List<Redaction> redactions) {
@@ -176,7 +177,9 @@ public final class InteractionAssembler {
         } else if (BodyCodec.identity(encoding)) {
             encoding = null;
         }
-        byte[] redacted = redactor.body(part, bytes, m.header("content-type"), redactions);
+        // a cut body ends at its last whole word: a secret the cut went through would match no rule
+        byte[] redacted = truncated ? redactor.cutBody(part, bytes, m.header("content-type"), redactions)
+                : redactor.body(part, bytes, m.header("content-type"), redactions);
         return new Body(redacted, encoding, truncated, originalSize);
     }
 }

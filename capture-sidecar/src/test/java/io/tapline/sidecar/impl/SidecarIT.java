@@ -189,6 +189,8 @@ class SidecarIT {
                 "xml-passw0rd", "xml-api-k3y",
                 // a session in the path (also kept out of the record key) and a pair after a ';' in the query
                 "js-sess-s3cret", "semi-t0ken-s3cret",
+                // a card number and an email cut by the capture cap before they are whole (their starts)
+                "4000 0566", "cutcap.ja",
                 new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1));
         try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
@@ -230,8 +232,13 @@ class SidecarIT {
                     "<login api_key=\"xml-api-k3y\"><user>ann</user><wsse:Password>xml-passw0rd</wsse:Password></login>"))
                     .header("content-type", "text/xml"), "/echo");
             send(s, HttpRequest.newBuilder(), "/hello;jsessionid=js-sess-s3cret?a=1;token=semi-t0ken-s3cret");
-            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 14, Duration.ofSeconds(60));
-            assertEquals(14, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
+            int cap = SidecarOptions.DEFAULT_CAPTURE_MAX_BODY_BYTES;
+            for (String cutSecret : List.of("4000 0566 5566 5556", "cutcap.jane@example.com")) {
+                String text = "x".repeat(cap - 10) + " " + cutSecret + " and more text";
+                send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(text)).header("content-type", "text/plain"), "/echo");
+            }
+            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 16, Duration.ofSeconds(60));
+            assertEquals(16, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
                     + " " + s.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_dropped_total")).toList());
         }
         // scan the raw bytes (keys, values, headers) of every topic on the broker

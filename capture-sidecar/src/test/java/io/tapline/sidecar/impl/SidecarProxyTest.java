@@ -287,12 +287,14 @@ class SidecarProxyTest {
                 .header("content-type", "application/octet-stream").build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(Integer.toString(upload.length), up.body(), "the app received every byte");
         Interaction i = decode(awaitRecords(1).get(0).value());
-        assertEquals(1024, i.getRequest().getBody().remaining());
+        // the first KiB, less the bytes after its last delimiter (a cut body ends at its last whole word)
+        int kept = i.getRequest().getBody().remaining();
+        assertTrue(kept > 1024 - 64 && kept <= 1024, "kept " + kept);
         assertTrue(i.getRequest().getTruncated());
         assertEquals(upload.length, i.getRequest().getOriginalSize());
-        byte[] firstK = new byte[1024];
+        byte[] firstK = new byte[kept];
         i.getRequest().getBody().get(firstK);
-        assertArrayEquals(java.util.Arrays.copyOf(upload, 1024), firstK);
+        assertArrayEquals(java.util.Arrays.copyOf(upload, kept), firstK);
 
         producer.clear();
         HttpResponse<byte[]> down = http.send(HttpRequest.newBuilder(URI.create(base() + "/download?n=5000000")).build(),
@@ -1131,7 +1133,7 @@ class SidecarProxyTest {
              Socket c = new Socket("127.0.0.1", s.port())) {
             c.setSoTimeout(5000);
             OutputStream out = c.getOutputStream();
-            out.write(("POST /early HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + "y".repeat(100) + "\r\n")
+            out.write(("POST /early HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + "y".repeat(99) + "\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             assertTrue(readUntil(c.getInputStream(), "early").startsWith("HTTP/1.1 401"));
@@ -1356,7 +1358,7 @@ class SidecarProxyTest {
              Socket c = new Socket("127.0.0.1", s.port())) {
             c.setSoTimeout(3000);
             OutputStream out = c.getOutputStream();
-            out.write(("POST /early HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + "y".repeat(100) + "\r\n")
+            out.write(("POST /early HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n" + "y".repeat(99) + "\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             assertTrue(readUntil(c.getInputStream(), "early").startsWith("HTTP/1.1 401"));

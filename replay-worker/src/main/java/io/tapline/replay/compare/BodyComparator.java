@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
+import io.tapline.redaction.Redactor;
 import net.javacrumbs.jsonunit.core.Configuration;
 import net.javacrumbs.jsonunit.core.Option;
 import net.javacrumbs.jsonunit.core.internal.Diff;
@@ -540,8 +541,13 @@ public final class BodyComparator {
         return fallback == null ? null : render(String.valueOf(fallback));
     }
 
+    /**
+     * A value as a difference shows it: whole up to 512 characters, else its start, ended at its last whole word (a
+     * secret the cut went through would match no redaction rule, and be shown in part), and its length.
+     */
     static String render(String s) {
-        return s.length() <= MAX_RENDERED_CHARS ? s : s.substring(0, MAX_RENDERED_CHARS) + "...(" + s.length() + " chars)";
+        return s.length() <= MAX_RENDERED_CHARS ? s
+                : s.substring(0, Redactor.wholeWordsEnd(s, MAX_RENDERED_CHARS)) + "...(" + s.length() + " chars)";
     }
 
     static Difference diff(String path, DifferenceKind kind, String expected, String actual) {

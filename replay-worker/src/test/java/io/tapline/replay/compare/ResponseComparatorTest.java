@@ -365,6 +365,20 @@ class ResponseComparatorTest {
         assertEquals(DifferenceKind.BODY, d.getKind());
     }
 
+    /** A value shown cut short must not show a secret in part: cut, it would match no redaction rule. */
+    @Test
+    void aLongValueIsShownCutAtItsLastWholeWord() {
+        String start = "x".repeat(500) + " write to ";
+        String text = start + "jane.doe@example.com or call 4111 1111 1111 1111 " + "y".repeat(600);
+        Difference d = only(strict.compare(SERVICE, ROUTE, response(200, "text/plain", "other".getBytes(StandardCharsets.UTF_8), null),
+                response(200, "text/plain", text.getBytes(StandardCharsets.UTF_8), null)));
+        assertEquals(start + "...(" + text.length() + " chars)", d.getActual());
+        String card = "z".repeat(498) + " card 4111 1111 1111 1111 and more" + "y".repeat(600);
+        Difference c = only(strict.compare(SERVICE, ROUTE, response(200, "text/plain", "other".getBytes(StandardCharsets.UTF_8), null),
+                response(200, "text/plain", card.getBytes(StandardCharsets.UTF_8), null)));
+        assertEquals("z".repeat(498) + " card ...(" + card.length() + " chars)", c.getActual());
+    }
+
     @Test
     void binaryBodiesAreComparedByHash() {
         Difference d = only(strict.compare(SERVICE, ROUTE, response(200, "image/png", new byte[]{1, 2, 3}, null),
