@@ -359,14 +359,16 @@ public final class Redactor {
             String written = rawValue; // the value as it is written back
             if (value == null) {
                 redacted = null;
-            } else {
+            } else if (sensitive(name)) {
                 redacted = field(part, location, name, label, value, out);
-                if (redacted != value) {
-                    written = PercentEncoding.formEncode(redacted);
-                } else {
-                    // pairs an older encoder separated by ';' (a=1;token=...): as written, their sensitive values tokenised
-                    written = semicolonParameters(part, location, label, rawValue, false, out);
-                }
+                written = PercentEncoding.formEncode(redacted);
+            } else {
+                // pairs an older encoder separated by ';' (a=1;token=...): as written, their sensitive values
+                // tokenised; then the value's own rules (which pass the tokens over)
+                String semi = semicolonParameters(part, location, label, rawValue, false, out);
+                String decoded = semi == rawValue ? value : PercentEncoding.percentDecode(semi, true);
+                redacted = field(part, location, name, label, decoded, out);
+                written = redacted != decoded ? PercentEncoding.formEncode(redacted) : semi;
             }
             if (written == rawValue && redactedName == name) {
                 sb.append(pair);
@@ -844,12 +846,20 @@ public final class Redactor {
 
     // ---------------------------------------------------------------- text rules
 
-    /** Applies card, email and configured regex rules; returns the same instance when nothing matched. */
+    /**
+     * Applies the text rules: a value written after a sensitive name ({@code password=...}, {@code token: ...}, see
+     * {@link SecretFinders#namedValue}), card numbers, emails and configured regexes; returns the same instance when
+     * nothing matched.
+     */
     public String text(String part, String location, String field, String s, List<Redaction> out) {
         if (s == null || s.isEmpty()) {
             return s;
         }
         String r = s;
+        if (s.indexOf('=') >= 0 || s.indexOf(':') >= 0) { // a value after a sensitive name: password=..., token: ...
+            boolean inPath = location.equals("path");
+            r = replace(r, from -> SecretFinders.namedValue(this, s, from, inPath), false, part, location, field, "sensitive-name", out);
+        }
         if (rules.cards() && SecretFinders.digits(s) >= 13) { // a card number has 13-19 digits: fewer anywhere, no regex run
             r = replace(r, SecretFinders.CARD, true, part, location, field, "card-number", out);
         }

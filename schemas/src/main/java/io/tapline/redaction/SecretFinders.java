@@ -77,6 +77,9 @@ final class SecretFinders {
             if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {
                 return false;
             }
+            if ((b == '=' || b == ':') && sensitiveNameBefore(redactor, body, i)) {
+                return false; // password=..., token: ... (namedValue); a quoted name before a ':' is checked below
+            }
             if (b == '"') {
                 if (lastQuote >= 0 && followedByColon(body, i + 1)
                         && redactor.sensitive(new String(body, lastQuote + 1, i - lastQuote - 1, StandardCharsets.ISO_8859_1))) {
@@ -86,6 +89,33 @@ final class SecretFinders {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether a sensitive name, as {@link #namedValue} reads it, ends before the {@code =} or {@code :} at
+     * {@code sep}; a name in double quotes before a {@code :} is left to the JSON pair check.
+     */
+    private static boolean sensitiveNameBefore(Redactor redactor, byte[] body, int sep) {
+        int j = sep;
+        while (j > 0 && (body[j - 1] == ' ' || body[j - 1] == '\t')) {
+            j--;
+        }
+        byte quote = j > 0 && (body[j - 1] == '"' || body[j - 1] == '\'') ? body[j - 1] : 0;
+        if (quote == '"' && body[sep] == ':') {
+            return false;
+        }
+        int nameEnd = quote == 0 ? j : j - 1;
+        int start = nameEnd;
+        while (start > 0 && nameChar((char) body[start - 1])) {
+            start--;
+            if (nameEnd - start > MAX_NAME) {
+                return false;
+            }
+        }
+        if (start == nameEnd || (quote != 0 && (start == 0 || body[start - 1] != quote))) {
+            return false;
+        }
+        return redactor.sensitive(new String(body, start, nameEnd - start, StandardCharsets.ISO_8859_1));
     }
 
     /** Whether the parameter name {@code body[from, to)} is sensitive, read with {@code +} as a space. */
@@ -142,6 +172,105 @@ final class SecretFinders {
             }
         }
         return false;
+    }
+
+    /** The longest name {@link #namedValue} reads before a {@code =} or {@code :}. */
+    static final int MAX_NAME = 64;
+
+    /**
+     * The next value written after a sensitive name in free text, at or after {@code from}, as {start, end} of the
+     * value (inside its quotes), or null: {@code password=hunter2}, {@code token: abc}, logfmt's
+     * {@code secret="a b"}, a dict's {@code 'api_key': 'x'}. The name is a run of up to {@value #MAX_NAME} letters,
+     * digits, {@code _ . -}, bare or in quotes, then blanks, {@code =} or {@code :} (not a URL's {@code ://}),
+     * blanks; the value is quoted text up to its closing quote (or the line's end), else one word (up to a blank or
+     * {@code , ; & " ' < > ( ) [ ] { }}, and in a URL's path a {@code /} or {@code ?}). A value that is already a
+     * token is passed over.
+     */
+    static int[] namedValue(Redactor redactor, String s, int from, boolean path) {
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '=' && c != ':') {
+                continue;
+            }
+            int nameEnd = nameEndBefore(s, i, from);
+            if (nameEnd < 0) {
+                continue;
+            }
+            int nameStart = nameStart(s, nameEnd, from);
+            if (nameStart < 0 || !quotesMatch(s, nameStart, nameEnd, i, from)
+                    || !redactor.sensitive(s.substring(nameStart, nameEnd))) {
+                continue;
+            }
+            int v = i + 1;
+            while (v < s.length() && (s.charAt(v) == ' ' || s.charAt(v) == '\t')) {
+                v++;
+            }
+            if (c == ':' && s.startsWith("//", v)) {
+                continue; // a URL's scheme
+            }
+            int start;
+            int end;
+            if (v < s.length() && (s.charAt(v) == '"' || s.charAt(v) == '\'')) {
+                char quote = s.charAt(v);
+                start = v + 1;
+                end = start;
+                while (end < s.length() && s.charAt(end) != quote && s.charAt(end) != '\n' && s.charAt(end) != '\r') {
+                    end++;
+                }
+            } else {
+                start = v;
+                end = v;
+                while (end < s.length() && valueChar(s.charAt(end)) && !(path && (s.charAt(end) == '/' || s.charAt(end) == '?'))) {
+                    end++;
+                }
+            }
+            if (end > start && !s.startsWith(RedactionTokens.PREFIX, start)) {
+                return new int[] {start, end};
+            }
+        }
+        return null;
+    }
+
+    /** Where the name before the separator at {@code sep} ends (after a closing quote, before blanks), or -1. */
+    private static int nameEndBefore(String s, int sep, int from) {
+        int j = sep;
+        while (j > from && (s.charAt(j - 1) == ' ' || s.charAt(j - 1) == '\t')) {
+            j--;
+        }
+        if (j > from && (s.charAt(j - 1) == '"' || s.charAt(j - 1) == '\'')) {
+            j--;
+        }
+        return j > from && nameChar(s.charAt(j - 1)) ? j : -1;
+    }
+
+    /** Where the name ending at {@code nameEnd} starts, or -1 when it runs longer than {@link #MAX_NAME}. */
+    private static int nameStart(String s, int nameEnd, int from) {
+        int j = nameEnd;
+        while (j > from && nameChar(s.charAt(j - 1))) {
+            j--;
+            if (nameEnd - j > MAX_NAME) {
+                return -1;
+            }
+        }
+        return j;
+    }
+
+    /** A name followed by a quote must be preceded by the same quote: {@code "name":}, not {@code name":}. */
+    private static boolean quotesMatch(String s, int nameStart, int nameEnd, int sep, int from) {
+        int after = nameEnd;
+        if (after == sep || (s.charAt(after) != '"' && s.charAt(after) != '\'')) {
+            return true;
+        }
+        return nameStart > from && s.charAt(nameStart - 1) == s.charAt(after);
+    }
+
+    static boolean nameChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    }
+
+    private static boolean valueChar(char c) {
+        return !blank(c) && c != ',' && c != ';' && c != '&' && c != '"' && c != '\'' && c != '<' && c != '>'
+                && c != '(' && c != ')' && c != '[' && c != ']' && c != '{' && c != '}';
     }
 
     static boolean blank(char c) {

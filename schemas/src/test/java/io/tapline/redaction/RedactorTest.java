@@ -376,6 +376,29 @@ class RedactorTest {
     }
 
     /** Runs the redaction on a thread with a small stack, as the publisher thread might have, within a generous bound. */
+    /** Free text names its secrets too: a log line, logfmt, a dict printed as text, form text inside a JSON string. */
+    @Test
+    void shouldTokeniseAValueWrittenAfterASensitiveNameInText() {
+        String text = "login ok user=ann password=hunter2 secret=\"a b\"\n{'api_key': 'k1', 'n': 2}\nToken: abc123, expires 12:30\n";
+        String r = new String(redactor.body("p", text.getBytes(StandardCharsets.UTF_8), "text/plain", out), StandardCharsets.UTF_8);
+        assertEquals("login ok user=ann password=" + t("hunter2") + " secret=\"" + t("a b") + "\"\n{'api_key': '" + t("k1")
+                + "', 'n': 2}\nToken: " + t("abc123") + ", expires 12:30\n", r);
+        assertTrue(out.stream().allMatch(x -> x.getRule().equals("sensitive-name")), out::toString);
+
+        out.clear();
+        String json = "{\"body\":\"grant_type=password&password=hunter2&scope=read\"}";
+        assertEquals("{\"body\":\"grant_type=password&password=" + t("hunter2") + "&scope=read\"}",
+                new String(redactor.body("p", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8),
+                "the byte scan that skips clean bodies must not skip it either");
+        assertEquals("debug session_id=" + t("s1"), redactor.header("p", "X-Debug", "debug session_id=s1", out));
+        assertEquals("/a/token=" + t("x") + "/b", redactor.path("p", "/a/token=x/b", out), "a value in a path ends at its segment");
+
+        // a name without a value, or followed by a token or a URL's scheme, stays as it is
+        for (String same : List.of("Password: ", "password=" + t("x"), "see token://host/a", "tokens=", "note: here")) {
+            assertEquals(same, redactor.text("p", "text", "body", same, out));
+        }
+    }
+
     /**
      * The capture cap can cut a secret before it is whole: the start of a card number or an email matches no rule, so
      * a cut body ends at its last whole word instead, whatever its content type.

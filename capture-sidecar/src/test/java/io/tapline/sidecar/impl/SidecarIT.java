@@ -191,6 +191,8 @@ class SidecarIT {
                 "js-sess-s3cret", "semi-t0ken-s3cret",
                 // a card number and an email cut by the capture cap before they are whole (their starts)
                 "4000 0566", "cutcap.ja",
+                // a value after a sensitive name in free text (a log line posted as text/plain)
+                "txt-passw0rd", "logfmt s3cret",
                 new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1));
         try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
@@ -237,8 +239,11 @@ class SidecarIT {
                 String text = "x".repeat(cap - 10) + " " + cutSecret + " and more text";
                 send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(text)).header("content-type", "text/plain"), "/echo");
             }
-            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 16, Duration.ofSeconds(60));
-            assertEquals(16, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
+            send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(
+                    "level=warn msg=\"login retried\" user=ann password=txt-passw0rd api_secret=\"logfmt s3cret\"\n"))
+                    .header("content-type", "text/plain"), "/echo");
+            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 17, Duration.ofSeconds(60));
+            assertEquals(17, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
                     + " " + s.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_dropped_total")).toList());
         }
         // scan the raw bytes (keys, values, headers) of every topic on the broker
