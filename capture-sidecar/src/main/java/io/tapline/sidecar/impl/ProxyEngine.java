@@ -346,6 +346,7 @@ public final class ProxyEngine {
         ex.watchProgress(respTap);
         CapturedMessage capturedResponse = !capturing ? null
                 : CapturedMessage.response(cresp.statusCode(), CapturedMessage.headers(cresp.headers()), respTap);
+        ex.relayed = capturedResponse;
         ex.addedNanos += System.nanoTime() - responseHead;
         added.observe(ex.addedNanos / 1e9);
         Future<Void> piped = respTap.pipe().endOnFailure(false).to(resp);
@@ -634,6 +635,8 @@ public final class ProxyEngine {
         boolean awaitingBody;
         /** How long reading the body before connecting took: waiting on the client is not time the proxy adds. */
         long heldNanos;
+        /** The copy of the upstream's response being relayed, when captured. */
+        CapturedMessage relayed;
 
         Exchanges(HttpServerRequest request, ExchangeObserver.Sink sink, CapturedMessage capturedRequest,
                   long startMillis, long startNanos) {
@@ -801,6 +804,12 @@ public final class ProxyEngine {
             }
             if (response != null) {
                 response.body.freeze();
+            }
+            if (relayed != null && relayed != response) {
+                // The exchange ends as the proxy's own answer while the app's was being relayed (a 413 for an upload
+                // that outgrew the limit): that copy is handed to no one, so what it took goes back now.
+                relayed.body.freeze();
+                relayed.body.releaseBudget();
             }
             if (sink != null) {
                 sink.completed(new Exchange(capturedRequest, response, status, startMillis, startNanos,

@@ -1382,6 +1382,38 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldGiveBackTheAnswersCopyWhenAnUploadOutgrowsTheLimitWhileTheAnswerStreams() throws Exception {
+        // The app answers at once and streams its answer while the client is still uploading; the upload then passes
+        // the limit: the client's response is reset and the exchange ends as the sidecar's own 413 (not published).
+        // What was copied of the app's answer until then must go back to the capture memory, or each such exchange
+        // keeps its share for good and capture ends once the memory is spent.
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (RawServer app = new RawServer(c -> {
+                readUntil(c.getInputStream(), "\r\n\r\n");
+                c.getOutputStream().write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream().flush();
+                while (c.getInputStream().read() >= 0) {
+                    // the upload, until the sidecar resets the request
+                }
+            });
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port())
+                     .maxRequestBodyBytes(1000).requestBufferBytes(0), p2, AVRO);
+             Socket c = connect(s.port())) {
+            OutputStream out = c.getOutputStream();
+            out.write("POST /upload HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readUntil(c.getInputStream(), "hello").startsWith("HTTP/1.1 200"), "the answer streams");
+            out.write(("7d0\r\n" + "y".repeat(2000) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"no_app_response\"}", 1);
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+            assertEquals(0, interactions(p2).size());
+        }
+    }
+
+    @Test
     void shouldNotAttachTheCallsOfAnUncapturedRequestToACapturedOneOfTheSameTrace() throws Exception {
         // a caller's fan-out: two requests under one trace id; the route cap captures one and not the other
         TestOrigin own = new TestOrigin();
