@@ -735,13 +735,22 @@ public final class ProxyEngine {
         }
 
         /**
-         * The client's connection closed before its response ended. Before the response head arrived nothing else
-         * would notice until {@code proxy.upstream.timeout} (never, with 0): the exchange would hold its upstream
-         * connection, its pending capture slot and its place among the requests in flight. The upstream request is
-         * reset and the exchange finished now. Once relaying, the relay's own failure path does this.
+         * The client's connection closed before its response ended. Nothing else would notice until
+         * {@code proxy.upstream.timeout} (never, with 0) before the response head arrived, nor while relaying a
+         * response the upstream has stopped sending (the relay fails only on its next write to the client): the
+         * exchange would hold its upstream connection, its pending capture slot and its place among the requests in
+         * flight. Before the response, the upstream request is reset and the exchange finished now; while relaying,
+         * the reset fails the relay, whose failure path finishes the exchange as it does when the client leaves
+         * during a body still flowing.
          */
         void clientGone() {
-            if (done || relaying) {
+            if (done) {
+                return;
+            }
+            if (relaying) {
+                if (!request.response().ended()) {
+                    upstreamRequest.reset();
+                }
                 return;
             }
             finish(null, Exchange.NO_RESPONSE, "client closed the connection before the response");

@@ -1184,6 +1184,41 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldFreeAnExchangeAtOnceWhenItsClientLeavesWhileTheAppHasStoppedSendingItsAnswer() throws Exception {
+        // The app sends a head and the first bytes of its answer, then nothing: the client's close is the only thing
+        // that can end the exchange before the 30 s upstream timeout (and nothing can with none).
+        java.util.concurrent.CountDownLatch appConnectionClosed = new java.util.concurrent.CountDownLatch(1);
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (RawServer app = new RawServer(c -> {
+                readUntil(c.getInputStream(), "\r\n\r\n");
+                c.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst bytes".getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream().flush();
+                try {
+                    c.setSoTimeout(30_000);
+                    c.getInputStream().read();
+                } catch (IOException reset) {
+                    // closed by a reset: as good as a FIN
+                }
+                appConnectionClosed.countDown();
+            });
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port())
+                     .upstreamTimeout(Duration.ofSeconds(30)), p2, AVRO)) {
+            try (Socket c = connect(s.port())) {
+                c.getOutputStream().write("GET /stalls HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream().flush();
+                assertTrue(readUntil(c.getInputStream(), "first bytes").startsWith("HTTP/1.1 200"));
+                awaitMetric(s, "tapline_sidecar_pending_interactions", 1);
+            }
+            assertTrue(appConnectionClosed.await(10, TimeUnit.SECONDS), "the app's request is still open");
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            awaitMetric(s, "tapline_sidecar_pending_interactions", 0);
+            awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
+            assertFalse(s.metrics().scrape().contains("tapline_sidecar_upstream_errors_total{listener=\"inbound\""),
+                    "the client left: not the app failing");
+        }
+    }
+
+    @Test
     void shouldNotBlameTheAppForAClientThatLeftBeforeItsResponse() throws Exception {
         // The sidecar resets the app's request when its client leaves; that reset fails the upstream response, which
         // must not be reported as the app failing (a warning saying the client got a 502 it never got).
