@@ -245,34 +245,42 @@ public final class CapturePublisher implements AutoCloseable {
                             serializationBackoffNanos / 1_000_000, e.getMessage());
             return;
         }
+        // The callback keeps only the size: the producer holds it until the record's batch is acknowledged (up to
+        // delivery.timeout.ms while the broker is down, for every record in buffer.memory), and the record's bytes
+        // or the interaction held by it would stay reachable all that time, uncompressed, outside every bound.
+        int size = value.length;
         try {
             producer.send(new ProducerRecord<>(recordTopic, key, value), (md, err) -> {
                 if (err == null && unattributed) {
                     metrics.unattributedPublished.inc();
                 } else if (err == null) {
                     metrics.published.inc();
-                    metrics.publishedBytes.add(value.length);
+                    metrics.publishedBytes.add(size);
                 } else {
-                    producerFailed(p, err);
+                    producerFailed(unattributed, err);
                 }
             });
         } catch (KafkaException e) {
             // send() itself throws for fatal client states (closed producer, interrupt, oversize for some configs)
-            producerFailed(p, e);
+            producerFailed(unattributed, e);
         }
     }
 
     /** Counts a record not published: an interaction's drop, or an unattributed call's (counted apart). */
     private void dropped(PendingInteraction p, DropReason reason) {
-        if (p.isUnattributed()) {
+        dropped(p.isUnattributed(), reason);
+    }
+
+    private void dropped(boolean unattributed, DropReason reason) {
+        if (unattributed) {
             metrics.unattributedDropped(reason);
         } else {
             metrics.dropped(reason);
         }
     }
 
-    private void producerFailed(PendingInteraction p, Exception err) {
-        dropped(p, DropReason.PRODUCER_ERROR);
+    private void producerFailed(boolean unattributed, Exception err) {
+        dropped(unattributed, DropReason.PRODUCER_ERROR);
         metrics.producerError(err);
         long now = nanoClock.getAsLong();
         if (now - lastProducerErrorLog > TimeUnit.SECONDS.toNanos(10)) {

@@ -1,0 +1,92 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.topics.TaplineTopics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.ref.WeakReference;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the publisher leaves with Kafka's producer while a record waits for its acknowledgement. */
+@Timeout(60)
+class CapturePublisherTest {
+
+    /**
+     * Holds each record's callback and nothing else of the record, as Kafka's producer does while the record waits in
+     * its buffer for a batch to be acknowledged (there it holds the record's bytes compressed, within buffer.memory).
+     */
+    static final class AcknowledgingLater extends MockProducer<String, byte[]> {
+        final BlockingQueue<Callback> callbacks = new LinkedBlockingQueue<>();
+
+        AcknowledgingLater() {
+            super(true, null, new StringSerializer(), new ByteArraySerializer());
+        }
+
+        @Override
+        public synchronized Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Callback callback) {
+            callbacks.add(callback);
+            return new CompletableFuture<>();
+        }
+    }
+
+    @Test
+    void shouldNotKeepARecordsSerializedBytesAliveUntilItIsAcknowledged() throws Exception {
+        // During a broker outage every record in the producer's buffer waits up to delivery.timeout.ms for its callback;
+        // a callback holding the uncompressed record held buffer.memory times the compression ratio, beyond every bound.
+        List<WeakReference<byte[]>> serialized = new CopyOnWriteArrayList<>();
+        AtomicInteger lastSize = new AtomicInteger();
+        Serializer<SpecificRecord> serializer = (topic, record) -> {
+            byte[] value = SidecarProxyTest.AVRO.serialize(topic, record);
+            if (topic.equals(TaplineTopics.INTERACTIONS)) {
+                serialized.add(new WeakReference<>(value));
+                lastSize.set(value.length);
+            }
+            return value;
+        };
+        AcknowledgingLater producer = new AcknowledgingLater();
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin), producer, serializer)) {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            Callback callback = producer.callbacks.poll(10, TimeUnit.SECONDS);
+            assertNotNull(callback, "the interaction was sent");
+
+            for (int i = 0; i < 50 && serialized.stream().anyMatch(r -> r.get() != null); i++) {
+                System.gc();
+                Thread.sleep(10);
+            }
+            assertTrue(serialized.stream().allMatch(r -> r.get() == null),
+                    "a record's serialized bytes stay reachable while its callback waits");
+
+            int size = lastSize.get();
+            callback.onCompletion(new RecordMetadata(new TopicPartition(TaplineTopics.INTERACTIONS, 0), 0, 0, 0, 0, size), null);
+            assertEquals(1.0, SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_total"));
+            assertEquals(size, SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_bytes_total"));
+        }
+    }
+}
