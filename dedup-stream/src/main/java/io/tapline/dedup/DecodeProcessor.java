@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * {@code startedAt}, read from the sidecar's clock, unless that is ahead of the record's Kafka timestamp by more than
  * the allowed clock skew: then the record timestamp is used (the broker bounds it: its own clock on a LogAppendTime
  * topic, {@code message.timestamp.after.max.ms} on a CreateTime one), so a sidecar whose clock runs ahead cannot pin a
- * sample slot or keep a signature alive into the future.
+ * sample slot or keep a signature alive into the future. Nor is it taken further ahead of this job's own clock than
+ * that skew.
  */
 final class DecodeProcessor implements Processor<byte[], byte[], String, Routed> {
 
@@ -159,17 +160,23 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
     }
 
     /**
-     * {@code startedAt}, or the record timestamp when {@code startedAt} is further ahead than the allowed skew, or
-     * before 1970: the dedup step timestamps what it writes with the event time, and Kafka refuses a negative
-     * timestamp (the task would fail on the record at every retry).
+     * {@code startedAt}, unless it is further ahead than the allowed skew of the record timestamp or of this job's own
+     * clock, or before 1970: then the earlier of the record timestamp and this job's clock. The dedup step timestamps
+     * what it writes with the event time, and Kafka refuses a negative timestamp (the task would fail on the record
+     * at every retry). This job's clock bounds it too because a broker that accepts far-future record timestamps
+     * (before Kafka 4.0, or {@code message.timestamp.after.max.ms} raised) lets a sidecar whose clock runs a year
+     * ahead stamp its records a year ahead as well: one such event time made every other signature and route of the
+     * task a year older than the newest, retired at the next publish, and again at every publish after (the newest
+     * {@code lastSeen} held, from which a restart takes its event time, was that one).
      */
     private Instant eventTime(Instant startedAt, long recordTimestamp) {
+        long latest = Math.min(recordTimestamp, context.currentSystemTimeMs());
         long started = startedAt.toEpochMilli();
-        if (started >= 0 && (started <= recordTimestamp || started - recordTimestamp <= maxClockSkewMillis)) {
+        if (started >= 0 && (started <= latest || started - latest <= maxClockSkewMillis)) {
             return startedAt;
         }
         metrics.eventTimeClamped.inc();
-        return Instant.ofEpochMilli(recordTimestamp);
+        return Instant.ofEpochMilli(latest);
     }
 
     private void deadLetter(Record<byte[], byte[]> record, String reason) {

@@ -27,7 +27,8 @@ import java.util.Objects;
  * @param routeTemplates      configured route templates tried before the segment rules
  * @param valueFields         {@code ROUTE=$.path} value fields that split signatures
  * @param maxClockSkew        how far an interaction's {@code startedAt} (the sidecar's clock) may be ahead of its
- *                            record's Kafka timestamp; beyond it the record timestamp is the event time
+ *                            record's Kafka timestamp and of this job's clock; beyond it the earlier of those two is
+ *                            the event time
  * @param hitFormat           how hits cross the {@code by-signature} repartition
  */
 public record DedupConfig(String inputTopic, String casesTopic, String noiseTopic, String dlqTopic,

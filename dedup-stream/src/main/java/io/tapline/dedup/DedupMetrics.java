@@ -35,8 +35,8 @@ public final class DedupMetrics {
         noiseProfilesRetired = registry.counter("tapline_dedup_noise_profiles_retired_total",
                 "Noise profiles retired with a tombstone (no identical-request pair nor new sample of the route for the retention)");
         eventTimeClamped = registry.counter("tapline_dedup_event_time_clamped_total",
-                "Interactions whose startedAt was ahead of their record timestamp by more than the allowed clock skew, "
-                        + "or before 1970 (the record timestamp was used as event time)");
+                "Interactions whose startedAt was ahead of their record timestamp or of this job's clock by more than "
+                        + "the allowed clock skew, or before 1970 (the earlier of those two was used as event time)");
         registry.gauge("tapline_dedup_unique_signatures", "Signatures held by the tasks of this instance",
                 signatures::get);
         registry.gauge("tapline_dedup_noisy_fields", "Noisy fields in the profiles last published by this instance",

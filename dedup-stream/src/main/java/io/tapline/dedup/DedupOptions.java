@@ -69,7 +69,7 @@ public final class DedupOptions {
             .multi(ROUTE_TEMPLATES, "Route templates tried before the id rules, e.g. /owners/{owner}/pets (repeatable)")
             .multi(VALUE_FIELDS, "Value fields splitting signatures, ROUTE=$.path, e.g. 'POST /payments=$.type' (repeatable)")
             .option(MAX_CLOCK_SKEW, "1m", "How far an interaction's startedAt (the sidecar's clock) may be ahead of its "
-                    + "record's Kafka timestamp; beyond it the record timestamp is taken as event time")
+                    + "record's Kafka timestamp and of this job's clock; beyond it the earlier of those two is taken as event time")
             .choice(HIT_FORMAT, "compact", "Format of the by-signature repartition records: compact (a hit carries its "
                     + "interaction only when it may become a sample or a noise pair) or case (every hit carries it, as the "
                     + "previous version wrote them: set it for the first bounce of a rolling upgrade, then remove it)",

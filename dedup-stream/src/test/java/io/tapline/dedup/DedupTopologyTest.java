@@ -53,6 +53,11 @@ import org.junit.jupiter.api.io.TempDir;
 class DedupTopologyTest {
 
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+    /**
+     * The job's own clock when a test starts: after every event time the tests use (they read traffic captured
+     * earlier), so that none of it is taken for a clock running ahead.
+     */
+    private static final Instant WALL_CLOCK = T0.plus(Duration.ofDays(60));
     private static final Duration PUBLISH = Duration.ofSeconds(10);
 
     @TempDir
@@ -80,7 +85,7 @@ class DedupTopologyTest {
         }
         metrics = DedupMetrics.detached();
         Properties props = DedupTopology.streamsConfig("dedup-test", "dummy:9092", 1, 1, stateDir.toString(), Map.of());
-        driver = new TopologyTestDriver(DedupTopology.build(config, serdes, metrics), props, T0);
+        driver = new TopologyTestDriver(DedupTopology.build(config, serdes, metrics), props, WALL_CLOCK);
         input = driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer());
         cases = driver.createOutputTopic(config.casesTopic(), new StringDeserializer(), serdes.cases().deserializer());
         noise = driver.createOutputTopic(config.noiseTopic(), new StringDeserializer(), serdes.noise().deserializer());
@@ -190,6 +195,28 @@ class DedupTopologyTest {
 
         send(owner(3, T0.plus(Duration.ofHours(2)).plusSeconds(30)).build(), T0.plus(Duration.ofHours(2)));
         assertEquals(1, metrics.eventTimeClamped.value(), "a startedAt ahead within the allowed skew is kept");
+    }
+
+    @Test
+    void shouldNotLetARecordFromAClockFarAheadRetireEveryOtherSignature() {
+        // A broker that takes far-future record timestamps (before Kafka 4.0, or message.timestamp.after.max.ms
+        // raised) lets a sidecar whose clock runs a year ahead stamp its records a year ahead as well.
+        send(owner(1, WALL_CLOCK).build());
+        send(Interactions.get("/vets").at(WALL_CLOCK).build());
+        Map<String, Case> before = latest(cases.readRecordsToList());
+        assertEquals(2, before.size());
+        Instant nextYear = WALL_CLOCK.plus(Duration.ofDays(365));
+        send(Interactions.get("/specialties").at(nextYear).build(), nextYear);
+        Case ahead = cases.readRecordsToList().get(0).value();
+        assertEquals(WALL_CLOCK, ahead.getSampledAt(), "ahead of the job's own clock: that clock is the event time");
+        assertEquals(1, metrics.eventTimeClamped.value());
+
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(cases.readRecordsToList().stream().noneMatch(r -> r.value() == null),
+                "no signature is retired for being a year older than one bad clock");
+        assertEquals(3, metrics.signatures());
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(cases.readRecordsToList().stream().noneMatch(r -> r.value() == null));
     }
 
     @Test
