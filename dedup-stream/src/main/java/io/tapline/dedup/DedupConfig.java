@@ -30,12 +30,15 @@ import java.util.Objects;
  *                            record's Kafka timestamp and of this job's clock; beyond it the earlier of those two is
  *                            the event time
  * @param hitFormat           how hits cross the {@code by-signature} repartition
+ * @param internalPartitions  partitions of the {@code by-signature} and {@code by-route} repartition topics, and so
+ *                            of the dedup and noise tasks and their changelogs; 0 = as many as the input topic has
+ *                            (Kafka Streams' default, which stops the job once partitions are added to the input)
  */
 public record DedupConfig(String inputTopic, String casesTopic, String noiseTopic, String dlqTopic,
                           int samplesPerSignature, Duration sampleTtl, Duration retention, Duration publishInterval,
                           int maxSignaturesPerTask, NoiseRule noiseRule, int noiseMaxPairs, int noiseMaxFields,
                           long noiseWindowPairs, List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew,
-                          HitFormat hitFormat) {
+                          HitFormat hitFormat, int internalPartitions) {
 
     /** How hits cross the {@code by-signature} repartition. */
     public enum HitFormat {
@@ -79,6 +82,10 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         if (maxClockSkew.isNegative()) {
             throw new IllegalArgumentException("max clock skew must not be negative, got " + maxClockSkew);
         }
+        if (internalPartitions < 0) {
+            throw new IllegalArgumentException("internal partitions must be 0 (as the input) or positive, got "
+                    + internalPartitions);
+        }
         routeTemplates = List.copyOf(routeTemplates);
         valueFields = List.copyOf(valueFields);
     }
@@ -89,48 +96,54 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
                 DEFAULT_SAMPLES, DEFAULT_SAMPLE_TTL, DEFAULT_RETENTION, DEFAULT_PUBLISH_INTERVAL,
                 DEFAULT_MAX_SIGNATURES_PER_TASK, NoiseRule.defaults(), DEFAULT_NOISE_MAX_PAIRS,
                 DEFAULT_NOISE_MAX_FIELDS, DEFAULT_NOISE_WINDOW_PAIRS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW,
-                HitFormat.COMPACT);
+                HitFormat.COMPACT, 0);
     }
 
     public DedupConfig withTopics(String input, String cases, String noise, String dlq) {
         return new DedupConfig(input, cases, noise, dlq, samplesPerSignature, sampleTtl, retention, publishInterval,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat);
+                valueFields, maxClockSkew, hitFormat, internalPartitions);
     }
 
     public DedupConfig withSampling(int samples, Duration ttl, Duration retainFor, Duration publishEvery) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samples, ttl, retainFor, publishEvery,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat);
+                valueFields, maxClockSkew, hitFormat, internalPartitions);
     }
 
     public DedupConfig withSignatureRules(List<String> templates, List<String> values) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, templates,
-                values, maxClockSkew, hitFormat);
+                values, maxClockSkew, hitFormat, internalPartitions);
     }
 
     public DedupConfig withNoise(NoiseRule rule, int maxPairs, int maxFields) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat);
+                valueFields, maxClockSkew, hitFormat, internalPartitions);
     }
 
     public DedupConfig withMaxClockSkew(Duration skew) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, skew, hitFormat);
+                valueFields, skew, hitFormat, internalPartitions);
     }
 
     public DedupConfig withHitFormat(HitFormat format) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, format);
+                valueFields, maxClockSkew, format, internalPartitions);
     }
 
     public DedupConfig withMaxSignaturesPerTask(int max) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat);
+                valueFields, maxClockSkew, hitFormat, internalPartitions);
+    }
+
+    public DedupConfig withInternalPartitions(int partitions) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat, partitions);
     }
 }

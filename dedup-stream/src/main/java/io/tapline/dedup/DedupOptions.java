@@ -39,6 +39,7 @@ public final class DedupOptions {
     public static final String NOISE_MAX_FIELDS = "noise.max.fields.per.route";
     public static final String NOISE_WINDOW_PAIRS = "noise.window.pairs";
     public static final String THREADS = "streams.threads";
+    public static final String PARTITIONS = "streams.partitions";
     public static final String STATE_DIR = "streams.state.dir";
     public static final String REPLICATION = "streams.replication.factor";
     public static final String ROCKSDB_MAX_BYTES = "streams.rocksdb.max.bytes";
@@ -89,6 +90,9 @@ public final class DedupOptions {
                             + "pairs (a field that starts or stops changing with a release); 0 = never, else at least "
                             + NOISE_MIN_PAIRS + " and 2")
             .option(THREADS, "1", "Stream threads")
+            .option(PARTITIONS, "0", "Partitions of the internal repartition topics (and so of the dedup and noise "
+                    + "tasks and the changelogs); 0 = as many as " + INPUT_TOPIC + " has when they are first created. Set it "
+                    + "to their count before adding partitions to " + INPUT_TOPIC + ", which otherwise stops the job")
             .option(STATE_DIR, System.getProperty("java.io.tmpdir") + "/tapline-dedup", "Local state directory")
             .option(REPLICATION, "-1", "Replication factor of internal topics; -1 = broker default")
             .option(ROCKSDB_MAX_BYTES, Long.toString(BoundedRocksDbMemory.DEFAULT_MAX_BYTES),
@@ -146,6 +150,7 @@ public final class DedupOptions {
             }
         }
         atLeast(c, MAX_SIGNATURES, 1);
+        atLeast(c, PARTITIONS, 0);
         atLeast(c, NOISE_MAX_PAIRS, 0);
         atLeast(c, NOISE_MAX_FIELDS, 0);
         long window = c.getLong(NOISE_WINDOW_PAIRS);
@@ -170,7 +175,7 @@ public final class DedupOptions {
                 new NoiseRule(c.getDouble(NOISE_RELATIVE), c.getDouble(NOISE_ABSOLUTE), c.getLong(NOISE_MIN_PAIRS)),
                 c.getInt(NOISE_MAX_PAIRS), c.getInt(NOISE_MAX_FIELDS), c.getLong(NOISE_WINDOW_PAIRS),
                 c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS), c.getDuration(MAX_CLOCK_SKEW),
-                DedupConfig.HitFormat.valueOf(c.get(HIT_FORMAT).toUpperCase(java.util.Locale.ROOT)));
+                DedupConfig.HitFormat.valueOf(c.get(HIT_FORMAT).toUpperCase(java.util.Locale.ROOT)), c.getInt(PARTITIONS));
     }
 
     public static Map<String, Object> registry(TaplineConfig c) {

@@ -91,7 +91,8 @@ public final class DedupTopology {
 
         Map<String, KStream<String, Emitted>> emitted = decoded.get("decoded-signed")
                 .mapValues(value -> ((Routed.Signed) value).hit(), Named.as("signature-hit"))
-                .repartition(Repartitioned.with(Serdes.String(), new HitSerde(config.hitFormat())).withName("by-signature"))
+                .repartition(pinned(Repartitioned.with(Serdes.String(), new HitSerde(config.hitFormat())).withName("by-signature"),
+                        config))
                 .process(() -> new DedupProcessor(config, metrics), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE,
                         BASELINES_STORE)
                 .split(Named.as("dedup-"))
@@ -104,11 +105,24 @@ public final class DedupTopology {
 
         emitted.get("dedup-noise")
                 .mapValues(value -> ((Emitted.NoiseOut) value).observation(), Named.as("noise-observation"))
-                .repartition(Repartitioned.with(Serdes.String(), NoiseObservation.serde()).withName("by-route"))
+                .repartition(pinned(Repartitioned.with(Serdes.String(), NoiseObservation.serde()).withName("by-route"), config))
                 .process(() -> new NoiseProcessor(config, metrics), Named.as("learn-noise"), NOISE_STORE)
                 .to(config.noiseTopic(), Produced.with(Serdes.String(), serdes.noise()).withName("noise"));
 
         return builder.build();
+    }
+
+    /**
+     * The repartition with {@code streams.partitions} partitions when set. Kafka Streams otherwise sizes a repartition
+     * topic as its sub-topology's input, here {@code tapline.interactions}, when it first creates it, and afterwards
+     * refuses to run ("Existing internal topic ... has invalid partitions") once that input has more partitions: adding
+     * partitions to the interactions topic stopped the job, and the only way back was a reset, losing every store.
+     * Pinned, the signature and route tasks (and their changelogs) stay as they are and only the decode step, which
+     * holds no state, takes the new input partitions.
+     */
+    private static <V> Repartitioned<String, V> pinned(Repartitioned<String, V> repartitioned, DedupConfig config) {
+        return config.internalPartitions() > 0 ? repartitioned.withNumberOfPartitions(config.internalPartitions())
+                : repartitioned;
     }
 
     /**

@@ -85,6 +85,7 @@ class DedupOptionsTest {
                 {"--noise-min-pairs", "-3", "--noise-min-pairs: must be at least 1, got -3"},
                 {"--management-port", "-4", "--management-port: must be a port 0-65535 (0 = ephemeral), got -4"},
                 {"--management-port", "70000", "--management-port: must be a port 0-65535 (0 = ephemeral), got 70000"},
+                {"--streams-partitions", "-1", "--streams-partitions: must be at least 0, got -1"},
         };
         for (String[] c : cases) {
             TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());

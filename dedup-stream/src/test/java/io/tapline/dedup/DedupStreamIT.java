@@ -159,6 +159,53 @@ class DedupStreamIT {
     }
 
     /**
+     * Partitions added to the interactions topic: with {@code streams.partitions} set, the job starts again on the
+     * grown input, keeps its stores (the hit counts go on from where they were) and reads the new partitions too.
+     * Without it Kafka Streams refuses the repartition topics it had sized as the input ("has invalid partitions")
+     * and processes nothing.
+     */
+    @Test
+    void shouldGoOnWhenPartitionsAreAddedToTheInput(TestStack stack) throws Exception {
+        Topics t = topics(stack);
+        DedupConfig config = DedupConfig.defaults().withTopics(t.input(), t.cases(), t.noise(), t.dlq())
+                .withSampling(3, Duration.ofHours(24), Duration.ofDays(7), Duration.ofSeconds(1))
+                .withInternalPartitions(3);
+        Map<String, Object> registry = Map.of(RegistryConfig.URL, stack.registryUrl());
+        Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup-grow"), stack.bootstrapServers(), 1, 1,
+                stateDir.toString(), Map.of());
+        DedupSerdes.registerOutputSchemas(registry, config);
+        Map<String, Long> expected = new HashMap<>();
+        try (KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
+            try (KafkaStreams streams = new KafkaStreams(
+                    DedupTopology.build(config, DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
+                streams.start();
+                for (int i = 0; i < 30; i++) {
+                    Interaction interaction = Interactions.get("/owners/" + (i % 3 == 0 ? "7" : "x" + i % 2))
+                            .at(T0.plusSeconds(i)).json("{\"id\":" + i + "}").build();
+                    expected.merge(Signer.defaults().sign(interaction).id(), 1L, Long::sum);
+                    producer.send(record(t.input(), interaction)).get();
+                }
+                awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+            }
+            stack.admin().createPartitions(Map.of(t.input(), org.apache.kafka.clients.admin.NewPartitions.increaseTo(6)))
+                    .all().get();
+            try (KafkaStreams streams = new KafkaStreams(
+                    DedupTopology.build(config, DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
+                streams.start();
+                for (int i = 0; i < 30; i++) {
+                    Interaction interaction = Interactions.get("/owners/" + (i % 3 == 0 ? "7" : "x" + i % 2))
+                            .at(T0.plusSeconds(100 + i)).json("{\"id\":" + i + "}").build();
+                    expected.merge(Signer.defaults().sign(interaction).id(), 1L, Long::sum);
+                    ProducerRecord<String, Interaction> r = record(t.input(), interaction);
+                    producer.send(new ProducerRecord<>(r.topic(), 3 + i % 3, r.timestamp(), r.key(), r.value())).get();
+                }
+                awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+                assertEquals(KafkaStreams.State.RUNNING, streams.state());
+            }
+        }
+    }
+
+    /**
      * Runs the job as {@code java DedupMain} in a child JVM and kills it with SIGKILL at a random moment while input
      * flows, several times, then lets the last one finish. Exactly-once means: every signature has its cases, no
      * case slot ever carried two different samples, and the final hit counts equal the interactions produced.
