@@ -209,16 +209,22 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                 outcome.differing()), at);
     }
 
-    /** Publishes dirty signatures' counters and retires stale signatures. */
+    /**
+     * Publishes dirty signatures' counters and retires stale signatures, measured against the newest event time, but
+     * never one further ahead of this job's clock ({@code now}) than the allowed skew: the decode step bounds event
+     * time so, and stores written before it did can hold a {@code lastSeen} a year ahead (a sidecar's clock), which
+     * made every other signature a year old at every publish.
+     */
     void publish(long now) {
         long retention = config.retention().toMillis();
+        long newest = Math.min(eventTime, now + config.maxClockSkew().toMillis());
         List<KeyValue<String, SignatureState>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
         try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
             while (all.hasNext()) {
                 KeyValue<String, SignatureState> entry = all.next();
                 SignatureState state = entry.value;
-                if (eventTime - state.lastSeen() > retention) {
+                if (newest - state.lastSeen() > retention) {
                     retired.add(entry.key);
                     for (SignatureState.Slot slot : state.slots()) {
                         retireCase(entry.key, slot, true, now);

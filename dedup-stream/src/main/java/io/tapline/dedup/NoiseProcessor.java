@@ -98,6 +98,9 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
         // A route still served takes a sample at least every 1.5 sample TTLs (SampleGate's half-TTL windows): with a
         // TTL longer than the retention, "route seen" alone would not keep its noise.
         long retention = Math.max(config.retention().toMillis(), 2 * config.sampleTtl().toMillis());
+        // Never further ahead of this job's clock than the allowed skew, as the decode step bounds event time: counters
+        // stored before it did can hold a last pair a year ahead, which made every other route a year old.
+        long newest = Math.min(eventTime, now + config.maxClockSkew().toMillis());
         List<KeyValue<String, RouteNoise>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
         try (KeyValueIterator<String, RouteNoise> all = store.all()) {
@@ -114,10 +117,10 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
                     continue;
                 }
                 boolean changed = false;
-                if (entry.value.lastPairAt() == 0 && eventTime > 0) {
-                    entry.value.assumeLastPairAt(eventTime); // counted before the last pair's time was kept
+                if (entry.value.lastPairAt() == 0 && newest > 0) {
+                    entry.value.assumeLastPairAt(newest); // counted before the last pair's time was kept
                     changed = true;
-                } else if (eventTime - entry.value.lastPairAt() > retention) {
+                } else if (newest - entry.value.lastPairAt() > retention) {
                     context.forward(new Record<String, NoiseProfile>(entry.key, null, now));
                     retired.add(entry.key);
                     Integer before = noisyByRoute.remove(entry.key);
