@@ -65,6 +65,7 @@ public final class DedupMain {
             System.exit(1);
             return;
         }
+        topology = InternalPartitions.pin(topology, streamsConfig);
         Metrics registry = new Metrics();
         DedupMetrics metrics = new DedupMetrics(registry);
         KafkaStreams streams = new KafkaStreams(

@@ -91,8 +91,8 @@ public final class DedupOptions {
                             + NOISE_MIN_PAIRS + " and 2")
             .option(THREADS, "1", "Stream threads")
             .option(PARTITIONS, "0", "Partitions of the internal repartition topics (and so of the dedup and noise "
-                    + "tasks and the changelogs); 0 = as many as " + INPUT_TOPIC + " has when they are first created. Set it "
-                    + "to their count before adding partitions to " + INPUT_TOPIC + ", which otherwise stops the job")
+                    + "tasks and the changelogs); 0 = as many as they have, or on a first start as " + INPUT_TOPIC
+                    + " has, so adding partitions to " + INPUT_TOPIC + " does not stop the job")
             .option(STATE_DIR, System.getProperty("java.io.tmpdir") + "/tapline-dedup", "Local state directory")
             .option(REPLICATION, "-1", "Replication factor of internal topics; -1 = broker default")
             .option(ROCKSDB_MAX_BYTES, Long.toString(BoundedRocksDbMemory.DEFAULT_MAX_BYTES),

@@ -168,16 +168,17 @@ class DedupStreamIT {
     void shouldGoOnWhenPartitionsAreAddedToTheInput(TestStack stack) throws Exception {
         Topics t = topics(stack);
         DedupConfig config = DedupConfig.defaults().withTopics(t.input(), t.cases(), t.noise(), t.dlq())
-                .withSampling(3, Duration.ofHours(24), Duration.ofDays(7), Duration.ofSeconds(1))
-                .withInternalPartitions(3);
+                .withSampling(3, Duration.ofHours(24), Duration.ofDays(7), Duration.ofSeconds(1));
         Map<String, Object> registry = Map.of(RegistryConfig.URL, stack.registryUrl());
         Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup-grow"), stack.bootstrapServers(), 1, 1,
                 stateDir.toString(), Map.of());
+        // streams.partitions left at 0, as DedupMain starts: pinned at the input's 3 partitions on the first start
+        assertEquals(3, InternalPartitions.pin(config, props).internalPartitions());
         DedupSerdes.registerOutputSchemas(registry, config);
         Map<String, Long> expected = new HashMap<>();
         try (KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
-            try (KafkaStreams streams = new KafkaStreams(
-                    DedupTopology.build(config, DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
+            try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(InternalPartitions.pin(config, props),
+                    DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
                 streams.start();
                 for (int i = 0; i < 30; i++) {
                     Interaction interaction = Interactions.get("/owners/" + (i % 3 == 0 ? "7" : "x" + i % 2))
@@ -189,8 +190,11 @@ class DedupStreamIT {
             }
             stack.admin().createPartitions(Map.of(t.input(), org.apache.kafka.clients.admin.NewPartitions.increaseTo(6)))
                     .all().get();
+            // and on the next start at the 3 its repartition topic has, not the input's 6 (Kafka Streams' default)
+            DedupConfig restarted = InternalPartitions.pin(config, props);
+            assertEquals(3, restarted.internalPartitions());
             try (KafkaStreams streams = new KafkaStreams(
-                    DedupTopology.build(config, DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
+                    DedupTopology.build(restarted, DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
                 streams.start();
                 for (int i = 0; i < 30; i++) {
                     Interaction interaction = Interactions.get("/owners/" + (i % 3 == 0 ? "7" : "x" + i % 2))
