@@ -30,6 +30,8 @@ import java.util.Objects;
  *                            record's Kafka timestamp and of this job's clock; beyond it the earlier of those two is
  *                            the event time
  * @param hitFormat           how hits cross the {@code by-signature} repartition
+ * @param publishMaxCases     cases (updates and tombstones) one publication writes at most; the signatures it did
+ *                            not reach are published by the next ones, in key order from where it stopped
  * @param internalPartitions  partitions of the {@code by-signature} and {@code by-route} repartition topics, and so
  *                            of the dedup and noise tasks and their changelogs; 0 = as many as the input topic has
  *                            (Kafka Streams' default, which stops the job once partitions are added to the input)
@@ -38,7 +40,7 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
                           int samplesPerSignature, Duration sampleTtl, Duration retention, Duration publishInterval,
                           int maxSignaturesPerTask, NoiseRule noiseRule, int noiseMaxPairs, int noiseMaxFields,
                           long noiseWindowPairs, List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew,
-                          HitFormat hitFormat, int internalPartitions) {
+                          HitFormat hitFormat, int internalPartitions, int publishMaxCases) {
 
     /** How hits cross the {@code by-signature} repartition. */
     public enum HitFormat {
@@ -60,6 +62,7 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
     public static final int DEFAULT_NOISE_MAX_FIELDS = 512;
     public static final long DEFAULT_NOISE_WINDOW_PAIRS = 1000;
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
+    public static final int DEFAULT_PUBLISH_MAX_CASES = 10_000;
     /** Sample slots are stored as one byte. */
     public static final int MAX_SAMPLES = 100;
 
@@ -82,6 +85,9 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         if (maxClockSkew.isNegative()) {
             throw new IllegalArgumentException("max clock skew must not be negative, got " + maxClockSkew);
         }
+        if (publishMaxCases < 1) {
+            throw new IllegalArgumentException("cases per publication must be positive, got " + publishMaxCases);
+        }
         if (internalPartitions < 0) {
             throw new IllegalArgumentException("internal partitions must be 0 (as the input) or positive, got "
                     + internalPartitions);
@@ -96,54 +102,60 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
                 DEFAULT_SAMPLES, DEFAULT_SAMPLE_TTL, DEFAULT_RETENTION, DEFAULT_PUBLISH_INTERVAL,
                 DEFAULT_MAX_SIGNATURES_PER_TASK, NoiseRule.defaults(), DEFAULT_NOISE_MAX_PAIRS,
                 DEFAULT_NOISE_MAX_FIELDS, DEFAULT_NOISE_WINDOW_PAIRS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW,
-                HitFormat.COMPACT, 0);
+                HitFormat.COMPACT, 0, DEFAULT_PUBLISH_MAX_CASES);
     }
 
     public DedupConfig withTopics(String input, String cases, String noise, String dlq) {
         return new DedupConfig(input, cases, noise, dlq, samplesPerSignature, sampleTtl, retention, publishInterval,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
     }
 
     public DedupConfig withSampling(int samples, Duration ttl, Duration retainFor, Duration publishEvery) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samples, ttl, retainFor, publishEvery,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
     }
 
     public DedupConfig withSignatureRules(List<String> templates, List<String> values) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, templates,
-                values, maxClockSkew, hitFormat, internalPartitions);
+                values, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
     }
 
     public DedupConfig withNoise(NoiseRule rule, int maxPairs, int maxFields) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
     }
 
     public DedupConfig withMaxClockSkew(Duration skew) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, skew, hitFormat, internalPartitions);
+                valueFields, skew, hitFormat, internalPartitions, publishMaxCases);
     }
 
     public DedupConfig withHitFormat(HitFormat format) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, format, internalPartitions);
+                valueFields, maxClockSkew, format, internalPartitions, publishMaxCases);
     }
 
     public DedupConfig withMaxSignaturesPerTask(int max) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
     }
 
     public DedupConfig withInternalPartitions(int partitions) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, partitions);
+                valueFields, maxClockSkew, hitFormat, partitions, publishMaxCases);
+    }
+
+    public DedupConfig withPublishMaxCases(int max) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat, internalPartitions, max);
     }
 }

@@ -16,6 +16,7 @@ public final class DedupMetrics {
     final Metrics.Counter noiseProfiles;
     final Metrics.Counter noiseProfilesRetired;
     final Metrics.Counter eventTimeClamped;
+    final Metrics.Counter publicationsCut;
     final AtomicLong signatures = new AtomicLong();
     final AtomicLong noisyFields = new AtomicLong();
 
@@ -37,6 +38,9 @@ public final class DedupMetrics {
         eventTimeClamped = registry.counter("tapline_dedup_event_time_clamped_total",
                 "Interactions whose startedAt was ahead of their record timestamp or of this job's clock by more than "
                         + "the allowed clock skew, or before 1970 (the earlier of those two was used as event time)");
+        publicationsCut = registry.counter("tapline_dedup_publications_cut_total",
+                "Publications that stopped at dedup.publish.max.cases, the rest left to the next ones (steadily rising: "
+                        + "hit counts published later than the publish interval)");
         registry.gauge("tapline_dedup_unique_signatures", "Signatures held by the tasks of this instance",
                 signatures::get);
         registry.gauge("tapline_dedup_noisy_fields", "Noisy fields in the profiles last published by this instance",

@@ -60,6 +60,10 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
      * "now" retirement measures {@code lastSeen} against. Restored on start as the newest {@code lastSeen} held.
      */
     private long eventTime = Long.MIN_VALUE;
+    /** The first signature the last publication did not reach, where the next goes on; null: from the first. */
+    private String resumeAt;
+    /** Cases (updates and tombstones) the publication under way has written. */
+    private int written;
 
     DedupProcessor(DedupConfig config, DedupMetrics metrics) {
         this.config = config;
@@ -100,6 +104,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         // From the stores only: a task initialised again after an aborted transaction (the same processor, its stores
         // back at the last commit) must not measure retirement against event times of hits that were rolled back.
         eventTime = Long.MIN_VALUE;
+        resumeAt = null;
         try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
             while (all.hasNext()) {
                 eventTime = Math.max(eventTime, all.next().value.lastSeen());
@@ -214,41 +219,38 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
      * never one further ahead of this job's clock ({@code now}) than the allowed skew: the decode step bounds event
      * time so, and stores written before it did can hold a {@code lastSeen} a year ahead (a sidecar's clock), which
      * made every other signature a year old at every publish.
+     * <p>One publication writes about {@code dedup.publish.max.cases} cases at most (it stops at the first signature
+     * after that many): all it writes is in one transaction, which the broker aborts past its timeout, and a task
+     * closed that way under exactly-once restores its stores from the changelogs, only to find even more to publish.
+     * The next publication goes on from the signature this one stopped at, to the last and round to the first, so that
+     * signatures dirty at every publication cannot keep the others waiting.
      */
     void publish(long now) {
         long retention = config.retention().toMillis();
         long newest = Math.min(eventTime, now + config.maxClockSkew().toMillis());
         List<KeyValue<String, SignatureState>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
-        try (KeyValueIterator<String, SignatureState> all = signatures.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, SignatureState> entry = all.next();
-                SignatureState state = entry.value;
-                if (newest - state.lastSeen() > retention) {
-                    retired.add(entry.key);
-                    for (SignatureState.Slot slot : state.slots()) {
-                        retireCase(entry.key, slot, true, now);
+        written = 0;
+        String from = resumeAt;
+        resumeAt = null;
+        for (int pass = 0; pass < 2 && resumeAt == null; pass++) {
+            if (pass == 1 && from == null) {
+                break;
+            }
+            // from where the last publication stopped to the last signature, then from the first to there
+            try (KeyValueIterator<String, SignatureState> it = pass == 1 ? signatures.range(null, from)
+                    : from == null ? signatures.all() : signatures.range(from, null)) {
+                while (it.hasNext()) {
+                    KeyValue<String, SignatureState> entry = it.next();
+                    if (pass == 1 && entry.key.equals(from)) {
+                        break;
                     }
-                    continue;
-                }
-                boolean dropped = dropExtraSlots(entry.key, state, now);
-                if (state.dirty()) {
-                    // The stored sample keeps the counters of when it was taken; the signature state holds the
-                    // current ones, so they are set on the copy written out and the store is not rewritten.
-                    for (SignatureState.Slot slot : state.slots()) {
-                        Case sample = samples.get(caseId(entry.key, slot.slot()));
-                        if (sample == null) {
-                            continue;
-                        }
-                        sample.setHits(state.hits());
-                        sample.setFirstSeen(Instant.ofEpochMilli(state.firstSeen()));
-                        sample.setLastSeen(Instant.ofEpochMilli(state.lastSeen()));
-                        emitCase(sample.getCaseId(), sample, now);
+                    if (written >= config.publishMaxCases()) {
+                        resumeAt = entry.key;
+                        metrics.publicationsCut.inc();
+                        break;
                     }
-                    state.published();
-                    updated.add(entry);
-                } else if (dropped) {
-                    updated.add(entry);
+                    publish(entry, newest, retention, now, updated, retired);
                 }
             }
         }
@@ -260,6 +262,38 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         }
         held -= retired.size();
         metrics.signatures.addAndGet(-retired.size());
+    }
+
+    /** One signature's part of {@link #publish(long)}: retired, or its counters published when dirty. */
+    private void publish(KeyValue<String, SignatureState> entry, long newest, long retention, long now,
+                         List<KeyValue<String, SignatureState>> updated, List<String> retired) {
+        SignatureState state = entry.value;
+        if (newest - state.lastSeen() > retention) {
+            retired.add(entry.key);
+            for (SignatureState.Slot slot : state.slots()) {
+                retireCase(entry.key, slot, true, now);
+            }
+            return;
+        }
+        boolean dropped = dropExtraSlots(entry.key, state, now);
+        if (state.dirty()) {
+            // The stored sample keeps the counters of when it was taken; the signature state holds the
+            // current ones, so they are set on the copy written out and the store is not rewritten.
+            for (SignatureState.Slot slot : state.slots()) {
+                Case sample = samples.get(caseId(entry.key, slot.slot()));
+                if (sample == null) {
+                    continue;
+                }
+                sample.setHits(state.hits());
+                sample.setFirstSeen(Instant.ofEpochMilli(state.firstSeen()));
+                sample.setLastSeen(Instant.ofEpochMilli(state.lastSeen()));
+                emitCase(sample.getCaseId(), sample, now);
+            }
+            state.published();
+            updated.add(entry);
+        } else if (dropped) {
+            updated.add(entry);
+        }
     }
 
     /**
@@ -286,11 +320,13 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         }
         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), timestamp));
         metrics.tombstones.inc();
+        written++;
     }
 
     private void emitCase(String caseId, Case value, long timestamp) {
         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(value), timestamp));
         metrics.casesEmitted.inc();
+        written++;
     }
 
     @Override
