@@ -42,7 +42,7 @@ create_topic tapline.interactions "${PARTITIONS_INTERACTIONS:-12}" \
 create_topic tapline.cases "${PARTITIONS_CASES:-12}" \
   cleanup.policy=compact delete.retention.ms=86400000 min.cleanable.dirty.ratio=0.1 segment.ms=86400000 min.compaction.lag.ms=7200000 max.message.bytes=16777216
 create_topic tapline.noise "${PARTITIONS_NOISE:-1}" \
-  cleanup.policy=compact min.cleanable.dirty.ratio=0.1
+  cleanup.policy=compact min.cleanable.dirty.ratio=0.1 max.message.bytes=16777216
 create_topic tapline.results "${PARTITIONS_RESULTS:-12}" \
   cleanup.policy=delete retention.ms=2592000000
 create_topic tapline.runs "${PARTITIONS_RUNS:-1}" \

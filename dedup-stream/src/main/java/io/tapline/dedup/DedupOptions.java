@@ -38,6 +38,11 @@ public final class DedupOptions {
     public static final String NOISE_MIN_PAIRS = "noise.min.pairs";
     public static final String NOISE_MAX_PAIRS = "noise.max.pairs.per.signature";
     public static final String NOISE_MAX_FIELDS = "noise.max.fields.per.route";
+    /**
+     * Most field paths a route's noise may track: its profile, each path up to 4096 characters, must fit the noise
+     * topic's {@code max.message.bytes} (16 MiB), and its counters the noise store's changelog.
+     */
+    public static final int MAX_NOISE_FIELDS = 2048;
     public static final String NOISE_WINDOW_PAIRS = "noise.window.pairs";
     public static final String THREADS = "streams.threads";
     public static final String PARTITIONS = "streams.partitions";
@@ -88,7 +93,8 @@ public final class DedupOptions {
             .option(NOISE_MAX_PAIRS, Integer.toString(DedupConfig.DEFAULT_NOISE_MAX_PAIRS),
                     "Identical-request comparisons per signature per sample TTL")
             .option(NOISE_MAX_FIELDS, Integer.toString(DedupConfig.DEFAULT_NOISE_MAX_FIELDS),
-                    "Field paths tracked per route (response, and the requests the app sends its dependencies)")
+                    "Field paths tracked per route (response, and the requests the app sends its dependencies), 0.."
+                            + MAX_NOISE_FIELDS)
             .option(NOISE_WINDOW_PAIRS, Long.toString(DedupConfig.DEFAULT_NOISE_WINDOW_PAIRS),
                     "A route's noise counters are halved when its pairs reach twice this, so noise follows the recent "
                             + "pairs (a field that starts or stops changing with a release); 0 = never, else at least "
@@ -158,6 +164,10 @@ public final class DedupOptions {
         atLeast(c, PARTITIONS, 0);
         atLeast(c, NOISE_MAX_PAIRS, 0);
         atLeast(c, NOISE_MAX_FIELDS, 0);
+        if (c.getInt(NOISE_MAX_FIELDS) > MAX_NOISE_FIELDS) {
+            throw new ConfigException("option " + ConfigSpec.flag(NOISE_MAX_FIELDS) + ": must be at most " + MAX_NOISE_FIELDS
+                    + " (a route's noise profile must fit one record of the noise topic), got " + c.get(NOISE_MAX_FIELDS));
+        }
         long window = c.getLong(NOISE_WINDOW_PAIRS);
         if (window != 0 && window < Math.max(2, c.getLong(NOISE_MIN_PAIRS))) {
             throw new ConfigException("option " + ConfigSpec.flag(NOISE_WINDOW_PAIRS) + ": must be 0 (never halve) or at "

@@ -58,7 +58,10 @@ public final class TaplineTopics {
 
     public static final TopicSpec NOISE_SPEC = new TopicSpec(NOISE, 1, Map.of(
             "cleanup.policy", "compact",
-            "min.cleanable.dirty.ratio", "0.1"),
+            "min.cleanable.dirty.ratio", "0.1",
+            // A route's profile: up to 2048 noisy fields (noise.max.fields.per.route), each path up to 4096
+            // characters, over the broker's default of 1 MiB; a record refused would fail the dedup task at every retry.
+            "max.message.bytes", Integer.toString(DERIVED_MAX_BYTES)),
             "Learned noisy response fields (Avro NoiseProfile), compacted, key = service + METHOD + route template");
 
     public static final TopicSpec RESULTS_SPEC = new TopicSpec(RESULTS, 6, Map.of(

@@ -45,6 +45,14 @@ public final class ResponseDiff {
      */
     static final int MAX_PATH_CHARS = 4096;
 
+    /**
+     * The field paths of one response (with its dependency requests) add up to at most this many characters; past it,
+     * the fields are not compared. A path repeats every key above it, so a body of 50 KB can name a 4000-character
+     * key over thousands of fields (24 MB of paths): its baseline and its pair's observation, which holds the paths of
+     * both responses, would outgrow the store's changelog and the repartition topic and fail the task at every retry.
+     */
+    static final int MAX_FIELD_PATH_CHARS = 1 << 20;
+
     private ResponseDiff() {
     }
 
@@ -127,11 +135,14 @@ public final class ResponseDiff {
         }
         addCallFields(calls, values);
         TreeMap<String, Long> digests = new TreeMap<>();
-        values.forEach((path, v) -> {
-            if (path.length() <= MAX_PATH_CHARS) {
-                digests.put(path, digest(sha, v));
+        long pathChars = 0;
+        for (Map.Entry<String, List<String>> field : values.entrySet()) {
+            String path = field.getKey();
+            if (path.length() <= MAX_PATH_CHARS && pathChars + path.length() <= MAX_FIELD_PATH_CHARS) {
+                pathChars += path.length();
+                digests.put(path, digest(sha, field.getValue()));
             }
-        });
+        }
         if (!structured && body != null && body.length > 0) {
             sha.update(body);
             digests.put("body", ByteBuffer.wrap(sha.digest()).getLong());
