@@ -249,6 +249,11 @@ public final class CaptureHub {
         if (a.attribution() != Attribution.UNATTRIBUTED) {
             return a;
         }
+        // A call no interaction claims follows the rate too: its trace's decision, or without trace context a draw at
+        // the rate (an app that does not propagate would otherwise have every call captured whatever the rate).
+        if (trace == null ? !sampler.untracedSampled() : !sampler.traceSampled(trace.traceId())) {
+            return new Attributed(null, null);
+        }
         return new Attributed(null, Attribution.UNATTRIBUTED, trace == null ? null : trace.traceId(),
                 CorrelationRegistry.count(stamp));
     }
@@ -277,8 +282,8 @@ public final class CaptureHub {
                     metrics.outboundAmbiguousTrace.inc();
                     return new Attributed(null, Attribution.UNATTRIBUTED);
                 default:
-                    if (!sampler.traceSampled(trace.traceId()) || registry.isDeclined(trace.traceId())) {
-                        // the trace is sampled out, or its request was not captured: in or out together
+                    if (registry.isDeclined(trace.traceId())) {
+                        // its request was not captured: in or out together (a trace sampled out: see attribute)
                         return new Attributed(null, null);
                     }
                     return new Attributed(null, Attribution.UNATTRIBUTED);

@@ -110,6 +110,14 @@ public final class Sampler {
         return (mix(traceId) >>> 11) < threshold;
     }
 
+    /**
+     * For an outbound call no interaction claims and that carries no trace context: true with the global rate's
+     * probability, drawn per call (there is no trace id to decide by).
+     */
+    public boolean untracedSampled() {
+        return rate >= 1.0 || (rate > 0.0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < rate);
+    }
+
     /** The decision for an inbound request (consumes a route token when it would capture). */
     public Decision decide(String traceId, String routeKey) {
         if (!enabled.get()) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CaptureHubTest {
 
@@ -48,5 +49,34 @@ class CaptureHubTest {
         assertNull(hub.attribute(TraceContext.generate().header()).attribution(), "another trace's call");
         assertNull(hub.attribute(null).attribution(), "a call without trace context, two requests in flight");
         assertEquals(0, metrics.outboundAmbiguousTrace.value());
+    }
+
+    /**
+     * Calls no interaction can claim follow the sampling rate too: an app that does not propagate trace context, at
+     * 10 %, used to have every one of its calls captured and published (unattributed).
+     */
+    @Test
+    void shouldSampleUnattributedCallsAtTheRate() {
+        Sampler tenth = new Sampler(0.1, Map.of(), 0, 100, System::nanoTime);
+        CaptureHub sampled = new CaptureHub(tenth, registry, null, metrics, 100, 1024, new CaptureBudget(1 << 20));
+        registry.requestStarted();
+        registry.requestStarted(); // two requests in flight, neither captured: a call without trace context is nobody's
+        int kept = 0;
+        for (int i = 0; i < 10_000; i++) {
+            if (sampled.attribute(null).attribution() == Attribution.UNATTRIBUTED) {
+                kept++;
+            }
+        }
+        assertTrue(kept > 700 && kept < 1300, "about a tenth kept: " + kept);
+
+        // with trace context, the trace decides, as for a captured request's calls: in or out together
+        int byTrace = 0;
+        for (int i = 0; i < 10_000; i++) {
+            TraceContext trace = TraceContext.generate();
+            CaptureHub.Attributed a = sampled.attribute(trace.header());
+            assertEquals(tenth.traceSampled(trace.traceId()), a.attribution() == Attribution.UNATTRIBUTED, trace.header());
+            byTrace += a.attribution() == null ? 0 : 1;
+        }
+        assertTrue(byTrace > 700 && byTrace < 1300, "about a tenth kept: " + byTrace);
     }
 }
