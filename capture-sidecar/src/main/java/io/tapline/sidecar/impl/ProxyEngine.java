@@ -421,8 +421,16 @@ public final class ProxyEngine {
     /** @param ended run once the WebSocket has ended: refused, failed, or its tunnel closed (idempotent) */
     private void tunnelWebSocket(HttpServerRequest req, Target target, Runnable ended) {
         req.pause();
-        // the client leaving before the tunnel is spliced; once spliced, the tunnel's own close
-        req.connection().closeHandler(v -> ended.run());
+        // The app's side of the handshake, until the tunnel is spliced (then the tunnel closes both sides itself).
+        HttpClientRequest[] handshaking = {null};
+        // the client leaving before the tunnel is spliced: the app's request is reset too, else it would hold its
+        // connection until the upstream timeout (for good with 0); once spliced, the tunnel's own close
+        req.connection().closeHandler(v -> {
+            ended.run();
+            if (handshaking[0] != null) {
+                handshaking[0].reset();
+            }
+        });
         // As any request: end-to-end headers only, and the forwarding headers; then this hop's own upgrade request.
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(req.headers(), up);
@@ -437,6 +445,7 @@ public final class ProxyEngine {
         long[] handshakeTimer = {-1};
         boolean[] timedOut = {false};
         clients.get().request(options).compose(creq -> {
+            handshaking[0] = creq;
             if (settings.upstreamTimeoutMs() > 0) {
                 // as for any request: no answer to the handshake within the upstream timeout is a 504, rather than a
                 // client left waiting and an upstream connection held for as long as the app stays silent
@@ -456,10 +465,12 @@ public final class ProxyEngine {
             }
             return creq.connect();
         }).onComplete(ar -> {
-            if (handshakeTimer[0] >= 0) {
+            if (handshakeTimer[0] >= 0 && (ar.failed() || ar.result().statusCode() == 101)) {
+                // a refusal keeps it: its body must end within the upstream timeout too, or the app's request is reset
                 vertx.cancelTimer(handshakeTimer[0]);
             }
             if (ar.failed()) {
+                handshaking[0] = null;
                 req.resume();
                 int status = timedOut[0] ? 504 : statusFor(ar.cause());
                 upstreamFailed(req, status, ar.cause()); // a handshake the app does not answer is the app failing too
@@ -473,9 +484,16 @@ public final class ProxyEngine {
                 req.resume();
                 HttpServerResponse resp = req.response();
                 relayHead(req, cresp, resp);
-                cresp.pipeTo(resp).onComplete(v -> ended.run());
+                cresp.pipeTo(resp).onComplete(v -> {
+                    if (handshakeTimer[0] >= 0) {
+                        vertx.cancelTimer(handshakeTimer[0]);
+                    }
+                    handshaking[0] = null;
+                    ended.run();
+                });
                 return;
             }
+            handshaking[0] = null;
             HttpServerResponse resp = req.response().setStatusCode(101);
             HopByHop.copyEndToEnd(cresp.headers(), resp.headers());
             String upgrade = cresp.headers().get(HttpHeaders.UPGRADE);

@@ -1625,6 +1625,50 @@ class SidecarProxyTest {
         awaitMetric(sidecar, "tapline_sidecar_in_flight_requests", 0);
     }
 
+    /**
+     * A WebSocket handshake is an exchange like any other: its client leaving frees the app's connection at once, and
+     * an app that refuses it and then stalls its refusal's body holds nothing past the upstream timeout.
+     */
+    @Test
+    void shouldFreeTheAppConnectionOfAWebSocketHandshakeItsClientLeftOrTheAppStalled() throws Exception {
+        String handshake = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        for (boolean refuses : new boolean[] {false, true}) {
+            java.util.concurrent.CountDownLatch appConnectionClosed = new java.util.concurrent.CountDownLatch(1);
+            try (RawServer app = new RawServer(c -> {
+                    readUntil(c.getInputStream(), "\r\n\r\n");
+                    if (refuses) {
+                        c.getOutputStream().write("HTTP/1.1 403 Forbidden\r\nContent-Length: 1000\r\n\r\nno".getBytes(StandardCharsets.US_ASCII));
+                        c.getOutputStream().flush();
+                    }
+                    try {
+                        c.setSoTimeout(30_000);
+                        c.getInputStream().read();
+                    } catch (IOException reset) {
+                        // closed by a reset: as good as a FIN
+                    }
+                    appConnectionClosed.countDown();
+                });
+                 SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port())
+                         .upstreamTimeout(Duration.ofSeconds(refuses ? 2 : 30)), p2, AVRO)) {
+                try (Socket c = connect(s.port())) {
+                    c.getOutputStream().write(handshake.getBytes(StandardCharsets.US_ASCII));
+                    c.getOutputStream().flush();
+                    if (refuses) {
+                        // the refusal is relayed; its body never ends: the upstream timeout still applies
+                        assertTrue(readUntil(c.getInputStream(), "no").startsWith("HTTP/1.1 403"));
+                        assertTrue(appConnectionClosed.await(10, TimeUnit.SECONDS), "the app's stalled refusal is still open");
+                    } else {
+                        awaitMetric(s, "tapline_sidecar_in_flight_requests", 1);
+                    }
+                }
+                assertTrue(appConnectionClosed.await(10, TimeUnit.SECONDS), "the app's handshake is still open");
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            }
+        }
+    }
+
     @Test
     void shouldNotTakeARequestForTheOnlyOneInFlightWhileAWebSocketIsOpen() throws Exception {
         // The app serves a WebSocket and /call, which calls a dependency through the egress without trace context:
