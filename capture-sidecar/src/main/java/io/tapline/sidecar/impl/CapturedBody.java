@@ -2,16 +2,22 @@ package io.tapline.sidecar.impl;
 
 import io.vertx.core.buffer.Buffer;
 
+import java.util.Arrays;
+
 /**
  * The copy a {@link BodyTap} keeps of a body: its first {@code cap} bytes, paid for from a {@link CaptureBudget}, and
  * the size of the whole. Kept apart from the tap so a finished capture waiting for publication holds only these
- * bytes, not the request, response and connection objects of the stream it was copied from.
+ * bytes, not the request, response and connection objects of the stream it was copied from. The budget pays for the
+ * array the copy is held in, not only the bytes in it: a copy grown chunk by chunk doubles its array (up to
+ * {@code cap}), and the heap it takes is what the budget bounds.
  */
 public final class CapturedBody {
 
     private final int cap;
     private final CaptureBudget budget;
-    private Buffer captured;
+    /** The copy; its length is what the budget paid for. */
+    private byte[] captured;
+    private int length;
     private long reserved;
     private boolean overBudget;
     private long total;
@@ -36,17 +42,23 @@ public final class CapturedBody {
             return;
         }
         int len = chunk.length();
-        if (cap > 0 && !overBudget && capturedLength() < cap) {
-            int take = Math.min(len, cap - capturedLength());
-            if (!budget.tryReserve(take)) {
-                overBudget = true; // the capture is dropped whole later; the body itself flows on untouched
-            } else {
-                reserved += take;
-                if (captured == null) {
-                    captured = Buffer.buffer(Math.min(cap, Math.max(len, 256)));
+        if (cap > 0 && !overBudget && length < cap) {
+            int take = Math.min(len, cap - length);
+            int needed = length + take;
+            int held = captured == null ? 0 : captured.length;
+            if (needed > held) {
+                // the first chunk in an array of its size (most bodies are one), then doubling up to the cap
+                int grown = captured == null ? needed : Math.min(cap, Math.max(needed, held * 2));
+                if (!budget.tryReserve(grown - held)) {
+                    overBudget = true; // the capture is dropped whole later; the body itself flows on untouched
+                    total += len;
+                    return;
                 }
-                captured.appendBuffer(take == len ? chunk : chunk.slice(0, take));
+                reserved += grown - held;
+                captured = captured == null ? new byte[grown] : Arrays.copyOf(captured, grown);
             }
+            chunk.getBytes(0, take, captured, length);
+            length = needed;
         }
         total += len;
     }
@@ -82,7 +94,12 @@ public final class CapturedBody {
 
     /** The captured prefix as bytes (a copy). */
     public byte[] capturedBytes() {
-        return captured == null ? new byte[0] : captured.getBytes();
+        return captured == null ? new byte[0] : Arrays.copyOf(captured, length);
+    }
+
+    /** The size of the array the copy is held in: what it takes from the budget. */
+    int heldBytes() {
+        return captured == null ? 0 : captured.length;
     }
 
     /** Body size so far; the whole size once the stream ended. */
@@ -99,6 +116,6 @@ public final class CapturedBody {
     }
 
     public int capturedLength() {
-        return captured == null ? 0 : captured.length();
+        return length;
     }
 }

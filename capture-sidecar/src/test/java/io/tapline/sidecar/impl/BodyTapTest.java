@@ -36,6 +36,32 @@ class BodyTapTest {
         assertEquals(0, budget.used());
     }
 
+    /** A copy grown chunk by chunk holds an array larger than its bytes: the budget pays for the array. */
+    @Test
+    void shouldPayForTheMemoryTheCopyHoldsNotOnlyItsBytes() {
+        CaptureBudget budget = new CaptureBudget(1 << 20);
+        CapturedBody tap = new BodyTap(null, 10_000, budget).copy();
+        for (int i = 0; i < 100; i++) {
+            tap.observe(bytes(65)); // a chunked upload in small chunks
+        }
+        assertEquals(6500, tap.capturedLength());
+        assertTrue(tap.heldBytes() >= 6500 && tap.heldBytes() <= 10_000, "held " + tap.heldBytes());
+        assertEquals(tap.heldBytes(), budget.used(), "the budget bounds the heap the copy takes");
+        for (int i = 0; i < 100; i++) {
+            tap.observe(bytes(65));
+        }
+        assertEquals(10_000, tap.capturedLength());
+        assertEquals(10_000, tap.heldBytes(), "never more than the cap");
+        assertEquals(10_000, budget.used());
+        assertEquals("y".repeat(10_000), new String(tap.capturedBytes(), StandardCharsets.US_ASCII));
+        tap.releaseBudget();
+        assertEquals(0, budget.used());
+
+        CapturedBody whole = new BodyTap(null, 10_000, budget).copy();
+        whole.observe(bytes(55));
+        assertEquals(55, budget.used(), "a body in one chunk: an array of its size");
+    }
+
     @Test
     void shouldLeaveNothingOfAPublishedCaptureReachableThroughItsInteraction() throws InterruptedException {
         CaptureBudget budget = new CaptureBudget(100_000);
