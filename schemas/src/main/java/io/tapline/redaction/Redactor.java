@@ -694,7 +694,8 @@ public final class Redactor {
                 start--;
                 groupDigits += text.charAt(start) == '-' ? 0 : 1;
             }
-            if (groupDigits == 0 || digits + groupDigits > 19 || (start > 0 && !wordDelimiter(text.charAt(start - 1)))) {
+            // as the card rule reads a number: after any character that is not a digit ("pan=4111 1111 11")
+            if (groupDigits == 0 || digits + groupDigits > 19) {
                 break;
             }
             digits += groupDigits;

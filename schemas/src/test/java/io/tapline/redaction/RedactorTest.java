@@ -415,6 +415,9 @@ class RedactorTest {
             {"q=shoes&size=42&email=jane%40exa", "application/x-www-form-urlencoded", "jane", "q=shoes&size=42&"},
             {"Authorization failed for eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIx", "text/plain", "eyJ", "Authorization failed for "},
             {"card 4111 1111 ", "text/plain", "4111", "card "},
+            // the card rule needs no blank before a number: its first group after a '=' or ':' goes too
+            {"pan=4111 1111 11", "text/plain", "4111", "pan="},
+            {"card:4111-1111-1111 1", "text/plain", "4111", "card:"},
         };
         for (String[] c : cases) {
             out.clear();
