@@ -84,8 +84,10 @@ public final class Redactor {
     public Redactor(RedactionKey key, Rules rules) {
         this.key = key;
         this.rules = rules;
-        this.sensitiveNames = new NameVerdicts<>(name ->
-                rules.fields().contains(name.toLowerCase(Locale.ROOT)) || rules.sensitiveName().matcher(name).matches());
+        Function<String, Boolean> sensitiveName = name ->
+                rules.fields().contains(name.toLowerCase(Locale.ROOT)) || rules.sensitiveName().matcher(name).matches();
+        this.sensitiveNames = new NameVerdicts<>(sensitiveName);
+        this.textNames = new NameVerdicts<>(sensitiveName);
         this.sensitiveHeaders = new NameVerdicts<>(name -> sensitive(name) || SENSITIVE_HEADER.matcher(name).matches());
         this.headerKinds = new NameVerdicts<>(this::headerKind);
         this.jsonRedaction = new JsonRedaction(this, rules);
@@ -102,9 +104,25 @@ public final class Redactor {
     private final NameVerdicts<Boolean> sensitiveNames;
     private final NameVerdicts<Boolean> sensitiveHeaders;
     private final NameVerdicts<HeaderKind> headerKinds;
+    /**
+     * The same verdicts for the words before a {@code =} or {@code :} in free text ({@code 12:30}, {@code user=ann}),
+     * remembered apart: so many different words would fill the field names' cache, whose names would then be judged
+     * by the pattern again on every request.
+     */
+    private final NameVerdicts<Boolean> textNames;
 
     boolean sensitive(String name) {
         return sensitiveNames.get(name);
+    }
+
+    /** {@link #sensitive} for a word before a {@code =} or {@code :} in free text. */
+    boolean sensitiveInText(String name) {
+        return textNames.get(name);
+    }
+
+    /** How many field names' verdicts are remembered. */
+    int knownNames() {
+        return sensitiveNames.size();
     }
 
     private boolean sensitiveHeader(String name) {
@@ -136,6 +154,10 @@ public final class Redactor {
                 known.put(name, verdict);
             }
             return verdict;
+        }
+
+        int size() {
+            return known.size();
         }
     }
 
@@ -669,8 +691,9 @@ public final class Redactor {
     /**
      * Where the last whole word of {@code text}, cut at {@code cut}, ends: before the characters after the last
      * delimiter (a blank or control character, a quote, a bracket, {@code < > , ; | &} or a backquote) and the digit
-     * groups written before them with single blanks, up to 19 digits (a card number's start). Text shown cut short
-     * ends there, so that a secret the cut went through (which no rule would match) is not shown in part.
+     * groups written before them with single blanks, up to 19 digits (a card number's start). When the text goes on
+     * past {@code cut} with a delimiter, a last word that is not digits is whole and kept. Text shown cut short ends
+     * there, so that a secret the cut went through (which no rule would match) is not shown in part.
      */
     public static int wholeWordsEnd(CharSequence text, int cut) {
         int end = cut;
@@ -683,7 +706,9 @@ public final class Redactor {
             if (c >= '0' && c <= '9') {
                 digits++;
             } else if (c != '-') {
-                return end; // the cut word is not digits: no card number runs on before it
+                // the cut word is not digits: no card number runs on before it; and when the text goes on with a
+                // delimiter, the cut fell between words and the last one is whole
+                return cut < text.length() && wordDelimiter(text.charAt(cut)) ? cut : end;
             }
         }
         // digit groups separated by single blanks before the cut word: "4111 1111 11" (a card number's start)

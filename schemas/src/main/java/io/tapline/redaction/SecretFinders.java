@@ -115,7 +115,7 @@ final class SecretFinders {
         if (start == nameEnd || (quote != 0 && (start == 0 || body[start - 1] != quote))) {
             return false;
         }
-        return redactor.sensitive(new String(body, start, nameEnd - start, StandardCharsets.ISO_8859_1));
+        return redactor.sensitiveInText(new String(body, start, nameEnd - start, StandardCharsets.ISO_8859_1));
     }
 
     /** Whether the parameter name {@code body[from, to)} is sensitive, read with {@code +} as a space. */
@@ -182,7 +182,8 @@ final class SecretFinders {
      * value (inside its quotes), or null: {@code password=hunter2}, {@code token: abc}, logfmt's
      * {@code secret="a b"}, a dict's {@code 'api_key': 'x'}. The name is a run of up to {@value #MAX_NAME} letters,
      * digits, {@code _ . -}, bare or in quotes, then blanks, {@code =} or {@code :} (not a URL's {@code ://}),
-     * blanks; the value is quoted text up to its closing quote (or the line's end), else one word (up to a blank or
+     * blanks; the value is quoted text up to its closing quote (an escaped one, {@code \"}, is part of it; or the
+     * line's end), else one word (up to a blank or
      * {@code , ; & " ' < > ( ) [ ] { }}, and in a URL's path a {@code /} or {@code ?}). A value that is already a
      * token is passed over.
      */
@@ -198,7 +199,7 @@ final class SecretFinders {
             }
             int nameStart = nameStart(s, nameEnd, from);
             if (nameStart < 0 || !quotesMatch(s, nameStart, nameEnd, i, from)
-                    || !redactor.sensitive(s.substring(nameStart, nameEnd))) {
+                    || !redactor.sensitiveInText(s.substring(nameStart, nameEnd))) {
                 continue;
             }
             int v = i + 1;
@@ -215,8 +216,9 @@ final class SecretFinders {
                 start = v + 1;
                 end = start;
                 while (end < s.length() && s.charAt(end) != quote && s.charAt(end) != '\n' && s.charAt(end) != '\r') {
-                    end++;
+                    end += s.charAt(end) == '\\' && end + 1 < s.length() ? 2 : 1; // an escaped quote is the value's
                 }
+                end = Math.min(end, s.length());
             } else {
                 start = v;
                 end = v;

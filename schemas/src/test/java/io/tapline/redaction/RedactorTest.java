@@ -375,7 +375,6 @@ class RedactorTest {
         assertTrue(text.contains("A".repeat(1000)), "the long value is kept");
     }
 
-    /** Runs the redaction on a thread with a small stack, as the publisher thread might have, within a generous bound. */
     /** Free text names its secrets too: a log line, logfmt, a dict printed as text, form text inside a JSON string. */
     @Test
     void shouldTokeniseAValueWrittenAfterASensitiveNameInText() {
@@ -397,6 +396,18 @@ class RedactorTest {
         for (String same : List.of("Password: ", "password=" + t("x"), "see token://host/a", "tokens=", "note: here")) {
             assertEquals(same, redactor.text("p", "text", "body", same, out));
         }
+        assertEquals("log secret=\"" + t("a\\\"b") + "\" next", redactor.text("p", "text", "body", "log secret=\"a\\\"b\" next", out),
+                "an escaped quote is part of the quoted value");
+
+        // the words of free text do not fill the field names' remembered verdicts (each name would then be judged
+        // by the pattern again on every request)
+        int known = redactor.knownNames();
+        StringBuilder words = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            words.append("w").append(i).append(": ").append(i).append('\n');
+        }
+        redactor.text("p", "text", "body", words.toString(), out);
+        assertEquals(known, redactor.knownNames());
     }
 
     /**
@@ -444,6 +455,7 @@ class RedactorTest {
                 StandardCharsets.UTF_16LE));
     }
 
+    /** Runs the redaction on a thread with a small stack, as the publisher thread might have, within a generous bound. */
     private static <T> T onSmallStack(java.util.function.Supplier<T> work) {
         Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];

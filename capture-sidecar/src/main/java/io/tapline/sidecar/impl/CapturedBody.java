@@ -49,7 +49,12 @@ public final class CapturedBody {
             if (needed > held) {
                 // the first chunk in an array of its size (most bodies are one), then doubling up to the cap
                 int grown = captured == null ? needed : Math.min(cap, Math.max(needed, held * 2));
-                if (!budget.tryReserve(grown - held)) {
+                boolean paid = budget.tryReserve(grown - held);
+                if (!paid && grown > needed) {
+                    grown = needed; // a doubled array does not fit: one of the size this chunk needs may
+                    paid = budget.tryReserve(grown - held);
+                }
+                if (!paid) {
                     overBudget = true; // the capture is dropped whole later; the body itself flows on untouched
                     total += len;
                     return;

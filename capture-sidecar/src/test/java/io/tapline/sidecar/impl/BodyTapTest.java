@@ -60,6 +60,16 @@ class BodyTapTest {
         CapturedBody whole = new BodyTap(null, 10_000, budget).copy();
         whole.observe(bytes(55));
         assertEquals(55, budget.used(), "a body in one chunk: an array of its size");
+
+        // near a full budget, a doubled array that does not fit gives way to one of the size the chunk needs
+        CaptureBudget small = new CaptureBudget(260);
+        CapturedBody tight = new BodyTap(null, 1000, small).copy();
+        tight.observe(bytes(100));
+        tight.observe(bytes(100));
+        tight.observe(bytes(50)); // 250 in all: fits in 260, a 400-byte array would not
+        assertFalse(tight.overBudget());
+        assertEquals(250, tight.capturedLength());
+        assertEquals(250, small.used());
     }
 
     @Test

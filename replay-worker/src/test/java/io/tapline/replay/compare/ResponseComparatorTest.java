@@ -377,6 +377,11 @@ class ResponseComparatorTest {
         Difference c = only(strict.compare(SERVICE, ROUTE, response(200, "text/plain", "other".getBytes(StandardCharsets.UTF_8), null),
                 response(200, "text/plain", card.getBytes(StandardCharsets.UTF_8), null)));
         assertEquals("z".repeat(498) + " card ...(" + card.length() + " chars)", c.getActual());
+        // a cut that falls between two words keeps the last one
+        String between = "z".repeat(505) + " abcdef" + " more".repeat(200);
+        Difference b = only(strict.compare(SERVICE, ROUTE, response(200, "text/plain", "other".getBytes(StandardCharsets.UTF_8), null),
+                response(200, "text/plain", between.getBytes(StandardCharsets.UTF_8), null)));
+        assertEquals(between.substring(0, 512) + "...(" + between.length() + " chars)", b.getActual());
     }
 
     @Test
