@@ -1,5 +1,6 @@
 package io.tapline.dedup;
 
+import static io.tapline.dedup.testing.ProcessorStores.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,12 +15,9 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -88,13 +86,5 @@ class PublishBudgetTest {
         assertEquals(keys.size(), cases.size(), "one write per case");
         context.resetForwards();
         return keys;
-    }
-
-    private static <V> KeyValueStore<String, V> store(MockProcessorContext<String, Emitted> context, String name, Serde<V> serde) {
-        KeyValueStore<String, V> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), serde)
-                .withLoggingDisabled().build();
-        store.init(context.getStateStoreContext(), store);
-        context.addStateStore(store);
-        return store;
     }
 }

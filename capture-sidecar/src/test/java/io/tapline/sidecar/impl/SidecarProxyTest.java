@@ -1189,18 +1189,8 @@ class SidecarProxyTest {
         // that can end the exchange before the 30 s upstream timeout (and nothing can with none).
         java.util.concurrent.CountDownLatch appConnectionClosed = new java.util.concurrent.CountDownLatch(1);
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-        try (RawServer app = new RawServer(c -> {
-                readUntil(c.getInputStream(), "\r\n\r\n");
-                c.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst bytes".getBytes(StandardCharsets.US_ASCII));
-                c.getOutputStream().flush();
-                try {
-                    c.setSoTimeout(30_000);
-                    c.getInputStream().read();
-                } catch (IOException reset) {
-                    // closed by a reset: as good as a FIN
-                }
-                appConnectionClosed.countDown();
-            });
+        try (RawServer app = new RawServer(answersThenAwaitsClose("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst bytes",
+                appConnectionClosed));
              SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port())
                      .upstreamTimeout(Duration.ofSeconds(30)), p2, AVRO)) {
             try (Socket c = connect(s.port())) {
@@ -1580,6 +1570,25 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * An app that reads a request head, writes {@code answer} (a head and the start of a body, or nothing) and then
+     * stays silent until the sidecar closes or resets the connection, which counts {@code closed} down.
+     */
+    private static RawServer.Script answersThenAwaitsClose(String answer, java.util.concurrent.CountDownLatch closed) {
+        return c -> {
+            readUntil(c.getInputStream(), "\r\n\r\n");
+            c.getOutputStream().write(answer.getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            try {
+                c.setSoTimeout(30_000);
+                c.getInputStream().read();
+            } catch (IOException reset) {
+                // closed by a reset: as good as a FIN
+            }
+            closed.countDown();
+        };
+    }
+
     /** A WebSocket through the sidecar on {@code port} to an echoing app, once it has echoed a "ping". */
     private static java.net.http.WebSocket echoingWebSocket(int port) throws Exception {
         CompletableFuture<String> echoed = new CompletableFuture<>();
@@ -1636,20 +1645,8 @@ class SidecarProxyTest {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         for (boolean refuses : new boolean[] {false, true}) {
             java.util.concurrent.CountDownLatch appConnectionClosed = new java.util.concurrent.CountDownLatch(1);
-            try (RawServer app = new RawServer(c -> {
-                    readUntil(c.getInputStream(), "\r\n\r\n");
-                    if (refuses) {
-                        c.getOutputStream().write("HTTP/1.1 403 Forbidden\r\nContent-Length: 1000\r\n\r\nno".getBytes(StandardCharsets.US_ASCII));
-                        c.getOutputStream().flush();
-                    }
-                    try {
-                        c.setSoTimeout(30_000);
-                        c.getInputStream().read();
-                    } catch (IOException reset) {
-                        // closed by a reset: as good as a FIN
-                    }
-                    appConnectionClosed.countDown();
-                });
+            try (RawServer app = new RawServer(answersThenAwaitsClose(
+                    refuses ? "HTTP/1.1 403 Forbidden\r\nContent-Length: 1000\r\n\r\nno" : "", appConnectionClosed));
                  SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port())
                          .upstreamTimeout(Duration.ofSeconds(refuses ? 2 : 30)), p2, AVRO)) {
                 try (Socket c = connect(s.port())) {
