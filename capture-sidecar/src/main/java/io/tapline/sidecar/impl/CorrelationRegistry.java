@@ -1,7 +1,8 @@
 package io.tapline.sidecar.impl;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CorrelationRegistry {
 
     private final int maxPending;
-    private final ConcurrentHashMap<String, List<PendingInteraction>> byTrace = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Held> byTrace = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, PendingInteraction> inFlightCaptured = new ConcurrentHashMap<>();
     private final AtomicInteger pending = new AtomicInteger();
     /** Trace ids of in-flight requests that were sampled in but not captured, with how many ({@link #declined}). */
@@ -132,25 +133,41 @@ public final class CorrelationRegistry {
         return pending.get();
     }
 
+    /**
+     * The captured interactions in flight under one trace id, as a lookup reads them: how many, and the one when there
+     * is one. Replaced whole under the map's per-key lock, so a reader never sees one mid-change. {@code members}
+     * holds them all once there are several; it is changed only under that lock and never read outside it, so a
+     * trace shared by thousands of concurrent requests costs each start and end O(1), not a copy of the list.
+     */
+    private record Held(int count, PendingInteraction sole, Set<PendingInteraction> members) {
+        static Held one(PendingInteraction p) {
+            return new Held(1, p, null);
+        }
+    }
+
     /** Holds a captured interaction; false when the bound is reached. */
     public boolean register(PendingInteraction p) {
         if (pending.incrementAndGet() > maxPending) {
             pending.decrementAndGet();
             return false;
         }
-        // lists are immutable and replaced under the map's per-key lock, so readers never see one mid-change
         // usual case, a trace id seen once: one putIfAbsent, no lambda
-        if (byTrace.putIfAbsent(p.traceId, List.of(p)) == null) {
+        Held one = Held.one(p);
+        if (byTrace.putIfAbsent(p.traceId, one) == null) {
             inFlightCaptured.put(p.id, p);
             return true;
         }
-        byTrace.compute(p.traceId, (k, list) -> {
-            if (list == null) {
-                return List.of(p);
+        byTrace.compute(p.traceId, (k, held) -> {
+            if (held == null) {
+                return one;
             }
-            List<PendingInteraction> l = new ArrayList<>(list);
-            l.add(p);
-            return List.copyOf(l);
+            Set<PendingInteraction> members = held.members();
+            if (members == null) {
+                members = Collections.newSetFromMap(new IdentityHashMap<>());
+                members.add(held.sole());
+            }
+            members.add(p);
+            return new Held(members.size(), null, members);
         });
         inFlightCaptured.put(p.id, p);
         return true;
@@ -159,15 +176,21 @@ public final class CorrelationRegistry {
     /** Grace over: forget the interaction. */
     public void remove(PendingInteraction p) {
         inFlightCaptured.remove(p.id);
-        List<PendingInteraction> sole = byTrace.get(p.traceId);
-        if (sole != null && sole.size() == 1 && sole.get(0) == p && byTrace.remove(p.traceId, sole)) {
+        Held sole = byTrace.get(p.traceId);
+        if (sole != null && sole.sole() == p && byTrace.remove(p.traceId, sole)) {
             pending.decrementAndGet(); // usual case: the trace's only interaction, removed without a lambda
             return;
         }
-        byTrace.computeIfPresent(p.traceId, (k, list) -> {
-            List<PendingInteraction> l = new ArrayList<>(list);
-            l.remove(p);
-            return l.isEmpty() ? null : List.copyOf(l);
+        byTrace.computeIfPresent(p.traceId, (k, held) -> {
+            Set<PendingInteraction> members = held.members();
+            if (members == null) {
+                return held.sole() == p ? null : held;
+            }
+            members.remove(p);
+            if (members.isEmpty()) {
+                return null;
+            }
+            return members.size() == 1 ? Held.one(members.iterator().next()) : new Held(members.size(), null, members);
         });
         pending.decrementAndGet();
     }
@@ -177,14 +200,11 @@ public final class CorrelationRegistry {
 
     /** The single interaction holding this trace id; {@link Match#AMBIGUOUS} when several concurrent requests share it. */
     public Lookup byTrace(String traceId) {
-        List<PendingInteraction> list = byTrace.get(traceId);
-        if (list == null) {
+        Held held = byTrace.get(traceId);
+        if (held == null) {
             return new Lookup(Match.NONE, null);
         }
-        if (list.size() == 1) {
-            return new Lookup(Match.ONE, list.get(0));
-        }
-        return new Lookup(list.isEmpty() ? Match.NONE : Match.AMBIGUOUS, null);
+        return held.count() == 1 ? new Lookup(Match.ONE, held.sole()) : new Lookup(Match.AMBIGUOUS, null);
     }
 
     /** The in-flight state now, for {@link #soleInFlight(long)}: taken when an outbound call starts. */

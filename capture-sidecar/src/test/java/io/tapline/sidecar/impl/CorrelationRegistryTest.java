@@ -20,6 +20,31 @@ class CorrelationRegistryTest {
 
     private final CorrelationRegistry registry = new CorrelationRegistry(100);
 
+    /** Requests sharing a trace id: ambiguous while several are held, the one again once the others are gone. */
+    @Test
+    void shouldTellTheOneRequestOfATraceFromSeveral() {
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        List<PendingInteraction> held = new ArrayList<>();
+        for (String id : List.of("a", "b", "c")) {
+            PendingInteraction p = new PendingInteraction(id, trace, "GET /x", System.nanoTime(), null);
+            assertTrue(registry.register(p));
+            held.add(p);
+        }
+        assertEquals(CorrelationRegistry.Match.AMBIGUOUS, registry.byTrace(trace).match());
+        registry.remove(held.get(0));
+        assertEquals(CorrelationRegistry.Match.AMBIGUOUS, registry.byTrace(trace).match());
+        registry.remove(held.get(2));
+        assertSame(held.get(1), registry.byTrace(trace).interaction(), "b is the trace's one request again");
+        PendingInteraction d = new PendingInteraction("d", trace, "GET /x", System.nanoTime(), null);
+        assertTrue(registry.register(d));
+        assertEquals(CorrelationRegistry.Match.AMBIGUOUS, registry.byTrace(trace).match());
+        registry.remove(held.get(1));
+        assertSame(d, registry.byTrace(trace).interaction());
+        registry.remove(d);
+        assertEquals(CorrelationRegistry.Match.NONE, registry.byTrace(trace).match());
+        assertEquals(0, registry.pending());
+    }
+
     @Test
     void shouldAttributeToTheOnlyCapturedRequestInFlight() {
         PendingInteraction a = start("a");
