@@ -305,8 +305,14 @@ public final class CapturePublisher implements AutoCloseable {
         try {
             thread.join(1000);
             long deadline = System.nanoTime() + timeout.toNanos() / 2;
-            // after the thread died of an error, what is queued would meet it again here: it is dropped below instead
-            boolean publishing = failure == null;
+            if (thread.isAlive()) {
+                // stuck in a capture (a registry that does not answer): woken if it can be, within the same deadline
+                thread.interrupt();
+                thread.join(Math.max(1, timeout.toMillis() / 2));
+            }
+            // after the thread died of an error, what is queued would meet it again here: it is dropped below instead;
+            // and while it still runs, it stays the only one publishing (what is queued is dropped, not raced for)
+            boolean publishing = failure == null && !thread.isAlive();
             PendingInteraction p;
             while (publishing && System.nanoTime() < deadline && (p = queue.poll(0, TimeUnit.MILLISECONDS)) != null) {
                 sealAndPublish(p); // shutting down: no more waiting for late calls

@@ -89,4 +89,54 @@ class CapturePublisherTest {
             assertEquals(size, SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_bytes_total"));
         }
     }
+
+    /**
+     * A publisher thread stuck at shutdown (a registry that does not answer) must stay the only one publishing: the
+     * closing thread used to drain the queue beside it, and the producer was closed under both.
+     */
+    @Test
+    void shouldLeaveTheQueueToThePublisherThreadAloneWhenItIsStuckAtShutdown() throws Exception {
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.Set<String> serializingThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        AtomicInteger interactions = new AtomicInteger();
+        Serializer<SpecificRecord> serializer = (topic, record) -> {
+            if (topic.equals(TaplineTopics.INTERACTIONS)) {
+                serializingThreads.add(Thread.currentThread().getName());
+                if (interactions.incrementAndGet() == 1) { // the primer, which registers the schema
+                    stuck.countDown();
+                    boolean interrupted = false;
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (release.getCount() > 0 && System.nanoTime() < until) {
+                        try {
+                            release.await(100, TimeUnit.MILLISECONDS); // a registry call that does not answer
+                        } catch (InterruptedException e) {
+                            interrupted = true; // and does not notice an interrupt either
+                        }
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+            return SidecarProxyTest.AVRO.serialize(topic, record);
+        };
+        SidecarImpl sidecar;
+        try (TestOrigin origin = new TestOrigin()) {
+            sidecar = SidecarImpl.start(SidecarProxyTest.options(origin),
+                    new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), serializer);
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/hello")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode());
+            }
+            assertTrue(stuck.await(10, TimeUnit.SECONDS), "the publisher thread is registering the schema");
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_queue_items", 3);
+            sidecar.close();
+        }
+        release.countDown();
+        assertEquals(java.util.Set.of("tapline-publisher"), serializingThreads, "only the publisher thread publishes");
+        assertEquals(3.0, SidecarProxyTest.metric(sidecar, "tapline_sidecar_dropped_total{reason=\"shutdown\"}"),
+                "what it could not reach is counted as dropped at shutdown");
+    }
 }
