@@ -62,8 +62,6 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
     private long eventTime = Long.MIN_VALUE;
     /** The first signature the last publication did not reach, where the next goes on; null: from the first. */
     private String resumeAt;
-    /** Cases (updates and tombstones) the publication under way has written. */
-    private int written;
 
     DedupProcessor(DedupConfig config, DedupMetrics metrics) {
         this.config = config;
@@ -230,7 +228,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         long newest = Math.min(eventTime, now + config.maxClockSkew().toMillis());
         List<KeyValue<String, SignatureState>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
-        written = 0;
+        int written = 0; // cases, updates and tombstones
         String from = resumeAt;
         resumeAt = null;
         for (int pass = 0; pass < 2 && resumeAt == null; pass++) {
@@ -250,7 +248,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                         metrics.publicationsCut.inc();
                         break;
                     }
-                    publish(entry, newest, retention, now, updated, retired);
+                    written += publish(entry, newest, retention, now, updated, retired);
                 }
             }
         }
@@ -264,18 +262,22 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         metrics.signatures.addAndGet(-retired.size());
     }
 
-    /** One signature's part of {@link #publish(long)}: retired, or its counters published when dirty. */
-    private void publish(KeyValue<String, SignatureState> entry, long newest, long retention, long now,
-                         List<KeyValue<String, SignatureState>> updated, List<String> retired) {
+    /**
+     * One signature's part of {@link #publish(long)}: retired, or its counters published when dirty.
+     *
+     * @return the cases written, updates and tombstones
+     */
+    private int publish(KeyValue<String, SignatureState> entry, long newest, long retention, long now,
+                        List<KeyValue<String, SignatureState>> updated, List<String> retired) {
         SignatureState state = entry.value;
         if (newest - state.lastSeen() > retention) {
             retired.add(entry.key);
             for (SignatureState.Slot slot : state.slots()) {
                 retireCase(entry.key, slot, true, now);
             }
-            return;
+            return state.slots().size();
         }
-        boolean dropped = dropExtraSlots(entry.key, state, now);
+        int written = dropExtraSlots(entry.key, state, now);
         if (state.dirty()) {
             // The stored sample keeps the counters of when it was taken; the signature state holds the
             // current ones, so they are set on the copy written out and the store is not rewritten.
@@ -288,12 +290,14 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                 sample.setFirstSeen(Instant.ofEpochMilli(state.firstSeen()));
                 sample.setLastSeen(Instant.ofEpochMilli(state.lastSeen()));
                 emitCase(sample.getCaseId(), sample, now);
+                written++;
             }
             state.published();
             updated.add(entry);
-        } else if (dropped) {
+        } else if (written > 0) {
             updated.add(entry);
         }
+        return written;
     }
 
     /**
@@ -301,14 +305,14 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
      * fewer samples per signature: a tombstone per case, and its stored sample and (when no other slot holds its
      * request) its noise baseline deleted.
      *
-     * @return whether any slot was dropped
+     * @return how many slots were dropped (a tombstone each)
      */
-    private boolean dropExtraSlots(String id, SignatureState state, long timestamp) {
+    private int dropExtraSlots(String id, SignatureState state, long timestamp) {
         List<SignatureState.Slot> dropped = state.dropSlotsFrom(config.samplesPerSignature());
         for (SignatureState.Slot slot : dropped) {
             retireCase(id, slot, !state.holdsRequest(slot.requestFingerprint()), timestamp);
         }
-        return !dropped.isEmpty();
+        return dropped.size();
     }
 
     /** Deletes a slot's stored sample (and, when asked, its request's noise baseline) and tombstones its case. */
@@ -320,13 +324,11 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         }
         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(null), timestamp));
         metrics.tombstones.inc();
-        written++;
     }
 
     private void emitCase(String caseId, Case value, long timestamp) {
         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(value), timestamp));
         metrics.casesEmitted.inc();
-        written++;
     }
 
     @Override

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Redaction;
 import io.tapline.json.JsonPathSegments;
+import io.tapline.json.JsonStrings;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -372,25 +373,7 @@ final class JsonRedaction {
 
     /** Text as the content of a JSON string: quotes, backslashes and control characters escaped, the rest as it is. */
     static String escape(String text) {
-        StringBuilder b = new StringBuilder(text.length() + 16);
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\%c%04x", 'u', (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.toString();
+        return JsonStrings.appendEscaped(new StringBuilder(text.length() + 16), text, false).toString();
     }
 
     /**

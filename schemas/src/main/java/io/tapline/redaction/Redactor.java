@@ -685,7 +685,7 @@ public final class Redactor {
 
     /** Where the last whole word of cut text ends, as {@link #cutBody} tells it (text in UTF-8 or any ASCII superset). */
     static int wholeWordsEnd(byte[] b) {
-        return wholeWordsEnd(new String(b, StandardCharsets.ISO_8859_1), b.length);
+        return wholeWordsEnd(new Latin1Text(b), b.length);
     }
 
     /**

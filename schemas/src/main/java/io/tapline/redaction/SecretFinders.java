@@ -96,26 +96,14 @@ final class SecretFinders {
      * {@code sep}; a name in double quotes before a {@code :} is left to the JSON pair check.
      */
     private static boolean sensitiveNameBefore(Redactor redactor, byte[] body, int sep) {
-        int j = sep;
-        while (j > 0 && (body[j - 1] == ' ' || body[j - 1] == '\t')) {
-            j--;
-        }
-        byte quote = j > 0 && (body[j - 1] == '"' || body[j - 1] == '\'') ? body[j - 1] : 0;
-        if (quote == '"' && body[sep] == ':') {
+        CharSequence text = new Latin1Text(body);
+        int nameEnd = nameEndBefore(text, sep, 0);
+        if (nameEnd < 0 || (body[sep] == ':' && body[nameEnd] == '"')) {
             return false;
         }
-        int nameEnd = quote == 0 ? j : j - 1;
-        int start = nameEnd;
-        while (start > 0 && nameChar((char) body[start - 1])) {
-            start--;
-            if (nameEnd - start > MAX_NAME) {
-                return false;
-            }
-        }
-        if (start == nameEnd || (quote != 0 && (start == 0 || body[start - 1] != quote))) {
-            return false;
-        }
-        return redactor.sensitiveInText(new String(body, start, nameEnd - start, StandardCharsets.ISO_8859_1));
+        int nameStart = nameStart(text, nameEnd, 0);
+        return nameStart >= 0 && quotesMatch(text, nameStart, nameEnd, sep, 0)
+                && redactor.sensitiveInText(text.subSequence(nameStart, nameEnd).toString());
     }
 
     /** Whether the parameter name {@code body[from, to)} is sensitive, read with {@code +} as a space. */
@@ -234,7 +222,7 @@ final class SecretFinders {
     }
 
     /** Where the name before the separator at {@code sep} ends (after a closing quote, before blanks), or -1. */
-    private static int nameEndBefore(String s, int sep, int from) {
+    private static int nameEndBefore(CharSequence s, int sep, int from) {
         int j = sep;
         while (j > from && (s.charAt(j - 1) == ' ' || s.charAt(j - 1) == '\t')) {
             j--;
@@ -246,7 +234,7 @@ final class SecretFinders {
     }
 
     /** Where the name ending at {@code nameEnd} starts, or -1 when it runs longer than {@link #MAX_NAME}. */
-    private static int nameStart(String s, int nameEnd, int from) {
+    private static int nameStart(CharSequence s, int nameEnd, int from) {
         int j = nameEnd;
         while (j > from && nameChar(s.charAt(j - 1))) {
             j--;
@@ -258,7 +246,7 @@ final class SecretFinders {
     }
 
     /** A name followed by a quote must be preceded by the same quote: {@code "name":}, not {@code name":}. */
-    private static boolean quotesMatch(String s, int nameStart, int nameEnd, int sep, int from) {
+    private static boolean quotesMatch(CharSequence s, int nameStart, int nameEnd, int sep, int from) {
         int after = nameEnd;
         if (after == sep || (s.charAt(after) != '"' && s.charAt(after) != '\'')) {
             return true;
