@@ -26,6 +26,12 @@ final class BatchPump<I, O> {
     private int next;
     private int finished;
     private boolean waiting;
+    /**
+     * True while {@link #pump()} runs its loop: a case that completes inside it (one that finishes before its future
+     * is returned, a SKIPPED truncated request say) lets the loop go on instead of starting a nested pump, which
+     * took a stack frame set per such case and overflowed the stack at about a thousand in a row.
+     */
+    private boolean pumping;
 
     private BatchPump(Context context, ConcurrencyGate gate, RateLimiter rate, List<I> items, Function<I, Future<O>> start) {
         this.context = context;
@@ -49,6 +55,18 @@ final class BatchPump<I, O> {
 
     /** On the context thread only. */
     private void pump() {
+        if (pumping) {
+            return; // called from a completion inside the loop below, which goes on
+        }
+        pumping = true;
+        try {
+            pumpLoop();
+        } finally {
+            pumping = false;
+        }
+    }
+
+    private void pumpLoop() {
         waiting = false;
         while (next < items.size()) {
             if (!gate.tryAcquire()) {
