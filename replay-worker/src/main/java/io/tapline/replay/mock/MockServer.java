@@ -6,10 +6,13 @@ import io.tapline.http.HttpUrl;
 import io.tapline.replay.compare.Bodies;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -27,7 +30,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The candidate's dependencies during replay. Accepts the sidecar's egress conventions: forward-proxy requests
@@ -229,9 +234,27 @@ public final class MockServer implements AutoCloseable {
             }
         });
         ro.setHeaders(headers);
+        // The live request, once there is one; given up (reset, which closes its connection) when the candidate's
+        // connection closes first (its case timed out, say), so a dependency that never answers holds nothing for long.
+        AtomicReference<HttpClientRequest> live = new AtomicReference<>();
+        AtomicBoolean givenUp = new AtomicBoolean();
+        req.response().closeHandler(v -> {
+            givenUp.set(true);
+            HttpClientRequest r = live.get();
+            if (r != null) {
+                r.reset();
+            }
+        });
         liveClient.request(ro)
-                .compose(r -> r.send(body))
-                .compose(r -> r.body().map(b -> {
+                .compose(r -> {
+                    live.set(r);
+                    if (givenUp.get()) {
+                        r.reset();
+                        return Future.failedFuture("the candidate closed its connection before the live call was sent");
+                    }
+                    return r.send(body);
+                })
+                .compose(r -> liveBody(live.get(), r).map(b -> {
                     HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
                     boolean bodiless = bodiless(req, r.statusCode());
                     r.headers().forEach(e -> {
@@ -243,10 +266,32 @@ public final class MockServer implements AutoCloseable {
                     return resp.end(b);
                 }))
                 .onFailure(e -> {
-                    if (!req.response().ended()) {
+                    if (!req.response().ended() && !givenUp.get()) {
                         req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed").end(e.toString() + "\n");
                     }
                 });
+    }
+
+    /**
+     * A live dependency's answer, read up to the mock's body limit: above it the live request is reset (its connection
+     * closed) and the call fails, so a huge or endless answer never takes more memory than that.
+     */
+    private Future<Buffer> liveBody(HttpClientRequest live, HttpClientResponse resp) {
+        Promise<Buffer> done = Promise.promise();
+        Buffer body = Buffer.buffer();
+        int max = options.maxBodyBytes();
+        resp.exceptionHandler(done::tryFail);
+        resp.handler(chunk -> {
+            if (body.length() + chunk.length() > max) {
+                if (done.tryFail("the live dependency answered more than " + max + " bytes; stopped reading")) {
+                    live.reset();
+                }
+            } else {
+                body.appendBuffer(chunk);
+            }
+        });
+        resp.endHandler(v -> done.tryComplete(body));
+        return done.future();
     }
 
     /**

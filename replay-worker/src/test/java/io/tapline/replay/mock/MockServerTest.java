@@ -448,4 +448,47 @@ class MockServerTest {
         // a path java.net.URI refuses is matched as written, not answered 500
         assertEquals(502, get(mock.port(), "http://api.local:8080/v1/rates%zz", tp).status());
     }
+
+    @Test
+    void aLiveAnswerOverTheBodyLimitIsNotBufferedAndItsConnectionIsClosed() {
+        // The mock read a live dependency's whole answer into memory before passing it on: a huge or endless answer
+        // took the worker's heap. Now it reads up to its body limit (1024 bytes here), then gives the call up.
+        io.vertx.core.Promise<Void> dependencyClosed = io.vertx.core.Promise.promise();
+        HttpServer huge = vertx.createHttpServer().requestHandler(r -> {
+            r.connection().closeHandler(v -> dependencyClosed.tryComplete());
+            r.response().setChunked(true);
+            for (int i = 0; i < 64; i++) {
+                r.response().write("x".repeat(1024));
+            }
+        }).listen(0, "127.0.0.1").await();
+        MockServer mock = start(Map.of("big", HttpUrl.parse("http://127.0.0.1:" + huge.actualPort())), Set.of("127.0.0.1"));
+        String tp = register("c1", List.of());
+        Answer answer = get(mock.port(), "/big/report", tp);
+        assertEquals(502, answer.status());
+        assertTrue(answer.body().contains("more than 1024 bytes"), answer.body());
+        dependencyClosed.future().await(); // the answer that was still coming is not read on
+    }
+
+    @Test
+    void aLiveCallIsGivenUpWhenTheCandidateClosesItsConnection() {
+        // A live dependency that never answers held the mock's call (and the candidate's request body) forever, even
+        // after the candidate, its case timed out, had closed the connection: such calls piled up over a run.
+        io.vertx.core.Promise<Void> received = io.vertx.core.Promise.promise();
+        io.vertx.core.Promise<Void> dependencyClosed = io.vertx.core.Promise.promise();
+        HttpServer silent = vertx.createHttpServer().requestHandler(r -> {
+            r.connection().closeHandler(v -> dependencyClosed.tryComplete());
+            received.tryComplete();
+        }).listen(0, "127.0.0.1").await();
+        MockServer mock = start(Map.of("slow", HttpUrl.parse("http://127.0.0.1:" + silent.actualPort())), Set.of("127.0.0.1"));
+        String tp = register("c1", List.of());
+        AtomicReference<io.vertx.core.http.HttpClientRequest> sent = new AtomicReference<>();
+        vertx.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+                .setPort(mock.port()).setURI("/slow/stock/1").putHeader("traceparent", tp)).onSuccess(r -> {
+                    sent.set(r);
+                    r.send();
+                }));
+        received.future().await();
+        vertx.runOnContext(v -> sent.get().reset()); // the candidate gives up: its connection to the mock closes
+        dependencyClosed.future().await();
+    }
 }
