@@ -4,6 +4,7 @@ import io.tapline.avro.Case;
 import io.tapline.avro.Difference;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
+import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
@@ -37,6 +38,15 @@ public final class CaseReplayer {
      * 512-character values stay well under 1 MB.
      */
     public static final int MAX_LISTED_DIFFERENCES = 200;
+
+    /**
+     * The most characters one result lists in its differences, notes and dependency calls together (a UTF-8 char is
+     * at most 3 bytes: 768 KiB, under the results topic's 1 MiB record limit with room for the rest). Values are cut at
+     * 512 characters, but a dependency call's URL is not (the mock takes request lines up to 64 KiB) and a candidate may
+     * make up to {@link CaseMocks#MAX_CALLS_KEPT} calls: 300 unmatched calls with a 4 KiB query made a result of
+     * ~2.9 MB, whose transaction aborted on every retry. What does not fit is counted, not listed.
+     */
+    static final int MAX_LISTED_CHARS = 256 * 1024;
 
     private final String runId;
     private final String worker;
@@ -164,6 +174,10 @@ public final class CaseReplayer {
                 .build();
     }
 
+    private static int chars(String s) {
+        return s == null ? 0 : s.length();
+    }
+
     private static MockUsage emptyUsage() {
         return MockUsage.newBuilder().build();
     }
@@ -171,13 +185,56 @@ public final class CaseReplayer {
     private ReplayResult result(Case c, Verdict verdict, List<Difference> diffs, int ignored, MockUsage usage,
                                 long candidateMicros, String error, List<String> notes) {
         int differenceCount = diffs.size();
-        if (diffs.size() > MAX_LISTED_DIFFERENCES) {
-            int more = diffs.size() - MAX_LISTED_DIFFERENCES;
-            diffs = diffs.subList(0, MAX_LISTED_DIFFERENCES);
-            notes = new ArrayList<>(notes);
-            notes.add(String.format(Locale.ROOT, "%,d more difference(s) not listed: a result lists the first %d",
-                    more, MAX_LISTED_DIFFERENCES));
+        // Sized as published (redacted); then whole differences, notes and calls are left out, first to last, once
+        // the characters they take would pass MAX_LISTED_CHARS: nothing is cut part way.
+        List<Difference> listed = published.differences(
+                diffs.size() > MAX_LISTED_DIFFERENCES ? diffs.subList(0, MAX_LISTED_DIFFERENCES) : diffs);
+        MockUsage calls = published.usage(usage);
+        int budget = MAX_LISTED_CHARS;
+        int fitting = 0;
+        for (Difference d : listed) {
+            int size = chars(d.getPath()) + chars(d.getExpected()) + chars(d.getActual());
+            if (size > budget) {
+                break;
+            }
+            budget -= size;
+            fitting++;
         }
+        List<String> kept = new ArrayList<>();
+        if (fitting < differenceCount) {
+            kept.add(String.format(Locale.ROOT, "%,d more difference(s) not listed: a result lists the first %d",
+                    differenceCount - fitting, fitting)
+                    + (fitting < listed.size() ? String.format(Locale.ROOT, " (at most %d, within %,d characters)",
+                    MAX_LISTED_DIFFERENCES, MAX_LISTED_CHARS) : ""));
+            budget -= chars(kept.get(0));
+            listed = listed.subList(0, fitting);
+        }
+        int notesFitting = 0;
+        for (String n : notes) {
+            if (chars(n) > budget) {
+                break;
+            }
+            budget -= chars(n);
+            notesFitting++;
+        }
+        List<MockCall> callList = calls.getCalls();
+        int callsFitting = 0;
+        for (MockCall m : callList) {
+            int size = chars(m.getMethod()) + chars(m.getDestination()) + chars(m.getPath()) + chars(m.getOutcome());
+            if (size > budget) {
+                break;
+            }
+            budget -= size;
+            callsFitting++;
+        }
+        if (notesFitting < notes.size() || callsFitting < callList.size()) {
+            kept.add(String.format(Locale.ROOT, "%,d more note(s) and %,d more dependency call(s) not listed (calls are"
+                    + " counted in the mock usage): a result lists at most %,d characters of them",
+                    notes.size() - notesFitting, callList.size() - callsFitting, MAX_LISTED_CHARS));
+            calls = MockUsage.newBuilder(calls).setCalls(callList.subList(0, callsFitting)).build();
+        }
+        kept.addAll(0, notes.subList(0, notesFitting));
+        notes = kept;
         return ReplayResult.newBuilder()
                 .setRunId(runId)
                 .setCaseId(c.getCaseId())
@@ -185,10 +242,10 @@ public final class CaseReplayer {
                 .setRoute(routeOf(c))
                 .setCandidate(candidate.target().toString())
                 .setVerdict(verdict)
-                .setDifferences(published.differences(diffs))
+                .setDifferences(listed)
                 .setDifferenceCount(differenceCount)
                 .setIgnoredDifferences(ignored)
-                .setMocks(published.usage(usage))
+                .setMocks(calls)
                 .setRecordedLatencyMicros(c.getSample().getLatencyMicros())
                 .setCandidateLatencyMicros(candidateMicros)
                 .setTrafficWeight(c.getHits())

@@ -150,6 +150,41 @@ class CaseReplayerTest {
     }
 
     @Test
+    void manyDependencyCallsWithLongUrlsStillMakeAResultThatFitsTheResultsTopic() throws Exception {
+        // 300 unmatched calls, each with a 4 KiB query: listed in full, the calls and their differences made a
+        // result of ~2.7 MB, over the results topic's 1 MiB record limit, and its transaction aborted on every retry.
+        io.vertx.core.http.HttpClient out = vertx.createHttpClient();
+        HttpServer candidate = vertx.createHttpServer().requestHandler(req -> {
+            String traceparent = req.getHeader("traceparent");
+            Future<Void> calls = Future.succeededFuture();
+            for (int i = 0; i < 300; i++) {
+                StringBuilder ids = new StringBuilder(); // 4 KiB that lz4 cannot shrink much
+                for (int k = 0; k < 128; k++) {
+                    ids.append(UUID.randomUUID().toString().replace("-", ""));
+                }
+                String uri = "/inventory/stock/" + i + "?ids=" + ids;
+                calls = calls.compose(v -> out.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+                                .setPort(mock.port()).setURI(uri).putHeader("traceparent", traceparent))
+                        .compose(r -> r.send().compose(resp -> resp.body())).mapEmpty());
+            }
+            calls.onComplete(ar -> req.response().putHeader("content-type", "application/json").end("{}"));
+        }).listen(0, "127.0.0.1").await();
+        Case c = Fixtures.caseOf("calls-1", Fixtures.request("GET", "shop:8080", "/report", null, null),
+                Fixtures.json(200, "{}"), List.of(), 1);
+        ReplayResult r = replayer("http://127.0.0.1:" + candidate.actualPort()).replay(c).await();
+        assertEquals(Verdict.FAIL, r.getVerdict());
+        assertEquals(300, r.getMocks().getUnmatched(), "every call counted, listed or not");
+        assertEquals(300, r.getDifferenceCount());
+        int bytes = r.toByteBuffer().remaining();
+        assertTrue(bytes < 1_000_000, "result of " + bytes + " bytes");
+        assertTrue(r.getDifferences().size() < 300 && r.getMocks().getCalls().size() < 300);
+        assertTrue(r.getNotes().stream().anyMatch(n -> n.contains("more difference(s) not listed: a result lists the first "
+                + r.getDifferences().size() + " (at most 200")), r.getNotes()::toString);
+        assertTrue(r.getNotes().stream().anyMatch(n -> n.contains((300 - r.getMocks().getCalls().size())
+                + " more dependency call(s) not listed")), r.getNotes()::toString);
+    }
+
+    @Test
     void aRecordingTheClientCannotSendIsThisCasesErrorAndReleasesItsTraceId() {
         Case c = Fixtures.caseOf("odd-1", Fixtures.request("", "shop:8080", "/items/1", null, null),
                 Fixtures.json(200, "{}"), List.of(), 1);
