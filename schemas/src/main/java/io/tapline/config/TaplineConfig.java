@@ -58,7 +58,7 @@ public final class TaplineConfig {
     }
 
     /**
-     * Merges the sources. Unknown flags and properties, values outside a choice, and a flag missing its value are
+     * Merges the sources. Unknown flags and properties, values outside a choice (an empty one too), and a flag missing its value are
      * {@link ConfigException}s naming the flag and what is allowed. {@code TAPLINE_*} variables this command does not
      * have are ignored (several components may share one environment); those no command has are listed by
      * {@link #unreadVariables()}.
@@ -188,7 +188,8 @@ public final class TaplineConfig {
         if (option == null) {
             return;
         }
-        if (option.kind() == Option.Kind.CHOICE && !value.isEmpty()
+        // an empty value is refused too: no command has a meaning for it (replay read '' as a bad enum name, exit 3)
+        if (option.kind() == Option.Kind.CHOICE
                 && option.allowed().stream().noneMatch(a -> a.equalsIgnoreCase(value))) {
             throw new ConfigException("option " + option.flag() + (origin == null ? "" : " (" + origin + ")") + ": '"
                     + value + "' is not allowed; allowed values: " + String.join(", ", option.allowed()));

@@ -91,6 +91,16 @@ class TaplineConfigTest {
     }
 
     @Test
+    void anEmptyChoiceIsRefusedWithTheAllowedValues() {
+        // before, '' passed and each command read it its own way: "No enum constant ..." (exit 3 for replay)
+        assertEquals("option --format: '' is not allowed; allowed values: text, junit, html", assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--format="}, Map.of())).getMessage());
+        assertEquals("option --format (set by TAPLINE_FORMAT): '' is not allowed; allowed values: text, junit, html",
+                assertThrows(ConfigException.class,
+                        () -> TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_FORMAT", ""))).getMessage());
+    }
+
+    @Test
     void aDurationWithoutAUnitIsRefusedWithHowToWriteItWhereverItWasSet(@TempDir Path dir) throws IOException {
         TaplineConfig fromFlag = TaplineConfig.load(SPEC, new String[] {"--grace", "24"}, Map.of());
         assertEquals("option --grace: '24' has no unit; write it with one: 24ms, 24s, 24m, 24h or 24d",
