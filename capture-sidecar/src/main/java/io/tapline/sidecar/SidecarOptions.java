@@ -10,6 +10,7 @@ import io.tapline.http.HttpUrl;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -301,6 +302,7 @@ public final class SidecarOptions {
         o.nativeTransport = "native".equalsIgnoreCase(c.get(KEY_PROXY_TRANSPORT));
         o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
         o.registryUrl = c.get(KEY_REGISTRY_URL);
+        c.checkClientSettings(PREFIX_PRODUCER, ProducerConfig.configDef());
         o.producerOverrides.putAll(c.subset(PREFIX_PRODUCER));
         Map<String, Object> registry = new LinkedHashMap<>(RegistryOptions.clientConfigs(c));
         registry.remove(RegistryConfig.URL);

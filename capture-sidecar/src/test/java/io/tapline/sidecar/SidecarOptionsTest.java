@@ -84,6 +84,18 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldRefuseAProducerSettingTheProducerWouldRefuseNamingItsFlag() {
+        // before, the sidecar took it and failed when it created its producer: exit 1 with the client's stack trace
+        assertEquals("option --kafka.producer.linger.ms: Invalid value abc for configuration linger.ms: Not a number of type LONG",
+                assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--kafka.producer.linger.ms=abc"))
+                        .getMessage());
+        String acks = assertThrows(ConfigException.class,
+                () -> load(Map.of("TAPLINE_KAFKA_PRODUCER_ACKS", "7"), "--app", "http://a")).getMessage();
+        assertTrue(acks.startsWith("option --kafka.producer.acks (set by TAPLINE_KAFKA_PRODUCER_ACKS): Invalid value 7"), acks);
+        assertEquals("5", load(Map.of(), "--app", "http://a", "--kafka.producer.linger.ms=5").producerOverrides().get("linger.ms"));
+    }
+
+    @Test
     void shouldRefuseNegativeAndOutOfRangeNumbersBeforeStartingWithTheFlagNamed() {
         // each of these used to be accepted: the sidecar then failed in Vert.x or the management server with a stack
         // trace (or hung with its producer thread alive), or silently ran with a nonsensical setting

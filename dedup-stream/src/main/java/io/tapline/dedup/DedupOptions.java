@@ -12,6 +12,10 @@ import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
 
 /** Every option of {@code tapline dedup}: keys, defaults and descriptions (shown by {@code --help}). */
 public final class DedupOptions {
@@ -205,6 +209,22 @@ public final class DedupOptions {
         }
     }
 
+    /**
+     * Checks the {@code kafka.streams.*} settings as Kafka Streams and its clients would when the job starts (after the
+     * output schemas are registered): a name without a client prefix goes to Streams and to each of its clients, one
+     * with a prefix ({@code producer.}, {@code main.consumer.}, ...) to that client alone.
+     */
+    private static void checkStreamsSettings(TaplineConfig c) {
+        c.checkClientSettings(STREAMS_PREFIX, StreamsConfig.configDef(), ProducerConfig.configDef(),
+                ConsumerConfig.configDef(), AdminClientConfig.configDef());
+        c.checkClientSettings(STREAMS_PREFIX + StreamsConfig.PRODUCER_PREFIX, ProducerConfig.configDef());
+        for (String consumer : new String[] {StreamsConfig.CONSUMER_PREFIX, StreamsConfig.MAIN_CONSUMER_PREFIX,
+                StreamsConfig.RESTORE_CONSUMER_PREFIX, StreamsConfig.GLOBAL_CONSUMER_PREFIX}) {
+            c.checkClientSettings(STREAMS_PREFIX + consumer, ConsumerConfig.configDef());
+        }
+        c.checkClientSettings(STREAMS_PREFIX + StreamsConfig.ADMIN_CLIENT_PREFIX, AdminClientConfig.configDef());
+    }
+
     /** @throws ConfigException naming the flag when the thread count or replication factor is not a valid number */
     public static Properties streams(TaplineConfig c) {
         atLeast(c, THREADS, 1);
@@ -216,6 +236,7 @@ public final class DedupOptions {
             throw new ConfigException("option " + ConfigSpec.flag(ROCKSDB_MAX_BYTES) + ": must be at least "
                     + MIN_ROCKSDB_BYTES + " (16 MiB), got " + c.get(ROCKSDB_MAX_BYTES));
         }
+        checkStreamsSettings(c);
         Properties props = DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),
                 c.getInt(THREADS), c.get(STATE_DIR), c.subset(STREAMS_PREFIX));
         props.put(BoundedRocksDbMemory.MAX_BYTES, c.getLong(ROCKSDB_MAX_BYTES));

@@ -49,6 +49,25 @@ class DedupOptionsTest {
     }
 
     @Test
+    void shouldRefuseAStreamsOrClientSettingTheirClientsWouldRefuseNamingItsFlag() {
+        // such a value used to be found only after the output schemas were registered, by Kafka Streams: an uncaught
+        // exception out of main, with its stack trace
+        String[][] cases = {
+            {"--kafka.streams.commit.interval.ms=often", "option --kafka.streams.commit.interval.ms: Invalid value often"},
+            {"--kafka.streams.producer.linger.ms=abc", "option --kafka.streams.producer.linger.ms: Invalid value abc"},
+            {"--kafka.streams.main.consumer.max.poll.records=0", "option --kafka.streams.main.consumer.max.poll.records: Invalid value 0"},
+            {"--kafka.streams.fetch.max.bytes=x", "option --kafka.streams.fetch.max.bytes: Invalid value x"},
+        };
+        for (String[] c : cases) {
+            String e = assertThrows(ConfigException.class,
+                    () -> DedupOptions.streams(DedupOptions.load(new String[] {c[0]}, Map.of())), c[0]).getMessage();
+            assertTrue(e.startsWith(c[1]), e);
+        }
+        assertEquals("200", DedupOptions.streams(DedupOptions.load(
+                new String[] {"--kafka.streams.producer.linger.ms=200"}, Map.of())).get("producer.linger.ms"));
+    }
+
+    @Test
     void shouldNameTheFlagOfAnUnknownOrBadOption() {
         ConfigException unknown = assertThrows(ConfigException.class,
                 () -> DedupOptions.load(new String[] {"--dedup-sampels", "3"}, Map.of()));

@@ -34,6 +34,8 @@ import io.tapline.replay.run.RunTopics;
 import io.tapline.replay.run.TopicReader;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -239,7 +241,12 @@ public final class ReplayCommand {
         return v;
     }
 
+    /** The Kafka settings, the pass-through client settings checked as their clients would check them. */
     static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {
+        config.checkClientSettings(ReplayOptions.KAFKA_CONSUMER, ConsumerConfig.configDef());
+        if (withProducer) {
+            config.checkClientSettings(ReplayOptions.KAFKA_PRODUCER, ProducerConfig.configDef());
+        }
         return new KafkaSettings(config.get(ReplayOptions.BOOTSTRAP), RegistryOptions.clientConfigs(config), config.subset(ReplayOptions.KAFKA_CONSUMER),
                 withProducer ? config.subset(ReplayOptions.KAFKA_PRODUCER) : Map.of());
     }

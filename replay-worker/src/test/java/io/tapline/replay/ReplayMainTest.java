@@ -146,6 +146,21 @@ class ReplayMainTest {
 
     @Test
     @org.junit.jupiter.api.Timeout(60)
+    void aClientSettingTheKafkaClientWouldRefuseIsAUsageErrorNamingItsFlag() {
+        // it used to reach Kafka first and exit 3 (run incomplete) with the client's exception, once its client was made
+        String report = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report",
+                "--run", "r1", "--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "2s",
+                "--kafka.consumer.fetch.max.bytes=lots"})));
+        assertEquals("tapline report: option --kafka.consumer.fetch.max.bytes: Invalid value lots for configuration "
+                + "fetch.max.bytes: Not a number of type INT", report.strip());
+        String replay = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay",
+                "--run", "r1", "--target", "http://127.0.0.1:1", "--management-port", "-1",
+                "--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "2s", "--kafka.producer.acks=some"})));
+        assertTrue(replay.strip().startsWith("tapline replay: option --kafka.producer.acks: Invalid value some"), replay);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
     void anUnreachableBrokerIsNamedWithTheOptionThatSetsItAndStillExits3() {
         String expected = "option --kafka-bootstrap-servers: could not reach the Kafka bootstrap servers 127.0.0.1:1 within 2s "
                 + "(--kafka-timeout): no broker answered for the metadata of topic tapline.runs; check the address and that "

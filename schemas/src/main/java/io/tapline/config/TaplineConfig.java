@@ -338,6 +338,38 @@ public final class TaplineConfig {
         return out;
     }
 
+    /**
+     * Checks the client settings under {@code prefix} ({@code kafka.producer.}) against the definitions of the Kafka
+     * clients that read them, so that a value a client would refuse ({@code --kafka.producer.linger.ms=abc}) stops the
+     * command at start with its flag named, as any other bad option does, rather than when the client is made: after
+     * the registry or the brokers were reached, with the client's stack trace or a "run did not complete" exit code.
+     * A name none of {@code clients} defines is left to the client, which warns of settings it does not use. A
+     * secret's value is never quoted.
+     *
+     * @param clients the definitions of every client the settings go to (a name is checked by each that has it)
+     * @throws ConfigException naming the flag, and where the value was set when not by a flag
+     */
+    public void checkClientSettings(String prefix, ConfigDef... clients) {
+        subset(prefix).forEach((name, value) -> {
+            for (ConfigDef client : clients) {
+                ConfigDef.ConfigKey setting = client.configKeys().get(name);
+                if (setting == null) {
+                    continue;
+                }
+                try {
+                    Object parsed = ConfigDef.parseType(name, value, setting.type);
+                    if (setting.validator != null) {
+                        setting.validator.ensureValid(name, parsed);
+                    }
+                } catch (org.apache.kafka.common.config.ConfigException e) {
+                    String key = prefix + name;
+                    throw new ConfigException("option --" + key + origin(key) + ": " + (isSecret(key)
+                            ? "not a value the Kafka client takes for " + name : e.getMessage()), e);
+                }
+            }
+        });
+    }
+
     private String required(String key) {
         String value = get(key);
         if (value == null || value.isEmpty()) {

@@ -1,5 +1,7 @@
 package io.tapline.config;
 
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -220,6 +222,30 @@ class TaplineConfigTest {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of()));
         assertTrue(e.getMessage().contains("lissten") && e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
+    void aClientSettingTheKafkaClientWouldRefuseNamesItsFlagAndNeverQuotesASecret() {
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {"--kafka.producer.linger.ms=abc"}, Map.of());
+        assertEquals("option --kafka.producer.linger.ms: Invalid value abc for configuration linger.ms: Not a number of type LONG",
+                assertThrows(ConfigException.class,
+                        () -> config.checkClientSettings("kafka.producer.", ProducerConfig.configDef())).getMessage());
+        TaplineConfig fromEnv = TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_KAFKA_PRODUCER_ACKS", "some"));
+        String acks = assertThrows(ConfigException.class,
+                () -> fromEnv.checkClientSettings("kafka.producer.", ProducerConfig.configDef())).getMessage();
+        assertTrue(acks.startsWith("option --kafka.producer.acks (set by TAPLINE_KAFKA_PRODUCER_ACKS): Invalid value some"), acks);
+        // a secret's value is not quoted, whatever the client says of it
+        TaplineConfig secret = TaplineConfig.load(SPEC, new String[] {"--kafka.producer.ssl.keystore.password.x=hunter2"}, Map.of());
+        ConfigDef def = new ConfigDef().define("ssl.keystore.password.x", ConfigDef.Type.INT, ConfigDef.Importance.LOW, "");
+        String hidden = assertThrows(ConfigException.class,
+                () -> secret.checkClientSettings("kafka.producer.", def)).getMessage();
+        assertEquals("option --kafka.producer.ssl.keystore.password.x: not a value the Kafka client takes for ssl.keystore.password.x",
+                hidden);
+        // valid values and names the client does not define (it warns of those itself) pass
+        TaplineConfig fine = TaplineConfig.load(SPEC, new String[] {"--kafka.producer.linger.ms=5", "--kafka.producer.no.such=x"},
+                Map.of());
+        fine.checkClientSettings("kafka.producer.", ProducerConfig.configDef());
+        assertEquals(Map.of("linger.ms", "5", "no.such", "x"), fine.subset("kafka.producer."));
     }
 
     @Test
