@@ -6,6 +6,7 @@ import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.replay.run.MetadataTimeoutException;
 
+import java.io.PrintStream;
 import java.util.Arrays;
 
 /** {@code replay-worker.jar replay|report [options]}: parses options and hands over to the command. */
@@ -20,9 +21,12 @@ public final class ReplayMain {
 
     static int run(String[] args) {
         if (args.length == 0 || !(args[0].equals("replay") || args[0].equals("report"))) {
-            System.err.println("usage: replay-worker.jar replay --run ID --target URL [options]   (--help for all options)");
-            System.err.println("       replay-worker.jar report --run ID --format text|junit|html [--out FILE]");
-            return ReplayCommand.EXIT_USAGE;
+            // asked for, the usage is an answer (standard output, exit 0); else the error of a missing subcommand
+            boolean help = args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"));
+            PrintStream to = help ? System.out : System.err;
+            to.println("usage: replay-worker.jar replay --run ID --target URL [options]   (--help for all options)");
+            to.println("       replay-worker.jar report --run ID --format text|junit|html [--out FILE]");
+            return help ? ReplayCommand.EXIT_OK : ReplayCommand.EXIT_USAGE;
         }
         boolean replay = args[0].equals("replay");
         ConfigSpec spec = replay ? ReplayOptions.replaySpec() : ReplayOptions.reportSpec();

@@ -24,6 +24,23 @@ class ReplayMainTest {
     }
 
     @Test
+    void helpWithoutASubcommandIsNoError() {
+        // it used to be the usage error (exit 2, on standard error) that a missing subcommand is
+        java.io.PrintStream before = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_OK, ReplayMain.run(new String[]{"--help"})));
+            assertEquals("", err);
+        } finally {
+            System.setOut(before);
+        }
+        assertTrue(out.toString(java.nio.charset.StandardCharsets.UTF_8).startsWith("usage: replay-worker.jar replay"), out.toString());
+        assertEquals(ReplayCommand.EXIT_OK, ReplayMain.run(new String[]{"-h"}));
+        assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[0]));
+    }
+
+    @Test
     void unknownFlagIsAUsageError() {
         assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay", "--run", "r1", "--bogus", "1"}));
     }
