@@ -46,6 +46,16 @@ public final class MockRegistry {
         }
     }
 
+    /**
+     * Unregisters {@code traceId} only while it is {@code mocks}'s: a replay that cleans up after a failure never
+     * removes another replay's registration of the same case (a copy of the case replayed again after it).
+     */
+    public void unregister(String traceId, CaseMocks mocks) {
+        if (inFlight.remove(traceId, mocks)) {
+            finished.put(traceId, Boolean.TRUE);
+        }
+    }
+
     /** The case a call belongs to, or null when it cannot be attributed. */
     public CaseMocks find(String traceId) {
         if (traceId != null) {

@@ -22,12 +22,13 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Replays one case: registers its recorded calls with the mock under the case's trace id, sends the recorded
  * request to the candidate, compares the answer and the dependency usage, and builds the {@link ReplayResult}, with
  * the candidate's values in it redacted by the capture's rules.
- * Never fails its future: transport failures become verdict ERROR.
+ * Never fails its future: transport failures, and anything else that goes wrong with one case, become verdict ERROR.
  */
 public final class CaseReplayer {
 
@@ -75,7 +76,32 @@ public final class CaseReplayer {
         return c.getParts().getMethod().toUpperCase(Locale.ROOT) + " " + c.getParts().getRouteTemplate();
     }
 
+    /**
+     * Never fails, nor throws: whatever goes wrong while replaying the case (its recording cannot be read, its result
+     * cannot be built) is this case's ERROR with the reason, its trace id unregistered, never its batch's failure.
+     */
     public Future<ReplayResult> replay(Case c) {
+        AtomicReference<Registered> registered = new AtomicReference<>();
+        Future<ReplayResult> replayed;
+        try {
+            replayed = replayOnce(c, registered);
+        } catch (RuntimeException | StackOverflowError e) {
+            replayed = Future.failedFuture(e);
+        }
+        return replayed.recover(err -> {
+            Registered r = registered.get();
+            if (r != null) {
+                registry.unregister(r.traceId(), r.mocks());
+            }
+            return Future.succeededFuture(failed(c, "the case could not be replayed: " + err));
+        });
+    }
+
+    /** The mocks a replay registered, under its trace id. */
+    private record Registered(String traceId, CaseMocks mocks) {
+    }
+
+    private Future<ReplayResult> replayOnce(Case c, AtomicReference<Registered> registered) {
         HttpRequest request = c.getSample().getRequest();
         if (request.getTruncated()) {
             return Future.succeededFuture(result(c, Verdict.SKIPPED, List.of(), 0, emptyUsage(), 0,
@@ -92,51 +118,68 @@ public final class CaseReplayer {
         } catch (IllegalStateException e) {
             return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, emptyUsage(), 0, e.getMessage(), List.of()));
         }
+        registered.set(new Registered(traceId, mocks));
         long start = System.nanoTime();
         Future<HttpResponse> answer;
         try {
             answer = candidate.send(request, trace.traceparent());
         } catch (RuntimeException e) {
             // a recording the client cannot send (a method it does not know, say): this case's error, not the batch's
-            registry.unregister(traceId);
+            registry.unregister(traceId, mocks);
             return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), 0,
                     "cannot send the recorded request: " + e, List.of()));
         }
-        return answer
-                .map(resp -> {
-                    long micros = (System.nanoTime() - start) / 1000;
-                    registry.unregister(traceId);
-                    Comparison cmp;
-                    try {
-                        cmp = comparator.compare(ignores, redacted, c.getSample().getResponse(), resp);
-                    } catch (RuntimeException | StackOverflowError e) {
-                        // the candidate answered; its answer is this case's error, not the candidate's failure to answer
-                        return result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
-                                "the answer could not be compared: " + e, mocks.truncatedResponsesServed());
-                    }
-                    List<Difference> diffs = new ArrayList<>(cmp.differences());
-                    diffs.addAll(mocks.differences());
-                    List<String> truncated = mocks.truncatedResponsesServed();
-                    List<String> notes = new ArrayList<>(cmp.notes());
-                    notes.addAll(truncated);
-                    notes.addAll(mocks.notes());
-                    int ignored = cmp.ignored() + mocks.ignoredDifferences();
-                    if (diffs.isEmpty()) {
-                        return result(c, Verdict.PASS, diffs, ignored, mocks.usage(), micros, null, notes);
-                    }
-                    if (!truncated.isEmpty()) {
-                        return result(c, Verdict.SKIPPED, diffs, ignored, mocks.usage(), micros,
-                                inconclusive(diffs.size(), truncated), notes);
-                    }
-                    return result(c, Verdict.FAIL, diffs, ignored, mocks.usage(), micros, null, notes);
-                })
-                .recover(err -> {
-                    registry.unregister(traceId);
-                    long micros = (System.nanoTime() - start) / 1000;
-                    return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
-                            "candidate " + candidate.target() + " did not answer: " + err,
-                            mocks.truncatedResponsesServed()));
-                });
+        // A failure to build the result from the answer is not the candidate's failure to answer: it goes to replay()
+        return answer.transform(ar -> {
+            long micros = (System.nanoTime() - start) / 1000;
+            registry.unregister(traceId, mocks);
+            if (ar.failed()) {
+                return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
+                        "candidate " + candidate.target() + " did not answer: " + ar.cause(),
+                        mocks.truncatedResponsesServed()));
+            }
+            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result(), micros));
+        });
+    }
+
+    /** The result of a case the candidate answered: its answer and its dependency calls compared with the recording. */
+    private ReplayResult judge(Case c, IgnoreRules.Scope ignores, RedactedValues redacted, CaseMocks mocks,
+                               HttpResponse resp, long micros) {
+        Comparison cmp;
+        try {
+            cmp = comparator.compare(ignores, redacted, c.getSample().getResponse(), resp);
+        } catch (RuntimeException | StackOverflowError e) {
+            // the candidate answered; its answer is this case's error, not the candidate's failure to answer
+            return result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
+                    "the answer could not be compared: " + e, mocks.truncatedResponsesServed());
+        }
+        List<Difference> diffs = new ArrayList<>(cmp.differences());
+        diffs.addAll(mocks.differences());
+        List<String> truncated = mocks.truncatedResponsesServed();
+        List<String> notes = new ArrayList<>(cmp.notes());
+        notes.addAll(truncated);
+        notes.addAll(mocks.notes());
+        int ignored = cmp.ignored() + mocks.ignoredDifferences();
+        if (diffs.isEmpty()) {
+            return result(c, Verdict.PASS, diffs, ignored, mocks.usage(), micros, null, notes);
+        }
+        if (!truncated.isEmpty()) {
+            return result(c, Verdict.SKIPPED, diffs, ignored, mocks.usage(), micros,
+                    inconclusive(diffs.size(), truncated), notes);
+        }
+        return result(c, Verdict.FAIL, diffs, ignored, mocks.usage(), micros, null, notes);
+    }
+
+    /**
+     * An ERROR result with {@code reason}; when even that cannot be built from the case (what failed was reading it),
+     * one that reads nothing of the case but its id.
+     */
+    private ReplayResult failed(Case c, String reason) {
+        try {
+            return result(c, Verdict.ERROR, List.of(), 0, emptyUsage(), 0, reason, List.of());
+        } catch (RuntimeException e) {
+            return bare(c.getCaseId(), "(unreadable case)", Verdict.ERROR, reason + "; its result: " + e);
+        }
     }
 
     /**
@@ -154,13 +197,18 @@ public final class CaseReplayer {
      * the reason, so it is counted and shown in every report instead of silently missing from the run.
      */
     public ReplayResult undecodable(String caseId, String reason) {
+        return bare(caseId, "(undecodable case)", Verdict.SKIPPED, reason);
+    }
+
+    /** A result that reads nothing of its case but the id. */
+    private ReplayResult bare(String caseId, String route, Verdict verdict, String reason) {
         return ReplayResult.newBuilder()
                 .setRunId(runId)
                 .setCaseId(caseId)
                 .setSignatureId("")
-                .setRoute("(undecodable case)")
+                .setRoute(route)
                 .setCandidate(candidate.target().toString())
-                .setVerdict(Verdict.SKIPPED)
+                .setVerdict(verdict)
                 .setDifferences(List.of())
                 .setDifferenceCount(0)
                 .setIgnoredDifferences(0)

@@ -195,6 +195,33 @@ class CaseReplayerTest {
     }
 
     @Test
+    void aCaseWhoseRecordingsCannotBeReadIsThisCasesErrorNotTheBatchs() {
+        // a recorded call without its request (no decoded record has one; a bug elsewhere could): building the mocks throws
+        Case c = Fixtures.shopCase(5, 7, 1);
+        c.getSample().getOutboundCalls().get(0).setRequest(null);
+        Future<ReplayResult> replayed = assertDoesNotThrow(() -> replayer("http://127.0.0.1:1").replay(c));
+        ReplayResult r = replayed.await();
+        assertEquals(Verdict.ERROR, r.getVerdict());
+        assertEquals("item-5", r.getCaseId());
+        assertTrue(r.getError().startsWith("the case could not be replayed: java.lang.NullPointerException"), r.getError());
+        assertEquals(0, registry.inFlight());
+    }
+
+    @Test
+    void aResultThatCannotBeBuiltAfterTheAnswerIsStillAnErrorResultWithItsReason() {
+        // the candidate answers; listing the case's unused recorded call then fails (a method its builder refuses)
+        ShopCandidate shop = candidate(false, true);
+        Case c = Fixtures.shopCase(5, 7, 1);
+        c.getSample().getOutboundCalls().get(0).getRequest().setMethod(null);
+        ReplayResult r = replayer(shop.url()).replay(c).await();
+        assertEquals(Verdict.ERROR, r.getVerdict());
+        assertEquals("item-5", r.getCaseId());
+        assertEquals("GET /items/{id}", r.getRoute());
+        assertTrue(r.getError().startsWith("the case could not be replayed: org.apache.avro.AvroRuntimeException"), r.getError());
+        assertEquals(0, registry.inFlight());
+    }
+
+    @Test
     void aValueLearnedAsNoiseInWhatTheAppSendsADependencyIsNotAFailureButAChangedAmountIs() {
         // A candidate that reserves stock with a fresh idempotency key per request, as production did.
         AtomicInteger quantity = new AtomicInteger(2);
