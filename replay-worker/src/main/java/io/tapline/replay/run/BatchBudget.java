@@ -61,6 +61,14 @@ public record BatchBudget(int workers, int concurrency, Propagation.Mode propaga
         return saturated((double) replayMillis(cases) + AWAIT_MARGIN_MS);
     }
 
+    /**
+     * How long the cases still in flight in a batch given up at {@link #awaitMillis} are waited for: each is bounded by
+     * the request timeout, so they end within it.
+     */
+    public long drainMillis() {
+        return saturated((double) caseTimeout.toMillis() + AWAIT_MARGIN_MS);
+    }
+
     /** {@code max.poll.interval.ms} for batches of {@code batchSize}: a whole batch and its commit, at least Kafka's default. */
     public int maxPollIntervalMs(int batchSize) {
         double millis = (double) batchMillis(batchSize) + COMMIT_MARGIN_MS;

@@ -7,6 +7,9 @@ import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -23,9 +26,15 @@ final class BatchPump<I, O> {
     private final Function<I, Future<O>> start;
     private final List<O> outcomes;
     private final Promise<List<O>> done = Promise.promise();
+    /** Completed once the batch is given up and none of its started cases is in flight. */
+    private final Promise<Void> idle = Promise.promise();
     private int next;
     private int finished;
+    /** Cases started and not done; written on the context thread only. */
+    private volatile int inFlight;
     private boolean waiting;
+    /** Set by {@link #cancel()}: no more cases start. */
+    private boolean cancelled;
     /**
      * True while {@link #pump()} runs its loop: a case that completes inside it (one that finishes before its future
      * is returned, a SKIPPED truncated request say) lets the loop go on instead of starting a nested pump, which
@@ -45,17 +54,65 @@ final class BatchPump<I, O> {
     /** Runs {@code start} for every item on {@code context}; {@code start}'s futures must never fail. */
     static <I, O> Future<List<O>> run(Context context, ConcurrencyGate gate, RateLimiter rate, List<I> items,
                                       Function<I, Future<O>> start) {
+        return start(context, gate, rate, items, start).outcomes();
+    }
+
+    /** The same, with the pump, which can be given up. */
+    static <I, O> BatchPump<I, O> start(Context context, ConcurrencyGate gate, RateLimiter rate, List<I> items,
+                                        Function<I, Future<O>> start) {
         BatchPump<I, O> pump = new BatchPump<>(context, gate, rate, items, start);
         if (items.isEmpty()) {
-            return Future.succeededFuture(List.of());
+            pump.done.complete(List.of());
+        } else {
+            context.runOnContext(v -> pump.pump());
         }
-        context.runOnContext(v -> pump.pump());
-        return pump.done.future();
+        return pump;
+    }
+
+    /** The outcomes in batch order, once every case is done. */
+    Future<List<O>> outcomes() {
+        return done.future();
+    }
+
+    /**
+     * Gives the batch up: none of its cases starts any more (their outcomes never complete), and the future completes
+     * once none of those started is in flight. From any thread.
+     */
+    Future<Void> cancel() {
+        context.runOnContext(v -> {
+            cancelled = true;
+            done.tryFail("the batch was given up");
+            if (inFlight == 0) {
+                idle.tryComplete();
+            }
+        });
+        return idle.future();
+    }
+
+    /**
+     * Waits up to {@code millis} for the outcomes (from a thread that is not the pump's). A batch not done by then, or
+     * failed, is given up ({@link #cancel}) and its cases still in flight are waited for, up to {@code drainMillis},
+     * before the TimeoutException (or ExecutionException) is thrown: its cases may then be replayed again without one
+     * being in flight twice (its trace id would be taken, and the copy an ERROR). Throws IllegalStateException when
+     * some are still in flight then.
+     */
+    List<O> await(long millis, long drainMillis) throws InterruptedException, ExecutionException, TimeoutException {
+        try {
+            return done.future().toCompletionStage().toCompletableFuture().get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            try {
+                cancel().toCompletionStage().toCompletableFuture().get(drainMillis, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException stuck) {
+                throw new IllegalStateException(inFlight + " case(s) of a batch given up after " + millis
+                        + " ms are still in flight " + drainMillis + " ms later", e);
+            }
+            throw e;
+        }
     }
 
     /** On the context thread only. */
     private void pump() {
-        if (pumping) {
+        if (pumping || cancelled) {
             return; // called from a completion inside the loop below, which goes on
         }
         pumping = true;
@@ -92,8 +149,16 @@ final class BatchPump<I, O> {
                 done.tryFail(e);
                 return;
             }
+            inFlight++;
             f.onComplete(ar -> {
                 gate.release();
+                inFlight--;
+                if (cancelled) {
+                    if (inFlight == 0) {
+                        idle.tryComplete();
+                    }
+                    return;
+                }
                 if (ar.failed()) {
                     done.tryFail(ar.cause());
                     return;

@@ -7,7 +7,6 @@ import io.tapline.logging.PeriodicWarning;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.topics.DeadLetters;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,7 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -212,7 +210,7 @@ public final class ReplayWorker implements Runnable {
         /** The partition each case was read from (progress per partition). */
         final Map<String, TopicPartition> from = new HashMap<>();
         /** Null until started. */
-        Future<List<Tagged>> replaying;
+        BatchPump<Case, Tagged> replaying;
 
         Batch(List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets) {
             this.records = records;
@@ -435,18 +433,31 @@ public final class ReplayWorker implements Runnable {
     private record Tagged(ReplayResult result, boolean ambiguous) {
     }
 
-    /** Starts replaying the cases on this worker's event-loop context; completes with their outcomes in order. */
-    private Future<List<Tagged>> start(List<Case> cases) {
-        return BatchPump.run(context, gate, rate, cases, k -> {
+    /** Starts replaying the cases on this worker's event-loop context; its outcomes complete in order. */
+    private BatchPump<Case, Tagged> start(List<Case> cases) {
+        return BatchPump.start(context, gate, rate, cases, k -> {
             long before = registry.unattributableCalls();
             return replayer.replay(k).map(r -> new Tagged(r, registry.unattributableCalls() != before));
         });
     }
 
-    /** Its timeout is a safety net only: each case is bounded by the request timeout, so a batch completes first. */
-    private List<Tagged> await(Future<List<Tagged>> replaying, int cases)
+    /**
+     * Its timeout is a safety net only: each case is bounded by the request timeout, so a batch completes first. A
+     * batch that does not is given up: no more of its cases start, and those in flight are waited for (up to another
+     * request timeout and margin, {@link BatchBudget#drainMillis()}) before it is rewound and read again, so that no
+     * case is in flight twice (the second copy's trace id would be taken, and an ERROR committed for it). When some
+     * are still in flight then, the worker stops (a rerun resumes from the committed offsets).
+     */
+    private List<Tagged> await(BatchPump<Case, Tagged> replaying, int cases)
             throws InterruptedException, ExecutionException, TimeoutException {
-        return replaying.toCompletionStage().toCompletableFuture().get(budget.awaitMillis(cases), TimeUnit.MILLISECONDS);
+        try {
+            return replaying.await(budget.awaitMillis(cases), budget.drainMillis());
+        } catch (IllegalStateException e) {
+            fatal = true;
+            throw new IllegalStateException("worker " + workerId + " of run " + runId + " stops: " + e.getMessage()
+                    + "; replaying them again while they run would commit wrong results (a rerun resumes from the"
+                    + " committed offsets)", e);
+        }
     }
 
     private void awaitQuietly(Batch batch) throws InterruptedException {

@@ -9,11 +9,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(30)
@@ -84,5 +88,54 @@ class BatchPumpTest {
                         items, i -> Future.succeededFuture(i))
                 .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
         assertEquals(items, out);
+    }
+
+    @Test
+    void aBatchGivenUpStartsNoMoreCasesAndSaysWhenTheStartedOnesAreDone() throws Exception {
+        ConcurrencyGate gate = new ConcurrencyGate(() -> 2);
+        Context context = vertx.getOrCreateContext();
+        List<Promise<Integer>> started = new CopyOnWriteArrayList<>();
+        BatchPump<Integer, Integer> pump = BatchPump.start(context, gate, new RateLimiter(0),
+                IntStream.range(0, 10).boxed().toList(), i -> {
+                    Promise<Integer> p = Promise.promise();
+                    started.add(p);
+                    return p.future();
+                });
+        while (started.size() < 2) {
+            Thread.sleep(5);
+        }
+        Future<Void> idle = pump.cancel();
+        // completed after the cancel, on the pump's context: before, each completion started the next case
+        context.runOnContext(v -> started.forEach(p -> p.complete(1)));
+        idle.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(2, started.size(), "no case started after the batch was given up");
+        assertEquals(0, gate.inFlight());
+        assertFalse(pump.outcomes().succeeded());
+    }
+
+    @Test
+    void aBatchGivenUpAtItsTimeoutIsWaitedForBeforeItMayBeReplayedAgain() {
+        ConcurrencyGate gate = new ConcurrencyGate(() -> 1);
+        AtomicInteger started = new AtomicInteger();
+        BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), gate, new RateLimiter(0),
+                IntStream.range(0, 5).boxed().toList(), i -> {
+                    started.incrementAndGet();
+                    Promise<Integer> p = Promise.promise();
+                    vertx.setTimer(2000, t -> p.complete(i)); // outlasts the 100 ms the batch is given
+                    return p.future();
+                });
+        assertThrows(TimeoutException.class, () -> pump.await(100, 20_000));
+        assertEquals(1, started.get(), "the case in flight was waited for; none started after the timeout");
+        assertEquals(0, gate.inFlight());
+    }
+
+    @Test
+    void aCaseOfAGivenUpBatchThatNeverEndsStopsTheWaitWithAClearError() {
+        ConcurrencyGate gate = new ConcurrencyGate(() -> 3);
+        BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), gate, new RateLimiter(0),
+                IntStream.range(0, 5).boxed().toList(), i -> Promise.<Integer>promise().future());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> pump.await(100, 100));
+        assertTrue(e.getMessage().startsWith("3 case(s) of a batch given up after 100 ms are still in flight 100 ms later"),
+                e.getMessage());
     }
 }
