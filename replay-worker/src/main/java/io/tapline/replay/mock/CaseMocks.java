@@ -231,11 +231,30 @@ public final class CaseMocks {
     private record Best(int index, MockMatcher.Match match) {
     }
 
+    /**
+     * Targets (path and query) are scored first, bodies (the costly part: JSON may be parsed and compared, for
+     * {@code body:} rules and learned noise in full) only of the recordings whose best possible score reaches the
+     * best target's: the others score strictly below the winner whatever their body, so they can neither win nor tie
+     * (another id or query value, 0.70 at most, when a recording has the call's exact target, 0.75). The winner is the
+     * one scoring every recording would choose.
+     */
     private Best best(MockMatcher.PreparedCall prepared) {
+        MockMatcher.Target[] targets = new MockMatcher.Target[recordings.size()];
+        double floor = 0;
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = matcher.target(prepared, recordings.get(i));
+            if (targets[i] != null) {
+                floor = Math.max(floor, targets[i].floor());
+            }
+        }
         int best = -1;
         MockMatcher.Match bestMatch = MockMatcher.NONE;
         for (int i = 0; i < recordings.size(); i++) {
-            MockMatcher.Match m = withLearnedNoise(prepared, i, matcher.match(prepared, recordings.get(i)));
+            MockMatcher.Target target = targets[i];
+            if (target == null || target.ceiling() < floor - 1e-9) {
+                continue; // scores 0 (never chosen), or below the winner whatever its body
+            }
+            MockMatcher.Match m = withLearnedNoise(prepared, i, matcher.match(prepared, recordings.get(i), target));
             double s = m.score();
             double bestScore = bestMatch.score();
             boolean better = s > bestScore + 1e-9

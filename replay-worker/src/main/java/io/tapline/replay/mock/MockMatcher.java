@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Scores how well a candidate's outbound call matches a recorded one. Method and destination must be equal,
@@ -81,6 +82,8 @@ public final class MockMatcher {
     }
 
     private final double minScore;
+    /** How often a call's body was scored against a recording's (the costly part of matching: may parse JSON). */
+    private final AtomicLong bodiesScored = new AtomicLong();
     private final MockIgnoreRules ignores;
     private final BodyComparator bodies;
     /** Null when headers are not compared. */
@@ -113,6 +116,11 @@ public final class MockMatcher {
         return minScore;
     }
 
+    /** How many times a call's body has been scored against a recording's, since this matcher was made. */
+    long bodiesScored() {
+        return bodiesScored.get();
+    }
+
     /** Score of {@code call} against {@code recorded}: 0 when method, destination or route differ. */
     public double score(MockRequest call, OutboundCall recorded) {
         return match(call, recorded).score();
@@ -138,12 +146,40 @@ public final class MockMatcher {
 
     /** The same as {@link #match(MockRequest, OutboundCall)}, with each side's own work done once. */
     Match match(PreparedCall call, Recording recorded) {
+        Target target = target(call, recorded);
+        return target == null ? NONE : match(call, recorded, target);
+    }
+
+    /**
+     * How a call's target (path and query) fits a recorded one's, the part of a match that reads no body.
+     *
+     * @param score      the path's and query's share of the score, not rounded
+     * @param sameTarget every path segment and query value equal (see {@link Match#sameTarget()})
+     */
+    record Target(double score, boolean sameTarget) {
+
+        /** The score the match has at least: its body can only add to it. */
+        double floor() {
+            return Math.round(score * 100) / 100.0;
+        }
+
+        /**
+         * More than the score the match can reach with any body, counted equal by the matcher or by learned noise
+         * ({@link Match#withSameBody()}): rounding adds at most 0.005 each time.
+         */
+        double ceiling() {
+            return score + BODY_EQUAL + 0.01;
+        }
+    }
+
+    /** The target part of {@link #match(PreparedCall, Recording)}: null when method, destination or route differ. */
+    Target target(PreparedCall call, Recording recorded) {
         MockRequest request = call.request;
         if (!request.method().equalsIgnoreCase(recorded.method)) {
-            return NONE;
+            return null;
         }
         if (!call.destination.equals(recorded.destination)) {
-            return NONE;
+            return null;
         }
         // Recorded as the dependency received it, or (older sidecars) as the app sent it, route name in front: the
         // closer wins, so a dependency path that starts with its route's name (/payments/7 on route payments) is not cut.
@@ -154,7 +190,7 @@ public final class MockMatcher {
             fit = legacy.compareTo(fit) > 0 ? legacy : fit;
         }
         if (fit == PathFit.NONE) {
-            return NONE;
+            return null;
         }
         boolean samePath = fit == PathFit.EXACT;
         double score = samePath ? PATH_EXACT : PATH_TEMPLATE;
@@ -166,13 +202,17 @@ public final class MockMatcher {
         } else if (q1.keySet().equals(q2.keySet())) {
             score += QUERY_NAMES;
         }
+        return new Target(score, samePath && sameQuery);
+    }
+
+    /** The match of a call whose {@code target} fits: the body scored on top of it. */
+    Match match(PreparedCall call, Recording recorded, Target target) {
+        bodiesScored.incrementAndGet();
         boolean bodyEqual = sameBody(call, recorded)
                 || (call.ignores.hasBodyRules() && bodyDifferences(call, recorded).differences().isEmpty())
                 || sameRedactedBody(call, recorded);
-        if (bodyEqual) {
-            score += BODY_EQUAL;
-        }
-        return new Match(Math.round(score * 100) / 100.0, samePath && sameQuery, bodyEqual);
+        double score = target.score() + (bodyEqual ? BODY_EQUAL : 0);
+        return new Match(Math.round(score * 100) / 100.0, target.sameTarget(), bodyEqual);
     }
 
     /** How a call's path fits a recorded one, worst first. */

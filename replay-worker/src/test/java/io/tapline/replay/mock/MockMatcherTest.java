@@ -407,4 +407,74 @@ class MockMatcherTest {
         assertEquals(t.traceId(), TraceContext.traceIdOf(t.traceparent()));
         assertTrue(t.traceparent().matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01"), t.traceparent());
     }
+
+    @Test
+    void recordingsThatCannotReachTheBestTargetAreNotBodyScored() {
+        // 500 recorded order lines of other orders, then the one the candidate's call asks for: only its body is scored
+        MockMatcher ruled = ignoring("ledger body:$.nonce");
+        List<OutboundCall> recorded = new java.util.ArrayList<>();
+        for (int order = 2; order <= 501; order++) {
+            recorded.add(call("ledger", "POST", "/orders/" + order + "/lines", null, "{\"sku\":\"a\",\"qty\":1}",
+                    json(201, "{\"order\":" + order + "}")));
+        }
+        OutboundCall one = call("ledger", "POST", "/orders/1/lines", null, "{\"sku\":\"a\",\"qty\":1}", json(201, "{}"));
+        recorded.add(one);
+        CaseMocks mocks = new CaseMocks("c1", recorded, ruled);
+        MockAnswer answer = mocks.answer(req("POST", "ledger", "/orders/1/lines", null,
+                "{\"sku\":\"a\",\"qty\":1,\"nonce\":\"n-1\"}"));
+        assertSame(one, answer.recorded());
+        assertEquals(1.0, answer.score());
+        assertEquals(1, ruled.bodiesScored(), "other orders' lines score at most 0.70 with any body: not compared");
+    }
+
+    @Test
+    void skippingRecordingsThatCannotWinChoosesWhatScoringEveryRecordingChose() {
+        // a brute-force reference (every recording scored, as before) against CaseMocks, over 400 random calls to 60
+        // recordings: the same recording answers each, with the same score, whatever the minimum and the rules
+        java.util.Random random = new java.util.Random(42);
+        String[] methods = {"GET", "POST", "post"};
+        String[] destinations = {"ledger", "ledger:80", "api.local:8080"};
+        String[] paths = {"/orders/1/lines", "/orders/2/lines", "/orders/1", "/items/7", "/items/8", "/"};
+        String[] queries = {null, "", "a=1", "a=2", "b=1", "a=1&b=2", "b=2&a=1"};
+        String[] bodies = {null, "{\"qty\":1}", "{\"qty\":1.0}", "{\"qty\":2}", "{\"qty\":1,\"nonce\":\"x\"}", "qty=1"};
+        for (double minScore : new double[]{MockMatcher.DEFAULT_MIN_SCORE, 0.45, 0.05, 1.0}) {
+            for (List<String> rules : List.of(List.<String>of(), List.of("* body:$.nonce"), List.of("ledger query:a"))) {
+                MockMatcher m = new MockMatcher(minScore, MockIgnoreRules.parse(rules));
+                List<OutboundCall> recorded = new java.util.ArrayList<>();
+                for (int i = 0; i < 60; i++) {
+                    recorded.add(call(pick(random, destinations), pick(random, methods), pick(random, paths),
+                            pick(random, queries), pick(random, bodies), json(200, "{\"i\":" + i + "}")));
+                }
+                CaseMocks mocks = new CaseMocks("c1", recorded, m);
+                int[] uses = new int[recorded.size()];
+                for (int n = 0; n < 400; n++) {
+                    MockRequest call = req(pick(random, methods), pick(random, destinations), pick(random, paths),
+                            pick(random, queries), pick(random, bodies));
+                    int best = -1;
+                    double bestScore = 0;
+                    for (int i = 0; i < recorded.size(); i++) {
+                        double s = m.score(call, recorded.get(i));
+                        if (s > bestScore + 1e-9 || (best >= 0 && Math.abs(s - bestScore) < 1e-9 && uses[best] > 0 && uses[i] == 0)) {
+                            best = i;
+                            bestScore = s;
+                        }
+                    }
+                    MockAnswer answer = mocks.answer(call);
+                    String what = rules + " min " + minScore + ": " + call.describe() + " " + new String(
+                            call.body() == null ? new byte[0] : call.body(), StandardCharsets.UTF_8);
+                    assertEquals(bestScore, answer.score(), what);
+                    if (best >= 0 && m.accepts(bestScore)) {
+                        uses[best]++;
+                        assertSame(recorded.get(best), answer.recorded(), what);
+                    } else {
+                        assertEquals(null, answer.recorded(), what);
+                    }
+                }
+            }
+        }
+    }
+
+    private static String pick(java.util.Random random, String[] values) {
+        return values[random.nextInt(values.length)];
+    }
 }
