@@ -96,7 +96,7 @@ public final class MockServer implements AutoCloseable {
         }
         String contentLength = req.getHeader("content-length");
         if (contentLength != null && parseLong(contentLength) > options.maxBodyBytes()) {
-            req.response().setStatusCode(413).end();
+            tooLarge(req);
             return;
         }
         if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT)) && req.version() != HttpVersion.HTTP_1_0) {
@@ -106,17 +106,19 @@ public final class MockServer implements AutoCloseable {
         Buffer body = Buffer.buffer();
         boolean[] tooBig = {false};
         req.handler(chunk -> {
+            if (tooBig[0]) {
+                return; // answered; the connection is closing
+            }
             if (body.length() + chunk.length() > options.maxBodyBytes()) {
                 tooBig[0] = true;
+                tooLarge(req);
             } else {
                 body.appendBuffer(chunk);
             }
         });
         req.exceptionHandler(e -> log.debug("mock request failed: {}", e.toString()));
         req.endHandler(v -> {
-            if (tooBig[0]) {
-                req.response().setStatusCode(413).end();
-            } else {
+            if (!tooBig[0]) {
                 try {
                     route(req, body);
                 } catch (RuntimeException e) {
@@ -126,6 +128,25 @@ public final class MockServer implements AutoCloseable {
                         req.response().setStatusCode(500).putHeader(MOCK_HEADER, "error").end(e + "\n");
                     }
                 }
+            }
+        });
+    }
+
+    /**
+     * Answers a body over the limit 413 as soon as it is known, and (HTTP/1.x) closes the connection once the answer is
+     * written: the rest of the body is not read, it may never end. Before, the mock read a body to its end (forever,
+     * an endless one) and only then answered, and kept the connection open after an early 413 for an oversized
+     * {@code Content-Length}.
+     */
+    private static void tooLarge(HttpServerRequest req) {
+        boolean http1 = req.version() != HttpVersion.HTTP_2;
+        HttpServerResponse resp = req.response().setStatusCode(413);
+        if (http1) {
+            resp.putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        resp.end().onComplete(v -> {
+            if (http1) {
+                req.connection().close();
             }
         });
     }

@@ -491,4 +491,40 @@ class MockServerTest {
         vertx.runOnContext(v -> sent.get().reset()); // the candidate gives up: its connection to the mock closes
         dependencyClosed.future().await();
     }
+
+    /** Sends {@code head} (and {@code body}) on a raw connection; returns what the mock sent until it closed. */
+    private static String exchange(int port, String head, byte[] body) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000); // the mock must answer and close without the rest of the body
+            socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
+    void aBodyThatNeverEndsIsAnswered413AndClosedAsSoonAsItPassesTheLimit() throws Exception {
+        MockServer mock = start(Set.of());
+        // 4 KiB of chunks, over the 1 KiB limit, and no last chunk: before, the mock read on, waiting for its end
+        java.io.ByteArrayOutputStream chunks = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < 8; i++) {
+            chunks.write("200\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            chunks.write(new byte[512]);
+            chunks.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        String answer = exchange(mock.port(), "POST /inventory/upload HTTP/1.1\r\nHost: inventory\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n", chunks.toByteArray());
+        assertTrue(answer.startsWith("HTTP/1.1 413 "), answer);
+    }
+
+    @Test
+    void anOversizedContentLengthIsAnswered413AndTheConnectionClosed() throws Exception {
+        MockServer mock = start(Set.of());
+        // the body announced is never sent: before, the mock answered 413 and kept the connection open for it
+        String answer = exchange(mock.port(), "POST /inventory/upload HTTP/1.1\r\nHost: inventory\r\n"
+                + "Content-Length: 1000000000\r\n\r\n", new byte[0]);
+        assertTrue(answer.startsWith("HTTP/1.1 413 "), answer);
+        assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), answer);
+    }
 }
