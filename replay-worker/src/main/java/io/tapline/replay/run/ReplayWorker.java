@@ -97,7 +97,8 @@ public final class ReplayWorker implements Runnable {
     private volatile boolean assigned;
     /** Set when the loop ends: partitions revoked by leaving the group keep their progress totals. */
     private boolean leaving;
-    private KafkaConsumer<byte[], byte[]> consumer;
+    /** Volatile: {@link #close()} reads it from another thread to wake the consumer up. */
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<byte[], byte[]> producerRef;
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     /** Per assigned partition: which offsets between its committed offset and the bound are the latest of their key. */
