@@ -75,6 +75,9 @@ public final class CandidateClient implements AutoCloseable {
                         .setSsl(target.scheme().equals("https"))
                         .setKeepAlive(true)
                         .setDecompressionSupported(false)
+                        // a connection not open within a case's time is of no use to it (Vert.x would try for 60 s,
+                        // holding a place in the pool while the cases queued for it are given up)
+                        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMillis))
                         // response heads as large as the capture sidecar takes from an app (Vert.x's default is 8 KiB)
                         .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES),
                 new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)));
@@ -103,6 +106,8 @@ public final class CandidateClient implements AutoCloseable {
                 .setMethod(HttpMethod.valueOf(recorded.getMethod().toUpperCase(Locale.ROOT)))
                 .setURI(uri)
                 .setHeaders(headers)
+                // a case given up while waiting for a pooled connection leaves the pool's queue, and drops its body
+                .setConnectTimeout(timeoutMillis)
                 .setIdleTimeout(timeoutMillis);
         Buffer body = Buffer.buffer(Bodies.bytes(recorded.getBody()));
         // The response body is subscribed to in the same event-loop callback that receives the response head:

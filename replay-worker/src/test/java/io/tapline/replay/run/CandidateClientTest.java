@@ -244,4 +244,52 @@ class CandidateClientTest {
             vertx.close().await();
         }
     }
+
+    @Test
+    void aConnectionThatIsNotOpenWithinTheRequestTimeoutIsGivenUpNotTriedOnFor60Seconds() throws Exception {
+        // As above, a candidate whose accept queue is full: the case is given up at its 200 ms, and so is the connect,
+        // which Vert.x would otherwise retry for 60 s, holding a pooled connection's place and, in the pool's wait
+        // queue, the requests of cases already given up.
+        Vertx vertx = Vertx.vertx();
+        List<java.net.Socket> queued = new ArrayList<>();
+        try (java.net.ServerSocket listener = new java.net.ServerSocket()) {
+            listener.bind(new java.net.InetSocketAddress("127.0.0.1", 0), 1);
+            boolean full = false;
+            while (!full && queued.size() < 16) {
+                java.net.Socket s = new java.net.Socket();
+                try {
+                    s.connect(listener.getLocalSocketAddress(), 200);
+                    queued.add(s);
+                } catch (java.net.SocketTimeoutException e) {
+                    s.close();
+                    full = true;
+                }
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(full, "this system does not hold connects at a full accept queue");
+            CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + listener.getLocalPort()), 1,
+                    Duration.ofMillis(200));
+            String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
+            assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> c.send(Fixtures.request("GET", "x", "/late", null, null), tp).toCompletionStage()
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS));
+            // The candidate catches up: the queued connections are accepted, and nothing after them within the 1 s and
+            // 3 s a dropped SYN is retried after (before: the client's connect, still being tried, was accepted).
+            listener.setSoTimeout(5000);
+            int accepted = 0;
+            try {
+                while (true) {
+                    listener.accept().close();
+                    accepted++;
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // nothing more came
+            }
+            assertEquals(queued.size(), accepted, "connections accepted: the queued ones, and the client's?");
+        } finally {
+            for (java.net.Socket s : queued) {
+                s.close();
+            }
+            vertx.close().await();
+        }
+    }
 }
