@@ -62,6 +62,20 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void aCandidateHeaderOrARegexKeepsItsCommas() {
+        ReplaySettings s = parse("--candidate-header", "Accept: a, b", "--candidate-header", "X-Sig: a=1, b=2",
+                "--redaction-regex", "zip=\\d{5,9}");
+        assertEquals(Map.of("Accept", "a, b", "X-Sig", "a=1, b=2"), s.candidateHeaders());
+        assertEquals("\"zip " + RedactionKey.of("sidecar-key-0123456789").token("123456") + "\"", published(
+                parse("--redaction-key", "sidecar-key-0123456789", "--redaction-regex", "zip=\\d{5,9}",
+                        "--redaction-emails", "false"), "$.note", "\"zip 123456\"").getActual());
+        ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_CANDIDATE_HEADER", "Accept: a\\, b,X-Id: 7")));
+        assertEquals(Map.of("Accept", "a, b", "X-Id", "7"), fromEnv.candidateHeaders());
+    }
+
+    @Test
     void theRegistryOptionsAreTheOtherComponentsOnesTruststoreIncluded() {
         ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
                 new String[] {"--run", "r1", "--target", "http://candidate:8080"},

@@ -17,7 +17,17 @@ public final class ConfigSpec {
     /** One option. {@code key} is dotted; flags, environment variables and properties derive from it. */
     public record Option(String key, String defaultValue, String description, Kind kind, List<String> allowed) {
 
-        public enum Kind { VALUE, SECRET, CHOICE, MULTI, PREFIX, FLAG }
+        /**
+         * {@code MULTI}: a repeatable list of names, each value also split on its commas; {@code REPEATED}: a
+         * repeatable option whose values may hold commas (a header, a regex), so each flag is one value whole. In
+         * a variable or the file, both hold a comma-separated list; {@code \,} is a comma within a value anywhere.
+         */
+        public enum Kind { VALUE, SECRET, CHOICE, MULTI, REPEATED, PREFIX, FLAG }
+
+        /** Whether the option may be given more than once, its values collecting into a list. */
+        public boolean repeatable() {
+            return kind == Kind.MULTI || kind == Kind.REPEATED;
+        }
 
         public String flag() {
             return ConfigSpec.flag(key);
@@ -106,7 +116,11 @@ public final class ConfigSpec {
                 out.append("      allowed: ").append(String.join(", ", option.allowed())).append('\n');
             }
             if (option.kind() == Option.Kind.MULTI) {
-                out.append("      repeatable; or comma-separated\n");
+                out.append("      repeatable; or comma-separated (\\, for a comma within a value)\n");
+            }
+            if (option.kind() == Option.Kind.REPEATED) {
+                out.append("      repeatable: each ").append(option.flag()).append(" is one value, commas included; in ")
+                        .append(option.envVar()).append(" or the file, values are comma-separated (\\, for a comma within one)\n");
             }
             if (option.defaultValue() != null && !option.defaultValue().isEmpty()) {
                 out.append("      default: ").append(option.kind() == Option.Kind.SECRET ? "[hidden]" : option.defaultValue()).append('\n');
@@ -150,6 +164,14 @@ public final class ConfigSpec {
             return add(new Option(key, "", description, Option.Kind.MULTI, List.of()));
         }
 
+        /**
+         * A repeatable option whose values may hold commas (a header, a regex): each flag is one value, commas
+         * included; a variable or the file holds a comma-separated list, {@code \,} for a comma within a value.
+         */
+        public Builder repeated(String key, String description) {
+            return add(new Option(key, "", description, Option.Kind.REPEATED, List.of()));
+        }
+
         /** A boolean switch: {@code --dry-run} alone means true. */
         public Builder flag(String key, String description) {
             return add(new Option(key, "false", description, Option.Kind.FLAG, List.of()));
@@ -178,15 +200,29 @@ public final class ConfigSpec {
         }
     }
 
+    /**
+     * A comma-separated list, each value trimmed, empty ones left out. {@code \,} is a comma within a value; any
+     * other backslash is kept as it is (a regex's {@code \d} stays one).
+     */
     static List<String> split(String value) {
         List<String> out = new ArrayList<>();
         if (value == null) {
             return out;
         }
-        for (String part : value.split(",")) {
-            String trimmed = part.trim();
-            if (!trimmed.isEmpty()) {
-                out.add(trimmed);
+        StringBuilder part = new StringBuilder();
+        for (int i = 0; i <= value.length(); i++) {
+            char c = i < value.length() ? value.charAt(i) : ',';
+            if (c == '\\' && i + 1 < value.length() && value.charAt(i + 1) == ',') {
+                part.append(',');
+                i++;
+            } else if (c == ',') {
+                String trimmed = part.toString().trim();
+                if (!trimmed.isEmpty()) {
+                    out.add(trimmed);
+                }
+                part.setLength(0);
+            } else {
+                part.append(c);
             }
         }
         return out;

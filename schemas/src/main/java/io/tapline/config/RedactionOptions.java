@@ -35,7 +35,7 @@ public final class RedactionOptions {
                 .multi(HEADERS, "Extra header names whose values are always redacted (defaults: Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, ...).")
                 .multi(FIELDS, "Extra query parameter, form field and JSON field names to redact (names like password, secret, token, api_key are redacted by default).")
                 .multi(JSON_PATHS, "JSON paths to redact: $.customer.ssn, $.items[*].cvv, or $..pin for a field at any depth.")
-                .multi(REGEX, "Extra text rule NAME=REGEX; matches in any header, query, path or body text become tokens (no commas in the regex: values are comma-separated).")
+                .repeated(REGEX, "Extra text rule NAME=REGEX; matches in any header, query, path or body text become tokens.")
                 .option(CARDS, "true", "Redact Luhn-valid card numbers (13-19 digits, optionally grouped).")
                 .option(EMAILS, "true", "Redact email addresses.");
     }

@@ -43,15 +43,19 @@ public final class TaplineConfig {
     private final Map<String, String> values;
     /** Where a value that came from the environment or the config file was set, for error messages. */
     private final Map<String, String> origins;
+    /** The values of repeatable options, each as its option's kind reads it from where it was set. */
+    private final Map<String, List<String>> lists;
     private final List<String> positional;
     private final boolean helpRequested;
     private final List<String> unreadVariables;
 
-    private TaplineConfig(ConfigSpec spec, Map<String, String> values, Map<String, String> origins, List<String> positional,
-                          boolean helpRequested, List<String> unreadVariables) {
+    private TaplineConfig(ConfigSpec spec, Map<String, String> values, Map<String, String> origins,
+                          Map<String, List<String>> lists, List<String> positional, boolean helpRequested,
+                          List<String> unreadVariables) {
         this.spec = spec;
         this.values = Collections.unmodifiableMap(values);
         this.origins = Map.copyOf(origins);
+        this.lists = Map.copyOf(lists);
         this.positional = List.copyOf(positional);
         this.helpRequested = helpRequested;
         this.unreadVariables = List.copyOf(unreadVariables);
@@ -65,6 +69,7 @@ public final class TaplineConfig {
      */
     public static TaplineConfig load(ConfigSpec spec, String[] args, Map<String, String> env) {
         Map<String, String> fromFlags = new LinkedHashMap<>();
+        Map<String, List<String>> flagLists = new LinkedHashMap<>();
         List<String> positional = new ArrayList<>();
         String configFile = null;
         boolean help = false;
@@ -101,8 +106,14 @@ public final class TaplineConfig {
             if (value == null) {
                 value = option.kind() == Option.Kind.FLAG && !nextIsValue(args, i) ? "true" : requireValue(args, ++i, "--" + name);
             }
-            if (option.kind() == Option.Kind.MULTI && fromFlags.containsKey(key)) {
-                value = fromFlags.get(key) + "," + value;
+            if (option.repeatable()) {
+                // each flag kept as given: a REPEATED value is one value whatever commas it holds
+                List<String> given = flagLists.computeIfAbsent(key, k -> new ArrayList<>());
+                given.addAll(option.kind() == Option.Kind.REPEATED
+                        ? (value.isBlank() ? List.of() : List.of(value.trim())) : ConfigSpec.split(value));
+                if (fromFlags.containsKey(key)) {
+                    value = fromFlags.get(key) + "," + value; // as shown by toString
+                }
             }
             fromFlags.put(key, value);
         }
@@ -129,7 +140,14 @@ public final class TaplineConfig {
         for (Map.Entry<String, String> entry : merged.entrySet()) {
             validate(spec.optionFor(entry.getKey()), entry.getKey(), entry.getValue(), origins.get(entry.getKey()));
         }
-        return new TaplineConfig(spec, merged, origins, positional, help, TaplineVariables.unread(env));
+        Map<String, List<String>> lists = new LinkedHashMap<>();
+        for (Option option : spec.options().values()) {
+            if (option.repeatable()) {
+                lists.put(option.key(), List.copyOf(flagLists.containsKey(option.key())
+                        ? flagLists.get(option.key()) : ConfigSpec.split(merged.get(option.key()))));
+            }
+        }
+        return new TaplineConfig(spec, merged, origins, lists, positional, help, TaplineVariables.unread(env));
     }
 
     private static boolean nextIsValue(String[] args, int i) {
@@ -321,10 +339,15 @@ public final class TaplineConfig {
                 + String.join(", ", written.subList(0, written.size() - 1)) + " or " + written.get(written.size() - 1));
     }
 
-    /** A repeatable or comma-separated option as a list; empty when unset. */
+    /**
+     * A repeatable or comma-separated option as a list; empty when unset. Flags give one value each (a
+     * {@link Option.Kind#MULTI} flag's split on its commas); a variable or the file a comma-separated list. A
+     * {@code \,} is a comma within a value wherever it is written.
+     */
     public List<String> getList(String key) {
         known(key);
-        return ConfigSpec.split(values.get(key));
+        List<String> list = lists.get(key);
+        return list != null ? list : ConfigSpec.split(values.get(key));
     }
 
     /** Every key under the prefix, with the prefix stripped: for passing to a Kafka client untouched. */

@@ -151,6 +151,31 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aCommaInARepeatableValueIsWrittenBackslashCommaWhereverItIsSet(@TempDir Path dir) throws IOException {
+        // a list in one value is still split on its commas; \, is a comma within a value, in a flag, a variable or the file
+        assertEquals(List.of("a=http://x/p,q", "b=http://y"), TaplineConfig.load(SPEC, new String[0],
+                Map.of("TAPLINE_EGRESS", "a=http://x/p\\,q, b=http://y")).getList("egress"));
+        assertEquals(List.of("a=http://x/p,q", "b=http://y", "c=http://z"), TaplineConfig.load(SPEC,
+                new String[] {"--egress", "a=http://x/p\\,q,b=http://y", "--egress", "c=http://z"}, Map.of()).getList("egress"));
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "egress=a=http://x/p\\\\,q,b=http://y\n"); // \\ is one backslash in a properties file
+        assertEquals(List.of("a=http://x/p,q", "b=http://y"), TaplineConfig.load(SPEC,
+                new String[] {"--config", file.toString()}, Map.of()).getList("egress"));
+    }
+
+    @Test
+    void aRepeatedOptionKeepsEachFlagWholeCommasIncluded() {
+        ConfigSpec spec = ConfigSpec.builder("tapline thing", "Does a thing.")
+                .repeated("header", "Header 'Name: value'.").build();
+        TaplineConfig flags = TaplineConfig.load(spec, new String[] {"--header", "Accept: a, b", "--header=X-Sig: a=1, b=2"}, Map.of());
+        assertEquals(List.of("Accept: a, b", "X-Sig: a=1, b=2"), flags.getList("header"));
+        // one variable holds the list: its commas separate values, \, is one within a value
+        TaplineConfig env = TaplineConfig.load(spec, new String[0], Map.of("TAPLINE_HEADER", "Accept: a\\, b,X-Id: 7"));
+        assertEquals(List.of("Accept: a, b", "X-Id: 7"), env.getList("header"));
+        assertTrue(spec.help().contains("each --header is one value, commas included"), spec.help());
+    }
+
+    @Test
     void environmentPassesPrefixedClientSettingsThrough() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
                 Map.of("TAPLINE_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd", "TAPLINE_UNRELATED_THING", "x"));
