@@ -239,8 +239,10 @@ public final class SidecarOptions {
         o.captureMaxMemoryBytes = positive(c, KEY_CAPTURE_MAX_MEMORY_BYTES, c.getLong(KEY_CAPTURE_MAX_MEMORY_BYTES), false);
         o.captureMaxPending = (int) positive(c, KEY_CAPTURE_MAX_PENDING, c.getInt(KEY_CAPTURE_MAX_PENDING), false);
         o.outboundGrace = nonNegative(c, KEY_CAPTURE_OUTBOUND_GRACE);
-        o.topic = nonEmpty(c.get(KEY_CAPTURE_TOPIC), DEFAULT_CAPTURE_TOPIC);
-        o.unattributedTopic = nonEmpty(c.get(KEY_UNATTRIBUTED_TOPIC), DEFAULT_UNATTRIBUTED_TOPIC);
+        // empty: the default, as before; any other name checked as the broker would, which otherwise drops every capture
+        o.topic = c.has(KEY_CAPTURE_TOPIC) && !c.get(KEY_CAPTURE_TOPIC).isBlank() ? c.getTopic(KEY_CAPTURE_TOPIC) : DEFAULT_CAPTURE_TOPIC;
+        o.unattributedTopic = c.has(KEY_UNATTRIBUTED_TOPIC) && !c.get(KEY_UNATTRIBUTED_TOPIC).isBlank()
+                ? c.getTopic(KEY_UNATTRIBUTED_TOPIC) : DEFAULT_UNATTRIBUTED_TOPIC;
         o.samplingRatePercent = c.getDouble(KEY_SAMPLING_RATE);
         if (!(o.samplingRatePercent >= 0 && o.samplingRatePercent <= 100)) {
             throw new ConfigException("option --sampling-rate: '" + c.get(KEY_SAMPLING_RATE) + "' is not a percentage within 0-100");
@@ -292,6 +294,10 @@ public final class SidecarOptions {
         }
         o.upstreamTimeout = nonNegative(c, KEY_PROXY_UPSTREAM_TIMEOUT);
         o.idleTimeout = nonNegative(c, KEY_PROXY_IDLE_TIMEOUT);
+        if (o.idleTimeout.toMillis() > Integer.MAX_VALUE) { // Vert.x takes it as an int of milliseconds
+            throw new ConfigException("option " + ConfigSpec.flag(KEY_PROXY_IDLE_TIMEOUT) + ": '" + c.get(KEY_PROXY_IDLE_TIMEOUT)
+                    + "' is longer than " + Integer.MAX_VALUE + "ms");
+        }
         o.headerTimeout = nonNegative(c, KEY_PROXY_HEADER_TIMEOUT);
         o.tunnelIdleTimeout = nonNegative(c, KEY_PROXY_TUNNEL_IDLE_TIMEOUT);
         o.drainTimeout = nonNegative(c, KEY_PROXY_DRAIN_TIMEOUT);

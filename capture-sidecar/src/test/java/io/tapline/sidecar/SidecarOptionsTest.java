@@ -108,6 +108,13 @@ class SidecarOptionsTest {
             {"--proxy-event-loops", "-2"},
             {"--management-port", "-7"},
             {"--management-port", "70000"},
+            // these failed only once the sidecar started (Vert.x refused a negative idle timeout, the int its
+            // milliseconds were cast to) or every capture was dropped (a topic the broker refuses)
+            {"--proxy-idle-timeout", "30d"},
+            {"--capture-outbound-grace", "9999999999999d"},
+            {"--topic-interactions", "interactions topic"},
+            {"--topic-unattributed", "a/b"},
+            {"--management-port", "70000"},
         };
         for (String[] bad : cases) {
             String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", bad[0], bad[1]),

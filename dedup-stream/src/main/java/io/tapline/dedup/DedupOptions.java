@@ -188,7 +188,7 @@ public final class DedupOptions {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("option " + ConfigSpec.flag(VALUE_FIELDS) + ": " + e.getMessage());
         }
-        return new DedupConfig(c.get(INPUT_TOPIC), c.get(CASES_TOPIC), c.get(NOISE_TOPIC), c.get(DLQ_TOPIC),
+        return new DedupConfig(c.getTopic(INPUT_TOPIC), c.getTopic(CASES_TOPIC), c.getTopic(NOISE_TOPIC), c.getTopic(DLQ_TOPIC),
                 c.getInt(SAMPLES), c.getDuration(SAMPLE_TTL), c.getDuration(RETENTION), c.getDuration(PUBLISH_INTERVAL),
                 c.getInt(MAX_SIGNATURES),
                 new NoiseRule(c.getDouble(NOISE_RELATIVE), c.getDouble(NOISE_ABSOLUTE), c.getLong(NOISE_MIN_PAIRS)),

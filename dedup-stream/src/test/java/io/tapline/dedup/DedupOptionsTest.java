@@ -105,6 +105,10 @@ class DedupOptionsTest {
                 {"--management-port", "-4", "--management-port: must be a port 0-65535 (0 = ephemeral), got -4"},
                 {"--management-port", "70000", "--management-port: must be a port 0-65535 (0 = ephemeral), got 70000"},
                 {"--streams-partitions", "-1", "--streams-partitions: must be at least 0, got -1"},
+                // these passed: Kafka Streams failed once it had started, or the job's clock arithmetic overflowed
+                {"--topic-cases", "", "option --topic-cases: '' is not a topic name"},
+                {"--topic-interactions", "a b", "option --topic-interactions: 'a b' is not a topic name"},
+                {"--dedup-retention", "9999999999999d", "option --dedup-retention: '9999999999999d' is longer than 106751d"},
         };
         for (String[] c : cases) {
             TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());

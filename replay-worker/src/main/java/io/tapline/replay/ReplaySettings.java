@@ -90,8 +90,9 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         if (!(rate >= 0) || Double.isInfinite(rate)) { // also refuses NaN
             throw new ConfigException("option --rate: '" + rate + "' is not a number >= 0 (0 = unlimited)");
         }
-        RunTopics topics = new RunTopics(config.get(ReplayOptions.TOPIC_CASES), config.get(ReplayOptions.TOPIC_NOISE),
-                config.get(ReplayOptions.TOPIC_RESULTS), config.get(ReplayOptions.TOPIC_RUNS), config.get(ReplayOptions.TOPIC_DLQ));
+        RunTopics topics = new RunTopics(config.getTopic(ReplayOptions.TOPIC_CASES), config.getTopic(ReplayOptions.TOPIC_NOISE),
+                config.getTopic(ReplayOptions.TOPIC_RESULTS), config.getTopic(ReplayOptions.TOPIC_RUNS),
+                config.getTopic(ReplayOptions.TOPIC_DLQ));
         return new ReplaySettings(runId, target,
                 positiveInt(config, ReplayOptions.WORKERS), positiveInt(config, ReplayOptions.CONCURRENCY),
                 positiveInt(config, ReplayOptions.BATCH_SIZE), rate,

@@ -59,9 +59,10 @@ public final class ReportCommand {
         FailOn gate = ReplayCommand.failOn(config);
         Duration timeout = ReplaySettings.positiveDuration(config, ReplayOptions.KAFKA_TIMEOUT);
         KafkaSettings kafka = ReplayCommand.kafka(config, false);
+        RunTopics topics = new RunTopics(TaplineTopics.CASES, TaplineTopics.NOISE, config.getTopic(ReplayOptions.TOPIC_RESULTS),
+                config.getTopic(ReplayOptions.TOPIC_RUNS), TaplineTopics.DLQ);
+        Path file = outFile(config);
         AvroCodec codec = new AvroCodec(kafka.registry());
-        RunTopics topics = new RunTopics(TaplineTopics.CASES, TaplineTopics.NOISE, config.get(ReplayOptions.TOPIC_RESULTS),
-                config.get(ReplayOptions.TOPIC_RUNS), TaplineTopics.DLQ);
         RunCoordinator coordinator = new RunCoordinator(kafka, codec, topics, Clock.systemUTC(), timeout);
         Optional<RunEvent> summaryEvent = coordinator.summary(runId);
         Optional<Map<Integer, Long>> start = coordinator.resultsStart(runId);
@@ -78,8 +79,35 @@ public final class ReportCommand {
         if (report.results().size() < report.summary().getTotal()) {
             diagnostics.println(missing(report, topics.results()));
         }
-        Path file = config.has(ReplayOptions.OUT) ? Path.of(config.get(ReplayOptions.OUT)) : null;
         return publish(report, config.get(ReplayOptions.FORMAT), file, gate, out, diagnostics);
+    }
+
+    /**
+     * The {@code --out} file, or null for standard output, checked before Kafka is reached: a directory that does
+     * not exist or cannot be written in would otherwise fail the report only after every result was read.
+     */
+    static Path outFile(TaplineConfig config) {
+        if (!config.has(ReplayOptions.OUT)) {
+            return null;
+        }
+        String flag = "option --" + ReplayOptions.OUT + config.origin(ReplayOptions.OUT) + ": ";
+        Path file;
+        try {
+            file = Path.of(config.get(ReplayOptions.OUT));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException(flag + "'" + config.get(ReplayOptions.OUT) + "' is not a file name: " + e.getMessage(), e);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        if (Files.isDirectory(file)) {
+            throw new ConfigException(flag + file + " is a directory; name the report's file");
+        }
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new ConfigException(flag + "cannot write " + file + ": no such directory: " + dir);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new ConfigException(flag + "cannot write " + file + ": directory " + dir + " is not writable");
+        }
+        return file;
     }
 
     /**

@@ -154,6 +154,38 @@ class ReplayMainTest {
     }
 
     @Test
+    void valuesThatFailedOnlyOnceKafkaWasReachedAreUsageErrorsAtStart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        // each passed the checks at start: the run then failed once Kafka was reached (exit 3), or the report only
+        // after every result was read (--out in a directory that does not exist)
+        String[] kafka = {"--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1",
+                "--kafka-timeout", "2s"};
+        String[][] report = {
+            {"--out", dir.resolve("missing/report.xml").toString()},
+            {"--out", dir.toString()},
+            {"--topic-results", ""},
+            {"--topic-runs", "runs topic"},
+        };
+        String[][] replay = {
+            {"--topic-cases", ""},
+            {"--topic-noise", ".."},
+            {"--request-timeout", "99999999999d"},
+            {"--progress-interval", "9999999999999d"},
+        };
+        for (String[][] cases : new String[][][] {report, replay}) {
+            List<String> command = cases == report ? List.of("report", "--run", "r1")
+                    : List.of("replay", "--run", "r1", "--target", "http://candidate:8080");
+            for (String[] bad : cases) {
+                List<String> args = new java.util.ArrayList<>(command);
+                args.addAll(List.of(kafka));
+                args.addAll(List.of(bad));
+                String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args.toArray(String[]::new)),
+                        String.join(" ", bad)));
+                assertTrue(err.contains("option " + bad[0] + ":"), err);
+            }
+        }
+    }
+
+    @Test
     void aKafkaTimeoutWithoutAUnitIsAUsageErrorSayingHowToWriteIt() {
         String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report", "--run", "r1",
                 "--kafka-timeout", "60", "--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1"})));

@@ -292,13 +292,36 @@ public final class TaplineConfig {
         throw bad(key, "true or false");
     }
 
+    /**
+     * A Kafka topic name, checked as the brokers check it (not empty, at most 249 of {@code A-Z a-z 0-9 . _ -}, not
+     * {@code .} or {@code ..}), so that a bad one stops the command at start rather than once Kafka was reached.
+     */
+    public String getTopic(String key) {
+        String topic = get(key) == null ? "" : get(key);
+        try {
+            org.apache.kafka.common.internals.Topic.validate(topic);
+        } catch (org.apache.kafka.common.errors.InvalidTopicException e) {
+            Option option = spec.optionFor(key);
+            throw new ConfigException("option " + (option == null ? key : option.flag()) + origin(key) + ": '" + topic
+                    + "' is not a topic name: " + e.getMessage(), e);
+        }
+        return topic;
+    }
+
+    /**
+     * The longest duration read: what a long counts in nanoseconds, as the JDK's and Netty's timers do, so that
+     * no timer and no sum of a duration and a clock overflows once the command runs.
+     */
+    static final Duration MAX_DURATION = Duration.ofDays(Long.MAX_VALUE / Duration.ofDays(1).toNanos());
+
     /** The units {@link #getDuration} reads, as a user writes them. */
     private static final List<String> DURATION_UNITS = List.of("ms", "s", "m", "h", "d");
 
     /**
      * A duration with its unit: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 24h}, {@code 7d}. A bare {@code 0} is
      * zero (it reads the same in every unit); any other bare number is refused, naming the flag and how to write it,
-     * for {@code --dedup-retention 7} could mean 7 days as well as 7 ms.
+     * for {@code --dedup-retention 7} could mean 7 days as well as 7 ms. One longer than {@link #MAX_DURATION}
+     * (106751d) is refused too.
      */
     public Duration getDuration(String key) {
         String raw = required(key).trim().toLowerCase(Locale.ROOT);
@@ -313,22 +336,30 @@ public final class TaplineConfig {
             }
             throw noUnit(key, raw);
         }
+        Duration duration;
         try {
             if (raw.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(raw.substring(0, raw.length() - 2)));
+                duration = Duration.ofMillis(Long.parseLong(raw.substring(0, raw.length() - 2)));
+            } else {
+                char unit = raw.charAt(raw.length() - 1);
+                long amount = Long.parseLong(raw.substring(0, raw.length() - 1));
+                duration = switch (unit) {
+                    case 's' -> Duration.ofSeconds(amount);
+                    case 'm' -> Duration.ofMinutes(amount);
+                    case 'h' -> Duration.ofHours(amount);
+                    case 'd' -> Duration.ofDays(amount);
+                    default -> throw bad(key, malformed);
+                };
             }
-            char unit = raw.charAt(raw.length() - 1);
-            long amount = Long.parseLong(raw.substring(0, raw.length() - 1));
-            return switch (unit) {
-                case 's' -> Duration.ofSeconds(amount);
-                case 'm' -> Duration.ofMinutes(amount);
-                case 'h' -> Duration.ofHours(amount);
-                case 'd' -> Duration.ofDays(amount);
-                default -> throw bad(key, malformed);
-            };
         } catch (NumberFormatException | StringIndexOutOfBoundsException | ArithmeticException e) {
             throw bad(key, malformed);
         }
+        if (duration.abs().compareTo(MAX_DURATION) > 0) {
+            Option option = spec.optionFor(key);
+            throw new ConfigException("option " + (option == null ? key : option.flag()) + origin(key) + ": '" + values.get(key)
+                    + "' is longer than " + MAX_DURATION.toDays() + "d, the longest duration taken");
+        }
+        return duration;
     }
 
     private ConfigException noUnit(String key, String number) {

@@ -176,6 +176,28 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aDurationTooLongForTheClocksIsRefusedNamingItsFlag() {
+        // 9999999999999d passed: a command failed later, once Kafka was reached, with an ArithmeticException
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {"--grace", "9999999999999d"}, Map.of());
+        assertEquals("option --grace: '9999999999999d' is longer than 106751d, the longest duration taken",
+                assertThrows(ConfigException.class, () -> config.getDuration("grace")).getMessage());
+        assertEquals(Duration.ofDays(106_751), TaplineConfig.load(SPEC, new String[] {"--grace", "106751d"}, Map.of())
+                .getDuration("grace"));
+    }
+
+    @Test
+    void aTopicNameIsCheckedAsTheBrokersCheckIt() {
+        ConfigSpec spec = ConfigSpec.builder("tapline thing", "Does a thing.").option("topic.cases", "tapline.cases", "Cases.").build();
+        assertEquals("tapline.cases", TaplineConfig.load(spec, new String[0], Map.of()).getTopic("topic.cases"));
+        for (String bad : new String[] {"", "a b", ".."}) {
+            TaplineConfig config = TaplineConfig.load(spec, new String[0], Map.of("TAPLINE_TOPIC_CASES", bad));
+            String message = assertThrows(ConfigException.class, () -> config.getTopic("topic.cases")).getMessage();
+            assertTrue(message.startsWith("option --topic-cases (set by TAPLINE_TOPIC_CASES): '" + bad + "' is not a topic name: "),
+                    message);
+        }
+    }
+
+    @Test
     void environmentPassesPrefixedClientSettingsThrough() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
                 Map.of("TAPLINE_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd", "TAPLINE_UNRELATED_THING", "x"));
