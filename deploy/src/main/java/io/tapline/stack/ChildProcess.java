@@ -61,6 +61,16 @@ public final class ChildProcess {
      */
     public static ChildProcess launch(String name, List<String> command, String marker, Path workDir,
                                       Path outputFile, List<Path> logFiles, boolean detached) {
+        return launch(name, command, marker, workDir, outputFile, logFiles, detached, environment -> { });
+    }
+
+    /**
+     * As {@link #launch(String, List, String, Path, Path, List, boolean)}, with the child's environment (this JVM's,
+     * to start with) changed by {@code environment} first.
+     */
+    public static ChildProcess launch(String name, List<String> command, String marker, Path workDir, Path outputFile,
+                                      List<Path> logFiles, boolean detached,
+                                      java.util.function.Consumer<java.util.Map<String, String>> environment) {
         if (command.stream().noneMatch(markerArgument(marker)::equals)) {
             throw new IllegalArgumentException("the command of " + name + " must carry " + markerArgument(marker));
         }
@@ -74,6 +84,7 @@ public final class ChildProcess {
                 .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(outputFile.toFile()));
+        environment.accept(builder.environment());
         Process process;
         try {
             process = builder.start();

@@ -1,5 +1,6 @@
 package io.tapline.demo;
 
+import io.tapline.config.ConfigSpec;
 import io.tapline.stack.StackDistribution;
 
 import java.io.BufferedReader;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -32,13 +34,24 @@ final class Command {
     record Result(int exitCode, List<String> output) {
     }
 
+    /**
+     * Leaves the demo's {@code TAPLINE_*} variables out of a child's environment: the demo configures its children
+     * by their flags alone, and a variable exported for production (a sampling rate, a security protocol) would
+     * otherwise change or break them. The demo's own options are read from them, as every command's are.
+     */
+    static void withoutTaplineVariables(Map<String, String> environment) {
+        environment.keySet().removeIf(name -> name.startsWith(ConfigSpec.ENV_PREFIX));
+    }
+
     static Result run(String label, Path jar, List<String> args, Path log, PrintStream console, Duration timeout) {
         List<String> command = new ArrayList<>(List.of(StackDistribution.javaExecutable(), "-Xmx384m", "-XX:+UseSerialGC",
                 "-jar", jar.toString()));
         command.addAll(args);
         Process process;
         try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            withoutTaplineVariables(builder.environment());
+            process = builder.start();
         } catch (IOException e) {
             throw new DemoException("could not start " + label + ": " + e.getMessage());
         }

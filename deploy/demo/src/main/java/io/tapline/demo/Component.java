@@ -40,7 +40,8 @@ final class Component implements AutoCloseable {
         command.add(jar.toString());
         command.addAll(args);
         Path log = workDir.resolve(name + ".log");
-        return new Component(name, ChildProcess.launch(name, command, marker, workDir, log, List.of(), false), log);
+        return new Component(name, ChildProcess.launch(name, command, marker, workDir, log, List.of(), false,
+                Command::withoutTaplineVariables), log);
     }
 
     Path log() {
