@@ -195,7 +195,9 @@ public final class TaplineConfig {
                 continue;
             }
             String key = ConfigSpec.keyOf(entry.getKey());
-            if (spec.optionFor(key) != null) {
+            // a prefix alone (TAPLINE_KAFKA_PRODUCER_) is a variable no command has: warned of by unreadVariables
+            Option option = spec.optionFor(key);
+            if (option != null && !(option.kind() == Option.Kind.PREFIX && key.equals(option.key()))) {
                 out.put(key, entry.getValue());
             }
         }
@@ -205,6 +207,11 @@ public final class TaplineConfig {
     private static void validate(Option option, String key, String value, String origin) {
         if (option == null) {
             return;
+        }
+        if (option.kind() == Option.Kind.PREFIX && key.equals(option.key())) {
+            // the prefix alone names no setting: accepted, it was passed to no client
+            throw new ConfigException("option --" + key + (origin == null ? "" : " (" + origin + ")")
+                    + ": a Kafka client setting's name must follow: " + option.usage());
         }
         // an empty value is refused too: no command has a meaning for it (replay read '' as a bad enum name, exit 3)
         if (option.kind() == Option.Kind.CHOICE

@@ -198,6 +198,19 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aPassThroughPrefixWithoutASettingNameIsRefused(@TempDir Path dir) throws IOException {
+        // it was accepted and ignored: the setting meant was never made (TAPLINE_KAFKA_PRODUCER_ alone is warned of, as
+        // a variable no command has, and ignored, below)
+        assertEquals("option --kafka.producer.: a Kafka client setting's name must follow: --kafka.producer.<name>",
+                assertThrows(ConfigException.class, () -> TaplineConfig.load(SPEC, new String[] {"--kafka.producer.=5"}, Map.of()))
+                        .getMessage());
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "kafka.producer.=5\n");
+        assertTrue(assertThrows(ConfigException.class, () -> TaplineConfig.load(SPEC, new String[] {"--config", file.toString()},
+                Map.of())).getMessage().startsWith("option --kafka.producer. (set in " + file + "): "));
+    }
+
+    @Test
     void environmentPassesPrefixedClientSettingsThrough() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
                 Map.of("TAPLINE_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd", "TAPLINE_UNRELATED_THING", "x"));
