@@ -46,6 +46,12 @@ class ReplayMainTest {
     }
 
     @Test
+    void helpAfterABadFlagIsStillHelp() {
+        assertEquals(ReplayCommand.EXIT_OK, ReplayMain.run(new String[]{"replay", "--bogus", "--help"}));
+        assertEquals(ReplayCommand.EXIT_OK, ReplayMain.run(new String[]{"report", "--format", "pdf", "-h"}));
+    }
+
+    @Test
     void missingTargetIsRefusedNeverDefaulted() {
         assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay", "--run", "r1"}));
         ConfigException e = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("", List.of()));

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -65,20 +66,29 @@ public final class TaplineConfig {
      * Merges the sources. Unknown flags and properties, values outside a choice (an empty one too), and a flag missing its value are
      * {@link ConfigException}s naming the flag and what is allowed. {@code TAPLINE_*} variables this command does not
      * have are ignored (several components may share one environment); those no command has are listed by
-     * {@link #unreadVariables()}.
+     * {@link #unreadVariables()}. {@code --help} (or {@code -h}) anywhere asks for the help and nothing else: the
+     * configuration is then the defaults, whatever else is wrong ({@code --bogus --help} shows the help).
      */
     public static TaplineConfig load(ConfigSpec spec, String[] args, Map<String, String> env) {
+        if (Arrays.stream(args).anyMatch(arg -> arg.equals("--help") || arg.equals("-h"))) {
+            Map<String, String> defaults = new LinkedHashMap<>();
+            Map<String, List<String>> lists = new LinkedHashMap<>();
+            for (Option option : spec.options().values()) {
+                if (option.kind() != Option.Kind.PREFIX && option.defaultValue() != null) {
+                    defaults.put(option.key(), option.defaultValue());
+                }
+                if (option.repeatable()) {
+                    lists.put(option.key(), ConfigSpec.split(option.defaultValue()));
+                }
+            }
+            return new TaplineConfig(spec, defaults, Map.of(), lists, List.of(), true, List.of());
+        }
         Map<String, String> fromFlags = new LinkedHashMap<>();
         Map<String, List<String>> flagLists = new LinkedHashMap<>();
         List<String> positional = new ArrayList<>();
         String configFile = null;
-        boolean help = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
-            if (arg.equals("--help") || arg.equals("-h")) {
-                help = true;
-                continue;
-            }
             if (!arg.startsWith("--")) {
                 positional.add(arg);
                 continue;
@@ -147,7 +157,7 @@ public final class TaplineConfig {
                         ? flagLists.get(option.key()) : ConfigSpec.split(merged.get(option.key()))));
             }
         }
-        return new TaplineConfig(spec, merged, origins, lists, positional, help, TaplineVariables.unread(env));
+        return new TaplineConfig(spec, merged, origins, lists, positional, false, TaplineVariables.unread(env));
     }
 
     private static boolean nextIsValue(String[] args, int i) {

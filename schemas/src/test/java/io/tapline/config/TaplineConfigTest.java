@@ -211,6 +211,16 @@ class TaplineConfigTest {
     }
 
     @Test
+    void helpAnywhereShowsTheHelpWhateverElseIsWrong() {
+        // --bogus --help reported the unknown flag; a bad variable or a flag missing its value did too
+        for (String[] args : new String[][] {{"--bogus", "--help"}, {"--listen", "--help"}, {"-h", "--format", "pdf"},
+                {"stray", "--help"}}) {
+            TaplineConfig config = TaplineConfig.load(SPEC, args, Map.of("TAPLINE_FORMAT", "pdf"));
+            assertTrue(config.helpRequested(), String.join(" ", args));
+        }
+    }
+
+    @Test
     void environmentPassesPrefixedClientSettingsThrough() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
                 Map.of("TAPLINE_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd", "TAPLINE_UNRELATED_THING", "x"));
