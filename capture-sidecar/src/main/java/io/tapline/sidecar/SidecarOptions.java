@@ -269,7 +269,7 @@ public final class SidecarOptions {
         String key = c.get(KEY_REDACTION_KEY);
         o.redactionKey = key == null || key.isEmpty() ? null : key;
         if (o.redactionKey != null && o.redactionKey.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 16) {
-            throw new ConfigException("option --redaction-key (env " + ConfigSpec.envVar(KEY_REDACTION_KEY) + "): the key must be at least 16 bytes");
+            throw new ConfigException("option --redaction-key" + c.origin(KEY_REDACTION_KEY) + ": the key must be at least 16 bytes");
         }
         o.redactionHeaders.addAll(c.getList(KEY_REDACTION_HEADERS));
         o.redactionFields.addAll(c.getList(KEY_REDACTION_FIELDS));

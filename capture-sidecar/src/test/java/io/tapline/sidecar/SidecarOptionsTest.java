@@ -74,8 +74,12 @@ class SidecarOptionsTest {
                 .getMessage().contains("NAME=URL"));
         assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--no-such-flag", "1"))
                 .getMessage().contains("--no-such-flag"));
-        assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--redaction-key", "short"))
-                .getMessage().contains("16 bytes"));
+        // the error named the variable whether or not the key came from it
+        assertEquals("option --redaction-key: the key must be at least 16 bytes", assertThrows(ConfigException.class,
+                () -> load(Map.of(), "--app", "http://a", "--redaction-key", "short")).getMessage());
+        assertEquals("option --redaction-key (set by TAPLINE_REDACTION_KEY): the key must be at least 16 bytes",
+                assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_REDACTION_KEY", "short"), "--app", "http://a"))
+                        .getMessage());
         assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "https://a"))
                 .getMessage().contains("http://"));
         String transport = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-transport", "uring"))

@@ -114,8 +114,8 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         try {
             return RedactionKey.of(key);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --redaction-key (env " + ConfigSpec.envVar(ReplayOptions.REDACTION_KEY)
-                    + "): " + e.getMessage() + " (it must be the capture sidecar's key)", e);
+            throw new ConfigException("option --redaction-key" + config.origin(ReplayOptions.REDACTION_KEY) + ": "
+                    + e.getMessage() + " (it must be the capture sidecar's key)", e);
         }
     }
 

@@ -120,7 +120,11 @@ class ReplaySettingsTest {
         assertTrue(error("--progress-interval", "0s").contains("--progress-interval"));
         assertTrue(error("--request-timeout", "0s").contains("--request-timeout"));
         String key = error("--redaction-key", "too-short");
-        assertTrue(key.startsWith("option --redaction-key (env TAPLINE_REDACTION_KEY): redaction key must be at least 16 bytes"), key);
+        assertTrue(key.startsWith("option --redaction-key: redaction key must be at least 16 bytes"), key);
+        String fromEnv = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"}, Map.of("TAPLINE_REDACTION_KEY", "too-short"))))
+                .getMessage();
+        assertTrue(fromEnv.startsWith("option --redaction-key (set by TAPLINE_REDACTION_KEY): redaction key must be"), fromEnv);
         assertFalse(key.contains("too-short"), "a secret is never echoed: " + key);
     }
 
