@@ -40,13 +40,30 @@ public final class RedactionOptions {
                 .option(EMAILS, "true", "Redact email addresses.");
     }
 
-    /** The {@code --redaction-regex} rules by name, each checked to compile; a bad one names the flag. */
+    /**
+     * A comma followed by what reads as the next rule's {@code NAME=}: in a flag, the list of rules one flag held when
+     * rules were comma-separated everywhere ({@code --redaction-regex 'ssn=...,acct=...'}).
+     */
+    private static final Pattern NEXT_RULE = Pattern.compile(",\\s*[A-Za-z][\\w.-]*=");
+
+    /**
+     * The {@code --redaction-regex} rules by name, each checked to compile; a bad one names the flag. A flag holding
+     * what reads as several rules separated by commas is refused: each flag is one rule, commas included, and read so
+     * it would be one rule whose regex never matches, leaving what the others named unredacted without a word.
+     */
     public static Map<String, String> regexes(TaplineConfig config) {
         Map<String, String> out = new LinkedHashMap<>();
+        boolean fromFlags = config.origin(REGEX).isEmpty(); // a variable or the file says its commas itself
         for (String rule : config.getList(REGEX)) {
             int eq = rule.indexOf('=');
             if (eq <= 0) {
                 throw new ConfigException("option --redaction-regex: '" + rule + "' is not NAME=REGEX");
+            }
+            long rules = 1 + NEXT_RULE.matcher(rule).results().count();
+            if (fromFlags && rules > 1) {
+                throw new ConfigException("option --redaction-regex: '" + rule + "' holds " + rules + " rules separated by"
+                        + " commas; give each rule its own --redaction-regex (a regex that means a comma before NAME= writes"
+                        + " it [,])");
             }
             try {
                 Pattern.compile(rule.substring(eq + 1));
