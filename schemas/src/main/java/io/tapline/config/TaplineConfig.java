@@ -5,6 +5,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigTransformer;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -414,8 +415,9 @@ public final class TaplineConfig {
      * clients that read them, so that a value a client would refuse ({@code --kafka.producer.linger.ms=abc}) stops the
      * command at start with its flag named, as any other bad option does, rather than when the client is made: after
      * the registry or the brokers were reached, with the client's stack trace or a "run did not complete" exit code.
-     * A name none of {@code clients} defines is left to the client, which warns of settings it does not use. A
-     * secret's value is never quoted.
+     * A name none of {@code clients} defines is left to the client, which warns of settings it does not use; so is a
+     * value holding a config provider's variable ({@code ${file:/etc/kafka.properties:protocol}}), which the client
+     * resolves with its {@code config.providers} before it reads the value. A secret's value is never quoted.
      *
      * @param clients the definitions of every client the settings go to (a name is checked by each that has it)
      * @throws ConfigException naming the flag, and where the value was set when not by a flag
@@ -424,7 +426,7 @@ public final class TaplineConfig {
         subset(prefix).forEach((name, value) -> {
             for (ConfigDef client : clients) {
                 ConfigDef.ConfigKey setting = client.configKeys().get(name);
-                if (setting == null) {
+                if (setting == null || ConfigTransformer.DEFAULT_PATTERN.matcher(value.toString()).find()) {
                     continue;
                 }
                 try {

@@ -319,6 +319,28 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aClientSettingTheClientReadsFromAConfigProviderIsLeftToTheClient(@TempDir Path dir) throws IOException {
+        // ${file:...} is resolved by the client's config provider before it parses the value: refused here, a setup the
+        // client takes (a security protocol or a number kept in a mounted file) stopped every command at start
+        Path file = dir.resolve("kafka.properties");
+        Files.writeString(file, "protocol=SASL_SSL\nlinger=5\n");
+        String[] args = {"--kafka.producer.config.providers=file",
+                "--kafka.producer.config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider",
+                "--kafka.producer.security.protocol=${file:" + file + ":protocol}",
+                "--kafka.producer.linger.ms=${file:" + file + ":linger}"};
+        TaplineConfig config = TaplineConfig.load(SPEC, args, Map.of());
+        Map<String, Object> settings = new java.util.HashMap<>(config.subset("kafka.producer."));
+        settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArraySerializer.class);
+        settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArraySerializer.class);
+        assertEquals(5L, new ProducerConfig(settings).getLong(ProducerConfig.LINGER_MS_CONFIG)); // the client takes them
+        config.checkClientSettings("kafka.producer.", ProducerConfig.configDef());
+        // a value that is no variable is still checked
+        TaplineConfig bad = TaplineConfig.load(SPEC, new String[] {"--kafka.producer.config.providers=file",
+                "--kafka.producer.linger.ms=$5"}, Map.of());
+        assertThrows(ConfigException.class, () -> bad.checkClientSettings("kafka.producer.", ProducerConfig.configDef()));
+    }
+
+    @Test
     void toStringHidesSecretsAndPasswordLikeClientSettings() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[] {
             "--redaction-key", "s3cr3t-key", "--kafka.producer.ssl.keystore.password", "hunter2",
