@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -71,7 +70,7 @@ public final class TaplineConfig {
      * configuration is then the defaults, whatever else is wrong ({@code --bogus --help} shows the help).
      */
     public static TaplineConfig load(ConfigSpec spec, String[] args, Map<String, String> env) {
-        if (Arrays.stream(args).anyMatch(arg -> arg.equals("--help") || arg.equals("-h"))) {
+        if (helpAsked(spec, args)) {
             Map<String, String> defaults = new LinkedHashMap<>();
             Map<String, List<String>> lists = new LinkedHashMap<>();
             for (Option option : spec.options().values()) {
@@ -159,6 +158,28 @@ public final class TaplineConfig {
             }
         }
         return new TaplineConfig(spec, merged, origins, lists, positional, false, TaplineVariables.unread(env));
+    }
+
+    /**
+     * Whether {@code --help} or {@code -h} is on the line, other than as the value of the option before it: the parser
+     * reads {@code --worker-id -h} as the worker id {@code -h} ({@code --help} is never a value, as it starts with
+     * {@code --}).
+     */
+    private static boolean helpAsked(ConfigSpec spec, String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                return true;
+            }
+            if (arg.startsWith("--") && arg.indexOf('=') < 0 && i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                String name = arg.substring(2);
+                Option option = name.equals("config") ? null : spec.optionFor(name.replace('-', '.'));
+                if (name.equals("config") || option != null && (option.kind() != Option.Kind.FLAG || nextIsValue(args, i))) {
+                    i++; // its value
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean nextIsValue(String[] args, int i) {

@@ -221,6 +221,19 @@ class TaplineConfigTest {
     }
 
     @Test
+    void minusHAsAnOptionsValueIsThatValueNotTheHelp() {
+        // before --help anywhere, '--grace -h' read -h as the value (as the parser still does); then it showed the help
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[] {"--redaction-key", "-h", "--kafka.producer.client.id", "-h"},
+                Map.of());
+        assertFalse(config.helpRequested());
+        assertEquals("-h", config.get("redaction.key"));
+        assertEquals(Map.of("client.id", "-h"), config.subset("kafka.producer."));
+        // after a flag that takes no value, or alone, it is the help
+        assertTrue(TaplineConfig.load(SPEC, new String[] {"--dry-run", "-h"}, Map.of()).helpRequested());
+        assertTrue(TaplineConfig.load(SPEC, new String[] {"--listen=1", "-h"}, Map.of()).helpRequested());
+    }
+
+    @Test
     void environmentPassesPrefixedClientSettingsThrough() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
                 Map.of("TAPLINE_KAFKA_PRODUCER_COMPRESSION_TYPE", "zstd", "TAPLINE_UNRELATED_THING", "x"));
