@@ -133,6 +133,15 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void aTopicNameWithSpaceAroundItIsTrimmedAsItWasBeforeTopicsWereChecked() {
+        // a variable from a file or a manifest often ends in a newline: the sidecar trimmed it, then refused it (exit 2)
+        SidecarOptions o = load(Map.of("TAPLINE_TOPIC_INTERACTIONS", "team.interactions\n",
+                "TAPLINE_TOPIC_UNATTRIBUTED", " team.unattributed "), "--app", "http://a");
+        assertEquals("team.interactions", o.topic());
+        assertEquals("team.unattributed", o.unattributedTopic());
+    }
+
+    @Test
     void shouldNameARouteCapAsTheSidecarNamesRoutes() {
         SidecarOptions o = load(Map.of(), "--app", "http://a", "--sampling-route-cap", "get /owners/42/pets/=3");
         assertEquals(Map.of("GET /owners/{id}/pets", 3.0), o.routeCaps(), "the key a request of that route gets");

@@ -333,10 +333,11 @@ public final class TaplineConfig {
 
     /**
      * A Kafka topic name, checked as the brokers check it (not empty, at most 249 of {@code A-Z a-z 0-9 . _ -}, not
-     * {@code .} or {@code ..}), so that a bad one stops the command at start rather than once Kafka was reached.
+     * {@code .} or {@code ..}), so that a bad one stops the command at start rather than once Kafka was reached. Space
+     * around it (a variable's trailing newline) is not part of it, as the sidecar always read it.
      */
     public String getTopic(String key) {
-        String topic = get(key) == null ? "" : get(key);
+        String topic = get(key) == null ? "" : get(key).trim();
         try {
             org.apache.kafka.common.internals.Topic.validate(topic);
         } catch (org.apache.kafka.common.errors.InvalidTopicException e) {
