@@ -23,8 +23,10 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The {@code replay} command's options, parsed and validated: every bad value is a {@link ConfigException} naming
@@ -119,10 +121,34 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         }
     }
 
-    /** {@code Name: value} (or {@code Name=value}) per header. */
+    /**
+     * A comma, not written {@code \,}, followed by what reads as the next header's {@code Name:}: in a flag, the list
+     * of headers one flag held when headers were comma-separated everywhere ({@code 'X-A: 1,X-B: 2'}).
+     */
+    private static final Pattern NEXT_HEADER = Pattern.compile("(?<!\\\\),\\s*([A-Za-z][A-Za-z0-9-]*)\\s*:");
+
+    /**
+     * {@code Name: value} (or {@code Name=value}) per header. A flag is one header, commas included, {@code \,}
+     * written for a comma too; one that reads as several headers separated by commas is refused, naming them (not
+     * their values), rather than sent as one header whose value holds the others. A variable or the file holds a
+     * comma-separated list, already split.
+     */
     private static Map<String, String> candidateHeaders(TaplineConfig config) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (String h : config.getList(ReplayOptions.CANDIDATE_HEADER)) {
+        boolean fromFlags = config.origin(ReplayOptions.CANDIDATE_HEADER).isEmpty();
+        for (String given : config.getList(ReplayOptions.CANDIDATE_HEADER)) {
+            String h = given;
+            if (fromFlags) {
+                List<String> others = NEXT_HEADER.matcher(given).results().map(m -> m.group(1)).toList();
+                if (!others.isEmpty()) {
+                    int colon = given.indexOf(':');
+                    String first = colon > 0 ? given.substring(0, colon).trim() : "?";
+                    throw new ConfigException("option --candidate-header: holds " + (others.size() + 1) + " headers"
+                            + " separated by commas (" + first + ", " + String.join(", ", others) + "); give each header"
+                            + " its own --candidate-header (write a comma that belongs to a value as \\,)");
+                }
+                h = given.replace("\\,", ",");
+            }
             int colon = h.indexOf(':');
             int sep = colon > 0 ? colon : h.indexOf('=');
             if (sep <= 0 || h.substring(0, sep).isBlank()) {

@@ -76,6 +76,20 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void aCandidateHeaderFlagHoldingSeveralHeadersIsRefusedNotSentAsOne() {
+        // Once comma-separated in one flag, as the help said: read whole, it would be one header X-A with the value
+        // '1,X-B: 2', and X-B never sent, without a word. The error names the headers, never their values.
+        String several = error("--candidate-header", "X-A: secret-1,X-B: secret-2");
+        assertTrue(several.startsWith("option --candidate-header: holds 2 headers separated by commas (X-A, X-B)"), several);
+        assertFalse(several.contains("secret"), several);
+        // a comma that belongs to a value is written \, in a flag too, and sent as a comma
+        assertEquals(Map.of("X-Forwarded-For", "10.0.0.1, fe80::1"),
+                parse("--candidate-header", "X-Forwarded-For: 10.0.0.1\\, fe80::1").candidateHeaders());
+        assertEquals(Map.of("Accept", "text/html, application/json;q=0.9"),
+                parse("--candidate-header", "Accept: text/html, application/json;q=0.9").candidateHeaders());
+    }
+
+    @Test
     void theRegistryOptionsAreTheOtherComponentsOnesTruststoreIncluded() {
         ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
                 new String[] {"--run", "r1", "--target", "http://candidate:8080"},
