@@ -41,10 +41,10 @@ public final class RedactionOptions {
     }
 
     /**
-     * A comma followed by what reads as the next rule's {@code NAME=}: in a flag, the list of rules one flag held when
-     * rules were comma-separated everywhere ({@code --redaction-regex 'ssn=...,acct=...'}).
+     * A comma, not written {@code \,}, followed by what reads as the next rule's {@code NAME=}: in a flag, the list
+     * of rules one flag held when rules were comma-separated everywhere ({@code --redaction-regex 'ssn=...,acct=...'}).
      */
-    private static final Pattern NEXT_RULE = Pattern.compile(",\\s*[A-Za-z][\\w.-]*=");
+    private static final Pattern NEXT_RULE = Pattern.compile("(?<!\\\\),\\s*[A-Za-z][\\w.-]*=");
 
     /**
      * The {@code --redaction-regex} rules by name, each checked to compile; a bad one names the flag. A flag holding
@@ -63,7 +63,7 @@ public final class RedactionOptions {
             if (fromFlags && rules > 1) {
                 throw new ConfigException("option --redaction-regex: '" + rule + "' holds " + rules + " rules separated by"
                         + " commas; give each rule its own --redaction-regex (a regex that means a comma before NAME= writes"
-                        + " it [,])");
+                        + " it \\, or [,])");
             }
             try {
                 Pattern.compile(rule.substring(eq + 1));

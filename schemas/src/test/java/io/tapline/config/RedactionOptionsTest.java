@@ -29,6 +29,8 @@ class RedactionOptionsTest {
         // a comma within a regex is kept
         assertEquals(Map.of("zip", "\\d{5,9}"), regexes(new String[] {"--redaction-regex", "zip=\\d{5,9}"}, Map.of()));
         assertEquals(Map.of("pair", "a[,]b=c"), regexes(new String[] {"--redaction-regex", "pair=a[,]b=c"}, Map.of()));
+        // so is one written \, in a flag (a comma in regex syntax too), as in a variable
+        assertEquals(Map.of("pair", "a\\,b=c"), regexes(new String[] {"--redaction-regex", "pair=a\\,b=c"}, Map.of()));
         // each flag one rule, and a variable's list, as documented
         assertEquals(Map.of("ssn", "\\d{3}", "acct", "ACC\\d+"), regexes(
                 new String[] {"--redaction-regex", "ssn=\\d{3}", "--redaction-regex", "acct=ACC\\d+"}, Map.of()));
