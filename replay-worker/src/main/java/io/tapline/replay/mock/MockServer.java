@@ -54,13 +54,22 @@ public final class MockServer implements AutoCloseable {
     private static final Set<String> NOT_REPLAYED = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authenticate");
 
+    /**
+     * How long the rest of a body answered 413 early is read and dropped before the connection is closed (nginx's
+     * lingering close): closed at once, the client still sending it gets a reset, which drops the 413 on its side.
+     */
+    static final long LINGER_MS = 2000;
+
+    private final Vertx vertx;
     private final MockServerOptions options;
     private final MockRegistry registry;
     private final HttpServer server;
     private final HttpClientAgent liveClient;
     private final AtomicLong liveCalls = new AtomicLong();
 
-    private MockServer(MockServerOptions options, MockRegistry registry, HttpServer server, HttpClientAgent liveClient) {
+    private MockServer(Vertx vertx, MockServerOptions options, MockRegistry registry, HttpServer server,
+                       HttpClientAgent liveClient) {
+        this.vertx = vertx;
         this.options = options;
         this.registry = registry;
         this.server = server;
@@ -76,7 +85,7 @@ public final class MockServer implements AutoCloseable {
                 .setMaxInitialLineLength(MAX_HEAD_BYTES).setMaxHeaderSize(MAX_HEAD_BYTES));
         MockServer[] holder = new MockServer[1];
         server.requestHandler(req -> holder[0].handle(req));
-        holder[0] = new MockServer(options, registry, server, live);
+        holder[0] = new MockServer(vertx, options, registry, server, live);
         return server.listen().map(s -> holder[0]);
     }
 
@@ -133,22 +142,26 @@ public final class MockServer implements AutoCloseable {
     }
 
     /**
-     * Answers a body over the limit 413 as soon as it is known, and (HTTP/1.x) closes the connection once the answer is
-     * written: the rest of the body is not read, it may never end. Before, the mock read a body to its end (forever,
-     * an endless one) and only then answered, and kept the connection open after an early 413 for an oversized
-     * {@code Content-Length}.
+     * Answers a body over the limit 413 as soon as it is known, and (HTTP/1.x) closes the connection once the rest of
+     * the body has ended or {@link #LINGER_MS} after the answer, whichever comes first, reading and dropping what
+     * arrives meanwhile: the body may never end, and a client still sending it when the connection closed would get a
+     * reset instead of the 413.
      */
-    private static void tooLarge(HttpServerRequest req) {
+    private void tooLarge(HttpServerRequest req) {
         boolean http1 = req.version() != HttpVersion.HTTP_2;
         HttpServerResponse resp = req.response().setStatusCode(413);
-        if (http1) {
-            resp.putHeader(HttpHeaders.CONNECTION, "close");
+        if (!http1) {
+            resp.end();
+            return;
         }
-        resp.end().onComplete(v -> {
-            if (http1) {
-                req.connection().close();
-            }
+        resp.putHeader(HttpHeaders.CONNECTION, "close");
+        long linger = vertx.setTimer(LINGER_MS, t -> req.connection().close());
+        req.handler(dropped -> { });
+        req.endHandler(v -> {
+            vertx.cancelTimer(linger);
+            req.connection().close();
         });
+        resp.end();
     }
 
     private void route(HttpServerRequest req, Buffer body) {
