@@ -60,7 +60,8 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
             mock = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
                     MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE)),
                     new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)),
-                    config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS), MockServerOptions.DEFAULT_MAX_BODY_BYTES);
+                    config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS), MockServerOptions.DEFAULT_MAX_BODY_BYTES,
+                    positiveDuration(config, ReplayOptions.REQUEST_TIMEOUT));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("option --mock-route / --mock-unmatched-status: " + e.getMessage(), e);
         }

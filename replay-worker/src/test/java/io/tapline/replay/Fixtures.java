@@ -77,4 +77,24 @@ public final class Fixtures {
         return caseOf("item-" + id, request("GET", "shop:8080", "/items/" + id, null, null), json(200, body),
                 List.of(inventory), hits);
     }
+
+    /**
+     * Binds {@code listener} with a backlog of 1 and connects to it, without accepting, until a connect times out: a
+     * server too busy to accept (the kernel drops further SYNs, and the client retries a second later). Skips the
+     * test on a system that does not hold connects at a full accept queue.
+     */
+    public static void fillAcceptQueue(java.net.ServerSocket listener, List<java.net.Socket> queued) throws java.io.IOException {
+        listener.bind(new java.net.InetSocketAddress("127.0.0.1", 0), 1);
+        while (queued.size() < 16) {
+            java.net.Socket s = new java.net.Socket();
+            try {
+                s.connect(listener.getLocalSocketAddress(), 200);
+                queued.add(s);
+            } catch (java.net.SocketTimeoutException e) {
+                s.close();
+                return;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, "this system does not hold connects at a full accept queue");
+    }
 }

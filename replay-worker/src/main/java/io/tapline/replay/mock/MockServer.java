@@ -59,6 +59,8 @@ public final class MockServer implements AutoCloseable {
      * lingering close): closed at once, the client still sending it gets a reset, which drops the 413 on its side.
      */
     static final long LINGER_MS = 2000;
+    /** Live calls that may wait for one of the 16 connections to their dependency; more are answered 502 at once. */
+    static final int MAX_LIVE_WAITING = 1024;
 
     private final Vertx vertx;
     private final MockServerOptions options;
@@ -78,7 +80,12 @@ public final class MockServer implements AutoCloseable {
 
     /** Starts listening; the future completes once the port is bound. */
     public static Future<MockServer> start(Vertx vertx, MockServerOptions options, MockRegistry registry) {
-        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxHeaderSize(MAX_HEAD_BYTES), new PoolOptions().setHttp1MaxSize(16));
+        int liveTimeoutMs = (int) Math.min(Integer.MAX_VALUE, options.liveTimeout().toMillis());
+        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxHeaderSize(MAX_HEAD_BYTES)
+                        // a live dependency that does not accept gives the call up when its case is given up, not after
+                        // Vert.x's 60 s, holding the candidate's call and its body
+                        .setConnectTimeout(liveTimeoutMs),
+                new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(MAX_LIVE_WAITING));
         // Takes the longest request line and head a sidecar may have let through in production (its
         // --proxy-max-header-bytes), rather than Vert.x's 4096-byte request line and 8 KiB head.
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
@@ -250,7 +257,9 @@ public final class MockServer implements AutoCloseable {
         // the path is already the dependency's (a named route's base path in front), as the sidecar forwards it
         String pathAndQuery = target.path + (target.query == null ? "" : "?" + target.query);
         RequestOptions ro = new RequestOptions().setMethod(req.method()).setHost(target.liveHost)
-                .setPort(target.livePort).setURI(pathAndQuery);
+                .setPort(target.livePort).setURI(pathAndQuery)
+                // the wait for a pooled connection too
+                .setConnectTimeout(options.liveTimeout().toMillis());
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         // headers the Connection header names are for this hop only (RFC 9110 7.6.1), as the sidecar treats them
         Set<String> hopOnly = new java.util.HashSet<>();

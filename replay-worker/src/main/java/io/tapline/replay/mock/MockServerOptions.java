@@ -2,6 +2,7 @@ package io.tapline.replay.mock;
 
 import io.tapline.http.HttpUrl;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -18,18 +19,30 @@ import java.util.stream.Collectors;
  * @param allowLive       hosts whose calls are forwarded to the real dependency
  * @param unmatchedStatus status answered to a call no recorded call matches
  * @param maxBodyBytes    largest request body accepted from the candidate (413 above)
+ * @param liveTimeout     how long a live call ({@code --allow-live}) may take to get a connection to its dependency
+ *                        (the run's request timeout: past it, the case the call belongs to was given up)
  */
 public record MockServerOptions(String host, int port, Map<String, HttpUrl> routes, Set<String> allowLive,
-                                int unmatchedStatus, int maxBodyBytes) {
+                                int unmatchedStatus, int maxBodyBytes, Duration liveTimeout) {
 
     public static final int DEFAULT_UNMATCHED_STATUS = 502;
     public static final int DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+    /** The default {@code --request-timeout}. */
+    public static final Duration DEFAULT_LIVE_TIMEOUT = Duration.ofSeconds(30);
+
+    public MockServerOptions(String host, int port, Map<String, HttpUrl> routes, Set<String> allowLive,
+                             int unmatchedStatus, int maxBodyBytes) {
+        this(host, port, routes, allowLive, unmatchedStatus, maxBodyBytes, DEFAULT_LIVE_TIMEOUT);
+    }
 
     public MockServerOptions {
         routes = Map.copyOf(routes);
         allowLive = allowLive.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
         if (unmatchedStatus < 100 || unmatchedStatus > 599) {
             throw new IllegalArgumentException("unmatched status must be an HTTP status 100..599, got " + unmatchedStatus);
+        }
+        if (liveTimeout.isNegative() || liveTimeout.isZero()) {
+            throw new IllegalArgumentException("the live call timeout must be positive, got " + liveTimeout);
         }
     }
 

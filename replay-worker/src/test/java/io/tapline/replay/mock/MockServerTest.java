@@ -492,6 +492,26 @@ class MockServerTest {
         dependencyClosed.future().await();
     }
 
+    @Test
+    void aLiveDependencyThatDoesNotAcceptIsGivenUpAtTheRequestTimeout() throws Exception {
+        // A live dependency too busy to accept connections: the mock's connect went on for Vert.x's 60 s (past this
+        // class's 30 s timeout), holding the candidate's call and its body after its case was given up.
+        List<java.net.Socket> queued = new java.util.ArrayList<>();
+        try (java.net.ServerSocket busy = new java.net.ServerSocket()) {
+            io.tapline.replay.Fixtures.fillAcceptQueue(busy, queued);
+            MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                    Map.of("busy", HttpUrl.parse("http://127.0.0.1:" + busy.getLocalPort())), Set.of("127.0.0.1"), 502,
+                    1024, java.time.Duration.ofMillis(300)), registry).await();
+            Answer answer = get(mock.port(), "/busy/stock/1", register("c1", List.of()));
+            assertEquals(502, answer.status());
+            assertEquals(1, mock.liveCalls());
+        } finally {
+            for (java.net.Socket s : queued) {
+                s.close();
+            }
+        }
+    }
+
     /** Sends {@code head} (and {@code body}) on a raw connection; returns what the mock sent until it closed. */
     private static String exchange(int port, String head, byte[] body) throws Exception {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {

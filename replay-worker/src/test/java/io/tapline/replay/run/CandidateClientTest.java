@@ -195,7 +195,7 @@ class CandidateClientTest {
         Vertx vertx = Vertx.vertx();
         List<java.net.Socket> queued = new ArrayList<>();
         try (java.net.ServerSocket listener = new java.net.ServerSocket()) {
-            fillAcceptQueue(listener, queued);
+            Fixtures.fillAcceptQueue(listener, queued);
             CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + listener.getLocalPort()), 4,
                     Duration.ofMillis(200));
             String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
@@ -241,7 +241,7 @@ class CandidateClientTest {
         Vertx vertx = Vertx.vertx();
         List<java.net.Socket> queued = new ArrayList<>();
         try (java.net.ServerSocket listener = new java.net.ServerSocket()) {
-            fillAcceptQueue(listener, queued);
+            Fixtures.fillAcceptQueue(listener, queued);
             CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + listener.getLocalPort()), 1,
                     Duration.ofMillis(200));
             String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
@@ -267,25 +267,5 @@ class CandidateClientTest {
             }
             vertx.close().await();
         }
-    }
-
-    /**
-     * Binds {@code listener} with a backlog of 1 and connects to it, without accepting, until a connect times out: a
-     * candidate too busy to accept (the kernel drops further SYNs, and the client retries a second later). Skips the
-     * test on a system that does not hold connects at a full accept queue.
-     */
-    private static void fillAcceptQueue(java.net.ServerSocket listener, List<java.net.Socket> queued) throws java.io.IOException {
-        listener.bind(new java.net.InetSocketAddress("127.0.0.1", 0), 1);
-        while (queued.size() < 16) {
-            java.net.Socket s = new java.net.Socket();
-            try {
-                s.connect(listener.getLocalSocketAddress(), 200);
-                queued.add(s);
-            } catch (java.net.SocketTimeoutException e) {
-                s.close();
-                return;
-            }
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(false, "this system does not hold connects at a full accept queue");
     }
 }
