@@ -92,9 +92,32 @@ public final class ManagementServer implements AutoCloseable {
         }
     }
 
-    /** Adds a handler, e.g. {@code POST /capture/off}. */
+    /**
+     * Adds a handler, e.g. {@code POST /capture/off}. A request that may change state (any method but GET and HEAD)
+     * sent by a browser page is refused with 403 before it reaches the handler: a cross-site form post needs no CORS
+     * preflight, so a page open in the browser of anyone who reaches the port (through {@code kubectl port-forward},
+     * say) could otherwise switch it. Browsers mark such requests with {@code Origin} or {@code Sec-Fetch-Site};
+     * curl, scripts and probes send neither.
+     */
     public void route(String path, HttpHandler handler) {
-        server.createContext(path, handler);
+        server.createContext(path, exchange -> {
+            if (fromBrowserPage(exchange)) {
+                respond(exchange, 403, "text/plain", "refused: a request that changes state is not taken from a browser page "
+                        + "(it carries Origin or Sec-Fetch-Site); send it with curl or a script\n");
+                return;
+            }
+            handler.handle(exchange);
+        });
+    }
+
+    /** A request other than GET or HEAD that a browser sent on behalf of a page (not one the user typed). */
+    static boolean fromBrowserPage(HttpExchange exchange) {
+        String method = exchange.getRequestMethod();
+        if ("GET".equals(method) || "HEAD".equals(method)) {
+            return false;
+        }
+        String site = exchange.getRequestHeaders().getFirst("Sec-Fetch-Site");
+        return exchange.getRequestHeaders().containsKey("Origin") || site != null && !site.equalsIgnoreCase("none");
     }
 
     public int port() {

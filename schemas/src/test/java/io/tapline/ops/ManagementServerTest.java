@@ -46,6 +46,37 @@ class ManagementServerTest {
     }
 
     /**
+     * An added route that changes state ({@code POST /capture/off}) is refused to a request a browser page sent: a
+     * cross-site form post needs no CORS preflight, so any page open in the browser of someone who reaches the port
+     * (a {@code kubectl port-forward} to 127.0.0.1, a pod IP on the same network) could switch it. Browsers send
+     * {@code Origin} (and {@code Sec-Fetch-Site}) with such a post; curl, scripts and probes send neither.
+     */
+    @Test
+    void aStateChangeSentByABrowserPageIsRefused() throws Exception {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+            java.util.concurrent.atomic.AtomicInteger switched = new java.util.concurrent.atomic.AtomicInteger();
+            server.route("/switch", ex -> {
+                switched.incrementAndGet();
+                ManagementServer.respond(ex, 200, "text/plain", "switched\n");
+            });
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> fromPage = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/switch"))
+                    .header("Origin", "http://evil.example").header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString("a=b")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, fromPage.statusCode(), fromPage.body());
+            HttpResponse<String> fetchedByPage = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/switch"))
+                    .header("Sec-Fetch-Site", "cross-site").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, fetchedByPage.statusCode(), fetchedByPage.body());
+            assertEquals(0, switched.get(), "a browser page's request reached the handler");
+            HttpResponse<String> fromCurl = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/switch"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, fromCurl.statusCode());
+            assertEquals(1, switched.get());
+        }
+    }
+
+    /**
      * More stalled connections than the port has threads are closed after {@link ManagementServer#MAX_REQUEST_SECONDS}.
      * The JDK server reads that limit when its classes load, so the check runs in a JVM of its own: in this one
      * another test may have loaded them first.
