@@ -313,6 +313,7 @@ public final class SidecarOptions {
         Map<String, Object> registry = new LinkedHashMap<>(RegistryOptions.clientConfigs(c));
         registry.remove(RegistryConfig.URL);
         o.registryOverrides.putAll(registry);
+        o.checkNoLoop();
         o.managementHost = c.get(KEY_MANAGEMENT_HOST);
         o.managementPort = c.getInt(KEY_MANAGEMENT_PORT);
         if (o.managementPort < 0 || o.managementPort > 65535) {
@@ -320,6 +321,51 @@ public final class SidecarOptions {
                     + "' is not a port 0-65535 (0 = ephemeral)");
         }
         return o;
+    }
+
+    /**
+     * Refuses an upstream ({@code --app}, an {@code --egress} route) that is one of this sidecar's own listeners: every
+     * request would come back to the sidecar instead of reaching the upstream. {@code --app} as the inbound listener
+     * goes round a loop until Via and X-Forwarded-For outgrow the head limit (hundreds of hops, each an upstream
+     * connection); an egress route to the egress listener, which adds no header, goes round until the connection pool
+     * is spent when the route's path leads to itself again ({@code self=http://127.0.0.1:15001/self}). Names are not
+     * resolved: a loopback name or address, or the listener's own host, on the listener's port is the sidecar (a
+     * wildcard listener answers on loopback too).
+     */
+    private void checkNoLoop() {
+        List<Map.Entry<String, HttpUrl>> upstreams = new ArrayList<>();
+        upstreams.add(Map.entry("--app", app));
+        for (EgressRoute r : egressRoutes) {
+            upstreams.add(Map.entry("--egress " + r.name(), HttpUrl.parse("http://" + r.host() + ":" + r.port())));
+        }
+        for (Map.Entry<String, HttpUrl> up : upstreams) {
+            for (Map.Entry<String, Listen> own : List.of(Map.entry("--listen", listen), Map.entry("--egress-listen",
+                    egressListen == null ? new Listen("", 0) : egressListen))) {
+                Listen l = own.getValue();
+                if (l.port() != 0 && l.port() == up.getValue().port() && sameHost(up.getValue().host(), l.host())) {
+                    throw new ConfigException("option " + up.getKey() + ": " + HttpUrl.shown(up.getValue().toString())
+                            + " is this sidecar's own " + own.getKey() + " (" + l.host() + ":" + l.port()
+                            + "): its requests would come back to this sidecar (round a loop) instead of reaching the upstream; "
+                            + "give the address the upstream itself listens on");
+                }
+            }
+        }
+    }
+
+    private static boolean sameHost(String upstreamHost, String listenerHost) {
+        String u = unbracketed(upstreamHost).toLowerCase(java.util.Locale.ROOT);
+        String l = unbracketed(listenerHost).toLowerCase(java.util.Locale.ROOT);
+        boolean wildcard = l.equals("0.0.0.0") || l.equals("::") || l.equals("0:0:0:0:0:0:0:0");
+        return u.equals(l) || loopback(u) && (wildcard || loopback(l));
+    }
+
+    private static boolean loopback(String host) {
+        return host.equals("localhost") || host.endsWith(".localhost") || host.startsWith("127.") || host.equals("::1")
+                || host.equals("0:0:0:0:0:0:0:1");
+    }
+
+    private static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     private static long positive(TaplineConfig c, String key, long value, boolean allowZero) {

@@ -63,6 +63,31 @@ class SidecarOptionsTest {
         assertEquals(Duration.ofMillis(250), o.outboundGrace());
     }
 
+    /**
+     * An upstream that is one of the sidecar's own listeners sends every request round a loop: through the inbound
+     * listener each hop adds Via and X-Forwarded-For until the head outgrows the limit (hundreds of hops, each an
+     * upstream connection); an egress route to the egress listener sends calls back to it, and one whose path leads
+     * to itself again goes round until the connection pool is spent. Refused at start instead.
+     */
+    @Test
+    void shouldRefuseAnUpstreamThatIsTheSidecarsOwnListener() {
+        String app = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8080")).getMessage();
+        assertTrue(app.contains("--app") && app.contains("own --listen") && app.contains("loop"), app);
+        String viaLocalhost = assertThrows(ConfigException.class,
+                () -> load(Map.of(), "--listen", "127.0.0.1:9000", "--app", "http://localhost:9000/base")).getMessage();
+        assertTrue(viaLocalhost.contains("--app"), viaLocalhost);
+        String egress = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
+                "--egress", "inv=http://inventory:8080", "--egress", "self=http://127.0.0.1:15001/x")).getMessage();
+        assertTrue(egress.contains("--egress self") && egress.contains("--egress-listen"), egress);
+        String appToEgress = assertThrows(ConfigException.class,
+                () -> load(Map.of(), "--app", "http://[::1]:15001")).getMessage();
+        assertTrue(appToEgress.contains("--egress-listen"), appToEgress);
+        // another host on the same port is not this sidecar, nor is the egress port once the egress listener is off
+        assertEquals(8080, load(Map.of(), "--app", "http://shop:8080").app().port());
+        assertEquals(15001, load(Map.of(), "--app", "http://127.0.0.1:15001", "--egress-listen", "off").app().port());
+        assertEquals(8080, load(Map.of(), "--listen", "10.0.0.5:8080", "--app", "http://127.0.0.1:8080").app().port());
+    }
+
     @Test
     void shouldNameTheFlagAndWhatItAcceptsOnBadInput() {
         assertTrue(assertThrows(ConfigException.class, () -> load(Map.of())).getMessage().contains("--app"));
