@@ -66,6 +66,7 @@ public final class SidecarOptions {
     public static final String KEY_REGISTRY_URL = RegistryOptions.URL;
     public static final String KEY_MANAGEMENT_HOST = "management.host";
     public static final String KEY_MANAGEMENT_PORT = "management.port";
+    public static final String KEY_MANAGEMENT_TOKEN = "management.token";
     public static final String PREFIX_PRODUCER = "kafka.producer.";
 
     public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
@@ -163,6 +164,7 @@ public final class SidecarOptions {
     private final Map<String, Object> registryOverrides = new LinkedHashMap<>();
     private String managementHost = DEFAULT_MANAGEMENT_HOST;
     private int managementPort = DEFAULT_MANAGEMENT_PORT;
+    private String managementToken;
 
     /** The options {@code --help} documents; every key of this class is declared here. */
     public static ConfigSpec spec() {
@@ -206,7 +208,8 @@ public final class SidecarOptions {
                 .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
                 .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka.producer.linger.ms=5, or kafka.producer.acks=1 in the file.")
                 .option(KEY_MANAGEMENT_HOST, DEFAULT_MANAGEMENT_HOST, "Management listener host (/healthy, /ready, /metrics, /capture).")
-                .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral."))
+                .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral.")
+                .secret(KEY_MANAGEMENT_TOKEN, "", "Token that POST /capture/on and /capture/off must carry (Authorization: Bearer TOKEN); empty: none, so anything that reaches the management port can switch capture (restrict the port, e.g. with a NetworkPolicy). GET /capture, /healthy, /ready and /metrics stay open."))
                 .build();
     }
 
@@ -315,6 +318,8 @@ public final class SidecarOptions {
         o.registryOverrides.putAll(registry);
         o.checkNoLoop();
         o.managementHost = c.get(KEY_MANAGEMENT_HOST);
+        String token = c.get(KEY_MANAGEMENT_TOKEN);
+        o.managementToken = token == null || token.isBlank() ? null : token.trim();
         o.managementPort = c.getInt(KEY_MANAGEMENT_PORT);
         if (o.managementPort < 0 || o.managementPort > 65535) {
             throw new ConfigException("option " + ConfigSpec.flag(KEY_MANAGEMENT_PORT) + ": '" + c.get(KEY_MANAGEMENT_PORT)
@@ -660,6 +665,11 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions managementToken(String token) {
+        this.managementToken = token;
+        return this;
+    }
+
     // ------------------------------------------------------------------ getters
 
     public Listen listen() { return listen; }
@@ -708,4 +718,6 @@ public final class SidecarOptions {
     public Map<String, Object> registryOverrides() { return Map.copyOf(registryOverrides); }
     public String managementHost() { return managementHost; }
     public int managementPort() { return managementPort; }
+    /** Null when state-changing management requests need no token. */
+    public String managementToken() { return managementToken; }
 }

@@ -293,6 +293,15 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldReadTheManagementTokenFromTheEnvironmentAndHideIt() {
+        TaplineConfig c = TaplineConfig.load(SidecarOptions.spec(), new String[] {"--app", "http://a"},
+                Map.of("TAPLINE_MANAGEMENT_TOKEN", "switch-token-123\n"));
+        assertFalse(c.toString().contains("switch-token-123"), c.toString());
+        assertEquals("switch-token-123", SidecarOptions.from(c).managementToken(), "a file's trailing newline is not part of it");
+        assertNull(load(Map.of(), "--app", "http://a").managementToken(), "none by default");
+    }
+
+    @Test
     void shouldHideTheRedactionKeyWhenPrinted() {
         TaplineConfig c = TaplineConfig.load(SidecarOptions.spec(), new String[] {"--app", "http://a", "--redaction-key", "very-secret-key-material"}, Map.of());
         assertFalse(c.toString().contains("very-secret-key-material"));

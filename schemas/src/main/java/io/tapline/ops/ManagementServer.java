@@ -100,7 +100,25 @@ public final class ManagementServer implements AutoCloseable {
      * curl, scripts and probes send neither.
      */
     public void route(String path, HttpHandler handler) {
+        route(path, handler, null);
+    }
+
+    /**
+     * As {@link #route(String, HttpHandler)}; with a {@code token}, a request that may change state must also carry it
+     * ({@code Authorization: Bearer TOKEN}, compared in constant time) or gets 401. Reading (GET, HEAD) stays open.
+     */
+    public void route(String path, HttpHandler handler, String token) {
+        byte[] expected = token == null || token.isEmpty() ? null
+                : ("Bearer " + token).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         server.createContext(path, exchange -> {
+            if (expected != null && changesState(exchange) && !java.security.MessageDigest.isEqual(expected,
+                    String.valueOf(exchange.getRequestHeaders().getFirst("Authorization"))
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                respond(exchange, 401, "text/plain", "refused: a request that changes state needs the management token"
+                        + " (Authorization: Bearer TOKEN)\n");
+                return;
+            }
             if (fromBrowserPage(exchange)) {
                 respond(exchange, 403, "text/plain", "refused: a request that changes state is not taken from a browser page "
                         + "(it carries Origin or Sec-Fetch-Site); send it with curl or a script\n");
@@ -110,10 +128,15 @@ public final class ManagementServer implements AutoCloseable {
         });
     }
 
+    /** Any method but GET and HEAD. */
+    private static boolean changesState(HttpExchange exchange) {
+        String method = exchange.getRequestMethod();
+        return !("GET".equals(method) || "HEAD".equals(method));
+    }
+
     /** A request other than GET or HEAD that a browser sent on behalf of a page (not one the user typed). */
     static boolean fromBrowserPage(HttpExchange exchange) {
-        String method = exchange.getRequestMethod();
-        if ("GET".equals(method) || "HEAD".equals(method)) {
+        if (!changesState(exchange)) {
             return false;
         }
         String site = exchange.getRequestHeaders().getFirst("Sec-Fetch-Site");

@@ -77,6 +77,39 @@ class ManagementServerTest {
     }
 
     /**
+     * With a token, a state-changing request must carry it ({@code Authorization: Bearer TOKEN}): the switch takes no
+     * credentials otherwise, and anything that reaches the port (the pod network) could switch capture off. Reading
+     * the state and the probes stay open.
+     */
+    @Test
+    void aStateChangeWithoutTheTokenIsRefusedWhenOneIsSet() throws Exception {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+            java.util.concurrent.atomic.AtomicInteger switched = new java.util.concurrent.atomic.AtomicInteger();
+            server.route("/switch", ex -> {
+                if ("POST".equals(ex.getRequestMethod())) {
+                    switched.incrementAndGet();
+                }
+                ManagementServer.respond(ex, 200, "text/plain", "on\n");
+            }, "s3cret-token");
+            HttpClient http = HttpClient.newHttpClient();
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/switch");
+            HttpResponse<String> none = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, none.statusCode(), none.body());
+            assertEquals("Bearer", none.headers().firstValue("WWW-Authenticate").orElse(""));
+            HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer s3cret-tokem")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, wrong.statusCode(), wrong.body());
+            assertEquals(0, switched.get(), "a request without the token reached the handler");
+            HttpResponse<String> right = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer s3cret-token")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, right.statusCode(), right.body());
+            assertEquals(1, switched.get());
+            assertEquals(200, get(server.port(), "/switch", Duration.ofSeconds(5)).statusCode(), "reading the state");
+        }
+    }
+
+    /**
      * More stalled connections than the port has threads are closed after {@link ManagementServer#MAX_REQUEST_SECONDS}.
      * The JDK server reads that limit when its classes load, so the check runs in a JVM of its own: in this one
      * another test may have loaded them first.

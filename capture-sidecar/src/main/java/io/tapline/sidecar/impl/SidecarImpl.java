@@ -223,7 +223,7 @@ public final class SidecarImpl implements Sidecar {
         SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1], servers);
         self[0] = sidecar;
         registerGauges(metrics, publisher, queue, budget, registry, sampler);
-        management.route("/capture", ex -> sidecar.captureSwitch(ex));
+        management.route("/capture", ex -> sidecar.captureSwitch(ex), o.managementToken());
         sidecar.ready = true;
         // --egress-listen off: no port to show (-1 inside)
         Object egressShown = ports[1] < 0 ? "off" : ports[1];

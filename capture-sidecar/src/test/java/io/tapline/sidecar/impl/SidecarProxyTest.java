@@ -1553,6 +1553,21 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldSwitchCaptureOnlyWithTheManagementTokenWhenOneIsSet() throws Exception {
+        // a producer of its own: closing this sidecar closes it
+        MockProducer<String, byte[]> own = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).managementToken("switch-token-123"), own, AVRO)) {
+            URI off = URI.create("http://127.0.0.1:" + s.managementPort() + "/capture/off");
+            assertEquals(401, http.send(HttpRequest.newBuilder(off).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertTrue(s.metrics().scrape().contains("tapline_sidecar_capture_enabled 1"), "switched without the token");
+            assertEquals(200, http.send(HttpRequest.newBuilder(off).header("Authorization", "Bearer switch-token-123")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertTrue(s.metrics().scrape().contains("tapline_sidecar_capture_enabled 0"));
+        }
+    }
+
+    @Test
     void shouldDropAndCountWhenTheQueueIsFullWithoutFailingRequests() throws Exception {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         try (SidecarImpl s = SidecarImpl.start(options(origin).captureQueueMaxBytes(64), p2, AVRO)) {
