@@ -71,17 +71,8 @@ public final class TaplineConfig {
      */
     public static TaplineConfig load(ConfigSpec spec, String[] args, Map<String, String> env) {
         if (helpAsked(spec, args)) {
-            Map<String, String> defaults = new LinkedHashMap<>();
-            Map<String, List<String>> lists = new LinkedHashMap<>();
-            for (Option option : spec.options().values()) {
-                if (option.kind() != Option.Kind.PREFIX && option.defaultValue() != null) {
-                    defaults.put(option.key(), option.defaultValue());
-                }
-                if (option.repeatable()) {
-                    lists.put(option.key(), ConfigSpec.split(option.defaultValue()));
-                }
-            }
-            return new TaplineConfig(spec, defaults, Map.of(), lists, List.of(), true, List.of());
+            Map<String, String> defaults = defaults(spec);
+            return new TaplineConfig(spec, defaults, Map.of(), lists(spec, defaults, Map.of()), List.of(), true, List.of());
         }
         Map<String, String> fromFlags = new LinkedHashMap<>();
         Map<String, List<String>> flagLists = new LinkedHashMap<>();
@@ -128,13 +119,8 @@ public final class TaplineConfig {
             fromFlags.put(key, value);
         }
 
-        Map<String, String> merged = new LinkedHashMap<>();
+        Map<String, String> merged = defaults(spec);
         Map<String, String> origins = new TreeMap<>();
-        for (Option option : spec.options().values()) {
-            if (option.kind() != Option.Kind.PREFIX && option.defaultValue() != null) {
-                merged.put(option.key(), option.defaultValue());
-            }
-        }
         if (configFile != null) {
             Map<String, String> fromFile = readFile(spec, Path.of(configFile));
             merged.putAll(fromFile);
@@ -150,6 +136,24 @@ public final class TaplineConfig {
         for (Map.Entry<String, String> entry : merged.entrySet()) {
             validate(spec.optionFor(entry.getKey()), entry.getKey(), entry.getValue(), origins.get(entry.getKey()));
         }
+        return new TaplineConfig(spec, merged, origins, lists(spec, merged, flagLists), positional, false,
+                TaplineVariables.unread(env));
+    }
+
+    /** Every option's default (prefixes have none). */
+    private static Map<String, String> defaults(ConfigSpec spec) {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        for (Option option : spec.options().values()) {
+            if (option.kind() != Option.Kind.PREFIX && option.defaultValue() != null) {
+                defaults.put(option.key(), option.defaultValue());
+            }
+        }
+        return defaults;
+    }
+
+    /** Each repeatable option's values: as its flags gave them, else its merged value's comma-separated list. */
+    private static Map<String, List<String>> lists(ConfigSpec spec, Map<String, String> merged,
+                                                   Map<String, List<String>> flagLists) {
         Map<String, List<String>> lists = new LinkedHashMap<>();
         for (Option option : spec.options().values()) {
             if (option.repeatable()) {
@@ -157,7 +161,7 @@ public final class TaplineConfig {
                         ? flagLists.get(option.key()) : ConfigSpec.split(merged.get(option.key()))));
             }
         }
-        return new TaplineConfig(spec, merged, origins, lists, positional, false, TaplineVariables.unread(env));
+        return lists;
     }
 
     /**
@@ -173,9 +177,11 @@ public final class TaplineConfig {
             }
             if (arg.startsWith("--") && arg.indexOf('=') < 0 && i + 1 < args.length && !args[i + 1].startsWith("--")) {
                 String name = arg.substring(2);
-                Option option = name.equals("config") ? null : spec.optionFor(name.replace('-', '.'));
-                if (name.equals("config") || option != null && (option.kind() != Option.Kind.FLAG || nextIsValue(args, i))) {
-                    i++; // its value
+                Option option = spec.optionFor(name.replace('-', '.'));
+                boolean takesValue = name.equals("config")
+                        || option != null && (option.kind() != Option.Kind.FLAG || nextIsValue(args, i));
+                if (takesValue) {
+                    i++; // its value, as the parser reads it
                 }
             }
         }
@@ -341,9 +347,7 @@ public final class TaplineConfig {
         try {
             org.apache.kafka.common.internals.Topic.validate(topic);
         } catch (org.apache.kafka.common.errors.InvalidTopicException e) {
-            Option option = spec.optionFor(key);
-            throw new ConfigException("option " + (option == null ? key : option.flag()) + origin(key) + ": '" + topic
-                    + "' is not a topic name: " + e.getMessage(), e);
+            throw new ConfigException(named(key) + ": '" + topic + "' is not a topic name: " + e.getMessage(), e);
         }
         return topic;
     }
@@ -395,18 +399,15 @@ public final class TaplineConfig {
             throw bad(key, malformed);
         }
         if (duration.abs().compareTo(MAX_DURATION) > 0) {
-            Option option = spec.optionFor(key);
-            throw new ConfigException("option " + (option == null ? key : option.flag()) + origin(key) + ": '" + values.get(key)
-                    + "' is longer than " + MAX_DURATION.toDays() + "d, the longest duration taken");
+            throw new ConfigException(named(key) + ": '" + values.get(key) + "' is longer than " + MAX_DURATION.toDays()
+                    + "d, the longest duration taken");
         }
         return duration;
     }
 
     private ConfigException noUnit(String key, String number) {
-        Option option = spec.optionFor(key);
-        String flag = option == null ? key : option.flag();
         List<String> written = DURATION_UNITS.stream().map(unit -> number + unit).toList();
-        return new ConfigException("option " + flag + origin(key) + ": '" + number + "' has no unit; write it with one: "
+        return new ConfigException(named(key) + ": '" + number + "' has no unit; write it with one: "
                 + String.join(", ", written.subList(0, written.size() - 1)) + " or " + written.get(written.size() - 1));
     }
 
@@ -481,9 +482,13 @@ public final class TaplineConfig {
     }
 
     private ConfigException bad(String key, String expected) {
+        return new ConfigException(named(key) + ": '" + values.get(key) + "' is not " + expected);
+    }
+
+    /** {@code option --flag}, and where its value was set when not by the flag: how an error names an option. */
+    private String named(String key) {
         Option option = spec.optionFor(key);
-        String flag = option == null ? key : option.flag();
-        return new ConfigException("option " + flag + origin(key) + ": '" + values.get(key) + "' is not " + expected);
+        return "option " + (option == null ? key : option.flag()) + origin(key);
     }
 
     /** Effective settings with secrets (and anything that looks like a password, such as a URL's user info) hidden. */

@@ -4,15 +4,14 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
 import io.tapline.replay.compare.Bodies;
+import io.tapline.replay.http.BoundedBody;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -120,29 +119,22 @@ public final class MockServer implements AutoCloseable {
             req.response().writeContinue();
         }
         Buffer body = Buffer.buffer();
-        boolean[] tooBig = {false};
         req.handler(chunk -> {
-            if (tooBig[0]) {
-                return; // answered; the connection is closing
-            }
             if (body.length() + chunk.length() > options.maxBodyBytes()) {
-                tooBig[0] = true;
-                tooLarge(req);
+                tooLarge(req); // which takes the request's handlers over: the rest is dropped, nothing is routed
             } else {
                 body.appendBuffer(chunk);
             }
         });
         req.exceptionHandler(e -> log.debug("mock request failed: {}", e.toString()));
         req.endHandler(v -> {
-            if (!tooBig[0]) {
-                try {
-                    route(req, body);
-                } catch (RuntimeException e) {
-                    // A bug here must not leave the candidate waiting: answer, and say why.
-                    log.error("mock failed to answer {} {}", req.method(), req.uri(), e);
-                    if (!req.response().ended()) {
-                        req.response().setStatusCode(500).putHeader(MOCK_HEADER, "error").end(e + "\n");
-                    }
+            try {
+                route(req, body);
+            } catch (RuntimeException e) {
+                // A bug here must not leave the candidate waiting: answer, and say why.
+                log.error("mock failed to answer {} {}", req.method(), req.uri(), e);
+                if (!req.response().ended()) {
+                    req.response().setStatusCode(500).putHeader(MOCK_HEADER, "error").end(e + "\n");
                 }
             }
         });
@@ -155,19 +147,18 @@ public final class MockServer implements AutoCloseable {
      * reset instead of the 413.
      */
     private void tooLarge(HttpServerRequest req) {
-        boolean http1 = req.version() != HttpVersion.HTTP_2;
         HttpServerResponse resp = req.response().setStatusCode(413);
-        if (!http1) {
-            resp.end();
-            return;
-        }
-        resp.putHeader(HttpHeaders.CONNECTION, "close");
-        long linger = vertx.setTimer(LINGER_MS, t -> req.connection().close());
         req.handler(dropped -> { });
-        req.endHandler(v -> {
-            vertx.cancelTimer(linger);
-            req.connection().close();
-        });
+        if (req.version() == HttpVersion.HTTP_2) {
+            req.endHandler(v -> { }); // the stream ends; the connection is others' too
+        } else {
+            resp.putHeader(HttpHeaders.CONNECTION, "close");
+            long linger = vertx.setTimer(LINGER_MS, t -> req.connection().close());
+            req.endHandler(v -> {
+                vertx.cancelTimer(linger);
+                req.connection().close();
+            });
+        }
         resp.end();
     }
 
@@ -297,7 +288,7 @@ public final class MockServer implements AutoCloseable {
                     }
                     return r.send(body);
                 })
-                .compose(r -> liveBody(live.get(), r).map(b -> {
+                .compose(r -> BoundedBody.read(live.get(), r, options.maxBodyBytes(), "the live dependency").map(b -> {
                     HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
                     boolean bodiless = bodiless(req, r.statusCode());
                     r.headers().forEach(e -> {
@@ -313,28 +304,6 @@ public final class MockServer implements AutoCloseable {
                         req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed").end(e.toString() + "\n");
                     }
                 });
-    }
-
-    /**
-     * A live dependency's answer, read up to the mock's body limit: above it the live request is reset (its connection
-     * closed) and the call fails, so a huge or endless answer never takes more memory than that.
-     */
-    private Future<Buffer> liveBody(HttpClientRequest live, HttpClientResponse resp) {
-        Promise<Buffer> done = Promise.promise();
-        Buffer body = Buffer.buffer();
-        int max = options.maxBodyBytes();
-        resp.exceptionHandler(done::tryFail);
-        resp.handler(chunk -> {
-            if (body.length() + chunk.length() > max) {
-                if (done.tryFail("the live dependency answered more than " + max + " bytes; stopped reading")) {
-                    live.reset();
-                }
-            } else {
-                body.appendBuffer(chunk);
-            }
-        });
-        resp.endHandler(v -> done.tryComplete(body));
-        return done.future();
     }
 
     /**

@@ -5,9 +5,9 @@ import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
 import io.tapline.replay.compare.Bodies;
+import io.tapline.replay.http.BoundedBody;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -139,21 +139,10 @@ public final class CandidateClient implements AutoCloseable {
 
     /** The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. */
     private static Future<HttpResponse> read(HttpClientRequest req, HttpClientResponse resp) {
-        Promise<HttpResponse> done = Promise.promise();
-        Buffer body = Buffer.buffer();
-        resp.exceptionHandler(done::tryFail);
-        resp.handler(chunk -> {
-            if (body.length() + chunk.length() > MAX_RESPONSE_BYTES) {
-                done.tryFail("the candidate answered more than " + MAX_RESPONSE_BYTES + " bytes; stopped reading");
-                req.reset();
-            } else {
-                body.appendBuffer(chunk);
-            }
-        });
-        resp.endHandler(v -> {
+        return BoundedBody.read(req, resp, MAX_RESPONSE_BYTES, "the candidate").map(body -> {
             List<Header> out = new ArrayList<>();
             resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
-            done.tryComplete(HttpResponse.newBuilder()
+            return HttpResponse.newBuilder()
                     .setStatus(resp.statusCode())
                     .setHeaders(out)
                     .setBody(ByteBuffer.wrap(body.getBytes()))
@@ -161,9 +150,8 @@ public final class CandidateClient implements AutoCloseable {
                     .setContentEncoding(resp.getHeader("content-encoding"))
                     .setTruncated(false)
                     .setOriginalSize(body.length())
-                    .build());
+                    .build();
         });
-        return done.future();
     }
 
     public HttpUrl target() {

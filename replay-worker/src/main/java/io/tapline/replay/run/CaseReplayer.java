@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToIntFunction;
 
 /**
  * Replays one case: registers its recorded calls with the mock under the case's trace id, sends the recorded
@@ -238,43 +239,21 @@ public final class CaseReplayer {
         List<Difference> listed = published.differences(
                 diffs.size() > MAX_LISTED_DIFFERENCES ? diffs.subList(0, MAX_LISTED_DIFFERENCES) : diffs);
         MockUsage calls = published.usage(usage);
-        int budget = MAX_LISTED_CHARS;
-        int fitting = 0;
-        for (Difference d : listed) {
-            int size = chars(d.getPath()) + chars(d.getExpected()) + chars(d.getActual());
-            if (size > budget) {
-                break;
-            }
-            budget -= size;
-            fitting++;
-        }
+        CharBudget budget = new CharBudget(MAX_LISTED_CHARS);
+        int fitting = budget.take(listed, d -> chars(d.getPath()) + chars(d.getExpected()) + chars(d.getActual()));
         List<String> kept = new ArrayList<>();
         if (fitting < differenceCount) {
             kept.add(String.format(Locale.ROOT, "%,d more difference(s) not listed: a result lists the first %d",
                     differenceCount - fitting, fitting)
                     + (fitting < listed.size() ? String.format(Locale.ROOT, " (at most %d, within %,d characters)",
                     MAX_LISTED_DIFFERENCES, MAX_LISTED_CHARS) : ""));
-            budget -= chars(kept.get(0));
+            budget.spend(chars(kept.get(0)));
             listed = listed.subList(0, fitting);
         }
-        int notesFitting = 0;
-        for (String n : notes) {
-            if (chars(n) > budget) {
-                break;
-            }
-            budget -= chars(n);
-            notesFitting++;
-        }
+        int notesFitting = budget.take(notes, CaseReplayer::chars);
         List<MockCall> callList = calls.getCalls();
-        int callsFitting = 0;
-        for (MockCall m : callList) {
-            int size = chars(m.getMethod()) + chars(m.getDestination()) + chars(m.getPath()) + chars(m.getOutcome());
-            if (size > budget) {
-                break;
-            }
-            budget -= size;
-            callsFitting++;
-        }
+        int callsFitting = budget.take(callList,
+                m -> chars(m.getMethod()) + chars(m.getDestination()) + chars(m.getPath()) + chars(m.getOutcome()));
         if (notesFitting < notes.size() || callsFitting < callList.size()) {
             kept.add(String.format(Locale.ROOT, "%,d more note(s) and %,d more dependency call(s) not listed (calls are"
                     + " counted in the mock usage): a result lists at most %,d characters of them",
@@ -302,5 +281,33 @@ public final class CaseReplayer {
                 .setCompletedAt(clock.instant())
                 .setNotes(notes)
                 .build();
+    }
+
+    /** The characters a result has left for what it lists: whole items are taken, first to last, while they fit. */
+    private static final class CharBudget {
+
+        private int left;
+
+        CharBudget(int chars) {
+            this.left = chars;
+        }
+
+        /** How many of {@code items}, from the first, fit in what is left; their characters are taken from it. */
+        <T> int take(List<T> items, ToIntFunction<T> size) {
+            int fitting = 0;
+            for (T item : items) {
+                int chars = size.applyAsInt(item);
+                if (chars > left) {
+                    break;
+                }
+                left -= chars;
+                fitting++;
+            }
+            return fitting;
+        }
+
+        void spend(int chars) {
+            left -= chars;
+        }
     }
 }
