@@ -279,16 +279,34 @@ public final class MockServer implements AutoCloseable {
                 r.reset();
             }
         });
+        // A live call's whole answer is due within the request timeout: its case is given up by then anyway, and a
+        // dependency that takes the call and never answers (or trickles its answer) would otherwise hold the call
+        // and its body for as long as the candidate waits.
+        long timeoutMs = options.liveTimeout().toMillis();
+        long deadline = vertx.setTimer(timeoutMs, t -> {
+            if (!req.response().ended() && !givenUp.get()) {
+                req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed")
+                        .end("the live dependency did not answer within " + timeoutMs + " ms\n");
+            }
+            HttpClientRequest r = live.get();
+            if (r != null) {
+                r.reset(); // after the answer above, as the failure it brings answers only what is still open
+            }
+        });
         liveClient.request(ro)
                 .compose(r -> {
                     live.set(r);
-                    if (givenUp.get()) {
+                    if (givenUp.get() || req.response().ended()) {
                         r.reset();
-                        return Future.failedFuture("the candidate closed its connection before the live call was sent");
+                        return Future.failedFuture("the candidate closed its connection, or the deadline passed,"
+                                + " before the live call was sent");
                     }
                     return r.send(body);
                 })
                 .compose(r -> BoundedBody.read(live.get(), r, options.maxBodyBytes(), "the live dependency").map(b -> {
+                    if (req.response().ended()) {
+                        return null; // answered 502 at the deadline meanwhile
+                    }
                     HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
                     boolean bodiless = bodiless(req, r.statusCode());
                     r.headers().forEach(e -> {
@@ -299,6 +317,7 @@ public final class MockServer implements AutoCloseable {
                     resp.putHeader(MOCK_HEADER, "live");
                     return resp.end(b);
                 }))
+                .onComplete(done -> vertx.cancelTimer(deadline))
                 .onFailure(e -> {
                     if (!req.response().ended() && !givenUp.get()) {
                         req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed").end(e.toString() + "\n");

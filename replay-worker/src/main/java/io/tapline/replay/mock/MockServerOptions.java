@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  * @param allowLive       hosts whose calls are forwarded to the real dependency
  * @param unmatchedStatus status answered to a call no recorded call matches
  * @param maxBodyBytes    largest request body accepted from the candidate (413 above)
- * @param liveTimeout     how long a live call ({@code --allow-live}) may take to get a connection to its dependency
+ * @param liveTimeout     how long a live call ({@code --allow-live}) may take, from its start to its whole answer
  *                        (the run's request timeout: past it, the case the call belongs to was given up)
  */
 public record MockServerOptions(String host, int port, Map<String, HttpUrl> routes, Set<String> allowLive,

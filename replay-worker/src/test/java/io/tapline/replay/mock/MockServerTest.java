@@ -512,6 +512,24 @@ class MockServerTest {
         }
     }
 
+    @Test
+    void aLiveDependencyThatTakesTheCallAndNeverAnswersIsGivenUpAtTheRequestTimeout() {
+        // Once connected, a live call had no timeout of its own: a dependency that read the request and never
+        // answered held it (and the candidate's request body) for as long as the candidate waited.
+        io.vertx.core.Promise<Void> dependencyClosed = io.vertx.core.Promise.promise();
+        HttpServer silent = vertx.createHttpServer().requestHandler(r -> {
+            r.connection().closeHandler(v -> dependencyClosed.tryComplete());
+            r.response().setChunked(true).write("a first chunk, then nothing"); // trickling counts as not answering
+        }).listen(0, "127.0.0.1").await();
+        MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("slow", HttpUrl.parse("http://127.0.0.1:" + silent.actualPort())), Set.of("127.0.0.1"), 502,
+                1024, java.time.Duration.ofMillis(300)), registry).await();
+        Answer answer = get(mock.port(), "/slow/stock/1", register("c1", List.of()));
+        assertEquals(502, answer.status());
+        assertTrue(answer.body().contains("did not answer within 300 ms"), answer.body());
+        dependencyClosed.future().await(); // the call is reset, not left open on the dependency
+    }
+
     /** Sends {@code head} (and {@code body}) on a raw connection; returns what the mock sent until it closed. */
     private static String exchange(int port, String head, byte[] body) throws Exception {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
