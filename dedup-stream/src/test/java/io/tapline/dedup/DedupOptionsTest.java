@@ -94,6 +94,11 @@ class DedupOptionsTest {
                 {"--noise-window-pairs", "1", "--noise-window-pairs: must be 0 (never halve) or at least --noise-min-pairs"},
                 {"--dedup-route-templates", "products/{slug}", "--dedup-route-templates: route template must start with '/'"},
                 {"--dedup-value-fields", "POST /payments", "--dedup-value-fields: value field 'POST /payments' is not ROUTE=$.path"},
+                // paths of a form the value reader does not follow (it reads dotted member names only): accepted, they
+                // matched no request and split nothing, silently
+                {"--dedup-value-fields", "POST /payments=$.items[0].type", "--dedup-value-fields: value field 'POST /payments=$.items[0].type' has a path other than dotted member names"},
+                {"--dedup-value-fields", "POST /payments=$..type", "--dedup-value-fields: value field 'POST /payments=$..type' has a path other than dotted member names"},
+                {"--dedup-value-fields", "*=$.items.*", "--dedup-value-fields: value field '*=$.items.*' has a path other than dotted member names"},
                 // these were refused by DedupConfig / NoiseRule without naming the flag, or (NaN, the port) not at all
                 {"--dedup-samples", "0", "--dedup-samples: must be 1..100, got 0"},
                 {"--dedup-samples", "101", "--dedup-samples: must be 1..100, got 101"},

@@ -43,9 +43,24 @@ public final class ValueFields {
                 throw new IllegalArgumentException("value field '" + entry
                         + "' is not ROUTE=$.path, e.g. 'POST /payments=$.type' or '*=$.type'");
             }
+            if (!dotted(path)) {
+                // valueAt reads member names only: such a path matched no request and split nothing, silently
+                throw new IllegalArgumentException("value field '" + entry + "' has a path other than dotted member "
+                        + "names ($.a.b): array indexes, wildcards and '..' are not supported");
+            }
             byRoute.computeIfAbsent(route, k -> new ArrayList<>()).add(path);
         }
         return new ValueFields(Map.copyOf(byRoute));
+    }
+
+    /** Whether {@code path} is {@code $.} and member names joined by dots, none empty and none holding [ ] or *. */
+    private static boolean dotted(String path) {
+        for (String step : path.substring(2).split("\\.", -1)) {
+            if (step.isEmpty() || step.indexOf('[') >= 0 || step.indexOf(']') >= 0 || step.equals("*")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Paths configured for this route (its own, then the {@code *} ones). */
