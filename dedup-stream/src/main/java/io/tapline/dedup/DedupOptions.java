@@ -81,7 +81,7 @@ public final class DedupOptions {
             .option(MAX_SIGNATURES, Integer.toString(DedupConfig.DEFAULT_MAX_SIGNATURES_PER_TASK),
                     "Most signatures one task holds; new ones beyond are counted and dropped")
             .multi(ROUTE_TEMPLATES, "Route templates tried before the id rules, e.g. /owners/{owner}/pets (repeatable)")
-            .multi(VALUE_FIELDS, "Value fields splitting signatures, ROUTE=$.path, e.g. 'POST /payments=$.type' (repeatable)")
+            .multi(VALUE_FIELDS, "Value fields splitting signatures, ROUTE=$.path with dotted member names only ($.a.b), e.g. 'POST /payments=$.type' (repeatable)")
             .option(MAX_CLOCK_SKEW, "1m", "How far an interaction's startedAt (the sidecar's clock) may be ahead of its "
                     + "record's Kafka timestamp and of this job's clock; beyond it the earlier of those two is taken as event time")
             .choice(HIT_FORMAT, "compact", "Format of the by-signature repartition records: compact (a hit carries its "
