@@ -23,7 +23,7 @@ public record CompareOptions(boolean ignoreArrayOrder, double numericTolerance, 
     public static final Set<String> DEFAULT_IGNORED_HEADERS = Set.of(
             "date", "server", "traceparent", "tracestate", "baggage", "x-b3-traceid", "x-b3-spanid",
             "x-b3-parentspanid", "x-b3-sampled", "b3", "content-length", "transfer-encoding", "connection",
-            "keep-alive", "proxy-connection", "via", "age", "expires", "last-modified", "etag");
+            "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "via", "age", "expires", "last-modified", "etag");
 
     public CompareOptions {
         if (numericTolerance < 0) {

@@ -348,6 +348,19 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void everyHopByHopHeaderIsIgnored() {
+        // RFC 9110 7.6.1's list: TE, Trailer and Upgrade were compared while the rest of it was not
+        Comparison c = strict.compare(SERVICE, ROUTE,
+                json(200, "{}", new Header("Connection", "keep-alive"), new Header("Keep-Alive", "timeout=5"),
+                        new Header("Trailer", "Server-Timing"), new Header("Upgrade", "h2c"), new Header("TE", "trailers"),
+                        new Header("Transfer-Encoding", "chunked"), new Header("Proxy-Connection", "keep-alive"),
+                        new Header("Cache-Control", "no-store")),
+                json(200, "{}", new Header("Cache-Control", "max-age=60")));
+        Difference d = only(c);
+        assertEquals("header:cache-control", d.getPath());
+    }
+
+    @Test
     void gzipBodiesAreComparedDecoded() throws IOException {
         byte[] gz = gzip("{\"a\":1}");
         Comparison c = strict.compare(SERVICE, ROUTE, response(200, "application/json", gz, "gzip"),
