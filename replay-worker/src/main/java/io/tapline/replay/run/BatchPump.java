@@ -75,26 +75,37 @@ final class BatchPump<I, O> {
     }
 
     /**
-     * Gives the batch up: none of its cases starts any more (their outcomes never complete), and the future completes
-     * once none of those started is in flight. From any thread.
+     * Gives the batch up: none of its cases starts any more, and the future completes once none of those started is
+     * in flight. The outcomes then complete too: with every case's when each had started and ended by then (the batch
+     * is done after all), else failed. From any thread.
      */
     Future<Void> cancel() {
         context.runOnContext(v -> {
             cancelled = true;
-            done.tryFail("the batch was given up");
             if (inFlight == 0) {
-                idle.tryComplete();
+                settle();
             }
         });
         return idle.future();
     }
 
+    /** On the context thread, once a given-up batch has nothing in flight. */
+    private void settle() {
+        if (finished == items.size()) {
+            done.tryComplete(outcomes);
+        } else {
+            done.tryFail("the batch was given up");
+        }
+        idle.tryComplete();
+    }
+
     /**
      * Waits up to {@code millis} for the outcomes (from a thread that is not the pump's). A batch not done by then, or
-     * failed, is given up ({@link #cancel}) and its cases still in flight are waited for, up to {@code drainMillis},
-     * before the TimeoutException (or ExecutionException) is thrown: its cases may then be replayed again without one
-     * being in flight twice (its trace id would be taken, and the copy an ERROR). Throws IllegalStateException when
-     * some are still in flight then.
+     * failed, is given up ({@link #cancel}) and its cases still in flight are waited for, up to {@code drainMillis}.
+     * When every case of the batch had started and they all ended well by then, the outcomes are returned: the batch
+     * is done, and replaying it again would only repeat that work. Otherwise the TimeoutException (or
+     * ExecutionException) is thrown: its cases may then be replayed again without one being in flight twice (its
+     * trace id would be taken, and the copy an ERROR). Throws IllegalStateException when some are still in flight then.
      */
     List<O> await(long millis, long drainMillis) throws InterruptedException, ExecutionException, TimeoutException {
         try {
@@ -105,6 +116,11 @@ final class BatchPump<I, O> {
             } catch (TimeoutException stuck) {
                 throw new IllegalStateException(inFlight + " case(s) of a batch given up after " + millis
                         + " ms are still in flight " + drainMillis + " ms later", e);
+            }
+            // settled before idle completed, on the context: seen here through the wait above
+            Future<List<O>> settled = done.future();
+            if (settled.succeeded()) {
+                return settled.result();
             }
             throw e;
         }
@@ -153,18 +169,22 @@ final class BatchPump<I, O> {
             f.onComplete(ar -> {
                 gate.release();
                 inFlight--;
+                if (ar.failed()) {
+                    done.tryFail(ar.cause());
+                } else {
+                    outcomes.set(i, ar.result());
+                    finished++;
+                }
                 if (cancelled) {
                     if (inFlight == 0) {
-                        idle.tryComplete();
+                        settle();
                     }
                     return;
                 }
                 if (ar.failed()) {
-                    done.tryFail(ar.cause());
                     return;
                 }
-                outcomes.set(i, ar.result());
-                if (++finished == items.size()) {
+                if (finished == items.size()) {
                     done.tryComplete(outcomes);
                 } else if (!waiting) {
                     pump();

@@ -445,7 +445,9 @@ public final class ReplayWorker implements Runnable {
     /**
      * Its timeout is a safety net only: each case is bounded by the request timeout, so a batch completes first. A
      * batch that does not is given up: no more of its cases start, and those in flight are waited for (up to another
-     * request timeout and margin, {@link BatchBudget#drainMillis()}) before it is rewound and read again, so that no
+     * request timeout and margin, {@link BatchBudget#drainMillis()}). When every case had started and all ended by
+     * then, their results are returned and committed as any batch's are (the same transaction with the offsets, fenced
+     * by the group generation if the group moved on meanwhile); otherwise it is rewound and read again, so that no
      * case is in flight twice (the second copy's trace id would be taken, and an ERROR committed for it). When some
      * are still in flight then, the worker stops (a rerun resumes from the committed offsets).
      */

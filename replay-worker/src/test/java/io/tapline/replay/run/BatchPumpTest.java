@@ -130,6 +130,25 @@ class BatchPumpTest {
     }
 
     @Test
+    void aBatchWhoseStartedCasesAllEndWhileItIsGivenUpKeepsTheirOutcomes() throws Exception {
+        // Every case started before the safety net fired and ends during the wait for those in flight: the batch is
+        // done, so its outcomes are returned (and committed) rather than the batch read and replayed again.
+        ConcurrencyGate gate = new ConcurrencyGate(() -> 3);
+        AtomicInteger started = new AtomicInteger();
+        BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), gate, new RateLimiter(0),
+                IntStream.range(0, 3).boxed().toList(), i -> {
+                    started.incrementAndGet();
+                    Promise<Integer> p = Promise.promise();
+                    vertx.setTimer(500, t -> p.complete(i * 10)); // outlasts the 100 ms the batch is given
+                    return p.future();
+                });
+        assertEquals(List.of(0, 10, 20), pump.await(100, 20_000));
+        assertEquals(3, started.get(), "each case ran once");
+        assertEquals(0, gate.inFlight());
+        assertTrue(pump.outcomes().succeeded());
+    }
+
+    @Test
     void aCaseOfAGivenUpBatchThatNeverEndsStopsTheWaitWithAClearError() {
         ConcurrencyGate gate = new ConcurrencyGate(() -> 3);
         BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), gate, new RateLimiter(0),
