@@ -39,9 +39,10 @@ public final class SidecarMain {
         try {
             sidecar = Sidecar.start(options);
         } catch (Exception e) {
-            // what started (a producer, event loops) must not keep a sidecar that cannot serve alive
-            LOG.error("cannot start: {}", e.getMessage(), e);
-            System.err.println("tapline sidecar: cannot start: " + e.getMessage());
+            // what started (a producer, event loops) must not keep a sidecar that cannot serve alive. Said once, as a
+            // bad option is: the stack trace only at debug (it was logged and printed both, the message twice)
+            LOG.debug("cannot start", e);
+            System.err.println("tapline sidecar: cannot start: " + withCauses(e));
             System.exit(1);
             return;
         }
@@ -52,5 +53,20 @@ public final class SidecarMain {
             stopped.countDown();
         }, "tapline-shutdown"));
         stopped.await();
+    }
+
+    /**
+     * The message of {@code e}, then that of each cause it does not already hold: a listener's failure names its
+     * cause already, a Kafka client's "Failed to construct kafka producer" says why only in its cause.
+     */
+    static String withCauses(Throwable e) {
+        StringBuilder out = new StringBuilder(e.getMessage() == null ? e.toString() : e.getMessage());
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            String m = t.getMessage() == null ? t.getClass().getName() : t.getMessage();
+            if (out.indexOf(m) < 0) {
+                out.append(": ").append(m);
+            }
+        }
+        return out.toString();
     }
 }

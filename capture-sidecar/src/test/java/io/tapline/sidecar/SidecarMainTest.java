@@ -1,0 +1,53 @@
+package io.tapline.sidecar;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code tapline sidecar} as a process: what it says and how it exits. Starts no Kafka (nothing listens at its bootstrap). */
+@Timeout(120)
+class SidecarMainTest {
+
+    @Test
+    void aStartFailureIsReportedOnceWithItsCauseAndExitsOne() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+            ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                    SidecarMain.class.getName(), "--app", "http://127.0.0.1:1", "--listen", "127.0.0.1:" + port,
+                    "--egress-listen", "off", "--management-host", "127.0.0.1", "--management-port", "0",
+                    "--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1");
+            pb.environment().keySet().removeIf(k -> k.startsWith("TAPLINE_"));
+            Process child = pb.redirectErrorStream(true).start();
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the sidecar did not exit: " + out);
+            assertEquals(1, child.exitValue(), out);
+            String said = "cannot listen on 127.0.0.1:" + port + " (--listen)";
+            List<String> lines = out.lines().filter(l -> l.contains(said)).toList();
+            assertEquals(1, lines.size(), "reported once: " + out);
+            assertTrue(lines.get(0).startsWith("tapline sidecar: cannot start: " + said), lines.get(0));
+            assertTrue(lines.get(0).contains("Address already in use"), "with its cause: " + lines.get(0));
+        }
+    }
+
+    @Test
+    void aStartFailureSaysTheCausesItsMessageDoesNotHold() {
+        Exception kafka = new org.apache.kafka.common.KafkaException("Failed to construct kafka producer",
+                new IllegalArgumentException("Invalid url in bootstrap.servers: nowhere"));
+        assertEquals("Failed to construct kafka producer: Invalid url in bootstrap.servers: nowhere",
+                SidecarMain.withCauses(kafka));
+        Exception named = new java.io.IOException("cannot listen on 127.0.0.1:80 (--listen): Permission denied",
+                new java.net.BindException("Permission denied"));
+        assertEquals("cannot listen on 127.0.0.1:80 (--listen): Permission denied", SidecarMain.withCauses(named));
+        assertEquals("java.lang.IllegalStateException", SidecarMain.withCauses(new IllegalStateException()));
+    }
+}
