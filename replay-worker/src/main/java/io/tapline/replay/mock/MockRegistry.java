@@ -40,12 +40,6 @@ public final class MockRegistry {
         finished.remove(traceId); // a case replayed again
     }
 
-    public void unregister(String traceId) {
-        if (inFlight.remove(traceId) != null) {
-            finished.put(traceId, Boolean.TRUE);
-        }
-    }
-
     /**
      * Unregisters {@code traceId} only while it is {@code mocks}'s: a replay that cleans up after a failure never
      * removes another replay's registration of the same case (a copy of the case replayed again after it).

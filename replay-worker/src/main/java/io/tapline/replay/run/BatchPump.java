@@ -51,13 +51,10 @@ final class BatchPump<I, O> {
         this.outcomes = new ArrayList<>(Collections.nCopies(items.size(), null));
     }
 
-    /** Runs {@code start} for every item on {@code context}; {@code start}'s futures must never fail. */
-    static <I, O> Future<List<O>> run(Context context, ConcurrencyGate gate, RateLimiter rate, List<I> items,
-                                      Function<I, Future<O>> start) {
-        return start(context, gate, rate, items, start).outcomes();
-    }
-
-    /** The same, with the pump, which can be given up. */
+    /**
+     * Runs {@code start} for every item on {@code context}; {@code start}'s futures must never fail. The pump returned
+     * gives the outcomes ({@link #await}) and can be given up.
+     */
     static <I, O> BatchPump<I, O> start(Context context, ConcurrencyGate gate, RateLimiter rate, List<I> items,
                                         Function<I, Future<O>> start) {
         BatchPump<I, O> pump = new BatchPump<>(context, gate, rate, items, start);
@@ -67,11 +64,6 @@ final class BatchPump<I, O> {
             context.runOnContext(v -> pump.pump());
         }
         return pump;
-    }
-
-    /** The outcomes in batch order, once every case is done. */
-    Future<List<O>> outcomes() {
-        return done.future();
     }
 
     /**

@@ -19,7 +19,7 @@ class MockRegistryTest {
         CaseMocks b = new CaseMocks("b", List.of(), matcher);
         registry.register("trace-a", a);
         registry.register("trace-b", b);
-        registry.unregister("trace-a");
+        registry.unregister("trace-a", a);
 
         assertNull(registry.find("trace-a"), "a's late call, though b is the only case in flight");
         assertEquals(1, registry.lateCalls());
@@ -33,7 +33,7 @@ class MockRegistryTest {
     void aCaseReplayedAgainIsFoundByItsTraceId() {
         CaseMocks first = new CaseMocks("a", List.of(), matcher);
         registry.register("trace-a", first);
-        registry.unregister("trace-a");
+        registry.unregister("trace-a", first);
         CaseMocks again = new CaseMocks("a", List.of(), matcher);
         registry.register("trace-a", again);
         assertSame(again, registry.find("trace-a"));
@@ -53,7 +53,7 @@ class MockRegistryTest {
             while (!stop.get()) {
                 CaseMocks b = new CaseMocks("b", List.of(), matcher);
                 registry.register("trace-1", b); // iterated before a's
-                registry.unregister("trace-1");
+                registry.unregister("trace-1", b);
             }
         });
         other.start();

@@ -51,8 +51,8 @@ class CandidateClientTest {
                                 cases.add(Fixtures.caseOf("c" + id, Fixtures.request("GET", "x", "/ping/" + id, null, null),
                                         Fixtures.json(200, "{\"ok\":true}"), List.of(), 1));
                             }
-                            List<io.tapline.avro.ReplayResult> results = BatchPump.run(context, gate, unlimited, cases, replayer::replay)
-                                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                            List<io.tapline.avro.ReplayResult> results = BatchPump.start(context, gate, unlimited, cases, replayer::replay)
+                                    .await(30_000, 30_000);
                             assertEquals(500, results.size());
                             for (int i = 0; i < 500; i++) {
                                 assertEquals(io.tapline.avro.Verdict.PASS, results.get(i).getVerdict());
