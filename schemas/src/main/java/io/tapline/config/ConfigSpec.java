@@ -116,11 +116,12 @@ public final class ConfigSpec {
                 out.append("      allowed: ").append(String.join(", ", option.allowed())).append('\n');
             }
             if (option.kind() == Option.Kind.MULTI) {
-                out.append("      repeatable; or comma-separated (\\, for a comma within a value)\n");
+                out.append("      repeatable; or comma-separated (\\, for a comma within a value, \\\\, for a backslash ending one)\n");
             }
             if (option.kind() == Option.Kind.REPEATED) {
                 out.append("      repeatable: each ").append(option.flag()).append(" is one value, commas included; in ")
-                        .append(option.envVar()).append(" or the file, values are comma-separated (\\, for a comma within one)\n");
+                        .append(option.envVar()).append(" or the file, values are comma-separated")
+                        .append(" (\\, for a comma within one, \\\\, for a backslash ending one)\n");
             }
             if (option.defaultValue() != null && !option.defaultValue().isEmpty()) {
                 out.append("      default: ").append(option.kind() == Option.Kind.SECRET ? "[hidden]" : option.defaultValue()).append('\n');
@@ -201,8 +202,11 @@ public final class ConfigSpec {
     }
 
     /**
-     * A comma-separated list, each value trimmed, empty ones left out. {@code \,} is a comma within a value; any
-     * other backslash is kept as it is (a regex's {@code \d} stays one).
+     * A comma-separated list, each value trimmed, empty ones left out. Backslashes mean something only right before a
+     * comma, where they pair up: {@code \,} is a comma within a value, {@code \\,} a backslash that ends a value (then
+     * the comma between two), {@code \\\,} a backslash and a comma within one; 2n backslashes before a comma are n
+     * backslashes and the separator, 2n+1 are n backslashes and a comma (as Windows reads backslashes before a quote).
+     * Any other backslash is kept as it is (a regex's {@code \d} stays one, and so does {@code \\}).
      */
     static List<String> split(String value) {
         List<String> out = new ArrayList<>();
@@ -212,9 +216,24 @@ public final class ConfigSpec {
         StringBuilder part = new StringBuilder();
         for (int i = 0; i <= value.length(); i++) {
             char c = i < value.length() ? value.charAt(i) : ',';
-            if (c == '\\' && i + 1 < value.length() && value.charAt(i + 1) == ',') {
-                part.append(',');
-                i++;
+            if (c == '\\') {
+                int end = i;
+                while (end < value.length() && value.charAt(end) == '\\') {
+                    end++;
+                }
+                if (end < value.length() && value.charAt(end) == ',') {
+                    int run = end - i;
+                    part.append("\\".repeat(run / 2));
+                    if (run % 2 == 1) {
+                        part.append(','); // the comma is the value's
+                        i = end;
+                    } else {
+                        i = end - 1; // the comma separates, next turn
+                    }
+                } else {
+                    part.append(value, i, end);
+                    i = end - 1;
+                }
             } else if (c == ',') {
                 String trimmed = part.toString().trim();
                 if (!trimmed.isEmpty()) {

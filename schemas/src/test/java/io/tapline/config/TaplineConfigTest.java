@@ -164,6 +164,19 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aBackslashThatEndsARepeatableValueIsWrittenTwiceBeforeItsComma() {
+        // \\, is a backslash, then the comma between two values (it was read as a backslash and a comma within one
+        // value, so a value could not end in a backslash); \\\, a backslash and a comma within the value
+        assertEquals(List.of("a\\", "b"), TaplineConfig.load(SPEC, new String[0],
+                Map.of("TAPLINE_EGRESS", "a\\\\,b")).getList("egress"));
+        assertEquals(List.of("a\\,b"), TaplineConfig.load(SPEC, new String[0],
+                Map.of("TAPLINE_EGRESS", "a\\\\\\,b")).getList("egress"));
+        // backslashes not before a comma are kept as written: a regex's \d and \\ mean what they did
+        assertEquals(List.of("zip=\\d{5,9}", "path=C:\\\\x"), TaplineConfig.load(SPEC, new String[0],
+                Map.of("TAPLINE_EGRESS", "zip=\\d{5\\,9},path=C:\\\\x")).getList("egress"));
+    }
+
+    @Test
     void aRepeatedOptionKeepsEachFlagWholeCommasIncluded() {
         ConfigSpec spec = ConfigSpec.builder("tapline thing", "Does a thing.")
                 .repeated("header", "Header 'Name: value'.").build();
