@@ -25,11 +25,30 @@ class ChildProcessTest {
         assertTrue(self.isAlive());
     }
 
+    /**
+     * A process of ours (a shell that sleeps, carrying its marker on its command line as the stack's JVMs do) is
+     * recognised, and the same pid is not once the recorded start time or marker is another: each check decides on its
+     * own. (Attached to this JVM under a marker it does not carry, the start time could never decide anything.)
+     */
     @Test
-    void shouldNotRecogniseAReusedPidWithAnotherStartTime() {
-        ProcessHandle self = ProcessHandle.current();
-        ChildProcess recorded = ChildProcess.attach("test", self.pid(), 1L, "x", List.of());
-        assertFalse(recorded.isAlive());
+    void shouldNotRecogniseAReusedPidWithAnotherStartTime(@TempDir Path dir) {
+        String marker = ChildProcess.newMarker();
+        ChildProcess ours = ChildProcess.launch("sleeper",
+                List.of("/bin/sh", "-c", "sleep 60; exit 0", ChildProcess.markerArgument(marker)), marker, dir,
+                dir.resolve("sleeper.out"), List.of(), false);
+        try {
+            assertTrue(ours.isAlive(), "pid, start time and marker all ours");
+            assertTrue(ChildProcess.attach("test", ours.pid(), ours.startMillis(), marker, List.of()).isAlive(),
+                    "recorded by another JVM (status, down)");
+            assertFalse(ChildProcess.attach("test", ours.pid(), ours.startMillis() - 60_000, marker, List.of()).isAlive(),
+                    "the pid, reused by a process started at another time");
+            assertFalse(ChildProcess.attach("test", ours.pid(), ours.startMillis(), ChildProcess.newMarker(), List.of())
+                    .isAlive(), "another stack's marker");
+            assertTrue(ours.stop(java.time.Duration.ofSeconds(10)), "ours is stopped");
+            assertFalse(ours.isAlive());
+        } finally {
+            ours.handle().ifPresent(ProcessHandle::destroyForcibly);
+        }
     }
 
     @Test
