@@ -45,6 +45,25 @@ class CorrelationRegistryTest {
         assertEquals(0, registry.pending());
     }
 
+    /** At most {@code capture.max.pending} interactions are held: past it a request is proxied uncaptured (in_flight_full). */
+    @Test
+    void shouldHoldNoMoreInteractionsThanItsBoundAndTakeOneAgainOnceOneIsForgotten() {
+        CorrelationRegistry small = new CorrelationRegistry(2);
+        PendingInteraction a = new PendingInteraction("a", "trace-a", "GET /a", 0L, null);
+        PendingInteraction b = new PendingInteraction("b", "trace-b", "GET /b", 0L, null);
+        PendingInteraction c = new PendingInteraction("c", "trace-c", "GET /c", 0L, null);
+        assertTrue(small.register(a));
+        assertTrue(small.register(b));
+        assertFalse(small.register(c), "over the bound");
+        assertEquals(2, small.pending());
+        assertEquals(CorrelationRegistry.Match.NONE, small.byTrace("trace-c").match(), "a refused interaction is not held");
+        small.ended(a);
+        assertFalse(small.register(c), "one in its grace period still counts");
+        small.remove(a);
+        assertTrue(small.register(c), "room again once one is forgotten");
+        assertSame(c, small.byTrace("trace-c").interaction());
+    }
+
     @Test
     void shouldAttributeToTheOnlyCapturedRequestInFlight() {
         PendingInteraction a = start("a");
