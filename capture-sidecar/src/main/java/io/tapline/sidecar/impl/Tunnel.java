@@ -123,9 +123,16 @@ final class Tunnel {
     /** {@code from} sent its FIN and every byte before it was handed to {@code to}: end {@code to}'s write side. */
     private void ended(Side from, Side to) {
         from.inputEnded = true;
+        if (!(to.channel instanceof DuplexChannel duplex)) {
+            // A WebSocket's upstream: no half-close, so both ways close at once. Not after its last write completes:
+            // a write to that stream of the HTTP client connection is not completed while the stream stays open (Vert.x
+            // 5.0), so the tunnel stayed open until its idle timeout. Closing ends the stream after the writes made.
+            close();
+            return;
+        }
         Future<Void> last = to.lastWrite == null ? Future.succeededFuture() : to.lastWrite;
         last.onComplete(ar -> {
-            if (ar.failed() || !(to.channel instanceof DuplexChannel duplex)) {
+            if (ar.failed()) {
                 close();
                 return;
             }

@@ -1637,6 +1637,49 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * A WebSocket client that ends its connection (FIN) after sending a frame: the tunnel closes both ways at once, as
+     * it does for one that sent nothing. It used to wait for its last write to the app to complete first, which for a
+     * WebSocket's upstream (a stream of the HTTP client connection) never happens: both connections stayed open (the
+     * client's in CLOSE-WAIT) until the tunnel idle timeout, 5 min by default, and the WebSocket counted as in flight
+     * all that time, so no call without trace context could be given to the only request in flight.
+     */
+    @Test
+    void shouldCloseAWebSocketTunnelWhoseClientEndsItsConnectionAfterSendingAFrame() throws Exception {
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        try {
+            io.vertx.core.http.HttpServer ws = v.createHttpServer().webSocketHandler(sock -> sock.textMessageHandler(sock::writeTextMessage))
+                    .listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
+                 Socket c = connect(s.port())) {
+                c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertTrue(readUntil(c.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 101"));
+                byte[] mask = {1, 2, 3, 4};
+                byte[] ping = "ping".getBytes(StandardCharsets.US_ASCII);
+                byte[] frame = new byte[2 + mask.length + ping.length]; // a masked text frame, as a client sends it
+                frame[0] = (byte) 0x81;
+                frame[1] = (byte) (0x80 | ping.length);
+                System.arraycopy(mask, 0, frame, 2, mask.length);
+                for (int i = 0; i < ping.length; i++) {
+                    frame[2 + mask.length + i] = (byte) (ping[i] ^ mask[i % mask.length]);
+                }
+                c.getOutputStream().write(frame);
+                c.getOutputStream().flush();
+                byte[] echo = c.getInputStream().readNBytes(2 + ping.length);
+                assertEquals("ping", new String(echo, 2, ping.length, StandardCharsets.US_ASCII), "echoed through the tunnel");
+                assertEquals(1.0, metric(s, "tapline_sidecar_in_flight_requests"), "the open WebSocket is in flight");
+
+                c.shutdownOutput();
+                assertEquals(-1, c.getInputStream().read(), "the sidecar closes the tunnel");
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
     @Test
     void shouldAnswer504WhenTheAppNeverAnswersAWebSocketHandshake() throws Exception {
         // as for any request: no answer within proxy.upstream.timeout (1 s here) is a 504, not a client left waiting
