@@ -305,7 +305,6 @@ class SidecarOptionsTest {
     void shouldHideTheRedactionKeyWhenPrinted() {
         TaplineConfig c = TaplineConfig.load(SidecarOptions.spec(), new String[] {"--app", "http://a", "--redaction-key", "very-secret-key-material"}, Map.of());
         assertFalse(c.toString().contains("very-secret-key-material"));
-        assertFalse(SidecarOptions.spec().help().contains("very-secret-key-material"));
         assertEquals("very-secret-key-material", SidecarOptions.from(c).redactionKey());
         assertNull(load(Map.of(), "--app", "http://a").redactionKey());
     }

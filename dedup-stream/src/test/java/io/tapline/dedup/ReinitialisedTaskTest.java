@@ -35,13 +35,12 @@ class ReinitialisedTaskTest {
         MockProcessorContext<String, Emitted> context = new MockProcessorContext<>();
         KeyValueStore<String, SignatureState> signatures = store(context, DedupTopology.SIGNATURES_STORE,
                 new SignatureStateSerde());
-        KeyValueStore<String, ?> samples = store(context, DedupTopology.SAMPLES_STORE, CaseSchemas.serde());
+        store(context, DedupTopology.SAMPLES_STORE, CaseSchemas.serde());
         store(context, DedupTopology.BASELINES_STORE, ResponseFields.serde());
         SignatureState committed = SignatureState.first(T0.toEpochMilli());
         committed.hit(T0.toEpochMilli());
         committed.published();
         signatures.put("s", committed);
-        assertNotNull(samples);
 
         DedupProcessor processor = new DedupProcessor(CONFIG, DedupMetrics.detached());
         processor.init(context);
