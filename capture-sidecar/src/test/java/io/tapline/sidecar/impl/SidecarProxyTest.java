@@ -1691,6 +1691,60 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * Closing at once loses nothing: 6 MB of frames to an app reading them slowly, then the last frame with the FIN
+     * right behind it, and the app still gets the last frame (the tunnel reads the FIN only once the app took the
+     * bytes before it, and a close sends what was written first).
+     */
+    @Test
+    void shouldDeliverTheLastFrameOfAWebSocketClientThatEndsItsConnectionRightAfterIt() throws Exception {
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        try {
+            CompletableFuture<String> received = new CompletableFuture<>();
+            AtomicInteger bulk = new AtomicInteger();
+            io.vertx.core.http.HttpServer ws = v.createHttpServer().webSocketHandler(sock -> {
+                sock.textMessageHandler(received::complete);
+                sock.binaryMessageHandler(b -> {
+                    bulk.incrementAndGet();
+                    sock.pause(); // a slow reader: the tunnel's writes to it queue up
+                    v.setTimer(5, t -> sock.resume());
+                });
+            }).listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
+                 Socket c = connect(s.port())) {
+                c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertTrue(readUntil(c.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 101"));
+                int size = 60_000;
+                byte[] big = new byte[2 + 2 + 4 + size]; // a masked binary frame with a zero mask and a 16-bit length
+                big[0] = (byte) 0x82;
+                big[1] = (byte) (0x80 | 126);
+                big[2] = (byte) (size >> 8);
+                big[3] = (byte) size;
+                for (int k = 0; k < 100; k++) {
+                    c.getOutputStream().write(big);
+                }
+                byte[] mask = {5, 6, 7, 8};
+                byte[] last = "last words".getBytes(StandardCharsets.US_ASCII);
+                byte[] frame = new byte[2 + mask.length + last.length];
+                frame[0] = (byte) 0x81;
+                frame[1] = (byte) (0x80 | last.length);
+                System.arraycopy(mask, 0, frame, 2, mask.length);
+                for (int i = 0; i < last.length; i++) {
+                    frame[2 + mask.length + i] = (byte) (last[i] ^ mask[i % mask.length]);
+                }
+                c.getOutputStream().write(frame);
+                c.shutdownOutput(); // the FIN right behind the frame
+                assertEquals("last words", received.get(20, TimeUnit.SECONDS));
+                assertEquals(100, bulk.get(), "every frame before it arrived");
+                assertEquals(-1, c.getInputStream().read(), "the sidecar closes the tunnel");
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
     @Test
     void shouldAnswer504WhenTheAppNeverAnswersAWebSocketHandshake() throws Exception {
         // as for any request: no answer within proxy.upstream.timeout (1 s here) is a 504, not a client left waiting
