@@ -193,7 +193,9 @@ class SidecarIT {
                 "4000 0566", "cutcap.ja",
                 // a value after a sensitive name in free text (a log line posted as text/plain)
                 "txt-passw0rd", "logfmt s3cret",
-                new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1));
+                new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1),
+                // and the same value as text: a UTF-16 body written back as UTF-8 unredacted must not pass either
+                "utf16-passw0rd");
         try (Sidecar s = start(options(stack, topic).redactionRegex("stripe", "sk_live_[0-9A-Za-z]+"))) {
             send(s, HttpRequest.newBuilder().header("Authorization", "Bearer Sup3rSecretBearer").header("Cookie", "sid=c00kie-sess-value")
                     .header("X-Api-Key", "apikey-hdr-1234"), "/hello?password=query-passw0rd&token=query-t0ken-abc&api_key=qapikey-987");
@@ -252,6 +254,7 @@ class SidecarIT {
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         c.put(ConsumerConfig.GROUP_ID_CONFIG, stack.uniqueName("secret-scan"));
         long scanned = 0;
+        Map<String, Long> scannedPerTopic = new HashMap<>();
         List<String> found = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> tps = new ArrayList<>();
@@ -265,10 +268,12 @@ class SidecarIT {
             while (System.nanoTime() < deadline && tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     scanned++;
+                    scannedPerTopic.merge(r.topic(), 1L, Long::sum);
                     List<byte[]> parts = new ArrayList<>();
                     parts.add(r.key());
                     parts.add(r.value());
                     for (Header h : r.headers()) {
+                        parts.add(h.key().getBytes(StandardCharsets.UTF_8));
                         parts.add(h.value());
                     }
                     for (byte[] part : parts) {
@@ -284,8 +289,12 @@ class SidecarIT {
                     }
                 }
             }
+            List<TopicPartition> unread = tps.stream().filter(tp -> consumer.position(tp) < end.get(tp)).toList();
+            assertTrue(unread.isEmpty(), "the scan ran out of time before the end of " + unread);
         }
         assertTrue(scanned >= 10, "scanned " + scanned + " records of " + topics);
+        // the scan must have read the very records the secrets were planted in, not only other tests' topics
+        assertTrue(scannedPerTopic.getOrDefault(topic, 0L) >= 17, () -> "records scanned per topic: " + scannedPerTopic);
         assertTrue(found.isEmpty(), "secrets found: " + found);
     }
 
