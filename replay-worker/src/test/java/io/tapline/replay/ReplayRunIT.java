@@ -501,7 +501,8 @@ class ReplayRunIT {
         int mockBad = Ports.freePort();
         ShopCandidate good = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockGood + "/inventory", false, 0, true);
         ShopCandidate bad = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockBad + "/inventory", true, 0, true);
-        int[] exits = new int[2];
+        // not 0 (EXIT_OK): a worker that never returned must not read as a passed run
+        int[] exits = {-1, -1};
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             int n = i;
@@ -519,6 +520,7 @@ class ReplayRunIT {
         }
         for (Thread t : threads) {
             t.join(Duration.ofMinutes(3).toMillis());
+            assertFalse(t.isAlive(), "both runs end");
         }
         assertEquals(ReplayCommand.EXIT_OK, exits[0], "the unchanged candidate passes");
         assertEquals(ReplayCommand.EXIT_GATE, exits[1], "the regressed candidate fails");
