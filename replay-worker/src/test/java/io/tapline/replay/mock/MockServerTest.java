@@ -530,6 +530,69 @@ class MockServerTest {
         dependencyClosed.future().await(); // the call is reset, not left open on the dependency
     }
 
+    @Test
+    void liveCallsBeyondTheConnectionsAndTheWaitingLimitAreAnswered502AtOnce() {
+        // A live dependency that takes calls and never answers: its 16 connections stay busy, the next
+        // MAX_LIVE_WAITING calls wait for one of them, and the call after those must not wait too.
+        AtomicInteger atDependency = new AtomicInteger();
+        HttpServer silent = vertx.createHttpServer().requestHandler(r -> atDependency.incrementAndGet())
+                .listen(0, "127.0.0.1").await();
+        MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("silent", HttpUrl.parse("http://127.0.0.1:" + silent.actualPort())), Set.of("127.0.0.1"), 502,
+                1024, java.time.Duration.ofSeconds(20)), registry).await();
+        String traceparent = register("c1", List.of());
+        HttpClientAgent many = vertx.createHttpClient(new HttpClientOptions(),
+                new io.vertx.core.http.PoolOptions().setHttp1MaxSize(MockServer.MAX_LIVE_WAITING + 64));
+        AtomicInteger answered = new AtomicInteger();
+        java.util.function.IntFunction<io.vertx.core.Future<Answer>> call = n -> {
+            io.vertx.core.Promise<Answer> answer = io.vertx.core.Promise.promise();
+            RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(mock.port())
+                    .setURI("/silent/stock/" + n).putHeader("traceparent", traceparent);
+            vertx.runOnContext(v -> many.request(o).compose(r -> r.send()
+                            .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b.toString()))))
+                    .onComplete(a -> answered.incrementAndGet()).onComplete(answer));
+            return answer.future();
+        };
+        // the 16 connections first, all taken (no connection is still being opened), then the calls that wait
+        for (int n = 0; n < 16; n++) {
+            call.apply(n);
+        }
+        awaitCount(atDependency, 16);
+        for (int n = 16; n < 16 + MockServer.MAX_LIVE_WAITING; n++) {
+            call.apply(n);
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (mock.liveCalls() < 16 + MockServer.MAX_LIVE_WAITING && System.nanoTime() < deadline) {
+            sleepBriefly();
+        }
+        assertEquals(16 + MockServer.MAX_LIVE_WAITING, mock.liveCalls(), "live calls at the mock");
+        assertEquals(0, answered.get(), "every call up to the limit waits");
+        Answer over = call.apply(-1).await();
+        assertEquals(502, over.status());
+        // answered by the full wait queue, not by the live timeout (20 s) a call that waited would run into
+        assertTrue(over.body().contains("wait queue") && over.body().contains(Integer.toString(MockServer.MAX_LIVE_WAITING)),
+                over.body());
+        assertEquals(1, answered.get(), "only the call over the limit is answered");
+        assertEquals(16, atDependency.get(), "nothing more reached the dependency");
+    }
+
+    private static void sleepBriefly() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void awaitCount(AtomicInteger count, int n) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (count.get() < n && System.nanoTime() < deadline) {
+            sleepBriefly();
+        }
+        assertEquals(n, count.get());
+    }
+
     /** Sends {@code head} (and {@code body}) on a raw connection; returns what the mock sent until it closed. */
     private static String exchange(int port, String head, byte[] body) throws Exception {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
