@@ -40,12 +40,15 @@ class RegistryOptionsTest {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of(
                 "TAPLINE_SCHEMA_REGISTRY_URL", "https://registry:8081",
                 "TAPLINE_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "svc:pw",
-                "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", "/etc/ts.p12"));
+                "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", "/etc/ts.p12",
+                "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD", "ts-pass-42"));
         RegistryConfig registry = RegistryConfig.fromMap(RegistryOptions.clientConfigs(config));
         assertEquals(List.of("https://registry:8081"), registry.urls());
         assertEquals("svc:pw", registry.userInfo(0));
         assertEquals("/etc/ts.p12", registry.truststoreLocation());
+        assertEquals("ts-pass-42", registry.truststorePassword());
         assertFalse(config.toString().contains("svc:pw"), config.toString());
+        assertFalse(config.toString().contains("ts-pass-42"), config.toString());
     }
 
     @Test
