@@ -226,7 +226,11 @@ public final class RedactedValues {
         StringBuilder template = new StringBuilder();
         int last = 0;
         while (tm.find()) {
-            template.append(literal(e.text.substring(last, tm.start()))).append("(.+?)");
+            String between = e.text.substring(last, tm.start());
+            // whitespace alone between two tokens must match some: matching none too, the lazy group before it
+            // would end after one character and the next take the rest ("a@x b@y" read as "a" and "@x b@y")
+            template.append(last > 0 && SPACES.matcher(between).matches() ? "\\s+" : literal(between))
+                    .append("(.+?)");
             tokens.add(tm.group());
             last = tm.end();
         }

@@ -104,12 +104,29 @@ class RedactedValuesTest {
     }
 
     @Test
+    void tokensSeparatedOnlyByWhitespaceAreEachMatchedToTheirOwnValue() {
+        // "a@x b@y": the literal between the tokens is a space, which matched none as well, so the first value was
+        // cut after one character and the unchanged value was reported as changed
+        String both = "\"" + tok("ann@example.com") + " " + tok("bob@example.com") + "\"";
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, both, "\"ann@example.com bob@example.com\""));
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, both, "\"ann@example.com   bob@example.com\""),
+                "whitespace runs match");
+        assertEquals("\"" + tok("ann@example.com") + " " + tok("eve@example.com") + "\"",
+                shown(KEYED, both, "\"ann@example.com eve@example.com\""));
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, tok("a") + "\n" + tok("b"), "a\nb"));
+    }
+
+    @Test
     void aValueCutForDisplayOrWithTooManyTokensIsNotJudged() {
         String cut = "\"" + tok("x") + "...(900 chars)";
         assertEquals(RedactedValues.Outcome.UNJUDGED, outcome(KEYED, cut, "\"x\""));
         StringBuilder many = new StringBuilder();
         StringBuilder plain = new StringBuilder();
         for (int i = 0; i < 9; i++) {
+            if (i == 8) {
+                // eight tokens, the most judged
+                assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, many.toString(), plain.toString()));
+            }
             many.append(tok("v" + i)).append(' ');
             plain.append("v").append(i).append(' ');
         }
