@@ -90,10 +90,12 @@ class DemoShopTest {
         assertEquals(product.body().getDouble("price"), again.body().getDouble("price"));
         assertNotEquals(product.body().getString("requestId"), again.body().getString("requestId"), "noise field");
 
+        inventoryCalls.clear();
         Response orders = call(port, HttpMethod.GET, "/owners/3/orders?page=2", null, null);
         assertEquals(200, orders.status());
         assertEquals(3, orders.body().getJsonArray("orders").size());
         assertEquals("owner3@example.com", orders.body().getString("contact"));
+        assertEquals(List.of(), inventoryCalls, "no dependency call: the loyalty call is v2's extra one");
 
         Response created = call(port, HttpMethod.POST, "/orders", "{\"sku\":\"SKU-3\",\"qty\":2}", null);
         assertEquals(201, created.status());
