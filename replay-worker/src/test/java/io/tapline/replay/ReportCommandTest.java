@@ -217,17 +217,47 @@ class ReportCommandTest {
         }
     }
 
+    /** A result that notes how much of the report had reached standard output when it was rendered. */
+    static final class Noting extends ReplayResult {
+        final Pieces stdout;
+        long writtenBefore = -1;
+
+        Noting(ReplayResult copied, Pieces stdout) {
+            for (int i = 0; i < copied.getSchema().getFields().size(); i++) {
+                put(i, copied.get(i));
+            }
+            this.stdout = stdout;
+        }
+
+        @Override
+        public Verdict getVerdict() {
+            if (writtenBefore < 0) {
+                writtenBefore = stdout.all.size();
+            }
+            return super.getVerdict();
+        }
+    }
+
     @Test
     void aLargeReportGoesToStandardOutputAsItIsRenderedNotBuiltWholeFirst() throws Exception {
-        RunReport run = largeRun();
+        RunReport large = largeRun();
         // (the HTML page shows at most 100 cases a route: 31 KB here)
         for (String format : List.of("junit", "text")) {
             Pieces stdout = new Pieces();
+            // the last case rendered (sorted by route, then case id) notes what was written before it
+            List<ReplayResult> results = new ArrayList<>(large.results());
+            Noting last = new Noting(results.get(results.size() - 1), stdout);
+            results.set(results.size() - 1, last);
+            RunReport run = new RunReport(large.runId(), large.candidate(), large.summary(), results, true);
+            assertTrue(run.results().get(run.results().size() - 1) == last, "rendered last");
             ReportCommand.publish(run, format, null, FailOn.parse("none", true), new PrintStream(stdout, false, StandardCharsets.UTF_8),
                     new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
             assertTrue(stdout.all.size() > 200_000, format + ": " + stdout.all.size() + " bytes");
-            // rendered whole first, the report went out in one piece of its full size (2.2 MB for JUnit)
+            // rendered whole first, the report went out in one piece of its full size (2.2 MB for JUnit); a
+            // PrintStream cuts a string printed whole into 8 KB pieces though, so: most of it is out before the last case
             assertTrue(stdout.largest <= 64 * 1024, format + ": a piece of " + stdout.largest + " bytes");
+            assertTrue(last.writtenBefore > stdout.all.size() / 2,
+                    format + ": " + last.writtenBefore + " of " + stdout.all.size() + " bytes written before the last case");
             if (format.equals("junit")) {
                 Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
                         .parse(new ByteArrayInputStream(stdout.all.toByteArray()));
