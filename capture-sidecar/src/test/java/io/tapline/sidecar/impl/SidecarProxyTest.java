@@ -659,6 +659,17 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldIgnoreTheExpectationOfAnHttp10Client() throws Exception {
+        // RFC 9110 10.1.1: a server must not send a 100 (Continue) to an HTTP/1.0 client, which cannot parse it; the
+        // body comes at once and the final answer is the only one
+        String answer = rawToClose("POST /echo HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello");
+        assertTrue(answer.matches("(?s)HTTP/1\\.[01] 200 .*"), answer);
+        assertFalse(answer.contains(" 100 "), answer);
+        assertTrue(answer.endsWith("\r\n\r\nhello"), answer);
+        assertFalse(origin.seen.poll(5, TimeUnit.SECONDS).headers().containsKey("expect"));
+    }
+
+    @Test
     void shouldAnswer413InsteadOf100ContinueWhenTheDeclaredBodyIsTooLarge() throws Exception {
         // RFC 9110 10.1.1: the final status instead of 100, so the client never sends a body that would be refused;
         // then the connection closes as after any 413 (the client may still send the body, which is never read).
