@@ -450,6 +450,20 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldRefuseAContentLengthThatIsNotOneLength() throws Exception {
+        // RFC 9112 6.3: an invalid Content-Length leaves the body's end unknown; forwarded, the app could frame the
+        // bytes differently from the sidecar. 400, the connection closed, nothing forwarded.
+        for (String cl : List.of("abc", "-1", "5, 6", "0x5", "+5")) {
+            Refused r = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: " + cl + "\r\n\r\nhello");
+            assertTrue(r.head().startsWith("HTTP/1.1 400"), cl + ": " + r.head());
+        }
+        Refused twice = refusedAndClosed("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+        assertTrue(twice.head().startsWith("HTTP/1.1 400"), twice.head());
+        assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
+        assertEquals(200, get("/hello").statusCode(), "the sidecar still serves");
+    }
+
+    @Test
     void shouldRefuseHeadsThatTheAppCouldFrameOrRouteDifferently() throws Exception {
         // RFC 9112 §6.1: a transfer coding the proxy does not implement is refused (501, as nginx does). Forwarding it
         // would hand the app gzip-coded bytes as if they were the body, since the proxy re-chunks what it decoded.
