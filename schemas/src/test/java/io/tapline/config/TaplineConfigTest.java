@@ -394,6 +394,8 @@ class TaplineConfigTest {
         for (ConfigSpec.Option option : SPEC.options().values()) {
             assertTrue(help.contains(option.kind() == ConfigSpec.Option.Kind.PREFIX
                     ? "--kafka.producer.<name> VALUE" : option.flag()), option.key());
+            assertTrue(help.contains("env: " + (option.kind() == ConfigSpec.Option.Kind.PREFIX
+                    ? "TAPLINE_KAFKA_PRODUCER_<NAME>" : option.envVar()) + "\n"), option.key() + ": " + help);
         }
         assertTrue(help.contains("TAPLINE_CAPTURE_MAX_BODY_BYTES"), help);
         assertTrue(help.contains("allowed: text, junit, html"), help);
