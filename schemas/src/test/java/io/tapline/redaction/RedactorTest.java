@@ -496,6 +496,9 @@ class RedactorTest {
         String red = new String(redactor.body("p", form.getBytes(StandardCharsets.US_ASCII), "application/x-www-form-urlencoded", out), StandardCharsets.ISO_8859_1);
         assertTrue(red.startsWith("user=bob&password=" + redactor.token("p@ss")), red);
         assertFalse(red.contains("bob%40example.com"), red);
+        // the note read as the form decodes it ('+' a space, %40 an '@'), its email tokenised and the whole
+        // written back form-encoded, the other fields as they were
+        assertEquals("user=bob&password=" + redactor.token("p@ss") + "&note=mail+me+at+" + redactor.token("bob@example.com"), red);
     }
 
     @Test
