@@ -30,7 +30,8 @@ import java.nio.charset.StandardCharsets;
  * <p>Vert.x has no such option, so two small Netty handlers watch the connection's pipeline: one before the HTTP
  * decoder sees the first raw byte of a head, one after it sees the decoded request heads, request ends and response
  * ends. The timer is a Vert.x timer on the connection's own context (its event loop), armed only when a head did not
- * arrive in the read that began it: a head that arrives in one read, the usual case, costs no timer at all.
+ * arrive in the read that began it: a later head that arrives in one read, the usual case, costs no timer at all (a
+ * connection's first head is timed from the opening: {@link #install} arms one for each new connection).
  * All state is touched on the connection's event loop only.
  */
 final class RequestHeadTimeout {
