@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  *   path      every segment equal 0.40 | same route template, a concrete segment (an id) differs 0.10
  *   query     same parameters and values 0.35 | same parameter names 0.05 | else 0
- *   body      equal bytes or equal JSON (values a --mock-ignore body rule names aside) 0.25 | else 0
+ *   body      equal bytes or equal as the body comparison finds it (its array order and numeric tolerance
+ *             options, values a --mock-ignore body rule names aside) 0.25 | else 0
  *             (the case's {@link CaseMocks} also counts a body equal but for values learned as noise)
  * </pre>
  * The request's target (concrete path segments and query values) weighs more than its body: the default minimum
@@ -88,6 +89,11 @@ public final class MockMatcher {
     private final BodyComparator bodies;
     /** Null when headers are not compared. */
     private final HeaderComparator headers;
+    /**
+     * Arrays compared as multisets or numbers within a tolerance: a body equal only under these options is equal as
+     * the comparison finds it, which {@link #sameBody} (arrays in order, numbers exact) does not see.
+     */
+    private final boolean lenientBodies;
 
     public MockMatcher(double minScore) {
         this(minScore, MockIgnoreRules.none());
@@ -110,6 +116,7 @@ public final class MockMatcher {
         this.ignores = Objects.requireNonNull(ignores, "ignores");
         this.bodies = new BodyComparator(compare);
         this.headers = compare.compareHeaders() ? HeaderComparator.forDependencyRequests(compare) : null;
+        this.lenientBodies = compare.ignoreArrayOrder() || compare.numericTolerance() > 0;
     }
 
     public double minScore() {
@@ -209,7 +216,7 @@ public final class MockMatcher {
     Match match(PreparedCall call, Recording recorded, Target target) {
         bodiesScored.incrementAndGet();
         boolean bodyEqual = sameBody(call, recorded)
-                || (call.ignores.hasBodyRules() && bodyDifferences(call, recorded).differences().isEmpty())
+                || ((call.ignores.hasBodyRules() || lenientBodies) && bodyDifferences(call, recorded).differences().isEmpty())
                 || sameRedactedBody(call, recorded);
         double score = target.score() + (bodyEqual ? BODY_EQUAL : 0);
         return new Match(Math.round(score * 100) / 100.0, target.sameTarget(), bodyEqual);

@@ -353,6 +353,26 @@ class DependencyBodiesTest {
     }
 
     @Test
+    void aBodyEqualUnderTheArrayOrderAndNumericToleranceOptionsRanksTheRecordingThatSentIt() {
+        // --compare-array-order ignore and --compare-numeric-tolerance judge what the candidate sends; they must rank
+        // recorded calls the same way, or the first recording answers and its body is reported as differences
+        OutboundCall first = charge("{\"items\":[1,2],\"amount\":5.00}");
+        OutboundCall second = charge("{\"items\":[3,4],\"amount\":7.00}");
+        CaseMocks lenient = new CaseMocks("c1", List.of(first, second), new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.none(), new CompareOptions(true, 0.01, CompareOptions.DEFAULT_IGNORED_HEADERS, true)));
+        MockAnswer answer = lenient.answer(sent("{\"items\":[4,3],\"amount\":7.001}"));
+        assertSame(second, answer.recorded());
+        assertEquals(1.0, answer.score(), "equal as the comparison finds it: the body's share counts");
+        assertSame(first, lenient.answer(sent("{\"items\":[2,1],\"amount\":4.999}")).recorded());
+        assertEquals(List.of(), lenient.differences());
+
+        // by default arrays keep their order and numbers have no tolerance: such a body is not the recording's
+        CaseMocks strict = mocks(List.of(first, second));
+        MockAnswer strictAnswer = strict.answer(sent("{\"items\":[4,3],\"amount\":7.001}"));
+        assertEquals(0.75, strictAnswer.score());
+    }
+
+    @Test
     void jsonBytesInABinaryBodyAreComparedByHashNotAsJson() {
         String binary = "application/octet-stream";
         CaseMocks mocks = mocks(List.of(charge(binary, "{\"amount\":500}")));
