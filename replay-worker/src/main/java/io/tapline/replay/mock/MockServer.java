@@ -340,7 +340,10 @@ public final class MockServer implements AutoCloseable {
         }
         if (uri.regionMatches(true, 0, "http://", 0, 7)) {
             HttpUrl u = HttpUrl.parse(uri); // as the sidecar's egress read it when it recorded the call
-            String path = u.rawPath().isEmpty() ? "/" : u.rawPath();
+            // OPTIONS for the whole server (no path, no query) is OPTIONS * to the dependency (RFC 9112 3.2.4), as the
+            // sidecar forwarded and recorded it
+            boolean wholeServer = req.method() == HttpMethod.OPTIONS && u.rawPath().isEmpty() && u.rawQuery() == null;
+            String path = wholeServer ? "*" : u.rawPath().isEmpty() ? "/" : u.rawPath();
             return new Target(u.authority(), path, "", u.rawQuery(), u.host(), u.port(), null);
         }
         String path = req.path();

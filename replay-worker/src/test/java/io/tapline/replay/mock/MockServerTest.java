@@ -438,6 +438,17 @@ class MockServerTest {
     }
 
     @Test
+    void aForwardProxyOptionsForTheWholeServerIsMatchedAsTheSidecarRecordedIt() throws Exception {
+        // the sidecar forwards OPTIONS http://host:port (no path, no query) as OPTIONS * and records the path *
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("api.local:8080", "OPTIONS", "*", null, null, json(200, "{\"allow\":1}"))));
+        String answer = exchange(mock.port(), "OPTIONS http://api.local:8080 HTTP/1.1\r\nHost: api.local:8080\r\n"
+                + "traceparent: " + tp + "\r\nConnection: close\r\n\r\n", new byte[0]);
+        assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+        assertTrue(answer.endsWith("{\"allow\":1}"), answer);
+    }
+
+    @Test
     void aForwardProxyTargetTheSidecarWouldRefuseGets400NotAServerError() {
         MockServer mock = start(Set.of());
         String tp = register("c1", List.of(call("api.local:8080", "GET", "/v1/rates", null, null, json(200, "{}"))));
