@@ -239,7 +239,7 @@ public final class Redactor {
      * W3C baggage, {@code key=value;property, ...}, which OpenTelemetry propagates to every call of a trace: each
      * member's value percent-decoded, then redacted as a query parameter of its key is (a sensitive key's value
      * tokenised, the text rules on any other, so {@code user.email=jane%40example.com} is found), and written back
-     * percent-encoded; properties get the text rules. Members that hold nothing to redact keep their bytes.
+     * percent-encoded; keys and properties get the text rules. Members that hold nothing to redact keep their bytes.
      */
     private String baggage(String part, String name, String value, List<Redaction> out) {
         StringBuilder sb = new StringBuilder(value.length() + 32);
@@ -261,16 +261,21 @@ public final class Redactor {
                 sb.append(r);
                 continue;
             }
-            String key = pair.substring(0, eq).trim();
+            String rawKey = pair.substring(0, eq);
+            String key = rawKey.trim();
+            // the key gets the text rules, as a query parameter's name does (a card number or an email as a key)
+            String redactedKey = text(part, "header", name, key, out);
             String rawValue = pair.substring(eq + 1);
             String decoded = PercentEncoding.percentDecode(rawValue.trim(), false);
             String redactedValue = field(part, "header", key, name, decoded, out);
-            if (redactedValue == decoded && redactedProperties == properties) {
+            if (redactedValue == decoded && redactedProperties == properties && redactedKey == key) {
                 sb.append(member);
                 continue;
             }
             changed = true;
-            sb.append(pair, 0, eq + 1)
+            int keyAt = rawKey.indexOf(key);
+            sb.append(redactedKey == key ? rawKey : rawKey.substring(0, keyAt) + redactedKey + rawKey.substring(keyAt + key.length()))
+                    .append('=')
                     .append(redactedValue == decoded ? rawValue : PercentEncoding.formEncode(redactedValue).replace("+", "%20"))
                     .append(redactedProperties);
         }

@@ -309,6 +309,15 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactACardNumberOrAnEmailUsedAsABaggageKey() {
+        // a member's key gets the text rules, as a query parameter's name does; before, it was kept as sent
+        assertEquals(t("4111111111111111") + "=1,tenant=acme",
+                redactor.header("p", "baggage", "4111111111111111=1,tenant=acme", out));
+        assertEquals("x=1, " + t("jane@example.com") + "=vip;p=1",
+                redactor.header("p", "baggage", "x=1, jane@example.com=vip;p=1", out));
+    }
+
+    @Test
     void shouldRedactBodiesInUtf16AndUtf32InTheirOwnEncoding() {
         String json = "{\"password\":\"hunter2\",\"mail\":\"ann@example.com\"}";
         String redacted = "{\"password\":\"" + t("hunter2") + "\",\"mail\":\"" + t("ann@example.com") + "\"}";
