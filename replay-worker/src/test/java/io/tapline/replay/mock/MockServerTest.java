@@ -52,8 +52,9 @@ class MockServerTest {
     }
 
     @AfterEach
-    void tearDown() {
-        vertx.close().await();
+    void tearDown() throws java.util.concurrent.TimeoutException {
+        // bounded: a close that hangs (seen once, on a loaded machine) fails this test rather than stalling the build
+        vertx.close().await(60, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private MockServer start(Set<String> allowLive) {
