@@ -1673,6 +1673,32 @@ class SidecarProxyTest {
         }
     }
 
+    /** Sends a WebSocket handshake on {@code c} and reads the 101 that answers it. */
+    private static void upgradeToWebSocket(Socket c) throws IOException {
+        c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        assertTrue(readUntil(c.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 101"));
+    }
+
+    /** A final frame with {@code opcode}, masked as a client sends it; a 7- or 16-bit length (under 64 KiB). */
+    private static byte[] maskedFrame(int opcode, byte[] payload) {
+        byte[] mask = {1, 2, 3, 4};
+        int lengthBytes = payload.length < 126 ? 0 : 2;
+        byte[] frame = new byte[2 + lengthBytes + mask.length + payload.length];
+        frame[0] = (byte) (0x80 | opcode);
+        frame[1] = (byte) (0x80 | (lengthBytes == 0 ? payload.length : 126));
+        if (lengthBytes == 2) {
+            frame[2] = (byte) (payload.length >> 8);
+            frame[3] = (byte) payload.length;
+        }
+        int at = 2 + lengthBytes;
+        System.arraycopy(mask, 0, frame, at, mask.length);
+        for (int i = 0; i < payload.length; i++) {
+            frame[at + mask.length + i] = (byte) (payload[i] ^ mask[i % mask.length]);
+        }
+        return frame;
+    }
+
     /**
      * A WebSocket client that ends its connection (FIN) after sending a frame: the tunnel closes both ways at once, as
      * it does for one that sent nothing. It used to wait for its last write to the app to complete first, which for a
@@ -1689,22 +1715,11 @@ class SidecarProxyTest {
             MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
             try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
                  Socket c = connect(s.port())) {
-                c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                assertTrue(readUntil(c.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 101"));
-                byte[] mask = {1, 2, 3, 4};
-                byte[] ping = "ping".getBytes(StandardCharsets.US_ASCII);
-                byte[] frame = new byte[2 + mask.length + ping.length]; // a masked text frame, as a client sends it
-                frame[0] = (byte) 0x81;
-                frame[1] = (byte) (0x80 | ping.length);
-                System.arraycopy(mask, 0, frame, 2, mask.length);
-                for (int i = 0; i < ping.length; i++) {
-                    frame[2 + mask.length + i] = (byte) (ping[i] ^ mask[i % mask.length]);
-                }
-                c.getOutputStream().write(frame);
+                upgradeToWebSocket(c);
+                c.getOutputStream().write(maskedFrame(0x1, "ping".getBytes(StandardCharsets.US_ASCII)));
                 c.getOutputStream().flush();
-                byte[] echo = c.getInputStream().readNBytes(2 + ping.length);
-                assertEquals("ping", new String(echo, 2, ping.length, StandardCharsets.US_ASCII), "echoed through the tunnel");
+                byte[] echo = c.getInputStream().readNBytes(2 + 4);
+                assertEquals("ping", new String(echo, 2, 4, StandardCharsets.US_ASCII), "echoed through the tunnel");
                 assertEquals(1.0, metric(s, "tapline_sidecar_in_flight_requests"), "the open WebSocket is in flight");
 
                 c.shutdownOutput();
@@ -1738,28 +1753,12 @@ class SidecarProxyTest {
             MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
             try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
                  Socket c = connect(s.port())) {
-                c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                assertTrue(readUntil(c.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 101"));
-                int size = 60_000;
-                byte[] big = new byte[2 + 2 + 4 + size]; // a masked binary frame with a zero mask and a 16-bit length
-                big[0] = (byte) 0x82;
-                big[1] = (byte) (0x80 | 126);
-                big[2] = (byte) (size >> 8);
-                big[3] = (byte) size;
+                upgradeToWebSocket(c);
+                byte[] big = maskedFrame(0x2, new byte[60_000]);
                 for (int k = 0; k < 100; k++) {
                     c.getOutputStream().write(big);
                 }
-                byte[] mask = {5, 6, 7, 8};
-                byte[] last = "last words".getBytes(StandardCharsets.US_ASCII);
-                byte[] frame = new byte[2 + mask.length + last.length];
-                frame[0] = (byte) 0x81;
-                frame[1] = (byte) (0x80 | last.length);
-                System.arraycopy(mask, 0, frame, 2, mask.length);
-                for (int i = 0; i < last.length; i++) {
-                    frame[2 + mask.length + i] = (byte) (last[i] ^ mask[i % mask.length]);
-                }
-                c.getOutputStream().write(frame);
+                c.getOutputStream().write(maskedFrame(0x1, "last words".getBytes(StandardCharsets.US_ASCII)));
                 c.shutdownOutput(); // the FIN right behind the frame
                 assertEquals("last words", received.get(20, TimeUnit.SECONDS));
                 assertEquals(100, bulk.get(), "every frame before it arrived");
