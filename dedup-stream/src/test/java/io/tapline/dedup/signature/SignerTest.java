@@ -58,6 +58,16 @@ class SignerTest {
     }
 
     @Test
+    void shouldGiveAMapKeyedByIdsOrDatesOneSignatureWhateverItsKeys() {
+        String cart = id(Interactions.get("/carts/1").json("{\"bySku\":{\"1017\":{\"qty\":1}}}"));
+        assertEquals(cart, id(Interactions.get("/carts/2").json("{\"bySku\":{\"2001\":{\"qty\":3},\"77\":{\"qty\":1}}}")));
+        String days = id(Interactions.get("/stats").json("{\"2024-05-01\":12}"));
+        assertEquals(days, id(Interactions.get("/stats").json("{\"2024-06-01\":1,\"2024-06-02\":3}")));
+        assertNotEquals(cart, id(Interactions.get("/carts/3").json("{\"bySku\":{\"1017\":{\"qty\":\"1\"}}}")),
+                "a value of another type under the ids is another shape");
+    }
+
+    @Test
     void shouldSummariseArraysRegardlessOfLength() {
         assertEquals(id(Interactions.get("/pets").json("[]".replace("[]", "[{\"id\":1}]"))),
                 id(Interactions.get("/pets").json("[{\"id\":1},{\"id\":2},{\"id\":3}]")));
