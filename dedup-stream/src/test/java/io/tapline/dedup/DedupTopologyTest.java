@@ -311,6 +311,22 @@ class DedupTopologyTest {
         assertEquals(2, metrics.deadLetters());
     }
 
+    @Test
+    void shouldDeadLetterANullValueKeepingItsKey() {
+        input.pipeInput("k1".getBytes(StandardCharsets.UTF_8), null, T0);
+        send(owner(1, T0).build());
+
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(1, dead.size());
+        assertArrayEquals("k1".getBytes(StandardCharsets.UTF_8), dead.get(0).key());
+        assertNull(dead.get(0).value());
+        assertTrue(DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR).startsWith("null value"),
+                DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR));
+        assertEquals("dedup-stream", DeadLetters.header(dead.get(0).headers(), DeadLetters.COMPONENT));
+        assertEquals(1, cases.readRecordsToList().size(), "the stream continues after a null value");
+        assertEquals(1, metrics.deadLetters());
+    }
+
     /**
      * Every record dead-lettered (a producer writing another format to the topic) used to leave nothing in the log:
      * only the counter said so. Now a warning with the count, at most one every 10 s, so neither silent nor a line
