@@ -75,6 +75,11 @@ public final class MockRegistry {
         return null;
     }
 
+    /** True when {@code traceId} is that of a case that has finished and is not replayed again now: its calls are late. */
+    public boolean finished(String traceId) {
+        return traceId != null && !inFlight.containsKey(traceId) && finished.containsKey(traceId);
+    }
+
     /** Calls that carried the trace id of an in-flight case: the candidate propagates trace context. */
     public long tracedCalls() {
         return traced.get();

@@ -183,6 +183,11 @@ public final class MockServer implements AutoCloseable {
             CaseMocks mocks = registry.find(traceId);
             if (mocks != null) {
                 mocks.live(call);
+            } else if (registry.finished(traceId)) {
+                // A late call: its case was given up at its timeout (its slot freed) or has answered. What the
+                // candidate still does for it reaches no real dependency, as for any other late call.
+                unmatched(req.response(), "the case of trace id " + traceId + " has finished: a late call is not forwarded");
+                return;
             }
             forwardLive(req, target, body);
             return;

@@ -341,6 +341,24 @@ class MockServerTest {
     }
 
     @Test
+    void aLateCallOfAFinishedCaseIsNotForwardedEvenToAnAllowLiveHost() {
+        // The case was given up at its timeout (or answered), its --concurrency slot freed: what the candidate still
+        // does for it is answered as a late call, never sent to a real dependency.
+        MockServer mock = start(Set.of("127.0.0.1"));
+        CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+        String tp = register(mocks);
+        registry.unregister(TraceContext.traceIdOf(tp), mocks);
+        Answer late = get(mock.port(), "/inventory/anything", tp);
+        assertEquals(502, late.status(), late.body());
+        assertEquals(0, realHits.get(), "nothing reached the real dependency");
+        assertEquals(0, mock.liveCalls());
+        assertEquals(1, registry.lateCalls());
+        // a call of a case still in flight is forwarded as before
+        assertEquals(new Answer(200, "real"), get(mock.port(), "/inventory/anything", register("c2", List.of())));
+        assertEquals(1, realHits.get());
+    }
+
+    @Test
     void anHttpsTargetInAbsoluteFormIsRefusedNotForwardedInPlainText() {
         // The candidate asked for TLS; forwarding its request (credentials and all) as plain HTTP to port 443 of even
         // an allowed host would send it over the network in the clear. The sidecar answered such a target 400 too.
