@@ -35,16 +35,21 @@ public final class RedactionOptions {
                 .multi(HEADERS, "Extra header names whose values are always redacted (defaults: Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, ...).")
                 .multi(FIELDS, "Extra query parameter, form field and JSON field names to redact (names like password, secret, token, api_key are redacted by default).")
                 .multi(JSON_PATHS, "JSON paths to redact: $.customer.ssn, $.items[*].cvv, or $..pin for a field at any depth.")
-                .repeated(REGEX, "Extra text rule NAME=REGEX; matches in any header, query, path or body text become tokens.")
+                .repeated(REGEX, "Extra text rule NAME=REGEX; matches in any header, query, path or body text become tokens."
+                        + " A flag that reads as several rules (a comma before NAME=, backslashes before it pairing up as"
+                        + " in the variable) is refused: write that comma \\, or [,].")
                 .option(CARDS, "true", "Redact Luhn-valid card numbers (13-19 digits, optionally grouped).")
                 .option(EMAILS, "true", "Redact email addresses.");
     }
 
     /**
-     * A comma, not written {@code \,}, followed by what reads as the next rule's {@code NAME=}: in a flag, the list
-     * of rules one flag held when rules were comma-separated everywhere ({@code --redaction-regex 'ssn=...,acct=...'}).
+     * A comma that separates, followed by what reads as the next rule's {@code NAME=}: in a flag, the list of rules
+     * one flag held when rules were comma-separated everywhere ({@code --redaction-regex 'ssn=...,acct=...'}). The
+     * backslashes before the comma pair up as {@link ConfigSpec#split} reads them in a variable or the file: an even
+     * run ({@code ,} or {@code \\,}) leaves the comma a separator, an odd one ({@code \,}, {@code \\\,}) escapes it,
+     * so a flag is refused exactly when the same text in {@code TAPLINE_REDACTION_REGEX} would be several rules.
      */
-    private static final Pattern NEXT_RULE = Pattern.compile("(?<!\\\\),\\s*[A-Za-z][\\w.-]*=");
+    private static final Pattern NEXT_RULE = Pattern.compile("(?<!\\\\)(?:\\\\\\\\)*,\\s*[A-Za-z][\\w.-]*=");
 
     /**
      * The {@code --redaction-regex} rules by name, each checked to compile; a bad one names the flag. A flag holding
@@ -63,7 +68,8 @@ public final class RedactionOptions {
             if (fromFlags && rules > 1) {
                 throw new ConfigException("option --redaction-regex: '" + rule + "' holds " + rules + " rules separated by"
                         + " commas; give each rule its own --redaction-regex (a regex that means a comma before NAME= writes"
-                        + " it \\, or [,])");
+                        + " it \\, or [,]; backslashes before a comma pair up as in TAPLINE_REDACTION_REGEX, \\\\, being a"
+                        + " backslash and the separator)");
             }
             try {
                 Pattern.compile(rule.substring(eq + 1));

@@ -39,4 +39,23 @@ class RedactionOptionsTest {
         // \, in a variable is a comma the user asked for within one rule: kept
         assertEquals(Map.of("pair", "a,b=c"), regexes(new String[0], Map.of("TAPLINE_REDACTION_REGEX", "pair=a\\,b=c")));
     }
+
+    @Test
+    void aRegexFlagPairsBackslashesBeforeACommaAsAVariableDoes() {
+        // in TAPLINE_REDACTION_REGEX, four backslashes then a comma are two escaped backslashes and the separator: two
+        // rules, 'x' and 'ssn'. The flag check took any backslash before the comma for an escape and kept the same text
+        // as one rule 'x' whose regex never matches, so SSNs went unredacted without a word
+        String fourThenComma = "x=a\\\\\\\\,ssn=\\d+";
+        assertEquals(Map.of("x", "a\\\\", "ssn", "\\d+"), regexes(new String[0],
+                Map.of("TAPLINE_REDACTION_REGEX", fourThenComma)));
+        String message = assertThrows(ConfigException.class, () -> regexes(
+                new String[] {"--redaction-regex", fourThenComma}, Map.of())).getMessage();
+        assertTrue(message.contains("holds 2 rules"), message);
+        // two backslashes then a comma: a backslash ending a value in the variable, so two rules in the flag too
+        assertThrows(ConfigException.class, () -> regexes(
+                new String[] {"--redaction-regex", "x=a\\\\,ssn=\\d+"}, Map.of()));
+        // an odd run is a comma within the value in both: one rule, kept whole in the flag (a regex reads it the same)
+        assertEquals(Map.of("x", "a\\\\\\,ssn=\\d+"), regexes(
+                new String[] {"--redaction-regex", "x=a\\\\\\,ssn=\\d+"}, Map.of()));
+    }
 }
