@@ -14,6 +14,9 @@ import java.util.Objects;
  */
 public final class ConfigSpec {
 
+    /** How the help writes a backslash that ends a value of a comma-separated list ({@link #split}). */
+    private static final String BACKSLASH_ENDING = "\\\\, for a backslash ending one";
+
     /** One option. {@code key} is dotted; flags, environment variables and properties derive from it. */
     public record Option(String key, String defaultValue, String description, Kind kind, List<String> allowed) {
 
@@ -116,12 +119,12 @@ public final class ConfigSpec {
                 out.append("      allowed: ").append(String.join(", ", option.allowed())).append('\n');
             }
             if (option.kind() == Option.Kind.MULTI) {
-                out.append("      repeatable; or comma-separated (\\, for a comma within a value, \\\\, for a backslash ending one)\n");
+                out.append("      repeatable; or comma-separated (\\, for a comma within a value, ").append(BACKSLASH_ENDING).append(")\n");
             }
             if (option.kind() == Option.Kind.REPEATED) {
                 out.append("      repeatable: each ").append(option.flag()).append(" is one value, commas included; in ")
                         .append(option.envVar()).append(" or the file, values are comma-separated")
-                        .append(" (\\, for a comma within one, \\\\, for a backslash ending one)\n");
+                        .append(" (\\, for a comma within one, ").append(BACKSLASH_ENDING).append(")\n");
             }
             if (option.defaultValue() != null && !option.defaultValue().isEmpty()) {
                 out.append("      default: ").append(option.kind() == Option.Kind.SECRET ? "[hidden]" : option.defaultValue()).append('\n');

@@ -289,10 +289,7 @@ public final class MockServer implements AutoCloseable {
         // and its body for as long as the candidate waits.
         long timeoutMs = options.liveTimeout().toMillis();
         long deadline = vertx.setTimer(timeoutMs, t -> {
-            if (!req.response().ended() && !givenUp.get()) {
-                req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed")
-                        .end("the live dependency did not answer within " + timeoutMs + " ms\n");
-            }
+            liveFailed(req, givenUp, "the live dependency did not answer within " + timeoutMs + " ms");
             HttpClientRequest r = live.get();
             if (r != null) {
                 r.reset(); // after the answer above, as the failure it brings answers only what is still open
@@ -323,11 +320,14 @@ public final class MockServer implements AutoCloseable {
                     return resp.end(b);
                 }))
                 .onComplete(done -> vertx.cancelTimer(deadline))
-                .onFailure(e -> {
-                    if (!req.response().ended() && !givenUp.get()) {
-                        req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed").end(e.toString() + "\n");
-                    }
-                });
+                .onFailure(e -> liveFailed(req, givenUp, e.toString()));
+    }
+
+    /** Answers a live call that failed 502 {@code live-failed}, unless it was answered or the candidate left. */
+    private static void liveFailed(HttpServerRequest req, AtomicBoolean givenUp, String why) {
+        if (!req.response().ended() && !givenUp.get()) {
+            req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed").end(why + "\n");
+        }
     }
 
     /**

@@ -171,14 +171,9 @@ final class BatchPump<I, O> {
                     if (inFlight == 0) {
                         settle();
                     }
-                    return;
-                }
-                if (ar.failed()) {
-                    return;
-                }
-                if (finished == items.size()) {
+                } else if (finished == items.size()) {
                     done.tryComplete(outcomes);
-                } else if (!waiting) {
+                } else if (ar.succeeded() && !waiting) {
                     pump();
                 }
             });
