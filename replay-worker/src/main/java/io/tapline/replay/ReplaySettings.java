@@ -123,16 +123,20 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
     }
 
     /**
-     * A comma, not written {@code \,}, followed by what reads as the next header's {@code Name:}: in a flag, the list
-     * of headers one flag held when headers were comma-separated everywhere ({@code 'X-A: 1,X-B: 2'}).
+     * A comma that separates, followed by what reads as the next header's {@code Name:}: in a flag, the list of headers
+     * one flag held when headers were comma-separated everywhere ({@code 'X-A: 1,X-B: 2'}). The backslashes before the
+     * comma pair up as {@link ConfigSpec#split} reads them in a variable or the file: an even run ({@code ,} or
+     * {@code \\,}) leaves the comma a separator, an odd one ({@code \,}, {@code \\\,}) escapes it, so a flag is refused
+     * exactly when the same text in {@code TAPLINE_CANDIDATE_HEADER} would be several headers.
      */
-    private static final Pattern NEXT_HEADER = Pattern.compile("(?<!\\\\),\\s*([A-Za-z][A-Za-z0-9-]*)\\s*:");
+    private static final Pattern NEXT_HEADER = Pattern.compile("(?<!\\\\)(?:\\\\\\\\)*,\\s*([A-Za-z][A-Za-z0-9-]*)\\s*:");
 
     /**
      * {@code Name: value} (or {@code Name=value}) per header. A flag is one header, commas included, {@code \,}
-     * written for a comma too; one that reads as several headers separated by commas is refused, naming them (not
-     * their values), rather than sent as one header whose value holds the others. A variable or the file holds a
-     * comma-separated list, already split.
+     * written for a comma too (backslashes before a comma pair up as in a variable: {@link ConfigSpec#unescapeCommas});
+     * one that reads as several headers separated by commas is refused, naming them (not their values), rather than
+     * sent as one header whose value holds the others. A variable or the file holds a comma-separated list, already
+     * split.
      */
     private static Map<String, String> candidateHeaders(TaplineConfig config) {
         Map<String, String> out = new LinkedHashMap<>();
@@ -146,9 +150,10 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
                     String first = colon > 0 ? given.substring(0, colon).trim() : "?";
                     throw new ConfigException("option --candidate-header: holds " + (others.size() + 1) + " headers"
                             + " separated by commas (" + first + ", " + String.join(", ", others) + "); give each header"
-                            + " its own --candidate-header (write a comma that belongs to a value as \\,)");
+                            + " its own --candidate-header (write a comma that belongs to a value as \\,; backslashes before"
+                            + " a comma pair up as in TAPLINE_CANDIDATE_HEADER, \\\\, being a backslash and the separator)");
                 }
-                h = given.replace("\\,", ",");
+                h = ConfigSpec.unescapeCommas(given);
             }
             int colon = h.indexOf(':');
             int sep = colon > 0 ? colon : h.indexOf('=');

@@ -90,6 +90,34 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void aCandidateHeaderFlagPairsBackslashesBeforeACommaAsTheVariableDoes() {
+        // Two backslashes before a comma: in the variable a backslash ending a header, then the next header. As a flag
+        // it was one header whose value held the next one (X-B never sent); now it is refused, as in the variable.
+        String twoBackslashes = "X-Path: C:\\\\,X-B: secret-2";
+        assertEquals(Map.of("X-Path", "C:\\", "X-B", "secret-2"), fromEnvironment(twoBackslashes));
+        String refused = error("--candidate-header", twoBackslashes);
+        assertTrue(refused.startsWith("option --candidate-header: holds 2 headers separated by commas (X-Path, X-B)"), refused);
+        assertFalse(refused.contains("secret"), refused);
+        // Three: a backslash and a comma within one header, in the variable and as a flag alike (was two backslashes).
+        String threeBackslashes = "X-Path: C:\\\\\\,X-B: 2";
+        assertEquals(Map.of("X-Path", "C:\\,X-B: 2"), fromEnvironment(threeBackslashes));
+        assertEquals(fromEnvironment(threeBackslashes), parse("--candidate-header", threeBackslashes).candidateHeaders());
+        // One: a comma; backslashes not before a comma are kept.
+        String one = "X-Path: a\\\\b\\,c";
+        assertEquals(Map.of("X-Path", "a\\\\b,c"), fromEnvironment(one));
+        assertEquals(fromEnvironment(one), parse("--candidate-header", one).candidateHeaders());
+        // A flag is one header, commas included: two backslashes before a comma not followed by a Name: are a backslash
+        // and a comma of its value.
+        assertEquals(Map.of("X-Path", "C:\\, D"), parse("--candidate-header", "X-Path: C:\\\\, D").candidateHeaders());
+    }
+
+    private static Map<String, String> fromEnvironment(String value) {
+        return ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_CANDIDATE_HEADER", value))).candidateHeaders();
+    }
+
+    @Test
     void theRegistryOptionsAreTheOtherComponentsOnesTruststoreIncluded() {
         ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
                 new String[] {"--run", "r1", "--target", "http://candidate:8080"},

@@ -205,6 +205,31 @@ public final class ConfigSpec {
     }
 
     /**
+     * One value given whole (a flag that is one value, commas included), its backslashes before a comma paired up as
+     * {@link #split} pairs them: 2n or 2n+1 backslashes before a comma are n backslashes, and every comma stays the
+     * value's ({@code ,} and {@code \,} are a comma, {@code \\,} and {@code \\\,} a backslash and a comma). Any other
+     * backslash is kept as it is.
+     */
+    public static String unescapeCommas(String value) {
+        StringBuilder out = new StringBuilder(value.length());
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c != '\\') {
+                out.append(c);
+                continue;
+            }
+            int end = i;
+            while (end < value.length() && value.charAt(end) == '\\') {
+                end++;
+            }
+            boolean beforeComma = end < value.length() && value.charAt(end) == ',';
+            out.append("\\".repeat(beforeComma ? (end - i) / 2 : end - i));
+            i = end - 1;
+        }
+        return out.toString();
+    }
+
+    /**
      * A comma-separated list, each value trimmed, empty ones left out. Backslashes mean something only right before a
      * comma, where they pair up: {@code \,} is a comma within a value, {@code \\,} a backslash that ends a value (then
      * the comma between two), {@code \\\,} a backslash and a comma within one; 2n backslashes before a comma are n

@@ -177,6 +177,18 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aValueGivenWholePairsBackslashesBeforeACommaAndKeepsEveryComma() {
+        // as split pairs them, but each comma stays the value's: n of 2n or 2n+1 backslashes, then the comma
+        assertEquals("a,b", ConfigSpec.unescapeCommas("a,b"));
+        assertEquals("a,b", ConfigSpec.unescapeCommas("a\\,b"));
+        assertEquals("a\\,b", ConfigSpec.unescapeCommas("a\\\\,b"));
+        assertEquals("a\\,b", ConfigSpec.unescapeCommas("a\\\\\\,b"));
+        assertEquals("a\\\\,b", ConfigSpec.unescapeCommas("a\\\\\\\\,b"));
+        // backslashes elsewhere are kept, also at the end
+        assertEquals("\\d{5}\\\\x\\", ConfigSpec.unescapeCommas("\\d{5}\\\\x\\"));
+    }
+
+    @Test
     void aRepeatedOptionKeepsEachFlagWholeCommasIncluded() {
         ConfigSpec spec = ConfigSpec.builder("tapline thing", "Does a thing.")
                 .repeated("header", "Header 'Name: value'.").build();
