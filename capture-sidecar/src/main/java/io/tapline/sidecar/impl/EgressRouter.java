@@ -2,6 +2,7 @@ package io.tapline.sidecar.impl;
 
 import io.tapline.avro.CallKind;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.RequestTarget;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -47,7 +48,7 @@ public final class EgressRouter {
             tunnel(req);
             return;
         }
-        String uri = req.uri();
+        String uri = RequestTarget.fromWire(req.uri()); // the bytes the app sent (converted once: not idempotent)
         if (uri.regionMatches(true, 0, "http://", 0, 7)) {
             forward(req, uri);
             return;

@@ -1,5 +1,6 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.http.RequestTarget;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -206,7 +207,8 @@ public final class ProxyEngine {
                 ? CapturedMessage.request(req.method().name(), "http", target.authority(), target.path(), target.query(),
                         CapturedMessage.headers(h), reqTap)
                 : CapturedMessage.request(req.method().name(), req.scheme() == null ? "http" : req.scheme(),
-                        authorityOf(req), req.path() == null ? "" : req.path(), req.query(), CapturedMessage.headers(h), reqTap);
+                        authorityOf(req), req.path() == null ? "" : RequestTarget.fromWire(req.path()),
+                        req.query() == null ? null : RequestTarget.fromWire(req.query()), CapturedMessage.headers(h), reqTap);
 
         RequestOptions options = new RequestOptions()
                 .setMethod(req.method())

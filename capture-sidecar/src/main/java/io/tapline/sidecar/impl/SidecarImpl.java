@@ -5,6 +5,7 @@ import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
 import io.tapline.config.RedactionOptions;
+import io.tapline.http.RequestTarget;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.redaction.RedactionKey;
@@ -464,8 +465,9 @@ public final class SidecarImpl implements Sidecar {
      * The request target in origin form (path and query) for the app: a client may send the absolute form
      * ({@code GET http://host/path}), which the app behind the sidecar must not receive appended to its base path.
      */
+    /** The request's path and query, as the text whose UTF-8 is the bytes the client sent ({@link RequestTarget}). */
     static String originForm(HttpServerRequest req) {
         String path = req.path() == null || req.path().isEmpty() ? "/" : req.path();
-        return req.query() == null ? path : path + "?" + req.query();
+        return RequestTarget.fromWire(req.query() == null ? path : path + "?" + req.query());
     }
 }

@@ -2057,6 +2057,63 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldForwardARequestTargetHoldingRawNonAsciiBytesAsTheClientSentIt() throws Exception {
+        // Some clients send UTF-8 in the request target unencoded. It reached the app as other bytes (each byte written
+        // as two: /caf\xc3\x83\xc2\xa9), through the inbound listener, a named egress route and the forward proxy alike,
+        // and was recorded so, which replay sent on as the same wrong bytes.
+        java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RawServer app = new RawServer(c -> {
+            InputStream in = c.getInputStream();
+            String head;
+            while (!(head = readUntil(in, "\r\n\r\n")).isEmpty()) {
+                lines.add(head.substring(0, head.indexOf("\r\n")));
+                c.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            SidecarOptions o = new SidecarOptions().listen("127.0.0.1", 0).egressListen("127.0.0.1", 0).management("127.0.0.1", 0)
+                    .app("http://127.0.0.1:" + app.port()).service("shop").instance("test-1")
+                    .addEgress("raw", "http://127.0.0.1:" + app.port()).redactionKey("test-key-0123456789abcdef")
+                    .outboundGrace(Duration.ofMillis(50));
+            try (SidecarImpl s = SidecarImpl.start(o, p2, AVRO)) {
+                String utf8 = "/caf\u00c3\u00a9/x?q=\u00c3\u00a9"; // the bytes of /café/x?q=é, one char per byte
+                String[][] sent = {
+                        {Integer.toString(s.port()), "GET " + utf8 + " HTTP/1.1", "GET " + utf8 + " HTTP/1.1"},
+                        {Integer.toString(s.port()), "GET /x\u00ff?a=\u00e9 HTTP/1.1", "GET /x%FF?a=%E9 HTTP/1.1"},
+                        {Integer.toString(s.egressPort()), "GET /raw" + utf8 + " HTTP/1.1", "GET " + utf8 + " HTTP/1.1"},
+                        {Integer.toString(s.egressPort()), "GET http://127.0.0.1:" + app.port() + utf8 + " HTTP/1.1",
+                                "GET " + utf8 + " HTTP/1.1"},
+                };
+                for (String[] c : sent) {
+                    try (Socket client = connect(Integer.parseInt(c[0]))) {
+                        client.getOutputStream().write((c[1] + "\r\nHost: x\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                        String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertTrue(answer.startsWith("HTTP/1.1 200 OK\r\n"), answer);
+                    }
+                    // bytes that are UTF-8 arrive as they were sent; others percent-encoded, which RFC 3986 reads as them
+                    assertEquals(c[2], lines.poll(5, TimeUnit.SECONDS), "request line the app received");
+                }
+                // recorded as the text the client meant: replay writes it back as UTF-8, the bytes production saw
+                List<io.tapline.avro.HttpRequest> recorded = new ArrayList<>();
+                awaitRecords(p2, 2).forEach(r -> recorded.add(decode(r.value()).getRequest()));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (p2.history().size() < 4 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                for (ProducerRecord<String, byte[]> r : p2.history()) {
+                    if (r.topic().equals(TaplineTopics.UNATTRIBUTED)) {
+                        recorded.add(new SpecificDatumReader<>(UnattributedCall.class).read(null,
+                                DecoderFactory.get().binaryDecoder(r.value(), null)).getCall().getRequest());
+                    }
+                }
+                assertEquals(List.of("/caf\u00e9/x q=\u00e9", "/caf\u00e9/x q=\u00e9", "/caf\u00e9/x q=\u00e9", "/x%FF a=%E9"),
+                        recorded.stream().map(r -> r.getPath() + " " + r.getRawQuery()).sorted().toList());
+            }
+        }
+    }
+
     static String readUntil(InputStream in, String marker) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         int b;

@@ -3,6 +3,7 @@ package io.tapline.replay.mock;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.RequestTarget;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
 import io.vertx.core.Future;
@@ -336,7 +337,8 @@ public final class MockServer implements AutoCloseable {
      * nothing follows the name), the request the dependency received and the sidecar recorded.
      */
     private Target target(HttpServerRequest req) {
-        String uri = req.uri();
+        // as the sidecar read it: the text whose UTF-8 is the bytes the candidate sent, as the sidecar recorded the call
+        String uri = RequestTarget.fromWire(req.uri());
         if (uri.regionMatches(true, 0, "https://", 0, 8)) {
             // answered as the sidecar answers it: the client asked for TLS, and its request sent on as plain HTTP (to
             // an --allow-live host) would cross the network in the clear
@@ -351,8 +353,8 @@ public final class MockServer implements AutoCloseable {
             String path = wholeServer ? "*" : u.rawPath().isEmpty() ? "/" : u.rawPath();
             return new Target(u.authority(), path, "", u.rawQuery(), u.host(), u.port(), null);
         }
-        String path = req.path();
-        String query = req.query();
+        String path = RequestTarget.fromWire(req.path());
+        String query = req.query() == null ? null : RequestTarget.fromWire(req.query());
         int second = path.indexOf('/', 1);
         String first = second < 0 ? path.substring(1) : path.substring(1, second);
         HttpUrl route = options.routes().get(first);

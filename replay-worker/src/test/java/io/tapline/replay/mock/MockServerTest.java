@@ -439,6 +439,25 @@ class MockServerTest {
     }
 
     @Test
+    void aCallWhoseTargetHoldsRawUtf8IsMatchedAsTheSidecarRecordedItAndForwardedAsSent() {
+        // The sidecar records /café sent as raw UTF-8 as the text /café. The mock read the same bytes one character per
+        // byte (/cafÃ©), so such a call never matched its recording, and a live one reached the dependency as other
+        // bytes. The Vert.x client writes a target as UTF-8, as a candidate sending it raw does.
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(
+                call("inventory", "GET", "/caf\u00e9", "q=\u00e9", null, json(200, "{\"n\":1}")),
+                call("api.local:8080", "GET", "/\u65e5", null, null, json(200, "{\"n\":2}"))));
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mock.port(), "/inventory/caf\u00e9?q=\u00e9", tp));
+        assertEquals(new Answer(200, "{\"n\":2}"), get(mock.port(), "http://api.local:8080/\u65e5", tp));
+        assertEquals(0, realHits.get());
+        // live: the dependency gets the bytes the candidate sent (its server reads them one character per byte too)
+        MockServer live = start(Set.of("127.0.0.1"));
+        assertEquals(new Answer(200, "real"), get(live.port(), "/inventory/caf\u00e9/live?q=\u00e9", register("c2", List.of())));
+        assertEquals(new String("/caf\u00e9/live?q=\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.nio.charset.StandardCharsets.ISO_8859_1), realUri.get());
+    }
+
+    @Test
     void routesAreReadAsTheSidecarReadsItsEgressUrls() {
         Map<String, HttpUrl> routes = MockServerOptions.parseRoutes(List.of("inventory=http://inventory_svc:8080/api/", "pay"));
         assertEquals("inventory_svc", routes.get("inventory").host());
