@@ -209,7 +209,7 @@ public final class SidecarOptions {
                 .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka.producer.linger.ms=5, or kafka.producer.acks=1 in the file.")
                 .option(KEY_MANAGEMENT_HOST, DEFAULT_MANAGEMENT_HOST, "Management listener host (/healthy, /ready, /metrics, /capture).")
                 .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral.")
-                .secret(KEY_MANAGEMENT_TOKEN, "", "Token that POST /capture/on and /capture/off must carry (Authorization: Bearer TOKEN); empty: none, so anything that reaches the management port can switch capture (restrict the port, e.g. with a NetworkPolicy). GET /capture, /healthy, /ready and /metrics stay open."))
+                .secret(KEY_MANAGEMENT_TOKEN, "", "Token that POST /capture/on and /capture/off must carry (Authorization: Bearer TOKEN, else 401), from any address. Empty (the default): the switch is taken from a loopback address only (curl localhost in the pod: kubectl exec, kubectl port-forward) and refused with 403 from any other; set a token to switch from elsewhere. GET /capture, /healthy, /ready and /metrics stay open either way (restrict the port, e.g. with a NetworkPolicy)."))
                 .build();
     }
 

@@ -7,6 +7,7 @@ import io.tapline.logging.TaplineLogging;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -97,17 +98,28 @@ public final class ManagementServer implements AutoCloseable {
      * sent by a browser page is refused with 403 before it reaches the handler: a cross-site form post needs no CORS
      * preflight, so a page open in the browser of anyone who reaches the port (through {@code kubectl port-forward},
      * say) could otherwise switch it. Browsers mark such requests with {@code Origin} or {@code Sec-Fetch-Site};
-     * curl, scripts and probes send neither.
+     * curl, scripts and probes send neither. Having no token, such a request is also taken from a loopback peer only
+     * (see {@link #route(String, HttpHandler, String, String)}).
      */
     public void route(String path, HttpHandler handler) {
-        route(path, handler, null);
+        route(path, handler, null, "a management token");
     }
 
     /**
-     * As {@link #route(String, HttpHandler)}; with a {@code token}, a request that may change state must also carry it
-     * ({@code Authorization: Bearer TOKEN}, compared in constant time) or gets 401. Reading (GET, HEAD) stays open.
+     * As {@link #route(String, HttpHandler)}, and a request that may change state must be allowed by the token:
+     * <ul>
+     *   <li>with a {@code token}, it must carry it ({@code Authorization: Bearer TOKEN}, compared in constant time)
+     *       or gets 401, from whatever address it comes;</li>
+     *   <li>without one (null or empty), it is taken from a loopback peer only ({@link #isLoopback}: a client in the
+     *       same network namespace, such as {@code kubectl exec ... curl localhost} or {@code kubectl port-forward})
+     *       and refused with 403 from any other address, since nothing else tells an operator from whoever else
+     *       reaches the port.</li>
+     * </ul>
+     * Reading (GET, HEAD) stays open to every peer.
+     *
+     * @param tokenSetting how an operator sets the token, named in the 403 answer (e.g. the option and its variable)
      */
-    public void route(String path, HttpHandler handler, String token) {
+    public void route(String path, HttpHandler handler, String token, String tokenSetting) {
         byte[] expected = token == null || token.isEmpty() ? null
                 : ("Bearer " + token).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         server.createContext(path, exchange -> {
@@ -119,6 +131,15 @@ public final class ManagementServer implements AutoCloseable {
                         + " (Authorization: Bearer TOKEN)\n");
                 return;
             }
+            InetAddress peer = exchange.getRemoteAddress().getAddress();
+            if (expected == null && changesState(exchange) && !isLoopback(peer)) {
+                respond(exchange, 403, "text/plain", "refused: without a management token a request that changes state is "
+                        + "taken from a loopback address only (curl localhost on this host or in this pod: kubectl exec, kubectl "
+                        + "port-forward), and this one came from " + (peer == null ? "an unknown address" : peer.getHostAddress())
+                        + "; to allow it from other addresses set " + tokenSetting
+                        + " and send Authorization: Bearer TOKEN\n");
+                return;
+            }
             if (fromBrowserPage(exchange)) {
                 respond(exchange, 403, "text/plain", "refused: a request that changes state is not taken from a browser page "
                         + "(it carries Origin or Sec-Fetch-Site); send it with curl or a script\n");
@@ -126,6 +147,29 @@ public final class ManagementServer implements AutoCloseable {
             }
             handler.handle(exchange);
         });
+    }
+
+    /**
+     * Whether {@code peer} is this host's loopback: 127.0.0.0/8, ::1, or an IPv4 loopback address written as an
+     * IPv4-mapped IPv6 address ({@code ::ffff:127.x.y.z}), which {@link InetAddress#isLoopbackAddress} does not take.
+     */
+    static boolean isLoopback(InetAddress peer) {
+        if (peer == null) {
+            return false;
+        }
+        if (peer.isLoopbackAddress()) {
+            return true;
+        }
+        byte[] a = peer.getAddress();
+        if (a.length != 16) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        return a[10] == (byte) 0xff && a[11] == (byte) 0xff && a[12] == 127;
     }
 
     /** Any method but GET and HEAD. */

@@ -4,7 +4,12 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,11 +18,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ManagementServerTest {
 
@@ -90,7 +99,7 @@ class ManagementServerTest {
                     switched.incrementAndGet();
                 }
                 ManagementServer.respond(ex, 200, "text/plain", "on\n");
-            }, "s3cret-token");
+            }, "s3cret-token", "--the-token");
             HttpClient http = HttpClient.newHttpClient();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/switch");
             HttpResponse<String> none = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
@@ -107,6 +116,58 @@ class ManagementServerTest {
             assertEquals(1, switched.get());
             assertEquals(200, get(server.port(), "/switch", Duration.ofSeconds(5)).statusCode(), "reading the state");
         }
+    }
+
+    /**
+     * Without a token, a state-changing request is taken from a loopback peer only: nothing else tells an operator
+     * from whatever else reaches the port. The server listens on every interface and is reached once through a
+     * non-loopback address of this machine (the peer it sees is that address) and once through loopback.
+     */
+    @Test
+    void withoutATokenAStateChangeIsTakenFromLoopbackOnly() throws Exception {
+        InetAddress other = nonLoopbackAddress();
+        String everywhere = other instanceof Inet6Address ? "::" : "0.0.0.0";
+        try (ManagementServer server = ManagementServer.start(everywhere, 0, new Metrics(), () -> true)) {
+            java.util.concurrent.atomic.AtomicInteger switched = new java.util.concurrent.atomic.AtomicInteger();
+            server.route("/switch", ex -> {
+                if ("POST".equals(ex.getRequestMethod())) {
+                    switched.incrementAndGet();
+                }
+                ManagementServer.respond(ex, 200, "text/plain", "on\n");
+            }, null, "--the-token (or THE_TOKEN)");
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> remote = http.send(HttpRequest.newBuilder(uri(other, server.port(), "/switch"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, remote.statusCode(), remote.body());
+            assertTrue(remote.body().contains("loopback") && remote.body().contains("--the-token (or THE_TOKEN)"), remote.body());
+            assertEquals(0, switched.get(), "a request from " + other + " reached the handler");
+            assertEquals(200, http.send(HttpRequest.newBuilder(uri(other, server.port(), "/switch")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode(), "reading stays open to every address");
+            HttpResponse<String> local = http.send(HttpRequest.newBuilder(uri(InetAddress.getLoopbackAddress(), server.port(), "/switch"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, local.statusCode(), local.body());
+            assertEquals(1, switched.get());
+        }
+    }
+
+    @Test
+    void everyFormOfLoopbackIsLoopbackAndNothingElse() throws Exception {
+        assertTrue(ManagementServer.isLoopback(InetAddress.getByName("127.0.0.1")));
+        assertTrue(ManagementServer.isLoopback(InetAddress.getByName("127.255.0.9")), "all of 127.0.0.0/8");
+        assertTrue(ManagementServer.isLoopback(InetAddress.getByName("::1")));
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        mapped[12] = 127;
+        mapped[15] = 1;
+        // ::ffff:127.0.0.1 kept as an IPv6 address (InetAddress.getByName would turn it into 127.0.0.1)
+        assertTrue(ManagementServer.isLoopback(Inet6Address.getByAddress(null, mapped, -1)), "IPv4-mapped loopback");
+        mapped[12] = 10;
+        assertFalse(ManagementServer.isLoopback(Inet6Address.getByAddress(null, mapped, -1)), "IPv4-mapped 10.0.0.1");
+        for (String other : List.of("10.0.0.1", "192.0.2.7", "0.0.0.0", "::", "fe80::1", "fd00::2", "128.0.0.1")) {
+            assertFalse(ManagementServer.isLoopback(InetAddress.getByName(other)), other);
+        }
+        assertFalse(ManagementServer.isLoopback(null), "an unknown peer");
     }
 
     /**
@@ -151,6 +212,33 @@ class ManagementServerTest {
         out.flush();
         Thread.sleep(100); // let the server hand it to a thread
         return s;
+    }
+
+    private static URI uri(InetAddress to, int port, String path) {
+        String host = to instanceof Inet6Address ? "[" + to.getHostAddress().replaceAll("%.*", "") + "]" : to.getHostAddress();
+        return URI.create("http://" + host + ":" + port + path);
+    }
+
+    /**
+     * An address of this machine that is not loopback (an IPv4 one if there is one; no link-local IPv6, which needs a
+     * scope in a URL): connecting to it, the server sees it as the peer. The test is skipped on a machine with none.
+     */
+    private static InetAddress nonLoopbackAddress() throws SocketException {
+        Optional<InetAddress> found = NetworkInterface.networkInterfaces()
+                .filter(ManagementServerTest::usable)
+                .flatMap(NetworkInterface::inetAddresses)
+                .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress() && !a.isAnyLocalAddress())
+                .min(Comparator.comparing(a -> a instanceof Inet4Address ? 0 : 1));
+        assumeTrue(found.isPresent(), "this machine has no non-loopback address to reach the management port from");
+        return found.get();
+    }
+
+    private static boolean usable(NetworkInterface nif) {
+        try {
+            return nif.isUp() && !nif.isLoopback();
+        } catch (SocketException e) {
+            return false;
+        }
     }
 
     private static HttpResponse<String> get(int port, String path, Duration timeout) throws IOException, InterruptedException {

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
+import io.tapline.config.ConfigSpec;
 import io.tapline.config.RedactionOptions;
 import io.tapline.http.RequestTarget;
 import io.tapline.ops.ManagementServer;
@@ -56,6 +57,9 @@ public final class SidecarImpl implements Sidecar {
     /** How long the publisher waits before retrying the registry after a serialization failure. */
     static final Duration SERIALIZATION_BACKOFF = Duration.ofSeconds(1);
     static final int MAX_ROUTE_BUCKETS = 10_000;
+    /** How an operator sets the management token, named when a switch from another host is refused without one. */
+    static final String MANAGEMENT_TOKEN_SETTING = ConfigSpec.flag(SidecarOptions.KEY_MANAGEMENT_TOKEN) + " (or "
+            + ConfigSpec.envVar(SidecarOptions.KEY_MANAGEMENT_TOKEN) + ")";
 
     private final Vertx vertx;
     private final CapturePublisher publisher;
@@ -224,7 +228,8 @@ public final class SidecarImpl implements Sidecar {
         SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1], servers);
         self[0] = sidecar;
         registerGauges(metrics, publisher, queue, budget, registry, sampler);
-        management.route("/capture", ex -> sidecar.captureSwitch(ex), o.managementToken());
+        // without a token, POST /capture/on|off is taken from a loopback peer only (403 otherwise)
+        management.route("/capture", ex -> sidecar.captureSwitch(ex), o.managementToken(), MANAGEMENT_TOKEN_SETTING);
         sidecar.ready = true;
         // --egress-listen off: no port to show (-1 inside)
         Object egressShown = ports[1] < 0 ? "off" : ports[1];
