@@ -185,6 +185,31 @@ class DeployManifestsTest {
     }
 
     @Test
+    void everyTaplineDeploymentHasANetworkPolicyKeepingItsManagementPortAndTheAppsOwnPortClosed() {
+        List<String> problems = new ArrayList<>();
+        List<Doc> policies = docs.stream().filter(d -> d.kind().equals("NetworkPolicy")).toList();
+        Set<Doc> used = new LinkedHashSet<>();
+        int deployments = 0;
+        for (Doc doc : docs) {
+            JsonNode template = doc.node().path("spec").path("template");
+            if (!doc.kind().equals("Deployment") || containers(template.path("spec")).stream().noneMatch(c -> component(c) != null)) {
+                continue;
+            }
+            deployments++;
+            String namespace = doc.node().path("metadata").path("namespace").asText("");
+            List<Doc> selecting = policies.stream()
+                    .filter(p -> p.node().path("metadata").path("namespace").asText("").equals(namespace))
+                    .filter(p -> selects(p.node(), template)).toList();
+            used.addAll(selecting);
+            problems.addAll(checkNetworkPolicies(selecting.stream().map(Doc::node).toList(), template, doc.where()));
+        }
+        policies.stream().filter(p -> !used.contains(p))
+                .forEach(p -> problems.add(p.where() + ": selects no Tapline Deployment under deploy/k8s"));
+        assertNoProblems(problems);
+        assertTrue(deployments >= 2, "the example app with its sidecar and dedup-stream are checked, found " + deployments);
+    }
+
+    @Test
     void kafkaTopicsMatchTheCodesTopics() {
         List<String> problems = new ArrayList<>();
         Set<String> declared = new TreeSet<>();
@@ -505,6 +530,81 @@ class DeployManifestsTest {
                 spec: {selector: {app: cart}, ports: [{port: 80, targetPort: 8080}]}
                 """);
         assertTrue(checkService(nothing, List.of(template), "test").get(0).contains("selects no pod template"));
+    }
+
+    @Test
+    void networkPolicyOpeningTheAppsPortOrTheManagementPortIsReported() {
+        JsonNode template = pod("""
+                metadata: {labels: {app: shop}}
+                spec:
+                  initContainers:
+                    - name: capture-sidecar
+                      image: example/tapline/capture-sidecar:1
+                      restartPolicy: Always
+                      ports: [{name: http, containerPort: 8080}, {name: tapline-mgmt, containerPort: 9464}]
+                  containers:
+                    - name: shop
+                      image: example/shop:1
+                      ports: [{name: app, containerPort: 8081}]
+                """);
+        JsonNode open = pod("""
+                kind: NetworkPolicy
+                spec:
+                  podSelector: {matchLabels: {app: shop}}
+                  ingress:
+                    - from: [{namespaceSelector: {}}]
+                      ports: [{port: 8080}, {port: 8081}, {port: 9464}, {port: 9999}]
+                    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+                """);
+        List<String> problems = checkNetworkPolicies(List.of(open), template, "test");
+        assertEquals(4, problems.size(), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("8081") && p.contains("bypasses the capture sidecar")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("management port 9464") && p.contains("every")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("without ports")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("9999")), problems.toString());
+        JsonNode named = pod("""
+                kind: NetworkPolicy
+                spec:
+                  podSelector: {matchLabels: {app: shop}}
+                  policyTypes: [Ingress]
+                  ingress:
+                    - ports: [{port: http}]
+                    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+                      ports: [{port: tapline-mgmt}]
+                """);
+        problems = checkNetworkPolicies(List.of(named), template, "test");
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.stream().allMatch(p -> p.contains("initContainer")), problems.toString());
+        JsonNode closed = pod("""
+                kind: NetworkPolicy
+                spec:
+                  podSelector: {matchLabels: {app: shop}}
+                  ingress:
+                    - from: [{namespaceSelector: {}}]
+                      ports: [{port: 8080}]
+                """);
+        problems = checkNetworkPolicies(List.of(closed), template, "test");
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("9464 is admitted from nowhere"), problems.toString());
+        assertTrue(checkNetworkPolicies(List.of(), template, "test").get(0).contains("no NetworkPolicy"));
+        JsonNode egressOnly = pod("""
+                kind: NetworkPolicy
+                spec: {podSelector: {}, policyTypes: [Egress], egress: [{}]}
+                """);
+        assertTrue(checkNetworkPolicies(List.of(egressOnly), template, "test").get(0).contains("no NetworkPolicy"));
+        JsonNode good = pod("""
+                kind: NetworkPolicy
+                spec:
+                  podSelector: {matchLabels: {app: shop}}
+                  ingress:
+                    - from: [{namespaceSelector: {}}]
+                      ports: [{protocol: TCP, port: 8080}]
+                    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+                      ports: [{protocol: TCP, port: 9464}]
+                """);
+        assertEquals(List.of(), checkNetworkPolicies(List.of(good), template, "test"));
+        assertTrue(selects(good, template));
+        assertFalse(selects(pod("spec: {podSelector: {matchLabels: {app: cart}}}"), template));
     }
 
     @Test
@@ -930,6 +1030,158 @@ class DeployManifestsTest {
             }
         }
         return problems;
+    }
+
+    // ------------------------------------------------------------------ network policies
+
+    /** Whether the policy's {@code podSelector} (its {@code matchLabels}; empty: every pod) selects the template's pods. */
+    static boolean selects(JsonNode policy, JsonNode template) {
+        JsonNode labels = template.path("metadata").path("labels");
+        List<Map.Entry<String, JsonNode>> wanted = new ArrayList<>();
+        policy.path("spec").path("podSelector").path("matchLabels").fields().forEachRemaining(wanted::add);
+        return wanted.stream().allMatch(e -> e.getValue().asText().equals(labels.path(e.getKey()).asText(null)));
+    }
+
+    /** A policy isolates its pods for ingress when its policyTypes say Ingress, or name no type at all. */
+    static boolean isolatesIngress(JsonNode policy) {
+        JsonNode types = policy.path("spec").path("policyTypes");
+        return !types.isArray() || stream(types).anyMatch(t -> t.asText().equals("Ingress"));
+    }
+
+    /**
+     * The NetworkPolicies that select a pod template must, together, admit its capture sidecar's inbound listener
+     * (the Service goes there), admit each Tapline container's management port only from chosen sources (a
+     * namespace or pods by label, never every pod: it carries the capture switch), and never admit the app
+     * container's own port (traffic there bypasses the sidecar and is not captured). Every rule names its ports (a
+     * rule without them admits every port), each port is one the pod declares, and a port of a native sidecar is given
+     * by number: implementations that resolve named ports against regular containers only admit nothing for a name
+     * only an initContainer declares (kubernetes/kubernetes#125285).
+     */
+    static List<String> checkNetworkPolicies(List<JsonNode> policies, JsonNode template, String where) {
+        List<String> problems = new ArrayList<>();
+        JsonNode pod = template.path("spec");
+        boolean sidecar = containers(pod).stream().anyMatch(c -> component(c) == Component.SIDECAR);
+        if (policies.stream().noneMatch(DeployManifestsTest::isolatesIngress)) {
+            problems.add(where + ": no NetworkPolicy selects its pods for Ingress, so every pod in the cluster reaches every "
+                    + "port: the management port" + (sidecar ? ", and the app's own port around the capture sidecar" : ""));
+            return problems;
+        }
+        Set<Integer> declared = new TreeSet<>();
+        Set<Integer> management = new TreeSet<>();
+        Set<Integer> inbound = new TreeSet<>();
+        Set<Integer> app = new TreeSet<>();
+        for (JsonNode c : containers(pod)) {
+            Component component = component(c);
+            for (JsonNode p : c.path("ports")) {
+                int port = p.path("containerPort").asInt();
+                declared.add(port);
+                if (component != null && p.path("name").asText().equals(MANAGEMENT_PORT_NAME)) {
+                    management.add(port);
+                }
+                if (component == null && sidecar) {
+                    app.add(port);
+                }
+            }
+            if (component == Component.SIDECAR) {
+                String listen = environment(c).getOrDefault(ConfigSpec.envVar(SidecarOptions.KEY_LISTEN), SidecarOptions.DEFAULT_LISTEN);
+                inbound.add(SidecarOptions.Listen.parse(SidecarOptions.KEY_LISTEN, listen, "0.0.0.0").port());
+            }
+        }
+        Set<Integer> admitted = new TreeSet<>();
+        for (JsonNode policy : policies) {
+            if (!isolatesIngress(policy)) {
+                continue;
+            }
+            for (JsonNode rule : policy.path("spec").path("ingress")) {
+                if (!rule.path("ports").isArray() || rule.path("ports").isEmpty()) {
+                    problems.add(where + ": an ingress rule without ports admits every port of the pod"
+                            + (app.isEmpty() ? "" : ", the app's own " + app + " too"));
+                    continue;
+                }
+                boolean chosen = chosenSources(rule.path("from"));
+                for (JsonNode p : rule.path("ports")) {
+                    Integer first = policyPort(p.path("port"), pod, where, problems);
+                    if (first == null) {
+                        continue;
+                    }
+                    int last = p.has("endPort") ? p.path("endPort").asInt() : first;
+                    if (!p.has("endPort") && !declared.contains(first)) {
+                        problems.add(where + ": admits port " + first + ", which no container of the pod declares " + declared);
+                    }
+                    for (int port : declared) {
+                        if (port < first || port > last) {
+                            continue;
+                        }
+                        admitted.add(port);
+                        if (app.contains(port)) {
+                            problems.add(where + ": admits the app container's own port " + port + ", which bypasses the "
+                                    + "capture sidecar (its traffic is not captured); admit the sidecar's listener " + inbound);
+                        }
+                        if (management.contains(port) && !chosen) {
+                            problems.add(where + ": admits the management port " + port + " from every pod (or every pod of a "
+                                    + "namespace): keep it to the namespace Prometheus runs in");
+                        }
+                    }
+                }
+            }
+        }
+        for (int port : inbound) {
+            if (!admitted.contains(port)) {
+                problems.add(where + ": the capture sidecar's listener " + port + " is admitted from nowhere: the Service cannot reach it");
+            }
+        }
+        for (int port : management) {
+            if (!admitted.contains(port)) {
+                problems.add(where + ": the management port " + port + " is admitted from nowhere: Prometheus cannot scrape it");
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * Whether every source of a rule is a chosen one: a namespace or pods picked by label, or an address block short
+     * of everything. No {@code from}, {@code namespaceSelector: {}} alone, or a bare {@code podSelector: {}} (every pod
+     * of the policy's namespace) are not.
+     */
+    static boolean chosenSources(JsonNode from) {
+        if (!from.isArray() || from.isEmpty()) {
+            return false;
+        }
+        for (JsonNode peer : from) {
+            boolean byLabel = !peer.path("namespaceSelector").isEmpty() || !peer.path("podSelector").isEmpty();
+            String cidr = peer.path("ipBlock").path("cidr").asText("");
+            boolean byAddress = !cidr.isEmpty() && !cidr.endsWith("/0");
+            if (!byLabel && !byAddress) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A policy port as a number: a name resolved against the pod's containers; null (and a problem) when none has it. */
+    static Integer policyPort(JsonNode port, JsonNode pod, String where, List<String> problems) {
+        if (port.isInt()) {
+            return port.asInt();
+        }
+        for (JsonNode c : pod.path("containers")) {
+            for (JsonNode p : c.path("ports")) {
+                if (p.path("name").asText().equals(port.asText())) {
+                    return p.path("containerPort").asInt();
+                }
+            }
+        }
+        for (JsonNode c : pod.path("initContainers")) {
+            for (JsonNode p : c.path("ports")) {
+                if (p.path("name").asText().equals(port.asText())) {
+                    problems.add(where + ": port " + port.asText() + " names a port of initContainer " + c.path("name").asText()
+                            + "; implementations that resolve named ports against regular containers only admit nothing "
+                            + "for it (kubernetes/kubernetes#125285), give " + p.path("containerPort").asInt() + " instead");
+                    return p.path("containerPort").asInt();
+                }
+            }
+        }
+        problems.add(where + ": port " + port.asText() + " is no port of the selected pods");
+        return null;
     }
 
     // ------------------------------------------------------------------ topics
