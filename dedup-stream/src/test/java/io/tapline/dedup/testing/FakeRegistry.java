@@ -24,7 +24,18 @@ public final class FakeRegistry implements AutoCloseable {
     private final Map<Integer, String> schemas = new ConcurrentHashMap<>();
     private final Map<Integer, String> schemaTypes = new ConcurrentHashMap<>();
     private final AtomicInteger next = new AtomicInteger(1);
+    /** Schema-by-id requests received, by id, whatever the answer (or none). */
+    private final Map<Integer, AtomicInteger> asked = new ConcurrentHashMap<>();
     private volatile int refuseWith;
+    private volatile boolean laggingBehind;
+    private volatile boolean silent;
+    private volatile boolean proxy;
+
+    static {
+        // Answers go out at once: with Nagle's algorithm each answer waited for the client's delayed ACK (about 50 ms
+        // a call on loopback). Read once, when the JDK's server first starts.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
 
     public FakeRegistry() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
@@ -38,8 +49,21 @@ public final class FakeRegistry implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
+        boolean byId = exchange.getRequestMethod().equals("GET") && path.startsWith("/schemas/ids/");
+        if (byId) {
+            asked.computeIfAbsent(Integer.parseInt(path.substring("/schemas/ids/".length())), id -> new AtomicInteger())
+                    .incrementAndGet();
+        }
         try (exchange) {
-            if (refuseWith != 0) {
+            if (silent) {
+                return; // closing the exchange before any answer drops the connection
+            }
+            if (proxy) {
+                byte[] page = "<html><body>Not Found</body></html>".getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "text/html");
+                exchange.sendResponseHeaders(404, page.length);
+                exchange.getResponseBody().write(page);
+            } else if (refuseWith != 0) {
                 respond(exchange, refuseWith, "{\"error_code\":" + refuseWith + "01,\"message\":\"refused\"}");
             } else if (exchange.getRequestMethod().equals("POST") && path.startsWith("/subjects/")) {
                 JsonNode body = JSON.readTree(exchange.getRequestBody());
@@ -50,8 +74,8 @@ public final class FakeRegistry implements AutoCloseable {
                     return n;
                 });
                 respond(exchange, 200, JSON.createObjectNode().put("id", id).toString());
-            } else if (exchange.getRequestMethod().equals("GET") && path.startsWith("/schemas/ids/")) {
-                String schema = schemas.get(Integer.parseInt(path.substring("/schemas/ids/".length())));
+            } else if (byId) {
+                String schema = laggingBehind ? null : schemas.get(Integer.parseInt(path.substring("/schemas/ids/".length())));
                 if (schema == null) {
                     respond(exchange, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
                 } else {
@@ -76,6 +100,33 @@ public final class FakeRegistry implements AutoCloseable {
     /** Answers every call with this status from now on (e.g. 401 for bad credentials); 0 answers normally. */
     public void refuseWith(int status) {
         refuseWith = status;
+    }
+
+    /**
+     * While true, answers every schema-by-id request 404 with error code 40403, as a registry node that has not yet
+     * caught up with a schema registered on another node does.
+     */
+    public void lagBehind(boolean lagging) {
+        laggingBehind = lagging;
+    }
+
+    /** While true, drops every connection without an answer (the client sees a transport error). */
+    public void answerNothing(boolean nothing) {
+        silent = nothing;
+    }
+
+    /**
+     * While true, answers every request 404 with an HTML page and no registry error code, as a proxy or an ingress's
+     * default backend does for a URL that does not reach the registry.
+     */
+    public void answerAsAProxy(boolean asProxy) {
+        proxy = asProxy;
+    }
+
+    /** How many times the schema with this id was asked for, whatever the answer (or none). */
+    public int timesAsked(int id) {
+        AtomicInteger n = asked.get(id);
+        return n == null ? 0 : n.get();
     }
 
     private static void respond(HttpExchange exchange, int status, String body) throws IOException {
