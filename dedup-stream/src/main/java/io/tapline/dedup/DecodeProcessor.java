@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * whatever exception the decoder or signer throws. A registry that cannot be reached or refuses access (no answer,
  * 401, 403, 408, 5xx, 429) is not the record's fault: the exception propagates, the task fails and, with
  * exactly-once, the record is processed again after the restart instead of being dead-lettered (dead-lettering
- * would set aside every good record while, say, the registry credentials are wrong).
+ * would set aside every good record while, say, the registry credentials are wrong). The registry's "not found" for
+ * a schema id is remembered for a few seconds ({@link UnknownSchemaIds}): records naming that id meanwhile are
+ * dead-lettered with the same reason without asking it again.
  *
  * <p>Event time (a case's {@code sampledAt}, {@code firstSeen}, {@code lastSeen}) is the interaction's
  * {@code startedAt}, read from the sidecar's clock, unless that is ahead of the record's Kafka timestamp by more than
@@ -71,12 +73,14 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
     private final DedupMetrics metrics;
     private final DedupConfig config;
     private final PeriodicWarning deadLetterWarning;
+    private final UnknownSchemaIds unknownSchemaIds;
     private ProcessorContext<String, Routed> context;
     private SampleGate gate;
 
     DecodeProcessor(Deserializer<Interaction> deserializer, Signer signer, DedupConfig config, DedupMetrics metrics,
-                    PeriodicWarning deadLetterWarning) {
+                    PeriodicWarning deadLetterWarning, UnknownSchemaIds unknownSchemaIds) {
         this.deadLetterWarning = deadLetterWarning;
+        this.unknownSchemaIds = unknownSchemaIds;
         this.deserializer = deserializer;
         this.signer = signer;
         this.maxClockSkewMillis = config.maxClockSkew().toMillis();
@@ -100,6 +104,15 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
             deadLetter(record, "null value (tombstone) on an interaction topic");
             return;
         }
+        boolean framed = UnknownSchemaIds.framed(record.value());
+        int schemaId = framed ? UnknownSchemaIds.schemaId(record.value()) : 0;
+        if (framed) {
+            String remembered = unknownSchemaIds.reason(schemaId, context.currentSystemTimeMs());
+            if (remembered != null) {
+                deadLetter(record, remembered);
+                return;
+            }
+        }
         Interaction interaction;
         try {
             interaction = deserializer.deserialize(topic, record.headers(), record.value());
@@ -107,7 +120,11 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
             if (!SchemaRegistryException.recordAtFault(e)) {
                 throw e; // registry unavailable or access refused: fail the task and retry the record
             }
-            deadLetter(record, DeadLetters.describe(e));
+            String reason = DeadLetters.describe(e);
+            if (framed && UnknownSchemaIds.notFound(e)) {
+                unknownSchemaIds.remember(schemaId, reason, context.currentSystemTimeMs());
+            }
+            deadLetter(record, reason);
             return;
         }
         Signature signature;

@@ -76,10 +76,13 @@ public final class DedupTopology {
 
         // one for every task of this instance: a warning at most every 10 s, whichever task dead-letters
         PeriodicWarning deadLetterWarning = new PeriodicWarning(DecodeProcessor.DEAD_LETTER_WARNING_INTERVAL);
+        // one for every task of this instance too: an unknown schema id costs one registry call per interval, whichever
+        // task meets it
+        UnknownSchemaIds unknownSchemaIds = new UnknownSchemaIds();
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
-                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, config, metrics, deadLetterWarning),
-                        Named.as("decode-and-sign"))
+                .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, config, metrics,
+                                deadLetterWarning, unknownSchemaIds), Named.as("decode-and-sign"))
                 .split(Named.as("decoded-"))
                 .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))
                 .defaultBranch(Branched.as("signed"));
