@@ -2,6 +2,7 @@ package io.tapline.sidecar.impl;
 
 import io.tapline.avro.Attribution;
 import io.tapline.avro.CallKind;
+import io.tapline.http.RequestTarget;
 import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
 import io.tapline.signature.RouteTemplates;
 import io.vertx.core.MultiMap;
@@ -118,7 +119,7 @@ public final class CaptureHub {
             return endOnly;
         }
         String method = req.method().name();
-        String path = req.path() == null ? "/" : req.path();
+        String path = req.path() == null ? "/" : RequestTarget.fromWire(req.path()); // as recorded, so as record keys
         // Route-key normalisation runs here only when route caps need it; otherwise on the publisher thread.
         String routeKey = sampler.routeCapped() ? RouteTemplates.routeKey(method, path) : null;
         if (routeKey != null) {
