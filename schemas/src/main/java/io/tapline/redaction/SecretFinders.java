@@ -77,7 +77,7 @@ final class SecretFinders {
             if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {
                 return false;
             }
-            if ((b == '=' || b == ':') && sensitiveNameBefore(redactor, body, i)) {
+            if ((b == '=' || b == ':') && sensitiveNameBefore(redactor, body, i, url)) {
                 return false; // password=..., token: ... (namedValue); a quoted name before a ':' is checked below
             }
             if (b == '"') {
@@ -93,11 +93,13 @@ final class SecretFinders {
 
     /**
      * Whether a sensitive name, as {@link #namedValue} reads it, ends before the {@code =} or {@code :} at
-     * {@code sep}; a name in double quotes before a {@code :} is left to the JSON pair check.
+     * {@code sep}; a name in double quotes before a {@code :} is left to the JSON pair check. Once a URL was seen
+     * ({@code url}), a {@code +} is read as the blank the URL rules decode it to ({@code ?q=a+token+=abc} holds
+     * {@code token =abc}).
      */
-    private static boolean sensitiveNameBefore(Redactor redactor, byte[] body, int sep) {
+    private static boolean sensitiveNameBefore(Redactor redactor, byte[] body, int sep, boolean url) {
         CharSequence text = new Latin1Text(body);
-        int nameEnd = nameEndBefore(text, sep, 0);
+        int nameEnd = nameEndBefore(text, sep, 0, url);
         if (nameEnd < 0 || (body[sep] == ':' && body[nameEnd] == '"')) {
             return false;
         }
@@ -181,7 +183,7 @@ final class SecretFinders {
             if (c != '=' && c != ':') {
                 continue;
             }
-            int nameEnd = nameEndBefore(s, i, from);
+            int nameEnd = nameEndBefore(s, i, from, false);
             if (nameEnd < 0) {
                 continue;
             }
@@ -221,10 +223,13 @@ final class SecretFinders {
         return null;
     }
 
-    /** Where the name before the separator at {@code sep} ends (after a closing quote, before blanks), or -1. */
-    private static int nameEndBefore(CharSequence s, int sep, int from) {
+    /**
+     * Where the name before the separator at {@code sep} ends (after a closing quote, before blanks, and before
+     * {@code +} signs when {@code plusIsBlank}), or -1.
+     */
+    private static int nameEndBefore(CharSequence s, int sep, int from, boolean plusIsBlank) {
         int j = sep;
-        while (j > from && (s.charAt(j - 1) == ' ' || s.charAt(j - 1) == '\t')) {
+        while (j > from && (s.charAt(j - 1) == ' ' || s.charAt(j - 1) == '\t' || (plusIsBlank && s.charAt(j - 1) == '+'))) {
             j--;
         }
         if (j > from && (s.charAt(j - 1) == '"' || s.charAt(j - 1) == '\'')) {

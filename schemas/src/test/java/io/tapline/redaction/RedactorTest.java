@@ -576,7 +576,9 @@ class RedactorTest {
         for (String body : List.of(
                 "{\"u\":\"https://x.com/?my token=abc\"}",      // a blank in the name
                 "{\"u\":\"https://x.com/?a=1&reset token=abc\"}",
-                "{\"u\":\"https://x.com/?my+token=abc\"}")) {    // '+' is a space
+                "{\"u\":\"https://x.com/?my+token=abc\"}",      // '+' is a space
+                "{\"u\":\"https://x.com/#token+:abc\"}",        // ... also before the ':' of a value's name
+                "{\"u\":\"https://x.com/?q=a+api_key+=abc\"}")) {
             byte[] b = body.getBytes(StandardCharsets.UTF_8);
             assertFalse(redactor.nothingToRedact(b), body);
             String r = new String(redactor.body("b", b, "application/json", out), StandardCharsets.UTF_8);
