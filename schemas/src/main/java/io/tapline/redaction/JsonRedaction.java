@@ -208,10 +208,11 @@ final class JsonRedaction {
     /**
      * A JSON object key with the text rules applied (an email or a card number in it becomes its token), noted at the
      * member's path as redacted; the same instance when nothing in it matched. Most keys hold neither a digit run long
-     * enough for a card nor an '@', and with no configured text rule they are not scanned further.
+     * enough for a card nor an '@' (plain or escaped), and with no configured text rule they are not scanned further.
      */
     private String key(String part, String path, String name, List<Redaction> out) {
-        if (rules.textRules().isEmpty() && name.indexOf('@') < 0 && (!rules.cards() || name.length() < 13)) {
+        if (rules.textRules().isEmpty() && name.indexOf('@') < 0 && !SecretFinders.mayHoldEncodedEmail(name)
+                && (!rules.cards() || name.length() < 13)) {
             return name;
         }
         List<Redaction> found = new ArrayList<>(1);

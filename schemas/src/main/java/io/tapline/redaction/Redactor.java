@@ -879,8 +879,9 @@ public final class Redactor {
 
     /**
      * Applies the text rules: a value written after a sensitive name ({@code password=...}, {@code token: ...}, see
-     * {@link SecretFinders#namedValue}), card numbers, emails and configured regexes; returns the same instance when
-     * nothing matched.
+     * {@link SecretFinders#namedValue}), card numbers, emails (also written with escapes, {@code jane%40example.com},
+     * {@code jane&#64;example.com}: see {@link SecretFinders#encodedEmails}) and configured regexes; returns the same
+     * instance when nothing matched.
      */
     public String text(String part, String location, String field, String s, List<Redaction> out) {
         if (s == null || s.isEmpty()) {
@@ -897,6 +898,12 @@ public final class Redactor {
         if (rules.emails() && r.indexOf('@') >= 0) {
             String afterCards = r;
             r = replace(r, from -> SecretFinders.email(afterCards, from), false, part, location, field, "email", out);
+        }
+        if (rules.emails() && SecretFinders.mayHoldEncodedEmail(r)) {
+            // jane%40example.com, jane&#64;example.com: the address it encodes tokenised, as it is in a path or query
+            java.util.Iterator<int[]> encoded = SecretFinders.encodedEmails(r).iterator();
+            r = replace(r, from -> encoded.hasNext() ? encoded.next() : null, false, SecretFinders::decodeEscapes, part, location,
+                    field, "email", out);
         }
         for (TextRule rule : rules.textRules()) {
             r = replace(r, rule.pattern(), false, part, location, field, "config:regex:" + rule.name(), out);
@@ -917,6 +924,12 @@ public final class Redactor {
     }
 
     private String replace(String s, Finder finder, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
+        return replace(s, finder, luhnCheck, value -> value, part, location, field, rule, out);
+    }
+
+    /** {@link #replace}, each match tokenised as {@code tokenised} reads it (an encoded address as the address). */
+    private String replace(String s, Finder finder, boolean luhnCheck, java.util.function.UnaryOperator<String> tokenised, String part,
+                           String location, String field, String rule, List<Redaction> out) {
         StringBuilder sb = null;
         int last = 0;
         for (int[] hit = finder.next(0); hit != null; hit = finder.next(hit[1])) {
@@ -927,7 +940,7 @@ public final class Redactor {
             if (sb == null) {
                 sb = new StringBuilder(s.length());
             }
-            sb.append(s, last, hit[0]).append(token(value));
+            sb.append(s, last, hit[0]).append(token(tokenised.apply(value)));
             last = hit[1];
             out.add(new Redaction(part, location, field, rule));
         }

@@ -1,6 +1,8 @@
 package io.tapline.redaction;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -20,7 +22,8 @@ final class SecretFinders {
 
     /**
      * A byte scan proving that no JSON/text rule can fire, so {@link Redactor#body} may return the bytes as they are: no
-     * configured JSON paths or regexes, plain ASCII without escapes (raw bytes = decoded text), no '@' (emails),
+     * configured JSON paths or regexes, plain ASCII without escapes (raw bytes = decoded text), no '@' (emails), no escape
+     * of one ({@code %40}, {@code &#64;}, {@code &#x40;}, {@code &commat;}),
      * fewer than 13 digits in all (cards), no quoted name followed by ':' that is sensitive (JSON fields, and
      * every name the text fallback's "name": value scan could see, whichever quote it starts at), and, once a
      * {@code ://} was seen (a URL in a string, read by the URL rules), no sensitive {@code name=} after a {@code ?},
@@ -32,6 +35,7 @@ final class SecretFinders {
         if (!redactor.rules.jsonPaths().isEmpty() || !redactor.rules.textRules().isEmpty()) {
             return false;
         }
+        CharSequence text = new Latin1Text(body);
         int digits = 0;
         int lastQuote = -1;
         boolean url = false;
@@ -45,6 +49,9 @@ final class SecretFinders {
             byte b = body[i];
             if (b < 0 || b == '\\' || b == '@') {
                 return false;
+            }
+            if ((b == '%' || b == '&') && encodedAt(text, i)) {
+                return false; // an email written with an escaped '@': jane%40example.com, jane&#64;example.com
             }
             if (b == ':' && i + 2 < body.length && body[i + 1] == '/' && body[i + 2] == '/') {
                 url = true;
@@ -320,6 +327,197 @@ final class SecretFinders {
             }
         }
         return null;
+    }
+
+    /**
+     * Whether {@code s} may hold an address {@link #encodedEmails} finds, told in one pass without allocating: an
+     * '@' written as an escape ({@link #encodedAt}), or a plain '@' in text that also holds an escape (an address whose
+     * dots are encoded, {@code jane@example%2Ecom}). Most text holds neither a {@code %} nor a {@code &}.
+     */
+    static boolean mayHoldEncodedEmail(String s) {
+        if (s.indexOf('%') < 0 && s.indexOf('&') < 0) {
+            return false;
+        }
+        boolean at = false;
+        boolean escape = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '@') {
+                at = true;
+            } else if (c == '%' || c == '&') {
+                int n = escapeLength(s, i);
+                if (n > 0 && escaped(s, i, n) == '@') {
+                    return true;
+                }
+                escape |= n > 0;
+            }
+        }
+        return at && escape;
+    }
+
+    /** Whether an escape at {@code i} stands for '@': {@code %40}, {@code &#64;}, {@code &#x40;} or {@code &commat;}. */
+    static boolean encodedAt(CharSequence s, int i) {
+        int n = escapeLength(s, i);
+        return n > 0 && escaped(s, i, n) == '@';
+    }
+
+    /**
+     * The email addresses of {@code s} written with escapes, as {start, end} in {@code s}: what {@link #email} finds in
+     * the text with each escape read as the character it stands for, a percent escape ({@code %40}, any case of hex
+     * digits: {@code %2e}, {@code %2E}; a UTF-8 sequence of them as its character), a numeric character reference
+     * ({@code &#64;}, {@code &#x40;}, with its {@code ;}) or {@code &commat;} and {@code &period;}. The address so
+     * starts and ends where its decoded text does ({@code to%20bob%40example.com%2C} holds {@code bob%40example.com}),
+     * and {@link #decodeEscapes} of it is the address. One pass to decode, one {@link #email} scan.
+     */
+    static List<int[]> encodedEmails(String s) {
+        StringBuilder view = new StringBuilder(s.length());
+        int[] at = new int[s.length() + 1]; // where each character of the view starts in s
+        for (int i = 0; i < s.length(); ) {
+            int n = escapeLength(s, i);
+            at[view.length()] = i;
+            int c;
+            if (n == 0) {
+                c = s.charAt(i);
+                n = 1;
+            } else if (n == 3) {
+                int escapes = utf8Escapes(s, i);
+                c = escapes == 0 ? 0xFFFD : utf8CodePoint(s, i, escapes);
+                n = 3 * Math.max(escapes, 1);
+            } else {
+                c = escaped(s, i, n);
+            }
+            view.append(c <= 0xFFFF ? (char) c : (char) 0xFFFD); // beyond the BMP: no address character
+            i += n;
+        }
+        at[view.length()] = s.length();
+        String decoded = view.toString();
+        List<int[]> hits = new ArrayList<>(1);
+        for (int[] hit = email(decoded, 0); hit != null; hit = email(decoded, hit[1])) {
+            hits.add(new int[] {at[hit[0]], at[hit[1]]});
+        }
+        return hits;
+    }
+
+    /**
+     * How many percent escapes from {@code i} on (which holds one) encode one character in UTF-8, 1 to 4, or 0 when
+     * they are malformed (a lone continuation byte, a sequence cut short, overlong or a surrogate).
+     */
+    private static int utf8Escapes(CharSequence s, int i) {
+        int b0 = escaped(s, i, 3);
+        int count = b0 < 0x80 ? 1 : b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+        for (int k = 1; k < count; k++) {
+            int next = i + 3 * k;
+            if (next >= s.length() || escapeLength(s, next) != 3 || (escaped(s, next, 3) & 0xC0) != 0x80) {
+                return 0;
+            }
+        }
+        int cp = count == 0 ? 0 : utf8CodePoint(s, i, count);
+        boolean valid = switch (count) {
+            case 3 -> cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
+            case 4 -> cp >= 0x10000 && cp <= 0x10FFFF;
+            default -> true;
+        };
+        return valid ? count : 0;
+    }
+
+    /** The code point the {@code escapes} percent escapes from {@code i} on encode, checked by {@link #utf8Escapes}. */
+    private static int utf8CodePoint(CharSequence s, int i, int escapes) {
+        int b0 = escaped(s, i, 3);
+        int cp = escapes == 1 ? b0 : b0 & (0xFF >> (escapes + 1));
+        for (int k = 1; k < escapes; k++) {
+            cp = cp << 6 | (escaped(s, i + 3 * k, 3) & 0x3F);
+        }
+        return cp;
+    }
+
+    /**
+     * Text with the escapes {@link #encodedEmails} reads decoded: percent escapes as UTF-8 (a malformed sequence as
+     * U+FFFD), character references as the character they stand for; the address an encoded one is tokenised as.
+     */
+    static String decodeEscapes(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        byte[] bytes = new byte[s.length() / 3 + 1];
+        int n = 0;
+        for (int i = 0; i < s.length(); ) {
+            int length = escapeLength(s, i);
+            if (length == 3 && s.charAt(i) == '%') {
+                bytes[n++] = (byte) escaped(s, i, length);
+                i += length;
+                continue;
+            }
+            if (n > 0) {
+                sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
+                n = 0;
+            }
+            if (length == 0) {
+                sb.append(s.charAt(i));
+                i++;
+            } else {
+                int c = escaped(s, i, length);
+                sb.appendCodePoint(Character.isValidCodePoint(c) ? c : 0xFFFD);
+                i += length;
+            }
+        }
+        if (n > 0) {
+            sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The length of the escape starting at {@code i}, or 0: {@code %} and two hex digits; {@code &#}, up to 7
+     * decimal digits and {@code ;}; {@code &#x} (or {@code &#X}), up to 6 hex digits and {@code ;}; {@code &commat;}
+     * or {@code &period;}.
+     */
+    private static int escapeLength(CharSequence s, int i) {
+        char c = s.charAt(i);
+        if (c == '%') {
+            return i + 2 < s.length() && Character.digit(s.charAt(i + 1), 16) >= 0 && Character.digit(s.charAt(i + 2), 16) >= 0 ? 3 : 0;
+        }
+        if (c != '&' || i + 1 >= s.length()) {
+            return 0;
+        }
+        if (s.charAt(i + 1) != '#') {
+            return startsWith(s, i, "&commat;") || startsWith(s, i, "&period;") ? 8 : 0;
+        }
+        int j = i + 2;
+        boolean hex = j < s.length() && (s.charAt(j) == 'x' || s.charAt(j) == 'X');
+        if (hex) {
+            j++;
+        }
+        int digitsStart = j;
+        while (j < s.length() && j - digitsStart < (hex ? 6 : 7) && Character.digit(s.charAt(j), hex ? 16 : 10) >= 0) {
+            j++;
+        }
+        return j > digitsStart && j < s.length() && s.charAt(j) == ';' ? j + 1 - i : 0;
+    }
+
+    /** The code point the escape of {@code length} characters at {@code i} stands for (a percent escape: its byte). */
+    private static int escaped(CharSequence s, int i, int length) {
+        if (s.charAt(i) == '%') {
+            return Character.digit(s.charAt(i + 1), 16) << 4 | Character.digit(s.charAt(i + 2), 16);
+        }
+        if (s.charAt(i + 1) != '#') {
+            return s.charAt(i + 1) == 'c' ? '@' : '.';
+        }
+        boolean hex = s.charAt(i + 2) == 'x' || s.charAt(i + 2) == 'X';
+        int value = 0;
+        for (int j = i + (hex ? 3 : 2); j < i + length - 1; j++) {
+            value = value * (hex ? 16 : 10) + Character.digit(s.charAt(j), hex ? 16 : 10);
+        }
+        return value;
+    }
+
+    private static boolean startsWith(CharSequence s, int i, String prefix) {
+        if (i + prefix.length() > s.length()) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length(); k++) {
+            if (s.charAt(i + k) != prefix.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static boolean letter(char c) {

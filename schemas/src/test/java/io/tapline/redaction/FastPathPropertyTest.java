@@ -21,7 +21,9 @@ class FastPathPropertyTest {
     private static final String[] PIECES = {
         "{", "}", "[", "]", "\"", ":", ",", " ", "\n", "\t", "=", "?", "&", "#", ";", "/", "https://", "http://",
         "HTTPS://", "x.com", "token", "my token", "sig", "password", "signature", "api_key", "a", "b1", "123",
-        "4111", "%", "%41", "+", ".", "-", "_", "next", "url", "abc", "'", "\r", "1.5", "e5", "<", ">", "*"
+        "4111", "%", "%41", "+", ".", "-", "_", "next", "url", "abc", "'", "\r", "1.5", "e5", "<", ">", "*",
+        // addresses written with escapes
+        "jane", "%40", "%4", "0", "&#64;", "&#x40;", "&#", "64;", "&commat;", "&amp;", "example.com", "x.io"
     };
 
     @Test

@@ -520,6 +520,45 @@ class RedactorTest {
         assertFalse(SecretFinders.luhn("4012888888881882"));
     }
 
+    /**
+     * An address written with its '@' (and any other character) percent-encoded or as an HTML character reference,
+     * as templates, mail links and log lines carry it outside a URL, is tokenised whole, by the address it encodes: the
+     * same token as the address written plainly.
+     */
+    @Test
+    void shouldTokenisePercentAndEntityEncodedEmailsByTheAddressTheyEncode() {
+        String jane = t("jane@example.com");
+        for (String encoded : List.of("jane%40example.com", "jane&#64;example.com", "jane&#x40;example.com", "jane&#X40;example.com",
+                "jane&#064;example.com", "jane&commat;example.com", "&#106;&#97;&#110;&#101;&#64;&#101;xample&#46;com",
+                "jane%40example%2ecom", "jane%40example%2Ecom")) {
+            out.clear();
+            assertEquals("mail " + jane + ", thanks", redactor.text("p", "text", "body", "mail " + encoded + ", thanks", out), encoded);
+            assertEquals(List.of("email"), out.stream().map(Redaction::getRule).toList(), encoded);
+            assertEquals("Jane <" + jane + ">", redactor.header("p", "X-Reply-To", "Jane <" + encoded + ">", out), encoded);
+        }
+        // the address ends where its decoded text ends it; escapes around it are kept as written
+        assertEquals("to%20" + t("bob@example.com") + "%2C%20x", redactor.text("p", "text", "body", "to%20bob%40example.com%2C%20x", out));
+        assertEquals(t("jos\u00e9@example.com"), redactor.text("p", "text", "body", "jos%C3%A9%40example.com", out), "UTF-8 escapes, decoded as the path's are");
+        // in a text body (the byte scan must not skip it), an HTML body, a JSON string and a JSON key
+        String html = "<a href=\"mailto:jane&#64;example.com\">write</a>";
+        assertEquals("<a href=\"mailto:" + jane + "\">write</a>",
+                new String(redactor.body("p", html.getBytes(StandardCharsets.UTF_8), "text/html", out), StandardCharsets.UTF_8));
+        String json = "{\"note\":\"to jane%40example.com\",\"a&commat;b.io\":1}";
+        assertEquals("{\"note\":\"to " + jane + "\",\"" + t("a@b.io") + "\":1}",
+                new String(redactor.body("p", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8));
+        String plain = "mail jane%40example.com";
+        assertEquals("mail " + jane, new String(redactor.body("p", plain.getBytes(StandardCharsets.UTF_8), "text/plain", out),
+                StandardCharsets.UTF_8));
+        // not addresses: nothing after the '@', no top-level domain, a reference to another character
+        for (String same : List.of("50%40 of users", "jane%40example", "R&#38;D", "AT&amp;T jane&#65;example.com", "%40example.com")) {
+            assertSame(same, redactor.text("p", "text", "body", same, out), same);
+        }
+        // a mebibyte of escapes is read in one pass, on a small stack
+        String escapes = onSmallStack(() -> redactor.text("p", "text", "body", "a%40".repeat(1 << 18) + " x&#64;".repeat(1 << 17)
+                + " jane&#64;example.com", out));
+        assertTrue(escapes.endsWith(" x&#64;" + " " + jane), "the address, nothing else");
+    }
+
     @Test
     void shouldApplyConfiguredRegexRules() {
         Redactor r = new Redactor(KEY, new Redactor.Rules(Set.of(), Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME), Set.of(), List.of(),
@@ -551,6 +590,9 @@ class RedactorTest {
                 "{\"n\":\"4111 1111 1111 1111\"}",             // card digits inside a string
                 "{\"n\":4111111111111111}",                  // card as a number
                 "{\"e\":\"jane@example.com\"}",                // email
+                "{\"e\":\"jane%40example.com\"}",              // email, percent-encoded
+                "{\"e\":\"jane&#64;example.com\"}",            // email, as an HTML character reference
+                "{\"e\":\"jane&commat;example.com\"}",
                 "\"secret\": \"cut by the cap",                 // not JSON: the text fallback's pair scan
                 "{\"caf\u00e9\":\"x\"}")) {                    // non-ASCII: decoded text may differ from bytes
             byte[] b = body.getBytes(StandardCharsets.UTF_8);
