@@ -673,8 +673,8 @@ public final class Redactor {
      * {@link #body} of a body cut short: by the capture cap, or a message that never ended. A secret at the cut may
      * not be whole ({@code 4111 1111 11}, {@code jane@exa}, half a JWT) and then matches no rule, so the body ends at
      * its last whole word: the bytes after the last delimiter (a blank or control character, a quote, a bracket,
-     * {@code < > , ; | &} or a backquote) are left out, and with them digit groups written before them with single
-     * blanks (a card number's start), up to 19 digits. The note {@code cut-word} says that bytes were left out.
+     * {@code < > , ; | &} or a backquote) are left out, and with them digit groups written before them with spaces,
+     * one or a run (a card number's start), up to 19 digits. The note {@code cut-word} says that bytes were left out.
      */
     public byte[] cutBody(String part, byte[] body, String contentType, List<Redaction> out) {
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
@@ -696,7 +696,7 @@ public final class Redactor {
     /**
      * Where the last whole word of {@code text}, cut at {@code cut}, ends: before the characters after the last
      * delimiter (a blank or control character, a quote, a bracket, {@code < > , ; | &} or a backquote) and the digit
-     * groups written before them with single blanks, up to 19 digits (a card number's start). When the text goes on
+     * groups written before them with spaces, one or a run, up to 19 digits (a card number's start). When the text goes on
      * past {@code cut} with a delimiter, a last word that is not digits is whole and kept. Text shown cut short ends
      * there, so that a secret the cut went through (which no rule would match) is not shown in part.
      */
@@ -716,9 +716,13 @@ public final class Redactor {
                 return cut < text.length() && wordDelimiter(text.charAt(cut)) ? cut : end;
             }
         }
-        // digit groups separated by single blanks before the cut word: "4111 1111 11" (a card number's start)
+        // digit groups separated by spaces before the cut word, one or a run: "4111 1111 11", "4111  1111  11" (a
+        // card number's start; one joined by dots is in the cut word)
         while (end > 1 && text.charAt(end - 1) == ' ') {
             int start = end - 1;
+            while (start > 0 && text.charAt(start - 1) == ' ') {
+                start--;
+            }
             int groupDigits = 0;
             while (start > 0 && (isDigit(text.charAt(start - 1)) || text.charAt(start - 1) == '-')) {
                 start--;

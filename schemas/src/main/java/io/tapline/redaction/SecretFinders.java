@@ -14,8 +14,18 @@ final class SecretFinders {
 
     /** A header value in an HTTP authentication scheme is a credential whatever the header is called. */
     static final Pattern CREDENTIAL_VALUE = Pattern.compile("(?i)^\\s*(bearer|basic|digest|token|negotiate|apikey)\\s+\\S.*");
-    /** Digit runs of 13 to 19 digits, optionally grouped by spaces or dashes, starting like a card (2-6). */
-    static final Pattern CARD = Pattern.compile("(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])");
+    /**
+     * Runs of 13 to 19 digits (the count is {@link #luhn}'s to check) starting like a card (2-6): digits optionally
+     * separated by single spaces or dashes, anywhere ({@code 4111 1111-1111 1111}); or digits grouped as cards are
+     * printed, a first group of 4 digits and 2 to 4 more of 3 to 6 ({@code 4-4-4-4}, {@code 4-6-5},
+     * {@code 4-4-4-4-3}), joined by single dots ({@code 4111.1111.1111.1111}) or by runs of spaces
+     * ({@code 4111  1111  1111  1111}). A dot is a card's separator only between such groups, and not when another
+     * group follows: a decimal number ({@code 2.718281828459045}), a version or an OID is not a card. Quantifiers
+     * over the new groups are possessive: nothing is tried twice.
+     */
+    static final Pattern CARD = Pattern.compile("(?<![0-9])(?:[2-6](?:[ -]?[0-9]){12,18}(?![0-9])"
+            + "|(?<![0-9]\\.)[2-6][0-9]{3}+(?:\\.[0-9]{3,6}+){2,4}+(?![0-9]|\\.[0-9])"
+            + "|[2-6][0-9]{3}+(?: ++[0-9]{3,6}+){2,4}+(?![0-9]))");
 
     private SecretFinders() {
     }

@@ -438,6 +438,10 @@ class RedactorTest {
             // the card rule needs no blank before a number: its first group after a '=' or ':' goes too
             {"pan=4111 1111 11", "text/plain", "4111", "pan="},
             {"card:4111-1111-1111 1", "text/plain", "4111", "card:"},
+            // groups joined by runs of spaces or by dots
+            {"card 4111  1111  11", "text/plain", "4111", "card "},
+            {"card 4111   1111 1111  ", "text/plain", "4111", "card "},
+            {"card 4111.1111.11", "text/plain", "4111", "card "},
         };
         for (String[] c : cases) {
             out.clear();
@@ -557,6 +561,29 @@ class RedactorTest {
         String escapes = onSmallStack(() -> redactor.text("p", "text", "body", "a%40".repeat(1 << 18) + " x&#64;".repeat(1 << 17)
                 + " jane&#64;example.com", out));
         assertTrue(escapes.endsWith(" x&#64;" + " " + jane), "the address, nothing else");
+    }
+
+    /**
+     * Card numbers printed with their groups joined by dots or by runs of spaces: the groups as cards are printed (a
+     * first group of 4 digits, the others of 3 to 6), with the Luhn and length rules; a decimal number is not one.
+     */
+    @Test
+    void shouldTokeniseCardNumbersGroupedByDotsOrRunsOfSpaces() {
+        for (String card : List.of("4111.1111.1111.1111", "3782.822463.10005", "4111  1111  1111  1111", "4111 1111  1111   1111",
+                "6011.1111.1111.1117", "4222  2222  22222")) {
+            out.clear();
+            assertEquals("paid with " + t(card) + ". Thanks", redactor.text("p", "text", "body", "paid with " + card + ". Thanks", out), card);
+            assertEquals(List.of("card-number"), out.stream().map(Redaction::getRule).toList(), card);
+        }
+        String json = "{\"card\":\"4111.1111.1111.1111\",\"note\":\"pan 5555  5555  5555  4444\"}";
+        assertEquals("{\"card\":\"" + t("4111.1111.1111.1111") + "\",\"note\":\"pan " + t("5555  5555  5555  4444") + "\"}",
+                new String(redactor.body("p", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8));
+        // Math.E as Java prints it has 16 digits, starts with 2 and passes the Luhn check: a decimal number, not a card;
+        // nor are other groupings, a longer dotted run (a version, an OID), or a number failing the Luhn check
+        for (String same : List.of("e=2.718281828459045", "2.7182.8182.8459.045", "v1.4111.1111.1111.1111", "4111.1111.1111.1111.1",
+                "4111.1111.1111.1112", "41111.1111.1111.111", "4111. 1111. 1111. 1111", "4111\t\t1111\t\t1111\t\t1111")) {
+            assertSame(same, redactor.text("p", "text", "body", same, out), same);
+        }
     }
 
     @Test
