@@ -352,7 +352,8 @@ class RedactorTest {
         String q = redactor.urlEncoded("inbound.request", "query", "page=2&api_key=K%2F1&password=hunter2&q=a%20b", out);
         assertEquals("page=2&api_key=" + redactor.token("K/1") + "&password=" + redactor.token("hunter2") + "&q=a%20b", q);
         assertEquals(2, out.size());
-        assertSame("a=1", redactor.urlEncoded("p", "query", "a=1", out) == null ? null : "a=1");
+        String plain = "a=1&b=%2F&c";
+        assertSame(plain, redactor.urlEncoded("p", "query", plain, out), "nothing to redact: the same instance");
     }
 
     @Test
@@ -380,7 +381,8 @@ class RedactorTest {
         cut.append("A".repeat(70_000));
         byte[] red = onSmallStack(() -> redactor.body("p", cut.toString().getBytes(StandardCharsets.UTF_8), "application/json", out));
         String text = new String(red, StandardCharsets.ISO_8859_1);
-        assertFalse(text.contains("abc\\\"def"), "an escaped quote inside a sensitive value is redacted too");
+        assertTrue(text.startsWith("{\"id\": 1234567890123, \"token\": \"" + t("abc\\\"def") + "\", \"image\": \""), text.substring(0, 100));
+        assertFalse(text.contains("def\\\""), "an escaped quote inside a sensitive value is redacted too");
         assertTrue(text.contains("A".repeat(1000)), "the long value is kept");
     }
 
@@ -491,9 +493,7 @@ class RedactorTest {
     void shouldRedactATruncatedJsonBodyByPairs() {
         String cut = "{\"name\":\"x\",\"token\":\"abcdef\",\"nested\":{\"secret\":\"zzz";
         String red = new String(redactor.body("p", cut.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.ISO_8859_1);
-        assertFalse(red.contains("abcdef"), red);
-        assertFalse(red.contains("zzz"), red);
-        assertTrue(red.contains("\"name\":\"x\""));
+        assertEquals("{\"name\":\"x\",\"token\":\"" + t("abcdef") + "\",\"nested\":{\"secret\":\"" + t("zzz") + "\"", red);
     }
 
     @Test
@@ -518,8 +518,7 @@ class RedactorTest {
     void shouldRedactCardNumbersOnlyWhenLuhnValid() {
         String text = "paid with 4111-1111-1111-1111, order 4111111111111112";
         String red = redactor.text("p", "text", "body", text, out);
-        assertFalse(red.contains("4111-1111-1111-1111"));
-        assertTrue(red.contains("4111111111111112"), "not Luhn-valid: kept");
+        assertEquals("paid with " + t("4111-1111-1111-1111") + ", order 4111111111111112", red, "not Luhn-valid: kept");
         assertTrue(SecretFinders.luhn("4012888888881881"));
         assertFalse(SecretFinders.luhn("4012888888881882"));
     }
@@ -651,7 +650,7 @@ class RedactorTest {
             byte[] b = body.getBytes(StandardCharsets.UTF_8);
             assertFalse(redactor.nothingToRedact(b), body);
             String r = new String(redactor.body("b", b, "application/json", out), StandardCharsets.UTF_8);
-            assertFalse(r.contains("=abc"), r);
+            assertFalse(r.contains("abc"), r);
         }
         byte[] clean = "{\"u\":\"https://x.com/?a b=1&c=2#d=3\"}".getBytes(StandardCharsets.UTF_8);
         assertTrue(redactor.nothingToRedact(clean));
