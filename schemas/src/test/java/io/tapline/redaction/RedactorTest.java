@@ -364,13 +364,14 @@ class RedactorTest {
                 + "\"email\":\"bob@example.com\",\"card\":\"4111 1111 1111 1111\",\"deep\":{\"pin\":1234}},"
                 + "\"items\":[{\"sku\":\"A\",\"cvv\":\"123\"},{\"sku\":\"B\",\"cvv\":\"456\"}],\"n\":4012888888881881,\"ts\":1732166400000}";
         String red = new String(r.body("inbound.request", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
-        for (String secret : List.of("hunter2", "123-45-6789", "1990-01-01", "bob@example.com", "4111 1111 1111 1111", "1234", "\"123\"", "456", "4012888888881881")) {
-            assertFalse(red.contains(secret), secret + " leaked in " + red);
-        }
-        assertTrue(red.contains("\"user\":\"bob\""), red);
-        assertTrue(red.contains("\"sku\":\"A\""), red);
-        assertTrue(red.contains("1732166400000"), "a timestamp starting with 1 is not a card: " + red);
-        assertTrue(out.stream().anyMatch(x -> x.getField().equals("$.items[1].cvv") && x.getRule().equals("config:json-path")));
+        // each value becomes the token of that value (a number by its digits); a timestamp starting with 1 is not a card
+        assertEquals("{\"user\":\"bob\",\"password\":\"" + t("hunter2") + "\",\"ssn\":\"" + t("123-45-6789") + "\",\"customer\":{\"dob\":\""
+                + t("1990-01-01") + "\",\"email\":\"" + t("bob@example.com") + "\",\"card\":\"" + t("4111 1111 1111 1111")
+                + "\",\"deep\":{\"pin\":\"" + t("1234") + "\"}},\"items\":[{\"sku\":\"A\",\"cvv\":\"" + t("123") + "\"},{\"sku\":\"B\",\"cvv\":\""
+                + t("456") + "\"}],\"n\":\"" + t("4012888888881881") + "\",\"ts\":1732166400000}", red);
+        assertEquals(List.of("$.password:sensitive-name", "$.ssn:config:field", "$.customer.dob:config:json-path", "$.customer.email:email",
+                "$.customer.card:card-number", "$.customer.deep.pin:config:json-path", "$.items[0].cvv:config:json-path",
+                "$.items[1].cvv:config:json-path", "$.n:card-number"), out.stream().map(x -> x.getField() + ":" + x.getRule()).toList());
     }
 
     @Test
