@@ -63,7 +63,7 @@ public final class EgressRouter {
                     + (uri.length() > 80 ? uri.substring(0, 80) + "..." : uri) + "\n");
             return;
         }
-        String path = req.path() == null ? "/" : req.path();
+        String path = req.path() == null ? "/" : RequestTarget.fromWire(req.path()); // a prefix of uri, as converted
         int slash = path.indexOf('/', 1);
         String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
         EgressRoute route = routes.get(name);
