@@ -91,7 +91,8 @@ public final class CandidateClient implements AutoCloseable {
     /** The recorded request with the given traceparent; completes with the candidate's response. */
     public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
         String query = recorded.getRawQuery();
-        String uri = basePath + recorded.getPath() + (query == null || query.isEmpty() ? "" : "?" + query);
+        // an empty query is sent as recorded: "/a?" is another URI than "/a" (RFC 3986 6.2.3), and the app read ""
+        String uri = basePath + recorded.getPath() + (query == null ? "" : "?" + query);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());
         for (Header h : recorded.getHeaders()) {

@@ -104,6 +104,12 @@ class CandidateWireTest {
     }
 
     @Test
+    void anEmptyQueryIsSentAsRecorded() throws Exception {
+        assertEquals("GET /a? HTTP/1.1", requestLine(received(Fixtures.request("GET", "x", "/a", "", null))));
+        assertEquals("GET /a HTTP/1.1", requestLine(received(Fixtures.request("GET", "x", "/a", null, null))));
+    }
+
+    @Test
     void aRequestRecordedWithItsBodyTruncatedIsSkippedAndNotSent() throws Exception {
         HttpRequest cut = Fixtures.request("POST", "x", "/orders", null, "{\"sku\":");
         cut.setTruncated(true);
