@@ -92,7 +92,9 @@ public final class CandidateClient implements AutoCloseable {
     public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
         String query = recorded.getRawQuery();
         // an empty query is sent as recorded: "/a?" is another URI than "/a" (RFC 3986 6.2.3), and the app read ""
-        String uri = basePath + recorded.getPath() + (query == null ? "" : "?" + query);
+        String path = recorded.getPath();
+        // the asterisk form (OPTIONS *) names the server, not a resource under the target's base path: "/api*" is not it
+        String uri = (path.equals("*") ? path : basePath + path) + (query == null ? "" : "?" + query);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());
         for (Header h : recorded.getHeaders()) {

@@ -110,6 +110,15 @@ class CandidateWireTest {
     }
 
     @Test
+    void theAsteriskFormIsSentAsItIsUnderATargetWithABasePath() throws Exception {
+        client.close();
+        client = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.port() + "/api"), 1,
+                Duration.ofSeconds(5));
+        assertEquals("OPTIONS * HTTP/1.1", requestLine(received(Fixtures.request("OPTIONS", "x", "*", null, null))));
+        assertEquals("HEAD /api/h HTTP/1.1", requestLine(received(Fixtures.request("HEAD", "x", "/h", null, null))));
+    }
+
+    @Test
     void aRequestRecordedWithItsBodyTruncatedIsSkippedAndNotSent() throws Exception {
         HttpRequest cut = Fixtures.request("POST", "x", "/orders", null, "{\"sku\":");
         cut.setTruncated(true);
