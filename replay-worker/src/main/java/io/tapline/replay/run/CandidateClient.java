@@ -21,6 +21,7 @@ import io.vertx.core.http.RequestOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,9 +37,14 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class CandidateClient implements AutoCloseable {
 
-    /** Connection-level headers the client sets itself, and tracing headers the replay replaces. */
+    /**
+     * Connection-level headers the client sets itself, hop-by-hop ones the sidecar never forwarded to the app
+     * ({@code Proxy-Authorization} is the client's credential for a proxy), {@code Expect}, which the sidecar
+     * answered itself, and tracing headers the replay replaces.
+     */
     private static final Set<String> NOT_SENT = Set.of("host", "content-length", "transfer-encoding", "connection",
-            "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "expect", "traceparent", "tracestate");
+            "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authorization", "proxy-authenticate",
+            "expect", "traceparent", "tracestate");
 
     /**
      * The most of a candidate's answer that is read: a recorded body is at most the capture's cap (64 KiB by
@@ -97,9 +103,10 @@ public final class CandidateClient implements AutoCloseable {
         String uri = (path.equals("*") ? path : basePath + path) + (query == null ? "" : "?" + query);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());
+        Set<String> hopOnly = connectionOptions(recorded.getHeaders());
         for (Header h : recorded.getHeaders()) {
             String name = h.getName().toLowerCase(Locale.ROOT);
-            if (!NOT_SENT.contains(name) && (encodingHeader || !name.equals("content-encoding"))) {
+            if (!NOT_SENT.contains(name) && !hopOnly.contains(name) && (encodingHeader || !name.equals("content-encoding"))) {
                 headers.add(h.getName(), h.getValue());
             }
         }
@@ -138,6 +145,25 @@ public final class CandidateClient implements AutoCloseable {
                         req.reset();
                     }
                 });
+    }
+
+    /**
+     * The names the recorded {@code Connection} lines list, lower-cased: headers for that hop only (RFC 9110 7.6.1),
+     * which the sidecar did not forward to the app. Usually none.
+     */
+    private static Set<String> connectionOptions(List<Header> headers) {
+        Set<String> out = Set.of();
+        for (Header h : headers) {
+            if (h.getName().equalsIgnoreCase("connection")) {
+                if (out.isEmpty()) {
+                    out = new HashSet<>();
+                }
+                for (String token : h.getValue().split(",")) {
+                    out.add(token.trim().toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        return out;
     }
 
     /** The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. */

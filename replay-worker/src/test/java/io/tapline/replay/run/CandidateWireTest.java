@@ -119,6 +119,16 @@ class CandidateWireTest {
     }
 
     @Test
+    void hopByHopHeadersAreNotSentNorTheOnesTheRecordedConnectionNames() throws Exception {
+        // the sidecar forwarded none of them to the app, and answered Expect: 100-continue itself
+        HttpRequest r = Fixtures.request("PUT", "x", "/hop", null, "{}");
+        r.setHeaders(List.of(h("Connection", "keep-alive, x-hop, TE"), h("Keep-Alive", "timeout=5"), h("TE", "deflate"),
+                h("Upgrade", "h2c"), h("Proxy-Connection", "keep-alive"), h("X-Hop", "1"), h("Proxy-Authorization", "Basic YTpi"),
+                h("Trailer", "X-Sum"), h("Expect", "100-continue"), h("Content-Length", "2"), h("X-End", "kept")));
+        assertEquals(List.of("X-End: kept", "content-length: 2"), fieldLines(received(r), "host", "traceparent"));
+    }
+
+    @Test
     void aRequestRecordedWithItsBodyTruncatedIsSkippedAndNotSent() throws Exception {
         HttpRequest cut = Fixtures.request("POST", "x", "/orders", null, "{\"sku\":");
         cut.setTruncated(true);
