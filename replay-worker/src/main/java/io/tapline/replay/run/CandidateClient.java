@@ -112,6 +112,14 @@ public final class CandidateClient implements AutoCloseable {
         }
         headerOverrides.forEach(headers::set);
         headers.set("traceparent", traceparent);
+        Buffer body = Buffer.buffer(Bodies.bytes(recorded.getBody()));
+        // Framed as the sidecar forwarded it to the app: chunked when the client sent it chunked, else with the length
+        // of what is sent (never the recorded value, which a body stored decoded no longer has), a recorded
+        // Content-Length: 0 included (without one, an empty body goes without framing headers, as a GET usually does)
+        boolean chunked = sentChunked(recorded.getHeaders());
+        if (!chunked && (body.length() > 0 || hasHeader(recorded.getHeaders(), "content-length"))) {
+            headers.set("content-length", Integer.toString(body.length()));
+        }
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.valueOf(recorded.getMethod().toUpperCase(Locale.ROOT)))
                 .setURI(uri)
@@ -119,7 +127,6 @@ public final class CandidateClient implements AutoCloseable {
                 // a case given up while waiting for a pooled connection leaves the pool's queue, and drops its body
                 .setConnectTimeout(timeoutMillis)
                 .setIdleTimeout(timeoutMillis);
-        Buffer body = Buffer.buffer(Bodies.bytes(recorded.getBody()));
         // The response body is subscribed to in the same event-loop callback that receives the response head:
         // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
@@ -133,6 +140,7 @@ public final class CandidateClient implements AutoCloseable {
                         req.reset();
                         return Future.failedFuture("the case was given up before a connection to the candidate was open");
                     }
+                    req.setChunked(chunked);
                     return (body.length() == 0 ? req.send() : req.send(body)).compose(resp -> read(req, resp));
                 })
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
@@ -164,6 +172,29 @@ public final class CandidateClient implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Whether a recorded {@code Transfer-Encoding} line names {@code chunked} (the sidecar takes no other coding). */
+    private static boolean sentChunked(List<Header> headers) {
+        for (Header h : headers) {
+            if (h.getName().equalsIgnoreCase("transfer-encoding")) {
+                for (String coding : h.getValue().split(",")) {
+                    if (coding.trim().equalsIgnoreCase("chunked")) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasHeader(List<Header> headers, String name) {
+        for (Header h : headers) {
+            if (h.getName().equalsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. */

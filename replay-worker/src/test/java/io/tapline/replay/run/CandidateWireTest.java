@@ -129,6 +129,31 @@ class CandidateWireTest {
     }
 
     @Test
+    void theBodyIsFramedAsProductionsAppReceivedItWithTheLengthOfWhatIsSent() throws Exception {
+        HttpRequest chunked = Fixtures.request("POST", "x", "/up", null, "{\"a\":1}");
+        chunked.setHeaders(List.of(h("Transfer-Encoding", "chunked")));
+        assertEquals(List.of("transfer-encoding: chunked"), fieldLines(received(chunked), "host", "traceparent"));
+        HttpRequest emptyChunked = Fixtures.request("POST", "x", "/up", null, null);
+        emptyChunked.setHeaders(List.of(h("Transfer-Encoding", "chunked")));
+        String sent = received(emptyChunked);
+        assertEquals(List.of("transfer-encoding: chunked"), fieldLines(sent, "host", "traceparent"));
+        assertTrue(sent.endsWith("\r\n\r\n0\r\n\r\n"), sent);
+        HttpRequest emptyWithLength = Fixtures.request("POST", "x", "/empty", null, null);
+        emptyWithLength.setHeaders(List.of(h("Content-Length", "0")));
+        assertEquals(List.of("content-length: 0"), fieldLines(received(emptyWithLength), "host", "traceparent"));
+        // a gzip upload the sidecar stored decoded: the recorded length is the compressed body's, not what is sent
+        HttpRequest decoded = Fixtures.request("POST", "x", "/gz", null, "{\"a\":1}");
+        decoded.setHeaders(List.of(h("Content-Encoding", "gzip"), h("Content-Length", "27")));
+        sent = received(decoded);
+        assertEquals(List.of("content-length: 7"), fieldLines(sent, "host", "traceparent"));
+        assertTrue(sent.endsWith("\r\n\r\n{\"a\":1}"), sent);
+        HttpRequest getWithBody = Fixtures.request("GET", "x", "/q", null, "{\"q\":1}");
+        getWithBody.setHeaders(List.of(h("Content-Length", "7")));
+        assertEquals(List.of("content-length: 7"), fieldLines(received(getWithBody), "host", "traceparent"));
+        assertEquals(List.of(), fieldLines(received(Fixtures.request("POST", "x", "/none", null, null)), "host", "traceparent"));
+    }
+
+    @Test
     void aRequestRecordedWithItsBodyTruncatedIsSkippedAndNotSent() throws Exception {
         HttpRequest cut = Fixtures.request("POST", "x", "/orders", null, "{\"sku\":");
         cut.setTruncated(true);
