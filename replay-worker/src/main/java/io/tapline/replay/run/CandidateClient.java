@@ -103,12 +103,17 @@ public final class CandidateClient implements AutoCloseable {
         String uri = (path.equals("*") ? path : basePath + path) + (query == null ? "" : "?" + query);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());
-        Set<String> hopOnly = connectionOptions(recorded.getHeaders());
+        // headers the Connection lines name are for that hop only (RFC 9110 7.6.1): the sidecar did not forward them
+        Set<String> hopOnly = tokens(recorded.getHeaders(), "connection");
         for (Header h : recorded.getHeaders()) {
             String name = h.getName().toLowerCase(Locale.ROOT);
             if (!NOT_SENT.contains(name) && !hopOnly.contains(name) && (encodingHeader || !name.equals("content-encoding"))) {
                 headers.add(h.getName(), h.getValue());
             }
+        }
+        if (tokens(recorded.getHeaders(), "te").contains("trailers")) {
+            // TE is hop-by-hop, but the sidecar tells the app that trailers are accepted, as this client reads them too
+            headers.add("TE", "trailers");
         }
         headerOverrides.forEach(headers::set);
         headers.set("traceparent", traceparent);
@@ -116,7 +121,7 @@ public final class CandidateClient implements AutoCloseable {
         // Framed as the sidecar forwarded it to the app: chunked when the client sent it chunked, else with the length
         // of what is sent (never the recorded value, which a body stored decoded no longer has), a recorded
         // Content-Length: 0 included (without one, an empty body goes without framing headers, as a GET usually does)
-        boolean chunked = sentChunked(recorded.getHeaders());
+        boolean chunked = tokens(recorded.getHeaders(), "transfer-encoding").contains("chunked");
         if (!chunked && (body.length() > 0 || hasHeader(recorded.getHeaders(), "content-length"))) {
             headers.set("content-length", Integer.toString(body.length()));
         }
@@ -156,36 +161,23 @@ public final class CandidateClient implements AutoCloseable {
     }
 
     /**
-     * The names the recorded {@code Connection} lines list, lower-cased: headers for that hop only (RFC 9110 7.6.1),
-     * which the sidecar did not forward to the app. Usually none.
+     * The comma-separated elements of every recorded {@code name} line, lower-cased, without parameters: the
+     * options a {@code Connection} line lists, the codings of {@code Transfer-Encoding} or {@code TE}. Usually none.
      */
-    private static Set<String> connectionOptions(List<Header> headers) {
+    private static Set<String> tokens(List<Header> headers, String name) {
         Set<String> out = Set.of();
         for (Header h : headers) {
-            if (h.getName().equalsIgnoreCase("connection")) {
+            if (h.getName().equalsIgnoreCase(name)) {
                 if (out.isEmpty()) {
                     out = new HashSet<>();
                 }
-                for (String token : h.getValue().split(",")) {
-                    out.add(token.trim().toLowerCase(Locale.ROOT));
+                for (String element : h.getValue().split(",")) {
+                    int params = element.indexOf(';');
+                    out.add((params < 0 ? element : element.substring(0, params)).trim().toLowerCase(Locale.ROOT));
                 }
             }
         }
         return out;
-    }
-
-    /** Whether a recorded {@code Transfer-Encoding} line names {@code chunked} (the sidecar takes no other coding). */
-    private static boolean sentChunked(List<Header> headers) {
-        for (Header h : headers) {
-            if (h.getName().equalsIgnoreCase("transfer-encoding")) {
-                for (String coding : h.getValue().split(",")) {
-                    if (coding.trim().equalsIgnoreCase("chunked")) {
-                        return true;
-                    }
-                }
-            }
-        }
-        return false;
     }
 
     private static boolean hasHeader(List<Header> headers, String name) {

@@ -154,6 +154,13 @@ class CandidateWireTest {
     }
 
     @Test
+    void aRecordedTeThatAcceptsTrailersIsSentAsTeTrailersAsTheSidecarForwardedIt() throws Exception {
+        HttpRequest r = Fixtures.request("GET", "x", "/te", null, null);
+        r.setHeaders(List.of(h("Connection", "TE"), h("TE", "deflate, Trailers"), h("X-End", "kept")));
+        assertEquals(List.of("X-End: kept", "TE: trailers"), fieldLines(received(r), "host", "traceparent"));
+    }
+
+    @Test
     void aRequestRecordedWithItsBodyTruncatedIsSkippedAndNotSent() throws Exception {
         HttpRequest cut = Fixtures.request("POST", "x", "/orders", null, "{\"sku\":");
         cut.setTruncated(true);
