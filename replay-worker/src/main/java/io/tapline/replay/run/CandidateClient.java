@@ -31,9 +31,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Sends recorded requests to the candidate. Bodies go as recorded: decoded, without their {@code Content-Encoding},
- * when the capture decoded them, still encoded when the record says so; responses come back undecoded so the
- * comparison sees what the candidate sent. The recorded trace headers are replaced by the case's.
+ * Sends recorded requests to the candidate as the capture sidecar forwarded them to the app: the target's bytes, the
+ * end-to-end headers in recorded order, the body framed as it was (chunked or with its length). Bodies go as
+ * recorded: decoded, without their {@code Content-Encoding}, when the capture decoded them, still encoded when the
+ * record says so; responses come back undecoded so the comparison sees what the candidate sent. The recorded trace
+ * headers are replaced by the case's.
  */
 public final class CandidateClient implements AutoCloseable {
 
@@ -97,9 +99,9 @@ public final class CandidateClient implements AutoCloseable {
     /** The recorded request with the given traceparent; completes with the candidate's response. */
     public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
         String query = recorded.getRawQuery();
-        // an empty query is sent as recorded: "/a?" is another URI than "/a" (RFC 3986 6.2.3), and the app read ""
         String path = recorded.getPath();
-        // the asterisk form (OPTIONS *) names the server, not a resource under the target's base path: "/api*" is not it
+        // The asterisk form (OPTIONS *) names the server, not a resource under the target's base path ("/api*").
+        // An empty query is sent as recorded: "/a?" is another URI than "/a" (RFC 3986 6.2.3), and the app read "".
         String uri = (path.equals("*") ? path : basePath + path) + (query == null ? "" : "?" + query);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());
@@ -165,10 +167,10 @@ public final class CandidateClient implements AutoCloseable {
      * options a {@code Connection} line lists, the codings of {@code Transfer-Encoding} or {@code TE}. Usually none.
      */
     private static Set<String> tokens(List<Header> headers, String name) {
-        Set<String> out = Set.of();
+        Set<String> out = null;
         for (Header h : headers) {
             if (h.getName().equalsIgnoreCase(name)) {
-                if (out.isEmpty()) {
+                if (out == null) {
                     out = new HashSet<>();
                 }
                 for (String element : h.getValue().split(",")) {
@@ -177,7 +179,7 @@ public final class CandidateClient implements AutoCloseable {
                 }
             }
         }
-        return out;
+        return out == null ? Set.of() : out;
     }
 
     private static boolean hasHeader(List<Header> headers, String name) {
