@@ -639,6 +639,43 @@ class RedactorTest {
         assertTrue(r.startsWith("{\"big\":"), r);
     }
 
+    /**
+     * The tokens numbers in JSON have had so far, hard-coded: recordings made by an older sidecar are compared with new
+     * ones (dedup signatures, replay's judgement of redacted values with the key), so how a number is read or written
+     * out must not change its token. A number is tokenised as the double nearest to it, in Java's rendering
+     * ({@code 1e2} as {@code 100.0}, {@code 1e999} as {@code "Infinity"}); a card found in a floating-point number by
+     * that double's digits.
+     */
+    @Test
+    void shouldKeepTheTokensNumbersInJsonHaveAlwaysHad() {
+        Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME),
+                Set.of(), List.of("$.amount", "$..pin"), List.of(), true, true));
+        String[][] cases = {
+                {"{\"password\":0.1000000000000000055511151231257827}", "{\"password\":\"tapline:hmac:84ada2ed20989508\"}"}, // 0.1
+                {"{\"password\":1e2}", "{\"password\":\"tapline:hmac:b0fa990b7b89e2a0\"}"}, // 100.0
+                {"{\"password\":1.50}", "{\"password\":\"tapline:hmac:bb2dbd3a92bc6f39\"}"}, // 1.5
+                {"{\"password\":-0.0}", "{\"password\":\"tapline:hmac:ba525a0f67330488\"}"}, // -0.0
+                {"{\"password\":1E-400}", "{\"password\":\"tapline:hmac:f65f4a0fa385192e\"}"}, // 0.0
+                {"{\"password\":1e999}", "{\"password\":\"tapline:hmac:f1f7c393a36a6372\"}"}, // "Infinity", quoted
+                {"{\"password\":-0}", "{\"password\":\"tapline:hmac:adb18d2a79fb97e5\"}"}, // 0
+                {"{\"password\":12345678901234567890}", "{\"password\":\"tapline:hmac:1555e5eff793946a\"}"},
+                {"{\"password\":4111111111111111.0}", "{\"password\":\"tapline:hmac:88a4770fadf9de8e\"}"}, // 4.111111111111111E15
+                // {"a":[100.0,-0.0,"Infinity",0,7],"b":1.5}
+                {"{\"secret\":{\"b\":1.50,\"a\":[1e2,-0.0,1e999,-0,7]}}", "{\"secret\":\"tapline:hmac:e9b880b2f9de7df9\"}"},
+                {"{\"amount\":2.50}", "{\"amount\":\"tapline:hmac:a1249badcc9f1cbd\"}"}, // a configured path: 2.5
+                {"{\"x\":{\"pin\":1e3}}", "{\"x\":{\"pin\":\"tapline:hmac:23e00627252a22a2\"}}"}, // 1000.0
+                {"{\"card\":4111111111111111.0}", "{\"card\":\"tapline:hmac:7b7e6cb2715c7b1c\"}"}, // 4111111111111111
+                {"{\"card\":4.111111111111111E15}", "{\"card\":\"tapline:hmac:7b7e6cb2715c7b1c\"}"},
+                // the double nearest to it is 41111111111111352, a Luhn-valid number
+                {"{\"card\":41111111111111352.3}", "{\"card\":\"tapline:hmac:6e371236628beae0\"}"}};
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(r.body("b", c[0].getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8), c[0]);
+        }
+        assertEquals("{\"password\":\"tapline:hmac:bb2dbd3a92bc6f39\"}", r.anyText("p", "$", "{\"password\":1.50}", out));
+        assertEquals("\"tapline:hmac:bb2dbd3a92bc6f39\"", r.jsonValue("p", "$.password", "1.50", out));
+        assertEquals("\"tapline:hmac:e9b880b2f9de7df9\"", r.jsonValue("p", "$.secret", "{\"b\":1.50,\"a\":[1e2,-0.0,1e999,-0,7]}", out));
+    }
+
     /** The scan reads a URL's parameter names as the URL rules do: to the '=', blanks included. */
     @Test
     void shouldNotSkipABodyWhoseUrlHasASensitiveParameterTheScanCouldMisread() {
