@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * Canonical JSON (members sorted by name at every depth) and the text a JSON value is tokenised as; also the JSON
- * mapper and whole-value reader the redaction parses with.
+ * mapper and whole-value reader the redaction parses with (a tree written out again is read by {@link WrittenJson}).
  */
 public final class CanonicalJson {
 
@@ -25,16 +25,28 @@ public final class CanonicalJson {
 
     /**
      * What a JSON value is tokenised as: a string's content, an object or array as {@link #of(JsonNode)} (so the
-     * order its members came in does not change the token), any other value as its JSON.
+     * order its members came in does not change the token), any other value as its JSON. A number is tokenised as
+     * the node it reads as ({@link #asRead}): a body's {@code 1e2} as {@code 100.0}, as the capture always has.
      */
     public static String tokenText(JsonNode value) {
         if (value.isTextual()) {
             return value.textValue();
         }
-        return value.isContainerNode() ? of(value) : value.toString();
+        return value.isContainerNode() ? of(value) : asRead(value).toString();
     }
 
-    /** Compact JSON with every object's members sorted by name, at every depth; array elements keep their order. */
+    /**
+     * The node a value reads as: for a number kept as it was written ({@link WrittenNumber}) the node Jackson reads it
+     * as by default (a double for one with a fraction or an exponent), else the value itself.
+     */
+    static JsonNode asRead(JsonNode value) {
+        return value instanceof WrittenNumber n ? n.read() : value;
+    }
+
+    /**
+     * Compact JSON with every object's members sorted by name, at every depth; array elements keep their order.
+     * Numbers as they read ({@link #asRead}), not as they were written.
+     */
     public static String of(JsonNode value) {
         return sorted(value).toString();
     }
@@ -65,7 +77,7 @@ public final class CanonicalJson {
             node.forEach(v -> out.add(sorted(v)));
             return out;
         }
-        return node;
+        return asRead(node);
     }
 
     /** A rendered JSON value's token text (see {@link #tokenText}), or the rendering itself when it does not parse (cut). */

@@ -43,12 +43,13 @@ final class JsonRedaction {
 
     /**
      * Parses and redacts a JSON body; null when it is not one valid JSON value (several, as in newline-delimited JSON,
-     * are left to the JSON-like text rules, which see them all). Unchanged bodies keep their bytes.
+     * are left to the JSON-like text rules, which see them all). Unchanged bodies keep their bytes; a body written out
+     * again keeps its numbers as they were written ({@link WrittenJson}).
      */
     byte[] json(String part, byte[] body, List<Redaction> out) {
         JsonNode root;
         try {
-            root = CanonicalJson.WHOLE_JSON.readTree(body);
+            root = WrittenJson.read(body);
         } catch (IOException e) {
             return null;
         }
@@ -101,7 +102,7 @@ final class JsonRedaction {
         }
         JsonNode node = null;
         try {
-            node = CanonicalJson.WHOLE_JSON.readTree(s);
+            node = WrittenJson.read(s); // written out again when something in it is redacted
         } catch (IOException e) {
             // not JSON (or cut short): the JSON-like text rules below
         }
@@ -183,8 +184,10 @@ final class JsonRedaction {
             return r == s ? node : TextNode.valueOf(r);
         }
         if (node.isNumber() && rules.cards()) {
-            // a card held as a floating-point number is written 4111111111111111.0 or 4.111111111111111E15
-            String digits = node.isIntegralNumber() ? node.asText() : integral(node);
+            // a card held as a floating-point number is written 4111111111111111.0 or 4.111111111111111E15; a number
+            // is checked as the node it reads as (a double), so the same numbers are cards, with the same digits
+            JsonNode read = CanonicalJson.asRead(node);
+            String digits = read.isIntegralNumber() ? read.asText() : integral(read);
             if (SecretFinders.CARD.matcher(digits).matches() && SecretFinders.luhn(digits)) {
                 out.add(new Redaction(part, "json", path, "card-number"));
                 return TextNode.valueOf(redactor.token(digits));
