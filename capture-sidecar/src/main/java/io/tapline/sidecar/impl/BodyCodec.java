@@ -36,7 +36,7 @@ public final class BodyCodec {
 
     /**
      * Decodes up to {@code cap} bytes. A body cut short by the capture cap decodes as far as it goes and is marked
-     * truncated. Returns null when the bytes are not valid for the encoding.
+     * truncated, as is one that decodes to more than {@code cap} bytes (one of exactly {@code cap} is not). Returns null when the bytes are not valid for the encoding.
      */
     public static Decoded decode(byte[] encoded, String encoding, int cap, boolean inputTruncated) {
         String e = encoding.trim().toLowerCase(Locale.ROOT);
@@ -55,7 +55,14 @@ public final class BodyCodec {
                 }
                 out.write(buf, 0, n);
             }
-            return new Decoded(out.toByteArray(), true);
+            // the cap is reached: the body is cut only if the stream holds more (a body of exactly the cap is whole)
+            int more;
+            try {
+                more = in.read();
+            } catch (EOFException eof) {
+                more = 0; // the capture cut the compressed stream past the cap
+            }
+            return new Decoded(out.toByteArray(), more >= 0 || inputTruncated);
         } catch (ZipException ex) {
             return null;
         } catch (IOException ex) {

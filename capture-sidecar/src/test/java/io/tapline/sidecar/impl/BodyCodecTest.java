@@ -48,6 +48,18 @@ class BodyCodecTest {
     }
 
     @Test
+    void shouldNotMarkABodyThatDecodesToExactlyTheCapAsTruncated() throws Exception {
+        byte[] exact = new byte[1000];
+        Arrays.fill(exact, (byte) 'a');
+        BodyCodec.Decoded d = BodyCodec.decode(gzip(exact), "gzip", 1000, false);
+        assertArrayEquals(exact, d.body());
+        assertFalse(d.truncated(), "the whole body fits the cap: nothing was left out");
+        BodyCodec.Decoded over = BodyCodec.decode(gzip(Arrays.copyOf(exact, 1001)), "gzip", 1000, false);
+        assertEquals(1000, over.body().length);
+        assertTrue(over.truncated(), "one byte more than the cap");
+    }
+
+    @Test
     void shouldDecodeThePrefixOfACutStream() throws Exception {
         byte[] big = new byte[50_000];
         for (int i = 0; i < big.length; i++) {
