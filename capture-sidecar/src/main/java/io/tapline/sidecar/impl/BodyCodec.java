@@ -36,7 +36,8 @@ public final class BodyCodec {
 
     /**
      * Decodes up to {@code cap} bytes. A body cut short by the capture cap decodes as far as it goes and is marked
-     * truncated, as is one that decodes to more than {@code cap} bytes (one of exactly {@code cap} is not). Returns null when the bytes are not valid for the encoding.
+     * truncated, as is one that decodes to more than {@code cap} bytes (one of exactly {@code cap} is not). Returns
+     * null when the bytes are not valid for the encoding.
      */
     public static Decoded decode(byte[] encoded, String encoding, int cap, boolean inputTruncated) {
         String e = encoding.trim().toLowerCase(Locale.ROOT);
@@ -59,8 +60,8 @@ public final class BodyCodec {
             int more;
             try {
                 more = in.read();
-            } catch (EOFException eof) {
-                more = 0; // the capture cut the compressed stream past the cap
+            } catch (IOException beyond) {
+                more = 0; // the capture cut the compressed stream past the cap, or it is damaged there: cut at the cap
             }
             return new Decoded(out.toByteArray(), more >= 0 || inputTruncated);
         } catch (ZipException ex) {
