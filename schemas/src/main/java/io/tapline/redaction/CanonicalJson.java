@@ -80,6 +80,22 @@ public final class CanonicalJson {
         return asRead(node);
     }
 
+    /**
+     * The token text of {@code json} when it is one JSON number, as the capture tokenises a number it reads in a body
+     * ({@code 1.50} as {@code 1.5}, {@code 1e2} as {@code 100.0}: see {@link #tokenText}); null for any other text.
+     */
+    public static String numberTokenText(String json) {
+        if (json.isEmpty() || "-0123456789".indexOf(json.charAt(0)) < 0) {
+            return null;
+        }
+        try {
+            JsonNode n = WHOLE_JSON.readTree(json);
+            return n != null && n.isNumber() ? tokenText(n) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** A rendered JSON value's token text (see {@link #tokenText}), or the rendering itself when it does not parse (cut). */
     static String textOf(String rendered) {
         try {

@@ -272,7 +272,8 @@ public final class RedactedValues {
     /**
      * The candidate's value's token: the recorded one when a form the capture may have tokenised matches it (the
      * value as it is; trimmed, as a credential after its scheme is; a JSON object or array with its members sorted, as
-     * the capture tokenises one, or in the candidate's order, as captures before that did), else the token of the
+     * the capture tokenises one, or in the candidate's order, as captures before that did; a JSON number as the capture
+     * reads one, {@code 1.50} as {@code 1.5}), else the token of the
      * form the capture would tokenise now.
      */
     private String tokenOf(String value, String recorded) {
@@ -285,6 +286,11 @@ public final class RedactedValues {
         }
         String whole = wholeNumber(value); // a card the capture found in a floating-point number: by its digits
         if (whole != null && key.token(whole).equals(recorded)) {
+            return recorded;
+        }
+        // a number the capture tokenised as it reads one (1234.50 as 1234.5), not as the candidate wrote it
+        String number = CanonicalJson.numberTokenText(value);
+        if (number != null && key.token(number).equals(recorded)) {
             return recorded;
         }
         String canonical = CanonicalJson.of(value);

@@ -69,6 +69,11 @@ class RedactedValuesTest {
         assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("4111111111111111") + "\"", "4111111111111111.0"),
                 "a card written as a floating-point number, as the capture tokenises it");
         assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("4111111111111111") + "\"", "4.111111111111111E15"));
+        // a number tokenised by its path (--redaction-json-paths '$.salary'): the capture tokenises it as it reads it,
+        // 1234.50 as 1234.5 and 1e2 as 100.0, so the candidate's same number, written the same way, is the same value
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("1234.5") + "\"", "1234.50"));
+        assertEquals(RedactedValues.Outcome.EQUAL, outcome(KEYED, "\"" + tok("100.0") + "\"", "1e2"));
+        assertEquals(RedactedValues.Outcome.DIFFERENT, outcome(KEYED, "\"" + tok("1234.5") + "\"", "1234.51"));
         // a JSON object where the capture tokenised a sensitive field's object value: by its members sorted by name,
         // so the candidate's member order does not matter; older captures tokenised it in production's order
         String sortedObject = "\"" + tok("{\"pin\":1234,\"user\":{\"a\":1,\"b\":[{\"x\":1,\"y\":2}]}}") + "\"";
