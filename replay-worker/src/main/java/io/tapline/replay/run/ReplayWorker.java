@@ -169,7 +169,8 @@ public final class ReplayWorker implements Runnable {
         // time if propagation may fall back, at the process's rate, before the group considers it stuck (a dead
         // worker is still found by session.timeout.ms).
         consumerProps.putIfAbsent("max.poll.interval.ms", budget.maxPollIntervalMs(batchSize));
-        // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447).
+        // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447), or by member
+        // epoch and member id with group.protocol=consumer (KIP-848).
         String txId = "tapline-replay-" + runId + "-" + workerId;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId))) {
