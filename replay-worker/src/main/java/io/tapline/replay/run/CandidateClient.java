@@ -21,6 +21,7 @@ import io.vertx.core.http.RequestOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -63,6 +64,8 @@ public final class CandidateClient implements AutoCloseable {
     private final String basePath;
     private final long timeoutMillis;
     private final Map<String, String> headerOverrides;
+    /** {@link #headerOverrides} without the framing ones: the body is framed as recorded, whatever a flag says. */
+    private final Map<String, String> sentOverrides;
 
     public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout) {
         this(vertx, target, maxConnections, timeout, Map.of());
@@ -70,11 +73,15 @@ public final class CandidateClient implements AutoCloseable {
 
     /**
      * @param headerOverrides headers set on every replayed request, replacing recorded ones of the same name: e.g.
-     *                        a test credential where the capture kept only a redaction token
+     *                        a test credential where the capture kept only a redaction token; a Content-Length or
+     *                        Transfer-Encoding among them is not sent (the body goes framed as recorded)
      */
     public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout, Map<String, String> headerOverrides) {
         this.target = target;
         this.headerOverrides = Map.copyOf(headerOverrides);
+        Map<String, String> sent = new HashMap<>(headerOverrides);
+        sent.keySet().removeIf(name -> name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("transfer-encoding"));
+        this.sentOverrides = Map.copyOf(sent);
         this.basePath = target.basePath();
         this.timeoutMillis = timeout.toMillis();
         this.client = vertx.createHttpClient(new HttpClientOptions()
@@ -117,7 +124,9 @@ public final class CandidateClient implements AutoCloseable {
             // TE is hop-by-hop, but the sidecar tells the app that trailers are accepted, as this client reads them too
             headers.add("TE", "trailers");
         }
-        headerOverrides.forEach(headers::set);
+        // not Content-Length or Transfer-Encoding: a body announced other than it is sent would leave the candidate
+        // waiting for bytes that never come, or reading it as chunks
+        sentOverrides.forEach(headers::set);
         headers.set("traceparent", traceparent);
         Buffer body = Buffer.buffer(Bodies.bytes(recorded.getBody()));
         // Framed as the sidecar forwarded it to the app: chunked when the client sent it chunked, else with the length

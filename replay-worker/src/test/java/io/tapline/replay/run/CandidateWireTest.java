@@ -154,6 +154,25 @@ class CandidateWireTest {
     }
 
     @Test
+    void aCandidateHeaderDoesNotReframeTheBody() throws Exception {
+        // the framing is the recording's: a --candidate-header Content-Length or Transfer-Encoding would announce a body
+        // other than the one sent (the candidate waiting for bytes that never come, or reading the body as chunks)
+        client.close();
+        client = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.port()), 1, Duration.ofSeconds(5),
+                Map.of("Content-Length", "99", "Transfer-Encoding", "chunked", "X-Test", "1"));
+        HttpRequest withLength = Fixtures.request("POST", "x", "/up", null, "{\"a\":1}");
+        withLength.setHeaders(List.of(h("Content-Length", "7")));
+        String sent = received(withLength);
+        assertEquals(List.of("X-Test: 1", "content-length: 7"), fieldLines(sent, "host", "traceparent"));
+        assertTrue(sent.endsWith("\r\n\r\n{\"a\":1}"), sent);
+        assertEquals(List.of("X-Test: 1"), fieldLines(received(Fixtures.request("GET", "x", "/none", null, null)),
+                "host", "traceparent"));
+        HttpRequest chunked = Fixtures.request("POST", "x", "/up", null, "{\"a\":1}");
+        chunked.setHeaders(List.of(h("Transfer-Encoding", "chunked")));
+        assertEquals(List.of("X-Test: 1", "transfer-encoding: chunked"), fieldLines(received(chunked), "host", "traceparent"));
+    }
+
+    @Test
     void aRecordedTeThatAcceptsTrailersIsSentAsTeTrailersAsTheSidecarForwardedIt() throws Exception {
         HttpRequest r = Fixtures.request("GET", "x", "/te", null, null);
         r.setHeaders(List.of(h("Connection", "TE"), h("TE", "deflate, Trailers"), h("X-End", "kept")));
