@@ -57,6 +57,19 @@ class BodyCodecTest {
         BodyCodec.Decoded over = BodyCodec.decode(gzip(Arrays.copyOf(exact, 1001)), "gzip", 1000, false);
         assertEquals(1000, over.body().length);
         assertTrue(over.truncated(), "one byte more than the cap");
+        // the capture cut the encoded bytes where a gzip member ends: the decoded cap is whole, the body went on
+        byte[] member = gzip(exact);
+        byte[] twoMembers = Arrays.copyOf(member, member.length * 2);
+        System.arraycopy(member, 0, twoMembers, member.length, member.length);
+        BodyCodec.Decoded cut = BodyCodec.decode(Arrays.copyOf(twoMembers, member.length), "gzip", 1000, true);
+        assertArrayEquals(exact, cut.body());
+        assertTrue(cut.truncated(), "the encoded body was cut by the capture: what followed is not in the copy");
+        // damaged past the cap (here its CRC): the copy is kept, cut at the cap, not taken as whole
+        byte[] damaged = member.clone();
+        damaged[damaged.length - 8] ^= 1;
+        BodyCodec.Decoded tail = BodyCodec.decode(damaged, "gzip", 1000, false);
+        assertArrayEquals(exact, tail.body());
+        assertTrue(tail.truncated(), "a failure past the cap reads as a body cut there");
     }
 
     @Test
