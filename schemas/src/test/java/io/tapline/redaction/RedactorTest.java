@@ -556,8 +556,16 @@ class RedactorTest {
         String plain = "mail jane%40example.com";
         assertEquals("mail " + jane, new String(redactor.body("p", plain.getBytes(StandardCharsets.UTF_8), "text/plain", out),
                 StandardCharsets.UTF_8));
-        // not addresses: nothing after the '@', no top-level domain, a reference to another character
-        for (String same : List.of("50%40 of users", "jane%40example", "R&#38;D", "AT&amp;T jane&#65;example.com", "%40example.com")) {
+        // a plain '@' with an escaped dot, and a short JSON key holding an escaped '@'
+        out.clear();
+        assertEquals("mail " + jane, redactor.text("p", "text", "body", "mail jane@example%2Ecom", out));
+        assertEquals(List.of("email"), out.stream().map(Redaction::getRule).toList());
+        assertEquals("{\"" + t("a@b.io") + "\":1}", new String(redactor.body("p", "{\"a%40b.io\":1}".getBytes(StandardCharsets.UTF_8),
+                "application/json", out), StandardCharsets.UTF_8));
+        // not addresses: nothing after the '@', no top-level domain, a reference to another character, a reference past
+        // the last code point (2^32 + 64 is no '@')
+        for (String same : List.of("50%40 of users", "jane%40example", "R&#38;D", "AT&amp;T jane&#65;example.com", "%40example.com",
+                "jane&#4294967360;example.com", "jane&#x100000040;example.com")) {
             assertSame(same, redactor.text("p", "text", "body", same, out), same);
         }
         // a mebibyte of escapes is read in one pass, on a small stack
