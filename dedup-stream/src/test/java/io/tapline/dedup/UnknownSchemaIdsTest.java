@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -172,5 +173,30 @@ class UnknownSchemaIdsTest {
         assertEquals(1, registry.timesAsked(1_000 + bound));
         assertEquals(2, registry.timesAsked(1_000));
         assertEquals(bound + 3, dlq.readRecordsToList().size());
+    }
+
+    /** When full, the id remembered longest ago is forgotten, whatever order the map keeps its ids in. */
+    @Test
+    void whenFullTheOldestAnswerIsForgottenFirst() {
+        UnknownSchemaIds ids = new UnknownSchemaIds(Duration.ofSeconds(5), 3);
+        ids.remember(30, "no schema 30", 0);
+        ids.remember(10, "no schema 10", 1);
+        ids.remember(20, "no schema 20", 2);
+        ids.remember(40, "no schema 40", 3);
+        assertNull(ids.reason(30, 4), "the oldest answer made room");
+        for (int id : new int[] {10, 20, 40}) {
+            assertTrue(ids.reason(id, 4).startsWith("no schema " + id), "id " + id);
+        }
+    }
+
+    /** A clock set back makes every answer one from the future: taken as expired, the registry is asked again. */
+    @Test
+    void anAnswerFromTheFutureIsAskedAgain() {
+        UnknownSchemaIds ids = new UnknownSchemaIds(Duration.ofSeconds(5), 10);
+        ids.remember(7, "no schema 7", 10_000);
+        assertTrue(ids.reason(7, 14_999).startsWith("no schema 7"));
+        assertNull(ids.reason(7, 15_000), "expired after the interval");
+        ids.remember(7, "no schema 7", 10_000);
+        assertNull(ids.reason(7, 9_999), "the clock went back");
     }
 }
