@@ -45,7 +45,7 @@ final class SecretFinders {
         if (!redactor.rules.jsonPaths().isEmpty() || !redactor.rules.textRules().isEmpty()) {
             return false;
         }
-        CharSequence text = new Latin1Text(body);
+        CharSequence text = new Latin1Text(body); // the body as text, one view for every check of the scan
         int digits = 0;
         int lastQuote = -1;
         boolean url = false;
@@ -94,7 +94,7 @@ final class SecretFinders {
             if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {
                 return false;
             }
-            if ((b == '=' || b == ':') && sensitiveNameBefore(redactor, body, i, url)) {
+            if ((b == '=' || b == ':') && sensitiveNameBefore(redactor, body, text, i, url)) {
                 return false; // password=..., token: ... (namedValue); a quoted name before a ':' is checked below
             }
             if (b == '"') {
@@ -112,10 +112,9 @@ final class SecretFinders {
      * Whether a sensitive name, as {@link #namedValue} reads it, ends before the {@code =} or {@code :} at
      * {@code sep}; a name in double quotes before a {@code :} is left to the JSON pair check. Once a URL was seen
      * ({@code url}), a {@code +} is read as the blank the URL rules decode it to ({@code ?q=a+token+=abc} holds
-     * {@code token =abc}).
+     * {@code token =abc}). {@code text} is {@code body} read one character per byte.
      */
-    private static boolean sensitiveNameBefore(Redactor redactor, byte[] body, int sep, boolean url) {
-        CharSequence text = new Latin1Text(body);
+    private static boolean sensitiveNameBefore(Redactor redactor, byte[] body, CharSequence text, int sep, boolean url) {
         int nameEnd = nameEndBefore(text, sep, 0, url);
         if (nameEnd < 0 || (body[sep] == ':' && body[nameEnd] == '"')) {
             return false;
