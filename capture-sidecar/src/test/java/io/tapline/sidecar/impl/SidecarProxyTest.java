@@ -2110,6 +2110,10 @@ class SidecarProxyTest {
                 }
                 assertEquals(List.of("/caf\u00e9/x q=\u00e9", "/caf\u00e9/x q=\u00e9", "/caf\u00e9/x q=\u00e9", "/x%FF a=%E9"),
                         recorded.stream().map(r -> r.getPath() + " " + r.getRawQuery()).sorted().toList());
+                // the inbound records are keyed by the route as recorded, the key replay and dedup group them by
+                assertEquals(List.of("shop GET /caf\u00e9/x", "shop GET /x%FF"),
+                        p2.history().stream().filter(r -> !r.topic().equals(TaplineTopics.UNATTRIBUTED)).map(ProducerRecord::key)
+                                .sorted().toList());
             }
         }
     }
