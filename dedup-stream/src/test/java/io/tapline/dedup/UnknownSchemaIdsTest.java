@@ -161,6 +161,28 @@ class UnknownSchemaIdsTest {
         assertEquals(2, dlq.readRecordsToList().size());
     }
 
+    /**
+     * Only the registry's "not found" is remembered: a record set aside for its own bytes does not set aside the good
+     * records of its schema, and an id whose schema is not Avro is asked again.
+     */
+    @Test
+    void aFailureThatIsNotTheRegistrysNotFoundIsNotRemembered() {
+        DedupSerdes writer = DedupSerdes.registry(Map.of(RegistryConfig.URL, registry.url()));
+        byte[] good = writer.interaction().serializer().serialize(TOPIC,
+                Interactions.get("/owners/1").at(T0).json("{\"id\":1}").build());
+        int id = java.nio.ByteBuffer.wrap(good, 1, 4).getInt();
+        pipe(java.util.Arrays.copyOf(good, 6)); // its header and one byte of the record: not a record of that schema
+        pipe(good);
+        assertEquals(1, dlq.readRecordsToList().size(), "the damaged record only");
+        assertEquals(1, cases.readRecordsToList().size(), "the good record of schema id " + id + " decodes");
+
+        int protobuf = registry.put("syntax = \"proto3\"; message M {}", "PROTOBUF");
+        pipe(framed(protobuf));
+        pipe(framed(protobuf));
+        assertEquals(2, dlq.readRecordsToList().size());
+        assertEquals(2, registry.timesAsked(protobuf), "a schema that is not Avro is not taken for 'not found'");
+    }
+
     /** A flood of ever-new unknown ids holds at most the bound: the oldest remembered id is forgotten first. */
     @Test
     void theRememberedIdsAreBounded() {
