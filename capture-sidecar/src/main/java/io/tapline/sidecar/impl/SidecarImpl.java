@@ -469,8 +469,8 @@ public final class SidecarImpl implements Sidecar {
     /**
      * The request target in origin form (path and query) for the app: a client may send the absolute form
      * ({@code GET http://host/path}), which the app behind the sidecar must not receive appended to its base path.
+     * The path and query are the text whose UTF-8 is the bytes the client sent ({@link RequestTarget}).
      */
-    /** The request's path and query, as the text whose UTF-8 is the bytes the client sent ({@link RequestTarget}). */
     static String originForm(HttpServerRequest req) {
         String path = req.path() == null || req.path().isEmpty() ? "/" : req.path();
         return RequestTarget.fromWire(req.query() == null ? path : path + "?" + req.query());
