@@ -4,12 +4,9 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,15 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ManagementServerTest {
 
@@ -120,14 +114,12 @@ class ManagementServerTest {
 
     /**
      * Without a token, a state-changing request is taken from a loopback peer only: nothing else tells an operator
-     * from whatever else reaches the port. The server listens on every interface and is reached once through a
-     * non-loopback address of this machine (the peer it sees is that address) and once through loopback.
+     * from whatever else reaches the port. Over loopback (a test sends nothing elsewhere), the server is told first
+     * that no peer is its own, as a peer on another host would be, then that loopback is.
      */
     @Test
     void withoutATokenAStateChangeIsTakenFromLoopbackOnly() throws Exception {
-        InetAddress other = nonLoopbackAddress();
-        String everywhere = other instanceof Inet6Address ? "::" : "0.0.0.0";
-        try (ManagementServer server = ManagementServer.start(everywhere, 0, new Metrics(), () -> true)) {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
             java.util.concurrent.atomic.AtomicInteger switched = new java.util.concurrent.atomic.AtomicInteger();
             server.route("/switch", ex -> {
                 if ("POST".equals(ex.getRequestMethod())) {
@@ -136,16 +128,42 @@ class ManagementServerTest {
                 ManagementServer.respond(ex, 200, "text/plain", "on\n");
             }, null, "--the-token (or THE_TOKEN)");
             HttpClient http = HttpClient.newHttpClient();
-            HttpResponse<String> remote = http.send(HttpRequest.newBuilder(uri(other, server.port(), "/switch"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/switch");
+            server.localPeers(peer -> false);
+            HttpResponse<String> remote = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(403, remote.statusCode(), remote.body());
-            assertTrue(remote.body().contains("loopback") && remote.body().contains("--the-token (or THE_TOKEN)"), remote.body());
-            assertEquals(0, switched.get(), "a request from " + other + " reached the handler");
-            assertEquals(200, http.send(HttpRequest.newBuilder(uri(other, server.port(), "/switch")).GET().build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode(), "reading stays open to every address");
-            HttpResponse<String> local = http.send(HttpRequest.newBuilder(uri(InetAddress.getLoopbackAddress(), server.port(), "/switch"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(remote.body().contains("loopback") && remote.body().contains("--the-token (or THE_TOKEN)")
+                    && remote.body().contains("came from 127.0.0.1"), remote.body());
+            assertEquals(0, switched.get(), "a request from another host reached the handler");
+            assertEquals(200, http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode(),
+                    "reading stays open to every address");
+            server.localPeers(ManagementServer::isLoopback); // as it starts
+            HttpResponse<String> local = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, local.statusCode(), local.body());
+            assertEquals(1, switched.get());
+        }
+    }
+
+    /** With a token, the peer does not matter: a request from another host that carries it is taken. */
+    @Test
+    void withATokenAStateChangeIsTakenFromAnyPeerThatCarriesIt() throws Exception {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+            java.util.concurrent.atomic.AtomicInteger switched = new java.util.concurrent.atomic.AtomicInteger();
+            server.route("/switch", ex -> {
+                switched.incrementAndGet();
+                ManagementServer.respond(ex, 200, "text/plain", "on\n");
+            }, "switch-token-123", "--the-token (or THE_TOKEN)");
+            server.localPeers(peer -> false);
+            HttpClient http = HttpClient.newHttpClient();
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/switch");
+            assertEquals(401, http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(0, switched.get());
+            HttpResponse<String> carried = http.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer switch-token-123")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, carried.statusCode(), carried.body());
             assertEquals(1, switched.get());
         }
     }
@@ -212,33 +230,6 @@ class ManagementServerTest {
         out.flush();
         Thread.sleep(100); // let the server hand it to a thread
         return s;
-    }
-
-    private static URI uri(InetAddress to, int port, String path) {
-        String host = to instanceof Inet6Address ? "[" + to.getHostAddress().replaceAll("%.*", "") + "]" : to.getHostAddress();
-        return URI.create("http://" + host + ":" + port + path);
-    }
-
-    /**
-     * An address of this machine that is not loopback (an IPv4 one if there is one; no link-local IPv6, which needs a
-     * scope in a URL): connecting to it, the server sees it as the peer. The test is skipped on a machine with none.
-     */
-    private static InetAddress nonLoopbackAddress() throws SocketException {
-        Optional<InetAddress> found = NetworkInterface.networkInterfaces()
-                .filter(ManagementServerTest::usable)
-                .flatMap(NetworkInterface::inetAddresses)
-                .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress() && !a.isAnyLocalAddress())
-                .min(Comparator.comparing(a -> a instanceof Inet4Address ? 0 : 1));
-        assumeTrue(found.isPresent(), "this machine has no non-loopback address to reach the management port from");
-        return found.get();
-    }
-
-    private static boolean usable(NetworkInterface nif) {
-        try {
-            return nif.isUp() && !nif.isLoopback();
-        } catch (SocketException e) {
-            return false;
-        }
     }
 
     private static HttpResponse<String> get(int port, String path, Duration timeout) throws IOException, InterruptedException {
