@@ -21,8 +21,9 @@ import io.vertx.core.http.RequestOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -79,9 +80,9 @@ public final class CandidateClient implements AutoCloseable {
     public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout, Map<String, String> headerOverrides) {
         this.target = target;
         this.headerOverrides = Map.copyOf(headerOverrides);
-        Map<String, String> sent = new HashMap<>(headerOverrides);
+        Map<String, String> sent = new LinkedHashMap<>(headerOverrides); // in the order given
         sent.keySet().removeIf(name -> name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("transfer-encoding"));
-        this.sentOverrides = Map.copyOf(sent);
+        this.sentOverrides = Collections.unmodifiableMap(sent);
         this.basePath = target.basePath();
         this.timeoutMillis = timeout.toMillis();
         this.client = vertx.createHttpClient(new HttpClientOptions()
