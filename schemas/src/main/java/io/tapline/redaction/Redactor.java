@@ -923,8 +923,16 @@ public final class Redactor {
 
     private String replace(String s, Pattern p, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
         Matcher m = p.matcher(s);
-        // the matcher resumes after its previous match by itself (and steps past an empty one), as find() always did
-        return replace(s, from -> m.find() ? new int[] {m.start(), m.end()} : null, luhnCheck, part, location, field, rule, out);
+        int[] end = {0};
+        // the matcher resumes after its previous match by itself (and steps past an empty one), as find() always did;
+        // asked for another place (a card number looked for again from the next digit group), it starts there
+        return replace(s, from -> {
+            if (!(from == end[0] ? m.find() : m.find(from))) {
+                return null;
+            }
+            end[0] = m.end();
+            return new int[] {m.start(), m.end()};
+        }, luhnCheck, part, location, field, rule, out);
     }
 
     private String replace(String s, Finder finder, boolean luhnCheck, String part, String location, String field, String rule, List<Redaction> out) {
@@ -936,10 +944,21 @@ public final class Redactor {
                            String location, String field, String rule, List<Redaction> out) {
         StringBuilder sb = null;
         int last = 0;
-        for (int[] hit = finder.next(0); hit != null; hit = finder.next(hit[1])) {
+        int from = 0;
+        for (int[] hit = finder.next(0); hit != null; hit = finder.next(from)) {
+            from = hit[1];
             String value = s.substring(hit[0], hit[1]);
             if (luhnCheck && !SecretFinders.luhn(value)) {
-                continue;
+                // the run took in a digit group that is not the card's (qty 3 4111 1111 1111 1111, or a group after
+                // it): the card within it, else looked for again from the next group, where one may start
+                int[] card = SecretFinders.cardWithin(s, hit[0], hit[1]);
+                if (card == null) {
+                    from = SecretFinders.nextGroup(s, hit[0], hit[1]);
+                    continue;
+                }
+                hit = card;
+                from = card[1];
+                value = s.substring(hit[0], hit[1]);
             }
             if (sb == null) {
                 sb = new StringBuilder(s.length());

@@ -561,6 +561,60 @@ final class SecretFinders {
     }
 
     /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */
+    /**
+     * The card numbers among the digit groups of a {@link #CARD} match {@code [start, end)} of {@code s} that is not
+     * one itself (it took in a group that is not the card's: {@code qty 3 4111 1111 1111 1111}, or one after it), as
+     * one span {start, end}: runs of whole groups of 3 digits or more each (as cards are printed: 4-4-4-4, 4-6-5,
+     * 4-4-4-4-3, 4-3-3-3), 13 to 19 digits starting like a card and {@link #luhn}-valid. When several runs are, the
+     * span covers them all ({@code 2024 4111 1111 1111 1111} may hold two), so no part of a card is left out. Null
+     * when there is none; lists of short numbers ({@code 3 1 4 1 5 ...}) never hold one.
+     */
+    static int[] cardWithin(String s, int start, int end) {
+        int from = -1;
+        int to = -1;
+        for (int a = start; a < end; a = nextGroup(s, a, end)) {
+            char first = s.charAt(a);
+            if (first < '2' || first > '6') {
+                continue;
+            }
+            int digits = 0;
+            int group = 0;
+            for (int i = a; i < end; i++) {
+                if (!isDigit(s.charAt(i))) {
+                    group = 0;
+                    continue;
+                }
+                digits++;
+                group++;
+                boolean groupEnds = i + 1 == end || !isDigit(s.charAt(i + 1));
+                if (groupEnds && group < 3) {
+                    break; // not a card's group: no run from a goes past it
+                }
+                if (groupEnds && digits >= 13 && digits <= 19 && luhn(s.substring(a, i + 1))) {
+                    from = from < 0 ? a : from;
+                    to = Math.max(to, i + 1);
+                }
+            }
+        }
+        return from < 0 ? null : new int[] {from, to};
+    }
+
+    /** Where the digit group after the one at {@code at} starts, within {@code [at, end)}; {@code end} if none. */
+    static int nextGroup(String s, int at, int end) {
+        int i = at;
+        while (i < end && isDigit(s.charAt(i))) {
+            i++;
+        }
+        while (i < end && !isDigit(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
     static boolean luhn(String s) {
         int sum = 0;
         int n = 0;

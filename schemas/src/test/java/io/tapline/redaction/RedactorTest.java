@@ -528,6 +528,25 @@ class RedactorTest {
     }
 
     /**
+     * A card number written next to another group of digits: the run the pattern finds takes that group in, fails
+     * the Luhn check, and the card was left as it was. The card is found among the run's groups, or from the next
+     * group on; where two runs could be the card, both are tokenised as one.
+     */
+    @Test
+    void shouldRedactACardNumberWrittenNextToAnotherGroupOfDigits() {
+        String card = "4111 1111 1111 1111";
+        assertEquals("qty 3 " + t(card), redactor.text("p", "text", "body", "qty 3 " + card, out));
+        assertEquals(t(card) + " 123", redactor.text("p", "text", "body", card + " 123", out));
+        assertEquals("2 2 2 2 " + t(card), redactor.text("p", "text", "body", "2 2 2 2 " + card, out));
+        assertEquals("2024  " + t("4111  1111  1111  1111"), redactor.text("p", "text", "body", "2024  4111  1111  1111  1111", out));
+        assertEquals("ref 12-" + t("4111-1111-1111-1111"), redactor.text("p", "text", "body", "ref 12-4111-1111-1111-1111", out));
+        // lists of short numbers are not cards, nor is a run none of whose parts passes the check
+        String scores = "scores 3 5 2 4 6 1 1 2 3 4 5 6 2 2 4 1";
+        assertEquals(scores, redactor.text("p", "text", "body", scores, out));
+        assertEquals("order 4111111111111112 x", redactor.text("p", "text", "body", "order 4111111111111112 x", out));
+    }
+
+    /**
      * An address written with its '@' (and any other character) percent-encoded or as an HTML character reference,
      * as templates, mail links and log lines carry it outside a URL, is tokenised whole, by the address it encodes: the
      * same token as the address written plainly.
