@@ -53,8 +53,20 @@ class MockServerTest {
 
     @AfterEach
     void tearDown() throws java.util.concurrent.TimeoutException {
-        // bounded: a close that hangs (seen once, on a loaded machine) fails this test rather than stalling the build
-        vertx.close().await(60, java.util.concurrent.TimeUnit.SECONDS);
+        // bounded: a close that hangs (seen twice, in full builds, after aLiveDependencyThatDoesNotAccept...) fails this
+        // test rather than stalling the build, and leaves every thread's stack in the report to tell why
+        try {
+            vertx.close().await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean()
+                    .dumpAllThreads(true, true)) {
+                System.err.print(t);
+                for (StackTraceElement frame : t.getStackTrace()) {
+                    System.err.println("\tat " + frame);
+                }
+            }
+            throw e;
+        }
     }
 
     private MockServer start(Set<String> allowLive) {
