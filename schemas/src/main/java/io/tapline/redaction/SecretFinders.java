@@ -444,33 +444,20 @@ final class SecretFinders {
      * U+FFFD), character references as the character they stand for; the address an encoded one is tokenised as.
      */
     static String decodeEscapes(String s) {
+        // the text between character references is percent-decoded as the redaction decodes paths and queries
         StringBuilder sb = new StringBuilder(s.length());
-        byte[] bytes = new byte[s.length() / 3 + 1];
-        int n = 0;
-        for (int i = 0; i < s.length(); ) {
+        int start = 0;
+        for (int i = s.indexOf('&'); i >= 0; i = s.indexOf('&', i + 1)) {
             int length = escapeLength(s, i);
-            if (length == 3 && s.charAt(i) == '%') {
-                bytes[n++] = (byte) escaped(s, i, length);
-                i += length;
-                continue;
-            }
-            if (n > 0) {
-                sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
-                n = 0;
-            }
-            if (length == 0) {
-                sb.append(s.charAt(i));
-                i++;
-            } else {
+            if (length > 0) {
                 int c = escaped(s, i, length);
-                sb.appendCodePoint(Character.isValidCodePoint(c) ? c : 0xFFFD);
-                i += length;
+                sb.append(PercentEncoding.percentDecode(s.substring(start, i), false))
+                        .appendCodePoint(Character.isValidCodePoint(c) ? c : 0xFFFD);
+                start = i + length;
+                i = start - 1;
             }
         }
-        if (n > 0) {
-            sb.append(new String(bytes, 0, n, StandardCharsets.UTF_8));
-        }
-        return sb.toString();
+        return sb.append(PercentEncoding.percentDecode(s.substring(start), false)).toString();
     }
 
     /**
