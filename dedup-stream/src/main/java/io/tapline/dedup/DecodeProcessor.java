@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * exactly-once, the record is processed again after the restart instead of being dead-lettered (dead-lettering
  * would set aside every good record while, say, the registry credentials are wrong). The registry's "not found" for
  * a schema id is remembered for a few seconds ({@link UnknownSchemaIds}): records naming that id meanwhile are
- * dead-lettered with the same reason without asking it again.
+ * dead-lettered with the same reason without asking it again. Its answer that an id is not usable Avro is kept by the
+ * registry client, as the schemas are (an id always names the same schema).
  *
  * <p>Event time (a case's {@code sampledAt}, {@code firstSeen}, {@code lastSeen}) is the interaction's
  * {@code startedAt}, read from the sidecar's clock, unless that is ahead of the record's Kafka timestamp by more than

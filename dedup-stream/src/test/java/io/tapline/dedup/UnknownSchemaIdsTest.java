@@ -162,8 +162,8 @@ class UnknownSchemaIdsTest {
     }
 
     /**
-     * Only the registry's "not found" is remembered: a record set aside for its own bytes does not set aside the good
-     * records of its schema, and an id whose schema is not Avro is asked again.
+     * Only the registry's "not found" is remembered here: a record set aside for its own bytes does not set aside the
+     * good records of its schema.
      */
     @Test
     void aFailureThatIsNotTheRegistrysNotFoundIsNotRemembered() {
@@ -175,12 +175,37 @@ class UnknownSchemaIdsTest {
         pipe(good);
         assertEquals(1, dlq.readRecordsToList().size(), "the damaged record only");
         assertEquals(1, cases.readRecordsToList().size(), "the good record of schema id " + id + " decodes");
+    }
 
+    /**
+     * An id always names the same schema, so the registry's answer that it is not Avro is kept (by the registry
+     * client, with the schemas): a flood of records of such ids costs one lookup per id, after the interval too.
+     */
+    @Test
+    void manyRecordsOfASchemaIdThatIsNotAvroCostOneRegistryCall() {
         int protobuf = registry.put("syntax = \"proto3\"; message M {}", "PROTOBUF");
+        int json = registry.put("{\"type\": \"object\"}", "JSON");
+        for (int i = 0; i < 25; i++) {
+            pipe(framed(protobuf));
+            pipe(framed(json));
+        }
+        driver.advanceWallClockTime(UnknownSchemaIds.REMEMBER_FOR);
         pipe(framed(protobuf));
-        pipe(framed(protobuf));
-        assertEquals(2, dlq.readRecordsToList().size());
-        assertEquals(2, registry.timesAsked(protobuf), "a schema that is not Avro is not taken for 'not found'");
+        pipe(framed(json));
+
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(52, dead.size(), "every record of those ids is dead-lettered");
+        assertEquals(1, registry.timesAsked(protobuf), "one registry call for 26 records of a PROTOBUF id");
+        assertEquals(1, registry.timesAsked(json), "one registry call for 26 records of a JSON id");
+        String protobufReason = error(dead.get(0));
+        String jsonReason = error(dead.get(1));
+        assertTrue(protobufReason.contains("schema id " + protobuf) && protobufReason.contains("PROTOBUF, not AVRO"),
+                protobufReason);
+        assertTrue(jsonReason.contains("schema id " + json) && jsonReason.contains("JSON, not AVRO"), jsonReason);
+        for (int i = 2; i < dead.size(); i++) {
+            assertEquals(i % 2 == 0 ? protobufReason : jsonReason, error(dead.get(i)), "the first record's reason");
+        }
+        assertEquals(52, metrics.deadLetters());
     }
 
     /** A flood of ever-new unknown ids holds at most the bound: the oldest remembered id is forgotten first. */

@@ -40,9 +40,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code /apis/ccompat/v7}, Karapace, Redpanda).
  *
  * <p>Calls block the calling thread (never call it from an event loop). Ids and schemas are cached in bounded
- * LRU caches, so a steady-state serializer makes no registry call at all. Each attempt waits at most the request
- * timeout for the whole answer, body included. Failed calls are retried a bounded number of times when the failure
- * is retriable (no answer in time, 5xx, 429). Thread-safe.
+ * LRU caches, so a steady-state serializer makes no registry call at all; so is the registry's answer that an id
+ * names no usable Avro schema, so that a deserializer fed records of such an id asks once per id, not per record.
+ * Each attempt waits at most the request timeout for the whole answer, body included. Failed calls are retried a
+ * bounded number of times when the failure is retriable (no answer in time, 5xx, 429). Thread-safe.
  */
 public final class SchemaRegistryClient {
 
@@ -61,6 +62,11 @@ public final class SchemaRegistryClient {
     /** Keyed by the schema object itself: Avro caches a schema's hash, so a hit renders nothing. */
     private final Map<SubjectSchema, Integer> idsBySubjectAndSchema;
     private final Map<Integer, Schema> schemasById;
+    /**
+     * Why the schema of an id is not usable Avro (another schema type, a text Avro cannot parse), from the registry's
+     * answer: kept as the schemas are, for an id always names the same schema.
+     */
+    private final Map<Integer, Unusable> unusableById;
     /** Index in the configured URLs of the registry that answered last: calls start there. */
     private final AtomicInteger current = new AtomicInteger();
 
@@ -82,6 +88,7 @@ public final class SchemaRegistryClient {
         this.authorizations = Collections.unmodifiableList(authorizations);
         this.idsBySubjectAndSchema = lru(config.cacheCapacity());
         this.schemasById = lru(config.cacheCapacity());
+        this.unusableById = lru(config.cacheCapacity());
     }
 
     public RegistryConfig config() {
@@ -144,11 +151,19 @@ public final class SchemaRegistryClient {
         return id;
     }
 
-    /** Fetches the schema with the given global id. Cached; schemas by id never change. */
+    /**
+     * Fetches the schema with the given global id. Cached; schemas by id never change. An id whose schema is not a
+     * usable Avro schema (a PROTOBUF or JSON one, a text Avro cannot parse) fails with the same exception message at
+     * every call, from the registry's first answer: that answer never changes either.
+     */
     public Schema schemaById(int id) {
         Schema cached = schemasById.get(id);
         if (cached != null) {
             return cached;
+        }
+        Unusable unusable = unusableById.get(id);
+        if (unusable != null) {
+            throw unusable.failure();
         }
         Answer answer = call("GET", "/schemas/ids/" + id, null, "fetch schema id " + id);
         String text = answer.json().path("schema").asText(null);
@@ -158,15 +173,15 @@ public final class SchemaRegistryClient {
         }
         String type = answer.json().path("schemaType").asText("AVRO");
         if (!"AVRO".equalsIgnoreCase(type)) {
-            throw new SchemaRegistryException("schema id " + id + " in registry " + answer.registry() + " is " + type
-                    + ", not AVRO", 200, -1, null);
+            throw unusable(id, new Unusable("schema id " + id + " in registry " + answer.registry() + " is " + type
+                    + ", not AVRO", null));
         }
         Schema schema;
         try {
             schema = new Schema.Parser().parse(text);
         } catch (RuntimeException e) {
-            throw new SchemaRegistryException("schema id " + id + " in registry " + answer.registry()
-                    + " is not a usable Avro schema: " + e.getMessage(), 200, -1, e);
+            throw unusable(id, new Unusable("schema id " + id + " in registry " + answer.registry()
+                    + " is not a usable Avro schema: " + e.getMessage(), e));
         }
         schemasById.put(id, schema);
         return schema;
@@ -364,6 +379,20 @@ public final class SchemaRegistryClient {
     }
 
     private record SubjectSchema(String subject, Schema schema) {
+    }
+
+    private SchemaRegistryException unusable(int id, Unusable unusable) {
+        unusableById.put(id, unusable);
+        return unusable.failure();
+    }
+
+    /** The registry's answer that an id's schema is not usable Avro: the failure's message and cause. */
+    private record Unusable(String message, Throwable cause) {
+
+        /** A new exception at each call, with that call's stack trace. */
+        SchemaRegistryException failure() {
+            return new SchemaRegistryException(message, 200, -1, cause);
+        }
     }
 
     /** A registry's successful answer, and the URL of the registry that gave it. */

@@ -240,6 +240,29 @@ class SchemaRegistryClientTest {
         assertTrue(SchemaRegistryException.recordAtFault(e), e.getMessage());
     }
 
+    /** An id always names the same schema: one that is not usable Avro is asked for once, like a usable one. */
+    @Test
+    void anIdWhoseSchemaIsNotUsableAvroIsAskedForOnce() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
+        stub.answerNext(1, 200, "application/json", "{\"schemaType\":\"PROTOBUF\",\"schema\":\"syntax = \\\"proto3\\\";\"}");
+        SchemaRegistryException first = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        stub.answerNext(1, 200, "application/json", "{\"schema\":\"{\\\"type\\\": \\\"nothing\\\"}\"}");
+        SchemaRegistryException unparsed = assertThrows(SchemaRegistryException.class, () -> client.schemaById(8));
+
+        for (int i = 0; i < 3; i++) {
+            SchemaRegistryException again = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+            assertEquals(first.getMessage(), again.getMessage());
+            assertTrue(SchemaRegistryException.recordAtFault(again), again.getMessage());
+            again = assertThrows(SchemaRegistryException.class, () -> client.schemaById(8));
+            assertEquals(unparsed.getMessage(), again.getMessage());
+            assertEquals(unparsed.getCause(), again.getCause(), "the parser's own error, as at the first call");
+        }
+        assertTrue(first.getMessage().contains("PROTOBUF, not AVRO"), first.getMessage());
+        assertTrue(unparsed.getMessage().contains("not a usable Avro schema"), unparsed.getMessage());
+        assertEquals(List.of("GET /schemas/ids/7", "GET /schemas/ids/8"), stub.requests(),
+                "one call per id, not per record");
+    }
+
     @Test
     void aRegistryStallingInTheMiddleOfItsAnswerTimesOutAndIsAskedAgain() {
         SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, stub.url(),
