@@ -50,9 +50,16 @@ public final class CapturedMessage {
     }
 
     public static List<Header> headers(MultiMap headers) {
+        return headers(headers, null);
+    }
+
+    /** The header lines in wire order, without those named {@code left} (any case); all of them when null. */
+    public static List<Header> headers(MultiMap headers, String left) {
         List<Header> out = new ArrayList<>(headers.size());
         for (Map.Entry<String, String> e : headers) {
-            out.add(new Header(e.getKey(), e.getValue()));
+            if (left == null || !e.getKey().equalsIgnoreCase(left)) {
+                out.add(new Header(e.getKey(), e.getValue()));
+            }
         }
         return out;
     }

@@ -203,12 +203,16 @@ public final class ProxyEngine {
         ExchangeObserver.Sink sink = observer.begin(req, up, startNanos);
         boolean capturing = sink != null && sink.capturing();
         BodyTap reqTap = !hasBody ? BodyTap.empty() : sink == null ? new BodyTap(req) : sink.tap(req);
+        // The client's lines, hop-by-hop ones too (replay leaves out what is not sent on), except an HTTP/1.0
+        // client's TE: the app never gets it, and the record does not say the HTTP version replay would drop it by.
+        String notRecorded = req.version() == HttpVersion.HTTP_1_0 ? "TE" : null;
         CapturedMessage capturedRequest = !capturing ? null : target.recordAsTarget()
                 ? CapturedMessage.request(req.method().name(), "http", target.authority(), target.path(), target.query(),
-                        CapturedMessage.headers(h), reqTap)
+                        CapturedMessage.headers(h, notRecorded), reqTap)
                 : CapturedMessage.request(req.method().name(), req.scheme() == null ? "http" : req.scheme(),
                         authorityOf(req), req.path() == null ? "" : RequestTarget.fromWire(req.path()),
-                        req.query() == null ? null : RequestTarget.fromWire(req.query()), CapturedMessage.headers(h), reqTap);
+                        req.query() == null ? null : RequestTarget.fromWire(req.query()),
+                        CapturedMessage.headers(h, notRecorded), reqTap);
 
         RequestOptions options = new RequestOptions()
                 .setMethod(req.method())

@@ -202,6 +202,21 @@ class CaptureFidelityTest {
     }
 
     @Test
+    void shouldRecordNoTEForAnHttp10ClientAsTheAppGetsNone() throws Exception {
+        // A record does not say the request's HTTP version, and replay sends a recorded TE listing trailers: an
+        // HTTP/1.0 client's TE, which the app never gets (trailers cannot reach that client), is left out.
+        Inbound old = inbound("GET /ten HTTP/1.0\r\nHost: x\r\nTE: trailers\r\nX-After: 1\r\nte: deflate\r\n\r\n");
+        assertTrue(old.answer().startsWith("HTTP/1.0 200 OK\r\n"), old.answer());
+        assertFalse(old.received().toLowerCase(Locale.ROOT).contains("\r\nte:"), old.received());
+        assertEquals(List.of("Host: x", "X-After: 1"), lines(old.record().getRequest().getHeaders()));
+
+        Inbound current = inbound("GET /a HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nConnection: close\r\n\r\n");
+        assertTrue(current.received().contains("\r\nTE: trailers\r\n"), current.received());
+        assertEquals(List.of("Host: x", "TE: trailers", "Connection: close"),
+                lines(current.record().getRequest().getHeaders()), "an HTTP/1.1 client's TE is the client's line");
+    }
+
+    @Test
     void shouldRecordTheBodyAndFramingTheAppReceived() throws Exception {
         Inbound expect = inbound("POST /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
         assertTrue(expect.answer().startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"), expect.answer());
