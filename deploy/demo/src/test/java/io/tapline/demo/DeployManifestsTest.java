@@ -7,8 +7,10 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.ConfigSpec.Option;
+import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.DedupOptions;
+import io.tapline.http.HttpUrl;
 import io.tapline.replay.FailOn;
 import io.tapline.replay.ReplayOptions;
 import io.tapline.replay.compare.IgnoreRules;
@@ -203,10 +205,43 @@ class DeployManifestsTest {
             used.addAll(selecting);
             problems.addAll(checkNetworkPolicies(selecting.stream().map(Doc::node).toList(), template, doc.where()));
         }
+        for (Doc doc : docs) {
+            JsonNode template = replayTemplate(doc);
+            if (template != null) {
+                String namespace = doc.node().path("metadata").path("namespace").asText("");
+                policies.stream().filter(p -> p.node().path("metadata").path("namespace").asText("").equals(namespace))
+                        .filter(p -> selects(p.node(), template)).forEach(used::add);
+            }
+        }
         policies.stream().filter(p -> !used.contains(p))
-                .forEach(p -> problems.add(p.where() + ": selects no Tapline Deployment under deploy/k8s"));
+                .forEach(p -> problems.add(p.where() + ": selects no Tapline Deployment or replay Job under deploy/k8s"));
         assertNoProblems(problems);
         assertTrue(deployments >= 2, "the example app with its sidecar and dedup-stream are checked, found " + deployments);
+    }
+
+    @Test
+    void everyReplayJobHasANetworkPolicyLettingItReachOnlyKafkaTheRegistryAndDns() {
+        // The candidate talks to the worker's mock over loopback; one that calls a real dependency by itself (a URL
+        // not pointed at the mock) must find no route to it, or a replay charges real payments.
+        List<String> problems = new ArrayList<>();
+        List<Doc> policies = docs.stream().filter(d -> d.kind().equals("NetworkPolicy")).toList();
+        int jobs = 0;
+        for (Doc doc : docs) {
+            JsonNode template = replayTemplate(doc);
+            if (template == null) {
+                continue;
+            }
+            jobs++;
+            String namespace = doc.node().path("metadata").path("namespace").asText("");
+            // kubectl apply -k takes one directory: a policy of another kustomization is not applied with the Job.
+            List<JsonNode> selecting = policies.stream()
+                    .filter(p -> p.file().getParent().equals(doc.file().getParent()))
+                    .filter(p -> p.node().path("metadata").path("namespace").asText("").equals(namespace))
+                    .filter(p -> selects(p.node(), template)).map(Doc::node).toList();
+            problems.addAll(checkReplayNetworkPolicies(selecting, template, namespace, doc.where()));
+        }
+        assertNoProblems(problems);
+        assertTrue(jobs >= 2, "the replay Job and the ScaledJob are checked, found " + jobs);
     }
 
     @Test
@@ -605,6 +640,142 @@ class DeployManifestsTest {
         assertEquals(List.of(), checkNetworkPolicies(List.of(good), template, "test"));
         assertTrue(selects(good, template));
         assertFalse(selects(pod("spec: {podSelector: {matchLabels: {app: cart}}}"), template));
+    }
+
+    /** A replay pod's template: its worker's Kafka in namespace kafka, its registry in namespace registry. */
+    static JsonNode replayPod(String... extraEnv) {
+        StringBuilder env = new StringBuilder();
+        for (String e : extraEnv) {
+            env.append("\n        - ").append(e);
+        }
+        return pod("""
+                metadata: {labels: {app.kubernetes.io/name: tapline-replay}}
+                spec:
+                  initContainers:
+                    - name: candidate
+                      image: example/shop:1
+                      restartPolicy: Always
+                      ports: [{name: app, containerPort: 8081}]
+                      env: [{name: INVENTORY_URL, value: "http://127.0.0.1:15001/inventory"}]
+                  containers:
+                    - name: replay-worker
+                      image: example/tapline/replay-worker:1
+                      args: [replay]
+                      ports: [{name: tapline-mgmt, containerPort: 9403}]
+                      env:
+                        - {name: TAPLINE_RUN, value: r1}
+                        - {name: TAPLINE_TARGET, value: "http://127.0.0.1:8081"}
+                        - {name: TAPLINE_MOCK_PORT, value: "15001"}
+                        - {name: TAPLINE_KAFKA_BOOTSTRAP_SERVERS, value: "my-cluster-kafka-bootstrap.kafka.svc:9092"}
+                        - {name: TAPLINE_SCHEMA_REGISTRY_URL, value: "http://schema-registry.registry.svc:8081/apis/ccompat/v7"}"""
+                + env);
+    }
+
+    /** A policy that lets replay pods reach exactly what {@link #replayPod} needs. */
+    static final String REPLAY_POLICY = """
+            kind: NetworkPolicy
+            spec:
+              podSelector: {matchLabels: {app.kubernetes.io/name: tapline-replay}}
+              policyTypes: [Ingress, Egress]
+              ingress:
+                - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+                  ports: [{protocol: TCP, port: tapline-mgmt}]
+              egress:
+                - to:
+                    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+                      podSelector: {matchLabels: {k8s-app: kube-dns}}
+                  ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
+                - to:
+                    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kafka}}
+                      podSelector: {matchLabels: {strimzi.io/cluster: my-cluster}}
+                  ports: [{protocol: TCP, port: 9092}]
+                - to:
+                    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: registry}}
+                      podSelector: {matchLabels: {app: registry}}
+                  ports: [{port: 8081}]
+            """;
+
+    static List<String> replayProblems(JsonNode template, String... policies) {
+        return checkReplayNetworkPolicies(Stream.of(policies).map(DeployManifestsTest::pod).toList(), template, "tapline", "test");
+    }
+
+    @Test
+    void replayNetworkPolicyLettingThePodsReachAnythingElseIsReported() {
+        JsonNode template = replayPod();
+        assertEquals(List.of(), replayProblems(template, REPLAY_POLICY));
+        assertTrue(selects(pod(REPLAY_POLICY), template));
+
+        List<String> none = replayProblems(template);
+        assertEquals(2, none.size(), none.toString());
+        String ingressOnly = """
+                kind: NetworkPolicy
+                spec:
+                  podSelector: {matchLabels: {app.kubernetes.io/name: tapline-replay}}
+                  policyTypes: [Ingress]
+                  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}], ports: [{port: 9403}]}]
+                """;
+        List<String> problems = replayProblems(template, ingressOnly);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("for Egress"), problems.toString());
+        // Egress rules count only in a policy whose policyTypes name Egress.
+        problems = replayProblems(template, REPLAY_POLICY.replace("[Ingress, Egress]", "[Ingress]"));
+        assertTrue(problems.get(0).contains("for Egress"), problems.toString());
+
+        String allowAll = """
+                kind: NetworkPolicy
+                spec: {podSelector: {}, policyTypes: [Egress], egress: [{}]}
+                """;
+        problems = replayProblems(template, REPLAY_POLICY, allowAll);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("without 'to' lets the pods reach every address, on every port"), problems.toString());
+
+        String anywhere = REPLAY_POLICY + """
+                    - to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
+                      ports: [{port: 443}]
+                """;
+        problems = replayProblems(template, anywhere);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("ipBlock"), problems.toString());
+
+        problems = replayProblems(template, REPLAY_POLICY.replace("port: 9092}", "port: 9092}, {port: 5432}"));
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("port 5432/TCP of pods in namespace kafka"), problems.toString());
+
+        problems = replayProblems(template, REPLAY_POLICY.replace("kubernetes.io/metadata.name: kafka", "team: data"));
+        assertTrue(problems.stream().anyMatch(p -> p.contains("every namespace its selector matches")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("no egress rule reaches Kafka bootstrap")), problems.toString());
+
+        problems = replayProblems(template, REPLAY_POLICY.replace("{matchLabels: {app: registry}}", "{}"));
+        assertTrue(problems.stream().anyMatch(p -> p.contains("every pod of namespace registry")), problems.toString());
+
+        problems = replayProblems(template, REPLAY_POLICY.replace("{protocol: UDP, port: 53}, ", ""));
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("no egress rule reaches cluster DNS (namespace kube-system, 53/UDP)"), problems.toString());
+
+        problems = replayProblems(template, REPLAY_POLICY.replace("ports: [{port: 8081}]", "ports: [{protocol: TCP}]"));
+        assertTrue(problems.stream().anyMatch(p -> p.contains("is not one port number")), problems.toString());
+
+        // Ingress: the management port from chosen sources, nothing else (the candidate's port stays closed).
+        problems = replayProblems(template, REPLAY_POLICY.replace("ports: [{protocol: TCP, port: tapline-mgmt}]",
+                "ports: [{protocol: TCP, port: tapline-mgmt}, {port: 8081}]"));
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("admits port 8081, which is not the management port"), problems.toString());
+        problems = replayProblems(template, REPLAY_POLICY.replace("{matchLabels: {kubernetes.io/metadata.name: monitoring}}", "{}"));
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("management port 9403 from every pod"), problems.toString());
+
+        // A host --allow-live names is reached for real: the policy must let the pods reach it, on its route's port.
+        JsonNode live = replayPod("{name: TAPLINE_MOCK_ROUTE, value: \"inventory=http://inventory.shop.svc:8080\"}",
+                "{name: TAPLINE_ALLOW_LIVE, value: inventory.shop.svc}");
+        problems = replayProblems(live, REPLAY_POLICY);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("no egress rule reaches live dependency inventory"), problems.toString());
+        assertEquals(List.of(), replayProblems(live, REPLAY_POLICY + """
+                    - to:
+                        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+                          podSelector: {matchLabels: {app: inventory}}
+                      ports: [{port: 8080}]
+                """));
     }
 
     @Test
@@ -1182,6 +1353,236 @@ class DeployManifestsTest {
         }
         problems.add(where + ": port " + port.asText() + " is no port of the selected pods");
         return null;
+    }
+
+    /** The pod template of a Job, or of a ScaledJob's Jobs, that runs replay-worker; null for any other document. */
+    static JsonNode replayTemplate(Doc doc) {
+        JsonNode spec = switch (doc.kind()) {
+            case "Job" -> doc.node().path("spec");
+            case "ScaledJob" -> doc.node().path("spec").path("jobTargetRef");
+            default -> null;
+        };
+        if (spec == null) {
+            return null;
+        }
+        JsonNode template = spec.path("template");
+        return containers(template.path("spec")).stream().anyMatch(c -> component(c) == Component.REPLAY) ? template : null;
+    }
+
+    /** A policy isolates its pods for egress when its policyTypes say Egress, or name no type and it has egress rules. */
+    static boolean isolatesEgress(JsonNode policy) {
+        JsonNode types = policy.path("spec").path("policyTypes");
+        return types.isArray() ? stream(types).anyMatch(t -> t.asText().equals("Egress")) : policy.path("spec").has("egress");
+    }
+
+    /** Somewhere a replay pod must connect to: pods of a namespace, on a port. */
+    record Destination(String what, String namespace, String protocol, int port) {
+        @Override
+        public String toString() {
+            return what + " (namespace " + namespace + ", " + port + "/" + protocol + ")";
+        }
+    }
+
+    /**
+     * Where a replay pod connects: cluster DNS (kube-system, 53 over UDP and TCP), the Kafka bootstrap servers and the
+     * schema registry its replay-worker is given, and the hosts of the mock routes that {@code --allow-live} names.
+     * A host is a cluster Service name ({@code name}, {@code name.namespace}, {@code name.namespace.svc...}), whose
+     * second part is the namespace.
+     */
+    static List<Destination> replayDestinations(JsonNode pod, String namespace, String where, List<String> problems) {
+        List<Destination> out = new ArrayList<>();
+        out.add(new Destination("cluster DNS", "kube-system", "UDP", 53));
+        out.add(new Destination("cluster DNS", "kube-system", "TCP", 53));
+        for (JsonNode c : containers(pod)) {
+            if (component(c) != Component.REPLAY) {
+                continue;
+            }
+            String at = where + " container " + c.path("name").asText();
+            ConfigSpec spec = spec(Component.REPLAY, c, at, problems);
+            TaplineConfig config = spec == null ? null : validate(Component.REPLAY, spec, environment(c), at, problems);
+            if (config == null) {
+                continue;
+            }
+            for (String server : config.getList(ReplayOptions.BOOTSTRAP)) {
+                int colon = server.lastIndexOf(':');
+                addDestination(out, "Kafka bootstrap " + server, server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)),
+                        namespace, at, problems);
+            }
+            for (String registry : config.getList(RegistryOptions.URL)) {
+                HttpUrl url = HttpUrl.parse(registry.replaceFirst("://[^/@]*@", "://"));
+                addDestination(out, "schema registry " + url.authority(), url.host(), url.port(), namespace, at, problems);
+            }
+            if (spec.options().containsKey(ReplayOptions.MOCK_ROUTE)) {
+                Set<String> live = config.getList(ReplayOptions.ALLOW_LIVE).stream().map(h -> h.toLowerCase(Locale.ROOT))
+                        .collect(Collectors.toSet());
+                MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE)).forEach((name, url) -> {
+                    if (live.contains(url.host().toLowerCase(Locale.ROOT))) {
+                        addDestination(out, "live dependency " + name + " " + url.authority(), url.host(), url.port(), namespace, at, problems);
+                    }
+                });
+            }
+        }
+        return out;
+    }
+
+    static void addDestination(List<Destination> out, String what, String host, int port, String own, String where, List<String> problems) {
+        String[] parts = host.toLowerCase(Locale.ROOT).split("\\.");
+        String namespace = host.startsWith("[") || host.matches("[0-9.]+") ? null
+                : parts.length == 1 ? own
+                : parts.length == 2 || parts[2].equals("svc") ? parts[1] : null;
+        if (namespace == null) {
+            problems.add(where + ": " + what + " is no cluster Service name (name.namespace.svc), so no NetworkPolicy rule can name "
+                    + "its pods, and this check cannot tell which rule reaches it");
+            return;
+        }
+        out.add(new Destination(what, namespace, "TCP", port));
+    }
+
+    /** The one namespace a peer's pods are in: its namespaceSelector's kubernetes.io/metadata.name, else the policy's. */
+    static String peerNamespace(JsonNode peer, String own) {
+        if (!peer.has("namespaceSelector")) {
+            return own;
+        }
+        JsonNode selector = peer.path("namespaceSelector");
+        JsonNode labels = selector.path("matchLabels");
+        if (labels.size() != 1 || !labels.has("kubernetes.io/metadata.name") || !selector.path("matchExpressions").isEmpty()) {
+            return null;
+        }
+        return labels.path("kubernetes.io/metadata.name").asText();
+    }
+
+    /**
+     * The NetworkPolicies that select a replay pod (and are applied with its Job) must isolate it both ways. Ingress:
+     * nothing but the Tapline containers' management ports, from chosen sources; the worker reaches the candidate over
+     * loopback, so the candidate's port stays closed. Egress: every rule names its destinations (no {@code to}: every
+     * address; no ports: every port) as pods by label in one namespace, and every pair of them and a port is one of
+     * {@link #replayDestinations}; each of those is reached. An address block, every namespace, or another port lets
+     * a candidate that calls a dependency by itself reach it, and the point of replay is that it reaches none.
+     */
+    static List<String> checkReplayNetworkPolicies(List<JsonNode> policies, JsonNode template, String namespace, String where) {
+        List<String> problems = new ArrayList<>();
+        JsonNode pod = template.path("spec");
+        boolean ingress = policies.stream().anyMatch(DeployManifestsTest::isolatesIngress);
+        boolean egress = policies.stream().anyMatch(DeployManifestsTest::isolatesEgress);
+        if (!ingress) {
+            problems.add(where + ": no NetworkPolicy applied with it selects its pods for Ingress, so every pod in the cluster "
+                    + "reaches the candidate's port and the management port");
+        }
+        if (!egress) {
+            problems.add(where + ": no NetworkPolicy applied with it selects its pods for Egress, so a candidate that calls a "
+                    + "dependency by itself (not through the mock) reaches the real one");
+        }
+        if (!ingress || !egress) {
+            return problems;
+        }
+        Set<Integer> management = new TreeSet<>();
+        for (JsonNode c : containers(pod)) {
+            for (JsonNode p : c.path("ports")) {
+                if (component(c) != null && p.path("name").asText().equals(MANAGEMENT_PORT_NAME)) {
+                    management.add(p.path("containerPort").asInt());
+                }
+            }
+        }
+        Set<Integer> admitted = new TreeSet<>();
+        for (JsonNode policy : policies) {
+            if (!isolatesIngress(policy)) {
+                continue;
+            }
+            for (JsonNode rule : policy.path("spec").path("ingress")) {
+                if (!rule.path("ports").isArray() || rule.path("ports").isEmpty()) {
+                    problems.add(where + ": an ingress rule without ports admits every port of the pod, the candidate's too");
+                    continue;
+                }
+                boolean chosen = chosenSources(rule.path("from"));
+                for (JsonNode p : rule.path("ports")) {
+                    Integer port = policyPort(p.path("port"), pod, where, problems);
+                    if (port == null) {
+                        continue;
+                    }
+                    if (p.has("endPort") && p.path("endPort").asInt() != port) {
+                        problems.add(where + ": admits ports " + port + "-" + p.path("endPort").asInt() + ": a replay pod takes "
+                                + "traffic on its management port " + management + " only");
+                    } else if (!management.contains(port)) {
+                        problems.add(where + ": admits port " + port + ", which is not the management port " + management
+                                + ": a replay pod takes no other traffic (the worker reaches the candidate over loopback)");
+                    } else {
+                        admitted.add(port);
+                        if (!chosen) {
+                            problems.add(where + ": admits the management port " + port + " from every pod (or every pod of a "
+                                    + "namespace): keep it to the namespace Prometheus runs in");
+                        }
+                    }
+                }
+            }
+        }
+        for (int port : management) {
+            if (!admitted.contains(port)) {
+                problems.add(where + ": the management port " + port + " is admitted from nowhere: Prometheus cannot scrape it");
+            }
+        }
+        List<Destination> destinations = replayDestinations(pod, namespace, where, problems);
+        Set<Destination> reached = new LinkedHashSet<>();
+        for (JsonNode policy : policies) {
+            if (!isolatesEgress(policy)) {
+                continue;
+            }
+            for (JsonNode rule : policy.path("spec").path("egress")) {
+                JsonNode to = rule.path("to");
+                JsonNode ports = rule.path("ports");
+                if (!to.isArray() || to.isEmpty()) {
+                    problems.add(where + ": an egress rule without 'to' lets the pods reach every address"
+                            + (ports.isEmpty() ? ", on every port" : " on " + ports));
+                    continue;
+                }
+                if (!ports.isArray() || ports.isEmpty()) {
+                    problems.add(where + ": an egress rule without ports lets the pods reach every port of " + to);
+                    continue;
+                }
+                for (JsonNode peer : to) {
+                    String peerNamespace = peerNamespace(peer, namespace);
+                    if (peer.has("ipBlock")) {
+                        problems.add(where + ": egress to ipBlock " + peer.path("ipBlock") + ": addresses are none of the pods' "
+                                + "destinations " + destinations + "; name the destination's pods by namespace and labels");
+                        continue;
+                    }
+                    if (peerNamespace == null) {
+                        problems.add(where + ": egress to " + peer + " reaches pods of every namespace its selector matches: "
+                                + "name one namespace with kubernetes.io/metadata.name");
+                        continue;
+                    }
+                    JsonNode pods = peer.path("podSelector");
+                    if (pods.path("matchLabels").isEmpty() && pods.path("matchExpressions").isEmpty()) {
+                        problems.add(where + ": egress to every pod of namespace " + peerNamespace + ": name the destination's "
+                                + "pods by label");
+                        continue;
+                    }
+                    for (JsonNode p : ports) {
+                        if (!p.path("port").isInt() || p.has("endPort") && p.path("endPort").asInt() != p.path("port").asInt()) {
+                            problems.add(where + ": egress port " + p + " is not one port number (a name is resolved against "
+                                    + "the destination's pods, no port is every port)");
+                            continue;
+                        }
+                        int port = p.path("port").asInt();
+                        String protocol = p.path("protocol").asText("TCP");
+                        Destination match = destinations.stream().filter(d -> d.namespace().equals(peerNamespace)
+                                && d.port() == port && d.protocol().equals(protocol)).findFirst().orElse(null);
+                        if (match == null) {
+                            problems.add(where + ": lets the pods reach port " + port + "/" + protocol + " of pods in namespace "
+                                    + peerNamespace + ", which is none of their destinations " + destinations);
+                        } else {
+                            reached.add(match);
+                        }
+                    }
+                }
+            }
+        }
+        for (Destination d : destinations) {
+            if (!reached.contains(d)) {
+                problems.add(where + ": no egress rule reaches " + d + ": without it "
+                        + (d.what().startsWith("live") ? "the calls --allow-live forwards fail" : "the replay cannot run"));
+            }
+        }
+        return problems;
     }
 
     // ------------------------------------------------------------------ topics
