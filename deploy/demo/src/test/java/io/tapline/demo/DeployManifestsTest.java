@@ -1405,6 +1405,10 @@ class DeployManifestsTest {
             }
             for (String server : config.getList(ReplayOptions.BOOTSTRAP)) {
                 int colon = server.lastIndexOf(':');
+                if (colon < 0 || !server.substring(colon + 1).matches("\\d+")) {
+                    problems.add(at + ": Kafka bootstrap server " + server + " is not host:port");
+                    continue;
+                }
                 addDestination(out, "Kafka bootstrap " + server, server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)),
                         namespace, at, problems);
             }
