@@ -897,7 +897,7 @@ public final class Redactor {
             r = replace(r, from -> SecretFinders.namedValue(this, s, from, inPath), false, part, location, field, "sensitive-name", out);
         }
         if (rules.cards() && SecretFinders.digits(s) >= 13) { // a card number has 13-19 digits: fewer anywhere, no regex run
-            r = replace(r, SecretFinders.CARD, true, part, location, field, "card-number", out);
+            r = replace(r, SecretFinders.cardPattern(r), true, part, location, field, "card-number", out);
         }
         if (rules.emails() && r.indexOf('@') >= 0) {
             String afterCards = r;

@@ -15,17 +15,52 @@ final class SecretFinders {
     /** A header value in an HTTP authentication scheme is a credential whatever the header is called. */
     static final Pattern CREDENTIAL_VALUE = Pattern.compile("(?i)^\\s*(bearer|basic|digest|token|negotiate|apikey)\\s+\\S.*");
     /**
-     * Runs of 13 to 19 digits (the count is {@link #luhn}'s to check) starting like a card (2-6): digits optionally
-     * separated by single spaces or dashes, anywhere ({@code 4111 1111-1111 1111}); or digits grouped as cards are
-     * printed, a first group of 4 digits and 2 to 4 more of 3 to 6 ({@code 4-4-4-4}, {@code 4-6-5},
-     * {@code 4-4-4-4-3}), joined by single dots ({@code 4111.1111.1111.1111}) or by runs of spaces
+     * What {@link #CARD} matches: runs of 13 to 19 digits (the count is {@link #luhn}'s to check) starting like a card
+     * (2-6): digits optionally separated by single spaces or dashes, anywhere ({@code 4111 1111-1111 1111}); or digits
+     * grouped as cards are printed, a first group of 4 digits and 2 to 4 more of 3 to 6 ({@code 4-4-4-4},
+     * {@code 4-6-5}, {@code 4-4-4-4-3}), joined by single dots ({@code 4111.1111.1111.1111}) or by runs of spaces
      * ({@code 4111  1111  1111  1111}). A dot is a card's separator only between such groups, and not when another
      * group follows: a decimal number ({@code 2.718281828459045}), a version or an OID is not a card. Quantifiers
      * over the new groups are possessive: nothing is tried twice.
      */
-    static final Pattern CARD = Pattern.compile("(?<![0-9])(?:[2-6](?:[ -]?[0-9]){12,18}(?![0-9])"
+    private static final String CARD_USUAL = "[2-6](?:[ -]?[0-9]){12,18}(?![0-9])"
             + "|(?<![0-9]\\.)[2-6][0-9]{3}+(?:\\.[0-9]{3,6}+){2,4}+(?![0-9]|\\.[0-9])"
-            + "|[2-6][0-9]{3}+(?: ++[0-9]{3,6}+){2,4}+(?![0-9]))");
+            + "|[2-6][0-9]{3}+(?: ++[0-9]{3,6}+){2,4}+(?![0-9])";
+    /** Blanks (one at least) with at most one dot or dash among them; each part taken whole, nothing tried twice. */
+    private static final String CARD_SEPARATOR = "(?=[.-]?[ \\t])[ \\t]*+[.-]?+[ \\t]*+";
+    /**
+     * Digits grouped as cards are printed with other separators between the groups ({@link #CARD_SEPARATOR}): a run of
+     * blanks holding a tab ({@code 4111<tab>1111<tab>1111<tab>1111}), or a dot or dash next to a blank
+     * ({@code 4111. 1111. 1111. 1111}, {@code 4111 -1111- 1111 1111}). Only the printed shapes, so that columns of
+     * other widths are not taken for a card: four groups of 4 digits, with a fifth of 3 (19 digits), or, for a number
+     * starting with 3 (American Express, Diners Club), 4-6-5 and 4-6-4. A dot and a digit before the number or after
+     * it make it part of a longer dotted run, which is not a card.
+     */
+    private static final String CARD_SPACED_GROUPS = "(?<![0-9]\\.)(?:[2-6][0-9]{3}+(?:" + CARD_SEPARATOR + "[0-9]{4}+){3}+(?:"
+            + CARD_SEPARATOR + "[0-9]{3}+)?|3[0-9]{3}+" + CARD_SEPARATOR + "[0-9]{6}+" + CARD_SEPARATOR + "[0-9]{4,5}+)(?![0-9]|\\.[0-9])";
+    /** Card numbers written as {@link #CARD_USUAL} says. */
+    static final Pattern CARD = Pattern.compile("(?<![0-9])(?:" + CARD_USUAL + ")");
+    /** Card numbers written as {@link #CARD_USUAL} or {@link #CARD_SPACED_GROUPS} says: see {@link #cardPattern}. */
+    static final Pattern CARD_SPACED = Pattern.compile("(?<![0-9])(?:" + CARD_USUAL + "|" + CARD_SPACED_GROUPS + ")");
+
+    /**
+     * The card pattern for {@code s}: {@link #CARD_SPACED} when {@code s} holds one of the separators only it reads (a
+     * tab, or a dot or dash next to a blank), else {@link #CARD}. One pass over {@code s}, made only for text holding
+     * a card's 13 digits.
+     */
+    static Pattern cardPattern(String s) {
+        if (s.indexOf('\t') >= 0) {
+            return CARD_SPACED;
+        }
+        for (int i = 1; i < s.length(); i++) {
+            char a = s.charAt(i - 1);
+            char b = s.charAt(i);
+            if ((a == ' ' && (b == '.' || b == '-')) || (b == ' ' && (a == '.' || a == '-'))) {
+                return CARD_SPACED;
+            }
+        }
+        return CARD;
+    }
 
     private SecretFinders() {
     }
