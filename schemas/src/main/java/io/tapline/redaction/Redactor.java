@@ -673,8 +673,8 @@ public final class Redactor {
      * {@link #body} of a body cut short: by the capture cap, or a message that never ended. A secret at the cut may
      * not be whole ({@code 4111 1111 11}, {@code jane@exa}, half a JWT) and then matches no rule, so the body ends at
      * its last whole word: the bytes after the last delimiter (a blank or control character, a quote, a bracket,
-     * {@code < > , ; | &} or a backquote) are left out, and with them digit groups written before them with spaces,
-     * one or a run (a card number's start), up to 19 digits. The note {@code cut-word} says that bytes were left out.
+     * {@code < > , ; | &} or a backquote) are left out, and with them digit groups written before them with spaces or
+     * tabs, one or a run (a card number's start), up to 19 digits. The note {@code cut-word} says that bytes were left out.
      */
     public byte[] cutBody(String part, byte[] body, String contentType, List<Redaction> out) {
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
@@ -696,7 +696,8 @@ public final class Redactor {
     /**
      * Where the last whole word of {@code text}, cut at {@code cut}, ends: before the characters after the last
      * delimiter (a blank or control character, a quote, a bracket, {@code < > , ; | &} or a backquote) and the digit
-     * groups written before them with spaces, one or a run, up to 19 digits (a card number's start). When the text goes on
+     * groups written before them with spaces or tabs, one or a run, a group's dots and dashes with it, up to 19 digits (a
+     * card number's start: {@code 4111 1111 11}, {@code 4111<tab>1111<tab>11}, {@code 4111. 1111. 11}). When the text goes on
      * past {@code cut} with a delimiter, a last word that is not digits is whole and kept. Text shown cut short ends
      * there, so that a secret the cut went through (which no rule would match) is not shown in part.
      */
@@ -710,23 +711,23 @@ public final class Redactor {
             char c = text.charAt(i);
             if (c >= '0' && c <= '9') {
                 digits++;
-            } else if (c != '-') {
+            } else if (c != '-' && c != '.') {
                 // the cut word is not digits: no card number runs on before it; and when the text goes on with a
                 // delimiter, the cut fell between words and the last one is whole
                 return cut < text.length() && wordDelimiter(text.charAt(cut)) ? cut : end;
             }
         }
-        // digit groups separated by spaces before the cut word, one or a run: "4111 1111 11", "4111  1111  11" (a
-        // card number's start; one joined by dots is in the cut word)
-        while (end > 1 && text.charAt(end - 1) == ' ') {
+        // digit groups separated by spaces or tabs before the cut word, one or a run: "4111 1111 11", "4111  1111  11",
+        // "4111. 1111. 11" (a card number's start; one joined by dots alone is in the cut word)
+        while (end > 1 && (text.charAt(end - 1) == ' ' || text.charAt(end - 1) == '\t')) {
             int start = end - 1;
-            while (start > 0 && text.charAt(start - 1) == ' ') {
+            while (start > 0 && (text.charAt(start - 1) == ' ' || text.charAt(start - 1) == '\t')) {
                 start--;
             }
             int groupDigits = 0;
-            while (start > 0 && (isDigit(text.charAt(start - 1)) || text.charAt(start - 1) == '-')) {
+            while (start > 0 && (isDigit(text.charAt(start - 1)) || text.charAt(start - 1) == '-' || text.charAt(start - 1) == '.')) {
                 start--;
-                groupDigits += text.charAt(start) == '-' ? 0 : 1;
+                groupDigits += isDigit(text.charAt(start)) ? 1 : 0;
             }
             // as the card rule reads a number: after any character that is not a digit ("pan=4111 1111 11")
             if (groupDigits == 0 || digits + groupDigits > 19) {

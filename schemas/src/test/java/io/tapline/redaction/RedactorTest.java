@@ -448,6 +448,12 @@ class RedactorTest {
             {"card 4111  1111  11", "text/plain", "4111", "card "},
             {"card 4111   1111 1111  ", "text/plain", "4111", "card "},
             {"card 4111.1111.11", "text/plain", "4111", "card "},
+            // groups joined by tabs or by a dot or dash next to a blank
+            {"card 4111\t1111\t11", "text/plain", "4111", "card "},
+            {"card\t4111\t\t1111\t\t1111\t", "text/plain", "4111", "card\t"},
+            {"card 4111. 1111. 11", "text/plain", "4111", "card "},
+            {"card 4111. 1111.", "text/plain", "4111", "card "},
+            {"card 4111 -1111- 1", "text/plain", "4111", "card "},
         };
         for (String[] c : cases) {
             out.clear();
