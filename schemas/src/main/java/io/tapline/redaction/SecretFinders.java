@@ -423,10 +423,10 @@ final class SecretFinders {
             if (n == 0) {
                 c = s.charAt(i);
                 n = 1;
-            } else if (n == 3) {
-                int escapes = utf8Escapes(s, i);
-                c = escapes == 0 ? 0xFFFD : utf8CodePoint(s, i, escapes);
-                n = 3 * Math.max(escapes, 1);
+            } else if (s.charAt(i) == '%') {
+                int length = utf8Length(s, i);
+                c = length == 0 ? 0xFFFD : utf8CodePoint(s, i, i + length);
+                n = Math.max(length, n);
             } else {
                 c = escaped(s, i, n);
             }
@@ -443,40 +443,49 @@ final class SecretFinders {
     }
 
     /**
-     * How many percent escapes from {@code i} on (which holds one) encode one character in UTF-8, 1 to 4, or 0 when
-     * they are malformed (a lone continuation byte, a sequence cut short, overlong or a surrogate).
+     * How many characters the percent escapes from {@code i} on (which holds one) that encode one character in UTF-8
+     * take (1 to 4 escapes, each written once or twice), or 0 when they are malformed (a lone continuation byte, a
+     * sequence cut short, overlong or a surrogate).
      */
-    private static int utf8Escapes(CharSequence s, int i) {
-        int b0 = escaped(s, i, 3);
+    private static int utf8Length(CharSequence s, int i) {
+        int b0 = escaped(s, i, escapeLength(s, i));
         int count = b0 < 0x80 ? 1 : b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+        if (count == 0) {
+            return 0;
+        }
+        int end = i + escapeLength(s, i);
         for (int k = 1; k < count; k++) {
-            int next = i + 3 * k;
-            if (next >= s.length() || escapeLength(s, next) != 3 || (escaped(s, next, 3) & 0xC0) != 0x80) {
+            int n = end < s.length() && s.charAt(end) == '%' ? escapeLength(s, end) : 0;
+            if (n == 0 || (escaped(s, end, n) & 0xC0) != 0x80) {
                 return 0;
             }
+            end += n;
         }
-        int cp = count == 0 ? 0 : utf8CodePoint(s, i, count);
+        int cp = utf8CodePoint(s, i, end);
         boolean valid = switch (count) {
             case 3 -> cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
             case 4 -> cp >= 0x10000 && cp <= 0x10FFFF;
             default -> true;
         };
-        return valid ? count : 0;
+        return valid ? end - i : 0;
     }
 
-    /** The code point the {@code escapes} percent escapes from {@code i} on encode, checked by {@link #utf8Escapes}. */
-    private static int utf8CodePoint(CharSequence s, int i, int escapes) {
-        int b0 = escaped(s, i, 3);
-        int cp = escapes == 1 ? b0 : b0 & (0xFF >> (escapes + 1));
-        for (int k = 1; k < escapes; k++) {
-            cp = cp << 6 | (escaped(s, i + 3 * k, 3) & 0x3F);
+    /** The code point the percent escapes of {@code [i, end)} encode, checked by {@link #utf8Length}. */
+    private static int utf8CodePoint(CharSequence s, int i, int end) {
+        int n = escapeLength(s, i);
+        int b0 = escaped(s, i, n);
+        int cp = b0 < 0x80 ? b0 : b0 < 0xE0 ? b0 & 0x1F : b0 < 0xF0 ? b0 & 0x0F : b0 & 0x07;
+        for (int j = i + n; j < end; j += n) {
+            n = escapeLength(s, j);
+            cp = cp << 6 | (escaped(s, j, n) & 0x3F);
         }
         return cp;
     }
 
     /**
      * Text with the escapes {@link #encodedEmails} reads decoded: percent escapes as UTF-8 (a malformed sequence as
-     * U+FFFD), character references as the character they stand for; the address an encoded one is tokenised as.
+     * U+FFFD), those written twice ({@code %2540}) as the same, character references as the character they stand for;
+     * the address an encoded one is tokenised as.
      */
     static String decodeEscapes(String s) {
         // the text between character references is percent-decoded as the redaction decodes paths and queries
@@ -486,24 +495,46 @@ final class SecretFinders {
             int length = escapeLength(s, i);
             if (length > 0) {
                 int c = escaped(s, i, length);
-                sb.append(PercentEncoding.percentDecode(s.substring(start, i), false))
+                sb.append(PercentEncoding.percentDecode(encodedOnce(s.substring(start, i)), false))
                         .appendCodePoint(Character.isValidCodePoint(c) ? c : 0xFFFD);
                 start = i + length;
                 i = start - 1;
             }
         }
-        return sb.append(PercentEncoding.percentDecode(s.substring(start), false)).toString();
+        return sb.append(PercentEncoding.percentDecode(encodedOnce(s.substring(start)), false)).toString();
+    }
+
+    /** {@code s} with each percent escape written twice ({@code %2540}) written once ({@code %40}), read from the left. */
+    private static String encodedOnce(String s) {
+        int i = s.indexOf("%25");
+        if (i < 0) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        int start = 0;
+        for (; i >= 0; i = s.indexOf('%', i)) {
+            int n = escapeLength(s, i);
+            if (n == 5) {
+                sb.append(s, start, i + 1); // the '%', then the two hex digits after its "25"
+                start = i + 3;
+            }
+            i += Math.max(n, 1);
+        }
+        return sb.append(s, start, s.length()).toString();
     }
 
     /**
-     * The length of the escape starting at {@code i}, or 0: {@code %} and two hex digits; {@code &#}, up to 7
-     * decimal digits and {@code ;}; {@code &#x} (or {@code &#X}), up to 6 hex digits and {@code ;}; {@code &commat;}
-     * or {@code &period;}.
+     * The length of the escape starting at {@code i}, or 0: {@code %} and two hex digits, or {@code %25} and two (the
+     * escape written twice, {@code %2540}, standing for the same byte); {@code &#}, up to 7 decimal digits and
+     * {@code ;}; {@code &#x} (or {@code &#X}), up to 6 hex digits and {@code ;}; {@code &commat;} or {@code &period;}.
      */
     private static int escapeLength(CharSequence s, int i) {
         char c = s.charAt(i);
         if (c == '%') {
-            return i + 2 < s.length() && Character.digit(s.charAt(i + 1), 16) >= 0 && Character.digit(s.charAt(i + 2), 16) >= 0 ? 3 : 0;
+            if (!hexDigits(s, i + 1)) {
+                return 0;
+            }
+            return s.charAt(i + 1) == '2' && s.charAt(i + 2) == '5' && hexDigits(s, i + 3) ? 5 : 3;
         }
         if (c != '&' || i + 1 >= s.length()) {
             return 0;
@@ -523,10 +554,16 @@ final class SecretFinders {
         return j > digitsStart && j < s.length() && s.charAt(j) == ';' ? j + 1 - i : 0;
     }
 
+    /** Whether two hex digits start at {@code i}. */
+    private static boolean hexDigits(CharSequence s, int i) {
+        return i + 1 < s.length() && Character.digit(s.charAt(i), 16) >= 0 && Character.digit(s.charAt(i + 1), 16) >= 0;
+    }
+
     /** The code point the escape of {@code length} characters at {@code i} stands for (a percent escape: its byte). */
     private static int escaped(CharSequence s, int i, int length) {
         if (s.charAt(i) == '%') {
-            return Character.digit(s.charAt(i + 1), 16) << 4 | Character.digit(s.charAt(i + 2), 16);
+            int digits = i + length - 2; // after a "%25" written twice
+            return Character.digit(s.charAt(digits), 16) << 4 | Character.digit(s.charAt(digits + 1), 16);
         }
         if (s.charAt(i + 1) != '#') {
             return s.charAt(i + 1) == 'c' ? '@' : '.';

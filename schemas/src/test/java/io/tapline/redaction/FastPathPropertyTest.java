@@ -23,7 +23,9 @@ class FastPathPropertyTest {
         "HTTPS://", "x.com", "token", "my token", "sig", "password", "signature", "api_key", "a", "b1", "123",
         "4111", "%", "%41", "+", ".", "-", "_", "next", "url", "abc", "'", "\r", "1.5", "e5", "<", ">", "*",
         // encoded addresses and grouped card digits
-        "jane", "%40", "%4", "0", "&#64;", "&#x40;", "&#", "64;", "&commat;", "&amp;", "example.com", "x.io", "  ", "4111.", "1111"
+        "jane", "%40", "%4", "0", "&#64;", "&#x40;", "&#", "64;", "&commat;", "&amp;", "example.com", "x.io", "  ", "4111.", "1111",
+        // escapes written twice
+        "%25", "%2540", "40"
     };
 
     @Test

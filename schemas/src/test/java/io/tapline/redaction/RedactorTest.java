@@ -600,6 +600,45 @@ class RedactorTest {
     }
 
     /**
+     * An address whose '@' is percent-encoded twice ({@code %2540}, as a value encoded once more on its way into a URL
+     * carries it) is tokenised whole, by the address it encodes.
+     */
+    @Test
+    void shouldTokeniseEmailsWhoseEscapesAreWrittenTwice() {
+        String jane = t("jane@example.com");
+        for (String encoded : List.of("jane%2540example.com", "jane%2540example%252ecom", "jane%2540example%252Ecom", "jane%2540example%2Ecom",
+                "%256A%2561ne%2540example.com")) {
+            assertEncodedAddress(jane, encoded);
+        }
+        // escapes written twice around it are kept as written, and read as UTF-8 as those written once are
+        assertEquals("to%2520" + t("bob@example.com") + "%252C%2520x",
+                redactor.text("p", "text", "body", "to%2520bob%2540example.com%252C%2520x", out));
+        assertEquals(t("jos\u00e9@example.com"), redactor.text("p", "text", "body", "jos%25C3%25A9%2540example.com", out));
+        // in a text body and a JSON key
+        assertEquals("mail " + jane, new String(redactor.body("p", "mail jane%2540example.com".getBytes(StandardCharsets.UTF_8),
+                "text/plain", out), StandardCharsets.UTF_8));
+        assertEquals("{\"" + t("a@b.io") + "\":1}", new String(redactor.body("p", "{\"a%2540b.io\":1}".getBytes(StandardCharsets.UTF_8),
+                "application/json", out), StandardCharsets.UTF_8));
+        // not addresses: a percentage, another character, no local part
+        for (String same : List.of("50%2540 of users", "jane%2541example.com", "%2540example.com")) {
+            assertSame(same, redactor.text("p", "text", "body", same, out), same);
+        }
+        // 10 KB runs of escapes are read in one pass (each a few milliseconds, measured by hand)
+        for (String run : List.of("%25".repeat(3_400), "%2540".repeat(2_000), "%25%2540".repeat(1_250), "a%2540".repeat(1_700))) {
+            assertEquals(run + " " + jane, redactor.text("p", "text", "body", run + " jane%2540example.com", out), run.substring(0, 8));
+        }
+    }
+
+    /** {@code encoded} in text and in a header value is the address's token, and no body holding it skips the parse. */
+    private void assertEncodedAddress(String token, String encoded) {
+        out.clear();
+        assertEquals("mail " + token + ", thanks", redactor.text("p", "text", "body", "mail " + encoded + ", thanks", out), encoded);
+        assertEquals(List.of("email"), out.stream().map(Redaction::getRule).toList(), encoded);
+        assertEquals("Jane <" + token + ">", redactor.header("p", "X-Reply-To", "Jane <" + encoded + ">", out), encoded);
+        assertFalse(redactor.nothingToRedact(("{\"e\":\"" + encoded + "\"}").getBytes(StandardCharsets.UTF_8)), encoded);
+    }
+
+    /**
      * Card numbers printed with their groups joined by dots or by runs of spaces: the groups as cards are printed (a
      * first group of 4 digits, the others of 3 to 6), with the Luhn and length rules; a decimal number is not one.
      */
