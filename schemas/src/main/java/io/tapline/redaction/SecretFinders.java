@@ -526,7 +526,8 @@ final class SecretFinders {
     /**
      * The length of the escape starting at {@code i}, or 0: {@code %} and two hex digits, or {@code %25} and two (the
      * escape written twice, {@code %2540}, standing for the same byte); {@code &#}, up to 7 decimal digits and
-     * {@code ;}; {@code &#x} (or {@code &#X}), up to 6 hex digits and {@code ;}; {@code &commat;} or {@code &period;}.
+     * {@code ;}; {@code &#x} (or {@code &#X}), up to 6 hex digits and {@code ;}; either without its {@code ;}, as HTML
+     * parsers read it ({@link #referenceWithoutSemicolon}); {@code &commat;} or {@code &period;}.
      */
     private static int escapeLength(CharSequence s, int i) {
         char c = s.charAt(i);
@@ -551,7 +552,24 @@ final class SecretFinders {
         while (j < s.length() && j - digitsStart < (hex ? 6 : 7) && Character.digit(s.charAt(j), hex ? 16 : 10) >= 0) {
             j++;
         }
-        return j > digitsStart && j < s.length() && s.charAt(j) == ';' ? j + 1 - i : 0;
+        if (j == digitsStart) {
+            return 0;
+        }
+        return j < s.length() && s.charAt(j) == ';' ? j + 1 - i : referenceWithoutSemicolon(s, digitsStart, j, hex) - i;
+    }
+
+    /**
+     * Where a numeric character reference whose digits {@code [digitsStart, digitsEnd)} no {@code ;} follows ends:
+     * after its digits, as HTML parsers read it ({@code jane&#64example.com}), except that one whose digits start with
+     * the code of '@' ({@code 64}, {@code x40}, after leading zeros) ends after that code, the '@' the text is meant to
+     * hold: a parser reads {@code jane&#x40example.com} as a reference to U+040E, its 'e' a fourth hexadecimal digit.
+     */
+    private static int referenceWithoutSemicolon(CharSequence s, int digitsStart, int digitsEnd, boolean hex) {
+        int j = digitsStart;
+        while (j < digitsEnd && s.charAt(j) == '0') {
+            j++;
+        }
+        return j + 2 <= digitsEnd && s.charAt(j) == (hex ? '4' : '6') && s.charAt(j + 1) == (hex ? '0' : '4') ? j + 2 : digitsEnd;
     }
 
     /** Whether two hex digits start at {@code i}. */
@@ -570,7 +588,8 @@ final class SecretFinders {
         }
         boolean hex = s.charAt(i + 2) == 'x' || s.charAt(i + 2) == 'X';
         int value = 0;
-        for (int j = i + (hex ? 3 : 2); j < i + length - 1; j++) {
+        int end = s.charAt(i + length - 1) == ';' ? i + length - 1 : i + length;
+        for (int j = i + (hex ? 3 : 2); j < end; j++) {
             value = value * (hex ? 16 : 10) + Character.digit(s.charAt(j), hex ? 16 : 10);
         }
         return value;

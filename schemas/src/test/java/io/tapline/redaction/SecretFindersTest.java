@@ -48,8 +48,9 @@ class SecretFindersTest {
                 "%C3", "%A9", "&#233;", "&#x1F600;", "jane%40example.com", "x&#64;y.io", "a&commat;b&period;cc", ".%C3%A9%C3%A9",
                 // malformed UTF-8 (overlong dots, a surrogate, past U+10FFFF) and references to no character
                 "%E0%80%AE", "%F0%80%80%AE", "%ED%A0%80", "%F4%90%80%80", "&#9999999;", "&#x110000;", "&#xD800;",
-                // escapes written twice
-                "%25", "%2540", "%252e", "%252E", "%25C3%25A9", "%25C3", "%2525", "25", "40"};
+                // escapes written twice, references without their ';'
+                "%25", "%2540", "%252e", "%252E", "%25C3%25A9", "%25C3", "%2525", "25", "40", "&#64", "&#x40", "&#0064", "&#46",
+                "&#x2e", "&#6", "e", "x"};
         java.util.Random random = new java.util.Random(5);
         int found = 0;
         for (int i = 0; i < 50_000; i++) {
