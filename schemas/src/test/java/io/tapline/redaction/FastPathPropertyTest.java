@@ -24,8 +24,8 @@ class FastPathPropertyTest {
         "4111", "%", "%41", "+", ".", "-", "_", "next", "url", "abc", "'", "\r", "1.5", "e5", "<", ">", "*",
         // encoded addresses and grouped card digits
         "jane", "%40", "%4", "0", "&#64;", "&#x40;", "&#", "64;", "&commat;", "&amp;", "example.com", "x.io", "  ", "4111.", "1111",
-        // escapes written twice or without their ';'
-        "%25", "%2540", "40", "&#64", "&#x40"
+        // escapes written twice or without their ';', card groups joined by tabs or mixed separators
+        "%25", "%2540", "&#64", "&#x40", "40", "4111\t", ". ", " -", "1111\t"
     };
 
     @Test
