@@ -885,7 +885,8 @@ public final class Redactor {
     /**
      * Applies the text rules: a value written after a sensitive name ({@code password=...}, {@code token: ...}, see
      * {@link SecretFinders#namedValue}), card numbers, emails (also written with escapes, {@code jane%40example.com},
-     * {@code jane&#64;example.com}: see {@link SecretFinders#encodedEmails}) and configured regexes; returns the same
+     * {@code jane%2540example.com}, {@code jane&#64;example.com}, {@code jane&#64example.com}: see
+     * {@link SecretFinders#encodedEmails}) and configured regexes; returns the same
      * instance when nothing matched.
      */
     public String text(String part, String location, String field, String s, List<Redaction> out) {

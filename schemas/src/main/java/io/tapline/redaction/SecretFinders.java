@@ -68,7 +68,7 @@ final class SecretFinders {
     /**
      * A byte scan proving that no JSON/text rule can fire, so {@link Redactor#body} may return the bytes as they are: no
      * configured JSON paths or regexes, plain ASCII without escapes (raw bytes = decoded text), no '@' (emails), no escape
-     * of one ({@code %40}, {@code &#64;}, {@code &#x40;}, {@code &commat;}),
+     * of one ({@code %40}, {@code %2540}, {@code &#64;}, {@code &#x40;}, either without its {@code ;}, {@code &commat;}),
      * fewer than 13 digits in all (cards), no quoted name followed by ':' that is sensitive (JSON fields, and
      * every name the text fallback's "name": value scan could see, whichever quote it starts at), and, once a
      * {@code ://} was seen (a URL in a string, read by the URL rules), no sensitive {@code name=} after a {@code ?},
@@ -399,7 +399,10 @@ final class SecretFinders {
         return at && escape;
     }
 
-    /** Whether an escape at {@code i} stands for '@': {@code %40}, {@code &#64;}, {@code &#x40;} or {@code &commat;}. */
+    /**
+     * Whether an escape at {@code i} stands for '@': {@code %40}, {@code %2540}, {@code &#64;}, {@code &#x40;} (also
+     * without its {@code ;}) or {@code &commat;}.
+     */
     static boolean encodedAt(CharSequence s, int i) {
         int n = escapeLength(s, i);
         return n > 0 && escaped(s, i, n) == '@';
@@ -408,8 +411,9 @@ final class SecretFinders {
     /**
      * The email addresses of {@code s} written with escapes, as {start, end} in {@code s}: what {@link #email} finds in
      * the text with each escape read as the character it stands for, a percent escape ({@code %40}, any case of hex
-     * digits: {@code %2e}, {@code %2E}; a UTF-8 sequence of them as its character), a numeric character reference
-     * ({@code &#64;}, {@code &#x40;}, with its {@code ;}) or {@code &commat;} and {@code &period;}. The address so
+     * digits: {@code %2e}, {@code %2E}; written twice, {@code %2540}; a UTF-8 sequence of them as its character), a
+     * numeric character reference ({@code &#64;}, {@code &#x40;}, also without its {@code ;}: {@code &#64example.com})
+     * or {@code &commat;} and {@code &period;}. The address so
      * starts and ends where its decoded text does ({@code to%20bob%40example.com%2C} holds {@code bob%40example.com}),
      * and {@link #decodeEscapes} of it is the address. One pass to decode, one {@link #email} scan.
      */
