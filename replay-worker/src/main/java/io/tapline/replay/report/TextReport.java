@@ -102,18 +102,18 @@ public final class TextReport {
 
     /**
      * Captured data as one line of plain text: a line feed, carriage return and tab as {@code \n}, {@code \r},
-     * {@code \t}; every other control character (below U+0020, U+007F, U+0080 to U+009F) and the Unicode line and
-     * paragraph separators as a backslash, {@code u} and four hex digits (ESC becomes backslash {@code u001b}).
-     * Production traffic can then neither break a report's line, nor send a terminal an escape sequence, nor start a
-     * line that a CI runner reads as a command (GitHub Actions' {@code ::error::}). A backslash is kept as it is.
-     * Null stays null.
+     * {@code \t}; every other control character (below U+0020, U+007F, U+0080 to U+009F), the Unicode line and
+     * paragraph separators, U+FFFE, U+FFFF and a surrogate that is not half of a pair as a backslash, {@code u} and
+     * four hex digits (ESC becomes backslash {@code u001b}). Production traffic can then neither break a report's
+     * line, nor send a terminal an escape sequence, nor start a line that a CI runner reads as a command (GitHub
+     * Actions' {@code ::error::}). A backslash is kept as it is. Null stays null.
      */
     public static String oneLine(String s) {
         if (s == null) {
             return null;
         }
         int i = 0;
-        while (i < s.length() && !needsEscape(s.charAt(i))) {
+        while (i < s.length() && !needsEscape(s, i)) {
             i++;
         }
         if (i == s.length()) {
@@ -127,8 +127,8 @@ public final class TextReport {
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (needsEscape(c)) {
-                        out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    if (needsEscape(s, i)) {
+                        out.append(Xml.code(c));
                     } else {
                         out.append(c);
                     }
@@ -138,7 +138,9 @@ public final class TextReport {
         return out.toString();
     }
 
-    private static boolean needsEscape(char c) {
-        return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == '\u2028' || c == '\u2029';
+    private static boolean needsEscape(String s, int i) {
+        char c = s.charAt(i);
+        return c == '\n' || c == '\r' || c == '\t' || Xml.shownAsCode(c)
+                || (Character.isSurrogate(c) && Xml.loneSurrogate(s, i));
     }
 }

@@ -1,8 +1,13 @@
 package io.tapline.replay.report;
 
+import java.util.Locale;
+
 /**
- * Escaping for XML and HTML text and attributes. Characters that XML 1.0 cannot hold are dropped: control characters
- * other than tab, line feed and carriage return, U+FFFE, U+FFFF and a surrogate that is not half of a pair.
+ * Escaping for XML and HTML text and attributes. A character that XML 1.0 cannot hold (a control character other
+ * than tab, line feed and carriage return, U+FFFE, U+FFFF, a surrogate that is not half of a pair), and every other
+ * one the text report escapes ({@link #shownAsCode}), is written as the text report writes it: a backslash, {@code u}
+ * and four hex digits (NUL becomes backslash {@code u0000}). Two values that differ only in such characters therefore read differently, in a page as
+ * in a CI system's view of the JUnit report.
  */
 final class Xml {
 
@@ -15,6 +20,30 @@ final class Xml {
 
     static String attr(String s) {
         return escape(s, true);
+    }
+
+    /**
+     * Whether {@code c} is shown as its code in every report rather than as itself: the control characters other than
+     * tab, line feed and carriage return (below U+0020, U+007F, U+0080 to U+009F), the Unicode line and paragraph
+     * separators, U+FFFE and U+FFFF. Tab, line feed, carriage return and surrogates are the caller's to judge.
+     */
+    static boolean shownAsCode(char c) {
+        return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029
+                || c == 0xFFFE || c == 0xFFFF;
+    }
+
+    /** Whether the character at {@code i} is a surrogate that is not half of a pair. */
+    static boolean loneSurrogate(CharSequence s, int i) {
+        char c = s.charAt(i);
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        return Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(s.charAt(i - 1)));
+    }
+
+    /** {@code c} as a backslash, {@code u} and four hex digits. */
+    static String code(char c) {
+        return String.format(Locale.ROOT, "\\u%04x", (int) c);
     }
 
     private static String escape(String s, boolean attribute) {
@@ -33,9 +62,9 @@ final class Xml {
                 case '\n' -> out.append(attribute ? "&#10;" : "\n");
                 case '\r', '\t' -> out.append(attribute ? "&#" + (int) c + ";" : String.valueOf(c));
                 default -> {
-                    if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                        out.append(c).append(s.charAt(++i));
-                    } else if (c >= 0x20 && c != 0xFFFE && c != 0xFFFF && !Character.isSurrogate(c)) {
+                    if (shownAsCode(c) || (Character.isSurrogate(c) && loneSurrogate(s, i))) {
+                        out.append(code(c));
+                    } else {
                         out.append(c);
                     }
                 }

@@ -13,15 +13,24 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
+import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -318,9 +327,10 @@ class ReportsTest {
     }
 
     @Test
-    void junitAndHtmlLeaveOutLoneSurrogatesAndKeepPairedOnes() throws Exception {
+    void everyReportShowsLoneSurrogatesAsCodesAndKeepsPairedOnes() throws Exception {
         String emoji = new String(Character.toChars(0x1F600));
         String lone = "a" + (char) 0xD800 + "b" + (char) 0xDC00 + "c" + emoji.charAt(1) + emoji.charAt(0) + "d";
+        String shown = "a\\ud800b\\udc00c\\ude00\\ud83dd";
         Difference d = Difference.newBuilder().setPath("$.s" + (char) 0xDBFF).setKind(DifferenceKind.CHANGED)
                 .setExpected(lone).setActual("ok " + emoji).build();
         ReplayResult r = ReplayResult.newBuilder(result("case" + (char) 0xDFFF, "GET /x", Verdict.FAIL, 1, d))
@@ -329,13 +339,134 @@ class ReportsTest {
         RunReport report = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
         String xml = JUnitReport.render(report);
         assertTrue(onlyXmlChars(xml), xml);
-        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
-                .parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+        Document doc = parse(xml);
         Element failure = (Element) doc.getElementsByTagName("failure").item(0);
-        assertTrue(failure.getAttribute("message").contains("CHANGED $.s: abcd -> ok " + emoji), failure.getAttribute("message"));
-        assertEquals("GET /x [case]", ((Element) failure.getParentNode()).getAttribute("name"));
+        assertTrue(failure.getAttribute("message").contains("CHANGED $.s\\udbff: " + shown + " -> ok " + emoji),
+                failure.getAttribute("message"));
+        assertTrue(failure.getTextContent().contains("note: note \\ud83d\n"), failure.getTextContent());
+        assertEquals("GET /x [case\\udfff]", ((Element) failure.getParentNode()).getAttribute("name"));
         String html = HtmlReport.render(report);
         assertTrue(onlyXmlChars(html), html);
-        assertTrue(html.contains(">abcd<") && html.contains("ok " + emoji), html);
+        assertTrue(html.contains(">" + shown + "<") && html.contains("ok " + emoji), html);
+        String text = TextReport.render(report);
+        assertTrue(text.contains("case case\\udfff  (signature sig-case\\udfff,"), text);
+        assertTrue(text.contains("    CHANGED $.s\\udbff: " + shown + " -> ok " + emoji + "\n"), text);
+    }
+
+    @Test
+    void junitAndHtmlShowCharactersXmlCannotHoldAsCodesSoThatValuesDifferingInThemReadDifferently() throws Exception {
+        Difference body = Difference.newBuilder().setPath("body").setKind(DifferenceKind.CHANGED)
+                .setExpected("ab").setActual("a" + (char) 0 + "b" + (char) 0xFFFE).build();
+        List<ReplayResult> results = List.of(
+                result("c1", "GET /x" + (char) 0xFFFF, Verdict.FAIL, 1, body),
+                result("c1" + (char) 0x1B, "GET /x" + (char) 0xFFFF, Verdict.PASS, 1));
+        RunResults rr = new RunResults(results);
+        RunReport report = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String html = HtmlReport.render(report);
+        assertTrue(onlyXmlChars(html), html);
+        assertTrue(html.contains("<td class=\"exp\">ab</td><td class=\"act\">a\\u0000b\\ufffe</td>"), html);
+        assertTrue(html.contains("<h2><code>GET /x\\uffff</code>"), html);
+        assertTrue(html.contains(">c1<") && html.contains(">c1\\u001b<"), html);
+        String xml = JUnitReport.render(report);
+        assertTrue(onlyXmlChars(xml), xml);
+        NodeList cases = parse(xml).getElementsByTagName("testcase");
+        assertEquals(2, cases.getLength());
+        Element first = (Element) cases.item(0);
+        Element second = (Element) cases.item(1);
+        assertEquals("GET /x\\uffff", first.getAttribute("classname"));
+        assertEquals("GET /x\\uffff [c1]", first.getAttribute("name"));
+        assertEquals("GET /x\\uffff [c1\\u001b]", second.getAttribute("name"));
+        assertNotEquals(first.getAttribute("name"), second.getAttribute("name"));
+    }
+
+    /** {@code xml} parsed as a CI system would, without a doctype or external entities. */
+    private static Document parse(String xml) throws Exception {
+        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        f.setExpandEntityReferences(false);
+        return f.newDocumentBuilder().parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Markup and script in every field a report shows that comes from captured traffic or from the candidate. */
+    private static final String[] MARKUP = {
+        "<script>alert(1)</script>", "\"><img src=x onerror=alert(2)>", "'><svg onload=alert(3)>", "</style><b>x</b>",
+        "</td></tr></table><iframe src=javascript:alert(4)>", "<!-- ]]> -->", "`${alert(5)}`", "&lt;&amp;",
+    };
+
+    private static RunReport markupCase() {
+        List<ReplayResult> results = new ArrayList<>();
+        for (int i = 0; i < MARKUP.length; i++) {
+            String m = MARKUP[i];
+            Difference d = Difference.newBuilder().setPath("$." + m).setKind(DifferenceKind.CHANGED)
+                    .setExpected(m).setActual("x" + m).build();
+            Verdict v = Verdict.values()[i % Verdict.values().length];
+            ReplayResult r = ReplayResult.newBuilder(result("case" + m, "GET /" + m, v, 1, d))
+                    .setError(v == Verdict.PASS ? null : "error " + m).setNotes(List.of("note " + m))
+                    .setCandidate("http://c/" + m).build();
+            results.add(r);
+        }
+        RunResults rr = new RunResults(results);
+        return new RunReport("r1", "http://c/" + MARKUP[1], rr.summary(0), rr.results(), true);
+    }
+
+    @Test
+    void htmlTurnsNoCapturedTextIntoMarkup() {
+        String html = HtmlReport.render(markupCase());
+        Set<String> tags = new TreeSet<>();
+        Matcher m = Pattern.compile("<(/?[A-Za-z!][^\\s>/]*)").matcher(html);
+        while (m.find()) {
+            tags.add(m.group(1).toLowerCase(Locale.ROOT));
+        }
+        Set<String> page = Set.of("!doctype", "html", "/html", "head", "/head", "meta", "title", "/title", "style",
+                "/style", "body", "/body", "h1", "/h1", "h2", "/h2", "p", "/p", "strong", "/strong", "code", "/code", "table",
+                "/table", "tr", "/tr", "th", "/th", "td", "/td", "div", "/div");
+        assertTrue(page.containsAll(tags), () -> "tags not of the page: " + tags + "\n" + html);
+        assertEquals(1, html.split("</style>", -1).length - 1, html);
+        assertFalse(html.contains("<!--"), html);
+        for (String markup : MARKUP) {
+            assertTrue(html.contains(Xml.text(markup)), markup);
+        }
+        assertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), html);
+        assertTrue(html.contains("&amp;lt;&amp;amp;"), html);
+    }
+
+    @Test
+    void junitHoldsCapturedMarkupAsTextAndCountsItsTestcases() throws Exception {
+        RunReport report = markupCase();
+        Document doc = parse(JUnitReport.render(report));
+        NodeList cases = doc.getElementsByTagName("testcase");
+        assertEquals(report.results().size(), cases.getLength());
+        for (int i = 0; i < cases.getLength(); i++) {
+            Element c = (Element) cases.item(i);
+            ReplayResult r = report.results().get(i);
+            assertEquals(r.getRoute(), c.getAttribute("classname"));
+            assertEquals(r.getRoute() + " [" + r.getCaseId() + "]", c.getAttribute("name"));
+            switch (r.getVerdict()) {
+                case PASS -> assertEquals(0, c.getElementsByTagName("*").getLength());
+                case FAIL -> {
+                    Element f = (Element) c.getElementsByTagName("failure").item(0);
+                    assertTrue(f.getAttribute("message").endsWith(TextReport.line(r.getDifferences().get(0))), f.getAttribute("message"));
+                    assertTrue(f.getTextContent().contains("note: " + r.getNotes().get(0) + "\n"), f.getTextContent());
+                }
+                case ERROR -> assertEquals(r.getError(), ((Element) c.getElementsByTagName("error").item(0)).getAttribute("message"));
+                case SKIPPED -> {
+                    Element k = (Element) c.getElementsByTagName("skipped").item(0);
+                    assertEquals(r.getError(), k.getAttribute("message"));
+                    assertTrue(k.getTextContent().contains(TextReport.line(r.getDifferences().get(0)) + "\n"), k.getTextContent());
+                }
+            }
+        }
+        for (String suiteTag : new String[] {"testsuites", "testsuite"}) {
+            Element suite = (Element) doc.getElementsByTagName(suiteTag).item(0);
+            assertEquals(String.valueOf(cases.getLength()), suite.getAttribute("tests"));
+            assertEquals(String.valueOf(doc.getElementsByTagName("failure").getLength()), suite.getAttribute("failures"));
+            assertEquals(String.valueOf(doc.getElementsByTagName("error").getLength()), suite.getAttribute("errors"));
+            assertEquals(String.valueOf(doc.getElementsByTagName("skipped").getLength()), suite.getAttribute("skipped"));
+        }
+        assertTrue(doc.getElementsByTagName("failure").getLength() > 0 && doc.getElementsByTagName("error").getLength() > 0
+                && doc.getElementsByTagName("skipped").getLength() > 0);
+        Element candidate = (Element) doc.getElementsByTagName("property").item(0);
+        assertEquals("http://c/" + MARKUP[1], candidate.getAttribute("value"));
     }
 }
