@@ -4,9 +4,10 @@ import java.util.Locale;
 
 /**
  * Escaping for XML and HTML text and attributes. A character that XML 1.0 cannot hold (a control character other
- * than tab, line feed and carriage return, U+FFFE, U+FFFF, a surrogate that is not half of a pair), and every other
- * one the text report escapes ({@link #shownAsCode}), is written as the text report writes it: a backslash, {@code u}
- * and four hex digits (NUL becomes backslash {@code u0000}). Two values that differ only in such characters therefore read differently, in a page as
+ * than tab, line feed and carriage return, U+FFFE, U+FFFF, a surrogate that is not half of a pair), and one that would
+ * change how the text around it reads without being seen ({@link #shownAsCode}), is written as the text report writes
+ * it: a backslash, {@code u} and four hex digits (NUL becomes backslash {@code u0000}, a right-to-left override
+ * backslash {@code u202e}). Two values that differ only in such characters therefore read differently, in a page as
  * in a CI system's view of the JUnit report.
  */
 final class Xml {
@@ -25,11 +26,13 @@ final class Xml {
     /**
      * Whether {@code c} is shown as its code in every report rather than as itself: the control characters other than
      * tab, line feed and carriage return (below U+0020, U+007F, U+0080 to U+009F), the Unicode line and paragraph
-     * separators, U+FFFE and U+FFFF. Tab, line feed, carriage return and surrogates are the caller's to judge.
+     * separators, the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069: a recorded
+     * right-to-left override would show {@code 21} as {@code 12}, and reverse the text after it on its line), U+FFFE
+     * and U+FFFF. Tab, line feed, carriage return and surrogates are the caller's to judge.
      */
     static boolean shownAsCode(char c) {
         return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029
-                || c == 0xFFFE || c == 0xFFFF;
+                || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0xFFFE || c == 0xFFFF;
     }
 
     /** Whether the character at {@code i} is a surrogate that is not half of a pair. */

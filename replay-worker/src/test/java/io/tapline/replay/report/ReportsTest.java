@@ -379,6 +379,32 @@ class ReportsTest {
         assertNotEquals(first.getAttribute("name"), second.getAttribute("name"));
     }
 
+    @Test
+    void everyReportShowsBidirectionalOverridesAndIsolatesAsCodes() throws Exception {
+        // a right-to-left override shows 21 as 12, and in a heading reverses the counts after the route
+        Difference n = Difference.newBuilder().setPath("$.n").setKind(DifferenceKind.CHANGED)
+                .setExpected((char) 0x202E + "21").setActual("12").build();
+        ReplayResult r = ReplayResult.newBuilder(result("c1", "GET /" + (char) 0x202E + "fdp.x", Verdict.FAIL, 1, n))
+                .setNotes(List.of("note " + (char) 0x2067 + "a" + (char) 0x2069 + (char) 0x202A)).build();
+        RunResults rr = new RunResults(List.of(r));
+        RunReport report = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String route = "GET /\\u202efdp.x";
+        String text = TextReport.render(report);
+        String html = HtmlReport.render(report);
+        String xml = JUnitReport.render(report);
+        for (String rendered : List.of(text, html, xml)) {
+            assertFalse(rendered.chars().anyMatch(c -> (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)), rendered);
+        }
+        assertTrue(text.contains("FAIL  " + route + "  case c1"), text);
+        assertTrue(text.contains("    note: note \\u2067a\\u2069\\u202a\n"), text);
+        assertTrue(text.contains("    CHANGED $.n: \\u202e21 -> 12\n"), text);
+        assertTrue(html.contains("<h2><code>" + route + "</code> (1 cases, 1 not passed)</h2>"), html);
+        assertTrue(html.contains("<td class=\"exp\">\\u202e21</td><td class=\"act\">12</td>"), html);
+        Element failure = (Element) parse(xml).getElementsByTagName("failure").item(0);
+        assertEquals(route, ((Element) failure.getParentNode()).getAttribute("classname"));
+        assertTrue(failure.getAttribute("message").endsWith("CHANGED $.n: \\u202e21 -> 12"), failure.getAttribute("message"));
+    }
+
     /** {@code xml} parsed as a CI system would, without a doctype or external entities. */
     private static Document parse(String xml) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
