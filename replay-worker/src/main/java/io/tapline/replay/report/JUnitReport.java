@@ -10,6 +10,12 @@ import java.util.Locale;
 /** JUnit XML as CI systems ingest it: one testsuite per run, one testcase per case, named by route. */
 public final class JUnitReport {
 
+    /**
+     * Characters of a message attribute at most, beyond which it is cut and ends in {@code ...}: CI systems show it as
+     * the case's one-line summary, and a difference's path (a dependency call's URL) is not cut where it is recorded.
+     */
+    static final int MAX_MESSAGE = 1000;
+
     private JUnitReport() {
     }
 
@@ -46,9 +52,11 @@ public final class JUnitReport {
                     out.append(Xml.text(details(r))).append("</failure>\n    </testcase>\n");
                 }
                 case ERROR -> out.append(">\n      <error type=\"replay-error\" message=\"")
-                        .append(Xml.attr(r.getError() == null ? "could not be replayed" : r.getError())).append("\"/>\n    </testcase>\n");
+                        .append(Xml.attr(r.getError() == null ? "could not be replayed" : cut(TextReport.oneLine(r.getError()))))
+                        .append("\"/>\n    </testcase>\n");
                 case SKIPPED -> {
-                    out.append(">\n      <skipped message=\"").append(Xml.attr(r.getError() == null ? "not replayed" : r.getError()));
+                    out.append(">\n      <skipped message=\"")
+                            .append(Xml.attr(r.getError() == null ? "not replayed" : cut(TextReport.oneLine(r.getError()))));
                     // an inconclusive case keeps its differences and notes: show them
                     if (r.getDifferences().isEmpty() && r.getNotes().isEmpty()) {
                         out.append("\"/>\n    </testcase>\n");
@@ -62,20 +70,26 @@ public final class JUnitReport {
         to.append("  </testsuite>\n</testsuites>\n");
     }
 
+    /** The failure's message: its differences counted, then listed on one line, up to {@link #MAX_MESSAGE}. */
     private static String message(ReplayResult r) {
         StringBuilder m = new StringBuilder();
         m.append(TextReport.differencesCounted(r)).append(": ");
-        for (int i = 0; i < r.getDifferences().size(); i++) {
+        for (int i = 0; i < r.getDifferences().size() && m.length() <= MAX_MESSAGE; i++) {
             if (i > 0) {
                 m.append("; ");
             }
             m.append(TextReport.line(r.getDifferences().get(i)));
-            if (m.length() > 1000) {
-                m.append("; ...");
-                break;
-            }
         }
-        return m.toString();
+        return cut(m.toString());
+    }
+
+    /** {@code s}, or its first {@link #MAX_MESSAGE} characters and {@code ...} (a surrogate pair is not split). */
+    private static String cut(String s) {
+        if (s.length() <= MAX_MESSAGE) {
+            return s;
+        }
+        int end = Character.isHighSurrogate(s.charAt(MAX_MESSAGE - 1)) ? MAX_MESSAGE - 1 : MAX_MESSAGE;
+        return s.substring(0, end) + "...";
     }
 
     /** The failure's text, shown in CI logs: one line per difference and note, each escaped as the text report's. */

@@ -405,6 +405,39 @@ class ReportsTest {
         assertTrue(failure.getAttribute("message").endsWith("CHANGED $.n: \\u202e21 -> 12"), failure.getAttribute("message"));
     }
 
+    @Test
+    void junitMessagesAreOneLineOfAtMostAThousandCharacters() throws Exception {
+        // a dependency call's URL is not cut where the difference is recorded
+        String url = "call:GET inventory /stock?q=" + "a".repeat(100_000);
+        Difference call = Difference.newBuilder().setPath(url).setKind(DifferenceKind.UNUSED_CALL)
+                .setExpected("x").setActual(null).build();
+        String emoji = new String(Character.toChars(0x1F600));
+        List<ReplayResult> results = List.of(
+                result("a", "GET /a", Verdict.FAIL, 1, call),
+                ReplayResult.newBuilder(result("b", "GET /b", Verdict.ERROR, 1))
+                        .setError("refused\n::error::forged " + "x".repeat(5_000)).build(),
+                ReplayResult.newBuilder(result("c", "GET /c", Verdict.SKIPPED, 1))
+                        .setError("set aside\r\n::warning::w").build(),
+                ReplayResult.newBuilder(result("d", "GET /d", Verdict.ERROR, 1))
+                        .setError("e".repeat(JUnitReport.MAX_MESSAGE - 1) + emoji + "tail").build());
+        RunResults rr = new RunResults(results);
+        String xml = JUnitReport.render(new RunReport("r1", "http://c", rr.summary(0), rr.results(), true));
+        assertTrue(onlyXmlChars(xml));
+        Document doc = parse(xml);
+        Element failure = (Element) doc.getElementsByTagName("failure").item(0);
+        String message = failure.getAttribute("message");
+        assertEquals(JUnitReport.MAX_MESSAGE + 3, message.length(), message);
+        assertTrue(message.startsWith("1 difference(s): UNUSED_CALL call:GET inventory /stock?q=aaa") && message.endsWith("a..."));
+        assertTrue(failure.getTextContent().contains(url + ": x -> (absent)\n"), "the failure's text lists it whole");
+        Element refused = (Element) doc.getElementsByTagName("error").item(0);
+        assertEquals("refused\\n::error::forged " + "x".repeat(JUnitReport.MAX_MESSAGE - 25) + "...",
+                refused.getAttribute("message"));
+        Element skipped = (Element) doc.getElementsByTagName("skipped").item(0);
+        assertEquals("set aside\\r\\n::warning::w", skipped.getAttribute("message"));
+        Element cutBeforePair = (Element) doc.getElementsByTagName("error").item(1);
+        assertEquals("e".repeat(JUnitReport.MAX_MESSAGE - 1) + "...", cutBeforePair.getAttribute("message"));
+    }
+
     /** {@code xml} parsed as a CI system would, without a doctype or external entities. */
     private static Document parse(String xml) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
