@@ -491,6 +491,23 @@ class ReportsTest {
     }
 
     @Test
+    void htmlAllowsOnlyItsOwnStyleSheetThroughAContentSecurityPolicy() throws Exception {
+        String html = HtmlReport.render(markupCase());
+        String head = html.substring(0, html.indexOf("<title>"));
+        Matcher csp = Pattern.compile("<meta http-equiv=\"Content-Security-Policy\" content=\"([^\"]*)\">").matcher(head);
+        assertTrue(csp.find(), head);
+        List<String> directives = List.of(csp.group(1).split(";\\s*"));
+        String css = html.substring(html.indexOf("<style>") + "<style>".length(), html.indexOf("</style>"));
+        String hash = Base64.getEncoder().encodeToString(
+                MessageDigest.getInstance("SHA-256").digest(css.getBytes(StandardCharsets.UTF_8)));
+        assertTrue(directives.contains("default-src 'none'"), csp.group(1));
+        assertTrue(directives.contains("style-src 'sha256-" + hash + "'"), csp.group(1) + " for " + hash);
+        assertTrue(directives.contains("base-uri 'none'") && directives.contains("form-action 'none'"), csp.group(1));
+        assertFalse(csp.group(1).contains("unsafe") || csp.group(1).contains("script-src"), csp.group(1));
+        assertFalse(html.contains(" style="), "a style attribute the policy refuses");
+    }
+
+    @Test
     void junitHoldsCapturedMarkupAsTextAndCountsItsTestcases() throws Exception {
         RunReport report = markupCase();
         Document doc = parse(JUnitReport.render(report));
