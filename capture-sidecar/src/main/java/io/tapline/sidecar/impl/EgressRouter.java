@@ -54,12 +54,12 @@ public final class EgressRouter {
             return;
         }
         if (uri.regionMatches(true, 0, "https://", 0, 8)) {
-            plain(req, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
+            refuse(req, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
             return;
         }
         if (!uri.startsWith("/")) {
             // another scheme (ftp://...) or a target in no form a proxy takes (asterisk-form belongs to OPTIONS of a server)
-            plain(req, 400, "egress takes http:// targets, CONNECT host:port for TLS, or /ROUTE/path for a named route; got "
+            refuse(req, 400, "egress takes http:// targets, CONNECT host:port for TLS, or /ROUTE/path for a named route; got "
                     + (uri.length() > 80 ? uri.substring(0, 80) + "..." : uri) + "\n");
             return;
         }
@@ -68,7 +68,7 @@ public final class EgressRouter {
         String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
         EgressRoute route = routes.get(name);
         if (route == null) {
-            plain(req, 404, "no egress route named '" + name + "'; routes: " + String.join(", ", routes.keySet()) + "\n");
+            refuse(req, 404, "no egress route named '" + name + "'; routes: " + String.join(", ", routes.keySet()) + "\n");
             return;
         }
         String rest = uri.substring(1 + name.length());
@@ -83,7 +83,7 @@ public final class EgressRouter {
         try {
             u = HttpUrl.parse(absolute);
         } catch (IllegalArgumentException e) {
-            plain(req, 400, "invalid request target: " + e.getMessage() + "\n");
+            refuse(req, 400, "invalid request target: " + e.getMessage() + "\n");
             return;
         }
         // RFC 9112 3.2.4: OPTIONS for an absolute-form target without path or query asks about the server as a whole,
@@ -107,6 +107,7 @@ public final class EgressRouter {
         }
         if (u == null || !u.portGiven()) {
             // closed after the answer: what follows a CONNECT head is not read as a request (ConnectEarlyData)
+            engine.rejected(400).inc();
             ProxyEngine.answerAndClose(req, 400, "CONNECT target must be host:port");
             return;
         }
@@ -122,6 +123,7 @@ public final class EgressRouter {
             if (ar.failed()) {
                 req.resume();
                 int status = ProxyEngine.statusFor(ar.cause()); // 504 when the connect timed out, as for any request
+                engine.upstreamErrors(status).inc();
                 ProxyEngine.answerAndClose(req, status, (status == 504 ? "timed out connecting to " : "cannot connect to ") + target);
                 if (attributed != null) {
                     hub.attachTunnel(attributed, tunnelCall(head, status, startMillis, startNanos, 0, 0, ar.cause().toString()));
@@ -141,7 +143,12 @@ public final class EgressRouter {
         return new OutboundCapture(head.authority, CallKind.TUNNEL, ex, null, up, down);
     }
 
-    private static void plain(HttpServerRequest req, int status, String body) {
+    /**
+     * Answers a request the egress cannot take (a target in no form it serves, a route it does not have), counted with
+     * the proxy's other refusals; the connection stays open, as the head was read whole and its body is discarded.
+     */
+    private void refuse(HttpServerRequest req, int status, String body) {
+        engine.rejected(status).inc();
         req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end(body);
     }
 }

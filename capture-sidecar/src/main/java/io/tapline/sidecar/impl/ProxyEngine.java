@@ -601,6 +601,12 @@ public final class ProxyEngine {
                 "listener", listener, "status", Integer.toString(status));
     }
 
+    /** Upstream failures this listener answered itself with {@code status} (502, 504), a CONNECT tunnel's included. */
+    Metrics.Counter upstreamErrors(int status) {
+        return metrics.counter("tapline_sidecar_upstream_errors_total", "Upstream failures answered by the proxy, by status",
+                "listener", listener, "status", Integer.toString(status));
+    }
+
     private void reject(HttpServerRequest req, int status, String reason) {
         rejected(status).inc();
         LOG.debug("rejecting {} {}: {} {}", req.method(), req.path(), status, reason);
@@ -626,8 +632,7 @@ public final class ProxyEngine {
         if (resp.ended() || resp.closed()) {
             return; // already answered (e.g. 413) or the client is gone
         }
-        metrics.counter("tapline_sidecar_upstream_errors_total", "Upstream failures answered by the proxy, by status",
-                "listener", listener, "status", Integer.toString(status)).inc();
+        upstreamErrors(status).inc();
         if (resp.headWritten()) {
             resp.reset(); // mid-response: the client must see a broken message, not a short one
         } else {

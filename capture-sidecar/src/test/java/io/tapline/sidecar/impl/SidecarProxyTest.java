@@ -967,6 +967,32 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldCountTheEgressListenersOwnRefusalsAndFailedTunnels() throws Exception {
+        // What the egress refuses itself (a target in no form it takes, a route it does not have, a CONNECT target that
+        // is not host:port) and a tunnel whose target cannot be reached are answered by the sidecar, as on the inbound
+        // listener: counted there, they were counted nowhere on the egress one, so an app misusing its proxy went unseen.
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"400\"}";
+        String rejected404 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"404\"}";
+        String failed502 = "tapline_sidecar_upstream_errors_total{listener=\"egress\",status=\"502\"}";
+        double before400 = Math.max(0, metric(sidecar, rejected400));
+        double before404 = Math.max(0, metric(sidecar, rejected404));
+        double before502 = Math.max(0, metric(sidecar, failed502));
+        int eg = sidecar.egressPort();
+        String head = " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        assertTrue(rawToClose(eg, "GET https://127.0.0.1:" + origin.port() + "/x" + head).startsWith("HTTP/1.1 400"));
+        assertTrue(rawToClose(eg, "GET ftp://127.0.0.1/x" + head).startsWith("HTTP/1.1 400"));
+        assertTrue(rawToClose(eg, "GET http://127.0.0.1:70000/x" + head).startsWith("HTTP/1.1 400"));
+        assertTrue(rawToClose(eg, "GET /no-such-route/x" + head).startsWith("HTTP/1.1 404"));
+        assertTrue(rawToClose(eg, "CONNECT 127.0.0.1" + head).startsWith("HTTP/1.1 400"));
+        int closed = closedPort();
+        assertTrue(rawToClose(eg, "CONNECT 127.0.0.1:" + closed + head).startsWith("HTTP/1.1 502"));
+        assertEquals(before400 + 4, metric(sidecar, rejected400), rejected400);
+        assertEquals(before404 + 1, metric(sidecar, rejected404), rejected404);
+        assertEquals(before502 + 1, metric(sidecar, failed502), failed502);
+        assertNull(origin.seen.poll(100, TimeUnit.MILLISECONDS), "nothing refused reached a dependency");
+    }
+
+    @Test
     void shouldTunnelConnectToAnIpv6Literal() throws Exception {
         java.net.ServerSocket v6;
         try {
