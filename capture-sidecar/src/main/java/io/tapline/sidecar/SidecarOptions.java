@@ -201,7 +201,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_HEADER_TIMEOUT, DEFAULT_PROXY_HEADER_TIMEOUT.toSeconds() + "s", "A request line and headers must arrive whole within this long of the connection opening (first request) or of their first byte (later requests), else 408 and the connection is closed; 0 = no limit.")
                 .option(KEY_PROXY_TUNNEL_IDLE_TIMEOUT, DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT.toMinutes() + "m", "Close a CONNECT tunnel or WebSocket connection after this long without a byte in either direction; 0 = never.")
                 .option(KEY_PROXY_DRAIN_TIMEOUT, DEFAULT_PROXY_DRAIN_TIMEOUT.toSeconds() + "s", "On SIGTERM: stop accepting connections, let requests in flight finish for up to this long (their responses carry Connection: close, idle connections are closed), keep the egress listener serving the app's calls meanwhile, then publish what is queued and exit; 0 = close every connection at once.")
-                .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to forwarded requests.")
+                .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to the requests forwarded to the app, and Via to its answers (inbound listener; the egress listener adds neither).")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
                 .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
                         "native", "nio")
