@@ -4,6 +4,7 @@ import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
 import io.tapline.config.ConfigException;
+import io.tapline.logging.TaplineLogging;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.replay.mock.MockServerOptions;
 import io.vertx.core.Vertx;
@@ -24,6 +25,7 @@ import static io.tapline.replay.ReplayCommand.EXIT_GATE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReplayCommandTest {
@@ -89,5 +91,30 @@ class ReplayCommandTest {
         } finally {
             vertx.close().await();
         }
+    }
+
+    @Test
+    void aVertxCloseThatNeverEndsIsGivenUpAtItsBoundWithAWarningSoTheRunStillExits() {
+        // A close hook whose promise is never completed: before, the end of a run waited for Vert.x's close without a
+        // bound, and the process never exited with its run's exit code.
+        Vertx vertx = Vertx.vertx();
+        java.util.concurrent.atomic.AtomicReference<io.vertx.core.Completable<Void>> hook = new java.util.concurrent.atomic.AtomicReference<>();
+        ((io.vertx.core.internal.VertxInternal) vertx).addCloseHook(hook::set);
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        try {
+            boolean closed = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> ReplayCommand.closeVertx(vertx, Duration.ofMillis(200)));
+            assertFalse(closed, "the close is reported as not done");
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.output(System.err);
+            if (hook.get() != null) {
+                hook.get().succeed(); // lets the event loops stop
+            }
+        }
+        String log = logged.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("Vert.x (the dependency mock, the candidate's connections, the event loops) did not close"
+                + " within 200 ms"), log);
     }
 }

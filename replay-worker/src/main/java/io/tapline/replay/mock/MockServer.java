@@ -6,6 +6,7 @@ import io.tapline.http.HttpUrl;
 import io.tapline.http.RequestTarget;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
+import io.tapline.replay.http.Closing;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -384,9 +385,10 @@ public final class MockServer implements AutoCloseable {
         }
     }
 
+    /** Closes the listener, then the live client, each waited for up to {@link Closing#TIMEOUT} (then given up). */
     @Override
     public void close() {
-        server.close().await();
-        liveClient.close().await();
+        Closing.await(server.close(), Closing.TIMEOUT, "the dependency mock's listener");
+        Closing.await(liveClient.close(), Closing.TIMEOUT, "the dependency mock's client for live calls");
     }
 }

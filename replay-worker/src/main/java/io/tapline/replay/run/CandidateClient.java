@@ -6,6 +6,7 @@ import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
+import io.tapline.replay.http.Closing;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -222,8 +223,9 @@ public final class CandidateClient implements AutoCloseable {
         return target;
     }
 
+    /** Closes the client's connections, waited for up to {@link Closing#TIMEOUT} (then given up). */
     @Override
     public void close() {
-        client.close().await();
+        Closing.await(client.close(), Closing.TIMEOUT, "the candidate client");
     }
 }
