@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -67,6 +68,11 @@ public final class ReplayWorker implements Runnable {
     private static final Duration IDLE_COMPLETION_CHECK = Duration.ofMillis(200);
     /** Bound on one read of the group's offsets; kept short so the worker goes back to polling (and rebalancing). */
     private static final Duration OFFSETS_CHECK = Duration.ofSeconds(5);
+    /**
+     * Bound on closing the producer when the worker stops: well within the 30 s a process is given to stop its workers
+     * after SIGTERM.
+     */
+    static final Duration PRODUCER_CLOSE = Duration.ofSeconds(5);
     /** Bound on scanning newly assigned partitions for the latest case versions (runs inside poll: below max.poll.interval.ms). */
     private static final Duration SCAN_TIMEOUT = Duration.ofMinutes(2);
 
@@ -172,13 +178,17 @@ public final class ReplayWorker implements Runnable {
         // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447), or by member
         // epoch and member id with group.protocol=consumer (KIP-848).
         String txId = "tapline-replay-" + runId + "-" + workerId;
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId))) {
-            consumer = c;
-            producerRef = producer;
-            producer.initTransactions();
-            c.subscribe(List.of(topics.cases()), new Rebalance());
-            outcome = loop(c, producer);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps)) {
+            KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId));
+            try {
+                consumer = c;
+                producerRef = producer;
+                producer.initTransactions();
+                c.subscribe(List.of(topics.cases()), new Rebalance());
+                outcome = loop(c, producer);
+            } finally {
+                closeProducer(producer); // before the consumer leaves the group
+            }
         } catch (WakeupException e) {
             outcome = Outcome.STOPPED;
         } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
@@ -195,6 +205,17 @@ public final class ReplayWorker implements Runnable {
             log.error("worker {} of run {} failed", workerId, runId, e);
             outcome = Outcome.FAILED;
         }
+    }
+
+    /**
+     * Closes the producer, waiting up to {@link #PRODUCER_CLOSE} for what it still sends. Its {@code close()} has no
+     * bound: it first ends the transaction still open (a commit that timed out, after which the worker stops, or an
+     * abort), retrying for as long as the broker is out of reach, and the worker's thread, and so the process, did not
+     * end meanwhile. What is left at the bound is dropped: the broker aborts the transaction at its timeout (or the
+     * next producer with the worker's transactional id does), and the run resumes from the committed offsets.
+     */
+    static void closeProducer(Producer<?, ?> producer) {
+        producer.close(PRODUCER_CLOSE);
     }
 
     /**
