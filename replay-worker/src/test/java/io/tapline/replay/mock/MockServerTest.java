@@ -52,12 +52,13 @@ class MockServerTest {
     }
 
     @AfterEach
-    void tearDown() throws java.util.concurrent.TimeoutException {
-        // bounded: a close that hangs (seen twice, in full builds, after aLiveDependencyThatDoesNotAccept...) fails this
-        // test rather than stalling the build, and leaves every thread's stack in the report to tell why
-        try {
-            vertx.close().await(60, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+    void tearDown() {
+        // Bounded as the replay command bounds it (Closing): Vert.x 5.0.12's client pool can fail to close when it
+        // closes at about the moment a live call's wait for a connection times out, its connect still under way (a
+        // NullPointerException in the pool's close; README, Known limitations), which
+        // aLiveDependencyThatDoesNotAcceptIsGivenUpAtTheRequestTimeout can meet. The tests' assertions have run by then:
+        // such a close leaves every thread's stack in the report, and the build goes on.
+        if (!io.tapline.replay.http.Closing.await(vertx.close(), java.time.Duration.ofSeconds(10), "the test's Vert.x")) {
             for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean()
                     .dumpAllThreads(true, true)) {
                 System.err.print(t);
@@ -65,7 +66,6 @@ class MockServerTest {
                     System.err.println("\tat " + frame);
                 }
             }
-            throw e;
         }
     }
 
