@@ -4,6 +4,8 @@ import io.tapline.avro.CallKind;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.RequestTarget;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -12,6 +14,7 @@ import io.vertx.core.net.NetSocket;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -49,17 +52,19 @@ public final class EgressRouter {
             return;
         }
         String uri = RequestTarget.fromWire(req.uri()); // the bytes the app sent (converted once: not idempotent)
+        boolean last = HopByHop.lastRequest(req.version(),
+                req.headers().contains(HttpHeaders.CONNECTION) ? HopByHop.tokens(req.headers(), "connection") : Set.of());
         if (uri.regionMatches(true, 0, "http://", 0, 7)) {
-            forward(req, uri);
+            forward(req, uri, last);
             return;
         }
         if (uri.regionMatches(true, 0, "https://", 0, 8)) {
-            refuse(req, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
+            refuse(req, last, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
             return;
         }
         if (!uri.startsWith("/")) {
             // another scheme (ftp://...) or a target in no form a proxy takes (asterisk-form belongs to OPTIONS of a server)
-            refuse(req, 400, "egress takes http:// targets, CONNECT host:port for TLS, or /ROUTE/path for a named route; got "
+            refuse(req, last, 400, "egress takes http:// targets, CONNECT host:port for TLS, or /ROUTE/path for a named route; got "
                     + (uri.length() > 80 ? uri.substring(0, 80) + "..." : uri) + "\n");
             return;
         }
@@ -68,7 +73,7 @@ public final class EgressRouter {
         String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
         EgressRoute route = routes.get(name);
         if (route == null) {
-            refuse(req, 404, "no egress route named '" + name + "'; routes: " + String.join(", ", routes.keySet()) + "\n");
+            refuse(req, last, 404, "no egress route named '" + name + "'; routes: " + String.join(", ", routes.keySet()) + "\n");
             return;
         }
         String rest = uri.substring(1 + name.length());
@@ -78,12 +83,12 @@ public final class EgressRouter {
         engine.proxy(req, ProxyEngine.Target.dependency(route.host(), route.port(), route.basePath() + rest), hub.outbound(route.name()));
     }
 
-    private void forward(HttpServerRequest req, String absolute) {
+    private void forward(HttpServerRequest req, String absolute, boolean last) {
         HttpUrl u;
         try {
             u = HttpUrl.parse(absolute);
         } catch (IllegalArgumentException e) {
-            refuse(req, 400, "invalid request target: " + e.getMessage() + "\n");
+            refuse(req, last, 400, "invalid request target: " + e.getMessage() + "\n");
             return;
         }
         // RFC 9112 3.2.4: OPTIONS for an absolute-form target without path or query asks about the server as a whole,
@@ -145,10 +150,12 @@ public final class EgressRouter {
 
     /**
      * Answers a request the egress cannot take (a target in no form it serves, a route it does not have), counted with
-     * the proxy's other refusals; the connection stays open, as the head was read whole and its body is discarded.
+     * the proxy's other refusals; the connection stays open, as the head was read whole and its body is discarded
+     * (unless the app said the request is its last, or the sidecar is draining: {@link ProxyEngine#answer}).
      */
-    private void refuse(HttpServerRequest req, int status, String body) {
+    private void refuse(HttpServerRequest req, boolean last, int status, String body) {
         engine.rejected(status).inc();
-        req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end(body);
+        engine.answer(req, last, status, MultiMap.caseInsensitiveMultiMap().set(HttpHeaders.CONTENT_TYPE, "text/plain"),
+                Buffer.buffer(body));
     }
 }

@@ -2,6 +2,7 @@ package io.tapline.sidecar.impl;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 
 import java.util.HashSet;
 import java.util.Locale;
@@ -59,6 +60,14 @@ public final class HopByHop {
             default:
                 return false;
         }
+    }
+
+    /**
+     * Whether the client's request is its last on the connection (RFC 9112 9.3, 9.6): {@code close} among its
+     * options, or HTTP/1.0 without {@code keep-alive}.
+     */
+    static boolean lastRequest(HttpVersion version, Set<String> connectionOptions) {
+        return version == HttpVersion.HTTP_1_0 ? !connectionOptions.contains("keep-alive") : connectionOptions.contains("close");
     }
 
     /** The comma-separated tokens of every {@code name} header, lower-cased ({@code Connection}, {@code TE}). */

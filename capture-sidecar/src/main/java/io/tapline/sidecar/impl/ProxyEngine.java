@@ -5,6 +5,7 @@ import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -135,8 +136,7 @@ public final class ProxyEngine {
         // The client's last request (close, or HTTP/1.0 without keep-alive): nothing pipelined behind it is read
         // (RFC 9112 9.6). One read behind a refused or last request is never served: the connection closes after
         // that one's answer.
-        boolean last = req.version() == HttpVersion.HTTP_1_0 ? !connectionOptions.contains("keep-alive")
-                : connectionOptions.contains("close");
+        boolean last = HopByHop.lastRequest(req.version(), connectionOptions);
         if (!MalformedRequests.admit(req.connection(), last)) {
             return;
         }
@@ -176,10 +176,8 @@ public final class ProxyEngine {
         if (req.version() == HttpVersion.HTTP_1_1 && connectionOptions.contains("close")
                 && !h.contains(HttpHeaders.CONNECTION, "close", true)) {
             // RFC 9112 9.6: "close" ends the connection after this response also among other options
-            // ("Connection: x-trace, close"); Vert.x only closes on a header that is exactly "close".
-            HttpServerResponse resp = req.response();
-            resp.putHeader(HttpHeaders.CONNECTION, "close");
-            resp.endHandler(v -> req.connection().close());
+            // ("Connection: x-trace, close"); Vert.x only closes on a Connection header that is exactly "close".
+            closeAfter(req);
         }
         boolean hasBody = te != null || contentLength > 0;
         req.pause();
@@ -625,6 +623,34 @@ public final class ProxyEngine {
                 req.connection().close();
             }
         });
+    }
+
+    /**
+     * Writes an answer of this listener's own (not an upstream's) to a request whose head was read whole; its body,
+     * if any, is read and discarded. The connection stays open unless the client said the request is its last
+     * ({@code last}: then {@code Connection: close}, and nothing read after it is served) or the listener is draining
+     * ({@code Connection: close}, as on every response written then).
+     */
+    void answer(HttpServerRequest req, boolean last, int status, MultiMap headers, Buffer body) {
+        HttpServerResponse resp = req.response();
+        resp.setStatusCode(status).headers().addAll(headers);
+        if (last) {
+            MalformedRequests.lastRequest(req.connection());
+            if (req.version() == HttpVersion.HTTP_1_1 && !req.headers().contains(HttpHeaders.CONNECTION, "close", true)) {
+                closeAfter(req); // Vert.x closes by itself after an exact "Connection: close" and an HTTP/1.0 last request
+            }
+        }
+        if (draining) {
+            closeWhileDraining(resp);
+        }
+        resp.end(body);
+    }
+
+    /** {@code Connection: close} on the response, and the connection closed once it is written. */
+    private static void closeAfter(HttpServerRequest req) {
+        HttpServerResponse resp = req.response();
+        resp.putHeader(HttpHeaders.CONNECTION, "close");
+        resp.endHandler(v -> req.connection().close());
     }
 
     private void sendError(HttpServerRequest req, int status) {

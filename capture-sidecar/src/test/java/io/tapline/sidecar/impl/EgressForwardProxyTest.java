@@ -1,0 +1,135 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.avro.UnattributedCall;
+import io.tapline.topics.TaplineTopics;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.tapline.sidecar.impl.CaptureFidelityTest.lines;
+import static io.tapline.sidecar.impl.SidecarProxyTest.AVRO;
+import static io.tapline.sidecar.impl.SidecarProxyTest.connect;
+import static io.tapline.sidecar.impl.SidecarProxyTest.options;
+import static io.tapline.sidecar.impl.SidecarProxyTest.readUntil;
+import static io.tapline.sidecar.impl.SidecarRequestBufferingTest.body;
+import static io.tapline.sidecar.impl.SidecarRequestBufferingTest.send;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The egress listener as the app's forward proxy (absolute-form targets): Max-Forwards on TRACE and OPTIONS,
+ * Proxy-Connection read as the app's Connection, and its own answers while draining. Raw sockets on loopback.
+ */
+@Timeout(60)
+class EgressForwardProxyTest {
+
+    static TestOrigin origin;
+    static MockProducer<String, byte[]> producer;
+    static SidecarImpl sidecar;
+
+    @BeforeAll
+    static void start() throws Exception {
+        origin = new TestOrigin();
+        producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        sidecar = SidecarImpl.start(options(origin).outboundGrace(Duration.ofMillis(50)), producer, AVRO);
+        origin.egressPort = sidecar.egressPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        sidecar.close();
+        origin.close();
+    }
+
+    @BeforeEach
+    void clear() throws InterruptedException {
+        // the captures of the previous test published first, so each test counts its own
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !(sidecar.metrics().scrape().contains("tapline_sidecar_pending_interactions 0\n")
+                && sidecar.metrics().scrape().contains("tapline_sidecar_queue_items 0\n"))) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(100);
+        origin.seen.clear();
+        producer.clear();
+    }
+
+    private static String target(String path) {
+        return "http://127.0.0.1:" + origin.port() + path;
+    }
+
+    /** One response (head and body) read from {@code in}. */
+    private static String response(InputStream in) throws Exception {
+        String head = readUntil(in, "\r\n\r\n");
+        return head + body(in, head);
+    }
+
+    @Test
+    void shouldSayConnectionCloseOnItsOwnAnswersWhileDraining() throws Exception {
+        MockProducer<String, byte[]> p = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        SidecarImpl s = SidecarImpl.start(options(origin).drainTimeout(Duration.ofSeconds(10)).eventLoops(1), p, AVRO);
+        CompletableFuture<Void> closed = null;
+        try (Socket c = connect(s.egressPort())) {
+            int before = origin.heads.get();
+            // a call in flight as the egress listener drains, and an unknown route pipelined behind it
+            send(c, "GET /inv/delay?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\nGET /nope/x HTTP/1.1\r\nHost: x\r\n\r\n");
+            origin.awaitHeads(before + 1);
+            closed = CompletableFuture.runAsync(s::close);
+            InputStream in = c.getInputStream();
+            String call = response(in);
+            assertTrue(call.startsWith("HTTP/1.1 200") && call.toLowerCase(Locale.ROOT).contains("\r\nconnection: close\r\n"), call);
+            String own = response(in);
+            assertTrue(own.startsWith("HTTP/1.1 404"), own);
+            assertTrue(own.toLowerCase(Locale.ROOT).contains("\r\nconnection: close\r\n"), "as the engine's answers: " + own);
+            closed.get(20, TimeUnit.SECONDS);
+        } finally {
+            if (closed == null) {
+                s.close();
+            }
+        }
+    }
+
+    /** Waits for {@code n} unattributed calls (these requests carry no trace context), or 10 s. */
+    private static List<UnattributedCall> unattributed(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<UnattributedCall> calls = new ArrayList<>();
+        while (System.nanoTime() < deadline) {
+            calls.clear();
+            for (ProducerRecord<String, byte[]> r : producer.history()) {
+                if (r.topic().equals(TaplineTopics.UNATTRIBUTED)) {
+                    try {
+                        calls.add(new SpecificDatumReader<>(UnattributedCall.class).read(null,
+                                DecoderFactory.get().binaryDecoder(r.value(), null)));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            }
+            if (calls.size() >= n) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        return calls;
+    }
+}
