@@ -14,7 +14,6 @@ import io.vertx.core.net.NetSocket;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -23,7 +22,7 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>{@code /NAME/rest} for a configured route NAME goes to that route's URL + {@code /rest};</li>
  *   <li>an absolute-form target ({@code GET http://host:port/path}, what HTTP_PROXY clients send) is forwarded
- *       to that host;</li>
+ *       to that host, as a forward proxy does: {@code Proxy-Connection} stands for a missing {@code Connection};</li>
  *   <li>{@code CONNECT host:port} is tunneled byte for byte ({@link Tunnel}: half-close, idle timeout): TLS is not
  *       intercepted, the call is recorded as an opaque TUNNEL with host, timing and byte counts only.</li>
  * </ul>
@@ -44,6 +43,7 @@ public final class EgressRouter {
     }
 
     public void handle(HttpServerRequest req) {
+        ProxyConnectionKeepAlive.restore(req); // the head as the app sent it, before anything reads it
         if (!MalformedRequests.admit(req.connection(), false)) {
             return; // read behind a refused or last request (see ProxyEngine.proxy)
         }
@@ -52,8 +52,9 @@ public final class EgressRouter {
             return;
         }
         String uri = RequestTarget.fromWire(req.uri()); // the bytes the app sent (converted once: not idempotent)
-        boolean last = HopByHop.lastRequest(req.version(),
-                req.headers().contains(HttpHeaders.CONNECTION) ? HopByHop.tokens(req.headers(), "connection") : Set.of());
+        // A target in absolute form is sent to a forward proxy: Proxy-Connection then stands for a missing Connection
+        boolean proxyConnection = ProxyConnectionKeepAlive.absoluteForm(uri);
+        boolean last = HopByHop.lastRequest(req.version(), HopByHop.connectionOptions(req.headers(), proxyConnection));
         if (uri.regionMatches(true, 0, "http://", 0, 7)) {
             forward(req, uri, last);
             return;
@@ -95,7 +96,7 @@ public final class EgressRouter {
         // which the last proxy asks the origin as "OPTIONS *" ("/" would ask about the resource at /)
         boolean wholeServer = req.method() == HttpMethod.OPTIONS && u.rawPath().isEmpty() && u.rawQuery() == null;
         engine.proxy(req, ProxyEngine.Target.dependency(u.host(), u.port(), wholeServer ? "*" : u.pathAndQuery()),
-                hub.outbound(u.authority()));
+                hub.outbound(u.authority()), new ProxyEngine.ProxyHop(true));
     }
 
     private void tunnel(HttpServerRequest req) {

@@ -63,6 +63,18 @@ public final class HopByHop {
     }
 
     /**
+     * The client's options for its connection to this hop: the tokens of {@code Connection}; for a request to a
+     * forward proxy ({@code proxyConnection}) that sent no {@code Connection}, those of {@code Proxy-Connection},
+     * which clients configured with a proxy send it instead (squid reads it so).
+     */
+    static Set<String> connectionOptions(MultiMap headers, boolean proxyConnection) {
+        if (headers.contains(HttpHeaders.CONNECTION)) {
+            return tokens(headers, "connection");
+        }
+        return proxyConnection && headers.contains("Proxy-Connection") ? tokens(headers, "proxy-connection") : Set.of();
+    }
+
+    /**
      * Whether the client's request is its last on the connection (RFC 9112 9.3, 9.6): {@code close} among its
      * options, or HTTP/1.0 without {@code keep-alive}.
      */

@@ -130,9 +130,25 @@ public final class ProxyEngine {
                 Metrics.LATENCY_BUCKETS, "listener", listener);
     }
 
+    /**
+     * What a forward proxy reads in a request besides its target (the egress listener's absolute-form requests).
+     *
+     * @param proxyConnection {@code Proxy-Connection} stands for {@code Connection} when the client sent none
+     *                        ({@link HopByHop#connectionOptions})
+     */
+    public record ProxyHop(boolean proxyConnection) {
+
+        /** A request to the app, or to a named route: the client's Connection alone. */
+        public static final ProxyHop NONE = new ProxyHop(false);
+    }
+
     public void proxy(HttpServerRequest req, Target target, ExchangeObserver observer) {
+        proxy(req, target, observer, ProxyHop.NONE);
+    }
+
+    public void proxy(HttpServerRequest req, Target target, ExchangeObserver observer, ProxyHop hop) {
         MultiMap h = req.headers();
-        Set<String> connectionOptions = h.contains(HttpHeaders.CONNECTION) ? HopByHop.tokens(h, "connection") : Set.of();
+        Set<String> connectionOptions = HopByHop.connectionOptions(h, hop.proxyConnection());
         // The client's last request (close, or HTTP/1.0 without keep-alive): nothing pipelined behind it is read
         // (RFC 9112 9.6). One read behind a refused or last request is never served: the connection closes after
         // that one's answer.
@@ -176,7 +192,8 @@ public final class ProxyEngine {
         if (req.version() == HttpVersion.HTTP_1_1 && connectionOptions.contains("close")
                 && !h.contains(HttpHeaders.CONNECTION, "close", true)) {
             // RFC 9112 9.6: "close" ends the connection after this response also among other options
-            // ("Connection: x-trace, close"); Vert.x only closes on a Connection header that is exactly "close".
+            // ("Connection: x-trace, close", or a forward proxy's "Proxy-Connection: close"); Vert.x only closes on a
+            // Connection header that is exactly "close".
             closeAfter(req);
         }
         boolean hasBody = te != null || contentLength > 0;

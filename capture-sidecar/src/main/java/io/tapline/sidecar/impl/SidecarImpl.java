@@ -274,6 +274,9 @@ public final class SidecarImpl implements Sidecar {
                     if (headerTimeoutMs > 0) {
                         RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc);
                     }
+                    if (tunnels) {
+                        ProxyConnectionKeepAlive.install(conn); // the egress listener is the app's forward proxy
+                    }
                 });
     }
 

@@ -85,6 +85,54 @@ class EgressForwardProxyTest {
     }
 
     @Test
+    void shouldKeepAnHttp10AppsConnectionOpenForProxyConnectionKeepAlive() throws Exception {
+        try (Socket s = connect(sidecar.egressPort())) {
+            InputStream in = s.getInputStream();
+            for (int i = 0; i < 2; i++) {
+                send(s, "GET " + target("/hello") + " HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n");
+                String r = response(in);
+                assertTrue(r.startsWith("HTTP/1.0 200") && r.toLowerCase(Locale.ROOT).contains("\r\nconnection: keep-alive\r\n"), r);
+                assertTrue(r.endsWith("hello"), r);
+            }
+            send(s, "GET " + target("/hello") + " HTTP/1.0\r\n\r\n");
+            assertTrue(response(in).endsWith("hello"));
+            assertEquals(-1, in.read(), "without keep-alive, closed after the answer");
+        }
+        TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+        assertFalse(seen.headers().containsKey("proxy-connection"), "never forwarded: " + seen.headers());
+        // recorded as the app sent them: no Connection line the sidecar read Proxy-Connection as
+        List<List<String>> recorded = unattributed(3).stream().map(c -> lines(c.getCall().getRequest().getHeaders())).toList();
+        assertEquals(2, recorded.stream().filter(r -> r.contains("Proxy-Connection: keep-alive")).count(), recorded.toString());
+        assertTrue(recorded.stream().flatMap(List::stream).noneMatch(l -> l.toLowerCase(Locale.ROOT).startsWith("connection:")),
+                recorded.toString());
+    }
+
+    @Test
+    void shouldCloseAnHttp11AppsConnectionForProxyConnectionClose() throws Exception {
+        for (String target : List.of(target("/hello"), "https://127.0.0.1:1/x")) {
+            try (Socket s = connect(sidecar.egressPort())) {
+                // what is sent behind the last request is not served
+                send(s, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nProxy-Connection: close\r\n\r\n"
+                        + "GET " + target("/hello") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+                String r = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertTrue(r.toLowerCase(Locale.ROOT).contains("\r\nconnection: close\r\n"), r);
+                assertEquals(1, r.split("HTTP/1.1 ").length - 1, "one answer, then closed: " + r);
+            }
+        }
+        // Connection, when the app sent one, is the one read; a named route's request is one to an origin
+        for (String request : List.of("GET " + target("/hello") + " HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nProxy-Connection: close\r\n\r\n",
+                "GET /inv/hello HTTP/1.1\r\nHost: x\r\nProxy-Connection: close\r\n\r\n")) {
+            try (Socket s = connect(sidecar.egressPort())) {
+                send(s, request);
+                String r = response(s.getInputStream());
+                assertFalse(r.toLowerCase(Locale.ROOT).contains("connection: close"), r);
+                send(s, "GET /inv/hello HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(response(s.getInputStream()).endsWith("hello"), "still open after: " + request);
+            }
+        }
+    }
+
+    @Test
     void shouldSayConnectionCloseOnItsOwnAnswersWhileDraining() throws Exception {
         MockProducer<String, byte[]> p = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         SidecarImpl s = SidecarImpl.start(options(origin).drainTimeout(Duration.ofSeconds(10)).eventLoops(1), p, AVRO);
