@@ -9,11 +9,15 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -22,12 +26,19 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>{@code /NAME/rest} for a configured route NAME goes to that route's URL + {@code /rest};</li>
  *   <li>an absolute-form target ({@code GET http://host:port/path}, what HTTP_PROXY clients send) is forwarded
- *       to that host, as a forward proxy does: {@code Proxy-Connection} stands for a missing {@code Connection};</li>
+ *       to that host, as a forward proxy does: {@code Proxy-Connection} stands for a missing {@code Connection}, and
+ *       a TRACE's or OPTIONS's {@code Max-Forwards} is decremented, or answered here at 0 (RFC 9110 7.6.2);</li>
  *   <li>{@code CONNECT host:port} is tunneled byte for byte ({@link Tunnel}: half-close, idle timeout): TLS is not
  *       intercepted, the call is recorded as an opaque TUNNEL with host, timing and byte counts only.</li>
  * </ul>
  */
 public final class EgressRouter {
+
+    static final String MAX_FORWARDS = "Max-Forwards";
+    /** What the egress forwards to an absolute-form target: any method, these and others alike. */
+    static final String ALLOW = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
+    /** Lines a TRACE's echo leaves out (RFC 9110 9.3.8: a final recipient excludes fields likely to be sensitive). */
+    private static final Set<String> NOT_ECHOED = Set.of("authorization", "proxy-authorization", "cookie");
 
     private final ProxyEngine engine;
     private final CaptureHub hub;
@@ -81,6 +92,8 @@ public final class EgressRouter {
         if (rest.isEmpty() || rest.charAt(0) == '?') {
             rest = "/" + rest;
         }
+        // A named route is the app's origin, as the inbound listener is the client's: Max-Forwards is the dependency's
+        // to read (nginx forwards it unchanged too)
         engine.proxy(req, ProxyEngine.Target.dependency(route.host(), route.port(), route.basePath() + rest), hub.outbound(route.name()));
     }
 
@@ -92,11 +105,67 @@ public final class EgressRouter {
             refuse(req, last, 400, "invalid request target: " + e.getMessage() + "\n");
             return;
         }
+        String maxForwards = null;
+        if (req.method() == HttpMethod.TRACE || req.method() == HttpMethod.OPTIONS) {
+            long hops = maxForwards(req.headers().getAll(MAX_FORWARDS));
+            if (hops == 0) {
+                answerAsFinalRecipient(req, last);
+                return;
+            }
+            if (hops > 0) {
+                maxForwards = Long.toString(hops - 1);
+            }
+        }
         // RFC 9112 3.2.4: OPTIONS for an absolute-form target without path or query asks about the server as a whole,
         // which the last proxy asks the origin as "OPTIONS *" ("/" would ask about the resource at /)
         boolean wholeServer = req.method() == HttpMethod.OPTIONS && u.rawPath().isEmpty() && u.rawQuery() == null;
         engine.proxy(req, ProxyEngine.Target.dependency(u.host(), u.port(), wholeServer ? "*" : u.pathAndQuery()),
-                hub.outbound(u.authority()), new ProxyEngine.ProxyHop(true));
+                hub.outbound(u.authority()), new ProxyEngine.ProxyHop(true, maxForwards));
+    }
+
+    /**
+     * The value of a TRACE's or OPTIONS's {@code Max-Forwards} lines: one line of digits (RFC 9110 7.6.2), else -1.
+     * No line, several, or one that is not a number leaves the request as the app sent it: the RFC says nothing of an
+     * invalid value, and the dependency reads the lines it gets as it would without the sidecar (squid drops them).
+     * A number past the largest long counts as the largest long (the RFC lets a proxy cap the value at its own maximum).
+     */
+    static long maxForwards(List<String> lines) {
+        if (lines.size() != 1) {
+            return -1;
+        }
+        String v = lines.get(0).trim();
+        if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        String digits = v.replaceFirst("^0+(?=.)", "");
+        return digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
+    }
+
+    /**
+     * A TRACE or OPTIONS with {@code Max-Forwards: 0} is not forwarded; the egress answers it as the final recipient
+     * (RFC 9110 7.6.2). OPTIONS gets 200 with {@code Allow}, the methods the egress forwards to such a target; TRACE
+     * gets its request back as {@code message/http} (RFC 9110 9.3.8), without the lines that carry credentials
+     * ({@code Authorization}, {@code Proxy-Authorization}, {@code Cookie}), as the RFC asks of a final recipient. It
+     * reached no dependency: it is not recorded as a call.
+     */
+    private void answerAsFinalRecipient(HttpServerRequest req, boolean last) {
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+        if (req.method() == HttpMethod.OPTIONS) {
+            headers.set("Allow", ALLOW);
+            engine.answer(req, last, 200, headers, Buffer.buffer());
+            return;
+        }
+        StringBuilder echo = new StringBuilder().append(req.method().name()).append(' ').append(req.uri()).append(' ')
+                .append(req.version() == HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1").append("\r\n");
+        for (Map.Entry<String, String> line : req.headers()) {
+            if (!NOT_ECHOED.contains(line.getKey().toLowerCase(Locale.ROOT))) {
+                echo.append(line.getKey()).append(": ").append(line.getValue()).append("\r\n");
+            }
+        }
+        echo.append("\r\n");
+        headers.set(HttpHeaders.CONTENT_TYPE, "message/http");
+        // the head's bytes as they arrived (Vert.x reads them as ISO-8859-1)
+        engine.answer(req, last, 200, headers, Buffer.buffer(echo.toString().getBytes(StandardCharsets.ISO_8859_1)));
     }
 
     private void tunnel(HttpServerRequest req) {

@@ -135,11 +135,12 @@ public final class ProxyEngine {
      *
      * @param proxyConnection {@code Proxy-Connection} stands for {@code Connection} when the client sent none
      *                        ({@link HopByHop#connectionOptions})
+     * @param maxForwards     the {@code Max-Forwards} to send on (RFC 9110 7.6.2); null: as the client sent it
      */
-    public record ProxyHop(boolean proxyConnection) {
+    public record ProxyHop(boolean proxyConnection, String maxForwards) {
 
-        /** A request to the app, or to a named route: the client's Connection alone. */
-        public static final ProxyHop NONE = new ProxyHop(false);
+        /** A request to the app, or to a named route: the client's Connection alone, its Max-Forwards unchanged. */
+        public static final ProxyHop NONE = new ProxyHop(false, null);
     }
 
     public void proxy(HttpServerRequest req, Target target, ExchangeObserver observer) {
@@ -212,6 +213,9 @@ public final class ProxyEngine {
             up.set("TE", "trailers"); // TE is hop-by-hop, but this hop relays trailers too (RFC 9110 10.1.4)
         }
         up.remove(HttpHeaders.HOST);   // set through authority() below
+        if (hop.maxForwards() != null) {
+            up.set("Max-Forwards", hop.maxForwards());
+        }
         if (settings.forwardedHeaders()) {
             addForwarded(req, up);
         }

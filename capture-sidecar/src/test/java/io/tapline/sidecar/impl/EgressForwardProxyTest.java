@@ -85,6 +85,54 @@ class EgressForwardProxyTest {
     }
 
     @Test
+    void shouldAnswerATraceOrOptionsWithMaxForwardsZeroItselfAndForwardOthersDecremented() throws Exception {
+        try (Socket s = connect(sidecar.egressPort())) {
+            InputStream in = s.getInputStream();
+            send(s, "OPTIONS " + target("/hello") + " HTTP/1.1\r\nHost: 127.0.0.1\r\nMax-Forwards: 0\r\n\r\n");
+            String options = response(in);
+            assertTrue(options.startsWith("HTTP/1.1 200 OK\r\n"), options);
+            assertTrue(options.contains("\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE\r\n"), options);
+            assertTrue(options.contains("\r\ncontent-length: 0\r\n") && options.endsWith("\r\n\r\n"), options);
+
+            send(s, "TRACE " + target("/hello?q=1") + " HTTP/1.1\r\nHost: 127.0.0.1\r\nMax-Forwards: 0\r\nX-Probe: p\r\n"
+                    + "Authorization: Bearer secret\r\nCookie: sid=1\r\n\r\n");
+            String trace = response(in);
+            assertTrue(trace.startsWith("HTTP/1.1 200 OK\r\n"), trace);
+            assertTrue(trace.toLowerCase(Locale.ROOT).contains("\r\ncontent-type: message/http\r\n"), trace);
+            assertTrue(trace.endsWith("\r\n\r\nTRACE " + target("/hello?q=1") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Max-Forwards: 0\r\nX-Probe: p\r\n\r\n"), "echoed without the credentials: " + trace);
+
+            // neither reached the app's dependency: the next request on the connection is the first it sees
+            send(s, "GET " + target("/hello") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            assertTrue(response(in).startsWith("HTTP/1.1 200"));
+            TestOrigin.Seen first = origin.seen.poll(5, TimeUnit.SECONDS);
+            assertEquals("GET", first.method());
+        }
+        for (String[] c : new String[][] {
+                {"OPTIONS", target("/hello"), "5", "4"},
+                {"TRACE", target("/hello"), "1", "0"},
+                {"OPTIONS", target(""), "0010", "9"},
+                {"TRACE", target("/hello"), "99999999999999999999", Long.toString(Long.MAX_VALUE - 1)},
+                {"TRACE", target("/hello"), "abc", "abc"},    // invalid: forwarded as the app sent it
+                {"OPTIONS", target("/hello"), "-1", "-1"},
+                {"GET", target("/hello"), "0", "0"},          // other methods: not read
+                {"OPTIONS", "/inv/hello", "0", "0"},          // a named route: the dependency is the app's origin
+        }) {
+            String answer = SidecarProxyTest.rawToClose(sidecar.egressPort(), c[0] + " " + c[1]
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nMax-Forwards: " + c[2] + "\r\nConnection: close\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+            TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+            assertEquals(c[0], seen.method(), String.join(" ", c));
+            assertEquals(c[3], seen.headers().get("max-forwards"), String.join(" ", c));
+        }
+        // recorded: the 9 calls that reached the dependency (8 above and the GET), not the two answered here
+        List<UnattributedCall> calls = unattributed(9);
+        assertEquals(9, calls.size());
+        assertTrue(calls.stream().noneMatch(c -> c.getCall().getRequest().getMethod().equals("TRACE")
+                && c.getCall().getRequest().getRawQuery() != null), "the TRACE answered here is not recorded");
+    }
+
+    @Test
     void shouldKeepAnHttp10AppsConnectionOpenForProxyConnectionKeepAlive() throws Exception {
         try (Socket s = connect(sidecar.egressPort())) {
             InputStream in = s.getInputStream();
@@ -94,6 +142,9 @@ class EgressForwardProxyTest {
                 assertTrue(r.startsWith("HTTP/1.0 200") && r.toLowerCase(Locale.ROOT).contains("\r\nconnection: keep-alive\r\n"), r);
                 assertTrue(r.endsWith("hello"), r);
             }
+            // the Max-Forwards answer, the egress's own, keeps it open too
+            send(s, "OPTIONS " + target("/hello") + " HTTP/1.0\r\nProxy-Connection: keep-alive\r\nMax-Forwards: 0\r\n\r\n");
+            assertTrue(response(in).startsWith("HTTP/1.0 200"));
             send(s, "GET " + target("/hello") + " HTTP/1.0\r\n\r\n");
             assertTrue(response(in).endsWith("hello"));
             assertEquals(-1, in.read(), "without keep-alive, closed after the answer");
