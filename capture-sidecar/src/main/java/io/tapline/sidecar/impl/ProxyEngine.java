@@ -856,6 +856,10 @@ public final class ProxyEngine {
             HttpServerResponse resp = request.response();
             if (!resp.headWritten()) {
                 reject(request, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
+            } else if (resp.ended()) {
+                // The app's answer went out in full before the upload ended: Vert.x refuses to reset a response already
+                // written, and the client could go on uploading; closing the connection is what stops the upload.
+                request.connection().close();
             } else {
                 resp.reset();
             }

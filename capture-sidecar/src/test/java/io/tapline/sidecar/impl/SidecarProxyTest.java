@@ -36,6 +36,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -1450,10 +1451,14 @@ class SidecarProxyTest {
                 out.write("0\r\n\r\nGET /hello HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 after = readUntil(c.getInputStream(), "hello");
+            } catch (SocketTimeoutException e) {
+                after = "open, no answer: " + e;
             } catch (IOException e) {
                 after = "closed: " + e;
             }
+            // the answer was written in full, so the upload is cut by closing the connection: not answered, nor left open
             assertFalse(after.startsWith("HTTP/1.1 200"), "capture " + capture + ": 300 KB went past the 100 KB limit; " + after);
+            assertFalse(after.startsWith("open"), "capture " + capture + ": the connection stayed open past the limit; " + after);
         }
     }
 
