@@ -53,9 +53,9 @@ class MockServerTest {
 
     @AfterEach
     void tearDown() {
-        // Bounded as the replay command bounds it (Closing): Vert.x 5.0.12's client pool can fail to close when it
-        // closes at about the moment a live call's wait for a connection times out, its connect still under way (a
-        // NullPointerException in the pool's close; README, Known limitations), which
+        // Bounded as the replay command bounds it (Closing): Vert.x's client pool (5.0.12 and 5.2.3) can fail to close
+        // when it closes at about the moment a live call's wait for a connection times out, its connect still under way
+        // (the pool's close fails the call a second time and throws; README, Known limitations), which
         // aLiveDependencyThatDoesNotAcceptIsGivenUpAtTheRequestTimeout can meet. The tests' assertions have run by then:
         // such a close leaves every thread's stack in the report, and the build goes on.
         if (!io.tapline.replay.http.Closing.await(vertx.close(), java.time.Duration.ofSeconds(10), "the test's Vert.x")) {
