@@ -407,11 +407,7 @@ class CaptureFidelityTest {
     }
 
     static void clearHistory() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline && !(sidecar.metrics().scrape().contains("tapline_sidecar_pending_interactions 0\n")
-                && sidecar.metrics().scrape().contains("tapline_sidecar_queue_items 0\n"))) {
-            Thread.sleep(10);
-        }
+        SidecarProxyTest.awaitCapturesSettled(sidecar);
         producer.clear();
         received.clear();
     }

@@ -64,11 +64,7 @@ class EgressForwardProxyTest {
     @BeforeEach
     void clear() throws InterruptedException {
         // the captures of the previous test published first, so each test counts its own
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline && !(sidecar.metrics().scrape().contains("tapline_sidecar_pending_interactions 0\n")
-                && sidecar.metrics().scrape().contains("tapline_sidecar_queue_items 0\n"))) {
-            Thread.sleep(20);
-        }
+        SidecarProxyTest.awaitCapturesSettled(sidecar);
         Thread.sleep(100);
         origin.seen.clear();
         producer.clear();

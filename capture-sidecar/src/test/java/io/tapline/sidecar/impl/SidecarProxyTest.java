@@ -137,11 +137,7 @@ class SidecarProxyTest {
     @BeforeEach
     void clear() throws InterruptedException {
         // let captures of the previous test (grace period, queue) drain before starting from an empty history
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline && !(sidecar.metrics().scrape().contains("tapline_sidecar_pending_interactions 0\n")
-                && sidecar.metrics().scrape().contains("tapline_sidecar_queue_items 0\n"))) {
-            Thread.sleep(20);
-        }
+        awaitCapturesSettled(sidecar);
         Thread.sleep(50);
         producer.clear();
         origin.seen.clear();
@@ -1519,6 +1515,15 @@ class SidecarProxyTest {
             assertTrue(captured.getOutboundCalls().size() <= 1, captured.getOutboundCalls()::toString);
         } finally {
             own.close();
+        }
+    }
+
+    /** Waits (up to 10 s) until no capture is pending or queued: the previous exchanges' records are published. */
+    static void awaitCapturesSettled(SidecarImpl s) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !(s.metrics().scrape().contains("tapline_sidecar_pending_interactions 0\n")
+                && s.metrics().scrape().contains("tapline_sidecar_queue_items 0\n"))) {
+            Thread.sleep(10);
         }
     }
 
