@@ -696,8 +696,9 @@ public final class Redactor {
     /**
      * Where the last whole word of {@code text}, cut at {@code cut}, ends: before the characters after the last
      * delimiter (a blank or control character, a quote, a bracket, {@code < > , ; | &} or a backquote) and the digit
-     * groups written before them with spaces or tabs, one or a run, a group's dots and dashes with it, up to 19 digits (a
-     * card number's start: {@code 4111 1111 11}, {@code 4111<tab>1111<tab>11}, {@code 4111. 1111. 11}). When the text goes on
+     * groups written before them with spaces or tabs, one or a run, a group's dots and dashes with it (or one standing
+     * alone between blanks), up to 19 digits (a card number's start: {@code 4111 1111 11}, {@code 4111<tab>1111<tab>11},
+     * {@code 4111. 1111. 11}, {@code 6011 - 1111 - 11}). When the text goes on
      * past {@code cut} with a delimiter, a last word that is not digits is whole and kept. Text shown cut short ends
      * there, so that a secret the cut went through (which no rule would match) is not shown in part.
      */
@@ -718,11 +719,13 @@ public final class Redactor {
             }
         }
         // digit groups separated by spaces or tabs before the cut word, one or a run: "4111 1111 11", "4111  1111  11",
-        // "4111. 1111. 11" (a card number's start; one joined by dots alone is in the cut word)
+        // "4111. 1111. 11", "6011 - 1111 - 11" (a card number's start; one joined by dots alone is in the cut word)
         while (end > 1 && (text.charAt(end - 1) == ' ' || text.charAt(end - 1) == '\t')) {
-            int start = end - 1;
-            while (start > 0 && (text.charAt(start - 1) == ' ' || text.charAt(start - 1) == '\t')) {
-                start--;
+            int start = blanksStart(text, end - 1);
+            // a dot or dash standing alone between blanks separates groups as the blanks do (the card rule reads it so)
+            if (start > 1 && (text.charAt(start - 1) == '.' || text.charAt(start - 1) == '-')
+                    && (text.charAt(start - 2) == ' ' || text.charAt(start - 2) == '\t')) {
+                start = blanksStart(text, start - 2);
             }
             int groupDigits = 0;
             while (start > 0 && (isDigit(text.charAt(start - 1)) || text.charAt(start - 1) == '-' || text.charAt(start - 1) == '.')) {
@@ -737,6 +740,14 @@ public final class Redactor {
             end = start;
         }
         return end;
+    }
+
+    /** Where the run of spaces and tabs holding the one at {@code i} starts. */
+    private static int blanksStart(CharSequence text, int i) {
+        while (i > 0 && (text.charAt(i - 1) == ' ' || text.charAt(i - 1) == '\t')) {
+            i--;
+        }
+        return i;
     }
 
     private static boolean isDigit(char c) {

@@ -454,6 +454,10 @@ class RedactorTest {
             {"card 4111. 1111. 11", "text/plain", "4111", "card "},
             {"card 4111. 1111.", "text/plain", "4111", "card "},
             {"card 4111 -1111- 1", "text/plain", "4111", "card "},
+            // a dot or dash standing alone between blanks, as the card rule reads one ("6011 - 1111 - 1111 - 1117")
+            {"card 6011 - 1111 - 1111 - 11", "text/plain", "6011", "card "},
+            {"card 4111 . 1111 . 11", "text/plain", "4111", "card "},
+            {"card 4111\t-\t1111\t-\t", "text/plain", "4111", "card "},
         };
         for (String[] c : cases) {
             out.clear();
