@@ -212,10 +212,16 @@ public final class ReplayWorker implements Runnable {
      * bound: it first ends the transaction still open (a commit that timed out, after which the worker stops, or an
      * abort), retrying for as long as the broker is out of reach, and the worker's thread, and so the process, did not
      * end meanwhile. What is left at the bound is dropped: the broker aborts the transaction at its timeout (or the
-     * next producer with the worker's transactional id does), and the run resumes from the committed offsets.
+     * next producer with the worker's transactional id does), and the run resumes from the committed offsets. A close
+     * that fails is logged, not thrown, so that it does not replace the exception that ended the worker's loop.
      */
     static void closeProducer(Producer<?, ?> producer) {
-        producer.close(PRODUCER_CLOSE);
+        try {
+            producer.close(PRODUCER_CLOSE);
+        } catch (RuntimeException e) {
+            // in a finally: a failure here must not take the place of what ended the loop (its outcome is the run's)
+            log.warn("closing the results producer failed: {}", e.toString());
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.tapline.replay.run;
 
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
@@ -39,5 +40,21 @@ class ReplayWorkerCloseTest {
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> ReplayWorker.closeProducer(stuck));
         assertTrue(stuck.closed());
         assertEquals(ReplayWorker.PRODUCER_CLOSE, bound.get());
+    }
+
+    @Test
+    void aProducerWhoseCloseFailsDoesNotReplaceWhatEndedTheWorker() {
+        // closeProducer runs in a finally: an exception from close (an interrupted wait: InterruptException) would
+        // replace the loop's own (a WakeupException, which means STOPPED), and the worker would report FAILED
+        MockProducer<byte[], byte[]> failing = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+            @Override
+            public void close(Duration timeout) {
+                super.close(timeout);
+                throw new InterruptException("interrupted while closing");
+            }
+        };
+        ReplayWorker.closeProducer(failing);
+        assertTrue(failing.closed());
+        assertTrue(Thread.interrupted(), "the interrupt is kept for the caller"); // and cleared for the next test
     }
 }
