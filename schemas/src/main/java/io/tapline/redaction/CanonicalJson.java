@@ -53,12 +53,17 @@ public final class CanonicalJson {
 
     /** {@link #of(JsonNode)} of text holding one JSON object or array; null for any other text. */
     public static String of(String text) {
-        if (text.isEmpty() || (text.charAt(0) != '{' && text.charAt(0) != '[')) {
+        JsonNode n = whole(text, "{[");
+        return n != null && n.isContainerNode() ? of(n) : null;
+    }
+
+    /** {@code text} read as one JSON value when it starts with one of {@code firstChars}; else, or unreadable, null. */
+    private static JsonNode whole(String text, String firstChars) {
+        if (text.isEmpty() || firstChars.indexOf(text.charAt(0)) < 0) {
             return null;
         }
         try {
-            JsonNode n = WHOLE_JSON.readTree(text);
-            return n != null && n.isContainerNode() ? of(n) : null;
+            return WHOLE_JSON.readTree(text);
         } catch (IOException e) {
             return null;
         }
@@ -85,15 +90,8 @@ public final class CanonicalJson {
      * ({@code 1.50} as {@code 1.5}, {@code 1e2} as {@code 100.0}: see {@link #tokenText}); null for any other text.
      */
     public static String numberTokenText(String json) {
-        if (json.isEmpty() || "-0123456789".indexOf(json.charAt(0)) < 0) {
-            return null;
-        }
-        try {
-            JsonNode n = WHOLE_JSON.readTree(json);
-            return n != null && n.isNumber() ? tokenText(n) : null;
-        } catch (IOException e) {
-            return null;
-        }
+        JsonNode n = whole(json, "-0123456789");
+        return n != null && n.isNumber() ? tokenText(n) : null;
     }
 
     /** A rendered JSON value's token text (see {@link #tokenText}), or the rendering itself when it does not parse (cut). */

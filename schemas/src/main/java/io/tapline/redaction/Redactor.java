@@ -720,11 +720,11 @@ public final class Redactor {
         }
         // digit groups separated by spaces or tabs before the cut word, one or a run: "4111 1111 11", "4111  1111  11",
         // "4111. 1111. 11", "6011 - 1111 - 11" (a card number's start; one joined by dots alone is in the cut word)
-        while (end > 1 && (text.charAt(end - 1) == ' ' || text.charAt(end - 1) == '\t')) {
+        while (end > 1 && isBlank(text.charAt(end - 1))) {
             int start = blanksStart(text, end - 1);
             // a dot or dash standing alone between blanks separates groups as the blanks do (the card rule reads it so)
             if (start > 1 && (text.charAt(start - 1) == '.' || text.charAt(start - 1) == '-')
-                    && (text.charAt(start - 2) == ' ' || text.charAt(start - 2) == '\t')) {
+                    && isBlank(text.charAt(start - 2))) {
                 start = blanksStart(text, start - 2);
             }
             int groupDigits = 0;
@@ -744,10 +744,14 @@ public final class Redactor {
 
     /** Where the run of spaces and tabs holding the one at {@code i} starts. */
     private static int blanksStart(CharSequence text, int i) {
-        while (i > 0 && (text.charAt(i - 1) == ' ' || text.charAt(i - 1) == '\t')) {
+        while (i > 0 && isBlank(text.charAt(i - 1))) {
             i--;
         }
         return i;
+    }
+
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t';
     }
 
     private static boolean isDigit(char c) {

@@ -642,9 +642,8 @@ final class SecretFinders {
         return emailDomain(c) || c == '.' || c == '_' || c == '%' || c == '+';
     }
 
-    /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */
     /**
-     * The card numbers among the digit groups of a {@link #CARD} match {@code [start, end)} of {@code s} that is not
+     * The card numbers among the digit groups of a card pattern's match ({@link #cardPattern}) {@code [start, end)} of {@code s} that is not
      * one itself (it took in a group that is not the card's: {@code qty 3 4111 1111 1111 1111}, or one after it), as
      * one span {start, end}: runs of whole groups of 3 digits or more each (as cards are printed: 4-4-4-4, 4-6-5,
      * 4-4-4-4-3, 4-3-3-3), 13 to 19 digits starting like a card and {@link #luhn}-valid. When several runs are, the
@@ -697,6 +696,7 @@ final class SecretFinders {
         return c >= '0' && c <= '9';
     }
 
+    /** Luhn check over the digits of a string (separators ignored), 13 to 19 digits. */
     static boolean luhn(String s) {
         int sum = 0;
         int n = 0;

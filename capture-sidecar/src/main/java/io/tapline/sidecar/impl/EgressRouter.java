@@ -63,20 +63,17 @@ public final class EgressRouter {
             return;
         }
         String uri = RequestTarget.fromWire(req.uri()); // the bytes the app sent (converted once: not idempotent)
-        // A target in absolute form is sent to a forward proxy: Proxy-Connection then stands for a missing Connection
-        boolean proxyConnection = ProxyConnectionKeepAlive.absoluteForm(uri);
-        boolean last = HopByHop.lastRequest(req.version(), HopByHop.connectionOptions(req.headers(), proxyConnection));
         if (uri.regionMatches(true, 0, "http://", 0, 7)) {
-            forward(req, uri, last);
+            forward(req, uri);
             return;
         }
         if (uri.regionMatches(true, 0, "https://", 0, 8)) {
-            refuse(req, last, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
+            refuse(req, 400, "https:// targets must use CONNECT (TLS is tunneled, not intercepted)\n");
             return;
         }
         if (!uri.startsWith("/")) {
             // another scheme (ftp://...) or a target in no form a proxy takes (asterisk-form belongs to OPTIONS of a server)
-            refuse(req, last, 400, "egress takes http:// targets, CONNECT host:port for TLS, or /ROUTE/path for a named route; got "
+            refuse(req, 400, "egress takes http:// targets, CONNECT host:port for TLS, or /ROUTE/path for a named route; got "
                     + (uri.length() > 80 ? uri.substring(0, 80) + "..." : uri) + "\n");
             return;
         }
@@ -85,7 +82,7 @@ public final class EgressRouter {
         String name = slash < 0 ? path.substring(1) : path.substring(1, slash);
         EgressRoute route = routes.get(name);
         if (route == null) {
-            refuse(req, last, 404, "no egress route named '" + name + "'; routes: " + String.join(", ", routes.keySet()) + "\n");
+            refuse(req, 404, "no egress route named '" + name + "'; routes: " + String.join(", ", routes.keySet()) + "\n");
             return;
         }
         String rest = uri.substring(1 + name.length());
@@ -97,19 +94,19 @@ public final class EgressRouter {
         engine.proxy(req, ProxyEngine.Target.dependency(route.host(), route.port(), route.basePath() + rest), hub.outbound(route.name()));
     }
 
-    private void forward(HttpServerRequest req, String absolute, boolean last) {
+    private void forward(HttpServerRequest req, String absolute) {
         HttpUrl u;
         try {
             u = HttpUrl.parse(absolute);
         } catch (IllegalArgumentException e) {
-            refuse(req, last, 400, "invalid request target: " + e.getMessage() + "\n");
+            refuse(req, 400, "invalid request target: " + e.getMessage() + "\n");
             return;
         }
         String maxForwards = null;
         if (req.method() == HttpMethod.TRACE || req.method() == HttpMethod.OPTIONS) {
             long hops = maxForwards(req.headers().getAll(MAX_FORWARDS));
             if (hops == 0) {
-                answerAsFinalRecipient(req, last);
+                answerAsFinalRecipient(req);
                 return;
             }
             if (hops > 0) {
@@ -148,11 +145,11 @@ public final class EgressRouter {
      * ({@code Authorization}, {@code Proxy-Authorization}, {@code Cookie}), as the RFC asks of a final recipient. It
      * reached no dependency: it is not recorded as a call.
      */
-    private void answerAsFinalRecipient(HttpServerRequest req, boolean last) {
+    private void answerAsFinalRecipient(HttpServerRequest req) {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         if (req.method() == HttpMethod.OPTIONS) {
             headers.set("Allow", ALLOW);
-            engine.answer(req, last, 200, headers, Buffer.buffer());
+            engine.answer(req, lastRequest(req), 200, headers, Buffer.buffer());
             return;
         }
         StringBuilder echo = new StringBuilder().append(req.method().name()).append(' ').append(req.uri()).append(' ')
@@ -165,7 +162,7 @@ public final class EgressRouter {
         echo.append("\r\n");
         headers.set(HttpHeaders.CONTENT_TYPE, "message/http");
         // the head's bytes as they arrived (Vert.x reads them as ISO-8859-1)
-        engine.answer(req, last, 200, headers, Buffer.buffer(echo.toString().getBytes(StandardCharsets.ISO_8859_1)));
+        engine.answer(req, lastRequest(req), 200, headers, Buffer.buffer(echo.toString().getBytes(StandardCharsets.ISO_8859_1)));
     }
 
     private void tunnel(HttpServerRequest req) {
@@ -219,13 +216,23 @@ public final class EgressRouter {
     }
 
     /**
+     * Whether the app said this request is its last on the connection, for the egress's own answers (a proxied request
+     * is judged by {@link ProxyEngine#proxy}): to a forward proxy (a target in absolute form), Proxy-Connection stands
+     * for a missing Connection.
+     */
+    private static boolean lastRequest(HttpServerRequest req) {
+        return HopByHop.lastRequest(req.version(),
+                HopByHop.connectionOptions(req.headers(), ProxyConnectionKeepAlive.absoluteForm(req.uri())));
+    }
+
+    /**
      * Answers a request the egress cannot take (a target in no form it serves, a route it does not have), counted with
      * the proxy's other refusals; the connection stays open, as the head was read whole and its body is discarded
      * (unless the app said the request is its last, or the sidecar is draining: {@link ProxyEngine#answer}).
      */
-    private void refuse(HttpServerRequest req, boolean last, int status, String body) {
+    private void refuse(HttpServerRequest req, int status, String body) {
         engine.rejected(status).inc();
-        engine.answer(req, last, status, MultiMap.caseInsensitiveMultiMap().set(HttpHeaders.CONTENT_TYPE, "text/plain"),
+        engine.answer(req, lastRequest(req), status, MultiMap.caseInsensitiveMultiMap().set(HttpHeaders.CONTENT_TYPE, "text/plain"),
                 Buffer.buffer(body));
     }
 }

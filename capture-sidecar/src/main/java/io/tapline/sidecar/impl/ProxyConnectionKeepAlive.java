@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -60,6 +59,9 @@ final class ProxyConnectionKeepAlive extends ChannelInboundHandlerAdapter {
 
     /** Takes out the {@code Connection} line this handler added to {@code req}'s head, if it added one. */
     static void restore(HttpServerRequest req) {
+        if (req.version() != io.vertx.core.http.HttpVersion.HTTP_1_0) {
+            return; // only HTTP/1.0 heads get the line: no pipeline lookup for the others
+        }
         ChannelPipeline p = req.connection() == null ? null : VertxPipeline.of(req.connection());
         if (p != null && p.get(NAME) instanceof ProxyConnectionKeepAlive h && !h.added.isEmpty()
                 && h.added.remove(req.headers())) {
@@ -73,22 +75,12 @@ final class ProxyConnectionKeepAlive extends ChannelInboundHandlerAdapter {
                 && r.method() != HttpMethod.CONNECT && absoluteForm(r.uri())) {
             HttpHeaders h = r.headers();
             // Vert.x hands the request handler this very headers object (it is its own MultiMap), so it is found again
-            if (h instanceof MultiMap && !h.contains(HttpHeaderNames.CONNECTION) && keepAlive(h)) {
+            if (h instanceof MultiMap m && !h.contains(HttpHeaderNames.CONNECTION)
+                    && HopByHop.tokens(m, "proxy-connection").contains("keep-alive")) {
                 h.set(HttpHeaderNames.CONNECTION, "keep-alive");
                 added.add(h);
             }
         }
         ctx.fireChannelRead(msg);
-    }
-
-    private static boolean keepAlive(HttpHeaders h) {
-        for (String v : h.getAll("Proxy-Connection")) {
-            for (String token : v.split(",")) {
-                if (token.trim().toLowerCase(Locale.ROOT).equals("keep-alive")) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 }
