@@ -83,13 +83,32 @@ public final class JUnitReport {
         return cut(m.toString());
     }
 
-    /** {@code s}, or its first {@link #MAX_MESSAGE} characters and {@code ...} (a surrogate pair is not split). */
+    /**
+     * {@code s}, one line as {@link TextReport#oneLine} writes it, or its first {@link #MAX_MESSAGE} characters and
+     * {@code ...}. Neither a surrogate pair nor an escape is split: a cut that would end in what can be the start of
+     * one (a backslash, alone or followed by {@code u} and fewer than four hex digits) ends before that backslash. A backslash
+     * from the captured text itself reads the same, so such a cut may end up to five characters early.
+     */
     private static String cut(String s) {
         if (s.length() <= MAX_MESSAGE) {
             return s;
         }
         int end = Character.isHighSurrogate(s.charAt(MAX_MESSAGE - 1)) ? MAX_MESSAGE - 1 : MAX_MESSAGE;
+        int backslash = s.lastIndexOf('\\', end - 1);
+        if (backslash >= 0 && (backslash == end - 1 || (end - backslash < 6 && s.charAt(backslash + 1) == 'u'
+                && hexDigits(s, backslash + 2, end)))) {
+            end = backslash;
+        }
         return s.substring(0, end) + "...";
+    }
+
+    private static boolean hexDigits(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (Character.digit(s.charAt(i), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The failure's text, shown in CI logs: one line per difference and note, each escaped as the text report's. */

@@ -438,6 +438,27 @@ class ReportsTest {
         assertEquals("e".repeat(JUnitReport.MAX_MESSAGE - 1) + "...", cutBeforePair.getAttribute("message"));
     }
 
+    @Test
+    void aJunitMessageIsNotCutInsideAnEscape() throws Exception {
+        int max = JUnitReport.MAX_MESSAGE;
+        List<ReplayResult> results = List.of(
+                // ESC shown as its six-character code from position max - 3: the cut falls inside it
+                ReplayResult.newBuilder(result("a", "GET /a", Verdict.ERROR, 1))
+                        .setError("e".repeat(max - 3) + "\u001b" + "tail").build(),
+                // a line feed shown as two characters from position max - 1
+                ReplayResult.newBuilder(result("b", "GET /b", Verdict.ERROR, 1))
+                        .setError("f".repeat(max - 1) + "\n" + "tail").build(),
+                // a code that ends exactly at the cut is kept whole
+                ReplayResult.newBuilder(result("c", "GET /c", Verdict.ERROR, 1))
+                        .setError("g".repeat(max - 6) + "\u001b" + "tail").build());
+        RunResults rr = new RunResults(results);
+        Document doc = parse(JUnitReport.render(new RunReport("r1", "http://c", rr.summary(0), rr.results(), true)));
+        assertEquals("e".repeat(max - 3) + "...", ((Element) doc.getElementsByTagName("error").item(0)).getAttribute("message"));
+        assertEquals("f".repeat(max - 1) + "...", ((Element) doc.getElementsByTagName("error").item(1)).getAttribute("message"));
+        assertEquals("g".repeat(max - 6) + "\\u001b...",
+                ((Element) doc.getElementsByTagName("error").item(2)).getAttribute("message"));
+    }
+
     /** {@code xml} parsed as a CI system would, without a doctype or external entities. */
     private static Document parse(String xml) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
