@@ -414,6 +414,61 @@ class ReplayRunIT {
         }
     }
 
+    /**
+     * The broker goes away mid-run (a restart without replicas, an outage): the worker cannot commit its batch. It must
+     * end within the producer's bounds with the run's "did not complete" code, not hang; run again once the broker is
+     * back, the same run completes from the committed offsets with exactly one result per case.
+     */
+    @Test
+    void aRunCutShortByTheBrokerGoingAwayEndsIncompleteAndAGoAfterItsReturnCompletesIt(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        int mock = Ports.freePort();
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", true, 200, true);
+        List<String> a = args(stack, runId, "w1", candidate, mock);
+        // Every wait on the broker short: the test measures the worker's own bounds, not the clients' defaults.
+        a.addAll(List.of("--kafka.producer.max.block.ms=3000", "--kafka.consumer.default.api.timeout.ms=3000",
+                "--kafka-timeout", "10s"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        int[] exit = {-1};
+        Thread worker = new Thread(() -> {
+            try {
+                exit[0] = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "it-worker");
+        long ended;
+        long stopped;
+        try {
+            worker.start();
+            await(() -> candidate.requests() >= 6, Duration.ofSeconds(60), "the worker replaying");
+            stack.stopBroker();
+            stopped = System.nanoTime();
+            worker.join(Duration.ofMinutes(3).toMillis());
+            ended = System.nanoTime();
+            assertFalse(worker.isAlive(), () -> "the worker did not end with the broker gone: " + out);
+        } finally {
+            stack.startBroker();
+            worker.join(Duration.ofSeconds(1).toMillis());
+        }
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit[0], log);
+        int before = candidate.requests();
+        assertTrue(before < CASES, () -> "the run was cut short: " + before + " replays\n" + log);
+        System.out.printf("worker ended %.1f s after the broker stopped; %d of %d cases replayed%n",
+                (ended - stopped) / 1e9, before, CASES);
+
+        Ran again = replay(args(stack, runId, "w1", candidate, mock));
+        assertEquals(ReplayCommand.EXIT_GATE, again.exit(), again.log()); // the planted regression
+        Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
+        assertEquals(CASES, byKey.size(), () -> "result keys: " + byKey.keySet() + "\n" + again.log());
+        byKey.forEach((key, list) -> assertEquals(1, list.size(), () -> key + " has " + list.size() + " committed results"));
+        assertNotNull(summaryOf(stack, runId), "run summary written");
+        assertEquals(0, realInventoryHits.get(), "the real dependency must never be called");
+    }
+
     @Test
     void candidateWithoutTracePropagationFallsBackToOneCaseAtATimeAndSaysSo(TestStack stack) throws Exception {
         writeCasesAndNoise(stack);
