@@ -2,6 +2,7 @@ package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -286,6 +287,67 @@ class DedupStreamIT {
         } finally {
             producing.set(false);
             producerThread.join(10_000);
+        }
+    }
+
+    /**
+     * The broker goes away for a while (an outage, a restart without replicas) in the middle of the job's work, with
+     * input still being produced: the job rides it out without a restart of its own and, once the broker is back,
+     * every interaction is counted exactly once and no case slot carries two samples.
+     */
+    @Test
+    void shouldRideOutABrokerOutageWithExactCounts(TestStack stack) throws Exception {
+        Topics t = topics(stack);
+        String appId = stack.uniqueName("dedup-outage");
+        Map<String, Long> expected = new ConcurrentHashMap<>();
+        AtomicBoolean producing = new AtomicBoolean(true);
+        AtomicLong produced = new AtomicLong();
+        int total = 3000;
+        Path log = stateDir.resolve("outage.log");
+        Process child = null;
+        Thread producerThread = new Thread(() -> produce(stack, t.input(), total, expected, produced, producing),
+                "it-producer");
+        producerThread.start();
+        try {
+            child = startChild(stack, t, appId, log, stateDir.resolve("state-outage"));
+            awaitProgress(stack, t.cases(), endOffsetSum(stack, t.cases()), child);
+            stack.stopBroker();
+            long stopped = System.nanoTime();
+            try {
+                Thread.sleep(10_000); // and the restart's own seconds
+                assertTrue(child.isAlive(), "the job exited while the broker was away");
+            } finally {
+                stack.startBroker();
+            }
+            System.out.printf("broker away %d ms; %d of %d interactions produced before it stopped or since%n",
+                    (System.nanoTime() - stopped) / 1_000_000, produced.get(), total);
+            producerThread.join(TimeUnit.MINUTES.toMillis(3));
+            assertEquals(total, produced.get(), "the producer finished");
+            Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+            long slots = expected.values().stream().mapToLong(n -> Math.min(n, 3)).sum();
+            assertEquals(slots, latest.size(), "every signature has min(hits, 3) cases, none extra");
+            Map<String, Set<String>> samplesPerCase = new HashMap<>();
+            for (ConsumerRecord<String, Case> r : readAll(stack, t.cases(), new StringDeserializer(),
+                    deserializer(stack, Case.class), latest.size())) {
+                samplesPerCase.computeIfAbsent(r.key(), k -> new HashSet<>()).add(r.value().getSample().getId());
+            }
+            samplesPerCase.forEach((caseId, ids) ->
+                    assertEquals(1, ids.size(), "case " + caseId + " was filled twice: " + ids));
+            assertTrue(child.isAlive(), "the job is still running");
+            String output = Files.readString(log);
+            assertFalse(output.contains("replacing it"), "a stream thread failed and was replaced:\n" + tail(log));
+        } catch (AssertionError | Exception e) {
+            if (Files.exists(log)) {
+                System.out.println("==== " + log + "\n" + tail(log));
+            }
+            throw e;
+        } finally {
+            producing.set(false);
+            producerThread.join(10_000);
+            if (child != null) {
+                child.destroy();
+                child.waitFor(30, TimeUnit.SECONDS);
+            }
         }
     }
 
