@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,6 +53,59 @@ class MetricsTest {
         metrics.counter("tapline_paths_total", "Paths like C:\\data\\n,\nper line.").inc();
         assertTrue(metrics.scrape().contains("# HELP tapline_paths_total Paths like C:\\\\data\\\\n,\\nper line.\n"),
                 metrics.scrape());
+    }
+
+    @Test
+    void labelValuesWithQuotesBackslashesLineBreaksAndAnyUnicodeKeepTheExpositionReadable() throws Exception {
+        Metrics metrics = new Metrics();
+        String[] hostile = {"/a\"b", "C:\\new\\n", "x\ny", "cr\r", "ls\u2028ps\u2029", "\"}{le=\"1\"} 9", "caf\u00e9 \ud83d\ude00",
+            "nul\u0000", ""};
+        for (int i = 0; i < hostile.length; i++) {
+            metrics.counter("tapline_hostile_total", "Hostile.", "route", hostile[i]).add(i + 1);
+            metrics.histogram("tapline_hostile_seconds", "Hostile.", new double[] {0.001, 0.5}, "route", hostile[i])
+                    .observe(0.25);
+        }
+        ExpositionCheck check = served(metrics);
+        for (int i = 0; i < hostile.length; i++) {
+            assertEquals(i + 1, check.value("tapline_hostile_total", "route", hostile[i]), hostile[i]);
+            assertEquals(1, check.value("tapline_hostile_seconds_count", "route", hostile[i]), hostile[i]);
+        }
+    }
+
+    @Test
+    void numbersAreWrittenAsPrometheusReadsThemWhateverTheDefaultLocale() throws Exception {
+        Locale before = Locale.getDefault();
+        Locale.setDefault(Locale.GERMANY);
+        try {
+            Metrics metrics = new Metrics();
+            metrics.gauge("tapline_ratio", "Ratio.", () -> 2.0 / 3);
+            metrics.gauge("tapline_big", "Big.", () -> 1234567.5);
+            metrics.gauge("tapline_huge", "Huge.", () -> 1e17);
+            metrics.gauge("tapline_unknown", "Not known.", () -> Double.NaN);
+            Metrics.Histogram h = metrics.histogram("tapline_latency_seconds", "Latency.", Metrics.LATENCY_BUCKETS);
+            h.observe(0.00003);
+            h.observe(1.5);
+            ExpositionCheck check = served(metrics);
+            assertEquals(2.0 / 3, check.value("tapline_ratio"));
+            assertEquals(1234567.5, check.value("tapline_big"));
+            assertEquals(1e17, check.value("tapline_huge"));
+            assertTrue(Double.isNaN(check.value("tapline_unknown")));
+            assertEquals(1.50003, check.value("tapline_latency_seconds_sum"), 1e-12);
+            assertEquals(1, check.value("tapline_latency_seconds_bucket", "le", "5.0E-5"));
+            assertEquals(2, check.value("tapline_latency_seconds_bucket", "le", "+Inf"));
+        } finally {
+            Locale.setDefault(before);
+        }
+    }
+
+    /** The exposition as the management port serves it, read by the strict checker. */
+    private static ExpositionCheck served(Metrics metrics) throws IOException, InterruptedException {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, metrics, () -> true)) {
+            HttpResponse<byte[]> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals("text/plain; version=0.0.4; charset=utf-8", scrape.headers().firstValue("Content-Type").orElse(""));
+            return ExpositionCheck.check(scrape.body());
+        }
     }
 
     @Test
