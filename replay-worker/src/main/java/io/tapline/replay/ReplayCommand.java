@@ -54,7 +54,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -65,6 +65,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * {@code tapline replay}: joins (or starts) a run, replays its cases with N worker threads sharing one mock server,
@@ -323,20 +325,8 @@ public final class ReplayCommand {
             RateLimiter limiter = new RateLimiter(settings.rate());
             Progress progress = new Progress();
             progress.totalAtMost(start.getBounds().getEndOffsets().values().stream().mapToLong(Long::longValue).sum());
-            Map<String, Metrics.Counter> byVerdict = new HashMap<>();
-            for (Verdict v : Verdict.values()) {
-                byVerdict.put(v.name(), metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
-            }
-            Metrics.Histogram latency = metrics.histogram("tapline_replay_candidate_seconds",
-                    "Candidate answer time per case", Metrics.LATENCY_BUCKETS);
-            metrics.gauge("tapline_replay_in_flight", "Cases in flight", concurrencyGate::inFlight);
-            metrics.counter("tapline_replay_mock_live_calls_total", "Dependency calls forwarded live", mock::liveCalls);
-            metrics.counter("tapline_replay_mock_unattributable_calls_total", "Dependency calls no case could be found for",
+            ReplayWorker.ResultListener listener = registerMetrics(metrics, concurrencyGate::inFlight, mock::liveCalls,
                     registry::unattributableCalls);
-            ReplayWorker.ResultListener listener = r -> {
-                byVerdict.get(r.getVerdict().name()).inc();
-                latency.observe(r.getCandidateLatencyMicros() / 1e6);
-            };
             int workerCount = settings.workers();
             BatchBudget budget = new BatchBudget(workerCount, concurrency, mode, settings.rate(), requestTimeout);
             for (int i = 0; i < workerCount; i++) {
@@ -393,6 +383,28 @@ public final class ReplayCommand {
             }
             closeVertx(vertx, Closing.TIMEOUT);
         }
+    }
+
+    /**
+     * Registers the worker's metrics ({@code /metrics} on the management port) and returns the listener that counts
+     * each committed result in them.
+     */
+    static ReplayWorker.ResultListener registerMetrics(Metrics metrics, IntSupplier inFlight, LongSupplier liveCalls,
+                                                       LongSupplier unattributableCalls) {
+        Map<Verdict, Metrics.Counter> byVerdict = new EnumMap<>(Verdict.class);
+        for (Verdict v : Verdict.values()) {
+            byVerdict.put(v, metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
+        }
+        Metrics.Histogram latency = metrics.histogram("tapline_replay_candidate_seconds",
+                "Candidate answer time per case", Metrics.LATENCY_BUCKETS);
+        metrics.gauge("tapline_replay_in_flight", "Cases in flight", inFlight::getAsInt);
+        metrics.counter("tapline_replay_mock_live_calls_total", "Dependency calls forwarded live", liveCalls);
+        metrics.counter("tapline_replay_mock_unattributable_calls_total", "Dependency calls no case could be found for",
+                unattributableCalls);
+        return r -> {
+            byVerdict.get(r.getVerdict()).inc();
+            latency.observe(r.getCandidateLatencyMicros() / 1e6);
+        };
     }
 
     /**

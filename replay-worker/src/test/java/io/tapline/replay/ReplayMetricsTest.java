@@ -1,0 +1,68 @@
+package io.tapline.replay;
+
+import io.tapline.avro.MockUsage;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+import io.tapline.ops.ExpositionCheck;
+import io.tapline.ops.ManagementServer;
+import io.tapline.ops.Metrics;
+import io.tapline.replay.run.ReplayWorker;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The replay worker's {@code /metrics}, as a strict Prometheus scraper reads it. */
+class ReplayMetricsTest {
+
+    private static ReplayResult result(String runId, String caseId, Verdict verdict, long candidateMicros) {
+        return ReplayResult.newBuilder().setRunId(runId).setCaseId(caseId).setRoute("GET /a\"b\\c\n{id}")
+                .setCandidate("http://c").setVerdict(verdict).setCandidateLatencyMicros(candidateMicros)
+                .setMocks(MockUsage.newBuilder().build()).setCompletedAt(Instant.EPOCH).build();
+    }
+
+    @Test
+    void theManagementPortServesAStrictlyValidExpositionWhateverTheRunAndCaseIds() throws Exception {
+        Locale before = Locale.getDefault();
+        Locale.setDefault(Locale.GERMANY);
+        try {
+            Metrics metrics = new Metrics();
+            ReplayWorker.ResultListener listener = ReplayCommand.registerMetrics(metrics, () -> 3, () -> 7, () -> 2);
+            String[] ids = {"r\"1", "r\\n", "r\n2", "caf\u00e9 \ud83d\ude00", "\ud800"};
+            for (String id : ids) {
+                listener.committed(result(id, id, Verdict.PASS, 1_500));
+                listener.committed(result(id, id + "-f", Verdict.FAIL, 250_000));
+                listener.committed(result(id, id + "-e", Verdict.ERROR, 12_000_000));
+            }
+            ExpositionCheck check = served(metrics);
+            assertEquals(ids.length, check.value("tapline_replay_cases_total", "verdict", "PASS"));
+            assertEquals(ids.length, check.value("tapline_replay_cases_total", "verdict", "FAIL"));
+            assertEquals(ids.length, check.value("tapline_replay_cases_total", "verdict", "ERROR"));
+            assertEquals(0, check.value("tapline_replay_cases_total", "verdict", "SKIPPED"));
+            assertEquals(3 * ids.length, check.value("tapline_replay_candidate_seconds_count"));
+            assertEquals(ids.length, check.value("tapline_replay_candidate_seconds_bucket", "le", "0.0025"));
+            assertEquals(2 * ids.length, check.value("tapline_replay_candidate_seconds_bucket", "le", "10"));
+            assertEquals(ids.length * 12.2515, check.value("tapline_replay_candidate_seconds_sum"), 1e-9);
+            assertEquals(3, check.value("tapline_replay_in_flight"));
+            assertEquals(7, check.value("tapline_replay_mock_live_calls_total"));
+            assertEquals(2, check.value("tapline_replay_mock_unattributable_calls_total"));
+        } finally {
+            Locale.setDefault(before);
+        }
+    }
+
+    private static ExpositionCheck served(Metrics metrics) throws IOException, InterruptedException {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, metrics, () -> true)) {
+            HttpResponse<byte[]> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofByteArray());
+            return ExpositionCheck.check(scrape.body());
+        }
+    }
+}
