@@ -387,7 +387,7 @@ public final class ReplayCommand {
 
     /**
      * Registers the worker's metrics ({@code /metrics} on the management port) and returns the listener that counts
-     * each committed result in them.
+     * each committed result in them: every result by verdict, and the candidate's answer time of those that have one.
      */
     static ReplayWorker.ResultListener registerMetrics(Metrics metrics, IntSupplier inFlight, LongSupplier liveCalls,
                                                        LongSupplier unattributableCalls) {
@@ -396,14 +396,18 @@ public final class ReplayCommand {
             byVerdict.put(v, metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
         }
         Metrics.Histogram latency = metrics.histogram("tapline_replay_candidate_seconds",
-                "Candidate answer time per case", Metrics.LATENCY_BUCKETS);
+                "Candidate answer time per case sent to it", Metrics.LATENCY_BUCKETS);
         metrics.gauge("tapline_replay_in_flight", "Cases in flight", inFlight::getAsInt);
         metrics.counter("tapline_replay_mock_live_calls_total", "Dependency calls forwarded live", liveCalls);
         metrics.counter("tapline_replay_mock_unattributable_calls_total", "Dependency calls no case could be found for",
                 unattributableCalls);
         return r -> {
             byVerdict.get(r.getVerdict()).inc();
-            latency.observe(r.getCandidateLatencyMicros() / 1e6);
+            // 0: no answer time, as the candidate was never sent the case (a request truncated at capture, an
+            // undecodable case, one the client cannot send); observed as 0 s, such cases pulled the quantiles down
+            if (r.getCandidateLatencyMicros() > 0) {
+                latency.observe(r.getCandidateLatencyMicros() / 1e6);
+            }
         };
     }
 

@@ -58,6 +58,28 @@ class ReplayMetricsTest {
         }
     }
 
+    /**
+     * A case the candidate was never sent (a request truncated at capture, an undecodable case, a request the client
+     * cannot send) has no answer time: its result carries 0. Before, it was observed as a 0 s answer, and a run with
+     * many such cases showed the candidate answering in under 50 µs at the median.
+     */
+    @Test
+    void aCaseTheCandidateWasNeverSentIsCountedButAddsNoAnswerTime() throws Exception {
+        Metrics metrics = new Metrics();
+        ReplayWorker.ResultListener listener = ReplayCommand.registerMetrics(metrics, () -> 0, () -> 0, () -> 0);
+        listener.committed(result("r", "answered", Verdict.PASS, 200_000));
+        listener.committed(result("r", "timed-out", Verdict.ERROR, 30_000_000));
+        listener.committed(result("r", "truncated", Verdict.SKIPPED, 0));
+        listener.committed(result("r", "unsendable", Verdict.ERROR, 0));
+        ExpositionCheck check = served(metrics);
+        assertEquals(1, check.value("tapline_replay_cases_total", "verdict", "SKIPPED"));
+        assertEquals(2, check.value("tapline_replay_cases_total", "verdict", "ERROR"));
+        assertEquals(2, check.value("tapline_replay_candidate_seconds_count"));
+        assertEquals(0, check.value("tapline_replay_candidate_seconds_bucket", "le", "0.1"));
+        assertEquals(1, check.value("tapline_replay_candidate_seconds_bucket", "le", "0.25"));
+        assertEquals(30.2, check.value("tapline_replay_candidate_seconds_sum"), 1e-9);
+    }
+
     private static ExpositionCheck served(Metrics metrics) throws IOException, InterruptedException {
         try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, metrics, () -> true)) {
             HttpResponse<byte[]> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
