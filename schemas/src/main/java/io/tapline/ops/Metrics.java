@@ -21,6 +21,8 @@ public final class Metrics {
     public static final double[] LATENCY_BUCKETS = {
         0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
 
+    private static final char REPLACEMENT_CHARACTER = 0xFFFD;
+
     private final Map<String, Family> families = new ConcurrentHashMap<>();
     private final List<String> order = new ArrayList<>();
 
@@ -213,10 +215,33 @@ public final class Metrics {
             if (i > 0) {
                 out.append(',');
             }
-            out.append(labels[i]).append("=\"")
-                    .append(labels[i + 1].replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n"))
-                    .append('"');
+            out.append(labels[i]).append("=\"");
+            escape(labels[i + 1], out);
+            out.append('"');
         }
         return out.toString();
+    }
+
+    /**
+     * A label value as the text format writes it: backslash, double quote and line feed escaped, and a lone surrogate
+     * (no UTF-8 for it) written as the replacement character, so that values served alike are one series.
+     */
+    private static void escape(String value, StringBuilder out) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\\') {
+                out.append("\\\\");
+            } else if (c == '"') {
+                out.append("\\\"");
+            } else if (c == '\n') {
+                out.append("\\n");
+            } else if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                out.append(c).append(value.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                out.append(REPLACEMENT_CHARACTER);
+            } else {
+                out.append(c);
+            }
+        }
     }
 }

@@ -72,6 +72,21 @@ class MetricsTest {
         }
     }
 
+    /**
+     * A lone surrogate cannot be written in UTF-8: the management port wrote each as {@code ?}, so two label values
+     * that differ only there were served as the same series twice.
+     */
+    @Test
+    void labelValuesServedAlikeAreOneSeries() throws Exception {
+        Metrics metrics = new Metrics();
+        metrics.counter("tapline_odd_total", "Odd.", "route", "/a\ud800").inc();
+        metrics.counter("tapline_odd_total", "Odd.", "route", "/a\udc00").add(2);
+        metrics.counter("tapline_odd_total", "Odd.", "route", "/a\ud83d\ude00").add(4);
+        ExpositionCheck check = served(metrics);
+        assertEquals(3, check.value("tapline_odd_total", "route", "/a\ufffd"));
+        assertEquals(4, check.value("tapline_odd_total", "route", "/a\ud83d\ude00"));
+    }
+
     @Test
     void numbersAreWrittenAsPrometheusReadsThemWhateverTheDefaultLocale() throws Exception {
         Locale before = Locale.getDefault();
