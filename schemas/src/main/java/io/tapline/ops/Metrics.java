@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
@@ -57,6 +58,12 @@ public final class Metrics {
         private Histogram(double[] bounds) {
             this.bounds = bounds.clone();
             Arrays.sort(this.bounds);
+            for (int i = 0; i < this.bounds.length; i++) {
+                // each bound is one le; +Inf is the bucket every histogram ends with
+                if (!Double.isFinite(this.bounds[i]) || i > 0 && this.bounds[i] == this.bounds[i - 1]) {
+                    throw new IllegalArgumentException("bucket bounds must be finite and distinct: " + Arrays.toString(bounds));
+                }
+            }
             this.buckets = new LongAdder[this.bounds.length + 1];
             for (int i = 0; i < buckets.length; i++) {
                 buckets[i] = new LongAdder();
@@ -114,7 +121,10 @@ public final class Metrics {
         }
     }
 
-    /** A counter; {@code labels} are name/value pairs, e.g. {@code "reason", "queue_full"}. */
+    /**
+     * A counter; {@code labels} are name/value pairs, e.g. {@code "reason", "queue_full"}, each name once; the same
+     * pairs in any order are the same series.
+     */
     public Counter counter(String name, String help, String... labels) {
         return (Counter) family(name, help, "counter").series.computeIfAbsent(labelText(labels), k -> new Counter());
     }
@@ -133,6 +143,11 @@ public final class Metrics {
     }
 
     public Histogram histogram(String name, String help, double[] bucketsSeconds, String... labels) {
+        for (int i = 0; i < labels.length; i += 2) {
+            if (labels[i].equals("le")) {
+                throw new IllegalArgumentException("le is the label of a histogram's buckets");
+            }
+        }
         return (Histogram) family(name, help, "histogram").series.computeIfAbsent(labelText(labels),
                 k -> new Histogram(bucketsSeconds));
     }
@@ -210,15 +225,22 @@ public final class Metrics {
         if (labels.length % 2 != 0) {
             throw new IllegalArgumentException("labels must be name/value pairs");
         }
-        StringBuilder out = new StringBuilder();
+        // by name, so that the same labels given in another order are the same series, as Prometheus reads them
+        Map<String, String> byName = new TreeMap<>();
         for (int i = 0; i < labels.length; i += 2) {
-            if (i > 0) {
+            if (byName.put(labels[i], labels[i + 1]) != null) {
+                throw new IllegalArgumentException("label " + labels[i] + " given twice");
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        byName.forEach((name, value) -> {
+            if (!out.isEmpty()) {
                 out.append(',');
             }
-            out.append(labels[i]).append("=\"");
-            escape(labels[i + 1], out);
+            out.append(name).append("=\"");
+            escape(value, out);
             out.append('"');
-        }
+        });
         return out.toString();
     }
 

@@ -7,10 +7,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MetricsTest {
@@ -85,6 +88,29 @@ class MetricsTest {
         ExpositionCheck check = served(metrics);
         assertEquals(3, check.value("tapline_odd_total", "route", "/a\ufffd"));
         assertEquals(4, check.value("tapline_odd_total", "route", "/a\ud83d\ude00"));
+    }
+
+    /** Prometheus reads a label set in any order: the same labels given in another order are the same series. */
+    @Test
+    void theSameLabelsInAnotherOrderAreTheSameSeries() throws Exception {
+        Metrics metrics = new Metrics();
+        metrics.counter("tapline_refused_total", "Refused.", "listener", "inbound", "status", "400").inc();
+        metrics.counter("tapline_refused_total", "Refused.", "status", "400", "listener", "inbound").inc();
+        assertEquals(2, served(metrics).value("tapline_refused_total", "listener", "inbound", "status", "400"));
+    }
+
+    /** Series the text format cannot hold (a label twice, a histogram's own le, a bucket bound twice) are refused. */
+    @Test
+    void labelsAndBucketsTheTextFormatCannotHoldAreRefused() {
+        Metrics metrics = new Metrics();
+        assertThrows(IllegalArgumentException.class, () -> metrics.counter("tapline_x_total", "X.", "a", "1", "a", "2"));
+        assertThrows(IllegalArgumentException.class,
+                () -> metrics.histogram("tapline_x_seconds", "X.", new double[] {0.1}, "le", "1"));
+        for (double[] bounds : List.of(new double[] {0.1, 0.1}, new double[] {0.1, Double.POSITIVE_INFINITY},
+                new double[] {Double.NaN})) {
+            assertThrows(IllegalArgumentException.class, () -> metrics.histogram("tapline_y_seconds", "Y.", bounds),
+                    Arrays.toString(bounds));
+        }
     }
 
     @Test
