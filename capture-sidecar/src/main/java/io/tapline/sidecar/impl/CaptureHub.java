@@ -103,9 +103,9 @@ public final class CaptureHub {
 
     private ExchangeObserver.Sink beginInbound(HttpServerRequest req, MultiMap upstreamHeaders, long startNanos) {
         registry.requestStarted();
-        TraceContext trace = TraceContext.parse(req.headers().get(TraceContext.HEADER));
+        TraceContext trace = TraceContext.of(req.headers());
         if (trace == null) {
-            // no (valid) caller context: start one, so the app's instrumented outbound calls carry it back to us
+            // no (valid, single) caller context: start one, so the app's instrumented outbound calls carry it back to us
             trace = TraceContext.generate();
             upstreamHeaders.set(TraceContext.HEADER, trace.header());
         }

@@ -1,5 +1,7 @@
 package io.tapline.sidecar.impl;
 
+import io.vertx.core.MultiMap;
+
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -13,6 +15,20 @@ public record TraceContext(String traceId, String parentId, String flags) {
     public static final String HEADER = "traceparent";
     private static final String ZERO_TRACE = "0".repeat(32);
     private static final String ZERO_SPAN = "0".repeat(16);
+
+    /**
+     * The context a request's head carries: null when it has no traceparent, an invalid one, or more than one line of
+     * it. Two lines are invalid as W3C's test suite reads them (the trace is restarted): a server that joins them into
+     * one value ({@code a,b}, as Node.js and WSGI servers give them to the app) makes no valid traceparent of them,
+     * so the app's tracer would start a trace of its own.
+     */
+    public static TraceContext of(MultiMap headers) {
+        String value = headers.get(HEADER);
+        if (value == null || headers.getAll(HEADER).size() > 1) {
+            return null;
+        }
+        return parse(value);
+    }
 
     /** Parses a traceparent header value; returns null when absent or invalid. */
     public static TraceContext parse(String value) {

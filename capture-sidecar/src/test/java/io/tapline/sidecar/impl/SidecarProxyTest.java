@@ -276,6 +276,25 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldStartANewTraceForARequestCarryingTwoTraceparents() throws Exception {
+        // W3C's test suite (test_traceparent_duplicated): two traceparent lines are invalid, the trace is restarted. A
+        // tracer reading them joined ("a,b", as Node.js and WSGI servers give them) restarts it anyway, so keeping
+        // the first put the request and the app's calls under different trace ids.
+        String a = "00-12345678901234567890123456789011-1234567890123456-01";
+        String b = "00-12345678901234567890123456789012-1234567890123456-01";
+        get("/hello", "traceparent", a, "traceparent", b);
+        String sent = origin.seen.poll(5, TimeUnit.SECONDS).headers().get("traceparent");
+        TraceContext upstream = TraceContext.parse(sent);
+        assertNotNull(upstream, "the app gets one valid traceparent: " + sent);
+        assertNotEquals("12345678901234567890123456789011", upstream.traceId());
+        assertNotEquals("12345678901234567890123456789012", upstream.traceId());
+        Interaction i = decode(awaitRecords(1).get(0).value());
+        assertEquals(upstream.traceId(), i.getTraceId(), "recorded under the id the app propagates");
+        assertEquals(List.of(a, b), i.getRequest().getHeaders().stream().filter(h -> h.getName().equals("traceparent"))
+                .map(h -> h.getValue()).toList(), "the record keeps what the client sent");
+    }
+
+    @Test
     void shouldStreamLargeBodiesUnchangedWhileCapturingOnlyTheCap() throws Exception {
         byte[] upload = new byte[3 * 1024 * 1024];
         new Random(7).nextBytes(upload);
