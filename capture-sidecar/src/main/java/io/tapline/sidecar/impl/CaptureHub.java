@@ -108,6 +108,8 @@ public final class CaptureHub {
             // no (valid, single) caller context: start one, so the app's instrumented outbound calls carry it back to us
             trace = TraceContext.generate();
             upstreamHeaders.set(TraceContext.HEADER, trace.header());
+            // the caller's tracestate describes another trace (or none): the app's tracer would carry it into this one
+            upstreamHeaders.remove(TraceContext.STATE_HEADER);
         }
         // Capture off or trace sampled out: decided without the route key (its normalisation is the costly part).
         if (!sampler.enabled()) {

@@ -13,6 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public record TraceContext(String traceId, String parentId, String flags) {
 
     public static final String HEADER = "traceparent";
+    /** Vendor state that belongs to the traceparent beside it: without a valid one it is discarded (W3C processing model). */
+    public static final String STATE_HEADER = "tracestate";
     private static final String ZERO_TRACE = "0".repeat(32);
     private static final String ZERO_SPAN = "0".repeat(16);
 

@@ -295,6 +295,25 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldDropTheCallersTracestateWhenItStartsANewTrace() throws Exception {
+        // W3C processing model: a tracestate without a valid traceparent is discarded; given to the app beside the
+        // sidecar's new traceparent, the app's tracer would carry another trace's vendor state into this one.
+        String valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        for (String[] headers : List.of(new String[] {"tracestate", "vendor=opaque"},
+                new String[] {"traceparent", valid.toUpperCase(Locale.ROOT), "tracestate", "vendor=opaque"},
+                new String[] {"traceparent", valid, "traceparent", valid, "tracestate", "vendor=opaque"})) {
+            get("/hello", headers);
+            TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+            assertNotNull(TraceContext.parse(seen.headers().get("traceparent")), String.join(" ", headers));
+            assertNull(seen.headers().get("tracestate"), String.join(" ", headers));
+        }
+        get("/hello", "traceparent", valid, "tracestate", "vendor=opaque");
+        assertEquals("vendor=opaque", origin.seen.poll(5, TimeUnit.SECONDS).headers().get("tracestate"),
+                "kept beside the caller's own traceparent");
+        awaitRecords(4);
+    }
+
+    @Test
     void shouldStreamLargeBodiesUnchangedWhileCapturingOnlyTheCap() throws Exception {
         byte[] upload = new byte[3 * 1024 * 1024];
         new Random(7).nextBytes(upload);
