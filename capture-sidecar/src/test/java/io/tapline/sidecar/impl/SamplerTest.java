@@ -24,6 +24,28 @@ class SamplerTest {
         }
     }
 
+    /**
+     * No seed and no state of the process: every sidecar (the caller's and the callee's, another pod, after a restart)
+     * places a trace id at the same point, and a higher rate keeps every trace a lower one keeps. Pinned to where two
+     * known ids fall, so a change of the hash, which would split traces between sidecars of two versions, fails here.
+     */
+    @Test
+    void shouldPlaceATraceIdWhereEverySidecarPlacesIt() {
+        String low = "ab".repeat(16); // at 0.03831 of the range
+        String high = "4bf92f3577b34da6a3ce929d0e0e4736"; // at 0.90004
+        assertTrue(new Sampler(0.0384, Map.of(), 0, 100, now::get).traceSampled(low));
+        assertFalse(new Sampler(0.0383, Map.of(), 0, 100, now::get).traceSampled(low));
+        assertTrue(new Sampler(0.9001, Map.of(), 0, 100, now::get).traceSampled(high));
+        assertFalse(new Sampler(0.9000, Map.of(), 0, 100, now::get).traceSampled(high));
+
+        Sampler tenth = new Sampler(0.1, Map.of(), 0, 100, now::get);
+        Sampler fifth = new Sampler(0.2, Map.of(), 0, 100, now::get);
+        for (int i = 0; i < 10_000; i++) {
+            String trace = TraceContext.generate().traceId();
+            assertTrue(!tenth.traceSampled(trace) || fifth.traceSampled(trace), trace);
+        }
+    }
+
     @Test
     void shouldCaptureRoughlyTheConfiguredShare() {
         Sampler s = new Sampler(0.25, Map.of(), 0, 100, now::get);
