@@ -112,11 +112,13 @@ public final class CaptureHub {
             upstreamHeaders.remove(TraceContext.STATE_HEADER);
         }
         // Capture off or trace sampled out: decided without the route key (its normalisation is the costly part).
+        boolean sampled = sampler.traceSampled(trace.traceId());
         if (!sampler.enabled()) {
-            metrics.dropped(DropReason.CAPTURE_OFF);
-            return endOnly;
+            // Noted like a capped request when its trace is sampled in: should capture be switched on before it ends,
+            // the calls it makes then stay out with it rather than being published as unattributed.
+            return sampled ? declined(trace.traceId(), DropReason.CAPTURE_OFF) : notCaptured(DropReason.CAPTURE_OFF);
         }
-        if (!sampler.traceSampled(trace.traceId())) {
+        if (!sampled) {
             metrics.dropped(DropReason.SAMPLED_OUT);
             return endOnly;
         }
@@ -128,7 +130,7 @@ public final class CaptureHub {
             Sampler.Decision decision = sampler.decide(trace.traceId(), routeKey);
             if (decision != Sampler.Decision.CAPTURE) {
                 return switch (decision) {
-                    case CAPTURE_OFF -> notCaptured(DropReason.CAPTURE_OFF);
+                    case CAPTURE_OFF -> declined(trace.traceId(), DropReason.CAPTURE_OFF); // switched off just now
                     case SAMPLED_OUT -> notCaptured(DropReason.SAMPLED_OUT);
                     default -> declined(trace.traceId(), DropReason.ROUTE_CAP);
                 };

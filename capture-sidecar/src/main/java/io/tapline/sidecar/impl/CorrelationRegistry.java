@@ -52,9 +52,9 @@ public final class CorrelationRegistry {
     }
 
     /**
-     * Notes an in-flight request of a sampled-in trace that is not captured all the same (route cap, no room): the
-     * outbound calls it makes under that trace id, while in flight and in the grace period after its answer, are not
-     * captured either (in or out together), rather than published as unattributed. Bounded like the pending
+     * Notes an in-flight request of a sampled-in trace that is not captured all the same (route cap, no room, capture
+     * off at its start): the outbound calls it makes under that trace id, while in flight and in the grace period after
+     * its answer, are not captured either (in or out together), rather than published as unattributed. Bounded like the pending
      * interactions: past {@code maxPending} such requests (in flight or in their grace period) it is not noted, and
      * their calls are published as unattributed.
      *

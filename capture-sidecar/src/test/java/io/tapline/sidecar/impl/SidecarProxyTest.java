@@ -1556,6 +1556,40 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldKeepOutTheCallsOfARequestBegunWhileCaptureWasOff() throws Exception {
+        // Decided at its start, the request stays uncaptured once capture is switched on: the calls it makes then, under
+        // its trace id, were published as unattributed (no interaction claims them), a burst at every /capture/on
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        String tp = "00-" + "cd".repeat(16) + "-00f067aa0ba902b7-01";
+        try (SidecarImpl s = SidecarImpl.start(options(origin).captureEnabled(false).upstreamTimeout(Duration.ofSeconds(30)), p2, AVRO);
+             Socket inbound = new Socket("127.0.0.1", s.port())) {
+            // in flight for the whole test: the origin never answers /slow
+            inbound.getOutputStream().write(("GET /slow HTTP/1.1\r\nHost: x\r\ntraceparent: " + tp + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 1);
+            s.setCaptureEnabled(true);
+            HttpResponse<String> call = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.egressPort() + "/inv/hello"))
+                    .header("traceparent", tp).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, call.statusCode(), "proxied all the same");
+            assertEquals(0.0, metric(s, "tapline_sidecar_outbound_calls_total{attribution=\"unattributed\"}"));
+            assertEquals(1.0, metric(s, "tapline_sidecar_outbound_sampled_out_total"), "out with its request");
+
+            // a request begun once capture is on is captured, its calls with it
+            String on = "00-" + "ce".repeat(16) + "-00f067aa0ba902b7-01";
+            try (Socket second = new Socket("127.0.0.1", s.port())) {
+                second.getOutputStream().write(("GET /slow HTTP/1.1\r\nHost: x\r\ntraceparent: " + on + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 2);
+                assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.egressPort() + "/inv/hello"))
+                        .header("traceparent", on).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+                assertEquals(1.0, metric(s, "tapline_sidecar_outbound_calls_total{attribution=\"trace_context\"}"));
+            }
+        } finally {
+            origin.seen.clear();
+        }
+    }
+
     /** Waits (up to 10 s) until no capture is pending or queued: the previous exchanges' records are published. */
     static void awaitCapturesSettled(SidecarImpl s) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
