@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -17,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +31,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,8 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Calls block the calling thread (never call it from an event loop). Ids and schemas are cached in bounded
  * LRU caches, so a steady-state serializer makes no registry call at all; so is the registry's answer that an id
  * names no usable Avro schema, so that a deserializer fed records of such an id asks once per id, not per record.
- * Each attempt waits at most the request timeout for the whole answer, body included. Failed calls are retried a
- * bounded number of times when the failure is retriable (no answer in time, 5xx, 429). Thread-safe.
+ * Each attempt waits at most the request timeout for the whole answer, body included, and reads at most
+ * {@value #MAX_ANSWER_BYTES} bytes of it. Failed calls are retried a bounded number of times when the failure is retriable (no answer in time, 5xx, 429). Thread-safe.
  */
 public final class SchemaRegistryClient {
 
@@ -52,6 +56,12 @@ public final class SchemaRegistryClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Longest part of a non-registry answer's body quoted in an error message. */
     private static final int MAX_EXCERPT = 200;
+    /**
+     * Most bytes of an answer read: a schema is a few KiB, and Jackson refuses a string over 20 million characters
+     * anyway. Past it the answer is dropped as no answer, so a URL streaming without end (a misdirected one) costs the
+     * process this much memory, not all it has.
+     */
+    static final int MAX_ANSWER_BYTES = 16 << 20;
     private static final String NOT_A_REGISTRY = "the URL may not point at a schema registry (Apicurio serves the "
             + "Confluent API under /apis/ccompat/v7), or a proxy or sign-in page answered for it";
 
@@ -311,12 +321,13 @@ public final class SchemaRegistryClient {
      * timeout ends once the headers arrive, so a registry stalling in the middle of its body would otherwise hold the
      * calling thread (a publisher, a stream thread) for good, past every retry.
      *
-     * @throws HttpTimeoutException when the answer is not complete in time; like every {@link IOException} here, the
-     *                              registry gave no answer
+     * @throws HttpTimeoutException when the answer is not complete in time; like every {@link IOException} here (an
+     *                              answer over {@link #MAX_ANSWER_BYTES} too), the registry gave no answer
      */
     private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
         CompletableFuture<HttpResponse<String>> answer =
-                http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                http.sendAsync(request, info -> new BoundedText(MAX_ANSWER_BYTES,
+                        info.headers().firstValueAsLong("Content-Length").orElse(-1)));
         try {
             return answer.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -397,6 +408,71 @@ public final class SchemaRegistryClient {
 
     /** A registry's successful answer, and the URL of the registry that gave it. */
     private record Answer(String registry, JsonNode json) {
+    }
+
+    /**
+     * An answer's body as UTF-8 text (the registry API's JSON), failed with an {@link IOException} once it passes
+     * {@code limit} bytes, or at once when its {@code Content-Length} says it will; the connection is then dropped.
+     */
+    private static final class BoundedText implements HttpResponse.BodySubscriber<String> {
+
+        private final int limit;
+        private final long declaredLength;
+        private final CompletableFuture<String> text = new CompletableFuture<>();
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private Flow.Subscription subscription;
+
+        BoundedText(int limit, long declaredLength) {
+            this.limit = limit;
+            this.declaredLength = declaredLength;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            if (declaredLength > limit) {
+                tooLarge();
+                return;
+            }
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            for (ByteBuffer buffer : buffers) {
+                if (text.isDone()) {
+                    return;
+                }
+                if (bytes.size() + (long) buffer.remaining() > limit) {
+                    tooLarge();
+                    return;
+                }
+                byte[] chunk = new byte[buffer.remaining()];
+                buffer.get(chunk);
+                bytes.writeBytes(chunk);
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            text.completeExceptionally(throwable);
+        }
+
+        @Override
+        public void onComplete() {
+            text.complete(bytes.toString(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public CompletionStage<String> getBody() {
+            return text;
+        }
+
+        private void tooLarge() {
+            subscription.cancel();
+            text.completeExceptionally(new IOException("answer larger than " + (limit >> 20)
+                    + " MiB, the most the registry client reads"));
+        }
     }
 
     private static <K, V> Map<K, V> lru(int capacity) {

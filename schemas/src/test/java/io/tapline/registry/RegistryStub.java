@@ -38,6 +38,7 @@ public final class RegistryStub implements AutoCloseable {
     private volatile int cannedStatus;
     private volatile String cannedContentType;
     private volatile String cannedBody;
+    private volatile boolean cannedChunked;
     private volatile String lastAuthorization;
     private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
@@ -60,9 +61,15 @@ public final class RegistryStub implements AutoCloseable {
 
     /** The next {@code count} requests are answered with this status and body, as something other than a registry may. */
     public void answerNext(int count, int status, String contentType, String body) {
+        answerNext(count, status, contentType, body, false);
+    }
+
+    /** As {@link #answerNext(int, int, String, String)}, the body sent chunked (no {@code Content-Length}) if asked. */
+    public void answerNext(int count, int status, String contentType, String body, boolean chunked) {
         cannedStatus = status;
         cannedContentType = contentType;
         cannedBody = body;
+        cannedChunked = chunked;
         cannedLeft.set(count);
     }
 
@@ -101,7 +108,7 @@ public final class RegistryStub implements AutoCloseable {
             return;
         }
         if (cannedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            send(exchange, cannedStatus, cannedContentType, cannedBody);
+            send(exchange, cannedStatus, cannedContentType, cannedBody, cannedChunked);
             return;
         }
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
@@ -135,9 +142,14 @@ public final class RegistryStub implements AutoCloseable {
     }
 
     private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        send(exchange, status, contentType, body, false);
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, String body, boolean chunked)
+            throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.sendResponseHeaders(status, chunked ? 0 : bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
         }

@@ -1,5 +1,6 @@
 package io.tapline.registry;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tapline.avro.Interaction;
 import org.apache.avro.Schema;
 import org.apache.kafka.common.errors.SerializationException;
@@ -20,6 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SchemaRegistryClientTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private RegistryStub stub;
 
@@ -281,6 +284,28 @@ class SchemaRegistryClientTest {
         assertTrue(e.retriable(), e.getMessage());
         assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
         assertTrue(e.getMessage().contains(stub.url()) && e.getMessage().contains("300 ms"), e.getMessage());
+    }
+
+    /** A URL that streams far more than any schema (a misdirected one) costs a bounded read, not the heap. */
+    @Test
+    void anAnswerLargerThanTheBoundIsNoAnswerAndNotReadWhole() throws Exception {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                RegistryConfig.URL, stub.url(), RegistryConfig.MAX_RETRIES, 0)));
+        // A valid answer naming a valid schema, only too large: without the bound it would be used.
+        String doc = "a".repeat(SchemaRegistryClient.MAX_ANSWER_BYTES);
+        String schema = JSON.createObjectNode().put("type", "string").put("doc", doc).toString();
+        String body = JSON.createObjectNode().put("schema", schema).toString();
+        for (boolean chunked : new boolean[]{false, true}) {
+            stub.answerNext(1, 200, "application/vnd.schemaregistry.v1+json", body, chunked);
+            SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7),
+                    "chunked " + chunked);
+            assertTrue(e.getMessage().contains("larger than 16 MiB") && e.getMessage().contains(stub.url()),
+                    e.getMessage());
+            assertTrue(e.retriable(), e.getMessage());
+            assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
+        }
+        int id = stub.put("t-value", Interaction.getClassSchema().toString());
+        assertEquals(Interaction.getClassSchema(), client.schemaById(id), "the next answer is read as usual");
     }
 
     @Test
