@@ -69,14 +69,11 @@ public final class RegistryConfig {
         this.truststoreLocation = string(configs, TRUSTSTORE_LOCATION, null);
         this.truststorePassword = string(configs, TRUSTSTORE_PASSWORD, null);
         this.truststoreType = string(configs, TRUSTSTORE_TYPE, "PKCS12");
-        this.requestTimeout = Duration.ofMillis(number(configs, REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT.toMillis()));
-        this.maxRetries = (int) number(configs, MAX_RETRIES, DEFAULT_MAX_RETRIES);
-        this.retryBackoff = Duration.ofMillis(number(configs, RETRY_BACKOFF_MS, DEFAULT_RETRY_BACKOFF.toMillis()));
+        this.requestTimeout = Duration.ofMillis(number(configs, REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT.toMillis(), 1));
+        this.maxRetries = (int) number(configs, MAX_RETRIES, DEFAULT_MAX_RETRIES, 0);
+        this.retryBackoff = Duration.ofMillis(number(configs, RETRY_BACKOFF_MS, DEFAULT_RETRY_BACKOFF.toMillis(), 0));
         this.autoRegister = Boolean.parseBoolean(string(configs, AUTO_REGISTER, "true"));
-        this.cacheCapacity = (int) number(configs, CACHE_CAPACITY, DEFAULT_CACHE_CAPACITY);
-        if (maxRetries < 0 || cacheCapacity < 1 || requestTimeout.isNegative() || requestTimeout.isZero()) {
-            throw new IllegalArgumentException("invalid registry client settings: " + this);
-        }
+        this.cacheCapacity = (int) number(configs, CACHE_CAPACITY, DEFAULT_CACHE_CAPACITY, 1);
     }
 
     /** Reads the registry settings from a Kafka-client-style config map; other keys are ignored. */
@@ -159,16 +156,26 @@ public final class RegistryConfig {
         return v == null ? fallback : v.toString();
     }
 
-    private static long number(Map<String, ?> configs, String key, long fallback) {
+    /**
+     * A whole number from {@code min} to {@link Integer#MAX_VALUE}: a value out of that range is refused here, not
+     * truncated to an int, and a negative backoff is not left to fail each retry once the registry is down.
+     */
+    private static long number(Map<String, ?> configs, String key, long fallback, long min) {
         Object v = configs.get(key);
         if (v == null) {
             return fallback;
         }
+        long n;
         try {
-            return v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+            n = v instanceof Number number ? number.longValue() : Long.parseLong(v.toString().trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + ": expected a whole number, got '" + v + "'", e);
         }
+        if (n < min || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(key + ": expected a whole number from " + min + " to "
+                    + Integer.MAX_VALUE + ", got '" + v + "'");
+        }
+        return n;
     }
 
     /**

@@ -117,6 +117,24 @@ class SchemaRegistryClientTest {
         assertTrue(e.getMessage().contains(RegistryConfig.URL), e.getMessage());
     }
 
+    /** A negative backoff failed each retry with an exception the callers took for a bad record's. */
+    @Test
+    void aSettingOutOfRangeIsRefusedNamingItsKey() {
+        List<Map.Entry<String, Object>> outOfRange = List.of(Map.entry(RegistryConfig.RETRY_BACKOFF_MS, -1),
+                Map.entry(RegistryConfig.MAX_RETRIES, "-1"), Map.entry(RegistryConfig.REQUEST_TIMEOUT_MS, 0),
+                // not truncated to an int: 2^32 + 1 was a capacity of 1, 2^32 + 2 two retries
+                Map.entry(RegistryConfig.CACHE_CAPACITY, "4294967297"), Map.entry(RegistryConfig.MAX_RETRIES, 4_294_967_298L));
+        for (Map.Entry<String, Object> setting : outOfRange) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RegistryConfig.fromMap(
+                    Map.of(RegistryConfig.URL, stub.url(), setting.getKey(), setting.getValue())), setting.toString());
+            assertTrue(e.getMessage().startsWith(setting.getKey() + ": expected a whole number from "), e.getMessage());
+        }
+        RegistryConfig zero = RegistryConfig.fromMap(Map.of(RegistryConfig.URL, stub.url(),
+                RegistryConfig.RETRY_BACKOFF_MS, 0, RegistryConfig.MAX_RETRIES, "0"));
+        assertEquals(Duration.ZERO, zero.retryBackoff());
+        assertEquals(0, zero.maxRetries());
+    }
+
     @Test
     void configToStringHidesCredentials() {
         RegistryConfig config = RegistryConfig.fromMap(Map.of(RegistryConfig.URL, "http://r:8081",
