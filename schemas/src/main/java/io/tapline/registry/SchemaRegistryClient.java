@@ -308,7 +308,21 @@ public final class SchemaRegistryClient {
         boolean notARegistryNotFound = status == 404 && !SchemaRegistryException.notFoundCode(code);
         throw new SchemaRegistryException("cannot " + what + ": registry " + url + " answered HTTP "
                 + status + (code >= 0 ? " error_code " + code : "") + ": " + message
-                + (notARegistryNotFound ? "; " + NOT_A_REGISTRY : ""), status, code, null);
+                + (notARegistryNotFound ? "; " + NOT_A_REGISTRY : "") + redirect(response), status, code, null);
+    }
+
+    /**
+     * Where a redirect leads, for the error message: the client follows none, since the basic-auth credentials would go
+     * with it to another host, and a registry that moved is best configured where it now is.
+     */
+    private static String redirect(HttpResponse<String> response) {
+        if (response.statusCode() / 100 != 3) {
+            return "";
+        }
+        String location = response.headers().firstValue("Location").map(l -> excerpt(RegistryConfig.withoutUserInfo(l)))
+                .orElse("nowhere (no Location)");
+        return "; it redirects to " + location + ", and the registry client follows no redirect: set the registry URL to "
+                + "where it leads";
     }
 
     private static String describe(IOException e) {

@@ -39,6 +39,7 @@ public final class RegistryStub implements AutoCloseable {
     private volatile String cannedContentType;
     private volatile String cannedBody;
     private volatile boolean cannedChunked;
+    private volatile String cannedLocation;
     private volatile String lastAuthorization;
     private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
@@ -70,7 +71,14 @@ public final class RegistryStub implements AutoCloseable {
         cannedContentType = contentType;
         cannedBody = body;
         cannedChunked = chunked;
+        cannedLocation = null;
         cannedLeft.set(count);
+    }
+
+    /** The next {@code count} requests are answered with a redirect ({@code status}) to {@code location}. */
+    public void redirectNext(int count, int status, String location) {
+        answerNext(count, status, "text/html", "<html><body>Moved</body></html>");
+        cannedLocation = location;
     }
 
     /**
@@ -108,6 +116,9 @@ public final class RegistryStub implements AutoCloseable {
             return;
         }
         if (cannedLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            if (cannedLocation != null) {
+                exchange.getResponseHeaders().set("Location", cannedLocation);
+            }
             send(exchange, cannedStatus, cannedContentType, cannedBody, cannedChunked);
             return;
         }

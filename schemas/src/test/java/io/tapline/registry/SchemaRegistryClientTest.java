@@ -327,6 +327,25 @@ class SchemaRegistryClientTest {
     }
 
     @Test
+    void aRedirectIsNotFollowedAndItsTargetIsNamed() throws IOException {
+        try (RegistryStub elsewhere = new RegistryStub()) {
+            SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL,
+                    stub.url(), RegistryConfig.BASIC_AUTH_USER_INFO, "alice:secret", RegistryConfig.MAX_RETRIES, 0)));
+            String target = elsewhere.url().replace("http://", "http://bob:hunter2@") + "/schemas/ids/7";
+            for (int status : new int[]{301, 307, 308}) {
+                stub.redirectNext(1, status, target);
+                SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+                assertTrue(e.getMessage().contains("redirects to " + elsewhere.url() + "/schemas/ids/7")
+                        && e.getMessage().contains("follows no redirect"), e.getMessage());
+                assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+                assertFalse(e.retriable(), e.getMessage());
+                assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
+            }
+            assertEquals(List.of(), elsewhere.requests(), "the credentials never went to the other host");
+        }
+    }
+
+    @Test
     void failsOverToTheNextUrlWhenOneGivesNoAnswer() throws IOException {
         String closed = "http://127.0.0.1:" + freePort() + "/apis/ccompat/v7";
         SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
