@@ -191,10 +191,28 @@ public final class SchemaRegistryClient {
             schema = new Schema.Parser().parse(text);
         } catch (RuntimeException e) {
             throw unusable(id, new Unusable("schema id " + id + " in registry " + answer.registry()
-                    + " is not a usable Avro schema: " + e.getMessage(), e));
+                    + " is not a usable Avro schema: " + e.getMessage() + references(answer.json()), e));
         }
         schemasById.put(id, schema);
         return schema;
+    }
+
+    /**
+     * The schemas a schema text names by reference, for the message of a text that does not parse alone: the client
+     * fetches no referenced schema (Tapline's contracts use none), so their types are undefined to it.
+     */
+    private static String references(JsonNode answer) {
+        JsonNode references = answer.path("references");
+        if (!references.isArray() || references.isEmpty()) {
+            return "";
+        }
+        List<String> named = new ArrayList<>();
+        for (JsonNode reference : references) {
+            named.add(reference.path("name").asText("?") + " (subject " + reference.path("subject").asText("?")
+                    + " version " + reference.path("version").asText("?") + ")");
+        }
+        return "; it references " + excerpt(String.join(", ", named))
+                + ", and the registry client does not fetch referenced schemas";
     }
 
     /** Asks whether the schema is compatible with the subject's registered versions under its compatibility level. */

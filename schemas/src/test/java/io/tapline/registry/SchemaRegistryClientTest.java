@@ -285,6 +285,28 @@ class SchemaRegistryClientTest {
     }
 
     @Test
+    void aSchemaWithReferencesItNeedsIsUnusableAndTheReferencesAreNamed() {
+        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(stub.url()));
+        String schema = "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"customer\","
+                + "\"type\":\"com.shop.Customer\"}]}";
+        var answer = JSON.createObjectNode().put("schema", schema);
+        answer.putArray("references").addObject().put("name", "com.shop.Customer").put("subject", "customer-value")
+                .put("version", 3);
+        stub.answerNext(1, 200, "application/vnd.schemaregistry.v1+json", answer.toString());
+        SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> client.schemaById(7));
+        assertTrue(e.getMessage().contains("not a usable Avro schema") && e.getMessage().contains(
+                "references com.shop.Customer (subject customer-value version 3), and the registry client does not "
+                        + "fetch referenced schemas"), e.getMessage());
+        assertTrue(SchemaRegistryException.recordAtFault(e), "no record of that id can be read: " + e.getMessage());
+
+        // References the text does not need (Apicurio answers an empty list) change nothing.
+        var whole = JSON.createObjectNode().put("schema", Interaction.getClassSchema().toString());
+        whole.putArray("references");
+        stub.answerNext(1, 200, "application/vnd.schemaregistry.v1+json", whole.toString());
+        assertEquals(Interaction.getClassSchema(), client.schemaById(8));
+    }
+
+    @Test
     void aRegistryStallingInTheMiddleOfItsAnswerTimesOutAndIsAskedAgain() {
         SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, stub.url(),
                 RegistryConfig.REQUEST_TIMEOUT_MS, 300, RegistryConfig.MAX_RETRIES, 1, RegistryConfig.RETRY_BACKOFF_MS, 1)));
