@@ -3,6 +3,7 @@ package io.tapline.serde;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
 import org.apache.avro.Schema;
+import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -63,15 +64,26 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
             throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);
         }
+        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE,
+                data.length - WireFormat.HEADER_SIZE, null);
+        T value;
+        int left;
         try {
-            return reader.read(null, DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE,
-                    data.length - WireFormat.HEADER_SIZE, null));
+            value = reader.read(null, decoder);
+            left = decoder.isEnd() ? 0 : decoder.inputStream().available();
         } catch (IOException | RuntimeException e) {
             // Corrupt bytes surface as many exception types (AvroRuntimeException, ClassCastException,
             // IndexOutOfBounds, UnsupportedOperationException for an absurd string length...): all are the record's.
             throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
                     + " into " + reader.getExpected().getFullName() + ": " + e, e);
         }
+        if (left > 0) {
+            // Bytes no field took: the datum was not written with this schema (a producer that framed it with another
+            // id), and what did decode would be read as fields it never was.
+            throw new SerializationException("record on topic " + topic + " has " + left + " bytes after its datum of "
+                    + "schema id " + id + ": it was not written with that schema");
+        }
+        return value;
     }
 
     private SpecificDatumReader<T> readerFor(int id) {

@@ -169,6 +169,21 @@ class AvroSerdeTest {
     }
 
     @Test
+    void bytesAfterTheDatumAreASerializationError() {
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url()), false);
+        byte[] bytes = serde.serializer().serialize("t", interaction());
+        assertEquals(interaction(), serde.deserializer().deserialize("t", bytes));
+        for (int extra : new int[]{1, 7}) {
+            byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + extra);
+            SerializationException e = assertThrows(SerializationException.class,
+                    () -> serde.deserializer().deserialize("t", longer));
+            assertTrue(e.getMessage().contains("has " + extra + " bytes after its datum of schema id "
+                    + WireFormat.schemaId("t", bytes)), e.getMessage());
+            assertTrue(io.tapline.registry.SchemaRegistryException.recordAtFault(e), e.getMessage());
+        }
+    }
+
+    @Test
     void registryDownIsASerializationErrorNamingTheRegistry() {
         Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url(),
                 RegistryConfig.MAX_RETRIES, 0), false);
