@@ -519,4 +519,19 @@ class ResponseComparatorTest {
         assertTrue(loose.compare(SERVICE, ROUTE, json(200, "[1e999999999,2,1e-999999999]"),
                 json(200, "[2,1.0E-999999999,1E+999999999]")).same());
     }
+
+    @Test
+    void aJsonBodyOfWhitespaceOnlyIsNoValueAsAnEmptyOneIs() {
+        // some servers end an empty JSON answer with a line break: it held no value, and JsonUnit threw on it
+        assertTrue(strict.compare(SERVICE, ROUTE, json(200, "\n"), json(200, "")).same());
+        assertTrue(strict.compare(SERVICE, ROUTE, json(200, " "), json(200, "\r\n")).same());
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "\r\n"), json(200, "{\"id\":7}")));
+        assertEquals("body", d.getPath());
+        assertEquals("", d.getExpected());
+        assertEquals("{\"id\":7}", d.getActual());
+        Difference back = only(strict.compare(SERVICE, ROUTE, json(200, "[1]"), json(200, " \n")));
+        assertEquals("body", back.getPath());
+        assertEquals("[1]", back.getExpected());
+        assertEquals("", back.getActual());
+    }
 }
