@@ -176,11 +176,11 @@ public final class BodyComparator {
         }
         List<Difference> found = new ArrayList<>();
         List<Leftovers> handedBack = new ArrayList<>();
-        boolean far = hasFarNumber(expected) || hasFarNumber(actual);
-        Map<JsonNode, JsonNode> farNumbers = far ? new IdentityHashMap<>() : Map.of();
-        if (far) {
-            expected = withFarNumbersReplaced(expected.deepCopy(), farNumbers);
-            actual = withFarNumbersReplaced(actual.deepCopy(), farNumbers);
+        boolean standIns = hasStandIn(expected) || hasStandIn(actual);
+        Map<JsonNode, JsonNode> originals = standIns ? new IdentityHashMap<>() : Map.of();
+        if (standIns) {
+            expected = withStandIns(expected.deepCopy(), originals);
+            actual = withStandIns(actual.deepCopy(), originals);
         }
         if (options.ignoreArrayOrder()) {
             // copies: the large arrays matched here are cut down to their unmatched elements before JsonUnit sees them
@@ -191,7 +191,7 @@ public final class BodyComparator {
         JsonNode e = expected;
         JsonNode a = actual;
         DifferenceListener listener = (net.javacrumbs.jsonunit.core.listener.Difference d, DifferenceContext ctx) ->
-                found.add(toDifference(d, e, a, farNumbers));
+                found.add(toDifference(d, e, a, originals));
         Configuration config = Configuration.empty()
                 .withIgnorePlaceholder(NO_PLACEHOLDER)
                 .withDifferenceListener(listener);
@@ -227,16 +227,27 @@ public final class BodyComparator {
      */
     static final int MAX_NUMBER_SCALE = 10_000;
 
-    private static boolean farNumber(JsonNode n) {
+    /**
+     * Whether JsonUnit is not handed this value as it is: a number beyond {@link #MAX_NUMBER_SCALE}, or a string it
+     * would read as one of its placeholders ({@code ${json-unit.any-string}}, {@code #{json-unit.regex}...}: a
+     * recorded one let any value pass, or matched the candidate's against a regular expression from the recording)
+     * or that starts as a stand-in does.
+     */
+    private static boolean needsStandIn(JsonNode n) {
+        if (n.isTextual()) {
+            String s = n.textValue();
+            return !s.isEmpty() && (s.charAt(0) == STAND_IN
+                    || (s.charAt(0) == '$' || s.charAt(0) == '#') && s.startsWith("{json-unit.", 1));
+        }
         return n.isBigDecimal() && Math.abs((long) n.decimalValue().scale()) > MAX_NUMBER_SCALE;
     }
 
-    private static boolean hasFarNumber(JsonNode root) {
+    private static boolean hasStandIn(JsonNode root) {
         ArrayDeque<JsonNode> todo = new ArrayDeque<>();
         todo.push(root);
         while (!todo.isEmpty()) {
             JsonNode n = todo.pop();
-            if (farNumber(n)) {
+            if (needsStandIn(n)) {
                 return true;
             }
             if (n.isContainerNode()) {
@@ -247,13 +258,15 @@ public final class BodyComparator {
     }
 
     /**
-     * {@code root} (a copy) with each number of {@link #MAX_NUMBER_SCALE} replaced by a stand-in JsonUnit compares
-     * as the number is compared: its value as text (equal values, equal text; it differs from every other number),
-     * or, under a numeric tolerance, 0 for one too small to be told from 0 (below 1e-10000, under any tolerance a
-     * double can hold). {@code originals} gets each stand-in's number, which differences show.
+     * {@code root} (a copy) with each value {@link #needsStandIn} replaced by a stand-in JsonUnit compares as the value
+     * is compared. A number beyond {@link #MAX_NUMBER_SCALE}: its value as text (equal values, equal text; it differs
+     * from every other number), or, under a numeric tolerance, 0 for one too small to be told from 0 (below 1e-10000,
+     * under any tolerance a double can hold). A string: itself after the stand-in mark, which JsonUnit reads as plain
+     * text (a string starting with the mark gets it too, so no string stands in for another). {@code originals} gets
+     * each stand-in's value, which differences show.
      */
-    private JsonNode withFarNumbersReplaced(JsonNode root, Map<JsonNode, JsonNode> originals) {
-        if (farNumber(root)) {
+    private JsonNode withStandIns(JsonNode root, Map<JsonNode, JsonNode> originals) {
+        if (needsStandIn(root)) {
             return standIn(root, originals);
         }
         ArrayDeque<JsonNode> todo = new ArrayDeque<>();
@@ -263,7 +276,7 @@ public final class BodyComparator {
             if (n instanceof ObjectNode o) {
                 for (var it = o.fields(); it.hasNext(); ) {
                     var member = it.next();
-                    if (farNumber(member.getValue())) {
+                    if (needsStandIn(member.getValue())) {
                         member.setValue(standIn(member.getValue(), originals));
                     } else if (member.getValue().isContainerNode()) {
                         todo.push(member.getValue());
@@ -271,7 +284,7 @@ public final class BodyComparator {
                 }
             } else if (n instanceof ArrayNode a) {
                 for (int i = 0; i < a.size(); i++) {
-                    if (farNumber(a.get(i))) {
+                    if (needsStandIn(a.get(i))) {
                         a.set(i, standIn(a.get(i), originals));
                     } else if (a.get(i).isContainerNode()) {
                         todo.push(a.get(i));
@@ -282,17 +295,23 @@ public final class BodyComparator {
         return root;
     }
 
-    private JsonNode standIn(JsonNode number, Map<JsonNode, JsonNode> originals) {
-        BigDecimal value = number.decimalValue();
-        // a new node each time, so that each stand-in maps back to its own number; the text is no string a body holds
-        JsonNode standIn = options.numericTolerance() > 0 && value.scale() > 0
-                ? new DecimalNode(BigDecimal.ZERO)
-                : new TextNode(FAR_NUMBER + value.stripTrailingZeros());
-        originals.put(standIn, number);
+    private JsonNode standIn(JsonNode value, Map<JsonNode, JsonNode> originals) {
+        // a new node each time, so that each stand-in maps back to its own value; its text is no string a body holds
+        JsonNode standIn;
+        if (value.isTextual()) {
+            standIn = new TextNode(STAND_IN + "tapline-text:" + value.textValue());
+        } else {
+            BigDecimal number = value.decimalValue();
+            standIn = options.numericTolerance() > 0 && number.scale() > 0
+                    ? new DecimalNode(BigDecimal.ZERO)
+                    : new TextNode(STAND_IN + "tapline-number:" + number.stripTrailingZeros());
+        }
+        originals.put(standIn, value);
         return standIn;
     }
 
-    private static final String FAR_NUMBER = (char) 0 + "tapline-number:";
+    /** The first character of a stand-in's text. */
+    private static final char STAND_IN = 0;
 
     private static final byte[] TOKEN_PREFIX = io.tapline.redaction.RedactionTokens.PREFIX.getBytes(StandardCharsets.US_ASCII);
 
@@ -518,16 +537,16 @@ public final class BodyComparator {
                 : Bodies.sha256(body) + " (not " + (charset == null ? "text in a known charset" : charset.name() + " text") + ")";
     }
 
-    /** @param farNumbers the numbers {@link #withFarNumbersReplaced} replaced, by their stand-ins */
+    /** @param originals the values {@link #withStandIns} replaced, by their stand-ins */
     private Difference toDifference(net.javacrumbs.jsonunit.core.listener.Difference d, JsonNode expectedRoot,
-                                    JsonNode actualRoot, Map<JsonNode, JsonNode> farNumbers) {
+                                    JsonNode actualRoot, Map<JsonNode, JsonNode> originals) {
         boolean extra = d.getType() == net.javacrumbs.jsonunit.core.listener.Difference.Type.EXTRA;
         String rawPath = extra ? d.getActualPath() : d.getExpectedPath();
         String path = JsonPaths.fromJsonUnit(extra ? actualRoot : expectedRoot, rawPath);
         JsonNode e = JsonPaths.resolve(expectedRoot, rawPath);
         JsonNode a = JsonPaths.resolve(actualRoot, d.getActualPath() != null ? d.getActualPath() : rawPath);
-        e = e == null ? null : farNumbers.getOrDefault(e, e);
-        a = a == null ? null : farNumbers.getOrDefault(a, a);
+        e = e == null ? null : originals.getOrDefault(e, e);
+        a = a == null ? null : originals.getOrDefault(a, a);
         DifferenceKind kind = switch (d.getType()) {
             case EXTRA -> DifferenceKind.EXTRA;
             case MISSING -> DifferenceKind.MISSING;

@@ -534,4 +534,36 @@ class ResponseComparatorTest {
         assertEquals("[1]", back.getExpected());
         assertEquals("", back.getActual());
     }
+
+    @Test
+    void recordedStringsThatReadAsJsonUnitPlaceholdersAreComparedAsText() {
+        // production content is compared, never taken as one of JsonUnit's matchers: "${json-unit.any-string}" let
+        // any string pass, "${json-unit.regex}..." matched the candidate's value against a regular expression from the
+        // recording (one that does not compile failed the case, one that backtracks held the event loop)
+        String nul = "\\" + "u0000"; // the JSON escape of the character stand-ins start with
+        String recorded = "{\"any\":\"${json-unit.any-string}\",\"num\":\"#{json-unit.any-number}\","
+                + "\"re\":\"${json-unit.regex}a.*\",\"bad\":\"${json-unit.regex}[\",\"el\":[\"${json-unit.ignore-element}\",1],"
+                + "\"same\":\"${json-unit.any-string}\",\"nul\":\"" + nul + "tapline-text:${json-unit.any-string}\"}";
+        String answered = "{\"any\":\"x\",\"num\":5,\"re\":\"abc\",\"bad\":\"[\",\"el\":[9,1],"
+                + "\"same\":\"${json-unit.any-string}\",\"nul\":\"${json-unit.any-string}\"}";
+        Comparison c = strict.compare(SERVICE, ROUTE, json(200, recorded), json(200, answered));
+        assertEquals(List.of("$.any CHANGED \"${json-unit.any-string}\" -> \"x\"",
+                        "$.bad CHANGED \"${json-unit.regex}[\" -> \"[\"",
+                        "$.el[0] TYPE_CHANGED \"${json-unit.ignore-element}\" -> 9",
+                        "$.nul CHANGED \"" + nul + "tapline-text:${json-unit.any-string}\" -> \"${json-unit.any-string}\"",
+                        "$.num TYPE_CHANGED \"#{json-unit.any-number}\" -> 5",
+                        "$.re CHANGED \"${json-unit.regex}a.*\" -> \"abc\""),
+                c.differences().stream().map(d -> d.getPath() + " " + d.getKind() + " " + d.getExpected() + " -> "
+                        + d.getActual()).sorted().toList());
+        // the same with array order ignored, where large arrays are first matched as multisets
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
+        String many = ",1".repeat(200);
+        Comparison l = loose.compare(SERVICE, ROUTE, json(200, "[\"${json-unit.any-string}\"" + many + "]"),
+                json(200, "[\"x\"" + many + "]"));
+        assertEquals(List.of("$[0] CHANGED \"${json-unit.any-string}\" -> \"x\""), l.differences().stream()
+                .map(d -> d.getPath() + " " + d.getKind() + " " + d.getExpected() + " -> " + d.getActual()).toList());
+        assertTrue(loose.compare(SERVICE, ROUTE, json(200, "[\"${json-unit.any-string}\"" + many + "]"),
+                json(200, "[1,\"${json-unit.any-string}\"" + ",1".repeat(199) + "]")).same());
+    }
 }
