@@ -545,6 +545,12 @@ public final class BodyComparator {
         String path = JsonPaths.fromJsonUnit(extra ? actualRoot : expectedRoot, rawPath);
         JsonNode e = JsonPaths.resolve(expectedRoot, rawPath);
         JsonNode a = JsonPaths.resolve(actualRoot, d.getActualPath() != null ? d.getActualPath() : rawPath);
+        if (rawPath == null || rawPath.isEmpty()) {
+            int empty = JsonPaths.emptyNamesAtRoot(expectedRoot, actualRoot); // members "" share the root's path
+            path = "$" + "['']".repeat(empty);
+            e = JsonPaths.emptyNamesDown(expectedRoot, empty);
+            a = JsonPaths.emptyNamesDown(actualRoot, empty);
+        }
         e = e == null ? null : originals.getOrDefault(e, e);
         a = a == null ? null : originals.getOrDefault(a, a);
         DifferenceKind kind = switch (d.getType()) {

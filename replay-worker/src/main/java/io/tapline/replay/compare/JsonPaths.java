@@ -151,7 +151,35 @@ public final class JsonPaths {
                 }
             }
         }
-        return false;
+        // JsonUnit writes no name for a member "" of the root (nor for one "" in that, ...): the path may go on in it
+        JsonNode empty = pos == 0 && end > 0 ? node.get("") : null;
+        return empty != null && tryMember(empty, "", path, 0, out, found, mark);
+    }
+
+    /**
+     * How many members named "" down from the roots a difference JsonUnit reported at the root path ({@code ""}) is:
+     * JsonUnit writes no name for a member "" of the root, nor for one "" in that, so all of them share the root's
+     * path. A member missing or extra is the first "" that one side lacks; a changed value is below the last "" both
+     * hold (JsonUnit never reports two objects as changed, only their members).
+     */
+    static int emptyNamesAtRoot(JsonNode expected, JsonNode actual) {
+        int n = 0;
+        while (expected != null && actual != null && expected.isObject() && actual.isObject()
+                && (expected.has("") || actual.has(""))) {
+            n++;
+            expected = expected.get("");
+            actual = actual.get("");
+        }
+        return n;
+    }
+
+    /** The node {@code n} members named "" down from {@code root}, or null when there is none. */
+    static JsonNode emptyNamesDown(JsonNode root, int n) {
+        JsonNode node = root;
+        for (int i = 0; i < n && node != null; i++) {
+            node = node.get("");
+        }
+        return node;
     }
 
     /**

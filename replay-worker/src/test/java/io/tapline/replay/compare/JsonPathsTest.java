@@ -41,6 +41,16 @@ class JsonPathsTest {
     }
 
     @Test
+    void aMemberNamedEmptyAtTheRootIsFoundThoughJsonUnitWritesNoNameForIt() throws Exception {
+        // JsonUnit names a member of the root by its name alone, so a member "" of the root leaves no trace in a path
+        JsonNode t = tree("{\"\":{\"t\":1,\"\":{\"u\":[2]}},\"v\":3}");
+        assertEquals("$[''].t", JsonPaths.fromJsonUnit(t, "t"));
+        assertEquals(1, JsonPaths.resolve(t, "t").intValue());
+        assertEquals("$[''][''].u[0]", JsonPaths.fromJsonUnit(t, "u[0]"));
+        assertEquals("$.v", JsonPaths.fromJsonUnit(t, "v"));
+    }
+
+    @Test
     void thePathIsFollowedToTheEndBeforeANameIsChosen() throws Exception {
         // "a" exists but holds no "b.c": the member is "a.b", which holds "c"
         JsonNode t = tree("{\"a\":{\"x\":1},\"a.b\":{\"c\":2}}");

@@ -566,4 +566,28 @@ class ResponseComparatorTest {
         assertTrue(loose.compare(SERVICE, ROUTE, json(200, "[\"${json-unit.any-string}\"" + many + "]"),
                 json(200, "[1,\"${json-unit.any-string}\"" + ",1".repeat(199) + "]")).same());
     }
+
+    @Test
+    void aDifferenceUnderAMemberNamedEmptyAtTheRootIsNamedWithThatMember() {
+        // JsonUnit writes no name for a member "" of the root: its differences read as the root's or a sibling's
+        List<String> found = strict.compare(SERVICE, ROUTE,
+                json(200, "{\"\":{\"t\":1,\"\":{\"\":1},\"gone\":1},\"u\":1}"),
+                json(200, "{\"\":{\"t\":2,\"\":{\"\":2},\"new\":1},\"u\":1}")).differences().stream()
+                .map(d -> d.getPath() + " " + d.getKind() + " " + d.getExpected() + " -> " + d.getActual()).sorted().toList();
+        assertEquals(List.of("$[''].gone MISSING 1 -> null", "$[''].new EXTRA null -> 1", "$[''].t CHANGED 1 -> 2",
+                "$[''][''][''] CHANGED 1 -> 2"), found);
+        Difference extra = only(strict.compare(SERVICE, ROUTE, json(200, "{}"), json(200, "{\"\":{\"a\":1}}")));
+        assertEquals("$['']", extra.getPath());
+        assertEquals(DifferenceKind.EXTRA, extra.getKind());
+        assertEquals("{\"a\":1}", extra.getActual());
+        Difference missing = only(strict.compare(SERVICE, ROUTE, json(200, "{\"\":{\"\":[1]}}"), json(200, "{\"\":{}}")));
+        assertEquals("$['']['']", missing.getPath());
+        assertEquals(DifferenceKind.MISSING, missing.getKind());
+        assertEquals("[1]", missing.getExpected());
+        // so a rule for a "t" of the root does not hide it
+        ResponseComparator ruled = new ResponseComparator(CompareOptions.defaults(),
+                IgnoreRules.parse(List.of("* $.t")));
+        assertEquals(List.of("$[''].t"), paths(ruled.compare(SERVICE, ROUTE, json(200, "{\"\":{\"t\":1}}"),
+                json(200, "{\"\":{\"t\":2}}"))));
+    }
 }
