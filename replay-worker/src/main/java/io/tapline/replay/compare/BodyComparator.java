@@ -30,9 +30,13 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Compares a recorded HTTP body with the candidate's, after content decoding, by the recorded body's kind: JSON
@@ -190,8 +194,9 @@ public final class BodyComparator {
         }
         JsonNode e = expected;
         JsonNode a = actual;
+        Set<String> named = new HashSet<>();
         DifferenceListener listener = (net.javacrumbs.jsonunit.core.listener.Difference d, DifferenceContext ctx) ->
-                found.add(toDifference(d, e, a, originals));
+                found.add(toDifference(d, e, a, originals, named));
         Configuration config = Configuration.empty()
                 .withIgnorePlaceholder(NO_PLACEHOLDER)
                 .withDifferenceListener(listener);
@@ -537,14 +542,33 @@ public final class BodyComparator {
                 : Bodies.sha256(body) + " (not " + (charset == null ? "text in a known charset" : charset.name() + " text") + ")";
     }
 
-    /** @param originals the values {@link #withStandIns} replaced, by their stand-ins */
+    /**
+     * @param originals the values {@link #withStandIns} replaced, by their stand-ins
+     * @param named     the paths of the differences found so far in this comparison (JsonUnit reports each once, so
+     *                  two of its differences with one path are at two members that read alike)
+     */
     private Difference toDifference(net.javacrumbs.jsonunit.core.listener.Difference d, JsonNode expectedRoot,
-                                    JsonNode actualRoot, Map<JsonNode, JsonNode> originals) {
+                                    JsonNode actualRoot, Map<JsonNode, JsonNode> originals, Set<String> named) {
         boolean extra = d.getType() == net.javacrumbs.jsonunit.core.listener.Difference.Type.EXTRA;
         String rawPath = extra ? d.getActualPath() : d.getExpectedPath();
-        String path = JsonPaths.fromJsonUnit(extra ? actualRoot : expectedRoot, rawPath);
-        JsonNode e = JsonPaths.resolve(expectedRoot, rawPath);
-        JsonNode a = JsonPaths.resolve(actualRoot, d.getActualPath() != null ? d.getActualPath() : rawPath);
+        // Where JsonUnit's path reads as several members (a member "a.b" and "b" in "a"), one it can be and that no
+        // difference found before is at: a value missing on the other side, or one the other side holds another value
+        // at (when both paths are one)
+        boolean onePath = Objects.equals(d.getExpectedPath(), d.getActualPath());
+        Predicate<String> fits = switch (d.getType()) {
+            case MISSING -> p -> JsonPaths.at(actualRoot, p) == null;
+            case EXTRA -> p -> JsonPaths.at(expectedRoot, p) == null;
+            case DIFFERENT -> p -> {
+                JsonNode x = JsonPaths.at(expectedRoot, p);
+                JsonNode y = JsonPaths.at(actualRoot, p);
+                return !onePath || x != null && y != null && !x.equals(y);
+            };
+        };
+        String path = JsonPaths.fromJsonUnit(extra ? actualRoot : expectedRoot, rawPath,
+                fits.and(p -> !named.contains(p)));
+        JsonNode e = extra ? null : JsonPaths.at(expectedRoot, path);
+        JsonNode a = extra || onePath ? JsonPaths.at(actualRoot, path)
+                : JsonPaths.resolve(actualRoot, d.getActualPath() != null ? d.getActualPath() : rawPath);
         if (rawPath == null || rawPath.isEmpty()) {
             int empty = JsonPaths.emptyNamesAtRoot(expectedRoot, actualRoot); // members "" share the root's path
             path = "$" + "['']".repeat(empty);
@@ -559,6 +583,7 @@ public final class BodyComparator {
             case DIFFERENT -> (e != null && a != null && e.getNodeType() != a.getNodeType())
                     ? DifferenceKind.TYPE_CHANGED : DifferenceKind.CHANGED;
         };
+        named.add(path);
         String expected = kind == DifferenceKind.EXTRA ? null : renderNode(e, d.getExpected());
         String actual = kind == DifferenceKind.MISSING ? null : renderNode(a, d.getActual());
         return diff(path, kind, expected, actual);

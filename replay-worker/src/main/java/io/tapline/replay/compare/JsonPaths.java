@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -71,14 +72,53 @@ public final class JsonPaths {
      * is for a difference JsonUnit reported in it), it is written as JsonUnit wrote it.
      */
     static String fromJsonUnit(JsonNode root, String path) {
+        return fromJsonUnit(root, path, null);
+    }
+
+    /**
+     * The same, where the path reads as several paths of the tree (JsonUnit writes {@code a.b} both for a member
+     * {@code a.b} and for {@code b} in {@code a}): the first of them that {@code fits} takes, such as one where the
+     * other side's value differs for a changed value; the first of them when none does (or {@code fits} is null).
+     */
+    static String fromJsonUnit(JsonNode root, String path, Predicate<String> fits) {
         if (path == null || path.isEmpty()) {
             return "$";
         }
-        StringBuilder out = new StringBuilder("$");
-        if (root != null && walk(root, path, 0, out, new Holder())) {
-            return out.toString();
+        if (root != null) {
+            StringBuilder out = new StringBuilder("$");
+            Holder holder = new Holder();
+            holder.fits = fits;
+            if (fits != null && walk(root, path, 0, out, holder)) {
+                return out.toString();
+            }
+            out.setLength(1);
+            holder.fits = null;
+            if (walk(root, path, 0, out, holder)) {
+                return out.toString();
+            }
         }
         return path.startsWith("[") ? "$" + path : "$." + path;
+    }
+
+    /** The node at a Tapline path ({@code $.a['x.y'][2]}), or null when the tree has none there. */
+    static JsonNode at(JsonNode root, String path) {
+        List<JsonPathSegments.Segment> segments = JsonPathSegments.parse(path);
+        if (segments.isEmpty() || segments.get(0).index() || !segments.get(0).text().equals("$")) {
+            return null;
+        }
+        JsonNode node = root;
+        for (JsonPathSegments.Segment s : segments.subList(1, segments.size())) {
+            if (node == null) {
+                return null;
+            }
+            if (s.index()) {
+                int i = parseIndex(s.text(), 1, s.text().length() - 1);
+                node = node.isArray() && s.text().length() > 2 && i >= 0 ? node.get(i) : null;
+            } else {
+                node = node.isObject() ? node.get(s.text()) : null;
+            }
+        }
+        return node;
     }
 
     /** The node at a JsonUnit path, or null when the tree has none there. */
@@ -92,20 +132,38 @@ public final class JsonPaths {
 
     private static final class Holder {
         JsonNode node;
+        /** Which complete paths are taken; null for the first. */
+        Predicate<String> fits;
+        /** Complete paths {@link #fits} refused: past {@link #MAX_REFUSED}, the search gives up on it. */
+        int refused;
     }
+
+    /**
+     * How many complete paths a search refuses at most: names that read alike are rare, and a tree built so that a
+     * path reads as thousands of others is not searched through.
+     */
+    private static final int MAX_REFUSED = 64;
 
     /**
      * Follows {@code path} from {@code pos} down from {@code node}, appending Tapline's segments to {@code out}
      * (when not null) and leaving the node reached in {@code found}. A member is the text up to the next dot or
      * bracket when the object has it and the rest of the path can be followed from it; otherwise the longest of the
-     * object's longer names that the path continues with and from which the rest can be followed. (JsonUnit writes
-     * {@code a.b} both for a member {@code a.b} and for {@code b} in {@code a}; when a tree has both, the latter is
-     * taken.)
+     * object's longer names that the path continues with and from which the rest can be followed; with a member named
+     * "" of the root, JsonUnit's path may go on inside it. (JsonUnit writes {@code a.b} both for a member {@code a.b}
+     * and for {@code b} in {@code a}; when a tree has both, the latter is taken, unless {@code found.fits} refuses its
+     * complete path.)
      */
     private static boolean walk(JsonNode node, String path, int pos, StringBuilder out, Holder found) {
         if (pos == path.length()) {
+            if (found.fits != null && out != null && !found.fits.test(out.toString())) {
+                found.refused++;
+                return false;
+            }
             found.node = node;
             return true;
+        }
+        if (found.fits != null && found.refused > MAX_REFUSED) {
+            return false;
         }
         int mark = out == null ? 0 : out.length();
         char c = path.charAt(pos);

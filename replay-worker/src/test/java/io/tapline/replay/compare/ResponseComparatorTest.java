@@ -251,6 +251,28 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void aDifferenceIsNamedByTheMemberItIsAtWhereJsonUnitsPathReadsAsTwo() {
+        // JsonUnit writes "a.b" both for the member "a.b" and for "b" in "a": the change is in the one whose values
+        // differ (before: "$.a.b: 1 -> 1", and a rule for $.a.b hid the change of "a.b")
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "{\"a.b\":1,\"a\":{\"b\":1}}"),
+                json(200, "{\"a.b\":2,\"a\":{\"b\":1}}")));
+        assertEquals("$['a.b'] CHANGED 1 -> 2", d.getPath() + " " + d.getKind() + " " + d.getExpected() + " -> "
+                + d.getActual());
+        assertEquals(List.of("$.a.b"), paths(strict.compare(SERVICE, ROUTE, json(200, "{\"a.b\":1,\"a\":{\"b\":1}}"),
+                json(200, "{\"a.b\":1,\"a\":{\"b\":2}}"))));
+        // both changed: two differences with one JsonUnit path, one at each member
+        assertEquals(List.of("$.a.b", "$['a.b']"), paths(strict.compare(SERVICE, ROUTE,
+                json(200, "{\"a.b\":1,\"a\":{\"b\":1}}"), json(200, "{\"a.b\":2,\"a\":{\"b\":2}}"))));
+        // missing and extra: the member the other side lacks
+        Difference missing = only(strict.compare(SERVICE, ROUTE, json(200, "{\"a.b\":1,\"a\":{\"b\":1}}"),
+                json(200, "{\"a\":{\"b\":1}}")));
+        assertEquals("$['a.b'] MISSING", missing.getPath() + " " + missing.getKind());
+        Difference extra = only(strict.compare(SERVICE, ROUTE, json(200, "{\"a\":{\"b\":1}}"),
+                json(200, "{\"a.b\":1,\"a\":{\"b\":1}}")));
+        assertEquals("$['a.b'] EXTRA", extra.getPath() + " " + extra.getKind());
+    }
+
+    @Test
     void aKeyRedactedAtCaptureIsComparedWithTheCandidatesKeyRedactedTheSameWay() {
         io.tapline.redaction.RedactionKey key = io.tapline.redaction.RedactionKey.of("sidecar-key-0123456789");
         String ann = key.token("ann@example.com");
