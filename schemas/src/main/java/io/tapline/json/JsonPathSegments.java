@@ -22,18 +22,22 @@ public final class JsonPathSegments {
 
     /**
      * Splits {@code $.a.b[2].c} into {@code $, a, b, [2], c} and {@code $.a['x.y'].c} into {@code $, a, x.y, c} (a
-     * name in brackets, in single or double quotes, with {@code \'}, {@code \"} and {@code \\} inside). Empty names
-     * between dots are left out.
+     * name in brackets, in single or double quotes, with {@code \'}, {@code \"} and {@code \\} inside). A dot with
+     * nothing after it (another dot, a bracket, the end) names a member "", as dedup-stream writes one: {@code $..t}
+     * is {@code t} in the root's member "" (with that name left out, {@code $.} read as {@code $}, the whole body).
      */
     public static List<Segment> parse(String path) {
         List<Segment> out = new ArrayList<>();
         StringBuilder current = new StringBuilder();
+        boolean named = false; // after a dot: a name follows, possibly an empty one
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
             if (c == '.') {
-                flush(out, current);
+                flush(out, current, named);
+                named = true;
             } else if (c == '[') {
-                flush(out, current);
+                flush(out, current, named);
+                named = false;
                 int end = i + 1 < path.length() && (path.charAt(i + 1) == '\'' || path.charAt(i + 1) == '"')
                         ? quotedName(path, i, out) : -1;
                 if (end >= 0) {
@@ -51,7 +55,7 @@ public final class JsonPathSegments {
                 current.append(c);
             }
         }
-        flush(out, current);
+        flush(out, current, named);
         return out;
     }
 
@@ -76,8 +80,8 @@ public final class JsonPathSegments {
         return -1;
     }
 
-    private static void flush(List<Segment> out, StringBuilder current) {
-        if (current.length() > 0) {
+    private static void flush(List<Segment> out, StringBuilder current, boolean named) {
+        if (current.length() > 0 || named) {
             out.add(Segment.name(current.toString()));
             current.setLength(0);
         }

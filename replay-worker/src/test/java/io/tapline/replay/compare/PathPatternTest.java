@@ -34,6 +34,7 @@ class PathPatternTest {
     void segmentsSplitFieldsAndIndexes() {
         assertEquals(List.of("$", "a", "[2]", "b"), texts("$.a[2].b"));
         assertEquals(List.of("$", "a", "x.y", "[2]", "it's", "b\\c", "[0]"), texts("$.a['x.y'][2]['it\\'s'][\"b\\\\c\"][0]"));
+        assertEquals(List.of("$", "", "t", "", "[0]", ""), texts("$..t.[0]."), "a dot before nothing names a member \"\"");
         assertEquals(List.of(false, false, false, true), PathPattern.segments("$.a['[1]'][1]").stream()
                 .map(io.tapline.json.JsonPathSegments.Segment::index).toList(), "a name in brackets is a name, not an index");
     }

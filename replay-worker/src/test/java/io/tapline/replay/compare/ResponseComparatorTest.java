@@ -273,6 +273,24 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void learnedNoiseOfAMemberNamedEmptyAppliesToThatMemberOnly() {
+        // dedup-stream writes a member named "" with nothing after its dot: "$." for one of the root, "$..stamp" for a
+        // field in it. Read with the empty name left out, "$." ignored every difference of the body, and "$..stamp"
+        // the root's own stamp
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$..stamp", "$.meta."));
+        ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
+        Comparison found = c.compare(SERVICE, ROUTE,
+                json(200, "{\"\":{\"stamp\":1},\"stamp\":1,\"meta\":{\"\":1,\"v\":1},\"n\":1}"),
+                json(200, "{\"\":{\"stamp\":2},\"stamp\":2,\"meta\":{\"\":2,\"v\":2},\"n\":2}"));
+        assertEquals(List.of("$.meta.v", "$.n", "$.stamp"), paths(found));
+        assertEquals(2, found.ignored());
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$."));
+        assertEquals(List.of("$.n"), paths(c.compare(SERVICE, ROUTE, json(200, "{\"\":1,\"n\":1}"),
+                json(200, "{\"\":2,\"n\":2}"))));
+    }
+
+    @Test
     void aKeyRedactedAtCaptureIsComparedWithTheCandidatesKeyRedactedTheSameWay() {
         io.tapline.redaction.RedactionKey key = io.tapline.redaction.RedactionKey.of("sidecar-key-0123456789");
         String ann = key.token("ann@example.com");
