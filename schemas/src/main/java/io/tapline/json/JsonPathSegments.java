@@ -9,8 +9,15 @@ import java.util.List;
  */
 public final class JsonPathSegments {
 
-    /** One step of a path: a member name, or an array index ({@code [2]}, {@code [*]}) when {@code index}. */
-    public record Segment(String text, boolean index) {
+    /**
+     * One step of a path: a member name, or an array index ({@code [2]}, {@code [*]}) when {@code index}; {@code quoted}
+     * for a name written in brackets ({@code ['*']}), which is that name and nothing else: no wildcard, no placeholder.
+     */
+    public record Segment(String text, boolean index, boolean quoted) {
+
+        public Segment(String text, boolean index) {
+            this(text, index, false);
+        }
 
         public static Segment name(String name) {
             return new Segment(name, false);
@@ -69,7 +76,7 @@ public final class JsonPathSegments {
                 name.append(path.charAt(++i));
             } else if (c == quote) {
                 if (i + 1 < path.length() && path.charAt(i + 1) == ']') {
-                    out.add(Segment.name(name.toString()));
+                    out.add(new Segment(name.toString(), false, true));
                     return i + 1;
                 }
                 return -1;

@@ -266,6 +266,23 @@ public final class Shapes {
     }
 
     /**
+     * {@code path} extended by the object key {@code key}: after a dot as it is (dots too: the replay worker matches
+     * {@code $.hosts.10.0.0.1} against its {@code $.hosts['10.0.0.1']}; nothing for a key ""), or in brackets when the
+     * replay worker would read it as more than that key: a bracket (an index), or a part {@code *} (every member) or
+     * {@code {x}} (a placeholder) between its dots.
+     */
+    static String member(String path, String key) {
+        boolean bracketed = key.indexOf('[') >= 0 || key.indexOf(']') >= 0;
+        for (int start = 0; !bracketed && start <= key.length(); ) {
+            int end = key.indexOf('.', start);
+            String part = key.substring(start, end < 0 ? key.length() : end);
+            bracketed = part.equals("*") || part.length() > 2 && part.startsWith("{") && part.endsWith("}");
+            start = end < 0 ? key.length() + 1 : end + 1;
+        }
+        return bracketed ? path + "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']" : path + "." + key;
+    }
+
+    /**
      * Flattens a JSON tree to path → values, arrays written {@code [*]} (values kept in order), e.g.
      * {@code $.items[*].id -> [1, 2]}. Used to compare two responses field by field. An object key that looks like
      * an id is written as the placeholder of its kind ({@link RouteTemplates#classify}: {@code {id}}, {@code {uuid}},
@@ -287,7 +304,7 @@ public final class Shapes {
                 Map.Entry<String, JsonNode> field = fields.next();
                 String kind = RouteTemplates.classify(field.getKey());
                 if (kind.equals(field.getKey())) {
-                    flatten(field.getValue(), path + "." + field.getKey(), out, depth + 1);
+                    flatten(field.getValue(), member(path, field.getKey()), out, depth + 1);
                 } else {
                     if (byKind == null) {
                         byKind = new TreeMap<>();

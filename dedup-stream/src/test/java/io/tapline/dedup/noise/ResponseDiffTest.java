@@ -61,6 +61,16 @@ class ResponseDiffTest {
     }
 
     @Test
+    void shouldWriteInBracketsAKeyThatWouldReadAsAWildcardAPlaceholderOrAnIndex() {
+        // the replay worker reads "$.*" as every member, "$.{id}" as every numeric key and "$.a[0]" as an index of "a":
+        // such a key, learned as noise, made it ignore its neighbours too (and a key holding a bracket, never itself)
+        ResponseFields f = ResponseDiff.fields(json("{\"*\":{\"t\":1},\"{id}\":2,\"a[0]\":3,\"it's\":4,"
+                + "\"b]\":{\"c'[d\\\\e\":5},\"\":6,\"v1.2\":7,\"a\":[8]}"));
+        assertEquals(List.of("$.", "$.a[*]", "$.it's", "$.v1.2", "$['*'].t", "$['a[0]']", "$['b]']['c\\'[d\\\\e']",
+                "$['{id}']"), List.copyOf(f.digests().keySet()));
+    }
+
+    @Test
     void shouldLeaveOutPathsTooLongToStore() {
         String key = "k".repeat(ResponseDiff.MAX_PATH_CHARS + 1);
         ResponseFields f = ResponseDiff.fields(json("{\"" + key + "\":1,\"id\":2}"));

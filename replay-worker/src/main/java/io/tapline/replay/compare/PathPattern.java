@@ -14,6 +14,7 @@ import java.util.Objects;
  * {@code {email}}, {@code {hex}}, {@code {token}}) for a field name of that kind, as route templates classify path
  * segments: {@code $.bySku.{id}.qty} is the quantity of every member of a map keyed by number, and leaves a
  * {@code $.bySku.total} beside them compared, and {@code $.byUser.{email}} matches {@code $.byUser['ann@example.com']}.
+ * A name in brackets is only that name: {@code ['*']} and {@code ['{id}']} match a member so named.
  * A name holding a dot is written in brackets ({@code $.hosts['10.0.0.1'].at}; {@link JsonPaths}), and is also
  * matched by its parts after dots ({@code $.hosts.10.0.0.1.at}). So ignoring {@code $.meta} also ignores
  * {@code $.meta.etag}.
@@ -85,10 +86,14 @@ public final class PathPattern {
                     && (pattern.text().equals(actual.text()) || pattern.text().equals("[*]"));
         }
         String p = pattern.text();
-        if (p.equals(actual.text()) || p.equals("*")) {
+        if (p.equals(actual.text())) {
             return true;
         }
-        return p.length() > 2 && p.startsWith("{") && p.endsWith("}") && RouteTemplates.classify(actual.text()).equals(p);
+        if (pattern.quoted()) {
+            return false; // a name in brackets is that name: ['*'] is a member "*", not every member
+        }
+        return p.equals("*")
+                || p.length() > 2 && p.startsWith("{") && p.endsWith("}") && RouteTemplates.classify(actual.text()).equals(p);
     }
 
     /** {@link JsonPathSegments#parse}, and a {@code header:Name} path as one lower-cased name. */

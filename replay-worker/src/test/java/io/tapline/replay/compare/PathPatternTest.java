@@ -55,6 +55,18 @@ class PathPatternTest {
     }
 
     @Test
+    void aNameInBracketsIsThatNameNeverAWildcardOrAPlaceholder() {
+        // dedup-stream writes a key "*" or "{id}" so: learned as noise, it is that key's, not every neighbour's
+        assertTrue(PathPattern.of("$['*'].t").matches("$.*.t"));
+        assertTrue(PathPattern.of("$['*'].t").matches("$['*'].t"));
+        assertFalse(PathPattern.of("$['*'].t").matches("$.other.t"));
+        assertTrue(PathPattern.of("$.*.t").matches("$.other.t"), "written after a dot, * is still every member");
+        assertTrue(PathPattern.of("$['{id}']").matches("$.{id}"));
+        assertFalse(PathPattern.of("$['{id}']").matches("$.1017"));
+        assertTrue(PathPattern.of("$.{id}").matches("$.1017"));
+    }
+
+    @Test
     void aNameHoldingDotsAlsoMatchesItsPartsWrittenWithoutBrackets() {
         // learned noise names such a key as dedup-stream flattens it: its parts joined by dots
         assertTrue(PathPattern.of("$.hosts.10.0.0.1.at").matches("$.hosts['10.0.0.1'].at"));
