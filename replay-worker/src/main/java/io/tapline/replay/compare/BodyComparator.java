@@ -1,6 +1,8 @@
 package io.tapline.replay.compare;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -52,12 +54,23 @@ public final class BodyComparator {
     /** Element pairs above which an array pair is compared as a multiset when array order is ignored. */
     static final long MAX_UNORDERED_PAIRS = 10_000;
 
+    /**
+     * Arrays and objects nested deeper than this make a body not JSON here, so that it is compared as text (Jackson's own
+     * limit, 1,000, is well beyond what the comparison can take): JsonUnit's recursion, with the path lookup of a
+     * difference, overflowed a thread's stack of 1 MiB from about 400 levels (arrays, order ignored; 600 in order,
+     * once compiled), and the case was an ERROR. Twice the margin; no API nests that deep.
+     */
+    static final int MAX_NESTING_DEPTH = 200;
+
     private final CompareOptions options;
     /**
      * Strict about what a lenient reading would let pass: content after the first value (a body written twice) and a
-     * key repeated in one object (the second value silently winning) make a body not JSON.
+     * key repeated in one object (the second value silently winning) make a body not JSON; so does nesting deeper than
+     * {@link #MAX_NESTING_DEPTH}.
      */
-    private static final ObjectMapper STRICT = JsonMapper.builder()
+    private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+                    .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             // Decimals exactly, not as the nearest double (12345678901234567.89 and .88 differ), and with their
             // scale, so a difference shows 2.50 as the body wrote it, not 2.5.

@@ -630,4 +630,25 @@ class ResponseComparatorTest {
         assertEquals(List.of("$[''].t"), paths(ruled.compare(SERVICE, ROUTE, json(200, "{\"\":{\"t\":1}}"),
                 json(200, "{\"\":{\"t\":2}}"))));
     }
+
+    @Test
+    void jsonNestedDeeperThanTheComparisonTakesIsComparedAsText() {
+        // JsonUnit's recursion with the path lookup of a difference overflowed a thread's stack from about 400 levels
+        int depth = BodyComparator.MAX_NESTING_DEPTH;
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), IgnoreRules.none());
+        for (ResponseComparator c : List.of(strict, loose)) {
+            String within = "[".repeat(depth - 1) + "{\"a\":%d}" + "]".repeat(depth - 1);
+            assertEquals("$" + "[0]".repeat(depth - 1) + ".a",
+                    only(c.compare(SERVICE, ROUTE, json(200, within.formatted(1)), json(200, within.formatted(2)))).getPath());
+            String deeper = "[".repeat(depth) + "{\"a\":%d}" + "]".repeat(depth);
+            Difference d = only(c.compare(SERVICE, ROUTE, json(200, deeper.formatted(1)), json(200, deeper.formatted(2))));
+            assertEquals("body", d.getPath());
+            assertEquals(DifferenceKind.BODY, d.getKind());
+            Difference answered = only(c.compare(SERVICE, ROUTE, json(200, "{\"a\":1}"), json(200, deeper.formatted(1))));
+            assertEquals("body", answered.getPath());
+            assertTrue(answered.getActual().startsWith("not JSON (Document nesting depth (" + (depth + 1)
+                    + ") exceeds the maximum allowed (" + depth), answered.getActual());
+        }
+    }
 }
