@@ -55,8 +55,8 @@ public final class BodyComparator {
     static final long MAX_UNORDERED_PAIRS = 10_000;
 
     /**
-     * Arrays and objects nested deeper than this make a body not JSON here, so that it is compared as text (Jackson's own
-     * limit, 1,000, is well beyond what the comparison can take): JsonUnit's recursion, with the path lookup of a
+     * Arrays and objects nested deeper than this make a body not JSON here, so that it is compared as text (Jackson's
+     * own limit, 1,000, is well beyond what the comparison can take): JsonUnit's recursion, with the path lookup of a
      * difference, overflowed a thread's stack of 1 MiB from about 400 levels (arrays, order ignored; 600 in order,
      * once compiled), and the case was an ERROR. Twice the margin; no API nests that deep.
      */
@@ -605,12 +605,36 @@ public final class BodyComparator {
     private String renderNode(JsonNode node, Object fallback) {
         if (node != null) {
             try {
-                return render(STRICT.writeValueAsString(node));
+                return render(loneSurrogatesEscaped(STRICT.writeValueAsString(node)));
             } catch (JsonProcessingException ex) {
-                return render(node.toString());
+                return render(loneSurrogatesEscaped(node.toString()));
             }
         }
         return fallback == null ? null : render(String.valueOf(fallback));
+    }
+
+    /**
+     * JSON text with each half of a character written as two that stands alone (a string cut inside an emoji) as its
+     * JSON escape: written as UTF-8, as a result is, every such half became "?", so two strings that differ only in
+     * one read the same in the result.
+     */
+    static String loneSurrogatesEscaped(String json) {
+        StringBuilder out = null;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            boolean paired = Character.isHighSurrogate(c)
+                    ? i + 1 < json.length() && Character.isLowSurrogate(json.charAt(i + 1))
+                    : i > 0 && Character.isHighSurrogate(json.charAt(i - 1));
+            if (Character.isSurrogate(c) && !paired) {
+                if (out == null) {
+                    out = new StringBuilder(json.length() + 8).append(json, 0, i);
+                }
+                out.append(String.format("\\u%04x", (int) c));
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? json : out.toString();
     }
 
     /**

@@ -651,4 +651,23 @@ class ResponseComparatorTest {
                     + ") exceeds the maximum allowed (" + depth), answered.getActual());
         }
     }
+
+    @Test
+    void aLoneSurrogateInAValueIsShownEscapedSoTwoOfThemStayApartInTheResult() throws IOException {
+        // a string cut inside a character written as two (an emoji cut by a JavaScript substring): written as UTF-8,
+        // which a result is, each of them was "?", so the result showed the change as "x?" -> "x?"
+        String u = "\\" + "u"; // a JSON escape, built so
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "{\"s\":\"x" + u + "d83d\"}"),
+                json(200, "{\"s\":\"x" + u + "d83e\"}")));
+        assertEquals("\"x" + u + "d83d\"", d.getExpected());
+        assertEquals("\"x" + u + "d83e\"", d.getActual());
+        Difference published = Difference.fromByteBuffer(d.toByteBuffer());
+        assertFalse(published.getExpected().toString().equals(published.getActual().toString()));
+        assertTrue(strict.compare(SERVICE, ROUTE, json(200, "{\"s\":\"x" + u + "d83d\"}"),
+                json(200, "{\"s\":\"x" + u + "D83D\"}")).same());
+        // a whole pair is a character like any other, shown as it is
+        Difference pair = only(strict.compare(SERVICE, ROUTE, json(200, "{\"s\":\"" + u + "d83d" + u + "de00\"}"),
+                json(200, "{\"s\":\"x\"}")));
+        assertEquals("\"" + new String(Character.toChars(0x1F600)) + "\"", pair.getExpected());
+    }
 }
