@@ -116,9 +116,10 @@ public final class ResponseDiff {
 
     /**
      * The response and the dependency requests as noise compares them: headers as {@code header:<lower-case
-     * name>}, a JSON object or array body flattened to paths (values of one {@code [*]} path taken as an ordered
-     * list), any other non-empty body as one field {@code body}; and each HTTP call's request headers and body the same
-     * way under its {@link CallFields call name} ({@link #addCallFields}). Each field's values are reduced to a digest.
+     * name>}, a JSON body flattened to paths (values of one {@code [*]} path taken as an ordered list; a body that is
+     * one value is the path {@code $}), any other non-empty body as one field {@code body}; and each HTTP call's
+     * request headers and body the same way under its {@link CallFields call name} ({@link #addCallFields}). Each
+     * field's values are reduced to a digest.
      */
     public static ResponseFields fields(HttpResponse response, List<OutboundCall> calls) {
         MessageDigest sha = sha256();
@@ -129,7 +130,10 @@ public final class ResponseDiff {
         byte[] body = response.getTruncated() ? null
                 : Bodies.decode(Bodies.bytes(response.getBody()), response.getContentEncoding());
         JsonNode json = body == null || body.length == 0 ? null : Shapes.parse(body);
-        boolean structured = json != null && json.isContainerNode();
+        // A JSON body that is one value (a bare token) is the root path "$", as the replay worker names its change; a
+        // body of another type that reads as one ("42" in text/plain) stays "body"
+        boolean structured = json != null && (json.isContainerNode() || !json.isMissingNode()
+                && Shapes.isJson(Bodies.mediaType(response.getContentType()), body));
         if (structured) {
             Shapes.flatten(json, "$", values, 0);
         }
@@ -154,11 +158,11 @@ public final class ResponseDiff {
      * Adds the fields of the HTTP calls' requests: each header as {@code header:<lower-case name>} (values in order),
      * except the {@link CallFields#UNCOMPARED_HEADERS never compared}; the body in the kind the replay worker compares
      * it by: a form body ({@code application/x-www-form-urlencoded}) field by field as {@code form:NAME}; a JSON body
-     * (by its content type, or without one a body that parses as an object or array) flattened to paths; any other
-     * non-empty body as one field {@code body}. Calls with one name (method, destination, route template) add to the
-     * same fields, ordered by their bodies, so the order in which concurrent calls were captured does not make a
-     * difference. Empty bodies add nothing; a body the capture truncated is left out, as the replay worker does not
-     * compare it.
+     * (by its content type, or without one a body that parses as an object or array) flattened to paths ({@code $} for
+     * one value); any other non-empty body as one field {@code body}. Calls with one name (method, destination, route
+     * template) add to the same fields, ordered by their bodies, so the order in which concurrent calls were captured
+     * does not make a difference. Empty bodies add nothing; a body the capture truncated is left out, as the replay
+     * worker does not compare it.
      */
     static void addCallFields(List<OutboundCall> calls, Map<String, List<String>> values) {
         List<OutboundCall> http = new ArrayList<>(calls.size());
@@ -198,7 +202,7 @@ public final class ResponseDiff {
                     values.computeIfAbsent(CallFields.field(call, "form:" + name), k -> new ArrayList<>()).addAll(v));
         } else {
             JsonNode json = Shapes.isJson(media, body) ? Shapes.parse(body) : null;
-            if (json != null && json.isContainerNode()) {
+            if (json != null && !json.isMissingNode()) {
                 Map<String, List<String>> paths = new TreeMap<>();
                 Shapes.flatten(json, "$", paths, 0);
                 paths.forEach((path, v) ->

@@ -100,6 +100,27 @@ class ResponseDiffTest {
     }
 
     @Test
+    void shouldNameAJsonBodyThatIsOneValueByTheRootPathAsTheReplayWorkerDoes() {
+        // a bare token or timestamp: the replay worker compares it as JSON and names its change "$", not "body"
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(ResponseDiff.fields(json("\"tok-1\"")),
+                ResponseDiff.fields(json("\"tok-2\"")));
+        assertEquals(List.of("$"), outcome.differing());
+        assertEquals(List.of(), ResponseDiff.compare(ResponseDiff.fields(json("\"caf\\u00e9\"")),
+                ResponseDiff.fields(json("\"caf" + (char) 0xE9 + "\""))).differing(), "one value, written two ways");
+        // a body of another type that reads as a JSON value stays one field "body"
+        HttpResponse text = json("1700000000");
+        text.setContentType("text/plain");
+        assertEquals(List.of("body"), List.copyOf(ResponseDiff.fields(text).digests().keySet()));
+        // and so for what the app sends a dependency
+        List<OutboundCall> first = Interactions.request("POST", "/checkout")
+                .call("POST", "tokens", "/issue", "application/json", "\"n-1\"", 200).build().getOutboundCalls();
+        List<OutboundCall> second = Interactions.request("POST", "/checkout")
+                .call("POST", "tokens", "/issue", "application/json", "\"n-2\"", 200).build().getOutboundCalls();
+        assertEquals(List.of("call:POST tokens /issue $"), ResponseDiff.compare(ResponseDiff.fields(json("{}"), first),
+                ResponseDiff.fields(json("{}"), second)).differing());
+    }
+
+    @Test
     void shouldLeaveOutResponseBodiesTheCaptureTruncated() {
         // two answers cut at the capture cap, differing in a timestamp inside the kept prefix
         HttpResponse a = json("{\"at\":\"10:00:01\",\"items\":[{\"id\":1},{\"id\"");
