@@ -16,8 +16,9 @@ import java.util.function.UnaryOperator;
  *
  * <p>JsonUnit joins member names with dots as they are, so its path of a key holding a dot (an email, an IP address,
  * a timestamp with fractions) reads as several members. Tapline finds the names in the tree the path came from and
- * writes a name holding a dot, a bracket, a quote or a backslash, or an empty one, in brackets: {@code ['a.b']}
- * ({@code \'} and {@code \\} inside). Any other name is written after a dot, as before.
+ * writes a name holding a dot, a bracket, a quote or a backslash, an empty one, and {@code *} or {@code {x}} (which a
+ * rule reads as a wildcard or a placeholder) in brackets: {@code ['a.b']} ({@code \'} and {@code \\} inside). Any
+ * other name is written after a dot, as before.
  */
 public final class JsonPaths {
 
@@ -55,8 +56,8 @@ public final class JsonPaths {
     }
 
     private static boolean needsBrackets(String name) {
-        if (name.isEmpty()) {
-            return true;
+        if (name.isEmpty() || name.equals("*") || name.length() > 2 && name.startsWith("{") && name.endsWith("}")) {
+            return true; // after a dot, a rule would read these as every member and as a placeholder
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);

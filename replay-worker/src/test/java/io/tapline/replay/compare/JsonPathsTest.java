@@ -51,6 +51,16 @@ class JsonPathsTest {
     }
 
     @Test
+    void aNameThatReadsAsAWildcardOrAPlaceholderIsWrittenInBrackets() throws Exception {
+        // written after a dot, "$.*.t" copied into a rule would be t under every member
+        JsonNode t = tree("{\"*\":{\"t\":1},\"{id}\":2,\"{\":3,\"a*\":4}");
+        assertEquals("$['*'].t", JsonPaths.fromJsonUnit(t, "*.t"));
+        assertEquals("$['{id}']", JsonPaths.fromJsonUnit(t, "{id}"));
+        assertEquals("$.{", JsonPaths.fromJsonUnit(t, "{"));
+        assertEquals("$.a*", JsonPaths.fromJsonUnit(t, "a*"));
+    }
+
+    @Test
     void thePathIsFollowedToTheEndBeforeANameIsChosen() throws Exception {
         // "a" exists but holds no "b.c": the member is "a.b", which holds "c"
         JsonNode t = tree("{\"a\":{\"x\":1},\"a.b\":{\"c\":2}}");
