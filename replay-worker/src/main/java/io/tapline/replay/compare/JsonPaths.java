@@ -78,8 +78,8 @@ public final class JsonPaths {
 
     /**
      * The same, where the path reads as several paths of the tree (JsonUnit writes {@code a.b} both for a member
-     * {@code a.b} and for {@code b} in {@code a}): the first of them that {@code fits} takes, such as one where the
-     * other side's value differs for a changed value; the first of them when none does (or {@code fits} is null).
+     * {@code a.b} and for {@code b} in {@code a}): the first of them that {@code fits} accepts (for a changed value,
+     * one where the other side holds another value); the first of them when it accepts none, or is null.
      */
     static String fromJsonUnit(JsonNode root, String path, Predicate<String> fits) {
         if (path == null || path.isEmpty()) {
