@@ -260,7 +260,8 @@ public final class ReplayCommand {
             throw new ConfigException("missing required option --run (the run id)");
         }
         if (!run.matches("[A-Za-z0-9._-]{1,200}")) {
-            throw new ConfigException("option --run: '" + run + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
+            throw new ConfigException("option --run" + config.origin(ReplayOptions.RUN) + ": '" + run
+                    + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
         }
         return run;
     }

@@ -52,7 +52,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         try {
             rules = IgnoreRules.parse(config.getList(ReplayOptions.IGNORE));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --ignore: " + e.getMessage(), e);
+            throw new ConfigException("option --ignore" + config.origin(ReplayOptions.IGNORE) + ": " + e.getMessage(), e);
         }
         port(config, ReplayOptions.MOCK_PORT, 0, "0 = ephemeral");
         int managementPort = port(config, ReplayOptions.MANAGEMENT_PORT, -1, "-1 disables it");
@@ -69,11 +69,12 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         try {
             mockIgnores = MockIgnoreRules.parse(config.getList(ReplayOptions.MOCK_IGNORE));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --mock-ignore: " + e.getMessage(), e);
+            throw new ConfigException("option --mock-ignore" + config.origin(ReplayOptions.MOCK_IGNORE) + ": " + e.getMessage(), e);
         }
         double tolerance = config.getDouble(ReplayOptions.NUMERIC_TOLERANCE);
         if (!(tolerance >= 0) || Double.isInfinite(tolerance)) { // also refuses NaN
-            throw new ConfigException("option --compare-numeric-tolerance: '" + tolerance + "' is not a number >= 0");
+            throw new ConfigException("option --compare-numeric-tolerance" + config.origin(ReplayOptions.NUMERIC_TOLERANCE)
+                    + ": '" + tolerance + "' is not a number >= 0");
         }
         Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
         ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
@@ -87,11 +88,12 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         try {
             matcher = new MockMatcher(config.getDouble(ReplayOptions.MOCK_MIN_SCORE), mockIgnores, compare);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --mock-min-score: " + e.getMessage(), e);
+            throw new ConfigException("option --mock-min-score" + config.origin(ReplayOptions.MOCK_MIN_SCORE) + ": " + e.getMessage(), e);
         }
         double rate = config.getDouble(ReplayOptions.RATE);
         if (!(rate >= 0) || Double.isInfinite(rate)) { // also refuses NaN
-            throw new ConfigException("option --rate: '" + rate + "' is not a number >= 0 (0 = unlimited)");
+            throw new ConfigException("option --rate" + config.origin(ReplayOptions.RATE) + ": '" + rate
+                    + "' is not a number >= 0 (0 = unlimited)");
         }
         RunTopics topics = new RunTopics(config.getTopic(ReplayOptions.TOPIC_CASES), config.getTopic(ReplayOptions.TOPIC_NOISE),
                 config.getTopic(ReplayOptions.TOPIC_RESULTS), config.getTopic(ReplayOptions.TOPIC_RUNS),
@@ -158,7 +160,8 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
             int colon = h.indexOf(':');
             int sep = colon > 0 ? colon : h.indexOf('=');
             if (sep <= 0 || h.substring(0, sep).isBlank()) {
-                throw new ConfigException("option --candidate-header: '" + h + "' is not 'Name: value'");
+                throw new ConfigException("option --candidate-header" + config.origin(ReplayOptions.CANDIDATE_HEADER) + ": '" + h
+                        + "' is not 'Name: value'");
             }
             out.put(h.substring(0, sep).trim(), h.substring(sep + 1).trim());
         }
@@ -169,7 +172,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
     private static int port(TaplineConfig config, String key, int min, String lowest) {
         int v = config.getInt(key);
         if (v < min || v > 65535) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + config.get(key) + "' is not a port "
+            throw new ConfigException("option " + ConfigSpec.flag(key) + config.origin(key) + ": '" + config.get(key) + "' is not a port "
                     + min + "-65535 (" + lowest + ")");
         }
         return v;
@@ -178,7 +181,8 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
     static Duration positiveDuration(TaplineConfig config, String key) {
         Duration d = config.getDuration(key);
         if (d.isZero() || d.isNegative()) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + config.get(key) + "' is not a duration > 0");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + config.origin(key) + ": '" + config.get(key)
+                    + "' is not a duration > 0");
         }
         return d;
     }
@@ -186,7 +190,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
     private static int positiveInt(TaplineConfig config, String key) {
         int v = config.getInt(key);
         if (v < 1) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + v + "' is not a whole number >= 1");
+            throw new ConfigException("option " + ConfigSpec.flag(key) + config.origin(key) + ": '" + v + "' is not a whole number >= 1");
         }
         return v;
     }

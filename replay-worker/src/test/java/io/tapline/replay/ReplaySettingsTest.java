@@ -12,7 +12,10 @@ import io.tapline.replay.mock.MockIgnoreRules;
 import io.tapline.replay.mock.MockRequest;
 import io.tapline.replay.run.Propagation;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -168,6 +171,30 @@ class ReplaySettingsTest {
                 .getMessage();
         assertTrue(fromEnv.startsWith("option --redaction-key (set by TAPLINE_REDACTION_KEY): redaction key must be"), fromEnv);
         assertFalse(key.contains("too-short"), "a secret is never echoed: " + key);
+    }
+
+    @Test
+    void aValueOutOfRangeSetByTheEnvironmentOrTheFileSaysWhereItCameFrom(@TempDir Path dir) throws Exception {
+        // a flag on the line leads the user to it; a variable of a CI job or a key of the file does not
+        String[] line = {"--run", "r1", "--target", "http://candidate:8080"};
+        Map<String, String> variables = Map.of("TAPLINE_WORKERS", "0", "TAPLINE_RATE", "-1", "TAPLINE_REQUEST_TIMEOUT", "0",
+                "TAPLINE_MOCK_PORT", "70000", "TAPLINE_COMPARE_NUMERIC_TOLERANCE", "-1", "TAPLINE_IGNORE", "$.ts",
+                "TAPLINE_MOCK_IGNORE", "payments idempotency_key", "TAPLINE_MOCK_MIN_SCORE", "2",
+                "TAPLINE_CANDIDATE_HEADER", "no-separator");
+        for (Map.Entry<String, String> variable : variables.entrySet()) {
+            String e = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(
+                    ReplayOptions.replaySpec(), line, Map.of(variable.getKey(), variable.getValue())))).getMessage();
+            assertTrue(e.contains("(set by " + variable.getKey() + "): "), e);
+        }
+        String run = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--target", "http://candidate:8080"}, Map.of("TAPLINE_RUN", "run 7")))).getMessage();
+        assertEquals("option --run (set by TAPLINE_RUN): 'run 7' must be 1-200 characters of A-Z a-z 0-9 . _ -", run);
+        Path file = Files.writeString(dir.resolve("replay.properties"), "workers=0\n");
+        String fromFile = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(
+                ReplayOptions.replaySpec(), new String[] {"--run", "r1", "--target", "http://candidate:8080", "--config",
+                        file.toString()}, Map.of()))).getMessage();
+        assertEquals("option --workers (set in " + file + "): '0' is not a whole number >= 1", fromFile);
+        assertEquals("option --workers: '0' is not a whole number >= 1", error("--workers", "0"));
     }
 
     @Test
