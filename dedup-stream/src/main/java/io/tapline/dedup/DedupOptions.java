@@ -135,32 +135,32 @@ public final class DedupOptions {
         }
         int port = c.getInt(MANAGEMENT_PORT);
         if (port < 0 || port > 65535) {
-            throw new ConfigException("option " + ConfigSpec.flag(MANAGEMENT_PORT) + ": must be a port 0-65535 (0 = ephemeral), got "
+            throw new ConfigException(c.named(MANAGEMENT_PORT) + ": must be a port 0-65535 (0 = ephemeral), got "
                     + c.get(MANAGEMENT_PORT));
         }
         int samples = c.getInt(SAMPLES);
         if (samples < 1 || samples > DedupConfig.MAX_SAMPLES) {
-            throw new ConfigException("option " + ConfigSpec.flag(SAMPLES) + ": must be 1.." + DedupConfig.MAX_SAMPLES + ", got "
+            throw new ConfigException(c.named(SAMPLES) + ": must be 1.." + DedupConfig.MAX_SAMPLES + ", got "
                     + c.get(SAMPLES));
         }
         if (c.getDuration(PUBLISH_INTERVAL).isNegative() || c.getDuration(PUBLISH_INTERVAL).isZero()) {
-            throw new ConfigException("option " + ConfigSpec.flag(PUBLISH_INTERVAL) + ": must be longer than 0, got " + c.get(PUBLISH_INTERVAL));
+            throw new ConfigException(c.named(PUBLISH_INTERVAL) + ": must be longer than 0, got " + c.get(PUBLISH_INTERVAL));
         }
         if (c.getDuration(MAX_CLOCK_SKEW).isNegative()) {
-            throw new ConfigException("option " + ConfigSpec.flag(MAX_CLOCK_SKEW) + ": must not be negative, got " + c.get(MAX_CLOCK_SKEW));
+            throw new ConfigException(c.named(MAX_CLOCK_SKEW) + ": must not be negative, got " + c.get(MAX_CLOCK_SKEW));
         }
         for (String key : new String[] {NOISE_RELATIVE, NOISE_ABSOLUTE}) {
             double share = c.getDouble(key);
             if (!(share >= 0 && share <= 1)) { // also refuses NaN
-                throw new ConfigException("option " + ConfigSpec.flag(key) + ": must be a share in [0, 1], got " + c.get(key));
+                throw new ConfigException(c.named(key) + ": must be a share in [0, 1], got " + c.get(key));
             }
         }
         if (c.getLong(NOISE_MIN_PAIRS) < 1) {
-            throw new ConfigException("option " + ConfigSpec.flag(NOISE_MIN_PAIRS) + ": must be at least 1, got " + c.get(NOISE_MIN_PAIRS));
+            throw new ConfigException(c.named(NOISE_MIN_PAIRS) + ": must be at least 1, got " + c.get(NOISE_MIN_PAIRS));
         }
         for (String key : new String[] {SAMPLE_TTL, RETENTION}) {
             if (c.getDuration(key).isNegative() || c.getDuration(key).isZero()) {
-                throw new ConfigException("option " + ConfigSpec.flag(key) + ": must be longer than 0, got " + c.get(key));
+                throw new ConfigException(c.named(key) + ": must be longer than 0, got " + c.get(key));
             }
         }
         atLeast(c, MAX_SIGNATURES, 1);
@@ -169,24 +169,24 @@ public final class DedupOptions {
         atLeast(c, NOISE_MAX_PAIRS, 0);
         atLeast(c, NOISE_MAX_FIELDS, 0);
         if (c.getInt(NOISE_MAX_FIELDS) > MAX_NOISE_FIELDS) {
-            throw new ConfigException("option " + ConfigSpec.flag(NOISE_MAX_FIELDS) + ": must be at most " + MAX_NOISE_FIELDS
+            throw new ConfigException(c.named(NOISE_MAX_FIELDS) + ": must be at most " + MAX_NOISE_FIELDS
                     + " (a route's noise profile must fit one record of the noise topic), got " + c.get(NOISE_MAX_FIELDS));
         }
         long window = c.getLong(NOISE_WINDOW_PAIRS);
         if (window != 0 && window < Math.max(2, c.getLong(NOISE_MIN_PAIRS))) {
-            throw new ConfigException("option " + ConfigSpec.flag(NOISE_WINDOW_PAIRS) + ": must be 0 (never halve) or at "
+            throw new ConfigException(c.named(NOISE_WINDOW_PAIRS) + ": must be 0 (never halve) or at "
                     + "least " + ConfigSpec.flag(NOISE_MIN_PAIRS) + " (" + c.get(NOISE_MIN_PAIRS) + ") and 2, got "
                     + c.get(NOISE_WINDOW_PAIRS));
         }
         try {
             RouteTemplates.withTemplates(c.getList(ROUTE_TEMPLATES));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option " + ConfigSpec.flag(ROUTE_TEMPLATES) + ": " + e.getMessage());
+            throw new ConfigException(c.named(ROUTE_TEMPLATES) + ": " + e.getMessage());
         }
         try {
             ValueFields.parse(c.getList(VALUE_FIELDS));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option " + ConfigSpec.flag(VALUE_FIELDS) + ": " + e.getMessage());
+            throw new ConfigException(c.named(VALUE_FIELDS) + ": " + e.getMessage());
         }
         return new DedupConfig(c.getTopic(INPUT_TOPIC), c.getTopic(CASES_TOPIC), c.getTopic(NOISE_TOPIC), c.getTopic(DLQ_TOPIC),
                 c.getInt(SAMPLES), c.getDuration(SAMPLE_TTL), c.getDuration(RETENTION), c.getDuration(PUBLISH_INTERVAL),
@@ -205,7 +205,7 @@ public final class DedupOptions {
     /** @throws ConfigException naming the flag when the value is below {@code min} */
     private static void atLeast(TaplineConfig c, String key, int min) {
         if (c.getInt(key) < min) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": must be at least " + min + ", got " + c.get(key));
+            throw new ConfigException(c.named(key) + ": must be at least " + min + ", got " + c.get(key));
         }
     }
 
@@ -229,11 +229,11 @@ public final class DedupOptions {
     public static Properties streams(TaplineConfig c) {
         atLeast(c, THREADS, 1);
         if (c.getInt(REPLICATION) == 0 || c.getInt(REPLICATION) < -1) {
-            throw new ConfigException("option " + ConfigSpec.flag(REPLICATION) + ": must be -1 (the broker's default) or at least 1, got "
+            throw new ConfigException(c.named(REPLICATION) + ": must be -1 (the broker's default) or at least 1, got "
                     + c.get(REPLICATION));
         }
         if (c.getLong(ROCKSDB_MAX_BYTES) < MIN_ROCKSDB_BYTES) {
-            throw new ConfigException("option " + ConfigSpec.flag(ROCKSDB_MAX_BYTES) + ": must be at least "
+            throw new ConfigException(c.named(ROCKSDB_MAX_BYTES) + ": must be at least "
                     + MIN_ROCKSDB_BYTES + " (16 MiB), got " + c.get(ROCKSDB_MAX_BYTES));
         }
         checkStreamsSettings(c);

@@ -10,12 +10,15 @@ import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.logging.TaplineLoggerProvider;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 class DedupOptionsTest {
@@ -130,6 +133,25 @@ class DedupOptionsTest {
         TaplineConfig compose = DedupOptions.load(new String[] {"--schema-registry-url", "http://schema_registry:8081"}, Map.of());
         String message = assertThrows(ConfigException.class, () -> DedupOptions.registry(compose)).getMessage();
         assertTrue(message.contains("--schema-registry-url") && message.contains("without '_'"), message);
+    }
+
+    @Test
+    void shouldNameTheVariableOrFileThatSetAValueOutOfRange(@TempDir Path dir) throws Exception {
+        // a Deployment sets these as TAPLINE_* variables: the flag alone does not lead to the manifest line
+        assertEquals("option --dedup-samples (set by TAPLINE_DEDUP_SAMPLES): must be 1..100, got 0", assertThrows(
+                ConfigException.class, () -> DedupOptions.topology(DedupOptions.load(new String[0],
+                        Map.of("TAPLINE_DEDUP_SAMPLES", "0")))).getMessage());
+        for (Map.Entry<String, String> variable : Map.of("TAPLINE_DEDUP_RETENTION", "-1d", "TAPLINE_NOISE_RELATIVE_THRESHOLD", "2",
+                "TAPLINE_MANAGEMENT_PORT", "70000", "TAPLINE_DEDUP_MAX_SIGNATURES_PER_TASK", "0",
+                "TAPLINE_DEDUP_ROUTE_TEMPLATES", "products/{slug}").entrySet()) {
+            TaplineConfig config = DedupOptions.load(new String[0], Map.of(variable.getKey(), variable.getValue()));
+            String message = assertThrows(ConfigException.class, () -> DedupOptions.topology(config)).getMessage();
+            assertTrue(message.contains("(set by " + variable.getKey() + "): "), message);
+        }
+        Path file = Files.writeString(dir.resolve("dedup.properties"), "streams.threads=0\n");
+        TaplineConfig fromFile = DedupOptions.load(new String[] {"--config", file.toString()}, Map.of());
+        assertEquals("option --streams-threads (set in " + file + "): must be at least 1, got 0",
+                assertThrows(ConfigException.class, () -> DedupOptions.streams(fromFile)).getMessage());
     }
 
     @Test

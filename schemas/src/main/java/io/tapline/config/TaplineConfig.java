@@ -485,8 +485,11 @@ public final class TaplineConfig {
         return new ConfigException(named(key) + ": '" + values.get(key) + "' is not " + expected);
     }
 
-    /** {@code option --flag}, and where its value was set when not by the flag: how an error names an option. */
-    private String named(String key) {
+    /**
+     * {@code option --flag}, and where its value was set when not by the flag ({@code option --workers (set by
+     * TAPLINE_WORKERS)}): how an error about a value names its option, a component's own checks of a range included.
+     */
+    public String named(String key) {
         Option option = spec.optionFor(key);
         return "option " + (option == null ? key : option.flag()) + origin(key);
     }
