@@ -102,6 +102,15 @@ public final class SidecarOptions {
     public record Listen(String host, int port) {
         /** {@code PORT}, {@code :PORT} or {@code HOST:PORT}. */
         public static Listen parse(String key, String value, String defaultHost) {
+            return read("option " + ConfigSpec.flag(key), value, defaultHost);
+        }
+
+        /** The listener a configuration names, an error naming where a bad one was set ({@link TaplineConfig#named}). */
+        static Listen parse(TaplineConfig c, String key, String defaultHost) {
+            return read(c.named(key), c.get(key), defaultHost);
+        }
+
+        private static Listen read(String option, String value, String defaultHost) {
             String v = value.trim();
             int colon = v.lastIndexOf(':');
             String host = colon < 0 ? defaultHost : (colon == 0 ? defaultHost : v.substring(0, colon));
@@ -112,7 +121,7 @@ public final class SidecarOptions {
                 }
                 return new Listen(host, port);
             } catch (NumberFormatException e) {
-                throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + value + "' is not PORT or HOST:PORT (port 0-65535)");
+                throw new ConfigException(option + ": '" + value + "' is not PORT or HOST:PORT (port 0-65535)");
             }
         }
     }
@@ -219,23 +228,23 @@ public final class SidecarOptions {
         if (!c.positional().isEmpty()) {
             throw new ConfigException("unexpected argument " + c.positional().get(0) + " (options start with --)");
         }
-        o.listen = Listen.parse(KEY_LISTEN, c.get(KEY_LISTEN), "0.0.0.0");
+        o.listen = Listen.parse(c, KEY_LISTEN, "0.0.0.0");
         String app = c.get(KEY_APP);
         if (app == null || app.isBlank()) {
             throw new ConfigException("missing required option --app (env " + ConfigSpec.envVar(KEY_APP) + "): the URL of the app, e.g. http://127.0.0.1:8081");
         }
-        o.app(httpUrl(KEY_APP, app));
+        o.app(httpUrl(c.named(KEY_APP), app));
         o.service = nonEmpty(c.get(KEY_SERVICE), DEFAULT_SERVICE);
         o.instance = nonEmpty(c.get(KEY_INSTANCE), defaultInstance());
         for (String route : c.getList(KEY_EGRESS)) {
             int eq = route.indexOf('=');
             if (eq <= 0) {
-                throw new ConfigException("option --egress: '" + HttpUrl.shown(route) + "' is not NAME=URL, e.g. inventory=http://inventory:8080");
+                throw new ConfigException(c.named(KEY_EGRESS) + ": '" + HttpUrl.shown(route) + "' is not NAME=URL, e.g. inventory=http://inventory:8080");
             }
             o.addEgress(route.substring(0, eq).trim(), route.substring(eq + 1).trim());
         }
         String egressListen = c.get(KEY_EGRESS_LISTEN);
-        o.egressListen = "off".equalsIgnoreCase(egressListen.trim()) ? null : Listen.parse(KEY_EGRESS_LISTEN, egressListen, "127.0.0.1");
+        o.egressListen = "off".equalsIgnoreCase(egressListen.trim()) ? null : Listen.parse(c, KEY_EGRESS_LISTEN, "127.0.0.1");
         o.captureEnabled = c.getBoolean(KEY_CAPTURE_ENABLED);
         o.captureMaxBodyBytes = positive(c, KEY_CAPTURE_MAX_BODY_BYTES, c.getInt(KEY_CAPTURE_MAX_BODY_BYTES), true);
         o.captureQueueMaxBytes = positive(c, KEY_CAPTURE_QUEUE_MAX_BYTES, c.getLong(KEY_CAPTURE_QUEUE_MAX_BYTES), false);
@@ -248,7 +257,7 @@ public final class SidecarOptions {
                 ? c.getTopic(KEY_UNATTRIBUTED_TOPIC) : DEFAULT_UNATTRIBUTED_TOPIC;
         o.samplingRatePercent = c.getDouble(KEY_SAMPLING_RATE);
         if (!(o.samplingRatePercent >= 0 && o.samplingRatePercent <= 100)) {
-            throw new ConfigException("option --sampling-rate: '" + c.get(KEY_SAMPLING_RATE) + "' is not a percentage within 0-100");
+            throw new ConfigException(c.named(KEY_SAMPLING_RATE) + ": '" + c.get(KEY_SAMPLING_RATE) + "' is not a percentage within 0-100");
         }
         for (String cap : c.getList(KEY_SAMPLING_ROUTE_CAP)) {
             int eq = cap.lastIndexOf('=');
@@ -259,14 +268,14 @@ public final class SidecarOptions {
                 }
                 o.routeCap(cap.substring(0, eq).trim(), n);
             } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-                throw new ConfigException("option --sampling-route-cap: '" + cap + "' is not 'METHOD /route=N' with N > 0, e.g. 'GET /owners/{id}=5'");
+                throw new ConfigException(c.named(KEY_SAMPLING_ROUTE_CAP) + ": '" + cap + "' is not 'METHOD /route=N' with N > 0, e.g. 'GET /owners/{id}=5'");
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("option --sampling-route-cap: '" + cap + "': " + e.getMessage());
+                throw new ConfigException(c.named(KEY_SAMPLING_ROUTE_CAP) + ": '" + cap + "': " + e.getMessage());
             }
         }
         o.defaultRouteCap = c.getDouble(KEY_SAMPLING_DEFAULT_ROUTE_CAP);
         if (!(o.defaultRouteCap >= 0) || Double.isInfinite(o.defaultRouteCap)) { // also refuses NaN
-            throw new ConfigException("option --sampling-default-route-cap: '" + c.get(KEY_SAMPLING_DEFAULT_ROUTE_CAP)
+            throw new ConfigException(c.named(KEY_SAMPLING_DEFAULT_ROUTE_CAP) + ": '" + c.get(KEY_SAMPLING_DEFAULT_ROUTE_CAP)
                     + "' is not a number >= 0 (captures per second; 0 = none)");
         }
         String key = c.get(KEY_REDACTION_KEY);
@@ -284,7 +293,7 @@ public final class SidecarOptions {
         o.requestBufferBytes = positive(c, KEY_PROXY_REQUEST_BUFFER_BYTES, c.getLong(KEY_PROXY_REQUEST_BUFFER_BYTES), true);
         o.requestBufferMaxBytes = positive(c, KEY_PROXY_REQUEST_BUFFER_MAX_BYTES, c.getLong(KEY_PROXY_REQUEST_BUFFER_MAX_BYTES), false);
         if (o.requestBufferBytes > Math.min(o.requestBufferMaxBytes, MAX_REQUEST_BUFFER_BYTES)) {
-            throw new ConfigException("option " + ConfigSpec.flag(KEY_PROXY_REQUEST_BUFFER_BYTES) + ": '" + c.get(KEY_PROXY_REQUEST_BUFFER_BYTES)
+            throw new ConfigException(c.named(KEY_PROXY_REQUEST_BUFFER_BYTES) + ": '" + c.get(KEY_PROXY_REQUEST_BUFFER_BYTES)
                     + "' is more than " + (o.requestBufferBytes > MAX_REQUEST_BUFFER_BYTES ? MAX_REQUEST_BUFFER_BYTES + " (one body held in memory)"
                     : ConfigSpec.flag(KEY_PROXY_REQUEST_BUFFER_MAX_BYTES) + " (" + o.requestBufferMaxBytes + ", what all held bodies may take)"));
         }
@@ -292,13 +301,13 @@ public final class SidecarOptions {
         o.connectTimeout = c.getDuration(KEY_PROXY_CONNECT_TIMEOUT);
         positive(c, KEY_PROXY_CONNECT_TIMEOUT, o.connectTimeout.compareTo(Duration.ZERO), false); // its sign is what is checked
         if (o.connectTimeout.toMillis() > Integer.MAX_VALUE) {
-            throw new ConfigException("option " + ConfigSpec.flag(KEY_PROXY_CONNECT_TIMEOUT) + ": '" + c.get(KEY_PROXY_CONNECT_TIMEOUT)
+            throw new ConfigException(c.named(KEY_PROXY_CONNECT_TIMEOUT) + ": '" + c.get(KEY_PROXY_CONNECT_TIMEOUT)
                     + "' is longer than " + Integer.MAX_VALUE + "ms");
         }
         o.upstreamTimeout = nonNegative(c, KEY_PROXY_UPSTREAM_TIMEOUT);
         o.idleTimeout = nonNegative(c, KEY_PROXY_IDLE_TIMEOUT);
         if (o.idleTimeout.toMillis() > Integer.MAX_VALUE) { // Vert.x takes it as an int of milliseconds
-            throw new ConfigException("option " + ConfigSpec.flag(KEY_PROXY_IDLE_TIMEOUT) + ": '" + c.get(KEY_PROXY_IDLE_TIMEOUT)
+            throw new ConfigException(c.named(KEY_PROXY_IDLE_TIMEOUT) + ": '" + c.get(KEY_PROXY_IDLE_TIMEOUT)
                     + "' is longer than " + Integer.MAX_VALUE + "ms");
         }
         o.headerTimeout = nonNegative(c, KEY_PROXY_HEADER_TIMEOUT);
@@ -322,7 +331,7 @@ public final class SidecarOptions {
         o.managementToken = token == null || token.isBlank() ? null : token.trim();
         o.managementPort = c.getInt(KEY_MANAGEMENT_PORT);
         if (o.managementPort < 0 || o.managementPort > 65535) {
-            throw new ConfigException("option " + ConfigSpec.flag(KEY_MANAGEMENT_PORT) + ": '" + c.get(KEY_MANAGEMENT_PORT)
+            throw new ConfigException(c.named(KEY_MANAGEMENT_PORT) + ": '" + c.get(KEY_MANAGEMENT_PORT)
                     + "' is not a port 0-65535 (0 = ephemeral)");
         }
         return o;
@@ -375,7 +384,7 @@ public final class SidecarOptions {
 
     private static long positive(TaplineConfig c, String key, long value, boolean allowZero) {
         if (value < 0 || (!allowZero && value == 0)) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + c.get(key) + "' must be " + (allowZero ? ">= 0" : "> 0"));
+            throw new ConfigException(c.named(key) + ": '" + c.get(key) + "' must be " + (allowZero ? ">= 0" : "> 0"));
         }
         return value;
     }
@@ -407,18 +416,18 @@ public final class SidecarOptions {
         return v == null || v.isBlank() ? fallback : v.trim();
     }
 
-    private static HttpUrl httpUrl(String key, String value) {
+    private static HttpUrl httpUrl(String option, String value) {
         HttpUrl u;
         try {
             u = HttpUrl.parse(value.trim());
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + HttpUrl.shown(value) + "' is not an http://host[:port] URL: " + e.getMessage());
+            throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' is not an http://host[:port] URL: " + e.getMessage());
         }
         if (!u.scheme().equals("http")) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + HttpUrl.shown(value) + "' is not an http:// URL (TLS to the app is not supported)");
+            throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' is not an http:// URL (TLS to the app is not supported)");
         }
         if (u.rawQuery() != null) {
-            throw new ConfigException("option " + ConfigSpec.flag(key) + ": '" + HttpUrl.shown(value) + "' has a query; give scheme, host, port and an optional base path");
+            throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' has a query; give scheme, host, port and an optional base path");
         }
         return u;
     }
@@ -448,7 +457,7 @@ public final class SidecarOptions {
     }
 
     public SidecarOptions app(String url) {
-        return app(httpUrl(KEY_APP, url));
+        return app(httpUrl("option " + ConfigSpec.flag(KEY_APP), url));
     }
 
     public SidecarOptions service(String service) {
@@ -465,7 +474,7 @@ public final class SidecarOptions {
         if (!name.matches("[A-Za-z0-9._-]+")) {
             throw new ConfigException("option --egress: route name '" + name + "' may use letters, digits, '.', '_' and '-' only");
         }
-        HttpUrl u = httpUrl(KEY_EGRESS, url);
+        HttpUrl u = httpUrl("option " + ConfigSpec.flag(KEY_EGRESS), url);
         egressRoutes.add(new EgressRoute(name, u.host(), u.port(), u.basePath()));
         return this;
     }

@@ -158,6 +158,27 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldNameTheVariableOrFileThatSetABadValue(@TempDir Path dir) throws Exception {
+        // the sidecar's container is configured by TAPLINE_* variables (deploy/k8s): the flag alone is not where to look
+        Map<String, String> variables = Map.of("TAPLINE_LISTEN", "99999", "TAPLINE_EGRESS_LISTEN", "host:x",
+                "TAPLINE_SAMPLING_RATE", "150", "TAPLINE_SAMPLING_DEFAULT_ROUTE_CAP", "-3", "TAPLINE_SAMPLING_ROUTE_CAP", "GET /a",
+                "TAPLINE_PROXY_EVENT_LOOPS", "-2", "TAPLINE_PROXY_CONNECT_TIMEOUT", "0", "TAPLINE_MANAGEMENT_PORT", "70000",
+                "TAPLINE_EGRESS", "inventory", "TAPLINE_CAPTURE_OUTBOUND_GRACE", "-1s");
+        for (Map.Entry<String, String> variable : variables.entrySet()) {
+            String message = assertThrows(ConfigException.class, () -> load(Map.of(variable.getKey(), variable.getValue()),
+                    "--app", "http://a"), variable.getKey()).getMessage();
+            assertTrue(message.contains("(set by " + variable.getKey() + "): "), message);
+        }
+        assertEquals("option --app (set by TAPLINE_APP): 'https://a' is not an http:// URL (TLS to the app is not supported)",
+                assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_APP", "https://a"))).getMessage());
+        Path file = Files.writeString(dir.resolve("sidecar.properties"), "capture.max.pending=0\n");
+        assertEquals("option --capture-max-pending (set in " + file + "): '0' must be > 0", assertThrows(ConfigException.class,
+                () -> load(Map.of(), "--app", "http://a", "--config", file.toString())).getMessage());
+        assertEquals("option --capture-max-pending: '0' must be > 0", assertThrows(ConfigException.class,
+                () -> load(Map.of(), "--app", "http://a", "--capture-max-pending", "0")).getMessage());
+    }
+
+    @Test
     void aTopicNameWithSpaceAroundItIsTrimmedAsItWasBeforeTopicsWereChecked() {
         // a variable from a file or a manifest often ends in a newline: the sidecar trimmed it, then refused it (exit 2)
         SidecarOptions o = load(Map.of("TAPLINE_TOPIC_INTERACTIONS", "team.interactions\n",
