@@ -100,6 +100,17 @@ public final class ReplayCommand {
 
     /** Validates the target: given explicitly, http(s) with a host, not a production host. */
     static HttpUrl checkTarget(String target, List<String> productionHosts) {
+        return checkTarget(target, "", productionHosts, "");
+    }
+
+    /** {@link #checkTarget(String, List)} of a configuration, an error naming the variable or file that set a value. */
+    static HttpUrl checkTarget(TaplineConfig config) {
+        return checkTarget(config.get(ReplayOptions.TARGET), config.origin(ReplayOptions.TARGET),
+                config.getList(ReplayOptions.PRODUCTION_TARGETS), config.origin(ReplayOptions.PRODUCTION_TARGETS));
+    }
+
+    private static HttpUrl checkTarget(String target, String targetOrigin, List<String> productionHosts,
+                                       String productionOrigin) {
         if (target == null || target.isBlank()) {
             throw new ConfigException("missing required option --target (the candidate's base URL); replay never picks a target itself");
         }
@@ -107,19 +118,19 @@ public final class ReplayCommand {
         try {
             uri = HttpUrl.parse(target.trim());
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --target: '" + HttpUrl.shown(target) + "' is not an http:// or https:// URL with a host, like http://candidate:8080: "
+            throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' is not an http:// or https:// URL with a host, like http://candidate:8080: "
                     + e.getMessage());
         }
         if (uri.rawQuery() != null) {
-            throw new ConfigException("option --target: '" + HttpUrl.shown(target) + "' has a query; give scheme, host, port and an optional base path");
+            throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' has a query; give scheme, host, port and an optional base path");
         }
         String host = normalHost(uri.host());
         Set<String> forms = hostForms(host);
         for (String p : productionHosts) {
-            String listed = productionHost(p);
+            String listed = productionHost(p, productionOrigin);
             if (!Collections.disjoint(forms, hostForms(listed))) {
-                throw new ConfigException("option --target: host " + host + " is listed in "
-                        + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + " as production"
+                throw new ConfigException("option --target" + targetOrigin + ": host " + host + " is listed in "
+                        + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + productionOrigin + " as production"
                         + (host.equals(listed) ? "" : " (as " + listed + ")") + "; replay refuses it");
             }
         }
@@ -128,9 +139,10 @@ public final class ReplayCommand {
 
     /**
      * The host of a production-targets entry: a host, host:port or URL (the port does not matter: a production
-     * host is refused on every port).
+     * host is refused on every port). {@code origin} is where the list was set ({@link TaplineConfig#origin}), for the
+     * error an entry that is none of these is.
      */
-    static String productionHost(String entry) {
+    static String productionHost(String entry, String origin) {
         String e = entry.trim();
         try {
             boolean url = e.contains("://");
@@ -146,7 +158,7 @@ public final class ReplayCommand {
             }
             return host;
         } catch (IllegalArgumentException ex) {
-            throw new ConfigException("option " + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + ": '" + HttpUrl.shown(entry)
+            throw new ConfigException("option " + ConfigSpec.flag(ReplayOptions.PRODUCTION_TARGETS) + origin + ": '" + HttpUrl.shown(entry)
                     + "' is not a host, host:port or URL: " + ex.getMessage());
         }
     }

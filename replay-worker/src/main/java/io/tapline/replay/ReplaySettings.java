@@ -45,7 +45,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
 
     public static ReplaySettings from(TaplineConfig config) {
         String runId = ReplayCommand.requireRun(config);
-        HttpUrl target = ReplayCommand.checkTarget(config.get(ReplayOptions.TARGET), config.getList(ReplayOptions.PRODUCTION_TARGETS));
+        HttpUrl target = ReplayCommand.checkTarget(config);
         IgnoreRules rules;
         MockServerOptions mock;
         MockMatcher matcher;

@@ -134,7 +134,7 @@ class ReplayMainTest {
         // a URL refused for its credentials is not quoted with them (the message goes to a console or a CI log)
         for (String message : new String[] {
                 assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("http://ci:s3cret@candidate", List.of())).getMessage(),
-                assertThrows(ConfigException.class, () -> ReplayCommand.productionHost("http://ops:s3cret@shop/x y")).getMessage(),
+                assertThrows(ConfigException.class, () -> ReplayCommand.productionHost("http://ops:s3cret@shop/x y", "")).getMessage(),
                 assertThrows(IllegalArgumentException.class,
                         () -> io.tapline.replay.mock.MockServerOptions.parseRoutes(List.of("inv=http://ops:s3cret@inventory"))).getMessage()}) {
             assertFalse(message.contains("s3cret"), message);

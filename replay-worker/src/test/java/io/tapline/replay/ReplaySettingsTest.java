@@ -198,6 +198,24 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void aTargetOrProductionListSetByTheEnvironmentSaysWhereItCameFrom() {
+        // the replay Job's manifest sets both as variables (deploy/k8s)
+        String target = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1"}, Map.of("TAPLINE_TARGET", "candidate:8080/x?y=1")))).getMessage();
+        assertTrue(target.startsWith("option --target (set by TAPLINE_TARGET): "), target);
+        String listed = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1"}, Map.of("TAPLINE_TARGET", "http://shop.prod:8080",
+                        "TAPLINE_REPLAY_PRODUCTION_TARGETS", "shop.prod")))).getMessage();
+        assertEquals("option --target (set by TAPLINE_TARGET): host shop.prod is listed in --replay-production-targets"
+                + " (set by TAPLINE_REPLAY_PRODUCTION_TARGETS) as production; replay refuses it", listed);
+        String entry = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_REPLAY_PRODUCTION_TARGETS", "10.0.0.0/8")))).getMessage();
+        assertTrue(entry.startsWith("option --replay-production-targets (set by TAPLINE_REPLAY_PRODUCTION_TARGETS): '10.0.0.0/8'"),
+                entry);
+    }
+
+    @Test
     void aBadGateSetByTheEnvironmentSaysWhereItCameFrom() {
         // TAPLINE_FAIL_ON is how the README's CI job gives both steps one gate
         for (var spec : List.of(ReplayOptions.replaySpec(), ReplayOptions.reportSpec())) {
