@@ -101,7 +101,8 @@ public final class TaplineConfig {
             String key = name.replace('-', '.');
             Option option = spec.optionFor(key);
             if (option == null) {
-                throw new ConfigException("unknown option --" + name + " for " + spec.command() + "; options are: "
+                throw new ConfigException("unknown option --" + name + " for " + spec.command()
+                        + closest(spec, key, Option::usage) + "; options are: "
                         + spec.options().values().stream().map(Option::usage).collect(Collectors.joining(", ")));
             }
             if (value == null) {
@@ -218,12 +219,36 @@ public final class TaplineConfig {
         Map<String, String> out = new TreeMap<>();
         for (String key : properties.stringPropertyNames()) {
             if (spec.optionFor(key) == null) {
-                throw new ConfigException("unknown key '" + key + "' in config file " + file + "; keys are: "
+                throw new ConfigException("unknown key '" + key + "' in config file " + file + closest(spec, key, Option::key)
+                        + "; keys are: "
                         + String.join(", ", spec.options().keySet()));
             }
             out.put(key, properties.getProperty(key).trim());
         }
         return out;
+    }
+
+    /**
+     * The option of the spec closest to an unknown dotted key, as {@code shown} writes it, within a quarter of the key's
+     * length in edits (at least 1, at most 3), as {@code " (did you mean --workers?)"}; else empty. As
+     * {@link TaplineVariables#unread} names the closest variable, so that a misspelt flag or key is found without
+     * reading the whole list ({@code --worker 2} for {@code --workers}).
+     */
+    private static String closest(ConfigSpec spec, String key, java.util.function.Function<Option, String> shown) {
+        int allowed = Math.max(1, Math.min(3, key.length() / 4));
+        Option best = null;
+        int bestDistance = allowed + 1;
+        for (Option option : spec.options().values()) {
+            if (option.kind() == Option.Kind.PREFIX) {
+                continue; // any name under it is taken
+            }
+            int d = TaplineVariables.distance(key, option.key(), bestDistance);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = option;
+            }
+        }
+        return best == null ? "" : " (did you mean " + shown.apply(best) + "?)";
     }
 
     private static Map<String, String> fromEnvironment(ConfigSpec spec, Map<String, String> env) {

@@ -302,6 +302,25 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aMisspeltFlagOrFileKeyNamesTheClosestOption(@TempDir Path dir) throws IOException {
+        // the variables had it; a flag or a key left the user to find it among every option
+        String flag = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--capture-max-body-byte", "1"}, Map.of())).getMessage();
+        assertTrue(flag.startsWith("unknown option --capture-max-body-byte for tapline thing (did you mean"
+                + " --capture-max-body-bytes?); options are: --listen, "), flag);
+        assertTrue(assertThrows(ConfigException.class, () -> TaplineConfig.load(SPEC, new String[] {"--dryrun"}, Map.of()))
+                .getMessage().contains("(did you mean --dry-run?)"));
+        String unrelated = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--bogus", "1"}, Map.of())).getMessage();
+        assertFalse(unrelated.contains("did you mean"), unrelated);
+        Path file = Files.writeString(dir.resolve("thing.properties"), "capture.max.body.byte=1\n");
+        String key = assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--config", file.toString()}, Map.of())).getMessage();
+        assertTrue(key.startsWith("unknown key 'capture.max.body.byte' in config file " + file
+                + " (did you mean capture.max.body.bytes?); keys are: "), key);
+    }
+
+    @Test
     void choiceOutsideTheAllowedValuesNamesTheFlagAndAllowedValues() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> TaplineConfig.load(SPEC, new String[] {"--format", "pdf"}, Map.of()));
