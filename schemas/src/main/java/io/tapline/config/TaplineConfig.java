@@ -491,10 +491,19 @@ public final class TaplineConfig {
         });
     }
 
+    /**
+     * The value of an option that must have one. An option with a default that a flag, variable or key set to an empty
+     * value is named with where that was (a {@code workers=} in the file was "missing required option --workers (env
+     * TAPLINE_WORKERS)", neither of which it was).
+     */
     private String required(String key) {
         String value = get(key);
         if (value == null || value.isEmpty()) {
             Option option = spec.optionFor(key);
+            if (option.defaultValue() != null && !option.defaultValue().isEmpty()) {
+                throw new ConfigException(named(key) + ": the value is empty; give one, or leave the option out for its"
+                        + " default (" + (option.kind() == Option.Kind.SECRET ? "[hidden]" : option.defaultValue()) + ")");
+            }
             throw new ConfigException("missing required option " + option.flag() + " (env " + option.envVar() + ")");
         }
         return value;

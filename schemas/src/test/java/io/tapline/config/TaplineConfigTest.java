@@ -336,6 +336,23 @@ class TaplineConfigTest {
     }
 
     @Test
+    void anEmptyValueOfAnOptionWithADefaultIsNamedWhereItWasSetNotCalledMissing(@TempDir Path dir) throws IOException {
+        // it was "missing required option --listen (env TAPLINE_LISTEN)" wherever the empty value came from
+        String expected = ": the value is empty; give one, or leave the option out for its default (8080)";
+        assertEquals("option --listen" + expected, assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[] {"--listen="}, Map.of()).getInt("listen")).getMessage());
+        assertEquals("option --listen (set by TAPLINE_LISTEN)" + expected, assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_LISTEN", "")).getInt("listen")).getMessage());
+        Path file = Files.writeString(dir.resolve("thing.properties"), "grace=\n");
+        assertEquals("option --grace (set in " + file + "): the value is empty; give one, or leave the option out for its"
+                + " default (250ms)", assertThrows(ConfigException.class, () -> TaplineConfig.load(SPEC,
+                new String[] {"--config", file.toString()}, Map.of()).getDuration("grace")).getMessage());
+        ConfigSpec required = ConfigSpec.builder("tapline thing", "Does a thing.").option("port", "", "Port.").build();
+        assertEquals("missing required option --port (env TAPLINE_PORT)", assertThrows(ConfigException.class,
+                () -> TaplineConfig.load(required, new String[0], Map.of()).getInt("port")).getMessage());
+    }
+
+    @Test
     void flagWithoutValueIsAnError() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> TaplineConfig.load(SPEC, new String[] {"--listen"}, Map.of()));
