@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The {@code ./tapline} launcher's own failures, run on a copy of it whose Maven build always fails. */
@@ -32,6 +34,26 @@ class LauncherTest {
         assertEquals(1, run(dir, launcher, "sidecar", "--app", "http://127.0.0.1:8081").code());
     }
 
+    @Test
+    void aMissingJavaIsNamedAndNotReadAsRegressionsByTheGate(@TempDir Path dir) throws Exception {
+        // it was the shell's "exec: /opt/jdk/bin/java: not found" and status 127, after a build when one was due
+        Path launcher = launcherWithFailingMaven(dir);
+        Map<String, String> noJava = Map.of("JAVA", dir.resolve("jdk/bin/java").toString());
+        for (String command : List.of("replay", "report")) {
+            Result result = run(dir, launcher, noJava, command, "--run", "r1");
+            assertEquals(3, result.code(), result.stderr());
+            assertTrue(result.stderr().startsWith("tapline: cannot run Java: '" + dir.resolve("jdk/bin/java") + "' is not an"
+                    + " executable program; install Java 17 or later, or set JAVA to its java binary"), result.stderr());
+            assertFalse(result.stderr().contains("BUILD FAILURE"), "no build is tried without Java: " + result.stderr());
+        }
+        assertEquals(1, run(dir, launcher, noJava, "sidecar", "--app", "http://127.0.0.1:8081").code());
+        // a directory, or a name the PATH does not have, is no Java either
+        assertEquals(3, run(dir, launcher, Map.of("JAVA", dir.toString()), "replay", "--run", "r1").code());
+        Result notOnPath = run(dir, launcher, Map.of("JAVA", "java-that-is-not-installed"), "report", "--run", "r1");
+        assertEquals(3, notOnPath.code(), notOnPath.stderr());
+        assertTrue(notOnPath.stderr().contains("'java-that-is-not-installed' is not an executable program"), notOnPath.stderr());
+    }
+
     private static Path launcherWithFailingMaven(Path dir) throws IOException {
         Path root = Files.createDirectories(dir.resolve("repo"));
         Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
@@ -48,10 +70,15 @@ class LauncherTest {
     }
 
     private static Result run(Path dir, Path launcher, String... args) throws Exception {
+        return run(dir, launcher, Map.of(), args);
+    }
+
+    private static Result run(Path dir, Path launcher, Map<String, String> environment, String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("sh", launcher.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+        builder.environment().putAll(environment);
         Process process = builder.start();
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the launcher did not finish");
