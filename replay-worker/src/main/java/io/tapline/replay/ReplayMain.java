@@ -61,6 +61,11 @@ public final class ReplayMain {
         } catch (RuntimeException e) {
             System.err.println("tapline " + args[0] + ": " + e);
             return ReplayCommand.EXIT_INCOMPLETE;
+        } catch (Error e) {
+            // left to the JVM it exits 1, the gate's "regressions": an OutOfMemoryError while a large run's results are
+            // read or a report rendered is a run that did not complete, whatever the results hold
+            System.err.println("tapline " + args[0] + ": " + e);
+            return ReplayCommand.EXIT_INCOMPLETE;
         }
     }
 

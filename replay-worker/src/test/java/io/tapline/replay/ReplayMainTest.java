@@ -41,6 +41,28 @@ class ReplayMainTest {
     }
 
     @Test
+    void anErrorOfTheJvmIsARunThatDidNotCompleteNotTheGatesVerdict() {
+        // an Error leaving main (an OutOfMemoryError, a StackOverflowError) made the JVM exit 1, which CI reads as
+        // regressions found by the gate; a StackOverflowError here, as an OutOfMemoryError would stop the test's JVM
+        java.io.PrintStream before = System.out;
+        System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                throw new StackOverflowError("as deep as it goes");
+            }
+        }, true));
+        try {
+            for (String command : List.of("replay", "report")) {
+                String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_INCOMPLETE,
+                        ReplayMain.run(new String[]{command, "--help"})));
+                assertEquals("tapline " + command + ": java.lang.StackOverflowError: as deep as it goes", err.strip());
+            }
+        } finally {
+            System.setOut(before);
+        }
+    }
+
+    @Test
     void unknownFlagIsAUsageError() {
         // without --target the run is a usage error whatever else it holds: the message tells the two apart
         String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE,
