@@ -95,6 +95,9 @@ public final class TaplineConfig {
                 if (value == null) {
                     value = requireValue(args, ++i, "--config");
                 }
+                if (value.isBlank()) { // Path.of("") is the working directory: "cannot read : Is a directory"
+                    throw new ConfigException("option --config needs a file name");
+                }
                 configFile = value;
                 continue;
             }

@@ -360,6 +360,15 @@ class TaplineConfigTest {
     }
 
     @Test
+    void anEmptyConfigFileNameIsRefusedAsSuch() {
+        // it was read as the working directory: "option --config: cannot read : Is a directory"
+        for (String[] args : new String[][] {{"--config="}, {"--config", ""}, {"--config", " "}}) {
+            assertEquals("option --config needs a file name", assertThrows(ConfigException.class,
+                    () -> TaplineConfig.load(SPEC, args, Map.of())).getMessage());
+        }
+    }
+
+    @Test
     void unknownKeyInFileNamesTheFileAndKey(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("bad.properties");
         Files.writeString(file, "lissten=1\n");
