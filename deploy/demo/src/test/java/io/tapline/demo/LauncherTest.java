@@ -54,6 +54,61 @@ class LauncherTest {
         assertTrue(notOnPath.stderr().contains("'java-that-is-not-installed' is not an executable program"), notOnPath.stderr());
     }
 
+    @Test
+    void launchersStartedTogetherBuildOnceOneAfterTheOther(@TempDir Path dir) throws Exception {
+        // two Maven builds of one module at once wrote one jar together: it was corrupt, and kept, being newer than the
+        // sources. The fake build holds until the test lets it go, and counts how many builds ran.
+        Path root = Files.createDirectories(dir.resolve("repo"));
+        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
+        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path builds = dir.resolve("builds.log");
+        Path release = dir.resolve("release");
+        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
+                + "echo build >> '" + builds + "'\n"
+                + "while [ ! -f '" + release + "' ] && [ -d '" + dir + "' ]; do sleep 0.1; done\n"
+                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path java = executable(dir.resolve("bin/java-stand-in"), "#!/bin/sh\nexit 0\n");
+        List<Process> launchers = new java.util.ArrayList<>();
+        List<Path> errors = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                errors.add(dir.resolve("launcher-" + i + ".err"));
+                ProcessBuilder builder = new ProcessBuilder("sh", launcher.toString(), "replay", "--help")
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errors.get(i).toFile());
+                builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+                builder.environment().put("JAVA", java.toString());
+                launchers.add(builder.start());
+                // the first holds the build before the second starts; the second then waits for it, or builds too
+                String expected = i == 0 ? null : "waiting for the build another ./tapline runs in this checkout";
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (i == 0 ? !Files.exists(builds) : !Files.readString(errors.get(i)).contains(expected)) {
+                    assertTrue(Files.notExists(builds) || Files.readAllLines(builds).size() == 1,
+                            "a second build started while the first ran: " + Files.readString(errors.get(i)));
+                    assertTrue(System.nanoTime() < deadline, "launcher " + i + ": " + Files.readString(errors.get(i)));
+                    Thread.sleep(20);
+                }
+            }
+            Files.createFile(release);
+            for (int i = 0; i < 2; i++) {
+                assertTrue(launchers.get(i).waitFor(60, TimeUnit.SECONDS), "launcher " + i + " did not finish");
+                assertEquals(0, launchers.get(i).exitValue(), Files.readString(errors.get(i)));
+            }
+        } finally {
+            for (Process started : launchers) { // its build too, which a killed shell leaves running
+                started.descendants().forEach(ProcessHandle::destroyForcibly);
+                started.destroyForcibly();
+            }
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds), "the second found the jar built and did not build it again");
+        assertTrue(Files.notExists(root.resolve(".tapline-build.lock")), "the lock is given back");
+    }
+
+    private static Path executable(Path file, String script) throws IOException {
+        Files.writeString(file, script);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return file;
+    }
+
     private static Path launcherWithFailingMaven(Path dir) throws IOException {
         Path root = Files.createDirectories(dir.resolve("repo"));
         Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
