@@ -241,7 +241,7 @@ public final class SidecarOptions {
             if (eq <= 0) {
                 throw new ConfigException(c.named(KEY_EGRESS) + ": '" + HttpUrl.shown(route) + "' is not NAME=URL, e.g. inventory=http://inventory:8080");
             }
-            o.addEgress(route.substring(0, eq).trim(), route.substring(eq + 1).trim());
+            o.addEgress(c.named(KEY_EGRESS), route.substring(0, eq).trim(), route.substring(eq + 1).trim());
         }
         String egressListen = c.get(KEY_EGRESS_LISTEN);
         o.egressListen = "off".equalsIgnoreCase(egressListen.trim()) ? null : Listen.parse(c, KEY_EGRESS_LISTEN, "127.0.0.1");
@@ -471,10 +471,15 @@ public final class SidecarOptions {
     }
 
     public SidecarOptions addEgress(String name, String url) {
+        return addEgress("option " + ConfigSpec.flag(KEY_EGRESS), name, url);
+    }
+
+    /** A named egress route, a bad one named as {@code option} says ({@link TaplineConfig#named}). */
+    private SidecarOptions addEgress(String option, String name, String url) {
         if (!name.matches("[A-Za-z0-9._-]+")) {
-            throw new ConfigException("option --egress: route name '" + name + "' may use letters, digits, '.', '_' and '-' only");
+            throw new ConfigException(option + ": route name '" + name + "' may use letters, digits, '.', '_' and '-' only");
         }
-        HttpUrl u = httpUrl("option " + ConfigSpec.flag(KEY_EGRESS), url);
+        HttpUrl u = httpUrl(option, url);
         egressRoutes.add(new EgressRoute(name, u.host(), u.port(), u.basePath()));
         return this;
     }

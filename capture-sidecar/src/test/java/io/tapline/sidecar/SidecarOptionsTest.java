@@ -169,6 +169,11 @@ class SidecarOptionsTest {
                     "--app", "http://a"), variable.getKey()).getMessage();
             assertTrue(message.contains("(set by " + variable.getKey() + "): "), message);
         }
+        for (String egress : List.of("inventory=ftp://inventory", "inv entory=http://inventory")) {
+            String message = assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_EGRESS", egress), "--app",
+                    "http://a")).getMessage();
+            assertTrue(message.startsWith("option --egress (set by TAPLINE_EGRESS): "), message);
+        }
         assertEquals("option --app (set by TAPLINE_APP): 'https://a' is not an http:// URL (TLS to the app is not supported)",
                 assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_APP", "https://a"))).getMessage());
         Path file = Files.writeString(dir.resolve("sidecar.properties"), "capture.max.pending=0\n");
