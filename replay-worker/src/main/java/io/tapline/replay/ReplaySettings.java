@@ -56,14 +56,21 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         }
         port(config, ReplayOptions.MOCK_PORT, 0, "0 = ephemeral");
         int managementPort = port(config, ReplayOptions.MANAGEMENT_PORT, -1, "-1 disables it");
+        Map<String, HttpUrl> mockRoutes;
+        try {
+            mockRoutes = MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --mock-route" + config.origin(ReplayOptions.MOCK_ROUTE) + ": " + e.getMessage(), e);
+        }
+        int unmatchedStatus = config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS);
+        Duration requestTimeout = positiveDuration(config, ReplayOptions.REQUEST_TIMEOUT);
         try {
             mock = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
-                    MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE)),
-                    new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)),
-                    config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS), MockServerOptions.DEFAULT_MAX_BODY_BYTES,
-                    positiveDuration(config, ReplayOptions.REQUEST_TIMEOUT));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("option --mock-route / --mock-unmatched-status: " + e.getMessage(), e);
+                    mockRoutes, new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)), unmatchedStatus,
+                    MockServerOptions.DEFAULT_MAX_BODY_BYTES, requestTimeout);
+        } catch (IllegalArgumentException e) { // the status: the timeout is positive
+            throw new ConfigException("option --mock-unmatched-status" + config.origin(ReplayOptions.MOCK_UNMATCHED_STATUS)
+                    + ": " + e.getMessage(), e);
         }
         MockIgnoreRules mockIgnores;
         try {

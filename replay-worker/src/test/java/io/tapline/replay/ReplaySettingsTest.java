@@ -181,6 +181,9 @@ class ReplaySettingsTest {
                 "TAPLINE_MOCK_PORT", "70000", "TAPLINE_COMPARE_NUMERIC_TOLERANCE", "-1", "TAPLINE_IGNORE", "$.ts",
                 "TAPLINE_MOCK_IGNORE", "payments idempotency_key", "TAPLINE_MOCK_MIN_SCORE", "2",
                 "TAPLINE_CANDIDATE_HEADER", "no-separator");
+        variables = new java.util.HashMap<>(variables);
+        variables.put("TAPLINE_MOCK_ROUTE", "inventory=ftp://inventory");
+        variables.put("TAPLINE_MOCK_UNMATCHED_STATUS", "700");
         for (Map.Entry<String, String> variable : variables.entrySet()) {
             String e = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(
                     ReplayOptions.replaySpec(), line, Map.of(variable.getKey(), variable.getValue())))).getMessage();

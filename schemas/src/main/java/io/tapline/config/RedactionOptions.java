@@ -59,10 +59,11 @@ public final class RedactionOptions {
     public static Map<String, String> regexes(TaplineConfig config) {
         Map<String, String> out = new LinkedHashMap<>();
         boolean fromFlags = config.origin(REGEX).isEmpty(); // a variable or the file says its commas itself
+        String option = config.named(REGEX);
         for (String rule : config.getList(REGEX)) {
             int eq = rule.indexOf('=');
             if (eq <= 0) {
-                throw new ConfigException("option --redaction-regex: '" + rule + "' is not NAME=REGEX");
+                throw new ConfigException(option + ": '" + rule + "' is not NAME=REGEX");
             }
             long rules = 1 + NEXT_RULE.matcher(rule).results().count();
             if (fromFlags && rules > 1) {
@@ -74,7 +75,7 @@ public final class RedactionOptions {
             try {
                 Pattern.compile(rule.substring(eq + 1));
             } catch (PatternSyntaxException e) {
-                throw new ConfigException("option --redaction-regex: '" + rule + "' has an invalid regex: " + e.getDescription());
+                throw new ConfigException(option + ": '" + rule + "' has an invalid regex: " + e.getDescription());
             }
             out.put(rule.substring(0, eq), rule.substring(eq + 1));
         }

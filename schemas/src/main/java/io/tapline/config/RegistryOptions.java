@@ -40,7 +40,7 @@ public final class RegistryOptions {
      */
     public static Map<String, Object> clientConfigs(TaplineConfig config) {
         Map<String, Object> out = new HashMap<>();
-        out.put(RegistryConfig.URL, checkUrl(config.get(URL)));
+        out.put(RegistryConfig.URL, checkUrl(config.get(URL), config.origin(URL)));
         if (config.has(USER_INFO)) {
             out.put(RegistryConfig.BASIC_AUTH_USER_INFO, config.get(USER_INFO));
         }
@@ -64,6 +64,12 @@ public final class RegistryOptions {
      * @return {@code url}, unchanged
      */
     public static String checkUrl(String url) {
+        return checkUrl(url, "");
+    }
+
+    /** {@link #checkUrl(String)}, an error naming where the URL was set ({@link TaplineConfig#origin}). */
+    private static String checkUrl(String url, String origin) {
+        String option = "option " + ConfigSpec.flag(URL) + origin;
         boolean any = false;
         for (String entry : url.split(",")) {
             if (entry.isBlank()) {
@@ -77,11 +83,11 @@ public final class RegistryOptions {
             } catch (IllegalArgumentException e) {
                 if (url.contains("@")) {
                     // Credentials in it: a ',' in a password splits it, so no part of the value is quoted.
-                    throw new ConfigException("option " + ConfigSpec.flag(URL) + ": not an http:// or https:// URL (or "
+                    throw new ConfigException(option + ": not an http:// or https:// URL (or "
                             + "list of them); characters ',', '@', '/', '?' and '#' in a user name or password must be "
                             + "percent-encoded (%2C, %40, %2F, %3F, %23)");
                 }
-                throw new ConfigException("option " + ConfigSpec.flag(URL) + ": '" + u + "' is not an http:// or https:// URL: "
+                throw new ConfigException(option + ": '" + u + "' is not an http:// or https:// URL: "
                         + e.getMessage());
             }
             boolean jdkReadsHost;
@@ -91,13 +97,13 @@ public final class RegistryOptions {
                 jdkReadsHost = false;
             }
             if (!jdkReadsHost) {
-                throw new ConfigException("option " + ConfigSpec.flag(URL) + ": '" + u + "': the registry client (the JDK's HTTP "
+                throw new ConfigException(option + ": '" + u + "': the registry client (the JDK's HTTP "
                         + "client) cannot call host '" + parsed.host() + "' or this path; give the registry a host name without '_' "
                         + "(a DNS alias or network alias) or its address");
             }
         }
         if (!any) {
-            throw new ConfigException("option " + ConfigSpec.flag(URL) + ": no URL given; e.g. " + DEFAULT_URL);
+            throw new ConfigException(option + ": no URL given; e.g. " + DEFAULT_URL);
         }
         return url;
     }

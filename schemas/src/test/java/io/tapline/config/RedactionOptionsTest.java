@@ -18,6 +18,16 @@ class RedactionOptionsTest {
     }
 
     @Test
+    void aBadRuleSetByTheEnvironmentNamesTheVariable() {
+        assertEquals("option --redaction-regex (set by TAPLINE_REDACTION_REGEX): 'ssn=(' has an invalid regex: Unclosed group",
+                assertThrows(ConfigException.class, () -> regexes(new String[0],
+                        Map.of("TAPLINE_REDACTION_REGEX", "ssn=("))).getMessage());
+        assertEquals("option --redaction-regex (set by TAPLINE_REDACTION_REGEX): 'ssn' is not NAME=REGEX",
+                assertThrows(ConfigException.class, () -> regexes(new String[0],
+                        Map.of("TAPLINE_REDACTION_REGEX", "ssn"))).getMessage());
+    }
+
+    @Test
     void severalRulesInOneRegexFlagAreRefusedNotReadAsOneRule() {
         // the help said rules were comma-separated: 'ssn=...,acct=...' in one flag was two rules. Read whole, it became
         // one rule 'ssn' whose regex never matches, and account numbers went unredacted without a word.

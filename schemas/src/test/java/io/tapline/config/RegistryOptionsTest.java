@@ -36,6 +36,19 @@ class RegistryOptionsTest {
     }
 
     @Test
+    void aBadUrlSetByTheEnvironmentNamesTheVariable() {
+        // every manifest of deploy/k8s sets it so: the flag alone sent the reader to a command line there is none of
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
+                Map.of("TAPLINE_SCHEMA_REGISTRY_URL", "http://schema_registry:8081"));
+        String message = assertThrows(ConfigException.class, () -> RegistryOptions.clientConfigs(config)).getMessage();
+        assertTrue(message.startsWith("option --schema-registry-url (set by TAPLINE_SCHEMA_REGISTRY_URL): "
+                + "'http://schema_registry:8081': the registry client"), message);
+        TaplineConfig flag = TaplineConfig.load(SPEC, new String[] {"--schema-registry-url", "registry:8081"}, Map.of());
+        message = assertThrows(ConfigException.class, () -> RegistryOptions.clientConfigs(flag)).getMessage();
+        assertTrue(message.startsWith("option --schema-registry-url: 'registry:8081' is not"), message);
+    }
+
+    @Test
     void mapsTheSameEnvironmentVariablesToTheClientSettings() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[0], Map.of(
                 "TAPLINE_SCHEMA_REGISTRY_URL", "https://registry:8081",
