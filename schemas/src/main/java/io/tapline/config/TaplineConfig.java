@@ -98,6 +98,10 @@ public final class TaplineConfig {
                 if (value.isBlank()) { // Path.of("") is the working directory: "cannot read : Is a directory"
                     throw new ConfigException("option --config needs a file name");
                 }
+                if (configFile != null) { // one file is read: the first one's keys were dropped without a word
+                    throw new ConfigException("option --config given twice (" + configFile + ", " + value
+                            + "); one file is read, so put every key in it");
+                }
                 configFile = value;
                 continue;
             }

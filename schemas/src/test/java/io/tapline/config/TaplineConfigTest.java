@@ -369,6 +369,16 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aSecondConfigFileIsRefusedNotReadInPlaceOfTheFirst(@TempDir Path dir) throws IOException {
+        // the second replaced the first: a base file's keys were dropped without a word
+        Path base = Files.writeString(dir.resolve("base.properties"), "listen=9000\n");
+        Path more = Files.writeString(dir.resolve("more.properties"), "grace=1s\n");
+        assertEquals("option --config given twice (" + base + ", " + more + "); one file is read, so put every key in it",
+                assertThrows(ConfigException.class, () -> TaplineConfig.load(SPEC,
+                        new String[] {"--config", base.toString(), "--config=" + more}, Map.of())).getMessage());
+    }
+
+    @Test
     void unknownKeyInFileNamesTheFileAndKey(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("bad.properties");
         Files.writeString(file, "lissten=1\n");
