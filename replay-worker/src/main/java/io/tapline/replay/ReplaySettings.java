@@ -81,7 +81,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         double tolerance = config.getDouble(ReplayOptions.NUMERIC_TOLERANCE);
         if (!(tolerance >= 0) || Double.isInfinite(tolerance)) { // also refuses NaN
             throw new ConfigException("option --compare-numeric-tolerance" + config.origin(ReplayOptions.NUMERIC_TOLERANCE)
-                    + ": '" + tolerance + "' is not a number >= 0");
+                    + ": '" + config.get(ReplayOptions.NUMERIC_TOLERANCE) + "' is not a number >= 0");
         }
         Set<String> ignoredHeaders = new HashSet<>(CompareOptions.DEFAULT_IGNORED_HEADERS);
         ignoredHeaders.addAll(config.getList(ReplayOptions.IGNORE_HEADERS));
@@ -99,7 +99,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         }
         double rate = config.getDouble(ReplayOptions.RATE);
         if (!(rate >= 0) || Double.isInfinite(rate)) { // also refuses NaN
-            throw new ConfigException("option --rate" + config.origin(ReplayOptions.RATE) + ": '" + rate
+            throw new ConfigException("option --rate" + config.origin(ReplayOptions.RATE) + ": '" + config.get(ReplayOptions.RATE)
                     + "' is not a number >= 0 (0 = unlimited)");
         }
         RunTopics topics = new RunTopics(config.getTopic(ReplayOptions.TOPIC_CASES), config.getTopic(ReplayOptions.TOPIC_NOISE),

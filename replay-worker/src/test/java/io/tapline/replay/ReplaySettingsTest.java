@@ -198,6 +198,10 @@ class ReplaySettingsTest {
                         file.toString()}, Map.of()))).getMessage();
         assertEquals("option --workers (set in " + file + "): '0' is not a whole number >= 1", fromFile);
         assertEquals("option --workers: '0' is not a whole number >= 1", error("--workers", "0"));
+        // the value as written, not as a double reads it ('-1.0', 'Infinity')
+        assertEquals("option --rate: '-1' is not a number >= 0 (0 = unlimited)", error("--rate", "-1"));
+        assertEquals("option --rate: '1e999' is not a number >= 0 (0 = unlimited)", error("--rate", "1e999"));
+        assertEquals("option --compare-numeric-tolerance: '-0.5' is not a number >= 0", error("--compare-numeric-tolerance", "-0.5"));
     }
 
     @Test
