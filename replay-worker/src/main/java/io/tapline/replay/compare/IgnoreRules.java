@@ -72,7 +72,13 @@ public final class IgnoreRules {
                 throw new IllegalArgumentException("ignore rule '" + rule
                         + "': route must be '*' or 'METHOD /template', got '" + route + "'");
             }
-            byRoute.computeIfAbsent(route, k -> new ArrayList<>()).add(PathPattern.of(path));
+            PathPattern pattern;
+            try {
+                pattern = PathPattern.written(path);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("ignore rule '" + rule + "': " + e.getMessage(), e);
+            }
+            byRoute.computeIfAbsent(route, k -> new ArrayList<>()).add(pattern);
         }
         return new IgnoreRules(byRoute);
     }

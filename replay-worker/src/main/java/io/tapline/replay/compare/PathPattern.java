@@ -38,6 +38,34 @@ public final class PathPattern {
         return new PathPattern(trimmed, segments(trimmed));
     }
 
+    /**
+     * {@link #of} for a pattern a user wrote (an ignore rule): a dot with no name after it ({@code $..ts},
+     * {@code $.meta.}) is refused. JSONPath reads {@code ..} as "at any depth", which patterns do not support; read as
+     * a member named "" (as learned noise writes one, {@link JsonPathSegments#parse}), such a rule would silently
+     * ignore nothing. A member named "" is written {@code ['']}.
+     *
+     * @throws IllegalArgumentException naming the pattern
+     */
+    public static PathPattern written(String pattern) {
+        String p = Objects.requireNonNull(pattern, "pattern").trim();
+        for (int i = 0; p.startsWith("$") && i < p.length(); i++) {
+            char c = p.charAt(i);
+            if (c == '[' && i + 1 < p.length() && (p.charAt(i + 1) == '\'' || p.charAt(i + 1) == '"')) {
+                char quote = p.charAt(++i);
+                while (++i < p.length() && p.charAt(i) != quote) {
+                    if (p.charAt(i) == '\\') {
+                        i++;
+                    }
+                }
+            } else if (c == '.' && (i + 1 == p.length() || p.charAt(i + 1) == '.' || p.charAt(i + 1) == '[')) {
+                throw new IllegalArgumentException("path '" + p + "' has a dot with no name after it: JSONPath's '..'"
+                        + " (any depth) is not supported; write the path from $ ($.items[*].ts, $.*.ts for the members"
+                        + " of $), and a member named \"\" as ['']");
+            }
+        }
+        return of(p);
+    }
+
     public boolean matches(String path) {
         return matches(0, segments(path), 0);
     }

@@ -170,7 +170,14 @@ public final class MockIgnoreRules {
         if (pattern.equals("$")) {
             return null;
         }
-        return PathPattern.of(form ? FORM + pattern.substring(FORM.length()) : pattern);
+        if (form) {
+            return PathPattern.of(FORM + pattern.substring(FORM.length()));
+        }
+        try {
+            return PathPattern.written(pattern);
+        } catch (IllegalArgumentException e) {
+            throw malformed(rule, e.getMessage());
+        }
     }
 
     private static String[] pathPattern(String rule, String pattern) {

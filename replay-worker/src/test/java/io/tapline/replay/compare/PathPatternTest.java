@@ -12,6 +12,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PathPatternTest {
 
     @Test
+    void aWrittenRuleWithAnEmptyNameAfterADotIsRefused() {
+        // JSONPath's '..' (any depth) is not supported: read as a member "" (as learned noise writes one), such a
+        // rule would ignore nothing where its author meant a field at any depth
+        for (String written : List.of("$..ts", "$.meta..ts", "$.meta.", "$.", "$.items.[*]")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PathPattern.written(written), written);
+            assertTrue(e.getMessage().contains("'" + written + "'") && e.getMessage().contains("any depth"), e.getMessage());
+        }
+        for (String written : List.of("$", "$.ts", "$['']", "$[''].ts", "$.items[*].id", "$.hosts['10.0.0.1'].at", "$['a..b']",
+                "header:x.y", "status")) {
+            assertEquals(written, PathPattern.written(written).toString());
+        }
+        // learned noise keeps its member "" written after a dot
+        assertTrue(PathPattern.of("$..t").matches("$[''].t"));
+        IllegalArgumentException rule = assertThrows(IllegalArgumentException.class,
+                () -> IgnoreRules.parse(List.of("GET /a $..updatedAt")));
+        assertTrue(rule.getMessage().startsWith("ignore rule 'GET /a $..updatedAt': "), rule.getMessage());
+    }
+
+    @Test
     void wildcardIndexMatchesAnyElement() {
         PathPattern p = PathPattern.of("$.items[*].id");
         assertTrue(p.matches("$.items[3].id"));

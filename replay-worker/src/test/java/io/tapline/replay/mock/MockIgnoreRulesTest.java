@@ -27,7 +27,8 @@ class MockIgnoreRulesTest {
                 "payments path:/payments/42/confirm",     // no placeholder: ignores nothing
                 "payments path:/payments/pay-{*}/confirm", // a placeholder inside a segment
                 "http://payments query:key",              // a URL, not a dependency name
-                "POST /payments/{*} query:key")) {        // the --ignore route syntax
+                "POST /payments/{*} query:key",           // the --ignore route syntax
+                "payments body:$..nonce")) {              // JSONPath's any depth, not supported
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> MockIgnoreRules.parse(List.of(rule)), rule);
             assertTrue(e.getMessage().startsWith("mock ignore rule '" + rule + "': "), e.getMessage());
