@@ -251,17 +251,7 @@ class DedupStreamIT {
             logs.add(log);
             Process last = startChild(stack, t, appId, log, stateDir.resolve("state-b"));
             try {
-                Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
-                long slots = expected.values().stream().mapToLong(n -> Math.min(n, 3)).sum();
-                assertEquals(slots, latest.size(), "every signature has min(hits, 3) cases, none extra");
-
-                Map<String, Set<String>> samplesPerCase = new HashMap<>();
-                for (ConsumerRecord<String, Case> r : readAll(stack, t.cases(), new StringDeserializer(),
-                        deserializer(stack, Case.class), latest.size())) {
-                    samplesPerCase.computeIfAbsent(r.key(), k -> new HashSet<>()).add(r.value().getSample().getId());
-                }
-                samplesPerCase.forEach((caseId, ids) ->
-                        assertEquals(1, ids.size(), "case " + caseId + " was filled twice: " + ids));
+                assertExactlyOnce(stack, t, expected);
                 assertManagementPort(log);
                 // SIGTERM, as Kubernetes stops a pod: the instance leaves the group on its way out, so its
                 // partitions move at once instead of after the session timeout (45 s).
@@ -323,16 +313,7 @@ class DedupStreamIT {
                     (System.nanoTime() - stopped) / 1_000_000, produced.get(), total);
             producerThread.join(TimeUnit.MINUTES.toMillis(3));
             assertEquals(total, produced.get(), "the producer finished");
-            Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
-            long slots = expected.values().stream().mapToLong(n -> Math.min(n, 3)).sum();
-            assertEquals(slots, latest.size(), "every signature has min(hits, 3) cases, none extra");
-            Map<String, Set<String>> samplesPerCase = new HashMap<>();
-            for (ConsumerRecord<String, Case> r : readAll(stack, t.cases(), new StringDeserializer(),
-                    deserializer(stack, Case.class), latest.size())) {
-                samplesPerCase.computeIfAbsent(r.key(), k -> new HashSet<>()).add(r.value().getSample().getId());
-            }
-            samplesPerCase.forEach((caseId, ids) ->
-                    assertEquals(1, ids.size(), "case " + caseId + " was filled twice: " + ids));
+            assertExactlyOnce(stack, t, expected);
             assertTrue(child.isAlive(), "the job is still running");
             String output = Files.readString(log);
             assertFalse(output.contains("replacing it"), "a stream thread failed and was replaced:\n" + tail(log));
@@ -349,6 +330,24 @@ class DedupStreamIT {
                 child.waitFor(30, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * Exactly-once, as the cases show it: every signature has min(hits, 3) cases with hits equal to the interactions
+     * produced for it (nothing lost or counted twice), and no case id ever carried two different samples (nothing
+     * filled twice).
+     */
+    private void assertExactlyOnce(TestStack stack, Topics t, Map<String, Long> expected) throws InterruptedException {
+        Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+        long slots = expected.values().stream().mapToLong(n -> Math.min(n, 3)).sum();
+        assertEquals(slots, latest.size(), "every signature has min(hits, 3) cases, none extra");
+        Map<String, Set<String>> samplesPerCase = new HashMap<>();
+        for (ConsumerRecord<String, Case> r : readAll(stack, t.cases(), new StringDeserializer(),
+                deserializer(stack, Case.class), latest.size())) {
+            samplesPerCase.computeIfAbsent(r.key(), k -> new HashSet<>()).add(r.value().getSample().getId());
+        }
+        samplesPerCase.forEach((caseId, ids) ->
+                assertEquals(1, ids.size(), "case " + caseId + " was filled twice: " + ids));
     }
 
     private void produce(TestStack stack, String topic, int total, Map<String, Long> expected, AtomicLong produced,

@@ -356,15 +356,8 @@ class ReplayRunIT {
         // Shorter than the open transaction lasts: taking over the dead member's partitions waits over several reads.
         a.add("--kafka.consumer.default.api.timeout.ms=5000");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
         int[] exit = {-1};
-        Thread worker = new Thread(() -> {
-            try {
-                exit[0] = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "it-worker");
+        Thread worker = replayThread(a, out, exit);
         try {
             worker.start();
             await(() -> candidate.requests() >= 1, Duration.ofSeconds(60), "the worker replaying its share");
@@ -430,15 +423,8 @@ class ReplayRunIT {
         a.addAll(List.of("--kafka.producer.max.block.ms=3000", "--kafka.consumer.default.api.timeout.ms=3000",
                 "--kafka-timeout", "10s"));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
         int[] exit = {-1};
-        Thread worker = new Thread(() -> {
-            try {
-                exit[0] = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "it-worker");
+        Thread worker = replayThread(a, out, exit);
         long ended;
         long stopped;
         try {
@@ -729,6 +715,21 @@ class ReplayRunIT {
 
     /** What an in-process command returned and printed. */
     private record Ran(int exit, String log) {
+    }
+
+    /**
+     * A thread (not started) that runs {@code replay} in this JVM with the given command line ({@code args}, "replay"
+     * first), its output to {@code out} and its exit code to {@code exit[0]}.
+     */
+    private static Thread replayThread(List<String> a, ByteArrayOutputStream out, int[] exit) {
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        return new Thread(() -> {
+            try {
+                exit[0] = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "it-worker");
     }
 
     /** Runs {@code replay} in this JVM with the given command line ({@code args}, "replay" first). */
