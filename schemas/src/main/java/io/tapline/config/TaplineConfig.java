@@ -346,7 +346,7 @@ public final class TaplineConfig {
     public long getLong(String key) {
         String raw = required(key);
         try {
-            return Long.parseLong(raw.replace("_", ""));
+            return Long.parseLong(raw.trim().replace("_", "")); // blanks around it, as durations and decimals
         } catch (NumberFormatException e) {
             throw bad(key, "a whole number");
         }

@@ -134,6 +134,18 @@ class TaplineConfigTest {
     }
 
     @Test
+    void aWholeNumberIsReadWithoutTheBlanksAroundItAsDurationsAndDecimalsAre() {
+        // a value quoted with a space in a manifest or a properties line with a trailing blank
+        TaplineConfig config = TaplineConfig.load(SPEC, new String[0],
+                Map.of("TAPLINE_LISTEN", " 8080 ", "TAPLINE_GRACE", " 2s"));
+        assertEquals(8080, config.getInt("listen"));
+        assertEquals(Duration.ofSeconds(2), config.getDuration("grace"));
+        TaplineConfig inside = TaplineConfig.load(SPEC, new String[0], Map.of("TAPLINE_LISTEN", "80 80"));
+        assertEquals("option --listen (set by TAPLINE_LISTEN): '80 80' is not a whole number",
+                assertThrows(ConfigException.class, () -> inside.getInt("listen")).getMessage());
+    }
+
+    @Test
     void acceptsDashedAndDottedFlagsWithSpaceOrEquals() {
         TaplineConfig config = TaplineConfig.load(SPEC, new String[] {
             "--capture-max-body-bytes=5", "--kafka.producer.linger.ms", "20", "--dry-run", "--grace", "2s"}, Map.of());
