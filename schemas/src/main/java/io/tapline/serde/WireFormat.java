@@ -23,8 +23,8 @@ public final class WireFormat {
                     + " bytes, shorter than the 5-byte Confluent wire-format header");
         }
         if (framed[0] != MAGIC_BYTE) {
-            throw new SerializationException("record on topic " + topic + " starts with byte " + framed[0]
-                    + ", not the Confluent wire-format magic byte 0");
+            throw new SerializationException("record on topic " + topic + " starts with byte "
+                    + String.format("0x%02x", framed[0] & 0xFF) + ", not the Confluent wire-format magic byte 0x00");
         }
         return ByteBuffer.wrap(framed, 1, 4).getInt();
     }

@@ -148,7 +148,12 @@ class AvroSerdeTest {
         assertTrue(shortRecord.getMessage().contains("tapline.interactions"), shortRecord.getMessage());
         SerializationException badMagic = assertThrows(SerializationException.class,
                 () -> serde.deserializer().deserialize("tapline.interactions", "{\"json\":true}".getBytes()));
-        assertTrue(badMagic.getMessage().contains("magic byte"), badMagic.getMessage());
+        assertTrue(badMagic.getMessage().contains("starts with byte 0x7b, not the Confluent wire-format magic byte 0x00"),
+                badMagic.getMessage());
+        // a byte over 0x7f as it is read on the wire, not as a signed Java byte (-61)
+        SerializationException high = assertThrows(SerializationException.class,
+                () -> serde.deserializer().deserialize("tapline.interactions", new byte[] {(byte) 0xC3, 0, 0, 0, 1, 2}));
+        assertTrue(high.getMessage().contains("starts with byte 0xc3,"), high.getMessage());
     }
 
     @Test
