@@ -65,6 +65,19 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void anUnmatchedStatusThatIsNotAFinalAnswerIsRefused() {
+        // A 1xx is an interim answer: the candidate's client would read it and wait for a final one that never comes
+        // (a 100 or 103), or take its connection as switched to another protocol (a 101).
+        for (String interim : List.of("100", "101", "103", "199")) {
+            String e = error("--mock-unmatched-status", interim);
+            assertTrue(e.startsWith("option --mock-route / --mock-unmatched-status: unmatched status must be a final HTTP"
+                    + " status 200..599, got " + interim), e);
+        }
+        assertEquals(200, parse("--mock-unmatched-status", "200").mock().unmatchedStatus());
+        assertEquals(599, parse("--mock-unmatched-status", "599").mock().unmatchedStatus());
+    }
+
+    @Test
     void aCandidateHeaderOrARegexKeepsItsCommas() {
         ReplaySettings s = parse("--candidate-header", "Accept: a, b", "--candidate-header", "X-Sig: a=1, b=2",
                 "--redaction-regex", "zip=\\d{5,9}");

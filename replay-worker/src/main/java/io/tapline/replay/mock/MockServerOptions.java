@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  *                        dependency {@code name}, request {@link HttpUrl#basePath base path} + {@code /rest}, as the sidecar
  *                        forwards (and records) it; the URL's host is used only when {@code --allow-live} names it
  * @param allowLive       hosts whose calls are forwarded to the real dependency
- * @param unmatchedStatus status answered to a call no recorded call matches
+ * @param unmatchedStatus status answered to a call no recorded call matches, a final one (200..599)
  * @param maxBodyBytes    largest request body accepted from the candidate (413 above)
  * @param liveTimeout     how long a live call ({@code --allow-live}) may take, from its start to its whole answer
  *                        (the run's request timeout: past it, the case the call belongs to was given up)
@@ -38,8 +38,9 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
     public MockServerOptions {
         routes = Map.copyOf(routes);
         allowLive = allowLive.stream().map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
-        if (unmatchedStatus < 100 || unmatchedStatus > 599) {
-            throw new IllegalArgumentException("unmatched status must be an HTTP status 100..599, got " + unmatchedStatus);
+        // a 1xx is not a final answer: the candidate's client would wait for the one that never comes
+        if (unmatchedStatus < 200 || unmatchedStatus > 599) {
+            throw new IllegalArgumentException("unmatched status must be a final HTTP status 200..599, got " + unmatchedStatus);
         }
         if (liveTimeout.isNegative() || liveTimeout.isZero()) {
             throw new IllegalArgumentException("the live call timeout must be positive, got " + liveTimeout);
