@@ -65,6 +65,10 @@ public final class CaseMocks {
             if (c.getKind() == CallKind.HTTP) {
                 http.add(c);
                 recordings.add(new MockMatcher.Recording(c));
+            } else if (c.getKind() == CallKind.TUNNEL) {
+                // not served (TLS is not intercepted), so a candidate that makes it is refused: say why in the result
+                note("call:CONNECT " + c.getDestination() + " is not replayed: production reached it through a TLS tunnel,"
+                        + " which replay does not intercept (route HTTPS dependencies through a named route over plain HTTP)");
             }
         }
         this.recorded = http;
@@ -282,6 +286,12 @@ public final class CaseMocks {
             compareRequest(prepared, recordings.get(found.index()), recorded.get(found.index()));
         }
         note(call, "live", found.index() >= 0 ? score : 0);
+    }
+
+    /** Notes a {@code CONNECT} of the candidate to {@code authority} that the mock refused with {@code status}. */
+    public synchronized void tunnelRefused(String authority, int status) {
+        note("the candidate's CONNECT " + authority + " was answered " + status
+                + ": replay does not intercept TLS tunnels (route HTTPS dependencies through a named route over plain HTTP)");
     }
 
     private void note(MockRequest call, String outcome, double score) {

@@ -75,6 +75,23 @@ public final class MockRegistry {
         return null;
     }
 
+    /**
+     * The case a {@code CONNECT} belongs to: the one in flight with its trace id, else the only case in flight, else
+     * null. Counts nothing: a tunnel's head carries no trace context of the calls inside it (they are encrypted), so
+     * one without it says nothing of the candidate's propagation, and a tunnel is refused whoever it belongs to.
+     */
+    public CaseMocks tunnelOwner(String traceId) {
+        if (traceId != null) {
+            CaseMocks byTrace = inFlight.get(traceId);
+            if (byTrace != null || finished.containsKey(traceId)) {
+                return byTrace;
+            }
+        }
+        Iterator<CaseMocks> cases = inFlight.values().iterator();
+        CaseMocks only = cases.hasNext() ? cases.next() : null;
+        return only != null && !cases.hasNext() ? only : null;
+    }
+
     /** True when {@code traceId} is that of a case that has finished and is not replayed again now: its calls are late. */
     public boolean finished(String traceId) {
         return traceId != null && !inFlight.containsKey(traceId) && finished.containsKey(traceId);

@@ -60,6 +60,8 @@ public final class MockServer implements AutoCloseable {
      * lingering close): closed at once, the client still sending it gets a reset, which drops the 413 on its side.
      */
     static final long LINGER_MS = 2000;
+    private static final String TUNNEL_REFUSED =
+            "tapline replay does not intercept TLS tunnels; route HTTPS dependencies through a named route\n";
     /** Live calls that may wait for one of the 16 connections to their dependency; more are answered 502 at once. */
     static final int MAX_LIVE_WAITING = 1024;
 
@@ -107,8 +109,7 @@ public final class MockServer implements AutoCloseable {
 
     private void handle(HttpServerRequest req) {
         if (req.method() == HttpMethod.CONNECT) {
-            req.response().setStatusCode(options.unmatchedStatus()).putHeader(MOCK_HEADER, "tunnel-refused")
-                    .end("tapline replay does not intercept TLS tunnels; route HTTPS dependencies through a named route\n");
+            refuseTunnel(req);
             return;
         }
         String contentLength = req.getHeader("content-length");
@@ -141,6 +142,31 @@ public final class MockServer implements AutoCloseable {
             }
         });
     }
+
+    /**
+     * Refuses a {@code CONNECT} (replay does not intercept TLS) with the unmatched status, or 502 when that is a 2xx
+     * (which would tell the client its tunnel is open), and closes the connection after the answer, as the sidecar does
+     * after a tunnel it does not open: what the client sent behind the head (a TLS ClientHello sent without waiting) is
+     * not HTTP. The case the tunnel belongs to, when one can be told (its trace id, or the only case in flight), gets a
+     * note saying so; a {@code CONNECT} carries no trace context of the calls inside it, so one without it is not taken
+     * for a candidate that does not propagate.
+     */
+    private void refuseTunnel(HttpServerRequest req) {
+        int status = options.unmatchedStatus() / 100 == 2 ? 502 : options.unmatchedStatus();
+        CaseMocks mocks = registry.tunnelOwner(TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT)));
+        if (mocks != null) {
+            mocks.tunnelRefused(req.uri(), status);
+        }
+        HttpServerResponse resp = req.response().setStatusCode(status).putHeader(MOCK_HEADER, "tunnel-refused")
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
+        if (req.version() == HttpVersion.HTTP_2) {
+            resp.end(TUNNEL_REFUSED); // the stream ends; the connection is others' too
+            return;
+        }
+        resp.putHeader(HttpHeaders.CONNECTION, "close").end(TUNNEL_REFUSED);
+        req.connection().close(); // now, before the bytes read behind the head are decoded as a request
+    }
+
 
     /**
      * Answers a body over the limit 413 as soon as it is known, and (HTTP/1.x) closes the connection once the rest of

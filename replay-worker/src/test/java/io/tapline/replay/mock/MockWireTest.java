@@ -1,0 +1,140 @@
+package io.tapline.replay.mock;
+
+import io.tapline.avro.CallKind;
+import io.tapline.avro.OutboundCall;
+import io.tapline.http.HttpUrl;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static io.tapline.replay.Fixtures.call;
+import static io.tapline.replay.Fixtures.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The mock as a candidate's HTTP client meets it on the wire: exact bytes written on a raw socket, the whole answer read
+ * back until the mock closes the connection.
+ */
+@Timeout(60)
+class MockWireTest {
+
+    private Vertx vertx;
+    private final MockRegistry registry = new MockRegistry();
+    private final MockMatcher matcher = new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE);
+
+    @BeforeEach
+    void setUp() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterEach
+    void tearDown() {
+        io.tapline.replay.http.Closing.await(vertx.close(), java.time.Duration.ofSeconds(10), "the test's Vert.x");
+    }
+
+    private MockServer start(int unmatchedStatus) {
+        return MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("inventory", HttpUrl.parse("http://inventory:8080")), Set.of(), unmatchedStatus, 1024), registry).await();
+    }
+
+    /** Registers the case's mocks under its trace id; returns the traceparent that carries it. */
+    private String register(CaseMocks mocks) {
+        TraceContext.CaseTrace trace = TraceContext.forCase("run", mocks.caseId());
+        registry.register(trace.traceId(), mocks);
+        return trace.traceparent();
+    }
+
+    /** Writes {@code request} as Latin-1 bytes and reads every byte the mock sends until it closes the connection. */
+    private static String exchange(MockServer mock, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(20_000); // a mock that leaves the connection open fails here
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** Writes {@code request} and reads the answer's status line, leaving the connection as the mock left it. */
+    private static String statusLine(MockServer mock, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            StringBuilder line = new StringBuilder();
+            for (int c = s.getInputStream().read(); c >= 0 && c != '\r'; c = s.getInputStream().read()) {
+                line.append((char) c);
+            }
+            return line.toString();
+        }
+    }
+
+    private static int answers(String wire) {
+        int n = 0;
+        for (int i = wire.indexOf("HTTP/1."); i >= 0; i = wire.indexOf("HTTP/1.", i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static OutboundCall tunnel(String authority) {
+        OutboundCall c = call(authority, "CONNECT", "", null, null, null);
+        c.setKind(CallKind.TUNNEL);
+        return c;
+    }
+
+    @Test
+    void aConnectIsRefusedAndItsConnectionClosedSoWhatFollowsTheHeadIsNotReadAsHttp() throws Exception {
+        MockServer mock = start(502);
+        String tp = register(new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}"))), matcher));
+        // A client that sends its TLS ClientHello without waiting for the 200, then (as a confused client could) a
+        // request: before, the connection stayed open, the ClientHello was answered a second time (400) and a request
+        // behind it was served as if the tunnel's bytes were HTTP.
+        String wire = exchange(mock, "CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n"
+                + "\u0016\u0003\u0001\u0000\u0005hello"
+                + "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n");
+        assertTrue(wire.startsWith("HTTP/1.1 502 Bad Gateway\r\n"), wire);
+        String lower = wire.toLowerCase(java.util.Locale.ROOT);
+        assertTrue(lower.contains("\r\nx-tapline-mock: tunnel-refused\r\n"), wire);
+        assertTrue(lower.contains("\r\nconnection: close\r\n"), wire);
+        assertTrue(wire.endsWith("route HTTPS dependencies through a named route\n"), wire);
+        assertEquals(1, answers(wire), wire);
+    }
+
+    @Test
+    void aConnectIsNeverAnswered2xxWhateverTheUnmatchedStatus() throws Exception {
+        // a 2xx to a CONNECT tells the client its tunnel is open: it would start TLS on a connection the mock reads as HTTP
+        String connect = "CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n";
+        assertEquals("HTTP/1.1 502 Bad Gateway", statusLine(start(200), connect));
+        assertEquals("HTTP/1.1 502 Bad Gateway", statusLine(start(204), connect));
+        assertEquals("HTTP/1.1 503 Service Unavailable", statusLine(start(503), connect));
+    }
+
+    @Test
+    void aRefusedConnectAndATunnelProductionMadeAreNotedOnTheCaseWithoutTakingItForMissingPropagation() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(tunnel("payments.example.com:443"),
+                call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))), matcher);
+        register(mocks);
+        // as an HTTPS client sends it through its proxy: no traceparent (that goes inside the tunnel, encrypted)
+        assertEquals("HTTP/1.1 502 Bad Gateway",
+                statusLine(mock, "CONNECT payments.example.com:443 HTTP/1.1\r\nHost: payments.example.com:443\r\n\r\n"));
+        assertEquals(List.of("call:CONNECT payments.example.com:443 is not replayed: production reached it through a TLS"
+                        + " tunnel, which replay does not intercept (route HTTPS dependencies through a named route over plain HTTP)",
+                "the candidate's CONNECT payments.example.com:443 was answered 502: replay does not intercept TLS tunnels"
+                        + " (route HTTPS dependencies through a named route over plain HTTP)"), mocks.notes());
+        assertEquals(0, registry.untracedCalls(), "a tunnel's head carries no trace context: no fallback for it");
+        assertEquals(0, registry.unattributableCalls());
+        assertEquals(1, mocks.usage().getUnused(), "the recorded tunnel is no HTTP call the candidate skipped");
+    }
+}
