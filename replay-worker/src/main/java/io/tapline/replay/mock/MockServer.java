@@ -60,6 +60,7 @@ public final class MockServer implements AutoCloseable {
      * lingering close): closed at once, the client still sending it gets a reset, which drops the 413 on its side.
      */
     static final long LINGER_MS = 2000;
+    private static final String TEXT = "text/plain; charset=utf-8";
     private static final String TUNNEL_REFUSED =
             "tapline replay does not intercept TLS tunnels; route HTTPS dependencies through a named route\n";
     /** Live calls that may wait for one of the 16 connections to their dependency; more are answered 502 at once. */
@@ -137,7 +138,7 @@ public final class MockServer implements AutoCloseable {
                 // A bug here must not leave the candidate waiting: answer, and say why.
                 log.error("mock failed to answer {} {}", req.method(), req.uri(), e);
                 if (!req.response().ended()) {
-                    req.response().setStatusCode(500).putHeader(MOCK_HEADER, "error").end(e + "\n");
+                    text(req.response(), 500, "error", e.toString());
                 }
             }
         });
@@ -158,7 +159,7 @@ public final class MockServer implements AutoCloseable {
             mocks.tunnelRefused(req.uri(), status);
         }
         HttpServerResponse resp = req.response().setStatusCode(status).putHeader(MOCK_HEADER, "tunnel-refused")
-                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
+                .putHeader(HttpHeaders.CONTENT_TYPE, TEXT);
         if (req.version() == HttpVersion.HTTP_2) {
             resp.end(TUNNEL_REFUSED); // the stream ends; the connection is others' too
             return;
@@ -195,8 +196,7 @@ public final class MockServer implements AutoCloseable {
         try {
             target = target(req);
         } catch (IllegalArgumentException e) {
-            req.response().setStatusCode(400).putHeader(MOCK_HEADER, "bad-target")
-                    .end("invalid request target: " + e.getMessage() + "\n");
+            text(req.response(), 400, "bad-target", "invalid request target: " + e.getMessage());
             return;
         }
         String traceId = TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT));
@@ -241,8 +241,8 @@ public final class MockServer implements AutoCloseable {
                 + (recorded != null && recorded.getTruncated() ? " truncated" : ""));
         if (recorded == null) {
             String error = answer.recorded().getError();
-            resp.setStatusCode(options.unmatchedStatus()).putHeader(MOCK_HEADER, "recorded-error")
-                    .end("recorded call failed: " + (error == null ? "no response" : error) + "\n");
+            text(resp, options.unmatchedStatus(), "recorded-error", "recorded call failed: "
+                    + (error == null ? "no response" : error));
             return;
         }
         resp.setStatusCode(recorded.getStatus());
@@ -272,8 +272,18 @@ public final class MockServer implements AutoCloseable {
         return !NOT_REPLAYED.contains(n) || (bodiless && n.equals("content-length"));
     }
 
+    /**
+     * Ends {@code resp} with the mock's own answer: {@code status}, {@code x-tapline-mock: kind} and {@code why} as one
+     * line of UTF-8 text, said so (it may quote a call's path, raw UTF-8 included), so the candidate's client logs it
+     * readable rather than guessing its charset.
+     */
+    private static void text(HttpServerResponse resp, int status, String kind, String why) {
+        resp.setStatusCode(status).putHeader(MOCK_HEADER, kind).putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
+                .end(why + "\n");
+    }
+
     private void unmatched(HttpServerResponse resp, String why) {
-        resp.setStatusCode(options.unmatchedStatus()).putHeader(MOCK_HEADER, "unmatched").end(why + "\n");
+        text(resp, options.unmatchedStatus(), "unmatched", why);
     }
 
     private void forwardLive(HttpServerRequest req, Target target, Buffer body) {
@@ -354,7 +364,7 @@ public final class MockServer implements AutoCloseable {
     /** Answers a live call that failed 502 {@code live-failed}, unless it was answered or the candidate left. */
     private static void liveFailed(HttpServerRequest req, AtomicBoolean givenUp, String why) {
         if (!req.response().ended() && !givenUp.get()) {
-            req.response().setStatusCode(502).putHeader(MOCK_HEADER, "live-failed").end(why + "\n");
+            text(req.response(), 502, "live-failed", why);
         }
     }
 

@@ -137,4 +137,24 @@ class MockWireTest {
         assertEquals(0, registry.unattributableCalls());
         assertEquals(1, mocks.usage().getUnused(), "the recorded tunnel is no HTTP call the candidate skipped");
     }
+
+    @Test
+    void anUnmatchedCallIsAnsweredWithTextThatSaysItsCharsetAndItsConnectionServesTheNextCall() throws Exception {
+        MockServer mock = start(502);
+        String tp = register(new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}"))), matcher));
+        // the path sent as raw UTF-8 (as some clients do), quoted in the answer: without a charset a client reads it as
+        // Latin-1 or its platform's default
+        byte[] cafe = "/inventory/caf\u00e9".getBytes(StandardCharsets.UTF_8);
+        String wire = exchange(mock, "GET " + new String(cafe, StandardCharsets.ISO_8859_1) + " HTTP/1.1\r\nHost: m\r\n"
+                + "traceparent: " + tp + "\r\n\r\n"
+                + "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\nConnection: close\r\n\r\n");
+        String first = wire.substring(0, wire.indexOf("HTTP/1.1 200 OK"));
+        String body = "no recorded call of case c1 matches call:GET inventory /caf\u00e9 (best score 0.0)\n";
+        int length = body.getBytes(StandardCharsets.UTF_8).length;
+        assertEquals("HTTP/1.1 502 Bad Gateway\r\nx-tapline-mock: unmatched\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                + "content-length: " + length + "\r\n\r\n" + new String(body.getBytes(StandardCharsets.UTF_8),
+                StandardCharsets.ISO_8859_1), first);
+        assertTrue(wire.endsWith("\r\n\r\n{\"n\":1}"), wire);
+    }
 }
