@@ -248,8 +248,15 @@ public final class MockServer implements AutoCloseable {
         resp.setStatusCode(recorded.getStatus());
         boolean bodiless = bodiless(req, recorded.getStatus());
         boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());
+        List<String> connection = new ArrayList<>();
         for (Header h : recorded.getHeaders()) {
-            if (replayed(h.getName(), bodiless)
+            if (h.getName().equalsIgnoreCase("connection")) {
+                connection.add(h.getValue());
+            }
+        }
+        Set<String> hopOnly = connectionNamed(connection);
+        for (Header h : recorded.getHeaders()) {
+            if (replayed(h.getName(), bodiless, hopOnly)
                     && (encodingHeader || !h.getName().equalsIgnoreCase("content-encoding"))) {
                 resp.headers().add(h.getName(), h.getValue());
             }
@@ -263,13 +270,30 @@ public final class MockServer implements AutoCloseable {
     }
 
     /**
-     * Whether a recorded (or live) response header is served. Framing and hop-by-hop headers are not, except the
+     * Whether a recorded (or live) response header is served. Framing and hop-by-hop headers are not (those its
+     * {@code Connection} names, {@code hopOnly}, included: the sidecar did not relay them to the app), except the
      * Content-Length of a bodiless answer: that is the representation's length (RFC 9110 §8.6), served as recorded;
      * any other answer's is the length of the body served, which the server sets.
      */
-    private static boolean replayed(String name, boolean bodiless) {
+    private static boolean replayed(String name, boolean bodiless, Set<String> hopOnly) {
         String n = name.toLowerCase(Locale.ROOT);
-        return !NOT_REPLAYED.contains(n) || (bodiless && n.equals("content-length"));
+        return !NOT_REPLAYED.contains(n) && !hopOnly.contains(n) || (bodiless && n.equals("content-length"));
+    }
+
+    /**
+     * The header names the {@code Connection} lines of a message name, lower case: for its hop only (RFC 9110 7.6.1), so
+     * not passed on, as the sidecar passes neither a dependency's to the app nor the app's to a dependency.
+     * {@code Content-Length} is never among them: it frames the message.
+     */
+    private static Set<String> connectionNamed(Iterable<String> connectionValues) {
+        Set<String> named = new java.util.HashSet<>();
+        for (String value : connectionValues) {
+            for (String token : value.split(",")) {
+                named.add(token.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        named.remove("content-length");
+        return named;
     }
 
     /**
@@ -296,12 +320,7 @@ public final class MockServer implements AutoCloseable {
                 .setConnectTimeout(options.liveTimeout().toMillis());
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         // headers the Connection header names are for this hop only (RFC 9110 7.6.1), as the sidecar treats them
-        Set<String> hopOnly = new java.util.HashSet<>();
-        for (String value : req.headers().getAll("connection")) {
-            for (String token : value.split(",")) {
-                hopOnly.add(token.trim().toLowerCase(Locale.ROOT));
-            }
-        }
+        Set<String> hopOnly = connectionNamed(req.headers().getAll(HttpHeaders.CONNECTION));
         req.headers().forEach(e -> {
             String n = e.getKey().toLowerCase(Locale.ROOT);
             // Proxy-Authorization is the candidate's credential for its proxy, which the mock stands in for: the
@@ -349,8 +368,9 @@ public final class MockServer implements AutoCloseable {
                     }
                     HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
                     boolean bodiless = bodiless(req, r.statusCode());
+                    Set<String> answerHopOnly = connectionNamed(r.headers().getAll(HttpHeaders.CONNECTION));
                     r.headers().forEach(e -> {
-                        if (replayed(e.getKey(), bodiless)) {
+                        if (replayed(e.getKey(), bodiless, answerHopOnly)) {
                             resp.headers().add(e.getKey(), e.getValue());
                         }
                     });

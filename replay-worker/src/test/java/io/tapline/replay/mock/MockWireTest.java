@@ -157,4 +157,29 @@ class MockWireTest {
                 StandardCharsets.ISO_8859_1), first);
         assertTrue(wire.endsWith("\r\n\r\n{\"n\":1}"), wire);
     }
+
+    @Test
+    void theHeadersARecordedOrLiveAnswersConnectionNamesAreNotServedAsTheSidecarDidNotRelayThem() throws Exception {
+        // the dependency's answer as recorded, hop-by-hop lines included; the app got it without them (RFC 9110 7.6.1)
+        io.vertx.core.http.HttpServer live = vertx.createHttpServer().requestHandler(r -> r.response()
+                .putHeader("Connection", "X-Live-Hop").putHeader("X-Live-Hop", "1").putHeader("X-Live-Kept", "2")
+                .end("live")).listen(0, "127.0.0.1").await();
+        MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("live", HttpUrl.parse("http://127.0.0.1:" + live.actualPort())), Set.of("127.0.0.1"), 502, 1024),
+                registry).await();
+        String tp = register(new CaseMocks("c1", List.of(call("api.example.com:80", "GET", "/a", null, null,
+                io.tapline.replay.Fixtures.response(200, "text/plain", "recorded".getBytes(StandardCharsets.UTF_8), null,
+                        new io.tapline.avro.Header("Connection", "keep-alive, X-Hop"),
+                        new io.tapline.avro.Header("X-Hop", "1"), new io.tapline.avro.Header("X-Kept", "2")))), matcher));
+        String recorded = exchange(mock, "GET http://api.example.com/a HTTP/1.1\r\nHost: api.example.com\r\n"
+                + "traceparent: " + tp + "\r\nConnection: close\r\n\r\n").toLowerCase(java.util.Locale.ROOT);
+        assertTrue(recorded.startsWith("http/1.1 200 ok\r\n") && recorded.endsWith("\r\n\r\nrecorded"), recorded);
+        assertTrue(recorded.contains("\r\nx-kept: 2\r\n"), recorded);
+        assertTrue(!recorded.contains("x-hop"), recorded);
+        String forwarded = exchange(mock, "GET /live/x HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp
+                + "\r\nConnection: close\r\n\r\n").toLowerCase(java.util.Locale.ROOT);
+        assertTrue(forwarded.startsWith("http/1.1 200 ok\r\n") && forwarded.endsWith("\r\n\r\nlive"), forwarded);
+        assertTrue(forwarded.contains("\r\nx-live-kept: 2\r\n"), forwarded);
+        assertTrue(!forwarded.contains("x-live-hop"), forwarded);
+    }
 }
