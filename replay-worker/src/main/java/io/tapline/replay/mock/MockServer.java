@@ -93,7 +93,10 @@ public final class MockServer implements AutoCloseable {
         // Takes the longest request line and head a sidecar may have let through in production (its
         // --proxy-max-header-bytes), rather than Vert.x's 4096-byte request line and 8 KiB head.
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
-                .setMaxInitialLineLength(MAX_HEAD_BYTES).setMaxHeaderSize(MAX_HEAD_BYTES));
+                .setMaxInitialLineLength(MAX_HEAD_BYTES).setMaxHeaderSize(MAX_HEAD_BYTES)
+                // HTTP/1.1 only, as the sidecar's egress listener: a client that asks for h2c (Java's HttpClient does
+                // by default on an http:// URL) stays on the HTTP/1.1 it used in production
+                .setHttp2ClearTextEnabled(false));
         MockServer[] holder = new MockServer[1];
         server.requestHandler(req -> holder[0].handle(req));
         holder[0] = new MockServer(vertx, options, registry, server, live);
@@ -158,19 +161,14 @@ public final class MockServer implements AutoCloseable {
         if (mocks != null) {
             mocks.tunnelRefused(req.uri(), status);
         }
-        HttpServerResponse resp = req.response().setStatusCode(status).putHeader(MOCK_HEADER, "tunnel-refused")
-                .putHeader(HttpHeaders.CONTENT_TYPE, TEXT);
-        if (req.version() == HttpVersion.HTTP_2) {
-            resp.end(TUNNEL_REFUSED); // the stream ends; the connection is others' too
-            return;
-        }
-        resp.putHeader(HttpHeaders.CONNECTION, "close").end(TUNNEL_REFUSED);
+        req.response().setStatusCode(status).putHeader(MOCK_HEADER, "tunnel-refused").putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
+                .putHeader(HttpHeaders.CONNECTION, "close").end(TUNNEL_REFUSED);
         req.connection().close(); // now, before the bytes read behind the head are decoded as a request
     }
 
 
     /**
-     * Answers a body over the limit 413 as soon as it is known, and (HTTP/1.x) closes the connection once the rest of
+     * Answers a body over the limit 413 as soon as it is known, and closes the connection once the rest of
      * the body has ended or {@link #LINGER_MS} after the answer, whichever comes first, reading and dropping what
      * arrives meanwhile: the body may never end, and a client still sending it when the connection closed would get a
      * reset instead of the 413.
@@ -178,16 +176,12 @@ public final class MockServer implements AutoCloseable {
     private void tooLarge(HttpServerRequest req) {
         HttpServerResponse resp = req.response().setStatusCode(413);
         req.handler(dropped -> { });
-        if (req.version() == HttpVersion.HTTP_2) {
-            req.endHandler(v -> { }); // the stream ends; the connection is others' too
-        } else {
-            resp.putHeader(HttpHeaders.CONNECTION, "close");
-            long linger = vertx.setTimer(LINGER_MS, t -> req.connection().close());
-            req.endHandler(v -> {
-                vertx.cancelTimer(linger);
-                req.connection().close();
-            });
-        }
+        resp.putHeader(HttpHeaders.CONNECTION, "close");
+        long linger = vertx.setTimer(LINGER_MS, t -> req.connection().close());
+        req.endHandler(v -> {
+            vertx.cancelTimer(linger);
+            req.connection().close();
+        });
         resp.end();
     }
 

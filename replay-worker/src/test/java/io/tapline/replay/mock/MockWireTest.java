@@ -78,6 +78,28 @@ class MockWireTest {
         }
     }
 
+    /** Writes {@code request} and reads one answer: its head and the {@code Content-Length} bytes of body after it. */
+    private static String oneAnswer(MockServer mock, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            java.io.InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int c = in.read();
+                if (c < 0) {
+                    return head.toString();
+                }
+                head.append((char) c);
+            }
+            java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length: (\\d+)\r\n")
+                    .matcher(head);
+            int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+            return head + new String(in.readNBytes(n), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private static int answers(String wire) {
         int n = 0;
         for (int i = wire.indexOf("HTTP/1."); i >= 0; i = wire.indexOf("HTTP/1.", i + 1)) {
@@ -181,5 +203,20 @@ class MockWireTest {
         assertTrue(forwarded.startsWith("http/1.1 200 ok\r\n") && forwarded.endsWith("\r\n\r\nlive"), forwarded);
         assertTrue(forwarded.contains("\r\nx-live-kept: 2\r\n"), forwarded);
         assertTrue(!forwarded.contains("x-live-hop"), forwarded);
+    }
+
+    @Test
+    void aClientAskingForH2cStaysOnHttp11AsBehindTheSidecar() throws Exception {
+        MockServer mock = start(502);
+        String tp = register(new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}"))), matcher));
+        // what Java's HttpClient sends on an http:// URL by default; the sidecar's listeners speak HTTP/1.1 only, so in
+        // production the app's calls stayed on HTTP/1.1. Before, the mock switched the connection to HTTP/2.
+        String wire = oneAnswer(mock, "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n"
+                + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+        assertTrue(wire.startsWith("HTTP/1.1 200 OK\r\n") && wire.endsWith("\r\n\r\n{\"n\":1}"), wire);
+        // nor is HTTP/2 with prior knowledge spoken: the preface gets an HTTP/1.x refusal, not a SETTINGS frame
+        String preface = statusLine(mock, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        assertTrue(preface.startsWith("HTTP/") && !preface.contains(" 2"), preface);
     }
 }
