@@ -121,6 +121,10 @@ public final class MockServer implements AutoCloseable {
             tooLarge(req);
             return;
         }
+        if (lastRequest(req)) {
+            // Vert.x closes only after a Connection line that is "close" alone, and never reads Proxy-Connection
+            req.response().putHeader(HttpHeaders.CONNECTION, "close").endHandler(v -> req.connection().close());
+        }
         if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT)) && req.version() != HttpVersion.HTTP_1_0) {
             // the client waits for this before sending the body the answer is chosen by (RFC 9110 10.1.1)
             req.response().writeContinue();
@@ -174,7 +178,8 @@ public final class MockServer implements AutoCloseable {
      * reset instead of the 413.
      */
     private void tooLarge(HttpServerRequest req) {
-        HttpServerResponse resp = req.response().setStatusCode(413);
+        // closed below, once the body ends or the linger passes: not at once, as a last request's answer would close it
+        HttpServerResponse resp = req.response().setStatusCode(413).endHandler(null);
         req.handler(dropped -> { });
         resp.putHeader(HttpHeaders.CONNECTION, "close");
         long linger = vertx.setTimer(LINGER_MS, t -> req.connection().close());
@@ -183,6 +188,19 @@ public final class MockServer implements AutoCloseable {
             req.connection().close();
         });
         resp.end();
+    }
+
+    /**
+     * Whether the candidate said this request is its connection's last, as the sidecar's egress reads it: {@code close}
+     * among its {@code Connection} options ({@code Connection: TE, close}), or, for an absolute-form target (a request
+     * to its forward proxy) without {@code Connection}, among its {@code Proxy-Connection} options, as squid reads them.
+     */
+    private static boolean lastRequest(HttpServerRequest req) {
+        List<String> options = req.headers().getAll(HttpHeaders.CONNECTION);
+        if (options.isEmpty() && !req.uri().startsWith("/") && !req.uri().equals("*")) {
+            options = req.headers().getAll("proxy-connection");
+        }
+        return connectionNamed(options).contains("close");
     }
 
     private void route(HttpServerRequest req, Buffer body) {

@@ -84,20 +84,23 @@ class MockWireTest {
             s.setSoTimeout(20_000);
             s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             s.getOutputStream().flush();
-            java.io.InputStream in = s.getInputStream();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int c = in.read();
-                if (c < 0) {
-                    return head.toString();
-                }
-                head.append((char) c);
-            }
-            java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length: (\\d+)\r\n")
-                    .matcher(head);
-            int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
-            return head + new String(in.readNBytes(n), StandardCharsets.ISO_8859_1);
+            return readAnswer(s.getInputStream());
         }
+    }
+
+    /** Reads one answer from {@code in}: its head and the {@code Content-Length} bytes of body after it. */
+    private static String readAnswer(java.io.InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                return head.toString();
+            }
+            head.append((char) c);
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length: (\\d+)\r\n").matcher(head);
+        int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+        return head + new String(in.readNBytes(n), StandardCharsets.ISO_8859_1);
     }
 
     private static int answers(String wire) {
@@ -218,5 +221,29 @@ class MockWireTest {
         // nor is HTTP/2 with prior knowledge spoken: the preface gets an HTTP/1.x refusal, not a SETTINGS frame
         String preface = statusLine(mock, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
         assertTrue(preface.startsWith("HTTP/") && !preface.contains(" 2"), preface);
+    }
+
+    @Test
+    void aRequestThatSaysItIsTheLastAmongOtherConnectionOptionsHasItsConnectionClosedAfterItsAnswer() throws Exception {
+        MockServer mock = start(502);
+        String tp = register(new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}")), call("api.example.com:80", "GET", "/a", null, null, json(200, "{\"a\":1}"))), matcher));
+        // close among other options (as libwww-perl sends it), and a forward-proxy client's Proxy-Connection: close
+        // without Connection (read as squid and the sidecar's egress read it): Vert.x reads a Connection line that is
+        // "close" alone, so the answer said nothing and the connection stayed open
+        for (String request : List.of(
+                "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\nTE: trailers\r\nConnection: TE, close\r\n\r\n",
+                "GET http://api.example.com/a HTTP/1.1\r\nHost: api.example.com\r\ntraceparent: " + tp
+                        + "\r\nProxy-Connection: close\r\n\r\n")) {
+            try (Socket s = new Socket("127.0.0.1", mock.port())) {
+                s.setSoTimeout(20_000);
+                s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                String wire = readAnswer(s.getInputStream());
+                assertTrue(wire.startsWith("HTTP/1.1 200 OK\r\n"), wire);
+                assertTrue(wire.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close\r\n"), wire);
+                assertTrue(wire.endsWith("\r\n\r\n{\"n\":1}") || wire.endsWith("\r\n\r\n{\"a\":1}"), wire);
+                assertEquals(-1, s.getInputStream().read(), "closed after the answer");
+            }
+        }
     }
 }
