@@ -246,4 +246,30 @@ class MockWireTest {
             }
         }
     }
+
+    @Test
+    void aCallsCaseIsTheTraceIdOfItsFirstTraceparentLineReadInAnyCaseAndAJoinedValueNamesNone() throws Exception {
+        MockServer mock = start(502);
+        String a = register(new CaseMocks("a", List.of(call("inventory", "GET", "/who", null, null, json(200, "\"a\""))), matcher));
+        String b = register(new CaseMocks("b", List.of(call("inventory", "GET", "/who", null, null, json(200, "\"b\""))), matcher));
+        java.util.function.Function<String, String> who = lines -> {
+            try {
+                String wire = oneAnswer(mock, "GET /inventory/who HTTP/1.1\r\nHost: m\r\n" + lines + "\r\n");
+                return wire.substring(wire.indexOf(' ') + 1, wire.indexOf(' ') + 4) + " " + wire.substring(wire.indexOf("\r\n\r\n") + 4);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        // of two lines the first, as the sidecar's egress read it when it attributed the recorded call
+        assertEquals("200 \"a\"", who.apply("traceparent: " + a + "\r\ntraceparent: " + b + "\r\n"));
+        assertEquals("200 \"b\"", who.apply("traceparent: " + b + "\r\ntraceparent: " + a + "\r\n"));
+        // upper-case hex, which W3C and the sidecar refuse, is read as the trace id it spells: the call is the case's
+        assertEquals("200 \"b\"", who.apply("TraceParent: " + b.toUpperCase(java.util.Locale.ROOT) + "\r\n"));
+        assertEquals(0, registry.untracedCalls());
+        // two values joined on one line (a client that folds repeated headers) name no trace: with two cases in flight
+        // the call is nobody's, and counted as a call without trace context (the one-case-at-a-time fallback's signal)
+        assertTrue(who.apply("traceparent: " + a + "," + b + "\r\n").startsWith("502 no case in flight has trace id null"));
+        assertEquals(1, registry.untracedCalls());
+        assertEquals(1, registry.unattributableCalls());
+    }
 }
