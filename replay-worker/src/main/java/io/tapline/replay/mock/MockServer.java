@@ -336,8 +336,10 @@ public final class MockServer implements AutoCloseable {
         req.headers().forEach(e -> {
             String n = e.getKey().toLowerCase(Locale.ROOT);
             // Proxy-Authorization is the candidate's credential for its proxy, which the mock stands in for: the
-            // sidecar never passed it on either
-            if (!NOT_REPLAYED.contains(n) && !n.equals("host") && !n.equals("proxy-authorization") && !hopOnly.contains(n)) {
+            // sidecar never passed it on either; nor an Expect, which the mock has answered (as the sidecar does), the
+            // body being sent whole
+            if (!NOT_REPLAYED.contains(n) && !n.equals("host") && !n.equals("proxy-authorization") && !n.equals("expect")
+                    && !hopOnly.contains(n)) {
                 headers.add(e.getKey(), e.getValue());
             }
         });

@@ -272,4 +272,28 @@ class MockWireTest {
         assertEquals(1, registry.untracedCalls());
         assertEquals(1, registry.unattributableCalls());
     }
+
+    @Test
+    void aLiveCallIsForwardedWithoutTheExpectationTheMockAnswered() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        io.vertx.core.http.HttpServer live = vertx.createHttpServer().requestHandler(r -> r.body().onSuccess(b -> {
+            seen.set(r.getHeader("expect") + " " + b);
+            r.response().end("live");
+        })).listen(0, "127.0.0.1").await();
+        MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("live", HttpUrl.parse("http://127.0.0.1:" + live.actualPort())), Set.of("127.0.0.1"), 502, 1024),
+                registry).await();
+        try (Socket s = new Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(("POST /live/upload HTTP/1.1\r\nHost: m\r\nContent-Length: 5\r\n"
+                    + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            assertEquals("HTTP/1.1 100 Continue\r\n\r\n", readAnswer(s.getInputStream()));
+            s.getOutputStream().write("hello".getBytes(StandardCharsets.ISO_8859_1));
+            String wire = readAnswer(s.getInputStream());
+            assertTrue(wire.startsWith("HTTP/1.1 200 OK\r\n") && wire.endsWith("\r\n\r\nlive"), wire);
+        }
+        // the sidecar answers the expectation itself and forwards the body without it; a dependency that takes no
+        // expectations would answer 417 to it
+        assertEquals("null hello", seen.get());
+    }
 }
