@@ -294,6 +294,12 @@ public final class CaseMocks {
                 + ": replay does not intercept TLS tunnels (route HTTPS dependencies through a named route over plain HTTP)");
     }
 
+    /** Notes a call of the candidate ({@code METHOD target}) answered 413 for a body over {@code limit} bytes. */
+    public synchronized void bodyTooLarge(String call, int limit) {
+        note("the candidate's call " + call + " was answered 413 and not matched: its body is over the mock's limit of "
+                + limit + " bytes");
+    }
+
     private void note(MockRequest call, String outcome, double score) {
         if (calls.size() < MAX_CALLS_KEPT) {
             String path = call.path() + (call.rawQuery() == null || call.rawQuery().isEmpty() ? "" : "?" + call.rawQuery());

@@ -76,11 +76,12 @@ public final class MockRegistry {
     }
 
     /**
-     * The case a {@code CONNECT} belongs to: the one in flight with its trace id, else the only case in flight, else
-     * null. Counts nothing: a tunnel's head carries no trace context of the calls inside it (they are encrypted), so
-     * one without it says nothing of the candidate's propagation, and a tunnel is refused whoever it belongs to.
+     * The case a call the mock refuses without matching it belongs to (a {@code CONNECT}, a body over the limit), for
+     * a note on it: the one in flight with its trace id, else the only case in flight, else null. Counts nothing: such a
+     * call is answered the same whoever it belongs to, and a tunnel's head carries no trace context of the calls inside
+     * it (they are encrypted), so one without it says nothing of the candidate's propagation.
      */
-    public CaseMocks tunnelOwner(String traceId) {
+    public CaseMocks owner(String traceId) {
         if (traceId != null) {
             CaseMocks byTrace = inFlight.get(traceId);
             if (byTrace != null || finished.containsKey(traceId)) {

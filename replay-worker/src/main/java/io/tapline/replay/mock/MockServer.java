@@ -161,7 +161,7 @@ public final class MockServer implements AutoCloseable {
      */
     private void refuseTunnel(HttpServerRequest req) {
         int status = options.unmatchedStatus() / 100 == 2 ? 502 : options.unmatchedStatus();
-        CaseMocks mocks = registry.tunnelOwner(TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT)));
+        CaseMocks mocks = registry.owner(TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT)));
         if (mocks != null) {
             mocks.tunnelRefused(req.uri(), status);
         }
@@ -175,9 +175,14 @@ public final class MockServer implements AutoCloseable {
      * Answers a body over the limit 413 as soon as it is known, and closes the connection once the rest of
      * the body has ended or {@link #LINGER_MS} after the answer, whichever comes first, reading and dropping what
      * arrives meanwhile: the body may never end, and a client still sending it when the connection closed would get a
-     * reset instead of the 413.
+     * reset instead of the 413. The case the call belongs to, when one can be told, gets a note saying so: the call is
+     * neither matched nor reported as a difference.
      */
     private void tooLarge(HttpServerRequest req) {
+        CaseMocks mocks = registry.owner(TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT)));
+        if (mocks != null) {
+            mocks.bodyTooLarge(req.method().name() + " " + RequestTarget.fromWire(req.uri()), options.maxBodyBytes());
+        }
         // closed below, once the body ends or the linger passes: not at once, as a last request's answer would close it
         HttpServerResponse resp = req.response().setStatusCode(413).endHandler(null);
         req.handler(dropped -> { });

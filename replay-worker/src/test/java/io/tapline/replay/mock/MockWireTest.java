@@ -296,4 +296,23 @@ class MockWireTest {
         // expectations would answer 417 to it
         assertEquals("null hello", seen.get());
     }
+
+    @Test
+    void aBodyOverTheLimitIsNotedOnItsCase() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "POST", "/upload", null, "{}", json(200, "{}"))), matcher);
+        String tp = register(mocks);
+        // declared over the 1 KiB limit, and chunked growing past it
+        assertEquals("HTTP/1.1 413 Request Entity Too Large", statusLine(mock, "POST /inventory/upload HTTP/1.1\r\n"
+                + "Host: m\r\ntraceparent: " + tp + "\r\nContent-Length: 5000\r\n\r\n"));
+        assertEquals("HTTP/1.1 413 Request Entity Too Large", statusLine(mock, "POST http://files.example.com/put HTTP/1.1\r\n"
+                + "Host: files.example.com\r\ntraceparent: " + tp + "\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"
+                + "x".repeat(2048) + "\r\n"));
+        // before, the result said nothing of it: the candidate's answer changed, and no difference or note said why
+        assertEquals(List.of("the candidate's call POST /inventory/upload was answered 413 and not matched: its body is"
+                        + " over the mock's limit of 1024 bytes",
+                "the candidate's call POST http://files.example.com/put was answered 413 and not matched: its body is over"
+                        + " the mock's limit of 1024 bytes"), mocks.notes());
+        assertEquals(1, mocks.usage().getUnused());
+    }
 }
