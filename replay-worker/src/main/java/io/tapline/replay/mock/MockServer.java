@@ -54,15 +54,16 @@ public final class MockServer implements AutoCloseable {
     static final int MAX_HEAD_BYTES = 64 * 1024;
     private static final Set<String> NOT_REPLAYED = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authenticate");
+    /** The type of the mock's own answers (a line of text saying why). */
+    private static final String TEXT = "text/plain; charset=utf-8";
+    private static final String TUNNEL_REFUSED =
+            "tapline replay does not intercept TLS tunnels; route HTTPS dependencies through a named route\n";
 
     /**
      * How long the rest of a body answered 413 early is read and dropped before the connection is closed (nginx's
      * lingering close): closed at once, the client still sending it gets a reset, which drops the 413 on its side.
      */
     static final long LINGER_MS = 2000;
-    private static final String TEXT = "text/plain; charset=utf-8";
-    private static final String TUNNEL_REFUSED =
-            "tapline replay does not intercept TLS tunnels; route HTTPS dependencies through a named route\n";
     /** Live calls that may wait for one of the 16 connections to their dependency; more are answered 502 at once. */
     static final int MAX_LIVE_WAITING = 1024;
 
@@ -169,7 +170,6 @@ public final class MockServer implements AutoCloseable {
                 .putHeader(HttpHeaders.CONNECTION, "close").end(TUNNEL_REFUSED);
         req.connection().close(); // now, before the bytes read behind the head are decoded as a request
     }
-
 
     /**
      * Answers a body over the limit 413 as soon as it is known, and closes the connection once the rest of
