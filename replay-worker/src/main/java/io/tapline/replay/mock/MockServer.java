@@ -14,6 +14,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -73,6 +75,11 @@ public final class MockServer implements AutoCloseable {
     private final HttpServer server;
     private final HttpClientAgent liveClient;
     private final AtomicLong liveCalls = new AtomicLong();
+    /**
+     * Connections whose candidate said a request was its last, until they close: a request read behind it (pipelined
+     * by a client that should not have sent it) is not served, as the sidecar's egress does not serve it either.
+     */
+    private final Set<HttpConnection> closing = ConcurrentHashMap.newKeySet();
 
     private MockServer(Vertx vertx, MockServerOptions options, MockRegistry registry, HttpServer server,
                        HttpClientAgent liveClient) {
@@ -113,6 +120,10 @@ public final class MockServer implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest req) {
+        HttpConnection connection = req.connection();
+        if (closing.contains(connection)) {
+            return; // behind the last request: never answered, the connection is closing
+        }
         if (req.method() == HttpMethod.CONNECT) {
             refuseTunnel(req);
             return;
@@ -124,7 +135,9 @@ public final class MockServer implements AutoCloseable {
         }
         if (lastRequest(req)) {
             // Vert.x closes only after a Connection line that is "close" alone, and never reads Proxy-Connection
-            req.response().putHeader(HttpHeaders.CONNECTION, "close").endHandler(v -> req.connection().close());
+            closing.add(connection);
+            connection.closeHandler(v -> closing.remove(connection));
+            req.response().putHeader(HttpHeaders.CONNECTION, "close").endHandler(v -> connection.close());
         }
         if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT)) && req.version() != HttpVersion.HTTP_1_0) {
             // the client waits for this before sending the body the answer is chosen by (RFC 9110 10.1.1)

@@ -248,6 +248,34 @@ class MockWireTest {
     }
 
     @Test
+    void aRequestPipelinedBehindTheLastIsNotServed() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
+        io.vertx.core.http.HttpServer live = vertx.createHttpServer().requestHandler(r -> {
+            reached.incrementAndGet();
+            r.response().end("live");
+        }).listen(0, "127.0.0.1").await();
+        MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("live", HttpUrl.parse("http://127.0.0.1:" + live.actualPort())), Set.of("127.0.0.1"), 502, 1024),
+                registry).await();
+        String tp = register(new CaseMocks("c1", List.of(call("api.example.com:80", "GET", "/a", null, null,
+                json(200, "{\"a\":1}"))), matcher));
+        // a client may send nothing behind a request that says close (RFC 9112 9.6); one that does must not have it
+        // served: before, it was, here a live call to a real dependency
+        try (Socket s = new Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(("GET http://api.example.com/a HTTP/1.1\r\nHost: api.example.com\r\ntraceparent: " + tp
+                    + "\r\nConnection: TE, close\r\nTE: trailers\r\n\r\nGET /live/behind HTTP/1.1\r\nHost: m\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String wire = readAnswer(s.getInputStream());
+            assertTrue(wire.startsWith("HTTP/1.1 200 OK\r\n") && wire.endsWith("\r\n\r\n{\"a\":1}"), wire);
+            assertEquals(-1, s.getInputStream().read(), "nothing after the last request's answer");
+        }
+        assertEquals(0, mock.liveCalls(), "the request behind is not forwarded");
+        assertEquals(0, reached.get());
+        assertEquals(0, registry.untracedCalls(), "nor counted as a call without trace context");
+    }
+
+    @Test
     void aCallsCaseIsTheTraceIdOfItsFirstTraceparentLineReadInAnyCaseAndAJoinedValueNamesNone() throws Exception {
         MockServer mock = start(502);
         String a = register(new CaseMocks("a", List.of(call("inventory", "GET", "/who", null, null, json(200, "\"a\""))), matcher));
