@@ -220,6 +220,84 @@ class DeployManifestsTest {
     }
 
     @Test
+    void dedupStreamKeepsAWarmCopyOfItsStateThroughDrainsAndNodeLosses() {
+        // The state is on an emptyDir: a pod evicted or lost takes its stores with it, and num.standby.replicas keeps
+        // a copy on the other pod. Two pods evicted together (a node drain), or on the node that fails, leave no copy,
+        // and every store is restored from its changelog before dedup goes on.
+        List<String> problems = new ArrayList<>();
+        List<Doc> budgets = docs.stream().filter(d -> d.kind().equals("PodDisruptionBudget")).toList();
+        int checked = 0;
+        for (Doc doc : docs) {
+            JsonNode template = doc.node().path("spec").path("template");
+            if (!doc.kind().equals("Deployment") && !doc.kind().equals("StatefulSet")
+                    || containers(template.path("spec")).stream().noneMatch(c -> component(c) == Component.DEDUP)) {
+                continue;
+            }
+            checked++;
+            String namespace = doc.node().path("metadata").path("namespace").asText("");
+            List<Doc> selecting = budgets.stream()
+                    .filter(b -> b.node().path("metadata").path("namespace").asText("").equals(namespace))
+                    .filter(b -> selectsLabels(b.node().path("spec").path("selector"), template.path("metadata").path("labels")))
+                    .toList();
+            problems.addAll(checkDedupAvailability(doc.node(), selecting.stream().map(Doc::node).toList(), doc.where()));
+        }
+        assertNoProblems(problems);
+        assertEquals(1, checked, "dedup-stream's workload under deploy/k8s");
+    }
+
+    /**
+     * A dedup-stream workload of more than one replica needs one PodDisruptionBudget that lets one pod at a time go
+     * (selecting its pods by matchLabels), and a spread of its pods over nodes, so that the standby copy of a store is
+     * not on the node that holds the active one.
+     */
+    static List<String> checkDedupAvailability(JsonNode workload, List<JsonNode> budgets, String where) {
+        List<String> problems = new ArrayList<>();
+        int replicas = workload.path("spec").path("replicas").asInt(1);
+        if (replicas < 2) {
+            return problems;
+        }
+        if (budgets.size() != 1) {
+            problems.add(where + ": " + budgets.size() + " PodDisruptionBudgets select its pods; one is needed, or a node drain"
+                    + " evicts every replica at once and each restores its stores from the changelogs");
+        } else {
+            JsonNode spec = budgets.get(0).path("spec");
+            boolean oneAtATime = spec.path("maxUnavailable").isInt() && spec.path("maxUnavailable").asInt() == 1
+                    || spec.path("minAvailable").isInt() && spec.path("minAvailable").asInt() == replicas - 1;
+            if (!oneAtATime) {
+                problems.add(where + ": its PodDisruptionBudget must let one pod go at a time (maxUnavailable: 1), found "
+                        + spec);
+            }
+        }
+        JsonNode labels = workload.path("spec").path("template").path("metadata").path("labels");
+        JsonNode podSpec = workload.path("spec").path("template").path("spec");
+        boolean spread = stream(podSpec.path("topologySpreadConstraints")).anyMatch(t ->
+                t.path("topologyKey").asText().equals("kubernetes.io/hostname") && selectsLabels(t.path("labelSelector"), labels));
+        boolean apart = stream(podSpec.path("affinity").path("podAntiAffinity").path("preferredDuringSchedulingIgnoredDuringExecution"))
+                .map(w -> w.path("podAffinityTerm"))
+                .anyMatch(t -> t.path("topologyKey").asText().equals("kubernetes.io/hostname")
+                        && selectsLabels(t.path("labelSelector"), labels))
+                || stream(podSpec.path("affinity").path("podAntiAffinity").path("requiredDuringSchedulingIgnoredDuringExecution"))
+                .anyMatch(t -> t.path("topologyKey").asText().equals("kubernetes.io/hostname")
+                        && selectsLabels(t.path("labelSelector"), labels));
+        if (!spread && !apart) {
+            problems.add(where + ": its pods are not spread over nodes (topologySpreadConstraints or podAntiAffinity on"
+                    + " kubernetes.io/hostname selecting them): the standby copy of a store may sit on the active one's node");
+        }
+        return problems;
+    }
+
+    /** A label selector given by matchLabels only, none empty, that the labels satisfy. */
+    static boolean selectsLabels(JsonNode selector, JsonNode labels) {
+        JsonNode match = selector.path("matchLabels");
+        if (match.isEmpty() || selector.has("matchExpressions")) {
+            return false;
+        }
+        List<Map.Entry<String, JsonNode>> wanted = new ArrayList<>();
+        match.fields().forEachRemaining(wanted::add);
+        return wanted.stream().allMatch(e -> e.getValue().asText().equals(labels.path(e.getKey()).asText(null)));
+    }
+
+    @Test
     void everyReplayJobHasANetworkPolicyLettingItReachOnlyKafkaTheRegistryAndDns() {
         // The candidate talks to the worker's mock over loopback; one that calls a real dependency by itself (a URL
         // not pointed at the mock) must find no route to it, or a replay charges real payments.
