@@ -298,6 +298,31 @@ class DeployManifestsTest {
     }
 
     @Test
+    void replayWorkerHasNoLivenessProbe() {
+        // replay's /healthy has no failure of its own (ReplayCommand starts the management server without a liveness
+        // check), and the port listens only once the run's bounds are read and the learned noise loaded (each up to
+        // --kafka-timeout), never on a rerun of a completed run, which reads the run's results and reports them.
+        // A liveness probe there finds nothing wrong and kills such a worker, a Job pod failure each time: retried
+        // until backoffLimit, the Job then fails without the verdict. A stuck worker ends at activeDeadlineSeconds.
+        List<String> problems = new ArrayList<>();
+        int jobs = 0;
+        for (Doc doc : docs) {
+            JsonNode template = replayTemplate(doc);
+            if (template == null) {
+                continue;
+            }
+            jobs++;
+            containers(template.path("spec")).stream()
+                    .filter(c -> component(c) == Component.REPLAY && c.has("livenessProbe"))
+                    .forEach(c -> problems.add(doc.where() + ": container " + c.path("name").asText()
+                            + " has a livenessProbe: its management port is not up while the run's bounds are read or a"
+                            + " completed run is reported, and /healthy reports nothing else"));
+        }
+        assertNoProblems(problems);
+        assertTrue(jobs >= 2, "the replay Job and the ScaledJob are checked, found " + jobs);
+    }
+
+    @Test
     void everyReplayJobHasANetworkPolicyLettingItReachOnlyKafkaTheRegistryAndDns() {
         // The candidate talks to the worker's mock over loopback; one that calls a real dependency by itself (a URL
         // not pointed at the mock) must find no route to it, or a replay charges real payments.
