@@ -323,6 +323,114 @@ class DeployManifestsTest {
     }
 
     @Test
+    void everyTaplineContainersMemoryRequestHoldsItsHeapAndOffHeapBudget() throws IOException {
+        // The JVM grows its heap towards the maximum (a share of the limit) and rarely gives it back, and RocksDB's
+        // budget is off-heap on top. A container whose request is below that runs above its request for good: the
+        // scheduler packs the node by the request, and under memory pressure the kubelet evicts such pods first,
+        // whatever their PodDisruptionBudget says. An evicted dedup-stream pod restores its stores from the changelogs.
+        Map<Component, Double> percent = new TreeMap<>();
+        for (Component c : Component.values()) {
+            percent.put(c, maxRamPercentage(Files.readString(deploy.resolve("docker/" + c.module + "/Dockerfile"))));
+        }
+        List<String> problems = new ArrayList<>();
+        int checked = 0;
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                for (JsonNode c : containers(pod)) {
+                    Component component = component(c);
+                    if (component != null) {
+                        checked++;
+                        problems.addAll(checkMemory(component, c, percent.get(component),
+                                doc.where() + " container " + c.path("name").asText()));
+                    }
+                }
+            }
+        }
+        assertNoProblems(problems);
+        assertTrue(checked >= 4, "Tapline containers checked: " + checked);
+    }
+
+    /** The JVM's -XX:MaxRAMPercentage in a Dockerfile's ENTRYPOINT (the JVM's default, 25, without one). */
+    static double maxRamPercentage(String text) {
+        Matcher m = Pattern.compile("-XX:MaxRAMPercentage=([0-9.]+)").matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : 25.0;
+    }
+
+    /**
+     * The memory request must hold the heap the JVM may take (-Xmx, or MaxRAMPercentage of the limit, from the image
+     * or JDK_JAVA_OPTIONS) and, for dedup-stream, the RocksDB budget; the limit must exist, or the heap is a share of
+     * the node.
+     */
+    static List<String> checkMemory(Component component, JsonNode container, double imagePercent, String where) {
+        List<String> problems = new ArrayList<>();
+        JsonNode resources = container.path("resources");
+        if (!resources.path("limits").has("memory") || !resources.path("requests").has("memory")) {
+            problems.add(where + ": needs a memory request and limit (the heap is sized from the limit)");
+            return problems;
+        }
+        long limit = quantity(resources.path("limits").path("memory").asText());
+        long request = quantity(resources.path("requests").path("memory").asText());
+        Map<String, String> env = environment(container);
+        String jvm = env.getOrDefault("JDK_JAVA_OPTIONS", "") + " " + env.getOrDefault("JAVA_TOOL_OPTIONS", "");
+        Matcher xmx = Pattern.compile("-Xmx(\\d+[kKmMgG]?)").matcher(jvm);
+        Matcher pct = Pattern.compile("-XX:MaxRAMPercentage=([0-9.]+)").matcher(jvm);
+        long heap = xmx.find() ? quantity(xmx.group(1).toUpperCase(Locale.ROOT).replaceAll("([KMG])$", "$1i"))
+                : (long) (limit * (pct.find() ? Double.parseDouble(pct.group(1)) : imagePercent) / 100);
+        long offHeap = component == Component.DEDUP
+                ? Long.parseLong(env.getOrDefault("TAPLINE_STREAMS_ROCKSDB_MAX_BYTES",
+                        Long.toString(io.tapline.dedup.state.BoundedRocksDbMemory.DEFAULT_MAX_BYTES)))
+                : 0;
+        if (request < heap + offHeap) {
+            problems.add(where + ": memory request " + (request >> 20) + " MiB is below the heap the JVM may take ("
+                    + (heap >> 20) + " MiB)" + (offHeap > 0 ? " plus the RocksDB budget (" + (offHeap >> 20) + " MiB)" : ""));
+        }
+        return problems;
+    }
+
+    /** A Kubernetes memory quantity in bytes: plain, or with a binary (Ki, Mi, Gi) or decimal (k, M, G) suffix. */
+    static long quantity(String text) {
+        Matcher m = Pattern.compile("(\\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?").matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a memory quantity: " + text);
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "" : m.group(2);
+        return switch (unit) {
+            case "Ki" -> n << 10;
+            case "Mi" -> n << 20;
+            case "Gi" -> n << 30;
+            case "Ti" -> n << 40;
+            case "k" -> n * 1_000L;
+            case "M" -> n * 1_000_000L;
+            case "G" -> n * 1_000_000_000L;
+            case "T" -> n * 1_000_000_000_000L;
+            default -> n;
+        };
+    }
+
+    @Test
+    void memoryRequestBelowTheHeapIsReported() {
+        JsonNode dedup = pod("""
+                name: dedup-stream
+                image: registry.example.com/tapline/dedup-stream:0.1.0
+                env: [{name: TAPLINE_STREAMS_ROCKSDB_MAX_BYTES, value: "268435456"}]
+                resources: {requests: {memory: 1Gi}, limits: {memory: 2Gi}}
+                """);
+        assertEquals(List.of("test: memory request 1024 MiB is below the heap the JVM may take (1024 MiB) plus the RocksDB"
+                + " budget (256 MiB)"), checkMemory(Component.DEDUP, dedup, 50, "test"));
+        JsonNode xmx = pod("""
+                name: replay-worker
+                env: [{name: JDK_JAVA_OPTIONS, value: "-Xmx600m"}]
+                resources: {requests: {memory: 512Mi}, limits: {memory: 2Gi}}
+                """);
+        assertEquals(List.of("test: memory request 512 MiB is below the heap the JVM may take (600 MiB)"),
+                checkMemory(Component.REPLAY, xmx, 75, "test"));
+        assertEquals(List.of(), checkMemory(Component.SIDECAR, pod("""
+                resources: {requests: {memory: 384Mi}, limits: {memory: 512Mi}}
+                """), 75, "test"));
+    }
+
+    @Test
     void everyReplayJobHasANetworkPolicyLettingItReachOnlyKafkaTheRegistryAndDns() {
         // The candidate talks to the worker's mock over loopback; one that calls a real dependency by itself (a URL
         // not pointed at the mock) must find no route to it, or a replay charges real payments.
