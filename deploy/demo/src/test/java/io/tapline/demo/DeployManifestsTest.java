@@ -430,6 +430,58 @@ class DeployManifestsTest {
                 """), 75, "test"));
     }
 
+    /** InternalPartitions' wait for each of its two describeTopics calls at start, before the management port listens. */
+    static final long DEDUP_PIN_WAIT_SECONDS = 30;
+
+    @Test
+    void dedupStreamIsNotKilledByItsLivenessProbeBeforeItsManagementPortListens() {
+        // DedupMain registers its output schemas and pins the repartition topics' partitions before the management
+        // port listens. Against a registry or brokers that do not answer that takes up to two registrations with
+        // their retries plus two describeTopics waits; a liveness probe failing meanwhile kills the pod before it
+        // says why (exit 1 with the registry's error), or before it goes on to wait for the brokers by itself.
+        List<String> problems = new ArrayList<>();
+        int checked = 0;
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                for (JsonNode c : containers(pod)) {
+                    if (component(c) == Component.DEDUP) {
+                        checked++;
+                        problems.addAll(checkDedupStartup(c, doc.where() + " container " + c.path("name").asText()));
+                    }
+                }
+            }
+        }
+        assertNoProblems(problems);
+        assertEquals(1, checked, "dedup-stream containers checked");
+    }
+
+    /** Seconds a probe waits before it kills the container: initial delay plus period times failure threshold. */
+    static long probeAllowance(JsonNode probe) {
+        return probe.path("initialDelaySeconds").asLong(0)
+                + probe.path("periodSeconds").asLong(10) * probe.path("failureThreshold").asLong(3);
+    }
+
+    static List<String> checkDedupStartup(JsonNode container, String where) {
+        if (!container.has("livenessProbe")) {
+            return List.of();
+        }
+        // the registry client's defaults: dedup-stream has no options for them
+        long timeoutMs = io.tapline.registry.RegistryConfig.DEFAULT_REQUEST_TIMEOUT.toMillis();
+        int retries = io.tapline.registry.RegistryConfig.DEFAULT_MAX_RETRIES;
+        long backoffMs = io.tapline.registry.RegistryConfig.DEFAULT_RETRY_BACKOFF.toMillis();
+        // one registration: every attempt at the timeout, and the growing backoff between them; two registrations
+        long registration = (retries + 1) * timeoutMs + backoffMs * retries * (retries + 1) / 2;
+        long needed = (2 * registration + 1000 - 1) / 1000 + 2 * DEDUP_PIN_WAIT_SECONDS;
+        JsonNode startup = container.path("startupProbe");
+        long allowed = startup.isMissingNode() ? probeAllowance(container.path("livenessProbe")) : probeAllowance(startup);
+        if (allowed < needed) {
+            return List.of(where + ": its " + (startup.isMissingNode() ? "livenessProbe" : "startupProbe") + " kills it after "
+                    + allowed + " s, before its management port can be listening (up to " + needed + " s: output schemas"
+                    + " registered, repartition topics pinned); give it a startupProbe that waits that long");
+        }
+        return List.of();
+    }
+
     @Test
     void everyReplayJobHasANetworkPolicyLettingItReachOnlyKafkaTheRegistryAndDns() {
         // The candidate talks to the worker's mock over loopback; one that calls a real dependency by itself (a URL
