@@ -53,9 +53,14 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
             throw new IllegalStateException("TaplineAvroDeserializer used before configure()");
         }
         int id = WireFormat.schemaId(topic, data);
-        SpecificDatumReader<T> reader;
+        // An id read before is taken without computeIfAbsent: that locks the id's bucket of the map when the id is not
+        // its first entry, and another id of the bucket being fetched from a registry that does not answer would hold
+        // it for that call's whole length (every stream thread reading a known id of that bucket stalled with it)
+        SpecificDatumReader<T> reader = readers.get(id);
         try {
-            reader = readers.computeIfAbsent(id, this::readerFor);
+            if (reader == null) {
+                reader = readers.computeIfAbsent(id, this::readerFor);
+            }
         } catch (SerializationException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -27,6 +27,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AvroSerdeTest {
@@ -77,6 +78,46 @@ class AvroSerdeTest {
         assertTrue(registry.requests().contains("POST /subjects/tapline.interactions-value/versions"));
         assertEquals(id, WireFormat.schemaId("tapline.interactions", bytes));
         assertEquals(original, serde.deserializer().deserialize("tapline.interactions", bytes));
+    }
+
+    @Test
+    void aSchemaIdAlreadyReadIsNotHeldUpByTheFetchOfAnother() {
+        // ids 1, 17 and 33 share a bucket of the deserializer's id map: while 33 is fetched from a registry that does
+        // not answer, records of 17 (read before, not the bucket's first entry) must decode from what is cached,
+        // as they did before the registry stalled, not wait on that fetch (a stream thread per stalled id)
+        Serde<Interaction> serde = AvroSerdes.serde(Interaction.class, Map.of(RegistryConfig.URL, registry.url(),
+                RegistryConfig.MAX_RETRIES, 0, RegistryConfig.REQUEST_TIMEOUT_MS, 60_000), false);
+        Interaction original = interaction();
+        byte[] bytes = serde.serializer().serialize("tapline.interactions", original);
+        String schema = Interaction.getClassSchema().toString();
+        for (int i = 2; i <= 33; i++) {
+            registry.put("other-" + i, schema);
+        }
+        assertEquals(original, serde.deserializer().deserialize("t", withId(bytes, 1)));
+        assertEquals(original, serde.deserializer().deserialize("t", withId(bytes, 17)));
+        registry.stallNext(1);
+        Thread stalled = new Thread(() -> {
+            try {
+                serde.deserializer().deserialize("t", withId(bytes, 33));
+            } catch (RuntimeException expected) {
+                // the registry stub is closed at the test's end
+            }
+        }, "stalled-fetch");
+        stalled.setDaemon(true);
+        stalled.start();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!registry.requests().contains("GET /schemas/ids/33") && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertTrue(registry.requests().contains("GET /schemas/ids/33"), registry.requests().toString());
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                () -> assertEquals(original, serde.deserializer().deserialize("t", withId(bytes, 17))));
+    }
+
+    private static byte[] withId(byte[] framed, int id) {
+        byte[] copy = framed.clone();
+        ByteBuffer.wrap(copy, 1, 4).putInt(id);
+        return copy;
     }
 
     @Test
