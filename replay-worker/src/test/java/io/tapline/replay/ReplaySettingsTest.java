@@ -70,7 +70,7 @@ class ReplaySettingsTest {
         // (a 100 or 103), or take its connection as switched to another protocol (a 101).
         for (String interim : List.of("100", "101", "103", "199")) {
             String e = error("--mock-unmatched-status", interim);
-            assertTrue(e.startsWith("option --mock-route / --mock-unmatched-status: unmatched status must be a final HTTP"
+            assertTrue(e.startsWith("option --mock-unmatched-status: unmatched status must be a final HTTP"
                     + " status 200..599, got " + interim), e);
         }
         assertEquals(200, parse("--mock-unmatched-status", "200").mock().unmatchedStatus());
