@@ -28,6 +28,15 @@ public final class JsonPathSegments {
     }
 
     /**
+     * Whether a member name written after a dot is read by an ignore rule as more than that name: {@code *} (every
+     * member) or a placeholder {@code {x}} (every name of that kind). Writers of paths put such a name in brackets,
+     * where it is only itself.
+     */
+    public static boolean readsAsPattern(String name) {
+        return name.equals("*") || name.length() > 2 && name.startsWith("{") && name.endsWith("}");
+    }
+
+    /**
      * Splits {@code $.a.b[2].c} into {@code $, a, b, [2], c} and {@code $.a['x.y'].c} into {@code $, a, x.y, c} (a
      * name in brackets, in single or double quotes, with {@code \'}, {@code \"} and {@code \\} inside). A dot with
      * nothing after it (another dot, a bracket, the end) names a member "", as dedup-stream writes one: {@code $..t}

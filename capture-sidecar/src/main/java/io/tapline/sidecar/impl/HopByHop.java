@@ -1,10 +1,10 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.http.HeaderTokens;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
 
-import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -84,15 +84,6 @@ public final class HopByHop {
 
     /** The comma-separated tokens of every {@code name} header, lower-cased ({@code Connection}, {@code TE}). */
     static Set<String> tokens(MultiMap headers, String name) {
-        Set<String> out = new HashSet<>();
-        for (String v : headers.getAll(name)) {
-            for (String token : v.split(",")) {
-                String t = token.trim().toLowerCase(Locale.ROOT);
-                if (!t.isEmpty()) {
-                    out.add(t);
-                }
-            }
-        }
-        return out;
+        return HeaderTokens.lowerCase(headers.getAll(name));
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tapline.json.JsonPathSegments;
 import io.tapline.signature.RouteTemplates;
 import java.io.IOException;
 import java.net.URLDecoder;
@@ -276,7 +277,7 @@ public final class Shapes {
         for (int start = 0; !bracketed && start <= key.length(); ) {
             int end = key.indexOf('.', start);
             String part = key.substring(start, end < 0 ? key.length() : end);
-            bracketed = part.equals("*") || part.length() > 2 && part.startsWith("{") && part.endsWith("}");
+            bracketed = JsonPathSegments.readsAsPattern(part);
             start = end < 0 ? key.length() + 1 : end + 1;
         }
         return bracketed ? path + "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']" : path + "." + key;

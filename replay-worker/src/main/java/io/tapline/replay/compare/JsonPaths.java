@@ -56,7 +56,7 @@ public final class JsonPaths {
     }
 
     private static boolean needsBrackets(String name) {
-        if (name.isEmpty() || name.equals("*") || name.length() > 2 && name.startsWith("{") && name.endsWith("}")) {
+        if (name.isEmpty() || JsonPathSegments.readsAsPattern(name)) {
             return true; // after a dot, a rule would read these as every member and as a placeholder
         }
         for (int i = 0; i < name.length(); i++) {

@@ -120,8 +120,7 @@ public final class PathPattern {
         if (pattern.quoted()) {
             return false; // a name in brackets is that name: ['*'] is a member "*", not every member
         }
-        return p.equals("*") || p.length() > 2 && p.startsWith("{") && p.endsWith("}")
-                && RouteTemplates.classify(actual.text()).equals(p);
+        return p.equals("*") || JsonPathSegments.readsAsPattern(p) && RouteTemplates.classify(actual.text()).equals(p);
     }
 
     /** {@link JsonPathSegments#parse}, and a {@code header:Name} path as one lower-cased name. */

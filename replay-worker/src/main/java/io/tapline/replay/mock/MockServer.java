@@ -2,6 +2,7 @@ package io.tapline.replay.mock;
 
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
+import io.tapline.http.HeaderTokens;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.RequestTarget;
 import io.tapline.replay.compare.Bodies;
@@ -316,12 +317,7 @@ public final class MockServer implements AutoCloseable {
      * {@code Content-Length} is never among them: it frames the message.
      */
     private static Set<String> connectionNamed(Iterable<String> connectionValues) {
-        Set<String> named = new java.util.HashSet<>();
-        for (String value : connectionValues) {
-            for (String token : value.split(",")) {
-                named.add(token.trim().toLowerCase(Locale.ROOT));
-            }
-        }
+        Set<String> named = HeaderTokens.lowerCase(connectionValues);
         named.remove("content-length");
         return named;
     }
