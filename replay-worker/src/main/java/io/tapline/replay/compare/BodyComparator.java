@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * Compares a recorded HTTP body with the candidate's, after content decoding, by the recorded body's kind: JSON
@@ -51,6 +52,8 @@ public final class BodyComparator {
     /** JsonUnit treats this placeholder in expected values as "ignore"; make it one no real body contains. */
     private static final String NO_PLACEHOLDER = "\u0000tapline-no-ignore-placeholder\u0000";
     private static final int MAX_RENDERED_CHARS = 512;
+    /** Jackson's {@code Unrecognized token '...'}: the token is a run of identifier characters, never a quote. */
+    private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("^Unrecognized token '[^']*'");
     /** Element pairs above which an array pair is compared as a multiset when array order is ignored. */
     static final long MAX_UNORDERED_PAIRS = 10_000;
 
@@ -171,9 +174,8 @@ public final class BodyComparator {
         try {
             actual = value(actualBytes);
         } catch (IOException e) {
-            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
             out.add(diff("body", DifferenceKind.BODY, render(new String(expectedBytes, StandardCharsets.UTF_8)),
-                    "not JSON (" + why + "): " + render(new String(actualBytes, StandardCharsets.UTF_8))));
+                    "not JSON (" + parseFailure(e) + "): " + render(new String(actualBytes, StandardCharsets.UTF_8))));
             return;
         }
         if (expected == null || actual == null) {
@@ -641,6 +643,18 @@ public final class BodyComparator {
      * A value as a difference shows it: whole up to 512 characters, else its start, ended at its last whole word (a
      * secret the cut went through would match no redaction rule, and be shown in part), and its length.
      */
+    /**
+     * Why a body is not JSON, as Jackson says it, without the text it quotes of the body: an unquoted value
+     * ({@code {"password": hunter2}}) is named {@code Unrecognized token 'hunter2'}, and a result publishes the body
+     * redacted by where each value sits, which a message apart from it cannot be. The body shown after it holds the
+     * value, redacted when its name says so. Not {@code Unrecognized token:}, which the text rules would read as a
+     * token's name before its value.
+     */
+    static String parseFailure(IOException e) {
+        String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        return why == null ? e.getClass().getSimpleName() : UNRECOGNIZED_TOKEN.matcher(why).replaceFirst("Unrecognized value");
+    }
+
     static String render(String s) {
         return s.length() <= MAX_RENDERED_CHARS ? s
                 : s.substring(0, Redactor.wholeWordsEnd(s, MAX_RENDERED_CHARS)) + "...(" + s.length() + " chars)";
