@@ -239,6 +239,7 @@ public final class CaseReplayer {
         List<Difference> listed = published.differences(
                 diffs.size() > MAX_LISTED_DIFFERENCES ? diffs.subList(0, MAX_LISTED_DIFFERENCES) : diffs);
         MockUsage calls = published.usage(usage);
+        notes = published.notes(notes);
         CharBudget budget = new CharBudget(MAX_LISTED_CHARS);
         int fitting = budget.take(listed, d -> chars(d.getPath()) + chars(d.getExpected()) + chars(d.getActual()));
         List<String> kept = new ArrayList<>();

@@ -143,6 +143,26 @@ public final class ResultRedaction {
         return r == null ? p : p + "?" + r;
     }
 
+    /**
+     * The notes of a result with each redacted by the text rules. Most name only recorded calls and paths, but a call
+     * the mock answered 413 for its body is named by the target the candidate sent ({@code the candidate's call POST
+     * /stock?api_key=...}), which no difference or listed call carries. The same list when nothing needed it.
+     */
+    public List<String> notes(List<String> notes) {
+        List<String> out = null;
+        for (int i = 0; i < notes.size(); i++) {
+            String note = notes.get(i);
+            String redacted = redactor.text(PART, "note", "note", note, new ArrayList<>());
+            if (redacted != note) {
+                if (out == null) {
+                    out = new ArrayList<>(notes);
+                }
+                out.set(i, redacted);
+            }
+        }
+        return out == null ? notes : out;
+    }
+
     /** The calls of a result with each candidate call's path and query redacted. */
     public MockUsage usage(MockUsage usage) {
         List<MockCall> calls = usage.getCalls();

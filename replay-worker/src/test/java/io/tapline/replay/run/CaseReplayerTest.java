@@ -371,6 +371,37 @@ class CaseReplayerTest {
     }
 
     @Test
+    void secretsInAnAnswerThatIsNotJsonOrInACallTheMockRefusedAreNotPublished() {
+        // The candidate answers JSON with an unquoted password, whose parse error named it, and makes a call the mock
+        // answers 413 for its body, named in a note by the target it sent, API key and email in the query.
+        HttpServer candidate = vertx.createHttpServer().requestHandler(req -> vertx.createHttpClient()
+                .request(new RequestOptions().setMethod(HttpMethod.POST)
+                        .setAbsoluteURI("http://127.0.0.1:" + mock.port() + "/inventory/stock/1?api_key=k-999&owner=ann%40example.com")
+                        .putHeader("traceparent", req.getHeader("traceparent")))
+                .compose(r -> r.send(io.vertx.core.buffer.Buffer.buffer(new byte[(1 << 20) + 1])))
+                .onComplete(ar -> req.response().putHeader("content-type", "application/json")
+                        .end("{\"name\":\"Ann\",\"password\": hunter2}")))
+                .listen(0, "127.0.0.1").await();
+        Case c = Fixtures.caseOf("me-3", Fixtures.request("GET", "shop:8080", "/me", null, null),
+                Fixtures.json(200, "{\"name\":\"Ann\"}"), List.of(), 1);
+        RedactionKey key = RedactionKey.of("sidecar-key-0123456789");
+
+        ReplayResult r = keyedReplayer(candidate, Map.of(), CompareOptions.defaults(), key).replay(c).await();
+        assertEquals(Verdict.FAIL, r.getVerdict(), () -> String.valueOf(r.getError()));
+        String published = r.toString();
+        for (String secret : List.of("hunter2", "k-999", "ann%40example.com", "ann@example.com")) {
+            assertFalse(published.contains(secret), () -> secret + " published in " + published);
+        }
+        assertTrue(r.getDifferences().get(0).getActual().startsWith("not JSON (Unrecognized value: was expecting"),
+                r.getDifferences()::toString);
+        assertTrue(r.getDifferences().get(0).getActual().endsWith("\"password\": \"" + key.token("hunter2") + "\"}"),
+                r.getDifferences()::toString);
+        assertEquals(1, r.getNotes().size(), r.getNotes()::toString);
+        assertTrue(r.getNotes().get(0).startsWith("the candidate's call POST /inventory/stock/1?api_key=" + key.token("k-999")
+                + "&owner=" + key.token("ann@example.com") + " was answered 413"), r.getNotes()::toString);
+    }
+
+    @Test
     void recordedCallTheCandidateNoLongerMakesIsAnUnusedCallDifference() {
         ShopCandidate shop = candidate(false, true);
         Case c = Fixtures.shopCase(5, 7, 1);

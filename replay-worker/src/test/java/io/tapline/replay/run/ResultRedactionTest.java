@@ -93,4 +93,23 @@ class ResultRedactionTest {
         assertEquals("/lookup?email=" + t("ann@example.com") + "&token=" + t("t9"), r.getCalls().get(1).getPath());
         assertEquals(1, r.getMatched());
     }
+
+    @Test
+    void aCallNamedInANoteByTheTargetTheCandidateSentIsRedacted() {
+        // a call answered 413 for its body is in no difference and no listed call: only its note names it
+        List<String> notes = List.of(
+                "the candidate's call POST /inventory/stock?api_key=k2&owner=ann%40example.com was answered 413 and not"
+                        + " matched: its body is over the mock's limit of 1024 bytes",
+                "the candidate's call PUT http://files.example.com/put?token=t9 was answered 413 and not matched: its body"
+                        + " is over the mock's limit of 1024 bytes");
+        assertEquals(List.of(
+                "the candidate's call POST /inventory/stock?api_key=" + t("k2") + "&owner=" + t("ann@example.com")
+                        + " was answered 413 and not matched: its body is over the mock's limit of 1024 bytes",
+                "the candidate's call PUT http://files.example.com/put?token=" + t("t9") + " was answered 413 and not"
+                        + " matched: its body is over the mock's limit of 1024 bytes"), redaction.notes(notes));
+        List<String> recorded = List.of("request body of call:POST payments /charges not compared: it was recorded"
+                + " truncated at capture (1024 of 4096 bytes)",
+                "1 response difference(s) not judged: the recorded value was redacted at capture (header:set-cookie, $.email)");
+        assertSame(recorded, redaction.notes(recorded), "notes naming recorded calls and paths only are published as they were");
+    }
 }
