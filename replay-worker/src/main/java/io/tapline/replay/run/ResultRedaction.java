@@ -8,6 +8,7 @@ import io.tapline.redaction.RedactionKey;
 import io.tapline.redaction.Redactor;
 import io.tapline.replay.compare.JsonPaths;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -113,7 +114,21 @@ public final class ResultRedaction {
         if (where.startsWith("form:")) {
             return redactor.field(PART, "form", where.substring("form:".length()), value, scratch);
         }
-        return redactor.anyText(PART, "$", value, scratch); // a body: JSON, text, or a hash
+        // a body: JSON, text, or a hash; then as XML when it may hold markup (see markup)
+        String text = redactor.anyText(PART, "$", value, scratch);
+        return text.indexOf('<') < 0 ? text : markup(text);
+    }
+
+    /**
+     * Text with XML elements and attributes named like secrets redacted as the sidecar redacts an XML body
+     * ({@code <password>…</password>}, {@code api_key="…"}), then by the text rules. A difference does not say the
+     * body's content type, and XML may be shown after why it is not JSON, so any text holding a {@code <} is read so:
+     * in text that is not XML the rules find nothing more than the text rules do.
+     */
+    private String markup(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        byte[] redacted = redactor.body(PART, bytes, "application/xml", new ArrayList<>());
+        return redacted == bytes ? text : new String(redacted, StandardCharsets.UTF_8);
     }
 
     /** {@code call:METHOD destination path?query[ rest]} with its path and query redacted by the URL rules. */

@@ -112,4 +112,22 @@ class ResultRedactionTest {
                 "1 response difference(s) not judged: the recorded value was redacted at capture (header:set-cookie, $.email)");
         assertSame(recorded, redaction.notes(recorded), "notes naming recorded calls and paths only are published as they were");
     }
+
+    @Test
+    void anXmlAnswerIsRedactedByTheXmlRulesAsTheSidecarRedactsAnXmlBody() {
+        // a difference does not say the body's content type: the text rules alone left <password> as it was
+        assertEquals("<user api_key=\"" + t("k1") + "\"><password>" + t("hunter2") + "</password><name>Ann</name></user>",
+                redaction.difference(diff("body", null, "<user api_key=\"k1\"><password>hunter2</password><name>Ann</name></user>"))
+                        .getActual());
+        assertEquals("not JSON (Unexpected character ('<' (code 60))): <wsse:Password>" + t("hunter2") + "</wsse:Password>",
+                redaction.difference(diff("body", null, "not JSON (Unexpected character ('<' (code 60))):"
+                        + " <wsse:Password>hunter2</wsse:Password>")).getActual(),
+                "XML shown after why a JSON answer is not JSON");
+        assertEquals("call:POST soap /pay body", redaction.difference(diff("call:POST soap /pay body", null,
+                "<pay><cvv>123</cvv><secret>s1</secret></pay>")).getPath());
+        assertEquals("<pay><cvv>123</cvv><secret>" + t("s1") + "</secret></pay>", redaction.difference(diff("call:POST soap /pay body",
+                null, "<pay><cvv>123</cvv><secret>s1</secret></pay>")).getActual(), "what the candidate sends a dependency too");
+        Difference text = diff("body", "a", "a < b and b > c");
+        assertSame(text, redaction.difference(text), "text holding < and > but nothing to redact is published as it was");
+    }
 }
