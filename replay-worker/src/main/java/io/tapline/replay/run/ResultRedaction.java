@@ -114,21 +114,46 @@ public final class ResultRedaction {
         if (where.startsWith("form:")) {
             return redactor.field(PART, "form", where.substring("form:".length()), value, scratch);
         }
-        // a body: JSON, text, or a hash; then as XML when it may hold markup (see markup)
+        // a body: JSON, text, or a hash; then as multipart or XML when it reads as one (see asBody)
         String text = redactor.anyText(PART, "$", value, scratch);
-        return text.indexOf('<') < 0 ? text : markup(text);
+        String boundary = multipartBoundary(text);
+        if (boundary != null) {
+            return asBody(text, "multipart/form-data; boundary=\"" + boundary + "\"");
+        }
+        return text.indexOf('<') < 0 ? text : asBody(text, "application/xml");
     }
 
     /**
-     * Text with XML elements and attributes named like secrets redacted as the sidecar redacts an XML body
+     * Text redacted as the sidecar redacts a body of {@code contentType}: a multipart body part by part (a part named
+     * like a secret, {@code name="password"}, becomes a token), XML by its elements and attributes named like secrets
      * ({@code <password>…</password>}, {@code api_key="…"}), then by the text rules. A difference does not say the
-     * body's content type, and XML may be shown after why it is not JSON, so any text holding a {@code <} is read so:
-     * in text that is not XML the rules find nothing more than the text rules do.
+     * body's content type, so a body starting with a boundary line is read as multipart, and any other text holding a
+     * {@code <} (XML may also be shown after why a JSON answer is not JSON) as XML: in text that is not XML the rules
+     * find nothing more than the text rules do.
      */
-    private String markup(String text) {
+    private String asBody(String text, String contentType) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        byte[] redacted = redactor.body(PART, bytes, "application/xml", new ArrayList<>());
+        byte[] redacted = redactor.body(PART, bytes, contentType, new ArrayList<>());
         return redacted == bytes ? text : new String(redacted, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The boundary of a body whose first line is a multipart delimiter ({@code --BOUNDARY}: 1 to 70 characters, RFC
+     * 2046, none a quote or a backslash, so it can be written quoted), or null.
+     */
+    private static String multipartBoundary(String text) {
+        if (!text.startsWith("--")) {
+            return null;
+        }
+        int end = 2;
+        while (end < text.length() && text.charAt(end) != '\r' && text.charAt(end) != '\n') {
+            char c = text.charAt(end);
+            if (c == '"' || c == '\\' || end - 2 >= 70) {
+                return null;
+            }
+            end++;
+        }
+        return end == 2 || end == text.length() ? null : text.substring(2, end);
     }
 
     /** {@code call:METHOD destination path?query[ rest]} with its path and query redacted by the URL rules. */

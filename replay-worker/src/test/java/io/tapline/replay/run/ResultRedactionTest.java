@@ -130,4 +130,20 @@ class ResultRedactionTest {
         Difference text = diff("body", "a", "a < b and b > c");
         assertSame(text, redaction.difference(text), "text holding < and > but nothing to redact is published as it was");
     }
+
+    @Test
+    void aMultipartAnswerIsRedactedPartByPartAsTheSidecarRedactsAMultipartBody() {
+        // the text rules alone read no part's name: a part named password was published as it was
+        String crlf = "--b1\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nhunter2\r\n"
+                + "--b1\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nmail ann@example.com\r\n--b1--\r\n";
+        assertEquals("--b1\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" + t("hunter2") + "\r\n"
+                + "--b1\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nmail " + t("ann@example.com") + "\r\n--b1--\r\n",
+                redaction.difference(diff("body", null, crlf)).getActual());
+        assertEquals("--x y\nContent-Disposition: form-data; name=\"secret\"\n\n" + t("two words") + "\n--x y--\n",
+                redaction.difference(diff("call:POST files /upload body", null,
+                        "--x y\nContent-Disposition: form-data; name=\"secret\"\n\ntwo words\n--x y--\n")).getActual(),
+                "bare line feeds, a boundary holding a space, in what a candidate sends a dependency");
+        Difference dashes = diff("body", "a", "-- not a boundary\nplain text");
+        assertSame(dashes, redaction.difference(dashes));
+    }
 }
