@@ -640,10 +640,6 @@ public final class BodyComparator {
     }
 
     /**
-     * A value as a difference shows it: whole up to 512 characters, else its start, ended at its last whole word (a
-     * secret the cut went through would match no redaction rule, and be shown in part), and its length.
-     */
-    /**
      * Why a body is not JSON, as Jackson says it, without the text it quotes of the body: an unquoted value
      * ({@code {"password": hunter2}}) is named {@code Unrecognized token 'hunter2'}, and a result publishes the body
      * redacted by where each value sits, which a message apart from it cannot be. The body shown after it holds the
@@ -655,6 +651,10 @@ public final class BodyComparator {
         return why == null ? e.getClass().getSimpleName() : UNRECOGNIZED_TOKEN.matcher(why).replaceFirst("Unrecognized value");
     }
 
+    /**
+     * A value as a difference shows it: whole up to 512 characters, else its start, ended at its last whole word (a
+     * secret the cut went through would match no redaction rule, and be shown in part), and its length.
+     */
     static String render(String s) {
         return s.length() <= MAX_RENDERED_CHARS ? s
                 : s.substring(0, Redactor.wholeWordsEnd(s, MAX_RENDERED_CHARS)) + "...(" + s.length() + " chars)";
