@@ -55,6 +55,38 @@ class LauncherTest {
     }
 
     @Test
+    void aJavaOlderThan17IsNamedAndNotReadAsRegressionsByTheGate(@TempDir Path dir) throws Exception {
+        // the jars are built: it ran them, and the JVM's UnsupportedClassVersionError ended it with status 1, the gate's
+        Path launcher = launcherWithFailingMaven(dir);
+        Path root = launcher.getParent();
+        for (String jar : List.of("replay-worker/target/replay-worker.jar", "capture-sidecar/target/capture-sidecar.jar")) {
+            Path built = Files.createDirectories(root.resolve(jar).getParent()).resolve(root.resolve(jar).getFileName());
+            Files.writeString(built, "jar\n");
+            Files.setLastModifiedTime(built, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        }
+        Path java11 = javaOfRelease(dir, "java11", "11.0.22");
+        for (String command : List.of("replay", "report")) {
+            Result result = run(dir, launcher, Map.of("JAVA", java11.toString()), command, "--run", "r1");
+            assertEquals(3, result.code(), result.stderr());
+            assertEquals("tapline: '" + java11 + "' (" + java11 + ") is Java 11 (11.0.22); Tapline needs Java 17 or later:"
+                    + " install it, or set JAVA to its java binary\n", result.stderr());
+        }
+        // the components without a gate keep 1; Java 8 says "1.8.0_392", and java on the PATH is named by its path
+        Files.copy(javaOfRelease(dir, "java8", "1.8.0_392"), dir.resolve("bin/java"));
+        Result onPath = run(dir, launcher, "sidecar", "--app", "http://127.0.0.1:8081");
+        assertEquals(1, onPath.code(), onPath.stderr());
+        assertTrue(onPath.stderr().startsWith("tapline: 'java' (" + dir.resolve("bin/java") + ") is Java 8 (1.8.0_392);"),
+                onPath.stderr());
+        // 17 and later run the jar, whatever JAVA_TOOL_OPTIONS prints before the version
+        for (String release : List.of("17", "17.0.15", "21-ea", "25")) {
+            Result result = run(dir, launcher, Map.of("JAVA", javaOfRelease(dir, "java-" + release, release).toString()),
+                    "replay", "--run", "r1");
+            assertEquals(0, result.code(), release + ": " + result.stderr());
+            assertTrue(result.stderr().contains("ran replay-worker.jar"), release + ": " + result.stderr());
+        }
+    }
+
+    @Test
     void launchersStartedTogetherBuildOnceOneAfterTheOther(@TempDir Path dir) throws Exception {
         // two Maven builds of one module at once wrote one jar together: it was corrupt, and kept, being newer than the
         // sources. The fake build holds until the test lets it go, and counts how many builds ran.
@@ -107,6 +139,22 @@ class LauncherTest {
         Files.writeString(file, script);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
         return file;
+    }
+
+    /**
+     * A stand-in java of that release: {@code -version} prints what a JDK prints, after the line JAVA_TOOL_OPTIONS adds;
+     * run on a jar, one older than 17 fails as the JVM does, with status 1.
+     */
+    private static Path javaOfRelease(Path dir, String name, String release) throws IOException {
+        boolean old = release.startsWith("1.") || Integer.parseInt(release.replaceAll("[^0-9].*", "")) < 17;
+        return executable(dir.resolve(name), "#!/bin/sh\n"
+                + "if [ \"$1\" = -version ]; then\n"
+                + "    echo 'Picked up JAVA_TOOL_OPTIONS: -Dfile.encoding=UTF-8' >&2\n"
+                + "    echo 'openjdk version \"" + release + "\" 2024-01-16' >&2\n"
+                + "    exit 0\n"
+                + "fi\n"
+                + (old ? "echo 'Error: LinkageError occurred while loading main class io.tapline.replay.ReplayMain' >&2\nexit 1\n"
+                       : "echo \"ran $(basename \"$2\")\" >&2\n"));
     }
 
     private static Path launcherWithFailingMaven(Path dir) throws IOException {
