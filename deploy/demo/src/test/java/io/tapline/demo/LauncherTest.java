@@ -87,6 +87,29 @@ class LauncherTest {
     }
 
     @Test
+    void theJavaOfJavaHomeRunsTheJarsAsItBuildsThem(@TempDir Path dir) throws Exception {
+        // Maven builds with JAVA_HOME's Java; the launcher ran java from the PATH, an older one there failed on the jar
+        Path launcher = launcherWithFailingMaven(dir);
+        Path jar = Files.createDirectories(launcher.getParent().resolve("replay-worker/target")).resolve("replay-worker.jar");
+        Files.writeString(jar, "jar\n");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        Files.copy(javaOfRelease(dir, "java11", "11.0.22"), dir.resolve("bin/java"));
+        Path home = Files.createDirectories(dir.resolve("jdk-21/bin"));
+        Files.copy(javaOfRelease(dir, "java21", "21.0.5"), home.resolve("java"));
+        Result result = run(dir, launcher, Map.of("JAVA_HOME", home.getParent().toString()), "replay", "--run", "r1");
+        assertEquals(0, result.code(), result.stderr());
+        assertTrue(result.stderr().contains("ran replay-worker.jar"), result.stderr());
+        // JAVA still comes first, and an old Java in JAVA_HOME is named as JAVA_HOME's
+        Result named = run(dir, launcher, Map.of("JAVA_HOME", dir.toString(), "JAVA", home.resolve("java").toString()),
+                "report", "--run", "r1");
+        assertEquals(0, named.code(), named.stderr());
+        Result old = run(dir, launcher, Map.of("JAVA_HOME", dir.toString()), "report", "--run", "r1");
+        assertEquals(3, old.code(), old.stderr());
+        assertEquals("tapline: '" + dir.resolve("bin/java") + "' (" + dir.resolve("bin/java") + ") is Java 11 (11.0.22); Tapline"
+                + " needs Java 17 or later: install it, or set JAVA_HOME to its home (or JAVA to its java binary)\n", old.stderr());
+    }
+
+    @Test
     void launchersStartedTogetherBuildOnceOneAfterTheOther(@TempDir Path dir) throws Exception {
         // two Maven builds of one module at once wrote one jar together: it was corrupt, and kept, being newer than the
         // sources. The fake build holds until the test lets it go, and counts how many builds ran.
@@ -181,6 +204,8 @@ class LauncherTest {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+        builder.environment().remove("JAVA"); // the Java a test names, else the PATH's
+        builder.environment().remove("JAVA_HOME");
         builder.environment().putAll(environment);
         Process process = builder.start();
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
