@@ -158,6 +158,83 @@ class LauncherTest {
         assertTrue(Files.notExists(root.resolve(".tapline-build.lock")), "the lock is given back");
     }
 
+    @Test
+    void aBuildLeftRunningByAKilledLauncherIsWaitedForNotBuiltBeside(@TempDir Path dir) throws Exception {
+        // a launcher killed outright (SIGKILL) left its Maven build running and its lock behind; the next took the lock
+        // over at once, its holder being gone, and ran a second build into the same target directories
+        Path root = Files.createDirectories(dir.resolve("repo"));
+        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
+        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path builds = dir.resolve("builds.log");
+        Path release = dir.resolve("release");
+        Path mavenPid = dir.resolve("mvn.pid");
+        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
+                + "echo $$ > '" + mavenPid + "'\n"
+                + "echo build >> '" + builds + "'\n"
+                + "while [ ! -f '" + release + "' ] && [ -d '" + dir + "' ]; do sleep 0.1; done\n"
+                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        Path killedErr = dir.resolve("killed.err");
+        Path nextErr = dir.resolve("next.err");
+        Process killed = null;
+        Process next = null;
+        try {
+            killed = launcher(dir, launcher, java17, killedErr).start();
+            awaitTrue(() -> Files.exists(builds), "the first launcher's build", killedErr);
+            killed.destroyForcibly(); // the shell only: its Maven build goes on
+            assertTrue(killed.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(Files.isDirectory(root.resolve(".tapline-build.lock")), "a killed launcher cannot give its lock back");
+
+            next = launcher(dir, launcher, java17, nextErr).start();
+            awaitTrue(() -> Files.readString(nextErr).contains("waiting for it to end") || Files.readAllLines(builds).size() > 1,
+                    "the next launcher waits for the build or builds", nextErr);
+            assertEquals(List.of("build"), Files.readAllLines(builds), "a second build ran beside the first: "
+                    + Files.readString(nextErr));
+            long maven = Long.parseLong(Files.readString(mavenPid).trim());
+            assertTrue(Files.readString(nextErr).startsWith("tapline: a ./tapline that is gone (pid " + killed.pid()
+                    + ") left its Maven build running in this checkout (pid " + maven + "); waiting for it to end..."),
+                    Files.readString(nextErr));
+
+            Files.createFile(release);
+            assertTrue(next.waitFor(60, TimeUnit.SECONDS), "the next launcher did not finish: " + Files.readString(nextErr));
+            assertEquals(0, next.exitValue(), Files.readString(nextErr));
+            assertTrue(Files.readString(nextErr).contains("ran replay-worker.jar"), Files.readString(nextErr));
+        } finally {
+            if (Files.exists(mavenPid)) { // the killed launcher's build, no descendant of anything here any more
+                ProcessHandle.of(Long.parseLong(Files.readString(mavenPid).trim())).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            for (Process started : java.util.Arrays.asList(killed, next)) {
+                if (started != null) {
+                    started.descendants().forEach(ProcessHandle::destroyForcibly);
+                    started.destroyForcibly();
+                }
+            }
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds), "the jar the first build wrote is used, not built again");
+        assertTrue(Files.notExists(root.resolve(".tapline-build.lock")), "the lock is given back");
+    }
+
+    private static ProcessBuilder launcher(Path dir, Path launcher, Path java, Path stderr) {
+        ProcessBuilder builder = new ProcessBuilder("sh", launcher.toString(), "replay", "--help")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile());
+        builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+        builder.environment().put("JAVA", java.toString());
+        return builder;
+    }
+
+    private interface Condition {
+        boolean holds() throws IOException;
+    }
+
+    /** Polls until the condition holds; the bound only keeps a broken launcher from hanging the build. */
+    private static void awaitTrue(Condition condition, String what, Path stderr) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.holds()) {
+            assertTrue(System.nanoTime() < deadline, what + ": " + (Files.exists(stderr) ? Files.readString(stderr) : ""));
+            Thread.sleep(20);
+        }
+    }
+
     private static Path executable(Path file, String script) throws IOException {
         Files.writeString(file, script);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
