@@ -110,6 +110,36 @@ class LauncherTest {
     }
 
     @Test
+    void aLauncherStartedThroughASymlinkOrFromElsewhereRunsItsOwnCheckout(@TempDir Path dir) throws Exception {
+        // through a symlink (~/bin/tapline) it looked for the modules beside the link: "the module 'replay-worker' does
+        // not exist in this checkout", and status 3
+        Path root = Files.createDirectories(dir.resolve("my checkout"));
+        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
+        Path jar = Files.createDirectories(root.resolve("replay-worker/target")).resolve("replay-worker.jar");
+        Files.writeString(root.resolve("replay-worker/pom.xml"), "<project/>\n");
+        Files.writeString(jar, "jar\n");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path absolute = Files.createSymbolicLink(bin.resolve("tapline"), launcher);
+        Path links = Files.createDirectories(dir.resolve("links"));
+        Path relative = Files.createSymbolicLink(links.resolve("tapline"), Path.of("../my checkout/tapline"));
+        Path chained = Files.createSymbolicLink(links.resolve("tapline-again"), Path.of("tapline"));
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Map<String, String> java = Map.of("JAVA", javaOfRelease(dir, "java17", "17.0.15").toString());
+        for (Path start : List.of(launcher, absolute, relative, chained)) {
+            List<String> command = List.of("sh", start.toString(), "replay", "--run", "r1");
+            ProcessBuilder builder = new ProcessBuilder(command).directory(elsewhere.toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            builder.environment().putAll(java);
+            Process process = builder.start();
+            String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the launcher did not finish");
+            assertEquals(0, process.exitValue(), start + ": " + stderr);
+            assertTrue(stderr.contains("ran replay-worker.jar"), start + ": " + stderr);
+        }
+    }
+
+    @Test
     void launchersStartedTogetherBuildOnceOneAfterTheOther(@TempDir Path dir) throws Exception {
         // two Maven builds of one module at once wrote one jar together: it was corrupt, and kept, being newer than the
         // sources. The fake build holds until the test lets it go, and counts how many builds ran.
