@@ -87,6 +87,30 @@ class LauncherTest {
     }
 
     @Test
+    void aJavaThatCannotStartIsNamedAndNotReadAsRegressionsByTheGate(@TempDir Path dir) throws Exception {
+        // JVM options it refuses (JAVA_TOOL_OPTIONS, JDK_JAVA_OPTIONS) ended the jar's run with status 1, the gate's
+        Path launcher = launcherWithFailingMaven(dir);
+        Path jar = Files.createDirectories(launcher.getParent().resolve("replay-worker/target")).resolve("replay-worker.jar");
+        Files.writeString(jar, "jar\n");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        Path java = executable(dir.resolve("java-refusing-its-options"), "#!/bin/sh\n"
+                + "echo 'NOTE: Picked up JDK_JAVA_OPTIONS: -XX:+Bogus' >&2\n"
+                + "echo \"Unrecognized VM option 'Bogus'\" >&2\n"
+                + "echo 'Error: Could not create the Java Virtual Machine.' >&2\n"
+                + "exit 1\n");
+        for (String command : List.of("replay", "report")) {
+            Result result = run(dir, launcher, Map.of("JAVA", java.toString()), command, "--run", "r1");
+            assertEquals(3, result.code(), result.stderr());
+            assertEquals("tapline: cannot start Java: '" + java + "' -version exits with status 1 (its options, from"
+                    + " JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS, may be wrong):\n"
+                    + "NOTE: Picked up JDK_JAVA_OPTIONS: -XX:+Bogus\n"
+                    + "Unrecognized VM option 'Bogus'\n"
+                    + "Error: Could not create the Java Virtual Machine.\n", result.stderr());
+        }
+        assertEquals(1, run(dir, launcher, Map.of("JAVA", java.toString()), "sidecar").code());
+    }
+
+    @Test
     void theJavaOfJavaHomeRunsTheJarsAsItBuildsThem(@TempDir Path dir) throws Exception {
         // Maven builds with JAVA_HOME's Java; the launcher ran java from the PATH, an older one there failed on the jar
         Path launcher = launcherWithFailingMaven(dir);
