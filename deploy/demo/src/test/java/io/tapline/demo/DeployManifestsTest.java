@@ -589,6 +589,43 @@ class DeployManifestsTest {
     }
 
     @Test
+    void kedaLeavesARunsJobsRunningWhenItsScaledJobIsEdited() {
+        // KEDA's default rollout deletes the Jobs a ScaledJob started whenever the ScaledJob is edited: every worker of
+        // the run was killed mid-run
+        List<String> problems = new ArrayList<>();
+        int scaledJobs = 0;
+        for (Doc doc : docs) {
+            if (doc.kind().equals("ScaledJob")) {
+                scaledJobs++;
+                problems.addAll(checkScaledJobRollout(doc.node(), doc.where()));
+            }
+        }
+        assertNoProblems(problems);
+        assertTrue(scaledJobs >= 1, "a KEDA ScaledJob example under deploy/k8s");
+    }
+
+    @Test
+    void scaledJobWithKedasDefaultRolloutIsReported() throws IOException {
+        JsonNode unset = YAML.readTree("""
+                kind: ScaledJob
+                spec: {jobTargetRef: {template: {}}}
+                """);
+        assertEquals(1, checkScaledJobRollout(unset, "test").size());
+        assertTrue(checkScaledJobRollout(unset, "test").get(0).contains("rollout.strategy: gradual"));
+        JsonNode immediate = YAML.readTree("""
+                kind: ScaledJob
+                spec: {rollout: {strategy: immediate}}
+                """);
+        assertEquals(1, checkScaledJobRollout(immediate, "test").size());
+        assertEquals(List.of(), checkScaledJobRollout(YAML.readTree("""
+                kind: ScaledJob
+                spec: {rollout: {strategy: gradual}}
+                """), "test"));
+        // KEDA before 2.8 reads only the deprecated field
+        assertEquals(List.of(), checkScaledJobRollout(YAML.readTree("kind: ScaledJob\nspec: {rolloutStrategy: gradual}\n"), "test"));
+    }
+
+    @Test
     void manifestFilesAreNumberedByApplyOrderAndListedInTheirKustomization() throws IOException {
         List<String> problems = new ArrayList<>();
         Pattern numbered = Pattern.compile("(\\d{3})-([A-Za-z]+)-([a-z0-9.-]+)\\.yaml");
@@ -1996,6 +2033,22 @@ class DeployManifestsTest {
             if (!md.path("topic").asText().equals(casesTopic)) {
                 problems.add(where + ": trigger topic " + md.path("topic").asText() + " is not the cases topic " + casesTopic);
             }
+        }
+        return problems;
+    }
+
+    /**
+     * A ScaledJob must leave the Jobs it started running when it is edited ({@code rollout.strategy: gradual}, KEDA 2.8;
+     * {@code rolloutStrategy: gradual} before): under KEDA's default rollout an edit deletes them, every worker of the
+     * run with them.
+     */
+    static List<String> checkScaledJobRollout(JsonNode scaledJob, String where) {
+        List<String> problems = new ArrayList<>();
+        JsonNode spec = scaledJob.path("spec");
+        if (!spec.path("rollout").path("strategy").asText().equals("gradual")
+                && !spec.path("rolloutStrategy").asText().equals("gradual")) {
+            problems.add(where + ": KEDA deletes the running Jobs of a ScaledJob when it is edited, the run's workers with them;"
+                    + " set spec.rollout.strategy: gradual (spec.rolloutStrategy: gradual before KEDA 2.8)");
         }
         return problems;
     }
