@@ -591,7 +591,7 @@ class DeployManifestsTest {
     @Test
     void kedaLeavesARunsJobsRunningWhenItsScaledJobIsEdited() {
         // KEDA's default rollout deletes the Jobs a ScaledJob started whenever the ScaledJob is edited: every worker of
-        // the run was killed mid-run
+        // the run was killed mid-run. And KEDA 2.20's CRD refused the file's "scalingStrategy: {strategy: default}".
         List<String> problems = new ArrayList<>();
         int scaledJobs = 0;
         for (Doc doc : docs) {
@@ -605,7 +605,7 @@ class DeployManifestsTest {
     }
 
     @Test
-    void scaledJobWithKedasDefaultRolloutIsReported() throws IOException {
+    void scaledJobWithKedasDefaultRolloutOrAnExplicitDefaultIsReported() throws IOException {
         JsonNode unset = YAML.readTree("""
                 kind: ScaledJob
                 spec: {jobTargetRef: {template: {}}}
@@ -617,9 +617,18 @@ class DeployManifestsTest {
                 spec: {rollout: {strategy: immediate}}
                 """);
         assertEquals(1, checkScaledJobRollout(immediate, "test").size());
+        JsonNode defaults = YAML.readTree("""
+                kind: ScaledJob
+                spec:
+                  rollout: {strategy: default}
+                  scalingStrategy: {strategy: default}
+                """);
+        List<String> problems = checkScaledJobRollout(defaults, "test");
+        assertEquals(3, problems.size(), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("spec.scalingStrategy.strategy: default")), problems.toString());
         assertEquals(List.of(), checkScaledJobRollout(YAML.readTree("""
                 kind: ScaledJob
-                spec: {rollout: {strategy: gradual}}
+                spec: {rollout: {strategy: gradual}, scalingStrategy: {strategy: eager}}
                 """), "test"));
         // KEDA before 2.8 reads only the deprecated field
         assertEquals(List.of(), checkScaledJobRollout(YAML.readTree("kind: ScaledJob\nspec: {rolloutStrategy: gradual}\n"), "test"));
@@ -2040,7 +2049,8 @@ class DeployManifestsTest {
     /**
      * A ScaledJob must leave the Jobs it started running when it is edited ({@code rollout.strategy: gradual}, KEDA 2.8;
      * {@code rolloutStrategy: gradual} before): under KEDA's default rollout an edit deletes them, every worker of the
-     * run with them.
+     * run with them. No strategy may be written as {@code default}, a value the CRD of KEDA 2.20.0 and 2.20.1 refuses
+     * at admission (kedacore/keda#7855, #7864); left out, it is the default.
      */
     static List<String> checkScaledJobRollout(JsonNode scaledJob, String where) {
         List<String> problems = new ArrayList<>();
@@ -2049,6 +2059,16 @@ class DeployManifestsTest {
                 && !spec.path("rolloutStrategy").asText().equals("gradual")) {
             problems.add(where + ": KEDA deletes the running Jobs of a ScaledJob when it is edited, the run's workers with them;"
                     + " set spec.rollout.strategy: gradual (spec.rolloutStrategy: gradual before KEDA 2.8)");
+        }
+        for (String field : List.of("rollout.strategy", "rolloutStrategy", "scalingStrategy.strategy")) {
+            JsonNode value = spec;
+            for (String name : field.split("\\.")) {
+                value = value.path(name);
+            }
+            if (value.asText().equals("default")) {
+                problems.add(where + ": spec." + field + ": default is refused by the CRD of KEDA 2.20.0 and 2.20.1;"
+                        + " leave it out, it is the default");
+            }
         }
         return problems;
     }
