@@ -268,6 +268,72 @@ class LauncherTest {
         assertTrue(Files.notExists(root.resolve(".tapline-build.lock")), "the lock is given back");
     }
 
+    @Test
+    void twoLaunchersFindingOneStaleLockTakeItOverOnce(@TempDir Path dir) throws Exception {
+        // both judged the lock stale (its launcher killed), both removed it: the second removed the lock the first had
+        // just taken, and the two built at once. A stand-in rm and mkdir hold each launcher's first step of a takeover
+        // (removing the lock, or claiming it) until the test lets it go, so the two are interleaved the same way each run.
+        Path root = Files.createDirectories(dir.resolve("repo"));
+        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
+        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path lock = root.resolve(".tapline-build.lock");
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        Path builds = dir.resolve("builds.log");
+        Path release = dir.resolve("release");
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        executable(bin.resolve("mvn"), "#!/bin/sh\n"
+                + "echo build >> '" + builds + "'\n"
+                + "while [ ! -f '" + release + "' ] && [ -d '" + dir + "' ]; do sleep 0.1; done\n"
+                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        String hold = "if [ ! -e '" + dir + "/held.'$PPID ]; then\n"
+                + "    touch '" + dir + "/held.'$PPID\n"
+                + "    while [ ! -e '" + dir + "/go.'$PPID ] && [ -d '" + dir + "' ]; do sleep 0.05; done\n"
+                + "fi\n";
+        executable(bin.resolve("rm"), "#!/bin/sh\n"
+                + "if [ \"$2\" = '" + lock + "' ]; then\n" + hold + "fi\n"
+                + "exec /bin/rm \"$@\"\n");
+        executable(bin.resolve("mkdir"), "#!/bin/sh\n"
+                + "case $1 in '" + lock + "'/*) " + hold.replace("\n", "\n    ") + ";; esac\n"
+                + "exec /bin/mkdir \"$@\"\n");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        List<Process> launchers = new java.util.ArrayList<>();
+        List<Path> errors = List.of(dir.resolve("first.err"), dir.resolve("second.err"));
+        try {
+            for (int i = 0; i < 2; i++) {
+                Process started = launcher(dir, launcher, java17, errors.get(i)).start();
+                launchers.add(started);
+                Path held = dir.resolve("held." + started.pid());
+                int index = i;
+                // held at its first takeover step, or (the first) past the lock and building, or (the second) waiting for
+                // the first's live lock
+                awaitTrue(() -> Files.exists(held) || (index == 0 ? Files.exists(builds)
+                        : Files.readString(errors.get(index)).contains("waiting for the build another")),
+                        "launcher " + i, errors.get(i));
+            }
+            Files.createFile(dir.resolve("go." + launchers.get(0).pid()));
+            awaitTrue(() -> Files.exists(builds), "the first launcher's build", errors.get(0));
+            Files.createFile(dir.resolve("go." + launchers.get(1).pid()));
+            awaitTrue(() -> Files.readString(errors.get(1)).contains("waiting for the build another")
+                    || Files.readAllLines(builds).size() > 1, "the second waits for the first's build or builds", errors.get(1));
+            assertEquals(List.of("build"), Files.readAllLines(builds), "the second took the first's fresh lock and built beside it: "
+                    + Files.readString(errors.get(1)));
+            Files.createFile(release);
+            for (int i = 0; i < 2; i++) {
+                assertTrue(launchers.get(i).waitFor(60, TimeUnit.SECONDS), "launcher " + i + " did not finish");
+                assertEquals(0, launchers.get(i).exitValue(), Files.readString(errors.get(i)));
+            }
+        } finally {
+            for (Process started : launchers) {
+                started.descendants().forEach(ProcessHandle::destroyForcibly);
+                started.destroyForcibly();
+            }
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+        assertTrue(Files.notExists(lock), "the lock is given back");
+    }
+
     private static ProcessBuilder launcher(Path dir, Path launcher, Path java, Path stderr) {
         ProcessBuilder builder = new ProcessBuilder("sh", launcher.toString(), "replay", "--help")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile());
