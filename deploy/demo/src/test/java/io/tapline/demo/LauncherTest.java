@@ -164,6 +164,29 @@ class LauncherTest {
     }
 
     @Test
+    void helpAndAnUnknownCommandNeedNoBuildAndNoJava(@TempDir Path dir) throws Exception {
+        Path launcher = launcherWithFailingMaven(dir);
+        Map<String, String> noJava = Map.of("JAVA", dir.resolve("jdk/bin/java").toString());
+        for (String help : List.of("help", "--help", "-h")) {
+            ProcessBuilder builder = new ProcessBuilder("sh", launcher.toString(), help);
+            builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+            builder.environment().putAll(noJava);
+            Process process = builder.start();
+            String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, process.exitValue(), stderr);
+            assertEquals("", stderr, "no build, no Java");
+            assertTrue(stdout.startsWith("usage: ./tapline <command> [options]"), stdout);
+            assertTrue(stdout.contains("JDK_JAVA_OPTIONS, JAVA_TOOL_OPTIONS"), stdout);
+        }
+        Result unknown = run(dir, launcher, noJava, "replya", "--run", "r1");
+        assertEquals(2, unknown.code(), unknown.stderr());
+        assertEquals("tapline: unknown command 'replya'; allowed: demo, stack, sidecar, dedup, replay, report, help\n",
+                unknown.stderr());
+    }
+
+    @Test
     void launchersStartedTogetherBuildOnceOneAfterTheOther(@TempDir Path dir) throws Exception {
         // two Maven builds of one module at once wrote one jar together: it was corrupt, and kept, being newer than the
         // sources. The fake build holds until the test lets it go, and counts how many builds ran.
