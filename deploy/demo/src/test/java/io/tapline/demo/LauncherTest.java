@@ -357,6 +357,41 @@ class LauncherTest {
         assertTrue(Files.notExists(lock), "the lock is given back");
     }
 
+    @Test
+    void aLockWhosePidIsNowAnotherProgramsIsTakenOver(@TempDir Path dir) throws Exception {
+        // a lock left from before a reboot names a pid that some other program of the same user may have by now: the
+        // launcher waited for that program's "build" for as long as it ran
+        Path root = Files.createDirectories(dir.resolve("repo"));
+        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
+        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path builds = dir.resolve("builds.log");
+        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
+                + "echo build >> '" + builds + "'\n"
+                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Process other = new ProcessBuilder("sleep", "300").start();
+        Path stderr = dir.resolve("launcher.err");
+        Process started = null;
+        try {
+            Path lock = Files.createDirectories(root.resolve(".tapline-build.lock"));
+            Files.writeString(lock.resolve("pid"), other.pid() + "\n");
+            Files.writeString(lock.resolve("build"), other.pid() + "\n");
+            started = launcher(dir, launcher, javaOfRelease(dir, "java17", "17.0.15"), stderr).start();
+            awaitTrue(() -> Files.exists(builds) || Files.readString(stderr).contains("waiting for"),
+                    "the launcher builds or waits", stderr);
+            assertTrue(Files.exists(builds), "it waited for a program that is no ./tapline: " + Files.readString(stderr));
+            assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
+            assertEquals(0, started.exitValue(), Files.readString(stderr));
+            assertTrue(other.isAlive(), "the other program is left alone");
+        } finally {
+            other.destroyForcibly();
+            if (started != null) {
+                started.descendants().forEach(ProcessHandle::destroyForcibly);
+                started.destroyForcibly();
+            }
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+    }
+
     private static ProcessBuilder launcher(Path dir, Path launcher, Path java, Path stderr) {
         ProcessBuilder builder = new ProcessBuilder("sh", launcher.toString(), "replay", "--help")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile());
