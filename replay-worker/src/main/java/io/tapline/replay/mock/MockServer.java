@@ -107,6 +107,8 @@ public final class MockServer implements AutoCloseable {
                 // by default on an http:// URL) stays on the HTTP/1.1 it used in production
                 .setHttp2ClearTextEnabled(false));
         MockServer[] holder = new MockServer[1];
+        // the mock stands for the sidecar's egress, the candidate's forward proxy
+        server.connectionHandler(ProxyConnectionKeepAlive::install);
         server.requestHandler(req -> holder[0].handle(req));
         holder[0] = new MockServer(vertx, options, registry, server, live);
         return server.listen().map(s -> holder[0]);
@@ -121,6 +123,7 @@ public final class MockServer implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest req) {
+        ProxyConnectionKeepAlive.restore(req); // the head as the candidate sent it, before anything reads it
         HttpConnection connection = req.connection();
         if (closing.contains(connection)) {
             return; // behind the last request: never answered, the connection is closing

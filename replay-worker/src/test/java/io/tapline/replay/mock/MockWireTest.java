@@ -248,6 +248,40 @@ class MockWireTest {
     }
 
     @Test
+    void anHttp10ForwardProxyClientsProxyConnectionKeepAliveKeepsItsConnectionOpenAsBehindTheSidecar() throws Exception {
+        MockServer mock = start(502);
+        String tp = register(new CaseMocks("c1", List.of(call("api.example.com:80", "GET", "/a", null, null,
+                json(200, "{\"a\":1}")), call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))), matcher));
+        // what an HTTP/1.0 client configured with a proxy sends, and the sidecar's egress (as squid) keeps open: before,
+        // Vert.x read only Connection and closed the connection after each answer
+        try (Socket s = new Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(20_000);
+            for (int i = 0; i < 2; i++) {
+                s.getOutputStream().write(("GET http://api.example.com/a HTTP/1.0\r\nHost: api.example.com\r\ntraceparent: "
+                        + tp + "\r\nProxy-Connection: keep-alive\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                String wire = readAnswer(s.getInputStream());
+                assertTrue(wire.startsWith("HTTP/1.0 200 OK\r\n") && wire.endsWith("\r\n\r\n{\"a\":1}"), wire);
+                assertTrue(wire.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: keep-alive\r\n"), wire);
+            }
+            // without keep-alive, closed after the answer
+            s.getOutputStream().write(("GET http://api.example.com/a HTTP/1.0\r\nHost: api.example.com\r\ntraceparent: "
+                    + tp + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            assertTrue(readAnswer(s.getInputStream()).startsWith("HTTP/1.0 200 OK\r\n"));
+            assertEquals(-1, s.getInputStream().read(), "closed after the answer");
+        }
+        // a named route's request is one to an origin, whose Proxy-Connection means nothing (the sidecar reads it so
+        // too), and keep-alive among other Connection options is not read by the sidecar's egress either: both closed
+        for (String request : List.of(
+                "GET /inventory/stock/1 HTTP/1.0\r\nHost: m\r\ntraceparent: " + tp + "\r\nProxy-Connection: keep-alive\r\n\r\n",
+                "GET http://api.example.com/a HTTP/1.0\r\nHost: api.example.com\r\ntraceparent: " + tp
+                        + "\r\nConnection: keep-alive, x-trace\r\n\r\n")) {
+            String wire = exchange(mock, request);
+            assertTrue(wire.startsWith("HTTP/1.0 200 OK\r\n"), wire);
+            assertEquals(1, answers(wire), wire);
+        }
+    }
+
+    @Test
     void aRequestPipelinedBehindTheLastIsNotServed() throws Exception {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         io.vertx.core.http.HttpServer live = vertx.createHttpServer().requestHandler(r -> {
