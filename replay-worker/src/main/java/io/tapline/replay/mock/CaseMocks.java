@@ -300,6 +300,15 @@ public final class CaseMocks {
                 + limit + " bytes");
     }
 
+    /**
+     * Notes a call of the candidate ({@code METHOD target}) refused with {@code status} for {@code reason}, as the
+     * sidecar's egress refuses it: it reached no dependency in production either.
+     */
+    public synchronized void refused(String call, int status, String reason) {
+        note("the candidate's call " + call + " was answered " + status + " and not matched, as the sidecar refuses it: "
+                + reason);
+    }
+
     private void note(MockRequest call, String outcome, double score) {
         if (calls.size() < MAX_CALLS_KEPT) {
             String path = call.path() + (call.rawQuery() == null || call.rawQuery().isEmpty() ? "" : "?" + call.rawQuery());

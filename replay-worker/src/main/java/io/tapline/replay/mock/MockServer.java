@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code traceparent} and answered from that case's recorded calls; an unmatched call gets the configured status
  * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused,
  * and an {@code https://} target in absolute form answered 400 as the sidecar answers it: replay does not intercept
- * TLS, so HTTPS dependencies must be reached over plain HTTP through named routes.
+ * TLS, so HTTPS dependencies must be reached over plain HTTP through named routes. A head or target the sidecar's
+ * egress refuses ({@link RequestHeads}, a target in none of its forms) is refused with the sidecar's status.
  */
 public final class MockServer implements AutoCloseable {
 
@@ -132,6 +133,21 @@ public final class MockServer implements AutoCloseable {
             refuseTunnel(req);
             return;
         }
+        // what the sidecar's egress refuses is refused here too, with its status: in production it reached no dependency
+        Target target;
+        String badTarget = null;
+        try {
+            target = target(req);
+        } catch (IllegalArgumentException e) {
+            target = null;
+            badTarget = "invalid request target: " + e.getMessage();
+        }
+        RequestHeads.Refusal refusal = target == null ? null
+                : RequestHeads.check(req.headers(), req.version(), req.authority());
+        if (refusal != null) {
+            refuseHead(req, refusal);
+            return;
+        }
         String contentLength = req.getHeader("content-length");
         if (contentLength != null && parseLong(contentLength) > options.maxBodyBytes()) {
             tooLarge(req);
@@ -156,9 +172,16 @@ public final class MockServer implements AutoCloseable {
             }
         });
         req.exceptionHandler(e -> log.debug("mock request failed: {}", e.toString()));
+        Target routed = target;
+        String refusedTarget = badTarget;
         req.endHandler(v -> {
             try {
-                route(req, body);
+                if (routed == null) {
+                    refused(req, 400, refusedTarget);
+                    text(req.response(), 400, "bad-target", refusedTarget);
+                } else {
+                    route(req, body, routed);
+                }
             } catch (RuntimeException e) {
                 // A bug here must not leave the candidate waiting: answer, and say why.
                 log.error("mock failed to answer {} {}", req.method(), req.uri(), e);
@@ -213,6 +236,29 @@ public final class MockServer implements AutoCloseable {
     }
 
     /**
+     * Refuses a head the sidecar's egress refuses ({@link RequestHeads}) with its status, {@code Connection: close} and
+     * the connection closed after the answer, as the sidecar closes it: the body is not read, and what follows the head
+     * is not read as a request. The case the call belongs to, when one can be told, gets a note saying so.
+     */
+    private void refuseHead(HttpServerRequest req, RequestHeads.Refusal refusal) {
+        refused(req, refusal.status(), refusal.reason());
+        HttpConnection connection = req.connection();
+        closing.add(connection);
+        connection.closeHandler(v -> closing.remove(connection));
+        HttpServerResponse resp = req.response().putHeader(HttpHeaders.CONNECTION, "close");
+        resp.endHandler(v -> connection.close());
+        text(resp, refusal.status(), "refused", refusal.reason());
+    }
+
+    /** Notes a call refused as the sidecar refuses it on its case (by trace id, or as the only case in flight). */
+    private void refused(HttpServerRequest req, int status, String reason) {
+        CaseMocks mocks = registry.owner(TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT)));
+        if (mocks != null) {
+            mocks.refused(req.method().name() + " " + RequestTarget.fromWire(req.uri()), status, reason);
+        }
+    }
+
+    /**
      * Whether the candidate said this request is its connection's last, as the sidecar's egress reads it: {@code close}
      * among its {@code Connection} options ({@code Connection: TE, close}), or, for an absolute-form target (a request
      * to its forward proxy) without {@code Connection}, among its {@code Proxy-Connection} options, as squid reads them.
@@ -225,14 +271,7 @@ public final class MockServer implements AutoCloseable {
         return connectionNamed(options).contains("close");
     }
 
-    private void route(HttpServerRequest req, Buffer body) {
-        Target target;
-        try {
-            target = target(req);
-        } catch (IllegalArgumentException e) {
-            text(req.response(), 400, "bad-target", "invalid request target: " + e.getMessage());
-            return;
-        }
+    private void route(HttpServerRequest req, Buffer body, Target target) {
         String traceId = TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT));
         List<Header> headers = new ArrayList<>(req.headers().size());
         for (Map.Entry<String, String> h : req.headers()) {
@@ -440,6 +479,12 @@ public final class MockServer implements AutoCloseable {
             boolean wholeServer = req.method() == HttpMethod.OPTIONS && u.rawPath().isEmpty() && u.rawQuery() == null;
             String path = wholeServer ? "*" : u.rawPath().isEmpty() ? "/" : u.rawPath();
             return new Target(u.authority(), path, "", u.rawQuery(), u.host(), u.port(), null);
+        }
+        if (!uri.startsWith("/")) {
+            // another scheme (ftp://...), or a target in no form a proxy takes: the sidecar's egress answers it 400
+            // (asterisk-form is OPTIONS of a server, which the egress is not)
+            throw new IllegalArgumentException("the sidecar's egress takes http:// targets, CONNECT host:port for TLS, or"
+                    + " /ROUTE/path for a named route; got " + (uri.length() > 80 ? uri.substring(0, 80) + "..." : uri));
         }
         String path = RequestTarget.fromWire(req.path());
         String query = req.query() == null ? null : RequestTarget.fromWire(req.query());

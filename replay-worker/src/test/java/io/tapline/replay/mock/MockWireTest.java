@@ -282,6 +282,81 @@ class MockWireTest {
     }
 
     @Test
+    void aHeadTheSidecarRefusesIsRefusedWithItsStatusAndClosedAndNotedOnItsCase() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}")),
+                call("inventory", "POST", "/stock/1", null, "hello", json(200, "{\"p\":1}")),
+                call("api.example.com:80", "GET", "/a", null, null, json(200, "{\"a\":1}"))), matcher);
+        String tp = register(mocks);
+        String behind = "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n";
+        // what the sidecar's egress answers them (its RequestHead): before, the mock answered each from its recording
+        // and read on, so a candidate that production's sidecar refused passed in replay
+        String[][] heads = {
+                {"400", "GET /inventory/stock/1 HTTP/1.1\r\ntraceparent: " + tp + "\r\n\r\n", "HTTP/1.1 request without Host"},
+                {"400", "GET http://api.example.com/a HTTP/1.1\r\ntraceparent: " + tp + "\r\n\r\n", "HTTP/1.1 request without Host"},
+                {"400", "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\nHost: n\r\ntraceparent: " + tp + "\r\n\r\n",
+                        "more than one Host header"},
+                {"400", "GET /inventory/stock/1 HTTP/1.1\r\nHost: a b\r\ntraceparent: " + tp + "\r\n\r\n", "invalid Host header"},
+                {"400", "GET /inventory/stock/1 HTTP/1.1\r\nHost: a..b\r\ntraceparent: " + tp + "\r\n\r\n", "invalid Host header"},
+                {"400", "GET http://api.example.com/a HTTP/1.1\r\nHost: \r\ntraceparent: " + tp + "\r\n\r\n", "invalid Host header"},
+                {"501", "POST /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp
+                        + "\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                        "Transfer-Encoding gzip is not implemented"},
+        };
+        for (String[] h : heads) {
+            String wire = exchange(mock, h[1] + behind);
+            assertTrue(wire.startsWith("HTTP/1.1 " + h[0] + " "), wire);
+            String lower = wire.toLowerCase(java.util.Locale.ROOT);
+            assertTrue(lower.contains("\r\nconnection: close\r\n") && lower.contains("\r\nx-tapline-mock: refused\r\n"), wire);
+            assertTrue(wire.endsWith("\r\n\r\n" + h[2] + "\n"), wire);
+            // (the reason may quote "HTTP/1.1": answers are counted by the mock's own line)
+            assertEquals(1, lower.split("\r\nx-tapline-mock: ", -1).length - 1, "closed after the refusal, nothing behind it read: " + wire);
+        }
+        // an HTTP/1.0 request needs no Host, and a coding written in upper case is the same chunked
+        assertTrue(exchange(mock, "GET /inventory/stock/1 HTTP/1.0\r\ntraceparent: " + tp + "\r\n\r\n")
+                .startsWith("HTTP/1.0 200 OK\r\n"));
+        assertTrue(exchange(mock, "POST /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp
+                + "\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                .startsWith("HTTP/1.1 200 OK\r\n"));
+        assertEquals(List.of(
+                "the candidate's call GET /inventory/stock/1 was answered 400 and not matched, as the sidecar refuses it:"
+                        + " HTTP/1.1 request without Host",
+                "the candidate's call GET http://api.example.com/a was answered 400 and not matched, as the sidecar refuses"
+                        + " it: HTTP/1.1 request without Host",
+                "the candidate's call GET /inventory/stock/1 was answered 400 and not matched, as the sidecar refuses it:"
+                        + " more than one Host header",
+                "the candidate's call GET /inventory/stock/1 was answered 400 and not matched, as the sidecar refuses it:"
+                        + " invalid Host header",
+                "the candidate's call GET http://api.example.com/a was answered 400 and not matched, as the sidecar refuses"
+                        + " it: invalid Host header",
+                "the candidate's call POST /inventory/stock/1 was answered 501 and not matched, as the sidecar refuses it:"
+                        + " Transfer-Encoding gzip is not implemented"), mocks.notes());
+        assertEquals(0, mocks.usage().getUnmatched(), "not reported as calls production did not make");
+    }
+
+    @Test
+    void aTargetInNoFormTheSidecarsEgressTakesIsAnswered400AndNotedNotReportedAsAnUnmatchedCall() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}"))), matcher);
+        String tp = register(mocks);
+        // another scheme, asterisk-form, a bare word: the sidecar's egress answers 400 and reads on; before, the mock
+        // took each for a named route it did not know, answered 502 and reported an unmatched call
+        for (String target : List.of("ftp://files.example.com/a", "*", "stock")) {
+            String method = target.equals("*") ? "OPTIONS" : "GET";
+            String wire = exchange(mock, method + " " + target + " HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n"
+                    + "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\nConnection: close\r\n\r\n");
+            assertTrue(wire.startsWith("HTTP/1.1 400 Bad Request\r\nx-tapline-mock: bad-target\r\n"), wire);
+            assertTrue(wire.contains("got " + target + "\n"), wire);
+            assertTrue(wire.endsWith("\r\n\r\n{\"n\":1}"), "the next call on the connection served: " + wire);
+            assertTrue(mocks.notes().get(mocks.notes().size() - 1).startsWith("the candidate's call " + method + " " + target
+                    + " was answered 400 and not matched, as the sidecar refuses it: invalid request target: "), mocks.notes()::toString);
+        }
+        assertEquals(3, mocks.notes().size());
+        assertEquals(0, mocks.usage().getUnmatched());
+    }
+
+    @Test
     void aRequestPipelinedBehindTheLastIsNotServed() throws Exception {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         io.vertx.core.http.HttpServer live = vertx.createHttpServer().requestHandler(r -> {
