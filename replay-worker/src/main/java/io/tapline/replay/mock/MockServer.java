@@ -108,8 +108,18 @@ public final class MockServer implements AutoCloseable {
                 // by default on an http:// URL) stays on the HTTP/1.1 it used in production
                 .setHttp2ClearTextEnabled(false));
         MockServer[] holder = new MockServer[1];
-        // the mock stands for the sidecar's egress, the candidate's forward proxy
-        server.connectionHandler(ProxyConnectionKeepAlive::install);
+        // the mock stands for the sidecar's egress, the candidate's forward proxy, and refuses what it refuses as it does
+        MalformedRequests.Refusals refusals = (traceparent, call, status, reason) -> {
+            CaseMocks mocks = registry.owner(TraceContext.traceIdOf(traceparent));
+            if (mocks != null) {
+                mocks.refused(call, status, reason);
+            }
+        };
+        server.invalidRequestHandler(MalformedRequests.invalidRequestHandler(refusals));
+        server.connectionHandler(conn -> {
+            MalformedRequests.install(conn, refusals);
+            ProxyConnectionKeepAlive.install(conn);
+        });
         server.requestHandler(req -> holder[0].handle(req));
         holder[0] = new MockServer(vertx, options, registry, server, live);
         return server.listen().map(s -> holder[0]);

@@ -357,6 +357,50 @@ class MockWireTest {
     }
 
     @Test
+    void anotherHttpVersionABrokenChunkedBodyAndAHeadTheDecoderRefusesAreAnsweredAsTheSidecarAnswersThem() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}")),
+                call("inventory", "POST", "/stock/1", null, "hello", json(200, "{\"p\":1}"))), matcher);
+        String tp = register(mocks);
+        String behind = "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n";
+        // a later HTTP/1 minor version is read as HTTP/1.1 (RFC 9110 2.5), as the sidecar reads it: before, 501
+        String later = exchange(mock, "GET /inventory/stock/1 HTTP/1.2\r\nHost: m\r\ntraceparent: " + tp
+                + "\r\nConnection: close\r\n\r\n");
+        assertTrue(later.startsWith("HTTP/1.1 200 OK\r\n") && later.endsWith("\r\n\r\n{\"n\":1}"), later);
+        // another major version: 505 in an HTTP/1.1 status line, nothing behind it read; before, "HTTP/2.0 501" and the
+        // request behind served
+        for (String version : List.of("HTTP/2.0", "HTTP/0.9")) {
+            String wire = exchange(mock, "GET /inventory/stock/1 " + version + "\r\nHost: m\r\ntraceparent: " + tp
+                    + "\r\n\r\n" + behind);
+            assertTrue(wire.startsWith("HTTP/1.1 505 HTTP Version Not Supported\r\n"), wire);
+            assertTrue(wire.endsWith("\r\n\r\nHTTP version " + version + " is not supported\n"), wire);
+        }
+        // a chunk size that is not hex: 400, where the mock only closed the connection, the client left without an answer
+        String broken = exchange(mock, "POST /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp
+                + "\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" + behind);
+        assertTrue(broken.startsWith("HTTP/1.1 400 Bad Request\r\n") && broken.endsWith("\r\n\r\nmalformed request body\n"),
+                broken);
+        // a head the decoder refuses, from an HTTP/1.0 client that asked for keep-alive: 400 in an HTTP/1.1 status line
+        // that says the connection closes, as it does; before, "HTTP/1.0 400" said keep-alive and the mock closed it
+        String refused = exchange(mock, "POST /inventory/stock/1 HTTP/1.0\r\nHost: m\r\nConnection: keep-alive\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + behind);
+        assertTrue(refused.startsWith("HTTP/1.1 400 Bad Request\r\n") && refused.endsWith("\r\n\r\nmalformed request\n"),
+                refused);
+        assertTrue(refused.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close\r\n"), refused);
+        assertEquals(List.of(
+                "the candidate's call GET /inventory/stock/1 was answered 505 and not matched, as the sidecar refuses it:"
+                        + " HTTP version HTTP/2.0 is not supported",
+                "the candidate's call GET /inventory/stock/1 was answered 505 and not matched, as the sidecar refuses it:"
+                        + " HTTP version HTTP/0.9 is not supported",
+                "the candidate's call POST /inventory/stock/1 was answered 400 and not matched, as the sidecar refuses it:"
+                        + " malformed request body",
+                "the candidate's call with a head the decoder could not read was answered 400 and not matched, as the"
+                        + " sidecar refuses it: malformed request"), mocks.notes());
+        assertEquals(0, mocks.usage().getUnmatched());
+        assertEquals(1, mocks.usage().getMatched(), "the HTTP/1.2 call alone");
+    }
+
+    @Test
     void aRequestPipelinedBehindTheLastIsNotServed() throws Exception {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         io.vertx.core.http.HttpServer live = vertx.createHttpServer().requestHandler(r -> {
