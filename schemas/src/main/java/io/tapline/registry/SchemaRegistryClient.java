@@ -47,7 +47,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * LRU caches, so a steady-state serializer makes no registry call at all; so is the registry's answer that an id
  * names no usable Avro schema, so that a deserializer fed records of such an id asks once per id, not per record.
  * Each attempt waits at most the request timeout for the whole answer, body included, and reads at most
- * {@value #MAX_ANSWER_BYTES} bytes of it. Failed calls are retried a bounded number of times when the failure is retriable (no answer in time, 5xx, 429). Thread-safe.
+ * {@value #MAX_ANSWER_BYTES} bytes of it. Failed calls are retried a bounded number of times when the failure is
+ * retriable (no answer in time, 5xx, 429); an interrupted call is not, and ends at once with its thread's interrupt
+ * status set. Thread-safe.
  */
 public final class SchemaRegistryClient {
 
@@ -235,11 +237,18 @@ public final class SchemaRegistryClient {
         return new Schema.Parser().parse(answer.json().path("schema").asText());
     }
 
+    /**
+     * Makes the call, retrying retriable failures. An interrupt (a stream thread or a producer closed at shutdown) ends
+     * the call at once, in a request or in the backoff between two, with the interrupt status kept: it is no failure to
+     * retry, and the thread has been asked to stop.
+     */
     private Answer call(String method, String path, String body, String what) {
         SchemaRegistryException last = null;
         for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
             if (attempt > 0) {
-                sleep(config.retryBackoff().toMillis() * attempt);
+                backOff(config.retryBackoff().toMillis() * attempt, what, last);
+            } else if (Thread.currentThread().isInterrupted()) {
+                throw interrupted("interrupted before trying to " + what, null);
             }
             try {
                 return once(method, path, body, what);
@@ -279,8 +288,7 @@ public final class SchemaRegistryClient {
                 }
                 continue;
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SchemaRegistryException("interrupted while trying to " + what + " at " + url, -1, -1, e);
+                throw interrupted("interrupted while trying to " + what + " at " + url, e);
             }
             if (index != start) {
                 LOG.warn("registry gave no answer at {}; now using {}", String.join(", ", unanswered), url);
@@ -413,12 +421,20 @@ public final class SchemaRegistryClient {
         return URLEncoder.encode(subject, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private static void sleep(long millis) {
+    private static void backOff(long millis, String what, SchemaRegistryException last) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            SchemaRegistryException failure = interrupted("interrupted while waiting to try again to " + what, e);
+            failure.addSuppressed(last);
+            throw failure;
         }
+    }
+
+    /** The failure of a call its thread was interrupted in, the interrupt status set again. Not retriable. */
+    private static SchemaRegistryException interrupted(String message, InterruptedException cause) {
+        Thread.currentThread().interrupt();
+        return SchemaRegistryException.interrupted(message, cause);
     }
 
     private record SubjectSchema(String subject, Schema schema) {

@@ -12,18 +12,20 @@ public class SchemaRegistryException extends RuntimeException {
     private final int httpStatus;
     private final int errorCode;
     private final boolean registryAnswer;
+    private final boolean interrupted;
 
     /** A failure with the registry's answer (its HTTP status and {@code error_code}), or with no answer (status -1). */
     public SchemaRegistryException(String message, int httpStatus, int errorCode, Throwable cause) {
-        this(message, httpStatus, errorCode, true, cause);
+        this(message, httpStatus, errorCode, true, false, cause);
     }
 
     private SchemaRegistryException(String message, int httpStatus, int errorCode, boolean registryAnswer,
-                                    Throwable cause) {
+                                    boolean interrupted, Throwable cause) {
         super(message, cause);
         this.httpStatus = httpStatus;
         this.errorCode = errorCode;
         this.registryAnswer = registryAnswer;
+        this.interrupted = interrupted;
     }
 
     /**
@@ -31,7 +33,16 @@ public class SchemaRegistryException extends RuntimeException {
      * not a schema registry, or not only one.
      */
     public static SchemaRegistryException notRegistryAnswer(String message, int httpStatus) {
-        return new SchemaRegistryException(message, httpStatus, -1, false, null);
+        return new SchemaRegistryException(message, httpStatus, -1, false, false, null);
+    }
+
+    /**
+     * A call whose thread was interrupted (asked to stop) before the registry answered: no answer, and no failure of
+     * the registry either, so not {@link #retriable()}. {@code cause} is null when the thread was interrupted before
+     * the call began.
+     */
+    public static SchemaRegistryException interrupted(String message, InterruptedException cause) {
+        return new SchemaRegistryException(message, -1, -1, false, true, cause);
     }
 
     /** HTTP status of the registry's answer, or -1 when no answer arrived. */
@@ -79,8 +90,13 @@ public class SchemaRegistryException extends RuntimeException {
         return true;
     }
 
-    /** True when asking again may succeed: no answer, 5xx, or 429. */
+    /** True when the calling thread was interrupted before the registry answered. */
+    public boolean interrupted() {
+        return interrupted;
+    }
+
+    /** True when asking again may succeed: no answer, 5xx, or 429; never when the call was interrupted. */
     public boolean retriable() {
-        return httpStatus < 0 || httpStatus >= 500 || httpStatus == 429;
+        return !interrupted && (httpStatus < 0 || httpStatus >= 500 || httpStatus == 429);
     }
 }

@@ -11,8 +11,11 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -324,6 +327,100 @@ class SchemaRegistryClientTest {
         assertTrue(e.retriable(), e.getMessage());
         assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
         assertTrue(e.getMessage().contains(stub.url()) && e.getMessage().contains("300 ms"), e.getMessage());
+    }
+
+    /**
+     * A thread interrupted in a call (a stream thread or a producer closed at shutdown) ends the call at once with its
+     * interrupt status kept: the failure is not retriable, and no other URL is tried, however long the registry stalls.
+     */
+    @Test
+    void anInterruptedCallEndsWithoutRetryingAndKeepsTheInterrupt() throws Exception {
+        try (RegistryStub other = new RegistryStub()) {
+            stub.stallNext(Integer.MAX_VALUE);
+            SchemaRegistryClient client = slowToGiveUp(stub.url() + "," + other.url());
+            Call call = Call.start(() -> client.schemaById(1));
+            while (stub.requests().isEmpty()) {
+                Thread.onSpinWait();
+            }
+            SchemaRegistryException e = call.interruptAndFailure();
+            assertTrue(e.getMessage().contains("interrupted while trying to fetch schema id 1 at " + stub.url()),
+                    e.getMessage());
+            assertTrue(e.interrupted(), e.getMessage());
+            assertFalse(e.retriable(), "an interrupted call is not asked again: " + e.getMessage());
+            assertFalse(SchemaRegistryException.recordAtFault(e), e.getMessage());
+            assertTrue(call.interruptKept(), "the caller still sees its interrupt");
+            assertEquals(List.of(), other.requests(), "no other URL was tried");
+        }
+    }
+
+    @Test
+    void anInterruptInTheBackoffBetweenTwoAttemptsEndsTheCall() throws Exception {
+        stub.failNext(Integer.MAX_VALUE, 503);
+        SchemaRegistryClient client = slowToGiveUp(stub.url());
+        Call call = Call.start(() -> client.schemaById(1));
+        while (Arrays.stream(call.thread.getStackTrace()).noneMatch(f -> f.getMethodName().equals("sleep"))) {
+            Thread.onSpinWait();
+        }
+        SchemaRegistryException e = call.interruptAndFailure();
+        assertTrue(e.getMessage().contains("interrupted while waiting to try again to fetch schema id 1"),
+                e.getMessage());
+        assertFalse(e.retriable(), e.getMessage());
+        assertEquals(503, ((SchemaRegistryException) e.getSuppressed()[0]).httpStatus(), "the failure retried is kept");
+        assertTrue(call.interruptKept(), "the caller still sees its interrupt");
+        assertEquals(List.of("GET /schemas/ids/1"), stub.requests(), "no attempt after the interrupt");
+    }
+
+    @Test
+    void aThreadInterruptedBeforeACallSendsNothing() throws Exception {
+        int id = stub.put("t-value", Interaction.getClassSchema().toString());
+        SchemaRegistryClient client = slowToGiveUp(stub.url());
+        Call call = Call.start(() -> {
+            Thread.currentThread().interrupt();
+            client.schemaById(id);
+        });
+        call.thread.join();
+        SchemaRegistryException e = (SchemaRegistryException) call.failure.get();
+        assertTrue(e.getMessage().contains("interrupted before trying to fetch schema id " + id), e.getMessage());
+        assertFalse(e.retriable(), e.getMessage());
+        assertTrue(call.interruptKept(), "the caller still sees its interrupt");
+        assertEquals(List.of(), stub.requests());
+    }
+
+    /** A client that would wait, retry and back off for many minutes before it gave up by itself. */
+    private static SchemaRegistryClient slowToGiveUp(String urls) {
+        return new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, urls,
+                RegistryConfig.REQUEST_TIMEOUT_MS, 600_000, RegistryConfig.MAX_RETRIES, 5,
+                RegistryConfig.RETRY_BACKOFF_MS, 600_000)));
+    }
+
+    /** A registry call on a thread of its own, and what it ended with. */
+    private record Call(Thread thread, AtomicReference<Throwable> failure, AtomicBoolean interrupted) {
+
+        static Call start(Runnable call) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicBoolean interrupted = new AtomicBoolean();
+            Thread thread = new Thread(() -> {
+                try {
+                    call.run();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+                interrupted.set(Thread.interrupted());
+            }, "registry-caller");
+            thread.start();
+            return new Call(thread, failure, interrupted);
+        }
+
+        SchemaRegistryException interruptAndFailure() throws InterruptedException {
+            thread.interrupt();
+            thread.join();
+            assertTrue(failure.get() instanceof SchemaRegistryException, "failed as a registry call: " + failure.get());
+            return (SchemaRegistryException) failure.get();
+        }
+
+        boolean interruptKept() {
+            return interrupted.get();
+        }
     }
 
     /** A URL that streams far more than any schema (a misdirected one) costs a bounded read, not the heap. */
