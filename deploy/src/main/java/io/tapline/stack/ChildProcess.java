@@ -152,7 +152,9 @@ public final class ChildProcess {
 
     /**
      * SIGTERM, then SIGKILL when it has not exited within {@code grace}. Only ever signals the
-     * process this object identifies.
+     * process this object identifies. An interrupt of the calling thread (before or during the call)
+     * ends the grace at once: the process is then killed and its exit waited for all the same, so a
+     * stop on the way out of an interrupted start leaves nothing running; the interrupt status is kept.
      *
      * @return true when it was running and is now gone
      */
@@ -163,9 +165,9 @@ public final class ChildProcess {
         }
         ProcessHandle process = handle.get();
         process.destroy();
-        if (!awaitExit(process, grace)) {
+        if (!awaitExit(process, grace, false)) {
             process.destroyForcibly();
-            if (!awaitExit(process, Duration.ofSeconds(10))) {
+            if (!awaitExit(process, Duration.ofSeconds(10), true)) {
                 throw new StackException(name + " (pid " + pid + ") did not exit after SIGKILL");
             }
         }
@@ -176,21 +178,37 @@ public final class ChildProcess {
     public void kill() {
         handle().ifPresent(process -> {
             process.destroyForcibly();
-            awaitExit(process, Duration.ofSeconds(5));
+            awaitExit(process, Duration.ofSeconds(5), true);
         });
     }
 
-    private static boolean awaitExit(ProcessHandle process, Duration timeout) {
+    /**
+     * Waits up to {@code timeout} for the process to exit; true when it did. An interrupt ends the wait (false) unless
+     * {@code throughInterrupts}; either way the thread's interrupt status is set again on return.
+     */
+    private static boolean awaitExit(ProcessHandle process, Duration timeout, boolean throughInterrupts) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
         try {
-            process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (java.util.concurrent.TimeoutException e) {
-            return !process.isAlive();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new StackException("waiting for pid " + process.pid() + " to exit failed", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StackException("interrupted while waiting for pid " + process.pid() + " to exit", e);
+            while (true) {
+                try {
+                    process.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return !process.isAlive();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new StackException("waiting for pid " + process.pid() + " to exit failed", e);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    if (!throughInterrupts) {
+                        return !process.isAlive();
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

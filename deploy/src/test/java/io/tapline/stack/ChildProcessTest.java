@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -48,6 +49,38 @@ class ChildProcessTest {
             assertFalse(ours.isAlive());
         } finally {
             ours.handle().ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /**
+     * A stop on the way out of an interrupted start (a test's timeout, say) still ends the process: the interrupt cuts
+     * the grace short, the process that ignores SIGTERM is killed, and the caller keeps its interrupt.
+     */
+    @Test
+    void shouldKillTheProcessWhenStoppedFromAnInterruptedThread(@TempDir Path dir) throws Exception {
+        String marker = ChildProcess.newMarker();
+        Path output = dir.resolve("stubborn.out");
+        ChildProcess stubborn = ChildProcess.launch("stubborn", List.of("/bin/sh", "-c",
+                "trap '' TERM; echo ready; while :; do sleep 1; done", ChildProcess.markerArgument(marker)), marker, dir,
+                output, List.of(), false);
+        try {
+            while (!Files.readString(output).contains("ready")) {
+                Thread.onSpinWait();
+            }
+            Thread.currentThread().interrupt();
+            boolean stopped;
+            boolean interrupted;
+            try {
+                stopped = stubborn.stop(Duration.ofHours(1));
+            } finally {
+                interrupted = Thread.interrupted();
+            }
+            assertTrue(stopped);
+            assertFalse(stubborn.isAlive(), "killed, not left running");
+            assertTrue(interrupted, "the interrupt is kept");
+        } finally {
+            Thread.interrupted();
+            stubborn.handle().ifPresent(ProcessHandle::destroyForcibly);
         }
     }
 
