@@ -6,7 +6,8 @@ import io.tapline.sidecar.impl.SidecarImpl;
 /**
  * A running capture sidecar: the inbound reverse proxy, the egress proxy, the publisher and the management port.
  * Start one with {@link #start(SidecarOptions)}; {@link #close()} stops listening, publishes what is queued
- * (bounded wait) and closes the producer.
+ * (bounded wait) and closes the producer; called from an interrupted thread it does all of that too, and leaves the
+ * interrupt set.
  */
 public interface Sidecar extends AutoCloseable {
 

@@ -421,17 +421,35 @@ public final class SidecarImpl implements Sidecar {
         return metrics;
     }
 
+    /**
+     * Drains, closes the event loops, publishes what is queued and closes the producer and the management port. Each
+     * step is bounded, and each is taken when the closing thread was interrupted too (an embedding application's
+     * shutdown, a test's timeout): the interrupt is set aside meanwhile and set again on return. Left in place, it
+     * would end the first wait and be cleared by it, unseen by the caller. An interrupt arriving during the close ends
+     * at most the wait it lands in, and is set again on return as well.
+     */
     @Override
     public void close() {
-        ready = false;
-        drain();
+        boolean interrupted = Thread.interrupted();
         try {
-            vertx.close().await(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            LOG.warn("event loops did not stop cleanly: {}", e.toString());
+            ready = false;
+            interrupted |= drain();
+            try {
+                vertx.close().await(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // Future.await throws an interrupt (InterruptedException) unchecked
+                interrupted |= e instanceof InterruptedException;
+                LOG.warn("event loops did not stop cleanly: {}", e.toString());
+            }
+            interrupted |= Thread.interrupted();
+            publisher.closeWithin(Duration.ofSeconds(5));
+            interrupted |= Thread.interrupted();
+            management.close();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
-        publisher.closeWithin(Duration.ofSeconds(5));
-        management.close();
     }
 
     /**
@@ -440,20 +458,21 @@ public final class SidecarImpl implements Sidecar {
      * Idle connections close at once, and every response from now on closes its connection after it. What is still
      * open at the deadline (a slow download, a WebSocket, a CONNECT tunnel) is closed with the event loops.
      */
-    private void drain() {
+    private boolean drain() {
         if (listeners.drainTimeout().isZero()) {
-            return;
+            return false;
         }
         long deadline = System.nanoTime() + listeners.drainTimeout().toNanos();
         LOG.info("draining: no new connections; waiting up to {} ms for the requests in flight",
                 listeners.drainTimeout().toMillis());
         listeners.inboundEngine().drain();
-        shutdown(listeners.inbound(), deadline);
+        boolean interrupted = shutdown(listeners.inbound(), deadline);
         listeners.egressEngine().drain();
-        shutdown(listeners.egress(), deadline);
+        return shutdown(listeners.egress(), deadline) | interrupted;
     }
 
-    private static void shutdown(List<HttpServer> servers, long deadline) {
+    /** Shuts the servers down by the deadline; true when an interrupt ended the wait (its status is then clear). */
+    private static boolean shutdown(List<HttpServer> servers, long deadline) {
         long left = Math.max(0, deadline - System.nanoTime());
         List<Future<Void>> stopped = new ArrayList<>();
         for (HttpServer server : servers) {
@@ -465,8 +484,12 @@ public final class SidecarImpl implements Sidecar {
             long bound = Math.max(0, deadline + TimeUnit.SECONDS.toNanos(1) - System.nanoTime());
             Future.all(stopped).await(bound, TimeUnit.NANOSECONDS);
         } catch (Exception e) {
+            if (e instanceof InterruptedException) { // thrown unchecked by Future.await
+                return true;
+            }
             LOG.warn("listeners did not stop within the drain timeout: {}", e.toString());
         }
+        return false;
     }
 
     /**

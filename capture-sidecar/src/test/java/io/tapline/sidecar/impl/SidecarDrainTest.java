@@ -136,6 +136,28 @@ class SidecarDrainTest {
     }
 
     /** What came back before the connection ended. */
+    /**
+     * Closed from an interrupted thread (an embedding application's shutdown, a test's timeout), the sidecar still
+     * closes whole, and the caller keeps its interrupt: the first wait of the close used to take it and clear it.
+     */
+    @Test
+    void shouldCloseWhollyFromAnInterruptedThreadAndKeepTheInterrupt() throws Exception {
+        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        SidecarImpl s = SidecarImpl.start(options(origin).drainTimeout(Duration.ofSeconds(10)).eventLoops(1), producer, AVRO);
+        int management = s.managementPort();
+        boolean interrupted;
+        Thread.currentThread().interrupt();
+        try {
+            s.close();
+        } finally {
+            interrupted = Thread.interrupted();
+        }
+        assertTrue(interrupted, "the caller still sees its interrupt");
+        assertTrue(producer.closed(), "the producer is closed");
+        assertTrue(refusesConnections(management), "the management port is closed");
+        assertTrue(refusesConnections(s.port()), "the proxy's listener is closed");
+    }
+
     private static String received(Socket c) throws IOException {
         java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
         try {
