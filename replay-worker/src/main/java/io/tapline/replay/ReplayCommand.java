@@ -61,6 +61,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -84,7 +85,10 @@ public final class ReplayCommand {
 
     private final TaplineConfig config;
     private final PrintStream out;
-    private final List<ReplayWorker> workers = new ArrayList<>();
+    /** Copy-on-write: {@link #stop} reads it on the shutdown hook's thread while the run's thread may add to it. */
+    private final List<ReplayWorker> workers = new CopyOnWriteArrayList<>();
+    /** Set by {@link #stop}: a run not yet replaying ends before starting its workers. */
+    private volatile boolean stopping;
     private volatile int mockPort = -1;
     private final CountDownLatch finished = new CountDownLatch(1);
 
@@ -289,6 +293,9 @@ public final class ReplayCommand {
     private int replay() throws InterruptedException {
         ReplaySettings settings = ReplaySettings.from(config);
         String runId = settings.runId();
+        if (stoppedBeforeWorkers(runId)) {
+            return EXIT_INCOMPLETE;
+        }
         HttpUrl target = settings.target();
         int concurrency = settings.concurrency();
         Duration requestTimeout = settings.requestTimeout();
@@ -368,6 +375,11 @@ public final class ReplayCommand {
             long interval = settings.progressInterval().toMillis();
             ticker.scheduleAtFixedRate(() -> out.println(progress.line(runId)), interval, interval, TimeUnit.MILLISECONDS);
 
+            // Checked after every worker was added: a stop from now on finds them all and closes them (they then end
+            // at their first look), and one that came while they were being built ends the run here.
+            if (stoppedBeforeWorkers(runId)) {
+                return EXIT_INCOMPLETE;
+            }
             List<Thread> threads = new ArrayList<>();
             for (ReplayWorker w : workers) {
                 Thread t = new Thread(w, "tapline-replay-worker-" + threads.size());
@@ -535,8 +547,22 @@ public final class ReplayCommand {
         }
     }
 
-    /** Asks every worker to commit its current batch and leave the group (SIGTERM), waiting up to {@code grace}. */
+    /** True, once said on {@code out}, when {@link #stop} was called before the run's workers started. */
+    private boolean stoppedBeforeWorkers(String runId) {
+        if (!stopping) {
+            return false;
+        }
+        out.printf(Locale.ROOT, "run %s: asked to stop before its workers started; start a worker with the same --run to "
+                + "continue%n", runId);
+        return true;
+    }
+
+    /**
+     * Asks every worker to commit its current batch and leave the group (SIGTERM), waiting up to {@code grace}. A run
+     * whose workers have not started yet (its bounds being read, its noise loaded) starts none.
+     */
     public void stop(Duration grace) {
+        stopping = true;
         workers.forEach(ReplayWorker::close);
         try {
             if (!finished.await(grace.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -30,6 +30,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReplayCommandTest {
 
+    /**
+     * A stop (SIGTERM: the shutdown hook calls {@code stop}) that comes before the run's workers exist, while its bounds
+     * are read or its noise loaded, ends the run there: no worker is started to replay cases that the process is about
+     * to be killed in the middle of, and Kafka is not even asked.
+     */
+    @Test
+    void aStopBeforeTheWorkersStartEndsTheRunWithoutStartingThem() throws Exception {
+        io.tapline.config.TaplineConfig config = io.tapline.config.TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[]{"--run", "r1", "--target", "http://127.0.0.1:1", "--management-port", "-1",
+                        "--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "2s"}, Map.of());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ReplayCommand command = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8));
+        command.stop(Duration.ZERO);
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, command.run());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("run r1: asked to stop before its workers started"),
+                out.toString(StandardCharsets.UTF_8));
+    }
+
     private static final Instant START = Instant.parse("2024-05-01T10:00:00Z");
 
     private static ReplayResult completedAt(String caseId, Instant at) {
