@@ -14,7 +14,8 @@ import java.util.function.LongFunction;
  * <p>Lines keep the order in which they were handed over. While the JVM shuts down, a logging call waits (at most
  * {@link #SHUTDOWN_WAIT_NANOS}) until its line is written, so the last lines of a process are not lost. Once such a
  * wait ran out, the output is taken as stalled and later calls do not wait until a line gets written again: a stop
- * that logs many lines to a stalled output is not held up by each of them in turn.
+ * that logs many lines to a stalled output is not held up by each of them in turn. A thread interrupted meanwhile does
+ * not wait, keeps its interrupt, and does not make the output count as stalled.
  */
 final class LogWriter {
 
@@ -77,7 +78,8 @@ final class LogWriter {
                     return;
                 }
             }
-            if (!awaitWritten(seq, shutdownWaitNanos)) {
+            // a wait an interrupt ended (a publisher woken at shutdown) says nothing of the output: not stalled for it
+            if (!awaitWritten(seq, shutdownWaitNanos) && !Thread.currentThread().isInterrupted()) {
                 synchronized (this) {
                     stalled = writtenSeq < seq;
                 }

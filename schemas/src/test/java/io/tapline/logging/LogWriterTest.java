@@ -116,6 +116,37 @@ class LogWriterTest {
         assertEquals(12, stalled.lines().size(), String.join("\n", stalled.lines()));
     }
 
+    /**
+     * A thread interrupted at shutdown (a publisher woken from a registry call) that logs is not held up, and its
+     * interrupt is kept; but the output is not taken as stalled for that: the lines logged after it, by threads not
+     * interrupted, are still waited for, so a process's last lines are not lost.
+     */
+    @Test
+    void shouldNotTakeTheOutputAsStalledWhenAnInterruptedThreadLogsAtShutdown() throws Exception {
+        StalledOutput slow = new StalledOutput();
+        PrintStream out = new PrintStream(slow, true, StandardCharsets.UTF_8);
+        LogWriter writer = new LogWriter(1000, n -> "dropped " + n + "\n", TimeUnit.HOURS.toNanos(1));
+        writer.shutdown(); // nothing queued yet: returns at once
+
+        Thread.currentThread().interrupt();
+        writer.write(out, "interrupted\n");
+        assertTrue(Thread.interrupted(), "the logging thread keeps its interrupt");
+        assertTrue(slow.writing.await(10, TimeUnit.SECONDS));
+
+        List<List<String>> seenOnReturn = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread last = new Thread(() -> {
+            writer.write(out, "last\n");
+            seenOnReturn.add(slow.lines());
+        }, "last-words");
+        last.start();
+        while (last.getState() != Thread.State.TIMED_WAITING && last.getState() != Thread.State.TERMINATED) {
+            Thread.onSpinWait();
+        }
+        slow.release.countDown();
+        last.join();
+        assertEquals(List.of("interrupted", "last"), seenOnReturn.get(0), "the last line was waited for");
+    }
+
     /** An Error while a line is written (the notice formatted out of memory, say) does not stop the writer. */
     @Test
     void shouldKeepWritingAfterAnErrorWhileWriting() {
