@@ -140,6 +140,9 @@ public final class SchemaRegistryClient {
         try {
             return lookUp(subject, schema);
         } catch (SchemaRegistryException notThere) {
+            if (notThere.interrupted()) {
+                throw notThere; // no answer about the schema: the thread was asked to stop
+            }
             throw conflict;
         }
     }

@@ -31,6 +31,8 @@ public final class RegistryStub implements AutoCloseable {
     private final ExecutorService handlers = Executors.newCachedThreadPool();
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicInteger stallsLeft = new AtomicInteger();
+    /** Requests still handled as usual before every later one stalls; -1 for no such stall. */
+    private final AtomicInteger beforeStalling = new AtomicInteger(-1);
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final Map<Integer, String> schemas = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger(1);
@@ -89,6 +91,11 @@ public final class RegistryStub implements AutoCloseable {
         stallsLeft.set(count);
     }
 
+    /** The next {@code count} requests are handled as usual, and every one after them stalls as {@link #stallNext} says. */
+    public void stallAfter(int count) {
+        beforeStalling.set(count);
+    }
+
     public String lastAuthorization() {
         return lastAuthorization;
     }
@@ -111,7 +118,8 @@ public final class RegistryStub implements AutoCloseable {
         String path = exchange.getRequestURI().getRawPath().replaceFirst("^/apis/ccompat/v7", "");
         requests.add(method + " " + path);
         lastAuthorization = exchange.getRequestHeaders().getFirst("Authorization");
-        if (stallsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        if (stallsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0
+                || beforeStalling.getAndUpdate(n -> n > 0 ? n - 1 : n) == 0) {
             stall(exchange);
             return;
         }

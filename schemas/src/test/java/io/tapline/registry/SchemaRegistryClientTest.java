@@ -386,6 +386,22 @@ class SchemaRegistryClientTest {
         assertEquals(List.of(), stub.requests());
     }
 
+    /** Interrupted in the look-up that tells a lost registration race from an incompatibility, a call says so. */
+    @Test
+    void anInterruptInTheLookUpAfterAConflictIsNotTakenForTheConflict() throws Exception {
+        stub.failNext(1, 409);
+        stub.stallAfter(1);
+        SchemaRegistryClient client = slowToGiveUp(stub.url());
+        Call call = Call.start(() -> client.register("race-value", Interaction.getClassSchema()));
+        while (stub.requests().size() < 2) {
+            Thread.onSpinWait();
+        }
+        SchemaRegistryException e = call.interruptAndFailure();
+        assertTrue(e.interrupted(), "not the 409: " + e.getMessage());
+        assertTrue(e.getMessage().contains("interrupted while trying to look up schema"), e.getMessage());
+        assertTrue(call.interruptKept(), "the caller still sees its interrupt");
+    }
+
     /** A client that would wait, retry and back off for many minutes before it gave up by itself. */
     private static SchemaRegistryClient slowToGiveUp(String urls) {
         return new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, urls,
