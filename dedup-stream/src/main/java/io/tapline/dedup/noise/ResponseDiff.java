@@ -1,6 +1,12 @@
 package io.tapline.dedup.noise;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
@@ -10,6 +16,7 @@ import io.tapline.dedup.signature.Bodies;
 import io.tapline.dedup.signature.Shapes;
 import io.tapline.noise.CallFields;
 import io.tapline.signature.FormFields;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -23,6 +30,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
  * Field-by-field comparison of what two identical requests led to: which paths were compared and which differed.
@@ -52,6 +60,19 @@ public final class ResponseDiff {
      * both responses, would outgrow the store's changelog and the repartition topic and fail the task at every retry.
      */
     static final int MAX_FIELD_PATH_CHARS = 1 << 20;
+
+    /**
+     * Arrays and objects nested deeper than this make a body not JSON to the replay worker (its
+     * {@code BodyComparator.MAX_NESTING_DEPTH}): it compares such a body as text, named {@code body}, and so does this.
+     */
+    static final int MAX_NESTING_DEPTH = 200;
+
+    private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     private ResponseDiff() {
     }
@@ -116,10 +137,11 @@ public final class ResponseDiff {
 
     /**
      * The response and the dependency requests as noise compares them: headers as {@code header:<lower-case
-     * name>}, a JSON body flattened to paths (values of one {@code [*]} path taken as an ordered list; a body that is
-     * one value is the path {@code $}), any other non-empty body as one field {@code body}; and each HTTP call's
-     * request headers and body the same way under its {@link CallFields call name} ({@link #addCallFields}). Each
-     * field's values are reduced to a digest.
+     * name>}, the body in the kind the replay worker compares it by ({@link #addBodyFields}: JSON flattened to paths,
+     * values of one {@code [*]} path taken as an ordered list, a body that is one value the path {@code $}; a form
+     * field by field; any other non-empty body as one field {@code body}); and each HTTP call's request headers and
+     * body the same way under its {@link CallFields call name} ({@link #addCallFields}). Each field's values are
+     * reduced to a digest.
      */
     public static ResponseFields fields(HttpResponse response, List<OutboundCall> calls) {
         MessageDigest sha = sha256();
@@ -127,15 +149,9 @@ public final class ResponseDiff {
         // A body the capture truncated is left out, as for dependency requests: its cut prefix does not parse, and as
         // one field "body" it would differ with any value in it and be learned as noise, while the replay worker
         // names every non-JSON or empty answer "body": a route would then ignore broken answers on every case.
-        byte[] body = response.getTruncated() ? null
-                : Bodies.decode(Bodies.bytes(response.getBody()), response.getContentEncoding());
-        JsonNode json = body == null || body.length == 0 ? null : Shapes.parse(body);
-        // A JSON body that is one value (a bare token) is the root path "$", as the replay worker names its change; a
-        // body of another type that reads as one ("42" in text/plain) stays "body"
-        boolean structured = json != null && (json.isContainerNode() || !json.isMissingNode()
-                && Shapes.isJson(Bodies.mediaType(response.getContentType()), body));
-        if (structured) {
-            Shapes.flatten(json, "$", values, 0);
+        if (!response.getTruncated() && response.getBody() != null && response.getBody().hasRemaining()) {
+            addBodyFields(Bodies.bytes(response.getBody()), response.getContentEncoding(), response.getContentType(),
+                    path -> path, values);
         }
         addCallFields(calls, values);
         TreeMap<String, Long> digests = new TreeMap<>();
@@ -147,19 +163,14 @@ public final class ResponseDiff {
                 digests.put(path, digest(sha, field.getValue()));
             }
         }
-        if (!structured && body != null && body.length > 0) {
-            sha.update(body);
-            digests.put("body", ByteBuffer.wrap(sha.digest()).getLong());
-        }
         return ResponseFields.wrap(digests, true);
     }
 
     /**
      * Adds the fields of the HTTP calls' requests: each header as {@code header:<lower-case name>} (values in order),
      * except the {@link CallFields#UNCOMPARED_HEADERS never compared}; the body in the kind the replay worker compares
-     * it by: a form body ({@code application/x-www-form-urlencoded}) field by field as {@code form:NAME}; a JSON body
-     * (by its content type, or without one a body that parses as an object or array) flattened to paths ({@code $} for
-     * one value); any other non-empty body as one field {@code body}. Calls with one name (method, destination, route
+     * it by ({@link #addBodyFields}): a form body field by field as {@code form:NAME}, a JSON body flattened to paths
+     * ({@code $} for one value), any other non-empty body as one field {@code body}. Calls with one name (method, destination, route
      * template) add to the same fields, ordered by their bodies, so the order in which concurrent calls were captured
      * does not make a difference. Empty bodies add nothing; a body the capture truncated is left out, as the replay
      * worker does not compare it.
@@ -186,30 +197,72 @@ public final class ResponseDiff {
                 }
             }
             if (!request.getTruncated() && request.getBody() != null && request.getBody().hasRemaining()) {
-                addBodyFields(call, request, values);
+                addBodyFields(Bodies.bytes(request.getBody()), request.getContentEncoding(), request.getContentType(),
+                        path -> CallFields.field(call, path), values);
             }
         }
     }
 
-    private static void addBodyFields(String call, HttpRequest request, Map<String, List<String>> values) {
-        byte[] raw = Bodies.bytes(request.getBody());
-        byte[] body = Bodies.decode(raw, request.getContentEncoding());
-        String media = Bodies.mediaType(request.getContentType());
+    /**
+     * Adds a body's fields, named by {@code name} ({@code body}, {@code $.id}, {@code form:NAME}), in the kind the replay
+     * worker compares that body by: JSON ({@link #comparedAsJson}) read strictly ({@link #readJson}) and flattened to
+     * paths ({@code $} for one value; nothing for whitespace only, which holds no value there, as an empty body); a
+     * form body ({@code application/x-www-form-urlencoded}) field by field; any other body, a JSON-typed one that is
+     * not JSON so read, and one in an encoding that cannot be undone as one field {@code body}.
+     */
+    private static void addBodyFields(byte[] raw, String contentEncoding, String contentType,
+                                      UnaryOperator<String> name, Map<String, List<String>> values) {
+        byte[] body = Bodies.decode(raw, contentEncoding);
         if (body == null) {
-            add(values, CallFields.field(call, "body"), new String(raw, StandardCharsets.ISO_8859_1));
-        } else if ("application/x-www-form-urlencoded".equals(media)) {
-            FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((name, v) ->
-                    values.computeIfAbsent(CallFields.field(call, "form:" + name), k -> new ArrayList<>()).addAll(v));
+            add(values, name.apply("body"), new String(raw, StandardCharsets.ISO_8859_1));
+        } else if ("application/x-www-form-urlencoded".equals(Bodies.mediaType(contentType))) {
+            FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((field, v) ->
+                    values.computeIfAbsent(name.apply("form:" + field), k -> new ArrayList<>()).addAll(v));
         } else {
-            JsonNode json = Shapes.isJson(media, body) ? Shapes.parse(body) : null;
+            JsonNode json = comparedAsJson(contentType, body) ? readJson(body) : null;
             if (json != null && !json.isMissingNode()) {
                 Map<String, List<String>> paths = new TreeMap<>();
                 Shapes.flatten(json, "$", paths, 0);
-                paths.forEach((path, v) ->
-                        values.computeIfAbsent(CallFields.field(call, path), k -> new ArrayList<>()).addAll(v));
-            } else {
-                add(values, CallFields.field(call, "body"), new String(body, StandardCharsets.ISO_8859_1));
+                paths.forEach((path, v) -> values.computeIfAbsent(name.apply(path), k -> new ArrayList<>()).addAll(v));
+            } else if (json == null) {
+                add(values, name.apply("body"), new String(body, StandardCharsets.ISO_8859_1));
             }
+        }
+    }
+
+    /**
+     * Whether the replay worker compares a body of this content type as JSON (its {@code Bodies.kindOf}): by the media
+     * type, {@code application/json}, {@code text/json} or {@code +json}; without one, by its first byte past
+     * whitespace and control characters opening an object or an array. A {@code text/plain} body that reads as JSON
+     * is compared there as text, and named {@code body}: flattened here, its noise was learned under paths the
+     * replay worker never names.
+     */
+    static boolean comparedAsJson(String contentType, byte[] body) {
+        String media = Bodies.mediaType(contentType);
+        if (media != null) {
+            return media.equals("application/json") || media.equals("text/json") || media.endsWith("+json");
+        }
+        for (byte b : body) {
+            if ((b & 0xFF) > ' ') {
+                return b == '{' || b == '[';
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The JSON value of a body read as the replay worker reads one it compares: strictly. Content after the first
+     * value (a body written twice), a key repeated in one object and nesting deeper than {@link #MAX_NESTING_DEPTH}
+     * make a body not JSON there, compared as text and named {@code body}. Read leniently, such a body was flattened
+     * to paths the replay worker never names, and a repeated key whose first value changed read as no difference.
+     *
+     * @return the value, a missing node for whitespace only, or null when the body is not JSON so read
+     */
+    static JsonNode readJson(byte[] body) {
+        try {
+            return STRICT.readTree(body);
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -120,6 +120,54 @@ class ResponseDiffTest {
                 ResponseDiff.fields(json("{}"), second)).differing());
     }
 
+    private static HttpResponse typed(String contentType, String body) {
+        HttpResponse r = json(body);
+        r.setContentType(contentType);
+        return r;
+    }
+
+    private static List<String> differing(HttpResponse a, HttpResponse b) {
+        return ResponseDiff.compare(ResponseDiff.fields(a), ResponseDiff.fields(b)).differing();
+    }
+
+    @Test
+    void shouldNameBodyWhatTheReplayWorkerDoesNotReadAsJson() {
+        // the replay worker reads JSON strictly and compares a body that is not JSON so read as text, naming it "body";
+        // read leniently here, such bodies were learned under paths it never names, or not at all
+        assertEquals(List.of("body"), differing(json("{\"ts\":1}x"), json("{\"ts\":2}x")), "content after the value");
+        assertEquals(List.of("body"), differing(json("{\"ts\":1}{\"ts\":9}"), json("{\"ts\":2}{\"ts\":9}")),
+                "a body written twice");
+        assertEquals(List.of("body"), differing(json("{\"ts\":1,\"ts\":3}"), json("{\"ts\":2,\"ts\":3}")),
+                "a key repeated in one object, its first value changed");
+        String deep = "[".repeat(ResponseDiff.MAX_NESTING_DEPTH + 1) + "%d" + "]".repeat(ResponseDiff.MAX_NESTING_DEPTH + 1);
+        assertEquals(List.of("body"), differing(json(deep.formatted(1)), json(deep.formatted(2))), "nested too deep");
+        for (String notJson : List.of("{/*c*/\"ts\":%d}", "{'ts':%d}", "{ts:%d}", "{\"ts\":%d,}", "{\"ts\":0%d}")) {
+            assertEquals(List.of("body"), differing(json(notJson.formatted(1)), json(notJson.formatted(2))), notJson);
+        }
+        // what both read alike: a byte order mark, and a body of whitespace only, which holds no value, as an empty one
+        assertEquals(List.of("$.ts"), differing(json((char) 0xFEFF + "{\"ts\":1}"), json((char) 0xFEFF + "{\"ts\":2}")));
+        assertEquals(List.of(), List.copyOf(ResponseDiff.fields(json(" \r\n")).digests().keySet()));
+        assertEquals(List.of(), differing(json(" \n"), json("\r\n")));
+    }
+
+    @Test
+    void shouldCompareABodyInTheKindItsContentTypeMakesItToTheReplayWorker() {
+        // text/plain holding an object is compared as text by the replay worker: "body", not "$.ts"
+        assertEquals(List.of("body"), differing(typed("text/plain", "{\"ts\":1}"), typed("text/plain", "{\"ts\":2}")));
+        assertEquals(List.of("body"), differing(typed("application/x-json", "{\"ts\":1}"),
+                typed("application/x-json", "{\"ts\":2}")));
+        assertEquals(List.of("$.ts"), differing(typed("text/json", "{\"ts\":1}"), typed("text/json", "{\"ts\":2}")));
+        assertEquals(List.of("$.ts"), differing(typed("application/problem+json; charset=utf-8", "{\"ts\":1}"),
+                typed("application/problem+json; charset=utf-8", "{\"ts\":2}")));
+        assertEquals(List.of("$.ts"), differing(typed(null, "\n{\"ts\":1}"), typed(null, "\n{\"ts\":2}")),
+                "without a type, an object or array is JSON");
+        // a form answer is compared field by field there
+        HttpResponse a = typed("application/x-www-form-urlencoded", "access_token=t1&scope=read");
+        HttpResponse b = typed("application/x-www-form-urlencoded", "scope=read&access_token=t2");
+        assertEquals(List.of("form:access_token", "form:scope"), List.copyOf(ResponseDiff.fields(a).digests().keySet()));
+        assertEquals(List.of("form:access_token"), differing(a, b));
+    }
+
     @Test
     void shouldLeaveOutResponseBodiesTheCaptureTruncated() {
         // two answers cut at the capture cap, differing in a timestamp inside the kept prefix
