@@ -73,24 +73,31 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
     }
 
     /**
-     * Where a request's baseline is kept. This version's fields name a map's members by the placeholder of their kind
-     * ({@code $.bySku.{id}.qty}), the previous version's by id: each keeps its baselines under its own key, so that
-     * neither compares a response with a baseline whose paths it names otherwise (every unchanged map would differ
-     * once, during a rolling upgrade or after a rollback); without a baseline of its own, a version compares with the
-     * request's stored sample.
+     * Where a request's baseline is kept. Each version whose fields read a response otherwise keeps its baselines under
+     * a key of its own, so that none compares a response with a baseline that reads the same answer otherwise (every
+     * such field would differ once, during a rolling upgrade or after a rollback); without a baseline of its own, a
+     * version compares with the request's stored sample. This version reads bodies as the replay worker does (JSON
+     * strictly, values by their JSON type, numbers by their decimal value); the previous one ({@code /g}) leniently,
+     * strings and numbers alike, numbers as doubles; the one before it (no suffix) named a map's members by id, where
+     * both later ones name them by the placeholder of their kind ({@code $.bySku.{id}.qty}).
      */
     static String baselineKey(String signatureId, long requestFingerprint) {
-        return previousBaselineKey(signatureId, requestFingerprint) + "/g";
+        return unversionedBaselineKey(signatureId, requestFingerprint) + "/n";
     }
 
-    /** The previous version's key of a baseline: deleted with this version's, so that none is left behind. */
-    static String previousBaselineKey(String signatureId, long requestFingerprint) {
+    /** The earlier versions' keys of a baseline: deleted with this version's, so that none is left behind. */
+    static List<String> previousBaselineKeys(String signatureId, long requestFingerprint) {
+        String key = unversionedBaselineKey(signatureId, requestFingerprint);
+        return List.of(key, key + "/g");
+    }
+
+    private static String unversionedBaselineKey(String signatureId, long requestFingerprint) {
         return signatureId + "/" + Long.toHexString(requestFingerprint);
     }
 
     private void deleteBaselines(String signatureId, long requestFingerprint) {
         baselines.delete(baselineKey(signatureId, requestFingerprint));
-        baselines.delete(previousBaselineKey(signatureId, requestFingerprint));
+        previousBaselineKeys(signatureId, requestFingerprint).forEach(baselines::delete);
     }
 
     @Override

@@ -586,15 +586,20 @@ class DedupTopologyTest {
             key = all.next().key;
             assertFalse(all.hasNext());
         }
-        assertTrue(key.endsWith("/g"), "not under the key the previous version reads: " + key);
-        // An upgrade finds the previous version's baseline of the request (the map's members named by their ids)
-        // under its own key, and none of this version's.
-        String previousKey = key.substring(0, key.length() - "/g".length());
+        assertTrue(key.endsWith("/n"), "not under a key an earlier version reads: " + key);
+        // An upgrade finds the earlier versions' baselines of the request under their own keys, and none of this
+        // version's: the one before the previous named the map's members by their ids, the previous one read the
+        // values as other text (a number as a double, a string as a number written so)
+        String previousKey = key.substring(0, key.length() - "/n".length());
         TreeMap<String, Long> previous = new TreeMap<>();
         previous.put("$.bySku.1017.qty", 1L);
         previous.put("$.bySku.1018.qty", 2L);
         baselines.delete(key);
         baselines.put(previousKey, ResponseFields.serde().deserializer().deserialize("", LegacyFormats.responseFields(previous)));
+        TreeMap<String, Long> lenient = new TreeMap<>();
+        lenient.put("$.bySku.{id}", 1L);
+        lenient.put("$.bySku.{id}.qty", 2L);
+        baselines.put(previousKey + "/g", new ResponseFields(lenient, true));
 
         send(Interactions.get("/stock").at(T0.plusSeconds(2)).json(stock).build()); // the same answer again
         driver.advanceWallClockTime(PUBLISH);
@@ -606,7 +611,8 @@ class DedupTopologyTest {
         send(Interactions.get("/vets").at(T0.plus(Duration.ofDays(9))).json("[]").build());
         driver.advanceWallClockTime(PUBLISH);
         assertNull(baselines.get(key));
-        assertNull(baselines.get(previousKey), "the previous version's baseline goes with this version's");
+        assertNull(baselines.get(previousKey), "the earlier versions' baselines go with this version's");
+        assertNull(baselines.get(previousKey + "/g"));
     }
 
     @Test

@@ -72,6 +72,8 @@ public final class ResponseDiff {
                     .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            // decimals exactly, not as the nearest double: the replay worker compares numbers by their decimal value
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .build();
 
     private ResponseDiff() {

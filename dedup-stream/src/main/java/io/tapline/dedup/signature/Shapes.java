@@ -6,9 +6,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.json.JsonPathSegments;
 import io.tapline.signature.RouteTemplates;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -295,7 +297,9 @@ public final class Shapes {
      */
     public static void flatten(JsonNode node, String path, Map<String, List<String>> out, int depth) {
         if (depth > MAX_DEPTH) {
-            out.computeIfAbsent(path, k -> new ArrayList<>()).add(node.toString());
+            StringBuilder whole = new StringBuilder();
+            canonical(node, whole);
+            out.computeIfAbsent(path, k -> new ArrayList<>()).add(whole.toString());
             return;
         }
         if (node.isObject()) {
@@ -330,7 +334,68 @@ public final class Shapes {
                 flatten(element, path + "[*]", out, depth + 1);
             }
         } else {
-            out.computeIfAbsent(path, k -> new ArrayList<>()).add(node.isTextual() ? node.textValue() : node.toString());
+            out.computeIfAbsent(path, k -> new ArrayList<>()).add(value(node));
+        }
+    }
+
+    /**
+     * Scales of a number's decimal value beyond this either way (only an exponent writes them) are written with their
+     * exponent by {@link #value}, not digit by digit: {@code 1e999999999} is ten characters of JSON.
+     */
+    private static final int MAX_PLAIN_SCALE = 1000;
+
+    /**
+     * A value as the replay worker compares it, as text equal for equal values only: a string by its text, marked as
+     * a string, so that {@code "1"} and {@code 1}, {@code "null"} and {@code null} differ (a type change there, where
+     * both were one text here); a number by its decimal value, so that {@code 1}, {@code 1.0} and {@code 1e0},
+     * {@code -0.0} and {@code 0} are one value (read as doubles they were two), and {@code 12345678901234567.89} and
+     * {@code ...88}, {@code 1e400} and {@code 2e400} two (one double each); for that, the tree holds decimals exactly
+     * (read with {@code USE_BIG_DECIMAL_FOR_FLOATS}). An object or array as {@link #canonical} writes it.
+     */
+    static String value(JsonNode node) {
+        if (node.isTextual()) {
+            return "\"" + node.textValue();
+        }
+        if (node.isNumber()) {
+            BigDecimal n = node.decimalValue().stripTrailingZeros();
+            return Math.abs((long) n.scale()) <= MAX_PLAIN_SCALE ? n.toPlainString() : n.toString();
+        }
+        if (node.isContainerNode()) {
+            StringBuilder whole = new StringBuilder();
+            canonical(node, whole);
+            return whole.toString();
+        }
+        return node.toString(); // true, false, null
+    }
+
+    /**
+     * A value below {@link #MAX_DEPTH} compared whole, as JSON text equal for values the replay worker finds equal:
+     * object members sorted by name (their order is no difference there), numbers and strings as {@link #value}
+     * writes them, array elements in order.
+     */
+    private static void canonical(JsonNode node, StringBuilder out) {
+        if (node.isObject()) {
+            List<String> names = new ArrayList<>(node.size());
+            node.fieldNames().forEachRemaining(names::add);
+            names.sort(null);
+            out.append('{');
+            for (String name : names) {
+                out.append(TextNode.valueOf(name)).append(':');
+                canonical(node.get(name), out);
+                out.append(',');
+            }
+            out.append('}');
+        } else if (node.isArray()) {
+            out.append('[');
+            for (JsonNode element : node) {
+                canonical(element, out);
+                out.append(',');
+            }
+            out.append(']');
+        } else if (node.isTextual()) {
+            out.append(TextNode.valueOf(node.textValue()));
+        } else {
+            out.append(value(node));
         }
     }
 }

@@ -168,6 +168,35 @@ class ResponseDiffTest {
         assertEquals(List.of("form:access_token"), differing(a, b));
     }
 
+    private static List<String> differingValues(String a, String b) {
+        return differing(json("{\"n\":" + a + "}"), json("{\"n\":" + b + "}"));
+    }
+
+    @Test
+    void shouldCallAValueChangedExactlyWhenTheReplayWorkerFindsItChanged() {
+        // numbers by their decimal value, as the replay worker compares them (its default, no tolerance): read as
+        // doubles, 1 and 1.0 differed and 12345678901234567.89 and ...88 were one value
+        for (String[] same : new String[][] {{"1", "1.0"}, {"1", "1e0"}, {"100", "1E2"}, {"0.1", "1e-1"}, {"-0", "0"},
+                {"-0.0", "0"}, {"0.00", "0e5"}, {"2.50", "2.5"}, {"1e400", "10e399"}, {"\"\\u00e9\"", "\"\u00e9\""}}) {
+            assertEquals(List.of(), differingValues(same[0], same[1]), same[0] + " and " + same[1]);
+        }
+        for (String[] other : new String[][] {{"9007199254740993", "9007199254740992"},
+                {"9007199254740993.0", "9007199254740992.0"}, {"12345678901234567.89", "12345678901234567.88"},
+                {"1e400", "2e400"}, {"1e-400", "2e-400"}, {"1e999999999", "1e999999998"}, {"0.1", "0.10000000000000001"},
+                {"\"1\"", "1"}, {"\"null\"", "null"}, {"\"true\"", "true"}, {"\"[]\"", "[]"}, {"null", "{}"}}) {
+            assertEquals(List.of("$.n"), differingValues(other[0], other[1]), other[0] + " and " + other[1]);
+        }
+        // a value nested below the depth flattened to paths is compared whole: its members in any order, its
+        // numbers by value, as there
+        String deep = "{\"a\":".repeat(13) + "%s" + "}".repeat(13);
+        ResponseFields a = ResponseDiff.fields(json(deep.formatted("{\"x\":1,\"y\":[\"2\"]}")));
+        assertEquals(1, a.digests().size());
+        assertEquals(List.of(), ResponseDiff.compare(a,
+                ResponseDiff.fields(json(deep.formatted("{\"y\":[\"2\"],\"x\":1.0}")))).differing());
+        assertEquals(1, ResponseDiff.compare(a,
+                ResponseDiff.fields(json(deep.formatted("{\"x\":1,\"y\":[2]}")))).differing().size());
+    }
+
     @Test
     void shouldLeaveOutResponseBodiesTheCaptureTruncated() {
         // two answers cut at the capture cap, differing in a timestamp inside the kept prefix
