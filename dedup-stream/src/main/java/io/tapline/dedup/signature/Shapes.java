@@ -37,6 +37,9 @@ public final class Shapes {
     static final ObjectMapper JSON = new ObjectMapper();
     /** Marks an id-like key among the values of its generalised path ({@link #flatten}). */
     private static final String ID_KEY = "\u0000key:";
+    /** The value of a path holding an object, or an array, of any content ({@link #flatten}). */
+    private static final String OBJECT = "\u0000object";
+    private static final String ARRAY = "\u0000array";
 
     private Shapes() {
     }
@@ -294,6 +297,13 @@ public final class Shapes {
      * per id, which would use up the route's tracked fields in one response and teach nothing about the next
      * response's ids. The keys themselves are values of {@code $.bySku.{id}}, so a map whose ids change between
      * identical requests makes that path noisy, and with it (an ignore pattern is a prefix) everything under it.
+     *
+     * <p>A path holding an object or an array (the root's aside: a response's is part of its signature) has its kind
+     * among its values, as an element of {@code $.items[*]} is one of that path's values: the replay worker names a
+     * member that one answer has and the other lacks by that member ({@code $.error} of an optional
+     * {@code "error":{...}}, an empty object too) and an element one array has past the other's end by its index
+     * ({@code $.events[5]}), not by the fields inside them, so a path of those fields learned as noise did not apply
+     * there. Values as {@link #value} writes them.
      */
     public static void flatten(JsonNode node, String path, Map<String, List<String>> out, int depth) {
         if (depth > MAX_DEPTH) {
@@ -301,6 +311,9 @@ public final class Shapes {
             canonical(node, whole);
             out.computeIfAbsent(path, k -> new ArrayList<>()).add(whole.toString());
             return;
+        }
+        if (node.isContainerNode() && depth > 0) {
+            out.computeIfAbsent(path, k -> new ArrayList<>()).add(node.isObject() ? OBJECT : ARRAY);
         }
         if (node.isObject()) {
             TreeMap<String, TreeMap<String, JsonNode>> byKind = null;
@@ -327,9 +340,6 @@ public final class Shapes {
                 }
             }
         } else if (node.isArray()) {
-            if (node.isEmpty()) {
-                out.computeIfAbsent(path, k -> new ArrayList<>()).add("[]");
-            }
             for (JsonNode element : node) {
                 flatten(element, path + "[*]", out, depth + 1);
             }
