@@ -209,8 +209,9 @@ public final class ResponseDiff {
      * Adds a body's fields, named by {@code name} ({@code body}, {@code $.id}, {@code form:NAME}), in the kind the replay
      * worker compares that body by: JSON ({@link #comparedAsJson}) read strictly ({@link #readJson}) and flattened to
      * paths ({@code $} for one value; nothing for whitespace only, which holds no value there, as an empty body); a
-     * form body ({@code application/x-www-form-urlencoded}) field by field; any other body, a JSON-typed one that is
-     * not JSON so read, and one in an encoding that cannot be undone as one field {@code body}.
+     * form body ({@code application/x-www-form-urlencoded}) field by field; any other body, and a JSON-typed one that is
+     * not JSON so read, as one field {@code body}, text normalised as the replay worker compares it ({@link BodyText}),
+     * and one in an encoding that cannot be undone by its bytes.
      */
     private static void addBodyFields(byte[] raw, String contentEncoding, String contentType,
                                       UnaryOperator<String> name, Map<String, List<String>> values) {
@@ -221,13 +222,14 @@ public final class ResponseDiff {
             FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((field, v) ->
                     values.computeIfAbsent(name.apply("form:" + field), k -> new ArrayList<>()).addAll(v));
         } else {
-            JsonNode json = comparedAsJson(contentType, body) ? readJson(body) : null;
+            boolean jsonKind = comparedAsJson(contentType, body);
+            JsonNode json = jsonKind ? readJson(body) : null;
             if (json != null && !json.isMissingNode()) {
                 Map<String, List<String>> paths = new TreeMap<>();
                 Shapes.flatten(json, "$", paths, 0);
                 paths.forEach((path, v) -> values.computeIfAbsent(name.apply(path), k -> new ArrayList<>()).addAll(v));
             } else if (json == null) {
-                add(values, name.apply("body"), new String(body, StandardCharsets.ISO_8859_1));
+                add(values, name.apply("body"), BodyText.value(contentType, body, jsonKind));
             }
         }
     }

@@ -221,6 +221,41 @@ class ResponseDiffTest {
                 json("{\"m\":{},\"a\":{\"b\":[{\"c\":[]}]}}")));
     }
 
+    private static HttpResponse bytes(String contentType, byte[] body) {
+        HttpResponse r = typed(contentType, "");
+        r.setBody(ByteBuffer.wrap(body));
+        return r;
+    }
+
+    @Test
+    void shouldCompareATextBodyAsTheReplayWorkerDoesNormalisedInItsCharset() {
+        // line endings and trailing whitespace are no difference there: as bytes, "body" differed and could be learned
+        assertEquals(List.of(), differing(typed("text/plain", "ok\r\nbye \r\n"), typed("text/plain", "ok\nbye")));
+        assertEquals(List.of(), differing(typed("application/xml", "<a/>\n"), typed("application/xml", "<a/>")));
+        assertEquals(List.of(), differing(typed(null, "plain words\r\n"), typed(null, "plain words\n")));
+        assertEquals(List.of(), differing(json("{\"ts\":1}x\r\n"), json("{\"ts\":1}x\n")),
+                "a JSON-typed body that is not JSON is compared as text");
+        // the same text in another charset is the same text
+        assertEquals(List.of(), differing(bytes("text/plain; charset=ISO-8859-1", new byte[] {'c', 'a', 'f', (byte) 0xE9}),
+                bytes("text/plain; charset=\"utf-8\"", new byte[] {'c', 'a', 'f', (byte) 0xC3, (byte) 0xA9})));
+        // leading whitespace, a changed word, text not valid in its charset, and anything not text still differ
+        assertEquals(List.of("body"), differing(typed("text/plain", " ok"), typed("text/plain", "ok")));
+        assertEquals(List.of("body"), differing(typed("text/plain", "ok"), typed("text/plain", "OK")));
+        assertEquals(List.of("body"), differing(bytes("text/plain", new byte[] {'c', 'a', 'f', (byte) 0xE9}),
+                bytes("text/plain; charset=ISO-8859-1", new byte[] {'c', 'a', 'f', (byte) 0xE9})));
+        assertEquals(List.of("body"), differing(typed("application/octet-stream", "ok\r\n"),
+                typed("application/octet-stream", "ok\n")));
+        assertEquals(List.of("body"), differing(typed(null, "ok" + (char) 1 + "\r\n"),
+                typed(null, "ok" + (char) 1 + "\n")), "a control character makes it not text");
+        // and so for what the app sends a dependency
+        List<OutboundCall> crlf = Interactions.request("POST", "/mail")
+                .call("POST", "smtp-api", "/send", "text/plain", "Hello\r\n", 200).build().getOutboundCalls();
+        List<OutboundCall> lf = Interactions.request("POST", "/mail")
+                .call("POST", "smtp-api", "/send", "text/plain", "Hello\n", 200).build().getOutboundCalls();
+        assertEquals(List.of(), ResponseDiff.compare(ResponseDiff.fields(json("{}"), crlf),
+                ResponseDiff.fields(json("{}"), lf)).differing());
+    }
+
     @Test
     void shouldLeaveOutResponseBodiesTheCaptureTruncated() {
         // two answers cut at the capture cap, differing in a timestamp inside the kept prefix
