@@ -192,12 +192,11 @@ public final class ResponseDiff {
         for (OutboundCall c : http) {
             String call = callName(c);
             HttpRequest request = c.getRequest();
-            for (Header h : request.getHeaders()) {
-                String name = h.getName().toLowerCase(Locale.ROOT);
+            joined(request.getHeaders()).forEach((name, value) -> {
                 if (!CallFields.UNCOMPARED_HEADERS.contains(name)) {
-                    add(values, CallFields.field(call, CallFields.HEADER + name), h.getValue());
+                    add(values, CallFields.field(call, CallFields.HEADER + name), value);
                 }
-            }
+            });
             if (!request.getTruncated() && request.getBody() != null && request.getBody().hasRemaining()) {
                 addBodyFields(Bodies.bytes(request.getBody()), request.getContentEncoding(), request.getContentType(),
                         path -> CallFields.field(call, path), values);
@@ -316,8 +315,18 @@ public final class ResponseDiff {
 
     private static Map<String, List<String>> headers(List<Header> headers) {
         Map<String, List<String>> out = new TreeMap<>();
+        joined(headers).forEach((name, value) -> add(out, CallFields.HEADER + name, value));
+        return out;
+    }
+
+    /**
+     * Header values by lower-case name, a name's values joined in order by {@code ", "}, as the replay worker compares
+     * them: one header {@code a, b} and two headers {@code a} and {@code b} are one value there.
+     */
+    private static Map<String, String> joined(List<Header> headers) {
+        Map<String, String> out = new TreeMap<>();
         for (Header h : headers) {
-            out.computeIfAbsent("header:" + h.getName().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.getValue());
+            out.merge(h.getName().toLowerCase(Locale.ROOT), h.getValue(), (a, b) -> a + ", " + b);
         }
         return out;
     }

@@ -298,6 +298,24 @@ class ResponseDiffTest {
     }
 
     @Test
+    void shouldJoinAHeadersValuesAsTheReplayWorkerDoes() {
+        // the replay worker compares a name's values joined by ", ": one header "a, b" is two headers "a" and "b"
+        ResponseFields two = ResponseDiff.fields(json("{}", new Header("Vary", "Accept"), new Header("vary", "Origin")));
+        ResponseFields one = ResponseDiff.fields(json("{}", new Header("Vary", "Accept, Origin")));
+        assertEquals(List.of(), ResponseDiff.compare(two, one).differing());
+        ResponseFields otherOrder = ResponseDiff.fields(json("{}", new Header("Vary", "Origin"), new Header("Vary", "Accept")));
+        assertEquals(List.of("header:vary"), ResponseDiff.compare(two, otherOrder).differing());
+        List<OutboundCall> first = Interactions.request("POST", "/checkout").call("GET", "rates", "/usd", 200)
+                .build().getOutboundCalls();
+        List<OutboundCall> second = Interactions.request("POST", "/checkout").call("GET", "rates", "/usd", 200)
+                .build().getOutboundCalls();
+        first.get(0).getRequest().setHeaders(List.of(new Header("Accept", "application/json"), new Header("Accept", "*/*")));
+        second.get(0).getRequest().setHeaders(List.of(new Header("Accept", "application/json, */*")));
+        assertEquals(List.of(), ResponseDiff.compare(ResponseDiff.fields(OK, first), ResponseDiff.fields(OK, second))
+                .differing());
+    }
+
+    @Test
     void shouldCompareTheRequestHeadersSentToDependenciesButNotThoseOfTheConnectionOrTrace() {
         List<OutboundCall> first = Interactions.request("POST", "/checkout").call("GET", "rates", "/usd", 200)
                 .build().getOutboundCalls();
