@@ -303,17 +303,25 @@ public final class Shapes {
      * member that one answer has and the other lacks by that member ({@code $.error} of an optional
      * {@code "error":{...}}, an empty object too) and an element one array has past the other's end by its index
      * ({@code $.events[5]}), not by the fields inside them, so a path of those fields learned as noise did not apply
-     * there. Values as {@link #value} writes them.
+     * there. Values as {@link #value} writes them, each after its position among the elements of the arrays (and the
+     * members of the maps by id, in key order) above it: {@code [{"a":1},{"a":2,"b":3}]} and
+     * {@code [{"a":1,"b":3},{"a":2}]} hold {@code b} at another element, which the replay worker reports
+     * ({@code $[0].b}, {@code $[1].b}), while the values of {@code $[*].b} in order were one list, {@code [3]}.
      */
     public static void flatten(JsonNode node, String path, Map<String, List<String>> out, int depth) {
+        flatten(node, path, "", out, depth);
+    }
+
+    /** @param at where the node is among the elements of the arrays and maps by id above it: a value's prefix */
+    private static void flatten(JsonNode node, String path, String at, Map<String, List<String>> out, int depth) {
         if (depth > MAX_DEPTH) {
-            StringBuilder whole = new StringBuilder();
+            StringBuilder whole = new StringBuilder(at);
             canonical(node, whole);
             out.computeIfAbsent(path, k -> new ArrayList<>()).add(whole.toString());
             return;
         }
         if (node.isContainerNode() && depth > 0) {
-            out.computeIfAbsent(path, k -> new ArrayList<>()).add(node.isObject() ? OBJECT : ARRAY);
+            out.computeIfAbsent(path, k -> new ArrayList<>()).add(at + (node.isObject() ? OBJECT : ARRAY));
         }
         if (node.isObject()) {
             TreeMap<String, TreeMap<String, JsonNode>> byKind = null;
@@ -322,7 +330,7 @@ public final class Shapes {
                 Map.Entry<String, JsonNode> field = fields.next();
                 String kind = RouteTemplates.classify(field.getKey());
                 if (kind.equals(field.getKey())) {
-                    flatten(field.getValue(), member(path, field.getKey()), out, depth + 1);
+                    flatten(field.getValue(), member(path, field.getKey()), at, out, depth + 1);
                 } else {
                     if (byKind == null) {
                         byKind = new TreeMap<>();
@@ -333,18 +341,21 @@ public final class Shapes {
             if (byKind != null) {
                 for (Map.Entry<String, TreeMap<String, JsonNode>> kind : byKind.entrySet()) {
                     String any = path + "." + kind.getKey();
+                    int i = 0;
                     for (Map.Entry<String, JsonNode> member : kind.getValue().entrySet()) {
-                        out.computeIfAbsent(any, k -> new ArrayList<>()).add(ID_KEY + member.getKey());
-                        flatten(member.getValue(), any, out, depth + 1);
+                        String position = at + i++ + ",";
+                        out.computeIfAbsent(any, k -> new ArrayList<>()).add(position + ID_KEY + member.getKey());
+                        flatten(member.getValue(), any, position, out, depth + 1);
                     }
                 }
             }
         } else if (node.isArray()) {
+            int i = 0;
             for (JsonNode element : node) {
-                flatten(element, path + "[*]", out, depth + 1);
+                flatten(element, path + "[*]", at + i++ + ",", out, depth + 1);
             }
         } else {
-            out.computeIfAbsent(path, k -> new ArrayList<>()).add(value(node));
+            out.computeIfAbsent(path, k -> new ArrayList<>()).add(at + value(node));
         }
     }
 

@@ -216,6 +216,12 @@ class ResponseDiffTest {
         assertEquals(List.of("$.n", "$.n.x", "$.n[*]"), differing(json("{\"n\":{\"x\":1}}"), json("{\"n\":[1]}")),
                 "an object become an array");
         assertEquals(List.of("$.n", "$.n.x"), differing(json("{\"n\":{\"x\":1}}"), json("{\"n\":null}")));
+        // a member at another element, or another member of a map by id, is where the replay worker finds a difference
+        assertEquals(List.of("$.x[*].b"), differing(json("{\"x\":[{\"a\":1},{\"a\":2,\"b\":3}]}"),
+                json("{\"x\":[{\"a\":1,\"b\":3},{\"a\":2}]}")));
+        assertEquals(List.of("$.m.{id}.b"), differing(json("{\"m\":{\"1\":{\"a\":1},\"2\":{\"a\":2,\"b\":3}}}"),
+                json("{\"m\":{\"1\":{\"a\":1,\"b\":3},\"2\":{\"a\":2}}}")));
+        assertEquals(List.of("$.x[*][*]"), differing(json("{\"x\":[[1],[2,3]]}"), json("{\"x\":[[1,2],[3]]}")));
         // the same content is no difference: a member's kind differs only where the replay worker finds a difference
         assertEquals(List.of(), differing(json("{\"a\":{\"b\":[{\"c\":[]}]},\"m\":{}}"),
                 json("{\"m\":{},\"a\":{\"b\":[{\"c\":[]}]}}")));
