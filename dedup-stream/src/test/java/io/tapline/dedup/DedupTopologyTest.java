@@ -458,6 +458,32 @@ class DedupTopologyTest {
     }
 
     @Test
+    void shouldLearnNoiseAtThePathsTheReplayWorkerNamesItsDifferencesBy() {
+        // Identical requests (one signature: the shape of an answer leaves out values and the length of a list, and
+        // that of what the app sends a dependency is not in it): a price written 1 or 1.0, one number to the replay
+        // worker; a list of events one longer each time, an element past the other's end there ($.events[5]); and in
+        // what the app sends audit, a reference written "7" or 7 (a type change there) and an optional hint object
+        // (a member missing there, $.hint).
+        for (int i = 0; i < 6; i++) {
+            StringBuilder events = new StringBuilder();
+            for (int e = 0; e <= i; e++) {
+                events.append(e == 0 ? "" : ",").append("{\"kind\":\"seen\"}");
+            }
+            boolean even = i % 2 == 0;
+            send(Interactions.get("/orders/7").at(T0.plusSeconds(i))
+                    .call("POST", "audit", "/log", "application/json",
+                            "{\"ref\":" + (even ? "\"7\"" : "7") + (even ? ",\"hint\":{\"text\":\"x\"}" : "") + "}", 200)
+                    .json("{\"id\":7,\"price\":" + (even ? "1" : "1.0") + ",\"events\":[" + events + "]}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals(5, profile.getComparedPairs());
+        assertEquals(List.of("$.events[*]", "$.events[*].kind", "call:POST audit /log $.hint",
+                        "call:POST audit /log $.hint.text", "call:POST audit /log $.ref"),
+                profile.getFields().stream().map(NoisyField::getPath).toList(), "the price stays compared");
+    }
+
+    @Test
     void shouldLearnNoiseSeparatelyForEachServiceOfARoute() {
         // The same route on two services: generatedAt changes on every catalog answer, never on pricing's.
         for (int i = 0; i < 6; i++) {
