@@ -3,14 +3,12 @@ package io.tapline.replay.compare;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.signature.FormFields;
+import io.tapline.signature.TextBodies;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.Charset;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,7 +19,10 @@ import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.InflaterInputStream;
 
-/** Body helpers: content decoding (bounded), media-type classification, form fields, text normalisation and hashing. */
+/**
+ * Body helpers: content decoding (bounded), media-type classification, form fields and hashing; text is read as
+ * {@link TextBodies} reads it.
+ */
 public final class Bodies {
 
     /** Decoded bodies above this size are not decoded (protects the worker from compression bombs). */
@@ -130,8 +131,7 @@ public final class Bodies {
             if (media.equals("application/x-www-form-urlencoded")) {
                 return Kind.FORM;
             }
-            if (media.startsWith("text/") || media.endsWith("+xml") || media.equals("application/xml")
-                    || media.equals("application/javascript")) {
+            if (TextBodies.isTextMedia(media)) {
                 return Kind.TEXT;
             }
             return Kind.BINARY;
@@ -140,71 +140,7 @@ public final class Bodies {
         if (s.startsWith("{") || s.startsWith("[")) {
             return Kind.JSON;
         }
-        return isUtf8Text(body) ? Kind.TEXT : Kind.BINARY;
-    }
-
-    private static boolean isUtf8Text(byte[] body) {
-        try {
-            StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(body));
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return false;
-        }
-        for (byte b : body) {
-            if (b >= 0 && b < 0x20 && b != '\n' && b != '\r' && b != '\t') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * The charset a content type names ({@code text/plain; charset=ISO-8859-1}), UTF-8 when it names none; null when
-     * it names one this JVM does not know.
-     */
-    public static Charset charsetOf(String contentType) {
-        if (contentType != null) {
-            for (String param : contentType.split(";")) {
-                int eq = param.indexOf('=');
-                if (eq > 0 && param.substring(0, eq).trim().equalsIgnoreCase("charset")) {
-                    String name = param.substring(eq + 1).trim();
-                    if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
-                        name = name.substring(1, name.length() - 1);
-                    }
-                    try {
-                        return Charset.forName(name);
-                    } catch (IllegalArgumentException e) {
-                        return null; // illegal or unsupported charset name
-                    }
-                }
-            }
-        }
-        return StandardCharsets.UTF_8;
-    }
-
-    /**
-     * The body as text in its charset, or null when it is not valid text in it (or the charset is unknown): two bodies
-     * that differ only in bytes a lenient decoding would replace alike must not read as equal text.
-     */
-    public static String text(byte[] body, Charset charset) {
-        if (charset == null) {
-            return null;
-        }
-        try {
-            return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
-    }
-
-    /** Line endings unified, trailing whitespace of each line and of the whole text removed (leading kept). */
-    public static String normaliseText(String text) {
-        String s = text.replace("\r\n", "\n").replace('\r', '\n');
-        StringBuilder out = new StringBuilder(s.length());
-        for (String line : s.split("\n", -1)) {
-            out.append(line.stripTrailing()).append('\n');
-        }
-        return out.toString().stripTrailing();
+        return TextBodies.isUtf8Text(body) ? Kind.TEXT : Kind.BINARY;
     }
 
     public static String sha256(byte[] body) {

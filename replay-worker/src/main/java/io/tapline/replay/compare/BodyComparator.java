@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.redaction.Redactor;
+import io.tapline.signature.TextBodies;
 import net.javacrumbs.jsonunit.core.Configuration;
 import net.javacrumbs.jsonunit.core.Option;
 import net.javacrumbs.jsonunit.core.internal.Diff;
@@ -112,8 +113,8 @@ public final class BodyComparator {
         switch (Bodies.kindOf(type, expected)) {
             case JSON -> compareJson(expected, actual, out);
             case FORM -> compareForm(expected, actual, out);
-            case TEXT -> compareAsText(expected, Bodies.charsetOf(recordedType), actual,
-                    Bodies.charsetOf(candidateType), out);
+            case TEXT -> compareAsText(expected, TextBodies.charsetOf(recordedType), actual,
+                    TextBodies.charsetOf(candidateType), out);
             case BINARY -> {
                 String e = Bodies.sha256(expected);
                 String a = Bodies.sha256(actual);
@@ -150,9 +151,9 @@ public final class BodyComparator {
 
     /** Whether two texts are equal as {@link #compare} finds them: each read in its charset, then normalised. */
     public static boolean sameText(byte[] a, Charset aCharset, byte[] b, Charset bCharset) {
-        String ta = Bodies.text(a, aCharset);
-        String tb = Bodies.text(b, bCharset);
-        return ta != null && tb != null && Bodies.normaliseText(ta).equals(Bodies.normaliseText(tb));
+        String ta = TextBodies.text(a, aCharset);
+        String tb = TextBodies.text(b, bCharset);
+        return ta != null && tb != null && TextBodies.normalise(ta).equals(TextBodies.normalise(tb));
     }
 
     private static final Comparator<JsonNode> SAME_VALUE = (x, y) -> {
@@ -538,22 +539,22 @@ public final class BodyComparator {
      */
     private static void compareAsText(byte[] expected, Charset expectedCharset, byte[] actual, Charset actualCharset,
                                       List<Difference> out) {
-        String e = Bodies.text(expected, expectedCharset);
-        String a = Bodies.text(actual, actualCharset);
+        String e = TextBodies.text(expected, expectedCharset);
+        String a = TextBodies.text(actual, actualCharset);
         if (e == null || a == null) {
             out.add(diff("body", DifferenceKind.BODY, textOrHash(e, expected, expectedCharset),
                     textOrHash(a, actual, actualCharset)));
             return;
         }
-        String en = Bodies.normaliseText(e);
-        String an = Bodies.normaliseText(a);
+        String en = TextBodies.normalise(e);
+        String an = TextBodies.normalise(a);
         if (!en.equals(an)) {
             out.add(diff("body", DifferenceKind.BODY, render(en), render(an)));
         }
     }
 
     private static String textOrHash(String text, byte[] body, Charset charset) {
-        return text != null ? render(Bodies.normaliseText(text))
+        return text != null ? render(TextBodies.normalise(text))
                 : Bodies.sha256(body) + " (not " + (charset == null ? "text in a known charset" : charset.name() + " text") + ")";
     }
 

@@ -15,6 +15,7 @@ import io.tapline.replay.compare.CompareOptions;
 import io.tapline.replay.compare.RedactedValues;
 import io.tapline.replay.compare.HeaderComparator;
 import io.tapline.signature.RouteTemplates;
+import io.tapline.signature.TextBodies;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -406,7 +407,7 @@ public final class MockMatcher {
                 yield jb != null && BodyComparator.sameJson(jb, ja);
             }
             case FORM -> Bodies.formFields(b).equals(Bodies.formFields(a)); // field order aside, values in order
-            case TEXT -> BodyComparator.sameText(b, Bodies.charsetOf(recordedType), a, Bodies.charsetOf(callType));
+            case TEXT -> BodyComparator.sameText(b, TextBodies.charsetOf(recordedType), a, TextBodies.charsetOf(callType));
             default -> false; // compared by hash: equal only as bytes
         };
     }

@@ -6,6 +6,7 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
+import io.tapline.signature.TextBodies;
 import io.tapline.topics.TaplineTopics;
 import org.junit.jupiter.api.Test;
 
@@ -507,8 +508,8 @@ class ResponseComparatorTest {
 
     @Test
     void textNormalisationDropsTrailingWhitespaceButKeepsLeadingIndentation() {
-        assertEquals("a\nb", Bodies.normaliseText("a  \r\nb\n\n"));
-        assertEquals("    indented", Bodies.normaliseText("    indented\n"));
+        assertEquals("a\nb", TextBodies.normalise("a  \r\nb\n\n"));
+        assertEquals("    indented", TextBodies.normalise("    indented\n"));
     }
 
     @Test
