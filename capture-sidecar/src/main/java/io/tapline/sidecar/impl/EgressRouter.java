@@ -2,6 +2,8 @@ package io.tapline.sidecar.impl;
 
 import io.tapline.avro.CallKind;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.MalformedRequests;
+import io.tapline.http.ProxyConnectionKeepAlive;
 import io.tapline.http.RequestTarget;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
 import io.vertx.core.MultiMap;
@@ -35,6 +37,8 @@ import java.util.stream.Collectors;
 public final class EgressRouter {
 
     static final String MAX_FORWARDS = "Max-Forwards";
+    /** The pipeline name of an egress connection's {@link ProxyConnectionKeepAlive}. */
+    static final String PROXY_CONNECTION = "tapline-proxy-connection";
     /** What the egress forwards to an absolute-form target: any method, these and others alike. */
     static final String ALLOW = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
     /** Lines a TRACE's echo leaves out (RFC 9110 9.3.8: a final recipient excludes fields likely to be sensitive). */
@@ -54,8 +58,8 @@ public final class EgressRouter {
     }
 
     public void handle(HttpServerRequest req) {
-        ProxyConnectionKeepAlive.restore(req); // the head as the app sent it, before anything reads it
-        if (!MalformedRequests.admit(req.connection(), false)) {
+        ProxyConnectionKeepAlive.restore(req, PROXY_CONNECTION); // the head as the app sent it, before anything reads it
+        if (!MalformedRequests.admit(req.connection(), ProxyEngine.MALFORMED_REQUESTS, false)) {
             return; // read behind a refused or last request (see ProxyEngine.proxy)
         }
         if (req.method() == HttpMethod.CONNECT) {

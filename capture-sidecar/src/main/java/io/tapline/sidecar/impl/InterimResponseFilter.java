@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.tapline.http.VertxPipeline;
 import io.vertx.core.http.HttpConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

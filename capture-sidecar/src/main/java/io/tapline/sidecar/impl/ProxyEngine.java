@@ -1,5 +1,7 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.http.MalformedRequests;
+import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
@@ -42,6 +44,8 @@ import java.util.function.Supplier;
 public final class ProxyEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
+    /** The pipeline name of a listener connection's {@link MalformedRequests}. */
+    static final String MALFORMED_REQUESTS = "tapline-malformed-requests";
 
     /**
      * Where one request goes: host, port and request-target (origin-form).
@@ -154,7 +158,7 @@ public final class ProxyEngine {
         // (RFC 9112 9.6). One read behind a refused or last request is never served: the connection closes after
         // that one's answer.
         boolean last = HopByHop.lastRequest(req.version(), connectionOptions);
-        if (!MalformedRequests.admit(req.connection(), last)) {
+        if (!MalformedRequests.admit(req.connection(), MALFORMED_REQUESTS, last)) {
             return;
         }
         long startNanos = System.nanoTime();
@@ -634,7 +638,7 @@ public final class ProxyEngine {
 
     /** Answers {@code status} with a one-line reason, then closes the connection; nothing after the request is read. */
     static void answerAndClose(HttpServerRequest req, int status, String reason) {
-        MalformedRequests.lastRequest(req.connection());
+        MalformedRequests.lastRequest(req.connection(), MALFORMED_REQUESTS);
         HttpServerResponse resp = req.response();
         // We will not read the body: close the connection after answering so the next request is not misparsed
         // (RFC 9112 9.6: after a response with Connection: close, nothing more is read from that connection).
@@ -656,7 +660,7 @@ public final class ProxyEngine {
         HttpServerResponse resp = req.response();
         resp.setStatusCode(status).headers().addAll(headers);
         if (last) {
-            MalformedRequests.lastRequest(req.connection());
+            MalformedRequests.lastRequest(req.connection(), MALFORMED_REQUESTS);
             if (req.version() == HttpVersion.HTTP_1_1 && !req.headers().contains(HttpHeaders.CONNECTION, "close", true)) {
                 closeAfter(req); // Vert.x closes by itself after an exact "Connection: close" and an HTTP/1.0 last request
             }

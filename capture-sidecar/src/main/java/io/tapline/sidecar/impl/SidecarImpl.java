@@ -1,11 +1,16 @@
 package io.tapline.sidecar.impl;
 
 import com.sun.net.httpserver.HttpExchange;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.RedactionOptions;
+import io.tapline.http.MalformedRequests;
+import io.tapline.http.ProxyConnectionKeepAlive;
 import io.tapline.http.RequestTarget;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
@@ -60,6 +65,9 @@ public final class SidecarImpl implements Sidecar {
     /** How an operator sets the management token, named when a switch from another host is refused without one. */
     static final String MANAGEMENT_TOKEN_SETTING = ConfigSpec.flag(SidecarOptions.KEY_MANAGEMENT_TOKEN) + " (or "
             + ConfigSpec.envVar(SidecarOptions.KEY_MANAGEMENT_TOKEN) + ")";
+    /** What a listener's 400 for a broken request body carries, as its other refusals ({@code answerAndClose}). */
+    private static final HttpHeaders REFUSAL_HEADERS = new ReadOnlyHttpHeaders(true,
+            HttpHeaderNames.CONTENT_TYPE, "text/plain");
 
     private final Vertx vertx;
     private final CapturePublisher publisher;
@@ -265,9 +273,13 @@ public final class SidecarImpl implements Sidecar {
      */
     private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine, boolean tunnels) {
         Metrics.Counter timeouts = engine.rejected(408); // request head not received in time
-        return server.invalidRequestHandler(MalformedRequests.invalidRequestHandler(status -> engine.rejected(status).inc()))
+        return server.invalidRequestHandler(MalformedRequests.invalidRequestHandler((req, status, reason) -> {
+                    engine.rejected(status).inc();
+                    ProxyEngine.answerAndClose(req, status, reason);
+                }))
                 .connectionHandler(conn -> {
-                    MalformedRequests.install(conn, status -> engine.rejected(status).inc());
+                    MalformedRequests.install(conn, ProxyEngine.MALFORMED_REQUESTS, REFUSAL_HEADERS,
+                            (head, status, reason) -> engine.rejected(status).inc());
                     if (tunnels) {
                         ConnectEarlyData.install(conn);
                     }
@@ -275,7 +287,8 @@ public final class SidecarImpl implements Sidecar {
                         RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc);
                     }
                     if (tunnels) {
-                        ProxyConnectionKeepAlive.install(conn); // the egress listener is the app's forward proxy
+                        // the egress listener is the app's forward proxy
+                        ProxyConnectionKeepAlive.install(conn, EgressRouter.PROXY_CONNECTION, "app");
                     }
                 });
     }

@@ -9,6 +9,8 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.tapline.http.MalformedRequests;
+import io.tapline.http.VertxPipeline;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -75,7 +77,7 @@ final class Tunnel {
         if (t.downstream.pipeline != null) {
             // no HTTP head is read from this connection anymore
             RequestHeadTimeout.uninstall(t.downstream.pipeline);
-            MalformedRequests.uninstall(t.downstream.pipeline);
+            MalformedRequests.uninstall(t.downstream.pipeline, ProxyEngine.MALFORMED_REQUESTS);
         }
         for (Side s : new Side[] {t.downstream, t.upstream}) {
             s.prepare(idleTimeoutMs);

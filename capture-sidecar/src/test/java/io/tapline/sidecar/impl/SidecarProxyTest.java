@@ -4,6 +4,7 @@ import io.tapline.avro.Attribution;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Interaction;
 import io.tapline.avro.UnattributedCall;
+import io.tapline.http.RequestHead;
 import io.tapline.logging.TaplineLogging;
 import io.tapline.redaction.Redactor;
 import io.tapline.topics.TaplineTopics;

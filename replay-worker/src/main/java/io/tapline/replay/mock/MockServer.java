@@ -1,9 +1,15 @@
 package io.tapline.replay.mock;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HeaderTokens;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.MalformedRequests;
+import io.tapline.http.ProxyConnectionKeepAlive;
+import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
@@ -48,7 +54,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused,
  * and an {@code https://} target in absolute form answered 400 as the sidecar answers it: replay does not intercept
  * TLS, so HTTPS dependencies must be reached over plain HTTP through named routes. A head or target the sidecar's
- * egress refuses ({@link RequestHeads}, a target in none of its forms) is refused with the sidecar's status.
+ * egress refuses ({@link RequestHead}, a target in none of its forms) is refused with the sidecar's status.
  */
 public final class MockServer implements AutoCloseable {
 
@@ -60,6 +66,12 @@ public final class MockServer implements AutoCloseable {
             "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authenticate");
     /** The type of the mock's own answers (a line of text saying why). */
     private static final String TEXT = "text/plain; charset=utf-8";
+    /** The pipeline names of the mock's handlers on a connection (the sidecar's have names of their own). */
+    private static final String MALFORMED_REQUESTS = "tapline-mock-malformed-requests";
+    private static final String PROXY_CONNECTION = "tapline-mock-proxy-connection";
+    /** What the mock's 400 for a broken request body carries, as its other refusals. */
+    private static final ReadOnlyHttpHeaders REFUSAL_HEADERS = new ReadOnlyHttpHeaders(true,
+            MOCK_HEADER, "refused", HttpHeaderNames.CONTENT_TYPE, TEXT);
     private static final String TUNNEL_REFUSED =
             "tapline replay does not intercept TLS tunnels; route HTTPS dependencies through a named route\n";
 
@@ -109,16 +121,15 @@ public final class MockServer implements AutoCloseable {
                 .setHttp2ClearTextEnabled(false));
         MockServer[] holder = new MockServer[1];
         // the mock stands for the sidecar's egress, the candidate's forward proxy, and refuses what it refuses as it does
-        MalformedRequests.Refusals refusals = (traceparent, call, status, reason) -> {
-            CaseMocks mocks = registry.owner(TraceContext.traceIdOf(traceparent));
-            if (mocks != null) {
-                mocks.refused(call, status, reason);
-            }
-        };
-        server.invalidRequestHandler(MalformedRequests.invalidRequestHandler(refusals));
+        server.invalidRequestHandler(MalformedRequests.invalidRequestHandler(
+                (req, status, reason) -> refuseUnreadHead(registry, req, status, reason)));
         server.connectionHandler(conn -> {
-            MalformedRequests.install(conn, refusals);
-            ProxyConnectionKeepAlive.install(conn);
+            MalformedRequests.install(conn, MALFORMED_REQUESTS, REFUSAL_HEADERS, (head, status, reason) -> {
+                if (head != null) {
+                    refused(registry, head.headers().get(TraceContext.TRACEPARENT), call(head), status, reason);
+                }
+            });
+            ProxyConnectionKeepAlive.install(conn, PROXY_CONNECTION, "candidate");
         });
         server.requestHandler(req -> holder[0].handle(req));
         holder[0] = new MockServer(vertx, options, registry, server, live);
@@ -134,7 +145,8 @@ public final class MockServer implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest req) {
-        ProxyConnectionKeepAlive.restore(req); // the head as the candidate sent it, before anything reads it
+        // the head as the candidate sent it, before anything reads it
+        ProxyConnectionKeepAlive.restore(req, PROXY_CONNECTION);
         HttpConnection connection = req.connection();
         if (closing.contains(connection)) {
             return; // behind the last request: never answered, the connection is closing
@@ -152,8 +164,8 @@ public final class MockServer implements AutoCloseable {
             target = null;
             badTarget = "invalid request target: " + e.getMessage();
         }
-        RequestHeads.Refusal refusal = target == null ? null
-                : RequestHeads.check(req.headers(), req.version(), req.authority());
+        RequestHead.Refusal refusal = target == null ? null
+                : RequestHead.check(req.headers(), req.version(), req.authority());
         if (refusal != null) {
             refuseHead(req, refusal);
             return;
@@ -246,11 +258,11 @@ public final class MockServer implements AutoCloseable {
     }
 
     /**
-     * Refuses a head the sidecar's egress refuses ({@link RequestHeads}) with its status, {@code Connection: close} and
+     * Refuses a head the sidecar's egress refuses ({@link RequestHead}) with its status, {@code Connection: close} and
      * the connection closed after the answer, as the sidecar closes it: the body is not read, and what follows the head
      * is not read as a request. The case the call belongs to, when one can be told, gets a note saying so.
      */
-    private void refuseHead(HttpServerRequest req, RequestHeads.Refusal refusal) {
+    private void refuseHead(HttpServerRequest req, RequestHead.Refusal refusal) {
         refused(req, refusal.status(), refusal.reason());
         HttpConnection connection = req.connection();
         closing.add(connection);
@@ -262,10 +274,33 @@ public final class MockServer implements AutoCloseable {
 
     /** Notes a call refused as the sidecar refuses it on its case (by trace id, or as the only case in flight). */
     private void refused(HttpServerRequest req, int status, String reason) {
-        CaseMocks mocks = registry.owner(TraceContext.traceIdOf(req.getHeader(TraceContext.TRACEPARENT)));
+        refused(registry, req.getHeader(TraceContext.TRACEPARENT), req.method().name() + " " + RequestTarget.fromWire(req.uri()),
+                status, reason);
+    }
+
+    private static void refused(MockRegistry registry, String traceparent, String call, int status, String reason) {
+        CaseMocks mocks = registry.owner(TraceContext.traceIdOf(traceparent));
         if (mocks != null) {
-            mocks.refused(req.method().name() + " " + RequestTarget.fromWire(req.uri()), status, reason);
+            mocks.refused(call, status, reason);
         }
+    }
+
+    private static String call(HttpRequest head) {
+        return head.method().name() + " " + RequestTarget.fromWire(head.uri());
+    }
+
+    /**
+     * Answers a head the decoder refused ({@link MalformedRequests#invalidRequestHandler}) as the sidecar's listeners
+     * answer it, notes it, and closes the connection; the decoder reads nothing after it.
+     */
+    private static void refuseUnreadHead(MockRegistry registry, HttpServerRequest req, int status, String reason) {
+        // only a head in another HTTP version was read whole: the decoder's stand-in for any other names nothing
+        refused(registry, req.getHeader(TraceContext.TRACEPARENT), status == 505
+                ? req.method().name() + " " + RequestTarget.fromWire(req.uri()) : "with a head the decoder could not read",
+                status, reason);
+        req.response().setStatusCode(status).putHeader(MOCK_HEADER, "refused")
+                .putHeader("Connection", "close").putHeader("Content-Type", TEXT)
+                .end(reason + "\n").onComplete(done -> req.connection().close());
     }
 
     /**

@@ -1,30 +1,31 @@
-package io.tapline.sidecar.impl;
+package io.tapline.http;
 
 import io.netty.channel.ChannelPipeline;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
 /**
- * Where the sidecar reaches below Vert.x's public API: the Netty pipeline of a Vert.x HTTP/1.x connection and the
- * names Vert.x gives its handlers there. A Vert.x upgrade that renames them fails {@code SidecarTimeoutsTest} and
- * {@code SidecarProxyTest}; each feature that needs a missing name warns and runs without it.
+ * Where the sidecar and the replay mock reach below Vert.x's public API: the Netty pipeline of a Vert.x HTTP/1.x
+ * connection and the names Vert.x gives its handlers there. A Vert.x upgrade that renames them fails the sidecar's
+ * {@code SidecarTimeoutsTest} and {@code SidecarProxyTest}; each feature that needs a missing name warns and runs
+ * without it.
  */
-final class VertxPipeline {
+public final class VertxPipeline {
 
     /** A server connection's HTTP/1.x request decoder. */
-    static final String SERVER_DECODER = "httpDecoder";
+    public static final String SERVER_DECODER = "httpDecoder";
     /** The Vert.x handler behind a connection's codec (server connections and tunnelled sockets). */
-    static final String VERTX_HANDLER = "handler";
+    public static final String VERTX_HANDLER = "handler";
     /** A client connection's HTTP/1.x codec. */
-    static final String CLIENT_CODEC = "codec";
+    public static final String CLIENT_CODEC = "codec";
     /** The idle-state handler Vert.x installs for a connection's idle timeout. */
-    static final String IDLE = "idle";
+    public static final String IDLE = "idle";
 
     private VertxPipeline() {
     }
 
     /** The pipeline of {@code connection} when it is a Vert.x connection holding every handler named; else null. */
-    static ChannelPipeline of(HttpConnection connection, String... handlers) {
+    public static ChannelPipeline of(HttpConnection connection, String... handlers) {
         if (!(connection instanceof ConnectionBase conn)) {
             return null;
         }
@@ -38,7 +39,7 @@ final class VertxPipeline {
     }
 
     /** Removes the handler named {@code name} when the pipeline holds it. */
-    static void removeIfPresent(ChannelPipeline p, String name) {
+    public static void removeIfPresent(ChannelPipeline p, String name) {
         if (p.get(name) != null) {
             p.remove(name);
         }

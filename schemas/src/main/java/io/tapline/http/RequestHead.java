@@ -1,6 +1,5 @@
-package io.tapline.sidecar.impl;
+package io.tapline.http;
 
-import io.tapline.http.HttpUrl;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpVersion;
@@ -14,12 +13,13 @@ import java.util.Locale;
  * the upstream: how its body is framed ({@code Transfer-Encoding}, {@code Content-Length}) and which host it names
  * ({@code Host}). A proxy that forwards a head its upstream may read differently invites request smuggling and
  * host confusion, so each is refused with the status nginx gives; Netty's decoder has already refused what does not
- * parse at all.
+ * parse at all. The sidecar's listeners make them, and the replay mock makes the same, so a head the sidecar's egress
+ * refused in production is refused in replay too.
  */
-final class RequestHead {
+public final class RequestHead {
 
     /** Why a head is refused, and with which status. */
-    record Refusal(int status, String reason) {
+    public record Refusal(int status, String reason) {
     }
 
     private RequestHead() {
@@ -37,8 +37,10 @@ final class RequestHead {
      *   <li>an HTTP/1.1 request without {@code Host}, more than one {@code Host} line, or an invalid {@code Host}
      *       value ({@link #validHost}): 400 (§3.2).</li>
      * </ul>
+     *
+     * @param hostLine the {@code Host} line as Vert.x parsed it ({@code HttpServerRequest.authority()})
      */
-    static Refusal check(MultiMap headers, HttpVersion version, HostAndPort hostLine) {
+    public static Refusal check(MultiMap headers, HttpVersion version, HostAndPort hostLine) {
         Refusal framing = framing(headers);
         return framing != null ? framing : host(headers, version, hostLine);
     }
@@ -107,7 +109,7 @@ final class RequestHead {
      * The authority a request names: the request-target's when it is in absolute form ({@code GET http://h/p}),
      * which a server must use instead of the {@code Host} line (RFC 9112 §3.2.2), else the {@code Host} line's.
      */
-    static HostAndPort authority(String requestTarget, HostAndPort fromHost) {
+    public static HostAndPort authority(String requestTarget, HostAndPort fromHost) {
         if (requestTarget == null || !isAbsoluteForm(requestTarget)) {
             return fromHost;
         }

@@ -1,4 +1,4 @@
-package io.tapline.sidecar.impl;
+package io.tapline.http;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -28,11 +29,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.function.IntConsumer;
 
 /**
  * Answers the requests that Netty's decoder and Vert.x would otherwise refuse wrongly or without a word, the way
- * nginx answers them, and counts every such refusal with the proxy's own ({@code tapline_sidecar_rejected_total}).
+ * nginx answers them, and tells its user of every such refusal: the sidecar's listeners count them with the proxy's
+ * own ({@code tapline_sidecar_rejected_total}); the replay mock, which stands for the sidecar's egress, answers as
+ * they do and notes each on the case it belongs to.
  *
  * <ul>
  *   <li>A later HTTP/1 minor version ({@code HTTP/1.2}) is read as HTTP/1.1 (RFC 9110 2.5); Vert.x would answer 501
@@ -48,10 +50,9 @@ import java.util.function.IntConsumer;
  * <p>A Netty handler between the connection's HTTP decoder and Vert.x's handler sees the decoded request heads and
  * body parts, and the response parts written back, all on the connection's event loop.
  */
-final class MalformedRequests extends ChannelDuplexHandler {
+public final class MalformedRequests extends ChannelDuplexHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(MalformedRequests.class);
-    static final String NAME = "tapline-malformed-requests";
 
     /** A request in an HTTP major version this listener does not speak. */
     static final class UnsupportedVersion extends DecoderException {
@@ -60,35 +61,55 @@ final class MalformedRequests extends ChannelDuplexHandler {
         }
     }
 
-    private final IntConsumer rejected;
+    /** Told of a request whose body's chunked framing broke, as it is answered {@code status}. */
+    @FunctionalInterface
+    public interface BodyRefusals {
+        /** @param head the head of the refused request, null if none was read */
+        void refused(HttpRequest head, int status, String reason);
+    }
+
+    /** Answers (and notes) a request whose head the decoder refused: {@code status}, {@code reason}, then closes. */
+    @FunctionalInterface
+    public interface HeadRefusals {
+        void refuse(HttpServerRequest req, int status, String reason);
+    }
+
+    private final BodyRefusals refusals;
+    private final HttpHeaders refusalHeaders;
     /** A response head went out and its last part has not: the client is being answered already. */
     private boolean responding;
     /** The request being read is refused. */
     private boolean refused;
     /** The refused request has been read whole: the connection closes once it is answered. */
     private boolean closing;
-    /** A request head went in and its last part has not. */
-    private boolean reading;
+    /** The head of the request being read: a request head went in and its last part has not. Else null. */
+    private HttpRequest reading;
     /** The request being read (or the one just read) is the connection's last: nothing after it is a request. */
     private boolean last;
 
-    private MalformedRequests(IntConsumer rejected) {
-        this.rejected = rejected;
+    private MalformedRequests(BodyRefusals refusals, HttpHeaders refusalHeaders) {
+        this.refusals = refusals;
+        this.refusalHeaders = refusalHeaders;
     }
 
     /**
      * Installs the handler on a new server connection ({@code HttpServer.connectionHandler}, on its event loop).
      *
-     * @param rejected counts a refusal by status
+     * @param name the handler's name in the pipeline, the one {@link #lastRequest}, {@link #admit} and
+     *             {@link #uninstall} are given
+     * @param refusalHeaders what the handler's own answer (a broken body's 400) carries besides {@code Connection} and
+     *                       {@code Content-Length}, in this order ({@code Content-Type} among them); never changed
+     * @param refusals told of each such answer
      */
-    static void install(HttpConnection connection, IntConsumer rejected) {
+    public static void install(HttpConnection connection, String name, HttpHeaders refusalHeaders,
+                               BodyRefusals refusals) {
         ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.SERVER_DECODER, VertxPipeline.VERTX_HANDLER);
         if (p == null) {
             LOG.warn("malformed requests are answered by Vert.x's defaults on {}: not a Vert.x HTTP/1.x connection",
                     connection.getClass().getName());
             return;
         }
-        p.addBefore(VertxPipeline.VERTX_HANDLER, NAME, new MalformedRequests(rejected));
+        p.addBefore(VertxPipeline.VERTX_HANDLER, name, new MalformedRequests(refusals, refusalHeaders));
     }
 
     /**
@@ -98,8 +119,8 @@ final class MalformedRequests extends ChannelDuplexHandler {
      * as empty (a {@code Transfer-Encoding} it does not take for chunked) was read as the next request and reached the
      * app, while the client saw only the refusal.
      */
-    static void lastRequest(HttpConnection connection) {
-        if (handler(connection) instanceof MalformedRequests m) {
+    public static void lastRequest(HttpConnection connection, String name) {
+        if (handler(connection, name) instanceof MalformedRequests m) {
             m.markLast();
         }
     }
@@ -108,8 +129,8 @@ final class MalformedRequests extends ChannelDuplexHandler {
      * Whether a request may be served: false when it was read behind the connection's last one; when {@code last}
      * (the client said so), it becomes the last ({@link #lastRequest}). One look-up of the handler per request.
      */
-    static boolean admit(HttpConnection connection, boolean last) {
-        if (!(handler(connection) instanceof MalformedRequests m)) {
+    public static boolean admit(HttpConnection connection, String name, boolean last) {
+        if (!(handler(connection, name) instanceof MalformedRequests m)) {
             return true;
         }
         if (m.last) {
@@ -123,19 +144,19 @@ final class MalformedRequests extends ChannelDuplexHandler {
 
     private void markLast() {
         last = true;
-        if (!reading) {
+        if (reading == null) {
             closing = true;
         }
     }
 
-    private static Object handler(HttpConnection connection) {
+    private static Object handler(HttpConnection connection, String name) {
         ChannelPipeline p = connection == null ? null : VertxPipeline.of(connection);
-        return p == null ? null : p.get(NAME);
+        return p == null ? null : p.get(name);
     }
 
     /** Stops watching (the connection became a tunnel): nothing HTTP is read from it anymore. */
-    static void uninstall(ChannelPipeline p) {
-        VertxPipeline.removeIfPresent(p, NAME);
+    public static void uninstall(ChannelPipeline p, String name) {
+        VertxPipeline.removeIfPresent(p, name);
     }
 
     @Override
@@ -159,18 +180,18 @@ final class MalformedRequests extends ChannelDuplexHandler {
             }
         } else if (msg instanceof HttpContent part && part.decoderResult().isFailure() && !responding
                 && ctx.channel().isActive()) {
-            rejected.accept(400);
+            refusals.refused(reading, 400, "malformed request body");
             LOG.debug("malformed request body: {}", part.decoderResult().cause().toString());
             ctx.writeAndFlush(refusal(HttpResponseStatus.BAD_REQUEST, "malformed request body"))
                     .addListener(ChannelFutureListener.CLOSE);
             responding = true;
             refused = true;
         }
-        if (msg instanceof HttpRequest) {
-            reading = true;
+        if (msg instanceof HttpRequest req) {
+            reading = req;
         }
         if (msg instanceof LastHttpContent) {
-            reading = false;
+            reading = null;
             if (refused || last) {
                 closing = true; // the refused (or last) request is whole: what follows it is never read
             }
@@ -191,29 +212,30 @@ final class MalformedRequests extends ChannelDuplexHandler {
         ctx.write(msg, promise);
     }
 
-    private static FullHttpResponse refusal(HttpResponseStatus status, String reason) {
+    private FullHttpResponse refusal(HttpResponseStatus status, String reason) {
         byte[] body = (reason + "\n").getBytes(StandardCharsets.US_ASCII);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
-                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain")
+                .add(refusalHeaders)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         return r;
     }
 
     /**
-     * Vert.x's handler for a head the decoder refused (instead of its default, which answers without a reason and
-     * counts nothing): the status by cause, counted, then the connection closed.
+     * Vert.x's handler for a head the decoder refused (instead of its default, which answers without a reason, tells
+     * no one, and answers an HTTP/1.0 client that asked for keep-alive with {@code Connection: keep-alive} before it
+     * disconnects): the status by cause, answered by {@code refusals}, which close the connection after the answer.
+     * The decoder reads nothing after a head it refused; only a head in another HTTP version (505) was read whole.
      */
-    static Handler<HttpServerRequest> invalidRequestHandler(IntConsumer rejected) {
+    public static Handler<HttpServerRequest> invalidRequestHandler(HeadRefusals refusals) {
         return req -> {
             Throwable cause = req.decoderResult().cause();
             int status = cause instanceof UnsupportedVersion ? 505
                     : cause instanceof TooLongHttpLineException ? 414
                     : cause instanceof TooLongHttpHeaderException ? 431
                     : 400;
-            rejected.accept(status);
             LOG.debug("refusing a request the decoder could not read: {} {}", status, cause == null ? "" : cause.toString());
-            ProxyEngine.answerAndClose(req, status, reason(status, cause));
+            refusals.refuse(req, status, reason(status, cause));
         };
     }
 
