@@ -6,7 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.TextNode;
+import io.tapline.json.JsonCanonical;
 import io.tapline.json.JsonPathSegments;
 import io.tapline.signature.RouteTemplates;
 import java.io.IOException;
@@ -316,7 +316,7 @@ public final class Shapes {
     private static void flatten(JsonNode node, String path, String at, Map<String, List<String>> out, int depth) {
         if (depth > MAX_DEPTH) {
             StringBuilder whole = new StringBuilder(at);
-            canonical(node, whole);
+            JsonCanonical.append(node, whole);
             out.computeIfAbsent(path, k -> new ArrayList<>()).add(whole.toString());
             return;
         }
@@ -371,7 +371,7 @@ public final class Shapes {
      * both were one text here); a number by its decimal value, so that {@code 1}, {@code 1.0} and {@code 1e0},
      * {@code -0.0} and {@code 0} are one value (read as doubles they were two), and {@code 12345678901234567.89} and
      * {@code ...88}, {@code 1e400} and {@code 2e400} two (one double each); for that, the tree holds decimals exactly
-     * (read with {@code USE_BIG_DECIMAL_FOR_FLOATS}). An object or array as {@link #canonical} writes it.
+     * (read with {@code USE_BIG_DECIMAL_FOR_FLOATS}). An object or array as {@link JsonCanonical} writes it.
      */
     static String value(JsonNode node) {
         if (node.isTextual()) {
@@ -383,40 +383,9 @@ public final class Shapes {
         }
         if (node.isContainerNode()) {
             StringBuilder whole = new StringBuilder();
-            canonical(node, whole);
+            JsonCanonical.append(node, whole);
             return whole.toString();
         }
         return node.toString(); // true, false, null
-    }
-
-    /**
-     * A value below {@link #MAX_DEPTH} compared whole, as JSON text equal for values the replay worker finds equal:
-     * object members sorted by name (their order is no difference there), numbers and strings as {@link #value}
-     * writes them, array elements in order.
-     */
-    private static void canonical(JsonNode node, StringBuilder out) {
-        if (node.isObject()) {
-            List<String> names = new ArrayList<>(node.size());
-            node.fieldNames().forEachRemaining(names::add);
-            names.sort(null);
-            out.append('{');
-            for (String name : names) {
-                out.append(TextNode.valueOf(name)).append(':');
-                canonical(node.get(name), out);
-                out.append(',');
-            }
-            out.append('}');
-        } else if (node.isArray()) {
-            out.append('[');
-            for (JsonNode element : node) {
-                canonical(element, out);
-                out.append(',');
-            }
-            out.append(']');
-        } else if (node.isTextual()) {
-            out.append(TextNode.valueOf(node.textValue()));
-        } else {
-            out.append(value(node));
-        }
     }
 }

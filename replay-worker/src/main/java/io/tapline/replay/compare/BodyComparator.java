@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
+import io.tapline.json.JsonCanonical;
 import io.tapline.redaction.Redactor;
 import io.tapline.signature.TextBodies;
 import net.javacrumbs.jsonunit.core.Configuration;
@@ -30,7 +31,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -425,13 +425,13 @@ public final class BodyComparator {
         Map<String, Integer> counts = new HashMap<>();
         List<String> expectedKeys = new ArrayList<>(expected.size());
         for (JsonNode n : expected) {
-            String k = canonical(n);
+            String k = JsonCanonical.of(n);
             expectedKeys.add(k);
             counts.merge(k, 1, Integer::sum);
         }
         List<Integer> extra = new ArrayList<>();
         for (int i = 0; i < actual.size(); i++) {
-            if (!take(counts, canonical(actual.get(i)))) {
+            if (!take(counts, JsonCanonical.of(actual.get(i)))) {
                 extra.add(i);
             }
         }
@@ -471,42 +471,6 @@ public final class BodyComparator {
             counts.put(key, c - 1);
         }
         return true;
-    }
-
-    /**
-     * A JSON value as text equal for equal values, as the structural comparison sees them: object members sorted by
-     * name, numbers by their decimal value ({@code 10} and {@code 10.0} alike), array elements in order.
-     */
-    static String canonical(JsonNode n) {
-        StringBuilder out = new StringBuilder();
-        canonical(n, out);
-        return out.toString();
-    }
-
-    private static void canonical(JsonNode n, StringBuilder out) {
-        if (n.isObject()) {
-            List<String> names = new ArrayList<>();
-            n.fieldNames().forEachRemaining(names::add);
-            Collections.sort(names);
-            out.append('{');
-            for (String name : names) {
-                out.append(TextNode.valueOf(name)).append(':');
-                canonical(n.get(name), out);
-                out.append(',');
-            }
-            out.append('}');
-        } else if (n.isArray()) {
-            out.append('[');
-            for (JsonNode e : n) {
-                canonical(e, out);
-                out.append(',');
-            }
-            out.append(']');
-        } else if (n.isNumber()) {
-            out.append(n.decimalValue().stripTrailingZeros());
-        } else {
-            out.append(n);
-        }
     }
 
     /** Field by field: a field's values in order, whatever the order of the fields. */
