@@ -3,6 +3,7 @@ package io.tapline.sidecar.impl;
 import io.tapline.avro.CallKind;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
+import io.tapline.http.MaxForwards;
 import io.tapline.http.ProxyConnectionKeepAlive;
 import io.tapline.http.RequestTarget;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
@@ -11,15 +12,11 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -36,13 +33,8 @@ import java.util.stream.Collectors;
  */
 public final class EgressRouter {
 
-    static final String MAX_FORWARDS = "Max-Forwards";
     /** The pipeline name of an egress connection's {@link ProxyConnectionKeepAlive}. */
     static final String PROXY_CONNECTION = "tapline-proxy-connection";
-    /** What the egress forwards to an absolute-form target: any method, these and others alike. */
-    static final String ALLOW = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
-    /** Lines a TRACE's echo leaves out (RFC 9110 9.3.8: a final recipient excludes fields likely to be sensitive). */
-    private static final Set<String> NOT_ECHOED = Set.of("authorization", "proxy-authorization", "cookie");
 
     private final ProxyEngine engine;
     private final CaptureHub hub;
@@ -107,8 +99,8 @@ public final class EgressRouter {
             return;
         }
         String maxForwards = null;
-        if (req.method() == HttpMethod.TRACE || req.method() == HttpMethod.OPTIONS) {
-            long hops = maxForwards(req.headers().getAll(MAX_FORWARDS));
+        if (MaxForwards.read(req.method())) {
+            long hops = MaxForwards.value(req.headers().getAll(MaxForwards.HEADER));
             if (hops == 0) {
                 answerAsFinalRecipient(req);
                 return;
@@ -125,48 +117,12 @@ public final class EgressRouter {
     }
 
     /**
-     * The value of a TRACE's or OPTIONS's {@code Max-Forwards} lines: one line of digits (RFC 9110 7.6.2), else -1.
-     * No line, several, or one that is not a number leaves the request as the app sent it: the RFC says nothing of an
-     * invalid value, and the dependency reads the lines it gets as it would without the sidecar (squid drops them).
-     * A number past the largest long counts as the largest long (the RFC lets a proxy cap the value at its own maximum).
-     */
-    static long maxForwards(List<String> lines) {
-        if (lines.size() != 1) {
-            return -1;
-        }
-        String v = lines.get(0).trim();
-        if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return -1;
-        }
-        String digits = v.replaceFirst("^0+(?=.)", "");
-        return digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
-    }
-
-    /**
      * A TRACE or OPTIONS with {@code Max-Forwards: 0} is not forwarded; the egress answers it as the final recipient
-     * (RFC 9110 7.6.2). OPTIONS gets 200 with {@code Allow}, the methods the egress forwards to such a target; TRACE
-     * gets its request back as {@code message/http} (RFC 9110 9.3.8), without the lines that carry credentials
-     * ({@code Authorization}, {@code Proxy-Authorization}, {@code Cookie}), as the RFC asks of a final recipient. It
-     * reached no dependency: it is not recorded as a call.
+     * ({@link MaxForwards#answer}). It reached no dependency: it is not recorded as a call.
      */
     private void answerAsFinalRecipient(HttpServerRequest req) {
-        MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-        if (req.method() == HttpMethod.OPTIONS) {
-            headers.set("Allow", ALLOW);
-            engine.answer(req, lastRequest(req), 200, headers, Buffer.buffer());
-            return;
-        }
-        StringBuilder echo = new StringBuilder().append(req.method().name()).append(' ').append(req.uri()).append(' ')
-                .append(req.version() == HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1").append("\r\n");
-        for (Map.Entry<String, String> line : req.headers()) {
-            if (!NOT_ECHOED.contains(line.getKey().toLowerCase(Locale.ROOT))) {
-                echo.append(line.getKey()).append(": ").append(line.getValue()).append("\r\n");
-            }
-        }
-        echo.append("\r\n");
-        headers.set(HttpHeaders.CONTENT_TYPE, "message/http");
-        // the head's bytes as they arrived (Vert.x reads them as ISO-8859-1)
-        engine.answer(req, lastRequest(req), 200, headers, Buffer.buffer(echo.toString().getBytes(StandardCharsets.ISO_8859_1)));
+        MaxForwards.Answer answer = MaxForwards.answer(req);
+        engine.answer(req, lastRequest(req), 200, answer.headers(), answer.body());
     }
 
     private void tunnel(HttpServerRequest req) {
