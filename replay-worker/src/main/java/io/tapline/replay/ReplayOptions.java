@@ -27,6 +27,7 @@ public final class ReplayOptions {
     public static final String MOCK_PORT = "mock.port";
     public static final String MOCK_ROUTE = "mock.route";
     public static final String MOCK_UNMATCHED_STATUS = "mock.unmatched.status";
+    public static final String MOCK_MAX_HEADER_BYTES = "mock.max.header.bytes";
     public static final String MOCK_MIN_SCORE = "mock.min.score";
     public static final String MOCK_IGNORE = "mock.ignore";
     public static final String ALLOW_LIVE = "allow.live";
@@ -93,6 +94,7 @@ public final class ReplayOptions {
                 .option(MOCK_PORT, "9190", "Mock server port: point the candidate's HTTP_PROXY / egress routes here. 0 = ephemeral.")
                 .multi(MOCK_ROUTE, "Named dependency route name=url, as the sidecar's --egress declared it: a call to http://MOCK/name/rest is dependency 'name', path URL-path/rest, as the sidecar forwarded and recorded it; the URL's host is reached only with --allow-live.")
                 .option(MOCK_UNMATCHED_STATUS, Integer.toString(MockServerOptions.DEFAULT_UNMATCHED_STATUS), "Status answered to an unmatched dependency call: a final one, 200..599.")
+                .option(MOCK_MAX_HEADER_BYTES, Integer.toString(MockServerOptions.DEFAULT_MAX_HEADER_BYTES), "Longest request line and largest request head the mock takes from the candidate: a longer line is answered 414, a larger head 431, as the sidecar's egress answers them. Give it the sidecar's --proxy-max-header-bytes.")
                 .option(MOCK_MIN_SCORE, Double.toString(MockMatcher.DEFAULT_MIN_SCORE), "Minimum match score (0..1] to answer a call from a recorded one (0.75: exact path and query; below it another id or query value may answer, reported as a difference).")
                 .multi(MOCK_IGNORE, "Part of a dependency call whose value is generated per request (idempotency key, request id, timestamp) and not compared, so the call still matches its recording: 'DESTINATION query:NAME' (the parameter's value; its presence still counts), 'DESTINATION path:/payments/{*}/confirm' ({*}: any one segment), 'DESTINATION body:$.nonce' (a JSON path in the request body, $ for all of it), 'DESTINATION body:form:NAME' or 'DESTINATION header:NAME' (a request header, * for all); DESTINATION is a --mock-route name, host, host:port or * (any).")
                 .multi(ALLOW_LIVE, "Host whose dependency calls are forwarded to the real service (nothing is by default).")

@@ -64,11 +64,12 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         }
         int unmatchedStatus = config.getInt(ReplayOptions.MOCK_UNMATCHED_STATUS);
         Duration requestTimeout = positiveDuration(config, ReplayOptions.REQUEST_TIMEOUT);
+        int maxHeaderBytes = positiveInt(config, ReplayOptions.MOCK_MAX_HEADER_BYTES);
         try {
             mock = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
                     mockRoutes, new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)), unmatchedStatus,
-                    MockServerOptions.DEFAULT_MAX_BODY_BYTES, requestTimeout);
-        } catch (IllegalArgumentException e) { // the status: the timeout is positive
+                    MockServerOptions.DEFAULT_MAX_BODY_BYTES, requestTimeout, maxHeaderBytes);
+        } catch (IllegalArgumentException e) { // the status: the timeout and the head limit are positive
             throw new ConfigException("option --mock-unmatched-status" + config.origin(ReplayOptions.MOCK_UNMATCHED_STATUS)
                     + ": " + e.getMessage(), e);
         }

@@ -45,6 +45,7 @@ class ReplaySettingsTest {
         assertEquals(Propagation.Mode.AUTO, s.propagation());
         assertTrue(s.mock().allowLive().isEmpty(), "nothing is forwarded live by default");
         assertEquals(502, s.mock().unmatchedStatus());
+        assertEquals(16384, s.mock().maxHeaderBytes(), "the sidecar's default --proxy-max-header-bytes");
         assertEquals("127.0.0.1:9092", s.kafka().bootstrapServers());
         assertEquals("tapline.cases", s.topics().cases());
     }
@@ -197,6 +198,7 @@ class ReplaySettingsTest {
         variables = new java.util.HashMap<>(variables);
         variables.put("TAPLINE_MOCK_ROUTE", "inventory=ftp://inventory");
         variables.put("TAPLINE_MOCK_UNMATCHED_STATUS", "700");
+        variables.put("TAPLINE_MOCK_MAX_HEADER_BYTES", "0");
         for (Map.Entry<String, String> variable : variables.entrySet()) {
             String e = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(
                     ReplayOptions.replaySpec(), line, Map.of(variable.getKey(), variable.getValue())))).getMessage();
@@ -215,6 +217,19 @@ class ReplaySettingsTest {
         assertEquals("option --rate: '-1' is not a number >= 0 (0 = unlimited)", error("--rate", "-1"));
         assertEquals("option --rate: '1e999' is not a number >= 0 (0 = unlimited)", error("--rate", "1e999"));
         assertEquals("option --compare-numeric-tolerance: '-0.5' is not a number >= 0", error("--compare-numeric-tolerance", "-0.5"));
+        assertEquals("option --mock-max-header-bytes: '0' is not a whole number >= 1", error("--mock-max-header-bytes", "0"));
+    }
+
+    @Test
+    void theMocksHeadLimitIsSetByItsFlagItsVariableOrTheFile(@TempDir Path dir) throws Exception {
+        // given the sidecar's --proxy-max-header-bytes, as the other mock options are given the sidecar's settings
+        assertEquals(32768, parse("--mock-max-header-bytes", "32768").mock().maxHeaderBytes());
+        assertEquals(65536, ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_MOCK_MAX_HEADER_BYTES", "65536"))).mock().maxHeaderBytes());
+        Path file = Files.writeString(dir.resolve("replay.properties"), "mock.max.header.bytes=8192\n");
+        assertEquals(8192, ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(), new String[] {"--run", "r1",
+                "--target", "http://candidate:8080", "--config", file.toString()}, Map.of())).mock().maxHeaderBytes());
     }
 
     @Test

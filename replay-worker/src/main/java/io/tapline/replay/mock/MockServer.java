@@ -54,14 +54,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused,
  * and an {@code https://} target in absolute form answered 400 as the sidecar answers it: replay does not intercept
  * TLS, so HTTPS dependencies must be reached over plain HTTP through named routes. A head or target the sidecar's
- * egress refuses ({@link RequestHead}, a target in none of its forms) is refused with the sidecar's status.
+ * egress refuses ({@link RequestHead}, a target in none of its forms, a request line or head over
+ * {@link MockServerOptions#maxHeaderBytes}) is refused with the sidecar's status.
  */
 public final class MockServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MockServer.class);
     public static final String MOCK_HEADER = "x-tapline-mock";
-    /** The longest request line, and the largest head, the mock accepts. */
-    static final int MAX_HEAD_BYTES = 64 * 1024;
     private static final Set<String> NOT_REPLAYED = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "proxy-connection", "upgrade", "te", "trailer", "proxy-authenticate");
     /** The type of the mock's own answers (a line of text saying why). */
@@ -107,15 +106,18 @@ public final class MockServer implements AutoCloseable {
     /** Starts listening; the future completes once the port is bound. */
     public static Future<MockServer> start(Vertx vertx, MockServerOptions options, MockRegistry registry) {
         int liveTimeoutMs = (int) Math.min(Integer.MAX_VALUE, options.liveTimeout().toMillis());
-        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxHeaderSize(MAX_HEAD_BYTES)
+        // a live answer's head may be as large as the sidecar's client for dependencies takes (4 times its head limit)
+        int liveMaxHead = (int) Math.min(Integer.MAX_VALUE, 4L * Math.max(options.maxHeaderBytes(), 8192));
+        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxHeaderSize(liveMaxHead)
                         // a live dependency that does not accept gives the call up when its case is given up, not after
                         // Vert.x's 60 s, holding the candidate's call and its body
                         .setConnectTimeout(liveTimeoutMs),
                 new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(MAX_LIVE_WAITING));
-        // Takes the longest request line and head a sidecar may have let through in production (its
-        // --proxy-max-header-bytes), rather than Vert.x's 4096-byte request line and 8 KiB head.
+        // The request line and head the sidecar's egress takes (its --proxy-max-header-bytes), rather than Vert.x's
+        // 4096-byte request line and 8 KiB head: a longer line is answered 414, a larger head 431, as the sidecar
+        // answers them (MalformedRequests), and noted on the case
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
-                .setMaxInitialLineLength(MAX_HEAD_BYTES).setMaxHeaderSize(MAX_HEAD_BYTES)
+                .setMaxInitialLineLength(options.maxHeaderBytes()).setMaxHeaderSize(options.maxHeaderBytes())
                 // HTTP/1.1 only, as the sidecar's egress listener: a client that asks for h2c (Java's HttpClient does
                 // by default on an http:// URL) stays on the HTTP/1.1 it used in production
                 .setHttp2ClearTextEnabled(false));
@@ -294,8 +296,10 @@ public final class MockServer implements AutoCloseable {
      * answer it, notes it, and closes the connection; the decoder reads nothing after it.
      */
     private static void refuseUnreadHead(MockRegistry registry, HttpServerRequest req, int status, String reason) {
-        // only a head in another HTTP version was read whole: the decoder's stand-in for any other names nothing
-        refused(registry, req.getHeader(TraceContext.TRACEPARENT), status == 505
+        // a head in another HTTP version was read whole, and one whose fields are too large (431) up to them: their
+        // request line names the call (the fields read before, a traceparent among them, are there). The decoder's
+        // stand-in for any other head names nothing.
+        refused(registry, req.getHeader(TraceContext.TRACEPARENT), status == 505 || status == 431
                 ? req.method().name() + " " + RequestTarget.fromWire(req.uri()) : "with a head the decoder could not read",
                 status, reason);
         req.response().setStatusCode(status).putHeader(MOCK_HEADER, "refused")

@@ -21,18 +21,27 @@ import java.util.stream.Collectors;
  * @param maxBodyBytes    largest request body accepted from the candidate (413 above)
  * @param liveTimeout     how long a live call ({@code --allow-live}) may take, from its start to its whole answer
  *                        (the run's request timeout: past it, the case the call belongs to was given up)
+ * @param maxHeaderBytes  longest request line (414 above) and largest request head (431 above) accepted from the
+ *                        candidate, as the sidecar's {@code --proxy-max-header-bytes} limits them
  */
 public record MockServerOptions(String host, int port, Map<String, HttpUrl> routes, Set<String> allowLive,
-                                int unmatchedStatus, int maxBodyBytes, Duration liveTimeout) {
+                                int unmatchedStatus, int maxBodyBytes, Duration liveTimeout, int maxHeaderBytes) {
 
     public static final int DEFAULT_UNMATCHED_STATUS = 502;
     public static final int DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
     /** The default {@code --request-timeout}. */
     public static final Duration DEFAULT_LIVE_TIMEOUT = Duration.ofSeconds(30);
+    /** The sidecar's default {@code --proxy-max-header-bytes}. */
+    public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
     public MockServerOptions(String host, int port, Map<String, HttpUrl> routes, Set<String> allowLive,
                              int unmatchedStatus, int maxBodyBytes) {
         this(host, port, routes, allowLive, unmatchedStatus, maxBodyBytes, DEFAULT_LIVE_TIMEOUT);
+    }
+
+    public MockServerOptions(String host, int port, Map<String, HttpUrl> routes, Set<String> allowLive,
+                             int unmatchedStatus, int maxBodyBytes, Duration liveTimeout) {
+        this(host, port, routes, allowLive, unmatchedStatus, maxBodyBytes, liveTimeout, DEFAULT_MAX_HEADER_BYTES);
     }
 
     public MockServerOptions {
@@ -44,6 +53,9 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
         }
         if (liveTimeout.isNegative() || liveTimeout.isZero()) {
             throw new IllegalArgumentException("the live call timeout must be positive, got " + liveTimeout);
+        }
+        if (maxHeaderBytes < 1) {
+            throw new IllegalArgumentException("the largest request head must be at least 1 byte, got " + maxHeaderBytes);
         }
     }
 

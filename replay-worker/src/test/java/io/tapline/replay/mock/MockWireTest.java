@@ -496,4 +496,53 @@ class MockWireTest {
                         + " the mock's limit of 1024 bytes"), mocks.notes());
         assertEquals(1, mocks.usage().getUnused());
     }
+
+    @Test
+    void aRequestLineOrHeadOverTheSidecarsLimitIsAnswered414Or431AndNotedOnItsCase() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}")),
+                call("inventory", "GET", "/stock/2", "q=" + "a".repeat(17_000), null, json(200, "{\"n\":2}"))), matcher);
+        String tp = register(mocks);
+        String behind = "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n";
+        // over the sidecar's default --proxy-max-header-bytes (16 KiB): its egress answers 414 and 431, so production
+        // never made such a call; before, the mock took up to 64 KiB and answered both from the recordings
+        String line = exchange(mock, "GET /inventory/stock/2?q=" + "a".repeat(17_000) + " HTTP/1.1\r\nHost: m\r\n"
+                + "traceparent: " + tp + "\r\n\r\n" + behind);
+        assertTrue(line.startsWith("HTTP/1.1 414 "), line.substring(0, Math.min(200, line.length())));
+        assertTrue(line.endsWith("\r\n\r\nrequest line too long\n"), line);
+        String head = exchange(mock, "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n"
+                + "X-Big: " + "b".repeat(17_000) + "\r\n\r\n" + behind);
+        assertTrue(head.startsWith("HTTP/1.1 431 "), head.substring(0, Math.min(200, head.length())));
+        assertTrue(head.endsWith("\r\n\r\nrequest header fields too large\n"), head);
+        for (String wire : List.of(line, head)) {
+            String lower = wire.toLowerCase(java.util.Locale.ROOT);
+            assertTrue(lower.contains("\r\nconnection: close\r\n") && lower.contains("\r\nx-tapline-mock: refused\r\n"), wire);
+            assertEquals(1, answers(wire), "closed after the refusal, nothing behind it read: " + wire);
+        }
+        // under the limit, a head is read as before
+        assertTrue(exchange(mock, "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n"
+                + "X-Big: " + "b".repeat(15_000) + "\r\nConnection: close\r\n\r\n").endsWith("\r\n\r\n{\"n\":1}"));
+        // the head's request line was read: its call is named; the line's refusal names none (one case in flight)
+        assertEquals(List.of("the candidate's call with a head the decoder could not read was answered 414 and not"
+                        + " matched, as the sidecar refuses it: request line too long",
+                "the candidate's call GET /inventory/stock/1 was answered 431 and not matched, as the sidecar refuses it:"
+                        + " request header fields too large"), mocks.notes());
+        assertEquals(0, mocks.usage().getUnmatched(), "not reported as calls production did not make");
+        assertEquals(1, mocks.usage().getMatched());
+    }
+
+    @Test
+    void theHeadLimitIsTheOneTheMockIsGivenAsTheSidecarsIs() throws Exception {
+        // a sidecar run with --proxy-max-header-bytes 32768 let such a head through: replay given the same takes it
+        MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
+                Map.of("inventory", HttpUrl.parse("http://inventory:8080")), Set.of(), 502, 1024,
+                MockServerOptions.DEFAULT_LIVE_TIMEOUT, 32 * 1024), registry).await();
+        String tp = register(new CaseMocks("c1", List.of(call("inventory", "GET", "/stock", "q=" + "a".repeat(20_000), null,
+                json(200, "{\"n\":1}"))), matcher));
+        String wire = exchange(mock, "GET /inventory/stock?q=" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: m\r\n"
+                + "traceparent: " + tp + "\r\nX-Big: " + "b".repeat(20_000) + "\r\nConnection: close\r\n\r\n");
+        assertTrue(wire.startsWith("HTTP/1.1 200 OK\r\n") && wire.endsWith("\r\n\r\n{\"n\":1}"), wire);
+        assertTrue(exchange(mock, "GET /inventory/stock?q=" + "a".repeat(33_000) + " HTTP/1.1\r\nHost: m\r\n\r\n")
+                .startsWith("HTTP/1.1 414 "));
+    }
 }
