@@ -8,6 +8,7 @@ import io.tapline.avro.HttpResponse;
 import io.tapline.http.HeaderTokens;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
+import io.tapline.http.MaxForwards;
 import io.tapline.http.ProxyConnectionKeepAlive;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
@@ -55,7 +56,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * and an {@code https://} target in absolute form answered 400 as the sidecar answers it: replay does not intercept
  * TLS, so HTTPS dependencies must be reached over plain HTTP through named routes. A head or target the sidecar's
  * egress refuses ({@link RequestHead}, a target in none of its forms, a request line or head over
- * {@link MockServerOptions#maxHeaderBytes}) is refused with the sidecar's status.
+ * {@link MockServerOptions#maxHeaderBytes}) is refused with the sidecar's status, and a {@code TRACE} or {@code OPTIONS}
+ * the egress answers itself ({@link MaxForwards}) is answered as it answers it.
  */
 public final class MockServer implements AutoCloseable {
 
@@ -166,6 +168,10 @@ public final class MockServer implements AutoCloseable {
             target = null;
             badTarget = "invalid request target: " + e.getMessage();
         }
+        if (target != null && ProxyConnectionKeepAlive.absoluteForm(req.uri()) && MaxForwards.answeredHere(req)) {
+            answerAsFinalRecipient(req);
+            return;
+        }
         RequestHead.Refusal refusal = target == null ? null
                 : RequestHead.check(req.headers(), req.version(), req.authority());
         if (refusal != null) {
@@ -178,10 +184,7 @@ public final class MockServer implements AutoCloseable {
             return;
         }
         if (lastRequest(req)) {
-            // Vert.x closes only after a Connection line that is "close" alone, and never reads Proxy-Connection
-            closing.add(connection);
-            connection.closeHandler(v -> closing.remove(connection));
-            req.response().putHeader(HttpHeaders.CONNECTION, "close").endHandler(v -> connection.close());
+            lastOnItsConnection(req);
         }
         if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT)) && req.version() != HttpVersion.HTTP_1_0) {
             // the client waits for this before sending the body the answer is chosen by (RFC 9110 10.1.1)
@@ -214,6 +217,35 @@ public final class MockServer implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * Closes {@code req}'s connection after its answer, which says {@code Connection: close}: the candidate said it is
+     * its last. Vert.x closes only after a {@code Connection} line that is {@code close} alone, and never reads
+     * {@code Proxy-Connection}. A request read behind it is not served.
+     */
+    private void lastOnItsConnection(HttpServerRequest req) {
+        HttpConnection connection = req.connection();
+        closing.add(connection);
+        connection.closeHandler(v -> closing.remove(connection));
+        req.response().putHeader(HttpHeaders.CONNECTION, "close").endHandler(v -> connection.close());
+    }
+
+    /**
+     * Answers a {@code TRACE} or {@code OPTIONS} in absolute form with {@code Max-Forwards: 0} as the sidecar's egress
+     * answers it, as its final recipient ({@link MaxForwards#answer}), before reading the head further (as the egress,
+     * which makes its head checks only on a request it forwards), with {@code x-tapline-mock: final-recipient}. It
+     * reached no dependency in production and was not recorded: it is neither matched nor noted. Its body, if any, is
+     * not read; the connection stays open unless the candidate said the request is its last.
+     */
+    private void answerAsFinalRecipient(HttpServerRequest req) {
+        if (lastRequest(req)) {
+            lastOnItsConnection(req);
+        }
+        MaxForwards.Answer answer = MaxForwards.answer(req);
+        HttpServerResponse resp = req.response().setStatusCode(200);
+        resp.headers().addAll(answer.headers());
+        resp.putHeader(MOCK_HEADER, "final-recipient").end(answer.body());
     }
 
     /**

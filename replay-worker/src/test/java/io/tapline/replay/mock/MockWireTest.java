@@ -545,4 +545,45 @@ class MockWireTest {
         assertTrue(exchange(mock, "GET /inventory/stock?q=" + "a".repeat(33_000) + " HTTP/1.1\r\nHost: m\r\n\r\n")
                 .startsWith("HTTP/1.1 414 "));
     }
+
+    @Test
+    void aTraceOrOptionsInAbsoluteFormWithMaxForwardsZeroIsAnsweredAsTheEgressAnswersItAndIsNoCall() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("api.example.com:80", "GET", "/a", null, null, json(200, "{\"a\":1}")),
+                call("inventory", "OPTIONS", "/stock/1", null, null, json(204, ""))), matcher);
+        String tp = register(mocks);
+        // the sidecar's egress answers these itself, as their final recipient (RFC 9110 7.6.2), and records no call:
+        // before, the mock matched them against the recordings and reported an UNMATCHED_CALL
+        try (Socket s = new Socket("127.0.0.1", mock.port())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(("OPTIONS http://api.example.com/a HTTP/1.1\r\nHost: api.example.com\r\n"
+                    + "traceparent: " + tp + "\r\nMax-Forwards: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String options = readAnswer(s.getInputStream());
+            assertTrue(options.startsWith("HTTP/1.1 200 OK\r\n"), options);
+            assertTrue(options.contains("\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE\r\n"), options);
+            assertTrue(options.toLowerCase(java.util.Locale.ROOT).contains("\r\nx-tapline-mock: final-recipient\r\n"), options);
+            assertTrue(options.contains("\r\ncontent-length: 0\r\n") && options.endsWith("\r\n\r\n"), options);
+            // echoed without the lines that carry credentials; the last request on the connection, closed after
+            s.getOutputStream().write(("TRACE http://api.example.com/a?q=1 HTTP/1.1\r\nHost: api.example.com\r\n"
+                    + "traceparent: " + tp + "\r\nMax-Forwards: 00\r\nAuthorization: Bearer secret\r\nCookie: sid=1\r\n"
+                    + "Proxy-Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String trace = readAnswer(s.getInputStream());
+            assertTrue(trace.startsWith("HTTP/1.1 200 OK\r\n"), trace);
+            String lower = trace.toLowerCase(java.util.Locale.ROOT);
+            assertTrue(lower.contains("\r\ncontent-type: message/http\r\n") && lower.contains("\r\nconnection: close\r\n"), trace);
+            assertTrue(trace.endsWith("\r\n\r\nTRACE http://api.example.com/a?q=1 HTTP/1.1\r\nHost: api.example.com\r\n"
+                    + "traceparent: " + tp + "\r\nMax-Forwards: 00\r\nProxy-Connection: close\r\n\r\n"), trace);
+            assertEquals(-1, s.getInputStream().read(), "closed after the answer");
+        }
+        // a named route's request is one to the dependency, which reads Max-Forwards: the egress forwarded and recorded
+        // it, so it is matched; so is an absolute-form one with hops left (forwarded, decremented)
+        String routed = exchange(mock, "OPTIONS /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp
+                + "\r\nMax-Forwards: 0\r\nConnection: close\r\n\r\n");
+        assertTrue(routed.startsWith("HTTP/1.1 204 No Content\r\n"), routed);
+        assertTrue(exchange(mock, "OPTIONS http://api.example.com/a HTTP/1.1\r\nHost: api.example.com\r\ntraceparent: "
+                + tp + "\r\nMax-Forwards: 1\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 502 "));
+        assertEquals(1, mocks.usage().getMatched());
+        assertEquals(1, mocks.usage().getUnmatched(), "the OPTIONS with a hop left, which the egress forwarded");
+        assertEquals(List.of(), mocks.notes());
+    }
 }
