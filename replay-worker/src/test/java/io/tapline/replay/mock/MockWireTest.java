@@ -586,4 +586,24 @@ class MockWireTest {
         assertEquals(1, mocks.usage().getUnmatched(), "the OPTIONS with a hop left, which the egress forwarded");
         assertEquals(List.of(), mocks.notes());
     }
+
+    @Test
+    void aFragmentInATargetIsReadAsTheSidecarsEgressRecordedItSoTheCallMatchesItsRecording() throws Exception {
+        MockServer mock = start(502);
+        // what the sidecar's egress records: a named route's target as the app sent it after the route name, fragment
+        // included (in the path, or in the query when one comes before it), since it forwards that; an absolute-form
+        // target without its fragment (HttpUrl drops it)
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1#f", null, null, json(200, "{\"n\":1}")),
+                call("inventory", "GET", "/stock/2", "a=1#f", null, json(200, "{\"n\":2}")),
+                call("api.example.com:80", "GET", "/x", null, null, json(200, "{\"n\":3}"))), matcher);
+        String tp = register(mocks);
+        String[][] calls = {{"/inventory/stock/1#f", "{\"n\":1}"}, {"/inventory/stock/2?a=1#f", "{\"n\":2}"},
+                {"http://api.example.com/x#f", "{\"n\":3}"}};
+        for (String[] c : calls) {
+            String wire = exchange(mock, "GET " + c[0] + " HTTP/1.1\r\nHost: api.example.com\r\ntraceparent: " + tp
+                    + "\r\nConnection: close\r\n\r\n");
+            assertTrue(wire.startsWith("HTTP/1.1 200 OK\r\n") && wire.endsWith("\r\n\r\n" + c[1]), c[0] + ": " + wire);
+        }
+        assertEquals(3, mocks.usage().getMatched());
+    }
 }
