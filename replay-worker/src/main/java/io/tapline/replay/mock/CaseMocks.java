@@ -42,6 +42,8 @@ public final class CaseMocks {
     private final List<String> notes = new ArrayList<>();
     private int matched;
     private int unmatched;
+    /** Calls attributed to the case in all: answered, forwarded live or refused ({@link #callsSeen}). */
+    private int seen;
     private int ignoredDifferences;
 
     /** Without learned noise: every difference in a request the candidate sends counts unless a rule ignores it. */
@@ -91,6 +93,7 @@ public final class CaseMocks {
      * call's body and headers are compared with the answering recording's request ({@link #compareRequest}).
      */
     public synchronized MockAnswer answer(MockRequest call) {
+        seen++;
         MockMatcher.PreparedCall prepared = matcher.prepare(call, redacted);
         Best found = best(prepared);
         int best = found.index();
@@ -277,6 +280,7 @@ public final class CaseMocks {
      * and what the candidate sent is compared with it as for a mocked call; the answer came from the real dependency.
      */
     public synchronized void live(MockRequest call) {
+        seen++;
         MockMatcher.PreparedCall prepared = matcher.prepare(call, redacted);
         Best found = best(prepared);
         double score = found.match().score();
@@ -290,12 +294,14 @@ public final class CaseMocks {
 
     /** Notes a {@code CONNECT} of the candidate to {@code authority} that the mock refused with {@code status}. */
     public synchronized void tunnelRefused(String authority, int status) {
+        seen++;
         note("the candidate's CONNECT " + authority + " was answered " + status
                 + ": replay does not intercept TLS tunnels (route HTTPS dependencies through a named route over plain HTTP)");
     }
 
     /** Notes a call of the candidate ({@code METHOD target}) answered 413 for a body over {@code limit} bytes. */
     public synchronized void bodyTooLarge(String call, int limit) {
+        seen++;
         note("the candidate's call " + call + " was answered 413 and not matched: its body is over the mock's limit of "
                 + limit + " bytes");
     }
@@ -305,6 +311,7 @@ public final class CaseMocks {
      * sidecar's egress refuses it: it reached no dependency in production either.
      */
     public synchronized void refused(String call, int status, String reason) {
+        seen++;
         note("the candidate's call " + call + " was answered " + status + " and not matched, as the sidecar refuses it: "
                 + reason);
     }
@@ -367,6 +374,15 @@ public final class CaseMocks {
 
     public synchronized int callsMade() {
         return matched + unmatched;
+    }
+
+    /**
+     * Every call of the candidate the mock saw for this case: answered from a recording or unmatched, forwarded live
+     * ({@code --allow-live}), or refused (a {@code CONNECT}, a body over the limit, a request the sidecar refuses).
+     * Any of them says the candidate worked on the case's request.
+     */
+    public synchronized int callsSeen() {
+        return seen;
     }
 
     private static String describe(OutboundCall c) {

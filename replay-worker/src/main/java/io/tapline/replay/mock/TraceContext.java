@@ -39,6 +39,16 @@ public final class TraceContext {
         return new CaseTrace(traceId, "00-" + traceId + "-" + hex.formatHex(d, 16, 24) + "-01");
     }
 
+    /**
+     * The trace of a case's request sent again on a new connection (the candidate ended a reused one without
+     * answering): another trace id than {@link #forCase}'s, so that a dependency call the first attempt makes late is
+     * late, never counted with the attempt whose answer is compared. The case ids dedup writes (a signature id and a
+     * sample slot) hold no line feed, so no case's own trace is another's retry.
+     */
+    public static CaseTrace forRetry(String runId, String caseId) {
+        return forCase(runId, caseId + "\nsent again");
+    }
+
     /** The trace id of a traceparent header, or null when absent or malformed. */
     public static String traceIdOf(String traceparent) {
         if (traceparent == null) {

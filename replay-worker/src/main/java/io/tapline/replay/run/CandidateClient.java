@@ -10,15 +10,21 @@ import io.tapline.replay.http.Closing;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,8 +35,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -68,6 +76,12 @@ public final class CandidateClient implements AutoCloseable {
     private final Map<String, String> headerOverrides;
     /** {@link #headerOverrides} without the framing ones: the body is framed as recorded, whatever a flag says. */
     private final Map<String, String> sentOverrides;
+    /**
+     * The pooled connections that have carried a request: one that carries another is a reused keep-alive connection.
+     * Weakly held, so a closed connection leaves it with its last reference.
+     */
+    private final Set<HttpConnection> carried = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+    private final AtomicLong sentAgain = new AtomicLong();
 
     public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout) {
         this(vertx, target, maxConnections, timeout, Map.of());
@@ -105,8 +119,8 @@ public final class CandidateClient implements AutoCloseable {
         return headerOverrides;
     }
 
-    /** The recorded request with the given traceparent; completes with the candidate's response. */
-    public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
+    /** The request sent for {@code recorded}, with the given traceparent. */
+    private Exchange prepare(HttpRequest recorded, String traceparent) {
         String query = recorded.getRawQuery();
         String path = recorded.getPath();
         // The asterisk form (OPTIONS *) names the server, not a resource under the target's base path ("/api*").
@@ -145,11 +159,28 @@ public final class CandidateClient implements AutoCloseable {
                 // a case given up while waiting for a pooled connection leaves the pool's queue, and drops its body
                 .setConnectTimeout(timeoutMillis)
                 .setIdleTimeout(timeoutMillis);
+        return new Exchange(options, body, chunked);
+    }
+
+    /** A recorded request as it is sent: its head, its body and how the body is framed. */
+    private record Exchange(RequestOptions options, Buffer body, boolean chunked) {
+    }
+
+    /**
+     * The recorded request with the given traceparent, on a pooled connection; completes with the candidate's response.
+     * A request on a connection that had carried earlier exchanges, closed or reset by the candidate before its answer
+     * began, fails with {@link NoAnswerOnReusedConnection}: the candidate may have closed it as idle while the request
+     * was on its way, and {@link #sendOnNewConnection} can send it again.
+     */
+    public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
+        Exchange exchange = prepare(recorded, traceparent);
         // The response body is subscribed to in the same event-loop callback that receives the response head:
         // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         AtomicBoolean givenUp = new AtomicBoolean();
-        return client.request(options)
+        AtomicBoolean reused = new AtomicBoolean();
+        AtomicBoolean answerBegan = new AtomicBoolean();
+        return client.request(exchange.options())
                 .compose(req -> {
                     sent.set(req);
                     if (givenUp.get()) {
@@ -158,10 +189,15 @@ public final class CandidateClient implements AutoCloseable {
                         req.reset();
                         return Future.failedFuture("the case was given up before a connection to the candidate was open");
                     }
-                    req.setChunked(chunked);
-                    return (body.length() == 0 ? req.send() : req.send(body)).compose(resp -> read(req, resp));
+                    reused.set(!carried.add(req.connection()));
+                    return exchange(req, exchange).compose(resp -> {
+                        answerBegan.set(true);
+                        return read(req, resp);
+                    });
                 })
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .recover(err -> Future.failedFuture(reused.get() && !answerBegan.get() && !givenUp.get() && closed(err)
+                        ? new NoAnswerOnReusedConnection(err) : err))
                 .onFailure(err -> {
                     // Future.timeout does not stop the exchange: reset it, so that an answer that never ends
                     // frees its connection and stops filling memory
@@ -171,6 +207,81 @@ public final class CandidateClient implements AutoCloseable {
                         req.reset();
                     }
                 });
+    }
+
+    /**
+     * The recorded request with the given traceparent, on a connection opened for it alone and closed after its
+     * answer (never a pooled one), within {@code within}; completes with the candidate's response. For a request whose
+     * pooled connection the candidate closed without answering ({@link NoAnswerOnReusedConnection}).
+     */
+    public Future<HttpResponse> sendOnNewConnection(HttpRequest recorded, String traceparent, Duration within) {
+        Exchange exchange = prepare(recorded, traceparent);
+        long millis = Math.max(1, within.toMillis());
+        sentAgain.incrementAndGet();
+        AtomicReference<HttpClientConnection> opened = new AtomicReference<>();
+        AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+        AtomicBoolean givenUp = new AtomicBoolean();
+        return client.connect(new HttpConnectOptions()
+                        .setHost(target.host())
+                        .setPort(target.port())
+                        .setSsl(target.scheme().equals("https"))
+                        .setConnectTimeout(millis))
+                .compose(conn -> {
+                    opened.set(conn);
+                    if (givenUp.get()) {
+                        conn.close();
+                        return Future.failedFuture("the case was given up before a new connection to the candidate was open");
+                    }
+                    return conn.request(exchange.options());
+                })
+                .compose(req -> {
+                    sent.set(req);
+                    return exchange(req, exchange).compose(resp -> read(req, resp));
+                })
+                .timeout(millis, TimeUnit.MILLISECONDS)
+                .onComplete(ar -> {
+                    givenUp.set(true);
+                    HttpClientRequest req = sent.get();
+                    if (ar.failed() && req != null) {
+                        req.reset();
+                    }
+                    HttpClientConnection conn = opened.get();
+                    if (conn != null) {
+                        conn.close();
+                    }
+                });
+    }
+
+    /** How many requests were sent again on a new connection ({@link #sendOnNewConnection}). */
+    public long sentAgain() {
+        return sentAgain.get();
+    }
+
+    /** Sends the request's head and body on {@code req}; completes with the response head. */
+    private static Future<HttpClientResponse> exchange(HttpClientRequest req, Exchange exchange) {
+        req.setChunked(exchange.chunked());
+        return exchange.body().length() == 0 ? req.send() : req.send(exchange.body());
+    }
+
+    /**
+     * Whether {@code err} is the connection's end: closed by the candidate ({@link HttpClosedException}) or a
+     * transport failure such as a reset or a write to a closed socket ({@link IOException}). Not a timeout, nor an
+     * answer that could not be read (a malformed or too large head).
+     */
+    private static boolean closed(Throwable err) {
+        return err instanceof HttpClosedException || err instanceof IOException;
+    }
+
+    /**
+     * A request on a pooled connection that had carried earlier exchanges, ended by the candidate (closed, or reset)
+     * before its answer began: the race with a candidate that closes idle keep-alive connections (Node.js after 5 s,
+     * gunicorn after 2 s) while the request is on its way.
+     */
+    public static final class NoAnswerOnReusedConnection extends VertxException {
+
+        NoAnswerOnReusedConnection(Throwable cause) {
+            super("the candidate ended a reused keep-alive connection before answering: " + cause, cause, true);
+        }
     }
 
     /**
@@ -221,6 +332,11 @@ public final class CandidateClient implements AutoCloseable {
 
     public HttpUrl target() {
         return target;
+    }
+
+    /** The time a case's request may take ({@code --request-timeout}). */
+    public Duration timeout() {
+        return Duration.ofMillis(timeoutMillis);
     }
 
     /** Closes the client's connections, waited for up to {@link Closing#TIMEOUT} (then given up). */

@@ -19,9 +19,11 @@ import io.tapline.replay.mock.TraceContext;
 import io.vertx.core.Future;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToIntFunction;
 
@@ -49,6 +51,9 @@ public final class CaseReplayer {
      * ~2.9 MB, whose transaction aborted on every retry. What does not fit is counted, not listed.
      */
     static final int MAX_LISTED_CHARS = 256 * 1024;
+
+    /** The methods RFC 9110 9.2.2 defines as idempotent: one sent twice has the effect of one sent once. */
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
     private final String runId;
     private final String worker;
@@ -134,30 +139,101 @@ public final class CaseReplayer {
         return answer.transform(ar -> {
             long micros = (System.nanoTime() - start) / 1000;
             registry.unregister(traceId, mocks);
+            if (ar.failed() && ar.cause() instanceof CandidateClient.NoAnswerOnReusedConnection) {
+                return sendAgain(c, ignores, redacted, mocks, ar.cause(), start, micros, registered);
+            }
             if (ar.failed()) {
                 return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
                         "candidate " + candidate.target() + " did not answer: " + ar.cause(),
                         mocks.truncatedResponsesServed()));
             }
-            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result(), micros));
+            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result(), micros, List.of()));
+        });
+    }
+
+    /**
+     * The case's request sent once more, on a new connection, after the candidate ended the reused keep-alive
+     * connection it went on before answering (RFC 9110 9.2.2 allows a client to retry an idempotent request then).
+     * The second attempt has mocks and a trace id of its own ({@link TraceContext#forRetry}): the result counts the
+     * dependency calls of the attempt whose answer is compared, and a call the first makes late is late, attributed to
+     * none. It has what is left of the case's {@code --request-timeout}, so a case never takes longer than before.
+     * Not sent again: a request of a method that is not idempotent (POST, PATCH) whose first attempt made dependency
+     * calls, which the candidate acted on and might act on twice; and a case with no time left. Those are the ERROR
+     * they were.
+     */
+    private Future<ReplayResult> sendAgain(Case c, IgnoreRules.Scope ignores, RedactedValues redacted, CaseMocks first,
+                                           Throwable cause, long start, long micros, AtomicReference<Registered> registered) {
+        HttpRequest request = c.getSample().getRequest();
+        String method = request.getMethod().toUpperCase(Locale.ROOT);
+        int firstCalls = first.callsSeen();
+        long left = candidate.timeout().toNanos() - (System.nanoTime() - start);
+        String notSent = null;
+        if (firstCalls > 0 && !IDEMPOTENT.contains(method)) {
+            notSent = "not sent again: " + method + " is not idempotent, and the candidate made " + firstCalls
+                    + " dependency call(s) for it, so it acted on the request and could act on it twice";
+        } else if (left <= 0) {
+            notSent = "not sent again: no time left of the request timeout";
+        }
+        if (notSent != null) {
+            return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, first.usage(), micros,
+                    "candidate " + candidate.target() + " did not answer: " + cause + "; " + notSent,
+                    first.truncatedResponsesServed()));
+        }
+        String note = "the candidate ended a reused keep-alive connection without answering (" + cause.getCause()
+                + "): the request was sent again on a new connection"
+                + (firstCalls > 0 ? "; the first attempt's " + firstCalls + " dependency call(s) are not counted" : "");
+        TraceContext.CaseTrace trace = TraceContext.forRetry(runId, c.getCaseId());
+        CaseMocks mocks = new CaseMocks(c.getCaseId(), c.getSample().getOutboundCalls(), matcher, ignores, redacted);
+        try {
+            registry.register(trace.traceId(), mocks);
+        } catch (IllegalStateException e) {
+            return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, first.usage(), micros,
+                    "candidate " + candidate.target() + " did not answer: " + cause + "; not sent again: " + e.getMessage(),
+                    first.truncatedResponsesServed()));
+        }
+        registered.set(new Registered(trace.traceId(), mocks));
+        long again = System.nanoTime();
+        Future<HttpResponse> answer;
+        try {
+            answer = candidate.sendOnNewConnection(request, trace.traceparent(), Duration.ofNanos(left));
+        } catch (RuntimeException e) {
+            registry.unregister(trace.traceId(), mocks);
+            throw e;
+        }
+        return answer.transform(ar -> {
+            // the answer time of the attempt whose answer is compared
+            long answeredMicros = (System.nanoTime() - again) / 1000;
+            registry.unregister(trace.traceId(), mocks);
+            List<String> notes = new ArrayList<>();
+            notes.add(note);
+            if (ar.failed()) {
+                notes.addAll(mocks.truncatedResponsesServed());
+                return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), answeredMicros,
+                        "candidate " + candidate.target() + " did not answer on a new connection either: " + ar.cause()
+                                + " (first: " + cause.getCause() + ")", notes));
+            }
+            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result(), answeredMicros, notes));
         });
     }
 
     /** The result of a case the candidate answered: its answer and its dependency calls compared with the recording. */
     private ReplayResult judge(Case c, IgnoreRules.Scope ignores, RedactedValues redacted, CaseMocks mocks,
-                               HttpResponse resp, long micros) {
+                               HttpResponse resp, long micros, List<String> attemptNotes) {
         Comparison cmp;
         try {
             cmp = comparator.compare(ignores, redacted, c.getSample().getResponse(), resp);
         } catch (RuntimeException | StackOverflowError e) {
             // the candidate answered; its answer is this case's error, not the candidate's failure to answer
+            List<String> notes = new ArrayList<>(attemptNotes);
+            notes.addAll(mocks.truncatedResponsesServed());
             return result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
-                    "the answer could not be compared: " + e, mocks.truncatedResponsesServed());
+                    "the answer could not be compared: " + e, notes);
         }
         List<Difference> diffs = new ArrayList<>(cmp.differences());
         diffs.addAll(mocks.differences());
         List<String> truncated = mocks.truncatedResponsesServed();
-        List<String> notes = new ArrayList<>(cmp.notes());
+        List<String> notes = new ArrayList<>(attemptNotes);
+        notes.addAll(cmp.notes());
         notes.addAll(truncated);
         notes.addAll(mocks.notes());
         int ignored = cmp.ignored() + mocks.ignoredDifferences();

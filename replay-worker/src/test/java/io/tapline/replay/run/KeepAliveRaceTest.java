@@ -1,0 +1,419 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.MockCall;
+import io.tapline.avro.ReplayResult;
+import io.tapline.avro.Verdict;
+import io.tapline.http.HttpUrl;
+import io.tapline.redaction.RedactionKey;
+import io.tapline.replay.Fixtures;
+import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.ResponseComparator;
+import io.tapline.replay.mock.MockMatcher;
+import io.tapline.replay.mock.MockRegistry;
+import io.tapline.replay.mock.MockServer;
+import io.tapline.replay.mock.MockServerOptions;
+import io.tapline.replay.mock.TraceContext;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A candidate that ends a keep-alive connection as the next request arrives on it, as one that closes idle connections
+ * (Node.js after 5 s, gunicorn after 2 s) does when the request crosses its close: a raw socket server that answers the
+ * requests its script says to and ends the connection on the others, so the race is played without waiting.
+ */
+@Timeout(60)
+class KeepAliveRaceTest {
+
+    private static final String ANSWER = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+
+    private Vertx vertx;
+    private final MockRegistry registry = new MockRegistry();
+    private MockServer mock;
+    private final AtomicInteger liveHits = new AtomicInteger();
+    private ScriptedCandidate candidate;
+    private CandidateClient client;
+
+    @BeforeEach
+    void start() {
+        vertx = Vertx.vertx();
+        HttpServer payments = vertx.createHttpServer().requestHandler(r -> {
+            liveHits.incrementAndGet();
+            r.response().end("{}");
+        }).listen(0, "localhost").await();
+        // the inventory is mocked; the payments service is reached live (--allow-live localhost)
+        mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, Map.of(
+                "inventory", HttpUrl.parse("http://127.0.0.1:9"),
+                "payments", HttpUrl.parse("http://localhost:" + payments.actualPort())), Set.of("localhost"), 502, 1 << 20),
+                registry).await();
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        if (client != null) {
+            client.close();
+        }
+        if (candidate != null) {
+            candidate.close();
+        }
+        vertx.close().await();
+    }
+
+    /** What the candidate does with a request: answers it, or ends its connection after reading it. */
+    enum Action {
+        ANSWER,
+        /** closes the connection (FIN) without a byte of answer */
+        CLOSE,
+        /** resets the connection (RST) without a byte of answer */
+        RESET,
+        /** writes a whole response head announcing 10 bytes of body, 2 of them, and closes */
+        CUT_ANSWER,
+        /** writes a status line, no header, and closes */
+        STATUS_LINE
+    }
+
+    /** What the candidate does with request {@code request} (from 0) on its connection {@code connection} (from 0). */
+    interface Script {
+        Action on(int connection, int request, String head) throws IOException, InterruptedException;
+    }
+
+    private CaseReplayer replayer(Script script) throws IOException {
+        candidate = new ScriptedCandidate(script);
+        client = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.port()), 1, Duration.ofSeconds(5));
+        return new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
+                new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none()),
+                ResultRedaction.of(RedactionKey.random()), Clock.systemUTC());
+    }
+
+    private static Case get(String id) {
+        return Fixtures.caseOf(id, Fixtures.request("GET", "shop:8080", "/items/" + id, null, null), Fixtures.json(200, "{}"),
+                List.of(), 1);
+    }
+
+    /** A recorded POST /orders/ID whose app made one call to the inventory, GET /stock/ID. */
+    private static Case postWithCall(String id) {
+        return Fixtures.caseOf(id, Fixtures.request("POST", "shop:8080", "/orders/" + id, null, "{\"n\":1}"),
+                Fixtures.json(200, "{}"), List.of(stockCall(id)), 1);
+    }
+
+    private static io.tapline.avro.OutboundCall stockCall(String id) {
+        return Fixtures.call("inventory", "GET", "/stock/" + id, null, null, Fixtures.json(200, "{\"stock\":1}"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"CLOSE", "RESET"})
+    void aRequestOnAReusedConnectionTheCandidateEndsWithoutAnsweringIsSentOnceMoreOnANewConnectionAndPasses(Action end)
+            throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> request == 0 ? Action.ANSWER : end);
+        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+        ReplayResult r = replayer.replay(get("b")).await();
+        assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
+        assertEquals(1, r.getNotes().size(), r::toString);
+        assertTrue(r.getNotes().get(0).startsWith("the candidate ended a reused keep-alive connection without answering ("),
+                r.getNotes()::toString);
+        assertTrue(r.getNotes().get(0).endsWith("): the request was sent again on a new connection"), r.getNotes()::toString);
+        assertEquals(List.of("0/0 GET /items/a", "0/1 GET /items/b", "1/0 GET /items/b"), candidate.log());
+        assertEquals(1, client.sentAgain());
+        // the attempt sent again carries a trace of its own, not the first attempt's
+        String first = TraceContext.forCase("run-1", "b").traceparent();
+        assertEquals(List.of(TraceContext.forCase("run-1", "a").traceparent(), first,
+                TraceContext.forRetry("run-1", "b").traceparent()), candidate.traceparents());
+        assertTrue(!first.equals(TraceContext.forRetry("run-1", "b").traceparent()));
+        // and is otherwise the same request, byte for byte
+        assertEquals(candidate.heads().get(1).replace(first, TraceContext.forRetry("run-1", "b").traceparent()),
+                candidate.heads().get(2));
+    }
+
+    @Test
+    void aPostTheCandidateDidNotActOnIsSentAgainToo() throws Exception {
+        // the candidate ends the connection before working on the request: it made no dependency call
+        CaseReplayer replayer = replayer((connection, request, head) -> request == 0 ? Action.ANSWER : Action.CLOSE);
+        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+        ReplayResult r = replayer.replay(Fixtures.caseOf("p", Fixtures.request("POST", "shop:8080", "/orders", null,
+                "{\"n\":1}"), Fixtures.json(200, "{}"), List.of(), 1)).await();
+        assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
+        assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders", "1/0 POST /orders"), candidate.log());
+    }
+
+    @Test
+    void aSecondEndOnTheNewConnectionIsAnErrorAsBeforeAndTheRequestIsNotSentAThirdTime() throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) ->
+                connection == 0 && request == 0 ? Action.ANSWER : Action.CLOSE);
+        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+        ReplayResult r = replayer.replay(get("b")).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertTrue(r.getError().startsWith("candidate http://127.0.0.1:" + candidate.port()
+                + " did not answer on a new connection either: "), r::getError);
+        assertEquals(List.of("0/0 GET /items/a", "0/1 GET /items/b", "1/0 GET /items/b"), candidate.log());
+        assertEquals(1, client.sentAgain());
+    }
+
+    @Test
+    void aFirstRequestOnANewConnectionEndedWithoutAnAnswerIsNotSentAgain() throws Exception {
+        // not the keep-alive race: the candidate ended a connection it had just accepted, on the request it was sent for
+        CaseReplayer replayer = replayer((connection, request, head) -> Action.CLOSE);
+        ReplayResult r = replayer.replay(get("a")).await();
+        assertEquals(Verdict.ERROR, r.getVerdict());
+        assertTrue(r.getError().startsWith("candidate http://127.0.0.1:" + candidate.port() + " did not answer: "),
+                r::getError);
+        assertEquals(List.of("0/0 GET /items/a"), candidate.log());
+        assertEquals(0, client.sentAgain());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"CUT_ANSWER", "STATUS_LINE"})
+    void anAnswerTheCandidateBeganBeforeEndingTheConnectionIsNotSentAgain(Action cut) throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> request == 0 ? Action.ANSWER : cut);
+        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+        ReplayResult r = replayer.replay(get("b")).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertTrue(r.getError().startsWith("candidate http://127.0.0.1:" + candidate.port() + " did not answer: "),
+                r::getError);
+        assertEquals(List.of("0/0 GET /items/a", "0/1 GET /items/b"), candidate.log());
+        assertEquals(0, client.sentAgain());
+    }
+
+    @Test
+    void theResultCountsTheDependencyCallsOfTheAttemptWhoseAnswerIsComparedOnly() throws Exception {
+        // every attempt calls the inventory through the mock with the trace it was sent; the one on the reused
+        // connection then ends it: its call is not the compared answer's, and must not be counted with it
+        CaseReplayer replayer = replayer((connection, request, head) -> {
+            callInventory(head);
+            return request == 0 ? Action.ANSWER : Action.CLOSE;
+        });
+        Case a = Fixtures.caseOf("a", Fixtures.request("GET", "shop:8080", "/items/a", null, null), Fixtures.json(200, "{}"),
+                List.of(stockCall("a")), 1);
+        assertEquals(Verdict.PASS, replayer.replay(a).await().getVerdict());
+        Case b = Fixtures.caseOf("b", Fixtures.request("GET", "shop:8080", "/items/b", null, null), Fixtures.json(200, "{}"),
+                List.of(stockCall("b")), 1);
+        ReplayResult r = replayer.replay(b).await();
+        assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
+        assertEquals(1, r.getMocks().getMatched());
+        assertEquals(0, r.getMocks().getUnmatched());
+        assertEquals(0, r.getMocks().getUnused());
+        assertEquals(List.of("GET inventory /stock/b matched"), r.getMocks().getCalls().stream()
+                .map(KeepAliveRaceTest::describe).toList());
+        assertTrue(r.getNotes().get(0).endsWith("; the first attempt's 1 dependency call(s) are not counted"),
+                r.getNotes()::toString);
+        assertEquals(List.of("0/0 GET /items/a", "0/1 GET /items/b", "1/0 GET /items/b"), candidate.log());
+        assertEquals(0, registry.inFlight());
+    }
+
+    @Test
+    void aPostTheCandidateActedOnBeforeEndingTheConnectionIsNotSentAgain() throws Exception {
+        // it made a dependency call for it: sent again, it could act on the order twice
+        CaseReplayer replayer = replayer((connection, request, head) -> {
+            if (request > 0) {
+                callInventory(head);
+                return Action.CLOSE;
+            }
+            return Action.ANSWER;
+        });
+        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+        ReplayResult r = replayer.replay(postWithCall("p")).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertTrue(r.getError().endsWith("; not sent again: POST is not idempotent, and the candidate made 1 dependency"
+                + " call(s) for it, so it acted on the request and could act on it twice"), r::getError);
+        assertEquals(1, r.getMocks().getMatched());
+        assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders/p"), candidate.log());
+        assertEquals(0, client.sentAgain());
+    }
+
+    @Test
+    void aPostForWhichTheCandidateReachedALiveDependencyIsNotSentAgain() throws Exception {
+        // the one dependency call it made was forwarded live, not answered from a recording: it counts all the same
+        CaseReplayer replayer = replayer((connection, request, head) -> {
+            if (request > 0) {
+                call(head, "/payments/charge");
+                return Action.CLOSE;
+            }
+            return Action.ANSWER;
+        });
+        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+        ReplayResult r = replayer.replay(Fixtures.caseOf("p", Fixtures.request("POST", "shop:8080", "/orders/p", null,
+                "{\"n\":1}"), Fixtures.json(200, "{}"), List.of(), 1)).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertTrue(r.getError().endsWith("; not sent again: POST is not idempotent, and the candidate made 1 dependency"
+                + " call(s) for it, so it acted on the request and could act on it twice"), r::getError);
+        assertEquals(1, liveHits.get());
+        assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders/p"), candidate.log());
+        assertEquals(0, client.sentAgain());
+    }
+
+    private static String describe(MockCall call) {
+        return call.getMethod() + " " + call.getDestination() + " " + call.getPath() + " " + call.getOutcome();
+    }
+
+    /** The candidate's call to the inventory for the item of the request, through the mock, with the request's trace. */
+    private void callInventory(String head) throws IOException, InterruptedException {
+        String target = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/1.1"));
+        call(head, "/inventory/stock/" + target.substring(target.lastIndexOf('/') + 1));
+    }
+
+    /** The candidate's call to {@code path} of the mock, with the trace of the request whose head is {@code head}. */
+    private void call(String head, String path) throws IOException, InterruptedException {
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + mock.port() + path))
+                .header("traceparent", ScriptedCandidate.header(head, "traceparent")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer::body);
+    }
+
+    /** A candidate on a raw socket, each connection served by a thread of its own as its {@link Script} says. */
+    private static final class ScriptedCandidate implements AutoCloseable {
+        private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+        private final List<String> traceparents = Collections.synchronizedList(new ArrayList<>());
+        private final List<String> heads = Collections.synchronizedList(new ArrayList<>());
+        private final AtomicInteger connections = new AtomicInteger();
+        private final ServerSocket listener;
+        private final Script script;
+
+        ScriptedCandidate(Script script) throws IOException {
+            this.script = script;
+            listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread acceptor = new Thread(this::acceptAll, "scripted-candidate");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        /** "CONNECTION/REQUEST METHOD TARGET" of every request read, in order. */
+        List<String> log() {
+            return List.copyOf(log);
+        }
+
+        List<String> traceparents() {
+            return List.copyOf(traceparents);
+        }
+
+        /** The head of every request read, in order. */
+        List<String> heads() {
+            return List.copyOf(heads);
+        }
+
+        private void acceptAll() {
+            while (!listener.isClosed()) {
+                try {
+                    Socket s = listener.accept();
+                    int connection = connections.getAndIncrement();
+                    Thread t = new Thread(() -> serve(s, connection), "scripted-candidate-" + connection);
+                    t.setDaemon(true);
+                    t.start();
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        }
+
+        private void serve(Socket s, int connection) {
+            try (s) {
+                s.setSoTimeout(10_000);
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                for (int request = 0; ; request++) {
+                    String head = readRequest(in);
+                    if (head == null) {
+                        return;
+                    }
+                    String line = head.substring(0, head.indexOf("\r\n"));
+                    log.add(connection + "/" + request + " " + line.substring(0, line.lastIndexOf(' ')));
+                    traceparents.add(header(head, "traceparent"));
+                    heads.add(head);
+                    switch (script.on(connection, request, head)) {
+                        case ANSWER -> {
+                            out.write(ANSWER.getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case CLOSE -> {
+                            return;
+                        }
+                        case RESET -> {
+                            s.setSoLinger(true, 0);
+                            return;
+                        }
+                        case STATUS_LINE -> {
+                            out.write("HTTP/1.1 200 OK\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                            return;
+                        }
+                        case CUT_ANSWER -> {
+                            out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{}"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                            return;
+                        }
+                    }
+                }
+            } catch (IOException | InterruptedException e) {
+                // the client went away
+            }
+        }
+
+        /** A request's head, its body (Content-Length framed) read and dropped; null when the client closed first. */
+        private static String readRequest(InputStream in) throws IOException {
+            StringBuilder head = new StringBuilder();
+            while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    return null;
+                }
+                head.append((char) b);
+            }
+            String length = header(head.toString(), "content-length");
+            if (length != null) {
+                in.readNBytes(Integer.parseInt(length));
+            }
+            return head.toString();
+        }
+
+        /** The value of the head's first {@code name} line, or null. */
+        static String header(String head, String name) {
+            for (String line : head.split("\r\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals(name)) {
+                    return line.substring(colon + 1).trim();
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+        }
+    }
+}
