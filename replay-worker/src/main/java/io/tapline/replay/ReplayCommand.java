@@ -345,8 +345,9 @@ public final class ReplayCommand {
             RateLimiter limiter = new RateLimiter(settings.rate());
             Progress progress = new Progress();
             progress.totalAtMost(start.getBounds().getEndOffsets().values().stream().mapToLong(Long::longValue).sum());
+            List<CandidateClient> candidates = new CopyOnWriteArrayList<>();
             ReplayWorker.ResultListener listener = registerMetrics(metrics, concurrencyGate::inFlight, mock::liveCalls,
-                    registry::unattributableCalls);
+                    registry::unattributableCalls, () -> candidates.stream().mapToLong(CandidateClient::sentAgain).sum());
             int workerCount = settings.workers();
             BatchBudget budget = new BatchBudget(workerCount, concurrency, mode, settings.rate(), requestTimeout);
             for (int i = 0; i < workerCount; i++) {
@@ -356,6 +357,7 @@ public final class ReplayCommand {
                 // other workers are idle; the gate, not the pool, caps the requests in flight.
                 CandidateClient candidate = new CandidateClient(vertx, target, concurrency, requestTimeout,
                         settings.candidateHeaders());
+                candidates.add(candidate);
                 CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator,
                         settings.published(), clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
@@ -415,7 +417,7 @@ public final class ReplayCommand {
      * each committed result in them: every result by verdict, and the candidate's answer time of those that have one.
      */
     static ReplayWorker.ResultListener registerMetrics(Metrics metrics, IntSupplier inFlight, LongSupplier liveCalls,
-                                                       LongSupplier unattributableCalls) {
+                                                       LongSupplier unattributableCalls, LongSupplier candidateRetries) {
         Map<Verdict, Metrics.Counter> byVerdict = new EnumMap<>(Verdict.class);
         for (Verdict v : Verdict.values()) {
             byVerdict.put(v, metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
@@ -426,6 +428,9 @@ public final class ReplayCommand {
         metrics.counter("tapline_replay_mock_live_calls_total", "Dependency calls forwarded live", liveCalls);
         metrics.counter("tapline_replay_mock_unattributable_calls_total", "Dependency calls no case could be found for",
                 unattributableCalls);
+        metrics.counter("tapline_replay_candidate_retries_total",
+                "Case requests sent again on a new connection: the candidate ended a reused keep-alive connection"
+                        + " without answering", candidateRetries);
         return r -> {
             byVerdict.get(r.getVerdict()).inc();
             // 0: no answer time, as the candidate was never sent the case (a request truncated at capture, an
