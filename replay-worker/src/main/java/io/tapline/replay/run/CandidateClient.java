@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * end-to-end headers in recorded order, the body framed as it was (chunked or with its length). Bodies go as
  * recorded: decoded, without their {@code Content-Encoding}, when the capture decoded them, still encoded when the
  * record says so; responses come back undecoded so the comparison sees what the candidate sent. The recorded trace
- * headers are replaced by the case's.
+ * headers are replaced by the case's. Requests go on pooled keep-alive connections; one the candidate ended a reused
+ * connection on without answering can be sent once more on a connection of its own ({@link #sendOnNewConnection}).
  */
 public final class CandidateClient implements AutoCloseable {
 
@@ -168,8 +169,8 @@ public final class CandidateClient implements AutoCloseable {
 
     /**
      * The recorded request with the given traceparent, on a pooled connection; completes with the candidate's response.
-     * A request on a connection that had carried earlier exchanges, closed or reset by the candidate before its answer
-     * began, fails with {@link NoAnswerOnReusedConnection}: the candidate may have closed it as idle while the request
+     * A request on a connection that had carried earlier exchanges, closed or reset by the candidate before a response
+     * head arrived, fails with {@link NoAnswerOnReusedConnection}: the candidate may have closed it as idle while the request
      * was on its way, and {@link #sendOnNewConnection} can send it again.
      */
     public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
@@ -274,7 +275,8 @@ public final class CandidateClient implements AutoCloseable {
 
     /**
      * A request on a pooled connection that had carried earlier exchanges, ended by the candidate (closed, or reset)
-     * before its answer began: the race with a candidate that closes idle keep-alive connections (Node.js after 5 s,
+     * before a response head arrived (Vert.x reports a connection closed part way through a status line so too): the
+     * race with a candidate that closes idle keep-alive connections (Node.js after 5 s,
      * gunicorn after 2 s) while the request is on its way.
      */
     public static final class NoAnswerOnReusedConnection extends VertxException {
