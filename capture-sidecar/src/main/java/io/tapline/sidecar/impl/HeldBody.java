@@ -124,6 +124,19 @@ final class HeldBody {
         return out;
     }
 
+    /**
+     * The whole body, handed on to be written to the app and kept, still counted in the budget, so that it can be
+     * sent again on another connection (a request that failed on a stale pooled connection); {@link #drop()} gives
+     * it back. Called again, it returns the same bytes.
+     */
+    Buffer keep() {
+        Buffer out = take();
+        counted = out.length();
+        budget.take(counted);
+        chunks.add(out);
+        return out;
+    }
+
     /** The exchange ended before the body was handed on: the bytes held are given back, and later ones dropped. */
     void drop() {
         dropped = true;
@@ -135,6 +148,8 @@ final class HeldBody {
             budget.release(counted);
             counted = 0;
         }
-        chunks = new ArrayList<>();
+        if (!chunks.isEmpty()) {
+            chunks = new ArrayList<>();
+        }
     }
 }

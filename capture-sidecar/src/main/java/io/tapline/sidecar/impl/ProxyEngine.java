@@ -99,6 +99,8 @@ public final class ProxyEngine {
 
     private final Vertx vertx;
     private final Supplier<HttpClient> clients;
+    /** Clients that open a new connection for every request: a request sent again goes on one of them. */
+    private final Supplier<HttpClient> freshClients;
     private final Settings settings;
     private final String listener;
     private final Metrics.Counter proxied;
@@ -115,10 +117,16 @@ public final class ProxyEngine {
     /** At most one warning about the app failing per this interval, so an app that is down cannot flood the log. */
     static final long FAILURE_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /** @param clients the upstream client of the calling event loop (see {@link SidecarImpl}) */
-    public ProxyEngine(Vertx vertx, Supplier<HttpClient> clients, Settings settings, String listener, Metrics metrics) {
+    /**
+     * @param clients      the upstream client of the calling event loop (see {@link SidecarImpl})
+     * @param freshClients the calling event loop's upstream client that keeps no connection for another request: a
+     *                     request that failed on a stale pooled connection is sent again on one of its connections
+     */
+    public ProxyEngine(Vertx vertx, Supplier<HttpClient> clients, Supplier<HttpClient> freshClients, Settings settings,
+                       String listener, Metrics metrics) {
         this.vertx = vertx;
         this.clients = clients;
+        this.freshClients = freshClients;
         this.settings = settings;
         this.listener = listener;
         this.metrics = metrics;
@@ -268,22 +276,24 @@ public final class ProxyEngine {
             body.read(() -> {
                 if (!ex.done) {
                     ex.bodyRead();
-                    forward(req, target, options, ex, reqTap, true, te != null, body);
+                    forward(req, target, options, ex, reqTap, true, te != null, body, false);
                 }
             }, ex::uploadBroke);
         } else {
-            forward(req, target, options, ex, reqTap, hasBody, te != null, null);
+            forward(req, target, options, ex, reqTap, hasBody, te != null, null, false);
         }
     }
 
     /**
      * Asks the upstream for a connection and sends the request: with the body {@code heldBody} read (all of it, or
      * its first bytes and then the rest as it streams), or streaming {@code reqTap} from its first byte when null.
+     *
+     * @param again the request failed on a stale pooled connection and goes again, on a new connection
      */
     private void forward(HttpServerRequest req, Target target, RequestOptions options, Exchanges ex, BodyTap reqTap,
-                         boolean hasBody, boolean chunked, HeldBody heldBody) {
+                         boolean hasBody, boolean chunked, HeldBody heldBody, boolean again) {
         long startNanos = ex.startNanos;
-        clients.get().request(options).onComplete(ar -> {
+        (again ? freshClients : clients).get().request(options).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
                 ex.fail(statusFor(ar.cause()), ar.cause());
@@ -317,7 +327,8 @@ public final class ProxyEngine {
                     creq.setChunked(true);
                 }
                 if (heldBody != null && heldBody.ended()) {
-                    creq.end(heldBody.take()); // the whole body was read: nothing left to stream
+                    // the whole body was read: nothing left to stream; kept for a request that may be sent again
+                    creq.end(idempotent(req.method()) ? heldBody.keep() : heldBody.take());
                 } else {
                     if (heldBody != null) {
                         creq.write(heldBody.take()); // the first bytes, read before connecting; the rest streams
@@ -335,7 +346,16 @@ public final class ProxyEngine {
             }
             creq.response().onComplete(rar -> {
                 if (rar.failed()) {
-                    ex.fail(statusFor(rar.cause()), rar.cause());
+                    String retry = again ? null : retryReason(ex, creq, hasBody, heldBody, rar.cause());
+                    if (retry == null) {
+                        ex.fail(statusFor(rar.cause()), rar.cause());
+                        return;
+                    }
+                    retries(retry).inc();
+                    LOG.debug("{} {} failed on a reused {} connection before any response byte ({}): sent again on a new connection",
+                            req.method(), req.path(), listener, rar.cause().toString());
+                    ex.upstreamRequest = null;
+                    forward(req, target, options, ex, reqTap, hasBody, chunked, heldBody, true);
                 } else if (rar.result().statusCode() == 101) {
                     // The app switched protocols on a request that asked for no upgrade (WebSocket upgrades take
                     // tunnelWebSocket; any other Upgrade is hop-by-hop and never reaches the app): RFC 9110 7.8 forbids
@@ -350,9 +370,43 @@ public final class ProxyEngine {
         });
     }
 
+    /**
+     * Why the request that just failed on {@code creq} goes again, on a new connection; null when it does not. It
+     * goes again, as nginx sends a request on after an error on a cached upstream connection, when all of these hold:
+     * the connection was a pooled one that had carried an earlier exchange and the app sent no byte of an answer (what
+     * an app closing a keep-alive connection it found idle looks like, in the moment the sidecar reused it); the method
+     * is idempotent (RFC 9110 9.2.2), so that an app that did act on the request may be asked again; the body, if any,
+     * was read whole before connecting ({@link HeldBody#keep()}), so the same bytes can be sent again (a streamed body
+     * is gone); the exchange is still waiting on the app (not timed out, the client still there). The first attempt is
+     * not published: the exchange records what the request sent again got.
+     */
+    private String retryReason(Exchanges ex, HttpClientRequest creq, boolean hasBody, HeldBody heldBody, Throwable cause) {
+        if (ex.done || !idempotent(ex.request.method()) || (hasBody && (heldBody == null || !heldBody.ended()))
+                || statusFor(cause) != 502 || !UpstreamReads.reusedAndUnanswered(creq.connection())) {
+            return null;
+        }
+        return cause instanceof HttpClosedException ? "closed" : "reset";
+    }
+
+    /** RFC 9110 9.2.2: methods whose intended effect is the same when a request is repeated. */
+    static boolean idempotent(HttpMethod method) {
+        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
+                || method == HttpMethod.TRACE || method == HttpMethod.PUT || method == HttpMethod.DELETE;
+    }
+
+    /** Requests this listener sent again on a new connection after a stale pooled one failed, by how it failed. */
+    Metrics.Counter retries(String reason) {
+        return metrics.counter("tapline_sidecar_upstream_retries_total",
+                "Requests sent again on a new connection after a reused keep-alive connection failed before any response byte, by how it failed",
+                "listener", listener, "reason", reason);
+    }
+
     private void relayResponse(Exchanges ex, HttpClientResponse cresp) {
         long responseHead = System.nanoTime();
         ex.relaying = true;
+        if (ex.heldBody != null) {
+            ex.heldBody.drop(); // a body kept to be sent again: the answer has begun, it will not be
+        }
         ex.progress();
         HttpServerRequest req = ex.request;
         HttpServerResponse resp = req.response();

@@ -131,16 +131,10 @@ public final class SidecarImpl implements Sidecar {
         }
         // A client (and so a connection pool) per event loop: a pooled connection serves only the event loop that
         // opened it, so an upstream response is handled on the thread of the request it answers, with no hand-off.
-        ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> vertx.httpClientBuilder()
-                .with(new HttpClientOptions()
-                        .setKeepAlive(true)
-                        .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
-                        .setDecompressionSupported(false))
-                // enough pooled keep-alive connections per upstream for a busy app; waiters queue beyond that
-                .with(new PoolOptions().setHttp1MaxSize(512))
-                // a 102 Processing must not be taken for the response
-                .withConnectHandler(InterimResponseFilter::install)
-                .build());
+        ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> upstreamClient(vertx, o, true));
+        // A request that failed on a stale pooled connection goes again on a new one: a client that keeps none.
+        // Made on an event loop's first such request, so most never make one.
+        ThreadLocal<HttpClient> freshClients = ThreadLocal.withInitial(() -> upstreamClient(vertx, o, false));
         NetClient netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) o.connectTimeout().toMillis()));
         long tunnelIdleMs = o.tunnelIdleTimeout().toMillis();
         ProxyEngine.Settings inboundSettings = new ProxyEngine.Settings(o.maxRequestBodyBytes(),
@@ -149,8 +143,8 @@ public final class SidecarImpl implements Sidecar {
         // the app's own calls: nothing is held (the app is not a slow client the dependency needs shielding from)
         ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(0,
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null, tunnelIdleMs, 0, 1);
-        ProxyEngine inboundEngine = new ProxyEngine(vertx, clients::get, inboundSettings, "inbound", metrics);
-        ProxyEngine egressEngine = new ProxyEngine(vertx, clients::get, egressSettings, "egress", metrics);
+        ProxyEngine inboundEngine = new ProxyEngine(vertx, clients::get, freshClients::get, inboundSettings, "inbound", metrics);
+        ProxyEngine egressEngine = new ProxyEngine(vertx, clients::get, freshClients::get, egressSettings, "egress", metrics);
         CaptureBudget budget = new CaptureBudget(o.captureMaxMemoryBytes());
         CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis(),
                 o.captureMaxBodyBytes(), budget);
@@ -271,6 +265,25 @@ public final class SidecarImpl implements Sidecar {
      * @param tunnels the listener takes CONNECT: what a client sends behind its head is kept for the tunnel
      *                ({@link ConnectEarlyData})
      */
+    /**
+     * An event loop's client to the app and the dependencies: {@code keepAlive}, with its pool of keep-alive
+     * connections; without, a connection per request, closed after it (for requests sent again, see {@link UpstreamReads}).
+     */
+    private static HttpClient upstreamClient(Vertx vertx, SidecarOptions o, boolean keepAlive) {
+        return vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
+                        .setKeepAlive(keepAlive)
+                        .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
+                        .setDecompressionSupported(false))
+                // enough pooled keep-alive connections per upstream for a busy app; waiters queue beyond that
+                .with(new PoolOptions().setHttp1MaxSize(512))
+                .withConnectHandler(connection -> {
+                    InterimResponseFilter.install(connection); // a 102 Processing must not be taken for the response
+                    UpstreamReads.install(connection); // a stale pooled connection told from an app that failed
+                })
+                .build();
+    }
+
     private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine, boolean tunnels) {
         Metrics.Counter timeouts = engine.rejected(408); // request head not received in time
         return server.invalidRequestHandler(MalformedRequests.invalidRequestHandler((req, status, reason) -> {

@@ -61,4 +61,24 @@ class HeldBodyTest {
         source.handler.handle(bytes(1000, 'z'));
         assertEquals(0, budget.used(), "nothing is held once dropped");
     }
+
+    @Test
+    void shouldKeepABodyToSendAgainCountedUntilDropped() {
+        // a request that may go again on a new connection keeps its body: still counted, the same bytes each time
+        HeldBody.Budget budget = new HeldBody.Budget(1 << 20);
+        BodyTapTest.Source source = new BodyTapTest.Source();
+        HeldBody held = new HeldBody(new BodyTap(source), 64 * 1024, budget);
+        held.read(() -> { }, e -> { });
+        source.handler.handle(bytes(1000, 'a'));
+        source.handler.handle(bytes(500, 'b'));
+        source.endHandler.handle(null);
+        Buffer first = held.keep();
+        assertEquals("a".repeat(1000) + "b".repeat(500), first.toString(StandardCharsets.US_ASCII));
+        assertEquals(1500, budget.used(), "kept bytes stay counted");
+        Buffer again = held.keep();
+        assertEquals(first, again);
+        assertEquals(1500, budget.used());
+        held.drop();
+        assertEquals(0, budget.used());
+    }
 }
