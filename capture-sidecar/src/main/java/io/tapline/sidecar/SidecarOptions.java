@@ -56,6 +56,7 @@ public final class SidecarOptions {
     public static final String KEY_PROXY_CONNECT_TIMEOUT = "proxy.connect.timeout";
     public static final String KEY_PROXY_UPSTREAM_TIMEOUT = "proxy.upstream.timeout";
     public static final String KEY_PROXY_IDLE_TIMEOUT = "proxy.idle.timeout";
+    public static final String KEY_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT = "proxy.upstream.keepalive.timeout";
     public static final String KEY_PROXY_HEADER_TIMEOUT = "proxy.header.timeout";
     public static final String KEY_PROXY_TUNNEL_IDLE_TIMEOUT = "proxy.tunnel.idle.timeout";
     public static final String KEY_PROXY_DRAIN_TIMEOUT = "proxy.drain.timeout";
@@ -91,6 +92,12 @@ public final class SidecarOptions {
     /** nginx's keepalive_timeout; longer than the upstream timeout, so a request waiting on the app gets its 504. */
     public static final Duration DEFAULT_PROXY_IDLE_TIMEOUT = Duration.ofSeconds(75);
     public static final Duration DEFAULT_PROXY_HEADER_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Below the idle timeouts apps close keep-alive connections after (Node.js and uvicorn 5 s, Jetty 30 s), so the
+     * sidecar lets an idle connection go before the app does, not as the app closes it (Vert.x keeps one 60 s). Vert.x
+     * closes expired connections once a second: one goes 3 to 4 s after its last use.
+     */
+    public static final Duration DEFAULT_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
     public static final Duration DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT = Duration.ofMinutes(5);
     public static final Duration DEFAULT_PROXY_DRAIN_TIMEOUT = Duration.ofSeconds(10);
     public static final String DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092";
@@ -161,6 +168,7 @@ public final class SidecarOptions {
     private Duration connectTimeout = DEFAULT_PROXY_CONNECT_TIMEOUT;
     private Duration upstreamTimeout = DEFAULT_PROXY_UPSTREAM_TIMEOUT;
     private Duration idleTimeout = DEFAULT_PROXY_IDLE_TIMEOUT;
+    private Duration upstreamKeepAliveTimeout = DEFAULT_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT;
     private Duration headerTimeout = DEFAULT_PROXY_HEADER_TIMEOUT;
     private Duration tunnelIdleTimeout = DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT;
     private Duration drainTimeout = DEFAULT_PROXY_DRAIN_TIMEOUT;
@@ -207,6 +215,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_CONNECT_TIMEOUT, DEFAULT_PROXY_CONNECT_TIMEOUT.toSeconds() + "s", "Connect timeout to the app and egress targets (timed out: 504, as nginx answers; refused or unresolvable: 502).")
                 .option(KEY_PROXY_UPSTREAM_TIMEOUT, DEFAULT_PROXY_UPSTREAM_TIMEOUT.toSeconds() + "s", "Longest wait on the app or a dependency without progress: no response bytes and no request body bytes taken (failure: 504, or a reset once the response has begun); also the longest wait for the next body byte while a body is read before connecting (408); 0 = none.")
                 .option(KEY_PROXY_IDLE_TIMEOUT, DEFAULT_PROXY_IDLE_TIMEOUT.toSeconds() + "s", "Close a listener connection (inbound or egress) after this long without a byte read or written; must be longer than --proxy-upstream-timeout so a request waiting on a slow app still gets its 504; 0 = never.")
+                .option(KEY_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT, DEFAULT_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT.toSeconds() + "s", "Close a pooled connection to the app or a dependency this long after its last use (in whole seconds; expired connections are closed once a second, so up to a second later); keep it below the app's own keep-alive timeout minus that second (Node.js and uvicorn close after 5 s, gunicorn after 2 s), so the sidecar does not send a request on a connection the app is closing. An app's Keep-Alive: timeout=N answer sets N for its connection instead. 0 = never.")
                 .option(KEY_PROXY_HEADER_TIMEOUT, DEFAULT_PROXY_HEADER_TIMEOUT.toSeconds() + "s", "A request line and headers must arrive whole within this long of the connection opening (first request) or of their first byte (later requests), else 408 and the connection is closed; 0 = no limit.")
                 .option(KEY_PROXY_TUNNEL_IDLE_TIMEOUT, DEFAULT_PROXY_TUNNEL_IDLE_TIMEOUT.toMinutes() + "m", "Close a CONNECT tunnel or WebSocket connection after this long without a byte in either direction; 0 = never.")
                 .option(KEY_PROXY_DRAIN_TIMEOUT, DEFAULT_PROXY_DRAIN_TIMEOUT.toSeconds() + "s", "On SIGTERM: stop accepting connections, let requests in flight finish for up to this long (their responses carry Connection: close, idle connections are closed), keep the egress listener serving the app's calls meanwhile, then publish what is queued and exit; 0 = close every connection at once.")
@@ -309,6 +318,12 @@ public final class SidecarOptions {
         if (o.idleTimeout.toMillis() > Integer.MAX_VALUE) { // Vert.x takes it as an int of milliseconds
             throw new ConfigException(c.named(KEY_PROXY_IDLE_TIMEOUT) + ": '" + c.get(KEY_PROXY_IDLE_TIMEOUT)
                     + "' is longer than " + Integer.MAX_VALUE + "ms");
+        }
+        o.upstreamKeepAliveTimeout = nonNegative(c, KEY_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT);
+        if (o.upstreamKeepAliveTimeout.toNanosPart() != 0 || o.upstreamKeepAliveTimeout.toSeconds() > Integer.MAX_VALUE) {
+            // Vert.x takes it as an int of seconds
+            throw new ConfigException(c.named(KEY_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT) + ": '" + c.get(KEY_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT)
+                    + "' is not a whole number of seconds up to " + Integer.MAX_VALUE + "s");
         }
         o.headerTimeout = nonNegative(c, KEY_PROXY_HEADER_TIMEOUT);
         o.tunnelIdleTimeout = nonNegative(c, KEY_PROXY_TUNNEL_IDLE_TIMEOUT);
@@ -643,6 +658,11 @@ public final class SidecarOptions {
         return this;
     }
 
+    public SidecarOptions upstreamKeepAliveTimeout(Duration d) {
+        this.upstreamKeepAliveTimeout = d;
+        return this;
+    }
+
     public SidecarOptions tunnelIdleTimeout(Duration d) {
         this.tunnelIdleTimeout = d;
         return this;
@@ -720,6 +740,7 @@ public final class SidecarOptions {
     public Duration idleTimeout() { return idleTimeout; }
     public Duration headerTimeout() { return headerTimeout; }
     public Duration tunnelIdleTimeout() { return tunnelIdleTimeout; }
+    public Duration upstreamKeepAliveTimeout() { return upstreamKeepAliveTimeout; }
 
     public Duration drainTimeout() { return drainTimeout; }
     public boolean forwardedHeaders() { return forwardedHeaders; }

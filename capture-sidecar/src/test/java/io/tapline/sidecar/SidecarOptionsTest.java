@@ -271,6 +271,20 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldReadTheUpstreamKeepAliveTimeoutInWholeSeconds() {
+        assertEquals(Duration.ofSeconds(3), load(Map.of(), "--app", "http://a").upstreamKeepAliveTimeout());
+        assertEquals(Duration.ofSeconds(1), load(Map.of("TAPLINE_PROXY_UPSTREAM_KEEPALIVE_TIMEOUT", "1s"), "--app", "http://a")
+                .upstreamKeepAliveTimeout());
+        assertEquals(Duration.ZERO, load(Map.of(), "--app", "http://a", "--proxy-upstream-keepalive-timeout", "0")
+                .upstreamKeepAliveTimeout(), "0 = never");
+        // Vert.x counts it in whole seconds: 1500ms would silently be 1 s
+        String bad = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a",
+                "--proxy-upstream-keepalive-timeout", "1500ms")).getMessage();
+        assertTrue(bad.contains("--proxy-upstream-keepalive-timeout") && bad.contains("whole number of seconds"), bad);
+        assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--proxy-upstream-keepalive-timeout", "-1s"));
+    }
+
+    @Test
     void shouldReadTheDrainTimeout() {
         assertEquals(Duration.ofSeconds(10), load(Map.of(), "--app", "http://a").drainTimeout());
         assertEquals(Duration.ofSeconds(25), load(Map.of("TAPLINE_PROXY_DRAIN_TIMEOUT", "25s"), "--app", "http://a").drainTimeout());

@@ -273,6 +273,8 @@ public final class SidecarImpl implements Sidecar {
         return vertx.httpClientBuilder()
                 .with(new HttpClientOptions()
                         .setKeepAlive(keepAlive)
+                        // an idle pooled connection is let go before the app closes it (see --proxy-upstream-keepalive-timeout)
+                        .setKeepAliveTimeout((int) o.upstreamKeepAliveTimeout().toSeconds())
                         .setMaxHeaderSize(Math.max(o.maxHeaderBytes(), 8192) * 4)
                         .setDecompressionSupported(false))
                 // enough pooled keep-alive connections per upstream for a busy app; waiters queue beyond that
