@@ -190,9 +190,8 @@ class LauncherTest {
     void launchersStartedTogetherBuildOnceOneAfterTheOther(@TempDir Path dir) throws Exception {
         // two Maven builds of one module at once wrote one jar together: it was corrupt, and kept, being newer than the
         // sources. The fake build holds until the test lets it go, and counts how many builds ran.
-        Path root = Files.createDirectories(dir.resolve("repo"));
-        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
-        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
         Path builds = dir.resolve("builds.log");
         Path release = dir.resolve("release");
         executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
@@ -239,9 +238,8 @@ class LauncherTest {
     void aBuildLeftRunningByAKilledLauncherIsWaitedForNotBuiltBeside(@TempDir Path dir) throws Exception {
         // a launcher killed outright (SIGKILL) left its Maven build running and its lock behind; the next took the lock
         // over at once, its holder being gone, and ran a second build into the same target directories
-        Path root = Files.createDirectories(dir.resolve("repo"));
-        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
-        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
         Path builds = dir.resolve("builds.log");
         Path release = dir.resolve("release");
         Path mavenPid = dir.resolve("mvn.pid");
@@ -296,9 +294,8 @@ class LauncherTest {
         // both judged the lock stale (its launcher killed), both removed it: the second removed the lock the first had
         // just taken, and the two built at once. A stand-in rm and mkdir hold each launcher's first step of a takeover
         // (removing the lock, or claiming it) until the test lets it go, so the two are interleaved the same way each run.
-        Path root = Files.createDirectories(dir.resolve("repo"));
-        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
-        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
         Path lock = root.resolve(".tapline-build.lock");
         Process gone = new ProcessBuilder("true").start();
         assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
@@ -361,9 +358,8 @@ class LauncherTest {
     void aLockWhosePidIsNowAnotherProgramsIsTakenOver(@TempDir Path dir) throws Exception {
         // a lock left from before a reboot names a pid that some other program of the same user may have by now: the
         // launcher waited for that program's "build" for as long as it ran
-        Path root = Files.createDirectories(dir.resolve("repo"));
-        Path launcher = Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
-        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
         Path builds = dir.resolve("builds.log");
         executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
                 + "echo build >> '" + builds + "'\n"
@@ -466,5 +462,12 @@ class LauncherTest {
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the launcher did not finish");
         return new Result(process.exitValue(), stderr);
+    }
+
+    /** A checkout at {@code dir/repo} holding the launcher and an empty replay-worker module; the launcher's path. */
+    private static Path checkout(Path dir) throws IOException {
+        Path root = Files.createDirectories(dir.resolve("repo"));
+        Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
+        return Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
     }
 }
