@@ -80,6 +80,12 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
 
     private void write(Level level, long millis, String thread, String pattern, Object[] arguments,
             List<KeyValuePair> pairs, Throwable throwable) {
+        if (level.toInt() > Level.DEBUG.toInt() && TaplineLogging.peerEndedConnection(name, pattern, throwable)) {
+            if (!TaplineLogging.enabled(name, Level.DEBUG)) {
+                return; // a peer resetting a connection: what failed on it is reported in Tapline's terms
+            }
+            level = Level.DEBUG;
+        }
         long notWritten = TaplineLogging.admit(name, pattern);
         if (notWritten < 0) {
             return; // a library repeating itself within the window: counted, said with the next line written

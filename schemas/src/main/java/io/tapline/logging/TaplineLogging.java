@@ -3,12 +3,14 @@ package io.tapline.logging;
 import org.slf4j.event.KeyValuePair;
 import org.slf4j.event.Level;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * How Tapline's components write their logs: one line per event on standard error, as text for people or as JSON
@@ -28,6 +30,16 @@ public final class TaplineLogging {
 
     /** Libraries that are chatty at info; they speak at warn and above unless the level is debug or trace. */
     private static final String[] QUIET_PREFIXES = {"org.apache.kafka", "io.netty", "io.vertx"};
+
+    /**
+     * What the JDK and Netty's native transports say when a peer resets a connection or is gone as a write reaches it
+     * ({@code Connection reset}, {@code recvAddress(..) failed: Connection reset by peer}, {@code Broken pipe}).
+     */
+    /** Libraries of the HTTP path, whose connections' peers are clients, apps, dependencies and candidates. */
+    private static final String[] NETWORK_PREFIXES = {"io.netty", "io.vertx"};
+    private static final Pattern PEER_ENDED = Pattern.compile(
+            "(?:[\\w:]+\\(\\.\\.\\) failed[^:]*: )?(?:Connection reset(?: by peer)?|Broken pipe"
+                    + "|An existing connection was forcibly closed by the remote host\\.?)");
 
     /** Until a component applies its options: text at info, or the {@code tapline.log.*} system properties. */
     private static volatile Settings settings = new Settings(
@@ -177,8 +189,30 @@ public final class TaplineLogging {
         return level.toInt() >= threshold.toInt();
     }
 
+    /**
+     * Whether an event of Vert.x or Netty only reports a peer that reset its connection (or was gone as a write reached it):
+     * Vert.x logs that as an error of the connection ({@code ConnectionBase}: the message alone, the exception too at
+     * debug) when nothing of the connection's own handles it, though the request or response on it fails and Tapline
+     * handles that (a 502 and its warning, a request sent again, a replay result with the reason). A client, an app or
+     * a candidate resetting a connection is routine, so such an event is written at debug; any other event of the
+     * library, and an exception other than an {@link IOException} with such a message, keeps its level.
+     */
+    static boolean peerEndedConnection(String loggerName, String message, Throwable throwable) {
+        if (message == null || !startsWithAny(loggerName, NETWORK_PREFIXES)) {
+            return false;
+        }
+        if (throwable != null && !(throwable instanceof IOException && message.equals(throwable.getMessage()))) {
+            return false;
+        }
+        return PEER_ENDED.matcher(message).matches();
+    }
+
     private static boolean isQuiet(String loggerName) {
-        for (String prefix : QUIET_PREFIXES) {
+        return startsWithAny(loggerName, QUIET_PREFIXES);
+    }
+
+    private static boolean startsWithAny(String loggerName, String[] prefixes) {
+        for (String prefix : prefixes) {
             if (loggerName.startsWith(prefix)) {
                 return true;
             }

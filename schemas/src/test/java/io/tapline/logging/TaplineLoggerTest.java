@@ -280,6 +280,50 @@ class TaplineLoggerTest {
         assertEquals(3, lines().size());
     }
 
+    /**
+     * Vert.x reports a peer resetting a connection nothing of the connection's own handles as an error of the
+     * connection (the message alone; with the exception at debug), though the request on it fails and Tapline answers
+     * for that: routine at scale, so it is written at debug. Other errors of the library stay errors, and a broker
+     * resetting a Kafka client's connection is not the HTTP path's routine.
+     */
+    @Test
+    void shouldWriteALibrarysReportOfAPeerResettingAConnectionAtDebug() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        TaplineLogging.clock(System::nanoTime); // no window left open by another test
+        Logger vertx = logger("io.vertx.core.net.impl.ConnectionBase");
+        vertx.error("Connection reset");
+        vertx.error("recvAddress(..) failed: Connection reset by peer");
+        vertx.error("Broken pipe");
+        logger("io.netty.channel.DefaultChannelPipeline").warn("Connection reset by peer",
+                new java.net.SocketException("Connection reset by peer"));
+        vertx.error("Connection reset", new IllegalStateException("Connection reset"));
+        vertx.error("Connection refused: /10.0.0.7:8080");
+        logger("io.vertx.core.impl.ContextImpl").error("Unhandled exception", new IllegalStateException("boom"));
+        logger("io.tapline.x").error("Connection reset");
+        logger("org.apache.kafka.clients.NetworkClient").warn("Connection reset");
+
+        // only the lines' heads: the exceptions' stack traces follow them
+        List<String> heads = lines().stream().filter(l -> l.startsWith("20"))
+                .map(l -> l.substring(l.indexOf("] ") + 2)).toList();
+        assertEquals(List.of(
+                "ERROR io.vertx.core.net.impl.ConnectionBase - Connection reset",
+                "ERROR io.vertx.core.net.impl.ConnectionBase - Connection refused: /10.0.0.7:8080",
+                "ERROR io.vertx.core.impl.ContextImpl - Unhandled exception",
+                "ERROR io.tapline.x - Connection reset",
+                "WARN org.apache.kafka.clients.NetworkClient - Connection reset"), heads);
+    }
+
+    @Test
+    void shouldWriteAPeerResettingAConnectionAtDebugWithItsException() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);
+        logger("io.vertx.core.net.impl.ConnectionBase").error("Connection reset",
+                new java.net.SocketException("Connection reset"));
+
+        List<String> lines = lines();
+        assertTrue(lines.get(0).endsWith(" DEBUG io.vertx.core.net.impl.ConnectionBase - Connection reset"), lines.get(0));
+        assertEquals("java.net.SocketException: Connection reset", lines.get(1));
+    }
+
     @Test
     void shouldNeverInterleaveLinesFromConcurrentThreads() throws Exception {
         TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);

@@ -5,6 +5,7 @@ import io.tapline.avro.MockCall;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
 import io.tapline.http.HttpUrl;
+import io.tapline.logging.TaplineLogging;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.replay.Fixtures;
 import io.tapline.replay.compare.CompareOptions;
@@ -23,10 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.event.Level;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -164,6 +168,48 @@ class KeepAliveRaceTest {
                 "{\"n\":1}"), Fixtures.json(200, "{}"), List.of(), 1)).await();
         assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
         assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders", "1/0 POST /orders"), candidate.log());
+    }
+
+    /**
+     * A candidate resetting connections is reported in the case's result (sent again, or an ERROR with the reason),
+     * not by Vert.x's error of the connection on the worker's log: written at debug only, with its exception.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Level.class, names = {"INFO", "DEBUG"})
+    void aCandidateResettingConnectionsIsInTheResultsNotAnErrorOnTheLog(Level level) throws Exception {
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, level);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        String log;
+        try {
+            CaseReplayer replayer = replayer((connection, request, head) ->
+                    connection == 0 && request == 0 ? Action.ANSWER : Action.RESET);
+            assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+            // reset on the reused connection, sent again, reset on the new one too: an ERROR naming the reset
+            ReplayResult r = replayer.replay(get("b")).await();
+            assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+            assertTrue(r.getError().contains("Connection reset"), r::getError);
+            // reset on a new connection: an ERROR as well
+            ReplayResult c = replayer.replay(get("c")).await();
+            assertEquals(Verdict.ERROR, c.getVerdict(), c::toString);
+            assertTrue(c.getError().contains("Connection reset"), c::getError);
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+            log = logged.toString(StandardCharsets.UTF_8);
+        }
+        List<String> resets = log.lines().filter(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")).toList();
+        if (level == Level.INFO) {
+            assertEquals(List.of(), resets, log);
+        } else {
+            assertEquals(3, resets.size(), log);
+            for (String line : resets) {
+                assertTrue(line.endsWith(" DEBUG io.vertx.core.net.impl.ConnectionBase - Connection reset"), line);
+            }
+            assertTrue(log.contains(System.lineSeparator() + "java.net.SocketException: Connection reset"), log);
+        }
+        assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
     }
 
     @Test
