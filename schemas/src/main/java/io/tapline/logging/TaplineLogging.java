@@ -31,12 +31,12 @@ public final class TaplineLogging {
     /** Libraries that are chatty at info; they speak at warn and above unless the level is debug or trace. */
     private static final String[] QUIET_PREFIXES = {"org.apache.kafka", "io.netty", "io.vertx"};
 
+    /** Libraries of the HTTP path, whose connections' peers are clients, apps, dependencies and candidates. */
+    private static final String[] NETWORK_PREFIXES = {"io.netty", "io.vertx"};
     /**
      * What the JDK and Netty's native transports say when a peer resets a connection or is gone as a write reaches it
      * ({@code Connection reset}, {@code recvAddress(..) failed: Connection reset by peer}, {@code Broken pipe}).
      */
-    /** Libraries of the HTTP path, whose connections' peers are clients, apps, dependencies and candidates. */
-    private static final String[] NETWORK_PREFIXES = {"io.netty", "io.vertx"};
     private static final Pattern PEER_ENDED = Pattern.compile(
             "(?:[\\w:]+\\(\\.\\.\\) failed[^:]*: )?(?:Connection reset(?: by peer)?|Broken pipe"
                     + "|An existing connection was forcibly closed by the remote host\\.?)");
