@@ -458,18 +458,19 @@ public final class ProxyEngine {
     }
 
     /**
-     * {@code Connection: close} on a response written while draining. Set as its head is written: Vert.x answers an
-     * HTTP/1.0 client that asked for keep-alive with {@code Connection: keep-alive} over any value set before.
+     * {@code Connection: close} on a response written while draining, or with a close-delimited body. Set as its head
+     * is written: Vert.x answers an HTTP/1.0 client that asked for keep-alive with {@code Connection: keep-alive} over
+     * any value set before.
      */
-    private static void closeWhileDraining(HttpServerResponse resp) {
+    private static void sayClose(HttpServerResponse resp) {
         resp.headersEndHandler(v -> resp.headers().set(HttpHeaders.CONNECTION, "close"));
     }
 
     /**
      * Writes the app's status, end-to-end headers and {@code Via} into {@code resp}, and chunks a body of unknown
      * length. HTTP/1.0 clients cannot read chunked: such a body ends when the connection closes (RFC 9112 §6.3), also
-     * for a client that asked for keep-alive (Vert.x then still answers keep-alive, and would keep the connection
-     * open with the body undelimited).
+     * for a client that asked for keep-alive, and the head says {@code Connection: close} (Vert.x would answer
+     * keep-alive, and keep the connection open with the body undelimited).
      *
      * @return whether the connection must be closed once the body is written
      */
@@ -486,14 +487,14 @@ public final class ProxyEngine {
             resp.headers().add("Via", "1.1 " + settings.viaName());
         }
         if (draining) {
-            closeWhileDraining(resp);
+            sayClose(resp);
         }
         boolean bodyAllowed = req.method() != HttpMethod.HEAD && cresp.statusCode() != 204 && cresp.statusCode() != 304
                 && cresp.statusCode() >= 200;
         boolean closeDelimited = false;
         if (bodyAllowed && !resp.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
             if (req.version() == HttpVersion.HTTP_1_0) {
-                resp.headers().set(HttpHeaders.CONNECTION, "close");
+                sayClose(resp);
                 closeDelimited = true;
             }
             resp.setChunked(true);
@@ -720,7 +721,7 @@ public final class ProxyEngine {
             }
         }
         if (draining) {
-            closeWhileDraining(resp);
+            sayClose(resp);
         }
         resp.end(body);
     }
@@ -742,7 +743,7 @@ public final class ProxyEngine {
             resp.reset(); // mid-response: the client must see a broken message, not a short one
         } else {
             if (draining) {
-                closeWhileDraining(resp);
+                sayClose(resp);
             }
             resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
                     .end(status == 504 ? "upstream timed out\n" : "upstream unavailable\n");
