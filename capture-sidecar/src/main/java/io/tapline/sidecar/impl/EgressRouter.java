@@ -1,10 +1,10 @@
 package io.tapline.sidecar.impl;
 
 import io.tapline.avro.CallKind;
+import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.MaxForwards;
-import io.tapline.http.ProxyConnectionKeepAlive;
 import io.tapline.http.RequestTarget;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
 import io.vertx.core.MultiMap;
@@ -33,9 +33,6 @@ import java.util.stream.Collectors;
  */
 public final class EgressRouter {
 
-    /** The pipeline name of an egress connection's {@link ProxyConnectionKeepAlive}. */
-    static final String PROXY_CONNECTION = "tapline-proxy-connection";
-
     private final ProxyEngine engine;
     private final CaptureHub hub;
     private final NetClient netClient;
@@ -50,7 +47,7 @@ public final class EgressRouter {
     }
 
     public void handle(HttpServerRequest req) {
-        ProxyConnectionKeepAlive.restore(req, PROXY_CONNECTION); // the head as the app sent it, before anything reads it
+        Http10KeepAlive.restore(req, ProxyEngine.HTTP10_KEEP_ALIVE); // the head as the app sent it, before anything reads it
         if (!MalformedRequests.admit(req.connection(), ProxyEngine.MALFORMED_REQUESTS, false)) {
             return; // read behind a refused or last request (see ProxyEngine.proxy)
         }
@@ -182,7 +179,7 @@ public final class EgressRouter {
      */
     private static boolean lastRequest(HttpServerRequest req) {
         return HopByHop.lastRequest(req.version(),
-                HopByHop.connectionOptions(req.headers(), ProxyConnectionKeepAlive.absoluteForm(req.uri())));
+                HopByHop.connectionOptions(req.headers(), Http10KeepAlive.absoluteForm(req.uri())));
     }
 
     /**

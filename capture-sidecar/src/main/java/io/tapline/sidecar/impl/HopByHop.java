@@ -76,10 +76,12 @@ public final class HopByHop {
 
     /**
      * Whether the client's request is its last on the connection (RFC 9112 9.3, 9.6): {@code close} among its
-     * options, or HTTP/1.0 without {@code keep-alive}.
+     * options, or HTTP/1.0 without {@code keep-alive} among them. Vert.x reads it so too: {@code Http10KeepAlive}
+     * shows it an HTTP/1.0 head's options as one line it reads.
      */
     static boolean lastRequest(HttpVersion version, Set<String> connectionOptions) {
-        return version == HttpVersion.HTTP_1_0 ? !connectionOptions.contains("keep-alive") : connectionOptions.contains("close");
+        return connectionOptions.contains("close")
+                || version == HttpVersion.HTTP_1_0 && !connectionOptions.contains("keep-alive");
     }
 
     /** The comma-separated tokens of every {@code name} header, lower-cased ({@code Connection}, {@code TE}). */

@@ -46,6 +46,8 @@ public final class ProxyEngine {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
     /** The pipeline name of a listener connection's {@link MalformedRequests}. */
     static final String MALFORMED_REQUESTS = "tapline-malformed-requests";
+    /** The pipeline name of a listener connection's {@link io.tapline.http.Http10KeepAlive}. */
+    static final String HTTP10_KEEP_ALIVE = "tapline-http10-keepalive";
 
     /**
      * Where one request goes: host, port and request-target (origin-form).

@@ -9,8 +9,8 @@ import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.RedactionOptions;
+import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.MalformedRequests;
-import io.tapline.http.ProxyConnectionKeepAlive;
 import io.tapline.http.RequestTarget;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
@@ -179,8 +179,11 @@ public final class SidecarImpl implements Sidecar {
                 HttpServer inbound = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]));
                 servers.inbound().add(inbound);
                 Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine, false)
-                        .requestHandler(req -> inboundEngine.proxy(req,
-                                ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)), hub.inbound()))
+                        .requestHandler(req -> {
+                            Http10KeepAlive.restore(req, ProxyEngine.HTTP10_KEEP_ALIVE); // the head as the client sent it
+                            inboundEngine.proxy(req, ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)),
+                                    hub.inbound());
+                        })
                         .listen()
                         .recover(e -> Future.failedFuture(listenFailure("--listen", o.listen().host(), ports[0], e)))
                         .onSuccess(s -> bound.compareAndSet(0, 0, s.actualPort()));
@@ -301,10 +304,9 @@ public final class SidecarImpl implements Sidecar {
                     if (headerTimeoutMs > 0) {
                         RequestHeadTimeout.install(conn, headerTimeoutMs, timeouts::inc);
                     }
-                    if (tunnels) {
-                        // the egress listener is the app's forward proxy
-                        ProxyConnectionKeepAlive.install(conn, EgressRouter.PROXY_CONNECTION, "app");
-                    }
+                    // an HTTP/1.0 client's keep-alive read by Vert.x as by the engine; the egress listener is the app's
+                    // forward proxy
+                    Http10KeepAlive.install(conn, ProxyEngine.HTTP10_KEEP_ALIVE, tunnels ? "app" : "client", tunnels);
                 });
     }
 

@@ -155,6 +155,32 @@ class EgressForwardProxyTest {
     }
 
     @Test
+    void shouldKeepAnHttp10AppsConnectionOpenForKeepAliveAmongItsConnectionOptions() throws Exception {
+        // keep-alive among the Connection options, as on the inbound listener: forwarded, routed, and answered here
+        try (Socket s = connect(sidecar.egressPort())) {
+            InputStream in = s.getInputStream();
+            for (String target : List.of(target("/hello"), "/inv/hello")) {
+                send(s, "GET " + target + " HTTP/1.0\r\nConnection: keep-alive, x-trace\r\n\r\n");
+                String r = response(in);
+                assertTrue(r.startsWith("HTTP/1.0 200") && r.toLowerCase(Locale.ROOT).contains("\r\nconnection: keep-alive\r\n"), r);
+                assertTrue(r.endsWith("hello"), r);
+            }
+            send(s, "OPTIONS " + target("/hello") + " HTTP/1.0\r\nConnection: x-trace, Keep-Alive\r\nMax-Forwards: 0\r\n\r\n");
+            String r = response(in);
+            assertTrue(r.startsWith("HTTP/1.0 200") && r.toLowerCase(Locale.ROOT).contains("\r\nconnection: keep-alive\r\n"), r);
+            send(s, "GET " + target("/hello") + " HTTP/1.0\r\n\r\n");
+            assertTrue(response(in).endsWith("hello"));
+            assertEquals(-1, in.read(), "without keep-alive, closed after the answer");
+        }
+        TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+        assertFalse(seen.headers().containsKey("connection"), "never forwarded: " + seen.headers());
+        // recorded as the app sent them
+        List<List<String>> recorded = unattributed(3).stream().map(c -> lines(c.getCall().getRequest().getHeaders())).toList();
+        assertEquals(2, recorded.stream().filter(r -> r.equals(List.of("Connection: keep-alive, x-trace"))).count(),
+                recorded.toString());
+    }
+
+    @Test
     void shouldCloseAnHttp11AppsConnectionForProxyConnectionClose() throws Exception {
         for (String target : List.of(target("/hello"), "https://127.0.0.1:1/x")) {
             try (Socket s = connect(sidecar.egressPort())) {

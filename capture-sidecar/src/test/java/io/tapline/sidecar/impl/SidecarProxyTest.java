@@ -2035,6 +2035,49 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldKeepAnHttp10ClientsConnectionOpenForKeepAliveAmongItsConnectionOptions() throws Exception {
+        // RFC 9112 9.3: keep-alive among the options (a list, any case), not only alone; before, the sidecar read such a
+        // request as not the last while Vert.x, reading only a line that is keep-alive exactly, closed the connection
+        try (Socket s = connect(sidecar.port())) {
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write(("GET /hello?a HTTP/1.0\r\nConnection: keep-alive, X-Trace\r\nX-After: 1\r\n\r\n"
+                    + "GET /hello?b HTTP/1.0\r\nconnection: x-trace\r\nX-After: 2\r\nConnection: Keep-Alive\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 2; i++) {
+                String head = readUntil(in, "\r\n\r\n");
+                assertTrue(head.startsWith("HTTP/1.0 200") && head.toLowerCase(Locale.ROOT).contains("\r\nconnection: keep-alive\r\n"), head);
+                assertEquals("hello", new String(in.readNBytes(5), StandardCharsets.US_ASCII));
+            }
+            out.write("GET /hello?c HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String last = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(last.startsWith("HTTP/1.0 200") && last.endsWith("hello"), last);
+        }
+        for (String query : List.of("a", "b")) {
+            TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+            assertEquals("/hello?" + query, seen.uri());
+            assertFalse(seen.headers().containsKey("connection") || seen.headers().containsKey("x-trace"), seen.headers().toString());
+        }
+        // recorded as the client sent them, lines in their order
+        List<List<String>> recorded = awaitRecords(3).stream().map(r -> decode(r.value()))
+                .filter(i -> !"c".equals(String.valueOf(i.getRequest().getRawQuery())))
+                .sorted(java.util.Comparator.comparing(i -> String.valueOf(i.getRequest().getRawQuery())))
+                .map(i -> i.getRequest().getHeaders().stream().map(h -> h.getName() + ": " + h.getValue()).toList()).toList();
+        assertEquals(List.of(List.of("Connection: keep-alive, X-Trace", "X-After: 1"),
+                List.of("connection: x-trace", "X-After: 2", "Connection: Keep-Alive")), recorded);
+        // close among the options ends it, also with a line that is keep-alive alone: nothing behind it is served
+        for (String connection : List.of("keep-alive, close", "keep-alive\r\nConnection: close")) {
+            try (Socket s = connect(sidecar.port())) {
+                s.getOutputStream().write(("GET /hello HTTP/1.0\r\nConnection: " + connection + "\r\n\r\n"
+                        + "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertEquals(1, all.split("HTTP/1.0 200").length - 1, connection + ": " + all);
+                assertFalse(all.toLowerCase(Locale.ROOT).contains("keep-alive"), connection + ": " + all);
+            }
+        }
+    }
+
+    @Test
     void shouldCloseAfterTheResponseWhenCloseIsOneOfTheClientsConnectionOptions() throws Exception {
         // RFC 9112 9.6: "close" among the Connection options, not only alone, ends the connection after the response
         for (String connection : List.of("x-trace, close", "Close", "keep-alive,close")) {

@@ -6,10 +6,10 @@ import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HeaderTokens;
+import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.MaxForwards;
-import io.tapline.http.ProxyConnectionKeepAlive;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.replay.compare.Bodies;
@@ -69,7 +69,7 @@ public final class MockServer implements AutoCloseable {
     private static final String TEXT = "text/plain; charset=utf-8";
     /** The pipeline names of the mock's handlers on a connection (the sidecar's have names of their own). */
     private static final String MALFORMED_REQUESTS = "tapline-mock-malformed-requests";
-    private static final String PROXY_CONNECTION = "tapline-mock-proxy-connection";
+    private static final String HTTP10_KEEP_ALIVE = "tapline-mock-http10-keepalive";
     /** What the mock's 400 for a broken request body carries, as its other refusals. */
     private static final ReadOnlyHttpHeaders REFUSAL_HEADERS = new ReadOnlyHttpHeaders(true,
             MOCK_HEADER, "refused", HttpHeaderNames.CONTENT_TYPE, TEXT);
@@ -133,7 +133,7 @@ public final class MockServer implements AutoCloseable {
                     refused(registry, head.headers().get(TraceContext.TRACEPARENT), call(head), status, reason);
                 }
             });
-            ProxyConnectionKeepAlive.install(conn, PROXY_CONNECTION, "candidate");
+            Http10KeepAlive.install(conn, HTTP10_KEEP_ALIVE, "candidate", true);
         });
         server.requestHandler(req -> holder[0].handle(req));
         holder[0] = new MockServer(vertx, options, registry, server, live);
@@ -150,7 +150,7 @@ public final class MockServer implements AutoCloseable {
 
     private void handle(HttpServerRequest req) {
         // the head as the candidate sent it, before anything reads it
-        ProxyConnectionKeepAlive.restore(req, PROXY_CONNECTION);
+        Http10KeepAlive.restore(req, HTTP10_KEEP_ALIVE);
         HttpConnection connection = req.connection();
         if (closing.contains(connection)) {
             return; // behind the last request: never answered, the connection is closing
@@ -168,7 +168,7 @@ public final class MockServer implements AutoCloseable {
             target = null;
             badTarget = "invalid request target: " + e.getMessage();
         }
-        if (target != null && ProxyConnectionKeepAlive.absoluteForm(req.uri()) && MaxForwards.answeredHere(req)) {
+        if (target != null && Http10KeepAlive.absoluteForm(req.uri()) && MaxForwards.answeredHere(req)) {
             answerAsFinalRecipient(req);
             return;
         }
