@@ -263,12 +263,6 @@ public final class SidecarImpl implements Sidecar {
     }
 
     /**
-     * Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0.
-     *
-     * @param tunnels the listener takes CONNECT: what a client sends behind its head is kept for the tunnel
-     *                ({@link ConnectEarlyData})
-     */
-    /**
      * An event loop's client to the app and the dependencies: {@code keepAlive}, with its pool of keep-alive
      * connections; without, a connection per request, closed after it (for requests sent again, see {@link UpstreamReads}).
      */
@@ -289,6 +283,12 @@ public final class SidecarImpl implements Sidecar {
                 .build();
     }
 
+    /**
+     * Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0.
+     *
+     * @param tunnels the listener takes CONNECT: what a client sends behind its head is kept for the tunnel
+     *                ({@link ConnectEarlyData})
+     */
     private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine, boolean tunnels) {
         Metrics.Counter timeouts = engine.rejected(408); // request head not received in time
         return server.invalidRequestHandler(MalformedRequests.invalidRequestHandler((req, status, reason) -> {

@@ -135,7 +135,6 @@ class SidecarDrainTest {
         }
     }
 
-    /** What came back before the connection ended. */
     /**
      * Closed from an interrupted thread (an embedding application's shutdown, a test's timeout), the sidecar still
      * closes whole, and the caller keeps its interrupt: the first wait of the close used to take it and clear it.
@@ -158,6 +157,7 @@ class SidecarDrainTest {
         assertTrue(refusesConnections(s.port()), "the proxy's listener is closed");
     }
 
+    /** What came back before the connection ended. */
     private static String received(Socket c) throws IOException {
         java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
         try {
