@@ -144,17 +144,12 @@ class DeployManifestsTest {
         // A replay worker redacts the candidate's answers by these rules before it publishes results: a rule of the
         // sidecars missing there publishes what production's capture would have redacted.
         Map<String, Map<String, String>> rulesByContainer = new LinkedHashMap<>();
-        for (Doc doc : docs) {
-            for (JsonNode pod : podSpecs(doc.node())) {
-                for (JsonNode c : containers(pod)) {
-                    Component component = component(c);
-                    if (component == Component.SIDECAR || component == Component.REPLAY) {
-                        Map<String, String> env = environment(c);
-                        Map<String, String> rules = new TreeMap<>();
-                        REDACTION_RULES.stream().filter(env::containsKey).forEach(k -> rules.put(k, env.get(k)));
-                        rulesByContainer.put(component + " in " + doc.where(), rules);
-                    }
-                }
+        for (Placed c : containers()) {
+            if (c.component() == Component.SIDECAR || c.component() == Component.REPLAY) {
+                Map<String, String> env = environment(c.node());
+                Map<String, String> rules = new TreeMap<>();
+                REDACTION_RULES.stream().filter(env::containsKey).forEach(k -> rules.put(k, env.get(k)));
+                rulesByContainer.put(c.component() + " in " + c.doc().where(), rules);
             }
         }
         Map<String, String> sidecar = rulesByContainer.entrySet().stream().filter(e -> e.getKey().startsWith("SIDECAR"))
@@ -334,16 +329,10 @@ class DeployManifestsTest {
         }
         List<String> problems = new ArrayList<>();
         int checked = 0;
-        for (Doc doc : docs) {
-            for (JsonNode pod : podSpecs(doc.node())) {
-                for (JsonNode c : containers(pod)) {
-                    Component component = component(c);
-                    if (component != null) {
-                        checked++;
-                        problems.addAll(checkMemory(component, c, percent.get(component),
-                                doc.where() + " container " + c.path("name").asText()));
-                    }
-                }
+        for (Placed c : containers()) {
+            if (c.component() != null) {
+                checked++;
+                problems.addAll(checkMemory(c.component(), c.node(), percent.get(c.component()), c.where()));
             }
         }
         assertNoProblems(problems);
@@ -441,14 +430,10 @@ class DeployManifestsTest {
         // says why (exit 1 with the registry's error), or before it goes on to wait for the brokers by itself.
         List<String> problems = new ArrayList<>();
         int checked = 0;
-        for (Doc doc : docs) {
-            for (JsonNode pod : podSpecs(doc.node())) {
-                for (JsonNode c : containers(pod)) {
-                    if (component(c) == Component.DEDUP) {
-                        checked++;
-                        problems.addAll(checkDedupStartup(c, doc.where() + " container " + c.path("name").asText()));
-                    }
-                }
+        for (Placed c : containers()) {
+            if (c.component() == Component.DEDUP) {
+                checked++;
+                problems.addAll(checkDedupStartup(c.node(), c.where()));
             }
         }
         assertNoProblems(problems);
@@ -536,14 +521,12 @@ class DeployManifestsTest {
     @Test
     void everyTopicNamedInAManifestIsATaplineTopic() throws IOException {
         List<String> problems = new ArrayList<>();
-        for (Doc doc : docs) {
-            for (JsonNode pod : podSpecs(doc.node())) {
-                for (JsonNode c : containers(pod)) {
-                    for (String value : environment(c).values()) {
-                        problems.addAll(topicTokens(value, doc.where() + " container " + c.path("name").asText()));
-                    }
-                }
+        for (Placed c : containers()) {
+            for (String value : environment(c.node()).values()) {
+                problems.addAll(topicTokens(value, c.where()));
             }
+        }
+        for (Doc doc : docs) {
             if (doc.kind().equals("ScaledJob")) {
                 for (JsonNode trigger : doc.node().path("spec").path("triggers")) {
                     problems.addAll(topicTokens(trigger.path("metadata").path("topic").asText(""), doc.where() + " trigger"));
@@ -1410,6 +1393,26 @@ class DeployManifestsTest {
             throw new AssertionError("container " + container.path("name").asText() + " runs image " + image);
         }
         return byImage != null ? byImage : byName;
+    }
+
+    /** A container of a pod spec in the manifests, with its document and its component (null: not Tapline's). */
+    record Placed(Doc doc, JsonNode node, Component component) {
+        String where() {
+            return doc.where() + " container " + node.path("name").asText();
+        }
+    }
+
+    /** Every container of every pod spec in the manifests, in the order of the files. */
+    private List<Placed> containers() {
+        List<Placed> out = new ArrayList<>();
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                for (JsonNode c : containers(pod)) {
+                    out.add(new Placed(doc, c, component(c)));
+                }
+            }
+        }
+        return out;
     }
 
     static List<JsonNode> containers(JsonNode pod) {
