@@ -225,10 +225,7 @@ class LauncherTest {
                 assertEquals(0, launchers.get(i).exitValue(), Files.readString(errors.get(i)));
             }
         } finally {
-            for (Process started : launchers) { // its build too, which a killed shell leaves running
-                started.descendants().forEach(ProcessHandle::destroyForcibly);
-                started.destroyForcibly();
-            }
+            launchers.forEach(LauncherTest::kill);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds), "the second found the jar built and did not build it again");
         assertTrue(Files.notExists(root.resolve(".tapline-build.lock")), "the lock is given back");
@@ -278,12 +275,8 @@ class LauncherTest {
             if (Files.exists(mavenPid)) { // the killed launcher's build, no descendant of anything here any more
                 ProcessHandle.of(Long.parseLong(Files.readString(mavenPid).trim())).ifPresent(ProcessHandle::destroyForcibly);
             }
-            for (Process started : java.util.Arrays.asList(killed, next)) {
-                if (started != null) {
-                    started.descendants().forEach(ProcessHandle::destroyForcibly);
-                    started.destroyForcibly();
-                }
-            }
+            kill(killed);
+            kill(next);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds), "the jar the first build wrote is used, not built again");
         assertTrue(Files.notExists(root.resolve(".tapline-build.lock")), "the lock is given back");
@@ -345,10 +338,7 @@ class LauncherTest {
                 assertEquals(0, launchers.get(i).exitValue(), Files.readString(errors.get(i)));
             }
         } finally {
-            for (Process started : launchers) {
-                started.descendants().forEach(ProcessHandle::destroyForcibly);
-                started.destroyForcibly();
-            }
+            launchers.forEach(LauncherTest::kill);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds));
         assertTrue(Files.notExists(lock), "the lock is given back");
@@ -380,10 +370,7 @@ class LauncherTest {
             assertTrue(other.isAlive(), "the other program is left alone");
         } finally {
             other.destroyForcibly();
-            if (started != null) {
-                started.descendants().forEach(ProcessHandle::destroyForcibly);
-                started.destroyForcibly();
-            }
+            kill(started);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds));
     }
@@ -469,5 +456,13 @@ class LauncherTest {
         Path root = Files.createDirectories(dir.resolve("repo"));
         Files.writeString(Files.createDirectories(root.resolve("replay-worker")).resolve("pom.xml"), "<project/>\n");
         return Files.copy(REPO.resolve("tapline"), root.resolve("tapline"));
+    }
+
+    /** Kills a launcher the test started, if it did, and what it started (its build, which a killed shell leaves running). */
+    private static void kill(Process started) {
+        if (started != null) {
+            started.descendants().forEach(ProcessHandle::destroyForcibly);
+            started.destroyForcibly();
+        }
     }
 }
