@@ -3,6 +3,7 @@ package io.tapline.sidecar.impl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
+import io.tapline.http.UpstreamReads;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;

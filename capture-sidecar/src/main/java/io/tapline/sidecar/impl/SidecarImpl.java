@@ -12,6 +12,7 @@ import io.tapline.config.RedactionOptions;
 import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestTarget;
+import io.tapline.http.UpstreamReads;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.redaction.RedactionKey;

@@ -4,6 +4,7 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.UpstreamReads;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
 import io.tapline.replay.http.Closing;
@@ -19,7 +20,6 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnectOptions;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,11 +76,6 @@ public final class CandidateClient implements AutoCloseable {
     private final Map<String, String> headerOverrides;
     /** {@link #headerOverrides} without the framing ones: the body is framed as recorded, whatever a flag says. */
     private final Map<String, String> sentOverrides;
-    /**
-     * The pooled connections that have carried a request: one that carries another is a reused keep-alive connection.
-     * Weakly held, so a closed connection leaves it with its last reference.
-     */
-    private final Set<HttpConnection> carried = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
     private final AtomicLong sentAgain = new AtomicLong();
 
     public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout) {
@@ -101,7 +95,7 @@ public final class CandidateClient implements AutoCloseable {
         this.sentOverrides = Collections.unmodifiableMap(sent);
         this.basePath = target.basePath();
         this.timeoutMillis = timeout.toMillis();
-        this.client = vertx.createHttpClient(new HttpClientOptions()
+        this.client = vertx.httpClientBuilder().with(new HttpClientOptions()
                         .setDefaultHost(target.host())
                         .setDefaultPort(target.port())
                         .setSsl(target.scheme().equals("https"))
@@ -111,8 +105,11 @@ public final class CandidateClient implements AutoCloseable {
                         // holding a place in the pool while the cases queued for it are given up)
                         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMillis))
                         // response heads as large as the capture sidecar takes from an app (Vert.x's default is 8 KiB)
-                        .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES),
-                new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)));
+                        .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES))
+                .with(new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)))
+                // what each connection carried and read: a request on a stale reused one is told apart (send)
+                .withConnectHandler(UpstreamReads::install)
+                .build();
     }
 
     /** The headers set on every replayed request, replacing recorded ones of the same name. */
@@ -169,8 +166,8 @@ public final class CandidateClient implements AutoCloseable {
 
     /**
      * The recorded request with the given traceparent, on a pooled connection; completes with the candidate's response.
-     * A request on a connection that had carried earlier exchanges, closed or reset by the candidate before a response
-     * head arrived, fails with {@link NoAnswerOnReusedConnection}: the candidate may have closed it as idle while the request
+     * A request on a connection that had carried earlier exchanges, closed or reset by the candidate before a byte of its
+     * answer arrived, fails with {@link NoAnswerOnReusedConnection}: the candidate may have closed it as idle while the request
      * was on its way, and {@link #sendOnNewConnection} can send it again.
      */
     public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
@@ -179,8 +176,6 @@ public final class CandidateClient implements AutoCloseable {
         // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
         AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
         AtomicBoolean givenUp = new AtomicBoolean();
-        AtomicBoolean reused = new AtomicBoolean();
-        AtomicBoolean answerBegan = new AtomicBoolean();
         return client.request(exchange.options())
                 .compose(req -> {
                     sent.set(req);
@@ -190,15 +185,11 @@ public final class CandidateClient implements AutoCloseable {
                         req.reset();
                         return Future.failedFuture("the case was given up before a connection to the candidate was open");
                     }
-                    reused.set(!carried.add(req.connection()));
-                    return exchange(req, exchange).compose(resp -> {
-                        answerBegan.set(true);
-                        return read(req, resp);
-                    });
+                    return exchange(req, exchange).compose(resp -> read(req, resp));
                 })
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
-                .recover(err -> Future.failedFuture(reused.get() && !answerBegan.get() && !givenUp.get() && closed(err)
-                        ? new NoAnswerOnReusedConnection(err) : err))
+                .recover(err -> Future.failedFuture(!givenUp.get() && closed(err) && sent.get() != null
+                        && UpstreamReads.reusedAndUnanswered(sent.get().connection()) ? new NoAnswerOnReusedConnection(err) : err))
                 .onFailure(err -> {
                     // Future.timeout does not stop the exchange: reset it, so that an answer that never ends
                     // frees its connection and stops filling memory
@@ -275,9 +266,8 @@ public final class CandidateClient implements AutoCloseable {
 
     /**
      * A request on a pooled connection that had carried earlier exchanges, ended by the candidate (closed, or reset)
-     * before a response head arrived (Vert.x reports a connection closed part way through a status line so too): the
-     * race with a candidate that closes idle keep-alive connections (Node.js after 5 s,
-     * gunicorn after 2 s) while the request is on its way.
+     * before a byte of its answer arrived ({@link UpstreamReads}, the sidecar's reading too): the race with a candidate
+     * that closes idle keep-alive connections (Node.js after 5 s, gunicorn after 2 s) while the request is on its way.
      */
     public static final class NoAnswerOnReusedConnection extends VertxException {
 

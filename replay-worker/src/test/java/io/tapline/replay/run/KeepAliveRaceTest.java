@@ -104,7 +104,9 @@ class KeepAliveRaceTest {
         /** writes a whole response head announcing 10 bytes of body, 2 of them, and closes */
         CUT_ANSWER,
         /** writes a status line, no header, and closes */
-        STATUS_LINE
+        STATUS_LINE,
+        /** writes the start of a status line and closes */
+        PARTIAL_STATUS_LINE
     }
 
     /** What the candidate does with request {@code request} (from 0) on its connection {@code connection} (from 0). */
@@ -238,7 +240,7 @@ class KeepAliveRaceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Action.class, names = {"CUT_ANSWER", "STATUS_LINE"})
+    @EnumSource(value = Action.class, names = {"CUT_ANSWER", "STATUS_LINE", "PARTIAL_STATUS_LINE"})
     void anAnswerTheCandidateBeganBeforeEndingTheConnectionIsNotSentAgain(Action cut) throws Exception {
         CaseReplayer replayer = replayer((connection, request, head) -> request == 0 ? Action.ANSWER : cut);
         assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
@@ -413,6 +415,11 @@ class KeepAliveRaceTest {
                         }
                         case STATUS_LINE -> {
                             out.write("HTTP/1.1 200 OK\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                            return;
+                        }
+                        case PARTIAL_STATUS_LINE -> {
+                            out.write("HTT".getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                             return;
                         }

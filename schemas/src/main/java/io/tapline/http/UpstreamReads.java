@@ -1,4 +1,4 @@
-package io.tapline.sidecar.impl;
+package io.tapline.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -9,7 +9,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AttributeKey;
-import io.tapline.http.VertxPipeline;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
@@ -19,13 +18,14 @@ import org.slf4j.LoggerFactory;
  * What an upstream connection has carried, for telling a stale pooled connection from an app that failed a request:
  * how many requests were written on it and whether any byte came back since the last one. An app closes a keep-alive
  * connection it finds idle (Node.js after 5 s, gunicorn after 2 s) while the sidecar may be handing it a request: that
- * request fails without a byte of response, and sent again on a new connection it succeeds ({@link ProxyEngine}).
+ * request fails without a byte of response, and sent again on a new connection it succeeds (the sidecar's requests to
+ * the app and its dependencies, the replay worker's to the candidate).
  *
  * <p>Two small Netty handlers per client connection share one instance: one before the client's HTTP codec counts the
  * bytes read, one after it notes each request head written. Both run on the connection's event loop. The instance is
  * kept as a channel attribute, which outlives the pipeline's handlers once the channel has closed.
  */
-final class UpstreamReads {
+public final class UpstreamReads {
 
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamReads.class);
     static final String BYTES = "tapline-upstream-bytes";
@@ -43,7 +43,7 @@ final class UpstreamReads {
     }
 
     /** Installs the handlers on a new client connection ({@code HttpClientBuilder.withConnectHandler}). */
-    static void install(HttpConnection connection) {
+    public static void install(HttpConnection connection) {
         ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.CLIENT_CODEC);
         if (p == null) {
             LOG.warn("stale connections cannot be told on {}: not a Vert.x HTTP/1.x client connection", connection.getClass().getName());
@@ -77,7 +77,7 @@ final class UpstreamReads {
      * read since that request was written: the connection was reused, and the app sent no byte of an answer.
      * False when unknown (the handlers are not installed).
      */
-    static boolean reusedAndUnanswered(HttpConnection connection) {
+    public static boolean reusedAndUnanswered(HttpConnection connection) {
         if (!(connection instanceof ConnectionBase conn)) {
             return false;
         }
