@@ -26,6 +26,8 @@ public final class ChildProcess {
     /** How long a process gets to exit after SIGTERM before SIGKILL. */
     public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
 
+    /** How long a process whose start failed gets to exit after SIGTERM (none when the start was interrupted). */
+    private static final Duration STOP_AFTER_FAILED_START = Duration.ofSeconds(10);
     private static final String MARKER_PROPERTY = "-Dtapline.stack.id=";
     private static final File DEV_NULL = new File("/dev/null");
 
@@ -172,6 +174,30 @@ public final class ChildProcess {
             }
         }
         return true;
+    }
+
+    /**
+     * Runs {@code awaitReady}, the caller's wait for this process to become ready; when it fails (interrupted, timed out,
+     * the process exited) the process is stopped before the failure is passed on, so a start that does not complete
+     * leaves nothing running. From an interrupted thread the stop kills it at once and waits for its exit (see
+     * {@link #stop}); the interrupt status is kept and the failure says the process was stopped.
+     */
+    public void awaitReadyOrStop(Runnable awaitReady) {
+        try {
+            awaitReady.run();
+        } catch (RuntimeException | Error e) {
+            boolean stopped;
+            try {
+                stopped = stop(STOP_AFTER_FAILED_START);
+            } catch (RuntimeException stopFailed) {
+                e.addSuppressed(stopFailed);
+                throw e;
+            }
+            if (stopped && Thread.currentThread().isInterrupted()) {
+                throw new StackException(name + " start was interrupted before it was ready; stopped it (pid " + pid + ")", e);
+            }
+            throw e;
+        }
     }
 
     /** SIGKILL without grace, waiting a few seconds for the exit; for JVM shutdown hooks. */

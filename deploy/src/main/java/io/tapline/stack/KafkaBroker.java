@@ -162,7 +162,8 @@ public final class KafkaBroker {
 
     /**
      * Writes the config, formats the storage on first start, launches the broker and waits until it
-     * answers a metadata request. Keeps the data of an earlier run in the same directory.
+     * answers a metadata request. Keeps the data of an earlier run in the same directory. A wait that fails (timed
+     * out, or the calling thread interrupted) stops the broker it launched before it throws.
      *
      * @param detached see {@link ChildProcess#launch}
      */
@@ -195,7 +196,7 @@ public final class KafkaBroker {
             }
             process = ChildProcess.launch("Kafka broker", command, marker, dir, outputFile(), logFiles(), detached);
         }
-        awaitReady(readyTimeout);
+        process.awaitReadyOrStop(() -> awaitReady(readyTimeout));
         return process;
     }
 

@@ -89,7 +89,10 @@ public final class SchemaRegistry {
         return c;
     }
 
-    /** Launches the registry and waits until {@code /health/ready} answers 200. */
+    /**
+     * Launches the registry and waits until {@code /health/ready} answers 200. A wait that fails (timed out, or the
+     * calling thread interrupted) stops the registry it launched before it throws.
+     */
     public synchronized ChildProcess start(boolean detached, Duration readyTimeout) {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("Schema registry already running: " + process);
@@ -105,7 +108,7 @@ public final class SchemaRegistry {
             process = ChildProcess.launch("Schema registry", command(StackDistribution.javaExecutable(), runnerJar, port, marker),
                     marker, dir, outputFile(), logFiles(), detached);
         }
-        awaitReady(readyTimeout);
+        process.awaitReadyOrStop(() -> awaitReady(readyTimeout));
         return process;
     }
 
