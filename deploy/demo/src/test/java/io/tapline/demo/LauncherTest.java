@@ -154,6 +154,7 @@ class LauncherTest {
             List<String> command = List.of("sh", start.toString(), "replay", "--run", "r1");
             ProcessBuilder builder = new ProcessBuilder(command).directory(elsewhere.toFile())
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            builder.environment().remove("JAVA_OPTS");
             builder.environment().putAll(java);
             Process process = builder.start();
             String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -161,6 +162,41 @@ class LauncherTest {
             assertEquals(0, process.exitValue(), start + ": " + stderr);
             assertTrue(stderr.contains("ran replay-worker.jar"), start + ": " + stderr);
         }
+    }
+
+    @Test
+    void javaOptsReachTheJvmOfEveryCommand(@TempDir Path dir) throws Exception {
+        // JAVA_OPTS was not read: JAVA_OPTS=-Xmx2g ./tapline dedup ran the JVM with its default heap, saying nothing
+        Path launcher = launcherWithFailingMaven(dir);
+        Path root = launcher.getParent();
+        Path printer = propertyPrinterJar(dir);
+        List<String> jars = List.of("deploy/target/tapline-stack.jar", "capture-sidecar/target/capture-sidecar.jar",
+                "dedup-stream/target/dedup-stream.jar", "replay-worker/target/replay-worker.jar",
+                "deploy/demo/target/tapline-demo.jar");
+        for (String jar : jars) {
+            Path module = root.resolve(jar).getParent().getParent();
+            Files.writeString(Files.createDirectories(module).resolve("pom.xml"), "<project/>\n");
+            Path built = Files.copy(printer, Files.createDirectories(root.resolve(jar).getParent()).resolve(
+                    root.resolve(jar).getFileName()));
+            Files.setLastModifiedTime(built, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        }
+        // split at blanks (two of them, a tab), and a pattern is passed as it is, not expanded to the file it matches
+        Path cwd = Files.createDirectories(dir.resolve("cwd"));
+        Files.createFile(cwd.resolve("-Dtapline.glob=expanded"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Map<String, String> options = Map.of("JAVA", java, "JAVA_OPTS", " -Dtapline.a=one  -Dtapline.b=two\t-Dtapline.glob=* ");
+        for (List<String> command : List.of(List.of("stack", "status"), List.of("sidecar"), List.of("dedup"),
+                List.of("replay", "--run", "r1"), List.of("report", "--run", "r1"), List.of("demo"))) {
+            Result result = run(dir, launcher, options, cwd, command.toArray(String[]::new));
+            assertEquals(0, result.code(), command + ": " + result.stderr());
+            assertTrue(result.stderr().contains("a=one b=two glob=* args="), command + ": " + result.stderr());
+        }
+        // an option the JVM refuses is said in its own words before any build; replay's status is not the gate's 1
+        Result refused = run(dir, launcher, Map.of("JAVA", java, "JAVA_OPTS", "-Xmx1q"), cwd, "replay", "--run", "r1");
+        assertEquals(3, refused.code(), refused.stderr());
+        assertTrue(refused.stderr().startsWith("tapline: cannot start Java: '" + java + "' -version exits with status 1"
+                + " (its options, from JAVA_OPTS, JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS, may be wrong):\n"), refused.stderr());
+        assertTrue(refused.stderr().contains("-Xmx1q"), "the JVM's own message: " + refused.stderr());
     }
 
     @Test
@@ -208,6 +244,7 @@ class LauncherTest {
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errors.get(i).toFile());
                 builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
                 builder.environment().put("JAVA", java.toString());
+                builder.environment().remove("JAVA_OPTS");
                 launchers.add(builder.start());
                 // the first holds the build before the second starts; the second then waits for it, or builds too
                 String expected = i == 0 ? null : "waiting for the build another ./tapline runs in this checkout";
@@ -380,7 +417,36 @@ class LauncherTest {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile());
         builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
         builder.environment().put("JAVA", java.toString());
+        builder.environment().remove("JAVA_OPTS");
         return builder;
+    }
+
+    /**
+     * A jar whose program prints, on stderr, the system properties {@code tapline.a}, {@code tapline.b} and
+     * {@code tapline.glob} and its first argument: what the JVM the launcher runs was given.
+     */
+    private static Path propertyPrinterJar(Path dir) throws IOException {
+        Path sources = Files.createDirectories(dir.resolve("printer-src"));
+        Path classes = Files.createDirectories(dir.resolve("printer-classes"));
+        Path source = Files.writeString(sources.resolve("PrintOptions.java"), "public final class PrintOptions {\n"
+                + "    public static void main(String[] args) {\n"
+                + "        System.err.println(\"a=\" + System.getProperty(\"tapline.a\") + \" b=\" + System.getProperty(\"tapline.b\")\n"
+                + "                + \" glob=\" + System.getProperty(\"tapline.glob\") + \" args=\" + String.join(\" \", args));\n"
+                + "    }\n"
+                + "}\n");
+        int status = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
+                source.toString());
+        assertEquals(0, status, "javac");
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MAIN_CLASS, "PrintOptions");
+        Path jar = dir.resolve("print-options.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            out.putNextEntry(new java.util.jar.JarEntry("PrintOptions.class"));
+            out.write(Files.readAllBytes(classes.resolve("PrintOptions.class")));
+            out.closeEntry();
+        }
+        return jar;
     }
 
     private interface Condition {
@@ -438,12 +504,19 @@ class LauncherTest {
     }
 
     private static Result run(Path dir, Path launcher, Map<String, String> environment, String... args) throws Exception {
+        return run(dir, launcher, environment, Path.of("").toAbsolutePath(), args);
+    }
+
+    private static Result run(Path dir, Path launcher, Map<String, String> environment, Path cwd, String... args)
+            throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("sh", launcher.toString()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
         builder.environment().remove("JAVA"); // the Java a test names, else the PATH's
         builder.environment().remove("JAVA_HOME");
+        builder.environment().remove("JAVA_OPTS"); // the options a test gives, else none
         builder.environment().putAll(environment);
         Process process = builder.start();
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
