@@ -412,6 +412,87 @@ class LauncherTest {
         assertEquals(List.of("build"), Files.readAllLines(builds));
     }
 
+    @Test
+    void aLauncherKilledAsItTakesTheLockLeavesNoLockWithoutItsOwner(@TempDir Path dir) throws Exception {
+        // a launcher killed between creating the lock (mkdir) and writing its pid into it left a lock naming no one:
+        // every later launcher waited for it ("waiting for the build another ./tapline runs in this checkout (pid ?)")
+        // until someone removed it by hand. A stand-in ps holds the first launcher where it reads its own start time for
+        // the lock, so it is killed at that step each run.
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path builds = dir.resolve("builds.log");
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        executable(bin.resolve("mvn"), "#!/bin/sh\n"
+                + "echo build >> '" + builds + "'\n"
+                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path held = dir.resolve("ps.held");
+        executable(bin.resolve("ps"), "#!/bin/sh\n"
+                + "if [ ! -e '" + held + "' ]; then\n"
+                + "    touch '" + held + "'\n"
+                + "    while [ -d '" + dir + "' ]; do sleep 0.05; done\n"
+                + "fi\n"
+                + "PATH=${PATH#*:} exec ps \"$@\"\n"); // the PATH without this stand-in's directory
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        Path killedErr = dir.resolve("killed.err");
+        Path nextErr = dir.resolve("next.err");
+        Process killed = null;
+        Process next = null;
+        try {
+            killed = launcher(dir, launcher, java17, killedErr).start();
+            awaitTrue(() -> Files.exists(held), "the first launcher taking the lock", killedErr);
+            List<ProcessHandle> children = killed.descendants().toList();
+            killed.destroyForcibly(); // first, so that it takes no further step
+            children.forEach(ProcessHandle::destroyForcibly);
+            assertTrue(killed.waitFor(60, TimeUnit.SECONDS));
+
+            next = launcher(dir, launcher, java17, nextErr).start();
+            awaitTrue(() -> Files.exists(builds) || Files.readString(nextErr).contains("waiting for"),
+                    "the next launcher builds or waits", nextErr);
+            assertTrue(Files.exists(builds), "it waited for a lock that has no owner: " + Files.readString(nextErr));
+            assertTrue(next.waitFor(60, TimeUnit.SECONDS), "the next launcher did not finish: " + Files.readString(nextErr));
+            assertEquals(0, next.exitValue(), Files.readString(nextErr));
+            assertTrue(Files.readString(nextErr).contains("ran replay-worker.jar"), Files.readString(nextErr));
+        } finally {
+            kill(killed);
+            kill(next);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+        try (var entries = Files.list(root)) {
+            assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
+                    .filter(name -> name.startsWith(".tapline-build.lock")).toList(),
+                    "the lock is given back, and nothing the killed launcher left is kept beside it");
+        }
+    }
+
+    @Test
+    void aLockLeftWithoutAPidIsTakenOver(@TempDir Path dir) throws Exception {
+        // the lock a launcher killed between creating it and writing its pid left (launchers before the lock was made
+        // whole beside its name, then renamed into place): every later launcher waited for it, naming no one
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path builds = dir.resolve("builds.log");
+        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
+                + "echo build >> '" + builds + "'\n"
+                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path lock = Files.createDirectories(root.resolve(".tapline-build.lock"));
+        Path stderr = dir.resolve("launcher.err");
+        Process started = null;
+        try {
+            started = launcher(dir, launcher, javaOfRelease(dir, "java17", "17.0.15"), stderr).start();
+            awaitTrue(() -> Files.exists(builds) || Files.readString(stderr).contains("waiting for"),
+                    "the launcher builds or waits", stderr);
+            assertTrue(Files.exists(builds), "it waited for a lock that has no owner: " + Files.readString(stderr));
+            assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
+            assertEquals(0, started.exitValue(), Files.readString(stderr));
+            assertTrue(Files.readString(stderr).startsWith("tapline: taking over the build lock " + lock
+                    + ", which holds no pid (left by a ./tapline killed as it took it)"), Files.readString(stderr));
+        } finally {
+            kill(started);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+        assertTrue(Files.notExists(lock), "the lock is given back");
+    }
+
     private static ProcessBuilder launcher(Path dir, Path launcher, Path java, Path stderr) {
         ProcessBuilder builder = new ProcessBuilder("sh", launcher.toString(), "replay", "--help")
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile());
