@@ -69,13 +69,16 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
             throw new SerializationException("cannot decode record on topic " + topic + " with schema id " + id
                     + ": " + e.getMessage(), e);
         }
-        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE,
-                data.length - WireFormat.HEADER_SIZE, null);
+        int length = data.length - WireFormat.HEADER_SIZE;
+        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE, length, null);
         T value;
         int left;
         try {
-            value = reader.read(null, decoder);
+            value = reader.read(null, new BoundedDecoder(decoder, length));
             left = decoder.isEnd() ? 0 : decoder.inputStream().available();
+        } catch (BoundedDecoder.LimitExceeded e) {
+            throw new SerializationException("record on topic " + topic + " with schema id " + id + " declares "
+                    + e.getMessage() + ": it is corrupt, refused before allocating for it", e);
         } catch (IOException | RuntimeException e) {
             // Corrupt bytes surface as many exception types (AvroRuntimeException, ClassCastException,
             // IndexOutOfBounds, UnsupportedOperationException for an absurd string length...): all are the record's.
@@ -93,6 +96,7 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
 
     private SpecificDatumReader<T> readerFor(int id) {
         Schema writer = registry.schemaById(id);
+        BoundedDecoder.checkWriterSchema(writer);
         Schema reader = readerSchema(writer);
         SpecificDatumReader<T> datumReader = new SpecificDatumReader<>(writer, reader);
         return datumReader;
