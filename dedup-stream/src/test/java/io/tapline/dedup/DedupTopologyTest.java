@@ -292,10 +292,15 @@ class DedupTopologyTest {
         input.pipeInput("k1".getBytes(StandardCharsets.UTF_8), garbage, T0);
         byte[] unknownSchema = {0, 0, 0, 0x7f, 0x7f, 1, 2, 3};
         input.pipeInput("k2".getBytes(StandardCharsets.UTF_8), unknownSchema, T0);
+        // a known schema id, then an id string of 2147483637 bytes in 5: refused before it is allocated
+        byte[] hugeString = java.util.Arrays.copyOf(serdes.interaction().serializer().serialize("tapline.interactions",
+                owner(1, T0).build()), 10);
+        System.arraycopy(new byte[] {(byte) 0xea, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f}, 0, hugeString, 5, 5);
+        input.pipeInput("k3".getBytes(StandardCharsets.UTF_8), hugeString, T0);
         send(owner(1, T0).build());
 
         List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
-        assertEquals(2, dead.size());
+        assertEquals(3, dead.size());
         assertArrayEquals(garbage, dead.get(0).value());
         assertArrayEquals("k1".getBytes(StandardCharsets.UTF_8), dead.get(0).key());
         assertEquals("tapline.interactions", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
@@ -307,8 +312,10 @@ class DedupTopologyTest {
         assertTrue(DeadLetters.header(dead.get(1).headers(), DeadLetters.ERROR).contains("schema id 32639"),
                 DeadLetters.header(dead.get(1).headers(), DeadLetters.ERROR));
         assertEquals("dedup-stream", DeadLetters.header(dead.get(1).headers(), DeadLetters.COMPONENT));
+        assertTrue(DeadLetters.header(dead.get(2).headers(), DeadLetters.ERROR).contains("declares a string of "
+                + (Integer.MAX_VALUE - 10) + " bytes"), DeadLetters.header(dead.get(2).headers(), DeadLetters.ERROR));
         assertEquals(1, cases.readRecordsToList().size(), "the stream continues after bad records");
-        assertEquals(2, metrics.deadLetters());
+        assertEquals(3, metrics.deadLetters());
     }
 
     @Test
