@@ -4,10 +4,16 @@ import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.Decoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.ResolvingDecoder;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.util.Utf8;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -29,8 +35,12 @@ final class BoundedDecoder extends Decoder {
 
     /** A count or length the bytes left cannot hold: the record is corrupt or hostile. */
     static final class LimitExceeded extends AvroRuntimeException {
-        LimitExceeded(String message) {
+        /** Declared by a value being skipped (of a field only the writer's schema has), not one being read. */
+        final boolean skipped;
+
+        LimitExceeded(String message, boolean skipped) {
             super(message);
+            this.skipped = skipped;
         }
     }
 
@@ -102,12 +112,48 @@ final class BoundedDecoder extends Decoder {
         }
     }
 
+    /**
+     * The reader's field a datum refused by this decoder declared too much in, as a dotted path such as
+     * {@code request.headers}; null when that was a field only the writer's schema has (skipped, not read). Found by
+     * decoding the datum again, so only once it was refused: Avro's resolving reader has a per-field hook, the fast
+     * reader used for every record has none.
+     */
+    static String refusedField(Schema writer, Schema reader, byte[] data, int offset, int length) {
+        SpecificData model = SpecificData.getForSchema(reader);
+        SpecificData resolving = new SpecificData(model.getClassLoader());
+        model.getConversions().forEach(resolving::addLogicalTypeConversion);
+        resolving.setFastReaderEnabled(false);
+        Deque<String> path = new ArrayDeque<>();
+        SpecificDatumReader<Object> tracing = new SpecificDatumReader<>(writer, reader, resolving) {
+            @Override
+            protected void readField(Object record, Schema.Field field, Object old, ResolvingDecoder in, Object state)
+                    throws IOException {
+                try {
+                    super.readField(record, field, old, in, state);
+                } catch (LimitExceeded e) {
+                    path.addFirst(field.name());
+                    throw e;
+                }
+            }
+        };
+        try {
+            tracing.read(null, new BoundedDecoder(DecoderFactory.get().binaryDecoder(data, offset, length, null),
+                    length));
+        } catch (LimitExceeded e) {
+            // a skip happens as the next field the reader has is read: that field's name would mislead
+            return e.skipped || path.isEmpty() ? null : String.join(".", path);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return null;
+    }
+
     /** The count of a collection block, refused when more items than bytes are left (each item takes one or more). */
-    private long items(long count, String what) throws IOException {
+    private long items(long count, String what, boolean skipped) throws IOException {
         int left = in.inputStream().available();
         if (count > left) {
-            throw new LimitExceeded(what + " block of " + count + " items at byte " + (length - left)
-                    + " of the datum, with only " + left + " bytes left");
+            throw new LimitExceeded(what + " block of " + count + " items at byte "
+                    + (length - left) + " of the datum, with only " + left + " bytes left", skipped);
         }
         return count;
     }
@@ -118,7 +164,7 @@ final class BoundedDecoder extends Decoder {
         int left = in.inputStream().available();
         if (size < 0 || size > left) {
             throw new LimitExceeded(what + " of " + size + " bytes at byte " + (length - left)
-                    + " of the datum, with only " + left + " bytes left");
+                    + " of the datum, with only " + left + " bytes left", false);
         }
         return (int) size;
     }
@@ -154,32 +200,32 @@ final class BoundedDecoder extends Decoder {
 
     @Override
     public long readArrayStart() throws IOException {
-        return items(in.readArrayStart(), "an array");
+        return items(in.readArrayStart(), "an array", false);
     }
 
     @Override
     public long arrayNext() throws IOException {
-        return items(in.arrayNext(), "an array");
+        return items(in.arrayNext(), "an array", false);
     }
 
     @Override
     public long skipArray() throws IOException {
-        return items(in.skipArray(), "an array");
+        return items(in.skipArray(), "a skipped array", true);
     }
 
     @Override
     public long readMapStart() throws IOException {
-        return items(in.readMapStart(), "a map");
+        return items(in.readMapStart(), "a map", false);
     }
 
     @Override
     public long mapNext() throws IOException {
-        return items(in.mapNext(), "a map");
+        return items(in.mapNext(), "a map", false);
     }
 
     @Override
     public long skipMap() throws IOException {
-        return items(in.skipMap(), "a map");
+        return items(in.skipMap(), "a skipped map", true);
     }
 
     @Override

@@ -77,8 +77,11 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
             value = reader.read(null, new BoundedDecoder(decoder, length));
             left = decoder.isEnd() ? 0 : decoder.inputStream().available();
         } catch (BoundedDecoder.LimitExceeded e) {
+            String field = BoundedDecoder.refusedField(reader.getSchema(), reader.getExpected(), data,
+                    WireFormat.HEADER_SIZE, length);
             throw new SerializationException("record on topic " + topic + " with schema id " + id + " declares "
-                    + e.getMessage() + ": it is corrupt, refused before allocating for it", e);
+                    + e.getMessage() + (field == null ? "" : " (field " + field + ")")
+                    + ": it is corrupt, refused before allocating for it", e);
         } catch (IOException | RuntimeException e) {
             // Corrupt bytes surface as many exception types (AvroRuntimeException, ClassCastException,
             // IndexOutOfBounds, UnsupportedOperationException for an absurd string length...): all are the record's.

@@ -60,13 +60,18 @@ class CorruptRecordTest {
     void anArrayCountTheRecordCannotHoldIsRefusedNamingTopicSchemaAndCount() {
         int id = registry.put(TOPIC + "-value", Interaction.getClassSchema().toString());
         Datum plain = interactionUpToHeaders(id).l(HUGE);
-        assertRefused(Interaction.class, id, plain.bytes(), "an array block of " + HUGE + " items");
+        assertRefused(Interaction.class, id, plain.bytes(), "an array block of " + HUGE + " items", "request.headers");
         // the block-size form: a negative count, then the block's size in bytes
         Datum sized = interactionUpToHeaders(id).l(-HUGE).l(3);
-        assertRefused(Interaction.class, id, sized.bytes(), "an array block of " + HUGE + " items");
+        assertRefused(Interaction.class, id, sized.bytes(), "an array block of " + HUGE + " items", "request.headers");
         // a later block of a count the bytes left cannot hold either
         Datum later = interactionUpToHeaders(id).l(1).s("name").s("value").l(HUGE);
-        assertRefused(Interaction.class, id, later.bytes(), "an array block of " + HUGE + " items");
+        assertRefused(Interaction.class, id, later.bytes(), "an array block of " + HUGE + " items", "request.headers");
+        // in a field only the writer's schema has, which the reader skips: named as such, not as the next field
+        int extra = registry.put(TOPIC + "-value", withFirstField(
+                "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},\"default\":[]}"));
+        assertRefused(Interaction.class, extra, new Datum(extra).l(HUGE).bytes(),
+                "a skipped array block of " + HUGE + " items", null);
     }
 
     @Test
@@ -74,16 +79,16 @@ class CorruptRecordTest {
         int id = registry.put("tapline.runs-value", RunEvent.getClassSchema().toString());
         // RunEvent: runId, candidate, at, bounds (union branch 1): casesTopic, endOffsets with one entry
         Datum map = new Datum(id).s("run").s("candidate").l(1).l(1).s("tapline.cases").l(HUGE).s("0").l(5);
-        assertRefused(RunEvent.class, id, map.bytes(), "a map block of " + HUGE + " items");
+        assertRefused(RunEvent.class, id, map.bytes(), "a map block of " + HUGE + " items", "bounds.endOffsets");
     }
 
     @Test
     void aStringOrBytesLengthPastTheEndIsRefused() {
         int id = registry.put(TOPIC + "-value", Interaction.getClassSchema().toString());
-        assertRefused(Interaction.class, id, new Datum(id).l(HUGE).bytes(), "a string of " + HUGE + " bytes");
+        assertRefused(Interaction.class, id, new Datum(id).l(HUGE).bytes(), "a string of " + HUGE + " bytes", "id");
         // headers empty, then the body
         assertRefused(Interaction.class, id, interactionUpToHeaders(id).l(0).l(HUGE).bytes(),
-                "a bytes value of " + HUGE + " bytes");
+                "a bytes value of " + HUGE + " bytes", "request.body");
     }
 
     @Test
@@ -142,11 +147,15 @@ class CorruptRecordTest {
         return deserializer;
     }
 
-    private <T extends SpecificRecord> void assertRefused(Class<T> type, int id, byte[] record, String declared) {
+    /** Refused naming the topic, the schema id, what was declared and, when the reader has it, the field. */
+    private <T extends SpecificRecord> void assertRefused(Class<T> type, int id, byte[] record, String declared,
+                                                          String field) {
         SerializationException e = assertThrows(SerializationException.class,
                 () -> deserializer(type).deserialize(TOPIC, record));
         assertTrue(e.getMessage().contains("record on topic " + TOPIC + " with schema id " + id + " declares "
                 + declared), e.getMessage());
+        assertTrue(field == null ? !e.getMessage().contains("(field ")
+                : e.getMessage().contains(" bytes left (field " + field + "):"), e.getMessage());
         assertTrue(SchemaRegistryException.recordAtFault(e), e.getMessage());
     }
 
