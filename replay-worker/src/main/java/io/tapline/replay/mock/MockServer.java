@@ -210,8 +210,9 @@ public final class MockServer implements AutoCloseable {
                     route(req, body, routed);
                 }
             } catch (RuntimeException e) {
-                // A bug here must not leave the candidate waiting: answer, and say why.
-                log.error("mock failed to answer {} {}", req.method(), req.uri(), e);
+                // A bug here must not leave the candidate waiting: answer, and say why. The log names the method and
+                // the stack, not the target: its path and query are the candidate's, unredacted (an api_key=, an email).
+                log.error("mock failed to answer a {} request", req.method(), e);
                 if (!req.response().ended()) {
                     text(req.response(), 500, "error", e.toString());
                 }
