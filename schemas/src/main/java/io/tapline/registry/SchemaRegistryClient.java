@@ -319,6 +319,20 @@ public final class SchemaRegistryClient {
         return request.build();
     }
 
+    /**
+     * The socket the JDK client could not open, as the {@link IOException} it is: JDK 17's client reports a socket it
+     * cannot open (no file descriptor left: {@code Too many open files}) as an {@link InternalError} around it. No
+     * answer, then, retried and failed over like an unreachable registry; thrown on as an error it ended the calling
+     * thread (the sidecar's publisher, a stream thread) for a shortage that passes. Any other internal error is thrown
+     * as it is.
+     */
+    private static IOException socketNotOpened(InternalError e) {
+        if (e.getCause() instanceof IOException io) {
+            return io;
+        }
+        throw e;
+    }
+
     /** The JSON of a successful answer; a failure for any other answer. */
     private static JsonNode json(HttpResponse<String> response, String url, String what) {
         int status = response.statusCode();
@@ -368,9 +382,13 @@ public final class SchemaRegistryClient {
      *                              answer over {@link #MAX_ANSWER_BYTES} too), the registry gave no answer
      */
     private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
-        CompletableFuture<HttpResponse<String>> answer =
-                http.sendAsync(request, info -> new BoundedText(MAX_ANSWER_BYTES,
-                        info.headers().firstValueAsLong("Content-Length").orElse(-1)));
+        CompletableFuture<HttpResponse<String>> answer;
+        try {
+            answer = http.sendAsync(request, info -> new BoundedText(MAX_ANSWER_BYTES,
+                    info.headers().firstValueAsLong("Content-Length").orElse(-1)));
+        } catch (InternalError e) {
+            throw socketNotOpened(e);
+        }
         try {
             return answer.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -383,6 +401,9 @@ public final class SchemaRegistryClient {
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) {
                 throw io;
+            }
+            if (cause instanceof InternalError error) {
+                throw socketNotOpened(error);
             }
             if (cause instanceof Error error) {
                 throw error;
