@@ -62,6 +62,7 @@ public final class SidecarOptions {
     public static final String KEY_PROXY_DRAIN_TIMEOUT = "proxy.drain.timeout";
     public static final String KEY_PROXY_FORWARDED_HEADERS = "proxy.forwarded.headers";
     public static final String KEY_PROXY_EVENT_LOOPS = "proxy.event.loops";
+    public static final String KEY_PROXY_MAX_CONNECTIONS = "proxy.max.connections";
     public static final String KEY_PROXY_TRANSPORT = "proxy.transport";
     public static final String KEY_KAFKA_BOOTSTRAP = "kafka.bootstrap.servers";
     public static final String KEY_REGISTRY_URL = RegistryOptions.URL;
@@ -174,6 +175,8 @@ public final class SidecarOptions {
     private Duration drainTimeout = DEFAULT_PROXY_DRAIN_TIMEOUT;
     private boolean forwardedHeaders = true;
     private int eventLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /** Most listener connections open at once; 0 = from the process's file descriptor limit. */
+    private int maxConnections = 0;
     private boolean nativeTransport = false;
     private String bootstrapServers = DEFAULT_KAFKA_BOOTSTRAP;
     private String registryUrl = DEFAULT_REGISTRY_URL;
@@ -221,6 +224,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_DRAIN_TIMEOUT, DEFAULT_PROXY_DRAIN_TIMEOUT.toSeconds() + "s", "On SIGTERM: stop accepting connections, let requests in flight finish for up to this long (their responses carry Connection: close, idle connections are closed), keep the egress listener serving the app's calls meanwhile, then publish what is queued and exit; 0 = close every connection at once.")
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to the requests forwarded to the app, and Via to its answers (inbound listener; the egress listener adds neither).")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
+                .option(KEY_PROXY_MAX_CONNECTIONS, "0", "Most connections the inbound and egress listeners hold open together; one more is closed as soon as it is accepted (counted, and a warning at most every 10 s), so a flood of connections cannot take the file descriptors the connections to the app, Kafka and the management port need. 0 = from the file descriptor limit (ulimit -n): (limit - 64) / 2, as each proxied connection may hold one to the app or a dependency.")
                 .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
                         "native", "nio")
                 .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
@@ -332,6 +336,7 @@ public final class SidecarOptions {
         o.forwardedHeaders = c.getBoolean(KEY_PROXY_FORWARDED_HEADERS);
         int loops = positive(c, KEY_PROXY_EVENT_LOOPS, c.getInt(KEY_PROXY_EVENT_LOOPS), true);
         o.eventLoops = loops > 0 ? loops : Math.max(1, Runtime.getRuntime().availableProcessors());
+        o.maxConnections = positive(c, KEY_PROXY_MAX_CONNECTIONS, c.getInt(KEY_PROXY_MAX_CONNECTIONS), true);
         o.nativeTransport = "native".equalsIgnoreCase(c.get(KEY_PROXY_TRANSPORT));
         o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
         o.registryUrl = c.get(KEY_REGISTRY_URL);
@@ -653,6 +658,12 @@ public final class SidecarOptions {
         return this;
     }
 
+    /** @param max most listener connections open at once; 0 = from the file descriptor limit */
+    public SidecarOptions maxConnections(int max) {
+        this.maxConnections = max;
+        return this;
+    }
+
     public SidecarOptions headerTimeout(Duration d) {
         this.headerTimeout = d;
         return this;
@@ -745,6 +756,7 @@ public final class SidecarOptions {
     public Duration drainTimeout() { return drainTimeout; }
     public boolean forwardedHeaders() { return forwardedHeaders; }
     public int eventLoops() { return eventLoops; }
+    public int maxConnections() { return maxConnections; }
     /** Whether to run on Netty's native transport when it loads (otherwise NIO). */
     public boolean nativeTransport() { return nativeTransport; }
     public String bootstrapServers() { return bootstrapServers; }

@@ -135,6 +135,7 @@ class SidecarOptionsTest {
             {"--sampling-default-route-cap", "-3"},
             {"--proxy-max-request-body-bytes", "-10"},
             {"--proxy-event-loops", "-2"},
+            {"--proxy-max-connections", "-1"},
             {"--management-port", "-7"},
             {"--management-port", "70000"},
             // these failed only once the sidecar started (Vert.x refused a negative idle timeout, the int its
@@ -152,8 +153,9 @@ class SidecarOptionsTest {
         }
         SidecarOptions zeros = load(Map.of(), "--app", "http://a", "--capture-outbound-grace", "0",
                 "--sampling-default-route-cap", "0", "--proxy-max-request-body-bytes", "0", "--proxy-event-loops", "0",
-                "--management-port", "0");
+                "--management-port", "0", "--proxy-max-connections", "0");
         assertEquals(Duration.ZERO, zeros.outboundGrace());
+        assertEquals(0, zeros.maxConnections(), "0: from the file descriptor limit");
         assertEquals(0, zeros.managementPort());
     }
 

@@ -682,6 +682,13 @@ public final class ProxyEngine {
                 "listener", listener, "status", Integer.toString(status));
     }
 
+    /** Connections this listener closed as soon as accepted: the listeners held their most ({@link ConnectionLimit}). */
+    Metrics.Counter connectionsRefused() {
+        return metrics.counter("tapline_sidecar_connections_refused_total",
+                "Listener connections closed as soon as accepted: the listeners held their most connections",
+                "listener", listener);
+    }
+
     /** Upstream failures this listener answered itself with {@code status} (502, 504), a CONNECT tunnel's included. */
     Metrics.Counter upstreamErrors(int status) {
         return metrics.counter("tapline_sidecar_upstream_errors_total", "Upstream failures answered by the proxy, by status",

@@ -152,6 +152,7 @@ public final class SidecarImpl implements Sidecar {
         publisher.onSealed(registry::remove);
         EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
         long headerTimeoutMs = o.headerTimeout().toMillis();
+        ConnectionLimit connections = new ConnectionLimit(o.maxConnections(), metrics);
         String appHost = o.app().host();
         int appPort = o.app().port();
         String appBase = o.app().basePath();
@@ -179,7 +180,7 @@ public final class SidecarImpl implements Sidecar {
                         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
                 HttpServer inbound = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]));
                 servers.inbound().add(inbound);
-                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine, false)
+                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine, false, connections)
                         .requestHandler(req -> {
                             Http10KeepAlive.restore(req, ProxyEngine.HTTP10_KEEP_ALIVE); // the head as the client sent it
                             inboundEngine.proxy(req, ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)),
@@ -193,7 +194,7 @@ public final class SidecarImpl implements Sidecar {
                 }
                 HttpServer egressServer = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]));
                 servers.egress().add(egressServer);
-                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine, true)
+                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine, true, connections)
                         .requestHandler(egress::handle)
                         .listen()
                         .recover(e -> Future.failedFuture(listenFailure("--egress-listen", o.egressListen().host(), ports[1], e)))
@@ -285,18 +286,25 @@ public final class SidecarImpl implements Sidecar {
     }
 
     /**
-     * Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0.
+     * Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0, and
+     * closes a connection past the listeners' bound ({@link ConnectionLimit}) as soon as it is accepted.
      *
      * @param tunnels the listener takes CONNECT: what a client sends behind its head is kept for the tunnel
      *                ({@link ConnectEarlyData})
      */
-    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine, boolean tunnels) {
+    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine, boolean tunnels,
+                                         ConnectionLimit connections) {
         Metrics.Counter timeouts = engine.rejected(408); // request head not received in time
+        String listener = tunnels ? "egress" : "inbound";
+        Metrics.Counter refused = engine.connectionsRefused();
         return server.invalidRequestHandler(MalformedRequests.invalidRequestHandler((req, status, reason) -> {
                     engine.rejected(status).inc();
                     ProxyEngine.answerAndClose(req, status, reason);
                 }))
                 .connectionHandler(conn -> {
+                    if (!connections.admit(conn, refused, listener)) {
+                        return;
+                    }
                     MalformedRequests.install(conn, ProxyEngine.MALFORMED_REQUESTS, REFUSAL_HEADERS,
                             (head, status, reason) -> engine.rejected(status).inc());
                     if (tunnels) {

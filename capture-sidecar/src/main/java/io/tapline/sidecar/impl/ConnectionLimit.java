@@ -1,0 +1,89 @@
+package io.tapline.sidecar.impl;
+
+import io.tapline.logging.PeriodicWarning;
+import io.tapline.ops.Metrics;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The most connections the listeners (inbound and egress together) hold open at once, as nginx's
+ * {@code worker_connections}: a connection past it is closed as soon as it is accepted, counted, and warned about at
+ * most every 10 s. Without it a flood of connections (a traffic spike, a client leaking them) took every file
+ * descriptor of the process: then no connection to the app or a dependency could be opened (each request a 502), the
+ * Kafka producer and the registry client could not connect, and the management port could not accept its probes (the
+ * JDK server behind it spins on a core while it cannot). Bounded this way, what is left of the descriptor limit stays
+ * for those. Each listener connection may hold one connection upstream (to the app, a dependency, a tunnel's target),
+ * so the default takes half of the limit left after {@link #RESERVED_DESCRIPTORS}.
+ */
+final class ConnectionLimit {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionLimit.class);
+    /** Descriptors kept for the JVM, the Kafka producer, the registry client, the management port and the logs. */
+    static final int RESERVED_DESCRIPTORS = 64;
+    static final Duration WARNING_INTERVAL = Duration.ofSeconds(10);
+
+    private final int max;
+    private final AtomicInteger open = new AtomicInteger();
+    private final PeriodicWarning warning = new PeriodicWarning(WARNING_INTERVAL);
+
+    /** @param max most listener connections at once; 0 = from the process's file descriptor limit ({@link #fromDescriptors}) */
+    ConnectionLimit(int max, Metrics metrics) {
+        this.max = max > 0 ? max : fromDescriptors(descriptorLimit());
+        metrics.gauge("tapline_sidecar_connections", "Connections the listeners (inbound and egress) hold open", open::get);
+        metrics.gauge("tapline_sidecar_max_connections", "Most connections the listeners hold open at once", () -> this.max);
+    }
+
+    /** The default bound for a process that may open {@code descriptors} files; no bound when that is not known. */
+    static int fromDescriptors(long descriptors) {
+        if (descriptors <= 0) {
+            return Integer.MAX_VALUE;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (descriptors - RESERVED_DESCRIPTORS) / 2));
+    }
+
+    /** The process's file descriptor limit ({@code ulimit -n}), or -1 where the JVM does not say it. */
+    static long descriptorLimit() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount() : -1;
+    }
+
+    int max() {
+        return max;
+    }
+
+    /**
+     * Takes a new listener connection (from {@code HttpServer.connectionHandler}, on its event loop): true when it
+     * may stay, its place given back when its channel closes; false when it was one too many, and is being closed.
+     */
+    boolean admit(HttpConnection connection, Metrics.Counter refused, String listener) {
+        if (open.incrementAndGet() > max) {
+            open.decrementAndGet();
+            refused.inc();
+            long count = warning.occurred();
+            if (count > 0) {
+                LOG.atWarn().addKeyValue("listener", listener).addKeyValue("max_connections", max)
+                        .addKeyValue("refused", count)
+                        .log("{} connection(s) closed as soon as accepted (last on the {} listener): the listeners hold "
+                                + "their most connections, {} (--proxy-max-connections); counted in "
+                                + "tapline_sidecar_connections_refused_total, warned about at most every {} s",
+                                count, listener, max, WARNING_INTERVAL.toSeconds());
+            }
+            connection.close();
+            return false;
+        }
+        if (connection instanceof ConnectionBase base) {
+            // the channel, not the HTTP connection: its close handler is the engine's to set (a WebSocket's), and
+            // a tunnel (CONNECT, WebSocket) keeps the channel after the HTTP connection is done
+            base.channelHandlerContext().channel().closeFuture().addListener(f -> open.decrementAndGet());
+        } else {
+            open.decrementAndGet(); // not a Vert.x connection: not counted, rather than counted for good
+        }
+        return true;
+    }
+}

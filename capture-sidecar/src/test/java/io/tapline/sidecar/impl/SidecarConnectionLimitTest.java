@@ -1,0 +1,97 @@
+package io.tapline.sidecar.impl;
+
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+
+import static io.tapline.sidecar.impl.SidecarProxyTest.AVRO;
+import static io.tapline.sidecar.impl.SidecarProxyTest.awaitMetric;
+import static io.tapline.sidecar.impl.SidecarProxyTest.connect;
+import static io.tapline.sidecar.impl.SidecarProxyTest.metric;
+import static io.tapline.sidecar.impl.SidecarProxyTest.options;
+import static io.tapline.sidecar.impl.SidecarProxyTest.readUntil;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The listeners' bound on open connections ({@code --proxy-max-connections}), shared by inbound and egress. */
+@Timeout(60)
+class SidecarConnectionLimitTest {
+
+    TestOrigin origin;
+    SidecarImpl sidecar;
+
+    @BeforeEach
+    void start() throws Exception {
+        origin = new TestOrigin();
+        sidecar = SidecarImpl.start(options(origin).maxConnections(3),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO);
+    }
+
+    @AfterEach
+    void stop() {
+        sidecar.close();
+        origin.close();
+    }
+
+    static String hello(Socket s, String path) throws IOException {
+        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return readUntil(s.getInputStream(), "hello");
+    }
+
+    /** What the sidecar sends on a connection up to its closing it; a reset is a close too. */
+    static String untilClosed(Socket s) throws IOException {
+        s.getOutputStream().write("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        InputStream in = s.getInputStream();
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        } catch (SocketException reset) {
+            return "";
+        }
+    }
+
+    @Test
+    void aConnectionPastTheBoundIsClosedAtOnceWhileTheOthersAreServed() throws Exception {
+        try (Socket a = connect(sidecar.port()); Socket b = connect(sidecar.port()); Socket app = connect(sidecar.egressPort())) {
+            assertTrue(hello(a, "/hello").startsWith("HTTP/1.1 200"));
+            assertTrue(hello(b, "/hello").startsWith("HTTP/1.1 200"));
+            assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"), "the egress listener's count with the inbound's");
+            try (Socket fourth = connect(sidecar.port())) {
+                assertEquals("", untilClosed(fourth), "closed unanswered, as soon as accepted");
+            }
+            try (Socket fifth = connect(sidecar.egressPort())) {
+                assertEquals("", untilClosed(fifth), "the egress listener's too");
+            }
+            assertEquals(1, metric(sidecar, "tapline_sidecar_connections_refused_total{listener=\"inbound\"}"));
+            assertEquals(1, metric(sidecar, "tapline_sidecar_connections_refused_total{listener=\"egress\"}"));
+            assertEquals(3, metric(sidecar, "tapline_sidecar_max_connections"));
+            assertEquals(3, metric(sidecar, "tapline_sidecar_connections"));
+            assertTrue(hello(a, "/hello").startsWith("HTTP/1.1 200"), "the connections held are served on");
+            assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"));
+            b.close();
+            awaitMetric(sidecar, "tapline_sidecar_connections", 2);
+            try (Socket next = connect(sidecar.port())) {
+                assertTrue(hello(next, "/hello").startsWith("HTTP/1.1 200"), "a closed connection's place is taken again");
+            }
+        }
+        awaitMetric(sidecar, "tapline_sidecar_connections", 0);
+    }
+
+    @Test
+    void theDefaultBoundLeavesDescriptorsForTheAppAndTheManagementPort() {
+        assertEquals(480, ConnectionLimit.fromDescriptors(1024));
+        assertEquals(32736, ConnectionLimit.fromDescriptors(65536));
+        assertEquals(1, ConnectionLimit.fromDescriptors(50), "a bound, however small the limit");
+        assertEquals(Integer.MAX_VALUE, ConnectionLimit.fromDescriptors(-1), "none when the limit is not known");
+    }
+}
