@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Kafka producer and the registry client could not connect, and the management port could not accept its probes (the
  * JDK server behind it spins on a core while it cannot). Bounded this way, what is left of the descriptor limit stays
  * for those. Each listener connection may hold one connection upstream (to the app, a dependency, a tunnel's target),
- * so the default takes half of the limit left after {@link #RESERVED_DESCRIPTORS}.
+ * so the default takes half of the limit left after {@link #RESERVED_DESCRIPTORS}. A quarter of the bound is kept for
+ * the egress listener: the app's calls to its dependencies, which the inbound requests wait on, are not refused
+ * because clients took every place.
  */
 final class ConnectionLimit {
 
@@ -29,12 +31,18 @@ final class ConnectionLimit {
     static final Duration WARNING_INTERVAL = Duration.ofSeconds(10);
 
     private final int max;
+    /** Most the inbound listener may hold: the rest of {@link #max} is the egress listener's alone. */
+    private final int inboundMax;
     private final AtomicInteger open = new AtomicInteger();
     private final PeriodicWarning warning = new PeriodicWarning(WARNING_INTERVAL);
 
-    /** @param max most listener connections at once; 0 = from the process's file descriptor limit ({@link #fromDescriptors}) */
-    ConnectionLimit(int max, Metrics metrics) {
+    /**
+     * @param max    most listener connections at once; 0 = from the process's file descriptor limit ({@link #fromDescriptors})
+     * @param egress the egress listener is on: a quarter of the bound is kept for it
+     */
+    ConnectionLimit(int max, boolean egress, Metrics metrics) {
         this.max = max > 0 ? max : fromDescriptors(descriptorLimit());
+        this.inboundMax = egress ? Math.max(1, this.max - this.max / 4) : this.max;
         metrics.gauge("tapline_sidecar_connections", "Connections the listeners (inbound and egress) hold open", open::get);
         metrics.gauge("tapline_sidecar_max_connections", "Most connections the listeners hold open at once", () -> this.max);
     }
@@ -62,7 +70,7 @@ final class ConnectionLimit {
      * may stay, its place given back when its channel closes; false when it was one too many, and is being closed.
      */
     boolean admit(HttpConnection connection, Metrics.Counter refused, String listener) {
-        if (open.incrementAndGet() > max) {
+        if (open.incrementAndGet() > ("egress".equals(listener) ? max : inboundMax)) {
             open.decrementAndGet();
             refused.inc();
             long count = warning.occurred();
@@ -70,7 +78,8 @@ final class ConnectionLimit {
                 LOG.atWarn().addKeyValue("listener", listener).addKeyValue("max_connections", max)
                         .addKeyValue("refused", count)
                         .log("{} connection(s) closed as soon as accepted (last on the {} listener): the listeners hold "
-                                + "their most connections, {} (--proxy-max-connections); counted in "
+                                + "their most connections, {} (--proxy-max-connections, a quarter of them kept for the "
+                                + "egress listener's); counted in "
                                 + "tapline_sidecar_connections_refused_total, warned about at most every {} s",
                                 count, listener, max, WARNING_INTERVAL.toSeconds());
             }

@@ -152,7 +152,7 @@ public final class SidecarImpl implements Sidecar {
         publisher.onSealed(registry::remove);
         EgressRouter egress = new EgressRouter(egressEngine, hub, netClient, o.egressRoutes());
         long headerTimeoutMs = o.headerTimeout().toMillis();
-        ConnectionLimit connections = new ConnectionLimit(o.maxConnections(), metrics);
+        ConnectionLimit connections = new ConnectionLimit(o.maxConnections(), o.egressListen() != null, metrics);
         String appHost = o.app().host();
         int appPort = o.app().port();
         String appBase = o.app().basePath();

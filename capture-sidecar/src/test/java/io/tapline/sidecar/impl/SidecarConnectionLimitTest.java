@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static io.tapline.sidecar.impl.SidecarProxyTest.AVRO;
 import static io.tapline.sidecar.impl.SidecarProxyTest.awaitMetric;
@@ -33,7 +34,7 @@ class SidecarConnectionLimitTest {
     @BeforeEach
     void start() throws Exception {
         origin = new TestOrigin();
-        sidecar = SidecarImpl.start(options(origin).maxConnections(3),
+        sidecar = SidecarImpl.start(options(origin).maxConnections(4),
                 new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO);
     }
 
@@ -62,22 +63,26 @@ class SidecarConnectionLimitTest {
 
     @Test
     void aConnectionPastTheBoundIsClosedAtOnceWhileTheOthersAreServed() throws Exception {
-        try (Socket a = connect(sidecar.port()); Socket b = connect(sidecar.port()); Socket app = connect(sidecar.egressPort())) {
-            assertTrue(hello(a, "/hello").startsWith("HTTP/1.1 200"));
-            assertTrue(hello(b, "/hello").startsWith("HTTP/1.1 200"));
-            assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"), "the egress listener's count with the inbound's");
+        // a bound of 4: the inbound listener holds at most 3, the egress listener the 4th
+        try (Socket a = connect(sidecar.port()); Socket b = connect(sidecar.port()); Socket c = connect(sidecar.port())) {
+            for (Socket s : List.of(a, b, c)) {
+                assertTrue(hello(s, "/hello").startsWith("HTTP/1.1 200"));
+            }
             try (Socket fourth = connect(sidecar.port())) {
                 assertEquals("", untilClosed(fourth), "closed unanswered, as soon as accepted");
             }
-            try (Socket fifth = connect(sidecar.egressPort())) {
-                assertEquals("", untilClosed(fifth), "the egress listener's too");
-            }
             assertEquals(1, metric(sidecar, "tapline_sidecar_connections_refused_total{listener=\"inbound\"}"));
-            assertEquals(1, metric(sidecar, "tapline_sidecar_connections_refused_total{listener=\"egress\"}"));
-            assertEquals(3, metric(sidecar, "tapline_sidecar_max_connections"));
-            assertEquals(3, metric(sidecar, "tapline_sidecar_connections"));
-            assertTrue(hello(a, "/hello").startsWith("HTTP/1.1 200"), "the connections held are served on");
-            assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"));
+            try (Socket app = connect(sidecar.egressPort())) {
+                assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"), "the app's calls keep a place of their own");
+                try (Socket fifth = connect(sidecar.egressPort())) {
+                    assertEquals("", untilClosed(fifth), "the egress listener's connections count with the inbound's");
+                }
+                assertEquals(1, metric(sidecar, "tapline_sidecar_connections_refused_total{listener=\"egress\"}"));
+                assertEquals(4, metric(sidecar, "tapline_sidecar_max_connections"));
+                assertEquals(4, metric(sidecar, "tapline_sidecar_connections"));
+                assertTrue(hello(a, "/hello").startsWith("HTTP/1.1 200"), "the connections held are served on");
+                assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"));
+            }
             b.close();
             awaitMetric(sidecar, "tapline_sidecar_connections", 2);
             try (Socket next = connect(sidecar.port())) {
