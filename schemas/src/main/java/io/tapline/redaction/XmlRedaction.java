@@ -2,7 +2,11 @@ package io.tapline.redaction;
 
 import io.tapline.avro.Redaction;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -14,9 +18,15 @@ import java.util.regex.Pattern;
  */
 final class XmlRedaction {
 
-    /** An element with text content only: prefix, local name, attributes, content (text or one CDATA section). */
+    /**
+     * An element with text content only: prefix, local name, attributes, then either the opening of a CDATA section
+     * (group 3, whose end {@link #cdataEnd} finds) or text content (group 4) and the end tag.
+     */
     private static final Pattern ELEMENT = Pattern.compile(
-            "<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)(\\s[^<>]*+)?>(<!\\[CDATA\\[(?s:.*?)]]>|[^<]*+)</(?:[A-Za-z_][\\w.-]*+:)?\\1\\s*>");
+            "<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)(\\s[^<>]*+)?>(?:(<!\\[CDATA\\[)|([^<]*+)</(?:[A-Za-z_][\\w.-]*+:)?\\1\\s*>)");
+    /** An end tag, read right after a CDATA section's {@code ]]>}: its local name. */
+    private static final Pattern END_TAG = Pattern.compile("</(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*>");
+    private static final String CDATA_END = "]]>";
     /** A start tag (or an empty-element tag), whose attributes are read by {@link #ATTRIBUTE}. */
     private static final Pattern TAG = Pattern.compile("<[A-Za-z_][^<>]*+>");
     private static final Pattern ATTRIBUTE = Pattern.compile("\\s(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*=\\s*(\"[^\"]*+\"|'[^']*+')");
@@ -37,9 +47,32 @@ final class XmlRedaction {
         Matcher m = ELEMENT.matcher(s);
         StringBuilder sb = null;
         int last = 0;
-        while (m.find()) {
+        Map<String, int[]> cdataEnds = null; // built at the first CDATA section
+        int from = 0;
+        while (m.find(from)) {
+            from = m.end();
             String name = m.group(1);
-            String content = m.group(3);
+            String content;
+            int contentStart;
+            int contentEnd;
+            if (m.group(3) != null) {
+                if (cdataEnds == null) {
+                    cdataEnds = cdataEnds(s);
+                }
+                int end = cdataEnd(cdataEnds, name, m.end(3));
+                if (end < 0) {
+                    continue; // no end tag of this element after a "]]>": not an element with text content
+                }
+                contentStart = m.start(3);
+                contentEnd = end + CDATA_END.length();
+                content = s.substring(contentStart, contentEnd);
+                Matcher endTag = END_TAG.matcher(s).region(contentEnd, s.length());
+                from = endTag.lookingAt() ? endTag.end() : contentEnd;
+            } else {
+                contentStart = m.start(4);
+                contentEnd = m.end(4);
+                content = m.group(4);
+            }
             if (content.isEmpty() || RedactionTokens.is(content) || !redactor.sensitive(name)) {
                 continue;
             }
@@ -48,11 +81,44 @@ final class XmlRedaction {
             }
             boolean cdata = content.startsWith("<![CDATA[");
             String value = cdata ? content.substring(9, content.length() - 3) : content;
-            sb.append(s, last, m.start(3)).append(cdata ? "<![CDATA[" : "").append(redactor.token(value)).append(cdata ? "]]>" : "");
-            last = m.end(3);
+            sb.append(s, last, contentStart).append(cdata ? "<![CDATA[" : "").append(redactor.token(value)).append(cdata ? "]]>" : "");
+            last = contentEnd;
             out.add(new Redaction(part, "text", name, "sensitive-name"));
         }
         return sb == null ? s : sb.append(s, last, s.length()).toString();
+    }
+
+    /**
+     * Where the content of an element named {@code name} whose CDATA section opens before {@code from} ends: the first
+     * {@code ]]>} at or after {@code from} that the element's end tag follows ({@code ]]></name>}, {@code ]]></ns:name>}),
+     * as a lazy match to it would find, so that sections split around a {@code ]]>} in the value
+     * ({@code <![CDATA[a]]]]><![CDATA[>b]]>}) are one content; -1 when there is none. A binary search in
+     * {@link #cdataEnds}: looked for from every start (a run of {@code <a><![CDATA[} never closed), the scan to the
+     * end of the text made redaction quadratic, seconds for 64 KiB.
+     */
+    private static int cdataEnd(Map<String, int[]> cdataEnds, String name, int from) {
+        int[] ends = cdataEnds.get(name);
+        if (ends == null) {
+            return -1;
+        }
+        int i = Arrays.binarySearch(ends, from);
+        i = i >= 0 ? i : -i - 1;
+        return i < ends.length ? ends[i] : -1;
+    }
+
+    /** Every {@code ]]>} of {@code s} that an end tag follows, by the end tag's local name, in order. One pass. */
+    private static Map<String, int[]> cdataEnds(String s) {
+        Map<String, List<Integer>> byName = new HashMap<>();
+        Matcher endTag = END_TAG.matcher(s);
+        for (int at = s.indexOf(CDATA_END); at >= 0; at = s.indexOf(CDATA_END, at + 1)) {
+            endTag.region(at + CDATA_END.length(), s.length());
+            if (endTag.lookingAt()) {
+                byName.computeIfAbsent(endTag.group(1), k -> new ArrayList<>()).add(at);
+            }
+        }
+        Map<String, int[]> ends = new HashMap<>();
+        byName.forEach((name, list) -> ends.put(name, list.stream().mapToInt(Integer::intValue).toArray()));
+        return ends;
     }
 
     private String attributes(String part, String s, List<Redaction> out) {

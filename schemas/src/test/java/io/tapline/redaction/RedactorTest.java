@@ -300,6 +300,18 @@ class RedactorTest {
         }
     }
 
+    @Test
+    void shouldRedactXmlWithManyUnclosedCdataSectionsInLinearTime() {
+        // each start of a CDATA element was matched lazily to the end of the text: 256 KiB took half a minute
+        byte[] body = "<a><![CDATA[x".repeat(20_000).getBytes(StandardCharsets.UTF_8);
+        byte[] r = assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> redactor.body("p", body, "application/xml", out));
+        assertSame(body, r);
+        // the content still runs to the first "]]>" its end tag follows: sections split around a "]]>" are one value
+        String split = "<x><![CDATA[a]]></y><password><![CDATA[a]]]]><![CDATA[>b]]></password><b><![CDATA[c]]></a></b>";
+        assertEquals("<x><![CDATA[a]]></y><password><![CDATA[" + t("a]]]]><![CDATA[>b") + "]]></password><b><![CDATA[c]]></a></b>",
+                new String(redactor.body("p", split.getBytes(StandardCharsets.UTF_8), "text/xml", out), StandardCharsets.UTF_8));
+    }
+
     /** OpenTelemetry propagates baggage to every call of a trace, percent-encoded (W3C Baggage). */
     @Test
     void shouldRedactBaggageMembersByTheirKeysAndDecodedValues() {
