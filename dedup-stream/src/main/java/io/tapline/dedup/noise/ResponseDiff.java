@@ -259,13 +259,15 @@ public final class ResponseDiff {
      * make a body not JSON there, compared as text and named {@code body}. Read leniently, such a body was flattened
      * to paths the replay worker never names, and a repeated key whose first value changed read as no difference.
      *
+     * A number whose scale no decimal holds ({@code 1e-2147483648}, valid JSON) makes a body not JSON there too.
+     *
      * @return the value, a missing node for whitespace only, or null when the body is not JSON so read
      */
     static JsonNode readJson(byte[] body) {
         try {
             return STRICT.readTree(body);
-        } catch (IOException e) {
-            return null;
+        } catch (IOException | NumberFormatException e) {
+            return null; // Jackson throws a NumberFormatException, not a parse error, for such a number
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tapline.replay.compare;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -134,7 +135,7 @@ public final class BodyComparator {
             return null;
         }
         try {
-            return STRICT.readTree(body);
+            return value(body);
         } catch (IOException e) {
             return null;
         }
@@ -233,10 +234,17 @@ public final class BodyComparator {
 
     /**
      * The JSON value of a body, or null when it holds none: empty, or whitespace only (an empty answer ended by a line
-     * break), which Jackson reads as a missing node that JsonUnit cannot compare.
+     * break), which Jackson reads as a missing node that JsonUnit cannot compare. A number whose scale no decimal
+     * holds ({@code 1e-2147483648}, valid JSON) makes the body not JSON: Jackson throws a NumberFormatException for it,
+     * not a parse error, and the case was an ERROR.
      */
     private static JsonNode value(byte[] body) throws IOException {
-        JsonNode n = body.length == 0 ? null : STRICT.readTree(body);
+        JsonNode n;
+        try {
+            n = body.length == 0 ? null : STRICT.readTree(body);
+        } catch (NumberFormatException e) {
+            throw new JsonParseException(null, e.getMessage());
+        }
         return n == null || n.isMissingNode() ? null : n;
     }
 

@@ -482,6 +482,20 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void aNumberWhoseExponentNoDecimalHoldsMakesABodyNotJsonRatherThanTheCaseAnError() {
+        // valid JSON whose scale does not fit a BigDecimal: Jackson threw NumberFormatException, not a parse error, and
+        // the case ended as an ERROR ("the answer could not be compared")
+        Difference d = only(strict.compare(SERVICE, ROUTE, json(200, "{\"n\":0}"), json(200, "{\"n\":1e-2147483648}")));
+        assertEquals(DifferenceKind.BODY, d.getKind());
+        assertTrue(d.getActual().startsWith("not JSON ("), d.getActual());
+        // a recording holding one is compared as text
+        assertEquals(List.of(), strict.compare(SERVICE, ROUTE, json(200, "{\"n\":1e-2147483648}"),
+                json(200, "{\"n\":1e-2147483648}\n")).differences());
+        assertEquals(null, BodyComparator.readJson("[0.1e-2147483647]".getBytes(StandardCharsets.UTF_8)),
+                "the mock reads a dependency request holding one as not JSON");
+    }
+
+    @Test
     void aBodyWrittenTwiceOrWithARepeatedKeyIsNotTheRecordedJson() {
         Difference twice = only(strict.compare(SERVICE, ROUTE, json(200, "{\"ok\":true}"), json(200, "{\"ok\":true}{\"ok\":true}")));
         assertEquals(DifferenceKind.BODY, twice.getKind());
