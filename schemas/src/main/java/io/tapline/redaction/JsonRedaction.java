@@ -29,9 +29,10 @@ final class JsonRedaction {
      * value only its opening bracket (the rest is found by {@link #closingBracket}). A string value runs to its closing
      * quote or to the end of the text, also when the text is cut just after a backslash. The string value is
      * matched with possessive quantifiers: an alternation under {@code *} recurses once per character in
-     * java.util.regex and overflows the stack on a long string.
+     * java.util.regex and overflows the stack on a long string. A name may hold escapes ({@code "pass&#92;u0077ord"}),
+     * read before it is judged; its 128 characters bound that alternation.
      */
-    private static final Pattern JSON_PAIR = Pattern.compile("\"([^\"\\\\]{1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|\\\\?$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
+    private static final Pattern JSON_PAIR = Pattern.compile("\"((?:[^\"\\\\]|\\\\.){1,128})\"\\s*:\\s*(\"[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+(?:\"|\\\\?$)|[^,}\\]\\s{\\[\"]+|[{\\[])");
 
     private final Redactor redactor;
     private final Redactor.Rules rules;
@@ -260,7 +261,7 @@ final class JsonRedaction {
         int last = 0;
         int from = 0;
         while (from < s.length() && m.find(from)) {
-            String name = m.group(1);
+            String name = unescape(m.group(1));
             from = m.end();
             String v = m.group(2);
             if (!redactor.sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
@@ -300,8 +301,50 @@ final class JsonRedaction {
             out.add(new Redaction(part, "text", redactor.text(part, "text", name, name, new ArrayList<>()), "sensitive-name"));
         }
         String afterPairs = sb == null ? s : sb.append(s, last, s.length()).toString();
-        String r = redactor.text(part, "text", "body", afterPairs, out);
+        String r = redactor.text(part, "text", "body", escapedStrings(part, afterPairs, out), out);
         return r == s ? null : r;
+    }
+
+    /**
+     * The strings of JSON-like text written with escapes ({@code "jos&#92;u00e9@example.com"}, {@code "jane&#92;u0040x.io"}),
+     * which the text rules would read with their escapes: their content as a JSON reader reads it gets the text
+     * rules, and is written back escaped when something in it was tokenised; the same instance when nothing was. A
+     * string runs from a quote to the next one not escaped, or to the end of cut text; one holding a backslash that
+     * starts no JSON escape ({@code "C:&#92;Users"} in a log line) is not JSON and is left to the text rules. One pass.
+     */
+    private String escapedStrings(String part, String s, List<Redaction> out) {
+        if (s.indexOf('\\') < 0) {
+            return s;
+        }
+        StringBuilder sb = null;
+        int last = 0;
+        for (int open = s.indexOf('"'); open >= 0; ) {
+            int end = open + 1;
+            boolean escaped = false;
+            boolean valid = true;
+            while (end < s.length() && s.charAt(end) != '"') {
+                if (s.charAt(end) == '\\') {
+                    escaped = true;
+                    valid &= end + 1 < s.length() && "\"\\/bfnrtu".indexOf(s.charAt(end + 1)) >= 0;
+                    end++;
+                }
+                end++;
+            }
+            end = Math.min(end, s.length());
+            if (escaped && valid) {
+                String text = unescape(s.substring(open + 1, end));
+                String r = redactor.text(part, "text", "body", text, out);
+                if (r != text) {
+                    if (sb == null) {
+                        sb = new StringBuilder(s.length());
+                    }
+                    sb.append(s, last, open + 1).append(escape(r));
+                    last = end;
+                }
+            }
+            open = end + 1 < s.length() ? s.indexOf('"', end + 1) : -1;
+        }
+        return sb == null ? s : sb.append(s, last, s.length()).toString();
     }
 
     /** Whether a string value the pair scan found ends in an escaped quote, cut there ({@code "ab\\"}). */

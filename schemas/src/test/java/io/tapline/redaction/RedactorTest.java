@@ -931,6 +931,27 @@ class RedactorTest {
         assertSame(same, redactor.body("b", same, "application/x-ndjson", out), "strings with nothing to redact keep their bytes");
     }
 
+    /**
+     * Cut JSON, or JSON sent as another type, is read by the pair scan: names and strings written with escapes are
+     * read as a JSON reader reads them (before, the text rules saw the escapes, and an address or a sensitive name
+     * written with one was kept).
+     */
+    @Test
+    void shouldReadEscapesInNamesAndStringsOfJsonThatDoesNotParse() {
+        String cut = "{\"to\":\"jos\\u00e9@example.com\",\"cc\":[\"jane\\u0040example.com\"],\"pass\\u0077ord\":\"hunter2\","
+                + "\"note\":\"x";
+        for (String type : List.of("application/json", "text/plain")) {
+            String r = new String(redactor.body("b", cut.getBytes(StandardCharsets.UTF_8), type, out), StandardCharsets.ISO_8859_1);
+            for (String secret : List.of("jos", "jane", "hunter2", "example.com")) {
+                assertFalse(r.contains(secret), secret + " in " + r);
+            }
+            assertTrue(r.contains("\"cc\":[\"" + t("jane@example.com") + "\"]"), r);
+            assertTrue(r.contains("\"pass\\u0077ord\":\"" + t("hunter2") + "\""), r);
+        }
+        byte[] plain = "{\"a\":\"caf\\u00e9 \\\"x\\\"\",\"b\":[\"C:\\\\Users\"],\"c\":\"".getBytes(StandardCharsets.UTF_8);
+        assertSame(plain, redactor.body("b", plain, "application/json", out), "escaped strings with nothing to redact keep their bytes");
+    }
+
     private String t(String value) {
         return redactor.token(value);
     }
