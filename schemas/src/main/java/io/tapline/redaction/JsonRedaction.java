@@ -310,7 +310,8 @@ final class JsonRedaction {
      * which the text rules would read with their escapes: their content as a JSON reader reads it gets the text
      * rules, and is written back escaped when something in it was tokenised; the same instance when nothing was. A
      * string runs from a quote to the next one not escaped, or to the end of cut text; one holding a backslash that
-     * starts no JSON escape ({@code "C:&#92;Users"} in a log line) is not JSON and is left to the text rules. One pass.
+     * starts no JSON escape ({@code "C:&#92;Users"} in a log line, or a cut one) is not JSON and is left to the text rules,
+     * which read it as written. One pass.
      */
     private String escapedStrings(String part, String s, List<Redaction> out) {
         if (s.indexOf('\\') < 0) {
@@ -325,7 +326,8 @@ final class JsonRedaction {
             while (end < s.length() && s.charAt(end) != '"') {
                 if (s.charAt(end) == '\\') {
                     escaped = true;
-                    valid &= end + 1 < s.length() && "\"\\/bfnrtu".indexOf(s.charAt(end + 1)) >= 0;
+                    valid &= end + 1 < s.length() && ("\"\\/bfnrt".indexOf(s.charAt(end + 1)) >= 0
+                            || s.charAt(end + 1) == 'u' && hex4(s, end + 2) >= 0);
                     end++;
                 }
                 end++;

@@ -948,6 +948,9 @@ class RedactorTest {
             assertTrue(r.contains("\"cc\":[\"" + t("jane@example.com") + "\"]"), r);
             assertTrue(r.contains("\"pass\\u0077ord\":\"" + t("hunter2") + "\""), r);
         }
+        String badEscape = "{\"a\":\"jane@example.com \\uZZ kept\",\"b\":\"x";
+        String r = new String(redactor.body("b", badEscape.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
+        assertTrue(r.contains("\"a\":\"" + t("jane@example.com") + " \\uZZ kept\""), "not JSON: read as written, " + r);
         byte[] plain = "{\"a\":\"caf\\u00e9 \\\"x\\\"\",\"b\":[\"C:\\\\Users\"],\"c\":\"".getBytes(StandardCharsets.UTF_8);
         assertSame(plain, redactor.body("b", plain, "application/json", out), "escaped strings with nothing to redact keep their bytes");
     }
