@@ -27,6 +27,11 @@ final class XmlRedaction {
     /** An end tag, read right after a CDATA section's {@code ]]>}: its local name. */
     private static final Pattern END_TAG = Pattern.compile("</(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*>");
     private static final String CDATA_END = "]]>";
+    private static final String CDATA_START = "<![CDATA[";
+    /** A start tag: prefix, local name, attributes. */
+    private static final Pattern START_TAG = Pattern.compile("<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)(\\s[^<>]*+)?>");
+    /** What text cut inside an end tag ends with: {@code <}, {@code </}, {@code </wsse:Pass}. */
+    private static final Pattern CUT_END_TAG = Pattern.compile("<(?:/[\\w.:-]*+)?");
     /** A start tag (or an empty-element tag), whose attributes are read by {@link #ATTRIBUTE}. */
     private static final Pattern TAG = Pattern.compile("<[A-Za-z_][^<>]*+>");
     private static final Pattern ATTRIBUTE = Pattern.compile("\\s(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*=\\s*(\"[^\"]*+\"|'[^']*+')");
@@ -39,8 +44,66 @@ final class XmlRedaction {
 
     /** The text with sensitive element contents and attribute values tokenised; the same instance when none was. */
     String xml(String part, String s, List<Redaction> out) {
-        String r = elements(part, s, out);
+        String r = cutElement(part, elements(part, s, out), out);
         return attributes(part, r, out);
+    }
+
+    /**
+     * The content of a sensitive element that the text ends in, tokenised: a body cut by the capture cap inside the
+     * element's text or CDATA section, or inside its end tag ({@code <password>hunter2</pass},
+     * {@code <password><![CDATA[hunter2]]><}), has no end tag for {@link #ELEMENT} to match, and its value was kept.
+     * The same instance when the text ends in no such element.
+     */
+    private String cutElement(String part, String s, List<Redaction> out) {
+        int end = s.length();
+        int lastOpen = s.lastIndexOf('<');
+        if (lastOpen >= 0 && CUT_END_TAG.matcher(s).region(lastOpen, end).matches()) {
+            end = lastOpen; // the end tag, cut
+        }
+        int contentStart;
+        int contentEnd;
+        boolean cdata;
+        int cdataStart = end == 0 ? -1 : s.lastIndexOf(CDATA_START, end - 1);
+        int cdataEnd = cdataStart < 0 ? -1 : s.indexOf(CDATA_END, cdataStart + CDATA_START.length());
+        Matcher tag = START_TAG.matcher(s);
+        if (cdataStart >= 0 && (cdataEnd < 0 || cdataEnd + CDATA_END.length() == end)) {
+            // a CDATA section the text ends in or right after: its start tag just before it
+            int tagStart = s.lastIndexOf('<', cdataStart - 1);
+            if (tagStart < 0 || !tag.region(tagStart, cdataStart).matches()) {
+                return s;
+            }
+            cdata = true;
+            contentStart = cdataStart;
+            contentEnd = end;
+        } else {
+            // text content up to the end: after the last start tag, holding no '<'
+            int tagStart = end == 0 ? -1 : s.lastIndexOf('<', end - 1);
+            if (tagStart < 0 || !tag.region(tagStart, end).lookingAt() || s.charAt(tag.end() - 2) == '/') {
+                return s;
+            }
+            cdata = false;
+            contentStart = tag.end();
+            contentEnd = end;
+        }
+        String name = tag.group(1);
+        String value = cdata ? cdataValue(s, contentStart + CDATA_START.length(), contentEnd) : s.substring(contentStart, contentEnd);
+        if (value.isEmpty() || RedactionTokens.is(value) || !redactor.sensitive(name)) {
+            return s;
+        }
+        out.add(new Redaction(part, "text", name, "sensitive-name"));
+        return s.substring(0, contentStart) + (cdata ? CDATA_START : "") + redactor.token(value) + (cdata ? CDATA_END : "")
+                + s.substring(contentEnd);
+    }
+
+    /** A CDATA section's value from {@code from} to {@code to}, without its {@code ]]>} or what the cut left of it. */
+    private static String cdataValue(String s, int from, int to) {
+        String value = s.substring(from, to);
+        for (String cut : List.of(CDATA_END, "]]", "]")) {
+            if (value.endsWith(cut)) {
+                return value.substring(0, value.length() - cut.length());
+            }
+        }
+        return value;
     }
 
     private String elements(String part, String s, List<Redaction> out) {
