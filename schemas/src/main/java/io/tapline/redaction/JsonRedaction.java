@@ -310,7 +310,7 @@ final class JsonRedaction {
      * which the text rules would read with their escapes: their content as a JSON reader reads it gets the text
      * rules, and is written back escaped when something in it was tokenised; the same instance when nothing was. A
      * string runs from a quote to the next one not escaped, or to the end of cut text; one holding a backslash that
-     * starts no JSON escape ({@code "C:&#92;Users"} in a log line, or a cut one) is not JSON and is left to the text rules,
+     * starts no JSON escape ({@code "C:&#92;Users"} in a log line) is not JSON and is left to the text rules,
      * which read it as written. One pass.
      */
     private String escapedStrings(String part, String s, List<Redaction> out) {
@@ -326,8 +326,8 @@ final class JsonRedaction {
             while (end < s.length() && s.charAt(end) != '"') {
                 if (s.charAt(end) == '\\') {
                     escaped = true;
-                    valid &= end + 1 < s.length() && ("\"\\/bfnrt".indexOf(s.charAt(end + 1)) >= 0
-                            || s.charAt(end + 1) == 'u' && hex4(s, end + 2) >= 0);
+                    char next = end + 1 < s.length() ? s.charAt(end + 1) : 0;
+                    valid &= "\"\\/bfnrt".indexOf(next) >= 0 || next == 'u' && hex4(s, end + 2) >= 0 || cutEscape(s, end);
                     end++;
                 }
                 end++;
@@ -403,6 +403,17 @@ final class JsonRedaction {
             }
         }
         return b.toString();
+    }
+
+    /** Whether the escape at {@code backslash} is one the end of the text cut: a backslash, alone or with {@code u} and up to 3 hex digits. */
+    private static boolean cutEscape(String s, int backslash) {
+        int i = backslash + 1;
+        if (i < s.length() && s.charAt(i) == 'u') {
+            for (i++; i < s.length() && Character.digit(s.charAt(i), 16) >= 0; i++) {
+                // the hex digits written before the cut
+            }
+        }
+        return i == s.length() && s.length() - backslash < 6;
     }
 
     private static int hex4(String s, int from) {

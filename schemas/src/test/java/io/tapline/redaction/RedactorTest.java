@@ -967,6 +967,9 @@ class RedactorTest {
             assertTrue(r.contains("\"cc\":[\"" + t("jane@example.com") + "\"]"), r);
             assertTrue(r.contains("\"pass\\u0077ord\":\"" + t("hunter2") + "\""), r);
         }
+        String cutInEscape = "{\"to\":\"jane\\u0040example.com \\u00";
+        assertEquals("{\"to\":\"" + t("jane@example.com") + " ", new String(redactor.body("b", cutInEscape.getBytes(StandardCharsets.UTF_8),
+                "application/json", out), StandardCharsets.UTF_8), "a string cut inside an escape is read up to it");
         String badEscape = "{\"a\":\"jane@example.com \\uZZ kept\",\"b\":\"x";
         String r = new String(redactor.body("b", badEscape.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
         assertTrue(r.contains("\"a\":\"" + t("jane@example.com") + " \\uZZ kept\""), "not JSON: read as written, " + r);
