@@ -228,12 +228,8 @@ class LauncherTest {
         // sources. The fake build holds until the test lets it go, and counts how many builds ran.
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
-        Path builds = dir.resolve("builds.log");
         Path release = dir.resolve("release");
-        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
-                + "echo build >> '" + builds + "'\n"
-                + "while [ ! -f '" + release + "' ] && [ -d '" + dir + "' ]; do sleep 0.1; done\n"
-                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path builds = fakeMaven(dir, "", untilCreated(release, dir));
         Path java = executable(dir.resolve("bin/java-stand-in"), "#!/bin/sh\nexit 0\n");
         List<Process> launchers = new java.util.ArrayList<>();
         List<Path> errors = new java.util.ArrayList<>();
@@ -274,14 +270,9 @@ class LauncherTest {
         // over at once, its holder being gone, and ran a second build into the same target directories
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
-        Path builds = dir.resolve("builds.log");
         Path release = dir.resolve("release");
         Path mavenPid = dir.resolve("mvn.pid");
-        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
-                + "echo $$ > '" + mavenPid + "'\n"
-                + "echo build >> '" + builds + "'\n"
-                + "while [ ! -f '" + release + "' ] && [ -d '" + dir + "' ]; do sleep 0.1; done\n"
-                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path builds = fakeMaven(dir, "echo $$ > '" + mavenPid + "'\n", untilCreated(release, dir));
         Path java17 = javaOfRelease(dir, "java17", "17.0.15");
         Path killedErr = dir.resolve("killed.err");
         Path nextErr = dir.resolve("next.err");
@@ -330,13 +321,9 @@ class LauncherTest {
         Process gone = new ProcessBuilder("true").start();
         assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
         Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
-        Path builds = dir.resolve("builds.log");
         Path release = dir.resolve("release");
-        Path bin = Files.createDirectories(dir.resolve("bin"));
-        executable(bin.resolve("mvn"), "#!/bin/sh\n"
-                + "echo build >> '" + builds + "'\n"
-                + "while [ ! -f '" + release + "' ] && [ -d '" + dir + "' ]; do sleep 0.1; done\n"
-                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path builds = fakeMaven(dir, "", untilCreated(release, dir));
+        Path bin = dir.resolve("bin");
         String hold = "if [ ! -e '" + dir + "/held.'$PPID ]; then\n"
                 + "    touch '" + dir + "/held.'$PPID\n"
                 + "    while [ ! -e '" + dir + "/go.'$PPID ] && [ -d '" + dir + "' ]; do sleep 0.05; done\n"
@@ -387,10 +374,7 @@ class LauncherTest {
         // launcher waited for that program's "build" for as long as it ran
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
-        Path builds = dir.resolve("builds.log");
-        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
-                + "echo build >> '" + builds + "'\n"
-                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path builds = fakeMaven(dir, "", "");
         Process other = new ProcessBuilder("sleep", "300").start();
         Path stderr = dir.resolve("launcher.err");
         Process started = null;
@@ -420,11 +404,8 @@ class LauncherTest {
         // the lock, so it is killed at that step each run.
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
-        Path builds = dir.resolve("builds.log");
-        Path bin = Files.createDirectories(dir.resolve("bin"));
-        executable(bin.resolve("mvn"), "#!/bin/sh\n"
-                + "echo build >> '" + builds + "'\n"
-                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path builds = fakeMaven(dir, "", "");
+        Path bin = dir.resolve("bin");
         Path held = dir.resolve("ps.held");
         executable(bin.resolve("ps"), "#!/bin/sh\n"
                 + "if [ ! -e '" + held + "' ]; then\n"
@@ -470,10 +451,7 @@ class LauncherTest {
         // whole beside its name, then renamed into place): every later launcher waited for it, naming no one
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
-        Path builds = dir.resolve("builds.log");
-        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
-                + "echo build >> '" + builds + "'\n"
-                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        Path builds = fakeMaven(dir, "", "");
         Path lock = Files.createDirectories(root.resolve(".tapline-build.lock"));
         Path stderr = dir.resolve("launcher.err");
         Process started = null;
@@ -541,6 +519,25 @@ class LauncherTest {
             assertTrue(System.nanoTime() < deadline, what + ": " + (Files.exists(stderr) ? Files.readString(stderr) : ""));
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * A stand-in Maven in {@code dir/bin}: runs {@code first}, logs each build as a line of {@code dir/builds.log},
+     * runs {@code during} (a wait, say), then writes the replay worker's jar. Returns the log.
+     */
+    private static Path fakeMaven(Path dir, String first, String during) throws IOException {
+        Path builds = dir.resolve("builds.log");
+        executable(Files.createDirectories(dir.resolve("bin")).resolve("mvn"), "#!/bin/sh\n"
+                + first
+                + "echo build >> '" + builds + "'\n"
+                + during
+                + "mkdir -p replay-worker/target && echo jar > replay-worker/target/replay-worker.jar\n");
+        return builds;
+    }
+
+    /** A shell loop waiting until {@code file} exists, or {@code dir} is gone (the test ended). */
+    private static String untilCreated(Path file, Path dir) {
+        return "while [ ! -f '" + file + "' ] && [ -d '" + dir + "' ]; do sleep 0.1; done\n";
     }
 
     private static Path executable(Path file, String script) throws IOException {
