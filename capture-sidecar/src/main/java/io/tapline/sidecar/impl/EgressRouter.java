@@ -142,6 +142,7 @@ public final class EgressRouter {
         }
         String host = u.host();
         int port = u.port();
+        engine.countProxied(); // as every call it counts in outbound_calls_total or outbound_sampled_out_total
         CaptureHub.Attributed attributed = hub.beginTunnel(req.headers().get(TraceContext.HEADER)); // null: not captured
         CapturedMessage head = CapturedMessage.request("CONNECT", "tcp", host + ":" + port, "", null,
                 CapturedMessage.headers(req.headers()), BodyTap.empty());

@@ -174,7 +174,6 @@ public final class ProxyEngine {
         }
         long startNanos = System.nanoTime();
         long startMillis = System.currentTimeMillis();
-        proxied.inc();
         RequestHead.Refusal refusal = RequestHead.check(h, req.version(), req.authority());
         if (refusal != null) {
             reject(req, refusal.status(), refusal.reason());
@@ -200,6 +199,9 @@ public final class ProxyEngine {
             reject(req, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
             return;
         }
+        // Counted once the head is taken, as the observer's outcomes are: a request refused above is in rejected_total
+        // alone, as those the HTTP decoder refuses are, so proxied_total is the sum of its outcomes (see the README).
+        proxied.inc();
         if (isWebSocketUpgrade(req, connectionOptions)) {
             websockets.inc();
             tunnelWebSocket(req, target, observer.tunnel(req));
@@ -674,6 +676,11 @@ public final class ProxyEngine {
             return 502;
         }
         return 502;
+    }
+
+    /** Counts a request this listener takes to proxy that {@link #proxy} does not see (a CONNECT tunnel). */
+    void countProxied() {
+        proxied.inc();
     }
 
     /** Requests this listener refused itself with {@code status} (408: the listener's request head timeout). */
