@@ -260,8 +260,9 @@ public final class CapturePublisher implements AutoCloseable {
                     producerFailed(unattributed, err);
                 }
             });
-        } catch (KafkaException e) {
-            // send() itself throws for fatal client states (closed producer, interrupt, oversize for some configs)
+        } catch (KafkaException | IllegalStateException e) {
+            // send() itself throws for fatal client states (interrupt, oversize for some configs), and an
+            // IllegalStateException once the producer is closed (a thread stuck in the registry while the stop closed it)
             producerFailed(unattributed, e);
         }
     }

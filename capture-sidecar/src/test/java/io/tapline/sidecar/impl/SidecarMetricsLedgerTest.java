@@ -196,6 +196,27 @@ class SidecarMetricsLedgerTest {
     }
 
     @Test
+    void aSendTheClosedProducerRefusesIsAProducerErrorNotAnAssemblyFailure() throws Exception {
+        // Kafka's producer throws IllegalStateException from send() once closed: what a publisher thread stuck in the
+        // registry meets when it wakes after the stop closed the producer
+        MockProducer<String, byte[]> closedProducer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        closedProducer.close();
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl s = SidecarImpl.start(options(origin).outboundGrace(Duration.ofMillis(20)), closedProducer, AVRO)) {
+            assertEquals(200, get(s, "/hello").statusCode());
+            Ledger l = awaitIdle(s);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (l.reasons("tapline_sidecar_dropped_total", CAPTURED_THEN_DROPPED) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                l = scrape(s);
+            }
+            assertEquals(1, l.value("tapline_sidecar_dropped_total", "reason", "producer_error"), l.toString());
+            assertEquals(0, l.value("tapline_sidecar_dropped_total", "reason", "assembly"));
+            l.assertReconciles();
+        }
+    }
+
+    @Test
     void anAppThatFailsIsCountedAsNoAppResponse() throws Exception {
         MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         TestOrigin dead = new TestOrigin();
