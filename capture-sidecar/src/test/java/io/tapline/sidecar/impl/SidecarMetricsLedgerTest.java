@@ -217,6 +217,83 @@ class SidecarMetricsLedgerTest {
     }
 
     @Test
+    void requestsBeyondTheCaptureBoundsAreCountedOnce() throws Exception {
+        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        // one interaction pending at most; room for one captured body of 1 KiB, not two
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl s = SidecarImpl.start(options(origin).captureMaxPending(1).captureMaxBodyBytes(1024)
+                     .captureMaxMemoryBytes(1024).outboundGrace(Duration.ofMillis(20)), producer, AVRO);
+             Socket upload = connect(s.port())) {
+            upload.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5dc\r\n"
+                    + "x".repeat(1500) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            upload.getOutputStream().flush();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (scrape(s).value("tapline_sidecar_capture_memory_bytes") < 1024 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(200, get(s, "/hello").statusCode(), "the capture memory is full");
+            assertEquals(1, scrape(s).value("tapline_sidecar_dropped_total", "reason", "memory_full"));
+            upload.getOutputStream().write(("5dc\r\n" + "x".repeat(1500) + "\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            upload.getOutputStream().flush();
+            assertTrue(readUntil(upload.getInputStream(), "x".repeat(3000)).startsWith("HTTP/1.1 200"));
+            awaitIdle(s);
+            // two at once: the second finds the one pending place taken
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> first = http.sendAsync(
+                    HttpRequest.newBuilder(URI.create(base(s) + "/delay?ms=300")).build(), HttpResponse.BodyHandlers.ofString());
+            origin.awaitHeads(3);
+            assertEquals(200, get(s, "/hello").statusCode());
+            assertEquals(200, first.get(10, TimeUnit.SECONDS).statusCode());
+            Ledger l = awaitIdle(s);
+            assertEquals(1, l.value("tapline_sidecar_dropped_total", "reason", "capture_memory"), "the upload");
+            assertEquals(1, l.value("tapline_sidecar_dropped_total", "reason", "in_flight_full"));
+            l.assertReconciles();
+        }
+    }
+
+    @Test
+    void aClientThatLeavesBeforeTheAnswerIsCountedOnce() throws Exception {
+        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl s = SidecarImpl.start(options(origin).outboundGrace(Duration.ofMillis(20)), producer, AVRO)) {
+            try (Socket c = connect(s.port())) {
+                c.getOutputStream().write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                origin.awaitHeads(1);
+            }
+            // a body read before connecting (the request buffer), left halfway
+            try (Socket c = connect(s.port())) {
+                c.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "y".repeat(10))
+                        .getBytes(StandardCharsets.US_ASCII));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (scrape(s).value("tapline_sidecar_request_buffer_bytes", "listener", "inbound") == 0
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+            }
+            Ledger l = awaitIdle(s);
+            assertEquals(2, l.value("tapline_sidecar_dropped_total", "reason", "client_closed"));
+            l.assertReconciles();
+        }
+    }
+
+    @Test
+    void aRequestSentAgainAfterAStaleAppConnectionIsCountedOnce() throws Exception {
+        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (TestOrigin origin = new TestOrigin();
+             SidecarStaleConnectionTest.App app = new SidecarStaleConnectionTest.App(SidecarStaleConnectionTest.Fate.ANSWER,
+                     SidecarStaleConnectionTest.Fate.CLOSE);
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).eventLoops(1)
+                     .outboundGrace(Duration.ofMillis(20)), producer, AVRO)) {
+            assertEquals(200, get(s, "/a").statusCode());
+            assertEquals(200, get(s, "/b").statusCode(), "sent again on a new connection");
+            Ledger l = awaitIdle(s);
+            assertEquals(1, l.value("tapline_sidecar_upstream_retries_total", "listener", "inbound", "reason", "closed"));
+            assertEquals(2, l.value("tapline_sidecar_published_total"));
+            assertEquals(0, l.sum("tapline_sidecar_upstream_errors_total", x -> true));
+            l.assertReconciles();
+        }
+    }
+
+    @Test
     void anAppThatFailsIsCountedAsNoAppResponse() throws Exception {
         MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         TestOrigin dead = new TestOrigin();
@@ -237,16 +314,23 @@ class SidecarMetricsLedgerTest {
         MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         SidecarImpl s;
         try (TestOrigin origin = new TestOrigin()) {
-            s = SidecarImpl.start(options(origin).outboundGrace(Duration.ofSeconds(60)), producer, AVRO);
+            s = SidecarImpl.start(options(origin).outboundGrace(Duration.ofSeconds(60))
+                    .upstreamTimeout(Duration.ZERO).idleTimeout(Duration.ZERO).drainTimeout(Duration.ofMillis(200)), producer, AVRO);
             for (int i = 0; i < 3; i++) {
                 assertEquals(200, get(s, "/hello").statusCode());
             }
             assertEquals(3, scrape(s).value("tapline_sidecar_pending_interactions"), "held for their grace period");
-            s.close();
+            // and one the app never answers, still in flight when the drain timeout ends
+            try (Socket c = connect(s.port())) {
+                c.getOutputStream().write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                origin.awaitHeads(4);
+                s.close();
+            }
         }
         // the management port is closed with the sidecar: its registry is what the last scrape would have read
         Ledger l = new Ledger(ExpositionCheck.check(s.metrics().scrape()));
-        assertEquals(3, l.value("tapline_sidecar_published_total"));
+        assertEquals(3, l.value("tapline_sidecar_published_total"), l.toString());
+        assertEquals(4, l.value("tapline_sidecar_captured_total"));
         l.assertReconciles();
     }
 
@@ -332,6 +416,7 @@ class SidecarMetricsLedgerTest {
             assertEquals(0, value("tapline_sidecar_capture_memory_bytes"), "capture memory when idle");
             assertEquals(0, value("tapline_sidecar_pending_interactions"), "pending interactions when idle");
             assertEquals(0, value("tapline_sidecar_in_flight_requests"), "requests in flight when idle");
+            assertEquals(0, value("tapline_sidecar_request_buffer_bytes", "listener", "inbound"), "request bodies held when idle");
             assertEquals(value("tapline_sidecar_proxied_total", "listener", "inbound"),
                     value("tapline_sidecar_captured_total") + reasons("tapline_sidecar_dropped_total", NOT_CAPTURED)
                             + value("tapline_sidecar_websocket_upgrades_total", "listener", "inbound"),
