@@ -356,10 +356,12 @@ public final class CaptureHub {
         if (!call.exchange().chargeHeads(budget)) {
             // bounded memory: no room for the call's heads; its interaction is dropped whole, as for a body
             call.exchange().releaseBudget();
-            if (a.target() != null) {
-                a.target().markOverBudget();
-            } else {
+            if (a.target() == null) {
                 metrics.unattributedDropped(DropReason.CAPTURE_MEMORY);
+            } else if (a.target().markOverBudget()) {
+                metrics.outboundAttached.inc(); // goes with its interaction: dropped with it (capture_memory)
+            } else {
+                metrics.outboundLate.inc(); // its interaction was sealed already: counted as any call ending then
             }
             return;
         }
@@ -368,7 +370,9 @@ public final class CaptureHub {
             if (!publisher.offer(PendingInteraction.unattributed(randomUuid(), a.traceId(), a.inFlight(), call))) {
                 call.exchange().releaseBudget();
             }
-        } else if (!a.target().attach(call)) {
+        } else if (a.target().attach(call)) {
+            metrics.outboundAttached.inc();
+        } else {
             metrics.outboundLate.inc();
             call.exchange().releaseBudget();
         }

@@ -133,9 +133,16 @@ public final class PendingInteraction {
         return out;
     }
 
-    /** A call of this interaction could not be captured for want of capture memory: the interaction is incomplete. */
-    public synchronized void markOverBudget() {
+    /**
+     * A call of this interaction could not be captured for want of capture memory: the interaction is incomplete, and
+     * dropped whole. False when it was sealed already (published or dropped): the call came too late to matter.
+     */
+    public synchronized boolean markOverBudget() {
+        if (sealed) {
+            return false;
+        }
         callOverBudget = true;
+        return true;
     }
 
     /**

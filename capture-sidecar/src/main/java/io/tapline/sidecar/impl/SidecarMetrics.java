@@ -31,6 +31,7 @@ public final class SidecarMetrics {
     public final Metrics.Counter published;
     public final Metrics.Counter publishedBytes;
     public final Metrics.Counter unattributedPublished;
+    public final Metrics.Counter outboundAttached;
     public final Metrics.Counter outboundLate;
     public final Metrics.Counter outboundSampledOut;
     public final Metrics.Counter outboundAmbiguousTrace;
@@ -59,6 +60,8 @@ public final class SidecarMetrics {
             outbound.put(a, registry.counter("tapline_sidecar_outbound_calls_total", "Outbound calls seen by the egress proxy, by attribution",
                     "attribution", a.name().toLowerCase(java.util.Locale.ROOT)));
         }
+        outboundAttached = registry.counter("tapline_sidecar_outbound_attached_total",
+                "Outbound calls that went with their interaction (published or dropped with it)");
         outboundLate = registry.counter("tapline_sidecar_outbound_late_total", "Outbound calls that ended after their interaction's grace period");
         outboundSampledOut = registry.counter("tapline_sidecar_outbound_sampled_out_total", "Outbound calls of traces that are not captured");
         outboundAmbiguousTrace = registry.counter("tapline_sidecar_outbound_ambiguous_trace_total",

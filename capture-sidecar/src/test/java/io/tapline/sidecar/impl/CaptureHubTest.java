@@ -4,9 +4,11 @@ import io.tapline.avro.Attribution;
 import io.tapline.ops.Metrics;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,5 +80,38 @@ class CaptureHubTest {
             byTrace += a.attribution() == null ? 0 : 1;
         }
         assertTrue(byTrace > 700 && byTrace < 1300, "about a tenth kept: " + byTrace);
+    }
+
+    /** A finished tunnel call whose heads take more than a one-byte capture budget holds. */
+    private static OutboundCapture tunnelCall() {
+        CapturedMessage head = CapturedMessage.request("CONNECT", "tcp", "db:5432", "", null, List.of(), BodyTap.empty());
+        Exchange ex = new Exchange(head, CapturedMessage.response(200, List.of(), BodyTap.empty()), 200,
+                System.currentTimeMillis(), System.nanoTime(), System.currentTimeMillis(), System.nanoTime(), null);
+        return new OutboundCapture("db:5432", io.tapline.avro.CallKind.TUNNEL, ex, null, 0, 0);
+    }
+
+    /**
+     * Every attributed call is counted once as it ends: attached (it goes with its interaction, published or dropped
+     * with it) or late. One whose heads found no capture memory after its interaction was sealed was counted in
+     * neither: its interaction, published or dropped already, could not be marked.
+     */
+    @Test
+    void shouldCountEveryAttributedCallAttachedOrLateAlsoWithoutCaptureMemory() {
+        CaptureHub full = new CaptureHub(sampler, registry, null, metrics, 100, 1024, new CaptureBudget(1));
+        PendingInteraction p = captured(TraceContext.generate());
+
+        CaptureHub.Attributed inTime = full.beginTunnel(null);
+        assertSame(p, inTime.target());
+        full.attachTunnel(inTime, tunnelCall());
+        assertEquals(1, metrics.outboundAttached.value(), "goes with its interaction, which is dropped whole");
+        assertTrue(p.overBudget());
+
+        CaptureHub.Attributed tooLate = full.beginTunnel(null);
+        assertSame(p, tooLate.target());
+        p.seal(); // the grace period ended while the tunnel was open
+        full.attachTunnel(tooLate, tunnelCall());
+        assertEquals(1, metrics.outboundAttached.value());
+        assertEquals(1, metrics.outboundLate.value(), "ended after its interaction was sealed");
+        assertFalse(p.markOverBudget());
     }
 }

@@ -159,6 +159,7 @@ class SidecarMetricsLedgerTest {
             assertEquals(1, l.value("tapline_sidecar_outbound_calls_total", "attribution", "trace_context"));
             assertEquals(1, l.value("tapline_sidecar_outbound_calls_total", "attribution", "sole_in_flight"));
             assertEquals(1, l.value("tapline_sidecar_outbound_late_total"), "the tunnel closed after the grace period");
+            assertEquals(1, l.value("tapline_sidecar_outbound_attached_total"), "the /call's call");
             assertEquals(4, l.value("tapline_sidecar_outbound_calls_total", "attribution", "unattributed"));
             l.assertReconciles();
         }
@@ -432,6 +433,11 @@ class SidecarMetricsLedgerTest {
                     value("tapline_sidecar_unattributed_published_total")
                             + sum("tapline_sidecar_unattributed_dropped_total", x -> true),
                     () -> "unattributed calls = published on their own + dropped\n" + this);
+            assertEquals(value("tapline_sidecar_outbound_calls_total", "attribution", "trace_context")
+                            + value("tapline_sidecar_outbound_calls_total", "attribution", "sole_in_flight"),
+                    value("tapline_sidecar_outbound_attached_total") + value("tapline_sidecar_outbound_over_limit_total")
+                            + value("tapline_sidecar_outbound_late_total"),
+                    () -> "attributed calls = attached + over the limit + late\n" + this);
         }
 
         @Override
