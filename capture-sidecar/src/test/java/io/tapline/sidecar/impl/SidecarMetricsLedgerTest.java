@@ -154,12 +154,16 @@ class SidecarMetricsLedgerTest {
             assertTrue(raw(s.egressPort(), "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 502"));
             assertTrue(raw(s.egressPort(), "CONNECT 127.0.0.1 HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 400"));
             assertTrue(raw(s.egressPort(), "GET /nosuchroute/x HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 404"));
+            // a WebSocket upgrade to a dependency (which refuses it): tunneled uncaptured
+            raw(s.egressPort(), "GET /inv/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 
             Ledger l = awaitIdle(s);
             assertEquals(1, l.value("tapline_sidecar_outbound_calls_total", "attribution", "trace_context"));
             assertEquals(1, l.value("tapline_sidecar_outbound_calls_total", "attribution", "sole_in_flight"));
             assertEquals(1, l.value("tapline_sidecar_outbound_late_total"), "the tunnel closed after the grace period");
             assertEquals(1, l.value("tapline_sidecar_outbound_attached_total"), "the /call's call");
+            assertEquals(1, l.value("tapline_sidecar_websocket_upgrades_total", "listener", "egress"));
             assertEquals(4, l.value("tapline_sidecar_outbound_calls_total", "attribution", "unattributed"));
             l.assertReconciles();
         }
