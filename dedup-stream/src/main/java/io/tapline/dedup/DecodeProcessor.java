@@ -206,17 +206,25 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
         Headers out = record.headers();
         dead.headers().forEach(h -> out.add(h));
         metrics.deadLetters.inc();
-        long due = deadLetterWarning.occurred();
-        if (due > 0) {
-            // one line for many: when every record is dead-lettered (another format on the topic), one per record
-            // would flood the log; saying nothing would leave it to the counter alone
-            LOG.atWarn().addKeyValue("dead_letters", due).addKeyValue("topic", config.dlqTopic()).addKeyValue("reason", reason)
-                    .log("{} input record{} dead-lettered to {} since the last such warning (at most one every {} s; "
-                            + "tapline_dedup_dead_letters_total counts them all); the last at {}-{}@{}: {}", due,
-                            due == 1 ? "" : "s", config.dlqTopic(), DEAD_LETTER_WARNING_INTERVAL.toSeconds(), meta.topic(),
-                            meta.partition(), meta.offset(), reason);
-        }
+        warnOfDeadLetter(deadLetterWarning, config.dlqTopic(), meta.topic(), meta.partition(), meta.offset(), reason);
         context.forward(new Record<String, Routed>(null, new Routed.Dead(dead.key(), dead.value()),
                 record.timestamp(), out));
+    }
+
+    /**
+     * Warns of a dead letter through {@code warning}: at the first, then at most once per interval with the count since
+     * the last warning. One line for many: when every record is dead-lettered (another format on the topic), one per
+     * record would flood the log; saying nothing would leave it to the counter alone.
+     */
+    static void warnOfDeadLetter(PeriodicWarning warning, String dlqTopic, String topic, int partition, long offset,
+                                 String reason) {
+        long due = warning.occurred();
+        if (due > 0) {
+            LOG.atWarn().addKeyValue("dead_letters", due).addKeyValue("topic", dlqTopic).addKeyValue("reason", reason)
+                    .log("{} input record{} dead-lettered to {} since the last such warning (at most one every {} s; "
+                            + "tapline_dedup_dead_letters_total counts them all); the last at {}-{}@{}: {}", due,
+                            due == 1 ? "" : "s", dlqTopic, DEAD_LETTER_WARNING_INTERVAL.toSeconds(), topic, partition,
+                            offset, reason);
+        }
     }
 }

@@ -68,6 +68,7 @@ public final class DedupMain {
         topology = InternalPartitions.pin(topology, streamsConfig);
         Metrics registry = new Metrics();
         DedupMetrics metrics = new DedupMetrics(registry);
+        ProcessingDeadLetters deadLetters = DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
         KafkaStreams streams = new KafkaStreams(
                 DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -94,11 +95,13 @@ public final class DedupMain {
             // this instance's partitions stay assigned to it until the session timeout (45 s), and a rolling restart
             // stalls them at every step.
             streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(CLOSE_TIMEOUT));
+            deadLetters.close();
             management.close();
         }, "tapline-dedup-shutdown"));
         streams.start();
         LOG.info("management port {}", management.port());
         stopped.await();
+        deadLetters.close();
         management.close();
         System.exit(streams.state() == KafkaStreams.State.ERROR ? 1 : 0);
     }

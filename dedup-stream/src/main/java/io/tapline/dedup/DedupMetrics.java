@@ -1,5 +1,6 @@
 package io.tapline.dedup;
 
+import io.tapline.logging.PeriodicWarning;
 import io.tapline.ops.Metrics;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -9,7 +10,12 @@ public final class DedupMetrics {
     final Metrics registry;
     final Metrics.Counter interactions;
     final Metrics.Counter wholeHits;
+    /** Records dead-lettered by the decode step (undecodable or incompatible). */
     final Metrics.Counter deadLetters;
+    /** Records dead-lettered because a processing step failed on them ({@link RecordFailureHandler}). */
+    final Metrics.Counter processingDeadLetters;
+    /** One for every task of this instance: a dead-letter warning at most every 10 s, whichever task or step wrote it. */
+    final PeriodicWarning deadLetterWarning = new PeriodicWarning(DecodeProcessor.DEAD_LETTER_WARNING_INTERVAL);
     final Metrics.Counter casesEmitted;
     final Metrics.Counter tombstones;
     final Metrics.Counter signaturesRejected;
@@ -25,8 +31,10 @@ public final class DedupMetrics {
         interactions = registry.counter("tapline_dedup_interactions_total", "Interactions read and signed");
         wholeHits = registry.counter("tapline_dedup_whole_hits_total",
                 "Interactions sent on to the dedup step whole (possible samples and noise pairs); other hits only count");
-        deadLetters = registry.counter("tapline_dedup_dead_letters_total",
-                "Input records sent to the dead-letter topic (undecodable or incompatible)");
+        String deadLettersHelp = "Input records sent to the dead-letter topic: reason=\"decode\" undecodable or incompatible, "
+                + "reason=\"processing\" a processing step failed on the record";
+        deadLetters = registry.counter("tapline_dedup_dead_letters_total", deadLettersHelp, "reason", "decode");
+        processingDeadLetters = registry.counter("tapline_dedup_dead_letters_total", deadLettersHelp, "reason", "processing");
         casesEmitted = registry.counter("tapline_dedup_cases_emitted_total",
                 "Case records written (new samples, refreshed samples, hit-count updates)");
         tombstones = registry.counter("tapline_dedup_case_tombstones_total", "Case tombstones written for retired signatures");
@@ -70,8 +78,9 @@ public final class DedupMetrics {
         return signatures.get();
     }
 
+    /** Dead letters of either reason. */
     public long deadLetters() {
-        return deadLetters.value();
+        return deadLetters.value() + processingDeadLetters.value();
     }
 
     public long noiseProfilesRetired() {

@@ -9,7 +9,6 @@ import io.tapline.dedup.signature.ValueFields;
 import io.tapline.dedup.state.BoundedRocksDbMemory;
 import io.tapline.dedup.state.CaseSchemas;
 import io.tapline.dedup.state.SignatureStateSerde;
-import io.tapline.logging.PeriodicWarning;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 import java.util.Map;
@@ -74,15 +73,13 @@ public final class DedupTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(NOISE_STORE),
                 Serdes.String(), RouteNoise.serde()).withCachingEnabled());
 
-        // one for every task of this instance: a warning at most every 10 s, whichever task dead-letters
-        PeriodicWarning deadLetterWarning = new PeriodicWarning(DecodeProcessor.DEAD_LETTER_WARNING_INTERVAL);
-        // one for every task of this instance too: an unknown schema id costs one registry call per interval, whichever
-        // task meets it
+        // one for every task of this instance (as the dead-letter warning in metrics): an unknown schema id costs one
+        // registry call per interval, whichever task meets it
         UnknownSchemaIds unknownSchemaIds = new UnknownSchemaIds();
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
                 .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, config, metrics,
-                                deadLetterWarning, unknownSchemaIds), Named.as("decode-and-sign"))
+                                metrics.deadLetterWarning, unknownSchemaIds), Named.as("decode-and-sign"))
                 .split(Named.as("decoded-"))
                 .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))
                 .defaultBranch(Branched.as("signed"));
@@ -126,6 +123,24 @@ public final class DedupTopology {
     private static <V> Repartitioned<String, V> pinned(Repartitioned<String, V> repartitioned, DedupConfig config) {
         return config.internalPartitions() > 0 ? repartitioned.withNumberOfPartitions(config.internalPartitions())
                 : repartitioned;
+    }
+
+    /**
+     * Sets {@code props} up so that a record on which a processing step fails with an exception of Tapline's own code
+     * is written to the dead-letter topic and counted in {@code metrics}, and the stream goes on
+     * ({@link RecordFailureHandler}), unless {@code processing.exception.handler} is set already (a
+     * {@code kafka.streams.*} setting). Call it with the finished settings: the dead letters' producer takes Kafka
+     * Streams' producer settings. The caller closes what it returns after the stream.
+     */
+    static ProcessingDeadLetters deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
+        return deadLetterRecordFailures(props, ProcessingDeadLetters.kafka(props, config, metrics));
+    }
+
+    /** As {@link #deadLetterRecordFailures(Properties, DedupConfig, DedupMetrics)}, writing to {@code deadLetters}. */
+    static ProcessingDeadLetters deadLetterRecordFailures(Properties props, ProcessingDeadLetters deadLetters) {
+        props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RecordFailureHandler.class);
+        props.put(RecordFailureHandler.DEAD_LETTERS_CONFIG, deadLetters);
+        return deadLetters;
     }
 
     /**

@@ -73,7 +73,8 @@ class DedupMetricsExpositionTest {
                 URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofByteArray());
         ExpositionCheck check = ExpositionCheck.check(scrape.body());
         assertEquals(paths.length, check.value("tapline_dedup_interactions_total"));
-        assertEquals(1, check.value("tapline_dedup_dead_letters_total"));
+        assertEquals(1, check.value("tapline_dedup_dead_letters_total", "reason", "decode"));
+        assertEquals(0, check.value("tapline_dedup_dead_letters_total", "reason", "processing"));
         assertEquals((double) paths.length / metrics.signatures(), check.value("tapline_dedup_ratio"));
     }
 }
