@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -29,10 +31,20 @@ import org.apache.kafka.streams.StreamsConfig;
 final class ProcessingDeadLetters implements AutoCloseable {
 
     /**
-     * Longest wait for the brokers to take a dead letter: within Kafka Streams' exactly-once transaction timeout
-     * (10 s by default), which a longer wait of the stream thread would let expire.
+     * Longest wait for the brokers to take a dead letter once it is sent (the producer's delivery timeout).
      */
     static final Duration SEND_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * Longest wait of the send itself for the dead-letter topic's metadata (at the first dead letter, or after its
+     * leader moved), before {@link #SEND_TIMEOUT} starts.
+     */
+    static final Duration METADATA_TIMEOUT = Duration.ofSeconds(2);
+    /**
+     * Longest a {@link #write} holds the stream thread: the metadata wait, then the delivery timeout, and a second for
+     * the producer to report it. Within Kafka Streams' exactly-once transaction timeout (10 s by default), which a
+     * longer wait of the stream thread would let expire (the task's producer fenced, its work done again).
+     */
+    static final Duration WRITE_TIMEOUT = METADATA_TIMEOUT.plus(SEND_TIMEOUT).plusSeconds(1);
 
     private final String dlqTopic;
     private final DedupMetrics metrics;
@@ -68,8 +80,8 @@ final class ProcessingDeadLetters implements AutoCloseable {
         producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // Sent alone and awaited at once: batching would only delay it.
         producer.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        // Bounded below the transaction timeout of the stream thread that waits for it.
-        producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) SEND_TIMEOUT.toMillis());
+        // Bounded, together, below the transaction timeout of the stream thread that waits for it (WRITE_TIMEOUT).
+        producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) METADATA_TIMEOUT.toMillis());
         producer.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis() - 1000);
         producer.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis());
         return producer;
@@ -85,11 +97,13 @@ final class ProcessingDeadLetters implements AutoCloseable {
 
     /**
      * Writes {@code deadLetter} and waits until the brokers have it. Throws when they have not within
-     * {@link #SEND_TIMEOUT}, or when the job is closing.
+     * {@link #WRITE_TIMEOUT} of the call, the send's own wait for metadata included, or when the job is closing.
      */
     void write(ProducerRecord<byte[], byte[]> deadLetter) throws InterruptedException, ExecutionException,
             TimeoutException {
-        producer().send(deadLetter).get(SEND_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        long deadline = System.nanoTime() + WRITE_TIMEOUT.toNanos();
+        Future<RecordMetadata> sent = producer().send(deadLetter);
+        sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     private synchronized Producer<byte[], byte[]> producer() {

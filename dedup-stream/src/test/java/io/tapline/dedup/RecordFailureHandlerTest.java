@@ -149,6 +149,28 @@ class RecordFailureHandlerTest {
                 .close(java.time.Duration.ZERO);
     }
 
+    /**
+     * A dead letter holds the stream thread for at most the send's wait for the topic's metadata (max.block.ms, at the
+     * first dead letter or after the topic's leader moved) and then the delivery timeout, which starts only once the
+     * send returned: together they stay under the exactly-once transaction timeout Kafka Streams gives its producers,
+     * or a slow dead letter would let the task's transaction expire.
+     */
+    @Test
+    void theLongestDeadLetterWriteIsWithinTheTransactionTimeout() {
+        java.util.Properties streams = DedupTopology.streamsConfig("dedup-test", "127.0.0.1:1", 1, 1,
+                System.getProperty("java.io.tmpdir"), Map.of());
+        Map<String, Object> config = ProcessingDeadLetters.producerConfig(streams);
+        long transactionTimeout = millis(new org.apache.kafka.streams.StreamsConfig(streams).getProducerConfigs("dedup-test")
+                .get("transaction.timeout.ms"));
+        long longest = millis(config.get("max.block.ms")) + millis(config.get("delivery.timeout.ms"));
+        assertTrue(longest < transactionTimeout, "max.block.ms + delivery.timeout.ms = " + longest
+                + " ms, the transaction timeout " + transactionTimeout + " ms");
+    }
+
+    private static long millis(Object setting) {
+        return Long.parseLong(String.valueOf(setting));
+    }
+
     private static ErrorHandlerContext context(String topic, int partition, long offset, Headers headers, byte[] key,
                                                byte[] value) {
         return new ErrorHandlerContext() {
