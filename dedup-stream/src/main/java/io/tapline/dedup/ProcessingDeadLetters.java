@@ -14,6 +14,8 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -102,8 +104,33 @@ final class ProcessingDeadLetters implements AutoCloseable {
     void write(ProducerRecord<byte[], byte[]> deadLetter) throws InterruptedException, ExecutionException,
             TimeoutException {
         long deadline = System.nanoTime() + WRITE_TIMEOUT.toNanos();
-        Future<RecordMetadata> sent = producer().send(deadLetter);
-        sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        Producer<byte[], byte[]> used = producer();
+        try {
+            Future<RecordMetadata> sent = used.send(deadLetter);
+            sent.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof RetriableException)) {
+                discard(used);
+            }
+            throw e;
+        } catch (KafkaException e) {
+            discard(used);
+            throw e;
+        }
+    }
+
+    /**
+     * Drops {@code failed}, unless dropped already, so that the next dead letter is written by a new producer: one that
+     * failed otherwise than for a passing cause may be in a fatal error state (an authentication or authorization
+     * failure as it got its producer id), in which it refuses every later send. Kafka Streams replaces its own producers
+     * with the stream thread that failed; this one, the instance's, was kept, and every later dead letter failed its
+     * stream thread until the restart budget stopped the job.
+     */
+    private synchronized void discard(Producer<byte[], byte[]> failed) {
+        if (producer == failed) {
+            producer = null;
+            failed.close(Duration.ZERO);
+        }
     }
 
     private synchronized Producer<byte[], byte[]> producer() {

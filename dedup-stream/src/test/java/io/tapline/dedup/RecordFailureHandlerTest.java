@@ -127,6 +127,38 @@ class RecordFailureHandlerTest {
     }
 
     /**
+     * A producer in a fatal error state (a real one after an authorization or authentication failure as it got its
+     * producer id) refuses every later send as this one does: the next dead letter is written by a new one, and the
+     * failed one is closed.
+     */
+    @Test
+    void shouldWriteTheNextDeadLetterWithANewProducerAfterOneFailedForGood() {
+        List<MockProducer<byte[], byte[]>> made = new java.util.ArrayList<>();
+        ProcessingDeadLetters renewing = new ProcessingDeadLetters("tapline.dlq", metrics, () -> {
+            MockProducer<byte[], byte[]> p = new MockProducer<>(true, null, new ByteArraySerializer(),
+                    new ByteArraySerializer());
+            if (made.isEmpty()) {
+                p.sendException = new KafkaException("Cannot perform send because at least one previous transactional "
+                        + "or idempotent request has failed with errors.",
+                        new org.apache.kafka.common.errors.ClusterAuthorizationException("not authorized"));
+            }
+            made.add(p);
+            return p;
+        });
+        RecordFailureHandler renewingHandler = handler(renewing);
+        assertEquals(ProcessingHandlerResponse.FAIL, renewingHandler.handle(context("t", 0, 1L, new RecordHeaders(), KEY,
+                VALUE), new Record<>("k", "v", 1L), new IllegalStateException("bug")));
+        assertEquals(ProcessingHandlerResponse.CONTINUE, renewingHandler.handle(context("t", 0, 2L, new RecordHeaders(),
+                KEY, VALUE), new Record<>("k", "v", 1L), new IllegalStateException("bug")));
+        assertEquals(2, made.size(), "a new producer for the second dead letter");
+        assertTrue(made.get(0).closed(), "the failed producer is closed");
+        assertEquals(1, made.get(1).history().size());
+        assertEquals(1, metrics.processingDeadLetters.value());
+        renewing.close();
+        assertTrue(made.get(1).closed());
+    }
+
+    /**
      * The dead letters' own producer connects as Kafka Streams' producer does (brokers, security and producer.*
      * settings), takes the dead-letter topic's record size, and waits less than the transaction timeout.
      */
