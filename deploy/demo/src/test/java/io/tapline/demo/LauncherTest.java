@@ -265,6 +265,41 @@ class LauncherTest {
     }
 
     @Test
+    void aLauncherInAnotherTimeZoneWaitsForTheBuildOfALiveOne(@TempDir Path dir) throws Exception {
+        // ps prints a process's start time in the local time zone: a launcher with another TZ (another terminal, a
+        // script setting one) read the live holder's start time as another process's, took its lock over and built
+        // beside it
+        Path launcher = checkout(dir);
+        Path release = dir.resolve("release");
+        Path builds = fakeMaven(dir, "", untilCreated(release, dir));
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        Path firstErr = dir.resolve("first.err");
+        Path secondErr = dir.resolve("second.err");
+        Process first = null;
+        Process second = null;
+        try {
+            ProcessBuilder firstBuilder = launcher(dir, launcher, java17, firstErr);
+            firstBuilder.environment().put("TZ", "UTC");
+            first = firstBuilder.start();
+            awaitTrue(() -> Files.exists(builds), "the first launcher's build", firstErr);
+            ProcessBuilder secondBuilder = launcher(dir, launcher, java17, secondErr);
+            secondBuilder.environment().put("TZ", "Asia/Kolkata");
+            second = secondBuilder.start();
+            awaitTrue(() -> Files.readString(secondErr).contains("waiting for the build another ./tapline runs")
+                    || Files.readAllLines(builds).size() > 1, "the second launcher waits or builds", secondErr);
+            assertEquals(List.of("build"), Files.readAllLines(builds), "a second build ran beside the first: "
+                    + Files.readString(secondErr));
+            Files.createFile(release);
+            assertTrue(first.waitFor(60, TimeUnit.SECONDS) && second.waitFor(60, TimeUnit.SECONDS), "did not finish");
+            assertEquals(0, second.exitValue(), Files.readString(secondErr));
+        } finally {
+            kill(first);
+            kill(second);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds), "the second found the jar built");
+    }
+
+    @Test
     void aBuildLeftRunningByAKilledLauncherIsWaitedForNotBuiltBeside(@TempDir Path dir) throws Exception {
         // a launcher killed outright (SIGKILL) left its Maven build running and its lock behind; the next took the lock
         // over at once, its holder being gone, and ran a second build into the same target directories
