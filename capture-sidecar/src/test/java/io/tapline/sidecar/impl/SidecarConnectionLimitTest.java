@@ -93,6 +93,51 @@ class SidecarConnectionLimitTest {
     }
 
     @Test
+    void everyKindOfConnectionGivesItsPlaceBackWhenItEnds() throws Exception {
+        try (SidecarImpl s = SidecarImpl.start(options(origin).maxConnections(1000)
+                        .headerTimeout(java.time.Duration.ofMillis(300)),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            for (int round = 0; round < 5; round++) {
+                // HTTP/1.0, closed after its answer
+                SidecarProxyTest.rawToClose(s.port(), "GET /hello HTTP/1.0\r\n\r\n");
+                // a malformed head (400, closed)
+                SidecarProxyTest.rawToClose(s.port(), "GARBAGE\r\n\r\n");
+                // a head never sent (the head timeout closes it)
+                try (Socket idle = connect(s.port())) {
+                    idle.getInputStream().readAllBytes();
+                } catch (SocketException reset) {
+                    // closed
+                }
+                // closed by the client at once, and during a body
+                connect(s.port()).close();
+                try (Socket body = connect(s.port())) {
+                    body.getOutputStream().write("POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc"
+                            .getBytes(StandardCharsets.US_ASCII));
+                }
+                // a WebSocket upgrade the app refuses, on both listeners
+                for (int port : new int[] {s.port(), s.egressPort()}) {
+                    try (Socket ws = connect(port)) {
+                        ws.getOutputStream().write(("GET " + (port == s.port() ? "" : "/inv") + "/ws HTTP/1.1\r\nHost: x\r\n"
+                                + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        assertTrue(readUntil(ws.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 "));
+                    }
+                }
+                // CONNECT tunnels: one to the app, closed by the client; one to a closed port (502)
+                try (Socket tunnel = SidecarProxyTest.connectThroughTunnel(s.egressPort(), origin.port())) {
+                    assertTrue(hello(tunnel, "/hello").startsWith("HTTP/1.1 200"));
+                }
+                SidecarProxyTest.rawToClose(s.egressPort(), "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+                // the egress listener's keep-alive connection, closed by the app
+                try (Socket app = connect(s.egressPort())) {
+                    assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"));
+                }
+            }
+            awaitMetric(s, "tapline_sidecar_connections", 0);
+        }
+    }
+
+    @Test
     void theDefaultBoundLeavesDescriptorsForTheAppAndTheManagementPort() {
         assertEquals(480, ConnectionLimit.fromDescriptors(1024));
         assertEquals(32736, ConnectionLimit.fromDescriptors(65536));
