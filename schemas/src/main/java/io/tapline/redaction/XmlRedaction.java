@@ -30,8 +30,11 @@ final class XmlRedaction {
     private static final String CDATA_START = "<![CDATA[";
     /** A start tag: prefix, local name, attributes. */
     private static final Pattern START_TAG = Pattern.compile("<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)(\\s[^<>]*+)?>");
-    /** What text cut inside an end tag ends with: {@code <}, {@code </}, {@code </wsse:Pass}. */
-    private static final Pattern CUT_END_TAG = Pattern.compile("<(?:/[\\w.:-]*+)?");
+    /**
+     * What text cut inside an end tag ends with: {@code <}, {@code </}, {@code </wsse:Pass}, or a whole name and the
+     * whitespace an end tag may hold before its {@code >} ({@code </password }).
+     */
+    private static final Pattern CUT_END_TAG = Pattern.compile("<(?:/[\\w.:-]*+\\s*+)?");
     /** A start tag (or an empty-element tag), whose attributes are read by {@link #ATTRIBUTE}. */
     private static final Pattern TAG = Pattern.compile("<[A-Za-z_][^<>]*+>");
     private static final Pattern ATTRIBUTE = Pattern.compile("\\s(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*=\\s*(\"[^\"]*+\"|'[^']*+')");

@@ -318,6 +318,9 @@ class RedactorTest {
         // cut inside the end tag or the CDATA section, the element had no end tag to match and its value was kept
         String[][] cases = {
             {"<a><password>hunter2</pass", "<a><password>" + t("hunter2") + "</pass"},
+            // after the end tag's name, where whitespace may stand before its '>'
+            {"<a><password>hunter2</password ", "<a><password>" + t("hunter2") + "</password "},
+            {"<a><wsse:Password>hunter2</wsse:Password\r\n", "<a><wsse:Password>" + t("hunter2") + "</wsse:Password\r\n"},
             {"<a><wsse:Password Type=\"t\">hunter2<", "<a><wsse:Password Type=\"t\">" + t("hunter2") + "<"},
             {"<a><password><![CDATA[hunter2]]></wsse", "<a><password><![CDATA[" + t("hunter2") + "]]></wsse"},
             {"<a><password><![CDATA[hun<ter2]]", "<a><password><![CDATA[" + t("hun<ter2") + "]]>"},
