@@ -324,7 +324,9 @@ final class JsonRedaction {
             boolean escaped = false;
             boolean valid = true;
             while (end < s.length() && s.charAt(end) != '"') {
-                if (s.charAt(end) == '\\') {
+                if (s.charAt(end) == '\n' || s.charAt(end) == '\r') {
+                    valid = false; // a line break as written: a quoted run of text over lines, not a JSON string
+                } else if (s.charAt(end) == '\\') {
                     escaped = true;
                     char next = end + 1 < s.length() ? s.charAt(end + 1) : 0;
                     valid &= "\"\\/bfnrt".indexOf(next) >= 0 || next == 'u' && hex4(s, end + 2) >= 0 || cutEscape(s, end);
@@ -431,9 +433,22 @@ final class JsonRedaction {
         return v;
     }
 
-    /** Text as the content of a JSON string: quotes, backslashes and control characters escaped, the rest as it is. */
+    /**
+     * Text as the content of a JSON string: quotes, backslashes and control characters escaped, the rest as it is;
+     * a backspace and a form feed as {@code &#92;b} and {@code &#92;f}, as text read with its escapes most often wrote
+     * them ({@code C:&#92;bin}, which {@code &#92;u0008} would have changed for a reader of the text as written).
+     */
     static String escape(String text) {
-        return JsonStrings.appendEscaped(new StringBuilder(text.length() + 16), text, false).toString();
+        StringBuilder b = new StringBuilder(text.length() + 16);
+        int from = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\b' || c == '\f') {
+                JsonStrings.appendEscaped(b, text.subSequence(from, i), false).append(c == '\b' ? "\\b" : "\\f");
+                from = i + 1;
+            }
+        }
+        return JsonStrings.appendEscaped(b, text.subSequence(from, text.length()), false).toString();
     }
 
     /**

@@ -980,6 +980,23 @@ class RedactorTest {
         assertSame(plain, redactor.body("b", plain, "application/json", out), "escaped strings with nothing to redact keep their bytes");
     }
 
+    /**
+     * Text that is not JSON read as JSON-like: a quoted run holding an address and what reads as escapes (a Windows
+     * path) gets the address tokenised and keeps the rest as written, its backslashes and line breaks included.
+     */
+    @Test
+    void shouldKeepTheRestOfAQuotedRunOfTextAsWrittenWhenTokenisingInIt() {
+        String[][] cases = {
+            {"copied \"jane@example.com to C:\\bin\\new\" at 9", "copied \"" + t("jane@example.com") + " to C:\\bin\\new\" at 9"},
+            {"note \"jane@example.com\r\nin C:\\temp\" done", "note \"" + t("jane@example.com") + "\r\nin C:\\temp\" done"},
+            {"form \"jane@example.com\f\" x", "form \"" + t("jane@example.com") + "\f\" x"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("b", c[0].getBytes(StandardCharsets.UTF_8), "text/plain", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
     private String t(String value) {
         return redactor.token(value);
     }
