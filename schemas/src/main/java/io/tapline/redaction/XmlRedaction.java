@@ -70,7 +70,15 @@ final class XmlRedaction {
         int cdataEnd = cdataStart < 0 ? -1 : s.indexOf(CDATA_END, cdataStart + CDATA_START.length());
         Matcher tag = START_TAG.matcher(s);
         if (cdataStart >= 0 && (cdataEnd < 0 || cdataEnd + CDATA_END.length() == end)) {
-            // a CDATA section the text ends in or right after: its start tag just before it
+            // a CDATA section the text ends in or right after, with the sections it continues (a value holding "]]>"
+            // is written split around it): their start tag just before the first
+            while (cdataStart >= CDATA_END.length() && s.startsWith(CDATA_END, cdataStart - CDATA_END.length())) {
+                int previous = s.lastIndexOf(CDATA_START, cdataStart - CDATA_END.length() - 1);
+                if (previous < 0 || s.indexOf(CDATA_END, previous + CDATA_START.length()) != cdataStart - CDATA_END.length()) {
+                    break;
+                }
+                cdataStart = previous;
+            }
             int tagStart = s.lastIndexOf('<', cdataStart - 1);
             if (tagStart < 0 || !tag.region(tagStart, cdataStart).matches()) {
                 return s;

@@ -325,6 +325,9 @@ class RedactorTest {
             {"<a><password><![CDATA[hunter2]]></wsse", "<a><password><![CDATA[" + t("hunter2") + "]]></wsse"},
             {"<a><password><![CDATA[hun<ter2]]", "<a><password><![CDATA[" + t("hun<ter2") + "]]>"},
             {"<a><secret><![CDATA[hunter2", "<a><secret><![CDATA[" + t("hunter2") + "]]>"},
+            // a value holding "]]>", written as sections split around it (one value, as for a whole element)
+            {"<a><password><![CDATA[a]]]]><![CDATA[>hunter2", "<a><password><![CDATA[" + t("a]]]]><![CDATA[>hunter2") + "]]>"},
+            {"<a><password><![CDATA[a]]]]><![CDATA[>hunter2]]></pa", "<a><password><![CDATA[" + t("a]]]]><![CDATA[>hunter2") + "]]></pa"},
             {"<a><password>x</password><note>hunter2</no", "<a><password>" + t("x") + "</password><note>hunter2</no"},
             {"<a><password x=\"1\"/>hunter2</a", "<a><password x=\"1\"/>hunter2</a"},
         };
