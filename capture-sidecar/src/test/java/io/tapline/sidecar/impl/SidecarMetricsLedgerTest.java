@@ -410,9 +410,13 @@ class SidecarMetricsLedgerTest {
             return sum(name, x -> reasons.contains(x.get("reason")));
         }
 
+        /**
+         * Nothing in flight, pending or queued, and no capture memory held: the publisher gives an interaction's
+         * memory back after publishing it, a moment after the registry forgot it (then pending_interactions is 0).
+         */
         boolean idle() {
             return value("tapline_sidecar_in_flight_requests") == 0 && value("tapline_sidecar_pending_interactions") == 0
-                    && value("tapline_sidecar_queue_items") == 0;
+                    && value("tapline_sidecar_queue_items") == 0 && value("tapline_sidecar_capture_memory_bytes") == 0;
         }
 
         void assertReconciles() {
