@@ -202,16 +202,17 @@ public final class ProxyEngine {
         // Counted once the head is taken, as the observer's outcomes are: a request refused above is in rejected_total
         // alone, as those the HTTP decoder refuses are, so proxied_total is the sum of its outcomes (see the README).
         proxied.inc();
+        // RFC 9112 9.6: "close" ends the connection after this response also among other options
+        // ("Connection: x-trace, close", "Connection: Upgrade, close", or a forward proxy's "Proxy-Connection: close");
+        // Vert.x only closes on a Connection header that is exactly "close".
+        boolean closeAfter = req.version() == HttpVersion.HTTP_1_1 && connectionOptions.contains("close")
+                && !h.contains(HttpHeaders.CONNECTION, "close", true);
         if (isWebSocketUpgrade(req, connectionOptions)) {
             websockets.inc();
-            tunnelWebSocket(req, target, observer.tunnel(req));
+            tunnelWebSocket(req, target, observer.tunnel(req), closeAfter);
             return;
         }
-        if (req.version() == HttpVersion.HTTP_1_1 && connectionOptions.contains("close")
-                && !h.contains(HttpHeaders.CONNECTION, "close", true)) {
-            // RFC 9112 9.6: "close" ends the connection after this response also among other options
-            // ("Connection: x-trace, close", or a forward proxy's "Proxy-Connection: close"); Vert.x only closes on a
-            // Connection header that is exactly "close".
+        if (closeAfter) {
             closeAfter(req);
         }
         boolean hasBody = te != null || contentLength > 0;
@@ -507,8 +508,13 @@ public final class ProxyEngine {
         return closeDelimited;
     }
 
-    /** @param ended run once the WebSocket has ended: refused, failed, or its tunnel closed (idempotent) */
-    private void tunnelWebSocket(HttpServerRequest req, Target target, Runnable ended) {
+    /**
+     * @param ended      run once the WebSocket has ended: refused, failed, or its tunnel closed (idempotent)
+     * @param closeAfter the client said {@code close} among other Connection options, which Vert.x alone does not act
+     *                   on: a handshake answered without a 101 (the app's refusal, or this listener's 502 or 504) ends
+     *                   the connection, as any other answer does ({@link #proxy}); a 101 hands it to the tunnel
+     */
+    private void tunnelWebSocket(HttpServerRequest req, Target target, Runnable ended, boolean closeAfter) {
         req.pause();
         // The app's side of the handshake, until the tunnel is spliced (then the tunnel closes both sides itself).
         HttpClientRequest[] handshaking = {null};
@@ -557,6 +563,9 @@ public final class ProxyEngine {
             if (handshakeTimer[0] >= 0 && (ar.failed() || ar.result().statusCode() == 101)) {
                 // a refusal keeps it: its body must end within the upstream timeout too, or the app's request is reset
                 vertx.cancelTimer(handshakeTimer[0]);
+            }
+            if (closeAfter && !req.response().ended() && (ar.failed() || ar.result().statusCode() != 101)) {
+                closeAfter(req);
             }
             if (ar.failed()) {
                 handshaking[0] = null;

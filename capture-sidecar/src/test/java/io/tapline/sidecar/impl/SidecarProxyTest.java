@@ -2099,6 +2099,77 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * A WebSocket handshake answered without a 101 is an answer like any other: a client that said {@code close} among
+     * its Connection options has its connection closed after it (RFC 9112 9.6), on both listeners, whether the app
+     * refused the upgrade (400, 426) or the sidecar answered for an app it could not reach (502, 504). Before, the
+     * answer came and the connection stayed open. A handshake the app accepts is tunneled as before.
+     */
+    @Test
+    void shouldCloseAfterARefusedWebSocketHandshakeWhenCloseIsOneOfTheClientsConnectionOptions() throws Exception {
+        int deadPort = closedPort();
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        try {
+            io.vertx.core.http.HttpServer app = v.createHttpServer().requestHandler(req -> {
+                if (req.path().equals("/ws")) {
+                    req.toWebSocket().onSuccess(sock -> sock.textMessageHandler(sock::writeTextMessage));
+                } else {
+                    req.response().setStatusCode(req.path().endsWith("/old") ? 426 : 400).end("refused");
+                }
+            }).listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            String appUrl = "http://127.0.0.1:" + app.actualPort();
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            SidecarOptions o = options(origin).app(appUrl).addEgress("refusing", appUrl)
+                    .addEgress("dead", "http://127.0.0.1:" + deadPort);
+            try (SidecarImpl s = SidecarImpl.start(o, p2, AVRO)) {
+                String[][] handshakes = {
+                        {Integer.toString(s.port()), "/bad", "400"},
+                        {Integer.toString(s.port()), "/old", "426"},
+                        {Integer.toString(sidecar.port()), "/slow", "504"},
+                        {Integer.toString(s.egressPort()), "/refusing/old", "426"},
+                        {Integer.toString(s.egressPort()), appUrl + "/bad", "400"},
+                        {Integer.toString(s.egressPort()), "/dead/ws", "502"},
+                };
+                for (String connection : List.of("Upgrade, close", "upgrade,Close", "Upgrade\r\nConnection: close")) {
+                    for (String[] h : handshakes) {
+                        String what = h[1] + " on port " + h[0] + " with Connection: " + connection;
+                        try (Socket c = connect(Integer.parseInt(h[0]))) {
+                            c.getOutputStream().write(webSocketHandshake(h[1], connection).getBytes(StandardCharsets.US_ASCII));
+                            String head = readUntil(c.getInputStream(), "\r\n\r\n");
+                            assertTrue(head.startsWith("HTTP/1.1 " + h[2]), what + ": " + head);
+                            String rest;
+                            try {
+                                rest = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                            } catch (SocketTimeoutException e) {
+                                throw new AssertionError(what + ": the connection is still open 5 s after the answer", e);
+                            }
+                            assertFalse(rest.contains("HTTP/1.1"), what + ": " + rest);
+                            assertTrue(head.toLowerCase(Locale.ROOT).contains("\r\nconnection: close\r\n"), what + ": " + head);
+                        }
+                    }
+                }
+                // accepted: switched and tunneled, the close being no longer HTTP's to act on
+                try (Socket c = connect(s.port())) {
+                    c.getOutputStream().write(webSocketHandshake("/ws", "Upgrade, close").getBytes(StandardCharsets.US_ASCII));
+                    String head = readUntil(c.getInputStream(), "\r\n\r\n");
+                    assertTrue(head.startsWith("HTTP/1.1 101"), head);
+                    c.getOutputStream().write(maskedFrame(0x1, "ping".getBytes(StandardCharsets.US_ASCII)));
+                    byte[] echo = c.getInputStream().readNBytes(2 + 4);
+                    assertEquals("ping", new String(echo, 2, 4, StandardCharsets.US_ASCII), "echoed through the tunnel");
+                }
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
+    /** A WebSocket handshake for {@code target} whose Connection header says {@code connection}. */
+    private static String webSocketHandshake(String target, String connection) {
+        return "GET " + target + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: " + connection + "\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    }
+
     @Test
     void shouldTakeRequestLinesAsLongAsTheHeadLimit() throws Exception {
         String query = "q=" + "a".repeat(8000);
