@@ -1,7 +1,6 @@
 package io.tapline.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -10,7 +9,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,16 +71,25 @@ public final class UpstreamReads {
     }
 
     /**
+     * Whether a request of {@code method} may be sent again after such a failure without asking the caller: the methods
+     * RFC 9110 9.2.2 defines as idempotent, whose intended effect is the same sent twice as once. Methods are
+     * case-sensitive ({@code get} is not {@code GET}).
+     */
+    public static boolean idempotent(String method) {
+        return switch (method) {
+            case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" -> true;
+            default -> false;
+        };
+    }
+
+    /**
      * True when {@code connection} carried a request and its response before the request now on it, and nothing was
      * read since that request was written: the connection was reused, and the app sent no byte of an answer.
      * False when unknown (the handlers are not installed).
      */
     public static boolean reusedAndUnanswered(HttpConnection connection) {
-        if (!(connection instanceof ConnectionBase conn)) {
-            return false;
-        }
-        Channel channel = conn.channelHandlerContext().channel();
-        UpstreamReads reads = channel.attr(KEY).get();
+        ChannelPipeline p = VertxPipeline.of(connection);
+        UpstreamReads reads = p == null ? null : p.channel().attr(KEY).get();
         return reads != null && reads.requests > 1 && reads.bytesReadAtRequest > 0 && reads.bytesRead == reads.bytesReadAtRequest;
     }
 }

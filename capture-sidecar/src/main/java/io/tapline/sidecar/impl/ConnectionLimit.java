@@ -1,9 +1,10 @@
 package io.tapline.sidecar.impl;
 
+import io.netty.channel.ChannelPipeline;
+import io.tapline.http.VertxPipeline;
 import io.tapline.logging.PeriodicWarning;
 import io.tapline.ops.Metrics;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,10 +87,11 @@ final class ConnectionLimit {
             connection.close();
             return false;
         }
-        if (connection instanceof ConnectionBase base) {
+        ChannelPipeline pipeline = VertxPipeline.of(connection);
+        if (pipeline != null) {
             // the channel, not the HTTP connection: its close handler is the engine's to set (a WebSocket's), and
             // a tunnel (CONNECT, WebSocket) keeps the channel after the HTTP connection is done
-            base.channelHandlerContext().channel().closeFuture().addListener(f -> open.decrementAndGet());
+            pipeline.channel().closeFuture().addListener(f -> open.decrementAndGet());
         } else {
             open.decrementAndGet(); // not a Vert.x connection: not counted, rather than counted for good
         }

@@ -334,7 +334,7 @@ public final class ProxyEngine {
                 }
                 if (heldBody != null && heldBody.ended()) {
                     // the whole body was read: nothing left to stream; kept for a request that may be sent again
-                    creq.end(idempotent(req.method()) ? heldBody.keep() : heldBody.take());
+                    creq.end(UpstreamReads.idempotent(req.method().name()) ? heldBody.keep() : heldBody.take());
                 } else {
                     if (heldBody != null) {
                         creq.write(heldBody.take()); // the first bytes, read before connecting; the rest streams
@@ -387,17 +387,11 @@ public final class ProxyEngine {
      * not published: the exchange records what the request sent again got.
      */
     private String retryReason(Exchanges ex, HttpClientRequest creq, boolean hasBody, HeldBody heldBody, Throwable cause) {
-        if (ex.done || !idempotent(ex.request.method()) || (hasBody && (heldBody == null || !heldBody.ended()))
+        if (ex.done || !UpstreamReads.idempotent(ex.request.method().name()) || (hasBody && (heldBody == null || !heldBody.ended()))
                 || statusFor(cause) != 502 || !UpstreamReads.reusedAndUnanswered(creq.connection())) {
             return null;
         }
         return cause instanceof HttpClosedException ? "closed" : "reset";
-    }
-
-    /** RFC 9110 9.2.2: methods whose intended effect is the same when a request is repeated. */
-    static boolean idempotent(HttpMethod method) {
-        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
-                || method == HttpMethod.TRACE || method == HttpMethod.PUT || method == HttpMethod.DELETE;
     }
 
     /** Requests this listener sent again on a new connection after a stale pooled one failed, by how it failed. */

@@ -8,6 +8,7 @@ import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
+import io.tapline.http.UpstreamReads;
 import io.tapline.replay.compare.Comparison;
 import io.tapline.replay.compare.ResponseComparator;
 import io.tapline.replay.compare.IgnoreRules;
@@ -23,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToIntFunction;
 
@@ -51,9 +51,6 @@ public final class CaseReplayer {
      * ~2.9 MB, whose transaction aborted on every retry. What does not fit is counted, not listed.
      */
     static final int MAX_LISTED_CHARS = 256 * 1024;
-
-    /** The methods RFC 9110 9.2.2 defines as idempotent: one sent twice has the effect of one sent once. */
-    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
     private final String runId;
     private final String worker;
@@ -168,7 +165,7 @@ public final class CaseReplayer {
         int firstCalls = first.callsSeen();
         long left = candidate.timeout().toNanos() - (System.nanoTime() - start);
         String notSent = null;
-        if (firstCalls > 0 && !IDEMPOTENT.contains(method)) {
+        if (firstCalls > 0 && !UpstreamReads.idempotent(method)) {
             notSent = "not sent again: " + method + " is not idempotent, and the candidate made " + firstCalls
                     + " dependency call(s) for it, so it acted on the request and could act on it twice";
         } else if (left <= 0) {
