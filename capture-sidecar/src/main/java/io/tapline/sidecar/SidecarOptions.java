@@ -224,7 +224,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_DRAIN_TIMEOUT, DEFAULT_PROXY_DRAIN_TIMEOUT.toSeconds() + "s", "On SIGTERM: stop accepting connections, let requests in flight finish for up to this long (their responses carry Connection: close, idle connections are closed), keep the egress listener serving the app's calls meanwhile, then publish what is queued and exit; 0 = close every connection at once.")
                 .option(KEY_PROXY_FORWARDED_HEADERS, "true", "Add X-Forwarded-For/-Proto/-Host and Via to the requests forwarded to the app, and Via to its answers (inbound listener; the egress listener adds neither).")
                 .option(KEY_PROXY_EVENT_LOOPS, "0", "Event loop threads; 0 = one per core.")
-                .option(KEY_PROXY_MAX_CONNECTIONS, "0", "Most connections the inbound and egress listeners hold open together; one more is closed as soon as it is accepted (counted, and a warning at most every 10 s), so a flood of connections cannot take the file descriptors the connections to the app, Kafka and the management port need. With the egress listener on, the inbound listener holds at most three quarters of them: the rest is kept for the app's calls. 0 = from the file descriptor limit (ulimit -n): (limit - 64) / 2, as each proxied connection may hold one to the app or a dependency.")
+                .option(KEY_PROXY_MAX_CONNECTIONS, "0", "Most connections the inbound and egress listeners hold open together; one more is closed as soon as it is accepted (counted, and a warning at most every 10 s), so a flood of connections cannot take the file descriptors the connections to the app, Kafka and the management port need. With the egress listener on, the inbound listener holds at most three quarters of them and never the last one: the rest is kept for the app's calls (so the bound is then 0 or at least 2). 0 = from the file descriptor limit (ulimit -n): (limit - 64) / 2, as each proxied connection may hold one to the app or a dependency.")
                 .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
                         "native", "nio")
                 .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
@@ -337,6 +337,12 @@ public final class SidecarOptions {
         int loops = positive(c, KEY_PROXY_EVENT_LOOPS, c.getInt(KEY_PROXY_EVENT_LOOPS), true);
         o.eventLoops = loops > 0 ? loops : Math.max(1, Runtime.getRuntime().availableProcessors());
         o.maxConnections = positive(c, KEY_PROXY_MAX_CONNECTIONS, c.getInt(KEY_PROXY_MAX_CONNECTIONS), true);
+        if (o.maxConnections == 1 && o.egressListen != null) {
+            // the one place would be the inbound listener's, and the app's calls its requests wait on refused
+            throw new ConfigException(c.named(KEY_PROXY_MAX_CONNECTIONS) + ": '" + c.get(KEY_PROXY_MAX_CONNECTIONS)
+                    + "' must be 0 or >= 2 while the egress listener is on (a place for each listener; "
+                    + "--egress-listen off runs without it)");
+        }
         o.nativeTransport = "native".equalsIgnoreCase(c.get(KEY_PROXY_TRANSPORT));
         o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
         o.registryUrl = c.get(KEY_REGISTRY_URL);

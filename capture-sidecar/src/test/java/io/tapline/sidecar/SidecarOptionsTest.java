@@ -160,6 +160,19 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldRefuseABoundOfOneConnectionWhileTheEgressListenerIsOn() {
+        // one place cannot serve both listeners: inbound requests took it, and the app's calls through the egress
+        // listener, which those requests wait on, were refused
+        String message = assertThrows(ConfigException.class,
+                () -> load(Map.of(), "--app", "http://a", "--proxy-max-connections", "1")).getMessage();
+        assertEquals("option --proxy-max-connections: '1' must be 0 or >= 2 while the egress listener is on "
+                + "(a place for each listener; --egress-listen off runs without it)", message);
+        assertEquals(1, load(Map.of(), "--app", "http://a", "--proxy-max-connections", "1", "--egress-listen", "off")
+                .maxConnections());
+        assertEquals(2, load(Map.of(), "--app", "http://a", "--proxy-max-connections", "2").maxConnections());
+    }
+
+    @Test
     void shouldNameTheVariableOrFileThatSetABadValue(@TempDir Path dir) throws Exception {
         // the sidecar's container is configured by TAPLINE_* variables (deploy/k8s): the flag alone is not where to look
         Map<String, String> variables = Map.of("TAPLINE_LISTEN", "99999", "TAPLINE_EGRESS_LISTEN", "host:x",

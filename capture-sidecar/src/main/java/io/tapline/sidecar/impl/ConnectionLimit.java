@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * JDK server behind it spins on a core while it cannot). Bounded this way, what is left of the descriptor limit stays
  * for those. Each listener connection may hold one connection upstream (to the app, a dependency, a tunnel's target),
  * so the default takes half of the limit left after {@link #RESERVED_DESCRIPTORS}. A quarter of the bound is kept for
- * the egress listener: the app's calls to its dependencies, which the inbound requests wait on, are not refused
- * because clients took every place.
+ * the egress listener, at least one place: the app's calls to its dependencies, which the inbound requests wait on, are
+ * not refused because clients took every place.
  */
 final class ConnectionLimit {
 
@@ -39,13 +39,31 @@ final class ConnectionLimit {
 
     /**
      * @param max    most listener connections at once; 0 = from the process's file descriptor limit ({@link #fromDescriptors})
-     * @param egress the egress listener is on: a quarter of the bound is kept for it
+     * @param egress the egress listener is on: a quarter of the bound, at least one place, is kept for it
      */
     ConnectionLimit(int max, boolean egress, Metrics metrics) {
-        this.max = max > 0 ? max : fromDescriptors(descriptorLimit());
-        this.inboundMax = egress ? Math.max(1, this.max - this.max / 4) : this.max;
+        this.max = bound(max, descriptorLimit(), egress);
+        this.inboundMax = inboundMax(this.max, egress);
         metrics.gauge("tapline_sidecar_connections", "Connections the listeners (inbound and egress) hold open", open::get);
         metrics.gauge("tapline_sidecar_max_connections", "Most connections the listeners hold open at once", () -> this.max);
+    }
+
+    /**
+     * The bound: {@code max} when given, else the default for {@code descriptors} ({@link #fromDescriptors}), at least
+     * 2 while the egress listener is on (a place for each listener).
+     */
+    static int bound(int max, long descriptors, boolean egress) {
+        return max > 0 ? max : Math.max(egress ? 2 : 1, fromDescriptors(descriptors));
+    }
+
+    /**
+     * Most the inbound listener may hold of {@code max}: all of it without the egress listener; with it, all but a
+     * quarter, and never the last place (a quarter of 2 or 3 is none), which the egress listener alone may take. A
+     * bound of 1 is all the inbound listener's ({@code --proxy-max-connections} refuses it while the egress listener
+     * is on).
+     */
+    static int inboundMax(int max, boolean egress) {
+        return egress && max >= 2 ? max - Math.max(1, max / 4) : max;
     }
 
     /** The default bound for a process that may open {@code descriptors} files; no bound when that is not known. */

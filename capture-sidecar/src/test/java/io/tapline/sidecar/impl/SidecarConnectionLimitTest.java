@@ -138,10 +138,57 @@ class SidecarConnectionLimitTest {
     }
 
     @Test
+    void theEgressListenerKeepsAPlaceUnderASmallBound() throws Exception {
+        // a quarter of 2 or 3 is none: inbound connections took every place, and the app's calls through the egress
+        // listener, which the inbound requests wait on, were refused
+        for (int bound : new int[] {2, 3}) {
+            try (SidecarImpl s = SidecarImpl.start(options(origin).maxConnections(bound),
+                    new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+                java.util.List<Socket> held = new java.util.ArrayList<>();
+                try {
+                    for (int i = 0; i < bound - 1; i++) {
+                        Socket c = connect(s.port());
+                        held.add(c);
+                        assertTrue(hello(c, "/hello").startsWith("HTTP/1.1 200"), "bound " + bound);
+                    }
+                    try (Socket past = connect(s.port())) {
+                        assertEquals("", untilClosed(past), "bound " + bound + ": the last place is the egress listener's");
+                    }
+                    try (Socket app = connect(s.egressPort())) {
+                        assertTrue(hello(app, "/inv/hello").startsWith("HTTP/1.1 200"), "bound " + bound);
+                    }
+                } finally {
+                    for (Socket c : held) {
+                        c.close();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void withoutTheEgressListenerTheInboundListenerHoldsTheWholeBound() throws Exception {
+        try (SidecarImpl s = SidecarImpl.start(options(origin).maxConnections(2).noEgress(),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO);
+             Socket a = connect(s.port()); Socket b = connect(s.port())) {
+            assertTrue(hello(a, "/hello").startsWith("HTTP/1.1 200"));
+            assertTrue(hello(b, "/hello").startsWith("HTTP/1.1 200"));
+        }
+    }
+
+    @Test
     void theDefaultBoundLeavesDescriptorsForTheAppAndTheManagementPort() {
         assertEquals(480, ConnectionLimit.fromDescriptors(1024));
         assertEquals(32736, ConnectionLimit.fromDescriptors(65536));
         assertEquals(1, ConnectionLimit.fromDescriptors(50), "a bound, however small the limit");
         assertEquals(Integer.MAX_VALUE, ConnectionLimit.fromDescriptors(-1), "none when the limit is not known");
+    }
+
+    @Test
+    void aBoundFromATinyDescriptorLimitStillHasAPlaceForEachListener() {
+        assertEquals(2, ConnectionLimit.bound(0, 50, true), "one for the inbound listener, one for the egress listener's");
+        assertEquals(1, ConnectionLimit.bound(0, 50, false));
+        assertEquals(480, ConnectionLimit.bound(0, 1024, true));
+        assertEquals(7, ConnectionLimit.bound(7, 1024, true), "a bound given is taken as it is");
     }
 }
