@@ -21,7 +21,8 @@ import java.util.function.Supplier;
  * cannot recover by itself), {@code /ready} (503 until ready) and {@code /metrics} (Prometheus: the component's
  * series and the process's {@code tapline_log_lines_dropped_total}). It runs on a few threads of its own, never on a
  * component's event loop or stream thread; a connection that stalls in its request is closed after
- * {@link #MAX_REQUEST_SECONDS}. Components may add routes (e.g. an admin switch) with {@link #route}.
+ * {@link #MAX_REQUEST_SECONDS}. While the process has no file descriptor left, the server tries to accept a waiting
+ * connection every {@link AcceptBackoff#PAUSE} rather than at once, forever. Components may add routes (e.g. an admin switch) with {@link #route}.
  */
 public final class ManagementServer implements AutoCloseable {
 
@@ -41,6 +42,8 @@ public final class ManagementServer implements AutoCloseable {
         // unless the operator set them (java -D...).
         setIfAbsent("sun.net.httpserver.maxReqTime", Integer.toString(MAX_REQUEST_SECONDS));
         setIfAbsent("sun.net.httpserver.maxRspTime", Integer.toString(MAX_REQUEST_SECONDS));
+        // its dispatcher thread spun on a core while it could not accept for lack of file descriptors
+        AcceptBackoff.install();
     }
 
     private final HttpServer server;

@@ -1,9 +1,14 @@
 package io.tapline.ops;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -17,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -204,6 +211,82 @@ class ManagementServerTest {
                 }
             }
             System.exit(0);
+        }
+    }
+
+    /**
+     * Once the process has no file descriptor left (taken by other work than the management port), a probe's
+     * connection waits in the port's backlog. The JDK server's dispatcher thread then failed to accept it ("Too many
+     * open files"), dropped the error and tried again at once, forever: a core spent for as long as the shortage
+     * lasted. It now waits between attempts, and the probes are answered once descriptors are free, on the
+     * connection that waited too. Run in a child JVM under {@code ulimit -n}, as {@code RegistryOutOfFilesTest}.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void withoutADescriptorLeftTheServerWaitsRatherThanSpinsAndAnswersOnceOneIsFree() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process child = new ProcessBuilder("bash", "-c", "ulimit -n 256 && exec \"$0\" \"$@\"", java.toString(),
+                "-cp", System.getProperty("java.class.path"), OutOfFilesCheck.class.getName())
+                .redirectErrorStream(true).start();
+        try {
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), out);
+            assertEquals(0, child.exitValue(), out);
+            Matcher cpu = Pattern.compile("dispatcher cpu (\\d+) ms of (\\d+)").matcher(out);
+            assertTrue(cpu.find(), out);
+            assertTrue(Long.parseLong(cpu.group(1)) * 5 < Long.parseLong(cpu.group(2)),
+                    "the dispatcher thread spins while it cannot accept: " + out);
+            assertTrue(out.contains("waiting connection: HTTP/1.1 200"), "answered once descriptors are free: " + out);
+            assertTrue(out.contains("new connection: HTTP/1.1 200"), out);
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /** Run in its own JVM under a small descriptor limit by {@link #withoutADescriptorLeftTheServerWaitsRatherThanSpinsAndAnswersOnceOneIsFree}. */
+    public static final class OutOfFilesCheck {
+        public static void main(String[] args) throws Exception {
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+                // the classes used below are loaded before the descriptors run out (loading one may open a file)
+                System.out.println("before: " + probe(new Socket("127.0.0.1", server.port()), "/healthy"));
+                long dispatcher = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().equals("HTTP-Dispatcher")).findFirst().orElseThrow().getId();
+                threads.getThreadCpuTime(dispatcher);
+                List<FileInputStream> held = new ArrayList<>();
+                try {
+                    while (true) {
+                        held.add(new FileInputStream("/dev/null"));
+                    }
+                } catch (IOException full) {
+                    // every descriptor is taken
+                }
+                held.remove(held.size() - 1).close();
+                Socket waiting = new Socket("127.0.0.1", server.port()); // the last descriptor: the server has none to accept it
+                long cpu = threads.getThreadCpuTime(dispatcher);
+                long start = System.nanoTime();
+                Thread.sleep(1000);
+                long cpuMs = (threads.getThreadCpuTime(dispatcher) - cpu) / 1_000_000;
+                long wallMs = (System.nanoTime() - start) / 1_000_000;
+                for (FileInputStream f : held) {
+                    f.close();
+                }
+                System.out.println("dispatcher cpu " + cpuMs + " ms of " + wallMs);
+                System.out.println("waiting connection: " + probe(waiting, "/healthy"));
+                System.out.println("new connection: " + probe(new Socket("127.0.0.1", server.port()), "/ready"));
+            }
+            System.exit(0);
+        }
+
+        /** The status line of the answer to a GET of {@code path} on {@code s}, which it closes. */
+        private static String probe(Socket s, String path) throws IOException {
+            try (s) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                return answer.lines().findFirst().orElse("(none)");
+            }
         }
     }
 

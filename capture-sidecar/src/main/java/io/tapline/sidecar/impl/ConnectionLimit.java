@@ -17,12 +17,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code worker_connections}: a connection past it is closed as soon as it is accepted, counted, and warned about at
  * most every 10 s. Without it a flood of connections (a traffic spike, a client leaking them) took every file
  * descriptor of the process: then no connection to the app or a dependency could be opened (each request a 502), the
- * Kafka producer and the registry client could not connect, and the management port could not accept its probes (the
- * JDK server behind it spins on a core while it cannot). Bounded this way, what is left of the descriptor limit stays
- * for those. Each listener connection may hold one connection upstream (to the app, a dependency, a tunnel's target),
- * so the default takes half of the limit left after {@link #RESERVED_DESCRIPTORS}. A quarter of the bound is kept for
- * the egress listener, at least one place: the app's calls to its dependencies, which the inbound requests wait on, are
- * not refused because clients took every place.
+ * Kafka producer and the registry client could not connect, and the management port could not accept its probes.
+ * Bounded this way, what is left of the descriptor limit stays for those. Each listener connection may hold one
+ * connection upstream (to the app, a dependency, a tunnel's target), so the default takes half of the limit left after
+ * {@link #RESERVED_DESCRIPTORS}. A quarter of the bound is kept for the egress listener, at least one place: the app's
+ * calls to its dependencies, which the inbound requests wait on, are not refused because clients took every place.
  */
 final class ConnectionLimit {
 
