@@ -284,8 +284,9 @@ class RedactorTest {
                 + "<secret><![CDATA[s<3]]></secret><mail>ann@example.com</mail><note>no secret here</note></login></soap:Body></soap:Envelope>";
         String redacted = new String(redactor.body("p", soap.getBytes(StandardCharsets.UTF_8), "application/soap+xml; charset=utf-8", out),
                 StandardCharsets.UTF_8);
+        // UsernameToken is named like a sensitive field: the text of every element inside it is tokenised
         assertEquals("<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"urn:s\"><soap:Header><wsse:Security>"
-                + "<wsse:UsernameToken><wsse:Username>ann</wsse:Username><wsse:Password Type=\"PasswordText\">" + t("hunter2") + "</wsse:Password>"
+                + "<wsse:UsernameToken><wsse:Username>" + t("ann") + "</wsse:Username><wsse:Password Type=\"PasswordText\">" + t("hunter2") + "</wsse:Password>"
                 + "</wsse:UsernameToken></wsse:Security></soap:Header><soap:Body><login api_key='" + t("k-1") + "' lang=\"en\">"
                 + "<secret><![CDATA[" + t("s<3") + "]]></secret><mail>" + t("ann@example.com") + "</mail><note>no secret here</note></login>"
                 + "</soap:Body></soap:Envelope>", redacted);
@@ -307,6 +308,13 @@ class RedactorTest {
         byte[] body = "<a><![CDATA[x".repeat(20_000).getBytes(StandardCharsets.UTF_8);
         byte[] r = assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> redactor.body("p", body, "application/xml", out));
         assertSame(body, r);
+        // sensitive elements left open, holding many elements, stray end tags or '<' that start no tag: each character read once
+        for (String big : List.of("<password>".repeat(1 << 16), "<password>" + "<a><b/></c>".repeat(1 << 15), "<password>" + "<".repeat(1 << 18),
+                "<a><password>x</a>".repeat(1 << 14), "<password><!--" + "<a>".repeat(1 << 16), "<token><v>" + "<![CDATA[x]]>".repeat(1 << 15))) {
+            byte[] b = big.getBytes(StandardCharsets.UTF_8);
+            byte[] redacted = assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> redactor.body("p", b, "application/xml", out));
+            assertFalse(new String(redacted, StandardCharsets.UTF_8).contains("x"), "no value kept");
+        }
         // the content still runs to the first "]]>" its end tag follows: sections split around a "]]>" are one value
         String split = "<x><![CDATA[a]]></y><password><![CDATA[a]]]]><![CDATA[>b]]></password><b><![CDATA[c]]></a></b>";
         assertEquals("<x><![CDATA[a]]></y><password><![CDATA[" + t("a]]]]><![CDATA[>b") + "]]></password><b><![CDATA[c]]></a></b>",
@@ -335,6 +343,54 @@ class RedactorTest {
             assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
                     StandardCharsets.UTF_8), c[0]);
         }
+    }
+
+    @Test
+    void shouldRedactTheWholeTextOfASensitiveXmlElementWhateverItMixes() {
+        // text beside a CDATA section, a comment or a processing instruction was kept as written
+        String[][] cases = {
+            {"<a><password><![CDATA[a]]>hunter2</password></a>", "<a><password>" + t("<![CDATA[a]]>hunter2") + "</password></a>"},
+            {"<a><password>hunter2<![CDATA[x]]></password></a>", "<a><password>" + t("hunter2<![CDATA[x]]>") + "</password></a>"},
+            {"<a><token>ab<![CDATA[cd]]>ef</token></a>", "<a><token>" + t("ab<![CDATA[cd]]>ef") + "</token></a>"},
+            {"<a><password>hun<!-- c -->ter2</password></a>", "<a><password>" + t("hun<!-- c -->ter2") + "</password></a>"},
+            {"<a><password>hun<?pi x?>ter2</password></a>", "<a><password>" + t("hun<?pi x?>ter2") + "</password></a>"},
+            {"<a><password>hun<ter2</password></a>", "<a><password>" + t("hun<ter2") + "</password></a>"},
+            // sections with text between them, and entity references, as before: one value
+            {"<password><![CDATA[a]]>hunter2<![CDATA[b]]></password>", "<password><![CDATA[" + t("a]]>hunter2<![CDATA[b") + "]]></password>"},
+            {"<password>hunter&#50;</password>", "<password>" + t("hunter&#50;") + "</password>"},
+            // cut by the capture cap inside it
+            {"<a><password><![CDATA[a]]>hunter2", "<a><password>" + t("<![CDATA[a]]>hunter2")},
+            {"<a><password><![CDATA[a]]>hunter2</pass", "<a><password>" + t("<![CDATA[a]]>hunter2") + "</pass"},
+            {"<a><password>hunter2<![CDATA[x", "<a><password>" + t("hunter2<![CDATA[x")},
+            {"<a><password>hun<!-- c", "<a><password>" + t("hun<!-- c")},
+            // an end tag of no element open inside does not end it: the text after it may still be the value's
+            {"<password>hun</b>ter2</password><n>kept</n>", "<password>" + t("hun") + "</b>" + t("ter2") + "</password><n>kept</n>"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
+    @Test
+    void shouldRedactTheTextOfElementsInsideASensitiveXmlElement() {
+        // a sensitive element holding elements kept their text, as a JSON object under a sensitive name is not
+        String[][] cases = {
+            {"<password><v>hunter2</v></password>", "<password><v>" + t("hunter2") + "</v></password>"},
+            {"<credentials>\n  <user>ann</user>\n  <pin a=\"1\"><![CDATA[1234]]></pin><br/>x\n</credentials><n>kept</n>",
+                "<credentials>\n  <user>" + t("ann") + "</user>\n  <pin a=\"1\"><![CDATA[" + t("1234") + "]]></pin><br/>" + t("x\n")
+                        + "</credentials><n>kept</n>"},
+            {"<password><password>a</password>b</password><n>kept</n>", "<password><password>" + t("a") + "</password>" + t("b")
+                    + "</password><n>kept</n>"},
+            {"<a><password><v>hunter2</v", "<a><password><v>" + t("hunter2") + "</v"},
+            {"<a><password><v>hunter2</v><w x=\"", "<a><password><v>" + t("hunter2") + "</v><w x=\""},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+        byte[] clean = "<a>\n <b x=\"1\"><![CDATA[c<d]]>text<!-- note --><?pi?></b>\n <c/></a>".getBytes(StandardCharsets.UTF_8);
+        assertSame(clean, redactor.body("p", clean, "text/xml", out));
     }
 
     /** OpenTelemetry propagates baggage to every call of a trace, percent-encoded (W3C Baggage). */
