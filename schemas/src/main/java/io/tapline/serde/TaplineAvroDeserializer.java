@@ -14,6 +14,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Deserializes Confluent-wire-format Avro into generated specific classes. The writer's schema is fetched from the
@@ -23,9 +24,20 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
 
+    /** Most schema ids whose refusal is remembered. */
+    static final int MAX_REFUSED_WRITERS = 1024;
+
     private SchemaRegistryClient registry;
     private Class<T> type;
     private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+    /**
+     * Why the writer schema of an id was refused ({@link BoundedDecoder#checkWriterSchema}), so that each record of it
+     * is refused without walking the schema again: an id always names the same schema. At most
+     * {@value #MAX_REFUSED_WRITERS} ids; past them a refused schema is walked for each of its records.
+     */
+    private final Map<Integer, String> refusedWriters = new ConcurrentHashMap<>();
+    /** How many writer schemas {@link BoundedDecoder#checkWriterSchema} walked. */
+    private final LongAdder writerSchemaWalks = new LongAdder();
 
     /** For Kafka's reflective construction; {@link #configure} must follow. */
     public TaplineAvroDeserializer() {
@@ -59,6 +71,10 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
         SpecificDatumReader<T> reader = readers.get(id);
         try {
             if (reader == null) {
+                String refused = refusedWriters.get(id);
+                if (refused != null) {
+                    throw new IllegalArgumentException(refused);
+                }
                 reader = readers.computeIfAbsent(id, this::readerFor);
             }
         } catch (SerializationException e) {
@@ -99,10 +115,23 @@ public class TaplineAvroDeserializer<T extends SpecificRecord> implements Deseri
 
     private SpecificDatumReader<T> readerFor(int id) {
         Schema writer = registry.schemaById(id);
-        BoundedDecoder.checkWriterSchema(writer);
+        writerSchemaWalks.increment();
+        try {
+            BoundedDecoder.checkWriterSchema(writer);
+        } catch (IllegalArgumentException e) {
+            if (refusedWriters.size() < MAX_REFUSED_WRITERS) {
+                refusedWriters.put(id, e.getMessage());
+            }
+            throw e;
+        }
         Schema reader = readerSchema(writer);
         SpecificDatumReader<T> datumReader = new SpecificDatumReader<>(writer, reader);
         return datumReader;
+    }
+
+    /** How many writer schemas were walked to check that a decode of theirs is bounded. */
+    long writerSchemaWalks() {
+        return writerSchemaWalks.sum();
     }
 
     private Schema readerSchema(Schema writer) {

@@ -122,6 +122,28 @@ class CorruptRecordTest {
     }
 
     @Test
+    void aRefusedWriterSchemaIsWalkedOnceForAllItsRecords() {
+        // refused, the schema was walked again for every record of its id: a topic of them cost a walk each
+        int nulls = registry.put(TOPIC + "-value", withFirstField(
+                "{\"name\":\"nulls\",\"type\":{\"type\":\"array\",\"items\":\"null\"},\"default\":[]}"));
+        int chain = registry.put(TOPIC + "-value", withFirstField("{\"name\":\"chain\",\"type\":[\"null\",{\"type\":\"record\","
+                + "\"name\":\"Link\",\"fields\":[{\"name\":\"next\",\"type\":[\"null\",\"Link\"]}]}],\"default\":null}"));
+        TaplineAvroDeserializer<Interaction> deserializer = deserializer(Interaction.class);
+        for (int i = 0; i < 3; i++) {
+            byte[] empty = new Datum(nulls).l(0).bytes();
+            SerializationException e = assertThrows(SerializationException.class, () -> deserializer.deserialize(TOPIC, empty));
+            assertEquals("cannot decode record on topic " + TOPIC + " with schema id " + nulls + ": the writer schema has an "
+                    + "array of items that take no bytes (\"null\"), which no Tapline contract has", e.getMessage());
+            assertTrue(SchemaRegistryException.recordAtFault(e), e.getMessage());
+            byte[] link = new Datum(chain).l(1).l(0).bytes();
+            e = assertThrows(SerializationException.class, () -> deserializer.deserialize("other", link));
+            assertEquals("cannot decode record on topic other with schema id " + chain + ": the writer schema is recursive "
+                    + "(io.tapline.avro.Link contains itself), which no Tapline contract is", e.getMessage());
+        }
+        assertEquals(2, deserializer.writerSchemaWalks(), "one walk per writer schema");
+    }
+
+    @Test
     void everyContractsCollectionItemsTakeABytePlusRecordsWithCollectionsStillDecode() {
         ReleasedSchemas.CURRENT.values().forEach(schema ->
                 assertDoesNotThrow(() -> BoundedDecoder.checkWriterSchema(schema), schema.getFullName()));
