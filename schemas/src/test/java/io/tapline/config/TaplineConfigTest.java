@@ -435,6 +435,7 @@ class TaplineConfigTest {
                 "--kafka.producer.linger.ms=${file:" + file + ":linger}"};
         TaplineConfig config = TaplineConfig.load(SPEC, args, Map.of());
         Map<String, Object> settings = new java.util.HashMap<>(config.subset("kafka.producer."));
+        settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9092");
         settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArraySerializer.class);
         settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArraySerializer.class);
         assertEquals(5L, new ProducerConfig(settings).getLong(ProducerConfig.LINGER_MS_CONFIG)); // the client takes them
