@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -91,10 +92,11 @@ public final class DedupMain {
                 config.getInt(DedupOptions.MANAGEMENT_PORT), registry,
                 () -> streams.state() == KafkaStreams.State.RUNNING);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // Leave the group on the way out (with DedupTopology's consumer setting for dynamic members): otherwise
-            // this instance's partitions stay assigned to it until the session timeout (45 s), and a rolling restart
-            // stalls them at every step.
-            streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(CLOSE_TIMEOUT));
+            // Leave the group on the way out: otherwise this instance's partitions stay assigned to it until the
+            // session timeout (45 s), and a rolling restart stalls them at every step. A stream thread that fails
+            // leaves it too (Kafka Streams does that by itself).
+            streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(CLOSE_TIMEOUT));
             deadLetters.close();
             management.close();
         }, "tapline-dedup-shutdown"));

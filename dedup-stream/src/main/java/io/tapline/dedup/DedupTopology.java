@@ -50,9 +50,6 @@ public final class DedupTopology {
     /** Per signature and identical request, the latest response compared for noise (its baseline). */
     public static final String BASELINES_STORE = "dedup-baselines";
 
-    /** The main consumer's setting whether closing leaves the group (internal to Kafka's consumer, up to 4.1). */
-    static final String LEAVE_GROUP_ON_CLOSE = "internal.leave.group.on.close";
-
     private DedupTopology() {
     }
 
@@ -176,11 +173,6 @@ public final class DedupTopology {
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         // Read input in larger batches: per-record work is small, per-fetch overhead dominates otherwise.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
-        // Leave the group when closing (SIGTERM, a replaced stream thread), so a stopped instance's partitions move at
-        // once, not after the session timeout. Kafka Streams 4.1 keeps its dynamic members in the group on close
-        // (its CloseOptions.leaveGroup only removes static members), through this consumer default, which it lets an
-        // application override. DedupStreamIT checks a stopped instance left its group.
-        props.put(StreamsConfig.mainConsumerPrefix(LEAVE_GROUP_ON_CLOSE), true);
         // All RocksDB stores of the process share one bounded off-heap budget (BoundedRocksDbMemory.MAX_BYTES).
         props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class);
         overrides.forEach(props::put);

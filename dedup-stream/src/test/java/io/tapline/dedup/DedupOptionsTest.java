@@ -35,7 +35,6 @@ class DedupOptionsTest {
         assertEquals("tapline-dedup", streams.get("application.id"));
         assertEquals(io.tapline.dedup.state.BoundedRocksDbMemory.class, streams.get("rocksdb.config.setter"));
         assertEquals(256L << 20, streams.get(io.tapline.dedup.state.BoundedRocksDbMemory.MAX_BYTES));
-        assertEquals(true, streams.get("main.consumer.internal.leave.group.on.close"));
     }
 
     @Test
