@@ -69,7 +69,7 @@ public final class DedupMain {
         topology = InternalPartitions.pin(topology, streamsConfig);
         Metrics registry = new Metrics();
         DedupMetrics metrics = new DedupMetrics(registry);
-        ProcessingDeadLetters deadLetters = DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
+        DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
         KafkaStreams streams = new KafkaStreams(
                 DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -97,13 +97,11 @@ public final class DedupMain {
             // leaves it too (Kafka Streams does that by itself).
             streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                     .withTimeout(CLOSE_TIMEOUT));
-            deadLetters.close();
             management.close();
         }, "tapline-dedup-shutdown"));
         streams.start();
         LOG.info("management port {}", management.port());
         stopped.await();
-        deadLetters.close();
         management.close();
         System.exit(streams.state() == KafkaStreams.State.ERROR ? 1 : 0);
     }

@@ -124,20 +124,13 @@ public final class DedupTopology {
 
     /**
      * Sets {@code props} up so that a record on which a processing step fails with an exception of Tapline's own code
-     * is written to the dead-letter topic and counted in {@code metrics}, and the stream goes on
-     * ({@link RecordFailureHandler}), unless {@code processing.exception.handler} is set already (a
-     * {@code kafka.streams.*} setting). Call it with the finished settings: the dead letters' producer takes Kafka
-     * Streams' producer settings. The caller closes what it returns after the stream.
+     * is written to the dead-letter topic, in the task's transaction, and counted in {@code metrics}, and the stream
+     * goes on ({@link RecordFailureHandler}), unless {@code processing.exception.handler} is set already (a
+     * {@code kafka.streams.*} setting).
      */
-    static ProcessingDeadLetters deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
-        return deadLetterRecordFailures(props, ProcessingDeadLetters.kafka(props, config, metrics));
-    }
-
-    /** As {@link #deadLetterRecordFailures(Properties, DedupConfig, DedupMetrics)}, writing to {@code deadLetters}. */
-    static ProcessingDeadLetters deadLetterRecordFailures(Properties props, ProcessingDeadLetters deadLetters) {
+    static void deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RecordFailureHandler.class);
-        props.put(RecordFailureHandler.DEAD_LETTERS_CONFIG, deadLetters);
-        return deadLetters;
+        props.put(RecordDeadLetters.CONFIG, new RecordDeadLetters(config.dlqTopic(), metrics));
     }
 
     /**

@@ -34,8 +34,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -74,7 +72,6 @@ class DedupTopologyTest {
     private TestOutputTopic<String, Case> cases;
     private TestOutputTopic<String, NoiseProfile> noise;
     private TestOutputTopic<byte[], byte[]> dlq;
-    private MockProducer<byte[], byte[]> processingDlq;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -89,9 +86,7 @@ class DedupTopologyTest {
         }
         metrics = DedupMetrics.detached();
         Properties props = DedupTopology.streamsConfig("dedup-test", "dummy:9092", 1, 1, stateDir.toString(), Map.of());
-        // The dead letters of failed processing steps go through a producer of their own, not the driver's.
-        processingDlq = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-        DedupTopology.deadLetterRecordFailures(props, new ProcessingDeadLetters(config.dlqTopic(), metrics, () -> processingDlq));
+        DedupTopology.deadLetterRecordFailures(props, config, metrics);
         driver = new TopologyTestDriver(DedupTopology.build(config, serdes, metrics), props, WALL_CLOCK);
         input = driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer());
         cases = driver.createOutputTopic(config.casesTopic(), new StringDeserializer(), serdes.cases().deserializer());
@@ -374,7 +369,8 @@ class DedupTopologyTest {
      * An exception from Tapline's own code for one record (a bug, or input it does not expect, as the number
      * {@code 1e-2147483648} once was to noise learning) failed the stream thread; the replaced thread read the same
      * record and failed again until the restart budget shut the job down, stopping dedup for every service. Now that
-     * record is a dead letter, with its bytes and the failing step in its reason, and the records after it go on.
+     * record is a dead letter, with its bytes and the failing step in its reason, written by Kafka Streams with the
+     * task's other output (in its transaction), and the records after it go on.
      */
     @Test
     void shouldDeadLetterARecordWhoseProcessingFailsAndGoOn() {
@@ -382,19 +378,20 @@ class DedupTopologyTest {
         send(owner(1, T0).build());
         byte[] poison = serdes.interaction().serializer().serialize("tapline.interactions",
                 owner(2, T0).service(POISONED).build());
-        input.pipeInput("poison".getBytes(StandardCharsets.UTF_8), poison, T0);
+        input.pipeInput(new TestRecord<>("poison".getBytes(StandardCharsets.UTF_8), poison,
+                new org.apache.kafka.common.header.internals.RecordHeaders()
+                        .add("traceparent", "00-abc".getBytes(StandardCharsets.UTF_8)), T0));
         Interaction after = owner(3, T0).build();
         send(after);
         Interaction otherRoute = Interactions.get("/vets").at(T0).build();
         send(otherRoute);
 
-        assertTrue(dlq.isEmpty(), "not through the topology's dead-letter sink");
-        List<ProducerRecord<byte[], byte[]>> dead = processingDlq.history();
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
         assertEquals(1, dead.size());
-        assertEquals("tapline.dlq", dead.get(0).topic());
         assertArrayEquals("poison".getBytes(StandardCharsets.UTF_8), dead.get(0).key());
         assertArrayEquals(poison, dead.get(0).value(), "the record's original bytes");
-        assertEquals(T0.toEpochMilli(), dead.get(0).timestamp());
+        assertEquals(T0, dead.get(0).getRecordTime());
+        assertEquals("00-abc", DeadLetters.header(dead.get(0).headers(), "traceparent"), "the record's own headers");
         assertEquals("tapline.interactions", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
         assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_PARTITION));
         assertEquals("1", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
@@ -425,7 +422,7 @@ class DedupTopologyTest {
             cause = cause.getCause();
         }
         assertTrue(cause != null, String.valueOf(e));
-        assertTrue(dlq.isEmpty() && processingDlq.history().isEmpty(), "a failure of state must not dead-letter the record");
+        assertTrue(dlq.isEmpty(), "a failure of state must not dead-letter the record");
         assertEquals(0, metrics.deadLetters());
     }
 
