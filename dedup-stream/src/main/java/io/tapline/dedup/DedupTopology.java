@@ -124,12 +124,17 @@ public final class DedupTopology {
 
     /**
      * Sets {@code props} up so that a record on which a processing step fails with an exception of Tapline's own code
-     * is written to the dead-letter topic, in the task's transaction, and counted in {@code metrics}, and the stream
-     * goes on ({@link RecordFailureHandler}), unless {@code processing.exception.handler} is set already (a
-     * {@code kafka.streams.*} setting).
+     * ({@link RecordFailureHandler}), or whose output a sink cannot serialize ({@link SerializationFailureHandler}), is
+     * written to the dead-letter topic, in the task's transaction, and counted in {@code metrics}, and the stream goes
+     * on; unless {@code processing.exception.handler}, or {@code production.exception.handler} (or its deprecated
+     * {@code default.production.exception.handler}), is set already (a {@code kafka.streams.*} setting).
      */
+    @SuppressWarnings("deprecation")
     static void deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RecordFailureHandler.class);
+        if (!props.containsKey(StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)) {
+            props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SerializationFailureHandler.class);
+        }
         props.put(RecordDeadLetters.CONFIG, new RecordDeadLetters(config.dlqTopic(), metrics));
     }
 

@@ -19,9 +19,9 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
  * <p>A dead letter carries the record's own headers, then the {@link DeadLetters} headers (the record's topic,
  * partition and offset, component {@value DecodeProcessor#COMPONENT}, the reason), and the original key and value
  * bytes of the task's input record (the interaction for the decode step, the internal repartition record for the dedup
- * and noise steps). Kafka Streams drops those bytes once the record's processing has written output (a record sent to a
- * topic, a write to an uncached store's changelog): then the dead letter has neither key nor value, and its reason
- * says so.
+ * and noise steps). Kafka Streams drops those bytes once the record's processing has sent a record to a topic (a case,
+ * a repartition record; a store's changelog record does not count): then the dead letter has neither key nor value,
+ * and its reason says so.
  */
 final class RecordDeadLetters {
 

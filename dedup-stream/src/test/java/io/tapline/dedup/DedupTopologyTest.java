@@ -12,6 +12,7 @@ import io.tapline.avro.Interaction;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.dedup.noise.NoiseRule;
+import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.noise.RouteNoise;
 import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.state.SignatureState;
@@ -480,6 +481,71 @@ class DedupTopologyTest {
         }
         assertTrue(cause instanceof SchemaRegistryException sre && sre.retriable(), String.valueOf(e));
         assertTrue(dlq.isEmpty(), "a good record must not be dead-lettered because the registry is down");
+    }
+
+    /**
+     * A case the cases serializer cannot encode (here one of route {@code /poison}) failed the stream thread: Kafka
+     * Streams' default production exception handler fails on every serialization error, and the replaced thread read
+     * the same record and failed again. Now the record is a dead letter, written in the task's transaction, and the
+     * stream goes on. The record is the dedup step's input, the repartition record: its bytes are kept, though the
+     * step had stored the sample (a changelog write) before the case failed.
+     */
+    @Test
+    void shouldDeadLetterARecordWhoseCaseCannotBeSerializedAndGoOn() {
+        serdes = new DedupSerdes(serdes.interaction(), failingToEncode(serdes.cases(), "/poison"), serdes.noise());
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
+        Interaction poison = Interactions.get("/poison").at(T0).json("{}").build();
+        send(poison);
+        Interaction after = owner(1, T0).build();
+        send(after);
+
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(1, dead.size());
+        String error = DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR);
+        assertEquals("serializing the value for tapline.cases failed in cases: "
+                + "org.apache.kafka.common.errors.SerializationException: cannot encode io.tapline.avro.Case <- caused by "
+                + "java.lang.NullPointerException: null in a required field", error);
+        assertEquals("dedup-test-by-signature-repartition",
+                DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
+        assertEquals(Signer.defaults().sign(poison).id(), new String(dead.get(0).key(), StandardCharsets.UTF_8),
+                "the repartition record's key, the signature id");
+        assertTrue(dead.get(0).value() != null && dead.get(0).value().length > 0, "the repartition record's value");
+        assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
+        assertEquals(List.of(after.getId()), cases.readValuesToList().stream().map(c -> c.getSample().getId()).toList(),
+                "the stream goes on");
+        assertEquals(1, metrics.processingDeadLetters.value());
+    }
+
+    /**
+     * A registry that cannot be reached as the cases serializer registers the case schema fails every case alike: the
+     * task fails (and retries the record) instead of dead-lettering good records.
+     */
+    @Test
+    void shouldFailInsteadOfDeadLetteringWhenTheRegistryIsUnreachableForACase() {
+        byte[] value = serdes.interaction().serializer().serialize("tapline.interactions", owner(1, T0).build());
+        registry.close();
+        StreamsException e = assertThrows(StreamsException.class,
+                () -> input.pipeInput("k".getBytes(StandardCharsets.UTF_8), value, T0));
+        Throwable cause = e;
+        while (cause != null && !(cause instanceof SchemaRegistryException)) {
+            cause = cause.getCause();
+        }
+        assertTrue(cause instanceof SchemaRegistryException sre && sre.retriable(), String.valueOf(e));
+        assertTrue(dlq.isEmpty(), "a good record must not be dead-lettered because the registry is down");
+        assertEquals(0, metrics.deadLetters());
+    }
+
+    /** {@code real}, but its serializer fails to encode the cases of {@code route} as Avro does a null in a required field. */
+    private static org.apache.kafka.common.serialization.Serde<Case> failingToEncode(
+            org.apache.kafka.common.serialization.Serde<Case> real, String route) {
+        org.apache.kafka.common.serialization.Serializer<Case> failing = (topic, value) -> {
+            if (value != null && route.equals(value.getParts().getRouteTemplate())) {
+                throw new org.apache.kafka.common.errors.SerializationException("cannot encode io.tapline.avro.Case",
+                        new NullPointerException("null in a required field"));
+            }
+            return real.serializer().serialize(topic, value);
+        };
+        return org.apache.kafka.common.serialization.Serdes.serdeFrom(failing, real.deserializer());
     }
 
     @Test

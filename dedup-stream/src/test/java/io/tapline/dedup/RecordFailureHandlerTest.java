@@ -115,8 +115,8 @@ class RecordFailureHandlerTest {
         assertTrue(response.deadLetterQueueRecords().isEmpty());
     }
 
-    private static ErrorHandlerContext context(String topic, int partition, long offset, Headers headers, byte[] key,
-                                               byte[] value) {
+    static ErrorHandlerContext context(String topic, int partition, long offset, Headers headers, byte[] key,
+                                       byte[] value) {
         return new ErrorHandlerContext() {
             @Override
             public String topic() {
