@@ -12,7 +12,10 @@ public final class DedupMetrics {
     final Metrics.Counter wholeHits;
     /** Records dead-lettered by the decode step (undecodable or incompatible). */
     final Metrics.Counter deadLetters;
-    /** Records dead-lettered because a processing step failed on them ({@link RecordFailureHandler}). */
+    /**
+     * Records dead-lettered because a processing step failed on them ({@link RecordFailureHandler}) or a sink could not
+     * serialize their output ({@link SerializationFailureHandler}).
+     */
     final Metrics.Counter processingDeadLetters;
     /** One for every task of this instance: a dead-letter warning at most every 10 s, whichever task or step wrote it. */
     final PeriodicWarning deadLetterWarning = new PeriodicWarning(DecodeProcessor.DEAD_LETTER_WARNING_INTERVAL);
@@ -32,7 +35,7 @@ public final class DedupMetrics {
         wholeHits = registry.counter("tapline_dedup_whole_hits_total",
                 "Interactions sent on to the dedup step whole (possible samples and noise pairs); other hits only count");
         String deadLettersHelp = "Input records sent to the dead-letter topic: reason=\"decode\" undecodable or incompatible, "
-                + "reason=\"processing\" a processing step failed on the record";
+                + "reason=\"processing\" a processing step failed on the record or its output could not be serialized";
         deadLetters = registry.counter("tapline_dedup_dead_letters_total", deadLettersHelp, "reason", "decode");
         processingDeadLetters = registry.counter("tapline_dedup_dead_letters_total", deadLettersHelp, "reason", "processing");
         casesEmitted = registry.counter("tapline_dedup_cases_emitted_total",
