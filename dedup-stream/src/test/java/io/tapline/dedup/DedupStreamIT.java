@@ -12,6 +12,7 @@ import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.testing.Interactions;
+import io.tapline.dedup.testing.PoisonedInteractions;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.serde.TaplineAvroDeserializer;
 import io.tapline.serde.TaplineAvroSerializer;
@@ -156,6 +157,57 @@ class DedupStreamIT {
             assertTrue(last.getFields().stream().map(NoisyField::getPath).noneMatch("$.name"::equals), last.toString());
             assertEquals(61, metrics.interactions());
             assertEquals(2, metrics.deadLetters());
+        }
+    }
+
+    /**
+     * A record on which a processing step fails (a bug, or input the code does not expect) is set aside by Kafka Streams
+     * itself, in the task's exactly-once transaction (KIP-1034): a read-committed consumer finds one dead letter holding
+     * the record's bytes and why, and the records around it become cases.
+     */
+    @Test
+    void shouldDeadLetterARecordAStepFailsOnInTheTaskTransactionAndGoOn(TestStack stack) throws Exception {
+        Topics t = topics(stack);
+        DedupConfig config = DedupConfig.defaults().withTopics(t.input(), t.cases(), t.noise(), t.dlq())
+                .withSampling(3, Duration.ofHours(24), Duration.ofDays(7), Duration.ofSeconds(1));
+        Map<String, Object> registry = Map.of(RegistryConfig.URL, stack.registryUrl());
+        Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup"), stack.bootstrapServers(), 1, 1,
+                stateDir.toString(), Map.of());
+        DedupMetrics metrics = DedupMetrics.detached();
+        DedupTopology.deadLetterRecordFailures(props, config, metrics);
+        DedupSerdes.registerOutputSchemas(registry, config);
+        DedupSerdes real = DedupSerdes.registry(registry);
+        DedupSerdes serdes = new DedupSerdes(PoisonedInteractions.failingWith(real.interaction(),
+                () -> new IllegalStateException("unexpected input")), real.cases(), real.noise());
+        Interaction before = Interactions.get("/owners/1").at(T0).build();
+        Interaction poison = Interactions.get("/owners/2").at(T0.plusSeconds(1)).service(PoisonedInteractions.SERVICE)
+                .build();
+        Interaction after = Interactions.get("/vets").at(T0.plusSeconds(2)).build();
+        Map<String, Long> expected = new HashMap<>();
+        expected.put(Signer.defaults().sign(before).id(), 1L);
+        expected.put(Signer.defaults().sign(after).id(), 1L);
+        try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, serdes, metrics), props);
+             KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
+            streams.start();
+            for (Interaction interaction : List.of(before, poison, after)) {
+                producer.send(record(t.input(), interaction)).get();
+            }
+            Map<String, Case> latest = awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+            assertEquals(2, latest.size(), "the records before and after the failing one are cases: " + latest.keySet());
+
+            List<ConsumerRecord<byte[], byte[]>> dead = readAll(stack, t.dlq(), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer(), 1);
+            assertEquals(1, dead.size());
+            String error = DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR);
+            assertTrue(error.startsWith("processing failed in decode-and-sign: java.lang.IllegalStateException: "
+                    + "unexpected input"), error);
+            assertEquals(t.input(), DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
+            Interaction kept = deserializer(stack, Interaction.class).deserialize(t.input(), dead.get(0).value());
+            assertEquals(poison.getId(), kept.getId(), "the dead letter holds the record's own bytes");
+            assertEquals(record(t.input(), poison).key(), new String(dead.get(0).key(), StandardCharsets.UTF_8),
+                    "and its key");
+            assertEquals(1, metrics.processingDeadLetters.value());
+            assertEquals(KafkaStreams.State.RUNNING, streams.state(), "the stream thread goes on");
         }
     }
 

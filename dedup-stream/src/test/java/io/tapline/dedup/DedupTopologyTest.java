@@ -19,6 +19,7 @@ import io.tapline.dedup.state.SignatureState;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.dedup.testing.Interactions;
 import io.tapline.dedup.testing.LegacyFormats;
+import io.tapline.dedup.testing.PoisonedInteractions;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
@@ -427,7 +428,7 @@ class DedupTopologyTest {
         assertEquals(0, metrics.deadLetters());
     }
 
-    private static final String POISONED = "poisoned";
+    private static final String POISONED = PoisonedInteractions.SERVICE;
 
     /**
      * Restarts the driver with an interaction deserializer that hands the decode step, for interactions of service
@@ -435,37 +436,8 @@ class DedupTopologyTest {
      * that record after decoding and signing it.
      */
     private void poisonWith(java.util.function.Supplier<RuntimeException> failure) {
-        org.apache.kafka.common.serialization.Serde<Interaction> real = serdes.interaction();
-        org.apache.kafka.common.serialization.Deserializer<Interaction> poisoning = new org.apache.kafka.common
-                .serialization.Deserializer<>() {
-            @Override
-            public Interaction deserialize(String topic, byte[] data) {
-                return poisoned(real.deserializer().deserialize(topic, data));
-            }
-
-            @Override
-            public Interaction deserialize(String topic, org.apache.kafka.common.header.Headers headers, byte[] data) {
-                return poisoned(real.deserializer().deserialize(topic, headers, data));
-            }
-
-            private Interaction poisoned(Interaction decoded) {
-                if (!POISONED.equals(decoded.getService())) {
-                    return decoded;
-                }
-                Interaction poisoned = new Interaction() {
-                    @Override
-                    public Instant getStartedAt() {
-                        throw failure.get();
-                    }
-                };
-                for (org.apache.avro.Schema.Field field : Interaction.getClassSchema().getFields()) {
-                    poisoned.put(field.pos(), decoded.get(field.pos()));
-                }
-                return poisoned;
-            }
-        };
-        serdes = new DedupSerdes(org.apache.kafka.common.serialization.Serdes.serdeFrom(real.serializer(), poisoning),
-                serdes.cases(), serdes.noise());
+        serdes = new DedupSerdes(PoisonedInteractions.failingWith(serdes.interaction(), failure), serdes.cases(),
+                serdes.noise());
         start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
     }
 
