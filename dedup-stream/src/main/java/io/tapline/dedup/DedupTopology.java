@@ -132,6 +132,8 @@ public final class DedupTopology {
     @SuppressWarnings("deprecation")
     static void deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RecordFailureHandler.class);
+        // The topology has no global store; the setting's future default, which also spares a warning at every start.
+        props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         if (!props.containsKey(StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)) {
             props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SerializationFailureHandler.class);
         }
