@@ -15,17 +15,15 @@ import java.util.regex.Pattern;
  * XML bodies (SOAP envelopes, feeds) by name: the text of an element whose local name is sensitive
  * ({@code <password>}, {@code <wsse:Password>}, also as CDATA, mixed with comments or further sections) and of every
  * element inside one, and the value of an attribute whose local name is ({@code <user token="...">}) become tokens.
+ * A tag ends at the first {@code >} outside its quoted attribute values. The text right before an end tag of a
+ * sensitive name that closes no element ({@code <password type="t"/>hunter2</password>}) is tokenised too.
  * Not a parser: a body cut by the capture cap is read as far as it goes. The text rules run on the whole afterwards.
  */
 final class XmlRedaction {
 
-    /** A start tag: prefix, local name, attributes. */
-    private static final Pattern START_TAG = Pattern.compile("<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)(\\s[^<>]*+)?>");
     /** An end tag: its local name. */
     private static final Pattern END_TAG = Pattern.compile("</(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*>");
-    /** A start tag (or an empty-element tag), whose attributes are read by {@link #ATTRIBUTE}. */
-    private static final Pattern TAG = Pattern.compile("<[A-Za-z_][^<>]*+>");
-    /** The local name of a tag that {@link #TAG} matched. */
+    /** The local name of a start tag (or an empty-element tag), which {@link #tagEnd} ends. */
     private static final Pattern TAG_NAME = Pattern.compile("<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)");
     private static final Pattern ATTRIBUTE = Pattern.compile("\\s(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*=\\s*(\"[^\"]*+\"|'[^']*+')");
     private static final String CDATA_END = "]]>";
@@ -48,39 +46,115 @@ final class XmlRedaction {
      * as one section holding the token. Runs of whitespace only between the tags of elements inside are kept.
      */
     private String elements(String part, String s, List<Redaction> out) {
-        Matcher tag = START_TAG.matcher(s);
+        Matcher tagName = TAG_NAME.matcher(s);
+        Matcher endTag = END_TAG.matcher(s);
         StringBuilder sb = null;
         int last = 0;
-        int from = 0;
-        while (from < s.length() && tag.find(from)) {
-            from = tag.end();
-            String name = tag.group(1);
-            if (s.charAt(from - 2) == '/' || !redactor.sensitive(name)) {
-                continue;
-            }
-            Content content = content(s, from, name);
-            from = content.end();
-            for (Run run : content.runs()) {
-                String written = s.substring(run.start(), run.end());
-                if (content.children() && written.isBlank()) {
-                    continue; // layout between the elements inside
-                }
-                boolean cdata = written.startsWith(CDATA_START) && (run.openCdata() || written.endsWith(CDATA_END)
-                        && written.length() >= CDATA_START.length() + CDATA_END.length());
-                String value = !cdata ? written : run.openCdata() ? cdataValue(written) : written.substring(CDATA_START.length(),
-                        written.length() - CDATA_END.length());
-                if (value.isEmpty() || RedactionTokens.is(value)) {
+        int tagEnd = 0; // where the last tag read ends
+        int n = s.length();
+        for (int lt = s.indexOf('<'); lt >= 0 && lt + 1 < n; lt = s.indexOf('<', lt + 1)) {
+            if (s.charAt(lt + 1) == '/') {
+                if (!endTag.region(lt, n).lookingAt()) {
                     continue;
                 }
-                if (sb == null) {
-                    sb = new StringBuilder(s.length() + 32);
+                String name = endTag.group(1);
+                int runStart = Math.max(last, tagEnd);
+                tagEnd = endTag.end();
+                lt = tagEnd - 1;
+                // an end tag of a sensitive name that closes no element (<password x="1"/>hunter2</password>): the text
+                // or CDATA sections right before it are its value
+                String written = redactor.sensitive(name) ? s.substring(runStart, endTag.start()) : "";
+                if (!written.isEmpty() && (written.indexOf('<') < 0 || written.startsWith(CDATA_START) && written.endsWith(CDATA_END))) {
+                    StringBuilder r = token(part, s, new Run(runStart, endTag.start(), false), false, name, sb, last, out);
+                    if (r != null) {
+                        sb = r;
+                        last = endTag.start();
+                    }
                 }
-                sb.append(s, last, run.start()).append(cdata ? CDATA_START : "").append(redactor.token(value)).append(cdata ? CDATA_END : "");
-                last = run.end();
-                out.add(new Redaction(part, "text", name, "sensitive-name"));
+                continue;
+            }
+            int gt = tagEnd(s, lt);
+            if (gt == n || s.charAt(gt) != '>' || !tagName.region(lt, gt).lookingAt()
+                    || !(tagName.end() == gt || s.charAt(tagName.end()) == '/' || Character.isWhitespace(s.charAt(tagName.end())))) {
+                continue;
+            }
+            tagEnd = gt + 1;
+            lt = gt;
+            String name = tagName.group(1);
+            if (s.charAt(gt - 1) == '/' || !redactor.sensitive(name)) {
+                continue;
+            }
+            Content content = content(s, gt + 1, name);
+            tagEnd = content.end();
+            lt = tagEnd - 1;
+            for (Run run : content.runs()) {
+                StringBuilder r = token(part, s, run, content.children(), name, sb, last, out);
+                if (r != null) {
+                    sb = r;
+                    last = run.end();
+                }
             }
         }
         return sb == null ? s : sb.append(s, last, s.length()).toString();
+    }
+
+    /**
+     * {@code sb} (a new builder when null) with the text from {@code last} to the run and the run's token, a run that
+     * is CDATA sections only written as one section holding it; null when the run holds no value (empty, a token
+     * already, or whitespace between elements inside a sensitive one when {@code children}).
+     */
+    private StringBuilder token(String part, String s, Run run, boolean children, String name, StringBuilder sb, int last,
+            List<Redaction> out) {
+        String written = s.substring(run.start(), run.end());
+        if (children && written.isBlank()) {
+            return null; // layout between the elements inside
+        }
+        boolean cdata = written.startsWith(CDATA_START) && (run.openCdata() || written.endsWith(CDATA_END)
+                && written.length() >= CDATA_START.length() + CDATA_END.length());
+        String value = !cdata ? written : run.openCdata() ? cdataValue(written) : written.substring(CDATA_START.length(),
+                written.length() - CDATA_END.length());
+        if (value.isEmpty() || RedactionTokens.is(value)) {
+            return null;
+        }
+        StringBuilder b = sb == null ? new StringBuilder(s.length() + 32) : sb;
+        b.append(s, last, run.start()).append(cdata ? CDATA_START : "").append(redactor.token(value)).append(cdata ? CDATA_END : "");
+        out.add(new Redaction(part, "text", name, "sensitive-name"));
+        return b;
+    }
+
+    /**
+     * Where the tag that opens at {@code lt} ends: its {@code >}, read past quoted attribute values (a quote after a
+     * {@code =}), which may hold {@code >} and {@code />}; else the first {@code <}, which no tag holds, or the end of
+     * the text. A value whose quote is still open there (written without its closing quote, or cut by the capture
+     * cap) ends the tag at the first {@code >} in it, as a reader that does not know quotes sees it. Read up to the
+     * next {@code <} at most, so that tags looked for from every {@code <} read each character once.
+     */
+    private static int tagEnd(String s, int lt) {
+        int n = s.length();
+        char quote = 0;
+        int gtInQuote = -1; // the first '>' in the value whose quote is open
+        char previous = 0; // the last character outside a value that is not whitespace
+        for (int i = lt + 1; i < n; i++) {
+            char c = s.charAt(i);
+            if (c == '<') {
+                return quote != 0 && gtInQuote >= 0 ? gtInQuote : i;
+            } else if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else if (c == '>' && gtInQuote < 0) {
+                    gtInQuote = i;
+                }
+            } else if (c == '>') {
+                return i;
+            } else if ((c == '"' || c == '\'') && previous == '=') {
+                quote = c;
+                gtInQuote = -1;
+                previous = c;
+            } else if (!Character.isWhitespace(c)) {
+                previous = c;
+            }
+        }
+        return quote != 0 && gtInQuote >= 0 ? gtInQuote : n;
     }
 
     /**
@@ -108,7 +182,7 @@ final class XmlRedaction {
         int i = from;
         int n = s.length();
         Matcher endTag = END_TAG.matcher(s);
-        Matcher tag = TAG.matcher(s);
+        Matcher tagName = TAG_NAME.matcher(s);
         while (true) {
             int lt = s.indexOf('<', i);
             if (lt < 0) {
@@ -126,12 +200,12 @@ final class XmlRedaction {
                 i = e + close.length();
                 continue;
             }
-            int gt = lt + 1;
-            while (gt < n && s.charAt(gt) != '<' && s.charAt(gt) != '>') {
-                gt++;
-            }
             boolean endTagLike = lt + 1 < n && s.charAt(lt + 1) == '/';
             boolean startTagLike = lt + 1 < n && (Character.isLetter(s.charAt(lt + 1)) || s.charAt(lt + 1) == '_');
+            int gt = startTagLike ? tagEnd(s, lt) : lt + 1;
+            while (!startTagLike && gt < n && s.charAt(gt) != '<' && s.charAt(gt) != '>') {
+                gt++;
+            }
             if (gt == n && (lt + 1 == n || endTagLike || startTagLike)) {
                 addRun(runs, runStart, lt, false); // a tag the cap cut
                 return new Content(runs, children, n);
@@ -148,11 +222,10 @@ final class XmlRedaction {
                     addRun(runs, runStart, lt, false);
                     return new Content(runs, children, gt + 1);
                 } // else an end tag of no element open inside: passed over, as the element may still hold text after it
-            } else if (gt < n && s.charAt(gt) == '>' && startTagLike && tag.region(lt, gt + 1).matches()) {
+            } else if (gt < n && s.charAt(gt) == '>' && startTagLike && tagName.region(lt, gt).lookingAt()) {
                 children = true;
                 if (s.charAt(gt - 1) != '/') {
-                    Matcher m = TAG_NAME.matcher(s).region(lt, gt);
-                    String local = m.lookingAt() ? m.group(1) : s.substring(lt + 1, gt);
+                    String local = tagName.group(1);
                     open.push(local);
                     opened.merge(local, 1, Integer::sum);
                 }
@@ -190,12 +263,20 @@ final class XmlRedaction {
     }
 
     private String attributes(String part, String s, List<Redaction> out) {
-        Matcher tags = TAG.matcher(s);
         Matcher a = ATTRIBUTE.matcher(s);
         StringBuilder sb = null;
         int last = 0;
-        while (tags.find()) {
-            a.region(tags.start(), tags.end());
+        int n = s.length();
+        for (int lt = s.indexOf('<'); lt >= 0 && lt + 1 < n; lt = s.indexOf('<', lt + 1)) {
+            char first = s.charAt(lt + 1);
+            if (!(first >= 'A' && first <= 'Z' || first >= 'a' && first <= 'z' || first == '_')) {
+                continue;
+            }
+            int gt = tagEnd(s, lt);
+            if (gt == n || s.charAt(gt) != '>') {
+                continue;
+            }
+            a.region(lt, gt + 1);
             while (a.find()) {
                 String name = a.group(1);
                 String quoted = a.group(2);

@@ -15,6 +15,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -90,11 +91,39 @@ class RedactionFuzzTest {
         }
     }
 
+    /**
+     * Generated XML documents, sensitive elements nested at any depth among others, their tags holding quoted attribute
+     * values with {@code >} and {@code />}, their text mixed with CDATA sections, comments and empty elements, cut by the
+     * capture cap at every length: no part of a planted secret that the cut kept survives, and redacting the redacted
+     * text again changes nothing (the same instance).
+     */
+    @Test
+    void xmlCutAnywhereKeepsNoPartOfASecretAndIsRedactedOnce() {
+        Random r = new Random(5);
+        XmlRedaction xml = new XmlRedaction(REDACTOR);
+        for (int i = 0; i < 200; i++) {
+            List<String> secrets = new ArrayList<>();
+            String doc = "<?xml version=\"1.0\"?><root xmlns:ns=\"u\">" + element(r, 0, false, secrets) + element(r, 0, false, secrets) + "</root>";
+            for (int cut = doc.length(); cut > 0; cut--) {
+                String s = doc.substring(0, cut);
+                String redacted = xml.xml("response", s, new ArrayList<>());
+                assertSame(redacted, xml.xml("response", redacted, new ArrayList<>()), s);
+                for (String secret : secrets) {
+                    for (int k = 3; k <= secret.length() && s.contains(secret.substring(0, k)); k++) {
+                        String kept = secret.substring(0, k);
+                        assertFalse(redacted.contains(kept), () -> kept + " of " + s + " in " + redacted);
+                    }
+                }
+            }
+        }
+    }
+
     /** 128 KiB runs of the shapes each rule scans for: well under a second each (a quadratic scan takes minutes). */
     @Test
     void longRunsOfWhatTheRulesScanForAreRedactedInLinearTime() {
         String[] units = {"<a><![CDATA[x", "x]]></b><a><![CDATA[", "<password x='", "\"a\":\"\\u0040", "\"token\" : {[", "jane@x.", "a@",
-            "%40%25", "&#64", "4111 1111 ", "4111.1111\t", "token=token=", "?a=1#b;c=", "--XyZ\r\n", "\r\n\r\n--XyZ", "\\\\\"", "[{\"a\":"};
+            "%40%25", "&#64", "4111 1111 ", "4111.1111\t", "token=token=", "?a=1#b;c=", "--XyZ\r\n", "\r\n\r\n--XyZ", "\\\\\"", "[{\"a\":",
+            "<password a='>'/>", "<v a=\"/>", "x</password>", "<token a=\"x>\" b='"};
         String[] types = {"application/json", "text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=XyZ"};
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
             for (String unit : units) {
@@ -216,6 +245,32 @@ class RedactionFuzzTest {
             }
         }
         return new Planted(sb.append("</root>").toString(), secrets);
+    }
+
+    /** An XML element, sensitive or not; every text in a sensitive one (at any depth) a planted secret. */
+    private static String element(Random r, int depth, boolean inSensitive, List<String> secrets) {
+        boolean sensitive = r.nextInt(3) == 0;
+        String name = sensitive ? pick(r, "password", "wsse:Password", "PASSWORD", "ns1:apiKey", "UsernameToken", "x:client_secret")
+                : pick(r, "a", "ns:b", "Item", "v");
+        String attributes = pick(r, "", " id=\"1\"", " a=\"x>y\"", " b='q/>r'", " c=\"\" d='>'", " e=\"1\"\t", " f=\"it's\"");
+        if (r.nextInt(6) == 0) { // an empty element, the text after it its parent's
+            return "<" + name + attributes + "/>" + (inSensitive ? secretText(r, secrets) : "t");
+        }
+        StringBuilder sb = new StringBuilder().append('<').append(name).append(attributes).append('>');
+        boolean secret = inSensitive || sensitive;
+        for (int i = 0, n = depth > 3 ? 1 : 1 + r.nextInt(3); i < n; i++) {
+            switch (r.nextInt(depth > 3 ? 2 : 5)) {
+                case 0 -> sb.append(secret ? secretText(r, secrets) : pick(r, "hello", "x y", "&amp;", " "));
+                case 1 -> sb.append(pick(r, "<!-- c -->", "<?pi x?>", "\n  ", "<![CDATA[" + (secret ? secret(r, secrets) : "c") + "]]>"));
+                default -> sb.append(element(r, depth + 1, secret, secrets));
+            }
+        }
+        return sb.append("</").append(name).append('>').toString();
+    }
+
+    private static String secretText(Random r, List<String> secrets) {
+        String s = secret(r, secrets);
+        return pick(r, s, "<![CDATA[" + s + "]]>", s + "<!-- c -->", "<![CDATA[a]]>" + s, " " + s + " ", s + "&amp;x");
     }
 
     private static Planted multipart(Random r) {

@@ -393,6 +393,45 @@ class RedactorTest {
         assertSame(clean, redactor.body("p", clean, "text/xml", out));
     }
 
+    @Test
+    void shouldReadQuotedAttributeValuesHoldingAngleBracketsInXmlTags() {
+        // a '>' in a quoted attribute value ended the tag there: "/>" in one made a sensitive element look empty and
+        // its value was kept, and an attribute after one was not read
+        String[][] cases = {
+            {"<password a=\"x/>y\">hunter2</password><n>kept</n>", "<password a=\"x/>y\">" + t("hunter2") + "</password><n>kept</n>"},
+            {"<password a=\"x>y\">hunter2</password>", "<password a=\"x>y\">" + t("hunter2") + "</password>"},
+            {"<wsse:Password Type='a>b' n=\"it's\">hunter2</wsse:Password>", "<wsse:Password Type='a>b' n=\"it's\">" + t("hunter2") + "</wsse:Password>"},
+            {"<password><v a=\"x/>y\">hunter2</v></password>", "<password><v a=\"x/>y\">" + t("hunter2") + "</v></password>"},
+            {"<user note=\"a>b\" token=\"k-1\"/><n>kept</n>", "<user note=\"a>b\" token=\"" + t("k-1") + "\"/><n>kept</n>"},
+            // a quote that opens no attribute value is a character of the tag
+            {"<password don't>hunter2</password>", "<password don't>" + t("hunter2") + "</password>"},
+            // a quote left open (cut, or never closed) is read as no quote: the text after its '>' is the value
+            {"<a><password a=\"x>hunter2", "<a><password a=\"x>" + t("hunter2")},
+            {"<password a=\"x>hunter2</password><n>kept</n>", "<password a=\"x>" + t("hunter2") + "</password><n>kept</n>"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
+    @Test
+    void shouldRedactTheTextBeforeAnEndTagOfASensitiveNameThatClosesNoElement() {
+        // an empty-element tag with attributes then text and an end tag of its name: the text was tokenised before the
+        // content of sensitive elements was read to their end tags, and then kept
+        String[][] cases = {
+            {"<password x='a'/>hunter2</password><n>kept</n>", "<password x='a'/>" + t("hunter2") + "</password><n>kept</n>"},
+            {"<a><password type=\"t\" />hunter2</password></a>", "<a><password type=\"t\" />" + t("hunter2") + "</password></a>"},
+            {"<password x='a'/><![CDATA[hunter2]]></password>", "<password x='a'/><![CDATA[" + t("hunter2") + "]]></password>"},
+            // the text of the element an empty sensitive element stands in is its own
+            {"<a><password x='a'/>note</a>", "<a><password x='a'/>note</a>"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
     /** OpenTelemetry propagates baggage to every call of a trace, percent-encoded (W3C Baggage). */
     @Test
     void shouldRedactBaggageMembersByTheirKeysAndDecodedValues() {
