@@ -279,7 +279,7 @@ class ManagementServerTest {
         }
 
         /** The status line of the answer to a GET of {@code path} on {@code s}, which it closes. */
-        private static String probe(Socket s, String path) throws IOException {
+        static String probe(Socket s, String path) throws IOException {
             try (s) {
                 s.setSoTimeout(10_000);
                 s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
@@ -287,6 +287,64 @@ class ManagementServerTest {
                 String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
                 return answer.lines().findFirst().orElse("(none)");
             }
+        }
+    }
+
+    /**
+     * The JDK server's logger passes its TRACE and DEBUG records (FINER, FINE) to {@link AcceptBackoff}: serving probes
+     * (answered, not found, a client gone before the answer) prints nothing on the console nor in the component's log,
+     * and the handler pauses no thread for those records. Run in a child JVM with the logging as a component starts
+     * it, so that all it writes is seen.
+     */
+    @Test
+    void servingProbesWritesNothingAndPausesNoThread() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process child = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), QuietCheck.class.getName())
+                .redirectErrorStream(true).start();
+        try {
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), out);
+            assertEquals(0, child.exitValue(), out);
+            assertEquals("HTTP/1.1 200 OK|HTTP/1.1 200 OK|HTTP/1.1 200 OK|HTTP/1.1 404 Not Found|"
+                    + "records FINER and up: true, out of descriptors: 0\n", out);
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /** Run in its own JVM by {@link #servingProbesWritesNothingAndPausesNoThread}. */
+    public static final class QuietCheck {
+        public static void main(String[] args) throws Exception {
+            List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+                java.util.logging.Logger.getLogger("com.sun.net.httpserver").addHandler(new java.util.logging.Handler() {
+                    @Override
+                    public void publish(java.util.logging.LogRecord record) {
+                        records.add(record);
+                    }
+
+                    @Override
+                    public void flush() {
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                });
+                StringBuilder answers = new StringBuilder();
+                for (String path : List.of("/healthy", "/ready", "/metrics", "/nothing")) {
+                    answers.append(OutOfFilesCheck.probe(new Socket("127.0.0.1", server.port()), path)).append('|');
+                }
+                try (Socket gone = new Socket("127.0.0.1", server.port())) {
+                    gone.setSoLinger(true, 0); // reset as the server answers
+                    gone.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+                Thread.sleep(200); // the records of the connection reset, written by the server's threads
+                System.out.print(answers);
+            }
+            System.out.println("records FINER and up: " + !records.isEmpty() + ", out of descriptors: "
+                    + records.stream().filter(AcceptBackoff::outOfDescriptors).count());
+            System.exit(0);
         }
     }
 
