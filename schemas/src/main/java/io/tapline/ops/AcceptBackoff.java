@@ -53,24 +53,27 @@ final class AcceptBackoff extends Handler {
         }
     }
 
-    /** A failure of the dispatcher's loop (its messages begin "Dispatcher") for lack of descriptors. */
-    static boolean outOfDescriptors(LogRecord record) {
+    /**
+     * A failure of the dispatcher's loop itself, outside any one connection (JDK 17 logs it as {@code "Dispatcher (4)"}
+     * with the {@link IOException}): accepting a connection without a descriptor for it ("Too many open files", or its
+     * translation under another locale), which the loop would otherwise try again at once. A connection's own failures
+     * (a client resetting it) are logged under other numbers and pause nothing.
+     */
+    static boolean acceptFailed(LogRecord record) {
         String message = record.getMessage();
-        Throwable thrown = record.getThrown();
-        return message != null && message.startsWith("Dispatcher") && thrown instanceof IOException
-                && thrown.getMessage() != null && thrown.getMessage().contains("Too many open files");
+        return message != null && message.startsWith("Dispatcher (4)") && record.getThrown() instanceof IOException;
     }
 
     @Override
     public void publish(LogRecord record) {
-        if (!outOfDescriptors(record)) {
+        if (!acceptFailed(record)) {
             return;
         }
         long count = warning.occurred();
         if (count > 0) {
             LOG.atWarn().addKeyValue("failed_accepts", count)
-                    .log("The management port cannot accept connections: the process has no file descriptor left "
-                            + "({}; ulimit -n); the probes are answered once one is free. Trying again every {} ms, {} "
+                    .log("The management port cannot accept connections ({}; most likely the process has no file "
+                            + "descriptor left, ulimit -n); the probes are answered once it can. Trying again every {} ms, {} "
                             + "attempt(s) since the last warning, warned about at most every {} s",
                             record.getThrown().getMessage(), PAUSE.toMillis(), count, WARNING_INTERVAL.toSeconds());
         }
