@@ -130,7 +130,7 @@ public final class DedupTopology {
      * {@code default.production.exception.handler}), is set already (a {@code kafka.streams.*} setting).
      */
     @SuppressWarnings("deprecation")
-    static void deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
+    public static void deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RecordFailureHandler.class);
         // The topology has no global store; the setting's future default, which also spares a warning at every start.
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);

@@ -135,6 +135,9 @@ public final class DedupBenchmark {
                     .register(Subjects.subject("bench-passthrough-" + suffix, false), Interaction.getClassSchema());
             Properties base = DedupTopology.streamsConfig("x", bootstrap, 1, threads, work.resolve("state").toString(),
                     Map.of());
+            // The exception handlers as DedupMain sets them (they act only on a failing record), for both topologies.
+            DedupMetrics metrics = DedupMetrics.detached();
+            DedupTopology.deadLetterRecordFailures(base, config, metrics);
 
             // Baseline: same input, same serde, same exactly-once settings; decode, re-encode, write every record.
             StreamsBuilder pass = new StreamsBuilder();
@@ -146,7 +149,6 @@ public final class DedupBenchmark {
             Result passBefore = measure("pass-through (before dedup)", passTopology,
                     withAppId(base, "bench-pass-a-" + suffix), admin, input, n, null);
 
-            DedupMetrics metrics = DedupMetrics.detached();
             Result dedup = measure("dedup", DedupTopology.build(config, serdes, metrics),
                     withAppId(base, "bench-dedup-" + suffix), admin, input, n, work.resolve("state"));
             // Measured again after dedup so that neither side alone pays for a cold page cache or JIT warm-up.
