@@ -13,10 +13,13 @@ import java.util.regex.Pattern;
 
 /**
  * XML bodies (SOAP envelopes, feeds) by name: the text of an element whose local name is sensitive
- * ({@code <password>}, {@code <wsse:Password>}, also as CDATA, mixed with comments or further sections) and of every
- * element inside one, and the value of an attribute whose local name is ({@code <user token="...">}) become tokens.
- * A tag ends at the first {@code >} outside its quoted attribute values. The text right before an end tag of a
- * sensitive name that closes no element ({@code <password type="t"/>hunter2</password>}) is tokenised too.
+ * ({@code <password>}, {@code <wsse:Password>}, also as CDATA, mixed with comments or further sections), the text and
+ * attribute values of every element inside one, and the value of an attribute whose local name is
+ * ({@code <user token="...">}) become tokens. A sensitive element's own attributes describe its value
+ * ({@code <wsse:Password Type="...#PasswordText">}) and are kept, unless their own name is sensitive. Namespace
+ * declarations ({@code xmlns}, {@code xmlns:pwd}) are never values. A tag ends at the first {@code >} outside its
+ * quoted attribute values. The text right before an end tag of a sensitive name that closes no element
+ * ({@code <password type="t"/>hunter2</password>}) is tokenised too.
  * Not a parser: a body cut by the capture cap is read as far as it goes. The text rules run on the whole afterwards.
  */
 final class XmlRedaction {
@@ -25,7 +28,11 @@ final class XmlRedaction {
     private static final Pattern END_TAG = Pattern.compile("</(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*>");
     /** The local name of a start tag (or an empty-element tag), which {@link #tagEnd} ends. */
     private static final Pattern TAG_NAME = Pattern.compile("<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)");
-    private static final Pattern ATTRIBUTE = Pattern.compile("\\s(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*=\\s*(\"[^\"]*+\"|'[^']*+')");
+    /** An attribute of a tag: its prefix (null without one), its local name and its quoted value. */
+    private static final Pattern ATTRIBUTE = Pattern.compile("\\s(?:([A-Za-z_][\\w.-]*+):)?([A-Za-z_][\\w.-]*+)\\s*=\\s*(\"[^\"]*+\"|'[^']*+')");
+    /** The next attribute of a tag read attribute by attribute, or with its quote left open, {@code (")}, by the cut. */
+    private static final Pattern NEXT_ATTRIBUTE =
+            Pattern.compile("\\s++(?:([A-Za-z_][\\w.-]*+):)?([A-Za-z_][\\w.-]*+)\\s*+=\\s*+(\"[^\"]*+\"|'[^']*+'|([\"']))");
     private static final String CDATA_END = "]]>";
     private static final String CDATA_START = "<![CDATA[";
 
@@ -43,7 +50,9 @@ final class XmlRedaction {
     /**
      * The text with the content of every sensitive element tokenised: each run of it between tags (text, CDATA
      * sections, comments, processing instructions, as written) one token, a run that is CDATA sections only written
-     * as one section holding the token. Runs of whitespace only between the tags of elements inside are kept.
+     * as one section holding the token, and each attribute value of the elements inside. Runs of whitespace only
+     * between the tags of elements inside are kept. A sensitive start tag the capture cap cut: what follows its
+     * attributes ({@code <password x="?>"hunter2}, a quote the writer meant as text) may be its value and is tokenised.
      */
     private String elements(String part, String s, List<Redaction> out) {
         Matcher tagName = TAG_NAME.matcher(s);
@@ -65,7 +74,7 @@ final class XmlRedaction {
                 // or CDATA sections right before it are its value
                 String written = redactor.sensitive(name) ? s.substring(runStart, endTag.start()) : "";
                 if (!written.isEmpty() && (written.indexOf('<') < 0 || written.startsWith(CDATA_START) && written.endsWith(CDATA_END))) {
-                    StringBuilder r = token(part, s, new Run(runStart, endTag.start(), false), false, name, sb, last, out);
+                    StringBuilder r = token(part, s, new Run(runStart, endTag.start(), false, false), false, name, sb, last, out);
                     if (r != null) {
                         sb = r;
                         last = endTag.start();
@@ -74,13 +83,29 @@ final class XmlRedaction {
                 continue;
             }
             int gt = tagEnd(s, lt);
-            if (gt == n || s.charAt(gt) != '>' || !tagName.region(lt, gt).lookingAt()
+            if (!tagName.region(lt, gt).lookingAt()
                     || !(tagName.end() == gt || s.charAt(tagName.end()) == '/' || Character.isWhitespace(s.charAt(tagName.end())))) {
+                continue;
+            }
+            String name = tagName.group(1);
+            if (gt == n) { // a start tag the capture cap cut, the last of the text
+                if (redactor.sensitive(name)) {
+                    for (Value v : cutTag(s, tagName.end())) {
+                        StringBuilder r = v.name() != null ? null
+                                : token(part, s, new Run(v.start(), v.end(), false, true), false, name, sb, last, out);
+                        if (r != null) {
+                            sb = r;
+                            last = v.end();
+                        }
+                    }
+                }
+                break;
+            }
+            if (s.charAt(gt) != '>') {
                 continue;
             }
             tagEnd = gt + 1;
             lt = gt;
-            String name = tagName.group(1);
             if (s.charAt(gt - 1) == '/' || !redactor.sensitive(name)) {
                 continue;
             }
@@ -106,10 +131,10 @@ final class XmlRedaction {
     private StringBuilder token(String part, String s, Run run, boolean children, String name, StringBuilder sb, int last,
             List<Redaction> out) {
         String written = s.substring(run.start(), run.end());
-        if (children && written.isBlank()) {
+        if (children && !run.inTag() && written.isBlank()) {
             return null; // layout between the elements inside
         }
-        boolean cdata = written.startsWith(CDATA_START) && (run.openCdata() || written.endsWith(CDATA_END)
+        boolean cdata = !run.inTag() && written.startsWith(CDATA_START) && (run.openCdata() || written.endsWith(CDATA_END)
                 && written.length() >= CDATA_START.length() + CDATA_END.length());
         String value = !cdata ? written : run.openCdata() ? cdataValue(written) : written.substring(CDATA_START.length(),
                 written.length() - CDATA_END.length());
@@ -159,9 +184,56 @@ final class XmlRedaction {
 
     /**
      * A run of content from {@code start} to {@code end}; {@code openCdata} when the text ends inside its last CDATA
-     * section, cut by the capture cap.
+     * section, cut by the capture cap; {@code inTag} when it is a value written in a tag (an attribute's, or what
+     * follows the attributes of a tag the cap cut), tokenised as written.
      */
-    private record Run(int start, int end, boolean openCdata) {}
+    private record Run(int start, int end, boolean openCdata, boolean inTag) {}
+
+    /**
+     * A value written in a tag from {@code start} to {@code end}: an attribute's, between its quotes or up to the end of
+     * a tag the capture cap cut inside it, with its prefix (null without one) and local name; or, {@code name} null,
+     * what follows the attributes of a cut tag.
+     */
+    private record Value(String prefix, String name, int start, int end) {
+
+        /** A namespace declaration ({@code xmlns="..."}, {@code xmlns:pwd="..."}), never a value to tokenise. */
+        boolean declaration() {
+            return name != null && (prefix == null ? name.equals("xmlns") : prefix.equals("xmlns"));
+        }
+    }
+
+    /** The attribute {@link #ATTRIBUTE} found. */
+    private static Value attribute(Matcher a) {
+        return new Value(a.group(1), a.group(2), a.start(3) + 1, a.end(3) - 1);
+    }
+
+    /**
+     * The values of the start tag the capture cap cut, from {@code from} (after its name) to the end of the text, read
+     * attribute by attribute: each attribute's value, the last one's up to the cut when its quote is open; then what
+     * follows them, when it is more than whitespace or a lone {@code /} (a value the tag cannot hold, or the start of
+     * a name the cut left). One pass.
+     */
+    private static List<Value> cutTag(String s, int from) {
+        List<Value> values = new ArrayList<>(2);
+        Matcher a = NEXT_ATTRIBUTE.matcher(s);
+        int n = s.length();
+        int i = from;
+        while (a.region(i, n).lookingAt()) {
+            if (a.group(4) != null) { // its quote left open: the value runs to the cut
+                values.add(new Value(a.group(1), a.group(2), a.end(), n));
+                return values;
+            }
+            values.add(attribute(a));
+            i = a.end();
+        }
+        while (i < n && Character.isWhitespace(s.charAt(i))) {
+            i++;
+        }
+        if (i < n && !(i == n - 1 && s.charAt(i) == '/')) {
+            values.add(new Value(null, null, i, n));
+        }
+        return values;
+    }
 
     /** A sensitive element's runs of content, whether it holds elements, and where the text after it starts. */
     private record Content(List<Run> runs, boolean children, int end) {}
@@ -173,7 +245,7 @@ final class XmlRedaction {
      * {@code <v x="}). CDATA sections, comments and processing instructions are skipped whole, so no tag inside them
      * counts. One pass over the content, each character read once.
      */
-    private static Content content(String s, int from, String name) {
+    private Content content(String s, int from, String name) {
         List<Run> runs = new ArrayList<>(2);
         Deque<String> open = new ArrayDeque<>();
         Map<String, Integer> opened = new HashMap<>(); // how many of each name are in open
@@ -183,10 +255,11 @@ final class XmlRedaction {
         int n = s.length();
         Matcher endTag = END_TAG.matcher(s);
         Matcher tagName = TAG_NAME.matcher(s);
+        Matcher attribute = ATTRIBUTE.matcher(s);
         while (true) {
             int lt = s.indexOf('<', i);
             if (lt < 0) {
-                addRun(runs, runStart, n, false);
+                addRun(runs, runStart, n, false, false);
                 return new Content(runs, children, n);
             }
             boolean cdata = s.startsWith(CDATA_START, lt);
@@ -194,7 +267,7 @@ final class XmlRedaction {
             if (close != null) {
                 int e = s.indexOf(close, lt + 2);
                 if (e < 0) {
-                    addRun(runs, runStart, n, cdata);
+                    addRun(runs, runStart, n, cdata, false);
                     return new Content(runs, children, n);
                 }
                 i = e + close.length();
@@ -207,7 +280,16 @@ final class XmlRedaction {
                 gt++;
             }
             if (gt == n && (lt + 1 == n || endTagLike || startTagLike)) {
-                addRun(runs, runStart, lt, false); // a tag the cap cut
+                addRun(runs, runStart, lt, false, false); // a tag the cap cut: its values are, as in a whole one
+                if (startTagLike && tagName.region(lt, n).lookingAt() && tagName.end() < n
+                        && (s.charAt(tagName.end()) == '/' || Character.isWhitespace(s.charAt(tagName.end())))) {
+                    boolean described = redactor.sensitive(tagName.group(1));
+                    for (Value v : cutTag(s, tagName.end())) {
+                        if (!v.declaration() && !(described && v.name() != null)) {
+                            addRun(runs, v.start(), v.end(), false, true);
+                        }
+                    }
+                }
                 return new Content(runs, children, n);
             }
             if (gt < n && s.charAt(gt) == '>' && endTagLike && endTag.region(lt, gt + 1).matches()) {
@@ -219,7 +301,7 @@ final class XmlRedaction {
                         // elements left open inside the one it closes
                     }
                 } else if (local.equals(name)) {
-                    addRun(runs, runStart, lt, false);
+                    addRun(runs, runStart, lt, false, false);
                     return new Content(runs, children, gt + 1);
                 } // else an end tag of no element open inside: passed over, as the element may still hold text after it
             } else if (gt < n && s.charAt(gt) == '>' && startTagLike && tagName.region(lt, gt).lookingAt()) {
@@ -229,11 +311,22 @@ final class XmlRedaction {
                     open.push(local);
                     opened.merge(local, 1, Integer::sum);
                 }
+                addRun(runs, runStart, lt, false, false);
+                // the attributes of an element of a sensitive name describe its value, as those of the outer one do
+                for (attribute.region(tagName.end(), redactor.sensitive(tagName.group(1)) ? tagName.end() : gt); attribute.find(); ) {
+                    Value v = attribute(attribute);
+                    if (!v.declaration()) {
+                        addRun(runs, v.start(), v.end(), false, true);
+                    }
+                }
+                runStart = gt + 1;
+                i = gt + 1;
+                continue;
             } else {
                 i = lt + 1; // a '<' that starts no tag: text
                 continue;
             }
-            addRun(runs, runStart, lt, false);
+            addRun(runs, runStart, lt, false, false);
             runStart = gt + 1;
             i = gt + 1;
         }
@@ -245,9 +338,9 @@ final class XmlRedaction {
         return name;
     }
 
-    private static void addRun(List<Run> runs, int start, int end, boolean openCdata) {
+    private static void addRun(List<Run> runs, int start, int end, boolean openCdata, boolean inTag) {
         if (end > start) {
-            runs.add(new Run(start, end, openCdata));
+            runs.add(new Run(start, end, openCdata, inTag));
         }
     }
 
@@ -262,34 +355,44 @@ final class XmlRedaction {
         return value;
     }
 
+    /**
+     * The text with the value of every attribute of a sensitive name tokenised, also in the start tag the capture cap
+     * cut (the last one's up to the cut when its quote is open); namespace declarations kept.
+     */
     private String attributes(String part, String s, List<Redaction> out) {
         Matcher a = ATTRIBUTE.matcher(s);
+        Matcher tagName = TAG_NAME.matcher(s);
         StringBuilder sb = null;
         int last = 0;
         int n = s.length();
+        List<Value> values = new ArrayList<>();
         for (int lt = s.indexOf('<'); lt >= 0 && lt + 1 < n; lt = s.indexOf('<', lt + 1)) {
             char first = s.charAt(lt + 1);
             if (!(first >= 'A' && first <= 'Z' || first >= 'a' && first <= 'z' || first == '_')) {
                 continue;
             }
             int gt = tagEnd(s, lt);
-            if (gt == n || s.charAt(gt) != '>') {
-                continue;
+            values.clear();
+            if (gt == n) { // a tag the capture cap cut, the last of the text
+                if (tagName.region(lt, n).lookingAt()) {
+                    values.addAll(cutTag(s, tagName.end()));
+                }
+            } else if (s.charAt(gt) == '>') {
+                for (a.region(lt, gt + 1); a.find(); ) {
+                    values.add(attribute(a));
+                }
             }
-            a.region(lt, gt + 1);
-            while (a.find()) {
-                String name = a.group(1);
-                String quoted = a.group(2);
-                String value = quoted.substring(1, quoted.length() - 1);
-                if (value.isEmpty() || RedactionTokens.is(value) || !redactor.sensitive(name)) {
+            for (Value v : values) {
+                String value = s.substring(v.start(), v.end());
+                if (v.name() == null || v.declaration() || value.isEmpty() || RedactionTokens.is(value) || !redactor.sensitive(v.name())) {
                     continue;
                 }
                 if (sb == null) {
                     sb = new StringBuilder(s.length() + 32);
                 }
-                sb.append(s, last, a.start(2) + 1).append(redactor.token(value));
-                last = a.end(2) - 1;
-                out.add(new Redaction(part, "text", "@" + name, "sensitive-name"));
+                sb.append(s, last, v.start()).append(redactor.token(value));
+                last = v.end();
+                out.add(new Redaction(part, "text", "@" + v.name(), "sensitive-name"));
             }
         }
         return sb == null ? s : sb.append(s, last, s.length()).toString();

@@ -93,8 +93,8 @@ class RedactionFuzzTest {
 
     /**
      * Generated XML documents, sensitive elements nested at any depth among others, their tags holding quoted attribute
-     * values with {@code >} and {@code />}, their text mixed with CDATA sections, comments and empty elements, cut by the
-     * capture cap at every length: no part of a planted secret that the cut kept survives, and redacting the redacted
+     * values with {@code >} and {@code />} (secrets in those of elements inside a sensitive one), their text mixed with
+     * CDATA sections, comments and empty elements, cut by the capture cap at every length: no part of a planted secret that the cut kept survives, and redacting the redacted
      * text again changes nothing (the same instance).
      */
     @Test
@@ -253,6 +253,10 @@ class RedactionFuzzTest {
         String name = sensitive ? pick(r, "password", "wsse:Password", "PASSWORD", "ns1:apiKey", "UsernameToken", "x:client_secret")
                 : pick(r, "a", "ns:b", "Item", "v");
         String attributes = pick(r, "", " id=\"1\"", " a=\"x>y\"", " b='q/>r'", " c=\"\" d='>'", " e=\"1\"\t", " f=\"it's\"");
+        if (inSensitive && !sensitive && r.nextBoolean()) { // an attribute value inside a sensitive element is a value too
+            String quote = pick(r, "\"", "'");
+            attributes += pick(r, " value=", " ns:v = ") + quote + secret(r, secrets) + quote;
+        }
         if (r.nextInt(6) == 0) { // an empty element, the text after it its parent's
             return "<" + name + attributes + "/>" + (inSensitive ? secretText(r, secrets) : "t");
         }

@@ -378,7 +378,7 @@ class RedactorTest {
         String[][] cases = {
             {"<password><v>hunter2</v></password>", "<password><v>" + t("hunter2") + "</v></password>"},
             {"<credentials>\n  <user>ann</user>\n  <pin a=\"1\"><![CDATA[1234]]></pin><br/>x\n</credentials><n>kept</n>",
-                "<credentials>\n  <user>" + t("ann") + "</user>\n  <pin a=\"1\"><![CDATA[" + t("1234") + "]]></pin><br/>" + t("x\n")
+                "<credentials>\n  <user>" + t("ann") + "</user>\n  <pin a=\"" + t("1") + "\"><![CDATA[" + t("1234") + "]]></pin><br/>" + t("x\n")
                         + "</credentials><n>kept</n>"},
             {"<password><password>a</password>b</password><n>kept</n>", "<password><password>" + t("a") + "</password>" + t("b")
                     + "</password><n>kept</n>"},
@@ -401,7 +401,7 @@ class RedactorTest {
             {"<password a=\"x/>y\">hunter2</password><n>kept</n>", "<password a=\"x/>y\">" + t("hunter2") + "</password><n>kept</n>"},
             {"<password a=\"x>y\">hunter2</password>", "<password a=\"x>y\">" + t("hunter2") + "</password>"},
             {"<wsse:Password Type='a>b' n=\"it's\">hunter2</wsse:Password>", "<wsse:Password Type='a>b' n=\"it's\">" + t("hunter2") + "</wsse:Password>"},
-            {"<password><v a=\"x/>y\">hunter2</v></password>", "<password><v a=\"x/>y\">" + t("hunter2") + "</v></password>"},
+            {"<password><v a=\"x/>y\">hunter2</v></password>", "<password><v a=\"" + t("x/>y") + "\">" + t("hunter2") + "</v></password>"},
             {"<user note=\"a>b\" token=\"k-1\"/><n>kept</n>", "<user note=\"a>b\" token=\"" + t("k-1") + "\"/><n>kept</n>"},
             // a quote that opens no attribute value is a character of the tag
             {"<password don't>hunter2</password>", "<password don't>" + t("hunter2") + "</password>"},
@@ -425,6 +425,57 @@ class RedactorTest {
             {"<password x='a'/><![CDATA[hunter2]]></password>", "<password x='a'/><![CDATA[" + t("hunter2") + "]]></password>"},
             // the text of the element an empty sensitive element stands in is its own
             {"<a><password x='a'/>note</a>", "<a><password x='a'/>note</a>"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
+    @Test
+    void shouldRedactTheAttributeValuesOfElementsInsideASensitiveXmlElement() {
+        // the text of the elements inside was tokenised and their attribute values kept, where JSON tokenises every
+        // value under a sensitive name
+        String[][] cases = {
+            {"<password><v value=\"hunter2\"/></password>", "<password><v value=\"" + t("hunter2") + "\"/></password>"},
+            {"<credentials><key id=\"k1\" secret-ish='s1'/></credentials><n a=\"kept\">x</n>",
+                "<credentials><key id=\"" + t("k1") + "\" secret-ish='" + t("s1") + "'/></credentials><n a=\"kept\">x</n>"},
+            {"<password><v a=\"1\" b = 'x>y'>hunter2</v><w c=\"\"/></password>",
+                "<password><v a=\"" + t("1") + "\" b = '" + t("x>y") + "'>" + t("hunter2") + "</v><w c=\"\"/></password>"},
+            // the sensitive element's own attributes describe its value: kept, unless their own name is sensitive
+            {"<wsse:Password Type=\"http://x#PasswordText\" xmlns:wsse=\"urn:w\">hunter2</wsse:Password>",
+                "<wsse:Password Type=\"http://x#PasswordText\" xmlns:wsse=\"urn:w\">" + t("hunter2") + "</wsse:Password>"},
+            {"<password token=\"t1\" hint=\"h\">hunter2</password>", "<password token=\"" + t("t1") + "\" hint=\"h\">" + t("hunter2") + "</password>"},
+            // an element of a sensitive name inside one: its attributes describe its value too
+            {"<UsernameToken><Password Type=\"t\" n='1'>hunter2</Password><Nonce enc=\"b64\">bm9uY2U=</Nonce></UsernameToken>",
+                "<UsernameToken><Password Type=\"t\" n='1'>" + t("hunter2") + "</Password><Nonce enc=\"" + t("b64") + "\">"
+                        + t("bm9uY2U=") + "</Nonce></UsernameToken>"},
+            // namespace declarations are never values
+            {"<password><v xmlns=\"urn:v\" xmlns:p=\"urn:p\" p:value='hunter2'>x</v></password>",
+                "<password><v xmlns=\"urn:v\" xmlns:p=\"urn:p\" p:value='" + t("hunter2") + "'>" + t("x") + "</v></password>"},
+            // cut by the capture cap inside the tag of an element inside
+            {"<a><password><v value=\"hunter2\"", "<a><password><v value=\"" + t("hunter2") + "\""},
+            {"<a><password><v id=\"1\" value=\"hunt", "<a><password><v id=\"" + t("1") + "\" value=\"" + t("hunt")},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
+    @Test
+    void shouldRedactWhatFollowsTheAttributesOfASensitiveStartTagTheCaptureCut() {
+        // a start tag cut after a quoted value holding "?>" was read as a tag to the end of the body, and the text after
+        // its attributes kept; a sensitive attribute of a cut tag was kept too
+        String[][] cases = {
+            {"<a><password x=\"?>\"hunter2", "<a><password x=\"?>\"" + t("hunter2")},
+            {"<a><password x=\"?>\" hunter2", "<a><password x=\"?>\" " + t("hunter2")},
+            {"<a><user id=\"1\" token=\"k-1\"", "<a><user id=\"1\" token=\"" + t("k-1") + "\""},
+            {"<a><user id=\"1\" token='k-", "<a><user id=\"1\" token='" + t("k-")},
+            // nothing after the attributes, or a cut "/>": nothing to tokenise
+            {"<a><password x=\"1\" ", "<a><password x=\"1\" "},
+            {"<a><password x=\"1\"/", "<a><password x=\"1\"/"},
+            {"<a><user id=\"1\" no", "<a><user id=\"1\" no"},
         };
         for (String[] c : cases) {
             assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
