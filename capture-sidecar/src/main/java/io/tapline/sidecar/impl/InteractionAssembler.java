@@ -12,6 +12,7 @@ import io.tapline.redaction.Redactor;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
@@ -65,7 +66,7 @@ public final class InteractionAssembler {
                 .setResponse(response)
                 .setLatencyMicros(ex.durationMicros())
                 .setOutboundCalls(calls)
-                .setRedactions(redactions)
+                .setRedactions(distinct(redactions))
                 .setSampling(sampling)
                 .setSidecarVersion(version)
                 .build();
@@ -94,9 +95,19 @@ public final class InteractionAssembler {
                 .setStartedAt(Instant.ofEpochMilli(c.exchange().startMillis()))
                 .setInFlight(p.unattributedInFlight())
                 .setCall(call("outbound[0]", c, c.exchange().startNanos(), redactions))
-                .setRedactions(redactions)
+                .setRedactions(distinct(redactions))
                 .setSidecarVersion(version)
                 .build();
+    }
+
+    /**
+     * Each distinct note once, in the order first made: a hostile body makes one note per value replaced (a text run
+     * between the child tags of a sensitive XML element, every email of a long text), thousands of identical notes in
+     * every published record that say no more than the first. Dropped only here, once the record is redacted: the
+     * redaction reads the notes it adds to tell whether it replaced anything.
+     */
+    static List<Redaction> distinct(List<Redaction> notes) {
+        return notes.size() < 2 ? notes : new ArrayList<>(new LinkedHashSet<>(notes));
     }
 
     private OutboundCall call(String part, OutboundCapture c, long referenceStartNanos, List<Redaction> redactions) {
