@@ -858,7 +858,7 @@ public final class Redactor {
         } else if (xml) {
             String s = new String(body, StandardCharsets.ISO_8859_1);
             String x = xmlRedaction.xml(part, s, out);
-            String r = text(part, "text", "body", x, out);
+            String r = text(part, "text", "body", x, xmlRedaction.markup(x), out);
             return r == s ? body : r.getBytes(StandardCharsets.ISO_8859_1);
         }
         String s = new String(body, StandardCharsets.ISO_8859_1);
@@ -905,13 +905,23 @@ public final class Redactor {
      * instance when nothing matched.
      */
     public String text(String part, String location, String field, String s, List<Redaction> out) {
+        return text(part, location, field, s, null, out);
+    }
+
+    /**
+     * {@link #text} of an XML body, whose {@code markup} (qualified names in tags, namespace declarations) no value
+     * after a sensitive name is read in: {@code <pwd:v>} and {@code xmlns:token="urn:t"} name things, and tokenising
+     * them would change what the document means; null for text that is not XML.
+     */
+    String text(String part, String location, String field, String s, XmlRedaction.Markup markup, List<Redaction> out) {
         if (s == null || s.isEmpty()) {
             return s;
         }
         String r = s;
         if (s.indexOf('=') >= 0 || s.indexOf(':') >= 0) { // a value after a sensitive name: password=..., token: ...
             boolean inPath = location.equals("path");
-            r = replace(r, from -> SecretFinders.namedValue(this, s, from, inPath), false, part, location, field, "sensitive-name", out);
+            r = replace(r, from -> SecretFinders.namedValue(this, s, from, inPath, markup), false, part, location, field,
+                    "sensitive-name", out);
         }
         if (rules.cards() && SecretFinders.digits(s) >= 13) { // a card number has 13-19 digits: fewer anywhere, no regex run
             r = replace(r, SecretFinders.cardPattern(r), true, part, location, field, "card-number", out);

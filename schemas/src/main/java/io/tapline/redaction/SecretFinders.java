@@ -226,9 +226,10 @@ final class SecretFinders {
      * blanks; the value is quoted text up to its closing quote (an escaped one, {@code \"}, is part of it; or the
      * line's end), else one word (up to a blank or
      * {@code , ; & " ' < > ( ) [ ] { }}, and in a URL's path a {@code /} or {@code ?}). A value that is already a
-     * token is passed over.
+     * token is passed over, and so is one whose separator or value reaches into XML {@code markup} (null for
+     * none) that names rather than holds values: {@code <pwd:v>}, {@code xmlns:token="urn:t"}.
      */
-    static int[] namedValue(Redactor redactor, String s, int from, boolean path) {
+    static int[] namedValue(Redactor redactor, String s, int from, boolean path, XmlRedaction.Markup markup) {
         for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c != '=' && c != ':') {
@@ -267,7 +268,7 @@ final class SecretFinders {
                     end++;
                 }
             }
-            if (end > start && !s.startsWith(RedactionTokens.PREFIX, start)) {
+            if (end > start && !s.startsWith(RedactionTokens.PREFIX, start) && (markup == null || !markup.overlaps(i, end))) {
                 return new int[] {start, end};
             }
         }

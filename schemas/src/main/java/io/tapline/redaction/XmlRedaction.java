@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * ({@code <user token="...">}) become tokens. A sensitive element's own attributes describe its value
  * ({@code <wsse:Password Type="...#PasswordText">}) and are kept, unless their own name is sensitive. Namespace
  * declarations ({@code xmlns}, {@code xmlns:pwd}) are never values. A tag ends at the first {@code >} outside its
- * quoted attribute values. The text right before an end tag of a sensitive name that closes no element
+ * quoted attribute values; a value whose quote is left open ends it at its first {@code >}, and such a value of a
+ * sensitive name is tokenised up to the next tag, as either reading may be the writer's. The text right before an end tag of a sensitive name that closes no element
  * ({@code <password type="t"/>hunter2</password>}) is tokenised too.
  * Not a parser: a body cut by the capture cap is read as far as it goes. The text rules run on the whole afterwards.
  */
@@ -28,9 +29,12 @@ final class XmlRedaction {
     private static final Pattern END_TAG = Pattern.compile("</(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)\\s*>");
     /** The local name of a start tag (or an empty-element tag), which {@link #tagEnd} ends. */
     private static final Pattern TAG_NAME = Pattern.compile("<(?:[A-Za-z_][\\w.-]*+:)?([A-Za-z_][\\w.-]*+)");
-    /** An attribute of a tag: its prefix (null without one), its local name and its quoted value. */
-    private static final Pattern ATTRIBUTE = Pattern.compile("\\s(?:([A-Za-z_][\\w.-]*+):)?([A-Za-z_][\\w.-]*+)\\s*=\\s*(\"[^\"]*+\"|'[^']*+')");
-    /** The next attribute of a tag read attribute by attribute, or with its quote left open, {@code (")}, by the cut. */
+    /** The name of a start or end tag, its prefix and local name; its local name alone (group 2 null) without a prefix. */
+    private static final Pattern QUALIFIED_NAME = Pattern.compile("</?+([A-Za-z_][\\w.-]*+)(?::([A-Za-z_][\\w.-]*+))?");
+    /**
+     * An attribute of a tag: its prefix (null without one), its local name and its quoted value, or its quote left
+     * open ({@code (")}, group 4) by the cut or by a writer that never closed it.
+     */
     private static final Pattern NEXT_ATTRIBUTE =
             Pattern.compile("\\s++(?:([A-Za-z_][\\w.-]*+):)?([A-Za-z_][\\w.-]*+)\\s*+=\\s*+(\"[^\"]*+\"|'[^']*+'|([\"']))");
     private static final String CDATA_END = "]]>";
@@ -40,6 +44,84 @@ final class XmlRedaction {
 
     XmlRedaction(Redactor redactor) {
         this.redactor = redactor;
+    }
+
+    /**
+     * The markup of {@code s} that names rather than holds values, which the text rules must leave as it is
+     * ({@link Redactor#text}): qualified names in tags ({@code <pwd:v>}, {@code </pwd:v>}, {@code pwd:attr="1"}, which
+     * read as {@code pwd: v} in free text) and namespace declarations with their values ({@code xmlns:token="urn:t"},
+     * {@code xmlns="..."}), as this class never tokenises them either. Found by one pass over the tags on the first
+     * question, as most bodies never ask.
+     */
+    Markup markup(String s) {
+        return new Markup(s);
+    }
+
+    /** The ranges of {@link #markup}, sorted and apart, found when first asked about. */
+    static final class Markup {
+        private final String s;
+        private int[] starts;
+        private int[] ends;
+        private int count;
+
+        private Markup(String s) {
+            this.s = s;
+        }
+
+        /** Whether {@code [start, end)} reaches into a qualified name in a tag or a namespace declaration. */
+        boolean overlaps(int start, int end) {
+            if (starts == null) {
+                find();
+            }
+            int lo = 0;
+            int hi = count; // the first range starting at or after end
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (starts[mid] < end) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo > 0 && ends[lo - 1] > start;
+        }
+
+        private void find() {
+            starts = new int[8];
+            ends = new int[8];
+            Matcher name = QUALIFIED_NAME.matcher(s);
+            Matcher a = NEXT_ATTRIBUTE.matcher(s);
+            int n = s.length();
+            for (int lt = s.indexOf('<'); lt >= 0 && lt + 1 < n; lt = s.indexOf('<', lt + 1)) {
+                if (!name.region(lt, n).lookingAt()) {
+                    continue;
+                }
+                if (name.group(2) != null) {
+                    add(name.start(1), name.end(2));
+                }
+                if (s.charAt(lt + 1) == '/') {
+                    continue;
+                }
+                int gt = tagEnd(s, lt);
+                for (a.region(name.end(), gt == n ? n : gt + 1); a.find(); ) {
+                    Value v = attribute(a, gt);
+                    if (v.declaration()) {
+                        add(a.start(2) - (v.prefix() == null ? 0 : v.prefix().length() + 1), Math.min(v.end() + 1, n));
+                    } else if (v.prefix() != null) {
+                        add(a.start(1), a.end(2));
+                    }
+                }
+            }
+        }
+
+        private void add(int start, int end) {
+            if (count == starts.length) {
+                starts = java.util.Arrays.copyOf(starts, count * 2);
+                ends = java.util.Arrays.copyOf(ends, count * 2);
+            }
+            starts[count] = start;
+            ends[count++] = end;
+        }
     }
 
     /** The text with sensitive element contents and attribute values tokenised; the same instance when none was. */
@@ -202,9 +284,13 @@ final class XmlRedaction {
         }
     }
 
-    /** The attribute {@link #ATTRIBUTE} found. */
-    private static Value attribute(Matcher a) {
-        return new Value(a.group(1), a.group(2), a.start(3) + 1, a.end(3) - 1);
+    /**
+     * The attribute {@link #NEXT_ATTRIBUTE} found in the tag that ends at {@code gt}: its value between its quotes, or,
+     * its quote left open, from the quote up to {@code gt}, where the tag ends as {@link #tagEnd} reads it.
+     */
+    private static Value attribute(Matcher a, int gt) {
+        return a.group(4) != null ? new Value(a.group(1), a.group(2), a.end(), gt)
+                : new Value(a.group(1), a.group(2), a.start(3) + 1, a.end(3) - 1);
     }
 
     /**
@@ -219,11 +305,10 @@ final class XmlRedaction {
         int n = s.length();
         int i = from;
         while (a.region(i, n).lookingAt()) {
+            values.add(attribute(a, n));
             if (a.group(4) != null) { // its quote left open: the value runs to the cut
-                values.add(new Value(a.group(1), a.group(2), a.end(), n));
                 return values;
             }
-            values.add(attribute(a));
             i = a.end();
         }
         while (i < n && Character.isWhitespace(s.charAt(i))) {
@@ -255,7 +340,7 @@ final class XmlRedaction {
         int n = s.length();
         Matcher endTag = END_TAG.matcher(s);
         Matcher tagName = TAG_NAME.matcher(s);
-        Matcher attribute = ATTRIBUTE.matcher(s);
+        Matcher attribute = NEXT_ATTRIBUTE.matcher(s);
         while (true) {
             int lt = s.indexOf('<', i);
             if (lt < 0) {
@@ -314,7 +399,7 @@ final class XmlRedaction {
                 addRun(runs, runStart, lt, false, false);
                 // the attributes of an element of a sensitive name describe its value, as those of the outer one do
                 for (attribute.region(tagName.end(), redactor.sensitive(tagName.group(1)) ? tagName.end() : gt); attribute.find(); ) {
-                    Value v = attribute(attribute);
+                    Value v = attribute(attribute, gt);
                     if (!v.declaration()) {
                         addRun(runs, v.start(), v.end(), false, true);
                     }
@@ -330,6 +415,12 @@ final class XmlRedaction {
             runStart = gt + 1;
             i = gt + 1;
         }
+    }
+
+    /** Where the next {@code <} after {@code from} is, or the end of the text. */
+    private static int nextTag(String s, int from) {
+        int lt = s.indexOf('<', from);
+        return lt < 0 ? s.length() : lt;
     }
 
     private static String pop(Deque<String> open, Map<String, Integer> opened) {
@@ -360,7 +451,7 @@ final class XmlRedaction {
      * cut (the last one's up to the cut when its quote is open); namespace declarations kept.
      */
     private String attributes(String part, String s, List<Redaction> out) {
-        Matcher a = ATTRIBUTE.matcher(s);
+        Matcher a = NEXT_ATTRIBUTE.matcher(s);
         Matcher tagName = TAG_NAME.matcher(s);
         StringBuilder sb = null;
         int last = 0;
@@ -379,7 +470,9 @@ final class XmlRedaction {
                 }
             } else if (s.charAt(gt) == '>') {
                 for (a.region(lt, gt + 1); a.find(); ) {
-                    values.add(attribute(a));
+                    Value v = attribute(a, gt);
+                    // its quote left open, the value may run past the '>' the tag ends at: up to the next tag
+                    values.add(a.group(4) == null ? v : new Value(v.prefix(), v.name(), v.start(), nextTag(s, gt)));
                 }
             }
             for (Value v : values) {

@@ -464,6 +464,51 @@ class RedactorTest {
     }
 
     @Test
+    void shouldKeepNamespaceDeclarationsAndPrefixesNamedLikeSecretsInXml() {
+        // the text rules read xmlns:pwd="urn:x" as pwd="urn:x" and <pwd:v> as "pwd: v": the namespace and the element's
+        // name became tokens, and the document another one
+        String[][] cases = {
+            {"<a xmlns:pwd=\"urn:x\"><pwd:v>1</pwd:v></a>", "<a xmlns:pwd=\"urn:x\"><pwd:v>1</pwd:v></a>"},
+            {"<a xmlns:token = 'urn:token:t' xmlns=\"urn:secret:d\"><token:v token:n=\"1\"/></a>",
+                "<a xmlns:token = 'urn:token:t' xmlns=\"urn:secret:d\"><token:v token:n=\"1\"/></a>"},
+            // cut by the capture cap inside a declaration
+            {"<a xmlns:pwd=\"urn:x", "<a xmlns:pwd=\"urn:x"},
+            // values are still found: by the element's or attribute's local name, as the XML rules read them, and
+            // after a sensitive name in the text
+            {"<a xmlns:pwd=\"urn:x\" password=\"hunter2\"><pwd:password>s1</pwd:password><pwd:v pwd:token='k1'>1</pwd:v></a>",
+                "<a xmlns:pwd=\"urn:x\" password=\"" + t("hunter2") + "\"><pwd:password>" + t("s1") + "</pwd:password><pwd:v pwd:token='"
+                        + t("k1") + "'>1</pwd:v></a>"},
+            {"<log xmlns:pwd=\"urn:x\">password: hunter2 token=k1</log>", "<log xmlns:pwd=\"urn:x\">password: " + t("hunter2") + " token="
+                    + t("k1") + "</log>"},
+            // a declaration is only one in a tag
+            {"<log>xmlns:token=\"k1\"</log>", "<log>xmlns:token=\"" + t("k1") + "\"</log>"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
+    @Test
+    void shouldRedactAnAttributeValueWhoseQuoteIsLeftOpenPastTheAngleBracketItsTagEndsAt() {
+        // the tag ends at the first '>' of a value whose quote is never closed (the body cut, or malformed): the value
+        // was not read as an attribute's, so the part before that '>' of one inside a sensitive element was kept, and a
+        // sensitive attribute's value after a line break (where the text rules stop reading a quoted value)
+        String[][] cases = {
+            {"<password><v value=\"hun>ter2", "<password><v value=\"" + t("hun") + ">" + t("ter2")},
+            {"<a><user token=\"hun\nter>2", "<a><user token=\"" + t("hun\nter>2")},
+            {"<a><user token=\"hun\nter>2</a>", "<a><user token=\"" + t("hun\nter>2") + "</a>"},
+            {"<a><user p:token='a>b<c>x</c></a>", "<a><user p:token='" + t("a>b") + "<c>x</c></a>"},
+            // closed, the quote is read past the '>': the value whole, the element's text kept
+            {"<user token=\"a>b\">note</user>", "<user token=\"" + t("a>b") + "\">note</user>"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), "application/xml", out),
+                    StandardCharsets.UTF_8), c[0]);
+        }
+    }
+
+    @Test
     void shouldRedactWhatFollowsTheAttributesOfASensitiveStartTagTheCaptureCut() {
         // a start tag cut after a quoted value holding "?>" was read as a tag to the end of the body, and the text after
         // its attributes kept; a sensitive attribute of a cut tag was kept too
