@@ -12,8 +12,10 @@ import io.tapline.redaction.Redactor;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Turns a finished {@link PendingInteraction} into the Avro {@link Interaction}: decodes gzip/deflate bodies
@@ -66,7 +68,7 @@ public final class InteractionAssembler {
                 .setResponse(response)
                 .setLatencyMicros(ex.durationMicros())
                 .setOutboundCalls(calls)
-                .setRedactions(distinct(redactions))
+                .setRedactions(published(redactions))
                 .setSampling(sampling)
                 .setSidecarVersion(version)
                 .build();
@@ -95,19 +97,50 @@ public final class InteractionAssembler {
                 .setStartedAt(Instant.ofEpochMilli(c.exchange().startMillis()))
                 .setInFlight(p.unattributedInFlight())
                 .setCall(call("outbound[0]", c, c.exchange().startNanos(), redactions))
-                .setRedactions(distinct(redactions))
+                .setRedactions(published(redactions))
                 .setSidecarVersion(version)
                 .build();
     }
 
     /**
-     * Each distinct note once, in the order first made: a hostile body makes one note per value replaced (a text run
-     * between the child tags of a sensitive XML element, every email of a long text), thousands of identical notes in
-     * every published record that say no more than the first. Dropped only here, once the record is redacted: the
-     * redaction reads the notes it adds to tell whether it replaced anything.
+     * The most redaction notes a record holds. An ordinary interaction makes a few (a header, a field or two per
+     * message), one with dozens of outbound calls a few dozen; beyond that a body that names thousands of distinct
+     * sensitive fields or paths ({@code {"password1":…,"password2":…}}) would put thousands of notes, each as long as
+     * its path, in every published record, which the first hundred already describe.
      */
-    static List<Redaction> distinct(List<Redaction> notes) {
-        return notes.size() < 2 ? notes : new ArrayList<>(new LinkedHashSet<>(notes));
+    static final int MAX_NOTES = 100;
+
+    /**
+     * The notes a record publishes: each distinct note once, in the order first made (a hostile body makes one note per
+     * value replaced: a text run between the child tags of a sensitive XML element, every email of a long text), at
+     * most {@link #MAX_NOTES}; past that the first {@code MAX_NOTES - 1} and a last note saying how many distinct notes
+     * were left out ({@code part} {@code *}, {@code location} {@code notes}, {@code field} {@code "N more"}, {@code rule}
+     * {@code notes-cap}). Dropped only here, once the record is redacted: the redaction reads the notes it adds to tell
+     * whether it replaced anything. Each note is hashed at most twice.
+     */
+    static List<Redaction> published(List<Redaction> notes) {
+        if (notes.size() < 2) {
+            return notes;
+        }
+        Set<Redaction> kept = new LinkedHashSet<>();
+        Set<Redaction> left = null;
+        for (Redaction note : notes) {
+            if (kept.size() < MAX_NOTES - 1 || kept.contains(note)) {
+                kept.add(note);
+            } else {
+                if (left == null) {
+                    left = new HashSet<>();
+                }
+                left.add(note);
+            }
+        }
+        List<Redaction> result = new ArrayList<>(kept);
+        if (left != null && left.size() == 1) {
+            result.addAll(left); // the last place: no note needed to say it was left out
+        } else if (left != null) {
+            result.add(new Redaction("*", "notes", left.size() + " more", "notes-cap"));
+        }
+        return result;
     }
 
     private OutboundCall call(String part, OutboundCapture c, long referenceStartNanos, List<Redaction> redactions) {

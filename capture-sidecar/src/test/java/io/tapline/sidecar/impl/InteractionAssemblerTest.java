@@ -41,4 +41,49 @@ class InteractionAssemblerTest {
         String body = StandardCharsets.UTF_8.decode(i.getRequest().getBody()).toString();
         assertFalse(body.contains(">a<"), "every run still tokenised: " + body.substring(0, 200));
     }
+
+    @Test
+    void shouldCapTheDistinctRedactionNotesOfARecordAndSayHowManyWereLeftOut() {
+        // a body naming thousands of distinct sensitive fields put one note per field in every record
+        StringBuilder json = new StringBuilder("{");
+        for (int k = 0; k < 5_000; k++) {
+            json.append(k == 0 ? "" : ",").append("\"password").append(k).append("\":\"x\"");
+        }
+        String body = json.append('}').toString();
+        CaptureBudget budget = new CaptureBudget(1 << 20);
+        CapturedMessage request = CapturedMessage.request("POST", "http", "shop", "/login", null,
+                List.of(new Header("Authorization", "Bearer k1"), new Header("Content-Type", "application/json")),
+                new BodyTap(null, 256 * 1024, budget));
+        request.body.observe(Buffer.buffer(body.getBytes(StandardCharsets.UTF_8)));
+        CapturedMessage response = CapturedMessage.response(204, List.of(), new BodyTap(null, 64 * 1024, budget));
+        PendingInteraction p = new PendingInteraction("id", "trace", "POST /login", System.nanoTime(), null);
+        p.complete(new Exchange(request, response, 204, 0, 0, 0, 0, null), 0);
+        InteractionAssembler assembler = new InteractionAssembler("shop", "i", "v", 1.0, 256 * 1024,
+                new Redactor(RedactionKey.random(), Redactor.Rules.defaults()));
+
+        List<Redaction> notes = assembler.assemble(p).getRedactions();
+
+        assertEquals(InteractionAssembler.MAX_NOTES, notes.size());
+        assertEquals("$.password0", notes.get(0).getField(), "the first notes made kept, in order");
+        assertEquals("$.password98", notes.get(98).getField());
+        // 5,001 distinct notes: 99 kept, the rest counted
+        assertEquals(new Redaction("*", "notes", "4902 more", "notes-cap"), notes.get(InteractionAssembler.MAX_NOTES - 1));
+    }
+
+    @Test
+    void shouldKeepUpToTheCapOfDistinctNotesWithoutACountAndCountOnlyDistinctOnesLeftOut() {
+        List<Redaction> notes = new java.util.ArrayList<>();
+        for (int k = 0; k < InteractionAssembler.MAX_NOTES; k++) {
+            notes.add(new Redaction("inbound.request", "json", "$.token" + k, "sensitive-name"));
+            notes.add(new Redaction("inbound.request", "json", "$.token0", "sensitive-name"));
+        }
+        assertEquals(notes.stream().distinct().toList(), InteractionAssembler.published(notes), "exactly the cap: all kept");
+        for (int k = 0; k < 3; k++) {
+            notes.add(new Redaction("inbound.response", "text", "body", "email"));
+            notes.add(new Redaction("inbound.response", "text", "body", "card-number"));
+        }
+        List<Redaction> published = InteractionAssembler.published(notes);
+        assertEquals(InteractionAssembler.MAX_NOTES, published.size());
+        assertEquals(new Redaction("*", "notes", "3 more", "notes-cap"), published.get(published.size() - 1));
+    }
 }
