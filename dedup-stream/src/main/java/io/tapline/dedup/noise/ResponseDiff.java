@@ -1,22 +1,16 @@
 package io.tapline.dedup.noise;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.OutboundCall;
+import io.tapline.dedup.json.StrictJson;
 import io.tapline.dedup.signature.Bodies;
 import io.tapline.dedup.signature.Shapes;
 import io.tapline.noise.CallFields;
 import io.tapline.signature.FormFields;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -60,21 +54,6 @@ public final class ResponseDiff {
      * both responses, would outgrow the store's changelog and the repartition topic and fail the task at every retry.
      */
     static final int MAX_FIELD_PATH_CHARS = 1 << 20;
-
-    /**
-     * Arrays and objects nested deeper than this make a body not JSON to the replay worker (its
-     * {@code BodyComparator.MAX_NESTING_DEPTH}): it compares such a body as text, named {@code body}, and so does this.
-     */
-    static final int MAX_NESTING_DEPTH = 200;
-
-    private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
-                    .build())
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            // decimals exactly, not as the nearest double: the replay worker compares numbers by their decimal value
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .build();
 
     private ResponseDiff() {
     }
@@ -206,7 +185,7 @@ public final class ResponseDiff {
 
     /**
      * Adds a body's fields, named by {@code name} ({@code body}, {@code $.id}, {@code form:NAME}), in the kind the replay
-     * worker compares that body by: JSON ({@link #comparedAsJson}) read strictly ({@link #readJson}) and flattened to
+     * worker compares that body by: JSON ({@link #comparedAsJson}) read strictly ({@link StrictJson}) and flattened to
      * paths ({@code $} for one value; nothing for whitespace only, which holds no value there, as an empty body); a
      * form body ({@code application/x-www-form-urlencoded}) field by field; any other body, and a JSON-typed one that is
      * not JSON so read, as one field {@code body}, text normalised as the replay worker compares it ({@link BodyText}),
@@ -222,7 +201,7 @@ public final class ResponseDiff {
                     values.computeIfAbsent(name.apply("form:" + field), k -> new ArrayList<>()).addAll(v));
         } else {
             boolean jsonKind = comparedAsJson(contentType, body);
-            JsonNode json = jsonKind ? readJson(body) : null;
+            JsonNode json = jsonKind ? StrictJson.readExact(body) : null;
             if (json != null && !json.isMissingNode()) {
                 Map<String, List<String>> paths = new TreeMap<>();
                 Shapes.flatten(json, "$", paths, 0);
@@ -251,24 +230,6 @@ public final class ResponseDiff {
             }
         }
         return false;
-    }
-
-    /**
-     * The JSON value of a body read as the replay worker reads one it compares: strictly. Content after the first
-     * value (a body written twice), a key repeated in one object and nesting deeper than {@link #MAX_NESTING_DEPTH}
-     * make a body not JSON there, compared as text and named {@code body}. Read leniently, such a body was flattened
-     * to paths the replay worker never names, and a repeated key whose first value changed read as no difference.
-     *
-     * A number whose scale no decimal holds ({@code 1e-2147483648}, valid JSON) makes a body not JSON there too.
-     *
-     * @return the value, a missing node for whitespace only, or null when the body is not JSON so read
-     */
-    static JsonNode readJson(byte[] body) {
-        try {
-            return STRICT.readTree(body);
-        } catch (IOException | NumberFormatException e) {
-            return null; // Jackson throws a NumberFormatException, not a parse error, for such a number
-        }
     }
 
     private static String callName(OutboundCall c) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.OutboundCall;
+import io.tapline.dedup.json.StrictJson;
 import io.tapline.dedup.testing.Interactions;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -149,7 +150,7 @@ class ResponseDiffTest {
                 "a body written twice");
         assertEquals(List.of("body"), differing(json("{\"ts\":1,\"ts\":3}"), json("{\"ts\":2,\"ts\":3}")),
                 "a key repeated in one object, its first value changed");
-        String deep = "[".repeat(ResponseDiff.MAX_NESTING_DEPTH + 1) + "%d" + "]".repeat(ResponseDiff.MAX_NESTING_DEPTH + 1);
+        String deep = "[".repeat(StrictJson.MAX_NESTING_DEPTH + 1) + "%d" + "]".repeat(StrictJson.MAX_NESTING_DEPTH + 1);
         assertEquals(List.of("body"), differing(json(deep.formatted(1)), json(deep.formatted(2))), "nested too deep");
         for (String notJson : List.of("{/*c*/\"ts\":%d}", "{'ts':%d}", "{ts:%d}", "{\"ts\":%d,}", "{\"ts\":0%d}")) {
             assertEquals(List.of("body"), differing(json(notJson.formatted(1)), json(notJson.formatted(2))), notJson);
