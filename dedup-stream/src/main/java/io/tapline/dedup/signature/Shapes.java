@@ -2,10 +2,9 @@ package io.tapline.dedup.signature;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tapline.dedup.json.StrictJson;
 import io.tapline.json.JsonCanonical;
 import io.tapline.json.JsonPathSegments;
 import io.tapline.signature.RouteTemplates;
@@ -34,7 +33,10 @@ public final class Shapes {
     public static final int MAX_KEYS = 128;
     public static final int MAX_ARRAY_SHAPES = 4;
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** The shape of a body of a JSON type that is not one JSON value read strictly ({@link StrictJson}). */
+    public static final String JSON_INVALID = "json:invalid";
+    /** The shape of a body of a JSON type cut by the capture or the decode cap that is not JSON so read. */
+    public static final String JSON_TRUNCATED = "json:truncated";
     /** Marks an id-like key among the values of its generalised path ({@link #flatten}). */
     private static final String ID_KEY = "\u0000key:";
     /** The value of a path holding an object, or an array, of any content ({@link #flatten}). */
@@ -63,7 +65,7 @@ public final class Shapes {
         if (isJson(media, decoded)) {
             String shape = jsonShape(decoded);
             if (shape == null) {
-                return truncated || Bodies.cutByDecoding(body, decoded) ? "json:truncated" : "json:invalid";
+                return truncated || Bodies.cutByDecoding(body, decoded) ? JSON_TRUNCATED : JSON_INVALID;
             }
             return shape;
         }
@@ -71,17 +73,6 @@ public final class Shapes {
             return "form" + formNames(new String(decoded, StandardCharsets.UTF_8));
         }
         return media == null ? "bytes" : media;
-    }
-
-    /** Parsed JSON or null when the bytes are not a JSON document. */
-    public static JsonNode parse(byte[] decoded) {
-        try {
-            return JSON.readTree(decoded);
-        } catch (JsonProcessingException e) {
-            return null;
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     /** JSON by its media type; without one, by its first non-blank byte opening an object or an array. */
@@ -99,38 +90,48 @@ public final class Shapes {
     }
 
     /**
-     * Canonical shape of a JSON document, read as a token stream (no tree, no number parsing): object keys sorted
+     * Canonical shape of a JSON document, read as a token stream (no tree; of the numbers, only a float with an
+     * exponent is parsed, {@link StrictJson#requireDecimal}): object keys sorted
      * (the first {@link #MAX_KEYS}), the distinct shapes of an array's elements sorted ({@code mixed} past
-     * {@link #MAX_ARRAY_SHAPES}), {@code ...} below {@link #MAX_DEPTH}. Content after the first value is ignored.
+     * {@link #MAX_ARRAY_SHAPES}), {@code ...} below {@link #MAX_DEPTH}. Read strictly, as noise learning and the
+     * replay worker read a body ({@link StrictJson}), in the same pass: content after the value, a key repeated in one
+     * object (below {@link #MAX_DEPTH} too), nesting deeper than {@link StrictJson#MAX_NESTING_DEPTH} and a number no
+     * decimal holds make the bytes not JSON (read leniently, such a body had the shape of its first value, or of a
+     * repeated key's last value).
      *
      * @return the shape ({@code "null"} for whitespace only, as a tree reading gives), or Java null when the bytes are
      *         not JSON
      */
     static String jsonShape(byte[] decoded) {
-        try (JsonParser p = JSON.getFactory().createParser(decoded)) {
+        try (JsonParser p = StrictJson.parser(decoded)) {
             JsonToken first = p.nextToken();
             if (first == null) {
                 return "null"; // no value at all (whitespace only)
             }
             String shape = shape(p, first, 0);
             p.finishToken(); // a string at the root is read lazily: an unterminated one must be refused here
+            StrictJson.requireEnd(p);
             return shape;
         } catch (IOException e) {
-            return null; // malformed, cut short, or nested deeper than the parser allows
+            return null; // malformed, cut short, not one value, a key repeated, or nested too deep
         }
     }
 
     /** The shape of the value starting at {@code token}, leaving the parser on that value's last token. */
     private static String shape(JsonParser p, JsonToken token, int depth) throws IOException {
         if (depth > MAX_DEPTH) {
-            p.skipChildren(); // still read through, so a malformed document is refused whatever its depth
+            skip(p, token); // still read through, so a malformed document is refused whatever its depth
             return "...";
         }
         return switch (token) {
             case START_OBJECT -> objectShape(p, depth);
             case START_ARRAY -> arrayShape(p, depth);
             case VALUE_STRING, VALUE_EMBEDDED_OBJECT -> "string";
-            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
+            case VALUE_NUMBER_INT -> "number";
+            case VALUE_NUMBER_FLOAT -> {
+                StrictJson.requireDecimal(p);
+                yield "number";
+            }
             case VALUE_TRUE, VALUE_FALSE -> "bool";
             case VALUE_NULL -> "null";
             default -> throw new JsonParseException(p, "unexpected token " + token);
@@ -146,7 +147,7 @@ public final class Shapes {
         Map<String, String> members = new HashMap<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
-            members.put(key, shape(p, p.nextToken(), depth + 1)); // a repeated key: the last value counts
+            members.put(key, shape(p, p.nextToken(), depth + 1)); // a repeated key is refused by the parser
         }
         TreeMap<String, List<String>> fields = new TreeMap<>();
         for (Map.Entry<String, String> member : members.entrySet()) {
@@ -214,7 +215,7 @@ public final class Shapes {
                 throw new JsonParseException(p, "end of input inside an array");
             }
             if (distinct.size() > MAX_ARRAY_SHAPES) {
-                p.skipChildren(); // already mixed: the rest is only read through
+                skip(p, element); // already mixed: the rest is only read through
                 continue;
             }
             String shape = shape(p, element, depth + 1);
@@ -227,6 +228,32 @@ public final class Shapes {
         }
         distinct.sort(null);
         return "[" + String.join("|", distinct) + "]";
+    }
+
+    /**
+     * Reads through the value starting at {@code token} without shaping it, checking its floats as {@link #shape}
+     * does; the parser itself refuses a repeated key and too deep a nesting there.
+     */
+    private static void skip(JsonParser p, JsonToken token) throws IOException {
+        if (!token.isStructStart()) {
+            if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+                StrictJson.requireDecimal(p);
+            }
+            return;
+        }
+        int open = 1;
+        while (open > 0) {
+            JsonToken next = p.nextToken();
+            if (next == null) {
+                throw new JsonParseException(p, "end of input inside a value");
+            } else if (next.isStructStart()) {
+                open++;
+            } else if (next.isStructEnd()) {
+                open--;
+            } else if (next == JsonToken.VALUE_NUMBER_FLOAT) {
+                StrictJson.requireDecimal(p);
+            }
+        }
     }
 
     private static String formNames(String form) {

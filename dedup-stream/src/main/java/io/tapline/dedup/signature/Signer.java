@@ -7,6 +7,7 @@ import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
 import io.tapline.avro.OutboundCall;
 import io.tapline.avro.SignatureParts;
+import io.tapline.dedup.json.StrictJson;
 import io.tapline.signature.RouteTemplates;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -56,7 +57,7 @@ public final class Signer {
                 response.getContentEncoding(), response.getTruncated());
         List<String> queryNames = Shapes.queryNames(request.getRawQuery());
         List<String> outbound = outboundSignatures(interaction.getOutboundCalls());
-        Map<String, String> values = values(route, requestBody, request);
+        Map<String, String> values = values(route, requestBody, request, requestShape);
 
         SignatureParts parts = SignatureParts.newBuilder()
                 .setMethod(method)
@@ -92,13 +93,19 @@ public final class Signer {
         return new ArrayList<>(out);
     }
 
-    private Map<String, String> values(String route, byte[] requestBody, HttpRequest request) {
+    /**
+     * The configured value fields of the request body, read strictly ({@link StrictJson}): a body that is not one JSON
+     * value (content after it, a key repeated in one object) holds none, as a malformed one. A body of a JSON type
+     * whose shape already says so is not read again.
+     */
+    private Map<String, String> values(String route, byte[] requestBody, HttpRequest request, String requestShape) {
         List<String> paths = valueFields.pathsFor(route);
         if (paths.isEmpty()) {
             return Map.of();
         }
-        byte[] decoded = Bodies.decode(requestBody, request.getContentEncoding());
-        JsonNode root = decoded == null || decoded.length == 0 ? null : Shapes.parse(decoded);
+        boolean notJson = requestShape.equals(Shapes.JSON_INVALID) || requestShape.equals(Shapes.JSON_TRUNCATED);
+        byte[] decoded = notJson ? null : Bodies.decode(requestBody, request.getContentEncoding());
+        JsonNode root = decoded == null || decoded.length == 0 ? null : StrictJson.readDoubles(decoded);
         Map<String, String> values = new TreeMap<>();
         for (String path : paths) {
             values.put(path, ValueFields.valueAt(root, path));
