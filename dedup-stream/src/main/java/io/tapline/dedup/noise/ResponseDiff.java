@@ -6,7 +6,7 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.OutboundCall;
-import io.tapline.dedup.json.StrictJson;
+import io.tapline.json.StrictJson;
 import io.tapline.dedup.signature.Bodies;
 import io.tapline.dedup.signature.Shapes;
 import io.tapline.noise.CallFields;

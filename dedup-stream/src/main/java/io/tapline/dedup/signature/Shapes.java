@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tapline.dedup.json.StrictJson;
+import io.tapline.json.StrictJson;
 import io.tapline.json.JsonCanonical;
 import io.tapline.json.JsonPathSegments;
 import io.tapline.signature.RouteTemplates;

@@ -7,7 +7,7 @@ import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
 import io.tapline.avro.OutboundCall;
 import io.tapline.avro.SignatureParts;
-import io.tapline.dedup.json.StrictJson;
+import io.tapline.json.StrictJson;
 import io.tapline.signature.RouteTemplates;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.OutboundCall;
-import io.tapline.dedup.json.StrictJson;
+import io.tapline.json.StrictJson;
 import io.tapline.dedup.testing.Interactions;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;

@@ -3,7 +3,7 @@ package io.tapline.dedup.signature;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tapline.dedup.json.StrictJson;
+import io.tapline.json.StrictJson;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.TreeSet;

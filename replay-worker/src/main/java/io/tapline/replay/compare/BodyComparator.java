@@ -1,10 +1,7 @@
 package io.tapline.replay.compare;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +14,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.tapline.avro.Difference;
 import io.tapline.avro.DifferenceKind;
 import io.tapline.json.JsonCanonical;
+import io.tapline.json.StrictJson;
 import io.tapline.redaction.Redactor;
 import io.tapline.signature.TextBodies;
 import net.javacrumbs.jsonunit.core.Configuration;
@@ -59,13 +57,8 @@ public final class BodyComparator {
     /** Element pairs above which an array pair is compared as a multiset when array order is ignored. */
     static final long MAX_UNORDERED_PAIRS = 10_000;
 
-    /**
-     * Arrays and objects nested deeper than this make a body not JSON here, so that it is compared as text (Jackson's
-     * own limit, 1,000, is well beyond what the comparison can take): JsonUnit's recursion, with the path lookup of a
-     * difference, overflowed a thread's stack of 1 MiB from about 400 levels (arrays, order ignored; 600 in order,
-     * once compiled), and the case was an ERROR. Twice the margin; no API nests that deep.
-     */
-    static final int MAX_NESTING_DEPTH = 200;
+    /** Arrays and objects nested deeper than this make a body not JSON here, compared as text. */
+    static final int MAX_NESTING_DEPTH = StrictJson.MAX_NESTING_DEPTH;
 
     private final CompareOptions options;
     /**
@@ -73,15 +66,12 @@ public final class BodyComparator {
      * key repeated in one object (the second value silently winning) make a body not JSON; so does nesting deeper than
      * {@link #MAX_NESTING_DEPTH}.
      */
-    private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
-                    .build())
+    private static final ObjectMapper STRICT = JsonMapper.builder(StrictJson.factory())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             // Decimals exactly, not as the nearest double (12345678901234567.89 and .88 differ), and with their
             // scale, so a difference shows 2.50 as the body wrote it, not 2.5.
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
     public BodyComparator(CompareOptions options) {

@@ -1,4 +1,4 @@
-package io.tapline.dedup.json;
+package io.tapline.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
@@ -13,18 +13,21 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 
 /**
- * JSON read as the replay worker reads a body it compares (its {@code BodyComparator}): strictly. Content after the
- * first value (a body written twice), a key repeated in one object, nesting deeper than {@link #MAX_NESTING_DEPTH} and
- * a number whose scale no decimal holds ({@code 1e-2147483648}, valid JSON) make a body not JSON there, compared as
- * text. Read leniently, such a body had the shape, the value fields and the noise paths of its first value (a repeated
- * key: of its last value), which the replay worker never looks at. One reading for signatures ({@link #parser}, read
- * as a token stream, and {@link #readDoubles}) and noise learning ({@link #readExact}).
+ * JSON read strictly, one reading for the replay worker's comparison and dedup's signatures and noise learning, so
+ * that what one reads as JSON the others do: content after the first value (a body written twice), a key repeated in
+ * one object (the second value silently winning), nesting deeper than {@link #MAX_NESTING_DEPTH} and a number whose
+ * scale no decimal holds ({@code 1e-2147483648}, valid JSON) make a body not JSON, compared (and signed, and learned)
+ * as text. Read leniently, such a body had the shape, the value fields and the noise paths of its first value (a
+ * repeated key: of its last value), which the replay worker never looks at. {@link #factory} for a reader's own
+ * mapper, {@link #parser} as a token stream, {@link #readDoubles} and {@link #readExact} as trees.
  */
 public final class StrictJson {
 
     /**
-     * Arrays and objects nested deeper than this make a body not JSON to the replay worker (its
-     * {@code BodyComparator.MAX_NESTING_DEPTH}).
+     * Arrays and objects nested deeper than this make a body not JSON, so that it is compared as text (Jackson's own
+     * limit, 1,000, is well beyond what the comparison can take): JsonUnit's recursion, with the path lookup of a
+     * difference, overflowed a thread's stack of 1 MiB from about 400 levels (arrays, order ignored; 600 in order,
+     * once compiled), and the case was an ERROR. Twice the margin; no API nests that deep.
      */
     public static final int MAX_NESTING_DEPTH = 200;
 
@@ -45,6 +48,15 @@ public final class StrictJson {
             .build();
 
     private StrictJson() {
+    }
+
+    /**
+     * The factory of every strict reader: a repeated key and nesting deeper than {@link #MAX_NESTING_DEPTH} refused as
+     * they are read. A mapper built on it must also enable {@code FAIL_ON_TRAILING_TOKENS}, and one reading floats as
+     * doubles must tell a number no decimal holds apart ({@link #requireDecimal}).
+     */
+    public static JsonFactory factory() {
+        return FACTORY;
     }
 
     /**
