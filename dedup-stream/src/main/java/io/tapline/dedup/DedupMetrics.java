@@ -13,12 +13,20 @@ public final class DedupMetrics {
     /** Records dead-lettered by the decode step (undecodable or incompatible). */
     final Metrics.Counter deadLetters;
     /**
-     * Records dead-lettered because a processing step failed on them ({@link RecordFailureHandler}) or a sink could not
-     * serialize their output ({@link SerializationFailureHandler}).
+     * Records dead-lettered because a processing step failed on them ({@link RecordFailureHandler}; a case that cannot be
+     * encoded among them) or a sink could not serialize their output ({@link SerializationFailureHandler}).
      */
     final Metrics.Counter processingDeadLetters;
     /** One for every task of this instance: a dead-letter warning at most every 10 s, whichever task or step wrote it. */
     final PeriodicWarning deadLetterWarning = new PeriodicWarning(DecodeProcessor.DEAD_LETTER_WARNING_INTERVAL);
+    /**
+     * Stored cases and noise profiles that a publication could not encode with their topic's serializer, removed from
+     * the store with a tombstone ({@link OutputEncoder#removed}).
+     */
+    final Metrics.Counter unencodableCases;
+    final Metrics.Counter unencodableNoiseProfiles;
+    /** One for every task of this instance: a warning of removed values at most every 10 s. */
+    final PeriodicWarning unencodableWarning = new PeriodicWarning(DecodeProcessor.DEAD_LETTER_WARNING_INTERVAL);
     final Metrics.Counter casesEmitted;
     final Metrics.Counter tombstones;
     final Metrics.Counter signaturesRejected;
@@ -38,6 +46,11 @@ public final class DedupMetrics {
                 + "reason=\"processing\" a processing step failed on the record or its output could not be serialized";
         deadLetters = registry.counter("tapline_dedup_dead_letters_total", deadLettersHelp, "reason", "decode");
         processingDeadLetters = registry.counter("tapline_dedup_dead_letters_total", deadLettersHelp, "reason", "processing");
+        String unencodableHelp = "Stored cases (output=\"case\") and noise profiles (output=\"noise_profile\") that a "
+                + "publication could not encode with their topic's serializer: removed from the store, with a tombstone";
+        unencodableCases = registry.counter("tapline_dedup_unencodable_removed_total", unencodableHelp, "output", "case");
+        unencodableNoiseProfiles = registry.counter("tapline_dedup_unencodable_removed_total", unencodableHelp,
+                "output", "noise_profile");
         casesEmitted = registry.counter("tapline_dedup_cases_emitted_total",
                 "Case records written (new samples, refreshed samples, hit-count updates)");
         tombstones = registry.counter("tapline_dedup_case_tombstones_total", "Case tombstones written for retired signatures");

@@ -49,6 +49,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
 
     private final DedupConfig config;
     private final DedupMetrics metrics;
+    private final OutputEncoder<Case> cases;
     private ProcessorContext<String, Emitted> context;
     private KeyValueStore<String, SignatureState> signatures;
     private KeyValueStore<String, Case> samples;
@@ -63,9 +64,10 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
     /** The first signature the last publication did not reach, where the next goes on; null: from the first. */
     private String resumeAt;
 
-    DedupProcessor(DedupConfig config, DedupMetrics metrics) {
+    DedupProcessor(DedupConfig config, DedupMetrics metrics, OutputEncoder<Case> cases) {
         this.config = config;
         this.metrics = metrics;
+        this.cases = cases;
     }
 
     static String caseId(String signatureId, int slot) {
@@ -127,14 +129,13 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         long at = hit.at();
         eventTime = Math.max(eventTime, at);
         SignatureState state = signatures.get(id);
-        if (state == null) {
+        boolean first = state == null;
+        if (first) {
             if (held >= config.maxSignaturesPerTask()) {
                 metrics.signaturesRejected.inc();
                 return;
             }
             state = SignatureState.first(at);
-            held++;
-            metrics.signatures.incrementAndGet();
         }
         state.hit(at);
         dropExtraSlots(id, state, record.timestamp());
@@ -142,12 +143,37 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
             sample(id, hit.draft(), state, hit.requestFingerprint(), at, record.timestamp());
         }
         signatures.put(id, state);
+        if (first) { // counted once stored: a record whose case cannot be encoded stores no signature
+            held++;
+            metrics.signatures.incrementAndGet();
+        }
     }
 
-    /** Learns noise from the interaction and makes it a sample if a slot is free or expired. */
+    /**
+     * Learns noise from the interaction and makes it a sample if a slot is free or expired.
+     *
+     * @throws UnencodableOutputException when the sample is one the cases topic's serializer cannot encode, before
+     *                                    the record changed anything: the record is dead-lettered
+     *                                    ({@link RecordFailureHandler}), its case stored nowhere. Stored, every later
+     *                                    publication of the signature's hit counts failed on it, failing the stream
+     *                                    thread (a punctuation, no record to set aside) after every restart.
+     */
     private void sample(String id, Case draft, SignatureState state, long fingerprint, long at, long timestamp) {
-        learnNoise(id, draft, state, fingerprint, at);
         int slot = state.slotFor(at, config.samplesPerSignature(), config.sampleTtl().toMillis());
+        Case sample = null;
+        byte[] encoded = null;
+        if (slot >= 0) {
+            sample = Case.newBuilder(draft)
+                    .setCaseId(caseId(id, slot))
+                    .setSampleSlot(slot)
+                    .setHits(state.hits())
+                    .setFirstSeen(Instant.ofEpochMilli(state.firstSeen()))
+                    .setLastSeen(Instant.ofEpochMilli(state.lastSeen()))
+                    .build();
+            // Encoded here rather than in the sink, once: the bytes are what the cases topic gets.
+            encoded = cases.encode(sample.getCaseId(), sample);
+        }
+        learnNoise(id, draft, state, fingerprint, at);
         if (slot < 0) {
             return;
         }
@@ -155,15 +181,8 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         if (unsampled.isPresent()) {
             deleteBaselines(id, unsampled.getAsLong()); // no sample of that request left to pair with
         }
-        Case sample = Case.newBuilder(draft)
-                .setCaseId(caseId(id, slot))
-                .setSampleSlot(slot)
-                .setHits(state.hits())
-                .setFirstSeen(Instant.ofEpochMilli(state.firstSeen()))
-                .setLastSeen(Instant.ofEpochMilli(state.lastSeen()))
-                .build();
         samples.put(sample.getCaseId(), sample);
-        emitCase(sample.getCaseId(), sample, timestamp);
+        emitCase(sample.getCaseId(), encoded, timestamp);
         // The route is alive (at most N samples per signature per TTL): its noise is kept, even without pairs.
         forwardNoise(draft, route -> NoiseObservation.routeSeen(draft.getService(), route), at);
     }
@@ -296,7 +315,19 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
                 sample.setHits(state.hits());
                 sample.setFirstSeen(Instant.ofEpochMilli(state.firstSeen()));
                 sample.setLastSeen(Instant.ofEpochMilli(state.lastSeen()));
-                emitCase(sample.getCaseId(), sample, now);
+                byte[] encoded;
+                try {
+                    encoded = cases.encode(sample.getCaseId(), sample);
+                } catch (UnencodableOutputException e) {
+                    // Stored by a version that did not encode a case before storing it, or refused by the serializer
+                    // since: kept, it would fail every publication. Its case is retired, its slot freed for a new one.
+                    state.dropSlot(slot.slot());
+                    retireCase(entry.key, slot, !state.holdsRequest(slot.requestFingerprint()), now);
+                    cases.removed(sample.getCaseId(), e);
+                    written++;
+                    continue;
+                }
+                emitCase(sample.getCaseId(), encoded, now);
                 written++;
             }
             state.published();
@@ -333,7 +364,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         metrics.tombstones.inc();
     }
 
-    private void emitCase(String caseId, Case value, long timestamp) {
+    private void emitCase(String caseId, byte[] value, long timestamp) {
         context.forward(new Record<String, Emitted>(caseId, new Emitted.CaseOut(value), timestamp));
         metrics.casesEmitted.inc();
     }

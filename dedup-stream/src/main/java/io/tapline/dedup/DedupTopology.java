@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import io.tapline.avro.Case;
+import io.tapline.avro.NoiseProfile;
 import io.tapline.dedup.noise.NoiseObservation;
 import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.noise.RouteNoise;
@@ -55,6 +56,11 @@ public final class DedupTopology {
 
     public static Topology build(DedupConfig config, DedupSerdes serdes, DedupMetrics metrics) {
         Serde<Case> internalCase = CaseSchemas.serde();
+        // Cases and noise profiles are encoded by the steps that write them, with the public topics' serializers, and
+        // written as those bytes: a value the serializer refuses is known there, where a record can be set aside.
+        OutputEncoder<Case> cases = OutputEncoder.cases(serdes.cases().serializer(), config, metrics);
+        OutputEncoder<NoiseProfile> noiseProfiles = OutputEncoder.noiseProfiles(serdes.noise().serializer(), config,
+                metrics);
         Signer signer = new Signer(RouteTemplates.withTemplates(config.routeTemplates()),
                 ValueFields.parse(config.valueFields()));
 
@@ -90,7 +96,7 @@ public final class DedupTopology {
                 .mapValues(value -> ((Routed.Signed) value).hit(), Named.as("signature-hit"))
                 .repartition(pinned(Repartitioned.with(Serdes.String(), new HitSerde(config.hitFormat())).withName("by-signature"),
                         config))
-                .process(() -> new DedupProcessor(config, metrics), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE,
+                .process(() -> new DedupProcessor(config, metrics, cases), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE,
                         BASELINES_STORE)
                 .split(Named.as("dedup-"))
                 .branch((key, value) -> value instanceof Emitted.CaseOut, Branched.as("cases"))
@@ -98,13 +104,13 @@ public final class DedupTopology {
 
         emitted.get("dedup-cases")
                 .mapValues(value -> ((Emitted.CaseOut) value).value(), Named.as("case-value"))
-                .to(config.casesTopic(), Produced.with(Serdes.String(), serdes.cases()).withName("cases"));
+                .to(config.casesTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("cases"));
 
         emitted.get("dedup-noise")
                 .mapValues(value -> ((Emitted.NoiseOut) value).observation(), Named.as("noise-observation"))
                 .repartition(pinned(Repartitioned.with(Serdes.String(), NoiseObservation.serde()).withName("by-route"), config))
-                .process(() -> new NoiseProcessor(config, metrics), Named.as("learn-noise"), NOISE_STORE)
-                .to(config.noiseTopic(), Produced.with(Serdes.String(), serdes.noise()).withName("noise"));
+                .process(() -> new NoiseProcessor(config, metrics, noiseProfiles), Named.as("learn-noise"), NOISE_STORE)
+                .to(config.noiseTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("noise"));
 
         return builder.build();
     }

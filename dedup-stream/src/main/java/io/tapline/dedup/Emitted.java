@@ -1,6 +1,5 @@
 package io.tapline.dedup;
 
-import io.tapline.avro.Case;
 import io.tapline.dedup.noise.NoiseObservation;
 
 /**
@@ -9,8 +8,11 @@ import io.tapline.dedup.noise.NoiseObservation;
  */
 sealed interface Emitted {
 
-    /** A case record; {@code value} null is a tombstone. */
-    record CaseOut(Case value) implements Emitted {
+    /**
+     * A case record, {@code value} the case as the cases topic's serializer wrote it ({@link OutputEncoder}); null is a
+     * tombstone.
+     */
+    record CaseOut(byte[] value) implements Emitted {
     }
 
     record NoiseOut(NoiseObservation observation) implements Emitted {

@@ -36,26 +36,28 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * runs — time for every signature's noise budget to renew and the services to learn their own — and are then retired
  * with a tombstone, together with their counters.
  */
-final class NoiseProcessor implements Processor<String, NoiseObservation, String, NoiseProfile> {
+final class NoiseProcessor implements Processor<String, NoiseObservation, String, byte[]> {
 
     static final int LEGACY_GRACE_TTLS = 2;
 
     private final DedupConfig config;
     private final DedupMetrics metrics;
+    private final OutputEncoder<NoiseProfile> profiles;
     private final Map<String, Integer> noisyByRoute = new HashMap<>();
-    private ProcessorContext<String, NoiseProfile> context;
+    private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, RouteNoise> store;
     private Cancellable punctuator;
     /** Event time of the newest pair counted by this task; restored on start from the stored counters. */
     private long eventTime;
 
-    NoiseProcessor(DedupConfig config, DedupMetrics metrics) {
+    NoiseProcessor(DedupConfig config, DedupMetrics metrics, OutputEncoder<NoiseProfile> profiles) {
         this.config = config;
         this.metrics = metrics;
+        this.profiles = profiles;
     }
 
     @Override
-    public void init(ProcessorContext<String, NoiseProfile> context) {
+    public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(DedupTopology.NOISE_STORE);
         // From the store only: a task initialised again after an aborted transaction (the same processor, its store
@@ -111,7 +113,7 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
                         long grace = LEGACY_GRACE_TTLS * config.sampleTtl().toMillis();
                         updated.add(KeyValue.pair(entry.key, RouteNoise.retiring(now + grace)));
                     } else if (now >= entry.value.retireAt()) {
-                        context.forward(new Record<String, NoiseProfile>(entry.key, null, now));
+                        context.forward(new Record<String, byte[]>(entry.key, null, now));
                         retired.add(entry.key);
                     }
                     continue;
@@ -121,10 +123,7 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
                     entry.value.assumeLastPairAt(newest); // counted before the last pair's time was kept
                     changed = true;
                 } else if (newest - entry.value.lastPairAt() > retention) {
-                    context.forward(new Record<String, NoiseProfile>(entry.key, null, now));
-                    retired.add(entry.key);
-                    Integer before = noisyByRoute.remove(entry.key);
-                    metrics.noisyFields.addAndGet(before == null ? 0 : -before);
+                    retire(entry.key, now, retired);
                     metrics.noiseProfilesRetired.inc();
                     continue;
                 }
@@ -135,7 +134,17 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
                     continue;
                 }
                 NoiseProfile profile = entry.value.profile(config.noiseRule(), Instant.ofEpochMilli(now));
-                context.forward(new Record<>(entry.key, profile, now));
+                byte[] encoded;
+                try {
+                    encoded = profiles.encode(entry.key, profile);
+                } catch (UnencodableOutputException e) {
+                    // Kept, the counters would make the same profile, failing every publication (a punctuation, no
+                    // record to set aside) after every restart: they are removed, the route's last profile retired.
+                    retire(entry.key, now, retired);
+                    profiles.removed(entry.key, e);
+                    continue;
+                }
+                context.forward(new Record<>(entry.key, encoded, now));
                 metrics.noiseProfiles.inc();
                 Integer before = noisyByRoute.put(entry.key, profile.getFields().size());
                 metrics.noisyFields.addAndGet(profile.getFields().size() - (before == null ? 0 : before));
@@ -147,6 +156,14 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
             store.put(entry.key, entry.value);
         }
         retired.forEach(store::delete);
+    }
+
+    /** Tombstones the profile of {@code key} and adds its counters to those {@code retired}. */
+    private void retire(String key, long now, List<String> retired) {
+        context.forward(new Record<String, byte[]>(key, null, now));
+        retired.add(key);
+        Integer before = noisyByRoute.remove(key);
+        metrics.noisyFields.addAndGet(before == null ? 0 : -before);
     }
 
     @Override

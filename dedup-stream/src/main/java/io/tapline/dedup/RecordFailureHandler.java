@@ -18,9 +18,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * <p>Only the record's failures are dead-lettered: a {@link RuntimeException} with no {@link KafkaException} (thus no
  * {@code StreamsException}, {@code ProcessorStateException}, {@code TaskMigratedException}, {@code
  * SerializationException}) and no {@link Error} among its causes, and no failure of the schema registry that is not the
- * record's ({@link SchemaRegistryException#recordAtFault}). Those, and failures in a punctuation (no record to set
- * aside), fail the stream thread as before: dead-lettering every record while a disk is full or the registry is down
- * would empty the pipeline into the dead-letter topic.
+ * record's ({@link SchemaRegistryException#recordAtFault}); or the record's case that the cases topic's serializer
+ * cannot encode ({@link UnencodableOutputException}, thrown before the case is stored). Other failures, and failures
+ * in a punctuation (no record to set aside), fail the stream thread as before: dead-lettering every record while a
+ * disk is full or the registry is down would empty the pipeline into the dead-letter topic.
  *
  * <p>The dead letter ({@link RecordDeadLetters}, error {@code processing failed in <step>: <class>: <message>...}) is
  * returned to Kafka Streams (KIP-1034), which writes it in the task's transaction.
@@ -50,9 +51,13 @@ public final class RecordFailureHandler implements ProcessingExceptionHandler {
 
     /**
      * Whether a processing step's {@code failure} is the record's: a {@link RuntimeException} with no
-     * {@link KafkaException} nor {@link Error} among its causes, and no registry failure that is not the record's.
+     * {@link KafkaException} nor {@link Error} among its causes, and no registry failure that is not the record's; or
+     * its output (a case) that the output topic's serializer cannot encode ({@link UnencodableOutputException}).
      */
     static boolean recordAtFault(Throwable failure) {
+        if (failure instanceof UnencodableOutputException) {
+            return true; // its cause, a SerializationException, was judged the record's when it was thrown
+        }
         return failure instanceof RuntimeException
                 && !RecordDeadLetters.anyCause(failure, t -> t instanceof KafkaException || t instanceof Error)
                 && SchemaRegistryException.recordAtFault(failure);

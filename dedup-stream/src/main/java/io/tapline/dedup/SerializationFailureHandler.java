@@ -13,7 +13,8 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
 
 /**
  * Kafka Streams' {@code production.exception.handler} for the dedup topology: a record whose output a sink cannot
- * serialize (the cases serializer failing to encode one case, say) is a dead letter, written in the task's transaction
+ * serialize (a repartition record, say; cases and noise profiles are encoded by their steps, {@link OutputEncoder},
+ * which judges a failure with {@link #recordAtFault}) is a dead letter, written in the task's transaction
  * ({@link RecordDeadLetters}, error {@code serializing the <key|value> for <topic> failed in <sink>: <class>:
  * <message>...}), and the stream goes on. Kafka Streams' default handler failed the stream thread on it, its
  * replacement read the same record and failed again, until the restart budget shut the job down.
@@ -23,8 +24,9 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
  * schema is its record class's, not the record's, so any registry failure (unreachable, refusing access, even "subject
  * not found" when schemas are not registered automatically) would fail every record alike: dead-lettering them would
  * empty the pipeline into the dead-letter topic. Those, and a failure in a punctuation (a publication: no record to set
- * aside), fail the stream thread as before. A {@link ClassCastException} in a serializer never reaches this handler
- * (Kafka Streams takes it for a wrong serde and fails the stream thread).
+ * aside), fail the stream thread as before. A {@link ClassCastException} in a sink's serializer never reaches this
+ * handler (Kafka Streams takes it for a wrong serde and fails the stream thread); {@link OutputEncoder} catches one of
+ * the cases and noise serializers.
  *
  * <p>Errors of sending serialized records ({@link #handleError}) are left to {@link DefaultProductionExceptionHandler}:
  * retried when retriable, else the stream thread fails.

@@ -456,14 +456,15 @@ class DedupTopologyTest {
     }
 
     /**
-     * A case the cases serializer cannot encode (here one of route {@code /poison}) failed the stream thread: Kafka
-     * Streams' default production exception handler fails on every serialization error, and the replaced thread read
-     * the same record and failed again. Now the record is a dead letter, written in the task's transaction, and the
-     * stream goes on. The record is the dedup step's input, the repartition record: its bytes are kept, though the
-     * step had stored the sample (a changelog write) before the case failed.
+     * A case the cases serializer cannot encode (here one of route {@code /poison}) was stored as a sample before the
+     * sink failed on it; the record was dead-lettered, but the next publication of hit counts (a punctuation: no record
+     * to set aside) wrote the stored case again and failed the stream thread, after every restart, until the restart
+     * budget shut the job down. Now the dedup step encodes the case before it stores anything of the record: the record
+     * is a dead letter (the repartition record, its bytes kept: nothing was written for it), the case is stored
+     * nowhere, and the publications go on.
      */
     @Test
-    void shouldDeadLetterARecordWhoseCaseCannotBeSerializedAndGoOn() {
+    void shouldDeadLetterARecordWhoseCaseCannotBeEncodedWithoutStoringIt() {
         serdes = new DedupSerdes(serdes.interaction(), failingToEncode(serdes.cases(), "/poison"), serdes.noise());
         start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
         Interaction poison = Interactions.get("/poison").at(T0).json("{}").build();
@@ -473,19 +474,133 @@ class DedupTopologyTest {
 
         List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
         assertEquals(1, dead.size());
+        String signatureId = Signer.defaults().sign(poison).id();
         String error = DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR);
-        assertEquals("serializing the value for tapline.cases failed in cases: "
+        assertEquals("processing failed in dedup: io.tapline.dedup.UnencodableOutputException: case " + signatureId
+                + "-0 cannot be encoded for tapline.cases <- caused by "
                 + "org.apache.kafka.common.errors.SerializationException: cannot encode io.tapline.avro.Case <- caused by "
                 + "java.lang.NullPointerException: null in a required field", error);
         assertEquals("dedup-test-by-signature-repartition",
                 DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
-        assertEquals(Signer.defaults().sign(poison).id(), new String(dead.get(0).key(), StandardCharsets.UTF_8),
+        assertEquals(signatureId, new String(dead.get(0).key(), StandardCharsets.UTF_8),
                 "the repartition record's key, the signature id");
         assertTrue(dead.get(0).value() != null && dead.get(0).value().length > 0, "the repartition record's value");
         assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
         assertEquals(List.of(after.getId()), cases.readValuesToList().stream().map(c -> c.getSample().getId()).toList(),
                 "the stream goes on");
         assertEquals(1, metrics.processingDeadLetters.value());
+        assertEquals(Set.of(Signer.defaults().sign(after).id() + "-0"),
+                copy(driver.getKeyValueStore(DedupTopology.SAMPLES_STORE)).keySet(), "the poisoned case is not stored");
+        assertNull(driver.getKeyValueStore(DedupTopology.SIGNATURES_STORE).get(signatureId));
+        assertEquals(1, metrics.signatures());
+
+        send(owner(1, T0.plusSeconds(1)).build());
+        cases.readRecordsToList();
+        driver.advanceWallClockTime(PUBLISH); // failed the stream thread on the stored poisoned case
+        List<Case> published = cases.readValuesToList();
+        assertEquals(List.of(2L, 2L), published.stream().map(Case::getHits).toList(), "the hit counts are published");
+        assertEquals(0, metrics.unencodableCases.value(), "no stored case was removed");
+    }
+
+    /**
+     * A case stored by a release that did not encode it before storing it (or one the serializer refuses since) would
+     * fail every publication. The publication removes it: its stored sample is deleted, its case tombstoned and its
+     * slot freed for a new sample, counted in {@code tapline_dedup_unencodable_removed_total}; the other cases are
+     * published and the stream thread goes on.
+     */
+    @Test
+    void shouldRemoveAStoredCaseThatCannotBeEncodedInsteadOfFailingEveryPublication() {
+        Interaction poison = Interactions.get("/poison").at(T0).json("{}").build();
+        send(poison);
+        send(owner(1, T0).build());
+        Map<String, SignatureState> signatureStates = copy(driver.getKeyValueStore(DedupTopology.SIGNATURES_STORE));
+        Map<String, Case> sampleCases = copy(driver.getKeyValueStore(DedupTopology.SAMPLES_STORE));
+        assertEquals(2, sampleCases.size());
+
+        serdes = new DedupSerdes(serdes.interaction(), failingToEncode(serdes.cases(), "/poison"), serdes.noise());
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
+        KeyValueStore<String, SignatureState> signatureStore = driver.getKeyValueStore(DedupTopology.SIGNATURES_STORE);
+        KeyValueStore<String, Case> sampleStore = driver.getKeyValueStore(DedupTopology.SAMPLES_STORE);
+        signatureStates.forEach(signatureStore::put); // dirty: their counters are published next
+        sampleCases.forEach(sampleStore::put);
+        String poisoned = Signer.defaults().sign(poison).id();
+        send(Interactions.get("/vets").at(T0).build()); // moves event time on
+        cases.readRecordsToList();
+
+        driver.advanceWallClockTime(PUBLISH); // failed the stream thread, at every publication after every restart
+        List<TestRecord<String, Case>> published = cases.readRecordsToList();
+        assertEquals(List.of(poisoned + "-0"), tombstones(published));
+        assertEquals(List.of("/owners/{id}", "/vets"), published.stream().filter(r -> r.value() != null)
+                .map(r -> r.value().getParts().getRouteTemplate()).sorted().toList());
+        assertNull(sampleStore.get(poisoned + "-0"));
+        assertEquals(List.of(), signatureStore.get(poisoned).slots(), "the slot is free for a new sample");
+        assertEquals(1, metrics.unencodableCases.value());
+        assertTrue(dlq.isEmpty(), "no record to set aside");
+
+        driver.advanceWallClockTime(PUBLISH);
+        assertTrue(cases.readRecordsToList().isEmpty(), "removed once");
+        assertEquals(1, metrics.unencodableCases.value());
+    }
+
+    /**
+     * A {@code ClassCastException} of the cases serializer (Avro's for a field of the wrong type) never reached the
+     * production exception handler: Kafka Streams took it for a wrong serde and failed the stream thread. The dedup step
+     * encodes the case itself now, and the record is a dead letter as for any other failure to encode.
+     */
+    @Test
+    void shouldDeadLetterARecordWhoseCaseTheSerializerFailsOnWithAClassCastException() {
+        org.apache.kafka.common.serialization.Serde<Case> real = serdes.cases();
+        serdes = new DedupSerdes(serdes.interaction(), failingToEncode(real, c -> "/poison".equals(c.getParts()
+                .getRouteTemplate()), () -> new ClassCastException("value 7 (a java.lang.Integer) is not a string "
+                + "in field service")), serdes.noise());
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
+        send(Interactions.get("/poison").at(T0).json("{}").build());
+        Interaction after = owner(1, T0).build();
+        send(after);
+
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(1, dead.size());
+        String error = DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR);
+        assertTrue(error.startsWith("processing failed in dedup: io.tapline.dedup.UnencodableOutputException: ")
+                && error.endsWith("<- caused by java.lang.ClassCastException: value 7 (a java.lang.Integer) is not a "
+                + "string in field service"), error);
+        assertEquals(List.of(after.getId()), cases.readValuesToList().stream().map(c -> c.getSample().getId()).toList());
+    }
+
+    /**
+     * A noise profile the noise serializer cannot encode failed the stream thread at every publication (profiles are
+     * only written there, where no record can be set aside), after every restart. The publication now removes the
+     * route's counters and tombstones its profile, counted in {@code tapline_dedup_unencodable_removed_total}; the other
+     * routes' profiles are published.
+     */
+    @Test
+    void shouldRemoveANoiseProfileThatCannotBeEncodedInsteadOfFailingEveryPublication() {
+        org.apache.kafka.common.serialization.Serde<NoiseProfile> real = serdes.noise();
+        serdes = new DedupSerdes(serdes.interaction(), serdes.cases(), failingToEncode(real,
+                p -> p.getRoute().equals("GET /owners/{id}"), () -> new org.apache.kafka.common.errors
+                        .SerializationException("cannot encode io.tapline.avro.NoiseProfile",
+                        new NullPointerException("null in a required field"))));
+        start(DedupConfig.defaults().withSampling(3, Duration.ofHours(24), Duration.ofDays(7), PUBLISH));
+        for (int i = 0; i < 3; i++) {
+            send(Interactions.get("/owners/7").at(T0.plusSeconds(i)).json("{\"id\":7,\"at\":" + i + "}").build());
+            send(Interactions.get("/vets").at(T0.plusSeconds(i)).json("{\"at\":" + i + "}").build());
+        }
+
+        driver.advanceWallClockTime(PUBLISH); // failed the stream thread, at every publication after every restart
+        Map<String, NoiseProfile> published = new TreeMap<>();
+        noise.readRecordsToList().forEach(r -> published.put(r.key(), r.value()));
+        assertEquals(Set.of("petclinic GET /owners/{id}", "petclinic GET /vets"), published.keySet());
+        assertNull(published.get("petclinic GET /owners/{id}"), "the route's profile is retired");
+        assertEquals(2, published.get("petclinic GET /vets").getComparedPairs());
+        assertNull(driver.getKeyValueStore(DedupTopology.NOISE_STORE).get("petclinic GET /owners/{id}"),
+                "its counters are removed");
+        assertEquals(1, metrics.unencodableNoiseProfiles.value());
+        assertTrue(dlq.isEmpty(), "no record to set aside");
+
+        send(Interactions.get("/owners/7").at(T0.plusSeconds(5)).json("{\"id\":7,\"at\":5}").build());
+        driver.advanceWallClockTime(PUBLISH); // learned again, and removed again: the stream goes on
+        assertEquals(2, metrics.unencodableNoiseProfiles.value());
+        assertTrue(dlq.isEmpty());
     }
 
     /**
@@ -510,10 +625,18 @@ class DedupTopologyTest {
     /** {@code real}, but its serializer fails to encode the cases of {@code route} as Avro does a null in a required field. */
     private static org.apache.kafka.common.serialization.Serde<Case> failingToEncode(
             org.apache.kafka.common.serialization.Serde<Case> real, String route) {
-        org.apache.kafka.common.serialization.Serializer<Case> failing = (topic, value) -> {
-            if (value != null && route.equals(value.getParts().getRouteTemplate())) {
-                throw new org.apache.kafka.common.errors.SerializationException("cannot encode io.tapline.avro.Case",
-                        new NullPointerException("null in a required field"));
+        return failingToEncode(real, value -> route.equals(value.getParts().getRouteTemplate()),
+                () -> new org.apache.kafka.common.errors.SerializationException("cannot encode io.tapline.avro.Case",
+                        new NullPointerException("null in a required field")));
+    }
+
+    /** {@code real}, but its serializer throws {@code failure} for the values {@code poisoned} accepts. */
+    private static <T> org.apache.kafka.common.serialization.Serde<T> failingToEncode(
+            org.apache.kafka.common.serialization.Serde<T> real, java.util.function.Predicate<T> poisoned,
+            java.util.function.Supplier<RuntimeException> failure) {
+        org.apache.kafka.common.serialization.Serializer<T> failing = (topic, value) -> {
+            if (value != null && poisoned.test(value)) {
+                throw failure.get();
             }
             return real.serializer().serialize(topic, value);
         };

@@ -40,7 +40,8 @@ class PublishBudgetTest {
         store(context, DedupTopology.SAMPLES_STORE, CaseSchemas.serde());
         store(context, DedupTopology.BASELINES_STORE, ResponseFields.serde());
         DedupMetrics metrics = DedupMetrics.detached();
-        DedupProcessor processor = new DedupProcessor(config, metrics);
+        DedupProcessor processor = new DedupProcessor(config, metrics,
+                OutputEncoder.cases(CaseSchemas.serde().serializer(), config, metrics));
         processor.init(context);
         long at = NOW.toEpochMilli();
         List<String> ids = new java.util.ArrayList<>();

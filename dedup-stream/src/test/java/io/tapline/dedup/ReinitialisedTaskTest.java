@@ -4,7 +4,6 @@ import static io.tapline.dedup.testing.ProcessorStores.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import io.tapline.avro.NoiseProfile;
 import io.tapline.dedup.noise.NoiseObservation;
 import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.noise.RouteNoise;
@@ -42,7 +41,8 @@ class ReinitialisedTaskTest {
         committed.published();
         signatures.put("s", committed);
 
-        DedupProcessor processor = new DedupProcessor(CONFIG, DedupMetrics.detached());
+        DedupProcessor processor = new DedupProcessor(CONFIG, DedupMetrics.detached(),
+                OutputEncoder.cases(CaseSchemas.serde().serializer(), CONFIG, DedupMetrics.detached()));
         processor.init(context);
         // A hit 3 h later (over the 2 h retention) on another signature, in a transaction that is then aborted.
         processor.process(new Record<>("x", Hit.counted(T0.plus(Duration.ofHours(3)).toEpochMilli(), 1L),
@@ -59,10 +59,10 @@ class ReinitialisedTaskTest {
 
     @Test
     void shouldMeasureNoiseRetirementAgainstTheCommittedStateAfterAnAbortedTransaction() {
-        MockProcessorContext<String, NoiseProfile> context = new MockProcessorContext<>();
+        MockProcessorContext<String, byte[]> context = new MockProcessorContext<>();
         KeyValueStore<String, RouteNoise> noise = store(context, DedupTopology.NOISE_STORE, RouteNoise.serde());
         NoiseProcessor processor = new NoiseProcessor(CONFIG.withSampling(3, Duration.ofHours(1), Duration.ofHours(2),
-                Duration.ofSeconds(10)), DedupMetrics.detached());
+                Duration.ofSeconds(10)), DedupMetrics.detached(), StoredFutureEventTimeTest.profiles());
         processor.init(context);
         NoiseObservation pair = new NoiseObservation("shop", "GET /a", List.of("$.x"), List.of());
         processor.process(new Record<>("shop GET /a", pair, T0.toEpochMilli()));

@@ -8,6 +8,7 @@ import io.tapline.avro.NoiseProfile;
 import io.tapline.dedup.noise.NoiseObservation;
 import io.tapline.dedup.noise.ResponseFields;
 import io.tapline.dedup.noise.RouteNoise;
+import io.tapline.dedup.state.AvroBinarySerde;
 import io.tapline.dedup.state.CaseSchemas;
 import io.tapline.dedup.state.SignatureState;
 import io.tapline.dedup.state.SignatureStateSerde;
@@ -43,7 +44,8 @@ class StoredFutureEventTimeTest {
         signatures.put("ahead", published(NEXT_YEAR));
         signatures.put("today", published(NOW));
 
-        DedupProcessor processor = new DedupProcessor(CONFIG, DedupMetrics.detached());
+        DedupProcessor processor = new DedupProcessor(CONFIG, DedupMetrics.detached(),
+                OutputEncoder.cases(CaseSchemas.serde().serializer(), CONFIG, DedupMetrics.detached()));
         processor.init(context);
         processor.publish(NOW.toEpochMilli());
         assertEquals(List.of(), context.forwarded(), "nothing was last seen a retention before the job's clock");
@@ -57,16 +59,22 @@ class StoredFutureEventTimeTest {
 
     @Test
     void shouldNotRetireRoutesAgainstAStoredPairFarAheadOfTheClock() {
-        MockProcessorContext<String, NoiseProfile> context = new MockProcessorContext<>();
+        MockProcessorContext<String, byte[]> context = new MockProcessorContext<>();
         KeyValueStore<String, RouteNoise> noise = store(context, DedupTopology.NOISE_STORE, RouteNoise.serde());
         noise.put("shop GET /a", paired("GET /a", NEXT_YEAR));
         noise.put("shop GET /b", paired("GET /b", NOW));
 
-        NoiseProcessor processor = new NoiseProcessor(CONFIG, DedupMetrics.detached());
+        NoiseProcessor processor = new NoiseProcessor(CONFIG, DedupMetrics.detached(), profiles());
         processor.init(context);
         processor.publish(NOW.toEpochMilli());
         assertEquals(List.of(), context.forwarded(), "GET /b was paired now: its profile stays");
         assertNotNull(noise.get("shop GET /b"));
+    }
+
+    /** Noise profiles encoded as Avro (single-object encoding), without a registry. */
+    static OutputEncoder<NoiseProfile> profiles() {
+        return OutputEncoder.noiseProfiles(new AvroBinarySerde<>(NoiseProfile.getEncoder(), NoiseProfile.getDecoder())
+                .serializer(), CONFIG, DedupMetrics.detached());
     }
 
     /** Counters of a route of {@code shop} with one pair at {@code at}, published. */

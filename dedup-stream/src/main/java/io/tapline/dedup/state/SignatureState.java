@@ -139,6 +139,14 @@ public final class SignatureState {
         return dropped;
     }
 
+    /**
+     * Drops one slot (its sample could not be published), freeing it for a new sample. Leaves the counters and the
+     * dirty flag alone.
+     */
+    public void dropSlot(int slot) {
+        slots.removeIf(s -> s.slot() == slot);
+    }
+
     /** Whether a remaining slot holds a sample of the request with this fingerprint. */
     public boolean holdsRequest(long requestFingerprint) {
         for (Slot s : slots) {
