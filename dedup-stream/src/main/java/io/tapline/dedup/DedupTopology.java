@@ -138,8 +138,6 @@ public final class DedupTopology {
     @SuppressWarnings("deprecation")
     public static void deadLetterRecordFailures(Properties props, DedupConfig config, DedupMetrics metrics) {
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, RecordFailureHandler.class);
-        // The topology has no global store; the setting's future default, which also spares a warning at every start.
-        props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         if (!props.containsKey(StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)) {
             props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SerializationFailureHandler.class);
         }
@@ -181,6 +179,9 @@ public final class DedupTopology {
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
         // All RocksDB stores of the process share one bounded off-heap budget (BoundedRocksDbMemory.MAX_BYTES).
         props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class);
+        // The topology has no global store; the setting's future default. Here, not with the handlers, as every
+        // reading of these settings (the repartition topics' pinning reads them first) warns without it.
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         overrides.forEach(props::put);
         return props;
     }
