@@ -10,6 +10,7 @@ import io.tapline.logging.PeriodicWarning;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
 import io.tapline.topics.TaplineTopics;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -67,6 +68,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
      */
     static final int CHECKED_VALUE_BYTES = TaplineTopics.INTERACTION_MAX_BYTES / 4;
     private static final Serde<Case> DRAFT = CaseSchemas.serde();
+    private static final byte[] SOURCE_BYTES = RecordDeadLetters.SOURCE.getBytes(StandardCharsets.UTF_8);
 
     private final Deserializer<Interaction> deserializer;
     private final Signer signer;
@@ -205,6 +207,7 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Routed>
                 meta.offset(), record.key(), record.value(), reason, COMPONENT);
         Headers out = record.headers();
         dead.headers().forEach(h -> out.add(h));
+        out.add(RecordDeadLetters.BYTES, SOURCE_BYTES);
         metrics.deadLetters.inc();
         warnOfDeadLetter(deadLetterWarning, config.dlqTopic(), meta.topic(), meta.partition(), meta.offset(), reason);
         context.forward(new Record<String, Routed>(null, new Routed.Dead(dead.key(), dead.value()),

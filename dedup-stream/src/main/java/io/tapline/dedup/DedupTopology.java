@@ -50,6 +50,10 @@ public final class DedupTopology {
     public static final String NOISE_STORE = "dedup-noise";
     /** Per signature and identical request, the latest response compared for noise (its baseline). */
     public static final String BASELINES_STORE = "dedup-baselines";
+    /** The steps' names: the processor node ids Kafka Streams gives the exception handlers. */
+    static final String DECODE_STEP = "decode-and-sign";
+    static final String DEDUP_STEP = "dedup";
+    static final String NOISE_STEP = "learn-noise";
 
     private DedupTopology() {
     }
@@ -82,7 +86,7 @@ public final class DedupTopology {
         Map<String, KStream<String, Routed>> decoded = builder
                 .stream(config.inputTopic(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("interactions"))
                 .process(() -> new DecodeProcessor(serdes.interaction().deserializer(), signer, config, metrics,
-                                metrics.deadLetterWarning, unknownSchemaIds), Named.as("decode-and-sign"))
+                                metrics.deadLetterWarning, unknownSchemaIds), Named.as(DECODE_STEP))
                 .split(Named.as("decoded-"))
                 .branch((key, value) -> value instanceof Routed.Dead, Branched.as("dead"))
                 .defaultBranch(Branched.as("signed"));
@@ -96,7 +100,7 @@ public final class DedupTopology {
                 .mapValues(value -> ((Routed.Signed) value).hit(), Named.as("signature-hit"))
                 .repartition(pinned(Repartitioned.with(Serdes.String(), new HitSerde(config.hitFormat())).withName("by-signature"),
                         config))
-                .process(() -> new DedupProcessor(config, metrics, cases), Named.as("dedup"), SIGNATURES_STORE, SAMPLES_STORE,
+                .process(() -> new DedupProcessor(config, metrics, cases), Named.as(DEDUP_STEP), SIGNATURES_STORE, SAMPLES_STORE,
                         BASELINES_STORE)
                 .split(Named.as("dedup-"))
                 .branch((key, value) -> value instanceof Emitted.CaseOut, Branched.as("cases"))
@@ -109,7 +113,7 @@ public final class DedupTopology {
         emitted.get("dedup-noise")
                 .mapValues(value -> ((Emitted.NoiseOut) value).observation(), Named.as("noise-observation"))
                 .repartition(pinned(Repartitioned.with(Serdes.String(), NoiseObservation.serde()).withName("by-route"), config))
-                .process(() -> new NoiseProcessor(config, metrics, noiseProfiles), Named.as("learn-noise"), NOISE_STORE)
+                .process(() -> new NoiseProcessor(config, metrics, noiseProfiles), Named.as(NOISE_STEP), NOISE_STORE)
                 .to(config.noiseTopic(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName("noise"));
 
         return builder.build();
@@ -141,7 +145,7 @@ public final class DedupTopology {
         if (!props.containsKey(StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)) {
             props.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SerializationFailureHandler.class);
         }
-        props.put(RecordDeadLetters.CONFIG, new RecordDeadLetters(config.dlqTopic(), metrics));
+        props.put(RecordDeadLetters.CONFIG, RecordDeadLetters.of(config, metrics));
     }
 
     /**

@@ -24,7 +24,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * disk is full or the registry is down would empty the pipeline into the dead-letter topic.
  *
  * <p>The dead letter ({@link RecordDeadLetters}, error {@code processing failed in <step>: <class>: <message>...}) is
- * returned to Kafka Streams (KIP-1034), which writes it in the task's transaction.
+ * returned to Kafka Streams (KIP-1034), which writes it in the task's transaction. It carries the source record's bytes,
+ * or, when Kafka Streams no longer holds them, the failing step's input record encoded again (header
+ * {@value RecordDeadLetters#BYTES}).
  */
 public final class RecordFailureHandler implements ProcessingExceptionHandler {
 
@@ -46,7 +48,7 @@ public final class RecordFailureHandler implements ProcessingExceptionHandler {
             return Response.fail(); // a punctuation, or a failure of Kafka, state or the registry
         }
         String reason = REASON_PREFIX + context.processorNodeId() + ": " + DeadLetters.describe(exception);
-        return Response.resume(List.of(deadLetters.deadLetter(context, reason)));
+        return Response.resume(List.of(deadLetters.deadLetter(context, reason, record)));
     }
 
     /**

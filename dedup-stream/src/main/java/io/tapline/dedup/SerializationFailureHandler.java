@@ -17,7 +17,9 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
  * which judges a failure with {@link #recordAtFault}) is a dead letter, written in the task's transaction
  * ({@link RecordDeadLetters}, error {@code serializing the <key|value> for <topic> failed in <sink>: <class>:
  * <message>...}), and the stream goes on. Kafka Streams' default handler failed the stream thread on it, its
- * replacement read the same record and failed again, until the restart budget shut the job down.
+ * replacement read the same record and failed again, until the restart budget shut the job down. Kafka Streams does
+ * not give this handler the step's input record: when it no longer holds the source record's bytes (a sink after a
+ * sibling sink of the same forward; the dedup topology has none), the dead letter has neither key nor value.
  *
  * <p>Only the record's failures: a {@link RuntimeException} with no {@link Error}, no {@link KafkaException} other than
  * a {@link SerializationException}, and no {@link SchemaRegistryException} at all among its causes. A serializer's

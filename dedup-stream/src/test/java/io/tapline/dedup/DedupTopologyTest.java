@@ -316,6 +316,8 @@ class DedupTopologyTest {
         assertTrue(DeadLetters.header(dead.get(1).headers(), DeadLetters.ERROR).contains("schema id 32639"),
                 DeadLetters.header(dead.get(1).headers(), DeadLetters.ERROR));
         assertEquals("dedup-stream", DeadLetters.header(dead.get(1).headers(), DeadLetters.COMPONENT));
+        assertEquals("source", DeadLetters.header(dead.get(1).headers(), RecordDeadLetters.BYTES),
+                "the record's own bytes, and the dead letter says so");
         assertTrue(DeadLetters.header(dead.get(2).headers(), DeadLetters.ERROR).contains("declares a string of "
                 + (Integer.MAX_VALUE - 10) + " bytes"), DeadLetters.header(dead.get(2).headers(), DeadLetters.ERROR));
         assertEquals(1, cases.readRecordsToList().size(), "the stream continues after bad records");
@@ -398,6 +400,7 @@ class DedupTopologyTest {
         assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_PARTITION));
         assertEquals("1", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
         assertEquals("dedup-stream", DeadLetters.header(dead.get(0).headers(), DeadLetters.COMPONENT));
+        assertEquals("source", DeadLetters.header(dead.get(0).headers(), RecordDeadLetters.BYTES));
         String error = DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR);
         assertTrue(error.startsWith("processing failed in decode-and-sign: java.lang.IllegalArgumentException: "
                 + "unexpected input"), error);
@@ -485,6 +488,8 @@ class DedupTopologyTest {
         assertEquals(signatureId, new String(dead.get(0).key(), StandardCharsets.UTF_8),
                 "the repartition record's key, the signature id");
         assertTrue(dead.get(0).value() != null && dead.get(0).value().length > 0, "the repartition record's value");
+        assertEquals("source", DeadLetters.header(dead.get(0).headers(), RecordDeadLetters.BYTES),
+                "the repartition record's bytes as read");
         assertEquals("0", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
         assertEquals(List.of(after.getId()), cases.readValuesToList().stream().map(c -> c.getSample().getId()).toList(),
                 "the stream goes on");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tapline.dedup.noise.NoiseObservation;
 import io.tapline.registry.SchemaRegistryException;
 import io.tapline.topics.DeadLetters;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +38,7 @@ class RecordFailureHandlerTest {
 
     @BeforeEach
     void configure() {
-        handler.configure(Map.of(RecordDeadLetters.CONFIG, new RecordDeadLetters("tapline.dlq", metrics)));
+        handler.configure(Map.of(RecordDeadLetters.CONFIG, RecordDeadLetters.of(DedupConfig.defaults(), metrics)));
     }
 
     @Test
@@ -78,6 +79,7 @@ class RecordFailureHandlerTest {
         assertEquals("3", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_PARTITION));
         assertEquals("42", DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_OFFSET));
         assertEquals("dedup-stream", DeadLetters.header(dead.get(0).headers(), DeadLetters.COMPONENT));
+        assertEquals("source", DeadLetters.header(dead.get(0).headers(), RecordDeadLetters.BYTES));
         assertEquals("processing failed in learn-noise: java.lang.NumberFormatException: For input string: "
                 + "\"1e-2147483648\"", DeadLetters.header(dead.get(0).headers(), DeadLetters.ERROR));
         assertEquals(1, metrics.processingDeadLetters.value());
@@ -86,15 +88,31 @@ class RecordFailureHandlerTest {
     }
 
     @Test
-    void shouldSayWhenKafkaStreamsNoLongerHeldTheRecordsBytes() {
+    void shouldSayWhenKafkaStreamsNoLongerHeldTheRecordsBytesAndTheStepsInputCannotBeEncoded() {
         Response response = handler.handleError(
-                context("dedup-test-by-signature-repartition", 0, 5L, new RecordHeaders(), null, null),
-                new Record<>("sig", "hit", 7L), new IllegalStateException("bug"));
+                context("dedup-test-by-route-repartition", 0, 5L, new RecordHeaders(), null, null),
+                new Record<>("sig", "not a noise observation", 7L), new IllegalStateException("bug"));
         assertEquals(Result.RESUME, response.result());
         ProducerRecord<byte[], byte[]> dead = response.deadLetterQueueRecords().get(0);
+        assertNull(dead.key());
         assertNull(dead.value());
+        assertEquals("none", DeadLetters.header(dead.headers(), RecordDeadLetters.BYTES));
         assertTrue(DeadLetters.header(dead.headers(), DeadLetters.ERROR).startsWith("(record bytes not kept"),
                 DeadLetters.header(dead.headers(), DeadLetters.ERROR));
+    }
+
+    @Test
+    void shouldEncodeTheStepsInputAgainWhenKafkaStreamsNoLongerHeldTheRecordsBytes() {
+        NoiseObservation observation = new NoiseObservation("petclinic", "GET /vets", List.of("$.at"), List.of("$.at"));
+        Response response = handler.handleError(
+                context("dedup-test-by-route-repartition", 0, 5L, new RecordHeaders(), null, null),
+                new Record<>("petclinic GET /vets", observation, 7L), new IllegalStateException("bug"));
+        ProducerRecord<byte[], byte[]> dead = response.deadLetterQueueRecords().get(0);
+        assertArrayEquals("petclinic GET /vets".getBytes(StandardCharsets.UTF_8), dead.key());
+        assertEquals(observation, NoiseObservation.serde().deserializer().deserialize("t", dead.value()));
+        assertEquals("step-input", DeadLetters.header(dead.headers(), RecordDeadLetters.BYTES));
+        assertEquals(RecordDeadLetters.BYTES_REENCODED + "processing failed in learn-noise: "
+                + "java.lang.IllegalStateException: bug", DeadLetters.header(dead.headers(), DeadLetters.ERROR));
     }
 
     @Test

@@ -33,7 +33,7 @@ class SerializationFailureHandlerTest {
 
     @BeforeEach
     void configure() {
-        handler.configure(Map.of(RecordDeadLetters.CONFIG, new RecordDeadLetters("tapline.dlq", metrics)));
+        handler.configure(Map.of(RecordDeadLetters.CONFIG, RecordDeadLetters.of(DedupConfig.defaults(), metrics)));
     }
 
     @Test
