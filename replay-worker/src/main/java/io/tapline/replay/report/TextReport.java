@@ -6,6 +6,9 @@ import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.Locale;
 
 /**
@@ -66,13 +69,19 @@ public final class TextReport {
         }
     }
 
-    /** A share as a percentage: one decimal ({@code 25.0%}), more where that would round a non-zero share to 0. */
+    /**
+     * A share as a percentage: one decimal ({@code 25.0%}), two significant digits where that would round a non-zero
+     * share to 0 ({@code 0.030%}), always as a plain decimal: one failed request in ten million is {@code 0.000010%}
+     * (before, {@code %.2g} wrote it {@code 1.0e-05%}).
+     */
     public static String percent(double share) {
         double p = 100 * share;
         if (p == 0 || p >= 0.1) {
             return String.format(Locale.ROOT, "%.1f%%", p);
         }
-        return String.format(Locale.ROOT, "%.2g%%", p);
+        BigDecimal rounded = BigDecimal.valueOf(p).round(new MathContext(2, RoundingMode.HALF_UP));
+        // 0.03 holds one significant digit: written 0.030, as %.2g wrote it
+        return rounded.setScale(rounded.scale() + 2 - rounded.precision(), RoundingMode.UNNECESSARY).toPlainString() + "%";
     }
 
     /**

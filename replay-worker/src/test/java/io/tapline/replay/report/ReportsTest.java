@@ -268,6 +268,26 @@ class ReportsTest {
         assertTrue(FailOn.parse("share:0.2", true).violation(r.summary()).contains("100 of 400 requests"));
     }
 
+    /**
+     * One failed request in ten million is a share of 1e-7, 0.00001 %: written as a plain decimal, as --fail-on takes
+     * it, never in scientific notation (before: {@code 1.0e-05%}).
+     */
+    @Test
+    void aTinyFailedShareIsWrittenAsAPlainDecimalInTheTextAndHtmlReports() {
+        RunResults rr = new RunResults(List.of(
+                sample("s1", 0, Verdict.FAIL, 1),
+                sample("s2", 0, Verdict.PASS, 9_999_999)));
+        RunReport r = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String text = TextReport.render(r);
+        assertTrue(text.contains("failed share of production traffic: 0.000010% (1 of 10000000 requests)"), text);
+        assertTrue(HtmlReport.render(r).contains("<td>0.000010%</td><td>1 of 10000000</td>"));
+        assertEquals("0.00015%", TextReport.percent(1.5e-6));
+        assertEquals("0.030%", TextReport.percent(3e-4));
+        assertEquals("0.10%", TextReport.percent(0.00099996));
+        assertEquals("25.0%", TextReport.percent(0.25));
+        assertEquals("0.0%", TextReport.percent(0));
+    }
+
     @Test
     void resultsWithoutASignatureIdCountAsTheirOwnSignature() {
         RunSummary s = new RunResults(List.of(
