@@ -51,23 +51,34 @@ public final class JUnitReport {
                     out.append(">\n      <failure type=\"regression\" message=\"").append(Xml.attr(message(r))).append("\">");
                     out.append(Xml.text(details(r))).append("</failure>\n    </testcase>\n");
                 }
-                case ERROR -> out.append(">\n      <error type=\"replay-error\" message=\"")
-                        .append(Xml.attr(r.getError() == null ? "could not be replayed" : cut(TextReport.oneLine(r.getError()))))
-                        .append("\"/>\n    </testcase>\n");
+                case ERROR -> {
+                    out.append(">\n      <error type=\"replay-error\" message=\"")
+                            .append(Xml.attr(r.getError() == null ? "could not be replayed" : cut(TextReport.oneLine(r.getError()))));
+                    // an errored case may carry notes (a request sent again on a new connection): show them
+                    closeWithDetails(r, "error", out);
+                }
                 case SKIPPED -> {
                     out.append(">\n      <skipped message=\"")
                             .append(Xml.attr(r.getError() == null ? "not replayed" : cut(TextReport.oneLine(r.getError()))));
                     // an inconclusive case keeps its differences and notes: show them
-                    if (r.getDifferences().isEmpty() && r.getNotes().isEmpty()) {
-                        out.append("\"/>\n    </testcase>\n");
-                    } else {
-                        out.append("\">").append(Xml.text(details(r))).append("</skipped>\n    </testcase>\n");
-                    }
+                    closeWithDetails(r, "skipped", out);
                 }
             }
             to.append(out);
         }
         to.append("  </testsuite>\n</testsuites>\n");
+    }
+
+    /**
+     * Ends the {@code element} whose message attribute is written: empty when the result has neither differences nor
+     * notes, else holding them, one a line ({@link #details}).
+     */
+    private static void closeWithDetails(ReplayResult r, String element, StringBuilder out) {
+        if (r.getDifferences().isEmpty() && r.getNotes().isEmpty()) {
+            out.append("\"/>\n    </testcase>\n");
+        } else {
+            out.append("\">").append(Xml.text(details(r))).append("</").append(element).append(">\n    </testcase>\n");
+        }
     }
 
     /** The failure's message: its differences counted, then listed on one line, up to {@link #MAX_MESSAGE}. */

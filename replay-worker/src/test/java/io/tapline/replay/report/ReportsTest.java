@@ -120,6 +120,33 @@ class ReportsTest {
         assertEquals(0, doc.getElementsByTagName("failure").getLength());
     }
 
+    /**
+     * An errored case keeps its notes (a request sent again on a new connection, a dependency response served cut):
+     * the text and HTML reports show them, and so does the JUnit error's text, which CI systems show with it. Before,
+     * the JUnit error was its message alone.
+     */
+    @Test
+    void anErroredCaseShowsItsNotesInTheJunitReportAsInTheOthers() throws Exception {
+        String note = "the candidate ended a reused keep-alive connection without answering: the request was sent again"
+                + " on a new connection\n::error::x";
+        ReplayResult errored = ReplayResult.newBuilder(result("e", "GET /items/{id}", Verdict.ERROR, 5))
+                .setError("candidate did not answer on a new connection either").setNotes(List.of(note)).build();
+        RunResults rr = new RunResults(List.of(errored, result("p", "GET /items/{id}", Verdict.ERROR, 5)));
+        RunReport r = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String oneLine = TextReport.oneLine(note);
+        assertTrue(TextReport.render(r).contains("    note: " + oneLine));
+        assertTrue(HtmlReport.render(r).contains("<div>note: " + note + "</div>")); // line breaks kept
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(JUnitReport.render(r).getBytes(StandardCharsets.UTF_8)));
+        NodeList errors = doc.getElementsByTagName("error");
+        assertEquals(2, errors.getLength());
+        Element e = (Element) errors.item(0);
+        assertEquals("candidate did not answer on a new connection either", e.getAttribute("message"));
+        assertTrue(e.getTextContent().contains("note: " + oneLine + "\n"), e.getTextContent());
+        // an error without notes stays an empty element
+        assertEquals("", ((Element) errors.item(1)).getTextContent());
+    }
+
     /** A failed case whose captured data tries to break lines, move a terminal's cursor and issue CI commands. */
     private static RunReport hostileCase() {
         Difference body = Difference.newBuilder().setPath("body").setKind(DifferenceKind.CHANGED)
