@@ -36,6 +36,8 @@ public final class JUnitReport {
                 Xml.attr(report.runId()), s.getTotal(), s.getFailed(), s.getErrored(), s.getSkipped(), s.getDurationMillis() / 1000.0));
         out.append("    <properties>\n");
         out.append("      <property name=\"candidate\" value=\"").append(Xml.attr(report.candidate())).append("\"/>\n");
+        // false: no worker has written the run's summary yet, the suite holds the cases replayed so far
+        out.append("      <property name=\"complete\" value=\"").append(report.complete()).append("\"/>\n");
         out.append(String.format(Locale.ROOT, "      <property name=\"failedTrafficShare\" value=\"%.6f\"/>%n", s.getFailedTrafficShare()));
         out.append(String.format(Locale.ROOT, "      <property name=\"failedTrafficWeight\" value=\"%d\"/>%n", s.getFailedTrafficWeight()));
         out.append(String.format(Locale.ROOT, "      <property name=\"trafficWeight\" value=\"%d\"/>%n", s.getTrafficWeight()));

@@ -121,6 +121,32 @@ class ReportsTest {
     }
 
     /**
+     * A report of a run no worker has written the summary of yet is partial: the text report's heading and the page say
+     * so, and the JUnit report too, in a property CI systems keep with the suite. Before, its testsuite read as a whole
+     * run's.
+     */
+    @Test
+    void theJunitReportOfAnIncompleteRunSaysSo() throws Exception {
+        RunResults rr = new RunResults(List.of(result("a", "GET /items/{id}", Verdict.PASS, 90)));
+        for (boolean complete : new boolean[] {true, false}) {
+            RunReport r = new RunReport("r1", "http://c", rr.summary(0), rr.results(), complete);
+            assertEquals(!complete, TextReport.render(r).contains("(INCOMPLETE: no summary written yet)"));
+            assertEquals(!complete, HtmlReport.render(r).contains("<strong>Incomplete:</strong>"));
+            Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                    .parse(new ByteArrayInputStream(JUnitReport.render(r).getBytes(StandardCharsets.UTF_8)));
+            NodeList props = doc.getElementsByTagName("property");
+            String value = null;
+            for (int i = 0; i < props.getLength(); i++) {
+                Element p = (Element) props.item(i);
+                if (p.getAttribute("name").equals("complete")) {
+                    value = p.getAttribute("value");
+                }
+            }
+            assertEquals(Boolean.toString(complete), value);
+        }
+    }
+
+    /**
      * An errored case keeps its notes (a request sent again on a new connection, a dependency response served cut):
      * the text and HTML reports show them, and so does the JUnit error's text, which CI systems show with it. Before,
      * the JUnit error was its message alone.
