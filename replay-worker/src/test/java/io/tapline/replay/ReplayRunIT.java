@@ -580,6 +580,79 @@ class ReplayRunIT {
     }
 
     /**
+     * A worker asked to stop (SIGTERM: the shutdown hook calls {@code stop}) while a batch is still starting its cases
+     * (here at {@code --rate 2}, one batch of every case) starts none of the rest, waits for those in flight and
+     * commits their results with the offsets of exactly what was replayed, at once. Before, it waited for the whole
+     * batch to replay, sending the candidate every case left in it after the stop (~14 s here; a batch longer than the
+     * 30 s the process gives its workers was lost whole). A second worker then replays the rest: one request and one
+     * committed result per case, one dead letter.
+     */
+    @Test
+    void aStoppedWorkerStartsNoMoreCasesAndCommitsWhatItReplayedAtOnce(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        int mock = Ports.freePort();
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", true, 0, true);
+        List<String> a = args(stack, runId, "w1", candidate, mock);
+        a.set(a.indexOf("--batch-size") + 1, "100");
+        a.addAll(List.of("--rate", "2"));
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ReplayCommand command = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8));
+        int[] exit = {-1};
+        Thread worker = new Thread(() -> {
+            try {
+                exit[0] = command.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "it-stopped-worker");
+        worker.start();
+        await(() -> candidate.requests() >= 3, Duration.ofSeconds(60), "the worker replaying");
+        long stopping = System.nanoTime();
+        command.stop(Duration.ofSeconds(30));
+        long stopMillis = (System.nanoTime() - stopping) / 1_000_000;
+        worker.join(Duration.ofSeconds(30).toMillis());
+        assertFalse(worker.isAlive(), () -> "the worker did not stop: " + out);
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit[0], () -> out.toString(StandardCharsets.UTF_8));
+        int sent = candidate.requests();
+        assertTrue(sent < CASES, "stopped mid-batch: " + sent + " of " + CASES + " replayed");
+        assertTrue(stopMillis < 5_000, "the stop waited for the cases not yet started: " + stopMillis + " ms");
+        Thread.sleep(1_500); // at --rate 2, three more would have started by now
+        assertEquals(sent, candidate.requests(), "a case started after the stop");
+
+        // What was replayed is committed: each item the candidate was sent has its result, no other item has one.
+        TaplineAvroDeserializer<ReplayResult> reader = new TaplineAvroDeserializer<>(
+                new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), ReplayResult.class);
+        Set<String> committedItems = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(stack, results)) {
+            String key = new String(r.key(), StandardCharsets.UTF_8);
+            if (key.startsWith(runId + "/item-") && r.value() != null
+                    && reader.deserialize(results, r.value()).getVerdict() != Verdict.SKIPPED) {
+                committedItems.add(key.substring(runId.length() + 1));
+            }
+        }
+        Set<String> sentItems = new HashSet<>();
+        for (int id = 1; id <= CASES; id++) {
+            if (candidate.requests("/items/" + id) > 0) {
+                sentItems.add("item-" + id);
+            }
+        }
+        assertEquals(sentItems, committedItems, "the results committed at the stop are those of the cases replayed");
+
+        // A second worker replays the rest: each case once in all, one committed result per case.
+        Ran rest = replay(args(stack, runId, "w2", candidate, mock));
+        assertEquals(ReplayCommand.EXIT_GATE, rest.exit(), rest::log);
+        for (int id = 1; id <= CASES; id++) {
+            assertEquals(1, candidate.requests("/items/" + id), "item-" + id + " replays");
+        }
+        Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
+        assertEquals(CASES, byKey.size(), () -> "result keys: " + byKey.keySet());
+        byKey.forEach((key, list) -> assertEquals(1, list.size(), () -> key + " has " + list.size() + " committed results"));
+        assertEquals(1, readAll(stack, dlq).size(), "one dead letter for the undecodable case");
+    }
+
+    /**
      * The results topic keeps every run's results for a month: a run's summary reads only the results written since
      * the run started (its bounds record where the results topic ended then), and its report reads the range the
      * summary read. A failed result keyed as this run's but written before it started, and one written after its

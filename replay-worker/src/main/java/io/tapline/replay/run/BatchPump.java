@@ -28,6 +28,8 @@ final class BatchPump<I, O> {
     private final Promise<List<O>> done = Promise.promise();
     /** Completed once the batch is given up and none of its started cases is in flight. */
     private final Promise<Void> idle = Promise.promise();
+    /** Completed with the outcomes of the cases that started, in order, once a stopped batch has none in flight. */
+    private final Promise<List<O>> started = Promise.promise();
     private int next;
     private int finished;
     /** Cases started and not done; written on the context thread only. */
@@ -81,6 +83,17 @@ final class BatchPump<I, O> {
         return idle.future();
     }
 
+    /**
+     * Stops the batch as the worker stops (SIGTERM): none of its cases starts any more, and the future completes, once
+     * none of those started is in flight, with their outcomes in batch order (all of them when every case had started;
+     * up to the first that did not end well otherwise). The outcomes ({@link #await}) complete as after
+     * {@link #cancel}. From any thread.
+     */
+    Future<List<O>> stop() {
+        cancel();
+        return started.future();
+    }
+
     /** On the context thread, once a given-up batch has nothing in flight. */
     private void settle() {
         if (finished == items.size()) {
@@ -88,6 +101,11 @@ final class BatchPump<I, O> {
         } else {
             done.tryFail("the batch was given up");
         }
+        List<O> ended = new ArrayList<>();
+        for (int i = 0; i < next && outcomes.get(i) != null; i++) {
+            ended.add(outcomes.get(i));
+        }
+        started.tryComplete(ended);
         idle.tryComplete();
     }
 

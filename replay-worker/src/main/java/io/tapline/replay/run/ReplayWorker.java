@@ -113,6 +113,8 @@ public final class ReplayWorker implements Runnable {
     private Batch pending;
     /** Set when the producer was fenced or refused: nothing more may be committed. */
     private boolean fatal;
+    /** The batches replaying now: {@link #close()} stops them (no more of their cases start). */
+    private final Set<BatchPump<Case, Tagged>> replayingNow = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Called for every committed result (metrics, progress). */
     public interface ResultListener {
@@ -150,9 +152,13 @@ public final class ReplayWorker implements Runnable {
         return assigned;
     }
 
-    /** Asks the worker to finish its current batch, commit it, and leave the group. */
+    /**
+     * Asks the worker to stop: no more cases start, those in flight are waited for, their results are committed with
+     * the offsets of exactly what was replayed, and the worker leaves the group.
+     */
     public void close() {
         closed = true;
+        replayingNow.forEach(BatchPump::stop);
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {
             c.wakeup();
@@ -238,6 +244,10 @@ public final class ReplayWorker implements Runnable {
         final Map<String, String> undecodable = new LinkedHashMap<>();
         /** The partition each case was read from (progress per partition). */
         final Map<String, TopicPartition> from = new HashMap<>();
+        /** The record each case, retired case and undecodable case of the batch was taken from (the last of its id). */
+        final Map<String, ConsumerRecord<byte[], byte[]>> source = new HashMap<>();
+        /** The record each dead letter of {@link #out} was made of. */
+        final Map<ProducerRecord<byte[], byte[]>, ConsumerRecord<byte[], byte[]>> deadLetterSource = new java.util.IdentityHashMap<>();
         /** Null until started. */
         BatchPump<Case, Tagged> replaying;
 
@@ -246,13 +256,39 @@ public final class ReplayWorker implements Runnable {
             this.offsets = offsets;
             Map<String, Case> byId = new LinkedHashMap<>();
             Set<String> gone = new java.util.LinkedHashSet<>();
-            decode(records, byId, gone, undecodable, out, from);
+            decode(records, byId, gone, undecodable, out, from, source, deadLetterSource);
             this.cases = new ArrayList<>(byId.values());
             this.retired = gone;
         }
 
         void start() {
             replaying = ReplayWorker.this.start(cases);
+            replayingNow.add(replaying);
+            if (closed) {
+                replaying.stop(); // close() came while it was being started
+            }
+        }
+
+        /**
+         * Keeps the first {@code replayed} cases of the batch (those the stop left replayed) and what lies before the
+         * first of the others in each partition: the offsets committed become those of the first record of a case not
+         * replayed, per partition, and retired cases and dead letters at or after it are left to whoever reads it again.
+         */
+        void keepFirst(int replayed) {
+            Map<TopicPartition, Long> cut = new HashMap<>();
+            for (Case k : cases.subList(replayed, cases.size())) {
+                ConsumerRecord<byte[], byte[]> r = source.get(k.getCaseId());
+                cut.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+            }
+            cases.subList(replayed, cases.size()).clear();
+            java.util.function.Predicate<ConsumerRecord<byte[], byte[]>> beyond = r -> {
+                Long at = cut.get(new TopicPartition(r.topic(), r.partition()));
+                return at != null && r.offset() >= at;
+            };
+            retired.removeIf(id -> beyond.test(source.get(id)));
+            undecodable.keySet().removeIf(id -> beyond.test(source.get(id)));
+            out.removeIf(dead -> beyond.test(deadLetterSource.get(dead)));
+            cut.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
         }
     }
 
@@ -290,7 +326,7 @@ public final class ReplayWorker implements Runnable {
                 Batch committing = pending;
                 pending = null;
                 if (committing == null) {
-                    if (next != null) {
+                    if (next != null && !closed) {
                         next.start();
                     }
                     pending = next;
@@ -335,7 +371,7 @@ public final class ReplayWorker implements Runnable {
         List<ReplayResult> results;
         try {
             results = finish(batch);
-            if (next != null) {
+            if (next != null && !closed) {
                 next.start(); // replays while this transaction commits
             }
             producer.beginTransaction();
@@ -398,7 +434,8 @@ public final class ReplayWorker implements Runnable {
      */
     private void decode(List<ConsumerRecord<byte[], byte[]>> records, Map<String, Case> cases, Set<String> retired,
                         Map<String, String> undecodable, List<ProducerRecord<byte[], byte[]>> out,
-                        Map<String, TopicPartition> from) {
+                        Map<String, TopicPartition> from, Map<String, ConsumerRecord<byte[], byte[]>> source,
+                        Map<ProducerRecord<byte[], byte[]>, ConsumerRecord<byte[], byte[]>> deadLetterSource) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
             if (r.value() == null) {
@@ -407,6 +444,7 @@ public final class ReplayWorker implements Runnable {
                     cases.remove(key);
                     undecodable.remove(key);
                     retired.add(key);
+                    source.put(key, r);
                 }
                 continue;
             }
@@ -417,6 +455,7 @@ public final class ReplayWorker implements Runnable {
                 cases.remove(k.getCaseId());
                 cases.put(k.getCaseId(), k);
                 from.put(k.getCaseId(), new TopicPartition(r.topic(), r.partition()));
+                source.put(k.getCaseId(), r);
             } catch (SerializationException e) {
                 long due = undecodableWarning.occurred();
                 if (due > 0) {
@@ -424,22 +463,43 @@ public final class ReplayWorker implements Runnable {
                                     + "the last at {}-{}@{}: {}", due, due == 1 ? "" : "s", topics.dlq(), r.topic(),
                             r.partition(), r.offset(), e.getMessage());
                 }
-                out.add(DeadLetters.record(topics.dlq(), r, e, "replay-worker"));
+                ProducerRecord<byte[], byte[]> dead = DeadLetters.record(topics.dlq(), r, e, "replay-worker");
+                out.add(dead);
+                deadLetterSource.put(dead, r);
                 if (key != null) {
                     // Counted, not silently dropped: the case gets a SKIPPED result naming the reason.
                     cases.remove(key);
                     retired.remove(key);
                     undecodable.put(key, "undecodable case, sent to " + topics.dlq() + ": " + e.getMessage());
                     from.put(key, new TopicPartition(r.topic(), r.partition()));
+                    source.put(key, r);
                 }
             }
         }
     }
 
-    /** Waits for the batch's cases, replays the ambiguous ones again one at a time, and encodes the results. */
+    /**
+     * Waits for the batch's cases, replays the ambiguous ones again one at a time, and encodes the results. When the
+     * worker is stopping ({@link #close()}), the batch keeps the cases that were replayed, up to the first that was not
+     * (or that would be replayed again, alone): no case starts after the stop, and the offsets committed are those of
+     * exactly what was replayed.
+     */
     private List<ReplayResult> finish(Batch batch) throws InterruptedException, ExecutionException, TimeoutException {
         List<ReplayResult> results = new ArrayList<>();
-        List<Case> redo = collect(batch.cases, await(batch.replaying, batch.cases.size()), redoAmbiguous, results, batch.out);
+        List<Tagged> tagged = batch.replaying == null ? List.of() : replayed(batch);
+        if (closed || tagged.size() < batch.cases.size()) {
+            int kept = 0;
+            while (kept < tagged.size() && !(redoAmbiguous && tagged.get(kept).ambiguous())) {
+                kept++;
+            }
+            if (kept < batch.cases.size()) {
+                log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, the "
+                        + "rest is left to the next worker", workerId, runId, kept, batch.cases.size());
+                batch.keepFirst(kept);
+                tagged = tagged.subList(0, kept);
+            }
+        }
+        List<Case> redo = collect(batch.cases, tagged, redoAmbiguous, results, batch.out);
         if (!redo.isEmpty()) {
             // Calls without trace context arrived while these cases were in flight; the gate now allows one case
             // at a time, so their second replay is unambiguous.
@@ -457,6 +517,24 @@ public final class ReplayWorker implements Runnable {
                     RunTopics.resultKey(runId, caseId).getBytes(StandardCharsets.UTF_8), codec.write(topics.results(), r)));
         });
         return results;
+    }
+
+    /**
+     * The outcomes of the batch's cases: all of them, or, when {@link #close()} stopped the batch before every case
+     * started, those of the cases that had.
+     */
+    private List<Tagged> replayed(Batch batch) throws InterruptedException, ExecutionException, TimeoutException {
+        try {
+            return await(batch.replaying, batch.cases.size());
+        } catch (ExecutionException e) {
+            if (!closed) {
+                throw e;
+            }
+            // stopped: settled once none of its started cases was in flight, so this is complete
+            return batch.replaying.stop().toCompletionStage().toCompletableFuture().get();
+        } finally {
+            replayingNow.remove(batch.replaying);
+        }
     }
 
     private record Tagged(ReplayResult result, boolean ambiguous) {
@@ -499,6 +577,8 @@ public final class ReplayWorker implements Runnable {
             await(batch.replaying, batch.cases.size());
         } catch (ExecutionException | TimeoutException e) {
             log.debug("dropped batch ended with {}", e.toString());
+        } finally {
+            replayingNow.remove(batch.replaying);
         }
     }
 

@@ -54,6 +54,50 @@ class BatchPumpTest {
         assertEquals(0, gate.inFlight());
     }
 
+    /**
+     * A stop (the worker's SIGTERM) starts none of the batch's remaining cases, waits for those in flight and gives
+     * their outcomes, in batch order; the batch itself is not done.
+     */
+    @Test
+    void aStoppedBatchStartsNoMoreCasesAndGivesTheOutcomesOfThoseThatStarted() throws Exception {
+        AtomicInteger starts = new AtomicInteger();
+        List<Integer> items = IntStream.range(0, 20).boxed().toList();
+        BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), new ConcurrencyGate(() -> 2),
+                new RateLimiter(0), items, i -> {
+                    starts.incrementAndGet();
+                    Promise<Integer> p = Promise.promise();
+                    vertx.setTimer(100, t -> p.complete(i * 10));
+                    return p.future();
+                });
+        while (starts.get() < 3) {
+            Thread.sleep(5);
+        }
+        List<Integer> started = pump.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertTrue(started.size() >= 3 && started.size() < items.size(), "started: " + started);
+        assertEquals(items.subList(0, started.size()).stream().map(i -> i * 10).toList(), started);
+        Thread.sleep(300);
+        assertEquals(started.size(), starts.get(), "no case starts after the stop");
+        assertThrows(ExecutionException.class, () -> pump.await(1_000, 1_000));
+    }
+
+    @Test
+    void aBatchStoppedOnceEveryCaseStartedIsDone() throws Exception {
+        AtomicInteger starts = new AtomicInteger();
+        List<Integer> items = IntStream.range(0, 4).boxed().toList();
+        BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), new ConcurrencyGate(() -> 10),
+                new RateLimiter(0), items, i -> {
+                    starts.incrementAndGet();
+                    Promise<Integer> p = Promise.promise();
+                    vertx.setTimer(200, t -> p.complete(i));
+                    return p.future();
+                });
+        while (starts.get() < items.size()) { // all four in flight
+            Thread.sleep(5);
+        }
+        assertEquals(items, pump.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertEquals(items, pump.await(1_000, 1_000));
+    }
+
     @Test
     void twoPumpsShareOneGate() throws Exception {
         ConcurrencyGate gate = new ConcurrencyGate(() -> 1);
