@@ -493,8 +493,13 @@ public final class ReplayWorker implements Runnable {
                 kept++;
             }
             if (kept < batch.cases.size()) {
-                log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, the "
-                        + "rest is left to the next worker", workerId, runId, kept, batch.cases.size());
+                if (batch.replaying == null) {
+                    log.info("worker {} of run {}: stopping: the {} cases of a batch not started are left to the next worker",
+                            workerId, runId, batch.cases.size());
+                } else {
+                    log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
+                            + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
+                }
                 batch.keepFirst(kept);
                 tagged = tagged.subList(0, kept);
             }
