@@ -364,10 +364,19 @@ public final class ReplayWorker implements Runnable {
     /**
      * Waits for the batch's cases, starts {@code next} (the batch polled after it, if any), then commits the batch's
      * results, dead letters, tombstones and offsets in one transaction. On a retriable failure aborts, drops
-     * {@code next}'s results, rewinds the consumer to the first offsets of both, and returns false.
+     * {@code next}'s results, rewinds the consumer to the first offsets of both, and returns false. A batch that was
+     * never started (polled as the worker stopped) is left uncommitted, and true returned.
      */
     private boolean commit(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> c, Batch batch,
                            Batch next) throws InterruptedException {
+        if (batch.replaying == null) {
+            // Polled and not started because the worker is stopping. Nothing of it is committed: its offsets go past
+            // the cases the batch before it may have left unreplayed in the same partitions (finish), and committing
+            // them after that batch's made the run skip those cases. Whoever reads its partitions next replays it.
+            log.info("worker {} of run {}: stopping: the {} cases of a batch polled and not started are left to the "
+                    + "next worker", workerId, runId, batch.cases.size());
+            return true;
+        }
         List<ReplayResult> results;
         try {
             results = finish(batch);
@@ -486,20 +495,15 @@ public final class ReplayWorker implements Runnable {
      */
     private List<ReplayResult> finish(Batch batch) throws InterruptedException, ExecutionException, TimeoutException {
         List<ReplayResult> results = new ArrayList<>();
-        List<Tagged> tagged = batch.replaying == null ? List.of() : replayed(batch);
+        List<Tagged> tagged = replayed(batch);
         if (closed || tagged.size() < batch.cases.size()) {
             int kept = 0;
             while (kept < tagged.size() && !(redoAmbiguous && tagged.get(kept).ambiguous())) {
                 kept++;
             }
             if (kept < batch.cases.size()) {
-                if (batch.replaying == null) {
-                    log.info("worker {} of run {}: stopping: the {} cases of a batch not started are left to the next worker",
-                            workerId, runId, batch.cases.size());
-                } else {
-                    log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
-                            + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
-                }
+                log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
+                        + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
                 batch.keepFirst(kept);
                 tagged = tagged.subList(0, kept);
             }
