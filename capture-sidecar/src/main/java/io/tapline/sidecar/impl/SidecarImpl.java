@@ -281,6 +281,7 @@ public final class SidecarImpl implements Sidecar {
                 .withConnectHandler(connection -> {
                     InterimResponseFilter.install(connection); // a 102 Processing must not be taken for the response
                     UpstreamReads.install(connection); // a stale pooled connection told from an app that failed
+                    StrayResponseBytes.install(connection); // bytes past an answer must not fail the next request
                 })
                 .build();
     }

@@ -2266,6 +2266,60 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldNotReuseAnAppConnectionThatSentBytesPastItsAnswer() throws Exception {
+        // An app that sends a body with an answer that has none by definition (a HEAD's, a 204's, a 304's: RFC 9112
+        // 6.3), or any byte past an answer's end. Those bytes are no answer to anything; a pooled connection holding
+        // them fails the next request sent on it (they read as the start of its status line: a 502 to another
+        // client). nginx closes such a connection. The bytes come with the head, or a moment after it.
+        try (RawServer app = new RawServer(c -> {
+            InputStream in = c.getInputStream();
+            OutputStream out = c.getOutputStream();
+            String head;
+            while (!(head = readUntil(in, "\r\n\r\n")).isEmpty()) {
+                String answer = head.startsWith("HEAD ") ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                        : head.startsWith("GET /204 ") ? "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"
+                        : head.startsWith("GET /304 ") ? "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello"
+                        : head.startsWith("GET /past ") ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokextra"
+                        : head.startsWith("GET /late ") ? "HTTP/1.1 204 No Content\r\n\r\n"
+                        : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nlegit";
+                out.write(answer.getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                if (head.startsWith("GET /late ")) {
+                    Thread.sleep(200);
+                    out.write("hello".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+            }
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress()
+                    .eventLoops(1), p2, AVRO)) {
+                for (String first : List.of("HEAD /head", "GET /204", "GET /304", "GET /past", "GET /late")) {
+                    try (Socket c = connect(s.port())) {
+                        c.getOutputStream().write((first + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        String answer = readUntil(c.getInputStream(), "\r\n\r\n");
+                        assertFalse(answer.startsWith("HTTP/1.1 502 "), first + ": " + answer);
+                        if (first.equals("GET /past")) {
+                            assertEquals("ok", new String(c.getInputStream().readNBytes(2), StandardCharsets.US_ASCII));
+                        }
+                        if (first.equals("GET /late")) {
+                            Thread.sleep(400); // the stray bytes reach the idle pooled connection
+                        }
+                    }
+                    for (int k = 0; k < 2; k++) {
+                        try (Socket c = connect(s.port())) {
+                            c.getOutputStream().write("GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII));
+                            String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                            assertTrue(all.startsWith("HTTP/1.1 200") && all.endsWith("\r\n\r\nlegit"), "after " + first + ": " + all);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** A port an app listened on and no longer does: connecting to it is refused. */
     private static int closedPort() throws Exception {
         TestOrigin dead = new TestOrigin();

@@ -1,0 +1,158 @@
+package io.tapline.sidecar.impl;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.tapline.http.VertxPipeline;
+import io.tapline.logging.PeriodicWarning;
+import io.vertx.core.http.HttpConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * Closes an upstream connection on which the app or a dependency sent bytes that belong to no answer: a body after an
+ * answer that has none by definition (to a {@code HEAD}, a {@code 204}, a {@code 304}: RFC 9112 6.3), bytes past the
+ * end of a body, or anything while no request is waiting for an answer. Vert.x's client returns such a connection to
+ * the pool with the bytes still in its decoder, where they read as the start of the next answer's status line, so the
+ * next request sent on it, another client's, failed with a 502 ({@code invalid version format: HELLOHTTP/1.1}). nginx
+ * closes such a connection instead. The answer they followed is relayed whole, as before.
+ *
+ * <p>Two small Netty handlers per client connection: one before the client's HTTP codec sees each read's buffer, and
+ * what the decoder left of it unread; one after it counts the request heads written and the final answers read. A
+ * read whose buffer still holds bytes once the last answer awaited has ended carries stray bytes. The decoder reads a
+ * buffer in place when it holds nothing from an earlier read, the case of every answer whose head and end arrive in
+ * one read and of bytes arriving on an idle connection; bytes past an answer whose end came in a read the decoder
+ * appended to an earlier one's are not seen here, and fail the next request as before.
+ */
+final class StrayResponseBytes {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StrayResponseBytes.class);
+    static final String BYTES = "tapline-stray-bytes";
+    static final String MESSAGES = "tapline-stray-messages";
+    private static final PeriodicWarning WARNING = new PeriodicWarning(Duration.ofSeconds(10));
+
+    /** Request heads written whose final answer has not ended. */
+    private int awaiting;
+    /** The head read last is a final answer's (not a 1xx). */
+    private boolean finalAnswer;
+    /** The buffer of the read being decoded, null between reads. */
+    private ByteBuf reading;
+    /** Stray bytes were found: the connection is closing, and nothing more read on it is passed on. */
+    private boolean closing;
+    /** The connection switched protocols (101): it carries no HTTP any more. */
+    private boolean switched;
+
+    private StrayResponseBytes() {
+    }
+
+    /** Installs the handlers on a new client connection ({@code HttpClientBuilder.withConnectHandler}). */
+    static void install(HttpConnection connection) {
+        ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.CLIENT_CODEC);
+        if (p == null) {
+            LOG.warn("bytes past an answer cannot be told on {}: not a Vert.x HTTP/1.x client connection",
+                    connection.getClass().getName());
+            return;
+        }
+        StrayResponseBytes stray = new StrayResponseBytes();
+        p.addBefore(VertxPipeline.CLIENT_CODEC, BYTES, stray.new Bytes());
+        p.addAfter(VertxPipeline.CLIENT_CODEC, MESSAGES, stray.new Messages());
+    }
+
+    private void closeStray(ChannelHandlerContext ctx, int bytes) {
+        closing = true;
+        long due = WARNING.occurred();
+        if (due > 0) {
+            LOG.warn("an upstream sent {} byte(s) that belong to no answer (a body after a HEAD's, a 204's or a 304's "
+                    + "answer, or bytes past a body's end); its connection is closed, not reused ({} such connection(s) "
+                    + "since the last warning)", bytes, due);
+        } else {
+            LOG.debug("an upstream sent {} byte(s) that belong to no answer; its connection is closed", bytes);
+        }
+        ctx.close();
+    }
+
+    /**
+     * The bytes of {@code buf} the decoder has not read, not counting the control characters and blanks it skips
+     * before a status line (an app that ends a body with an extra CRLF sent nothing that could fail a request).
+     */
+    private static int unread(ByteBuf buf) {
+        int from = buf.readerIndex();
+        int to = buf.writerIndex();
+        int i = from;
+        while (i < to && (buf.getByte(i) & 0xFF) <= ' ') {
+            i++;
+        }
+        return to - i;
+    }
+
+    private boolean watching() {
+        return !closing && !switched;
+    }
+
+    /** Before the codec: each read's buffer, and what the decoder left of it once the awaited answers ended. */
+    private final class Bytes extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf buf) || !watching()) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            // held for the look after decoding: the decoder releases a buffer it read whole
+            buf.retain();
+            reading = buf;
+            try {
+                ctx.fireChannelRead(buf);
+                int left = awaiting == 0 ? unread(buf) : 0;
+                if (left > 0 && watching()) {
+                    closeStray(ctx, left); // arrived while no request awaits an answer
+                }
+            } finally {
+                reading = null;
+                buf.release();
+            }
+        }
+    }
+
+    /** After the codec: request heads written, final answers ended, and what the decoder had not read at their end. */
+    private final class Messages extends ChannelDuplexHandler {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof HttpRequest) {
+                awaiting++;
+            }
+            ctx.write(msg, promise);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (closing) {
+                ReferenceCountUtil.release(msg); // decoded from the stray bytes: an answer to no request
+                return;
+            }
+            if (msg instanceof HttpResponse r) {
+                int status = r.status().code();
+                finalAnswer = status >= 200;
+                switched |= status == 101;
+            }
+            boolean ended = msg instanceof LastHttpContent && finalAnswer && !switched;
+            if (ended) {
+                awaiting = Math.max(0, awaiting - 1);
+            }
+            ByteBuf buf = reading;
+            int left = ended && awaiting == 0 && buf != null ? unread(buf) : 0;
+            ctx.fireChannelRead(msg);
+            if (left > 0 && watching()) {
+                closeStray(ctx, left); // the answer is relayed whole; the bytes after it are no answer
+            }
+        }
+    }
+}
