@@ -175,6 +175,9 @@ public final class ProxyEngine {
         long startNanos = System.nanoTime();
         long startMillis = System.currentTimeMillis();
         RequestHead.Refusal refusal = RequestHead.check(h, req.version(), req.authority());
+        if (refusal == null) {
+            refusal = targetRefusal(req);
+        }
         if (refusal != null) {
             reject(req, refusal.status(), refusal.reason());
             return;
@@ -634,6 +637,24 @@ public final class ProxyEngine {
         if (settings.viaName() != null) {
             up.add("Via", (req.version() == HttpVersion.HTTP_1_0 ? "1.0 " : "1.1 ") + settings.viaName());
         }
+    }
+
+    /**
+     * The refusal of a request whose target is in no form its method may take (RFC 9112 3.2), or null: the origin form
+     * ({@code /path}), the absolute form ({@code http://host/path}; its scheme and host are checked where it is read),
+     * or {@code *} for {@code OPTIONS}. nginx answers 400 too; forwarded, {@code GET @evil/x} reached the app as its
+     * target. A {@code CONNECT} never reaches here from the egress listener, which tunnels it; the inbound listener
+     * does not, so relaying the app's answer would leave the client's tunnel bytes read as requests: 501.
+     */
+    static RequestHead.Refusal targetRefusal(HttpServerRequest req) {
+        if (req.method() == HttpMethod.CONNECT) {
+            return new RequestHead.Refusal(501, "CONNECT is not served on this listener");
+        }
+        String uri = req.uri();
+        boolean valid = uri.startsWith("/")
+                || uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)
+                || (uri.equals("*") && req.method() == HttpMethod.OPTIONS);
+        return valid ? null : new RequestHead.Refusal(400, "invalid request target");
     }
 
     /** The authority the client named: the absolute-form target's, else the Host line's (RFC 9112 3.2.2). */

@@ -534,6 +534,32 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldRefuseARequestTargetInNoFormTheRequestMayTake() throws Exception {
+        // RFC 9112 3.2: a request's target is in origin form (/path), absolute form (http://host/path), the asterisk
+        // form for a server-wide OPTIONS, or the authority form for CONNECT alone. Anything else was forwarded as it
+        // came ("GET @evil/x" reached the app as its target, appended to --app's base path if any; "GET ?a=1" became
+        // "/?a=1"); nginx answers 400. A CONNECT was forwarded to the app and its answer relayed as a plain one while the
+        // client's next bytes were read as requests: the inbound listener does not tunnel (the egress does), so 501.
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"400\"}";
+        double before400 = Math.max(0, metric(sidecar, rejected400));
+        List<String> targets = List.of("x", "@evil/x", "?a=1", "*", "a.example:80", "ftp://a/x");
+        for (String target : targets) {
+            Refused r = refusedAndClosed("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(r.head().startsWith("HTTP/1.1 400"), target + ": " + r.head());
+            assertEquals("invalid request target\n", r.rest(), target + ": nothing served after the 400");
+        }
+        Refused connect = refusedAndClosed("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(connect.head().startsWith("HTTP/1.1 501"), connect.head());
+        assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
+        awaitMetric(sidecar, rejected400, before400 + targets.size());
+        // the forms a request may take are served
+        for (String line : List.of("GET /hello", "OPTIONS *", "GET http://x/hello", "GET HTTP://x/hello?a=1")) {
+            assertTrue(raw(line + " HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 200"), line);
+            assertNotNull(origin.seen.poll(5, TimeUnit.SECONDS), line);
+        }
+    }
+
+    @Test
     void shouldAnswerWhatTheDecoderRefusesAsNginxDoesAndCountIt() throws Exception {
         String rejected400 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"400\"}";
         String rejected505 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"505\"}";
