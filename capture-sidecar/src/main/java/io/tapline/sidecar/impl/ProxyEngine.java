@@ -309,12 +309,13 @@ public final class ProxyEngine {
                 return;
             }
             HttpClientRequest creq = ar.result();
+            // failures surface through response() and the pipes; this only keeps them out of the unhandled-error log
+            // (a reset below included: without it Vert.x logged "ERROR ... Stream reset: 0" for each)
+            creq.exceptionHandler(err -> LOG.debug("upstream request {} {}: {}", req.method(), req.path(), err.toString()));
             if (ex.done) {
                 creq.reset(); // the client left while the upstream connection was being set up
                 return;
             }
-            // failures surface through response() and the pipes; this only keeps them out of the unhandled-error log
-            creq.exceptionHandler(err -> LOG.debug("upstream request {} {}: {}", req.method(), req.path(), err.toString()));
             if (req.version() != HttpVersion.HTTP_1_0) {
                 // 1xx must not reach an HTTP/1.0 client (RFC 9110 15.2); other 1xx than 103 never get this far (InterimResponseFilter)
                 creq.earlyHintsHandler(ex::earlyHints);

@@ -2346,6 +2346,34 @@ class SidecarProxyTest {
         }
     }
 
+    @Test
+    void shouldLogNoErrorForARequestWhoseClientLeftWhileItsAppConnectionWasBeingSetUp() throws Exception {
+        // An HTTP/1.0 client asks for keep-alive and pipelines a second request; the app's answer to the first is
+        // close-delimited, so the sidecar closes the client's connection after it while the second request is waiting
+        // for an app connection. That request is reset, as it should be, but it had no exception handler yet: Vert.x
+        // logged "ERROR ... HttpClientRequestImpl - Stream reset: 0" for each such request, naming nothing.
+        try (RawServer app = new RawServer(c -> {
+            readUntil(c.getInputStream(), "\r\n\r\n");
+            c.getOutputStream().write("HTTP/1.0 200 OK\r\n\r\nclose-delimited".getBytes(StandardCharsets.US_ASCII));
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            CapturedLog log = new CapturedLog();
+            try (log; SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress()
+                    .eventLoops(1), p2, AVRO)) {
+                for (int k = 0; k < 3; k++) {
+                    try (Socket c = connect(s.port())) {
+                        c.getOutputStream().write(("GET /first HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
+                                + "GET /second HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                        String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertTrue(all.startsWith("HTTP/1.0 200") && all.endsWith("close-delimited"), all);
+                    }
+                }
+                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+            }
+            assertEquals(List.of(), log.text().lines().filter(l -> l.contains(" ERROR ")).toList(), log.text());
+        }
+    }
+
     /** A port an app listened on and no longer does: connecting to it is refused. */
     private static int closedPort() throws Exception {
         TestOrigin dead = new TestOrigin();
