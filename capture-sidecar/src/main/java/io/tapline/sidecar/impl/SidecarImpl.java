@@ -12,6 +12,7 @@ import io.tapline.config.RedactionOptions;
 import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestTarget;
+import io.tapline.http.StrayResponseBytes;
 import io.tapline.http.UpstreamReads;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
@@ -69,6 +70,8 @@ public final class SidecarImpl implements Sidecar {
     /** What a listener's 400 for a broken request body carries, as its other refusals ({@code answerAndClose}). */
     private static final HttpHeaders REFUSAL_HEADERS = new ReadOnlyHttpHeaders(true,
             HttpHeaderNames.CONTENT_TYPE, "text/plain");
+    /** The peers of the upstream clients, as the warning about bytes past an answer names them (one for all clients). */
+    private static final StrayResponseBytes.Peers UPSTREAMS = new StrayResponseBytes.Peers("an upstream");
 
     private final Vertx vertx;
     private final CapturePublisher publisher;
@@ -281,7 +284,7 @@ public final class SidecarImpl implements Sidecar {
                 .withConnectHandler(connection -> {
                     InterimResponseFilter.install(connection); // a 102 Processing must not be taken for the response
                     UpstreamReads.install(connection); // a stale pooled connection told from an app that failed
-                    StrayResponseBytes.install(connection); // bytes past an answer must not fail the next request
+                    StrayResponseBytes.install(connection, UPSTREAMS); // bytes past an answer must not fail the next request
                 })
                 .build();
     }

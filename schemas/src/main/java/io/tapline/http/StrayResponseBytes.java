@@ -1,4 +1,4 @@
-package io.tapline.sidecar.impl;
+package io.tapline.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
@@ -9,8 +9,8 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
-import io.tapline.http.VertxPipeline;
 import io.tapline.logging.PeriodicWarning;
 import io.vertx.core.http.HttpConnection;
 import org.slf4j.Logger;
@@ -19,27 +19,46 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 
 /**
- * Closes an upstream connection on which the app or a dependency sent bytes that belong to no answer: a body after an
- * answer that has none by definition (to a {@code HEAD}, a {@code 204}, a {@code 304}: RFC 9112 6.3), bytes past the
- * end of a body, or anything while no request is waiting for an answer. Vert.x's client returns such a connection to
- * the pool with the bytes still in its decoder, where they read as the start of the next answer's status line, so the
- * next request sent on it, another client's, failed with a 502 ({@code invalid version format: HELLOHTTP/1.1}). nginx
- * closes such a connection instead. The answer they followed is relayed whole, as before.
+ * Closes an upstream connection on which the peer sent bytes that belong to no answer: a body after an answer that
+ * has none by definition (to a {@code HEAD}, a {@code 204}, a {@code 304}: RFC 9112 6.3), bytes past the end of a
+ * body, or anything while no request is waiting for an answer. Vert.x's client returns such a connection to the pool
+ * with the bytes still in its decoder, where they read as the start of the next answer's status line, so the next
+ * request sent on it failed ({@code invalid version format: HELLOHTTP/1.1}): another client's 502 behind the sidecar,
+ * another case's ERROR in replay. nginx closes such a connection instead. The answer they followed is read whole, as
+ * before. Installed on the sidecar's client to the app and the dependencies, the replay worker's to the candidate, and
+ * the dependency mock's for live calls.
  *
  * <p>Two small Netty handlers per client connection: one before the client's HTTP codec sees each read's buffer, and
  * what the decoder left of it unread; one after it counts the request heads written and the final answers read. A
  * read whose buffer still holds bytes once the last answer awaited has ended carries stray bytes. The decoder reads a
  * buffer in place when it holds nothing from an earlier read, the case of every answer whose head and end arrive in
  * one read and of bytes arriving on an idle connection; bytes past an answer whose end came in a read the decoder
- * appended to an earlier one's are not seen here, and fail the next request as before.
+ * appended to an earlier one's are not seen here, and fail the next request as before. The instance is kept as a
+ * channel attribute, so the bytes found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
  */
-final class StrayResponseBytes {
+public final class StrayResponseBytes {
 
     private static final Logger LOG = LoggerFactory.getLogger(StrayResponseBytes.class);
     static final String BYTES = "tapline-stray-bytes";
     static final String MESSAGES = "tapline-stray-messages";
-    private static final PeriodicWarning WARNING = new PeriodicWarning(Duration.ofSeconds(10));
+    private static final AttributeKey<StrayResponseBytes> KEY = AttributeKey.valueOf("tapline-stray-bytes");
 
+    /**
+     * The peers of one client, as its warnings name them ("the candidate"), and those warnings: at most one every
+     * 10 s, counting the connections closed since the last. One per kind of peer and process, so that a flood of
+     * such answers is neither a line per connection nor counted with another peer's.
+     */
+    public static final class Peers {
+        private final String name;
+        private final PeriodicWarning warning = new PeriodicWarning(Duration.ofSeconds(10));
+
+        public Peers(String name) {
+            this.name = name;
+        }
+    }
+
+    private final Peers peers;
+    private final HttpConnection connection;
     /** Request heads written whose final answer has not ended. */
     private int awaiting;
     /** The head read last is a final answer's (not a 1xx). */
@@ -50,39 +69,60 @@ final class StrayResponseBytes {
     private boolean closing;
     /** The connection switched protocols (101): it carries no HTTP any more. */
     private boolean switched;
+    /** The stray bytes found in the read that ended the last answer, set before that end is passed on. */
+    private int pastLastAnswer;
 
-    private StrayResponseBytes() {
+    private StrayResponseBytes(Peers peers, HttpConnection connection) {
+        this.peers = peers;
+        this.connection = connection;
     }
 
-    /** Installs the handlers on a new client connection ({@code HttpClientBuilder.withConnectHandler}). */
-    static void install(HttpConnection connection) {
+    /**
+     * Installs the handlers on a new client connection ({@code HttpClientBuilder.withConnectHandler}); {@code peers}
+     * names its peer in the warning.
+     */
+    public static void install(HttpConnection connection, Peers peers) {
         ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.CLIENT_CODEC);
         if (p == null) {
             LOG.warn("bytes past an answer cannot be told on {}: not a Vert.x HTTP/1.x client connection",
                     connection.getClass().getName());
             return;
         }
-        StrayResponseBytes stray = new StrayResponseBytes();
+        StrayResponseBytes stray = new StrayResponseBytes(peers, connection);
+        p.channel().attr(KEY).set(stray);
         p.addBefore(VertxPipeline.CLIENT_CODEC, BYTES, stray.new Bytes());
         p.addAfter(VertxPipeline.CLIENT_CODEC, MESSAGES, stray.new Messages());
     }
 
+    /**
+     * The bytes that came past the answer last read on {@code connection} in the read that ended it, for which the
+     * connection is closed: 0 when none came there (or the handlers are not installed). Asked once the answer has been
+     * read (its end handler), the answer it names is that one. Bytes that come later, on the idle connection, are not
+     * counted here: that answer was done with before they came.
+     */
+    public static int pastLastAnswer(HttpConnection connection) {
+        ChannelPipeline p = VertxPipeline.of(connection);
+        StrayResponseBytes stray = p == null ? null : p.channel().attr(KEY).get();
+        return stray == null ? 0 : stray.pastLastAnswer;
+    }
+
     private void closeStray(ChannelHandlerContext ctx, int bytes) {
         closing = true;
-        long due = WARNING.occurred();
+        long due = peers.warning.occurred();
         if (due > 0) {
-            LOG.warn("an upstream sent {} byte(s) that belong to no answer (a body after a HEAD's, a 204's or a 304's "
+            LOG.warn("{} {} sent {} byte(s) that belong to no answer (a body after a HEAD's, a 204's or a 304's "
                     + "answer, or bytes past a body's end); its connection is closed, not reused ({} such connection(s) "
-                    + "since the last warning)", bytes, due);
+                    + "since the last warning)", peers.name, connection.remoteAddress(), bytes, due);
         } else {
-            LOG.debug("an upstream sent {} byte(s) that belong to no answer; its connection is closed", bytes);
+            LOG.debug("{} {} sent {} byte(s) that belong to no answer; its connection is closed", peers.name,
+                    connection.remoteAddress(), bytes);
         }
         ctx.close();
     }
 
     /**
      * The bytes of {@code buf} the decoder has not read, not counting the control characters and blanks it skips
-     * before a status line (an app that ends a body with an extra CRLF sent nothing that could fail a request).
+     * before a status line (a peer that ends a body with an extra CRLF sent nothing that could fail a request).
      */
     private static int unread(ByteBuf buf) {
         int from = buf.readerIndex();
@@ -149,9 +189,12 @@ final class StrayResponseBytes {
             }
             ByteBuf buf = reading;
             int left = ended && awaiting == 0 && buf != null ? unread(buf) : 0;
+            if (ended) {
+                pastLastAnswer = left; // before the end is passed on, where the answer's reader asks for it
+            }
             ctx.fireChannelRead(msg);
             if (left > 0 && watching()) {
-                closeStray(ctx, left); // the answer is relayed whole; the bytes after it are no answer
+                closeStray(ctx, left); // the answer is read whole; the bytes after it are no answer
             }
         }
     }
