@@ -106,7 +106,7 @@ public final class StrayResponseBytes {
         return stray == null ? 0 : stray.pastLastAnswer;
     }
 
-    private void closeStray(ChannelHandlerContext ctx, int bytes) {
+    private void closeStray(int bytes) {
         closing = true;
         long due = peers.warning.occurred();
         if (due > 0) {
@@ -117,7 +117,10 @@ public final class StrayResponseBytes {
             LOG.debug("{} {} sent {} byte(s) that belong to no answer; its connection is closed", peers.name,
                     connection.remoteAddress(), bytes);
         }
-        ctx.close();
+        // Through Vert.x, which takes the connection out of its pool at once. Closed below it (the channel), it stayed
+        // in the pool until Netty reported the close, a moment later, and a request handed it meanwhile (the next
+        // case, sent as this one's answer ended) failed as if the peer had ended a reused connection.
+        connection.close();
     }
 
     /**
@@ -153,7 +156,7 @@ public final class StrayResponseBytes {
                 ctx.fireChannelRead(buf);
                 int left = awaiting == 0 ? unread(buf) : 0;
                 if (left > 0 && watching()) {
-                    closeStray(ctx, left); // arrived while no request awaits an answer
+                    closeStray(left); // arrived while no request awaits an answer
                 }
             } finally {
                 reading = null;
@@ -194,7 +197,7 @@ public final class StrayResponseBytes {
             }
             ctx.fireChannelRead(msg);
             if (left > 0 && watching()) {
-                closeStray(ctx, left); // the answer is read whole; the bytes after it are no answer
+                closeStray(left); // the answer is read whole; the bytes after it are no answer
             }
         }
     }

@@ -12,6 +12,7 @@ import io.tapline.http.MalformedRequests;
 import io.tapline.http.MaxForwards;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
+import io.tapline.http.StrayResponseBytes;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
 import io.tapline.replay.http.Closing;
@@ -83,6 +84,8 @@ public final class MockServer implements AutoCloseable {
     static final long LINGER_MS = 2000;
     /** Live calls that may wait for one of the 16 connections to their dependency; more are answered 502 at once. */
     static final int MAX_LIVE_WAITING = 1024;
+    /** The --allow-live dependencies, as the warning about bytes past an answer names them (one for the process). */
+    private static final StrayResponseBytes.Peers LIVE_DEPENDENCIES = new StrayResponseBytes.Peers("a live dependency");
 
     private final Vertx vertx;
     private final MockServerOptions options;
@@ -110,11 +113,15 @@ public final class MockServer implements AutoCloseable {
         int liveTimeoutMs = (int) Math.min(Integer.MAX_VALUE, options.liveTimeout().toMillis());
         // a live answer's head may be as large as the sidecar's client for dependencies takes (4 times its head limit)
         int liveMaxHead = (int) Math.min(Integer.MAX_VALUE, 4L * Math.max(options.maxHeaderBytes(), 8192));
-        HttpClientAgent live = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setMaxHeaderSize(liveMaxHead)
+        HttpClientAgent live = vertx.httpClientBuilder()
+                .with(new HttpClientOptions().setKeepAlive(true).setMaxHeaderSize(liveMaxHead)
                         // a live dependency that does not accept gives the call up when its case is given up, not after
                         // Vert.x's 60 s, holding the candidate's call and its body
-                        .setConnectTimeout(liveTimeoutMs),
-                new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(MAX_LIVE_WAITING));
+                        .setConnectTimeout(liveTimeoutMs))
+                .with(new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(MAX_LIVE_WAITING))
+                // bytes past an answer (a HEAD's with a body) close the connection: they failed the next live call on it
+                .withConnectHandler(connection -> StrayResponseBytes.install(connection, LIVE_DEPENDENCIES))
+                .build();
         // The request line and head the sidecar's egress takes (its --proxy-max-header-bytes), rather than Vert.x's
         // 4096-byte request line and 8 KiB head: a longer line is answered 414, a larger head 431, as the sidecar
         // answers them (MalformedRequests), and noted on the case

@@ -4,6 +4,7 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.StrayResponseBytes;
 import io.tapline.http.UpstreamReads;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
@@ -46,7 +47,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * recorded: decoded, without their {@code Content-Encoding}, when the capture decoded them, still encoded when the
  * record says so; responses come back undecoded so the comparison sees what the candidate sent. The recorded trace
  * headers are replaced by the case's. Requests go on pooled keep-alive connections; one the candidate ended a reused
- * connection on without answering can be sent once more on a connection of its own ({@link #sendOnNewConnection}).
+ * connection on without answering can be sent once more on a connection of its own ({@link #sendOnNewConnection}). A
+ * connection on which the candidate sent bytes past an answer is closed, not reused ({@link StrayResponseBytes}), and
+ * the answer they followed noted ({@link Answer#notes}).
  */
 public final class CandidateClient implements AutoCloseable {
 
@@ -68,6 +71,9 @@ public final class CandidateClient implements AutoCloseable {
 
     /** The largest response head read from the candidate; the capture sidecar takes up to this from an app. */
     static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
+    /** The candidate, as the warning about bytes past an answer names it (one for the process's clients). */
+    private static final StrayResponseBytes.Peers CANDIDATES = new StrayResponseBytes.Peers("the candidate");
 
     private final HttpClientAgent client;
     private final HttpUrl target;
@@ -107,8 +113,12 @@ public final class CandidateClient implements AutoCloseable {
                         // response heads as large as the capture sidecar takes from an app (Vert.x's default is 8 KiB)
                         .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES))
                 .with(new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)))
-                // what each connection carried and read: a request on a stale reused one is told apart (send)
-                .withConnectHandler(UpstreamReads::install)
+                .withConnectHandler(connection -> {
+                    // what each connection carried and read: a request on a stale reused one is told apart (send)
+                    UpstreamReads.install(connection);
+                    // bytes past an answer (a HEAD's with a body) close the connection: they failed the next case on it
+                    StrayResponseBytes.install(connection, CANDIDATES);
+                })
                 .build();
     }
 
@@ -165,12 +175,12 @@ public final class CandidateClient implements AutoCloseable {
     }
 
     /**
-     * The recorded request with the given traceparent, on a pooled connection; completes with the candidate's response.
+     * The recorded request with the given traceparent, on a pooled connection; completes with the candidate's answer.
      * A request on a connection that had carried earlier exchanges, closed or reset by the candidate before a byte of its
      * answer arrived, fails with {@link NoAnswerOnReusedConnection}: the candidate may have closed it as idle while the request
      * was on its way, and {@link #sendOnNewConnection} can send it again.
      */
-    public Future<HttpResponse> send(HttpRequest recorded, String traceparent) {
+    public Future<Answer> send(HttpRequest recorded, String traceparent) {
         Exchange exchange = prepare(recorded, traceparent);
         // The response body is subscribed to in the same event-loop callback that receives the response head:
         // chained from the caller's thread instead, a fast candidate's body could end before anyone listened.
@@ -203,10 +213,10 @@ public final class CandidateClient implements AutoCloseable {
 
     /**
      * The recorded request with the given traceparent, on a connection opened for it alone and closed after its
-     * answer (never a pooled one), within {@code within}; completes with the candidate's response. For a request whose
+     * answer (never a pooled one), within {@code within}; completes with the candidate's answer. For a request whose
      * pooled connection the candidate closed without answering ({@link NoAnswerOnReusedConnection}).
      */
-    public Future<HttpResponse> sendOnNewConnection(HttpRequest recorded, String traceparent, Duration within) {
+    public Future<Answer> sendOnNewConnection(HttpRequest recorded, String traceparent, Duration within) {
         Exchange exchange = prepare(recorded, traceparent);
         long millis = Math.max(1, within.toMillis());
         sentAgain.incrementAndGet();
@@ -305,12 +315,25 @@ public final class CandidateClient implements AutoCloseable {
         return false;
     }
 
+    /**
+     * The candidate's answer to a case's request, and the notes on how it came: what of it could not be judged
+     * (usually none).
+     */
+    public record Answer(HttpResponse response, List<String> notes) {
+    }
+
     /** The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. */
-    private static Future<HttpResponse> read(HttpClientRequest req, HttpClientResponse resp) {
+    private static Future<Answer> read(HttpClientRequest req, HttpClientResponse resp) {
         return BoundedBody.read(req, resp, MAX_RESPONSE_BYTES, "the candidate").map(body -> {
             List<Header> out = new ArrayList<>();
             resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
-            return HttpResponse.newBuilder()
+            // Bytes that came with the answer's end and past it, for which its connection is closed: no part of this
+            // answer or of any other, never compared (a body sent with a HEAD's answer, which Vert.x does not read)
+            int past = StrayResponseBytes.pastLastAnswer(req.connection());
+            List<String> notes = past == 0 ? List.of() : List.of(past + " byte(s) the candidate sent past its answer not"
+                    + " compared: they belong to no answer (a body after a HEAD's, a 204's or a 304's answer, or bytes past"
+                    + " a body's end), and its connection was closed, not reused");
+            return new Answer(HttpResponse.newBuilder()
                     .setStatus(resp.statusCode())
                     .setHeaders(out)
                     .setBody(ByteBuffer.wrap(body.getBytes()))
@@ -318,7 +341,7 @@ public final class CandidateClient implements AutoCloseable {
                     .setContentEncoding(resp.getHeader("content-encoding"))
                     .setTruncated(false)
                     .setOriginalSize(body.length())
-                    .build();
+                    .build(), notes);
         });
     }
 

@@ -123,7 +123,7 @@ public final class CaseReplayer {
         }
         registered.set(new Registered(traceId, mocks));
         long start = System.nanoTime();
-        Future<HttpResponse> answer;
+        Future<CandidateClient.Answer> answer;
         try {
             answer = candidate.send(request, trace.traceparent());
         } catch (RuntimeException e) {
@@ -144,7 +144,8 @@ public final class CaseReplayer {
                         "candidate " + candidate.target() + " did not answer: " + ar.cause(),
                         mocks.truncatedResponsesServed()));
             }
-            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result(), micros, List.of()));
+            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result().response(), micros,
+                    ar.result().notes()));
         });
     }
 
@@ -190,7 +191,7 @@ public final class CaseReplayer {
         }
         registered.set(new Registered(trace.traceId(), mocks));
         long again = System.nanoTime();
-        Future<HttpResponse> answer;
+        Future<CandidateClient.Answer> answer;
         try {
             answer = candidate.sendOnNewConnection(request, trace.traceparent(), Duration.ofNanos(left));
         } catch (RuntimeException e) {
@@ -209,7 +210,8 @@ public final class CaseReplayer {
                         "candidate " + candidate.target() + " did not answer on a new connection either: " + ar.cause()
                                 + " (first: " + cause.getCause() + ")", notes));
             }
-            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result(), answeredMicros, notes));
+            notes.addAll(ar.result().notes());
+            return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result().response(), answeredMicros, notes));
         });
     }
 

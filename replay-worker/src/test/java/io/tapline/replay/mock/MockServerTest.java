@@ -531,6 +531,66 @@ class MockServerTest {
     }
 
     @Test
+    void aLiveDependencyThatSentABodyWithItsHeadAnswerDoesNotFailTheNextLiveCall() throws Exception {
+        // A live dependency that sends a body with its answer to a HEAD (which has none, RFC 9112 6.3): the mock's client
+        // took the connection back to its pool with the 5 bytes in its decoder, and the next live call sent on it, maybe
+        // another case's, was answered 502 (invalid version format: HELLOHTTP/1.1). The connection is closed instead.
+        java.util.List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        try (java.net.ServerSocket dependency = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                for (int connection = 0; ; connection++) {
+                    try {
+                        java.net.Socket s = dependency.accept();
+                        int n = connection;
+                        Thread t = new Thread(() -> serveRaw(s, n, log));
+                        t.setDaemon(true);
+                        t.start();
+                    } catch (java.io.IOException e) {
+                        return; // closed
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            MockServer mock = start(Map.of("dep", HttpUrl.parse("http://127.0.0.1:" + dependency.getLocalPort())),
+                    Set.of("127.0.0.1"));
+            String tp = register("c1", List.of());
+            io.vertx.core.Promise<Integer> head = io.vertx.core.Promise.promise();
+            vertx.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.HEAD).setHost("127.0.0.1")
+                            .setPort(mock.port()).setURI("/dep/h").putHeader("traceparent", tp))
+                    .compose(r -> r.send().compose(resp -> resp.body().map(b -> resp.statusCode()))).onComplete(head));
+            assertEquals(200, head.future().await());
+            assertEquals(new Answer(200, "live"), get(mock.port(), "/dep/b", tp));
+            assertEquals(List.of("0/0 HEAD /h", "1/0 GET /b"), log);
+        }
+    }
+
+    /** A raw-socket dependency: answers a HEAD with a 5-byte body after its head, anything else "live". */
+    private static void serveRaw(java.net.Socket s, int connection, List<String> log) {
+        try (s) {
+            java.io.InputStream in = s.getInputStream();
+            for (int request = 0; ; request++) {
+                StringBuilder head = new StringBuilder();
+                while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+                    int b = in.read();
+                    if (b < 0) {
+                        return;
+                    }
+                    head.append((char) b);
+                }
+                String line = head.substring(0, head.indexOf("\r\n"));
+                log.add(connection + "/" + request + " " + line.substring(0, line.lastIndexOf(' ')));
+                String answer = line.startsWith("HEAD ") ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                        : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlive";
+                s.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+            }
+        } catch (java.io.IOException e) {
+            // the mock went away
+        }
+    }
+
+    @Test
     void aLiveCallIsGivenUpWhenTheCandidateClosesItsConnection() {
         // A live dependency that never answers held the mock's call (and the candidate's request body) forever, even
         // after the candidate, its case timed out, had closed the connection: such calls piled up over a run.

@@ -91,7 +91,7 @@ class CandidateClientTest {
                     new io.tapline.avro.Header("traceparent", "00-" + "f".repeat(32) + "-" + "e".repeat(16) + "-01"),
                     new io.tapline.avro.Header("X-Keep", "yes")));
             String tp = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
-            HttpResponse r = c.send(recorded, tp).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            HttpResponse r = c.send(recorded, tp).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).response();
             assertEquals("Bearer test-token|" + tp + "|yes",
                     java.nio.charset.StandardCharsets.UTF_8.decode(r.getBody()).toString());
         } finally {
@@ -124,10 +124,10 @@ class CandidateClientTest {
             java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
             assertEquals("null|" + b64.encodeToString("{\"sku\":\"A\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                     java.nio.charset.StandardCharsets.UTF_8.decode(c.send(decoded, tp).toCompletionStage()
-                            .toCompletableFuture().get(10, TimeUnit.SECONDS).getBody()).toString());
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS).response().getBody()).toString());
             assertEquals("gzip|" + b64.encodeToString(zipped.toByteArray()),
                     java.nio.charset.StandardCharsets.UTF_8.decode(c.send(encoded, tp).toCompletionStage()
-                            .toCompletableFuture().get(10, TimeUnit.SECONDS).getBody()).toString());
+                            .toCompletableFuture().get(10, TimeUnit.SECONDS).response().getBody()).toString());
         } finally {
             vertx.close().await();
         }
@@ -143,7 +143,7 @@ class CandidateClientTest {
             CandidateClient c = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + s.actualPort()), 1,
                     Duration.ofSeconds(5));
             HttpResponse r = c.send(Fixtures.request("GET", "x", "/a", null, null), "00-" + "a".repeat(32) + "-"
-                    + "b".repeat(16) + "-01").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    + "b".repeat(16) + "-01").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).response();
             assertEquals(policy, r.getHeaders().stream().filter(h -> h.getName().equalsIgnoreCase("content-security-policy"))
                     .findFirst().orElseThrow().getValue());
         } finally {

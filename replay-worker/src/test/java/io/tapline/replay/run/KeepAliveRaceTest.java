@@ -1,6 +1,7 @@
 package io.tapline.replay.run;
 
 import io.tapline.avro.Case;
+import io.tapline.avro.Header;
 import io.tapline.avro.MockCall;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
@@ -106,7 +107,11 @@ class KeepAliveRaceTest {
         /** writes a status line, no header, and closes */
         STATUS_LINE,
         /** writes the start of a status line and closes */
-        PARTIAL_STATUS_LINE
+        PARTIAL_STATUS_LINE,
+        /** answers a HEAD with a head announcing 5 bytes of body, and sends them (a HEAD's answer has none) */
+        HEAD_WITH_BODY,
+        /** answers with a 2-byte body and 5 more bytes past its end */
+        BYTES_PAST_BODY
     }
 
     /** What the candidate does with request {@code request} (from 0) on its connection {@code connection} (from 0). */
@@ -319,6 +324,44 @@ class KeepAliveRaceTest {
         assertEquals(0, client.sentAgain());
     }
 
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"HEAD_WITH_BODY", "BYTES_PAST_BODY"})
+    void bytesTheCandidateSentPastAnAnswerDoNotFailTheNextCaseOnItsConnection(Action stray) throws Exception {
+        // A candidate that sends a body with its answer to a HEAD (which has none by definition, RFC 9112 6.3), or
+        // bytes past a body's end: Vert.x's client took the connection back to its pool with the bytes in its decoder,
+        // and the next case sent on it, another one, was an ERROR (invalid version format: HELLOHTTP/1.1). The
+        // connection is closed instead, the case whose answer they followed is noted, and the next goes on a new one.
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG); // the warning comes at most every 10 s
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        try {
+            CaseReplayer replayer = replayer((connection, request, head) ->
+                    connection == 0 && request == 0 ? stray : Action.ANSWER);
+            Case first = stray == Action.HEAD_WITH_BODY
+                    ? Fixtures.caseOf("h", Fixtures.request("HEAD", "shop:8080", "/items/h", null, null),
+                            Fixtures.json(200, "", new Header("Content-Length", "5")), List.of(), 1)
+                    : get("h");
+            ReplayResult h = replayer.replay(first).await();
+            assertEquals(Verdict.PASS, h.getVerdict(), h::toString);
+            assertEquals(List.of("5 byte(s) the candidate sent past its answer not compared: they belong to no answer (a"
+                    + " body after a HEAD's, a 204's or a 304's answer, or bytes past a body's end), and its connection was"
+                    + " closed, not reused"), h.getNotes());
+            ReplayResult b = replayer.replay(get("b")).await();
+            assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
+            assertEquals(List.of(), b.getNotes(), "not sent again: the connection was out of the pool before it");
+            assertEquals(List.of("0/0 " + first.getSample().getRequest().getMethod() + " /items/h", "1/0 GET /items/b"),
+                    candidate.log());
+            assertEquals(0, client.sentAgain());
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+        }
+        String log = logged.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
+                + " sent 5 byte(s) that belong to no answer"), log);
+    }
+
     private static String describe(MockCall call) {
         return call.getMethod() + " " + call.getDestination() + " " + call.getPath() + " " + call.getOutcome();
     }
@@ -422,6 +465,15 @@ class KeepAliveRaceTest {
                             out.write("HTT".getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                             return;
+                        }
+                        case HEAD_WITH_BODY -> {
+                            out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\nhello"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case BYTES_PAST_BODY -> {
+                            out.write((ANSWER + "hello").getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
                         }
                         case CUT_ANSWER -> {
                             out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{}"
