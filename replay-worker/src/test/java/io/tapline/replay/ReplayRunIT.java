@@ -68,6 +68,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -665,6 +666,57 @@ class ReplayRunIT {
         assertEquals(CASES, byKey.size(), () -> "result keys: " + byKey.keySet());
         byKey.forEach((key, list) -> assertEquals(1, list.size(), () -> key + " has " + list.size() + " committed results"));
         assertEquals(1, readAll(stack, dlq).size(), "one dead letter for the undecodable case");
+    }
+
+    /**
+     * A stop that comes while the worker replays again, one at a time, the cases that were in flight when the candidate
+     * turned out not to propagate trace context (a propagation fallback) starts none of them any more either: the cases
+     * replayed again so far are committed, the batch is cut at the first that was not, and a second worker replays the
+     * rest with one committed result per case. Before, the second replays went on after the stop, one after another.
+     */
+    @Test
+    void aStopDuringThePropagationFallbacksSecondReplaysStartsNoMoreOfThem(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        int mock = Ports.freePort();
+        // 300 ms before each dependency call: the batch's first four cases, started together, are all in flight when
+        // the first call without trace context comes, and are replayed again once the batch is done, one at a time.
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", false, 300, false);
+        List<String> a = args(stack, runId, "w1", candidate, mock);
+        a.set(a.indexOf("--batch-size") + 1, "100");
+        a.set(a.indexOf("--concurrency") + 1, "4");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int[] exit = {-1};
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        ReplayCommand command = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8));
+        Thread worker = new Thread(() -> {
+            try {
+                exit[0] = command.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "it-stopped-worker");
+        worker.start();
+        await(() -> IntStream.rangeClosed(1, CASES).anyMatch(id -> candidate.requests("/items/" + id) > 1),
+                Duration.ofSeconds(90), "a case replayed again after the propagation fallback");
+        int sent = candidate.requests(); // the second replay in flight included: the next starts ~300 ms after it
+        command.stop(Duration.ofSeconds(30));
+        worker.join(Duration.ofSeconds(30).toMillis());
+        assertFalse(worker.isAlive(), () -> "the worker did not stop: " + out);
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit[0], () -> out.toString(StandardCharsets.UTF_8));
+        Thread.sleep(1_000);
+        assertEquals(sent, candidate.requests(), "a case started after the stop");
+
+        Ran rest = replay(args(stack, runId, "w2", candidate, mock));
+        assertEquals(ReplayCommand.EXIT_OK, rest.exit(), rest::log);
+        Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
+        assertEquals(CASES, byKey.size(), () -> "result keys: " + byKey.keySet());
+        byKey.forEach((key, list) -> {
+            assertEquals(1, list.size(), () -> key + " has " + list.size() + " committed results");
+            assertEquals(Verdict.PASS, list.get(0).getVerdict(), () -> key + " " + list.get(0).getDifferences());
+        });
+        assertEquals(1, readAll(stack, dlq).size(), "one dead letter for the undecodable case");
+        assertEquals(0, realInventoryHits.get());
     }
 
     /**

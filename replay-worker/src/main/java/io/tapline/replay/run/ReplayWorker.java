@@ -263,10 +263,6 @@ public final class ReplayWorker implements Runnable {
 
         void start() {
             replaying = ReplayWorker.this.start(cases);
-            replayingNow.add(replaying);
-            if (closed) {
-                replaying.stop(); // close() came while it was being started
-            }
         }
 
         /**
@@ -490,31 +486,38 @@ public final class ReplayWorker implements Runnable {
     /**
      * Waits for the batch's cases, replays the ambiguous ones again one at a time, and encodes the results. When the
      * worker is stopping ({@link #close()}), the batch keeps the cases that were replayed, up to the first that was not
-     * (or that would be replayed again, alone): no case starts after the stop, and the offsets committed are those of
-     * exactly what was replayed.
+     * (or that was ambiguous and not replayed again, alone, before the stop): no case starts after the stop, the second
+     * replays included, and the offsets committed are those of exactly what was replayed.
      */
     private List<ReplayResult> finish(Batch batch) throws InterruptedException, ExecutionException, TimeoutException {
         List<ReplayResult> results = new ArrayList<>();
-        List<Tagged> tagged = replayed(batch);
-        if (closed || tagged.size() < batch.cases.size()) {
-            int kept = 0;
-            while (kept < tagged.size() && !(redoAmbiguous && tagged.get(kept).ambiguous())) {
-                kept++;
-            }
-            if (kept < batch.cases.size()) {
-                log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
-                        + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
-                batch.keepFirst(kept);
-                tagged = tagged.subList(0, kept);
+        List<Tagged> tagged = new ArrayList<>(replayed(batch.replaying, batch.cases.size()));
+        List<Integer> ambiguous = new ArrayList<>();
+        for (int i = 0; i < tagged.size(); i++) {
+            if (redoAmbiguous && tagged.get(i).ambiguous()) {
+                ambiguous.add(i);
             }
         }
-        List<Case> redo = collect(batch.cases, tagged, redoAmbiguous, results, batch.out);
-        if (!redo.isEmpty()) {
+        if (!ambiguous.isEmpty() && !closed) {
             // Calls without trace context arrived while these cases were in flight; the gate now allows one case
-            // at a time, so their second replay is unambiguous.
-            log.info("worker {}: replaying {} cases again, one at a time", workerId, redo.size());
-            collect(redo, await(start(redo), redo.size()), false, results, batch.out);
+            // at a time, so their second replay is unambiguous. A stop ends it as it ends the batch's (close()).
+            log.info("worker {}: replaying {} cases again, one at a time", workerId, ambiguous.size());
+            List<Tagged> again = replayed(start(ambiguous.stream().map(batch.cases::get).toList()), ambiguous.size());
+            for (int j = 0; j < again.size(); j++) {
+                tagged.set(ambiguous.get(j), new Tagged(again.get(j).result(), false));
+            }
         }
+        int kept = 0;
+        while (kept < tagged.size() && !(redoAmbiguous && tagged.get(kept).ambiguous())) {
+            kept++;
+        }
+        if (kept < batch.cases.size()) {
+            log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
+                    + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
+            batch.keepFirst(kept);
+            tagged = tagged.subList(0, kept);
+        }
+        collect(tagged, results, batch.out);
         for (String caseId : batch.retired) {
             batch.out.add(new ProducerRecord<>(topics.results(),
                     RunTopics.resultKey(runId, caseId).getBytes(StandardCharsets.UTF_8), null));
@@ -529,32 +532,41 @@ public final class ReplayWorker implements Runnable {
     }
 
     /**
-     * The outcomes of the batch's cases: all of them, or, when {@link #close()} stopped the batch before every case
-     * started, those of the cases that had.
+     * The outcomes of the {@code cases} cases {@code replaying} replays: all of them, or, when {@link #close()} stopped
+     * it before every case started, those of the cases that had.
      */
-    private List<Tagged> replayed(Batch batch) throws InterruptedException, ExecutionException, TimeoutException {
+    private List<Tagged> replayed(BatchPump<Case, Tagged> replaying, int cases)
+            throws InterruptedException, ExecutionException, TimeoutException {
         try {
-            return await(batch.replaying, batch.cases.size());
+            return await(replaying, cases);
         } catch (ExecutionException e) {
             if (!closed) {
                 throw e;
             }
             // stopped: settled once none of its started cases was in flight, so this is complete
-            return batch.replaying.stop().toCompletionStage().toCompletableFuture().get();
+            return replaying.stop().toCompletionStage().toCompletableFuture().get();
         } finally {
-            replayingNow.remove(batch.replaying);
+            replayingNow.remove(replaying);
         }
     }
 
     private record Tagged(ReplayResult result, boolean ambiguous) {
     }
 
-    /** Starts replaying the cases on this worker's event-loop context; its outcomes complete in order. */
+    /**
+     * Starts replaying the cases on this worker's event-loop context; its outcomes complete in order. Until they are
+     * awaited ({@link #replayed}, {@link #awaitQuietly}) {@link #close()} stops it.
+     */
     private BatchPump<Case, Tagged> start(List<Case> cases) {
-        return BatchPump.start(context, gate, rate, cases, k -> {
+        BatchPump<Case, Tagged> replaying = BatchPump.start(context, gate, rate, cases, k -> {
             long before = registry.unattributableCalls();
             return replayer.replay(k).map(r -> new Tagged(r, registry.unattributableCalls() != before));
         });
+        replayingNow.add(replaying);
+        if (closed) {
+            replaying.stop(); // close() came while it was being started
+        }
+        return replaying;
     }
 
     /**
@@ -591,23 +603,15 @@ public final class ReplayWorker implements Runnable {
         }
     }
 
-    /** Adds the results (encoded, to {@code out}) and returns the cases to replay again. */
-    private List<Case> collect(List<Case> cases, List<Tagged> tagged, boolean redoAmbiguous, List<ReplayResult> results,
-                               List<ProducerRecord<byte[], byte[]>> out) {
-        List<Case> redo = new ArrayList<>();
-        for (int i = 0; i < tagged.size(); i++) {
-            Tagged t = tagged.get(i);
-            if (t.ambiguous() && redoAmbiguous) {
-                redo.add(cases.get(i));
-                continue;
-            }
+    /** Adds the results (encoded, to {@code out}). */
+    private void collect(List<Tagged> tagged, List<ReplayResult> results, List<ProducerRecord<byte[], byte[]>> out) {
+        for (Tagged t : tagged) {
             ReplayResult r = t.result();
             results.add(r);
             out.add(new ProducerRecord<>(topics.results(),
                     RunTopics.resultKey(runId, r.getCaseId()).getBytes(StandardCharsets.UTF_8),
                     codec.write(topics.results(), r)));
         }
-        return redo;
     }
 
     /**
