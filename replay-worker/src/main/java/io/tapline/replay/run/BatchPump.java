@@ -38,6 +38,12 @@ final class BatchPump<I, O> {
     /** Set by {@link #cancel()}: no more cases start. */
     private boolean cancelled;
     /**
+     * Set by {@link #cancel()} at once, from its own thread: the pump starts no case once it is seen. {@link #cancelled}
+     * is set later, on the context, behind what was queued there before (the pump's first turn, a case's completion
+     * that starts the next); before, those started cases after the stop, up to the gate's limit.
+     */
+    private volatile boolean givenUp;
+    /**
      * True while {@link #pump()} runs its loop: a case that completes inside it (one that finishes before its future
      * is returned, a SKIPPED truncated request say) lets the loop go on instead of starting a nested pump, which
      * took a stack frame set per such case and overflowed the stack at about a thousand in a row.
@@ -74,6 +80,7 @@ final class BatchPump<I, O> {
      * is done after all), else failed. From any thread.
      */
     Future<Void> cancel() {
+        givenUp = true;
         context.runOnContext(v -> {
             cancelled = true;
             if (inFlight == 0) {
@@ -138,7 +145,7 @@ final class BatchPump<I, O> {
 
     /** On the context thread only. */
     private void pump() {
-        if (pumping || cancelled) {
+        if (pumping || cancelled || givenUp) {
             return; // called from a completion inside the loop below, which goes on
         }
         pumping = true;
@@ -151,7 +158,7 @@ final class BatchPump<I, O> {
 
     private void pumpLoop() {
         waiting = false;
-        while (next < items.size()) {
+        while (next < items.size() && !givenUp) {
             if (!gate.tryAcquire()) {
                 if (!waiting) {
                     waiting = true;

@@ -80,6 +80,26 @@ class BatchPumpTest {
         assertThrows(ExecutionException.class, () -> pump.await(1_000, 1_000));
     }
 
+    /**
+     * A stop that comes as the batch is being started (the worker's close() racing its Batch.start) starts none of its
+     * cases: before, the pump's first turn, already queued on the context, ran ahead of the stop and started as many
+     * cases as the gate allowed.
+     */
+    @Test
+    void aBatchStoppedAsItStartsStartsNone() throws Exception {
+        AtomicInteger starts = new AtomicInteger();
+        List<Integer> items = IntStream.range(0, 20).boxed().toList();
+        BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), new ConcurrencyGate(() -> 8),
+                new RateLimiter(0), items, i -> {
+                    starts.incrementAndGet();
+                    Promise<Integer> p = Promise.promise();
+                    vertx.setTimer(50, t -> p.complete(i));
+                    return p.future();
+                });
+        assertEquals(List.of(), pump.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertEquals(0, starts.get(), "cases started after the stop");
+    }
+
     @Test
     void aBatchStoppedOnceEveryCaseStartedIsDone() throws Exception {
         AtomicInteger starts = new AtomicInteger();
