@@ -588,6 +588,23 @@ class ReplayRunIT {
      * 30 s the process gives its workers was lost whole). A second worker then replays the rest: one request and one
      * committed result per case, one dead letter.
      */
+    /**
+     * A topic option naming a topic the broker does not have: the command says which option names it (before, only
+     * "topic ... does not exist", leaving the user to find which of five topic options was wrong), and exits 3.
+     */
+    @Test
+    void aMissingTopicIsNamedWithTheOptionThatNamesIt(TestStack stack) throws Exception {
+        int mock = Ports.freePort();
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", true, 0, true);
+        List<String> a = args(stack, stack.uniqueName("run"), "w1", candidate, mock);
+        String missing = stack.uniqueName("no-such-cases");
+        a.set(a.indexOf("--topic-cases") + 1, missing);
+        int[] exit = {-1};
+        String stderr = ReplayMainTest.stderrOf(() -> exit[0] = ReplayMain.run(a.toArray(String[]::new)));
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit[0], stderr);
+        assertTrue(stderr.contains("tapline replay: option --topic-cases: topic " + missing + " does not exist"), stderr);
+    }
+
     @Test
     void aStoppedWorkerStartsNoMoreCasesAndCommitsWhatItReplayedAtOnce(TestStack stack) throws Exception {
         stopMidBatchThenReplayTheRest(stack, 100);

@@ -133,6 +133,7 @@ public final class TopicReader {
     /**
      * @throws MetadataTimeoutException when no broker answers within {@code timeout}: the first call a command makes
      *                                   to Kafka, so an unreachable address shows here
+     * @throws MissingTopicException     when the broker has no such topic
      */
     static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic, Duration timeout) {
         List<PartitionInfo> infos;
@@ -144,7 +145,7 @@ public final class TopicReader {
             throw new MetadataTimeoutException(topic, e);
         }
         if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("topic " + topic + " does not exist (create it with ./tapline stack up or the deploy manifests)");
+            throw new MissingTopicException(topic);
         }
         List<TopicPartition> out = new ArrayList<>();
         for (PartitionInfo p : infos) {
