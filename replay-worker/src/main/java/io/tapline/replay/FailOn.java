@@ -12,8 +12,15 @@ import java.util.regex.Pattern;
  * {@code count:N} (more than N failed cases), {@code share:X} (failed signatures weigh more than X of production
  * traffic, 0..1; each signature's hits count once however many of its samples were replayed, and a signature failed
  * when any of its cases failed: see {@code RunResults#summary}). Errored cases (could not be replayed) fail the run unless errors are tolerated.
+ * A run with no case at all fails it unless that is allowed ({@code failOnEmpty}): the cases topic was empty, or not
+ * the one dedup-stream writes, and a gate that passes such a run has tested nothing.
  */
-public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
+public record FailOn(Kind kind, double threshold, boolean failOnErrors, boolean failOnEmpty) {
+
+    /** A gate that fails an empty run. */
+    public FailOn(Kind kind, double threshold, boolean failOnErrors) {
+        this(kind, threshold, failOnErrors, true);
+    }
 
     public enum Kind { ANY, NONE, COUNT, SHARE }
 
@@ -32,25 +39,30 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
      *               ({@code " (set by TAPLINE_FAIL_ON)"}), named in the error; empty for a flag
      */
     public static FailOn parse(String spec, boolean failOnErrors, String origin) {
+        return parse(spec, failOnErrors, true, origin);
+    }
+
+    /** As {@link #parse(String, boolean, String)}, {@code failOnEmpty} saying whether a run with no case fails. */
+    public static FailOn parse(String spec, boolean failOnErrors, boolean failOnEmpty, String origin) {
         String s = spec == null ? "" : spec.trim().toLowerCase(Locale.ROOT);
         try {
             if (s.equals("any")) {
-                return new FailOn(Kind.ANY, 0, failOnErrors);
+                return new FailOn(Kind.ANY, 0, failOnErrors, failOnEmpty);
             }
             if (s.equals("none")) {
-                return new FailOn(Kind.NONE, 0, failOnErrors);
+                return new FailOn(Kind.NONE, 0, failOnErrors, failOnEmpty);
             }
             String number = s.length() > 6 ? s.substring(6).strip() : "";
             if (s.startsWith("count:") && WHOLE.matcher(number).matches()) {
                 long n = Long.parseLong(number);
                 if (n >= 0) {
-                    return new FailOn(Kind.COUNT, n, failOnErrors);
+                    return new FailOn(Kind.COUNT, n, failOnErrors, failOnEmpty);
                 }
             }
             if (s.startsWith("share:") && DECIMAL.matcher(number).matches()) {
                 double x = Double.parseDouble(number);
                 if (x >= 0 && x <= 1) {
-                    return new FailOn(Kind.SHARE, x, failOnErrors);
+                    return new FailOn(Kind.SHARE, x, failOnErrors, failOnEmpty);
                 }
             }
         } catch (NumberFormatException e) {
@@ -59,8 +71,17 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors) {
         throw new IllegalArgumentException("option --fail-on" + origin + ": '" + spec + "' is not one of " + ALLOWED);
     }
 
+    /** This gate, letting a run with no case pass (a partial report, whose run may not have reached its cases yet). */
+    public FailOn allowingEmpty() {
+        return new FailOn(kind, threshold, failOnErrors, false);
+    }
+
     /** Why the run fails the gate, or null when it passes. */
     public String violation(RunSummary s) {
+        if (failOnEmpty && s.getTotal() == 0) {
+            return "the run has no case: its cases topic held none below the run's bounds (an empty topic, or not the"
+                    + " one dedup-stream writes), so nothing was tested (--fail-on-empty false lets such a run pass)";
+        }
         if (failOnErrors && s.getErrored() > 0) {
             return s.getErrored() + " case(s) could not be replayed (errors)";
         }

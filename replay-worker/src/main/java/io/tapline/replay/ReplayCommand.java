@@ -546,7 +546,7 @@ public final class ReplayCommand {
     static FailOn failOn(TaplineConfig config) {
         try {
             return FailOn.parse(config.get(ReplayOptions.FAIL_ON), config.getBoolean(ReplayOptions.FAIL_ON_ERRORS),
-                    config.origin(ReplayOptions.FAIL_ON));
+                    config.getBoolean(ReplayOptions.FAIL_ON_EMPTY), config.origin(ReplayOptions.FAIL_ON));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }

@@ -42,6 +42,7 @@ public final class ReplayOptions {
 
     public static final String FAIL_ON = "fail.on";
     public static final String FAIL_ON_ERRORS = "fail.on.errors";
+    public static final String FAIL_ON_EMPTY = "fail.on.empty";
     public static final String FORMAT = "format";
     public static final String OUT = "out";
     public static final String PROGRESS_INTERVAL = "progress.interval";
@@ -73,7 +74,8 @@ public final class ReplayOptions {
                 .option(TOPIC_RUNS, TaplineTopics.RUNS, "Run lifecycle topic (bounds, summaries).")
                 .prefix(KAFKA_CONSUMER, "Any Kafka consumer setting, passed through (e.g. --kafka.consumer.security.protocol=SSL).")
                 .option(FAIL_ON, "any", "CI gate: " + FailOn.ALLOWED + ".")
-                .option(FAIL_ON_ERRORS, "true", "Cases that could not be replayed fail the gate too.");
+                .option(FAIL_ON_ERRORS, "true", "Cases that could not be replayed fail the gate too.")
+                .option(FAIL_ON_EMPTY, "true", "A run with no case (an empty cases topic, or the wrong one) fails the gate too.");
     }
 
     public static ConfigSpec replaySpec() {

@@ -19,6 +19,24 @@ class FailOnTest {
                 .setFailedTrafficShare(share).setDurationMillis(1).build();
     }
 
+    /**
+     * A run with no case (an empty cases topic, or one dedup-stream does not write) fails the gate, whatever
+     * {@code --fail-on} says: before, it passed, having tested nothing. {@code --fail-on-empty false} lets it pass.
+     */
+    @Test
+    void aRunWithNoCaseFailsTheGateUnlessAllowed() {
+        RunSummary empty = RunSummary.newBuilder().setTotal(0).setPassed(0).setFailed(0).setErrored(0).setSkipped(0)
+                .setTrafficWeight(0).setFailedTrafficWeight(0).setFailedTrafficShare(0).setDurationMillis(1).build();
+        for (String spec : List.of("any", "none", "count:5", "share:0.5")) {
+            String violation = FailOn.parse(spec, true).violation(empty);
+            assertNotNull(violation, spec);
+            assertTrue(violation.startsWith("the run has no case") && violation.contains("--fail-on-empty false"), violation);
+            assertNull(FailOn.parse(spec, true, false, "").violation(empty), spec);
+            assertNull(FailOn.parse(spec, true).allowingEmpty().violation(empty), spec);
+        }
+        assertNull(FailOn.parse("any", true).violation(summary(0, 0, 0)), "a run with cases is judged as before");
+    }
+
     @Test
     void anyFailsOnTheFirstRegression() {
         FailOn f = FailOn.parse("any", true);

@@ -283,6 +283,22 @@ class ReportCommandTest {
         assertTrue(Files.readString(file).contains("CHANGED $.s: a\\ud800b -> c"), Files.readString(file));
     }
 
+    /**
+     * The report of a complete run with no case fails the gate (exit 1, saying why); a partial one with no result yet is
+     * incomplete (exit 3), not empty: its workers may not have reached their cases.
+     */
+    @Test
+    void aCompleteRunWithNoCaseFailsTheGateAndAPartialOneIsIncomplete() {
+        RunResults none = new RunResults(List.of());
+        assertEquals(ReplayCommand.EXIT_GATE, publish(new RunReport("r1", "http://c", none.summary(0), none.results(), true),
+                "text", null));
+        assertTrue(diagnostics().contains("FAILED the gate: the run has no case"), diagnostics());
+        diagnostics.reset();
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, publish(new RunReport("r1", "http://c", none.summary(0), none.results(),
+                false), "text", null));
+        assertFalse(diagnostics().contains("FAILED"), diagnostics());
+    }
+
     @Test
     void aPartialReportSaysSoOnDiagnosticsAndExitsIncompleteWhenTheGatePasses() throws Exception {
         int exit = ReportCommand.publish(failedRun(false), "junit", null, FailOn.parse("none", true),
