@@ -7,10 +7,15 @@ import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.registry.SchemaRegistryException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -59,6 +64,19 @@ public final class DedupMain {
             return;
         }
         LOG.info("starting {}", config);
+        // Bound first, as a flag is checked: a port another process holds (or a host not of this machine) stops the
+        // start naming its flag, before anything is registered or a client is made.
+        Metrics registry = new Metrics();
+        AtomicReference<KafkaStreams> running = new AtomicReference<>();
+        ManagementServer management;
+        try {
+            management = startManagement(config, registry,
+                    () -> running.get() != null && running.get().state() == KafkaStreams.State.RUNNING);
+        } catch (ConfigException e) {
+            System.err.println("tapline dedup: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         try {
             DedupSerdes.registerOutputSchemas(registryConfigs, topology);
         } catch (SchemaRegistryException e) {
@@ -67,7 +85,6 @@ public final class DedupMain {
             return;
         }
         topology = InternalPartitions.pin(topology, streamsConfig);
-        Metrics registry = new Metrics();
         DedupMetrics metrics = new DedupMetrics(registry);
         DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
         KafkaStreams streams = new KafkaStreams(
@@ -88,9 +105,7 @@ public final class DedupMain {
                 stopped.countDown();
             }
         });
-        ManagementServer management = ManagementServer.start(config.get(DedupOptions.MANAGEMENT_HOST),
-                config.getInt(DedupOptions.MANAGEMENT_PORT), registry,
-                () -> streams.state() == KafkaStreams.State.RUNNING);
+        running.set(streams);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Leave the group on the way out: otherwise this instance's partitions stay assigned to it until the
             // session timeout (45 s), and a rolling restart stalls them at every step. A stream thread that fails
@@ -104,5 +119,30 @@ public final class DedupMain {
         stopped.await();
         management.close();
         System.exit(streams.state() == KafkaStreams.State.ERROR ? 1 : 0);
+    }
+
+    /**
+     * Serves /healthy, /ready and /metrics, or a {@code ConfigException} naming the flag at fault: the host when it is
+     * not an address of this machine (or does not resolve), else the port (another process holds it).
+     */
+    static ManagementServer startManagement(TaplineConfig config, Metrics registry, BooleanSupplier ready) {
+        String host = config.get(DedupOptions.MANAGEMENT_HOST);
+        int port = config.getInt(DedupOptions.MANAGEMENT_PORT);
+        try {
+            return ManagementServer.start(host, port, registry, ready);
+        } catch (IOException | RuntimeException e) {
+            String flag = isLocalAddress(host) ? DedupOptions.MANAGEMENT_PORT : DedupOptions.MANAGEMENT_HOST;
+            throw new ConfigException(config.named(flag) + ": cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isLocalAddress(String host) {
+        InetSocketAddress address = new InetSocketAddress(host, 0);
+        try {
+            return !address.isUnresolved() && (address.getAddress().isAnyLocalAddress()
+                    || address.getAddress().isLoopbackAddress() || NetworkInterface.getByInetAddress(address.getAddress()) != null);
+        } catch (SocketException e) {
+            return false;
+        }
     }
 }

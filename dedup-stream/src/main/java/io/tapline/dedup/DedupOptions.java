@@ -10,11 +10,16 @@ import io.tapline.dedup.signature.ValueFields;
 import io.tapline.dedup.state.BoundedRocksDbMemory;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.StreamsConfig;
 
 /** Every option of {@code tapline dedup}: keys, defaults and descriptions (shown by {@code --help}). */
@@ -225,6 +230,66 @@ public final class DedupOptions {
         c.checkClientSettings(STREAMS_PREFIX + StreamsConfig.ADMIN_CLIENT_PREFIX, AdminClientConfig.configDef());
     }
 
+    /** Kafka's longest topic name ({@code Topic.MAX_NAME_LENGTH}, private there). */
+    private static final int MAX_TOPIC_NAME = 249;
+    /**
+     * The names Kafka Streams gives the job's internal topics after the application id and a dash: its changelogs
+     * and repartition topics ({@code DedupTopology}).
+     */
+    static final List<String> INTERNAL_TOPIC_SUFFIXES = List.of(
+            DedupTopology.SIGNATURES_STORE + "-changelog", DedupTopology.SAMPLES_STORE + "-changelog",
+            DedupTopology.BASELINES_STORE + "-changelog", DedupTopology.NOISE_STORE + "-changelog",
+            "by-signature-repartition", "by-route-repartition");
+
+    /**
+     * The application id begins the group id and every internal topic name: an empty one fails the KafkaStreams
+     * constructor, and one a topic name cannot begin with (a blank, a '/', too long) fails every stream thread at its
+     * first rebalance, until the restart budget shuts the job down.
+     */
+    private static void checkApplicationId(TaplineConfig c) {
+        String id = c.get(APPLICATION_ID) == null ? "" : c.get(APPLICATION_ID);
+        if (id.isEmpty()) {
+            throw new ConfigException(c.named(APPLICATION_ID) + ": must not be empty");
+        }
+        String longest = INTERNAL_TOPIC_SUFFIXES.stream().max(Comparator.comparingInt(String::length)).orElseThrow();
+        int most = MAX_TOPIC_NAME - 1 - longest.length();
+        if (id.length() > most) {
+            throw new ConfigException(c.named(APPLICATION_ID) + ": must be at most " + most + " characters, got "
+                    + id.length() + " (it begins the job's internal topic names, the longest <id>-" + longest
+                    + ", and a topic name has at most " + MAX_TOPIC_NAME + ")");
+        }
+        for (String suffix : INTERNAL_TOPIC_SUFFIXES) {
+            try {
+                Topic.validate(id + "-" + suffix);
+            } catch (InvalidTopicException e) {
+                throw new ConfigException(c.named(APPLICATION_ID) + ": '" + id + "' cannot begin the job's internal topic "
+                        + "names (" + id + "-" + suffix + "): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Each broker as the Kafka clients read it (host:port, a bracketed IPv6 address), checked here so that a bad list
+     * names its flag; whether the host resolves is left to the clients (DNS may come up after the pod).
+     */
+    private static void checkBootstrap(TaplineConfig c) {
+        String list = c.get(BOOTSTRAP) == null ? "" : c.get(BOOTSTRAP);
+        boolean any = false;
+        for (String broker : list.split(",")) {
+            String b = broker.trim();
+            if (b.isEmpty()) {
+                continue;
+            }
+            if (Utils.getHost(b) == null || Utils.getPort(b) == null) {
+                throw new ConfigException(c.named(BOOTSTRAP) + ": '" + b + "' is not host:port");
+            }
+            any = true;
+        }
+        if (!any) {
+            throw new ConfigException(c.named(BOOTSTRAP) + ": must name at least one broker, host:port, got '" + list + "'");
+        }
+    }
+
     /** @throws ConfigException naming the flag when the thread count or replication factor is not a valid number */
     public static Properties streams(TaplineConfig c) {
         atLeast(c, THREADS, 1);
@@ -236,6 +301,8 @@ public final class DedupOptions {
             throw new ConfigException(c.named(ROCKSDB_MAX_BYTES) + ": must be at least "
                     + MIN_ROCKSDB_BYTES + " (16 MiB), got " + c.get(ROCKSDB_MAX_BYTES));
         }
+        checkApplicationId(c);
+        checkBootstrap(c);
         checkStreamsSettings(c);
         Properties props = DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),
                 c.getInt(THREADS), c.get(STATE_DIR), c.subset(STREAMS_PREFIX));

@@ -135,6 +135,38 @@ class DedupOptionsTest {
     }
 
     @Test
+    void shouldRefuseAnApplicationIdOrBrokerListKafkaWouldRefuseNamingTheFlag() {
+        // these passed: an empty or blank id failed in the KafkaStreams constructor ("Failed to construct kafka
+        // consumer", a stack trace out of main, after the output schemas were registered), an id with a character a
+        // topic name cannot hold failed every stream thread at its first rebalance ("Invalid topics: [a b-by-route-
+        // repartition, ...]") until the restart budget shut the job down; an empty or portless broker list failed in
+        // the StreamsConfig or admin client constructor, a stack trace out of main
+        String[][] cases = {
+                {"--dedup-application-id", "", "option --dedup-application-id: must not be empty"},
+                {"--dedup-application-id", " ", "option --dedup-application-id: ' ' cannot begin the job's internal topic names"},
+                {"--dedup-application-id", "a b", "option --dedup-application-id: 'a b' cannot begin the job's internal topic names"},
+                {"--dedup-application-id", "x".repeat(230), "option --dedup-application-id: must be at most 222 characters, got 230"},
+                {"--kafka-bootstrap-servers", "", "option --kafka-bootstrap-servers: must name at least one broker, host:port"},
+                {"--kafka-bootstrap-servers", " , ", "option --kafka-bootstrap-servers: must name at least one broker, host:port"},
+                {"--kafka-bootstrap-servers", "localhost", "option --kafka-bootstrap-servers: 'localhost' is not host:port"},
+                {"--kafka-bootstrap-servers", "kafka:9092,kafka-2", "option --kafka-bootstrap-servers: 'kafka-2' is not host:port"},
+        };
+        for (String[] c : cases) {
+            TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());
+            String message = assertThrows(ConfigException.class, () -> DedupOptions.streams(config), c[0] + " " + c[1])
+                    .getMessage();
+            assertTrue(message.contains(c[2]), message);
+        }
+        for (String[] ok : new String[][] {{"--dedup-application-id", "tapline-dedup.v2_b"},
+                {"--dedup-application-id", "x".repeat(222)},
+                {"--kafka-bootstrap-servers", "kafka-0.kafka:9092, kafka-1.kafka:9092"},
+                {"--kafka-bootstrap-servers", "[::1]:9092"}}) {
+            assertEquals(ok[1], DedupOptions.streams(DedupOptions.load(ok, Map.of())).get(
+                    ok[0].contains("application") ? "application.id" : "bootstrap.servers"));
+        }
+    }
+
+    @Test
     void shouldNameTheVariableOrFileThatSetAValueOutOfRange(@TempDir Path dir) throws Exception {
         // a Deployment sets these as TAPLINE_* variables: the flag alone does not lead to the manifest line
         assertEquals("option --dedup-samples (set by TAPLINE_DEDUP_SAMPLES): must be 1..100, got 0", assertThrows(
