@@ -186,6 +186,9 @@ public final class DedupTopology {
         // The topology has no global store; the setting's future default. Here, not with the handlers, as every
         // reading of these settings (the repartition topics' pinning reads them first) warns without it.
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        // The stream thread's partition assignor reads the Streams settings again from the main consumer's, which
+        // carry only this prefix's: without it that reading warned of the setting at every start.
+        props.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
         overrides.forEach(props::put);
         return props;
     }

@@ -166,6 +166,34 @@ class DedupOptionsTest {
         }
     }
 
+    /**
+     * Kafka Streams warned at every start that its processing exception handler is not enabled for the global thread,
+     * although the job's settings enable it: its stream thread's partition assignor reads the Streams settings again
+     * from the main consumer's, which do not carry that one. A warning that asks an operator to set what is set.
+     */
+    @Test
+    void shouldStartKafkaStreamsWithoutWarningOfAGlobalHandlerItHasEnabled(@TempDir Path dir) {
+        TaplineConfig c = DedupOptions.load(new String[] {"--kafka-bootstrap-servers", "127.0.0.1:1",
+                "--streams-state-dir", dir.toString(), "--dedup-application-id", "options-test"}, Map.of());
+        Properties props = DedupOptions.streams(c);
+        org.apache.kafka.streams.StreamsBuilder builder = new org.apache.kafka.streams.StreamsBuilder();
+        builder.stream("in").to("out");
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        io.tapline.logging.TaplineLogging.Format format = io.tapline.logging.TaplineLogging.format();
+        org.slf4j.event.Level level = io.tapline.logging.TaplineLogging.level();
+        io.tapline.logging.TaplineLogging.output(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+        io.tapline.logging.TaplineLogging.configure(io.tapline.logging.TaplineLogging.Format.TEXT, org.slf4j.event.Level.WARN);
+        try {
+            new org.apache.kafka.streams.KafkaStreams(builder.build(), props).close(Duration.ZERO);
+        } finally {
+            io.tapline.logging.TaplineLogging.flush(Duration.ofSeconds(10));
+            io.tapline.logging.TaplineLogging.output(System.err);
+            io.tapline.logging.TaplineLogging.configure(format, level);
+        }
+        String written = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertFalse(written.contains("processing.exception.handler.global.enabled"), written);
+    }
+
     @Test
     void shouldNameTheVariableOrFileThatSetAValueOutOfRange(@TempDir Path dir) throws Exception {
         // a Deployment sets these as TAPLINE_* variables: the flag alone does not lead to the manifest line
