@@ -6,6 +6,7 @@ import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.registry.SchemaRegistryException;
+import io.tapline.topics.DeadLetters;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -77,18 +78,32 @@ public final class DedupMain {
             System.exit(2);
             return;
         }
+        // From here on the management port's thread keeps the JVM up: a failure to start exits, never escapes main.
         try {
             DedupSerdes.registerOutputSchemas(registryConfigs, topology);
         } catch (SchemaRegistryException e) {
             System.err.println("tapline dedup: cannot register output schemas: " + e.getMessage());
             System.exit(1);
             return;
+        } catch (RuntimeException e) {
+            System.err.println("tapline dedup: cannot register output schemas: " + DeadLetters.describe(e));
+            System.exit(1);
+            return;
         }
-        topology = InternalPartitions.pin(topology, streamsConfig);
-        DedupMetrics metrics = new DedupMetrics(registry);
-        DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
-        KafkaStreams streams = new KafkaStreams(
-                DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
+        KafkaStreams streams;
+        try {
+            topology = InternalPartitions.pin(topology, streamsConfig);
+            DedupMetrics metrics = new DedupMetrics(registry);
+            DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
+            streams = new KafkaStreams(
+                    DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
+        } catch (RuntimeException e) {
+            // Kafka Streams or a client it makes refused to start: a state directory that cannot be created, no broker
+            // host that resolves. One line, as for a bad flag; the stack trace of Kafka's constructors says no more.
+            System.err.println("tapline dedup: cannot start: " + DeadLetters.describe(e));
+            System.exit(1);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         RestartBudget restarts = new RestartBudget(RESTARTS, RESTART_WINDOW, System::nanoTime);
         streams.setUncaughtExceptionHandler(e -> {

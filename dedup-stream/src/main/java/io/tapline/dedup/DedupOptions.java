@@ -8,6 +8,8 @@ import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.noise.NoiseRule;
 import io.tapline.dedup.signature.ValueFields;
 import io.tapline.dedup.state.BoundedRocksDbMemory;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 import java.util.Comparator;
@@ -203,8 +205,20 @@ public final class DedupOptions {
                 c.getInt(PUBLISH_MAX_CASES));
     }
 
+    /**
+     * The registry client's settings; a truststore that cannot be loaded (missing, unreadable, a wrong password) is
+     * refused naming its flag, as the client loads it when it is made.
+     */
     public static Map<String, Object> registry(TaplineConfig c) {
-        return RegistryOptions.clientConfigs(c);
+        Map<String, Object> configs = RegistryOptions.clientConfigs(c);
+        if (configs.containsKey(RegistryConfig.TRUSTSTORE_LOCATION)) {
+            try {
+                new SchemaRegistryClient(RegistryConfig.fromMap(configs));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(c.named(RegistryOptions.TRUSTSTORE) + ": " + e.getMessage(), e);
+            }
+        }
+        return configs;
     }
 
     /** @throws ConfigException naming the flag when the value is below {@code min} */

@@ -1,15 +1,25 @@
 package io.tapline.dedup;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
+import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.ops.Metrics;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 class DedupMainTest {
 
@@ -30,5 +40,34 @@ class DedupMainTest {
         String message = assertThrows(ConfigException.class,
                 () -> DedupMain.startManagement(unresolved, new Metrics(), () -> true).close()).getMessage();
         assertTrue(message.startsWith("option --management-host: cannot listen on 999.1.1.1:0: "), message);
+    }
+
+    /**
+     * A job that cannot start once its flags are read (a state directory that cannot be created, a broker host that
+     * does not resolve) exits 1 with one line saying why. It was an exception out of main with its stack trace; with
+     * the management port bound first, the JVM also stayed up on the port's thread, neither running nor exiting.
+     */
+    @Test
+    @Timeout(120)
+    void shouldExitWithOneLineWhenKafkaStreamsCannotStart(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
+        Path stateDir = file.resolve("state");
+        try (FakeRegistry registry = new FakeRegistry()) {
+            Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), DedupMain.class.getName(),
+                    "--schema-registry-url", registry.url(), "--kafka-bootstrap-servers", "127.0.0.1:1",
+                    "--streams-partitions", "1", "--management-host", "127.0.0.1", "--management-port", "0",
+                    "--dedup-application-id", "main-test", "--streams-state-dir", stateDir.toString()))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
+            boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+            if (!exited) {
+                process.destroyForcibly().waitFor();
+            }
+            String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+            assertTrue(exited, "still running 60 s after it could not start:\n" + out);
+            assertEquals(1, process.exitValue(), out);
+            assertTrue(out.contains("tapline dedup: cannot start: ") && out.contains(stateDir.toString()), out);
+            assertFalse(out.contains("Exception in thread") || out.contains("\tat "), out);
+        }
     }
 }

@@ -129,6 +129,12 @@ class DedupOptionsTest {
             String message = assertThrows(ConfigException.class, () -> DedupOptions.streams(config), c[0]).getMessage();
             assertTrue(message.contains(c[0]) && message.contains(c[2]), message);
         }
+        // a truststore that cannot be read was an IllegalArgumentException out of main, with its stack trace
+        TaplineConfig truststore = DedupOptions.load(new String[] {"--schema-registry-url", "https://registry:8081",
+                "--schema-registry-ssl-truststore-location", "/nonexistent/truststore.p12"}, Map.of());
+        String unreadable = assertThrows(ConfigException.class, () -> DedupOptions.registry(truststore)).getMessage();
+        assertTrue(unreadable.startsWith("option --schema-registry-ssl-truststore-location: cannot load registry truststore "
+                + "/nonexistent/truststore.p12"), unreadable);
         TaplineConfig compose = DedupOptions.load(new String[] {"--schema-registry-url", "http://schema_registry:8081"}, Map.of());
         String message = assertThrows(ConfigException.class, () -> DedupOptions.registry(compose)).getMessage();
         assertTrue(message.contains("--schema-registry-url") && message.contains("without '_'"), message);
