@@ -629,25 +629,14 @@ class ReplayRunIT {
         List<String> a = args(stack, runId, "w1", candidate, mock);
         a.set(a.indexOf("--batch-size") + 1, String.valueOf(batchSize));
         a.addAll(List.of("--rate", "2"));
-        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ReplayCommand command = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8));
-        int[] exit = {-1};
-        Thread worker = new Thread(() -> {
-            try {
-                exit[0] = command.run();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "it-stopped-worker");
-        worker.start();
+        Worker worker = startWorker(a, "it-stopped-worker");
         await(() -> candidate.requests() >= 3, Duration.ofSeconds(60), "the worker replaying");
         long stopping = System.nanoTime();
-        command.stop(Duration.ofSeconds(30));
+        worker.command().stop(Duration.ofSeconds(30));
         long stopMillis = (System.nanoTime() - stopping) / 1_000_000;
-        worker.join(Duration.ofSeconds(30).toMillis());
-        assertFalse(worker.isAlive(), () -> "the worker did not stop: " + out);
-        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit[0], () -> out.toString(StandardCharsets.UTF_8));
+        worker.thread().join(Duration.ofSeconds(30).toMillis());
+        assertFalse(worker.thread().isAlive(), () -> "the worker did not stop: " + worker.log());
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, worker.exit()[0], worker::log);
         int sent = candidate.requests();
         assertTrue(sent < CASES, "stopped mid-batch: " + sent + " of " + CASES + " replayed");
         assertTrue(stopMillis < 5_000, "the stop waited for the cases not yet started: " + stopMillis + " ms");
@@ -702,25 +691,14 @@ class ReplayRunIT {
         List<String> a = args(stack, runId, "w1", candidate, mock);
         a.set(a.indexOf("--batch-size") + 1, "100");
         a.set(a.indexOf("--concurrency") + 1, "4");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int[] exit = {-1};
-        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
-        ReplayCommand command = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8));
-        Thread worker = new Thread(() -> {
-            try {
-                exit[0] = command.run();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "it-stopped-worker");
-        worker.start();
+        Worker worker = startWorker(a, "it-stopped-worker");
         await(() -> IntStream.rangeClosed(1, CASES).anyMatch(id -> candidate.requests("/items/" + id) > 1),
                 Duration.ofSeconds(90), "a case replayed again after the propagation fallback");
         int sent = candidate.requests(); // the second replay in flight included: the next starts ~300 ms after it
-        command.stop(Duration.ofSeconds(30));
-        worker.join(Duration.ofSeconds(30).toMillis());
-        assertFalse(worker.isAlive(), () -> "the worker did not stop: " + out);
-        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit[0], () -> out.toString(StandardCharsets.UTF_8));
+        worker.command().stop(Duration.ofSeconds(30));
+        worker.thread().join(Duration.ofSeconds(30).toMillis());
+        assertFalse(worker.thread().isAlive(), () -> "the worker did not stop: " + worker.log());
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, worker.exit()[0], worker::log);
         Thread.sleep(1_000);
         assertEquals(sent, candidate.requests(), "a case started after the stop");
 
@@ -887,6 +865,31 @@ class ReplayRunIT {
                 Thread.currentThread().interrupt();
             }
         }, "it-worker");
+    }
+
+    /** A {@code replay} command running in this JVM on a thread of its own: stop it, join the thread, read its exit. */
+    private record Worker(ReplayCommand command, Thread thread, ByteArrayOutputStream out, int[] exit) {
+
+        String log() {
+            return out.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Starts {@code replay} with the given command line ({@code args}, "replay" first) on a thread named {@code name}. */
+    private static Worker startWorker(List<String> a, String name) {
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.replaySpec(), a.subList(1, a.size()).toArray(String[]::new), Map.of());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ReplayCommand command = new ReplayCommand(config, new PrintStream(out, true, StandardCharsets.UTF_8));
+        int[] exit = {-1};
+        Thread thread = new Thread(() -> {
+            try {
+                exit[0] = command.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, name);
+        thread.start();
+        return new Worker(command, thread, out, exit);
     }
 
     /** Runs {@code replay} in this JVM with the given command line ({@code args}, "replay" first). */
