@@ -29,6 +29,8 @@ public final class RequestHead {
      * The refusal of a head that must not be forwarded, or null.
      *
      * <ul>
+     *   <li>a field with an empty name ({@code : v}, which Netty's decoder takes; RFC 9110 §5.1: a name is a token):
+     *       400, as nginx answers;</li>
      *   <li>{@code Transfer-Encoding} with {@code Content-Length}: 400 (RFC 9112 §6.1, a smuggling vector);</li>
      *   <li>{@code Transfer-Encoding} whose final coding is not {@code chunked}, or that applies {@code chunked} more
      *       than once, over all its field lines: 400 (§6.3: the body's length cannot be determined);</li>
@@ -41,6 +43,9 @@ public final class RequestHead {
      * @param hostLine the {@code Host} line as Vert.x parsed it ({@code HttpServerRequest.authority()})
      */
     public static Refusal check(MultiMap headers, HttpVersion version, HostAndPort hostLine) {
+        if (headers.contains("")) {
+            return new Refusal(400, "header field without a name");
+        }
         Refusal framing = framing(headers);
         return framing != null ? framing : host(headers, version, hostLine);
     }

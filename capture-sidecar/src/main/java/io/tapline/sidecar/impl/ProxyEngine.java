@@ -178,10 +178,6 @@ public final class ProxyEngine {
         if (refusal == null) {
             refusal = targetRefusal(req);
         }
-        if (refusal == null && h.contains("")) {
-            // RFC 9110 5.1: a field name is a token; Netty's decoder takes ": v" as one with an empty name (nginx: 400)
-            refusal = new RequestHead.Refusal(400, "header field without a name");
-        }
         if (refusal != null) {
             reject(req, refusal.status(), refusal.reason());
             return;

@@ -34,12 +34,16 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 
 /**
  * One member of a run's consumer group. Owns one consumer and one transactional producer on one thread.
@@ -114,7 +118,7 @@ public final class ReplayWorker implements Runnable {
     /** Set when the producer was fenced or refused: nothing more may be committed. */
     private boolean fatal;
     /** The batches replaying now: {@link #close()} stops them (no more of their cases start). */
-    private final Set<BatchPump<Case, Tagged>> replayingNow = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<BatchPump<Case, Tagged>> replayingNow = ConcurrentHashMap.newKeySet();
 
     /** Called for every committed result (metrics, progress). */
     public interface ResultListener {
@@ -242,12 +246,10 @@ public final class ReplayWorker implements Runnable {
         final Set<String> retired;
         /** Case id to why its latest version could not be decoded. */
         final Map<String, String> undecodable = new LinkedHashMap<>();
-        /** The partition each case was read from (progress per partition). */
-        final Map<String, TopicPartition> from = new HashMap<>();
         /** The record each case, retired case and undecodable case of the batch was taken from (the last of its id). */
         final Map<String, ConsumerRecord<byte[], byte[]>> source = new HashMap<>();
         /** The record each dead letter of {@link #out} was made of. */
-        final Map<ProducerRecord<byte[], byte[]>, ConsumerRecord<byte[], byte[]>> deadLetterSource = new java.util.IdentityHashMap<>();
+        final Map<ProducerRecord<byte[], byte[]>, ConsumerRecord<byte[], byte[]>> deadLetterSource = new IdentityHashMap<>();
         /** Null until started. */
         BatchPump<Case, Tagged> replaying;
 
@@ -255,14 +257,19 @@ public final class ReplayWorker implements Runnable {
             this.records = records;
             this.offsets = offsets;
             Map<String, Case> byId = new LinkedHashMap<>();
-            Set<String> gone = new java.util.LinkedHashSet<>();
-            decode(records, byId, gone, undecodable, out, from, source, deadLetterSource);
+            Set<String> gone = new LinkedHashSet<>();
+            decode(records, byId, gone, undecodable, out, source, deadLetterSource);
             this.cases = new ArrayList<>(byId.values());
             this.retired = gone;
         }
 
         void start() {
             replaying = ReplayWorker.this.start(cases);
+        }
+
+        /** The partition a case (or an undecodable one) of the batch was read from (progress per partition). */
+        TopicPartition partitionOf(String caseId) {
+            return partition(source.get(caseId));
         }
 
         /**
@@ -274,11 +281,11 @@ public final class ReplayWorker implements Runnable {
             Map<TopicPartition, Long> cut = new HashMap<>();
             for (Case k : cases.subList(replayed, cases.size())) {
                 ConsumerRecord<byte[], byte[]> r = source.get(k.getCaseId());
-                cut.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+                cut.merge(partition(r), r.offset(), Math::min);
             }
             cases.subList(replayed, cases.size()).clear();
-            java.util.function.Predicate<ConsumerRecord<byte[], byte[]>> beyond = r -> {
-                Long at = cut.get(new TopicPartition(r.topic(), r.partition()));
+            Predicate<ConsumerRecord<byte[], byte[]>> beyond = r -> {
+                Long at = cut.get(partition(r));
                 return at != null && r.offset() >= at;
             };
             retired.removeIf(id -> beyond.test(source.get(id)));
@@ -286,6 +293,10 @@ public final class ReplayWorker implements Runnable {
             out.removeIf(dead -> beyond.test(deadLetterSource.get(dead)));
             cut.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
         }
+    }
+
+    private static TopicPartition partition(ConsumerRecord<?, ?> r) {
+        return new TopicPartition(r.topic(), r.partition());
     }
 
     private Outcome loop(KafkaConsumer<byte[], byte[]> c, KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
@@ -402,7 +413,7 @@ public final class ReplayWorker implements Runnable {
         }
         batch.offsets.forEach((tp, om) -> committed.merge(tp, om.offset(), Math::max));
         for (ReplayResult r : results) {
-            progress.record(r.getVerdict(), batch.from.get(r.getCaseId()));
+            progress.record(r.getVerdict(), batch.partitionOf(r.getCaseId()));
             listener.committed(r);
         }
         return true;
@@ -439,7 +450,7 @@ public final class ReplayWorker implements Runnable {
      */
     private void decode(List<ConsumerRecord<byte[], byte[]>> records, Map<String, Case> cases, Set<String> retired,
                         Map<String, String> undecodable, List<ProducerRecord<byte[], byte[]>> out,
-                        Map<String, TopicPartition> from, Map<String, ConsumerRecord<byte[], byte[]>> source,
+                        Map<String, ConsumerRecord<byte[], byte[]>> source,
                         Map<ProducerRecord<byte[], byte[]>, ConsumerRecord<byte[], byte[]>> deadLetterSource) {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
@@ -459,7 +470,6 @@ public final class ReplayWorker implements Runnable {
                 undecodable.remove(k.getCaseId());
                 cases.remove(k.getCaseId());
                 cases.put(k.getCaseId(), k);
-                from.put(k.getCaseId(), new TopicPartition(r.topic(), r.partition()));
                 source.put(k.getCaseId(), r);
             } catch (SerializationException e) {
                 long due = undecodableWarning.occurred();
@@ -476,7 +486,6 @@ public final class ReplayWorker implements Runnable {
                     cases.remove(key);
                     retired.remove(key);
                     undecodable.put(key, "undecodable case, sent to " + topics.dlq() + ": " + e.getMessage());
-                    from.put(key, new TopicPartition(r.topic(), r.partition()));
                     source.put(key, r);
                 }
             }

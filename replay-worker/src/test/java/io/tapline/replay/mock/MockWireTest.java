@@ -310,6 +310,17 @@ class MockWireTest {
         assertEquals(1, answers(wire), wire);
     }
 
+    /** A field without a name ({@code : v}), which the sidecar's egress refuses (RequestHead), is refused here too. */
+    @Test
+    void aHeaderFieldWithoutANameIsRefusedAsTheSidecarRefusesIt() throws Exception {
+        MockServer mock = start(502);
+        String tp = register(new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null,
+                json(200, "{\"n\":1}"))), matcher));
+        String wire = exchange(mock, "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n: v\r\n\r\n");
+        assertTrue(wire.startsWith("HTTP/1.1 400 "), wire);
+        assertTrue(wire.endsWith("\r\n\r\nheader field without a name\n"), wire);
+    }
+
     @Test
     void aHeadTheSidecarRefusesIsRefusedWithItsStatusAndClosedAndNotedOnItsCase() throws Exception {
         MockServer mock = start(502);
