@@ -47,7 +47,9 @@ final class InternalPartitions {
                 LOG.info("repartition topics pinned at {} partitions, as {} has", input, config.inputTopic());
                 return config.withInternalPartitions(input);
             }
-            return config; // no input topic yet: Kafka Streams says so itself
+            // no input topic: TopicCheck refused that at start when a broker answered it; otherwise Kafka Streams
+            // says so itself
+            return config;
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             LOG.warn("cannot read the partitions of {} or {} ({}); the repartition topics follow the input's partitions, "
                     + "so set streams.partitions before adding partitions to {}", repartition, config.inputTopic(),

@@ -46,6 +46,8 @@ class DedupMainTest {
      * A job that cannot start once its flags are read (a state directory that cannot be created, a broker host that
      * does not resolve) exits 1 with one line saying why. It was an exception out of main with its stack trace; with
      * the management port bound first, the JVM also stayed up on the port's thread, neither running nor exiting.
+     * No broker answers at the address: the topic check says so in one line and the start goes on (a pod that starts
+     * before its brokers must not crash-loop on it), to the state directory here.
      */
     @Test
     @Timeout(120)
@@ -67,6 +69,8 @@ class DedupMainTest {
             assertTrue(exited, "still running 60 s after it could not start:\n" + out);
             assertEquals(1, process.exitValue(), out);
             assertTrue(out.contains("tapline dedup: cannot start: ") && out.contains(stateDir.toString()), out);
+            assertEquals(1, out.lines().filter(l -> l.contains("cannot check that the topics tapline.interactions, "
+                    + "tapline.cases, tapline.noise, tapline.dlq exist: no broker of 127.0.0.1:1 answered within 15 s")).count(), out);
             assertFalse(out.contains("Exception in thread") || out.contains("\tat "), out);
         }
     }

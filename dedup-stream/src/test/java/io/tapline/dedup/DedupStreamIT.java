@@ -385,6 +385,46 @@ class DedupStreamIT {
     }
 
     /**
+     * Topics the job reads or writes that the broker does not have: {@code DedupMain} refuses at start, exit 2, with
+     * one line naming each option and its topic. Before, a missing output topic left the job waiting in REBALANCING
+     * until its sends failed, and a missing input topic gave Kafka Streams' own burst of errors.
+     */
+    @Test
+    void shouldRefuseToStartNamingTheOptionsOfTopicsThatDoNotExist(TestStack stack) throws Exception {
+        String input = stack.createTopic("interactions", 1, Map.of());
+        String noise = stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact"));
+        String cases = stack.createTopic("cases", 1, Map.of("cleanup.policy", "compact"));
+        String missingCases = stack.uniqueName("never-created-cases");
+        String missingDlq = stack.uniqueName("never-created-dlq");
+        String missingInput = stack.uniqueName("never-created-interactions");
+        String dlq = stack.createTopic("dlq", 1, Map.of());
+        // two output topics missing: both in one line, in the order of the options
+        assertRefused(stack, new Topics(input, missingCases, noise, missingDlq), "refused-outputs",
+                "tapline dedup: option --topic-cases: topic " + missingCases + " does not exist; option --topic-dlq: "
+                        + "topic " + missingDlq + " does not exist (create them with ./tapline stack up or the deploy "
+                        + "manifests)");
+        // the input topic missing
+        assertRefused(stack, new Topics(missingInput, cases, noise, dlq), "refused-input",
+                "tapline dedup: option --topic-interactions: topic " + missingInput + " does not exist (create it with "
+                        + "./tapline stack up or the deploy manifests)");
+    }
+
+    private void assertRefused(TestStack stack, Topics t, String name, String line) throws Exception {
+        Path log = stateDir.resolve(name + ".log");
+        Process child = startChild(stack, t, stack.uniqueName("dedup-" + name), log, stateDir.resolve("state-" + name));
+        boolean exited = child.waitFor(60, TimeUnit.SECONDS);
+        if (!exited) {
+            child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+        String output = Files.readString(log);
+        assertTrue(exited, "still running 60 s after its start:\n" + tail(log));
+        assertEquals(2, child.exitValue(), output);
+        assertTrue(output.lines().anyMatch(line::equals), "no line '" + line + "' in:\n" + output);
+        assertFalse(output.contains("Exception") || output.contains("\tat "), output);
+        assertFalse(output.contains("streams state"), "Kafka Streams was started:\n" + output);
+    }
+
+    /**
      * Exactly-once, as the cases show it: every signature has min(hits, 3) cases with hits equal to the interactions
      * produced for it (nothing lost or counted twice), and no case id ever carried two different samples (nothing
      * filled twice).
