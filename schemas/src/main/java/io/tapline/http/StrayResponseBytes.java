@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -35,6 +36,14 @@ import java.time.Duration;
  * one read and of bytes arriving on an idle connection; bytes past an answer whose end came in a read the decoder
  * appended to an earlier one's are not seen here, and fail the next request as before. The instance is kept as a
  * channel attribute, so the bytes found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
+ *
+ * <p>An answer the decoder cannot read as HTTP ({@code HELLO}, a status code that is not a number, a head past the
+ * client's limit, a broken chunk) fails the request awaiting it with the decoder's error, which is reported where that
+ * request's failure is: the case's {@code ERROR}, the sidecar's 502 and its warning, the mock's 502 {@code
+ * live-failed}. Vert.x also logged that error, on a connection without an exception handler of its own (these clients'
+ * have none), as {@code ERROR io.vertx.core.net.impl.ConnectionBase - invalid version format: HELLO}: naming neither
+ * the peer nor the request, one line per such answer. For that one failure the connection has a handler that writes it
+ * at debug, naming the peer, with the exception; every other error of the connection is Vert.x's to log, as before.
  */
 public final class StrayResponseBytes {
 
@@ -165,6 +174,28 @@ public final class StrayResponseBytes {
         }
     }
 
+    /**
+     * Passes on an answer the decoder could not read, which fails the request awaiting it with {@code cause}: Vert.x's
+     * report of that failure as an error of the connection is written at debug, naming the peer. Vert.x hands the
+     * failure to the connection's handler as the message is passed on, on this thread (the connection's event loop);
+     * the handler is there for that alone, and taken away after.
+     */
+    private void passUnreadable(ChannelHandlerContext ctx, Object msg, Throwable cause) {
+        connection.exceptionHandler(err -> {
+            if (err == cause) {
+                LOG.debug("{} {} sent an answer that cannot be read as HTTP; the request awaiting it fails with {}",
+                        peers.name, connection.remoteAddress(), err.toString(), err);
+            } else {
+                LOG.error("{} {}: {}", peers.name, connection.remoteAddress(), err.toString(), err);
+            }
+        });
+        try {
+            ctx.fireChannelRead(msg);
+        } finally {
+            connection.exceptionHandler(null);
+        }
+    }
+
     /** After the codec: request heads written, final answers ended, and what the decoder had not read at their end. */
     private final class Messages extends ChannelDuplexHandler {
         @Override
@@ -179,6 +210,10 @@ public final class StrayResponseBytes {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (closing) {
                 ReferenceCountUtil.release(msg); // decoded from the stray bytes: an answer to no request
+                return;
+            }
+            if (msg instanceof HttpObject o && o.decoderResult().isFailure() && awaiting > 0) {
+                passUnreadable(ctx, msg, o.decoderResult().cause());
                 return;
             }
             if (msg instanceof HttpResponse r) {

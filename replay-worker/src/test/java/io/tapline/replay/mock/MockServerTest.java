@@ -4,6 +4,7 @@ import io.tapline.avro.DifferenceKind;
 import io.tapline.avro.Difference;
 import io.tapline.avro.OutboundCall;
 import io.tapline.http.HttpUrl;
+import io.tapline.logging.TaplineLogging;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.event.Level;
 
 import java.util.List;
 import java.util.Map;
@@ -562,6 +564,81 @@ class MockServerTest {
             assertEquals(200, head.future().await());
             assertEquals(new Answer(200, "live"), get(mock.port(), "/dep/b", tp));
             assertEquals(List.of("0/0 HEAD /h", "1/0 GET /b"), log);
+        }
+    }
+
+    /**
+     * A live dependency that answers with bytes that are not HTTP: the candidate gets the mock's 502 {@code live-failed}
+     * saying what the client's decoder found, and the worker's log no ERROR line for it. Vert.x reported the same
+     * failure once more, as an error of the connection naming no call ({@code ERROR io.vertx.core.net.impl.ConnectionBase
+     * - invalid version format: HELLO}); it is a debug line naming the dependency now.
+     */
+    @Test
+    void aLiveDependencyAnsweringWithBytesThatAreNotHttpIsThe502NotAnErrorOnTheLog() throws Exception {
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);
+        TaplineLogging.output(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        String log;
+        int port;
+        try (RawPeer dependency = new RawPeer("HELLO\r\n\r\n")) {
+            port = dependency.port();
+            MockServer mock = start(Map.of("dep", HttpUrl.parse("http://127.0.0.1:" + port)), Set.of("127.0.0.1"));
+            String tp = register("c1", List.of());
+            Answer answer = get(mock.port(), "/dep/rates", tp);
+            assertEquals(502, answer.status());
+            assertEquals("java.lang.IllegalArgumentException: invalid version format: HELLO", answer.body().strip());
+        } finally {
+            TaplineLogging.flush(java.time.Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+            log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
+        assertTrue(log.lines().noneMatch(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")), log);
+        assertTrue(log.contains(" DEBUG io.tapline.http.StrayResponseBytes - a live dependency 127.0.0.1:" + port
+                + " sent an answer that cannot be read as HTTP; the request awaiting it fails with"
+                + " java.lang.IllegalArgumentException: invalid version format: HELLO"), log);
+    }
+
+    /** A loopback peer that reads a request head on each connection, writes {@code answer} and closes. */
+    private static final class RawPeer implements AutoCloseable {
+        private final java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+
+        RawPeer(String answer) throws java.io.IOException {
+            Thread acceptor = new Thread(() -> {
+                while (true) {
+                    try (java.net.Socket s = listener.accept()) {
+                        s.setSoTimeout(10_000);
+                        java.io.InputStream in = s.getInputStream();
+                        int matched = 0;
+                        while (matched < 4) {
+                            int b = in.read();
+                            if (b < 0) {
+                                break;
+                            }
+                            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+                        }
+                        s.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        s.getOutputStream().flush();
+                        in.read(); // until the client closes: the answer is not cut short by a reset
+                    } catch (java.io.IOException e) {
+                        if (listener.isClosed()) {
+                            return;
+                        }
+                    }
+                }
+            }, "raw-peer");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            listener.close();
         }
     }
 

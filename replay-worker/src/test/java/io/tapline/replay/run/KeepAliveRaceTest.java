@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.event.Level;
 
@@ -62,6 +63,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KeepAliveRaceTest {
 
     private static final String ANSWER = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    private static final String NOT_HTTP = "HELLO\r\n\r\n";
 
     private Vertx vertx;
     private final MockRegistry registry = new MockRegistry();
@@ -111,7 +113,11 @@ class KeepAliveRaceTest {
         /** answers a HEAD with a head announcing 5 bytes of body, and sends them (a HEAD's answer has none) */
         HEAD_WITH_BODY,
         /** answers with a 2-byte body and 5 more bytes past its end */
-        BYTES_PAST_BODY
+        BYTES_PAST_BODY,
+        /** answers with bytes that are not HTTP, {@code HELLO} and an empty line */
+        NOT_HTTP,
+        /** answers with a status line whose code is not a number, then an empty head */
+        BAD_STATUS_LINE
     }
 
     /** What the candidate does with request {@code request} (from 0) on its connection {@code connection} (from 0). */
@@ -362,6 +368,53 @@ class KeepAliveRaceTest {
                 + " sent 5 byte(s) that belong to no answer"), log);
     }
 
+    /**
+     * A candidate that answers with bytes that are not HTTP: its case is an ERROR saying what the client's decoder
+     * found, and that is all the worker's log needs. Vert.x reported the same failure once more, as an error of the
+     * connection naming no case ({@code ERROR io.vertx.core.net.impl.ConnectionBase - invalid version format: HELLO}),
+     * one line per such answer; it is a debug line naming the candidate now, with the exception.
+     */
+    @ParameterizedTest
+    @CsvSource({"NOT_HTTP, INFO", "NOT_HTTP, DEBUG", "BAD_STATUS_LINE, INFO", "BAD_STATUS_LINE, DEBUG"})
+    void aCandidateAnsweringWithBytesThatAreNotHttpIsInTheResultNotAnErrorOnTheLog(Action garbage, Level level)
+            throws Exception {
+        String read = garbage == Action.NOT_HTTP ? "java.lang.IllegalArgumentException: invalid version format: HELLO"
+                : "java.lang.NumberFormatException: For input string: \"2x0\"";
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, level);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        String log;
+        try {
+            CaseReplayer replayer = replayer((connection, request, head) -> garbage);
+            for (String id : List.of("g", "h")) {
+                ReplayResult r = replayer.replay(get(id)).await();
+                assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+                assertEquals("candidate http://127.0.0.1:" + candidate.port() + " did not answer: " + read, r.getError());
+            }
+            assertEquals(List.of("0/0 GET /items/g", "1/0 GET /items/h"), candidate.log());
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+            log = logged.toString(StandardCharsets.UTF_8);
+        }
+        assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
+        assertTrue(log.lines().noneMatch(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")), log);
+        List<String> answers = log.lines().filter(l -> l.contains(" io.tapline.http.StrayResponseBytes - ")).toList();
+        if (level == Level.INFO) {
+            assertEquals(List.of(), answers, log);
+        } else {
+            assertEquals(2, answers.size(), log);
+            for (String line : answers) {
+                assertTrue(line.endsWith(" DEBUG io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:"
+                        + candidate.port() + " sent an answer that cannot be read as HTTP; the request awaiting it"
+                        + " fails with " + read), line);
+            }
+            // what it sent, with Vert.x's stack trace
+            assertTrue(log.contains(System.lineSeparator() + read + System.lineSeparator()), log);
+        }
+    }
+
     private static String describe(MockCall call) {
         return call.getMethod() + " " + call.getDestination() + " " + call.getPath() + " " + call.getOutcome();
     }
@@ -473,6 +526,14 @@ class KeepAliveRaceTest {
                         }
                         case BYTES_PAST_BODY -> {
                             out.write((ANSWER + "hello").getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case NOT_HTTP -> {
+                            out.write(NOT_HTTP.getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case BAD_STATUS_LINE -> {
+                            out.write("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
                         case CUT_ANSWER -> {
