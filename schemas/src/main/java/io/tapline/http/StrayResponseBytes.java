@@ -44,6 +44,7 @@ import java.time.Duration;
  * have none), as {@code ERROR io.vertx.core.net.impl.ConnectionBase - invalid version format: HELLO}: naming neither
  * the peer nor the request, one line per such answer. For that one failure the connection has a handler that writes it
  * at debug, naming the peer, with the exception; every other error of the connection is Vert.x's to log, as before.
+ * Such bytes on an idle connection, awaited by no request, are stray bytes: the connection is closed with the warning.
  */
 public final class StrayResponseBytes {
 
@@ -74,6 +75,8 @@ public final class StrayResponseBytes {
     private boolean finalAnswer;
     /** The buffer of the read being decoded, null between reads. */
     private ByteBuf reading;
+    /** The bytes that read carried, as {@link #unread} counts them, when no request awaited an answer. */
+    private int readingIdle;
     /** Stray bytes were found: the connection is closing, and nothing more read on it is passed on. */
     private boolean closing;
     /** The connection switched protocols (101): it carries no HTTP any more. */
@@ -161,6 +164,7 @@ public final class StrayResponseBytes {
             // held for the look after decoding: the decoder releases a buffer it read whole
             buf.retain();
             reading = buf;
+            readingIdle = awaiting == 0 ? unread(buf) : 0;
             try {
                 ctx.fireChannelRead(buf);
                 int left = awaiting == 0 ? unread(buf) : 0;
@@ -212,8 +216,14 @@ public final class StrayResponseBytes {
                 ReferenceCountUtil.release(msg); // decoded from the stray bytes: an answer to no request
                 return;
             }
-            if (msg instanceof HttpObject o && o.decoderResult().isFailure() && awaiting > 0) {
-                passUnreadable(ctx, msg, o.decoderResult().cause());
+            if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+                if (awaiting > 0) {
+                    passUnreadable(ctx, msg, o.decoderResult().cause());
+                } else {
+                    // bytes on the idle connection that the decoder read whole as a line: not left unread for Bytes
+                    ReferenceCountUtil.release(msg);
+                    closeStray(readingIdle);
+                }
                 return;
             }
             if (msg instanceof HttpResponse r) {
