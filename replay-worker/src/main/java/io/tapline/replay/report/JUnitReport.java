@@ -28,9 +28,11 @@ public final class JUnitReport {
     public static void write(RunReport report, Appendable to) throws IOException {
         RunSummary s = report.summary();
         StringBuilder out = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        // no skipped count on testsuites: Jenkins' xUnit junit-10 schema allows none there and refuses the file; the
+        // testsuite carries it, as Surefire's schema requires
         out.append(String.format(Locale.ROOT,
-                "<testsuites name=\"tapline\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">%n",
-                s.getTotal(), s.getFailed(), s.getErrored(), s.getSkipped(), s.getDurationMillis() / 1000.0));
+                "<testsuites name=\"tapline\" tests=\"%d\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">%n",
+                s.getTotal(), s.getFailed(), s.getErrored(), s.getDurationMillis() / 1000.0));
         out.append(String.format(Locale.ROOT,
                 "  <testsuite name=\"tapline replay %s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">%n",
                 Xml.attr(report.runId()), s.getTotal(), s.getFailed(), s.getErrored(), s.getSkipped(), s.getDurationMillis() / 1000.0));
