@@ -111,13 +111,13 @@ public final class TextReport {
 
     /**
      * Captured data as one line of plain text: a line feed, carriage return and tab as {@code \n}, {@code \r},
-     * {@code \t}; every other control character (below U+0020, U+007F, U+0080 to U+009F), the Unicode line and
-     * paragraph separators, the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069),
-     * U+FFFE, U+FFFF and a surrogate that is not half of a pair as a backslash, {@code u} and four hex digits (ESC
-     * becomes backslash {@code u001b}). Production traffic can then neither break a report's line, nor send a
-     * terminal an escape sequence, nor start a line that a CI runner reads as a command (GitHub Actions'
-     * {@code ::error::}), nor show a value reordered by a right-to-left override. A backslash is kept as it is. Null
-     * stays null.
+     * {@code \t}; every other control character (below U+0020, U+007F, U+0080 to U+009F), the Unicode line and paragraph
+     * separators, the bidirectional controls (embeddings, overrides and isolates, U+202A to U+202E and U+2066 to
+     * U+2069, and the marks U+200E, U+200F, U+061C), U+FFFE, U+FFFF and a surrogate that is not half of a pair as a
+     * backslash, {@code u} and four hex digits (ESC becomes backslash {@code u001b}). Production traffic can then
+     * neither break a report's line, nor send a terminal an escape sequence, nor start a line that a CI runner reads as
+     * a command (GitHub Actions' {@code ::error::}), nor show a value reordered by a right-to-left override or mark. A
+     * backslash is kept as it is. Null stays null.
      */
     public static String oneLine(String s) {
         if (s == null) {

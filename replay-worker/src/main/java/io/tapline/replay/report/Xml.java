@@ -26,13 +26,16 @@ final class Xml {
     /**
      * Whether {@code c} is shown as its code in every report rather than as itself: the control characters other than
      * tab, line feed and carriage return (below U+0020, U+007F, U+0080 to U+009F), the Unicode line and paragraph
-     * separators, the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069: a recorded
-     * right-to-left override would show {@code 21} as {@code 12}, and reverse the text after it on its line), U+FFFE
-     * and U+FFFF. Tab, line feed, carriage return and surrogates are the caller's to judge.
+     * separators, Unicode's bidirectional controls (Bidi_Control): the embeddings, overrides and isolates (U+202A to
+     * U+202E, U+2066 to U+2069: a recorded right-to-left override would show {@code 21} as {@code 12}, and reverse the
+     * text after it on its line) and the invisible marks (U+200E, U+200F, U+061C: a right-to-left mark before an
+     * expected {@code 21} shows {@code 21 -> 12} as {@code 12 <- 21}), U+FFFE and U+FFFF. Tab, line feed, carriage
+     * return and surrogates are the caller's to judge.
      */
     static boolean shownAsCode(char c) {
         return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029
-                || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0xFFFE || c == 0xFFFF;
+                || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F
+                || c == 0x061C || c == 0xFFFE || c == 0xFFFF;
     }
 
     /** Whether the character at {@code i} is a surrogate that is not half of a pair. */

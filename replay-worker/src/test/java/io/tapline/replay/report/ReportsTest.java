@@ -483,6 +483,35 @@ class ReportsTest {
         assertTrue(failure.getAttribute("message").endsWith("CHANGED $.n: \\u202e21 -> 12"), failure.getAttribute("message"));
     }
 
+    /**
+     * The invisible bidirectional marks (U+200E, U+200F, U+061C) are of Unicode's Bidi_Control characters, as the
+     * overrides and isolates are: a right-to-left mark before an expected {@code 21} shows {@code CHANGED $.n: 21 -> 12}
+     * as {@code CHANGED $.n: 12 <- 21}, with nothing seen that says why. Every report shows them as codes; before, they
+     * reached the console, the page and the CI system's view as they were.
+     */
+    @Test
+    void everyReportShowsBidirectionalMarksAsCodes() throws Exception {
+        Difference n = Difference.newBuilder().setPath("$.n").setKind(DifferenceKind.CHANGED)
+                .setExpected((char) 0x200F + "21").setActual("12" + (char) 0x200E).build();
+        ReplayResult r = ReplayResult.newBuilder(result("c" + (char) 0x061C, "GET /n", Verdict.FAIL, 1, n))
+                .setNotes(List.of("note " + (char) 0x200F)).build();
+        RunResults rr = new RunResults(List.of(r));
+        RunReport report = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String text = TextReport.render(report);
+        String html = HtmlReport.render(report);
+        String xml = JUnitReport.render(report);
+        for (String rendered : List.of(text, html, xml)) {
+            assertFalse(rendered.chars().anyMatch(c -> c == 0x200E || c == 0x200F || c == 0x061C), rendered);
+        }
+        assertTrue(text.contains("FAIL  GET /n  case c\\u061c  (signature"), text);
+        assertTrue(text.contains("    CHANGED $.n: \\u200f21 -> 12\\u200e\n"), text);
+        assertTrue(text.contains("    note: note \\u200f\n"), text);
+        assertTrue(html.contains("<td class=\"exp\">\\u200f21</td><td class=\"act\">12\\u200e</td>"), html);
+        Element failure = (Element) parse(xml).getElementsByTagName("failure").item(0);
+        assertEquals("GET /n [c\\u061c]", ((Element) failure.getParentNode()).getAttribute("name"));
+        assertTrue(failure.getAttribute("message").endsWith("CHANGED $.n: \\u200f21 -> 12\\u200e"), failure.getAttribute("message"));
+    }
+
     @Test
     void junitMessagesAreOneLineOfAtMostAThousandCharacters() throws Exception {
         // a dependency call's URL is not cut where the difference is recorded
