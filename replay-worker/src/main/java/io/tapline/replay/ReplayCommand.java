@@ -41,9 +41,12 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +85,9 @@ public final class ReplayCommand {
     public static final int EXIT_GATE = 1;
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_INCOMPLETE = 3;
+
+    /** Characters of the end-of-run report buffered before they are written to the console. */
+    private static final int REPORT_BUFFER = 64 * 1024;
 
     private final TaplineConfig config;
     private final PrintStream out;
@@ -391,6 +397,9 @@ public final class ReplayCommand {
             for (Thread t : threads) {
                 t.join();
             }
+            // no progress line from here on: one could land inside the report's lines, written in blocks of bytes
+            ticker.shutdownNow();
+            ticker.awaitTermination(1, TimeUnit.SECONDS);
             out.println(progress.line(runId));
             if (propagation.fellBack()) {
                 out.printf(Locale.ROOT,
@@ -495,10 +504,18 @@ public final class ReplayCommand {
         return conclude(report, gate, out);
     }
 
-    /** Prints the text report, a case at a time (it is never held whole), and the gate's verdict; the exit code. */
+    /**
+     * Prints the text report, a case at a time (it is never held whole), and the gate's verdict; the exit code. The
+     * report is UTF-8, as {@code report} writes it: a PrintStream encodes in the console's charset (ASCII under LANG=C,
+     * where every other character became {@code ?} and a value changed from {@code café} to {@code cafè} read
+     * {@code caf? -> caf?}), so bytes go through.
+     */
     static int conclude(RunReport report, FailOn gate, PrintStream out) {
+        // not closed: that would close standard output
+        Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), REPORT_BUFFER);
         try {
-            TextReport.write(report, out);
+            TextReport.write(report, w);
+            w.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a PrintStream throws none: it sets its error flag
         }

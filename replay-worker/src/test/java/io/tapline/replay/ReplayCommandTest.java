@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,6 +87,12 @@ class ReplayCommandTest {
                 largest[0] = Math.max(largest[0], s.length());
                 super.print(s);
             }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                largest[0] = Math.max(largest[0], len);
+                super.write(b, off, len);
+            }
         };
         assertEquals(EXIT_GATE, ReplayCommand.conclude(ReportCommandTest.largeRun(), FailOn.parse("any", true), console));
         String printed = bytes.toString(StandardCharsets.UTF_8);
@@ -93,7 +100,24 @@ class ReplayCommandTest {
         assertTrue(printed.contains("\nFAIL  GET /items/{id}  case case-19990  (signature s19990, 10 requests)\n"), printed);
         assertTrue(printed.endsWith("run r1: FAILED the gate: 2000 case(s) regressed (--fail-on any)\n"), printed);
         // rendered whole first, the 2,000 failed cases were printed as one string of ~210,000 characters
-        assertTrue(largest[0] <= 64 * 1024, "printed a string of " + largest[0] + " characters");
+        assertTrue(largest[0] <= 64 * 1024, "printed a string of " + largest[0] + " characters or bytes");
+    }
+
+    /**
+     * The report printed at the end of a run is UTF-8 whatever the console's encoding, as {@code report}'s is: under
+     * LANG=C Java's standard output is ASCII, and every other character was printed as {@code ?}, so a value changed
+     * from {@code café} to {@code cafè} read {@code caf? -> caf?}.
+     */
+    @Test
+    void theReportAtTheEndOfARunIsUtf8WhateverTheConsoleEncoding() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream ascii = new PrintStream(bytes, true, StandardCharsets.US_ASCII);
+        assertEquals(EXIT_GATE, ReplayCommand.conclude(ReportCommandTest.nonAsciiRun(), FailOn.parse("any", true), ascii));
+        String printed = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        assertTrue(printed.contains("FAIL  GET /caf" + (char) 0xE9 + "/{id}  case c1"), printed);
+        assertTrue(printed.contains(": caf" + (char) 0xE9 + " -> " + new String(Character.toChars(0x1F600)) + (char) 0x4E2D + "\n"),
+                printed);
+        assertTrue(printed.endsWith("run r1: FAILED the gate: 1 case(s) regressed (--fail-on any)\n"), printed);
     }
 
     @Test

@@ -150,7 +150,7 @@ class ReportCommandTest {
     }
 
     /** A failed case whose route and values are not ASCII. */
-    private static RunReport nonAsciiRun() {
+    static RunReport nonAsciiRun() {
         Difference name = Difference.newBuilder().setPath("$.name").setKind(DifferenceKind.CHANGED)
                 .setExpected("caf" + (char) 0xE9).setActual(new String(Character.toChars(0x1F600)) + (char) 0x4E2D).build();
         ReplayResult failed = ReplayResult.newBuilder().setRunId("r1").setCaseId("c1").setSignatureId("s1")
