@@ -373,11 +373,29 @@ public final class ProxyEngine {
                     // request's; pooled, the connection would carry the next request into the other protocol. Close it.
                     creq.connection().close();
                     ex.fail(502, new ProtocolException("101 Switching Protocols to a request without Upgrade"));
+                } else if (!chunkedOrNone(rar.result().headers())) {
+                    // A transfer coding this hop does not decode (gzip, an unknown one, identity beside a length):
+                    // relayed re-framed, the client would take the coded bytes for the body. Its framing is not
+                    // known either, so the connection is not reused.
+                    creq.connection().close();
+                    ex.fail(502, new ProtocolException("unsupported Transfer-Encoding in the response: "
+                            + String.join(", ", rar.result().headers().getAll(HttpHeaders.TRANSFER_ENCODING))));
                 } else {
                     relayResponse(ex, rar.result());
                 }
             });
         });
+    }
+
+    /**
+     * Whether a response's {@code Transfer-Encoding} is absent or {@code chunked} alone, the one transfer coding this
+     * proxy decodes (as nginx's proxy takes). Any other is not relayable: {@code Transfer-Encoding} is hop-by-hop and
+     * the body reaches the client re-framed, so {@code gzip, chunked} would hand it gzip bytes as the content, and an
+     * unknown coding its raw framing (RFC 9112 6.1, 6.3). One header lookup on the usual path.
+     */
+    static boolean chunkedOrNone(MultiMap headers) {
+        String te = headers.get(HttpHeaders.TRANSFER_ENCODING);
+        return te == null || (te.trim().equalsIgnoreCase("chunked") && headers.getAll(HttpHeaders.TRANSFER_ENCODING).size() == 1);
     }
 
     /**
@@ -575,6 +593,20 @@ public final class ProxyEngine {
                 return;
             }
             HttpClientResponse cresp = ar.result();
+            if (cresp.statusCode() != 101 && !chunkedOrNone(cresp.headers())) {
+                // a refusal in a transfer coding this hop does not decode: as for any answer (see forward)
+                if (handshakeTimer[0] >= 0) {
+                    vertx.cancelTimer(handshakeTimer[0]);
+                }
+                handshaking[0] = null;
+                cresp.request().connection().close();
+                req.resume();
+                ProtocolException cause = new ProtocolException("unsupported Transfer-Encoding in the response");
+                upstreamFailed(req, 502, cause);
+                sendError(req, 502);
+                ended.run();
+                return;
+            }
             if (cresp.statusCode() != 101) {
                 // refused: relayed as any response (a WebSocket client speaks HTTP/1.1, so nothing is close-delimited)
                 req.resume();

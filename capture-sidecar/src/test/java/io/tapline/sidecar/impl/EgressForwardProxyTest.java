@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -226,6 +227,71 @@ class EgressForwardProxyTest {
         } finally {
             if (closed == null) {
                 s.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldAnswer502ToAResponseInATransferCodingOtherThanChunked() throws Exception {
+        // A dependency that frames its answer in a transfer coding the proxy does not decode (RFC 9112 6.1). Transfer-Encoding
+        // is hop-by-hop and the answer reaches the app re-framed, so relayed, the app got the coded bytes as the body
+        // with nothing saying so: gzip bytes, or the chunk framing of an unknown "xchunked" as content. nginx's proxy
+        // answers 502 ("upstream sent unknown Transfer-Encoding"); so does the sidecar for Content-Length beside chunked.
+        byte[] gzip;
+        try (java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+             java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(b)) {
+            z.write("hello".getBytes(StandardCharsets.US_ASCII));
+            z.finish();
+            gzip = b.toByteArray();
+        }
+        byte[] gzipBody = gzip;
+        try (RawServer dependency = new RawServer(c -> {
+            String head = readUntil(c.getInputStream(), "\r\n\r\n");
+            java.io.OutputStream out = c.getOutputStream();
+            String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+            switch (path) {
+                case "/gzip-chunked" -> {
+                    out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + Integer.toHexString(gzipBody.length)
+                            + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(gzipBody);
+                    out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+                case "/gzip" -> {
+                    out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.write(gzipBody);
+                }
+                case "/xchunked" -> out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                case "/identity" -> out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 5\r\n\r\nhello"
+                        .getBytes(StandardCharsets.US_ASCII));
+                default -> out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+            // close-delimited bodies end here
+        })) {
+            String dep = "http://127.0.0.1:" + dependency.port();
+            try (Socket s = connect(sidecar.egressPort())) {
+                InputStream in = s.getInputStream();
+                for (String path : List.of("/gzip-chunked", "/gzip", "/xchunked", "/identity")) {
+                    send(s, "GET " + dep + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                    String r = response(in);
+                    assertTrue(r.startsWith("HTTP/1.1 502 "), path + ": " + r);
+                }
+                // a WebSocket handshake refused in such a coding
+                send(s, "GET " + dep + "/gzip-chunked HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+                String ws = response(in);
+                assertTrue(ws.startsWith("HTTP/1.1 502 "), "handshake: " + ws);
+                // the app's connection stays open, and an answer framed in chunked alone (in any case) is relayed
+                send(s, "GET " + dep + "/chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+                String r = response(in);
+                assertTrue(r.startsWith("HTTP/1.1 200 ") && r.endsWith("\r\n\r\nhello"), r);
+            }
+            // the app behind the inbound listener, on the same engine
+            MockProducer<String, byte[]> p = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app(dep).noEgress(), p, AVRO)) {
+                assertTrue(SidecarProxyTest.rawToClose(s.port(), "GET /gzip-chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .startsWith("HTTP/1.1 502 "));
             }
         }
     }
