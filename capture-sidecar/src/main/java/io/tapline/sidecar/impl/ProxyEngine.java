@@ -373,18 +373,38 @@ public final class ProxyEngine {
                     // request's; pooled, the connection would carry the next request into the other protocol. Close it.
                     creq.connection().close();
                     ex.fail(502, new ProtocolException("101 Switching Protocols to a request without Upgrade"));
-                } else if (!chunkedOrNone(rar.result().headers())) {
-                    // A transfer coding this hop does not decode (gzip, an unknown one, identity beside a length):
-                    // relayed re-framed, the client would take the coded bytes for the body. Its framing is not
-                    // known either, so the connection is not reused.
+                } else if (unrelayable(rar.result()) != null) {
+                    // An answer this hop cannot pass on as HTTP (see unrelayable); its framing is not to be trusted
+                    // either, so the connection is not reused.
                     creq.connection().close();
-                    ex.fail(502, new ProtocolException("unsupported Transfer-Encoding in the response: "
-                            + String.join(", ", rar.result().headers().getAll(HttpHeaders.TRANSFER_ENCODING))));
+                    ex.fail(502, new ProtocolException(unrelayable(rar.result())));
                 } else {
                     relayResponse(ex, rar.result());
                 }
             });
         });
+    }
+
+    /**
+     * Why an upstream's answer cannot be relayed as it came (the client gets a 502), or null; two compares and one header
+     * lookup on the usual path:
+     * <ul>
+     *   <li>a status code that is not three digits (RFC 9112 4): Vert.x reads {@code 2000} or {@code 99} as a number,
+     *       and written back it makes a status line the client cannot parse (600 to 999 are well-formed, and relayed,
+     *       as nginx does: RFC 9110 15 has a client treat them as a 5xx);</li>
+     *   <li>a transfer coding other than {@code chunked} alone ({@link #chunkedOrNone}).</li>
+     * </ul>
+     */
+    static String unrelayable(HttpClientResponse resp) {
+        int status = resp.statusCode();
+        if (status < 100 || status > 999) {
+            return "status code " + status + " in the response is not three digits";
+        }
+        if (!chunkedOrNone(resp.headers())) {
+            return "unsupported Transfer-Encoding in the response: "
+                    + String.join(", ", resp.headers().getAll(HttpHeaders.TRANSFER_ENCODING));
+        }
+        return null;
     }
 
     /**
@@ -593,15 +613,15 @@ public final class ProxyEngine {
                 return;
             }
             HttpClientResponse cresp = ar.result();
-            if (cresp.statusCode() != 101 && !chunkedOrNone(cresp.headers())) {
-                // a refusal in a transfer coding this hop does not decode: as for any answer (see forward)
+            if (cresp.statusCode() != 101 && unrelayable(cresp) != null) {
+                // a refusal this hop cannot pass on: as for any answer (see forward)
                 if (handshakeTimer[0] >= 0) {
                     vertx.cancelTimer(handshakeTimer[0]);
                 }
                 handshaking[0] = null;
                 cresp.request().connection().close();
                 req.resume();
-                ProtocolException cause = new ProtocolException("unsupported Transfer-Encoding in the response");
+                ProtocolException cause = new ProtocolException(unrelayable(cresp));
                 upstreamFailed(req, 502, cause);
                 sendError(req, 502);
                 ended.run();

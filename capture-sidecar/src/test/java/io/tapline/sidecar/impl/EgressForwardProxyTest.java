@@ -296,6 +296,35 @@ class EgressForwardProxyTest {
         }
     }
 
+    @Test
+    void shouldAnswer502ToAStatusCodeThatIsNotThreeDigits() throws Exception {
+        // RFC 9112 4: status-code = 3DIGIT. Vert.x's client reads "2000" and "99" as numbers, and the sidecar wrote them
+        // back as the app's status line, which its HTTP client cannot parse (curl: "Unsupported HTTP version in
+        // response"); the app gets the 502 a proxy gives for an answer it cannot read instead. 600 to 999 are three
+        // digits, invalid as statuses but well-formed (RFC 9110 15: a client treats them as a 5xx): relayed, as nginx does.
+        try (RawServer dependency = new RawServer(c -> {
+            InputStream in = c.getInputStream();
+            String head;
+            while (!(head = readUntil(in, "\r\n\r\n")).isEmpty()) {
+                String status = head.substring(head.indexOf("/s/") + 3, head.indexOf(" HTTP/1.1"));
+                c.getOutputStream().write(("HTTP/1.1 " + status + " Odd\r\nContent-Length: 5\r\n\r\nhello").getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            String dep = "http://127.0.0.1:" + dependency.port();
+            try (Socket s = connect(sidecar.egressPort())) {
+                InputStream in = s.getInputStream();
+                for (String status : List.of("2000", "99", "0")) {
+                    send(s, "GET " + dep + "/s/" + status + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                    String r = response(in);
+                    assertTrue(r.startsWith("HTTP/1.1 502 "), status + ": " + r);
+                }
+                send(s, "GET " + dep + "/s/600 HTTP/1.1\r\nHost: x\r\n\r\n");
+                String r = response(in);
+                assertTrue(r.startsWith("HTTP/1.1 600 ") && r.endsWith("\r\n\r\nhello"), r);
+            }
+        }
+    }
+
     /** Waits for {@code n} unattributed calls (these requests carry no trace context), or 10 s. */
     private static List<UnattributedCall> unattributed(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
