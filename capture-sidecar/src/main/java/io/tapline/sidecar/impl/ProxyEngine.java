@@ -482,6 +482,14 @@ public final class ProxyEngine {
                     req.connection().close();
                 }
                 ex.finish(capturedResponse, cresp.statusCode(), null);
+            } else if (!resp.headWritten() && !resp.closed() && !ex.done) {
+                // The answer broke before any of it was written to the client (its head, then a close, a reset or a
+                // chunk that does not parse): the 502 a proxy gives for an answer it could not read, where closing
+                // the connection with no answer looked like a keep-alive connection let go, which a client may
+                // send the request again on. Nothing of the upstream's head goes with it.
+                ex.upstreamRequest.reset();
+                unrelayHead(resp);
+                ex.fail(502, par.cause());
             } else {
                 // upstream broke mid-body or the client left: close both sides so nobody sees a silently short body
                 ex.upstreamRequest.reset();
@@ -542,6 +550,20 @@ public final class ProxyEngine {
             resp.setChunked(true);
         }
         return closeDelimited;
+    }
+
+    /**
+     * Takes back what {@link #relayHead} put in a response whose head was not written yet: the upstream's status line,
+     * headers and framing; the {@code Connection} this listener set (a last request's {@code close}) stays.
+     */
+    private static void unrelayHead(HttpServerResponse resp) {
+        String connection = resp.headers().get(HttpHeaders.CONNECTION);
+        resp.headers().clear();
+        if (connection != null) {
+            resp.headers().set(HttpHeaders.CONNECTION, connection);
+        }
+        resp.setChunked(false);
+        resp.setStatusMessage("Bad Gateway");
     }
 
     /**

@@ -325,6 +325,38 @@ class EgressForwardProxyTest {
         }
     }
 
+    @Test
+    void shouldAnswer502WhenTheAnswerBreaksBeforeAnyOfItReachedTheApp() throws Exception {
+        // A dependency that sends its head and then closes (or a first chunk that does not parse): nothing of the answer
+        // had been written to the app, and its connection was closed with no answer at all, which an HTTP client
+        // takes for a keep-alive connection the server let go (and may send the request again on another). The 502 a
+        // proxy gives for an answer it could not read, on a connection that stays open; once bytes reached the app,
+        // the stream is still cut as before, so nobody sees a short body as whole.
+        try (RawServer dependency = new RawServer(c -> {
+            String head = readUntil(c.getInputStream(), "\r\n\r\n");
+            String tail = head.startsWith("GET /head-only ") ? "" : head.startsWith("GET /bad-chunk ") ? "zz\r\n" : "abc";
+            String framing = head.startsWith("GET /bad-chunk ") ? "Transfer-Encoding: chunked" : "Content-Length: 100";
+            c.getOutputStream().write(("HTTP/1.1 200 OK\r\nX-Dep: 1\r\n" + framing + "\r\n\r\n" + tail).getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            Thread.sleep(200);
+        })) {
+            String dep = "http://127.0.0.1:" + dependency.port();
+            try (Socket s = connect(sidecar.egressPort())) {
+                InputStream in = s.getInputStream();
+                for (String path : List.of("/head-only", "/bad-chunk")) {
+                    send(s, "GET " + dep + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                    String head = readUntil(in, "\r\n\r\n");
+                    assertTrue(head.startsWith("HTTP/1.1 502 Bad Gateway\r\n"), path + ": [" + head + "]");
+                    String r = head + body(in, head);
+                    assertFalse(r.toLowerCase(Locale.ROOT).contains("x-dep") || r.contains("100"), "none of the dependency's head: " + r);
+                }
+                send(s, "GET " + dep + "/short HTTP/1.1\r\nHost: x\r\n\r\n");
+                String cut = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertTrue(cut.startsWith("HTTP/1.1 200 OK\r\n") && cut.endsWith("\r\n\r\nabc"), "relayed as far as it came, then cut: " + cut);
+            }
+        }
+    }
+
     /** Waits for {@code n} unattributed calls (these requests carry no trace context), or 10 s. */
     private static List<UnattributedCall> unattributed(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
