@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -44,7 +45,9 @@ import java.time.Duration;
  * have none), as {@code ERROR io.vertx.core.net.impl.ConnectionBase - invalid version format: HELLO}: naming neither
  * the peer nor the request, one line per such answer. For that one failure the connection has a handler that writes it
  * at debug, naming the peer, with the exception; every other error of the connection is Vert.x's to log, as before.
- * Such bytes on an idle connection, awaited by no request, are stray bytes: the connection is closed with the warning.
+ * That failure is told from the connection's end (closed, reset, not answered in time) by the error itself, the one
+ * the decoder's result carried ({@link #unreadableAnswer}), so that it is reported as an answer, not as none. Such
+ * bytes on an idle connection, awaited by no request, are stray bytes: the connection is closed with the warning.
  */
 public final class StrayResponseBytes {
 
@@ -83,6 +86,11 @@ public final class StrayResponseBytes {
     private boolean switched;
     /** The stray bytes found in the read that ended the last answer, set before that end is passed on. */
     private int pastLastAnswer;
+    /**
+     * The decoder's error for the last answer it could not read as HTTP, set before the request awaiting it is failed
+     * with it; read by that request's callbacks, which may run on another thread.
+     */
+    private volatile Throwable unreadable;
 
     private StrayResponseBytes(Peers peers, HttpConnection connection) {
         this.peers = peers;
@@ -116,6 +124,22 @@ public final class StrayResponseBytes {
         ChannelPipeline p = VertxPipeline.of(connection);
         StrayResponseBytes stray = p == null ? null : p.channel().attr(KEY).get();
         return stray == null ? 0 : stray.pastLastAnswer;
+    }
+
+    /**
+     * Whether {@code failure}, a request's on {@code connection}, is the error of Vert.x's decoder for an answer it
+     * could not read as HTTP ({@code HELLO}, a status code that is not a number, a head past the client's limit, a
+     * broken chunk): the peer answered, with bytes that are not HTTP, where any other failure says it did not (the
+     * connection closed or reset, also before an answer's end, a timeout). Told by the error itself, the very one the
+     * decoder's result carried, not by its message. False when the handlers are not installed on {@code connection}.
+     */
+    public static boolean unreadableAnswer(HttpConnection connection, Throwable failure) {
+        if (connection == null || failure == null) {
+            return false;
+        }
+        ChannelPipeline p = VertxPipeline.of(connection);
+        StrayResponseBytes stray = p == null ? null : p.channel().attr(KEY).get();
+        return stray != null && stray.unreadable == failure;
     }
 
     private void closeStray(int bytes) {
@@ -185,6 +209,10 @@ public final class StrayResponseBytes {
      * the handler is there for that alone, and taken away after.
      */
     private void passUnreadable(ChannelHandlerContext ctx, Object msg, Throwable cause) {
+        // before the request awaiting the answer is failed with it; a connection closed before the answer's end (what
+        // the decoder reports as a PrematureChannelClosureException) is an answer the peer did not give whole, not one
+        // that could not be read
+        unreadable = cause instanceof PrematureChannelClosureException ? null : cause;
         connection.exceptionHandler(err -> {
             if (err == cause) {
                 LOG.debug("{} {} sent an answer that cannot be read as HTTP; the request awaiting it fails with {}",

@@ -2,6 +2,7 @@ package io.tapline.http;
 
 import io.netty.channel.ChannelPipeline;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.impl.UnpooledHttpClientConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
 /**
@@ -24,8 +25,14 @@ public final class VertxPipeline {
     private VertxPipeline() {
     }
 
-    /** The pipeline of {@code connection} when it is a Vert.x connection holding every handler named; else null. */
+    /**
+     * The pipeline of {@code connection} when it is a Vert.x connection holding every handler named; else null. A
+     * client connection opened alone ({@code HttpClientAgent.connect}) is Vert.x's wrapper around one: its pipeline.
+     */
     public static ChannelPipeline of(HttpConnection connection, String... handlers) {
+        if (connection instanceof UnpooledHttpClientConnection unpooled) {
+            connection = unpooled.unwrap();
+        }
         if (!(connection instanceof ConnectionBase conn)) {
             return null;
         }

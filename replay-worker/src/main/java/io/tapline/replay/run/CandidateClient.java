@@ -49,7 +49,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * headers are replaced by the case's. Requests go on pooled keep-alive connections; one the candidate ended a reused
  * connection on without answering can be sent once more on a connection of its own ({@link #sendOnNewConnection}). A
  * connection on which the candidate sent bytes past an answer is closed, not reused ({@link StrayResponseBytes}), and
- * the answer they followed noted ({@link Answer#notes}).
+ * the answer they followed noted ({@link Answer#notes}). An answer that cannot be read as HTTP fails the request with
+ * {@link UnreadableAnswer}.
  */
 public final class CandidateClient implements AutoCloseable {
 
@@ -198,8 +199,14 @@ public final class CandidateClient implements AutoCloseable {
                     return exchange(req, exchange).compose(resp -> read(req, resp));
                 })
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
-                .recover(err -> Future.failedFuture(!givenUp.get() && closed(err) && sent.get() != null
-                        && UpstreamReads.reusedAndUnanswered(sent.get().connection()) ? new NoAnswerOnReusedConnection(err) : err))
+                .recover(err -> {
+                    HttpClientRequest req = sent.get();
+                    if (req != null && StrayResponseBytes.unreadableAnswer(req.connection(), err)) {
+                        return Future.failedFuture(new UnreadableAnswer(err));
+                    }
+                    return Future.failedFuture(!givenUp.get() && closed(err) && req != null
+                            && UpstreamReads.reusedAndUnanswered(req.connection()) ? new NoAnswerOnReusedConnection(err) : err);
+                })
                 .onFailure(err -> {
                     // Future.timeout does not stop the exchange: reset it, so that an answer that never ends
                     // frees its connection and stops filling memory
@@ -230,6 +237,9 @@ public final class CandidateClient implements AutoCloseable {
                         .setConnectTimeout(millis))
                 .compose(conn -> {
                     opened.set(conn);
+                    // not a pooled connection, which the client's connect handler is for: an answer that cannot be
+                    // read, or bytes past one, told on it as on those
+                    StrayResponseBytes.install(conn, CANDIDATES);
                     if (givenUp.get()) {
                         conn.close();
                         return Future.failedFuture("the case was given up before a new connection to the candidate was open");
@@ -241,6 +251,8 @@ public final class CandidateClient implements AutoCloseable {
                     return exchange(req, exchange).compose(resp -> read(req, resp));
                 })
                 .timeout(millis, TimeUnit.MILLISECONDS)
+                .recover(err -> Future.failedFuture(sent.get() != null
+                        && StrayResponseBytes.unreadableAnswer(sent.get().connection(), err) ? new UnreadableAnswer(err) : err))
                 .onComplete(ar -> {
                     givenUp.set(true);
                     HttpClientRequest req = sent.get();
@@ -283,6 +295,19 @@ public final class CandidateClient implements AutoCloseable {
 
         NoAnswerOnReusedConnection(Throwable cause) {
             super("the candidate ended a reused keep-alive connection before answering: " + cause, cause, true);
+        }
+    }
+
+    /**
+     * The candidate answered, with bytes Vert.x's decoder could not read as HTTP ({@code HELLO}, a status code that is
+     * not a number, a head over {@link #MAX_RESPONSE_HEAD_BYTES}, a broken chunk): an answer that cannot be judged, not
+     * the lack of one (a connection closed or reset, a timeout). Told by the decoder's own error
+     * ({@link StrayResponseBytes#unreadableAnswer}), whose message this one is; the error is its cause.
+     */
+    public static final class UnreadableAnswer extends VertxException {
+
+        UnreadableAnswer(Throwable decoderError) {
+            super(decoderError.getMessage() == null ? decoderError.toString() : decoderError.getMessage(), decoderError, true);
         }
     }
 

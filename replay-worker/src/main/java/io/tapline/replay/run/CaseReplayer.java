@@ -141,7 +141,10 @@ public final class CaseReplayer {
             }
             if (ar.failed()) {
                 return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
-                        "candidate " + candidate.target() + " did not answer: " + ar.cause(),
+                        ar.cause() instanceof CandidateClient.UnreadableAnswer unreadable
+                                ? "candidate " + candidate.target() + " answered with bytes that cannot be read as HTTP: "
+                                + unreadable.getMessage()
+                                : "candidate " + candidate.target() + " did not answer: " + ar.cause(),
                         mocks.truncatedResponsesServed()));
             }
             return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result().response(), micros,
@@ -207,8 +210,11 @@ public final class CaseReplayer {
             if (ar.failed()) {
                 notes.addAll(mocks.truncatedResponsesServed());
                 return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), answeredMicros,
-                        "candidate " + candidate.target() + " did not answer on a new connection either: " + ar.cause()
-                                + " (first: " + cause.getCause() + ")", notes));
+                        (ar.cause() instanceof CandidateClient.UnreadableAnswer unreadable
+                                ? "candidate " + candidate.target() + " answered on a new connection with bytes that"
+                                + " cannot be read as HTTP: " + unreadable.getMessage()
+                                : "candidate " + candidate.target() + " did not answer on a new connection either: "
+                                + ar.cause()) + " (first: " + cause.getCause() + ")", notes));
             }
             notes.addAll(ar.result().notes());
             return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result().response(), answeredMicros, notes));

@@ -119,7 +119,11 @@ class KeepAliveRaceTest {
         /** answers with a status line whose code is not a number, then an empty head */
         BAD_STATUS_LINE,
         /** answers, then sends {@code HELLO} and an empty line on the idle connection */
-        NOT_HTTP_WHEN_IDLE
+        NOT_HTTP_WHEN_IDLE,
+        /** answers with a head over the client's limit ({@link CandidateClient#MAX_RESPONSE_HEAD_BYTES}) */
+        HUGE_HEAD,
+        /** reads the request and sends nothing, until the client closes the connection */
+        SILENT
     }
 
     /** What the candidate does with request {@code request} (from 0) on its connection {@code connection} (from 0). */
@@ -128,8 +132,12 @@ class KeepAliveRaceTest {
     }
 
     private CaseReplayer replayer(Script script) throws IOException {
+        return replayer(script, Duration.ofSeconds(5));
+    }
+
+    private CaseReplayer replayer(Script script, Duration timeout) throws IOException {
         candidate = new ScriptedCandidate(script);
-        client = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.port()), 1, Duration.ofSeconds(5));
+        client = new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.port()), 1, timeout);
         return new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
                 new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none()),
                 ResultRedaction.of(RedactionKey.random()), Clock.systemUTC());
@@ -371,8 +379,9 @@ class KeepAliveRaceTest {
     }
 
     /**
-     * A candidate that answers with bytes that are not HTTP: its case is an ERROR saying what the client's decoder
-     * found, and that is all the worker's log needs. Vert.x reported the same failure once more, as an error of the
+     * A candidate that answers with bytes that are not HTTP: its case is an ERROR saying it answered so, and what the
+     * client's decoder found (it said the candidate "did not answer: java.lang.IllegalArgumentException: ..."), and
+     * that is all the worker's log needs. Vert.x reported the same failure once more, as an error of the
      * connection naming no case ({@code ERROR io.vertx.core.net.impl.ConnectionBase - invalid version format: HELLO}),
      * one line per such answer; it is a debug line naming the candidate now, with the exception.
      */
@@ -380,8 +389,9 @@ class KeepAliveRaceTest {
     @CsvSource({"NOT_HTTP, INFO", "NOT_HTTP, DEBUG", "BAD_STATUS_LINE, INFO", "BAD_STATUS_LINE, DEBUG"})
     void aCandidateAnsweringWithBytesThatAreNotHttpIsInTheResultNotAnErrorOnTheLog(Action garbage, Level level)
             throws Exception {
-        String read = garbage == Action.NOT_HTTP ? "java.lang.IllegalArgumentException: invalid version format: HELLO"
-                : "java.lang.NumberFormatException: For input string: \"2x0\"";
+        String found = garbage == Action.NOT_HTTP ? "invalid version format: HELLO" : "For input string: \"2x0\"";
+        String read = (garbage == Action.NOT_HTTP ? "java.lang.IllegalArgumentException: "
+                : "java.lang.NumberFormatException: ") + found;
         ByteArrayOutputStream logged = new ByteArrayOutputStream();
         TaplineLogging.configure(TaplineLogging.Format.TEXT, level);
         TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
@@ -391,7 +401,8 @@ class KeepAliveRaceTest {
             for (String id : List.of("g", "h")) {
                 ReplayResult r = replayer.replay(get(id)).await();
                 assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
-                assertEquals("candidate http://127.0.0.1:" + candidate.port() + " did not answer: " + read, r.getError());
+                assertEquals("candidate http://127.0.0.1:" + candidate.port()
+                        + " answered with bytes that cannot be read as HTTP: " + found, r.getError());
             }
             assertEquals(List.of("0/0 GET /items/g", "1/0 GET /items/h"), candidate.log());
         } finally {
@@ -451,6 +462,45 @@ class KeepAliveRaceTest {
         assertTrue(log.lines().noneMatch(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")), log);
         assertTrue(log.contains("io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
                 + " sent 9 byte(s) that belong to no answer"), log);
+    }
+
+    /**
+     * A head past the client's limit is an answer that cannot be read as HTTP too (Netty's TooLongFrameException, a
+     * DecoderException), and so is bytes that are not HTTP on the new connection a request is sent again on.
+     */
+    @Test
+    void aHeadPastTheLimitAndBytesThatAreNotHttpOnTheNewConnectionAreAnswersThatCannotBeRead() throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> switch (connection) {
+            case 0 -> Action.HUGE_HEAD;
+            case 1 -> request == 0 ? Action.ANSWER : Action.CLOSE;
+            default -> Action.NOT_HTTP;
+        });
+        ReplayResult huge = replayer.replay(get("a")).await();
+        assertEquals(Verdict.ERROR, huge.getVerdict(), huge::toString);
+        assertEquals("candidate http://127.0.0.1:" + candidate.port() + " answered with bytes that cannot be read as"
+                + " HTTP: HTTP header is larger than " + CandidateClient.MAX_RESPONSE_HEAD_BYTES + " bytes.", huge.getError());
+        assertEquals(Verdict.PASS, replayer.replay(get("b")).await().getVerdict());
+        ReplayResult again = replayer.replay(get("c")).await();
+        assertEquals(Verdict.ERROR, again.getVerdict(), again::toString);
+        assertTrue(again.getError().startsWith("candidate http://127.0.0.1:" + candidate.port() + " answered on a new"
+                + " connection with bytes that cannot be read as HTTP: invalid version format: HELLO (first: "), again::getError);
+        assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b", "1/1 GET /items/c", "2/0 GET /items/c"),
+                candidate.log());
+    }
+
+    /**
+     * A candidate that ends the connection without an answer (closed, reset) or holds it past the request timeout did
+     * not answer, and its case still says so: only the decoder's own error is an answer that cannot be read.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"CLOSE", "RESET", "SILENT", "STATUS_LINE", "PARTIAL_STATUS_LINE"})
+    void aCandidateThatEndsOrHoldsTheConnectionWithoutAnAnswerDidNotAnswer(Action end) throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> end, Duration.ofMillis(500));
+        ReplayResult r = replayer.replay(get("a")).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertTrue(r.getError().startsWith("candidate http://127.0.0.1:" + candidate.port() + " did not answer: "),
+                r::getError);
+        assertTrue(!r.getError().contains("cannot be read as HTTP"), r::getError);
     }
 
     private static String describe(MockCall call) {
@@ -587,6 +637,15 @@ class KeepAliveRaceTest {
                             Thread.sleep(200); // the answer is read, and its connection back in the pool
                             out.write(NOT_HTTP.getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
+                        }
+                        case HUGE_HEAD -> {
+                            out.write(("HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(CandidateClient.MAX_RESPONSE_HEAD_BYTES)
+                                    + "\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case SILENT -> {
+                            in.read(); // until the client gives the request up and closes
+                            return;
                         }
                         case CUT_ANSWER -> {
                             out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{}"
