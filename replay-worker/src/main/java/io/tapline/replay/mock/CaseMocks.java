@@ -40,6 +40,8 @@ public final class CaseMocks {
     private final List<String> truncatedServed = new ArrayList<>();
     /** What could not be compared in the calls' requests, and why. */
     private final List<String> notes = new ArrayList<>();
+    /** Live calls that failed, answered 502 {@code live-failed}, and why, in the order they failed. */
+    private final List<String> liveFailed = new ArrayList<>();
     private int matched;
     private int unmatched;
     /** Calls attributed to the case in all: answered, forwarded live or refused ({@link #callsSeen}). */
@@ -292,6 +294,16 @@ public final class CaseMocks {
         note(call, "live", found.index() >= 0 ? score : 0);
     }
 
+    /**
+     * Notes a live call of the candidate ({@code METHOD target}, counted by {@link #live}) that failed ({@code why}: the
+     * dependency refused the connection, did not answer in time, answered with bytes that are not HTTP...), for which
+     * the candidate was answered 502 {@code live-failed}: its record says only {@code live}.
+     */
+    public synchronized void liveFailed(String call, String why) {
+        addOnce(liveFailed, "the candidate's call " + call + " was forwarded live and failed; it was answered 502"
+                + " live-failed: " + why);
+    }
+
     /** Notes a {@code CONNECT} of the candidate to {@code authority} that the mock refused with {@code status}. */
     public synchronized void tunnelRefused(String authority, int status) {
         seen++;
@@ -360,6 +372,14 @@ public final class CaseMocks {
      */
     public synchronized List<String> truncatedResponsesServed() {
         return List.copyOf(truncatedServed);
+    }
+
+    /**
+     * Notes on the live calls that failed ({@link #liveFailed}): the candidate got a 502 from the mock, not the
+     * dependency's answer. Empty when none did.
+     */
+    public synchronized List<String> liveFailures() {
+        return List.copyOf(liveFailed);
     }
 
     /** What could not be compared in the bodies the candidate sent, and why; empty when everything was. */

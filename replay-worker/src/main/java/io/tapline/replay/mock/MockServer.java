@@ -33,6 +33,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.impl.NoStackTraceThrowable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The candidate's dependencies during replay. Accepts the sidecar's egress conventions: forward-proxy requests
@@ -379,7 +381,7 @@ public final class MockServer implements AutoCloseable {
                 unmatched(req.response(), "the case of trace id " + traceId + " has finished: a late call is not forwarded");
                 return;
             }
-            forwardLive(req, target, body);
+            forwardLive(req, target, body, mocks);
             return;
         }
         CaseMocks mocks = registry.find(traceId);
@@ -467,7 +469,11 @@ public final class MockServer implements AutoCloseable {
         text(resp, options.unmatchedStatus(), "unmatched", why);
     }
 
-    private void forwardLive(HttpServerRequest req, Target target, Buffer body) {
+    /**
+     * Forwards the call to its live dependency, and passes its answer on; a call that fails is answered 502
+     * {@code live-failed} saying why, and noted on {@code mocks}, its case's (null when it has none).
+     */
+    private void forwardLive(HttpServerRequest req, Target target, Buffer body, CaseMocks mocks) {
         liveCalls.incrementAndGet();
         // the path is already the dependency's (a named route's base path in front), as the sidecar forwards it
         String pathAndQuery = target.path + (target.query == null ? "" : "?" + target.query);
@@ -493,6 +499,12 @@ public final class MockServer implements AutoCloseable {
         // connection closes first (its case timed out, say), so a dependency that never answers holds nothing for long.
         AtomicReference<HttpClientRequest> live = new AtomicReference<>();
         AtomicBoolean givenUp = new AtomicBoolean();
+        String call = req.method().name() + " " + RequestTarget.fromWire(req.uri());
+        Consumer<String> failed = why -> {
+            if (liveFailed(req, givenUp, why) && mocks != null) {
+                mocks.liveFailed(call, why); // the case's result says why the candidate got a 502, not only "live"
+            }
+        };
         req.response().closeHandler(v -> {
             givenUp.set(true);
             HttpClientRequest r = live.get();
@@ -505,7 +517,7 @@ public final class MockServer implements AutoCloseable {
         // and its body for as long as the candidate waits.
         long timeoutMs = options.liveTimeout().toMillis();
         long deadline = vertx.setTimer(timeoutMs, t -> {
-            liveFailed(req, givenUp, "the live dependency did not answer within " + timeoutMs + " ms");
+            failed.accept("the live dependency did not answer within " + timeoutMs + " ms");
             HttpClientRequest r = live.get();
             if (r != null) {
                 r.reset(); // after the answer above, as the failure it brings answers only what is still open
@@ -537,14 +549,32 @@ public final class MockServer implements AutoCloseable {
                     return resp.end(b);
                 }))
                 .onComplete(done -> vertx.cancelTimer(deadline))
-                .onFailure(e -> liveFailed(req, givenUp, e.toString()));
+                .onFailure(e -> failed.accept(liveFailure(live.get(), e)));
     }
 
-    /** Answers a live call that failed 502 {@code live-failed}, unless it was answered or the candidate left. */
-    private static void liveFailed(HttpServerRequest req, AtomicBoolean givenUp, String why) {
+    /**
+     * Why a live call failed, as its 502 and its case's note say: an answer that cannot be read as HTTP is said to be
+     * one, with what the decoder found; a failure of the mock's own making (a body over the limit) by its message; any
+     * other (a connection refused, a wait for one given up) by its exception.
+     */
+    private static String liveFailure(HttpClientRequest live, Throwable e) {
+        if (live != null && StrayResponseBytes.unreadableAnswer(live.connection(), e)) {
+            return "the live dependency answered with bytes that cannot be read as HTTP: "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+        return e instanceof NoStackTraceThrowable ? e.getMessage() : e.toString();
+    }
+
+    /**
+     * Answers a live call that failed 502 {@code live-failed}, unless it was answered or the candidate left; true when
+     * it answered it so.
+     */
+    private static boolean liveFailed(HttpServerRequest req, AtomicBoolean givenUp, String why) {
         if (!req.response().ended() && !givenUp.get()) {
             text(req.response(), 502, "live-failed", why);
+            return true;
         }
+        return false;
     }
 
     /**

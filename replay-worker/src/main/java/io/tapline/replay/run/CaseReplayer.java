@@ -145,7 +145,7 @@ public final class CaseReplayer {
                                 ? "candidate " + candidate.target() + " answered with bytes that cannot be read as HTTP: "
                                 + unreadable.getMessage()
                                 : "candidate " + candidate.target() + " did not answer: " + ar.cause(),
-                        mocks.truncatedResponsesServed()));
+                        dependencyNotes(mocks)));
             }
             return Future.succeededFuture(judge(c, ignores, redacted, mocks, ar.result().response(), micros,
                     ar.result().notes()));
@@ -178,7 +178,7 @@ public final class CaseReplayer {
         if (notSent != null) {
             return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, first.usage(), micros,
                     "candidate " + candidate.target() + " did not answer: " + cause + "; " + notSent,
-                    first.truncatedResponsesServed()));
+                    dependencyNotes(first)));
         }
         String note = "the candidate ended a reused keep-alive connection without answering (" + cause.getCause()
                 + "): the request was sent again on a new connection"
@@ -190,7 +190,7 @@ public final class CaseReplayer {
         } catch (IllegalStateException e) {
             return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, first.usage(), micros,
                     "candidate " + candidate.target() + " did not answer: " + cause + "; not sent again: " + e.getMessage(),
-                    first.truncatedResponsesServed()));
+                    dependencyNotes(first)));
         }
         registered.set(new Registered(trace.traceId(), mocks));
         long again = System.nanoTime();
@@ -208,7 +208,7 @@ public final class CaseReplayer {
             List<String> notes = new ArrayList<>();
             notes.add(note);
             if (ar.failed()) {
-                notes.addAll(mocks.truncatedResponsesServed());
+                notes.addAll(dependencyNotes(mocks));
                 return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), answeredMicros,
                         (ar.cause() instanceof CandidateClient.UnreadableAnswer unreadable
                                 ? "candidate " + candidate.target() + " answered on a new connection with bytes that"
@@ -230,7 +230,7 @@ public final class CaseReplayer {
         } catch (RuntimeException | StackOverflowError e) {
             // the candidate answered; its answer is this case's error, not the candidate's failure to answer
             List<String> notes = new ArrayList<>(attemptNotes);
-            notes.addAll(mocks.truncatedResponsesServed());
+            notes.addAll(dependencyNotes(mocks));
             return result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
                     "the answer could not be compared: " + e, notes);
         }
@@ -240,6 +240,7 @@ public final class CaseReplayer {
         List<String> notes = new ArrayList<>(attemptNotes);
         notes.addAll(cmp.notes());
         notes.addAll(truncated);
+        notes.addAll(mocks.liveFailures());
         notes.addAll(mocks.notes());
         int ignored = cmp.ignored() + mocks.ignoredDifferences();
         if (diffs.isEmpty()) {
@@ -250,6 +251,16 @@ public final class CaseReplayer {
                     inconclusive(diffs.size(), truncated), notes);
         }
         return result(c, Verdict.FAIL, diffs, ignored, mocks.usage(), micros, null, notes);
+    }
+
+    /**
+     * What the mock served the candidate that may explain an answer it could not give or that differs: recorded
+     * responses served cut, live calls that failed (answered 502 {@code live-failed}).
+     */
+    private static List<String> dependencyNotes(CaseMocks mocks) {
+        List<String> notes = new ArrayList<>(mocks.truncatedResponsesServed());
+        notes.addAll(mocks.liveFailures());
+        return notes;
     }
 
     /**

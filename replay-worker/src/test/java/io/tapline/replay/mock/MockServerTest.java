@@ -525,10 +525,12 @@ class MockServerTest {
             }
         }).listen(0, "127.0.0.1").await();
         MockServer mock = start(Map.of("big", HttpUrl.parse("http://127.0.0.1:" + huge.actualPort())), Set.of("127.0.0.1"));
-        String tp = register("c1", List.of());
-        Answer answer = get(mock.port(), "/big/report", tp);
+        CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+        Answer answer = get(mock.port(), "/big/report", register(mocks));
         assertEquals(502, answer.status());
         assertTrue(answer.body().contains("more than 1024 bytes"), answer.body());
+        assertEquals(List.of("the candidate's call GET /big/report was forwarded live and failed; it was answered 502"
+                + " live-failed: " + answer.body().strip()), mocks.liveFailures());
         dependencyClosed.future().await(); // the answer that was still coming is not read on
     }
 
@@ -569,9 +571,11 @@ class MockServerTest {
 
     /**
      * A live dependency that answers with bytes that are not HTTP: the candidate gets the mock's 502 {@code live-failed}
-     * saying what the client's decoder found, and the worker's log no ERROR line for it. Vert.x reported the same
-     * failure once more, as an error of the connection naming no call ({@code ERROR io.vertx.core.net.impl.ConnectionBase
-     * - invalid version format: HELLO}); it is a debug line naming the dependency now.
+     * saying the dependency answered so, and what the client's decoder found (before: the decoder's exception,
+     * {@code java.lang.IllegalArgumentException: invalid version format: HELLO}); the call's case notes it, and the
+     * worker's log has no ERROR line for it. Vert.x reported the same failure once more, as an error of the connection
+     * naming no call ({@code ERROR io.vertx.core.net.impl.ConnectionBase - invalid version format: HELLO}); it is a
+     * debug line naming the dependency now.
      */
     @Test
     void aLiveDependencyAnsweringWithBytesThatAreNotHttpIsThe502NotAnErrorOnTheLog() throws Exception {
@@ -583,10 +587,14 @@ class MockServerTest {
         try (RawPeer dependency = new RawPeer("HELLO\r\n\r\n")) {
             port = dependency.port();
             MockServer mock = start(Map.of("dep", HttpUrl.parse("http://127.0.0.1:" + port)), Set.of("127.0.0.1"));
-            String tp = register("c1", List.of());
-            Answer answer = get(mock.port(), "/dep/rates", tp);
+            CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+            Answer answer = get(mock.port(), "/dep/rates", register(mocks));
             assertEquals(502, answer.status());
-            assertEquals("java.lang.IllegalArgumentException: invalid version format: HELLO", answer.body().strip());
+            assertEquals("the live dependency answered with bytes that cannot be read as HTTP: invalid version format:"
+                    + " HELLO", answer.body().strip());
+            assertEquals(List.of("the candidate's call GET /dep/rates was forwarded live and failed; it was answered 502"
+                    + " live-failed: the live dependency answered with bytes that cannot be read as HTTP: invalid version"
+                    + " format: HELLO"), mocks.liveFailures());
         } finally {
             TaplineLogging.flush(java.time.Duration.ofSeconds(10));
             TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
@@ -700,9 +708,13 @@ class MockServerTest {
             MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
                     Map.of("busy", HttpUrl.parse("http://127.0.0.1:" + busy.getLocalPort())), Set.of("127.0.0.1"), 502,
                     1024, java.time.Duration.ofMillis(300)), registry).await();
-            Answer answer = get(mock.port(), "/busy/stock/1", register("c1", List.of()));
+            CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+            Answer answer = get(mock.port(), "/busy/stock/1", register(mocks));
             assertEquals(502, answer.status());
             assertEquals(1, mock.liveCalls());
+            // its case says the live call failed, and why, as the candidate was told
+            assertEquals(List.of("the candidate's call GET /busy/stock/1 was forwarded live and failed; it was answered"
+                    + " 502 live-failed: " + answer.body().strip()), mocks.liveFailures());
         } finally {
             for (java.net.Socket s : queued) {
                 s.close();
@@ -722,9 +734,12 @@ class MockServerTest {
         MockServer mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0,
                 Map.of("slow", HttpUrl.parse("http://127.0.0.1:" + silent.actualPort())), Set.of("127.0.0.1"), 502,
                 1024, java.time.Duration.ofMillis(300)), registry).await();
-        Answer answer = get(mock.port(), "/slow/stock/1", register("c1", List.of()));
+        CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+        Answer answer = get(mock.port(), "/slow/stock/1", register(mocks));
         assertEquals(502, answer.status());
         assertTrue(answer.body().contains("did not answer within 300 ms"), answer.body());
+        assertEquals(List.of("the candidate's call GET /slow/stock/1 was forwarded live and failed; it was answered 502"
+                + " live-failed: the live dependency did not answer within 300 ms"), mocks.liveFailures());
         dependencyClosed.future().await(); // the call is reset, not left open on the dependency
     }
 

@@ -503,6 +503,52 @@ class KeepAliveRaceTest {
         assertTrue(!r.getError().contains("cannot be read as HTTP"), r::getError);
     }
 
+    /**
+     * A live dependency ({@code --allow-live}) that answers with bytes that are not HTTP, refuses the connection or
+     * does not answer within the mock's live timeout: the candidate gets the mock's 502 {@code live-failed}, and its
+     * case's result says the live call failed and why, where it listed the call as {@code live} and nothing more.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "garbage | the live dependency answered with bytes that cannot be read as HTTP: invalid version format: HELLO",
+            "refused | Connection refused",
+            "silent  | the live dependency did not answer within 1000 ms"})
+    void aLiveCallThatFailedIsNotedOnItsCase(String route, String why) throws Exception {
+        try (RawDependency garbage = new RawDependency("HELLO\r\n\r\n"); RawDependency silent = new RawDependency(null)) {
+            int refused;
+            try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                refused = closed.getLocalPort();
+            }
+            MockServer live = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, Map.of(
+                    "garbage", HttpUrl.parse("http://127.0.0.1:" + garbage.port()),
+                    "refused", HttpUrl.parse("http://127.0.0.1:" + refused),
+                    "silent", HttpUrl.parse("http://127.0.0.1:" + silent.port())), Set.of("127.0.0.1"), 502, 1 << 20,
+                    Duration.ofSeconds(1)), registry).await();
+            List<String> got = Collections.synchronizedList(new ArrayList<>());
+            CaseReplayer replayer = replayer((connection, request, head) -> {
+                HttpResponse<String> answer = send(live.port(), head, "/" + route + "/rates");
+                got.add(answer.statusCode() + " " + answer.headers().firstValue("x-tapline-mock").orElse("") + " "
+                        + answer.body().strip());
+                return Action.ANSWER;
+            });
+            ReplayResult r = replayer.replay(get("a")).await();
+            assertEquals(1, got.size(), got::toString);
+            assertTrue(got.get(0).startsWith("502 live-failed "), got::toString);
+            assertTrue(got.get(0).contains(why), got::toString);
+            assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
+            assertEquals(List.of("GET " + route + " /rates live"), r.getMocks().getCalls().stream()
+                    .map(KeepAliveRaceTest::describe).toList());
+            assertEquals(1, r.getNotes().size(), r::toString);
+            String note = r.getNotes().get(0);
+            assertTrue(note.startsWith("the candidate's call GET /" + route + "/rates was forwarded live and failed; it"
+                    + " was answered 502 live-failed: "), note);
+            assertTrue(note.contains(why), note);
+            // the note says what the candidate got
+            assertTrue(got.get(0).endsWith(note.substring(note.indexOf("live-failed: ") + "live-failed: ".length())),
+                    () -> got + " " + note);
+        }
+    }
+
     private static String describe(MockCall call) {
         return call.getMethod() + " " + call.getDestination() + " " + call.getPath() + " " + call.getOutcome();
     }
@@ -515,11 +561,52 @@ class KeepAliveRaceTest {
 
     /** The candidate's call to {@code path} of the mock, with the trace of the request whose head is {@code head}. */
     private void call(String head, String path) throws IOException, InterruptedException {
-        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + mock.port() + path))
-                .header("traceparent", ScriptedCandidate.header(head, "traceparent")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> answer = send(mock.port(), head, path);
         assertEquals(200, answer.statusCode(), answer::body);
+    }
+
+    /** The candidate's call to {@code path} of the mock on {@code port}, with the trace of the request of {@code head}. */
+    private static HttpResponse<String> send(int port, String head, String path) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .header("traceparent", ScriptedCandidate.header(head, "traceparent")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * A dependency on a raw socket: reads a request head on each connection and writes {@code answer}, or nothing when
+     * it is null, then waits for the client to close.
+     */
+    private static final class RawDependency implements AutoCloseable {
+        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+
+        RawDependency(String answer) throws IOException {
+            Thread acceptor = new Thread(() -> {
+                while (!listener.isClosed()) {
+                    try (Socket s = listener.accept()) {
+                        s.setSoTimeout(10_000);
+                        ScriptedCandidate.readRequest(s.getInputStream());
+                        if (answer != null) {
+                            s.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
+                            s.getOutputStream().flush();
+                        }
+                        s.getInputStream().read(); // until the client closes: the answer is not cut short by a reset
+                    } catch (IOException e) {
+                        // closed, or the client went away
+                    }
+                }
+            }, "raw-dependency");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+        }
     }
 
     /** A candidate on a raw socket, each connection served by a thread of its own as its {@link Script} says. */
