@@ -3,11 +3,13 @@ package io.tapline.sidecar.impl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
+import io.tapline.http.StrayResponseBytes;
 import io.tapline.http.UpstreamReads;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -358,7 +360,8 @@ public final class ProxyEngine {
                 if (rar.failed()) {
                     String retry = again ? null : retryReason(ex, creq, hasBody, heldBody, rar.cause());
                     if (retry == null) {
-                        ex.fail(statusFor(rar.cause()), rar.cause());
+                        Throwable cause = asAnswer(creq, rar.cause());
+                        ex.fail(statusFor(cause), cause);
                         return;
                     }
                     retries(retry).inc();
@@ -487,9 +490,10 @@ public final class ProxyEngine {
                 // chunk that does not parse): the 502 a proxy gives for an answer it could not read, where closing
                 // the connection with no answer looked like a keep-alive connection let go, which a client may
                 // send the request again on. Nothing of the upstream's head goes with it.
+                Throwable cause = asAnswer(ex.upstreamRequest, par.cause());
                 ex.upstreamRequest.reset();
                 unrelayHead(resp);
-                ex.fail(502, par.cause());
+                ex.fail(502, cause);
             } else {
                 // upstream broke mid-body or the client left: close both sides so nobody sees a silently short body
                 ex.upstreamRequest.reset();
@@ -626,10 +630,11 @@ public final class ProxyEngine {
                 closeAfter(req);
             }
             if (ar.failed()) {
+                Throwable cause = asAnswer(handshaking[0], ar.cause());
                 handshaking[0] = null;
                 req.resume();
-                int status = timedOut[0] ? 504 : statusFor(ar.cause());
-                upstreamFailed(req, status, ar.cause()); // a handshake the app does not answer is the app failing too
+                int status = timedOut[0] ? 504 : statusFor(cause);
+                upstreamFailed(req, status, cause); // a handshake the app does not answer is the app failing too
                 sendError(req, status);
                 ended.run();
                 return;
@@ -750,8 +755,16 @@ public final class ProxyEngine {
      * app's to report: debug only.
      */
     private void upstreamFailed(HttpServerRequest request, int status, Throwable cause) {
-        LOG.debug("upstream failure for {} {}: {}", request.method(), request.path(), cause.toString());
-        if (!"inbound".equals(listener)) {
+        boolean inbound = "inbound".equals(listener);
+        boolean answered = cause instanceof UnreadableAnswer;
+        if (answered) {
+            LOG.debug("{} answered {} {} with bytes that cannot be read as HTTP, {} got {}: {}",
+                    inbound ? "the app" : "a dependency", request.method(), request.path(), inbound ? "the client" : "the app",
+                    status, cause.getMessage());
+        } else {
+            LOG.debug("upstream failure for {} {}: {}", request.method(), request.path(), cause.toString());
+        }
+        if (!inbound) {
             return;
         }
         long now = System.nanoTime();
@@ -761,9 +774,31 @@ public final class ProxyEngine {
             return;
         }
         long earlier = failuresSinceWarning.getAndSet(0);
-        LOG.atWarn().addKeyValue("status", status).addKeyValue("error", cause.toString()).addKeyValue("suppressed", earlier)
-                .log("the app did not answer a request, the client got {}: {}{}", status, cause.toString(),
-                        earlier == 0 ? "" : " (and " + earlier + " more failures since the last warning)");
+        String error = answered ? cause.getMessage() : cause.toString();
+        LOG.atWarn().addKeyValue("status", status).addKeyValue("error", error).addKeyValue("suppressed", earlier)
+                .log("the app {}, the client got {}: {}{}", answered
+                                ? "answered a request with bytes that cannot be read as HTTP" : "did not answer a request",
+                        status, error, earlier == 0 ? "" : " (and " + earlier + " more failures since the last warning)");
+    }
+
+    /**
+     * {@code failure}, a request's on {@code creq}, as an {@link UnreadableAnswer} when it is the decoder's error for an
+     * answer that cannot be read as HTTP ({@link StrayResponseBytes#unreadableAnswer}); else itself. Failure paths only.
+     */
+    private static Throwable asAnswer(HttpClientRequest creq, Throwable failure) {
+        return creq != null && StrayResponseBytes.unreadableAnswer(creq.connection(), failure)
+                ? new UnreadableAnswer(failure) : failure;
+    }
+
+    /**
+     * An upstream answered with bytes that cannot be read as HTTP ({@code HELLO}, a status code that is not a number,
+     * a head past the client's limit, a broken chunk): said so, rather than that it did not answer. Its message is the
+     * decoder's ({@code invalid version format: HELLO}), its cause the decoder's error.
+     */
+    static final class UnreadableAnswer extends VertxException {
+        UnreadableAnswer(Throwable decoderError) {
+            super(decoderError.getMessage() == null ? decoderError.toString() : decoderError.getMessage(), decoderError, true);
+        }
     }
 
     static int statusFor(Throwable cause) {
@@ -1048,7 +1083,8 @@ public final class ProxyEngine {
             }
             upstreamFailed(request, status, cause);
             sendError(request, status);
-            finish(null, status, cause.getClass().getSimpleName() + ": " + cause.getMessage());
+            Throwable recorded = cause instanceof UnreadableAnswer ? cause.getCause() : cause;
+            finish(null, status, recorded.getClass().getSimpleName() + ": " + recorded.getMessage());
         }
 
         void finish(CapturedMessage response, int status, String error) {
