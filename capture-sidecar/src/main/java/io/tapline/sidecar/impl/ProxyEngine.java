@@ -1083,8 +1083,9 @@ public final class ProxyEngine {
             }
             upstreamFailed(request, status, cause);
             sendError(request, status);
-            Throwable recorded = cause instanceof UnreadableAnswer ? cause.getCause() : cause;
-            finish(null, status, recorded.getClass().getSimpleName() + ": " + recorded.getMessage());
+            finish(null, status, cause instanceof UnreadableAnswer
+                    ? "answered with bytes that cannot be read as HTTP: " + cause.getMessage()
+                    : cause.getClass().getSimpleName() + ": " + cause.getMessage());
         }
 
         void finish(CapturedMessage response, int status, String error) {

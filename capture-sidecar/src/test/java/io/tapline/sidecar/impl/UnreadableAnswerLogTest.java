@@ -142,8 +142,11 @@ class UnreadableAnswerLogTest {
                 String head = readUntil(app.getInputStream(), "\r\n\r\n");
                 assertTrue(head.startsWith("HTTP/1.1 502"), "handshake: " + head);
                 List<OutboundCall> calls = unattributed(producer, 2);
-                assertEquals(List.of("IllegalArgumentException: invalid version format: HELLO",
-                        "NumberFormatException: " + BAD_CHUNK), calls.stream().map(OutboundCall::getError).toList());
+                // the calls are recorded as answers that cannot be read as HTTP too (before: "IllegalArgumentException:
+                // invalid version format: HELLO", "NumberFormatException: Invalid character in chunk size")
+                assertEquals(List.of("answered with bytes that cannot be read as HTTP: invalid version format: HELLO",
+                        "answered with bytes that cannot be read as HTTP: " + BAD_CHUNK),
+                        calls.stream().map(OutboundCall::getError).toList());
             }
         }
         TaplineLogging.flush(Duration.ofSeconds(10));
