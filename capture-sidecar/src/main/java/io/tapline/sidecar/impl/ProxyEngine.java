@@ -4,6 +4,7 @@ import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.http.StrayResponseBytes;
+import io.tapline.http.UnrelayableAnswers;
 import io.tapline.http.UpstreamReads;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
@@ -376,49 +377,17 @@ public final class ProxyEngine {
                     // request's; pooled, the connection would carry the next request into the other protocol. Close it.
                     creq.connection().close();
                     ex.fail(502, new ProtocolException("101 Switching Protocols to a request without Upgrade"));
-                } else if (unrelayable(rar.result()) != null) {
-                    // An answer this hop cannot pass on as HTTP (see unrelayable); its framing is not to be trusted
-                    // either, so the connection is not reused.
+                } else if (UnrelayableAnswers.why(rar.result()) != null) {
+                    // An answer this hop cannot pass on as HTTP (a status code that is not three digits, a transfer
+                    // coding other than chunked alone); its framing is not to be trusted either, so the connection is
+                    // not reused.
                     creq.connection().close();
-                    ex.fail(502, new ProtocolException(unrelayable(rar.result())));
+                    ex.fail(502, new ProtocolException(UnrelayableAnswers.why(rar.result())));
                 } else {
                     relayResponse(ex, rar.result());
                 }
             });
         });
-    }
-
-    /**
-     * Why an upstream's answer cannot be relayed as it came (the client gets a 502), or null; two compares and one header
-     * lookup on the usual path:
-     * <ul>
-     *   <li>a status code that is not three digits (RFC 9112 4): Vert.x reads {@code 2000} or {@code 99} as a number,
-     *       and written back it makes a status line the client cannot parse (600 to 999 are well-formed, and relayed,
-     *       as nginx does: RFC 9110 15 has a client treat them as a 5xx);</li>
-     *   <li>a transfer coding other than {@code chunked} alone ({@link #chunkedOrNone}).</li>
-     * </ul>
-     */
-    static String unrelayable(HttpClientResponse resp) {
-        int status = resp.statusCode();
-        if (status < 100 || status > 999) {
-            return "status code " + status + " in the response is not three digits";
-        }
-        if (!chunkedOrNone(resp.headers())) {
-            return "unsupported Transfer-Encoding in the response: "
-                    + String.join(", ", resp.headers().getAll(HttpHeaders.TRANSFER_ENCODING));
-        }
-        return null;
-    }
-
-    /**
-     * Whether a response's {@code Transfer-Encoding} is absent or {@code chunked} alone, the one transfer coding this
-     * proxy decodes (as nginx's proxy takes). Any other is not relayable: {@code Transfer-Encoding} is hop-by-hop and
-     * the body reaches the client re-framed, so {@code gzip, chunked} would hand it gzip bytes as the content, and an
-     * unknown coding its raw framing (RFC 9112 6.1, 6.3). One header lookup on the usual path.
-     */
-    static boolean chunkedOrNone(MultiMap headers) {
-        String te = headers.get(HttpHeaders.TRANSFER_ENCODING);
-        return te == null || (te.trim().equalsIgnoreCase("chunked") && headers.getAll(HttpHeaders.TRANSFER_ENCODING).size() == 1);
     }
 
     /**
@@ -640,7 +609,7 @@ public final class ProxyEngine {
                 return;
             }
             HttpClientResponse cresp = ar.result();
-            if (cresp.statusCode() != 101 && unrelayable(cresp) != null) {
+            if (cresp.statusCode() != 101 && UnrelayableAnswers.why(cresp) != null) {
                 // a refusal this hop cannot pass on: as for any answer (see forward)
                 if (handshakeTimer[0] >= 0) {
                     vertx.cancelTimer(handshakeTimer[0]);
@@ -648,7 +617,7 @@ public final class ProxyEngine {
                 handshaking[0] = null;
                 cresp.request().connection().close();
                 req.resume();
-                ProtocolException cause = new ProtocolException(unrelayable(cresp));
+                ProtocolException cause = new ProtocolException(UnrelayableAnswers.why(cresp));
                 upstreamFailed(req, 502, cause);
                 sendError(req, 502);
                 ended.run();
