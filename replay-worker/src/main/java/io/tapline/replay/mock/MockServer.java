@@ -13,6 +13,7 @@ import io.tapline.http.MaxForwards;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.http.StrayResponseBytes;
+import io.tapline.http.UnrelayableAnswers;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
 import io.tapline.replay.http.Closing;
@@ -470,8 +471,10 @@ public final class MockServer implements AutoCloseable {
     }
 
     /**
-     * Forwards the call to its live dependency, and passes its answer on; a call that fails is answered 502
-     * {@code live-failed} saying why, and noted on {@code mocks}, its case's (null when it has none).
+     * Forwards the call to its live dependency, and passes its answer on once read whole; a call that fails is answered
+     * 502 {@code live-failed} saying why, and noted on {@code mocks}, its case's (null when it has none). So is an
+     * answer the candidate would read wrong if passed on ({@link UnrelayableAnswers}: a transfer coding other than
+     * chunked alone, a status code that is not three digits), as the sidecar's egress answers the app 502 for it.
      */
     private void forwardLive(HttpServerRequest req, Target target, Buffer body, CaseMocks mocks) {
         liveCalls.incrementAndGet();
@@ -533,21 +536,31 @@ public final class MockServer implements AutoCloseable {
                     }
                     return r.send(body);
                 })
-                .compose(r -> BoundedBody.read(live.get(), r, options.maxBodyBytes(), "the live dependency").map(b -> {
-                    if (req.response().ended()) {
-                        return null; // answered 502 at the deadline meanwhile
+                .compose(r -> {
+                    String unrelayable = UnrelayableAnswers.why(r);
+                    if (unrelayable != null) {
+                        // Served on, the candidate would read it wrong: a transfer coding's bytes as the body (the mock
+                        // serves the body it read with a Content-Length), a status line it cannot parse. Its framing is
+                        // not to be trusted either: the connection is not reused. As the sidecar's egress answers the app.
+                        r.request().connection().close();
+                        return Future.failedFuture("the live dependency's answer cannot be passed on: " + unrelayable);
                     }
-                    HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
-                    boolean bodiless = bodiless(req, r.statusCode());
-                    Set<String> answerHopOnly = connectionNamed(r.headers().getAll(HttpHeaders.CONNECTION));
-                    r.headers().forEach(e -> {
-                        if (replayed(e.getKey(), bodiless, answerHopOnly)) {
-                            resp.headers().add(e.getKey(), e.getValue());
+                    return BoundedBody.read(live.get(), r, options.maxBodyBytes(), "the live dependency").map(b -> {
+                        if (req.response().ended()) {
+                            return null; // answered 502 at the deadline meanwhile
                         }
+                        HttpServerResponse resp = req.response().setStatusCode(r.statusCode());
+                        boolean bodiless = bodiless(req, r.statusCode());
+                        Set<String> answerHopOnly = connectionNamed(r.headers().getAll(HttpHeaders.CONNECTION));
+                        r.headers().forEach(e -> {
+                            if (replayed(e.getKey(), bodiless, answerHopOnly)) {
+                                resp.headers().add(e.getKey(), e.getValue());
+                            }
+                        });
+                        resp.putHeader(MOCK_HEADER, "live");
+                        return resp.end(b);
                     });
-                    resp.putHeader(MOCK_HEADER, "live");
-                    return resp.end(b);
-                }))
+                })
                 .onComplete(done -> vertx.cancelTimer(deadline))
                 .onFailure(e -> failed.accept(liveFailure(live.get(), e)));
     }

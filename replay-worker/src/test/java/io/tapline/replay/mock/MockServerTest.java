@@ -608,14 +608,78 @@ class MockServerTest {
                 + " java.lang.IllegalArgumentException: invalid version format: HELLO"), log);
     }
 
+    /**
+     * A live dependency whose answer the candidate would read wrong if it were passed on: in a transfer coding other
+     * than chunked alone (Transfer-Encoding is hop-by-hop, and the mock serves the body it read with a Content-Length, so
+     * the candidate got the coded bytes as the body: "gzip, chunked" the gzip bytes, "gzip" or an unknown coding the
+     * raw bytes up to the close), or with a status code that is not three digits ("HTTP/1.1 2000 OK" was served as
+     * that status line, which an HTTP client cannot parse). The candidate gets the mock's 502 live-failed instead, as
+     * the sidecar's egress answers the app 502, and the call's case notes why; the dependency's connection is not
+     * reused. An answer that breaks after its head (a close before the body's end, a chunk size that does not parse)
+     * was and is a 502 live-failed: the mock reads the whole answer before it answers. 600 and chunked are relayed.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "Transfer-Encoding: gzip, chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n | the live dependency's answer cannot be passed on: unsupported Transfer-Encoding in the response: gzip, chunked",
+            "Transfer-Encoding: gzip\\r\\n\\r\\nhello                       | the live dependency's answer cannot be passed on: unsupported Transfer-Encoding in the response: gzip",
+            "Transfer-Encoding: xchunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n | the live dependency's answer cannot be passed on: unsupported Transfer-Encoding in the response: xchunked",
+            "Transfer-Encoding: identity\\r\\nContent-Length: 5\\r\\n\\r\\nhello | the live dependency's answer cannot be passed on: unsupported Transfer-Encoding in the response: identity",
+            "STATUS 2000                                                   | the live dependency's answer cannot be passed on: status code 2000 in the response is not three digits",
+            "STATUS 99                                                     | the live dependency's answer cannot be passed on: status code 99 in the response is not three digits",
+            "Content-Length: 100\\r\\n\\r\\nabc                            | io.vertx.core.http.HttpClosedException: Connection was closed",
+            "Transfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\n                  | the live dependency answered with bytes that cannot be read as HTTP: Invalid character in chunk size"})
+    void aLiveAnswerTheCandidateWouldReadWrongIsThe502NotRelayed(String rest, String why) throws Exception {
+        rest = rest.strip().replace("\\r\\n", "\r\n");
+        String answer = rest.startsWith("STATUS ") ? "HTTP/1.1 " + rest.substring(7) + " OK\r\nContent-Length: 5\r\n\r\nhello"
+                : "HTTP/1.1 200 OK\r\n" + rest;
+        java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawPeer dependency = new RawPeer(answer, true, connections)) {
+            MockServer mock = start(Map.of("dep", HttpUrl.parse("http://127.0.0.1:" + dependency.port())), Set.of("127.0.0.1"));
+            CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+            String tp = register(mocks);
+            for (int i = 1; i <= 2; i++) {
+                Answer a = get(mock.port(), "/dep/rates", tp);
+                assertEquals(new Answer(502, why), new Answer(a.status(), a.body().strip()));
+                assertEquals(i, connections.get(), "the dependency's connection is not reused");
+            }
+            assertEquals(List.of("the candidate's call GET /dep/rates was forwarded live and failed; it was answered 502"
+                    + " live-failed: " + why), mocks.liveFailures(), "noted once");
+        }
+    }
+
+    @Test
+    void aLiveAnswerWithAStatusOf600OrChunkedIsRelayed() throws Exception {
+        try (RawPeer s600 = new RawPeer("HTTP/1.1 600 Odd\r\nContent-Length: 5\r\n\r\nhello", false, new AtomicInteger());
+             RawPeer chunked = new RawPeer("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                     false, new AtomicInteger())) {
+            MockServer mock = start(Map.of("odd", HttpUrl.parse("http://127.0.0.1:" + s600.port()),
+                    "chunked", HttpUrl.parse("http://127.0.0.1:" + chunked.port())), Set.of("127.0.0.1"));
+            CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+            String tp = register(mocks);
+            assertEquals(new Answer(600, "hello"), get(mock.port(), "/odd/rates", tp));
+            assertEquals(new Answer(200, "hello"), get(mock.port(), "/chunked/rates", tp));
+            assertEquals(List.of(), mocks.liveFailures());
+        }
+    }
+
     /** A loopback peer that reads a request head on each connection, writes {@code answer} and closes. */
     private static final class RawPeer implements AutoCloseable {
         private final java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
 
         RawPeer(String answer) throws java.io.IOException {
+            this(answer, false, new AtomicInteger());
+        }
+
+        /**
+         * @param closeAfter close as soon as the answer is written (an answer whose body ends with the connection),
+         *                   rather than once the client has closed
+         * @param accepted   counts the connections accepted
+         */
+        RawPeer(String answer, boolean closeAfter, AtomicInteger accepted) throws java.io.IOException {
             Thread acceptor = new Thread(() -> {
                 while (true) {
                     try (java.net.Socket s = listener.accept()) {
+                        accepted.incrementAndGet();
                         s.setSoTimeout(10_000);
                         java.io.InputStream in = s.getInputStream();
                         int matched = 0;
@@ -628,6 +692,9 @@ class MockServerTest {
                         }
                         s.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                         s.getOutputStream().flush();
+                        if (closeAfter) {
+                            s.shutdownOutput(); // the end of a close-delimited body; then until the client closes
+                        }
                         in.read(); // until the client closes: the answer is not cut short by a reset
                     } catch (java.io.IOException e) {
                         if (listener.isClosed()) {
