@@ -3,14 +3,13 @@ package io.tapline.sidecar.impl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
-import io.tapline.http.StrayResponseBytes;
+import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UnrelayableAnswers;
 import io.tapline.http.UpstreamReads;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -361,7 +360,7 @@ public final class ProxyEngine {
                 if (rar.failed()) {
                     String retry = again ? null : retryReason(ex, creq, hasBody, heldBody, rar.cause());
                     if (retry == null) {
-                        Throwable cause = asAnswer(creq, rar.cause());
+                        Throwable cause = UnreadableAnswer.of(creq, rar.cause());
                         ex.fail(statusFor(cause), cause);
                         return;
                     }
@@ -459,7 +458,7 @@ public final class ProxyEngine {
                 // chunk that does not parse): the 502 a proxy gives for an answer it could not read, where closing
                 // the connection with no answer looked like a keep-alive connection let go, which a client may
                 // send the request again on. Nothing of the upstream's head goes with it.
-                Throwable cause = asAnswer(ex.upstreamRequest, par.cause());
+                Throwable cause = UnreadableAnswer.of(ex.upstreamRequest, par.cause());
                 ex.upstreamRequest.reset();
                 unrelayHead(resp);
                 ex.fail(502, cause);
@@ -599,7 +598,7 @@ public final class ProxyEngine {
                 closeAfter(req);
             }
             if (ar.failed()) {
-                Throwable cause = asAnswer(handshaking[0], ar.cause());
+                Throwable cause = UnreadableAnswer.of(handshaking[0], ar.cause());
                 handshaking[0] = null;
                 req.resume();
                 int status = timedOut[0] ? 504 : statusFor(cause);
@@ -750,27 +749,10 @@ public final class ProxyEngine {
                         status, error, earlier == 0 ? "" : " (and " + earlier + " more failures since the last warning)");
     }
 
-    /**
-     * {@code failure}, a request's on {@code creq}, as an {@link UnreadableAnswer} when it is the decoder's error for an
-     * answer that cannot be read as HTTP ({@link StrayResponseBytes#unreadableAnswer}); else itself. Failure paths only.
-     */
-    private static Throwable asAnswer(HttpClientRequest creq, Throwable failure) {
-        return creq != null && StrayResponseBytes.unreadableAnswer(creq.connection(), failure)
-                ? new UnreadableAnswer(failure) : failure;
-    }
-
-    /**
-     * An upstream answered with bytes that cannot be read as HTTP ({@code HELLO}, a status code that is not a number,
-     * a head past the client's limit, a broken chunk): said so, rather than that it did not answer. Its message is the
-     * decoder's ({@code invalid version format: HELLO}), its cause the decoder's error.
-     */
-    static final class UnreadableAnswer extends VertxException {
-        UnreadableAnswer(Throwable decoderError) {
-            super(decoderError.getMessage() == null ? decoderError.toString() : decoderError.getMessage(), decoderError, true);
-        }
-    }
-
     static int statusFor(Throwable cause) {
+        if (cause instanceof UnreadableAnswer) {
+            return 502; // its message is the peer's bytes, which may well say "timeout"
+        }
         if (cause instanceof TimeoutException || cause instanceof io.netty.channel.ConnectTimeoutException
                 || (cause.getMessage() != null && cause.getMessage().toLowerCase(Locale.ROOT).contains("timeout"))) {
             return 504;

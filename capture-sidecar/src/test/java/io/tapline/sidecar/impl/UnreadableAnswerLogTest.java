@@ -111,6 +111,26 @@ class UnreadableAnswerLogTest {
     }
 
     @Test
+    void anAppAnsweringBytesThatSayTimeoutGetsTheClientA502NotA504() throws Exception {
+        // the decoder's message quotes the peer's bytes: the word in them is not a timeout of the sidecar's
+        try (RawServer app = new RawServer(c -> {
+            readUntil(c.getInputStream(), "\r\n\r\n");
+            c.getOutputStream().write("TIMEOUT\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            c.getInputStream().read(); // until the sidecar closes: the bytes are not cut short by a reset
+        })) {
+            SidecarOptions o = new SidecarOptions().listen("127.0.0.1", 0).noEgress().management("127.0.0.1", 0)
+                    .app("http://127.0.0.1:" + app.port()).service("shop").instance("test-1")
+                    .redactionKey("test-key-0123456789abcdef");
+            try (SidecarImpl s = SidecarImpl.start(o, producer(), AVRO); Socket client = connect(s.port())) {
+                client.getOutputStream().write("GET /x HTTP/1.1\r\nHost: shop\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                String answer = readUntil(client.getInputStream(), "\r\n\r\n");
+                assertTrue(answer.startsWith("HTTP/1.1 502"), answer);
+            }
+        }
+    }
+
+    @Test
     void aDependencyAnsweringWithBytesThatAreNotHttpIsSaidToHaveAnsweredSo() throws Exception {
         ByteArrayOutputStream logged = new ByteArrayOutputStream();
         TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);

@@ -13,6 +13,7 @@ import io.tapline.http.MaxForwards;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.http.StrayResponseBytes;
+import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UnrelayableAnswers;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
@@ -571,9 +572,8 @@ public final class MockServer implements AutoCloseable {
      * other (a connection refused, a wait for one given up) by its exception.
      */
     private static String liveFailure(HttpClientRequest live, Throwable e) {
-        if (live != null && StrayResponseBytes.unreadableAnswer(live.connection(), e)) {
-            return "the live dependency answered with bytes that cannot be read as HTTP: "
-                    + (e.getMessage() == null ? e.toString() : e.getMessage());
+        if (UnreadableAnswer.of(live, e) instanceof UnreadableAnswer unreadable) {
+            return "the live dependency answered with bytes that cannot be read as HTTP: " + unreadable.getMessage();
         }
         return e instanceof NoStackTraceThrowable ? e.getMessage() : e.toString();
     }

@@ -5,6 +5,7 @@ import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.StrayResponseBytes;
+import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UpstreamReads;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
@@ -201,8 +202,9 @@ public final class CandidateClient implements AutoCloseable {
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .recover(err -> {
                     HttpClientRequest req = sent.get();
-                    if (req != null && StrayResponseBytes.unreadableAnswer(req.connection(), err)) {
-                        return Future.failedFuture(new UnreadableAnswer(err));
+                    Throwable failure = UnreadableAnswer.of(req, err);
+                    if (failure != err) {
+                        return Future.failedFuture(failure);
                     }
                     return Future.failedFuture(!givenUp.get() && closed(err) && req != null
                             && UpstreamReads.reusedAndUnanswered(req.connection()) ? new NoAnswerOnReusedConnection(err) : err);
@@ -251,8 +253,7 @@ public final class CandidateClient implements AutoCloseable {
                     return exchange(req, exchange).compose(resp -> read(req, resp));
                 })
                 .timeout(millis, TimeUnit.MILLISECONDS)
-                .recover(err -> Future.failedFuture(sent.get() != null
-                        && StrayResponseBytes.unreadableAnswer(sent.get().connection(), err) ? new UnreadableAnswer(err) : err))
+                .recover(err -> Future.failedFuture(UnreadableAnswer.of(sent.get(), err)))
                 .onComplete(ar -> {
                     givenUp.set(true);
                     HttpClientRequest req = sent.get();
@@ -295,19 +296,6 @@ public final class CandidateClient implements AutoCloseable {
 
         NoAnswerOnReusedConnection(Throwable cause) {
             super("the candidate ended a reused keep-alive connection before answering: " + cause, cause, true);
-        }
-    }
-
-    /**
-     * The candidate answered, with bytes Vert.x's decoder could not read as HTTP ({@code HELLO}, a status code that is
-     * not a number, a head over {@link #MAX_RESPONSE_HEAD_BYTES}, a broken chunk): an answer that cannot be judged, not
-     * the lack of one (a connection closed or reset, a timeout). Told by the decoder's own error
-     * ({@link StrayResponseBytes#unreadableAnswer}), whose message this one is; the error is its cause.
-     */
-    public static final class UnreadableAnswer extends VertxException {
-
-        UnreadableAnswer(Throwable decoderError) {
-            super(decoderError.getMessage() == null ? decoderError.toString() : decoderError.getMessage(), decoderError, true);
         }
     }
 

@@ -8,6 +8,7 @@ import io.tapline.avro.MockCall;
 import io.tapline.avro.MockUsage;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
+import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UpstreamReads;
 import io.tapline.replay.compare.Comparison;
 import io.tapline.replay.compare.ResponseComparator;
@@ -141,7 +142,7 @@ public final class CaseReplayer {
             }
             if (ar.failed()) {
                 return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), micros,
-                        ar.cause() instanceof CandidateClient.UnreadableAnswer unreadable
+                        ar.cause() instanceof UnreadableAnswer unreadable
                                 ? "candidate " + candidate.target() + " answered with bytes that cannot be read as HTTP: "
                                 + unreadable.getMessage()
                                 : "candidate " + candidate.target() + " did not answer: " + ar.cause(),
@@ -210,7 +211,7 @@ public final class CaseReplayer {
             if (ar.failed()) {
                 notes.addAll(dependencyNotes(mocks));
                 return Future.succeededFuture(result(c, Verdict.ERROR, List.of(), 0, mocks.usage(), answeredMicros,
-                        (ar.cause() instanceof CandidateClient.UnreadableAnswer unreadable
+                        (ar.cause() instanceof UnreadableAnswer unreadable
                                 ? "candidate " + candidate.target() + " answered on a new connection with bytes that"
                                 + " cannot be read as HTTP: " + unreadable.getMessage()
                                 : "candidate " + candidate.target() + " did not answer on a new connection either: "
