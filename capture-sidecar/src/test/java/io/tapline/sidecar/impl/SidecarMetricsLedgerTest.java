@@ -126,6 +126,11 @@ class SidecarMetricsLedgerTest {
              SidecarImpl s = SidecarImpl.start(options(origin).outboundGrace(Duration.ofMillis(50)), producer, AVRO)) {
             origin.egressPort = s.egressPort();
             assertEquals(200, get(s, "/call?marker=a", "X-Propagate", "yes").statusCode(), "attributed by trace context");
+            // The /call is in flight until the sidecar's exchange ends, a moment after the client read the last byte of
+            // its answer: a call starting before then is the only request's (sole_in_flight), as a call the app makes
+            // while its answer is still relayed is. The call below is meant for no request in flight: wait until the
+            // sidecar counts the /call ended (and published).
+            awaitIdle(s);
             assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.egressPort() + "/inv/items"))
                     .build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "a call no request is in flight for");
             // a tunnel opened while a request is the only one in flight, closed after that request's grace period
