@@ -161,7 +161,7 @@ public final class SidecarImpl implements Sidecar {
         String appBase = o.app().basePath();
 
         // Servers on several event loops share a port only when they ask for the same one: resolve port 0 first.
-        int[] ports = new int[] {concretePort(o.listen()), o.egressListen() == null ? -1 : concretePort(o.egressListen())};
+        int[] ports = concretePorts(o.listen(), o.egressListen());
         java.util.concurrent.atomic.AtomicIntegerArray bound = new java.util.concurrent.atomic.AtomicIntegerArray(2);
         Listeners servers = new Listeners(new CopyOnWriteArrayList<>(), inboundEngine, new CopyOnWriteArrayList<>(),
                 egressEngine, o.drainTimeout());
@@ -357,13 +357,37 @@ public final class SidecarImpl implements Sidecar {
         return new IOException("cannot listen on " + host + ":" + port + " (" + option + "): " + cause.getMessage(), cause);
     }
 
-    private static int concretePort(SidecarOptions.Listen l) throws IOException {
-        if (l.port() != 0) {
-            return l.port();
+    /**
+     * The ports the inbound and egress ({@code null}: off, -1) listeners ask for, port 0 resolved to a free port: servers
+     * on several event loops share a port only when they ask for the same one. The probes stay bound until both ports are
+     * chosen, and a probe that draws the port the other listener names is drawn again: a probe closed before the next
+     * one was made could be handed its port again (about once in 3,000 starts), and a port just let go of by another
+     * process, a listener's named one, sooner still; both listeners then asked Vert.x for one port, which it shares
+     * between them, so each connection reached either listener at random.
+     */
+    static int[] concretePorts(SidecarOptions.Listen inbound, SidecarOptions.Listen egress) throws IOException {
+        SidecarOptions.Listen[] listens = {inbound, egress};
+        int[] ports = {inbound.port(), egress == null ? -1 : egress.port()};
+        java.util.List<java.net.ServerSocket> probes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < ports.length; i++) {
+                if (ports[i] != 0) {
+                    continue;
+                }
+                int other = ports[1 - i];
+                // a draw of the other listener's named port is kept bound too, so the next draw cannot be it
+                for (int draw = 0; draw < 3 && (ports[i] == 0 || ports[i] == other); draw++) {
+                    java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(listens[i].host()));
+                    probes.add(probe);
+                    ports[i] = probe.getLocalPort();
+                }
+            }
+        } finally {
+            for (java.net.ServerSocket probe : probes) {
+                probe.close();
+            }
         }
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(l.host()))) {
-            return probe.getLocalPort();
-        }
+        return ports;
     }
 
     static Map<String, Object> producerConfig(SidecarOptions o) {
