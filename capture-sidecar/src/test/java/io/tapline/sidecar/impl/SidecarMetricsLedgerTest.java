@@ -379,7 +379,10 @@ class SidecarMetricsLedgerTest {
         return new Ledger(ExpositionCheck.check(r.body()));
     }
 
-    /** Scrapes {@code /metrics} until no request, interaction or queued capture is left in progress (10 s at most). */
+    /**
+     * Scrapes {@code /metrics} until no request, interaction or queued capture is left in progress and every capture
+     * has its outcome counted (10 s at most).
+     */
     private Ledger awaitIdle(SidecarImpl s) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         Ledger l = scrape(s);
@@ -418,10 +421,19 @@ class SidecarMetricsLedgerTest {
         /**
          * Nothing in flight, pending or queued, and no capture memory held: the publisher gives an interaction's
          * memory back after publishing it, a moment after the registry forgot it (then pending_interactions is 0).
+         * And every capture and unattributed call has its outcome counted: the counters are not changed together with
+         * the gauges, so a scrape can fall between them (an interaction dropped as client_closed or no_app_response
+         * is let go by the registry and the capture memory a moment before its drop is counted; one published is
+         * counted when the producer acknowledges it).
          */
         boolean idle() {
             return value("tapline_sidecar_in_flight_requests") == 0 && value("tapline_sidecar_pending_interactions") == 0
-                    && value("tapline_sidecar_queue_items") == 0 && value("tapline_sidecar_capture_memory_bytes") == 0;
+                    && value("tapline_sidecar_queue_items") == 0 && value("tapline_sidecar_capture_memory_bytes") == 0
+                    && value("tapline_sidecar_captured_total") == value("tapline_sidecar_published_total")
+                            + reasons("tapline_sidecar_dropped_total", CAPTURED_THEN_DROPPED)
+                    && value("tapline_sidecar_outbound_calls_total", "attribution", "unattributed")
+                            == value("tapline_sidecar_unattributed_published_total")
+                            + sum("tapline_sidecar_unattributed_dropped_total", x -> true);
         }
 
         void assertReconciles() {
