@@ -117,13 +117,27 @@ final class TestOrigin implements AutoCloseable {
         for (int i = 0; i < chunk.length; i++) {
             chunk[i] = (byte) (i % 251);
         }
-        int sent = 0;
+        download(req.response(), chunk, n, 0);
+    }
+
+    /**
+     * Writes as the peer takes it, as an app streaming a large body does: queued whole before returning, a large body
+     * reached the sidecar only once all of it was queued (50 MB took longer than a test's upstream timeout on a busy
+     * machine, and the client got a 504 instead of the download).
+     */
+    private static void download(io.vertx.core.http.HttpServerResponse resp, byte[] chunk, int n, int from) {
+        int sent = from;
         while (sent < n) {
+            if (resp.writeQueueFull()) {
+                int at = sent;
+                resp.drainHandler(v -> download(resp, chunk, n, at));
+                return;
+            }
             int len = Math.min(chunk.length, n - sent);
-            req.response().write(Buffer.buffer(chunk).slice(0, len));
+            resp.write(Buffer.buffer(chunk).slice(0, len));
             sent += len;
         }
-        req.response().end();
+        resp.end();
     }
 
     private void gzip(HttpServerRequest req) {
