@@ -351,6 +351,7 @@ public final class SidecarOptions {
         Map<String, Object> registry = new LinkedHashMap<>(RegistryOptions.clientConfigs(c));
         registry.remove(RegistryConfig.URL);
         o.registryOverrides.putAll(registry);
+        o.checkListenersApart();
         o.checkNoLoop();
         o.managementHost = c.get(KEY_MANAGEMENT_HOST);
         String token = c.get(KEY_MANAGEMENT_TOKEN);
@@ -361,6 +362,21 @@ public final class SidecarOptions {
                     + "' is not a port 0-65535 (0 = ephemeral)");
         }
         return o;
+    }
+
+    /**
+     * Refuses the inbound and egress listeners on one address: Vert.x shares a port between servers that ask for the
+     * same one (as it does for a listener's event loops), so each connection would reach either listener, the app's
+     * calls the inbound one and clients' requests the egress one. Overlapping addresses that are not the same (a
+     * wildcard and a loopback address on one port) fail at start instead, where binding the second is refused.
+     */
+    private void checkListenersApart() {
+        if (egressListen != null && listen.port() != 0 && listen.port() == egressListen.port()
+                && unbracketed(listen.host()).equalsIgnoreCase(unbracketed(egressListen.host()))) {
+            throw new ConfigException("option --egress-listen: " + egressListen.host() + ":" + egressListen.port()
+                    + " is the address of --listen too: each listener needs one of its own (sharing it, each connection"
+                    + " would reach either listener)");
+        }
     }
 
     /**

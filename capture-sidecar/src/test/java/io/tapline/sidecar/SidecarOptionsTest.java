@@ -89,6 +89,21 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void theTwoListenersOnOneAddressAreRefusedNamingBoth() {
+        // Vert.x shares a port between servers that ask for the same address: each connection would reach either listener
+        String same = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
+                "--listen", "127.0.0.1:9000", "--egress-listen", "9000")).getMessage();
+        assertTrue(same.startsWith("option --egress-listen: 127.0.0.1:9000 is the address of --listen"), same);
+        String wildcard = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
+                "--listen", "0.0.0.0:9000", "--egress-listen", "0.0.0.0:9000")).getMessage();
+        assertTrue(wildcard.contains("--egress-listen") && wildcard.contains("--listen"), wildcard);
+        // another port, port 0 on both (each drawn apart), or the egress listener off: no clash
+        load(Map.of(), "--app", "http://127.0.0.1:8081", "--listen", "127.0.0.1:9000", "--egress-listen", "9001");
+        load(Map.of(), "--app", "http://127.0.0.1:8081", "--listen", "0", "--egress-listen", "0");
+        load(Map.of(), "--app", "http://127.0.0.1:8081", "--listen", "127.0.0.1:9000", "--egress-listen", "off");
+    }
+
+    @Test
     void shouldNameTheFlagAndWhatItAcceptsOnBadInput() {
         assertTrue(assertThrows(ConfigException.class, () -> load(Map.of())).getMessage().contains("--app"));
         assertTrue(assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--listen", "abc"))
