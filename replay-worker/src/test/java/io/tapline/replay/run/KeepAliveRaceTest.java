@@ -200,11 +200,7 @@ class KeepAliveRaceTest {
     @ParameterizedTest
     @EnumSource(value = Level.class, names = {"INFO", "DEBUG"})
     void aCandidateResettingConnectionsIsInTheResultsNotAnErrorOnTheLog(Level level) throws Exception {
-        ByteArrayOutputStream logged = new ByteArrayOutputStream();
-        TaplineLogging.configure(TaplineLogging.Format.TEXT, level);
-        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
-        String log;
-        try {
+        String log = logged(level, () -> {
             CaseReplayer replayer = replayer((connection, request, head) ->
                     connection == 0 && request == 0 ? Action.ANSWER : Action.RESET);
             assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
@@ -216,12 +212,7 @@ class KeepAliveRaceTest {
             ReplayResult c = replayer.replay(get("c")).await();
             assertEquals(Verdict.ERROR, c.getVerdict(), c::toString);
             assertTrue(c.getError().contains("Connection reset"), c::getError);
-        } finally {
-            TaplineLogging.flush(Duration.ofSeconds(10));
-            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
-            TaplineLogging.output(System.err);
-            log = logged.toString(StandardCharsets.UTF_8);
-        }
+        });
         List<String> resets = log.lines().filter(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")).toList();
         if (level == Level.INFO) {
             assertEquals(List.of(), resets, log);
@@ -347,10 +338,7 @@ class KeepAliveRaceTest {
         // bytes past a body's end: Vert.x's client took the connection back to its pool with the bytes in its decoder,
         // and the next case sent on it, another one, was an ERROR (invalid version format: HELLOHTTP/1.1). The
         // connection is closed instead, the case whose answer they followed is noted, and the next goes on a new one.
-        ByteArrayOutputStream logged = new ByteArrayOutputStream();
-        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG); // the warning comes at most every 10 s
-        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
-        try {
+        String log = logged(Level.DEBUG, () -> { // debug: the warning comes at most every 10 s
             CaseReplayer replayer = replayer((connection, request, head) ->
                     connection == 0 && request == 0 ? stray : Action.ANSWER);
             Case first = stray == Action.HEAD_WITH_BODY
@@ -368,12 +356,7 @@ class KeepAliveRaceTest {
             assertEquals(List.of("0/0 " + first.getSample().getRequest().getMethod() + " /items/h", "1/0 GET /items/b"),
                     candidate.log());
             assertEquals(0, client.sentAgain());
-        } finally {
-            TaplineLogging.flush(Duration.ofSeconds(10));
-            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
-            TaplineLogging.output(System.err);
-        }
-        String log = logged.toString(StandardCharsets.UTF_8);
+        });
         assertTrue(log.contains("io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
                 + " sent 5 byte(s) that belong to no answer"), log);
     }
@@ -392,11 +375,7 @@ class KeepAliveRaceTest {
         String found = garbage == Action.NOT_HTTP ? "invalid version format: HELLO" : "For input string: \"2x0\"";
         String read = (garbage == Action.NOT_HTTP ? "java.lang.IllegalArgumentException: "
                 : "java.lang.NumberFormatException: ") + found;
-        ByteArrayOutputStream logged = new ByteArrayOutputStream();
-        TaplineLogging.configure(TaplineLogging.Format.TEXT, level);
-        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
-        String log;
-        try {
+        String log = logged(level, () -> {
             CaseReplayer replayer = replayer((connection, request, head) -> garbage);
             for (String id : List.of("g", "h")) {
                 ReplayResult r = replayer.replay(get(id)).await();
@@ -405,12 +384,7 @@ class KeepAliveRaceTest {
                         + " answered with bytes that cannot be read as HTTP: " + found, r.getError());
             }
             assertEquals(List.of("0/0 GET /items/g", "1/0 GET /items/h"), candidate.log());
-        } finally {
-            TaplineLogging.flush(Duration.ofSeconds(10));
-            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
-            TaplineLogging.output(System.err);
-            log = logged.toString(StandardCharsets.UTF_8);
-        }
+        });
         assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
         assertTrue(log.lines().noneMatch(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")), log);
         List<String> answers = log.lines().filter(l -> l.contains(" io.tapline.http.StrayResponseBytes - ")).toList();
@@ -436,11 +410,7 @@ class KeepAliveRaceTest {
      */
     @Test
     void bytesThatAreNotHttpOnAnIdleConnectionCloseItWithTheWarningNotAVertxError() throws Exception {
-        ByteArrayOutputStream logged = new ByteArrayOutputStream();
-        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG); // the warning comes at most every 10 s
-        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
-        String log;
-        try {
+        String log = logged(Level.DEBUG, () -> { // debug: the warning comes at most every 10 s
             CaseReplayer replayer = replayer((connection, request, head) ->
                     connection == 0 && request == 0 ? Action.NOT_HTTP_WHEN_IDLE : Action.ANSWER);
             assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
@@ -452,12 +422,7 @@ class KeepAliveRaceTest {
             ReplayResult b = replayer.replay(get("b")).await();
             assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
             assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b"), candidate.log());
-        } finally {
-            TaplineLogging.flush(Duration.ofSeconds(10));
-            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
-            TaplineLogging.output(System.err);
-            log = logged.toString(StandardCharsets.UTF_8);
-        }
+        });
         assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
         assertTrue(log.lines().noneMatch(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")), log);
         assertTrue(log.contains("io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
@@ -779,5 +744,28 @@ class KeepAliveRaceTest {
         public void close() throws IOException {
             listener.close();
         }
+    }
+
+    /** Something a test does, which may throw. */
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    /**
+     * What the log said, written as text at {@code level}, while {@code body} ran; the log is set back to {@code info}
+     * on standard error after it, also when it fails.
+     */
+    private static String logged(Level level, Body body) throws Exception {
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, level);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+        }
+        return logged.toString(StandardCharsets.UTF_8);
     }
 }
