@@ -1,6 +1,5 @@
 package io.tapline.dedup;
 
-import io.tapline.config.ConfigSpec;
 import io.tapline.config.TaplineConfig;
 import io.tapline.topics.DeadLetters;
 import java.time.Duration;
@@ -140,14 +139,7 @@ final class TopicCheck {
     static String refusal(TaplineConfig config, List<String> missing) {
         List<String> parts = new ArrayList<>();
         for (String topic : missing) {
-            List<String> naming = new ArrayList<>();
-            for (String key : OPTIONS) {
-                if (topic.equals(config.getTopic(key))) {
-                    naming.add(ConfigSpec.flag(key) + config.origin(key));
-                }
-            }
-            parts.add((naming.isEmpty() ? "" : "option " + String.join(", ", naming) + ": ") + "topic " + topic
-                    + " does not exist");
+            parts.add(config.optionsNamingTopic(topic, OPTIONS) + "topic " + topic + " does not exist");
         }
         return String.join("; ", parts) + " (create " + (missing.size() == 1 ? "it" : "them")
                 + " with ./tapline stack up or the deploy manifests)";

@@ -8,7 +8,6 @@ import io.tapline.replay.run.MetadataTimeoutException;
 import io.tapline.replay.run.MissingTopicException;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -76,25 +75,19 @@ public final class ReplayMain {
     }
 
     /**
-     * What to say when Kafka did not answer: the bootstrap servers tried and the option that sets them (with the
-     * variable or file it came from), not the client's bare "Timeout expired while fetching topic metadata".
-     */
-    /**
      * What to say when a topic does not exist: the options of the command that name it (with the variable or file that
      * set them; a default too, since the topic may only be missing from this cluster), then the broker's answer.
      * Before, only the topic was named, and a typo in one of the five topic options had to be found by hand.
      */
     static String missingTopic(TaplineConfig config, MissingTopicException e) {
-        List<String> naming = new ArrayList<>();
-        for (String key : List.of(ReplayOptions.TOPIC_CASES, ReplayOptions.TOPIC_NOISE, ReplayOptions.TOPIC_RESULTS,
-                ReplayOptions.TOPIC_RUNS, ReplayOptions.TOPIC_DLQ)) {
-            if (config.spec().options().containsKey(key) && e.topic().equals(config.getTopic(key))) {
-                naming.add(ConfigSpec.flag(key) + config.origin(key));
-            }
-        }
-        return (naming.isEmpty() ? "" : "option " + String.join(", ", naming) + ": ") + e.getMessage();
+        return config.optionsNamingTopic(e.topic(), List.of(ReplayOptions.TOPIC_CASES, ReplayOptions.TOPIC_NOISE,
+                ReplayOptions.TOPIC_RESULTS, ReplayOptions.TOPIC_RUNS, ReplayOptions.TOPIC_DLQ)) + e.getMessage();
     }
 
+    /**
+     * What to say when Kafka did not answer: the bootstrap servers tried and the option that sets them (with the
+     * variable or file it came from), not the client's bare "Timeout expired while fetching topic metadata".
+     */
     static String unreachable(TaplineConfig config, MetadataTimeoutException e) {
         return "option " + ConfigSpec.flag(ReplayOptions.BOOTSTRAP) + config.origin(ReplayOptions.BOOTSTRAP)
                 + ": could not reach the Kafka bootstrap servers " + config.get(ReplayOptions.BOOTSTRAP) + " within "

@@ -385,6 +385,21 @@ public final class TaplineConfig {
     }
 
     /**
+     * How an error about {@code topic} names the options among {@code keys} that name it, each with the variable or
+     * file that set it ({@code "option --topic-cases (set by TAPLINE_TOPIC_CASES): "}), so that a typo in one of them
+     * is found by its name; "" when none of them does. Keys the command does not have are passed over.
+     */
+    public String optionsNamingTopic(String topic, List<String> keys) {
+        List<String> naming = new ArrayList<>();
+        for (String key : keys) {
+            if (spec.options().containsKey(key) && topic.equals(getTopic(key))) {
+                naming.add(ConfigSpec.flag(key) + origin(key));
+            }
+        }
+        return naming.isEmpty() ? "" : "option " + String.join(", ", naming) + ": ";
+    }
+
+    /**
      * The longest duration read: what a long counts in nanoseconds, as the JDK's and Netty's timers do, so that
      * no timer and no sum of a duration and a clock overflows once the command runs.
      */

@@ -369,21 +369,22 @@ public final class ProxyEngine {
                             req.method(), req.path(), listener, rar.cause().toString());
                     ex.upstreamRequest = null;
                     forward(req, target, options, ex, reqTap, hasBody, chunked, heldBody, true);
-                } else if (rar.result().statusCode() == 101) {
+                } else {
                     // The app switched protocols on a request that asked for no upgrade (WebSocket upgrades take
                     // tunnelWebSocket; any other Upgrade is hop-by-hop and never reaches the app): RFC 9110 7.8 forbids
                     // it. Relayed, the client would read the 101 as an interim answer and the next response as this
-                    // request's; pooled, the connection would carry the next request into the other protocol. Close it.
-                    creq.connection().close();
-                    ex.fail(502, new ProtocolException("101 Switching Protocols to a request without Upgrade"));
-                } else if (UnrelayableAnswers.why(rar.result()) != null) {
-                    // An answer this hop cannot pass on as HTTP (a status code that is not three digits, a transfer
-                    // coding other than chunked alone); its framing is not to be trusted either, so the connection is
-                    // not reused.
-                    creq.connection().close();
-                    ex.fail(502, new ProtocolException(UnrelayableAnswers.why(rar.result())));
-                } else {
-                    relayResponse(ex, rar.result());
+                    // request's; pooled, the connection would carry the next request into the other protocol. Any other
+                    // answer this hop cannot pass on as HTTP (a status code that is not three digits, a transfer coding
+                    // other than chunked alone) has framing not to be trusted either. Either way the connection is closed.
+                    HttpClientResponse resp = rar.result();
+                    String unrelayable = resp.statusCode() == 101 ? "101 Switching Protocols to a request without Upgrade"
+                            : UnrelayableAnswers.why(resp);
+                    if (unrelayable != null) {
+                        creq.connection().close();
+                        ex.fail(502, new ProtocolException(unrelayable));
+                    } else {
+                        relayResponse(ex, resp);
+                    }
                 }
             });
         });
@@ -608,7 +609,8 @@ public final class ProxyEngine {
                 return;
             }
             HttpClientResponse cresp = ar.result();
-            if (cresp.statusCode() != 101 && UnrelayableAnswers.why(cresp) != null) {
+            String unrelayable = cresp.statusCode() == 101 ? null : UnrelayableAnswers.why(cresp);
+            if (unrelayable != null) {
                 // a refusal this hop cannot pass on: as for any answer (see forward)
                 if (handshakeTimer[0] >= 0) {
                     vertx.cancelTimer(handshakeTimer[0]);
@@ -616,7 +618,7 @@ public final class ProxyEngine {
                 handshaking[0] = null;
                 cresp.request().connection().close();
                 req.resume();
-                ProtocolException cause = new ProtocolException(UnrelayableAnswers.why(cresp));
+                ProtocolException cause = new ProtocolException(unrelayable);
                 upstreamFailed(req, 502, cause);
                 sendError(req, 502);
                 ended.run();
