@@ -196,7 +196,7 @@ public final class SidecarOptions {
                 .option(KEY_SERVICE, DEFAULT_SERVICE, "Logical service name; first part of every record key.")
                 .option(KEY_INSTANCE, "", "Instance (pod or host) name recorded in each interaction; default: the host name.")
                 .multi(KEY_EGRESS, "Named egress route NAME=URL: the app calls http://EGRESS_LISTEN/NAME/path and the sidecar forwards to URL/path.")
-                .option(KEY_EGRESS_LISTEN, DEFAULT_EGRESS_LISTEN, "Egress listener, PORT or HOST:PORT: named routes, HTTP_PROXY-style forward proxy for http://, CONNECT tunnels; 'off' disables it.")
+                .option(KEY_EGRESS_LISTEN, DEFAULT_EGRESS_LISTEN, "Egress listener, PORT or HOST:PORT: named routes, HTTP_PROXY-style forward proxy for http://, CONNECT tunnels; 'off' disables it. Not the address --listen has.")
                 .option(KEY_CAPTURE_ENABLED, "true", "Capture at start (true/false); switch at runtime with POST /capture/on|off on the management port.")
                 .option(KEY_CAPTURE_MAX_BODY_BYTES, Integer.toString(DEFAULT_CAPTURE_MAX_BODY_BYTES), "Bytes of each body kept in a capture; the rest streams through uncaptured (truncated=true, originalSize kept), and a cut body ends at its last whole word.")
                 .option(KEY_CAPTURE_QUEUE_MAX_BYTES, Long.toString(DEFAULT_CAPTURE_QUEUE_MAX_BYTES), "Bound of the queue between capture and the Kafka producer, in bytes; when full, captures are dropped (reason queue_full).")

@@ -71,7 +71,7 @@ public final class DedupOptions {
                     "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields"))
             .option(BOOTSTRAP, "127.0.0.1:9092", "Kafka bootstrap servers")
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
-            .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions")
+            .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions. This and the three topics below must exist: the job refuses to start (exit 2) naming a missing one")
             .option(CASES_TOPIC, TaplineTopics.CASES, "Output compacted topic of cases (key = case id)")
             .option(NOISE_TOPIC, TaplineTopics.NOISE,
                     "Output compacted topic of noise profiles (key = service + route)")
