@@ -276,13 +276,20 @@ public final class ReplayCommand {
                 withProducer ? config.subset(ReplayOptions.KAFKA_PRODUCER) : Map.of());
     }
 
+    /**
+     * The run id: 1-200 characters of {@code A-Z a-z 0-9 . _ -}, so that it is printed as it is everywhere (reports,
+     * progress lines, logs) and makes clean Kafka keys ({@code RUN/case}, {@code RUN/summary}: a {@code /} in it would
+     * let one run's key prefix take in another run's results) and group and transactional ids. A refused one is shown
+     * with what could rewrite a terminal or a CI log (an escape sequence, a line break, a right-to-left override) as
+     * codes, as the reports show captured text: it comes from CI, a branch name or a title pasted into a pipeline.
+     */
     static String requireRun(TaplineConfig config) {
         String run = config.get(ReplayOptions.RUN);
         if (run == null || run.isBlank()) {
             throw new ConfigException("missing required option --run (the run id)");
         }
         if (!run.matches("[A-Za-z0-9._-]{1,200}")) {
-            throw new ConfigException("option --run" + config.origin(ReplayOptions.RUN) + ": '" + run
+            throw new ConfigException("option --run" + config.origin(ReplayOptions.RUN) + ": '" + TextReport.oneLine(run)
                     + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
         }
         return run;

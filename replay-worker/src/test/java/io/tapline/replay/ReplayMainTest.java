@@ -216,6 +216,24 @@ class ReplayMainTest {
         }
     }
 
+    /**
+     * A run id comes from CI: a branch name, a title pasted into a pipeline. One with what could rewrite a terminal or a
+     * CI log is refused at the flag, as any character other than A-Z a-z 0-9 . _ - is, by replay and report alike, and
+     * the refusal shows those characters as codes, as the reports show captured text. Before, it echoed the value as
+     * it was: the escape sequence reached the terminal, the line break started a line the CI runner read as a
+     * command, the right-to-left override reversed the rest of the message.
+     */
+    @Test
+    void aRunIdThatCouldRewriteTheTerminalIsRefusedAndShownWithCodes() {
+        String run = "pr-7\u001b[2K\n::error::forged\u202e<script>";
+        String shown = "pr-7\\u001b[2K\\n::error::forged\\u202e<script>";
+        for (String[] args : new String[][] {{"replay", "--run", run, "--target", "http://candidate:8080"}, {"report", "--run", run}}) {
+            String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args), args[0]));
+            assertEquals("tapline " + args[0] + ": option --run: '" + shown + "' must be 1-200 characters of A-Z a-z 0-9 . _ -\n",
+                    err.replace(System.lineSeparator(), "\n"));
+        }
+    }
+
     @Test
     void aKafkaTimeoutWithoutAUnitIsAUsageErrorSayingHowToWriteIt() {
         String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report", "--run", "r1",

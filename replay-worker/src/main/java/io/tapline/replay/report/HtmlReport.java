@@ -60,8 +60,8 @@ public final class HtmlReport {
         out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
                 .append("<meta http-equiv=\"Content-Security-Policy\" content=\"").append(CONTENT_SECURITY_POLICY)
                 .append("\"><title>Tapline run ")
-                .append(Xml.text(report.runId())).append("</title><style>").append(CSS).append("</style></head><body>\n");
-        out.append("<h1>Tapline replay run ").append(Xml.text(report.runId())).append("</h1>\n");
+                .append(Xml.text(TextReport.oneLine(report.runId()))).append("</title><style>").append(CSS).append("</style></head><body>\n");
+        out.append("<h1>Tapline replay run ").append(Xml.text(TextReport.oneLine(report.runId()))).append("</h1>\n");
         if (!report.complete()) {
             out.append("<p><strong>Incomplete:</strong> no worker has written the run summary yet.</p>\n");
         }

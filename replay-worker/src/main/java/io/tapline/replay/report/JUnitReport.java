@@ -35,7 +35,7 @@ public final class JUnitReport {
                 s.getTotal(), s.getFailed(), s.getErrored(), s.getDurationMillis() / 1000.0));
         out.append(String.format(Locale.ROOT,
                 "  <testsuite name=\"tapline replay %s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">%n",
-                Xml.attr(report.runId()), s.getTotal(), s.getFailed(), s.getErrored(), s.getSkipped(), s.getDurationMillis() / 1000.0));
+                Xml.attr(TextReport.oneLine(report.runId())), s.getTotal(), s.getFailed(), s.getErrored(), s.getSkipped(), s.getDurationMillis() / 1000.0));
         out.append("    <properties>\n");
         out.append("      <property name=\"candidate\" value=\"").append(Xml.attr(report.candidate())).append("\"/>\n");
         // false: no worker has written the run's summary yet, the suite holds the cases replayed so far

@@ -12,8 +12,10 @@ import java.math.RoundingMode;
 import java.util.Locale;
 
 /**
- * A report for people reading a terminal or a CI log. Everything in it that comes from captured traffic or from the
- * candidate goes through {@link #oneLine}, so it can neither break a line nor speak to the terminal or the CI runner.
+ * A report for people reading a terminal or a CI log. Everything in it that comes from captured traffic, from the
+ * candidate or from CI (the run id, which {@code --run} keeps to {@code A-Z a-z 0-9 . _ -}, though a report may be
+ * rendered for any) goes through {@link #oneLine}, so it can neither break a line nor speak to the terminal or the CI
+ * runner.
  */
 public final class TextReport {
 
@@ -29,7 +31,7 @@ public final class TextReport {
     public static void write(RunReport report, Appendable to) throws IOException {
         RunSummary s = report.summary();
         StringBuilder out = new StringBuilder();
-        out.append("Tapline replay run ").append(report.runId())
+        out.append("Tapline replay run ").append(oneLine(report.runId()))
                 .append(report.complete() ? "" : " (INCOMPLETE: no summary written yet)").append('\n');
         out.append("candidate: ").append(oneLine(report.candidate())).append('\n');
         out.append(String.format(Locale.ROOT,

@@ -512,6 +512,32 @@ class ReportsTest {
         assertTrue(failure.getAttribute("message").endsWith("CHANGED $.n: \\u200f21 -> 12\\u200e"), failure.getAttribute("message"));
     }
 
+    /**
+     * The run id is shown on one line as captured text is in the text report: {@code --run} refuses one with anything
+     * but A-Z a-z 0-9 . _ -, yet a report renders whatever run it is given. Before, the text report's heading wrote it
+     * as it was (an escape sequence to the terminal, a line break that split the heading), and the JUnit suite's name
+     * and the page's title and heading, which showed its control characters as codes already, kept its line break.
+     */
+    @Test
+    void everyReportShowsTheRunIdAsCapturedTextIsShown() throws Exception {
+        String run = "pr-7\u001b[2K\n::error::forged\u202e<script>alert(1)</script>";
+        String shown = "pr-7\\u001b[2K\\n::error::forged\\u202e<script>alert(1)</script>";
+        RunResults rr = new RunResults(List.of(result("a", "GET /a", Verdict.PASS, 1)));
+        RunReport report = new RunReport(run, "http://c", rr.summary(0), rr.results(), true);
+        String text = TextReport.render(report);
+        assertTrue(text.startsWith("Tapline replay run " + shown + "\ncandidate: http://c\n"), text);
+        String html = HtmlReport.render(report);
+        String xml = JUnitReport.render(report);
+        for (String rendered : List.of(text, html, xml)) {
+            assertFalse(rendered.chars().anyMatch(c -> c == 0x1b || c == 0x202e), rendered);
+        }
+        String escaped = shown.replace("<", "&lt;").replace(">", "&gt;");
+        assertTrue(html.contains("<title>Tapline run " + escaped + "</title>"), html);
+        assertTrue(html.contains("<h1>Tapline replay run " + escaped + "</h1>"), html);
+        assertEquals("tapline replay " + shown,
+                ((Element) parse(xml).getElementsByTagName("testsuite").item(0)).getAttribute("name"));
+    }
+
     @Test
     void junitMessagesAreOneLineOfAtMostAThousandCharacters() throws Exception {
         // a dependency call's URL is not cut where the difference is recorded
