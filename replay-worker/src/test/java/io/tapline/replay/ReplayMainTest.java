@@ -221,12 +221,12 @@ class ReplayMainTest {
      * CI log is refused at the flag, as any character other than A-Z a-z 0-9 . _ - is, by replay and report alike, and
      * the refusal shows those characters as codes, as the reports show captured text. Before, it echoed the value as
      * it was: the escape sequence reached the terminal, the line break started a line the CI runner read as a
-     * command, the right-to-left override reversed the rest of the message.
+     * command, the right-to-left override reversed the rest of the message, the zero-width space was not seen.
      */
     @Test
     void aRunIdThatCouldRewriteTheTerminalIsRefusedAndShownWithCodes() {
-        String run = "pr-7\u001b[2K\n::error::forged\u202e<script>";
-        String shown = "pr-7\\u001b[2K\\n::error::forged\\u202e<script>";
+        String run = "pr-7\u001b[2K\n::error::forged\u202e<script>\u200b";
+        String shown = "pr-7\\u001b[2K\\n::error::forged\\u202e<script>\\u200b";
         for (String[] args : new String[][] {{"replay", "--run", run, "--target", "http://candidate:8080"}, {"report", "--run", run}}) {
             String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args), args[0]));
             assertEquals("tapline " + args[0] + ": option --run: '" + shown + "' must be 1-200 characters of A-Z a-z 0-9 . _ -\n",

@@ -513,6 +513,55 @@ class ReportsTest {
     }
 
     /**
+     * Characters drawn as nothing (zero-width space, non-joiner and joiner, word joiner, byte order mark, soft hyphen,
+     * Mongolian vowel separator, Hangul filler, the tag characters) are shown as codes in every report, as the
+     * bidirectional marks are: a value {@code ab} changed to {@code a}, U+200B, {@code b} reads {@code ab -> a}, the
+     * code of U+200B, {@code b}, not {@code ab -> ab}. A joiner inside an emoji sequence is shown so too; a
+     * variation selector (U+FE0F, in most emoji) is kept. Before, all of them reached the console, the page and the CI
+     * system's view as they were.
+     */
+    @Test
+    void everyReportShowsInvisibleCharactersAsCodesSoThatValuesDifferingInThemReadDifferently() throws Exception {
+        String tagA = new String(Character.toChars(0xE0041));
+        String family = new String(Character.toChars(0x1F468)) + (char) 0x200D + new String(Character.toChars(0x1F469));
+        String heart = "" + (char) 0x2764 + (char) 0xFE0F;
+        Difference n = Difference.newBuilder().setPath("$.n" + (char) 0x2060).setKind(DifferenceKind.CHANGED)
+                .setExpected("ab").setActual("a" + (char) 0x200B + "b" + (char) 0x00AD).build();
+        Difference emoji = Difference.newBuilder().setPath("$.e").setKind(DifferenceKind.CHANGED)
+                .setExpected(family + heart).setActual((char) 0xFEFF + "x" + tagA + (char) 0x180E).build();
+        ReplayResult r = ReplayResult.newBuilder(result("c" + (char) 0x200C, "GET /" + (char) 0x3164 + "z", Verdict.FAIL, 1, n, emoji))
+                .setNotes(List.of("note " + (char) 0x200D)).build();
+        RunResults rr = new RunResults(List.of(r));
+        RunReport report = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+        String text = TextReport.render(report);
+        String html = HtmlReport.render(report);
+        String xml = JUnitReport.render(report);
+        for (String rendered : List.of(text, html, xml)) {
+            assertFalse(rendered.codePoints().anyMatch(c -> (c >= 0x200B && c <= 0x200D) || c == 0x2060 || c == 0xFEFF
+                    || c == 0x00AD || c == 0x180E || c == 0x3164 || c == 0xE0041), rendered);
+            assertTrue(rendered.contains(heart), "a variation selector is kept: " + rendered);
+        }
+        String route = "GET /\\u3164z";
+        String shownFamily = new String(Character.toChars(0x1F468)) + "\\u200d" + new String(Character.toChars(0x1F469));
+        assertTrue(text.contains("FAIL  " + route + "  case c\\u200c  (signature sig-c\\u200c,"), text);
+        assertTrue(text.contains("    CHANGED $.n\\u2060: ab -> a\\u200bb\\u00ad\n"), text);
+        assertTrue(text.contains("    CHANGED $.e: " + shownFamily + heart + " -> \\ufeffx\\udb40\\udc41\\u180e\n"), text);
+        assertTrue(text.contains("    note: note \\u200d\n"), text);
+        assertTrue(html.contains("<h2><code>" + route + "</code>"), html);
+        assertTrue(html.contains(">c\\u200c<"), html);
+        assertTrue(html.contains("<td class=\"exp\">ab</td><td class=\"act\">a\\u200bb\\u00ad</td>"), html);
+        assertTrue(html.contains("<td class=\"exp\">" + shownFamily + heart + "</td><td class=\"act\">\\ufeffx\\udb40\\udc41\\u180e</td>"),
+                html);
+        assertTrue(html.contains("<div>note: note \\u200d</div>"), html);
+        Element failure = (Element) parse(xml).getElementsByTagName("failure").item(0);
+        assertEquals("GET /\\u3164z [c\\u200c]", ((Element) failure.getParentNode()).getAttribute("name"));
+        assertEquals(route, ((Element) failure.getParentNode()).getAttribute("classname"));
+        assertTrue(failure.getAttribute("message").contains("CHANGED $.n\\u2060: ab -> a\\u200bb\\u00ad; CHANGED $.e: "
+                + shownFamily + heart + " -> \\ufeffx\\udb40\\udc41\\u180e"), failure.getAttribute("message"));
+        assertTrue(failure.getTextContent().contains("note: note \\u200d\n"), failure.getTextContent());
+    }
+
+    /**
      * The run id is shown on one line as captured text is in the text report: {@code --run} refuses one with anything
      * but A-Z a-z 0-9 . _ -, yet a report renders whatever run it is given. Before, the text report's heading wrote it
      * as it was (an escape sequence to the terminal, a line break that split the heading), and the JUnit suite's name
@@ -594,7 +643,7 @@ class ReportsTest {
 
     /** Captured text with what XML has to escape, cannot hold or could read as markup, and a character outside the BMP. */
     private static final String HOSTILE_XML = "<a b=\"c\" d='e'>&amp; ]]> <![CDATA[x]]> <!-- x --> \u0000\u0008\u000b\u001b[2J\r\n\t"
-            + "\u007f\u0085\u2028\u202e21 \ud83d\ude00 \ud800 \udc00 \ufffe\uffff";
+            + "\u007f\u0085\u2028\u202e21 \ud83d\ude00 \ud800 \udc00 \ufffe\uffff \u200b\u00ad\ufeff \udb40\udc41";
 
     /** Reports of every shape a run has: passed, failed, errored, skipped, empty, incomplete, hostile captured text. */
     private static List<RunReport> reportsOfEveryShape() {
