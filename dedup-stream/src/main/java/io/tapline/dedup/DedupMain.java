@@ -79,19 +79,20 @@ public final class DedupMain {
             return;
         }
         // From here on the management port's thread keeps the JVM up: a failure to start exits, never escapes main.
-        // The topics are checked before anything is registered: a topic that does not exist is a setting to fix, as a
-        // bad flag is (TopicCheck: brokers that do not answer are logged and the start goes on).
-        String missing;
+        // The topics are checked before anything is registered: a topic that does not exist, or a cases topic that is
+        // not compacted, is a setting to fix, as a bad flag is (TopicCheck: brokers that do not answer are logged and
+        // the start goes on).
+        TopicCheck.Result topics;
         try {
-            missing = TopicCheck.check(config, streamsConfig);
+            topics = TopicCheck.check(config, streamsConfig, null);
         } catch (RuntimeException e) {
             // the admin client made of the job's settings cannot be made: Kafka Streams' clients could not be either
             System.err.println("tapline dedup: cannot start: " + DeadLetters.describe(e));
             System.exit(1);
             return;
         }
-        if (missing != null) {
-            System.err.println("tapline dedup: " + missing);
+        if (topics.refusal() != null) {
+            System.err.println("tapline dedup: " + topics.refusal());
             System.exit(2);
             return;
         }

@@ -2,8 +2,11 @@ package io.tapline.dedup;
 
 import io.tapline.config.TaplineConfig;
 import io.tapline.topics.DeadLetters;
+import io.tapline.topics.TaplineTopics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -12,10 +15,17 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.DescribeConfigsOptions;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -24,73 +34,198 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The start-up check that the topics the job reads and writes exist ({@code topic.interactions}, {@code topic.cases},
- * {@code topic.noise}, {@code topic.dlq}). Without it a missing output topic left the job waiting in REBALANCING (or
- * even RUNNING, writing nothing) until its first sends failed, and a missing input topic gave Kafka Streams' own burst
- * of errors; now the job refuses at start with one line naming each option and its topic, exit 2, as for a bad flag.
- * The wording is the replay worker's ({@code MissingTopicException}): only the sentence is shared, the replay worker
- * learns of a missing topic from its consumer, this job from an admin client, so no code moves to {@code schemas}.
+ * The start-up check of the topics the job reads and writes ({@code topic.interactions}, {@code topic.cases},
+ * {@code topic.noise}, {@code topic.dlq}): that they exist, and that the settings the job relies on hold. Without it a
+ * missing output topic left the job waiting in REBALANCING (or even RUNNING, writing nothing) until its first sends
+ * failed, a missing input topic gave Kafka Streams' own burst of errors, and a cases topic made with the broker's
+ * defaults ({@code cleanup.policy=delete}) silently lost every case older than its retention. Now the job refuses at
+ * start with one line naming each option and its topic, exit 2, as for a bad flag. The wording of a missing topic is
+ * the replay worker's ({@code MissingTopicException}): only the sentence is shared, the replay worker learns of a
+ * missing topic from its consumer, this job from an admin client, so no code moves to {@code schemas}.
  *
- * <p>Only a broker's definite "unknown topic" refuses. The brokers not answering within {@link #TIMEOUT} is logged in
- * one line and the job goes on: Kafka Streams waits for the brokers by itself, and a pod that starts before its
- * brokers must not crash-loop (the repartition topics' pinning, {@link InternalPartitions}, goes on the same way). A
- * refused describe ({@code TopicAuthorizationException}) is a warning, not a refusal: a broker answers it alike for a
- * topic that exists and one that does not (it does not tell a principal without DESCRIBE which topics exist), so it
- * says nothing of the topic; the job's own clients then fail or work as the ACLs say. The job's internal topics
+ * <p>One admin client asks two things at once under one deadline ({@link #TIMEOUT}): a describe of the topics and a
+ * describe of the output topics' settings. What the settings decide
+ * ({@link #judge}):
+ * <ul>
+ * <li>{@code cleanup.policy} of the cases and noise topics without {@code compact}: refuses. Such a topic deletes a
+ * case or a noise profile by age, current or not, and keeps every superseded version: the "compacted topic of unique
+ * cases that stays fresh" it is read as is not there, and nothing fails to say so;</li>
+ * <li>{@code compact,delete} with a finite {@code retention.ms} or {@code retention.bytes}: warns. Compaction keeps
+ * the topic small, but a case not written again within the retention (a signature without new hits) is deleted. A
+ * deliberate choice some installations make to bound the topic, so it does not refuse;</li>
+ * <li>{@code max.message.bytes} of the cases, noise or dead-letter topic below what the job may write to it
+ * ({@code TaplineTopics}): warns. A record larger than the topic takes stops the job (its stream threads fail on it
+ * until the restart budget is spent), but with the sidecar's default capture size no case comes near the broker's
+ * 1 MiB default, and a cluster may cap its topics' size by policy.</li>
+ * </ul>
+ * Partition counts are not checked: the job joins no topic with another (its only source is the interactions topic;
+ * cases, noise and dead letters are sinks keyed on their own), so nothing needs co-partitioning, and Kafka Streams
+ * writes to whatever partitions a sink topic has. The input's count matters only to the repartition topics, which
+ * {@link InternalPartitions} pins.
+ *
+ * <p>Only a broker's definite answer refuses. The brokers not answering within {@link #TIMEOUT} is logged in one line
+ * and the job goes on: Kafka Streams waits for the brokers by itself, and a pod that starts before its brokers must
+ * not crash-loop (the repartition topics' pinning goes on the same way). A refused describe ({@code TopicAuthorizationException}) is a warning, not a refusal: a broker
+ * answers it alike for a topic that exists and one that does not (it does not tell a principal without DESCRIBE which
+ * topics exist), so it says nothing of the topic; the job's own clients then fail or work as the ACLs say. Settings
+ * the principal may not read (no DESCRIBE_CONFIGS) are not checked, with a warning. The job's internal topics
  * (changelogs, repartition topics) are not checked: Kafka Streams creates them.
  */
 final class TopicCheck {
 
     private static final Logger LOG = LoggerFactory.getLogger(TopicCheck.class);
     /**
-     * How long the brokers have to answer. A reachable broker answers a metadata request in milliseconds; this leaves
-     * room for one that is starting or electing a controller without keeping a pod that starts before its brokers long
-     * from Kafka Streams, which then waits for them itself.
+     * How long the brokers have to answer, the two describes together. A reachable broker answers in milliseconds;
+     * this leaves room for one that is starting or electing a controller without keeping a pod that starts before its
+     * brokers long from Kafka Streams, which then waits for them itself.
      */
     static final Duration TIMEOUT = Duration.ofSeconds(15);
+    /** Past {@link #TIMEOUT}: the calls time out by themselves, this only bounds the wait should they not. */
+    private static final Duration GRACE = Duration.ofSeconds(5);
     /** The options naming the topics the job reads and writes, in the order a refusal names them. */
     static final List<String> OPTIONS = List.of(DedupOptions.INPUT_TOPIC, DedupOptions.CASES_TOPIC,
             DedupOptions.NOISE_TOPIC, DedupOptions.DLQ_TOPIC);
+
+    static final String CLEANUP_POLICY = TopicConfig.CLEANUP_POLICY_CONFIG;
+    static final String RETENTION_MS = TopicConfig.RETENTION_MS_CONFIG;
+    static final String RETENTION_BYTES = TopicConfig.RETENTION_BYTES_CONFIG;
+    static final String MAX_MESSAGE_BYTES = TopicConfig.MAX_MESSAGE_BYTES_CONFIG;
+
+    /**
+     * What the job writes to an output topic: what its records are called in a message, whether the topic must be
+     * compacted, and the largest record the job may write to it.
+     */
+    private record Output(String option, String records, boolean compacted, int maxBytes) {
+    }
+
+    private static final List<Output> OUTPUTS = List.of(
+            new Output(DedupOptions.CASES_TOPIC, "cases", true, TaplineTopics.DERIVED_MAX_BYTES),
+            new Output(DedupOptions.NOISE_TOPIC, "noise profiles", true, TaplineTopics.DERIVED_MAX_BYTES),
+            new Output(DedupOptions.DLQ_TOPIC, "dead letters", false, TaplineTopics.DLQ_MAX_BYTES));
+
+    /**
+     * What the check found.
+     *
+     * @param refusal    the refusal, without the command's prefix; null to go on
+     * @param partitions the partitions of each topic described (the job's and the repartition topic)
+     * @param unknown    the topics a broker said do not exist
+     * @param failures   why a topic was neither described nor said not to exist (no answer, not authorized)
+     */
+    record Result(String refusal, Map<String, Integer> partitions, Set<String> unknown, Map<String, Throwable> failures) {
+    }
+
+    /** What the brokers answered, before it is judged. */
+    record Answers(Map<String, Integer> partitions, Map<String, Throwable> failures,
+                   Map<String, Map<String, String>> settings, Map<String, Throwable> settingsFailures) {
+    }
+
+    /** The refusals and warnings the settings of the output topics give, each one line. */
+    record Verdict(List<String> refusals, List<String> warnings) {
+    }
 
     private TopicCheck() {
     }
 
     /**
-     * Describes the job's topics with an admin client made of the settings Kafka Streams' own admin client gets
-     * (bootstrap servers, {@code security.protocol}, {@code ssl.*}, {@code sasl.*}, {@code admin.*} overrides).
+     * Describes the job's topics, and {@code repartition} when not null, and the output topics' settings, with one
+     * admin client made of the settings Kafka Streams' own admin client gets (bootstrap servers,
+     * {@code security.protocol}, {@code ssl.*}, {@code sasl.*}, {@code admin.*} overrides).
      *
-     * @return the refusal, without the command's prefix, when a broker said topics do not exist; null to go on
      * @throws RuntimeException when the admin client cannot be made (no broker host resolves): Kafka Streams' own
      *                          clients could not be made either
      */
-    static String check(TaplineConfig config, Properties streamsConfig) throws InterruptedException {
+    static Result check(TaplineConfig config, Properties streamsConfig, String repartition) throws InterruptedException {
         Map<String, Object> admin = new StreamsConfig(streamsConfig).getAdminConfigs("tapline-dedup-topic-check");
-        Set<String> topics = new LinkedHashSet<>();
-        OPTIONS.forEach(key -> topics.add(config.getTopic(key)));
-        List<String> missing;
-        try (Admin client = Admin.create(admin)) {
-            missing = missing(describe(client, topics, TIMEOUT), config.get(DedupOptions.BOOTSTRAP));
+        Set<String> topics = topics(config);
+        Set<String> described = new LinkedHashSet<>(topics);
+        if (repartition != null) {
+            described.add(repartition);
         }
-        return missing.isEmpty() ? null : refusal(config, missing);
+        Set<String> outputs = new LinkedHashSet<>();
+        OUTPUTS.forEach(o -> outputs.add(config.getTopic(o.option())));
+        Answers answers;
+        try (Admin client = Admin.create(admin)) {
+            answers = ask(client, described, outputs, TIMEOUT);
+        }
+        String bootstrap = config.get(DedupOptions.BOOTSTRAP);
+        Map<String, Throwable> ours = new LinkedHashMap<>(answers.failures());
+        ours.keySet().retainAll(topics);
+        List<String> missing = missing(ours, bootstrap);
+        Set<String> unknown = new LinkedHashSet<>();
+        answers.failures().forEach((topic, failure) -> {
+            if (failure instanceof UnknownTopicOrPartitionException) {
+                unknown.add(topic);
+            }
+        });
+        Map<String, Throwable> failures = new LinkedHashMap<>(answers.failures());
+        failures.keySet().removeAll(unknown);
+        unread(answers.settingsFailures(), ours.isEmpty());
+        Verdict verdict = judge(config, answers.settings());
+        verdict.warnings().forEach(LOG::warn);
+        List<String> parts = new ArrayList<>();
+        if (!missing.isEmpty()) {
+            parts.add(refusal(config, missing));
+        }
+        parts.addAll(verdict.refusals());
+        return new Result(parts.isEmpty() ? null : String.join("; ", parts), answers.partitions(), unknown, failures);
     }
 
-    /** Each topic's failure to be described, in the order given; a topic described is absent. */
-    static Map<String, Throwable> describe(Admin admin, Set<String> topics, Duration timeout) throws InterruptedException {
-        Map<String, KafkaFuture<TopicDescription>> futures = admin.describeTopics(topics,
-                new DescribeTopicsOptions().timeoutMs((int) timeout.toMillis())).topicNameValues();
-        // The call times out by itself; the deadline here only bounds the wait should it not.
-        long deadline = System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(5);
+    /** The job's topics, in the order of {@link #OPTIONS}, each once. */
+    static Set<String> topics(TaplineConfig config) {
+        Set<String> topics = new LinkedHashSet<>();
+        OPTIONS.forEach(key -> topics.add(config.getTopic(key)));
+        return topics;
+    }
+
+    /**
+     * Describes {@code topics} and the settings of {@code configured}, both asked at once and waited for with one
+     * deadline: each topic described, or why not; each configured topic's settings, or why not. A topic a broker did
+     * not answer for within the deadline has a {@code TimeoutException}.
+     */
+    static Answers ask(Admin admin, Set<String> topics, Set<String> configured, Duration timeout)
+            throws InterruptedException {
+        int timeoutMs = (int) timeout.toMillis();
+        Map<String, KafkaFuture<TopicDescription>> descriptions = admin.describeTopics(topics,
+                new DescribeTopicsOptions().timeoutMs(timeoutMs)).topicNameValues();
+        Map<ConfigResource, KafkaFuture<Config>> configs = admin.describeConfigs(configured.stream()
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList(),
+                new DescribeConfigsOptions().timeoutMs(timeoutMs)).values();
+        long deadline = System.nanoTime() + timeout.toNanos() + GRACE.toNanos();
+        Map<String, Integer> partitions = new LinkedHashMap<>();
         Map<String, Throwable> failures = new LinkedHashMap<>();
         for (String topic : topics) {
             try {
-                futures.get(topic).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                partitions.put(topic, await(descriptions.get(topic), deadline, timeout).partitions().size());
             } catch (ExecutionException e) {
                 failures.put(topic, e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
-                failures.put(topic, new TimeoutException("no answer within " + timeout.toSeconds() + " s"));
             }
         }
-        return failures;
+        Map<String, Map<String, String>> settings = new LinkedHashMap<>();
+        Map<String, Throwable> settingsFailures = new LinkedHashMap<>();
+        for (String topic : configured) {
+            try {
+                Map<String, String> values = new HashMap<>();
+                for (ConfigEntry entry : await(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic)),
+                        deadline, timeout).entries()) {
+                    if (entry.value() != null) {
+                        values.put(entry.name(), entry.value());
+                    }
+                }
+                settings.put(topic, values);
+            } catch (ExecutionException e) {
+                settingsFailures.put(topic, e.getCause());
+            }
+        }
+        return new Answers(partitions, failures, settings, settingsFailures);
+    }
+
+    private static <T> T await(KafkaFuture<T> future, long deadline, Duration timeout)
+            throws ExecutionException, InterruptedException {
+        try {
+            return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new ExecutionException(new TimeoutException("no answer within " + timeout.toSeconds() + " s"));
+        }
     }
 
     /**
@@ -129,6 +264,122 @@ final class TopicCheck {
             }
         }
         return missing;
+    }
+
+    /**
+     * Logs, in one line, the output topics whose settings could not be read, but for a topic that does not exist (the
+     * refusal names it) and, unless every topic was {@code described}, for brokers that did not answer (the line of
+     * the topics' describe says so already).
+     */
+    private static void unread(Map<String, Throwable> failures, boolean described) {
+        Map<String, Throwable> unread = new LinkedHashMap<>();
+        failures.forEach((topic, failure) -> {
+            boolean unanswered = failure instanceof TimeoutException;
+            if (!(failure instanceof UnknownTopicOrPartitionException) && (described || !unanswered)) {
+                unread.put(topic, failure);
+            }
+        });
+        if (!unread.isEmpty()) {
+            Throwable first = unread.values().iterator().next();
+            String why = first instanceof TopicAuthorizationException || first instanceof ClusterAuthorizationException
+                    ? "not authorized (DESCRIBE_CONFIGS)" : DeadLetters.describe(first);
+            LOG.warn("cannot read the settings of topic{} {}: {}; their {} and {} are not checked, going on",
+                    unread.size() == 1 ? "" : "s", String.join(", ", unread.keySet()), why, CLEANUP_POLICY,
+                    MAX_MESSAGE_BYTES);
+        }
+    }
+
+    /**
+     * What the settings of the output topics give ({@code settings}: each topic's effective settings, as the broker
+     * describes them; a topic without an entry is not judged): one refusal or warning per topic and setting, each
+     * naming the options that name the topic, the setting and its value, and the command that changes it.
+     */
+    static Verdict judge(TaplineConfig config, Map<String, Map<String, String>> settings) {
+        List<String> refusals = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        String bootstrap = config.get(DedupOptions.BOOTSTRAP);
+        Set<String> judged = new LinkedHashSet<>();
+        for (Output output : OUTPUTS) {
+            String topic = config.getTopic(output.option());
+            Map<String, String> values = settings.get(topic);
+            if (values == null || !judged.add(topic)) {
+                continue;
+            }
+            // a topic named by several options must suit each of them
+            List<Output> roles = OUTPUTS.stream().filter(o -> topic.equals(config.getTopic(o.option()))).toList();
+            String records = roles.stream().map(Output::records).collect(Collectors.joining(" and "));
+            String named = config.optionsNamingTopic(topic, OPTIONS) + "topic " + topic;
+            if (roles.stream().anyMatch(Output::compacted)) {
+                String policy = values.getOrDefault(CLEANUP_POLICY, "");
+                List<String> policies = Arrays.stream(policy.split(",")).map(String::trim).toList();
+                // without "delete" in the policy (an empty one) retention deletes nothing
+                String deletion = policies.contains(TopicConfig.CLEANUP_POLICY_DELETE) ? deletion(values) : null;
+                if (!policies.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+                    refusals.add(named + " has " + CLEANUP_POLICY + "=" + shown(policy) + ", not compact: "
+                            + (deletion != null ? records + " older than " + deletion + " are deleted, current or not"
+                                    : "no superseded version of " + records + " is ever removed")
+                            + " (fix: " + alter(bootstrap, topic, CLEANUP_POLICY + "=compact") + ")");
+                } else if (deletion != null) {
+                    warnings.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": " + records + " not written "
+                            + "again within " + deletion + " are deleted, current or not (to keep them: "
+                            + alter(bootstrap, topic, CLEANUP_POLICY + "=compact") + "); going on");
+                }
+            }
+            int needed = roles.stream().mapToInt(Output::maxBytes).max().orElseThrow();
+            Long maxBytes = number(values.get(MAX_MESSAGE_BYTES));
+            if (maxBytes != null && maxBytes < needed) {
+                warnings.add(named + " has " + MAX_MESSAGE_BYTES + "=" + maxBytes + ", below the " + needed + " bytes "
+                        + "the job may write to it: a larger record of " + records + " stops the job (fix: "
+                        + alter(bootstrap, topic, MAX_MESSAGE_BYTES + "=" + needed) + "); going on");
+            }
+        }
+        return new Verdict(refusals, warnings);
+    }
+
+    /**
+     * What deletes records of the topic by age or size, as {@code retention.ms=604800000 (7 d)} or
+     * {@code retention.bytes=1073741824 per partition}; null when neither is set (both -1).
+     */
+    private static String deletion(Map<String, String> values) {
+        Long ms = number(values.get(RETENTION_MS));
+        Long bytes = number(values.get(RETENTION_BYTES));
+        List<String> limits = new ArrayList<>();
+        if (ms != null && ms >= 0) {
+            limits.add(RETENTION_MS + "=" + ms + human(ms));
+        }
+        if (bytes != null && bytes >= 0) {
+            limits.add(RETENTION_BYTES + "=" + bytes + " per partition");
+        }
+        return limits.isEmpty() ? null : String.join(" or ", limits);
+    }
+
+    private static Long number(String value) {
+        try {
+            return value == null ? null : Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** A duration in milliseconds in the largest whole unit, e.g. {@code " (7 d)"}; "" when below a second. */
+    private static String human(long ms) {
+        long[] units = {86_400_000L, 3_600_000L, 60_000L, 1_000L};
+        String[] names = {"d", "h", "min", "s"};
+        for (int i = 0; i < units.length; i++) {
+            if (ms >= units[i] && ms % units[i] == 0) {
+                return " (" + ms / units[i] + " " + names[i] + ")";
+            }
+        }
+        return "";
+    }
+
+    private static String shown(String value) {
+        return value.isEmpty() ? "\"\"" : value;
+    }
+
+    private static String alter(String bootstrap, String topic, String setting) {
+        return "kafka-configs.sh --bootstrap-server " + bootstrap + " --alter --entity-type topics --entity-name "
+                + topic + " --add-config " + setting;
     }
 
     /**

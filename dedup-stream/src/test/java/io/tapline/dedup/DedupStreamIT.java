@@ -86,8 +86,8 @@ class DedupStreamIT {
         String derivedMax = Integer.toString(TaplineTopics.DERIVED_MAX_BYTES);
         return new Topics(stack.createTopic("interactions", 3, Map.of("retention.ms", "-1", "max.message.bytes", interactionMax)),
                 stack.createTopic("cases", 3, Map.of("cleanup.policy", "compact", "max.message.bytes", derivedMax)),
-                stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact")),
-                stack.createTopic("dlq", 1, Map.of("max.message.bytes", derivedMax)));
+                stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact", "max.message.bytes", derivedMax)),
+                stack.createTopic("dlq", 1, Map.of("max.message.bytes", Integer.toString(TaplineTopics.DLQ_MAX_BYTES))));
     }
 
     @Test
@@ -409,7 +409,32 @@ class DedupStreamIT {
                         + "./tapline stack up or the deploy manifests)");
     }
 
-    private void assertRefused(TestStack stack, Topics t, String name, String line) throws Exception {
+    /**
+     * A cases topic made with the broker's defaults ({@code cleanup.policy=delete}) would delete every case older than
+     * its retention: {@code DedupMain} refuses at start, exit 2, one line naming the option, the topic, the setting
+     * and the command that fixes it. A noise topic that is compacted and also deleted by time is only warned of.
+     * Before, the job started and ran on such topics.
+     */
+    @Test
+    void shouldRefuseToStartWhenTheCasesTopicIsNotCompacted(TestStack stack) throws Exception {
+        String derivedMax = Integer.toString(TaplineTopics.DERIVED_MAX_BYTES);
+        String input = stack.createTopic("interactions", 1, Map.of());
+        String cases = stack.createTopic("cases-deleted", 1,
+                Map.of("cleanup.policy", "delete", "retention.ms", "86400000", "max.message.bytes", derivedMax));
+        String noise = stack.createTopic("noise-compact-delete", 1,
+                Map.of("cleanup.policy", "compact,delete", "retention.ms", "604800000", "max.message.bytes", derivedMax));
+        String dlq = stack.createTopic("dlq", 1, Map.of("max.message.bytes", Integer.toString(TaplineTopics.DLQ_MAX_BYTES)));
+        String log = assertRefused(stack, new Topics(input, cases, noise, dlq), "refused-cases-policy",
+                "tapline dedup: option --topic-cases: topic " + cases + " has cleanup.policy=delete, not compact: "
+                        + "cases older than retention.ms=86400000 (1 d) are deleted, current or not (fix: kafka-configs.sh "
+                        + "--bootstrap-server " + stack.bootstrapServers() + " --alter --entity-type topics --entity-name "
+                        + cases + " --add-config cleanup.policy=compact)");
+        assertTrue(log.lines().anyMatch(l -> l.contains("option --topic-noise: topic " + noise + " has cleanup.policy="
+                + "compact,delete: noise profiles not written again within retention.ms=604800000 (7 d) are deleted")),
+                "no warning of the noise topic's deletion in:\n" + log);
+    }
+
+    private String assertRefused(TestStack stack, Topics t, String name, String line) throws Exception {
         Path log = stateDir.resolve(name + ".log");
         Process child = startChild(stack, t, stack.uniqueName("dedup-" + name), log, stateDir.resolve("state-" + name));
         boolean exited = child.waitFor(60, TimeUnit.SECONDS);
@@ -422,6 +447,7 @@ class DedupStreamIT {
         assertTrue(output.lines().anyMatch(line::equals), "no line '" + line + "' in:\n" + output);
         assertFalse(output.contains("Exception") || output.contains("\tat "), output);
         assertFalse(output.contains("streams state"), "Kafka Streams was started:\n" + output);
+        return output;
     }
 
     /**

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.config.TaplineConfig;
+import io.tapline.topics.TaplineTopics;
+import io.tapline.topics.TopicSpec;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -71,19 +74,171 @@ class TopicCheckTest {
         assertEquals(List.of(), TopicCheck.missing(Map.of(), "127.0.0.1:9092"));
     }
 
-    /** No broker at the address: the describe ends within its timeout with a timeout per topic, which refuses nothing. */
+    /**
+     * No broker at the address: the describe of the topics and of their settings, asked together, end within their
+     * one timeout with a timeout per topic, which refuses nothing.
+     */
     @Test
     @Timeout(60)
     void shouldGiveUpWithinTheTimeoutWhenNoBrokerAnswers() throws Exception {
         Set<String> topics = new LinkedHashSet<>(List.of("tapline.interactions", "tapline.cases"));
         long started = System.nanoTime();
-        Map<String, Throwable> failures;
+        TopicCheck.Answers answers;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1"))) {
-            failures = TopicCheck.describe(admin, topics, Duration.ofSeconds(1));
+            answers = TopicCheck.ask(admin, topics, Set.of("tapline.cases"), Duration.ofSeconds(1));
         }
-        assertTrue(System.nanoTime() - started < Duration.ofSeconds(20).toNanos(), "took too long");
-        assertEquals(topics, failures.keySet());
-        failures.values().forEach(f -> assertInstanceOf(TimeoutException.class, f));
-        assertEquals(List.of(), TopicCheck.missing(failures, "127.0.0.1:1"));
+        // both calls share the deadline: one timeout and its grace, not one each
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos(), "took too long");
+        assertEquals(topics, answers.failures().keySet());
+        answers.failures().values().forEach(f -> assertInstanceOf(TimeoutException.class, f));
+        assertEquals(Set.of("tapline.cases"), answers.settingsFailures().keySet());
+        assertInstanceOf(TimeoutException.class, answers.settingsFailures().get("tapline.cases"));
+        assertEquals(Map.of(), answers.partitions());
+        assertEquals(List.of(), TopicCheck.missing(answers.failures(), "127.0.0.1:1"));
+    }
+
+    // Settings. Each map is a topic's settings as a broker describes them: every setting, the broker's default where
+    // the topic has none (retention.ms 7 d, retention.bytes -1, max.message.bytes 1048588).
+
+    private static final String FIX = "kafka-configs.sh --bootstrap-server 127.0.0.1:9092 --alter --entity-type topics"
+            + " --entity-name ";
+
+    private static Map<String, String> described(Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>(Map.of("cleanup.policy", "delete", "retention.ms", "604800000",
+                "retention.bytes", "-1", "max.message.bytes", "1048588", "min.compaction.lag.ms", "0"));
+        settings.putAll(overrides);
+        return settings;
+    }
+
+    private static Map<String, String> fitting(TopicSpec spec) {
+        return described(spec.configs());
+    }
+
+    private static Map<String, Map<String, String>> codeTopics() {
+        Map<String, Map<String, String>> settings = new HashMap<>();
+        for (TopicSpec spec : List.of(TaplineTopics.CASES_SPEC, TaplineTopics.NOISE_SPEC, TaplineTopics.DLQ_SPEC)) {
+            settings.put(spec.name(), fitting(spec));
+        }
+        return settings;
+    }
+
+    /** The topics this project creates (stack, demo, deploy manifests, create-topics.sh: TaplineTopics) pass. */
+    @Test
+    void shouldPassTheTopicsTheProjectCreates() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, codeTopics()));
+    }
+
+    /**
+     * A cases topic made with the broker's defaults deletes every case older than its retention, current or not:
+     * refused, naming the option, the topic, the setting and its value, and the command that fixes it.
+     */
+    @Test
+    void shouldRefuseACasesTopicThatIsNotCompacted() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("tapline.cases", described(Map.of("max.message.bytes", "16777216")));
+        TopicCheck.Verdict verdict = TopicCheck.judge(config, settings);
+        assertEquals(List.of("option --topic-cases: topic tapline.cases has cleanup.policy=delete, not compact: cases "
+                + "older than retention.ms=604800000 (7 d) are deleted, current or not (fix: " + FIX + "tapline.cases "
+                + "--add-config cleanup.policy=compact)"), verdict.refusals());
+        assertEquals(List.of(), verdict.warnings());
+    }
+
+    @Test
+    void shouldRefuseANoiseTopicThatIsNotCompactedNamingTheVariableThatSetIt() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of("TAPLINE_TOPIC_NOISE", "my.noise"));
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("my.noise", described(Map.of("retention.ms", "-1", "retention.bytes", "1073741824",
+                "max.message.bytes", "16777216")));
+        assertEquals(List.of("option --topic-noise (set by TAPLINE_TOPIC_NOISE): topic my.noise has cleanup.policy="
+                + "delete, not compact: noise profiles older than retention.bytes=1073741824 per partition are deleted, "
+                + "current or not (fix: " + FIX + "my.noise --add-config cleanup.policy=compact)"),
+                TopicCheck.judge(config, settings).refusals());
+    }
+
+    /** Neither compacted nor deleted (an empty policy, or delete with no retention): still not the topic relied on. */
+    @Test
+    void shouldRefuseACasesTopicThatKeepsEveryVersion() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("tapline.cases", described(Map.of("cleanup.policy", "", "max.message.bytes", "16777216")));
+        assertEquals(List.of("option --topic-cases: topic tapline.cases has cleanup.policy=\"\", not compact: no "
+                + "superseded version of cases is ever removed (fix: " + FIX + "tapline.cases --add-config "
+                + "cleanup.policy=compact)"), TopicCheck.judge(config, settings).refusals());
+        settings.put("tapline.cases", described(Map.of("retention.ms", "-1", "max.message.bytes", "16777216")));
+        assertEquals(List.of("option --topic-cases: topic tapline.cases has cleanup.policy=delete, not compact: no "
+                + "superseded version of cases is ever removed (fix: " + FIX + "tapline.cases --add-config "
+                + "cleanup.policy=compact)"), TopicCheck.judge(config, settings).refusals());
+    }
+
+    /** Both output topics wrong: both in the one refusal's parts, in the order of the options. */
+    @Test
+    void shouldRefuseEveryTopicThatIsNotCompacted() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("tapline.cases", described(Map.of("max.message.bytes", "16777216")));
+        settings.put("tapline.noise", described(Map.of("max.message.bytes", "16777216")));
+        List<String> refusals = TopicCheck.judge(config, settings).refusals();
+        assertEquals(2, refusals.size(), refusals.toString());
+        assertTrue(refusals.get(0).startsWith("option --topic-cases: topic tapline.cases has cleanup.policy=delete"));
+        assertTrue(refusals.get(1).startsWith("option --topic-noise: topic tapline.noise has cleanup.policy=delete"));
+    }
+
+    /**
+     * Compacted and deleted by age: a deliberate bound some installations set, so a warning naming the retention, not
+     * a refusal; without any retention nothing is deleted and nothing is said.
+     */
+    @Test
+    void shouldWarnOfACompactedTopicAlsoDeletedByAge() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("tapline.cases", described(Map.of("cleanup.policy", "compact,delete", "retention.ms", "1209600000",
+                "max.message.bytes", "16777216")));
+        TopicCheck.Verdict verdict = TopicCheck.judge(config, settings);
+        assertEquals(List.of(), verdict.refusals());
+        assertEquals(List.of("option --topic-cases: topic tapline.cases has cleanup.policy=compact,delete: cases not "
+                + "written again within retention.ms=1209600000 (14 d) are deleted, current or not (to keep them: " + FIX
+                + "tapline.cases --add-config cleanup.policy=compact); going on"), verdict.warnings());
+
+        settings.put("tapline.cases", described(Map.of("cleanup.policy", "delete, compact", "retention.ms", "-1",
+                "max.message.bytes", "16777216")));
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, settings));
+    }
+
+    /** A topic that takes smaller records than the job may write: a warning with the size to set, not a refusal. */
+    @Test
+    void shouldWarnOfATopicTakingSmallerRecordsThanTheJobWrites() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("tapline.cases", described(Map.of("cleanup.policy", "compact")));
+        settings.put("tapline.dlq", described(Map.of("max.message.bytes", "16777216")));
+        TopicCheck.Verdict verdict = TopicCheck.judge(config, settings);
+        assertEquals(List.of(), verdict.refusals());
+        assertEquals(List.of("option --topic-cases: topic tapline.cases has max.message.bytes=1048588, below the 16777216 "
+                        + "bytes the job may write to it: a larger record of cases stops the job (fix: " + FIX
+                        + "tapline.cases --add-config max.message.bytes=16777216); going on",
+                "option --topic-dlq: topic tapline.dlq has max.message.bytes=16777216, below the 17825792 bytes the job "
+                        + "may write to it: a larger record of dead letters stops the job (fix: " + FIX + "tapline.dlq "
+                        + "--add-config max.message.bytes=17825792); going on"), verdict.warnings());
+    }
+
+    /** The dead-letter topic is not compacted, and need not be; a topic it shares with the cases must be. */
+    @Test
+    void shouldJudgeATopicNamedByTwoOptionsForBoth() {
+        TaplineConfig config = DedupOptions.load(new String[] {"--topic-dlq", "tapline.cases"}, Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("tapline.cases", described(Map.of("max.message.bytes", "17825792")));
+        assertEquals(List.of("option --topic-cases, --topic-dlq: topic tapline.cases has cleanup.policy=delete, not "
+                + "compact: cases and dead letters older than retention.ms=604800000 (7 d) are deleted, current or not "
+                + "(fix: " + FIX + "tapline.cases --add-config cleanup.policy=compact)"),
+                TopicCheck.judge(config, settings).refusals());
+    }
+
+    /** A topic whose settings could not be read (missing, not authorized, no answer) is not judged. */
+    @Test
+    void shouldJudgeOnlyTheTopicsWhoseSettingsWereRead() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, Map.of()));
     }
 }
