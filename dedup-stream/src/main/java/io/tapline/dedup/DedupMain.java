@@ -81,10 +81,11 @@ public final class DedupMain {
         // From here on the management port's thread keeps the JVM up: a failure to start exits, never escapes main.
         // The topics are checked before anything is registered: a topic that does not exist, or a cases topic that is
         // not compacted, is a setting to fix, as a bad flag is (TopicCheck: brokers that do not answer are logged and
-        // the start goes on).
+        // the start goes on). The same answer gives the partitions the repartition topics are pinned at.
+        String repartition = InternalPartitions.repartitionTopic(topology, streamsConfig);
         TopicCheck.Result topics;
         try {
-            topics = TopicCheck.check(config, streamsConfig, null);
+            topics = TopicCheck.check(config, streamsConfig, repartition);
         } catch (RuntimeException e) {
             // the admin client made of the job's settings cannot be made: Kafka Streams' clients could not be either
             System.err.println("tapline dedup: cannot start: " + DeadLetters.describe(e));
@@ -109,7 +110,7 @@ public final class DedupMain {
         }
         KafkaStreams streams;
         try {
-            topology = InternalPartitions.pin(topology, streamsConfig);
+            topology = InternalPartitions.pin(topology, repartition, topics);
             DedupMetrics metrics = new DedupMetrics(registry);
             DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
             streams = new KafkaStreams(

@@ -1,14 +1,7 @@
 package io.tapline.dedup;
 
-import java.time.Duration;
-import java.util.Map;
+import io.tapline.topics.DeadLetters;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,58 +13,59 @@ import org.slf4j.LoggerFactory;
  * {@code tapline.interactions}: the only way back would be a reset, losing every store. So the job pins them at start:
  * at the partitions the existing {@code by-signature} topic has, or, on a first start, at the input's. Adding
  * partitions to the input then only adds decode tasks, which hold no state.
+ *
+ * <p>Both counts come from the start-up {@link TopicCheck}, which describes the {@code by-signature} topic with the
+ * job's own topics, in the same call and under the same deadline: no second admin client and no wait of its own.
+ * Before, this asked the brokers again with 30 s to answer, so brokers that were down held the start for the check's
+ * 15 s and then 30 s more. Brokers that did not answer the check leave the topics unpinned, and the start goes on, as
+ * it did after the 30 s: Kafka Streams then sizes them as the input, which is what pinning gives too, unless partitions
+ * were added to the input since they were made.
  */
 final class InternalPartitions {
 
     private static final Logger LOG = LoggerFactory.getLogger(InternalPartitions.class);
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private InternalPartitions() {
     }
 
-    /** {@code config} with its repartition topics pinned as the class says; as it was when already pinned. */
-    static DedupConfig pin(DedupConfig config, Properties streamsConfig) {
+    /**
+     * The {@code by-signature} repartition topic whose partitions {@link #pin} reads; null when {@code config} has
+     * its count already ({@code streams.partitions} set), so the check need not describe it.
+     */
+    static String repartitionTopic(DedupConfig config, Properties streamsConfig) {
         if (config.internalPartitions() > 0) {
-            return config;
+            return null;
         }
-        StreamsConfig streams = new StreamsConfig(streamsConfig);
-        String repartition = streams.getString(StreamsConfig.APPLICATION_ID_CONFIG) + "-by-signature-repartition";
-        try (Admin admin = Admin.create(streams.getAdminConfigs("tapline-dedup-partitions"))) {
-            Integer existing = partitions(admin, repartition);
-            if (existing != null) {
-                LOG.info("repartition topics pinned at {} partitions, as {} has", existing, repartition);
-                return config.withInternalPartitions(existing);
-            }
-            Integer input = partitions(admin, config.inputTopic());
-            if (input != null) {
-                LOG.info("repartition topics pinned at {} partitions, as {} has", input, config.inputTopic());
-                return config.withInternalPartitions(input);
-            }
-            // no input topic: TopicCheck refused that at start when a broker answered it; otherwise Kafka Streams
-            // says so itself
-            return config;
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            LOG.warn("cannot read the partitions of {} or {} ({}); the repartition topics follow the input's partitions, "
-                    + "so set streams.partitions before adding partitions to {}", repartition, config.inputTopic(),
-                    e.toString(), config.inputTopic());
-            return config;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return config;
-        }
+        return new StreamsConfig(streamsConfig).getString(StreamsConfig.APPLICATION_ID_CONFIG) + "-by-signature-repartition";
     }
 
-    /** The topic's partitions, or null when it does not exist. */
-    private static Integer partitions(Admin admin, String topic) throws ExecutionException, InterruptedException, TimeoutException {
-        try {
-            Map<String, TopicDescription> d = admin.describeTopics(java.util.List.of(topic)).allTopicNames()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return d.get(topic).partitions().size();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                return null;
-            }
-            throw e;
+    /**
+     * {@code config} with its repartition topics pinned as the class says, from the topic check's answer; as it was
+     * when already pinned, or when the check could not tell the partitions of {@code repartition} or of the input.
+     */
+    static DedupConfig pin(DedupConfig config, String repartition, TopicCheck.Result check) {
+        if (config.internalPartitions() > 0 || repartition == null) {
+            return config;
         }
+        Integer existing = check.partitions().get(repartition);
+        if (existing != null) {
+            LOG.info("repartition topics pinned at {} partitions, as {} has", existing, repartition);
+            return config.withInternalPartitions(existing);
+        }
+        Integer input = check.partitions().get(config.inputTopic());
+        if (input != null && check.unknown().contains(repartition)) {
+            LOG.info("repartition topics pinned at {} partitions, as {} has", input, config.inputTopic());
+            return config.withInternalPartitions(input);
+        }
+        if (check.unknown().contains(config.inputTopic())) {
+            // no input topic: TopicCheck refused that at start
+            return config;
+        }
+        Throwable why = check.failures().containsKey(repartition) ? check.failures().get(repartition)
+                : check.failures().get(config.inputTopic());
+        LOG.warn("cannot read the partitions of {} or {} ({}); the repartition topics follow the input's partitions, "
+                + "so set streams.partitions before adding partitions to {}", repartition, config.inputTopic(),
+                why == null ? "no answer" : DeadLetters.describe(why), config.inputTopic());
+        return config;
     }
 }

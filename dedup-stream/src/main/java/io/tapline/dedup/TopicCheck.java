@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * the replay worker's ({@code MissingTopicException}): only the sentence is shared, the replay worker learns of a
  * missing topic from its consumer, this job from an admin client, so no code moves to {@code schemas}.
  *
- * <p>One admin client asks two things at once under one deadline ({@link #TIMEOUT}): a describe of the topics and a
- * describe of the output topics' settings. What the settings decide
+ * <p>One admin client asks two things at once under one deadline ({@link #TIMEOUT}): a describe of the topics (with
+ * the {@code by-signature} repartition topic when its partitions are to be pinned, so that {@link InternalPartitions}
+ * needs no call and no wait of its own) and a describe of the output topics' settings. What the settings decide
  * ({@link #judge}):
  * <ul>
  * <li>{@code cleanup.policy} of the cases and noise topics without {@code compact}: refuses. Such a topic deletes a
@@ -61,11 +62,11 @@ import org.slf4j.LoggerFactory;
  * Partition counts are not checked: the job joins no topic with another (its only source is the interactions topic;
  * cases, noise and dead letters are sinks keyed on their own), so nothing needs co-partitioning, and Kafka Streams
  * writes to whatever partitions a sink topic has. The input's count matters only to the repartition topics, which
- * {@link InternalPartitions} pins.
+ * {@link InternalPartitions} pins from this check's answer.
  *
  * <p>Only a broker's definite answer refuses. The brokers not answering within {@link #TIMEOUT} is logged in one line
  * and the job goes on: Kafka Streams waits for the brokers by itself, and a pod that starts before its brokers must
- * not crash-loop (the repartition topics' pinning goes on the same way). A refused describe ({@code TopicAuthorizationException}) is a warning, not a refusal: a broker
+ * not crash-loop. A refused describe ({@code TopicAuthorizationException}) is a warning, not a refusal: a broker
  * answers it alike for a topic that exists and one that does not (it does not tell a principal without DESCRIBE which
  * topics exist), so it says nothing of the topic; the job's own clients then fail or work as the ACLs say. Settings
  * the principal may not read (no DESCRIBE_CONFIGS) are not checked, with a warning. The job's internal topics

@@ -13,6 +13,7 @@ import io.tapline.avro.NoisyField;
 import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.testing.Interactions;
 import io.tapline.dedup.testing.PoisonedInteractions;
+import io.tapline.config.TaplineConfig;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.serde.TaplineAvroDeserializer;
 import io.tapline.serde.TaplineAvroSerializer;
@@ -226,11 +227,11 @@ class DedupStreamIT {
         Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup-grow"), stack.bootstrapServers(), 1, 1,
                 stateDir.toString(), Map.of());
         // streams.partitions left at 0, as DedupMain starts: pinned at the input's 3 partitions on the first start
-        assertEquals(3, InternalPartitions.pin(config, props).internalPartitions());
+        assertEquals(3, pinned(stack, config, props).internalPartitions());
         DedupSerdes.registerOutputSchemas(registry, config);
         Map<String, Long> expected = new HashMap<>();
         try (KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
-            try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(InternalPartitions.pin(config, props),
+            try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(pinned(stack, config, props),
                     DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
                 streams.start();
                 for (int i = 0; i < 30; i++) {
@@ -244,7 +245,7 @@ class DedupStreamIT {
             stack.admin().createPartitions(Map.of(t.input(), org.apache.kafka.clients.admin.NewPartitions.increaseTo(6)))
                     .all().get();
             // and on the next start at the 3 its repartition topic has, not the input's 6 (Kafka Streams' default)
-            DedupConfig restarted = InternalPartitions.pin(config, props);
+            DedupConfig restarted = pinned(stack, config, props);
             assertEquals(3, restarted.internalPartitions());
             try (KafkaStreams streams = new KafkaStreams(
                     DedupTopology.build(restarted, DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
@@ -432,6 +433,17 @@ class DedupStreamIT {
         assertTrue(log.lines().anyMatch(l -> l.contains("option --topic-noise: topic " + noise + " has cleanup.policy="
                 + "compact,delete: noise profiles not written again within retention.ms=604800000 (7 d) are deleted")),
                 "no warning of the noise topic's deletion in:\n" + log);
+    }
+
+    /** {@code config} pinned as {@code DedupMain} pins it, from the start-up topic check's answer. */
+    private static DedupConfig pinned(TestStack stack, DedupConfig config, Properties props) throws InterruptedException {
+        TaplineConfig options = DedupOptions.load(new String[] {"--kafka.bootstrap.servers=" + stack.bootstrapServers(),
+                "--topic.interactions=" + config.inputTopic(), "--topic.cases=" + config.casesTopic(),
+                "--topic.noise=" + config.noiseTopic(), "--topic.dlq=" + config.dlqTopic()}, Map.of());
+        String repartition = InternalPartitions.repartitionTopic(config, props);
+        TopicCheck.Result check = TopicCheck.check(options, props, repartition);
+        assertEquals(null, check.refusal());
+        return InternalPartitions.pin(config, repartition, check);
     }
 
     private String assertRefused(TestStack stack, Topics t, String name, String line) throws Exception {

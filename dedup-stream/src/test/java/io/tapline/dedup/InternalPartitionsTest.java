@@ -1,12 +1,17 @@
 package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.tapline.registry.RegistryConfig;
 import java.lang.reflect.Field;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.internals.InternalTopicConfig;
@@ -33,6 +38,54 @@ class InternalPartitionsTest {
     void shouldFollowTheInputTopicByDefault() throws Exception {
         assertEquals(Map.of("dedup-test-by-signature-repartition", Optional.empty(),
                 "dedup-test-by-route-repartition", Optional.empty()), repartitionTopics(DedupConfig.defaults()));
+    }
+
+    private static final String REPARTITION = "dedup-test-by-signature-repartition";
+
+    private static TopicCheck.Result check(Map<String, Integer> partitions, Set<String> unknown,
+                                           Map<String, Throwable> failures) {
+        return new TopicCheck.Result(null, partitions, unknown, failures);
+    }
+
+    /** The pinning reads the start-up topic check's answer: the repartition topic's own count when it exists. */
+    @Test
+    void shouldPinAtTheCountTheRepartitionTopicHas() {
+        DedupConfig config = DedupConfig.defaults();
+        assertEquals(12, InternalPartitions.pin(config, REPARTITION,
+                check(Map.of(REPARTITION, 12, config.inputTopic(), 24), Set.of(), Map.of())).internalPartitions());
+    }
+
+    @Test
+    void shouldPinAtTheInputsCountOnAFirstStart() {
+        DedupConfig config = DedupConfig.defaults();
+        assertEquals(24, InternalPartitions.pin(config, REPARTITION,
+                check(Map.of(config.inputTopic(), 24), Set.of(REPARTITION), Map.of())).internalPartitions());
+    }
+
+    /**
+     * Brokers that did not answer the check (or would not describe the repartition topic): left unpinned at once, as
+     * after the pinning's own 30 s wait before; the input's count alone does not say the repartition topic is new.
+     */
+    @Test
+    void shouldLeaveTheTopicsUnpinnedWhenTheCheckHadNoAnswer() {
+        DedupConfig config = DedupConfig.defaults();
+        TimeoutException timeout = new TimeoutException("no answer within 15 s");
+        assertEquals(0, InternalPartitions.pin(config, REPARTITION, check(Map.of(), Set.of(),
+                Map.of(REPARTITION, timeout, config.inputTopic(), timeout))).internalPartitions());
+        assertEquals(0, InternalPartitions.pin(config, REPARTITION, check(Map.of(config.inputTopic(), 24), Set.of(),
+                Map.of(REPARTITION, new TopicAuthorizationException(Set.of(REPARTITION))))).internalPartitions());
+    }
+
+    /** streams.partitions set: the check need not describe the repartition topic, and the count is kept. */
+    @Test
+    void shouldKeepAConfiguredCount() throws Exception {
+        DedupConfig config = DedupOptions.topology(DedupOptions.load(new String[] {"--streams-partitions", "6"}, Map.of()));
+        Properties props = DedupTopology.streamsConfig("dedup-test", "dummy:9092", 1, 1,
+                System.getProperty("java.io.tmpdir"), Map.of());
+        assertNull(InternalPartitions.repartitionTopic(config, props));
+        assertEquals(REPARTITION, InternalPartitions.repartitionTopic(DedupConfig.defaults(), props));
+        assertEquals(6, InternalPartitions.pin(config, null, check(Map.of(config.inputTopic(), 24), Set.of(), Map.of()))
+                .internalPartitions());
     }
 
     /** Each repartition topic's enforced partition count; empty where Streams derives it from the input. */

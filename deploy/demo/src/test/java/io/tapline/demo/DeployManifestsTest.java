@@ -419,8 +419,11 @@ class DeployManifestsTest {
                 """), 75, "test"));
     }
 
-    /** InternalPartitions' wait for each of its two describeTopics calls at start, before the management port listens. */
-    static final long DEDUP_PIN_WAIT_SECONDS = 30;
+    /**
+     * TopicCheck's one wait for the brokers at start (15 s, bounded at 20), whose answer the repartition topics'
+     * pinning takes: before, the pinning waited for the brokers again.
+     */
+    static final long DEDUP_TOPIC_CHECK_WAIT_SECONDS = 20;
 
     @Test
     void dedupStreamIsNotKilledByItsLivenessProbeBeforeItsManagementPortListens() {
@@ -456,7 +459,7 @@ class DeployManifestsTest {
         long backoffMs = io.tapline.registry.RegistryConfig.DEFAULT_RETRY_BACKOFF.toMillis();
         // one registration: every attempt at the timeout, and the growing backoff between them; two registrations
         long registration = (retries + 1) * timeoutMs + backoffMs * retries * (retries + 1) / 2;
-        long needed = (2 * registration + 1000 - 1) / 1000 + 2 * DEDUP_PIN_WAIT_SECONDS;
+        long needed = (2 * registration + 1000 - 1) / 1000 + DEDUP_TOPIC_CHECK_WAIT_SECONDS;
         JsonNode startup = container.path("startupProbe");
         long allowed = startup.isMissingNode() ? probeAllowance(container.path("livenessProbe")) : probeAllowance(startup);
         if (allowed < needed) {
