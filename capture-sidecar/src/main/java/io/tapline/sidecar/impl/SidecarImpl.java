@@ -35,6 +35,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.VerticleBase;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -64,6 +65,9 @@ public final class SidecarImpl implements Sidecar {
     /** How long the publisher waits before retrying the registry after a serialization failure. */
     static final Duration SERIALIZATION_BACKOFF = Duration.ofSeconds(1);
     static final int MAX_ROUTE_BUCKETS = 10_000;
+    /** Ids of the listeners' shared random ports (port 0, see {@link #listen}): one each, so each has its own port. */
+    static final int INBOUND_RANDOM_PORT = 1;
+    static final int EGRESS_RANDOM_PORT = 2;
     /** How an operator sets the management token, named when a switch from another host is refused without one. */
     static final String MANAGEMENT_TOKEN_SETTING = ConfigSpec.flag(SidecarOptions.KEY_MANAGEMENT_TOKEN) + " (or "
             + ConfigSpec.envVar(SidecarOptions.KEY_MANAGEMENT_TOKEN) + ")";
@@ -160,11 +164,11 @@ public final class SidecarImpl implements Sidecar {
         int appPort = o.app().port();
         String appBase = o.app().basePath();
 
-        // Servers on several event loops share a port only when they ask for the same one: resolve port 0 first.
-        int[] ports = concretePorts(o.listen(), o.egressListen());
         java.util.concurrent.atomic.AtomicIntegerArray bound = new java.util.concurrent.atomic.AtomicIntegerArray(2);
         Listeners servers = new Listeners(new CopyOnWriteArrayList<>(), inboundEngine, new CopyOnWriteArrayList<>(),
                 egressEngine, o.drainTimeout());
+        SidecarOptions.Listen inboundListen = o.listen();
+        SidecarOptions.Listen egressListen = o.egressListen();
         java.util.function.Supplier<VerticleBase> listeners = () -> new VerticleBase() {
             @Override
             public Future<?> start() {
@@ -181,28 +185,33 @@ public final class SidecarImpl implements Sidecar {
                         // Netty's idle handler: no byte read or written for this long closes the connection
                         .setIdleTimeout((int) o.idleTimeout().toMillis())
                         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-                HttpServer inbound = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.listen().host()).setPort(ports[0]));
+                HttpServer inbound = vertx.createHttpServer(base);
                 servers.inbound().add(inbound);
-                Future<HttpServer> in = watchHeads(inbound, headerTimeoutMs, inboundEngine, false, connections)
+                watchHeads(inbound, headerTimeoutMs, inboundEngine, false, connections)
                         .requestHandler(req -> {
                             Http10KeepAlive.restore(req, ProxyEngine.HTTP10_KEEP_ALIVE); // the head as the client sent it
                             inboundEngine.proxy(req, ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)),
                                     hub.inbound());
-                        })
-                        .listen()
-                        .recover(e -> Future.failedFuture(listenFailure("--listen", o.listen().host(), ports[0], e)))
+                        });
+                java.util.function.Supplier<Future<HttpServer>> in = () -> listen(inbound, inboundListen, INBOUND_RANDOM_PORT, "--listen")
                         .onSuccess(s -> bound.compareAndSet(0, 0, s.actualPort()));
-                if (ports[1] < 0) {
-                    return in;
+                if (egressListen == null) {
+                    return in.get();
                 }
-                HttpServer egressServer = vertx.createHttpServer(new HttpServerOptions(base).setHost(o.egressListen().host()).setPort(ports[1]));
+                HttpServer egressServer = vertx.createHttpServer(base);
                 servers.egress().add(egressServer);
-                Future<HttpServer> eg = watchHeads(egressServer, headerTimeoutMs, egressEngine, true, connections)
-                        .requestHandler(egress::handle)
-                        .listen()
-                        .recover(e -> Future.failedFuture(listenFailure("--egress-listen", o.egressListen().host(), ports[1], e)))
+                watchHeads(egressServer, headerTimeoutMs, egressEngine, true, connections).requestHandler(egress::handle);
+                java.util.function.Supplier<Future<HttpServer>> eg = () -> listen(egressServer, egressListen, EGRESS_RANDOM_PORT, "--egress-listen")
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
-                return Future.all(in, eg);
+                // a listener on port 0 binds once the other holds its named port: bound at once, the kernel could
+                // hand it that port (one just let go of, by another process) before the other listener took it
+                if (inboundListen.port() == 0 && egressListen.port() != 0) {
+                    return eg.get().compose(s -> in.get());
+                }
+                if (egressListen.port() == 0 && inboundListen.port() != 0) {
+                    return in.get().compose(s -> eg.get());
+                }
+                return Future.all(in.get(), eg.get());
             }
         };
         try {
@@ -220,8 +229,7 @@ public final class SidecarImpl implements Sidecar {
                             + "127.0.0.1 (the default) unless the network around it admits the app alone", o.egressListen());
         }
         SidecarImpl[] self = new SidecarImpl[1];
-        ports[0] = bound.get(0);
-        ports[1] = ports[1] < 0 ? -1 : bound.get(1);
+        int[] ports = {bound.get(0), egressListen == null ? -1 : bound.get(1)};
         ManagementServer management;
         try {
             // liveness fails once the publisher thread is gone (restart the pod); readiness does not, so the proxy
@@ -358,36 +366,18 @@ public final class SidecarImpl implements Sidecar {
     }
 
     /**
-     * The ports the inbound and egress ({@code null}: off, -1) listeners ask for, port 0 resolved to a free port: servers
-     * on several event loops share a port only when they ask for the same one. The probes stay bound until both ports are
-     * chosen, and a probe that draws the port the other listener names is drawn again: a probe closed before the next
-     * one was made could be handed its port again (about once in 3,000 starts), and a port just let go of by another
-     * process, a listener's named one, sooner still; both listeners then asked Vert.x for one port, which it shares
-     * between them, so each connection reached either listener at random.
+     * Binds a listener's server. A named port is asked for as it is: the servers of the other event loops ask for it
+     * too, and Vert.x shares the one socket among them. Port 0 is asked for as a shared random port
+     * ({@link SocketAddress#sharedRandomPort}, per host and per Vert.x instance): the first server binds port 0 and the
+     * others join its socket, so the port is held from the moment the kernel hands it out. A port drawn first and bound
+     * a moment later would be free in between, for another process to take; port 0 itself would bind a port per event
+     * loop; a negative port in the server options, the other way to ask for a shared random port, is refused by
+     * {@code listen()} in Vert.x 5.2. The two listeners' ids differ, so they never share one socket.
      */
-    static int[] concretePorts(SidecarOptions.Listen inbound, SidecarOptions.Listen egress) throws IOException {
-        SidecarOptions.Listen[] listens = {inbound, egress};
-        int[] ports = {inbound.port(), egress == null ? -1 : egress.port()};
-        java.util.List<java.net.ServerSocket> probes = new java.util.ArrayList<>();
-        try {
-            for (int i = 0; i < ports.length; i++) {
-                if (ports[i] != 0) {
-                    continue;
-                }
-                int other = ports[1 - i];
-                // a draw of the other listener's named port is kept bound too, so the next draw cannot be it
-                for (int draw = 0; draw < 3 && (ports[i] == 0 || ports[i] == other); draw++) {
-                    java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(listens[i].host()));
-                    probes.add(probe);
-                    ports[i] = probe.getLocalPort();
-                }
-            }
-        } finally {
-            for (java.net.ServerSocket probe : probes) {
-                probe.close();
-            }
-        }
-        return ports;
+    static Future<HttpServer> listen(HttpServer server, SidecarOptions.Listen listen, int randomPortId, String option) {
+        SocketAddress address = listen.port() == 0 ? SocketAddress.sharedRandomPort(randomPortId, listen.host())
+                : SocketAddress.inetSocketAddress(listen.port(), listen.host());
+        return server.listen(address).recover(e -> Future.failedFuture(listenFailure(option, listen.host(), listen.port(), e)));
     }
 
     static Map<String, Object> producerConfig(SidecarOptions o) {
