@@ -6,10 +6,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
@@ -48,6 +50,10 @@ import java.time.Duration;
  * That failure is told from the connection's end (closed, reset, not answered in time) by the error itself, the one
  * the decoder's result carried ({@link #unreadableAnswer}), so that it is reported as an answer, not as none. Such
  * bytes on an idle connection, awaited by no request, are stray bytes: the connection is closed with the warning.
+ * A status line naming another version than HTTP/1.0 or HTTP/1.1 ({@code HTTP/2.0 200 OK}) the decoder reads, and
+ * Vert.x refuses after it, as an error of the connection that read as no answer; it is marked the decoder's failure
+ * here before Vert.x sees it ({@code the status line names HTTP/2.0, not HTTP/1.0 or HTTP/1.1}), and is an answer that
+ * cannot be read like the others; the rest of that answer is dropped, and Vert.x closes the connection for it.
  */
 public final class StrayResponseBytes {
 
@@ -228,6 +234,14 @@ public final class StrayResponseBytes {
         }
     }
 
+    /**
+     * Whether Vert.x's client refuses an answer of {@code version}: it reads HTTP/1.0 and HTTP/1.1 only, and tells
+     * them as here, by Netty's constants (which the decoder returns for those two exactly).
+     */
+    private static boolean otherVersion(HttpVersion version) {
+        return version != HttpVersion.HTTP_1_0 && version != HttpVersion.HTTP_1_1;
+    }
+
     /** After the codec: request heads written, final answers ended, and what the decoder had not read at their end. */
     private final class Messages extends ChannelDuplexHandler {
         @Override
@@ -252,6 +266,17 @@ public final class StrayResponseBytes {
                     ReferenceCountUtil.release(msg);
                     closeStray(readingIdle);
                 }
+                return;
+            }
+            if (msg instanceof HttpResponse r && awaiting > 0 && otherVersion(r.protocolVersion())) {
+                // Vert.x refuses it after the decoder (IllegalStateException: Unsupported HTTP version: HTTP/2.0), as
+                // an error of the connection the request awaiting it then fails with, told from a connection that
+                // ended by nothing: marked the decoder's failure here, it is read as the answer it is
+                Throwable cause = new IllegalArgumentException("the status line names " + r.protocolVersion()
+                        + ", not HTTP/1.0 or HTTP/1.1");
+                r.setDecoderResult(DecoderResult.failure(cause));
+                passUnreadable(ctx, msg, cause);
+                closing = true; // the rest of that answer is not passed on: Vert.x closes the connection for it
                 return;
             }
             if (msg instanceof HttpResponse r) {

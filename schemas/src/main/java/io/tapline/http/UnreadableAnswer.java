@@ -5,10 +5,12 @@ import io.vertx.core.http.HttpClientRequest;
 
 /**
  * A peer answered, with bytes Vert.x's decoder could not read as HTTP ({@code HELLO}, a status code that is not a
- * number, a head past the client's limit, a broken chunk): an answer that cannot be relayed or judged, not the lack of
- * one (a connection closed or reset, a timeout). Its message is the decoder's ({@code invalid version format: HELLO}),
- * its cause the decoder's error. The sidecar's proxy says so in its warning and in the call it records, the replay
- * worker in the case's reason and the mock's {@code live-failed} answer.
+ * number, a head past the client's limit, a broken chunk, a status line naming another version of HTTP): an answer
+ * that cannot be relayed or judged, not the lack of one (a connection closed or reset, a timeout). Its message is the
+ * decoder's ({@code invalid version format: HELLO}; for another version, {@link StrayResponseBytes}'s: {@code the
+ * status line names HTTP/2.0, not HTTP/1.0 or HTTP/1.1}), its cause the decoder's error. The sidecar's proxy says so
+ * in its warning and in the call it records, the replay worker in the case's reason and the mock's {@code
+ * live-failed} answer.
  */
 public final class UnreadableAnswer extends VertxException {
 

@@ -49,6 +49,7 @@ class UnreadableAnswerLogTest {
     private static final String VERTX_CONNECTION = "io.vertx.core.net.impl.ConnectionBase";
     private static final String DECODER_SAID = "java.lang.IllegalArgumentException: invalid version format: HELLO";
     private static final String BAD_CHUNK = "Invalid character in chunk size";
+    private static final String OTHER_VERSION = "the status line names HTTP/2.0, not HTTP/1.0 or HTTP/1.1";
 
     @AfterEach
     void restore() {
@@ -139,6 +140,7 @@ class UnreadableAnswerLogTest {
         try (RawServer dependency = new RawServer(c -> {
             String head = readUntil(c.getInputStream(), "\r\n\r\n");
             c.getOutputStream().write((head.startsWith("GET /bad-chunk/") ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+                    : head.startsWith("GET /http2/") ? "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\n{}"
                     : "HELLO\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             c.getOutputStream().flush();
             c.getInputStream().read(); // until the sidecar closes: the bytes are not cut short by a reset
@@ -148,7 +150,8 @@ class UnreadableAnswerLogTest {
                     .management("127.0.0.1", 0).app(dep).service("shop").instance("test-1")
                     .redactionKey("test-key-0123456789abcdef");
             try (SidecarImpl s = SidecarImpl.start(o, producer, AVRO); Socket app = connect(s.egressPort())) {
-                for (String path : List.of("/rates/ann@example.com", "/bad-chunk/ann@example.com")) {
+                for (String path : List.of("/rates/ann@example.com", "/bad-chunk/ann@example.com",
+                        "/http2/ann@example.com")) {
                     app.getOutputStream().write(("GET " + dep + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
                     String head = readUntil(app.getInputStream(), "\r\n\r\n");
@@ -161,11 +164,14 @@ class UnreadableAnswerLogTest {
                         .getBytes(StandardCharsets.US_ASCII));
                 String head = readUntil(app.getInputStream(), "\r\n\r\n");
                 assertTrue(head.startsWith("HTTP/1.1 502"), "handshake: " + head);
-                List<OutboundCall> calls = unattributed(producer, 2);
+                List<OutboundCall> calls = unattributed(producer, 3);
                 // the calls are recorded as answers that cannot be read as HTTP too (before: "IllegalArgumentException:
-                // invalid version format: HELLO", "NumberFormatException: Invalid character in chunk size")
+                // invalid version format: HELLO", "NumberFormatException: Invalid character in chunk size", and for
+                // the status line in another version of HTTP, which Vert.x refuses after the decoder,
+                // "IllegalStateException: Unsupported HTTP version: HTTP/2.0")
                 assertEquals(List.of("answered with bytes that cannot be read as HTTP: invalid version format: HELLO",
-                        "answered with bytes that cannot be read as HTTP: " + BAD_CHUNK),
+                        "answered with bytes that cannot be read as HTTP: " + BAD_CHUNK,
+                        "answered with bytes that cannot be read as HTTP: " + OTHER_VERSION),
                         calls.stream().map(OutboundCall::getError).toList());
             }
         }
@@ -177,6 +183,8 @@ class UnreadableAnswerLogTest {
                         + " with bytes that cannot be read as HTTP, the app got 502: invalid version format: HELLO",
                 " DEBUG io.tapline.sidecar.impl.ProxyEngine - a dependency answered GET /bad-chunk/ann@example.com"
                         + " with bytes that cannot be read as HTTP, the app got 502: " + BAD_CHUNK,
+                " DEBUG io.tapline.sidecar.impl.ProxyEngine - a dependency answered GET /http2/ann@example.com"
+                        + " with bytes that cannot be read as HTTP, the app got 502: " + OTHER_VERSION,
                 " DEBUG io.tapline.sidecar.impl.ProxyEngine - a dependency answered GET /ws/ann@example.com"
                         + " with bytes that cannot be read as HTTP, the app got 502: invalid version format: HELLO"),
                 answered.stream().map(l -> l.substring(l.indexOf(" DEBUG "))).toList(), log);

@@ -122,6 +122,10 @@ class KeepAliveRaceTest {
         NOT_HTTP_WHEN_IDLE,
         /** answers with a head over the client's limit ({@link CandidateClient#MAX_RESPONSE_HEAD_BYTES}) */
         HUGE_HEAD,
+        /** answers with a whole answer whose status line names HTTP/2.0 */
+        HTTP_2_0,
+        /** answers with a whole answer whose status line names HTTP/3 */
+        HTTP_3,
         /** reads the request and sends nothing, until the client closes the connection */
         SILENT
     }
@@ -454,6 +458,31 @@ class KeepAliveRaceTest {
     }
 
     /**
+     * A candidate whose status line names another version of HTTP answered, with an answer the client cannot read:
+     * {@code HTTP/3} is refused by the decoder, {@code HTTP/2.0} by Vert.x after it, which failed the request as an
+     * error of the connection, and the case said the candidate "did not answer". Both say what it answered, and
+     * nothing is left on the log at {@code ERROR}; the next case goes on a new connection.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "HTTP_2_0 | the status line names HTTP/2.0, not HTTP/1.0 or HTTP/1.1",
+            "HTTP_3   | invalid version format: HTTP/3"})
+    void aCandidateAnsweringInAnotherVersionOfHttpAnsweredWithBytesThatCannotBeRead(Action version, String why)
+            throws Exception {
+        String log = logged(Level.INFO, () -> {
+            CaseReplayer replayer = replayer((connection, request, head) -> connection == 0 ? version : Action.ANSWER);
+            ReplayResult r = replayer.replay(get("a")).await();
+            assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+            assertEquals("candidate http://127.0.0.1:" + candidate.port() + " answered with bytes that cannot be read"
+                    + " as HTTP: " + why, r.getError());
+            assertEquals(Verdict.PASS, replayer.replay(get("b")).await().getVerdict());
+            assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b"), candidate.log());
+            assertEquals(0, client.sentAgain());
+        });
+        assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
+    }
+
+    /**
      * A candidate that ends the connection without an answer (closed, reset) or holds it past the request timeout did
      * not answer, and its case still says so: only the decoder's own error is an answer that cannot be read.
      */
@@ -469,23 +498,28 @@ class KeepAliveRaceTest {
     }
 
     /**
-     * A live dependency ({@code --allow-live}) that answers with bytes that are not HTTP, refuses the connection or
+     * A live dependency ({@code --allow-live}) that answers with bytes that are not HTTP (or in another version of
+     * HTTP, which Vert.x refuses after the decoder: it read "did not answer" before), refuses the connection or
      * does not answer within the mock's live timeout: the candidate gets the mock's 502 {@code live-failed}, and its
      * case's result says the live call failed and why, where it listed the call as {@code live} and nothing more.
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "garbage | the live dependency answered with bytes that cannot be read as HTTP: invalid version format: HELLO",
+            "http2   | the live dependency answered with bytes that cannot be read as HTTP: the status line names HTTP/2.0,"
+                    + " not HTTP/1.0 or HTTP/1.1",
             "refused | Connection refused",
             "silent  | the live dependency did not answer within 1000 ms"})
     void aLiveCallThatFailedIsNotedOnItsCase(String route, String why) throws Exception {
-        try (RawDependency garbage = new RawDependency("HELLO\r\n\r\n"); RawDependency silent = new RawDependency(null)) {
+        try (RawDependency garbage = new RawDependency("HELLO\r\n\r\n"); RawDependency silent = new RawDependency(null);
+             RawDependency http2 = new RawDependency("HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\n{}")) {
             int refused;
             try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 refused = closed.getLocalPort();
             }
             MockServer live = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, Map.of(
                     "garbage", HttpUrl.parse("http://127.0.0.1:" + garbage.port()),
+                    "http2", HttpUrl.parse("http://127.0.0.1:" + http2.port()),
                     "refused", HttpUrl.parse("http://127.0.0.1:" + refused),
                     "silent", HttpUrl.parse("http://127.0.0.1:" + silent.port())), Set.of("127.0.0.1"), 502, 1 << 20,
                     Duration.ofSeconds(1)), registry).await();
@@ -644,7 +678,8 @@ class KeepAliveRaceTest {
                     log.add(connection + "/" + request + " " + line.substring(0, line.lastIndexOf(' ')));
                     traceparents.add(header(head, "traceparent"));
                     heads.add(head);
-                    switch (script.on(connection, request, head)) {
+                    Action action = script.on(connection, request, head);
+                    switch (action) {
                         case ANSWER -> {
                             out.write(ANSWER.getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
@@ -693,6 +728,12 @@ class KeepAliveRaceTest {
                         case HUGE_HEAD -> {
                             out.write(("HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(CandidateClient.MAX_RESPONSE_HEAD_BYTES)
                                     + "\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case HTTP_2_0, HTTP_3 -> {
+                            out.write(((action == Action.HTTP_2_0 ? "HTTP/2.0 200 OK" : "HTTP/3 200")
+                                    + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                                    .getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
                         case SILENT -> {
