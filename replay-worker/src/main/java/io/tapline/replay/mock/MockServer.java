@@ -1,5 +1,6 @@
 package io.tapline.replay.mock;
 
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
@@ -25,6 +26,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -46,6 +48,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -502,6 +505,8 @@ public final class MockServer implements AutoCloseable {
         // The live request, once there is one; given up (reset, which closes its connection) when the candidate's
         // connection closes first (its case timed out, say), so a dependency that never answers holds nothing for long.
         AtomicReference<HttpClientRequest> live = new AtomicReference<>();
+        // the status of the live answer once its head is read: a failure after it broke the answer's body
+        AtomicInteger answered = new AtomicInteger();
         AtomicBoolean givenUp = new AtomicBoolean();
         String call = req.method().name() + " " + RequestTarget.fromWire(req.uri());
         Consumer<String> failed = why -> {
@@ -538,6 +543,7 @@ public final class MockServer implements AutoCloseable {
                     return r.send(body);
                 })
                 .compose(r -> {
+                    answered.set(r.statusCode());
                     String unrelayable = UnrelayableAnswers.why(r);
                     if (unrelayable != null) {
                         // Served on, the candidate would read it wrong: a transfer coding's bytes as the body (the mock
@@ -563,19 +569,39 @@ public final class MockServer implements AutoCloseable {
                     });
                 })
                 .onComplete(done -> vertx.cancelTimer(deadline))
-                .onFailure(e -> failed.accept(liveFailure(live.get(), e)));
+                .onFailure(e -> failed.accept(liveFailure(live.get(), answered.get(), e)));
     }
 
     /**
-     * Why a live call failed, as its 502 and its case's note say: an answer that cannot be read as HTTP is said to be
-     * one, with what the decoder found; a failure of the mock's own making (a body over the limit) by its message; any
-     * other (a connection refused, a wait for one given up) by its exception.
+     * Why a live call failed, as its 502 and its case's note say, in words: an answer that cannot be read as HTTP is
+     * said to be one, with what the decoder found; a failure of the mock's own making (a body over the limit) by its
+     * message; a connection that could not be had ({@code live} null: refused, not accepted in time, the wait for one
+     * given up), a connection that ended before an answer, and an answer that broke after its head ({@code status}, 0
+     * before it) are each said so, with the failure's message where the connection was not simply closed.
      */
-    private static String liveFailure(HttpClientRequest live, Throwable e) {
+    private static String liveFailure(HttpClientRequest live, int status, Throwable e) {
         if (UnreadableAnswer.of(live, e) instanceof UnreadableAnswer unreadable) {
             return "the live dependency answered with bytes that cannot be read as HTTP: " + unreadable.getMessage();
         }
-        return e instanceof NoStackTraceThrowable ? e.getMessage() : e.toString();
+        if (e instanceof NoStackTraceThrowable) {
+            return e.getMessage();
+        }
+        // Vert.x's for a close, or the decoder's for one part way through a head
+        boolean closed = e instanceof HttpClosedException || e instanceof PrematureChannelClosureException;
+        if (status > 0) {
+            return "the live dependency answered " + status + ", then " + (closed ? "closed the connection"
+                    : "its connection failed (" + message(e) + ")") + " before the end of its body";
+        }
+        if (live == null) {
+            return "no connection to the live dependency: " + message(e);
+        }
+        return closed ? "the live dependency closed the connection before it answered"
+                : "the live dependency did not answer: " + message(e);
+    }
+
+    /** A failure's message, or its kind when it has none. */
+    private static String message(Throwable e) {
+        return e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /**

@@ -616,7 +616,9 @@ class MockServerTest {
      * that status line, which an HTTP client cannot parse). The candidate gets the mock's 502 live-failed instead, as
      * the sidecar's egress answers the app 502, and the call's case notes why; the dependency's connection is not
      * reused. An answer that breaks after its head (a close before the body's end, a chunk size that does not parse)
-     * was and is a 502 live-failed: the mock reads the whole answer before it answers. 600 and chunked are relayed.
+     * was and is a 502 live-failed: the mock reads the whole answer before it answers; its close is said in words, as
+     * is one before the head's end (both were {@code io.vertx.core.http.HttpClosedException: Connection was closed}).
+     * 600 and chunked are relayed.
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
@@ -626,7 +628,8 @@ class MockServerTest {
             "Transfer-Encoding: identity\\r\\nContent-Length: 5\\r\\n\\r\\nhello | the live dependency's answer cannot be passed on: unsupported Transfer-Encoding in the response: identity",
             "STATUS 2000                                                   | the live dependency's answer cannot be passed on: status code 2000 in the response is not three digits",
             "STATUS 99                                                     | the live dependency's answer cannot be passed on: status code 99 in the response is not three digits",
-            "Content-Length: 100\\r\\n\\r\\nabc                            | io.vertx.core.http.HttpClosedException: Connection was closed",
+            "Content-Length: 100\\r\\n\\r\\nabc                            | the live dependency answered 200, then closed the connection before the end of its body",
+            "Content-Le                                                    | the live dependency closed the connection before it answered",
             "Transfer-Encoding: chunked\\r\\n\\r\\nzz\\r\\n                  | the live dependency answered with bytes that cannot be read as HTTP: Invalid character in chunk size"})
     void aLiveAnswerTheCandidateWouldReadWrongIsThe502NotRelayed(String rest, String why) throws Exception {
         rest = rest.strip().replace("\\r\\n", "\r\n");

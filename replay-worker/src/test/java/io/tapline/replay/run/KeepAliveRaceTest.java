@@ -508,7 +508,7 @@ class KeepAliveRaceTest {
             "garbage | the live dependency answered with bytes that cannot be read as HTTP: invalid version format: HELLO",
             "http2   | the live dependency answered with bytes that cannot be read as HTTP: the status line names HTTP/2.0,"
                     + " not HTTP/1.0 or HTTP/1.1",
-            "refused | Connection refused",
+            "refused | no connection to the live dependency: Connection refused",
             "silent  | the live dependency did not answer within 1000 ms"})
     void aLiveCallThatFailedIsNotedOnItsCase(String route, String why) throws Exception {
         try (RawDependency garbage = new RawDependency("HELLO\r\n\r\n"); RawDependency silent = new RawDependency(null);
