@@ -46,7 +46,9 @@ import java.time.Duration;
  * live-failed}. Vert.x also logged that error, on a connection without an exception handler of its own (these clients'
  * have none), as {@code ERROR io.vertx.core.net.impl.ConnectionBase - invalid version format: HELLO}: naming neither
  * the peer nor the request, one line per such answer. For that one failure the connection has a handler that writes it
- * at debug, naming the peer, with the exception; every other error of the connection is Vert.x's to log, as before.
+ * at debug, naming the peer, with the exception (a connection closed part way through an answer's head, which the
+ * decoder reports the same way, as {@code closed the connection before the end of its answer}); every other error of
+ * the connection is Vert.x's to log, as before.
  * That failure is told from the connection's end (closed, reset, not answered in time) by the error itself, the one
  * the decoder's result carried ({@link #unreadableAnswer}), so that it is reported as an answer, not as none. Such
  * bytes on an idle connection, awaited by no request, are stray bytes: the connection is closed with the warning.
@@ -218,10 +220,13 @@ public final class StrayResponseBytes {
         // before the request awaiting the answer is failed with it; a connection closed before the answer's end (what
         // the decoder reports as a PrematureChannelClosureException) is an answer the peer did not give whole, not one
         // that could not be read
-        unreadable = cause instanceof PrematureChannelClosureException ? null : cause;
+        boolean closed = cause instanceof PrematureChannelClosureException;
+        unreadable = closed ? null : cause;
         connection.exceptionHandler(err -> {
             if (err == cause) {
-                LOG.debug("{} {} sent an answer that cannot be read as HTTP; the request awaiting it fails with {}",
+                LOG.debug(closed
+                                ? "{} {} closed the connection before the end of its answer; the request awaiting it fails with {}"
+                                : "{} {} sent an answer that cannot be read as HTTP; the request awaiting it fails with {}",
                         peers.name, connection.remoteAddress(), err.toString(), err);
             } else {
                 LOG.error("{} {}: {}", peers.name, connection.remoteAddress(), err.toString(), err);

@@ -483,6 +483,31 @@ class KeepAliveRaceTest {
     }
 
     /**
+     * A candidate that closes the connection after its status line, in its answer's head: the decoder fails the request
+     * with its PrematureChannelClosureException, which is no answer (the case says "did not answer"), and the debug
+     * line Vert.x's report of it is written as says that the candidate closed the connection; it said the candidate
+     * "sent an answer that cannot be read as HTTP".
+     */
+    @Test
+    void aCandidateClosingPartWayThroughItsHeadIsLoggedAsAClosedConnectionNotAnUnreadableAnswer() throws Exception {
+        String log = logged(Level.DEBUG, () -> {
+            CaseReplayer replayer = replayer((connection, request, head) -> Action.STATUS_LINE);
+            ReplayResult r = replayer.replay(get("a")).await();
+            assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+            assertTrue(r.getError().startsWith("candidate http://127.0.0.1:" + candidate.port() + " did not answer: "),
+                    r::getError);
+        });
+        assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
+        assertTrue(!log.contains("cannot be read as HTTP"), log);
+        List<String> lines = log.lines().filter(l -> l.contains(" io.tapline.http.StrayResponseBytes - ")).toList();
+        assertEquals(1, lines.size(), log);
+        assertTrue(lines.get(0).endsWith(" DEBUG io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:"
+                + candidate.port() + " closed the connection before the end of its answer; the request awaiting"
+                + " it fails with io.netty.handler.codec.PrematureChannelClosureException: Connection closed before"
+                + " received headers"), lines.get(0));
+    }
+
+    /**
      * A candidate that ends the connection without an answer (closed, reset) or holds it past the request timeout did
      * not answer, and its case still says so: only the decoder's own error is an answer that cannot be read.
      */
