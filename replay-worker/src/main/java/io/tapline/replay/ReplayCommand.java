@@ -360,7 +360,8 @@ public final class ReplayCommand {
             progress.totalAtMost(start.getBounds().getEndOffsets().values().stream().mapToLong(Long::longValue).sum());
             List<CandidateClient> candidates = new CopyOnWriteArrayList<>();
             ReplayWorker.ResultListener listener = registerMetrics(metrics, concurrencyGate::inFlight, mock::liveCalls,
-                    registry::unattributableCalls, () -> candidates.stream().mapToLong(CandidateClient::sentAgain).sum());
+                    mock::unnotedLiveFailures, registry::unattributableCalls,
+                    () -> candidates.stream().mapToLong(CandidateClient::sentAgain).sum());
             int workerCount = settings.workers();
             BatchBudget budget = new BatchBudget(workerCount, concurrency, mode, settings.rate(), requestTimeout);
             for (int i = 0; i < workerCount; i++) {
@@ -433,7 +434,8 @@ public final class ReplayCommand {
      * each committed result in them: every result by verdict, and the candidate's answer time of those that have one.
      */
     static ReplayWorker.ResultListener registerMetrics(Metrics metrics, IntSupplier inFlight, LongSupplier liveCalls,
-                                                       LongSupplier unattributableCalls, LongSupplier candidateRetries) {
+                                                       LongSupplier unnotedLiveFailures, LongSupplier unattributableCalls,
+                                                       LongSupplier candidateRetries) {
         Map<Verdict, Metrics.Counter> byVerdict = new EnumMap<>(Verdict.class);
         for (Verdict v : Verdict.values()) {
             byVerdict.put(v, metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
@@ -442,6 +444,9 @@ public final class ReplayCommand {
                 "Candidate answer time per case sent to it", Metrics.LATENCY_BUCKETS);
         metrics.gauge("tapline_replay_in_flight", "Cases in flight", inFlight::getAsInt);
         metrics.counter("tapline_replay_mock_live_calls_total", "Dependency calls forwarded live", liveCalls);
+        metrics.counter("tapline_replay_mock_live_failed_unnoted_total", "Dependency calls forwarded live that failed"
+                + " with no case to note them on (no case found for them, or their case's result built first)",
+                unnotedLiveFailures);
         metrics.counter("tapline_replay_mock_unattributable_calls_total", "Dependency calls no case could be found for",
                 unattributableCalls);
         metrics.counter("tapline_replay_candidate_retries_total",

@@ -34,7 +34,8 @@ class ReplayMetricsTest {
         Locale.setDefault(Locale.GERMANY);
         try {
             Metrics metrics = new Metrics();
-            ReplayWorker.ResultListener listener = ReplayCommand.registerMetrics(metrics, () -> 3, () -> 7, () -> 2, () -> 4);
+            ReplayWorker.ResultListener listener = ReplayCommand.registerMetrics(metrics, () -> 3, () -> 7, () -> 5, () -> 2,
+                    () -> 4);
             String[] ids = {"r\"1", "r\\n", "r\n2", "caf\u00e9 \ud83d\ude00", "\ud800"};
             for (String id : ids) {
                 listener.committed(result(id, id, Verdict.PASS, 1_500));
@@ -52,6 +53,7 @@ class ReplayMetricsTest {
             assertEquals(ids.length * 12.2515, check.value("tapline_replay_candidate_seconds_sum"), 1e-9);
             assertEquals(3, check.value("tapline_replay_in_flight"));
             assertEquals(7, check.value("tapline_replay_mock_live_calls_total"));
+            assertEquals(5, check.value("tapline_replay_mock_live_failed_unnoted_total"));
             assertEquals(2, check.value("tapline_replay_mock_unattributable_calls_total"));
             assertEquals(4, check.value("tapline_replay_candidate_retries_total"));
         } finally {
@@ -67,7 +69,8 @@ class ReplayMetricsTest {
     @Test
     void aCaseTheCandidateWasNeverSentIsCountedButAddsNoAnswerTime() throws Exception {
         Metrics metrics = new Metrics();
-        ReplayWorker.ResultListener listener = ReplayCommand.registerMetrics(metrics, () -> 0, () -> 0, () -> 0, () -> 0);
+        ReplayWorker.ResultListener listener = ReplayCommand.registerMetrics(metrics, () -> 0, () -> 0, () -> 0, () -> 0,
+                () -> 0);
         listener.committed(result("r", "answered", Verdict.PASS, 200_000));
         listener.committed(result("r", "timed-out", Verdict.ERROR, 30_000_000));
         listener.committed(result("r", "truncated", Verdict.SKIPPED, 0));

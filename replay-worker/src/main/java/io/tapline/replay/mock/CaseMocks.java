@@ -42,6 +42,8 @@ public final class CaseMocks {
     private final List<String> notes = new ArrayList<>();
     /** Live calls that failed, answered 502 {@code live-failed}, and why, in the order they failed. */
     private final List<String> liveFailed = new ArrayList<>();
+    /** The case's trace id was unregistered: its result is built from what was noted by then ({@link #finished}). */
+    private boolean finished;
     private int matched;
     private int unmatched;
     /** Calls attributed to the case in all: answered, forwarded live or refused ({@link #callsSeen}). */
@@ -297,11 +299,25 @@ public final class CaseMocks {
     /**
      * Notes a live call of the candidate ({@code METHOD target}, counted by {@link #live}) that failed ({@code why}: the
      * dependency refused the connection, did not answer in time, answered with bytes that are not HTTP...), for which
-     * the candidate was answered 502 {@code live-failed}: its record says only {@code live}.
+     * the candidate was answered 502 {@code live-failed}: its record says only {@code live}. False, and not noted, once
+     * the case has finished ({@link #finished}).
      */
-    public synchronized void liveFailed(String call, String why) {
+    public synchronized boolean liveFailed(String call, String why) {
+        if (finished) {
+            return false;
+        }
         addOnce(liveFailed, "the candidate's call " + call + " was forwarded live and failed; it was answered 502"
                 + " live-failed: " + why);
+        return true;
+    }
+
+    /**
+     * The case's trace id is unregistered ({@link MockRegistry#unregister}), before its result is built from what was
+     * noted: a live call that fails later is not noted here ({@link #liveFailed} says so), where no result would read
+     * it, but by the mock's warning.
+     */
+    synchronized void finished() {
+        finished = true;
     }
 
     /** Notes a {@code CONNECT} of the candidate to {@code authority} that the mock refused with {@code status}. */

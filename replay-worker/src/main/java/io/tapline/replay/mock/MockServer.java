@@ -16,6 +16,7 @@ import io.tapline.http.RequestTarget;
 import io.tapline.http.StrayResponseBytes;
 import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UnrelayableAnswers;
+import io.tapline.logging.PeriodicWarning;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.http.BoundedBody;
 import io.tapline.replay.http.Closing;
@@ -41,6 +42,7 @@ import io.vertx.core.impl.NoStackTraceThrowable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -100,6 +102,9 @@ public final class MockServer implements AutoCloseable {
     private final HttpServer server;
     private final HttpClientAgent liveClient;
     private final AtomicLong liveCalls = new AtomicLong();
+    private final AtomicLong unnotedLiveFailures = new AtomicLong();
+    /** The warning about live calls that failed with no case to note them on: at most one every 10 s, with a count. */
+    private final PeriodicWarning unnotedLiveFailure = new PeriodicWarning(Duration.ofSeconds(10));
     /**
      * Connections whose candidate said a request was its last, until they close: a request read behind it (pipelined
      * by a client that should not have sent it) is not served, as the sidecar's egress does not serve it either.
@@ -160,6 +165,14 @@ public final class MockServer implements AutoCloseable {
 
     public long liveCalls() {
         return liveCalls.get();
+    }
+
+    /**
+     * Live calls that failed (answered 502 {@code live-failed}) with no case to note them on: no case could be found
+     * for them, or their case's result was built before they failed. Each is warned about (at most a line every 10 s).
+     */
+    public long unnotedLiveFailures() {
+        return unnotedLiveFailures.get();
     }
 
     private void handle(HttpServerRequest req) {
@@ -510,8 +523,9 @@ public final class MockServer implements AutoCloseable {
         AtomicBoolean givenUp = new AtomicBoolean();
         String call = req.method().name() + " " + RequestTarget.fromWire(req.uri());
         Consumer<String> failed = why -> {
-            if (liveFailed(req, givenUp, why) && mocks != null) {
-                mocks.liveFailed(call, why); // the case's result says why the candidate got a 502, not only "live"
+            // the case's result says why the candidate got a 502, not only "live"; with no case to say it, the log does
+            if (liveFailed(req, givenUp, why) && (mocks == null || !mocks.liveFailed(call, why))) {
+                noCaseToNote(req.method().name(), call, target, mocks, why);
             }
         };
         req.response().closeHandler(v -> {
@@ -570,6 +584,29 @@ public final class MockServer implements AutoCloseable {
                 })
                 .onComplete(done -> vertx.cancelTimer(deadline))
                 .onFailure(e -> failed.accept(liveFailure(live.get(), answered.get(), e)));
+    }
+
+    /**
+     * A live call that failed (the candidate got the 502 {@code live-failed}) with no case to note it on: one the mock
+     * found no case for ({@code mocks} null: no known trace id and not the only case in flight), or one whose case's
+     * result was built before it failed (its case gave it up at its timeout, or answered without waiting for it).
+     * Counted ({@link #unnotedLiveFailures}) and warned about, naming the dependency, the method and why, at most once
+     * every 10 s with the count since the last warning; the call's target is written at debug only, being the
+     * candidate's own, unredacted (an {@code api_key=}, an email), as the sidecar's warnings leave it out too.
+     */
+    private void noCaseToNote(String method, String call, Target target, CaseMocks mocks, String why) {
+        unnotedLiveFailures.incrementAndGet();
+        String dependency = target.liveHost + ":" + target.livePort;
+        String whose = mocks == null ? "no case could be found for it (does the candidate propagate traceparent?)"
+                : "case " + mocks.caseId() + "'s result was built before it failed";
+        long due = unnotedLiveFailure.occurred();
+        if (due > 0) {
+            log.warn("a live call {} to {} failed and is noted on no case: {}; the candidate got 502 live-failed: {} ({}"
+                    + " such call(s) since the last warning; each call's target at debug)", method, dependency, whose,
+                    why, due);
+        }
+        log.debug("the live call {} to {} failed and is noted on no case: {}; the candidate got 502 live-failed: {}",
+                call, dependency, whose, why);
     }
 
     /**

@@ -813,6 +813,79 @@ class MockServerTest {
         dependencyClosed.future().await(); // the call is reset, not left open on the dependency
     }
 
+    /**
+     * A live call that fails with no case to note it on: one no case could be found for (no traceparent while two
+     * cases are in flight, as with a candidate that does not propagate it outside the one-at-a-time fallback), and one
+     * whose case's result was built before it failed (its case unregistered while the dependency holds the call). Each
+     * got its 502 live-failed and was noted nowhere; now each is counted, and warned about at most once every 10 s
+     * (with the count since the last), naming the dependency, the method and why, the call's target at debug only.
+     */
+    @Test
+    void aLiveCallThatFailsWithNoCaseToNoteItOnIsCountedAndWarnedAbout() throws Exception {
+        int refused;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            refused = closed.getLocalPort();
+        }
+        io.vertx.core.Promise<Void> received = io.vertx.core.Promise.promise();
+        HttpServer silent = vertx.createHttpServer().requestHandler(r -> received.tryComplete())
+                .listen(0, "127.0.0.1").await();
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);
+        TaplineLogging.output(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        String log;
+        MockServer mock;
+        try {
+            mock = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, Map.of(
+                    "refused", HttpUrl.parse("http://127.0.0.1:" + refused),
+                    "silent", HttpUrl.parse("http://127.0.0.1:" + silent.actualPort())), Set.of("127.0.0.1"), 502, 1024,
+                    java.time.Duration.ofMillis(500)), registry).await();
+            register("c1", List.of());
+            register("c2", List.of());
+            for (String path : List.of("/refused/owners/ann@example.com", "/refused/owners/bob@example.com")) {
+                Answer answer = get(mock.port(), path, null);
+                assertEquals(502, answer.status());
+                assertTrue(answer.body().startsWith("no connection to the live dependency: "), answer.body());
+            }
+            assertEquals(2, mock.unnotedLiveFailures());
+            // a call of a case whose result is built while the dependency holds it
+            CaseMocks late = new CaseMocks("c3", List.of(), matcher);
+            TraceContext.CaseTrace trace = TraceContext.forCase("run", "c3");
+            registry.register(trace.traceId(), late);
+            io.vertx.core.Promise<Answer> held = io.vertx.core.Promise.promise();
+            vertx.runOnContext(v -> client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
+                            .setPort(mock.port()).setURI("/silent/stock/1").putHeader("traceparent", trace.traceparent()))
+                    .compose(r -> r.send().compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(),
+                            b.toString().strip())))).onComplete(held));
+            received.future().await();
+            registry.unregister(trace.traceId(), late);
+            assertEquals(new Answer(502, "the live dependency did not answer within 500 ms"), held.future().await());
+            assertEquals(List.of(), late.liveFailures(), "its result was built without it");
+            assertEquals(3, mock.unnotedLiveFailures());
+        } finally {
+            TaplineLogging.flush(java.time.Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+            log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        List<String> warnings = log.lines().filter(l -> l.contains(" WARN ")).toList();
+        assertEquals(1, warnings.size(), log);
+        assertTrue(warnings.get(0).contains(" WARN io.tapline.replay.mock.MockServer - a live call GET to 127.0.0.1:"
+                + refused + " failed and is noted on no case: no case could be found for it (does the candidate propagate"
+                + " traceparent?); the candidate got 502 live-failed: no connection to the live dependency: "), log);
+        assertTrue(warnings.get(0).endsWith(" (1 such call(s) since the last warning; each call's target at debug)"),
+                warnings.get(0));
+        assertTrue(!warnings.get(0).contains("ann@example.com"), warnings.get(0));
+        List<String> calls = log.lines().filter(l -> l.contains(" DEBUG io.tapline.replay.mock.MockServer - the live call "))
+                .map(l -> l.substring(l.indexOf(" - the live call ") + 3)).toList();
+        assertEquals(3, calls.size(), log);
+        assertTrue(calls.get(0).startsWith("the live call GET /refused/owners/ann@example.com to 127.0.0.1:" + refused
+                + " failed and is noted on no case: "), calls.get(0));
+        assertTrue(calls.get(1).startsWith("the live call GET /refused/owners/bob@example.com to "), calls.get(1));
+        assertEquals("the live call GET /silent/stock/1 to 127.0.0.1:" + silent.actualPort() + " failed and is noted on"
+                + " no case: case c3's result was built before it failed; the candidate got 502 live-failed: the live"
+                + " dependency did not answer within 500 ms", calls.get(2));
+    }
+
     @Test
     void liveCallsBeyondTheConnectionsAndTheWaitingLimitAreAnswered502AtOnce() {
         // A live dependency that takes calls and never answers: its 16 connections stay busy, the next
