@@ -44,6 +44,8 @@ public final class CaseMocks {
     private final List<String> liveFailed = new ArrayList<>();
     /** The case's trace id was unregistered: its result is built from what was noted by then ({@link #finished}). */
     private boolean finished;
+    /** When the case's request is given up ({@link System#nanoTime}), 0 when not known ({@link #dueBy}). */
+    private volatile long deadlineNanos;
     private int matched;
     private int unmatched;
     /** Calls attributed to the case in all: answered, forwarded live or refused ({@link #callsSeen}). */
@@ -85,6 +87,19 @@ public final class CaseMocks {
 
     public String caseId() {
         return caseId;
+    }
+
+    /**
+     * Says when the case's request is given up ({@link System#nanoTime} then: its start plus the request timeout), so
+     * that the answer of a live call of the case is due before it, and its failure noted before the result is built.
+     */
+    public void dueBy(long deadlineNanos) {
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    /** When the case's request is given up ({@link System#nanoTime}), 0 when not said ({@link #dueBy}). */
+    public long deadlineNanos() {
+        return deadlineNanos;
     }
 
     /**

@@ -495,12 +495,13 @@ public final class MockServer implements AutoCloseable {
      */
     private void forwardLive(HttpServerRequest req, Target target, Buffer body, CaseMocks mocks) {
         liveCalls.incrementAndGet();
+        long timeoutMs = liveTimeoutMillis(mocks);
         // the path is already the dependency's (a named route's base path in front), as the sidecar forwards it
         String pathAndQuery = target.path + (target.query == null ? "" : "?" + target.query);
         RequestOptions ro = new RequestOptions().setMethod(req.method()).setHost(target.liveHost)
                 .setPort(target.livePort).setURI(pathAndQuery)
                 // the wait for a pooled connection too
-                .setConnectTimeout(options.liveTimeout().toMillis());
+                .setConnectTimeout(timeoutMs);
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         // headers the Connection header names are for this hop only (RFC 9110 7.6.1), as the sidecar treats them
         Set<String> hopOnly = connectionNamed(req.headers().getAll(HttpHeaders.CONNECTION));
@@ -535,10 +536,9 @@ public final class MockServer implements AutoCloseable {
                 r.reset();
             }
         });
-        // A live call's whole answer is due within the request timeout: its case is given up by then anyway, and a
-        // dependency that takes the call and never answers (or trickles its answer) would otherwise hold the call
-        // and its body for as long as the candidate waits.
-        long timeoutMs = options.liveTimeout().toMillis();
+        // A live call's whole answer is due within the request timeout, and before its case's deadline
+        // (liveTimeoutMillis): its case is given up by then anyway, and a dependency that takes the call and never
+        // answers (or trickles its answer) would otherwise hold the call and its body for as long as the candidate waits.
         long deadline = vertx.setTimer(timeoutMs, t -> {
             failed.accept("the live dependency did not answer within " + timeoutMs + " ms");
             HttpClientRequest r = live.get();
@@ -584,6 +584,32 @@ public final class MockServer implements AutoCloseable {
                 })
                 .onComplete(done -> vertx.cancelTimer(deadline))
                 .onFailure(e -> failed.accept(liveFailure(live.get(), answered.get(), e)));
+    }
+
+    /**
+     * How long a live call of the case of {@code mocks} may take, from now to its whole answer: the live timeout (the
+     * request timeout), and no later than {@link #liveMarginMillis} before the case's deadline ({@link CaseMocks#dueBy}),
+     * at least 1 ms. The live call starts after its case's request, so its own timeout ended after the case's: the case
+     * was given up first, and the call's failure came after its result was built, where no note of it was read; the
+     * candidate, waiting for the call, could not answer in time either. A call of no case has the live timeout.
+     */
+    private long liveTimeoutMillis(CaseMocks mocks) {
+        long ms = options.liveTimeout().toMillis();
+        long deadline = mocks == null ? 0 : mocks.deadlineNanos();
+        if (deadline != 0) {
+            long left = (deadline - System.nanoTime()) / 1_000_000 - liveMarginMillis(options.liveTimeout());
+            ms = Math.max(1, Math.min(ms, left));
+        }
+        return ms;
+    }
+
+    /**
+     * How long before its case's deadline a live call's answer is due: a tenth of the request timeout ({@code
+     * liveTimeout}), at most 1 s. Time for the candidate to answer with the 502 it got, and for the failure to be noted
+     * before the case's result is built, which happens on another event loop.
+     */
+    private static long liveMarginMillis(Duration liveTimeout) {
+        return Math.min(1000, liveTimeout.toMillis() / 10);
     }
 
     /**

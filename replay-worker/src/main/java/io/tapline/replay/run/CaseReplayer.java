@@ -124,6 +124,8 @@ public final class CaseReplayer {
         }
         registered.set(new Registered(traceId, mocks));
         long start = System.nanoTime();
+        // a live call of the case is due before the case is given up, so that its failure is in the result
+        mocks.dueBy(start + candidate.timeout().toNanos());
         Future<CandidateClient.Answer> answer;
         try {
             answer = candidate.send(request, trace.traceparent());
@@ -186,6 +188,7 @@ public final class CaseReplayer {
                 + (firstCalls > 0 ? "; the first attempt's " + firstCalls + " dependency call(s) are not counted" : "");
         TraceContext.CaseTrace trace = TraceContext.forRetry(runId, c.getCaseId());
         CaseMocks mocks = new CaseMocks(c.getCaseId(), c.getSample().getOutboundCalls(), matcher, ignores, redacted);
+        mocks.dueBy(start + candidate.timeout().toNanos()); // the first attempt's deadline: the retry has what is left
         try {
             registry.register(trace.traceId(), mocks);
         } catch (IllegalStateException e) {

@@ -573,6 +573,38 @@ class KeepAliveRaceTest {
         }
     }
 
+    /**
+     * A live call started after its case's request (the candidate works 300 ms first), to a dependency that never
+     * answers, with the live timeout equal to the request timeout (2 s), as the replay command sets them. The live
+     * call's deadline ran from the call's start, so it came after the case's: the case was given up first, an ERROR
+     * saying the candidate did not answer, and the live failure was noted after the result was built, where nothing
+     * read it. A live call's answer is now due before its case's deadline (a tenth of the request timeout before it,
+     * at most 1 s): the candidate gets its 502 in time to answer, and the case says why it got one.
+     */
+    @Test
+    void aLiveCallThatStartsAfterItsCaseFailsBeforeTheCaseIsGivenUpAndIsNotedOnIt() throws Exception {
+        try (RawDependency silent = new RawDependency(null)) {
+            Duration timeout = Duration.ofSeconds(2);
+            MockServer live = MockServer.start(vertx, new MockServerOptions("127.0.0.1", 0, Map.of(
+                    "silent", HttpUrl.parse("http://127.0.0.1:" + silent.port())), Set.of("127.0.0.1"), 502, 1 << 20,
+                    timeout), registry).await();
+            List<String> got = Collections.synchronizedList(new ArrayList<>());
+            CaseReplayer replayer = replayer((connection, request, head) -> {
+                Thread.sleep(300); // the candidate's own work before its dependency call
+                HttpResponse<String> answer = send(live.port(), head, "/silent/rates");
+                got.add(answer.statusCode() + " " + answer.body().strip());
+                return Action.ANSWER;
+            }, timeout);
+            ReplayResult r = replayer.replay(get("a")).await();
+            assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
+            assertEquals(1, got.size(), got::toString);
+            assertTrue(got.get(0).startsWith("502 the live dependency did not answer within "), got::toString);
+            assertEquals(List.of("the candidate's call GET /silent/rates was forwarded live and failed; it was answered"
+                    + " 502 live-failed: " + got.get(0).substring(4)), r.getNotes());
+            assertEquals(0, live.unnotedLiveFailures());
+        }
+    }
+
     private static String describe(MockCall call) {
         return call.getMethod() + " " + call.getDestination() + " " + call.getPath() + " " + call.getOutcome();
     }
