@@ -5,6 +5,7 @@ import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.MaxForwards;
+import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.sidecar.SidecarOptions.EgressRoute;
 import io.vertx.core.MultiMap;
@@ -138,6 +139,16 @@ public final class EgressRouter {
             // closed after the answer: what follows a CONNECT head is not read as a request (ConnectEarlyData)
             engine.rejected(400).inc();
             ProxyEngine.answerAndClose(req, 400, "CONNECT target must be host:port");
+            return;
+        }
+        // The head checks of any request (ProxyEngine.proxy): an HTTP/1.1 CONNECT without Host, with two Host lines or
+        // an invalid one is refused (RFC 9112 §3.2), as is a field without a name. A Host naming another authority than
+        // the target is not: the target alone says where the tunnel goes (squid, by default, checks neither against the
+        // other for a forward proxy), and some clients name the proxy there.
+        RequestHead.Refusal refusal = RequestHead.check(req.headers(), req.version(), req.authority());
+        if (refusal != null) {
+            engine.rejected(refusal.status()).inc();
+            ProxyEngine.answerAndClose(req, refusal.status(), refusal.reason());
             return;
         }
         String host = u.host();

@@ -915,6 +915,59 @@ class SidecarProxyTest {
         assertNull(origin.seen.poll(200, TimeUnit.MILLISECONDS));
     }
 
+    @Test
+    void shouldRefuseAnHttp11ConnectWithoutOneValidHostAsAnyOtherRequest() throws Exception {
+        // RFC 9112 §3.2: an HTTP/1.1 request without Host, with two Host lines or an invalid one is answered 400; the
+        // egress listener refused such heads for every method but CONNECT, which it tunneled. The tunnel goes where the
+        // target says: a Host naming another authority (the proxy's, as some clients send) is not refused.
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"400\"}";
+        String proxied = "tapline_sidecar_proxied_total{listener=\"egress\"}";
+        AtomicInteger dialled = new AtomicInteger();
+        try (RawServer target = new RawServer(c -> {
+            dialled.incrementAndGet();
+            c.getOutputStream().write("from-target".getBytes(StandardCharsets.US_ASCII));
+        })) {
+            String t = "127.0.0.1:" + target.port();
+            double before400 = Math.max(0, metric(sidecar, rejected400));
+            double beforeProxied = metric(sidecar, proxied);
+            String[][] refused = {
+                    {"CONNECT " + t + " HTTP/1.1\r\n\r\n", "HTTP/1.1 request without Host"},
+                    {"CONNECT " + t + " HTTP/1.1\r\nHost: " + t + "\r\nHost: " + t + "\r\n\r\n", "more than one Host header"},
+                    {"CONNECT " + t + " HTTP/1.1\r\nHost: " + t + "\r\nHost: other.example:443\r\n\r\n", "more than one Host header"},
+                    {"CONNECT " + t + " HTTP/1.1\r\nHost: a..b:443\r\n\r\n", "invalid Host header"},
+                    {"CONNECT " + t + " HTTP/1.1\r\nHost: " + t + "\r\n: v\r\n\r\n", "header field without a name"},
+            };
+            for (String[] c : refused) {
+                // what follows a refused CONNECT's head is not read as a request either
+                String answer = rawToClose(sidecar.egressPort(), c[0] + "GET http://" + t + "/x HTTP/1.1\r\nHost: " + t + "\r\n\r\n");
+                assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.endsWith(c[1] + "\n"), c[0] + " -> " + answer);
+                assertTrue(answer.toLowerCase(Locale.ROOT).contains("\r\nconnection: close\r\n"), answer);
+            }
+            assertEquals(before400 + refused.length, metric(sidecar, rejected400), rejected400);
+            assertEquals(beforeProxied, metric(sidecar, proxied), "a refused CONNECT is in rejected_total only");
+            assertEquals(0, dialled.get(), "no refused CONNECT reached its target");
+
+            // curl's CONNECT (Host: the target's host:port), a Host naming another authority, one without the port
+            // (RFC 9110 §9.3.6's example), and an HTTP/1.0 CONNECT without Host, as any HTTP/1.0 request may come
+            String[] tunneled = {
+                    "CONNECT " + t + " HTTP/1.1\r\nHost: " + t + "\r\nUser-Agent: curl/8.5.0\r\nProxy-Connection: Keep-Alive\r\n\r\n",
+                    "CONNECT " + t + " HTTP/1.1\r\nHost: proxy.example:15001\r\n\r\n",
+                    "CONNECT " + t + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                    "CONNECT " + t + " HTTP/1.0\r\n\r\n",
+            };
+            for (String head : tunneled) {
+                try (Socket s = connect(sidecar.egressPort())) {
+                    s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+                    String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                    assertTrue(answer.matches("HTTP/1\\.[01] 200 [^\r]*\r\n(?s).*") && answer.endsWith("\r\n\r\nfrom-target"),
+                            head + " -> " + answer);
+                }
+            }
+            assertEquals(tunneled.length, dialled.get());
+            assertEquals(before400 + refused.length, metric(sidecar, rejected400), rejected400);
+        }
+    }
+
     /** A client socket with a CONNECT tunnel through the shared sidecar's egress listener to {@code port}. */
     static Socket connectThroughTunnel(int port) throws IOException {
         return connectThroughTunnel(sidecar.egressPort(), port);
