@@ -408,6 +408,16 @@ public final class ProxyEngine {
         return cause instanceof HttpClosedException ? "closed" : "reset";
     }
 
+    /**
+     * Answers this listener cut because the client (on the egress listener, the app) stopped reading them for the
+     * upstream timeout while the upstream had more to send: the reader's doing, not the upstream's.
+     */
+    Metrics.Counter clientReadTimeouts() {
+        return metrics.counter("tapline_sidecar_client_read_timeouts_total",
+                "Answers cut because the client (on the egress listener, the app) stopped reading them for the upstream timeout",
+                "listener", listener);
+    }
+
     /** Requests this listener sent again on a new connection after a stale pooled one failed, by how it failed. */
     Metrics.Counter retries(String reason) {
         return metrics.counter("tapline_sidecar_upstream_retries_total",
@@ -949,6 +959,10 @@ public final class ProxyEngine {
                 finish(null, 408, "request body timed out");
                 return;
             }
+            if (relaying && request.response().writeQueueFull()) {
+                readerStalled();
+                return;
+            }
             TimeoutException cause = new TimeoutException("no progress on the upstream exchange for " + settings.upstreamTimeoutMs() + " ms");
             if (!relaying) {
                 fail(504, cause);
@@ -959,6 +973,23 @@ public final class ProxyEngine {
             // before the response: its 504 is sent, this only frees the upstream connection; during it: the relay's
             // failure path resets the client's response too, so nobody sees a silently short body
             upstreamRequest.reset(0, cause);
+        }
+
+        /**
+         * No progress for the upstream timeout while the answer is relayed, and the client's connection takes no more
+         * bytes: the relay paused the upstream's answer because the client stopped reading it, so the upstream is not
+         * the one that stalled. The answer is cut as any other that stops (reset both ways, so nobody takes a short
+         * body for a whole one), and counted and recorded as the reader's doing, not as an upstream failure. Reached
+         * only when the timer finds no progress: an exchange that ends costs nothing more.
+         */
+        private void readerStalled() {
+            boolean inbound = "inbound".equals(listener);
+            clientReadTimeouts().inc();
+            String reader = inbound ? "the client" : "the app";
+            TimeoutException cause = new TimeoutException(reader + " stopped reading the answer for " + settings.upstreamTimeoutMs() + " ms");
+            LOG.debug("{} stopped reading the answer to {} {} for {} ms: cut (the relay was waiting on {}, not on {})", reader,
+                    request.method(), request.path(), settings.upstreamTimeoutMs(), reader, inbound ? "the app" : "the dependency");
+            upstreamRequest.reset(0, cause); // fails the relay, whose failure path resets the client's response too
         }
 
         /** A 103 Early Hints from the upstream, relayed to the client as an interim response. */

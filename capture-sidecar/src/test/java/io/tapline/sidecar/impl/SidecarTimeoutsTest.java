@@ -1,19 +1,29 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.avro.OutboundCall;
+import io.tapline.avro.UnattributedCall;
+import io.tapline.topics.TaplineTopics;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import io.tapline.logging.TaplineLogging;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.event.Level;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static io.tapline.sidecar.impl.SidecarProxyTest.AVRO;
@@ -23,6 +33,7 @@ import static io.tapline.sidecar.impl.SidecarProxyTest.metric;
 import static io.tapline.sidecar.impl.SidecarProxyTest.options;
 import static io.tapline.sidecar.impl.SidecarProxyTest.readUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,14 +50,15 @@ class SidecarTimeoutsTest {
     static final Duration TUNNEL_IDLE = Duration.ofMillis(3000);
 
     static TestOrigin origin;
+    static MockProducer<String, byte[]> producer;
     static SidecarImpl sidecar;
 
     @BeforeAll
     static void start() throws Exception {
         origin = new TestOrigin();
+        producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         sidecar = SidecarImpl.start(options(origin).headerTimeout(HEADER).upstreamTimeout(UPSTREAM).idleTimeout(IDLE)
-                        .tunnelIdleTimeout(TUNNEL_IDLE),
-                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO);
+                        .tunnelIdleTimeout(TUNNEL_IDLE), producer, AVRO);
     }
 
     @AfterAll
@@ -160,6 +172,101 @@ class SidecarTimeoutsTest {
             assertTrue(readUntil(in, "hello").startsWith("HTTP/1.1 200"), "bytes still flow through the tunnel");
             // Then nothing in either direction for the tunnel idle timeout: the sidecar closes it.
             assertEquals(-1, in.read(), "the idle tunnel is closed");
+        }
+    }
+
+    @Test
+    void shouldCountAnAnswerCutBecauseItsReaderStoppedReadingAsTheReadersDoingNotTheUpstreams() throws Exception {
+        // A client that reads the head of a large answer and then nothing for the upstream timeout has the answer cut:
+        // the app's bytes wait on the client, the app is fine. The cut was counted nowhere, and a dependency's call
+        // cut so was recorded as "no progress on the upstream exchange", the dependency's doing.
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        try {
+            readerStalls(sidecar.port(), "/download?n=200000000", "inbound");
+            readerStalls(sidecar.egressPort(), "/inv/download?n=200000000", "egress");
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+        }
+        // the dependency's call (unattributed: no inbound request was in flight) says who stalled
+        List<OutboundCall> calls = awaitUnattributedCalls("/download");
+        assertEquals(1, calls.size());
+        assertEquals("response stream aborted: the app stopped reading the answer for " + UPSTREAM.toMillis() + " ms",
+                calls.get(0).getError());
+        // and so does the debug line, on each listener
+        String log = logged.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("the client stopped reading the answer to GET /download for " + UPSTREAM.toMillis()
+                + " ms: cut (the relay was waiting on the client, not on the app)"), log);
+        assertTrue(log.contains("the app stopped reading the answer to GET /inv/download for " + UPSTREAM.toMillis()
+                + " ms: cut (the relay was waiting on the app, not on the dependency)"), log);
+        assertFalse(log.contains("upstream failure for GET"), log);
+    }
+
+    /** A client of {@code listener} reads the head of a large answer, then nothing: the answer is cut and counted so. */
+    private static void readerStalls(int port, String target, String listener) throws Exception {
+        String cut = "tapline_sidecar_client_read_timeouts_total{listener=\"" + listener + "\"}";
+        String upstream504 = "tapline_sidecar_upstream_errors_total{listener=\"" + listener + "\",status=\"504\"}";
+        // no request in flight nor in its grace period: an egress call is unattributed, no inbound request's
+        SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_in_flight_requests", 0);
+        SidecarProxyTest.awaitCapturesSettled(sidecar);
+        double before = Math.max(0, metric(sidecar, cut));
+        double before504 = metric(sidecar, upstream504);
+        try (Socket s = connect(port)) {
+            send(s, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            String head = readUntil(s.getInputStream(), "\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
+            // the client holds its connection open and reads nothing more
+            SidecarProxyTest.awaitMetric(sidecar, cut, before + 1);
+        }
+        assertEquals(before504, metric(sidecar, upstream504), "not an upstream failure: " + upstream504);
+    }
+
+    /** The unattributed calls published for {@code path}, once there is one (or after 10 s). */
+    private static List<OutboundCall> awaitUnattributedCalls(String path) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<OutboundCall> calls = List.of();
+        while (calls.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            calls = producer.history().stream().filter(r -> r.topic().equals(TaplineTopics.UNATTRIBUTED))
+                    .map(r -> unattributedCall(r.value())).filter(c -> c.getRequest().getPath().equals(path)).toList();
+        }
+        return calls;
+    }
+
+    @Test
+    void shouldNotCountAnUpstreamThatStopsMidBodyAsAStalledReader() throws Exception {
+        // The other way round: the dependency sends part of its body and then nothing while the app reads on. That cut
+        // is the dependency's doing, recorded as such, and no reader's.
+        String cut = "tapline_sidecar_client_read_timeouts_total{listener=\"egress\"}";
+        double before = Math.max(0, metric(sidecar, cut));
+        SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_in_flight_requests", 0);
+        SidecarProxyTest.awaitCapturesSettled(sidecar);
+        try (RawServer dependency = new RawServer(c -> {
+            readUntil(c.getInputStream(), "\r\n\r\n");
+            c.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst".getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            Thread.sleep(UPSTREAM.toMillis() + 3000);
+        }); Socket s = connect(sidecar.egressPort())) {
+            send(s, "GET http://127.0.0.1:" + dependency.port() + "/stops HTTP/1.1\r\nHost: x\r\n\r\n");
+            String head = readUntil(s.getInputStream(), "first");
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
+            assertEquals("", untilClosed(s), "the body is cut, not ended");
+        }
+        List<OutboundCall> calls = awaitUnattributedCalls("/stops");
+        assertEquals(1, calls.size());
+        assertEquals("response stream aborted: no progress on the upstream exchange for " + UPSTREAM.toMillis() + " ms",
+                calls.get(0).getError());
+        assertEquals(before, Math.max(0, metric(sidecar, cut)), cut);
+    }
+
+    private static OutboundCall unattributedCall(byte[] value) {
+        try {
+            return new SpecificDatumReader<>(UnattributedCall.class).read(null, DecoderFactory.get().binaryDecoder(value, null)).getCall();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }
