@@ -4,6 +4,7 @@ import io.tapline.avro.Difference;
 import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
+import io.tapline.text.ShownText;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -112,49 +113,18 @@ public final class TextReport {
     }
 
     /**
-     * Captured data as one line of plain text: a line feed, carriage return and tab as {@code \n}, {@code \r},
-     * {@code \t}; every other character {@link Xml#shownAsCode} names (the other control characters, the Unicode line
-     * and paragraph separators, the bidirectional controls, the characters drawn as nothing such as U+200B, U+00AD,
-     * U+FEFF and the tag characters, U+FFFE, U+FFFF, a surrogate that is not half of a pair) as a backslash, {@code u}
-     * and four hex digits (ESC becomes backslash {@code u001b}, a character outside the Basic Multilingual Plane its
-     * two halves). Production traffic can then neither break a report's line, nor send a terminal an escape sequence,
-     * nor start a line that a CI runner reads as a command (GitHub Actions' {@code ::error::}), nor show a value
-     * reordered by a right-to-left override or mark, nor two values that differ only in an invisible character as the
-     * same. A backslash is kept as it is. Null stays null.
+     * Captured data as one line of plain text, as {@link ShownText#oneLine} shows any text Tapline did not write: a line
+     * feed, carriage return and tab as {@code \n}, {@code \r}, {@code \t}; every other character
+     * {@link ShownText#shownAsCode} names (the other control characters, the Unicode line and paragraph separators, the
+     * bidirectional controls, the characters drawn as nothing such as U+200B, U+00AD, U+FEFF and the tag characters,
+     * U+FFFE, U+FFFF, a surrogate that is not half of a pair) as a backslash, {@code u} and four hex digits (ESC becomes
+     * backslash {@code u001b}, a character outside the Basic Multilingual Plane its two halves). Production traffic can
+     * then neither break a report's line, nor send a terminal an escape sequence, nor start a line that a CI runner
+     * reads as a command (GitHub Actions' {@code ::error::}), nor show a value reordered by a right-to-left override or
+     * mark, nor two values that differ only in an invisible character as the same. A backslash is kept as it is. Null
+     * stays null.
      */
     public static String oneLine(String s) {
-        if (s == null) {
-            return null;
-        }
-        int i = 0;
-        while (i < s.length() && !needsEscape(s.codePointAt(i))) {
-            i += Character.charCount(s.codePointAt(i));
-        }
-        if (i == s.length()) {
-            return s;
-        }
-        StringBuilder out = new StringBuilder(s.length() + 16).append(s, 0, i);
-        // by code point: a surrogate met alone is not half of a pair
-        while (i < s.length()) {
-            int c = s.codePointAt(i);
-            switch (c) {
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (Xml.shownAsCode(c)) {
-                        Xml.appendCode(out, c);
-                    } else {
-                        out.appendCodePoint(c);
-                    }
-                }
-            }
-            i += Character.charCount(c);
-        }
-        return out.toString();
-    }
-
-    private static boolean needsEscape(int c) {
-        return c == '\n' || c == '\r' || c == '\t' || Xml.shownAsCode(c);
+        return ShownText.oneLine(s);
     }
 }

@@ -1,14 +1,14 @@
 package io.tapline.replay.report;
 
-import java.util.Locale;
+import io.tapline.text.ShownText;
 
 /**
  * Escaping for XML and HTML text and attributes. A character that XML 1.0 cannot hold (a control character other
  * than tab, line feed and carriage return, U+FFFE, U+FFFF, a surrogate that is not half of a pair), one that would
- * change how the text around it reads, and one that is drawn as nothing ({@link #shownAsCode}), is written as the text
- * report writes it: a backslash, {@code u} and four hex digits (NUL becomes backslash {@code u0000}, a right-to-left
- * override backslash {@code u202e}, a zero-width space backslash {@code u200b}). Two values that differ only in such
- * characters therefore read differently, in a page as in a CI system's view of the JUnit report.
+ * change how the text around it reads, and one that is drawn as nothing ({@link ShownText#shownAsCode}), is written as
+ * the text report writes it: a backslash, {@code u} and four hex digits (NUL becomes backslash {@code u0000}, a
+ * right-to-left override backslash {@code u202e}, a zero-width space backslash {@code u200b}). Two values that differ
+ * only in such characters therefore read differently, in a page as in a CI system's view of the JUnit report.
  */
 final class Xml {
 
@@ -21,53 +21,6 @@ final class Xml {
 
     static String attr(String s) {
         return escape(s, true);
-    }
-
-    /**
-     * Whether the code point {@code c} is shown as its code in every report rather than as itself:
-     * <ul>
-     * <li>the control characters other than tab, line feed and carriage return (below U+0020, U+007F, U+0080 to
-     * U+009F), the Unicode line and paragraph separators, U+FFFE and U+FFFF, and a surrogate that is not half of a pair
-     * (XML 1.0 cannot hold most of these, and a terminal takes some as commands);</li>
-     * <li>Unicode's bidirectional controls (Bidi_Control): the embeddings, overrides and isolates (U+202A to U+202E,
-     * U+2066 to U+2069: a recorded right-to-left override would show {@code 21} as {@code 12}, and reverse the text
-     * after it on its line) and the marks (U+200E, U+200F, U+061C: a right-to-left mark before an expected {@code 21}
-     * shows {@code 21 -> 12} as {@code 12 <- 21});</li>
-     * <li>the rest of what Unicode says is drawn as nothing (Default_Ignorable_Code_Point), but the variation
-     * selectors: the zero-width space, non-joiner and joiner (U+200B to U+200D), the word joiner and invisible
-     * operators (U+2060 to U+2064, U+206A to U+206F), the byte order mark (U+FEFF), the soft hyphen (U+00AD), the
-     * combining grapheme joiner (U+034F), the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the Khmer inherent
-     * vowels (U+17B4, U+17B5), the Mongolian vowel separator (U+180E), the shorthand and musical format controls
-     * (U+1BCA0 to U+1BCA3, U+1D173 to U+1D17A), the tag characters (U+E0000 to U+E007F) and the code points reserved
-     * as ignorable (U+2065, U+FFF0 to U+FFF8, U+E0080 to U+E00FF, U+E01F0 to U+E0FFF). Values that differ only in
-     * one, {@code ab} and {@code a}, U+200B, {@code b}, read {@code ab -> ab} otherwise. A joiner inside an emoji
-     * sequence and a non-joiner in Persian text are shown as codes too: one rule for every value, whether or not the
-     * value it is compared with differs there. The variation selectors (U+FE00 to U+FE0F, U+180B to U+180D, U+180F,
-     * U+E0100 to U+E01EF) are shown as themselves: most emoji carry U+FE0F, and where one changes a glyph it shows.</li>
-     * </ul>
-     * Tab, line feed and carriage return are the caller's to judge.
-     */
-    static boolean shownAsCode(int c) {
-        return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029
-                || c == 0xFFFE || c == 0xFFFF || (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)
-                // bidirectional controls; the isolates, U+2066 to U+2069, are in U+2060 to U+206F below
-                || (c >= 0x202A && c <= 0x202E) || c == 0x200E || c == 0x200F || c == 0x061C
-                // drawn as nothing
-                || (c >= 0x200B && c <= 0x200D) || (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || c == 0x00AD
-                || c == 0x034F || c == 0x115F || c == 0x1160 || c == 0x3164 || c == 0xFFA0 || c == 0x17B4 || c == 0x17B5
-                || c == 0x180E || (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0x1BCA0 && c <= 0x1BCA3)
-                || (c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE00FF) || (c >= 0xE01F0 && c <= 0xE0FFF);
-    }
-
-    /**
-     * Appends the code point {@code c} as a backslash, {@code u} and four hex digits: NUL as backslash {@code u0000}, a
-     * character outside the Basic Multilingual Plane as its two UTF-16 halves, as JSON writes it (the tag letter
-     * U+E0041 as backslash {@code udb40} backslash {@code udc41}).
-     */
-    static void appendCode(StringBuilder out, int c) {
-        for (char unit : Character.toChars(c)) {
-            out.append(String.format(Locale.ROOT, "\\u%04x", (int) unit));
-        }
     }
 
     private static String escape(String s, boolean attribute) {
@@ -87,8 +40,8 @@ final class Xml {
                 case '\n' -> out.append(attribute ? "&#10;" : "\n");
                 case '\r', '\t' -> out.append(attribute ? "&#" + c + ";" : String.valueOf((char) c));
                 default -> {
-                    if (shownAsCode(c)) {
-                        appendCode(out, c);
+                    if (ShownText.shownAsCode(c)) {
+                        ShownText.appendCode(out, c);
                     } else {
                         out.appendCodePoint(c);
                     }

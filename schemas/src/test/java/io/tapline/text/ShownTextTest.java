@@ -1,0 +1,43 @@
+package io.tapline.text;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ShownTextTest {
+
+    @Test
+    void showsWhatCouldActRatherThanReadAsCodesOnOneLine() {
+        String hostile = "a\u001b[2J\r\n::error::x\t\u202e21\u200b\u00ad\ufeff\udb40\udc41\ud800b";
+        assertEquals("a\\u001b[2J\\r\\n::error::x\\t\\u202e21\\u200b\\u00ad\\ufeff\\udb40\\udc41\\ud800b",
+                ShownText.oneLine(hostile));
+    }
+
+    @Test
+    void keepsPrintableTextBackslashesAndVariationSelectorsAsTheyAre() {
+        String plain = "café \\n ☕\ufe0f 日本 שלום";
+        assertSame(plain, ShownText.oneLine(plain));
+        assertNull(ShownText.oneLine(null));
+    }
+
+    @Test
+    void showingTwiceIsShowingOnce() {
+        String once = ShownText.oneLine("x\u001b\n\u202e\u200b");
+        assertEquals(once, ShownText.oneLine(once));
+    }
+
+    @Test
+    void namesTheCharactersShownAsCodes() {
+        for (int c : new int[] {0, 0x1b, 0x7f, 0x85, 0x2028, 0x2029, 0x202a, 0x202e, 0x2066, 0x2069, 0x200e, 0x200f,
+                0x061c, 0x200b, 0x200d, 0x2060, 0xfeff, 0x00ad, 0x180e, 0xfffe, 0xffff, 0xd800, 0xe0041}) {
+            assertTrue(ShownText.shownAsCode(c), Integer.toHexString(c));
+        }
+        for (int c : new int[] {'\t', '\n', '\r', ' ', 'a', '\\', 0xe9, 0xfe0f, 0x180b, 0xe0100, 0x1f600}) {
+            assertFalse(ShownText.shownAsCode(c), Integer.toHexString(c));
+        }
+    }
+}
