@@ -4,6 +4,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.text.ShownText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,9 @@ public final class SidecarMain {
 
     /**
      * The message of {@code e}, then that of each cause it does not already hold: a listener's failure names its
-     * cause already, a Kafka client's "Failed to construct kafka producer" says why only in its cause.
+     * cause already, a Kafka client's "Failed to construct kafka producer" says why only in its cause. On one line as
+     * {@link ShownText#oneLine} shows it, as a bad option's message is: the causes may quote a value as it was given
+     * ("Invalid url in bootstrap.servers: ...", a {@code --listen} host).
      */
     static String withCauses(Throwable e) {
         StringBuilder out = new StringBuilder(e.getMessage() == null ? e.toString() : e.getMessage());
@@ -67,6 +70,6 @@ public final class SidecarMain {
                 out.append(": ").append(m);
             }
         }
-        return out.toString();
+        return ShownText.oneLine(out.toString());
     }
 }

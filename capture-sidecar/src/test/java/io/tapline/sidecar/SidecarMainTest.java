@@ -49,5 +49,10 @@ class SidecarMainTest {
                 new java.net.BindException("Permission denied"));
         assertEquals("cannot listen on 127.0.0.1:80 (--listen): Permission denied", SidecarMain.withCauses(named));
         assertEquals("java.lang.IllegalStateException", SidecarMain.withCauses(new IllegalStateException()));
+        // a value as given, quoted by a client: shown with codes, as a bad option's message shows it
+        Exception hostile = new org.apache.kafka.common.KafkaException("Failed to construct kafka producer",
+                new IllegalArgumentException("Invalid url in bootstrap.servers: k\u001b[2J\n::error::x\u202e21\u200b:9092"));
+        assertEquals("Failed to construct kafka producer: Invalid url in bootstrap.servers: "
+                + "k\\u001b[2J\\n::error::x\\u202e21\\u200b:9092", SidecarMain.withCauses(hostile));
     }
 }

@@ -6,6 +6,7 @@ import io.tapline.config.TaplineConfig;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.registry.SchemaRegistryException;
+import io.tapline.text.ShownText;
 import io.tapline.topics.DeadLetters;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -36,6 +37,15 @@ public final class DedupMain {
     private DedupMain() {
     }
 
+    /**
+     * Says why the job does not start, on standard error, as {@code tapline dedup: WHAT} on one line: what it quotes
+     * (a value as given, a client's or the file system's words about it) shown as {@link ShownText#oneLine} shows it,
+     * so that a control, bidirectional or invisible character in an option reaches no terminal or CI log as itself.
+     */
+    private static void say(String what) {
+        System.err.println("tapline dedup: " + ShownText.oneLine(what));
+    }
+
     public static void main(String[] args) throws IOException, InterruptedException {
         TaplineConfig config;
         try {
@@ -47,7 +57,7 @@ public final class DedupMain {
             }
             config.getInt(DedupOptions.MANAGEMENT_PORT);
         } catch (ConfigException e) {
-            System.err.println("tapline dedup: " + e.getMessage());
+            say(e.getMessage());
             System.err.println("run with --help to list every option");
             System.exit(2);
             return;
@@ -60,7 +70,7 @@ public final class DedupMain {
             registryConfigs = DedupOptions.registry(config);
             streamsConfig = DedupOptions.streams(config);
         } catch (ConfigException | IllegalArgumentException e) {
-            System.err.println("tapline dedup: " + e.getMessage());
+            say(e.getMessage());
             System.exit(2);
             return;
         }
@@ -74,7 +84,7 @@ public final class DedupMain {
             management = startManagement(config, registry,
                     () -> running.get() != null && running.get().state() == KafkaStreams.State.RUNNING);
         } catch (ConfigException e) {
-            System.err.println("tapline dedup: " + e.getMessage());
+            say(e.getMessage());
             System.exit(2);
             return;
         }
@@ -88,23 +98,23 @@ public final class DedupMain {
             topics = TopicCheck.check(config, streamsConfig, repartition);
         } catch (RuntimeException e) {
             // the admin client made of the job's settings cannot be made: Kafka Streams' clients could not be either
-            System.err.println("tapline dedup: cannot start: " + DeadLetters.describe(e));
+            say("cannot start: " + DeadLetters.describe(e));
             System.exit(1);
             return;
         }
         if (topics.refusal() != null) {
-            System.err.println("tapline dedup: " + topics.refusal());
+            say(topics.refusal());
             System.exit(2);
             return;
         }
         try {
             DedupSerdes.registerOutputSchemas(registryConfigs, topology);
         } catch (SchemaRegistryException e) {
-            System.err.println("tapline dedup: cannot register output schemas: " + e.getMessage());
+            say("cannot register output schemas: " + e.getMessage());
             System.exit(1);
             return;
         } catch (RuntimeException e) {
-            System.err.println("tapline dedup: cannot register output schemas: " + DeadLetters.describe(e));
+            say("cannot register output schemas: " + DeadLetters.describe(e));
             System.exit(1);
             return;
         }
@@ -118,7 +128,7 @@ public final class DedupMain {
         } catch (RuntimeException e) {
             // Kafka Streams or a client it makes refused to start: a state directory that cannot be created, no broker
             // host that resolves. One line, as for a bad flag; the stack trace of Kafka's constructors says no more.
-            System.err.println("tapline dedup: cannot start: " + DeadLetters.describe(e));
+            say("cannot start: " + DeadLetters.describe(e));
             System.exit(1);
             return;
         }

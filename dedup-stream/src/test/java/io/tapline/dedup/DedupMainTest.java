@@ -9,6 +9,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.testing.FakeRegistry;
 import io.tapline.ops.Metrics;
+import io.tapline.text.ShownText;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,8 @@ class DedupMainTest {
     @Timeout(120)
     void shouldExitWithOneLineWhenKafkaStreamsCannotStart(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
-        Path stateDir = file.resolve("state");
+        // a name that, written as it is, would clear the screen, start a CI runner's command line and be reordered
+        Path stateDir = file.resolve("state\u001b[2J\n::error::x\u202e21\u200b");
         try (FakeRegistry registry = new FakeRegistry()) {
             Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), DedupMain.class.getName(),
@@ -72,7 +74,11 @@ class DedupMainTest {
             String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
             assertTrue(exited, "still running 60 s after it could not start:\n" + out);
             assertEquals(1, process.exitValue(), out);
-            assertTrue(out.contains("tapline dedup: cannot start: ") && out.contains(stateDir.toString()), out);
+            List<String> said = out.lines().filter(l -> l.startsWith("tapline dedup: cannot start: ")).toList();
+            assertEquals(1, said.size(), out);
+            assertTrue(said.get(0).contains(ShownText.oneLine(stateDir.toString())), said.get(0));
+            assertTrue(said.get(0).chars().noneMatch(ShownText::shownAsCode), "shown with codes: " + said.get(0));
+            assertFalse(out.lines().anyMatch(l -> l.startsWith("::error::")), out);
             assertEquals(1, out.lines().filter(l -> l.contains("cannot check that the topics tapline.interactions, "
                     + "tapline.cases, tapline.noise, tapline.dlq exist: no broker of 127.0.0.1:1 answered within 15 s")).count(), out);
             assertFalse(out.contains("Exception in thread") || out.contains("\tat "), out);

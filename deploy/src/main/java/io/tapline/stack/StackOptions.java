@@ -1,5 +1,7 @@
 package io.tapline.stack;
 
+import io.tapline.text.ShownText;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -35,12 +37,16 @@ public record StackOptions(Action action, int kafkaPort, int registryPort, Path 
             "  --data-dir DIR      configs, logs and data (default ./.tapline)",
             "");
 
-    /** Thrown for a bad command line; the CLI prints the message and exits with 2. */
+    /**
+     * Thrown for a bad command line; the CLI prints the message and exits with 2. The message is kept as
+     * {@link ShownText#oneLine} shows it, as every command's option errors are: an argument it quotes as given (an
+     * unknown command or option, a port) shows its control, bidirectional and invisible characters as codes.
+     */
     public static final class UsageException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         public UsageException(String message) {
-            super(message);
+            super(ShownText.oneLine(message));
         }
     }
 

@@ -35,6 +35,19 @@ class StackOptionsTest {
     }
 
     @Test
+    void shouldShowAnArgumentItQuotesWithCodes() {
+        // before, as given: the escape sequence reached the terminal, the line break started a CI runner's command line
+        String hostile = "7\u001b[2J\n::error::x\u202e21\u200b";
+        String shown = "7\\u001b[2J\\n::error::x\\u202e21\\u200b";
+        assertEquals("unknown command " + shown + "; allowed commands: up, down, status, --help",
+                assertThrows(StackOptions.UsageException.class, () -> StackOptions.parse(hostile)).getMessage());
+        assertTrue(assertThrows(StackOptions.UsageException.class, () -> StackOptions.parse("up", "--" + hostile))
+                .getMessage().startsWith("unknown option --" + shown + "; "));
+        assertEquals("--kafka-port must be a port number 1-65535, got '" + shown + "'",
+                assertThrows(StackOptions.UsageException.class, () -> StackOptions.parse("up", "--kafka-port", hostile)).getMessage());
+    }
+
+    @Test
     void shouldNameTheFlagAndAllowedRangeForABadPort() {
         var e = assertThrows(StackOptions.UsageException.class, () -> StackOptions.parse("up", "--kafka-port", "abc"));
         assertTrue(e.getMessage().contains("--kafka-port"), e.getMessage());

@@ -281,7 +281,8 @@ public final class ReplayCommand {
      * progress lines, logs) and makes clean Kafka keys ({@code RUN/case}, {@code RUN/summary}: a {@code /} in it would
      * let one run's key prefix take in another run's results) and group and transactional ids. A refused one is shown
      * with what could rewrite a terminal or a CI log (an escape sequence, a line break, a right-to-left override) as
-     * codes, as the reports show captured text: it comes from CI, a branch name or a title pasted into a pipeline.
+     * codes, as every {@link ConfigException} shows a value and the reports show captured text: it comes from CI, a
+     * branch name or a title pasted into a pipeline.
      */
     static String requireRun(TaplineConfig config) {
         String run = config.get(ReplayOptions.RUN);
@@ -289,7 +290,7 @@ public final class ReplayCommand {
             throw new ConfigException("missing required option --run (the run id)");
         }
         if (!run.matches("[A-Za-z0-9._-]{1,200}")) {
-            throw new ConfigException("option --run" + config.origin(ReplayOptions.RUN) + ": '" + TextReport.oneLine(run)
+            throw new ConfigException("option --run" + config.origin(ReplayOptions.RUN) + ": '" + run
                     + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
         }
         return run;

@@ -6,6 +6,7 @@ import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.replay.run.MetadataTimeoutException;
 import io.tapline.replay.run.MissingTopicException;
+import io.tapline.text.ShownText;
 
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -64,12 +65,13 @@ public final class ReplayMain {
             System.err.println("tapline " + args[0] + ": " + missingTopic(config, e));
             return ReplayCommand.EXIT_INCOMPLETE;
         } catch (RuntimeException e) {
-            System.err.println("tapline " + args[0] + ": " + e);
+            // a client's or parser's words may quote a value as it was given (Kafka's "Invalid url in bootstrap.servers")
+            System.err.println("tapline " + args[0] + ": " + ShownText.oneLine(e.toString()));
             return ReplayCommand.EXIT_INCOMPLETE;
         } catch (Error e) {
             // left to the JVM it exits 1, the gate's "regressions": an OutOfMemoryError while a large run's results are
             // read or a report rendered is a run that did not complete, whatever the results hold
-            System.err.println("tapline " + args[0] + ": " + e);
+            System.err.println("tapline " + args[0] + ": " + ShownText.oneLine(e.toString()));
             return ReplayCommand.EXIT_INCOMPLETE;
         }
     }
@@ -86,11 +88,13 @@ public final class ReplayMain {
 
     /**
      * What to say when Kafka did not answer: the bootstrap servers tried and the option that sets them (with the
-     * variable or file it came from), not the client's bare "Timeout expired while fetching topic metadata".
+     * variable or file it came from), not the client's bare "Timeout expired while fetching topic metadata". The
+     * servers are shown as a {@link ConfigException} shows a value ({@link ShownText#oneLine}).
      */
     static String unreachable(TaplineConfig config, MetadataTimeoutException e) {
         return "option " + ConfigSpec.flag(ReplayOptions.BOOTSTRAP) + config.origin(ReplayOptions.BOOTSTRAP)
-                + ": could not reach the Kafka bootstrap servers " + config.get(ReplayOptions.BOOTSTRAP) + " within "
+                + ": could not reach the Kafka bootstrap servers " + ShownText.oneLine(config.get(ReplayOptions.BOOTSTRAP))
+                + " within "
                 + config.get(ReplayOptions.KAFKA_TIMEOUT) + " (" + ConfigSpec.flag(ReplayOptions.KAFKA_TIMEOUT)
                 + "): no broker answered for the metadata of topic " + e.topic()
                 + "; check the address and that the brokers are up";

@@ -273,6 +273,81 @@ class ReplayMainTest {
         assertFalse(replay.contains("Timeout expired while fetching topic metadata"), "the client's words alone say nothing: " + replay);
     }
 
+    /** Clears the screen, starts a GitHub Actions command line, reverses what follows, hides a character. */
+    private static final String HOSTILE = "7\u001b[2J\n::error::x\u202e21\u200b";
+    private static final String SHOWN = "7\\u001b[2J\\n::error::x\\u202e21\\u200b";
+
+    @Test
+    void anArgumentOrOptionValueIsShownWithCodesInEveryUsageError() {
+        // before, each was echoed as given: the escape sequence reached the terminal, the line break started a line the
+        // CI runner read as a command, the override reversed the message, the zero-width space hid in it
+        String[][] cases = {
+                {"replay", "--run", "r1", "--target", "http://candidate:8080", HOSTILE},
+                {"report", "--run", "r1", HOSTILE},
+                {"report", "--run", "r1", "--format", HOSTILE},
+                {"report", "--run", "r1", "--kafka-timeout", HOSTILE},
+                {"replay", "--run", "r1", "--" + HOSTILE},
+                {"replay", "--run", "r1", "--target", "http://candidate:8080", "--management-port", "-1", "--workers", HOSTILE}};
+        String[] expected = {
+                "unexpected argument " + SHOWN + " (options start with --)",
+                "unexpected argument " + SHOWN + " (options start with --)",
+                "option --format: '" + SHOWN + "' is not allowed; allowed values: text, junit, html",
+                "option --kafka-timeout: '" + SHOWN + "' is not a duration like 250ms, 30s, 5m, 24h or 7d",
+                "unknown option --" + SHOWN + " for tapline replay",
+                "option --workers: '" + SHOWN + "' is not a whole number"};
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = cases[i];
+            String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args), String.join(" ", args)));
+            assertTrue(err.startsWith("tapline " + args[0] + ": " + expected[i]), err);
+            assertEquals(1, err.strip().lines().count(), err);
+            assertNothingRaw(err);
+        }
+    }
+
+    @Test
+    void aFailureQuotingAValueIsShownWithCodesToo() {
+        // what a client or parser says may quote a value as it was given; here standard output fails with one
+        java.io.PrintStream before = System.out;
+        for (Throwable failure : List.of(new IllegalArgumentException("bad value " + HOSTILE), new StackOverflowError(HOSTILE))) {
+            System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
+                @Override
+                public void write(int b) {
+                    if (failure instanceof Error e) {
+                        throw e;
+                    }
+                    throw (RuntimeException) failure;
+                }
+            }, true));
+            try {
+                String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_INCOMPLETE,
+                        ReplayMain.run(new String[]{"report", "--help"})));
+                assertEquals("tapline report: " + failure.getClass().getName() + ": "
+                        + (failure instanceof Error ? "" : "bad value ") + SHOWN, err.strip());
+                assertNothingRaw(err);
+            } finally {
+                System.setOut(before);
+            }
+        }
+    }
+
+    @Test
+    void unreachableBrokersAreShownWithCodes() {
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "r1"},
+                Map.of("TAPLINE_KAFKA_BOOTSTRAP_SERVERS", HOSTILE));
+        String message = ReplayMain.unreachable(config, new MetadataTimeoutException("tapline.runs",
+                new org.apache.kafka.common.errors.TimeoutException("Timeout expired while fetching topic metadata")));
+        assertTrue(message.startsWith("option --kafka-bootstrap-servers (set by TAPLINE_KAFKA_BOOTSTRAP_SERVERS): could not "
+                + "reach the Kafka bootstrap servers " + SHOWN + " within 60s"), message);
+        assertNothingRaw(message);
+    }
+
+    private static void assertNothingRaw(String message) {
+        for (char raw : new char[] {'\u001b', '\r', '\u202e', '\u200b'}) {
+            assertFalse(message.indexOf(raw) >= 0, "raw U+" + Integer.toHexString(raw) + " in " + message);
+        }
+        assertFalse(message.strip().contains("\n"), message);
+    }
+
     @Test
     void anUnreachableBrokerSetByTheEnvironmentSaysSo() {
         TaplineConfig config = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "r1"},

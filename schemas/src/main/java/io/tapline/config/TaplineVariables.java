@@ -1,5 +1,7 @@
 package io.tapline.config;
 
+import io.tapline.text.ShownText;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,7 +35,8 @@ public final class TaplineVariables {
 
     /**
      * One warning per {@code TAPLINE_*} variable of {@code env} that no Tapline command reads, in name order, with the
-     * closest variable that one does read when the name is a few edits from it.
+     * closest variable that one does read when the name is a few edits from it. A control, bidirectional or invisible
+     * character of a name is shown as its code ({@link ShownText#oneLine}).
      */
     public static List<String> unread(Map<String, String> env) {
         List<String> warnings = new ArrayList<>();
@@ -42,7 +45,8 @@ public final class TaplineVariables {
                 continue;
             }
             String closest = closest(name);
-            warnings.add(name + " is ignored: no Tapline command has that setting"
+            // a name the environment may hold any character in: shown as every quoted value is (ShownText)
+            warnings.add(ShownText.oneLine(name) + " is ignored: no Tapline command has that setting"
                     + (closest == null ? "" : " (did you mean " + closest + "?)"));
         }
         return warnings;

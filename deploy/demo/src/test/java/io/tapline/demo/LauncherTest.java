@@ -220,6 +220,11 @@ class LauncherTest {
         assertEquals(2, unknown.code(), unknown.stderr());
         assertEquals("tapline: unknown command 'replya'; allowed: demo, stack, sidecar, dedup, replay, report, help\n",
                 unknown.stderr());
+        // before, as given: the escape sequence reached the terminal, the line break started a CI runner's command line
+        Result hostile = run(dir, launcher, noJava, "x\u001b[2J\n::error::y\u202e21\u200b");
+        assertEquals(2, hostile.code(), hostile.stderr());
+        assertEquals("tapline: unknown command 'x?[2J?::error::y???21???'; allowed: demo, stack, sidecar, dedup, replay, "
+                + "report, help\n", hostile.stderr());
     }
 
     @Test
