@@ -88,7 +88,7 @@ public final class ReplayOptions {
                 .option(BATCH_SIZE, "500", "Cases per poll and per transaction.")
                 .option(REQUEST_TIMEOUT, "30s", "Time the candidate has to answer one case.")
                 .repeated(CANDIDATE_HEADER, "Header 'Name: value' set on every replayed request, replacing the recorded one (e.g. a test credential where the capture kept a redaction token). A flag that reads as several headers ('X-A: 1,X-B: 2') is refused: give each its own flag, and write a comma that belongs to a value as \\, (backslashes before a comma pair up as in the variable).")
-                .option(WORKER_ID, "", "Worker id (default: host name + pid); names the transactional id.")
+                .option(WORKER_ID, "", "Worker id: 1-200 characters of A-Z a-z 0-9 . _ - (default: host name + pid, other characters of the name as _); names the transactional and client ids.")
                 .choice(PROPAGATION, "auto", "Trace-context propagation of the candidate: auto (detect, fall back to one case at a time), required, none.",
                         "auto", "required", "none")
                 .multi(PRODUCTION_TARGETS, "Hosts that are production: a --target on one of them is refused.")

@@ -112,7 +112,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
                 positiveDuration(config, ReplayOptions.REQUEST_TIMEOUT), positiveDuration(config, ReplayOptions.KAFKA_TIMEOUT),
                 Propagation.parse(config.get(ReplayOptions.PROPAGATION)), ReplayCommand.failOn(config),
                 rules, config.getBoolean(ReplayOptions.USE_NOISE), compare, mock, matcher,
-                config.has(ReplayOptions.WORKER_ID) ? config.get(ReplayOptions.WORKER_ID) : defaultWorkerId(),
+                workerId(config),
                 topics, ReplayCommand.kafka(config, true), positiveDuration(config, ReplayOptions.PROGRESS_INTERVAL),
                 config.get(ReplayOptions.MANAGEMENT_HOST), managementPort,
                 candidateHeaders(config), published);
@@ -203,13 +203,44 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         return v;
     }
 
-    private static String defaultWorkerId() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            host = "localhost";
+    /** What a worker id may hold, as a run id: it is written as it is wherever it is used. */
+    static final String WORKER_ID_CHARACTERS = "[A-Za-z0-9._-]{1,200}";
+
+    /**
+     * The worker id: {@code --worker-id}, 1-200 characters of {@code A-Z a-z 0-9 . _ -} as the run id is, else
+     * {@link #defaultWorkerId}. It names the Kafka transactional id ({@code tapline-replay-RUN-ID}, the one a
+     * replacement worker with the same id fences) and client ids, and is printed as it is in log lines and errors;
+     * before, any value was taken, an escape sequence or a line break in it reaching every log line that named the
+     * worker. A refused one is shown with codes, as any value a {@link ConfigException} quotes.
+     */
+    static String workerId(TaplineConfig config) {
+        if (!config.has(ReplayOptions.WORKER_ID)) {
+            return defaultWorkerId(localHostName(), ProcessHandle.current().pid());
         }
-        return host.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + ProcessHandle.current().pid();
+        String id = config.get(ReplayOptions.WORKER_ID);
+        if (!id.matches(WORKER_ID_CHARACTERS)) {
+            throw new ConfigException("option --worker-id" + config.origin(ReplayOptions.WORKER_ID) + ": '" + id
+                    + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
+        }
+        return id;
+    }
+
+    /**
+     * The worker id when none is given: the host name with any character outside {@code A-Z a-z 0-9 . _ -} (the
+     * {@code :} and {@code %} of an IPv6 address the name may be) as {@code _}, cut so that a {@code -} and the
+     * process id follow within the 200 characters {@code --worker-id} takes (a fully qualified name may have 253).
+     */
+    static String defaultWorkerId(String host, long pid) {
+        String suffix = "-" + pid;
+        String name = host == null || host.isEmpty() ? "localhost" : host.replaceAll("[^A-Za-z0-9._-]", "_");
+        return name.substring(0, Math.min(name.length(), 200 - suffix.length())) + suffix;
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 }

@@ -51,6 +51,36 @@ class ReplaySettingsTest {
     }
 
     @Test
+    void aWorkerIdHoldsWhatARunIdHoldsAndARefusedOneIsShownWithCodes() {
+        // before, any value was taken into the transactional and client ids and every log line naming the worker
+        assertEquals("w0", parse("--worker-id", "w0").workerId());
+        assertEquals("tapline-replay-7d9f8b6c5-x2x9q.pod_1", parse("--worker-id", "tapline-replay-7d9f8b6c5-x2x9q.pod_1").workerId());
+        assertEquals("a".repeat(200), parse("--worker-id", "a".repeat(200)).workerId());
+        for (String bad : List.of("a".repeat(201), "pod 1", "pod/1", "pod:1", "pöd")) {
+            assertEquals("option --worker-id: '" + bad + "' must be 1-200 characters of A-Z a-z 0-9 . _ -", error("--worker-id", bad));
+        }
+        assertEquals("option --worker-id: 'w0\\u001b[2J\\n::error::x\\u202e21\\u200b' must be 1-200 characters of "
+                + "A-Z a-z 0-9 . _ -", error("--worker-id", "w0\u001b[2J\n::error::x\u202e21\u200b"));
+        String fromEnv = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"}, Map.of("TAPLINE_WORKER_ID", "w 0")))).getMessage();
+        assertEquals("option --worker-id (set by TAPLINE_WORKER_ID): 'w 0' must be 1-200 characters of A-Z a-z 0-9 . _ -", fromEnv);
+    }
+
+    @Test
+    void theDefaultWorkerIdIsOneTheFlagWouldTakeWhateverTheHostIsNamed() {
+        assertTrue(parse().workerId().matches(ReplaySettings.WORKER_ID_CHARACTERS), parse().workerId());
+        assertTrue(parse().workerId().endsWith("-" + ProcessHandle.current().pid()), parse().workerId());
+        assertEquals("replay-7f9c.tapline.svc.cluster.local-4194304",
+                ReplaySettings.defaultWorkerId("replay-7f9c.tapline.svc.cluster.local", 4194304));
+        assertEquals("fe80__1_eth0-12", ReplaySettings.defaultWorkerId("fe80::1%eth0", 12)); // an IPv6 address
+        assertEquals("localhost-12", ReplaySettings.defaultWorkerId("", 12));
+        String fqdn = String.join(".", "h".repeat(63), "h".repeat(63), "h".repeat(63), "h".repeat(61)); // 253, the most DNS has
+        String longest = ReplaySettings.defaultWorkerId(fqdn, Long.MAX_VALUE);
+        assertEquals(200, longest.length(), longest);
+        assertTrue(longest.endsWith("-" + Long.MAX_VALUE) && longest.matches(ReplaySettings.WORKER_ID_CHARACTERS), longest);
+    }
+
+    @Test
     void flagsAndEnvironmentStyleListsAreParsed() {
         ReplaySettings s = parse("--mock-route", "inventory=http://inventory:8080", "--mock-route", "pricing=http://pricing",
                 "--allow-live", "pricing", "--ignore", "GET /items/{id} $.ts", "--compare-array-order", "ignore",
