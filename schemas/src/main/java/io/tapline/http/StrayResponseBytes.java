@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -32,13 +33,16 @@ import java.time.Duration;
  * before. Installed on the sidecar's client to the app and the dependencies, the replay worker's to the candidate, and
  * the dependency mock's for live calls.
  *
- * <p>Two small Netty handlers per client connection: one before the client's HTTP codec sees each read's buffer, and
- * what the decoder left of it unread; one after it counts the request heads written and the final answers read. A
- * read whose buffer still holds bytes once the last answer awaited has ended carries stray bytes. The decoder reads a
- * buffer in place when it holds nothing from an earlier read, the case of every answer whose head and end arrive in
- * one read and of bytes arriving on an idle connection; bytes past an answer whose end came in a read the decoder
- * appended to an earlier one's are not seen here, and fail the next request as before. The instance is kept as a
- * channel attribute, so the bytes found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
+ * <p>Two small Netty handlers per client connection: one before the client's HTTP codec, which refuses a read that
+ * comes while no request awaits an answer (its bytes are never decoded, so not even a whole, well-formed answer sent
+ * on the idle connection can be taken for the next request's: Vert.x failed the connection for one, with an {@code
+ * ERROR} naming nothing per message of it, {@code Received an HTTP message with no request in progress}), and holds
+ * each other read's buffer while the decoder reads it; one after it counts the request heads written and the final
+ * answers read. A read whose buffer still holds bytes once the last answer awaited has ended carries stray bytes.
+ * The decoder reads a buffer in place when it holds nothing from an earlier read, the case of every answer whose head
+ * and end arrive in one read; bytes past an answer whose end came in a read the decoder appended to an earlier one's
+ * are not seen here, and fail the next request as before. The instance is kept as a channel attribute, so the bytes
+ * found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
  *
  * <p>An answer the decoder cannot read as HTTP ({@code HELLO}, a status code that is not a number, a head past the
  * client's limit, a broken chunk) fails the request awaiting it with the decoder's error, which is reported where that
@@ -82,16 +86,16 @@ public final class StrayResponseBytes {
     private final HttpConnection connection;
     /** Request heads written whose final answer has not ended. */
     private int awaiting;
+    /** The request head written last is a CONNECT's: a 2xx answer to it makes the connection a tunnel. */
+    private boolean connecting;
     /** The head read last is a final answer's (not a 1xx). */
     private boolean finalAnswer;
-    /** The buffer of the read being decoded, null between reads. */
-    private ByteBuf reading;
-    /** The bytes that read carried, as {@link #unread} counts them, when no request awaited an answer. */
-    private int readingIdle;
     /** Stray bytes were found: the connection is closing, and nothing more read on it is passed on. */
     private boolean closing;
-    /** The connection switched protocols (101): it carries no HTTP any more. */
+    /** The connection switched protocols (101), or became a tunnel (a CONNECT's 2xx): it carries no HTTP any more. */
     private boolean switched;
+    /** The buffer of the read being decoded, null between reads. */
+    private ByteBuf reading;
     /** The stray bytes found in the read that ended the last answer, set before that end is passed on. */
     private int pastLastAnswer;
     /**
@@ -155,8 +159,9 @@ public final class StrayResponseBytes {
         long due = peers.warning.occurred();
         if (due > 0) {
             LOG.warn("{} {} sent {} byte(s) that belong to no answer (a body after a HEAD's, a 204's or a 304's "
-                    + "answer, or bytes past a body's end); its connection is closed, not reused ({} such connection(s) "
-                    + "since the last warning)", peers.name, connection.remoteAddress(), bytes, due);
+                    + "answer, bytes past a body's end, or bytes while no request awaited an answer); its connection "
+                    + "is closed, not reused ({} such connection(s) since the last warning)", peers.name,
+                    connection.remoteAddress(), bytes, due);
         } else {
             LOG.debug("{} {} sent {} byte(s) that belong to no answer; its connection is closed", peers.name,
                     connection.remoteAddress(), bytes);
@@ -185,7 +190,11 @@ public final class StrayResponseBytes {
         return !closing && !switched;
     }
 
-    /** Before the codec: each read's buffer, and what the decoder left of it once the awaited answers ended. */
+    /**
+     * Before the codec: a read that comes while no request awaits an answer is refused, not decoded (the control
+     * characters and blanks the decoder skips before a status line excepted). Whatever it holds, bytes that are not
+     * HTTP ({@code HELLO}) or a whole answer, it is the answer to no request.
+     */
     private final class Bytes extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -193,16 +202,19 @@ public final class StrayResponseBytes {
                 ctx.fireChannelRead(msg);
                 return;
             }
-            // held for the look after decoding: the decoder releases a buffer it read whole
+            if (awaiting == 0) {
+                int stray = unread(buf);
+                if (stray > 0) {
+                    buf.release();
+                    closeStray(stray);
+                    return;
+                }
+            }
+            // held for the look at an answer's end: the decoder releases a buffer it read whole
             buf.retain();
             reading = buf;
-            readingIdle = awaiting == 0 ? unread(buf) : 0;
             try {
                 ctx.fireChannelRead(buf);
-                int left = awaiting == 0 ? unread(buf) : 0;
-                if (left > 0 && watching()) {
-                    closeStray(left); // arrived while no request awaits an answer
-                }
             } finally {
                 reading = null;
                 buf.release();
@@ -251,8 +263,9 @@ public final class StrayResponseBytes {
     private final class Messages extends ChannelDuplexHandler {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-            if (msg instanceof HttpRequest) {
+            if (msg instanceof HttpRequest r) {
                 awaiting++;
+                connecting = r.method() == HttpMethod.CONNECT;
             }
             ctx.write(msg, promise);
         }
@@ -263,14 +276,15 @@ public final class StrayResponseBytes {
                 ReferenceCountUtil.release(msg); // decoded from the stray bytes: an answer to no request
                 return;
             }
+            if (awaiting == 0 && !switched) {
+                // decoded from bytes no request awaits: Bytes refuses such a read, and bytes past the last answer
+                // close the connection as it ends, so none is expected; never passed on as an answer all the same
+                ReferenceCountUtil.release(msg);
+                closeStray(Math.max(1, reading == null ? 0 : unread(reading)));
+                return;
+            }
             if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
-                if (awaiting > 0) {
-                    passUnreadable(ctx, msg, o.decoderResult().cause());
-                } else {
-                    // bytes on the idle connection that the decoder read whole as a line: not left unread for Bytes
-                    ReferenceCountUtil.release(msg);
-                    closeStray(readingIdle);
-                }
+                passUnreadable(ctx, msg, o.decoderResult().cause());
                 return;
             }
             if (msg instanceof HttpResponse r && awaiting > 0 && otherVersion(r.protocolVersion())) {
@@ -287,7 +301,7 @@ public final class StrayResponseBytes {
             if (msg instanceof HttpResponse r) {
                 int status = r.status().code();
                 finalAnswer = status >= 200;
-                switched |= status == 101;
+                switched |= status == 101 || connecting && status < 300 && finalAnswer;
             }
             boolean ended = msg instanceof LastHttpContent && finalAnswer && !switched;
             if (ended) {

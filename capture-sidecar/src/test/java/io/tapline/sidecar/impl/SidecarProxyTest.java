@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.event.Level;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -2411,6 +2412,64 @@ class SidecarProxyTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void shouldCloseAnAppConnectionThatSentAWholeAnswerWhileIdleNotHandItToTheNextRequest() throws Exception {
+        // An app that, its answer read and its connection back in the pool, sends a whole well-formed answer that no
+        // request awaits. Handed to the next request on that connection, another client's, it would be that client's
+        // answer (the desync a proxy must never make). Vert.x's client failed the connection for it, with an ERROR
+        // naming nothing (Received HTTP message with no request in progress); it is the stray-bytes warning now,
+        // naming the app, and the next request goes on a new connection.
+        String evil = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!";
+        AtomicInteger connections = new AtomicInteger();
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        try (RawServer app = new RawServer(c -> {
+            int connection = connections.incrementAndGet();
+            InputStream in = c.getInputStream();
+            OutputStream out = c.getOutputStream();
+            for (int request = 1; ; request++) {
+                String head = readUntil(in, "\r\n\r\n");
+                if (head.isEmpty()) {
+                    return;
+                }
+                seen.add(connection + "/" + request + " " + head.substring(0, head.indexOf(" HTTP/1.1")));
+                String body = "c" + connection;
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                if (connection == 1 && request == 1) {
+                    Thread.sleep(200); // the answer is relayed, its connection back in the pool
+                    out.write(evil.getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+            }
+        }); CapturedLog log = new CapturedLog()) {
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG); // the warning comes at most every 10 s
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress()
+                    .eventLoops(1), p2, AVRO)) {
+                for (String path : List.of("/first", "/second")) {
+                    try (Socket c = connect(s.port())) {
+                        c.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                        String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertFalse(all.contains("EVIL!"), path + ": " + all);
+                        assertTrue(all.startsWith("HTTP/1.1 200 ") && all.endsWith("\r\n\r\nc" + (path.equals("/first") ? 1 : 2)),
+                                path + ": " + all);
+                    }
+                    Thread.sleep(400); // the whole answer reaches the idle pooled connection
+                }
+            }
+            assertEquals(List.of("1/1 GET /first", "2/1 GET /second"), List.copyOf(seen));
+            String text = log.text();
+            assertTrue(text.contains("io.tapline.http.StrayResponseBytes - an upstream 127.0.0.1:" + app.port()
+                    + " sent " + evil.length() + " byte(s) that belong to no answer"), text);
+            assertFalse(text.contains(" ERROR "), text);
+            assertFalse(text.contains("io.vertx.core.net.impl.ConnectionBase"), text);
+        } finally {
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
         }
     }
 

@@ -64,6 +64,8 @@ class KeepAliveRaceTest {
 
     private static final String ANSWER = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
     private static final String NOT_HTTP = "HELLO\r\n\r\n";
+    /** A whole answer to no request, 69 bytes. */
+    private static final String UNSOLICITED = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nEVIL!";
 
     private Vertx vertx;
     private final MockRegistry registry = new MockRegistry();
@@ -120,6 +122,8 @@ class KeepAliveRaceTest {
         BAD_STATUS_LINE,
         /** answers, then sends {@code HELLO} and an empty line on the idle connection */
         NOT_HTTP_WHEN_IDLE,
+        /** answers, then sends a whole answer of its own ({@code EVIL!}) on the idle connection */
+        ANSWER_WHEN_IDLE,
         /** answers with a head over the client's limit ({@link CandidateClient#MAX_RESPONSE_HEAD_BYTES}) */
         HUGE_HEAD,
         /** answers with a whole answer whose status line names HTTP/2.0 */
@@ -407,16 +411,19 @@ class KeepAliveRaceTest {
     }
 
     /**
-     * Bytes that are not HTTP on an idle pooled connection: no case's request awaits them, so the connection is closed
-     * with the warning about bytes that belong to no answer, naming the candidate, and the next case goes on a new
-     * connection. Vert.x's decoder read them as a whole line, so no unread bytes were left for that check to see:
-     * Vert.x closed the connection with an {@code ERROR} naming nothing.
+     * Bytes on an idle pooled connection, that are not HTTP or a whole answer: no case's request awaits them, so the
+     * connection is closed with the warning about bytes that belong to no answer, naming the candidate, and the next
+     * case goes on a new connection and gets its own answer. Vert.x's decoder read them whole, so no unread bytes were
+     * left for that check to see: Vert.x closed the connection with an {@code ERROR} naming nothing ({@code invalid
+     * version format: HELLO}; for a whole answer one per message of it, {@code Received an HTTP message with no request
+     * in progress}).
      */
-    @Test
-    void bytesThatAreNotHttpOnAnIdleConnectionCloseItWithTheWarningNotAVertxError() throws Exception {
+    @ParameterizedTest
+    @CsvSource({"NOT_HTTP_WHEN_IDLE, 9", "ANSWER_WHEN_IDLE, 69"})
+    void bytesOnAnIdleConnectionCloseItWithTheWarningNotAVertxError(Action idle, int bytes) throws Exception {
         String log = logged(Level.DEBUG, () -> { // debug: the warning comes at most every 10 s
             CaseReplayer replayer = replayer((connection, request, head) ->
-                    connection == 0 && request == 0 ? Action.NOT_HTTP_WHEN_IDLE : Action.ANSWER);
+                    connection == 0 && request == 0 ? idle : Action.ANSWER);
             assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
             long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (candidate.closedByClient() == 0 && System.nanoTime() < until) {
@@ -430,7 +437,7 @@ class KeepAliveRaceTest {
         assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
         assertTrue(log.lines().noneMatch(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")), log);
         assertTrue(log.contains("io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
-                + " sent 9 byte(s) that belong to no answer"), log);
+                + " sent " + bytes + " byte(s) that belong to no answer"), log);
     }
 
     /**
@@ -775,11 +782,12 @@ class KeepAliveRaceTest {
                             out.write("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
-                        case NOT_HTTP_WHEN_IDLE -> {
+                        case NOT_HTTP_WHEN_IDLE, ANSWER_WHEN_IDLE -> {
                             out.write(ANSWER.getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                             Thread.sleep(200); // the answer is read, and its connection back in the pool
-                            out.write(NOT_HTTP.getBytes(StandardCharsets.ISO_8859_1));
+                            out.write((action == Action.NOT_HTTP_WHEN_IDLE ? NOT_HTTP : UNSOLICITED)
+                                    .getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
                         case HUGE_HEAD -> {
