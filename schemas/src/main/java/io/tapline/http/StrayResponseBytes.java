@@ -2,10 +2,13 @@ package io.tapline.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpMethod;
@@ -21,6 +24,9 @@ import io.vertx.core.http.HttpConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Method;
 import java.time.Duration;
 
 /**
@@ -36,13 +42,15 @@ import java.time.Duration;
  * <p>Two small Netty handlers per client connection: one before the client's HTTP codec, which refuses a read that
  * comes while no request awaits an answer (its bytes are never decoded, so not even a whole, well-formed answer sent
  * on the idle connection can be taken for the next request's: Vert.x failed the connection for one, with an {@code
- * ERROR} naming nothing per message of it, {@code Received an HTTP message with no request in progress}), and holds
- * each other read's buffer while the decoder reads it; one after it counts the request heads written and the final
- * answers read. A read whose buffer still holds bytes once the last answer awaited has ended carries stray bytes.
- * The decoder reads a buffer in place when it holds nothing from an earlier read, the case of every answer whose head
- * and end arrive in one read; bytes past an answer whose end came in a read the decoder appended to an earlier one's
- * are not seen here, and fail the next request as before. The instance is kept as a channel attribute, so the bytes
- * found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
+ * ERROR} naming nothing per message of it, {@code Received an HTTP message with no request in progress}); one after
+ * it counts the request heads written and the final answers read, and once the last answer awaited has ended looks
+ * at what the decoder holds unread: bytes there, past that answer's end, are stray. What it holds is the decoder's
+ * own buffer ({@code ByteToMessageDecoder.internalBuffer()}, the decoder found once per connection): the read's
+ * buffer when the decoder read it in place, or the one it appended that read to when it held part of the answer from
+ * an earlier read (a head, a chunk-size line or a trailer cut by a read), where the read's own buffer looked empty
+ * and bytes past an answer ending there went unseen and failed the next request. A read costs a field check; the end
+ * of the last answer awaited a method call and a few field reads; nothing is allocated. The instance is kept as a
+ * channel attribute, so the bytes found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
  *
  * <p>An answer the decoder cannot read as HTTP ({@code HELLO}, a status code that is not a number, a head past the
  * client's limit, a broken chunk) fails the request awaiting it with the decoder's error, which is reported where that
@@ -67,6 +75,30 @@ public final class StrayResponseBytes {
     static final String BYTES = "tapline-stray-bytes";
     static final String MESSAGES = "tapline-stray-messages";
     private static final AttributeKey<StrayResponseBytes> KEY = AttributeKey.valueOf("tapline-stray-bytes");
+    /**
+     * Netty's {@code CombinedChannelDuplexHandler.inboundHandler()} (the decoder of Vert.x's client codec, an {@code
+     * HttpClientCodec}) and {@code ByteToMessageDecoder.internalBuffer()} (the bytes it holds, received and not yet
+     * read), both protected: null when they cannot be reached, and the handlers are then not installed.
+     */
+    private static final MethodHandle CODEC_DECODER;
+    private static final MethodHandle DECODER_BUFFER;
+
+    static {
+        MethodHandle decoder = null;
+        MethodHandle buffer = null;
+        try {
+            Method inbound = CombinedChannelDuplexHandler.class.getDeclaredMethod("inboundHandler");
+            inbound.setAccessible(true);
+            Method internal = ByteToMessageDecoder.class.getDeclaredMethod("internalBuffer");
+            internal.setAccessible(true);
+            decoder = MethodHandles.lookup().unreflect(inbound);
+            buffer = MethodHandles.lookup().unreflect(internal);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("the client decoder's buffer cannot be reached", e);
+        }
+        CODEC_DECODER = decoder;
+        DECODER_BUFFER = buffer;
+    }
 
     /**
      * The peers of one client, as its warnings name them ("the candidate"), and those warnings: at most one every
@@ -84,6 +116,8 @@ public final class StrayResponseBytes {
 
     private final Peers peers;
     private final HttpConnection connection;
+    /** The decoder of the connection's client codec, whose buffer holds what it has received and not read. */
+    private final ByteToMessageDecoder decoder;
     /** Request heads written whose final answer has not ended. */
     private int awaiting;
     /** The request head written last is a CONNECT's: a 2xx answer to it makes the connection a tunnel. */
@@ -94,9 +128,7 @@ public final class StrayResponseBytes {
     private boolean closing;
     /** The connection switched protocols (101), or became a tunnel (a CONNECT's 2xx): it carries no HTTP any more. */
     private boolean switched;
-    /** The buffer of the read being decoded, null between reads. */
-    private ByteBuf reading;
-    /** The stray bytes found in the read that ended the last answer, set before that end is passed on. */
+    /** The stray bytes the decoder held as the last answer ended, set before that end is passed on. */
     private int pastLastAnswer;
     /**
      * The decoder's error for the last answer it could not read as HTTP, set before the request awaiting it is failed
@@ -104,9 +136,10 @@ public final class StrayResponseBytes {
      */
     private volatile Throwable unreadable;
 
-    private StrayResponseBytes(Peers peers, HttpConnection connection) {
+    private StrayResponseBytes(Peers peers, HttpConnection connection, ByteToMessageDecoder decoder) {
         this.peers = peers;
         this.connection = connection;
+        this.decoder = decoder;
     }
 
     /**
@@ -120,7 +153,13 @@ public final class StrayResponseBytes {
                     connection.getClass().getName());
             return;
         }
-        StrayResponseBytes stray = new StrayResponseBytes(peers, connection);
+        ByteToMessageDecoder decoder = decoderOf(p.get(VertxPipeline.CLIENT_CODEC));
+        if (decoder == null) {
+            LOG.warn("bytes past an answer cannot be told on {}: its codec's decoder cannot be reached",
+                    connection.getClass().getName());
+            return;
+        }
+        StrayResponseBytes stray = new StrayResponseBytes(peers, connection, decoder);
         p.channel().attr(KEY).set(stray);
         p.addBefore(VertxPipeline.CLIENT_CODEC, BYTES, stray.new Bytes());
         p.addAfter(VertxPipeline.CLIENT_CODEC, MESSAGES, stray.new Messages());
@@ -152,6 +191,34 @@ public final class StrayResponseBytes {
         ChannelPipeline p = VertxPipeline.of(connection);
         StrayResponseBytes stray = p == null ? null : p.channel().attr(KEY).get();
         return stray != null && stray.unreadable == failure;
+    }
+
+    /** The decoder of Vert.x's client codec {@code codec}, or null when it is not one or cannot be reached. */
+    private static ByteToMessageDecoder decoderOf(ChannelHandler codec) {
+        if (CODEC_DECODER == null || DECODER_BUFFER == null
+                || !(codec instanceof CombinedChannelDuplexHandler<?, ?> c)) {
+            return null;
+        }
+        try {
+            return CODEC_DECODER.invoke(c) instanceof ByteToMessageDecoder d ? d : null;
+        } catch (Throwable e) {
+            LOG.debug("the client codec's decoder cannot be reached", e);
+            return null;
+        }
+    }
+
+    /**
+     * The bytes the decoder holds, received and not yet read (an empty buffer when none): during a read, what is left
+     * of it, with what the decoder held from earlier reads in front when it appended it to those.
+     */
+    private ByteBuf held() {
+        try {
+            return (ByteBuf) DECODER_BUFFER.invokeExact(decoder);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e); // internalBuffer() declares no checked exception
+        }
     }
 
     private void closeStray(int bytes) {
@@ -198,11 +265,7 @@ public final class StrayResponseBytes {
     private final class Bytes extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof ByteBuf buf) || !watching()) {
-                ctx.fireChannelRead(msg);
-                return;
-            }
-            if (awaiting == 0) {
+            if (awaiting == 0 && msg instanceof ByteBuf buf && watching()) {
                 int stray = unread(buf);
                 if (stray > 0) {
                     buf.release();
@@ -210,15 +273,7 @@ public final class StrayResponseBytes {
                     return;
                 }
             }
-            // held for the look at an answer's end: the decoder releases a buffer it read whole
-            buf.retain();
-            reading = buf;
-            try {
-                ctx.fireChannelRead(buf);
-            } finally {
-                reading = null;
-                buf.release();
-            }
+            ctx.fireChannelRead(msg);
         }
     }
 
@@ -280,7 +335,7 @@ public final class StrayResponseBytes {
                 // decoded from bytes no request awaits: Bytes refuses such a read, and bytes past the last answer
                 // close the connection as it ends, so none is expected; never passed on as an answer all the same
                 ReferenceCountUtil.release(msg);
-                closeStray(Math.max(1, reading == null ? 0 : unread(reading)));
+                closeStray(Math.max(1, unread(held())));
                 return;
             }
             if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
@@ -307,8 +362,8 @@ public final class StrayResponseBytes {
             if (ended) {
                 awaiting = Math.max(0, awaiting - 1);
             }
-            ByteBuf buf = reading;
-            int left = ended && awaiting == 0 && buf != null ? unread(buf) : 0;
+            // what the decoder holds past the end: of this read, and of earlier ones when it appended this one to them
+            int left = ended && awaiting == 0 ? unread(held()) : 0;
             if (ended) {
                 pastLastAnswer = left; // before the end is passed on, where the answer's reader asks for it
             }

@@ -2377,9 +2377,19 @@ class SidecarProxyTest {
                         : head.startsWith("GET /304 ") ? "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello"
                         : head.startsWith("GET /past ") ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokextra"
                         : head.startsWith("GET /late ") ? "HTTP/1.1 204 No Content\r\n\r\n"
+                        // in two writes (|), the second holding the head's rest, the end of the answer and the bytes
+                        : head.startsWith("GET /split-head ") ? "HTTP/1.1 200 OK\r\nContent-|Length: 2\r\n\r\nokhello"
+                        : head.startsWith("GET /split-chunked ")
+                                ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r|\n\r\nhello"
                         : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nlegit";
-                out.write(answer.getBytes(StandardCharsets.US_ASCII));
-                out.flush();
+                String[] writes = answer.split("\\|");
+                for (int w = 0; w < writes.length; w++) {
+                    if (w > 0) {
+                        Thread.sleep(100); // the first part is read alone, and held by the client's decoder
+                    }
+                    out.write(writes[w].getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
                 if (head.startsWith("GET /late ")) {
                     Thread.sleep(200);
                     out.write("hello".getBytes(StandardCharsets.US_ASCII));
@@ -2390,13 +2400,17 @@ class SidecarProxyTest {
             MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
             try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress()
                     .eventLoops(1), p2, AVRO)) {
-                for (String first : List.of("HEAD /head", "GET /204", "GET /304", "GET /past", "GET /late")) {
+                for (String first : List.of("HEAD /head", "GET /204", "GET /304", "GET /past", "GET /late",
+                        "GET /split-head", "GET /split-chunked")) {
                     try (Socket c = connect(s.port())) {
                         c.getOutputStream().write((first + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                         String answer = readUntil(c.getInputStream(), "\r\n\r\n");
                         assertFalse(answer.startsWith("HTTP/1.1 502 "), first + ": " + answer);
-                        if (first.equals("GET /past")) {
+                        if (first.equals("GET /past") || first.equals("GET /split-head")) {
                             assertEquals("ok", new String(c.getInputStream().readNBytes(2), StandardCharsets.US_ASCII));
+                        }
+                        if (first.equals("GET /split-chunked")) { // read to its end: the answer is not given up
+                            assertTrue(readUntil(c.getInputStream(), "\r\n0\r\n\r\n").endsWith("2\r\nok\r\n0\r\n\r\n"));
                         }
                         if (first.equals("GET /late")) {
                             Thread.sleep(400); // the stray bytes reach the idle pooled connection

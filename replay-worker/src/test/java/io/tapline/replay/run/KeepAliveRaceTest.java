@@ -116,6 +116,11 @@ class KeepAliveRaceTest {
         HEAD_WITH_BODY,
         /** answers with a 2-byte body and 5 more bytes past its end */
         BYTES_PAST_BODY,
+        /**
+         * answers with a 2-byte body and 5 more bytes past its end, its head cut in two writes: the second, holding
+         * the head's rest, the body and the bytes, read where the client's decoder still holds the first
+         */
+        SPLIT_HEAD_BYTES_PAST_BODY,
         /** answers with bytes that are not HTTP, {@code HELLO} and an empty line */
         NOT_HTTP,
         /** answers with a status line whose code is not a number, then an empty head */
@@ -340,12 +345,14 @@ class KeepAliveRaceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Action.class, names = {"HEAD_WITH_BODY", "BYTES_PAST_BODY"})
+    @EnumSource(value = Action.class, names = {"HEAD_WITH_BODY", "BYTES_PAST_BODY", "SPLIT_HEAD_BYTES_PAST_BODY"})
     void bytesTheCandidateSentPastAnAnswerDoNotFailTheNextCaseOnItsConnection(Action stray) throws Exception {
         // A candidate that sends a body with its answer to a HEAD (which has none by definition, RFC 9112 6.3), or
         // bytes past a body's end: Vert.x's client took the connection back to its pool with the bytes in its decoder,
         // and the next case sent on it, another one, was an ERROR (invalid version format: HELLOHTTP/1.1). The
         // connection is closed instead, the case whose answer they followed is noted, and the next goes on a new one.
+        // Bytes past an answer whose end came in a read the decoder appended to a part of the head it held were not
+        // seen, and failed the next case so.
         String log = logged(Level.DEBUG, () -> { // debug: the warning comes at most every 10 s
             CaseReplayer replayer = replayer((connection, request, head) ->
                     connection == 0 && request == 0 ? stray : Action.ANSWER);
@@ -788,6 +795,14 @@ class KeepAliveRaceTest {
                             Thread.sleep(200); // the answer is read, and its connection back in the pool
                             out.write((action == Action.NOT_HTTP_WHEN_IDLE ? NOT_HTTP : UNSOLICITED)
                                     .getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case SPLIT_HEAD_BYTES_PAST_BODY -> {
+                            int cut = ANSWER.indexOf("Length:");
+                            out.write(ANSWER.substring(0, cut).getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                            Thread.sleep(100); // read alone, and held by the decoder: the head is not whole
+                            out.write((ANSWER.substring(cut) + "hello").getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
                         case HUGE_HEAD -> {
