@@ -1,5 +1,7 @@
 package io.tapline.json;
 
+import io.tapline.text.ShownText;
+
 /** The content of a JSON string as RFC 8259 writes it. */
 public final class JsonStrings {
 
@@ -34,5 +36,44 @@ public final class JsonStrings {
             }
         }
         return out;
+    }
+
+    /**
+     * Appends {@code s} as the content of a JSON string, without its quotes, for a line a person may read raw (a log
+     * line in {@code kubectl logs}): as {@link #appendEscaped} with line separators, and every other character
+     * {@link ShownText#shownAsCode} names as a backslash, {@code u} and four hex digits too (the bidirectional
+     * controls, the characters drawn as nothing, U+007F to U+009F, a surrogate that is not half of a pair; a
+     * character outside the Basic Multilingual Plane as its two halves). Those escapes read back as the same string,
+     * so nothing is lost, and the line seen raw neither reorders nor hides a character. Printable ASCII is copied by
+     * runs: one scan, no allocation.
+     */
+    public static StringBuilder appendShown(StringBuilder out, CharSequence s) {
+        int n = s.length();
+        int from = 0; // the start of the run not yet copied
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+                continue;
+            }
+            int cp = c;
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                cp = Character.toCodePoint(c, s.charAt(i + 1));
+            }
+            int width = Character.charCount(cp);
+            if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || ShownText.shownAsCode(cp)) {
+                out.append(s, from, i);
+                switch (c) {
+                    case '"' -> out.append("\\\"");
+                    case '\\' -> out.append("\\\\");
+                    case '\n' -> out.append("\\n");
+                    case '\r' -> out.append("\\r");
+                    case '\t' -> out.append("\\t");
+                    default -> ShownText.appendCode(out, cp);
+                }
+                from = i + width;
+            }
+            i += width - 1;
+        }
+        return out.append(s, from, n);
     }
 }

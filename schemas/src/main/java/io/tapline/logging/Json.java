@@ -2,7 +2,11 @@ package io.tapline.logging;
 
 import io.tapline.json.JsonStrings;
 
-/** The little JSON a log line needs: strings escaped per RFC 8259, numbers and booleans as literals. */
+/**
+ * The little JSON a log line needs: numbers and booleans as literals, strings escaped per RFC 8259 and, as a line may
+ * be read raw in a terminal, with the characters {@link io.tapline.text.ShownText} shows as codes escaped too
+ * ({@link JsonStrings#appendShown}).
+ */
 final class Json {
 
     private Json() {
@@ -26,7 +30,7 @@ final class Json {
             return;
         }
         out.append('"');
-        JsonStrings.appendEscaped(out, s, true);
+        JsonStrings.appendShown(out, s);
         out.append('"');
     }
 }

@@ -1,5 +1,6 @@
 package io.tapline.logging;
 
+import io.tapline.text.ShownText;
 import org.slf4j.Marker;
 import org.slf4j.event.KeyValuePair;
 import org.slf4j.event.Level;
@@ -134,7 +135,9 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
             // sent can reach a message (a header named in a warning), so no message may start a line of its own.
             line.append(time).append(" [");
             escapeControls(line, thread);
-            line.append("] ").append(level.name()).append(' ').append(logger).append(" - ");
+            line.append("] ").append(level.name()).append(' ');
+            escapeControls(line, logger);
+            line.append(" - ");
             escapeControls(line, message);
             if (throwable != null) {
                 line.append(System.lineSeparator()).append(stackTrace(throwable, true).stripTrailing());
@@ -150,24 +153,41 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
     }
 
     /**
-     * Writes text with its line breaks and other control characters escaped as Java writes them in a string
-     * literal, and a backslash doubled so that no text can pass for an escape; tabs stay.
+     * Writes text on one line with every character that could act rather than read shown as a code, as
+     * {@link ShownText#oneLine} shows it: line breaks as {@code \n} and {@code \r}; the other control characters,
+     * the bidirectional controls (a right-to-left override in a logged path would reverse the rest of the line in a
+     * terminal or a log viewer), the characters drawn as nothing (U+200B would hide a difference) and a surrogate
+     * that is not half of a pair as a backslash, {@code u} and four hex digits. Unlike {@code oneLine}, a tab stays (a
+     * stack trace's frames start with one) and a backslash is doubled, so that no text can pass for an escape.
+     * <p>It runs on the logging thread (an event loop, say): printable ASCII is copied by runs, one scan and no
+     * allocation; a character past ASCII is looked at only as far as {@link ShownText#shownAsCode} needs.
      */
     static void escapeControls(StringBuilder out, String text) {
-        for (int i = 0; i < text.length(); i++) {
+        int n = text.length();
+        int from = 0; // the start of the run not yet copied
+        for (int i = 0; i < n; i++) {
             char c = text.charAt(i);
-            if (c == '\\') {
-                out.append("\\\\");
-            } else if (c == '\n') {
-                out.append("\\n");
-            } else if (c == '\r') {
-                out.append("\\r");
-            } else if ((c < 0x20 && c != '\t') || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
+            if ((c >= 0x20 && c < 0x7F && c != '\\') || c == '\t') {
+                continue;
             }
+            int cp = c;
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+                cp = Character.toCodePoint(c, text.charAt(i + 1));
+            }
+            int width = Character.charCount(cp);
+            if (c == '\\' || c == '\n' || c == '\r' || ShownText.shownAsCode(cp)) {
+                out.append(text, from, i);
+                switch (c) {
+                    case '\\' -> out.append("\\\\");
+                    case '\n' -> out.append("\\n");
+                    case '\r' -> out.append("\\r");
+                    default -> ShownText.appendCode(out, cp);
+                }
+                from = i + width;
+            }
+            i += width - 1;
         }
+        out.append(text, from, n);
     }
 
     /**

@@ -1,16 +1,17 @@
 package io.tapline.text;
 
-import java.util.Locale;
-
 /**
  * How text that Tapline did not write is shown to people: values captured from production or answered by a candidate
- * (replay's reports), and values an operator gave (flags, the {@code --config} file, {@code TAPLINE_*} variables) quoted
- * in an error. Such text can come from anywhere (CI, a branch name, a deployment manifest, a pasted title), so it is
+ * (replay's reports), values an operator gave (flags, the {@code --config} file, {@code TAPLINE_*} variables) quoted
+ * in an error, and the components' log lines, which carry both (the text format keeps tabs and doubles a backslash;
+ * the JSON format writes these codes as JSON escapes). Such text can come from anywhere (CI, a branch name, a deployment manifest, a pasted title), so it is
  * shown on one line with every character that could act rather than read as a code: it can then neither send a
  * terminal an escape sequence, nor start a line a CI runner reads as a command (GitHub Actions' {@code ::error::}), nor
  * be reordered by a right-to-left override or mark, nor pass for another value by holding a character drawn as nothing.
  */
 public final class ShownText {
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private ShownText() {
     }
@@ -99,9 +100,17 @@ public final class ShownText {
      * U+E0041 as backslash {@code udb40} backslash {@code udc41}).
      */
     public static void appendCode(StringBuilder out, int c) {
-        for (char unit : Character.toChars(c)) {
-            out.append(String.format(Locale.ROOT, "\\u%04x", (int) unit));
+        if (Character.isBmpCodePoint(c)) {
+            appendUnit(out, (char) c);
+        } else {
+            appendUnit(out, Character.highSurrogate(c));
+            appendUnit(out, Character.lowSurrogate(c));
         }
+    }
+
+    private static void appendUnit(StringBuilder out, char unit) {
+        out.append('\\').append('u').append(HEX[unit >> 12]).append(HEX[(unit >> 8) & 0xF]).append(HEX[(unit >> 4) & 0xF])
+                .append(HEX[unit & 0xF]);
     }
 
     private static boolean needsEscape(int c) {

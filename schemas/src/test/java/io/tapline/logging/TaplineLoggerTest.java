@@ -6,6 +6,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.text.ShownText;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,7 @@ class TaplineLoggerTest {
     private final TaplineLoggerProvider provider = new TaplineLoggerProvider();
     private TaplineLogging.Format formatBefore;
     private Level levelBefore;
+    private final String threadBefore = Thread.currentThread().getName();
 
     @BeforeEach
     void captureOutput() {
@@ -149,6 +151,81 @@ class TaplineLoggerTest {
 
         String line = onlyLine();
         assertTrue(line.endsWith(" - path C:\\\\new\\\\n then a\\nb"), line);
+    }
+
+    /**
+     * Log lines carry values from traffic and operators (paths, hosts, header names, config values, exception
+     * messages quoting a peer's bytes). In text, what {@link ShownText} shows as codes is shown so too: ESC cannot
+     * send the terminal a sequence, a right-to-left override cannot reverse the rest of the line in a terminal or a
+     * log viewer, a zero-width space cannot hide a difference, and a lone surrogate is not written as {@code ?}.
+     */
+    @Test
+    void shouldShowEscBidiInvisibleAndLoneSurrogatesAsCodesInText() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        String hostile = "esc \u001b[2J rlo \u202e21 zwsp a\u200bb lone \ud800! csi \u009b tag \udb40\udc41 tab\tend";
+
+        Thread.currentThread().setName("worker-\u202e1");
+        try {
+            logger("io.tapline.x").warn("path {}", hostile, new IllegalStateException("peer sent " + hostile));
+        } finally {
+            Thread.currentThread().setName(threadBefore);
+        }
+
+        List<String> lines = lines();
+        String shown = "esc \\u001b[2J rlo \\u202e21 zwsp a\\u200bb lone \\ud800! csi \\u009b tag \\udb40\\udc41 tab\tend";
+        assertTrue(lines.get(0).endsWith(" WARN io.tapline.x - path " + shown), lines.get(0));
+        assertTrue(lines.get(0).contains(" [worker-\\u202e1] "), "the thread's name too: " + lines.get(0));
+        assertEquals("java.lang.IllegalStateException: peer sent " + shown, lines.get(1));
+        for (String line : lines) {
+            assertTrue(line.codePoints().noneMatch(c -> ShownText.shownAsCode(c)), "nothing raw: " + line);
+        }
+    }
+
+    @Test
+    void shouldWritePlainAsciiAsItIsInText() {
+        String plain = "GET /orders/42?x=1 from 10.0.0.7:51234 took 12 ms ~!@#$%^&*()_+{}|:\"<>?`-=[];',./";
+        StringBuilder out = new StringBuilder();
+        TaplineLogger.escapeControls(out, plain);
+        assertEquals(plain, out.toString());
+    }
+
+    /**
+     * The text format shows as codes what {@link ShownText#oneLine} does, written the same way ({@code \n}, ESC as a
+     * backslash, {@code u} and {@code 001b}, a pair's two halves), for every code point; it keeps tabs (a stack
+     * trace's frames start with one) and doubles a backslash (so no text can pass for an escape).
+     */
+    @Test
+    void shouldShowWhatShownTextShowsForEveryCodePoint() {
+        StringBuilder out = new StringBuilder();
+        for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
+            if (c == '\\' || c == '\t') {
+                continue;
+            }
+            String s = new String(Character.toChars(c));
+            out.setLength(0);
+            TaplineLogger.escapeControls(out, s);
+            assertEquals(ShownText.oneLine(s), out.toString(), Integer.toHexString(c));
+        }
+    }
+
+    /**
+     * A JSON line viewed raw ({@code kubectl logs}) reorders and hides just as text does; a JSON escape of U+202E reads
+     * back as the same string, so the JSON format writes those characters as codes too, losing nothing.
+     */
+    @Test
+    void shouldEscapeBidiAndInvisibleCharactersInJson() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        String hostile = "esc \u001b rlo \u202e21 zwsp a\u200bb bom \ufeff tag \udb40\udc41 csi \u009b del \u007f é 🙂";
+
+        logger("t").atWarn().addKeyValue("path", hostile).log("value: {}", hostile, new IllegalStateException(hostile));
+
+        String text = onlyLine();
+        assertTrue(text.contains("rlo \\u202e21 zwsp a\\u200bb bom \\ufeff tag \\udb40\\udc41 csi \\u009b del \\u007f é 🙂"), text);
+        assertTrue(text.codePoints().noneMatch(c -> ShownText.shownAsCode(c)), "nothing raw: " + text);
+        JsonNode line = JSON.readTree(text);
+        assertEquals("value: " + hostile, line.get("message").asText());
+        assertEquals(hostile, line.get("path").asText());
+        assertTrue(line.get("exception").asText().startsWith("java.lang.IllegalStateException: " + hostile));
     }
 
     @Test
