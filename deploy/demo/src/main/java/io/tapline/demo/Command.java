@@ -2,6 +2,7 @@ package io.tapline.demo;
 
 import io.tapline.config.ConfigSpec;
 import io.tapline.stack.StackDistribution;
+import io.tapline.text.ShownText;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -69,7 +70,8 @@ final class Command {
             }
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
-                throw new DemoException(label + " did not finish within " + timeout.toSeconds() + " s (log: " + log + ")");
+                throw new DemoException(label + " did not finish within " + timeout.toSeconds() + " s (log: "
+                        + ShownText.oneLine(log.toString()) + ")");
             }
             return new Result(process.exitValue(), output);
         } catch (IOException e) {

@@ -11,6 +11,7 @@ import io.tapline.stack.Ports;
 import io.tapline.stack.SchemaRegistry;
 import io.tapline.stack.StackDistribution;
 import io.tapline.stack.StackTopics;
+import io.tapline.text.ShownText;
 import io.tapline.topics.TaplineTopics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -109,7 +110,8 @@ final class Demo implements AutoCloseable {
         say("sent %d requests, %d failed at the client; statuses %s; by route %s", traffic.sent(), traffic.failed(),
                 traffic.byStatus(), traffic.byRoute());
         if (traffic.failed() > 0) {
-            throw new DemoException(traffic.failed() + " requests failed through the sidecar (log: " + sidecar.log() + ")");
+            throw new DemoException(traffic.failed() + " requests failed through the sidecar (log: "
+                    + ShownText.oneLine(sidecar.log().toString()) + ")");
         }
 
         step("waiting for the cases to settle");
@@ -260,8 +262,8 @@ final class Demo implements AutoCloseable {
                     100 * shares.getOrDefault(planted.route(), 0.0));
         }
         out.printf(Locale.ROOT, "  calls that reached the real inventory during replay: %d%n", realCalls);
-        out.println("  JUnit XML: " + junit);
-        out.println("  HTML:      " + html);
+        out.println("  JUnit XML: " + ShownText.oneLine(junit.toString()));
+        out.println("  HTML:      " + ShownText.oneLine(html.toString()));
         out.printf(Locale.ROOT, "  took %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
         if (problems.isEmpty()) {
             out.println("  RESULT: every planted regression found, no false failure, noise not reported.");

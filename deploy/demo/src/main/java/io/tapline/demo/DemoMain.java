@@ -5,9 +5,12 @@ import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.logging.TaplineLogging;
+import io.tapline.text.ShownText;
 import org.slf4j.event.Level;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
 /** {@code ./tapline demo}: the whole pipeline end to end on an embedded local stack. */
 public final class DemoMain {
@@ -39,6 +42,21 @@ public final class DemoMain {
         return new DemoSettings(root, root.resolve(config.get("work.dir")).normalize(), requests);
     }
 
+    /**
+     * What failed, as the demo prints it: a {@link DemoException}'s message, any other exception as its class and
+     * message. Each line is shown with {@link ShownText#oneLine}: the message quotes paths built from {@code --root}
+     * and {@code --work.dir} and the last lines of a component's log, so an ESC, a right-to-left override or a
+     * zero-width space in them is shown as its code rather than acting on the terminal. The lines a message holds on
+     * purpose (a log's tail, a command's output) stay lines.
+     */
+    static String failure(Exception e) {
+        String message = e instanceof DemoException ? e.getMessage() : e.toString();
+        if (message == null) {
+            return e.getClass().getName();
+        }
+        return Arrays.stream(message.split("\r?\n", -1)).map(ShownText::oneLine).collect(Collectors.joining("\n"));
+    }
+
     static int run(String[] args) {
         // The demo prints its own progress; libraries speak only when something is wrong.
         TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.WARN);
@@ -61,11 +79,8 @@ public final class DemoMain {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             return demo.run();
-        } catch (DemoException e) {
-            System.err.println("\ntapline demo failed: " + e.getMessage());
-            return 1;
         } catch (Exception e) {
-            System.err.println("\ntapline demo failed: " + e);
+            System.err.println("\ntapline demo failed: " + failure(e));
             return 1;
         } finally {
             System.out.println("\nstopping everything the demo started...");

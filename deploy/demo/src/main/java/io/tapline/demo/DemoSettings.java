@@ -1,5 +1,7 @@
 package io.tapline.demo;
 
+import io.tapline.text.ShownText;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -15,7 +17,8 @@ record DemoSettings(Path root, Path workDir, int requests) {
     Path jar(String module) {
         Path jar = root.resolve(module).resolve("target").resolve(module + ".jar");
         if (!Files.isRegularFile(jar)) {
-            throw new DemoException(jar + " is missing: build with ./tapline demo (or mvn -DskipTests package)");
+            throw new DemoException(ShownText.oneLine(jar.toString())
+                    + " is missing: build with ./tapline demo (or mvn -DskipTests package)");
         }
         return jar;
     }
