@@ -89,9 +89,10 @@ public final class DedupMain {
             return;
         }
         // From here on the management port's thread keeps the JVM up: a failure to start exits, never escapes main.
-        // The topics are checked before anything is registered: a topic that does not exist, or a cases topic that is
-        // not compacted, is a setting to fix, as a bad flag is (TopicCheck: brokers that do not answer are logged and
-        // the start goes on). The same answer gives the partitions the repartition topics are pinned at.
+        // The topics are checked before anything is registered: a topic that does not exist, a cases topic that is
+        // not compacted or a dead-letter topic that is, is a setting to fix, as a bad flag is (TopicCheck: brokers
+        // that do not answer are logged and the start goes on). The same answer gives the partitions the repartition
+        // topics are pinned at.
         String repartition = InternalPartitions.repartitionTopic(topology, streamsConfig);
         TopicCheck.Result topics;
         try {

@@ -71,15 +71,19 @@ public final class DedupOptions {
                     "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields"))
             .option(BOOTSTRAP, "127.0.0.1:9092", "Kafka bootstrap servers")
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
-            .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions. This and the three topics below must exist: the job refuses to start (exit 2) naming a missing one")
+            .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions. This and the three "
+                    + "topics below must exist: the job refuses to start (exit 2) naming a missing one. A compacted one "
+                    + "is warned of (it keeps one interaction per route)")
             .option(CASES_TOPIC, TaplineTopics.CASES, "Output compacted topic of cases (key = case id). Its "
                     + "cleanup.policy must hold compact: the job refuses to start (exit 2) on one that deletes cases by "
-                    + "age alone, and warns of compact,delete with a retention and of a max.message.bytes below 16 MiB")
+                    + "age alone, and warns of compact,delete with a retention, of a max.message.bytes below 16 MiB and "
+                    + "of a min.compaction.lag.ms below 2 h (a replay run could miss cases)")
             .option(NOISE_TOPIC, TaplineTopics.NOISE,
                     "Output compacted topic of noise profiles (key = service + route); its cleanup.policy is checked "
                     + "as the cases topic's")
-            .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input; a max.message.bytes "
-                    + "below 17 MiB is warned of")
+            .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input. It must not be "
+                    + "compacted: the job refuses to start (exit 2) on a cleanup.policy holding compact; a "
+                    + "max.message.bytes below 17 MiB is warned of")
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
             .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")
             .option(RETENTION, "7d", "Signatures not seen for this long, and the noise of routes with no "

@@ -1,5 +1,6 @@
 package io.tapline.dedup;
 
+import io.tapline.config.ConfigSpec;
 import io.tapline.config.TaplineConfig;
 import io.tapline.topics.DeadLetters;
 import io.tapline.topics.TaplineTopics;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One admin client asks two things at once under one deadline ({@link #TIMEOUT}): a describe of the topics (with
  * the {@code by-signature} repartition topic when its partitions are to be pinned, so that {@link InternalPartitions}
- * needs no call and no wait of its own) and a describe of the output topics' settings. What the settings decide
+ * needs no call and no wait of its own) and a describe of the topics' settings. What the settings decide
  * ({@link #judge}):
  * <ul>
  * <li>{@code cleanup.policy} of the cases and noise topics without {@code compact}: refuses. Such a topic deletes a
@@ -54,6 +55,22 @@ import org.slf4j.LoggerFactory;
  * <li>{@code compact,delete} with a finite {@code retention.ms} or {@code retention.bytes}: warns. Compaction keeps
  * the topic small, but a case not written again within the retention (a signature without new hits) is deleted. A
  * deliberate choice some installations make to bound the topic, so it does not refuse;</li>
+ * <li>{@code min.compaction.lag.ms} of the cases topic below the project's ({@code TaplineTopics}, 2 h): warns. A
+ * replay run reads cases below the end offsets it started at while this job writes newer versions above them; the log
+ * cleaner may then remove a version below them in favour of one above, and the run misses that case without a word.
+ * The lag keeps every version for longer than a run lasts. Not a refusal: this job is not harmed, and a run shorter than
+ * the topic's lag is not either;</li>
+ * <li>{@code cleanup.policy} of the dead-letter topic with {@code compact}: refuses. The dead letter of an input record
+ * without a key has none, and a compacted topic refuses a record without a key ({@code InvalidRecordException}): Kafka
+ * Streams' production exception handler fails the stream thread on that send, each replacement fails on the same
+ * record until the restart budget ends the job (exit 1), and every restart meets it again. The others are keyed
+ * (the interaction's key, service and route; the repartition record's), and compaction keeps the last of each key
+ * only. A topic named for dead letters and for cases or noise profiles is refused whatever its policy;</li>
+ * <li>{@code cleanup.policy} of the interactions topic with {@code compact}: warns. The sidecar keys an interaction by
+ * service and route, so compaction keeps one interaction per route: the job, reading as they come, loses none while
+ * it keeps up (the log cleaner leaves the active segment and records younger than {@code min.compaction.lag.ms}
+ * alone), but a backlog (the job stopped or behind) shrinks to the latest interaction of each route. The topic is
+ * the sidecar's and other producers', so this job only warns;</li>
  * <li>{@code max.message.bytes} of the cases, noise or dead-letter topic below what the job may write to it
  * ({@code TaplineTopics}): warns. A record larger than the topic takes stops the job (its stream threads fail on it
  * until the restart budget is spent), but with the sidecar's default capture size no case comes near the broker's
@@ -92,17 +109,32 @@ final class TopicCheck {
     static final String RETENTION_BYTES = TopicConfig.RETENTION_BYTES_CONFIG;
     static final String MAX_MESSAGE_BYTES = TopicConfig.MAX_MESSAGE_BYTES_CONFIG;
 
-    /**
-     * What the job writes to an output topic: what its records are called in a message, whether the topic must be
-     * compacted, and the largest record the job may write to it.
-     */
-    private record Output(String option, String records, boolean compacted, int maxBytes) {
+    static final String MIN_COMPACTION_LAG_MS = TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG;
+
+    /** What a topic's {@code cleanup.policy} must be for what the job does with it. */
+    private enum Cleanup {
+        /** Compacted: a topic of current values by key (cases, noise profiles). Refused without {@code compact}. */
+        COMPACT,
+        /** Not compacted: every record kept until its retention (dead letters). Refused with {@code compact}. */
+        NO_COMPACT,
+        /** Read by the job, written by the sidecar (interactions): warned of with {@code compact}. */
+        READ
     }
 
-    private static final List<Output> OUTPUTS = List.of(
-            new Output(DedupOptions.CASES_TOPIC, "cases", true, TaplineTopics.DERIVED_MAX_BYTES),
-            new Output(DedupOptions.NOISE_TOPIC, "noise profiles", true, TaplineTopics.DERIVED_MAX_BYTES),
-            new Output(DedupOptions.DLQ_TOPIC, "dead letters", false, TaplineTopics.DLQ_MAX_BYTES));
+    /**
+     * What the job does with a topic: what its records are called in a message, what its {@code cleanup.policy} must
+     * be, the largest record the job may write to it (0: the job writes none), and the shortest
+     * {@code min.compaction.lag.ms} it needs (0: any).
+     */
+    private record Role(String option, String records, Cleanup cleanup, int maxBytes, long minCompactionLagMs) {
+    }
+
+    private static final List<Role> ROLES = List.of(
+            new Role(DedupOptions.INPUT_TOPIC, "interactions", Cleanup.READ, 0, 0),
+            new Role(DedupOptions.CASES_TOPIC, "cases", Cleanup.COMPACT, TaplineTopics.DERIVED_MAX_BYTES,
+                    Long.parseLong(TaplineTopics.CASES_SPEC.configs().get(MIN_COMPACTION_LAG_MS))),
+            new Role(DedupOptions.NOISE_TOPIC, "noise profiles", Cleanup.COMPACT, TaplineTopics.DERIVED_MAX_BYTES, 0),
+            new Role(DedupOptions.DLQ_TOPIC, "dead letters", Cleanup.NO_COMPACT, TaplineTopics.DLQ_MAX_BYTES, 0));
 
     /**
      * What the check found.
@@ -142,11 +174,9 @@ final class TopicCheck {
         if (repartition != null) {
             described.add(repartition);
         }
-        Set<String> outputs = new LinkedHashSet<>();
-        OUTPUTS.forEach(o -> outputs.add(config.getTopic(o.option())));
         Answers answers;
         try (Admin client = Admin.create(admin)) {
-            answers = ask(client, described, outputs, TIMEOUT);
+            answers = ask(client, described, topics, TIMEOUT);
         }
         String bootstrap = config.get(DedupOptions.BOOTSTRAP);
         Map<String, Throwable> ours = new LinkedHashMap<>(answers.failures());
@@ -284,38 +314,52 @@ final class TopicCheck {
             Throwable first = unread.values().iterator().next();
             String why = first instanceof TopicAuthorizationException || first instanceof ClusterAuthorizationException
                     ? "not authorized (DESCRIBE_CONFIGS)" : DeadLetters.describe(first);
-            LOG.warn("cannot read the settings of topic{} {}: {}; their {} and {} are not checked, going on",
+            LOG.warn("cannot read the settings of topic{} {}: {}; their {}, {} and {} are not checked, going on",
                     unread.size() == 1 ? "" : "s", String.join(", ", unread.keySet()), why, CLEANUP_POLICY,
-                    MAX_MESSAGE_BYTES);
+                    MIN_COMPACTION_LAG_MS, MAX_MESSAGE_BYTES);
         }
     }
 
     /**
-     * What the settings of the output topics give ({@code settings}: each topic's effective settings, as the broker
+     * What the settings of the job's topics give ({@code settings}: each topic's effective settings, as the broker
      * describes them; a topic without an entry is not judged): one refusal or warning per topic and setting, each
-     * naming the options that name the topic, the setting and its value, and the command that changes it.
+     * naming the options that name the topic, the setting and its value, and the command that changes it. A topic
+     * named both for cases or noise profiles and for dead letters is refused whatever its settings: the one must be
+     * compacted, the other must not.
      */
     static Verdict judge(TaplineConfig config, Map<String, Map<String, String>> settings) {
         List<String> refusals = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         String bootstrap = config.get(DedupOptions.BOOTSTRAP);
         Set<String> judged = new LinkedHashSet<>();
-        for (Output output : OUTPUTS) {
-            String topic = config.getTopic(output.option());
-            Map<String, String> values = settings.get(topic);
-            if (values == null || !judged.add(topic)) {
+        for (Role role : ROLES) {
+            String topic = config.getTopic(role.option());
+            if (!judged.add(topic)) {
                 continue;
             }
             // a topic named by several options must suit each of them
-            List<Output> roles = OUTPUTS.stream().filter(o -> topic.equals(config.getTopic(o.option()))).toList();
-            String records = roles.stream().map(Output::records).collect(Collectors.joining(" and "));
+            List<Role> roles = ROLES.stream().filter(r -> topic.equals(config.getTopic(r.option()))).toList();
+            String records = roles.stream().map(Role::records).collect(Collectors.joining(" and "));
             String named = config.optionsNamingTopic(topic, OPTIONS) + "topic " + topic;
-            if (roles.stream().anyMatch(Output::compacted)) {
-                String policy = values.getOrDefault(CLEANUP_POLICY, "");
-                List<String> policies = Arrays.stream(policy.split(",")).map(String::trim).toList();
+            Set<Cleanup> cleanups = roles.stream().map(Role::cleanup).collect(Collectors.toSet());
+            if (cleanups.contains(Cleanup.COMPACT) && cleanups.contains(Cleanup.NO_COMPACT)) {
+                refusals.add(named + " holds " + records + ": " + roles.stream()
+                        .filter(r -> r.cleanup() == Cleanup.COMPACT).map(Role::records)
+                        .collect(Collectors.joining(" and ")) + " need it compacted, dead letters need it not compacted"
+                        + " (fix: give " + ConfigSpec.flag(DedupOptions.DLQ_TOPIC) + " a topic of its own)");
+                continue;
+            }
+            Map<String, String> values = settings.get(topic);
+            if (values == null) {
+                continue;
+            }
+            String policy = values.getOrDefault(CLEANUP_POLICY, "");
+            List<String> policies = Arrays.stream(policy.split(",")).map(String::trim).toList();
+            boolean compacted = policies.contains(TopicConfig.CLEANUP_POLICY_COMPACT);
+            if (cleanups.contains(Cleanup.COMPACT)) {
                 // without "delete" in the policy (an empty one) retention deletes nothing
                 String deletion = policies.contains(TopicConfig.CLEANUP_POLICY_DELETE) ? deletion(values) : null;
-                if (!policies.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+                if (!compacted) {
                     refusals.add(named + " has " + CLEANUP_POLICY + "=" + shown(policy) + ", not compact: "
                             + (deletion != null ? records + " older than " + deletion + " are deleted, current or not"
                                     : "no superseded version of " + records + " is ever removed")
@@ -325,10 +369,32 @@ final class TopicCheck {
                             + "again within " + deletion + " are deleted, current or not (to keep them: "
                             + alter(bootstrap, topic, CLEANUP_POLICY + "=compact") + "); going on");
                 }
+                long neededLag = roles.stream().mapToLong(Role::minCompactionLagMs).max().orElseThrow();
+                Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
+                if (compacted && lag != null && lag < neededLag) {
+                    warnings.add(named + " has " + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag) + ", below the "
+                            + neededLag + human(neededLag) + " of the project's cases topic, longer than a replay run "
+                            + "lasts: a run reads cases below the end offsets it started at while the job writes newer "
+                            + "versions above them, and misses each case whose version below them the log cleaner "
+                            + "removes meanwhile (fix: "
+                            + alter(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + neededLag) + "); going on");
+                }
+            } else if (cleanups.contains(Cleanup.NO_COMPACT) && compacted) {
+                refusals.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": a compacted topic refuses a dead "
+                        + "letter without a key (that of an input record without one), which stops the job, and keeps "
+                        + "only the last dead letter of each key (fix: "
+                        + alter(bootstrap, topic, CLEANUP_POLICY + "=delete") + ")");
+            } else if (cleanups.contains(Cleanup.READ) && compacted) {
+                Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
+                warnings.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": the sidecar keys interactions by "
+                        + "service and route, so compaction keeps only the latest interaction of each route, and those "
+                        + "the job has not read when the log cleaner reaches them (the job stopped or behind"
+                        + (lag == null ? "" : " by more than " + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag))
+                        + ") are lost (fix: " + alter(bootstrap, topic, CLEANUP_POLICY + "=delete") + "); going on");
             }
-            int needed = roles.stream().mapToInt(Output::maxBytes).max().orElseThrow();
+            int needed = roles.stream().mapToInt(Role::maxBytes).max().orElseThrow();
             Long maxBytes = number(values.get(MAX_MESSAGE_BYTES));
-            if (maxBytes != null && maxBytes < needed) {
+            if (needed > 0 && maxBytes != null && maxBytes < needed) {
                 warnings.add(named + " has " + MAX_MESSAGE_BYTES + "=" + maxBytes + ", below the " + needed + " bytes "
                         + "the job may write to it: a larger record of " + records + " stops the job (fix: "
                         + alter(bootstrap, topic, MAX_MESSAGE_BYTES + "=" + needed) + "); going on");

@@ -435,6 +435,37 @@ class DedupStreamIT {
                 "no warning of the noise topic's deletion in:\n" + log);
     }
 
+    /**
+     * A compacted dead-letter topic: the broker refuses a record without a key on it ("Compacted topic cannot accept
+     * message without key"), and the dead letter of an input record without a key has none. Kafka Streams' production
+     * exception handler fails the stream thread on that send and every replacement fails on the same record (measured
+     * with this job started on such a topic: replaced five times within 30 s, then exit 1; the record is not
+     * committed, so the next start meets it again); the keyed dead letters are compacted to one per key (per route, as
+     * the sidecar keys interactions). {@code DedupMain} refuses at start, exit 2, one line naming the option, the
+     * topic, the policy and the command that fixes it; a compacted interactions topic is only warned of. Before, the
+     * job started on such topics.
+     */
+    @Test
+    void shouldRefuseToStartWhenTheDeadLetterTopicIsCompacted(TestStack stack) throws Exception {
+        String derivedMax = Integer.toString(TaplineTopics.DERIVED_MAX_BYTES);
+        String input = stack.createTopic("interactions-compacted", 1, Map.of("cleanup.policy", "compact",
+                "max.message.bytes", Integer.toString(TaplineTopics.INTERACTION_MAX_BYTES)));
+        String cases = stack.createTopic("cases", 1, Map.of("cleanup.policy", "compact", "max.message.bytes", derivedMax,
+                "min.compaction.lag.ms", TaplineTopics.CASES_SPEC.configs().get("min.compaction.lag.ms")));
+        String noise = stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact", "max.message.bytes", derivedMax));
+        String dlq = stack.createTopic("dlq-compacted", 1, Map.of("cleanup.policy", "compact",
+                "max.message.bytes", Integer.toString(TaplineTopics.DLQ_MAX_BYTES)));
+        String log = assertRefused(stack, new Topics(input, cases, noise, dlq), "refused-dlq-policy",
+                "tapline dedup: option --topic-dlq: topic " + dlq + " has cleanup.policy=compact: a compacted topic "
+                        + "refuses a dead letter without a key (that of an input record without one), which stops the "
+                        + "job, and keeps only the last dead letter of each key (fix: kafka-configs.sh --bootstrap-server "
+                        + stack.bootstrapServers() + " --alter --entity-type topics --entity-name " + dlq
+                        + " --add-config cleanup.policy=delete)");
+        assertTrue(log.lines().anyMatch(l -> l.contains("option --topic-interactions: topic " + input + " has "
+                + "cleanup.policy=compact: the sidecar keys interactions by service and route")),
+                "no warning of the compacted interactions topic in:\n" + log);
+    }
+
     /** {@code config} pinned as {@code DedupMain} pins it, from the start-up topic check's answer. */
     private static DedupConfig pinned(TestStack stack, DedupConfig config, Properties props) throws InterruptedException {
         TaplineConfig options = DedupOptions.load(new String[] {"--kafka.bootstrap.servers=" + stack.bootstrapServers(),

@@ -116,13 +116,17 @@ class TopicCheckTest {
 
     private static Map<String, Map<String, String>> codeTopics() {
         Map<String, Map<String, String>> settings = new HashMap<>();
-        for (TopicSpec spec : List.of(TaplineTopics.CASES_SPEC, TaplineTopics.NOISE_SPEC, TaplineTopics.DLQ_SPEC)) {
+        for (TopicSpec spec : List.of(TaplineTopics.INTERACTIONS_SPEC, TaplineTopics.CASES_SPEC, TaplineTopics.NOISE_SPEC,
+                TaplineTopics.DLQ_SPEC)) {
             settings.put(spec.name(), fitting(spec));
         }
         return settings;
     }
 
-    /** The topics this project creates (stack, demo, deploy manifests, create-topics.sh: TaplineTopics) pass. */
+    /**
+     * The topics this project creates (stack, demo, deploy manifests, create-topics.sh: TaplineTopics, which
+     * DeployManifestsTest holds the manifests and the script to) pass without a word, the interactions topic included.
+     */
     @Test
     void shouldPassTheTopicsTheProjectCreates() {
         TaplineConfig config = DedupOptions.load(new String[0], Map.of());
@@ -194,7 +198,7 @@ class TopicCheckTest {
         TaplineConfig config = DedupOptions.load(new String[0], Map.of());
         Map<String, Map<String, String>> settings = codeTopics();
         settings.put("tapline.cases", described(Map.of("cleanup.policy", "compact,delete", "retention.ms", "1209600000",
-                "max.message.bytes", "16777216")));
+                "max.message.bytes", "16777216", "min.compaction.lag.ms", "7200000")));
         TopicCheck.Verdict verdict = TopicCheck.judge(config, settings);
         assertEquals(List.of(), verdict.refusals());
         assertEquals(List.of("option --topic-cases: topic tapline.cases has cleanup.policy=compact,delete: cases not "
@@ -202,7 +206,7 @@ class TopicCheckTest {
                 + "tapline.cases --add-config cleanup.policy=compact); going on"), verdict.warnings());
 
         settings.put("tapline.cases", described(Map.of("cleanup.policy", "delete, compact", "retention.ms", "-1",
-                "max.message.bytes", "16777216")));
+                "max.message.bytes", "16777216", "min.compaction.lag.ms", "7200000")));
         assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, settings));
     }
 
@@ -211,7 +215,7 @@ class TopicCheckTest {
     void shouldWarnOfATopicTakingSmallerRecordsThanTheJobWrites() {
         TaplineConfig config = DedupOptions.load(new String[0], Map.of());
         Map<String, Map<String, String>> settings = codeTopics();
-        settings.put("tapline.cases", described(Map.of("cleanup.policy", "compact")));
+        settings.put("tapline.cases", described(Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "7200000")));
         settings.put("tapline.dlq", described(Map.of("max.message.bytes", "16777216")));
         TopicCheck.Verdict verdict = TopicCheck.judge(config, settings);
         assertEquals(List.of(), verdict.refusals());
@@ -223,16 +227,91 @@ class TopicCheckTest {
                         + "--add-config max.message.bytes=17825792); going on"), verdict.warnings());
     }
 
-    /** The dead-letter topic is not compacted, and need not be; a topic it shares with the cases must be. */
+    /**
+     * Dead letters and cases on one topic: the one needs it compacted, the other not, so whatever its policy it is
+     * refused, naming both options and the way out; the dead-letter topic's own policy is then not judged on top.
+     */
     @Test
-    void shouldJudgeATopicNamedByTwoOptionsForBoth() {
+    void shouldRefuseATopicNamedForCasesAndForDeadLetters() {
         TaplineConfig config = DedupOptions.load(new String[] {"--topic-dlq", "tapline.cases"}, Map.of());
+        String refusal = "option --topic-cases, --topic-dlq: topic tapline.cases holds cases and dead letters: cases "
+                + "need it compacted, dead letters need it not compacted (fix: give --topic-dlq a topic of its own)";
         Map<String, Map<String, String>> settings = codeTopics();
         settings.put("tapline.cases", described(Map.of("max.message.bytes", "17825792")));
-        assertEquals(List.of("option --topic-cases, --topic-dlq: topic tapline.cases has cleanup.policy=delete, not "
-                + "compact: cases and dead letters older than retention.ms=604800000 (7 d) are deleted, current or not "
-                + "(fix: " + FIX + "tapline.cases --add-config cleanup.policy=compact)"),
+        assertEquals(new TopicCheck.Verdict(List.of(refusal), List.of()), TopicCheck.judge(config, settings));
+        settings.put("tapline.cases", fitting(TaplineTopics.CASES_SPEC));
+        assertEquals(new TopicCheck.Verdict(List.of(refusal), List.of()), TopicCheck.judge(config, settings));
+        // a contradiction of the options alone: refused even when the topic's settings could not be read
+        assertEquals(List.of(refusal), TopicCheck.judge(config, Map.of()).refusals());
+    }
+
+    /**
+     * A compacted dead-letter topic refuses the dead letter of an input record without a key, which stops the job
+     * (DedupStreamIT measures it), and keeps one dead letter per key: refused, naming the policy and the fix, also
+     * when it deletes by age as well.
+     */
+    @Test
+    void shouldRefuseACompactedDeadLetterTopic() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("tapline.dlq", described(Map.of("cleanup.policy", "compact", "max.message.bytes", "17825792")));
+        String reason = ": a compacted topic refuses a dead letter without a key (that of an input record without one), "
+                + "which stops the job, and keeps only the last dead letter of each key (fix: " + FIX + "tapline.dlq "
+                + "--add-config cleanup.policy=delete)";
+        assertEquals(new TopicCheck.Verdict(List.of("option --topic-dlq: topic tapline.dlq has cleanup.policy=compact"
+                + reason), List.of()), TopicCheck.judge(config, settings));
+        settings.put("tapline.dlq", described(Map.of("cleanup.policy", "compact,delete", "max.message.bytes", "17825792")));
+        assertEquals(List.of("option --topic-dlq: topic tapline.dlq has cleanup.policy=compact,delete" + reason),
                 TopicCheck.judge(config, settings).refusals());
+        // deleted by age only, with or without a retention: what dead letters need
+        settings.put("tapline.dlq", described(Map.of("retention.ms", "-1", "max.message.bytes", "17825792")));
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, settings));
+    }
+
+    /**
+     * A compacted interactions topic keeps one interaction per route (the sidecar's key): what the job has not read
+     * yet when the cleaner comes is lost. The sidecar's topic, and harmless while the job keeps up: a warning naming
+     * the compaction lag and the fix, not a refusal. Its max.message.bytes is the sidecar's concern, not checked.
+     */
+    @Test
+    void shouldWarnOfACompactedInteractionsTopic() {
+        TaplineConfig config = DedupOptions.load(new String[] {"--topic-interactions", "in"}, Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        settings.put("in", described(Map.of("cleanup.policy", "compact,delete", "min.compaction.lag.ms", "3600000")));
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of("option --topic-interactions: topic in has cleanup.policy="
+                + "compact,delete: the sidecar keys interactions by service and route, so compaction keeps only the "
+                + "latest interaction of each route, and those the job has not read when the log cleaner reaches them "
+                + "(the job stopped or behind by more than min.compaction.lag.ms=3600000 (1 h)) are lost (fix: " + FIX
+                + "in --add-config cleanup.policy=delete); going on")), TopicCheck.judge(config, settings));
+        settings.put("in", described(Map.of()));
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, settings));
+    }
+
+    /**
+     * A replay run reads cases below the end offsets it started at while the job writes newer versions above them:
+     * with no compaction lag the cleaner may remove the version a run still has to read. The project's topic keeps
+     * versions 2 h (longer than a replay Job may run); a shorter lag is warned of, naming the lag to set. Tombstones'
+     * delete.retention.ms is not judged: a tombstone outlives the versions it retires.
+     */
+    @Test
+    void shouldWarnOfACasesTopicCompactingVersionsAReplayRunMayStillRead() {
+        TaplineConfig config = DedupOptions.load(new String[0], Map.of());
+        Map<String, Map<String, String>> settings = codeTopics();
+        Map<String, String> cases = new HashMap<>(fitting(TaplineTopics.CASES_SPEC));
+        cases.put("min.compaction.lag.ms", "0");
+        cases.put("delete.retention.ms", "0");
+        settings.put("tapline.cases", cases);
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of("option --topic-cases: topic tapline.cases has "
+                + "min.compaction.lag.ms=0, below the 7200000 (2 h) of the project's cases topic, longer than a replay "
+                + "run lasts: a run reads cases below the end offsets it started at while the job writes newer versions "
+                + "above them, and misses each case whose version below them the log cleaner removes meanwhile (fix: "
+                + FIX + "tapline.cases --add-config min.compaction.lag.ms=7200000); going on")),
+                TopicCheck.judge(config, settings));
+        cases.put("min.compaction.lag.ms", "86400000");
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, settings));
+        // the noise topic is read whole, in seconds, at a run's start, not below bounds for as long as a run: no lag
+        settings.put("tapline.noise", described(Map.of("cleanup.policy", "compact", "max.message.bytes", "16777216")));
+        assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, settings));
     }
 
     /** A topic whose settings could not be read (missing, not authorized, no answer) is not judged. */
