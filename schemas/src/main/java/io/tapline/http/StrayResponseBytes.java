@@ -64,7 +64,8 @@ import java.time.Duration;
  * That failure is told from the connection's end (closed, reset, not answered in time) by the error itself, the one
  * the decoder's result carried ({@link #unreadableAnswer}), so that it is reported as an answer, not as none. Such
  * bytes on an idle connection, awaited by no request, are stray bytes: the connection is closed with the warning.
- * A status line naming another version than HTTP/1.0 or HTTP/1.1 ({@code HTTP/2.0 200 OK}) the decoder reads, and
+ * A status line naming a later minor version of HTTP/1 ({@code HTTP/1.2}) is read as HTTP/1.1 (RFC 9110 §2.5). One
+ * naming another version than HTTP/1.0 or HTTP/1.1 ({@code HTTP/2.0 200 OK}) the decoder reads, and
  * Vert.x refuses after it, as an error of the connection that read as no answer; it is marked the decoder's failure
  * here before Vert.x sees it ({@code the status line names HTTP/2.0, not HTTP/1.0 or HTTP/1.1}), and is an answer that
  * cannot be read like the others; the rest of that answer is dropped, and Vert.x closes the connection for it.
@@ -314,6 +315,11 @@ public final class StrayResponseBytes {
         return version != HttpVersion.HTTP_1_0 && version != HttpVersion.HTTP_1_1;
     }
 
+    /** Whether {@code version} is HTTP/1 with a minor version past 1 ({@code HTTP/1.2}): read as HTTP/1.1. */
+    private static boolean laterMinorOfHttp1(HttpVersion version) {
+        return version.majorVersion() == 1 && version.minorVersion() > 1;
+    }
+
     /** After the codec: request heads written, final answers ended, and what the decoder had not read at their end. */
     private final class Messages extends ChannelDuplexHandler {
         @Override
@@ -341,6 +347,11 @@ public final class StrayResponseBytes {
             if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
                 passUnreadable(ctx, msg, o.decoderResult().cause());
                 return;
+            }
+            if (msg instanceof HttpResponse r && awaiting > 0 && laterMinorOfHttp1(r.protocolVersion())) {
+                // RFC 9110 §2.5: a recipient reads a later minor version of a major version it implements as the
+                // highest minor version of it that it conforms to; Vert.x refuses every version but 1.0 and 1.1
+                r.setProtocolVersion(HttpVersion.HTTP_1_1);
             }
             if (msg instanceof HttpResponse r && awaiting > 0 && otherVersion(r.protocolVersion())) {
                 // Vert.x refuses it after the decoder (IllegalStateException: Unsupported HTTP version: HTTP/2.0), as

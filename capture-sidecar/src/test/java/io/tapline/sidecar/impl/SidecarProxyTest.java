@@ -810,6 +810,48 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * An app answering in a later minor version of HTTP/1 ({@code HTTP/1.2 200 OK}) is read as HTTP/1.1 (RFC 9110
+     * §2.5): its answer is relayed and captured, and its connection kept for the next request. Vert.x's client refuses
+     * every version but 1.0 and 1.1, and the client got a 502.
+     */
+    @Test
+    void shouldRelayAnAnswerInALaterMinorVersionOfHttp1AsHttp11() throws Exception {
+        AtomicInteger connections = new AtomicInteger();
+        try (RawServer app = new RawServer(c -> {
+            connections.incrementAndGet();
+            InputStream in = c.getInputStream();
+            int served = 0;
+            while (!readUntil(in, "\r\n\r\n").isEmpty()) {
+                String body = "minor-" + ++served;
+                c.getOutputStream().write(("HTTP/1.2 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+                        + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            }
+        })) {
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            // one event loop: one pool of app connections, so the second request is the first one's connection's
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()).noEgress()
+                    .eventLoops(1), p2, AVRO)) {
+                for (int k = 1; k <= 2; k++) {
+                    try (Socket c = connect(s.port())) {
+                        c.getOutputStream().write("GET /v HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+                        String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertTrue(all.startsWith("HTTP/1.1 200 OK\r\n"), all);
+                        assertTrue(all.endsWith("\r\n\r\nminor-" + k), all);
+                    }
+                }
+                assertEquals(1, connections.get(), "the app's connection is kept for the second request");
+                List<String> captured = new ArrayList<>();
+                for (ProducerRecord<String, byte[]> rec : awaitRecords(p2, 2)) {
+                    captured.add(StandardCharsets.UTF_8.decode(decode(rec.value()).getResponse().getBody()).toString());
+                }
+                captured.sort(null);
+                assertEquals(List.of("minor-1", "minor-2"), captured);
+            }
+        }
+    }
+
     @Test
     void shouldDropA102ProcessingAndRelayEarlyHintsBeforeTheFinalResponse() throws Exception {
         AtomicInteger served = new AtomicInteger();

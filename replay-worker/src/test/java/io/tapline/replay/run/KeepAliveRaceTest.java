@@ -135,6 +135,8 @@ class KeepAliveRaceTest {
         HTTP_2_0,
         /** answers with a whole answer whose status line names HTTP/3 */
         HTTP_3,
+        /** answers as {@link #ANSWER} does, with a status line naming HTTP/1.2 */
+        HTTP_1_2,
         /** reads the request and sends nothing, until the client closes the connection */
         SILENT
     }
@@ -497,6 +499,24 @@ class KeepAliveRaceTest {
     }
 
     /**
+     * A candidate answering with a later minor version of HTTP/1 ({@code HTTP/1.2 200 OK}) is read as HTTP/1.1, as RFC
+     * 9110 §2.5 asks of a recipient: the case passes, and the next one is sent on the same connection. Vert.x refuses
+     * any version but 1.0 and 1.1, and the case was an ERROR, "cannot be read as HTTP".
+     */
+    @Test
+    void aCandidateAnsweringInALaterMinorVersionOfHttp1IsReadAsHttp11() throws Exception {
+        String log = logged(Level.INFO, () -> {
+            CaseReplayer replayer = replayer((connection, request, head) -> Action.HTTP_1_2);
+            ReplayResult a = replayer.replay(get("a")).await();
+            assertEquals(Verdict.PASS, a.getVerdict(), a::toString);
+            ReplayResult b = replayer.replay(get("b")).await();
+            assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
+            assertEquals(List.of("0/0 GET /items/a", "0/1 GET /items/b"), candidate.log());
+        });
+        assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ") || l.contains(" WARN ")), log);
+    }
+
+    /**
      * A candidate that closes the connection after its status line, in its answer's head: the decoder fails the request
      * with its PrematureChannelClosureException, which is no answer (the case says "did not answer"), and the debug
      * line Vert.x's report of it is written as says that the candidate closed the connection; it said the candidate
@@ -808,6 +828,10 @@ class KeepAliveRaceTest {
                         case HUGE_HEAD -> {
                             out.write(("HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(CandidateClient.MAX_RESPONSE_HEAD_BYTES)
                                     + "\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case HTTP_1_2 -> {
+                            out.write(ANSWER.replace("HTTP/1.1 ", "HTTP/1.2 ").getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
                         case HTTP_2_0, HTTP_3 -> {
