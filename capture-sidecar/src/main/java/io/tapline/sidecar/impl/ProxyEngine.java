@@ -418,6 +418,38 @@ public final class ProxyEngine {
                 "listener", listener);
     }
 
+    /**
+     * Answers the upstream (the app; on the egress listener, a dependency) broke off after their head reached the
+     * client, by how: {@code closed}, {@code reset}, {@code timeout} (no byte of it for the upstream timeout while the
+     * client could take more), {@code unreadable} (a chunk that does not parse).
+     */
+    Metrics.Counter upstreamAborted(String reason) {
+        return metrics.counter("tapline_sidecar_upstream_aborted_total",
+                "Answers the upstream broke off after their head reached the client, by how: closed, reset, timeout, unreadable",
+                "listener", listener, "reason", reason);
+    }
+
+    /** Answers cut because the client (on the egress listener, the app) closed its connection while they were relayed. */
+    Metrics.Counter clientAborted() {
+        return metrics.counter("tapline_sidecar_client_aborted_total",
+                "Answers cut because the client (on the egress listener, the app) closed its connection while they were relayed",
+                "listener", listener);
+    }
+
+    /**
+     * How an upstream broke off an answer already relayed, in {@link #retries}' words where they apply: {@code
+     * unreadable} (the decoder's error, {@link UnreadableAnswer}), {@code timeout}, {@code closed}, else {@code reset}.
+     */
+    static String abortReason(Throwable cause) {
+        if (cause instanceof UnreadableAnswer) {
+            return "unreadable";
+        }
+        if (statusFor(cause) == 504) {
+            return "timeout";
+        }
+        return cause instanceof HttpClosedException ? "closed" : "reset";
+    }
+
     /** Requests this listener sent again on a new connection after a stale pooled one failed, by how it failed. */
     Metrics.Counter retries(String reason) {
         return metrics.counter("tapline_sidecar_upstream_retries_total",
@@ -476,6 +508,7 @@ public final class ProxyEngine {
             } else {
                 // upstream broke mid-body or the client left: close both sides so nobody sees a silently short body
                 ex.upstreamRequest.reset();
+                ex.countCut(par.cause());
                 resp.reset();
                 ex.finish(capturedResponse, cresp.statusCode(), "response stream aborted: " + par.cause().getMessage());
             }
@@ -886,6 +919,10 @@ public final class ProxyEngine {
         long heldNanos;
         /** The copy of the upstream's response being relayed, when captured. */
         CapturedMessage relayed;
+        /** The relayed answer was cut for its reader, who read nothing of it for the upstream timeout. */
+        boolean readerCut;
+        /** The client closed its connection while the answer was relayed. */
+        boolean clientLeft;
 
         Exchanges(HttpServerRequest request, ExchangeObserver.Sink sink, CapturedMessage capturedRequest,
                   long startMillis, long startNanos) {
@@ -984,6 +1021,7 @@ public final class ProxyEngine {
          */
         private void readerStalled() {
             boolean inbound = "inbound".equals(listener);
+            readerCut = true;
             clientReadTimeouts().inc();
             String reader = inbound ? "the client" : "the app";
             TimeoutException cause = new TimeoutException(reader + " stopped reading the answer for " + settings.upstreamTimeoutMs() + " ms");
@@ -1019,6 +1057,7 @@ public final class ProxyEngine {
             }
             if (relaying) {
                 if (!request.response().ended()) {
+                    clientLeft = true;
                     upstreamRequest.reset();
                 }
                 return;
@@ -1044,6 +1083,23 @@ public final class ProxyEngine {
                 // the decoder's cause (a NumberFormatException for a chunk size that is not hex, say)
                 finish(null, 400, "malformed request body: " + cause);
             }
+        }
+
+        /**
+         * Counts a relayed answer cut before its end ({@code cause}: the relay's failure) by whose doing it was: the
+         * client's leaving ({@code client_aborted_total}) or the upstream's breaking it off ({@code
+         * upstream_aborted_total}, by how). Not counted here: an exchange already ended otherwise (a 413), and a reader
+         * that stopped reading ({@code client_read_timeouts_total}, counted as it is cut). On the failure path only.
+         */
+        void countCut(Throwable cause) {
+            if (done || readerCut) {
+                return;
+            }
+            if (clientLeft || request.response().closed()) {
+                clientAborted().inc();
+                return;
+            }
+            upstreamAborted(abortReason(UnreadableAnswer.of(upstreamRequest, cause))).inc();
         }
 
         void tooLarge() {

@@ -214,6 +214,7 @@ class SidecarTimeoutsTest {
         SidecarProxyTest.awaitCapturesSettled(sidecar);
         double before = Math.max(0, metric(sidecar, cut));
         double before504 = metric(sidecar, upstream504);
+        double beforeAborted = aborted(sidecar, listener);
         try (Socket s = connect(port)) {
             send(s, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
             String head = readUntil(s.getInputStream(), "\r\n\r\n");
@@ -222,6 +223,7 @@ class SidecarTimeoutsTest {
             SidecarProxyTest.awaitMetric(sidecar, cut, before + 1);
         }
         assertEquals(before504, metric(sidecar, upstream504), "not an upstream failure: " + upstream504);
+        assertEquals(beforeAborted, aborted(sidecar, listener), "not an upstream abort");
     }
 
     /** The unattributed calls published for {@code path}, once there is one (or after 10 s). */
@@ -239,9 +241,10 @@ class SidecarTimeoutsTest {
     @Test
     void shouldNotCountAnUpstreamThatStopsMidBodyAsAStalledReader() throws Exception {
         // The other way round: the dependency sends part of its body and then nothing while the app reads on. That cut
-        // is the dependency's doing, recorded as such, and no reader's.
+        // is the dependency's doing, recorded and counted (upstream_aborted_total, reason timeout) as such, and no reader's.
         String cut = "tapline_sidecar_client_read_timeouts_total{listener=\"egress\"}";
         double before = Math.max(0, metric(sidecar, cut));
+        double beforeTimeouts = Math.max(0, metric(sidecar, "tapline_sidecar_upstream_aborted_total{listener=\"egress\",reason=\"timeout\"}"));
         SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_in_flight_requests", 0);
         SidecarProxyTest.awaitCapturesSettled(sidecar);
         try (RawServer dependency = new RawServer(c -> {
@@ -260,6 +263,8 @@ class SidecarTimeoutsTest {
         assertEquals("response stream aborted: no progress on the upstream exchange for " + UPSTREAM.toMillis() + " ms",
                 calls.get(0).getError());
         assertEquals(before, Math.max(0, metric(sidecar, cut)), cut);
+        SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_upstream_aborted_total{listener=\"egress\",reason=\"timeout\"}",
+                beforeTimeouts + 1);
     }
 
     private static OutboundCall unattributedCall(byte[] value) {
@@ -268,5 +273,145 @@ class SidecarTimeoutsTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Every {@code upstream_aborted_total} of {@code listener} on {@code s}, whatever its reason. */
+    static double aborted(SidecarImpl s, String listener) {
+        String prefix = "tapline_sidecar_upstream_aborted_total{listener=\"" + listener + "\",";
+        return s.metrics().scrape().lines().filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /**
+     * An upstream answering {@code GET /NAME}: a head and {@code first}, then (once {@code headRead} says the client
+     * has read them) {@code /closes} closes, {@code /resets} resets (SO_LINGER 0), {@code /unreadable} sends a chunk
+     * size that is not hex, {@code /stalls} sends nothing more for the upstream timeout and more, and {@code /waits}
+     * waits for the sidecar to close the connection.
+     */
+    private static RawServer breakingUpstream(java.util.concurrent.BlockingQueue<Object> headRead) throws IOException {
+        return new RawServer(c -> {
+            String request = readUntil(c.getInputStream(), "\r\n\r\n");
+            String name = request.substring(request.indexOf('/'), request.indexOf(' ', request.indexOf('/')));
+            name = name.substring(name.lastIndexOf('/'));
+            OutputStream out = c.getOutputStream();
+            out.write((name.equals("/unreadable") ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n"
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            if (name.equals("/stalls")) {
+                Thread.sleep(UPSTREAM.toMillis() + 3000);
+                return;
+            }
+            if (name.equals("/waits")) {
+                c.setSoTimeout(10_000);
+                c.getInputStream().readAllBytes();
+                return;
+            }
+            headRead.poll(10, TimeUnit.SECONDS);
+            switch (name) {
+                case "/resets" -> c.setSoLinger(true, 0);
+                case "/unreadable" -> out.write("zz\r\nmore\r\n".getBytes(StandardCharsets.US_ASCII));
+                default -> { }
+            }
+            out.flush();
+        });
+    }
+
+    @Test
+    void shouldCountAnAnswerTheUpstreamBreaksOffAfterItsHeadReachedTheClientByHowItBroke() throws Exception {
+        // The app (inbound) or a dependency (egress) sends a head and part of the body, then closes, resets, sends a
+        // chunk that does not parse, or stalls past the upstream timeout. The client's connection is reset, and the
+        // exchange recorded with its error, but before, no metric moved: upstream_errors_total counts the sidecar's
+        // own 502s and 504s only.
+        java.util.concurrent.BlockingQueue<Object> headRead = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RawServer upstream = breakingUpstream(headRead);
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + upstream.port())
+                     .upstreamTimeout(UPSTREAM).idleTimeout(Duration.ofSeconds(30)),
+                     new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            for (String listener : new String[] {"inbound", "egress"}) {
+                for (String[] way : new String[][] {{"/closes", "closed"}, {"/resets", "reset"}, {"/unreadable", "unreadable"},
+                        {"/stalls", "timeout"}}) {
+                    String counter = "tapline_sidecar_upstream_aborted_total{listener=\"" + listener + "\",reason=\"" + way[1] + "\"}";
+                    double before = aborted(s, listener);
+                    double beforeErrors = upstreamErrors(s, listener);
+                    try (Socket c = connect(listener.equals("inbound") ? s.port() : s.egressPort())) {
+                        String target = listener.equals("inbound") ? way[0] : "http://127.0.0.1:" + upstream.port() + way[0];
+                        send(c, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        String head = readUntil(c.getInputStream(), "first");
+                        assertTrue(head.startsWith("HTTP/1.1 200"), listener + " " + way[0] + ": " + head);
+                        headRead.add(way[0]);
+                        assertTrue(cutShort(c, head.contains("chunked")), listener + " " + way[0] + ": the client sees a broken answer");
+                    }
+                    SidecarProxyTest.awaitMetric(s, counter, 1);
+                    assertEquals(before + 1, aborted(s, listener), listener + " " + way[0] + " is counted once");
+                    assertEquals(beforeErrors, upstreamErrors(s, listener), "no 502 or 504 of the sidecar's own");
+                    headRead.clear();
+                }
+                assertEquals(-1, metric(s, "tapline_sidecar_client_read_timeouts_total{listener=\"" + listener + "\"}"));
+                assertEquals(-1, metric(s, "tapline_sidecar_client_aborted_total{listener=\"" + listener + "\"}"));
+            }
+        }
+    }
+
+    @Test
+    void shouldCountAClientThatLeavesMidBodyAsTheClientsDoingNotTheUpstreams() throws Exception {
+        // The other side of the same cut: the client (on the egress listener, the app) closes its connection after the
+        // head; the upstream is fine. Before, that was counted nowhere either.
+        java.util.concurrent.BlockingQueue<Object> headRead = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RawServer upstream = breakingUpstream(headRead);
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + upstream.port())
+                     .upstreamTimeout(Duration.ofSeconds(10)).idleTimeout(Duration.ofSeconds(30)),
+                     new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            for (String listener : new String[] {"inbound", "egress"}) {
+                String counter = "tapline_sidecar_client_aborted_total{listener=\"" + listener + "\"}";
+                for (boolean reset : new boolean[] {false, true}) {
+                    double before = Math.max(0, metric(s, counter));
+                    try (Socket c = connect(listener.equals("inbound") ? s.port() : s.egressPort())) {
+                        String target = listener.equals("inbound") ? "/waits" : "http://127.0.0.1:" + upstream.port() + "/waits";
+                        send(c, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        assertTrue(readUntil(c.getInputStream(), "first").startsWith("HTTP/1.1 200"));
+                        if (reset) {
+                            c.setSoLinger(true, 0);
+                        }
+                    }
+                    SidecarProxyTest.awaitMetric(s, counter, before + 1);
+                }
+                SidecarProxyTest.awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+                assertEquals(0, aborted(s, listener), "not the upstream's doing");
+                assertEquals(0, Math.max(0, upstreamErrors(s, listener)));
+            }
+        }
+    }
+
+    /**
+     * Whether the client reading {@code c} on sees a broken answer: a reset, or the connection closed (a chunked
+     * answer then lacks its last chunk; one with a Content-Length, its remaining bytes). Read up to 64 MB: a client
+     * is not meant to have to read more than what was in flight.
+     */
+    private static boolean cutShort(Socket c, boolean chunked) throws IOException {
+        byte[] buf = new byte[65536];
+        long total = 0;
+        ByteArrayOutputStream tail = new ByteArrayOutputStream();
+        try {
+            InputStream in = c.getInputStream();
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                total += n;
+                if (total > 64L << 20) {
+                    return false;
+                }
+                if (n > 0 && total < 4096) {
+                    tail.write(buf, 0, n);
+                }
+            }
+        } catch (java.net.SocketException reset) {
+            return true;
+        }
+        String rest = tail.toString(StandardCharsets.ISO_8859_1);
+        return chunked ? !rest.endsWith("0\r\n\r\n") : rest.length() < 95;
+    }
+
+    private static double upstreamErrors(SidecarImpl s, String listener) {
+        String prefix = "tapline_sidecar_upstream_errors_total{listener=\"" + listener + "\",";
+        return s.metrics().scrape().lines().filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 }
