@@ -1,11 +1,15 @@
 package io.tapline.sidecar.impl;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
 import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UnrelayableAnswers;
 import io.tapline.http.UpstreamReads;
+import io.tapline.http.VertxPipeline;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -509,7 +513,7 @@ public final class ProxyEngine {
                 // upstream broke mid-body or the client left: close both sides so nobody sees a silently short body
                 ex.upstreamRequest.reset();
                 ex.countCut(par.cause());
-                resp.reset();
+                cut(req);
                 ex.finish(capturedResponse, cresp.statusCode(), "response stream aborted: " + par.cause().getMessage());
             }
         });
@@ -873,6 +877,37 @@ public final class ProxyEngine {
         resp.end(body);
     }
 
+    /** Whether the client's connection is still open ({@code true} when that cannot be told). */
+    static boolean clientConnectionOpen(HttpServerRequest req) {
+        ChannelPipeline pipeline = VertxPipeline.of(req.connection());
+        return pipeline == null || pipeline.channel().isOpen();
+    }
+
+    /**
+     * Cuts a response whose head was written and whose body will not end: the client's connection is closed at once
+     * with a TCP reset (SO_LINGER 0), what is still queued for it dropped, as nginx's {@code reset_timedout_connection}
+     * does. Vert.x's {@code reset()} on HTTP/1.x closes the connection only once all that is queued is written: a
+     * client that had stopped reading (its receive window full) kept the connection, its place under the connection
+     * limit and the buffers queued for it until the idle timeout (for good with none), then the kernel kept the
+     * socket in FIN-WAIT-1 with a full send buffer, and the client, reading on, got megabytes of the cut answer and
+     * then a plain end; an HTTP/1.0 client of a body without a length took that end for the body's. What reached the
+     * client before the reset can still be read; what was still in this side's socket buffer is dropped with it.
+     */
+    static void cut(HttpServerRequest req) {
+        ChannelPipeline pipeline = VertxPipeline.of(req.connection());
+        if (pipeline == null) {
+            req.response().reset(); // not a Vert.x HTTP/1.x connection: Vert.x's own reset
+            return;
+        }
+        Channel channel = pipeline.channel();
+        if (!channel.isOpen()) {
+            return; // the client closed it already
+        }
+        channel.config().setOption(ChannelOption.SO_LINGER, 0);
+        // from the head of the pipeline: through the channel, the close would reach Vert.x's handler, which waits
+        pipeline.firstContext().close();
+    }
+
     /** {@code Connection: close} on the response, and the connection closed once it is written. */
     private static void closeAfter(HttpServerRequest req) {
         HttpServerResponse resp = req.response();
@@ -887,7 +922,7 @@ public final class ProxyEngine {
         }
         upstreamErrors(status).inc();
         if (resp.headWritten()) {
-            resp.reset(); // mid-response: the client must see a broken message, not a short one
+            cut(req); // mid-response: the client must see a broken message, not a short one
         } else {
             if (draining) {
                 sayClose(resp);
@@ -1095,7 +1130,8 @@ public final class ProxyEngine {
             if (done || readerCut) {
                 return;
             }
-            if (clientLeft || request.response().closed()) {
+            if (clientLeft || request.response().closed() || !clientConnectionOpen(request)) {
+                // the last: a write to a client that reset its connection fails the relay before Vert.x hears of the close
                 clientAborted().inc();
                 return;
             }
@@ -1111,7 +1147,7 @@ public final class ProxyEngine {
                 // written, and the client could go on uploading; closing the connection is what stops the upload.
                 request.connection().close();
             } else {
-                resp.reset();
+                cut(request);
             }
             finish(null, 413, "request body over the limit");
         }

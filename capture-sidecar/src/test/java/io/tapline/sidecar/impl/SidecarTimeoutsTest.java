@@ -35,6 +35,7 @@ import static io.tapline.sidecar.impl.SidecarProxyTest.readUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -256,7 +257,7 @@ class SidecarTimeoutsTest {
             send(s, "GET http://127.0.0.1:" + dependency.port() + "/stops HTTP/1.1\r\nHost: x\r\n\r\n");
             String head = readUntil(s.getInputStream(), "first");
             assertTrue(head.startsWith("HTTP/1.1 200"), head);
-            assertEquals("", untilClosed(s), "the body is cut, not ended");
+            assertThrows(java.net.SocketException.class, () -> untilClosed(s), "the body is cut (reset), not ended");
         }
         List<OutboundCall> calls = awaitUnattributedCalls("/stops");
         assertEquals(1, calls.size());
@@ -382,6 +383,65 @@ class SidecarTimeoutsTest {
         }
     }
 
+    @Test
+    void shouldLetGoOfAConnectionAtOnceWhenItsAnswerIsCutWhileItsClientReadsNothing() throws Exception {
+        // A client that stopped reading (its receive window full, the sidecar's send buffer full behind it) has its
+        // answer cut after the upstream timeout. Vert.x's reset on HTTP/1.x closes the connection only once what is
+        // queued for it is written, which this client never lets happen: before, the sidecar held the connection
+        // (its place under --proxy-max-connections, its buffers) until the idle timeout, 30 s here, for good with 0;
+        // the kernel then held the socket, its send buffer still full, in FIN-WAIT-1 (still there 45 s later, measured),
+        // and the client read megabytes of the cut answer before seeing it end. On each transport: SO_LINGER is set on
+        // a Java socket (NIO) or a native one (epoll, where Netty ships it).
+        for (boolean nativeTransport : new boolean[] {false, true}) {
+            lettingGoOfACutConnection(nativeTransport);
+        }
+    }
+
+    private static void lettingGoOfACutConnection(boolean nativeTransport) throws Exception {
+        try (SidecarImpl s = SidecarImpl.start(options(origin).upstreamTimeout(UPSTREAM).idleTimeout(Duration.ofSeconds(30))
+                        .nativeTransport(nativeTransport),
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            for (String listener : new String[] {"inbound", "egress"}) {
+                String cut = "tapline_sidecar_client_read_timeouts_total{listener=\"" + listener + "\"}";
+                double before = Math.max(0, metric(s, cut));
+                int port = listener.equals("inbound") ? s.port() : s.egressPort();
+                try (Socket c = connect(port)) {
+                    send(c, "GET " + (listener.equals("inbound") ? "" : "/inv") + "/download?n=200000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+                    assertTrue(readUntil(c.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 200"));
+                    SidecarProxyTest.awaitMetric(s, cut, before + 1);
+                    // the sidecar's side is let go of at once: its connection, and the kernel's socket
+                    SidecarProxyTest.awaitMetric(s, "tapline_sidecar_connections", 0);
+                    assertFalse(socketHeld(port, c.getLocalPort()), s.transport() + " " + listener + ": the kernel still holds the sidecar's socket");
+                    // and the client, reading again, sees the answer reset, not megabytes of it and then a plain end
+                    assertThrows(java.net.SocketException.class, () -> drain(c), s.transport() + " " + listener + ": reads to a plain end");
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldResetAnHttp10ClientsAnswerWithoutALengthWhenTheUpstreamBreaksItOff() throws Exception {
+        // An HTTP/1.0 client's answer of unknown length ends when its connection closes: closed with a plain end,
+        // the part relayed read as the whole body. The cut is a reset.
+        java.util.concurrent.BlockingQueue<Object> headRead = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RawServer upstream = breakingUpstream(headRead);
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + upstream.port())
+                     .upstreamTimeout(UPSTREAM).idleTimeout(Duration.ofSeconds(30)),
+                     new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            for (String listener : new String[] {"inbound", "egress"}) {
+                try (Socket c = connect(listener.equals("inbound") ? s.port() : s.egressPort())) {
+                    String target = listener.equals("inbound") ? "/unreadable" : "http://127.0.0.1:" + upstream.port() + "/unreadable";
+                    send(c, "GET " + target + " HTTP/1.0\r\nHost: x\r\n\r\n");
+                    String head = readUntil(c.getInputStream(), "first");
+                    assertTrue(head.startsWith("HTTP/1.0 200") && !head.toLowerCase(java.util.Locale.ROOT).contains("content-length"), head);
+                    headRead.add(listener);
+                    assertThrows(java.net.SocketException.class, () -> drain(c), listener + ": the answer ends as if whole");
+                }
+                headRead.clear();
+            }
+        }
+    }
+
     /**
      * Whether the client reading {@code c} on sees a broken answer: a reset, or the connection closed (a chunked
      * answer then lacks its last chunk; one with a Content-Length, its remaining bytes). Read up to 64 MB: a client
@@ -407,6 +467,34 @@ class SidecarTimeoutsTest {
         }
         String rest = tail.toString(StandardCharsets.ISO_8859_1);
         return chunked ? !rest.endsWith("0\r\n\r\n") : rest.length() < 95;
+    }
+
+    /** Reads {@code c} to its end: how many bytes came. */
+    private static long drain(Socket c) throws IOException {
+        byte[] buf = new byte[65536];
+        long total = 0;
+        for (int n; (n = c.getInputStream().read(buf)) >= 0; ) {
+            total += n;
+        }
+        return total;
+    }
+
+    /** Whether the kernel holds a TCP socket from local port {@code port} to {@code peerPort} (/proc/net/tcp*). */
+    private static boolean socketHeld(int port, int peerPort) throws IOException {
+        String local = String.format(":%04X ", port);
+        String remote = String.format(":%04X ", peerPort);
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            java.nio.file.Path p = java.nio.file.Path.of(table);
+            if (java.nio.file.Files.exists(p)) {
+                for (String line : java.nio.file.Files.readAllLines(p)) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 2 && (f[1] + " ").endsWith(local) && (f[2] + " ").endsWith(remote)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private static double upstreamErrors(SidecarImpl s, String listener) {
