@@ -227,7 +227,7 @@ public final class SidecarOptions {
                 .option(KEY_PROXY_MAX_CONNECTIONS, "0", "Most connections the inbound and egress listeners hold open together; one more is closed as soon as it is accepted (counted, and a warning at most every 10 s), so a flood of connections cannot take the file descriptors the connections to the app, Kafka and the management port need. With the egress listener on, the inbound listener holds at most three quarters of them and never the last one: the rest is kept for the app's calls (so the bound is then 0 or at least 2). 0 = from the file descriptor limit (ulimit -n): (limit - 64) / 2, as each proxied connection may hold one to the app or a dependency.")
                 .choice(KEY_PROXY_TRANSPORT, "nio", "Network transport: nio (Java NIO) or native (Netty's epoll on Linux x86_64/aarch64, falling back to nio with a warning where it cannot load).",
                         "native", "nio")
-                .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers.")
+                .option(KEY_KAFKA_BOOTSTRAP, DEFAULT_KAFKA_BOOTSTRAP, "Kafka bootstrap servers: host:port[,host:port...] (a name is resolved by the client, not at start).")
                 .prefix(PREFIX_PRODUCER, "Any Kafka producer setting, passed through untouched, e.g. --kafka.producer.linger.ms=5, or kafka.producer.acks=1 in the file.")
                 .option(KEY_MANAGEMENT_HOST, DEFAULT_MANAGEMENT_HOST, "Management listener host (/healthy, /ready, /metrics, /capture).")
                 .option(KEY_MANAGEMENT_PORT, Integer.toString(DEFAULT_MANAGEMENT_PORT), "Management port; 0 = ephemeral.")
@@ -344,7 +344,7 @@ public final class SidecarOptions {
                     + "--egress-listen off runs without it)");
         }
         o.nativeTransport = "native".equalsIgnoreCase(c.get(KEY_PROXY_TRANSPORT));
-        o.bootstrapServers = c.get(KEY_KAFKA_BOOTSTRAP);
+        o.bootstrapServers = c.getBootstrapServers(KEY_KAFKA_BOOTSTRAP);
         o.registryUrl = c.get(KEY_REGISTRY_URL);
         c.checkClientSettings(PREFIX_PRODUCER, ProducerConfig.configDef());
         o.producerOverrides.putAll(c.subset(PREFIX_PRODUCER));

@@ -42,6 +42,28 @@ class SidecarOptionsTest {
         assertEquals(100.0, o.samplingRatePercent());
     }
 
+    /**
+     * A bootstrap list the producer cannot read was passed to it as given: the sidecar exited 1 ("cannot start: Failed
+     * to construct kafka producer: Invalid url in bootstrap.servers: localhost") once its listeners were up, naming no
+     * option; {@code :9092} reached the local host and {@code http://} was dropped unread. Names are not resolved.
+     */
+    @Test
+    void shouldRefuseABootstrapListNotOfHostPortNamingTheOptionAndWhereItWasSet() {
+        for (String[] bad : new String[][] {{"localhost", "no port"}, {"host:notaport", "port 'notaport' is not a number 1-65535"},
+                {":9092", "no host"}, {"", "must name at least one broker"}, {"http://host:9092", "a URL"}}) {
+            String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
+                    "--kafka-bootstrap-servers", bad[0]), bad[0]).getMessage();
+            assertTrue(message.startsWith("option --kafka-bootstrap-servers: ") && message.contains(bad[1])
+                    && message.contains("expected host:port[,host:port...]"), message);
+        }
+        String fromEnv = assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_KAFKA_BOOTSTRAP_SERVERS", "kafka"),
+                "--app", "http://127.0.0.1:8081")).getMessage();
+        assertTrue(fromEnv.startsWith("option --kafka-bootstrap-servers (set by TAPLINE_KAFKA_BOOTSTRAP_SERVERS): 'kafka' is not"
+                + " host:port: no port"), fromEnv);
+        assertEquals("kafka-0.not-yet-in-dns.invalid:9092,[::1]:9092", load(Map.of(), "--app", "http://127.0.0.1:8081",
+                "--kafka-bootstrap-servers", "kafka-0.not-yet-in-dns.invalid:9092,[::1]:9092").bootstrapServers());
+    }
+
     @Test
     void shouldReadFlagsEnvironmentAndFileWithFlagsWinning(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("sidecar.properties");

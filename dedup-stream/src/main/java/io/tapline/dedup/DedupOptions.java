@@ -21,7 +21,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.internals.Topic;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.StreamsConfig;
 
 /** Every option of {@code tapline dedup}: keys, defaults and descriptions (shown by {@code --help}). */
@@ -69,7 +68,7 @@ public final class DedupOptions {
 
     public static final ConfigSpec SPEC = LogOptions.declare(RegistryOptions.declare(ConfigSpec.builder("tapline dedup",
                     "Kafka Streams job: captured interactions -> unique, traffic-weighted cases + learned noisy fields"))
-            .option(BOOTSTRAP, "127.0.0.1:9092", "Kafka bootstrap servers")
+            .option(BOOTSTRAP, "127.0.0.1:9092", "Kafka bootstrap servers: host:port[,host:port...] (a name is resolved by the client, not at start).")
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
             .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions. This and the three "
                     + "topics below must exist: the job refuses to start (exit 2) naming a missing one. A compacted one "
@@ -290,28 +289,6 @@ public final class DedupOptions {
         }
     }
 
-    /**
-     * Each broker as the Kafka clients read it (host:port, a bracketed IPv6 address), checked here so that a bad list
-     * names its flag; whether the host resolves is left to the clients (DNS may come up after the pod).
-     */
-    private static void checkBootstrap(TaplineConfig c) {
-        String list = c.get(BOOTSTRAP) == null ? "" : c.get(BOOTSTRAP);
-        boolean any = false;
-        for (String broker : list.split(",")) {
-            String b = broker.trim();
-            if (b.isEmpty()) {
-                continue;
-            }
-            if (Utils.getHost(b) == null || Utils.getPort(b) == null) {
-                throw new ConfigException(c.named(BOOTSTRAP) + ": '" + b + "' is not host:port");
-            }
-            any = true;
-        }
-        if (!any) {
-            throw new ConfigException(c.named(BOOTSTRAP) + ": must name at least one broker, host:port, got '" + list + "'");
-        }
-    }
-
     /** @throws ConfigException naming the flag when the thread count or replication factor is not a valid number */
     public static Properties streams(TaplineConfig c) {
         atLeast(c, THREADS, 1);
@@ -324,9 +301,9 @@ public final class DedupOptions {
                     + MIN_ROCKSDB_BYTES + " (16 MiB), got " + c.get(ROCKSDB_MAX_BYTES));
         }
         checkApplicationId(c);
-        checkBootstrap(c);
+        String bootstrap = c.getBootstrapServers(BOOTSTRAP);
         checkStreamsSettings(c);
-        Properties props = DedupTopology.streamsConfig(c.get(APPLICATION_ID), c.get(BOOTSTRAP), c.getInt(REPLICATION),
+        Properties props = DedupTopology.streamsConfig(c.get(APPLICATION_ID), bootstrap, c.getInt(REPLICATION),
                 c.getInt(THREADS), c.get(STATE_DIR), c.subset(STREAMS_PREFIX));
         props.put(BoundedRocksDbMemory.MAX_BYTES, c.getLong(ROCKSDB_MAX_BYTES));
         return props;

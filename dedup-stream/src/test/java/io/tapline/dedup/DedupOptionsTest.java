@@ -152,10 +152,15 @@ class DedupOptionsTest {
                 {"--dedup-application-id", " ", "option --dedup-application-id: ' ' cannot begin the job's internal topic names"},
                 {"--dedup-application-id", "a b", "option --dedup-application-id: 'a b' cannot begin the job's internal topic names"},
                 {"--dedup-application-id", "x".repeat(230), "option --dedup-application-id: must be at most 222 characters, got 230"},
-                {"--kafka-bootstrap-servers", "", "option --kafka-bootstrap-servers: must name at least one broker, host:port"},
-                {"--kafka-bootstrap-servers", " , ", "option --kafka-bootstrap-servers: must name at least one broker, host:port"},
+                {"--kafka-bootstrap-servers", "", "option --kafka-bootstrap-servers: must name at least one broker"},
+                {"--kafka-bootstrap-servers", " , ", "option --kafka-bootstrap-servers: must name at least one broker"},
                 {"--kafka-bootstrap-servers", "localhost", "option --kafka-bootstrap-servers: 'localhost' is not host:port"},
                 {"--kafka-bootstrap-servers", "kafka:9092,kafka-2", "option --kafka-bootstrap-servers: 'kafka-2' is not host:port"},
+                // these three passed the check: ':9092' reached the local host, the URL's scheme was dropped unread by the
+                // clients, and the empty entry failed in the StreamsConfig constructor ("values must not be empty")
+                {"--kafka-bootstrap-servers", ":9092", "option --kafka-bootstrap-servers: ':9092' is not host:port: no host"},
+                {"--kafka-bootstrap-servers", "http://kafka:9092", "option --kafka-bootstrap-servers: 'http://kafka:9092' is not host:port: a URL"},
+                {"--kafka-bootstrap-servers", "kafka:9092,", "option --kafka-bootstrap-servers: 'kafka:9092,' has an empty entry"},
         };
         for (String[] c : cases) {
             TaplineConfig config = DedupOptions.load(new String[] {c[0], c[1]}, Map.of());

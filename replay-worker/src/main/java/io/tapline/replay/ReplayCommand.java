@@ -266,13 +266,17 @@ public final class ReplayCommand {
         return v;
     }
 
-    /** The Kafka settings, the pass-through client settings checked as their clients would check them. */
+    /**
+     * The Kafka settings: the bootstrap list checked in its form ({@link TaplineConfig#getBootstrapServers}), the
+     * pass-through client settings as their clients would check them.
+     */
     static KafkaSettings kafka(TaplineConfig config, boolean withProducer) {
         config.checkClientSettings(ReplayOptions.KAFKA_CONSUMER, ConsumerConfig.configDef());
         if (withProducer) {
             config.checkClientSettings(ReplayOptions.KAFKA_PRODUCER, ProducerConfig.configDef());
         }
-        return new KafkaSettings(config.get(ReplayOptions.BOOTSTRAP), RegistryOptions.clientConfigs(config), config.subset(ReplayOptions.KAFKA_CONSUMER),
+        return new KafkaSettings(config.getBootstrapServers(ReplayOptions.BOOTSTRAP), RegistryOptions.clientConfigs(config),
+                config.subset(ReplayOptions.KAFKA_CONSUMER),
                 withProducer ? config.subset(ReplayOptions.KAFKA_PRODUCER) : Map.of());
     }
 

@@ -66,7 +66,7 @@ public final class ReplayMain {
             return ReplayCommand.EXIT_INCOMPLETE;
         } catch (RuntimeException e) {
             // a client's or parser's words may quote a value as it was given (Kafka's "Invalid url in bootstrap.servers")
-            System.err.println("tapline " + args[0] + ": " + ShownText.oneLine(e.toString()));
+            System.err.println("tapline " + args[0] + ": " + withCauses(e));
             return ReplayCommand.EXIT_INCOMPLETE;
         } catch (Error e) {
             // left to the JVM it exits 1, the gate's "regressions": an OutOfMemoryError while a large run's results are
@@ -74,6 +74,23 @@ public final class ReplayMain {
             System.err.println("tapline " + args[0] + ": " + ShownText.oneLine(e.toString()));
             return ReplayCommand.EXIT_INCOMPLETE;
         }
+    }
+
+    /**
+     * {@code e}, then the message of each cause it does not already hold, on one line as {@link ShownText#oneLine}
+     * shows it: a Kafka client's "Failed to construct kafka consumer" says why only in its cause ("No resolvable
+     * bootstrap urls given in bootstrap.servers": a broker name DNS does not have yet).
+     */
+    static String withCauses(Throwable e) {
+        StringBuilder out = new StringBuilder(e.toString());
+        int depth = 0;
+        for (Throwable t = e.getCause(); t != null && depth < 8; t = t.getCause(), depth++) { // a cycle ends too
+            String m = t.getMessage() == null ? t.getClass().getName() : t.getMessage();
+            if (out.indexOf(m) < 0) {
+                out.append(": ").append(m);
+            }
+        }
+        return ShownText.oneLine(out.toString());
     }
 
     /**

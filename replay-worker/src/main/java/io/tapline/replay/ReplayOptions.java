@@ -68,7 +68,7 @@ public final class ReplayOptions {
     private static ConfigSpec.Builder common(ConfigSpec.Builder b) {
         return RegistryOptions.declare(LogOptions.declare(b)
                 .option(RUN, "", "Run id (required): 1-200 characters of A-Z a-z 0-9 . _ - (a commit SHA; a branch name with its other characters replaced). Workers started with the same run id share the run.")
-                .option(BOOTSTRAP, DEFAULT_BOOTSTRAP, "Kafka bootstrap servers."))
+                .option(BOOTSTRAP, DEFAULT_BOOTSTRAP, "Kafka bootstrap servers: host:port[,host:port...] (a name is resolved by the client, not at start)."))
                 .option(KAFKA_TIMEOUT, "60s", "Timeout for reading the runs/noise/results topics and metadata.")
                 .option(TOPIC_RESULTS, TaplineTopics.RESULTS, "Results topic.")
                 .option(TOPIC_RUNS, TaplineTopics.RUNS, "Run lifecycle topic (bounds, summaries).")

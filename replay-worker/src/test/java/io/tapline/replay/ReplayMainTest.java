@@ -273,6 +273,59 @@ class ReplayMainTest {
         assertFalse(replay.contains("Timeout expired while fetching topic metadata"), "the client's words alone say nothing: " + replay);
     }
 
+    /**
+     * A bootstrap list the Kafka clients cannot read was passed to them as given: replay and report exited 3 (run
+     * incomplete) with the client's "Failed to construct kafka consumer", its reason left in a cause, after the
+     * registry was asked for schemas; {@code :9092} reached the local host and {@code http://} was dropped unread.
+     */
+    @Test
+    void aBootstrapListNotOfHostPortIsAUsageErrorNamingTheOptionWhereItWasSetAndTheForm() {
+        String[][] bad = {
+                {"localhost", "'localhost' is not host:port: no port"},
+                {"host:notaport", "'host:notaport' is not host:port: port 'notaport' is not a number 1-65535"},
+                {":9092", "':9092' is not host:port: no host"},
+                {"", "must name at least one broker"},
+                {"http://host:9092", "'http://host:9092' is not host:port: a URL; give host:port without 'http://'"}};
+        for (String[] c : bad) {
+            for (String[] args : new String[][] {
+                    {"replay", "--run", "r1", "--target", "http://candidate:8080", "--kafka-bootstrap-servers", c[0]},
+                    {"report", "--run", "r1", "--kafka-bootstrap-servers", c[0]}}) {
+                String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args), String.join(" ", args)));
+                assertTrue(err.startsWith("tapline " + args[0] + ": option --kafka-bootstrap-servers: ") && err.contains(c[1])
+                        && err.contains("expected host:port[,host:port...]"), err);
+            }
+        }
+    }
+
+    @Test
+    void aBadBootstrapListFromTheEnvironmentOrFileSaysWhereItWasSet() {
+        TaplineConfig config = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "r1"},
+                Map.of("TAPLINE_KAFKA_BOOTSTRAP_SERVERS", "kafka"));
+        String message = assertThrows(ConfigException.class, () -> ReplayCommand.kafka(config, false)).getMessage();
+        assertTrue(message.startsWith("option --kafka-bootstrap-servers (set by TAPLINE_KAFKA_BOOTSTRAP_SERVERS): 'kafka' is not"
+                + " host:port: no port"), message);
+    }
+
+    @Test
+    void aFailureIsShownWithTheReasonsItsCausesGive() {
+        // a Kafka client's "Failed to construct kafka consumer" says why only in its cause: the line said nothing more
+        java.io.PrintStream before = System.out;
+        System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                throw new org.apache.kafka.common.KafkaException("Failed to construct kafka consumer",
+                        new org.apache.kafka.common.config.ConfigException("No resolvable bootstrap urls given in bootstrap.servers"));
+            }
+        }, true));
+        try {
+            String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_INCOMPLETE, ReplayMain.run(new String[]{"report", "--help"})));
+            assertEquals("tapline report: org.apache.kafka.common.KafkaException: Failed to construct kafka consumer: "
+                    + "No resolvable bootstrap urls given in bootstrap.servers", err.strip());
+        } finally {
+            System.setOut(before);
+        }
+    }
+
     /** Clears the screen, starts a GitHub Actions command line, reverses what follows, hides a character. */
     private static final String HOSTILE = "7\u001b[2J\n::error::x\u202e21\u200b";
     private static final String SHOWN = "7\\u001b[2J\\n::error::x\\u202e21\\u200b";

@@ -384,6 +384,101 @@ public final class TaplineConfig {
         return topic;
     }
 
+    /** What a Kafka bootstrap list is, as its errors say. */
+    static final String BOOTSTRAP_FORM = "host:port[,host:port...], e.g. kafka-0.kafka:9092,kafka-1.kafka:9092 or [::1]:9092";
+
+    /**
+     * A list of Kafka bootstrap servers, {@code host:port[,host:port...]}, checked in its form only, so that a bad one
+     * stops the command at start naming its option (and the variable or file that set it), the value and what is
+     * expected, rather than when a Kafka client is made, with the client's "Failed to construct kafka consumer" or
+     * "Invalid url in bootstrap.servers". Each entry is a host name (letters, digits, {@code - _}, dot-separated
+     * labels), an IPv4 address or an IPv6 address ({@code [::1]:9092}; without brackets the port is after the last
+     * {@code :}, as the clients read it), then a port 1-65535. Refused: no entry at all, an empty one (a comma at an
+     * end or two in a row, which the clients refuse), an entry without a port or without a host ({@code :9092}, which
+     * the clients read as the local host), and a URL ({@code http://kafka:9092}, {@code SASL_SSL://kafka:9093}, whose
+     * scheme the clients drop unread). Names are not resolved: a pod may start before DNS has the brokers. Space
+     * around an entry is allowed, as the clients trim it.
+     *
+     * @return the value, unchanged
+     */
+    public String getBootstrapServers(String key) {
+        String list = get(key) == null ? "" : get(key);
+        if (list.isBlank() || list.replace(",", "").isBlank()) {
+            throw new ConfigException(named(key) + ": must name at least one broker, got '" + list + "'; expected " + BOOTSTRAP_FORM);
+        }
+        String[] entries = list.split(",", -1);
+        for (String entry : entries) {
+            String e = entry.trim();
+            if (e.isEmpty()) {
+                throw new ConfigException(named(key) + ": '" + list + "' has an empty entry (a comma at an end, or two in"
+                        + " a row); expected " + BOOTSTRAP_FORM);
+            }
+            String problem = bootstrapProblem(e);
+            if (problem != null) {
+                throw new ConfigException(named(key) + ": '" + e + "' is not host:port"
+                        + (entries.length > 1 ? " (in '" + list + "')" : "") + ": " + problem + "; expected " + BOOTSTRAP_FORM);
+            }
+        }
+        return list;
+    }
+
+    /** What is wrong with one trimmed bootstrap entry, or null if it is {@code host:port}. */
+    static String bootstrapProblem(String entry) {
+        int scheme = entry.indexOf("://");
+        if (scheme >= 0) {
+            return "a URL; give host:port without '" + entry.substring(0, scheme + 3) + "' (TLS or SASL is chosen with"
+                    + " the Kafka client setting security.protocol)";
+        }
+        String host;
+        String port;
+        if (entry.startsWith("[")) {
+            int close = entry.indexOf(']');
+            if (close < 0) {
+                return "no ']' after the IPv6 address";
+            }
+            host = entry.substring(1, close);
+            String rest = entry.substring(close + 1);
+            if (rest.isEmpty()) {
+                return "no port";
+            }
+            if (rest.charAt(0) != ':') {
+                return "'" + rest + "' after the IPv6 address is not :port";
+            }
+            port = rest.substring(1);
+            if (!ipv6Literal(host)) {
+                return "[" + host + "] is not an IPv6 address";
+            }
+        } else {
+            int colon = entry.lastIndexOf(':');
+            if (colon < 0) {
+                return "no port";
+            }
+            host = entry.substring(0, colon);
+            port = entry.substring(colon + 1);
+            if (host.isEmpty()) {
+                return "no host";
+            }
+            boolean valid = host.indexOf(':') >= 0 ? ipv6Literal(host) : hostName(host);
+            if (!valid) {
+                return "'" + host + "' is not a host name or IP address";
+            }
+        }
+        if (!port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            return port.isEmpty() ? "no port" : "port '" + port + "' is not a number 1-65535";
+        }
+        return null;
+    }
+
+    /** A host name or IPv4 address: dot-separated labels of letters, digits, {@code -} and {@code _}, a root dot allowed. */
+    private static boolean hostName(String host) {
+        return host.matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?");
+    }
+
+    /** An IPv6 address in form: hex digits, {@code :} (at least two) and the dots of an embedded IPv4 address. */
+    private static boolean ipv6Literal(String host) {
+        return host.matches("[0-9A-Fa-f:.]+") && host.indexOf(':') != host.lastIndexOf(':');
+    }
+
     /**
      * How an error about {@code topic} names the options among {@code keys} that name it, each with the variable or
      * file that set it ({@code "option --topic-cases (set by TAPLINE_TOPIC_CASES): "}), so that a typo in one of them

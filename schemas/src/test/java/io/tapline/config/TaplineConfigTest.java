@@ -234,6 +234,69 @@ class TaplineConfigTest {
         }
     }
 
+    private static final ConfigSpec KAFKA = ConfigSpec.builder("tapline thing", "Does a thing.")
+            .option("kafka.bootstrap.servers", "127.0.0.1:9092", "Brokers.").build();
+
+    /**
+     * Each of these was passed to the Kafka clients as given: the first five failed there ("Failed to construct kafka
+     * consumer", its reason in a cause; "must not be empty"), {@code :9092} was read as the local host's port 9092, a
+     * URL's scheme was dropped unread, so {@code http://} or {@code SASL_SSL://} in front of a broker changed nothing.
+     */
+    @Test
+    void aBootstrapListNotOfHostPortIsRefusedNamingTheOptionTheValueAndTheForm(@TempDir Path dir) throws IOException {
+        String[][] bad = {
+                {"localhost", "'localhost' is not host:port: no port"},
+                {"host:notaport", "'host:notaport' is not host:port: port 'notaport' is not a number 1-65535"},
+                {"host:0", "'host:0' is not host:port: port '0' is not a number 1-65535"},
+                {"host:65536", "'host:65536' is not host:port: port '65536' is not a number 1-65535"},
+                {"host:", "'host:' is not host:port: no port"},
+                {":9092", "':9092' is not host:port: no host"},
+                {"http://host:9092", "'http://host:9092' is not host:port: a URL; give host:port without 'http://'"},
+                {"SASL_SSL://kafka:9093", "'SASL_SSL://kafka:9093' is not host:port: a URL; give host:port without 'SASL_SSL://'"},
+                {"bad host:9092", "'bad host:9092' is not host:port: 'bad host' is not a host name or IP address"},
+                {"kafka:9092/x", "'kafka:9092/x' is not host:port: port '9092/x' is not a number 1-65535"},
+                {"[::1:9092", "'[::1:9092' is not host:port: no ']' after the IPv6 address"},
+                {"[kafka]:9092", "'[kafka]:9092' is not host:port: [kafka] is not an IPv6 address"},
+                {"kafka..svc:9092", "'kafka..svc:9092' is not host:port: 'kafka..svc' is not a host name or IP address"},
+                {"kafka:9092,kafka-2", "'kafka-2' is not host:port (in 'kafka:9092,kafka-2'): no port"},
+                {"", "must name at least one broker, got ''"},
+                {" , ", "must name at least one broker, got ' , '"},
+                {"kafka:9092,", "'kafka:9092,' has an empty entry (a comma at an end, or two in a row)"},
+                {"kafka:9092,,kafka-1:9092", "has an empty entry"},
+        };
+        for (String[] c : bad) {
+            TaplineConfig config = TaplineConfig.load(KAFKA, new String[] {"--kafka-bootstrap-servers", c[0]}, Map.of());
+            String message = assertThrows(ConfigException.class, () -> config.getBootstrapServers("kafka.bootstrap.servers"),
+                    c[0]).getMessage();
+            assertTrue(message.startsWith("option --kafka-bootstrap-servers: ") && message.contains(c[1])
+                    && message.contains("host:port[,host:port...], e.g. kafka-0.kafka:9092"), message);
+        }
+        TaplineConfig fromEnv = TaplineConfig.load(KAFKA, new String[0], Map.of("TAPLINE_KAFKA_BOOTSTRAP_SERVERS", "kafka"));
+        assertTrue(assertThrows(ConfigException.class, () -> fromEnv.getBootstrapServers("kafka.bootstrap.servers")).getMessage()
+                .startsWith("option --kafka-bootstrap-servers (set by TAPLINE_KAFKA_BOOTSTRAP_SERVERS): 'kafka' is not host:port"));
+        Path file = dir.resolve("t.properties");
+        Files.writeString(file, "kafka.bootstrap.servers=kafka\n");
+        TaplineConfig fromFile = TaplineConfig.load(KAFKA, new String[] {"--config", file.toString()}, Map.of());
+        assertTrue(assertThrows(ConfigException.class, () -> fromFile.getBootstrapServers("kafka.bootstrap.servers")).getMessage()
+                .startsWith("option --kafka-bootstrap-servers (set in " + file + "): 'kafka' is not host:port"));
+        // shown with codes, as every value a ConfigException quotes
+        TaplineConfig hostile = TaplineConfig.load(KAFKA, new String[] {"--kafka-bootstrap-servers", "k\u202e:9092\u200b"}, Map.of());
+        assertEquals("option --kafka-bootstrap-servers: 'k\\u202e:9092\\u200b' is not host:port: 'k\\u202e' is not a host name"
+                + " or IP address; expected host:port[,host:port...], e.g. kafka-0.kafka:9092,kafka-1.kafka:9092 or [::1]:9092",
+                assertThrows(ConfigException.class, () -> hostile.getBootstrapServers("kafka.bootstrap.servers")).getMessage());
+    }
+
+    @Test
+    void aBootstrapListIsCheckedInFormOnlySoANameNotYetInDnsIsTaken() {
+        for (String good : new String[] {"127.0.0.1:9092", "kafka-0.kafka.svc.cluster.local.:9092", "not-yet-in-dns.invalid:9092",
+                "kafka_broker:9092", "kafka-0.kafka:9092, kafka-1.kafka:9092 ", "[::1]:9092", "[2001:db8::5]:9093", "::1:9092",
+                "[::ffff:10.0.0.5]:9092", "KAFKA:09092"}) {
+            TaplineConfig config = TaplineConfig.load(KAFKA, new String[] {"--kafka-bootstrap-servers", good}, Map.of());
+            assertEquals(good, config.getBootstrapServers("kafka.bootstrap.servers"), good);
+        }
+        assertEquals("127.0.0.1:9092", TaplineConfig.load(KAFKA, new String[0], Map.of()).getBootstrapServers("kafka.bootstrap.servers"));
+    }
+
     @Test
     void aPassThroughPrefixWithoutASettingNameIsRefused(@TempDir Path dir) throws IOException {
         // it was accepted and ignored: the setting meant was never made (TAPLINE_KAFKA_PRODUCER_ alone is warned of, as
