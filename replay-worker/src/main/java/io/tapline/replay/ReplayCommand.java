@@ -108,7 +108,10 @@ public final class ReplayCommand {
         return mockPort;
     }
 
-    /** Validates the target: given explicitly, http(s) with a host, not a production host. */
+    /**
+     * Validates the target: given explicitly, http(s) with a host, a base URL ({@link HttpUrl#baseUrlProblem}: printable
+     * ASCII, no query or fragment, a host a resolver can look up), not a production host.
+     */
     static HttpUrl checkTarget(String target, List<String> productionHosts) {
         return checkTarget(target, "", productionHosts, "");
     }
@@ -131,8 +134,12 @@ public final class ReplayCommand {
             throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' is not an http:// or https:// URL with a host, like http://candidate:8080: "
                     + e.getMessage());
         }
-        if (uri.rawQuery() != null) {
-            throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' has a query; give scheme, host, port and an optional base path");
+        String problem = uri.baseUrlProblem();
+        if (problem != null) {
+            // it would reach every progress line, the run's record and every report as it is
+            throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' " + (problem.startsWith("has ")
+                    ? problem : "is not a candidate URL: " + problem) + "; give scheme, host, port and an optional base path,"
+                    + " like http://candidate:8080 or http://[::1]:8080/api");
         }
         String host = normalHost(uri.host());
         Set<String> forms = hostForms(host);

@@ -81,7 +81,7 @@ public final class ReplayOptions {
     public static ConfigSpec replaySpec() {
         return common(ConfigSpec.builder("tapline replay",
                 "Replay a run's cases against a candidate with recorded dependencies as mocks; join the run if it exists."))
-                .option(TARGET, "", "Candidate base URL (required), e.g. http://candidate:8080. Never defaulted.")
+                .option(TARGET, "", "Candidate base URL (required): http:// or https://, a host, an optional port and base path, e.g. http://candidate:8080 or http://[::1]:8080/api. Never defaulted.")
                 .option(WORKERS, "1", "Worker threads in this process (each a consumer group member).")
                 .option(CONCURRENCY, "16", "Cases in flight at once in this process (drops to 1 if the candidate does not propagate traceparent).")
                 .option(RATE, "0", "Cases per second started by this process; 0 = unlimited.")

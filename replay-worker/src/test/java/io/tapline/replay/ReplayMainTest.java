@@ -164,6 +164,55 @@ class ReplayMainTest {
         }
     }
 
+    /**
+     * The URL parser refused a space and the C0 controls only: a bidirectional control, an invisible character, a C1
+     * control or any other character outside printable ASCII in the path, a fragment, a broken percent-escape and a
+     * host no resolver looks up were taken, and the target reached every progress line, the run's record and every
+     * report as it was.
+     */
+    @Test
+    void aTargetThatCannotBeACandidateUrlIsRefusedAndShownWithCodes() {
+        String[][] bad = {
+                {"http://candidate:8080/\u202eipa", "character U+202E at index 22 is not printable ASCII (percent-encoded as UTF-8, it is %E2%80%AE)"},
+                {"http://candidate:8080/api\u200b", "character U+200B at index 25"},
+                {"http://candidate:8080/\ufeffapi", "character U+FEFF at index 22"},
+                {"http://candidate:8080/a\u0085", "character U+0085 at index 23"},
+                {"http://candidate:8080/caf\u00e9", "character U+00E9 at index 25 is not printable ASCII (percent-encoded as UTF-8, it is %C3%A9)"},
+                {"http://candidate:8080/#top", "has a fragment ('#top'), which never reaches a server"},
+                {"http://candidate:8080/api#", "has a fragment ('#')"},
+                {"http://candidate:8080/a%zz", "'%zz' in the path is not a percent-escape"},
+                {"http://candidate:8080/a%2", "'%2' in the path is not a percent-escape"},
+                {"http://cand,idate:8080", "host 'cand,idate' is not a host name"},
+                {"http://cand!date:8080", "host 'cand!date' is not a host name"},
+                {"http://candidate:8080/a b", "a space or control character at index 23"},
+                {"http://cand idate:8080", "a space or control character at index 11"},
+                {"http://user:pass@candidate:8080", "user info"},
+                {"ftp://candidate", "is not an http:// or https:// URL"},
+                {"http://candidate:8080/?x=1", "has a query"}};
+        for (String[] c : bad) {
+            String target = c[0];
+            String message = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget(target, List.of()), c[0])
+                    .getMessage();
+            assertTrue(message.startsWith("option --target: '") && message.contains(c[1]), message);
+            assertNothingRaw(message);
+            assertFalse(message.contains("pass@"), message);
+        }
+        String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay", "--run", "r1",
+                "--target", "http://candidate:8080/\u202e21\u200b"})));
+        assertEquals("tapline replay: option --target: 'http://candidate:8080/\\u202e21\\u200b' is not a candidate URL: character"
+                + " U+202E at index 22 is not printable ASCII (percent-encoded as UTF-8, it is %E2%80%AE); give scheme, host, port"
+                + " and an optional base path, like http://candidate:8080 or http://[::1]:8080/api", err.strip());
+    }
+
+    @Test
+    void everyLegitimateTargetIsStillTaken() {
+        for (String target : List.of("http://candidate:8080", "http://[::1]:8080", "http://[2001:db8::5]/base/",
+                "https://candidate.staging.example.com:8443/api", "http://candidate_svc:8080", "http://10.0.0.5",
+                "http://candidate:8080/a%20b/%E2%82%AC", "HTTP://Candidate.:8080/v1;v=2/~me", "http://candidate:8080/")) {
+            assertEquals(target, ReplayCommand.checkTarget(target, List.of()).toString(), target);
+        }
+    }
+
     @Test
     void aDockerComposeNameIsATargetAndAProductionHostLikeAnyOther() {
         assertEquals("candidate_svc", ReplayCommand.checkTarget("http://candidate_svc:8080", List.of()).host());

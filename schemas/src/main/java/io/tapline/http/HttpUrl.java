@@ -150,6 +150,53 @@ public final class HttpUrl {
         return true;
     }
 
+    /**
+     * What keeps this URL from being a base URL that requests are sent under (replay's {@code --target}, a
+     * {@code --mock-route}), or null when nothing does. {@link #parse} takes what a proxy must forward as it was sent;
+     * a base URL an operator writes is held to what a client can send and a resolver can look up:
+     * <ul>
+     * <li>printable ASCII only: a character such as a right-to-left override (U+202E), a zero-width space (U+200B), a
+     * byte order mark (U+FEFF) or a C1 control in the path is named with the UTF-8 percent-encoding that writes it;</li>
+     * <li>no query and no fragment: a base path is followed by each request's own path and query;</li>
+     * <li>a {@code %} followed by two hex digits, as a percent-escape is;</li>
+     * <li>a host that is a name of letters, digits, {@code -}, {@code .} and {@code _} (a Docker Compose service name),
+     * an IPv4 address or a bracketed IPv6 address: the other characters RFC 3986 lets a host hold
+     * ({@code ! $ & ' ( ) * + , ; = ~ %}) name no host a resolver looks up.</li>
+     * </ul>
+     */
+    public String baseUrlProblem() {
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            if (c > 0x7e) {
+                StringBuilder escaped = new StringBuilder();
+                for (byte b : new String(Character.toChars(c)).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                    escaped.append(String.format(Locale.ROOT, "%%%02X", b & 0xff));
+                }
+                return String.format(Locale.ROOT, "character U+%04X at index %d is not printable ASCII (percent-encoded as"
+                        + " UTF-8, it is %s)", c, i, escaped);
+            }
+            i += Character.charCount(c);
+        }
+        if (rawQuery != null) {
+            return "has a query";
+        }
+        int hash = text.indexOf('#');
+        if (hash >= 0) {
+            return "has a fragment ('" + text.substring(hash) + "'), which never reaches a server";
+        }
+        for (int i = rawPath.indexOf('%'); i >= 0; i = rawPath.indexOf('%', i + 1)) {
+            if (i + 2 >= rawPath.length() || Character.digit(rawPath.charAt(i + 1), 16) < 0
+                    || Character.digit(rawPath.charAt(i + 2), 16) < 0) {
+                return "'" + rawPath.substring(i, Math.min(rawPath.length(), i + 3)) + "' in the path is not a percent-escape"
+                        + " (% and two hex digits; %25 is a %)";
+            }
+        }
+        if (!host.startsWith("[") && !host.matches("[A-Za-z0-9._-]+")) {
+            return "host '" + host + "' is not a host name (letters, digits, '-', '.', '_') or an IP address";
+        }
+        return null;
+    }
+
     /** {@code http} or {@code https}, lower case. */
     public String scheme() {
         return scheme;
