@@ -67,7 +67,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         int maxHeaderBytes = positiveInt(config, ReplayOptions.MOCK_MAX_HEADER_BYTES);
         try {
             mock = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
-                    mockRoutes, new HashSet<>(config.getList(ReplayOptions.ALLOW_LIVE)), unmatchedStatus,
+                    mockRoutes, allowLive(config), unmatchedStatus,
                     MockServerOptions.DEFAULT_MAX_BODY_BYTES, requestTimeout, maxHeaderBytes);
         } catch (IllegalArgumentException e) { // the status: the timeout and the head limit are positive
             throw new ConfigException("option --mock-unmatched-status" + config.origin(ReplayOptions.MOCK_UNMATCHED_STATUS)
@@ -174,6 +174,53 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
             out.put(h.substring(0, sep).trim(), h.substring(sep + 1).trim());
         }
         return out;
+    }
+
+    /**
+     * The {@code --allow-live} hosts, each a host as a dependency call's URL names it: a name of letters, digits,
+     * {@code - . _} or an IP address, an IPv6 one in brackets ({@code [::1]}), as {@link MockServerOptions#liveAllowed}
+     * compares it with a call's host. Anything else matched no call and was taken without a word: a {@code host:port},
+     * a URL, an IPv6 address without brackets, a pattern; and it was printed as given in the line that lists the hosts
+     * live calls go to. Such an entry is refused, named, and shown with codes.
+     */
+    static Set<String> allowLive(TaplineConfig config) {
+        Set<String> hosts = new HashSet<>();
+        for (String entry : config.getList(ReplayOptions.ALLOW_LIVE)) {
+            String problem = liveHostProblem(entry);
+            if (problem != null) {
+                throw new ConfigException("option --allow-live" + config.origin(ReplayOptions.ALLOW_LIVE) + ": '"
+                        + HttpUrl.shown(entry) + "' " + problem + "; give each host alone, as a dependency call's URL names it"
+                        + " (api.example.com, 10.0.0.5, [::1]): its calls are forwarded on every port");
+            }
+            hosts.add(entry);
+        }
+        return hosts;
+    }
+
+    private static String liveHostProblem(String entry) {
+        if (entry.contains("://")) {
+            return "is a URL, not a host";
+        }
+        if (entry.indexOf('*') >= 0) {
+            return "is a pattern, which matches no host (list each host)";
+        }
+        if (!entry.startsWith("[") && entry.indexOf(':') != entry.lastIndexOf(':')) {
+            return "is an IPv6 address without brackets, which matches no call (write it [" + entry + "], as a URL does)";
+        }
+        String notAHost = "is not a host name (letters, digits, '-', '.', '_') or an IP address";
+        HttpUrl url;
+        try {
+            url = HttpUrl.parse("http://" + entry);
+        } catch (IllegalArgumentException e) {
+            return notAHost;
+        }
+        if (url.portGiven()) {
+            return "is host:port, which matches no call";
+        }
+        if (!url.host().equals(entry)) {
+            return "is more than a host (a path, query or fragment), which matches no call";
+        }
+        return url.baseUrlProblem() == null ? null : notAHost;
     }
 
     /** A port number from {@code min} (0 or -1, with its meaning in {@code lowest}) to 65535. */

@@ -95,6 +95,54 @@ class ReplaySettingsTest {
         assertEquals(Map.of("Authorization", "Bearer test"), s.candidateHeaders());
     }
 
+    /**
+     * Each of these matched no dependency call and was taken without a word (the README called a host:port or URL
+     * entry one that "matches nothing"); the hostile one was printed as given in the line listing the live hosts.
+     */
+    @Test
+    void anAllowLiveEntryThatCanMatchNoCallIsRefusedNamingWhy() {
+        String[][] bad = {
+                {"api.example.com:443", "'api.example.com:443' is host:port, which matches no call"},
+                {"https://api.example.com", "'https://api.example.com' is a URL, not a host"},
+                {"http://ops:s3cret@api", "'http://[hidden]@api' is a URL, not a host"},
+                {"*.example.com", "'*.example.com' is a pattern, which matches no host (list each host)"},
+                {"::1", "'::1' is an IPv6 address without brackets, which matches no call (write it [::1], as a URL does)"},
+                {"api.example.com/v1", "'api.example.com/v1' is more than a host (a path, query or fragment), which matches no call"},
+                {"api example", "'api example' is not a host name (letters, digits, '-', '.', '_') or an IP address"},
+                {"a;b", "'a;b' is not a host name"},
+                {"api\u202e.com", "'api\\u202e.com' is not a host name"},
+                {"api\u200b", "'api\\u200b' is not a host name"}};
+        for (String[] c : bad) {
+            String message = error("--allow-live", c[0]);
+            assertTrue(message.startsWith("option --allow-live: " + c[1]) && message.endsWith("; give each host alone, as a"
+                    + " dependency call's URL names it (api.example.com, 10.0.0.5, [::1]): its calls are forwarded on every port"),
+                    message);
+        }
+        String fromEnv = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"}, Map.of("TAPLINE_ALLOW_LIVE", "pricing,pricing:8080"))))
+                .getMessage();
+        assertTrue(fromEnv.startsWith("option --allow-live (set by TAPLINE_ALLOW_LIVE): 'pricing:8080' is host:port"), fromEnv);
+        ReplaySettings s = parse("--allow-live", "pricing", "--allow-live", "api.example.com.", "--allow-live", "[::1]",
+                "--allow-live", "10.0.0.5", "--allow-live", "inventory_svc");
+        for (String host : List.of("pricing", "api.example.com.", "[::1]", "10.0.0.5", "inventory_svc")) {
+            assertTrue(s.mock().liveAllowed(host), host);
+        }
+    }
+
+    @Test
+    void aMockRouteIsReadAsTheSidecarsEgressIsItsNameAndQueryIncluded() {
+        // a name the sidecar refuses matched no recorded call and was printed as given in the mock's start line; a query
+        // was dropped without a word
+        assertTrue(error("--mock-route", "inv entory=http://inventory:8080").contains("route name 'inv entory' may use letters,"
+                + " digits, '.', '_' and '-' only"), error("--mock-route", "inv entory=http://inventory:8080"));
+        assertTrue(error("--mock-route", "inv\u202e=http://inventory:8080").contains("route name 'inv\\u202e'"),
+                error("--mock-route", "inv\u202e=http://inventory:8080"));
+        assertTrue(error("--mock-route", "inventory=http://inventory:8080/api?v=2").startsWith("option --mock-route: mock route"
+                + " 'inventory=http://inventory:8080/api?v=2': url has a query"), error("--mock-route", "inventory=http://inventory:8080/api?v=2"));
+        ReplaySettings s = parse("--mock-route", "inventory.v2_b-1=http://inventory_svc:8080/api/");
+        assertEquals("/api", s.mock().routes().get("inventory.v2_b-1").basePath());
+    }
+
     @Test
     void anUnmatchedStatusThatIsNotAFinalAnswerIsRefused() {
         // A 1xx is an interim answer: the candidate's client would read it and wait for a final one that never comes

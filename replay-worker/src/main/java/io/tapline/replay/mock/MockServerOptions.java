@@ -59,7 +59,13 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
         }
     }
 
-    /** Parses {@code name=url} route definitions. */
+    /** What a route name may hold: what the sidecar's {@code --egress} takes. */
+    static final String ROUTE_NAME = "[A-Za-z0-9._-]+";
+
+    /**
+     * Parses {@code name=url} route definitions as the sidecar's {@code --egress} takes them: a name of letters, digits,
+     * {@code . _ -}, an {@code http://} URL without user info or query.
+     */
     public static Map<String, HttpUrl> parseRoutes(Iterable<String> definitions) {
         Map<String, HttpUrl> out = new java.util.LinkedHashMap<>();
         for (String def : definitions) {
@@ -67,6 +73,11 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
             String name = eq < 0 ? def.trim() : def.substring(0, eq).trim();
             if (name.isEmpty() || name.contains("/")) {
                 throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': expected name=url, e.g. inventory=http://inventory:8080");
+            }
+            if (!name.matches(ROUTE_NAME)) {
+                // the sidecar's --egress refuses such a name: no call was recorded under it, and none is matched by it
+                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': route name '" + name
+                        + "' may use letters, digits, '.', '_' and '-' only, as the sidecar's --egress names");
             }
             String url = eq < 0 ? "http://" + name : def.substring(eq + 1).trim();
             HttpUrl parsed;
@@ -77,6 +88,11 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
             }
             if (!parsed.scheme().equals("http")) {
                 throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url must be http://host[:port][/base]");
+            }
+            if (parsed.rawQuery() != null) {
+                // it was dropped without a word; the sidecar's --egress refuses it
+                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url has a query; give"
+                        + " http://host[:port][/base], as the sidecar's --egress takes it");
             }
             out.put(name, parsed);
         }
