@@ -9,9 +9,6 @@ import io.tapline.registry.SchemaRegistryException;
 import io.tapline.text.ShownText;
 import io.tapline.topics.DeadLetters;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -175,18 +172,8 @@ public final class DedupMain {
         try {
             return ManagementServer.start(host, port, registry, ready);
         } catch (IOException | RuntimeException e) {
-            String flag = isLocalAddress(host) ? DedupOptions.MANAGEMENT_PORT : DedupOptions.MANAGEMENT_HOST;
+            String flag = ManagementServer.isLocalAddress(host) ? DedupOptions.MANAGEMENT_PORT : DedupOptions.MANAGEMENT_HOST;
             throw new ConfigException(config.named(flag) + ": cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static boolean isLocalAddress(String host) {
-        InetSocketAddress address = new InetSocketAddress(host, 0);
-        try {
-            return !address.isUnresolved() && (address.getAddress().isAnyLocalAddress()
-                    || address.getAddress().isLoopbackAddress() || NetworkInterface.getByInetAddress(address.getAddress()) != null);
-        } catch (SocketException e) {
-            return false;
         }
     }
 }

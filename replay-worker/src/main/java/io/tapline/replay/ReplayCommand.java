@@ -391,13 +391,8 @@ public final class ReplayCommand {
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {
-                try {
-                    management = ManagementServer.start(settings.managementHost(), mgmtPort, metrics,
-                            () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
-                } catch (IOException e) {
-                    throw new ConfigException("option --management-port: cannot listen on " + settings.managementHost() + ":"
-                            + mgmtPort + ": " + e.getMessage(), e);
-                }
+                management = startManagement(settings.managementHost(), mgmtPort, metrics,
+                        () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
                 out.printf(Locale.ROOT, "run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
             }
             long interval = settings.progressInterval().toMillis();
@@ -485,15 +480,27 @@ public final class ReplayCommand {
     }
 
     /**
-     * Starts the dependency mock. A listener it cannot open (the port taken, say) is reported as the --mock-port
-     * option's, so the message names the port that is actually in the way.
+     * Starts the dependency mock. A listener it cannot open is reported as the option in the way: --mock-port when
+     * --mock-host is an address of this machine (the port is taken, say), else --mock-host (a name that does not
+     * resolve, another machine's address), so the message names the value to change.
      */
     static MockServer startMock(Vertx vertx, MockServerOptions options, MockRegistry registry) {
         try {
             return MockServer.start(vertx, options, registry).await();
         } catch (Exception e) {
-            throw new ConfigException("option --mock-port: cannot listen on " + options.host() + ":" + options.port() + ": "
+            String flag = ManagementServer.isLocalAddress(options.host()) ? "--mock-port" : "--mock-host";
+            throw new ConfigException("option " + flag + ": cannot listen on " + options.host() + ":" + options.port() + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** Starts the management server, a listener it cannot open reported as {@link #startMock} reports the mock's. */
+    static ManagementServer startManagement(String host, int port, Metrics metrics, java.util.function.BooleanSupplier ready) {
+        try {
+            return ManagementServer.start(host, port, metrics, ready);
+        } catch (IOException | RuntimeException e) {
+            String flag = ManagementServer.isLocalAddress(host) ? "--management-port" : "--management-host";
+            throw new ConfigException("option " + flag + ": cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
     }
 

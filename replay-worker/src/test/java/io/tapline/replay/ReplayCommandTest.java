@@ -120,6 +120,33 @@ class ReplayCommandTest {
         assertTrue(printed.endsWith("run r1: FAILED the gate: 1 case(s) regressed (--fail-on any)\n"), printed);
     }
 
+    /**
+     * A mock or management host that is not an address of this machine was reported as the port's fault ("option
+     * --mock-port: cannot listen on 192.0.2.1:9190"), which sent the operator to change a value that was right.
+     */
+    @Test
+    void aListenHostThatIsNotThisMachinesIsReportedAsTheHostOption() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            MockServerOptions options = new MockServerOptions("192.0.2.1", 0, Map.of(), Set.of(), 502, 1024);
+            ConfigException mock = assertThrows(ConfigException.class,
+                    () -> ReplayCommand.startMock(vertx, options, new MockRegistry()));
+            assertTrue(mock.getMessage().startsWith("option --mock-host: cannot listen on 192.0.2.1:0: "), mock.getMessage());
+        } finally {
+            vertx.close().await();
+        }
+        ConfigException management = assertThrows(ConfigException.class,
+                () -> ReplayCommand.startManagement("192.0.2.1", 0, new io.tapline.ops.Metrics(), () -> true));
+        assertTrue(management.getMessage().startsWith("option --management-host: cannot listen on 192.0.2.1:0: "),
+                management.getMessage());
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            ConfigException port = assertThrows(ConfigException.class, () -> ReplayCommand.startManagement("127.0.0.1",
+                    taken.getLocalPort(), new io.tapline.ops.Metrics(), () -> true));
+            assertTrue(port.getMessage().startsWith("option --management-port: cannot listen on 127.0.0.1:" + taken.getLocalPort()),
+                    port.getMessage());
+        }
+    }
+
     @Test
     void aMockPortInUseIsReportedAsTheMockPortNotTheManagementPort() throws Exception {
         Vertx vertx = Vertx.vertx();

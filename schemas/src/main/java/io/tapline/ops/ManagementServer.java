@@ -56,6 +56,22 @@ public final class ManagementServer implements AutoCloseable {
         this.executor = executor;
     }
 
+    /**
+     * Whether {@code host} names an address of this machine (the wildcard, a loopback address or an interface's):
+     * which option a listener that could not open is blamed on. When it does, the port is in the way (another process
+     * holds it); when it does not (or does not resolve), the host option is. The name is resolved: call it when the
+     * listener has failed, off any event loop.
+     */
+    public static boolean isLocalAddress(String host) {
+        InetSocketAddress address = new InetSocketAddress(host, 0);
+        try {
+            return !address.isUnresolved() && (address.getAddress().isAnyLocalAddress()
+                    || address.getAddress().isLoopbackAddress() || java.net.NetworkInterface.getByInetAddress(address.getAddress()) != null);
+        } catch (java.net.SocketException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** Starts serving on host:port; port 0 picks a free port, read it back with {@link #port()}. */
     public static ManagementServer start(String host, int port, Metrics metrics, BooleanSupplier ready) throws IOException {
         return start(host, port, metrics, ready, () -> null);
