@@ -43,6 +43,8 @@ final class BatchPump<I, O> {
      * that starts the next); before, those started cases after the stop, up to the gate's limit.
      */
     private volatile boolean givenUp;
+    /** Set by {@link #stop()}: the worker is stopping, and what ended of the batch is kept, whatever gave it up. */
+    private volatile boolean stopped;
     /**
      * True while {@link #pump()} runs its loop: a case that completes inside it (one that finishes before its future
      * is returned, a SKIPPED truncated request say) lets the loop go on instead of starting a nested pump, which
@@ -97,6 +99,7 @@ final class BatchPump<I, O> {
      * {@link #cancel}. From any thread.
      */
     Future<List<O>> stop() {
+        stopped = true;
         cancel();
         return started.future();
     }
@@ -120,8 +123,10 @@ final class BatchPump<I, O> {
      * Waits up to {@code millis} for the outcomes (from a thread that is not the pump's). A batch not done by then, or
      * failed, is given up ({@link #cancel}) and its cases still in flight are waited for, up to {@code drainMillis}.
      * When every case of the batch had started and they all ended well by then, the outcomes are returned: the batch
-     * is done, and replaying it again would only repeat that work. Otherwise the TimeoutException (or
-     * ExecutionException) is thrown: its cases may then be replayed again without one being in flight twice (its
+     * is done, and replaying it again would only repeat that work. When the batch was stopped ({@link #stop}, before
+     * or during that wait), the outcomes of the cases that started are returned, as {@link #stop} gives them (up to
+     * the first that did not end well): the worker commits those and leaves the rest. Otherwise the TimeoutException
+     * (or ExecutionException) is thrown: its cases may then be replayed again without one being in flight twice (its
      * trace id would be taken, and the copy an ERROR). Throws IllegalStateException when some are still in flight then.
      */
     List<O> await(long millis, long drainMillis) throws InterruptedException, ExecutionException, TimeoutException {
@@ -138,6 +143,11 @@ final class BatchPump<I, O> {
             Future<List<O>> settled = done.future();
             if (settled.succeeded()) {
                 return settled.result();
+            }
+            if (stopped) {
+                // settled with done: the outcomes of those that started are complete. Before, a stop that came while
+                // the safety net waited for the cases in flight threw, and the worker read the whole batch again.
+                return started.future().result();
             }
             throw e;
         }

@@ -542,17 +542,19 @@ public final class ReplayWorker implements Runnable {
 
     /**
      * The outcomes of the {@code cases} cases {@code replaying} replays: all of them, or, when {@link #close()} stopped
-     * it before every case started, those of the cases that had.
+     * it before every case started, those of the cases that had, also when the stop came while the batch's safety net
+     * waited for its cases in flight ({@link #await}).
      */
     private List<Tagged> replayed(BatchPump<Case, Tagged> replaying, int cases)
             throws InterruptedException, ExecutionException, TimeoutException {
         try {
             return await(replaying, cases);
-        } catch (ExecutionException e) {
+        } catch (ExecutionException | TimeoutException e) {
             if (!closed) {
                 throw e;
             }
-            // stopped: settled once none of its started cases was in flight, so this is complete
+            // close() came as the batch was given up (its safety net, a failed case), after the pump looked: it is
+            // settled (none of its started cases in flight), so this is complete
             return replaying.stop().toCompletionStage().toCompletableFuture().get();
         } finally {
             replayingNow.remove(replaying);
@@ -583,9 +585,11 @@ public final class ReplayWorker implements Runnable {
      * batch that does not is given up: no more of its cases start, and those in flight are waited for (up to another
      * request timeout and margin, {@link BatchBudget#drainMillis()}). When every case had started and all ended by
      * then, their results are returned and committed as any batch's are (the same transaction with the offsets, fenced
-     * by the group generation if the group moved on meanwhile); otherwise it is rewound and read again, so that no
-     * case is in flight twice (the second copy's trace id would be taken, and an ERROR committed for it). When some
-     * are still in flight then, the worker stops (a rerun resumes from the committed offsets).
+     * by the group generation if the group moved on meanwhile); when the worker is stopping ({@link #close()}, before
+     * or during that wait), the outcomes of the cases that ended are returned and committed as a stop commits them (up
+     * to the first case not replayed, per partition); otherwise it is rewound and read again, so that no case is in
+     * flight twice (the second copy's trace id would be taken, and an ERROR committed for it). When some are still in
+     * flight then, the worker stops (a rerun resumes from the committed offsets).
      */
     private List<Tagged> await(BatchPump<Case, Tagged> replaying, int cases)
             throws InterruptedException, ExecutionException, TimeoutException {

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -18,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,7 +60,7 @@ class BatchPumpTest {
 
     /**
      * A stop (the worker's SIGTERM) starts none of the batch's remaining cases, waits for those in flight and gives
-     * their outcomes, in batch order; the batch itself is not done.
+     * their outcomes, in batch order; the batch itself is not done, and waiting for it gives those outcomes too.
      */
     @Test
     void aStoppedBatchStartsNoMoreCasesAndGivesTheOutcomesOfThoseThatStarted() throws Exception {
@@ -79,7 +82,7 @@ class BatchPumpTest {
         assertEquals(items.subList(0, started.size()).stream().map(i -> i * 10).toList(), started);
         Thread.sleep(300);
         assertEquals(started.size(), starts.get(), "no case starts after the stop");
-        assertThrows(ExecutionException.class, () -> pump.await(1_000, 1_000));
+        assertEquals(started, pump.await(1_000, 1_000), "a stopped batch's wait gives what the stop gives");
     }
 
     /**
@@ -227,6 +230,44 @@ class BatchPumpTest {
                 });
         assertEquals(List.of(0, 10, 20), pump.await(100, 20_000));
         assertEquals(3, started.get(), "each case ran once");
+        assertEquals(0, gate.inFlight());
+    }
+
+    /**
+     * The worker's stop (SIGTERM) comes while the safety net waits for the cases in flight of a batch it gave up: the
+     * outcomes of the cases that ended are given, as a stop gives them, so the worker commits them and leaves only the
+     * rest. Before, the wait threw the safety net's TimeoutException and the worker read the whole batch again.
+     */
+    @Test
+    void aStopDuringTheSafetyNetsWaitGivesTheOutcomesOfTheCasesThatEnded() throws Exception {
+        ConcurrencyGate gate = new ConcurrencyGate(() -> 1);
+        AtomicInteger started = new AtomicInteger();
+        CountDownLatch secondStarted = new CountDownLatch(1);
+        BatchPump<Integer, Integer> pump = BatchPump.start(vertx.getOrCreateContext(), gate, new RateLimiter(0),
+                IntStream.range(0, 5).boxed().toList(), i -> {
+                    started.incrementAndGet();
+                    Promise<Integer> p = Promise.promise();
+                    if (i == 1) {
+                        secondStarted.countDown();
+                    }
+                    // the second case outlasts the 200 ms the batch is given: the safety net waits for it
+                    vertx.setTimer(i == 0 ? 10 : 2_000, t -> p.complete(i * 10));
+                    return p.future();
+                });
+        CompletableFuture<List<Integer>> awaited = CompletableFuture.supplyAsync(() -> {
+            try {
+                return pump.await(200, 20_000);
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        assertTrue(secondStarted.await(10, TimeUnit.SECONDS));
+        Thread.sleep(1_000); // the safety net fired at 200 ms; the second case ends at about 2 s
+        assertFalse(awaited.isDone(), "the second case is still in flight");
+        List<Integer> stopped = pump.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(0, 10), stopped);
+        assertEquals(List.of(0, 10), awaited.get(10, TimeUnit.SECONDS), "the outcomes of the two cases that ended");
+        assertEquals(2, started.get(), "no case started after the safety net fired");
         assertEquals(0, gate.inFlight());
     }
 
