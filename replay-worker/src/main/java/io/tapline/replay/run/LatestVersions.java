@@ -1,10 +1,12 @@
 package io.tapline.replay.run;
 
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.WakeupException;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,6 +15,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * The latest version of every case id in one partition's range {@code [from, to)} of the cases topic: the cases
@@ -118,10 +121,13 @@ public final class LatestVersions {
      * from {@code consumerProps} (byte arrays, read_committed: aborted records are skipped as the group consumer
      * skips them). Values are fetched (Kafka has no key-only fetch) but never decoded.
      *
+     * @param stopping asked between polls: true once the worker stops, which ends the scan
      * @throws TimeoutException when the scan does not reach {@code to} on every partition within {@code timeout}
+     * @throws WakeupException  when {@code stopping} turned true before the scan reached {@code to}
      */
     public static Map<TopicPartition, LatestVersions> scan(Map<String, Object> consumerProps, Map<TopicPartition, Long> from,
-                                                           Map<TopicPartition, Long> to, Duration timeout) {
+                                                           Map<TopicPartition, Long> to, Duration timeout,
+                                                           BooleanSupplier stopping) {
         Map<TopicPartition, LatestVersions> out = new HashMap<>();
         Map<TopicPartition, Builder> builders = new HashMap<>();
         from.forEach((tp, start) -> {
@@ -135,34 +141,47 @@ public final class LatestVersions {
         if (builders.isEmpty()) {
             return out;
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
         KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
         try {
-            c.assign(builders.keySet());
-            builders.forEach((tp, b) -> c.seek(tp, b.from));
-            Map<TopicPartition, Builder> open = new HashMap<>(builders);
-            while (!open.isEmpty()) {
-                if (System.nanoTime() > deadline) {
-                    throw new TimeoutException("scanning " + open.keySet() + " for the latest case versions took over " + timeout);
-                }
-                ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(200));
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    Builder b = builders.get(new TopicPartition(r.topic(), r.partition()));
-                    if (b != null) {
-                        b.add(r.key(), r.offset(), r.value() == null);
-                    }
-                }
-                open.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue().to);
-                if (!open.isEmpty()) {
-                    Set<TopicPartition> done = new HashSet<>(builders.keySet());
-                    done.removeAll(open.keySet());
-                    c.pause(done);
-                }
-            }
+            read(c, builders, timeout, stopping);
         } finally {
             TopicReader.closeNow(c);
         }
         builders.forEach((tp, b) -> out.put(tp, b.build()));
         return out;
+    }
+
+    /**
+     * Reads every builder's partition with {@code c} from its {@code from} to its {@code to}. A worker asked to stop
+     * ({@code stopping}) is not kept here: a scan reads every record below the bounds, which takes time in proportion
+     * to them, and it runs inside the group consumer's poll, where the worker's stop does not reach it.
+     */
+    static void read(Consumer<byte[], byte[]> c, Map<TopicPartition, Builder> builders, Duration timeout,
+                     BooleanSupplier stopping) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        c.assign(builders.keySet());
+        builders.forEach((tp, b) -> c.seek(tp, b.from));
+        Map<TopicPartition, Builder> open = new HashMap<>(builders);
+        while (!open.isEmpty()) {
+            if (stopping.getAsBoolean()) {
+                throw new WakeupException();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("scanning " + open.keySet() + " for the latest case versions took over " + timeout);
+            }
+            ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(200));
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                Builder b = builders.get(new TopicPartition(r.topic(), r.partition()));
+                if (b != null) {
+                    b.add(r.key(), r.offset(), r.value() == null);
+                }
+            }
+            open.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue().to);
+            if (!open.isEmpty()) {
+                Set<TopicPartition> done = new HashSet<>(builders.keySet());
+                done.removeAll(open.keySet());
+                c.pause(done);
+            }
+        }
     }
 }

@@ -8,6 +8,8 @@ import io.tapline.replay.mock.MockRegistry;
 import io.tapline.topics.DeadLetters;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -77,6 +79,8 @@ public final class ReplayWorker implements Runnable {
      * after SIGTERM.
      */
     static final Duration PRODUCER_CLOSE = Duration.ofSeconds(5);
+    /** Bound on the group consumer's close (leaving the group) when the worker stops: with the producer's, within the 30 s. */
+    static final Duration CONSUMER_CLOSE = Duration.ofSeconds(5);
     /** Bound on scanning newly assigned partitions for the latest case versions (runs inside poll: below max.poll.interval.ms). */
     private static final Duration SCAN_TIMEOUT = Duration.ofMinutes(2);
 
@@ -188,16 +192,21 @@ public final class ReplayWorker implements Runnable {
         // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447), or by member
         // epoch and member id with group.protocol=consumer (KIP-848).
         String txId = "tapline-replay-" + runId + "-" + workerId;
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps)) {
-            KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId));
+        try {
+            KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
             try {
-                consumer = c;
-                producerRef = producer;
-                producer.initTransactions();
-                c.subscribe(List.of(topics.cases()), new Rebalance());
-                outcome = loop(c, producer);
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId));
+                try {
+                    consumer = c;
+                    producerRef = producer;
+                    producer.initTransactions();
+                    c.subscribe(List.of(topics.cases()), new Rebalance());
+                    outcome = loop(c, producer);
+                } finally {
+                    closeProducer(producer); // before the consumer leaves the group
+                }
             } finally {
-                closeProducer(producer); // before the consumer leaves the group
+                closeConsumer(c); // bounded: not the 30 s of close()
             }
         } catch (WakeupException e) {
             outcome = Outcome.STOPPED;
@@ -214,6 +223,23 @@ public final class ReplayWorker implements Runnable {
         } catch (RuntimeException e) {
             log.error("worker {} of run {} failed", workerId, runId, e);
             outcome = Outcome.FAILED;
+        }
+    }
+
+    /**
+     * Closes the group consumer, waiting up to {@link #CONSUMER_CLOSE} for it to leave the group. Its {@code close()}
+     * waits up to 30 s for the requests it still has at the group coordinator, a JoinGroup or SyncGroup of a rebalance
+     * under way included, which would take the whole of the 30 s the process gives its workers after SIGTERM. Nothing
+     * is committed by the consumer (the batches' offsets are committed in their transactions, before this), so a close
+     * given up loses no case: a member that did not leave is removed at its session timeout, and whoever then owns its
+     * partitions starts at the committed offsets. A close that fails is logged, not thrown, as the producer's is.
+     */
+    static void closeConsumer(Consumer<?, ?> consumer) {
+        try {
+            consumer.close(CloseOptions.timeout(CONSUMER_CLOSE));
+        } catch (RuntimeException e) {
+            // in a finally: a failure here must not take the place of what ended the loop (its outcome is the run's)
+            log.warn("closing the cases consumer failed: {}", e.toString());
         }
     }
 
@@ -680,7 +706,7 @@ public final class ReplayWorker implements Runnable {
         props.putIfAbsent("max.poll.records", 10_000);
         long started = System.nanoTime();
         try {
-            Map<TopicPartition, LatestVersions> found = LatestVersions.scan(props, from, to, SCAN_TIMEOUT);
+            Map<TopicPartition, LatestVersions> found = LatestVersions.scan(props, from, to, SCAN_TIMEOUT, () -> closed);
             latest.putAll(found);
             long live = 0;
             long records = 0;
@@ -691,6 +717,11 @@ public final class ReplayWorker implements Runnable {
             }
             log.info("worker {} of run {}: {} cases to replay in {} (latest versions of up to {} offsets, scanned in {} ms)",
                     workerId, runId, live, partitions, records, (System.nanoTime() - started) / 1_000_000);
+        } catch (WakeupException e) {
+            // close() came during the scan: nothing of these partitions is replayed or committed; the poll that
+            // assigned them ends with the wakeup close() left on the group consumer, and the worker stops.
+            log.info("worker {} of run {}: stopping: the scan of {} is given up", workerId, runId, partitions);
+            partitions.forEach(latest::remove);
         } catch (KafkaException e) {
             log.warn("worker {}: scanning {} for the latest case versions failed, replaying every version: {}",
                     workerId, partitions, e.toString());

@@ -1,11 +1,20 @@
 package io.tapline.replay.run;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LatestVersionsTest {
@@ -100,5 +109,36 @@ class LatestVersionsTest {
         assertTrue(v.isLatest(0));
         assertTrue(v.isLatest(7));
         assertEquals(0, v.liveKeys());
+    }
+
+    /**
+     * The scan of newly assigned partitions runs inside the group consumer's poll, where the worker's stop (SIGTERM)
+     * does not reach it: it ends at the stop, not when it has read every record below the bounds (in proportion to
+     * them, up to its 2 min timeout), which took the 30 s the process gives its workers.
+     */
+    @Test
+    void aScanEndsWhenTheWorkerStops() {
+        TopicPartition tp = new TopicPartition("cases", 0);
+        MockConsumer<byte[], byte[]> c = new MockConsumer<>("earliest");
+        c.updateBeginningOffsets(Map.of(tp, 0L));
+        c.updateEndOffsets(Map.of(tp, 1_000L));
+        AtomicBoolean stopping = new AtomicBoolean();
+        AtomicInteger polls = new AtomicInteger();
+        // every poll reads one record of the 1,000 below the bound; the worker stops at the third
+        for (int i = 0; i < 1_000; i++) {
+            long offset = i;
+            c.schedulePollTask(() -> {
+                if (polls.incrementAndGet() == 3) {
+                    stopping.set(true);
+                }
+                c.addRecord(new ConsumerRecord<>("cases", 0, offset, ("case-" + offset).getBytes(StandardCharsets.UTF_8),
+                        new byte[]{1}));
+            });
+        }
+        Map<TopicPartition, LatestVersions.Builder> builders = Map.of(tp, new LatestVersions.Builder(0, 1_000));
+        long started = System.nanoTime();
+        assertThrows(WakeupException.class, () -> LatestVersions.read(c, builders, Duration.ofMinutes(2), stopping::get));
+        assertEquals(3, polls.get(), "no poll after the stop");
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos());
     }
 }
