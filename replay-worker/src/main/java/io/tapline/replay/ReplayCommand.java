@@ -22,6 +22,7 @@ import io.tapline.replay.report.TextReport;
 import io.tapline.replay.run.AvroCodec;
 import io.tapline.replay.run.BatchBudget;
 import io.tapline.replay.run.CandidateClient;
+import io.tapline.replay.run.CasesTopicCheck;
 import io.tapline.replay.run.CaseReplayer;
 import io.tapline.replay.run.ConcurrencyGate;
 import io.tapline.replay.run.KafkaSettings;
@@ -342,6 +343,12 @@ public final class ReplayCommand {
         }
         codec.prepareResults(topics.results());
         out.printf(Locale.ROOT, "run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
+        // Once per process, before any case: whether the cases topic keeps what the run has yet to read.
+        CasesTopicCheck.Verdict casesTopic = CasesTopicCheck.check(kafka, topics.cases(), kafkaTimeout,
+                Duration.between(start.getAt(), clock.instant()));
+        if (casesTopic.warning() != null) {
+            out.printf(Locale.ROOT, "run %s: warning: %s%n", runId, casesTopic.warning());
+        }
         if (settings.useLearnedNoise()) {
             loadNoise(kafka, codec, topics.noise(), kafkaTimeout, rules);
             out.printf(Locale.ROOT, "run %s: learned noise of %d routes applied%n", runId, rules.learnedRoutes());
@@ -426,7 +433,8 @@ public final class ReplayCommand {
                         "run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
                 return EXIT_INCOMPLETE;
             }
-            return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock, progress.done() > 0);
+            return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock, progress.done() > 0,
+                    casesTopic.lagMs());
         } finally {
             ticker.shutdownNow();
             if (management != null) {
@@ -505,11 +513,16 @@ public final class ReplayCommand {
     }
 
     private int finish(String runId, HttpUrl target, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
-                       RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock, boolean replayedHere) {
+                       RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock, boolean replayedHere,
+                       Long casesLagMs) {
         RunResults results = RunResults.load(kafka, codec, topics.results(), runId, coordinator.resultsStart(runId)
                 .orElseThrow(() -> new IllegalStateException("run " + runId + " has no bounds in " + topics.runs())), Map.of(), timeout);
         RunSummary summary = results.summary(durationMillis(start.getAt(), clock.instant(), replayedHere, results.results()));
         coordinator.writeSummary(runId, target.toString(), summary);
+        String missed = CasesTopicCheck.mayHaveMissed(topics.cases(), casesLagMs, summary.getDurationMillis());
+        if (missed != null) {
+            out.printf(Locale.ROOT, "run %s: %s%n", runId, missed);
+        }
         return conclude(new RunReport(runId, target.toString(), summary, results.results(), true), gate);
     }
 

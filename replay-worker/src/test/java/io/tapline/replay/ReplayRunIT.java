@@ -485,6 +485,31 @@ class ReplayRunIT {
     }
 
     /**
+     * The cases topic of {@link #setUp} is compacted with the broker's default {@code min.compaction.lag.ms} (0): the
+     * log cleaner may remove a version below the run's bounds in favour of one dedup-stream writes above them while
+     * the run reads. The run says so once at its start, with the fix, and again at its end (it lasted longer than 0).
+     */
+    @Test
+    void aCasesTopicWithoutACompactionLagIsWarnedOfAtTheRunsStartAndEnd(TestStack stack) throws Exception {
+        writeCasesAndNoise(stack);
+        String runId = stack.uniqueName("run");
+        int mock = Ports.freePort();
+        ShopCandidate candidate = ShopCandidate.start(vertx, "http://127.0.0.1:" + mock + "/inventory", true, 0, true);
+        Ran replay = replay(args(stack, runId, "solo", candidate, mock));
+        String log = replay.log();
+        assertEquals(ReplayCommand.EXIT_GATE, replay.exit(), log); // item 13's planted regression
+        String warning = "run " + runId + ": warning: cases topic " + cases + " has min.compaction.lag.ms=0, shorter"
+                + " than a run may last";
+        assertTrue(log.contains(warning), log);
+        assertEquals(log.indexOf(warning), log.lastIndexOf(warning), "warned once: " + log);
+        assertTrue(log.contains("--alter --entity-type topics --entity-name " + cases
+                + " --add-config min.compaction.lag.ms=7200000)"), log);
+        assertTrue(log.indexOf(warning) < log.indexOf("cases replayed by this process"), "before any case: " + log);
+        assertTrue(log.contains("run " + runId + ": note: the run lasted "), log);
+        assertTrue(log.contains("cases may have been removed by the log cleaner before they were read"), log);
+    }
+
+    /**
      * A dead letter is the raw case plus its error headers, and the replay producer compresses it: a case as large as
      * the cases topic takes must still fit the dead-letter topic, or the batch's transaction fails on every attempt
      * and the run can never complete. The topics have the production limits; the value is random (lz4 makes it larger).
@@ -526,6 +551,9 @@ class ReplayRunIT {
         }
         assertEquals(ReplayCommand.EXIT_OK, ran.get().exit(), ran.get().log());
         assertTrue(ran.get().log().contains("skipped: 1"), ran.get().log());
+        // the project's cases topic settings: nothing to warn of, at the start or the end
+        assertFalse(ran.get().log().contains("warning: cases topic"), ran.get().log());
+        assertFalse(ran.get().log().contains("may have been removed by the log cleaner"), ran.get().log());
         List<ConsumerRecord<byte[], byte[]>> dead = readAll(stack, bigDlq);
         assertEquals(1, dead.size());
         assertArrayEquals(key, dead.get(0).key());

@@ -1,6 +1,7 @@
 package io.tapline.replay.run;
 
 import io.tapline.topics.TaplineTopics;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -41,6 +42,23 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> registr
             p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         }
         p.putAll(consumerOverrides);
+        return p;
+    }
+
+    /**
+     * An admin client's settings: the bootstrap servers and those of the {@code kafka.consumer.*} overrides an admin
+     * client knows (security.protocol, ssl.*, sasl.*, timeouts), so it reaches the brokers as the consumers do;
+     * consumer-only ones (max.poll.records, ...) are left out, an admin client would warn of each.
+     */
+    public Map<String, Object> admin(String clientId) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
+        consumerOverrides.forEach((key, value) -> {
+            if (AdminClientConfig.configNames().contains(key)) {
+                p.put(key, value);
+            }
+        });
         return p;
     }
 
