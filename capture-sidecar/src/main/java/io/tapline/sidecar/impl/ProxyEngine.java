@@ -1142,7 +1142,12 @@ public final class ProxyEngine {
             HttpServerResponse resp = request.response();
             if (!resp.headWritten()) {
                 reject(request, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
-            } else if (resp.ended()) {
+                finish(null, 413, "request body over the limit");
+                return;
+            }
+            // the app's answer has begun: no 413 can be written, but the refusal is the sidecar's all the same
+            rejected(413).inc();
+            if (resp.ended()) {
                 // The app's answer went out in full before the upload ended: Vert.x refuses to reset a response already
                 // written, and the client could go on uploading; closing the connection is what stops the upload.
                 request.connection().close();

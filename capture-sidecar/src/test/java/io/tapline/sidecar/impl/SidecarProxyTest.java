@@ -1663,6 +1663,8 @@ class SidecarProxyTest {
             awaitMetric(s, "tapline_sidecar_dropped_total{reason=\"no_app_response\"}", 1);
             awaitMetric(s, "tapline_sidecar_capture_memory_bytes", 0);
             assertEquals(0, interactions(p2).size());
+            // the sidecar's refusal, counted as a 413 written before the answer began is
+            awaitMetric(s, "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"413\"}", 1);
         }
     }
 
