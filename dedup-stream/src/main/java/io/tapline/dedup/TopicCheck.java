@@ -34,6 +34,11 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static io.tapline.topics.TopicSettings.alterCommand;
+import static io.tapline.topics.TopicSettings.deletion;
+import static io.tapline.topics.TopicSettings.human;
+import static io.tapline.topics.TopicSettings.number;
+
 /**
  * The start-up check of the topics the job reads and writes ({@code topic.interactions}, {@code topic.cases},
  * {@code topic.noise}, {@code topic.dlq}): that they exist, and that the settings the job relies on hold. Without it a
@@ -105,8 +110,6 @@ final class TopicCheck {
             DedupOptions.NOISE_TOPIC, DedupOptions.DLQ_TOPIC);
 
     static final String CLEANUP_POLICY = TopicConfig.CLEANUP_POLICY_CONFIG;
-    static final String RETENTION_MS = TopicConfig.RETENTION_MS_CONFIG;
-    static final String RETENTION_BYTES = TopicConfig.RETENTION_BYTES_CONFIG;
     static final String MAX_MESSAGE_BYTES = TopicConfig.MAX_MESSAGE_BYTES_CONFIG;
 
     static final String MIN_COMPACTION_LAG_MS = TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG;
@@ -363,11 +366,11 @@ final class TopicCheck {
                     refusals.add(named + " has " + CLEANUP_POLICY + "=" + shown(policy) + ", not compact: "
                             + (deletion != null ? records + " older than " + deletion + " are deleted, current or not"
                                     : "no superseded version of " + records + " is ever removed")
-                            + " (fix: " + alter(bootstrap, topic, CLEANUP_POLICY + "=compact") + ")");
+                            + " (fix: " + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + ")");
                 } else if (deletion != null) {
                     warnings.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": " + records + " not written "
                             + "again within " + deletion + " are deleted, current or not (to keep them: "
-                            + alter(bootstrap, topic, CLEANUP_POLICY + "=compact") + "); going on");
+                            + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + "); going on");
                 }
                 long neededLag = roles.stream().mapToLong(Role::minCompactionLagMs).max().orElseThrow();
                 Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
@@ -377,76 +380,36 @@ final class TopicCheck {
                             + "lasts: a run reads cases below the end offsets it started at while the job writes newer "
                             + "versions above them, and misses each case whose version below them the log cleaner "
                             + "removes meanwhile (fix: "
-                            + alter(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + neededLag) + "); going on");
+                            + alterCommand(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + neededLag) + "); going on");
                 }
             } else if (cleanups.contains(Cleanup.NO_COMPACT) && compacted) {
                 refusals.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": a compacted topic refuses a dead "
                         + "letter without a key (that of an input record without one), which stops the job, and keeps "
                         + "only the last dead letter of each key (fix: "
-                        + alter(bootstrap, topic, CLEANUP_POLICY + "=delete") + ")");
+                        + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + ")");
             } else if (cleanups.contains(Cleanup.READ) && compacted) {
                 Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
                 warnings.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": the sidecar keys interactions by "
                         + "service and route, so compaction keeps only the latest interaction of each route, and those "
                         + "the job has not read when the log cleaner reaches them (the job stopped or behind"
                         + (lag == null ? "" : " by more than " + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag))
-                        + ") are lost (fix: " + alter(bootstrap, topic, CLEANUP_POLICY + "=delete") + "); going on");
+                        + ") are lost (fix: " + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + "); going on");
             }
             int needed = roles.stream().mapToInt(Role::maxBytes).max().orElseThrow();
             Long maxBytes = number(values.get(MAX_MESSAGE_BYTES));
             if (needed > 0 && maxBytes != null && maxBytes < needed) {
                 warnings.add(named + " has " + MAX_MESSAGE_BYTES + "=" + maxBytes + ", below the " + needed + " bytes "
                         + "the job may write to it: a larger record of " + records + " stops the job (fix: "
-                        + alter(bootstrap, topic, MAX_MESSAGE_BYTES + "=" + needed) + "); going on");
+                        + alterCommand(bootstrap, topic, MAX_MESSAGE_BYTES + "=" + needed) + "); going on");
             }
         }
         return new Verdict(refusals, warnings);
     }
 
-    /**
-     * What deletes records of the topic by age or size, as {@code retention.ms=604800000 (7 d)} or
-     * {@code retention.bytes=1073741824 per partition}; null when neither is set (both -1).
-     */
-    private static String deletion(Map<String, String> values) {
-        Long ms = number(values.get(RETENTION_MS));
-        Long bytes = number(values.get(RETENTION_BYTES));
-        List<String> limits = new ArrayList<>();
-        if (ms != null && ms >= 0) {
-            limits.add(RETENTION_MS + "=" + ms + human(ms));
-        }
-        if (bytes != null && bytes >= 0) {
-            limits.add(RETENTION_BYTES + "=" + bytes + " per partition");
-        }
-        return limits.isEmpty() ? null : String.join(" or ", limits);
-    }
 
-    private static Long number(String value) {
-        try {
-            return value == null ? null : Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    /** A duration in milliseconds in the largest whole unit, e.g. {@code " (7 d)"}; "" when below a second. */
-    private static String human(long ms) {
-        long[] units = {86_400_000L, 3_600_000L, 60_000L, 1_000L};
-        String[] names = {"d", "h", "min", "s"};
-        for (int i = 0; i < units.length; i++) {
-            if (ms >= units[i] && ms % units[i] == 0) {
-                return " (" + ms / units[i] + " " + names[i] + ")";
-            }
-        }
-        return "";
-    }
 
     private static String shown(String value) {
         return value.isEmpty() ? "\"\"" : value;
-    }
-
-    private static String alter(String bootstrap, String topic, String setting) {
-        return "kafka-configs.sh --bootstrap-server " + bootstrap + " --alter --entity-type topics --entity-name "
-                + topic + " --add-config " + setting;
     }
 
     /**

@@ -13,13 +13,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+
+import static io.tapline.topics.TopicSettings.alterCommand;
+import static io.tapline.topics.TopicSettings.deletion;
+import static io.tapline.topics.TopicSettings.human;
+import static io.tapline.topics.TopicSettings.number;
 
 /**
  * What the cases topic's settings mean for a run, checked once per worker process at the run's start (never per
@@ -39,8 +43,6 @@ public final class CasesTopicCheck {
 
     static final String CLEANUP_POLICY = TopicConfig.CLEANUP_POLICY_CONFIG;
     static final String MIN_COMPACTION_LAG_MS = TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG;
-    static final String RETENTION_MS = TopicConfig.RETENTION_MS_CONFIG;
-    static final String RETENTION_BYTES = TopicConfig.RETENTION_BYTES_CONFIG;
 
     /**
      * How long a run may last, as the threshold of the lag: the project's cases topic's {@code min.compaction.lag.ms}
@@ -144,7 +146,7 @@ public final class CasesTopicCheck {
             }
             return new Verdict("cases topic " + topic + " has " + CLEANUP_POLICY + "=" + policy + ", not compact: cases "
                     + "older than " + deletion + " are deleted, current or not, and this run replays what is left (fix: "
-                    + alter(bootstrap, topic, CLEANUP_POLICY + "=compact") + ")", null);
+                    + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + ")", null);
         }
         Long lag = number(settings.get(MIN_COMPACTION_LAG_MS));
         if (lag == null) {
@@ -157,7 +159,7 @@ public final class CasesTopicCheck {
                     + " than a run may last (" + RUN_MAY_LAST.toMillis() + human(RUN_MAY_LAST.toMillis())
                     + ", the project's cases topic's): cases the run has not read yet can be removed in favour of"
                     + " versions written since it started, and the run misses them without a word (fix: "
-                    + alter(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + RUN_MAY_LAST.toMillis()) + ")";
+                    + alterCommand(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + RUN_MAY_LAST.toMillis()) + ")";
         } else if (lag <= age) {
             warning = "cases topic " + topic + " has " + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag) + ", and this"
                     + " run started " + age / 1000 + " s ago: cases it has not read yet may already have been removed"
@@ -180,44 +182,6 @@ public final class CasesTopicCheck {
                 + " they were read and are then missing from this run, uncounted";
     }
 
-    /**
-     * What deletes records by age or size, as {@code retention.ms=604800000 (7 d)}; null when neither is set (-1).
-     */
-    private static String deletion(Map<String, String> settings) {
-        Long ms = number(settings.get(RETENTION_MS));
-        Long bytes = number(settings.get(RETENTION_BYTES));
-        List<String> limits = new ArrayList<>();
-        if (ms != null && ms >= 0) {
-            limits.add(RETENTION_MS + "=" + ms + human(ms));
-        }
-        if (bytes != null && bytes >= 0) {
-            limits.add(RETENTION_BYTES + "=" + bytes + " per partition");
-        }
-        return limits.isEmpty() ? null : String.join(" or ", limits);
-    }
 
-    private static Long number(String value) {
-        try {
-            return value == null ? null : Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
 
-    /** A duration in milliseconds in the largest whole unit, e.g. {@code " (2 h)"}; "" when below a second. */
-    private static String human(long ms) {
-        long[] units = {86_400_000L, 3_600_000L, 60_000L, 1_000L};
-        String[] names = {"d", "h", "min", "s"};
-        for (int i = 0; i < units.length; i++) {
-            if (ms >= units[i] && ms % units[i] == 0) {
-                return " (" + ms / units[i] + " " + names[i] + ")";
-            }
-        }
-        return "";
-    }
-
-    private static String alter(String bootstrap, String topic, String setting) {
-        return "kafka-configs.sh --bootstrap-server " + bootstrap + " --alter --entity-type topics --entity-name "
-                + topic + " --add-config " + setting;
-    }
 }
