@@ -81,9 +81,12 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
 
     private void write(Level level, long millis, String thread, String pattern, Object[] arguments,
             List<KeyValuePair> pairs, Throwable throwable) {
-        if (level.toInt() > Level.DEBUG.toInt() && TaplineLogging.peerEndedConnection(name, pattern, throwable)) {
+        if (level.toInt() > Level.DEBUG.toInt() && (TaplineLogging.peerEndedConnection(name, pattern, throwable)
+                || TaplineLogging.unassignedPartitionOffsets(name, pattern))) {
             if (!TaplineLogging.enabled(name, Level.DEBUG)) {
-                return; // a peer resetting a connection: what failed on it is reported in Tapline's terms
+                // a peer resetting a connection: what failed on it is reported in Tapline's terms; Kafka's offsets
+                // for a partition not held: returned all the same
+                return;
             }
             level = Level.DEBUG;
         }

@@ -207,6 +207,21 @@ public final class TaplineLogging {
         return PEER_ENDED.matcher(message).matches();
     }
 
+    /** The Kafka consumer's logger of offset answers. */
+    private static final String KAFKA_OFFSET_FETCHER = "org.apache.kafka.clients.consumer.internals.OffsetFetcherUtils";
+
+    /**
+     * Whether an event is the Kafka consumer's notice that offsets it asked for came for a partition it does not hold
+     * ({@code Not updating last stable offset for partition {} as it is no longer assigned}, also of the high
+     * watermark): what {@code endOffsets} without an assignment gives under {@code read_committed}, as a replay run's
+     * bounds and the readers of the results and noise topics ask, once per partition and consumer. The offsets are
+     * returned all the same, so it is written at debug; the consumer's other events keep their level.
+     */
+    static boolean unassignedPartitionOffsets(String loggerName, String pattern) {
+        return pattern != null && KAFKA_OFFSET_FETCHER.equals(loggerName) && pattern.contains("] Not updating ")
+                && pattern.endsWith(" as it is no longer assigned");
+    }
+
     private static boolean isQuiet(String loggerName) {
         return startsWithAny(loggerName, QUIET_PREFIXES);
     }

@@ -390,6 +390,34 @@ class TaplineLoggerTest {
                 "WARN org.apache.kafka.clients.NetworkClient - Connection reset"), heads);
     }
 
+    /**
+     * Kafka's consumer warns, once per partition and per consumer, when the end offsets it asked for arrive for a
+     * partition it does not hold ({@code endOffsets} without an assignment, as a run's bounds and the readers of
+     * results and noise ask; or after a reassignment): the offsets are returned all the same, so the notice is
+     * written at debug. Its other warnings keep their level.
+     */
+    @Test
+    void shouldWriteKafkasNoticeOfOffsetsForAPartitionNoLongerAssignedAtDebug() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        TaplineLogging.clock(System::nanoTime); // no window left open by another test
+        Logger fetcher = logger("org.apache.kafka.clients.consumer.internals.OffsetFetcherUtils");
+        fetcher.warn("[Consumer clientId=tapline-replay-bounds, groupId=null] Not updating last stable offset for"
+                + " partition {} as it is no longer assigned", "tapline.cases-5");
+        fetcher.warn("[Consumer clientId=consumer-null-2, groupId=null] Not updating high watermark for partition {}"
+                + " as it is no longer assigned", "tapline.results-0");
+        fetcher.warn("[Consumer clientId=c, groupId=null] Something else about partition {}", "tapline.cases-1");
+        logger("org.apache.kafka.clients.NetworkClient").warn("Not updating last stable offset for partition {} as it"
+                + " is no longer assigned", "x-0");
+
+        List<String> heads = lines().stream().filter(l -> l.startsWith("20"))
+                .map(l -> l.substring(l.indexOf("] ") + 2)).toList();
+        assertEquals(List.of(
+                "WARN org.apache.kafka.clients.consumer.internals.OffsetFetcherUtils - [Consumer clientId=c, groupId=null]"
+                        + " Something else about partition tapline.cases-1",
+                "WARN org.apache.kafka.clients.NetworkClient - Not updating last stable offset for partition x-0 as it is"
+                        + " no longer assigned"), heads);
+    }
+
     @Test
     void shouldWriteAPeerResettingAConnectionAtDebugWithItsException() {
         TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.DEBUG);
