@@ -1,11 +1,16 @@
 package io.tapline.json;
 
 import io.tapline.text.ShownText;
+import java.util.Map;
 
 /** The content of a JSON string as RFC 8259 writes it. */
 public final class JsonStrings {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /** {@link #appendShown}'s short escapes, RFC 8259's; the other control characters are shown as codes. */
+    private static final String[] SHOWN = ShownText.escapes(Map.of('"', "\\\"", '\\', "\\\\", '\n', "\\n",
+            '\r', "\\r", '\t', "\\t"));
 
     private JsonStrings() {
     }
@@ -48,32 +53,6 @@ public final class JsonStrings {
      * runs: one scan, no allocation.
      */
     public static StringBuilder appendShown(StringBuilder out, CharSequence s) {
-        int n = s.length();
-        int from = 0; // the start of the run not yet copied
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-                continue;
-            }
-            int cp = c;
-            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                cp = Character.toCodePoint(c, s.charAt(i + 1));
-            }
-            int width = Character.charCount(cp);
-            if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || ShownText.shownAsCode(cp)) {
-                out.append(s, from, i);
-                switch (c) {
-                    case '"' -> out.append("\\\"");
-                    case '\\' -> out.append("\\\\");
-                    case '\n' -> out.append("\\n");
-                    case '\r' -> out.append("\\r");
-                    case '\t' -> out.append("\\t");
-                    default -> ShownText.appendCode(out, cp);
-                }
-                from = i + width;
-            }
-            i += width - 1;
-        }
-        return out.append(s, from, n);
+        return ShownText.append(out, s, SHOWN);
     }
 }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** A logger writing one line per event in the format {@link TaplineLogging} names. */
@@ -150,6 +151,9 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
         return line.toString();
     }
 
+    /** {@link #escapeControls}' escapes: a backslash doubled, line breaks as {@code \n} and {@code \r}; a tab kept. */
+    private static final String[] TEXT_ESCAPES = ShownText.escapes(Map.of('\\', "\\\\", '\n', "\\n", '\r', "\\r"));
+
     private static void field(StringBuilder line, String key, String value) {
         line.append(",\"").append(key).append("\":");
         Json.string(line, value);
@@ -166,31 +170,7 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
      * allocation; a character past ASCII is looked at only as far as {@link ShownText#shownAsCode} needs.
      */
     static void escapeControls(StringBuilder out, String text) {
-        int n = text.length();
-        int from = 0; // the start of the run not yet copied
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if ((c >= 0x20 && c < 0x7F && c != '\\') || c == '\t') {
-                continue;
-            }
-            int cp = c;
-            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
-                cp = Character.toCodePoint(c, text.charAt(i + 1));
-            }
-            int width = Character.charCount(cp);
-            if (c == '\\' || c == '\n' || c == '\r' || ShownText.shownAsCode(cp)) {
-                out.append(text, from, i);
-                switch (c) {
-                    case '\\' -> out.append("\\\\");
-                    case '\n' -> out.append("\\n");
-                    case '\r' -> out.append("\\r");
-                    default -> ShownText.appendCode(out, cp);
-                }
-                from = i + width;
-            }
-            i += width - 1;
-        }
-        out.append(text, from, n);
+        ShownText.append(out, text, TEXT_ESCAPES);
     }
 
     /**

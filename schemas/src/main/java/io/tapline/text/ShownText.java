@@ -1,5 +1,7 @@
 package io.tapline.text;
 
+import java.util.Map;
+
 /**
  * How text that Tapline did not write is shown to people: values captured from production or answered by a candidate
  * (replay's reports), values an operator gave (flags, the {@code --config} file, {@code TAPLINE_*} variables) quoted
@@ -16,6 +18,9 @@ public final class ShownText {
     private ShownText() {
     }
 
+    /** {@link #oneLine}'s escapes: a line feed, carriage return and tab as {@code \n}, {@code \r}, {@code \t}. */
+    private static final String[] ONE_LINE = escapes(Map.of('\n', "\\n", '\r', "\\r", '\t', "\\t"));
+
     /**
      * {@code s} as one line of plain text: a line feed, carriage return and tab as {@code \n}, {@code \r},
      * {@code \t}; every other character {@link #shownAsCode} names (the other control characters, the Unicode line
@@ -29,32 +34,58 @@ public final class ShownText {
         if (s == null) {
             return null;
         }
-        int i = 0;
-        while (i < s.length() && !needsEscape(s.codePointAt(i))) {
-            i += Character.charCount(s.codePointAt(i));
-        }
-        if (i == s.length()) {
-            return s;
-        }
-        StringBuilder out = new StringBuilder(s.length() + 16).append(s, 0, i);
-        // by code point: a surrogate met alone is not half of a pair
-        while (i < s.length()) {
-            int c = s.codePointAt(i);
-            switch (c) {
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (shownAsCode(c)) {
-                        appendCode(out, c);
-                    } else {
-                        out.appendCodePoint(c);
-                    }
-                }
+        String shown = append(new StringBuilder(s.length() + 16), s, ONE_LINE).toString();
+        return shown.length() == s.length() ? s : shown; // every escape is longer than what it stands for
+    }
+
+    /**
+     * The escapes of {@link #append}, indexed by ASCII character, from {@code escapes}: what each of those characters
+     * is written as instead of itself.
+     */
+    public static String[] escapes(Map<Character, String> escapes) {
+        String[] byChar = new String[128];
+        escapes.forEach((c, escape) -> {
+            if (c >= 128) {
+                throw new IllegalArgumentException("not an ASCII character: " + (int) c);
             }
-            i += Character.charCount(c);
+            byChar[c] = escape;
+        });
+        return byChar;
+    }
+
+    /**
+     * Appends {@code s} with every ASCII character that {@code asciiEscapes} ({@link #escapes}) has an escape for
+     * written as that escape, every other character {@link #shownAsCode} names as its code ({@link #appendCode}), and
+     * the rest as it is: the one rule of {@link #oneLine}, the log formats (a backslash doubled and a tab kept in text,
+     * JSON's own escapes in JSON) and the reports' XML and HTML (their entities). Printable ASCII without an escape is
+     * copied by runs: one scan, no allocation; a surrogate that is not half of a pair is shown as its code.
+     */
+    public static StringBuilder append(StringBuilder out, CharSequence s, String[] asciiEscapes) {
+        int n = s.length();
+        int from = 0; // the start of the run not yet copied
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            String escape = c < 128 ? asciiEscapes[c] : null;
+            if (escape != null) {
+                out.append(s, from, i).append(escape);
+                from = i + 1;
+                continue;
+            }
+            if (c >= 0x20 && c < 0x7F) {
+                continue;
+            }
+            int cp = c;
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                cp = Character.toCodePoint(c, s.charAt(i + 1));
+            }
+            if (shownAsCode(cp)) {
+                out.append(s, from, i);
+                appendCode(out, cp);
+                from = i + Character.charCount(cp);
+            }
+            i += Character.charCount(cp) - 1;
         }
-        return out.toString();
+        return out.append(s, from, n);
     }
 
     /**
@@ -111,9 +142,5 @@ public final class ShownText {
     private static void appendUnit(StringBuilder out, char unit) {
         out.append('\\').append('u').append(HEX[unit >> 12]).append(HEX[(unit >> 8) & 0xF]).append(HEX[(unit >> 4) & 0xF])
                 .append(HEX[unit & 0xF]);
-    }
-
-    private static boolean needsEscape(int c) {
-        return c == '\n' || c == '\r' || c == '\t' || shownAsCode(c);
     }
 }

@@ -1,6 +1,7 @@
 package io.tapline.replay.report;
 
 import io.tapline.text.ShownText;
+import java.util.Map;
 
 /**
  * Escaping for XML and HTML text and attributes. A character that XML 1.0 cannot hold (a control character other
@@ -12,43 +13,24 @@ import io.tapline.text.ShownText;
  */
 final class Xml {
 
+    /** Text: the three characters markup reads; tab, line feed and carriage return as they are. */
+    private static final String[] TEXT = ShownText.escapes(Map.of('&', "&amp;", '<', "&lt;", '>', "&gt;"));
+    /** Attributes: quotes too, and the white space an attribute value's normalisation would turn into spaces. */
+    private static final String[] ATTRIBUTE = ShownText.escapes(Map.of('&', "&amp;", '<', "&lt;", '>', "&gt;",
+            '"', "&quot;", '\'', "&#39;", '\n', "&#10;", '\r', "&#13;", '\t', "&#9;"));
+
     private Xml() {
     }
 
     static String text(String s) {
-        return escape(s, false);
+        return escape(s, TEXT);
     }
 
     static String attr(String s) {
-        return escape(s, true);
+        return escape(s, ATTRIBUTE);
     }
 
-    private static String escape(String s, boolean attribute) {
-        if (s == null) {
-            return "";
-        }
-        StringBuilder out = new StringBuilder(s.length());
-        // by code point: a surrogate met alone is not half of a pair
-        for (int i = 0; i < s.length(); ) {
-            int c = s.codePointAt(i);
-            switch (c) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append(attribute ? "&quot;" : "\"");
-                case '\'' -> out.append(attribute ? "&#39;" : "'");
-                case '\n' -> out.append(attribute ? "&#10;" : "\n");
-                case '\r', '\t' -> out.append(attribute ? "&#" + c + ";" : String.valueOf((char) c));
-                default -> {
-                    if (ShownText.shownAsCode(c)) {
-                        ShownText.appendCode(out, c);
-                    } else {
-                        out.appendCodePoint(c);
-                    }
-                }
-            }
-            i += Character.charCount(c);
-        }
-        return out.toString();
+    private static String escape(String s, String[] escapes) {
+        return s == null ? "" : ShownText.append(new StringBuilder(s.length()), s, escapes).toString();
     }
 }
