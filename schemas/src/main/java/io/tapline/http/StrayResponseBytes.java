@@ -348,21 +348,22 @@ public final class StrayResponseBytes {
                 passUnreadable(ctx, msg, o.decoderResult().cause());
                 return;
             }
-            if (msg instanceof HttpResponse r && awaiting > 0 && laterMinorOfHttp1(r.protocolVersion())) {
-                // RFC 9110 §2.5: a recipient reads a later minor version of a major version it implements as the
-                // highest minor version of it that it conforms to; Vert.x refuses every version but 1.0 and 1.1
-                r.setProtocolVersion(HttpVersion.HTTP_1_1);
-            }
             if (msg instanceof HttpResponse r && awaiting > 0 && otherVersion(r.protocolVersion())) {
-                // Vert.x refuses it after the decoder (IllegalStateException: Unsupported HTTP version: HTTP/2.0), as
-                // an error of the connection the request awaiting it then fails with, told from a connection that
-                // ended by nothing: marked the decoder's failure here, it is read as the answer it is
-                Throwable cause = new IllegalArgumentException("the status line names " + r.protocolVersion()
-                        + ", not HTTP/1.0 or HTTP/1.1");
-                r.setDecoderResult(DecoderResult.failure(cause));
-                passUnreadable(ctx, msg, cause);
-                closing = true; // the rest of that answer is not passed on: Vert.x closes the connection for it
-                return;
+                if (laterMinorOfHttp1(r.protocolVersion())) {
+                    // RFC 9110 §2.5: a recipient reads a later minor version of a major version it implements as
+                    // the highest minor version of it that it conforms to
+                    r.setProtocolVersion(HttpVersion.HTTP_1_1);
+                } else {
+                    // Vert.x refuses it after the decoder (IllegalStateException: Unsupported HTTP version: HTTP/2.0),
+                    // as an error of the connection the request awaiting it then fails with, told from a connection
+                    // that ended by nothing: marked the decoder's failure here, it is read as the answer it is
+                    Throwable cause = new IllegalArgumentException("the status line names " + r.protocolVersion()
+                            + ", not HTTP/1.0 or HTTP/1.1");
+                    r.setDecoderResult(DecoderResult.failure(cause));
+                    passUnreadable(ctx, msg, cause);
+                    closing = true; // the rest of that answer is not passed on: Vert.x closes the connection for it
+                    return;
+                }
             }
             if (msg instanceof HttpResponse r) {
                 int status = r.status().code();
