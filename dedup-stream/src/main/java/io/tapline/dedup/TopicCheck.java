@@ -6,7 +6,6 @@ import io.tapline.topics.DeadLetters;
 import io.tapline.topics.TaplineTopics;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -35,6 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import static io.tapline.topics.TopicSettings.alterCommand;
+import static io.tapline.topics.TopicSettings.cleanupPolicies;
 import static io.tapline.topics.TopicSettings.deletion;
 import static io.tapline.topics.TopicSettings.human;
 import static io.tapline.topics.TopicSettings.number;
@@ -356,8 +356,8 @@ final class TopicCheck {
             if (values == null) {
                 continue;
             }
-            String policy = values.getOrDefault(CLEANUP_POLICY, "");
-            List<String> policies = Arrays.stream(policy.split(",")).map(String::trim).toList();
+            String policy = values.getOrDefault(CLEANUP_POLICY, ""); // as the broker wrote it, for the messages
+            List<String> policies = cleanupPolicies(values);
             boolean compacted = policies.contains(TopicConfig.CLEANUP_POLICY_COMPACT);
             if (cleanups.contains(Cleanup.COMPACT)) {
                 // without "delete" in the policy (an empty one) retention deletes nothing

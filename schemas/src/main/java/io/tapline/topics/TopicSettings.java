@@ -1,6 +1,7 @@
 package io.tapline.topics;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.TopicConfig;
@@ -31,6 +32,12 @@ public final class TopicSettings {
             limits.add(TopicConfig.RETENTION_BYTES_CONFIG + "=" + bytes + " per partition");
         }
         return limits.isEmpty() ? null : String.join(" or ", limits);
+    }
+
+    /** The policies a topic's {@code cleanup.policy} names ({@code compact}, {@code delete}); empty when it names none. */
+    public static List<String> cleanupPolicies(Map<String, String> settings) {
+        return Arrays.stream(settings.getOrDefault(TopicConfig.CLEANUP_POLICY_CONFIG, "").split(","))
+                .map(String::trim).toList();
     }
 
     /** A setting's value as a number; null when absent or not one. */

@@ -13,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static io.tapline.topics.TopicSettings.alterCommand;
+import static io.tapline.topics.TopicSettings.cleanupPolicies;
 import static io.tapline.topics.TopicSettings.deletion;
 import static io.tapline.topics.TopicSettings.human;
 import static io.tapline.topics.TopicSettings.number;
@@ -137,8 +137,8 @@ public final class CasesTopicCheck {
      * Anything else (the project's topic) gives no warning.
      */
     public static Verdict judge(String bootstrap, String topic, Map<String, String> settings, Duration runAge) {
-        String policy = settings.getOrDefault(CLEANUP_POLICY, "");
-        List<String> policies = Arrays.stream(policy.split(",")).map(String::trim).toList();
+        String policy = settings.getOrDefault(CLEANUP_POLICY, ""); // as the broker wrote it, for the messages
+        List<String> policies = cleanupPolicies(settings);
         if (!policies.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
             String deletion = policies.contains(TopicConfig.CLEANUP_POLICY_DELETE) ? deletion(settings) : null;
             if (deletion == null) {
