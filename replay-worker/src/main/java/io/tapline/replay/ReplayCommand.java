@@ -301,11 +301,7 @@ public final class ReplayCommand {
         if (run == null || run.isBlank()) {
             throw new ConfigException("missing required option --run (the run id)");
         }
-        if (!run.matches("[A-Za-z0-9._-]{1,200}")) {
-            throw new ConfigException("option --run" + config.origin(ReplayOptions.RUN) + ": '" + run
-                    + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
-        }
-        return run;
+        return ReplaySettings.plainId(config, ReplayOptions.RUN);
     }
 
     public int run() throws InterruptedException {

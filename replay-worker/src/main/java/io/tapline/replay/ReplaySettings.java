@@ -250,26 +250,34 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         return v;
     }
 
-    /** What a worker id may hold, as a run id: it is written as it is wherever it is used. */
-    static final String WORKER_ID_CHARACTERS = "[A-Za-z0-9._-]{1,200}";
+    /** What a run id and a worker id may hold: they are written as they are wherever they are used. */
+    static final String ID_CHARACTERS = "[A-Za-z0-9._-]{1,200}";
 
     /**
-     * The worker id: {@code --worker-id}, 1-200 characters of {@code A-Z a-z 0-9 . _ -} as the run id is, else
-     * {@link #defaultWorkerId}. It names the Kafka transactional id ({@code tapline-replay-RUN-ID}, the one a
-     * replacement worker with the same id fences) and client ids, and is printed as it is in log lines and errors;
-     * before, any value was taken, an escape sequence or a line break in it reaching every log line that named the
-     * worker. A refused one is shown with codes, as any value a {@link ConfigException} quotes.
+     * The value of {@code key}, a run id or a worker id, held to {@link #ID_CHARACTERS}: refused naming its flag, where
+     * it was set, and what is allowed (the value shown with codes, as any value a {@link ConfigException} quotes).
+     */
+    static String plainId(TaplineConfig config, String key) {
+        String id = config.get(key);
+        if (!id.matches(ID_CHARACTERS)) {
+            throw new ConfigException("option " + ConfigSpec.flag(key) + config.origin(key) + ": '" + id
+                    + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
+        }
+        return id;
+    }
+
+    /**
+     * The worker id: {@code --worker-id}, 1-200 characters of {@code A-Z a-z 0-9 . _ -} as the run id is
+     * ({@link #plainId}), else {@link #defaultWorkerId}. It names the Kafka transactional id
+     * ({@code tapline-replay-RUN-ID}, the one a replacement worker with the same id fences) and client ids, and is
+     * printed as it is in log lines and errors; before, any value was taken, an escape sequence or a line break in it
+     * reaching every log line that named the worker.
      */
     static String workerId(TaplineConfig config) {
         if (!config.has(ReplayOptions.WORKER_ID)) {
             return defaultWorkerId(localHostName(), ProcessHandle.current().pid());
         }
-        String id = config.get(ReplayOptions.WORKER_ID);
-        if (!id.matches(WORKER_ID_CHARACTERS)) {
-            throw new ConfigException("option --worker-id" + config.origin(ReplayOptions.WORKER_ID) + ": '" + id
-                    + "' must be 1-200 characters of A-Z a-z 0-9 . _ -");
-        }
-        return id;
+        return plainId(config, ReplayOptions.WORKER_ID);
     }
 
     /**

@@ -68,7 +68,7 @@ class ReplaySettingsTest {
 
     @Test
     void theDefaultWorkerIdIsOneTheFlagWouldTakeWhateverTheHostIsNamed() {
-        assertTrue(parse().workerId().matches(ReplaySettings.WORKER_ID_CHARACTERS), parse().workerId());
+        assertTrue(parse().workerId().matches(ReplaySettings.ID_CHARACTERS), parse().workerId());
         assertTrue(parse().workerId().endsWith("-" + ProcessHandle.current().pid()), parse().workerId());
         assertEquals("replay-7f9c.tapline.svc.cluster.local-4194304",
                 ReplaySettings.defaultWorkerId("replay-7f9c.tapline.svc.cluster.local", 4194304));
@@ -77,7 +77,7 @@ class ReplaySettingsTest {
         String fqdn = String.join(".", "h".repeat(63), "h".repeat(63), "h".repeat(63), "h".repeat(61)); // 253, the most DNS has
         String longest = ReplaySettings.defaultWorkerId(fqdn, Long.MAX_VALUE);
         assertEquals(200, longest.length(), longest);
-        assertTrue(longest.endsWith("-" + Long.MAX_VALUE) && longest.matches(ReplaySettings.WORKER_ID_CHARACTERS), longest);
+        assertTrue(longest.endsWith("-" + Long.MAX_VALUE) && longest.matches(ReplaySettings.ID_CHARACTERS), longest);
     }
 
     @Test
