@@ -10,6 +10,7 @@ import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UnrelayableAnswers;
 import io.tapline.http.UpstreamReads;
 import io.tapline.http.VertxPipeline;
+import io.tapline.logging.PeriodicWarning;
 import io.tapline.ops.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
 import java.net.ConnectException;
 import java.net.ProtocolException;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -120,6 +122,8 @@ public final class ProxyEngine {
     /** When the next warning about the app failing may be logged (inbound listener only; see {@link #upstreamFailed}). */
     private final AtomicLong nextFailureWarning = new AtomicLong(System.nanoTime());
     private final AtomicLong failuresSinceWarning = new AtomicLong();
+    /** When a warning about the app breaking off an answer is due (inbound only; see {@link Exchanges#upstreamCut}). */
+    private final PeriodicWarning cutWarning = new PeriodicWarning(Duration.ofNanos(FAILURE_WARNING_INTERVAL_NANOS));
     /** Set as the sidecar stops: every response from then on closes its connection. */
     private volatile boolean draining;
 
@@ -269,7 +273,7 @@ public final class ProxyEngine {
                 .setConnectTimeout(settings.connectTimeoutMs());
         // No Vert.x idle timeout: it is reset by response bytes only, so a slow upload the app is reading would time
         // out. Exchanges.watchUpstream counts request body progress too.
-        Exchanges ex = new Exchanges(req, sink, capturedRequest, startMillis, startNanos);
+        Exchanges ex = new Exchanges(req, target, sink, capturedRequest, startMillis, startNanos);
         req.response().closeHandler(v -> ex.clientGone());
         if (hasBody) {
             ex.watchProgress(reqTap);
@@ -935,6 +939,7 @@ public final class ProxyEngine {
     /** State of one exchange while it is in flight. */
     private final class Exchanges {
         final HttpServerRequest request;
+        final Target target;
         final ExchangeObserver.Sink sink;
         final CapturedMessage capturedRequest;
         final long startMillis;
@@ -959,9 +964,10 @@ public final class ProxyEngine {
         /** The client closed its connection while the answer was relayed. */
         boolean clientLeft;
 
-        Exchanges(HttpServerRequest request, ExchangeObserver.Sink sink, CapturedMessage capturedRequest,
+        Exchanges(HttpServerRequest request, Target target, ExchangeObserver.Sink sink, CapturedMessage capturedRequest,
                   long startMillis, long startNanos) {
             this.request = request;
+            this.target = target;
             this.sink = sink;
             this.capturedRequest = capturedRequest;
             this.startMillis = startMillis;
@@ -1125,17 +1131,56 @@ public final class ProxyEngine {
          * client's leaving ({@code client_aborted_total}) or the upstream's breaking it off ({@code
          * upstream_aborted_total}, by how). Not counted here: an exchange already ended otherwise (a 413), and a reader
          * that stopped reading ({@code client_read_timeouts_total}, counted as it is cut). On the failure path only.
+         * The client's leaving is its own business: a debug line. The upstream's breaking it off is {@link #upstreamCut}.
          */
         void countCut(Throwable cause) {
             if (done || readerCut) {
                 return;
             }
+            long written = request.response().bytesWritten();
             if (clientLeft || request.response().closed() || !clientConnectionOpen(request)) {
                 // the last: a write to a client that reset its connection fails the relay before Vert.x hears of the close
                 clientAborted().inc();
+                LOG.debug("{} left while the answer to {} {} was relayed, {} byte(s) of its body written: cut",
+                        "inbound".equals(listener) ? "the client" : "the app", request.method(), request.path(), written);
                 return;
             }
-            upstreamAborted(abortReason(UnreadableAnswer.of(upstreamRequest, cause))).inc();
+            String reason = abortReason(UnreadableAnswer.of(upstreamRequest, cause));
+            upstreamAborted(reason).inc();
+            upstreamCut(reason, written);
+        }
+
+        /**
+         * The upstream broke off an answer after its head reached the client ({@code reason} as in {@code
+         * upstream_aborted_total}), {@code written} bytes of its body written to the client. Every one is a debug line
+         * naming the request. On the inbound listener the operator also gets a warning, as for the app not answering
+         * ({@link ProxyEngine#upstreamFailed}): at most one per {@link #FAILURE_WARNING_INTERVAL_NANOS} (its own, so
+         * that neither kind of failure hides the other) with the count of cuts since the last one, and no path in it
+         * (a path can hold what redaction would have taken out). A dependency's cut is the app's to report: debug only.
+         */
+        private void upstreamCut(String reason, long written) {
+            boolean inbound = "inbound".equals(listener);
+            String upstream = target.host() + ":" + target.port();
+            String method = request.method().name();
+            LOG.atDebug().addKeyValue("listener", listener).addKeyValue("method", method)
+                    .addKeyValue("upstream", upstream).addKeyValue("reason", reason).addKeyValue("bytes", written)
+                    .log("{} {} broke off its answer to {} {} ({}) after {} byte(s) of its body were written to {}: cut",
+                            inbound ? "the app" : "a dependency", upstream, method, request.path(), reason, written,
+                            inbound ? "the client" : "the app");
+            if (!inbound) {
+                return;
+            }
+            long due = cutWarning.occurred();
+            if (due == 0) {
+                return;
+            }
+            long earlier = due - 1;
+            LOG.atWarn().addKeyValue("listener", listener).addKeyValue("method", method)
+                    .addKeyValue("upstream", upstream).addKeyValue("reason", reason).addKeyValue("bytes", written)
+                    .addKeyValue("suppressed", earlier)
+                    .log("the app {} broke off its answer to a {} request ({}) after {} byte(s) of its body were written "
+                                    + "to the client, whose connection was reset{}", upstream, method, reason, written,
+                            earlier == 0 ? "" : " (and " + earlier + " more answers broken off since the last warning)");
         }
 
         void tooLarge() {

@@ -354,6 +354,96 @@ class SidecarTimeoutsTest {
     }
 
     @Test
+    void shouldLogAnAnswerTheUpstreamBreaksOffWithTheUpstreamHowAndTheBytesWritten() throws Exception {
+        // Before, such a cut moved upstream_aborted_total and wrote no line at all: the operator saw the metric rise and
+        // nothing saying which request, which upstream, how it broke or how much of the answer had gone out. Now every
+        // cut is a debug line naming the request; one by the app is also a warning, at most every 10 s and with no
+        // path in it (a path can hold what redaction would take out), as the app not answering is; a dependency's cut
+        // is the app's to report, and a client leaving is the client's business: debug only.
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.DEBUG);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        String[][] ways = {{"/closes", "closed"}, {"/resets", "reset"}, {"/unreadable", "unreadable"}, {"/stalls", "timeout"}};
+        String path = "/orders/ann@example.com";
+        String upstreamAddress;
+        java.util.concurrent.BlockingQueue<Object> headRead = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RawServer upstream = breakingUpstream(headRead);
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + upstream.port())
+                     .upstreamTimeout(UPSTREAM).idleTimeout(Duration.ofSeconds(30)),
+                     new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO)) {
+            upstreamAddress = "127.0.0.1:" + upstream.port();
+            for (String listener : new String[] {"inbound", "egress"}) {
+                for (String[] way : ways) {
+                    try (Socket c = connect(listener.equals("inbound") ? s.port() : s.egressPort())) {
+                        String target = (listener.equals("inbound") ? "" : "http://" + upstreamAddress) + path + way[0];
+                        send(c, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                        String head = readUntil(c.getInputStream(), "first");
+                        assertTrue(head.startsWith("HTTP/1.1 200"), listener + " " + way[0] + ": " + head);
+                        headRead.add(way[0]);
+                        assertTrue(cutShort(c, head.contains("chunked")), listener + " " + way[0] + ": the client sees a broken answer");
+                    }
+                    SidecarProxyTest.awaitMetric(s, "tapline_sidecar_upstream_aborted_total{listener=\"" + listener
+                            + "\",reason=\"" + way[1] + "\"}", 1);
+                    headRead.clear();
+                }
+            }
+            try (Socket c = connect(s.port())) {
+                send(c, "GET " + path + "/waits HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(readUntil(c.getInputStream(), "first").startsWith("HTTP/1.1 200"));
+            }
+            SidecarProxyTest.awaitMetric(s, "tapline_sidecar_client_aborted_total{listener=\"inbound\"}", 1);
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<com.fasterxml.jackson.databind.JsonNode> lines = new java.util.ArrayList<>();
+        for (String line : logged.toString(StandardCharsets.UTF_8).split("\n")) {
+            com.fasterxml.jackson.databind.JsonNode node = json.readTree(line);
+            if (node.get("logger").asText().equals(ProxyEngine.class.getName())) {
+                lines.add(node);
+            }
+        }
+        // one warning, for the app's first cut: the three after it within 10 s are counted in the next one
+        List<com.fasterxml.jackson.databind.JsonNode> warnings = lines.stream().filter(l -> l.get("level").asText().equals("WARN")).toList();
+        assertEquals(1, warnings.size(), lines.toString());
+        com.fasterxml.jackson.databind.JsonNode warning = warnings.get(0);
+        assertEquals("the app " + upstreamAddress + " broke off its answer to a GET request (closed) after 5 byte(s) of its"
+                + " body were written to the client, whose connection was reset", warning.get("message").asText());
+        assertEquals("inbound", warning.get("listener").asText());
+        assertEquals("GET", warning.get("method").asText());
+        assertEquals(upstreamAddress, warning.get("upstream").asText());
+        assertEquals("closed", warning.get("reason").asText());
+        assertEquals(5, warning.get("bytes").asLong());
+        assertEquals(0, warning.get("suppressed").asLong());
+        assertFalse(warning.toString().contains("ann@example.com"), warning.toString());
+        // every cut at debug, naming the request
+        List<String> expected = new java.util.ArrayList<>();
+        for (String[] way : ways) {
+            expected.add("the app " + upstreamAddress + " broke off its answer to GET " + path + way[0] + " (" + way[1]
+                    + ") after 5 byte(s) of its body were written to the client: cut");
+        }
+        for (String[] way : ways) {
+            expected.add("a dependency " + upstreamAddress + " broke off its answer to GET " + path + way[0] + " (" + way[1]
+                    + ") after 5 byte(s) of its body were written to the app: cut");
+        }
+        List<com.fasterxml.jackson.databind.JsonNode> cuts = lines.stream()
+                .filter(l -> l.get("level").asText().equals("DEBUG") && l.get("message").asText().contains(" broke off ")).toList();
+        assertEquals(expected, cuts.stream().map(l -> l.get("message").asText()).toList());
+        com.fasterxml.jackson.databind.JsonNode dependencyCut = cuts.get(ways.length + 1);
+        assertEquals("egress", dependencyCut.get("listener").asText());
+        assertEquals("GET", dependencyCut.get("method").asText());
+        assertEquals(upstreamAddress, dependencyCut.get("upstream").asText());
+        assertEquals("reset", dependencyCut.get("reason").asText());
+        assertEquals(5, dependencyCut.get("bytes").asLong());
+        // the client leaving: a debug line, no warning
+        assertEquals(List.of("the client left while the answer to GET " + path + "/waits was relayed, 5 byte(s) of its"
+                        + " body written: cut"),
+                lines.stream().map(l -> l.get("message").asText()).filter(m -> m.contains(" left while ")).toList());
+    }
+
+    @Test
     void shouldCountAClientThatLeavesMidBodyAsTheClientsDoingNotTheUpstreams() throws Exception {
         // The other side of the same cut: the client (on the egress listener, the app) closes its connection after the
         // head; the upstream is fine. Before, that was counted nowhere either.
