@@ -71,6 +71,14 @@ public final class DedupMain {
             System.exit(2);
             return;
         }
+        // Options naming one topic for things it cannot hold together (the input and an output, dead letters and
+        // cases) contradict each other as flags do: refused from the names, before a broker is asked or waited for.
+        String shared = TopicCheck.shared(config);
+        if (shared != null) {
+            say(shared);
+            System.exit(2);
+            return;
+        }
         LOG.info("starting {}", config);
         // Bound first, as a flag is checked: a port another process holds (or a host not of this machine) stops the
         // start naming its flag, before anything is registered or a client is made.

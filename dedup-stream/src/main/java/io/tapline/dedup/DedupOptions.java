@@ -72,7 +72,7 @@ public final class DedupOptions {
             .option(APPLICATION_ID, "tapline-dedup", "Kafka Streams application id (group id, internal topic prefix)")
             .option(INPUT_TOPIC, TaplineTopics.INTERACTIONS, "Input topic of captured interactions. This and the three "
                     + "topics below must exist: the job refuses to start (exit 2) naming a missing one. A compacted one "
-                    + "is warned of (it keeps one interaction per route)")
+                    + "is warned of (it keeps one interaction per route). None of the three below may name it (exit 2)")
             .option(CASES_TOPIC, TaplineTopics.CASES, "Output compacted topic of cases (key = case id). Its "
                     + "cleanup.policy must hold compact: the job refuses to start (exit 2) on one that deletes cases by "
                     + "age alone, and warns of compact,delete with a retention, of a max.message.bytes below 16 MiB and "
@@ -80,7 +80,8 @@ public final class DedupOptions {
             .option(NOISE_TOPIC, TaplineTopics.NOISE,
                     "Output compacted topic of noise profiles (key = service + route); its cleanup.policy is checked "
                     + "as the cases topic's")
-            .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input. It must not be "
+            .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input, a topic of its own "
+                    + "(not the interactions, cases or noise topic: exit 2). It must not be "
                     + "compacted: the job refuses to start (exit 2) on a cleanup.policy holding compact; a "
                     + "max.message.bytes below 17 MiB is warned of")
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")

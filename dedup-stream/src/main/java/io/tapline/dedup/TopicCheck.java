@@ -70,7 +70,7 @@ import static io.tapline.topics.TopicSettings.number;
  * Streams' production exception handler fails the stream thread on that send, each replacement fails on the same
  * record until the restart budget ends the job (exit 1), and every restart meets it again. The others are keyed
  * (the interaction's key, service and route; the repartition record's), and compaction keeps the last of each key
- * only. A topic named for dead letters and for cases or noise profiles is refused whatever its policy;</li>
+ * only;</li>
  * <li>{@code cleanup.policy} of the interactions topic with {@code compact}: warns. The sidecar keys an interaction by
  * service and route, so compaction keeps one interaction per route: the job, reading as they come, loses none while
  * it keeps up (the log cleaner leaves the active segment and records younger than {@code min.compaction.lag.ms}
@@ -81,7 +81,13 @@ import static io.tapline.topics.TopicSettings.number;
  * until the restart budget is spent), but with the sidecar's default capture size no case comes near the broker's
  * 1 MiB default, and a cluster may cap its topics' size by policy.</li>
  * </ul>
- * Partition counts are not checked: the job joins no topic with another (its only source is the interactions topic;
+ * Options that name one topic for what the job cannot keep on one topic are refused from the names alone, before any
+ * broker is asked ({@link #shared}): the interactions topic named for cases, noise profiles or dead letters too (the
+ * job would read what it writes as its input; an undecodable record, dead-lettered into the topic it is read from,
+ * would be read again without end), and a topic named for dead letters and for cases or noise profiles (the one needs
+ * it compacted, the other not). A topic named for cases and for noise profiles is judged by its settings, as each.
+ *
+ * <p>Partition counts are not checked: the job joins no topic with another (its only source is the interactions topic;
  * cases, noise and dead letters are sinks keyed on their own), so nothing needs co-partitioning, and Kafka Streams
  * writes to whatever partitions a sink topic has. The input's count matters only to the repartition topics, which
  * {@link InternalPartitions} pins from this check's answer.
@@ -163,7 +169,8 @@ final class TopicCheck {
     }
 
     /**
-     * Describes the job's topics, and {@code repartition} when not null, and the output topics' settings, with one
+     * Refuses the topics' names ({@link #shared}) without asking a broker; then describes the job's topics, and
+     * {@code repartition} when not null, and the output topics' settings, with one
      * admin client made of the settings Kafka Streams' own admin client gets (bootstrap servers,
      * {@code security.protocol}, {@code ssl.*}, {@code sasl.*}, {@code admin.*} overrides).
      *
@@ -171,6 +178,10 @@ final class TopicCheck {
      *                          clients could not be made either
      */
     static Result check(TaplineConfig config, Properties streamsConfig, String repartition) throws InterruptedException {
+        String shared = shared(config);
+        if (shared != null) {
+            return new Result(shared, Map.of(), Set.of(), Map.of());
+        }
         Map<String, Object> admin = new StreamsConfig(streamsConfig).getAdminConfigs("tapline-dedup-topic-check");
         Set<String> topics = topics(config);
         Set<String> described = new LinkedHashSet<>(topics);
@@ -209,6 +220,66 @@ final class TopicCheck {
         Set<String> topics = new LinkedHashSet<>();
         OPTIONS.forEach(key -> topics.add(config.getTopic(key)));
         return topics;
+    }
+
+    /**
+     * The refusal of options that name one topic for things the job cannot keep on one topic, or null: a pure
+     * comparison of the names, so that such a configuration is refused at once, whether or not a broker answers. One
+     * part per shared topic, joined with {@code "; "}, each naming every option that names the topic, what it would
+     * hold, why that cannot be, and the options to give a topic of their own:
+     * <ul>
+     * <li>the interactions topic and an output topic (cases, noise profiles, dead letters): the job would read what it
+     * writes as its input; with dead letters, an undecodable record, dead-lettered into the topic it is read from,
+     * would be read again, without end. The outputs are to move;</li>
+     * <li>the dead-letter topic and the cases or noise topic: the one needs it compacted, the other not. The dead
+     * letters are to move.</li>
+     * </ul>
+     * A topic named for cases and for noise profiles is not refused here: both need it compacted ({@link #judge}).
+     */
+    static String shared(TaplineConfig config) {
+        List<String> refusals = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (Role role : ROLES) {
+            String topic = config.getTopic(role.option());
+            if (!seen.add(topic)) {
+                continue;
+            }
+            List<Role> roles = roles(config, topic);
+            List<Role> outputs = roles.stream().filter(r -> r.cleanup() != Cleanup.READ).toList();
+            List<Role> compacted = roles.stream().filter(r -> r.cleanup() == Cleanup.COMPACT).toList();
+            List<Role> notCompacted = roles.stream().filter(r -> r.cleanup() == Cleanup.NO_COMPACT).toList();
+            boolean input = outputs.size() < roles.size();
+            List<String> reasons = new ArrayList<>();
+            if (input && !outputs.isEmpty()) {
+                reasons.add("the job would read the " + and(outputs.stream().map(Role::records).toList())
+                        + " it writes as interactions" + (notCompacted.isEmpty() ? "" : ", and an undecodable record, "
+                        + "dead-lettered into the topic it is read from, would be read again, without end"));
+            }
+            if (!compacted.isEmpty() && !notCompacted.isEmpty()) {
+                reasons.add(and(compacted.stream().map(Role::records).toList()) + " need it compacted, dead letters "
+                        + "need it not compacted");
+            }
+            if (reasons.isEmpty()) {
+                continue;
+            }
+            List<Role> moved = input ? outputs : notCompacted;
+            refusals.add(config.optionsNamingTopic(topic, OPTIONS) + "topic " + topic + " holds "
+                    + and(roles.stream().map(Role::records).toList()) + ": " + String.join(", and ", reasons)
+                    + " (fix: give " + and(moved.stream().map(r -> ConfigSpec.flag(r.option())).toList())
+                    + (moved.size() == 1 ? " a topic of its own)" : " topics of their own)"));
+        }
+        return refusals.isEmpty() ? null : String.join("; ", refusals);
+    }
+
+    /** The roles of the options naming {@code topic}, in the order of {@link #ROLES}. */
+    private static List<Role> roles(TaplineConfig config, String topic) {
+        return ROLES.stream().filter(r -> topic.equals(config.getTopic(r.option()))).toList();
+    }
+
+    /** {@code a}, {@code a and b}, {@code a, b and c}. */
+    private static String and(List<String> items) {
+        int last = items.size() - 1;
+        return last == 0 ? items.get(0) : String.join(", ", items.subList(0, last)) + " and " + items.get(last);
     }
 
     /**
@@ -326,9 +397,8 @@ final class TopicCheck {
     /**
      * What the settings of the job's topics give ({@code settings}: each topic's effective settings, as the broker
      * describes them; a topic without an entry is not judged): one refusal or warning per topic and setting, each
-     * naming the options that name the topic, the setting and its value, and the command that changes it. A topic
-     * named both for cases or noise profiles and for dead letters is refused whatever its settings: the one must be
-     * compacted, the other must not.
+     * naming the options that name the topic, the setting and its value, and the command that changes it. The names
+     * are those {@link #shared} lets through: a topic named by several options is one of cases and noise profiles.
      */
     static Verdict judge(TaplineConfig config, Map<String, Map<String, String>> settings) {
         List<String> refusals = new ArrayList<>();
@@ -341,17 +411,10 @@ final class TopicCheck {
                 continue;
             }
             // a topic named by several options must suit each of them
-            List<Role> roles = ROLES.stream().filter(r -> topic.equals(config.getTopic(r.option()))).toList();
+            List<Role> roles = roles(config, topic);
             String records = roles.stream().map(Role::records).collect(Collectors.joining(" and "));
             String named = config.optionsNamingTopic(topic, OPTIONS) + "topic " + topic;
             Set<Cleanup> cleanups = roles.stream().map(Role::cleanup).collect(Collectors.toSet());
-            if (cleanups.contains(Cleanup.COMPACT) && cleanups.contains(Cleanup.NO_COMPACT)) {
-                refusals.add(named + " holds " + records + ": " + roles.stream()
-                        .filter(r -> r.cleanup() == Cleanup.COMPACT).map(Role::records)
-                        .collect(Collectors.joining(" and ")) + " need it compacted, dead letters need it not compacted"
-                        + " (fix: give " + ConfigSpec.flag(DedupOptions.DLQ_TOPIC) + " a topic of its own)");
-                continue;
-            }
             Map<String, String> values = settings.get(topic);
             if (values == null) {
                 continue;

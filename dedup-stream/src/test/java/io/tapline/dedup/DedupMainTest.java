@@ -88,4 +88,35 @@ class DedupMainTest {
             assertTrue(seconds < 35, "exited after " + seconds + " s:\n" + out);
         }
     }
+
+    /**
+     * Options naming one topic for the job's input and its dead letters exit 2 with one line, as a bad flag does, and
+     * at once: the names alone decide it, so no broker is waited for (none answers at 127.0.0.1:1). Before, the job was
+     * not refused: it waited the topic check's 15 s for the brokers and went on to start.
+     */
+    @Test
+    @Timeout(120)
+    void shouldRefuseAnInputTopicNamedForDeadLettersWithoutWaitingForABroker(@TempDir Path dir) throws Exception {
+        Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), DedupMain.class.getName(),
+                "--kafka-bootstrap-servers", "127.0.0.1:1", "--management-host", "127.0.0.1", "--management-port", "0",
+                "--topic-dlq", "tapline.interactions", "--streams-state-dir", dir.resolve("state").toString()))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
+        long started = System.nanoTime();
+        boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+        if (!exited) {
+            process.destroyForcibly().waitFor();
+        }
+        String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+        assertTrue(exited, "still running 60 s after its start:\n" + out);
+        assertEquals(2, process.exitValue(), out);
+        assertEquals(List.of("tapline dedup: option --topic-interactions, --topic-dlq: topic tapline.interactions holds "
+                + "interactions and dead letters: the job would read the dead letters it writes as interactions, and an "
+                + "undecodable record, dead-lettered into the topic it is read from, would be read again, without end "
+                + "(fix: give --topic-dlq a topic of its own)"),
+                out.lines().filter(l -> l.startsWith("tapline dedup: ")).toList(), out);
+        assertFalse(out.contains("cannot check that the topics"), out);
+        assertTrue(seconds < TopicCheck.TIMEOUT.toSeconds(), "exited after " + seconds + " s:\n" + out);
+    }
 }

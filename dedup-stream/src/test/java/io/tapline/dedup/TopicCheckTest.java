@@ -228,21 +228,94 @@ class TopicCheckTest {
     }
 
     /**
+     * Options naming one topic for things the job cannot keep on one topic are refused from the names alone: no broker
+     * is asked (none answers at this address), and the refusal comes at once, not after the check's wait for one.
+     */
+    private static String refusedWithoutABroker(TaplineConfig config) throws InterruptedException {
+        long started = System.nanoTime();
+        TopicCheck.Result result = TopicCheck.check(config, DedupOptions.streams(config), null);
+        long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+        assertTrue(seconds < 5, "refused after " + seconds + " s, waiting for a broker: " + result.refusal());
+        assertEquals(Map.of(), result.partitions());
+        return result.refusal();
+    }
+
+    private static TaplineConfig noBroker(String... args) {
+        return noBroker(Map.of(), args);
+    }
+
+    private static TaplineConfig noBroker(Map<String, String> env, String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("--kafka-bootstrap-servers", "127.0.0.1:1"));
+        all.addAll(List.of(args));
+        return DedupOptions.load(all.toArray(String[]::new), env);
+    }
+
+    /**
      * Dead letters and cases on one topic: the one needs it compacted, the other not, so whatever its policy it is
-     * refused, naming both options and the way out; the dead-letter topic's own policy is then not judged on top.
+     * refused, naming both options and the way out. It is a contradiction of the options alone: refused before any
+     * broker is asked (before, after the check's 15 s wait when no broker answered), and the topic's settings are not
+     * judged.
      */
     @Test
-    void shouldRefuseATopicNamedForCasesAndForDeadLetters() {
-        TaplineConfig config = DedupOptions.load(new String[] {"--topic-dlq", "tapline.cases"}, Map.of());
-        String refusal = "option --topic-cases, --topic-dlq: topic tapline.cases holds cases and dead letters: cases "
-                + "need it compacted, dead letters need it not compacted (fix: give --topic-dlq a topic of its own)";
-        Map<String, Map<String, String>> settings = codeTopics();
-        settings.put("tapline.cases", described(Map.of("max.message.bytes", "17825792")));
-        assertEquals(new TopicCheck.Verdict(List.of(refusal), List.of()), TopicCheck.judge(config, settings));
-        settings.put("tapline.cases", fitting(TaplineTopics.CASES_SPEC));
-        assertEquals(new TopicCheck.Verdict(List.of(refusal), List.of()), TopicCheck.judge(config, settings));
-        // a contradiction of the options alone: refused even when the topic's settings could not be read
-        assertEquals(List.of(refusal), TopicCheck.judge(config, Map.of()).refusals());
+    @Timeout(60)
+    void shouldRefuseATopicNamedForCasesAndForDeadLetters() throws Exception {
+        assertEquals("option --topic-cases, --topic-dlq: topic tapline.cases holds cases and dead letters: cases need it "
+                + "compacted, dead letters need it not compacted (fix: give --topic-dlq a topic of its own)",
+                refusedWithoutABroker(noBroker("--topic-dlq", "tapline.cases")));
+    }
+
+    /**
+     * The interactions topic named for dead letters too: an undecodable record would be dead-lettered into the topic
+     * it is read from and read again, without end, and every dead letter read as input. Refused from the names alone;
+     * before, it was not refused at all.
+     */
+    @Test
+    @Timeout(60)
+    void shouldRefuseAnInteractionsTopicNamedForDeadLetters() throws Exception {
+        assertEquals("option --topic-interactions, --topic-dlq: topic tapline.interactions holds interactions and dead "
+                + "letters: the job would read the dead letters it writes as interactions, and an undecodable record, "
+                + "dead-lettered into the topic it is read from, would be read again, without end (fix: give "
+                + "--topic-dlq a topic of its own)",
+                refusedWithoutABroker(noBroker("--topic-dlq", "tapline.interactions")));
+        assertEquals("option --topic-interactions, --topic-dlq (set by TAPLINE_TOPIC_DLQ): topic in holds interactions "
+                + "and dead letters: the job would read the dead letters it writes as interactions, and an undecodable "
+                + "record, dead-lettered into the topic it is read from, would be read again, without end (fix: give "
+                + "--topic-dlq a topic of its own)",
+                refusedWithoutABroker(noBroker(Map.of("TAPLINE_TOPIC_DLQ", " in\n"), "--topic-interactions", "in")));
+    }
+
+    /** The interactions topic named for cases or noise profiles too: the job would read its own output as input. */
+    @Test
+    @Timeout(60)
+    void shouldRefuseAnInteractionsTopicNamedForAnOutput() throws Exception {
+        assertEquals("option --topic-interactions, --topic-cases: topic tapline.interactions holds interactions and "
+                + "cases: the job would read the cases it writes as interactions (fix: give --topic-cases a topic of "
+                + "its own)", refusedWithoutABroker(noBroker("--topic-cases", "tapline.interactions")));
+        assertEquals("option --topic-interactions, --topic-noise: topic shared holds interactions and noise profiles: "
+                + "the job would read the noise profiles it writes as interactions (fix: give --topic-noise a topic of "
+                + "its own)", refusedWithoutABroker(noBroker("--topic-interactions", "shared", "--topic-noise", "shared")));
+    }
+
+    /** Every topic shared in one line, each once with all the options naming it and every reason. */
+    @Test
+    @Timeout(60)
+    void shouldRefuseEverySharedTopicInOneLine() throws Exception {
+        assertEquals("option --topic-interactions, --topic-cases: topic a holds interactions and cases: the job would "
+                + "read the cases it writes as interactions (fix: give --topic-cases a topic of its own); option "
+                + "--topic-noise, --topic-dlq: topic b holds noise profiles and dead letters: noise profiles need it "
+                + "compacted, dead letters need it not compacted (fix: give --topic-dlq a topic of its own)",
+                refusedWithoutABroker(noBroker("--topic-interactions", "a", "--topic-cases", "a", "--topic-noise", "b",
+                        "--topic-dlq", "b")));
+        assertEquals("option --topic-interactions, --topic-cases, --topic-noise, --topic-dlq: topic all holds "
+                + "interactions, cases, noise profiles and dead letters: the job would read the cases, noise profiles "
+                + "and dead letters it writes as interactions, and an undecodable record, dead-lettered into the topic "
+                + "it is read from, would be read again, without end, and cases and noise profiles need it compacted, "
+                + "dead letters need it not compacted (fix: give --topic-cases, --topic-noise and --topic-dlq topics of "
+                + "their own)", refusedWithoutABroker(noBroker("--topic-interactions", "all", "--topic-cases", "all",
+                        "--topic-noise", "all", "--topic-dlq", "all")));
+        // cases and noise profiles both need a compacted topic: not refused from the names (its settings are judged)
+        assertEquals(null, TopicCheck.shared(noBroker("--topic-noise", "tapline.cases")));
+        assertEquals(null, TopicCheck.shared(noBroker()));
     }
 
     /**
