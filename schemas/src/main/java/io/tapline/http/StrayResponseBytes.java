@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Method;
+import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -48,8 +50,8 @@ import java.time.Duration;
  * own buffer ({@code ByteToMessageDecoder.internalBuffer()}, the decoder found once per connection): the read's
  * buffer when the decoder read it in place, or the one it appended that read to when it held part of the answer from
  * an earlier read (a head, a chunk-size line or a trailer cut by a read), where the read's own buffer looked empty
- * and bytes past an answer ending there went unseen and failed the next request. A read costs a field check; the end
- * of the last answer awaited a method call and a few field reads; nothing is allocated. The instance is kept as a
+ * and bytes past an answer ending there went unseen and failed the next request. A read costs two field checks; the
+ * end of the last answer awaited a method call and a few field reads; nothing is allocated. The instance is kept as a
  * channel attribute, so the bytes found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
  *
  * <p>An answer the decoder cannot read as HTTP ({@code HELLO}, a status code that is not a number, a head past the
@@ -69,6 +71,19 @@ import java.time.Duration;
  * Vert.x refuses after it, as an error of the connection that read as no answer; it is marked the decoder's failure
  * here before Vert.x sees it ({@code the status line names HTTP/2.0, not HTTP/1.0 or HTTP/1.1}), and is an answer that
  * cannot be read like the others; the rest of that answer is dropped, and Vert.x closes the connection for it.
+ *
+ * <p>One answer to no request is not stray: a {@code 408 Request Timeout}, which a server may send on an idle
+ * persistent connection just before it closes it (RFC 9110 §15.5.9, RFC 9112 §9.5; servers do on their keep-alive
+ * timeout). Unsolicited bytes that begin with a 408's status line ({@code HTTP/1.x 408}, then a space or the line's
+ * end) close the connection as the peer's own close would: quietly (a debug line), neither warned of nor counted with
+ * the stray connections, nor noted past the answer before them ({@link #pastLastAnswer}). The status line's version and
+ * code are all that is read of it; what follows (its reason, headers, body, or more bytes) is dropped with it, since
+ * the connection is closing. A read that holds only the start of such a status line leaves the connection open for the
+ * rest, read (at most 13 bytes, matched as they come, none kept) by the handler before the codec whether or not a
+ * request awaits an answer, so that none of it is ever decoded: bytes that then do not make a 408's status line are
+ * stray. A request handed the connection meanwhile is not written: the connection is closed, quietly, and the request
+ * fails as on a pooled connection the peer closed before a byte of answer, which the sidecar and the replay worker
+ * send again on a new one when its method is idempotent.
  */
 public final class StrayResponseBytes {
 
@@ -76,6 +91,23 @@ public final class StrayResponseBytes {
     static final String BYTES = "tapline-stray-bytes";
     static final String MESSAGES = "tapline-stray-messages";
     private static final AttributeKey<StrayResponseBytes> KEY = AttributeKey.valueOf("tapline-stray-bytes");
+    /**
+     * The start of a 408's status line (RFC 9112 §4: HTTP-version SP status-code), {@code #} standing for a digit; the
+     * byte after it must be a space or the line's end, so that {@code 4080} is not taken for one.
+     */
+    private static final byte[] TIMEOUT_STATUS = "HTTP/1.# 408".getBytes(StandardCharsets.US_ASCII);
+    /** The bytes that make a 408's status line: {@link #TIMEOUT_STATUS} and the byte after the code. */
+    private static final int TIMEOUT_STATUS_BYTES = TIMEOUT_STATUS.length + 1;
+
+    /** What bytes no request awaits are. */
+    private enum Unsolicited {
+        /** A 408's status line: the peer is closing the idle connection. */
+        TIMEOUT,
+        /** The start of a 408's status line, all there is so far. */
+        MAYBE_TIMEOUT,
+        /** Anything else. */
+        STRAY
+    }
     /**
      * Netty's {@code CombinedChannelDuplexHandler.inboundHandler()} (the decoder of Vert.x's client codec, an {@code
      * HttpClientCodec}) and {@code ByteToMessageDecoder.internalBuffer()} (the bytes it holds, received and not yet
@@ -131,6 +163,13 @@ public final class StrayResponseBytes {
     private boolean switched;
     /** The stray bytes the decoder held as the last answer ended, set before that end is passed on. */
     private int pastLastAnswer;
+    /**
+     * Bytes of a 408's status line ({@link #TIMEOUT_STATUS}) read while no request awaited an answer, whose rest has
+     * not come yet: 0 when none. While there are, every read is matched here, never decoded.
+     */
+    private int timeoutSeen;
+    /** A request was refused while a 408's status line was coming: the connection is closing, nothing is written. */
+    private boolean refusing;
     /**
      * The decoder's error for the last answer it could not read as HTTP, set before the request awaiting it is failed
      * with it; read by that request's callbacks, which may run on another thread.
@@ -241,6 +280,48 @@ public final class StrayResponseBytes {
     }
 
     /**
+     * Closes the connection on which the peer sent a 408 while no request awaited an answer: the peer closes it too
+     * (RFC 9110 §15.5.9), and the close is its, not a fault of its answers; a debug line, no warning.
+     */
+    private void closeTimedOut(String how) {
+        closing = true;
+        timeoutSeen = 0;
+        LOG.debug("{} {} {}; its connection is closed", peers.name, connection.remoteAddress(), how);
+        connection.close();
+    }
+
+    /**
+     * Matches the bytes of {@code buf} the decoder has not read (without reading them) against a 408's status line,
+     * from where the last read left off ({@link #timeoutSeen}, advanced here): blanks and control characters before
+     * the status line are skipped, as by the decoder.
+     */
+    private Unsolicited unsolicited(ByteBuf buf) {
+        int i = buf.readerIndex();
+        int to = buf.writerIndex();
+        if (timeoutSeen == 0) {
+            while (i < to && (buf.getByte(i) & 0xFF) <= ' ') {
+                i++;
+            }
+        }
+        for (; i < to && timeoutSeen < TIMEOUT_STATUS_BYTES; i++, timeoutSeen++) {
+            if (!timeoutStatusByte(timeoutSeen, buf.getByte(i))) {
+                timeoutSeen = 0;
+                return Unsolicited.STRAY;
+            }
+        }
+        return timeoutSeen == TIMEOUT_STATUS_BYTES ? Unsolicited.TIMEOUT : Unsolicited.MAYBE_TIMEOUT;
+    }
+
+    /** Whether {@code b} is the byte a 408's status line has at {@code at}. */
+    private static boolean timeoutStatusByte(int at, byte b) {
+        if (at == TIMEOUT_STATUS.length) {
+            return b == ' ' || b == '\r' || b == '\n';
+        }
+        byte expected = TIMEOUT_STATUS[at];
+        return expected == '#' ? b >= '0' && b <= '9' : b == expected;
+    }
+
+    /**
      * The bytes of {@code buf} the decoder has not read, not counting the control characters and blanks it skips
      * before a status line (a peer that ends a body with an extra CRLF sent nothing that could fail a request).
      */
@@ -261,16 +342,24 @@ public final class StrayResponseBytes {
     /**
      * Before the codec: a read that comes while no request awaits an answer is refused, not decoded (the control
      * characters and blanks the decoder skips before a status line excepted). Whatever it holds, bytes that are not
-     * HTTP ({@code HELLO}) or a whole answer, it is the answer to no request.
+     * HTTP ({@code HELLO}) or a whole answer, it is the answer to no request: stray, unless it is a 408's status line
+     * (or the start of one, whose rest is read here too).
      */
     private final class Bytes extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (awaiting == 0 && msg instanceof ByteBuf buf && watching()) {
-                int stray = unread(buf);
-                if (stray > 0) {
+            if ((awaiting == 0 || timeoutSeen > 0) && msg instanceof ByteBuf buf && watching()) {
+                int before = timeoutSeen;
+                int bytes = before > 0 ? buf.readableBytes() : unread(buf);
+                if (bytes > 0) {
+                    Unsolicited what = unsolicited(buf);
                     buf.release();
-                    closeStray(stray);
+                    switch (what) {
+                        case TIMEOUT -> closeTimedOut("sent a 408 (Request Timeout) while no request awaited an answer,"
+                                + " ahead of closing the connection");
+                        case STRAY -> closeStray(before + bytes);
+                        case MAYBE_TIMEOUT -> { } // the rest of the status line comes in a later read, matched here
+                    }
                     return;
                 }
             }
@@ -324,6 +413,19 @@ public final class StrayResponseBytes {
     private final class Messages extends ChannelDuplexHandler {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (refusing || timeoutSeen > 0 && msg instanceof HttpRequest) {
+                // the peer has begun a 408's status line on the idle connection: it is closing it, and a request sent
+                // now would be answered by that 408 or by nothing; not sent, it fails as on a connection the peer
+                // closed before a byte of answer came (sent again on a new one when its method is idempotent)
+                ReferenceCountUtil.release(msg);
+                if (!refusing) {
+                    refusing = true;
+                    closeTimedOut("sent " + timeoutSeen + " byte(s) of a 408 (Request Timeout) status line while no"
+                            + " request awaited an answer; a request handed the connection is not sent on it");
+                }
+                promise.tryFailure(new ClosedChannelException());
+                return;
+            }
             if (msg instanceof HttpRequest r) {
                 awaiting++;
                 connecting = r.method() == HttpMethod.CONNECT;
@@ -376,11 +478,19 @@ public final class StrayResponseBytes {
             }
             // what the decoder holds past the end: of this read, and of earlier ones when it appended this one to them
             int left = ended && awaiting == 0 ? unread(held()) : 0;
+            // a 408's status line there is the peer closing the connection (a read held back, by the client's back
+            // pressure, until the peer's keep-alive timeout had passed), not bytes of or past this answer; the start
+            // of one is matched on in the next read, and meanwhile the decoder holds it and is given nothing more
+            Unsolicited past = left > 0 ? unsolicited(held()) : null;
             if (ended) {
-                pastLastAnswer = left; // before the end is passed on, where the answer's reader asks for it
+                // before the end is passed on, where the answer's reader asks for it
+                pastLastAnswer = past == Unsolicited.STRAY ? left : 0;
             }
             ctx.fireChannelRead(msg);
-            if (left > 0 && watching()) {
+            if (past == Unsolicited.TIMEOUT && watching()) {
+                closeTimedOut("sent a 408 (Request Timeout) past the end of its last answer, ahead of closing the"
+                        + " connection");
+            } else if (past == Unsolicited.STRAY && watching()) {
                 closeStray(left); // the answer is read whole; the bytes after it are no answer
             }
         }
