@@ -65,6 +65,7 @@ class KeepAliveRaceTest {
     private static final String ANSWER = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
     private static final String NOT_HTTP = "HELLO\r\n\r\n";
     /** A whole answer to no request, 69 bytes. */
+    private static final String TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     private static final String UNSOLICITED = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nEVIL!";
 
     private Vertx vertx;
@@ -129,6 +130,10 @@ class KeepAliveRaceTest {
         NOT_HTTP_WHEN_IDLE,
         /** answers, then sends a whole answer of its own ({@code EVIL!}) on the idle connection */
         ANSWER_WHEN_IDLE,
+        /** answers, then sends a 408 on the idle connection (as servers do on their keep-alive timeout) */
+        TIMEOUT_WHEN_IDLE,
+        /** answers, and a 408 in the same write, read with the answer */
+        TIMEOUT_PAST_BODY,
         /** answers with a head over the client's limit ({@link CandidateClient#MAX_RESPONSE_HEAD_BYTES}) */
         HUGE_HEAD,
         /** answers with a whole answer whose status line names HTTP/2.0 */
@@ -447,6 +452,37 @@ class KeepAliveRaceTest {
         assertTrue(log.lines().noneMatch(l -> l.contains("io.vertx.core.net.impl.ConnectionBase")), log);
         assertTrue(log.contains("io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
                 + " sent " + bytes + " byte(s) that belong to no answer"), log);
+    }
+
+    /**
+     * A 408 the candidate sends while no case's request awaits an answer, ahead of closing the connection (RFC 9110
+     * 15.5.9; servers do on their keep-alive timeout), alone on the idle connection or read with the answer before it:
+     * the connection is closed as on the candidate's own close, with no warning about bytes that belong to no answer
+     * and no note on the case before, and the next case goes on a new connection.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"TIMEOUT_WHEN_IDLE", "TIMEOUT_PAST_BODY"})
+    void a408BeforeTheCandidateClosesAConnectionIsNeitherStrayBytesNorANote(Action timeout) throws Exception {
+        String log = logged(Level.DEBUG, () -> { // debug: a stray-bytes warning would come at most every 10 s
+            CaseReplayer replayer = replayer((connection, request, head) ->
+                    connection == 0 && request == 0 ? timeout : Action.ANSWER);
+            ReplayResult a = replayer.replay(get("a")).await();
+            assertEquals(Verdict.PASS, a.getVerdict(), a::toString);
+            assertEquals(List.of(), a.getNotes());
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (candidate.closedByClient() == 0 && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, candidate.closedByClient(), "the connection the 408 came on is closed");
+            ReplayResult b = replayer.replay(get("b")).await();
+            assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
+            assertEquals(List.of(), b.getNotes());
+            assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b"), candidate.log());
+            assertEquals(0, client.sentAgain());
+        });
+        assertTrue(log.lines().noneMatch(l -> l.contains("belong to no answer")), log);
+        assertTrue(log.contains("DEBUG io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
+                + " sent a 408 (Request Timeout) "), log);
     }
 
     /**
@@ -809,12 +845,19 @@ class KeepAliveRaceTest {
                             out.write("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
-                        case NOT_HTTP_WHEN_IDLE, ANSWER_WHEN_IDLE -> {
+                        case NOT_HTTP_WHEN_IDLE, ANSWER_WHEN_IDLE, TIMEOUT_WHEN_IDLE -> {
                             out.write(ANSWER.getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                             Thread.sleep(200); // the answer is read, and its connection back in the pool
-                            out.write((action == Action.NOT_HTTP_WHEN_IDLE ? NOT_HTTP : UNSOLICITED)
-                                    .getBytes(StandardCharsets.ISO_8859_1));
+                            out.write((switch (action) {
+                                case NOT_HTTP_WHEN_IDLE -> NOT_HTTP;
+                                case TIMEOUT_WHEN_IDLE -> TIMEOUT;
+                                default -> UNSOLICITED;
+                            }).getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case TIMEOUT_PAST_BODY -> {
+                            out.write((ANSWER + TIMEOUT).getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
                         case SPLIT_HEAD_BYTES_PAST_BODY -> {
