@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Method;
-import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -50,7 +49,7 @@ import java.time.Duration;
  * own buffer ({@code ByteToMessageDecoder.internalBuffer()}, the decoder found once per connection): the read's
  * buffer when the decoder read it in place, or the one it appended that read to when it held part of the answer from
  * an earlier read (a head, a chunk-size line or a trailer cut by a read), where the read's own buffer looked empty
- * and bytes past an answer ending there went unseen and failed the next request. A read costs two field checks; the
+ * and bytes past an answer ending there went unseen and failed the next request. A read costs a field check; the
  * end of the last answer awaited a method call and a few field reads; nothing is allocated. The instance is kept as a
  * channel attribute, so the bytes found past an answer can be asked for once it is read ({@link #pastLastAnswer}).
  *
@@ -78,12 +77,10 @@ import java.time.Duration;
  * end) close the connection as the peer's own close would: quietly (a debug line), neither warned of nor counted with
  * the stray connections, nor noted past the answer before them ({@link #pastLastAnswer}). The status line's version and
  * code are all that is read of it; what follows (its reason, headers, body, or more bytes) is dropped with it, since
- * the connection is closing. A read that holds only the start of such a status line leaves the connection open for the
- * rest, read (at most 13 bytes, matched as they come, none kept) by the handler before the codec whether or not a
- * request awaits an answer, so that none of it is ever decoded: bytes that then do not make a 408's status line are
- * stray. A request handed the connection meanwhile is not written: the connection is closed, quietly, and the request
- * fails as on a pooled connection the peer closed before a byte of answer, which the sidecar and the replay worker
- * send again on a new one when its method is idempotent.
+ * the connection is closing. A read that holds only the start of such a status line (fewer than its 13 bytes, all
+ * matching) closes the connection quietly too, at once: whatever follows, no answer can come on it, and a connection
+ * kept in the pool for the rest to tell would be handed to a request meanwhile (only a stray answer cut in such a
+ * read, within its first 13 bytes, goes without its warning).
  */
 public final class StrayResponseBytes {
 
@@ -103,7 +100,7 @@ public final class StrayResponseBytes {
     private enum Unsolicited {
         /** A 408's status line: the peer is closing the idle connection. */
         TIMEOUT,
-        /** The start of a 408's status line, all there is so far. */
+        /** The start of a 408's status line, all the read holds. */
         MAYBE_TIMEOUT,
         /** Anything else. */
         STRAY
@@ -163,13 +160,6 @@ public final class StrayResponseBytes {
     private boolean switched;
     /** The stray bytes the decoder held as the last answer ended, set before that end is passed on. */
     private int pastLastAnswer;
-    /**
-     * Bytes of a 408's status line ({@link #TIMEOUT_STATUS}) read while no request awaited an answer, whose rest has
-     * not come yet: 0 when none. While there are, every read is matched here, never decoded.
-     */
-    private int timeoutSeen;
-    /** A request was refused while a 408's status line was coming: the connection is closing, nothing is written. */
-    private boolean refusing;
     /**
      * The decoder's error for the last answer it could not read as HTTP, set before the request awaiting it is failed
      * with it; read by that request's callbacks, which may run on another thread.
@@ -285,31 +275,27 @@ public final class StrayResponseBytes {
      */
     private void closeTimedOut(String how) {
         closing = true;
-        timeoutSeen = 0;
         LOG.debug("{} {} {}; its connection is closed", peers.name, connection.remoteAddress(), how);
         connection.close();
     }
 
     /**
-     * Matches the bytes of {@code buf} the decoder has not read (without reading them) against a 408's status line,
-     * from where the last read left off ({@link #timeoutSeen}, advanced here): blanks and control characters before
-     * the status line are skipped, as by the decoder.
+     * Matches the bytes of {@code buf} the decoder has not read (without reading them) against a 408's status line:
+     * blanks and control characters before the status line are skipped, as by the decoder.
      */
-    private Unsolicited unsolicited(ByteBuf buf) {
+    private static Unsolicited unsolicited(ByteBuf buf) {
         int i = buf.readerIndex();
         int to = buf.writerIndex();
-        if (timeoutSeen == 0) {
-            while (i < to && (buf.getByte(i) & 0xFF) <= ' ') {
-                i++;
-            }
+        while (i < to && (buf.getByte(i) & 0xFF) <= ' ') {
+            i++;
         }
-        for (; i < to && timeoutSeen < TIMEOUT_STATUS_BYTES; i++, timeoutSeen++) {
-            if (!timeoutStatusByte(timeoutSeen, buf.getByte(i))) {
-                timeoutSeen = 0;
+        int seen = 0;
+        for (; i < to && seen < TIMEOUT_STATUS_BYTES; i++, seen++) {
+            if (!timeoutStatusByte(seen, buf.getByte(i))) {
                 return Unsolicited.STRAY;
             }
         }
-        return timeoutSeen == TIMEOUT_STATUS_BYTES ? Unsolicited.TIMEOUT : Unsolicited.MAYBE_TIMEOUT;
+        return seen == TIMEOUT_STATUS_BYTES ? Unsolicited.TIMEOUT : Unsolicited.MAYBE_TIMEOUT;
     }
 
     /** Whether {@code b} is the byte a 408's status line has at {@code at}. */
@@ -343,22 +329,22 @@ public final class StrayResponseBytes {
      * Before the codec: a read that comes while no request awaits an answer is refused, not decoded (the control
      * characters and blanks the decoder skips before a status line excepted). Whatever it holds, bytes that are not
      * HTTP ({@code HELLO}) or a whole answer, it is the answer to no request: stray, unless it is a 408's status line
-     * (or the start of one, whose rest is read here too).
+     * (or holds only the start of one).
      */
     private final class Bytes extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if ((awaiting == 0 || timeoutSeen > 0) && msg instanceof ByteBuf buf && watching()) {
-                int before = timeoutSeen;
-                int bytes = before > 0 ? buf.readableBytes() : unread(buf);
+            if (awaiting == 0 && msg instanceof ByteBuf buf && watching()) {
+                int bytes = unread(buf);
                 if (bytes > 0) {
                     Unsolicited what = unsolicited(buf);
                     buf.release();
                     switch (what) {
                         case TIMEOUT -> closeTimedOut("sent a 408 (Request Timeout) while no request awaited an answer,"
                                 + " ahead of closing the connection");
-                        case STRAY -> closeStray(before + bytes);
-                        case MAYBE_TIMEOUT -> { } // the rest of the status line comes in a later read, matched here
+                        case MAYBE_TIMEOUT -> closeTimedOut("sent " + bytes + " byte(s) that begin a 408 (Request"
+                                + " Timeout) status line while no request awaited an answer");
+                        case STRAY -> closeStray(bytes);
                     }
                     return;
                 }
@@ -413,19 +399,6 @@ public final class StrayResponseBytes {
     private final class Messages extends ChannelDuplexHandler {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-            if (refusing || timeoutSeen > 0 && msg instanceof HttpRequest) {
-                // the peer has begun a 408's status line on the idle connection: it is closing it, and a request sent
-                // now would be answered by that 408 or by nothing; not sent, it fails as on a connection the peer
-                // closed before a byte of answer came (sent again on a new one when its method is idempotent)
-                ReferenceCountUtil.release(msg);
-                if (!refusing) {
-                    refusing = true;
-                    closeTimedOut("sent " + timeoutSeen + " byte(s) of a 408 (Request Timeout) status line while no"
-                            + " request awaited an answer; a request handed the connection is not sent on it");
-                }
-                promise.tryFailure(new ClosedChannelException());
-                return;
-            }
             if (msg instanceof HttpRequest r) {
                 awaiting++;
                 connecting = r.method() == HttpMethod.CONNECT;
@@ -479,17 +452,17 @@ public final class StrayResponseBytes {
             // what the decoder holds past the end: of this read, and of earlier ones when it appended this one to them
             int left = ended && awaiting == 0 ? unread(held()) : 0;
             // a 408's status line there is the peer closing the connection (a read held back, by the client's back
-            // pressure, until the peer's keep-alive timeout had passed), not bytes of or past this answer; the start
-            // of one is matched on in the next read, and meanwhile the decoder holds it and is given nothing more
+            // pressure, until the peer's keep-alive timeout had passed), not bytes of or past this answer, nor is the
+            // start of one the read ends with
             Unsolicited past = left > 0 ? unsolicited(held()) : null;
             if (ended) {
                 // before the end is passed on, where the answer's reader asks for it
                 pastLastAnswer = past == Unsolicited.STRAY ? left : 0;
             }
             ctx.fireChannelRead(msg);
-            if (past == Unsolicited.TIMEOUT && watching()) {
-                closeTimedOut("sent a 408 (Request Timeout) past the end of its last answer, ahead of closing the"
-                        + " connection");
+            if (past != null && past != Unsolicited.STRAY && watching()) {
+                closeTimedOut("sent " + (past == Unsolicited.TIMEOUT ? "a 408 (Request Timeout)" : left + " byte(s) "
+                        + "that begin a 408 (Request Timeout) status line") + " past the end of its last answer");
             } else if (past == Unsolicited.STRAY && watching()) {
                 closeStray(left); // the answer is read whole; the bytes after it are no answer
             }
