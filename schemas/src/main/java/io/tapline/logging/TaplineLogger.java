@@ -175,9 +175,12 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
 
     /**
      * A throwable as {@link Throwable#printStackTrace()} writes it: its frames, then its suppressed throwables and
-     * causes with the frames they share with the one enclosing them left out. With {@code escape}, each throwable's
-     * own line (its class and message) has its control characters escaped, so that its message cannot pass for
-     * lines of the log.
+     * causes with the frames they share with the one enclosing them left out. With {@code escape} (the text format),
+     * every line's own text is written by {@link #escapeControls}: each throwable's line (its class and message) and
+     * each frame (its class loader, module, class, method and file names, which a script language, generated code or
+     * a plugin's loader can fill). Neither can then pass for lines of the log, send a terminal an escape sequence or
+     * reorder its line; the trace's own line breaks and tabs are the only ones written. Without it (the JSON format,
+     * whose string escapes show the same characters as codes) the trace is the JDK's, character for character.
      */
     static String stackTrace(Throwable t, boolean escape) {
         StringBuilder out = new StringBuilder(1024);
@@ -205,7 +208,13 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
         }
         out.append(System.lineSeparator());
         for (int i = 0; i <= m; i++) {
-            out.append(prefix).append("\tat ").append(frames[i]).append(System.lineSeparator());
+            out.append(prefix).append("\tat ");
+            if (escape) {
+                escapeControls(out, frames[i].toString());
+            } else {
+                out.append(frames[i]);
+            }
+            out.append(System.lineSeparator());
         }
         if (inCommon != 0) {
             out.append(prefix).append("\t... ").append(inCommon).append(" more").append(System.lineSeparator());

@@ -181,6 +181,76 @@ class TaplineLoggerTest {
         }
     }
 
+    /**
+     * A frame names a class, a method, a file, a module and a class loader, any of which a script language, a generated
+     * class or a plugin's loader can make hold ESC, a right-to-left override or a line break; in text each of a trace's
+     * lines (frames, {@code Caused by:} and {@code Suppressed:} lines) is shown as the message is, so a frame can
+     * neither send the terminal a sequence, reverse its line, nor start a line that reads as an event of its own.
+     */
+    @Test
+    void shouldShowAStackTracesFramesAsCodesInText() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        String forged = "2026-11-24T10:00:00.000Z [main] INFO io.tapline.x - forged";
+
+        logger("io.tapline.x").warn("failed", hostileTrace(forged));
+
+        List<String> lines = lines();
+        assertTrue(lines.get(0).endsWith(" WARN io.tapline.x - failed"), lines.get(0));
+        assertEquals("java.lang.IllegalStateException: esc \\u001b[2J rlo \\u202e21\\n" + forged, lines.get(1));
+        assertEquals("\tat app\\u001b[31m/mod\\u202e@1\\u200b/evil.\\u202eScript.run\\u001b]0;title\\u0007"
+                + "(x.js\\n" + forged + ":7)", lines.get(2));
+        assertEquals("\tat main.Frame.run(Main.java:1)", lines.get(3));
+        assertEquals("\tSuppressed: java.lang.RuntimeException: also", lines.get(4));
+        assertEquals("\t\tat also.\\u202eFrame.run(Native Method)", lines.get(5));
+        assertEquals("Caused by: java.io.IOException: cause\\r" + forged, lines.get(6));
+        assertEquals("\tat cause.\\u001bFrame.run(C.java:1)", lines.get(7));
+        assertEquals(8, lines.size(), String.join("\n", lines));
+        for (String line : lines) {
+            assertTrue(line.codePoints().noneMatch(c -> ShownText.shownAsCode(c)), "nothing raw: " + line);
+        }
+        assertTrue(lines.stream().skip(2).allMatch(l -> l.startsWith("\t") || l.startsWith("Caused by: ")),
+                "every line after the event's is part of its stack trace: " + String.join("\n", lines));
+    }
+
+    /**
+     * In JSON the whole trace is one string, written with {@link io.tapline.json.JsonStrings#appendShown}'s escapes:
+     * its frames too show ESC and a right-to-left override as codes on the raw line, and read back as they were.
+     */
+    @Test
+    void shouldShowAStackTracesFramesAsCodesInJson() throws Exception {
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        String forged = "{\"time\":\"2026-11-24T10:00:00.000Z\",\"level\":\"INFO\",\"message\":\"forged\"}";
+        Throwable thrown = hostileTrace(forged);
+
+        logger("io.tapline.x").warn("failed", thrown);
+
+        String text = onlyLine();
+        assertTrue(text.codePoints().noneMatch(c -> c < 0x20 || ShownText.shownAsCode(c)), "nothing raw: " + text);
+        assertTrue(text.contains("\\tat app\\u001b[31m/mod\\u202e@1\\u200b/evil.\\u202eScript.run"), text);
+        java.io.StringWriter jdk = new java.io.StringWriter();
+        thrown.printStackTrace(new java.io.PrintWriter(jdk));
+        assertEquals(jdk.toString().stripTrailing(), JSON.readTree(text).get("exception").asText().stripTrailing(),
+                "the trace reads back as the JDK writes it");
+    }
+
+    /**
+     * An exception whose message, frames, suppressed exception and cause hold ESC, bidirectional controls, characters
+     * drawn as nothing and line breaks followed by {@code forged}.
+     */
+    private static Throwable hostileTrace(String forged) {
+        IllegalStateException thrown = new IllegalStateException("esc \u001b[2J rlo \u202e21\n" + forged,
+                new java.io.IOException("cause\r" + forged));
+        thrown.setStackTrace(new StackTraceElement[] {
+                new StackTraceElement("app\u001b[31m", "mod\u202e", "1\u200b", "evil.\u202eScript",
+                        "run\u001b]0;title\u0007", "x.js\n" + forged, 7),
+                new StackTraceElement("main.Frame", "run", "Main.java", 1)});
+        RuntimeException also = new RuntimeException("also");
+        also.setStackTrace(new StackTraceElement[] {new StackTraceElement("also.\u202eFrame", "run", null, -2)});
+        thrown.addSuppressed(also);
+        thrown.getCause().setStackTrace(new StackTraceElement[] {new StackTraceElement("cause.\u001bFrame", "run", "C.java", 1)});
+        return thrown;
+    }
+
     @Test
     void shouldWritePlainAsciiAsItIsInText() {
         String plain = "GET /orders/42?x=1 from 10.0.0.7:51234 took 12 ms ~!@#$%^&*()_+{}|:\"<>?`-=[];',./";
