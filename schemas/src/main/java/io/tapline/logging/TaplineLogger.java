@@ -201,11 +201,7 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
         }
         int inCommon = frames.length - 1 - m;
         out.append(prefix).append(caption);
-        if (escape) {
-            escapeControls(out, t.toString());
-        } else {
-            out.append(t);
-        }
+        appendHeading(out, t, escape);
         out.append(System.lineSeparator());
         for (int i = 0; i <= m; i++) {
             out.append(prefix).append("\tat ");
@@ -236,11 +232,17 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
             return;
         }
         out.append(prefix).append(caption).append("[CIRCULAR REFERENCE: ");
-        if (escape) {
-            escapeControls(out, t.toString());
-        } else {
-            out.append(t);
-        }
+        appendHeading(out, t, escape);
         out.append(']').append(System.lineSeparator());
+    }
+
+    /** A throwable's own line, its {@code toString()}: {@code null} when that is null, as the JDK writes it. */
+    private static void appendHeading(StringBuilder out, Throwable t, boolean escape) {
+        String heading = String.valueOf(t.toString());
+        if (escape) {
+            escapeControls(out, heading);
+        } else {
+            out.append(heading);
+        }
     }
 }

@@ -234,6 +234,30 @@ class TaplineLoggerTest {
     }
 
     /**
+     * A library's exception whose {@code toString} returns null is written as the JDK writes it, {@code null}, in text
+     * too (where its line is shown with codes); the logging call does not throw.
+     */
+    @Test
+    void shouldWriteAnExceptionWhoseToStringIsNullInText() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        RuntimeException nameless = new RuntimeException() {
+            @Override
+            public String toString() {
+                return null;
+            }
+        };
+        RuntimeException outer = new RuntimeException("outer", nameless);
+        outer.addSuppressed(nameless);
+
+        logger("io.tapline.x").warn("failed", outer);
+
+        List<String> lines = lines();
+        assertEquals("java.lang.RuntimeException: outer", lines.get(1));
+        assertTrue(lines.contains("\tSuppressed: null"), String.join("\n", lines));
+        assertTrue(lines.contains("Caused by: [CIRCULAR REFERENCE: null]"), String.join("\n", lines));
+    }
+
+    /**
      * An exception whose message, frames, suppressed exception and cause hold ESC, bidirectional controls, characters
      * drawn as nothing and line breaks followed by {@code forged}.
      */
