@@ -1,5 +1,7 @@
 package io.tapline.stack;
 
+import io.tapline.text.ShownText;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -238,22 +241,49 @@ public final class ChildProcess {
         }
     }
 
-    /** The last lines of each non-empty log file of this process, for error messages. */
+    /**
+     * The last lines of each non-empty log file of this process, for error messages, each line as {@link #tail} shows
+     * it.
+     */
     public String logTail(int lines) {
         StringBuilder out = new StringBuilder();
         for (Path file : logFiles) {
             String tail = tail(file, lines);
             if (!tail.isBlank()) {
-                out.append("--- last lines of ").append(file).append(" ---\n").append(tail);
+                out.append("--- last lines of ").append(ShownText.oneLine(file.toString())).append(" ---\n").append(tail);
             }
         }
-        return out.length() == 0 ? "(no output in " + logFiles + ")" : out.toString();
+        return out.length() == 0 ? "(no output in " + ShownText.oneLine(logFiles.toString()) + ")" : out.toString();
     }
 
+    /**
+     * The last {@code lines} lines of {@code file}, for an error message shown on a terminal or in a CI log: each line
+     * after {@code "| "}, with a tab kept and every other character {@link ShownText#shownAsCode} names written as its
+     * code ({@link ShownText#oneLine}'s rule), then a line feed. What a child wrote (a broker's log, a crashed JVM's
+     * output, ESC sequences included) can then neither send the terminal a sequence, reorder or hide a character, nor
+     * start a line: GitHub Actions reads a line whose text starts with {@code ::} after spaces as a workflow command.
+     * Empty when the file does not exist.
+     */
     static String tail(Path file, int lines) {
         if (!Files.isRegularFile(file)) {
             return "";
         }
+        Deque<String> last;
+        try {
+            last = lastLines(file, lines);
+        } catch (IOException | UncheckedIOException e) {
+            return "(could not read " + ShownText.oneLine(file.toString()) + ": " + ShownText.oneLine(e.getMessage()) + ")\n";
+        }
+        StringBuilder out = new StringBuilder();
+        last.forEach(line -> ShownText.append(out.append("| "), line, TAIL_ESCAPES).append('\n'));
+        return out.toString();
+    }
+
+    /** {@link #tail}'s escapes: none but the codes (a line holds no line break, and a tab stays). */
+    private static final String[] TAIL_ESCAPES = ShownText.escapes(Map.of());
+
+    /** The last {@code lines} lines of {@code file} as written. */
+    private static Deque<String> lastLines(Path file, int lines) throws IOException {
         Deque<String> last = new ArrayDeque<>();
         try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             reader.lines().forEach(line -> {
@@ -262,19 +292,19 @@ public final class ChildProcess {
                     last.removeFirst();
                 }
             });
-        } catch (IOException | UncheckedIOException e) {
-            return "(could not read " + file + ": " + e.getMessage() + ")\n";
         }
-        StringBuilder out = new StringBuilder();
-        last.forEach(line -> out.append(line).append('\n'));
-        return out.toString();
+        return last;
     }
 
-    /** True when one of the logs contains {@code text}; used to recognise a lost port race. */
+    /** True when one of the logs contains {@code text} as written; used to recognise a lost port race. */
     public boolean logContains(String text) {
         for (Path file : logFiles) {
-            if (tail(file, 200).contains(text)) {
-                return true;
+            try {
+                if (Files.isRegularFile(file) && String.join("\n", lastLines(file, 200)).contains(text)) {
+                    return true;
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // unreadable: it says nothing
             }
         }
         return false;

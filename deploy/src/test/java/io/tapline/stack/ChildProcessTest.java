@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,8 +89,38 @@ class ChildProcessTest {
     void shouldKeepTheLastLinesOfALog(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("a.log");
         Files.writeString(log, "one\ntwo\nthree\n");
-        assertEquals("two\nthree\n", ChildProcess.tail(log, 2));
+        assertEquals("| two\n| three\n", ChildProcess.tail(log, 2));
         assertEquals("", ChildProcess.tail(dir.resolve("missing.log"), 2));
+    }
+
+    /**
+     * A failed start shows the last lines of the child's output on the terminal or in a CI log (the launcher's and the
+     * demo's errors, an IT's failure); a broker's log or a crashed JVM's output can hold ESC sequences (clearing the
+     * screen, setting the window title), bidirectional controls and characters drawn as nothing. Each line is shown as
+     * {@link io.tapline.text.ShownText} shows text, with its line breaks and tabs kept, and after {@code "| "}: no line
+     * of the tail starts with {@code ::}, which GitHub Actions reads as a workflow command even after spaces.
+     */
+    @Test
+    void shouldShowALogsTailWithCodesAndNoLineOfItsOwn(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("broker.out");
+        Files.writeString(log, "skipped\nstarting\n\u001b[2J\u001b]0;pwned\u0007done\n  ::error file=a::forged\n"
+                + "\tat x.Y.run(Y.java:1)\n\u202e21 a\u200bb \u009b31m\rlast \\u001b\n", StandardCharsets.UTF_8);
+        ChildProcess child = ChildProcess.attach("broker", 1, 0, ChildProcess.newMarker(), List.of(log));
+
+        String tail = child.logTail(6);
+
+        assertEquals("--- last lines of " + log + " ---\n"
+                + "| starting\n"
+                + "| \\u001b[2J\\u001b]0;pwned\\u0007done\n"
+                + "|   ::error file=a::forged\n"
+                + "| \tat x.Y.run(Y.java:1)\n"
+                + "| \\u202e21 a\\u200bb \\u009b31m\n"
+                + "| last \\u001b\n", tail);
+        for (String line : tail.split("\n")) {
+            assertFalse(line.strip().startsWith("::"), "no workflow command: " + line);
+            assertTrue(line.codePoints().noneMatch(io.tapline.text.ShownText::shownAsCode), "nothing raw: " + line);
+        }
+        assertTrue(child.logContains("\u202e21"), "what is looked for is looked for in the log as written");
     }
 
     @Test
