@@ -2,8 +2,10 @@ package io.tapline.stack;
 
 import io.tapline.text.ShownText;
 
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -282,10 +284,13 @@ public final class ChildProcess {
     /** {@link #tail}'s escapes: none but the codes (a line holds no line break, and a tab stays). */
     private static final String[] TAIL_ESCAPES = ShownText.escapes(Map.of());
 
-    /** The last {@code lines} lines of {@code file} as written. */
+    /**
+     * The last {@code lines} lines of {@code file} as written, read as UTF-8 with a byte sequence that is not UTF-8 (a
+     * crashed process's output can hold any bytes) read as U+FFFD.
+     */
     private static Deque<String> lastLines(Path file, int lines) throws IOException {
         Deque<String> last = new ArrayDeque<>();
-        try (var reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (var reader = new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8))) {
             reader.lines().forEach(line -> {
                 last.addLast(line);
                 if (last.size() > lines) {

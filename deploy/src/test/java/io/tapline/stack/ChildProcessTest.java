@@ -123,6 +123,16 @@ class ChildProcessTest {
         assertTrue(child.logContains("\u202e21"), "what is looked for is looked for in the log as written");
     }
 
+    /** A crashed process's output need not be UTF-8 (a core's bytes, another charset): its tail is shown all the same. */
+    @Test
+    void shouldShowTheTailOfALogThatIsNotUtf8(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("crash.out");
+        Files.write(log, new byte[] {'o', 'k', '\n', 'b', 'a', 'd', ' ', (byte) 0xff, (byte) 0xc3, '\n', 'e', 'n', 'd', '\n'});
+
+        assertEquals("| bad \ufffd\ufffd\n| end\n", ChildProcess.tail(log, 2));
+        assertTrue(ChildProcess.attach("crashed", 1, 0, ChildProcess.newMarker(), List.of(log)).logContains("end"));
+    }
+
     @Test
     void shouldRoundTripTheStateFile(@TempDir Path dir) {
         StackState state = new StackState(Optional.of(new StackState.Entry(42, 1234, "m-k", 9092)),
