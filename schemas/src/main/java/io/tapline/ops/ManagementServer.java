@@ -64,9 +64,17 @@ public final class ManagementServer implements AutoCloseable {
      */
     public static boolean isLocalAddress(String host) {
         InetSocketAddress address = new InetSocketAddress(host, 0);
+        return !address.isUnresolved() && isLocalAddress(address.getAddress());
+    }
+
+    /**
+     * Whether {@code address} is one of this machine's: the wildcard, a loopback address or an interface's. Resolves
+     * nothing: it looks at this machine's interfaces only.
+     */
+    public static boolean isLocalAddress(InetAddress address) {
         try {
-            return !address.isUnresolved() && (address.getAddress().isAnyLocalAddress()
-                    || address.getAddress().isLoopbackAddress() || java.net.NetworkInterface.getByInetAddress(address.getAddress()) != null);
+            return address.isAnyLocalAddress() || address.isLoopbackAddress()
+                    || java.net.NetworkInterface.getByInetAddress(address) != null;
         } catch (java.net.SocketException | IllegalArgumentException e) {
             return false;
         }
