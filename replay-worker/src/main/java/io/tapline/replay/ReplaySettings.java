@@ -2,6 +2,7 @@ package io.tapline.replay;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.ListenHost;
 import io.tapline.config.RedactionOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.http.HttpUrl;
@@ -56,6 +57,11 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         }
         port(config, ReplayOptions.MOCK_PORT, 0, "0 = ephemeral");
         int managementPort = port(config, ReplayOptions.MANAGEMENT_PORT, -1, "-1 disables it");
+        // checked here, before any Kafka client: a host a listener cannot open on failed only when it was bound, after
+        // the run's bounds were recorded (a disabled management server's host is not used)
+        String mockHost = ListenHost.check(config, ReplayOptions.MOCK_HOST);
+        String managementHost = managementPort < 0 ? config.get(ReplayOptions.MANAGEMENT_HOST)
+                : ListenHost.check(config, ReplayOptions.MANAGEMENT_HOST);
         Map<String, HttpUrl> mockRoutes;
         try {
             mockRoutes = MockServerOptions.parseRoutes(config.getList(ReplayOptions.MOCK_ROUTE));
@@ -66,7 +72,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         Duration requestTimeout = positiveDuration(config, ReplayOptions.REQUEST_TIMEOUT);
         int maxHeaderBytes = positiveInt(config, ReplayOptions.MOCK_MAX_HEADER_BYTES);
         try {
-            mock = new MockServerOptions(config.get(ReplayOptions.MOCK_HOST), config.getInt(ReplayOptions.MOCK_PORT),
+            mock = new MockServerOptions(mockHost, config.getInt(ReplayOptions.MOCK_PORT),
                     mockRoutes, allowLive(config), unmatchedStatus,
                     MockServerOptions.DEFAULT_MAX_BODY_BYTES, requestTimeout, maxHeaderBytes);
         } catch (IllegalArgumentException e) { // the status: the timeout and the head limit are positive
@@ -114,7 +120,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
                 rules, config.getBoolean(ReplayOptions.USE_NOISE), compare, mock, matcher,
                 workerId(config),
                 topics, ReplayCommand.kafka(config, true), positiveDuration(config, ReplayOptions.PROGRESS_INTERVAL),
-                config.get(ReplayOptions.MANAGEMENT_HOST), managementPort,
+                managementHost, managementPort,
                 candidateHeaders(config), published);
     }
 

@@ -266,6 +266,31 @@ class ReplayMainTest {
     }
 
     /**
+     * A {@code --mock-host} or {@code --management-host} no listener can open on passed the checks at start: the worker
+     * reached Kafka first (here, a broker that is not there: exit 3 once --kafka-timeout had passed; with one, the
+     * run's bounds were recorded) and failed only when it bound the listener. It is a usage error at start now.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aListenHostNoListenerCanOpenOnIsAUsageErrorBeforeKafkaIsReached() {
+        String[][] bad = {
+                {"--mock-host", "exa mple", "'exa mple' is not an IP address or a host name"},
+                {"--mock-host", "::1]", "'::1]' is not an IPv6 address"},
+                {"--mock-host", "host\u202e", "'host\\u202e' is not an IP address or a host name"},
+                {"--mock-host", "", "'' is empty"},
+                {"--management-host", "224.0.0.1", "'224.0.0.1' is not an address of this machine"}};
+        for (String[] c : bad) {
+            String[] args = {"replay", "--run", "r1", "--target", "http://127.0.0.1:1", "--kafka-bootstrap-servers",
+                    "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1", "--kafka-timeout", "2s", c[0], c[1]};
+            long start = System.nanoTime();
+            String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args), c[0] + " " + c[1]));
+            assertTrue(err.startsWith("tapline replay: option " + c[0] + ": " + c[2]), err);
+            assertTrue(System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(2),
+                    "refused before Kafka was asked: " + err);
+        }
+    }
+
+    /**
      * A run id comes from CI: a branch name, a title pasted into a pipeline. One with what could rewrite a terminal or a
      * CI log is refused at the flag, as any character other than A-Z a-z 0-9 . _ - is, by replay and report alike, and
      * the refusal shows those characters as codes, as the reports show captured text. Before, it echoed the value as

@@ -66,6 +66,34 @@ class ReplaySettingsTest {
         assertEquals("option --worker-id (set by TAPLINE_WORKER_ID): 'w 0' must be 1-200 characters of A-Z a-z 0-9 . _ -", fromEnv);
     }
 
+    /**
+     * A host the mock server or the management server cannot listen on was taken here and failed only when the
+     * listener was bound: after the Kafka clients had started and the run's bounds were recorded. It is refused with
+     * the options now, naming the flag and where it was set, the value shown with codes.
+     */
+    @Test
+    void aListenHostNoListenerCanOpenOnIsRefusedWithTheOptions() {
+        String notAHost = "' is not an IP address or a host name (labels of letters, digits, '-' and '_' separated by '.'";
+        assertTrue(error("--mock-host", "exa mple").startsWith("option --mock-host: 'exa mple" + notAHost), error("--mock-host", "exa mple"));
+        assertTrue(error("--mock-host", "host\u202e").startsWith("option --mock-host: 'host\\u202e" + notAHost),
+                error("--mock-host", "host\u202e"));
+        assertTrue(error("--mock-host", "::1]").startsWith("option --mock-host: '::1]' is not an IPv6 address"));
+        assertTrue(error("--mock-host", "").startsWith("option --mock-host: '' is empty"));
+        assertTrue(error("--mock-host", "127.0.0.1:9190").startsWith("option --mock-host: '127.0.0.1:9190' is host:port"));
+        // a multicast address: no interface of any machine has it
+        assertTrue(error("--management-host", "224.0.0.1").startsWith("option --management-host: '224.0.0.1' is not an "
+                + "address of this machine"), error("--management-host", "224.0.0.1"));
+        String fromEnv = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
+                new String[] {"--run", "r1", "--target", "http://candidate:8080"}, Map.of("TAPLINE_MOCK_HOST", "exa mple"))))
+                .getMessage();
+        assertTrue(fromEnv.startsWith("option --mock-host (set by TAPLINE_MOCK_HOST): 'exa mple" + notAHost), fromEnv);
+        // taken: addresses of this machine, and the host of a management server that is off
+        assertEquals("::1", parse("--mock-host", "::1").mock().host());
+        assertEquals("[::1]", parse("--mock-host", "[::1]").mock().host());
+        assertEquals("127.0.0.1", parse("--management-host", "127.0.0.1").managementHost());
+        assertEquals("exa mple", parse("--management-host", "exa mple", "--management-port", "-1").managementHost());
+    }
+
     @Test
     void theDefaultWorkerIdIsOneTheFlagWouldTakeWhateverTheHostIsNamed() {
         assertTrue(parse().workerId().matches(ReplaySettings.ID_CHARACTERS), parse().workerId());
