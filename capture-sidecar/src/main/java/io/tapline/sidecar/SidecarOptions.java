@@ -2,6 +2,7 @@ package io.tapline.sidecar;
 
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.ListenHost;
 import io.tapline.config.LogOptions;
 import io.tapline.config.RedactionOptions;
 import io.tapline.config.RegistryOptions;
@@ -113,9 +114,15 @@ public final class SidecarOptions {
             return read("option " + ConfigSpec.flag(key), value, defaultHost);
         }
 
-        /** The listener a configuration names, an error naming where a bad one was set ({@link TaplineConfig#named}). */
+        /**
+         * The listener a configuration names, an error naming where a bad one was set ({@link TaplineConfig#named}); its
+         * host is checked as {@link ListenHost} checks one, before the producer is made (it failed only when the
+         * listener was bound, after the producer had started).
+         */
         static Listen parse(TaplineConfig c, String key, String defaultHost) {
-            return read(c.named(key), c.get(key), defaultHost);
+            Listen l = read(c.named(key), c.get(key), defaultHost);
+            ListenHost.check(c.named(key), l.host());
+            return l;
         }
 
         private static Listen read(String option, String value, String defaultHost) {
@@ -353,7 +360,7 @@ public final class SidecarOptions {
         o.registryOverrides.putAll(registry);
         o.checkListenersApart();
         o.checkNoLoop();
-        o.managementHost = c.get(KEY_MANAGEMENT_HOST);
+        o.managementHost = ListenHost.check(c, KEY_MANAGEMENT_HOST);
         String token = c.get(KEY_MANAGEMENT_TOKEN);
         o.managementToken = token == null || token.isBlank() ? null : token.trim();
         o.managementPort = c.getInt(KEY_MANAGEMENT_PORT);
