@@ -109,7 +109,7 @@ public final class SidecarOptions {
 
     /** A host and port to listen on. */
     public record Listen(String host, int port) {
-        /** {@code PORT}, {@code :PORT} or {@code HOST:PORT}. */
+        /** {@code PORT}, {@code :PORT} or {@code HOST:PORT}, an IPv6 host in brackets ({@code [::1]:PORT}). */
         public static Listen parse(String key, String value, String defaultHost) {
             return read("option " + ConfigSpec.flag(key), value, defaultHost);
         }
@@ -129,6 +129,13 @@ public final class SidecarOptions {
             String v = value.trim();
             int colon = v.lastIndexOf(':');
             String host = colon < 0 ? defaultHost : (colon == 0 ? defaultHost : v.substring(0, colon));
+            if (host.startsWith("[") && host.endsWith("]") && host.length() > 2) {
+                host = host.substring(1, host.length() - 1);
+            } else if (host.indexOf(':') >= 0) {
+                // ::1 would read as host :: and port 1: an IPv6 address has its port only after brackets
+                throw new ConfigException(option + ": '" + value + "' is not PORT or HOST:PORT: an IPv6 host goes in "
+                        + "brackets, as [::1]:8080");
+            }
             try {
                 int port = Integer.parseInt(colon < 0 ? v : v.substring(colon + 1));
                 if (port < 0 || port > 65535) {

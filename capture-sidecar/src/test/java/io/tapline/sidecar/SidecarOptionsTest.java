@@ -135,7 +135,11 @@ class SidecarOptionsTest {
         String[][] bad = {
                 {"--listen", "exa mple:8080", "option --listen: 'exa mple" + notAHost},
                 {"--listen", "host\u202e:8080", "option --listen: 'host\\u202e" + notAHost},
-                {"--egress-listen", "::1]:15001", "option --egress-listen: '::1]' is not an IPv6 address"},
+                {"--egress-listen", "[::1:15001", "option --egress-listen: '[::1:15001' is not PORT or HOST:PORT: an IPv6"},
+                // read as host :: and port 1 before; ::1:8080 is itself an IPv6 address: a port follows brackets only
+                {"--listen", "::1", "option --listen: '::1' is not PORT or HOST:PORT: an IPv6 host goes in brackets"},
+                {"--egress-listen", "::1:15001", "option --egress-listen: '::1:15001' is not PORT or HOST:PORT: an "
+                        + "IPv6 host goes in brackets, as [::1]:8080"},
                 // a multicast address: no interface of any machine has it
                 {"--egress-listen", "224.0.0.1:15001", "option --egress-listen: '224.0.0.1' is not an address of this machine"},
                 {"--management-host", "", "option --management-host: '' is empty"},
@@ -149,8 +153,9 @@ class SidecarOptionsTest {
                 "--app", "http://127.0.0.1:8081")).getMessage();
         assertTrue(fromEnv.startsWith("option --management-host (set by TAPLINE_MANAGEMENT_HOST): 'exa mple" + notAHost), fromEnv);
         SidecarOptions taken = load(Map.of(), "--app", "http://127.0.0.1:8081", "--listen", "[::1]:8080",
-                "--egress-listen", "::1:15001", "--management-host", "::");
-        assertEquals("[::1]", taken.listen().host());
+                "--egress-listen", "[::1]:15001", "--management-host", "::");
+        assertEquals("::1", taken.listen().host());
+        assertEquals(8080, taken.listen().port());
         assertEquals("::1", taken.egressListen().host());
         assertEquals("::", taken.managementHost());
     }

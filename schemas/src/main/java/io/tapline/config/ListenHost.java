@@ -2,9 +2,12 @@ package io.tapline.config;
 
 import io.tapline.ops.ManagementServer;
 
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +27,8 @@ import java.util.stream.Collectors;
  *       service names have) separated by dots, each 1-63 characters and none starting or ending with {@code -}, 253
  *       characters at most (RFC 1123), without the root's trailing dot (the JDK's resolver does not take it);</li>
  *   <li>for an address, one of this machine's ({@link ManagementServer#isLocalAddress(InetAddress)}: the wildcard,
- *       loopback or an interface's), which needs no lookup;</li>
+ *       loopback or an interface's), which needs no lookup, or any where Linux's {@code ip_nonlocal_bind} lets a
+ *       process bind an address it does not hold;</li>
  *   <li>for a name, one that resolves, to at least one address of this machine. The lookup may block (a DNS server
  *       that does not answer): it runs on a thread of its own and is waited for {@link #LOOKUP_TIMEOUT} at most; a
  *       name it has not resolved by then is taken, and left to the listener's own lookup when it binds.</li>
@@ -38,6 +42,9 @@ public final class ListenHost {
 
     /** Most addresses of a name named in a refusal. */
     private static final int SHOWN_ADDRESSES = 4;
+
+    private static final Path IPV4_NONLOCAL_BIND = Path.of("/proc/sys/net/ipv4/ip_nonlocal_bind");
+    private static final Path IPV6_NONLOCAL_BIND = Path.of("/proc/sys/net/ipv6/ip_nonlocal_bind");
 
     private static final String WHAT = "give an address of this machine (0.0.0.0 or :: for all of its interfaces,"
             + " 127.0.0.1 or ::1 for this machine only) or a host name that resolves to one";
@@ -103,8 +110,28 @@ public final class ListenHost {
 
     /** A listener on {@code a} cannot open unless this machine has it. */
     private static String notLocal(InetAddress a) {
-        return ManagementServer.isLocalAddress(a) ? null
+        return bindable(a) ? null
                 : "is not an address of this machine (none of its interfaces has it), so nothing can listen on it; " + WHAT;
+    }
+
+    /**
+     * Whether a listener can open on {@code a}: one of this machine's addresses, or any address of its family where
+     * Linux lets a process bind addresses it does not hold ({@code net.ipv4.ip_nonlocal_bind}, {@code
+     * net.ipv6.ip_nonlocal_bind}; set where a virtual address moves between machines, as with keepalived). Never a
+     * multicast address: no TCP listener opens on one.
+     */
+    private static boolean bindable(InetAddress a) {
+        return ManagementServer.isLocalAddress(a) || !a.isMulticastAddress()
+                && nonLocalBind(a instanceof Inet4Address ? IPV4_NONLOCAL_BIND : IPV6_NONLOCAL_BIND);
+    }
+
+    /** Whether the sysctl file {@code setting} reads 1; false where there is none (not Linux) or it cannot be read. */
+    static boolean nonLocalBind(Path setting) {
+        try {
+            return Files.isReadable(setting) && Files.readString(setting).trim().equals("1");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The IPv6 address {@code host} writes, bracketed or not; null when it writes none. Resolves nothing. */
@@ -180,7 +207,7 @@ public final class ListenHost {
         if (all == null || all.length == 0) {
             return "is a name that resolves to no address; " + WHAT;
         }
-        if (Arrays.stream(all).anyMatch(ManagementServer::isLocalAddress)) {
+        if (Arrays.stream(all).anyMatch(ListenHost::bindable)) {
             return null;
         }
         String shown = Arrays.stream(all).limit(SHOWN_ADDRESSES).map(InetAddress::getHostAddress)

@@ -2,15 +2,20 @@ package io.tapline.config;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,7 +86,16 @@ class ListenHostTest {
     }
 
     @Test
+    void linuxsNonLocalBindIsReadFromItsSysctlFile(@TempDir Path dir) throws IOException {
+        // with it set, a process may bind an address it does not hold yet (a virtual address keepalived moves here)
+        assertTrue(ListenHost.nonLocalBind(Files.writeString(dir.resolve("on"), "1\n")));
+        assertFalse(ListenHost.nonLocalBind(Files.writeString(dir.resolve("off"), "0\n")));
+        assertFalse(ListenHost.nonLocalBind(dir.resolve("none")));
+    }
+
+    @Test
     void anAddressThatIsNotThisMachinesIsRefusedWithoutALookup() {
+        // multicast: refused even where ip_nonlocal_bind is set
         for (String host : List.of(NOT_OF_THIS_MACHINE, "ff02::1", "[ff02::1]")) {
             assertTrue(problem(host).startsWith("is not an address of this machine (none of its interfaces has it), so "
                     + "nothing can listen on it; give an address of this machine (0.0.0.0 or :: for all of its interfaces, "
