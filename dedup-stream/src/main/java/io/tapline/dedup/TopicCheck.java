@@ -1,8 +1,8 @@
 package io.tapline.dedup;
 
-import io.tapline.config.ConfigSpec;
 import io.tapline.config.TaplineConfig;
 import io.tapline.topics.DeadLetters;
+import io.tapline.topics.SharedTopics;
 import io.tapline.topics.TaplineTopics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +33,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static io.tapline.topics.SharedTopics.and;
 import static io.tapline.topics.TopicSettings.alterCommand;
 import static io.tapline.topics.TopicSettings.cleanupPolicies;
 import static io.tapline.topics.TopicSettings.deletion;
@@ -235,22 +236,18 @@ final class TopicCheck {
      * letters are to move.</li>
      * </ul>
      * A topic named for cases and for noise profiles is not refused here: both need it compacted ({@link #judge}).
+     * The topics shared and the words of each part are {@link SharedTopics}', as the replay worker's refusal has them.
      */
     static String shared(TaplineConfig config) {
         List<String> refusals = new ArrayList<>();
-        Set<String> seen = new LinkedHashSet<>();
-        for (Role role : ROLES) {
-            String topic = config.getTopic(role.option());
-            if (!seen.add(topic)) {
-                continue;
-            }
-            List<Role> roles = roles(config, topic);
+        SharedTopics.byTopic(config, OPTIONS).forEach((topic, options) -> {
+            List<Role> roles = ROLES.stream().filter(r -> options.contains(r.option())).toList();
             List<Role> outputs = roles.stream().filter(r -> r.cleanup() != Cleanup.READ).toList();
             List<Role> compacted = roles.stream().filter(r -> r.cleanup() == Cleanup.COMPACT).toList();
             List<Role> notCompacted = roles.stream().filter(r -> r.cleanup() == Cleanup.NO_COMPACT).toList();
             boolean input = outputs.size() < roles.size();
             List<String> reasons = new ArrayList<>();
-            if (input && !outputs.isEmpty()) {
+            if (input) {
                 reasons.add("the job would read the " + and(outputs.stream().map(Role::records).toList())
                         + " it writes as interactions" + (notCompacted.isEmpty() ? "" : ", and an undecodable record, "
                         + "dead-lettered into the topic it is read from, would be read again, without end"));
@@ -259,27 +256,17 @@ final class TopicCheck {
                 reasons.add(and(compacted.stream().map(Role::records).toList()) + " need it compacted, dead letters "
                         + "need it not compacted");
             }
-            if (reasons.isEmpty()) {
-                continue;
+            if (!reasons.isEmpty()) {
+                refusals.add(SharedTopics.refusal(config, OPTIONS, topic, roles.stream().map(Role::records).toList(),
+                        reasons, (input ? outputs : notCompacted).stream().map(Role::option).toList()));
             }
-            List<Role> moved = input ? outputs : notCompacted;
-            refusals.add(config.optionsNamingTopic(topic, OPTIONS) + "topic " + topic + " holds "
-                    + and(roles.stream().map(Role::records).toList()) + ": " + String.join(", and ", reasons)
-                    + " (fix: give " + and(moved.stream().map(r -> ConfigSpec.flag(r.option())).toList())
-                    + (moved.size() == 1 ? " a topic of its own)" : " topics of their own)"));
-        }
+        });
         return refusals.isEmpty() ? null : String.join("; ", refusals);
     }
 
     /** The roles of the options naming {@code topic}, in the order of {@link #ROLES}. */
     private static List<Role> roles(TaplineConfig config, String topic) {
         return ROLES.stream().filter(r -> topic.equals(config.getTopic(r.option()))).toList();
-    }
-
-    /** {@code a}, {@code a and b}, {@code a, b and c}. */
-    private static String and(List<String> items) {
-        int last = items.size() - 1;
-        return last == 0 ? items.get(0) : String.join(", ", items.subList(0, last)) + " and " + items.get(last);
     }
 
     /**
