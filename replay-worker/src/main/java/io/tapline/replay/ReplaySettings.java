@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
 
 /**
  * The {@code replay} command's options, parsed and validated: every bad value is a {@link ConfigException} naming
- * its flag, raised before anything connects to Kafka or the candidate.
+ * its flag, raised before anything connects to Kafka or the candidate; so are topic options naming one topic for two
+ * of the worker's topics ({@link TopicRoles}).
  *
  * @param ignoreRules the configured ignore rules; learned noise is added to them once the noise topic is read
  * @param published   redacts the candidate's values in what a result publishes: the redaction rules, with the
@@ -112,6 +113,7 @@ public record ReplaySettings(String runId, HttpUrl target, int workers, int conc
         RunTopics topics = new RunTopics(config.getTopic(ReplayOptions.TOPIC_CASES), config.getTopic(ReplayOptions.TOPIC_NOISE),
                 config.getTopic(ReplayOptions.TOPIC_RESULTS), config.getTopic(ReplayOptions.TOPIC_RUNS),
                 config.getTopic(ReplayOptions.TOPIC_DLQ));
+        TopicRoles.checkReplay(config);
         return new ReplaySettings(runId, target,
                 positiveInt(config, ReplayOptions.WORKERS), positiveInt(config, ReplayOptions.CONCURRENCY),
                 positiveInt(config, ReplayOptions.BATCH_SIZE), rate,

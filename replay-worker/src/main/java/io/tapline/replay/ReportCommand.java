@@ -61,6 +61,7 @@ public final class ReportCommand {
         KafkaSettings kafka = ReplayCommand.kafka(config, false);
         RunTopics topics = new RunTopics(TaplineTopics.CASES, TaplineTopics.NOISE, config.getTopic(ReplayOptions.TOPIC_RESULTS),
                 config.getTopic(ReplayOptions.TOPIC_RUNS), TaplineTopics.DLQ);
+        TopicRoles.checkReport(config);
         Path file = outFile(config);
         AvroCodec codec = new AvroCodec(kafka.registry());
         RunCoordinator coordinator = new RunCoordinator(kafka, codec, topics, Clock.systemUTC(), timeout);

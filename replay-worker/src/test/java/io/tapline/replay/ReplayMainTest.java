@@ -308,6 +308,34 @@ class ReplayMainTest {
         }
     }
 
+    /**
+     * Options naming one topic for two of the command's topics are a usage error, one line, exit 2, at once: the names
+     * alone decide it, before any Kafka client is made, so no broker is waited for (none answers at 127.0.0.1:1).
+     * Before, both commands took them: with no broker they exited 3 once --kafka-timeout had passed, and with one,
+     * replay dead-lettered undecodable cases into the cases topic it reads, report read run events as results.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void optionsNamingOneTopicForTwoOfItsTopicsAreAUsageErrorAtOnceWithoutABroker() {
+        long started = System.nanoTime();
+        String replay = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay",
+                "--run", "r1", "--target", "http://127.0.0.1:1", "--management-port", "-1",
+                "--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "20s", "--topic-dlq", "tapline.cases"})));
+        assertEquals("tapline replay: option --topic-cases, --topic-dlq: topic tapline.cases holds cases and dead "
+                + "letters: the worker would read the dead letters it writes as cases, and an undecodable case, "
+                + "dead-lettered into the topic it is read from, would be read by the next run and dead-lettered again, "
+                + "without end, and cases need it compacted, dead letters need it not compacted (fix: give --topic-dlq "
+                + "a topic of its own)", replay.strip());
+        String report = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report",
+                "--run", "r1", "--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "20s",
+                "--topic-runs", "tapline.results"})));
+        assertEquals("tapline report: option --topic-results, --topic-runs: topic tapline.results holds results and "
+                + "run events: the report would read run events as results and results as run events (fix: give "
+                + "--topic-runs a topic of its own)", report.strip());
+        long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+        assertTrue(seconds < 10, "refused after " + seconds + " s");
+    }
+
     @Test
     void aKafkaTimeoutWithoutAUnitIsAUsageErrorSayingHowToWriteIt() {
         String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"report", "--run", "r1",

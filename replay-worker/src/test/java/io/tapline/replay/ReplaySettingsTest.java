@@ -108,6 +108,71 @@ class ReplaySettingsTest {
         assertTrue(longest.endsWith("-" + Long.MAX_VALUE) && longest.matches(ReplaySettings.ID_CHARACTERS), longest);
     }
 
+    /**
+     * Options naming one topic for two of the worker's topics are refused from the names alone, naming the options, the
+     * topic, what it would hold, why, and the option to move. Before, each was taken: a dead-letter topic naming the
+     * cases topic sent an undecodable case into the compacted topic it is read from, to be read by the next run and
+     * dead-lettered again; a runs topic naming the results topic put run events among the results, under one registry
+     * subject with them.
+     */
+    @Test
+    void optionsNamingOneTopicForTwoOfTheWorkersTopicsAreRefusedNamingThemTheTopicAndWhy() {
+        assertEquals("option --topic-cases, --topic-dlq: topic tapline.cases holds cases and dead letters: the worker "
+                + "would read the dead letters it writes as cases, and an undecodable case, dead-lettered into the topic "
+                + "it is read from, would be read by the next run and dead-lettered again, without end, and cases need "
+                + "it compacted, dead letters need it not compacted (fix: give --topic-dlq a topic of its own)",
+                error("--topic-dlq", "tapline.cases"));
+        assertEquals("option --topic-results, --topic-runs: topic tapline.results holds results and run events: the "
+                + "worker would read the run events it writes as results and the results it writes as run events, and "
+                + "the Avro schemas of results and run events would share the topic's one registry subject, "
+                + "tapline.results-value, whose compatibility check (BACKWARD by default) refuses the one registered "
+                + "second (fix: give --topic-runs a topic of its own)", error("--topic-runs", "tapline.results"));
+        assertEquals("option --topic-cases, --topic-noise: topic tapline.cases holds cases and noise profiles: the "
+                + "worker would read noise profiles as cases and cases as noise profiles (fix: give --topic-noise a "
+                + "topic of its own)", error("--topic-noise", "tapline.cases"));
+        // where each option was set is said, and every shared topic is named in the one line
+        String both = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(
+                ReplayOptions.replaySpec(), new String[] {"--run", "r1", "--target", "http://candidate:8080",
+                        "--topic-results", "shared", "--topic-noise", "other"},
+                Map.of("TAPLINE_TOPIC_RUNS", "shared", "TAPLINE_TOPIC_DLQ", "other")))).getMessage();
+        assertTrue(both.startsWith("option --topic-noise, --topic-dlq (set by TAPLINE_TOPIC_DLQ): topic other holds "
+                + "noise profiles and dead letters: "), both);
+        assertTrue(both.contains("; option --topic-results, --topic-runs (set by TAPLINE_TOPIC_RUNS): topic shared "
+                + "holds results and run events: "), both);
+        assertEquals(1, both.lines().count(), both);
+    }
+
+    /** Whichever two of the five topic options name one topic, the worker refuses it, naming both. */
+    @Test
+    void everyPairOfTheWorkersTopicOptionsNamingOneTopicIsRefused() {
+        List<String> options = List.of("--topic-cases", "--topic-noise", "--topic-results", "--topic-runs", "--topic-dlq");
+        for (int i = 0; i < options.size(); i++) {
+            for (int j = i + 1; j < options.size(); j++) {
+                String message = error(options.get(i), "shared", options.get(j), "shared");
+                assertTrue(message.startsWith("option " + options.get(i) + ", " + options.get(j) + ": topic shared "
+                        + "holds "), message);
+                assertTrue(message.endsWith("(fix: give " + options.get(j) + " a topic of its own)"), message);
+            }
+        }
+        assertEquals("option --topic-cases, --topic-noise, --topic-results, --topic-runs, --topic-dlq: topic shared "
+                + "holds cases, noise profiles, results, run events and dead letters: ",
+                error("--topic-cases", "shared", "--topic-noise", "shared", "--topic-results", "shared",
+                        "--topic-runs", "shared", "--topic-dlq", "shared").replaceAll("(?<=dead letters: ).*", ""));
+    }
+
+    /**
+     * The noise topic is read only to apply learned noise: without it, the option names no topic of the worker, and
+     * sharing it with another harms nothing. The project's topics, distinct, are taken.
+     */
+    @Test
+    void theNoiseTopicSharesWithNothingWhenLearnedNoiseIsNotApplied() {
+        assertEquals("tapline.cases", parse("--compare-learned-noise", "false", "--topic-noise", "tapline.cases")
+                .topics().noise());
+        assertEquals("tapline.dlq", parse("--compare-learned-noise", "false", "--topic-noise", "tapline.dlq")
+                .topics().noise());
+        assertEquals("tapline.runs", parse().topics().runs());
+    }
+
     @Test
     void flagsAndEnvironmentStyleListsAreParsed() {
         ReplaySettings s = parse("--mock-route", "inventory=http://inventory:8080", "--mock-route", "pricing=http://pricing",
