@@ -79,7 +79,7 @@ public final class DedupOptions {
                     + "of a min.compaction.lag.ms below 2 h (a replay run could miss cases)")
             .option(NOISE_TOPIC, TaplineTopics.NOISE,
                     "Output compacted topic of noise profiles (key = service + route); its cleanup.policy is checked "
-                    + "as the cases topic's")
+                    + "as the cases topic's; a topic of its own, not the cases topic (exit 2)")
             .option(DLQ_TOPIC, TaplineTopics.DLQ, "Dead-letter topic for undecodable input, a topic of its own "
                     + "(not the interactions, cases or noise topic: exit 2). It must not be "
                     + "compacted: the job refuses to start (exit 2) on a cleanup.policy holding compact; a "

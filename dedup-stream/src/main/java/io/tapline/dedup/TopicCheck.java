@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import io.tapline.config.TaplineConfig;
+import io.tapline.serde.Subjects;
 import io.tapline.topics.DeadLetters;
 import io.tapline.topics.SharedTopics;
 import io.tapline.topics.TaplineTopics;
@@ -86,7 +87,8 @@ import static io.tapline.topics.TopicSettings.number;
  * broker is asked ({@link #shared}): the interactions topic named for cases, noise profiles or dead letters too (the
  * job would read what it writes as its input; an undecodable record, dead-lettered into the topic it is read from,
  * would be read again without end), and a topic named for dead letters and for cases or noise profiles (the one needs
- * it compacted, the other not). A topic named for cases and for noise profiles is judged by its settings, as each.
+ * it compacted, the other not), and one topic named for cases and noise profiles (two schemas under one registry
+ * subject; the replay worker would read the noise profiles as cases).
  *
  * <p>Partition counts are not checked: the job joins no topic with another (its only source is the interactions topic;
  * cases, noise and dead letters are sinks keyed on their own), so nothing needs co-partitioning, and Kafka Streams
@@ -232,10 +234,12 @@ final class TopicCheck {
      * <li>the interactions topic and an output topic (cases, noise profiles, dead letters): the job would read what it
      * writes as its input; with dead letters, an undecodable record, dead-lettered into the topic it is read from,
      * would be read again, without end. The outputs are to move;</li>
-     * <li>the dead-letter topic and the cases or noise topic: the one needs it compacted, the other not. The dead
-     * letters are to move.</li>
+     * <li>the dead-letter topic and the cases or noise topic: the one needs it compacted, the other not;</li>
+     * <li>the cases topic and the noise topic: the two Avro schemas would share the topic's one registry subject,
+     * whose compatibility check refuses the one registered second (the job registers both at its start), and the
+     * replay worker, reading the cases topic, would find noise profiles among the cases.</li>
      * </ul>
-     * A topic named for cases and for noise profiles is not refused here: both need it compacted ({@link #judge}).
+     * The outputs are to move when the input is shared, else every role after the first (cases, noise, dead letters).
      * The topics shared and the words of each part are {@link SharedTopics}', as the replay worker's refusal has them.
      */
     static String shared(TaplineConfig config) {
@@ -256,9 +260,15 @@ final class TopicCheck {
                 reasons.add(and(compacted.stream().map(Role::records).toList()) + " need it compacted, dead letters "
                         + "need it not compacted");
             }
+            if (compacted.size() > 1) {
+                reasons.add("the Avro schemas of " + and(compacted.stream().map(Role::records).toList()) + " would share"
+                        + " the topic's one registry subject, " + Subjects.subject(topic, false) + ", whose "
+                        + "compatibility check (BACKWARD by default) refuses the one registered second, and the replay "
+                        + "worker would read noise profiles as cases");
+            }
             if (!reasons.isEmpty()) {
                 refusals.add(SharedTopics.refusal(config, OPTIONS, topic, roles.stream().map(Role::records).toList(),
-                        reasons, (input ? outputs : notCompacted).stream().map(Role::option).toList()));
+                        reasons, (input ? outputs : roles.subList(1, roles.size())).stream().map(Role::option).toList()));
             }
         });
         return refusals.isEmpty() ? null : String.join("; ", refusals);
@@ -385,7 +395,7 @@ final class TopicCheck {
      * What the settings of the job's topics give ({@code settings}: each topic's effective settings, as the broker
      * describes them; a topic without an entry is not judged): one refusal or warning per topic and setting, each
      * naming the options that name the topic, the setting and its value, and the command that changes it. The names
-     * are those {@link #shared} lets through: a topic named by several options is one of cases and noise profiles.
+     * are those {@link #shared} lets through: each names a topic of its own.
      */
     static Verdict judge(TaplineConfig config, Map<String, Map<String, String>> settings) {
         List<String> refusals = new ArrayList<>();
