@@ -144,6 +144,17 @@ public final class TaplineLogging {
         settings = new Settings(settings.format(), settings.level(), out);
     }
 
+    /**
+     * Standard error was replaced ({@link StandardStreams#useUtf8}): lines go to {@code now} if they went to
+     * {@code before}, and stay where they went otherwise (a test's capture).
+     */
+    static void outputReplaced(PrintStream before, PrintStream now) {
+        Settings current = settings;
+        if (current.out() == before) {
+            settings = new Settings(current.format(), current.level(), now);
+        }
+    }
+
     public static Format format() {
         return settings.format();
     }
