@@ -4,6 +4,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.logging.StandardStreams;
 import io.tapline.text.ShownText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +20,7 @@ public final class SidecarMain {
     }
 
     public static void main(String[] args) throws Exception {
+        StandardStreams.useUtf8(); // before anything is written: the locale's charset may be ASCII
         ConfigSpec spec = SidecarOptions.spec();
         SidecarOptions options;
         try {

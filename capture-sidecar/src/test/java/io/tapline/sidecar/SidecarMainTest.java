@@ -2,10 +2,12 @@ package io.tapline.sidecar;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,5 +56,25 @@ class SidecarMainTest {
                 new IllegalArgumentException("Invalid url in bootstrap.servers: k\u001b[2J\n::error::x\u202e21\u200b:9092"));
         assertEquals("Failed to construct kafka producer: Invalid url in bootstrap.servers: "
                 + "k\\u001b[2J\\n::error::x\\u202e21\\u200b:9092", SidecarMain.withCauses(hostile));
+    }
+
+    /**
+     * Under the POSIX locale (no LANG, ASCII) a message quoting a value past ASCII is written in UTF-8: Java 17 wrote
+     * it in the locale's charset, every such character as '?'. The value comes from a {@code --config} file, read as
+     * UTF-8 whatever the locale.
+     */
+    @Test
+    void aMessageIsWrittenInUtf8UnderThePosixLocale(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("sidecar.properties"), "rout\u00e9=1\n", StandardCharsets.UTF_8);
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dfile.encoding=ANSI_X3.4-1968", "-cp", System.getProperty("java.class.path"), SidecarMain.class.getName(),
+                "--config", config.toString());
+        pb.environment().keySet().removeIf(k -> k.startsWith("TAPLINE_") || k.equals("LANG") || k.startsWith("LC_"));
+        pb.environment().put("LC_ALL", "C");
+        Process child = pb.redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the sidecar did not exit: " + out);
+        assertEquals(2, child.exitValue(), out);
+        assertTrue(out.startsWith("tapline sidecar: unknown key 'rout\u00e9' in config file " + config), out);
     }
 }

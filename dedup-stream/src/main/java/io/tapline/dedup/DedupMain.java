@@ -3,6 +3,7 @@ package io.tapline.dedup;
 import io.tapline.config.ConfigException;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.logging.StandardStreams;
 import io.tapline.ops.ManagementServer;
 import io.tapline.ops.Metrics;
 import io.tapline.registry.SchemaRegistryException;
@@ -44,6 +45,7 @@ public final class DedupMain {
     }
 
     public static void main(String[] args) throws IOException, InterruptedException {
+        StandardStreams.useUtf8(); // before anything is written: the locale's charset may be ASCII
         TaplineConfig config;
         try {
             config = DedupOptions.load(args, System.getenv());

@@ -119,4 +119,29 @@ class DedupMainTest {
         assertFalse(out.contains("cannot check that the topics"), out);
         assertTrue(seconds < TopicCheck.TIMEOUT.toSeconds(), "exited after " + seconds + " s:\n" + out);
     }
+
+    /**
+     * Under the POSIX locale (no LANG, ASCII) a message quoting a value past ASCII is written in UTF-8: Java 17 wrote
+     * it in the locale's charset, every such character as '?'. The value comes from a {@code --config} file, read as
+     * UTF-8 whatever the locale.
+     */
+    @Test
+    @Timeout(120)
+    void shouldWriteAMessageInUtf8UnderThePosixLocale(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("dedup.properties"), "rout\u00e9=1\n", StandardCharsets.UTF_8);
+        ProcessBuilder builder = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dfile.encoding=ANSI_X3.4-1968", "-cp", System.getProperty("java.class.path"), DedupMain.class.getName(),
+                "--config", config.toString()));
+        builder.environment().keySet().removeIf(k -> k.startsWith("TAPLINE_") || k.equals("LANG") || k.startsWith("LC_"));
+        builder.environment().put("LC_ALL", "C");
+        Process process = builder.redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
+        boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+        if (!exited) {
+            process.destroyForcibly().waitFor();
+        }
+        String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+        assertTrue(exited, "still running 60 s after its start:\n" + out);
+        assertEquals(2, process.exitValue(), out);
+        assertTrue(out.startsWith("tapline dedup: unknown key 'rout\u00e9' in config file " + config), out);
+    }
 }

@@ -1,5 +1,7 @@
 package io.tapline.stack;
 
+import io.tapline.logging.StandardStreams;
+
 import java.io.PrintStream;
 
 /**
@@ -15,6 +17,7 @@ public final class StackCli {
     }
 
     public static void main(String[] args) {
+        StandardStreams.useUtf8(); // before anything is written: the locale's charset may be ASCII
         // The CLI talks to Kafka through the admin client; its INFO logging is noise on a terminal.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.exit(run(args, System.out, System.err));

@@ -2,12 +2,17 @@ package io.tapline.stack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StackCliTest {
 
@@ -46,5 +51,26 @@ class StackCliTest {
         assertTrue(status.startsWith("Local stack in " + dir.toAbsolutePath().normalize() + System.lineSeparator()),
                 "status names the data dir it read: " + status);
         assertEquals(0, run("down", "--data-dir", dir.toString()));
+    }
+
+    /**
+     * With the streams' charset ASCII ({@code file.encoding} as the POSIX locale sets it), a data directory's name past
+     * ASCII is written in UTF-8: Java 17 wrote it in that charset, every such character as '?'. The name is passed as
+     * an argument, which needs a UTF-8 locale to reach the JVM whole (under the POSIX locale it cannot).
+     */
+    @Test
+    void shouldWriteInUtf8WhenTheStreamsCharsetIsAscii(@TempDir Path dir) throws Exception {
+        assumeTrue(Charset.forName(System.getProperty("sun.jnu.encoding")).equals(StandardCharsets.UTF_8),
+                "arguments past ASCII need a UTF-8 locale");
+        Path dataDir = dir.resolve("donn\u00e9es");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dfile.encoding=ANSI_X3.4-1968", "-cp", System.getProperty("java.class.path"), StackCli.class.getName(),
+                "status", "--data-dir", dataDir.toString());
+        Process child = pb.redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the stack command did not exit: " + output);
+        assertEquals(LocalStack.EXIT_NOT_RUNNING, child.exitValue(), output);
+        assertTrue(output.startsWith("Local stack in " + dataDir.toAbsolutePath().normalize() + System.lineSeparator()),
+                output);
     }
 }

@@ -4,6 +4,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.logging.StandardStreams;
 import io.tapline.replay.run.MetadataTimeoutException;
 import io.tapline.replay.run.MissingTopicException;
 import io.tapline.text.ShownText;
@@ -19,6 +20,7 @@ public final class ReplayMain {
     }
 
     public static void main(String[] args) {
+        StandardStreams.useUtf8(); // before anything is written: the locale's charset may be ASCII
         System.exit(run(args));
     }
 

@@ -6,10 +6,15 @@ import io.tapline.config.TaplineConfig;
 import io.tapline.logging.TaplineLoggerProvider;
 import io.tapline.replay.run.MetadataTimeoutException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -541,5 +546,27 @@ class ReplayMainTest {
         assertTrue(ReplayOptions.reportSpec().options().containsKey(LogOptions.LEVEL));
         assertEquals(TaplineLoggerProvider.class, LoggerFactory.getILoggerFactory().getClass().getEnclosingClass(),
                 "the component's jar binds SLF4J to Tapline's logging, and only to it");
+    }
+
+    /**
+     * Under the POSIX locale (no LANG, ASCII) a message quoting a value past ASCII is written in UTF-8, by replay and
+     * report: Java 17 wrote it in the locale's charset, every such character as '?'. The value comes from a
+     * {@code --config} file, read as UTF-8 whatever the locale.
+     */
+    @Test
+    void aMessageIsWrittenInUtf8UnderThePosixLocale(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("replay.properties"), "rout\u00e9=1\n", StandardCharsets.UTF_8);
+        for (String command : List.of("replay", "report")) {
+            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dfile.encoding=ANSI_X3.4-1968", "-cp", System.getProperty("java.class.path"), ReplayMain.class.getName(),
+                    command, "--config", config.toString());
+            pb.environment().keySet().removeIf(k -> k.startsWith("TAPLINE_") || k.equals("LANG") || k.startsWith("LC_"));
+            pb.environment().put("LC_ALL", "C");
+            Process child = pb.redirectErrorStream(true).start();
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS), command + " did not exit: " + out);
+            assertEquals(ReplayCommand.EXIT_USAGE, child.exitValue(), out);
+            assertTrue(out.startsWith("tapline " + command + ": unknown key 'rout\u00e9' in config file " + config), out);
+        }
     }
 }

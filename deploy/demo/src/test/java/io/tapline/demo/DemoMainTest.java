@@ -4,9 +4,14 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.text.ShownText;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,5 +65,25 @@ class DemoMainTest {
     void aStrayArgumentIsRefusedRatherThanIgnored() {
         String message = assertThrows(ConfigException.class, () -> settings("--requests", "10", "20")).getMessage();
         assertTrue(message.contains("unexpected argument 20"), message);
+    }
+
+    /**
+     * Under the POSIX locale (no LANG, ASCII) a message quoting a value past ASCII is written in UTF-8: Java 17 wrote
+     * it in the locale's charset, every such character as '?'. The value comes from a {@code --config} file, read as
+     * UTF-8 whatever the locale.
+     */
+    @Test
+    void aMessageIsWrittenInUtf8UnderThePosixLocale(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("demo.properties"), "rout\u00e9=1\n", StandardCharsets.UTF_8);
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dfile.encoding=ANSI_X3.4-1968", "-cp", System.getProperty("java.class.path"), DemoMain.class.getName(),
+                "--config", config.toString());
+        pb.environment().keySet().removeIf(k -> k.startsWith("TAPLINE_") || k.equals("LANG") || k.startsWith("LC_"));
+        pb.environment().put("LC_ALL", "C");
+        Process child = pb.redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the demo did not exit: " + out);
+        assertEquals(2, child.exitValue(), out);
+        assertTrue(out.startsWith("tapline demo: unknown key 'rout\u00e9' in config file " + config), out);
     }
 }
