@@ -1,5 +1,6 @@
 package io.tapline.demo;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -197,6 +198,35 @@ class LauncherTest {
         assertTrue(refused.stderr().startsWith("tapline: cannot start Java: '" + java + "' -version exits with status 1"
                 + " (its options, from JAVA_OPTS, JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS, may be wrong):\n"), refused.stderr());
         assertTrue(refused.stderr().contains("-Xmx1q"), "the JVM's own message: " + refused.stderr());
+    }
+
+    @Test
+    void underThePosixLocaleTheJvmReadsItsArgumentsInUtf8(@TempDir Path dir) throws Exception {
+        // LANG and LC_ALL unset (most containers and CI jobs): the JVM read its arguments as ASCII, 'routé' as 'rout??'
+        Assumptions.assumeTrue(utf8LocaleAvailable(), "this machine has no C.UTF-8 locale");
+        Path launcher = launcherWithFailingMaven(dir);
+        Path jar = launcher.getParent().resolve("replay-worker/target/replay-worker.jar");
+        Files.writeString(Files.createDirectories(jar.getParent().getParent()).resolve("pom.xml"), "<project/>\n");
+        Files.copy(propertyPrinterJar(dir), Files.createDirectories(jar.getParent()).resolve(jar.getFileName()));
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Map<String, String> posix = new java.util.HashMap<>(Map.of("JAVA", java, "LC_ALL", "", "LANG", "", "LC_CTYPE", ""));
+        Result result = run(dir, launcher, posix, "replay", "--run", "rout\u00e9");
+        assertEquals(0, result.code(), result.stderr());
+        assertTrue(result.stderr().contains("args=replay --run rout\u00e9 jnu=UTF-8"), result.stderr());
+    }
+
+    /** Whether {@code locale} knows C.UTF-8 here. */
+    private static boolean utf8LocaleAvailable() throws Exception {
+        try {
+            ProcessBuilder builder = new ProcessBuilder("locale", "charmap").redirectErrorStream(true);
+            builder.environment().put("LC_ALL", "C.UTF-8");
+            Process p = builder.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return p.waitFor(10, TimeUnit.SECONDS) && out.equals("UTF-8");
+        } catch (IOException e) {
+            return false; // no locale program
+        }
     }
 
     @Test
@@ -530,7 +560,8 @@ class LauncherTest {
         Path source = Files.writeString(sources.resolve("PrintOptions.java"), "public final class PrintOptions {\n"
                 + "    public static void main(String[] args) {\n"
                 + "        System.err.println(\"a=\" + System.getProperty(\"tapline.a\") + \" b=\" + System.getProperty(\"tapline.b\")\n"
-                + "                + \" glob=\" + System.getProperty(\"tapline.glob\") + \" args=\" + String.join(\" \", args));\n"
+                + "                + \" glob=\" + System.getProperty(\"tapline.glob\") + \" args=\" + String.join(\" \", args)\n"
+                + "                + \" jnu=\" + System.getProperty(\"sun.jnu.encoding\"));\n"
                 + "    }\n"
                 + "}\n");
         int status = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
