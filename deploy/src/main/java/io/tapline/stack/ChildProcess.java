@@ -2,19 +2,18 @@ package io.tapline.stack;
 
 import io.tapline.text.ShownText;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -264,13 +263,15 @@ public final class ChildProcess {
      * code ({@link ShownText#oneLine}'s rule), then a line feed. What a child wrote (a broker's log, a crashed JVM's
      * output, ESC sequences included) can then neither send the terminal a sequence, reorder or hide a character, nor
      * start a line: GitHub Actions reads a line whose text starts with {@code ::} after spaces as a workflow command.
-     * Empty when the file does not exist.
+     * Only the file's last {@value #TAIL_WINDOW} bytes are read, and a line is shown up to {@value #LINE_CAP} bytes
+     * ({@link #lastLines}), so a child that wrote gigabytes, or megabytes without a line break, costs the caller a
+     * bounded read. Empty when the file does not exist.
      */
     static String tail(Path file, int lines) {
         if (!Files.isRegularFile(file)) {
             return "";
         }
-        Deque<String> last;
+        List<String> last;
         try {
             last = lastLines(file, lines);
         } catch (IOException | UncheckedIOException e) {
@@ -285,28 +286,130 @@ public final class ChildProcess {
     private static final String[] TAIL_ESCAPES = ShownText.escapes(Map.of());
 
     /**
-     * The last {@code lines} lines of {@code file} as written, read as UTF-8 with a byte sequence that is not UTF-8 (a
-     * crashed process's output can hold any bytes) read as U+FFFD.
+     * How much of the end of a log {@link #tail} and {@link #logContains} read: the callers quote 30 to 40 lines, and a
+     * broker's or registry's log line (a log4j line, a stack frame) is some 100 to 300 bytes, so this holds those lines
+     * with room for a long stack trace or a configuration dump among them, in one small read whatever the file's size.
      */
-    private static Deque<String> lastLines(Path file, int lines) throws IOException {
-        Deque<String> last = new ArrayDeque<>();
-        try (var reader = new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8))) {
-            reader.lines().forEach(line -> {
-                last.addLast(line);
-                if (last.size() > lines) {
-                    last.removeFirst();
+    static final int TAIL_WINDOW = 64 * 1024;
+
+    /**
+     * The most of one line {@link #tail} shows, in bytes: a long exception message or a JSON log line fits, and 40
+     * lines of it stay a readable error message (a line of codes is at most six times as long).
+     */
+    static final int LINE_CAP = 2 * 1024;
+
+    /**
+     * The last {@code lines} lines among the last {@value #TAIL_WINDOW} bytes of {@code file} as written (line feed,
+     * carriage return and CR LF end a line), read as UTF-8 with a byte sequence that is not UTF-8 (a crashed process's
+     * output can hold any bytes) read as U+FFFD. The line those bytes begin inside of is left out, unless it is all they
+     * hold: it is then shown by its last {@value #LINE_CAP} bytes after {@code "(more than N bytes before) ... "}. A
+     * longer line is shown by its first {@value #LINE_CAP} bytes and {@code " ... (N more bytes)"}. A cut never splits
+     * a character, so the seek and the cuts add no U+FFFD.
+     */
+    private static List<String> lastLines(Path file, int lines) throws IOException {
+        LogEnd end = LogEnd.read(file);
+        byte[] bytes = end.bytes();
+        List<int[]> found = new ArrayList<>(); // [from, to) of each line, in order
+        int from = end.begin();
+        for (int i = end.begin(); i < bytes.length; i++) {
+            if (bytes[i] == '\n' || bytes[i] == '\r') {
+                found.add(new int[] {from, i});
+                if (bytes[i] == '\r' && i + 1 < bytes.length && bytes[i + 1] == '\n') {
+                    i++;
                 }
-            });
+                from = i + 1;
+            }
+        }
+        if (from < bytes.length) {
+            found.add(new int[] {from, bytes.length}); // the last line, not ended yet
+        }
+        boolean cutAtFront = end.midLine() && found.size() == 1;
+        if (end.midLine() && !cutAtFront && !found.isEmpty()) {
+            found.remove(0);
+        }
+        List<String> last = new ArrayList<>();
+        for (int[] line : found.subList(found.size() - Math.max(0, Math.min(lines, found.size())), found.size())) {
+            last.add(cutAtFront ? endOfLine(bytes, line[0], line[1]) : startOfLine(bytes, line[0], line[1]));
         }
         return last;
     }
 
-    /** True when one of the logs contains {@code text} as written; used to recognise a lost port race. */
+    /** The line {@code bytes[from, to)}, cut after {@value #LINE_CAP} bytes with how many more it holds. */
+    private static String startOfLine(byte[] bytes, int from, int to) {
+        if (to - from <= LINE_CAP) {
+            return utf8(bytes, from, to);
+        }
+        int cut = from + LINE_CAP;
+        for (int back = 0; back < 3 && cut > from && isContinuation(bytes[cut]); back++) {
+            cut--; // not inside a character
+        }
+        return utf8(bytes, from, cut) + " ... (" + (to - cut) + " more bytes)";
+    }
+
+    /** The end of a line that began before the bytes read, {@code bytes[from, to)}: its last {@value #LINE_CAP} bytes. */
+    private static String endOfLine(byte[] bytes, int from, int to) {
+        int shown = Math.max(from, to - LINE_CAP);
+        for (int skipped = 0; skipped < 3 && shown < to && isContinuation(bytes[shown]); skipped++) {
+            shown++; // from the start of a character
+        }
+        return "(more than " + (shown - from) + " bytes before) ... " + utf8(bytes, shown, to);
+    }
+
+    private static boolean isContinuation(byte b) {
+        return (b & 0xC0) == 0x80;
+    }
+
+    /** UTF-8, with each sequence that is not UTF-8 read as U+FFFD. */
+    private static String utf8(byte[] bytes, int from, int to) {
+        return new String(bytes, from, to - from, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The last {@value #TAIL_WINDOW} bytes of a file, from {@code bytes[begin]}; {@code midLine} when they begin inside
+     * a line (the byte before them, read too, is no line break).
+     */
+    private record LogEnd(byte[] bytes, int begin, boolean midLine) {
+
+        static LogEnd read(Path file) throws IOException {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = channel.size();
+                long window = Math.max(0, size - TAIL_WINDOW);
+                long from = Math.max(0, window - 1); // the byte before the window tells whether it begins a line
+                ByteBuffer buffer = ByteBuffer.allocate((int) (size - from));
+                while (buffer.hasRemaining() && channel.read(buffer, from + buffer.position()) > 0) {
+                    // a positional read may return less than asked
+                }
+                byte[] bytes = buffer.hasRemaining() // the file was cut short meanwhile
+                        ? java.util.Arrays.copyOf(buffer.array(), buffer.position()) : buffer.array();
+                if (window == 0 || bytes.length == 0) {
+                    return new LogEnd(bytes, 0, false);
+                }
+                byte before = bytes[0];
+                if (before == '\r' && bytes.length > 1 && bytes[1] == '\n') {
+                    return new LogEnd(bytes, 2, false); // the window began inside a CR LF
+                }
+                return new LogEnd(bytes, 1, before != '\n' && before != '\r');
+            }
+        }
+    }
+
+    /**
+     * True when the last {@value #TAIL_WINDOW} bytes of one of the logs contain {@code text} as written (read as UTF-8,
+     * as {@link #tail} reads them).
+     */
     public boolean logContains(String text) {
         for (Path file : logFiles) {
             try {
-                if (Files.isRegularFile(file) && String.join("\n", lastLines(file, 200)).contains(text)) {
-                    return true;
+                if (Files.isRegularFile(file)) {
+                    LogEnd end = LogEnd.read(file);
+                    int from = end.begin();
+                    for (int skipped = 0; skipped < 3 && from < end.bytes().length && isContinuation(end.bytes()[from]);
+                         skipped++) {
+                        from++; // from the start of a character
+                    }
+                    if (utf8(end.bytes(), from, end.bytes().length).contains(text)) {
+                        return true;
+                    }
                 }
             } catch (IOException | UncheckedIOException e) {
                 // unreadable: it says nothing

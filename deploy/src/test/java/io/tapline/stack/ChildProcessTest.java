@@ -133,6 +133,87 @@ class ChildProcessTest {
         assertTrue(ChildProcess.attach("crashed", 1, 0, ChildProcess.newMarker(), List.of(log)).logContains("end"));
     }
 
+    /**
+     * A child that wrote megabytes without a line break (a crashed JVM dumping memory, a runaway print) costs the tail
+     * one read of the file's end: the line is shown by its last bytes after a marker, not read and held whole.
+     */
+    @Test
+    void shouldShowTheEndOfAHugeLineWithoutReadingItAll(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("runaway.out");
+        byte[] chunk = "x".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
+        try (var out = Files.newOutputStream(log)) {
+            for (int i = 0; i < 20; i++) {
+                out.write(chunk);
+            }
+            out.write('\n');
+        }
+
+        String tail = ChildProcess.tail(log, 40);
+
+        // the window holds the line's last TAIL_WINDOW - 1 bytes before its line feed; the last LINE_CAP are shown
+        assertEquals("| (more than " + (ChildProcess.TAIL_WINDOW - 1 - ChildProcess.LINE_CAP) + " bytes before) ... "
+                + "x".repeat(ChildProcess.LINE_CAP) + "\n", tail);
+        ChildProcess child = ChildProcess.attach("runaway", 1, 0, ChildProcess.newMarker(), List.of(log));
+        assertTrue(child.logTail(40).length() < ChildProcess.LINE_CAP + 200 + log.toString().length(), "bounded");
+        assertTrue(child.logContains("xxx"));
+    }
+
+    /**
+     * A large log with many lines: the last lines are those of the file's end, and a long one among them is cut at
+     * {@link ChildProcess#LINE_CAP} bytes saying how many more it held.
+     */
+    @Test
+    void shouldKeepTheLastLinesOfALargeLogAndCutALongOne(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("broker.log");
+        int count = 100_000; // lines of 101 bytes: 10 MB
+        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(log))) {
+            for (int i = 0; i < count; i++) {
+                out.write(line(i).getBytes(StandardCharsets.US_ASCII));
+            }
+            out.write(("long " + "y".repeat(9_995) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write("after\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        assertTrue(Files.size(log) > 10_000_000L);
+
+        String tail = ChildProcess.tail(log, 3);
+
+        assertEquals("| " + line(count - 1) + "| long " + "y".repeat(ChildProcess.LINE_CAP - 5) + " ... (" + (10_000 - ChildProcess.LINE_CAP)
+                + " more bytes)\n| after\n", tail);
+        String forty = ChildProcess.tail(log, 40);
+        assertEquals(40, forty.lines().count());
+        assertTrue(forty.length() < 40 * 110 + ChildProcess.LINE_CAP, "bounded: " + forty.length());
+    }
+
+    private static String line(int i) {
+        return String.format("[2024-01-01 00:00:00,000] INFO line %06d %s\n", i, "-".repeat(57));
+    }
+
+    /**
+     * The end of a log read from a byte inside a character: what is shown starts at a character, so the seek and the
+     * cuts add no U+FFFD; a line cut after {@link ChildProcess#LINE_CAP} bytes is cut before a character it would split.
+     */
+    @Test
+    void shouldShowWholeCharactersWhereTheReadOrACutLandsInsideOne(@TempDir Path dir) throws Exception {
+        for (int shift = 0; shift < 3; shift++) { // the window's start at each byte of a three-byte character
+            Path log = dir.resolve("euro" + shift + ".log");
+            Files.writeString(log, "\u20ac".repeat(30_000) + "a".repeat(shift) + "\n", StandardCharsets.UTF_8);
+
+            String tail = ChildProcess.tail(log, 5);
+
+            String prefix = "| (more than ";
+            assertTrue(tail.startsWith(prefix), tail.substring(0, 40));
+            String shown = tail.substring(tail.indexOf(" ... ") + 5, tail.length() - 1);
+            assertTrue(shown.matches("\u20ac+a{" + shift + "}"), "whole characters only, shift " + shift);
+            assertTrue(shown.getBytes(StandardCharsets.UTF_8).length > ChildProcess.LINE_CAP - 3);
+            assertFalse(ChildProcess.attach("euro", 1, 0, ChildProcess.newMarker(), List.of(log)).logContains("\ufffd"),
+                    "no U+FFFD from the seek, shift " + shift);
+        }
+        Path log = dir.resolve("cut.log");
+        Files.writeString(log, "\u20ac".repeat(1_000) + "\nend\n", StandardCharsets.UTF_8);
+        // LINE_CAP = 2048 bytes ends inside the 683rd character: 682 are kept, 318 (954 bytes) are not
+        assertEquals("| " + "\u20ac".repeat(682) + " ... (954 more bytes)\n| end\n", ChildProcess.tail(log, 2));
+    }
+
     @Test
     void shouldRoundTripTheStateFile(@TempDir Path dir) {
         StackState state = new StackState(Optional.of(new StackState.Entry(42, 1234, "m-k", 9092)),
