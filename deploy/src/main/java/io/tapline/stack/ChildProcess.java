@@ -262,7 +262,8 @@ public final class ChildProcess {
      * after {@code "| "}, with a tab kept and every other character {@link ShownText#shownAsCode} names written as its
      * code ({@link ShownText#oneLine}'s rule), then a line feed. What a child wrote (a broker's log, a crashed JVM's
      * output, ESC sequences included) can then neither send the terminal a sequence, reorder or hide a character, nor
-     * start a line: GitHub Actions reads a line whose text starts with {@code ::} after spaces as a workflow command.
+     * start a line: GitHub Actions reads a line whose text starts with {@code ::} after spaces as a workflow command,
+     * and {@code ##[} anywhere in a line too (ShownText shows that {@code [} as its code).
      * Only the file's last {@value #TAIL_WINDOW} bytes are read, and a line is shown up to {@value #LINE_CAP} bytes
      * ({@link #lastLines}), so a child that wrote gigabytes, or megabytes without a line break, costs the caller a
      * bounded read. Empty when the file does not exist.

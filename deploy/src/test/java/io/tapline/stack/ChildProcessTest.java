@@ -123,6 +123,15 @@ class ChildProcessTest {
         assertTrue(child.logContains("\u202e21"), "what is looked for is looked for in the log as written");
     }
 
+    /** GitHub Actions reads {@code ##[error]} anywhere in a line as a workflow command: a log's tail shows it as a code. */
+    @Test
+    void shouldShowALegacyWorkflowCommandInALogsTailAsACode(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("broker.out");
+        Files.writeString(log, "[main] ERROR ##[error]forged\n##[add-mask]secret\n", StandardCharsets.UTF_8);
+
+        assertEquals("| [main] ERROR ##\\u005berror]forged\n| ##\\u005badd-mask]secret\n", ChildProcess.tail(log, 2));
+    }
+
     /** A crashed process's output need not be UTF-8 (a core's bytes, another charset): its tail is shown all the same. */
     @Test
     void shouldShowTheTailOfALogThatIsNotUtf8(@TempDir Path dir) throws Exception {

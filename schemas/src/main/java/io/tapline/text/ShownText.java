@@ -8,12 +8,26 @@ import java.util.Map;
  * in an error, and the components' log lines, which carry both (the text format keeps tabs and doubles a backslash;
  * the JSON format writes these codes as JSON escapes). Such text can come from anywhere (CI, a branch name, a deployment manifest, a pasted title), so it is
  * shown on one line with every character that could act rather than read as a code: it can then neither send a
- * terminal an escape sequence, nor start a line a CI runner reads as a command (GitHub Actions' {@code ::error::}), nor
- * be reordered by a right-to-left override or mark, nor pass for another value by holding a character drawn as nothing.
+ * terminal an escape sequence, nor be read by a CI runner as a command, nor be reordered by a right-to-left override or
+ * mark, nor pass for another value by holding a character drawn as nothing.
+ * <p>GitHub Actions' runner reads a step's output line by line (a line feed, a carriage return or both end one) for two
+ * forms of workflow command. {@code ::error::...} counts only at the start of a line, after blanks: shown text writes
+ * no line break of its own, so a line starts only where its caller starts one. The older {@code ##[error]...} counts
+ * anywhere in a line (the runner finds it with {@code IndexOf("##[")}), so shown text writes the {@code [} that
+ * follows {@code ##} as its code, backslash {@code u005b}, also when the {@code ##} is the end of what the caller wrote
+ * before it; a JSON reader reads that code back as {@code [}.
  */
 public final class ShownText {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /**
+     * What {@link #escapes} puts at {@code [} (unless it is given an escape for it): {@link #append} then writes a
+     * {@code [} after {@code ##} as its code. Told apart by identity; it takes the {@code [} out of the runs of printable
+     * ASCII {@code append} copies without a look, so the check costs nothing on text without a {@code [}. Declared
+     * before {@link #ONE_LINE}, which {@link #escapes} makes.
+     */
+    private static final String BRACKET_AFTER_HASHES = new String("[");
 
     private ShownText() {
     }
@@ -27,7 +41,8 @@ public final class ShownText {
      * and paragraph separators, the bidirectional controls, the characters drawn as nothing such as U+200B, U+00AD,
      * U+FEFF and the tag characters, U+FFFE, U+FFFF, a surrogate that is not half of a pair) as a backslash, {@code u}
      * and four hex digits ({@link #appendCode}: ESC becomes backslash {@code u001b}, a character outside the Basic
-     * Multilingual Plane its two halves). A backslash is kept as it is, so the result shown again is the same. Null
+     * Multilingual Plane its two halves), and a {@code [} after {@code ##} as backslash {@code u005b} (GitHub Actions'
+     * {@code ##[command]}, see the class). A backslash is kept as it is, so the result shown again is the same. Null
      * stays null; a string with none of these characters is returned as it is.
      */
     public static String oneLine(String s) {
@@ -40,10 +55,12 @@ public final class ShownText {
 
     /**
      * The escapes of {@link #append}, indexed by ASCII character, from {@code escapes}: what each of those characters
-     * is written as instead of itself.
+     * is written as instead of itself. A {@code [} without an escape of its own is marked to be shown as its code after
+     * {@code ##} (GitHub Actions' {@code ##[command]}, see the class).
      */
     public static String[] escapes(Map<Character, String> escapes) {
         String[] byChar = new String[128];
+        byChar['['] = BRACKET_AFTER_HASHES;
         escapes.forEach((c, escape) -> {
             if (c >= 128) {
                 throw new IllegalArgumentException("not an ASCII character: " + (int) c);
@@ -54,11 +71,13 @@ public final class ShownText {
     }
 
     /**
-     * Appends {@code s} with every ASCII character that {@code asciiEscapes} ({@link #escapes}) has an escape for
+     * Appends {@code s} with every ASCII character that {@code asciiEscapes} (made by {@link #escapes}) has an escape for
      * written as that escape, every other character {@link #shownAsCode} names as its code ({@link #appendCode}), and
      * the rest as it is: the one rule of {@link #oneLine}, the log formats (a backslash doubled and a tab kept in text,
-     * JSON's own escapes in JSON) and the reports' XML and HTML (their entities). Printable ASCII without an escape is
-     * copied by runs: one scan, no allocation; a surrogate that is not half of a pair is shown as its code.
+     * JSON's own escapes in JSON) and the reports' XML and HTML (their entities). A {@code [} that would follow
+     * {@code ##} as written, in {@code s} or with the end of {@code out}, is shown as its code, backslash {@code u005b}
+     * (GitHub Actions' {@code ##[command]}, see the class). Printable ASCII without an escape is copied by runs: one
+     * scan, no allocation; a surrogate that is not half of a pair is shown as its code.
      */
     public static StringBuilder append(StringBuilder out, CharSequence s, String[] asciiEscapes) {
         int n = s.length();
@@ -67,7 +86,15 @@ public final class ShownText {
             char c = s.charAt(i);
             String escape = c < 128 ? asciiEscapes[c] : null;
             if (escape != null) {
-                out.append(s, from, i).append(escape);
+                if (escape == BRACKET_AFTER_HASHES) { // GitHub Actions' ##[command], anywhere in a line
+                    if (!afterTwoHashes(out, s, from, i)) {
+                        continue;
+                    }
+                    out.append(s, from, i);
+                    appendUnit(out, '[');
+                } else {
+                    out.append(s, from, i).append(escape);
+                }
                 from = i + 1;
                 continue;
             }
@@ -86,6 +113,22 @@ public final class ShownText {
             i += Character.charCount(cp) - 1;
         }
         return out.append(s, from, n);
+    }
+
+    /**
+     * Whether the two characters written just before {@code s[i]} are {@code ##}: those of {@code s} from
+     * {@code from}, not yet copied, then the end of {@code out} (what the caller wrote before, a value before this one).
+     */
+    private static boolean afterTwoHashes(StringBuilder out, CharSequence s, int from, int i) {
+        for (int back = 1; back <= 2; back++) {
+            int j = i - back;
+            int inOut = out.length() - (from - j);
+            char before = j >= from ? s.charAt(j) : inOut >= 0 ? out.charAt(inOut) : 0;
+            if (before != '#') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -179,6 +180,29 @@ class TaplineLoggerTest {
         for (String line : lines) {
             assertTrue(line.codePoints().noneMatch(c -> ShownText.shownAsCode(c)), "nothing raw: " + line);
         }
+    }
+
+    /**
+     * GitHub Actions' runner reads {@code ##[error]...} anywhere in a line of a step's output as a workflow command; a
+     * value in a log line (a header, a path, an exception's message) is shown with the {@code [} after {@code ##} as
+     * its code: in text, and in JSON as a JSON escape, which reads back as the value.
+     */
+    @Test
+    void shouldShowALegacyWorkflowCommandsBracketAsACode() throws Exception {
+        String forged = "peer sent ##[error]forged ##[add-mask]x";
+
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        logger("io.tapline.x").warn("path {}", forged, new IllegalStateException(forged));
+        List<String> text = lines();
+        assertTrue(text.get(0).endsWith(" - path peer sent ##\\u005berror]forged ##\\u005badd-mask]x"), text.get(0));
+        assertEquals("java.lang.IllegalStateException: peer sent ##\\u005berror]forged ##\\u005badd-mask]x", text.get(1));
+
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        logger("io.tapline.x").atWarn().addKeyValue("path", forged).log(forged);
+        String json = lines().get(text.size());
+        assertFalse(json.contains("##["), json);
+        assertEquals(forged, JSON.readTree(json).get("message").asText());
+        assertEquals(forged, JSON.readTree(json).get("path").asText());
     }
 
     /**

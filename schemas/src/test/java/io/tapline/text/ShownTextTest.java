@@ -1,5 +1,7 @@
 package io.tapline.text;
 
+import java.util.Map;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,6 +29,25 @@ class ShownTextTest {
     @Test
     void showingTwiceIsShowingOnce() {
         String once = ShownText.oneLine("x\u001b\n\u202e\u200b");
+        assertEquals(once, ShownText.oneLine(once));
+    }
+
+    /**
+     * GitHub Actions' runner takes {@code ##[name]} anywhere in a line as a workflow command (the older form of
+     * {@code ::name::}, which counts only at a line's start): the {@code [} after {@code ##} is shown as its code, also
+     * when the {@code ##} is the end of what was written before, and nothing else is.
+     */
+    @Test
+    void showsTheBracketOfALegacyWorkflowCommandAsItsCode() {
+        assertEquals("build ok ##\\u005berror]forged ###\\u005badd-mask]x",
+                ShownText.oneLine("build ok ##[error]forged ###[add-mask]x"));
+        String plain = "#[ # #[ [##] ## [ a[0] #\\u005b";
+        assertSame(plain, ShownText.oneLine(plain));
+        String[] none = ShownText.escapes(Map.of());
+        assertEquals("level=##\\u005berror]x",
+                ShownText.append(new StringBuilder("level=##"), "[error]x", none).toString());
+        assertEquals("##\\u005b ##\\u005b", ShownText.append(new StringBuilder("#"), "#[ ##[", none).toString());
+        String once = ShownText.oneLine("##[error]x");
         assertEquals(once, ShownText.oneLine(once));
     }
 

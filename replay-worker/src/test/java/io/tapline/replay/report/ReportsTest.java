@@ -205,6 +205,32 @@ class ReportsTest {
         assertTrue(text.contains("    MISSING $.a\\n::warning::b\\tc: 1\\u007f\\u0085\\u2028 -> (absent)\n"), text);
     }
 
+    /**
+     * GitHub Actions' runner reads {@code ##[error]...} anywhere in a line as a workflow command, so a CI log that shows
+     * a report (or a JUnit failure a test reporter echoes) must not hold it: every format shows the {@code [} after
+     * {@code ##} as its code.
+     */
+    @Test
+    void noReportHoldsALegacyWorkflowCommand() throws Exception {
+        Difference body = Difference.newBuilder().setPath("body ##[add-mask]p").setKind(DifferenceKind.CHANGED)
+                .setExpected("ok ##[error]forged").setActual("##[set-output name=a]b").build();
+        ReplayResult r = ReplayResult.newBuilder(result("c##[warning]w", "GET /x##[error]r", Verdict.FAIL, 5, body))
+                .setNotes(List.of("note ##[error]n")).build();
+        RunResults rr = new RunResults(List.of(r));
+        RunReport report = new RunReport("r1", "http://c", rr.summary(0), rr.results(), true);
+
+        String text = TextReport.render(report);
+        assertTrue(text.contains(
+                "    CHANGED body ##\\u005badd-mask]p: ok ##\\u005berror]forged -> ##\\u005bset-output name=a]b\n"), text);
+        for (String rendered : List.of(text, JUnitReport.render(report), HtmlReport.render(report))) {
+            assertFalse(rendered.contains("##["), rendered);
+        }
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(JUnitReport.render(report).getBytes(StandardCharsets.UTF_8)));
+        assertTrue(((Element) doc.getElementsByTagName("failure").item(0)).getAttribute("message")
+                .contains("ok ##\\u005berror]forged"));
+    }
+
     @Test
     void junitAndHtmlStayWellFormedWithCapturedControlCharacters() throws Exception {
         RunReport report = hostileCase();
