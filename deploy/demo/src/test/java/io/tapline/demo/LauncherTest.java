@@ -467,6 +467,54 @@ class LauncherTest {
     }
 
     @Test
+    void aLauncherOfAnotherUserWaitsForTheBuildOfALiveOne(@TempDir Path dir) throws Exception {
+        // kill -0 on a live process of another user fails (EPERM) as on one that is gone: in a checkout shared by two
+        // users, the second one's launcher took the first one's live lock for stale and built beside it. The lock here is
+        // held by a process of this test's user (root), and the launcher runs as nobody.
+        Assumptions.assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(dir, "unix:uid")),
+                "running a launcher as another user needs root"); // dir's owner: this test's user
+        Path setpriv = Path.of("/usr/bin/setpriv");
+        Assumptions.assumeTrue(Files.isExecutable(setpriv), "no setpriv to run a launcher as another user");
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path builds = fakeMaven(dir, "", "");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        Path stderr = dir.resolve("launcher.err");
+        Process holder = new ProcessBuilder("sleep", "300").start();
+        Process started = null;
+        try {
+            Path lock = Files.createDirectories(root.resolve(".tapline-build.lock"));
+            Files.writeString(lock.resolve("pid.started"), startTime(holder.pid()));
+            Files.writeString(lock.resolve("pid"), holder.pid() + "\n");
+            // a checkout both users write in (a group-writable one, say): nobody may take the lock over, as it did
+            try (var paths = Files.walk(dir)) {
+                for (Path path : paths.toList()) {
+                    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxrwxrwx"));
+                }
+            }
+            ProcessBuilder builder = launcher(dir, launcher, java17, stderr);
+            builder.command().addAll(0, List.of(setpriv.toString(), "--reuid=nobody", "--regid=nogroup", "--clear-groups"));
+            started = builder.start();
+            awaitTrue(() -> Files.exists(builds) || Files.readString(stderr).contains("waiting for"),
+                    "the launcher builds or waits", stderr);
+            assertFalse(Files.exists(builds), "it built beside the live build of another user: " + Files.readString(stderr));
+            assertTrue(Files.readString(stderr).startsWith("tapline: waiting for the build another ./tapline runs in this"
+                    + " checkout (pid " + holder.pid() + ")..."), Files.readString(stderr));
+
+            holder.destroyForcibly(); // gone now: its lock is taken over
+            assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
+            assertEquals(0, started.exitValue(), Files.readString(stderr));
+            assertTrue(Files.readString(stderr).contains("ran replay-worker.jar"), Files.readString(stderr));
+        } finally {
+            holder.destroyForcibly();
+            kill(started);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+        assertTrue(Files.notExists(root.resolve(".tapline-build.lock")), "the lock is given back");
+    }
+
+    @Test
     void aLauncherKilledAsItTakesTheLockLeavesNoLockWithoutItsOwner(@TempDir Path dir) throws Exception {
         // a launcher killed between creating the lock (mkdir) and writing its pid into it left a lock naming no one:
         // every later launcher waited for it ("waiting for the build another ./tapline runs in this checkout (pid ?)")
@@ -539,6 +587,17 @@ class LauncherTest {
         }
         assertEquals(List.of("build"), Files.readAllLines(builds));
         assertTrue(Files.notExists(lock), "the lock is given back");
+    }
+
+    /** A process's start time as the launcher records it in its lock (UTC, C locale). */
+    private static String startTime(long pid) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder("ps", "-p", Long.toString(pid), "-o", "lstart=");
+        builder.environment().put("TZ", "UTC0");
+        builder.environment().put("LC_ALL", "C");
+        Process ps = builder.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String started = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(ps.waitFor(30, TimeUnit.SECONDS) && ps.exitValue() == 0 && !started.isBlank(), "ps -p " + pid);
+        return started;
     }
 
     private static ProcessBuilder launcher(Path dir, Path launcher, Path java, Path stderr) {
