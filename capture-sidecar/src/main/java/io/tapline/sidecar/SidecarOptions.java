@@ -472,6 +472,13 @@ public final class SidecarOptions {
         return v == null || v.isBlank() ? fallback : v.trim();
     }
 
+    /**
+     * An upstream URL ({@code --app}, an {@code --egress} route): {@code http://}, host, port and an optional base path,
+     * held to what {@link HttpUrl#baseUrlProblem} asks of a base URL, as replay's {@code --target} is: printable ASCII
+     * (a bidirectional control or an invisible character would be sent in front of every forwarded path and shown in
+     * the start line), no query, no fragment (which was dropped unsaid), no broken percent-escape, a host a resolver
+     * can look up.
+     */
     private static HttpUrl httpUrl(String option, String value) {
         HttpUrl u;
         try {
@@ -482,8 +489,10 @@ public final class SidecarOptions {
         if (!u.scheme().equals("http")) {
             throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' is not an http:// URL (TLS to the app is not supported)");
         }
-        if (u.rawQuery() != null) {
-            throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' has a query; give scheme, host, port and an optional base path");
+        String problem = u.baseUrlProblem();
+        if (problem != null) {
+            throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' " + (problem.startsWith("has ") ? problem
+                    : "is not a base URL to forward to: " + problem) + "; give scheme, host, port and an optional base path");
         }
         return u;
     }

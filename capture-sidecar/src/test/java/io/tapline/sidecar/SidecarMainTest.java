@@ -41,6 +41,29 @@ class SidecarMainTest {
         }
     }
 
+    /** An upstream URL that is no base URL (a fragment here, which was dropped unsaid) stops the sidecar before it starts. */
+    @Test
+    void anUpstreamUrlWithAFragmentExitsTwoNamingTheVariableThatSetIt(@TempDir Path dir) throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                SidecarMain.class.getName(), "--listen", "127.0.0.1:0", "--egress-listen", "off",
+                "--management-host", "127.0.0.1", "--management-port", "0", "--kafka-bootstrap-servers", "127.0.0.1:1",
+                "--schema-registry-url", "http://127.0.0.1:1");
+        pb.environment().keySet().removeIf(k -> k.startsWith("TAPLINE_"));
+        pb.environment().put("TAPLINE_APP", "http://127.0.0.1:8081/#top");
+        Path output = dir.resolve("sidecar.out");
+        Process child = pb.redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        boolean exited = child.waitFor(60, TimeUnit.SECONDS);
+        if (!exited) {
+            child.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // it started, taking the URL
+        }
+        String out = Files.readString(output);
+        assertTrue(exited, "the sidecar did not exit: " + out);
+        assertEquals(2, child.exitValue(), out);
+        assertTrue(out.contains("tapline sidecar: option --app (set by TAPLINE_APP): 'http://127.0.0.1:8081/#top' has a"
+                + " fragment ('#top'), which never reaches a server"), out);
+    }
+
     @Test
     void aStartFailureSaysTheCausesItsMessageDoesNotHold() {
         Exception kafka = new org.apache.kafka.common.KafkaException("Failed to construct kafka producer",

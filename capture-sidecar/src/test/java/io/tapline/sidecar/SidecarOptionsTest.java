@@ -339,6 +339,48 @@ class SidecarOptionsTest {
         }
     }
 
+    /**
+     * An upstream URL an operator writes is held to what a client can send and a resolver can look up, as replay's
+     * {@code --target} is ({@code HttpUrl.baseUrlProblem}): a bidirectional control or an invisible character in the
+     * path was taken, shown in the start line and sent in front of every forwarded path; a fragment was dropped
+     * unsaid; a broken percent-escape was forwarded as written; a host of RFC 3986's other characters names nothing a
+     * resolver looks up. Each is refused at start, naming the option and where it was set, the value shown with codes.
+     */
+    @Test
+    void anUpstreamUrlIsRefusedAtStartForWhatNoClientSendsNorResolverLooksUp(@TempDir Path dir) throws Exception {
+        String[][] bad = {
+                {"http://shop:8080/\u202eipa/", "'http://shop:8080/\\u202eipa/' is not a base URL to forward to: character U+202E"
+                        + " at index 17 is not printable ASCII (percent-encoded as UTF-8, it is %E2%80%AE)"},
+                {"http://shop:8080/api\u200b", "'http://shop:8080/api\\u200b' is not a base URL to forward to: character U+200B"
+                        + " at index 20 is not printable ASCII (percent-encoded as UTF-8, it is %E2%80%8B)"},
+                {"http://shop:8080/caf\u00e9", "'http://shop:8080/caf\u00e9' is not a base URL to forward to: character U+00E9"
+                        + " at index 20 is not printable ASCII (percent-encoded as UTF-8, it is %C3%A9)"},
+                {"http://shop:8080/#x", "'http://shop:8080/#x' has a fragment ('#x'), which never reaches a server"},
+                {"http://shop:8080/a%zz", "'http://shop:8080/a%zz' is not a base URL to forward to: '%zz' in the path is"
+                        + " not a percent-escape (% and two hex digits; %25 is a %)"},
+                {"http://sh~op:8080", "'http://sh~op:8080' is not a base URL to forward to: host 'sh~op' is not a host name"
+                        + " (letters, digits, '-', '.', '_') or an IP address"}};
+        String advice = "; give scheme, host, port and an optional base path";
+        for (String[] b : bad) {
+            assertEquals("option --app: " + b[1] + advice,
+                    assertThrows(ConfigException.class, () -> load(Map.of(), "--app", b[0]), b[0]).getMessage());
+            assertEquals("option --app (set by TAPLINE_APP): " + b[1] + advice,
+                    assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_APP", b[0])), b[0]).getMessage());
+            assertEquals("option --egress: " + b[1] + advice, assertThrows(ConfigException.class,
+                    () -> load(Map.of(), "--app", "http://a", "--egress", "inv=" + b[0]), b[0]).getMessage());
+            Path file = Files.writeString(dir.resolve("sidecar.properties"), "egress=inv=" + b[0] + "\n");
+            assertEquals("option --egress (set in " + file + "): " + b[1] + advice, assertThrows(ConfigException.class,
+                    () -> load(Map.of(), "--app", "http://a", "--config", file.toString()), b[0]).getMessage());
+        }
+        // an escaped character, an escaped '#' and a base path without a trailing slash are what to give instead
+        SidecarOptions o = load(Map.of(), "--app", "http://shop:8080/caf%C3%A9", "--egress", "inv=http://[::1]:9000/a%23b");
+        assertEquals("/caf%C3%A9", o.app().basePath());
+        assertEquals(new SidecarOptions.EgressRoute("inv", "[::1]", 9000, "/a%23b"), o.egressRoutes().get(0));
+        // the setters an embedding calls check as the flags do
+        assertThrows(ConfigException.class, () -> new SidecarOptions().app("http://shop:8080/#x"));
+        assertThrows(ConfigException.class, () -> new SidecarOptions().addEgress("inv", "http://inv:8080/\u202e"));
+    }
+
     @Test
     void shouldRunOnNioUnlessToldNative() {
         assertFalse(load(Map.of(), "--app", "http://a").nativeTransport());
