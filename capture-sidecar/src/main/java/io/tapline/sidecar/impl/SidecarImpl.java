@@ -219,7 +219,11 @@ public final class SidecarImpl implements Sidecar {
         } catch (Exception e) {
             publisher.closeWithin(Duration.ofSeconds(1));
             vertx.close();
-            // each listener's failure names its option and address (listenFailure); anything else is said as it is
+            // each listener's failure names its option and address (listenFailure, on this thread: it resolves the
+            // host); anything else is said as it is
+            if (e instanceof ListenFailed failed) {
+                throw listenFailure(failed.option, failed.host, failed.port, failed.getCause());
+            }
             throw e instanceof IOException named ? named : new IOException("cannot start the listeners: " + e.getMessage(), e);
         }
         if (o.egressListen() != null && !loopbackOnly(o.egressListen().host())) {
@@ -240,8 +244,9 @@ public final class SidecarImpl implements Sidecar {
             // the proxy listens already: a sidecar that cannot be watched must not serve, nor keep the process alive
             publisher.closeWithin(Duration.ofSeconds(1));
             vertx.close().await(10, TimeUnit.SECONDS);
-            throw new IOException("cannot start the management server on " + o.managementHost() + ":" + o.managementPort()
-                    + ": " + e.getMessage(), e);
+            // named as replay and dedup name it: the host when it is not an address of this machine, else the port
+            String option = ManagementServer.isLocalAddress(o.managementHost()) ? "--management-port" : "--management-host";
+            throw listenFailure(option, o.managementHost(), o.managementPort(), e);
         }
         SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1], servers);
         self[0] = sidecar;
@@ -360,9 +365,44 @@ public final class SidecarImpl implements Sidecar {
         }
     }
 
-    /** A listener that could not be opened, named by its option and address, so the message says which port is taken. */
+    /**
+     * A listener that could not be opened, named by its option and address, so the message says which port is taken:
+     * {@code cannot listen on HOST:PORT (OPTION): CAUSE}. Port 0 is said as what was asked for, {@code a free port of
+     * HOST} ({@code HOST:0} named no port anyone could look for). A host that does not resolve or is not an address of
+     * this machine is said to be so before the cause: with port 0 it is what failed, and on a named port it is the
+     * value to change, not the port. Resolves the host: call it off any event loop.
+     */
     static IOException listenFailure(String option, String host, int port, Throwable cause) {
-        return new IOException("cannot listen on " + host + ":" + port + " (" + option + "): " + cause.getMessage(), cause);
+        String why = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+        String notHere = notAnAddressHere(host);
+        return new IOException("cannot listen on " + (port == 0 ? "a free port of " + host : host + ":" + port) + " ("
+                + option + "): " + (notHere == null ? why : notHere + " (" + why + ")"), cause);
+    }
+
+    /** Why {@code host} is not one this machine can listen on (it does not resolve, or is another's), or null. Resolves it. */
+    static String notAnAddressHere(String host) {
+        if (new java.net.InetSocketAddress(host, 0).isUnresolved()) {
+            return host + " does not resolve to an address";
+        }
+        return ManagementServer.isLocalAddress(host) ? null : host + " is not an address of this machine";
+    }
+
+    /**
+     * A listener's bind failure as {@link #listen} reports it, on the event loop: {@link #listenFailure} resolves the
+     * host, so it is made once the failure reaches the starting thread.
+     */
+    private static final class ListenFailed extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final String option;
+        private final String host;
+        private final int port;
+
+        ListenFailed(String option, SidecarOptions.Listen listen, Throwable cause) {
+            super("cannot listen on " + listen.host() + ":" + listen.port() + " (" + option + "): " + cause.getMessage(), cause);
+            this.option = option;
+            this.host = listen.host();
+            this.port = listen.port();
+        }
     }
 
     /**
@@ -377,7 +417,7 @@ public final class SidecarImpl implements Sidecar {
     static Future<HttpServer> listen(HttpServer server, SidecarOptions.Listen listen, int randomPortId, String option) {
         SocketAddress address = listen.port() == 0 ? SocketAddress.sharedRandomPort(randomPortId, listen.host())
                 : SocketAddress.inetSocketAddress(listen.port(), listen.host());
-        return server.listen(address).recover(e -> Future.failedFuture(listenFailure(option, listen.host(), listen.port(), e)));
+        return server.listen(address).recover(e -> Future.failedFuture(new ListenFailed(option, listen, e)));
     }
 
     static Map<String, Object> producerConfig(SidecarOptions o) {

@@ -137,14 +137,44 @@ class ListenerPortsTest {
         }
     }
 
-    /** A listener on port 0 that cannot be opened is named by its option, as one on a named port is. */
+    /**
+     * A listener on port 0 that cannot be opened says that a free port of its host was asked for and why none could
+     * be had, naming its option as one on a named port does: it said "cannot listen on 192.0.2.1:0 (--listen): Cannot
+     * assign requested address", a port nobody could look for, and left the operator to find out that the host was
+     * the value to change. The management port 0 too, which named no option at all.
+     */
     @Test
-    void aListenerOnPortZeroThatCannotListenIsNamedByItsOption() {
+    void aListenerOnPortZeroThatCannotListenSaysAFreePortWasAskedForAndWhyNoneCouldBeHad() {
         // TEST-NET-1 (RFC 5737): an address no interface of this host has
+        String notHere = "192.0.2.1 is not an address of this machine (";
         IOException inbound = assertThrows(IOException.class, () -> start(options(0, 0).listen("192.0.2.1", 0)).close());
-        assertTrue(inbound.getMessage().startsWith("cannot listen on 192.0.2.1:0 (--listen): "), inbound.getMessage());
+        assertTrue(inbound.getMessage().startsWith("cannot listen on a free port of 192.0.2.1 (--listen): " + notHere),
+                inbound.getMessage());
         IOException egress = assertThrows(IOException.class, () -> start(options(0, 0).egressListen("192.0.2.1", 0)).close());
-        assertTrue(egress.getMessage().startsWith("cannot listen on 192.0.2.1:0 (--egress-listen): "), egress.getMessage());
+        assertTrue(egress.getMessage().startsWith("cannot listen on a free port of 192.0.2.1 (--egress-listen): " + notHere),
+                egress.getMessage());
+        IOException management = assertThrows(IOException.class, () -> start(options(0, 0).management("192.0.2.1", 0)).close());
+        assertTrue(management.getMessage().startsWith("cannot listen on a free port of 192.0.2.1 (--management-host): "
+                + notHere), management.getMessage());
+        // RFC 6761: a name under .invalid never resolves
+        IOException unknown = assertThrows(IOException.class, () -> start(options(0, 0).listen("nowhere.invalid", 0)).close());
+        assertTrue(unknown.getMessage().startsWith("cannot listen on a free port of nowhere.invalid (--listen): nowhere.invalid"
+                + " does not resolve to an address"), unknown.getMessage());
+    }
+
+    /** A named port is named as it was, and its host said to be the fault when it is, as with port 0. */
+    @Test
+    void aListenerOnANamedPortThatCannotListenIsNamedByItsOptionAndAddress() throws Exception {
+        IOException inbound = assertThrows(IOException.class, () -> start(options(0, 0).listen("192.0.2.1", 8080)).close());
+        assertTrue(inbound.getMessage().startsWith("cannot listen on 192.0.2.1:8080 (--listen): 192.0.2.1 is not an address"
+                + " of this machine ("), inbound.getMessage());
+        try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            IOException management = assertThrows(IOException.class,
+                    () -> start(options(0, 0).management("127.0.0.1", port)).close());
+            assertTrue(management.getMessage().startsWith("cannot listen on 127.0.0.1:" + port + " (--management-port): "),
+                    management.getMessage());
+        }
     }
 
     /** A port another socket held a moment ago, free now. */
