@@ -23,8 +23,11 @@ import java.time.Duration;
  * @param propagation trace propagation mode: {@code auto} and {@code none} may run cases one at a time
  * @param rate        cases started per second by the process, 0 or less for unlimited
  * @param caseTimeout time one case may take ({@code --request-timeout})
+ * @param awaitMargin slack on the safety net and on the wait for the cases in flight of a batch it gave up, beyond
+ *                    their own worst case ({@link #AWAIT_MARGIN_MS} unless given)
  */
-public record BatchBudget(int workers, int concurrency, Propagation.Mode propagation, double rate, Duration caseTimeout) {
+public record BatchBudget(int workers, int concurrency, Propagation.Mode propagation, double rate, Duration caseTimeout,
+                          Duration awaitMargin) {
 
     /** Kafka's default {@code max.poll.interval.ms}: never go below it. */
     static final long KAFKA_DEFAULT_POLL_INTERVAL_MS = 300_000;
@@ -36,6 +39,11 @@ public record BatchBudget(int workers, int concurrency, Propagation.Mode propaga
     public BatchBudget {
         workers = Math.max(1, workers);
         concurrency = Math.max(1, concurrency);
+    }
+
+    /** A budget with the usual {@link #AWAIT_MARGIN_MS}. */
+    public BatchBudget(int workers, int concurrency, Propagation.Mode propagation, double rate, Duration caseTimeout) {
+        this(workers, concurrency, propagation, rate, caseTimeout, Duration.ofMillis(AWAIT_MARGIN_MS));
     }
 
     /** Worst-case time to replay {@code cases} cases of one worker's batch once. */
@@ -58,7 +66,7 @@ public record BatchBudget(int workers, int concurrency, Propagation.Mode propaga
 
     /** How long the worker waits for {@code cases} cases to finish before giving the batch up (a safety net only). */
     public long awaitMillis(int cases) {
-        return saturated((double) replayMillis(cases) + AWAIT_MARGIN_MS);
+        return saturated((double) replayMillis(cases) + awaitMargin.toMillis());
     }
 
     /**
@@ -66,7 +74,7 @@ public record BatchBudget(int workers, int concurrency, Propagation.Mode propaga
      * the request timeout, so they end within it.
      */
     public long drainMillis() {
-        return saturated((double) caseTimeout.toMillis() + AWAIT_MARGIN_MS);
+        return saturated((double) caseTimeout.toMillis() + awaitMargin.toMillis());
     }
 
     /** {@code max.poll.interval.ms} for batches of {@code batchSize}: a whole batch and its commit, at least Kafka's default. */

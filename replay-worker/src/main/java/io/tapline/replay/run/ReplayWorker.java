@@ -46,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * One member of a run's consumer group. Owns one consumer and one transactional producer on one thread.
@@ -112,8 +113,8 @@ public final class ReplayWorker implements Runnable {
     /** Set when the loop ends: partitions revoked by leaving the group keep their progress totals. */
     private boolean leaving;
     /** Volatile: {@link #close()} reads it from another thread to wake the consumer up. */
-    private volatile KafkaConsumer<byte[], byte[]> consumer;
-    private KafkaProducer<byte[], byte[]> producerRef;
+    private volatile Consumer<byte[], byte[]> consumer;
+    private Producer<byte[], byte[]> producerRef;
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     /** Per assigned partition: which offsets between its committed offset and the bound are the latest of their key. */
     private final Map<TopicPartition, LatestVersions> latest = new HashMap<>();
@@ -167,7 +168,7 @@ public final class ReplayWorker implements Runnable {
     public void close() {
         closed = true;
         replayingNow.forEach(BatchPump::stop);
-        KafkaConsumer<byte[], byte[]> c = consumer;
+        Consumer<byte[], byte[]> c = consumer;
         if (c != null) {
             c.wakeup();
         }
@@ -180,8 +181,6 @@ public final class ReplayWorker implements Runnable {
 
     @Override
     public void run() {
-        // Called on this worker's own thread, so each worker gets an event-loop context of its own.
-        context = vertx.getOrCreateContext();
         Map<String, Object> consumerProps = kafka.consumer(RunTopics.groupId(runId), "tapline-replay-" + workerId);
         // One poll is one batch and one transaction: fewer, larger transactions cost the broker far less per case.
         consumerProps.putIfAbsent("max.poll.records", batchSize);
@@ -192,10 +191,21 @@ public final class ReplayWorker implements Runnable {
         // One transactional id per worker instance; zombies are fenced by the group generation (KIP-447), or by member
         // epoch and member id with group.protocol=consumer (KIP-848).
         String txId = "tapline-replay-" + runId + "-" + workerId;
+        run(() -> new KafkaConsumer<>(consumerProps),
+                () -> new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId)));
+    }
+
+    /**
+     * Runs the worker with the group consumer and the transactional producer the suppliers make (the consumer first),
+     * and closes them when it ends.
+     */
+    void run(Supplier<Consumer<byte[], byte[]>> consumers, Supplier<Producer<byte[], byte[]>> producers) {
+        // Called on this worker's own thread, so each worker gets an event-loop context of its own.
+        context = vertx.getOrCreateContext();
         try {
-            KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
+            Consumer<byte[], byte[]> c = consumers.get();
             try {
-                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(txId, "tapline-replay-" + workerId));
+                Producer<byte[], byte[]> producer = producers.get();
                 try {
                     consumer = c;
                     producerRef = producer;
@@ -325,7 +335,7 @@ public final class ReplayWorker implements Runnable {
         return new TopicPartition(r.topic(), r.partition());
     }
 
-    private Outcome loop(KafkaConsumer<byte[], byte[]> c, KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
+    private Outcome loop(Consumer<byte[], byte[]> c, Producer<byte[], byte[]> producer) throws InterruptedException {
         int txFailures = 0;
         long nextCompletionCheck = 0;
         // Batch N+1 is polled and decoded while batch N replays, and replays while batch N's transaction commits,
@@ -400,7 +410,7 @@ public final class ReplayWorker implements Runnable {
      * {@code next}'s results, rewinds the consumer to the first offsets of both, and returns false. A batch that was
      * never started (polled as the worker stopped) is left uncommitted, and true returned.
      */
-    private boolean commit(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> c, Batch batch,
+    private boolean commit(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> c, Batch batch,
                            Batch next) throws InterruptedException {
         if (batch.replaying == null) {
             // Polled and not started because the worker is stopping. Nothing of it is committed: its offsets go past
@@ -451,7 +461,7 @@ public final class ReplayWorker implements Runnable {
      * keeps timing out the worker stops (its transaction is then completed or aborted by the broker, and the run
      * resumes from the committed offsets).
      */
-    private void commitTransaction(KafkaProducer<byte[], byte[]> producer) {
+    private void commitTransaction(Producer<byte[], byte[]> producer) {
         for (int attempt = 1; ; attempt++) {
             try {
                 producer.commitTransaction();
@@ -657,7 +667,7 @@ public final class ReplayWorker implements Runnable {
      * For every assigned partition: the offset up to which it is consumed, capped at the run's bound, where that is
      * beyond what is committed or about to be committed by the pending batch.
      */
-    private Map<TopicPartition, OffsetAndMetadata> offsetsToCommit(KafkaConsumer<byte[], byte[]> c) {
+    private Map<TopicPartition, OffsetAndMetadata> offsetsToCommit(Consumer<byte[], byte[]> c) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (TopicPartition tp : c.assignment()) {
             long target = Math.min(c.position(tp), bound(tp));
@@ -729,7 +739,7 @@ public final class ReplayWorker implements Runnable {
         }
     }
 
-    private void pauseFinished(KafkaConsumer<byte[], byte[]> c) {
+    private void pauseFinished(Consumer<byte[], byte[]> c) {
         Set<TopicPartition> finished = new HashSet<>();
         for (TopicPartition tp : c.assignment()) {
             if (c.position(tp) >= bound(tp) && !c.paused().contains(tp)) {
@@ -742,7 +752,7 @@ public final class ReplayWorker implements Runnable {
     }
 
     /** True when every partition assigned to this worker is consumed up to its bound. */
-    private boolean allFinished(KafkaConsumer<byte[], byte[]> c) {
+    private boolean allFinished(Consumer<byte[], byte[]> c) {
         for (TopicPartition tp : c.assignment()) {
             if (c.position(tp) < bound(tp)) {
                 return false;
@@ -756,7 +766,7 @@ public final class ReplayWorker implements Runnable {
      * again, while they cannot be read: a member that died while committing leaves offsets of an open transaction,
      * which a read_committed consumer cannot read until the broker aborts it (transaction.timeout.ms).
      */
-    private boolean runComplete(KafkaConsumer<byte[], byte[]> c) {
+    private boolean runComplete(Consumer<byte[], byte[]> c) {
         Set<TopicPartition> all = new HashSet<>();
         for (String p : bounds.getEndOffsets().keySet()) {
             all.add(new TopicPartition(topics.cases(), Integer.parseInt(p)));
@@ -782,7 +792,7 @@ public final class ReplayWorker implements Runnable {
         return true;
     }
 
-    private void rewind(KafkaConsumer<byte[], byte[]> c, List<ConsumerRecord<byte[], byte[]>> records) {
+    private void rewind(Consumer<byte[], byte[]> c, List<ConsumerRecord<byte[], byte[]>> records) {
         Map<TopicPartition, Long> first = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
@@ -795,7 +805,7 @@ public final class ReplayWorker implements Runnable {
         });
     }
 
-    private void abortQuietly(KafkaProducer<byte[], byte[]> producer) {
+    private void abortQuietly(Producer<byte[], byte[]> producer) {
         try {
             producer.abortTransaction();
         } catch (IllegalStateException e) {
