@@ -101,6 +101,15 @@ final class BatchPump<I, O> {
     Future<List<O>> stop() {
         stopped = true;
         cancel();
+        return ended();
+    }
+
+    /**
+     * The outcomes of the cases that ended, in batch order, up to the first that did not (not started, or failed): all
+     * of them when the batch is done. Completes once a batch given up ({@link #cancel}, {@link #stop}, {@link #await})
+     * has none of its cases in flight; a batch that is not given up does not complete it.
+     */
+    Future<List<O>> ended() {
         return started.future();
     }
 
@@ -126,8 +135,9 @@ final class BatchPump<I, O> {
      * is done, and replaying it again would only repeat that work. When the batch was stopped ({@link #stop}, before
      * or during that wait), the outcomes of the cases that started are returned, as {@link #stop} gives them (up to
      * the first that did not end well): the worker commits those and leaves the rest. Otherwise the TimeoutException
-     * (or ExecutionException) is thrown: its cases may then be replayed again without one being in flight twice (its
-     * trace id would be taken, and the copy an ERROR). Throws IllegalStateException when some are still in flight then.
+     * (or ExecutionException) is thrown, once none of its cases is in flight: {@link #ended} then gives the outcomes of
+     * those that ended, and the others may be replayed again without one being in flight twice (its trace id would be
+     * taken, and the copy an ERROR). Throws IllegalStateException when some are still in flight then.
      */
     List<O> await(long millis, long drainMillis) throws InterruptedException, ExecutionException, TimeoutException {
         try {

@@ -288,6 +288,11 @@ public final class ReplayWorker implements Runnable {
         final Map<ProducerRecord<byte[], byte[]>, ConsumerRecord<byte[], byte[]>> deadLetterSource = new IdentityHashMap<>();
         /** Null until started. */
         BatchPump<Case, Tagged> replaying;
+        /**
+         * Set by {@link #keepFirst}: per partition, the offset of the first case not replayed, from which the partition
+         * is read again once the rest of the batch is committed. Empty while the batch keeps all its cases.
+         */
+        Map<TopicPartition, Long> readAgainFrom = Map.of();
 
         Batch(List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets) {
             this.records = records;
@@ -309,9 +314,10 @@ public final class ReplayWorker implements Runnable {
         }
 
         /**
-         * Keeps the first {@code replayed} cases of the batch (those the stop left replayed) and what lies before the
-         * first of the others in each partition: the offsets committed become those of the first record of a case not
-         * replayed, per partition, and retired cases and dead letters at or after it are left to whoever reads it again.
+         * Keeps the first {@code replayed} cases of the batch (those that ended before a stop or its safety net gave it
+         * up) and what lies before the first of the others in each partition: the offsets committed become those of the
+         * first record of a case not replayed, per partition ({@link #readAgainFrom}), and retired cases and dead
+         * letters at or after it are left to whoever reads it again.
          */
         void keepFirst(int replayed) {
             Map<TopicPartition, Long> cut = new HashMap<>();
@@ -328,6 +334,7 @@ public final class ReplayWorker implements Runnable {
             undecodable.keySet().removeIf(id -> beyond.test(source.get(id)));
             out.removeIf(dead -> beyond.test(deadLetterSource.get(dead)));
             cut.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
+            readAgainFrom = cut;
         }
     }
 
@@ -373,12 +380,22 @@ public final class ReplayWorker implements Runnable {
                         next.start();
                     }
                     pending = next;
-                } else if (commit(producer, c, committing, next)) {
-                    pending = next;
-                    txFailures = 0;
-                } else if (++txFailures >= MAX_CONSECUTIVE_TX_FAILURES) {
-                    log.error("worker {}: {} consecutive transaction failures, stopping", workerId, txFailures);
-                    return Outcome.FAILED;
+                } else {
+                    switch (commit(producer, c, committing, next)) {
+                        case DONE -> {
+                            pending = next;
+                            txFailures = 0;
+                        }
+                        // next was dropped, and is read again: a batch given up before any of its cases ended counts
+                        // as a failure, as it did when such a batch was aborted
+                        case CUT -> txFailures = committing.cases.isEmpty() ? txFailures + 1 : 0;
+                        case ABORTED -> txFailures++;
+                    }
+                    if (txFailures >= MAX_CONSECUTIVE_TX_FAILURES) {
+                        log.error("worker {}: {} consecutive batches aborted, or given up with none of their cases "
+                                + "replayed, stopping", workerId, txFailures);
+                        return Outcome.FAILED;
+                    }
                 }
                 pauseFinished(c);
                 long now = System.nanoTime();
@@ -404,26 +421,48 @@ public final class ReplayWorker implements Runnable {
         }
     }
 
+    /** What {@link #commit} did with a batch. */
+    private enum Committed {
+        /**
+         * Its results, dead letters, tombstones and offsets are committed, and the batch polled after it started (or,
+         * never started as the worker stopped, it is left uncommitted).
+         */
+        DONE,
+        /**
+         * Given up (its safety net, a stop): what it replayed is committed, up to its first case not replayed per
+         * partition, and the consumer reads the rest again from there; the batch polled after it, not started, is
+         * dropped and read again too.
+         */
+        CUT,
+        /** Its transaction failed and was aborted: it is read again, and the batch polled after it is dropped. */
+        ABORTED
+    }
+
     /**
      * Waits for the batch's cases, starts {@code next} (the batch polled after it, if any), then commits the batch's
-     * results, dead letters, tombstones and offsets in one transaction. On a retriable failure aborts, drops
-     * {@code next}'s results, rewinds the consumer to the first offsets of both, and returns false. A batch that was
-     * never started (polled as the worker stopped) is left uncommitted, and true returned.
+     * results, dead letters, tombstones and offsets in one transaction. A batch given up (its safety net, a stop)
+     * commits the cases that ended, cut per partition at its first case not replayed ({@link #finish}); {@code next}
+     * is not started, and once the transaction is committed the consumer is sought back to that case in every partition
+     * it still owns, and to {@code next}'s first records, so they are read again. On a retriable failure aborts, drops
+     * {@code next}'s results, rewinds the consumer to the first offsets of both. A batch that was never started
+     * (polled as the worker stopped) is left uncommitted.
      */
-    private boolean commit(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> c, Batch batch,
-                           Batch next) throws InterruptedException {
+    private Committed commit(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> c, Batch batch,
+                             Batch next) throws InterruptedException {
         if (batch.replaying == null) {
             // Polled and not started because the worker is stopping. Nothing of it is committed: its offsets go past
             // the cases the batch before it may have left unreplayed in the same partitions (finish), and committing
             // them after that batch's made the run skip those cases. Whoever reads its partitions next replays it.
             log.info("worker {} of run {}: stopping: the {} cases of a batch polled and not started are left to the "
                     + "next worker", workerId, runId, batch.cases.size());
-            return true;
+            return Committed.DONE;
         }
         List<ReplayResult> results;
+        boolean cut;
         try {
             results = finish(batch);
-            if (next != null && !closed) {
+            cut = !batch.readAgainFrom.isEmpty();
+            if (next != null && !closed && !cut) {
                 next.start(); // replays while this transaction commits
             }
             producer.beginTransaction();
@@ -436,7 +475,7 @@ public final class ReplayWorker implements Runnable {
                  | AuthorizationException | UnsupportedVersionException e) {
             fatal = true;
             throw e;
-        } catch (KafkaException | TimeoutException | ExecutionException e) {
+        } catch (KafkaException | ExecutionException e) {
             log.warn("worker {}: batch transaction failed, replaying it again: {}", workerId, e.toString());
             abortQuietly(producer);
             List<ConsumerRecord<byte[], byte[]>> again = new ArrayList<>(batch.records);
@@ -445,14 +484,26 @@ public final class ReplayWorker implements Runnable {
                 again.addAll(next.records);
             }
             rewind(c, again);
-            return false;
+            return Committed.ABORTED;
         }
         batch.offsets.forEach((tp, om) -> committed.merge(tp, om.offset(), Math::max));
         for (ReplayResult r : results) {
             progress.record(r.getVerdict(), batch.partitionOf(r.getCaseId()));
             listener.committed(r);
         }
-        return true;
+        if (!cut) {
+            return Committed.DONE;
+        }
+        // Before any poll (a rebalance runs in one): the cases after the cut are read again from it, and next, whose
+        // records follow them, from its own first records.
+        Map<TopicPartition, Long> from = new HashMap<>(batch.readAgainFrom);
+        if (next != null) {
+            next.records.forEach(r -> from.merge(partition(r), r.offset(), Math::min));
+            log.info("worker {} of run {}: the {} cases of the batch polled after it are read again", workerId, runId,
+                    next.cases.size());
+        }
+        seek(c, from);
+        return Committed.CUT;
     }
 
     /**
@@ -530,11 +581,12 @@ public final class ReplayWorker implements Runnable {
 
     /**
      * Waits for the batch's cases, replays the ambiguous ones again one at a time, and encodes the results. When the
-     * worker is stopping ({@link #close()}), the batch keeps the cases that were replayed, up to the first that was not
-     * (or that was ambiguous and not replayed again, alone, before the stop): no case starts after the stop, the second
-     * replays included, and the offsets committed are those of exactly what was replayed.
+     * worker is stopping ({@link #close()}), or the batch (or its second replays) was given up at its safety net, the
+     * batch keeps the cases that were replayed, up to the first that was not (or that was ambiguous and not replayed
+     * again, alone): no case starts after the stop or the safety net, the second replays included, and the offsets
+     * committed are those of exactly what was replayed ({@link Batch#keepFirst}).
      */
-    private List<ReplayResult> finish(Batch batch) throws InterruptedException, ExecutionException, TimeoutException {
+    private List<ReplayResult> finish(Batch batch) throws InterruptedException, ExecutionException {
         List<ReplayResult> results = new ArrayList<>();
         List<Tagged> tagged = new ArrayList<>(replayed(batch.replaying, batch.cases.size()));
         List<Integer> ambiguous = new ArrayList<>();
@@ -557,8 +609,13 @@ public final class ReplayWorker implements Runnable {
             kept++;
         }
         if (kept < batch.cases.size()) {
-            log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
-                    + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
+            if (closed) {
+                log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
+                        + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
+            } else {
+                log.info("worker {} of run {}: {} of the batch's {} cases were replayed and are committed, the rest "
+                        + "is read again", workerId, runId, kept, batch.cases.size());
+            }
             batch.keepFirst(kept);
             tagged = tagged.subList(0, kept);
         }
@@ -578,20 +635,25 @@ public final class ReplayWorker implements Runnable {
 
     /**
      * The outcomes of the {@code cases} cases {@code replaying} replays: all of them, or, when {@link #close()} stopped
-     * it before every case started, those of the cases that had, also when the stop came while the batch's safety net
-     * waited for its cases in flight ({@link #await}).
+     * it or its safety net gave it up ({@link #await}) before every case had ended, those of the cases that ended, up
+     * to the first that did not.
      */
     private List<Tagged> replayed(BatchPump<Case, Tagged> replaying, int cases)
-            throws InterruptedException, ExecutionException, TimeoutException {
+            throws InterruptedException, ExecutionException {
         try {
             return await(replaying, cases);
         } catch (ExecutionException | TimeoutException e) {
+            // Given up (its safety net, a failed case), or stopped by close() after the pump looked: it is settled, none
+            // of its started cases in flight, so this is complete. Before, a batch given up without a stop was aborted
+            // and read again whole, and its cases that had ended were replayed a second time.
+            List<Tagged> ended = replaying.ended().toCompletionStage().toCompletableFuture().get();
             if (!closed) {
-                throw e;
+                log.warn("worker {} of run {}: {} of {} cases given up ({}); the {} that ended first are kept", workerId,
+                        runId, cases - ended.size(), cases, e instanceof TimeoutException
+                                ? "not done within the safety net of " + budget.awaitMillis(cases) + " ms"
+                                : "a case failed: " + e.getCause(), ended.size());
             }
-            // close() came as the batch was given up (its safety net, a failed case), after the pump looked: it is
-            // settled (none of its started cases in flight), so this is complete
-            return replaying.stop().toCompletionStage().toCompletableFuture().get();
+            return ended;
         } finally {
             replayingNow.remove(replaying);
         }
@@ -621,11 +683,11 @@ public final class ReplayWorker implements Runnable {
      * batch that does not is given up: no more of its cases start, and those in flight are waited for (up to another
      * request timeout and margin, {@link BatchBudget#drainMillis()}). When every case had started and all ended by
      * then, their results are returned and committed as any batch's are (the same transaction with the offsets, fenced
-     * by the group generation if the group moved on meanwhile); when the worker is stopping ({@link #close()}, before
-     * or during that wait), the outcomes of the cases that ended are returned and committed as a stop commits them (up
-     * to the first case not replayed, per partition); otherwise it is rewound and read again, so that no case is in
-     * flight twice (the second copy's trace id would be taken, and an ERROR committed for it). When some are still in
-     * flight then, the worker stops (a rerun resumes from the committed offsets).
+     * by the group generation if the group moved on meanwhile). Otherwise, whether the worker is stopping
+     * ({@link #close()}, before or during that wait) or not, the outcomes of the cases that ended are committed the
+     * same way, up to the first case not replayed per partition, and the others are read again once none is in flight,
+     * so that no case is in flight twice (the second copy's trace id would be taken, and an ERROR committed for it).
+     * When some are still in flight then, the worker stops (a rerun resumes from the committed offsets).
      */
     private List<Tagged> await(BatchPump<Case, Tagged> replaying, int cases)
             throws InterruptedException, ExecutionException, TimeoutException {
@@ -797,7 +859,12 @@ public final class ReplayWorker implements Runnable {
         for (ConsumerRecord<byte[], byte[]> r : records) {
             first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
         }
-        first.forEach((tp, off) -> {
+        seek(c, first);
+    }
+
+    /** Reads each partition this member still owns again from its offset (resumed, if paused at its bound). */
+    private static void seek(Consumer<byte[], byte[]> c, Map<TopicPartition, Long> offsets) {
+        offsets.forEach((tp, off) -> {
             if (c.assignment().contains(tp)) {
                 c.seek(tp, off);
                 c.resume(List.of(tp));

@@ -213,6 +213,7 @@ class BatchPumpTest {
         assertThrows(TimeoutException.class, () -> pump.await(100, 20_000));
         assertEquals(1, started.get(), "the case in flight was waited for; none started after the timeout");
         assertEquals(0, gate.inFlight());
+        assertEquals(List.of(0), pump.ended().result(), "the outcome of the case that ended, for the worker to commit");
     }
 
     @Test

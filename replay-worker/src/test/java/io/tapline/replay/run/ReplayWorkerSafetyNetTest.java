@@ -1,0 +1,334 @@
+package io.tapline.replay.run;
+
+import io.tapline.avro.Case;
+import io.tapline.avro.RunBounds;
+import io.tapline.http.HttpUrl;
+import io.tapline.redaction.RedactionKey;
+import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.RegistryStub;
+import io.tapline.replay.Fixtures;
+import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.IgnoreRules;
+import io.tapline.replay.compare.ResponseComparator;
+import io.tapline.replay.mock.MockMatcher;
+import io.tapline.replay.mock.MockRegistry;
+import io.tapline.serde.AvroSerdes;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A worker over in-memory clients ({@link LogConsumer}, {@link TxProducer}) replaying against a candidate on Vert.x,
+ * with a safety net of a few seconds: what a batch given up at it commits, and what is read again.
+ */
+@Timeout(60)
+class ReplayWorkerSafetyNetTest {
+
+    private static final String RUN = "run-1";
+    private static final RunTopics TOPICS = RunTopics.defaults();
+    private static final TopicPartition P0 = new TopicPartition(TOPICS.cases(), 0);
+    private static final TopicPartition P1 = new TopicPartition(TOPICS.cases(), 1);
+    private static final String BODY = "{\"ok\":true}";
+
+    private final Vertx vertx = Vertx.vertx();
+    private RegistryStub registry;
+    private HttpServer candidate;
+    /** Requests the candidate received, by path. */
+    private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    /** How long the candidate holds its first answer to a path; later answers come at once. */
+    private final Map<String, Long> firstAnswerDelay = new ConcurrentHashMap<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        registry = new RegistryStub();
+        candidate = vertx.createHttpServer().requestHandler(req -> {
+            int n = hits.computeIfAbsent(req.path(), p -> new AtomicInteger()).incrementAndGet();
+            long delay = n == 1 ? firstAnswerDelay.getOrDefault(req.path(), 0L) : 0;
+            if (delay < 0) {
+                return; // never answered
+            }
+            Runnable answer = () -> req.response().putHeader("content-type", "application/json").end(BODY);
+            if (delay == 0) {
+                answer.run();
+            } else {
+                vertx.setTimer(delay, t -> answer.run());
+            }
+        }).listen(0, "127.0.0.1").await();
+    }
+
+    @AfterEach
+    void tearDown() {
+        vertx.close().await();
+        registry.close();
+    }
+
+    /**
+     * One case at a time, a batch of five (a poll's worth), b1 polled after it: a0 answers at once, a1 outlasts the
+     * batch's safety net and ends during the wait for it, and a2, a3 (partition 0) and b0 (partition 1) never start.
+     * The batch commits a0 and a1 with offset 2 on partition 0 and 0 on partition 1 (none of its cases ended there);
+     * b1's batch is not started, and both partitions are read again from those offsets. Before, the batch was
+     * aborted and read again whole: a0 and a1 reached the candidate twice.
+     */
+    @Test
+    void aBatchGivenUpAtItsSafetyNetCommitsTheCasesThatEndedAndReadsTheOthersAgain() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(2), 5);
+        firstAnswerDelay.put("/a1", 3_600L); // safety net at 2.5 s (5 x 100 ms + 2 s), its wait until 4.6 s
+        h.start();
+        h.join(40_000);
+
+        assertEquals(ReplayWorker.Outcome.RUN_COMPLETE, h.outcome());
+        assertEquals(Map.of("/a0", 1, "/a1", 1, "/a2", 1, "/a3", 1, "/b0", 1, "/b1", 1), hitCounts(),
+                "every case reached the candidate once");
+        assertEquals(List.of("a0", "a1"), h.producer.transactions.get(0).caseIds());
+        assertEquals(Map.of(P0, 2L, P1, 0L), h.producer.transactions.get(0).offsets(),
+                "cut at the first case not replayed, per partition");
+        assertEquals(List.of("a2", "a3", "b0", "b1"), h.producer.transactions.get(1).caseIds());
+        assertEquals(Map.of(P0, 4L, P1, 2L), h.producer.transactions.get(1).offsets());
+        assertEquals(2, h.producer.transactions.size());
+    }
+
+    /**
+     * The batch given up is committed by the rebalance that takes partition 1 away (the worker keeps partition 0):
+     * its cases that ended are committed, and partition 0, still this worker's, is read again from its cut; partition
+     * 1 is read from its committed offset by the member it goes to (here this worker again, later).
+     */
+    @Test
+    void aBatchGivenUpAndCommittedAtARebalanceReadsItsKeptPartitionAgainFromTheCut() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(2), 10);
+        firstAnswerDelay.put("/a1", 3_600L);
+        // the poll right after the batch started: the rebalance commits it, waiting for its safety net first
+        h.consumer.afterPolls(1, () -> h.consumer.rebalance(List.of(P0)));
+        h.start();
+        await(() -> h.producer.transactions.stream().anyMatch(t -> t.offsets().getOrDefault(P0, 0L) == 4),
+                "partition 0 committed to its bound");
+        h.consumer.schedulePollTask(() -> h.consumer.rebalance(List.of(P0, P1)));
+        h.join(40_000);
+
+        assertEquals(ReplayWorker.Outcome.RUN_COMPLETE, h.outcome());
+        assertEquals(Map.of("/a0", 1, "/a1", 1, "/a2", 1, "/a3", 1, "/b0", 1, "/b1", 1), hitCounts());
+        assertEquals(List.of("a0", "a1"), h.producer.transactions.get(0).caseIds());
+        assertEquals(Map.of(P0, 2L, P1, 0L), h.producer.transactions.get(0).offsets());
+        assertEquals(List.of("a2", "a3"), h.producer.transactions.get(1).caseIds());
+        assertEquals(List.of("b0", "b1"), h.producer.transactions.get(2).caseIds());
+    }
+
+    /** A case still in flight after the wait for it: the worker stops (exit 3) with nothing of the batch committed. */
+    @Test
+    void aCaseStillInFlightAfterTheWaitStopsTheWorkerWithNothingCommitted() throws Exception {
+        Harness h = new Harness(Duration.ofMillis(500), 10);
+        firstAnswerDelay.put("/a1", -1L);
+        h.start();
+        h.join(40_000);
+
+        assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
+        assertEquals(List.of(), h.producer.transactions);
+        assertEquals(Map.of("/a0", 1, "/a1", 1), hitCounts(), "no case started after the safety net");
+    }
+
+    private Map<String, Integer> hitCounts() {
+        Map<String, Integer> out = new TreeMap<>();
+        hits.forEach((path, n) -> out.put(path, n.get()));
+        return out;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting: " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * A worker of one thread over partition 0 (a0..a3) and partition 1 (b0, b1), one case in flight at a time, polling
+     * up to {@code maxPollRecords} records.
+     */
+    private final class Harness {
+        final LogConsumer consumer;
+        final TxProducer producer;
+        final Thread thread;
+        private final ReplayWorker replay;
+
+        Harness(Duration awaitMargin, int maxPollRecords) {
+            consumer = new LogConsumer(maxPollRecords);
+            producer = new TxProducer(consumer);
+            Map<String, Object> registryConfig = Map.of(RegistryConfig.URL, registry.url());
+            Serializer<Case> cases = AvroSerdes.serde(Case.class, registryConfig, false).serializer();
+            consumer.append(P0, cases, "a0", "a1", "a2", "a3");
+            consumer.append(P1, cases, "b0", "b1");
+            consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+            consumer.schedulePollTask(() -> consumer.rebalance(List.of(P0, P1)));
+            RunBounds bounds = RunBounds.newBuilder().setCasesTopic(TOPICS.cases())
+                    .setEndOffsets(Map.of("0", 4L, "1", 2L)).build();
+            MockRegistry mocks = new MockRegistry();
+            CaseReplayer replayer = new CaseReplayer(RUN, "w1",
+                    new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.actualPort()), 8,
+                            Duration.ofSeconds(30)),
+                    mocks, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
+                    new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none()),
+                    ResultRedaction.of(RedactionKey.random()), Clock.systemUTC());
+            // No broker: the scan for the latest versions fails at once and every version is replayed (one per case).
+            KafkaSettings kafka = new KafkaSettings("", registryConfig, Map.of(), Map.of());
+            // The budget says 100 ms a case, the candidate's client waits 30 s: the safety net can be reached.
+            BatchBudget budget = new BatchBudget(1, 1, Propagation.Mode.REQUIRED, 0, Duration.ofMillis(100), awaitMargin);
+            replay = new ReplayWorker(RUN, "w1", TOPICS, bounds, kafka, new AvroCodec(registryConfig), replayer, mocks,
+                    vertx, new ConcurrencyGate(() -> 1), new RateLimiter(0), new Progress(), r -> { }, budget, 10);
+            thread = new Thread(() -> replay.run(() -> consumer, () -> producer), "replay-worker-test");
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        void join(long millis) throws InterruptedException {
+            thread.join(millis);
+            if (thread.isAlive()) {
+                replay.close();
+                thread.join(millis);
+            }
+        }
+
+        ReplayWorker.Outcome outcome() {
+            return replay.outcome();
+        }
+    }
+
+    /**
+     * A group consumer over an in-memory log: each poll returns up to {@code maxPollRecords} records from the assigned,
+     * unpaused partitions' positions, partition 0 first, as a broker would after a seek; rebalances come from poll
+     * tasks, as MockConsumer's.
+     */
+    private static final class LogConsumer extends MockConsumer<byte[], byte[]> {
+        private final Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> log = new ConcurrentHashMap<>();
+        private final AtomicInteger polls = new AtomicInteger();
+        private volatile int runAfterPolls = -1;
+        private volatile Runnable afterPolls;
+        private final int maxPollRecords;
+
+        LogConsumer(int maxPollRecords) {
+            super("earliest");
+            this.maxPollRecords = maxPollRecords;
+        }
+
+        void append(TopicPartition tp, Serializer<Case> cases, String... ids) {
+            List<ConsumerRecord<byte[], byte[]>> records = log.computeIfAbsent(tp, k -> new CopyOnWriteArrayList<>());
+            for (String id : ids) {
+                Case c = Fixtures.caseOf(id, Fixtures.request("GET", "shop:8080", "/" + id, null, null),
+                        Fixtures.json(200, BODY), List.of(), 1);
+                records.add(new ConsumerRecord<>(tp.topic(), tp.partition(), records.size(),
+                        id.getBytes(StandardCharsets.UTF_8), cases.serialize(tp.topic(), c)));
+            }
+        }
+
+        /** Runs {@code task} in the poll after the next {@code polls} that returned records. */
+        void afterPolls(int polls, Runnable task) {
+            runAfterPolls = polls;
+            afterPolls = task;
+        }
+
+        @Override
+        public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+            if (runAfterPolls == 0) {
+                runAfterPolls = -1;
+                schedulePollTask(afterPolls);
+            }
+            super.poll(Duration.ZERO); // poll tasks (rebalances), a wakeup, positions of new partitions
+            Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> out = new LinkedHashMap<>();
+            Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+            List<TopicPartition> owned = new ArrayList<>(assignment());
+            owned.sort(Comparator.comparingInt(TopicPartition::partition));
+            int left = maxPollRecords;
+            for (TopicPartition tp : owned) {
+                if (paused().contains(tp)) {
+                    continue;
+                }
+                int from = (int) position(tp);
+                List<ConsumerRecord<byte[], byte[]>> partition = log.getOrDefault(tp, List.of());
+                int to = Math.min(partition.size(), from + left);
+                if (from < to) {
+                    out.put(tp, new ArrayList<>(partition.subList(from, to)));
+                    seek(tp, to);
+                    next.put(tp, new OffsetAndMetadata(to));
+                    left -= to - from;
+                }
+            }
+            if (out.isEmpty()) {
+                try {
+                    Thread.sleep(Math.min(timeout.toMillis(), 20));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else if (runAfterPolls > 0) {
+                runAfterPolls--;
+            }
+            return new ConsumerRecords<>(out, next);
+        }
+    }
+
+    /** One committed transaction: the case ids of its results and its offsets. */
+    private record Transaction(List<String> caseIds, Map<TopicPartition, Long> offsets) {
+    }
+
+    /**
+     * A transactional producer that keeps what each committed transaction held and, as the group coordinator would,
+     * makes its offsets the consumer's committed ones (the worker reads them to know the run is complete).
+     */
+    private static final class TxProducer extends MockProducer<byte[], byte[]> {
+        private final MockConsumer<byte[], byte[]> consumer;
+        final List<Transaction> transactions = new CopyOnWriteArrayList<>();
+
+        TxProducer(MockConsumer<byte[], byte[]> consumer) {
+            super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+            this.consumer = consumer;
+        }
+
+        @Override
+        public void commitTransaction() {
+            List<String> ids = new ArrayList<>();
+            for (ProducerRecord<byte[], byte[]> r : uncommittedRecords()) {
+                if (r.topic().equals(TOPICS.results())) {
+                    String key = new String(r.key(), StandardCharsets.UTF_8);
+                    ids.add(key.substring(key.indexOf('/') + 1));
+                }
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+            uncommittedOffsets().values().forEach(offsets::putAll);
+            super.commitTransaction();
+            Map<TopicPartition, Long> plain = new HashMap<>();
+            offsets.forEach((tp, om) -> plain.put(tp, om.offset()));
+            transactions.add(new Transaction(ids, plain));
+            consumer.commitSync(offsets);
+        }
+    }
+}
