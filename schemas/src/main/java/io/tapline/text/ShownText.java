@@ -13,9 +13,10 @@ import java.util.Map;
  * <p>GitHub Actions' runner reads a step's output line by line (a line feed, a carriage return or both end one) for two
  * forms of workflow command. {@code ::error::...} counts only at the start of a line, after blanks: shown text writes
  * no line break of its own, so a line starts only where its caller starts one. The older {@code ##[error]...} counts
- * anywhere in a line (the runner finds it with {@code IndexOf("##[")}), so shown text writes the {@code [} that
- * follows {@code ##} as its code, backslash {@code u005b}, also when the {@code ##} is the end of what the caller wrote
- * before it; a JSON reader reads that code back as {@code [}.
+ * anywhere in a line (the runner finds it with {@code IndexOf("##[")}), as does Azure Pipelines' agent its
+ * {@code ##vso[task.setvariable ...]} (with {@code IndexOf("##vso[")}), so shown text writes a {@code [} that follows
+ * {@code ##} or {@code ##vso} as its code, backslash {@code u005b}, also when they end what the caller wrote before
+ * it; a JSON reader reads that code back as {@code [}.
  */
 public final class ShownText {
 
@@ -41,9 +42,9 @@ public final class ShownText {
      * and paragraph separators, the bidirectional controls, the characters drawn as nothing such as U+200B, U+00AD,
      * U+FEFF and the tag characters, U+FFFE, U+FFFF, a surrogate that is not half of a pair) as a backslash, {@code u}
      * and four hex digits ({@link #appendCode}: ESC becomes backslash {@code u001b}, a character outside the Basic
-     * Multilingual Plane its two halves), and a {@code [} after {@code ##} as backslash {@code u005b} (GitHub Actions'
-     * {@code ##[command]}, see the class). A backslash is kept as it is, so the result shown again is the same. Null
-     * stays null; a string with none of these characters is returned as it is.
+     * Multilingual Plane its two halves), and a {@code [} after {@code ##} or {@code ##vso} as backslash
+     * {@code u005b} (the CI runners' {@code ##[command]}, see the class). A backslash is kept as it is, so the result
+     * shown again is the same. Null stays null; a string with none of these characters is returned as it is.
      */
     public static String oneLine(String s) {
         if (s == null) {
@@ -56,7 +57,7 @@ public final class ShownText {
     /**
      * The escapes of {@link #append}, indexed by ASCII character, from {@code escapes}: what each of those characters
      * is written as instead of itself. A {@code [} without an escape of its own is marked to be shown as its code after
-     * {@code ##} (GitHub Actions' {@code ##[command]}, see the class).
+     * {@code ##} or {@code ##vso} (the CI runners' {@code ##[command]}, see the class).
      */
     public static String[] escapes(Map<Character, String> escapes) {
         String[] byChar = new String[128];
@@ -75,9 +76,9 @@ public final class ShownText {
      * written as that escape, every other character {@link #shownAsCode} names as its code ({@link #appendCode}), and
      * the rest as it is: the one rule of {@link #oneLine}, the log formats (a backslash doubled and a tab kept in text,
      * JSON's own escapes in JSON) and the reports' XML and HTML (their entities). A {@code [} that would follow
-     * {@code ##} as written, in {@code s} or with the end of {@code out}, is shown as its code, backslash {@code u005b}
-     * (GitHub Actions' {@code ##[command]}, see the class). Printable ASCII without an escape is copied by runs: one
-     * scan, no allocation; a surrogate that is not half of a pair is shown as its code.
+     * {@code ##} or {@code ##vso} as written, in {@code s} or with the end of {@code out}, is shown as its code,
+     * backslash {@code u005b} (the CI runners' {@code ##[command]}, see the class). Printable ASCII without an escape
+     * is copied by runs: one scan, no allocation; a surrogate that is not half of a pair is shown as its code.
      */
     public static StringBuilder append(StringBuilder out, CharSequence s, String[] asciiEscapes) {
         int n = s.length();
@@ -86,8 +87,8 @@ public final class ShownText {
             char c = s.charAt(i);
             String escape = c < 128 ? asciiEscapes[c] : null;
             if (escape != null) {
-                if (escape == BRACKET_AFTER_HASHES) { // GitHub Actions' ##[command], anywhere in a line
-                    if (!afterTwoHashes(out, s, from, i)) {
+                if (escape == BRACKET_AFTER_HASHES) { // ##[command], ##vso[command]: anywhere in a line
+                    if (!afterCommandPrefix(out, s, from, i)) {
                         continue;
                     }
                     out.append(s, from, i);
@@ -116,15 +117,21 @@ public final class ShownText {
     }
 
     /**
-     * Whether the two characters written just before {@code s[i]} are {@code ##}: those of {@code s} from
-     * {@code from}, not yet copied, then the end of {@code out} (what the caller wrote before, a value before this one).
+     * Whether what is written just before {@code s[i]} ends with {@code ##} or {@code ##vso} (the CI runners' command
+     * prefixes without their {@code [}): the characters of {@code s} from {@code from}, not yet copied, after the end
+     * of {@code out} (what the caller wrote before, a value before this one).
      */
-    private static boolean afterTwoHashes(StringBuilder out, CharSequence s, int from, int i) {
-        for (int back = 1; back <= 2; back++) {
+    private static boolean afterCommandPrefix(StringBuilder out, CharSequence s, int from, int i) {
+        return endsWith(out, s, from, i, "##") || endsWith(out, s, from, i, "##vso");
+    }
+
+    /** Whether {@code out} followed by {@code s[from..i)} ends with {@code prefix}. */
+    private static boolean endsWith(StringBuilder out, CharSequence s, int from, int i, String prefix) {
+        for (int back = 1; back <= prefix.length(); back++) {
             int j = i - back;
             int inOut = out.length() - (from - j);
             char before = j >= from ? s.charAt(j) : inOut >= 0 ? out.charAt(inOut) : 0;
-            if (before != '#') {
+            if (before != prefix.charAt(prefix.length() - back)) {
                 return false;
             }
         }

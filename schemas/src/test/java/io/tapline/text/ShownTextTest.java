@@ -44,6 +44,10 @@ class ShownTextTest {
         String plain = "#[ # #[ [##] ## [ a[0] #\\u005b";
         assertSame(plain, ShownText.oneLine(plain));
         String[] none = ShownText.escapes(Map.of());
+        // Azure Pipelines' agent takes ##vso[...] anywhere in a line too (IndexOf("##vso["), case-sensitive)
+        assertEquals("x ##vso\\u005btask.setvariable variable=a]b ##VSO[ok #vso[ok",
+                ShownText.oneLine("x ##vso[task.setvariable variable=a]b ##VSO[ok #vso[ok"));
+        assertEquals("##vso\\u005bx", ShownText.append(new StringBuilder("##v"), "so[x", none).toString());
         assertEquals("level=##\\u005berror]x",
                 ShownText.append(new StringBuilder("level=##"), "[error]x", none).toString());
         assertEquals("##\\u005b ##\\u005b", ShownText.append(new StringBuilder("#"), "#[ ##[", none).toString());
