@@ -19,7 +19,8 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * An in-process app for tests, on a real loopback port. Paths:
- * /hello, /early (401 at once, before any upload is read), /delay?ms=N (hello after N ms), /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
+ * /hello, /early (401 at once, before any upload is read), /delay?ms=N (hello after N ms), /hold (hello once the test
+ * calls {@link #release()}), /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
  * /call (calls the dependency through the sidecar's egress: /inv/items with the same query, propagating traceparent
  * when the request has X-Propagate, X-Outbound-Auth as Authorization, and Referer), /late-call?ms=N (/call after N ms),
  * /items (the dependency; 50 ms latency).
@@ -39,6 +40,8 @@ final class TestOrigin implements AutoCloseable {
     /** Request heads that reached the origin, counted as they arrive (before their bodies). */
     final java.util.concurrent.atomic.AtomicInteger heads = new java.util.concurrent.atomic.AtomicInteger();
     volatile int egressPort;
+    /** The answers of /hold requests, sent by {@link #release()}. */
+    private final BlockingQueue<io.vertx.core.http.HttpServerResponse> held = new LinkedBlockingQueue<>();
 
     TestOrigin() throws Exception {
         vertx = Vertx.vertx();
@@ -59,6 +62,17 @@ final class TestOrigin implements AutoCloseable {
             Thread.sleep(10);
         }
         org.junit.jupiter.api.Assertions.assertEquals(n, heads.get(), "request heads at the app");
+    }
+
+    /**
+     * Answers every /hold request received so far: a request held this way is in flight at the sidecar for as long as
+     * the test needs, however slow the machine, where a /delay ends after its time whether the test is ready or not.
+     */
+    void release() {
+        io.vertx.core.http.HttpServerResponse r;
+        while ((r = held.poll()) != null) {
+            r.putHeader("content-type", "text/plain").end("hello");
+        }
     }
 
     private void handle(HttpServerRequest req) {
@@ -97,6 +111,7 @@ final class TestOrigin implements AutoCloseable {
                 }
                 case "/count" -> req.response().end(Long.toString(n[0]));
                 case "/delay" -> vertx.setTimer(Long.parseLong(req.getParam("ms")), t -> req.response().end("hello"));
+                case "/hold" -> held.add(req.response());
                 case "/download" -> download(req, Integer.parseInt(req.getParam("n")));
                 case "/gzip" -> gzip(req);
                 case "/trailers" -> req.response().setChunked(true).putHeader("Trailer", "X-Checksum")
