@@ -8,6 +8,7 @@ import org.junit.jupiter.api.condition.OS;
 
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,41 +42,75 @@ class RegistryOutOfFilesTest {
 
     /**
      * In the child: takes every descriptor left, calls the registry, gives them back, calls it again. The classes a
-     * call needs are loaded first (loading one opens a file), by calls of another client on another subject.
+     * call needs are loaded first (loading one opens a file), by calls of other clients on another subject.
+     *
+     * <p>The call shows what a call without a descriptor does only if every descriptor is still taken while it runs,
+     * and the HTTP client's own threads close descriptors whenever they come to it: the socket of the refused
+     * connection is closed by its client's selector thread a moment after the call failed, and the selector thread of
+     * a client the GC collected closes that client's selector and idle connection up to a few seconds later. So the
+     * clients are held to the end (none is collected), and a call is taken as the answer only if no descriptor came
+     * free while it ran; otherwise it is made again, by a new client (no idle connection, nothing cached).
      */
     public static void main(String[] args) throws Exception {
         Schema schema = Interaction.getClassSchema();
-        new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, args[0]))).register("warm-value", schema);
+        List<SchemaRegistryClient> clients = new ArrayList<>();
+        clients.add(new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, args[0]))));
+        clients.get(0).register("warm-value", schema);
+        clients.add(new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, "http://127.0.0.1:1",
+                RegistryConfig.MAX_RETRIES, 0))));
         try {
-            new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, "http://127.0.0.1:1",
-                    RegistryConfig.MAX_RETRIES, 0))).register("warm-value", schema);
+            clients.get(1).register("warm-value", schema);
         } catch (SchemaRegistryException expected) {
             // nothing listens there
         }
-        SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
-                RegistryConfig.URL, args[0], RegistryConfig.MAX_RETRIES, 0)));
-        List<FileInputStream> held = new ArrayList<>();
+        SchemaRegistryClient client = null;
+        String outcome = null;
+        for (int attempt = 1; outcome == null && attempt <= ATTEMPTS; attempt++) {
+            client = new SchemaRegistryClient(RegistryConfig.fromMap(Map.of(
+                    RegistryConfig.URL, args[0], RegistryConfig.MAX_RETRIES, 0)));
+            clients.add(client);
+            List<FileInputStream> held = new ArrayList<>();
+            takeEveryDescriptor(held);
+            String result;
+            try {
+                client.register("t-value", schema);
+                result = "registered";
+            } catch (SchemaRegistryException e) {
+                result = "SchemaRegistryException " + (e.retriable() ? "retriable" : "not retriable") + ": " + e.getMessage();
+            } catch (Throwable e) {
+                result = "escaped: " + e;
+            }
+            // a call that registered opened its socket, so a descriptor had come free; one free now came free too
+            boolean freed = result.equals("registered") || takeEveryDescriptor(held) > 0;
+            for (FileInputStream f : held) {
+                f.close();
+            }
+            if (freed) {
+                System.out.println("attempt " + attempt + ": a descriptor came free during the call (" + result + ")");
+            } else {
+                outcome = result;
+            }
+        }
+        System.out.println("no descriptors: " + (outcome == null
+                ? "no call was made with every descriptor taken, in " + ATTEMPTS + " attempts" : outcome));
+        client.register("t-value", schema);
+        System.out.println("descriptors back: registered");
+        Reference.reachabilityFence(clients);
+    }
+
+    /** Calls made at most until one runs with every descriptor taken from start to end. */
+    private static final int ATTEMPTS = 5;
+
+    /** Opens descriptors into {@code held} until none is left; returns how many it opened. */
+    private static int takeEveryDescriptor(List<FileInputStream> held) {
+        int taken = 0;
         try {
             while (true) {
                 held.add(new FileInputStream("/dev/null"));
+                taken++;
             }
         } catch (IOException full) {
-            // every descriptor is taken
+            return taken;
         }
-        String outcome;
-        try {
-            client.register("t-value", schema);
-            outcome = "registered";
-        } catch (SchemaRegistryException e) {
-            outcome = "SchemaRegistryException " + (e.retriable() ? "retriable" : "not retriable") + ": " + e.getMessage();
-        } catch (Throwable e) {
-            outcome = "escaped: " + e;
-        }
-        for (FileInputStream f : held) {
-            f.close();
-        }
-        System.out.println("no descriptors: " + outcome);
-        client.register("t-value", schema);
-        System.out.println("descriptors back: registered");
     }
 }
