@@ -3,7 +3,9 @@ package io.tapline.config;
 import io.tapline.http.HttpUrl;
 import io.tapline.registry.RegistryConfig;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -70,16 +72,17 @@ public final class RegistryOptions {
     /** {@link #checkUrl(String)}, an error naming where the URL was set ({@link TaplineConfig#origin}). */
     private static String checkUrl(String url, String origin) {
         String option = "option " + ConfigSpec.flag(URL) + origin;
-        boolean any = false;
+        // Every item is read before any is quoted: a ',' in a password splits it, and the item before the ',' may read
+        // as a URL (http://svc:8081/x#y of http://svc:8081/x#y,z@registry) that is all password; the item after it
+        // reads as none, and then nothing is quoted.
+        List<HttpUrl> parsedUrls = new ArrayList<>();
         for (String entry : url.split(",")) {
             if (entry.isBlank()) {
                 continue; // an empty item ("a,,b", "a, "), which the registry client skips too
             }
-            any = true;
             String u = RegistryConfig.withoutUserInfo(entry.trim());
-            HttpUrl parsed;
             try {
-                parsed = HttpUrl.parse(u);
+                parsedUrls.add(HttpUrl.parse(u));
             } catch (IllegalArgumentException e) {
                 if (url.contains("@")) {
                     // Credentials in it: a ',' in a password splits it, so no part of the value is quoted.
@@ -90,6 +93,12 @@ public final class RegistryOptions {
                 throw new ConfigException(option + ": '" + u + "' is not an http:// or https:// URL: "
                         + e.getMessage());
             }
+        }
+        if (parsedUrls.isEmpty()) {
+            throw new ConfigException(option + ": no URL given; e.g. " + DEFAULT_URL);
+        }
+        for (HttpUrl parsed : parsedUrls) {
+            String u = parsed.toString(); // without its user info
             boolean jdkReadsHost;
             try {
                 jdkReadsHost = java.net.URI.create(u).getHost() != null;
@@ -101,9 +110,6 @@ public final class RegistryOptions {
                         + "client) cannot call host '" + parsed.host() + "' or this path; give the registry a host name without '_' "
                         + "(a DNS alias or network alias) or its address");
             }
-        }
-        if (!any) {
-            throw new ConfigException(option + ": no URL given; e.g. " + DEFAULT_URL);
         }
         return url;
     }

@@ -33,6 +33,13 @@ class RegistryOptionsTest {
                 () -> RegistryOptions.checkUrl("http://svc:qx7,zk9@registry:8081"));
         assertFalse(e.getMessage().contains("qx7") || e.getMessage().contains("zk9"), e.getMessage());
         assertTrue(e.getMessage().contains("percent-encoded"), e.getMessage());
+        // the item before the ',' may read as a URL that is all user and password: it is not quoted either
+        for (String password : new String[] {"8081/qx7%zz,zk9", "8081/qx7#zk,zk9", "8081/qx7\u202e,zk9"}) {
+            String message = assertThrows(ConfigException.class,
+                    () -> RegistryOptions.checkUrl("http://svc:" + password + "@registry:8081"), password).getMessage();
+            assertFalse(message.contains("qx7") || message.contains("zk9"), message);
+            assertTrue(message.contains("percent-encoded"), message);
+        }
     }
 
     @Test
