@@ -209,6 +209,35 @@ class ReplayMainTest {
                 + " and an optional base path, like http://candidate:8080 or http://[::1]:8080/api", err.strip());
     }
 
+    /**
+     * A registry URL no API path can follow is a usage error of replay and report alike, at start, before Kafka is
+     * reached (none answers at 127.0.0.1:1). Before, a right-to-left override in it was taken: the command went on to
+     * Kafka and exited 3 once --kafka-timeout had passed, and a fragment sent every registry call to the base path.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aRegistryUrlNoApiPathCanFollowIsAUsageErrorBeforeKafkaIsReached() {
+        String[][] bad = {
+                {"http://svc:s3cret@127.0.0.1:1/apis/\u202eccompat/v7", "'http://127.0.0.1:1/apis/\\u202eccompat/v7' is not a"
+                        + " registry URL: character U+202E at index 24 is not printable ASCII (percent-encoded as UTF-8, it is %E2%80%AE)"},
+                {"http://127.0.0.1:1/apis/ccompat/v7#top", "'http://127.0.0.1:1/apis/ccompat/v7#top' has a fragment ('#top'),"
+                        + " which never reaches a server"}};
+        for (String[] c : bad) {
+            for (List<String> command : List.of(List.of("replay", "--run", "r1", "--target", "http://candidate:8080",
+                    "--management-port", "-1"), List.of("report", "--run", "r1"))) {
+                List<String> args = new java.util.ArrayList<>(command);
+                args.addAll(List.of("--kafka-bootstrap-servers", "127.0.0.1:1", "--kafka-timeout", "2s",
+                        "--schema-registry-url", c[0]));
+                long start = System.nanoTime();
+                String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args.toArray(String[]::new)),
+                        String.join(" ", args)));
+                assertEquals("tapline " + command.get(0) + ": option --schema-registry-url: " + c[1] + "; give scheme, host,"
+                        + " port and the registry API's base path, like http://registry:8081/apis/ccompat/v7", err.strip());
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), "refused before Kafka was asked: " + err);
+            }
+        }
+    }
+
     @Test
     void everyLegitimateTargetIsStillTaken() {
         for (String target : List.of("http://candidate:8080", "http://[::1]:8080", "http://[2001:db8::5]/base/",

@@ -57,11 +57,16 @@ public final class RegistryOptions {
 
     /**
      * Checks a registry URL (or a comma-separated list of them) at startup, so that a wrong one stops the component
-     * with the option's name instead of failing each registry call: http or https, with a valid host and port. The
-     * registry client is the JDK's, which reads URLs with {@link java.net.URI} and so cannot call a host whose name
-     * holds an {@code _} (a Docker Compose service name, say); that is refused here too, with what to do instead.
-     * Credentials in a URL ({@code user:password@}) are allowed, and left out of every message. Empty items of a list
-     * are skipped, as the registry client skips them.
+     * with the option's name instead of failing each registry call: http or https, with a valid host and port. Each is
+     * a base URL the registry client puts the API's paths after ({@code /subjects/...}, {@code /schemas/ids/...}), so it
+     * is held to what {@link HttpUrl#baseUrlProblem} asks of one, as replay's {@code --target} and the sidecar's
+     * {@code --app} are: printable ASCII (a right-to-left override or a zero-width space would be shown in every
+     * registry error), no query and no fragment (the API's paths would be written into them, and every call sent to the
+     * base path), no broken percent-escape, a host a resolver looks up. The registry client is the JDK's, which reads
+     * URLs with {@link java.net.URI} and so cannot call a host whose name holds an {@code _} (a Docker Compose service
+     * name, say); that is refused here too, with what to do instead. Credentials in a URL ({@code user:password@}) are
+     * allowed, sent as basic auth as they are written (percent-escapes decoded), and left out of every message. Empty
+     * items of a list are skipped, as the registry client skips them.
      *
      * @return {@code url}, unchanged
      */
@@ -99,6 +104,12 @@ public final class RegistryOptions {
         }
         for (HttpUrl parsed : parsedUrls) {
             String u = parsed.toString(); // without its user info
+            String problem = parsed.baseUrlProblem();
+            if (problem != null) {
+                throw new ConfigException(option + ": '" + u + "' " + (problem.startsWith("has ") ? problem
+                        : "is not a registry URL: " + problem) + "; give scheme, host, port and the registry API's base path,"
+                        + " like http://registry:8081/apis/ccompat/v7");
+            }
             boolean jdkReadsHost;
             try {
                 jdkReadsHost = java.net.URI.create(u).getHost() != null;
