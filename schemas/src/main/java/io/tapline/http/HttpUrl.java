@@ -152,8 +152,9 @@ public final class HttpUrl {
 
     /**
      * What keeps this URL from being a base URL that requests are sent under (replay's {@code --target}, a
-     * {@code --mock-route}, the sidecar's {@code --app} and {@code --egress} URLs, each {@code --schema-registry-url}), or null when nothing does. {@link #parse} takes what a proxy must forward as it was sent;
-     * a base URL an operator writes is held to what a client can send and a resolver can look up:
+     * {@code --mock-route}, the sidecar's {@code --app} and {@code --egress} URLs, each {@code --schema-registry-url}),
+     * or null when nothing does. {@link #parse} takes what a proxy must forward as it was sent; a base URL an operator
+     * writes is held to what a client can send and a resolver can look up:
      * <ul>
      * <li>printable ASCII only: a character such as a right-to-left override (U+202E), a zero-width space (U+200B), a
      * byte order mark (U+FEFF) or a C1 control in the path is named with the UTF-8 percent-encoding that writes it;</li>
