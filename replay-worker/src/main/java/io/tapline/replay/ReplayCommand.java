@@ -360,7 +360,7 @@ public final class ReplayCommand {
         });
         try {
             MockRegistry registry = new MockRegistry();
-            MockServer mock = startMock(vertx, mockOptions, registry);
+            MockServer mock = startMock(config, vertx, mockOptions, registry);
             mockPort = mock.port();
             out.printf(Locale.ROOT,
                     "run %s: dependency mock listening on %s:%d (forward proxy; named routes %s); live calls allowed to %s%n",
@@ -394,7 +394,7 @@ public final class ReplayCommand {
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {
-                management = startManagement(settings.managementHost(), mgmtPort, metrics,
+                management = startManagement(config, settings.managementHost(), mgmtPort, metrics,
                         () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
                 out.printf(Locale.ROOT, "run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
             }
@@ -486,25 +486,28 @@ public final class ReplayCommand {
     /**
      * Starts the dependency mock. A listener it cannot open is reported as the option in the way: --mock-port when
      * --mock-host is an address of this machine (the port is taken, say), else --mock-host (a name that does not
-     * resolve, another machine's address), so the message names the value to change.
+     * resolve, another machine's address), so the message names the value to change, and where it was set when not by
+     * the flag ({@link TaplineConfig#named}: {@code option --mock-port (set by TAPLINE_MOCK_PORT)}), as every other
+     * bad value is named.
      */
-    static MockServer startMock(Vertx vertx, MockServerOptions options, MockRegistry registry) {
+    static MockServer startMock(TaplineConfig config, Vertx vertx, MockServerOptions options, MockRegistry registry) {
         try {
             return MockServer.start(vertx, options, registry).await();
         } catch (Exception e) {
-            String flag = ManagementServer.isLocalAddress(options.host()) ? "--mock-port" : "--mock-host";
-            throw new ConfigException("option " + flag + ": cannot listen on " + options.host() + ":" + options.port() + ": "
+            String key = ManagementServer.isLocalAddress(options.host()) ? ReplayOptions.MOCK_PORT : ReplayOptions.MOCK_HOST;
+            throw new ConfigException(config.named(key) + ": cannot listen on " + options.host() + ":" + options.port() + ": "
                     + e.getMessage(), e);
         }
     }
 
     /** Starts the management server, a listener it cannot open reported as {@link #startMock} reports the mock's. */
-    static ManagementServer startManagement(String host, int port, Metrics metrics, java.util.function.BooleanSupplier ready) {
+    static ManagementServer startManagement(TaplineConfig config, String host, int port, Metrics metrics,
+                                            java.util.function.BooleanSupplier ready) {
         try {
             return ManagementServer.start(host, port, metrics, ready);
         } catch (IOException | RuntimeException e) {
-            String flag = ManagementServer.isLocalAddress(host) ? "--management-port" : "--management-host";
-            throw new ConfigException("option " + flag + ": cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+            String key = ManagementServer.isLocalAddress(host) ? ReplayOptions.MANAGEMENT_PORT : ReplayOptions.MANAGEMENT_HOST;
+            throw new ConfigException(config.named(key) + ": cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
     }
 

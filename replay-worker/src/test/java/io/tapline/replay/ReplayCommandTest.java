@@ -130,17 +130,17 @@ class ReplayCommandTest {
         try {
             MockServerOptions options = new MockServerOptions("192.0.2.1", 0, Map.of(), Set.of(), 502, 1024);
             ConfigException mock = assertThrows(ConfigException.class,
-                    () -> ReplayCommand.startMock(vertx, options, new MockRegistry()));
+                    () -> ReplayCommand.startMock(config(new String[0], Map.of()), vertx, options, new MockRegistry()));
             assertTrue(mock.getMessage().startsWith("option --mock-host: cannot listen on 192.0.2.1:0: "), mock.getMessage());
         } finally {
             vertx.close().await();
         }
         ConfigException management = assertThrows(ConfigException.class,
-                () -> ReplayCommand.startManagement("192.0.2.1", 0, new io.tapline.ops.Metrics(), () -> true));
+                () -> ReplayCommand.startManagement(config(new String[0], Map.of()), "192.0.2.1", 0, new io.tapline.ops.Metrics(), () -> true));
         assertTrue(management.getMessage().startsWith("option --management-host: cannot listen on 192.0.2.1:0: "),
                 management.getMessage());
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            ConfigException port = assertThrows(ConfigException.class, () -> ReplayCommand.startManagement("127.0.0.1",
+            ConfigException port = assertThrows(ConfigException.class, () -> ReplayCommand.startManagement(config(new String[0], Map.of()), "127.0.0.1",
                     taken.getLocalPort(), new io.tapline.ops.Metrics(), () -> true));
             assertTrue(port.getMessage().startsWith("option --management-port: cannot listen on 127.0.0.1:" + taken.getLocalPort()),
                     port.getMessage());
@@ -154,12 +154,59 @@ class ReplayCommandTest {
             int port = taken.getLocalPort();
             MockServerOptions options = new MockServerOptions("127.0.0.1", port, Map.of(), Set.of(), 502, 1024);
             ConfigException e = assertThrows(ConfigException.class,
-                    () -> ReplayCommand.startMock(vertx, options, new MockRegistry()));
+                    () -> ReplayCommand.startMock(config(new String[0], Map.of()), vertx, options, new MockRegistry()));
             assertTrue(e.getMessage().startsWith("option --mock-port: cannot listen on 127.0.0.1:" + port + ": "), e.getMessage());
             assertFalse(e.getMessage().contains("management"), e.getMessage());
         } finally {
             vertx.close().await();
         }
+    }
+
+    /**
+     * A listener that cannot open names where its option was set, as every other bad value of replay does: a port taken
+     * or a host not of this machine, set by a {@code TAPLINE_*} variable or a {@code --config} file, was named only as
+     * {@code option --mock-port}, and the flag was nowhere on the command line to change.
+     */
+    @Test
+    void aListenerThatCannotOpenNamesWhereItsOptionWasSet(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            io.tapline.config.TaplineConfig byEnv = config(new String[0], Map.of("TAPLINE_MOCK_HOST", "127.0.0.1",
+                    "TAPLINE_MOCK_PORT", Integer.toString(port), "TAPLINE_MANAGEMENT_PORT", Integer.toString(port)));
+            MockServerOptions options = new MockServerOptions("127.0.0.1", port, Map.of(), Set.of(), 502, 1024);
+            ConfigException mock = assertThrows(ConfigException.class,
+                    () -> ReplayCommand.startMock(byEnv, vertx, options, new MockRegistry()));
+            assertTrue(mock.getMessage().startsWith("option --mock-port (set by TAPLINE_MOCK_PORT): cannot listen on 127.0.0.1:"
+                    + port + ": "), mock.getMessage());
+            ConfigException management = assertThrows(ConfigException.class, () -> ReplayCommand.startManagement(byEnv,
+                    "127.0.0.1", port, new io.tapline.ops.Metrics(), () -> true));
+            assertTrue(management.getMessage().startsWith("option --management-port (set by TAPLINE_MANAGEMENT_PORT):"
+                    + " cannot listen on 127.0.0.1:" + port + ": "), management.getMessage());
+
+            java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("replay.properties"),
+                    "mock.host=192.0.2.1\nmanagement.host=192.0.2.1\n");
+            io.tapline.config.TaplineConfig inFile = config(new String[]{"--config", file.toString()}, Map.of());
+            MockServerOptions elsewhere = new MockServerOptions("192.0.2.1", 0, Map.of(), Set.of(), 502, 1024);
+            ConfigException host = assertThrows(ConfigException.class,
+                    () -> ReplayCommand.startMock(inFile, vertx, elsewhere, new MockRegistry()));
+            assertTrue(host.getMessage().startsWith("option --mock-host (set in " + file + "): cannot listen on 192.0.2.1:0: "),
+                    host.getMessage());
+            ConfigException managementHost = assertThrows(ConfigException.class, () -> ReplayCommand.startManagement(inFile,
+                    "192.0.2.1", 0, new io.tapline.ops.Metrics(), () -> true));
+            assertTrue(managementHost.getMessage().startsWith("option --management-host (set in " + file
+                    + "): cannot listen on 192.0.2.1:0: "), managementHost.getMessage());
+        } finally {
+            vertx.close().await();
+        }
+    }
+
+    /** The replay command's options as {@code args} and {@code env} give them; the required ones given as flags. */
+    private static io.tapline.config.TaplineConfig config(String[] args, Map<String, String> env) {
+        List<String> all = new java.util.ArrayList<>(List.of("--run", "r1", "--target", "http://127.0.0.1:1"));
+        all.addAll(List.of(args));
+        return io.tapline.config.TaplineConfig.load(ReplayOptions.replaySpec(), all.toArray(String[]::new), env);
     }
 
     @Test
