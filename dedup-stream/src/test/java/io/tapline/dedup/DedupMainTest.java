@@ -43,6 +43,25 @@ class DedupMainTest {
         assertTrue(message.startsWith("option --management-host: cannot listen on 999.1.1.1:0: "), message);
     }
 
+    /** The option in the way is named with where it was set, as every other bad value of the job is. */
+    @Test
+    void shouldNameWhereTheManagementOptionItCannotListenOnWasSet() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            TaplineConfig config = DedupOptions.load(new String[0], Map.of("TAPLINE_MANAGEMENT_HOST", "127.0.0.1",
+                    "TAPLINE_MANAGEMENT_PORT", Integer.toString(taken.getLocalPort())));
+            String message = assertThrows(ConfigException.class,
+                    () -> DedupMain.startManagement(config, new Metrics(), () -> true).close()).getMessage();
+            assertTrue(message.startsWith("option --management-port (set by TAPLINE_MANAGEMENT_PORT): cannot listen on"
+                    + " 127.0.0.1:" + taken.getLocalPort() + ": "), message);
+        }
+        TaplineConfig elsewhere = DedupOptions.load(new String[] {"--management-port", "0"},
+                Map.of("TAPLINE_MANAGEMENT_HOST", "192.0.2.1"));
+        String message = assertThrows(ConfigException.class,
+                () -> DedupMain.startManagement(elsewhere, new Metrics(), () -> true).close()).getMessage();
+        assertTrue(message.startsWith("option --management-host (set by TAPLINE_MANAGEMENT_HOST): cannot listen on"
+                + " 192.0.2.1:0: "), message);
+    }
+
     /**
      * A job that cannot start once its flags are read (a state directory that cannot be created, a broker host that
      * does not resolve) exits 1 with one line saying why. It was an exception out of main with its stack trace; with
