@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -199,6 +200,11 @@ public final class SidecarOptions {
     private String managementHost = DEFAULT_MANAGEMENT_HOST;
     private int managementPort = DEFAULT_MANAGEMENT_PORT;
     private String managementToken;
+    /**
+     * Where the listeners' options were set when not by their flags ({@link TaplineConfig#origin}), for a listener that
+     * cannot open to name them as a bad value's are named ({@link #listenerOption}).
+     */
+    private final Map<String, String> listenerOrigins = new HashMap<>();
 
     /** The options {@code --help} documents; every key of this class is declared here. */
     public static ConfigSpec spec() {
@@ -375,6 +381,9 @@ public final class SidecarOptions {
             throw new ConfigException(c.named(KEY_MANAGEMENT_PORT) + ": '" + c.get(KEY_MANAGEMENT_PORT)
                     + "' is not a port 0-65535 (0 = ephemeral)");
         }
+        for (String listener : List.of(KEY_LISTEN, KEY_EGRESS_LISTEN, KEY_MANAGEMENT_HOST, KEY_MANAGEMENT_PORT)) {
+            o.listenerOrigins.put(listener, c.origin(listener));
+        }
         return o;
     }
 
@@ -513,6 +522,7 @@ public final class SidecarOptions {
 
     public SidecarOptions listen(String host, int port) {
         this.listen = new Listen(host, port);
+        listenerOrigins.remove(KEY_LISTEN);
         return this;
     }
 
@@ -551,11 +561,13 @@ public final class SidecarOptions {
 
     public SidecarOptions egressListen(String host, int port) {
         this.egressListen = new Listen(host, port);
+        listenerOrigins.remove(KEY_EGRESS_LISTEN);
         return this;
     }
 
     public SidecarOptions noEgress() {
         this.egressListen = null;
+        listenerOrigins.remove(KEY_EGRESS_LISTEN);
         return this;
     }
 
@@ -752,6 +764,8 @@ public final class SidecarOptions {
     public SidecarOptions management(String host, int port) {
         this.managementHost = host;
         this.managementPort = port;
+        listenerOrigins.remove(KEY_MANAGEMENT_HOST);
+        listenerOrigins.remove(KEY_MANAGEMENT_PORT);
         return this;
     }
 
@@ -810,6 +824,17 @@ public final class SidecarOptions {
     public Map<String, Object> registryOverrides() { return Map.copyOf(registryOverrides); }
     public String managementHost() { return managementHost; }
     public int managementPort() { return managementPort; }
+
+    /**
+     * How a listener that cannot open names its option ({@link #KEY_LISTEN}, {@link #KEY_EGRESS_LISTEN},
+     * {@link #KEY_MANAGEMENT_HOST}, {@link #KEY_MANAGEMENT_PORT}), as {@link TaplineConfig#named} names a bad value's:
+     * {@code option --listen}, and where its value was set when a variable or a file set it ({@code option --listen
+     * (set by TAPLINE_LISTEN)}). A value set here in code, after it was read, is named by its flag alone.
+     */
+    public String listenerOption(String key) {
+        return "option " + ConfigSpec.flag(key) + listenerOrigins.getOrDefault(key, "");
+    }
+
     /** Null when state-changing management requests need no token. */
     public String managementToken() { return managementToken; }
 }

@@ -25,15 +25,17 @@ class SidecarMainTest {
             int port = taken.getLocalPort();
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                    SidecarMain.class.getName(), "--app", "http://127.0.0.1:1", "--listen", "127.0.0.1:" + port,
+                    SidecarMain.class.getName(), "--app", "http://127.0.0.1:1",
                     "--egress-listen", "off", "--management-host", "127.0.0.1", "--management-port", "0",
                     "--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1");
             pb.environment().keySet().removeIf(k -> k.startsWith("TAPLINE_"));
+            // set by a variable: the message says so, as a bad value's does
+            pb.environment().put("TAPLINE_LISTEN", "127.0.0.1:" + port);
             Process child = pb.redirectErrorStream(true).start();
             String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the sidecar did not exit: " + out);
             assertEquals(1, child.exitValue(), out);
-            String said = "cannot listen on 127.0.0.1:" + port + " (--listen)";
+            String said = "option --listen (set by TAPLINE_LISTEN): cannot listen on 127.0.0.1:" + port + ": ";
             List<String> lines = out.lines().filter(l -> l.contains(said)).toList();
             assertEquals(1, lines.size(), "reported once: " + out);
             assertTrue(lines.get(0).startsWith("tapline sidecar: cannot start: " + said), lines.get(0));
@@ -70,9 +72,9 @@ class SidecarMainTest {
                 new IllegalArgumentException("Invalid url in bootstrap.servers: nowhere"));
         assertEquals("Failed to construct kafka producer: Invalid url in bootstrap.servers: nowhere",
                 SidecarMain.withCauses(kafka));
-        Exception named = new java.io.IOException("cannot listen on 127.0.0.1:80 (--listen): Permission denied",
+        Exception named = new java.io.IOException("option --listen: cannot listen on 127.0.0.1:80: Permission denied",
                 new java.net.BindException("Permission denied"));
-        assertEquals("cannot listen on 127.0.0.1:80 (--listen): Permission denied", SidecarMain.withCauses(named));
+        assertEquals("option --listen: cannot listen on 127.0.0.1:80: Permission denied", SidecarMain.withCauses(named));
         assertEquals("java.lang.IllegalStateException", SidecarMain.withCauses(new IllegalStateException()));
         // a value as given, quoted by a client: shown with codes, as a bad option's message shows it
         Exception hostile = new org.apache.kafka.common.KafkaException("Failed to construct kafka producer",

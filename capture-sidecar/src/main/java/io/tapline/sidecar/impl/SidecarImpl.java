@@ -169,6 +169,9 @@ public final class SidecarImpl implements Sidecar {
                 egressEngine, o.drainTimeout());
         SidecarOptions.Listen inboundListen = o.listen();
         SidecarOptions.Listen egressListen = o.egressListen();
+        // how a failure names each listener's option: its flag, and where it was set when not by the flag
+        String inboundOption = o.listenerOption(SidecarOptions.KEY_LISTEN);
+        String egressOption = o.listenerOption(SidecarOptions.KEY_EGRESS_LISTEN);
         java.util.function.Supplier<VerticleBase> listeners = () -> new VerticleBase() {
             @Override
             public Future<?> start() {
@@ -193,7 +196,7 @@ public final class SidecarImpl implements Sidecar {
                             inboundEngine.proxy(req, ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)),
                                     hub.inbound());
                         });
-                java.util.function.Supplier<Future<HttpServer>> in = () -> listen(inbound, inboundListen, INBOUND_RANDOM_PORT, "--listen")
+                java.util.function.Supplier<Future<HttpServer>> in = () -> listen(inbound, inboundListen, INBOUND_RANDOM_PORT, inboundOption)
                         .onSuccess(s -> bound.compareAndSet(0, 0, s.actualPort()));
                 if (egressListen == null) {
                     return in.get();
@@ -201,7 +204,7 @@ public final class SidecarImpl implements Sidecar {
                 HttpServer egressServer = vertx.createHttpServer(base);
                 servers.egress().add(egressServer);
                 watchHeads(egressServer, headerTimeoutMs, egressEngine, true, connections).requestHandler(egress::handle);
-                java.util.function.Supplier<Future<HttpServer>> eg = () -> listen(egressServer, egressListen, EGRESS_RANDOM_PORT, "--egress-listen")
+                java.util.function.Supplier<Future<HttpServer>> eg = () -> listen(egressServer, egressListen, EGRESS_RANDOM_PORT, egressOption)
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
                 // a listener on port 0 binds once the other holds its named port: bound at once, the kernel could
                 // hand it that port (one just let go of, by another process) before the other listener took it
@@ -245,7 +248,8 @@ public final class SidecarImpl implements Sidecar {
             publisher.closeWithin(Duration.ofSeconds(1));
             vertx.close().await(10, TimeUnit.SECONDS);
             // named as replay and dedup name it: the host when it is not an address of this machine, else the port
-            String option = ManagementServer.isLocalAddress(o.managementHost()) ? "--management-port" : "--management-host";
+            String option = o.listenerOption(ManagementServer.isLocalAddress(o.managementHost())
+                    ? SidecarOptions.KEY_MANAGEMENT_PORT : SidecarOptions.KEY_MANAGEMENT_HOST);
             throw listenFailure(option, o.managementHost(), o.managementPort(), e);
         }
         SidecarImpl sidecar = new SidecarImpl(vertx, publisher, management, sampler, metrics, ports[0], ports[1], servers);
@@ -367,16 +371,18 @@ public final class SidecarImpl implements Sidecar {
 
     /**
      * A listener that could not be opened, named by its option and address, so the message says which port is taken:
-     * {@code cannot listen on HOST:PORT (OPTION): CAUSE}. Port 0 is said as what was asked for, {@code a free port of
-     * HOST} ({@code HOST:0} named no port anyone could look for). A host that does not resolve or is not an address of
-     * this machine is said to be so before the cause: with port 0 it is what failed, and on a named port it is the
-     * value to change, not the port. Resolves the host: call it off any event loop.
+     * {@code OPTION: cannot listen on HOST:PORT: CAUSE}, the option named as any bad value's is ({@code option --listen},
+     * {@code option --listen (set by TAPLINE_LISTEN)}: {@link SidecarOptions#listenerOption}). Port 0 is said as what
+     * was asked for, {@code a free port of HOST} ({@code HOST:0} named no port anyone could look for). A host that does
+     * not resolve or is not an address of this machine is said to be so before the cause: with port 0 it is what
+     * failed, and on a named port it is the value to change, not the port. Resolves the host: call it off any event
+     * loop.
      */
     static IOException listenFailure(String option, String host, int port, Throwable cause) {
         String why = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         String notHere = notAnAddressHere(host);
-        return new IOException("cannot listen on " + (port == 0 ? "a free port of " + host : host + ":" + port) + " ("
-                + option + "): " + (notHere == null ? why : notHere + " (" + why + ")"), cause);
+        return new IOException(option + ": cannot listen on " + (port == 0 ? "a free port of " + host : host + ":" + port)
+                + ": " + (notHere == null ? why : notHere + " (" + why + ")"), cause);
     }
 
     /** Why {@code host} is not one this machine can listen on (it does not resolve, or is another's), or null. Resolves it. */
@@ -398,7 +404,7 @@ public final class SidecarImpl implements Sidecar {
         private final int port;
 
         ListenFailed(String option, SidecarOptions.Listen listen, Throwable cause) {
-            super("cannot listen on " + listen.host() + ":" + listen.port() + " (" + option + "): " + cause.getMessage(), cause);
+            super(option + ": cannot listen on " + listen.host() + ":" + listen.port() + ": " + cause.getMessage(), cause);
             this.option = option;
             this.host = listen.host();
             this.port = listen.port();

@@ -1,5 +1,6 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.config.TaplineConfig;
 import io.tapline.sidecar.SidecarOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -16,6 +17,9 @@ import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -148,17 +152,17 @@ class ListenerPortsTest {
         // TEST-NET-1 (RFC 5737): an address no interface of this host has
         String notHere = "192.0.2.1 is not an address of this machine (";
         IOException inbound = assertThrows(IOException.class, () -> start(options(0, 0).listen("192.0.2.1", 0)).close());
-        assertTrue(inbound.getMessage().startsWith("cannot listen on a free port of 192.0.2.1 (--listen): " + notHere),
+        assertTrue(inbound.getMessage().startsWith("option --listen: cannot listen on a free port of 192.0.2.1: " + notHere),
                 inbound.getMessage());
         IOException egress = assertThrows(IOException.class, () -> start(options(0, 0).egressListen("192.0.2.1", 0)).close());
-        assertTrue(egress.getMessage().startsWith("cannot listen on a free port of 192.0.2.1 (--egress-listen): " + notHere),
+        assertTrue(egress.getMessage().startsWith("option --egress-listen: cannot listen on a free port of 192.0.2.1: " + notHere),
                 egress.getMessage());
         IOException management = assertThrows(IOException.class, () -> start(options(0, 0).management("192.0.2.1", 0)).close());
-        assertTrue(management.getMessage().startsWith("cannot listen on a free port of 192.0.2.1 (--management-host): "
+        assertTrue(management.getMessage().startsWith("option --management-host: cannot listen on a free port of 192.0.2.1: "
                 + notHere), management.getMessage());
         // RFC 6761: a name under .invalid never resolves
         IOException unknown = assertThrows(IOException.class, () -> start(options(0, 0).listen("nowhere.invalid", 0)).close());
-        assertTrue(unknown.getMessage().startsWith("cannot listen on a free port of nowhere.invalid (--listen): nowhere.invalid"
+        assertTrue(unknown.getMessage().startsWith("option --listen: cannot listen on a free port of nowhere.invalid: nowhere.invalid"
                 + " does not resolve to an address"), unknown.getMessage());
     }
 
@@ -166,15 +170,57 @@ class ListenerPortsTest {
     @Test
     void aListenerOnANamedPortThatCannotListenIsNamedByItsOptionAndAddress() throws Exception {
         IOException inbound = assertThrows(IOException.class, () -> start(options(0, 0).listen("192.0.2.1", 8080)).close());
-        assertTrue(inbound.getMessage().startsWith("cannot listen on 192.0.2.1:8080 (--listen): 192.0.2.1 is not an address"
+        assertTrue(inbound.getMessage().startsWith("option --listen: cannot listen on 192.0.2.1:8080: 192.0.2.1 is not an address"
                 + " of this machine ("), inbound.getMessage());
         try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
             IOException management = assertThrows(IOException.class,
                     () -> start(options(0, 0).management("127.0.0.1", port)).close());
-            assertTrue(management.getMessage().startsWith("cannot listen on 127.0.0.1:" + port + " (--management-port): "),
+            assertTrue(management.getMessage().startsWith("option --management-port: cannot listen on 127.0.0.1:" + port + ": "),
                     management.getMessage());
         }
+    }
+
+    /**
+     * A listener's option set by a {@code TAPLINE_*} variable or a {@code --config} file is named with where it was set,
+     * as every other bad value of the sidecar is ({@code TaplineConfig#named}): the flag alone was named, though it was
+     * nowhere on the command line.
+     */
+    @Test
+    void aListenerThatCannotListenNamesWhereItsOptionWasSet(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            IOException inbound = assertThrows(IOException.class, () -> start(configured(Map.of("TAPLINE_LISTEN",
+                    "127.0.0.1:" + port), "--egress-listen", "127.0.0.1:0", "--management-port", "0")).close());
+            assertTrue(inbound.getMessage().startsWith("option --listen (set by TAPLINE_LISTEN): cannot listen on 127.0.0.1:"
+                    + port + ": "), inbound.getMessage());
+            IOException egress = assertThrows(IOException.class, () -> start(configured(Map.of("TAPLINE_EGRESS_LISTEN",
+                    "127.0.0.1:" + port), "--listen", "127.0.0.1:0", "--management-port", "0")).close());
+            assertTrue(egress.getMessage().startsWith("option --egress-listen (set by TAPLINE_EGRESS_LISTEN): cannot listen on"
+                    + " 127.0.0.1:" + port + ": "), egress.getMessage());
+            java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("sidecar.properties"),
+                    "management.port=" + port + "\n");
+            IOException management = assertThrows(IOException.class, () -> start(configured(Map.of(), "--config",
+                    file.toString(), "--listen", "127.0.0.1:0", "--egress-listen", "127.0.0.1:0")).close());
+            assertTrue(management.getMessage().startsWith("option --management-port (set in " + file + "): cannot listen on"
+                    + " 127.0.0.1:" + port + ": "), management.getMessage());
+            // set in code once read: named by its flag alone, as the configuration no longer gives the value
+            IOException replaced = assertThrows(IOException.class, () -> start(configured(Map.of("TAPLINE_LISTEN",
+                    "127.0.0.1:0"), "--egress-listen", "127.0.0.1:0", "--management-port", "0").listen("127.0.0.1", port))
+                    .close());
+            assertTrue(replaced.getMessage().startsWith("option --listen: cannot listen on 127.0.0.1:" + port + ": "),
+                    replaced.getMessage());
+        }
+    }
+
+    /** Options read as the sidecar reads them: {@code env}, and {@code flags} after those every start here needs. */
+    private static SidecarOptions configured(Map<String, String> env, String... flags) {
+        List<String> args = new ArrayList<>(List.of("--management-host", "127.0.0.1",
+                "--app", "http://127.0.0.1:" + app.actualPort(), "--egress", "dep=http://127.0.0.1:" + dependency.actualPort(),
+                "--redaction-key", "test-key-0123456789abcdef", "--proxy-event-loops", Integer.toString(EVENT_LOOPS)));
+        args.addAll(List.of(flags));
+        return SidecarOptions.from(TaplineConfig.load(SidecarOptions.spec(), args.toArray(String[]::new), env));
     }
 
     /** A port another socket held a moment ago, free now. */

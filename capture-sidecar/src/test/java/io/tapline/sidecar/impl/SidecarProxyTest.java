@@ -452,12 +452,12 @@ class SidecarProxyTest {
             int port = taken.getLocalPort();
             java.io.IOException egress = assertThrows(java.io.IOException.class,
                     () -> SidecarImpl.start(options(origin).egressListen("127.0.0.1", port), p2, AVRO));
-            assertTrue(egress.getMessage().startsWith("cannot listen on 127.0.0.1:" + port + " (--egress-listen): "),
+            assertTrue(egress.getMessage().startsWith("option --egress-listen: cannot listen on 127.0.0.1:" + port + ": "),
                     egress.getMessage());
             MockProducer<String, byte[]> p3 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
             java.io.IOException inbound = assertThrows(java.io.IOException.class,
                     () -> SidecarImpl.start(options(origin).listen("127.0.0.1", port), p3, AVRO));
-            assertTrue(inbound.getMessage().startsWith("cannot listen on 127.0.0.1:" + port + " (--listen): "),
+            assertTrue(inbound.getMessage().startsWith("option --listen: cannot listen on 127.0.0.1:" + port + ": "),
                     inbound.getMessage());
             assertFalse(inbound.getMessage().contains("Listen["), inbound.getMessage());
         }
