@@ -371,8 +371,8 @@ public final class SidecarOptions {
         Map<String, Object> registry = new LinkedHashMap<>(RegistryOptions.clientConfigs(c));
         registry.remove(RegistryConfig.URL);
         o.registryOverrides.putAll(registry);
-        o.checkListenersApart();
-        o.checkNoLoop();
+        o.checkListenersApart(c);
+        o.checkNoLoop(c);
         o.managementHost = ListenHost.check(c, KEY_MANAGEMENT_HOST);
         String token = c.get(KEY_MANAGEMENT_TOKEN);
         o.managementToken = token == null || token.isBlank() ? null : token.trim();
@@ -393,10 +393,10 @@ public final class SidecarOptions {
      * calls the inbound one and clients' requests the egress one. Overlapping addresses that are not the same (a
      * wildcard and a loopback address on one port) fail at start instead, where binding the second is refused.
      */
-    private void checkListenersApart() {
+    private void checkListenersApart(TaplineConfig c) {
         if (egressListen != null && listen.port() != 0 && listen.port() == egressListen.port()
                 && unbracketed(listen.host()).equalsIgnoreCase(unbracketed(egressListen.host()))) {
-            throw new ConfigException("option --egress-listen: " + egressListen.host() + ":" + egressListen.port()
+            throw new ConfigException(c.named(KEY_EGRESS_LISTEN) + ": " + egressListen.host() + ":" + egressListen.port()
                     + " is the address of --listen too: each listener needs one of its own (sharing it, each connection"
                     + " would reach either listener)");
         }
@@ -411,18 +411,19 @@ public final class SidecarOptions {
      * resolved: a loopback name or address, or the listener's own host, on the listener's port is the sidecar (a
      * wildcard listener answers on loopback too).
      */
-    private void checkNoLoop() {
+    private void checkNoLoop(TaplineConfig c) {
         List<Map.Entry<String, HttpUrl>> upstreams = new ArrayList<>();
-        upstreams.add(Map.entry("--app", app));
+        upstreams.add(Map.entry(c.named(KEY_APP), app));
         for (EgressRoute r : egressRoutes) {
-            upstreams.add(Map.entry("--egress " + r.name(), HttpUrl.parse("http://" + r.host() + ":" + r.port())));
+            upstreams.add(Map.entry("option " + ConfigSpec.flag(KEY_EGRESS) + " " + r.name() + c.origin(KEY_EGRESS),
+                    HttpUrl.parse("http://" + r.host() + ":" + r.port())));
         }
         for (Map.Entry<String, HttpUrl> up : upstreams) {
             for (Map.Entry<String, Listen> own : List.of(Map.entry("--listen", listen), Map.entry("--egress-listen",
                     egressListen == null ? new Listen("", 0) : egressListen))) {
                 Listen l = own.getValue();
                 if (l.port() != 0 && l.port() == up.getValue().port() && sameHost(up.getValue().host(), l.host())) {
-                    throw new ConfigException("option " + up.getKey() + ": " + HttpUrl.shown(up.getValue().toString())
+                    throw new ConfigException(up.getKey() + ": " + HttpUrl.shown(up.getValue().toString())
                             + " is this sidecar's own " + own.getKey() + " (" + l.host() + ":" + l.port()
                             + "): its requests would come back to this sidecar (round a loop) instead of reaching the upstream; "
                             + "give the address the upstream itself listens on");

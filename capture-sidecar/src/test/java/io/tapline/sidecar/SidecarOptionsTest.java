@@ -104,6 +104,14 @@ class SidecarOptionsTest {
         String appToEgress = assertThrows(ConfigException.class,
                 () -> load(Map.of(), "--app", "http://[::1]:15001")).getMessage();
         assertTrue(appToEgress.contains("--egress-listen"), appToEgress);
+        // named with where the value was set, as every other refused value is
+        String appFromEnv = assertThrows(ConfigException.class,
+                () -> load(Map.of("TAPLINE_APP", "http://127.0.0.1:8080"))).getMessage();
+        assertTrue(appFromEnv.startsWith("option --app (set by TAPLINE_APP): http://127.0.0.1:8080 is this sidecar's own"
+                + " --listen"), appFromEnv);
+        String egressFromEnv = assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_EGRESS",
+                "self=http://127.0.0.1:15001/x"), "--app", "http://127.0.0.1:8081")).getMessage();
+        assertTrue(egressFromEnv.startsWith("option --egress self (set by TAPLINE_EGRESS): "), egressFromEnv);
         // another host on the same port is not this sidecar, nor is the egress port once the egress listener is off
         assertEquals(8080, load(Map.of(), "--app", "http://shop:8080").app().port());
         assertEquals(15001, load(Map.of(), "--app", "http://127.0.0.1:15001", "--egress-listen", "off").app().port());
@@ -166,6 +174,10 @@ class SidecarOptionsTest {
         String same = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
                 "--listen", "127.0.0.1:9000", "--egress-listen", "9000")).getMessage();
         assertTrue(same.startsWith("option --egress-listen: 127.0.0.1:9000 is the address of --listen"), same);
+        String fromEnv = assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_EGRESS_LISTEN", "9000"), "--app",
+                "http://127.0.0.1:8081", "--listen", "127.0.0.1:9000")).getMessage();
+        assertTrue(fromEnv.startsWith("option --egress-listen (set by TAPLINE_EGRESS_LISTEN): 127.0.0.1:9000 is the "
+                + "address of --listen"), fromEnv);
         String wildcard = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
                 "--listen", "0.0.0.0:9000", "--egress-listen", "0.0.0.0:9000")).getMessage();
         assertTrue(wildcard.contains("--egress-listen") && wildcard.contains("--listen"), wildcard);
