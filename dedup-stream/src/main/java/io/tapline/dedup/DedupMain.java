@@ -64,8 +64,10 @@ public final class DedupMain {
         DedupConfig topology;
         Map<String, Object> registryConfigs;
         Properties streamsConfig;
+        Duration topicCheckInterval;
         try {
             topology = DedupOptions.topology(config);
+            topicCheckInterval = DedupOptions.topicCheckInterval(config);
             registryConfigs = DedupOptions.registry(config);
             streamsConfig = DedupOptions.streams(config);
         } catch (ConfigException | IllegalArgumentException e) {
@@ -127,12 +129,15 @@ public final class DedupMain {
             return;
         }
         KafkaStreams streams;
+        TopicWatch watch;
         try {
             topology = InternalPartitions.pin(topology, repartition, topics);
             DedupMetrics metrics = new DedupMetrics(registry);
             DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
             streams = new KafkaStreams(
                     DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
+            // the settings checked above, again every interval while the job runs: a change is logged, not refused
+            watch = TopicWatch.start(config, streamsConfig, registry, topics.warnings(), topicCheckInterval);
         } catch (RuntimeException e) {
             // Kafka Streams or a client it makes refused to start: a state directory that cannot be created, no broker
             // host that resolves. One line, as for a bad flag; the stack trace of Kafka's constructors says no more.
@@ -158,6 +163,9 @@ public final class DedupMain {
         });
         running.set(streams);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (watch != null) {
+                watch.close(); // does not wait: its thread is a daemon, a describe in flight is abandoned
+            }
             // Leave the group on the way out: otherwise this instance's partitions stay assigned to it until the
             // session timeout (45 s), and a rolling restart stalls them at every step. A stream thread that fails
             // leaves it too (Kafka Streams does that by itself).
@@ -169,6 +177,9 @@ public final class DedupMain {
         LOG.info("management port {}", management.port());
         stopped.await();
         management.close();
+        if (watch != null) {
+            watch.close();
+        }
         System.exit(streams.state() == KafkaStreams.State.ERROR ? 1 : 0);
     }
 

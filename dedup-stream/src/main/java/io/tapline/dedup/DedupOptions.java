@@ -12,6 +12,7 @@ import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,7 @@ public final class DedupOptions {
     public static final String CASES_TOPIC = "topic.cases";
     public static final String NOISE_TOPIC = "topic.noise";
     public static final String DLQ_TOPIC = "topic.dlq";
+    public static final String TOPIC_CHECK_INTERVAL = "dedup.topic.check.interval";
     public static final String SAMPLES = "dedup.samples";
     public static final String SAMPLE_TTL = "dedup.sample.ttl";
     public static final String RETENTION = "dedup.retention";
@@ -84,6 +86,10 @@ public final class DedupOptions {
                     + "(not the interactions, cases or noise topic: exit 2). It must not be "
                     + "compacted: the job refuses to start (exit 2) on a cleanup.policy holding compact; a "
                     + "max.message.bytes below 17 MiB is warned of")
+            .option(TOPIC_CHECK_INTERVAL, "5m", "How often the running job reads these four topics' settings again "
+                    + "and judges them as at start: one that would refuse the start is logged at ERROR and set to 1 in "
+                    + "tapline_dedup_topic_settings_refused, a warning logged at WARN, each once per change, and the "
+                    + "job goes on; 0 = never, else at least 1s")
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
             .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")
             .option(RETENTION, "7d", "Signatures not seen for this long, and the noise of routes with no "
@@ -211,6 +217,16 @@ public final class DedupOptions {
                 c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS), c.getDuration(MAX_CLOCK_SKEW),
                 DedupConfig.HitFormat.valueOf(c.get(HIT_FORMAT).toUpperCase(java.util.Locale.ROOT)), c.getInt(PARTITIONS),
                 c.getInt(PUBLISH_MAX_CASES));
+    }
+
+    /** The cadence of the running job's topic re-check ({@link TopicWatch}): zero for none, else at least 1 s. */
+    public static Duration topicCheckInterval(TaplineConfig c) {
+        Duration every = c.getDuration(TOPIC_CHECK_INTERVAL);
+        if (every.isNegative() || !every.isZero() && every.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new ConfigException(c.named(TOPIC_CHECK_INTERVAL) + ": must be 0 (never) or at least 1s, got "
+                    + c.get(TOPIC_CHECK_INTERVAL));
+        }
+        return every;
     }
 
     /**

@@ -49,7 +49,8 @@ import static io.tapline.topics.TopicSettings.number;
  * defaults ({@code cleanup.policy=delete}) silently lost every case older than its retention. Now the job refuses at
  * start with one line naming each option and its topic, exit 2, as for a bad flag. The wording of a missing topic is
  * the replay worker's ({@code MissingTopicException}): only the sentence is shared, the replay worker learns of a
- * missing topic from its consumer, this job from an admin client, so no code moves to {@code schemas}.
+ * missing topic from its consumer, this job from an admin client, so no code moves to {@code schemas}. While the job
+ * runs, {@link TopicWatch} reads the settings again and judges them with the same {@link #findings}.
  *
  * <p>One admin client asks two things at once under one deadline ({@link #TIMEOUT}): a describe of the topics (with
  * the {@code by-signature} repartition topic when its partitions are to be pinned, so that {@link InternalPartitions}
@@ -155,8 +156,10 @@ final class TopicCheck {
      * @param partitions the partitions of each topic described (the job's and the repartition topic)
      * @param unknown    the topics a broker said do not exist
      * @param failures   why a topic was neither described nor said not to exist (no answer, not authorized)
+     * @param warnings   the settings warned of (logged), which {@link TopicWatch} starts from
      */
-    record Result(String refusal, Map<String, Integer> partitions, Set<String> unknown, Map<String, Throwable> failures) {
+    record Result(String refusal, Map<String, Integer> partitions, Set<String> unknown, Map<String, Throwable> failures,
+                  List<Finding> warnings) {
     }
 
     /** What the brokers answered, before it is judged. */
@@ -166,6 +169,13 @@ final class TopicCheck {
 
     /** The refusals and warnings the settings of the output topics give, each one line. */
     record Verdict(List<String> refusals, List<String> warnings) {
+    }
+
+    /**
+     * One refusal or warning of {@link #judge}: the topic and the setting it is about (at most one per topic and
+     * setting), whether it refuses the start, and its line.
+     */
+    record Finding(String topic, String setting, boolean refuses, String line) {
     }
 
     private TopicCheck() {
@@ -183,7 +193,7 @@ final class TopicCheck {
     static Result check(TaplineConfig config, Properties streamsConfig, String repartition) throws InterruptedException {
         String shared = shared(config);
         if (shared != null) {
-            return new Result(shared, Map.of(), Set.of(), Map.of());
+            return new Result(shared, Map.of(), Set.of(), Map.of(), List.of());
         }
         Map<String, Object> admin = new StreamsConfig(streamsConfig).getAdminConfigs("tapline-dedup-topic-check");
         Set<String> topics = topics(config);
@@ -208,14 +218,16 @@ final class TopicCheck {
         Map<String, Throwable> failures = new LinkedHashMap<>(answers.failures());
         failures.keySet().removeAll(unknown);
         unread(answers.settingsFailures(), ours.isEmpty());
-        Verdict verdict = judge(config, answers.settings());
-        verdict.warnings().forEach(LOG::warn);
+        List<Finding> findings = findings(config, answers.settings());
+        List<Finding> warnings = findings.stream().filter(f -> !f.refuses()).toList();
+        warnings.forEach(f -> LOG.warn(f.line()));
         List<String> parts = new ArrayList<>();
         if (!missing.isEmpty()) {
             parts.add(refusal(config, missing));
         }
-        parts.addAll(verdict.refusals());
-        return new Result(parts.isEmpty() ? null : String.join("; ", parts), answers.partitions(), unknown, failures);
+        findings.stream().filter(Finding::refuses).forEach(f -> parts.add(f.line()));
+        return new Result(parts.isEmpty() ? null : String.join("; ", parts), answers.partitions(), unknown, failures,
+                warnings);
     }
 
     /** The job's topics, in the order of {@link #OPTIONS}, each once. */
@@ -398,8 +410,14 @@ final class TopicCheck {
      * are those {@link #shared} lets through: each names a topic of its own.
      */
     static Verdict judge(TaplineConfig config, Map<String, Map<String, String>> settings) {
-        List<String> refusals = new ArrayList<>();
-        List<String> warnings = new ArrayList<>();
+        List<Finding> findings = findings(config, settings);
+        return new Verdict(findings.stream().filter(Finding::refuses).map(Finding::line).toList(),
+                findings.stream().filter(f -> !f.refuses()).map(Finding::line).toList());
+    }
+
+    /** {@link #judge}'s refusals and warnings, each with its topic and setting, in the order judged. */
+    static List<Finding> findings(TaplineConfig config, Map<String, Map<String, String>> settings) {
+        List<Finding> findings = new ArrayList<>();
         String bootstrap = config.get(DedupOptions.BOOTSTRAP);
         Set<String> judged = new LinkedHashSet<>();
         for (Role role : ROLES) {
@@ -423,47 +441,53 @@ final class TopicCheck {
                 // without "delete" in the policy (an empty one) retention deletes nothing
                 String deletion = policies.contains(TopicConfig.CLEANUP_POLICY_DELETE) ? deletion(values) : null;
                 if (!compacted) {
-                    refusals.add(named + " has " + CLEANUP_POLICY + "=" + shown(policy) + ", not compact: "
+                    findings.add(new Finding(topic, CLEANUP_POLICY, true, named + " has " + CLEANUP_POLICY + "="
+                            + shown(policy) + ", not compact: "
                             + (deletion != null ? records + " older than " + deletion + " are deleted, current or not"
                                     : "no superseded version of " + records + " is ever removed")
-                            + " (fix: " + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + ")");
+                            + " (fix: " + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + ")"));
                 } else if (deletion != null) {
-                    warnings.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": " + records + " not written "
-                            + "again within " + deletion + " are deleted, current or not (to keep them: "
-                            + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + "); going on");
+                    findings.add(new Finding(topic, CLEANUP_POLICY, false, named + " has " + CLEANUP_POLICY + "="
+                            + policy + ": " + records + " not written again within " + deletion + " are deleted, "
+                            + "current or not (to keep them: "
+                            + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + "); going on"));
                 }
                 long neededLag = roles.stream().mapToLong(Role::minCompactionLagMs).max().orElseThrow();
                 Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
                 if (compacted && lag != null && lag < neededLag) {
-                    warnings.add(named + " has " + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag) + ", below the "
+                    findings.add(new Finding(topic, MIN_COMPACTION_LAG_MS, false, named + " has "
+                            + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag) + ", below the "
                             + neededLag + human(neededLag) + " of the project's cases topic, longer than a replay run "
                             + "lasts: a run reads cases below the end offsets it started at while the job writes newer "
                             + "versions above them, and misses each case whose version below them the log cleaner "
                             + "removes meanwhile (fix: "
-                            + alterCommand(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + neededLag) + "); going on");
+                            + alterCommand(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + neededLag) + "); going on"));
                 }
             } else if (cleanups.contains(Cleanup.NO_COMPACT) && compacted) {
-                refusals.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": a compacted topic refuses a dead "
+                findings.add(new Finding(topic, CLEANUP_POLICY, true, named + " has " + CLEANUP_POLICY + "=" + policy
+                        + ": a compacted topic refuses a dead "
                         + "letter without a key (that of an input record without one), which stops the job, and keeps "
                         + "only the last dead letter of each key (fix: "
-                        + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + ")");
+                        + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + ")"));
             } else if (cleanups.contains(Cleanup.READ) && compacted) {
                 Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
-                warnings.add(named + " has " + CLEANUP_POLICY + "=" + policy + ": the sidecar keys interactions by "
+                findings.add(new Finding(topic, CLEANUP_POLICY, false, named + " has " + CLEANUP_POLICY + "=" + policy
+                        + ": the sidecar keys interactions by "
                         + "service and route, so compaction keeps only the latest interaction of each route, and those "
                         + "the job has not read when the log cleaner reaches them (the job stopped or behind"
                         + (lag == null ? "" : " by more than " + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag))
-                        + ") are lost (fix: " + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + "); going on");
+                        + ") are lost (fix: " + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + "); going on"));
             }
             int needed = roles.stream().mapToInt(Role::maxBytes).max().orElseThrow();
             Long maxBytes = number(values.get(MAX_MESSAGE_BYTES));
             if (needed > 0 && maxBytes != null && maxBytes < needed) {
-                warnings.add(named + " has " + MAX_MESSAGE_BYTES + "=" + maxBytes + ", below the " + needed + " bytes "
+                findings.add(new Finding(topic, MAX_MESSAGE_BYTES, false, named + " has " + MAX_MESSAGE_BYTES + "="
+                        + maxBytes + ", below the " + needed + " bytes "
                         + "the job may write to it: a larger record of " + records + " stops the job (fix: "
-                        + alterCommand(bootstrap, topic, MAX_MESSAGE_BYTES + "=" + needed) + "); going on");
+                        + alterCommand(bootstrap, topic, MAX_MESSAGE_BYTES + "=" + needed) + "); going on"));
             }
         }
-        return new Verdict(refusals, warnings);
+        return findings;
     }
 
 

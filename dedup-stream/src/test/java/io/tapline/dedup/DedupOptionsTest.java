@@ -263,6 +263,20 @@ class DedupOptionsTest {
     }
 
     @Test
+    void shouldReCheckTheTopicsEveryFiveMinutesUnlessTurnedOff() {
+        assertEquals(Duration.ofMinutes(5), DedupOptions.topicCheckInterval(DedupOptions.load(new String[0], Map.of())));
+        assertEquals(Duration.ZERO, DedupOptions.topicCheckInterval(DedupOptions.load(
+                new String[] {"--dedup-topic-check-interval", "0"}, Map.of())));
+        assertEquals(Duration.ofSeconds(30), DedupOptions.topicCheckInterval(DedupOptions.load(new String[0],
+                Map.of("TAPLINE_DEDUP_TOPIC_CHECK_INTERVAL", "30s"))));
+        for (String bad : new String[] {"-5m", "500ms"}) {
+            String message = assertThrows(ConfigException.class, () -> DedupOptions.topicCheckInterval(
+                    DedupOptions.load(new String[] {"--dedup-topic-check-interval=" + bad}, Map.of()))).getMessage();
+            assertEquals("option --dedup-topic-check-interval: must be 0 (never) or at least 1s, got " + bad, message);
+        }
+    }
+
+    @Test
     void shouldLogThroughTaplinesLoggingSoTheLogOptionsApply() {
         assertTrue(DedupOptions.SPEC.options().containsKey(LogOptions.FORMAT));
         assertEquals(TaplineLoggerProvider.class, LoggerFactory.getILoggerFactory().getClass().getEnclosingClass(),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.tapline.registry.RegistryConfig;
 import java.lang.reflect.Field;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -44,7 +45,7 @@ class InternalPartitionsTest {
 
     private static TopicCheck.Result check(Map<String, Integer> partitions, Set<String> unknown,
                                            Map<String, Throwable> failures) {
-        return new TopicCheck.Result(null, partitions, unknown, failures);
+        return new TopicCheck.Result(null, partitions, unknown, failures, List.of());
     }
 
     /** The pinning reads the start-up topic check's answer: the repartition topic's own count when it exists. */

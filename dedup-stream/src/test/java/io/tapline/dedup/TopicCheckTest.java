@@ -103,7 +103,7 @@ class TopicCheckTest {
     private static final String FIX = "kafka-configs.sh --bootstrap-server 127.0.0.1:9092 --alter --entity-type topics"
             + " --entity-name ";
 
-    private static Map<String, String> described(Map<String, String> overrides) {
+    static Map<String, String> described(Map<String, String> overrides) {
         Map<String, String> settings = new HashMap<>(Map.of("cleanup.policy", "delete", "retention.ms", "604800000",
                 "retention.bytes", "-1", "max.message.bytes", "1048588", "min.compaction.lag.ms", "0"));
         settings.putAll(overrides);
@@ -114,7 +114,7 @@ class TopicCheckTest {
         return described(spec.configs());
     }
 
-    private static Map<String, Map<String, String>> codeTopics() {
+    static Map<String, Map<String, String>> codeTopics() {
         Map<String, Map<String, String>> settings = new HashMap<>();
         for (TopicSpec spec : List.of(TaplineTopics.INTERACTIONS_SPEC, TaplineTopics.CASES_SPEC, TaplineTopics.NOISE_SPEC,
                 TaplineTopics.DLQ_SPEC)) {

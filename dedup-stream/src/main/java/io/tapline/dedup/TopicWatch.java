@@ -1,0 +1,146 @@
+package io.tapline.dedup;
+
+import io.tapline.config.TaplineConfig;
+import io.tapline.ops.Metrics;
+import io.tapline.topics.DeadLetters;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The start-up check of the topics' settings ({@link TopicCheck#findings}), asked again while the job runs, every
+ * {@code dedup.topic.check.interval}: a setting changed under the running job (the cases topic altered to
+ * {@code cleanup.policy=delete}, which deletes current cases by age) was never noticed before. The job does not stop
+ * for it (it loses nothing by going on, and stopping would stop dedup too): a setting that would refuse the start is
+ * logged at ERROR and set to 1 in {@value #REFUSED}{@code {topic,setting}}, a warning is logged at WARN, each once
+ * when it appears or changes (its line, with the value, differs); a setting fixed is logged at INFO and its gauge set
+ * back to 0. Settings that could not be read (no broker answer, not authorized, the topic deleted) are a debug line,
+ * and the last verdict on them is kept.
+ *
+ * <p>Runs on a daemon thread of its own, never a stream thread; each describe is bounded by {@link TopicCheck#TIMEOUT}
+ * and {@link #close} does not wait for one in flight.
+ */
+final class TopicWatch implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TopicWatch.class);
+    static final String REFUSED = "tapline_dedup_topic_settings_refused";
+    private static final String REFUSED_HELP = "1 while a setting of one of the job's topics, read again while the job "
+            + "runs (dedup.topic.check.interval), is one the job refuses to start on (a cases or noise topic without "
+            + "compact, a compacted dead-letter topic); 0 once it is fixed. A series appears at its first refusal";
+
+    /** Each topic's settings as a broker describes them, or why not ({@link TopicCheck.Answers}' last two). */
+    @FunctionalInterface
+    interface Describe {
+        TopicCheck.Answers settings(Set<String> topics) throws InterruptedException;
+    }
+
+    private record Key(String topic, String setting) {
+    }
+
+    private final TaplineConfig config;
+    private final Set<String> topics;
+    private final Describe describe;
+    private final Metrics registry;
+    /** The findings of the last describe of each topic: what is logged already. */
+    private final Map<Key, TopicCheck.Finding> current = new ConcurrentHashMap<>();
+    private final Runnable onClose;
+
+    TopicWatch(TaplineConfig config, Describe describe, Metrics registry, List<TopicCheck.Finding> atStart,
+               Runnable onClose) {
+        this.config = config;
+        this.topics = TopicCheck.topics(config);
+        this.describe = describe;
+        this.registry = registry;
+        this.onClose = onClose;
+        atStart.forEach(f -> current.put(new Key(f.topic(), f.setting()), f));
+    }
+
+    /**
+     * Re-checks every {@code every} on a daemon thread, with an admin client of the settings the start-up check's was
+     * made of; null when {@code every} is zero.
+     */
+    static TopicWatch start(TaplineConfig config, Properties streamsConfig, Metrics registry,
+                            List<TopicCheck.Finding> atStart, Duration every) {
+        if (every.isZero()) {
+            return null;
+        }
+        Admin admin = Admin.create(new StreamsConfig(streamsConfig).getAdminConfigs("tapline-dedup-topic-watch"));
+        ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tapline-dedup-topic-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        TopicWatch watch = new TopicWatch(config, topics -> TopicCheck.ask(admin, Set.of(), topics, TopicCheck.TIMEOUT),
+                registry, atStart, () -> {
+                    thread.shutdownNow();
+                    admin.close(Duration.ZERO); // a describe in flight fails at once: nothing to wait for
+                });
+        thread.scheduleWithFixedDelay(watch::checkOnce, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        return watch;
+    }
+
+    private void checkOnce() {
+        try {
+            check();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closed
+        } catch (RuntimeException e) {
+            // a later check may work: the job's clients, not this thread, are what matters
+            LOG.warn("cannot re-check the topics' settings: {}; trying again at the next check", DeadLetters.describe(e));
+        }
+    }
+
+    /** One re-check: describes the topics' settings, judges them and logs what changed since the last one. */
+    void check() throws InterruptedException {
+        TopicCheck.Answers answers = describe.settings(topics);
+        if (!answers.settingsFailures().isEmpty()) {
+            Throwable first = answers.settingsFailures().values().iterator().next();
+            LOG.debug("cannot re-read the settings of topics {}: {}; keeping their last verdict",
+                    answers.settingsFailures().keySet(), DeadLetters.describe(first));
+        }
+        Set<Key> found = new HashSet<>();
+        for (TopicCheck.Finding f : TopicCheck.findings(config, answers.settings())) {
+            Key key = new Key(f.topic(), f.setting());
+            found.add(key);
+            TopicCheck.Finding before = current.put(key, f);
+            if (before != null && before.line().equals(f.line())) {
+                continue;
+            }
+            if (f.refuses()) {
+                registry.gauge(REFUSED, REFUSED_HELP, () -> refused(key), "topic", key.topic(), "setting", key.setting());
+                LOG.error("{} (changed while the job runs: the job would refuse to start on it; going on)", f.line());
+            } else {
+                LOG.warn("{} (changed while the job runs)", f.line());
+            }
+        }
+        for (Key key : List.copyOf(current.keySet())) {
+            Map<String, String> values = answers.settings().get(key.topic());
+            if (values != null && !found.contains(key)) {
+                current.remove(key);
+                LOG.info("topic {} now has {}={}: fixed, as the job needs it", key.topic(), key.setting(),
+                        values.get(key.setting()));
+            }
+        }
+    }
+
+    private double refused(Key key) {
+        TopicCheck.Finding f = current.get(key);
+        return f != null && f.refuses() ? 1 : 0;
+    }
+
+    @Override
+    public void close() {
+        onClose.run();
+    }
+}
