@@ -80,7 +80,8 @@ public final class ReportCommand {
         if (report.results().size() < report.summary().getTotal()) {
             diagnostics.println(missing(report, topics.results()));
         }
-        return publish(report, config.get(ReplayOptions.FORMAT), file, gate, out, diagnostics);
+        return publish(report, config.get(ReplayOptions.FORMAT), file, "option --" + ReplayOptions.OUT
+                + config.origin(ReplayOptions.OUT), gate, out, diagnostics);
     }
 
     /**
@@ -177,6 +178,12 @@ public final class ReportCommand {
      *         {@link ReplayCommand#EXIT_INCOMPLETE} when the run has no summary yet (the report is partial)
      */
     static int publish(RunReport report, String format, Path file, FailOn gate, PrintStream out, PrintStream diagnostics) {
+        return publish(report, format, file, "option --" + ReplayOptions.OUT, gate, out, diagnostics);
+    }
+
+    /** {@link #publish}, a file that cannot be written named as {@code outOption} (where {@code --out} was set). */
+    static int publish(RunReport report, String format, Path file, String outOption, FailOn gate, PrintStream out,
+                       PrintStream diagnostics) {
         String runId = report.runId();
         // UTF-8, as the XML declaration and the page's meta charset say, on standard output too: a PrintStream encodes
         // in the console's charset (ASCII under LANG=C, where every other character became '?'), so bytes go through.
@@ -193,7 +200,7 @@ public final class ReportCommand {
                 moveInPlace(partial, file);
                 moved = true;
             } catch (IOException e) {
-                throw new ConfigException("option --out: cannot write " + file + ": " + e.getMessage(), e);
+                throw new ConfigException(outOption + ": cannot write " + file + ": " + e.getMessage(), e);
             } finally {
                 if (!moved) {
                     try {

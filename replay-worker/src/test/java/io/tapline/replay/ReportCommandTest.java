@@ -130,6 +130,17 @@ class ReportCommandTest {
     }
 
     @Test
+    void aFileThatCannotBeWrittenIsNamedWithWhereOutWasSet(@TempDir Path dir) throws Exception {
+        // said "option --out" even when TAPLINE_OUT or a --config file had set it, as no other refused value is
+        Path file = dir.resolve("junit.xml");
+        Files.createDirectory(dir.resolve("junit.xml.partial")); // where the report is written before it is moved
+        String message = assertThrows(io.tapline.config.ConfigException.class, () -> ReportCommand.publish(
+                failedRun(true), "junit", file, "option --out (set by TAPLINE_OUT)", FailOn.parse("any", true),
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()))).getMessage();
+        assertTrue(message.startsWith("option --out (set by TAPLINE_OUT): cannot write " + file + ": "), message);
+    }
+
+    @Test
     void aReportThatFailsPartWayLeavesTheOutFileAsItWas(@TempDir Path dir) throws Exception {
         // A CI job reads --out whatever the exit code: a report cut short must not be left there for it to ingest.
         Path file = dir.resolve("junit.xml");
