@@ -126,8 +126,23 @@ public final class SidecarOptions {
             return l;
         }
 
+        /** {@code HOST:PORT}, an IPv6 host in brackets ({@code [::1]:8080}), as the value is written. */
+        public String address() {
+            return hostPort(host, port);
+        }
+
+        /** {@code HOST:PORT}, the host in brackets when it is an IPv6 address ({@code ::1:8080} is one). */
+        public static String hostPort(String host, int port) {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+
         private static Listen read(String option, String value, String defaultHost) {
             String v = value.trim();
+            int close = v.indexOf(']');
+            if (v.startsWith("[") && (close < 0 || close + 1 >= v.length() || v.charAt(close + 1) != ':')) {
+                throw new ConfigException(option + ": '" + value + "' is not PORT or HOST:PORT: an IPv6 host in "
+                        + "brackets is followed by its port, as [::1]:8080");
+            }
             int colon = v.lastIndexOf(':');
             String host = colon < 0 ? defaultHost : (colon == 0 ? defaultHost : v.substring(0, colon));
             if (host.startsWith("[") && host.endsWith("]") && host.length() > 2) {
@@ -396,7 +411,7 @@ public final class SidecarOptions {
     private void checkListenersApart(TaplineConfig c) {
         if (egressListen != null && listen.port() != 0 && listen.port() == egressListen.port()
                 && unbracketed(listen.host()).equalsIgnoreCase(unbracketed(egressListen.host()))) {
-            throw new ConfigException(c.named(KEY_EGRESS_LISTEN) + ": " + egressListen.host() + ":" + egressListen.port()
+            throw new ConfigException(c.named(KEY_EGRESS_LISTEN) + ": " + egressListen.address()
                     + " is the address of --listen too: each listener needs one of its own (sharing it, each connection"
                     + " would reach either listener)");
         }
@@ -424,7 +439,7 @@ public final class SidecarOptions {
                 Listen l = own.getValue();
                 if (l.port() != 0 && l.port() == up.getValue().port() && sameHost(up.getValue().host(), l.host())) {
                     throw new ConfigException(up.getKey() + ": " + HttpUrl.shown(up.getValue().toString())
-                            + " is this sidecar's own " + own.getKey() + " (" + l.host() + ":" + l.port()
+                            + " is this sidecar's own " + own.getKey() + " (" + l.address()
                             + "): its requests would come back to this sidecar (round a loop) instead of reaching the upstream; "
                             + "give the address the upstream itself listens on");
                 }

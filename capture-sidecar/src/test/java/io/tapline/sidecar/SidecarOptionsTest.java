@@ -148,6 +148,9 @@ class SidecarOptionsTest {
                 {"--listen", "::1", "option --listen: '::1' is not PORT or HOST:PORT: an IPv6 host goes in brackets"},
                 {"--egress-listen", "::1:15001", "option --egress-listen: '::1:15001' is not PORT or HOST:PORT: an "
                         + "IPv6 host goes in brackets, as [::1]:8080"},
+                // in brackets with no port after them: said so, not that it goes in brackets
+                {"--listen", "[::1]", "option --listen: '[::1]' is not PORT or HOST:PORT: an IPv6 host in brackets is "
+                        + "followed by its port, as [::1]:8080"},
                 // a multicast address: no interface of any machine has it
                 {"--egress-listen", "224.0.0.1:15001", "option --egress-listen: '224.0.0.1' is not an address of this machine"},
                 {"--management-host", "", "option --management-host: '' is empty"},
@@ -174,6 +177,10 @@ class SidecarOptionsTest {
         String same = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
                 "--listen", "127.0.0.1:9000", "--egress-listen", "9000")).getMessage();
         assertTrue(same.startsWith("option --egress-listen: 127.0.0.1:9000 is the address of --listen"), same);
+        String v6 = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
+                "--listen", "[::1]:9000", "--egress-listen", "[::1]:9000")).getMessage();
+        // in brackets: ::1:9000 unbracketed is itself an IPv6 address
+        assertTrue(v6.startsWith("option --egress-listen: [::1]:9000 is the address of --listen"), v6);
         String fromEnv = assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_EGRESS_LISTEN", "9000"), "--app",
                 "http://127.0.0.1:8081", "--listen", "127.0.0.1:9000")).getMessage();
         assertTrue(fromEnv.startsWith("option --egress-listen (set by TAPLINE_EGRESS_LISTEN): 127.0.0.1:9000 is the "

@@ -381,7 +381,8 @@ public final class SidecarImpl implements Sidecar {
     static IOException listenFailure(String option, String host, int port, Throwable cause) {
         String why = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         String notHere = notAnAddressHere(host);
-        return new IOException(option + ": cannot listen on " + (port == 0 ? "a free port of " + host : host + ":" + port)
+        return new IOException(option + ": cannot listen on " + (port == 0 ? "a free port of " + host
+                : SidecarOptions.Listen.hostPort(host, port))
                 + ": " + (notHere == null ? why : notHere + " (" + why + ")"), cause);
     }
 
@@ -404,7 +405,7 @@ public final class SidecarImpl implements Sidecar {
         private final int port;
 
         ListenFailed(String option, SidecarOptions.Listen listen, Throwable cause) {
-            super(option + ": cannot listen on " + listen.host() + ":" + listen.port() + ": " + cause.getMessage(), cause);
+            super(option + ": cannot listen on " + listen.address() + ": " + cause.getMessage(), cause);
             this.option = option;
             this.host = listen.host();
             this.port = listen.port();
