@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * for it (it loses nothing by going on, and stopping would stop dedup too): a setting that would refuse the start is
  * logged at ERROR and set to 1 in {@value #REFUSED}{@code {topic,setting}}, a warning is logged at WARN, each once
  * when it appears or changes (its line, with the value, differs); a setting fixed is logged at INFO and its gauge set
- * back to 0. Settings that could not be read (no broker answer, not authorized, the topic deleted) are a debug line,
- * and the last verdict on them is kept.
+ * back to 0. A topic deleted under the job is logged at ERROR once and set to 1 in the gauge with {@code
+ * setting="exists"}, and its return at INFO. Settings that could not be read otherwise (no broker answer, not
+ * authorized) are a debug line, and the last verdict on them is kept.
  *
  * <p>Runs on a daemon thread of its own, never a stream thread; each describe is bounded by {@link TopicCheck#TIMEOUT}
  * and {@link #close} does not wait for one in flight.
@@ -37,7 +39,8 @@ final class TopicWatch implements AutoCloseable {
     static final String REFUSED = "tapline_dedup_topic_settings_refused";
     private static final String REFUSED_HELP = "1 while a setting of one of the job's topics, read again while the job "
             + "runs (dedup.topic.check.interval), is one the job refuses to start on (a cases or noise topic without "
-            + "compact, a compacted dead-letter topic); 0 once it is fixed. A series appears at its first refusal";
+            + "compact, a compacted dead-letter topic), or setting=\"exists\" for a topic deleted under the job; 0 once "
+            + "it is fixed. A series appears at its first refusal";
 
     /** Each topic's settings as a broker describes them, or why not ({@link TopicCheck.Answers}' last two). */
     @FunctionalInterface
@@ -48,12 +51,17 @@ final class TopicWatch implements AutoCloseable {
     private record Key(String topic, String setting) {
     }
 
+    /** The gauge's {@code setting} label for a topic that does not exist (deleted under the running job). */
+    static final String EXISTS = "exists";
+
     private final TaplineConfig config;
     private final Set<String> topics;
     private final Describe describe;
     private final Metrics registry;
     /** The findings of the last describe of each topic: what is logged already. */
     private final Map<Key, TopicCheck.Finding> current = new ConcurrentHashMap<>();
+    /** The topics found deleted by the last describe: what is logged already. */
+    private final Set<String> missing = ConcurrentHashMap.newKeySet();
     private final Runnable onClose;
 
     TopicWatch(TaplineConfig config, Describe describe, Metrics registry, List<TopicCheck.Finding> atStart,
@@ -104,10 +112,27 @@ final class TopicWatch implements AutoCloseable {
     /** One re-check: describes the topics' settings, judges them and logs what changed since the last one. */
     void check() throws InterruptedException {
         TopicCheck.Answers answers = describe.settings(topics);
-        if (!answers.settingsFailures().isEmpty()) {
-            Throwable first = answers.settingsFailures().values().iterator().next();
-            LOG.debug("cannot re-read the settings of topics {}: {}; keeping their last verdict",
-                    answers.settingsFailures().keySet(), DeadLetters.describe(first));
+        Map<String, Throwable> unread = new java.util.LinkedHashMap<>(answers.settingsFailures());
+        for (String topic : topics) {
+            Key key = new Key(topic, EXISTS);
+            boolean gone = unread.get(topic) instanceof UnknownTopicOrPartitionException;
+            if (gone) {
+                unread.remove(topic);
+                if (missing.add(topic)) {
+                    registry.gauge(REFUSED, REFUSED_HELP, () -> missing.contains(key.topic()) ? 1 : 0, "topic", topic,
+                            "setting", EXISTS);
+                    LOG.error("{}topic {} does not exist any more (deleted while the job runs): the job's clients fail"
+                            + " on it until it is created again; going on", config.optionsNamingTopic(topic,
+                            TopicCheck.OPTIONS), topic);
+                }
+            } else if (answers.settings().containsKey(topic) && missing.remove(topic)) {
+                LOG.info("topic {} exists again", topic);
+            }
+        }
+        if (!unread.isEmpty()) {
+            Throwable first = unread.values().iterator().next();
+            LOG.debug("cannot re-read the settings of topics {}: {}; keeping their last verdict", unread.keySet(),
+                    DeadLetters.describe(first));
         }
         Set<Key> found = new HashSet<>();
         for (TopicCheck.Finding f : TopicCheck.findings(config, answers.settings())) {

@@ -173,6 +173,37 @@ class TopicWatchTest {
         assertEquals("0", gauge(dlqRefused));
     }
 
+    /**
+     * A topic deleted under the running job is the most drastic change the watch can see: once at ERROR with the
+     * gauge set (setting="exists"), and its return at INFO. It was a debug line like a broker that does not answer.
+     */
+    @Test
+    void shouldLogATopicDeletedUnderTheJobOnceAtErrorAndItsReturn() throws Exception {
+        TopicWatch watch = watch(List.of());
+        settings = new java.util.HashMap<>(codeTopics());
+        settings.remove("tapline.cases");
+        failures = Map.of("tapline.cases", new org.apache.kafka.common.errors.UnknownTopicOrPartitionException(
+                "This server does not host this topic-partition."));
+        watch.check();
+        List<String> lines = lines();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains(" ERROR ") && lines.get(0).contains("option --topic-cases: topic tapline.cases "
+                + "does not exist any more (deleted while the job runs)"), lines.get(0));
+        String gone = "tapline_dedup_topic_settings_refused{setting=\"exists\",topic=\"tapline.cases\"}";
+        assertEquals("1", gauge(gone));
+        watch.check();
+        assertEquals(List.of(), lines(), "once per change");
+
+        settings = codeTopics();
+        failures = Map.of();
+        watch.check();
+        lines = lines();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains(" INFO ") && lines.get(0).endsWith("topic tapline.cases exists again"),
+                lines.get(0));
+        assertEquals("0", gauge(gone));
+    }
+
     /** Its thread is a daemon of its own, and closing does not wait for a describe the brokers do not answer. */
     @Test
     void shouldNotHoldUpShutdownWithADescribeInFlight() throws Exception {
