@@ -515,6 +515,133 @@ class LauncherTest {
     }
 
     @Test
+    void aDeadLockThatThisUserMayNotRemoveIsNamedAtOnceWithWhoCan(@TempDir Path dir) throws Exception {
+        // a lock left by a launcher of another user that is gone, made with umask 022 (rwxr-xr-x): this user's launcher
+        // could not take it over (mkdir of its takeover, or the rename, refused) and waited, saying "another ./tapline is
+        // taking over the lock", until someone removed it by hand. The lock is daemon's, the launcher runs as nobody.
+        Path setpriv = assumeOtherUsers(dir);
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path lock = root.resolve(".tapline-build.lock");
+        Path builds = fakeMaven(dir, "", "");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        openToAll(dir); // a checkout both users write in
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        runAs(setpriv, "daemon", "mkdir '" + lock + "' && echo " + gone.pid() + " > '" + lock + "/pid'");
+        String removeIt = "Have daemon or root remove it, then run ./tapline again: rm -rf '" + lock + "'\n";
+
+        Result dead = runAsNobody(dir, setpriv, launcher, java17);
+        assertEquals("tapline: cannot take over the build lock " + lock + ", left by a ./tapline that is gone (pid "
+                + gone.pid() + "): it belongs to daemon (drwxr-xr-x), and user nobody may not remove it. " + removeIt,
+                dead.stderr());
+        assertEquals(3, dead.code(), "replay's status for a jar it cannot build");
+
+        runAs(setpriv, "daemon", "rm '" + lock + "/pid'"); // one without a pid is taken over after 3 s: not this one
+        Result pidless = runAsNobody(dir, setpriv, launcher, java17);
+        assertEquals("tapline: cannot take over the build lock " + lock + ", holding no pid: it belongs to daemon"
+                + " (drwxr-xr-x), and user nobody may not remove it. " + removeIt, pidless.stderr());
+        assertEquals(3, pidless.code());
+
+        // in a checkout with the sticky bit only the lock's owner may rename it, though nobody may write in it
+        Files.setPosixFilePermissions(lock, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setAttribute(root, "unix:mode", 01777);
+        Result sticky = runAsNobody(dir, setpriv, launcher, java17);
+        assertEquals("tapline: cannot take over the build lock " + lock + ", holding no pid: it belongs to daemon"
+                + " (drwxrwxrwx), and in the checkout drwxrwxrwt, user nobody may not remove it. " + removeIt,
+                sticky.stderr());
+        assertEquals(3, sticky.code());
+        try (var entries = Files.list(lock)) {
+            assertEquals(List.of(), entries.toList(), "the lock is left as it was, without a takeover of nobody's");
+        }
+        assertTrue(Files.notExists(builds), "no build beside the lock");
+    }
+
+    @Test
+    void aLockThisUserMayNotReadIsWaitedForAsItsHolderMayRun(@TempDir Path dir) throws Exception {
+        // a lock of another user made with umask 077: whether its holder runs cannot be told, so it is waited for,
+        // saying so (it said another launcher was taking it over) and naming who can remove it
+        Path setpriv = assumeOtherUsers(dir);
+        Path launcher = checkout(dir);
+        Path lock = launcher.getParent().resolve(".tapline-build.lock");
+        Path builds = fakeMaven(dir, "", "");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        openToAll(dir);
+        Process holder = new ProcessBuilder("sleep", "300").start();
+        Path stderr = dir.resolve("launcher.err");
+        Process started = null;
+        try {
+            runAs(setpriv, "daemon", "umask 077 && mkdir '" + lock + "' && echo " + holder.pid() + " > '" + lock + "/pid'");
+            ProcessBuilder builder = launcher(dir, launcher, java17, stderr);
+            builder.command().addAll(0, asUser(setpriv, "nobody", "nogroup"));
+            started = builder.start();
+            awaitTrue(() -> Files.readString(stderr).contains("tapline: "), "the launcher says why it waits", stderr);
+            assertEquals("tapline: cannot read the build lock " + lock + " (it belongs to daemon, drwx------), so whether"
+                    + " its ./tapline still builds cannot be told: waiting for it to be given back; if this message stays"
+                    + " alone, have daemon or root remove it: rm -rf '" + lock + "'\n", Files.readString(stderr));
+            assertFalse(started.waitFor(4, TimeUnit.SECONDS), "it waits: " + Files.readString(stderr));
+
+            runAs(setpriv, "daemon", "rm -rf '" + lock + "'"); // given back
+            assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
+            assertEquals(0, started.exitValue(), Files.readString(stderr));
+        } finally {
+            holder.destroyForcibly();
+            kill(started);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+    }
+
+    /** Skips the test unless it runs as root with setpriv and the users daemon and nobody; setpriv's path. */
+    private static Path assumeOtherUsers(Path dir) throws Exception {
+        Assumptions.assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(dir, "unix:uid")),
+                "running launchers as other users needs root"); // dir's owner: this test's user
+        Path setpriv = Path.of("/usr/bin/setpriv");
+        Assumptions.assumeTrue(Files.isExecutable(setpriv), "no setpriv to run a launcher as another user");
+        Process id = new ProcessBuilder("id", "daemon").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Assumptions.assumeTrue(id.waitFor(30, TimeUnit.SECONDS) && id.exitValue() == 0, "no user daemon");
+        return setpriv;
+    }
+
+    /** setpriv's arguments that run what follows as that user and group alone. */
+    private static List<String> asUser(Path setpriv, String user, String group) {
+        return List.of(setpriv.toString(), "--reuid=" + user, "--regid=" + group, "--clear-groups");
+    }
+
+    /** Runs a shell script as {@code user} (its own group), with umask 022 unless the script sets its own. */
+    private static void runAs(Path setpriv, String user, String script) throws Exception {
+        List<String> command = new java.util.ArrayList<>(asUser(setpriv, user, user));
+        command.addAll(List.of("sh", "-c", "umask 022 && " + script));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0, script + ": " + output);
+    }
+
+    /** Makes everything under {@code dir} readable and writable by every user. */
+    private static void openToAll(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path path : paths.toList()) {
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxrwxrwx"));
+            }
+        }
+    }
+
+    /** The launcher run as nobody ({@code replay --help}); it must end by itself within 30 s. */
+    private static Result runAsNobody(Path dir, Path setpriv, Path launcher, Path java) throws Exception {
+        Path stderr = Files.createTempFile(dir, "launcher", ".err");
+        ProcessBuilder builder = launcher(dir, launcher, java, stderr);
+        builder.command().addAll(0, asUser(setpriv, "nobody", "nogroup"));
+        Process started = builder.start();
+        try {
+            assertTrue(started.waitFor(30, TimeUnit.SECONDS), "it waited for a lock it cannot take over: "
+                    + Files.readString(stderr));
+        } finally {
+            kill(started);
+        }
+        return new Result(started.exitValue(), Files.readString(stderr));
+    }
+
+    @Test
     void aLauncherKilledAsItTakesTheLockLeavesNoLockWithoutItsOwner(@TempDir Path dir) throws Exception {
         // a launcher killed between creating the lock (mkdir) and writing its pid into it left a lock naming no one:
         // every later launcher waited for it ("waiting for the build another ./tapline runs in this checkout (pid ?)")
