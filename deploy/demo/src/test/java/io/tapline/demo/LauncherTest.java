@@ -591,6 +591,53 @@ class LauncherTest {
         assertEquals(List.of("build"), Files.readAllLines(builds));
     }
 
+    @Test
+    void aDeadLockOfATeammateIsTakenOverInAGroupWritableCheckout(@TempDir Path dir) throws Exception {
+        // in a checkout a team builds in (group-writable), the lock a launcher killed as it built left was its user's
+        // alone (rwxr-xr-x, that user's group): a teammate's launcher could not take it over and waited until someone
+        // removed it by hand. The killed launcher is daemon's (a member of the checkout's group nogroup), the next nobody's.
+        Path setpriv = assumeOtherUsers(dir);
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path lock = root.resolve(".tapline-build.lock");
+        // daemon's build kills its launcher (SIGKILL) and ends: the lock is left, its launcher and build gone
+        Path builds = fakeMaven(dir, "if [ \"$(id -un)\" = daemon ]; then kill -9 $PPID; exit 1; fi\n", "");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        openToAll(dir);
+        var team = root.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName("nogroup");
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.toList()) {
+                Files.setAttribute(path, "posix:group", team);
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxrwxr-x"));
+            }
+        }
+        Path killedErr = dir.resolve("killed.err");
+        Path nextErr = dir.resolve("next.err");
+        Process killed = null;
+        Process next = null;
+        try {
+            ProcessBuilder first = launcher(dir, launcher, java17, killedErr);
+            first.command().addAll(0, List.of(setpriv.toString(), "--reuid=daemon", "--regid=daemon", "--groups=nogroup",
+                    "sh", "-c", "umask 022 && exec \"$@\"", "sh"));
+            killed = first.start();
+            assertTrue(killed.waitFor(60, TimeUnit.SECONDS), "the first launcher was not killed: " + Files.readString(killedErr));
+            assertEquals(137, killed.exitValue(), Files.readString(killedErr));
+            assertTrue(Files.isDirectory(lock), "a killed launcher cannot give its lock back");
+
+            ProcessBuilder second = launcher(dir, launcher, java17, nextErr);
+            second.command().addAll(0, asUser(setpriv, "nobody", "nogroup"));
+            next = second.start();
+            assertTrue(next.waitFor(60, TimeUnit.SECONDS), "the teammate's launcher did not finish: " + Files.readString(nextErr));
+            assertEquals(0, next.exitValue(), Files.readString(nextErr));
+            assertTrue(Files.readString(nextErr).contains("ran replay-worker.jar"), Files.readString(nextErr));
+        } finally {
+            kill(killed);
+            kill(next);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds), "the teammate's build, the killed one's logged none");
+        assertTrue(Files.notExists(lock), "the lock is given back");
+    }
+
     /** Skips the test unless it runs as root with setpriv and the users daemon and nobody; setpriv's path. */
     private static Path assumeOtherUsers(Path dir) throws Exception {
         Assumptions.assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(dir, "unix:uid")),
