@@ -84,6 +84,20 @@ public final class BodyComparator {
      */
     public void compare(byte[] recorded, String recordedEncoding, String recordedType,
                         byte[] candidate, String candidateEncoding, String candidateType, List<Difference> out) {
+        compare(recorded, recordedEncoding, recordedType, candidate, candidateEncoding, candidateType, null, out);
+    }
+
+    /**
+     * {@link #compare(byte[], String, String, byte[], String, String, List)}, where {@code ignored} names the paths
+     * whose differences will not be counted (ignore rules and learned noise; null: none). With array order ignored, the
+     * members such a path names inside array elements are left out of both bodies before elements are paired: two
+     * elements that differ only there are one element in another order, not a {@code MISSING} and an {@code EXTRA}
+     * element that no rule for a field inside them reaches. Their differences are not found, so not counted as
+     * ignored either.
+     */
+    public void compare(byte[] recorded, String recordedEncoding, String recordedType,
+                        byte[] candidate, String candidateEncoding, String candidateType, Predicate<String> ignored,
+                        List<Difference> out) {
         byte[] expected;
         byte[] actual;
         try {
@@ -102,7 +116,7 @@ public final class BodyComparator {
         }
         String type = recordedType != null ? recordedType : candidateType;
         switch (Bodies.kindOf(type, expected)) {
-            case JSON -> compareJson(expected, actual, out);
+            case JSON -> compareJson(expected, actual, ignored, out);
             case FORM -> compareForm(expected, actual, out);
             case TEXT -> compareAsText(expected, TextBodies.charsetOf(recordedType), actual,
                     TextBodies.charsetOf(candidateType), out);
@@ -154,7 +168,8 @@ public final class BodyComparator {
         return x.equals(y) ? 0 : 1;
     };
 
-    private void compareJson(byte[] expectedBytes, byte[] actualBytes, List<Difference> out) {
+    private void compareJson(byte[] expectedBytes, byte[] actualBytes, Predicate<String> ignored,
+                             List<Difference> out) {
         JsonNode expected;
         try {
             expected = value(expectedBytes);
@@ -197,6 +212,10 @@ public final class BodyComparator {
             // copies: the large arrays matched here are cut down to their unmatched elements before JsonUnit sees them
             expected = expected.deepCopy();
             actual = actual.deepCopy();
+            if (ignored != null) {
+                withoutIgnoredInElements(expected, ignored);
+                withoutIgnoredInElements(actual, ignored);
+            }
             matchLargeUnorderedArrays(expected, actual, "$", found, handedBack);
         }
         JsonNode e = expected;
@@ -350,6 +369,45 @@ public final class BodyComparator {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Removes from {@code root} (a copy) every object member inside an array element whose path {@code ignored} names,
+     * so that elements are paired without it when array order is ignored. Members outside arrays are kept: there
+     * nothing is paired, and their differences are found, then not counted.
+     */
+    private static void withoutIgnoredInElements(JsonNode root, Predicate<String> ignored) {
+        record Node(JsonNode node, String path, boolean inElement) {
+        }
+        ArrayDeque<Node> todo = new ArrayDeque<>();
+        todo.push(new Node(root, "$", false));
+        while (!todo.isEmpty()) {
+            Node n = todo.pop();
+            if (n.node() instanceof ObjectNode o) {
+                List<String> dropped = null;
+                for (var it = o.fields(); it.hasNext(); ) {
+                    var member = it.next();
+                    String path = JsonPaths.member(n.path(), member.getKey());
+                    if (n.inElement() && ignored.test(path)) {
+                        if (dropped == null) {
+                            dropped = new ArrayList<>();
+                        }
+                        dropped.add(member.getKey());
+                    } else if (member.getValue().isContainerNode()) {
+                        todo.push(new Node(member.getValue(), path, n.inElement()));
+                    }
+                }
+                if (dropped != null) {
+                    o.remove(dropped);
+                }
+            } else if (n.node() instanceof ArrayNode a) {
+                for (int i = 0; i < a.size(); i++) {
+                    if (a.get(i).isContainerNode()) {
+                        todo.push(new Node(a.get(i), n.path() + "[" + i + "]", true));
+                    }
+                }
+            }
+        }
     }
 
     /**

@@ -76,7 +76,8 @@ public final class ResponseComparator {
                     + Bodies.truncation(recorded) + ")");
         } else {
             bodies.compare(Bodies.bytes(recorded.getBody()), recorded.getContentEncoding(), recorded.getContentType(),
-                    Bodies.bytes(candidate.getBody()), candidate.getContentEncoding(), candidate.getContentType(), all);
+                    Bodies.bytes(candidate.getBody()), candidate.getContentEncoding(), candidate.getContentType(),
+                    ignores::ignores, all);
         }
 
         List<Difference> counted = new ArrayList<>(all.size());

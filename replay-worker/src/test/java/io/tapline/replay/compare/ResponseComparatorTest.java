@@ -192,6 +192,31 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void ignoringArrayOrderNoiseInsideElementsDoesNotMakeThemMissingAndExtra() {
+        // Every item carries a stamp generated per answer, learned as noise (and one configured rule, on another route)
+        IgnoreRules rules = IgnoreRules.parse(List.of("GET /carts/{id} $.items[*].at"));
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$.items[*].at", "$.items[*].updatedAt"));
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), rules);
+        HttpResponse recorded = json(200, "{\"items\":[{\"id\":1,\"at\":\"t1\"},{\"id\":2,\"at\":\"t1\"}]}");
+        HttpResponse restamped = json(200, "{\"items\":[{\"id\":2,\"at\":\"t2\"},{\"id\":1,\"at\":\"t2\"}]}");
+        // Before, no element equalled another and each was MISSING and EXTRA at $.items[0], $.items[1]: paths the
+        // noise $.items[*].at does not cover. With array order compared the stamps are CHANGED, and ignored.
+        for (String route : List.of(ROUTE, "GET /carts/{id}")) {
+            Comparison c = loose.compare(SERVICE, route, recorded, restamped);
+            assertTrue(c.same(), () -> route + ": " + c.differences());
+        }
+        assertTrue(new ResponseComparator(CompareOptions.defaults(), rules)
+                .compare(SERVICE, ROUTE, recorded, json(200, "{\"items\":[{\"id\":1,\"at\":\"t2\"},{\"id\":2,\"at\":\"t2\"}]}"))
+                .same());
+        // what the stamps are beside is still compared
+        assertEquals(List.of("$.items[1].id"), paths(loose.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":3,\"at\":\"t2\"},{\"id\":1,\"at\":\"t2\"}]}"))));
+        // and a large array (150 x 150 elements, over the bound) is matched as a multiset the same way
+        assertTrue(loose.compare(SERVICE, ROUTE, json(200, stamped(150, -2)), json(200, stamped(150, -3))).same());
+    }
+
+    @Test
     void learnedNoiseAppliesToItsOwnServiceWithARouteWideProfileOnlyAsFallback() {
         String body1 = "{\"generatedAt\":1,\"price\":1}";
         String body2 = "{\"generatedAt\":2,\"price\":2}";
