@@ -736,6 +736,25 @@ class DedupTopologyTest {
     }
 
     @Test
+    void shouldLearnWhichFieldsAreNoisyOnlyWhileArrayOrderIsCompared() {
+        // Identical requests whose answer lists the same items in either order (built from a hash map), each item
+        // stamped per answer: the skus differ by position only, which a replay ignoring array order does not report.
+        for (int i = 0; i < 6; i++) {
+            String a = "{\"sku\":\"a\",\"at\":" + i + "}";
+            String b = "{\"sku\":\"b\",\"at\":" + i + "}";
+            send(Interactions.get("/carts/7").at(T0.plusSeconds(i))
+                    .json("{\"items\":[" + (i % 2 == 0 ? a + "," + b : b + "," + a) + "]}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals(List.of("$.items[*].at", "$.items[*].sku"),
+                profile.getFields().stream().map(NoisyField::getPath).toList());
+        assertEquals(List.of(true, false), profile.getFields().stream().map(NoisyField::getNoisyInAnyOrder).toList(),
+                "the skus are compared by a replay ignoring array order");
+        assertEquals(List.of(5L, 0L), profile.getFields().stream().map(NoisyField::getAnyOrderDifferingPairs).toList());
+    }
+
+    @Test
     void shouldLearnNoiseAtThePathsTheReplayWorkerNamesItsDifferencesBy() {
         // Identical requests (one signature: the shape of an answer leaves out values and the length of a list, and
         // that of what the app sends a dependency is not in it): a price written 1 or 1.0, one number to the replay

@@ -23,12 +23,26 @@ import org.apache.kafka.common.serialization.Serdes;
  *                and in a "route seen" read back (its record's key names the service)
  * @param route   {@code METHOD /template}
  * @param pair    true for a compared pair; false for "route seen", with no paths
+ * @param differingInAnyOrder of {@code differing}, the paths that differed with array order ignored too
+ *                ({@link ResponseDiff.Outcome}); {@code null} when not known (an observation written by the previous
+ *                version), which counts as all of {@code differing}
  */
 public record NoiseObservation(String service, String route, List<String> compared, List<String> differing,
-                               boolean pair) {
+                               boolean pair, List<String> differingInAnyOrder) {
 
+    /** A pair whose differences with array order ignored are not known. */
     public NoiseObservation(String service, String route, List<String> compared, List<String> differing) {
-        this(service, route, compared, differing, true);
+        this(service, route, compared, differing, true, null);
+    }
+
+    public NoiseObservation(String service, String route, List<String> compared, List<String> differing,
+                            boolean pair) {
+        this(service, route, compared, differing, pair, null);
+    }
+
+    /** The paths that differed with array order ignored: {@link #differingInAnyOrder}, or all of {@link #differing}. */
+    public List<String> differingWhateverTheOrder() {
+        return differingInAnyOrder == null ? differing : differingInAnyOrder;
     }
 
     /**
@@ -60,7 +74,10 @@ public record NoiseObservation(String service, String route, List<String> compar
             out.writeUTF(o.route());
             writeList(out, o.compared());
             writeList(out, o.differing());
-            out.writeUTF(o.service()); // last, so that observations written without it still decode
+            out.writeUTF(o.service()); // after the lists, so that observations written without it still decode
+            if (o.differingInAnyOrder() != null) {
+                writeList(out, o.differingInAnyOrder()); // last: the previous version stops reading before it
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -76,7 +93,8 @@ public record NoiseObservation(String service, String route, List<String> compar
                 return new NoiseObservation(null, route.substring(ROUTE_SEEN.length()), compared, differing, false);
             }
             String service = in.available() > 0 ? in.readUTF() : null;
-            return new NoiseObservation(service, route, compared, differing, true);
+            List<String> differingInAnyOrder = in.available() > 0 ? readList(in) : null;
+            return new NoiseObservation(service, route, compared, differing, true, differingInAnyOrder);
         } catch (IOException e) {
             throw new SerializationException("corrupt noise observation", e);
         }

@@ -37,8 +37,11 @@ import java.util.function.UnaryOperator;
  */
 public final class ResponseDiff {
 
-    /** A path compared in a pair, and whether it differed. */
-    public record Outcome(List<String> compared, List<String> differing) {
+    /**
+     * The paths compared in a pair, those that differed, and those that differed with array order ignored (as the
+     * replay worker compares under {@code --compare-array-order ignore}): a subset of {@code differing}.
+     */
+    public record Outcome(List<String> compared, List<String> differing, List<String> differingInAnyOrder) {
     }
 
     /**
@@ -126,7 +129,8 @@ public final class ResponseDiff {
      */
     public static ResponseFields fields(HttpResponse response, List<OutboundCall> calls) {
         MessageDigest sha = sha256();
-        Map<String, List<String>> values = headers(response.getHeaders());
+        Values values = new Values();
+        headers(response.getHeaders(), values);
         // A body the capture truncated is left out, as for dependency requests: its cut prefix does not parse, and as
         // one field "body" it would differ with any value in it and be learned as noise, while the replay worker
         // names every non-JSON or empty answer "body": a route would then ignore broken answers on every case.
@@ -136,15 +140,36 @@ public final class ResponseDiff {
         }
         addCallFields(calls, values);
         TreeMap<String, Long> digests = new TreeMap<>();
+        TreeMap<String, Long> anyOrderDigests = new TreeMap<>();
         long pathChars = 0;
-        for (Map.Entry<String, List<String>> field : values.entrySet()) {
+        for (Map.Entry<String, List<String>> field : values.ordered.entrySet()) {
             String path = field.getKey();
             if (path.length() <= MAX_PATH_CHARS && pathChars + path.length() <= MAX_FIELD_PATH_CHARS) {
                 pathChars += path.length();
                 digests.put(path, digest(sha, field.getValue()));
+                List<String> anyOrder = values.anyOrder.get(path);
+                anyOrder.sort(null);
+                anyOrderDigests.put(path, digest(sha, anyOrder));
             }
         }
-        return ResponseFields.wrap(digests, true);
+        return ResponseFields.wrap(digests, anyOrderDigests, true);
+    }
+
+    /**
+     * A response's fields and their values, twice: values in order, each after its position among the elements of
+     * the arrays above it ({@link Shapes#flatten}); and without array positions ({@link Shapes#flattenInAnyOrder}),
+     * to be sorted, as the replay worker compares with array order ignored. Fields outside JSON bodies have the same
+     * values in both. Both maps hold the same paths.
+     */
+    private static final class Values {
+
+        final Map<String, List<String>> ordered = new TreeMap<>();
+        final Map<String, List<String>> anyOrder = new TreeMap<>();
+
+        void add(String field, String value) {
+            ordered.computeIfAbsent(field, k -> new ArrayList<>()).add(value);
+            anyOrder.computeIfAbsent(field, k -> new ArrayList<>()).add(value);
+        }
     }
 
     /**
@@ -156,7 +181,7 @@ public final class ResponseDiff {
      * does not make a difference. Empty bodies add nothing; a body the capture truncated is left out, as the replay
      * worker does not compare it.
      */
-    static void addCallFields(List<OutboundCall> calls, Map<String, List<String>> values) {
+    private static void addCallFields(List<OutboundCall> calls, Values values) {
         List<OutboundCall> http = new ArrayList<>(calls.size());
         for (OutboundCall c : calls) {
             if (c.getKind() == CallKind.HTTP && c.getRequest() != null) {
@@ -173,7 +198,7 @@ public final class ResponseDiff {
             HttpRequest request = c.getRequest();
             joined(request.getHeaders()).forEach((name, value) -> {
                 if (!CallFields.UNCOMPARED_HEADERS.contains(name)) {
-                    add(values, CallFields.field(call, CallFields.HEADER + name), value);
+                    values.add(CallFields.field(call, CallFields.HEADER + name), value);
                 }
             });
             if (!request.getTruncated() && request.getBody() != null && request.getBody().hasRemaining()) {
@@ -192,22 +217,27 @@ public final class ResponseDiff {
      * and one in an encoding that cannot be undone by its bytes.
      */
     private static void addBodyFields(byte[] raw, String contentEncoding, String contentType,
-                                      UnaryOperator<String> name, Map<String, List<String>> values) {
+                                      UnaryOperator<String> name, Values values) {
         byte[] body = Bodies.decode(raw, contentEncoding);
         if (body == null) {
-            add(values, name.apply("body"), new String(raw, StandardCharsets.ISO_8859_1));
+            values.add(name.apply("body"), new String(raw, StandardCharsets.ISO_8859_1));
         } else if ("application/x-www-form-urlencoded".equals(Bodies.mediaType(contentType))) {
             FormFields.parse(new String(body, StandardCharsets.UTF_8).strip()).forEach((field, v) ->
-                    values.computeIfAbsent(name.apply("form:" + field), k -> new ArrayList<>()).addAll(v));
+                    v.forEach(value -> values.add(name.apply("form:" + field), value)));
         } else {
             boolean jsonKind = comparedAsJson(contentType, body);
             JsonNode json = jsonKind ? StrictJson.readExact(body) : null;
             if (json != null && !json.isMissingNode()) {
                 Map<String, List<String>> paths = new TreeMap<>();
                 Shapes.flatten(json, "$", paths, 0);
-                paths.forEach((path, v) -> values.computeIfAbsent(name.apply(path), k -> new ArrayList<>()).addAll(v));
+                paths.forEach((path, v) -> values.ordered.computeIfAbsent(name.apply(path), k -> new ArrayList<>())
+                        .addAll(v));
+                paths.clear();
+                Shapes.flattenInAnyOrder(json, "$", paths, 0);
+                paths.forEach((path, v) -> values.anyOrder.computeIfAbsent(name.apply(path), k -> new ArrayList<>())
+                        .addAll(v));
             } else if (json == null) {
-                add(values, name.apply("body"), BodyText.value(contentType, body, jsonKind));
+                values.add(name.apply("body"), BodyText.value(contentType, body, jsonKind));
             }
         }
     }
@@ -236,12 +266,10 @@ public final class ResponseDiff {
         return CallFields.call(c.getRequest().getMethod(), c.getDestination(), c.getRequest().getPath());
     }
 
-    private static void add(Map<String, List<String>> values, String field, String value) {
-        values.computeIfAbsent(field, k -> new ArrayList<>()).add(value);
-    }
-
     /**
-     * Every field present in either, and those whose values differ (or that only one of them has). Dependency request
+     * Every field present in either, those whose values differ (or that only one of them has), and of those the ones
+     * whose values differ with array order ignored too (all of them when a side was stored without
+     * {@link ResponseFields#anyOrderDigests()}: not known, so counted as noise is in every order). Dependency request
      * fields are only compared when both sides hold them: a baseline stored before they were learned has none, and
      * would make every one of them look like it differed once.
      */
@@ -252,12 +280,18 @@ public final class ResponseDiff {
             compared.removeIf(path -> path.startsWith(CallFields.PREFIX));
         }
         List<String> differing = new ArrayList<>();
+        List<String> differingInAnyOrder = new ArrayList<>();
+        boolean anyOrderKnown = a.anyOrderDigests() != null && b.anyOrderDigests() != null;
         for (String path : compared) {
             if (!Objects.equals(a.digests().get(path), b.digests().get(path))) {
                 differing.add(path);
+                if (!anyOrderKnown
+                        || !Objects.equals(a.anyOrderDigests().get(path), b.anyOrderDigests().get(path))) {
+                    differingInAnyOrder.add(path);
+                }
             }
         }
-        return new Outcome(new ArrayList<>(compared), differing);
+        return new Outcome(new ArrayList<>(compared), differing, differingInAnyOrder);
     }
 
     /**
@@ -284,10 +318,8 @@ public final class ResponseDiff {
         }
     }
 
-    private static Map<String, List<String>> headers(List<Header> headers) {
-        Map<String, List<String>> out = new TreeMap<>();
-        joined(headers).forEach((name, value) -> add(out, CallFields.HEADER + name, value));
-        return out;
+    private static void headers(List<Header> headers, Values out) {
+        joined(headers).forEach((name, value) -> out.add(CallFields.HEADER + name, value));
     }
 
     /**

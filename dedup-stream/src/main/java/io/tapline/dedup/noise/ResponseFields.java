@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.kafka.common.errors.SerializationException;
@@ -22,6 +23,10 @@ import org.apache.kafka.common.serialization.Serdes;
  *
  * <p>Format 1, stored before dependency requests were learned, holds no {@code call:} fields;
  * {@link #callsCompared()} tells the two apart.
+ *
+ * <p>Each field also has a digest of its values as the replay worker compares them with array order ignored
+ * ({@link #anyOrderDigests()}), appended after the fields in format 2, so that the previous version, which stops
+ * reading after them, reads what this one wrote; fields stored before have none ({@code null}).
  */
 public final class ResponseFields {
 
@@ -29,23 +34,30 @@ public final class ResponseFields {
     private static final byte FORMAT = 2;
 
     private final SortedMap<String, Long> digests;
+    private final SortedMap<String, Long> anyOrderDigests;
     private final boolean callsCompared;
 
-    /** Copies {@code digests}. */
+    /** Copies {@code digests}; no digests in any array order (as fields stored before they were kept). */
     public ResponseFields(SortedMap<String, Long> digests, boolean callsCompared) {
         this.digests = Collections.unmodifiableSortedMap(new TreeMap<>(digests));
+        this.anyOrderDigests = null;
         this.callsCompared = callsCompared;
     }
 
     /** See {@link #wrap}; why this is a class rather than a record: a record's constructors all run the copying one. */
-    private ResponseFields(TreeMap<String, Long> fresh, boolean callsCompared) {
+    private ResponseFields(TreeMap<String, Long> fresh, TreeMap<String, Long> freshAnyOrder, boolean callsCompared) {
         this.digests = Collections.unmodifiableSortedMap(fresh);
+        this.anyOrderDigests = freshAnyOrder == null ? null : Collections.unmodifiableSortedMap(freshAnyOrder);
         this.callsCompared = callsCompared;
     }
 
-    /** Fields over {@code fresh} itself, not a copy: for a map built for them that nothing else holds or changes. */
-    static ResponseFields wrap(TreeMap<String, Long> fresh, boolean callsCompared) {
-        return new ResponseFields(fresh, callsCompared);
+    /**
+     * Fields over {@code fresh} and {@code freshAnyOrder} themselves, not copies: for maps built for them that nothing
+     * else holds or changes. {@code freshAnyOrder} holds the same paths as {@code fresh}, or is null (not known).
+     */
+    static ResponseFields wrap(TreeMap<String, Long> fresh, TreeMap<String, Long> freshAnyOrder,
+                               boolean callsCompared) {
+        return new ResponseFields(fresh, freshAnyOrder, callsCompared);
     }
 
     /** False for fields stored before dependency requests were learned: they hold no {@code call:} field. */
@@ -58,20 +70,30 @@ public final class ResponseFields {
         return digests;
     }
 
+    /**
+     * Per field path (the paths of {@link #digests()}), the digest of its values as they compare with array order
+     * ignored: without their positions among array elements, sorted ({@code ResponseDiff}). Null for fields stored
+     * before these were kept.
+     */
+    public SortedMap<String, Long> anyOrderDigests() {
+        return anyOrderDigests;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ResponseFields other && digests.equals(other.digests)
-                && callsCompared == other.callsCompared;
+                && Objects.equals(anyOrderDigests, other.anyOrderDigests) && callsCompared == other.callsCompared;
     }
 
     @Override
     public int hashCode() {
-        return 31 * digests.hashCode() + Boolean.hashCode(callsCompared);
+        return 31 * (31 * digests.hashCode() + Objects.hashCode(anyOrderDigests)) + Boolean.hashCode(callsCompared);
     }
 
     @Override
     public String toString() {
-        return "ResponseFields[digests=" + digests + ", callsCompared=" + callsCompared + "]";
+        return "ResponseFields[digests=" + digests + ", anyOrderDigests=" + anyOrderDigests + ", callsCompared="
+                + callsCompared + "]";
     }
 
     /** Serde for the baseline store and its changelog. */
@@ -87,6 +109,11 @@ public final class ResponseFields {
             for (Map.Entry<String, Long> e : f.digests.entrySet()) {
                 out.writeUTF(e.getKey());
                 out.writeLong(e.getValue());
+            }
+            if (f.anyOrderDigests != null) { // last: see the class comment
+                for (String path : f.digests.keySet()) {
+                    out.writeLong(f.anyOrderDigests.get(path));
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // cannot happen on a byte array
@@ -105,7 +132,14 @@ public final class ResponseFields {
             for (int i = 0; i < n; i++) {
                 digests.put(in.readUTF(), in.readLong());
             }
-            return wrap(digests, format == FORMAT);
+            TreeMap<String, Long> anyOrder = null;
+            if (format == FORMAT && in.available() >= (long) n * Long.BYTES) {
+                anyOrder = new TreeMap<>();
+                for (String path : digests.keySet()) {
+                    anyOrder.put(path, in.readLong());
+                }
+            }
+            return wrap(digests, anyOrder, format == FORMAT);
         } catch (IOException e) {
             throw new SerializationException("corrupt response fields", e);
         }

@@ -18,8 +18,9 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * Noise counters of one route of one service: pairs compared, and per path the pairs it was present in and differed
- * in. Bounded to {@code maxFields} paths per route (new paths past the bound are not tracked; existing ones keep
+ * Noise counters of one route of one service: pairs compared, and per path the pairs it was present in, differed
+ * in, and differed in with array order ignored (as the replay worker compares with
+ * {@code --compare-array-order ignore}: a list whose elements only came in another order did not). Bounded to {@code maxFields} paths per route (new paths past the bound are not tracked; existing ones keep
  * counting).
  *
  * <p>The counters follow recent traffic: when the route's pairs reach twice the window, every counter is halved
@@ -36,8 +37,10 @@ public final class RouteNoise {
 
     private static final byte FORMAT_LEGACY = 1;
     /**
-     * Format 2; this version appends the last pair's time after the fields, which the previous version's reader
-     * ignores, so either version reads what the other wrote (a rolling upgrade, a rollback).
+     * Format 2; this version appends the last pair's time after the fields, then per field (in their order) the pairs
+     * it differed in with array order ignored, which the previous versions' readers ignore, so either version reads
+     * what the other wrote (a rolling upgrade, a rollback). Counters stored without the latter take the field's
+     * differing pairs for it (noise in every order, as it was applied).
      */
     private static final byte FORMAT = 2;
 
@@ -102,7 +105,7 @@ public final class RouteNoise {
                 if (fields.size() >= maxFields) {
                     continue;
                 }
-                counts = new long[2];
+                counts = new long[3];
                 fields.put(path, counts);
             }
             counts[0]++;
@@ -113,6 +116,12 @@ public final class RouteNoise {
                 counts[1]++;
             }
         }
+        for (String path : observation.differingWhateverTheOrder()) {
+            long[] counts = fields.get(path);
+            if (counts != null) {
+                counts[2]++;
+            }
+        }
     }
 
     private void halve() {
@@ -120,6 +129,7 @@ public final class RouteNoise {
         fields.values().removeIf(counts -> {
             counts[0] /= 2;
             counts[1] /= 2;
+            counts[2] /= 2;
             return counts[0] == 0;
         });
     }
@@ -155,7 +165,10 @@ public final class RouteNoise {
         return fields.size();
     }
 
-    /** The profile under the rule: only fields judged noisy, sorted by path. */
+    /**
+     * The profile under the rule: only fields judged noisy, sorted by path, each saying whether it is noisy with array
+     * order ignored too (by the same rule, on the pairs it differed in so compared).
+     */
     public NoiseProfile profile(NoiseRule rule, Instant now) {
         if (legacy()) {
             throw new IllegalStateException("legacy route noise has no service to publish a profile for");
@@ -164,8 +177,11 @@ public final class RouteNoise {
         for (Map.Entry<String, long[]> e : fields.entrySet()) {
             long compared = e.getValue()[0];
             long differing = e.getValue()[1];
+            long differingInAnyOrder = e.getValue()[2];
             if (rule.isNoisy(differing, compared, pairs)) {
-                noisy.add(new NoisyField(e.getKey(), differing, compared));
+                noisy.add(NoisyField.newBuilder().setPath(e.getKey()).setDifferingPairs(differing)
+                        .setComparedPairs(compared).setAnyOrderDifferingPairs(differingInAnyOrder)
+                        .setNoisyInAnyOrder(rule.isNoisy(differingInAnyOrder, compared, pairs)).build());
             }
         }
         return NoiseProfile.newBuilder().setService(service).setRoute(route).setFields(noisy).setComparedPairs(pairs)
@@ -195,7 +211,10 @@ public final class RouteNoise {
                 out.writeLong(e.getValue()[0]);
                 out.writeLong(e.getValue()[1]);
             }
-            out.writeLong(r.lastPairAt); // last: see FORMAT
+            out.writeLong(r.lastPairAt); // after the fields: see FORMAT
+            for (long[] counts : r.fields.values()) {
+                out.writeLong(counts[2]); // last: see FORMAT
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -223,12 +242,22 @@ public final class RouteNoise {
             int n = in.readInt();
             TreeMap<String, long[]> fields = new TreeMap<>();
             for (int i = 0; i < n; i++) {
-                fields.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
+                String path = in.readUTF();
+                long compared = in.readLong();
+                long differing = in.readLong();
+                fields.put(path, new long[] {compared, differing, differing});
             }
             // Written by the previous version: no last pair's time. Its paths of a map per id ($.bySku.1017.qty) are
             // observed no more ($.bySku.{id}.qty) and go as the halving brings their counts to 0; they are not told
             // apart here, since a key this version keeps as it is may look alike once in a path ($.hosts.10.0.0.1).
             long lastPairAt = in.available() >= Long.BYTES ? in.readLong() : 0;
+            // Written before the pairs differing with array order ignored were counted: each field keeps its
+            // differing pairs there, as noise in every order.
+            if (in.available() >= (long) n * Long.BYTES) {
+                for (long[] counts : fields.values()) {
+                    counts[2] = in.readLong();
+                }
+            }
             return new RouteNoise(service, route, retireAt, pairs, lastPairAt, dirty, fields);
         } catch (IOException e) {
             throw new SerializationException("corrupt route noise", e);

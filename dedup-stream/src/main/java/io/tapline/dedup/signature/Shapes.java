@@ -336,11 +336,28 @@ public final class Shapes {
      * ({@code $[0].b}, {@code $[1].b}), while the values of {@code $[*].b} in order were one list, {@code [3]}.
      */
     public static void flatten(JsonNode node, String path, Map<String, List<String>> out, int depth) {
-        flatten(node, path, "", out, depth);
+        flatten(node, path, "", true, out, depth);
     }
 
-    /** @param at where the node is among the elements of the arrays and maps by id above it: a value's prefix */
-    private static void flatten(JsonNode node, String path, String at, Map<String, List<String>> out, int depth) {
+    /**
+     * {@link #flatten} as the replay worker compares arrays with {@code --compare-array-order ignore}: values without
+     * their positions among the elements of the arrays above them (positions among the members of a map by id are
+     * kept, as objects are compared by key), so that, once each path's values are sorted, two answers whose arrays
+     * hold the same elements in another order give the same values. A value of an element is no longer tied to the
+     * element it sits in: values that trade places between elements ({@code [{"a":1,"b":3},{"a":2}]} and
+     * {@code [{"a":1},{"a":2,"b":3}]}) give the same values too.
+     */
+    public static void flattenInAnyOrder(JsonNode node, String path, Map<String, List<String>> out, int depth) {
+        flatten(node, path, "", false, out, depth);
+    }
+
+    /**
+     * @param at      where the node is among the elements of the arrays (with {@code ordered}) and maps by id above
+     *                it: a value's prefix
+     * @param ordered whether array positions go into {@code at}
+     */
+    private static void flatten(JsonNode node, String path, String at, boolean ordered, Map<String, List<String>> out,
+                                int depth) {
         if (depth > MAX_DEPTH) {
             StringBuilder whole = new StringBuilder(at);
             JsonCanonical.append(node, whole);
@@ -357,7 +374,7 @@ public final class Shapes {
                 Map.Entry<String, JsonNode> field = fields.next();
                 String kind = RouteTemplates.classify(field.getKey());
                 if (kind.equals(field.getKey())) {
-                    flatten(field.getValue(), member(path, field.getKey()), at, out, depth + 1);
+                    flatten(field.getValue(), member(path, field.getKey()), at, ordered, out, depth + 1);
                 } else {
                     if (byKind == null) {
                         byKind = new TreeMap<>();
@@ -372,14 +389,16 @@ public final class Shapes {
                     for (Map.Entry<String, JsonNode> member : kind.getValue().entrySet()) {
                         String position = at + i++ + ",";
                         out.computeIfAbsent(any, k -> new ArrayList<>()).add(position + ID_KEY + member.getKey());
-                        flatten(member.getValue(), any, position, out, depth + 1);
+                        flatten(member.getValue(), any, position, ordered, out, depth + 1);
                     }
                 }
             }
         } else if (node.isArray()) {
             int i = 0;
             for (JsonNode element : node) {
-                flatten(element, path + "[*]", at + i++ + ",", out, depth + 1);
+                String position = ordered ? at + i + "," : at;
+                i++;
+                flatten(element, path + "[*]", position, ordered, out, depth + 1);
             }
         } else {
             out.computeIfAbsent(path, k -> new ArrayList<>()).add(at + value(node));

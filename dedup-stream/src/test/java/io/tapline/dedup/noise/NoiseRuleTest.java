@@ -174,4 +174,37 @@ class NoiseRuleTest {
         assertEquals(1, noise.pairs(), "a sample taken is no pair");
         assertEquals(9000, noise.lastPairAt(), "but keeps the route's noise alive");
     }
+
+    @Test
+    void shouldPublishWhetherAFieldIsNoisyWithArrayOrderIgnored() throws java.io.IOException {
+        // $.items[*].qty only differed because the items came in another order; $.items[*].at was generated per answer
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
+        List<String> compared = List.of("$.items[*].at", "$.items[*].qty");
+        for (int i = 0; i < 4; i++) {
+            noise.add(new NoiseObservation("shop", "GET /a", compared, compared, true, List.of("$.items[*].at")), 512, 0,
+                    1000 + i);
+        }
+        List<NoisyField> fields = noise.profile(rule, Instant.EPOCH).getFields();
+        assertEquals(List.of("$.items[*].at", "$.items[*].qty"), fields.stream().map(NoisyField::getPath).toList());
+        assertEquals(List.of(true, false), fields.stream().map(NoisyField::getNoisyInAnyOrder).toList());
+        assertEquals(List.of(4L, 0L), fields.stream().map(NoisyField::getAnyOrderDifferingPairs).toList());
+        assertEquals(noise.profile(rule, Instant.EPOCH),
+                RouteNoise.decode(RouteNoise.encode(noise)).profile(rule, Instant.EPOCH), "kept in the store");
+
+        // The observation crosses the repartition topic with its differences in any order ...
+        NoiseObservation pair = new NoiseObservation("shop", "GET /a", compared, compared, true, List.of("$.items[*].at"));
+        assertEquals(pair, NoiseObservation.decode(NoiseObservation.encode(pair)));
+        // ... and one written by the previous version, without them, counts every difference as one in any order.
+        NoiseObservation old = NoiseObservation.decode(NoiseObservation.encode(
+                new NoiseObservation("shop", "GET /a", compared, compared)));
+        assertEquals(null, old.differingInAnyOrder());
+        assertEquals(compared, old.differingWhateverTheOrder());
+
+        // Counters stored by the previous version (no count in any order) keep each field noisy in every order, as
+        // it was applied: what that version wrote is what encode writes up to the last pair's time.
+        byte[] current = RouteNoise.encode(noise);
+        byte[] previous = java.util.Arrays.copyOf(current, current.length - 2 * Long.BYTES);
+        assertEquals(List.of(true, true), RouteNoise.decode(previous).profile(rule, Instant.EPOCH).getFields().stream()
+                .map(NoisyField::getNoisyInAnyOrder).toList());
+    }
 }

@@ -395,4 +395,38 @@ class ResponseDiffTest {
         assertEquals(List.of("$.ok"), outcome.compared(), "the call's fields are not counted as appearing once");
         assertEquals(List.of(), outcome.differing());
     }
+
+    @Test
+    void shouldTellAListInAnotherOrderFromChangedValuesAsTheReplayWorkerIgnoringArrayOrderDoes() {
+        // The same items in another order (a list built from a hash map): every field inside them differs in order,
+        // none with array order ignored (--compare-array-order ignore reports no difference there).
+        ResponseFields a = ResponseDiff.fields(json("{\"items\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":2}]}"));
+        ResponseFields reordered = ResponseDiff.fields(
+                json("{\"items\":[{\"qty\":2,\"sku\":\"b\"},{\"sku\":\"a\",\"qty\":1}]}"));
+        ResponseDiff.Outcome outcome = ResponseDiff.compare(a, reordered);
+        assertEquals(List.of("$.items[*].qty", "$.items[*].sku"), outcome.differing());
+        assertEquals(List.of(), outcome.differingInAnyOrder());
+
+        // A value generated per answer differs in any order; the values beside it do not.
+        ResponseFields stamped = ResponseDiff.fields(json("{\"items\":[{\"sku\":\"a\",\"at\":1},{\"sku\":\"b\",\"at\":1}]}"));
+        ResponseFields restamped = ResponseDiff.fields(
+                json("{\"items\":[{\"sku\":\"b\",\"at\":2},{\"sku\":\"a\",\"at\":2}]}"));
+        outcome = ResponseDiff.compare(stamped, restamped);
+        assertEquals(List.of("$.items[*].at", "$.items[*].sku"), outcome.differing());
+        assertEquals(List.of("$.items[*].at"), outcome.differingInAnyOrder());
+
+        // An element more is a difference in any order too; a map keyed by id is compared by key in either
+        ResponseFields longer = ResponseDiff.fields(json("{\"items\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":2},"
+                + "{\"sku\":\"b\",\"qty\":2}]}"));
+        assertEquals(List.of("$.items[*]", "$.items[*].qty", "$.items[*].sku"),
+                ResponseDiff.compare(a, longer).differingInAnyOrder());
+        ResponseFields byId = ResponseDiff.fields(json("{\"bySku\":{\"1017\":{\"qty\":1},\"1018\":{\"qty\":2}}}"));
+        ResponseFields swapped = ResponseDiff.fields(json("{\"bySku\":{\"1017\":{\"qty\":2},\"1018\":{\"qty\":1}}}"));
+        assertEquals(List.of("$.bySku.{id}.qty"), ResponseDiff.compare(byId, swapped).differingInAnyOrder());
+
+        // Kept in the baseline; one stored before (no digests in any order) counts every difference in any order.
+        assertEquals(reordered, ResponseFields.decode(ResponseFields.encode(reordered)));
+        ResponseFields stored = new ResponseFields(a.digests(), true);
+        assertEquals(List.of("$.items[*].qty", "$.items[*].sku"), ResponseDiff.compare(stored, reordered).differingInAnyOrder());
+    }
 }

@@ -180,7 +180,7 @@ class ResponseComparatorTest {
         IgnoreRules rules = IgnoreRules.none();
         rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
                 .setComparedPairs(10).setUpdatedAt(Instant.EPOCH)
-                .setFields(List.of(new NoisyField("$.items[*].generatedAt", 9L, 10L))).build());
+                .setFields(List.of(new NoisyField("$.items[*].generatedAt", 9L, 10L, true, null))).build());
         ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
         Comparison result = c.compare(SERVICE, ROUTE, json(200, "{\"items\":[{\"generatedAt\":1,\"price\":1}]}"),
                 json(200, "{\"items\":[{\"generatedAt\":2,\"price\":1}]}"));
@@ -354,7 +354,7 @@ class ResponseComparatorTest {
     private static NoiseProfile profile(String service, String... noisy) {
         return NoiseProfile.newBuilder().setService(service).setRoute(ROUTE).setComparedPairs(10)
                 .setUpdatedAt(Instant.EPOCH)
-                .setFields(Arrays.stream(noisy).map(p -> new NoisyField(p, 9L, 10L)).toList()).build();
+                .setFields(Arrays.stream(noisy).map(p -> new NoisyField(p, 9L, 10L, true, null)).toList()).build();
     }
 
     private static List<String> paths(Comparison c) {
