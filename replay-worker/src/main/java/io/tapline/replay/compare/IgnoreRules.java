@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Which difference paths are not counted, per route: configured rules ({@code "GET /owners/{id} $.updatedAt"},
@@ -18,8 +19,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * noise was learned per service, merging all services) is only a fallback for a service with no profile of its own
  * for the route; dedup-stream retires those. Learned noise also names fields of the requests the app sent its
  * dependencies ({@link CallFields}: {@code call:POST payments /charges $.idempotencyKey}, {@code ... header:NAME}); those
- * apply to what the candidate sends the mocks ({@link Scope#callNoise}), not to the response. Thread-safe: noise profiles are
- * replaced as the noise topic is read.
+ * apply to what the candidate sends the mocks ({@link Scope#callNoise}), not to the response. A run that ignores array
+ * order ({@code --compare-array-order ignore}) applies only the fields learned as noisy in any order
+ * ({@link NoisyField#getNoisyInAnyOrder()}): a field that only differed because list elements came in another order is
+ * compared there, as such a run does not report a reordering. Thread-safe: noise profiles are replaced as the noise
+ * topic is read.
  */
 public final class IgnoreRules {
 
@@ -27,10 +31,10 @@ public final class IgnoreRules {
     public static final String ANY_ROUTE = "*";
 
     private final Map<String, List<PathPattern>> configured;
-    private final Map<String, Learned> learned = new ConcurrentHashMap<>();
+    private final Map<String, Profile> learned = new ConcurrentHashMap<>();
 
     /**
-     * The noise of one profile.
+     * The noise of one profile, for one array order.
      *
      * @param response patterns of response fields
      * @param calls    per call ({@code call:POST payments /charges}), patterns of its request's fields (body paths,
@@ -39,6 +43,33 @@ public final class IgnoreRules {
     private record Learned(List<PathPattern> response, Map<String, List<PathPattern>> calls) {
 
         static final Learned NONE = new Learned(List.of(), Map.of());
+
+        /** The fields of {@code profile} that {@code applies} to. */
+        static Learned of(NoiseProfile profile, Predicate<NoisyField> applies) {
+            List<PathPattern> response = new ArrayList<>();
+            Map<String, List<PathPattern>> calls = new HashMap<>();
+            for (NoisyField field : profile.getFields()) {
+                if (!applies.test(field)) {
+                    continue;
+                }
+                CallFields.CallField call = CallFields.parse(field.getPath());
+                if (call == null) {
+                    response.add(PathPattern.of(field.getPath()));
+                } else {
+                    calls.computeIfAbsent(call.call(), k -> new ArrayList<>()).add(PathPattern.of(call.fieldPath()));
+                }
+            }
+            calls.replaceAll((call, patterns) -> List.copyOf(patterns));
+            return new Learned(List.copyOf(response), Map.copyOf(calls));
+        }
+    }
+
+    /** A profile's noise as array order is compared ({@code ordered}) and as it is with array order ignored. */
+    private record Profile(Learned ordered, Learned anyOrder) {
+
+        Learned in(boolean ignoringArrayOrder) {
+            return ignoringArrayOrder ? anyOrder : ordered;
+        }
     }
 
     private IgnoreRules(Map<String, List<PathPattern>> configured) {
@@ -92,18 +123,8 @@ public final class IgnoreRules {
             learned.remove(key);
             return;
         }
-        List<PathPattern> response = new ArrayList<>();
-        Map<String, List<PathPattern>> calls = new HashMap<>();
-        for (NoisyField field : profile.getFields()) {
-            CallFields.CallField call = CallFields.parse(field.getPath());
-            if (call == null) {
-                response.add(PathPattern.of(field.getPath()));
-            } else {
-                calls.computeIfAbsent(call.call(), k -> new ArrayList<>()).add(PathPattern.of(call.fieldPath()));
-            }
-        }
-        calls.replaceAll((call, patterns) -> List.copyOf(patterns));
-        learned.put(key, new Learned(List.copyOf(response), Map.copyOf(calls)));
+        learned.put(key, new Profile(Learned.of(profile, field -> true),
+                Learned.of(profile, NoisyField::getNoisyInAnyOrder)));
     }
 
     public int learnedRoutes() {
@@ -117,14 +138,23 @@ public final class IgnoreRules {
 
     /**
      * The rules for cases of {@code service}'s {@code route}, looked up once for all the differences of one comparison
-     * (the learned noise as it is now: a profile read later applies to later comparisons).
+     * (the learned noise as it is now: a profile read later applies to later comparisons), with array order compared.
      */
     public Scope scope(String service, String route) {
-        Learned noise = learned.get(TaplineTopics.noiseKey(service, route));
+        return scope(service, route, false);
+    }
+
+    /**
+     * {@link #scope(String, String)} for a comparison that ignores array order ({@code ignoringArrayOrder}) or not:
+     * ignoring it, only the fields learned as noisy in any order apply.
+     */
+    public Scope scope(String service, String route, boolean ignoringArrayOrder) {
+        Profile noise = learned.get(TaplineTopics.noiseKey(service, route));
         if (noise == null) {
             noise = learned.get(route); // a profile from before noise was learned per service
         }
-        return new Scope(configured.get(ANY_ROUTE), configured.get(route), noise == null ? Learned.NONE : noise);
+        return new Scope(configured.get(ANY_ROUTE), configured.get(route),
+                noise == null ? Learned.NONE : noise.in(ignoringArrayOrder));
     }
 
     /** The ignore rules of one service's route. Immutable, thread-safe. */

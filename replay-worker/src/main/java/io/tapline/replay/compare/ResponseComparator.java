@@ -37,10 +37,11 @@ public final class ResponseComparator {
 
     /**
      * The ignore rules and learned noise for cases of {@code route} ("METHOD /template") captured from
-     * {@code service}, as they are now.
+     * {@code service}, as they are now, for this comparison's array order (ignoring it, only the fields learned as
+     * noisy in any order).
      */
     public IgnoreRules.Scope ignores(String service, String route) {
-        return rules.scope(service, route);
+        return rules.scope(service, route, options.ignoreArrayOrder());
     }
 
     /** How values redacted at capture are judged in this run (before any case's substitutions). */

@@ -217,6 +217,33 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void ignoringArrayOrderAFieldNoisyOnlyInArrayOrderIsCompared() {
+        // dedup-stream learned the skus and quantities as noise because the items come in either order, the stamps
+        // because they change on every answer: only the stamps are noise to a replay that ignores the order.
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
+                .setComparedPairs(10).setUpdatedAt(Instant.EPOCH).setFields(List.of(
+                        new NoisyField("$.items[*].at", 10L, 10L, true, 10L),
+                        new NoisyField("$.items[*].qty", 5L, 10L, false, 0L),
+                        new NoisyField("$.items[*].sku", 5L, 10L, false, 0L))).build());
+        HttpResponse recorded = json(200, "{\"items\":[{\"sku\":\"a\",\"qty\":1,\"at\":1},{\"sku\":\"b\",\"qty\":2,\"at\":1}]}");
+        HttpResponse regressed = json(200, "{\"items\":[{\"sku\":\"b\",\"qty\":3,\"at\":2},{\"sku\":\"a\",\"qty\":1,\"at\":2}]}");
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), rules);
+        assertEquals(List.of("$.items[1].qty"), paths(loose.compare(SERVICE, ROUTE, recorded, regressed)),
+                "b's quantity 2 -> 3 is a regression there");
+        assertTrue(loose.compare(SERVICE, ROUTE, recorded, json(200,
+                "{\"items\":[{\"sku\":\"b\",\"qty\":2,\"at\":2},{\"sku\":\"a\",\"qty\":1,\"at\":2}]}")).same());
+        // Comparing array order, the order makes every sku and quantity noise: the same answer passes, as it did.
+        assertTrue(new ResponseComparator(CompareOptions.defaults(), rules).compare(SERVICE, ROUTE, recorded, regressed)
+                .same());
+        // A profile written before dedup-stream learned this (noisy in every order) applies in any order, as before.
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$.items[*].at", "$.items[*].qty",
+                "$.items[*].sku"));
+        assertTrue(loose.compare(SERVICE, ROUTE, recorded, regressed).same());
+    }
+
+    @Test
     void learnedNoiseAppliesToItsOwnServiceWithARouteWideProfileOnlyAsFallback() {
         String body1 = "{\"generatedAt\":1,\"price\":1}";
         String body2 = "{\"generatedAt\":2,\"price\":2}";
