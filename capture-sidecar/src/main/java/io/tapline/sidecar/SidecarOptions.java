@@ -514,10 +514,10 @@ public final class SidecarOptions {
         if (!u.scheme().equals("http")) {
             throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' is not an http:// URL (TLS to the app is not supported)");
         }
-        String problem = u.baseUrlProblem();
-        if (problem != null) {
-            throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' " + (problem.startsWith("has ") ? problem
-                    : "is not a base URL to forward to: " + problem) + "; give scheme, host, port and an optional base path");
+        String refusal = u.baseUrlRefusal("a base URL to forward to");
+        if (refusal != null) {
+            throw new ConfigException(option + ": '" + HttpUrl.shown(value) + "' " + refusal
+                    + "; give scheme, host, port and an optional base path");
         }
         return u;
     }

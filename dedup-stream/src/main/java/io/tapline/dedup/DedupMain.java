@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import io.tapline.config.ConfigException;
+import io.tapline.config.ListenHost;
 import io.tapline.config.LogOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.logging.StandardStreams;
@@ -193,8 +194,7 @@ public final class DedupMain {
         try {
             return ManagementServer.start(host, port, registry, ready);
         } catch (IOException | RuntimeException e) {
-            String flag = ManagementServer.isLocalAddress(host) ? DedupOptions.MANAGEMENT_PORT : DedupOptions.MANAGEMENT_HOST;
-            throw new ConfigException(config.named(flag) + ": cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+            throw ListenHost.cannotListen(config, DedupOptions.MANAGEMENT_HOST, DedupOptions.MANAGEMENT_PORT, host, port, e);
         }
     }
 }

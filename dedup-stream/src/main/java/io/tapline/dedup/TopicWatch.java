@@ -5,6 +5,7 @@ import io.tapline.ops.Metrics;
 import io.tapline.topics.DeadLetters;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -112,7 +113,7 @@ final class TopicWatch implements AutoCloseable {
     /** One re-check: describes the topics' settings, judges them and logs what changed since the last one. */
     void check() throws InterruptedException {
         TopicCheck.Answers answers = describe.settings(topics);
-        Map<String, Throwable> unread = new java.util.LinkedHashMap<>(answers.settingsFailures());
+        Map<String, Throwable> unread = new LinkedHashMap<>(answers.settingsFailures());
         for (String topic : topics) {
             Key key = new Key(topic, EXISTS);
             boolean gone = unread.get(topic) instanceof UnknownTopicOrPartitionException;

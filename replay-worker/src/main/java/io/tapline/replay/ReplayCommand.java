@@ -6,6 +6,7 @@ import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
 import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
+import io.tapline.config.ListenHost;
 import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.http.HttpUrl;
@@ -135,12 +136,12 @@ public final class ReplayCommand {
             throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' is not an http:// or https:// URL with a host, like http://candidate:8080: "
                     + e.getMessage());
         }
-        String problem = uri.baseUrlProblem();
-        if (problem != null) {
+        String refusal = uri.baseUrlRefusal("a candidate URL");
+        if (refusal != null) {
             // it would reach every progress line, the run's record and every report as it is
-            throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' " + (problem.startsWith("has ")
-                    ? problem : "is not a candidate URL: " + problem) + "; give scheme, host, port and an optional base path,"
-                    + " like http://candidate:8080 or http://[::1]:8080/api");
+            throw new ConfigException("option --target" + targetOrigin + ": '" + HttpUrl.shown(target) + "' " + refusal
+                    + "; give scheme, host, port and an optional base path, like http://candidate:8080 or "
+                    + "http://[::1]:8080/api");
         }
         String host = normalHost(uri.host());
         Set<String> forms = hostForms(host);
@@ -494,9 +495,8 @@ public final class ReplayCommand {
         try {
             return MockServer.start(vertx, options, registry).await();
         } catch (Exception e) {
-            String key = ManagementServer.isLocalAddress(options.host()) ? ReplayOptions.MOCK_PORT : ReplayOptions.MOCK_HOST;
-            throw new ConfigException(config.named(key) + ": cannot listen on " + options.host() + ":" + options.port() + ": "
-                    + e.getMessage(), e);
+            throw ListenHost.cannotListen(config, ReplayOptions.MOCK_HOST, ReplayOptions.MOCK_PORT, options.host(),
+                    options.port(), e);
         }
     }
 
@@ -506,8 +506,8 @@ public final class ReplayCommand {
         try {
             return ManagementServer.start(host, port, metrics, ready);
         } catch (IOException | RuntimeException e) {
-            String key = ManagementServer.isLocalAddress(host) ? ReplayOptions.MANAGEMENT_PORT : ReplayOptions.MANAGEMENT_HOST;
-            throw new ConfigException(config.named(key) + ": cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+            throw ListenHost.cannotListen(config, ReplayOptions.MANAGEMENT_HOST, ReplayOptions.MANAGEMENT_PORT, host, port,
+                    e);
         }
     }
 

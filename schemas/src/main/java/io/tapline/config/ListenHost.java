@@ -79,6 +79,18 @@ public final class ListenHost {
         return host;
     }
 
+    /**
+     * A listener on {@code host}:{@code port} that could not open ({@code cause}), refused as a bad value is: named by
+     * the option in the way ({@link TaplineConfig#named}), the host's when it is not an address of this machine, else
+     * the port's (another process holds it).
+     */
+    public static ConfigException cannotListen(TaplineConfig config, String hostKey, String portKey, String host,
+                                               int port, Exception cause) {
+        String key = ManagementServer.isLocalAddress(host) ? portKey : hostKey;
+        return new ConfigException(config.named(key) + ": cannot listen on " + host + ":" + port + ": "
+                + cause.getMessage(), cause);
+    }
+
     /** What keeps {@code host} from being a listener's host, or null when nothing does (or the lookup took too long). */
     static String problem(String host, Lookup lookup, Duration timeout) {
         if (host == null || host.isEmpty()) {

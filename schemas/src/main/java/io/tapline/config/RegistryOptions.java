@@ -104,11 +104,10 @@ public final class RegistryOptions {
         }
         for (HttpUrl parsed : parsedUrls) {
             String u = parsed.toString(); // without its user info
-            String problem = parsed.baseUrlProblem();
-            if (problem != null) {
-                throw new ConfigException(option + ": '" + u + "' " + (problem.startsWith("has ") ? problem
-                        : "is not a registry URL: " + problem) + "; give scheme, host, port and the registry API's base path,"
-                        + " like http://registry:8081/apis/ccompat/v7");
+            String refusal = parsed.baseUrlRefusal("a registry URL");
+            if (refusal != null) {
+                throw new ConfigException(option + ": '" + u + "' " + refusal + "; give scheme, host, port and the "
+                        + "registry API's base path, like http://registry:8081/apis/ccompat/v7");
             }
             boolean jdkReadsHost;
             try {

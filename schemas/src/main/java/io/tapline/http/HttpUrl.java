@@ -165,6 +165,18 @@ public final class HttpUrl {
      * ({@code ! $ & ' ( ) * + , ; = ~ %}) name no host a resolver looks up.</li>
      * </ul>
      */
+    /**
+     * {@link #baseUrlProblem} as the clause a refusal quotes after the value: the problem itself when it says what the
+     * URL has ({@code has a fragment ...}), else {@code is not WHAT: PROBLEM}; null when nothing keeps it from being a
+     * base URL.
+     *
+     * @param what what the URL is meant to be, e.g. {@code a candidate URL}
+     */
+    public String baseUrlRefusal(String what) {
+        String problem = baseUrlProblem();
+        return problem == null ? null : problem.startsWith("has ") ? problem : "is not " + what + ": " + problem;
+    }
+
     public String baseUrlProblem() {
         for (int i = 0; i < text.length(); ) {
             int c = text.codePointAt(i);

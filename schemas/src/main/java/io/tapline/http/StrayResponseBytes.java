@@ -284,11 +284,8 @@ public final class StrayResponseBytes {
      * blanks and control characters before the status line are skipped, as by the decoder.
      */
     private static Unsolicited unsolicited(ByteBuf buf) {
-        int i = buf.readerIndex();
+        int i = statusLineStart(buf);
         int to = buf.writerIndex();
-        while (i < to && (buf.getByte(i) & 0xFF) <= ' ') {
-            i++;
-        }
         int seen = 0;
         for (; i < to && seen < TIMEOUT_STATUS_BYTES; i++, seen++) {
             if (!timeoutStatusByte(seen, buf.getByte(i))) {
@@ -312,13 +309,17 @@ public final class StrayResponseBytes {
      * before a status line (a peer that ends a body with an extra CRLF sent nothing that could fail a request).
      */
     private static int unread(ByteBuf buf) {
-        int from = buf.readerIndex();
+        return buf.writerIndex() - statusLineStart(buf);
+    }
+
+    /** Where a status line in {@code buf} starts: past the control characters and blanks the decoder skips before one. */
+    private static int statusLineStart(ByteBuf buf) {
+        int i = buf.readerIndex();
         int to = buf.writerIndex();
-        int i = from;
         while (i < to && (buf.getByte(i) & 0xFF) <= ' ') {
             i++;
         }
-        return to - i;
+        return i;
     }
 
     private boolean watching() {

@@ -40,7 +40,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -114,14 +113,15 @@ public final class ProxyEngine {
     private final Supplier<HttpClient> freshClients;
     private final Settings settings;
     private final String listener;
+    /** The inbound listener's engine (the app behind it), not the egress listener's (dependencies behind it). */
+    private final boolean inbound;
     private final Metrics.Counter proxied;
     private final Metrics.Counter websockets;
     private final Metrics metrics;
     private final Metrics.Histogram added;
     private final HeldBody.Budget held;
-    /** When the next warning about the app failing may be logged (inbound listener only; see {@link #upstreamFailed}). */
-    private final AtomicLong nextFailureWarning = new AtomicLong(System.nanoTime());
-    private final AtomicLong failuresSinceWarning = new AtomicLong();
+    /** When a warning about the app failing is due (inbound listener only; see {@link #upstreamFailed}). */
+    private final PeriodicWarning failureWarning = new PeriodicWarning(Duration.ofNanos(FAILURE_WARNING_INTERVAL_NANOS));
     /** When a warning about the app breaking off an answer is due (inbound only; see {@link Exchanges#upstreamCut}). */
     private final PeriodicWarning cutWarning = new PeriodicWarning(Duration.ofNanos(FAILURE_WARNING_INTERVAL_NANOS));
     /** Set as the sidecar stops: every response from then on closes its connection. */
@@ -142,6 +142,7 @@ public final class ProxyEngine {
         this.freshClients = freshClients;
         this.settings = settings;
         this.listener = listener;
+        this.inbound = "inbound".equals(listener);
         this.metrics = metrics;
         this.proxied = metrics.counter("tapline_sidecar_proxied_total", "Requests proxied, by listener", "listener", listener);
         this.websockets = metrics.counter("tapline_sidecar_websocket_upgrades_total", "WebSocket upgrades tunneled uncaptured", "listener", listener);
@@ -776,7 +777,6 @@ public final class ProxyEngine {
      * app's to report: debug only.
      */
     private void upstreamFailed(HttpServerRequest request, int status, Throwable cause) {
-        boolean inbound = "inbound".equals(listener);
         boolean answered = cause instanceof UnreadableAnswer;
         if (answered) {
             LOG.debug("{} answered {} {} with bytes that cannot be read as HTTP, {} got {}: {}",
@@ -788,13 +788,11 @@ public final class ProxyEngine {
         if (!inbound) {
             return;
         }
-        long now = System.nanoTime();
-        long next = nextFailureWarning.get();
-        if (now - next < 0 || !nextFailureWarning.compareAndSet(next, now + FAILURE_WARNING_INTERVAL_NANOS)) {
-            failuresSinceWarning.incrementAndGet();
+        long due = failureWarning.occurred();
+        if (due == 0) {
             return;
         }
-        long earlier = failuresSinceWarning.getAndSet(0);
+        long earlier = due - 1;
         String error = answered ? cause.getMessage() : cause.toString();
         LOG.atWarn().addKeyValue("status", status).addKeyValue("error", error).addKeyValue("suppressed", earlier)
                 .log("the app {}, the client got {}: {}{}", answered
@@ -1061,7 +1059,6 @@ public final class ProxyEngine {
          * only when the timer finds no progress: an exchange that ends costs nothing more.
          */
         private void readerStalled() {
-            boolean inbound = "inbound".equals(listener);
             readerCut = true;
             clientReadTimeouts().inc();
             String reader = inbound ? "the client" : "the app";
@@ -1142,7 +1139,7 @@ public final class ProxyEngine {
                 // the last: a write to a client that reset its connection fails the relay before Vert.x hears of the close
                 clientAborted().inc();
                 LOG.debug("{} left while the answer to {} {} was relayed, {} byte(s) of its body written: cut",
-                        "inbound".equals(listener) ? "the client" : "the app", request.method(), request.path(), written);
+                        inbound ? "the client" : "the app", request.method(), request.path(), written);
                 return;
             }
             String reason = abortReason(UnreadableAnswer.of(upstreamRequest, cause));
@@ -1159,7 +1156,6 @@ public final class ProxyEngine {
          * (a path can hold what redaction would have taken out). A dependency's cut is the app's to report: debug only.
          */
         private void upstreamCut(String reason, long written) {
-            boolean inbound = "inbound".equals(listener);
             String upstream = target.host() + ":" + target.port();
             String method = request.method().name();
             LOG.atDebug().addKeyValue("listener", listener).addKeyValue("method", method)
