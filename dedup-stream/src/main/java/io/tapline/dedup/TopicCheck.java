@@ -16,7 +16,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -286,11 +285,6 @@ final class TopicCheck {
         return refusals.isEmpty() ? null : String.join("; ", refusals);
     }
 
-    /** The roles of the options naming {@code topic}, in the order of {@link #ROLES}. */
-    private static List<Role> roles(TaplineConfig config, String topic) {
-        return ROLES.stream().filter(r -> topic.equals(config.getTopic(r.option()))).toList();
-    }
-
     /**
      * Describes {@code topics} and the settings of {@code configured}, both asked at once and waited for with one
      * deadline: each topic described, or why not; each configured topic's settings, or why not. A topic a broker did
@@ -419,17 +413,10 @@ final class TopicCheck {
     static List<Finding> findings(TaplineConfig config, Map<String, Map<String, String>> settings) {
         List<Finding> findings = new ArrayList<>();
         String bootstrap = config.get(DedupOptions.BOOTSTRAP);
-        Set<String> judged = new LinkedHashSet<>();
-        for (Role role : ROLES) {
+        for (Role role : ROLES) { // each names a topic of its own (shared)
             String topic = config.getTopic(role.option());
-            if (!judged.add(topic)) {
-                continue;
-            }
-            // a topic named by several options must suit each of them
-            List<Role> roles = roles(config, topic);
-            String records = roles.stream().map(Role::records).collect(Collectors.joining(" and "));
+            String records = role.records();
             String named = config.optionsNamingTopic(topic, OPTIONS) + "topic " + topic;
-            Set<Cleanup> cleanups = roles.stream().map(Role::cleanup).collect(Collectors.toSet());
             Map<String, String> values = settings.get(topic);
             if (values == null) {
                 continue;
@@ -437,7 +424,7 @@ final class TopicCheck {
             String policy = values.getOrDefault(CLEANUP_POLICY, ""); // as the broker wrote it, for the messages
             List<String> policies = cleanupPolicies(values);
             boolean compacted = policies.contains(TopicConfig.CLEANUP_POLICY_COMPACT);
-            if (cleanups.contains(Cleanup.COMPACT)) {
+            if (role.cleanup() == Cleanup.COMPACT) {
                 // without "delete" in the policy (an empty one) retention deletes nothing
                 String deletion = policies.contains(TopicConfig.CLEANUP_POLICY_DELETE) ? deletion(values) : null;
                 if (!compacted) {
@@ -452,7 +439,7 @@ final class TopicCheck {
                             + "current or not (to keep them: "
                             + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=compact") + "); going on"));
                 }
-                long neededLag = roles.stream().mapToLong(Role::minCompactionLagMs).max().orElseThrow();
+                long neededLag = role.minCompactionLagMs();
                 Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
                 if (compacted && lag != null && lag < neededLag) {
                     findings.add(new Finding(topic, MIN_COMPACTION_LAG_MS, false, named + " has "
@@ -463,13 +450,13 @@ final class TopicCheck {
                             + "removes meanwhile (fix: "
                             + alterCommand(bootstrap, topic, MIN_COMPACTION_LAG_MS + "=" + neededLag) + "); going on"));
                 }
-            } else if (cleanups.contains(Cleanup.NO_COMPACT) && compacted) {
+            } else if (role.cleanup() == Cleanup.NO_COMPACT && compacted) {
                 findings.add(new Finding(topic, CLEANUP_POLICY, true, named + " has " + CLEANUP_POLICY + "=" + policy
                         + ": a compacted topic refuses a dead "
                         + "letter without a key (that of an input record without one), which stops the job, and keeps "
                         + "only the last dead letter of each key (fix: "
                         + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + ")"));
-            } else if (cleanups.contains(Cleanup.READ) && compacted) {
+            } else if (role.cleanup() == Cleanup.READ && compacted) {
                 Long lag = number(values.get(MIN_COMPACTION_LAG_MS));
                 findings.add(new Finding(topic, CLEANUP_POLICY, false, named + " has " + CLEANUP_POLICY + "=" + policy
                         + ": the sidecar keys interactions by "
@@ -478,7 +465,7 @@ final class TopicCheck {
                         + (lag == null ? "" : " by more than " + MIN_COMPACTION_LAG_MS + "=" + lag + human(lag))
                         + ") are lost (fix: " + alterCommand(bootstrap, topic, CLEANUP_POLICY + "=delete") + "); going on"));
             }
-            int needed = roles.stream().mapToInt(Role::maxBytes).max().orElseThrow();
+            int needed = role.maxBytes();
             Long maxBytes = number(values.get(MAX_MESSAGE_BYTES));
             if (needed > 0 && maxBytes != null && maxBytes < needed) {
                 findings.add(new Finding(topic, MAX_MESSAGE_BYTES, false, named + " has " + MAX_MESSAGE_BYTES + "="
