@@ -226,12 +226,12 @@ public final class SidecarOptions {
         return LogOptions.declare(RegistryOptions.declare(ConfigSpec.builder("tapline sidecar",
                         "Capture sidecar: reverse proxy in front of the app plus an egress proxy for its outbound HTTP; "
                                 + "publishes each interaction to Kafka (Avro), asynchronously and fail-open."))
-                .option(KEY_LISTEN, DEFAULT_LISTEN, "Inbound listener, PORT or HOST:PORT; clients call the app through it.")
+                .option(KEY_LISTEN, DEFAULT_LISTEN, "Inbound listener, PORT or HOST:PORT (an IPv6 host in brackets: [::1]:8080); HOST must be an address of this machine or a name resolving to one. Clients call the app through it.")
                 .option(KEY_APP, "", "URL of the app to forward to, e.g. http://127.0.0.1:8081 (required).")
                 .option(KEY_SERVICE, DEFAULT_SERVICE, "Logical service name; first part of every record key.")
                 .option(KEY_INSTANCE, "", "Instance (pod or host) name recorded in each interaction; default: the host name.")
                 .multi(KEY_EGRESS, "Named egress route NAME=URL: the app calls http://EGRESS_LISTEN/NAME/path and the sidecar forwards to URL/path.")
-                .option(KEY_EGRESS_LISTEN, DEFAULT_EGRESS_LISTEN, "Egress listener, PORT or HOST:PORT: named routes, HTTP_PROXY-style forward proxy for http://, CONNECT tunnels; 'off' disables it. Not the address --listen has.")
+                .option(KEY_EGRESS_LISTEN, DEFAULT_EGRESS_LISTEN, "Egress listener, PORT or HOST:PORT (an IPv6 host in brackets): named routes, HTTP_PROXY-style forward proxy for http://, CONNECT tunnels; 'off' disables it. Not the address --listen has.")
                 .option(KEY_CAPTURE_ENABLED, "true", "Capture at start (true/false); switch at runtime with POST /capture/on|off on the management port.")
                 .option(KEY_CAPTURE_MAX_BODY_BYTES, Integer.toString(DEFAULT_CAPTURE_MAX_BODY_BYTES), "Bytes of each body kept in a capture; the rest streams through uncaptured (truncated=true, originalSize kept), and a cut body ends at its last whole word.")
                 .option(KEY_CAPTURE_QUEUE_MAX_BYTES, Long.toString(DEFAULT_CAPTURE_QUEUE_MAX_BYTES), "Bound of the queue between capture and the Kafka producer, in bytes; when full, captures are dropped (reason queue_full).")
