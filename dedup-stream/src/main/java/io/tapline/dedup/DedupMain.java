@@ -138,7 +138,7 @@ public final class DedupMain {
             streams = new KafkaStreams(
                     DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
             // the settings checked above, again every interval while the job runs: a change is logged, not refused
-            watch = TopicWatch.start(config, streamsConfig, registry, topics.warnings(), topicCheckInterval);
+            watch = TopicWatch.start(config, streamsConfig, registry, topics, topicCheckInterval);
         } catch (RuntimeException e) {
             // Kafka Streams or a client it makes refused to start: a state directory that cannot be created, no broker
             // host that resolves. One line, as for a bad flag; the stack trace of Kafka's constructors says no more.

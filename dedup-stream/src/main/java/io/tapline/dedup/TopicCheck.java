@@ -6,6 +6,7 @@ import io.tapline.topics.DeadLetters;
 import io.tapline.topics.SharedTopics;
 import io.tapline.topics.TaplineTopics;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -155,10 +156,13 @@ final class TopicCheck {
      * @param partitions the partitions of each topic described (the job's and the repartition topic)
      * @param unknown    the topics a broker said do not exist
      * @param failures   why a topic was neither described nor said not to exist (no answer, not authorized)
-     * @param warnings   the settings warned of (logged), which {@link TopicWatch} starts from
+     * @param warnings     the settings warned of (logged), which {@link TopicWatch} starts from
+     * @param settingsRead the topics whose settings were read and judged (not those without an answer, not authorized
+     *                     or missing), which {@link TopicWatch} starts from too
+     * @param readAt       when the settings were read; null when no broker was asked
      */
     record Result(String refusal, Map<String, Integer> partitions, Set<String> unknown, Map<String, Throwable> failures,
-                  List<Finding> warnings) {
+                  List<Finding> warnings, Set<String> settingsRead, Instant readAt) {
     }
 
     /** What the brokers answered, before it is judged. */
@@ -192,7 +196,7 @@ final class TopicCheck {
     static Result check(TaplineConfig config, Properties streamsConfig, String repartition) throws InterruptedException {
         String shared = shared(config);
         if (shared != null) {
-            return new Result(shared, Map.of(), Set.of(), Map.of(), List.of());
+            return new Result(shared, Map.of(), Set.of(), Map.of(), List.of(), Set.of(), null);
         }
         Map<String, Object> admin = new StreamsConfig(streamsConfig).getAdminConfigs("tapline-dedup-topic-check");
         Set<String> topics = topics(config);
@@ -204,6 +208,7 @@ final class TopicCheck {
         try (Admin client = Admin.create(admin)) {
             answers = ask(client, described, topics, TIMEOUT);
         }
+        Instant readAt = Instant.now();
         String bootstrap = config.get(DedupOptions.BOOTSTRAP);
         Map<String, Throwable> ours = new LinkedHashMap<>(answers.failures());
         ours.keySet().retainAll(topics);
@@ -226,7 +231,7 @@ final class TopicCheck {
         }
         findings.stream().filter(Finding::refuses).forEach(f -> parts.add(f.line()));
         return new Result(parts.isEmpty() ? null : String.join("; ", parts), answers.partitions(), unknown, failures,
-                warnings);
+                warnings, Set.copyOf(answers.settings().keySet()), readAt);
     }
 
     /** The job's topics, in the order of {@link #OPTIONS}, each once. */

@@ -65,14 +65,15 @@ final class TopicWatch implements AutoCloseable {
     private final Set<String> missing = ConcurrentHashMap.newKeySet();
     private final Runnable onClose;
 
-    TopicWatch(TaplineConfig config, Describe describe, Metrics registry, List<TopicCheck.Finding> atStart,
+    /** {@code atStart}: the start-up check's result, whose warnings are logged already. */
+    TopicWatch(TaplineConfig config, Describe describe, Metrics registry, TopicCheck.Result atStart,
                Runnable onClose) {
         this.config = config;
         this.topics = TopicCheck.topics(config);
         this.describe = describe;
         this.registry = registry;
         this.onClose = onClose;
-        atStart.forEach(f -> current.put(new Key(f.topic(), f.setting()), f));
+        atStart.warnings().forEach(f -> current.put(new Key(f.topic(), f.setting()), f));
     }
 
     /**
@@ -80,7 +81,7 @@ final class TopicWatch implements AutoCloseable {
      * made of; null when {@code every} is zero.
      */
     static TopicWatch start(TaplineConfig config, Properties streamsConfig, Metrics registry,
-                            List<TopicCheck.Finding> atStart, Duration every) {
+                            TopicCheck.Result atStart, Duration every) {
         if (every.isZero()) {
             return null;
         }

@@ -45,7 +45,7 @@ class InternalPartitionsTest {
 
     private static TopicCheck.Result check(Map<String, Integer> partitions, Set<String> unknown,
                                            Map<String, Throwable> failures) {
-        return new TopicCheck.Result(null, partitions, unknown, failures, List.of());
+        return new TopicCheck.Result(null, partitions, unknown, failures, List.of(), Set.of(), null);
     }
 
     /** The pinning reads the start-up topic check's answer: the repartition topic's own count when it exists. */

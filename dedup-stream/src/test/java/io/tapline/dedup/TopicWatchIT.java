@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.config.TaplineConfig;
@@ -51,7 +52,9 @@ class TopicWatchIT {
         TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
         Metrics registry = new Metrics();
         String gauge = TopicWatch.REFUSED + "{setting=\"cleanup.policy\",topic=\"" + cases + "\"} ";
-        try (TopicWatch watch = TopicWatch.start(config, DedupOptions.streams(config), registry, List.of(),
+        TopicCheck.Result atStart = TopicCheck.check(config, DedupOptions.streams(config), null);
+        assertNull(atStart.refusal());
+        try (TopicWatch watch = TopicWatch.start(config, DedupOptions.streams(config), registry, atStart,
                 Duration.ofSeconds(1))) {
             alter(stack, cases, "delete");
             awaitScrape(registry, gauge + "1");

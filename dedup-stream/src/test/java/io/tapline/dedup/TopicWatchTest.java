@@ -14,9 +14,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,9 +56,18 @@ class TopicWatchTest {
         TaplineLogging.output(System.err);
     }
 
-    private TopicWatch watch(List<TopicCheck.Finding> atStart) {
+    private TopicWatch watch(List<TopicCheck.Finding> warnedAtStart) {
+        return watch(warnedAtStart, Set.of(), null);
+    }
+
+    /** A watch started after a start-up check that warned of {@code warnedAtStart} and read {@code read} at {@code at}. */
+    private TopicWatch watch(List<TopicCheck.Finding> warnedAtStart, Set<String> read, Instant at) {
         return new TopicWatch(config, topics -> new TopicCheck.Answers(Map.of(), Map.of(), settings, failures),
-                registry, atStart, () -> { });
+                registry, atStart(warnedAtStart, read, at), () -> { });
+    }
+
+    private static TopicCheck.Result atStart(List<TopicCheck.Finding> warnings, Set<String> read, Instant at) {
+        return new TopicCheck.Result(null, Map.of(), Set.of(), Map.of(), warnings, read, at);
     }
 
     /** The watch's lines logged since the last call. */
@@ -207,10 +218,12 @@ class TopicWatchTest {
     /** Its thread is a daemon of its own, and closing does not wait for a describe the brokers do not answer. */
     @Test
     void shouldNotHoldUpShutdownWithADescribeInFlight() throws Exception {
-        assertNull(TopicWatch.start(config, new Properties(), registry, List.of(), Duration.ZERO), "0 = never");
+        assertNull(TopicWatch.start(config, new Properties(), registry, atStart(List.of(), Set.of(), null),
+                Duration.ZERO), "0 = never");
         Properties streams = DedupOptions.streams(DedupOptions.load(new String[] {"--kafka-bootstrap-servers",
                 "127.0.0.1:1"}, Map.of()));
-        TopicWatch watch = TopicWatch.start(config, streams, registry, List.of(), Duration.ofSeconds(1));
+        TopicWatch watch = TopicWatch.start(config, streams, registry, atStart(List.of(), Set.of(), null),
+                Duration.ofSeconds(1));
         Thread thread = null;
         for (long end = System.nanoTime() + Duration.ofSeconds(5).toNanos(); thread == null && System.nanoTime() < end; ) {
             thread = Thread.getAllStackTraces().keySet().stream()
