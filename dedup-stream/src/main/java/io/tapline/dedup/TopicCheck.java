@@ -414,6 +414,20 @@ final class TopicCheck {
                 findings.stream().filter(f -> !f.refuses()).map(Finding::line).toList());
     }
 
+    /**
+     * The settings of {@code topic} that {@link #findings} can refuse on: {@code cleanup.policy} of the cases, noise and
+     * dead-letter topics; none of the interactions topic, nor of a topic that is not the job's. The watch shows each at
+     * 0 once it has read it ({@link TopicWatch}).
+     */
+    static List<String> refusable(TaplineConfig config, String topic) {
+        for (Role role : ROLES) { // each names a topic of its own (shared)
+            if (config.getTopic(role.option()).equals(topic)) {
+                return role.cleanup() == Cleanup.READ ? List.of() : List.of(CLEANUP_POLICY);
+            }
+        }
+        return List.of();
+    }
+
     /** {@link #judge}'s refusals and warnings, each with its topic and setting, in the order judged. */
     static List<Finding> findings(TaplineConfig config, Map<String, Map<String, String>> settings) {
         List<Finding> findings = new ArrayList<>();

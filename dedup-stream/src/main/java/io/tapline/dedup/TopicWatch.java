@@ -4,6 +4,7 @@ import io.tapline.config.TaplineConfig;
 import io.tapline.ops.Metrics;
 import io.tapline.topics.DeadLetters;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * setting="exists"}, and its return at INFO. Settings that could not be read otherwise (no broker answer, not
  * authorized) are a debug line, and the last verdict on them is kept.
  *
+ * <p>Every series the watch can set to 1 (each topic's {@code exists}, and each setting {@link TopicCheck#refusable}
+ * names) is there at 0 from the first check that read the topic's settings: the start-up check's, whose answer the
+ * watch starts from (a refusal there stopped the start), else the first re-check that has an answer for the topic. A 0
+ * then says "checked and fine", and a missing series "not checked" (never answered, or the watch off: {@link #start}
+ * registers nothing for interval 0). Each topic's last check with an answer is stamped in {@value #CHECKED}{@code
+ * {topic}}, so that a verdict kept while the brokers do not answer shows its age.
+ *
  * <p>Runs on a daemon thread of its own, never a stream thread; each describe is bounded by {@link TopicCheck#TIMEOUT}
  * and {@link #close} does not wait for one in flight.
  */
@@ -40,8 +48,14 @@ final class TopicWatch implements AutoCloseable {
     static final String REFUSED = "tapline_dedup_topic_settings_refused";
     private static final String REFUSED_HELP = "1 while a setting of one of the job's topics, read again while the job "
             + "runs (dedup.topic.check.interval), is one the job refuses to start on (a cases or noise topic without "
-            + "compact, a compacted dead-letter topic), or setting=\"exists\" for a topic deleted under the job; 0 once "
-            + "it is fixed. A series appears at its first refusal";
+            + "compact, a compacted dead-letter topic), or setting=\"exists\" for a topic deleted under the job; 0 while "
+            + "it is checked and fine. A topic's series are there from the first check that read its settings (the "
+            + "start-up check's, else a re-check's), and none at all while the re-check is off (interval 0)";
+    static final String CHECKED = "tapline_dedup_topic_settings_checked_timestamp_seconds";
+    private static final String CHECKED_HELP = "Unix time of the last check with an answer for the topic (its settings "
+            + "read, or the topic found deleted): the start-up check's, then one every dedup.topic.check.interval; it "
+            + "stands still while the brokers do not answer or do not let the job read the topic's settings, and the "
+            + "topic's tapline_dedup_topic_settings_refused series then keep their last value";
 
     /** Each topic's settings as a broker describes them, or why not ({@link TopicCheck.Answers}' last two). */
     @FunctionalInterface
@@ -63,6 +77,10 @@ final class TopicWatch implements AutoCloseable {
     private final Map<Key, TopicCheck.Finding> current = new ConcurrentHashMap<>();
     /** The topics found deleted by the last describe: what is logged already. */
     private final Set<String> missing = ConcurrentHashMap.newKeySet();
+    /** When each topic was last checked with an answer, in Unix seconds; a topic never checked has none. */
+    private final Map<String, Long> checkedAt = new ConcurrentHashMap<>();
+    /** The topics whose settings were read at least once: their refusable settings have series. */
+    private final Set<String> read = ConcurrentHashMap.newKeySet();
     private final Runnable onClose;
 
     /** {@code atStart}: the start-up check's result, whose warnings are logged already. */
@@ -74,11 +92,13 @@ final class TopicWatch implements AutoCloseable {
         this.registry = registry;
         this.onClose = onClose;
         atStart.warnings().forEach(f -> current.put(new Key(f.topic(), f.setting()), f));
+        // the start-up check judged these as a re-check does, and went on: each is checked and fine
+        atStart.settingsRead().stream().filter(topics::contains).forEach(t -> checked(t, true, atStart.readAt()));
     }
 
     /**
      * Re-checks every {@code every} on a daemon thread, with an admin client of the settings the start-up check's was
-     * made of; null when {@code every} is zero.
+     * made of; null when {@code every} is zero, with no series registered (none would be checked again).
      */
     static TopicWatch start(TaplineConfig config, Properties streamsConfig, Metrics registry,
                             TopicCheck.Result atStart, Duration every) {
@@ -114,19 +134,18 @@ final class TopicWatch implements AutoCloseable {
     /** One re-check: describes the topics' settings, judges them and logs what changed since the last one. */
     void check() throws InterruptedException {
         TopicCheck.Answers answers = describe.settings(topics);
+        Instant answered = Instant.now();
         Map<String, Throwable> unread = new LinkedHashMap<>(answers.settingsFailures());
         for (String topic : topics) {
-            Key key = new Key(topic, EXISTS);
             boolean gone = unread.get(topic) instanceof UnknownTopicOrPartitionException;
             if (gone) {
                 unread.remove(topic);
                 if (missing.add(topic)) {
-                    registry.gauge(REFUSED, REFUSED_HELP, () -> missing.contains(key.topic()) ? 1 : 0, "topic", topic,
-                            "setting", EXISTS);
                     LOG.error("{}topic {} does not exist any more (deleted while the job runs): the job's clients fail"
                             + " on it until it is created again; going on", config.optionsNamingTopic(topic,
                             TopicCheck.OPTIONS), topic);
                 }
+                checked(topic, false, answered);
             } else if (answers.settings().containsKey(topic) && missing.remove(topic)) {
                 LOG.info("topic {} exists again", topic);
             }
@@ -157,6 +176,27 @@ final class TopicWatch implements AutoCloseable {
                 current.remove(key);
                 LOG.info("topic {} now has {}={}: fixed, as the job needs it", key.topic(), key.setting(),
                         values.get(key.setting()));
+            }
+        }
+        // after the verdicts above, so that a series appears with its value, never at 0 before a refusal is set
+        topics.stream().filter(answers.settings()::containsKey).forEach(t -> checked(t, true, answered));
+    }
+
+    /**
+     * Stamps a check of {@code topic} with an answer, and at the first one shows its series: whether it exists, and,
+     * once its settings were read, each setting it can be refused on ({@link TopicCheck#refusable}), each then at the
+     * value the verdicts give. Registering a series again replaces its supplier by an equal one.
+     */
+    private void checked(String topic, boolean settingsRead, Instant at) {
+        if (checkedAt.put(topic, at.getEpochSecond()) == null) {
+            registry.gauge(CHECKED, CHECKED_HELP, () -> checkedAt.getOrDefault(topic, 0L), "topic", topic);
+            registry.gauge(REFUSED, REFUSED_HELP, () -> missing.contains(topic) ? 1 : 0, "topic", topic, "setting",
+                    EXISTS);
+        }
+        if (settingsRead && read.add(topic)) {
+            for (String setting : TopicCheck.refusable(config, topic)) {
+                Key key = new Key(topic, setting);
+                registry.gauge(REFUSED, REFUSED_HELP, () -> refused(key), "topic", topic, "setting", setting);
             }
         }
     }

@@ -9,6 +9,7 @@ import io.tapline.topics.TaplineTopics;
 import io.tapline.topics.TopicSpec;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -407,5 +408,31 @@ class TopicCheckTest {
     void shouldJudgeOnlyTheTopicsWhoseSettingsWereRead() {
         TaplineConfig config = DedupOptions.load(new String[0], Map.of());
         assertEquals(new TopicCheck.Verdict(List.of(), List.of()), TopicCheck.judge(config, Map.of()));
+    }
+
+    /**
+     * The settings {@link TopicCheck#refusable} names are those a refusal can be about, so that the watch shows every
+     * series it may set to 1 at 0 beforehand: each policy on each topic (also with the other settings all too small).
+     */
+    @Test
+    void shouldRefuseOnlyOnTheSettingsItNamesRefusable() {
+        TaplineConfig config = DedupOptions.load(new String[] {"--topic-dlq", "my.dlq"}, Map.of());
+        Set<String> topics = TopicCheck.topics(config);
+        Set<String> refused = new HashSet<>();
+        for (String policy : List.of("delete", "compact", "compact,delete", "")) {
+            Map<String, Map<String, String>> settings = new HashMap<>();
+            topics.forEach(t -> settings.put(t, described(Map.of("cleanup.policy", policy, "max.message.bytes", "1",
+                    "min.compaction.lag.ms", "0"))));
+            for (TopicCheck.Finding f : TopicCheck.findings(config, settings)) {
+                if (f.refuses()) {
+                    assertTrue(TopicCheck.refusable(config, f.topic()).contains(f.setting()), f.line());
+                    refused.add(f.topic() + " " + f.setting());
+                }
+            }
+        }
+        assertEquals(Set.of("tapline.cases cleanup.policy", "tapline.noise cleanup.policy", "my.dlq cleanup.policy"),
+                refused);
+        assertEquals(List.of(), TopicCheck.refusable(config, "tapline.interactions"));
+        assertEquals(List.of(), TopicCheck.refusable(config, "tapline.dlq"), "not the job's topic");
     }
 }

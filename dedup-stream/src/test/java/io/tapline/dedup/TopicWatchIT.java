@@ -25,7 +25,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.event.Level;
 
-/** The topic re-check against a real broker: a cases topic altered to delete while the watch runs, then back. */
+/**
+ * The topic re-check against a real broker: the gauge at 0 from the start-up check's answer, then a cases topic altered
+ * to delete while the watch runs, then back.
+ */
 @ExtendWith(TaplineStackExtension.class)
 @Timeout(120)
 class TopicWatchIT {
@@ -56,6 +59,10 @@ class TopicWatchIT {
         assertNull(atStart.refusal());
         try (TopicWatch watch = TopicWatch.start(config, DedupOptions.streams(config), registry, atStart,
                 Duration.ofSeconds(1))) {
+            // from the start-up check's answer, before any re-check: checked and fine, stamped with its time
+            assertTrue(registry.scrape().lines().anyMatch(l -> l.equals(gauge + "0")), registry.scrape());
+            assertTrue(registry.scrape().lines().anyMatch(l -> l.equals(TopicWatch.CHECKED + "{topic=\"" + cases
+                    + "\"} " + atStart.readAt().getEpochSecond())), registry.scrape());
             alter(stack, cases, "delete");
             awaitScrape(registry, gauge + "1");
             Thread.sleep(3_000); // three more checks: no line more

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.config.TaplineConfig;
 import io.tapline.logging.TaplineLogging;
+import io.tapline.ops.ExpositionCheck;
 import io.tapline.ops.Metrics;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -35,6 +36,9 @@ class TopicWatchTest {
 
     private static final String CASES_REFUSED = "tapline_dedup_topic_settings_refused{setting=\"cleanup.policy\","
             + "topic=\"tapline.cases\"}";
+    private static final String CHECKED = "tapline_dedup_topic_settings_checked_timestamp_seconds";
+    private static final List<String> TOPICS = List.of("tapline.interactions", "tapline.cases", "tapline.noise",
+            "tapline.dlq");
 
     private final TaplineConfig config = DedupOptions.load(new String[0], Map.of());
     private final Metrics registry = new Metrics();
@@ -84,12 +88,33 @@ class TopicWatchTest {
                 .map(l -> l.substring(series.length() + 1)).orElse(null);
     }
 
+    /** Every series of the refusal gauge, each as its line: labels and value. */
+    private List<String> refusedSeries() {
+        return registry.scrape().lines().filter(l -> l.startsWith(TopicWatch.REFUSED + "{")).sorted().toList();
+    }
+
+    private static String refused(String topic, String setting) {
+        return TopicWatch.REFUSED + "{setting=\"" + setting + "\",topic=\"" + topic + "\"}";
+    }
+
+    private static String checked(String topic) {
+        return CHECKED + "{topic=\"" + topic + "\"}";
+    }
+
+    /** The refusal gauge's series of the project's own topics, each at {@code value}: what the watch can refuse. */
+    private static List<String> everyRefusable(String value) {
+        return java.util.stream.Stream.of(refused("tapline.cases", "cleanup.policy"), refused("tapline.cases", "exists"),
+                refused("tapline.dlq", "cleanup.policy"), refused("tapline.dlq", "exists"),
+                refused("tapline.interactions", "exists"), refused("tapline.noise", "cleanup.policy"),
+                refused("tapline.noise", "exists")).map(l -> l + " " + value).sorted().toList();
+    }
+
     @Test
     void shouldLogACasesTopicNoLongerCompactedOnceAtErrorAndSetTheGaugeUntilItIsFixed() throws Exception {
         TopicWatch watch = watch(List.of());
         watch.check();
         assertEquals(List.of(), lines(), "settings as at start: nothing to say");
-        assertNull(gauge(CASES_REFUSED));
+        assertEquals("0", gauge(CASES_REFUSED), "checked and fine");
 
         // kafka-configs.sh --alter --add-config cleanup.policy=delete on the running job's cases topic
         settings.put("tapline.cases", described(Map.of("max.message.bytes", "16777216",
@@ -149,7 +174,7 @@ class TopicWatchTest {
         lines = lines();
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).contains(" WARN ") && lines.get(0).contains("retention.ms=259200000 (3 d)"), lines.get(0));
-        assertFalse(registry.scrape().contains(TopicWatch.REFUSED), "a warning sets no gauge");
+        assertEquals(everyRefusable("0"), refusedSeries(), "a warning sets no gauge");
     }
 
     /** No answer for a topic: a debug line, and what was logged of it stands (no "fixed", the gauge kept). */
@@ -202,6 +227,8 @@ class TopicWatchTest {
                 + "does not exist any more (deleted while the job runs)"), lines.get(0));
         String gone = "tapline_dedup_topic_settings_refused{setting=\"exists\",topic=\"tapline.cases\"}";
         assertEquals("1", gauge(gone));
+        assertNull(gauge(refused("tapline.cases", "cleanup.policy")), "its settings not read: not checked");
+        assertTrue(gauge(checked("tapline.cases")) != null, "found deleted: checked");
         watch.check();
         assertEquals(List.of(), lines(), "once per change");
 
@@ -213,13 +240,92 @@ class TopicWatchTest {
         assertTrue(lines.get(0).contains(" INFO ") && lines.get(0).endsWith("topic tapline.cases exists again"),
                 lines.get(0));
         assertEquals("0", gauge(gone));
+        assertEquals(everyRefusable("0"), refusedSeries());
+    }
+
+    /**
+     * Every setting the watch can refuse on (each topic's existence, the cleanup policy of the cases, noise and
+     * dead-letter topics) has its series at 0 from the first check that reads the topic's settings, so that a 0 says
+     * "checked and fine" and a missing series "never checked"; each topic's check is stamped. Before, a series appeared
+     * at its first refusal only.
+     */
+    @Test
+    void shouldShowEverySettingItCanRefuseAtZeroFromTheFirstCheckThatReadsIt() throws Exception {
+        TopicWatch watch = watch(List.of());
+        assertEquals(List.of(), refusedSeries(), "nothing checked yet");
+        assertFalse(registry.scrape().contains(CHECKED));
+
+        long before = Instant.now().getEpochSecond();
+        watch.check();
+        long after = Instant.now().getEpochSecond();
+        assertEquals(List.of(), lines());
+        assertEquals(everyRefusable("0"), refusedSeries());
+        ExpositionCheck exposition = ExpositionCheck.check(registry.scrape()); // as a strict scraper reads it
+        assertEquals("gauge", exposition.type(CHECKED));
+        for (String topic : TOPICS) {
+            double stamp = exposition.value(CHECKED, "topic", topic);
+            assertTrue(before <= stamp && stamp <= after, topic + " checked at " + stamp);
+        }
+    }
+
+    /**
+     * The start-up check read and judged the settings already (a refusal there stops the start): the series of the
+     * topics it read are at 0 from the start, stamped with its time; a topic it could not read has none until a
+     * re-check reads it.
+     */
+    @Test
+    void shouldStartFromTheTopicsTheStartUpCheckRead() throws Exception {
+        Instant start = Instant.parse("2030-01-02T03:04:05Z");
+        TopicWatch watch = watch(List.of(), Set.of("tapline.cases", "tapline.noise", "tapline.dlq"), start);
+        assertEquals("0", gauge(CASES_REFUSED));
+        assertEquals("0", gauge(refused("tapline.cases", "exists")));
+        assertEquals(Long.toString(start.getEpochSecond()), gauge(checked("tapline.dlq")));
+        assertNull(gauge(refused("tapline.interactions", "exists")), "not read at start");
+        assertNull(gauge(checked("tapline.interactions")));
+
+        settings.put("tapline.cases", described(Map.of("max.message.bytes", "16777216",
+                "min.compaction.lag.ms", "7200000")));
+        long before = Instant.now().getEpochSecond();
+        watch.check();
+        long after = Instant.now().getEpochSecond();
+        assertEquals(1, lines().size());
+        assertEquals("1", gauge(CASES_REFUSED), "the transitions as before");
+        assertEquals("0", gauge(refused("tapline.interactions", "exists")));
+        long stamp = Long.parseLong(gauge(checked("tapline.interactions")));
+        assertTrue(before <= stamp && stamp <= after, "checked at " + stamp);
+    }
+
+    /** A check without an answer for a topic stamps nothing and adds no series: the last verdict and its time stand. */
+    @Test
+    void shouldNotStampATopicWhoseSettingsWereNotRead() throws Exception {
+        Instant start = Instant.parse("2020-01-02T03:04:05Z");
+        TopicWatch watch = watch(List.of(), Set.of("tapline.cases"), start);
+        settings = Map.of();
+        failures = Map.of("tapline.interactions", new TimeoutException("no answer within 15 s"),
+                "tapline.cases", new TimeoutException("no answer within 15 s"),
+                "tapline.noise", new org.apache.kafka.common.errors.TopicAuthorizationException("not authorized"),
+                "tapline.dlq", new TimeoutException("no answer within 15 s"));
+        watch.check();
+        assertEquals(Long.toString(start.getEpochSecond()), gauge(checked("tapline.cases")));
+        assertEquals(List.of(refused("tapline.cases", "cleanup.policy") + " 0", refused("tapline.cases", "exists")
+                + " 0"), refusedSeries());
+        assertNull(gauge(checked("tapline.noise")));
+
+        settings = codeTopics();
+        failures = Map.of();
+        long before = Instant.now().getEpochSecond();
+        watch.check();
+        assertTrue(Long.parseLong(gauge(checked("tapline.cases"))) >= before);
+        assertEquals(everyRefusable("0"), refusedSeries());
     }
 
     /** Its thread is a daemon of its own, and closing does not wait for a describe the brokers do not answer. */
     @Test
     void shouldNotHoldUpShutdownWithADescribeInFlight() throws Exception {
-        assertNull(TopicWatch.start(config, new Properties(), registry, atStart(List.of(), Set.of(), null),
-                Duration.ZERO), "0 = never");
+        assertNull(TopicWatch.start(config, new Properties(), registry, atStart(List.of(), Set.copyOf(TOPICS),
+                Instant.now()), Duration.ZERO), "0 = never");
+        assertFalse(registry.scrape().contains(TopicWatch.REFUSED) || registry.scrape().contains(CHECKED),
+                "no series says a check is made while none is");
         Properties streams = DedupOptions.streams(DedupOptions.load(new String[] {"--kafka-bootstrap-servers",
                 "127.0.0.1:1"}, Map.of()));
         TopicWatch watch = TopicWatch.start(config, streams, registry, atStart(List.of(), Set.of(), null),
