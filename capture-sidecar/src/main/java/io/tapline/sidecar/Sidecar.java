@@ -11,7 +11,11 @@ import io.tapline.sidecar.impl.SidecarImpl;
  */
 public interface Sidecar extends AutoCloseable {
 
-    /** Starts everything; returns once the listeners are bound. */
+    /**
+     * Starts everything; returns once the listeners are bound. A listener that cannot be opened (its port taken, its
+     * host not this machine's) is a {@link io.tapline.config.ConfigException} naming its option and where it was set;
+     * anything else that keeps the sidecar from starting (the Kafka producer cannot be made, say) is another exception.
+     */
     static Sidecar start(SidecarOptions options) throws Exception {
         return SidecarImpl.start(options);
     }

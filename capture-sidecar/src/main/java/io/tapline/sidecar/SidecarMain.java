@@ -11,7 +11,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CountDownLatch;
 
-/** {@code tapline sidecar [options]}: parse the configuration, start, stop on SIGTERM. Exit 2 on bad options. */
+/**
+ * {@code tapline sidecar [options]}: parse the configuration, start, stop on SIGTERM. Exit 2 on bad options, a listener
+ * that cannot be opened included (as replay and dedup exit for theirs); exit 1 when anything else keeps it from starting.
+ */
 public final class SidecarMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(SidecarMain.class);
@@ -41,6 +44,12 @@ public final class SidecarMain {
         Sidecar sidecar;
         try {
             sidecar = Sidecar.start(options);
+        } catch (ConfigException e) {
+            // a listener that cannot be opened, named by its option: a value to change, as a bad option is (exit 2)
+            LOG.debug("cannot start", e);
+            System.err.println("tapline sidecar: cannot start: " + withCauses(e));
+            System.exit(2);
+            return;
         } catch (Exception e) {
             // what started (a producer, event loops) must not keep a sidecar that cannot serve alive. Said once, as a
             // bad option is: the stack trace only at debug (it was logged and printed both, the message twice)

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.avro.Interaction;
+import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.RedactionOptions;
 import io.tapline.http.Http10KeepAlive;
@@ -375,13 +376,14 @@ public final class SidecarImpl implements Sidecar {
      * {@code option --listen (set by TAPLINE_LISTEN)}: {@link SidecarOptions#listenerOption}). Port 0 is said as what
      * was asked for, {@code a free port of HOST} ({@code HOST:0} named no port anyone could look for). A host that does
      * not resolve or is not an address of this machine is said to be so before the cause: with port 0 it is what
-     * failed, and on a named port it is the value to change, not the port. Resolves the host: call it off any event
-     * loop.
+     * failed, and on a named port it is the value to change, not the port. A {@link ConfigException}, as replay's and
+     * dedup's listeners that cannot open are ({@code ListenHost.cannotListen}): the value of an option is in the way,
+     * and the command exits 2 for it as for any bad value. Resolves the host: call it off any event loop.
      */
-    static IOException listenFailure(String option, String host, int port, Throwable cause) {
+    static ConfigException listenFailure(String option, String host, int port, Throwable cause) {
         String why = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         String notHere = notAnAddressHere(host);
-        return new IOException(option + ": cannot listen on " + (port == 0 ? "a free port of " + host
+        return new ConfigException(option + ": cannot listen on " + (port == 0 ? "a free port of " + host
                 : SidecarOptions.Listen.hostPort(host, port))
                 + ": " + (notHere == null ? why : notHere + " (" + why + ")"), cause);
     }

@@ -1,5 +1,6 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.config.ConfigException;
 import io.tapline.config.TaplineConfig;
 import io.tapline.sidecar.SidecarOptions;
 import io.vertx.core.Vertx;
@@ -151,17 +152,17 @@ class ListenerPortsTest {
     void aListenerOnPortZeroThatCannotListenSaysAFreePortWasAskedForAndWhyNoneCouldBeHad() {
         // TEST-NET-1 (RFC 5737): an address no interface of this host has
         String notHere = "192.0.2.1 is not an address of this machine (";
-        IOException inbound = assertThrows(IOException.class, () -> start(options(0, 0).listen("192.0.2.1", 0)).close());
+        ConfigException inbound = assertThrows(ConfigException.class, () -> start(options(0, 0).listen("192.0.2.1", 0)).close());
         assertTrue(inbound.getMessage().startsWith("option --listen: cannot listen on a free port of 192.0.2.1: " + notHere),
                 inbound.getMessage());
-        IOException egress = assertThrows(IOException.class, () -> start(options(0, 0).egressListen("192.0.2.1", 0)).close());
+        ConfigException egress = assertThrows(ConfigException.class, () -> start(options(0, 0).egressListen("192.0.2.1", 0)).close());
         assertTrue(egress.getMessage().startsWith("option --egress-listen: cannot listen on a free port of 192.0.2.1: " + notHere),
                 egress.getMessage());
-        IOException management = assertThrows(IOException.class, () -> start(options(0, 0).management("192.0.2.1", 0)).close());
+        ConfigException management = assertThrows(ConfigException.class, () -> start(options(0, 0).management("192.0.2.1", 0)).close());
         assertTrue(management.getMessage().startsWith("option --management-host: cannot listen on a free port of 192.0.2.1: "
                 + notHere), management.getMessage());
         // RFC 6761: a name under .invalid never resolves
-        IOException unknown = assertThrows(IOException.class, () -> start(options(0, 0).listen("nowhere.invalid", 0)).close());
+        ConfigException unknown = assertThrows(ConfigException.class, () -> start(options(0, 0).listen("nowhere.invalid", 0)).close());
         assertTrue(unknown.getMessage().startsWith("option --listen: cannot listen on a free port of nowhere.invalid: nowhere.invalid"
                 + " does not resolve to an address"), unknown.getMessage());
     }
@@ -169,12 +170,12 @@ class ListenerPortsTest {
     /** A named port is named as it was, and its host said to be the fault when it is, as with port 0. */
     @Test
     void aListenerOnANamedPortThatCannotListenIsNamedByItsOptionAndAddress() throws Exception {
-        IOException inbound = assertThrows(IOException.class, () -> start(options(0, 0).listen("192.0.2.1", 8080)).close());
+        ConfigException inbound = assertThrows(ConfigException.class, () -> start(options(0, 0).listen("192.0.2.1", 8080)).close());
         assertTrue(inbound.getMessage().startsWith("option --listen: cannot listen on 192.0.2.1:8080: 192.0.2.1 is not an address"
                 + " of this machine ("), inbound.getMessage());
         try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
-            IOException management = assertThrows(IOException.class,
+            ConfigException management = assertThrows(ConfigException.class,
                     () -> start(options(0, 0).management("127.0.0.1", port)).close());
             assertTrue(management.getMessage().startsWith("option --management-port: cannot listen on 127.0.0.1:" + port + ": "),
                     management.getMessage());
@@ -191,22 +192,22 @@ class ListenerPortsTest {
             throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
-            IOException inbound = assertThrows(IOException.class, () -> start(configured(Map.of("TAPLINE_LISTEN",
+            ConfigException inbound = assertThrows(ConfigException.class, () -> start(configured(Map.of("TAPLINE_LISTEN",
                     "127.0.0.1:" + port), "--egress-listen", "127.0.0.1:0", "--management-port", "0")).close());
             assertTrue(inbound.getMessage().startsWith("option --listen (set by TAPLINE_LISTEN): cannot listen on 127.0.0.1:"
                     + port + ": "), inbound.getMessage());
-            IOException egress = assertThrows(IOException.class, () -> start(configured(Map.of("TAPLINE_EGRESS_LISTEN",
+            ConfigException egress = assertThrows(ConfigException.class, () -> start(configured(Map.of("TAPLINE_EGRESS_LISTEN",
                     "127.0.0.1:" + port), "--listen", "127.0.0.1:0", "--management-port", "0")).close());
             assertTrue(egress.getMessage().startsWith("option --egress-listen (set by TAPLINE_EGRESS_LISTEN): cannot listen on"
                     + " 127.0.0.1:" + port + ": "), egress.getMessage());
             java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("sidecar.properties"),
                     "management.port=" + port + "\n");
-            IOException management = assertThrows(IOException.class, () -> start(configured(Map.of(), "--config",
+            ConfigException management = assertThrows(ConfigException.class, () -> start(configured(Map.of(), "--config",
                     file.toString(), "--listen", "127.0.0.1:0", "--egress-listen", "127.0.0.1:0")).close());
             assertTrue(management.getMessage().startsWith("option --management-port (set in " + file + "): cannot listen on"
                     + " 127.0.0.1:" + port + ": "), management.getMessage());
             // set in code once read: named by its flag alone, as the configuration no longer gives the value
-            IOException replaced = assertThrows(IOException.class, () -> start(configured(Map.of("TAPLINE_LISTEN",
+            ConfigException replaced = assertThrows(ConfigException.class, () -> start(configured(Map.of("TAPLINE_LISTEN",
                     "127.0.0.1:0"), "--egress-listen", "127.0.0.1:0", "--management-port", "0").listen("127.0.0.1", port))
                     .close());
             assertTrue(replaced.getMessage().startsWith("option --listen: cannot listen on 127.0.0.1:" + port + ": "),

@@ -1,5 +1,6 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.config.ConfigException;
 import io.tapline.sidecar.SidecarOptions;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -46,7 +47,7 @@ public final class NamedPortMain {
                     } else {
                         System.out.println(order + ": start " + i + " named " + named + ", got " + namedGot + " and " + randomGot);
                     }
-                } catch (IOException e) {
+                } catch (IOException | ConfigException e) {
                     System.out.println(order + ": start " + i + " (named " + named + ") failed: " + e.getMessage());
                 }
             }

@@ -436,7 +436,7 @@ class SidecarProxyTest {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             SidecarOptions o = options(origin).listen("127.0.0.1", listen).noEgress().management("127.0.0.1", taken.getLocalPort());
-            assertThrows(java.io.IOException.class, () -> SidecarImpl.start(o, p2, AVRO));
+            assertThrows(io.tapline.config.ConfigException.class, () -> SidecarImpl.start(o, p2, AVRO));
         }
         // the proxy's listener was closed with the rest: its port is free again, nothing answers on it
         try (java.net.ServerSocket again = new java.net.ServerSocket(listen, 50, java.net.InetAddress.getLoopbackAddress())) {
@@ -450,12 +450,12 @@ class SidecarProxyTest {
         MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
-            java.io.IOException egress = assertThrows(java.io.IOException.class,
+            io.tapline.config.ConfigException egress = assertThrows(io.tapline.config.ConfigException.class,
                     () -> SidecarImpl.start(options(origin).egressListen("127.0.0.1", port), p2, AVRO));
             assertTrue(egress.getMessage().startsWith("option --egress-listen: cannot listen on 127.0.0.1:" + port + ": "),
                     egress.getMessage());
             MockProducer<String, byte[]> p3 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-            java.io.IOException inbound = assertThrows(java.io.IOException.class,
+            io.tapline.config.ConfigException inbound = assertThrows(io.tapline.config.ConfigException.class,
                     () -> SidecarImpl.start(options(origin).listen("127.0.0.1", port), p3, AVRO));
             assertTrue(inbound.getMessage().startsWith("option --listen: cannot listen on 127.0.0.1:" + port + ": "),
                     inbound.getMessage());
