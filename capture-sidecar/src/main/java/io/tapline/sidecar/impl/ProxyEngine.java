@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -121,9 +122,9 @@ public final class ProxyEngine {
     private final Metrics.Histogram added;
     private final HeldBody.Budget held;
     /** When a warning about the app failing is due (inbound listener only; see {@link #upstreamFailed}). */
-    private final PeriodicWarning failureWarning = new PeriodicWarning(Duration.ofNanos(FAILURE_WARNING_INTERVAL_NANOS));
+    private final PeriodicWarning failureWarning;
     /** When a warning about the app breaking off an answer is due (inbound only; see {@link Exchanges#upstreamCut}). */
-    private final PeriodicWarning cutWarning = new PeriodicWarning(Duration.ofNanos(FAILURE_WARNING_INTERVAL_NANOS));
+    private final PeriodicWarning cutWarning;
     /** Set as the sidecar stops: every response from then on closes its connection. */
     private volatile boolean draining;
 
@@ -134,9 +135,14 @@ public final class ProxyEngine {
      * @param clients      the upstream client of the calling event loop (see {@link SidecarImpl})
      * @param freshClients the calling event loop's upstream client that keeps no connection for another request: a
      *                     request that failed on a stale pooled connection is sent again on one of its connections
+     * @param warningClock the nanosecond clock the warnings about the app ({@link #upstreamFailed}, {@link
+     *                     Exchanges#upstreamCut}) are timed by, at most one per {@link #FAILURE_WARNING_INTERVAL_NANOS}:
+     *                     {@link System#nanoTime}, or a test's; read once per failure or cut, not per request
      */
     public ProxyEngine(Vertx vertx, Supplier<HttpClient> clients, Supplier<HttpClient> freshClients, Settings settings,
-                       String listener, Metrics metrics) {
+                       String listener, Metrics metrics, LongSupplier warningClock) {
+        this.failureWarning = new PeriodicWarning(Duration.ofNanos(FAILURE_WARNING_INTERVAL_NANOS), warningClock);
+        this.cutWarning = new PeriodicWarning(Duration.ofNanos(FAILURE_WARNING_INTERVAL_NANOS), warningClock);
         this.vertx = vertx;
         this.clients = clients;
         this.freshClients = freshClients;

@@ -115,6 +115,16 @@ public final class SidecarImpl implements Sidecar {
 
     /** Starts with a given producer and serializer (tests without a broker use Kafka's MockProducer). */
     public static SidecarImpl start(SidecarOptions o, Producer<String, byte[]> producer, Serializer<SpecificRecord> serializer) throws Exception {
+        return start(o, producer, serializer, System::nanoTime);
+    }
+
+    /**
+     * As {@link #start(SidecarOptions, Producer, Serializer)}, the warnings about the app failing or breaking off an
+     * answer (at most one per {@link ProxyEngine#FAILURE_WARNING_INTERVAL_NANOS}) timed by {@code warningClock}, a
+     * test's nanosecond clock, so that what a warning holds back can be seen without waiting out the interval.
+     */
+    static SidecarImpl start(SidecarOptions o, Producer<String, byte[]> producer, Serializer<SpecificRecord> serializer,
+                             java.util.function.LongSupplier warningClock) throws Exception {
         if (o.app() == null) {
             throw new IllegalArgumentException("the app URL is required");
         }
@@ -152,8 +162,10 @@ public final class SidecarImpl implements Sidecar {
         // the app's own calls: nothing is held (the app is not a slow client the dependency needs shielding from)
         ProxyEngine.Settings egressSettings = new ProxyEngine.Settings(0,
                 o.connectTimeout().toMillis(), o.upstreamTimeout().toMillis(), false, null, tunnelIdleMs, 0, 1);
-        ProxyEngine inboundEngine = new ProxyEngine(vertx, clients::get, freshClients::get, inboundSettings, "inbound", metrics);
-        ProxyEngine egressEngine = new ProxyEngine(vertx, clients::get, freshClients::get, egressSettings, "egress", metrics);
+        ProxyEngine inboundEngine = new ProxyEngine(vertx, clients::get, freshClients::get, inboundSettings, "inbound", metrics,
+                warningClock);
+        ProxyEngine egressEngine = new ProxyEngine(vertx, clients::get, freshClients::get, egressSettings, "egress", metrics,
+                warningClock);
         CaptureBudget budget = new CaptureBudget(o.captureMaxMemoryBytes());
         CaptureHub hub = new CaptureHub(sampler, registry, publisher, sm, o.outboundGrace().toMillis(),
                 o.captureMaxBodyBytes(), budget);

@@ -443,6 +443,64 @@ class SidecarTimeoutsTest {
                 lines.stream().map(l -> l.get("message").asText()).filter(m -> m.contains(" left while ")).toList());
     }
 
+    /**
+     * The app's cuts after a warning and within the interval are held back, and the next warning, the first cut past
+     * the interval, counts them in its text and its {@code suppressed} field; the interval then starts again from that
+     * warning. Timed by a clock the test moves ({@link SidecarImpl#start(SidecarOptions, org.apache.kafka.clients.producer.Producer,
+     * org.apache.kafka.common.serialization.Serializer, java.util.function.LongSupplier)}): with the system clock the
+     * held-back count was never seen by a test, which would have had to wait the 10 s out.
+     */
+    @Test
+    void shouldCountTheAppsCutsHeldBackWithinTheWarningIntervalInTheNextWarning() throws Exception {
+        long interval = ProxyEngine.FAILURE_WARNING_INTERVAL_NANOS;
+        long start = 1_000_000_000L;
+        // the first cut warns; the two within the interval are held back; the one at its end warns, counting them; the
+        // one a second later is within the interval that warning began
+        long[] cutAt = {start, start + TimeUnit.SECONDS.toNanos(1), start + interval - 1, start + interval,
+                start + interval + TimeUnit.SECONDS.toNanos(1)};
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(start);
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        String upstreamAddress;
+        java.util.concurrent.BlockingQueue<Object> headRead = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RawServer upstream = breakingUpstream(headRead);
+             SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + upstream.port())
+                     .upstreamTimeout(UPSTREAM).idleTimeout(Duration.ofSeconds(30)),
+                     new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), AVRO, clock::get)) {
+            upstreamAddress = "127.0.0.1:" + upstream.port();
+            for (int i = 0; i < cutAt.length; i++) {
+                clock.set(cutAt[i]);
+                try (Socket c = connect(s.port())) {
+                    send(c, "GET /orders/closes HTTP/1.1\r\nHost: x\r\n\r\n");
+                    assertTrue(readUntil(c.getInputStream(), "first").startsWith("HTTP/1.1 200"), "cut " + i);
+                    headRead.add(i);
+                    assertTrue(cutShort(c, false), "cut " + i + ": the client sees a broken answer");
+                }
+                SidecarProxyTest.awaitMetric(s, "tapline_sidecar_upstream_aborted_total{listener=\"inbound\",reason=\"closed\"}",
+                        i + 1);
+                headRead.clear();
+            }
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+            TaplineLogging.output(System.err);
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<com.fasterxml.jackson.databind.JsonNode> warnings = new java.util.ArrayList<>();
+        for (String line : logged.toString(StandardCharsets.UTF_8).split("\n")) {
+            com.fasterxml.jackson.databind.JsonNode node = json.readTree(line);
+            if (node.get("logger").asText().equals(ProxyEngine.class.getName()) && node.get("level").asText().equals("WARN")) {
+                warnings.add(node);
+            }
+        }
+        String cut = "the app " + upstreamAddress + " broke off its answer to a GET request (closed) after 5 byte(s) of its"
+                + " body were written to the client, whose connection was reset";
+        assertEquals(List.of(cut, cut + " (and 2 more answers broken off since the last warning)"),
+                warnings.stream().map(w -> w.get("message").asText()).toList());
+        assertEquals(List.of(0L, 2L), warnings.stream().map(w -> w.get("suppressed").asLong()).toList());
+    }
+
     @Test
     void shouldCountAClientThatLeavesMidBodyAsTheClientsDoingNotTheUpstreams() throws Exception {
         // The other side of the same cut: the client (on the egress listener, the app) closes its connection after the
