@@ -803,7 +803,8 @@ public final class ProxyEngine {
         LOG.atWarn().addKeyValue("status", status).addKeyValue("error", error).addKeyValue("suppressed", earlier)
                 .log("the app {}, the client got {}: {}{}", answered
                                 ? "answered a request with bytes that cannot be read as HTTP" : "did not answer a request",
-                        status, error, earlier == 0 ? "" : " (and " + earlier + " more failures since the last warning)");
+                        status, error, earlier == 0 ? "" : " (and " + earlier + (earlier == 1 ? " more failure" : " more failures")
+                                + " since the last warning)");
     }
 
     static int statusFor(Throwable cause) {
@@ -1182,7 +1183,8 @@ public final class ProxyEngine {
                     .addKeyValue("suppressed", earlier)
                     .log("the app {} broke off its answer to a {} request ({}) after {} byte(s) of its body were written "
                                     + "to the client, whose connection was reset{}", upstream, method, reason, written,
-                            earlier == 0 ? "" : " (and " + earlier + " more answers broken off since the last warning)");
+                            earlier == 0 ? "" : " (and " + earlier + (earlier == 1 ? " more answer" : " more answers")
+                                    + " broken off since the last warning)");
         }
 
         void tooLarge() {

@@ -455,9 +455,9 @@ class SidecarTimeoutsTest {
         long interval = ProxyEngine.FAILURE_WARNING_INTERVAL_NANOS;
         long start = 1_000_000_000L;
         // the first cut warns; the two within the interval are held back; the one at its end warns, counting them; the
-        // one a second later is within the interval that warning began
+        // one a second later is within the interval that warning began, and the next warning, at its end, counts it alone
         long[] cutAt = {start, start + TimeUnit.SECONDS.toNanos(1), start + interval - 1, start + interval,
-                start + interval + TimeUnit.SECONDS.toNanos(1)};
+                start + interval + TimeUnit.SECONDS.toNanos(1), start + 2 * interval};
         java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(start);
         ByteArrayOutputStream logged = new ByteArrayOutputStream();
         TaplineLogging.configure(TaplineLogging.Format.JSON, Level.INFO);
@@ -496,9 +496,10 @@ class SidecarTimeoutsTest {
         }
         String cut = "the app " + upstreamAddress + " broke off its answer to a GET request (closed) after 5 byte(s) of its"
                 + " body were written to the client, whose connection was reset";
-        assertEquals(List.of(cut, cut + " (and 2 more answers broken off since the last warning)"),
+        assertEquals(List.of(cut, cut + " (and 2 more answers broken off since the last warning)",
+                        cut + " (and 1 more answer broken off since the last warning)"),
                 warnings.stream().map(w -> w.get("message").asText()).toList());
-        assertEquals(List.of(0L, 2L), warnings.stream().map(w -> w.get("suppressed").asLong()).toList());
+        assertEquals(List.of(0L, 2L, 1L), warnings.stream().map(w -> w.get("suppressed").asLong()).toList());
     }
 
     @Test
