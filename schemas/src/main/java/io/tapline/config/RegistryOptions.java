@@ -1,11 +1,8 @@
 package io.tapline.config;
 
-import io.tapline.http.HttpUrl;
 import io.tapline.registry.RegistryConfig;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -57,16 +54,11 @@ public final class RegistryOptions {
 
     /**
      * Checks a registry URL (or a comma-separated list of them) at startup, so that a wrong one stops the component
-     * with the option's name instead of failing each registry call: http or https, with a valid host and port. Each is
-     * a base URL the registry client puts the API's paths after ({@code /subjects/...}, {@code /schemas/ids/...}), so it
-     * is held to what {@link HttpUrl#baseUrlProblem} asks of one, as replay's {@code --target} and the sidecar's
-     * {@code --app} are: printable ASCII (a right-to-left override or a zero-width space would be shown in every
-     * registry error), no query and no fragment (the API's paths would be written into them, and every call sent to the
-     * base path), no broken percent-escape, a host a resolver looks up. The registry client is the JDK's, which reads
-     * URLs with {@link java.net.URI} and so cannot call a host whose name holds an {@code _} (a Docker Compose service
-     * name, say); that is refused here too, with what to do instead. Credentials in a URL ({@code user:password@}) are
-     * allowed, sent as basic auth as they are written (percent-escapes decoded), and left out of every message. Empty
-     * items of a list are skipped, as the registry client skips them.
+     * with the option's name instead of failing each registry call. The check is the registry client's own,
+     * {@link RegistryConfig#urlsRefusal}, so a serde configured through {@link RegistryConfig#fromMap} refuses the same
+     * URLs: http or https with a valid host and port, a base URL the API's paths can follow (printable ASCII, no query,
+     * no fragment, no broken percent-escape, a host a resolver looks up and the JDK client can call). Credentials in a
+     * URL ({@code user:password@}, up to its last {@code @}) are allowed and left out of every message.
      *
      * @return {@code url}, unchanged
      */
@@ -76,50 +68,9 @@ public final class RegistryOptions {
 
     /** {@link #checkUrl(String)}, an error naming where the URL was set ({@link TaplineConfig#origin}). */
     private static String checkUrl(String url, String origin) {
-        String option = "option " + ConfigSpec.flag(URL) + origin;
-        // Every item is read before any is quoted: a ',' in a password splits it, and the item before the ',' may read
-        // as a URL (http://svc:8081/x#y of http://svc:8081/x#y,z@registry) that is all password; the item after it
-        // reads as none, and then nothing is quoted.
-        List<HttpUrl> parsedUrls = new ArrayList<>();
-        for (String entry : url.split(",")) {
-            if (entry.isBlank()) {
-                continue; // an empty item ("a,,b", "a, "), which the registry client skips too
-            }
-            String u = RegistryConfig.withoutUserInfo(entry.trim());
-            try {
-                parsedUrls.add(HttpUrl.parse(u));
-            } catch (IllegalArgumentException e) {
-                if (url.contains("@")) {
-                    // Credentials in it: a ',' in a password splits it, so no part of the value is quoted.
-                    throw new ConfigException(option + ": not an http:// or https:// URL (or "
-                            + "list of them); characters ',', '@', '/', '?' and '#' in a user name or password must be "
-                            + "percent-encoded (%2C, %40, %2F, %3F, %23)");
-                }
-                throw new ConfigException(option + ": '" + u + "' is not an http:// or https:// URL: "
-                        + e.getMessage());
-            }
-        }
-        if (parsedUrls.isEmpty()) {
-            throw new ConfigException(option + ": no URL given; e.g. " + DEFAULT_URL);
-        }
-        for (HttpUrl parsed : parsedUrls) {
-            String u = parsed.toString(); // without its user info
-            String refusal = parsed.baseUrlRefusal("a registry URL");
-            if (refusal != null) {
-                throw new ConfigException(option + ": '" + u + "' " + refusal + "; give scheme, host, port and the "
-                        + "registry API's base path, like http://registry:8081/apis/ccompat/v7");
-            }
-            boolean jdkReadsHost;
-            try {
-                jdkReadsHost = java.net.URI.create(u).getHost() != null;
-            } catch (IllegalArgumentException e) {
-                jdkReadsHost = false;
-            }
-            if (!jdkReadsHost) {
-                throw new ConfigException(option + ": '" + u + "': the registry client (the JDK's HTTP "
-                        + "client) cannot call host '" + parsed.host() + "' or this path; give the registry a host name without '_' "
-                        + "(a DNS alias or network alias) or its address");
-            }
+        String refusal = RegistryConfig.urlsRefusal(url);
+        if (refusal != null) {
+            throw new ConfigException("option " + ConfigSpec.flag(URL) + origin + ": " + refusal);
         }
         return url;
     }

@@ -1,5 +1,10 @@
 package io.tapline.registry;
 
+import io.tapline.http.HttpUrl;
+import io.tapline.text.ShownText;
+import org.apache.kafka.common.config.ConfigException;
+
+import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -17,6 +22,9 @@ import java.util.Objects;
  * <p>A registry URL may carry credentials ({@code http://user:password@host:8081}, Confluent's
  * {@code basic.auth.credentials.source=URL}). They are taken out of the URL: sent as basic auth to that URL, and never
  * shown, since the URLs appear in logs and error messages (which reach the dead-letter topic's headers).
+ *
+ * <p>The URLs are checked as every component checks its {@code --schema-registry-url} ({@link #urlsRefusal}), so a
+ * serde configured by another program through Kafka's {@code configure} refuses what the components refuse.
  */
 public final class RegistryConfig {
 
@@ -37,6 +45,9 @@ public final class RegistryConfig {
     public static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofMillis(200);
     public static final int DEFAULT_CACHE_CAPACITY = 1000;
 
+    /** The Confluent-compatible API of the local stack's registry: what a refusal gives as an example. */
+    private static final String EXAMPLE_URL = "http://127.0.0.1:8081/apis/ccompat/v7";
+
     private final List<String> urls;
     /** The basic-auth {@code user:password} to send to each of {@link #urls}, by index; null for none. */
     private final List<String> userInfos;
@@ -52,8 +63,12 @@ public final class RegistryConfig {
     private RegistryConfig(Map<String, ?> configs) {
         Object rawUrl = configs.get(URL);
         if (rawUrl == null || rawUrl.toString().isBlank()) {
-            throw new IllegalArgumentException("missing " + URL + " (the Confluent-compatible registry URL, e.g. "
-                    + "http://127.0.0.1:8081/apis/ccompat/v7)");
+            throw new ConfigException("missing " + URL + " (the Confluent-compatible registry URL, e.g. " + EXAMPLE_URL + ")");
+        }
+        String refusal = urlsRefusal(rawUrl.toString());
+        if (refusal != null) {
+            // Kafka's exception, as a Kafka serde's bad setting is; shown on one line with codes, as Tapline's own are
+            throw new ConfigException(ShownText.oneLine(URL + ": " + refusal));
         }
         List<String> given = parseUrls(rawUrl.toString());
         String configuredUserInfo = string(configs, BASIC_AUTH_USER_INFO, "");
@@ -76,7 +91,14 @@ public final class RegistryConfig {
         this.cacheCapacity = (int) number(configs, CACHE_CAPACITY, DEFAULT_CACHE_CAPACITY, 1);
     }
 
-    /** Reads the registry settings from a Kafka-client-style config map; other keys are ignored. */
+    /**
+     * Reads the registry settings from a Kafka-client-style config map; other keys are ignored.
+     *
+     * @throws ConfigException (Kafka's) when {@value #URL} is missing or is not a URL, or list of them, the registry
+     *                         client can call ({@link #urlsRefusal}); the message names the key and why, and quotes a
+     *                         URL only without its credentials
+     * @throws IllegalArgumentException when another setting is out of range or not supported
+     */
     public static RegistryConfig fromMap(Map<String, ?> configs) {
         return new RegistryConfig(Objects.requireNonNull(configs, "configs"));
     }
@@ -85,7 +107,10 @@ public final class RegistryConfig {
         return fromMap(Map.of(URL, url));
     }
 
-    /** The entries of a comma-separated URL list, in order, each without a trailing {@code /}. */
+    /**
+     * The entries of a comma-separated URL list that {@link #urlsRefusal} took, in order, each without a trailing
+     * {@code /}.
+     */
     private static List<String> parseUrls(String list) {
         List<String> urls = new ArrayList<>();
         for (String entry : list.split(",")) {
@@ -97,10 +122,73 @@ public final class RegistryConfig {
                 urls.add(url);
             }
         }
-        if (urls.isEmpty()) {
-            throw new IllegalArgumentException(URL + ": no URL in '" + list + "'");
-        }
         return List.copyOf(urls);
+    }
+
+    /**
+     * Why {@code list}, a registry URL or a comma-separated list of them, is not one the registry client can call, or
+     * null when it is: each URL must be http or https, with a valid host and port. Each is a base URL the client puts
+     * the API's paths after ({@code /subjects/...}, {@code /schemas/ids/...}), so it is held to what
+     * {@link HttpUrl#baseUrlProblem} asks of one, as replay's {@code --target} and the sidecar's {@code --app} are:
+     * printable ASCII (a right-to-left override or a zero-width space would be shown in every registry error), no query
+     * and no fragment (the API's paths would be written into them, and every call sent to the base path), no broken
+     * percent-escape, a host a resolver looks up. The client is the JDK's, which reads URLs with {@link URI} and so
+     * cannot call a host whose name holds an {@code _} (a Docker Compose service name, say); that is refused too, with
+     * what to do instead. Credentials in a URL ({@code user:password@}, ending at its last {@code @}) are allowed, sent
+     * as basic auth as they are written (percent-escapes decoded), and left out of the reason; when a list with an
+     * {@code @} in it cannot be read, no part of it is quoted. Empty items of a list are skipped, as the client skips
+     * them.
+     *
+     * <p>The one check of a registry URL: the components' {@code --schema-registry-url} (as {@code RegistryOptions}
+     * names it) and the serde's {@value #URL} ({@link #fromMap}).
+     *
+     * @return the reason, to follow the name of the setting and {@code ": "}; it may quote a URL as given (without its
+     *         credentials), so it is to be shown as {@link ShownText#oneLine} shows text
+     */
+    public static String urlsRefusal(String list) {
+        // Every item is read before any is quoted: a ',' in a password splits it, and the item before the ',' may read
+        // as a URL (http://svc:8081/x#y of http://svc:8081/x#y,z@registry) that is all password; the item after it
+        // reads as none, and then nothing is quoted.
+        List<HttpUrl> parsedUrls = new ArrayList<>();
+        for (String entry : list.split(",")) {
+            if (entry.isBlank()) {
+                continue; // an empty item ("a,,b", "a, "), which parseUrls skips too
+            }
+            String u = withoutUserInfo(entry.trim());
+            try {
+                parsedUrls.add(HttpUrl.parse(u));
+            } catch (IllegalArgumentException e) {
+                if (list.contains("@")) {
+                    // Credentials in it: a ',' in a password splits it, so no part of the value is quoted.
+                    return "not an http:// or https:// URL (or list of them); characters ',', '@', '/', '?' and '#' in a "
+                            + "user name or password must be percent-encoded (%2C, %40, %2F, %3F, %23)";
+                }
+                return "'" + u + "' is not an http:// or https:// URL: " + e.getMessage();
+            }
+        }
+        if (parsedUrls.isEmpty()) {
+            return "no URL given; e.g. " + EXAMPLE_URL;
+        }
+        for (HttpUrl parsed : parsedUrls) {
+            String u = parsed.toString(); // without its user info
+            String refusal = parsed.baseUrlRefusal("a registry URL");
+            if (refusal != null) {
+                return "'" + u + "' " + refusal + "; give scheme, host, port and the registry API's base path, like "
+                        + "http://registry:8081/apis/ccompat/v7";
+            }
+            boolean jdkReadsHost;
+            try {
+                jdkReadsHost = URI.create(u).getHost() != null;
+            } catch (IllegalArgumentException e) {
+                jdkReadsHost = false;
+            }
+            if (!jdkReadsHost) {
+                return "'" + u + "': the registry client (the JDK's HTTP client) cannot call host '" + parsed.host()
+                        + "' or this path; give the registry a host name without '_' (a DNS alias or network alias) or "
+                        + "its address";
+            }
+        }
+        return null;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tapline.registry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tapline.avro.Interaction;
 import org.apache.avro.Schema;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -114,10 +115,13 @@ class SchemaRegistryClientTest {
         assertTrue(e.retriable());
     }
 
+    /** Kafka's {@code ConfigException}, as a Kafka serde's missing setting is, like a wrong URL's. */
     @Test
     void missingUrlIsAClearError() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RegistryConfig.fromMap(Map.of()));
-        assertTrue(e.getMessage().contains(RegistryConfig.URL), e.getMessage());
+        for (Map<String, ?> configs : List.<Map<String, ?>>of(Map.of(), Map.of(RegistryConfig.URL, " "))) {
+            ConfigException e = assertThrows(ConfigException.class, () -> RegistryConfig.fromMap(configs));
+            assertTrue(e.getMessage().contains(RegistryConfig.URL), e.getMessage());
+        }
     }
 
     /** A negative backoff failed each retry with an exception the callers took for a bad record's. */
@@ -520,7 +524,7 @@ class SchemaRegistryClientTest {
         RegistryConfig config = RegistryConfig.of(" http://a:8081/ ,http://b:8081/apis/ccompat/v7,");
         assertEquals(List.of("http://a:8081", "http://b:8081/apis/ccompat/v7"), config.urls());
         assertTrue(config.toString().contains("http://b:8081/apis/ccompat/v7"), config.toString());
-        assertThrows(IllegalArgumentException.class, () -> RegistryConfig.of(" , "));
+        assertThrows(ConfigException.class, () -> RegistryConfig.of(" , "));
     }
 
     private static int freePort() throws IOException {

@@ -11,6 +11,7 @@ import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.AfterEach;
@@ -23,8 +24,10 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -56,6 +59,84 @@ class AvroSerdeTest {
                 .setLatencyMicros(12_000).build();
     }
 
+
+    /** Configures a new serializer, then a new deserializer, with {@code configs}, as a Kafka client does. */
+    private static List<Consumer<Map<String, ?>>> configurers() {
+        return List.of(configs -> new TaplineAvroSerializer<Interaction>().configure(configs, false),
+                configs -> new TaplineAvroDeserializer<Interaction>().configure(configs, false),
+                configs -> AvroSerdes.serde(Interaction.class, configs, true));
+    }
+
+    /**
+     * A registry URL given to the serde by another program, through Kafka's {@code configure}, is held to what the
+     * components hold {@code --schema-registry-url} to. Before, a fragment, a query, a right-to-left override or a
+     * broken percent-escape was taken, and every API path was then written into it (each call sent to the base path,
+     * each registry error showing the override). Now {@code configure} fails with Kafka's {@code ConfigException}, as
+     * a Kafka serde's bad setting does, naming the key and what is wrong, the URL shown with codes and without the
+     * credentials it was given with (which end at its last {@code @}).
+     */
+    @Test
+    void configureRefusesARegistryUrlNoApiPathCanFollowNamingTheKey() {
+        String advice = "; give scheme, host, port and the registry API's base path, like http://registry:8081/apis/ccompat/v7";
+        // what is given, and how the refusal starts after "schema.registry.url: "
+        String[][] bad = {
+                {"http://registry:8081/apis/ccompat/v7#top",
+                        "'http://registry:8081/apis/ccompat/v7#top' has a fragment ('#top'), which never reaches a server" + advice},
+                {"http://registry:8081/apis/ccompat/v7?tenant=a", "'http://registry:8081/apis/ccompat/v7?tenant=a' has a query" + advice},
+                {"http://registry:8081/apis/\u202eccompat/v7",
+                        "'http://registry:8081/apis/\\u202eccompat/v7' is not a registry URL: character U+202E at index 26 is not "
+                                + "printable ASCII (percent-encoded as UTF-8, it is %E2%80%AE)" + advice},
+                {"http://registry:8081/apis/ccompat/v7\u200b", "'http://registry:8081/apis/ccompat/v7\\u200b' is not a registry URL: "
+                        + "character U+200B at index 36"},
+                {"http://registry:8081/apis/%zz", "'http://registry:8081/apis/%zz' is not a registry URL: '%zz' in the path is "
+                        + "not a percent-escape (% and two hex digits; %25 is a %)" + advice},
+                {"http://schema_registry:8081", "'http://schema_registry:8081': the registry client (the JDK's HTTP client) cannot "
+                        + "call host 'schema_registry'"},
+                {"registry:8081", "'registry:8081' is not an http:// or https:// URL"},
+                {"http://registry:8081,http://registry-2:8081/apis?x", "'http://registry-2:8081/apis?x' has a query"},
+                // the credentials end at the URL's last '@', and are taken out before it is quoted
+                {"http://svc:ab@s3cret@registry:8081/apis#x", "'http://registry:8081/apis#x' has a fragment ('#x')"},
+                {"https://svc:s3cret@registry/ccompat/\u202e", "'https://registry/ccompat/\\u202e' is not a registry URL"},
+                {" , ", "no URL given; e.g. http://127.0.0.1:8081/apis/ccompat/v7"}};
+        for (String[] b : bad) {
+            for (Consumer<Map<String, ?>> configure : configurers()) {
+                ConfigException e = assertThrows(ConfigException.class, () -> configure.accept(Map.of(RegistryConfig.URL, b[0])), b[0]);
+                assertTrue(e.getMessage().startsWith(RegistryConfig.URL + ": " + b[1]), e.getMessage());
+                assertFalse(e.getMessage().contains("s3cret") || e.getMessage().contains("svc"), e.getMessage());
+                assertTrue(e.getMessage().chars().noneMatch(io.tapline.text.ShownText::shownAsCode), "shown with codes: " + e.getMessage());
+            }
+        }
+    }
+
+    /** A ',' in a password splits the list: no part of the value is quoted, not even an item that reads as a URL. */
+    @Test
+    void configureNeverQuotesAPasswordSplitByAnUnencodedComma() {
+        for (String password : new String[] {"qx7,zk9", "8081/qx7#zk,zk9", "8081/qx7%zz,zk9", "8081/qx7\u202e,zk9"}) {
+            for (Consumer<Map<String, ?>> configure : configurers()) {
+                ConfigException e = assertThrows(ConfigException.class, () -> configure.accept(
+                        Map.of(RegistryConfig.URL, "http://svc:" + password + "@registry:8081")), password);
+                assertTrue(e.getMessage().startsWith(RegistryConfig.URL + ": not an http:// or https:// URL (or list of them)")
+                        && e.getMessage().contains("percent-encoded"), e.getMessage());
+                assertFalse(e.getMessage().contains("qx7") || e.getMessage().contains("zk9"), e.getMessage());
+            }
+        }
+    }
+
+    /** What the components take, the serde takes too: credentials with any character, a list with an empty item. */
+    @Test
+    void configureTakesEveryRegistryUrlTheComponentsTake() {
+        for (String url : List.of(registry.url(), registry.url() + "/", registry.url().replace("http://", "http://svc:p@ss/w#rd?@"),
+                "http://a:8081,, " + registry.url(), "https://Registry.example.com.:8443/v1;v=2/~me", "http://[::1]:8081")) {
+            for (Consumer<Map<String, ?>> configure : configurers()) {
+                configure.accept(Map.of(RegistryConfig.URL, url));
+            }
+        }
+        TaplineAvroSerializer<Interaction> serializer = new TaplineAvroSerializer<>();
+        serializer.configure(Map.of(RegistryConfig.URL, registry.url().replace("http://", "http://svc:p@ss@")), false);
+        serializer.serialize("t", interaction());
+        assertEquals("Basic " + java.util.Base64.getEncoder().encodeToString("svc:p@ss".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8)), registry.lastAuthorization());
+    }
 
     @Test
     void aRegistryAnswerTheClientCannotReadFailsSerializationAsKafkaExpects() throws IOException {
