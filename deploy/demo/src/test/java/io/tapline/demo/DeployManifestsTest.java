@@ -11,6 +11,7 @@ import io.tapline.config.RegistryOptions;
 import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.DedupOptions;
 import io.tapline.http.HttpUrl;
+import io.tapline.registry.RegistryConfig;
 import io.tapline.replay.FailOn;
 import io.tapline.replay.ReplayOptions;
 import io.tapline.replay.compare.IgnoreRules;
@@ -1073,6 +1074,38 @@ class DeployManifestsTest {
                 """));
     }
 
+    /**
+     * The registry a replay pod must reach is the one its worker's registry client dials: credentials in a
+     * {@code TAPLINE_SCHEMA_REGISTRY_URL} end at the URL's last {@code @} (a password pasted unencoded may hold an
+     * {@code @} or a {@code /}), as the product reads them, and are never shown.
+     */
+    @Test
+    void replayPodsRegistryIsTheHostItsClientDialsAfterTheCredentials() {
+        for (String credentials : List.of("", "svc:s3cret@", "svc:p@ss@", "svc:Zm9v/YmFy@", "svc:a@b/c?d#e@")) {
+            JsonNode own = replayPod();
+            registryUrl(own, "http://" + credentials + "schema-registry.registry.svc:8081/apis/ccompat/v7");
+            assertEquals(List.of(), replayProblems(own, REPLAY_POLICY), credentials);
+
+            JsonNode elsewhere = replayPod();
+            registryUrl(elsewhere, "http://" + credentials + "schema-registry.kafka.svc:8082/apis/ccompat/v7");
+            List<String> problems = replayProblems(elsewhere, REPLAY_POLICY);
+            assertTrue(problems.stream().anyMatch(p -> p.contains("no egress rule reaches schema registry "
+                    + "schema-registry.kafka.svc:8082 (namespace kafka, 8082/TCP)")), problems.toString());
+            for (String secret : List.of("s3cret", "p@ss", "YmFy", "c?d")) {
+                assertFalse(problems.toString().contains(secret), problems.toString());
+            }
+        }
+    }
+
+    /** Sets the registry URL of {@link #replayPod}'s worker. */
+    static void registryUrl(JsonNode replayPod, String url) {
+        for (JsonNode e : replayPod.path("spec").path("containers").get(0).path("env")) {
+            if (e.path("name").asText().equals("TAPLINE_SCHEMA_REGISTRY_URL")) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) e).put("value", url);
+            }
+        }
+    }
+
     @Test
     void replayJobOutlastingTheCasesCompactionLagIsReported() throws IOException {
         JsonNode job = YAML.readTree("""
@@ -1727,8 +1760,16 @@ class DeployManifestsTest {
                 addDestination(out, "Kafka bootstrap " + server, server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)),
                         namespace, at, problems);
             }
-            for (String registry : config.getList(RegistryOptions.URL)) {
-                HttpUrl url = HttpUrl.parse(registry.replaceFirst("://[^/@]*@", "://"));
+            // The URLs the worker's registry client dials, read as it reads them (credentials end at a URL's last '@').
+            List<String> registries;
+            try {
+                registries = RegistryConfig.fromMap(RegistryOptions.clientConfigs(config)).urls();
+            } catch (ConfigException e) {
+                problems.add(at + ": " + e.getMessage());
+                registries = List.of();
+            }
+            for (String registry : registries) {
+                HttpUrl url = HttpUrl.parse(registry);
                 addDestination(out, "schema registry " + url.authority(), url.host(), url.port(), namespace, at, problems);
             }
             if (spec.options().containsKey(ReplayOptions.MOCK_ROUTE)) {
