@@ -467,6 +467,61 @@ class LauncherTest {
     }
 
     @Test
+    void aLeftoverWhosePidIsNowAnotherProgramsIsSwept(@TempDir Path dir) throws Exception {
+        // what a killed launcher left beside the lock (its claim, the lock it took over or gave back) was removed once no
+        // process had its pid: one whose pid some other program has by now (after a reboot, say) stayed as long as that
+        // program ran. Each leftover keeps its launcher's start time with the pid; one holding none (an older
+        // launcher's) is still told by its pid alone.
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path builds = fakeMaven(dir, "", "");
+        Process other = new ProcessBuilder("sleep", "300").start(); // has the pids of the leftovers now
+        Process live = new ProcessBuilder("sleep", "300").start(); // stands for a launcher at work
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        String before = "Thu Jan  1 00:00:00 1970\n"; // the start time of the launcher that had the pid
+        Path stderr = dir.resolve("launcher.err");
+        Process started = null;
+        try {
+            Path claim = leftover(root, "claim", other.pid(), "", other.pid(), before);
+            Path released = leftover(root, "released", other.pid(), "", other.pid(), before);
+            Path stale = leftover(root, "stale", other.pid(), "", gone.pid(), before);
+            leftover(root, "stale", other.pid(), "takeover/", other.pid(), before);
+            Path liveClaim = leftover(root, "claim", live.pid(), "", live.pid(), startTime(live.pid()));
+            Path olderLaunchers = leftover(root, "stale", live.pid(), "", gone.pid(), null);
+            started = launcher(dir, launcher, javaOfRelease(dir, "java17", "17.0.15"), stderr).start();
+            assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
+            assertEquals(0, started.exitValue(), Files.readString(stderr));
+            for (Path swept : List.of(claim, released, stale)) {
+                assertTrue(Files.notExists(swept), swept + " is kept while another program has its pid");
+            }
+            assertTrue(Files.isDirectory(liveClaim), "the claim of a launcher at work is kept");
+            assertTrue(Files.isDirectory(olderLaunchers), "one without a start time is kept while a process has its pid");
+            assertTrue(other.isAlive() && live.isAlive(), "the other programs are left alone");
+        } finally {
+            other.destroyForcibly();
+            live.destroyForcibly();
+            kill(started);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+    }
+
+    /**
+     * The leftover {@code .tapline-build.lock.KIND.NAMED} holding {@code under/pid} ({@code pid}) and, unless {@code started}
+     * is null, {@code under/pid.started}.
+     */
+    private static Path leftover(Path root, String kind, long named, String under, long pid, String started)
+            throws IOException {
+        Path left = root.resolve(".tapline-build.lock." + kind + "." + named);
+        Path files = Files.createDirectories(left.resolve(under.isEmpty() ? "." : under));
+        if (started != null) {
+            Files.writeString(files.resolve("pid.started"), started);
+        }
+        Files.writeString(files.resolve("pid"), pid + "\n");
+        return left;
+    }
+
+    @Test
     void aLauncherOfAnotherUserWaitsForTheBuildOfALiveOne(@TempDir Path dir) throws Exception {
         // kill -0 on a live process of another user fails (EPERM) as on one that is gone: in a checkout shared by two
         // users, the second one's launcher took the first one's live lock for stale and built beside it. The lock here is
