@@ -614,15 +614,16 @@ class LauncherTest {
 
     @Test
     void aLockThisUserMayNotReadIsWaitedForAsItsHolderMayRun(@TempDir Path dir) throws Exception {
-        // a lock of another user made with umask 077: whether its holder runs cannot be told, so it is waited for,
-        // saying so (it said another launcher was taking it over) and naming who can remove it
+        // a lock of another user made with umask 077 (by a launcher that did not share its lock yet), that user running
+        // processes: whether its holder runs cannot be told, so it is waited for, saying so (it said another launcher
+        // was taking it over) and naming who can remove it
         Path setpriv = assumeOtherUsers(dir);
         Path launcher = checkout(dir);
         Path lock = launcher.getParent().resolve(".tapline-build.lock");
         Path builds = fakeMaven(dir, "", "");
         Path java17 = javaOfRelease(dir, "java17", "17.0.15");
         openToAll(dir);
-        Process holder = new ProcessBuilder("sleep", "300").start();
+        Process holder = asUser(setpriv, "daemon", "daemon", "sleep", "300");
         Path stderr = dir.resolve("launcher.err");
         Process started = null;
         try {
@@ -632,8 +633,9 @@ class LauncherTest {
             started = builder.start();
             awaitTrue(() -> Files.readString(stderr).contains("tapline: "), "the launcher says why it waits", stderr);
             assertEquals("tapline: cannot read the build lock " + lock + " (it belongs to daemon, drwx------), so whether"
-                    + " its ./tapline still builds cannot be told: waiting for it to be given back; if this message stays"
-                    + " alone, have daemon or root remove it: rm -rf '" + lock + "'\n", Files.readString(stderr));
+                    + " its ./tapline still builds cannot be told: waiting for it to be given back, 30 minutes at most; if"
+                    + " this message stays alone, have daemon or root remove it: rm -rf '" + lock + "'\n",
+                    Files.readString(stderr));
             assertFalse(started.waitFor(4, TimeUnit.SECONDS), "it waits: " + Files.readString(stderr));
 
             runAs(setpriv, "daemon", "rm -rf '" + lock + "'"); // given back
@@ -644,6 +646,62 @@ class LauncherTest {
             kill(started);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds));
+    }
+
+    @Test
+    void aLockThisUserMayNotReadOfAUserRunningNoProcessIsNamedAtOnce(@TempDir Path dir) throws Exception {
+        // a lock of another user made with umask 077 was waited for as long as it stayed, also when that user ran no
+        // process at all, so that no ./tapline could hold it: the launcher now exits at once, naming who can remove it,
+        // and leaves it in place. Its owner is a user id no account and no process has.
+        Path setpriv = assumeOtherUsers(dir);
+        Path launcher = checkout(dir);
+        Path lock = launcher.getParent().resolve(".tapline-build.lock");
+        Path builds = fakeMaven(dir, "", "");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        openToAll(dir);
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        runAs(setpriv, "64123", "umask 077 && mkdir '" + lock + "' && echo " + gone.pid() + " > '" + lock + "/pid'");
+
+        Result result = runAsNobody(dir, setpriv, launcher, java17);
+        assertEquals("tapline: cannot read the build lock " + lock + " (it belongs to 64123, drwx------), and user 64123"
+                + " runs no process, so no ./tapline holds it any more. Have 64123 or root remove it, then run ./tapline"
+                + " again: rm -rf '" + lock + "'\n", result.stderr());
+        assertEquals(3, result.code(), "replay's status for a jar it cannot build");
+        assertTrue(Files.isDirectory(lock), "the lock is left in place");
+        assertTrue(Files.notExists(builds), "no build beside the lock");
+    }
+
+    @Test
+    void aLockThisUserMayNotReadIsWaitedFor30MinutesAtMost(@TempDir Path dir) throws Exception {
+        // a lock of another user made with umask 077, that user running processes, was waited for as long as it stayed:
+        // after 30 minutes, longer than a build, the launcher exits, saying so and naming who can remove it, and leaves
+        // the lock in place. A stand-in date tells the launcher that 30 minutes passed after its first look at the lock.
+        Path setpriv = assumeOtherUsers(dir);
+        Path launcher = checkout(dir);
+        Path lock = launcher.getParent().resolve(".tapline-build.lock");
+        Path builds = fakeMaven(dir, "", "");
+        Path asked = dir.resolve("date.asked");
+        executable(dir.resolve("bin/date"), "#!/bin/sh\n"
+                + "if [ -e '" + asked + "' ]; then echo 1001800; else : > '" + asked + "'; echo 1000000; fi\n");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        openToAll(dir);
+        Process holder = asUser(setpriv, "daemon", "daemon", "sleep", "300");
+        try {
+            runAs(setpriv, "daemon", "umask 077 && mkdir '" + lock + "' && echo " + holder.pid() + " > '" + lock + "/pid'");
+            Result result = runAsNobody(dir, setpriv, launcher, java17);
+            assertTrue(result.stderr().endsWith("tapline: gave up waiting for the build lock " + lock + " after 30 minutes,"
+                    + " longer than a build takes: it belongs to daemon (drwx------) and this user cannot read it, so"
+                    + " whether its ./tapline still builds cannot be told; it is left in place. If no ./tapline of daemon"
+                    + " builds in this checkout, have daemon or root remove it, then run ./tapline again: rm -rf '" + lock
+                    + "'\n"), result.stderr());
+            assertEquals(3, result.code(), "replay's status for a jar it cannot build");
+            assertTrue(Files.isDirectory(lock), "the lock is left in place");
+            assertTrue(holder.isAlive(), "its holder is left alone");
+        } finally {
+            holder.destroyForcibly();
+        }
+        assertTrue(Files.notExists(builds), "no build beside the lock");
     }
 
     @Test
@@ -708,6 +766,14 @@ class LauncherTest {
     /** setpriv's arguments that run what follows as that user and group alone. */
     private static List<String> asUser(Path setpriv, String user, String group) {
         return List.of(setpriv.toString(), "--reuid=" + user, "--regid=" + group, "--clear-groups");
+    }
+
+    /** Starts {@code command} as that user and group alone. */
+    private static Process asUser(Path setpriv, String user, String group, String... command) throws IOException {
+        List<String> line = new java.util.ArrayList<>(asUser(setpriv, user, group));
+        line.addAll(List.of(command));
+        return new ProcessBuilder(line).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     /** Runs a shell script as {@code user} (its own group), with umask 022 unless the script sets its own. */
