@@ -751,6 +751,72 @@ class LauncherTest {
         assertTrue(Files.notExists(lock), "the lock is given back");
     }
 
+    @Test
+    void whatRootsKilledLauncherLeftInAUsersCheckoutIsSweptByThatUser(@TempDir Path dir) throws Exception {
+        // a checkout that is not shared (rwxr-xr-x, nobody's): a sudo ./tapline killed as it gave the lock back left the
+        // lock it had renamed (.released.PID, its pid files and its build's in it) there, root's, which none of the
+        // user's launchers could remove. A stand-in rm holds root's launcher as it deletes that, so it is killed at that
+        // step each run.
+        Path setpriv = assumeOtherUsers(dir);
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path builds = fakeMaven(dir, "", "");
+        Path held = dir.resolve("rm.held");
+        executable(dir.resolve("bin/rm"), "#!/bin/sh\n"
+                + "case $2 in '" + root + "/.tapline-build.lock.released.'*)\n"
+                + "    if [ \"$(id -u)\" = 0 ] && [ ! -e '" + held + "' ]; then\n"
+                + "        touch '" + held + "'\n"
+                + "        while [ -d '" + dir + "' ]; do sleep 0.05; done\n"
+                + "    fi ;;\n"
+                + "esac\n"
+                + "exec /bin/rm \"$@\"\n");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        Files.createFile(builds); // both users' builds log to it
+        openToAll(dir);
+        var user = root.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.toList()) {
+                Files.setOwner(path, user);
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
+        Path killedErr = dir.resolve("killed.err");
+        Path nextErr = dir.resolve("next.err");
+        Process killed = null;
+        Process next = null;
+        try {
+            killed = launcher(dir, launcher, java17, killedErr).start(); // root's
+            awaitTrue(() -> Files.exists(held), "root's launcher giving the lock back", killedErr);
+            List<ProcessHandle> children = killed.descendants().toList();
+            killed.destroyForcibly(); // first, so that it takes no further step
+            children.forEach(ProcessHandle::destroyForcibly);
+            assertTrue(killed.waitFor(60, TimeUnit.SECONDS));
+            Path released = root.resolve(".tapline-build.lock.released." + killed.pid());
+            assertTrue(Files.exists(released.resolve("pid")), "root's launcher left the lock it gave back");
+            try (var paths = Files.walk(root.resolve("replay-worker/target"))) { // root's build, to be built again
+                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(path);
+                }
+            }
+
+            ProcessBuilder second = launcher(dir, launcher, java17, nextErr);
+            second.command().addAll(0, asUser(setpriv, "nobody", "nogroup"));
+            next = second.start();
+            assertTrue(next.waitFor(60, TimeUnit.SECONDS), "the user's launcher did not finish: " + Files.readString(nextErr));
+            assertEquals(0, next.exitValue(), Files.readString(nextErr));
+            assertTrue(Files.readString(nextErr).contains("ran replay-worker.jar"), Files.readString(nextErr));
+        } finally {
+            kill(killed);
+            kill(next);
+        }
+        assertEquals(List.of("build", "build"), Files.readAllLines(builds), "root's build, then the user's");
+        try (var entries = Files.list(root)) {
+            assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
+                    .filter(name -> name.startsWith(".tapline-build.lock")).toList(),
+                    "the lock is given back, and what root's killed launcher left is removed by the user's");
+        }
+    }
+
     /** Skips the test unless it runs as root with setpriv and the users daemon and nobody; setpriv's path. */
     private static Path assumeOtherUsers(Path dir) throws Exception {
         Assumptions.assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(dir, "unix:uid")),
