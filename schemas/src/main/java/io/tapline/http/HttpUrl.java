@@ -36,7 +36,10 @@ public final class HttpUrl {
     /**
      * {@code text} as it may be quoted in a message: a user info before a host ({@code http://user:password@host},
      * {@code user:password@host}) is shown as {@code [hidden]}, so an error about a URL given with credentials does
-     * not write them to a console or a CI log.
+     * not write them to a console or a CI log. It ends at the text's last {@code @}, as a registry URL's credentials do
+     * ({@code RegistryConfig}): a password pasted with an unencoded {@code /}, {@code ?} or {@code #}
+     * ({@code http://svc:Zm9v/YmFy@host}) reads as a path, and was shown whole. An {@code @} that is a path's or a
+     * query's hides what comes before it too: a message about a URL may say less, never a password.
      */
     public static String shown(String text) {
         if (text == null) {
@@ -44,11 +47,7 @@ public final class HttpUrl {
         }
         int sep = text.indexOf("://");
         int start = sep < 0 ? 0 : sep + 3;
-        int end = start;
-        while (end < text.length() && "/?#".indexOf(text.charAt(end)) < 0) {
-            end++;
-        }
-        int at = text.lastIndexOf('@', end - 1);
+        int at = text.lastIndexOf('@');
         return at < start ? text : text.substring(0, start) + "[hidden]" + text.substring(at);
     }
 

@@ -61,16 +61,19 @@ public final class RegistryConfig {
     private final int cacheCapacity;
 
     private RegistryConfig(Map<String, ?> configs) {
-        Object rawUrl = configs.get(URL);
-        if (rawUrl == null || rawUrl.toString().isBlank()) {
+        Object value = configs.get(URL);
+        // a list, as Confluent's serdes take this LIST setting too (its toString() "[a, b]" read as one URL was refused)
+        String rawUrl = value instanceof List<?> list
+                ? String.join(",", list.stream().map(String::valueOf).toList()) : value == null ? null : value.toString();
+        if (rawUrl == null || rawUrl.isBlank()) {
             throw new ConfigException("missing " + URL + " (the Confluent-compatible registry URL, e.g. " + EXAMPLE_URL + ")");
         }
-        String refusal = urlsRefusal(rawUrl.toString());
+        String refusal = urlsRefusal(rawUrl);
         if (refusal != null) {
             // Kafka's exception, as a Kafka serde's bad setting is; shown on one line with codes, as Tapline's own are
             throw new ConfigException(ShownText.oneLine(URL + ": " + refusal));
         }
-        List<String> given = parseUrls(rawUrl.toString());
+        List<String> given = parseUrls(rawUrl);
         String configuredUserInfo = string(configs, BASIC_AUTH_USER_INFO, "");
         boolean credentialsFromUrl = credentialsFromUrl(string(configs, BASIC_AUTH_CREDENTIALS_SOURCE, null),
                 configuredUserInfo.isEmpty());

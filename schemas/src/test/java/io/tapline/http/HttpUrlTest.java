@@ -17,7 +17,11 @@ class HttpUrlTest {
         assertEquals("http://[hidden]@candidate:8080/base", HttpUrl.shown("http://ci:s3cret@candidate:8080/base"));
         assertEquals("inv=http://[hidden]@inventory", HttpUrl.shown("inv=http://u:p@ss@inventory"));
         assertEquals("[hidden]@prod.example:443", HttpUrl.shown("admin:pw@prod.example:443"));
-        assertEquals("http://candidate:8080/a@b?c@d", HttpUrl.shown("http://candidate:8080/a@b?c@d"), "an @ in a path is not user info");
+        assertEquals("http://[hidden]@host/v1", HttpUrl.shown("http://svc:Zm9v/YmFy@host/v1"),
+                "a password with an unencoded / ends at the last @, as a registry URL's credentials do");
+        assertEquals("http://[hidden]@registry", HttpUrl.shown("http://svc:8081/pw?x#y@registry"));
+        assertEquals("http://[hidden]@d", HttpUrl.shown("http://candidate:8080/a@b?c@d"),
+                "an @ in a path may end a password as well: what is before it is not shown");
         assertEquals("http://candidate", HttpUrl.shown("http://candidate"));
         assertNull(HttpUrl.shown(null));
     }

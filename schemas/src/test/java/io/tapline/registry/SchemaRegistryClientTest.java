@@ -527,6 +527,14 @@ class SchemaRegistryClientTest {
         assertThrows(ConfigException.class, () -> RegistryConfig.of(" , "));
     }
 
+    @Test
+    void takesAListOfUrlsAsConfluentsSerdesDo() {
+        RegistryConfig config = RegistryConfig.fromMap(Map.of(RegistryConfig.URL,
+                List.of("http://a:8081/", "http://svc:p%40ss@b:8081/apis/ccompat/v7")));
+        assertEquals(List.of("http://a:8081", "http://b:8081/apis/ccompat/v7"), config.urls());
+        assertThrows(ConfigException.class, () -> RegistryConfig.fromMap(Map.of(RegistryConfig.URL, List.of())));
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
