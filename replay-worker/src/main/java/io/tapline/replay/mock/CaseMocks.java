@@ -72,7 +72,7 @@ public final class CaseMocks {
         for (OutboundCall c : recorded) {
             if (c.getKind() == CallKind.HTTP) {
                 http.add(c);
-                recordings.add(new MockMatcher.Recording(c));
+                recordings.add(new MockMatcher.Recording(c, callNoise(c)));
             } else if (c.getKind() == CallKind.TUNNEL) {
                 // not served (TLS is not intercepted), so a candidate that makes it is refused: say why in the result
                 note("call:CONNECT " + c.getDestination() + " is not replayed: production reached it through a TLS tunnel,"
@@ -158,7 +158,7 @@ public final class CaseMocks {
         if (m.score() == 0 || m.sameBody()) {
             return m;
         }
-        IgnoreRules.CallNoise learned = callNoise(recorded.get(i));
+        IgnoreRules.CallNoise learned = recordings.get(i).noise;
         if (learned.isEmpty()) {
             return m;
         }
@@ -185,19 +185,19 @@ public final class CaseMocks {
      */
     private void compareRequest(MockMatcher.PreparedCall call, MockMatcher.Recording recording, OutboundCall answering) {
         String name = describe(answering);
-        report(answering, name, "request headers of " + name, matcher.headerDifferences(call, recording));
+        report(recording, name, "request headers of " + name, matcher.headerDifferences(call, recording));
         if (answering.getRequest().getTruncated()) {
             note("request body of " + name + " not compared: it was recorded truncated at capture ("
                     + Bodies.truncation(answering.getRequest()) + ")");
             return;
         }
-        report(answering, name, "request body of " + name, matcher.bodyDifferences(call, recording));
+        report(recording, name, "request body of " + name, matcher.bodyDifferences(call, recording));
     }
 
     /** @param name the answering recording as differences name it; {@code what} the part compared, for notes */
-    private void report(OutboundCall answering, String name, String what, MockMatcher.CallDifferences found) {
+    private void report(MockMatcher.Recording answering, String name, String what, MockMatcher.CallDifferences found) {
         ignoredDifferences += found.ignored();
-        IgnoreRules.CallNoise learned = callNoise(answering);
+        IgnoreRules.CallNoise learned = answering.noise;
         List<String> unjudged = new ArrayList<>();
         for (Difference d : found.differences()) {
             if (learned.ignores(d.getPath())) {

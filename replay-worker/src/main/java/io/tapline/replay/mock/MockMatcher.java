@@ -12,6 +12,7 @@ import io.tapline.redaction.RedactionTokens;
 import io.tapline.replay.compare.Bodies;
 import io.tapline.replay.compare.BodyComparator;
 import io.tapline.replay.compare.CompareOptions;
+import io.tapline.replay.compare.IgnoreRules;
 import io.tapline.replay.compare.RedactedValues;
 import io.tapline.replay.compare.HeaderComparator;
 import io.tapline.signature.RouteTemplates;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Scores how well a candidate's outbound call matches a recorded one. Method and destination must be equal,
@@ -352,10 +354,19 @@ public final class MockMatcher {
         return call.bodyDifferences.computeIfAbsent(recorded, r -> compareBodies(call, r));
     }
 
+    /**
+     * The body comparison, told which paths a {@code --mock-ignore} body rule or the recording's learned noise names
+     * (as a response's comparison is told its ignore rules): with array order ignored, what they name inside array
+     * elements is left out before the elements are paired.
+     */
     private CallDifferences compareBodies(PreparedCall call, Recording recorded) {
         List<Difference> all = new ArrayList<>();
+        boolean rules = call.ignores.hasBodyRules();
+        boolean noise = !recorded.noise.isEmpty();
+        Predicate<String> ignored = !rules && !noise ? null
+                : path -> rules && call.ignores.ignoresBody(path) || noise && recorded.noise.ignores(path);
         bodies.compare(recorded.body(), recorded.request.getContentEncoding(), recorded.request.getContentType(),
-                call.request.body(), call.request.contentEncoding(), call.request.contentType(), all);
+                call.request.body(), call.request.contentEncoding(), call.request.contentType(), ignored, all);
         int before = all.size();
         if (call.ignores.hasBodyRules()) {
             all.removeIf(d -> call.ignores.ignoresBody(d.getPath()));
@@ -527,6 +538,8 @@ public final class MockMatcher {
         /** The recorded path without the route name in front, null when it does not start with it. */
         final String withoutRoute;
         final HttpRequest request;
+        /** The fields of its request learned as noise of the case's route ({@link IgnoreRules.Scope#callNoise}). */
+        final IgnoreRules.CallNoise noise;
         private Map<String, List<String>> query;
         private Boolean redactedQuery;
         private Boolean redactedBody;
@@ -536,7 +549,13 @@ public final class MockMatcher {
         private JsonNode json;
 
         Recording(OutboundCall recorded) {
+            this(recorded, IgnoreRules.CallNoise.NONE);
+        }
+
+        /** @param noise the fields of its request learned as noise, for the case being replayed */
+        Recording(OutboundCall recorded, IgnoreRules.CallNoise noise) {
             this.request = recorded.getRequest();
+            this.noise = noise;
             this.method = request.getMethod();
             this.destination = stripDefaultPort(recorded.getDestination());
             this.path = new PathForm(request.getPath());

@@ -373,6 +373,37 @@ class DependencyBodiesTest {
     }
 
     @Test
+    void ignoringArrayOrderLearnedNoiseOrABodyRuleInsideElementsDoesNotMakeThemMissingAndExtra() {
+        // Each line production sent carries a nonce the app generates per request, learned as noise of the call (or
+        // named by a --mock-ignore body rule); the candidate sends the same lines in another order, with nonces of its own
+        CompareOptions anyOrder = new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true);
+        IgnoreRules rules = checkoutNoise("call:POST payments /charge $.lines[*].nonce");
+        String recorded = "{\"lines\":[{\"sku\":\"a\",\"nonce\":\"n1\"},{\"sku\":\"b\",\"nonce\":\"n2\"}]}";
+        String reordered = "{\"lines\":[{\"sku\":\"b\",\"nonce\":\"n3\"},{\"sku\":\"a\",\"nonce\":\"n4\"}]}";
+
+        CaseMocks learned = new CaseMocks("c1", List.of(charge(recorded)),
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none(), anyOrder),
+                rules.scope("shop", "POST /checkout", true), RedactedValues.UNKEYED);
+        MockAnswer answer = learned.answer(sent(reordered));
+        // Before, no line equalled another and each was MISSING and EXTRA at $.lines[0], $.lines[1]
+        assertEquals(List.of(), learned.differences());
+        assertEquals(1.0, answer.score(), "equal but for its noise: the body's share counts");
+
+        CaseMocks ruled = new CaseMocks("c2", List.of(charge(recorded)), new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
+                MockIgnoreRules.parse(List.of("payments body:$.lines[*].nonce")), anyOrder));
+        assertEquals(1.0, ruled.answer(sent(reordered)).score());
+        assertEquals(List.of(), ruled.differences());
+
+        // what the nonces are beside is still compared, named by the recorded line
+        CaseMocks changed = new CaseMocks("c3", List.of(charge(recorded)),
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none(), anyOrder),
+                rules.scope("shop", "POST /checkout", true), RedactedValues.UNKEYED);
+        changed.answer(sent("{\"lines\":[{\"sku\":\"c\",\"nonce\":\"n3\"},{\"sku\":\"a\",\"nonce\":\"n4\"}]}"));
+        assertEquals(List.of(diff(CHARGE + " $.lines[1].sku", DifferenceKind.CHANGED, "\"b\"", "\"c\"")),
+                changed.differences());
+    }
+
+    @Test
     void jsonBytesInABinaryBodyAreComparedByHashNotAsJson() {
         String binary = "application/octet-stream";
         CaseMocks mocks = mocks(List.of(charge(binary, "{\"amount\":500}")));
