@@ -30,14 +30,17 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -92,12 +95,16 @@ public final class BodyComparator {
      * whose differences will not be counted (ignore rules and learned noise; null: none). With array order ignored, the
      * members such a path names inside array elements are left out of both bodies before elements are paired: two
      * elements that differ only there are one element in another order, not a {@code MISSING} and an {@code EXTRA}
-     * element that no rule for a field inside them reaches. Their differences are not found, so not counted as
-     * ignored either.
+     * element that no rule for a field inside them reaches. What such members differ in between the elements paired
+     * is not added to {@code out} but counted: the differences they would have had compared in place, all at paths
+     * {@code ignored} names.
+     *
+     * @return how many differences the members left out before pairing had between paired elements (0 when array
+     *         order is compared or nothing was left out)
      */
-    public void compare(byte[] recorded, String recordedEncoding, String recordedType,
-                        byte[] candidate, String candidateEncoding, String candidateType, Predicate<String> ignored,
-                        List<Difference> out) {
+    public int compare(byte[] recorded, String recordedEncoding, String recordedType,
+                       byte[] candidate, String candidateEncoding, String candidateType, Predicate<String> ignored,
+                       List<Difference> out) {
         byte[] expected;
         byte[] actual;
         try {
@@ -109,14 +116,16 @@ public final class BodyComparator {
             if (!e1.equals(a1)) {
                 out.add(diff("body", DifferenceKind.BODY, e1, a1 + " (" + e.getMessage() + ")"));
             }
-            return;
+            return 0;
         }
         if (Arrays.equals(expected, actual)) {
-            return; // equal decoded bytes are equal under every kind of comparison (JSON, form, text, hash)
+            return 0; // equal decoded bytes are equal under every kind of comparison (JSON, form, text, hash)
         }
         String type = recordedType != null ? recordedType : candidateType;
         switch (Bodies.kindOf(type, expected)) {
-            case JSON -> compareJson(expected, actual, ignored, out);
+            case JSON -> {
+                return compareJson(expected, actual, ignored, out);
+            }
             case FORM -> compareForm(expected, actual, out);
             case TEXT -> compareAsText(expected, TextBodies.charsetOf(recordedType), actual,
                     TextBodies.charsetOf(candidateType), out);
@@ -128,6 +137,7 @@ public final class BodyComparator {
                 }
             }
         }
+        return 0;
     }
 
     /**
@@ -168,14 +178,15 @@ public final class BodyComparator {
         return x.equals(y) ? 0 : 1;
     };
 
-    private void compareJson(byte[] expectedBytes, byte[] actualBytes, Predicate<String> ignored,
-                             List<Difference> out) {
+    /** @return the differences of members left out before pairing array elements ({@link #compare}) */
+    private int compareJson(byte[] expectedBytes, byte[] actualBytes, Predicate<String> ignored,
+                            List<Difference> out) {
         JsonNode expected;
         try {
             expected = value(expectedBytes);
         } catch (IOException e) {
             compareAsText(expectedBytes, StandardCharsets.UTF_8, actualBytes, StandardCharsets.UTF_8, out);
-            return;
+            return 0;
         }
         JsonNode actual;
         try {
@@ -183,14 +194,14 @@ public final class BodyComparator {
         } catch (IOException e) {
             out.add(diff("body", DifferenceKind.BODY, render(new String(expectedBytes, StandardCharsets.UTF_8)),
                     "not JSON (" + parseFailure(e) + "): " + render(new String(actualBytes, StandardCharsets.UTF_8))));
-            return;
+            return 0;
         }
         if (expected == null || actual == null) {
             if (expected != actual) {
                 out.add(diff("body", DifferenceKind.BODY, expected == null ? "" : render(expected.toString()),
                         actual == null ? "" : render(actual.toString())));
             }
-            return;
+            return 0;
         }
         if (containsToken(expectedBytes)) {
             actual = options.redacted().redactKeys(expected, actual);
@@ -198,7 +209,7 @@ public final class BodyComparator {
         if (expected.equals(actual)) {
             // Jackson's deep equality (object members in any order, same value types): JsonUnit would find nothing,
             // and array-order or numeric tolerance only make it more lenient. Skips its diff for passing cases.
-            return;
+            return 0;
         }
         List<Difference> found = new ArrayList<>();
         List<Leftovers> handedBack = new ArrayList<>();
@@ -208,13 +219,19 @@ public final class BodyComparator {
             expected = withStandIns(expected.deepCopy(), originals);
             actual = withStandIns(actual.deepCopy(), originals);
         }
+        int leftOut = 0;
         if (options.ignoreArrayOrder()) {
             // copies: the large arrays matched here are cut down to their unmatched elements before JsonUnit sees them
+            JsonNode whole = expected;
+            JsonNode wholeActual = actual;
             expected = expected.deepCopy();
             actual = actual.deepCopy();
             if (ignored != null) {
-                withoutIgnoredInElements(expected, ignored);
-                withoutIgnoredInElements(actual, ignored);
+                Set<JsonNode> cutExpected = withoutIgnoredInElements(expected, ignored);
+                Set<JsonNode> cutActual = withoutIgnoredInElements(actual, ignored);
+                if (!cutExpected.isEmpty() || !cutActual.isEmpty()) {
+                    leftOut = leftOutDifferences(whole, wholeActual, expected, actual, cutExpected, cutActual);
+                }
             }
             matchLargeUnorderedArrays(expected, actual, "$", found, handedBack);
         }
@@ -223,6 +240,18 @@ public final class BodyComparator {
         Set<String> named = new HashSet<>();
         DifferenceListener listener = (net.javacrumbs.jsonunit.core.listener.Difference d, DifferenceContext ctx) ->
                 found.add(toDifference(d, e, a, originals, named));
+        Diff.create(e, a, "body", "", jsonUnit(listener)).similar();
+        for (Difference d : found) {
+            for (Leftovers l : handedBack) {
+                l.renumber(d);
+            }
+        }
+        out.addAll(found);
+        return leftOut;
+    }
+
+    /** JsonUnit's configuration for this comparison's options, reporting each difference to {@code listener}. */
+    private Configuration jsonUnit(DifferenceListener listener) {
         Configuration config = Configuration.empty()
                 .withIgnorePlaceholder(NO_PLACEHOLDER)
                 .withDifferenceListener(listener);
@@ -231,14 +260,7 @@ public final class BodyComparator {
         }
         // A tolerance, even 0, makes JsonUnit compare numbers by value (10, 10.0 and 1e1 are one number, as in
         // JSON); without one it compares their types and scales (10 vs 10.0, 1.0 vs 1.00 would differ).
-        config = config.withTolerance(options.numericTolerance());
-        Diff.create(e, a, "body", "", config).similar();
-        for (Difference d : found) {
-            for (Leftovers l : handedBack) {
-                l.renumber(d);
-            }
-        }
-        out.addAll(found);
+        return config.withTolerance(options.numericTolerance());
     }
 
     /**
@@ -375,12 +397,16 @@ public final class BodyComparator {
      * Removes from {@code root} (a copy) every object member inside an array element whose path {@code ignored} names,
      * so that elements are paired without it when array order is ignored. Members outside arrays are kept: there
      * nothing is paired, and their differences are found, then not counted.
+     *
+     * @return the containers of {@code root} that a member was removed from or from below (by identity; empty when
+     *         none was)
      */
-    private static void withoutIgnoredInElements(JsonNode root, Predicate<String> ignored) {
-        record Node(JsonNode node, String path, boolean inElement) {
+    private static Set<JsonNode> withoutIgnoredInElements(JsonNode root, Predicate<String> ignored) {
+        record Node(JsonNode node, String path, boolean inElement, Node parent) {
         }
+        Set<JsonNode> cut = Collections.newSetFromMap(new IdentityHashMap<>());
         ArrayDeque<Node> todo = new ArrayDeque<>();
-        todo.push(new Node(root, "$", false));
+        todo.push(new Node(root, "$", false, null));
         while (!todo.isEmpty()) {
             Node n = todo.pop();
             if (n.node() instanceof ObjectNode o) {
@@ -394,20 +420,229 @@ public final class BodyComparator {
                         }
                         dropped.add(member.getKey());
                     } else if (member.getValue().isContainerNode()) {
-                        todo.push(new Node(member.getValue(), path, n.inElement()));
+                        todo.push(new Node(member.getValue(), path, n.inElement(), n));
                     }
                 }
                 if (dropped != null) {
                     o.remove(dropped);
+                    // it and the containers above it, each once: one already there has those above it there too
+                    Node up = n;
+                    while (up != null && cut.add(up.node())) {
+                        up = up.parent();
+                    }
                 }
             } else if (n.node() instanceof ArrayNode a) {
                 for (int i = 0; i < a.size(); i++) {
                     if (a.get(i).isContainerNode()) {
-                        todo.push(new Node(a.get(i), n.path() + "[" + i + "]", true));
+                        todo.push(new Node(a.get(i), n.path() + "[" + i + "]", true, n));
                     }
                 }
             }
         }
+        return cut;
+    }
+
+    /**
+     * How many differences the members {@link #withoutIgnoredInElements} left out have between the elements paired
+     * without them: as many as JsonUnit finds comparing each such member of a paired element with the same member
+     * of its pair (one when only one of them has it), as a comparison in place would have found and not counted.
+     * Elements are paired as the comparison pairs them ({@link #pairs}); an element left unpaired is one
+     * {@code MISSING} or {@code EXTRA} difference, and nothing inside it counts. Only containers a member was left out
+     * of or below are walked.
+     *
+     * @param expected    the recorded value before members were left out
+     * @param kept        {@code expected} with them left out
+     * @param cutExpected the containers of {@code kept} something was left out of or below; {@code cutActual} the
+     *                    candidate's
+     */
+    private int leftOutDifferences(JsonNode expected, JsonNode actual, JsonNode kept, JsonNode keptActual,
+                                   Set<JsonNode> cutExpected, Set<JsonNode> cutActual) {
+        record Pair(JsonNode expected, JsonNode actual, JsonNode kept, JsonNode keptActual) {
+        }
+        int count = 0;
+        ArrayDeque<Pair> todo = new ArrayDeque<>();
+        todo.push(new Pair(expected, actual, kept, keptActual));
+        while (!todo.isEmpty()) {
+            Pair p = todo.pop();
+            if (!cutExpected.contains(p.kept()) && !cutActual.contains(p.keptActual())) {
+                continue; // nothing left out here: JsonUnit compares all of it
+            }
+            if (p.expected().isObject() && p.actual().isObject()) {
+                Set<String> names = new LinkedHashSet<>();
+                p.expected().fieldNames().forEachRemaining(names::add);
+                p.actual().fieldNames().forEachRemaining(names::add);
+                for (String name : names) {
+                    JsonNode e = p.expected().get(name);
+                    JsonNode a = p.actual().get(name);
+                    boolean outE = e != null && !p.kept().has(name);
+                    boolean outA = a != null && !p.keptActual().has(name);
+                    if (outE || outA) {
+                        // left out on a side that has it; where the other side kept it, JsonUnit reports that member
+                        if ((outE || e == null) && (outA || a == null)) {
+                            count += differencesBetween(e, a);
+                        }
+                    } else if (e != null && a != null && sameKindOfContainer(e, a)) {
+                        todo.push(new Pair(e, a, p.kept().get(name), p.keptActual().get(name)));
+                    }
+                }
+            } else if (p.expected().isArray() && p.actual().isArray()) {
+                for (int[] pair : pairs(p.expected(), p.actual(), p.kept(), p.keptActual())) {
+                    JsonNode e = p.expected().get(pair[0]);
+                    JsonNode a = p.actual().get(pair[1]);
+                    if (sameKindOfContainer(e, a)) {
+                        todo.push(new Pair(e, a, p.kept().get(pair[0]), p.keptActual().get(pair[1])));
+                    }
+                }
+            }
+        }
+        return count;
+    }
+
+    private static boolean sameKindOfContainer(JsonNode a, JsonNode b) {
+        return a.isObject() && b.isObject() || a.isArray() && b.isArray();
+    }
+
+    /** The differences JsonUnit finds between two values (one when only one is there), with this comparison's options. */
+    private int differencesBetween(JsonNode expected, JsonNode actual) {
+        if (expected == null || actual == null) {
+            return 1;
+        }
+        if (sameJson(expected, actual)) {
+            return 0;
+        }
+        if (!expected.isContainerNode() || !actual.isContainerNode()) {
+            // one difference, as JsonUnit finds between two values of which one is no container, unless a tolerance
+            // makes two numbers equal (a stand-in number beyond the scale is text: it differs from every number)
+            boolean withinTolerance = expected.isNumber() && actual.isNumber() && options.numericTolerance() > 0
+                    && expected.decimalValue().subtract(actual.decimalValue()).abs()
+                    .compareTo(BigDecimal.valueOf(options.numericTolerance())) <= 0;
+            return withinTolerance ? 0 : 1;
+        }
+        int[] count = {0};
+        Diff.create(expected, actual, "body", "", jsonUnit((d, ctx) -> count[0]++)).similar();
+        return count[0];
+    }
+
+    /**
+     * The elements of an array pair paired as the comparison with array order ignored pairs them, by their
+     * {@code kept} values (ignored members left out): equal elements, then, when one element is left on each side,
+     * those two. Among elements equal so, one equal in full ({@code expected} and {@code actual}, nothing left out) to
+     * an element of the other side is paired with it first. Equal values pair in linear time; then, when the elements
+     * left have pairs within {@link #MAX_UNORDERED_PAIRS} (as {@link #matchLargeUnorderedArrays} hands them to
+     * JsonUnit), those JsonUnit finds equal (within the tolerance, arrays inside them in any order) pair too.
+     *
+     * @return {@code {expected index, actual index}} of each pair
+     */
+    private List<int[]> pairs(JsonNode expected, JsonNode actual, JsonNode kept, JsonNode keptActual) {
+        int[] partner = new int[expected.size()];
+        Arrays.fill(partner, -1);
+        boolean[] taken = new boolean[actual.size()];
+        pairEqualValues(expected, actual, partner, taken);
+        pairEqualValues(kept, keptActual, partner, taken);
+        if ((long) unpaired(partner) * unpaired(taken) <= MAX_UNORDERED_PAIRS) {
+            if (unpaired(partner) > 0 && unpaired(taken) > 0
+                    && (options.numericTolerance() > 0 || holdsArray(kept, partner) || holdsArray(keptActual, taken))) {
+                // equal only as JsonUnit finds them (equal values are paired already), failing at the first difference
+                Configuration quiet = jsonUnit(Configuration.dummyDifferenceListener()).withOptions(Option.FAIL_FAST);
+                pairWhere(partner, taken, (i, j) -> Diff.create(kept.get(i), keptActual.get(j), "body", "", quiet)
+                        .similar());
+            }
+            if (unpaired(partner) == 1 && unpaired(taken) == 1) {
+                pairWhere(partner, taken, (i, j) -> true); // JsonUnit compares the one element left on each side
+            }
+        }
+        List<int[]> pairs = new ArrayList<>();
+        for (int i = 0; i < partner.length; i++) {
+            if (partner[i] >= 0) {
+                pairs.add(new int[]{i, partner[i]});
+            }
+        }
+        return pairs;
+    }
+
+    /** Pairs each unpaired expected element, in order, with the first unpaired actual one {@code fits}. */
+    private static void pairWhere(int[] partner, boolean[] taken, BiPredicate<Integer, Integer> fits) {
+        for (int i = 0; i < partner.length; i++) {
+            if (partner[i] >= 0) {
+                continue;
+            }
+            for (int j = 0; j < taken.length; j++) {
+                if (!taken[j] && fits.test(i, j)) {
+                    partner[i] = j;
+                    taken[j] = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Pairs unpaired elements equal as JSON values ({@link JsonCanonical}), in linear time. */
+    private static void pairEqualValues(JsonNode expected, JsonNode actual, int[] partner, boolean[] taken) {
+        Map<String, ArrayDeque<Integer>> byValue = new HashMap<>();
+        for (int j = 0; j < taken.length; j++) {
+            if (!taken[j]) {
+                byValue.computeIfAbsent(JsonCanonical.of(actual.get(j)), k -> new ArrayDeque<>()).add(j);
+            }
+        }
+        for (int i = 0; i < partner.length; i++) {
+            if (partner[i] < 0) {
+                ArrayDeque<Integer> same = byValue.get(JsonCanonical.of(expected.get(i)));
+                if (same != null && !same.isEmpty()) {
+                    partner[i] = same.poll();
+                    taken[partner[i]] = true;
+                }
+            }
+        }
+    }
+
+    /** Whether an unpaired element of {@code array} holds an array (whose order JsonUnit ignores). */
+    private static boolean holdsArray(JsonNode array, int[] partner) {
+        for (int i = 0; i < partner.length; i++) {
+            if (partner[i] < 0 && holdsArray(array.get(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean holdsArray(JsonNode array, boolean[] taken) {
+        for (int j = 0; j < taken.length; j++) {
+            if (!taken[j] && holdsArray(array.get(j))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean holdsArray(JsonNode value) {
+        ArrayDeque<JsonNode> todo = new ArrayDeque<>();
+        todo.push(value);
+        while (!todo.isEmpty()) {
+            JsonNode n = todo.pop();
+            if (n.isArray()) {
+                return true;
+            }
+            if (n.isObject()) {
+                n.elements().forEachRemaining(todo::push);
+            }
+        }
+        return false;
+    }
+
+    private static int unpaired(int[] partner) {
+        int n = 0;
+        for (int p : partner) {
+            n += p < 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static int unpaired(boolean[] taken) {
+        int n = 0;
+        for (boolean t : taken) {
+            n += t ? 0 : 1;
+        }
+        return n;
     }
 
     /**

@@ -70,19 +70,20 @@ public final class ResponseComparator {
             compareBodilessLength(recorded, candidate, all);
         }
         List<String> notes = new ArrayList<>(1);
+        // differences not counted; the body's include those of members left out of array elements before pairing them
+        int ignored = 0;
         if (recorded.getTruncated()) {
             // Only a prefix was captured: judging the candidate's whole body against it would report a regression
             // that is the capture's. Status and headers are still compared.
             notes.add("response body not compared: the recorded body was truncated at capture ("
                     + Bodies.truncation(recorded) + ")");
         } else {
-            bodies.compare(Bodies.bytes(recorded.getBody()), recorded.getContentEncoding(), recorded.getContentType(),
-                    Bodies.bytes(candidate.getBody()), candidate.getContentEncoding(), candidate.getContentType(),
-                    ignores::ignores, all);
+            ignored += bodies.compare(Bodies.bytes(recorded.getBody()), recorded.getContentEncoding(),
+                    recorded.getContentType(), Bodies.bytes(candidate.getBody()), candidate.getContentEncoding(),
+                    candidate.getContentType(), ignores::ignores, all);
         }
 
         List<Difference> counted = new ArrayList<>(all.size());
-        int ignored = 0;
         List<String> unjudged = new ArrayList<>();
         if (!all.isEmpty()) {
             for (Difference d : all) {

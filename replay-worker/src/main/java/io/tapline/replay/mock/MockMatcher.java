@@ -336,7 +336,8 @@ public final class MockMatcher {
      *
      * @param differences paths as {@link BodyComparator} and {@link HeaderComparator} name them, without those a
      *                    {@code --mock-ignore} rule for the call's destination ignores
-     * @param ignored     how many such rules left out
+     * @param ignored     how many such rules left out; of a body, also those that rules or learned noise left out of
+     *                    array elements before pairing them ({@link BodyComparator#compare}), which are not listed
      */
     record CallDifferences(List<Difference> differences, int ignored) {
 
@@ -365,13 +366,14 @@ public final class MockMatcher {
         boolean noise = !recorded.noise.isEmpty();
         Predicate<String> ignored = !rules && !noise ? null
                 : path -> rules && call.ignores.ignoresBody(path) || noise && recorded.noise.ignores(path);
-        bodies.compare(recorded.body(), recorded.request.getContentEncoding(), recorded.request.getContentType(),
-                call.request.body(), call.request.contentEncoding(), call.request.contentType(), ignored, all);
+        int leftOut = bodies.compare(recorded.body(), recorded.request.getContentEncoding(),
+                recorded.request.getContentType(), call.request.body(), call.request.contentEncoding(),
+                call.request.contentType(), ignored, all);
         int before = all.size();
-        if (call.ignores.hasBodyRules()) {
+        if (rules) {
             all.removeIf(d -> call.ignores.ignoresBody(d.getPath()));
         }
-        return new CallDifferences(all, before - all.size());
+        return new CallDifferences(all, leftOut + before - all.size());
     }
 
     /**

@@ -217,6 +217,79 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void ignoringArrayOrderMembersLeftOutOfElementsCountAsIgnoredWhereThePairedElementsDiffer() {
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$.items[*].at", "$.items[*].meta",
+                "$.items[*].lines[*].at"));
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true), rules);
+        ResponseComparator ordered = new ResponseComparator(CompareOptions.defaults(), rules);
+        HttpResponse recorded = json(200, "{\"items\":[{\"id\":1,\"at\":\"t1\"},{\"id\":2,\"at\":\"t1\"}]}");
+
+        // Both stamps changed: with array order compared that is two differences, ignored; in any order the same two,
+        // each between the elements paired (id 1 with id 1), not zero because the stamps were left out before pairing
+        Comparison inOrder = ordered.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":1,\"at\":\"t2\"},{\"id\":2,\"at\":\"t2\"}]}"));
+        assertEquals(2, inOrder.ignored());
+        Comparison anyOrder = loose.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":2,\"at\":\"t2\"},{\"id\":1,\"at\":\"t2\"}]}"));
+        assertTrue(anyOrder.same(), anyOrder.differences()::toString);
+        assertEquals(2, anyOrder.ignored());
+
+        // only what differs between paired elements counts: id 2 kept its stamp, and id 1's is missing (one, as
+        // MISSING would be in order)
+        assertEquals(1, loose.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":2,\"at\":\"t1\"},{\"id\":1,\"at\":\"t2\"}]}")).ignored());
+        assertEquals(1, loose.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":2,\"at\":\"t1\"},{\"id\":1}]}")).ignored());
+        assertEquals(0, loose.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":2,\"at\":\"t1\"},{\"id\":1,\"at\":\"t1\"}]}")).ignored());
+        // an element equal in full to one of the other side is paired with it, not with its twin of another stamp
+        assertEquals(0, loose.compare(SERVICE, ROUTE,
+                json(200, "{\"items\":[{\"id\":1,\"at\":\"t1\"},{\"id\":1,\"at\":\"t2\"}]}"),
+                json(200, "{\"items\":[{\"id\":1,\"at\":\"t2\"},{\"id\":1,\"at\":\"t1\"}]}")).ignored());
+        // a left-out object counts each value that differs in it, as in order
+        assertEquals(2, loose.compare(SERVICE, ROUTE,
+                json(200, "{\"items\":[{\"id\":1,\"meta\":{\"a\":1,\"b\":1,\"c\":1}},{\"id\":2}]}"),
+                json(200, "{\"items\":[{\"id\":2},{\"id\":1,\"meta\":{\"a\":2,\"b\":2,\"c\":1}}]}")).ignored());
+
+        // the one element left on each side is paired and compared: its stamp counts beside its changed id
+        Comparison changed = loose.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":3,\"at\":\"t2\"},{\"id\":1,\"at\":\"t1\"}]}"));
+        assertEquals(List.of("$.items[1].id"), paths(changed));
+        assertEquals(1, changed.ignored());
+        // elements left unpaired are whole MISSING and EXTRA differences: nothing inside them is counted
+        Comparison unpaired = loose.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"items\":[{\"id\":3,\"at\":\"t2\"},{\"id\":4,\"at\":\"t2\"}]}"));
+        assertEquals(4, unpaired.differences().size(), unpaired.differences()::toString);
+        assertEquals(0, unpaired.ignored());
+
+        // arrays inside elements are paired in turn; and a large array (over the bound) is matched the same way
+        assertEquals(1, loose.compare(SERVICE, ROUTE,
+                json(200, "{\"items\":[{\"id\":1,\"lines\":[{\"id\":5,\"at\":\"t1\"},{\"id\":6,\"at\":\"t1\"}]}]}"),
+                json(200, "{\"items\":[{\"id\":1,\"lines\":[{\"id\":6,\"at\":\"t1\"},{\"id\":5,\"at\":\"t2\"}]}]}")).ignored());
+        // elements equal only as the comparison finds them (arrays inside in another order, numbers within the
+        // tolerance) are paired as it pairs them
+        assertEquals(2, loose.compare(SERVICE, ROUTE,
+                json(200, "{\"items\":[{\"id\":1,\"lines\":[{\"id\":5,\"at\":\"t1\"},{\"id\":6}]},"
+                        + "{\"id\":2,\"lines\":[{\"id\":7,\"at\":\"t1\"},{\"id\":8}]}]}"),
+                json(200, "{\"items\":[{\"id\":2,\"lines\":[{\"id\":8},{\"id\":7,\"at\":\"t2\"}]},"
+                        + "{\"id\":1,\"lines\":[{\"id\":6},{\"id\":5,\"at\":\"t2\"}]}]}")).ignored());
+        ResponseComparator tolerant = new ResponseComparator(
+                new CompareOptions(true, 0.01, CompareOptions.DEFAULT_IGNORED_HEADERS, true), rules);
+        Comparison withinTolerance = tolerant.compare(SERVICE, ROUTE,
+                json(200, "{\"items\":[{\"id\":1,\"p\":1.000,\"at\":5.0},{\"id\":2,\"p\":2.0,\"at\":5.0}]}"),
+                json(200, "{\"items\":[{\"id\":2,\"p\":2.001,\"at\":5.001},{\"id\":1,\"p\":1.001,\"at\":6}]}"));
+        assertTrue(withinTolerance.same(), withinTolerance.differences()::toString);
+        assertEquals(1, withinTolerance.ignored(), "5.0 and 5.001 are one number within 0.01, 5.0 and 6 are not");
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$.items[*].updatedAt"));
+        Comparison large = loose.compare(SERVICE, ROUTE, json(200, stamped(150, -2)), json(200, stamped(150, -3)));
+        assertTrue(large.same(), large.differences()::toString);
+        assertEquals(150, large.ignored());
+        assertEquals(1, loose.compare(SERVICE, ROUTE, json(200, stamped(150, -1)), json(200, stamped(150, 7))).ignored());
+    }
+
+    @Test
     void ignoringArrayOrderAFieldNoisyOnlyInArrayOrderIsCompared() {
         // dedup-stream learned the skus and quantities as noise because the items come in either order, the stamps
         // because they change on every answer: only the stamps are noise to a replay that ignores the order.

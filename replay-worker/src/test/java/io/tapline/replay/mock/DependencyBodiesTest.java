@@ -388,11 +388,13 @@ class DependencyBodiesTest {
         // Before, no line equalled another and each was MISSING and EXTRA at $.lines[0], $.lines[1]
         assertEquals(List.of(), learned.differences());
         assertEquals(1.0, answer.score(), "equal but for its noise: the body's share counts");
+        assertEquals(2, learned.ignoredDifferences(), "each line's nonce differs from its pair's, as in order");
 
         CaseMocks ruled = new CaseMocks("c2", List.of(charge(recorded)), new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE,
                 MockIgnoreRules.parse(List.of("payments body:$.lines[*].nonce")), anyOrder));
         assertEquals(1.0, ruled.answer(sent(reordered)).score());
         assertEquals(List.of(), ruled.differences());
+        assertEquals(2, ruled.ignoredDifferences());
 
         // what the nonces are beside is still compared, named by the recorded line
         CaseMocks changed = new CaseMocks("c3", List.of(charge(recorded)),
@@ -401,6 +403,7 @@ class DependencyBodiesTest {
         changed.answer(sent("{\"lines\":[{\"sku\":\"c\",\"nonce\":\"n3\"},{\"sku\":\"a\",\"nonce\":\"n4\"}]}"));
         assertEquals(List.of(diff(CHARGE + " $.lines[1].sku", DifferenceKind.CHANGED, "\"b\"", "\"c\"")),
                 changed.differences());
+        assertEquals(2, changed.ignoredDifferences());
     }
 
     @Test
