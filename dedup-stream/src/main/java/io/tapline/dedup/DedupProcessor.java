@@ -235,7 +235,7 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         baselines.put(baselineKey, latestResponse);
         ResponseDiff.Outcome outcome = ResponseDiff.compare(baseline, latestResponse);
         forwardNoise(draft, route -> new NoiseObservation(draft.getService(), route, outcome.compared(),
-                outcome.differing(), true, outcome.differingInAnyOrder()), at);
+                outcome.differing(), true, outcome.differingInAnyOrder(), outcome.numericSpreads()), at);
     }
 
     /**

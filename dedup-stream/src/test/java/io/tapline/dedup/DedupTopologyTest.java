@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -752,6 +753,26 @@ class DedupTopologyTest {
         assertEquals(List.of(true, false), profile.getFields().stream().map(NoisyField::getNoisyInAnyOrder).toList(),
                 "the skus are compared by a replay ignoring array order");
         assertEquals(List.of(5L, 0L), profile.getFields().stream().map(NoisyField::getAnyOrderDifferingPairs).toList());
+    }
+
+    @Test
+    void shouldLearnHowFarANoisyNumberVariedBetweenIdenticalRequests() {
+        // Identical requests: a total computed in floating point that differs in its last digits, a count that
+        // alternates, a stamp, and a list of rates one longer every other answer (an element more is no number's
+        // variation, which a numeric tolerance would not absorb).
+        String[] totals = {"10.000001", "10.000002", "10.000001", "10.000003", "10.000002", "10.000001"};
+        for (int i = 0; i < totals.length; i++) {
+            send(Interactions.get("/invoices/7").at(T0.plusSeconds(i))
+                    .json("{\"total\":" + totals[i] + ",\"count\":" + (i % 2 == 0 ? 1 : 3) + ",\"at\":\"t" + i
+                            + "\",\"rates\":" + (i % 2 == 0 ? "[1.5,2.5]" : "[1.5,2.5,3.5]") + "}").build());
+        }
+        driver.advanceWallClockTime(PUBLISH);
+        NoiseProfile profile = noise.readRecordsToList().get(0).value();
+        assertEquals(List.of("$.at", "$.count", "$.rates[*]", "$.total"),
+                profile.getFields().stream().map(NoisyField::getPath).toList());
+        assertEquals(Arrays.asList(null, 2.0, null, 2.0E-6),
+                profile.getFields().stream().map(NoisyField::getNumericSpread).toList(),
+                "the largest difference at one position, where every difference was a number's");
     }
 
     @Test

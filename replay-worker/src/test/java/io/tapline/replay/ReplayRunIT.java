@@ -158,7 +158,7 @@ class ReplayRunIT {
             p.send(new ProducerRecord<>(cases, retired.getCaseId().getBytes(StandardCharsets.UTF_8), caseWriter.serialize(cases, retired)));
             p.send(new ProducerRecord<>(cases, retired.getCaseId().getBytes(StandardCharsets.UTF_8), null));
             NoiseProfile profile = NoiseProfile.newBuilder().setRoute(ROUTE).setComparedPairs(50).setUpdatedAt(Instant.now())
-                    .setFields(List.of(new NoisyField("$.generatedAt", 50L, 50L, true, null))).build();
+                    .setFields(List.of(new NoisyField("$.generatedAt", 50L, 50L, true, null, null))).build();
             p.send(new ProducerRecord<>(noise, ROUTE.getBytes(StandardCharsets.UTF_8), noiseWriter.serialize(noise, profile))).get();
         }
     }

@@ -7,7 +7,9 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -26,9 +28,17 @@ import org.apache.kafka.common.serialization.Serdes;
  * @param differingInAnyOrder of {@code differing}, the paths that differed with array order ignored too
  *                ({@link ResponseDiff.Outcome}); {@code null} when not known (an observation written by the previous
  *                version), which counts as all of {@code differing}
+ * @param numericSpreads of {@code differing}, the paths whose values were numbers only on both sides, at the same
+ *                positions, with how far they varied ({@link ResponseDiff.Outcome}); every other path of
+ *                {@code differing} varied otherwise. Empty when not known (an observation written by a previous
+ *                version): every difference counts as not numeric
  */
 public record NoiseObservation(String service, String route, List<String> compared, List<String> differing,
-                               boolean pair, List<String> differingInAnyOrder) {
+                               boolean pair, List<String> differingInAnyOrder, Map<String, Double> numericSpreads) {
+
+    public NoiseObservation {
+        numericSpreads = numericSpreads == null ? Map.of() : numericSpreads;
+    }
 
     /** A pair whose differences with array order ignored are not known. */
     public NoiseObservation(String service, String route, List<String> compared, List<String> differing) {
@@ -38,6 +48,12 @@ public record NoiseObservation(String service, String route, List<String> compar
     public NoiseObservation(String service, String route, List<String> compared, List<String> differing,
                             boolean pair) {
         this(service, route, compared, differing, pair, null);
+    }
+
+    /** A pair whose numeric variations are not known. */
+    public NoiseObservation(String service, String route, List<String> compared, List<String> differing,
+                            boolean pair, List<String> differingInAnyOrder) {
+        this(service, route, compared, differing, pair, differingInAnyOrder, Map.of());
     }
 
     /** The paths that differed with array order ignored: {@link #differingInAnyOrder}, or all of {@link #differing}. */
@@ -75,8 +91,22 @@ public record NoiseObservation(String service, String route, List<String> compar
             writeList(out, o.compared());
             writeList(out, o.differing());
             out.writeUTF(o.service()); // after the lists, so that observations written without it still decode
-            if (o.differingInAnyOrder() != null) {
-                writeList(out, o.differingInAnyOrder()); // last: the previous version stops reading before it
+            if (o.differingInAnyOrder() != null || !o.numericSpreads().isEmpty()) {
+                // the previous version stops reading before it; not known is all of differing
+                writeList(out, o.differingWhateverTheOrder());
+            }
+            if (!o.numericSpreads().isEmpty()) { // last: the previous versions stop reading before it
+                List<Integer> numeric = new ArrayList<>();
+                for (int i = 0; i < o.differing().size(); i++) {
+                    if (o.numericSpreads().containsKey(o.differing().get(i))) {
+                        numeric.add(i);
+                    }
+                }
+                out.writeInt(numeric.size()); // each by its place in differing
+                for (int i : numeric) {
+                    out.writeInt(i);
+                    out.writeDouble(o.numericSpreads().get(o.differing().get(i)));
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -94,10 +124,26 @@ public record NoiseObservation(String service, String route, List<String> compar
             }
             String service = in.available() > 0 ? in.readUTF() : null;
             List<String> differingInAnyOrder = in.available() > 0 ? readList(in) : null;
-            return new NoiseObservation(service, route, compared, differing, true, differingInAnyOrder);
+            Map<String, Double> numericSpreads = in.available() > 0 ? readSpreads(in, differing) : Map.of();
+            return new NoiseObservation(service, route, compared, differing, true, differingInAnyOrder,
+                    numericSpreads);
         } catch (IOException e) {
             throw new SerializationException("corrupt noise observation", e);
         }
+    }
+
+    private static Map<String, Double> readSpreads(DataInputStream in, List<String> differing) throws IOException {
+        int n = in.readInt();
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            int index = in.readInt();
+            if (index < 0 || index >= differing.size()) {
+                throw new SerializationException("noise observation: spread of path " + index + " of "
+                        + differing.size());
+            }
+            out.put(differing.get(index), in.readDouble());
+        }
+        return out;
     }
 
     private static void writeList(DataOutputStream out, List<String> values) throws IOException {

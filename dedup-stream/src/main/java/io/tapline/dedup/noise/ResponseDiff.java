@@ -11,12 +11,14 @@ import io.tapline.dedup.signature.Bodies;
 import io.tapline.dedup.signature.Shapes;
 import io.tapline.noise.CallFields;
 import io.tapline.signature.FormFields;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,10 +40,14 @@ import java.util.function.UnaryOperator;
 public final class ResponseDiff {
 
     /**
-     * The paths compared in a pair, those that differed, and those that differed with array order ignored (as the
-     * replay worker compares under {@code --compare-array-order ignore}): a subset of {@code differing}.
+     * The paths compared in a pair, those that differed, those that differed with array order ignored (as the
+     * replay worker compares under {@code --compare-array-order ignore}): a subset of {@code differing}; and of
+     * {@code differing}, those whose values on both sides were numbers only, at the same positions, with the largest
+     * difference between two of them at one position ({@link #spread}): the others' variation no numeric tolerance
+     * absorbs.
      */
-    public record Outcome(List<String> compared, List<String> differing, List<String> differingInAnyOrder) {
+    public record Outcome(List<String> compared, List<String> differing, List<String> differingInAnyOrder,
+                          Map<String, Double> numericSpreads) {
     }
 
     /**
@@ -57,6 +63,22 @@ public final class ResponseDiff {
      * both responses, would outgrow the store's changelog and the repartition topic and fail the task at every retry.
      */
     static final int MAX_FIELD_PATH_CHARS = 1 << 20;
+
+    /**
+     * A JSON field keeps its numbers ({@link ResponseFields#numbers()}) when it holds at most this many, each written
+     * (with its position) in at most {@link #MAX_NUMBER_CHARS} characters, and only while the response's fields keep
+     * at most {@link #MAX_NUMBERS} in all: the baseline of every request stores them. Beyond these, a field's
+     * variation counts as not numeric, and its noise applies whatever the replay's tolerance, as before spreads were
+     * learned.
+     */
+    static final int MAX_NUMBERS_PER_FIELD = 32;
+    static final int MAX_NUMBERS = 256;
+    /**
+     * With numbers written plainly only ({@link #numberStart}), also keeps out numbers far from 1 either way, whose
+     * difference with an ordinary one has as many digits ({@code 1e-999} is 1,001 characters as {@code Shapes}
+     * writes it; {@code 1e1001}, written with its exponent, is no plain number).
+     */
+    static final int MAX_NUMBER_CHARS = 40;
 
     private ResponseDiff() {
     }
@@ -141,7 +163,9 @@ public final class ResponseDiff {
         addCallFields(calls, values);
         TreeMap<String, Long> digests = new TreeMap<>();
         TreeMap<String, Long> anyOrderDigests = new TreeMap<>();
+        TreeMap<String, List<String>> numbers = new TreeMap<>();
         long pathChars = 0;
+        int numbersKept = 0;
         for (Map.Entry<String, List<String>> field : values.ordered.entrySet()) {
             String path = field.getKey();
             if (path.length() <= MAX_PATH_CHARS && pathChars + path.length() <= MAX_FIELD_PATH_CHARS) {
@@ -150,9 +174,73 @@ public final class ResponseDiff {
                 List<String> anyOrder = values.anyOrder.get(path);
                 anyOrder.sort(null);
                 anyOrderDigests.put(path, digest(sha, anyOrder));
+                List<String> v = field.getValue();
+                if (numbersKept + v.size() <= MAX_NUMBERS && v.size() <= MAX_NUMBERS_PER_FIELD && allNumbers(v)
+                        && inJson(path)) {
+                    numbers.put(path, List.copyOf(v));
+                    numbersKept += v.size();
+                }
             }
         }
-        return ResponseFields.wrap(digests, anyOrderDigests, true);
+        return ResponseFields.wrap(digests, anyOrderDigests, numbers, true);
+    }
+
+    /** Whether each value is a number ({@link #numberStart}) written in at most {@link #MAX_NUMBER_CHARS}. */
+    private static boolean allNumbers(List<String> values) {
+        for (String v : values) {
+            if (v.length() > MAX_NUMBER_CHARS || numberStart(v) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Where the number starts in a value {@link Shapes#flatten} wrote, after its position ({@code 0,1,} before
+     * {@code 10.5}: indexes, each followed by a comma); -1 when the value is no number written plainly. A number is
+     * written by its decimal value, plainly ({@code -0.5}, {@code 1000}) unless its scale is beyond 1,000 either way
+     * ({@code 1E+1001}, left out here: its difference with {@code 1} would be written digit by digit); every other
+     * value starts otherwise (a string with a quote, a literal with a letter, an object, an array or a key of a map
+     * by id with {@code \0}, a value below the depth limit with its canonical JSON's bracket or quote).
+     */
+    static int numberStart(String value) {
+        int start = 0;
+        while (true) {
+            int digits = digits(value, start);
+            if (digits > start && digits < value.length() && value.charAt(digits) == ',') {
+                start = digits + 1;
+            } else {
+                break;
+            }
+        }
+        int i = start < value.length() && value.charAt(start) == '-' ? start + 1 : start;
+        int integer = digits(value, i);
+        if (integer == i) {
+            return -1;
+        }
+        if (integer < value.length() && value.charAt(integer) == '.') {
+            int fraction = digits(value, integer + 1);
+            return fraction > integer + 1 && fraction == value.length() ? start : -1;
+        }
+        return integer == value.length() ? start : -1;
+    }
+
+    /** The index past the ASCII digits of {@code s} from {@code from}. */
+    private static int digits(String s, int from) {
+        int i = from;
+        while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+            i++;
+        }
+        return i;
+    }
+
+    /** Whether a field is a value of a JSON body: of the response ({@code $...}) or of a dependency request. */
+    private static boolean inJson(String path) {
+        if (path.startsWith("$")) {
+            return true;
+        }
+        CallFields.CallField call = path.startsWith(CallFields.PREFIX) ? CallFields.parse(path) : null;
+        return call != null && call.fieldPath().startsWith("$");
     }
 
     /**
@@ -281,6 +369,7 @@ public final class ResponseDiff {
         }
         List<String> differing = new ArrayList<>();
         List<String> differingInAnyOrder = new ArrayList<>();
+        Map<String, Double> numericSpreads = new LinkedHashMap<>();
         boolean anyOrderKnown = a.anyOrderDigests() != null && b.anyOrderDigests() != null;
         for (String path : compared) {
             if (!Objects.equals(a.digests().get(path), b.digests().get(path))) {
@@ -289,9 +378,58 @@ public final class ResponseDiff {
                         || !Objects.equals(a.anyOrderDigests().get(path), b.anyOrderDigests().get(path))) {
                     differingInAnyOrder.add(path);
                 }
+                double spread = spread(a.numbers().get(path), b.numbers().get(path));
+                if (spread > 0) {
+                    numericSpreads.put(path, spread);
+                }
             }
         }
-        return new Outcome(new ArrayList<>(compared), differing, differingInAnyOrder);
+        return new Outcome(new ArrayList<>(compared), differing, differingInAnyOrder, numericSpreads);
+    }
+
+    /**
+     * How far a field's numbers varied between two answers, as the replay worker's numeric tolerance measures it
+     * ({@code --compare-numeric-tolerance}: JsonUnit's {@code |a - b| <= T} on exact decimals, T the decimal value
+     * of the option's double): the largest {@code |a - b|} of two numbers at one position, written as the smallest
+     * double whose decimal value as {@code BigDecimal.valueOf} gives it is not below that difference
+     * ({@link #roundedUp}); 0 when it is no numeric variation: a side without numbers, values in another number or
+     * at other positions.
+     */
+    static double spread(List<String> a, List<String> b) {
+        if (a == null || b == null || a.size() != b.size()) {
+            return 0;
+        }
+        BigDecimal largest = BigDecimal.ZERO;
+        for (int i = 0; i < a.size(); i++) {
+            String x = a.get(i);
+            String y = b.get(i);
+            int xStart = numberStart(x);
+            int yStart = numberStart(y);
+            if (xStart < 0 || xStart != yStart || !x.regionMatches(0, y, 0, xStart)) {
+                return 0;
+            }
+            BigDecimal difference = new BigDecimal(x.substring(xStart)).subtract(new BigDecimal(y.substring(yStart)))
+                    .abs();
+            largest = largest.max(difference);
+        }
+        return roundedUp(largest);
+    }
+
+    /**
+     * The smallest double {@code d} with {@code BigDecimal.valueOf(d) >= exact} (infinity past the largest double).
+     * {@code BigDecimal.valueOf} grows with the double, so for every double {@code t}, {@code d > t} exactly when
+     * {@code exact > BigDecimal.valueOf(t)}: a replay comparing the published spread with its tolerance as doubles
+     * decides as JsonUnit, which takes the tolerance as {@code BigDecimal.valueOf(t)}, decides on the exact numbers.
+     */
+    static double roundedUp(BigDecimal exact) {
+        double d = exact.doubleValue();
+        while (Double.isFinite(d) && BigDecimal.valueOf(d).compareTo(exact) < 0) {
+            d = Math.nextUp(d);
+        }
+        while (Double.isFinite(d) && d > 0 && BigDecimal.valueOf(Math.nextDown(d)).compareTo(exact) >= 0) {
+            d = Math.nextDown(d);
+        }
+        return d;
     }
 
     /**

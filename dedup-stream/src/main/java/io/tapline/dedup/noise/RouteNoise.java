@@ -20,8 +20,11 @@ import org.apache.kafka.common.serialization.Serdes;
 /**
  * Noise counters of one route of one service: pairs compared, and per path the pairs it was present in, differed
  * in, and differed in with array order ignored (as the replay worker compares with
- * {@code --compare-array-order ignore}: a list whose elements only came in another order did not). Bounded to {@code maxFields} paths per route (new paths past the bound are not tracked; existing ones keep
- * counting).
+ * {@code --compare-array-order ignore}: a list whose elements only came in another order did not); and how far its
+ * numbers varied, as the replay worker's {@code --compare-numeric-tolerance} measures it: the pairs it differed in
+ * otherwise than by numbers at the same positions, and the largest numeric spread ({@link ResponseDiff#spread}) of
+ * the pairs since the last halving and of the window before that had one. Bounded to {@code maxFields} paths per
+ * route (new paths past the bound are not tracked; existing ones keep counting).
  *
  * <p>The counters follow recent traffic: when the route's pairs reach twice the window, every counter is halved
  * ({@link #add}), so each pair weighs half as much per window of pairs that follows, and a path no longer seen drops
@@ -38,9 +41,11 @@ public final class RouteNoise {
     private static final byte FORMAT_LEGACY = 1;
     /**
      * Format 2; this version appends the last pair's time after the fields, then per field (in their order) the pairs
-     * it differed in with array order ignored, which the previous versions' readers ignore, so either version reads
-     * what the other wrote (a rolling upgrade, a rollback). Counters stored without the latter take the field's
-     * differing pairs for it (noise in every order, as it was applied).
+     * it differed in with array order ignored, then per field its pairs not differing by numbers only and its two
+     * spreads, which the previous versions' readers ignore, so either version reads what the other wrote (a rolling
+     * upgrade, a rollback). Counters stored without the pairs in any order take the field's differing pairs for it
+     * (noise in every order, as it was applied); without the spreads, every differing pair as not numeric (noise
+     * whatever the tolerance), until the halving drops them.
      */
     private static final byte FORMAT = 2;
 
@@ -50,10 +55,37 @@ public final class RouteNoise {
     private long pairs;
     private long lastPairAt;
     private boolean dirty;
-    private final TreeMap<String, long[]> fields;
+    private final TreeMap<String, Counts> fields;
+
+    /** The counters of one path. */
+    private static final class Counts {
+
+        long compared;
+        long differing;
+        long differingInAnyOrder;
+        /** Of {@code differing}, the pairs whose variation was not numbers' at the same positions, or not known. */
+        long notNumeric;
+        /** The largest numeric spread since the route's last halving; 0 for none. */
+        double spread;
+        /** That of the latest window before with one; 0 for none, and once {@code differing} halves to 0. */
+        double spreadBefore;
+
+        Counts(long compared, long differing, long differingInAnyOrder, long notNumeric) {
+            this.compared = compared;
+            this.differing = differing;
+            this.differingInAnyOrder = differingInAnyOrder;
+            this.notNumeric = notNumeric;
+        }
+
+        /** The published spread: null when a difference counted was not numeric (or none is known). */
+        Double numericSpread() {
+            double largest = Math.max(spread, spreadBefore);
+            return notNumeric > 0 || !(largest > 0) ? null : largest;
+        }
+    }
 
     private RouteNoise(String service, String route, long retireAt, long pairs, long lastPairAt, boolean dirty,
-                       TreeMap<String, long[]> fields) {
+                       TreeMap<String, Counts> fields) {
         this.service = service;
         this.route = route;
         this.retireAt = retireAt;
@@ -100,37 +132,55 @@ public final class RouteNoise {
         lastPairAt = Math.max(lastPairAt, at);
         dirty = true;
         for (String path : observation.compared()) {
-            long[] counts = fields.get(path);
+            Counts counts = fields.get(path);
             if (counts == null) {
                 if (fields.size() >= maxFields) {
                     continue;
                 }
-                counts = new long[3];
+                counts = new Counts(0, 0, 0, 0);
                 fields.put(path, counts);
             }
-            counts[0]++;
+            counts.compared++;
         }
         for (String path : observation.differing()) {
-            long[] counts = fields.get(path);
+            Counts counts = fields.get(path);
             if (counts != null) {
-                counts[1]++;
+                counts.differing++;
+                Double spread = observation.numericSpreads().get(path);
+                if (spread == null) {
+                    counts.notNumeric++;
+                } else {
+                    counts.spread = Math.max(counts.spread, spread);
+                }
             }
         }
         for (String path : observation.differingWhateverTheOrder()) {
-            long[] counts = fields.get(path);
+            Counts counts = fields.get(path);
             if (counts != null) {
-                counts[2]++;
+                counts.differingInAnyOrder++;
             }
         }
     }
 
+    /**
+     * Halves the counters; a window's spread becomes the one before (the window of pairs after the last halving
+     * starts without one), and both go when the differing pairs halve to 0.
+     */
     private void halve() {
         pairs /= 2;
         fields.values().removeIf(counts -> {
-            counts[0] /= 2;
-            counts[1] /= 2;
-            counts[2] /= 2;
-            return counts[0] == 0;
+            counts.compared /= 2;
+            counts.differing /= 2;
+            counts.differingInAnyOrder /= 2;
+            counts.notNumeric /= 2;
+            if (counts.spread > 0) {
+                counts.spreadBefore = counts.spread;
+                counts.spread = 0;
+            }
+            if (counts.differing == 0) {
+                counts.spreadBefore = 0;
+            }
+            return counts.compared == 0;
         });
     }
 
@@ -167,21 +217,21 @@ public final class RouteNoise {
 
     /**
      * The profile under the rule: only fields judged noisy, sorted by path, each saying whether it is noisy with array
-     * order ignored too (by the same rule, on the pairs it differed in so compared).
+     * order ignored too (by the same rule, on the pairs it differed in so compared) and, when every difference counted
+     * was numbers' at the same positions, how far they varied ({@code numericSpread}).
      */
     public NoiseProfile profile(NoiseRule rule, Instant now) {
         if (legacy()) {
             throw new IllegalStateException("legacy route noise has no service to publish a profile for");
         }
         List<NoisyField> noisy = new ArrayList<>();
-        for (Map.Entry<String, long[]> e : fields.entrySet()) {
-            long compared = e.getValue()[0];
-            long differing = e.getValue()[1];
-            long differingInAnyOrder = e.getValue()[2];
-            if (rule.isNoisy(differing, compared, pairs)) {
-                noisy.add(NoisyField.newBuilder().setPath(e.getKey()).setDifferingPairs(differing)
-                        .setComparedPairs(compared).setAnyOrderDifferingPairs(differingInAnyOrder)
-                        .setNoisyInAnyOrder(rule.isNoisy(differingInAnyOrder, compared, pairs)).build());
+        for (Map.Entry<String, Counts> e : fields.entrySet()) {
+            Counts counts = e.getValue();
+            if (rule.isNoisy(counts.differing, counts.compared, pairs)) {
+                noisy.add(NoisyField.newBuilder().setPath(e.getKey()).setDifferingPairs(counts.differing)
+                        .setComparedPairs(counts.compared).setAnyOrderDifferingPairs(counts.differingInAnyOrder)
+                        .setNoisyInAnyOrder(rule.isNoisy(counts.differingInAnyOrder, counts.compared, pairs))
+                        .setNumericSpread(counts.numericSpread()).build());
             }
         }
         return NoiseProfile.newBuilder().setService(service).setRoute(route).setFields(noisy).setComparedPairs(pairs)
@@ -206,14 +256,19 @@ public final class RouteNoise {
             out.writeLong(r.pairs);
             out.writeBoolean(r.dirty);
             out.writeInt(r.fields.size());
-            for (Map.Entry<String, long[]> e : r.fields.entrySet()) {
+            for (Map.Entry<String, Counts> e : r.fields.entrySet()) {
                 out.writeUTF(e.getKey());
-                out.writeLong(e.getValue()[0]);
-                out.writeLong(e.getValue()[1]);
+                out.writeLong(e.getValue().compared);
+                out.writeLong(e.getValue().differing);
             }
             out.writeLong(r.lastPairAt); // after the fields: see FORMAT
-            for (long[] counts : r.fields.values()) {
-                out.writeLong(counts[2]); // last: see FORMAT
+            for (Counts counts : r.fields.values()) {
+                out.writeLong(counts.differingInAnyOrder); // after the last pair's time: see FORMAT
+            }
+            for (Counts counts : r.fields.values()) {
+                out.writeLong(counts.notNumeric); // last: see FORMAT
+                out.writeDouble(counts.spread);
+                out.writeDouble(counts.spreadBefore);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -240,12 +295,12 @@ public final class RouteNoise {
             long pairs = in.readLong();
             boolean dirty = in.readBoolean();
             int n = in.readInt();
-            TreeMap<String, long[]> fields = new TreeMap<>();
+            TreeMap<String, Counts> fields = new TreeMap<>();
             for (int i = 0; i < n; i++) {
                 String path = in.readUTF();
                 long compared = in.readLong();
                 long differing = in.readLong();
-                fields.put(path, new long[] {compared, differing, differing});
+                fields.put(path, new Counts(compared, differing, differing, differing));
             }
             // Written by the previous version: no last pair's time. Its paths of a map per id ($.bySku.1017.qty) are
             // observed no more ($.bySku.{id}.qty) and go as the halving brings their counts to 0; they are not told
@@ -254,8 +309,16 @@ public final class RouteNoise {
             // Written before the pairs differing with array order ignored were counted: each field keeps its
             // differing pairs there, as noise in every order.
             if (in.available() >= (long) n * Long.BYTES) {
-                for (long[] counts : fields.values()) {
-                    counts[2] = in.readLong();
+                for (Counts counts : fields.values()) {
+                    counts.differingInAnyOrder = in.readLong();
+                }
+            }
+            // Written before numeric spreads were kept: every differing pair counts as not numeric.
+            if (in.available() >= (long) n * (Long.BYTES + 2 * Double.BYTES)) {
+                for (Counts counts : fields.values()) {
+                    counts.notNumeric = in.readLong();
+                    counts.spread = in.readDouble();
+                    counts.spreadBefore = in.readDouble();
                 }
             }
             return new RouteNoise(service, route, retireAt, pairs, lastPairAt, dirty, fields);

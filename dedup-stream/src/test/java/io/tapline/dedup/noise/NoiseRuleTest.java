@@ -201,10 +201,92 @@ class NoiseRuleTest {
         assertEquals(compared, old.differingWhateverTheOrder());
 
         // Counters stored by the previous version (no count in any order) keep each field noisy in every order, as
-        // it was applied: what that version wrote is what encode writes up to the last pair's time.
+        // it was applied: what that version wrote is what encode writes up to the last pair's time (before the two
+        // fields' pairs in any order and their numeric spreads).
         byte[] current = RouteNoise.encode(noise);
-        byte[] previous = java.util.Arrays.copyOf(current, current.length - 2 * Long.BYTES);
+        byte[] previous = java.util.Arrays.copyOf(current,
+                current.length - 2 * Long.BYTES - 2 * (Long.BYTES + 2 * Double.BYTES));
         assertEquals(List.of(true, true), RouteNoise.decode(previous).profile(rule, Instant.EPOCH).getFields().stream()
                 .map(NoisyField::getNoisyInAnyOrder).toList());
+    }
+
+    private static NoiseObservation numeric(List<String> differing, java.util.Map<String, Double> spreads) {
+        return new NoiseObservation("shop", "GET /a", List.of("$.at", "$.total"), differing, true, differing, spreads);
+    }
+
+    private List<Double> spreads(RouteNoise noise) {
+        return noise.profile(rule, Instant.EPOCH).getFields().stream().map(NoisyField::getNumericSpread).toList();
+    }
+
+    @Test
+    void shouldPublishTheLargestNumericSpreadOfAFieldWhoseEveryDifferenceWasNumeric() {
+        // $.total varied by a little in every pair, once by more; $.at is a stamp (text)
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
+        List<String> both = List.of("$.at", "$.total");
+        noise.add(numeric(both, java.util.Map.of("$.total", 1.0E-6)), 512, 0, 1000);
+        noise.add(numeric(both, java.util.Map.of("$.total", 3.0E-6)), 512, 0, 1001);
+        noise.add(numeric(both, java.util.Map.of("$.total", 2.0E-6)), 512, 0, 1002);
+        assertEquals(java.util.Arrays.asList(null, 3.0E-6), spreads(noise));
+        assertEquals(noise.profile(rule, Instant.EPOCH),
+                RouteNoise.decode(RouteNoise.encode(noise)).profile(rule, Instant.EPOCH), "kept in the store");
+        // One difference that is not a number's (a value become null, an element more) and no tolerance absorbs it.
+        noise.add(numeric(both, java.util.Map.of()), 512, 0, 1003);
+        assertEquals(java.util.Arrays.asList(null, null), spreads(noise));
+    }
+
+    @Test
+    void shouldFollowProductionWithTheSpreadAsWithTheCounters() {
+        // A window of 4 pairs: the counters halve when the route's pairs reach 8.
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
+        List<String> total = List.of("$.total");
+        noise.add(numeric(total, java.util.Map.of()), 512, 4, 0); // once not numeric (an answer without it, say)
+        noise.add(numeric(total, java.util.Map.of("$.total", 5.0)), 512, 4, 1); // once by 5
+        for (int i = 2; i < 7; i++) {
+            noise.add(numeric(total, java.util.Map.of("$.total", 1.0E-6)), 512, 4, i);
+        }
+        assertEquals(java.util.Collections.singletonList(null), spreads(noise));
+        for (int i = 7; i < 11; i++) { // the first halving: the pair not numeric is dropped (1 / 2 = 0)
+            noise.add(numeric(total, java.util.Map.of("$.total", 1.0E-6)), 512, 4, i);
+        }
+        assertEquals(List.of(5.0), spreads(noise), "the largest of the window before");
+        for (int i = 11; i < 30; i++) { // two more windows with small variations only
+            noise.add(numeric(total, java.util.Map.of("$.total", 1.0E-6)), 512, 4, i);
+        }
+        assertEquals(List.of(1.0E-6), spreads(noise));
+    }
+
+    @Test
+    void shouldReadSpreadsWrittenByEitherVersionAndWriteWhatThePreviousReads() throws java.io.IOException {
+        RouteNoise noise = RouteNoise.empty("shop", "GET /a");
+        List<String> both = List.of("$.at", "$.total");
+        for (int i = 0; i < 4; i++) {
+            noise.add(numeric(both, java.util.Map.of("$.total", 1.0E-6)), 512, 0, 1000 + i);
+        }
+        // Counters stored by the previous version (written up to the pairs in any order) count every difference as
+        // not numeric: noise whatever the tolerance, as it was applied.
+        byte[] current = RouteNoise.encode(noise);
+        byte[] previous = java.util.Arrays.copyOf(current, current.length - 2 * (Long.BYTES + 2 * Double.BYTES));
+        assertEquals(java.util.Arrays.asList(null, null), spreads(RouteNoise.decode(previous)));
+        // What this version writes, the previous reads: everything it reads comes first.
+        assertEquals(noise.profile(rule, Instant.EPOCH).getFields().stream().map(NoisyField::getAnyOrderDifferingPairs)
+                        .toList(),
+                RouteNoise.decode(previous).profile(rule, Instant.EPOCH).getFields().stream()
+                        .map(NoisyField::getAnyOrderDifferingPairs).toList());
+
+        // An observation crosses the repartition topic with its spreads ...
+        NoiseObservation pair = new NoiseObservation("shop", "GET /a", both, both, true, List.of("$.at"),
+                java.util.Map.of("$.total", 1.0E-6));
+        assertEquals(pair, NoiseObservation.decode(NoiseObservation.encode(pair)));
+        // ... after what the previous version reads, which reads it without them: every difference not numeric
+        byte[] written = NoiseObservation.encode(pair);
+        NoiseObservation old = NoiseObservation.decode(java.util.Arrays.copyOf(written,
+                written.length - Integer.BYTES - (Integer.BYTES + Double.BYTES)));
+        assertEquals(new NoiseObservation("shop", "GET /a", both, both, true, List.of("$.at")), old);
+        assertEquals(java.util.Map.of(), old.numericSpreads());
+        // Spreads without differences in any order known: those go as all of differing, as not known reads.
+        NoiseObservation unordered = new NoiseObservation("shop", "GET /a", both, both, true, null,
+                java.util.Map.of("$.total", 1.0E-6));
+        assertEquals(new NoiseObservation("shop", "GET /a", both, both, true, both, java.util.Map.of("$.total", 1.0E-6)),
+                NoiseObservation.decode(NoiseObservation.encode(unordered)));
     }
 }

@@ -429,4 +429,102 @@ class ResponseDiffTest {
         ResponseFields stored = new ResponseFields(a.digests(), true);
         assertEquals(List.of("$.items[*].qty", "$.items[*].sku"), ResponseDiff.compare(stored, reordered).differingInAnyOrder());
     }
+
+    private static java.util.Map<String, Double> spreads(String a, String b) {
+        return ResponseDiff.compare(ResponseDiff.fields(json(a)), ResponseDiff.fields(json(b))).numericSpreads();
+    }
+
+    @Test
+    void shouldMeasureHowFarANumberVariedAsTheReplayWorkersToleranceDoes() {
+        // The largest |a - b| at one position, by exact decimal value (as doubles, 10.000002 - 10.000001 is
+        // 9.999999974752427E-7).
+        assertEquals(java.util.Map.of("$.total", 1.0E-6), spreads("{\"total\":10.000001}", "{\"total\":10.000002}"));
+        assertEquals(java.util.Map.of("$.items[*].p", 0.5, "$.n", 3.0),
+                spreads("{\"n\":1,\"items\":[{\"p\":1.0},{\"p\":2}]}", "{\"n\":-2,\"items\":[{\"p\":1.5},{\"p\":2.25}]}"));
+        // Not a number's variation: a text, a number become null, a value at another element, an element more, and
+        // values differing only in order, which pair other numbers at each position (as the replay worker in order).
+        assertEquals(java.util.Map.of(), spreads("{\"t\":\"1\",\"u\":1}", "{\"t\":\"2\",\"u\":null}"));
+        assertEquals(java.util.Map.of(), spreads("[{\"a\":1},{\"b\":2}]", "[{\"b\":2.5},{\"a\":1}]"));
+        assertEquals(java.util.Map.of(), spreads("{\"r\":[1.5,2.5]}", "{\"r\":[1.5,2.5,3.5]}"));
+        assertEquals(java.util.Map.of("$.r[*]", 1.0), spreads("{\"r\":[1.5,2.5]}", "{\"r\":[2.5,1.5]}"));
+        // A map by id pairs its members by key order, as the replay worker by key.
+        assertEquals(java.util.Map.of("$.bySku.{id}.qty", 0.25),
+                spreads("{\"bySku\":{\"1017\":{\"qty\":1},\"1018\":{\"qty\":2}}}",
+                        "{\"bySku\":{\"1018\":{\"qty\":2.25},\"1017\":{\"qty\":1}}}"));
+        // Numbers are only those of a JSON body: a header or a form field that reads as one is text to the replay
+        // worker.
+        ResponseDiff.Outcome headers = ResponseDiff.compare(ResponseDiff.fields(json("{}", new Header("X-Count", "1"))),
+                ResponseDiff.fields(json("{}", new Header("X-Count", "2"))));
+        assertEquals(List.of("header:x-count"), headers.differing());
+        assertEquals(java.util.Map.of(), headers.numericSpreads());
+        // ... and the requests sent to dependencies, whose JSON bodies the mocks compare under the tolerance too.
+        List<OutboundCall> first = Interactions.request("POST", "/checkout")
+                .call("POST", "payments", "/charges", "application/json", "{\"amount\":10.000001}", 200)
+                .build().getOutboundCalls();
+        List<OutboundCall> second = Interactions.request("POST", "/checkout")
+                .call("POST", "payments", "/charges", "application/json", "{\"amount\":10.000002}", 200)
+                .build().getOutboundCalls();
+        assertEquals(java.util.Map.of("call:POST payments /charges $.amount", 1.0E-6),
+                ResponseDiff.compare(ResponseDiff.fields(OK, first), ResponseDiff.fields(OK, second)).numericSpreads());
+    }
+
+    @Test
+    void shouldWriteASpreadAsTheDoubleThatComparesWithAToleranceAsTheExactDifferenceDoes() {
+        // The double nearest 0.1 is above it: the difference 0.1 is written as that double, which a tolerance of 0.1
+        // (the same double) is not below, so a replay under 0.1 compares the field, as it would report no such change.
+        assertEquals(0.1, ResponseDiff.roundedUp(new java.math.BigDecimal("0.1")));
+        // A difference above 0.1 by less than the doubles tell apart is written as the next double: beyond a
+        // tolerance of 0.1, as it is for JsonUnit (|a - b| = 0.10000000000000000001 > 0.1).
+        assertEquals(Math.nextUp(0.1), ResponseDiff.roundedUp(new java.math.BigDecimal("0.10000000000000000001")));
+        assertEquals(0.3, ResponseDiff.roundedUp(new java.math.BigDecimal("0.3")), "the double nearest 0.3 is below it");
+        for (String exact : List.of("0.000001", "2.5", "1234567.891", "0.30000000000000004", "99999999999999999999.99")) {
+            java.math.BigDecimal e = new java.math.BigDecimal(exact);
+            double d = ResponseDiff.roundedUp(e);
+            assertTrue(java.math.BigDecimal.valueOf(d).compareTo(e) >= 0, exact);
+            assertTrue(java.math.BigDecimal.valueOf(Math.nextDown(d)).compareTo(e) < 0, exact);
+        }
+    }
+
+    @Test
+    void shouldKeepTheNumbersOfAFewFieldsInTheBaseline() throws IOException {
+        ResponseFields a = ResponseDiff.fields(json("{\"total\":10.5,\"name\":\"x\",\"items\":[{\"p\":1},{\"p\":2}],"
+                + "\"tiny\":1e-60,\"huge\":1e1001,\"mixed\":[1,\"a\"]}", new Header("X-Count", "1")));
+        assertEquals(java.util.Map.of("$.items[*].p", List.of("0,1", "1,2"), "$.total", List.of("10.5")), a.numbers(),
+                "not text, headers, a number written in over 40 characters or with its exponent, nor a field holding "
+                        + "anything else");
+        assertEquals(a, ResponseFields.decode(ResponseFields.encode(a)));
+
+        // At most 32 numbers a field, 256 a response: past them a field's variation is not measured.
+        StringBuilder many = new StringBuilder("{\"long\":[");
+        for (int i = 0; i < 33; i++) {
+            many.append(i == 0 ? "" : ",").append(i);
+        }
+        many.append("]");
+        for (int f = 0; f < 10; f++) {
+            many.append(",\"f").append(f).append("\":[");
+            for (int i = 0; i < 30; i++) {
+                many.append(i == 0 ? "" : ",").append(i);
+            }
+            many.append("]");
+        }
+        ResponseFields bounded = ResponseDiff.fields(json(many.append("}").toString()));
+        assertEquals(List.of("$.f0[*]", "$.f1[*]", "$.f2[*]", "$.f3[*]", "$.f4[*]", "$.f5[*]", "$.f6[*]", "$.f7[*]"),
+                List.copyOf(bounded.numbers().keySet()));
+        assertEquals(bounded, ResponseFields.decode(ResponseFields.encode(bounded)));
+
+        // A baseline stored by the previous version (no numbers: what encode writes before them) is read without
+        // any, so its pair's differences count as not numeric; what this version writes, the previous version
+        // reads up to its digests in any order, the last thing it reads.
+        byte[] current = ResponseFields.encode(a);
+        int numbersBlock = 4 + 2 * (4 + 2) + "0,1".length() + 2 + "1,2".length() + 2 + "10.5".length() + 2;
+        ResponseFields previous = ResponseFields.decode(java.util.Arrays.copyOf(current, current.length - numbersBlock));
+        assertEquals(a.digests(), previous.digests());
+        assertEquals(a.anyOrderDigests(), previous.anyOrderDigests());
+        assertEquals(java.util.Map.of(), previous.numbers());
+        ResponseFields b = ResponseDiff.fields(json("{\"total\":10.75,\"name\":\"x\",\"items\":[{\"p\":1},{\"p\":2}],"
+                + "\"tiny\":1e-60,\"huge\":1e1001,\"mixed\":[1,\"a\"]}", new Header("X-Count", "1")));
+        assertEquals(java.util.Map.of("$.total", 0.25), ResponseDiff.compare(a, b).numericSpreads());
+        assertEquals(java.util.Map.of(), ResponseDiff.compare(previous, b).numericSpreads());
+        assertEquals(List.of("$.total"), ResponseDiff.compare(previous, b).differing());
+    }
 }

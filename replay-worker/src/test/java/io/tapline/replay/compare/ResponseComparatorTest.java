@@ -180,7 +180,7 @@ class ResponseComparatorTest {
         IgnoreRules rules = IgnoreRules.none();
         rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
                 .setComparedPairs(10).setUpdatedAt(Instant.EPOCH)
-                .setFields(List.of(new NoisyField("$.items[*].generatedAt", 9L, 10L, true, null))).build());
+                .setFields(List.of(new NoisyField("$.items[*].generatedAt", 9L, 10L, true, null, null))).build());
         ResponseComparator c = new ResponseComparator(CompareOptions.defaults(), rules);
         Comparison result = c.compare(SERVICE, ROUTE, json(200, "{\"items\":[{\"generatedAt\":1,\"price\":1}]}"),
                 json(200, "{\"items\":[{\"generatedAt\":2,\"price\":1}]}"));
@@ -296,9 +296,9 @@ class ResponseComparatorTest {
         IgnoreRules rules = IgnoreRules.none();
         rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
                 .setComparedPairs(10).setUpdatedAt(Instant.EPOCH).setFields(List.of(
-                        new NoisyField("$.items[*].at", 10L, 10L, true, 10L),
-                        new NoisyField("$.items[*].qty", 5L, 10L, false, 0L),
-                        new NoisyField("$.items[*].sku", 5L, 10L, false, 0L))).build());
+                        new NoisyField("$.items[*].at", 10L, 10L, true, 10L, null),
+                        new NoisyField("$.items[*].qty", 5L, 10L, false, 0L, null),
+                        new NoisyField("$.items[*].sku", 5L, 10L, false, 0L, null))).build());
         HttpResponse recorded = json(200, "{\"items\":[{\"sku\":\"a\",\"qty\":1,\"at\":1},{\"sku\":\"b\",\"qty\":2,\"at\":1}]}");
         HttpResponse regressed = json(200, "{\"items\":[{\"sku\":\"b\",\"qty\":3,\"at\":2},{\"sku\":\"a\",\"qty\":1,\"at\":2}]}");
         ResponseComparator loose = new ResponseComparator(
@@ -454,7 +454,7 @@ class ResponseComparatorTest {
     private static NoiseProfile profile(String service, String... noisy) {
         return NoiseProfile.newBuilder().setService(service).setRoute(ROUTE).setComparedPairs(10)
                 .setUpdatedAt(Instant.EPOCH)
-                .setFields(Arrays.stream(noisy).map(p -> new NoisyField(p, 9L, 10L, true, null)).toList()).build();
+                .setFields(Arrays.stream(noisy).map(p -> new NoisyField(p, 9L, 10L, true, null, null)).toList()).build();
     }
 
     private static List<String> paths(Comparison c) {

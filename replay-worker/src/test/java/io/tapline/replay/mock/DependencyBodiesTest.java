@@ -113,7 +113,7 @@ class DependencyBodiesTest {
         IgnoreRules rules = IgnoreRules.none();
         rules.learn(TaplineTopics.noiseKey("shop", "POST /checkout"), NoiseProfile.newBuilder().setService("shop")
                 .setRoute("POST /checkout").setComparedPairs(40).setUpdatedAt(Instant.EPOCH)
-                .setFields(Arrays.stream(fields).map(f -> new NoisyField(f, 40L, 40L, true, null)).toList()).build());
+                .setFields(Arrays.stream(fields).map(f -> new NoisyField(f, 40L, 40L, true, null, null)).toList()).build());
         return rules;
     }
 

@@ -76,7 +76,7 @@ class CaseReplayerTest {
         IgnoreRules noise = IgnoreRules.none();
         noise.learn("shop GET /items/{id}", NoiseProfile.newBuilder().setService("shop").setRoute("GET /items/{id}")
                 .setComparedPairs(20)
-                .setUpdatedAt(Instant.EPOCH).setFields(List.of(new NoisyField("$.generatedAt", 20L, 20L, true, null))).build());
+                .setUpdatedAt(Instant.EPOCH).setFields(List.of(new NoisyField("$.generatedAt", 20L, 20L, true, null, null))).build());
         CandidateClient client = new CandidateClient(vertx, HttpUrl.parse(target), 8, Duration.ofSeconds(5));
         return new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
                 new ResponseComparator(CompareOptions.defaults(), noise), ResultRedaction.of(RedactionKey.random()),
@@ -239,7 +239,7 @@ class CaseReplayerTest {
         IgnoreRules noise = IgnoreRules.none();
         noise.learn("shop POST /orders", NoiseProfile.newBuilder().setService("shop").setRoute("POST /orders")
                 .setComparedPairs(20).setUpdatedAt(Instant.EPOCH)
-                .setFields(List.of(new NoisyField("call:POST inventory /reserve $.idempotencyKey", 20L, 20L, true, null))).build());
+                .setFields(List.of(new NoisyField("call:POST inventory /reserve $.idempotencyKey", 20L, 20L, true, null, null))).build());
         CaseReplayer replayer = new CaseReplayer("run-1", "w1",
                 new CandidateClient(vertx, HttpUrl.parse("http://127.0.0.1:" + candidate.actualPort()), 8,
                         Duration.ofSeconds(5)),
