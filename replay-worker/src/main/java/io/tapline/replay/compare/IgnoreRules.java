@@ -22,8 +22,12 @@ import java.util.function.Predicate;
  * apply to what the candidate sends the mocks ({@link Scope#callNoise}), not to the response. A run that ignores array
  * order ({@code --compare-array-order ignore}) applies only the fields learned as noisy in any order
  * ({@link NoisyField#getNoisyInAnyOrder()}): a field that only differed because list elements came in another order is
- * compared there, as such a run does not report a reordering. Thread-safe: noise profiles are replaced as the noise
- * topic is read.
+ * compared there, as such a run does not report a reordering. A run with a numeric tolerance
+ * ({@code --compare-numeric-tolerance T}) applies only the fields whose learned variation it would report: those
+ * without a {@link NoisyField#getNumericSpread() numeric spread} (some variation was not a number's, or the profile was
+ * written before spreads were learned) and those whose spread exceeds {@code T} (the tolerance counts {@code |a - b| <=
+ * T} as equal, and a spread of at most {@code T} is a number that only varied within it). Thread-safe: noise profiles
+ * are replaced as the noise topic is read.
  */
 public final class IgnoreRules {
 
@@ -44,11 +48,11 @@ public final class IgnoreRules {
 
         static final Learned NONE = new Learned(List.of(), Map.of());
 
-        /** The fields of {@code profile} that {@code applies} to. */
-        static Learned of(NoiseProfile profile, Predicate<NoisyField> applies) {
+        /** The fields of a profile that {@code applies} to. */
+        static Learned of(List<NoisyField> fields, Predicate<NoisyField> applies) {
             List<PathPattern> response = new ArrayList<>();
             Map<String, List<PathPattern>> calls = new HashMap<>();
-            for (NoisyField field : profile.getFields()) {
+            for (NoisyField field : fields) {
                 if (!applies.test(field)) {
                     continue;
                 }
@@ -64,11 +68,57 @@ public final class IgnoreRules {
         }
     }
 
-    /** A profile's noise as array order is compared ({@code ordered}) and as it is with array order ignored. */
-    private record Profile(Learned ordered, Learned anyOrder) {
+    /** A profile's noise under one numeric tolerance, as array order is compared and as it is with order ignored. */
+    private record Within(double tolerance, Learned ordered, Learned anyOrder) {
+
+        static Within of(List<NoisyField> fields, double tolerance) {
+            return new Within(tolerance, Learned.of(fields, field -> beyond(field, tolerance)),
+                    Learned.of(fields, field -> field.getNoisyInAnyOrder() && beyond(field, tolerance)));
+        }
 
         Learned in(boolean ignoringArrayOrder) {
             return ignoringArrayOrder ? anyOrder : ordered;
+        }
+    }
+
+    /**
+     * Whether a numeric tolerance would report the variation {@code field} was learned from: its spread is not known
+     * (not all numeric, or not learned) or exceeds {@code tolerance}. Spreads are written so that comparing the two
+     * doubles tells exactly whether the decimal difference exceeds the decimal value of the tolerance
+     * ({@link NoisyField#getNumericSpread()}).
+     */
+    static boolean beyond(NoisyField field, double tolerance) {
+        Double spread = field.getNumericSpread();
+        return spread == null || spread > tolerance;
+    }
+
+    /**
+     * A profile's noise without a tolerance ({@code exact}: every field, the spreads all exceed 0) and under the
+     * tolerance last asked for ({@code tolerant}: a run has one; another is computed when asked for).
+     */
+    private static final class Profile {
+
+        private final List<NoisyField> fields;
+        private final Within exact;
+        private final boolean spreads;
+        private volatile Within tolerant;
+
+        Profile(NoiseProfile profile) {
+            this.fields = List.copyOf(profile.getFields());
+            this.exact = Within.of(fields, 0);
+            this.spreads = fields.stream().anyMatch(field -> field.getNumericSpread() != null);
+        }
+
+        Learned in(boolean ignoringArrayOrder, double numericTolerance) {
+            if (numericTolerance <= 0 || !spreads) {
+                return exact.in(ignoringArrayOrder);
+            }
+            Within within = tolerant;
+            if (within == null || within.tolerance() != numericTolerance) {
+                within = Within.of(fields, numericTolerance);
+                tolerant = within;
+            }
+            return within.in(ignoringArrayOrder);
         }
     }
 
@@ -123,8 +173,7 @@ public final class IgnoreRules {
             learned.remove(key);
             return;
         }
-        learned.put(key, new Profile(Learned.of(profile, field -> true),
-                Learned.of(profile, NoisyField::getNoisyInAnyOrder)));
+        learned.put(key, new Profile(profile));
     }
 
     public int learnedRoutes() {
@@ -149,12 +198,20 @@ public final class IgnoreRules {
      * ignoring it, only the fields learned as noisy in any order apply.
      */
     public Scope scope(String service, String route, boolean ignoringArrayOrder) {
+        return scope(service, route, ignoringArrayOrder, 0);
+    }
+
+    /**
+     * {@link #scope(String, String, boolean)} for a comparison under a numeric tolerance ({@code numericTolerance}, 0
+     * for none): under one, only the fields whose learned variation exceeds it apply ({@link #beyond}).
+     */
+    public Scope scope(String service, String route, boolean ignoringArrayOrder, double numericTolerance) {
         Profile noise = learned.get(TaplineTopics.noiseKey(service, route));
         if (noise == null) {
             noise = learned.get(route); // a profile from before noise was learned per service
         }
         return new Scope(configured.get(ANY_ROUTE), configured.get(route),
-                noise == null ? Learned.NONE : noise.in(ignoringArrayOrder));
+                noise == null ? Learned.NONE : noise.in(ignoringArrayOrder, numericTolerance));
     }
 
     /** The ignore rules of one service's route. Immutable, thread-safe. */

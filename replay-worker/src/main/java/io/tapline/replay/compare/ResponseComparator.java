@@ -38,10 +38,10 @@ public final class ResponseComparator {
     /**
      * The ignore rules and learned noise for cases of {@code route} ("METHOD /template") captured from
      * {@code service}, as they are now, for this comparison's array order (ignoring it, only the fields learned as
-     * noisy in any order).
+     * noisy in any order) and numeric tolerance (under one, only the fields whose learned variation exceeds it).
      */
     public IgnoreRules.Scope ignores(String service, String route) {
-        return rules.scope(service, route, options.ignoreArrayOrder());
+        return rules.scope(service, route, options.ignoreArrayOrder(), options.numericTolerance());
     }
 
     /** How values redacted at capture are judged in this run (before any case's substitutions). */

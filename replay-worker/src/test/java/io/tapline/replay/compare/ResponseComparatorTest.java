@@ -316,6 +316,52 @@ class ResponseComparatorTest {
         assertTrue(loose.compare(SERVICE, ROUTE, recorded, regressed).same());
     }
 
+    private static NoisyField spread(String path, Double numericSpread, boolean noisyInAnyOrder) {
+        return NoisyField.newBuilder().setPath(path).setDifferingPairs(10L).setComparedPairs(10L)
+                .setNoisyInAnyOrder(noisyInAnyOrder).setNumericSpread(numericSpread).build();
+    }
+
+    @Test
+    void underANumericToleranceANoisyNumberThatVariedWithinItIsCompared() {
+        // dedup-stream learned $.total as noise because it varied by 0.000002 at most between identical production
+        // requests (floating point), $.fee and $.tax by 0.1 and one double more; $.at is text. A run with a
+        // tolerance of 0.1 does not report such variations, so it compares those fields.
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
+                .setComparedPairs(10).setUpdatedAt(Instant.EPOCH).setFields(List.of(
+                        spread("$.at", null, true), spread("$.fee", 0.1, true),
+                        spread("$.tax", Math.nextUp(0.1), true), spread("$.total", 2.0E-6, true))).build());
+        ResponseComparator tolerant = new ResponseComparator(
+                new CompareOptions(false, 0.1, CompareOptions.DEFAULT_IGNORED_HEADERS, true), rules);
+        HttpResponse recorded = json(200, "{\"at\":\"t1\",\"total\":10.000001,\"fee\":1.0,\"tax\":1.0}");
+        assertEquals(List.of("$.total"), paths(tolerant.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"at\":\"t2\",\"total\":20,\"fee\":1.1,\"tax\":1.1}"))),
+                "a total of 20 is a regression there; the fee's 1.1 is within the tolerance, as it was in production");
+        assertTrue(tolerant.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"at\":\"t2\",\"total\":10.000002,\"fee\":1.0,\"tax\":1.0}")).same());
+        // The tolerance is absolute and inclusive (|a - b| <= 0.1 is equal): a spread of 0.1 is within it, one
+        // double above it is not, and that field stays noise.
+        assertEquals(List.of("$.fee"), paths(tolerant.compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"at\":\"t2\",\"total\":10.000001,\"fee\":2,\"tax\":2}"))));
+        // Without a tolerance every learned field applies, as before.
+        assertTrue(new ResponseComparator(CompareOptions.defaults(), rules).compare(SERVICE, ROUTE, recorded,
+                json(200, "{\"at\":\"t2\",\"total\":20,\"fee\":2,\"tax\":2}")).same());
+        // Ignoring array order too, a field applies only when it is noisy in any order and beyond the tolerance.
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), NoiseProfile.newBuilder().setService(SERVICE).setRoute(ROUTE)
+                .setComparedPairs(10).setUpdatedAt(Instant.EPOCH).setFields(List.of(
+                        spread("$.items[*].at", null, false), spread("$.items[*].qty", 1.0, true),
+                        spread("$.items[*].total", 2.0E-6, true))).build());
+        ResponseComparator loose = new ResponseComparator(
+                new CompareOptions(true, 0.1, CompareOptions.DEFAULT_IGNORED_HEADERS, true), rules);
+        assertEquals(List.of("$.items[0].at", "$.items[0].total"), paths(loose.compare(SERVICE, ROUTE,
+                json(200, "{\"items\":[{\"at\":1,\"qty\":1,\"total\":10.000001}]}"),
+                json(200, "{\"items\":[{\"at\":2,\"qty\":2,\"total\":20}]}"))));
+        // A profile written before dedup-stream learned spreads applies whole under a tolerance, as before.
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE), profile(SERVICE, "$.at", "$.fee", "$.tax", "$.total"));
+        assertTrue(tolerant.compare(SERVICE, ROUTE, recorded, json(200, "{\"at\":\"t2\",\"total\":20,\"fee\":2,\"tax\":2}"))
+                .same());
+    }
+
     @Test
     void learnedNoiseAppliesToItsOwnServiceWithARouteWideProfileOnlyAsFallback() {
         String body1 = "{\"generatedAt\":1,\"price\":1}";
