@@ -613,6 +613,32 @@ class LauncherTest {
     }
 
     @Test
+    void aDeadTakeoverThatThisUserMayNotTakeOverIsNamedAtOnceWithWhoCan(@TempDir Path dir) throws Exception {
+        // a lock this user may write in, holding the takeover of another user's launcher killed half-way, made with umask
+        // 022 (by a launcher that did not share its takeover yet): this user's launcher cannot take that takeover over
+        // and waited, saying another launcher was taking the lock over. Both are daemon's, the launcher runs as nobody.
+        Path setpriv = assumeOtherUsers(dir);
+        Path launcher = checkout(dir);
+        Path lock = launcher.getParent().resolve(".tapline-build.lock");
+        Path builds = fakeMaven(dir, "", "");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        openToAll(dir);
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        runAs(setpriv, "daemon", "umask 000 && mkdir '" + lock + "' && echo " + gone.pid() + " > '" + lock + "/pid'"
+                + " && umask 022 && mkdir '" + lock + "/takeover' && echo " + gone.pid() + " > '" + lock + "/takeover/pid'");
+
+        Result result = runAsNobody(dir, setpriv, launcher, java17);
+        assertEquals("tapline: cannot take over the build lock " + lock + ", left by a ./tapline that is gone (pid "
+                + gone.pid() + "): its takeover/, left half-way by a ./tapline that is gone too, belongs to daemon"
+                + " (drwxr-xr-x), and user nobody may not remove it. Have daemon or root remove it, then run ./tapline"
+                + " again: rm -rf '" + lock + "'\n", result.stderr());
+        assertEquals(3, result.code(), "replay's status for a jar it cannot build");
+        assertTrue(Files.isDirectory(lock.resolve("takeover")), "the lock is left as it was");
+        assertTrue(Files.notExists(builds), "no build beside the lock");
+    }
+
+    @Test
     void aLockThisUserMayNotReadIsWaitedForAsItsHolderMayRun(@TempDir Path dir) throws Exception {
         // a lock of another user made with umask 077 (by a launcher that did not share its lock yet), that user running
         // processes: whether its holder runs cannot be told, so it is waited for, saying so (it said another launcher
@@ -944,6 +970,142 @@ class LauncherTest {
             assertTrue(Files.readString(stderr).startsWith("tapline: taking over the build lock " + lock
                     + ", which holds no pid (left by a ./tapline killed as it took it)"), Files.readString(stderr));
         } finally {
+            kill(started);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+        assertTrue(Files.notExists(lock), "the lock is given back");
+    }
+
+    @Test
+    void aTakeoverLeftByAKilledLauncherIsTakenOver(@TempDir Path dir) throws Exception {
+        // a launcher killed while it took a dead lock over (after claiming the takeover, before renaming the lock) left
+        // its takeover in the lock: every later launcher waited for it ("another ./tapline is taking over ...") until
+        // someone removed the lock by hand. A stand-in mv holds each launcher where it renames the lock, so it is killed
+        // at that step: twice, the second launcher killed as it takes over the first one's takeover.
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path lock = root.resolve(".tapline-build.lock");
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        Path builds = fakeMaven(dir, "", "");
+        Path go = dir.resolve("mv.go");
+        executable(dir.resolve("bin/mv"), "#!/bin/sh\n"
+                + "if [ \"$1\" = '" + lock + "' ] && [ ! -e '" + go + "' ]; then\n"
+                + "    touch '" + dir + "/held.'$PPID\n"
+                + "    while [ -d '" + dir + "' ]; do sleep 0.05; done\n"
+                + "fi\n"
+                + "exec /bin/mv \"$@\"\n");
+        Path java17 = javaOfRelease(dir, "java17", "17.0.15");
+        List<Process> killed = new java.util.ArrayList<>();
+        Process next = null;
+        Path nextErr = dir.resolve("next.err");
+        try {
+            for (int i = 0; i < 2; i++) {
+                Path killedErr = dir.resolve("killed-" + i + ".err");
+                Process started = launcher(dir, launcher, java17, killedErr).start();
+                killed.add(started);
+                Path held = dir.resolve("held." + started.pid());
+                awaitTrue(() -> Files.exists(held) || Files.readString(killedErr).contains("is taking over"),
+                        "launcher " + i + " renaming the lock, or waiting", killedErr);
+                assertTrue(Files.exists(held), "it waited for the takeover of a launcher that is gone: "
+                        + Files.readString(killedErr));
+                List<ProcessHandle> children = started.descendants().toList();
+                started.destroyForcibly(); // first, so that it takes no further step
+                children.forEach(ProcessHandle::destroyForcibly);
+                assertTrue(started.waitFor(60, TimeUnit.SECONDS));
+                assertTrue(Files.isDirectory(lock.resolve("takeover")), "a killed launcher leaves its takeover");
+            }
+            Files.createFile(go);
+            next = launcher(dir, launcher, java17, nextErr).start();
+            Process last = next;
+            awaitTrue(() -> !last.isAlive() || Files.readString(nextErr).contains("is taking over"),
+                    "the next launcher finishes or waits", nextErr);
+            assertTrue(next.waitFor(60, TimeUnit.SECONDS), "the next launcher did not finish: " + Files.readString(nextErr));
+            assertEquals(0, next.exitValue(), Files.readString(nextErr));
+            assertTrue(Files.readString(nextErr).startsWith("tapline: taking over the build lock " + lock + ", whose"
+                    + " takeover was left half-way by ./tapline that is gone (pid " + killed.get(0).pid() + ", then pid "
+                    + killed.get(1).pid() + ")\n"), Files.readString(nextErr));
+            assertTrue(Files.readString(nextErr).contains("ran replay-worker.jar"), Files.readString(nextErr));
+        } finally {
+            killed.forEach(LauncherTest::kill);
+            kill(next);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+        try (var entries = Files.list(root)) {
+            assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
+                    .filter(name -> name.startsWith(".tapline-build.lock")).toList(),
+                    "the lock is given back, and nothing the killed launchers left is kept beside it");
+        }
+    }
+
+    @Test
+    void aTakeoverLeftWithoutAPidIsTakenOver(@TempDir Path dir) throws Exception {
+        // a takeover holding no pid (made by a launcher of before takeovers held one, or by one killed before it wrote
+        // it) was waited for as long as it stayed, as a takeover by another launcher
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path lock = root.resolve(".tapline-build.lock");
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        Files.createDirectories(lock.resolve("takeover"));
+        Path builds = fakeMaven(dir, "", "");
+        Path stderr = dir.resolve("launcher.err");
+        Process started = null;
+        try {
+            started = launcher(dir, launcher, javaOfRelease(dir, "java17", "17.0.15"), stderr).start();
+            awaitTrue(() -> Files.exists(builds) || Files.readString(stderr).contains("is taking over"),
+                    "the launcher builds or waits", stderr);
+            assertTrue(Files.exists(builds), "it waited for a takeover that has no owner: " + Files.readString(stderr));
+            assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
+            assertEquals(0, started.exitValue(), Files.readString(stderr));
+            assertTrue(Files.readString(stderr).startsWith("tapline: taking over the build lock " + lock + ", whose"
+                    + " takeover was left half-way by ./tapline that is gone (no pid)\n"), Files.readString(stderr));
+        } finally {
+            kill(started);
+        }
+        assertEquals(List.of("build"), Files.readAllLines(builds));
+        assertTrue(Files.notExists(lock), "the lock is given back");
+    }
+
+    @Test
+    void aTakeoverOfALiveLauncherIsWaitedFor(@TempDir Path dir) throws Exception {
+        // the lock's launcher is gone, and another launcher, alive, is taking it over: it is waited for, never taken
+        // from it; once that one is gone too, its takeover is taken over
+        Path launcher = checkout(dir);
+        Path root = launcher.getParent();
+        Path lock = root.resolve(".tapline-build.lock");
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        Path builds = fakeMaven(dir, "", "");
+        Path stderr = dir.resolve("launcher.err");
+        Process taker = new ProcessBuilder("sleep", "300").start(); // stands for the launcher taking the lock over
+        Process started = null;
+        try {
+            Path takeover = Files.createDirectories(lock.resolve("takeover"));
+            Files.writeString(takeover.resolve("pid.started"), startTime(taker.pid()));
+            Files.writeString(takeover.resolve("pid"), taker.pid() + "\n");
+            started = launcher(dir, launcher, javaOfRelease(dir, "java17", "17.0.15"), stderr).start();
+            awaitTrue(() -> Files.exists(builds) || Files.readString(stderr).contains("is taking over"),
+                    "the launcher builds or waits", stderr);
+            assertFalse(Files.exists(builds), "it took the lock from a launcher taking it over: " + Files.readString(stderr));
+            assertFalse(started.waitFor(4, TimeUnit.SECONDS), "it waits: " + Files.readString(stderr));
+            assertFalse(Files.exists(builds), "it took the lock from a launcher taking it over: " + Files.readString(stderr));
+            assertEquals("tapline: another ./tapline (pid " + taker.pid() + ") is taking over the lock left by one that is"
+                    + " gone (pid " + gone.pid() + "); if this message stays alone, remove " + lock + "\n",
+                    Files.readString(stderr));
+            assertTrue(taker.isAlive(), "the launcher taking the lock over is left alone");
+
+            taker.destroyForcibly(); // gone now, half-way
+            assertTrue(taker.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
+            assertEquals(0, started.exitValue(), Files.readString(stderr));
+            assertTrue(Files.readString(stderr).contains("tapline: taking over the build lock " + lock + ", whose takeover"
+                    + " was left half-way by ./tapline that is gone (pid " + taker.pid() + ")\n"), Files.readString(stderr));
+        } finally {
+            taker.destroyForcibly();
             kill(started);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds));
