@@ -82,11 +82,20 @@ public final class HttpUrl {
         int portColon = authority.startsWith("[") ? authority.indexOf(':', Math.max(authority.indexOf(']'), 0))
                 : authority.indexOf(':');
         String host = portColon < 0 ? authority : authority.substring(0, portColon);
+        // An '@' after the authority may end a user name and password written with an unencoded '/', '?' or '#'
+        // (http://user:pa/ss@host): what reads as host and port is then theirs, and is not quoted (see shown).
+        boolean mayBeUserInfo = text.indexOf('@', end) >= 0;
         if (!validHost(host)) {
-            throw new IllegalArgumentException(host.isEmpty() ? "no host" : "invalid host '" + host + "'");
+            throw new IllegalArgumentException(host.isEmpty() ? "no host"
+                    : mayBeUserInfo ? unquoted("invalid host") : "invalid host '" + host + "'");
         }
         String portText = portColon < 0 ? "" : authority.substring(portColon + 1);
-        int port = portText.isEmpty() ? (scheme.equals("https") ? 443 : 80) : port(portText);
+        int port;
+        try {
+            port = portText.isEmpty() ? (scheme.equals("https") ? 443 : 80) : port(portText);
+        } catch (IllegalArgumentException e) {
+            throw mayBeUserInfo ? new IllegalArgumentException(unquoted("the port is not a number 1-65535")) : e;
+        }
         String rest = text.substring(end);
         int hash = rest.indexOf('#');
         if (hash >= 0) {
@@ -95,6 +104,12 @@ public final class HttpUrl {
         int q = rest.indexOf('?');
         return new HttpUrl(text, scheme, host, port, !portText.isEmpty(), q < 0 ? rest : rest.substring(0, q),
                 q < 0 ? null : rest.substring(q + 1));
+    }
+
+    /** A refusal of a host or port that may be a password's start, said without it. */
+    private static String unquoted(String what) {
+        return what + " (not quoted: an '@' after it may end a user name and password; characters '/', '?', '#' and "
+                + "'@' in them must be percent-encoded: %2F, %3F, %23, %40)";
     }
 
     private static int port(String text) {

@@ -3,6 +3,7 @@ package io.tapline.http;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -102,6 +103,21 @@ class HttpUrlTest {
         assertRefused("http://h:000080/", "port '000080'");
         assertRefused("http://h/a b", "space or control character");
         assertRefused("http://h/a\tb", "space or control character");
+    }
+
+    @Test
+    void aRefusalQuotesNoPartOfAPasswordWrittenWithAnUnencodedSlashQuestionMarkOrHash() {
+        // "user:pa/ss@host" reads as host "user", port "pa" and a path: the port's text is the password's start,
+        // and the message is shown beside HttpUrl.shown's, which hides up to the last '@'
+        for (String url : List.of("http://ci:s3cr/et@candidate:8080", "http://ci:s3cr?et@candidate",
+                "http://ci:s3cr#et@candidate", "http://c<i:pw/x@candidate", "http://ci:99999/x@candidate")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HttpUrl.parse(url), url);
+            assertFalse(e.getMessage().contains("s3cr") || e.getMessage().contains("c<i")
+                    || e.getMessage().contains("99999"), url + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains("percent-encoded"), url + ": " + e.getMessage());
+        }
+        // without an '@' after it, the host or port is quoted as before
+        assertRefused("http://h:8x/a", "port '8x'");
     }
 
     private static void assertRefused(String url, String reason) {
