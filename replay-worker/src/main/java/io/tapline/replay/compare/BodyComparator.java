@@ -448,7 +448,10 @@ public final class BodyComparator {
      * of its pair (one when only one of them has it), as a comparison in place would have found and not counted.
      * Elements are paired as the comparison pairs them ({@link #pairs}); an element left unpaired is one
      * {@code MISSING} or {@code EXTRA} difference, and nothing inside it counts. Only containers a member was left out
-     * of or below are walked.
+     * of or below are walked. JsonUnit, which tries every element of an array against every element of the other
+     * side's, is handed at most {@link #MAX_UNORDERED_PAIRS} element pairs for all such members together
+     * ({@link #differencesBetween}): a member past that which differs counts as one difference (a trace of 1,500 spans
+     * in each element held the worker's event loop for seconds, where left out it cost nothing).
      *
      * @param expected    the recorded value before members were left out
      * @param kept        {@code expected} with them left out
@@ -460,6 +463,7 @@ public final class BodyComparator {
         record Pair(JsonNode expected, JsonNode actual, JsonNode kept, JsonNode keptActual) {
         }
         int count = 0;
+        long[] budget = {MAX_UNORDERED_PAIRS};
         ArrayDeque<Pair> todo = new ArrayDeque<>();
         todo.push(new Pair(expected, actual, kept, keptActual));
         while (!todo.isEmpty()) {
@@ -479,7 +483,7 @@ public final class BodyComparator {
                     if (outE || outA) {
                         // left out on a side that has it; where the other side kept it, JsonUnit reports that member
                         if ((outE || e == null) && (outA || a == null)) {
-                            count += differencesBetween(e, a);
+                            count += differencesBetween(e, a, budget);
                         }
                     } else if (e != null && a != null && sameKindOfContainer(e, a)) {
                         todo.push(new Pair(e, a, p.kept().get(name), p.keptActual().get(name)));
@@ -502,8 +506,12 @@ public final class BodyComparator {
         return a.isObject() && b.isObject() || a.isArray() && b.isArray();
     }
 
-    /** The differences JsonUnit finds between two values (one when only one is there), with this comparison's options. */
-    private int differencesBetween(JsonNode expected, JsonNode actual) {
+    /**
+     * The differences JsonUnit finds between two values (one when only one is there), with this comparison's options;
+     * one when the array elements inside them, multiplied, are more than the element pairs left in {@code budget}
+     * (an upper bound of the pairs JsonUnit may try with array order ignored), which they are taken from otherwise.
+     */
+    private int differencesBetween(JsonNode expected, JsonNode actual, long[] budget) {
         if (expected == null || actual == null) {
             return 1;
         }
@@ -518,9 +526,31 @@ public final class BodyComparator {
                     .compareTo(BigDecimal.valueOf(options.numericTolerance())) <= 0;
             return withinTolerance ? 0 : 1;
         }
+        long elementPairs = (long) arrayElements(expected) * arrayElements(actual);
+        if (elementPairs > budget[0]) {
+            return 1;
+        }
+        budget[0] -= elementPairs;
         int[] count = {0};
         Diff.create(expected, actual, "body", "", jsonUnit((d, ctx) -> count[0]++)).similar();
         return count[0];
+    }
+
+    /** The elements of every array in {@code value}, nested ones included. */
+    private static long arrayElements(JsonNode value) {
+        long n = 0;
+        ArrayDeque<JsonNode> todo = new ArrayDeque<>();
+        todo.push(value);
+        while (!todo.isEmpty()) {
+            JsonNode node = todo.pop();
+            if (node.isArray()) {
+                n += node.size();
+            }
+            if (node.isContainerNode()) {
+                node.elements().forEachRemaining(todo::push);
+            }
+        }
+        return n;
     }
 
     /**
