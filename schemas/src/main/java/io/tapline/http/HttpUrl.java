@@ -165,21 +165,6 @@ public final class HttpUrl {
     }
 
     /**
-     * What keeps this URL from being a base URL that requests are sent under (replay's {@code --target}, a
-     * {@code --mock-route}, the sidecar's {@code --app} and {@code --egress} URLs, each {@code --schema-registry-url}),
-     * or null when nothing does. {@link #parse} takes what a proxy must forward as it was sent; a base URL an operator
-     * writes is held to what a client can send and a resolver can look up:
-     * <ul>
-     * <li>printable ASCII only: a character such as a right-to-left override (U+202E), a zero-width space (U+200B), a
-     * byte order mark (U+FEFF) or a C1 control in the path is named with the UTF-8 percent-encoding that writes it;</li>
-     * <li>no query and no fragment: a base path is followed by each request's own path and query;</li>
-     * <li>a {@code %} followed by two hex digits, as a percent-escape is;</li>
-     * <li>a host that is a name of letters, digits, {@code -}, {@code .} and {@code _} (a Docker Compose service name),
-     * an IPv4 address or a bracketed IPv6 address: the other characters RFC 3986 lets a host hold
-     * ({@code ! $ & ' ( ) * + , ; = ~ %}) name no host a resolver looks up.</li>
-     * </ul>
-     */
-    /**
      * {@link #baseUrlProblem} as the clause a refusal quotes after the value: the problem itself when it says what the
      * URL has ({@code has a fragment ...}), else {@code is not WHAT: PROBLEM}; null when nothing keeps it from being a
      * base URL.
@@ -191,6 +176,24 @@ public final class HttpUrl {
         return problem == null ? null : problem.startsWith("has ") ? problem : "is not " + what + ": " + problem;
     }
 
+    /**
+     * What keeps this URL from being a base URL that requests are sent under (replay's {@code --target}, a
+     * {@code --mock-route}, the sidecar's {@code --app} and {@code --egress} URLs, each {@code --schema-registry-url}),
+     * or null when nothing does. {@link #parse} takes what a proxy must forward as it was sent; a base URL an operator
+     * writes is held to what a client can send and a resolver can look up:
+     * <ul>
+     * <li>printable ASCII only: a character such as a right-to-left override (U+202E), a zero-width space (U+200B), a
+     * byte order mark (U+FEFF) or a C1 control in the path is named with the UTF-8 percent-encoding that writes it;</li>
+     * <li>no query and no fragment: a base path is followed by each request's own path and query;</li>
+     * <li>no {@code @} in the path (written {@code %40}): one there may end a user name and password written with an
+     * unencoded {@code /} ({@code http://ci:1234/5678@candidate} reads as host {@code ci}, port 1234), which the URL,
+     * shown in messages, progress lines and reports, would show;</li>
+     * <li>a {@code %} followed by two hex digits, as a percent-escape is;</li>
+     * <li>a host that is a name of letters, digits, {@code -}, {@code .} and {@code _} (a Docker Compose service name),
+     * an IPv4 address or a bracketed IPv6 address: the other characters RFC 3986 lets a host hold
+     * ({@code ! $ & ' ( ) * + , ; = ~ %}) name no host a resolver looks up.</li>
+     * </ul>
+     */
     public String baseUrlProblem() {
         for (int i = 0; i < text.length(); ) {
             int c = text.codePointAt(i);
@@ -210,6 +213,13 @@ public final class HttpUrl {
         int hash = text.indexOf('#');
         if (hash >= 0) {
             return "has a fragment ('" + text.substring(hash) + "'), which never reaches a server";
+        }
+        if (rawPath.indexOf('@') >= 0) {
+            // http://ci:1234/5678@candidate parses as host ci, port 1234 and a path holding the rest of a password
+            // written with an unencoded '/': taken, it was shown whole wherever the URL is (progress lines, reports).
+            // Not quoted, for the same reason.
+            return "has an '@' in its path, which may end a user name and password written with an unencoded '/', '?'"
+                    + " or '#' (a URL here takes no credentials); write an '@' of the path as %40";
         }
         for (int i = rawPath.indexOf('%'); i >= 0; i = rawPath.indexOf('%', i + 1)) {
             if (i + 2 >= rawPath.length() || Character.digit(rawPath.charAt(i + 1), 16) < 0

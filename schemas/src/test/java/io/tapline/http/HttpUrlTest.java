@@ -120,6 +120,15 @@ class HttpUrlTest {
         assertRefused("http://h:8x/a", "port '8x'");
     }
 
+    @Test
+    void aBaseUrlWithAnAtInItsPathIsRefusedWithoutQuotingIt() {
+        // parses (host ci, port 1234), and would then be shown whole wherever the URL is
+        HttpUrl u = HttpUrl.parse("http://ci:1234/5678@candidate");
+        assertEquals("has an '@' in its path, which may end a user name and password written with an unencoded '/', '?'"
+                + " or '#' (a URL here takes no credentials); write an '@' of the path as %40", u.baseUrlProblem());
+        assertNull(HttpUrl.parse("http://candidate:8080/users/%40me").baseUrlProblem(), "written %40 it is taken");
+    }
+
     private static void assertRefused(String url, String reason) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HttpUrl.parse(url), url);
         assertTrue(e.getMessage().contains(reason), url + ": " + e.getMessage());

@@ -260,6 +260,10 @@ public final class SidecarImpl implements Sidecar {
             // the proxy listens already: a sidecar that cannot be watched must not serve, nor keep the process alive
             publisher.closeWithin(Duration.ofSeconds(1));
             vertx.close().await(10, TimeUnit.SECONDS);
+            if (!(e instanceof IOException || e instanceof java.nio.channels.UnresolvedAddressException
+                    || e instanceof IllegalArgumentException)) {
+                throw e; // not the address's doing (a bug): not said as an option that cannot listen, nor exit 2
+            }
             // named as replay and dedup name it: the host when it is not an address of this machine, else the port
             String option = o.listenerOption(ManagementServer.isLocalAddress(o.managementHost())
                     ? SidecarOptions.KEY_MANAGEMENT_PORT : SidecarOptions.KEY_MANAGEMENT_HOST);
