@@ -94,6 +94,12 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
                 throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url has a query; give"
                         + " http://host[:port][/base], as the sidecar's --egress takes it");
             }
+            if (parsed.rawPath().indexOf('@') >= 0) {
+                // as --target's (HttpUrl.baseUrlProblem): the end of a password written with an unencoded '/'
+                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url has an '@' in its path,"
+                        + " which may end a user name and password written with an unencoded '/'; write an '@' of the"
+                        + " path as %40");
+            }
             out.put(name, parsed);
         }
         return out;

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static io.tapline.replay.Fixtures.call;
 import static io.tapline.replay.Fixtures.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -480,6 +481,11 @@ class MockServerTest {
         for (String bad : List.of("x=ftp://x", "x=https://x", "x=http://u@x", "x=http://x:0", "/x=http://x")) {
             assertThrows(IllegalArgumentException.class, () -> MockServerOptions.parseRoutes(List.of(bad)), bad);
         }
+        // a password written with an unencoded '/' (host ci, port 1234): refused without showing it
+        String message = assertThrows(IllegalArgumentException.class,
+                () -> MockServerOptions.parseRoutes(List.of("inv=http://ci:1234/5678@inventory"))).getMessage();
+        assertTrue(message.startsWith("mock route 'inv=http://[hidden]@inventory': url has an '@' in its path"), message);
+        assertFalse(message.contains("5678"), message);
     }
 
     @Test
