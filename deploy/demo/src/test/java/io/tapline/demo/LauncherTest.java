@@ -691,8 +691,9 @@ class LauncherTest {
 
         Result result = runAsNobody(dir, setpriv, launcher, java17);
         assertEquals("tapline: cannot read the build lock " + lock + " (it belongs to 64123, drwx------), and user 64123"
-                + " runs no process, so no ./tapline holds it any more. Have 64123 or root remove it, then run ./tapline"
-                + " again: rm -rf '" + lock + "'\n", result.stderr());
+                + " runs no process here, so no ./tapline of this machine holds it any more (one in another container"
+                + " sharing this checkout would not show). Have 64123 or root remove it, then run ./tapline again: rm -rf '"
+                + lock + "'\n", result.stderr());
         assertEquals(3, result.code(), "replay's status for a jar it cannot build");
         assertTrue(Files.isDirectory(lock), "the lock is left in place");
         assertTrue(Files.notExists(builds), "no build beside the lock");
