@@ -41,6 +41,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiPredicate;
+import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -65,6 +66,14 @@ public final class BodyComparator {
 
     private final CompareOptions options;
     /**
+     * Told, for each JsonUnit comparison made to count the members left out of array elements ({@link #leftOutDifferences}),
+     * the element pairs it may try (an upper bound: the elements of the arrays in one value, multiplied by those in
+     * the other, and the pair itself when the two are array elements). Tests read the work done with it.
+     */
+    private final LongConsumer leftOutWork;
+    private static final LongConsumer NO_WORK = pairs -> {
+    };
+    /**
      * Strict about what a lenient reading would let pass: content after the first value (a body written twice) and a
      * key repeated in one object (the second value silently winning) make a body not JSON; so does nesting deeper than
      * {@link #MAX_NESTING_DEPTH}.
@@ -78,7 +87,13 @@ public final class BodyComparator {
             .build();
 
     public BodyComparator(CompareOptions options) {
+        this(options, NO_WORK);
+    }
+
+    /** @param leftOutWork told the element pairs of each JsonUnit comparison counting left-out members */
+    BodyComparator(CompareOptions options, LongConsumer leftOutWork) {
         this.options = options;
+        this.leftOutWork = leftOutWork;
     }
 
     /**
@@ -531,6 +546,7 @@ public final class BodyComparator {
             return 1;
         }
         budget[0] -= elementPairs;
+        leftOutWork.accept(elementPairs);
         int[] count = {0};
         Diff.create(expected, actual, "body", "", jsonUnit((d, ctx) -> count[0]++)).similar();
         return count[0];
@@ -574,8 +590,12 @@ public final class BodyComparator {
                     && (options.numericTolerance() > 0 || holdsArray(kept, partner) || holdsArray(keptActual, taken))) {
                 // equal only as JsonUnit finds them (equal values are paired already), failing at the first difference
                 Configuration quiet = jsonUnit(Configuration.dummyDifferenceListener()).withOptions(Option.FAIL_FAST);
-                pairWhere(partner, taken, (i, j) -> Diff.create(kept.get(i), keptActual.get(j), "body", "", quiet)
-                        .similar());
+                pairWhere(partner, taken, (i, j) -> {
+                    if (leftOutWork != NO_WORK) {
+                        leftOutWork.accept(1 + arrayElements(kept.get(i)) * arrayElements(keptActual.get(j)));
+                    }
+                    return Diff.create(kept.get(i), keptActual.get(j), "body", "", quiet).similar();
+                });
             }
             if (unpaired(partner) == 1 && unpaired(taken) == 1) {
                 pairWhere(partner, taken, (i, j) -> true); // JsonUnit compares the one element left on each side

@@ -21,9 +21,14 @@ public final class ResponseComparator {
     private final HeaderComparator headers;
 
     public ResponseComparator(CompareOptions options, IgnoreRules rules) {
+        this(options, rules, new BodyComparator(options));
+    }
+
+    /** With {@code bodies} comparing the bodies (a test's, told the work it does). */
+    ResponseComparator(CompareOptions options, IgnoreRules rules, BodyComparator bodies) {
         this.options = options;
         this.rules = rules;
-        this.bodies = new BodyComparator(options);
+        this.bodies = bodies;
         this.headers = HeaderComparator.forResponses(options);
     }
 
