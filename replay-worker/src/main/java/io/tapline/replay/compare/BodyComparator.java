@@ -41,6 +41,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiPredicate;
+import java.util.function.IntPredicate;
 import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -464,9 +465,12 @@ public final class BodyComparator {
      * Elements are paired as the comparison pairs them ({@link #pairs}); an element left unpaired is one
      * {@code MISSING} or {@code EXTRA} difference, and nothing inside it counts. Only containers a member was left out
      * of or below are walked. JsonUnit, which tries every element of an array against every element of the other
-     * side's, is handed at most {@link #MAX_UNORDERED_PAIRS} element pairs for all such members together
-     * ({@link #differencesBetween}): a member past that which differs counts as one difference (a trace of 1,500 spans
-     * in each element held the worker's event loop for seconds, where left out it cost nothing).
+     * side's, is handed at most {@link #MAX_UNORDERED_PAIRS} element pairs for the whole body, to pair elements at
+     * every array on the way ({@link #pairs}) and to compare the members left out ({@link #differencesBetween})
+     * together: a member past that which differs counts as one difference (a trace of 1,500 spans in each element held
+     * the worker's event loop for seconds, where left out it cost nothing), and elements not paired by JsonUnit by
+     * then count nothing (three lists of 100 rows equal only in any order took 15,150 JsonUnit comparisons to pair,
+     * up to 10,000 at each array, besides the comparison's own).
      *
      * @param expected    the recorded value before members were left out
      * @param kept        {@code expected} with them left out
@@ -505,7 +509,8 @@ public final class BodyComparator {
                     }
                 }
             } else if (p.expected().isArray() && p.actual().isArray()) {
-                for (int[] pair : pairs(p.expected(), p.actual(), p.kept(), p.keptActual())) {
+                for (int[] pair : pairs(p.expected(), p.actual(), p.kept(), p.keptActual(), cutExpected, cutActual,
+                        budget)) {
                     JsonNode e = p.expected().get(pair[0]);
                     JsonNode a = p.actual().get(pair[1]);
                     if (sameKindOfContainer(e, a)) {
@@ -573,29 +578,33 @@ public final class BodyComparator {
      * The elements of an array pair paired as the comparison with array order ignored pairs them, by their
      * {@code kept} values (ignored members left out): equal elements, then, when one element is left on each side,
      * those two. Among elements equal so, one equal in full ({@code expected} and {@code actual}, nothing left out) to
-     * an element of the other side is paired with it first. Equal values pair in linear time; then, when the elements
-     * left have pairs within {@link #MAX_UNORDERED_PAIRS} (as {@link #matchLargeUnorderedArrays} hands them to
-     * JsonUnit), those JsonUnit finds equal (within the tolerance, arrays inside them in any order) pair too.
+     * an element of the other side is paired with it first. Equal values pair in linear time, each element's
+     * {@link JsonCanonical} text built once (a kept element nothing was left out of or below is its value: its text is
+     * not built again). Then, when the elements left have pairs within {@link #MAX_UNORDERED_PAIRS} (as
+     * {@link #matchLargeUnorderedArrays} hands them to JsonUnit), those JsonUnit finds equal (within the tolerance,
+     * arrays inside them in any order) pair too, each comparison taking its element pairs from {@code budget}, the
+     * body's ({@link #differencesBetween}): the pair itself and the elements of the arrays in one, multiplied by those
+     * in the other. When a comparison needs more than is left, pairing by JsonUnit stops there, and the elements not
+     * paired by then count nothing, as an element left unpaired does (what they differ in goes uncounted).
      *
+     * @param cutExpected the containers of {@code kept} something was left out of or below; {@code cutActual} the
+     *                    candidate's
      * @return {@code {expected index, actual index}} of each pair
      */
-    private List<int[]> pairs(JsonNode expected, JsonNode actual, JsonNode kept, JsonNode keptActual) {
+    private List<int[]> pairs(JsonNode expected, JsonNode actual, JsonNode kept, JsonNode keptActual,
+                              Set<JsonNode> cutExpected, Set<JsonNode> cutActual, long[] budget) {
         int[] partner = new int[expected.size()];
         Arrays.fill(partner, -1);
         boolean[] taken = new boolean[actual.size()];
-        pairEqualValues(expected, actual, partner, taken);
-        pairEqualValues(kept, keptActual, partner, taken);
+        String[] whole = canonical(expected);
+        String[] wholeActual = canonical(actual);
+        pairEqualValues(whole, wholeActual, partner, taken);
+        pairEqualValues(keptCanonical(kept, whole, cutExpected, i -> partner[i] < 0),
+                keptCanonical(keptActual, wholeActual, cutActual, j -> !taken[j]), partner, taken);
         if ((long) unpaired(partner) * unpaired(taken) <= MAX_UNORDERED_PAIRS) {
             if (unpaired(partner) > 0 && unpaired(taken) > 0
                     && (options.numericTolerance() > 0 || holdsArray(kept, partner) || holdsArray(keptActual, taken))) {
-                // equal only as JsonUnit finds them (equal values are paired already), failing at the first difference
-                Configuration quiet = jsonUnit(Configuration.dummyDifferenceListener()).withOptions(Option.FAIL_FAST);
-                pairWhere(partner, taken, (i, j) -> {
-                    if (leftOutWork != NO_WORK) {
-                        leftOutWork.accept(1 + arrayElements(kept.get(i)) * arrayElements(keptActual.get(j)));
-                    }
-                    return Diff.create(kept.get(i), keptActual.get(j), "body", "", quiet).similar();
-                });
+                pairAsJsonUnitFindsEqual(kept, keptActual, partner, taken, budget);
             }
             if (unpaired(partner) == 1 && unpaired(taken) == 1) {
                 pairWhere(partner, taken, (i, j) -> true); // JsonUnit compares the one element left on each side
@@ -608,6 +617,42 @@ public final class BodyComparator {
             }
         }
         return pairs;
+    }
+
+    /**
+     * Pairs each unpaired expected element, in order, with the first unpaired actual one JsonUnit finds equal to it
+     * (equal values are paired already), failing at the first difference; each comparison takes its element pairs
+     * from {@code budget}, and pairing stops at the first one that needs more than is left.
+     */
+    private void pairAsJsonUnitFindsEqual(JsonNode kept, JsonNode keptActual, int[] partner, boolean[] taken,
+                                          long[] budget) {
+        Configuration quiet = jsonUnit(Configuration.dummyDifferenceListener()).withOptions(Option.FAIL_FAST);
+        long[] insideActual = new long[taken.length];
+        for (int j = 0; j < taken.length; j++) {
+            insideActual[j] = taken[j] ? 0 : arrayElements(keptActual.get(j));
+        }
+        for (int i = 0; i < partner.length; i++) {
+            if (partner[i] >= 0) {
+                continue;
+            }
+            long inside = arrayElements(kept.get(i));
+            for (int j = 0; j < taken.length; j++) {
+                if (taken[j]) {
+                    continue;
+                }
+                long elementPairs = 1 + inside * insideActual[j];
+                if (elementPairs > budget[0]) {
+                    return;
+                }
+                budget[0] -= elementPairs;
+                leftOutWork.accept(elementPairs);
+                if (Diff.create(kept.get(i), keptActual.get(j), "body", "", quiet).similar()) {
+                    partner[i] = j;
+                    taken[j] = true;
+                    break;
+                }
+            }
+        }
     }
 
     /** Pairs each unpaired expected element, in order, with the first unpaired actual one {@code fits}. */
@@ -626,17 +671,40 @@ public final class BodyComparator {
         }
     }
 
-    /** Pairs unpaired elements equal as JSON values ({@link JsonCanonical}), in linear time. */
-    private static void pairEqualValues(JsonNode expected, JsonNode actual, int[] partner, boolean[] taken) {
+    /** The {@link JsonCanonical} text of each element of {@code array}. */
+    private static String[] canonical(JsonNode array) {
+        String[] texts = new String[array.size()];
+        for (int i = 0; i < texts.length; i++) {
+            texts[i] = JsonCanonical.of(array.get(i));
+        }
+        return texts;
+    }
+
+    /**
+     * The {@link JsonCanonical} text of each element of {@code kept} that {@code wanted} (null for the others): that
+     * of its {@code whole} value when nothing was left out of it or below ({@code cut}), which it then equals.
+     */
+    private static String[] keptCanonical(JsonNode kept, String[] whole, Set<JsonNode> cut, IntPredicate wanted) {
+        String[] texts = new String[whole.length];
+        for (int i = 0; i < texts.length; i++) {
+            if (wanted.test(i)) {
+                texts[i] = cut.contains(kept.get(i)) ? JsonCanonical.of(kept.get(i)) : whole[i];
+            }
+        }
+        return texts;
+    }
+
+    /** Pairs unpaired elements whose {@link JsonCanonical} texts are equal (JSON values equal), in linear time. */
+    private static void pairEqualValues(String[] expected, String[] actual, int[] partner, boolean[] taken) {
         Map<String, ArrayDeque<Integer>> byValue = new HashMap<>();
         for (int j = 0; j < taken.length; j++) {
             if (!taken[j]) {
-                byValue.computeIfAbsent(JsonCanonical.of(actual.get(j)), k -> new ArrayDeque<>()).add(j);
+                byValue.computeIfAbsent(actual[j], k -> new ArrayDeque<>()).add(j);
             }
         }
         for (int i = 0; i < partner.length; i++) {
             if (partner[i] < 0) {
-                ArrayDeque<Integer> same = byValue.get(JsonCanonical.of(expected.get(i)));
+                ArrayDeque<Integer> same = byValue.get(expected[i]);
                 if (same != null && !same.isEmpty()) {
                     partner[i] = same.poll();
                     taken[partner[i]] = true;

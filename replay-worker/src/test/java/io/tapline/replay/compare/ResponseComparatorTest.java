@@ -322,6 +322,46 @@ class ResponseComparatorTest {
     }
 
     @Test
+    void ignoringArrayOrderPairingElementsToCountMembersLeftOutSharesTheBodysBoundOfElementPairs() {
+        // Three lists of 100 rows, each row's stamp learned as noise and each row's pair of codes in the other order:
+        // equal only as JsonUnit finds them, the rows were paired by trying each against every row of the other side
+        // (in reverse order, 5,050 comparisons a list) before their stamps were counted, up to 10,000 comparisons at
+        // every array, on top of what the comparison itself spends. Now they draw on the body's one bound.
+        IgnoreRules rules = IgnoreRules.none();
+        rules.learn(TaplineTopics.noiseKey(SERVICE, ROUTE),
+                profile(SERVICE, "$.north[*].at", "$.south[*].at", "$.east[*].at"));
+        CompareOptions options = new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true);
+        long[] comparisons = {0};
+        long[] elementPairs = {0};
+        ResponseComparator loose = new ResponseComparator(options, rules, new BodyComparator(options, pairs -> {
+            comparisons[0]++;
+            elementPairs[0] += pairs;
+        }));
+        StringBuilder recorded = new StringBuilder("{");
+        StringBuilder candidate = new StringBuilder("{");
+        for (String list : List.of("north", "south", "east")) {
+            String open = (list.equals("north") ? "" : ",") + "\"" + list + "\":[";
+            recorded.append(open);
+            candidate.append(open);
+            for (int row = 0; row < 100; row++) {
+                int back = 99 - row;
+                recorded.append(row == 0 ? "" : ",").append("{\"id\":").append(row).append(",\"codes\":[")
+                        .append(row).append(',').append(row + 1000).append("],\"at\":\"t1\"}");
+                candidate.append(row == 0 ? "" : ",").append("{\"id\":").append(back).append(",\"codes\":[")
+                        .append(back + 1000).append(',').append(back).append("],\"at\":\"t2\"}");
+            }
+            recorded.append(']');
+            candidate.append(']');
+        }
+        Comparison c = loose.compare(SERVICE, ROUTE, json(200, recorded.append('}').toString()),
+                json(200, candidate.append('}').toString()));
+        assertTrue(c.same(), c.differences()::toString);
+        assertTrue(c.ignored() > 0 && c.ignored() <= 300, "at most one a paired row's stamp: " + c.ignored());
+        assertTrue(comparisons[0] <= BodyComparator.MAX_UNORDERED_PAIRS, comparisons[0] + " JsonUnit comparisons");
+        assertTrue(elementPairs[0] <= BodyComparator.MAX_UNORDERED_PAIRS, elementPairs[0] + " element pairs");
+    }
+
+    @Test
     void ignoringArrayOrderAFieldNoisyOnlyInArrayOrderIsCompared() {
         // dedup-stream learned the skus and quantities as noise because the items come in either order, the stamps
         // because they change on every answer: only the stamps are noise to a replay that ignores the order.
