@@ -837,11 +837,7 @@ class LauncherTest {
             kill(next);
         }
         assertEquals(List.of("build", "build"), Files.readAllLines(builds), "root's build, then the user's");
-        try (var entries = Files.list(root)) {
-            assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
-                    .filter(name -> name.startsWith(".tapline-build.lock")).toList(),
-                    "the lock is given back, and what root's killed launcher left is removed by the user's");
-        }
+        assertNothingNamedLikeTheLock(root, "the lock is given back, and what root's killed launcher left is removed by the user's");
     }
 
     /** Skips the test unless it runs as root with setpriv and the users daemon and nobody; setpriv's path. */
@@ -944,11 +940,7 @@ class LauncherTest {
             kill(next);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds));
-        try (var entries = Files.list(root)) {
-            assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
-                    .filter(name -> name.startsWith(".tapline-build.lock")).toList(),
-                    "the lock is given back, and nothing the killed launcher left is kept beside it");
-        }
+        assertNothingNamedLikeTheLock(root, "the lock is given back, and nothing the killed launcher left is kept beside it");
     }
 
     @Test
@@ -1033,11 +1025,7 @@ class LauncherTest {
             kill(next);
         }
         assertEquals(List.of("build"), Files.readAllLines(builds));
-        try (var entries = Files.list(root)) {
-            assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
-                    .filter(name -> name.startsWith(".tapline-build.lock")).toList(),
-                    "the lock is given back, and nothing the killed launchers left is kept beside it");
-        }
+        assertNothingNamedLikeTheLock(root, "the lock is given back, and nothing the killed launchers left is kept beside it");
     }
 
     @Test
@@ -1268,6 +1256,14 @@ class LauncherTest {
         if (started != null) {
             started.descendants().forEach(ProcessHandle::destroyForcibly);
             started.destroyForcibly();
+        }
+    }
+
+    /** Nothing named like the build lock is in {@code root}: the lock given back, no leftover beside it. */
+    private static void assertNothingNamedLikeTheLock(Path root, String why) throws IOException {
+        try (var entries = Files.list(root)) {
+            assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
+                    .filter(name -> name.startsWith(".tapline-build.lock")).toList(), why);
         }
     }
 }
