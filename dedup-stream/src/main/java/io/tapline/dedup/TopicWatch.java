@@ -49,7 +49,7 @@ final class TopicWatch implements AutoCloseable {
     private static final String REFUSED_HELP = "1 while a setting of one of the job's topics, read again while the job "
             + "runs (dedup.topic.check.interval), is one the job refuses to start on (a cases or noise topic without "
             + "compact, a compacted dead-letter topic), or setting=\"exists\" for a topic deleted under the job; 0 while "
-            + "it is checked and fine. A topic's series are there from the first check that read its settings (the "
+            + "it is checked and fine; NaN for the other settings of a deleted topic. A topic's series are there from the first check that read its settings (the "
             + "start-up check's, else a re-check's), and none at all while the re-check is off (interval 0)";
     static final String CHECKED = "tapline_dedup_topic_settings_checked_timestamp_seconds";
     private static final String CHECKED_HELP = "Unix time of the last check with an answer for the topic (its settings "
@@ -201,7 +201,14 @@ final class TopicWatch implements AutoCloseable {
         }
     }
 
+    /**
+     * 1 while {@code key}'s setting is refused, 0 while checked and fine; NaN while its topic does not exist, whose
+     * settings are then not known (its {@code exists} series says 1): its last verdict, kept, read as current.
+     */
     private double refused(Key key) {
+        if (missing.contains(key.topic())) {
+            return Double.NaN;
+        }
         TopicCheck.Finding f = current.get(key);
         return f != null && f.refuses() ? 1 : 0;
     }

@@ -244,6 +244,33 @@ class TopicWatchTest {
     }
 
     /**
+     * The settings of a topic deleted under the job are not known while it is gone: their series read NaN, not the last
+     * verdict (a 0 that read as "checked and fine"), until the topic exists again and is read.
+     */
+    @Test
+    void shouldShowTheSettingsOfADeletedTopicAsNotKnownUntilItExistsAgain() throws Exception {
+        TopicWatch watch = watch(List.of(), Set.of("tapline.cases", "tapline.noise", "tapline.dlq"), Instant.now());
+        assertEquals("0", gauge(CASES_REFUSED));
+        settings = new java.util.HashMap<>(codeTopics());
+        settings.remove("tapline.cases");
+        failures = Map.of("tapline.cases", new org.apache.kafka.common.errors.UnknownTopicOrPartitionException(
+                "This server does not host this topic-partition."));
+        watch.check();
+        lines();
+        assertEquals("1", gauge(refused("tapline.cases", "exists")));
+        assertEquals("NaN", gauge(CASES_REFUSED));
+        assertEquals("0", gauge(refused("tapline.noise", "cleanup.policy")), "the other topics as they are");
+        ExpositionCheck.check(registry.scrape()); // NaN as the text format writes it
+
+        settings = codeTopics();
+        failures = Map.of();
+        watch.check();
+        lines();
+        assertEquals("0", gauge(CASES_REFUSED));
+        assertEquals("0", gauge(refused("tapline.cases", "exists")));
+    }
+
+    /**
      * Every setting the watch can refuse on (each topic's existence, the cleanup policy of the cases, noise and
      * dead-letter topics) has its series at 0 from the first check that reads the topic's settings, so that a 0 says
      * "checked and fine" and a missing series "never checked"; each topic's check is stamped. Before, a series appeared
