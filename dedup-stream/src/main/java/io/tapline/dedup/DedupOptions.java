@@ -9,6 +9,7 @@ import io.tapline.dedup.noise.NoiseRule;
 import io.tapline.dedup.signature.ValueFields;
 import io.tapline.dedup.state.BoundedRocksDbMemory;
 import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.RegistryConfigException;
 import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
@@ -234,12 +235,19 @@ public final class DedupOptions {
      * refused naming its flag, as the client loads it when it is made.
      */
     public static Map<String, Object> registry(TaplineConfig c) {
-        Map<String, Object> configs = RegistryOptions.clientConfigs(c);
+        return registry(c, RegistryOptions.clientConfigs(c));
+    }
+
+    /**
+     * {@code configs}, checked as {@link #registry(TaplineConfig)} checks them: a refused setting is named by the
+     * option that set it ({@link RegistryOptions#refusal}), or by its key when no option sets it.
+     */
+    static Map<String, Object> registry(TaplineConfig c, Map<String, Object> configs) {
         if (configs.containsKey(RegistryConfig.TRUSTSTORE_LOCATION)) {
             try {
                 new SchemaRegistryClient(RegistryConfig.fromMap(configs));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(c.named(RegistryOptions.TRUSTSTORE) + ": " + e.getMessage(), e);
+            } catch (RegistryConfigException e) {
+                throw RegistryOptions.refusal(c, e);
             }
         }
         return configs;

@@ -135,6 +135,12 @@ class DedupOptionsTest {
         String unreadable = assertThrows(ConfigException.class, () -> DedupOptions.registry(truststore)).getMessage();
         assertTrue(unreadable.startsWith("option --schema-registry-ssl-truststore-location: cannot load registry truststore "
                 + "/nonexistent/truststore.p12"), unreadable);
+        // a refused setting no option sets is named by its key, not after the truststore flag
+        Map<String, Object> badNumber = new java.util.HashMap<>(io.tapline.config.RegistryOptions.clientConfigs(truststore));
+        badNumber.put(io.tapline.registry.RegistryConfig.MAX_RETRIES, "-1");
+        String number = assertThrows(ConfigException.class, () -> DedupOptions.registry(truststore, badNumber)).getMessage();
+        assertTrue(number.startsWith("schema.registry.max.retries: expected a whole number from 0"), number);
+        assertFalse(number.contains("truststore"), number);
         TaplineConfig compose = DedupOptions.load(new String[] {"--schema-registry-url", "http://schema_registry:8081"}, Map.of());
         String message = assertThrows(ConfigException.class, () -> DedupOptions.registry(compose)).getMessage();
         assertTrue(message.contains("--schema-registry-url") && message.contains("without '_'"), message);

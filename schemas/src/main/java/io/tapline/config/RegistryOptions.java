@@ -1,6 +1,7 @@
 package io.tapline.config;
 
 import io.tapline.registry.RegistryConfig;
+import io.tapline.registry.RegistryConfigException;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -50,6 +51,30 @@ public final class RegistryOptions {
             out.put(RegistryConfig.TRUSTSTORE_PASSWORD, config.get(TRUSTSTORE_PASSWORD));
         }
         return out;
+    }
+
+    /**
+     * The option that sets registry setting {@code key} in {@link #clientConfigs} ({@link #USER_INFO} for
+     * {@value RegistryConfig#BASIC_AUTH_USER_INFO}, ...), or null when no option sets it.
+     */
+    public static String optionFor(String key) {
+        return switch (key) {
+            case RegistryConfig.URL -> URL;
+            case RegistryConfig.BASIC_AUTH_USER_INFO -> USER_INFO;
+            case RegistryConfig.TRUSTSTORE_LOCATION -> TRUSTSTORE;
+            case RegistryConfig.TRUSTSTORE_PASSWORD -> TRUSTSTORE_PASSWORD;
+            default -> null;
+        };
+    }
+
+    /**
+     * A refused registry setting as a component's bad option: naming the option that set it and where
+     * ({@link TaplineConfig#named}), or, for a key no option sets, the registry's own message, which starts with the
+     * key.
+     */
+    public static ConfigException refusal(TaplineConfig config, RegistryConfigException e) {
+        String option = optionFor(e.key());
+        return new ConfigException(option == null ? e.getMessage() : config.named(option) + ": " + e.reason(), e);
     }
 
     /**

@@ -2,7 +2,6 @@ package io.tapline.registry;
 
 import io.tapline.http.HttpUrl;
 import io.tapline.text.ShownText;
-import org.apache.kafka.common.config.ConfigException;
 
 import java.net.URI;
 import java.net.URLDecoder;
@@ -24,7 +23,9 @@ import java.util.Objects;
  * shown, since the URLs appear in logs and error messages (which reach the dead-letter topic's headers).
  *
  * <p>The URLs are checked as every component checks its {@code --schema-registry-url} ({@link #urlsRefusal}), so a
- * serde configured by another program through Kafka's {@code configure} refuses what the components refuse.
+ * serde configured by another program through Kafka's {@code configure} refuses what the components refuse. Every
+ * refusal, of the URLs or of another setting, is a {@link RegistryConfigException}: Kafka's {@code ConfigException},
+ * as a Kafka serde's bad setting is, naming the key.
  */
 public final class RegistryConfig {
 
@@ -66,12 +67,11 @@ public final class RegistryConfig {
         String rawUrl = value instanceof List<?> list
                 ? String.join(",", list.stream().map(String::valueOf).toList()) : value == null ? null : value.toString();
         if (rawUrl == null || rawUrl.isBlank()) {
-            throw new ConfigException("missing " + URL + " (the Confluent-compatible registry URL, e.g. " + EXAMPLE_URL + ")");
+            throw new RegistryConfigException(URL, "missing; give the Confluent-compatible registry URL, e.g. " + EXAMPLE_URL);
         }
         String refusal = urlsRefusal(rawUrl);
         if (refusal != null) {
-            // Kafka's exception, as a Kafka serde's bad setting is; shown on one line with codes, as Tapline's own are
-            throw new ConfigException(ShownText.oneLine(URL + ": " + refusal));
+            throw new RegistryConfigException(URL, refusal);
         }
         List<String> given = parseUrls(rawUrl);
         String configuredUserInfo = string(configs, BASIC_AUTH_USER_INFO, "");
@@ -97,10 +97,11 @@ public final class RegistryConfig {
     /**
      * Reads the registry settings from a Kafka-client-style config map; other keys are ignored.
      *
-     * @throws ConfigException (Kafka's) when {@value #URL} is missing or is not a URL, or list of them, the registry
-     *                         client can call ({@link #urlsRefusal}); the message names the key and why, and quotes a
-     *                         URL only without its credentials
-     * @throws IllegalArgumentException when another setting is out of range or not supported
+     * @throws RegistryConfigException (Kafka's {@code ConfigException}) when {@value #URL} is missing or is not a URL,
+     *                                  or list of them, the registry client can call ({@link #urlsRefusal}), or when
+     *                                  another setting is not a number, out of range or not supported; the message is
+     *                                  the key and why, and quotes a URL only without its credentials and no password
+     *                                  or user info
      */
     public static RegistryConfig fromMap(Map<String, ?> configs) {
         return new RegistryConfig(Objects.requireNonNull(configs, "configs"));
@@ -205,7 +206,7 @@ public final class RegistryConfig {
         return switch (source.trim().toUpperCase(Locale.ROOT)) {
             case "URL" -> true;
             case "USER_INFO" -> false;
-            default -> throw new IllegalArgumentException(BASIC_AUTH_CREDENTIALS_SOURCE + ": '" + source
+            default -> throw new RegistryConfigException(BASIC_AUTH_CREDENTIALS_SOURCE, "'" + source
                     + "' is not supported; use URL (credentials in " + URL + ") or USER_INFO (" + BASIC_AUTH_USER_INFO + ")");
         };
     }
@@ -260,10 +261,10 @@ public final class RegistryConfig {
         try {
             n = v instanceof Number number ? number.longValue() : Long.parseLong(v.toString().trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + ": expected a whole number, got '" + v + "'", e);
+            throw new RegistryConfigException(key, "expected a whole number, got '" + v + "'", e);
         }
         if (n < min || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(key + ": expected a whole number from " + min + " to "
+            throw new RegistryConfigException(key, "expected a whole number from " + min + " to "
                     + Integer.MAX_VALUE + ", got '" + v + "'");
         }
         return n;

@@ -21,9 +21,11 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -82,6 +84,12 @@ public final class SchemaRegistryClient {
     /** Index in the configured URLs of the registry that answered last: calls start there. */
     private final AtomicInteger current = new AtomicInteger();
 
+    /**
+     * A client of the configured registries; the truststore, if one is configured, is loaded here.
+     *
+     * @throws RegistryConfigException (Kafka's {@code ConfigException}) naming the key when the truststore cannot be
+     *                                 loaded, so that a serde's {@code configure} refuses it as a bad setting
+     */
     public SchemaRegistryClient(RegistryConfig config) {
         this.config = config;
         HttpClient.Builder builder = HttpClient.newBuilder()
@@ -558,9 +566,25 @@ public final class SchemaRegistryClient {
         });
     }
 
+    /**
+     * The TLS context trusting the configured truststore.
+     *
+     * @throws RegistryConfigException naming {@value RegistryConfig#TRUSTSTORE_TYPE} when the JVM has no keystore of
+     *                                 that type, else {@value RegistryConfig#TRUSTSTORE_LOCATION} when the file cannot
+     *                                 be read or loaded (missing, not a keystore, a wrong password); the password is
+     *                                 never quoted
+     */
     private static SSLContext sslContext(RegistryConfig config) {
-        try (InputStream in = Files.newInputStream(Path.of(config.truststoreLocation()))) {
-            KeyStore store = KeyStore.getInstance(config.truststoreType());
+        KeyStore store;
+        try {
+            store = KeyStore.getInstance(config.truststoreType());
+        } catch (KeyStoreException e) {
+            throw new RegistryConfigException(RegistryConfig.TRUSTSTORE_TYPE, "'" + config.truststoreType()
+                    + "' is not a keystore type this JVM supports; give PKCS12 (the default) or JKS", e);
+        }
+        String location = config.truststoreLocation();
+        // a path the JVM cannot read (a NUL in it) is an InvalidPathException, an IllegalArgumentException
+        try (InputStream in = Files.newInputStream(Path.of(location))) {
             char[] password = config.truststorePassword() == null ? null : config.truststorePassword().toCharArray();
             store.load(in, password);
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -568,9 +592,9 @@ public final class SchemaRegistryClient {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, tmf.getTrustManagers(), null);
             return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("cannot load registry truststore " + config.truststoreLocation()
-                    + ": " + e.getMessage(), e);
+        } catch (IOException | GeneralSecurityException | InvalidPathException e) {
+            throw new RegistryConfigException(RegistryConfig.TRUSTSTORE_LOCATION, "cannot load registry truststore "
+                    + location + ": " + e.getMessage(), e);
         }
     }
 }

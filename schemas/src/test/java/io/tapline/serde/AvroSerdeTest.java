@@ -108,6 +108,60 @@ class AvroSerdeTest {
         }
     }
 
+    /**
+     * Every refused setting fails {@code configure} as the URL does: Kafka's {@code ConfigException}, whose message
+     * starts with the key and says why, quoting no password and no user info. Before, a number out of range or not a
+     * number, an unsupported credentials source and a truststore that could not be loaded (or named by a path the JVM
+     * cannot read) were {@code IllegalArgumentException}s, which a Kafka client configuring the serde does not take
+     * for a bad setting.
+     */
+    @Test
+    void configureRefusesEveryBadSettingWithKafkasConfigExceptionNamingTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path garbage = java.nio.file.Files.writeString(dir.resolve("garbage.p12"), "not a keystore");
+        java.nio.file.Path store = dir.resolve("store.p12");
+        java.security.KeyStore empty = java.security.KeyStore.getInstance("PKCS12");
+        empty.load(null, null);
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(store)) {
+            empty.store(out, "right-s3cret".toCharArray());
+        }
+        String url = registry.url().replace("http://", "http://svc:s3cret@");
+        Object[][] bad = {
+                {RegistryConfig.MAX_RETRIES, "two", RegistryConfig.MAX_RETRIES, "expected a whole number, got 'two'"},
+                {RegistryConfig.REQUEST_TIMEOUT_MS, 0, RegistryConfig.REQUEST_TIMEOUT_MS, "expected a whole number from 1"},
+                {RegistryConfig.RETRY_BACKOFF_MS, -1L, RegistryConfig.RETRY_BACKOFF_MS, "expected a whole number from 0"},
+                {RegistryConfig.CACHE_CAPACITY, "4294967297", RegistryConfig.CACHE_CAPACITY, "expected a whole number from 1"},
+                {RegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE, "SASL_INHERIT", RegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE,
+                        "'SASL_INHERIT' is not supported"},
+                {RegistryConfig.TRUSTSTORE_LOCATION, dir.resolve("missing.p12").toString(), RegistryConfig.TRUSTSTORE_LOCATION,
+                        "cannot load registry truststore " + dir.resolve("missing.p12")},
+                {RegistryConfig.TRUSTSTORE_LOCATION, garbage.toString(), RegistryConfig.TRUSTSTORE_LOCATION,
+                        "cannot load registry truststore " + garbage},
+                {RegistryConfig.TRUSTSTORE_LOCATION, "truststore\0.p12", RegistryConfig.TRUSTSTORE_LOCATION,
+                        "cannot load registry truststore truststore\\u0000.p12"},
+                {RegistryConfig.TRUSTSTORE_TYPE, "PKCS13", RegistryConfig.TRUSTSTORE_TYPE, "'PKCS13' is not a keystore type"},
+                {RegistryConfig.TRUSTSTORE_PASSWORD, "wrong-s3cret", RegistryConfig.TRUSTSTORE_LOCATION,
+                        "cannot load registry truststore " + store}};
+        for (Object[] b : bad) {
+            Map<String, Object> configs = new java.util.HashMap<>(Map.of(RegistryConfig.URL, url,
+                    RegistryConfig.BASIC_AUTH_USER_INFO, "svc:s3cret", (String) b[0], b[1]));
+            if (b[0].equals(RegistryConfig.TRUSTSTORE_TYPE) || b[0].equals(RegistryConfig.TRUSTSTORE_PASSWORD)) {
+                configs.put(RegistryConfig.TRUSTSTORE_LOCATION, store.toString());
+            }
+            for (Consumer<Map<String, ?>> configure : configurers()) {
+                ConfigException e = assertThrows(ConfigException.class, () -> configure.accept(configs), b[0] + "=" + b[1]);
+                assertTrue(e.getMessage().startsWith(b[2] + ": " + b[3]), e.getMessage());
+                assertFalse(e.getMessage().contains("s3cret") || e.getMessage().contains("svc"), e.getMessage());
+                assertTrue(e.getMessage().chars().noneMatch(io.tapline.text.ShownText::shownAsCode), "shown with codes: " + e.getMessage());
+            }
+        }
+        // the store and its password, right: taken
+        for (Consumer<Map<String, ?>> configure : configurers()) {
+            configure.accept(Map.of(RegistryConfig.URL, registry.url(), RegistryConfig.TRUSTSTORE_LOCATION, store.toString(),
+                    RegistryConfig.TRUSTSTORE_PASSWORD, "right-s3cret"));
+        }
+    }
+
     /** A ',' in a password splits the list: no part of the value is quoted, not even an item that reads as a URL. */
     @Test
     void configureNeverQuotesAPasswordSplitByAnUnencodedComma() {
