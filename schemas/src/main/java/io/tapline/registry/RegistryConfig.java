@@ -90,7 +90,7 @@ public final class RegistryConfig {
         this.requestTimeout = Duration.ofMillis(number(configs, REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT.toMillis(), 1));
         this.maxRetries = (int) number(configs, MAX_RETRIES, DEFAULT_MAX_RETRIES, 0);
         this.retryBackoff = Duration.ofMillis(number(configs, RETRY_BACKOFF_MS, DEFAULT_RETRY_BACKOFF.toMillis(), 0));
-        this.autoRegister = Boolean.parseBoolean(string(configs, AUTO_REGISTER, "true"));
+        this.autoRegister = bool(configs, AUTO_REGISTER, true);
         this.cacheCapacity = (int) number(configs, CACHE_CAPACITY, DEFAULT_CACHE_CAPACITY, 1);
     }
 
@@ -252,6 +252,25 @@ public final class RegistryConfig {
      * A whole number from {@code min} to {@link Integer#MAX_VALUE}: a value out of that range is refused here, not
      * truncated to an int, and a negative backoff is not left to fail each retry once the registry is down.
      */
+    /**
+     * A boolean setting as Kafka reads one: a {@link Boolean}, or {@code true} or {@code false} in any case; anything
+     * else refused ({@code Boolean.parseBoolean} read {@code yes} as false, turning registration off without a word).
+     */
+    private static boolean bool(Map<String, ?> configs, String key, boolean fallback) {
+        Object v = configs.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        String text = v.toString().trim();
+        if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(text);
+        }
+        throw new RegistryConfigException(key, "expected true or false, got '" + v + "'");
+    }
+
     private static long number(Map<String, ?> configs, String key, long fallback, long min) {
         Object v = configs.get(key);
         if (v == null) {

@@ -521,6 +521,20 @@ class SchemaRegistryClientTest {
     }
 
     @Test
+    void readsAutoRegisterAsKafkaReadsABoolean() {
+        String url = "http://registry:8081";
+        assertTrue(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, url)).autoRegister(), "on by default");
+        assertFalse(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, url, RegistryConfig.AUTO_REGISTER, " FALSE "))
+                .autoRegister());
+        assertFalse(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, url, RegistryConfig.AUTO_REGISTER, false))
+                .autoRegister());
+        assertTrue(RegistryConfig.fromMap(Map.of(RegistryConfig.URL, url, RegistryConfig.AUTO_REGISTER, "True"))
+                .autoRegister());
+        assertThrows(ConfigException.class,
+                () -> RegistryConfig.fromMap(Map.of(RegistryConfig.URL, url, RegistryConfig.AUTO_REGISTER, "no")));
+    }
+
+    @Test
     void keepsEveryUrlOfAListInOrder() {
         RegistryConfig config = RegistryConfig.of(" http://a:8081/ ,http://b:8081/apis/ccompat/v7,");
         assertEquals(List.of("http://a:8081", "http://b:8081/apis/ccompat/v7"), config.urls());

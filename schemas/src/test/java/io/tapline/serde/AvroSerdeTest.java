@@ -131,6 +131,7 @@ class AvroSerdeTest {
                 {RegistryConfig.REQUEST_TIMEOUT_MS, 0, RegistryConfig.REQUEST_TIMEOUT_MS, "expected a whole number from 1"},
                 {RegistryConfig.RETRY_BACKOFF_MS, -1L, RegistryConfig.RETRY_BACKOFF_MS, "expected a whole number from 0"},
                 {RegistryConfig.CACHE_CAPACITY, "4294967297", RegistryConfig.CACHE_CAPACITY, "expected a whole number from 1"},
+                {RegistryConfig.AUTO_REGISTER, "yes", RegistryConfig.AUTO_REGISTER, "expected true or false, got 'yes'"},
                 {RegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE, "SASL_INHERIT", RegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE,
                         "'SASL_INHERIT' is not supported"},
                 {RegistryConfig.TRUSTSTORE_LOCATION, dir.resolve("missing.p12").toString(), RegistryConfig.TRUSTSTORE_LOCATION,
