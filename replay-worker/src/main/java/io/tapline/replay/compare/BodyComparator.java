@@ -72,6 +72,11 @@ public final class BodyComparator {
      * the other, and the pair itself when the two are array elements). Tests read the work done with it.
      */
     private final LongConsumer leftOutWork;
+    /**
+     * Told, for each body JsonUnit compares with array order ignored, the element pairs it may try
+     * ({@link #elementPairs}: at every nesting level). Tests read the work done with it.
+     */
+    private final LongConsumer jsonUnitWork;
     private static final LongConsumer NO_WORK = pairs -> {
     };
     /**
@@ -93,8 +98,17 @@ public final class BodyComparator {
 
     /** @param leftOutWork told the element pairs of each JsonUnit comparison counting left-out members */
     BodyComparator(CompareOptions options, LongConsumer leftOutWork) {
+        this(options, leftOutWork, NO_WORK);
+    }
+
+    /**
+     * @param leftOutWork  told the element pairs of each JsonUnit comparison counting left-out members
+     * @param jsonUnitWork told the element pairs JsonUnit may try comparing each body with array order ignored
+     */
+    BodyComparator(CompareOptions options, LongConsumer leftOutWork, LongConsumer jsonUnitWork) {
         this.options = options;
         this.leftOutWork = leftOutWork;
+        this.jsonUnitWork = jsonUnitWork;
     }
 
     /**
@@ -250,6 +264,7 @@ public final class BodyComparator {
                 }
             }
             matchLargeUnorderedArrays(expected, actual, "$", found, handedBack);
+            jsonUnitWork.accept(elementPairs(expected, actual));
         }
         JsonNode e = expected;
         JsonNode a = actual;
@@ -555,6 +570,57 @@ public final class BodyComparator {
         int[] count = {0};
         Diff.create(expected, actual, "body", "", jsonUnit((d, ctx) -> count[0]++)).similar();
         return count[0];
+    }
+
+    /**
+     * An upper bound of the element pairs JsonUnit may try comparing two values with array order ignored: it tries
+     * every element of an array against every element of the other side's array at the same place, and, for each
+     * such pair, does the same with the arrays inside them. So, for each place (object members by name, the elements
+     * of an array as one place, {@code $.items[*].tags}), the elements of all arrays there in one value multiplied by
+     * those in the other, summed over the places. Linear in the size of the values.
+     */
+    static long elementPairs(JsonNode expected, JsonNode actual) {
+        Map<String, Long> inExpected = arrayElementsByPlace(expected);
+        Map<String, Long> inActual = arrayElementsByPlace(actual);
+        long pairs = 0;
+        for (Map.Entry<String, Long> e : inExpected.entrySet()) {
+            Long a = inActual.get(e.getKey());
+            if (a != null) {
+                pairs += e.getValue() * a; // at most 8 MiB of elements a side: no overflow
+            }
+        }
+        return pairs;
+    }
+
+    /** The elements of the arrays at each place in {@code root} ({@link #elementPairs}). */
+    private static Map<String, Long> arrayElementsByPlace(JsonNode root) {
+        record At(JsonNode node, String place) {
+        }
+        Map<String, Long> elements = new HashMap<>();
+        ArrayDeque<At> todo = new ArrayDeque<>();
+        todo.push(new At(root, "$"));
+        while (!todo.isEmpty()) {
+            At at = todo.pop();
+            if (at.node() instanceof ArrayNode a) {
+                if (!a.isEmpty()) {
+                    elements.merge(at.place(), (long) a.size(), Long::sum);
+                    String inside = at.place() + "[*]";
+                    for (JsonNode n : a) {
+                        if (n.isContainerNode()) {
+                            todo.push(new At(n, inside));
+                        }
+                    }
+                }
+            } else if (at.node() instanceof ObjectNode o) {
+                for (var it = o.fields(); it.hasNext(); ) {
+                    var member = it.next();
+                    if (member.getValue().isContainerNode()) {
+                        todo.push(new At(member.getValue(), JsonPaths.member(at.place(), member.getKey())));
+                    }
+                }
+            }
+        }
+        return elements;
     }
 
     /** The elements of every array in {@code value}, nested ones included. */
