@@ -37,6 +37,7 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -61,6 +62,12 @@ public final class BodyComparator {
     private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("^Unrecognized token '[^']*'");
     /** Element pairs above which an array pair is compared as a multiset when array order is ignored. */
     static final long MAX_UNORDERED_PAIRS = 10_000;
+    /**
+     * Element pairs JsonUnit may try for one body with array order ignored, at every nesting level
+     * ({@link #elementPairs}): arrays of 50 rows of 50 numbers each, every number changed, took 1.2 s, 100 x 100 25 s.
+     * This many took about 0.2 s.
+     */
+    static final long MAX_BODY_PAIRS = 1_000_000;
 
     /** Arrays and objects nested deeper than this make a body not JSON here, compared as text. */
     static final int MAX_NESTING_DEPTH = StrictJson.MAX_NESTING_DEPTH;
@@ -135,6 +142,18 @@ public final class BodyComparator {
     public int compare(byte[] recorded, String recordedEncoding, String recordedType,
                        byte[] candidate, String candidateEncoding, String candidateType, Predicate<String> ignored,
                        List<Difference> out) {
+        return compare(recorded, recordedEncoding, recordedType, candidate, candidateEncoding, candidateType, ignored,
+                out, new ArrayList<>());
+    }
+
+    /**
+     * {@link #compare(byte[], String, String, byte[], String, String, Predicate, List)}, adding to {@code notes} what
+     * was compared otherwise than asked and why (array elements too costly to pair in any order), each to be read
+     * after the name of the body ({@code response body: ...}).
+     */
+    public int compare(byte[] recorded, String recordedEncoding, String recordedType,
+                       byte[] candidate, String candidateEncoding, String candidateType, Predicate<String> ignored,
+                       List<Difference> out, List<String> notes) {
         byte[] expected;
         byte[] actual;
         try {
@@ -154,7 +173,7 @@ public final class BodyComparator {
         String type = recordedType != null ? recordedType : candidateType;
         switch (Bodies.kindOf(type, expected)) {
             case JSON -> {
-                return compareJson(expected, actual, ignored, out);
+                return compareJson(expected, actual, ignored, out, notes);
             }
             case FORM -> compareForm(expected, actual, out);
             case TEXT -> compareAsText(expected, TextBodies.charsetOf(recordedType), actual,
@@ -210,7 +229,7 @@ public final class BodyComparator {
 
     /** @return the differences of members left out before pairing array elements ({@link #compare}) */
     private int compareJson(byte[] expectedBytes, byte[] actualBytes, Predicate<String> ignored,
-                            List<Difference> out) {
+                            List<Difference> out, List<String> notes) {
         JsonNode expected;
         try {
             expected = value(expectedBytes);
@@ -263,8 +282,13 @@ public final class BodyComparator {
                     leftOut = leftOutDifferences(whole, wholeActual, expected, actual, cutExpected, cutActual);
                 }
             }
-            matchLargeUnorderedArrays(expected, actual, "$", found, handedBack);
+            List<String> unpaired = new ArrayList<>();
+            long[] budget = {MAX_BODY_PAIRS};
+            matchLargeUnorderedArrays(expected, actual, "$", budget, found, handedBack, unpaired);
             jsonUnitWork.accept(elementPairs(expected, actual));
+            if (!unpaired.isEmpty()) {
+                notes.add(unpairedNote(unpaired));
+            }
         }
         JsonNode e = expected;
         JsonNode a = actual;
@@ -860,16 +884,20 @@ public final class BodyComparator {
 
     /**
      * Ignoring array order, JsonUnit pairs elements by trying every expected one against every actual one: a pair of
-     * arrays of 1,000 and 10,000 elements took 8 s, on the worker's event loop. Above {@link #MAX_UNORDERED_PAIRS}
-     * element pairs, an array pair found at the same path on both sides is first matched here as a multiset, by
-     * exact JSON value in linear time, and only the elements left unmatched on each side stay in the (copied) trees.
-     * When few are left (their pairs within the bound), JsonUnit pairs them as usual, so a changed element gives
-     * path-level differences that ignore rules and learned noise apply to, at its original index. When more are left,
-     * each is one {@code MISSING} or {@code EXTRA} difference at {@code path[*]} (a rule for a field inside the
-     * elements cannot apply to a whole element then), and the arrays are emptied.
+     * arrays of 1,000 and 10,000 elements took 8 s, on the worker's event loop. And it does so again inside each pair
+     * it tries, for the arrays the elements hold: 100 rows of 100 numbers a side, every number changed, took 25 s.
+     * An array pair found at the same object path on both sides (or at the root) goes to JsonUnit as it is when its
+     * elements have at most {@link #MAX_UNORDERED_PAIRS} pairs and, with the arrays inside them ({@link #elementPairs}),
+     * no more than are left of the body's {@link #MAX_BODY_PAIRS} ({@code budget}, taken in the recorded body's order).
+     * Otherwise it is first matched here as a multiset, by exact JSON value in linear time, and only the elements left
+     * unmatched on each side stay in the (copied) trees. When few are left (both bounds again), JsonUnit pairs them as
+     * usual, so a changed element gives path-level differences that ignore rules and learned noise apply to, at its
+     * original index. When more are left, each is one {@code MISSING} or {@code EXTRA} difference at {@code path[*]}
+     * (a rule for a field inside the elements cannot apply to a whole element then), and the arrays are emptied;
+     * {@code unpaired} gets a line on each such array that only the arrays inside its elements made too costly.
      */
-    private void matchLargeUnorderedArrays(JsonNode e, JsonNode a, String path, List<Difference> out,
-                                           List<Leftovers> handedBack) {
+    private void matchLargeUnorderedArrays(JsonNode e, JsonNode a, String path, long[] budget, List<Difference> out,
+                                           List<Leftovers> handedBack, List<String> unpaired) {
         if (e.isObject() && a.isObject()) {
             var fields = e.fieldNames();
             while (fields.hasNext()) {
@@ -877,26 +905,48 @@ public final class BodyComparator {
                 JsonNode ev = e.get(name);
                 JsonNode av = a.get(name);
                 if (av != null && ev.isContainerNode() && av.isContainerNode()) {
-                    if (ev.isArray() && av.isArray() && (long) ev.size() * av.size() > MAX_UNORDERED_PAIRS) {
-                        ArrayNode[] left = matchAsMultisets(ev, av, JsonPaths.member(path, name), out, handedBack);
-                        ((ObjectNode) e).set(name, left[0]);
-                        ((ObjectNode) a).set(name, left[1]);
+                    if (ev.isArray() && av.isArray()) {
+                        ArrayNode[] left = withinBounds(ev, av, JsonPaths.member(path, name), budget, out,
+                                handedBack, unpaired);
+                        if (left != null) {
+                            ((ObjectNode) e).set(name, left[0]);
+                            ((ObjectNode) a).set(name, left[1]);
+                        }
                     } else {
-                        matchLargeUnorderedArrays(ev, av, JsonPaths.member(path, name), out, handedBack);
+                        matchLargeUnorderedArrays(ev, av, JsonPaths.member(path, name), budget, out, handedBack,
+                                unpaired);
                     }
                 }
             }
-        } else if (e.isArray() && a.isArray() && path.equals("$") && (long) e.size() * a.size() > MAX_UNORDERED_PAIRS) {
-            ArrayNode[] left = matchAsMultisets(e, a, "$", out, handedBack);
-            ((ArrayNode) e).removeAll().addAll(left[0]);
-            ((ArrayNode) a).removeAll().addAll(left[1]);
+        } else if (e.isArray() && a.isArray() && path.equals("$")) {
+            ArrayNode[] left = withinBounds(e, a, "$", budget, out, handedBack, unpaired);
+            if (left != null) {
+                ((ArrayNode) e).removeAll().addAll(left[0]);
+                ((ArrayNode) a).removeAll().addAll(left[1]);
+            }
         }
-        // elements of a smaller array are paired by JsonUnit, not by position: arrays inside them are left to it
+        // elements of an array are paired by JsonUnit, not by position: arrays inside them are counted with it
+    }
+
+    /**
+     * Null when JsonUnit may pair this array pair's elements as they are (its element pairs, nested ones included,
+     * are then taken from {@code budget}); else the elements left to it after {@link #matchAsMultisets}.
+     */
+    private ArrayNode[] withinBounds(JsonNode expected, JsonNode actual, String path, long[] budget,
+                                     List<Difference> out, List<Leftovers> handedBack, List<String> unpaired) {
+        if ((long) expected.size() * actual.size() <= MAX_UNORDERED_PAIRS) {
+            long pairs = elementPairs(expected, actual);
+            if (pairs <= budget[0]) {
+                budget[0] -= pairs;
+                return null;
+            }
+        }
+        return matchAsMultisets(expected, actual, path, budget, out, handedBack, unpaired);
     }
 
     /** Matches equal elements; returns the unmatched ones of each side, or two empty arrays when it reported them. */
-    private ArrayNode[] matchAsMultisets(JsonNode expected, JsonNode actual, String path, List<Difference> out,
-                                         List<Leftovers> handedBack) {
+    private ArrayNode[] matchAsMultisets(JsonNode expected, JsonNode actual, String path, long[] budget,
+                                         List<Difference> out, List<Leftovers> handedBack, List<String> unpaired) {
         Map<String, Integer> counts = new HashMap<>();
         List<String> expectedKeys = new ArrayList<>(expected.size());
         for (JsonNode n : expected) {
@@ -921,17 +971,38 @@ public final class BodyComparator {
         if ((long) missing.size() * extra.size() <= MAX_UNORDERED_PAIRS) {
             missing.forEach(i -> leftExpected.add(expected.get(i)));
             extra.forEach(i -> leftActual.add(actual.get(i)));
-            handedBack.add(new Leftovers(path, missing.stream().mapToInt(Integer::intValue).toArray(),
-                    extra.stream().mapToInt(Integer::intValue).toArray()));
-        } else {
-            for (int i : missing) {
-                out.add(diff(path + "[*]", DifferenceKind.MISSING, renderNode(expected.get(i), null), null));
+            long pairs = elementPairs(leftExpected, leftActual);
+            if (pairs <= budget[0]) {
+                budget[0] -= pairs;
+                handedBack.add(new Leftovers(path, missing.stream().mapToInt(Integer::intValue).toArray(),
+                        extra.stream().mapToInt(Integer::intValue).toArray()));
+                return new ArrayNode[]{leftExpected, leftActual};
             }
-            for (int i : extra) {
-                out.add(diff(path + "[*]", DifferenceKind.EXTRA, null, renderNode(actual.get(i), null)));
-            }
+            unpaired.add(String.format(Locale.ROOT, "the %,d and %,d elements of %s unequal in any order were not"
+                            + " paired (with the arrays inside them, up to %,d element pairs to try, over the body's"
+                            + " bound of %,d): each is one MISSING or EXTRA difference at %s[*]", missing.size(),
+                    extra.size(), path, pairs, MAX_BODY_PAIRS, path));
+            leftExpected.removeAll();
+            leftActual.removeAll();
+        }
+        for (int i : missing) {
+            out.add(diff(path + "[*]", DifferenceKind.MISSING, renderNode(expected.get(i), null), null));
+        }
+        for (int i : extra) {
+            out.add(diff(path + "[*]", DifferenceKind.EXTRA, null, renderNode(actual.get(i), null)));
         }
         return new ArrayNode[]{leftExpected, leftActual};
+    }
+
+    /** At most this many arrays are named in the note on arrays whose elements were not paired. */
+    private static final int MAX_NAMED_UNPAIRED = 3;
+
+    /** The note on arrays whose elements were not paired ({@link #matchLargeUnorderedArrays}). */
+    private static String unpairedNote(List<String> unpaired) {
+        String named = String.join("; ", unpaired.subList(0, Math.min(unpaired.size(), MAX_NAMED_UNPAIRED)));
+        String more = unpaired.size() > MAX_NAMED_UNPAIRED
+                ? String.format(Locale.ROOT, "; and %,d array(s) more", unpaired.size() - MAX_NAMED_UNPAIRED) : "";
+        return named + more;
     }
 
     /** Takes one of {@code key} from the counts; false when there is none left. */

@@ -83,9 +83,11 @@ public final class ResponseComparator {
             notes.add("response body not compared: the recorded body was truncated at capture ("
                     + Bodies.truncation(recorded) + ")");
         } else {
+            List<String> bodyNotes = new ArrayList<>(0);
             ignored += bodies.compare(Bodies.bytes(recorded.getBody()), recorded.getContentEncoding(),
                     recorded.getContentType(), Bodies.bytes(candidate.getBody()), candidate.getContentEncoding(),
-                    candidate.getContentType(), ignores::ignores, all);
+                    candidate.getContentType(), ignores::ignores, all, bodyNotes);
+            bodyNotes.forEach(n -> notes.add("response body: " + n));
         }
 
         List<Difference> counted = new ArrayList<>(all.size());

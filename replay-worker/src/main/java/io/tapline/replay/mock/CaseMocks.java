@@ -219,6 +219,7 @@ public final class CaseMocks {
         if (!unjudged.isEmpty()) {
             note(RedactedValues.note(what, unjudged));
         }
+        found.notes().forEach(n -> note(what + ": " + n));
     }
 
     /**

@@ -338,10 +338,16 @@ public final class MockMatcher {
      *                    {@code --mock-ignore} rule for the call's destination ignores
      * @param ignored     how many such rules left out; of a body, also those that rules or learned noise left out of
      *                    array elements before pairing them ({@link BodyComparator#compare}), which are not listed
+     * @param notes       what was compared otherwise than asked and why, to be read after the part's name (array
+     *                    elements too costly to pair in any order)
      */
-    record CallDifferences(List<Difference> differences, int ignored) {
+    record CallDifferences(List<Difference> differences, int ignored, List<String> notes) {
 
-        static final CallDifferences NONE = new CallDifferences(List.of(), 0);
+        static final CallDifferences NONE = new CallDifferences(List.of(), 0, List.of());
+
+        CallDifferences(List<Difference> differences, int ignored) {
+            this(differences, ignored, List.of());
+        }
     }
 
     /**
@@ -366,14 +372,15 @@ public final class MockMatcher {
         boolean noise = !recorded.noise.isEmpty();
         Predicate<String> ignored = !rules && !noise ? null
                 : path -> rules && call.ignores.ignoresBody(path) || noise && recorded.noise.ignores(path);
+        List<String> notes = new ArrayList<>(0);
         int leftOut = bodies.compare(recorded.body(), recorded.request.getContentEncoding(),
                 recorded.request.getContentType(), call.request.body(), call.request.contentEncoding(),
-                call.request.contentType(), ignored, all);
+                call.request.contentType(), ignored, all, notes);
         int before = all.size();
         if (rules) {
             all.removeIf(d -> call.ignores.ignoresBody(d.getPath()));
         }
-        return new CallDifferences(all, leftOut + before - all.size());
+        return new CallDifferences(all, leftOut + before - all.size(), List.copyOf(notes));
     }
 
     /**

@@ -321,6 +321,57 @@ class ResponseComparatorTest {
         assertTrue(millis < 5_000, millis + " ms");
     }
 
+    /** {@code {"items":[{"id":"k0","v":[...]},...]}}: {@code items} elements of {@code numbers} numbers each. */
+    private static String itemsHoldingNumbers(int items, int numbers, int shift) {
+        StringBuilder b = new StringBuilder("{\"items\":[");
+        for (int i = 0; i < items; i++) {
+            b.append(i == 0 ? "" : ",").append("{\"id\":\"k").append(i).append("\",\"v\":[");
+            for (int n = 0; n < numbers; n++) {
+                b.append(n == 0 ? "" : ",").append(i * 100_000 + n * 7 + shift);
+            }
+            b.append("]}");
+        }
+        return b.append("]}").toString();
+    }
+
+    @Test
+    void ignoringArrayOrderTheElementPairsOfArraysInsideElementsAreBoundedForTheBody() {
+        // 20 items of 100 numbers, every number changed: JsonUnit may try each item against each (400 pairs, within
+        // the bound of one array pair) and, for each such pair, each number against each (10,000): 4,000,400 element
+        // pairs (arrays of arrays of 100 x 100 such numbers took 25 s, on the event loop). Over the body's bound, the
+        // items equal in any order are paired in linear time and the others are whole MISSING and EXTRA elements.
+        CompareOptions options = new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true);
+        long[] elementPairs = {0};
+        ResponseComparator loose = new ResponseComparator(options, IgnoreRules.none(),
+                new BodyComparator(options, pairs -> {
+                }, pairs -> elementPairs[0] += pairs));
+        String recorded = itemsHoldingNumbers(20, 100, 0);
+        String candidate = itemsHoldingNumbers(20, 100, 1);
+        candidate = candidate.substring(0, candidate.indexOf("{\"id\":\"k5\""))
+                + recorded.substring(recorded.indexOf("{\"id\":\"k5\""), recorded.indexOf(",{\"id\":\"k6\""))
+                + candidate.substring(candidate.indexOf(",{\"id\":\"k6\""));
+        Comparison c = loose.compare(SERVICE, ROUTE, json(200, recorded), json(200, candidate));
+        assertTrue(elementPairs[0] <= 1_000_000, elementPairs[0] + " element pairs"); // the body's bound
+        assertEquals(38, c.differences().size(), c.differences()::toString);
+        assertEquals(19, c.differences().stream()
+                .filter(d -> d.getKind() == DifferenceKind.MISSING && d.getPath().equals("$.items[*]")).count());
+        assertEquals(19, c.differences().stream()
+                .filter(d -> d.getKind() == DifferenceKind.EXTRA && d.getPath().equals("$.items[*]")).count());
+        assertEquals(List.of("response body: the 19 and 19 elements of $.items unequal in any order were not paired"
+                + " (with the arrays inside them, up to 3,610,361 element pairs to try, over the body's bound of"
+                + " 1,000,000): each is one MISSING or EXTRA difference at $.items[*]"), c.notes());
+
+        // under the bound, JsonUnit pairs them as before: the differences are inside the elements, with no note
+        elementPairs[0] = 0;
+        Comparison small = loose.compare(SERVICE, ROUTE, json(200, itemsHoldingNumbers(4, 10, 0)),
+                json(200, itemsHoldingNumbers(4, 10, 0).replace("[300000,", "[300001,")));
+        assertEquals(16 + 16 * 100, elementPairs[0]);
+        assertTrue(small.notes().isEmpty(), small.notes()::toString);
+        Difference d = only(small);
+        assertEquals(DifferenceKind.CHANGED, d.getKind());
+        assertEquals("$.items[3].v[0]", d.getPath());
+    }
+
     @Test
     void ignoringArrayOrderPairingElementsToCountMembersLeftOutSharesTheBodysBoundOfElementPairs() {
         // Three lists of 100 rows, each row's stamp learned as noise and each row's pair of codes in the other order:

@@ -407,6 +407,34 @@ class DependencyBodiesTest {
     }
 
     @Test
+    void ignoringArrayOrderElementsTooCostlyToPairWithTheArraysInsideThemAreNamedInANote() {
+        // 20 lines of 100 codes a side, every code changed: pairing them in any order, each line against each and each
+        // code against each inside every such pair, is 4,000,400 element pairs, over the body's bound
+        StringBuilder recorded = new StringBuilder("{\"lines\":[");
+        StringBuilder candidate = new StringBuilder("{\"lines\":[");
+        for (int line = 0; line < 20; line++) {
+            recorded.append(line == 0 ? "" : ",").append('[');
+            candidate.append(line == 0 ? "" : ",").append('[');
+            for (int code = 0; code < 100; code++) {
+                recorded.append(code == 0 ? "" : ",").append(line * 1000 + code);
+                candidate.append(code == 0 ? "" : ",").append(line * 1000 + code + 500);
+            }
+            recorded.append(']');
+            candidate.append(']');
+        }
+        CompareOptions anyOrder = new CompareOptions(true, 0, CompareOptions.DEFAULT_IGNORED_HEADERS, true);
+        CaseMocks mocks = new CaseMocks("c1", List.of(charge(recorded.append("]}").toString())),
+                new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE, MockIgnoreRules.none(), anyOrder));
+        mocks.answer(sent(candidate.append("]}").toString()));
+        assertEquals(40, mocks.differences().size(), mocks.differences()::toString);
+        assertTrue(mocks.differences().stream().allMatch(d -> d.getPath().equals(CHARGE + " $.lines[*]")),
+                mocks.differences()::toString);
+        assertEquals(List.of("request body of " + CHARGE + ": the 20 and 20 elements of $.lines unequal in any order"
+                + " were not paired (with the arrays inside them, up to 4,000,400 element pairs to try, over the"
+                + " body's bound of 1,000,000): each is one MISSING or EXTRA difference at $.lines[*]"), mocks.notes());
+    }
+
+    @Test
     void jsonBytesInABinaryBodyAreComparedByHashNotAsJson() {
         String binary = "application/octet-stream";
         CaseMocks mocks = mocks(List.of(charge(binary, "{\"amount\":500}")));
