@@ -383,7 +383,8 @@ public final class SidecarOptions {
         o.registryUrl = c.get(KEY_REGISTRY_URL);
         c.checkClientSettings(PREFIX_PRODUCER, ProducerConfig.configDef());
         o.producerOverrides.putAll(c.subset(PREFIX_PRODUCER));
-        Map<String, Object> registry = new LinkedHashMap<>(RegistryOptions.clientConfigs(c));
+        // a truststore that cannot be loaded is a bad option (exit 2), as dedup's and replay's are
+        Map<String, Object> registry = new LinkedHashMap<>(RegistryOptions.checked(c, RegistryOptions.clientConfigs(c)));
         registry.remove(RegistryConfig.URL);
         o.registryOverrides.putAll(registry);
         o.checkListenersApart(c);

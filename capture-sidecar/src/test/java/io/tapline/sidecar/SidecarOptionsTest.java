@@ -30,6 +30,15 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldRefuseARegistryTruststoreThatCannotBeLoadedNamingTheFlag() {
+        // it failed at the start after the options, "cannot start" with exit 1, naming the setting's key only
+        ConfigException e = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://127.0.0.1:8081",
+                "--schema-registry-ssl-truststore-location", "/nonexistent/truststore.p12"));
+        assertTrue(e.getMessage().startsWith("option --schema-registry-ssl-truststore-location: cannot load registry "
+                + "truststore /nonexistent/truststore.p12"), e.getMessage());
+    }
+
+    @Test
     void shouldDefaultToTheLocalStack() {
         SidecarOptions o = load(Map.of(), "--app", "http://127.0.0.1:8081");
         assertEquals("127.0.0.1:9092", o.bootstrapServers());

@@ -8,9 +8,6 @@ import io.tapline.config.TaplineConfig;
 import io.tapline.dedup.noise.NoiseRule;
 import io.tapline.dedup.signature.ValueFields;
 import io.tapline.dedup.state.BoundedRocksDbMemory;
-import io.tapline.registry.RegistryConfig;
-import io.tapline.registry.RegistryConfigException;
-import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 import java.time.Duration;
@@ -243,14 +240,7 @@ public final class DedupOptions {
      * option that set it ({@link RegistryOptions#refusal}), or by its key when no option sets it.
      */
     static Map<String, Object> registry(TaplineConfig c, Map<String, Object> configs) {
-        if (configs.containsKey(RegistryConfig.TRUSTSTORE_LOCATION)) {
-            try {
-                new SchemaRegistryClient(RegistryConfig.fromMap(configs));
-            } catch (RegistryConfigException e) {
-                throw RegistryOptions.refusal(c, e);
-            }
-        }
-        return configs;
+        return RegistryOptions.checked(c, configs);
     }
 
     /** @throws ConfigException naming the flag when the value is below {@code min} */

@@ -284,7 +284,8 @@ public final class ReplayCommand {
         if (withProducer) {
             config.checkClientSettings(ReplayOptions.KAFKA_PRODUCER, ProducerConfig.configDef());
         }
-        return new KafkaSettings(config.getBootstrapServers(ReplayOptions.BOOTSTRAP), RegistryOptions.clientConfigs(config),
+        return new KafkaSettings(config.getBootstrapServers(ReplayOptions.BOOTSTRAP),
+                RegistryOptions.checked(config, RegistryOptions.clientConfigs(config)),
                 config.subset(ReplayOptions.KAFKA_CONSUMER),
                 withProducer ? config.subset(ReplayOptions.KAFKA_PRODUCER) : Map.of());
     }

@@ -68,6 +68,16 @@ class ReplayMainTest {
     }
 
     @Test
+    void aRegistryTruststoreThatCannotBeLoadedIsAUsageErrorNamingTheFlag() {
+        // it ended as an error of the run (exit 3, "incomplete") when the registry client was made
+        String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(new String[]{"replay", "--run",
+                "r1", "--target", "http://candidate:8080", "--schema-registry-ssl-truststore-location",
+                "/nonexistent/truststore.p12"})));
+        assertTrue(err.contains("option --schema-registry-ssl-truststore-location: cannot load registry truststore "
+                + "/nonexistent/truststore.p12"), err);
+    }
+
+    @Test
     void unknownFlagIsAUsageError() {
         // without --target the run is a usage error whatever else it holds: the message tells the two apart
         String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE,

@@ -2,6 +2,7 @@ package io.tapline.config;
 
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.RegistryConfigException;
+import io.tapline.registry.SchemaRegistryClient;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -51,6 +52,23 @@ public final class RegistryOptions {
             out.put(RegistryConfig.TRUSTSTORE_PASSWORD, config.get(TRUSTSTORE_PASSWORD));
         }
         return out;
+    }
+
+    /**
+     * {@code configs} (a component's {@link #clientConfigs}, perhaps with more settings), its truststore, when one is
+     * set, loaded as the registry client loads it: a truststore that cannot be loaded (missing, not a keystore, a wrong
+     * password) stops the component at start naming the option that set it ({@link #refusal}), a bad option (exit 2),
+     * instead of failing later, when the client is made.
+     */
+    public static Map<String, Object> checked(TaplineConfig config, Map<String, Object> configs) {
+        if (configs.containsKey(RegistryConfig.TRUSTSTORE_LOCATION)) {
+            try {
+                new SchemaRegistryClient(RegistryConfig.fromMap(configs));
+            } catch (RegistryConfigException e) {
+                throw refusal(config, e);
+            }
+        }
+        return configs;
     }
 
     /**
