@@ -30,7 +30,8 @@ public final class RegistryOptions {
                 .option(URL, DEFAULT_URL, "Schema registry URL (Confluent REST API: Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda), "
                         + "or a comma-separated list of them, tried in turn when one gives no answer.")
                 .secret(USER_INFO, "", "Schema registry basic auth, user:password (else credentials in the URL, user:password@host, are used).")
-                .option(TRUSTSTORE, "", "Truststore file (PKCS12) for a registry served over TLS.")
+                .option(TRUSTSTORE, "", "Truststore file (PKCS12) for a registry served over TLS; one that cannot be "
+                        + "loaded (missing, not a keystore, a wrong password) is refused at start.")
                 .secret(TRUSTSTORE_PASSWORD, "", "Password of the registry truststore.");
     }
 
