@@ -306,15 +306,23 @@ class ReplaySettingsTest {
     }
 
     @Test
-    void theRegistryOptionsAreTheOtherComponentsOnesTruststoreIncluded() {
+    void theRegistryOptionsAreTheOtherComponentsOnesTruststoreIncluded(@org.junit.jupiter.api.io.TempDir
+                                                                         java.nio.file.Path dir) throws Exception {
+        // a truststore that loads: one that does not is refused at start (ReplayMainTest)
+        String store = dir.resolve("registry.p12").toString();
+        java.security.KeyStore empty = java.security.KeyStore.getInstance("PKCS12");
+        empty.load(null, null);
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(java.nio.file.Path.of(store))) {
+            empty.store(out, "changeit".toCharArray());
+        }
         ReplaySettings fromEnv = ReplaySettings.from(TaplineConfig.load(ReplayOptions.replaySpec(),
                 new String[] {"--run", "r1", "--target", "http://candidate:8080"},
                 Map.of("TAPLINE_SCHEMA_REGISTRY_URL", "https://registry:8081",
                         "TAPLINE_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "u:p",
-                        "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", "/etc/tapline/registry.p12",
+                        "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_LOCATION", store,
                         "TAPLINE_SCHEMA_REGISTRY_SSL_TRUSTSTORE_PASSWORD", "changeit")));
         assertEquals(Map.of(RegistryConfig.URL, "https://registry:8081", RegistryConfig.BASIC_AUTH_USER_INFO, "u:p",
-                RegistryConfig.TRUSTSTORE_LOCATION, "/etc/tapline/registry.p12",
+                RegistryConfig.TRUSTSTORE_LOCATION, store,
                 RegistryConfig.TRUSTSTORE_PASSWORD, "changeit"), fromEnv.kafka().registry());
     }
 
