@@ -64,7 +64,7 @@ public final class RegistryOptions {
     public static Map<String, Object> checked(TaplineConfig config, Map<String, Object> configs) {
         if (configs.containsKey(RegistryConfig.TRUSTSTORE_LOCATION)) {
             try {
-                new SchemaRegistryClient(RegistryConfig.fromMap(configs));
+                SchemaRegistryClient.loadTruststore(RegistryConfig.fromMap(configs));
             } catch (RegistryConfigException e) {
                 throw refusal(config, e);
             }

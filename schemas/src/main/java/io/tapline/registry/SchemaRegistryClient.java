@@ -85,6 +85,18 @@ public final class SchemaRegistryClient {
     private final AtomicInteger current = new AtomicInteger();
 
     /**
+     * Loads the configured truststore, if one is, as a client does when it is made, without making one (its HTTP
+     * client and selector thread): a component checks it at start ({@code RegistryOptions.checked}).
+     *
+     * @throws RegistryConfigException naming the key when the truststore cannot be loaded
+     */
+    public static void loadTruststore(RegistryConfig config) {
+        if (config.truststoreLocation() != null) {
+            sslContext(config);
+        }
+    }
+
+    /**
      * A client of the configured registries; the truststore, if one is configured, is loaded here.
      *
      * @throws RegistryConfigException (Kafka's {@code ConfigException}) naming the key when the truststore cannot be

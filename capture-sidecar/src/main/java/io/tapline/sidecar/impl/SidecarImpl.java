@@ -58,6 +58,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** Wiring: builds the parts from {@link SidecarOptions} and starts them. No capture logic lives here. */
 public final class SidecarImpl implements Sidecar {
@@ -124,7 +125,7 @@ public final class SidecarImpl implements Sidecar {
      * test's nanosecond clock, so that what a warning holds back can be seen without waiting out the interval.
      */
     static SidecarImpl start(SidecarOptions o, Producer<String, byte[]> producer, Serializer<SpecificRecord> serializer,
-                             java.util.function.LongSupplier warningClock) throws Exception {
+                             LongSupplier warningClock) throws Exception {
         if (o.app() == null) {
             throw new IllegalArgumentException("the app URL is required");
         }

@@ -388,9 +388,8 @@ class LauncherTest {
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
         Path lock = root.resolve(".tapline-build.lock");
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
-        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        long gone = endedPid();
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone + "\n");
         Path release = dir.resolve("release");
         Path builds = fakeMaven(dir, "", untilCreated(release, dir));
         Path bin = dir.resolve("bin");
@@ -477,18 +476,17 @@ class LauncherTest {
         Path builds = fakeMaven(dir, "", "");
         Process other = new ProcessBuilder("sleep", "300").start(); // has the pids of the leftovers now
         Process live = new ProcessBuilder("sleep", "300").start(); // stands for a launcher at work
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        long gone = endedPid();
         String before = "Thu Jan  1 00:00:00 1970\n"; // the start time of the launcher that had the pid
         Path stderr = dir.resolve("launcher.err");
         Process started = null;
         try {
             Path claim = leftover(root, "claim", other.pid(), "", other.pid(), before);
             Path released = leftover(root, "released", other.pid(), "", other.pid(), before);
-            Path stale = leftover(root, "stale", other.pid(), "", gone.pid(), before);
+            Path stale = leftover(root, "stale", other.pid(), "", gone, before);
             leftover(root, "stale", other.pid(), "takeover/", other.pid(), before);
             Path liveClaim = leftover(root, "claim", live.pid(), "", live.pid(), startTime(live.pid()));
-            Path olderLaunchers = leftover(root, "stale", live.pid(), "", gone.pid(), null);
+            Path olderLaunchers = leftover(root, "stale", live.pid(), "", gone, null);
             started = launcher(dir, launcher, javaOfRelease(dir, "java17", "17.0.15"), stderr).start();
             assertTrue(started.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish: " + Files.readString(stderr));
             assertEquals(0, started.exitValue(), Files.readString(stderr));
@@ -581,14 +579,13 @@ class LauncherTest {
         Path builds = fakeMaven(dir, "", "");
         Path java17 = javaOfRelease(dir, "java17", "17.0.15");
         openToAll(dir); // a checkout both users write in
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
-        runAs(setpriv, "daemon", "mkdir '" + lock + "' && echo " + gone.pid() + " > '" + lock + "/pid'");
+        long gone = endedPid();
+        runAs(setpriv, "daemon", "mkdir '" + lock + "' && echo " + gone + " > '" + lock + "/pid'");
         String removeIt = "Have daemon or root remove it, then run ./tapline again: rm -rf '" + lock + "'\n";
 
         Result dead = runAsNobody(dir, setpriv, launcher, java17);
         assertEquals("tapline: cannot take over the build lock " + lock + ", left by a ./tapline that is gone (pid "
-                + gone.pid() + "): it belongs to daemon (drwxr-xr-x), and user nobody may not remove it. " + removeIt,
+                + gone + "): it belongs to daemon (drwxr-xr-x), and user nobody may not remove it. " + removeIt,
                 dead.stderr());
         assertEquals(3, dead.code(), "replay's status for a jar it cannot build");
 
@@ -623,14 +620,13 @@ class LauncherTest {
         Path builds = fakeMaven(dir, "", "");
         Path java17 = javaOfRelease(dir, "java17", "17.0.15");
         openToAll(dir);
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
-        runAs(setpriv, "daemon", "umask 000 && mkdir '" + lock + "' && echo " + gone.pid() + " > '" + lock + "/pid'"
-                + " && umask 022 && mkdir '" + lock + "/takeover' && echo " + gone.pid() + " > '" + lock + "/takeover/pid'");
+        long gone = endedPid();
+        runAs(setpriv, "daemon", "umask 000 && mkdir '" + lock + "' && echo " + gone + " > '" + lock + "/pid'"
+                + " && umask 022 && mkdir '" + lock + "/takeover' && echo " + gone + " > '" + lock + "/takeover/pid'");
 
         Result result = runAsNobody(dir, setpriv, launcher, java17);
         assertEquals("tapline: cannot take over the build lock " + lock + ", left by a ./tapline that is gone (pid "
-                + gone.pid() + "): its takeover/, left half-way by a ./tapline that is gone too, belongs to daemon"
+                + gone + "): its takeover/, left half-way by a ./tapline that is gone too, belongs to daemon"
                 + " (drwxr-xr-x), and user nobody may not remove it. Have daemon or root remove it, then run ./tapline"
                 + " again: rm -rf '" + lock + "'\n", result.stderr());
         assertEquals(3, result.code(), "replay's status for a jar it cannot build");
@@ -685,9 +681,8 @@ class LauncherTest {
         Path builds = fakeMaven(dir, "", "");
         Path java17 = javaOfRelease(dir, "java17", "17.0.15");
         openToAll(dir);
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
-        runAs(setpriv, "64123", "umask 077 && mkdir '" + lock + "' && echo " + gone.pid() + " > '" + lock + "/pid'");
+        long gone = endedPid();
+        runAs(setpriv, "64123", "umask 077 && mkdir '" + lock + "' && echo " + gone + " > '" + lock + "/pid'");
 
         Result result = runAsNobody(dir, setpriv, launcher, java17);
         assertEquals("tapline: cannot read the build lock " + lock + " (it belongs to 64123, drwx------), and user 64123"
@@ -978,9 +973,8 @@ class LauncherTest {
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
         Path lock = root.resolve(".tapline-build.lock");
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
-        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        long gone = endedPid();
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone + "\n");
         Path builds = fakeMaven(dir, "", "");
         Path go = dir.resolve("mv.go");
         executable(dir.resolve("bin/mv"), "#!/bin/sh\n"
@@ -1035,9 +1029,8 @@ class LauncherTest {
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
         Path lock = root.resolve(".tapline-build.lock");
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
-        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        long gone = endedPid();
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone + "\n");
         Files.createDirectories(lock.resolve("takeover"));
         Path builds = fakeMaven(dir, "", "");
         Path stderr = dir.resolve("launcher.err");
@@ -1065,9 +1058,8 @@ class LauncherTest {
         Path launcher = checkout(dir);
         Path root = launcher.getParent();
         Path lock = root.resolve(".tapline-build.lock");
-        Process gone = new ProcessBuilder("true").start();
-        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
-        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone.pid() + "\n");
+        long gone = endedPid();
+        Files.writeString(Files.createDirectories(lock).resolve("pid"), gone + "\n");
         Path builds = fakeMaven(dir, "", "");
         Path stderr = dir.resolve("launcher.err");
         Process taker = new ProcessBuilder("sleep", "300").start(); // stands for the launcher taking the lock over
@@ -1083,7 +1075,7 @@ class LauncherTest {
             assertFalse(started.waitFor(4, TimeUnit.SECONDS), "it waits: " + Files.readString(stderr));
             assertFalse(Files.exists(builds), "it took the lock from a launcher taking it over: " + Files.readString(stderr));
             assertEquals("tapline: another ./tapline (pid " + taker.pid() + ") is taking over the lock left by one that is"
-                    + " gone (pid " + gone.pid() + "); if this message stays alone, remove " + lock + "\n",
+                    + " gone (pid " + gone + "); if this message stays alone, remove " + lock + "\n",
                     Files.readString(stderr));
             assertTrue(taker.isAlive(), "the launcher taking the lock over is left alone");
 
@@ -1265,5 +1257,12 @@ class LauncherTest {
             assertEquals(List.of(), entries.map(entry -> entry.getFileName().toString())
                     .filter(name -> name.startsWith(".tapline-build.lock")).toList(), why);
         }
+    }
+
+    /** The pid of a process that has ended: a launcher that is gone. */
+    private static long endedPid() throws Exception {
+        Process ended = new ProcessBuilder("true").start();
+        assertTrue(ended.waitFor(30, TimeUnit.SECONDS));
+        return ended.pid();
     }
 }

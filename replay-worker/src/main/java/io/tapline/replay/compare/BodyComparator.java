@@ -120,36 +120,18 @@ public final class BodyComparator {
 
     /**
      * Adds to {@code out} the differences between the recorded body and the candidate's. Each body is decoded by its
-     * own content encoding first; when one cannot be decoded the raw bytes are compared by hash.
-     */
-    public void compare(byte[] recorded, String recordedEncoding, String recordedType,
-                        byte[] candidate, String candidateEncoding, String candidateType, List<Difference> out) {
-        compare(recorded, recordedEncoding, recordedType, candidate, candidateEncoding, candidateType, null, out);
-    }
-
-    /**
-     * {@link #compare(byte[], String, String, byte[], String, String, List)}, where {@code ignored} names the paths
-     * whose differences will not be counted (ignore rules and learned noise; null: none). With array order ignored, the
-     * members such a path names inside array elements are left out of both bodies before elements are paired: two
-     * elements that differ only there are one element in another order, not a {@code MISSING} and an {@code EXTRA}
-     * element that no rule for a field inside them reaches. What such members differ in between the elements paired
-     * is not added to {@code out} but counted: the differences they would have had compared in place, all at paths
-     * {@code ignored} names.
+     * own content encoding first; when one cannot be decoded the raw bytes are compared by hash. {@code ignored} names
+     * the paths whose differences will not be counted (ignore rules and learned noise; null: none). With array order
+     * ignored, the members such a path names inside array elements are left out of both bodies before elements are
+     * paired: two elements that differ only there are one element in another order, not a {@code MISSING} and an
+     * {@code EXTRA} element that no rule for a field inside them reaches. What such members differ in between the
+     * elements paired is not added to {@code out} but counted: the differences they would have had compared in place,
+     * all at paths {@code ignored} names. {@code notes} gets what was compared otherwise than asked and why (array
+     * elements too costly to pair in any order), each to be read after the name of the body ({@code response body:
+     * ...}).
      *
      * @return how many differences the members left out before pairing had between paired elements (0 when array
      *         order is compared or nothing was left out)
-     */
-    public int compare(byte[] recorded, String recordedEncoding, String recordedType,
-                       byte[] candidate, String candidateEncoding, String candidateType, Predicate<String> ignored,
-                       List<Difference> out) {
-        return compare(recorded, recordedEncoding, recordedType, candidate, candidateEncoding, candidateType, ignored,
-                out, new ArrayList<>());
-    }
-
-    /**
-     * {@link #compare(byte[], String, String, byte[], String, String, Predicate, List)}, adding to {@code notes} what
-     * was compared otherwise than asked and why (array elements too costly to pair in any order), each to be read
-     * after the name of the body ({@code response body: ...}).
      */
     public int compare(byte[] recorded, String recordedEncoding, String recordedType,
                        byte[] candidate, String candidateEncoding, String candidateType, Predicate<String> ignored,
@@ -285,7 +267,9 @@ public final class BodyComparator {
             List<String> unpaired = new ArrayList<>();
             long[] budget = {MAX_BODY_PAIRS};
             matchLargeUnorderedArrays(expected, actual, "$", budget, found, handedBack, unpaired);
-            jsonUnitWork.accept(elementPairs(expected, actual));
+            if (jsonUnitWork != NO_WORK) { // a test's: a walk of both bodies otherwise done for nothing
+                jsonUnitWork.accept(elementPairs(expected, actual));
+            }
             if (!unpaired.isEmpty()) {
                 notes.add(unpairedNote(unpaired));
             }
@@ -689,14 +673,17 @@ public final class BodyComparator {
         String[] whole = canonical(expected);
         String[] wholeActual = canonical(actual);
         pairEqualValues(whole, wholeActual, partner, taken);
-        pairEqualValues(keptCanonical(kept, whole, cutExpected, i -> partner[i] < 0),
-                keptCanonical(keptActual, wholeActual, cutActual, j -> !taken[j]), partner, taken);
-        if ((long) unpaired(partner) * unpaired(taken) <= MAX_UNORDERED_PAIRS) {
-            if (unpaired(partner) > 0 && unpaired(taken) > 0
-                    && (options.numericTolerance() > 0 || holdsArray(kept, partner) || holdsArray(keptActual, taken))) {
+        IntPredicate expectedOpen = i -> partner[i] < 0;
+        IntPredicate actualOpen = j -> !taken[j];
+        pairEqualValues(keptCanonical(kept, whole, cutExpected, expectedOpen),
+                keptCanonical(keptActual, wholeActual, cutActual, actualOpen), partner, taken);
+        if ((long) count(partner.length, expectedOpen) * count(taken.length, actualOpen) <= MAX_UNORDERED_PAIRS) {
+            if (count(partner.length, expectedOpen) > 0 && count(taken.length, actualOpen) > 0
+                    && (options.numericTolerance() > 0 || holdsArray(kept, expectedOpen)
+                    || holdsArray(keptActual, actualOpen))) {
                 pairAsJsonUnitFindsEqual(kept, keptActual, partner, taken, budget);
             }
-            if (unpaired(partner) == 1 && unpaired(taken) == 1) {
+            if (count(partner.length, expectedOpen) == 1 && count(taken.length, actualOpen) == 1) {
                 pairWhere(partner, taken, (i, j) -> true); // JsonUnit compares the one element left on each side
             }
         }
@@ -803,19 +790,10 @@ public final class BodyComparator {
         }
     }
 
-    /** Whether an unpaired element of {@code array} holds an array (whose order JsonUnit ignores). */
-    private static boolean holdsArray(JsonNode array, int[] partner) {
-        for (int i = 0; i < partner.length; i++) {
-            if (partner[i] < 0 && holdsArray(array.get(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean holdsArray(JsonNode array, boolean[] taken) {
-        for (int j = 0; j < taken.length; j++) {
-            if (!taken[j] && holdsArray(array.get(j))) {
+    /** Whether an element of {@code array} that is {@code open} (not paired) holds an array (whose order JsonUnit ignores). */
+    private static boolean holdsArray(JsonNode array, IntPredicate open) {
+        for (int i = 0; i < array.size(); i++) {
+            if (open.test(i) && holdsArray(array.get(i))) {
                 return true;
             }
         }
@@ -837,20 +815,13 @@ public final class BodyComparator {
         return false;
     }
 
-    private static int unpaired(int[] partner) {
-        int n = 0;
-        for (int p : partner) {
-            n += p < 0 ? 1 : 0;
+    /** How many of the indexes {@code 0..n-1} are {@code open}. */
+    private static int count(int n, IntPredicate open) {
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            count += open.test(i) ? 1 : 0;
         }
-        return n;
-    }
-
-    private static int unpaired(boolean[] taken) {
-        int n = 0;
-        for (boolean t : taken) {
-            n += t ? 0 : 1;
-        }
-        return n;
+        return count;
     }
 
     /**
