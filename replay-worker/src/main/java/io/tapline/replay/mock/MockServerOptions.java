@@ -89,16 +89,13 @@ public record MockServerOptions(String host, int port, Map<String, HttpUrl> rout
             if (!parsed.scheme().equals("http")) {
                 throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url must be http://host[:port][/base]");
             }
-            if (parsed.rawQuery() != null) {
-                // it was dropped without a word; the sidecar's --egress refuses it
-                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url has a query; give"
-                        + " http://host[:port][/base], as the sidecar's --egress takes it");
-            }
-            if (parsed.rawPath().indexOf('@') >= 0) {
-                // as --target's (HttpUrl.baseUrlProblem): the end of a password written with an unencoded '/'
-                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url has an '@' in its path,"
-                        + " which may end a user name and password written with an unencoded '/'; write an '@' of the"
-                        + " path as %40");
+            String refusal = parsed.baseUrlRefusal("a base URL");
+            if (refusal != null) {
+                // what the sidecar's --egress refuses, as --target is refused: a query or fragment (dropped unsaid), an
+                // '@' in the path (the end of a password written with an unencoded '/', not quoted), characters that
+                // are not printable ASCII, a broken percent-escape, a host no resolver looks up
+                throw new IllegalArgumentException("mock route '" + HttpUrl.shown(def) + "': url " + refusal
+                        + "; give http://host[:port][/base], as the sidecar's --egress takes it");
             }
             out.put(name, parsed);
         }

@@ -486,6 +486,14 @@ class MockServerTest {
                 () -> MockServerOptions.parseRoutes(List.of("inv=http://ci:1234/5678@inventory"))).getMessage();
         assertTrue(message.startsWith("mock route 'inv=http://[hidden]@inventory': url has an '@' in its path"), message);
         assertFalse(message.contains("5678"), message);
+        // held to what the sidecar's --egress asks of a base URL, as --target is: these were taken, the fragment
+        // dropped unsaid and the bidirectional control sent in front of every path
+        for (String bad : List.of("inv=http://inventory:8080/api#v2", "inv=http://inventory:8080/\u202Eapi",
+                "inv=http://inventory:8080/a%zz", "inv=http://inv$ntory:8080")) {
+            String refused = assertThrows(IllegalArgumentException.class,
+                    () -> MockServerOptions.parseRoutes(List.of(bad)), bad).getMessage();
+            assertTrue(refused.startsWith("mock route '"), refused);
+        }
     }
 
     @Test
