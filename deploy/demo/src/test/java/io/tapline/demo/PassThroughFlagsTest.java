@@ -70,7 +70,7 @@ class PassThroughFlagsTest {
         Path repo = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath().normalize()
                 .getParent().getParent();
         for (String readme : List.of("README.md", "capture-sidecar/README.md", "dedup-stream/README.md", "replay-worker/README.md",
-                "deploy/README.md")) {
+                "deploy/README.md", "schemas/README.md")) {
             String text = Files.readString(repo.resolve(readme));
             Matcher dashed = DASHED.matcher(text);
             if (dashed.find()) {
