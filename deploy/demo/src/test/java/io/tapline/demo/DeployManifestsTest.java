@@ -25,7 +25,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,9 +46,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Deploy files that no longer match the code fail here: every env var, port, probe, topic and metric named under
- * {@code deploy/k8s}, {@code deploy/docker} and {@code deploy/grafana} must be one the components know, with the
- * settings the code gives it. The negative tests at the end prove each check can fail.
+ * Deploy files that no longer match the code fail here: every env var, port, probe and topic named under
+ * {@code deploy/k8s} and {@code deploy/docker} must be one the components know, with the settings the code gives it
+ * (the metrics the dashboard names: {@link MonitoringNamesTest}). The negative tests at the end
+ * prove each check can fail.
  */
 class DeployManifestsTest {
 
@@ -58,7 +58,6 @@ class DeployManifestsTest {
     /** Variables a Tapline container may carry besides TAPLINE_*: read by the JVM launcher itself. */
     static final Set<String> JVM_VARIABLES = Set.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS");
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    static final ObjectMapper JSON = new ObjectMapper();
 
     static Path deploy;
     static Path repo;
@@ -663,25 +662,6 @@ class DeployManifestsTest {
     }
 
     @Test
-    void dashboardQueriesOnlyMetricsTheComponentsRegister() throws IOException {
-        String sources = componentSources();
-        List<String> problems = new ArrayList<>();
-        Set<String> names = new TreeSet<>();
-        try (Stream<Path> files = Files.list(deploy.resolve("grafana"))) {
-            for (Path p : files.filter(f -> f.toString().endsWith(".json")).toList()) {
-                JsonNode dashboard = JSON.readTree(p.toFile());
-                Set<String> used = metricNames(dashboard);
-                names.addAll(used);
-                problems.addAll(checkMetricNames(used, sources, p.getFileName().toString()));
-            }
-        }
-        assertNoProblems(problems);
-        for (String prefix : List.of("tapline_sidecar_", "tapline_dedup_", "tapline_replay_")) {
-            assertTrue(names.stream().anyMatch(n -> n.startsWith(prefix)), "the dashboard shows no " + prefix + "* metric");
-        }
-    }
-
-    @Test
     void prometheusScrapesTheManagementPortsByName() throws IOException {
         String scrape = Files.readString(deploy.resolve("k8s/prometheus/scrape-config.yaml"));
         JsonNode config = YAML.readTree(scrape);
@@ -1143,13 +1123,6 @@ class DeployManifestsTest {
         assertFalse(checkTopic("tapline.casez", 6, Map.of(), "test").isEmpty());
         assertEquals(List.of("test: tapline.result is not a topic of TaplineTopics " + codeTopicNames()),
                 topicTokens("--topic tapline.result", "test"));
-    }
-
-    @Test
-    void dashboardMetricNobodyRegistersIsReported() {
-        List<String> problems = checkMetricNames(Set.of("tapline_sidecar_captured_total", "tapline_sidecar_proxy_added_seconds_bucket",
-                "tapline_sidecar_catpured_total"), componentSources(), "test");
-        assertEquals(List.of("test: metric tapline_sidecar_catpured_total is registered nowhere in the components' src/main/java"), problems);
     }
 
     // ------------------------------------------------------------------ pods, containers, env
@@ -2120,52 +2093,7 @@ class DeployManifestsTest {
         return problems;
     }
 
-    // ------------------------------------------------------------------ dashboards, container files
-
-    static Set<String> metricNames(JsonNode dashboard) {
-        Set<String> out = new TreeSet<>();
-        Pattern metric = Pattern.compile("\\btapline_[a-z0-9_]+");
-        collectStrings(dashboard, s -> {
-            Matcher m = metric.matcher(s);
-            while (m.find()) {
-                out.add(m.group());
-            }
-        });
-        return out;
-    }
-
-    static void collectStrings(JsonNode node, java.util.function.Consumer<String> sink) {
-        if (node.isTextual()) {
-            sink.accept(node.asText());
-        }
-        node.forEach(child -> collectStrings(child, sink));
-    }
-
-    /** A name (or, for histogram series, its base name) must appear quoted in the components' main sources. */
-    static List<String> checkMetricNames(Set<String> names, String sources, String where) {
-        List<String> problems = new ArrayList<>();
-        for (String name : names) {
-            String base = name.replaceAll("_(bucket|sum|count)$", "");
-            if (!sources.contains("\"" + name + "\"") && !sources.contains("\"" + base + "\"")) {
-                problems.add(where + ": metric " + name + " is registered nowhere in the components' src/main/java");
-            }
-        }
-        return problems;
-    }
-
-    static String componentSources() {
-        StringBuilder all = new StringBuilder();
-        for (Component c : Component.values()) {
-            try (Stream<Path> files = Files.walk(repo.resolve(c.module + "/src/main/java"))) {
-                for (Path p : files.filter(f -> f.toString().endsWith(".java")).toList()) {
-                    all.append(Files.readString(p, StandardCharsets.UTF_8)).append('\n');
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return all.toString();
-    }
+    // ------------------------------------------------------------------ container files
 
     static List<String> checkDockerfile(Component c, String dockerfile, String jar) {
         List<String> problems = new ArrayList<>();
