@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Deploy files that no longer match the code fail here: every env var, port, probe and topic named under
  * {@code deploy/k8s} and {@code deploy/docker} must be one the components know, with the settings the code gives it
- * (the metrics the dashboard names: {@link MonitoringNamesTest}). The negative tests at the end
+ * (the metrics the dashboard and the alert rules name: {@link MonitoringNamesTest}). The negative tests at the end
  * prove each check can fail.
  */
 class DeployManifestsTest {

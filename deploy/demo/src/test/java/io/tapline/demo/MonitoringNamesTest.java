@@ -299,6 +299,29 @@ class MonitoringNamesTest {
         assertNoProblems(problems);
     }
 
+    @Test
+    void alertRulesAreWellFormedAndUseOnlyExportedMetricsAndLabels() throws IOException {
+        JsonNode rule = YAML.readTree(deploy.resolve(RULES).toFile());
+        String readme = Files.readString(deploy.resolve("README.md"), StandardCharsets.UTF_8);
+        List<String> problems = checkRules(rule, readme);
+        assertNoProblems(problems);
+        assertTrue(rule.path("spec").path("groups").size() > 0, "no rule group");
+    }
+
+    @Test
+    void prometheusRuleFollowsThePodMonitorsConventionsAndIsInTheKustomization() throws IOException {
+        JsonNode rule = YAML.readTree(deploy.resolve(RULES).toFile());
+        JsonNode podMonitor = YAML.readTree(deploy.resolve("k8s/prometheus/060-PodMonitor-tapline.yaml").toFile());
+        assertEquals("monitoring.coreos.com/v1", rule.path("apiVersion").asText());
+        assertEquals("PrometheusRule", rule.path("kind").asText());
+        assertEquals(podMonitor.path("metadata").path("namespace"), rule.path("metadata").path("namespace"));
+        assertEquals(podMonitor.path("metadata").path("labels"), rule.path("metadata").path("labels"));
+        JsonNode kustomization = YAML.readTree(deploy.resolve("k8s/prometheus/kustomization.yaml").toFile());
+        List<String> resources = new ArrayList<>();
+        kustomization.path("resources").forEach(r -> resources.add(r.asText()));
+        assertTrue(resources.contains(RULES.getFileName().toString()), "kustomization.yaml lists " + resources);
+    }
+
     // ------------------------------------------------------------------ the checks
 
     /**
