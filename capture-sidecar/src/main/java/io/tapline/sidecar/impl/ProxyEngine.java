@@ -762,7 +762,23 @@ public final class ProxyEngine {
         boolean valid = uri.startsWith("/")
                 || uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)
                 || (uri.equals("*") && req.method() == HttpMethod.OPTIONS);
-        return valid ? null : new RequestHead.Refusal(400, "invalid request target");
+        return valid && !holdsControl(uri) ? null : new RequestHead.Refusal(400, "invalid request target");
+    }
+
+    /**
+     * Whether a request target holds a space or a control character (NUL to US, DEL), which no URI has (RFC 3986) and
+     * nginx refuses (400) since 1.21.1. Netty's decoder takes them as target bytes: forwarded, {@code /a\0b} is
+     * {@code /a} to an app written in C. Bytes above 0x7F are left to {@code RequestTarget}. One pass over the target,
+     * on every request.
+     */
+    static boolean holdsControl(String target) {
+        for (int i = 0, n = target.length(); i < n; i++) {
+            char c = target.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The authority the client named: the absolute-form target's, else the Host line's (RFC 9112 3.2.2). */

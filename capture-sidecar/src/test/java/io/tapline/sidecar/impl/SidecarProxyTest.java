@@ -4,6 +4,7 @@ import io.tapline.avro.Attribution;
 import io.tapline.avro.CallKind;
 import io.tapline.avro.Interaction;
 import io.tapline.avro.UnattributedCall;
+import io.tapline.http.HttpUrl;
 import io.tapline.http.RequestHead;
 import io.tapline.logging.TaplineLogging;
 import io.tapline.redaction.Redactor;
@@ -561,6 +562,32 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldRefuseAControlCharacterInTheRequestTarget() throws Exception {
+        // RFC 3986 has no control character in a URI, and nginx (since 1.21.1) answers 400 to one in the request line.
+        // Netty's decoder takes NUL, DEL, ESC and the other controls as target bytes, and the sidecar forwarded them:
+        // "GET /a\0b" reached the app as "/a\0b", which a C library reads as "/a", and a named egress route's call went
+        // on so to its dependency (the forward proxy refused it already, reading its target as a URL).
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"400\"}";
+        double before400 = Math.max(0, metric(sidecar, rejected400));
+        List<String> targets = List.of("/a\u0000b", "/a\u0001b", "/a\u001b[31mb", "/a\u007fb", "/a?q=\u0000", "/a\u001fb");
+        for (String target : targets) {
+            Refused r = refusedAndClosed(sidecar.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(r.head().startsWith("HTTP/1.1 400"), HttpUrl.shown(target) + ": " + r.head());
+            assertEquals("invalid request target\n", r.rest(), HttpUrl.shown(target) + ": nothing served after the 400");
+        }
+        Refused route = refusedAndClosed(sidecar.egressPort(), "GET /inv/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(route.head().startsWith("HTTP/1.1 400"), "named egress route: " + route.head());
+        assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
+        awaitMetric(sidecar, rejected400, before400 + targets.size());
+        // a tab is no target byte either: Netty's decoder splits the request line at it, and the head does not parse
+        assertTrue(refusedAndClosed(sidecar.port(), "GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n").head().startsWith("HTTP/1.1 400"));
+        // bytes above 0x7F are no controls: sent on as the client sent them (see the raw non-ASCII test)
+        assertTrue(raw("GET /caf\u00c3\u00a9 HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 200"));
+        assertNotNull(origin.seen.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
     void shouldRefuseAHeaderFieldWithAnEmptyName() throws Exception {
         // RFC 9110 5.1: a field name is a token, one character at least. Netty's decoder takes ": v" as a field with
         // an empty name, which the sidecar forwarded to the app (and recorded) as a line ": v"; nginx answers 400,
@@ -614,7 +641,12 @@ class SidecarProxyTest {
      * connection left open fails the read with the socket timeout).
      */
     private Refused refusedAndClosed(String request) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", sidecar.port())) {
+        return refusedAndClosed(sidecar.port(), request);
+    }
+
+    /** {@link #refusedAndClosed(String)} on the listener at {@code port} (the egress listener's, say). */
+    private static Refused refusedAndClosed(int port, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(5000);
             s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             String head = readUntil(s.getInputStream(), "\r\n\r\n");
