@@ -3,6 +3,7 @@ package io.tapline.sidecar.impl;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
@@ -760,9 +761,24 @@ public final class ProxyEngine {
         }
         String uri = req.uri();
         boolean valid = uri.startsWith("/")
-                || uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8)
-                || (uri.equals("*") && req.method() == HttpMethod.OPTIONS);
+                || (uri.equals("*") && req.method() == HttpMethod.OPTIONS)
+                || (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8))
+                && validAbsoluteForm(uri);
         return valid && !holdsControl(uri) ? null : new RequestHead.Refusal(400, "invalid request target");
+    }
+
+    /**
+     * Whether an absolute-form target reads as an http URL ({@code HttpUrl}): its authority replaces the Host line
+     * (RFC 9112 3.2.2), so one that does not parse (user info, a port past 65535, an empty host, {@code ..}) is
+     * refused rather than dropped for the Host line's, which handed the app another host than the target named.
+     */
+    private static boolean validAbsoluteForm(String uri) {
+        try {
+            HttpUrl.parse(uri);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /**
