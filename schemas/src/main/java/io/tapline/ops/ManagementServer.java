@@ -100,20 +100,49 @@ public final class ManagementServer implements AutoCloseable {
             return t;
         });
         server.setExecutor(executor);
-        server.createContext("/healthy", exchange -> {
+        readOnly(server, "/healthy", exchange -> {
             String reason = unhealthy.get();
             respond(exchange, reason == null ? 200 : 503, "text/plain", reason == null ? "ok\n" : "unhealthy: " + reason + "\n");
         });
-        server.createContext("/ready", exchange -> {
+        readOnly(server, "/ready", exchange -> {
             boolean isReady = ready.getAsBoolean();
             respond(exchange, isReady ? 200 : 503, "text/plain", isReady ? "ready\n" : "not ready\n");
         });
         metrics.counter("tapline_log_lines_dropped_total",
                 "Log lines not written because standard error did not keep up with them", TaplineLogging::linesDropped);
-        server.createContext("/metrics", exchange ->
+        readOnly(server, "/metrics", exchange ->
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         server.start();
         return new ManagementServer(server, executor);
+    }
+
+    /**
+     * Serves {@code GET} and {@code HEAD} of {@code path} itself: another path under it ({@code /readyz},
+     * {@code /healthy/x}, which the JDK server hands the context whose path is their prefix) gets 404, and another method
+     * 405 with {@code Allow: GET, HEAD}. Before, {@code POST /healthy}, {@code DELETE /ready} and {@code GET /metricsfoo}
+     * were all answered as {@code GET} of the endpoint.
+     */
+    private static void readOnly(HttpServer server, String path, HttpHandler handler) {
+        server.createContext(path, exchange -> {
+            if (!path.equals(exchange.getRequestURI().getPath())) {
+                notFound(exchange);
+            } else if (changesState(exchange)) {
+                notAllowed(exchange, "GET, HEAD");
+            } else {
+                handler.handle(exchange);
+            }
+        });
+    }
+
+    /** 404 for a path the server has no endpoint for (an added route's handler calls it for paths under its own). */
+    public static void notFound(HttpExchange exchange) throws IOException {
+        respond(exchange, 404, "text/plain", "not found\n");
+    }
+
+    /** 405 with {@code Allow: allowed} for a method the endpoint does not take (RFC 9110 15.5.6). */
+    public static void notAllowed(HttpExchange exchange, String allowed) throws IOException {
+        exchange.getResponseHeaders().set("Allow", allowed);
+        respond(exchange, 405, "text/plain", "method not allowed: " + allowed + "\n");
     }
 
     private static void setIfAbsent(String property, String value) {

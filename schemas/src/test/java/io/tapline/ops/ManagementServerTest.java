@@ -46,6 +46,35 @@ class ManagementServerTest {
         }
     }
 
+    /**
+     * The probes and the metrics are read with GET (or HEAD) at their own path. The JDK server hands a context every
+     * path it is the prefix of, and the handlers looked at neither path nor method: {@code POST /healthy},
+     * {@code DELETE /ready} and {@code TRACE /metrics} were answered 200 as a GET, and so were {@code /readyz},
+     * {@code /healthy/x} and {@code /metricsfoo}.
+     */
+    @Test
+    void theProbesAndMetricsAnswerGetAndHeadOfTheirOwnPathOnly() throws Exception {
+        try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {
+            HttpClient http = HttpClient.newHttpClient();
+            for (String path : List.of("/healthy", "/ready", "/metrics")) {
+                URI uri = URI.create("http://127.0.0.1:" + server.port() + path);
+                assertEquals(200, get(server.port(), path, Duration.ofSeconds(5)).statusCode(), path);
+                assertEquals(200, get(server.port(), path + "?from=probe", Duration.ofSeconds(5)).statusCode(), path + "?from=probe");
+                assertEquals(200, http.send(HttpRequest.newBuilder(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode(), "HEAD " + path);
+                for (String method : List.of("POST", "PUT", "DELETE", "TRACE")) {
+                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).method(method, HttpRequest.BodyPublishers.noBody())
+                            .build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(405, r.statusCode(), method + " " + path);
+                    assertEquals("GET, HEAD", r.headers().firstValue("Allow").orElse(null), method + " " + path);
+                }
+                for (String other : List.of(path + "z", path + "/", path + "/x")) {
+                    assertEquals(404, get(server.port(), other, Duration.ofSeconds(5)).statusCode(), other);
+                }
+            }
+        }
+    }
+
     @Test
     void metricsIncludeTheLogLinesTheProcessDropped() throws Exception {
         try (ManagementServer server = ManagementServer.start("127.0.0.1", 0, new Metrics(), () -> true)) {

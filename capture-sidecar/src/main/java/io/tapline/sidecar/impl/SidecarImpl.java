@@ -371,19 +371,28 @@ public final class SidecarImpl implements Sidecar {
         metrics.gauge("tapline_sidecar_capture_enabled", "1 when capture is on", () -> sampler.enabled() ? 1 : 0);
     }
 
-    /** GET /capture: state; POST /capture/on, /capture/off: switch. */
+    /**
+     * GET (or HEAD) /capture: state; POST /capture/on, /capture/off: switch. Another method on one of them gets 405
+     * with what it takes ({@code Allow}), another path under {@code /capture} 404 (it was 405, {@code POST
+     * /capture/of} and {@code GET /captureX} alike, and a {@code HEAD /capture} too).
+     */
     private void captureSwitch(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
         String method = ex.getRequestMethod();
-        if ("POST".equals(method) && (path.equals("/capture/on") || path.equals("/capture/off"))) {
+        boolean switchPath = path.equals("/capture/on") || path.equals("/capture/off");
+        if ("POST".equals(method) && switchPath) {
             boolean on = path.endsWith("/on");
             setCaptureEnabled(on);
             LOG.atInfo().addKeyValue("capture", on).log("capture switched {} through the management port", on ? "on" : "off");
             ManagementServer.respond(ex, 200, "text/plain", "capture " + (on ? "on" : "off") + "\n");
-        } else if ("GET".equals(method) && path.equals("/capture")) {
+        } else if (("GET".equals(method) || "HEAD".equals(method)) && path.equals("/capture")) {
             ManagementServer.respond(ex, 200, "text/plain", "capture " + (captureEnabled() ? "on" : "off") + "\n");
+        } else if (switchPath) {
+            ManagementServer.notAllowed(ex, "POST");
+        } else if (path.equals("/capture")) {
+            ManagementServer.notAllowed(ex, "GET, HEAD");
         } else {
-            ManagementServer.respond(ex, 405, "text/plain", "use GET /capture, POST /capture/on or POST /capture/off\n");
+            ManagementServer.notFound(ex);
         }
     }
 

@@ -1879,6 +1879,26 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldAnswerAnotherMethodOrPathOfTheCaptureSwitchWith405Or404() throws Exception {
+        // Every request under /capture that was not GET /capture or POST /capture/on|off got 405 "use GET /capture, ...":
+        // a misspelt POST /capture/of as much as GET /captureX, and HEAD /capture, which a GET resource takes.
+        String base = "http://127.0.0.1:" + sidecar.managementPort();
+        String[][] cases = {
+                {"GET", "/capture/off", "405", "POST"}, {"PUT", "/capture/on", "405", "POST"},
+                {"POST", "/capture", "405", "GET, HEAD"}, {"DELETE", "/capture", "405", "GET, HEAD"},
+                {"POST", "/capture/of", "404", null}, {"POST", "/capture/on/x", "404", null}, {"GET", "/captureX", "404", null},
+                {"HEAD", "/capture", "200", null},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + c[1]))
+                    .method(c[0], HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(Integer.parseInt(c[2]), r.statusCode(), c[0] + " " + c[1] + ": " + r.body());
+            assertEquals(c[3], r.headers().firstValue("Allow").orElse(null), c[0] + " " + c[1]);
+        }
+        assertTrue(sidecar.metrics().scrape().contains("tapline_sidecar_capture_enabled 1"), "capture stays as it was");
+    }
+
+    @Test
     void shouldSwitchCaptureOnlyWithTheManagementTokenWhenOneIsSet() throws Exception {
         // a producer of its own: closing this sidecar closes it
         MockProducer<String, byte[]> own = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
