@@ -40,6 +40,30 @@ public final class HopByHop {
         }
     }
 
+    /**
+     * End-to-end headers the inbound listener keeps when the client names them in {@code Connection}: the forwarded
+     * headers an ingress in front set (the sidecar appends to or keeps them), and the trace context the sidecar records
+     * the exchange under and the app's calls are attributed by. Dropping them is the hop-by-hop header abuse of
+     * Traefik's CVE-2024-45410: an ingress's {@code X-Forwarded-Proto: https} replaced by the sidecar's {@code http},
+     * the client's address it wrote gone from {@code X-Forwarded-For}.
+     */
+    static final Set<String> MANAGED = Set.of(
+            "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "traceparent", "tracestate");
+
+    /**
+     * Puts back in {@code to} the {@link #MANAGED} lines of {@code from} that {@link #copyEndToEnd} dropped because
+     * {@code connectionOptions} (the client's, lower-cased) named them. Looks at the options alone, usually one
+     * ({@code keep-alive}) or none: no cost for a request whose {@code Connection} names no such header.
+     */
+    static void keepManaged(MultiMap from, MultiMap to, Set<String> connectionOptions) {
+        for (String option : connectionOptions) {
+            if (MANAGED.contains(option)) {
+                to.remove(option);
+                to.add(option, from.getAll(option));
+            }
+        }
+    }
+
     /** Case-insensitive membership in {@link #ALWAYS} without allocating (dispatch on length first). */
     static boolean always(String name) {
         switch (name.length()) {

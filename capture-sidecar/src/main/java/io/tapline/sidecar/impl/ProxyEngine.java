@@ -247,6 +247,9 @@ public final class ProxyEngine {
 
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(h, up);
+        if (inbound && !connectionOptions.isEmpty()) {
+            HopByHop.keepManaged(h, up, connectionOptions); // Connection may not take away X-Forwarded-*, traceparent
+        }
         up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
         if (h.contains("TE") && req.version() != HttpVersion.HTTP_1_0 && HopByHop.tokens(h, "te").contains("trailers")) {
             up.set("TE", "trailers"); // TE is hop-by-hop, but this hop relays trailers too (RFC 9110 10.1.4)

@@ -2404,6 +2404,27 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldKeepTheForwardedHeadersAndTheTraceContextWhenTheClientNamesThemInConnection() throws Exception {
+        // A client naming an end-to-end header in Connection has a proxy drop it (RFC 9110 7.6.1): the hop-by-hop
+        // header abuse of Traefik's CVE-2024-45410. "Connection: x-forwarded-for, x-forwarded-proto" took away what an
+        // ingress in front had said of the client (its address, https), and the sidecar then wrote its own (the
+        // ingress's address, http); "Connection: traceparent" took away the trace context the sidecar kept and records
+        // the exchange under, so the app's calls came back without it. Other named headers are still dropped.
+        String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        assertTrue(raw("GET /hello HTTP/1.1\r\nHost: x\r\n"
+                + "Connection: keep-alive, traceparent, tracestate, x-forwarded-for, x-forwarded-proto, x-forwarded-host, x-custom\r\n"
+                + "traceparent: " + traceparent + "\r\ntracestate: v=1\r\nX-Forwarded-For: 203.0.113.7\r\n"
+                + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\nX-Custom: 1\r\n\r\n").startsWith("HTTP/1.1 200"));
+        java.util.Map<String, String> seen = origin.seen.poll(5, TimeUnit.SECONDS).headers();
+        assertEquals(traceparent, seen.get("traceparent"));
+        assertEquals("v=1", seen.get("tracestate"));
+        assertEquals("203.0.113.7, 127.0.0.1", seen.get("x-forwarded-for"));
+        assertEquals("https", seen.get("x-forwarded-proto"));
+        assertEquals("shop.example", seen.get("x-forwarded-host"));
+        assertNull(seen.get("x-custom"), "a header the proxy does not manage is still dropped");
+    }
+
+    @Test
     void shouldAnswer502ToA101ForARequestThatAskedForNoUpgradeAndNeverReuseThatConnection() throws Exception {
         // An app that switches protocols on a plain GET (RFC 9110 7.8 forbids it: the request named no protocol). The
         // connection then speaks "foo": whatever arrives on it is recorded, and answered with bytes that parse as HTTP.
