@@ -609,8 +609,44 @@ class ReportsTest {
         String escaped = shown.replace("<", "&lt;").replace(">", "&gt;");
         assertTrue(html.contains("<title>Tapline run " + escaped + "</title>"), html);
         assertTrue(html.contains("<h1>Tapline replay run " + escaped + "</h1>"), html);
-        assertEquals("tapline replay " + shown,
-                ((Element) parse(xml).getElementsByTagName("testsuite").item(0)).getAttribute("name"));
+        assertEquals(shown, property(parse(xml), "run"));
+    }
+
+    /**
+     * The JUnit names a CI system tracks a case by do not change from run to run: GitLab keys each case by its suite's
+     * name, classname and name (a failure is "new", "existing" or "fixed" by that key, and a case's recent failures are
+     * counted by it), Jenkins by classname and name. Before, the suite was named {@code tapline replay RUN}, and CI
+     * derives the run id from the commit: every failure of every pipeline read as new, and no case had a history. The
+     * run id is a property of the suite.
+     */
+    @Test
+    void junitNamesACaseAlikeInEveryRunAndTheRunIdIsAProperty() throws Exception {
+        RunResults rr = new RunResults(List.of(result("a", "GET /items/{id}", Verdict.FAIL, 10)));
+        List<List<String>> keys = new ArrayList<>();
+        List<String> runs = new ArrayList<>();
+        for (String run : List.of("3f2a9c1", "8be53811")) {
+            Document doc = parse(JUnitReport.render(new RunReport(run, "http://c", rr.summary(0), rr.results(), true)));
+            Element suite = (Element) doc.getElementsByTagName("testsuite").item(0);
+            Element testcase = (Element) doc.getElementsByTagName("testcase").item(0);
+            keys.add(List.of(((Element) doc.getDocumentElement()).getAttribute("name"), suite.getAttribute("name"),
+                    testcase.getAttribute("classname"), testcase.getAttribute("name")));
+            runs.add(property(doc, "run"));
+        }
+        assertEquals(keys.get(0), keys.get(1));
+        assertEquals(List.of("tapline", "tapline replay", "GET /items/{id}", "GET /items/{id} [a]"), keys.get(0));
+        assertEquals(List.of("3f2a9c1", "8be53811"), runs);
+    }
+
+    /** The value of the suite's property {@code name}, null when it has none. */
+    private static String property(Document doc, String name) {
+        NodeList props = doc.getElementsByTagName("property");
+        for (int i = 0; i < props.getLength(); i++) {
+            Element p = (Element) props.item(i);
+            if (p.getAttribute("name").equals(name)) {
+                return p.getAttribute("value");
+            }
+        }
+        return null;
     }
 
     @Test
