@@ -99,15 +99,47 @@ public final class ReportCommand {
         } catch (java.nio.file.InvalidPathException e) {
             throw new ConfigException(flag + "'" + config.get(ReplayOptions.OUT) + "' is not a file name: " + e.getMessage(), e);
         }
-        Path dir = file.toAbsolutePath().getParent();
         if (Files.isDirectory(file)) {
             throw new ConfigException(flag + file + " is a directory; name the report's file");
         }
+        if (streamedInto(file)) {
+            if (!Files.isWritable(file)) {
+                throw new ConfigException(flag + "cannot write " + file + ": it is not writable");
+            }
+            return file;
+        }
+        Path dir = replaced(file).toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw new ConfigException(flag + "cannot write " + file + ": no such directory: " + dir);
         }
         if (!Files.isWritable(dir)) {
             throw new ConfigException(flag + "cannot write " + file + ": directory " + dir + " is not writable");
+        }
+        return file;
+    }
+
+    /**
+     * Whether the report is written straight into {@code file} rather than next to it and moved in place: a file that
+     * exists and is not a regular file (a device such as {@code /dev/null} or {@code /dev/stdout} on a terminal, a named
+     * pipe, the pipe of a shell's {@code >(...)}). Moved in place, the report replaced it with a regular file (run as
+     * root, {@code --out /dev/null} replaced the machine's {@code /dev/null}), and a reader of the pipe got nothing.
+     */
+    static boolean streamedInto(Path file) {
+        return Files.exists(file) && !Files.isRegularFile(file);
+    }
+
+    /**
+     * The regular file a report written next to it and moved in place replaces: {@code file}, or the file a symbolic
+     * link {@code file} names (the link is kept, as a shell's {@code >} keeps it; moved onto the link, the report
+     * replaced the link itself). A link to no file yet, and a file that does not exist, are replaced as they are named.
+     */
+    static Path replaced(Path file) {
+        if (Files.isSymbolicLink(file) && Files.exists(file)) {
+            try {
+                return file.toRealPath();
+            } catch (IOException e) {
+                return file; // gone meanwhile: written as named
+            }
         }
         return file;
     }
@@ -188,16 +220,25 @@ public final class ReportCommand {
         // UTF-8, as the XML declaration and the page's meta charset say, on standard output too: a PrintStream encodes
         // in the console's charset (ASCII under LANG=C, where every other character became '?'), so bytes go through.
         // The report is written as it is rendered, a case at a time, never held whole.
-        if (file != null) {
+        if (file != null && streamedInto(file)) {
+            // a device or a pipe: written into as it is, never replaced
+            try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), BUFFER)) {
+                write(report, format, w);
+            } catch (IOException e) {
+                throw new ConfigException(outOption + ": cannot write " + file + ": " + e.getMessage(), e);
+            }
+            diagnostics.println("run " + runId + ": report written to " + file);
+        } else if (file != null) {
             // Written next to it, then moved in place: a report cut short (an error part way) never replaces the file a
             // CI job will read, and a reader never sees half of one.
-            Path partial = file.resolveSibling(file.getFileName() + ".partial");
+            Path target = replaced(file);
+            Path partial = target.resolveSibling(target.getFileName() + ".partial");
             boolean moved = false;
             try {
                 try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(partial), StandardCharsets.UTF_8), BUFFER)) {
                     write(report, format, w);
                 }
-                moveInPlace(partial, file);
+                moveInPlace(partial, target);
                 moved = true;
             } catch (IOException e) {
                 throw new ConfigException(outOption + ": cannot write " + file + ": " + e.getMessage(), e);

@@ -160,6 +160,58 @@ class ReportCommandTest {
         assertTrue(Files.readString(file).contains("<failure"), "a complete report replaces it");
     }
 
+    /**
+     * A {@code --out} that is a named pipe (as a shell's {@code >(gzip > r.gz)} or a log shipper's FIFO is) gets the report
+     * written into it, and stays a pipe. Before, the report was written next to it and moved in place: the pipe was
+     * replaced by a regular file holding the report, and its reader got nothing (run as root, {@code --out /dev/null}
+     * replaced the machine's {@code /dev/null} the same way).
+     */
+    @Test
+    void aReportToANamedPipeIsWrittenIntoItAndThePipeKept(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("junit.fifo");
+        Process mkfifo;
+        try {
+            mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        } catch (java.io.IOException e) {
+            mkfifo = null;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo != null && mkfifo.waitFor() == 0, "no mkfifo on this system");
+        java.util.concurrent.CompletableFuture<String> read = new java.util.concurrent.CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                read.complete(Files.readString(fifo));
+            } catch (Exception e) {
+                read.completeExceptionally(e);
+            }
+        }, "fifo-reader");
+        reader.setDaemon(true); // left waiting on a pipe nobody writes when the report replaces it
+        reader.start();
+        assertEquals(ReplayCommand.EXIT_GATE, publish(failedRun(true), "junit", fifo));
+        assertFalse(Files.isRegularFile(fifo), "replaced by a regular file");
+        assertTrue(read.get(10, java.util.concurrent.TimeUnit.SECONDS).endsWith("</testsuites>\n"));
+        assertTrue(diagnostics().contains("run r1: report written to " + fifo), diagnostics());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(fifo), files.toList(), "nothing left beside it");
+        }
+    }
+
+    /**
+     * A {@code --out} that is a symbolic link (a {@code latest.xml} a CI job reads) keeps the link: the report replaces
+     * the file it names, as a shell's {@code >} writes through it. Before, the link itself was replaced by the report.
+     */
+    @Test
+    void aReportToASymbolicLinkReplacesTheFileItNamesAndKeepsTheLink(@TempDir Path dir) throws Exception {
+        Path reports = Files.createDirectory(dir.resolve("reports"));
+        Path real = Files.writeString(reports.resolve("run-1.xml"), "the previous report");
+        Path link = Files.createSymbolicLink(dir.resolve("latest.xml"), real);
+        assertEquals(ReplayCommand.EXIT_GATE, publish(failedRun(true), "junit", link));
+        assertTrue(Files.isSymbolicLink(link), "the link was replaced");
+        assertTrue(Files.readString(real).contains("<failure"), Files.readString(real));
+        try (var files = Files.list(reports)) {
+            assertEquals(List.of(real), files.toList(), "nothing left beside it");
+        }
+    }
+
     /** A failed case whose route and values are not ASCII. */
     static RunReport nonAsciiRun() {
         Difference name = Difference.newBuilder().setPath("$.name").setKind(DifferenceKind.CHANGED)
