@@ -207,7 +207,8 @@ public final class ReportCommand {
      * went and the gate's verdict go to {@code diagnostics}.
      *
      * @return {@link ReplayCommand#EXIT_GATE} when the gate fails, else {@link ReplayCommand#EXIT_OK}, or
-     *         {@link ReplayCommand#EXIT_INCOMPLETE} when the run has no summary yet (the report is partial)
+     *         {@link ReplayCommand#EXIT_INCOMPLETE} when the run has no summary yet (the report is partial) or standard
+     *         output did not take the report whole
      */
     static int publish(RunReport report, String format, Path file, FailOn gate, PrintStream out, PrintStream diagnostics) {
         return publish(report, format, file, "option --" + ReplayOptions.OUT, gate, out, diagnostics);
@@ -260,6 +261,12 @@ public final class ReportCommand {
                 w.flush();
             } catch (IOException e) {
                 throw new UncheckedIOException(e); // a PrintStream throws none: it sets its error flag
+            }
+            if (out.checkError()) {
+                // the flag is all a PrintStream keeps of a failed write: read, a report lost is not a passed gate
+                diagnostics.println("run " + runId + ": the report could not be written whole to standard output (a full"
+                        + " disk, or a pipe whose reader is gone): no report, or part of one, reached it");
+                return ReplayCommand.EXIT_INCOMPLETE;
             }
         }
         if (!report.complete()) {

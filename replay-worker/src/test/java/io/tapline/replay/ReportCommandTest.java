@@ -212,6 +212,29 @@ class ReportCommandTest {
         }
     }
 
+    /**
+     * A report that standard output does not take whole ({@code > junit.xml} on a full disk, a pipe whose reader is
+     * gone) is not a passed gate: exit 3, saying so. A PrintStream throws no error, it only notes one, and before, the
+     * note was not read: the command exited 0 with no report, or half of one, where CI reads it.
+     */
+    @Test
+    void aReportStandardOutputDoesNotTakeWholeExitsIncompleteSayingSo() {
+        OutputStream full = new OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+        };
+        for (String format : List.of("text", "junit", "html")) {
+            diagnostics.reset();
+            int exit = ReportCommand.publish(failedRun(true), format, null, FailOn.parse("none", true),
+                    new PrintStream(full, true, StandardCharsets.UTF_8), new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
+            assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit, format);
+            assertEquals("run r1: the report could not be written whole to standard output (a full disk, or a pipe whose"
+                    + " reader is gone): no report, or part of one, reached it\n", diagnostics(), format);
+        }
+    }
+
     /** A failed case whose route and values are not ASCII. */
     static RunReport nonAsciiRun() {
         Difference name = Difference.newBuilder().setPath("$.name").setKind(DifferenceKind.CHANGED)
