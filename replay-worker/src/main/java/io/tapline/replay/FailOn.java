@@ -97,6 +97,15 @@ public record FailOn(Kind kind, double threshold, boolean failOnErrors, boolean 
         };
     }
 
+    /**
+     * Whether a partial run that fails this gate ({@link #violation} of the results so far) fails it whatever its other
+     * results are: failed and errored cases only add up, while the share of failed traffic falls when the results
+     * still to come passed. Only a violation of {@code share:X} alone is not settled.
+     */
+    public boolean settledByPart(RunSummary s) {
+        return kind != Kind.SHARE || (failOnErrors && s.getErrored() > 0);
+    }
+
     /** A decimal as a user writes it: {@code 0.00001}, not {@code 1.0E-5}; {@code 0}, not {@code 0.0}. */
     static String plain(double x) {
         return BigDecimal.valueOf(x).stripTrailingZeros().toPlainString();

@@ -273,7 +273,13 @@ public final class ReportCommand {
             diagnostics.println("run " + runId + ": incomplete: no worker has written its summary yet, the report is partial");
         }
         // a partial report of a run that has not reached its cases yet is incomplete, not empty
-        String violation = (report.complete() ? gate : gate.allowingEmpty()).violation(report.summary());
+        FailOn applied = report.complete() ? gate : gate.allowingEmpty();
+        String violation = applied.violation(report.summary());
+        if (violation != null && !report.complete() && !applied.settledByPart(report.summary())) {
+            // a share of the traffic so far: the results still to come may bring it under the threshold
+            diagnostics.println("run " + runId + ": over the gate so far, which the results still to come may change: " + violation);
+            return ReplayCommand.EXIT_INCOMPLETE;
+        }
         if (violation != null) {
             diagnostics.println("run " + runId + ": FAILED the gate: " + violation);
             return ReplayCommand.EXIT_GATE;

@@ -235,6 +235,33 @@ class ReportCommandTest {
         }
     }
 
+    /**
+     * A partial report's share of failed traffic is not the run's: the results still to come can bring it under
+     * {@code --fail-on share:X}, so a partial report over it is incomplete (exit 3, saying the share so far), not a
+     * failed gate. Failed and errored cases only add up, so a partial report over {@code any}, {@code count:N} or with
+     * errors has failed the gate already (exit 1). Before, a partial report over a share exited 1: a CI job reporting
+     * before the run's end (or polling until the exit is not 3) failed a run that would pass.
+     */
+    @Test
+    void aPartialReportOverAShareIsIncompleteAndOneOverACountHasFailedTheGate() {
+        int exit = ReportCommand.publish(failedRun(false), "text", null, FailOn.parse("share:0.5", true),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(diagnostics, true, StandardCharsets.UTF_8));
+        assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit, diagnostics());
+        assertFalse(diagnostics().contains("FAILED"), diagnostics());
+        assertTrue(diagnostics().contains("run r1: over the gate so far, which the results still to come may change: "
+                + "regressions weigh 1.0000 of production traffic (10 of 10 requests), more than 0.5 (--fail-on share:0.5)"),
+                diagnostics());
+        for (String gate : List.of("any", "count:0")) {
+            diagnostics.reset();
+            assertEquals(ReplayCommand.EXIT_GATE, ReportCommand.publish(failedRun(false), "text", null, FailOn.parse(gate, true),
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(diagnostics, true, StandardCharsets.UTF_8)), gate);
+            assertTrue(diagnostics().contains("run r1: FAILED the gate: "), diagnostics());
+        }
+        // the whole run's share is final
+        assertEquals(ReplayCommand.EXIT_GATE, ReportCommand.publish(failedRun(true), "text", null, FailOn.parse("share:0.5", true),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(diagnostics, true, StandardCharsets.UTF_8)));
+    }
+
     /** A failed case whose route and values are not ASCII. */
     static RunReport nonAsciiRun() {
         Difference name = Difference.newBuilder().setPath("$.name").setKind(DifferenceKind.CHANGED)
