@@ -34,6 +34,7 @@ public final class HtmlReport {
             .exp{background:#ffebe9;font-family:monospace;white-space:pre-wrap}
             .act{background:#dafbe1;font-family:monospace;white-space:pre-wrap}
             .path{font-family:monospace}
+            .exp,.act,td td.path{overflow-wrap:anywhere}
             .summary td{font-size:16px}
             .more{font-style:italic}
             """;

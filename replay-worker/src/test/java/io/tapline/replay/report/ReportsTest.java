@@ -823,6 +823,23 @@ class ReportsTest {
         assertTrue(html.contains("&amp;lt;&amp;amp;"), html);
     }
 
+    /**
+     * A value without a place to break (a dependency call's URL with its query, a token, a base64 body) is broken inside
+     * its cell wherever it must be: the cells of expected and actual values and of a difference's path may wrap anywhere,
+     * which also lets a table be narrower than such a value. Before, one URL of 300 characters made every table of the page wider than the window, and the
+     * expected and actual values were out of sight, to the right (seen in a headless Chromium screenshot).
+     */
+    @Test
+    void htmlBreaksValuesWithoutABreakInsideTheirCells() {
+        String html = HtmlReport.render(report());
+        String style = html.substring(html.indexOf("<style>") + "<style>".length(), html.indexOf("</style>"));
+        // the expected and actual values and a difference's path; not the case id, verdict and kind, which read whole
+        Matcher cells = Pattern.compile("(?m)^\\.exp,\\.act,td td\\.path\\{([^}]*)}").matcher(style);
+        assertTrue(cells.find(), style);
+        assertTrue(List.of(cells.group(1).split(";")).contains("overflow-wrap:anywhere"), style);
+        assertTrue(html.contains("<td class=\"path\">$.price</td><td class=\"exp\">"), html);
+    }
+
     @Test
     void htmlAllowsOnlyItsOwnStyleSheetThroughAContentSecurityPolicy() throws Exception {
         String html = HtmlReport.render(markupCase());
