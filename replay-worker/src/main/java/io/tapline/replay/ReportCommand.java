@@ -145,6 +145,21 @@ public final class ReportCommand {
     }
 
     /**
+     * Why a file could not be written: Java's message of a file system error that gives no reason is the path alone
+     * ({@code /proc/x.xml.partial} for a directory that does not take files), so its kind is said before it.
+     */
+    static String why(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null && f.getFile() != null) {
+            String kind = e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+                    : e.getClass().getSimpleName();
+            return kind + ": " + f.getFile();
+        }
+        return e.getMessage();
+    }
+
+    /**
      * The run's committed results: a completed run's in the range its summary read, an unfinished one's from the
      * run's start ({@code start}, per partition number) on.
      */
@@ -226,7 +241,7 @@ public final class ReportCommand {
             try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), BUFFER)) {
                 write(report, format, w);
             } catch (IOException e) {
-                throw new ConfigException(outOption + ": cannot write " + file + ": " + e.getMessage(), e);
+                throw new ConfigException(outOption + ": cannot write " + file + ": " + why(e), e);
             }
             diagnostics.println("run " + runId + ": report written to " + file);
         } else if (file != null) {
@@ -242,7 +257,7 @@ public final class ReportCommand {
                 moveInPlace(partial, target);
                 moved = true;
             } catch (IOException e) {
-                throw new ConfigException(outOption + ": cannot write " + file + ": " + e.getMessage(), e);
+                throw new ConfigException(outOption + ": cannot write " + file + ": " + why(e), e);
             } finally {
                 if (!moved) {
                     try {

@@ -140,6 +140,18 @@ class ReportCommandTest {
         assertTrue(message.startsWith("option --out (set by TAPLINE_OUT): cannot write " + file + ": "), message);
     }
 
+    /**
+     * A file that cannot be made says why, not only which: Java's message of a missing directory (a {@code /proc} path,
+     * one removed after the start's check) is the path alone, and the error read {@code cannot write X: X.partial}.
+     */
+    @Test
+    void aFileThatCannotBeMadeSaysWhy(@TempDir Path dir) {
+        Path file = dir.resolve("gone").resolve("junit.xml");
+        String message = assertThrows(io.tapline.config.ConfigException.class, () -> publish(failedRun(true), "junit", file))
+                .getMessage();
+        assertEquals("option --out: cannot write " + file + ": no such file or directory: " + file + ".partial", message);
+    }
+
     @Test
     void aReportThatFailsPartWayLeavesTheOutFileAsItWas(@TempDir Path dir) throws Exception {
         // A CI job reads --out whatever the exit code: a report cut short must not be left there for it to ingest.
