@@ -89,6 +89,8 @@ public final class DedupMain {
         // start naming its flag, before anything is registered or a client is made.
         Metrics registry = new Metrics();
         AtomicReference<KafkaStreams> running = new AtomicReference<>();
+        // Kafka Streams' state and input lag, read as /ready reads the state: CREATED until the job is made
+        StreamsGauges.register(registry, topology.inputTopic(), running::get);
         ManagementServer management;
         try {
             management = startManagement(config, registry,

@@ -14,6 +14,8 @@ import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.testing.Interactions;
 import io.tapline.dedup.testing.PoisonedInteractions;
 import io.tapline.config.TaplineConfig;
+import io.tapline.ops.ExpositionCheck;
+import io.tapline.ops.Metrics;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.serde.TaplineAvroDeserializer;
 import io.tapline.serde.TaplineAvroSerializer;
@@ -44,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,6 +65,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -159,6 +163,69 @@ class DedupStreamIT {
             assertEquals(61, metrics.interactions());
             assertEquals(2, metrics.deadLetters());
         }
+    }
+
+    /**
+     * Kafka Streams' state and the input lag, as {@code /metrics} reads them from a real client: CREATED before the
+     * start; while the job works through a backlog its consumer fetches one record at a time (a one-byte fetch limit
+     * still returns a partition's first batch, and each record was sent as a batch of its own), so the lag is seen
+     * above 0 and at most the backlog; once every interaction is counted, RUNNING and a lag of 0; NOT_RUNNING after
+     * the close.
+     */
+    @Test
+    void shouldExportTheStreamsStateAndTheInputLagItsConsumersFetchAt(TestStack stack) throws Exception {
+        Topics t = topics(stack);
+        DedupConfig config = DedupConfig.defaults().withTopics(t.input(), t.cases(), t.noise(), t.dlq())
+                .withSampling(3, Duration.ofHours(24), Duration.ofDays(7), Duration.ofSeconds(1));
+        Map<String, Object> registry = Map.of(RegistryConfig.URL, stack.registryUrl());
+        Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup-lag"), stack.bootstrapServers(), 1, 1,
+                stateDir.toString(), Map.of(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 1));
+        DedupSerdes.registerOutputSchemas(registry, config);
+        int backlog = 1000;
+        Map<String, Long> expected = new HashMap<>();
+        try (KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
+            for (int i = 0; i < backlog; i++) {
+                Interaction interaction = Interactions.get("/owners/7").at(T0.plusMillis(i))
+                        .json("{\"id\":7,\"n\":" + i + "}").build();
+                expected.merge(Signer.defaults().sign(interaction).id(), 1L, Long::sum);
+                producer.send(record(t.input(), interaction)).get(); // one batch per record
+            }
+        }
+        Metrics gauges = new Metrics();
+        AtomicReference<KafkaStreams> running = new AtomicReference<>();
+        StreamsGauges.register(gauges, t.input(), running::get);
+        assertStreamsGauges(gauges, KafkaStreams.State.CREATED, 0);
+        try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, DedupSerdes.registry(registry),
+                DedupMetrics.detached()), props)) {
+            running.set(streams);
+            streams.start();
+            double highest = 0;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (highest == 0 && System.nanoTime() < deadline) {
+                highest = Math.max(highest, ExpositionCheck.check(gauges.scrape()).value(StreamsGauges.INPUT_LAG));
+                Thread.sleep(5);
+            }
+            assertTrue(highest > 0 && highest <= backlog, "lag seen while the backlog is fetched: " + highest);
+            awaitCases(stack, t.cases(), c -> hitsMatch(c, expected, 3));
+            while (ExpositionCheck.check(gauges.scrape()).value(StreamsGauges.INPUT_LAG) != 0
+                    || streams.state() != KafkaStreams.State.RUNNING) {
+                assertTrue(System.nanoTime() < deadline, "lag 0 and RUNNING once every interaction is counted:\n"
+                        + gauges.scrape());
+                Thread.sleep(50);
+            }
+            assertStreamsGauges(gauges, KafkaStreams.State.RUNNING, 0);
+            streams.close(Duration.ofSeconds(30));
+            assertStreamsGauges(gauges, KafkaStreams.State.NOT_RUNNING, 0);
+        }
+    }
+
+    private static void assertStreamsGauges(Metrics gauges, KafkaStreams.State current, double lag) {
+        ExpositionCheck scrape = ExpositionCheck.check(gauges.scrape());
+        for (KafkaStreams.State state : KafkaStreams.State.values()) {
+            assertEquals(state == current ? 1 : 0, scrape.value(StreamsGauges.STATE, "state", state.name()),
+                    state + " while " + current);
+        }
+        assertEquals(lag, scrape.value(StreamsGauges.INPUT_LAG));
     }
 
     /**
@@ -598,6 +665,9 @@ class DedupStreamIT {
                 HttpResponse<String> metrics = get(http, base + "/metrics");
                 assertTrue(metrics.body().contains("tapline_dedup_unique_signatures"), metrics.body());
                 assertTrue(metrics.body().contains("tapline_dedup_interactions_total"), metrics.body());
+                // DedupMain's gauges read its KafkaStreams: RUNNING, as /ready said
+                assertTrue(metrics.body().contains("tapline_dedup_stream_state{state=\"RUNNING\"} 1\n"), metrics.body());
+                assertTrue(metrics.body().contains("\ntapline_dedup_input_lag_records "), metrics.body());
                 return;
             }
             Thread.sleep(200);
