@@ -92,7 +92,7 @@ class MonitoringNamesTest {
     static final Map<String, String> CLOSED = Map.of("tapline_sidecar_dropped_total", "reason",
             "tapline_sidecar_unattributed_dropped_total", "reason", "tapline_sidecar_outbound_calls_total", "attribution",
             "tapline_dedup_dead_letters_total", "reason", "tapline_dedup_unencodable_removed_total", "output",
-            "tapline_replay_cases_total", "verdict", "up", "container");
+            "tapline_dedup_stream_state", "state", "tapline_replay_cases_total", "verdict", "up", "container");
     /** Labels the scrape adds to every series, whichever configuration scrapes. */
     static Set<String> scrapeLabels;
 
@@ -253,6 +253,7 @@ class MonitoringNamesTest {
         assertEquals(Set.of("error"), SERIES.get("tapline_sidecar_producer_errors_total"));
         assertEquals(Set.of("listener", "status"), SERIES.get("tapline_sidecar_upstream_errors_total"));
         assertEquals(Set.of("topic"), SERIES.get("tapline_dedup_topic_settings_checked_timestamp_seconds"));
+        assertEquals(Set.of("state"), SERIES.get("tapline_dedup_stream_state"));
         assertEquals(Set.of("le", "listener"), SERIES.get("tapline_sidecar_proxy_added_seconds_bucket"));
         assertTrue(scrapeLabels.containsAll(Set.of("namespace", "pod", "container", "job", "instance")), scrapeLabels.toString());
     }
@@ -637,6 +638,9 @@ class MonitoringNamesTest {
                 checkQuery("test", "tapline_sidecar_proxied_total{listener=\"ingress\"}", Set.of()));
         assertEquals(List.of("test: up has no container \"sidecar\" (its values: [capture-sidecar, dedup-stream, replay-worker])"),
                 checkQuery("test", "up{container=~\"sidecar|dedup-stream\"}", Set.of()));
+        assertEquals(List.of("test: tapline_dedup_stream_state has no state \"Running\" (its values: [CREATED, ERROR, "
+                        + "NOT_RUNNING, PENDING_ERROR, PENDING_SHUTDOWN, REBALANCING, RUNNING])"),
+                checkQuery("test", "tapline_dedup_stream_state{state=\"Running\"} == 0", Set.of()));
         // a status or a topic depends on what happened: not checked
         assertEquals(List.of(), checkQuery("test", "tapline_sidecar_upstream_errors_total{status=\"503\"}", Set.of()));
         assertEquals(List.of(), checkQuery("test", "tapline_sidecar_dropped_total{reason=~\".*_full\"}", Set.of()));
