@@ -120,8 +120,9 @@ public final class DedupMain {
             System.exit(2);
             return;
         }
+        DedupSerdes serdes;
         try {
-            DedupSerdes.registerOutputSchemas(registryConfigs, topology);
+            serdes = DedupSerdes.registered(registryConfigs, topology);
         } catch (SchemaRegistryException e) {
             say("cannot register output schemas: " + e.getMessage());
             System.exit(1);
@@ -138,7 +139,7 @@ public final class DedupMain {
             DedupMetrics metrics = new DedupMetrics(registry);
             DedupTopology.deadLetterRecordFailures(streamsConfig, topology, metrics);
             streams = new KafkaStreams(
-                    DedupTopology.build(topology, DedupSerdes.registry(registryConfigs), metrics), streamsConfig);
+                    DedupTopology.build(topology, serdes, metrics), streamsConfig);
             // the settings checked above, again every interval while the job runs: a change is logged, not refused
             watch = TopicWatch.start(config, streamsConfig, registry, topics, topicCheckInterval);
         } catch (RuntimeException e) {

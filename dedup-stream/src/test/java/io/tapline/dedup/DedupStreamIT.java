@@ -104,9 +104,9 @@ class DedupStreamIT {
         Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup"), stack.bootstrapServers(), 1, 1,
                 stateDir.toString(), Map.of());
         DedupMetrics metrics = DedupMetrics.detached();
-        DedupSerdes.registerOutputSchemas(registry, config);
+        DedupSerdes registered = DedupSerdes.registered(registry, config);
         Map<String, Long> expected = new HashMap<>();
-        try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, DedupSerdes.registry(registry), metrics),
+        try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, registered, metrics),
                 props);
              KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
             streams.start();
@@ -243,8 +243,7 @@ class DedupStreamIT {
                 stateDir.toString(), Map.of());
         DedupMetrics metrics = DedupMetrics.detached();
         DedupTopology.deadLetterRecordFailures(props, config, metrics);
-        DedupSerdes.registerOutputSchemas(registry, config);
-        DedupSerdes real = DedupSerdes.registry(registry);
+        DedupSerdes real = DedupSerdes.registered(registry, config);
         DedupSerdes serdes = new DedupSerdes(PoisonedInteractions.failingWith(real.interaction(),
                 () -> new IllegalStateException("unexpected input")), real.cases(), real.noise());
         Interaction before = Interactions.get("/owners/1").at(T0).build();
@@ -295,11 +294,11 @@ class DedupStreamIT {
                 stateDir.toString(), Map.of());
         // streams.partitions left at 0, as DedupMain starts: pinned at the input's 3 partitions on the first start
         assertEquals(3, pinned(stack, config, props).internalPartitions());
-        DedupSerdes.registerOutputSchemas(registry, config);
+        DedupSerdes registered = DedupSerdes.registered(registry, config);
         Map<String, Long> expected = new HashMap<>();
         try (KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
             try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(pinned(stack, config, props),
-                    DedupSerdes.registry(registry), DedupMetrics.detached()), props)) {
+                    registered, DedupMetrics.detached()), props)) {
                 streams.start();
                 for (int i = 0; i < 30; i++) {
                     Interaction interaction = Interactions.get("/owners/" + (i % 3 == 0 ? "7" : "x" + i % 2))

@@ -130,7 +130,7 @@ public final class DedupBenchmark {
 
             DedupConfig config = DedupConfig.defaults().withTopics(input, TaplineTopics.CASES + "-" + suffix,
                     TaplineTopics.NOISE + "-" + suffix, TaplineTopics.DLQ + "-" + suffix);
-            DedupSerdes.registerOutputSchemas(registryConfig, config);
+            DedupSerdes.registered(registryConfig, config);
             new SchemaRegistryClient(RegistryConfig.fromMap(registryConfig))
                     .register(Subjects.subject("bench-passthrough-" + suffix, false), Interaction.getClassSchema());
             Properties base = DedupTopology.streamsConfig("x", bootstrap, 1, threads, work.resolve("state").toString(),
