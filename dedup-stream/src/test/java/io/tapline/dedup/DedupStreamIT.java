@@ -180,7 +180,7 @@ class DedupStreamIT {
         Map<String, Object> registry = Map.of(RegistryConfig.URL, stack.registryUrl());
         Properties props = DedupTopology.streamsConfig(stack.uniqueName("dedup-lag"), stack.bootstrapServers(), 1, 1,
                 stateDir.toString(), Map.of(StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 1));
-        DedupSerdes.registerOutputSchemas(registry, config);
+        DedupSerdes registered = DedupSerdes.registered(registry, config);
         int backlog = 1000;
         Map<String, Long> expected = new HashMap<>();
         try (KafkaProducer<String, Interaction> producer = interactionProducer(stack)) {
@@ -195,7 +195,7 @@ class DedupStreamIT {
         AtomicReference<KafkaStreams> running = new AtomicReference<>();
         StreamsGauges.register(gauges, t.input(), running::get);
         assertStreamsGauges(gauges, KafkaStreams.State.CREATED, 0);
-        try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, DedupSerdes.registry(registry),
+        try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, registered,
                 DedupMetrics.detached()), props)) {
             running.set(streams);
             streams.start();
