@@ -230,7 +230,7 @@ public final class ProxyEngine {
                 && !h.contains(HttpHeaders.CONNECTION, "close", true);
         if (isWebSocketUpgrade(req, connectionOptions)) {
             websockets.inc();
-            tunnelWebSocket(req, target, observer.tunnel(req), closeAfter);
+            tunnelWebSocket(req, target, connectionOptions, observer.tunnel(req), closeAfter);
             return;
         }
         if (closeAfter) {
@@ -245,11 +245,7 @@ public final class ProxyEngine {
             req.response().writeContinue();
         }
 
-        MultiMap up = MultiMap.caseInsensitiveMultiMap();
-        HopByHop.copyEndToEnd(h, up);
-        if (inbound && !connectionOptions.isEmpty()) {
-            HopByHop.keepManaged(h, up, connectionOptions); // Connection may not take away X-Forwarded-*, traceparent
-        }
+        MultiMap up = endToEnd(h, connectionOptions);
         up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
         if (h.contains("TE") && req.version() != HttpVersion.HTTP_1_0 && HopByHop.tokens(h, "te").contains("trailers")) {
             up.set("TE", "trailers"); // TE is hop-by-hop, but this hop relays trailers too (RFC 9110 10.1.4)
@@ -602,12 +598,15 @@ public final class ProxyEngine {
     }
 
     /**
+     * @param connectionOptions the client's ({@link HopByHop#connectionOptions}): those of its end-to-end headers it
+     *                   names are dropped as on any request, but for what the inbound listener keeps ({@link #endToEnd})
      * @param ended      run once the WebSocket has ended: refused, failed, or its tunnel closed (idempotent)
      * @param closeAfter the client said {@code close} among other Connection options, which Vert.x alone does not act
      *                   on: a handshake answered without a 101 (the app's refusal, or this listener's 502 or 504) ends
      *                   the connection, as any other answer does ({@link #proxy}); a 101 hands it to the tunnel
      */
-    private void tunnelWebSocket(HttpServerRequest req, Target target, Runnable ended, boolean closeAfter) {
+    private void tunnelWebSocket(HttpServerRequest req, Target target, Set<String> connectionOptions, Runnable ended,
+                                 boolean closeAfter) {
         req.pause();
         // The app's side of the handshake, until the tunnel is spliced (then the tunnel closes both sides itself).
         HttpClientRequest[] handshaking = {null};
@@ -620,8 +619,7 @@ public final class ProxyEngine {
             }
         });
         // As any request: end-to-end headers only, and the forwarding headers; then this hop's own upgrade request.
-        MultiMap up = MultiMap.caseInsensitiveMultiMap();
-        HopByHop.copyEndToEnd(req.headers(), up);
+        MultiMap up = endToEnd(req.headers(), connectionOptions);
         up.remove(HttpHeaders.HOST);
         if (settings.forwardedHeaders()) {
             addForwarded(req, up);
@@ -726,6 +724,21 @@ public final class ProxyEngine {
             }
             Tunnel.splice(sar.result(), upstream, settings.tunnelIdleTimeoutMs(), onClosed);
         });
+    }
+
+    /**
+     * The request's headers for the upstream, a plain request's and a WebSocket handshake's alike: the end-to-end ones
+     * ({@link HopByHop#copyEndToEnd}), and on the inbound listener the {@link HopByHop#MANAGED} ones the client's
+     * {@code connectionOptions} named put back ({@link HopByHop#keepManaged}): a client's Connection may not take away
+     * what an ingress set (X-Forwarded-*) or the trace context (Traefik's CVE-2024-45410).
+     */
+    private MultiMap endToEnd(MultiMap h, Set<String> connectionOptions) {
+        MultiMap up = MultiMap.caseInsensitiveMultiMap();
+        HopByHop.copyEndToEnd(h, up);
+        if (inbound && !connectionOptions.isEmpty()) {
+            HopByHop.keepManaged(h, up, connectionOptions);
+        }
+        return up;
     }
 
     private static boolean isWebSocketUpgrade(HttpServerRequest req, Set<String> connectionOptions) {

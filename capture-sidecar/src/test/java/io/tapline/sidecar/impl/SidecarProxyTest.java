@@ -2424,6 +2424,46 @@ class SidecarProxyTest {
         assertNull(seen.get("x-custom"), "a header the proxy does not manage is still dropped");
     }
 
+    /**
+     * The same abuse through a WebSocket handshake, whose upstream head is built apart from a plain request's: with
+     * {@code Connection: Upgrade, x-forwarded-proto, ...} the app got the sidecar's {@code http} and the ingress's
+     * address instead of what the ingress said, and no trace context.
+     */
+    @Test
+    void shouldKeepTheForwardedHeadersAndTheTraceContextOfAWebSocketHandshakeThatNamesThemInConnection() throws Exception {
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        try {
+            BlockingQueue<io.vertx.core.MultiMap> heads = new LinkedBlockingQueue<>();
+            io.vertx.core.http.HttpServer ws = v.createHttpServer().requestHandler(req -> {
+                heads.add(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+                req.toWebSocket().onSuccess(sock -> sock.handler(sock::write));
+            }).listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
+                 Socket c = connect(s.port())) {
+                c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                        + "Connection: Upgrade, traceparent, tracestate, x-forwarded-for, x-forwarded-proto, x-forwarded-host, x-custom\r\n"
+                        + "traceparent: " + traceparent + "\r\ntracestate: v=1\r\nX-Forwarded-For: 203.0.113.7\r\n"
+                        + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\nX-Custom: 1\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                String head = readUntil(c.getInputStream(), "\r\n\r\n");
+                assertTrue(head.startsWith("HTTP/1.1 101"), head);
+                io.vertx.core.MultiMap seen = heads.poll(5, TimeUnit.SECONDS);
+                assertEquals(traceparent, seen.get("traceparent"), seen.toString());
+                assertEquals("v=1", seen.get("tracestate"));
+                assertEquals("203.0.113.7, 127.0.0.1", seen.get("x-forwarded-for"));
+                assertEquals("https", seen.get("x-forwarded-proto"));
+                assertEquals("shop.example", seen.get("x-forwarded-host"));
+                assertNull(seen.get("x-custom"), "a header the proxy does not manage is still dropped");
+                assertEquals("Upgrade", seen.get("connection"), "this hop's own upgrade request");
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
     @Test
     void shouldAnswer502ToA101ForARequestThatAskedForNoUpgradeAndNeverReuseThatConnection() throws Exception {
         // An app that switches protocols on a plain GET (RFC 9110 7.8 forbids it: the request named no protocol). The
