@@ -1,6 +1,7 @@
 package io.tapline.sidecar.impl;
 
 import io.tapline.avro.CallKind;
+import io.tapline.http.DotSegments;
 import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
@@ -24,7 +25,8 @@ import java.util.stream.Collectors;
 /**
  * The egress listener: the app's outbound HTTP comes here.
  * <ul>
- *   <li>{@code /NAME/rest} for a configured route NAME goes to that route's URL + {@code /rest};</li>
+ *   <li>{@code /NAME/rest} for a configured route NAME goes to that route's URL + {@code /rest}, unless a dot segment
+ *       in {@code rest} climbs above it ({@link DotSegments}: 400);</li>
  *   <li>an absolute-form target ({@code GET http://host:port/path}, what HTTP_PROXY clients send) is forwarded
  *       to that host, as a forward proxy does: {@code Proxy-Connection} stands for a missing {@code Connection}, and
  *       a TRACE's or OPTIONS's {@code Max-Forwards} is decremented, or answered here at 0 (RFC 9110 7.6.2);</li>
@@ -82,6 +84,11 @@ public final class EgressRouter {
         String rest = uri.substring(1 + name.length());
         if (rest.isEmpty() || rest.charAt(0) == '?') {
             rest = "/" + rest;
+        } else if (DotSegments.climb(rest)) {
+            // /NAME/../x would be BASE/../x: out of the route's base path at a dependency that resolves dot segments,
+            // and recorded as a path it did not serve. Those that stay below it are forwarded as sent (DotSegments).
+            refuse(req, 400, "the target climbs out of egress route '" + name + "' with a dot segment (..)\n");
+            return;
         }
         // A named route is the app's origin, as the inbound listener is the client's: Max-Forwards is the dependency's
         // to read (nginx forwards it unchanged too)

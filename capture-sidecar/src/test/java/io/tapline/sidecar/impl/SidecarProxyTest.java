@@ -608,6 +608,57 @@ class SidecarProxyTest {
         assertNotNull(origin.seen.poll(5, TimeUnit.SECONDS));
     }
 
+    /**
+     * A named route's target is put after the route's base path ({@code /api/NAME/rest} is {@code /api/rest}), so a dot
+     * segment climbed out of it at a dependency that resolves them: {@code /api/../admin} reached it as
+     * {@code /api/../admin} ({@code /admin} there), and was recorded so, not as the path the dependency served; also
+     * written {@code %2e%2e}, with {@code \} or {@code %2f} between segments, or {@code ..;} as Tomcat reads it. Refused
+     * now (400, counted), as nginx refuses a path climbing above its root; dot segments that stay inside the base path
+     * are forwarded and recorded as the app sent them.
+     */
+    @Test
+    void shouldRefuseANamedRouteTargetWhoseDotSegmentsClimbOutOfTheRoutesBasePath() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"400\"}";
+        try (SidecarImpl s = SidecarImpl.start(options(origin).addEgress("api", "http://127.0.0.1:" + origin.port() + "/api/"),
+                p2, AVRO)) {
+            List<String> climbing = List.of("/../admin", "/..", "/..?q=1", "/v1/../../admin", "/%2e%2e/admin", "/%2E./admin",
+                    "/..%2fadmin", "/v1%2F..%2F..%2Fadmin", "/..\\admin", "/v1%5c..%5c..%5cadmin", "/..;/admin", "//../admin");
+            for (String rest : climbing) {
+                String answer = rawToClose(s.egressPort(), "GET /api" + rest + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(answer.startsWith("HTTP/1.1 400"), rest + ": " + answer);
+                assertTrue(answer.endsWith("the target climbs out of egress route 'api' with a dot segment (..)\n"), answer);
+            }
+            // the unnamed route to the dependency's root: above its root too (a dependency would read /../x as /x)
+            String root = rawToClose(s.egressPort(), "GET /inv/../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertTrue(root.startsWith("HTTP/1.1 400"), root);
+            assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them reached the dependency");
+            awaitMetric(s, rejected400, climbing.size() + 1);
+
+            // inside the base path: forwarded as sent, and recorded as the dependency received it
+            List<String> inside = List.of("/v1/../hello", "/./hello", "/v1/..", "/...", "/hello?next=../../admin");
+            for (String rest : inside) {
+                String answer = rawToClose(s.egressPort(), "GET /api" + rest + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(answer.startsWith("HTTP/1.1 200"), rest + ": " + answer);
+                assertEquals("/api" + rest, origin.seen.poll(5, TimeUnit.SECONDS).uri(), rest);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (p2.history().size() < inside.size() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            List<String> recorded = p2.history().stream().map(r -> {
+                try {
+                    io.tapline.avro.HttpRequest q = new SpecificDatumReader<>(UnattributedCall.class).read(null,
+                            DecoderFactory.get().binaryDecoder(r.value(), null)).getCall().getRequest();
+                    return q.getPath() + (q.getRawQuery() == null ? "" : "?" + q.getRawQuery());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+            assertEquals(inside.stream().map(r -> "/api" + r).toList(), recorded);
+        }
+    }
+
     @Test
     void shouldRefuseAHeaderFieldWithAnEmptyName() throws Exception {
         // RFC 9110 5.1: a field name is a token, one character at least. Netty's decoder takes ": v" as a field with

@@ -1,0 +1,29 @@
+package io.tapline.http;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DotSegmentsTest {
+
+    @Test
+    void shouldFindADotSegmentThatClimbsAboveTheStartHoweverItIsWritten() {
+        for (String target : List.of("/..", "/../etc", "/..?x", "/a/../../etc", "/%2e%2e/etc", "/%2E%2e/etc", "/.%2e/etc",
+                "/%2e./etc", "/..\\etc", "\\..\\etc", "/a\\..\\..\\etc", "/..%2fetc", "/a%2F..%2F..%2Fetc", "/a%5c..%5C..%5cetc",
+                "/..;/etc", "/..;jsessionid=1/etc", "//../etc", "/./../etc", "/a/./../..", "/x#/../../etc", "/a;/../..")) {
+            assertTrue(DotSegments.climb(target), target);
+        }
+    }
+
+    @Test
+    void shouldLeaveAPathThatStaysBelowItsStart() {
+        for (String target : List.of("", "/", "?x", "/a/b", "/a/../b", "/a/b/../..", "/./b", "/a/..", "/...", "/..a/b", "/a../b",
+                "/.%2e%2e/x", "/%2e%2e%2e", "/%2g../x", "/b?p=../../etc", "/b?/../..", "/a%2fb/../..", "/.hidden/..",
+                "/a;..", "/;../x", "/%2e")) {
+            assertFalse(DotSegments.climb(target), target);
+        }
+    }
+}
