@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.tapline.avro.Header;
 import io.tapline.avro.HttpResponse;
+import io.tapline.http.DotSegments;
 import io.tapline.http.HeaderTokens;
 import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.HttpUrl;
@@ -682,7 +683,8 @@ public final class MockServer implements AutoCloseable {
     /**
      * Where a call goes, as the sidecar's egress listener would send it: a forward-proxy absolute URI is that host's
      * path; {@code /NAME/rest} on a named route is the route's base path followed by {@code /rest} ({@code /} when
-     * nothing follows the name), the request the dependency received and the sidecar recorded.
+     * nothing follows the name), the request the dependency received and the sidecar recorded; one whose dot segments
+     * climb above the base path is refused, as the sidecar refuses it ({@link DotSegments}).
      */
     private Target target(HttpServerRequest req) {
         // as the sidecar read it: the text whose UTF-8 is the bytes the candidate sent, as the sidecar recorded the call
@@ -714,6 +716,11 @@ public final class MockServer implements AutoCloseable {
         HttpUrl route = options.routes().get(first);
         if (route != null) {
             String rest = second < 0 ? "/" : path.substring(second);
+            if (DotSegments.climb(rest)) {
+                // refused by the sidecar's egress (400): it reached no dependency and was not recorded
+                throw new IllegalArgumentException("the target climbs out of egress route '" + first
+                        + "' with a dot segment (..)");
+            }
             String base = route.basePath();
             return new Target(first, base + rest, base, query, route.host(), route.port(), null);
         }

@@ -433,6 +433,27 @@ class MockServerTest {
     }
 
     @Test
+    void aNamedRouteCallWhoseDotSegmentsClimbOutOfTheBasePathIsRefusedAsTheSidecarRefusesIt() {
+        // The sidecar's egress refuses /payments/../admin (400): after the base path it is /api/../admin, /admin at a
+        // dependency that resolves dot segments. Such a call reached no dependency and was never recorded; the mock
+        // mapped it to /api/../admin and, with --allow-live, sent it there. Dot segments inside the base path are
+        // mapped as before, as the sidecar forwards and records them as sent.
+        MockServer mock = start(Map.of("payments", realUrl("/api")), Set.of("127.0.0.1"));
+        String tp = register("c1", List.of(call("payments", "GET", "/api/v1/../charges", null, null, json(200, "{\"n\":1}"))));
+        for (String uri : List.of("/payments/../admin", "/payments/%2e%2e/admin", "/payments/v1/..%2f..%2fadmin",
+                "/payments/..;/admin", "/payments/..?q=1")) {
+            Answer answer = get(mock.port(), uri, tp);
+            assertEquals(400, answer.status(), uri + ": " + answer);
+            assertTrue(answer.body().contains("the target climbs out of egress route 'payments' with a dot segment (..)"),
+                    answer.body());
+        }
+        assertEquals(0, realHits.get(), "none went live");
+        MockServer mocked = start(Map.of("payments", realUrl("/api")), Set.of());
+        assertEquals(new Answer(200, "{\"n\":1}"), get(mocked.port(), "/payments/v1/../charges", tp));
+        assertEquals(0, realHits.get());
+    }
+
+    @Test
     void callThroughARouteTheMockDoesNotKnowIsUnmatchedNamingTheMissingRoute() {
         // Without the route's URL the mock cannot know the path the dependency received: it does not guess.
         MockServer mock = start(Set.of());
