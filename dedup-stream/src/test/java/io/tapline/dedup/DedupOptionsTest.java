@@ -94,7 +94,15 @@ class DedupOptionsTest {
                 {"--noise-max-pairs-per-signature", "-1", "--noise-max-pairs-per-signature: must be at least 0"},
                 {"--noise-max-fields-per-route", "-5", "--noise-max-fields-per-route: must be at least 0"},
                 {"--noise-window-pairs", "1", "--noise-window-pairs: must be 0 (never halve) or at least --noise-min-pairs"},
-                {"--dedup-route-templates", "products/{slug}", "--dedup-route-templates: route template must start with '/'"},
+                {"--dedup-route-templates", "products/{slug}", "option --dedup-route-templates: route template 'products/{slug}' does not start with '/'"},
+                // templates the matcher read otherwise than written: accepted, a malformed segment taken as literal text
+                // (matching no request), a pattern as any segment, a query dropped from nothing, silently
+                {"--dedup-route-templates", "/b/{y", "option --dedup-route-templates: route template '/b/{y' has an unbalanced brace in segment '{y'"},
+                {"--dedup-route-templates", "/b/{}", "option --dedup-route-templates: route template '/b/{}' has an empty placeholder '{}'"},
+                {"--dedup-route-templates", "/a/{x}/b/{x}", "option --dedup-route-templates: route template '/a/{x}/b/{x}' names placeholder '{x}' twice"},
+                {"--dedup-route-templates", "/files/{*}", "option --dedup-route-templates: route template '/files/{*}' has placeholder '{*}', which is not a name"},
+                {"--dedup-route-templates", "/files/*", "option --dedup-route-templates: route template '/files/*' has segment '*' holding '*'"},
+                {"--dedup-route-templates", "/b/v{x}", "option --dedup-route-templates: route template '/b/v{x}' has segment 'v{x}' that is not one placeholder alone"},
                 {"--dedup-value-fields", "POST /payments", "--dedup-value-fields: value field 'POST /payments' is not ROUTE=$.path"},
                 // paths of a form the value reader does not follow (it reads dotted member names only): accepted, they
                 // matched no request and split nothing, silently
@@ -217,6 +225,11 @@ class DedupOptionsTest {
         assertEquals("option --dedup-samples (set by TAPLINE_DEDUP_SAMPLES): must be 1..100, got 0", assertThrows(
                 ConfigException.class, () -> DedupOptions.topology(DedupOptions.load(new String[0],
                         Map.of("TAPLINE_DEDUP_SAMPLES", "0")))).getMessage());
+        // a malformed template among well-formed ones, from the Deployment's variable: named with the variable
+        String template = assertThrows(ConfigException.class, () -> DedupOptions.topology(DedupOptions.load(new String[0],
+                Map.of("TAPLINE_DEDUP_ROUTE_TEMPLATES", "/products/{slug},/b/{y")))).getMessage();
+        assertTrue(template.startsWith("option --dedup-route-templates (set by TAPLINE_DEDUP_ROUTE_TEMPLATES): route template "
+                + "'/b/{y' has an unbalanced brace in segment '{y'"), template);
         for (Map.Entry<String, String> variable : Map.of("TAPLINE_DEDUP_RETENTION", "-1d", "TAPLINE_NOISE_RELATIVE_THRESHOLD", "2",
                 "TAPLINE_MANAGEMENT_PORT", "70000", "TAPLINE_DEDUP_MAX_SIGNATURES_PER_TASK", "0",
                 "TAPLINE_DEDUP_ROUTE_TEMPLATES", "products/{slug}").entrySet()) {

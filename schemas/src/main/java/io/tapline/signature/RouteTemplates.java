@@ -3,6 +3,7 @@ package io.tapline.signature;
 import io.tapline.redaction.RedactionTokens;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -50,6 +51,9 @@ public final class RouteTemplates {
     private static final Pattern TOKEN_PATTERN =
             Pattern.compile("(?=.*\\d)(?=.*[A-Za-z])[A-Za-z0-9_\\-+=]{16,}");
 
+    /** What a configured template's placeholder may be named: {@code {owner}}, {@code {order-id}}, {@code {file.name}}. */
+    private static final Pattern PLACEHOLDER_NAME = Pattern.compile("[\\p{L}\\p{N}_.\\-]+");
+
     private static final RouteTemplates DEFAULT = new RouteTemplates(List.of());
 
     private final List<String[]> templates;
@@ -62,18 +66,85 @@ public final class RouteTemplates {
      * Route templates that try the given templates first, in order. A template is a path whose
      * {@code {name}} segments match any single segment, e.g. {@code /owners/{owner}/pets}.
      *
-     * @throws IllegalArgumentException when a template does not start with '/'
+     * @throws IllegalArgumentException naming the template and what is wrong when the matcher would not read it as
+     *                                  written (see {@link #problem(String)})
      */
     public static RouteTemplates withTemplates(List<String> configured) {
         List<String[]> parsed = new ArrayList<>(configured.size());
         for (String template : configured) {
             Objects.requireNonNull(template, "template");
-            if (!template.startsWith("/")) {
-                throw new IllegalArgumentException("route template must start with '/': " + template);
+            String problem = problem(template);
+            if (problem != null) {
+                throw new IllegalArgumentException("route template '" + template + "' " + problem);
             }
             parsed.add(segments(template).toArray(String[]::new));
         }
         return new RouteTemplates(List.copyOf(parsed));
+    }
+
+    /**
+     * What keeps the matcher from reading {@code template} as written, or null. The matcher knows literal segments and
+     * segments that are one placeholder, {@code {name}}, matching any one segment; anything else it read silently as
+     * something else: a segment with a stray brace ({@code {y}), an empty placeholder or text beside one as literal
+     * text no request holds (the template matched nothing), a pattern or wildcard in braces ({@code {id:\d+}},
+     * {@code {*}}) as any one segment, a '*' as the character, a query or a segment's parameters dropped.
+     */
+    static String problem(String template) {
+        if (!template.startsWith("/")) {
+            return "does not start with '/'";
+        }
+        for (int i = 0; i < template.length(); i++) {
+            char c = template.charAt(i);
+            if (Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c)) {
+                return "holds a blank or control character (at " + i + "): a request path holds none";
+            }
+        }
+        for (char c : new char[] {'?', '#'}) {
+            if (template.indexOf(c) >= 0) {
+                return "holds '" + c + "': a template matches a request's path alone, without its query or fragment";
+            }
+        }
+        if (template.indexOf(';') >= 0) {
+            return "holds ';': the matcher drops a segment's parameters (';...') from templates as from paths, so "
+                    + "'/cart;v=2' would be '/cart'";
+        }
+        Set<String> names = new HashSet<>();
+        for (String segment : template.split("/")) {
+            if (segment.indexOf('{') < 0 && segment.indexOf('}') < 0) {
+                if (segment.indexOf('*') >= 0) {
+                    return "has segment '" + segment + "' holding '*': the matcher has no wildcards, a segment is literal "
+                            + "text or one placeholder {name} matching exactly one segment";
+                }
+                continue;
+            }
+            if (segment.contains("{}")) {
+                return "has an empty placeholder '{}' in segment '" + segment + "': a placeholder is {name}";
+            }
+            int depth = 0;
+            for (int i = 0; i < segment.length() && depth >= 0; i++) {
+                char c = segment.charAt(i);
+                depth += c == '{' ? 1 : c == '}' ? -1 : 0;
+            }
+            if (depth != 0) {
+                return "has an unbalanced brace in segment '" + segment + "': a placeholder is a whole segment, {name}";
+            }
+            String name = segment.substring(1, segment.length() - 1);
+            if (segment.charAt(0) != '{' || segment.charAt(segment.length() - 1) != '}'
+                    || name.indexOf('{') >= 0 || name.indexOf('}') >= 0) {
+                return "has segment '" + segment + "' that is not one placeholder alone: a placeholder is a whole "
+                        + "segment, {name}, and the matcher would read this one as "
+                        + (segment.charAt(0) == '{' && segment.charAt(segment.length() - 1) == '}'
+                                ? "one placeholder matching any segment" : "literal text");
+            }
+            if (!PLACEHOLDER_NAME.matcher(name).matches()) {
+                return "has placeholder '" + segment + "', which is not a name (letters, digits, '_', '-', '.'): a "
+                        + "placeholder matches exactly one whole segment, any; the matcher has no patterns or wildcards";
+            }
+            if (!names.add(name)) {
+                return "names placeholder '" + segment + "' twice: each placeholder of a template needs a name of its own";
+            }
+        }
+        return null;
     }
 
     /** The default rules, no configured templates. */

@@ -2,6 +2,7 @@ package io.tapline.signature;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -101,6 +102,61 @@ class RouteTemplatesTest {
     void shouldRejectTemplateWithoutLeadingSlash() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RouteTemplates.withTemplates(List.of("owners/{id}")));
-        assertEquals("route template must start with '/': owners/{id}", e.getMessage());
+        assertEquals("route template 'owners/{id}' does not start with '/'", e.getMessage());
+    }
+
+    /**
+     * Only the leading '/' was checked: every template below was taken, its odd part read as literal text (a segment
+     * no request holds, so the template matched nothing), as a placeholder matching any one segment whatever it said,
+     * or dropped, without a word.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+            "/b/{y| has an unbalanced brace in segment '{y'",
+            "/b/y}| has an unbalanced brace in segment 'y}'",
+            "/b/{y}}| has an unbalanced brace in segment '{y}}'",
+            "/b/{}| has an empty placeholder '{}'",
+            "/b/x{}| has an empty placeholder '{}'",
+            "/b/{x}/c/{x}| names placeholder '{x}' twice",
+            "/b/{x}/c/{X}/d/{x}| names placeholder '{x}' twice",
+            "/files/{*}| has placeholder '{*}', which is not a name",
+            "/files/{*path}| has placeholder '{*path}', which is not a name",
+            "/orders/{id:[0-9]+}| has placeholder '{id:[0-9]+}', which is not a name",
+            "/b/{{x}}| has segment '{{x}}' that is not one placeholder alone",
+            "/b/v{x}| has segment 'v{x}' that is not one placeholder alone",
+            "/b/{x}.json| has segment '{x}.json' that is not one placeholder alone",
+            "/b/{x}{y}| has segment '{x}{y}' that is not one placeholder alone",
+            "/files/*| has segment '*' holding '*'",
+            "/files/**| has segment '**' holding '*'",
+            "/files/*.pdf| has segment '*.pdf' holding '*'",
+            "/b/{x}?q=1| holds '?'",
+            "/b/{x}#top| holds '#'",
+            "/cart;v=2/{x}| holds ';'",
+    })
+    void shouldRefuseATemplateTheMatcherWouldNotReadAsWritten(String template, String problem) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RouteTemplates.withTemplates(List.of("/ok/{a}", template)));
+        assertTrue(e.getMessage().startsWith("route template '" + template + "' " + problem), e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseABlankOrControlCharacterInATemplate() {
+        for (String template : List.of("/b/{x} ", "/b/{x }", "/b c/{x}", "/b/{x}\t", "/b/\u0000{x}")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> RouteTemplates.withTemplates(List.of(template)), template);
+            assertTrue(e.getMessage().startsWith("route template '" + template + "' holds a blank or control character"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldTakeWellFormedTemplates() {
+        RouteTemplates routes = RouteTemplates.withTemplates(List.of("/", "/products/{slug}/", "/orders/{order-id}/lines/{line_no}",
+                "/v1.2/files/{file.name}", "/owners/{owner}/pets/{id}", "/caf\u00e9/{n\u00e4me}"));
+        assertEquals("/products/{slug}", routes.template("/products/red-shirt"));
+        assertEquals("/orders/{order-id}/lines/{line_no}", routes.template("/orders/ab/lines/7"));
+        assertEquals("/v1.2/files/{file.name}", routes.template("/v1.2/files/a.txt"));
+        assertEquals("/owners/{owner}/pets/{id}", routes.template("/owners/george/pets/9"));
+        assertEquals("/", routes.template("/"));
     }
 }
