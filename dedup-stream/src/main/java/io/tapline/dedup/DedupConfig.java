@@ -32,6 +32,9 @@ import java.util.Objects;
  * @param hitFormat           how hits cross the {@code by-signature} repartition
  * @param publishMaxCases     cases (updates and tombstones) one publication writes at most; the signatures it did
  *                            not reach are published by the next ones, in key order from where it stopped
+ * @param publishMaxNoiseProfiles routes' noise one publication writes at most (profiles, tombstones, counters
+ *                            rewritten); the routes it did not reach are written by the next ones, in key order from
+ *                            where it stopped
  * @param internalPartitions  partitions of the {@code by-signature} and {@code by-route} repartition topics, and so
  *                            of the dedup and noise tasks and their changelogs; 0 = as many as the input topic has
  *                            (Kafka Streams' default, which stops the job once partitions are added to the input)
@@ -40,7 +43,8 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
                           int samplesPerSignature, Duration sampleTtl, Duration retention, Duration publishInterval,
                           int maxSignaturesPerTask, NoiseRule noiseRule, int noiseMaxPairs, int noiseMaxFields,
                           long noiseWindowPairs, List<String> routeTemplates, List<String> valueFields, Duration maxClockSkew,
-                          HitFormat hitFormat, int internalPartitions, int publishMaxCases) {
+                          HitFormat hitFormat, int internalPartitions, int publishMaxCases,
+                          int publishMaxNoiseProfiles) {
 
     /** How hits cross the {@code by-signature} repartition. */
     public enum HitFormat {
@@ -63,6 +67,11 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
     public static final long DEFAULT_NOISE_WINDOW_PAIRS = 1000;
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
     public static final int DEFAULT_PUBLISH_MAX_CASES = 10_000;
+    /**
+     * A route's profile and counters are larger than a case's share of a signature (up to 512 tracked fields by
+     * default: about 35 KB of counters and 13 KB of profile), so fewer of them go in one transaction.
+     */
+    public static final int DEFAULT_PUBLISH_MAX_NOISE_PROFILES = 1_000;
     /** Sample slots are stored as one byte. */
     public static final int MAX_SAMPLES = 100;
 
@@ -88,6 +97,10 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
         if (publishMaxCases < 1) {
             throw new IllegalArgumentException("cases per publication must be positive, got " + publishMaxCases);
         }
+        if (publishMaxNoiseProfiles < 1) {
+            throw new IllegalArgumentException("noise profiles per publication must be positive, got "
+                    + publishMaxNoiseProfiles);
+        }
         if (internalPartitions < 0) {
             throw new IllegalArgumentException("internal partitions must be 0 (as the input) or positive, got "
                     + internalPartitions);
@@ -102,60 +115,75 @@ public record DedupConfig(String inputTopic, String casesTopic, String noiseTopi
                 DEFAULT_SAMPLES, DEFAULT_SAMPLE_TTL, DEFAULT_RETENTION, DEFAULT_PUBLISH_INTERVAL,
                 DEFAULT_MAX_SIGNATURES_PER_TASK, NoiseRule.defaults(), DEFAULT_NOISE_MAX_PAIRS,
                 DEFAULT_NOISE_MAX_FIELDS, DEFAULT_NOISE_WINDOW_PAIRS, List.of(), List.of(), DEFAULT_MAX_CLOCK_SKEW,
-                HitFormat.COMPACT, 0, DEFAULT_PUBLISH_MAX_CASES);
+                HitFormat.COMPACT, 0, DEFAULT_PUBLISH_MAX_CASES, DEFAULT_PUBLISH_MAX_NOISE_PROFILES);
     }
 
     public DedupConfig withTopics(String input, String cases, String noise, String dlq) {
         return new DedupConfig(input, cases, noise, dlq, samplesPerSignature, sampleTtl, retention, publishInterval,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withSampling(int samples, Duration ttl, Duration retainFor, Duration publishEvery) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samples, ttl, retainFor, publishEvery,
                 maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withSignatureRules(List<String> templates, List<String> values) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, templates,
-                values, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
+                values, maxClockSkew, hitFormat, internalPartitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withNoise(NoiseRule rule, int maxPairs, int maxFields) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, rule, maxPairs, maxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withMaxClockSkew(Duration skew) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, skew, hitFormat, internalPartitions, publishMaxCases);
+                valueFields, skew, hitFormat, internalPartitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withHitFormat(HitFormat format) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, format, internalPartitions, publishMaxCases);
+                valueFields, maxClockSkew, format, internalPartitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withMaxSignaturesPerTask(int max) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, max, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withInternalPartitions(int partitions) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, partitions, publishMaxCases);
+                valueFields, maxClockSkew, hitFormat, partitions, publishMaxCases,
+                publishMaxNoiseProfiles);
     }
 
     public DedupConfig withPublishMaxCases(int max) {
         return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
                 publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
-                valueFields, maxClockSkew, hitFormat, internalPartitions, max);
+                valueFields, maxClockSkew, hitFormat, internalPartitions, max,
+                publishMaxNoiseProfiles);
+    }
+
+    public DedupConfig withPublishMaxNoiseProfiles(int max) {
+        return new DedupConfig(inputTopic, casesTopic, noiseTopic, dlqTopic, samplesPerSignature, sampleTtl, retention,
+                publishInterval, maxSignaturesPerTask, noiseRule, noiseMaxPairs, noiseMaxFields, noiseWindowPairs, routeTemplates,
+                valueFields, maxClockSkew, hitFormat, internalPartitions, publishMaxCases, max);
     }
 }

@@ -34,6 +34,7 @@ public final class DedupMetrics {
     final Metrics.Counter noiseProfilesRetired;
     final Metrics.Counter eventTimeClamped;
     final Metrics.Counter publicationsCut;
+    final Metrics.Counter noisePublicationsCut;
     final AtomicLong signatures = new AtomicLong();
     final AtomicLong noisyFields = new AtomicLong();
 
@@ -65,6 +66,9 @@ public final class DedupMetrics {
         publicationsCut = registry.counter("tapline_dedup_publications_cut_total",
                 "Publications that stopped at dedup.publish.max.cases, the rest left to the next ones (steadily rising: "
                         + "hit counts published later than the publish interval)");
+        noisePublicationsCut = registry.counter("tapline_dedup_noise_publications_cut_total",
+                "Noise publications that stopped at dedup.publish.max.noise.profiles, the rest left to the next ones "
+                        + "(steadily rising: noise profiles published, and stale routes retired, later than the publish interval)");
         registry.gauge("tapline_dedup_unique_signatures", "Signatures held by the tasks of this instance",
                 signatures::get);
         registry.gauge("tapline_dedup_noisy_fields", "Noisy fields in the profiles last published by this instance",

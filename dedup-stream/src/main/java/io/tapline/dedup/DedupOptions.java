@@ -39,6 +39,7 @@ public final class DedupOptions {
     public static final String PUBLISH_INTERVAL = "dedup.publish.interval";
     public static final String MAX_SIGNATURES = "dedup.max.signatures.per.task";
     public static final String PUBLISH_MAX_CASES = "dedup.publish.max.cases";
+    public static final String PUBLISH_MAX_NOISE_PROFILES = "dedup.publish.max.noise.profiles";
     public static final String ROUTE_TEMPLATES = "dedup.route.templates";
     public static final String VALUE_FIELDS = "dedup.value.fields";
     public static final String MAX_CLOCK_SKEW = "dedup.max.clock.skew";
@@ -97,6 +98,9 @@ public final class DedupOptions {
             .option(PUBLISH_MAX_CASES, Integer.toString(DedupConfig.DEFAULT_PUBLISH_MAX_CASES), "Most cases (updates "
                     + "and tombstones) one task writes per publication, so that one transaction stays small; signatures "
                     + "not reached are published at the next ones, in turn")
+            .option(PUBLISH_MAX_NOISE_PROFILES, Integer.toString(DedupConfig.DEFAULT_PUBLISH_MAX_NOISE_PROFILES),
+                    "Most routes' noise (profiles and tombstones) one task writes per publication, so that one "
+                    + "transaction stays small; routes not reached are published or retired at the next ones, in turn")
             .option(MAX_SIGNATURES, Integer.toString(DedupConfig.DEFAULT_MAX_SIGNATURES_PER_TASK),
                     "Most signatures one task holds; new ones beyond are counted and dropped")
             .multi(ROUTE_TEMPLATES, "Route templates tried before the id rules, e.g. /owners/{owner}/pets (repeatable)")
@@ -184,6 +188,7 @@ public final class DedupOptions {
         }
         atLeast(c, MAX_SIGNATURES, 1);
         atLeast(c, PUBLISH_MAX_CASES, 1);
+        atLeast(c, PUBLISH_MAX_NOISE_PROFILES, 1);
         atLeast(c, PARTITIONS, 0);
         atLeast(c, NOISE_MAX_PAIRS, 0);
         atLeast(c, NOISE_MAX_FIELDS, 0);
@@ -214,7 +219,7 @@ public final class DedupOptions {
                 c.getInt(NOISE_MAX_PAIRS), c.getInt(NOISE_MAX_FIELDS), c.getLong(NOISE_WINDOW_PAIRS),
                 c.getList(ROUTE_TEMPLATES), c.getList(VALUE_FIELDS), c.getDuration(MAX_CLOCK_SKEW),
                 DedupConfig.HitFormat.valueOf(c.get(HIT_FORMAT).toUpperCase(java.util.Locale.ROOT)), c.getInt(PARTITIONS),
-                c.getInt(PUBLISH_MAX_CASES));
+                c.getInt(PUBLISH_MAX_CASES), c.getInt(PUBLISH_MAX_NOISE_PROFILES));
     }
 
     /** The cadence of the running job's topic re-check ({@link TopicWatch}): zero for none, else at least 1 s. */

@@ -49,6 +49,8 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
     private Cancellable punctuator;
     /** Event time of the newest pair counted by this task; restored on start from the stored counters. */
     private long eventTime;
+    /** The first route the last publication did not reach, where the next goes on; null: from the first. */
+    private String resumeAt;
 
     NoiseProcessor(DedupConfig config, DedupMetrics metrics, OutputEncoder<NoiseProfile> profiles) {
         this.config = config;
@@ -63,6 +65,7 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
         // From the store only: a task initialised again after an aborted transaction (the same processor, its store
         // back at the last commit) must not retire routes against event times of observations that were rolled back.
         eventTime = 0;
+        resumeAt = null;
         try (KeyValueIterator<String, RouteNoise> all = store.all()) {
             while (all.hasNext()) {
                 eventTime = Math.max(eventTime, all.next().value.lastPairAt());
@@ -96,6 +99,14 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
         store.put(record.key(), noise);
     }
 
+    /**
+     * Publishes the profiles of changed routes and retires stale ones. One publication writes the noise of about
+     * {@code dedup.publish.max.noise.profiles} routes at most (a profile, a tombstone, or counters rewritten alone; it
+     * stops at the first route after that many): all it writes is in one transaction, which the broker aborts past its
+     * timeout, and a deploy that changes thousands of routes, or the first publication after a long outage, retiring
+     * them all, put every one in it. The next publication goes on from the route this one stopped at, to the last and
+     * round to the first, so that routes paired at every publication cannot keep the others waiting.
+     */
     void publish(long now) {
         // A route still served takes a sample at least every 1.5 sample TTLs (SampleGate's half-TTL windows): with a
         // TTL longer than the retention, "route seen" alone would not keep its noise.
@@ -105,57 +116,91 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
         long newest = Math.min(eventTime, now + config.maxClockSkew().toMillis());
         List<KeyValue<String, RouteNoise>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
-        try (KeyValueIterator<String, RouteNoise> all = store.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, RouteNoise> entry = all.next();
-                if (entry.value.legacy()) {
-                    if (entry.value.retireAt() == 0) {
-                        long grace = LEGACY_GRACE_TTLS * config.sampleTtl().toMillis();
-                        updated.add(KeyValue.pair(entry.key, RouteNoise.retiring(now + grace)));
-                    } else if (now >= entry.value.retireAt()) {
-                        context.forward(new Record<String, byte[]>(entry.key, null, now));
-                        retired.add(entry.key);
+        int written = 0; // routes whose profile, tombstone or counters this publication writes
+        String from = resumeAt;
+        resumeAt = null;
+        for (int pass = 0; pass < 2 && resumeAt == null; pass++) {
+            if (pass == 1 && from == null) {
+                break;
+            }
+            // from where the last publication stopped to the last route, then from the first to there
+            try (KeyValueIterator<String, RouteNoise> it = pass == 1 ? store.range(null, from)
+                    : from == null ? store.all() : store.range(from, null)) {
+                while (it.hasNext()) {
+                    KeyValue<String, RouteNoise> entry = it.next();
+                    if (pass == 1 && entry.key.equals(from)) {
+                        break;
                     }
-                    continue;
-                }
-                boolean changed = false;
-                if (entry.value.lastPairAt() == 0 && newest > 0) {
-                    entry.value.assumeLastPairAt(newest); // counted before the last pair's time was kept
-                    changed = true;
-                } else if (newest - entry.value.lastPairAt() > retention) {
-                    retire(entry.key, now, retired);
-                    metrics.noiseProfilesRetired.inc();
-                    continue;
-                }
-                if (!entry.value.dirty()) {
-                    if (changed) {
-                        updated.add(entry);
+                    if (written >= config.publishMaxNoiseProfiles()) {
+                        resumeAt = entry.key;
+                        metrics.noisePublicationsCut.inc();
+                        break;
                     }
-                    continue;
+                    if (publish(entry, newest, retention, now, updated, retired)) {
+                        written++;
+                    }
                 }
-                NoiseProfile profile = entry.value.profile(config.noiseRule(), Instant.ofEpochMilli(now));
-                byte[] encoded;
-                try {
-                    encoded = profiles.encode(entry.key, profile);
-                } catch (UnencodableOutputException e) {
-                    // Kept, the counters would make the same profile, failing every publication (a punctuation, no
-                    // record to set aside) after every restart: they are removed, the route's last profile retired.
-                    retire(entry.key, now, retired);
-                    profiles.removed(entry.key, e);
-                    continue;
-                }
-                context.forward(new Record<>(entry.key, encoded, now));
-                metrics.noiseProfiles.inc();
-                Integer before = noisyByRoute.put(entry.key, profile.getFields().size());
-                metrics.noisyFields.addAndGet(profile.getFields().size() - (before == null ? 0 : before));
-                entry.value.published();
-                updated.add(entry);
             }
         }
         for (KeyValue<String, RouteNoise> entry : updated) {
             store.put(entry.key, entry.value);
         }
         retired.forEach(store::delete);
+    }
+
+    /**
+     * One route's part of {@link #publish(long)}: retired, its profile published when changed, or its counters
+     * rewritten alone (a legacy route's retirement scheduled, a last pair's time assumed).
+     *
+     * @return whether it wrote anything
+     */
+    private boolean publish(KeyValue<String, RouteNoise> entry, long newest, long retention, long now,
+                            List<KeyValue<String, RouteNoise>> updated, List<String> retired) {
+        if (entry.value.legacy()) {
+            if (entry.value.retireAt() == 0) {
+                long grace = LEGACY_GRACE_TTLS * config.sampleTtl().toMillis();
+                updated.add(KeyValue.pair(entry.key, RouteNoise.retiring(now + grace)));
+                return true;
+            } else if (now >= entry.value.retireAt()) {
+                context.forward(new Record<String, byte[]>(entry.key, null, now));
+                retired.add(entry.key);
+                return true;
+            }
+            return false;
+        }
+        boolean changed = false;
+        if (entry.value.lastPairAt() == 0 && newest > 0) {
+            entry.value.assumeLastPairAt(newest); // counted before the last pair's time was kept
+            changed = true;
+        } else if (newest - entry.value.lastPairAt() > retention) {
+            retire(entry.key, now, retired);
+            metrics.noiseProfilesRetired.inc();
+            return true;
+        }
+        if (!entry.value.dirty()) {
+            if (changed) {
+                updated.add(entry);
+            }
+            return changed;
+        }
+        NoiseProfile profile = entry.value.profile(config.noiseRule(), Instant.ofEpochMilli(now));
+        byte[] encoded;
+        try {
+            encoded = profiles.encode(entry.key, profile);
+        } catch (UnencodableOutputException e) {
+            // Kept, the counters would make the same profile, failing every publication (a punctuation, no
+            // record to set aside) after every restart: they are removed, the route's last profile retired.
+            retire(entry.key, now, retired);
+            profiles.removed(entry.key, e);
+            return true;
+        }
+        context.forward(new Record<>(entry.key, encoded, now));
+        metrics.noiseProfiles.inc();
+        Integer before = noisyByRoute.put(entry.key, profile.getFields().size());
+        metrics.noisyFields.addAndGet(profile.getFields().size() - (before == null ? 0 : before));
+        entry.value.published();
+        updated.add(entry);
+        return true;
     }
 
     /** Tombstones the profile of {@code key} and adds its counters to those {@code retired}. */

@@ -120,6 +120,8 @@ class DedupOptionsTest {
                 {"--management-port", "-4", "--management-port: must be a port 0-65535 (0 = ephemeral), got -4"},
                 {"--management-port", "70000", "--management-port: must be a port 0-65535 (0 = ephemeral), got 70000"},
                 {"--streams-partitions", "-1", "--streams-partitions: must be at least 0, got -1"},
+                {"--dedup-publish-max-cases", "0", "--dedup-publish-max-cases: must be at least 1, got 0"},
+                {"--dedup-publish-max-noise-profiles", "0", "--dedup-publish-max-noise-profiles: must be at least 1, got 0"},
                 // these passed: Kafka Streams failed once it had started, or the job's clock arithmetic overflowed
                 {"--topic-cases", "", "option --topic-cases: '' is not a topic name"},
                 {"--topic-interactions", "a b", "option --topic-interactions: 'a b' is not a topic name"},
@@ -248,6 +250,14 @@ class DedupOptionsTest {
         TaplineConfig config = DedupOptions.load(new String[] {"--dedup-route-templates", "/a/{x}", "/b/{y}"}, Map.of());
         String message = assertThrows(ConfigException.class, () -> DedupOptions.topology(config)).getMessage();
         assertTrue(message.contains("unexpected argument /b/{y}"), message);
+    }
+
+    @Test
+    void shouldTakeTheNoisePublicationBudget() {
+        assertEquals(DedupConfig.DEFAULT_PUBLISH_MAX_NOISE_PROFILES, DedupOptions.topology(
+                DedupOptions.load(new String[] {}, Map.of())).publishMaxNoiseProfiles());
+        assertEquals(250, DedupOptions.topology(DedupOptions.load(new String[0],
+                Map.of("TAPLINE_DEDUP_PUBLISH_MAX_NOISE_PROFILES", "250"))).publishMaxNoiseProfiles());
     }
 
     @Test
