@@ -5,7 +5,8 @@ package io.tapline.http;
  * route's base path ({@code /dep/rest} to {@code http://dep:8080/api} is {@code /api/rest}) and the replay mock maps
  * the same way. A {@code ..} there that climbs above the start would take the call out of the base path at a
  * dependency that resolves dot segments ({@code /dep/../admin} is {@code /api/../admin}, that is {@code /admin}), and
- * the recorded path would not be the one the dependency served. Such a target is refused by both (400).
+ * the recorded path would not be the one the dependency served. Such a target is refused by both (400). The sidecar's
+ * inbound listener reads a client's target the same way when {@code --app} has a base path, which it goes after.
  *
  * <p>Read as the most lenient server would read it, so that no reading of the path climbs where this one does not:
  * <ul>
@@ -30,10 +31,19 @@ public final class DotSegments {
      * above its start. One pass over the path, no allocation.
      */
     public static boolean climb(String target) {
+        return climb(target, 0);
+    }
+
+    /**
+     * Whether what follows {@code from} in {@code target} has a {@code ..} that climbs above {@code from}: the sidecar's
+     * inbound listener reads the client's target after {@code --app}'s base path this way, in the one string it
+     * forwards. One pass over the path from there, no allocation.
+     */
+    public static boolean climb(String target, int from) {
         int n = target.length();
         int depth = 0;
-        int start = 0;
-        int i = 0;
+        int start = from;
+        int i = from;
         while (true) {
             boolean end = i >= n || target.charAt(i) == '?';
             int separator = end ? 0 : separator(target, i, n);

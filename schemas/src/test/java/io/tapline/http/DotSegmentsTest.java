@@ -26,4 +26,14 @@ class DotSegmentsTest {
             assertFalse(DotSegments.climb(target), target);
         }
     }
+
+    @Test
+    void shouldReadFromTheGivenStartOnly() {
+        // the inbound listener reads a client's target in the string it forwards, after --app's base path
+        assertTrue(DotSegments.climb("/base/../admin", 5));
+        assertTrue(DotSegments.climb("/base/%2e%2e;/admin?q", 5));
+        assertFalse(DotSegments.climb("/base/../admin", 0), "the base path's own segment is climbed back to, not above");
+        assertFalse(DotSegments.climb("/base/v1/../admin", 5));
+        assertFalse(DotSegments.climb("/../base/x", 8), "what comes before the start is not looked at");
+    }
 }
