@@ -3,6 +3,7 @@ package io.tapline.sidecar.impl;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.tapline.http.DotSegments;
 import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
@@ -66,17 +67,23 @@ public final class ProxyEngine {
      *                       rather than as the client sent it: outbound calls are recorded as the dependency saw
      *                       them, so a replay mock matches them whatever egress form (named route, forward proxy)
      *                       the app used
+     * @param base           how many of {@code uri}'s first characters are a base path the listener put in front of
+     *                       the client's target ({@code --app}'s), which the target's dot segments must not climb out
+     *                       of ({@link DotSegments}); 0: none, and the target is not looked at
      */
-    public record Target(String host, int port, String uri, boolean recordAsTarget) {
+    public record Target(String host, int port, String uri, boolean recordAsTarget, int base) {
 
-        /** The app behind the inbound listener: the request is recorded as the client sent it. */
-        public static Target app(String host, int port, String uri) {
-            return new Target(host, port, uri, false);
+        /**
+         * The app behind the inbound listener, {@code basePath} ({@code --app}'s, {@code ""} when it has none) then
+         * {@code target} (the client's, in origin form): the request is recorded as the client sent it.
+         */
+        public static Target app(String host, int port, String basePath, String target) {
+            return new Target(host, port, basePath + target, false, basePath.length());
         }
 
         /** A dependency behind the egress listener: the request is recorded as the dependency receives it. */
         public static Target dependency(String host, int port, String uri) {
-            return new Target(host, port, uri, true);
+            return new Target(host, port, uri, true, 0);
         }
 
         String authority() {
@@ -195,6 +202,12 @@ public final class ProxyEngine {
         RequestHead.Refusal refusal = RequestHead.check(h, req.version(), req.authority());
         if (refusal == null) {
             refusal = targetRefusal(req);
+        }
+        if (refusal == null && target.base() > 0 && DotSegments.climb(target.uri(), target.base())) {
+            // /../admin behind --app http://app/base would be /base/../admin: /admin at an app that resolves dot
+            // segments, out of what the operator exposed. Without a base path a client may ask for /admin itself, and
+            // the target is not looked at (one comparison). Those that stay below the base path go on as sent.
+            refusal = CLIMBS_OUT_OF_BASE;
         }
         if (refusal != null) {
             reject(req, refusal.status(), refusal.reason());
@@ -763,6 +776,10 @@ public final class ProxyEngine {
             up.add("Via", (req.version() == HttpVersion.HTTP_1_0 ? "1.0 " : "1.1 ") + settings.viaName());
         }
     }
+
+    /** The refusal of a client's target whose dot segments climb out of {@code --app}'s base path (see {@link Target#base}). */
+    static final RequestHead.Refusal CLIMBS_OUT_OF_BASE =
+            new RequestHead.Refusal(400, "the target climbs out of the app's base path with a dot segment (..)");
 
     /**
      * The refusal of a request whose target is in no form its method may take (RFC 9112 3.2), or null: the origin form

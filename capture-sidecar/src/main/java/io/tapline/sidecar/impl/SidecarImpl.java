@@ -207,7 +207,7 @@ public final class SidecarImpl implements Sidecar {
                 watchHeads(inbound, headerTimeoutMs, inboundEngine, false, connections)
                         .requestHandler(req -> {
                             Http10KeepAlive.restore(req, ProxyEngine.HTTP10_KEEP_ALIVE); // the head as the client sent it
-                            inboundEngine.proxy(req, ProxyEngine.Target.app(appHost, appPort, appBase + originForm(req)),
+                            inboundEngine.proxy(req, ProxyEngine.Target.app(appHost, appPort, appBase, originForm(req)),
                                     hub.inbound());
                         });
                 java.util.function.Supplier<Future<HttpServer>> in = () -> listen(inbound, inboundListen, INBOUND_RANDOM_PORT, inboundOption)

@@ -659,6 +659,54 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * With an {@code --app} URL that has a base path, the client's target goes after it ({@code /x} is
+     * {@code /base/x}), so a dot segment climbed out of it at an app that resolves them: {@code GET /../admin} reached
+     * the app as {@code /base/../admin}, {@code /admin} there, outside what the operator exposed; also written
+     * {@code %2e%2e}, {@code ..;}, with {@code \} or {@code %5c} between segments, in the absolute form
+     * ({@code GET http://x/../admin}, which reaches the app in origin form after the base path too) and in a WebSocket
+     * handshake. Refused now as the listener's other malformed heads are (400, counted, {@code Connection: close},
+     * nothing pipelined behind it read); dot segments that stay inside the base path are forwarded as sent. Without a
+     * base path nothing is looked at: {@code /../admin} is {@code /admin}, which a client may ask for anyway.
+     */
+    @Test
+    void shouldRefuseAnInboundTargetWhoseDotSegmentsClimbOutOfTheAppsBasePath() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"400\"}";
+        String refusal = "the target climbs out of the app's base path with a dot segment (..)\n";
+        try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + origin.port() + "/base"), p2, AVRO)) {
+            List<String> climbing = List.of("/../admin", "/..", "/..?q=1", "/v1/../../admin", "/%2e%2e/admin", "/%2E./admin",
+                    "/..%2fadmin", "/..\\admin", "/v1%5c..%5c..%5cadmin", "/..;/admin", "//../admin",
+                    "http://x/../admin", "HTTP://x:9/%2e%2e/admin", "http://x/v1/..;/..;/admin");
+            for (String target : climbing) {
+                Refused r = refusedAndClosed(s.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(r.head().startsWith("HTTP/1.1 400"), target + ": " + r.head());
+                assertTrue(r.head().toLowerCase(java.util.Locale.ROOT).contains("connection: close"), target + ": " + r.head());
+                assertEquals(refusal, r.rest(), target + ": nothing served after the 400");
+            }
+            Refused ws = refusedAndClosed(s.port(), "GET /../ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            assertTrue(ws.head().startsWith("HTTP/1.1 400"), "WebSocket handshake: " + ws.head());
+            assertEquals(refusal, ws.rest());
+            assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them reached the app");
+            awaitMetric(s, rejected400, climbing.size() + 1);
+
+            // inside the base path: forwarded as sent, after it
+            List<String> inside = List.of("/v1/../hello", "/./hello", "/v1/..", "/...", "/hello?next=../../admin",
+                    "http://x/v1/../hello");
+            for (String target : inside) {
+                String answer = rawToClose(s.port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(answer.startsWith("HTTP/1.1 200"), target + ": " + answer);
+                assertEquals("/base" + target.replace("http://x", ""), origin.seen.poll(5, TimeUnit.SECONDS).uri(), target);
+            }
+        }
+        // no base path: the target is the app's to read, as it would be without the sidecar
+        assertTrue(rawToClose(sidecar.port(), "GET /../admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .startsWith("HTTP/1.1 200"));
+        assertEquals("/../admin", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+    }
+
     @Test
     void shouldRefuseAHeaderFieldWithAnEmptyName() throws Exception {
         // RFC 9110 5.1: a field name is a token, one character at least. Netty's decoder takes ": v" as a field with
