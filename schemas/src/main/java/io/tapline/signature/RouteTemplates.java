@@ -83,13 +83,37 @@ public final class RouteTemplates {
     }
 
     /**
+     * Refuses a route's path as route keys write it after the method ({@code /owners/{id}/pets/{id}}, or a template
+     * of {@link #withTemplates}), for an option that names such a route (the sidecar's per-route caps, replay's ignore
+     * rules): the checks of {@link #withTemplates} but one, a placeholder may come twice, as the default rules write
+     * {@code {id}} for every id of a path. A placeholder's name is not checked against those the default rules write,
+     * since dedup-stream's configured templates may name their own.
+     *
+     * @throws IllegalArgumentException naming the template and what is wrong, in the words of {@link #withTemplates}
+     */
+    public static void requireRoute(String template) {
+        String problem = problem(Objects.requireNonNull(template, "template"), false);
+        if (problem != null) {
+            throw new IllegalArgumentException("route template '" + template + "' " + problem);
+        }
+    }
+
+    /** {@link #problem(String, boolean)} of a template of {@link #withTemplates}: each placeholder has its own name. */
+    static String problem(String template) {
+        return problem(template, true);
+    }
+
+    /**
      * What keeps the matcher from reading {@code template} as written, or null. The matcher knows literal segments and
      * segments that are one placeholder, {@code {name}}, matching any one segment; anything else it read silently as
      * something else: a segment with a stray brace ({@code {y}), an empty placeholder or text beside one as literal
      * text no request holds (the template matched nothing), a pattern or wildcard in braces ({@code {id:\d+}},
      * {@code {*}}) as any one segment, a '*' as the character, a query or a segment's parameters dropped.
+     *
+     * @param distinctNames whether a placeholder's name may come once only (a configured template's, whose names tell
+     *                      its segments apart), or twice too (a route key's, {@code /owners/{id}/pets/{id}})
      */
-    static String problem(String template) {
+    private static String problem(String template, boolean distinctNames) {
         if (!template.startsWith("/")) {
             return "does not start with '/'";
         }
@@ -140,7 +164,7 @@ public final class RouteTemplates {
                 return "has placeholder '" + segment + "', which is not a name (letters, digits, '_', '-', '.'): a "
                         + "placeholder matches exactly one whole segment, any; the matcher has no patterns or wildcards";
             }
-            if (!names.add(name)) {
+            if (!names.add(name) && distinctNames) {
                 return "names placeholder '" + segment + "' twice: each placeholder of a template needs a name of its own";
             }
         }

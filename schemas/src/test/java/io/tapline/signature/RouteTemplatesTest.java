@@ -159,4 +159,41 @@ class RouteTemplatesTest {
         assertEquals("/owners/{owner}/pets/{id}", routes.template("/owners/george/pets/9"));
         assertEquals("/", routes.template("/"));
     }
+
+    /**
+     * A route named in another option (a sidecar route cap, a replay ignore rule) is checked as a template is, in the
+     * same words: a route key holds the same placeholder once per segment of its kind, so a name may come twice there.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+            "/b/{y| has an unbalanced brace in segment '{y'",
+            "/b/{}| has an empty placeholder '{}'",
+            "/b/v{x}| has segment 'v{x}' that is not one placeholder alone",
+            "/files/{*}| has placeholder '{*}', which is not a name",
+            "/files/*| has segment '*' holding '*'",
+            "/b/{x}?q=1| holds '?'",
+            "/cart;v=2| holds ';'",
+            "/b c| holds a blank or control character",
+            "b/{x}| does not start with '/'",
+    })
+    void shouldRefuseARouteTheMatcherWouldNotReadAsWrittenInTheWordsOfATemplate(String route, String problem) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RouteTemplates.requireRoute(route));
+        assertTrue(e.getMessage().startsWith("route template '" + route + "' " + problem), e.getMessage());
+        IllegalArgumentException asTemplate = assertThrows(IllegalArgumentException.class,
+                () -> RouteTemplates.withTemplates(List.of(route)));
+        assertEquals(asTemplate.getMessage(), e.getMessage());
+    }
+
+    @Test
+    void shouldTakeEveryRouteTheDefaultRulesAndConfiguredTemplatesWrite() {
+        for (String path : List.of("/owners/42/pets/7", "/", "/users/jane.doe@example.com/orders/2024-05-01",
+                "/blobs/5d41402abc4b2a76b9719d911017c592/dGhpc0lzQVRva2VuMTIz")) {
+            RouteTemplates.requireRoute(RouteTemplates.normalise(path));
+        }
+        RouteTemplates.requireRoute("/owners/{id}/pets/{id}");
+        RouteTemplates.requireRoute("/orders/{order-id}/lines/{line_no}");
+        RouteTemplates.requireRoute("/owners/42/pets/");
+        assertThrows(IllegalArgumentException.class, () -> RouteTemplates.withTemplates(List.of("/owners/{id}/pets/{id}")),
+                "a configured template still names each placeholder once");
+    }
 }
