@@ -642,8 +642,10 @@ public final class SidecarOptions {
      * A cap for one route, named as the sidecar names routes ({@code RouteTemplates.routeKey}): {@code get /owners/42/}
      * is {@code GET /owners/{id}}.
      *
-     * @throws IllegalArgumentException when no request could have that route key: no method, a path not starting with
-     *                                  '/', or a placeholder the sidecar's route names never hold (such as {@code {owner}})
+     * @throws IllegalArgumentException when no request could have that route key: no method, a path the route
+     *                                  templates' matcher would not read as written ({@link RouteTemplates#requireRoute}:
+     *                                  '/b/{y', '/files/*', a query), or a placeholder the sidecar's route
+     *                                  names never hold (such as {@code {owner}})
      */
     public SidecarOptions routeCap(String routeKey, double perSecond) {
         routeCaps.put(routeCapKey(routeKey), perSecond);
@@ -657,6 +659,7 @@ public final class SidecarOptions {
         if (sp <= 0 || !path.startsWith("/")) {
             throw new IllegalArgumentException("a route is 'METHOD /path', e.g. 'GET /owners/{id}'");
         }
+        RouteTemplates.requireRoute(path); // '/b/{y' or '/files/*' were kept as literal text, matching no request
         String key = RouteTemplates.routeKey(r.substring(0, sp), path);
         for (String segment : key.substring(key.indexOf(' ') + 1).split("/")) {
             if (segment.startsWith("{") && segment.endsWith("}") && !RouteTemplates.DEFAULT_PLACEHOLDERS.contains(segment)) {

@@ -338,6 +338,37 @@ class SidecarOptionsTest {
         }
     }
 
+    /**
+     * A route cap's path was checked for a method, a leading '/' and its placeholders' names alone: a stray brace, a
+     * '*', text beside a placeholder were kept as literal text (a cap no request got), a query dropped (a cap for every
+     * query), silently. Each is refused as dedup-stream refuses such a route template, in its words.
+     */
+    @Test
+    void shouldRefuseARouteCapTheRouteTemplatesWouldNotReadAsWritten() {
+        for (String[] bad : new String[][] {
+                {"GET /b/{y=5", "route template '/b/{y' has an unbalanced brace in segment '{y'"},
+                {"GET /files/*=5", "route template '/files/*' has segment '*' holding '*'"},
+                {"GET /files/*.pdf=5", "route template '/files/*.pdf' has segment '*.pdf' holding '*'"},
+                {"GET /files/{*}=5", "route template '/files/{*}' has placeholder '{*}', which is not a name"},
+                {"GET /b/v{id}=5", "route template '/b/v{id}' has segment 'v{id}' that is not one placeholder alone"},
+                {"GET /b/{}=5", "route template '/b/{}' has an empty placeholder '{}'"},
+                {"GET /search?q=1=5", "route template '/search?q=1' holds '?'"},
+                {"GET /cart;v=2=5", "route template '/cart;v=2' holds ';'"},
+                {"GET /a b=5", "route template '/a b' holds a blank or control character"}}) {
+            String message = assertThrows(ConfigException.class,
+                    () -> load(Map.of(), "--app", "http://a", "--sampling-route-cap", bad[0]), bad[0]).getMessage();
+            assertTrue(message.startsWith("option --sampling-route-cap: '" + bad[0] + "': " + bad[1]), message);
+        }
+        String fromEnv = assertThrows(ConfigException.class, () -> load(Map.of("TAPLINE_SAMPLING_ROUTE_CAP", "GET /a=1,GET /b/{y=5"),
+                "--app", "http://a")).getMessage();
+        assertTrue(fromEnv.startsWith("option --sampling-route-cap (set by TAPLINE_SAMPLING_ROUTE_CAP): 'GET /b/{y=5': "
+                + "route template '/b/{y' has an unbalanced brace in segment '{y'"), fromEnv);
+        // a route key holds a placeholder once per segment of its kind, and a cap may name a concrete path
+        SidecarOptions o = load(Map.of(), "--app", "http://a", "--sampling-route-cap", "GET /owners/{id}/pets/{id}=2",
+                "--sampling-route-cap", "post /v1/things:batch/=1");
+        assertEquals(Map.of("GET /owners/{id}/pets/{id}", 2.0, "POST /v1/things:batch", 1.0), o.routeCaps());
+    }
+
     @Test
     void shouldRefuseAStrayArgumentRatherThanIgnoreIt() {
         String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--listen", "8080", "9090"))
