@@ -348,6 +348,14 @@ class ReplaySettingsTest {
         assertTrue(error("--fail-on", "often").contains("--fail-on"));
         assertTrue(error("--propagation", "maybe").contains("--propagation"));
         assertTrue(error("--candidate-header", "no-separator").contains("--candidate-header"));
+        // a route dedup-stream's --dedup-route-templates would refuse as a template: taken, and it ignored nothing
+        assertEquals("option --ignore: ignore rule 'GET /b/{y $.x': route template '/b/{y' has an unbalanced brace in "
+                + "segment '{y': a placeholder is a whole segment, {name}", error("--ignore", "GET /b/{y $.x"));
+        String ignoreFromEnv = assertThrows(ConfigException.class, () -> ReplaySettings.from(TaplineConfig.load(
+                ReplayOptions.replaySpec(), new String[] {"--run", "r1", "--target", "http://candidate:8080"},
+                Map.of("TAPLINE_IGNORE", "* header:x-build,GET /files/* $.x")))).getMessage();
+        assertTrue(ignoreFromEnv.startsWith("option --ignore (set by TAPLINE_IGNORE): ignore rule 'GET /files/* $.x': "
+                + "route template '/files/*' has segment '*' holding '*'"), ignoreFromEnv);
         String mockIgnore = error("--mock-ignore", "payments idempotency_key");
         assertTrue(mockIgnore.startsWith("option --mock-ignore: mock ignore rule 'payments idempotency_key'"), mockIgnore);
         assertTrue(mockIgnore.endsWith(MockIgnoreRules.EXPECTED), mockIgnore);

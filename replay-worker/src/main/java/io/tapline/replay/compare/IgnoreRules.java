@@ -3,6 +3,7 @@ package io.tapline.replay.compare;
 import io.tapline.avro.NoiseProfile;
 import io.tapline.avro.NoisyField;
 import io.tapline.noise.CallFields;
+import io.tapline.signature.RouteTemplates;
 import io.tapline.topics.TaplineTopics;
 
 import java.util.ArrayList;
@@ -131,9 +132,12 @@ public final class IgnoreRules {
     }
 
     /**
-     * Parses rules of the form {@code ROUTE PATH} where ROUTE is {@code *} or {@code METHOD /template}.
+     * Parses rules of the form {@code ROUTE PATH} where ROUTE is {@code *} or {@code METHOD /template}, the template
+     * as dedup-stream writes a case's route ({@link RouteTemplates#requireRoute}: a placeholder is a whole segment,
+     * {@code {name}}; no wildcard, query or blank).
      *
-     * @throws IllegalArgumentException naming the malformed rule
+     * @throws IllegalArgumentException naming the malformed rule, and for a malformed template what is wrong in the
+     *                                  words of dedup-stream's {@code --dedup-route-templates}
      */
     public static IgnoreRules parse(List<String> rules) {
         Map<String, List<PathPattern>> byRoute = new ConcurrentHashMap<>();
@@ -149,9 +153,18 @@ public final class IgnoreRules {
             }
             String route = r.substring(0, lastSpace).trim();
             String path = r.substring(lastSpace + 1);
-            if (!route.equals(ANY_ROUTE) && !route.contains(" ")) {
-                throw new IllegalArgumentException("ignore rule '" + rule
-                        + "': route must be '*' or 'METHOD /template', got '" + route + "'");
+            if (!route.equals(ANY_ROUTE)) {
+                int sp = route.indexOf(' ');
+                if (sp < 0) {
+                    throw new IllegalArgumentException("ignore rule '" + rule
+                            + "': route must be '*' or 'METHOD /template', got '" + route + "'");
+                }
+                try {
+                    // as dedup-stream checks a template: '/b/{y' or '/files/*' named no route a case has
+                    RouteTemplates.requireRoute(route.substring(sp + 1));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("ignore rule '" + rule + "': " + e.getMessage(), e);
+                }
             }
             PathPattern pattern;
             try {
