@@ -207,6 +207,16 @@ public final class RouteTemplates {
     }
 
     /**
+     * The route key of the requests a template names, as a configured template writes it (a template taken by
+     * {@link #requireRoute}, as written; its segments are not classified): upper-case method, a space, the template
+     * without empty segments or a trailing slash. {@code get /products/{slug}/} is {@code GET /products/{slug}}.
+     */
+    public static String templateRoute(String method, String template) {
+        return Objects.requireNonNull(method, "method").toUpperCase(Locale.ROOT) + " "
+                + join(segments(Objects.requireNonNull(template, "template")));
+    }
+
+    /**
      * The placeholder a value stands for when it looks like an id ({@code {id}}, {@code {uuid}}, {@code {date}},
      * {@code {email}}, {@code {hex}}, {@code {token}}), else the value itself: the rule for path segments, also
      * applied to JSON object keys by the dedup stream (an object keyed by id is a map, not a new shape per key). A

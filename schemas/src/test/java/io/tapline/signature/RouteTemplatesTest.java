@@ -196,4 +196,13 @@ class RouteTemplatesTest {
         assertThrows(IllegalArgumentException.class, () -> RouteTemplates.withTemplates(List.of("/owners/{id}/pets/{id}")),
                 "a configured template still names each placeholder once");
     }
+
+    @Test
+    void shouldNameATemplatesRouteAsAConfiguredTemplateWritesIt() {
+        assertEquals("GET /products/{slug}", RouteTemplates.templateRoute("get", "/products/{slug}/"));
+        assertEquals(RouteTemplates.withTemplates(List.of("/products/{slug}/")).route("get", "/products/red"),
+                RouteTemplates.templateRoute("get", "/products/{slug}/"));
+        assertEquals("GET /owners/42/{id}", RouteTemplates.templateRoute("GET", "//owners/42/{id}"), "segments as written");
+        assertEquals("DELETE /", RouteTemplates.templateRoute("delete", "/"));
+    }
 }

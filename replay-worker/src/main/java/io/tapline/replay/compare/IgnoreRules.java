@@ -134,7 +134,8 @@ public final class IgnoreRules {
     /**
      * Parses rules of the form {@code ROUTE PATH} where ROUTE is {@code *} or {@code METHOD /template}, the template
      * as dedup-stream writes a case's route ({@link RouteTemplates#requireRoute}: a placeholder is a whole segment,
-     * {@code {name}}; no wildcard, query or blank).
+     * {@code {name}}; no wildcard, query or blank). The route is named as a case's is
+     * ({@link RouteTemplates#templateRoute}): the method upper-cased, empty segments and a trailing slash dropped.
      *
      * @throws IllegalArgumentException naming the malformed rule, and for a malformed template what is wrong in the
      *                                  words of dedup-stream's {@code --dedup-route-templates}
@@ -165,6 +166,8 @@ public final class IgnoreRules {
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("ignore rule '" + rule + "': " + e.getMessage(), e);
                 }
+                // as dedup-stream writes a case's route: 'get /owners/{id}/' is 'GET /owners/{id}'
+                route = RouteTemplates.templateRoute(route.substring(0, sp), route.substring(sp + 1));
             }
             PathPattern pattern;
             try {

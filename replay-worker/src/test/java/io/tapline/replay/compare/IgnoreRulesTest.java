@@ -48,4 +48,15 @@ class IgnoreRulesTest {
         assertTrue(rules.ignores("shop", "GET /", "header:x-build"));
         assertFalse(rules.ignores("shop", twoIds, "$.name"));
     }
+
+    @Test
+    void shouldNameARuleRouteAsDedupNamesACaseRoute() {
+        // dedup-stream writes 'GET /products/{slug}' for its template '/products/{slug}/' and a request 'get ...':
+        // a rule written with the template as configured, or a lower-case method, ignored nothing
+        IgnoreRules rules = IgnoreRules.parse(List.of("GET /products/{slug}/ $.at", "get /owners/{id} $.ts", "GET //a//b $.x"));
+        assertTrue(rules.ignores("shop", "GET /products/{slug}", "$.at"));
+        assertTrue(rules.ignores("shop", "GET /owners/{id}", "$.ts"));
+        assertTrue(rules.ignores("shop", "GET /a/b", "$.x"));
+        assertTrue(IgnoreRules.parse(List.of("GET / $.x")).ignores("shop", "GET /", "$.x"));
+    }
 }
