@@ -75,9 +75,13 @@ public final class ProxyEngine {
 
         /**
          * The app behind the inbound listener, {@code basePath} ({@code --app}'s, {@code ""} when it has none) then
-         * {@code target} (the client's, in origin form): the request is recorded as the client sent it.
+         * {@code target} (the client's, in origin form; {@code *} alone, {@code OPTIONS *} asking about the server as a
+         * whole): the request is recorded as the client sent it.
          */
         public static Target app(String host, int port, String basePath, String target) {
+            if (target.equals("*")) { // OPTIONS *, the server as a whole: not '/base*', which is no target at all
+                return new Target(host, port, target, false, 0);
+            }
             return new Target(host, port, basePath + target, false, basePath.length());
         }
 

@@ -708,6 +708,18 @@ class SidecarProxyTest {
     }
 
     @Test
+    void shouldForwardOptionsAsteriskAsAsteriskBehindAnAppBasePath() throws Exception {
+        // OPTIONS * asks about the server as a whole (RFC 9112 3.2.4): the app gets it as '*', not after --app's base
+        // path ('/base*', no target of any form), as replay sends a recorded OPTIONS * to a --target with a base path
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + origin.port() + "/base"), p2, AVRO)) {
+            String answer = rawToClose(s.port(), "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+            assertEquals("*", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+        }
+    }
+
+    @Test
     void shouldRefuseAHeaderFieldWithAnEmptyName() throws Exception {
         // RFC 9110 5.1: a field name is a token, one character at least. Netty's decoder takes ": v" as a field with
         // an empty name, which the sidecar forwarded to the app (and recorded) as a line ": v"; nginx answers 400,
