@@ -29,9 +29,28 @@ public final class Redactor {
             "authorization", "proxy-authorization", "cookie", "set-cookie",
             "x-api-key", "api-key", "x-auth-token", "x-access-token", "x-csrf-token", "x-xsrf-token");
 
-    /** Names of headers, query parameters, JSON and form fields that look like credentials. */
+    /**
+     * Words that make a name sensitive when they end it ({@link #DEFAULT_SENSITIVE_NAME}): a password ({@code pass}), a
+     * PIN, a one-time password, a card's security code, a social security number, an IBAN, an authorization header
+     * or object ({@code auth}, {@code authorization}), a JWT, a session.
+     */
+    private static final String LAST_WORDS = "(pass|pin|otp|totp|cvv2?|cvc2?|ssn|iban|auth|authorization|jwt|session)";
+    /** {@link #LAST_WORDS} as they end a name in camel case, matched case-sensitively. */
+    private static final String LAST_WORDS_CAPITALISED = "(Pass|Pin|Otp|Totp|Cvv2?|Cvc2?|Ssn|Iban|Auth|Authorization|Jwt|Session)";
+
+    /**
+     * Names of headers, query parameters, JSON and form fields that look like credentials: names holding one of the
+     * first words anywhere; names ending in {@code signature}; and names whose last word is one of {@link #LAST_WORDS}
+     * (short words that are often part of other words: {@code pass} but not {@code compass} or {@code passenger},
+     * {@code pin} but not {@code pinned}), as the whole name or after a {@code -}, {@code _}, {@code .} or blank
+     * ({@code DB_PASS}, {@code card-pin}) or a lower-case letter or digit in camel case ({@code dbPass}, {@code cardPin},
+     * not {@code OAuth}).
+     */
     public static final String DEFAULT_SENSITIVE_NAME =
-            "(?i).*(passw|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|session[-_]?id|client[-_]?secret).*|.*signature|sig";
+            "(?i).*(passw|passwd|pwd|passphrase|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential"
+            + "|sess(ion)?[-_]?id|client[-_]?secret|subscription[-_]?key|functions[-_]?key|(encryption|signing|master)[-_]?key"
+            + "|(otp|mfa|auth|verification|security)[-_]?code|code[-_]?verifier|saml[-_]?response).*|.*signature|sig"
+            + "|(.*[-_. ])?" + LAST_WORDS + "|(?-i:.*[a-z0-9]" + LAST_WORDS_CAPITALISED + ")";
 
     /** Header names that carry credentials beyond the exact defaults (X-Auth, X-Outbound-Auth, X-Amz-Signature...). */
     private static final Pattern SENSITIVE_HEADER = Pattern.compile("(?i).*(auth(?!or)|signature).*");

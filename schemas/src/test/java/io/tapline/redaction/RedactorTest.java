@@ -108,20 +108,50 @@ class RedactorTest {
     void shouldReadANameInBracketsAsTheOneKeyTheCaptureSaw() {
         // replay writes a key holding a dot in brackets: $.byUser['ann@example.com'], $['a.b'].c
         Redactor r = new Redactor(KEY, new Redactor.Rules(Redactor.DEFAULT_HEADERS, Pattern.compile(Redactor.DEFAULT_SENSITIVE_NAME),
-                Set.of("pin"), List.of("$.org.acme.ssn"), List.of(), true, true));
+                Set.of("zip"), List.of("$.org.acme.ssn"), List.of(), true, true));
         assertEquals("\"" + t("abc") + "\"", r.jsonValue("p", "$.auth['session.token']", "\"abc\"", out));
         assertEquals("\"" + t("abc") + "\"", r.jsonValue("p", "$.byUser['ann@example.com'].password", "\"abc\"", out));
         assertEquals("\"" + t("1") + "\"", r.jsonValue("p", "$['org.acme'].ssn", "\"1\"", out),
                 "a configured path names the key as the capture does, its parts joined by dots");
-        assertEquals("\"" + t("1") + "\"", r.jsonValue("p", "$.x['it\\'s'][2].pin", "1", out));
+        assertEquals("\"" + t("1") + "\"", r.jsonValue("p", "$.x['it\\'s'][2].zip", "1", out));
         String visits = "{\"visits\":3}";
         assertSame(visits, r.jsonValue("p", "$.byUser['ann@example.com']", visits, out));
-        String notPin = "\"1\"";
-        assertSame(notPin, r.jsonValue("p", "$.x['a.pin']", notPin, out),
-                "the key a.pin is not the configured field pin, at capture or here");
-        assertEquals("{\"org.acme\":{\"ssn\":\"" + t("1") + "\"},\"x\":{\"a.pin\":\"1\"}}",
-                new String(r.body("p", "{\"org.acme\":{\"ssn\":\"1\"},\"x\":{\"a.pin\":\"1\"}}".getBytes(StandardCharsets.UTF_8),
+        String notZip = "\"1\"";
+        assertSame(notZip, r.jsonValue("p", "$.x['a.zip']", notZip, out),
+                "the key a.zip is not the configured field zip, at capture or here");
+        assertEquals("{\"org.acme\":{\"ssn\":\"" + t("1") + "\"},\"x\":{\"a.zip\":\"1\"}}",
+                new String(r.body("p", "{\"org.acme\":{\"ssn\":\"1\"},\"x\":{\"a.zip\":\"1\"}}".getBytes(StandardCharsets.UTF_8),
                         "application/json", out), StandardCharsets.UTF_8), "the capture, for comparison");
+    }
+
+    @Test
+    void shouldRedactValuesNamedByShortCredentialWordsInEveryCaseConvention() {
+        // pass, pin, otp, cvv, ssn, iban, auth, Authorization, jwt, session as a name's last word, passphrase and
+        // one-time or security codes anywhere in it: their values were kept
+        List<String> names = List.of("pass", "Pass", "DB_PASS", "db-pass", "dbPass", "passphrase", "keyPassphrase", "pin",
+                "cardPin", "card_pin", "PIN", "otp", "totp", "otp_code", "mfaCode", "verification_code", "securityCode", "cvv",
+                "cvv2", "cvc", "card.cvc", "ssn", "customerSsn", "iban", "auth", "basicAuth", "x-auth", "Authorization",
+                "proxy_authorization", "jwt", "session", "userSession", "sessid", "PHPSESSID", "code_verifier", "SAMLResponse",
+                "Ocp-Apim-Subscription-Key", "x-functions-key", "encryption_key", "signingKey", "auth_code");
+        for (String name : names) {
+            String json = "{\"user\":{\"" + name + "\":\"s3cr3t\"},\"list\":[{\"" + name + "\":\"s3cr3t\"}]}";
+            assertEquals("{\"user\":{\"" + name + "\":\"" + t("s3cr3t") + "\"},\"list\":[{\"" + name + "\":\"" + t("s3cr3t") + "\"}]}",
+                    new String(redactor.body("p", json.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8), name);
+            assertEquals("a=1&" + name + "=" + t("s3cr3t"), redactor.urlEncoded("p", "query", "a=1&" + name + "=s3cr3t", out), name);
+            assertEquals(name + "=" + t("s3cr3t") + " ok", new String(redactor.body("p", (name + "=s3cr3t ok").getBytes(StandardCharsets.UTF_8),
+                    "text/plain", out), StandardCharsets.UTF_8), name);
+            assertEquals("<a><" + name + ">" + t("s3cr3t") + "</" + name + "></a>", new String(redactor.body("p",
+                    ("<a><" + name + ">s3cr3t</" + name + "></a>").getBytes(StandardCharsets.UTF_8), "application/xml", out), StandardCharsets.UTF_8), name);
+        }
+        for (String header : List.of("X-Authorization", "X-Session", "X-Otp", "X-Jwt", "Ocp-Apim-Subscription-Key", "X-Functions-Key")) {
+            assertEquals(t("s3cr3t"), redactor.header("p", header, "s3cr3t", out), header);
+        }
+        // the words inside other words, or not last, name no credential
+        for (String name : List.of("compass", "passenger", "bypass", "passed", "pinned", "spin", "pin_location", "OAuth", "oauth",
+                "author", "authority", "authorized", "sessions", "session_count", "ssnap", "jwt_issuer", "otpEnabled", "Passport")) {
+            byte[] json = ("{\"" + name + "\":\"kept\"}").getBytes(StandardCharsets.UTF_8);
+            assertSame(json, redactor.body("p", json, "application/json", out), name);
+        }
     }
 
     @Test
@@ -377,8 +407,8 @@ class RedactorTest {
         // a sensitive element holding elements kept their text, as a JSON object under a sensitive name is not
         String[][] cases = {
             {"<password><v>hunter2</v></password>", "<password><v>" + t("hunter2") + "</v></password>"},
-            {"<credentials>\n  <user>ann</user>\n  <pin a=\"1\"><![CDATA[1234]]></pin><br/>x\n</credentials><n>kept</n>",
-                "<credentials>\n  <user>" + t("ann") + "</user>\n  <pin a=\"" + t("1") + "\"><![CDATA[" + t("1234") + "]]></pin><br/>" + t("x\n")
+            {"<credentials>\n  <user>ann</user>\n  <number a=\"1\"><![CDATA[1234]]></number><br/>x\n</credentials><n>kept</n>",
+                "<credentials>\n  <user>" + t("ann") + "</user>\n  <number a=\"" + t("1") + "\"><![CDATA[" + t("1234") + "]]></number><br/>" + t("x\n")
                         + "</credentials><n>kept</n>"},
             {"<password><password>a</password>b</password><n>kept</n>", "<password><password>" + t("a") + "</password>" + t("b")
                     + "</password><n>kept</n>"},
