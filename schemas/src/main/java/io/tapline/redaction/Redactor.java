@@ -942,6 +942,14 @@ public final class Redactor {
             r = replace(r, from -> SecretFinders.namedValue(this, s, from, inPath, markup), false, part, location, field,
                     "sensitive-name", out);
         }
+        if (SecretFinders.mayHoldKnownSecret(r)) { // a JWT, a private key, Bearer credentials, a vendor's token
+            String current = r;
+            r = replace(r, from -> SecretFinders.knownSecret(current, from), false, part, location, field, "secret-format", out);
+        }
+        if (r.indexOf('@') >= 0 && r.indexOf("://") >= 0) { // postgres://app:pw@db, a link in a sentence
+            String current = r;
+            r = replace(r, from -> SecretFinders.userInfoPassword(current, from), false, part, location, field, "url-password", out);
+        }
         if (rules.cards() && SecretFinders.digits(s) >= 13) { // a card number has 13-19 digits: fewer anywhere, no regex run
             r = replace(r, SecretFinders.cardPattern(r), true, part, location, field, "card-number", out);
         }

@@ -126,6 +126,9 @@ final class SecretFinders {
                     semi = -1;
                 }
             }
+            if (secretStartsAt(text, i)) {
+                return false; // a JWT, a private key, credentials after Bearer or Basic, a vendor's token (secretAt)
+            }
             if (b >= '0' && b <= '9' && ++digits >= 13 && redactor.rules.cards()) {
                 return false;
             }
@@ -215,6 +218,323 @@ final class SecretFinders {
         return false;
     }
 
+    /**
+     * The next secret written in a form of its own, whatever names it, in {@code s} at or after {@code from}, as
+     * {start, end} of what is tokenised, or null: see {@link #secretAt}. One pass; each character is read a bounded
+     * number of times.
+     */
+    static int[] knownSecret(CharSequence s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            int[] hit = secretAt(s, i);
+            if (hit != null) {
+                return hit;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether text of {@code length} characters may hold a {@link #knownSecret}: the shortest, {@code Basic} and the
+     * four characters of a one-letter user's credentials, has 10.
+     */
+    static boolean mayHoldKnownSecret(CharSequence s) {
+        return s.length() >= 10;
+    }
+
+    /**
+     * A secret written in a form of its own that starts at {@code i}, as {start, end} of what is tokenised, or null.
+     * Each form has a prefix or a shape that test data does not have by chance, so no opaque id or hash is taken
+     * for one:
+     * <ul>
+     *   <li>a JWT (JWS or JWE, compact): {@code eyJ} and 7 or more base64url characters (a JSON header), then 2 to 4
+     *       more segments after dots, one at least not empty;</li>
+     *   <li>the content of a PEM private key ({@code -----BEGIN [RSA |EC |OPENSSH |ENCRYPTED |PGP ...]PRIVATE KEY[ BLOCK]-----}),
+     *       up to its {@code -----END} line or the end of the text (a cut body), the armor lines kept;</li>
+     *   <li>the credentials after {@code Bearer} or {@code Basic} (any case) and blanks: a bearer token of 8 or more
+     *       token68 characters holding a digit, one of {@code -._~+/=} or an upper-case letter past its first (not a
+     *       word: {@code bearer bonds}); basic credentials that decode from base64 to printable text holding a
+     *       {@code :} ({@code user:pass}; not {@code basic idea});</li>
+     *   <li>tokens with a vendor's prefix: AWS access key ids ({@code AKIA} or {@code ASIA} and 16 upper-case letters
+     *       or digits), Google API keys ({@code AIza} and 35 characters), GitHub ({@code ghp_ gho_ ghu_ ghs_ ghr_}
+     *       and 36 or more, {@code github_pat_} and 22 or more), GitLab ({@code glpat-} and 20 or more), Slack
+     *       ({@code xoxb- xoxp- xoxa- xoxo- xoxr- xoxs-} and 10 or more), Stripe secret and restricted keys
+     *       ({@code sk_live_ sk_test_ rk_live_ rk_test_} and 10 or more) and webhook secrets ({@code whsec_} and 20 or
+     *       more), npm ({@code npm_} and 36).</li>
+     * </ul>
+     * Each but a private key starts a word: at the start of the text or after a character that is not a letter, a
+     * digit, {@code -} or {@code _}.
+     */
+    static int[] secretAt(CharSequence s, int i) {
+        char c = s.charAt(i);
+        if (c == '-') {
+            return privateKeyAt(s, i);
+        }
+        if (i > 0 && base64Url(s.charAt(i - 1))) {
+            return null; // inside a word: and a run is read once, from its start
+        }
+        int end;
+        switch (c) {
+            case 'e' -> end = jwtAt(s, i);
+            case 'B', 'b' -> {
+                return credentialsAt(s, i);
+            }
+            case 'A' -> end = startsWith(s, i, "AKIA") || startsWith(s, i, "ASIA") ? exactly(s, i + 4, 16, SecretFinders::upperOrDigit)
+                    : startsWith(s, i, "AIza") ? exactly(s, i + 4, 35, SecretFinders::base64Url) : -1;
+            case 'g' -> end = (startsWith(s, i, "gh") && i + 3 < s.length() && "pousr".indexOf(s.charAt(i + 2)) >= 0 && s.charAt(i + 3) == '_')
+                    ? atLeast(s, i + 4, 36, SecretFinders::letterOrDigit)
+                    : startsWith(s, i, "github_pat_") ? atLeast(s, i + 11, 22, SecretFinders::wordChar)
+                    : startsWith(s, i, "glpat-") ? atLeast(s, i + 6, 20, SecretFinders::base64Url) : -1;
+            case 'x' -> end = startsWith(s, i, "xox") && i + 4 < s.length() && "bpaors".indexOf(s.charAt(i + 3)) >= 0 && s.charAt(i + 4) == '-'
+                    ? atLeast(s, i + 5, 10, ch -> letterOrDigit(ch) || ch == '-') : -1;
+            case 's', 'r' -> end = i + 1 < s.length() && s.charAt(i + 1) == 'k' && (startsWith(s, i + 2, "_live_") || startsWith(s, i + 2, "_test_"))
+                    ? atLeast(s, i + 8, 10, SecretFinders::letterOrDigit) : -1;
+            case 'w' -> end = startsWith(s, i, "whsec_") ? atLeast(s, i + 6, 20, SecretFinders::letterOrDigit) : -1;
+            case 'n' -> end = startsWith(s, i, "npm_") ? exactly(s, i + 4, 36, SecretFinders::letterOrDigit) : -1;
+            default -> end = -1;
+        }
+        return end < 0 ? null : new int[] {i, end};
+    }
+
+    /** Where a JWT starting at {@code i} ends ({@link #secretAt}), or -1. */
+    private static int jwtAt(CharSequence s, int i) {
+        if (!startsWith(s, i, "eyJ")) {
+            return -1;
+        }
+        int end = run(s, i, SecretFinders::base64Url);
+        if (end - i < 10) {
+            return -1;
+        }
+        int dots = 0;
+        boolean content = false;
+        while (dots < 4 && end < s.length() && s.charAt(end) == '.') {
+            int next = run(s, end + 1, SecretFinders::base64Url);
+            content |= next > end + 1;
+            dots++;
+            end = next;
+        }
+        return dots >= 2 && content ? end : -1;
+    }
+
+    /**
+     * The next password in a URL's user info in {@code s} at or after {@code from}, as {start, end}, or null: after
+     * {@code scheme://}, any scheme ({@code postgres://app:pw@db}, {@code redis://:pw@cache},
+     * {@code mongodb+srv://u:pw@c}, {@code https://u:pw@host} in a sentence), the text between the user's {@code :} and
+     * the {@code @} that ends the user info (before any {@code / ? #}, blank or quote). A password that is already a
+     * token is passed over.
+     */
+    static int[] userInfoPassword(String s, int from) {
+        for (int k = s.indexOf("://", from); k >= 0; k = s.indexOf("://", k + 3)) {
+            int scheme = k;
+            while (scheme > from && k - scheme < 32 && schemeChar(s.charAt(scheme - 1))) {
+                scheme--;
+            }
+            if (scheme == k || !letter(s.charAt(scheme))) {
+                continue;
+            }
+            int colon = -1;
+            int end = k + 3;
+            while (end < s.length() && "/?#@ \t\r\n\"'<>\\".indexOf(s.charAt(end)) < 0) {
+                colon = colon < 0 && s.charAt(end) == ':' ? end : colon;
+                end++;
+            }
+            if (end < s.length() && s.charAt(end) == '@' && colon >= 0 && end > colon + 1
+                    && !s.startsWith(RedactionTokens.PREFIX, colon + 1)) {
+                return new int[] {colon + 1, end};
+            }
+        }
+        return null;
+    }
+
+    private static boolean schemeChar(char c) {
+        return letterOrDigit(c) || c == '+' || c == '-' || c == '.';
+    }
+
+    /** The first characters of the forms {@link #secretAt} finds, for the byte scan. */
+    private static final boolean[] SECRET_START = new boolean[128];
+
+    static {
+        for (char c : "-eBbAgxsrwn".toCharArray()) {
+            SECRET_START[c] = true;
+        }
+    }
+
+    /**
+     * Whether the byte scan must leave the body at {@code i} to the full path for {@link #secretAt}: where it finds a
+     * secret, wherever a PEM header starts ({@code -----BEGIN}), and wherever a {@code Bearer} or {@code Basic} starting a word is followed by a blank or a {@code +}
+     * (which a URL's query decodes to a blank), whatever follows: what the credentials after it are depends on
+     * where the URL rules end a name or a value ({@code ?bearer+dXNlcjpwYXNz=x} holds the name
+     * {@code bearer dXNlcjpwYXNz}).
+     */
+    private static boolean secretStartsAt(CharSequence s, int i) {
+        char c = s.charAt(i);
+        if (c >= 128 || !SECRET_START[c]) {
+            return false;
+        }
+        if (c == '-') {
+            return startsWith(s, i, "-----BEGIN"); // its header's blanks may be a URL's '+' (-----BEGIN+PRIVATE+KEY-----)
+        }
+        if (c == 'b' || c == 'B') {
+            if (i > 0 && base64Url(s.charAt(i - 1))) {
+                return false;
+            }
+            int after = startsWithIgnoreCase(s, i, "bearer") ? i + 6 : startsWithIgnoreCase(s, i, "basic") ? i + 5 : -1;
+            return after > 0 && after < s.length() && (s.charAt(after) == ' ' || s.charAt(after) == '\t' || s.charAt(after) == '+');
+        }
+        return secretAt(s, i) != null;
+    }
+
+    /** The content of a PEM private key whose {@code -----BEGIN} line starts at {@code i} ({@link #secretAt}), or null. */
+    private static int[] privateKeyAt(CharSequence s, int i) {
+        if (!startsWith(s, i, "-----BEGIN ")) {
+            return null;
+        }
+        int j = i + 11;
+        int limit = Math.min(s.length(), j + 40);
+        while (j < limit && ((s.charAt(j) >= 'A' && s.charAt(j) <= 'Z') || (s.charAt(j) >= '0' && s.charAt(j) <= '9') || s.charAt(j) == ' ')) {
+            j++;
+        }
+        if (!startsWith(s, j, "-----") || !(endsWith(s, j, "PRIVATE KEY") || endsWith(s, j, "PRIVATE KEY BLOCK"))) {
+            return null;
+        }
+        int start = j + 5;
+        int end = indexOf(s, "-----END", start);
+        end = end < 0 ? s.length() : end;
+        return end > start ? new int[] {start, end} : null;
+    }
+
+    /**
+     * The credentials after {@code Bearer} or {@code Basic} (any case) at {@code i} and blanks ({@link #secretAt}), as
+     * {start, end}, or null.
+     */
+    private static int[] credentialsAt(CharSequence s, int i) {
+        boolean bearer = startsWithIgnoreCase(s, i, "bearer");
+        if (!bearer && !startsWithIgnoreCase(s, i, "basic")) {
+            return null;
+        }
+        int start = i + (bearer ? 6 : 5);
+        if (start >= s.length() || (s.charAt(start) != ' ' && s.charAt(start) != '\t')) {
+            return null;
+        }
+        while (start < s.length() && (s.charAt(start) == ' ' || s.charAt(start) == '\t')) {
+            start++;
+        }
+        int end = run(s, start, SecretFinders::token68);
+        while (end < s.length() && s.charAt(end) == '=') {
+            end++;
+        }
+        if (startsWith(s, start, RedactionTokens.PREFIX) || (end < s.length() && letterOrDigit(s.charAt(end)))) {
+            return null;
+        }
+        return (bearer ? bearerToken(s, start, end) : basicCredentials(s, start, end)) ? new int[] {start, end} : null;
+    }
+
+    /** Whether {@code [start, end)} reads as a bearer token rather than a word: see {@link #secretAt}. */
+    private static boolean bearerToken(CharSequence s, int start, int end) {
+        if (end - start < 8) {
+            return false;
+        }
+        for (int k = start; k < end; k++) {
+            char c = s.charAt(k);
+            if ((c >= '0' && c <= '9') || "-._~+/=".indexOf(c) >= 0 || (k > start && c >= 'A' && c <= 'Z')) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code [start, end)} is base64 of printable text holding a {@code :}, as basic credentials are. */
+    private static boolean basicCredentials(CharSequence s, int start, int end) {
+        if (end - start < 4 || (end - start) % 4 != 0) {
+            return false;
+        }
+        byte[] decoded;
+        try {
+            decoded = java.util.Base64.getDecoder().decode(s.subSequence(start, end).toString());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        boolean colon = false;
+        for (byte b : decoded) {
+            if (b >= 0 && b < 0x20 || b == 0x7f) {
+                return false;
+            }
+            colon |= b == ':';
+        }
+        return colon;
+    }
+
+    /** Where the run of characters {@code accepted} from {@code i} on ends. */
+    private static int run(CharSequence s, int i, java.util.function.IntPredicate accepted) {
+        while (i < s.length() && accepted.test(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The end of a run of at least {@code min} characters {@code accepted} from {@code i} on, or -1. */
+    private static int atLeast(CharSequence s, int i, int min, java.util.function.IntPredicate accepted) {
+        int end = run(s, i, accepted);
+        return end - i >= min ? end : -1;
+    }
+
+    /** The end of exactly {@code n} characters {@code accepted} from {@code i} on, not followed by a letter or digit, or -1. */
+    private static int exactly(CharSequence s, int i, int n, java.util.function.IntPredicate accepted) {
+        int end = i;
+        while (end < s.length() && end - i < n && accepted.test(s.charAt(end))) {
+            end++;
+        }
+        return end - i == n && (end == s.length() || !letterOrDigit(s.charAt(end))) ? end : -1;
+    }
+
+    private static boolean letterOrDigit(int c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
+    private static boolean upperOrDigit(int c) {
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
+    private static boolean wordChar(int c) {
+        return letterOrDigit(c) || c == '_';
+    }
+
+    private static boolean base64Url(int c) {
+        return letterOrDigit(c) || c == '-' || c == '_';
+    }
+
+    /** A character of RFC 9110's token68, but {@code =}, which only ends one. */
+    private static boolean token68(int c) {
+        return letterOrDigit(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    }
+
+    private static boolean endsWith(CharSequence s, int end, String suffix) {
+        return end >= suffix.length() && startsWith(s, end - suffix.length(), suffix);
+    }
+
+    private static boolean startsWithIgnoreCase(CharSequence s, int i, String lowerPrefix) {
+        if (i + lowerPrefix.length() > s.length()) {
+            return false;
+        }
+        for (int k = 0; k < lowerPrefix.length(); k++) {
+            if (Character.toLowerCase(s.charAt(i + k)) != lowerPrefix.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int indexOf(CharSequence s, String what, int from) {
+        if (s instanceof String str) {
+            return str.indexOf(what, from);
+        }
+        for (int i = from; i + what.length() <= s.length(); i++) {
+            if (s.charAt(i) == what.charAt(0) && startsWith(s, i, what)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The longest name {@link #namedValue} reads before a {@code =} or {@code :}. */
     static final int MAX_NAME = 64;
 
@@ -267,12 +587,31 @@ final class SecretFinders {
                 while (end < s.length() && valueChar(s.charAt(end)) && !(path && (s.charAt(end) == '/' || s.charAt(end) == '?'))) {
                     end++;
                 }
+                // Authorization: Bearer abc: the credentials after an HTTP auth scheme, the scheme kept (as in a header)
+                int credentials = end;
+                while (credentials < s.length() && (s.charAt(credentials) == ' ' || s.charAt(credentials) == '\t')) {
+                    credentials++;
+                }
+                if (credentials > end && credentials < s.length() && valueChar(s.charAt(credentials)) && authScheme(s, start, end)) {
+                    start = credentials;
+                    end = credentials;
+                    while (end < s.length() && valueChar(s.charAt(end)) && !(path && (s.charAt(end) == '/' || s.charAt(end) == '?'))) {
+                        end++;
+                    }
+                }
             }
             if (end > start && !s.startsWith(RedactionTokens.PREFIX, start) && (markup == null || !markup.overlaps(i, end))) {
                 return new int[] {start, end};
             }
         }
         return null;
+    }
+
+    /** Whether {@code s[start, end)} is an HTTP authentication scheme that credentials follow ({@link #CREDENTIAL_VALUE}'s, but Digest). */
+    private static boolean authScheme(String s, int start, int end) {
+        String word = s.substring(start, end);
+        return word.equalsIgnoreCase("bearer") || word.equalsIgnoreCase("basic") || word.equalsIgnoreCase("token")
+                || word.equalsIgnoreCase("negotiate") || word.equalsIgnoreCase("apikey");
     }
 
     /**
@@ -340,8 +679,9 @@ final class SecretFinders {
             while (start > from && emailLocal(s.charAt(start - 1))) {
                 start--;
             }
-            if (start == at) {
-                continue;
+            if (start == at || (at - start == 16 && start >= RedactionTokens.PREFIX.length()
+                    && s.startsWith(RedactionTokens.PREFIX, start - RedactionTokens.PREFIX.length()))) {
+                continue; // no local part, or a token's hex digits: a URL's password tokenised before its host
             }
             // the domain: labels separated by single dots, the last one starting with at least two letters
             int end = at + 1;

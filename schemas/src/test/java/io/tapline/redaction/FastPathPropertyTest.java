@@ -25,7 +25,11 @@ class FastPathPropertyTest {
         // encoded addresses and grouped card digits
         "jane", "%40", "%4", "0", "&#64;", "&#x40;", "&#", "64;", "&commat;", "&amp;", "example.com", "x.io", "  ", "4111.", "1111",
         // escapes written twice or without their ';', card groups joined by tabs or mixed separators
-        "%25", "%2540", "&#64", "&#x40", "40", "4111\t", ". ", " -", "1111\t"
+        "%25", "%2540", "&#64", "&#x40", "40", "4111\t", ". ", " -", "1111\t",
+        // the forms of secrets found whatever names them, whole and in part
+        "eyJhbGciOiJIUzI1NiJ9", "eyJ", "e30", "Bearer", "bearer ", "Basic ", "basic", "dXNlcjpwYXNz", "a1b2c3d4e5",
+        "AKIAIOSFODNN7EXAMPLE", "AKIA", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "xoxb-", "sk_live_", "4eC39HqLyjWDarjtT1zdp7dc",
+        "-----BEGIN PRIVATE KEY-----", "-----BEGIN ", "PRIVATE KEY-----", "-----END", "MIIEvQ"
     };
 
     @Test

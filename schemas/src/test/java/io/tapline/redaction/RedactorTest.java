@@ -155,6 +155,86 @@ class RedactorTest {
     }
 
     @Test
+    void shouldRedactSecretsByTheirOwnFormWhateverNamesThem() {
+        String jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        String jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6ji.XFBoMYUZodetZdvTiFvSkQ";
+        String pemBody = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+        String pem = "-----BEGIN PRIVATE KEY-----\n" + pemBody + "\n-----END PRIVATE KEY-----";
+        String[] secrets = {jwt, jwe, "AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A", "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzAB",
+            "glpat-xYz123AbC456dEf789gH", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "rk_test_51H8abcdEFGH1234", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "npm_abcdefghijklmnopqrstuvwxyz0123456789"};
+        for (String secret : secrets) {
+            assertEquals("{\"data\":\"" + t(secret) + "\",\"list\":[\"" + t(secret) + "\"]}", new String(redactor.body("p",
+                    ("{\"data\":\"" + secret + "\",\"list\":[\"" + secret + "\"]}").getBytes(StandardCharsets.UTF_8), "application/json", out),
+                    StandardCharsets.UTF_8), secret);
+            assertEquals("got " + t(secret) + ", ok", new String(redactor.body("p", ("got " + secret + ", ok").getBytes(StandardCharsets.UTF_8),
+                    "text/plain", out), StandardCharsets.UTF_8), secret);
+            assertEquals(t(secret), redactor.header("p", "X-Debug", secret, out), secret);
+            assertEquals("/v/" + t(secret), redactor.path("p", "/v/" + secret, out), secret);
+            assertEquals("x=" + t(secret), redactor.query("p", "x=" + secret, out), secret);
+        }
+        assertEquals(t(jwt), redactor.header("p", "X-Goog-Iap-Jwt-Assertion", jwt, out));
+        // a private key's content, its armor lines kept; also cut before its END line; a certificate is public
+        assertEquals("{\"pem\":\"-----BEGIN PRIVATE KEY-----" + t("\n" + pemBody + "\n") + "-----END PRIVATE KEY-----\"}",
+                new String(redactor.body("p", ("{\"pem\":\"" + pem.replace("\n", "\\n") + "\"}").getBytes(StandardCharsets.UTF_8),
+                        "application/json", out), StandardCharsets.UTF_8));
+        assertEquals("-----BEGIN RSA PRIVATE KEY-----" + t("\n" + pemBody + "\n"), new String(redactor.cutBody("p",
+                ("-----BEGIN RSA PRIVATE KEY-----\n" + pemBody + "\n-----EN").getBytes(StandardCharsets.UTF_8), "text/plain", out), StandardCharsets.UTF_8));
+        assertEquals("-----BEGIN OPENSSH PRIVATE KEY-----" + t("\nb3BlbnNzaC1rZXktdjE\n") + "-----END OPENSSH PRIVATE KEY-----",
+                redactor.text("p", "body", "body", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE\n-----END OPENSSH PRIVATE KEY-----", out));
+        // credentials after an auth scheme in text, the scheme kept; after a header's name too (one word was tokenised)
+        assertEquals("{\"h\":\"Bearer " + t("S3cr3tV4lue9") + "\",\"b\":[\"Authorization\",\"Basic " + t("dXNlcjpwYXNz") + "\"]}",
+                new String(redactor.body("p", "{\"h\":\"Bearer S3cr3tV4lue9\",\"b\":[\"Authorization\",\"Basic dXNlcjpwYXNz\"]}"
+                        .getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8));
+        assertEquals("curl -H 'Authorization: Bearer " + t("abc") + "' -H \"X-Auth: Token " + t("xyz") + "\"", new String(redactor.body("p",
+                "curl -H 'Authorization: Bearer abc' -H \"X-Auth: Token xyz\"".getBytes(StandardCharsets.UTF_8), "text/plain", out), StandardCharsets.UTF_8));
+        assertEquals("user said bearer " + t("a1b2c3d4e5"), redactor.header("p", "X-Debug", "user said bearer a1b2c3d4e5", out));
+        assertEquals("q=Bearer+" + t("a1b2c3d4e5"), redactor.query("p", "q=Bearer+a1b2c3d4e5", out));
+        // what only looks like one is kept: a pagination cursor (base64 JSON), a certificate, words after Bearer or
+        // Basic, short prefixes, hex digests and UUIDs
+        String[] kept = {"eyJwYWdlIjoyLCJzaXplIjoxMH0", "eyJwYWdlIjoyfQ.json", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+            "bearer bonds and the bearer of news", "basic idea", "Basic information", "AKIA1234", "sk_live_", "ghp_short",
+            "9f86d081884c7d659a2feaa0c55ad015", "123e4567-e89b-12d3-a456-426614174000", "xAKIAIOSFODNN7EXAMPLE", "a-eyJhbGciOiJIUzI1NiJ9.e30.x",
+            "desk_live_4eC39HqLyjWDarjtT1zdp7dc"};
+        for (String k : kept) {
+            byte[] body = ("{\"v\":\"" + k.replace("\n", "\\n") + "\"}").getBytes(StandardCharsets.UTF_8);
+            assertSame(body, redactor.body("p", body, "application/json", out), k);
+            assertSame(k, redactor.text("p", "body", "body", k, out), k);
+        }
+        // and the byte scan still lets such a body skip the parse
+        for (String k : List.of("eyJwYWdlIjoyLCJzaXplIjoxMH0", "eyJwYWdlIjoyfQ.json", "AKIA1234", "bearer")) {
+            assertTrue(redactor.nothingToRedact(("{\"cursor\":\"" + k + "\"}").getBytes(StandardCharsets.UTF_8)), k);
+        }
+        // but not one where the URL rules read a blank for a '+'
+        for (String u : List.of("https://x.io/?k=-----BEGIN+PRIVATE+KEY-----abc", "https://x.io/?q=Bearer+a1b2c3d4e5")) {
+            byte[] body = ("{\"u\":\"" + u + "\"}").getBytes(StandardCharsets.UTF_8);
+            assertFalse(redactor.nothingToRedact(body), u);
+            assertNotEquals(new String(body, StandardCharsets.UTF_8), new String(redactor.body("p", body, "application/json", out),
+                    StandardCharsets.UTF_8), u);
+        }
+    }
+
+    @Test
+    void shouldRedactThePasswordOfAUrlWithAnySchemeInText() {
+        String[][] cases = {
+            {"{\"db\":\"postgres://app:pw1@db:5432/x\"}", "{\"db\":\"postgres://app:" + t("pw1") + "@db:5432/x\"}"},
+            {"{\"u\":\"redis://:pw1@cache:6379/0\"}", "{\"u\":\"redis://:" + t("pw1") + "@cache:6379/0\"}"},
+            {"{\"u\":\"mongodb+srv://admin:pw1@cluster0.x.mongodb.net/db\"}", "{\"u\":\"mongodb+srv://admin:" + t("pw1") + "@cluster0.x.mongodb.net/db\"}"},
+            {"{\"u\":\"jdbc:mysql://root:pw1@db.example.com/x\"}", "{\"u\":\"jdbc:mysql://root:" + t("pw1") + "@db.example.com/x\"}"},
+            {"{\"u\":\"https://user:pw1@host.example.com/x\"}", "{\"u\":\"https://user:" + t("pw1") + "@host.example.com/x\"}"},
+            {"see https://user:pw1@host/x, or amqp://guest:pw2@mq", "see https://user:" + t("pw1") + "@host/x, or amqp://guest:" + t("pw2") + "@mq"},
+        };
+        for (String[] c : cases) {
+            String type = c[0].startsWith("{") ? "application/json" : "text/plain";
+            assertEquals(c[1], new String(redactor.body("p", c[0].getBytes(StandardCharsets.UTF_8), type, out), StandardCharsets.UTF_8), c[0]);
+        }
+        for (String k : List.of("ssh://git@gitlab:22/a/b.git", "see http://host/a@b or x://a:b/c@d")) {
+            assertSame(k, redactor.text("p", "body", "body", k, out), k);
+        }
+    }
+
+    @Test
     void shouldTokeniseAnObjectWhateverTheOrderOfItsMembers() {
         String a = new String(redactor.body("p", "{\"credentials\":{\"user\":\"u\",\"pin\":{\"b\":2,\"a\":1}}}".getBytes(StandardCharsets.UTF_8),
                 "application/json", out), StandardCharsets.UTF_8);
