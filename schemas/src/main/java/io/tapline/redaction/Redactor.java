@@ -942,7 +942,9 @@ public final class Redactor {
             r = replace(r, from -> SecretFinders.namedValue(this, s, from, inPath, markup), false, part, location, field,
                     "sensitive-name", out);
         }
-        if (SecretFinders.mayHoldKnownSecret(r)) { // a JWT, a private key, Bearer credentials, a vendor's token
+        // a JWT, a private key, Bearer credentials, a vendor's token; looked for once before replace is set up, as the
+        // text of most values holds none
+        if (SecretFinders.mayHoldKnownSecret(r) && SecretFinders.knownSecret(r, 0) != null) {
             String current = r;
             r = replace(r, from -> SecretFinders.knownSecret(current, from), false, part, location, field, "secret-format", out);
         }

@@ -225,6 +225,10 @@ final class SecretFinders {
      */
     static int[] knownSecret(CharSequence s, int from) {
         for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 128 || !SECRET_START[c]) {
+                continue; // no form starts with it: most characters cost one table look-up
+            }
             int[] hit = secretAt(s, i);
             if (hit != null) {
                 return hit;
