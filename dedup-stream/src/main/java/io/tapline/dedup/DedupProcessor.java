@@ -254,29 +254,10 @@ final class DedupProcessor implements Processor<String, Hit, String, Emitted> {
         long newest = Math.min(eventTime, now + config.maxClockSkew().toMillis());
         List<KeyValue<String, SignatureState>> updated = new ArrayList<>();
         List<String> retired = new ArrayList<>();
-        int written = 0; // cases, updates and tombstones
-        String from = resumeAt;
-        resumeAt = null;
-        for (int pass = 0; pass < 2 && resumeAt == null; pass++) {
-            if (pass == 1 && from == null) {
-                break;
-            }
-            // from where the last publication stopped to the last signature, then from the first to there
-            try (KeyValueIterator<String, SignatureState> it = pass == 1 ? signatures.range(null, from)
-                    : from == null ? signatures.all() : signatures.range(from, null)) {
-                while (it.hasNext()) {
-                    KeyValue<String, SignatureState> entry = it.next();
-                    if (pass == 1 && entry.key.equals(from)) {
-                        break;
-                    }
-                    if (written >= config.publishMaxCases()) {
-                        resumeAt = entry.key;
-                        metrics.publicationsCut.inc();
-                        break;
-                    }
-                    written += publish(entry, newest, retention, now, updated, retired);
-                }
-            }
+        resumeAt = StoreWalk.from(signatures, resumeAt, config.publishMaxCases(), // cases, updates and tombstones
+                entry -> publish(entry, newest, retention, now, updated, retired));
+        if (resumeAt != null) {
+            metrics.publicationsCut.inc();
         }
         for (KeyValue<String, SignatureState> entry : updated) {
             signatures.put(entry.key, entry.value);

@@ -180,37 +180,15 @@ final class NoiseProcessor implements Processor<String, NoiseObservation, String
     private void publishAll(long newest, long retention, long now, List<KeyValue<String, RouteNoise>> updated,
                             List<String> retired) {
         Bounds seen = new Bounds();
-        int written = 0; // routes whose profile, tombstone or counters this publication writes
-        String from = resumeAt;
-        resumeAt = null;
-        for (int pass = 0; pass < 2 && resumeAt == null; pass++) {
-            if (pass == 1 && from == null) {
-                break;
-            }
-            // from where the last publication stopped to the last route, then from the first to there
-            try (KeyValueIterator<String, RouteNoise> it = pass == 1 ? store.range(null, from)
-                    : from == null ? store.all() : store.range(from, null)) {
-                while (it.hasNext()) {
-                    KeyValue<String, RouteNoise> entry = it.next();
-                    if (pass == 1 && entry.key.equals(from)) {
-                        break;
-                    }
-                    if (written >= config.publishMaxNoiseProfiles()) {
-                        resumeAt = entry.key;
-                        metrics.noisePublicationsCut.inc();
-                        break;
-                    }
-                    if (publish(entry, newest, retention, now, updated, retired, seen)) {
-                        written++;
-                    }
-                }
-            }
-        }
+        // routes whose profile, tombstone or counters this publication writes
+        resumeAt = StoreWalk.from(store, resumeAt, config.publishMaxNoiseProfiles(),
+                entry -> publish(entry, newest, retention, now, updated, retired, seen) ? 1 : 0);
         if (resumeAt == null) {
             // every route read, every changed one published: what they may have to write next is known again
             bounds = seen;
             dirtyKeys = new TreeSet<>(STORE_ORDER);
         } else {
+            metrics.noisePublicationsCut.inc();
             dirtyKeys = null; // the routes not reached are read again by the next publication
         }
     }
