@@ -252,11 +252,16 @@ public final class SidecarImpl implements Sidecar {
         SidecarImpl[] self = new SidecarImpl[1];
         int[] ports = {bound.get(0), egressListen == null ? -1 : bound.get(1)};
         ManagementServer management;
+        // what /ready answers, and tapline_sidecar_ready shows when scraped: a sidecar that is up but not ready (still
+        // starting, or draining as it stops) is seen on a dashboard as it is seen by the probe
+        java.util.function.BooleanSupplier readiness = () -> self[0] != null && self[0].ready;
+        metrics.gauge("tapline_sidecar_ready", "1 while the management port's /ready answers 200 (ready), 0 while it answers 503",
+                () -> readiness.getAsBoolean() ? 1 : 0);
         try {
             // liveness fails once the publisher thread is gone (restart the pod); readiness does not, so the proxy
             // keeps its traffic until then (fail-open)
-            management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics,
-                    () -> self[0] != null && self[0].ready, publisher::notRunning);
+            management = ManagementServer.start(o.managementHost(), o.managementPort(), metrics, readiness,
+                    publisher::notRunning);
         } catch (IOException | RuntimeException e) {
             // the proxy listens already: a sidecar that cannot be watched must not serve, nor keep the process alive
             publisher.closeWithin(Duration.ofSeconds(1));

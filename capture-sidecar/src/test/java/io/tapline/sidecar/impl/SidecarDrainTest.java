@@ -136,6 +136,48 @@ class SidecarDrainTest {
     }
 
     /**
+     * {@code tapline_sidecar_ready} says what {@code /ready} answers, read when scraped: 1 while it answers 200, 0 once
+     * the stop has begun and it answers 503 while the requests in flight drain. Without it a dashboard could not tell
+     * a sidecar that is up but not ready from a ready one.
+     */
+    @Test
+    void shouldExportWhatReadyAnswersAsTheReadyGauge() throws Exception {
+        SidecarImpl s = sidecar(Duration.ofSeconds(10));
+        CompletableFuture<Void> closed = null;
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        try (Socket busy = connect(s.port())) {
+            assertEquals(200, management(http, s, "/ready").statusCode());
+            String ready = management(http, s, "/metrics").body();
+            assertTrue(ready.contains("\ntapline_sidecar_ready 1\n"), "ready, as /ready says: " + ready);
+
+            int before = origin.heads.get();
+            send(busy, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"); // in flight until released: the drain waits for it
+            origin.awaitHeads(before + 1);
+            closed = CompletableFuture.runAsync(s::close);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (management(http, s, "/ready").statusCode() != 503 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(503, management(http, s, "/ready").statusCode(), "not ready while draining");
+            String scrape = management(http, s, "/metrics").body();
+            assertTrue(scrape.contains("\ntapline_sidecar_ready 0\n"), "not ready, as /ready says: " + scrape);
+            origin.release();
+            closed.get(20, TimeUnit.SECONDS);
+        } finally {
+            origin.release();
+            if (closed == null) {
+                s.close();
+            }
+        }
+    }
+
+    private static java.net.http.HttpResponse<String> management(java.net.http.HttpClient http, SidecarImpl s, String path)
+            throws Exception {
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + s.managementPort() + path))
+                .timeout(Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
      * Closed from an interrupted thread (an embedding application's shutdown, a test's timeout), the sidecar still
      * closes whole, and the caller keeps its interrupt: the first wait of the close used to take it and clear it.
      */
