@@ -272,6 +272,7 @@ class MonitoringNamesTest {
                         String where = p.getFileName() + " panel \"" + panel.path("title").asText() + "\"";
                         problems.addAll(checkQuery(where, target.path("expr").asText(),
                                 templateLabels(target.path("legendFormat").asText())));
+                        problems.addAll(checkCounters(where, target.path("expr").asText()));
                         queries++;
                     }
                 }
@@ -501,6 +502,95 @@ class MonitoringNamesTest {
         return out;
     }
 
+    /** The functions that read a counter across the resets of a restarted process. */
+    static final Set<String> COUNTER_FUNCTIONS = Set.of("rate", "irate", "increase");
+
+    /**
+     * Every counter (a {@code _total} series, a histogram's {@code _bucket}, {@code _sum} and {@code _count}) is read
+     * through {@code rate}, {@code irate} or {@code increase} of its range: its raw value (or a sum of raw values) falls to
+     * 0 whenever a pod restarts, and a replay pod's ends with its Job, so over time it means nothing.
+     */
+    static List<String> checkCounters(String where, String expr) {
+        PromQl.Node root;
+        try {
+            root = PromQl.parse(expr);
+        } catch (IllegalArgumentException e) {
+            return List.of(); // reported by checkQuery
+        }
+        Set<String> raw = new LinkedHashSet<>();
+        rawCounters(root, raw);
+        return raw.stream().map(metric -> where + ": counter " + metric + " is shown raw (it restarts at 0 with its"
+                + " pod): read it with rate, irate or increase of a range").toList();
+    }
+
+    private static void rawCounters(PromQl.Node node, Set<String> out) {
+        if (node instanceof PromQl.Selector s) {
+            if (isCounter(s.metric())) {
+                out.add(s.metric());
+            }
+            return;
+        }
+        if (node instanceof PromQl.Call c && COUNTER_FUNCTIONS.contains(c.function())) {
+            PromQl.Node range = c.args().get(0);
+            while (range instanceof PromQl.Ranged r) {
+                range = r.inner();
+            }
+            if (range instanceof PromQl.Selector) {
+                return; // the function's own range of the series: what it is for
+            }
+        }
+        PromQl.children(node).forEach(child -> rawCounters(child, out));
+    }
+
+    static boolean isCounter(String metric) {
+        if (metric == null) {
+            return false;
+        }
+        Matcher histogram = Pattern.compile("(.*)_(bucket|sum|count)").matcher(metric);
+        return metric.endsWith("_total") || histogram.matches() && SERIES.containsKey(histogram.group(1) + "_bucket");
+    }
+
+    /**
+     * An operation between two vectors (a comparison, {@code and}, {@code unless}, arithmetic) pairs their series by
+     * their labels. A side aggregated without {@code by} (or {@code by ()}), or paired {@code on()}, is one series for
+     * every installation one Prometheus scrapes: one installation's series then stands in for another's (a dedup-stream
+     * that reads hides one that does not). Group both sides by the label that tells installations apart.
+     */
+    static List<String> checkJoins(String where, String expr) {
+        PromQl.Node root;
+        try {
+            root = PromQl.parse(expr);
+        } catch (IllegalArgumentException e) {
+            return List.of(); // reported by checkQuery
+        }
+        Set<String> problems = new LinkedHashSet<>();
+        PromQl.walk(root, node -> {
+            if (!(node instanceof PromQl.Binary b) || b.left().type() != PromQl.Type.VECTOR
+                    || b.right().type() != PromQl.Type.VECTOR
+                    || PromQl.selectors(b.left()).isEmpty() || PromQl.selectors(b.right()).isEmpty()) {
+                return;
+            }
+            if (b.matching() != null && !b.ignoring() && b.matching().isEmpty()) {
+                problems.add(where + ": " + b.op() + " on(): pairs the two sides across every installation; name the "
+                        + "labels that pair them");
+            }
+            for (PromQl.Node side : List.of(b.left(), b.right())) {
+                PromQl.walk(side, n -> {
+                    if (n instanceof PromQl.Aggregation a && !KEEP_LABELS.contains(a.op())
+                            && (a.grouping() == null || !a.without() && a.grouping().isEmpty())) {
+                        problems.add(where + ": " + a.op() + " without by on the " + (side == b.left() ? "left" : "right")
+                                + " side of " + b.op() + ": adds up every installation; group by the label that tells"
+                                + " them apart");
+                    }
+                });
+            }
+        });
+        return List.copyOf(problems);
+    }
+
+    /** Aggregations whose result keeps its series' labels. */
+    static final Set<String> KEEP_LABELS = Set.of("topk", "bottomk", "limitk", "limit_ratio");
+
     /**
      * A PrometheusRule: its spec a valid rule file (only the keys Prometheus takes), group names unique, and each rule
      * an alert with a unique name, an expression that parses and uses exported names only, a {@code for}, a
@@ -560,6 +650,8 @@ class MonitoringNamesTest {
                     problems.add(where + ": no expr");
                 } else {
                     problems.addAll(checkQuery(where, expr, printed));
+                    problems.addAll(checkCounters(where, expr));
+                    problems.addAll(checkJoins(where, expr));
                     try {
                         if (PromQl.parse(expr).type() != PromQl.Type.VECTOR) {
                             problems.add(where + ": an alert's expr must give an instant vector");
@@ -726,6 +818,42 @@ class MonitoringNamesTest {
                         + "`tapline_sidecar_proxy_added_seconds{listener}` (histogram), "
                         + "tapline_sidecar_proxy_added_seconds{le=\"1\"}, "
                         + "`tapline_dedup_topic_settings_refused{topic=\"tapline.cases\",setting=\"exists\"}`"));
+    }
+
+    @Test
+    void aCounterShownWithoutRateOrIncreaseIsReported() {
+        String raw = " is shown raw (it restarts at 0 with its pod): read it with rate, irate or increase of a range";
+        assertEquals(List.of("test: counter tapline_replay_mock_live_calls_total" + raw),
+                checkCounters("test", "sum(tapline_replay_mock_live_calls_total{namespace=~\"$namespace\"})"));
+        assertEquals(List.of("test: counter tapline_sidecar_proxy_added_seconds_count" + raw),
+                checkCounters("test", "sum by (listener) (tapline_sidecar_proxy_added_seconds_count)"));
+        // a subquery over a sum of raw counters adds up values that restart at 0
+        assertEquals(List.of("test: counter tapline_sidecar_published_total" + raw),
+                checkCounters("test", "rate(sum(tapline_sidecar_published_total)[10m:1m])"));
+        assertEquals(List.of(), checkCounters("test", "sum(rate(tapline_replay_mock_live_calls_total[$__rate_interval]))"
+                + " + sum(increase(tapline_replay_mock_unattributable_calls_total[$__range]))"
+                + " + irate(tapline_sidecar_published_total[5m] offset 1h)"
+                + " + histogram_quantile(0.5, sum by (le) (rate(tapline_sidecar_proxy_added_seconds_bucket[5m])))"
+                + " + tapline_sidecar_queue_bytes"));
+    }
+
+    @Test
+    void aJoinOfSumsOverEveryInstallationIsReported() {
+        assertEquals(List.of("test: unless on(): pairs the two sides across every installation; name the labels that pair them",
+                        "test: sum without by on the left side of unless: adds up every installation; group by the"
+                                + " label that tells them apart",
+                        "test: sum without by on the right side of unless: adds up every installation; group by the label"
+                                + " that tells them apart"),
+                checkJoins("test", "sum(rate(tapline_sidecar_published_total[10m])) > 0"
+                        + " unless on() sum(rate(tapline_dedup_interactions_total[10m])) > 0"));
+        assertEquals(List.of("test: sum without by on the right side of /: adds up every installation; group by the label"
+                        + " that tells them apart"),
+                checkJoins("test", "sum by (namespace) (tapline_sidecar_queue_bytes) / sum by () (tapline_sidecar_queue_max_bytes)"));
+        // grouped on both sides; a comparison with a number; topk keeps its labels
+        assertEquals(List.of(), checkJoins("test", "sum by (namespace) (rate(tapline_sidecar_published_total[10m])) > 0"
+                + " unless on(namespace) sum by (namespace) (rate(tapline_dedup_interactions_total[10m])) > 0"));
+        assertEquals(List.of(), checkJoins("test", "sum(rate(tapline_sidecar_published_total[10m])) > 0"));
+        assertEquals(List.of(), checkJoins("test", "topk(3, tapline_sidecar_queue_bytes) / tapline_sidecar_queue_max_bytes"));
     }
 
     // ------------------------------------------------------------------ helpers

@@ -451,19 +451,21 @@ final class PromQl {
 
     static void walk(Node node, java.util.function.Consumer<Node> visit) {
         visit.accept(node);
+        children(node).forEach(child -> walk(child, visit));
+    }
+
+    /** A node's operands, in the order they are written. */
+    static List<Node> children(Node node) {
         if (node instanceof Call c) {
-            c.args().forEach(a -> walk(a, visit));
+            return c.args();
         } else if (node instanceof Aggregation a) {
-            if (a.parameter() != null) {
-                walk(a.parameter(), visit);
-            }
-            walk(a.arg(), visit);
+            return a.parameter() == null ? List.of(a.arg()) : List.of(a.parameter(), a.arg());
         } else if (node instanceof Binary b) {
-            walk(b.left(), visit);
-            walk(b.right(), visit);
+            return List.of(b.left(), b.right());
         } else if (node instanceof Ranged r) {
-            walk(r.inner(), visit);
+            return List.of(r.inner());
         }
+        return List.of();
     }
 
     /**
