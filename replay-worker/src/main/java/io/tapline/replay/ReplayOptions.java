@@ -121,7 +121,8 @@ public final class ReplayOptions {
     public static ConfigSpec reportSpec() {
         return common(ConfigSpec.builder("tapline report", "Render a run's results as text, JUnit XML or HTML; exit 1 when the gate fails."))
                 .choice(FORMAT, "text", "Report format.", "text", "junit", "html")
-                .option(OUT, "", "Write the report to this file instead of standard output.")
+                // no default: an empty value (--out "$UNSET") is refused, not read as no --out
+                .option(OUT, null, "Write the report to this file instead of standard output (an empty value is refused).")
                 .build();
     }
 }

@@ -86,11 +86,18 @@ public final class ReportCommand {
 
     /**
      * The {@code --out} file, or null for standard output, checked before Kafka is reached: a directory that does
-     * not exist or cannot be written in would otherwise fail the report only after every result was read.
+     * not exist or cannot be written in would otherwise fail the report only after every result was read. An empty
+     * value, however it was set, is refused: read as no {@code --out}, a CI script's {@code --out "$JUNIT"} with the
+     * variable unset wrote the report into the job's log and left no file for the CI system to read.
      */
     static Path outFile(TaplineConfig config) {
-        if (!config.has(ReplayOptions.OUT)) {
+        String value = config.get(ReplayOptions.OUT);
+        if (value == null) {
             return null;
+        }
+        if (value.isBlank()) {
+            throw new ConfigException(config.named(ReplayOptions.OUT) + ": the value is empty; give the report's file"
+                    + " name, or leave the option out to write the report to standard output");
         }
         String flag = "option --" + ReplayOptions.OUT + config.origin(ReplayOptions.OUT) + ": ";
         Path file;

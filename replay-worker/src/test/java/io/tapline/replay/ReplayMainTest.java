@@ -312,6 +312,37 @@ class ReplayMainTest {
     }
 
     /**
+     * An empty {@code --out} (a CI script's {@code --out "$JUNIT"} with the variable unset) is a usage error naming the
+     * option and where it was set, at start. Before, it was no {@code --out}: the report went to standard output, into
+     * the job's log, and no file was left for the CI system to read.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void anEmptyOutIsAUsageErrorNamingTheOption(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("report.properties"), "out=\n");
+        String[] kafka = {"--kafka-bootstrap-servers", "127.0.0.1:1", "--schema-registry-url", "http://127.0.0.1:1",
+                "--kafka-timeout", "2s"};
+        String[][] empty = {{"--out", ""}, {"--out="}, {"--out", " "}, {"--config", file.toString()}};
+        for (String[] bad : empty) {
+            List<String> args = new java.util.ArrayList<>(List.of("report", "--run", "r1"));
+            args.addAll(List.of(kafka));
+            args.addAll(List.of(bad));
+            String err = stderrOf(() -> assertEquals(ReplayCommand.EXIT_USAGE, ReplayMain.run(args.toArray(String[]::new)),
+                    String.join(" ", bad)));
+            String origin = bad[0].equals("--config") ? " (set in " + file + ")" : "";
+            assertEquals("tapline report: option --out" + origin + ": the value is empty; give the report's file name, or"
+                    + " leave the option out to write the report to standard output\n", err.replace(System.lineSeparator(), "\n"));
+        }
+        TaplineConfig fromVariable = TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "r1"},
+                Map.of("TAPLINE_OUT", ""));
+        ConfigException e = assertThrows(ConfigException.class, () -> ReportCommand.outFile(fromVariable));
+        assertTrue(e.getMessage().startsWith("option --out (set by TAPLINE_OUT): the value is empty"), e.getMessage());
+        // without the option, standard output
+        assertEquals(null, ReportCommand.outFile(TaplineConfig.load(ReplayOptions.reportSpec(), new String[]{"--run", "r1"},
+                Map.of())));
+    }
+
+    /**
      * A {@code --mock-host} or {@code --management-host} no listener can open on passed the checks at start: the worker
      * reached Kafka first (here, a broker that is not there: exit 3 once --kafka-timeout had passed; with one, the
      * run's bounds were recorded) and failed only when it bound the listener. It is a usage error at start now.
