@@ -77,7 +77,8 @@ import java.util.function.LongSupplier;
 /**
  * {@code tapline replay}: joins (or starts) a run, replays its cases with N worker threads sharing one mock server,
  * and when the run is complete writes its summary and applies the CI gate. Exit codes: 0 passed, 1 gate failed,
- * 2 bad options or refused target, 3 stopped or failed before the run completed.
+ * 2 bad options or refused target, 3 stopped or failed before the run completed, or its text report and verdict not
+ * written whole to standard output (whatever the gate says).
  */
 public final class ReplayCommand {
 
@@ -93,6 +94,8 @@ public final class ReplayCommand {
 
     private final TaplineConfig config;
     private final PrintStream out;
+    /** Told when {@link #out} did not take the end of the run's console output (the text report, the verdict). */
+    private final PrintStream diagnostics;
     /** Copy-on-write: {@link #stop} reads it on the shutdown hook's thread while the run's thread may add to it. */
     private final List<ReplayWorker> workers = new CopyOnWriteArrayList<>();
     /** Set by {@link #stop}: a run not yet replaying ends before starting its workers. */
@@ -101,8 +104,17 @@ public final class ReplayCommand {
     private final CountDownLatch finished = new CountDownLatch(1);
 
     public ReplayCommand(TaplineConfig config, PrintStream out) {
+        this(config, out, System.err);
+    }
+
+    /**
+     * @param out         the run's console output: start, progress lines, the text report and the gate's verdict
+     * @param diagnostics told when {@code out} did not take the text report and the verdict whole
+     */
+    public ReplayCommand(TaplineConfig config, PrintStream out, PrintStream diagnostics) {
         this.config = config;
         this.out = out;
+        this.diagnostics = diagnostics;
     }
 
     /** The bound mock server port once started, -1 before. */
@@ -545,7 +557,12 @@ public final class ReplayCommand {
 
     /** Prints the text report and the gate's verdict; the exit code. */
     private int conclude(RunReport report, FailOn gate) {
-        return conclude(report, gate, out);
+        return conclude(report, gate, out, diagnostics);
+    }
+
+    /** {@link #conclude(RunReport, FailOn, PrintStream, PrintStream)}, a failed write said on standard error. */
+    static int conclude(RunReport report, FailOn gate, PrintStream out) {
+        return conclude(report, gate, out, System.err);
     }
 
     /**
@@ -553,8 +570,13 @@ public final class ReplayCommand {
      * report is UTF-8, as {@code report} writes it: a PrintStream encodes in the console's charset (ASCII under LANG=C,
      * where every other character became {@code ?} and a value changed from {@code café} to {@code cafè} read
      * {@code caf? -> caf?}), so bytes go through.
+     *
+     * <p>When {@code out} did not take everything written to it (its error flag, set by this write or an earlier one:
+     * a full disk, a pipe whose reader is gone, as {@code replay ... | head -1} leaves it), the exit code is
+     * {@link #EXIT_INCOMPLETE} whatever the gate says, as {@code report}'s is for a report standard output did not take,
+     * and {@code diagnostics} is told, with the verdict.
      */
-    static int conclude(RunReport report, FailOn gate, PrintStream out) {
+    static int conclude(RunReport report, FailOn gate, PrintStream out, PrintStream diagnostics) {
         // not closed: that would close standard output
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), REPORT_BUFFER);
         try {
@@ -564,12 +586,16 @@ public final class ReplayCommand {
             throw new UncheckedIOException(e); // a PrintStream throws none: it sets its error flag
         }
         String violation = gate.violation(report.summary());
-        if (violation != null) {
-            out.printf(Locale.ROOT, "run %s: FAILED the gate: %s%n", report.runId(), violation);
-            return EXIT_GATE;
+        String verdict = violation == null ? "passed the gate" : "FAILED the gate: " + violation;
+        out.printf(Locale.ROOT, "run %s: %s%n", report.runId(), verdict);
+        if (out.checkError()) {
+            // the flag is all a PrintStream keeps of a failed write: read, a verdict lost is not the gate's exit code
+            diagnostics.printf(Locale.ROOT, "run %s: the console output could not be written whole to standard output (a"
+                    + " full disk, or a pipe whose reader is gone): the text report and the verdict may not have reached"
+                    + " it; the run %s%n", report.runId(), verdict);
+            return EXIT_INCOMPLETE;
         }
-        out.printf(Locale.ROOT, "run %s: passed the gate%n", report.runId());
-        return EXIT_OK;
+        return violation == null ? EXIT_OK : EXIT_GATE;
     }
 
     /**

@@ -50,7 +50,7 @@ public final class ReplayMain {
             if (!replay) {
                 return new ReportCommand(config, System.out, System.err).run();
             }
-            ReplayCommand command = new ReplayCommand(config, System.out);
+            ReplayCommand command = new ReplayCommand(config, System.out, System.err);
             Thread hook = new Thread(() -> command.stop(java.time.Duration.ofSeconds(30)), "tapline-replay-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             return command.run();

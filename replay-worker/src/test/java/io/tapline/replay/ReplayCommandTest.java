@@ -104,6 +104,47 @@ class ReplayCommandTest {
     }
 
     /**
+     * The text report and the verdict at the end of a run that standard output does not take whole (a full disk, a pipe
+     * whose reader is gone: {@code replay ... | head -1}) exit 3 whatever the gate says, as {@code report} does for its
+     * report, and standard error says so with the verdict. Before, the write's failure, which a PrintStream only notes,
+     * was not read: the command exited 0 or 1 as the gate said, with the report and the verdict lost.
+     */
+    @Test
+    void aConsoleThatDoesNotTakeTheReportAndVerdictWholeExitsIncompleteWhateverTheGateSays() {
+        for (int accepted : new int[] {0, 40}) { // a full disk; a reader gone after the first line (head -1)
+            for (String failOn : List.of("none", "any")) {
+                java.io.OutputStream closing = new java.io.OutputStream() {
+                    private int written;
+
+                    @Override
+                    public void write(int b) throws java.io.IOException {
+                        if (++written > accepted) {
+                            throw new java.io.IOException("Broken pipe");
+                        }
+                    }
+                };
+                PrintStream console = new PrintStream(closing, true, StandardCharsets.UTF_8);
+                int[] exit = {-1};
+                String err = ReplayMainTest.stderrOf(() -> exit[0] = ReplayCommand.conclude(ReportCommandTest.nonAsciiRun(),
+                        FailOn.parse(failOn, true), console));
+                assertEquals(ReplayCommand.EXIT_INCOMPLETE, exit[0], failOn + ", " + accepted + " bytes taken");
+                String verdict = failOn.equals("any") ? "FAILED the gate: 1 case(s) regressed (--fail-on any)" : "passed the gate";
+                assertEquals("run r1: the console output could not be written whole to standard output (a full disk, or a"
+                        + " pipe whose reader is gone): the text report and the verdict may not have reached it; the run "
+                        + verdict + "\n", err.replace(System.lineSeparator(), "\n"));
+            }
+        }
+        // a console that takes it all: the gate's exit code, nothing on standard error
+        for (String failOn : List.of("none", "any")) {
+            int[] exit = {-1};
+            String err = ReplayMainTest.stderrOf(() -> exit[0] = ReplayCommand.conclude(ReportCommandTest.nonAsciiRun(),
+                    FailOn.parse(failOn, true), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+            assertEquals(failOn.equals("any") ? EXIT_GATE : ReplayCommand.EXIT_OK, exit[0], failOn);
+            assertEquals("", err);
+        }
+    }
+
+    /**
      * The report printed at the end of a run is UTF-8 whatever the console's encoding, as {@code report}'s is: under
      * LANG=C Java's standard output is ASCII, and every other character was printed as {@code ?}, so a value changed
      * from {@code café} to {@code cafè} read {@code caf? -> caf?}.
