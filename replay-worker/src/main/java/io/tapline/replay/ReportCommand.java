@@ -23,10 +23,8 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -214,14 +212,6 @@ public final class ReportCommand {
         }
     }
 
-    private static void moveInPlace(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
     /**
      * Renders the report in {@code format} to {@code file}, or to {@code out} when there is none, and applies the
      * gate. {@code out} receives the report alone, in UTF-8 whatever its own charset, so
@@ -252,27 +242,19 @@ public final class ReportCommand {
             }
             diagnostics.println("run " + runId + ": report written to " + file);
         } else if (file != null) {
-            // Written next to it, then moved in place: a report cut short (an error part way) never replaces the file a
-            // CI job will read, and a reader never sees half of one.
+            // Written next to it, then moved in place: a report cut short (an error part way, a SIGTERM or SIGINT) never
+            // replaces the file a CI job will read, a reader never sees half of one, and the partial file is removed.
             Path target = replaced(file);
-            Path partial = target.resolveSibling(target.getFileName() + ".partial");
-            boolean moved = false;
+            PartialFile partial = new PartialFile(target);
             try {
-                try (Writer w = new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(partial), StandardCharsets.UTF_8), BUFFER)) {
-                    write(report, format, w);
+                try (partial) {
+                    try (Writer w = new BufferedWriter(new OutputStreamWriter(partial.open(), StandardCharsets.UTF_8), BUFFER)) {
+                        write(report, format, w);
+                    }
+                    partial.moveTo(target);
                 }
-                moveInPlace(partial, target);
-                moved = true;
             } catch (IOException e) {
                 throw new ConfigException(outOption + ": cannot write " + file + ": " + why(e), e);
-            } finally {
-                if (!moved) {
-                    try {
-                        Files.deleteIfExists(partial);
-                    } catch (IOException ignored) {
-                        // the error that got here is the one to report
-                    }
-                }
             }
             diagnostics.println("run " + runId + ": report written to " + file);
         } else {

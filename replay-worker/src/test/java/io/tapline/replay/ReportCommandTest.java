@@ -39,7 +39,7 @@ class ReportCommandTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
 
-    private static RunReport failedRun(boolean complete) {
+    static RunReport failedRun(boolean complete) {
         Difference price = Difference.newBuilder().setPath("$.price").setKind(DifferenceKind.CHANGED)
                 .setExpected("113").setActual("226").build();
         ReplayResult failed = ReplayResult.newBuilder().setRunId("r1").setCaseId("c1").setSignatureId("s1")
