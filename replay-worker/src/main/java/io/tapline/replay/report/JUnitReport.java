@@ -16,7 +16,25 @@ public final class JUnitReport {
      */
     static final int MAX_MESSAGE = 1000;
 
+    /**
+     * What a dot of a route is written as in a testcase's {@code classname}: U+2024 ONE DOT LEADER, which reads as a dot.
+     * Jenkins' JUnit plugin splits a classname at its last dot into a package and a class (none: package
+     * {@code (root)}), so {@code GET /v1.2/items} was class {@code 2/items} of package {@code GET /v1}.
+     */
+    static final char CLASSNAME_DOT = '\u2024';
+
     private JUnitReport() {
+    }
+
+    /**
+     * A case's {@code classname}: its route, each dot written as {@link #CLASSNAME_DOT} so that Jenkins files every route
+     * as one class of the package {@code (root)}, as it files a route without a dot, and GitLab shows a classname that
+     * reads as the route. A U+2024 the route holds itself is written as a backslash, {@code u} and {@code 2024}, so two
+     * routes never share one. The same route gives the same classname in every run (CI systems key a case's history by
+     * classname and name); the case's {@code name} keeps the route as it is.
+     */
+    static String classname(String route) {
+        return route.replace(String.valueOf(CLASSNAME_DOT), "\\u2024").replace('.', CLASSNAME_DOT);
     }
 
     /** The whole report as one string (tests, small runs). */
@@ -52,7 +70,8 @@ public final class JUnitReport {
         for (ReplayResult r : report.results()) {
             out.setLength(0);
             out.append(String.format(Locale.ROOT, "    <testcase classname=\"%s\" name=\"%s [%s]\" time=\"%.3f\"",
-                    Xml.attr(r.getRoute()), Xml.attr(r.getRoute()), Xml.attr(r.getCaseId()), r.getCandidateLatencyMicros() / 1e6));
+                    Xml.attr(classname(r.getRoute())), Xml.attr(r.getRoute()), Xml.attr(r.getCaseId()),
+                    r.getCandidateLatencyMicros() / 1e6));
             switch (r.getVerdict()) {
                 case PASS -> out.append("/>\n");
                 case FAIL -> {

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -505,7 +506,7 @@ class ReportsTest {
         assertTrue(html.contains("<h2><code>" + route + "</code> (1 cases, 1 not passed)</h2>"), html);
         assertTrue(html.contains("<td class=\"exp\">\\u202e21</td><td class=\"act\">12</td>"), html);
         Element failure = (Element) parse(xml).getElementsByTagName("failure").item(0);
-        assertEquals(route, ((Element) failure.getParentNode()).getAttribute("classname"));
+        assertEquals(route.replace('.', '\u2024'), ((Element) failure.getParentNode()).getAttribute("classname"));
         assertTrue(failure.getAttribute("message").endsWith("CHANGED $.n: \\u202e21 -> 12"), failure.getAttribute("message"));
     }
 
@@ -635,6 +636,55 @@ class ReportsTest {
         assertEquals(keys.get(0), keys.get(1));
         assertEquals(List.of("tapline", "tapline replay", "GET /items/{id}", "GET /items/{id} [a]"), keys.get(0));
         assertEquals(List.of("3f2a9c1", "8be53811"), runs);
+    }
+
+    /**
+     * Jenkins' JUnit plugin splits a testcase's classname at its last dot into a package and a class, and files a
+     * classname without one as a class of the package {@code (root)}. A route's dots are written as U+2024 ONE DOT
+     * LEADER in the classname, so every route is one class of {@code (root)} whatever it holds, and the classname still
+     * reads as the route (GitLab shows it as it is); the name keeps the route as it is, and both are the same in every
+     * run. Before, the classname was the route: {@code GET /v1.2/items} was class {@code 2/items} of a package
+     * {@code GET /v1}, and {@code GET /files/{name}.json} class {@code json} of a package {@code GET /files/{name}}.
+     */
+    @Test
+    void junitClassnamesGroupEachRouteAsOneClassForJenkinsAndReadAsTheRoute() throws Exception {
+        String leader = String.valueOf((char) 0x2024);
+        List<ReplayResult> results = List.of(
+                result("c1", "GET /v1.2/items", Verdict.FAIL, 10),
+                result("c2", "GET /v1.2/items", Verdict.PASS, 10),
+                result("c3", "GET /files/{name}.json", Verdict.FAIL, 5),
+                result("c4", "GET /items/{id}", Verdict.PASS, 5),
+                result("c5", "GET /v1" + leader + "2/items", Verdict.PASS, 1));
+        RunResults rr = new RunResults(results);
+        Map<String, List<String>> keysByRun = new java.util.LinkedHashMap<>();
+        for (String run : List.of("3f2a9c1", "8be53811")) {
+            NodeList cases = parse(JUnitReport.render(new RunReport(run, "http://c", rr.summary(0), rr.results(), true)))
+                    .getElementsByTagName("testcase");
+            List<String> keys = new ArrayList<>();
+            for (int i = 0; i < cases.getLength(); i++) {
+                Element c = (Element) cases.item(i);
+                keys.add(c.getAttribute("classname") + " | " + c.getAttribute("name"));
+            }
+            keysByRun.put(run, keys);
+        }
+        List<String> keys = keysByRun.get("3f2a9c1");
+        assertEquals(keys, keysByRun.get("8be53811"), "a case's classname and name are the same in every run");
+        assertEquals(List.of(
+                "GET /files/{name}" + leader + "json | GET /files/{name}.json [c3]",
+                "GET /items/{id} | GET /items/{id} [c4]",
+                "GET /v1" + leader + "2/items | GET /v1.2/items [c1]",
+                "GET /v1" + leader + "2/items | GET /v1.2/items [c2]",
+                "GET /v1\\u20242/items | GET /v1" + leader + "2/items [c5]"), keys);
+        // as Jenkins files them: package before the classname's last dot, "(root)" without one; class after it
+        Map<String, Set<String>> classesByPackage = new java.util.TreeMap<>();
+        for (String key : keys) {
+            String classname = key.substring(0, key.indexOf(" | "));
+            int dot = classname.lastIndexOf('.');
+            classesByPackage.computeIfAbsent(dot < 0 ? "(root)" : classname.substring(0, dot), k -> new TreeSet<>())
+                    .add(classname.substring(dot + 1));
+        }
+        assertEquals(Map.of("(root)", Set.of("GET /files/{name}" + leader + "json", "GET /items/{id}",
+                "GET /v1" + leader + "2/items", "GET /v1\\u20242/items")), classesByPackage, "one class per route");
     }
 
     /** The value of the suite's property {@code name}, null when it has none. */
@@ -866,7 +916,7 @@ class ReportsTest {
         for (int i = 0; i < cases.getLength(); i++) {
             Element c = (Element) cases.item(i);
             ReplayResult r = report.results().get(i);
-            assertEquals(r.getRoute(), c.getAttribute("classname"));
+            assertEquals(r.getRoute().replace('.', '\u2024'), c.getAttribute("classname"));
             assertEquals(r.getRoute() + " [" + r.getCaseId() + "]", c.getAttribute("name"));
             switch (r.getVerdict()) {
                 case PASS -> assertEquals(0, c.getElementsByTagName("*").getLength());
