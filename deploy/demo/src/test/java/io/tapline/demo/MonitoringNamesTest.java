@@ -38,6 +38,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -124,10 +126,13 @@ class MonitoringNamesTest {
      */
     static String sidecarScrape() throws Exception {
         HttpServer origin = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
+        // /slow answers once the scrape is taken, long after the sidecar's upstream timeout; the timeout is 2 s, not
+        // less, so that /items, the first request of a cold JVM on a busy machine, is still answered in time
+        CountDownLatch release = new CountDownLatch(1);
         origin.createContext("/", ex -> {
             if (ex.getRequestURI().getPath().equals("/slow")) {
                 try {
-                    Thread.sleep(1_500);
+                    release.await(30, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -144,7 +149,7 @@ class MonitoringNamesTest {
         String app = "http://127.0.0.1:" + origin.getAddress().getPort();
         SidecarOptions options = new SidecarOptions().listen("127.0.0.1", 0).egressListen("127.0.0.1", 0)
                 .management("127.0.0.1", 0).app(app).service("shop").instance("test-1").addEgress("inv", app)
-                .redactionKey("test-key-0123456789abcdef").upstreamTimeout(Duration.ofMillis(300))
+                .redactionKey("test-key-0123456789abcdef").upstreamTimeout(Duration.ofSeconds(2))
                 .outboundGrace(Duration.ofMillis(20));
         try (SidecarImpl sidecar = SidecarImpl.start(options, closed, (topic, record) -> new byte[1])) {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -161,6 +166,7 @@ class MonitoringNamesTest {
             } while (!scrape.contains("tapline_sidecar_producer_errors_total{") && System.nanoTime() < deadline);
             return scrape;
         } finally {
+            release.countDown();
             origin.stop(0);
         }
     }
