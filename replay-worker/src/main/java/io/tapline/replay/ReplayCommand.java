@@ -71,6 +71,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -388,9 +389,10 @@ public final class ReplayCommand {
             Progress progress = new Progress();
             progress.totalAtMost(start.getBounds().getEndOffsets().values().stream().mapToLong(Long::longValue).sum());
             List<CandidateClient> candidates = new CopyOnWriteArrayList<>();
+            BooleanSupplier readiness = readiness(workers);
             ReplayWorker.ResultListener listener = registerMetrics(metrics, concurrencyGate::inFlight, mock::liveCalls,
                     mock::unnotedLiveFailures, registry::unattributableCalls,
-                    () -> candidates.stream().mapToLong(CandidateClient::sentAgain).sum());
+                    () -> candidates.stream().mapToLong(CandidateClient::sentAgain).sum(), readiness);
             int workerCount = settings.workers();
             BatchBudget budget = new BatchBudget(workerCount, concurrency, mode, settings.rate(), requestTimeout);
             for (int i = 0; i < workerCount; i++) {
@@ -408,8 +410,7 @@ public final class ReplayCommand {
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {
-                management = startManagement(config, settings.managementHost(), mgmtPort, metrics,
-                        () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready));
+                management = startManagement(config, settings.managementHost(), mgmtPort, metrics, readiness);
                 out.printf(Locale.ROOT, "run %s: management on port %d (/healthy, /ready, /metrics)%n", runId, management.port());
             }
             long interval = settings.progressInterval().toMillis();
@@ -455,12 +456,21 @@ public final class ReplayCommand {
     }
 
     /**
+     * What {@code /ready} answers, and {@code tapline_replay_ready} shows when scraped, read from {@code workers} each
+     * time: workers exist and each has joined its group and got its first assignment.
+     */
+    static BooleanSupplier readiness(List<ReplayWorker> workers) {
+        return () -> !workers.isEmpty() && workers.stream().allMatch(ReplayWorker::ready);
+    }
+
+    /**
      * Registers the worker's metrics ({@code /metrics} on the management port) and returns the listener that counts
      * each committed result in them: every result by verdict, and the candidate's answer time of those that have one.
+     * {@code ready} is the condition the management port's {@code /ready} answers by, read again at each scrape.
      */
     static ReplayWorker.ResultListener registerMetrics(Metrics metrics, IntSupplier inFlight, LongSupplier liveCalls,
                                                        LongSupplier unnotedLiveFailures, LongSupplier unattributableCalls,
-                                                       LongSupplier candidateRetries) {
+                                                       LongSupplier candidateRetries, BooleanSupplier ready) {
         Map<Verdict, Metrics.Counter> byVerdict = new EnumMap<>(Verdict.class);
         for (Verdict v : Verdict.values()) {
             byVerdict.put(v, metrics.counter("tapline_replay_cases_total", "Cases replayed, by verdict", "verdict", v.name()));
@@ -468,6 +478,8 @@ public final class ReplayCommand {
         Metrics.Histogram latency = metrics.histogram("tapline_replay_candidate_seconds",
                 "Candidate answer time per case sent to it", Metrics.LATENCY_BUCKETS);
         metrics.gauge("tapline_replay_in_flight", "Cases in flight", inFlight::getAsInt);
+        metrics.gauge("tapline_replay_ready", "1 while the management port's /ready answers 200 (every worker has"
+                + " joined its group and got its first assignment), 0 while it answers 503", () -> ready.getAsBoolean() ? 1 : 0);
         metrics.counter("tapline_replay_mock_live_calls_total", "Dependency calls forwarded live", liveCalls);
         metrics.counter("tapline_replay_mock_live_failed_unnoted_total", "Dependency calls forwarded live that failed"
                 + " with no case to note them on (no case found for them, or their case's result built first)",
@@ -515,7 +527,7 @@ public final class ReplayCommand {
 
     /** Starts the management server, a listener it cannot open reported as {@link #startMock} reports the mock's. */
     static ManagementServer startManagement(TaplineConfig config, String host, int port, Metrics metrics,
-                                            java.util.function.BooleanSupplier ready) {
+                                            BooleanSupplier ready) {
         try {
             return ManagementServer.start(host, port, metrics, ready);
         } catch (IOException | RuntimeException e) {

@@ -12,6 +12,6 @@ public final class ReplaySeries {
     }
 
     public static void register(Metrics registry) {
-        ReplayCommand.registerMetrics(registry, () -> 0, () -> 0, () -> 0, () -> 0, () -> 0);
+        ReplayCommand.registerMetrics(registry, () -> 0, () -> 0, () -> 0, () -> 0, () -> 0, () -> false);
     }
 }
