@@ -58,7 +58,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Grafana dashboard and of the alert rules is parsed ({@link PromQl}) and each metric it selects, each label it matches,
  * groups or joins by and each label its legend or annotations print must be exported (or added by the scrape:
  * {@code job}, {@code instance} and the labels both scrape configurations set). The alert rules' structure is checked
- * too. The negative tests at the end prove each check can fail.
+ * too, and that the dashboard filters by installation wherever it filters by namespace. The negative tests at the end
+ * prove each check can fail.
  */
 @Timeout(120)
 class MonitoringNamesTest {
@@ -298,6 +299,23 @@ class MonitoringNamesTest {
         assertTrue(queries > 0, "no dashboard query found");
     }
 
+    /**
+     * The sidecars run in their apps' namespaces, dedup-stream and the replay pods in Tapline's: a namespace cannot pick
+     * one installation, the {@code installation} label can. Every selector a panel filters by {@code $namespace}
+     * filters by {@code $installation} too, and the dashboard defines that variable so that All matches pods without
+     * the label ({@code .*}, not the values found joined).
+     */
+    @Test
+    void dashboardQueriesFilterByInstallationWhereverTheyFilterByNamespace() throws IOException {
+        List<String> problems = new ArrayList<>();
+        try (Stream<Path> files = Files.list(deploy.resolve("grafana"))) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+                problems.addAll(checkInstallationFilter(p.getFileName().toString(), JSON.readTree(p.toFile())));
+            }
+        }
+        assertNoProblems(problems);
+    }
+
     @Test
     void readmesNameOnlyExportedMetricsAndLabels() throws IOException {
         List<String> problems = new ArrayList<>();
@@ -506,6 +524,65 @@ class MonitoringNamesTest {
         Set<String> out = new TreeSet<>(SERIES.getOrDefault(series, Set.of()));
         out.remove("le");
         return out;
+    }
+
+    /**
+     * A dashboard filtering by {@code $namespace} filters every such selector by {@code installation=~"$installation"}
+     * too, and defines {@code installation} as a multi-value variable of label values whose All is {@code .*} and is
+     * the default.
+     */
+    static List<String> checkInstallationFilter(String where, JsonNode dashboard) {
+        List<String> problems = new ArrayList<>();
+        boolean byNamespace = false;
+        List<JsonNode> panels = new ArrayList<>();
+        collectPanels(dashboard.path("panels"), panels);
+        for (JsonNode panel : panels) {
+            for (JsonNode target : panel.path("targets")) {
+                PromQl.Node root;
+                try {
+                    root = PromQl.parse(target.path("expr").asText());
+                } catch (IllegalArgumentException e) {
+                    continue; // reported by checkQuery
+                }
+                for (PromQl.Selector s : PromQl.selectors(root)) {
+                    if (s.matchers().stream().noneMatch(m -> m.label().equals("namespace") && m.value().contains("$namespace"))) {
+                        continue;
+                    }
+                    byNamespace = true;
+                    if (!s.matchers().contains(new PromQl.Matcher("installation", "=~", "$installation"))) {
+                        problems.add(where + " panel \"" + panel.path("title").asText() + "\" " + target.path("refId").asText()
+                                + ": " + s.metric() + " filters by namespace but not by installation=~\"$installation\"");
+                    }
+                }
+            }
+        }
+        if (!byNamespace) {
+            return problems;
+        }
+        JsonNode variable = null;
+        for (JsonNode v : dashboard.path("templating").path("list")) {
+            if (v.path("name").asText().equals("installation")) {
+                variable = v;
+            }
+        }
+        if (variable == null) {
+            problems.add(where + ": no installation variable");
+            return problems;
+        }
+        if (!variable.path("type").asText().equals("query")
+                || !variable.path("definition").asText().matches("label_values\\(.*,\\s*installation\\s*\\)")) {
+            problems.add(where + " variable installation: not label_values(..., installation)");
+        }
+        if (!variable.path("multi").asBoolean() || !variable.path("includeAll").asBoolean()) {
+            problems.add(where + " variable installation: not multi-value with All");
+        }
+        if (!variable.path("allValue").asText().equals(".*")) {
+            problems.add(where + " variable installation: All is not .* (pods without the label would not show)");
+        }
+        if (!variable.path("current").path("value").toString().contains("$__all")) {
+            problems.add(where + " variable installation: the default is not All");
+        }
+        return problems;
     }
 
     /** The functions that read a counter across the resets of a restarted process. */
@@ -862,6 +939,30 @@ class MonitoringNamesTest {
         assertEquals(List.of(), checkJoins("test", "topk(3, tapline_sidecar_queue_bytes) / tapline_sidecar_queue_max_bytes"));
     }
 
+    @Test
+    void aQueryFilteringByNamespaceButNotByInstallationIsReported() {
+        String all = "\"current\": {\"text\": [\"All\"], \"value\": [\"$__all\"]}";
+        JsonNode dashboard = json("""
+                {"panels": [{"type": "row", "title": "r", "panels": [{"title": "p", "targets": [
+                  {"refId": "A", "expr": "sum(tapline_sidecar_queue_bytes{namespace=~\\"$namespace\\"})"},
+                  {"refId": "B", "expr": "tapline_sidecar_ready{namespace=~\\"$namespace\\",installation=~\\"$installation\\"}"},
+                  {"refId": "C", "expr": "sum(tapline_sidecar_ready{namespace=\\"tapline\\"})"}]}]}],
+                 "templating": {"list": [{"name": "installation", "type": "query", "multi": true, "includeAll": true,
+                   "definition": "label_values(tapline_log_lines_dropped_total, installation)", %s}]}}
+                """.formatted(all));
+        assertEquals(List.of("d panel \"p\" A: tapline_sidecar_queue_bytes filters by namespace but not by"
+                        + " installation=~\"$installation\"",
+                        "d variable installation: All is not .* (pods without the label would not show)"),
+                checkInstallationFilter("d", dashboard));
+        JsonNode none = json("""
+                {"panels": [{"title": "p", "targets": [{"refId": "A",
+                  "expr": "tapline_sidecar_ready{namespace=~\\"$namespace\\",installation=~\\"$installation\\"}"}]}],
+                 "templating": {"list": [{"name": "namespace", "type": "query", "multi": true, "includeAll": true,
+                   "allValue": ".*", "definition": "label_values(up, namespace)", %s}]}}
+                """.formatted(all));
+        assertEquals(List.of("d: no installation variable"), checkInstallationFilter("d", none));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     static void collectPanels(JsonNode panels, List<JsonNode> out) {
@@ -878,6 +979,14 @@ class MonitoringNamesTest {
             }
         });
         node.forEach(child -> collectProse(child, out));
+    }
+
+    static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static JsonNode yaml(String text) {
