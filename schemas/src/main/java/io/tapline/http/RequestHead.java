@@ -2,6 +2,7 @@ package io.tapline.http;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
@@ -10,8 +11,8 @@ import java.util.Locale;
 
 /**
  * The RFC 9112 checks of a request head that decide whether the proxy may forward it, made before anything reaches
- * the upstream: how its body is framed ({@code Transfer-Encoding}, {@code Content-Length}) and which host it names
- * ({@code Host}). A proxy that forwards a head its upstream may read differently invites request smuggling and
+ * the upstream: how its body is framed ({@code Transfer-Encoding}, {@code Content-Length}), which host it names
+ * ({@code Host}) and its request target ({@link #targetRefusal}). A proxy that forwards a head its upstream may read differently invites request smuggling and
  * host confusion, so each is refused with the status nginx gives; Netty's decoder has already refused what does not
  * parse at all. The sidecar's listeners make them, and the replay mock makes the same, so a head the sidecar's egress
  * refused in production is refused in replay too.
@@ -110,19 +111,71 @@ public final class RequestHead {
         return parsed != null && !parsed.host().isEmpty() && !parsed.host().contains("..");
     }
 
+    /** The refusal of a request target in no form the request may take, or that holds a space or a control. */
+    public static final Refusal INVALID_TARGET = new Refusal(400, "invalid request target");
+
+    /**
+     * The refusal of a request target ({@code HttpServerRequest.uri()}, one character per byte as the decoder read it)
+     * that must not be forwarded, or null: {@link #INVALID_TARGET} (400, as nginx answers) for
+     *
+     * <ul>
+     *   <li>a target in no form the request may take (RFC 9112 3.2): not the origin form ({@code /path}), not the
+     *       absolute form ({@code http://host/path}), not {@code *} for {@code OPTIONS} ({@code GET x},
+     *       {@code GET @evil/x}, {@code GET ?a=1}, {@code GET *}); forwarded, it reached the upstream as its target;</li>
+     *   <li>an absolute-form target that does not read as an http URL ({@link HttpUrl#parse}: user info, a port past
+     *       65535, an empty host, {@code ..}): its authority replaces the Host line (RFC 9112 3.2.2), and one read as
+     *       naming none handed the upstream the Host line's host instead of the one the target named;</li>
+     *   <li>a space or a control character (NUL to US, DEL), which no URI has (RFC 3986) and nginx refuses since
+     *       1.21.1. Netty's decoder takes them as target bytes: forwarded, {@code /a\0b} is {@code /a} to an app
+     *       written in C. Bytes above 0x7F are left to {@link RequestTarget}.</li>
+     * </ul>
+     *
+     * A {@code CONNECT}'s authority form is the listener's to read (the sidecar's egress tunnels it); here it is in no
+     * form. Made on every request: one pass over an origin-form target, and no allocation unless it is refused or in
+     * absolute form (which is parsed).
+     */
+    public static Refusal targetRefusal(HttpMethod method, String target) {
+        int n = target.length();
+        if (n == 0) {
+            return INVALID_TARGET;
+        }
+        if (target.charAt(0) != '/') {
+            if (n == 1 && target.charAt(0) == '*') {
+                return method == HttpMethod.OPTIONS ? null : INVALID_TARGET;
+            }
+            // HttpUrl.parse refuses a space or a control character too
+            return isAbsoluteForm(target) && absoluteUrl(target) != null ? null : INVALID_TARGET;
+        }
+        for (int i = 1; i < n; i++) {
+            char c = target.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return INVALID_TARGET;
+            }
+        }
+        return null;
+    }
+
     /**
      * The authority a request names: the request-target's when it is in absolute form ({@code GET http://h/p}),
-     * which a server must use instead of the {@code Host} line (RFC 9112 §3.2.2), else the {@code Host} line's.
+     * which a server must use instead of the {@code Host} line (RFC 9112 §3.2.2), else the {@code Host} line's. Null
+     * when the target is in absolute form and does not read as an http URL: such a target names no authority the
+     * {@code Host} line may stand in for (its head is refused, {@link #targetRefusal}); before, the {@code Host}
+     * line's was given, another host than the one the target named.
      */
     public static HostAndPort authority(String requestTarget, HostAndPort fromHost) {
         if (requestTarget == null || !isAbsoluteForm(requestTarget)) {
             return fromHost;
         }
+        HttpUrl u = absoluteUrl(requestTarget);
+        return u == null ? null : HostAndPort.create(u.host(), u.portGiven() ? u.port() : -1);
+    }
+
+    /** An absolute-form target read as an http URL, or null when it does not read as one. */
+    private static HttpUrl absoluteUrl(String target) {
         try {
-            HttpUrl u = HttpUrl.parse(requestTarget);
-            return HostAndPort.create(u.host(), u.portGiven() ? u.port() : -1);
+            return HttpUrl.parse(target);
         } catch (IllegalArgumentException e) {
-            return fromHost;
+            return null;
         }
     }
 

@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.tapline.http.DotSegments;
-import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
@@ -785,56 +784,23 @@ public final class ProxyEngine {
     static final RequestHead.Refusal CLIMBS_OUT_OF_BASE =
             new RequestHead.Refusal(400, "the target climbs out of the app's base path with a dot segment (..)");
 
+    /** The inbound listener's answer to a {@code CONNECT}: see {@link #targetRefusal}. */
+    static final RequestHead.Refusal CONNECT_NOT_SERVED = new RequestHead.Refusal(501, "CONNECT is not served on this listener");
+
     /**
-     * The refusal of a request whose target is in no form its method may take (RFC 9112 3.2), or null: the origin form
-     * ({@code /path}), the absolute form ({@code http://host/path}; its scheme and host are checked where it is read),
-     * or {@code *} for {@code OPTIONS}. nginx answers 400 too; forwarded, {@code GET @evil/x} reached the app as its
-     * target. A {@code CONNECT} never reaches here from the egress listener, which tunnels it; the inbound listener
-     * does not, so relaying the app's answer would leave the client's tunnel bytes read as requests: 501.
+     * The refusal of a request whose target must not be forwarded ({@link RequestHead#targetRefusal}: in no form its
+     * method may take, an absolute form whose authority does not parse, a space or a control character; 400), or null.
+     * A {@code CONNECT} never reaches here from the egress listener, which tunnels it; the inbound listener does not,
+     * so relaying the app's answer would leave the client's tunnel bytes read as requests: 501.
      */
     static RequestHead.Refusal targetRefusal(HttpServerRequest req) {
-        if (req.method() == HttpMethod.CONNECT) {
-            return new RequestHead.Refusal(501, "CONNECT is not served on this listener");
-        }
-        String uri = req.uri();
-        boolean valid = uri.startsWith("/")
-                || (uri.equals("*") && req.method() == HttpMethod.OPTIONS)
-                || (uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8))
-                && validAbsoluteForm(uri);
-        return valid && !holdsControl(uri) ? null : new RequestHead.Refusal(400, "invalid request target");
+        return req.method() == HttpMethod.CONNECT ? CONNECT_NOT_SERVED : RequestHead.targetRefusal(req.method(), req.uri());
     }
 
     /**
-     * Whether an absolute-form target reads as an http URL ({@code HttpUrl}): its authority replaces the Host line
-     * (RFC 9112 3.2.2), so one that does not parse (user info, a port past 65535, an empty host, {@code ..}) is
-     * refused rather than dropped for the Host line's, which handed the app another host than the target named.
+     * The authority the client named: the absolute-form target's, else the Host line's (RFC 9112 3.2.2); null for an
+     * absolute-form target that does not parse, which {@link #targetRefusal} refused before anything asks.
      */
-    private static boolean validAbsoluteForm(String uri) {
-        try {
-            HttpUrl.parse(uri);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    /**
-     * Whether a request target holds a space or a control character (NUL to US, DEL), which no URI has (RFC 3986) and
-     * nginx refuses (400) since 1.21.1. Netty's decoder takes them as target bytes: forwarded, {@code /a\0b} is
-     * {@code /a} to an app written in C. Bytes above 0x7F are left to {@code RequestTarget}. One pass over the target,
-     * on every request.
-     */
-    static boolean holdsControl(String target) {
-        for (int i = 0, n = target.length(); i < n; i++) {
-            char c = target.charAt(i);
-            if (c <= ' ' || c == 0x7f) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The authority the client named: the absolute-form target's, else the Host line's (RFC 9112 3.2.2). */
     static HostAndPort authority(HttpServerRequest req) {
         return RequestHead.authority(req.uri(), req.authority());
     }

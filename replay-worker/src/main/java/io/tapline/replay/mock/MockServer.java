@@ -66,9 +66,9 @@ import java.util.function.Consumer;
  * (502 by default); only hosts named by {@code --allow-live} are ever forwarded. {@code CONNECT} (TLS) is refused,
  * and an {@code https://} target in absolute form answered 400 as the sidecar answers it: replay does not intercept
  * TLS, so HTTPS dependencies must be reached over plain HTTP through named routes. A head or target the sidecar's
- * egress refuses ({@link RequestHead}, a target in none of its forms, a request line or head over
- * {@link MockServerOptions#maxHeaderBytes}) is refused with the sidecar's status, and a {@code TRACE} or {@code OPTIONS}
- * the egress answers itself ({@link MaxForwards}) is answered as it answers it.
+ * egress refuses ({@link RequestHead}'s head and target checks, a target in none of its forms, a request line or head
+ * over {@link MockServerOptions#maxHeaderBytes}) is refused with the sidecar's status, and a {@code TRACE} or
+ * {@code OPTIONS} the egress answers itself ({@link MaxForwards}) is answered as it answers it.
  */
 public final class MockServer implements AutoCloseable {
 
@@ -202,6 +202,11 @@ public final class MockServer implements AutoCloseable {
         }
         RequestHead.Refusal refusal = target == null ? null
                 : RequestHead.check(req.headers(), req.version(), req.authority());
+        if (refusal == null && target != null) {
+            // a space or a control in a named route's target (/inventory/a<NUL>b), refused by the egress as by the
+            // inbound listener; an absolute-form one failed target() already, as the egress's forward proxy fails it
+            refusal = RequestHead.targetRefusal(req.method(), req.uri());
+        }
         if (refusal != null) {
             refuseHead(req, refusal);
             return;
@@ -321,9 +326,9 @@ public final class MockServer implements AutoCloseable {
     }
 
     /**
-     * Refuses a head the sidecar's egress refuses ({@link RequestHead}) with its status, {@code Connection: close} and
-     * the connection closed after the answer, as the sidecar closes it: the body is not read, and what follows the head
-     * is not read as a request. The case the call belongs to, when one can be told, gets a note saying so.
+     * Refuses a head the sidecar's egress refuses ({@link RequestHead#check}, {@link RequestHead#targetRefusal}) with
+     * its status, {@code Connection: close} and the connection closed after the answer, as the sidecar closes it: the
+     * body is not read, and what follows the head is not read as a request. The case the call belongs to, when one can be told, gets a note saying so.
      */
     private void refuseHead(HttpServerRequest req, RequestHead.Refusal refusal) {
         refused(req, refusal.status(), refusal.reason());

@@ -397,6 +397,31 @@ class MockWireTest {
     }
 
     @Test
+    void aSpaceOrAControlCharacterInANamedRoutesTargetIsRefusedAsTheSidecarsEgressRefusesItAndNotedOnItsCase() throws Exception {
+        MockServer mock = start(502);
+        // recorded by a sidecar from before its egress refused them (RequestHead.targetRefusal): the mock matched each
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/a\u0000b", null, null, json(200, "{\"n\":1}")),
+                call("inventory", "GET", "/stock/a\u007fb", null, null, json(200, "{\"n\":2}")),
+                call("inventory", "GET", "/stock/1", "q=\u001b[31m", null, json(200, "{\"n\":3}"))), matcher);
+        String tp = register(mocks);
+        String behind = "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n";
+        List<String> targets = List.of("/inventory/stock/a\u0000b", "/inventory/stock/a\u007fb", "/inventory/stock/1?q=\u001b[31m");
+        for (String target : targets) {
+            String wire = exchange(mock, "GET " + target + " HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n" + behind);
+            // as the egress answers it: 400, Connection: close, nothing behind it read
+            assertTrue(wire.startsWith("HTTP/1.1 400 "), wire);
+            String lower = wire.toLowerCase(java.util.Locale.ROOT);
+            assertTrue(lower.contains("\r\nconnection: close\r\n") && lower.contains("\r\nx-tapline-mock: refused\r\n"), wire);
+            assertTrue(wire.endsWith("\r\n\r\ninvalid request target\n"), wire);
+            assertEquals(1, answers(wire), "closed after the refusal: " + wire);
+        }
+        assertEquals(targets.stream().map(t -> "the candidate's call GET " + t + " was answered 400 and not matched, as the"
+                + " sidecar refuses it: invalid request target").toList(), mocks.notes());
+        assertEquals(0, mocks.usage().getMatched());
+        assertEquals(0, mocks.usage().getUnmatched(), "not reported as calls production did not make");
+    }
+
+    @Test
     void anotherHttpVersionABrokenChunkedBodyAndAHeadTheDecoderRefusesAreAnsweredAsTheSidecarAnswersThem() throws Exception {
         MockServer mock = start(502);
         CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}")),

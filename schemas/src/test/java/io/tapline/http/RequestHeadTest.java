@@ -1,0 +1,65 @@
+package io.tapline.http;
+
+import io.tapline.text.ShownText;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.HostAndPort;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+class RequestHeadTest {
+
+    private static final HostAndPort STALE = HostAndPort.create("stale.example", -1);
+
+    @Test
+    void shouldNameNoAuthorityForAnAbsoluteFormTargetThatDoesNotParseRatherThanTheHostLines() {
+        // RFC 9112 3.2.2: the target's authority replaces the Host line. One that does not parse named the Host line's
+        // host, another than the target named (bank.example@evil.example is evil.example to a reader of URLs)
+        for (String target : List.of("http://bank.example@evil.example/x", "http://other.example:99999/x", "http:///x",
+                "http://a..b/x", "HTTP://u:p@other.example/")) {
+            assertNull(RequestHead.authority(target, STALE), target);
+        }
+        assertEquals(HostAndPort.create("other.example", 9), RequestHead.authority("http://other.example:9/x", STALE));
+        assertEquals(HostAndPort.create("other.example", -1), RequestHead.authority("HTTP://other.example/x", STALE));
+        assertSame(STALE, RequestHead.authority("/x", STALE), "an origin-form target names the Host line's");
+        assertSame(STALE, RequestHead.authority("*", STALE));
+        assertNull(RequestHead.authority("/x", null), "an HTTP/1.0 request without Host names none");
+    }
+
+    @Test
+    void shouldRefuseATargetInNoFormTheRequestMayTake() {
+        for (String target : List.of("", "x", "@evil/x", "?a=1", "*", "a.example:80", "ftp://a/x", "**")) {
+            assertSame(RequestHead.INVALID_TARGET, RequestHead.targetRefusal(HttpMethod.GET, target), target);
+        }
+        assertSame(RequestHead.INVALID_TARGET, RequestHead.targetRefusal(HttpMethod.OPTIONS, "*x"));
+        for (String target : List.of("/", "/hello", "/a?b=c", "http://x/hello", "HTTP://x/hello?a=1", "https://x/", "http://x",
+                "/caf\u00c3\u00a9")) {
+            assertNull(RequestHead.targetRefusal(HttpMethod.GET, target), target);
+        }
+        assertNull(RequestHead.targetRefusal(HttpMethod.OPTIONS, "*"), "a server-wide OPTIONS");
+        assertEquals(new RequestHead.Refusal(400, "invalid request target"), RequestHead.INVALID_TARGET);
+    }
+
+    @Test
+    void shouldRefuseAnAbsoluteFormTargetWhoseAuthorityDoesNotParse() {
+        for (String target : List.of("http://bank.example@other.example/x", "http://u:p@other.example/x",
+                "http://other.example:99999/x", "http:///x", "http://a..b/x", "http://other.example\\@evil.example/x")) {
+            assertSame(RequestHead.INVALID_TARGET, RequestHead.targetRefusal(HttpMethod.GET, target), target);
+        }
+    }
+
+    @Test
+    void shouldRefuseASpaceOrAControlCharacterInTheTargetButNotABytePast0x7F() {
+        for (String target : List.of("/a\u0000b", "/a\u0001b", "/a\u001b[31mb", "/a\u007fb", "/a?q=\u0000", "/a\u001fb", "/a b",
+                "/a\tb", "/\r", "http://x/a\u0000b", "http://x/a b")) {
+            assertSame(RequestHead.INVALID_TARGET, RequestHead.targetRefusal(HttpMethod.GET, target), ShownText.oneLine(target));
+        }
+        for (String target : List.of("/a\u0080b", "/a\u00ffb", "/~")) {
+            assertNull(RequestHead.targetRefusal(HttpMethod.GET, target), ShownText.oneLine(target));
+        }
+    }
+}
