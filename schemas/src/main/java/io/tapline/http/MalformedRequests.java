@@ -41,6 +41,9 @@ import java.nio.charset.StandardCharsets;
  *       with a status line in the client's version.</li>
  *   <li>Another major version ({@code HTTP/2.0}, HTTP/2's prior-knowledge preface on this HTTP/1.1 listener) gets
  *       {@code 505 HTTP Version Not Supported} in an HTTP/1.1 status line.</li>
+ *   <li>A version that is not {@code HTTP/DIGIT.DIGIT} (RFC 9112 2.3: {@code http/1.1}, {@code HTTP/01.1},
+ *       {@code HTTP/1.10}, {@code HTTPS/1.1}), which Vert.x's decoder takes, gets 400: Vert.x would answer 501 to
+ *       some and serve others ({@code HTTP/1.10} as HTTP/1.1).</li>
  *   <li>A body whose chunked framing breaks (a chunk size that is not hex, say) gets {@code 400} when no response
  *       has begun; Vert.x would only close the connection. The upstream request is reset as for any broken upload.</li>
  *   <li>A head the decoder refuses gets 414 (request line too long), 431 (header fields too large) or 400, with
@@ -59,6 +62,27 @@ public final class MalformedRequests extends ChannelDuplexHandler {
         UnsupportedVersion(String version) {
             super("HTTP version " + version + " is not supported");
         }
+    }
+
+    /** A request line whose HTTP version is not {@code HTTP/DIGIT.DIGIT} (RFC 9112 2.3). */
+    static final class MalformedVersion extends DecoderException {
+        MalformedVersion() {
+            super("malformed HTTP version");
+        }
+    }
+
+    /**
+     * Whether a version the decoder read, other than its own {@code HTTP/1.1} and {@code HTTP/1.0} (the exact
+     * spellings), is {@code "HTTP/" DIGIT "." DIGIT} (RFC 9112 2.3, case-sensitive). Vert.x's decoder reads a version
+     * leniently ({@code HttpVersion.valueOf}: any name before the {@code /}, in any case, and numbers of any length), and
+     * gives what it read in upper case and without leading zeros, so {@code 1.0} or {@code 1.1} here was spelled
+     * otherwise ({@code http/1.1}, {@code HTTP/01.1}); other such spellings of another version ({@code http/1.2},
+     * {@code HTTP/1.02}) read as that version.
+     */
+    private static boolean wellFormed(HttpVersion v) {
+        int major = v.majorVersion();
+        int minor = v.minorVersion();
+        return "HTTP".equals(v.protocolName()) && major <= 9 && minor <= 9 && !(major == 1 && minor <= 1);
     }
 
     /** Told of a request whose body's chunked framing broke, as it is answered {@code status}. */
@@ -171,12 +195,16 @@ public final class MalformedRequests extends ChannelDuplexHandler {
             refused = true;
         } else if (msg instanceof HttpRequest req) {
             HttpVersion v = req.protocolVersion();
-            if (v.majorVersion() == 1 && v.minorVersion() > 1) {
+            if (v != HttpVersion.HTTP_1_1 && v != HttpVersion.HTTP_1_0) {
+                // any other spelling: Vert.x would answer 501 in it; the refusal's status line is HTTP/1.1
                 req.setProtocolVersion(HttpVersion.HTTP_1_1);
-            } else if (v.majorVersion() != 1) {
-                req.setProtocolVersion(HttpVersion.HTTP_1_1); // the refusal's status line is HTTP/1.1
-                req.setDecoderResult(DecoderResult.failure(new UnsupportedVersion(v.text())));
-                refused = true;
+                if (!wellFormed(v)) {
+                    req.setDecoderResult(DecoderResult.failure(new MalformedVersion()));
+                    refused = true;
+                } else if (v.majorVersion() != 1) {
+                    req.setDecoderResult(DecoderResult.failure(new UnsupportedVersion(v.text())));
+                    refused = true;
+                } // else a later HTTP/1 minor version, served as HTTP/1.1
             }
         } else if (msg instanceof HttpContent part && part.decoderResult().isFailure() && !responding
                 && ctx.channel().isActive()) {
@@ -225,12 +253,14 @@ public final class MalformedRequests extends ChannelDuplexHandler {
      * Vert.x's handler for a head the decoder refused (instead of its default, which answers without a reason, tells
      * no one, and answers an HTTP/1.0 client that asked for keep-alive with {@code Connection: keep-alive} before it
      * disconnects): the status by cause, answered by {@code refusals}, which close the connection after the answer.
-     * The decoder reads nothing after a head it refused; only a head in another HTTP version (505) was read whole.
+     * The decoder reads nothing after a head it refused; only a head in another or a malformed HTTP version (505, 400:
+     * {@link #versionRefused}) was read whole.
      */
     public static Handler<HttpServerRequest> invalidRequestHandler(HeadRefusals refusals) {
         return req -> {
             Throwable cause = req.decoderResult().cause();
             int status = cause instanceof UnsupportedVersion ? 505
+                    : cause instanceof MalformedVersion ? 400
                     : cause instanceof TooLongHttpLineException ? 414
                     : cause instanceof TooLongHttpHeaderException ? 431
                     : 400;
@@ -239,7 +269,19 @@ public final class MalformedRequests extends ChannelDuplexHandler {
         };
     }
 
+    /**
+     * Whether {@code req}, handed to {@link #invalidRequestHandler}, was refused for its HTTP version (another major
+     * version, or a malformed one): its head was read whole, so its method, target and fields are the client's.
+     */
+    public static boolean versionRefused(HttpServerRequest req) {
+        Throwable cause = req.decoderResult().cause();
+        return cause instanceof UnsupportedVersion || cause instanceof MalformedVersion;
+    }
+
     private static String reason(int status, Throwable cause) {
+        if (cause instanceof MalformedVersion) {
+            return cause.getMessage();
+        }
         return switch (status) {
             case 505 -> cause.getMessage();
             case 414 -> "request line too long";

@@ -765,6 +765,46 @@ class SidecarProxyTest {
         assertEquals("/hello", origin.seen.poll(5, TimeUnit.SECONDS).uri());
     }
 
+    /**
+     * RFC 9112 2.3: the version is {@code "HTTP/" DIGIT "." DIGIT}, case-sensitive. Vert.x's decoder reads it
+     * leniently: {@code HTTP/1.10} was served as HTTP/1.1, {@code http/1.1}, {@code HTTP/01.1} and {@code HTTPS/1.1}
+     * answered 501 in the client's spelling. Now 400 on both listeners (nginx 1.22 answers 400 to all but
+     * {@code HTTP/1.10}, which it serves), another major version 505, a later HTTP/1 minor version served as HTTP/1.1.
+     */
+    @Test
+    void shouldAnswerAMalformedHttpVersion400AndAnotherMajorVersion505OnBothListeners() throws Exception {
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"400\"}";
+        double before400 = Math.max(0, metric(sidecar, rejected400));
+        List<String> malformed = List.of("http/1.1", "Http/1.1", "HTTP/01.1", "HTTP/1.01", "HTTP/1.10", "HTTP/11.1",
+                "HTTPS/1.1", "HTTP/1", "HTTP/1.1 ");
+        for (int port : List.of(sidecar.port(), sidecar.egressPort())) {
+            String path = port == sidecar.port() ? "/hello" : "/inv/hello";
+            for (String version : malformed) {
+                Refused r = refusedAndClosed(port, "GET " + path + " " + version + "\r\nHost: x\r\n\r\n"
+                        + "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(r.head().startsWith("HTTP/1.1 400 "), port + " '" + version + "': " + r.head());
+                assertTrue(r.head().toLowerCase(Locale.ROOT).contains("\r\nconnection: close"), r.head());
+                assertTrue(r.rest().equals("malformed HTTP version\n") || r.rest().equals("malformed request\n"),
+                        port + " '" + version + "', nothing served behind it: " + r.rest());
+            }
+            for (String version : List.of("HTTP/2.0", "HTTP/3.0", "HTTP/0.9")) {
+                Refused r = refusedAndClosed(port, "GET " + path + " " + version + "\r\nHost: x\r\n\r\n"
+                        + "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(r.head().startsWith("HTTP/1.1 505 "), port + " " + version + ": " + r.head());
+                assertEquals("HTTP version " + version + " is not supported\n", r.rest());
+            }
+            assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
+            for (String version : List.of("HTTP/1.1", "HTTP/1.2", "HTTP/1.9")) {
+                String answer = rawToClose(port, "GET " + path + " " + version + "\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(answer.startsWith("HTTP/1.1 200"), port + " " + version + ": " + answer);
+                assertEquals("/hello", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+            }
+            assertTrue(rawToClose(port, "GET " + path + " HTTP/1.0\r\n\r\n").startsWith("HTTP/1.0 200"));
+            assertNotNull(origin.seen.poll(5, TimeUnit.SECONDS));
+        }
+        awaitMetric(sidecar, rejected400, before400 + malformed.size());
+    }
+
     private record Refused(String head, String rest) {
     }
 

@@ -362,10 +362,10 @@ public final class MockServer implements AutoCloseable {
      * answer it, notes it, and closes the connection; the decoder reads nothing after it.
      */
     private static void refuseUnreadHead(MockRegistry registry, HttpServerRequest req, int status, String reason) {
-        // a head in another HTTP version was read whole, and one whose fields are too large (431) up to them: their
-        // request line names the call (the fields read before, a traceparent among them, are there). The decoder's
-        // stand-in for any other head names nothing.
-        refused(registry, req.getHeader(TraceContext.TRACEPARENT), status == 505 || status == 431
+        // a head in another or a malformed HTTP version was read whole, and one whose fields are too large (431) up to
+        // them: their request line names the call (the fields read before, a traceparent among them, are there). The
+        // decoder's stand-in for any other head names nothing.
+        refused(registry, req.getHeader(TraceContext.TRACEPARENT), status == 431 || MalformedRequests.versionRefused(req)
                 ? req.method().name() + " " + RequestTarget.fromWire(req.uri()) : "with a head the decoder could not read",
                 status, reason);
         req.response().setStatusCode(status).putHeader(MOCK_HEADER, "refused")

@@ -466,6 +466,29 @@ class MockWireTest {
     }
 
     @Test
+    void aMalformedHttpVersionIsAnswered400AsTheSidecarAnswersItAndNotedNamingTheCall() throws Exception {
+        MockServer mock = start(502);
+        CaseMocks mocks = new CaseMocks("c1", List.of(call("inventory", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))),
+                matcher);
+        String tp = register(mocks);
+        String behind = "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n";
+        // not HTTP/DIGIT.DIGIT (RFC 9112 2.3): before, the mock answered 501 to http/1.1 and served HTTP/1.10 from the
+        // recording, where the sidecar's egress (MalformedRequests) answers 400
+        List<String> versions = List.of("http/1.1", "HTTP/01.1", "HTTP/1.10");
+        for (String version : versions) {
+            String wire = exchange(mock, "GET /inventory/stock/1 " + version + "\r\nHost: m\r\ntraceparent: " + tp
+                    + "\r\n\r\n" + behind);
+            assertTrue(wire.startsWith("HTTP/1.1 400 Bad Request\r\n"), version + ": " + wire);
+            assertTrue(wire.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close\r\n"), wire);
+            assertTrue(wire.endsWith("\r\n\r\nmalformed HTTP version\n"), "nothing behind it read: " + wire);
+        }
+        assertEquals(List.of("the candidate's call GET /inventory/stock/1 was answered 400 and not matched, as the sidecar"
+                + " refuses it: malformed HTTP version"), mocks.notes(), "noted once, naming the call");
+        assertEquals(0, mocks.usage().getMatched());
+        assertEquals(0, mocks.usage().getUnmatched());
+    }
+
+    @Test
     void aRequestPipelinedBehindTheLastIsNotServed() throws Exception {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         io.vertx.core.http.HttpServer live = vertx.createHttpServer().requestHandler(r -> {
