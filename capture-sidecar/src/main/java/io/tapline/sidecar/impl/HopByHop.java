@@ -26,18 +26,7 @@ public final class HopByHop {
      * unframed, its body lost. ({@code Connection: content-length} is a known way to desynchronise proxies.)
      */
     public static void copyEndToEnd(MultiMap from, MultiMap to) {
-        // Hot path (every request and response): no lower-casing or set per header; Connection is usually absent.
-        Set<String> named = Set.of();
-        if (from.contains(HttpHeaders.CONNECTION)) {
-            named = tokens(from, "connection");
-            named.remove("content-length");
-        }
-        for (Map.Entry<String, String> e : from) {
-            String name = e.getKey();
-            if (!always(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {
-                to.add(name, e.getValue());
-            }
-        }
+        copyEndToEnd(from, to, false);
     }
 
     /**
@@ -51,15 +40,24 @@ public final class HopByHop {
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "traceparent", "tracestate");
 
     /**
-     * Puts back in {@code to} the {@link #MANAGED} lines of {@code from} that {@link #copyEndToEnd} dropped because
-     * {@code connectionOptions} (the client's, lower-cased) named them. Looks at the options alone, usually one
-     * ({@code keep-alive}) or none: no cost for a request whose {@code Connection} names no such header.
+     * {@link #copyEndToEnd(MultiMap, MultiMap)}, and with {@code keepManaged} (the inbound listener's request heads)
+     * the {@link #MANAGED} headers are copied even when {@code Connection} names them, in their place and spelled as
+     * the client sent them.
      */
-    static void keepManaged(MultiMap from, MultiMap to, Set<String> connectionOptions) {
-        for (String option : connectionOptions) {
-            if (MANAGED.contains(option)) {
-                to.remove(option);
-                to.add(option, from.getAll(option));
+    static void copyEndToEnd(MultiMap from, MultiMap to, boolean keepManaged) {
+        // Hot path (every request and response): no lower-casing or set per header; Connection is usually absent.
+        Set<String> named = Set.of();
+        if (from.contains(HttpHeaders.CONNECTION)) {
+            named = tokens(from, "connection");
+            named.remove("content-length");
+            if (keepManaged) {
+                named.removeAll(MANAGED);
+            }
+        }
+        for (Map.Entry<String, String> e : from) {
+            String name = e.getKey();
+            if (!always(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {
+                to.add(name, e.getValue());
             }
         }
     }

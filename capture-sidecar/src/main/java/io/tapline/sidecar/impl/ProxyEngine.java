@@ -261,7 +261,7 @@ public final class ProxyEngine {
             req.response().writeContinue();
         }
 
-        MultiMap up = endToEnd(h, connectionOptions);
+        MultiMap up = endToEnd(h);
         up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
         if (h.contains("TE") && req.version() != HttpVersion.HTTP_1_0 && HopByHop.tokens(h, "te").contains("trailers")) {
             up.set("TE", "trailers"); // TE is hop-by-hop, but this hop relays trailers too (RFC 9110 10.1.4)
@@ -635,7 +635,7 @@ public final class ProxyEngine {
             }
         });
         // As any request: end-to-end headers only, and the forwarding headers; then this hop's own upgrade request.
-        MultiMap up = endToEnd(req.headers(), connectionOptions);
+        MultiMap up = endToEnd(req.headers());
         up.remove(HttpHeaders.HOST);
         if (settings.forwardedHeaders()) {
             addForwarded(req, up);
@@ -744,16 +744,13 @@ public final class ProxyEngine {
 
     /**
      * The request's headers for the upstream, a plain request's and a WebSocket handshake's alike: the end-to-end ones
-     * ({@link HopByHop#copyEndToEnd}), and on the inbound listener the {@link HopByHop#MANAGED} ones the client's
-     * {@code connectionOptions} named put back ({@link HopByHop#keepManaged}): a client's Connection may not take away
-     * what an ingress set (X-Forwarded-*) or the trace context (Traefik's CVE-2024-45410).
+     * ({@link HopByHop#copyEndToEnd}), on the inbound listener with the {@link HopByHop#MANAGED} ones kept when the
+     * client's {@code Connection} names them: a client's Connection may not take away what an ingress set
+     * (X-Forwarded-*) or the trace context (Traefik's CVE-2024-45410).
      */
-    private MultiMap endToEnd(MultiMap h, Set<String> connectionOptions) {
+    private MultiMap endToEnd(MultiMap h) {
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
-        HopByHop.copyEndToEnd(h, up);
-        if (inbound && !connectionOptions.isEmpty()) {
-            HopByHop.keepManaged(h, up, connectionOptions);
-        }
+        HopByHop.copyEndToEnd(h, up, inbound);
         return up;
     }
 
