@@ -33,6 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.ProtocolException;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -101,6 +103,28 @@ public final class ProxyEngine {
         String query() {
             int q = uri.indexOf('?');
             return q < 0 ? null : uri.substring(q + 1);
+        }
+
+        /**
+         * The host the upstream client dials: {@code host}, but for an IPv6 literal written with an IPv4 part
+         * ({@code [::ffff:127.0.0.1]}, RFC 3986's {@code ls32}), which Vert.x's client cannot parse, written in the
+         * form it can (an IPv4-mapped address as the IPv4 address it maps, any other in hex groups). The request's
+         * {@code Host} and its record keep {@code host} as written.
+         */
+        String dialHost() {
+            return host.startsWith("[") && host.indexOf('.') > 0 && host.indexOf(':') > 0 ? dialable(host) : host;
+        }
+    }
+
+    /** {@link Target#dialHost} of an IPv6 literal holding a dot; unchanged when it is no address. */
+    static String dialable(String literal) {
+        try {
+            // In brackets and holding a ':', the text is parsed as an IPv6 address or refused, never looked up
+            // (InetAddress.getByName looks up only what is no literal): nothing blocks the event loop.
+            InetAddress address = InetAddress.getByName(literal);
+            return address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
+        } catch (UnknownHostException e) {
+            return literal; // not an IPv6 address: the client refuses it, and the app gets a 502 (see forward)
         }
     }
 
@@ -289,7 +313,7 @@ public final class ProxyEngine {
 
         RequestOptions options = new RequestOptions()
                 .setMethod(req.method())
-                .setHost(target.host())
+                .setHost(target.dialHost())
                 .setPort(target.port())
                 .setURI(target.uri())
                 .setHeaders(up)
@@ -335,7 +359,7 @@ public final class ProxyEngine {
     private void forward(HttpServerRequest req, Target target, RequestOptions options, Exchanges ex, BodyTap reqTap,
                          boolean hasBody, boolean chunked, HeldBody heldBody, boolean again) {
         long startNanos = ex.startNanos;
-        (again ? freshClients : clients).get().request(options).onComplete(ar -> {
+        request(again ? freshClients : clients, options).onComplete(ar -> {
             if (ar.failed()) {
                 req.resume();
                 ex.fail(statusFor(ar.cause()), ar.cause());
@@ -419,6 +443,21 @@ public final class ProxyEngine {
                 }
             });
         });
+    }
+
+    /**
+     * Asks the calling event loop's client of {@code clients} for a request. Vert.x's client throws, rather than fail
+     * the future, for a target it cannot parse as it is asked (an authority it refuses, {@code [1::2::3]}): that is a
+     * failed future here, so the exchange ends in a 502 like any upstream that cannot be reached. Before, the
+     * exception went to Vert.x's log and the client's request was never answered, its connection held until the idle
+     * timeout.
+     */
+    private static Future<HttpClientRequest> request(Supplier<HttpClient> clients, RequestOptions options) {
+        try {
+            return clients.get().request(options);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
     }
 
     /**
@@ -642,11 +681,11 @@ public final class ProxyEngine {
         }
         up.set(HttpHeaders.UPGRADE, req.headers().get(HttpHeaders.UPGRADE));
         up.set(HttpHeaders.CONNECTION, "Upgrade");
-        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host()).setPort(target.port())
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.dialHost()).setPort(target.port())
                 .setURI(target.uri()).setHeaders(up).setConnectTimeout(settings.connectTimeoutMs());
         long[] handshakeTimer = {-1};
         boolean[] timedOut = {false};
-        clients.get().request(options).compose(creq -> {
+        request(clients, options).compose(creq -> {
             handshaking[0] = creq;
             if (settings.upstreamTimeoutMs() > 0) {
                 // as for any request: no answer to the handshake within the upstream timeout is a 504, rather than a

@@ -364,6 +364,34 @@ class EgressForwardProxyTest {
         }
     }
 
+    @Test
+    void shouldForwardToAnIpv6LiteralWithAnIpv4PartAndAnswerOneItCannotDial() throws Exception {
+        // RFC 3986 lets an IPv6 literal end in an IPv4 address ([::ffff:127.0.0.1], an IPv4-mapped address). Vert.x's
+        // client cannot parse it and threw as it was asked for the request: the app got no answer at all, its
+        // connection held until the idle timeout (75 s), and Vert.x logged "Unhandled exception".
+        String mapped = "[::ffff:127.0.0.1]:" + origin.port();
+        try (Socket s = connect(sidecar.egressPort())) {
+            InputStream in = s.getInputStream();
+            send(s, "GET http://" + mapped + "/hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            String r = response(in);
+            assertTrue(r.startsWith("HTTP/1.1 200") && r.endsWith("hello"), r);
+            TestOrigin.Seen seen = origin.seen.poll(5, TimeUnit.SECONDS);
+            assertEquals(mapped, seen.headers().get("host"), "the authority as the app wrote it");
+            send(s, "GET " + target("/hello") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(response(in).endsWith("hello"));
+        }
+        List<UnattributedCall> calls = unattributed(2);
+        assertTrue(calls.stream().anyMatch(c -> c.getCall().getDestination().equals(mapped)
+                && c.getCall().getResponse().getStatus() == 200), "recorded under the target as written");
+        // One the client cannot dial at all (no IPv6 address): answered, not left hanging. A 502 as any upstream that
+        // cannot be reached (a 400 would do as well, should the target be refused before it is forwarded).
+        try (Socket s = connect(sidecar.egressPort())) {
+            send(s, "GET http://[1::2::3]:" + origin.port() + "/hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            String r = response(s.getInputStream());
+            assertTrue(r.startsWith("HTTP/1.1 502 ") || r.startsWith("HTTP/1.1 400 "), r);
+        }
+    }
+
     /** Waits for {@code n} unattributed calls (these requests carry no trace context), or 10 s. */
     private static List<UnattributedCall> unattributed(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
