@@ -944,17 +944,44 @@ public final class ProxyEngine {
      */
     void answer(HttpServerRequest req, boolean last, int status, MultiMap headers, Buffer body) {
         HttpServerResponse resp = req.response();
+        boolean awaitsContinue = awaitsContinue(req);
+        if (awaitsContinue && !last && !draining) {
+            // The body is read and discarded on a connection that stays open, so the client is told to send it, as
+            // nginx does before a final answer it gives without reading the body. A final answer alone left the client
+            // undecided (RFC 9110 10.1.1): one that sent its next request instead (Java's HttpClient waits for good)
+            // had that request read as this one's body.
+            resp.writeContinue();
+        }
         resp.setStatusCode(status).headers().addAll(headers);
         if (last) {
             MalformedRequests.lastRequest(req.connection(), MALFORMED_REQUESTS);
-            if (req.version() == HttpVersion.HTTP_1_1 && !req.headers().contains(HttpHeaders.CONNECTION, "close", true)) {
-                closeAfter(req); // Vert.x closes by itself after an exact "Connection: close" and an HTTP/1.0 last request
+            // Vert.x closes by itself after an exact "Connection: close" and an HTTP/1.0 last request, but only once
+            // the body has come, and a client waiting for 100 Continue does not send it
+            if (req.version() == HttpVersion.HTTP_1_1
+                    && (awaitsContinue || !req.headers().contains(HttpHeaders.CONNECTION, "close", true))) {
+                closeAfter(req);
             }
+        } else if (awaitsContinue && draining) {
+            closeAfter(req); // no 100 Continue while draining: the body will not come either
         }
         if (draining) {
             sayClose(resp);
         }
         resp.end(body);
+    }
+
+    /**
+     * Whether the client waits for {@code 100 Continue} before it sends the body its head announces: HTTP/1.1 (an
+     * HTTP/1.0 client's expectation is ignored, RFC 9110 10.1.1), {@code Expect: 100-continue} and a body.
+     */
+    static boolean awaitsContinue(HttpServerRequest req) {
+        MultiMap h = req.headers();
+        String expect = h.get(HttpHeaders.EXPECT);
+        if (expect == null || !expect.trim().equalsIgnoreCase("100-continue") || req.version() == HttpVersion.HTTP_1_0) {
+            return false;
+        }
+        String cl = h.get(HttpHeaders.CONTENT_LENGTH);
+        return h.contains(HttpHeaders.TRANSFER_ENCODING) || cl != null && !cl.trim().equals("0");
     }
 
     /** Whether the client's connection is still open ({@code true} when that cannot be told). */
