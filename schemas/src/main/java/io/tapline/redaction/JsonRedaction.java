@@ -122,6 +122,7 @@ final class JsonRedaction {
             Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
             List<Map.Entry<String, JsonNode>> updates = new ArrayList<>();
             List<String> names = null; // the members' names once one of them was redacted, in order
+            String listed = null; // {"name": "X-Api-Key", "value": ...}: the name its value is redacted by, once looked for
             int index = 0;
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
@@ -146,6 +147,9 @@ final class JsonRedaction {
                     rule = "config:json-path";
                 } else if (redactor.sensitive(e.getKey())) {
                     rule = redactor.fieldRule(e.getKey());
+                } else if (equalsIgnoreCase(e.getKey(), "value") && !child.isNull()) {
+                    listed = listed == null ? listedName(obj) : listed;
+                    rule = listed == null ? null : redactor.listedNameRule(listed);
                 }
                 if (rule != null && !child.isNull()) {
                     out.add(new Redaction(part, "json", childPath, rule));
@@ -195,6 +199,43 @@ final class JsonRedaction {
             }
         }
         return node;
+    }
+
+    /**
+     * The name an object of a list of headers or parameters gives its {@code value} member, when that name is one a
+     * header or field of that name would have its value redacted by ({@link Redactor#listedName}): a string member
+     * {@code name}, {@code key} or {@code header} (in any case), as HAR files, Postman collections, OpenAPI examples and
+     * many APIs write such lists ({@code [{"name": "Authorization", "value": "Bearer ..."}]}). Null for any other object.
+     */
+    private String listedName(ObjectNode obj) {
+        if (obj.size() < 2) {
+            return null;
+        }
+        Iterator<Map.Entry<String, JsonNode>> it = obj.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (listKey(e.getKey()) && e.getValue().isTextual() && redactor.listedName(e.getValue().textValue())) {
+                return e.getValue().textValue();
+            }
+        }
+        return null;
+    }
+
+    /** Whether a member's name is one that names the {@code value} beside it in a list of headers or parameters. */
+    static boolean listKey(CharSequence key) {
+        return equalsIgnoreCase(key, "name") || equalsIgnoreCase(key, "key") || equalsIgnoreCase(key, "header");
+    }
+
+    private static boolean equalsIgnoreCase(CharSequence s, String lower) {
+        if (s.length() != lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.toLowerCase(s.charAt(i)) != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -260,11 +301,19 @@ final class JsonRedaction {
         StringBuilder sb = null;
         int last = 0;
         int from = 0;
+        // a sensitive name a "name", "key" or "header" pair gave, for a "value" pair after it in the same object (no
+        // bracket between them): {"name": "X-Api-Key", "value": ...}
+        String listed = null;
         while (from < s.length() && m.find(from)) {
             String name = unescape(m.group(1));
+            if (listed != null && bracketBetween(s, from, m.start())) {
+                listed = null;
+            }
             from = m.end();
             String v = m.group(2);
-            if (!redactor.sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
+            String listedBy = listed != null && equalsIgnoreCase(name, "value") ? listed : null;
+            listed = v.equals("{") || v.equals("[") ? null : listKey(name) ? listedNameIn(v) : listed;
+            if (listedBy == null && !redactor.sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
                 // a string as in parsed JSON: its escapes read (https:\/\/..., JSON carried as a string), a URL by
                 // its parameters' names, JSON text by its pairs; an object or array value is entered: its own pairs
                 // are found next
@@ -297,6 +346,10 @@ final class JsonRedaction {
             }
             sb.append(s, last, m.start(2)).append('"').append(redactor.token(inner)).append('"');
             last = from;
+            if (listedBy != null) {
+                out.add(new Redaction(part, "text", listedBy, redactor.listedNameRule(listedBy)));
+                continue;
+            }
             // the note names the field as the text will read: a name holding an email is named by its token
             out.add(new Redaction(part, "text", redactor.text(part, "text", name, name, new ArrayList<>()), "sensitive-name"));
         }
@@ -349,6 +402,26 @@ final class JsonRedaction {
             open = end + 1 < s.length() ? s.indexOf('"', end + 1) : -1;
         }
         return sb == null ? s : sb.append(s, last, s.length()).toString();
+    }
+
+    /** The name a string value of a "name", "key" or "header" pair gives ({@link Redactor#listedName}), else null. */
+    private String listedNameIn(String v) {
+        if (v.length() < 2 || !v.startsWith("\"") || !v.endsWith("\"") || cutAfterBackslash(v)) {
+            return null;
+        }
+        String name = unescape(v.substring(1, v.length() - 1));
+        return redactor.listedName(name) ? name : null;
+    }
+
+    /** Whether {@code s[from, to)}, the text between two pairs, holds a bracket: they are then not of one object. */
+    private static boolean bracketBetween(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c == '{' || c == '}' || c == '[' || c == ']') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a string value the pair scan found ends in an escaped quote, cut there ({@code "ab\\"}). */

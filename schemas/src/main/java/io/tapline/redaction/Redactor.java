@@ -109,6 +109,13 @@ public final class Redactor {
         this.textNames = new NameVerdicts<>(sensitiveName);
         this.sensitiveHeaders = new NameVerdicts<>(name -> sensitive(name) || SENSITIVE_HEADER.matcher(name).matches());
         this.headerKinds = new NameVerdicts<>(this::headerKind);
+        // the kinds of header whose value is redacted by name (headerKind), or a sensitive field name; judged here,
+        // not through the other caches, which strings of data would fill
+        this.listedNames = new NameVerdicts<>(name -> {
+            String lower = name.toLowerCase(Locale.ROOT);
+            return lower.contains("cookie") || rules.headers().contains(lower) || rules.fields().contains(lower)
+                    || SENSITIVE_HEADER.matcher(name).matches() || rules.sensitiveName().matcher(name).matches();
+        });
         this.jsonRedaction = new JsonRedaction(this, rules);
         this.multipartRedaction = new MultipartRedaction(this);
         this.xmlRedaction = new XmlRedaction(this);
@@ -123,6 +130,11 @@ public final class Redactor {
     private final NameVerdicts<Boolean> sensitiveNames;
     private final NameVerdicts<Boolean> sensitiveHeaders;
     private final NameVerdicts<HeaderKind> headerKinds;
+    /**
+     * Whether a name written as data ({@code {"name":"X-Api-Key","value":...}}) is one a header, query parameter or
+     * field of that name would have its value redacted by; remembered apart, as such strings are as many as a body's.
+     */
+    private final NameVerdicts<Boolean> listedNames;
     /**
      * The same verdicts for the words before a {@code =} or {@code :} in free text ({@code 12:30}, {@code user=ann}),
      * remembered apart: so many different words would fill the field names' cache, whose names would then be judged
@@ -151,6 +163,41 @@ public final class Redactor {
     /** The rule a sensitive query, JSON or form field name falls under: a configured field name, else the name pattern. */
     String fieldRule(String name) {
         return rules.fields().contains(name.toLowerCase(Locale.ROOT)) ? "config:field" : "sensitive-name";
+    }
+
+    /**
+     * Whether {@code name}, a string that names a header or parameter in a list of them ({@code {"name": "X-Api-Key",
+     * "value": "..."}} in a HAR file, a Postman collection or an API's answer), is one whose value a header or a
+     * query, form or JSON field of that name would have redacted: the header rules (default, configured, cookies,
+     * auth and signature names) and the field name rules, judged on the whole name. Only a name written as a header or
+     * field name is (an HTTP token: letters, digits and {@code !#$%&'*+-.^_`|~}, at most 128 characters), so prose
+     * such as {@code "password reset"} names nothing.
+     */
+    boolean listedName(CharSequence name) {
+        int n = name.length();
+        if (n == 0 || n > 128) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!tokenChar(name.charAt(i))) {
+                return false;
+            }
+        }
+        return listedNames.get(name.toString());
+    }
+
+    /** The rule a {@link #listedName} falls under, for the note. */
+    String listedNameRule(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.contains("cookie") || (DEFAULT_HEADERS.contains(lower) && rules.headers().contains(lower))) {
+            return "default-headers";
+        }
+        return rules.headers().contains(lower) ? "config:header" : fieldRule(name);
+    }
+
+    /** A character of an HTTP token (RFC 9110 5.6.2), as header names are written. */
+    static boolean tokenChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
     /** A name rule's verdicts, remembered for up to {@link #MAX} names (beyond that, computed each time). */

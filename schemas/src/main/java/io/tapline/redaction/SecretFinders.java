@@ -83,6 +83,7 @@ final class SecretFinders {
         CharSequence text = new Latin1Text(body); // the body as text, one view for every check of the scan
         int digits = 0;
         int lastQuote = -1;
+        int listKey = -1; // the closing quote of a "name", "key" or "header" followed by a ':', until its value is read
         boolean url = false;
         // Where the name of a URL's parameter starts while its '=' is still to come, as the URL rules may read it: from
         // the first '?' or '#' of the run (a query's name may hold either), from the last one (a fragment's), and
@@ -136,9 +137,19 @@ final class SecretFinders {
                 return false; // password=..., token: ... (namedValue); a quoted name before a ':' is checked below
             }
             if (b == '"') {
-                if (lastQuote >= 0 && followedByColon(body, i + 1)
-                        && redactor.sensitive(new String(body, lastQuote + 1, i - lastQuote - 1, StandardCharsets.ISO_8859_1))) {
-                    return false;
+                // {"name": "X-Api-Key", "value": ...}: the value is redacted by the name the string after "name": gives;
+                // checked at the quote that closes the string after the one that closed "name"
+                if (listKey >= 0 && listKey < lastQuote) {
+                    if (listedValue(redactor, body, listKey, lastQuote, i)) {
+                        return false;
+                    }
+                    listKey = -1;
+                }
+                if (lastQuote >= 0 && followedByColon(body, i + 1)) {
+                    if (redactor.sensitive(new String(body, lastQuote + 1, i - lastQuote - 1, StandardCharsets.ISO_8859_1))) {
+                        return false;
+                    }
+                    listKey = listKeyAt(body, lastQuote, i) ? i : listKey;
                 }
                 lastQuote = i;
             }
@@ -165,6 +176,45 @@ final class SecretFinders {
     /** Whether the parameter name {@code body[from, to)} is sensitive, read with {@code +} as a space. */
     private static boolean sensitiveParameter(Redactor redactor, byte[] body, int from, int to) {
         return to > from && redactor.sensitive(new String(body, from, to - from, StandardCharsets.ISO_8859_1).replace('+', ' '));
+    }
+
+    /**
+     * Whether the string {@code body(open, close)}, after the member name whose closing quote is at {@code keyClose},
+     * is the value of {@code "name":} (or {@code "key":}, {@code "header":}) and names a header or field whose value is
+     * redacted ({@link Redactor#listedName}).
+     */
+    private static boolean listedValue(Redactor redactor, byte[] body, int keyClose, int open, int close) {
+        return onlyColonBetween(body, keyClose + 1, open)
+                && redactor.listedName(new String(body, open + 1, close - open - 1, StandardCharsets.ISO_8859_1));
+    }
+
+    /** Whether {@code body[open + 1, close)} is {@code name}, {@code key} or {@code header}, in any case. */
+    private static boolean listKeyAt(byte[] body, int open, int close) {
+        int n = close - open - 1;
+        return (n == 4 && keyAt(body, open + 1, "name")) || (n == 3 && keyAt(body, open + 1, "key"))
+                || (n == 6 && keyAt(body, open + 1, "header"));
+    }
+
+    private static boolean keyAt(byte[] body, int from, String key) {
+        for (int k = 0; k < key.length(); k++) {
+            if ((body[from + k] | 0x20) != key.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code body[from, to)} is a {@code :} with blanks around it, as between a member's name and its value. */
+    private static boolean onlyColonBetween(byte[] body, int from, int to) {
+        boolean colon = false;
+        for (int i = from; i < to; i++) {
+            if (body[i] == ':' && !colon) {
+                colon = true;
+            } else if (!blank((char) body[i])) {
+                return false;
+            }
+        }
+        return colon;
     }
 
     private static boolean followedByColon(byte[] body, int from) {

@@ -29,7 +29,10 @@ class FastPathPropertyTest {
         // the forms of secrets found whatever names them, whole and in part
         "eyJhbGciOiJIUzI1NiJ9", "eyJ", "e30", "Bearer", "bearer ", "Basic ", "basic", "dXNlcjpwYXNz", "a1b2c3d4e5",
         "AKIAIOSFODNN7EXAMPLE", "AKIA", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "xoxb-", "sk_live_", "4eC39HqLyjWDarjtT1zdp7dc",
-        "-----BEGIN PRIVATE KEY-----", "-----BEGIN ", "PRIVATE KEY-----", "-----END", "MIIEvQ"
+        "-----BEGIN PRIVATE KEY-----", "-----BEGIN ", "PRIVATE KEY-----", "-----END", "MIIEvQ",
+        // lists of headers or parameters as {name, value} objects, with names that are and are not a secret's
+        "\"name\":", "\"Key\" : ", "\"HEADER\":", "\"value\":", "\"Value\" :", "name", "value", "\"Cookie\"", "\"X-Session\"",
+        "\"authorization\"", "\"X-Amz-Signature\"", "\"password reset\"", "\"Accept\"", "\"author\"", "\"v\""
     };
 
     @Test

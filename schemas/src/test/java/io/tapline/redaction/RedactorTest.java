@@ -1486,6 +1486,63 @@ class RedactorTest {
         assertTrue(h.get(0).getValue().endsWith("&token=" + t("t1")));
     }
 
+    // ---------------------------------------------------------------- {name, value} lists in JSON
+
+    @Test
+    void shouldTokeniseTheValueOfANameValueObjectNamedLikeASecret() {
+        String har = "{\"log\":{\"entries\":[{\"request\":{\"headers\":[{\"name\":\"Authorization\",\"value\":\"Bearer har-b3arer\"},"
+                + "{\"name\":\"cookie\",\"value\":\"sid=har-c00kie\"},{\"name\":\"Accept\",\"value\":\"*/*\"}],"
+                + "\"queryString\":[{\"name\":\"token\",\"value\":\"har-qt0ken\"},{\"name\":\"page\",\"value\":\"2\"}]}}]},"
+                + "\"postman\":[{\"key\":\"X-Api-Key\",\"value\":\"pm-k3y\",\"type\":\"text\"},{\"Header\":\"X-Session\",\"Value\":\"s1\"},"
+                + "{\"VALUE\":\"rev-val\",\"NAME\":\"password\"},{\"name\":\"pin\",\"value\":1234},{\"name\":\"secret\",\"value\":{\"b\":1,\"a\":2}}]}";
+        String expected = "{\"log\":{\"entries\":[{\"request\":{\"headers\":[{\"name\":\"Authorization\",\"value\":\"" + t("Bearer har-b3arer") + "\"},"
+                + "{\"name\":\"cookie\",\"value\":\"" + t("sid=har-c00kie") + "\"},{\"name\":\"Accept\",\"value\":\"*/*\"}],"
+                + "\"queryString\":[{\"name\":\"token\",\"value\":\"" + t("har-qt0ken") + "\"},{\"name\":\"page\",\"value\":\"2\"}]}}]},"
+                + "\"postman\":[{\"key\":\"X-Api-Key\",\"value\":\"" + t("pm-k3y") + "\",\"type\":\"text\"},{\"Header\":\"X-Session\",\"Value\":\"" + t("s1") + "\"},"
+                + "{\"VALUE\":\"" + t("rev-val") + "\",\"NAME\":\"password\"},{\"name\":\"pin\",\"value\":\"" + t("1234") + "\"},"
+                + "{\"name\":\"secret\",\"value\":\"" + t("{\"a\":2,\"b\":1}") + "\"}]}";
+        assertEquals(expected, new String(redactor.body("p", har.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8));
+        assertTrue(out.stream().anyMatch(n -> n.getField().equals("$.postman[0].value")), out.toString());
+        // JSON that does not parse (cut by the capture cap), and such pairs in a log line: the value after its name
+        String cut = "[{\"name\":\"X-Api-Key\",\"value\":\"cut-apik3y\"},{\"name\":\"Accept\",\"value\":\"a\"},{\"key\":\"password\", \"value\": \"cut-pw";
+        String r = new String(redactor.body("p", cut.getBytes(StandardCharsets.UTF_8), "application/json", out), StandardCharsets.UTF_8);
+        assertEquals("[{\"name\":\"X-Api-Key\",\"value\":\"" + t("cut-apik3y") + "\"},{\"name\":\"Accept\",\"value\":\"a\"},"
+                + "{\"key\":\"password\", \"value\": \"" + t("cut-pw") + "\"", r);
+        String log = "upstream call headers=[{\"name\":\"X-Api-Key\",\"value\":\"log-apik3y\"}]";
+        assertEquals("upstream call headers=[{\"name\":\"X-Api-Key\",\"value\":\"" + t("log-apik3y") + "\"}]",
+                new String(redactor.body("p", log.getBytes(StandardCharsets.UTF_8), "text/plain", out), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldLeaveNameValueObjectsWhoseNameIsNoSecretsNameAsTheyAre() {
+        // prose, and names that hold a sensitive word inside another or before another word
+        for (String body : List.of(
+                "[{\"name\":\"password reset\",\"value\":\"enabled\"},{\"name\":\"Session timeout\",\"value\":\"30\"}]",
+                "[{\"name\":\"author\",\"value\":\"ann\"},{\"name\":\"compass\",\"value\":\"north\"},{\"name\":\"pin_location\",\"value\":\"x\"}]",
+                "[{\"name\":\"session_count\",\"value\":\"3\"},{\"name\":\"Content-Type\",\"value\":\"application/json\"}]",
+                "{\"name\":\"token\",\"label\":\"t\",\"values\":[\"a\"]}",
+                "{\"title\":\"password\",\"value\":\"v\"}",
+                "[{\"name\":\"token\"},{\"value\":\"v\"}]")) {
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            assertSame(b, redactor.body("p", b, "application/json", out), body);
+            byte[] cut = body.substring(0, body.length() - 1).getBytes(StandardCharsets.UTF_8);
+            assertSame(cut, redactor.body("p", cut, "application/json", out), "cut: " + body);
+        }
+        assertEquals(List.of(), out);
+    }
+
+    @Test
+    void shouldNotLetTheByteScanPassANameValueObjectNamedLikeASecret() {
+        for (String body : List.of("{\"name\":\"Cookie\",\"value\":\"abc\"}", "{\"NAME\" : \"X-Session\",\"value\":\"s\"}",
+                "{\"value\":\"v\",\"key\":\"password\"}", "{\"header\":\"X-Amz-Signature\",\"value\":\"s\"}")) {
+            assertFalse(redactor.nothingToRedact(body.getBytes(StandardCharsets.UTF_8)), body);
+        }
+        for (String body : List.of("{\"name\":\"Accept\",\"value\":\"abc\"}", "{\"name\":\"password reset\",\"value\":\"v\"}",
+                "{\"title\":\"Cookie\",\"value\":\"v\"}")) {
+            assertTrue(redactor.nothingToRedact(body.getBytes(StandardCharsets.UTF_8)), body);
+        }
+    }
+
     private static byte[] concat(Object... pieces) {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         for (Object p : pieces) {
