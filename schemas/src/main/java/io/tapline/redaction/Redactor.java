@@ -904,10 +904,13 @@ public final class Redactor {
         boolean form = ct.startsWith("application/x-www-form-urlencoded");
         boolean multipart = ct.startsWith("multipart/");
         boolean xml = ct.contains("xml");
-        if (!form && !multipart && !xml && nothingToRedact(body)) {
+        boolean message = isHttpMessage(ct);
+        if (!form && !multipart && !xml && !message && nothingToRedact(body)) {
             return body; // the JSON and text paths would return these same bytes: skip the parse and the regexes
         }
-        if (multipart) {
+        if (message) {
+            return latin1(httpMessage(part, new String(body, StandardCharsets.ISO_8859_1), out), body);
+        } else if (multipart) {
             byte[] r = multipartRedaction.multipart(part, body, contentType, depth, out);
             if (r != null) {
                 return r;
@@ -931,6 +934,136 @@ public final class Redactor {
         // Unknown text may still embed JSON-ish pairs (e.g. logs); treat them as JSON text.
         String r = jsonRedaction.jsonLikeText(part, s, out);
         return latin1(r, body);
+    }
+
+    /** Whether a content type (in lower case) is {@code message/http}, with any parameters. */
+    private static boolean isHttpMessage(String ct) {
+        String type = ct.trim();
+        return type.startsWith("message/http") && (type.length() == 12 || type.charAt(12) == ';' || SecretFinders.blank(type.charAt(12)));
+    }
+
+    /**
+     * A {@code message/http} body (RFC 9112 §10.1), as an app answers a {@code TRACE} (RFC 9110 §9.3.8) with the
+     * request it received: read as a message head, each line once. The request line's target is redacted as a
+     * request's target is ({@link #path} and {@link #query}, an absolute URL as a URL in a header); each header line
+     * {@code name: value} as a header of that name ({@link #headers}: {@code Cookie}, {@code Authorization},
+     * configured headers...), a folded line (starting with a blank) as more of the header before it; any other line
+     * (a status line, a line that is no header) by the text rules; and what follows the blank line that ends the head
+     * as a body without a content type. A line the capture cap cut has no end, and is read as the line it starts
+     * (the value of a header cut there is redacted by its name). Lines may end in CRLF or a bare LF. The notes name
+     * the header or parameter, in the body's text. Null when nothing was redacted.
+     */
+    private String httpMessage(String part, String s, List<Redaction> out) {
+        StringBuilder sb = null;
+        List<Redaction> found = new ArrayList<>();
+        String header = null; // the name of the last header line, for a folded line after it
+        int at = 0;
+        while (at < s.length()) {
+            int lf = s.indexOf('\n', at);
+            int end = lf < 0 ? s.length() : lf;
+            int contentEnd = end > at && s.charAt(end - 1) == '\r' ? end - 1 : end;
+            if (contentEnd == at && lf >= 0) { // the blank line: the body follows
+                String rest = s.substring(lf + 1);
+                String r = rest.isEmpty() ? null : jsonRedaction.jsonLikeText(part, rest, out);
+                if (r != null) {
+                    sb = (sb == null ? new StringBuilder(s.length() + 32).append(s, 0, lf + 1) : sb.append(s, at, lf + 1)).append(r);
+                    at = s.length();
+                }
+                break;
+            }
+            String line = s.substring(at, contentEnd);
+            String r;
+            int colon = line.indexOf(':');
+            if (header != null && !line.isEmpty() && (line.charAt(0) == ' ' || line.charAt(0) == '\t')) {
+                r = headerValue(part, header, line, 0, found);
+            } else if (colon > 0 && tokenChars(line, 0, colon)) {
+                header = line.substring(0, colon);
+                r = headerValue(part, header, line, colon + 1, found);
+            } else if (at == 0) {
+                r = startLine(part, line, found);
+            } else {
+                header = null;
+                r = text(part, "text", "body", line, found);
+            }
+            if (r != line) {
+                if (sb == null) {
+                    sb = new StringBuilder(s.length() + 32).append(s, 0, at);
+                }
+                sb.append(r).append(s, contentEnd, lf < 0 ? s.length() : lf + 1);
+            } else if (sb != null) {
+                sb.append(s, at, lf < 0 ? s.length() : lf + 1);
+            }
+            at = lf < 0 ? s.length() : lf + 1;
+        }
+        for (Redaction n : found) {
+            out.add(new Redaction(n.getPart(), "text", n.getField(), n.getRule()));
+        }
+        return sb == null ? null : sb.append(s, Math.min(at, s.length()), s.length()).toString();
+    }
+
+    /** Whether {@code s[from, to)} is an HTTP token, as a header name is written. */
+    private static boolean tokenChars(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!tokenChar(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A header line of a {@code message/http} body, its value from {@code from} on redacted as a header {@code name}'s
+     * value is; the blanks around the value kept as written. The same instance when nothing changed.
+     */
+    private String headerValue(String part, String name, String line, int from, List<Redaction> out) {
+        int start = from;
+        while (start < line.length() && (line.charAt(start) == ' ' || line.charAt(start) == '\t')) {
+            start++;
+        }
+        int end = line.length();
+        while (end > start && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
+            end--;
+        }
+        if (start == end) {
+            return line;
+        }
+        String value = line.substring(start, end);
+        String r = header(part, name, value, out);
+        return r.equals(value) ? line : line.substring(0, start) + r + line.substring(end);
+    }
+
+    /**
+     * The first line of a {@code message/http} body: a request line's target ({@code TRACE /a?token=... HTTP/1.1})
+     * redacted as a request's path and query are, or as a URL when it is one (the absolute form a proxy is sent);
+     * any other first line (a status line, an authority or {@code *} target) by the text rules.
+     */
+    private String startLine(String part, String line, List<Redaction> out) {
+        int sp = line.indexOf(' ');
+        if (sp <= 0 || !tokenChars(line, 0, sp) || line.startsWith("HTTP/")) {
+            return text(part, "text", "body", line, out);
+        }
+        int last = line.lastIndexOf(' ');
+        int targetEnd = last > sp && line.startsWith("HTTP/", last + 1) ? last : line.length();
+        String target = line.substring(sp + 1, targetEnd);
+        String r;
+        if (target.startsWith("/")) {
+            int q = target.indexOf('?');
+            int hash = target.indexOf('#');
+            if (q < 0 || (hash >= 0 && hash < q)) {
+                r = path(part, target, out);
+            } else {
+                String p = target.substring(0, q);
+                String query = target.substring(q + 1);
+                String rp = path(part, p, out);
+                String rq = query(part, query, out);
+                r = rp == p && rq == query ? target : rp + "?" + rq;
+            }
+        } else if (target.indexOf("://") > 0) {
+            r = url(part, "text", "body", target, out);
+        } else {
+            r = text(part, "text", "body", target, out);
+        }
+        return r == target ? line : line.substring(0, sp + 1) + r + line.substring(targetEnd);
     }
 
     private static byte[] latin1(String s, byte[] original) {

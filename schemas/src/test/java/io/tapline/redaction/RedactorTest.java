@@ -1486,6 +1486,93 @@ class RedactorTest {
         assertTrue(h.get(0).getValue().endsWith("&token=" + t("t1")));
     }
 
+    // ---------------------------------------------------------------- message/http bodies (a TRACE echo)
+
+    private String messageBody(String part, String body, String contentType) {
+        return new String(redactor.body(part, body.getBytes(StandardCharsets.ISO_8859_1), contentType, out), StandardCharsets.ISO_8859_1);
+    }
+
+    /** A header line as the body of a {@code message/http} should read after redaction: the value as a header of that name. */
+    private String headerLine(String name, String value) {
+        return name + ": " + redactor.header("p", name, value, new ArrayList<>()) + "\r\n";
+    }
+
+    @Test
+    void shouldRedactAnHttpMessageBodyAsTheRequestItHolds() {
+        // what an app answers to TRACE (RFC 9110 9.3.8): the request it received, header lines included
+        String echo = "TRACE /debug?token=trace-t0ken&page=2 HTTP/1.1\r\nHost: shop.example\r\nAuthorization: Bearer x\r\n"
+                + "Cookie: sid=abc; theme=dark\r\nX-Api-Key: k\r\nX-Session: s\r\nX-Auth-User: ann\r\nAccept: */*\r\n\r\n";
+        String expected = "TRACE /debug?token=" + t("trace-t0ken") + "&page=2 HTTP/1.1\r\n" + headerLine("Host", "shop.example")
+                + headerLine("Authorization", "Bearer x") + headerLine("Cookie", "sid=abc; theme=dark") + headerLine("X-Api-Key", "k")
+                + headerLine("X-Session", "s") + headerLine("X-Auth-User", "ann") + headerLine("Accept", "*/*") + "\r\n";
+        assertEquals("X-Auth-User: " + t("ann") + "\r\n", headerLine("X-Auth-User", "ann"));
+        assertEquals("Cookie: sid=" + t("abc") + "; theme=" + t("dark") + "\r\n", headerLine("Cookie", "sid=abc; theme=dark"));
+        assertEquals(expected, messageBody("response", echo, "message/http"));
+        assertEquals(expected, messageBody("request", echo, "Message/HTTP; msgtype=request"), "any case and parameters, on a request too");
+        assertTrue(out.stream().anyMatch(n -> n.getLocation().equals("text") && n.getField().equals("X-Api-Key")), out.toString());
+        // lines ending in a bare LF, a folded header line, an absolute-form target, the body by the text rules
+        String lf = "GET https://shop.example/a?api_key=lf-k3y HTTP/1.1\nX-Auth-Token: lf-t0ken\n folded-t0ken\nAccept: a\n\n"
+                + "password=body-passw0rd note\n";
+        String r = messageBody("response", lf, "message/http");
+        for (String secret : List.of("lf-k3y", "lf-t0ken", "folded-t0ken", "body-passw0rd")) {
+            assertFalse(r.contains(secret), secret + " in " + r);
+        }
+        assertTrue(r.startsWith("GET https://shop.example/a?api_key=" + t("lf-k3y") + " HTTP/1.1\nX-Auth-Token: "), r);
+        assertTrue(r.endsWith("\nAccept: a\n\npassword=" + t("body-passw0rd") + " note\n"), r);
+        // a response held in message/http: its status line and ordinary headers kept, Set-Cookie by its rule
+        String answer = "HTTP/1.1 200 OK\r\nSet-Cookie: sid=resp-s3ss; Path=/\r\nContent-Type: text/plain\r\n\r\nhello";
+        assertEquals("HTTP/1.1 200 OK\r\n" + headerLine("Set-Cookie", "sid=resp-s3ss; Path=/") + "Content-Type: text/plain\r\n\r\nhello",
+                messageBody("response", answer, "message/http"));
+    }
+
+    @Test
+    void shouldLeaveAnHttpMessageBodyWithoutSecretsAsItIs() {
+        byte[] clean = "TRACE /products/42?page=2 HTTP/1.1\r\nHost: shop.example\r\nAccept: */*\r\nX-Request-Id: r-1\r\n\r\n"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        assertSame(clean, redactor.body("response", clean, "message/http", out));
+        assertEquals(List.of(), out);
+        // the same lines in an ordinary text body are read by the text rules only, as before
+        byte[] text = "Cookie: sid=abc\r\nX-Session: s\r\n".getBytes(StandardCharsets.ISO_8859_1);
+        assertEquals("Cookie: sid=abc\r\nX-Session: " + t("s") + "\r\n",
+                new String(redactor.body("response", text, "text/plain", out), StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
+    void shouldLeakNoValueOfAnHttpMessageBodyCutAnywhere() {
+        String echo = "TRACE /debug?token=trace-t0ken&page=2 HTTP/1.1\r\nAuthorization: Bearer bearer-cred-123\r\n"
+                + "Cookie: sid=cookie-sess-456; theme=dark-val-789\r\nX-Api-Key: apikey-val-246\r\nX-Session: xsess-val-135\r\n\r\n";
+        List<String> secrets = List.of("trace-t0ken", "bearer-cred-123", "cookie-sess-456", "dark-val-789", "apikey-val-246", "xsess-val-135", "authuser-val-975");
+        for (int cut = 1; cut <= echo.length(); cut++) {
+            byte[] b = echo.substring(0, cut).getBytes(StandardCharsets.ISO_8859_1);
+            for (boolean cutWord : List.of(true, false)) {
+                String r = new String(cutWord ? redactor.cutBody("response", b, "message/http", out)
+                        : redactor.body("response", b, "message/http", out), StandardCharsets.ISO_8859_1);
+                for (String secret : secrets) {
+                    for (int len = 4; len <= secret.length(); len++) {
+                        assertFalse(r.contains(secret.substring(0, len)), "cut at " + cut + ": " + r);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldRedactHttpMessageBodiesInLinearTime() {
+        Redactor r = redactor;
+        // 1 MiB of header lines, one header line of 1 MiB, a request line of 1 MiB, on a small stack
+        String lines = "X-Api-Key: k\r\nAccept: a\r\n".repeat(1 << 15);
+        String a = onSmallStack(() -> new String(r.body("p", ("GET / HTTP/1.1\r\n" + lines).getBytes(StandardCharsets.ISO_8859_1),
+                "message/http", out), StandardCharsets.ISO_8859_1));
+        assertFalse(a.contains("X-Api-Key: k\r"));
+        String mib = "A".repeat(1 << 20);
+        String b = onSmallStack(() -> new String(r.body("p", ("GET / HTTP/1.1\r\nX-Note: " + mib + " jane@example.com").getBytes(StandardCharsets.ISO_8859_1),
+                "message/http", out), StandardCharsets.ISO_8859_1));
+        assertTrue(b.endsWith(mib + " " + t("jane@example.com")));
+        String c = onSmallStack(() -> new String(r.body("p", ("GET /" + "a/".repeat(1 << 19) + "?token=t1 HTTP/1.1").getBytes(StandardCharsets.ISO_8859_1),
+                "message/http", out), StandardCharsets.ISO_8859_1));
+        assertTrue(c.endsWith("?token=" + t("t1") + " HTTP/1.1"));
+    }
+
     // ---------------------------------------------------------------- {name, value} lists in JSON
 
     @Test
