@@ -193,6 +193,8 @@ class SidecarIT {
                 "4000 0566", "cutcap.ja",
                 // a value after a sensitive name in free text (a log line posted as text/plain)
                 "txt-passw0rd", "logfmt s3cret",
+                // a TRACE answer echoing the request's header lines (message/http), a HAR-like {name, value} header list
+                "trace-c00kie-val", "trace-auth-user", "trace-qt0ken", "har-apik3y-val", "har-c00kie-val",
                 new String("utf16-passw0rd".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1),
                 // and the same value as text: a UTF-16 body written back as UTF-8 unredacted must not pass either
                 "utf16-passw0rd");
@@ -244,8 +246,14 @@ class SidecarIT {
             send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(
                     "level=warn msg=\"login retried\" user=ann password=txt-passw0rd api_secret=\"logfmt s3cret\"\n"))
                     .header("content-type", "text/plain"), "/echo");
-            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 17, Duration.ofSeconds(60));
-            assertEquals(17, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
+            HttpResponse<String> trace = send(s, HttpRequest.newBuilder().method("TRACE", HttpRequest.BodyPublishers.noBody())
+                    .header("Cookie", "sid=trace-c00kie-val").header("X-Auth-User", "trace-auth-user"), "/debug?token=trace-qt0ken");
+            assertTrue(trace.body().contains("sid=trace-c00kie-val"), "the client gets the app's echo as it was: " + trace.body());
+            String har = "{\"log\":{\"entries\":[{\"request\":{\"headers\":[{\"name\":\"X-Api-Key\",\"value\":\"har-apik3y-val\"},"
+                    + "{\"name\":\"Cookie\",\"value\":\"sid=har-c00kie-val\"},{\"name\":\"Accept\",\"value\":\"*/*\"}]}}]}}";
+            send(s, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.ofString(har)).header("content-type", "application/json"), "/echo");
+            List<ConsumerRecord<String, Interaction>> published = consume(stack, topic, 19, Duration.ofSeconds(60));
+            assertEquals(19, published.size(), () -> published.stream().map(r -> r.value().getRequest().getPath()).toList()
                     + " " + s.metrics().scrape().lines().filter(l -> l.startsWith("tapline_sidecar_dropped_total")).toList());
         }
         // scan the raw bytes (keys, values, headers) of every topic on the broker
@@ -294,7 +302,7 @@ class SidecarIT {
         }
         assertTrue(scanned >= 10, "scanned " + scanned + " records of " + topics);
         // the scan must have read the very records the secrets were planted in, not only other tests' topics
-        assertTrue(scannedPerTopic.getOrDefault(topic, 0L) >= 17, () -> "records scanned per topic: " + scannedPerTopic);
+        assertTrue(scannedPerTopic.getOrDefault(topic, 0L) >= 19, () -> "records scanned per topic: " + scannedPerTopic);
         assertTrue(found.isEmpty(), "secrets found: " + found);
     }
 

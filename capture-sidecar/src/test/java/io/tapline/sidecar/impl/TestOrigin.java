@@ -23,7 +23,8 @@ import java.util.zip.GZIPOutputStream;
  * calls {@link #release()}), /echo (body back; X-Set-Cookie comes back as Set-Cookie, X-Location as Location), /count (body size), /download?n=N (N bytes, chunked), /gzip, /slow (never answers),
  * /call (calls the dependency through the sidecar's egress: /inv/items with the same query, propagating traceparent
  * when the request has X-Propagate, X-Outbound-Auth as Authorization, and Referer), /late-call?ms=N (/call after N ms),
- * /items (the dependency; 50 ms latency).
+ * /items (the dependency; 50 ms latency). A TRACE to any path is answered as RFC 9110 9.3.8 has it: 200 with the
+ * request received, header lines included, as a message/http body.
  */
 final class TestOrigin implements AutoCloseable {
 
@@ -99,6 +100,12 @@ final class TestOrigin implements AutoCloseable {
         });
         req.endHandler(v -> {
             seen.add(new Seen(req.method().name(), req.uri(), headers, n[0]));
+            if (req.method() == HttpMethod.TRACE) {
+                StringBuilder echo = new StringBuilder("TRACE ").append(req.uri()).append(" HTTP/1.1\r\n");
+                req.headers().forEach(e -> echo.append(e.getKey()).append(": ").append(e.getValue()).append("\r\n"));
+                req.response().putHeader("content-type", "message/http").end(echo.append("\r\n").toString());
+                return;
+            }
             switch (path) {
                 case "/echo" -> {
                     if (headers.containsKey("x-set-cookie")) {
