@@ -377,6 +377,20 @@ class SidecarOptionsTest {
     }
 
     @Test
+    void shouldRefuseAnUpstreamUrlWhoseIpLiteralIsNoIpv6AddressAtStart() {
+        // any mix of hex digits, ':' and '.' in brackets was taken: the sidecar started, and every request to such an
+        // --app or --egress URL was answered 502 (Vert.x's client refuses it as it is asked)
+        assertEquals("option --app: 'http://[1::2::3]:8080' is not an http://host[:port] URL: invalid host '[1::2::3]': not"
+                + " an IPv6 address", assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://[1::2::3]:8080"))
+                .getMessage());
+        String egress = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", "http://a", "--egress",
+                "inv=http://[v1.x]/")).getMessage();
+        assertTrue(egress.startsWith("option --egress") && egress.contains("invalid host '[v1.x]': an IPvFuture literal is not"
+                + " supported"), egress);
+        assertEquals("[::ffff:127.0.0.1]", load(Map.of(), "--app", "http://[::ffff:127.0.0.1]:8080").app().host());
+    }
+
+    @Test
     void shouldTakeHostNamesWithAnUnderscoreAsDockerComposeNamesThem() {
         SidecarOptions o = load(Map.of(), "--app", "http://shop_web:8080/", "--egress", "inventory=http://inventory_svc:9000/api/");
         assertEquals("shop_web", o.app().host());

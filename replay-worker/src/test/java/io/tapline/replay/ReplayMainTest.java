@@ -99,6 +99,15 @@ class ReplayMainTest {
     }
 
     @Test
+    void aTargetWhoseIpLiteralIsNoIpv6AddressIsRefusedAtStart() {
+        // any mix of hex digits, ':' and '.' in brackets was taken, and every request to the candidate failed
+        ConfigException e = assertThrows(ConfigException.class, () -> ReplayCommand.checkTarget("http://[1::2::3]:8080", List.of()));
+        assertEquals("option --target: 'http://[1::2::3]:8080' is not an http:// or https:// URL with a host, like"
+                + " http://candidate:8080: invalid host '[1::2::3]': not an IPv6 address", e.getMessage());
+        assertEquals("[::ffff:10.0.0.1]", ReplayCommand.checkTarget("http://[::ffff:10.0.0.1]:8080", List.of()).host());
+    }
+
+    @Test
     void productionTargetIsRefused() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ReplayCommand.checkTarget("http://Shop.Prod.internal:8080", List.of("shop.prod.internal")));

@@ -85,9 +85,11 @@ public final class HttpUrl {
         // An '@' after the authority may end a user name and password written with an unencoded '/', '?' or '#'
         // (http://user:pa/ss@host): what reads as host and port is then theirs, and is not quoted (see shown).
         boolean mayBeUserInfo = text.indexOf('@', end) >= 0;
-        if (!validHost(host)) {
+        String literalProblem = host.startsWith("[") && host.endsWith("]") ? ipLiteralProblem(host) : null;
+        if (literalProblem != null || !validHost(host)) {
             throw new IllegalArgumentException(host.isEmpty() ? "no host"
-                    : mayBeUserInfo ? unquoted("invalid host") : "invalid host '" + host + "'");
+                    : mayBeUserInfo ? unquoted("invalid host") : "invalid host '" + host + "'"
+                    + (literalProblem == null ? "" : ": " + literalProblem));
         }
         String portText = portColon < 0 ? "" : authority.substring(portColon + 1);
         int port;
@@ -128,24 +130,16 @@ public final class HttpUrl {
     }
 
     /**
-     * An IP literal ({@code [::1]}) or a registered name / IPv4 address of unreserved characters, sub-delims and
-     * percent-escapes (RFC 3986 §3.2.2); not empty, and without {@code ..} (an empty label, which nginx refuses too).
+     * An IP literal ({@code [::1]}, {@link #ipLiteralProblem}) or a registered name / IPv4 address of unreserved
+     * characters, sub-delims and percent-escapes (RFC 3986 §3.2.2); not empty, and without {@code ..} (an empty label,
+     * which nginx refuses too).
      */
     private static boolean validHost(String host) {
         if (host.isEmpty() || host.contains("..")) {
             return false;
         }
         if (host.startsWith("[")) {
-            if (host.length() < 4 || !host.endsWith("]")) {
-                return false;
-            }
-            for (int i = 1; i < host.length() - 1; i++) {
-                char c = host.charAt(i);
-                if (Character.digit(c, 16) < 0 && c != ':' && c != '.') {
-                    return false;
-                }
-            }
-            return true;
+            return ipLiteralProblem(host) == null;
         }
         for (int i = 0; i < host.length(); i++) {
             char c = host.charAt(i);
@@ -162,6 +156,99 @@ public final class HttpUrl {
             }
         }
         return true;
+    }
+
+    /**
+     * Why {@code literal}, a host written in brackets, is no IP literal this reads, or null when it is one: an
+     * {@code IPv6address} as RFC 3986 §3.2.2 spells it, 8 groups of 1–4 hex digits, one {@code ::} standing for one or
+     * more of them, the last two of which may be written as an IPv4 address ({@code [::ffff:127.0.0.1]}, its
+     * {@code ls32}). Not taken: an {@code IPvFuture} ({@code [v1.x]}), which no resolver or client dials, and a zone
+     * identifier ({@code [fe80::1%25eth0]}, RFC 6874), which names an interface of the machine that wrote the URL. A
+     * parser of text alone: nothing is looked up.
+     */
+    static String ipLiteralProblem(String literal) {
+        if (literal.length() < 2 || literal.charAt(0) != '[' || literal.charAt(literal.length() - 1) != ']') {
+            return "not in brackets";
+        }
+        String address = literal.substring(1, literal.length() - 1);
+        if (address.length() > 1 && (address.charAt(0) == 'v' || address.charAt(0) == 'V')) {
+            return "an IPvFuture literal is not supported";
+        }
+        if (address.indexOf('%') >= 0) {
+            return "a zone identifier (%25) is not supported";
+        }
+        return ipv6Address(address) ? null : "not an IPv6 address";
+    }
+
+    /** Whether {@code s} is an RFC 3986 {@code IPv6address} (see {@link #ipLiteralProblem}). */
+    private static boolean ipv6Address(String s) {
+        int n = s.length();
+        int groups = 0;
+        boolean compressed = false;
+        int i = 0;
+        if (s.startsWith("::")) {
+            compressed = true;
+            i = 2;
+        } else if (n == 0 || s.charAt(0) == ':') {
+            return false;
+        }
+        while (i < n) {
+            int start = i;
+            while (i < n && Character.digit(s.charAt(i), 16) >= 0) {
+                i++;
+            }
+            if (i < n && s.charAt(i) == '.') {
+                // the last 32 bits written as an IPv4 address (ls32): two groups, and nothing after it
+                if (!ipv4Address(s, start, n)) {
+                    return false;
+                }
+                groups += 2;
+                break;
+            }
+            if (i == start || i - start > 4) {
+                return false;
+            }
+            groups++;
+            if (i == n) {
+                break;
+            }
+            if (s.charAt(i) != ':' || ++i == n) {
+                return false; // another character, or a single ':' at the end
+            }
+            if (s.charAt(i) == ':') {
+                if (compressed) {
+                    return false; // a second '::'
+                }
+                compressed = true;
+                i++;
+            }
+        }
+        return compressed ? groups <= 7 : groups == 8;
+    }
+
+    /** Whether {@code s[from, to)} is an RFC 3986 {@code IPv4address}: four decimal octets, none with a leading 0. */
+    private static boolean ipv4Address(String s, int from, int to) {
+        int octets = 0;
+        int i = from;
+        while (true) {
+            int start = i;
+            int value = 0;
+            while (i < to && i - start < 3 && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+                value = value * 10 + (s.charAt(i) - '0');
+                i++;
+            }
+            if (i == start || value > 255 || (i - start > 1 && s.charAt(start) == '0')) {
+                return false;
+            }
+            octets++;
+            if (i == to) {
+                return octets == 4;
+            }
+            if (s.charAt(i) != '.' || octets == 4) {
+                return false;
+            }
+            i++;
+        }
     }
 
     /**

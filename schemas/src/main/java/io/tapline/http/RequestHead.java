@@ -123,7 +123,7 @@ public final class RequestHead {
      *       absolute form ({@code http://host/path}), not {@code *} for {@code OPTIONS} ({@code GET x},
      *       {@code GET @evil/x}, {@code GET ?a=1}, {@code GET *}); forwarded, it reached the upstream as its target;</li>
      *   <li>an absolute-form target that does not read as an http URL ({@link HttpUrl#parse}: user info, a port past
-     *       65535, an empty host, {@code ..}): its authority replaces the Host line (RFC 9112 3.2.2), and one read as
+     *       65535, an empty host, {@code ..}, an IP literal that is no IPv6 address, {@code [1::2::3]}): its authority replaces the Host line (RFC 9112 3.2.2), and one read as
      *       naming none handed the upstream the Host line's host instead of the one the target named;</li>
      *   <li>a space or a control character (NUL to US, DEL), which no URI has (RFC 3986) and nginx refuses since
      *       1.21.1. Netty's decoder takes them as target bytes: forwarded, {@code /a\0b} is {@code /a} to an app

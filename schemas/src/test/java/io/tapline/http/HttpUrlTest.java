@@ -135,6 +135,25 @@ class HttpUrlTest {
     }
 
     @Test
+    void refusesAnIpLiteralThatIsNoIpv6Address() {
+        // RFC 3986 3.2.2: an IP-literal is an IPv6address (or IPvFuture, not taken here). Any mix of hex digits, ':'
+        // and '.' was taken: http://[1::2::3]/ reached Vert.x's client, which refused it as it was asked (a 502, where
+        // a target whose authority does not parse is a 400), and --app http://[1::2::3] started.
+        for (String literal : List.of("[1::2::3]", "[zz::1]", "[::1.2.3]", "[::256.1.1.1]", "[::01.2.3.4]", "[1.2.3.4]",
+                "[1:2:3:4:5:6:7:8:9]", "[1:2:3:4:5:6:7]", "[1::2:3:4:5:6:7:8]", "[12345::1]", "[:1::]", "[1::2:]", "[:::]",
+                "[::1.2.3.4:5]", "[1:2:3:4:5:6:7:1.2.3.4]", "[::1.2.3.4.5]", "[::.1.2.3]", "[:]")) {
+            assertRefused("http://" + literal + ":8080/", "invalid host '" + literal + "': not an IPv6 address");
+        }
+        assertRefused("http://[v1.x]/", "IPvFuture");
+        assertRefused("http://[fe80::1%25eth0]/", "zone");
+        for (String literal : List.of("[::]", "[::1]", "[1::]", "[1:2:3:4:5:6:7:8]", "[1::2:3:4:5:6:7]", "[FE80::1]",
+                "[::ffff:127.0.0.1]", "[::127.0.0.1]", "[1:2:3:4:5:6:1.2.3.4]", "[::ffff:255.255.255.255]",
+                "[64:ff9b::0.0.0.0]", "[abcd:ef01:2345:6789:abcd:ef01:2345:6789]")) {
+            assertEquals(literal, HttpUrl.parse("http://" + literal + ":8080/").host(), literal);
+        }
+    }
+
+    @Test
     void acceptsTheOtherCharactersOfARegisteredName() {
         assertEquals("h-1.a~b", HttpUrl.parse("http://h-1.a~b/").host());
         assertEquals("%41b", HttpUrl.parse("http://%41b/").host());

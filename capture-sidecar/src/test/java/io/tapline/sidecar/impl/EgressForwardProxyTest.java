@@ -429,6 +429,18 @@ class EgressForwardProxyTest {
         }
     }
 
+    @Test
+    void shouldRefuseATargetWhoseIpLiteralIsNoIpv6AddressAs400() throws Exception {
+        // Any mix of hex digits, ':' and '.' in brackets was taken: Vert.x's client refused [1::2::3] as it was asked,
+        // a 502 as for a dependency that cannot be reached, where a target whose authority does not parse is a 400
+        for (String literal : List.of("[1::2::3]", "[zz::1]", "[::1.2.3]", "[v1.x]")) {
+            String r = SidecarProxyTest.rawToClose(sidecar.egressPort(), "GET http://" + literal + ":" + origin.port()
+                    + "/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertTrue(r.startsWith("HTTP/1.1 400 ") && r.contains("invalid request target: invalid host '" + literal + "'"), r);
+        }
+        assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "none reached a dependency");
+    }
+
     /** Waits for {@code n} unattributed calls (these requests carry no trace context), or 10 s. */
     private static List<UnattributedCall> unattributed(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -502,6 +502,10 @@ class MockServerTest {
         for (String bad : List.of("x=ftp://x", "x=https://x", "x=http://u@x", "x=http://x:0", "/x=http://x")) {
             assertThrows(IllegalArgumentException.class, () -> MockServerOptions.parseRoutes(List.of(bad)), bad);
         }
+        // an IP literal that is no IPv6 address: taken before, and every call on the route failed
+        assertEquals("mock route 'x=http://[1::2::3]:8080': url must be http://host[:port][/base]: invalid host '[1::2::3]':"
+                + " not an IPv6 address", assertThrows(IllegalArgumentException.class,
+                () -> MockServerOptions.parseRoutes(List.of("x=http://[1::2::3]:8080"))).getMessage());
         // a password written with an unencoded '/' (host ci, port 1234): refused without showing it
         String message = assertThrows(IllegalArgumentException.class,
                 () -> MockServerOptions.parseRoutes(List.of("inv=http://ci:1234/5678@inventory"))).getMessage();
