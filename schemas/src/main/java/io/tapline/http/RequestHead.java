@@ -38,7 +38,7 @@ public final class RequestHead {
      *   <li>another transfer coding before {@code chunked} ({@code gzip, chunked}): 501 (§6.1), since the proxy
      *       would otherwise pass the coded bytes on as if they were the body;</li>
      *   <li>an HTTP/1.1 request without {@code Host}, more than one {@code Host} line, or an invalid {@code Host}
-     *       value ({@link #validHost}): 400 (§3.2).</li>
+     *       value ({@link #hostLine}): 400 (§3.2).</li>
      * </ul>
      *
      * @param hostLine the {@code Host} line as Vert.x parsed it ({@code HttpServerRequest.authority()})
@@ -97,18 +97,38 @@ public final class RequestHead {
         if (lines.isEmpty()) {
             return version == HttpVersion.HTTP_1_0 ? null : new Refusal(400, "HTTP/1.1 request without Host");
         }
-        return validHost(hostLine) ? null : new Refusal(400, "invalid Host header");
+        return hostLine(headers, hostLine) != null ? null : new Refusal(400, "invalid Host header");
     }
 
     /**
-     * Whether a {@code Host} value is one the proxy forwards: {@code uri-host [ ":" port ]} as RFC 3986 spells it
-     * (Vert.x parsed it as an authority: {@code parsed} is not null), not empty, and without {@code ..} (which nginx refuses too). A value
-     * Vert.x cannot parse would otherwise reach the app as the app's own address, so it is refused rather than
-     * rewritten. Stricter than nginx, which passes a non-ASCII name, {@code @}, {@code ?}, {@code #}, {@code \} or a
-     * port that is not a number; the RFC makes each of them invalid.
+     * The {@code Host} line as an authority, or null when it is none the proxy forwards. It must be
+     * {@code uri-host [ ":" port ]} as RFC 3986 spells it, not empty, and without {@code ..} (which nginx refuses too);
+     * an IP literal must be an IPv6 address ({@link HttpUrl#ipLiteralProblem}: Vert.x reads {@code [zz::1]} and
+     * {@code [v1.x]} as hosts). Vert.x's reading ({@code parsed}) is taken, but for an IPv6 literal with an IPv4 part
+     * ({@code [::ffff:127.0.0.1]:8080}, RFC 3986's {@code ls32}), which it cannot read: that one is read here (its port
+     * as Vert.x reads a port), so the app gets the {@code Host} the client sent and the record names it. A value no
+     * one reads would otherwise reach the app as the app's own address, so it is refused rather than rewritten.
+     * Stricter than nginx, which passes a non-ASCII name, {@code @}, {@code ?}, {@code #}, {@code \} or a port that
+     * is not a number; the RFC makes each of them invalid. Parses text only: nothing is looked up.
+     *
+     * @param parsed the {@code Host} line as Vert.x parsed it ({@code HttpServerRequest.authority()}); null when it
+     *               could not (or there is none)
      */
-    private static boolean validHost(HostAndPort parsed) {
-        return parsed != null && !parsed.host().isEmpty() && !parsed.host().contains("..");
+    public static HostAndPort hostLine(MultiMap headers, HostAndPort parsed) {
+        if (parsed != null) {
+            String host = parsed.host();
+            boolean valid = !host.isEmpty() && !host.contains("..")
+                    && (host.charAt(0) != '[' || HttpUrl.ipLiteralProblem(host) == null);
+            return valid ? parsed : null;
+        }
+        String value = headers.get(HttpHeaders.HOST);
+        int close = value == null || !value.startsWith("[") ? -1 : value.indexOf(']');
+        if (close < 0 || HttpUrl.ipLiteralProblem(value.substring(0, close + 1)) != null) {
+            return null;
+        }
+        // the port as Vert.x reads one after a literal it does read
+        HostAndPort port = HostAndPort.parseAuthority("[::]" + value.substring(close + 1), -1);
+        return port == null ? null : HostAndPort.create(value.substring(0, close + 1), port.port());
     }
 
     /** The refusal of a request target in no form the request may take, or that holds a space or a control. */

@@ -834,11 +834,12 @@ public final class ProxyEngine {
     }
 
     /**
-     * The authority the client named: the absolute-form target's, else the Host line's (RFC 9112 3.2.2); null for an
+     * The authority the client named: the absolute-form target's, else the Host line's (RFC 9112 3.2.2, read by
+     * {@link RequestHead#hostLine}: also an IPv6 literal with an IPv4 part, which Vert.x cannot read); null for an
      * absolute-form target that does not parse, which {@link #targetRefusal} refused before anything asks.
      */
     static HostAndPort authority(HttpServerRequest req) {
-        return RequestHead.authority(req.uri(), req.authority());
+        return RequestHead.authority(req.uri(), RequestHead.hostLine(req.headers(), req.authority()));
     }
 
     static String authorityOf(HttpServerRequest req) {

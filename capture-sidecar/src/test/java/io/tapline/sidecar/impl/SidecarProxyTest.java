@@ -50,11 +50,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -826,6 +828,25 @@ class SidecarProxyTest {
             String head = readUntil(s.getInputStream(), "\r\n\r\n");
             return new Refused(head, new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
         }
+    }
+
+    @Test
+    void shouldForwardAHostLineNamingAnyIpv6LiteralAndRefuseOneNamingNoAddress() throws Exception {
+        // Vert.x's parser of the Host line cannot read an IPv6 literal with an IPv4 part ([::ffff:127.0.0.1]:8080, RFC
+        // 3986 ls32), which curl, Python and Java send for such a URL: it was refused 400 "invalid Host header". It
+        // reads [zz::1] and [v1.x] as hosts, and they were forwarded.
+        List<String> valid = List.of("[::ffff:127.0.0.1]:8080", "[::127.0.0.1]", "[::1]:8080");
+        for (String host : valid) {
+            assertTrue(raw("GET /hello HTTP/1.1\r\nHost: " + host + "\r\n\r\n").startsWith("HTTP/1.1 200"), host);
+            assertEquals(host, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"), "the Host line as sent");
+        }
+        assertEquals(Set.copyOf(valid), awaitRecords(valid.size()).stream()
+                .map(r -> decode(r.value()).getRequest().getAuthority()).collect(Collectors.toSet()), "and recorded so");
+        for (String host : List.of("[zz::1]:8080", "[v1.x]", "[1::2::3]", "[::ffff:256.0.0.1]:8080", "[::1]x")) {
+            Refused r = refusedAndClosed("GET /hello HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            assertTrue(r.head().startsWith("HTTP/1.1 400") && r.rest().equals("invalid Host header\n"), host + ": " + r);
+        }
+        assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
     }
 
     @Test

@@ -397,6 +397,31 @@ class MockWireTest {
     }
 
     @Test
+    void aHostLineOrTargetNamingAnIpv6LiteralIsTakenOrRefusedAsTheSidecarsEgressDoes() throws Exception {
+        MockServer mock = start(502);
+        String mapped = "[::ffff:127.0.0.1]:8080";
+        CaseMocks mocks = new CaseMocks("c1", List.of(call(mapped, "GET", "/a", null, null, json(200, "{\"a\":1}"))), matcher);
+        String tp = register(mocks);
+        // the Host line curl, Python and Java send for such a target: Vert.x cannot read it, and the mock refused it
+        // 400 "invalid Host header", where the sidecar's egress now forwards it
+        String served = exchange(mock, "GET http://" + mapped + "/a HTTP/1.1\r\nHost: " + mapped + "\r\ntraceparent: " + tp
+                + "\r\nConnection: close\r\n\r\n");
+        assertTrue(served.startsWith("HTTP/1.1 200 OK\r\n") && served.endsWith("\r\n\r\n{\"a\":1}"), served);
+        // Vert.x reads [zz::1] as a host, and the mock answered from the recording: the egress refuses it
+        String zz = exchange(mock, "GET http://" + mapped + "/a HTTP/1.1\r\nHost: [zz::1]:8080\r\ntraceparent: " + tp
+                + "\r\n\r\n");
+        assertTrue(zz.startsWith("HTTP/1.1 400 ") && zz.endsWith("\r\n\r\ninvalid Host header\n"), zz);
+        // an IP literal that is no IPv6 address: 400 as any target whose authority does not parse, as the egress
+        // answers it; before, it was taken for a destination production never called
+        String bad = exchange(mock, "GET http://[1::2::3]:8080/a HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp
+                + "\r\nConnection: close\r\n\r\n");
+        assertTrue(bad.startsWith("HTTP/1.1 400 Bad Request\r\nx-tapline-mock: bad-target\r\n")
+                && bad.contains("invalid host '[1::2::3]': not an IPv6 address"), bad);
+        assertEquals(1, mocks.usage().getMatched());
+        assertEquals(0, mocks.usage().getUnmatched(), "not reported as calls production did not make");
+    }
+
+    @Test
     void aSpaceOrAControlCharacterInANamedRoutesTargetIsRefusedAsTheSidecarsEgressRefusesItAndNotedOnItsCase() throws Exception {
         MockServer mock = start(502);
         // recorded by a sidecar from before its egress refused them (RequestHead.targetRefusal): the mock matched each
