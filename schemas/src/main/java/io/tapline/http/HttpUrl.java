@@ -341,9 +341,16 @@ public final class HttpUrl {
         return portGiven;
     }
 
-    /** {@code host:port}, the port always present: how a captured outbound call names its destination. */
+    /**
+     * {@code host:port}, the port always present, the host in lower case: how a captured outbound call names its
+     * destination, and how the replay's mock names the call it matches against it. A host is case-insensitive (RFC 3986
+     * §3.2.2, RFC 9110 §4.2.3): {@code LOCALHOST:8080} is the dependency {@code localhost:8080} is, and one destination
+     * keeps it one dependency in a case's signature. A trailing dot is kept ({@code localhost.:8080}): an absolute name,
+     * which a server may tell apart (virtual hosts, certificates). The dependency itself gets the host as written
+     * ({@link #host}).
+     */
     public String authority() {
-        return host + ":" + port;
+        return host.toLowerCase(Locale.ROOT) + ":" + port;
     }
 
     /** The path as written, undecoded; {@code ""} when there is none ({@code http://h}, {@code http://h?q}). */

@@ -154,6 +154,19 @@ class HttpUrlTest {
     }
 
     @Test
+    void namesTheDestinationWithTheHostInLowerCase() {
+        // RFC 3986 3.2.2: a host is case-insensitive. LOCALHOST:8080 was recorded apart from localhost:8080, and
+        // dedup-stream signed the calls as two dependencies
+        HttpUrl u = HttpUrl.parse("http://Inventory.LOCAL:8080/Items");
+        assertEquals("inventory.local:8080", u.authority());
+        assertEquals("Inventory.LOCAL", u.host(), "the host as written: the dependency gets it so");
+        assertEquals("/Items", u.rawPath());
+        assertEquals("[fe80::ab]:80", HttpUrl.parse("http://[FE80::AB]/").authority());
+        assertEquals("localhost.:8080", HttpUrl.parse("http://localhost.:8080/").authority(),
+                "a trailing dot is kept: an absolute name a server may tell apart");
+    }
+
+    @Test
     void acceptsTheOtherCharactersOfARegisteredName() {
         assertEquals("h-1.a~b", HttpUrl.parse("http://h-1.a~b/").host());
         assertEquals("%41b", HttpUrl.parse("http://%41b/").host());

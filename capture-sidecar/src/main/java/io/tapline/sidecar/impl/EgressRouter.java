@@ -117,6 +117,8 @@ public final class EgressRouter {
         // RFC 9112 3.2.4: OPTIONS for an absolute-form target without path or query asks about the server as a whole,
         // which the last proxy asks the origin as "OPTIONS *" ("/" would ask about the resource at /)
         boolean wholeServer = req.method() == HttpMethod.OPTIONS && u.rawPath().isEmpty() && u.rawQuery() == null;
+        // The dependency gets the host as the app wrote it; the call is recorded under its destination, the host in
+        // lower case (HttpUrl#authority: LOCALHOST:8080 is the dependency localhost:8080 is)
         engine.proxy(req, ProxyEngine.Target.dependency(u.host(), u.port(), wholeServer ? "*" : u.pathAndQuery()),
                 hub.outbound(u.authority()), new ProxyEngine.ProxyHop(true, maxForwards));
     }
@@ -164,6 +166,7 @@ public final class EgressRouter {
         CaptureHub.Attributed attributed = hub.beginTunnel(req.headers().get(TraceContext.HEADER)); // null: not captured
         CapturedMessage head = CapturedMessage.request("CONNECT", "tcp", host + ":" + port, "", null,
                 CapturedMessage.headers(req.headers()), BodyTap.empty());
+        String destination = u.authority(); // the host in lower case, as a forward-proxied call's (HttpUrl#authority)
         req.pause();
         // an IPv6 literal is dialled without its brackets
         String dial = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
@@ -174,21 +177,23 @@ public final class EgressRouter {
                 engine.upstreamErrors(status).inc();
                 ProxyEngine.answerAndClose(req, status, (status == 504 ? "timed out connecting to " : "cannot connect to ") + target);
                 if (attributed != null) {
-                    hub.attachTunnel(attributed, tunnelCall(head, status, startMillis, startNanos, 0, 0, ar.cause().toString()));
+                    hub.attachTunnel(attributed, tunnelCall(destination, head, status, startMillis, startNanos, 0, 0,
+                            ar.cause().toString()));
                 }
                 return;
             }
             NetSocket upstream = ar.result();
             upstream.pause(); // what the target sends first waits for the splice
             engine.spliceTo(req, upstream, attributed == null ? t -> { } : t -> hub.attachTunnel(attributed,
-                    tunnelCall(head, 200, startMillis, startNanos, t.bytesUp(), t.bytesDown(), null)));
+                    tunnelCall(destination, head, 200, startMillis, startNanos, t.bytesUp(), t.bytesDown(), null)));
         });
     }
 
-    private OutboundCapture tunnelCall(CapturedMessage head, int status, long startMillis, long startNanos, long up, long down, String error) {
+    private OutboundCapture tunnelCall(String destination, CapturedMessage head, int status, long startMillis, long startNanos,
+                                       long up, long down, String error) {
         Exchange ex = new Exchange(head, CapturedMessage.response(status, List.of(), BodyTap.empty()), status, startMillis, startNanos,
                 System.currentTimeMillis(), System.nanoTime(), error);
-        return new OutboundCapture(head.authority, CallKind.TUNNEL, ex, null, up, down);
+        return new OutboundCapture(destination, CallKind.TUNNEL, ex, null, up, down);
     }
 
     /**

@@ -456,6 +456,30 @@ class EgressForwardProxyTest {
         assertEquals(null, origin.seen.poll(300, TimeUnit.MILLISECONDS), "none reached a dependency");
     }
 
+    @Test
+    void shouldRecordAForwardProxyTargetsHostInLowerCaseAndForwardItAsWritten() throws Exception {
+        // A host is case-insensitive (RFC 3986 3.2.2): LOCALHOST:PORT was recorded apart from localhost:PORT, and
+        // dedup-stream signed calls to the one dependency as calls to two
+        String upper = "LOCALHOST:" + origin.port();
+        try (Socket s = connect(sidecar.egressPort())) {
+            InputStream in = s.getInputStream();
+            send(s, "GET http://" + upper + "/hello HTTP/1.1\r\nHost: " + upper + "\r\n\r\n");
+            assertTrue(response(in).endsWith("hello"));
+            assertEquals(upper, origin.seen.poll(5, TimeUnit.SECONDS).headers().get("host"), "forwarded as written");
+            send(s, "GET http://localhost:" + origin.port() + "/hello HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(response(in).endsWith("hello"));
+        }
+        try (Socket s = connect(sidecar.egressPort())) {
+            send(s, "CONNECT " + upper + " HTTP/1.1\r\nHost: " + upper + "\r\n\r\n");
+            assertTrue(readUntil(s.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 200"));
+        }
+        List<UnattributedCall> calls = unattributed(3);
+        assertEquals(List.of("localhost:" + origin.port()), calls.stream().map(c -> c.getCall().getDestination())
+                .distinct().toList(), "one destination");
+        assertTrue(calls.stream().anyMatch(c -> c.getCall().getRequest().getAuthority().equals(upper)
+                && c.getCall().getRequest().getMethod().equals("GET")), "the request as the dependency received it");
+    }
+
     /** Waits for {@code n} unattributed calls (these requests carry no trace context), or 10 s. */
     private static List<UnattributedCall> unattributed(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
