@@ -12,9 +12,9 @@ import java.util.Locale;
 /**
  * The RFC 9112 checks of a request head that decide whether the proxy may forward it, made before anything reaches
  * the upstream: how its body is framed ({@code Transfer-Encoding}, {@code Content-Length}), which host it names
- * ({@code Host}) and its request target ({@link #targetRefusal}). A proxy that forwards a head its upstream may read differently invites request smuggling and
- * host confusion, so each is refused with the status nginx gives; Netty's decoder has already refused what does not
- * parse at all. The sidecar's listeners make them, and the replay mock makes the same, so a head the sidecar's egress
+ * ({@code Host}) and its request target ({@link #targetRefusal}). A proxy that forwards a head its upstream may read
+ * differently invites request smuggling and host confusion, so each is refused with the status nginx gives; Netty's
+ * decoder has already refused what does not parse at all. The sidecar's listeners make them, and the replay mock makes the same, so a head the sidecar's egress
  * refused in production is refused in replay too.
  */
 public final class RequestHead {
@@ -143,8 +143,9 @@ public final class RequestHead {
      *       absolute form ({@code http://host/path}), not {@code *} for {@code OPTIONS} ({@code GET x},
      *       {@code GET @evil/x}, {@code GET ?a=1}, {@code GET *}); forwarded, it reached the upstream as its target;</li>
      *   <li>an absolute-form target that does not read as an http URL ({@link HttpUrl#parse}: user info, a port past
-     *       65535, an empty host, {@code ..}, an IP literal that is no IPv6 address, {@code [1::2::3]}): its authority replaces the Host line (RFC 9112 3.2.2), and one read as
-     *       naming none handed the upstream the Host line's host instead of the one the target named;</li>
+     *       65535, an empty host, {@code ..}, an IP literal that is no IPv6 address, {@code [1::2::3]}): its
+     *       authority replaces the Host line (RFC 9112 3.2.2), and one read as naming none handed the upstream the
+     *       Host line's host instead of the one the target named;</li>
      *   <li>a space or a control character (NUL to US, DEL), which no URI has (RFC 3986) and nginx refuses since
      *       1.21.1. Netty's decoder takes them as target bytes: forwarded, {@code /a\0b} is {@code /a} to an app
      *       written in C. Bytes above 0x7F are left to {@link RequestTarget}.</li>

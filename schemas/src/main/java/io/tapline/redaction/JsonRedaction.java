@@ -313,7 +313,8 @@ final class JsonRedaction {
             String v = m.group(2);
             String listedBy = listed != null && equalsIgnoreCase(name, "value") ? listed : null;
             listed = v.equals("{") || v.equals("[") ? null : listKey(name) ? listedNameIn(v) : listed;
-            if (listedBy == null && !redactor.sensitive(name) && rules.jsonPaths().stream().noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
+            if (listedBy == null && !redactor.sensitive(name) && rules.jsonPaths().stream()
+                    .noneMatch(p -> p.startsWith("$..") && p.substring(3).equals(name) || p.endsWith("." + name))) {
                 // a string as in parsed JSON: its escapes read (https:\/\/..., JSON carried as a string), a URL by
                 // its parameters' names, JSON text by its pairs; an object or array value is entered: its own pairs
                 // are found next

@@ -448,9 +448,9 @@ public final class ProxyEngine {
     /**
      * Asks the calling event loop's client of {@code clients} for a request. Vert.x's client throws, rather than fail
      * the future, for a target it cannot parse as it is asked (an authority it refuses; {@code [1::2::3]} did, before
-     * {@code HttpUrl} refused it as no IPv6 address, a 400): that is a failed future here, so the exchange ends in a 502 like any upstream that cannot be reached. Before, the
-     * exception went to Vert.x's log and the client's request was never answered, its connection held until the idle
-     * timeout.
+     * {@code HttpUrl} refused it as no IPv6 address, a 400): that is a failed future here, so the exchange ends in a
+     * 502 like any upstream that cannot be reached. Before, the exception went to Vert.x's log and the client's request
+     * was never answered, its connection held until the idle timeout.
      */
     private static Future<HttpClientRequest> request(Supplier<HttpClient> clients, RequestOptions options) {
         try {

@@ -328,7 +328,8 @@ public final class MockServer implements AutoCloseable {
     /**
      * Refuses a head the sidecar's egress refuses ({@link RequestHead#check}, {@link RequestHead#targetRefusal}) with
      * its status, {@code Connection: close} and the connection closed after the answer, as the sidecar closes it: the
-     * body is not read, and what follows the head is not read as a request. The case the call belongs to, when one can be told, gets a note saying so.
+     * body is not read, and what follows the head is not read as a request. The case the call belongs to, when one can
+     * be told, gets a note saying so.
      */
     private void refuseHead(HttpServerRequest req, RequestHead.Refusal refusal) {
         refused(req, refusal.status(), refusal.reason());
