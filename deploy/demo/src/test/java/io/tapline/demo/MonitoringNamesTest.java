@@ -585,6 +585,15 @@ class MonitoringNamesTest {
         return problems;
     }
 
+    /** {@code expr} parsed, or null when it does not parse (which checkQuery reports). */
+    private static PromQl.Node parsedOrNull(String expr) {
+        try {
+            return PromQl.parse(expr);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     /** The functions that read a counter across the resets of a restarted process. */
     static final Set<String> COUNTER_FUNCTIONS = Set.of("rate", "irate", "increase");
 
@@ -594,10 +603,8 @@ class MonitoringNamesTest {
      * 0 whenever a pod restarts, and a replay pod's ends with its Job, so over time it means nothing.
      */
     static List<String> checkCounters(String where, String expr) {
-        PromQl.Node root;
-        try {
-            root = PromQl.parse(expr);
-        } catch (IllegalArgumentException e) {
+        PromQl.Node root = parsedOrNull(expr);
+        if (root == null) {
             return List.of(); // reported by checkQuery
         }
         Set<String> raw = new LinkedHashSet<>();
@@ -640,10 +647,8 @@ class MonitoringNamesTest {
      * that reads hides one that does not). Group both sides by the label that tells installations apart.
      */
     static List<String> checkJoins(String where, String expr) {
-        PromQl.Node root;
-        try {
-            root = PromQl.parse(expr);
-        } catch (IllegalArgumentException e) {
+        PromQl.Node root = parsedOrNull(expr);
+        if (root == null) {
             return List.of(); // reported by checkQuery
         }
         Set<String> problems = new LinkedHashSet<>();
