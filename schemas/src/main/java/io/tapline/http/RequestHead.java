@@ -109,26 +109,38 @@ public final class RequestHead {
      * as Vert.x reads a port), so the app gets the {@code Host} the client sent and the record names it. A value no
      * one reads would otherwise reach the app as the app's own address, so it is refused rather than rewritten.
      * Stricter than nginx, which passes a non-ASCII name, {@code @}, {@code ?}, {@code #}, {@code \} or a port that
-     * is not a number; the RFC makes each of them invalid. Parses text only: nothing is looked up.
+     * is not a number; the RFC makes each of them invalid. An empty port ({@code h:}, {@code [::1]:}) is read as no
+     * port, the scheme's default (RFC 3986 6.2.3), where Vert.x reads port 0. Parses text only: nothing is looked up.
      *
      * @param parsed the {@code Host} line as Vert.x parsed it ({@code HttpServerRequest.authority()}); null when it
      *               could not (or there is none)
      */
     public static HostAndPort hostLine(MultiMap headers, HostAndPort parsed) {
+        String value = headers.get(HttpHeaders.HOST);
+        HostAndPort read;
         if (parsed != null) {
             String host = parsed.host();
             boolean valid = !host.isEmpty() && !host.contains("..")
                     && (host.charAt(0) != '[' || HttpUrl.ipLiteralProblem(host) == null);
-            return valid ? parsed : null;
+            if (!valid) {
+                return null;
+            }
+            read = parsed;
+        } else {
+            int close = value == null || !value.startsWith("[") ? -1 : value.indexOf(']');
+            if (close < 0 || HttpUrl.ipLiteralProblem(value.substring(0, close + 1)) != null) {
+                return null;
+            }
+            // the port as Vert.x reads one after a literal it does read
+            HostAndPort port = HostAndPort.parseAuthority("[::]" + value.substring(close + 1), -1);
+            if (port == null) {
+                return null;
+            }
+            read = HostAndPort.create(value.substring(0, close + 1), port.port());
         }
-        String value = headers.get(HttpHeaders.HOST);
-        int close = value == null || !value.startsWith("[") ? -1 : value.indexOf(']');
-        if (close < 0 || HttpUrl.ipLiteralProblem(value.substring(0, close + 1)) != null) {
-            return null;
-        }
-        // the port as Vert.x reads one after a literal it does read
-        HostAndPort port = HostAndPort.parseAuthority("[::]" + value.substring(close + 1), -1);
-        return port == null ? null : HostAndPort.create(value.substring(0, close + 1), port.port());
+        // An empty port (h:, which RFC 3986 3.2.3 allows) is the scheme's default, as no port is (6.2.3). Vert.x reads
+        // it as port 0: the app got Host: h:0 and the record named port 0.
+        return value != null && value.endsWith(":") ? HostAndPort.create(read.host(), -1) : read;
     }
 
     /** The refusal of a request target in no form the request may take, or that holds a space or a control. */

@@ -53,6 +53,19 @@ class RequestHeadTest {
     }
 
     @Test
+    void shouldReadAHostLineWithAnEmptyPortAsNamingNoPort() {
+        // RFC 3986 3.2.3 allows an empty port, the scheme's default (6.2.3); Vert.x reads it as port 0, and the app
+        // behind the sidecar got Host: h:0 (nginx passes h: as sent in $http_host, h in $host)
+        for (String[] c : new String[][] {{"h:", "h"}, {"[::1]:", "[::1]"}, {"[::ffff:127.0.0.1]:", "[::ffff:127.0.0.1]"}}) {
+            assertNull(RequestHead.check(host(c[0]), HttpVersion.HTTP_1_1, HostAndPort.parseAuthority(c[0], -1)), c[0]);
+            assertEquals(HostAndPort.create(c[1], -1), RequestHead.hostLine(host(c[0]), HostAndPort.parseAuthority(c[0], -1)),
+                    c[0]);
+        }
+        assertEquals(HostAndPort.create("h", 0), RequestHead.hostLine(host("h:0"), HostAndPort.parseAuthority("h:0", -1)),
+                "a port 0 written is kept");
+    }
+
+    @Test
     void shouldRefuseAnAbsoluteFormTargetWhoseIpLiteralIsNoIpv6Address() {
         // Vert.x's client refused it as it was asked: a 502 rather than the 400 of any target that does not parse
         for (String target : List.of("http://[1::2::3]/x", "http://[zz::1]:8080/", "http://[v1.x]/", "http://[::1.2.3]/")) {

@@ -49,6 +49,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -847,6 +848,20 @@ class SidecarProxyTest {
             assertTrue(r.head().startsWith("HTTP/1.1 400") && r.rest().equals("invalid Host header\n"), host + ": " + r);
         }
         assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
+    }
+
+    @Test
+    void shouldForwardAndRecordAHostLineWithAnEmptyPortAsNamingNoPort() throws Exception {
+        // Host: h: (an empty port, which RFC 3986 allows: the scheme's default) was read by Vert.x as port 0: the app
+        // got Host: h:0 and X-Forwarded-Host: h:0, and the record named h:0. nginx passes h: in $http_host, h in $host.
+        for (String[] c : new String[][] {{"h:", "h"}, {"[::1]:", "[::1]"}}) {
+            assertTrue(raw("GET /hello HTTP/1.1\r\nHost: " + c[0] + "\r\n\r\n").startsWith("HTTP/1.1 200"), c[0]);
+            Map<String, String> seen = origin.seen.poll(5, TimeUnit.SECONDS).headers();
+            assertEquals(c[1], seen.get("host"), c[0]);
+            assertEquals(c[1], seen.get("x-forwarded-host"), c[0]);
+            assertEquals(c[1], decode(awaitRecords(1).get(0).value()).getRequest().getAuthority(), c[0] + ": recorded");
+            producer.clear();
+        }
     }
 
     @Test
