@@ -1,6 +1,7 @@
 package io.tapline.config;
 
 import io.tapline.config.ConfigSpec.Option;
+import io.tapline.http.HttpUrl;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -392,8 +393,8 @@ public final class TaplineConfig {
      * stops the command at start naming its option (and the variable or file that set it), the value and what is
      * expected, rather than when a Kafka client is made, with the client's "Failed to construct kafka consumer" or
      * "Invalid url in bootstrap.servers". Each entry is a host name (letters, digits, {@code - _}, dot-separated
-     * labels), an IPv4 address or an IPv6 address ({@code [::1]:9092}; without brackets the port is after the last
-     * {@code :}, as the clients read it), then a port 1-65535. Refused: no entry at all, an empty one (a comma at an
+     * labels), an IPv4 address or an IPv6 address as RFC 3986 writes one ({@code [::1]:9092}, not {@code [1::2::3]:9092};
+     * without brackets the port is after the last {@code :}, as the clients read it), then a port 1-65535. Refused: no entry at all, an empty one (a comma at an
      * end or two in a row, which the clients refuse), an entry without a port or without a host ({@code :9092}, which
      * the clients read as the local host), and a URL ({@code http://kafka:9092}, {@code SASL_SSL://kafka:9093}, whose
      * scheme the clients drop unread). Names are not resolved: a pod may start before DNS has the brokers. Space
@@ -474,9 +475,13 @@ public final class TaplineConfig {
         return host.matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?");
     }
 
-    /** An IPv6 address in form: hex digits, {@code :} (at least two) and the dots of an embedded IPv4 address. */
+    /**
+     * An IPv6 address as RFC 3986 writes one ({@link HttpUrl#ipLiteralProblem}: 8 groups of 1-4 hex digits, one
+     * {@code ::}, an IPv4 address as the last two), written here without its brackets. Before, any mix of hex digits,
+     * {@code :} and {@code .} was taken ({@code [1::2::3]:9092}), and the client refused it when it was made.
+     */
     private static boolean ipv6Literal(String host) {
-        return host.matches("[0-9A-Fa-f:.]+") && host.indexOf(':') != host.lastIndexOf(':');
+        return HttpUrl.ipLiteralProblem("[" + host + "]") == null;
     }
 
     /**

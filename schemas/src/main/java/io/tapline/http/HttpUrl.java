@@ -166,7 +166,7 @@ public final class HttpUrl {
      * identifier ({@code [fe80::1%25eth0]}, RFC 6874), which names an interface of the machine that wrote the URL. A
      * parser of text alone: nothing is looked up.
      */
-    static String ipLiteralProblem(String literal) {
+    public static String ipLiteralProblem(String literal) {
         if (literal.length() < 2 || literal.charAt(0) != '[' || literal.charAt(literal.length() - 1) != ']') {
             return "not in brackets";
         }

@@ -257,6 +257,12 @@ class TaplineConfigTest {
                 {"kafka:9092/x", "'kafka:9092/x' is not host:port: port '9092/x' is not a number 1-65535"},
                 {"[::1:9092", "'[::1:9092' is not host:port: no ']' after the IPv6 address"},
                 {"[kafka]:9092", "'[kafka]:9092' is not host:port: [kafka] is not an IPv6 address"},
+                {"[1::2::3]:9092", "'[1::2::3]:9092' is not host:port: [1::2::3] is not an IPv6 address"},
+                {"[12345::1]:9092", "'[12345::1]:9092' is not host:port: [12345::1] is not an IPv6 address"},
+                {"[1:2:3:4:5:6:7:8:9]:9092", "[1:2:3:4:5:6:7:8:9] is not an IPv6 address"},
+                {"[::ffff:256.0.0.1]:9092", "[::ffff:256.0.0.1] is not an IPv6 address"},
+                {"[1.2.3.4]:9092", "[1.2.3.4] is not an IPv6 address"},
+                {"1::2::3:9092", "'1::2::3:9092' is not host:port: '1::2::3' is not a host name or IP address"},
                 {"kafka..svc:9092", "'kafka..svc:9092' is not host:port: 'kafka..svc' is not a host name or IP address"},
                 {"kafka:9092,kafka-2", "'kafka-2' is not host:port (in 'kafka:9092,kafka-2'): no port"},
                 {"", "must name at least one broker, got ''"},
@@ -290,7 +296,8 @@ class TaplineConfigTest {
     void aBootstrapListIsCheckedInFormOnlySoANameNotYetInDnsIsTaken() {
         for (String good : new String[] {"127.0.0.1:9092", "kafka-0.kafka.svc.cluster.local.:9092", "not-yet-in-dns.invalid:9092",
                 "kafka_broker:9092", "kafka-0.kafka:9092, kafka-1.kafka:9092 ", "[::1]:9092", "[2001:db8::5]:9093", "::1:9092",
-                "[::ffff:10.0.0.5]:9092", "KAFKA:09092"}) {
+                "[::ffff:10.0.0.5]:9092", "KAFKA:09092",
+                "[1:2:3:4:5:6:7:8]:9092", "[::1.2.3.4]:9092", "1::2:3:9092", "[FE80::1]:9092"}) {
             TaplineConfig config = TaplineConfig.load(KAFKA, new String[] {"--kafka-bootstrap-servers", good}, Map.of());
             assertEquals(good, config.getBootstrapServers("kafka.bootstrap.servers"), good);
         }
