@@ -177,57 +177,87 @@ public final class HttpUrl {
         if (address.indexOf('%') >= 0) {
             return "a zone identifier (%25) is not supported";
         }
-        return ipv6Address(address) ? null : "not an IPv6 address";
+        return groups(address) != null ? null : "not an IPv6 address";
     }
 
-    /** Whether {@code s} is an RFC 3986 {@code IPv6address} (see {@link #ipLiteralProblem}). */
-    private static boolean ipv6Address(String s) {
+    /**
+     * The eight 16-bit groups of the IPv6 address {@code literal} writes in brackets ({@code [::ffff:127.0.0.1]} is
+     * 0, 0, 0, 0, 0, 0xffff, 0x7f00, 0x0001), or null when it is no IP literal {@link #ipLiteralProblem} takes. A
+     * parser of text alone: nothing is looked up.
+     */
+    public static int[] ipv6Groups(String literal) {
+        return ipLiteralProblem(literal) != null ? null : groups(literal.substring(1, literal.length() - 1));
+    }
+
+    /**
+     * The eight groups of {@code s} if it is an RFC 3986 {@code IPv6address} (see {@link #ipLiteralProblem}), else
+     * null.
+     */
+    private static int[] groups(String s) {
         int n = s.length();
-        int groups = 0;
-        boolean compressed = false;
+        int[] groups = new int[8];
+        int count = 0;
+        int gap = -1; // where '::' stands among the groups
         int i = 0;
         if (s.startsWith("::")) {
-            compressed = true;
+            gap = 0;
             i = 2;
         } else if (n == 0 || s.charAt(0) == ':') {
-            return false;
+            return null;
         }
         while (i < n) {
             int start = i;
+            int value = 0;
             while (i < n && Character.digit(s.charAt(i), 16) >= 0) {
+                value = value * 16 + Character.digit(s.charAt(i), 16);
                 i++;
             }
             if (i < n && s.charAt(i) == '.') {
                 // the last 32 bits written as an IPv4 address (ls32): two groups, and nothing after it
-                if (!ipv4Address(s, start, n)) {
-                    return false;
+                long ipv4 = ipv4Address(s, start, n);
+                if (ipv4 < 0 || count > 6) {
+                    return null;
                 }
-                groups += 2;
+                groups[count++] = (int) (ipv4 >>> 16);
+                groups[count++] = (int) (ipv4 & 0xffff);
                 break;
             }
-            if (i == start || i - start > 4) {
-                return false;
+            if (i == start || i - start > 4 || count == 8) {
+                return null;
             }
-            groups++;
+            groups[count++] = value;
             if (i == n) {
                 break;
             }
             if (s.charAt(i) != ':' || ++i == n) {
-                return false; // another character, or a single ':' at the end
+                return null; // another character, or a single ':' at the end
             }
             if (s.charAt(i) == ':') {
-                if (compressed) {
-                    return false; // a second '::'
+                if (gap >= 0) {
+                    return null; // a second '::'
                 }
-                compressed = true;
+                gap = count;
                 i++;
             }
         }
-        return compressed ? groups <= 7 : groups == 8;
+        if (gap < 0) {
+            return count == 8 ? groups : null;
+        }
+        if (count > 7) {
+            return null; // '::' stands for one group at least
+        }
+        int after = count - gap;
+        System.arraycopy(groups, gap, groups, 8 - after, after);
+        java.util.Arrays.fill(groups, gap, 8 - after, 0);
+        return groups;
     }
 
-    /** Whether {@code s[from, to)} is an RFC 3986 {@code IPv4address}: four decimal octets, none with a leading 0. */
-    private static boolean ipv4Address(String s, int from, int to) {
+    /**
+     * The 32 bits of {@code s[from, to)} if it is an RFC 3986 {@code IPv4address} (four decimal octets, none with a
+     * leading 0), else -1.
+     */
+    private static long ipv4Address(String s, int from, int to) {
+        long address = 0;
         int octets = 0;
         int i = from;
         while (true) {
@@ -238,14 +268,15 @@ public final class HttpUrl {
                 i++;
             }
             if (i == start || value > 255 || (i - start > 1 && s.charAt(start) == '0')) {
-                return false;
+                return -1;
             }
+            address = address << 8 | value;
             octets++;
             if (i == to) {
-                return octets == 4;
+                return octets == 4 ? address : -1;
             }
             if (s.charAt(i) != '.' || octets == 4) {
-                return false;
+                return -1;
             }
             i++;
         }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -151,6 +152,39 @@ class HttpUrlTest {
                 "[64:ff9b::0.0.0.0]", "[abcd:ef01:2345:6789:abcd:ef01:2345:6789]")) {
             assertEquals(literal, HttpUrl.parse("http://" + literal + ":8080/").host(), literal);
         }
+    }
+
+    @Test
+    void readsTheGroupsOfAnIpv6LiteralAsTheJdkReadsItsBytes() throws Exception {
+        assertArrayEquals(new int[] {0, 0, 0, 0, 0, 0xffff, 0x7f00, 1}, HttpUrl.ipv6Groups("[::ffff:127.0.0.1]"));
+        assertArrayEquals(new int[] {0x64, 0xff9b, 0, 0, 0, 0, 0x102, 0x304}, HttpUrl.ipv6Groups("[64:ff9b::1.2.3.4]"));
+        assertArrayEquals(new int[8], HttpUrl.ipv6Groups("[::]"));
+        // The JDK's parser as the reference (a test may call it: it runs on no event loop)
+        for (String literal : List.of("[::1]", "[1::]", "[1:2:3:4:5:6:7:8]", "[1::2:3:4:5:6:7]", "[FE80::1]",
+                "[::127.0.0.1]", "[1:2:3:4:5:6:1.2.3.4]", "[::ffff:255.255.255.255]", "[64:ff9b::0.0.0.0]",
+                "[abcd:ef01:2345:6789:abcd:ef01:2345:6789]", "[1:2::7:8]", "[1::8]", "[0:0:0:0:0:ffff:10.0.0.1]",
+                "[::ffff:0:1.2.3.4]", "[ABCD::0012:1.2.3.4]", "[::0:ffff:1.2.3.4]")) {
+            byte[] jdk = java.net.InetAddress.getByName(literal).getAddress();
+            byte[] bytes = jdk.length == 16 ? jdk : mapped(jdk);
+            int[] expected = new int[8];
+            for (int g = 0; g < 8; g++) {
+                expected[g] = (bytes[2 * g] & 0xff) << 8 | (bytes[2 * g + 1] & 0xff);
+            }
+            assertArrayEquals(expected, HttpUrl.ipv6Groups(literal), literal);
+        }
+        for (String literal : List.of("[1::2::3]", "[zz::1]", "[::1.2.3]", "[12345::1]", "[1:2:3:4:5:6:7:8:9]",
+                "[1:2:3:4:5:6:7:1.2.3.4]", "[v1.x]", "[fe80::1%25eth0]", "::1", "[::1", "[]")) {
+            assertNull(HttpUrl.ipv6Groups(literal), literal);
+        }
+    }
+
+    /** The IPv4-mapped IPv6 address of an IPv4 address's bytes (the JDK gives a mapped literal as an IPv4 address). */
+    private static byte[] mapped(byte[] ipv4) {
+        byte[] b = new byte[16];
+        b[10] = (byte) 0xff;
+        b[11] = (byte) 0xff;
+        System.arraycopy(ipv4, 0, b, 12, 4);
+        return b;
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.tapline.http.DotSegments;
+import io.tapline.http.HttpUrl;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestHead;
 import io.tapline.http.RequestTarget;
@@ -33,8 +34,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.ProtocolException;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -116,16 +115,26 @@ public final class ProxyEngine {
         }
     }
 
-    /** {@link Target#dialHost} of an IPv6 literal holding a dot; unchanged when it is no address. */
+    /**
+     * {@link Target#dialHost} of an IPv6 literal holding a dot; unchanged when it is no address. An IPv4-mapped address
+     * ({@code [::ffff:127.0.0.1]}) is dialled as the IPv4 address it maps ({@code 127.0.0.1}), any other in brackets
+     * as eight hex groups ({@code [64:ff9b::1.2.3.4]} as {@code [64:ff9b:0:0:0:0:102:304]}): the forms
+     * {@code InetAddress.getHostAddress} gives. A conversion of text alone ({@link HttpUrl#ipv6Groups}): nothing is
+     * looked up, so it may run on the event loop.
+     */
     static String dialable(String literal) {
-        try {
-            // In brackets and holding a ':', the text is parsed as an IPv6 address or refused, never looked up
-            // (InetAddress.getByName looks up only what is no literal): nothing blocks the event loop.
-            InetAddress address = InetAddress.getByName(literal);
-            return address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
-        } catch (UnknownHostException e) {
+        int[] g = HttpUrl.ipv6Groups(literal);
+        if (g == null) {
             return literal; // not an IPv6 address: the client refuses it, and the app gets a 502 (see forward)
         }
+        if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[4] == 0 && g[5] == 0xffff) {
+            return (g[6] >>> 8) + "." + (g[6] & 0xff) + "." + (g[7] >>> 8) + "." + (g[7] & 0xff);
+        }
+        StringBuilder hex = new StringBuilder(41).append('[');
+        for (int i = 0; i < 8; i++) {
+            hex.append(i == 0 ? "" : ":").append(Integer.toHexString(g[i]));
+        }
+        return hex.append(']').toString();
     }
 
     /**
