@@ -116,7 +116,6 @@ public final class RequestHead {
      *               could not (or there is none)
      */
     public static HostAndPort hostLine(MultiMap headers, HostAndPort parsed) {
-        String value = headers.get(HttpHeaders.HOST);
         HostAndPort read;
         if (parsed != null) {
             String host = parsed.host();
@@ -125,8 +124,12 @@ public final class RequestHead {
             if (!valid) {
                 return null;
             }
+            if (parsed.port() != 0) {
+                return parsed; // every request: the line is looked at again only when Vert.x read port 0 (below)
+            }
             read = parsed;
         } else {
+            String value = headers.get(HttpHeaders.HOST);
             int close = value == null || !value.startsWith("[") ? -1 : value.indexOf(']');
             if (close < 0 || HttpUrl.ipLiteralProblem(value.substring(0, close + 1)) != null) {
                 return null;
@@ -140,6 +143,7 @@ public final class RequestHead {
         }
         // An empty port (h:, which RFC 3986 3.2.3 allows) is the scheme's default, as no port is (6.2.3). Vert.x reads
         // it as port 0: the app got Host: h:0 and the record named port 0.
+        String value = headers.get(HttpHeaders.HOST);
         return value != null && value.endsWith(":") ? HostAndPort.create(read.host(), -1) : read;
     }
 
