@@ -269,6 +269,12 @@ public final class ProxyEngine {
             reject(req, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
             return;
         }
+        // The authority the client named, read once: the record, X-Forwarded-Host and the app's Host line take it. A
+        // dependency gets its own (a named route's or the forward-proxy target's, RFC 9112 3.2.2), never the egress
+        // listener's address.
+        HostAndPort named = authority(req);
+        HostAndPort upstreamAuthority = target.recordAsTarget()
+                ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port()) : named;
         // Counted once the head is taken, as the observer's outcomes are: a request refused above is in rejected_total
         // alone, as those the HTTP decoder refuses are, so proxied_total is the sum of its outcomes (see the README).
         proxied.inc();
@@ -279,7 +285,7 @@ public final class ProxyEngine {
                 && !h.contains(HttpHeaders.CONNECTION, "close", true);
         if (isWebSocketUpgrade(req, connectionOptions)) {
             websockets.inc();
-            tunnelWebSocket(req, target, connectionOptions, observer.tunnel(req), closeAfter);
+            tunnelWebSocket(req, target, named, upstreamAuthority, observer.tunnel(req), closeAfter);
             return;
         }
         if (closeAfter) {
@@ -304,7 +310,7 @@ public final class ProxyEngine {
             up.set("Max-Forwards", hop.maxForwards());
         }
         if (settings.forwardedHeaders()) {
-            addForwarded(req, up);
+            addForwarded(req, up, named);
         }
         ExchangeObserver.Sink sink = observer.begin(req, up, startNanos);
         boolean capturing = sink != null && sink.capturing();
@@ -316,7 +322,8 @@ public final class ProxyEngine {
                 ? CapturedMessage.request(req.method().name(), "http", target.authority(), target.path(), target.query(),
                         CapturedMessage.headers(h, notRecorded), reqTap)
                 : CapturedMessage.request(req.method().name(), req.scheme() == null ? "http" : req.scheme(),
-                        authorityOf(req), req.path() == null ? "" : RequestTarget.fromWire(req.path()),
+                        named == null ? "" : named.toString(),
+                        req.path() == null ? "" : RequestTarget.fromWire(req.path()),
                         req.query() == null ? null : RequestTarget.fromWire(req.query()),
                         CapturedMessage.headers(h, notRecorded), reqTap);
 
@@ -351,11 +358,11 @@ public final class ProxyEngine {
             body.read(() -> {
                 if (!ex.done) {
                     ex.bodyRead();
-                    forward(req, target, options, ex, reqTap, true, te != null, body, false);
+                    forward(req, upstreamAuthority, options, ex, reqTap, true, te != null, body, false);
                 }
             }, ex::uploadBroke);
         } else {
-            forward(req, target, options, ex, reqTap, hasBody, te != null, null, false);
+            forward(req, upstreamAuthority, options, ex, reqTap, hasBody, te != null, null, false);
         }
     }
 
@@ -363,10 +370,11 @@ public final class ProxyEngine {
      * Asks the upstream for a connection and sends the request: with the body {@code heldBody} read (all of it, or
      * its first bytes and then the rest as it streams), or streaming {@code reqTap} from its first byte when null.
      *
+     * @param authority the upstream request's Host, null to leave it to the client
      * @param again the request failed on a stale pooled connection and goes again, on a new connection
      */
-    private void forward(HttpServerRequest req, Target target, RequestOptions options, Exchanges ex, BodyTap reqTap,
-                         boolean hasBody, boolean chunked, HeldBody heldBody, boolean again) {
+    private void forward(HttpServerRequest req, HostAndPort authority, RequestOptions options, Exchanges ex,
+                         BodyTap reqTap, boolean hasBody, boolean chunked, HeldBody heldBody, boolean again) {
         long startNanos = ex.startNanos;
         request(again ? freshClients : clients, options).onComplete(ar -> {
             if (ar.failed()) {
@@ -386,11 +394,6 @@ public final class ProxyEngine {
                 // 1xx must not reach an HTTP/1.0 client (RFC 9110 15.2); other 1xx than 103 never get this far (InterimResponseFilter)
                 creq.earlyHintsHandler(ex::earlyHints);
             }
-            // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
-            // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
-            HostAndPort authority = target.recordAsTarget()
-                    ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port())
-                    : authority(req);
             if (authority != null) {
                 creq.authority(authority);
             }
@@ -432,7 +435,7 @@ public final class ProxyEngine {
                     LOG.debug("{} {} failed on a reused {} connection before any response byte ({}): sent again on a new connection",
                             req.method(), req.path(), listener, rar.cause().toString());
                     ex.upstreamRequest = null;
-                    forward(req, target, options, ex, reqTap, hasBody, chunked, heldBody, true);
+                    forward(req, authority, options, ex, reqTap, hasBody, chunked, heldBody, true);
                 } else {
                     // The app switched protocols on a request that asked for no upgrade (WebSocket upgrades take
                     // tunnelWebSocket; any other Upgrade is hop-by-hop and never reaches the app): RFC 9110 7.8 forbids
@@ -662,15 +665,15 @@ public final class ProxyEngine {
     }
 
     /**
-     * @param connectionOptions the client's ({@link HopByHop#connectionOptions}): those of its end-to-end headers it
-     *                   names are dropped as on any request, but for what the inbound listener keeps ({@link #endToEnd})
+     * @param named      the authority the client named ({@link #authority}), for {@code X-Forwarded-Host}
+     * @param authority  the upstream handshake's Host, null to leave it to the client
      * @param ended      run once the WebSocket has ended: refused, failed, or its tunnel closed (idempotent)
      * @param closeAfter the client said {@code close} among other Connection options, which Vert.x alone does not act
      *                   on: a handshake answered without a 101 (the app's refusal, or this listener's 502 or 504) ends
      *                   the connection, as any other answer does ({@link #proxy}); a 101 hands it to the tunnel
      */
-    private void tunnelWebSocket(HttpServerRequest req, Target target, Set<String> connectionOptions, Runnable ended,
-                                 boolean closeAfter) {
+    private void tunnelWebSocket(HttpServerRequest req, Target target, HostAndPort named, HostAndPort authority,
+                                 Runnable ended, boolean closeAfter) {
         req.pause();
         // The app's side of the handshake, until the tunnel is spliced (then the tunnel closes both sides itself).
         HttpClientRequest[] handshaking = {null};
@@ -686,7 +689,7 @@ public final class ProxyEngine {
         MultiMap up = endToEnd(req.headers());
         up.remove(HttpHeaders.HOST);
         if (settings.forwardedHeaders()) {
-            addForwarded(req, up);
+            addForwarded(req, up, named);
         }
         up.set(HttpHeaders.UPGRADE, req.headers().get(HttpHeaders.UPGRADE));
         up.set(HttpHeaders.CONNECTION, "Upgrade");
@@ -705,11 +708,6 @@ public final class ProxyEngine {
                 });
             }
             creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
-            // The app behind the sidecar gets the client's Host; a dependency gets its own authority (a named route's
-            // or the forward-proxy target's, RFC 9112 3.2.2), never the egress listener's address.
-            HostAndPort authority = target.recordAsTarget()
-                    ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port())
-                    : authority(req);
             if (authority != null) {
                 creq.authority(authority);
             }
@@ -808,7 +806,7 @@ public final class ProxyEngine {
                 && connectionOptions.contains("upgrade");
     }
 
-    private void addForwarded(HttpServerRequest req, MultiMap up) {
+    private void addForwarded(HttpServerRequest req, MultiMap up, HostAndPort named) {
         String client = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
         // Several X-Forwarded-For lines are one comma-separated list (RFC 9110 5.3): keep every hop.
         List<String> prior = up.getAll("x-forwarded-for");
@@ -816,9 +814,8 @@ public final class ProxyEngine {
         if (!up.contains("x-forwarded-proto")) {
             up.set("X-Forwarded-Proto", req.scheme() == null ? "http" : req.scheme());
         }
-        HostAndPort authority = authority(req);
-        if (!up.contains("x-forwarded-host") && authority != null) {
-            up.set("X-Forwarded-Host", authority.toString());
+        if (!up.contains("x-forwarded-host") && named != null) {
+            up.set("X-Forwarded-Host", named.toString());
         }
         if (settings.viaName() != null) {
             up.add("Via", (req.version() == HttpVersion.HTTP_1_0 ? "1.0 " : "1.1 ") + settings.viaName());
@@ -849,11 +846,6 @@ public final class ProxyEngine {
      */
     static HostAndPort authority(HttpServerRequest req) {
         return RequestHead.authority(req.uri(), RequestHead.hostLine(req.headers(), req.authority()));
-    }
-
-    static String authorityOf(HttpServerRequest req) {
-        HostAndPort a = authority(req);
-        return a == null ? "" : a.toString();
     }
 
     /**

@@ -7,6 +7,7 @@ import io.tapline.avro.UnattributedCall;
 import io.tapline.http.RequestHead;
 import io.tapline.logging.TaplineLogging;
 import io.tapline.redaction.Redactor;
+import io.tapline.serde.PlainAvro;
 import io.tapline.text.ShownText;
 import io.tapline.topics.TaplineTopics;
 import io.vertx.core.MultiMap;
@@ -15,11 +16,8 @@ import io.vertx.core.net.HostAndPort;
 import org.apache.avro.specific.SpecificRecord;
 import io.tapline.avro.OutboundCall;
 import io.tapline.sidecar.SidecarOptions;
-import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -78,17 +76,7 @@ class SidecarProxyTest {
     static SidecarImpl sidecar;
     static HttpClient http;
 
-    static final Serializer<SpecificRecord> AVRO = (topic, data) -> {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
-            new SpecificDatumWriter<SpecificRecord>(data.getSchema()).write(data, enc);
-            enc.flush();
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    };
+    static final Serializer<SpecificRecord> AVRO = PlainAvro.SERIALIZER;
 
     @BeforeAll
     static void start() throws Exception {

@@ -11,17 +11,15 @@ import io.tapline.replay.mock.MockRegistry;
 import io.tapline.replay.mock.MockServer;
 import io.tapline.replay.mock.MockServerOptions;
 import io.tapline.replay.mock.TraceContext;
+import io.tapline.serde.PlainAvro;
 import io.tapline.sidecar.SidecarOptions;
 import io.tapline.sidecar.impl.SidecarImpl;
 import io.tapline.topics.TaplineTopics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -33,7 +31,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Socket;
@@ -66,17 +63,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class EgressMockDifferentialTest {
 
-    private static final Serializer<SpecificRecord> AVRO = (topic, data) -> {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
-            new SpecificDatumWriter<SpecificRecord>(data.getSchema()).write(data, enc);
-            enc.flush();
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    };
+    private static final Serializer<SpecificRecord> AVRO = PlainAvro.SERIALIZER;
     private static final Pattern STATUS = Pattern.compile("^HTTP/1\\.[01] (\\d{3})");
 
     /**
