@@ -269,9 +269,10 @@ public final class ProxyEngine {
             reject(req, 413, "request body larger than " + settings.maxRequestBodyBytes() + " bytes");
             return;
         }
-        // The authority the client named, read once: the record, X-Forwarded-Host and the app's Host line take it. A
-        // dependency gets its own (a named route's or the forward-proxy target's, RFC 9112 3.2.2), never the egress
-        // listener's address.
+        // The authority the client named, read once: the record, X-Forwarded-Host and the app's Host line take it
+        // (upstreamHost). A dependency gets its own (a named route's or the forward-proxy target's, RFC 9112 3.2.2),
+        // never the egress listener's address, in its normal form (RFC 9110 4.2.3: port 80 left out, as the record's
+        // authority names it).
         HostAndPort named = authority(req);
         HostAndPort upstreamAuthority = target.recordAsTarget()
                 ? HostAndPort.create(target.host(), target.port() == 80 ? -1 : target.port()) : named;
@@ -394,9 +395,7 @@ public final class ProxyEngine {
                 // 1xx must not reach an HTTP/1.0 client (RFC 9110 15.2); other 1xx than 103 never get this far (InterimResponseFilter)
                 creq.earlyHintsHandler(ex::earlyHints);
             }
-            if (authority != null) {
-                creq.authority(authority);
-            }
+            upstreamHost(req, creq, authority);
             ex.upstreamRequest = creq;
             ex.watchUpstream();
             long upstreamIssued = System.nanoTime();
@@ -708,9 +707,7 @@ public final class ProxyEngine {
                 });
             }
             creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
-            if (authority != null) {
-                creq.authority(authority);
-            }
+            upstreamHost(req, creq, authority);
             return creq.connect();
         }).onComplete(ar -> {
             if (handshakeTimer[0] >= 0 && (ar.failed() || ar.result().statusCode() == 101)) {
@@ -798,6 +795,29 @@ public final class ProxyEngine {
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
         HopByHop.copyEndToEnd(h, up, inbound);
         return up;
+    }
+
+    /**
+     * Gives the upstream request {@code authority} as its {@code Host}; null leaves it to the client, which names the
+     * app's own address (an HTTP/1.0 request without {@code Host}).
+     *
+     * <p>Vert.x writes {@code Host} from the request's authority without a port that is the scheme's default, so a
+     * client's {@code Host: h:80} reached the app as {@code Host: h}, while {@code X-Forwarded-Host} and the record said
+     * {@code h:80}. An authority naming port 80 therefore goes as a {@code Host} field, which Vert.x writes as it is
+     * (last, where it writes its own): the client's Host line as sent (RFC 9110 7.2), or for an absolute-form target,
+     * whose authority replaces the line (RFC 9112 3.2.2), {@code host:80}. Any other authority, the common request's,
+     * costs one comparison more than before. A dependency's never names port 80 ({@link #proxy}).
+     */
+    private static void upstreamHost(HttpServerRequest req, HttpClientRequest creq, HostAndPort authority) {
+        if (authority == null) {
+            return;
+        }
+        if (authority.port() == 80) {
+            String uri = req.uri(); // the origin form or *, else the absolute form (targetRefusal refused any other)
+            String line = uri.startsWith("/") || uri.equals("*") ? req.headers().get(HttpHeaders.HOST) : null;
+            creq.putHeader(HttpHeaders.HOST, line != null ? line : authority.toString());
+        }
+        creq.authority(authority); // what the request reports (tracing, metrics); a Host field wins on the wire
     }
 
     private static boolean isWebSocketUpgrade(HttpServerRequest req, Set<String> connectionOptions) {

@@ -265,6 +265,51 @@ class CaptureFidelityTest {
     }
 
     @Test
+    void shouldPassTheAppAHostLineNamingTheDefaultPortAsTheClientSentIt() throws Exception {
+        // Vert.x's client writes Host from the request's authority and leaves out a port that is the scheme's default:
+        // Host: h:80 reached the app as Host: h, while X-Forwarded-Host and the record said h:80.
+        for (String host : List.of("h:80", "H:80", "[::1]:80", "[::ffff:127.0.0.1]:80", "h:080")) {
+            Inbound x = inbound("GET /a HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+            assertEquals(List.of("host: " + host), hostLines(x.received()), "the line as sent: " + x.received());
+            assertTrue(x.received().endsWith("\r\nhost: " + host + "\r\n\r\n"), "where Vert.x puts it: " + x.received());
+            String named = host.equals("h:080") ? "h:80" : host; // X-Forwarded-Host and the record name the authority
+            assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + named + "\r\n"), x.received());
+            assertEquals(named, x.record().getRequest().getAuthority());
+        }
+        // an absolute-form target's authority replaces the Host line (RFC 9112 3.2.2), its port 80 included
+        Inbound absolute = inbound("GET http://Abs.example:80/p HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
+        assertEquals(List.of("host: Abs.example:80"), hostLines(absolute.received()), absolute.received());
+        assertEquals("Abs.example:80", absolute.record().getRequest().getAuthority());
+        // unchanged: no port, another port, an empty port (the scheme's default, read as none), no Host at all
+        for (String[] c : new String[][] {{"h", "h"}, {"h:8080", "h:8080"}, {"[::1]:8443", "[::1]:8443"}, {"h:", "h"}}) {
+            Inbound x = inbound("GET /a HTTP/1.1\r\nHost: " + c[0] + "\r\nConnection: close\r\n\r\n");
+            assertEquals(List.of("host: " + c[1]), hostLines(x.received()), c[0] + ": " + x.received());
+        }
+        Inbound old = inbound("GET /ten HTTP/1.0\r\n\r\n");
+        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(old.received()), "the app's own address");
+        // a WebSocket handshake's Host too (the app refuses it here: the head is what is looked at)
+        for (String host : List.of("h:80", "h:8080")) {
+            clearHistory();
+            try (Socket c = connect(sidecar.port())) {
+                c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                String handshake = received.poll(5, TimeUnit.SECONDS);
+                assertTrue(handshake != null && handshake.startsWith("GET /ws HTTP/1.1\r\n"), String.valueOf(handshake));
+                assertEquals(List.of("host: " + host), hostLines(handshake), handshake);
+                String refused = readUntil(c.getInputStream(), "\r\n\r\n");
+                assertTrue(refused.startsWith("HTTP/1.1 200 "), refused);
+            }
+        }
+    }
+
+    /** The Host lines of a request head as the app received them. */
+    static List<String> hostLines(String head) {
+        return head.substring(0, head.indexOf("\r\n\r\n")).lines()
+                .filter(l -> l.regionMatches(true, 0, "host:", 0, 5)).toList();
+    }
+
+    @Test
     void shouldRecordAGzipBodyThatDecodesToExactlyTheCapWhole() throws Exception {
         // It was recorded truncated (the decoder stopped at the cap without looking further), so cut at its last
         // word, and replay skipped the case as one whose request it does not have whole.
