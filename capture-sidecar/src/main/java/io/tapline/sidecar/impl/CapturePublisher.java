@@ -13,7 +13,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -37,6 +47,18 @@ public final class CapturePublisher implements AutoCloseable {
     private final String service;
     private final SidecarMetrics metrics;
     private final long serializationBackoffNanos;
+    private final long registrationWaitNanos;
+    /**
+     * Where a topic's first records are serialized, the calls that register (or look up) its schema: a registry that
+     * does not answer holds this thread up to the registry client's timeout, not the publisher thread, whose records
+     * of the other topic (their schema id cached) go on.
+     */
+    private final ExecutorService registrar;
+    /** Topics a record was serialized for (publisher thread only): their schema id is cached, no registry call. */
+    private final Set<String> schemaKnown = new HashSet<>();
+    /** A topic's registration under way on the registrar that the publisher stopped waiting for (publisher thread only). */
+    private final Map<String, Future<byte[]>> registering = new HashMap<>();
+    private long lastRegistrationLog;
     private final LongSupplier nanoClock;
     private final Thread thread;
     private volatile boolean closed;
@@ -52,7 +74,7 @@ public final class CapturePublisher implements AutoCloseable {
     public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
                             Serializer<SpecificRecord> serializer, Producer<String, byte[]> producer, String topic,
                             String unattributedTopic, String service, SidecarMetrics metrics,
-                            Duration serializationBackoff) {
+                            Duration serializationBackoff, Duration registrationWait) {
         this.queue = queue;
         this.assembler = assembler;
         this.serializer = serializer;
@@ -62,6 +84,12 @@ public final class CapturePublisher implements AutoCloseable {
         this.service = service;
         this.metrics = metrics;
         this.serializationBackoffNanos = serializationBackoff.toNanos();
+        this.registrationWaitNanos = registrationWait.toNanos();
+        this.registrar = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tapline-schema-registration");
+            t.setDaemon(true);
+            return t;
+        });
         this.nanoClock = System::nanoTime;
         this.thread = new Thread(this::run, "tapline-publisher");
         this.thread.setDaemon(true);
@@ -97,6 +125,7 @@ public final class CapturePublisher implements AutoCloseable {
         }
         try {
             serializer.serialize(topic, primer);
+            schemaKnown.add(topic);
             LOG.atInfo().addKeyValue("topic", topic).log("schema for {} registered", topic);
         } catch (RuntimeException e) { // whatever it is, the publisher thread must live on to drain the queue
             LOG.atWarn().addKeyValue("topic", topic).addKeyValue("error", e.getMessage())
@@ -231,12 +260,18 @@ public final class CapturePublisher implements AutoCloseable {
         }
         byte[] value;
         try {
-            value = serializer.serialize(recordTopic, record);
+            value = schemaKnown.contains(recordTopic) ? serializer.serialize(recordTopic, record) : serializeFirst(recordTopic, record);
+            if (value == null) {
+                dropped(p, DropReason.SERIALIZATION); // its topic's schema is being registered, not waited for
+                return;
+            }
         } catch (SerializationException e) {
+            // from when the failure was seen: a registry that timed out took longer than the back-off itself
+            long pausedUntil = nanoClock.getAsLong() + serializationBackoffNanos;
             if (unattributed) {
-                unattributedPausedUntil = now + serializationBackoffNanos;
+                unattributedPausedUntil = pausedUntil;
             } else {
-                interactionsPausedUntil = now + serializationBackoffNanos;
+                interactionsPausedUntil = pausedUntil;
             }
             dropped(p, DropReason.SERIALIZATION);
             LOG.atWarn().addKeyValue("reason", DropReason.SERIALIZATION.label).addKeyValue("pause_ms", serializationBackoffNanos / 1_000_000)
@@ -264,6 +299,69 @@ public final class CapturePublisher implements AutoCloseable {
             // send() itself throws for fatal client states (interrupt, oversize for some configs), and an
             // IllegalStateException once the producer is closed (a thread stuck in the registry while the stop closed it)
             producerFailed(unattributed, e);
+        }
+    }
+
+    /**
+     * Serializes a record of a topic none was serialized for yet, which registers (or looks up) its schema, on the
+     * registrar thread, waiting for it up to the registration wait. A registry that does not answer within it (frozen,
+     * partitioned: its calls time out instead of being refused) keeps the registrar busy, not this thread: the record
+     * is dropped (null), and so are the topic's next ones until that call ends, when its outcome is taken up.
+     */
+    private byte[] serializeFirst(String topic, SpecificRecord record) {
+        Future<byte[]> call = registering.remove(topic);
+        if (call != null && !call.isDone()) {
+            registering.put(topic, call);
+            return null;
+        }
+        if (call != null && outcome(topic, call) != null) {
+            return serializer.serialize(topic, record); // registered since: the id is cached
+        }
+        try {
+            call = registrar.submit(() -> serializer.serialize(topic, record));
+        } catch (RejectedExecutionException e) { // closed
+            throw new SerializationException("cannot register the schema for " + topic + ": the sidecar is stopping", e);
+        }
+        try {
+            call.get(registrationWaitNanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            registering.put(topic, call);
+            long now = nanoClock.getAsLong();
+            if (now - lastRegistrationLog > TimeUnit.SECONDS.toNanos(10)) {
+                lastRegistrationLog = now;
+                LOG.atWarn().addKeyValue("topic", topic).addKeyValue("reason", DropReason.SERIALIZATION.label)
+                        .log("the schema registry has not answered for {} within {} ms: dropping its captures until it does",
+                                topic, registrationWaitNanos / 1_000_000);
+            }
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            registering.put(topic, call);
+            return null;
+        } catch (ExecutionException e) {
+            // taken up below
+        }
+        return outcome(topic, call);
+    }
+
+    /** The value of a finished registration call, the topic now known; its failure thrown as the serializer's. */
+    private byte[] outcome(String topic, Future<byte[]> call) {
+        try {
+            byte[] value = call.get();
+            schemaKnown.add(topic);
+            return value;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new SerializationException(String.valueOf(cause), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SerializationException("interrupted", e);
         }
     }
 
@@ -325,6 +423,7 @@ public final class CapturePublisher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        registrar.shutdownNow(); // a registry call still running is interrupted; its thread is a daemon either way
         producer.close(timeout.dividedBy(2));
     }
 }

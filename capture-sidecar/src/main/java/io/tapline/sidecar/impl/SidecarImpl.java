@@ -66,6 +66,11 @@ public final class SidecarImpl implements Sidecar {
     private static final Logger LOG = LoggerFactory.getLogger(SidecarImpl.class);
     /** How long the publisher waits before retrying the registry after a serialization failure. */
     static final Duration SERIALIZATION_BACKOFF = Duration.ofSeconds(1);
+    /**
+     * How long the publisher thread waits for a topic's first registry call (after the start's, which it waits out):
+     * a registry answers one in milliseconds; one frozen or cut off would hold it for the client's 5 s timeout.
+     */
+    static final Duration REGISTRATION_WAIT = Duration.ofMillis(250);
     static final int MAX_ROUTE_BUCKETS = 10_000;
     /** Ids of the listeners' shared random ports (port 0, see {@link #listen}): one each, so each has its own port. */
     static final int INBOUND_RANDOM_PORT = 1;
@@ -141,7 +146,7 @@ public final class SidecarImpl implements Sidecar {
         InteractionAssembler assembler = new InteractionAssembler(o.service(), o.instance(), version(), rate,
                 o.captureMaxBodyBytes(), redactor);
         CapturePublisher publisher = new CapturePublisher(queue, assembler, serializer, producer, o.topic(), o.unattributedTopic(), o.service(),
-                sm, SERIALIZATION_BACKOFF);
+                sm, SERIALIZATION_BACKOFF, REGISTRATION_WAIT);
         publisher.start(primer(o));
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()).setPreferNativeTransport(o.nativeTransport()));

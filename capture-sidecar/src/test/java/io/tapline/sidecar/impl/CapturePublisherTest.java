@@ -139,4 +139,51 @@ class CapturePublisherTest {
         assertEquals(3.0, SidecarProxyTest.metric(sidecar, "tapline_sidecar_dropped_total{reason=\"shutdown\"}"),
                 "what it could not reach is counted as dropped at shutdown");
     }
+
+    /**
+     * A registry that does not answer (frozen, partitioned: its calls time out after the client's 5 s instead of being
+     * refused) while a topic's schema is not yet known must not hold up the records of the other topic, whose schema id
+     * is cached: the first unattributed call used to stall the publisher thread for the whole registry call, and every
+     * capture behind it waited (measured: interactions published fell from ~20,000/s to ~100/s while unattributed
+     * calls kept coming, the rest dropped as in_flight_full).
+     */
+    @Test
+    void shouldPublishInteractionsWhileTheOtherTopicsSchemaRegistrationHangs() throws Exception {
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Serializer<SpecificRecord> serializer = (topic, record) -> {
+            if (topic.equals(TaplineTopics.UNATTRIBUTED)) {
+                stuck.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS); // a registry call that gets no answer
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new org.apache.kafka.common.errors.SerializationException("registry request timed out");
+            }
+            return SidecarProxyTest.AVRO.serialize(topic, record);
+        };
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin),
+                     new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer()), serializer)) {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            // a call of the app's that no request claims: an unattributed call, whose schema is not registered yet
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.egressPort() + "/inv/x")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertTrue(stuck.await(10, TimeUnit.SECONDS), "the unattributed call's schema is being registered");
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/hello")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_total") < 5 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(5.0, SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_total"),
+                    "interactions are published while the registry holds the unattributed call's registration");
+            assertEquals(1.0, SidecarProxyTest.metric(sidecar, "tapline_sidecar_unattributed_dropped_total{reason=\"serialization\"}"),
+                    "the unattributed call is dropped, counted, not waited for");
+            release.countDown();
+        }
+    }
 }
