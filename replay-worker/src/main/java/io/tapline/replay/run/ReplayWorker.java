@@ -449,6 +449,21 @@ public final class ReplayWorker implements Runnable {
      */
     private Committed commit(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> c, Batch batch,
                              Batch next) throws InterruptedException {
+        try {
+            return commitOrAbort(producer, c, batch, next);
+        } catch (RuntimeException e) {
+            // The worker stops on it: a transaction neither committed nor aborted (a coordinator that does not answer
+            // within max.block.ms: a broker frozen or cut off), a fenced producer. next started replaying as this
+            // transaction began: none of its cases starts any more, and those in flight are waited for, so the worker
+            // does not end with cases still being sent to the candidate, nor leave their batch to close(), which the
+            // process's shutdown calls after Vert.x is closed. Nothing of next is committed; a rerun replays it.
+            stopQuietly(next, e);
+            throw e;
+        }
+    }
+
+    private Committed commitOrAbort(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> c, Batch batch,
+                                    Batch next) throws InterruptedException {
         if (batch.replaying == null) {
             // Polled and not started because the worker is stopping. Nothing of it is committed: its offsets go past
             // the cases the batch before it may have left unreplayed in the same partitions (finish), and committing
@@ -698,6 +713,22 @@ public final class ReplayWorker implements Runnable {
             throw new IllegalStateException("worker " + workerId + " of run " + runId + " stops: " + e.getMessage()
                     + "; replaying them again while they run would commit wrong results (a rerun resumes from the"
                     + " committed offsets)", e);
+        }
+    }
+
+    /**
+     * Stops {@code batch} (if it was started) as {@link #close()} stops a batch and waits for its cases in flight, as
+     * the worker ends on {@code cause}; a case still in flight after that wait is added to {@code cause}, not thrown.
+     */
+    private void stopQuietly(Batch batch, RuntimeException cause) throws InterruptedException {
+        if (batch == null || batch.replaying == null) {
+            return;
+        }
+        batch.replaying.stop();
+        try {
+            awaitQuietly(batch);
+        } catch (IllegalStateException stillInFlight) {
+            cause.addSuppressed(stillInFlight);
         }
     }
 

@@ -15,6 +15,7 @@ import io.tapline.replay.mock.MockRegistry;
 import io.tapline.serde.AvroSerdes;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -50,7 +51,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A worker over in-memory clients ({@link LogConsumer}, {@link TxProducer}) replaying against a candidate on Vert.x,
- * with a safety net of a few seconds: what a batch given up at it commits, and what is read again.
+ * with a safety net of a few seconds: what a batch given up at it commits, and what is read again; and what a worker
+ * whose transaction can be neither committed nor aborted leaves behind.
  */
 @Timeout(60)
 class ReplayWorkerSafetyNetTest {
@@ -156,6 +158,34 @@ class ReplayWorkerSafetyNetTest {
         assertEquals(Map.of("/a0", 1, "/a1", 1), hitCounts(), "no case started after the safety net");
     }
 
+    /**
+     * The coordinator does not answer (a broker frozen or cut off): batch a0, a1's offsets are not taken within
+     * max.block.ms, and its abort is not either, so the worker stops. The batch polled after it (a2, a3) was started
+     * as the first one's transaction began: it is stopped too, a2, in flight, is waited for, a3 never starts, and
+     * nothing of it is left to {@link ReplayWorker#close()} (what the process's shutdown calls, after Vert.x is
+     * closed). Before, the worker ended at once with a2 in flight, a3 was sent to the candidate after the worker had
+     * failed, and close() at the process's exit threw RejectedExecutionException from its closed event loop.
+     */
+    @Test
+    void aWorkerThatCannotAbortItsTransactionStopsTheBatchReplayingMeanwhileAndLeavesNothingInFlight() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 2);
+        h.producer.sendOffsetsFailure = new org.apache.kafka.common.errors.TimeoutException(
+                "SendOffsetsToTransaction timed out");
+        h.producer.abortFailure = new org.apache.kafka.common.errors.TimeoutException("AbortTransaction timed out");
+        // the offsets' send waits as a coordinator that does not answer makes it wait: here until a2 is in flight
+        h.producer.sendOffsetsWaitsFor = () -> hits.containsKey("/a2");
+        firstAnswerDelay.put("/a2", 1_500L);
+        h.start();
+        h.join(40_000);
+
+        assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
+        assertEquals(List.of(), h.producer.transactions);
+        Thread.sleep(2_000); // past a2's answer: a3 would have started by now
+        assertEquals(Map.of("/a0", 1, "/a1", 1, "/a2", 1), hitCounts(), "no case started after the worker failed");
+        vertx.close().await();
+        h.replay.close(); // as the process's shutdown does, after the run's end closed Vert.x
+    }
+
     private Map<String, Integer> hitCounts() {
         Map<String, Integer> out = new TreeMap<>();
         hits.forEach((path, n) -> out.put(path, n.get()));
@@ -178,7 +208,7 @@ class ReplayWorkerSafetyNetTest {
         final LogConsumer consumer;
         final TxProducer producer;
         final Thread thread;
-        private final ReplayWorker replay;
+        final ReplayWorker replay;
 
         Harness(Duration awaitMargin, int maxPollRecords) {
             consumer = new LogConsumer(maxPollRecords);
@@ -308,9 +338,41 @@ class ReplayWorkerSafetyNetTest {
         private final MockConsumer<byte[], byte[]> consumer;
         final List<Transaction> transactions = new CopyOnWriteArrayList<>();
 
+        /** Thrown by every sendOffsetsToTransaction, abortTransaction, when set: a coordinator that does not answer. */
+        volatile RuntimeException sendOffsetsFailure;
+        volatile RuntimeException abortFailure;
+        /** What a failing sendOffsetsToTransaction waits for (up to 10 s) before it throws. */
+        volatile BooleanSupplier sendOffsetsWaitsFor = () -> true;
+
         TxProducer(MockConsumer<byte[], byte[]> consumer) {
             super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
             this.consumer = consumer;
+        }
+
+        @Override
+        public void sendOffsetsToTransaction(Map<TopicPartition, OffsetAndMetadata> offsets,
+                                             ConsumerGroupMetadata groupMetadata) {
+            if (sendOffsetsFailure != null) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!sendOffsetsWaitsFor.getAsBoolean() && System.nanoTime() < deadline) {
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                throw sendOffsetsFailure;
+            }
+            super.sendOffsetsToTransaction(offsets, groupMetadata);
+        }
+
+        @Override
+        public void abortTransaction() {
+            if (abortFailure != null) {
+                throw abortFailure;
+            }
+            super.abortTransaction();
         }
 
         @Override
