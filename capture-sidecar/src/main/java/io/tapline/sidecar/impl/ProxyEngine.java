@@ -676,9 +676,12 @@ public final class ProxyEngine {
         req.pause();
         // The app's side of the handshake, until the tunnel is spliced (then the tunnel closes both sides itself).
         HttpClientRequest[] handshaking = {null};
+        // Vert.x has heard that the client's connection closed: from then on the handshake is the client's leaving.
+        boolean[] clientLeft = {false};
         // the client leaving before the tunnel is spliced: the app's request is reset too, else it would hold its
         // connection until the upstream timeout (for good with 0); once spliced, the tunnel's own close
         req.connection().closeHandler(v -> {
+            clientLeft[0] = true; // before the reset, which fails the handshake at once
             ended.run();
             if (handshaking[0] != null) {
                 handshaking[0].reset();
@@ -697,6 +700,10 @@ public final class ProxyEngine {
         long[] handshakeTimer = {-1};
         boolean[] timedOut = {false};
         request(clients, options).compose(creq -> {
+            if (clientLeft[0]) {
+                creq.reset(); // the client left while the app connection was being set up: nothing is sent
+                return Future.failedFuture("the client closed its connection before the handshake was sent");
+            }
             handshaking[0] = creq;
             if (settings.upstreamTimeoutMs() > 0) {
                 // as for any request: no answer to the handshake within the upstream timeout is a 504, rather than a
@@ -716,6 +723,16 @@ public final class ProxyEngine {
             }
             if (closeAfter && !req.response().ended() && (ar.failed() || ar.result().statusCode() != 101)) {
                 closeAfter(req);
+            }
+            if (ar.failed() && clientLeft[0]) {
+                // The client left before the app answered, and its leaving reset the app's request: its own business,
+                // as a plain request's client leaving is. Before, this was the app failing: a warning that the app did
+                // not answer ("Stream reset"), naming a 502 nobody got.
+                handshaking[0] = null;
+                LOG.debug("the client left before the WebSocket handshake {} was answered ({}): the app's request reset",
+                        req.path(), ar.cause().toString());
+                ended.run();
+                return;
             }
             if (ar.failed()) {
                 Throwable cause = UnreadableAnswer.of(handshaking[0], ar.cause());
@@ -744,11 +761,8 @@ public final class ProxyEngine {
                 return;
             }
             if (cresp.statusCode() != 101) {
-                // refused: relayed as any response (a WebSocket client speaks HTTP/1.1, so nothing is close-delimited)
                 req.resume();
-                HttpServerResponse resp = req.response();
-                relayHead(req, cresp, resp);
-                cresp.pipeTo(resp).onComplete(v -> {
+                relayRefusal(req, target, cresp, clientLeft, () -> {
                     if (handshakeTimer[0] >= 0) {
                         vertx.cancelTimer(handshakeTimer[0]);
                     }
@@ -769,6 +783,90 @@ public final class ProxyEngine {
             req.resume();
             spliceTo(req, upstream, t -> ended.run());
         });
+    }
+
+    /**
+     * Relays the app's refusal of a WebSocket upgrade (any answer but a {@code 101}) as any answer is relayed
+     * ({@link #relayResponse}; a WebSocket client speaks HTTP/1.1, so nothing is close-delimited), then runs {@code
+     * done}. A client that has left gets nothing written: its connection can be closed already while Vert.x hears of
+     * it only in a later task ({@code resp.closed()} still false), so the channel is asked too. A relay that breaks is
+     * not ended as if whole: Vert.x's pipe ends its destination when a write fails by default, and then asks the
+     * ended response whether its write queue is full, which throws ({@code IllegalStateException: Response has already
+     * been written}) on the event loop, logged by Vert.x at ERROR, for each client that left as the app refused it;
+     * and a refusal the app broke off mid-body reached the client ended, a short body taken for a whole one.
+     *
+     * @param clientLeft whether Vert.x has heard that the client's connection closed ({@link #tunnelWebSocket})
+     */
+    private void relayRefusal(HttpServerRequest req, Target target, HttpClientResponse cresp, boolean[] clientLeft,
+                              Runnable done) {
+        HttpServerResponse resp = req.response();
+        if (clientLeft[0] || resp.closed() || !clientConnectionOpen(req)) {
+            dropRefusal(req, cresp); // nothing of it is read on: the app's connection is closed, not pooled half-read
+            refusalClientLeft(req, 0);
+            done.run();
+            return;
+        }
+        relayHead(req, cresp, resp);
+        boolean[] over = {false};
+        // A pipe hears of its destination's closing only through a write that fails: one paused on a client connection
+        // that took no more when it closed would wait for good
+        resp.closeHandler(v -> {
+            if (!over[0]) {
+                over[0] = true;
+                dropRefusal(req, cresp);
+                refusalClientLeft(req, resp.bytesWritten());
+                done.run();
+            }
+        });
+        cresp.pipe().endOnFailure(false).to(resp).onComplete(par -> {
+            if (over[0]) {
+                return;
+            }
+            over[0] = true;
+            if (par.failed()) {
+                dropRefusal(req, cresp); // the rest of it is not read either
+                Throwable cause = UnreadableAnswer.of(cresp.request(), par.cause());
+                if (clientLeft[0] || resp.closed() || !clientConnectionOpen(req)) {
+                    refusalClientLeft(req, resp.bytesWritten());
+                } else if (!resp.headWritten()) {
+                    // broken before any of it reached the client: the 502 of an answer that cannot be read, as
+                    // relayResponse gives, with nothing of the app's head
+                    unrelayHead(resp);
+                    upstreamFailed(req, 502, cause);
+                    sendError(req, 502);
+                } else {
+                    // broken mid-body, or not ended within the upstream timeout: cut, so nobody takes it for whole
+                    String reason = abortReason(cause);
+                    upstreamAborted(reason).inc();
+                    upstreamCut(req, target, reason, resp.bytesWritten());
+                    cut(req);
+                }
+            }
+            done.run();
+        });
+    }
+
+    /**
+     * Closes the app's connection of a refusal that is not relayed on, whether or not all of it came: what is left is
+     * not read, and the app's connection is freed at once, as the forward path's reset of an answer its client left
+     * frees it (a refusal nobody reads is rare: one reconnect costs nothing). The failure that gives a refusal still
+     * under way goes to a debug line: without a handler of its own (a pipe's is gone once it failed), Vert.x logged it
+     * at ERROR ({@code HttpClientResponseImpl - Stream reset: 0}).
+     */
+    private static void dropRefusal(HttpServerRequest req, HttpClientResponse cresp) {
+        try {
+            cresp.exceptionHandler(err -> LOG.debug("refusal of the WebSocket upgrade {}: {}", req.path(), err.toString()));
+        } catch (IllegalStateException ended) {
+            // the refusal has ended or failed already (Vert.x refuses a handler then): nothing more to report of it
+        }
+        cresp.request().connection().close();
+    }
+
+    /** A client that left as the app's refusal of its WebSocket upgrade was relayed: counted as any such client. */
+    private void refusalClientLeft(HttpServerRequest req, long written) {
+        clientAborted().inc();
+        LOG.debug("{} left while the refusal of the WebSocket upgrade {} was relayed, {} byte(s) of its body written: cut",
+                inbound ? "the client" : "the app", req.path(), written);
     }
 
     /**
@@ -1061,6 +1159,39 @@ public final class ProxyEngine {
         }
     }
 
+    /**
+     * The upstream broke off an answer after its head reached the client ({@code reason} as in {@code
+     * upstream_aborted_total}), {@code written} bytes of its body written to the client. Every one is a debug line
+     * naming the request. On the inbound listener the operator also gets a warning, as for the app not answering
+     * ({@link #upstreamFailed}): at most one per {@link #FAILURE_WARNING_INTERVAL_NANOS} (its own, so
+     * that neither kind of failure hides the other) with the count of cuts since the last one, and no path in it
+     * (a path can hold what redaction would have taken out). A dependency's cut is the app's to report: debug only.
+     */
+    private void upstreamCut(HttpServerRequest request, Target target, String reason, long written) {
+        String upstream = target.host() + ":" + target.port();
+        String method = request.method().name();
+        LOG.atDebug().addKeyValue("listener", listener).addKeyValue("method", method)
+                .addKeyValue("upstream", upstream).addKeyValue("reason", reason).addKeyValue("bytes", written)
+                .log("{} {} broke off its answer to {} {} ({}) after {} byte(s) of its body were written to {}: cut",
+                        inbound ? "the app" : "a dependency", upstream, method, request.path(), reason, written,
+                        inbound ? "the client" : "the app");
+        if (!inbound) {
+            return;
+        }
+        long due = cutWarning.occurred();
+        if (due == 0) {
+            return;
+        }
+        long earlier = due - 1;
+        LOG.atWarn().addKeyValue("listener", listener).addKeyValue("method", method)
+                .addKeyValue("upstream", upstream).addKeyValue("reason", reason).addKeyValue("bytes", written)
+                .addKeyValue("suppressed", earlier)
+                .log("the app {} broke off its answer to a {} request ({}) after {} byte(s) of its body were written "
+                                + "to the client, whose connection was reset{}", upstream, method, reason, written,
+                        earlier == 0 ? "" : " (and " + earlier + (earlier == 1 ? " more answer" : " more answers")
+                                + " broken off since the last warning)");
+    }
+
     /** State of one exchange while it is in flight. */
     private final class Exchanges {
         final HttpServerRequest request;
@@ -1271,40 +1402,7 @@ public final class ProxyEngine {
             }
             String reason = abortReason(UnreadableAnswer.of(upstreamRequest, cause));
             upstreamAborted(reason).inc();
-            upstreamCut(reason, written);
-        }
-
-        /**
-         * The upstream broke off an answer after its head reached the client ({@code reason} as in {@code
-         * upstream_aborted_total}), {@code written} bytes of its body written to the client. Every one is a debug line
-         * naming the request. On the inbound listener the operator also gets a warning, as for the app not answering
-         * ({@link ProxyEngine#upstreamFailed}): at most one per {@link #FAILURE_WARNING_INTERVAL_NANOS} (its own, so
-         * that neither kind of failure hides the other) with the count of cuts since the last one, and no path in it
-         * (a path can hold what redaction would have taken out). A dependency's cut is the app's to report: debug only.
-         */
-        private void upstreamCut(String reason, long written) {
-            String upstream = target.host() + ":" + target.port();
-            String method = request.method().name();
-            LOG.atDebug().addKeyValue("listener", listener).addKeyValue("method", method)
-                    .addKeyValue("upstream", upstream).addKeyValue("reason", reason).addKeyValue("bytes", written)
-                    .log("{} {} broke off its answer to {} {} ({}) after {} byte(s) of its body were written to {}: cut",
-                            inbound ? "the app" : "a dependency", upstream, method, request.path(), reason, written,
-                            inbound ? "the client" : "the app");
-            if (!inbound) {
-                return;
-            }
-            long due = cutWarning.occurred();
-            if (due == 0) {
-                return;
-            }
-            long earlier = due - 1;
-            LOG.atWarn().addKeyValue("listener", listener).addKeyValue("method", method)
-                    .addKeyValue("upstream", upstream).addKeyValue("reason", reason).addKeyValue("bytes", written)
-                    .addKeyValue("suppressed", earlier)
-                    .log("the app {} broke off its answer to a {} request ({}) after {} byte(s) of its body were written "
-                                    + "to the client, whose connection was reset{}", upstream, method, reason, written,
-                            earlier == 0 ? "" : " (and " + earlier + (earlier == 1 ? " more answer" : " more answers")
-                                    + " broken off since the last warning)");
+            upstreamCut(request, target, reason, written);
         }
 
         void tooLarge() {

@@ -563,6 +563,11 @@ public final class SidecarImpl implements Sidecar {
         return metrics;
     }
 
+    /** The Vert.x instance whose event loops the listeners and their upstream clients run on. */
+    Vertx vertx() {
+        return vertx;
+    }
+
     /**
      * Drains, closes the event loops, publishes what is queued and closes the producer and the management port. Each
      * step is bounded, and each is taken when the closing thread was interrupted too (an embedding application's

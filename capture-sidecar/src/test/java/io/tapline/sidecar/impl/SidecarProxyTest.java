@@ -2311,6 +2311,40 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * An app that breaks off its refusal of a WebSocket upgrade mid-body has it cut for the client, as any answer broken
+     * off is, and counted so. Before, the relay ended it: a chunked refusal got its last chunk, a short body that read
+     * as whole.
+     */
+    @Test
+    void shouldCutARefusalOfAWebSocketUpgradeTheAppBreaksOffMidBody() throws Exception {
+        MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        try (RawServer app = new RawServer(c -> {
+            readUntil(c.getInputStream(), "\r\n\r\n");
+            c.getOutputStream().write("HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            Thread.sleep(100); // then the connection closes, the refusal unfinished
+        }); SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + app.port()), p2, AVRO)) {
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            try (Socket c = connect(s.port())) {
+                c.getOutputStream().write(webSocketHandshake("/ws", "Upgrade").getBytes(StandardCharsets.US_ASCII));
+                c.getOutputStream().flush();
+                InputStream in = c.getInputStream();
+                for (int b = in.read(); b >= 0; b = in.read()) {
+                    got.write(b);
+                }
+            } catch (IOException reset) {
+                // the cut: what came before it is in got
+            }
+            String all = got.toString(StandardCharsets.ISO_8859_1);
+            assertTrue(all.startsWith("HTTP/1.1 403") && all.contains("\r\n\r\n5\r\nfirst\r\n"), all);
+            assertFalse(all.endsWith("0\r\n\r\n"), "a broken refusal reached the client ended as if whole: " + all);
+            awaitMetric(s, "tapline_sidecar_upstream_aborted_total{listener=\"inbound\",reason=\"closed\"}", 1);
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+        }
+    }
+
     @Test
     void shouldNotTakeARequestForTheOnlyOneInFlightWhileAWebSocketIsOpen() throws Exception {
         // The app serves a WebSocket and /call, which calls a dependency through the egress without trace context:
