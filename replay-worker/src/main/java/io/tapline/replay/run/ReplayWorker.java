@@ -293,6 +293,8 @@ public final class ReplayWorker implements Runnable {
          * is read again once the rest of the batch is committed. Empty while the batch keeps all its cases.
          */
         Map<TopicPartition, Long> readAgainFrom = Map.of();
+        /** Set by {@link #keepFirst}: how many cases the batch had before it was cut. */
+        int polledCases;
 
         Batch(List<ConsumerRecord<byte[], byte[]>> records, Map<TopicPartition, OffsetAndMetadata> offsets) {
             this.records = records;
@@ -320,6 +322,7 @@ public final class ReplayWorker implements Runnable {
          * letters at or after it are left to whoever reads it again.
          */
         void keepFirst(int replayed) {
+            polledCases = cases.size();
             Map<TopicPartition, Long> cut = new HashMap<>();
             for (Case k : cases.subList(replayed, cases.size())) {
                 ConsumerRecord<byte[], byte[]> r = source.get(k.getCaseId());
@@ -509,6 +512,13 @@ public final class ReplayWorker implements Runnable {
         if (!cut) {
             return Committed.DONE;
         }
+        if (closed) {
+            log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
+                    + "the rest is left to the next worker", workerId, runId, batch.cases.size(), batch.polledCases);
+        } else {
+            log.info("worker {} of run {}: {} of the batch's {} cases were replayed and are committed, the rest "
+                    + "is read again", workerId, runId, batch.cases.size(), batch.polledCases);
+        }
         // Before any poll (a rebalance runs in one): the cases after the cut are read again from it, and next, whose
         // records follow them, from its own first records.
         Map<TopicPartition, Long> from = new HashMap<>(batch.readAgainFrom);
@@ -624,13 +634,7 @@ public final class ReplayWorker implements Runnable {
             kept++;
         }
         if (kept < batch.cases.size()) {
-            if (closed) {
-                log.info("worker {} of run {}: stopping: {} of the batch's {} cases were replayed and are committed, "
-                        + "the rest is left to the next worker", workerId, runId, kept, batch.cases.size());
-            } else {
-                log.info("worker {} of run {}: {} of the batch's {} cases were replayed and are committed, the rest "
-                        + "is read again", workerId, runId, kept, batch.cases.size());
-            }
+            // Said once the transaction is committed (commitOrAbort): a commit that fails says so instead.
             batch.keepFirst(kept);
             tagged = tagged.subList(0, kept);
         }

@@ -3,6 +3,7 @@ package io.tapline.replay.run;
 import io.tapline.avro.Case;
 import io.tapline.avro.RunBounds;
 import io.tapline.http.HttpUrl;
+import io.tapline.logging.TaplineLogging;
 import io.tapline.redaction.RedactionKey;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.RegistryStub;
@@ -29,8 +30,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.event.Level;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,6 +44,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -47,6 +52,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -186,6 +192,65 @@ class ReplayWorkerSafetyNetTest {
         h.replay.close(); // as the process's shutdown does, after the run's end closed Vert.x
     }
 
+    /**
+     * Stopped (SIGTERM) while a1 is in flight, with a coordinator that does not answer the commit: a0 and a1 ended, but
+     * their transaction never commits, so the worker fails and no line says they are committed. Before, the batch
+     * logged "2 of the batch's 5 cases were replayed and are committed" before its commit was tried.
+     */
+    @Test
+    void aStopWhoseCommitTimesOutDoesNotSayTheCasesAreCommitted() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 5);
+        h.producer.commitFailure = new org.apache.kafka.common.errors.TimeoutException("EndTxn timed out");
+        firstAnswerDelay.put("/a1", 1_000L);
+        String log = logged(() -> {
+            h.start();
+            await(() -> hits.containsKey("/a1"), "a1 in flight");
+            h.replay.close();
+            h.join(40_000);
+        });
+
+        assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
+        assertEquals(List.of(), h.producer.transactions);
+        assertFalse(log.contains("are committed"), log);
+        assertTrue(log.contains("transaction timed out 3 times"), log);
+    }
+
+    /** The same stop with a commit that succeeds: the line comes, after the commit. */
+    @Test
+    void aStopWhoseCommitSucceedsSaysTheCasesAreCommitted() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 5);
+        firstAnswerDelay.put("/a1", 1_000L);
+        String log = logged(() -> {
+            h.start();
+            await(() -> hits.containsKey("/a1"), "a1 in flight");
+            h.replay.close();
+            h.join(40_000);
+        });
+
+        assertEquals(ReplayWorker.Outcome.STOPPED, h.outcome());
+        assertEquals(List.of("a0", "a1"), h.producer.transactions.get(0).caseIds());
+        assertTrue(log.contains("stopping: 2 of the batch's 5 cases were replayed and are committed"), log);
+    }
+
+    /** Something a test does, which may throw. */
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    /** What the log said, as text at info, while {@code body} ran; the log goes back to standard error after it. */
+    private static String logged(Body body) throws Exception {
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
+            TaplineLogging.output(System.err);
+        }
+        return logged.toString(StandardCharsets.UTF_8);
+    }
+
     private Map<String, Integer> hitCounts() {
         Map<String, Integer> out = new TreeMap<>();
         hits.forEach((path, n) -> out.put(path, n.get()));
@@ -265,6 +330,8 @@ class ReplayWorkerSafetyNetTest {
         private volatile int runAfterPolls = -1;
         private volatile Runnable afterPolls;
         private final int maxPollRecords;
+        /** How many reads of committed offsets with a timeout time out (a broker that does not answer) before one answers. */
+        final AtomicInteger committedTimeouts = new AtomicInteger();
 
         LogConsumer(int maxPollRecords) {
             super("earliest");
@@ -285,6 +352,14 @@ class ReplayWorkerSafetyNetTest {
         void afterPolls(int polls, Runnable task) {
             runAfterPolls = polls;
             afterPolls = task;
+        }
+
+        @Override
+        public Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions, Duration timeout) {
+            if (committedTimeouts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new org.apache.kafka.common.errors.TimeoutException("reading the committed offsets timed out");
+            }
+            return super.committed(partitions, timeout);
         }
 
         @Override
@@ -341,6 +416,8 @@ class ReplayWorkerSafetyNetTest {
         /** Thrown by every sendOffsetsToTransaction, abortTransaction, when set: a coordinator that does not answer. */
         volatile RuntimeException sendOffsetsFailure;
         volatile RuntimeException abortFailure;
+        /** Thrown by every commitTransaction, when set: a coordinator that does not answer. */
+        volatile RuntimeException commitFailure;
         /** What a failing sendOffsetsToTransaction waits for (up to 10 s) before it throws. */
         volatile BooleanSupplier sendOffsetsWaitsFor = () -> true;
 
@@ -377,6 +454,9 @@ class ReplayWorkerSafetyNetTest {
 
         @Override
         public void commitTransaction() {
+            if (commitFailure != null) {
+                throw commitFailure;
+            }
             List<String> ids = new ArrayList<>();
             for (ProducerRecord<byte[], byte[]> r : uncommittedRecords()) {
                 if (r.topic().equals(TOPICS.results())) {
