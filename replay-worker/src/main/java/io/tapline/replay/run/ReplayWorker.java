@@ -861,7 +861,8 @@ public final class ReplayWorker implements Runnable {
     /**
      * True when the group's committed offsets reached the bounds on every partition of the run. False, to be asked
      * again, while they cannot be read: a member that died while committing leaves offsets of an open transaction,
-     * which a read_committed consumer cannot read until the broker aborts it (transaction.timeout.ms).
+     * which a read_committed consumer cannot read until the broker aborts it (transaction.timeout.ms), and a broker
+     * that does not answer times the read out the same way.
      */
     private boolean runComplete(Consumer<byte[], byte[]> c) {
         Set<TopicPartition> all = new HashSet<>();
@@ -872,8 +873,11 @@ public final class ReplayWorker implements Runnable {
         try {
             groupOffsets = c.committed(all, OFFSETS_CHECK);
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
-            log.info("worker {} of run {}: the group's offsets are not readable yet (a member's transaction is open), "
-                    + "checking again: {}", workerId, runId, e.getMessage());
+            // The same timeout whether a member's open transaction holds the offsets back or the broker did not
+            // answer at all: which of the two cannot be told from here.
+            log.info("worker {} of run {}: the group's committed offsets could not be read within {} s (a member's "
+                    + "transaction may still be open, or the broker did not answer), checking again: {}", workerId,
+                    runId, OFFSETS_CHECK.toSeconds(), e.getMessage());
             return false;
         }
         for (TopicPartition tp : all) {
@@ -983,8 +987,9 @@ public final class ReplayWorker implements Runnable {
                     });
                     break;
                 } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                    log.warn("worker {} of run {}: committed offsets of {} not readable yet (a member's transaction is "
-                            + "open), waiting: {}", workerId, runId, partitions, e.getMessage());
+                    log.warn("worker {} of run {}: the committed offsets of {} could not be read (a member's "
+                            + "transaction may still be open, or the broker did not answer), trying again: {}",
+                            workerId, runId, partitions, e.getMessage());
                 }
             }
             scanLatest(partitions);

@@ -232,6 +232,25 @@ class ReplayWorkerSafetyNetTest {
         assertTrue(log.contains("stopping: 2 of the batch's 5 cases were replayed and are committed"), log);
     }
 
+    /**
+     * Every case committed, and the read of the group's offsets times out (a broker that does not answer): the worker
+     * says it could not read them, not that a member's transaction is open, which it cannot know.
+     */
+    @Test
+    void aTimedOutReadOfTheGroupsOffsetsIsNotCalledAnOpenTransaction() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 10);
+        h.consumer.committedTimeouts.set(1);
+        String log = logged(() -> {
+            h.start();
+            h.join(40_000);
+        });
+
+        assertEquals(ReplayWorker.Outcome.RUN_COMPLETE, h.outcome());
+        assertFalse(log.contains("transaction is open"), log);
+        assertTrue(log.contains("could not be read"), log);
+        assertTrue(log.contains("offsets timed out"), log);
+    }
+
     /** Something a test does, which may throw. */
     private interface Body {
         void run() throws Exception;
