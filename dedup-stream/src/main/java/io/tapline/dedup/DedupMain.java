@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,14 +152,7 @@ public final class DedupMain {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         RestartBudget restarts = new RestartBudget(RESTARTS, RESTART_WINDOW, System::nanoTime);
-        streams.setUncaughtExceptionHandler(e -> {
-            if (restarts.tryRestart()) {
-                LOG.error("stream thread failed; replacing it (exactly-once: it resumes from the last commit)", e);
-                return StreamThreadExceptionResponse.REPLACE_THREAD;
-            }
-            LOG.error("stream threads failed {} times within {}; shutting down", RESTARTS, RESTART_WINDOW, e);
-            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
+        streams.setUncaughtExceptionHandler(threadFailures(restarts));
         streams.setStateListener((now, before) -> {
             LOG.info("streams state {} -> {}", before, now);
             if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
@@ -185,6 +179,25 @@ public final class DedupMain {
             watch.close();
         }
         System.exit(streams.state() == KafkaStreams.State.ERROR ? 1 : 0);
+    }
+
+    /**
+     * What a failed stream thread gets: replaced while the restart budget lasts, else the client shuts down. Each
+     * failure is one line naming the cause chain (class: message of each); its stack trace goes with it, and Kafka
+     * Streams' own lines about the same exception (the task's, the client's replacing the thread) refer to the one
+     * trace written rather than write it again (Tapline's logger writes a throwable logged again as a reference).
+     */
+    static StreamsUncaughtExceptionHandler threadFailures(RestartBudget restarts) {
+        return e -> {
+            if (restarts.tryRestart()) {
+                LOG.error("stream thread failed; replacing it (exactly-once: it resumes from the last commit): {}",
+                        DeadLetters.describe(e), e);
+                return StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+            LOG.error("stream threads failed {} times within {}; shutting down: {}", RESTARTS, RESTART_WINDOW,
+                    DeadLetters.describe(e), e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        };
     }
 
     /**

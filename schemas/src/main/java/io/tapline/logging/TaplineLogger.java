@@ -10,9 +10,11 @@ import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 import org.slf4j.spi.LoggingEventAware;
 
+import java.lang.ref.WeakReference;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -131,7 +133,7 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
                 Json.value(line, kv.value);
             }
             if (throwable != null) {
-                field(line, "exception", stackTrace(throwable, false));
+                field(line, "exception", stackTrace(throwable, false, time));
             }
             line.append('}');
         } else {
@@ -144,7 +146,7 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
             line.append(" - ");
             escapeControls(line, message);
             if (throwable != null) {
-                line.append(System.lineSeparator()).append(stackTrace(throwable, true).stripTrailing());
+                line.append(System.lineSeparator()).append(stackTrace(throwable, true, time).stripTrailing());
             }
         }
         line.append(System.lineSeparator());
@@ -183,15 +185,79 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
      * whose string escapes show the same characters as codes) the trace is the JDK's, character for character.
      */
     static String stackTrace(Throwable t, boolean escape) {
+        return stackTrace(t, escape, null);
+    }
+
+    /**
+     * As {@link #stackTrace(Throwable, boolean)}, for a line written at {@code time}: a throwable (or a cause, or a
+     * suppressed one) whose trace one of the last lines written already holds is written as its own line and a
+     * reference to that line's time, not its frames and causes again. Kafka Streams logs a stream thread's failure
+     * with the same exception from three places, and Tapline's handler a fourth; its trace is written once. Null
+     * {@code time}: every trace whole.
+     */
+    private static String stackTrace(Throwable t, boolean escape, String time) {
         StringBuilder out = new StringBuilder(1024);
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         seen.add(t);
-        appendThrowable(out, t, "", "", new StackTraceElement[0], escape, seen);
+        List<Throwable> whole = time == null ? null : new ArrayList<>();
+        appendThrowable(out, t, "", "", new StackTraceElement[0], escape, seen, whole);
+        if (whole != null) {
+            RECENT_TRACES.written(whole, time);
+        }
         return out.toString();
     }
 
+    /** The throwables whose traces the last lines held (bounded: the oldest is forgotten). */
+    private static final RecentTraces RECENT_TRACES = new RecentTraces(16);
+
+    /**
+     * The last {@code capacity} throwables written with their frames, by identity, with the time of the line that
+     * held them. Weak references: a throwable remembered here is not kept alive by it.
+     */
+    static final class RecentTraces {
+        private final int capacity;
+        private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+
+        private record Entry(WeakReference<Throwable> throwable, String time) {
+        }
+
+        RecentTraces(int capacity) {
+            this.capacity = capacity;
+        }
+
+        /** The time of the line that held {@code t}'s trace, or null when none of the last ones did. */
+        synchronized String writtenAt(Throwable t) {
+            for (Entry e : entries) {
+                if (e.throwable().get() == t) {
+                    return e.time();
+                }
+            }
+            return null;
+        }
+
+        synchronized void written(List<Throwable> throwables, String time) {
+            for (Throwable t : throwables) {
+                entries.removeIf(e -> e.throwable().get() == t);
+                entries.addLast(new Entry(new WeakReference<>(t), time));
+                while (entries.size() > capacity) {
+                    entries.removeFirst();
+                }
+            }
+        }
+    }
+
     private static void appendThrowable(StringBuilder out, Throwable t, String caption, String prefix,
-            StackTraceElement[] enclosing, boolean escape, Set<Throwable> seen) {
+            StackTraceElement[] enclosing, boolean escape, Set<Throwable> seen, List<Throwable> whole) {
+        String writtenAt = whole == null ? null : RECENT_TRACES.writtenAt(t);
+        if (writtenAt != null) {
+            out.append(prefix).append(caption);
+            appendHeading(out, t, escape);
+            out.append(" (stack trace written above, at ").append(writtenAt).append(')').append(System.lineSeparator());
+            return;
+        }
+        if (whole != null) {
+            whole.add(t);
+        }
         StackTraceElement[] frames = t.getStackTrace();
         int m = frames.length - 1;
         int n = enclosing.length - 1;
@@ -216,19 +282,19 @@ final class TaplineLogger extends LegacyAbstractLogger implements LoggingEventAw
             out.append(prefix).append("\t... ").append(inCommon).append(" more").append(System.lineSeparator());
         }
         for (Throwable suppressed : t.getSuppressed()) {
-            appendRelated(out, suppressed, "Suppressed: ", prefix + "\t", frames, escape, seen);
+            appendRelated(out, suppressed, "Suppressed: ", prefix + "\t", frames, escape, seen, whole);
         }
         Throwable cause = t.getCause();
         if (cause != null) {
-            appendRelated(out, cause, "Caused by: ", prefix, frames, escape, seen);
+            appendRelated(out, cause, "Caused by: ", prefix, frames, escape, seen, whole);
         }
     }
 
     /** A cause or suppressed throwable, or, met before on this trace, the JDK's mark of a circular reference. */
     private static void appendRelated(StringBuilder out, Throwable t, String caption, String prefix,
-            StackTraceElement[] enclosing, boolean escape, Set<Throwable> seen) {
+            StackTraceElement[] enclosing, boolean escape, Set<Throwable> seen, List<Throwable> whole) {
         if (seen.add(t)) {
-            appendThrowable(out, t, caption, prefix, enclosing, escape, seen);
+            appendThrowable(out, t, caption, prefix, enclosing, escape, seen, whole);
             return;
         }
         out.append(prefix).append(caption).append("[CIRCULAR REFERENCE: ");

@@ -359,6 +359,57 @@ class TaplineLoggerTest {
         assertEquals(jdk.toString().stripTrailing(), TaplineLogger.stackTrace(outer, false).stripTrailing());
     }
 
+    /**
+     * Kafka Streams logs a failed stream thread's exception from several places (the task, the client replacing the
+     * thread), each with the whole trace: the same exception, logged again, is written as its own line and a
+     * reference to the line that holds its trace; a wrapper of it keeps its own frames and refers to it as its cause.
+     */
+    @Test
+    void shouldWriteATraceOnceWhenTheSameThrowableIsLoggedAgain() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        IllegalStateException root = new IllegalStateException("registry unreachable", new java.io.IOException("refused"));
+        RuntimeException wrapper = new RuntimeException("task 0_0 failed", root);
+        String rootFrame = "\tat " + root.getStackTrace()[0];
+
+        logger("org.apache.kafka.streams.processor.internals.TaskExecutor").error("Failed to process stream task", root);
+        logger("io.tapline.dedup.DedupMain").error("stream thread failed", wrapper);
+        logger("org.apache.kafka.streams.KafkaStreams").error("Replacing thread", wrapper);
+
+        String all = String.join("\n", lines());
+        assertEquals(1, count(all, rootFrame), all);
+        assertEquals(1, count(all, "Caused by: java.io.IOException: refused"), all);
+        assertTrue(all.contains("Caused by: java.lang.IllegalStateException: registry unreachable (stack trace written "
+                + "above, at "), all);
+        assertTrue(all.contains("Replacing thread\njava.lang.RuntimeException: task 0_0 failed (stack trace written "
+                + "above, at "), all);
+    }
+
+    /** Only the same throwable is referred to (not an equal one), and only while it is among the last few. */
+    @Test
+    void shouldWriteAnotherThrowableAndAnOldOneWhole() {
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        IllegalStateException first = new IllegalStateException("boom");
+        logger("t").error("one", first);
+        logger("t").error("two", new IllegalStateException("boom"));
+        for (int i = 0; i < 20; i++) {
+            logger("t").error("other {}", i, new IllegalArgumentException("other " + i));
+        }
+        logger("t").error("three", first);
+
+        String all = String.join("\n", lines());
+        assertEquals(2, count(all, "\tat " + first.getStackTrace()[0]), all);
+        assertEquals(3, count(all, "java.lang.IllegalStateException: boom\n"), all);
+        assertFalse(all.contains("stack trace written above"), all);
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length())) {
+            n++;
+        }
+        return n;
+    }
+
     /** Standard error is a pipe; when its reader stalls, a logging call (on an event loop, say) must not stall too. */
     @Test
     void shouldNotWaitForAStalledOutput() throws Exception {
