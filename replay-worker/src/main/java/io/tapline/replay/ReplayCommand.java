@@ -352,7 +352,7 @@ public final class ReplayCommand {
         if (completed.isPresent()) {
             return reportCompleted(runId, completed.get(), kafka, codec, topics, coordinator, gate, kafkaTimeout);
         }
-        codec.prepareResults(topics.results());
+        codec.prepareWrites(topics);
         out.printf(Locale.ROOT, "run %s: candidate %s, bounds %s%n", runId, target, start.getBounds().getEndOffsets());
         // Once per process, before any case: whether the cases topic keeps what the run has yet to read.
         CasesTopicCheck.Verdict casesTopic = CasesTopicCheck.check(kafka, topics.cases(), kafkaTimeout,

@@ -47,6 +47,23 @@ public final class AvroCodec {
     }
 
     /**
+     * What a worker process does with the registry before its workers start: the results' schema is registered, and
+     * the run events' (bounds, summary) registered or, without auto-registration, looked up as the serializer would,
+     * so that the summary written at the end takes its id from the client's cache. A worker that joins a run it did
+     * not start writes no run event before its summary: with the registry not answering at the end, a run whose every
+     * case was committed could not record its summary and exited 3.
+     */
+    public void prepareWrites(RunTopics topics) {
+        prepareResults(topics.results());
+        String subject = Subjects.subject(topics.runs(), false);
+        if (registry.config().autoRegister()) {
+            registry.register(subject, RunEvent.getClassSchema());
+        } else {
+            registry.lookUp(subject, RunEvent.getClassSchema());
+        }
+    }
+
+    /**
      * @throws SerializationException when the record itself cannot be decoded (callers set it aside)
      * @throws KafkaException when the registry is down or refuses access: no record's fault, so callers that set
      *                        undecodable records aside must not catch it
