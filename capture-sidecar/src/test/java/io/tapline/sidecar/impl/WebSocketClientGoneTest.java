@@ -100,12 +100,7 @@ class WebSocketClientGoneTest {
         for (int k = 0; k < rounds; k++) {
             try (Socket client = connect(sidecar.port())) {
                 Socket appSide = handshake(client);
-                Runnable release = holdEventLoop();
-                client.close();
-                Thread.sleep(20); // the client's end reaches the sidecar first, then the app's answer
-                write(appSide, REFUSAL);
-                Thread.sleep(20);
-                release.run();
+                leaveAsTheAppWrites(client, appSide, REFUSAL);
                 closed += closedBySidecar(appSide, 1000) ? 1 : 0;
             }
         }
@@ -125,12 +120,7 @@ class WebSocketClientGoneTest {
                 write(appSide, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nfirst");
                 String head = readUntil(client.getInputStream(), "first");
                 assertTrue(head.startsWith("HTTP/1.1 403"), head);
-                Runnable release = holdEventLoop();
-                client.close();
-                Thread.sleep(20);
-                write(appSide, "second");
-                Thread.sleep(20);
-                release.run();
+                leaveAsTheAppWrites(client, appSide, "second");
                 stillOpen += closedBySidecar(appSide, 5000) ? 0 : 1;
             }
         }
@@ -146,12 +136,7 @@ class WebSocketClientGoneTest {
         for (int k = 0; k < ROUNDS; k++) {
             try (Socket client = connect(sidecar.port())) {
                 Socket appSide = handshake(client);
-                Runnable release = holdEventLoop();
-                client.close();
-                Thread.sleep(20);
-                write(appSide, SWITCHING);
-                Thread.sleep(20);
-                release.run();
+                leaveAsTheAppWrites(client, appSide, SWITCHING);
                 stillOpen += closedBySidecar(appSide, 5000) ? 0 : 1;
             }
         }
@@ -188,6 +173,19 @@ class WebSocketClientGoneTest {
         String head = readUntil(appSide.getInputStream(), "\r\n\r\n");
         assertTrue(head.startsWith("GET /ws HTTP/1.1"), head);
         return appSide;
+    }
+
+    /**
+     * The client closes its connection and then the app writes {@code bytes}, while the sidecar's event loop is held:
+     * the loop reads both in its next pass, the client's end first unless the kernel hands over the app's bytes first.
+     */
+    private void leaveAsTheAppWrites(Socket client, Socket appSide, String bytes) throws Exception {
+        Runnable release = holdEventLoop();
+        client.close();
+        Thread.sleep(20); // the client's end reaches the sidecar first, then the app's bytes
+        write(appSide, bytes);
+        Thread.sleep(20);
+        release.run();
     }
 
     private static void write(Socket s, String bytes) throws IOException {

@@ -201,13 +201,7 @@ class ReplayWorkerSafetyNetTest {
     void aStopWhoseCommitTimesOutDoesNotSayTheCasesAreCommitted() throws Exception {
         Harness h = new Harness(Duration.ofSeconds(10), 5);
         h.producer.commitFailure = new org.apache.kafka.common.errors.TimeoutException("EndTxn timed out");
-        firstAnswerDelay.put("/a1", 1_000L);
-        String log = logged(() -> {
-            h.start();
-            await(() -> hits.containsKey("/a1"), "a1 in flight");
-            h.replay.close();
-            h.join(40_000);
-        });
+        String log = stoppedWhileA1IsInFlight(h);
 
         assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
         assertEquals(List.of(), h.producer.transactions);
@@ -219,13 +213,7 @@ class ReplayWorkerSafetyNetTest {
     @Test
     void aStopWhoseCommitSucceedsSaysTheCasesAreCommitted() throws Exception {
         Harness h = new Harness(Duration.ofSeconds(10), 5);
-        firstAnswerDelay.put("/a1", 1_000L);
-        String log = logged(() -> {
-            h.start();
-            await(() -> hits.containsKey("/a1"), "a1 in flight");
-            h.replay.close();
-            h.join(40_000);
-        });
+        String log = stoppedWhileA1IsInFlight(h);
 
         assertEquals(ReplayWorker.Outcome.STOPPED, h.outcome());
         assertEquals(List.of("a0", "a1"), h.producer.transactions.get(0).caseIds());
@@ -249,6 +237,17 @@ class ReplayWorkerSafetyNetTest {
         assertFalse(log.contains("transaction is open"), log);
         assertTrue(log.contains("could not be read"), log);
         assertTrue(log.contains("offsets timed out"), log);
+    }
+
+    /** Starts {@code h}, stops it (as SIGTERM does) while a1 is in flight, waits for its end; what the log said. */
+    private String stoppedWhileA1IsInFlight(Harness h) throws Exception {
+        firstAnswerDelay.put("/a1", 1_000L);
+        return logged(() -> {
+            h.start();
+            await(() -> hits.containsKey("/a1"), "a1 in flight");
+            h.replay.close();
+            h.join(40_000);
+        });
     }
 
     /** Something a test does, which may throw. */
