@@ -294,8 +294,7 @@ public final class ProxyEngine {
         }
         boolean hasBody = te != null || contentLength > 0;
         req.pause();
-        String expect = h.get(HttpHeaders.EXPECT);
-        if (hasBody && expect != null && expect.trim().equalsIgnoreCase("100-continue") && req.version() != HttpVersion.HTTP_1_0) {
+        if (hasBody && expectsContinue(req)) {
             // Answered here, only once the head passed every check above; the body then streams upstream (as nginx
             // does). An HTTP/1.0 client's expectation is ignored (RFC 9110 10.1.1), and so is any other expectation.
             req.response().writeContinue();
@@ -800,7 +799,7 @@ public final class ProxyEngine {
     private void relayRefusal(HttpServerRequest req, Target target, HttpClientResponse cresp, boolean[] clientLeft,
                               Runnable done) {
         HttpServerResponse resp = req.response();
-        if (clientLeft[0] || resp.closed() || !clientConnectionOpen(req)) {
+        if (clientGone(req, clientLeft)) {
             dropRefusal(req, cresp); // nothing of it is read on: the app's connection is closed, not pooled half-read
             refusalClientLeft(req, 0);
             done.run();
@@ -826,7 +825,7 @@ public final class ProxyEngine {
             if (par.failed()) {
                 dropRefusal(req, cresp); // the rest of it is not read either
                 Throwable cause = UnreadableAnswer.of(cresp.request(), par.cause());
-                if (clientLeft[0] || resp.closed() || !clientConnectionOpen(req)) {
+                if (clientGone(req, clientLeft)) {
                     refusalClientLeft(req, resp.bytesWritten());
                 } else if (!resp.headWritten()) {
                     // broken before any of it reached the client: the 502 of an answer that cannot be read, as
@@ -844,6 +843,14 @@ public final class ProxyEngine {
             }
             done.run();
         });
+    }
+
+    /**
+     * Whether the client of a WebSocket handshake has left: Vert.x has heard so ({@code clientLeft}), or its connection
+     * is closed already though Vert.x hears of it only in a later task ({@code resp.closed()} still false).
+     */
+    private static boolean clientGone(HttpServerRequest req, boolean[] clientLeft) {
+        return clientLeft[0] || req.response().closed() || !clientConnectionOpen(req);
     }
 
     /**
@@ -1095,13 +1102,18 @@ public final class ProxyEngine {
      * HTTP/1.0 client's expectation is ignored, RFC 9110 10.1.1), {@code Expect: 100-continue} and a body.
      */
     static boolean awaitsContinue(HttpServerRequest req) {
-        MultiMap h = req.headers();
-        String expect = h.get(HttpHeaders.EXPECT);
-        if (expect == null || !expect.trim().equalsIgnoreCase("100-continue") || req.version() == HttpVersion.HTTP_1_0) {
+        if (!expectsContinue(req)) {
             return false;
         }
+        MultiMap h = req.headers();
         String cl = h.get(HttpHeaders.CONTENT_LENGTH);
         return h.contains(HttpHeaders.TRANSFER_ENCODING) || cl != null && !cl.trim().equals("0");
+    }
+
+    /** Whether the client asks for {@code 100 Continue}: {@code Expect: 100-continue} from an HTTP/1.1 client. */
+    private static boolean expectsContinue(HttpServerRequest req) {
+        String expect = req.headers().get(HttpHeaders.EXPECT);
+        return expect != null && expect.trim().equalsIgnoreCase("100-continue") && req.version() != HttpVersion.HTTP_1_0;
     }
 
     /** Whether the client's connection is still open ({@code true} when that cannot be told). */
