@@ -1,6 +1,5 @@
 package io.tapline.replay;
 
-import io.tapline.avro.ReplayResult;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.RunSummary;
 import io.tapline.avro.Verdict;
@@ -54,11 +53,9 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
@@ -444,8 +441,9 @@ public final class ReplayCommand {
                         "run %s: stopped before the run completed; start a worker with the same --run to continue%n", runId);
                 return EXIT_INCOMPLETE;
             }
-            return finish(runId, target, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, clock, progress.done() > 0,
-                    casesTopic.lagMs());
+            boolean writer = workers.stream().anyMatch(w -> w.outcome() == ReplayWorker.Outcome.RUN_COMPLETE
+                    && w.heldFirstPartition());
+            return finish(runId, start, kafka, codec, topics, coordinator, gate, kafkaTimeout, writer, casesTopic.lagMs());
         } finally {
             ticker.shutdownNow();
             if (management != null) {
@@ -536,18 +534,72 @@ public final class ReplayCommand {
         }
     }
 
-    private int finish(String runId, HttpUrl target, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
-                       RunCoordinator coordinator, FailOn gate, Duration timeout, Clock clock, boolean replayedHere,
-                       Long casesLagMs) {
+    /**
+     * Ends a run this process saw complete: reads its results, settles its summary ({@link #settleSummary}: written
+     * once, by the process that owned the run's first partition, and the same record whoever writes it), prints the
+     * text report from the summary and applies this process's gate.
+     */
+    private int finish(String runId, RunEvent start, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
+                       RunCoordinator coordinator, FailOn gate, Duration timeout, boolean writer, Long casesLagMs) {
         RunResults results = RunResults.load(kafka, codec, topics.results(), runId, coordinator.resultsStart(runId)
                 .orElseThrow(() -> new IllegalStateException("run " + runId + " has no bounds in " + topics.runs())), Map.of(), timeout);
-        RunSummary summary = results.summary(durationMillis(start.getAt(), clock.instant(), replayedHere, results.results()));
-        coordinator.writeSummary(runId, target.toString(), summary);
+        RunEvent event = settleSummary(runId, RunCoordinator.summaryEvent(start, results), writer, timeout, new SummaryLedger() {
+            @Override
+            public Optional<RunEvent> recorded() {
+                return coordinator.summary(runId);
+            }
+
+            @Override
+            public Optional<RunEvent> await(Duration wait) {
+                return coordinator.awaitSummary(runId, wait, () -> stopping);
+            }
+
+            @Override
+            public void write(RunEvent summary) {
+                coordinator.writeSummary(summary);
+            }
+        }, out);
+        RunSummary summary = event.getSummary();
         String missed = CasesTopicCheck.mayHaveMissed(topics.cases(), casesLagMs, summary.getDurationMillis());
         if (missed != null) {
             out.printf(Locale.ROOT, "run %s: %s%n", runId, missed);
         }
-        return conclude(new RunReport(runId, target.toString(), summary, results.results(), true), gate);
+        return conclude(new RunReport(runId, event.getCandidate(), summary, results.results(), true), gate);
+    }
+
+    /** The run's summary on the runs topic, as {@link #settleSummary} reads, waits for and writes it. */
+    interface SummaryLedger {
+
+        /** The summary recorded so far, if any. */
+        Optional<RunEvent> recorded();
+
+        /** Waits up to {@code wait} for a summary to be recorded (less when the process is stopping); empty if none. */
+        Optional<RunEvent> await(Duration wait);
+
+        void write(RunEvent summary);
+    }
+
+    /**
+     * The summary of a run this process saw complete, written once. Every process that sees the run complete computes
+     * the same record ({@link RunCoordinator#summaryEvent}); the one that owned the run's first partition then
+     * ({@code writer}) writes it unless a summary is recorded already, and every other one waits up to {@code wait}
+     * for it and reports from it, writing it itself, and saying so, only when none came (the writer died or failed
+     * before writing it; a stop ends the wait too): a summary is never lost to a dead writer, and a second one that a
+     * race still writes (two owners of the first partition, one after a rebalance, or a writer slower than
+     * {@code wait}) is the same record. Returns the summary reported: the recorded one when there is one.
+     */
+    static RunEvent settleSummary(String runId, RunEvent computed, boolean writer, Duration wait, SummaryLedger ledger,
+                                  PrintStream out) {
+        Optional<RunEvent> recorded = writer ? ledger.recorded() : ledger.await(wait);
+        if (recorded.isPresent()) {
+            return recorded.get();
+        }
+        if (!writer) {
+            out.printf(Locale.ROOT, "run %s: note: the worker that owned the run's first partition wrote no summary within"
+                    + " %d s; this one writes it%n", runId, wait.toSeconds());
+        }
+        ledger.write(computed);
+        return computed;
     }
 
     /**
@@ -556,7 +608,7 @@ public final class ReplayCommand {
      */
     private int reportCompleted(String runId, RunEvent completed, KafkaSettings kafka, AvroCodec codec, RunTopics topics,
                                 RunCoordinator coordinator, FailOn gate, Duration timeout) {
-        out.printf(Locale.ROOT, "run %s: already complete (summary written at %s): reporting it as recorded, nothing replayed%n",
+        out.printf(Locale.ROOT, "run %s: already complete (completed at %s): reporting it as recorded, nothing replayed%n",
                 runId, completed.getAt());
         RunResults results = ReportCommand.results(kafka, codec, topics.results(), runId, Optional.of(completed),
                 coordinator.resultsStart(runId).orElse(Map.of()), timeout);
@@ -608,19 +660,6 @@ public final class ReplayCommand {
             return EXIT_INCOMPLETE;
         }
         return violation == null ? EXIT_OK : EXIT_GATE;
-    }
-
-    /**
-     * The run's wall time: from its start to now, or, when this process replayed none of its cases, to its last
-     * result. Such a process joined a run that was done (its last worker stopped before writing the summary, and a
-     * rerun finds the group's offsets at the bounds), and now may be days after the run ended.
-     */
-    static long durationMillis(Instant start, Instant now, boolean replayedHere, List<ReplayResult> results) {
-        Instant end = now;
-        if (!replayedHere) {
-            end = results.stream().map(ReplayResult::getCompletedAt).max(Comparator.naturalOrder()).orElse(now);
-        }
-        return Math.max(0, Duration.between(start, end).toMillis());
     }
 
     static void loadNoise(KafkaSettings kafka, AvroCodec codec, String topic, Duration timeout, IgnoreRules rules) {

@@ -1,8 +1,7 @@
 package io.tapline.replay;
 
-import io.tapline.avro.MockUsage;
-import io.tapline.avro.ReplayResult;
-import io.tapline.avro.Verdict;
+import io.tapline.avro.RunEvent;
+import io.tapline.avro.RunSummary;
 import io.tapline.config.ConfigException;
 import io.tapline.logging.TaplineLogging;
 import io.tapline.replay.mock.MockRegistry;
@@ -20,11 +19,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import static io.tapline.replay.ReplayCommand.EXIT_GATE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,30 +52,90 @@ class ReplayCommandTest {
 
     private static final Instant START = Instant.parse("2024-05-01T10:00:00Z");
 
-    private static ReplayResult completedAt(String caseId, Instant at) {
-        return ReplayResult.newBuilder().setRunId("r1").setCaseId(caseId).setCandidate("http://c").setVerdict(Verdict.PASS)
-                .setMocks(MockUsage.newBuilder().build()).setCompletedAt(at).build();
+    /** A summary event of run r1 as {@code RunCoordinator.summaryEvent} makes one. */
+    private static RunEvent summaryOf(long total) {
+        return RunEvent.newBuilder().setRunId("r1").setCandidate("http://c").setAt(START.plusSeconds(90)).setBounds(null)
+                .setSummary(RunSummary.newBuilder().setTotal(total).setPassed(total).setFailed(0).setErrored(0)
+                        .setSkipped(0).setDurationMillis(90_000).build())
+                .build();
+    }
+
+    /** The runs topic as a list: what is recorded, what comes while a worker waits, what is written. */
+    private static final class Ledger implements ReplayCommand.SummaryLedger {
+        final List<RunEvent> recorded = new java.util.ArrayList<>();
+        /** Written by another worker while this one waits. */
+        RunEvent arriving;
+        final List<Duration> waits = new java.util.ArrayList<>();
+        final List<RunEvent> written = new java.util.ArrayList<>();
+
+        @Override
+        public Optional<RunEvent> recorded() {
+            return recorded.isEmpty() ? Optional.empty() : Optional.of(recorded.get(recorded.size() - 1));
+        }
+
+        @Override
+        public Optional<RunEvent> await(Duration wait) {
+            waits.add(wait);
+            if (arriving != null) {
+                recorded.add(arriving);
+            }
+            return recorded();
+        }
+
+        @Override
+        public void write(RunEvent summary) {
+            written.add(summary);
+            recorded.add(summary);
+        }
     }
 
     @Test
-    void aRunThisProcessReplayedLastsFromItsStartToNow() {
-        Instant now = START.plusSeconds(75);
-        assertEquals(75_000, ReplayCommand.durationMillis(START, now, true,
-                List.of(completedAt("a", START.plusSeconds(70)))));
+    void theWorkerThatOwnedTheFirstPartitionWritesTheSummaryOnceWithoutWaiting() {
+        Ledger ledger = new Ledger();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunEvent computed = summaryOf(31);
+        assertSame(computed, ReplayCommand.settleSummary("r1", computed, true, Duration.ofSeconds(60), ledger,
+                new PrintStream(out, true, StandardCharsets.UTF_8)));
+        assertEquals(List.of(computed), ledger.written);
+        assertEquals(List.of(), ledger.waits, "the writer does not wait for anyone");
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
     }
 
     @Test
-    void aRunThatWasDoneBeforeThisProcessJoinedLastsUntilItsLastResultNotUntilNow() {
-        // the worker that completed the run stopped before writing its summary; a CI retry days later completes it
-        Instant days = START.plus(Duration.ofDays(3));
-        List<ReplayResult> results = List.of(completedAt("a", START.plusSeconds(40)), completedAt("b", START.plusSeconds(90)),
-                completedAt("c", START.plusSeconds(65)));
-        assertEquals(90_000, ReplayCommand.durationMillis(START, days, false, results));
+    void theOtherWorkersWaitForTheSummaryAndReportItWithoutWritingASecondOne() {
+        Ledger ledger = new Ledger();
+        ledger.arriving = summaryOf(31);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunEvent reported = ReplayCommand.settleSummary("r1", summaryOf(31), false, Duration.ofSeconds(60), ledger,
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertSame(ledger.arriving, reported, "reported from the summary the writer recorded");
+        assertEquals(List.of(), ledger.written, "one summary for the run, not one per worker");
+        assertEquals(List.of(Duration.ofSeconds(60)), ledger.waits);
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
     }
 
     @Test
-    void aRunWithoutResultsThatThisProcessDidNotReplayLastsUntilNow() {
-        assertEquals(2_000, ReplayCommand.durationMillis(START, START.plusSeconds(2), false, List.of()));
+    void aWorkerWhoseWaitEndsWithoutASummaryWritesItItselfAndSaysSo() {
+        // the writer died, or failed, between seeing the run complete and writing its summary
+        Ledger ledger = new Ledger();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunEvent computed = summaryOf(31);
+        assertSame(computed, ReplayCommand.settleSummary("r1", computed, false, Duration.ofSeconds(60), ledger,
+                new PrintStream(out, true, StandardCharsets.UTF_8)));
+        assertEquals(List.of(computed), ledger.written, "the summary is not lost with its writer");
+        assertEquals("run r1: note: the worker that owned the run's first partition wrote no summary within 60 s; this"
+                + " one writes it\n", out.toString(StandardCharsets.UTF_8).replace("\r\n", "\n"));
+    }
+
+    @Test
+    void aWriterThatFindsTheSummaryRecordedAlreadyReportsItAndWritesNone() {
+        // the first partition moved to this worker after another owner of it had written the summary
+        Ledger ledger = new Ledger();
+        RunEvent first = summaryOf(31);
+        ledger.recorded.add(first);
+        assertSame(first, ReplayCommand.settleSummary("r1", summaryOf(31), true, Duration.ofSeconds(60), ledger,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        assertEquals(List.of(), ledger.written);
     }
 
     @Test

@@ -80,7 +80,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Two workers of one run, on a real broker and registry, against a small candidate with a planted regression
  * (item 13's price), a noisy field ({@code generatedAt}, learned noise) and an outbound dependency (inventory).
- * One worker runs in a child JVM and is killed (SIGKILL) mid-run; the other takes over its partitions.
+ * One worker runs in a child JVM and is killed (SIGKILL) mid-run; the other takes over its partitions, with a third
+ * that joins after the kill, and the two that see the run complete write one summary between them.
  */
 @ExtendWith(TaplineStackExtension.class)
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -186,6 +187,9 @@ class ReplayRunIT {
         int mockB = Ports.freePort();
         ShopCandidate candidateA = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockA + "/inventory", true, 50, true);
         ShopCandidate candidateB = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockB + "/inventory", true, 250, true);
+        int mockC = Ports.freePort();
+        ShopCandidate candidateC = ShopCandidate.start(vertx, "http://127.0.0.1:" + mockC + "/inventory", true, 50, true);
+        Worker w3 = null;
 
         // Worker 2 in a child JVM: starts the run, then is killed mid-run.
         List<String> childArgs = args(stack, runId, "w2", candidateB, mockB);
@@ -220,11 +224,20 @@ class ReplayRunIT {
             int bAtKill = candidateB.requests();
             assertTrue(bAtKill < CASES, "the child must be killed mid-run");
             child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            // Worker 3 joins after the kill (a replacement pod): it and worker 1 both see the run complete.
+            w3 = startWorker(args(stack, runId, "w3", candidateC, mockC), "it-worker-3");
 
             w1Thread.join(Duration.ofMinutes(3).toMillis());
             assertFalse(w1Thread.isAlive(), () -> "worker 1 did not finish the run: " + w1Out);
             String w1Log = w1Out.toString(StandardCharsets.UTF_8);
             assertEquals(ReplayCommand.EXIT_GATE, w1Exit[0], () -> "the regression must fail the gate: " + w1Log);
+            Worker third = w3;
+            third.thread().join(Duration.ofMinutes(2).toMillis());
+            assertFalse(third.thread().isAlive(), () -> "worker 3 did not finish the run: " + third.log());
+            assertEquals(ReplayCommand.EXIT_GATE, third.exit()[0], () -> "each worker applies the gate: " + third.log());
+            for (String log : List.of(w1Log, third.log())) {
+                assertTrue(log.contains("run " + runId + ": FAILED the gate"), () -> "each worker prints the verdict: " + log);
+            }
 
             // Exactly one committed result per case, from both workers.
             Map<String, List<ReplayResult>> byKey = committedResults(stack, runId);
@@ -232,7 +245,8 @@ class ReplayRunIT {
             byKey.forEach((key, list) -> assertEquals(1, list.size(), () -> key + " has " + list.size() + " committed results"));
             Set<String> workers = new HashSet<>();
             byKey.values().forEach(l -> workers.add(l.get(0).getWorker()));
-            assertEquals(Set.of("w1", "w2"), workers, "both workers committed results; w1 took over the rest");
+            assertTrue(workers.containsAll(Set.of("w1", "w2")) && Set.of("w1", "w2", "w3").containsAll(workers),
+                    () -> "the killed worker and worker 1 committed results, worker 3 perhaps some: " + workers);
 
             for (List<ReplayResult> list : byKey.values()) {
                 ReplayResult r = list.get(0);
@@ -258,12 +272,13 @@ class ReplayRunIT {
             assertEquals(0, realInventoryHits.get(), "the real dependency must never be called");
             // Each case's latest version only: at most the child's open batches (2 of --batch-size 2) are replayed twice.
             for (int id = 1; id <= CASES; id++) {
-                int n = candidateA.requests("/items/" + id) + candidateB.requests("/items/" + id);
+                int n = candidateA.requests("/items/" + id) + candidateB.requests("/items/" + id)
+                        + candidateC.requests("/items/" + id);
                 assertTrue(n >= 1 && n <= 2, "item-" + id + " replayed " + n + " times");
             }
-            assertEquals(0, candidateA.requests("/items/" + RETIRED) + candidateB.requests("/items/" + RETIRED),
-                    "a case whose latest version is a tombstone is not replayed");
-            int total = candidateA.requests() + candidateB.requests();
+            assertEquals(0, candidateA.requests("/items/" + RETIRED) + candidateB.requests("/items/" + RETIRED)
+                    + candidateC.requests("/items/" + RETIRED), "a case whose latest version is a tombstone is not replayed");
+            int total = candidateA.requests() + candidateB.requests() + candidateC.requests();
             assertTrue(total <= CASES + 4, "replays: " + total + " for " + CASES + " cases");
 
             // The undecodable case went to the dead-letter topic with its origin.
@@ -271,7 +286,9 @@ class ReplayRunIT {
             assertEquals(1, dead.size());
             assertEquals(cases, DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
 
-            // The summary is on the runs topic and the report gate agrees.
+            // The summary is on the runs topic, once: two workers saw the run complete, one wrote it.
+            List<RunEvent> summaries = summariesOf(stack, runId);
+            assertEquals(1, summaries.size(), () -> "summary records of the run: " + summaries);
             RunEvent summary = summaryOf(stack, runId);
             assertNotNull(summary, "run summary written");
             // The 30 cases and the undecodable one, counted as skipped rather than silently missing.
@@ -295,6 +312,9 @@ class ReplayRunIT {
         } finally {
             if (child.isAlive()) {
                 child.destroyForcibly();
+            }
+            if (w3 != null && w3.thread().isAlive()) {
+                w3.command().stop(Duration.ofSeconds(10));
             }
         }
     }
@@ -1000,12 +1020,18 @@ class ReplayRunIT {
     }
 
     private RunEvent summaryOf(TestStack stack, String runId) {
+        List<RunEvent> all = summariesOf(stack, runId);
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    /** Every summary record of the run on the runs topic, in the order written (before compaction). */
+    private List<RunEvent> summariesOf(TestStack stack, String runId) {
         TaplineAvroDeserializer<RunEvent> reader = new TaplineAvroDeserializer<>(
                 new SchemaRegistryClient(RegistryConfig.of(stack.registryUrl())), RunEvent.class);
-        RunEvent found = null;
+        List<RunEvent> found = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : readAll(stack, runs)) {
             if (new String(r.key(), StandardCharsets.UTF_8).equals(runId + "/summary")) {
-                found = reader.deserialize(runs, r.value());
+                found.add(reader.deserialize(runs, r.value()));
             }
         }
         return found;

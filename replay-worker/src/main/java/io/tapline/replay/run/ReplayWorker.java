@@ -110,6 +110,8 @@ public final class ReplayWorker implements Runnable {
     private volatile boolean closed;
     private volatile Outcome outcome;
     private volatile boolean assigned;
+    /** Whether this worker owned the run's first partition when it saw the run complete (see {@link #heldFirstPartition}). */
+    private volatile boolean heldFirstPartition;
     /** Set when the loop ends: partitions revoked by leaving the group keep their progress totals. */
     private boolean leaving;
     /** Volatile: {@link #close()} reads it from another thread to wake the consumer up. */
@@ -159,6 +161,21 @@ public final class ReplayWorker implements Runnable {
     /** True once the worker has joined the group and got its first assignment. */
     public boolean ready() {
         return assigned;
+    }
+
+    /**
+     * True when the worker ended with {@link Outcome#RUN_COMPLETE} owning the run's first partition (the lowest
+     * partition number of its bounds, 0): the group gives every partition to exactly one member, so of the workers that
+     * see the run complete, the one that owns it then is the one that writes the run's summary.
+     */
+    public boolean heldFirstPartition() {
+        return heldFirstPartition;
+    }
+
+    /** The run's first partition of the cases topic: the lowest partition number of its bounds. */
+    static TopicPartition firstPartition(String casesTopic, RunBounds bounds) {
+        int first = bounds.getEndOffsets().keySet().stream().mapToInt(Integer::parseInt).min().orElse(0);
+        return new TopicPartition(casesTopic, first);
     }
 
     /**
@@ -408,6 +425,7 @@ public final class ReplayWorker implements Runnable {
                 if (idle && (now >= nextCompletionCheck || committing != null)) {
                     nextCompletionCheck = now + IDLE_COMPLETION_CHECK.toNanos();
                     if (runComplete(c)) {
+                        heldFirstPartition = c.assignment().contains(firstPartition(topics.cases(), bounds));
                         return Outcome.RUN_COMPLETE;
                     }
                 }

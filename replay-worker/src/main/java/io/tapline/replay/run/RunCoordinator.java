@@ -2,12 +2,14 @@ package io.tapline.replay.run;
 
 import io.tapline.avro.RunBounds;
 import io.tapline.avro.RunEvent;
-import io.tapline.avro.RunSummary;
+import io.tapline.avro.ReplayResult;
 import io.tapline.config.ConfigException;
 import io.tapline.http.HttpUrl;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -16,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -197,23 +200,74 @@ public final class RunCoordinator {
         byte[] key = RunTopics.summaryKey(runId).getBytes(StandardCharsets.UTF_8);
         RunEvent[] latest = new RunEvent[1];
         TopicReader.readAll(kafka.consumer(null, "tapline-replay-runs-reader"), topics.runs(), timeout, r -> {
-            if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
-                try {
-                    RunEvent e = codec.readRunEvent(r.topic(), r.value());
-                    if (e.getSummary() != null) {
-                        latest[0] = e;
-                    }
-                } catch (SerializationException ex) {
-                    log.warn("skipping undecodable run event at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), ex.getMessage());
-                }
+            RunEvent e = summaryIn(r, key);
+            if (e != null) {
+                latest[0] = e;
             }
         });
         return Optional.ofNullable(latest[0]);
     }
 
-    public void writeSummary(String runId, String candidate, RunSummary summary) {
-        write(RunTopics.summaryKey(runId), null, RunEvent.newBuilder().setRunId(runId).setCandidate(candidate)
-                .setAt(clock.instant()).setBounds(null).setSummary(summary).build());
+    /**
+     * Waits up to {@code wait} for the run's summary to be written by another worker: reads the runs topic from its
+     * beginning and goes on reading what is written to it. Returns the first summary of the run found; empty when
+     * none came within {@code wait}, or as soon as {@code stop} says so.
+     */
+    public Optional<RunEvent> awaitSummary(String runId, Duration wait, BooleanSupplier stop) {
+        byte[] key = RunTopics.summaryKey(runId).getBytes(StandardCharsets.UTF_8);
+        long deadline = System.nanoTime() + wait.toNanos();
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(kafka.consumer(null, "tapline-replay-runs-summary"));
+        try {
+            List<TopicPartition> partitions = TopicReader.partitions(c, topics.runs(), timeout);
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            while (!stop.getAsBoolean() && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    RunEvent e = summaryIn(r, key);
+                    if (e != null) {
+                        return Optional.of(e);
+                    }
+                }
+            }
+            return Optional.empty();
+        } finally {
+            TopicReader.closeNow(c);
+        }
+    }
+
+    /** The summary a runs-topic record holds when it is one under {@code key}; null otherwise. */
+    private RunEvent summaryIn(ConsumerRecord<byte[], byte[]> r, byte[] key) {
+        if (r.key() == null || !Arrays.equals(r.key(), key) || r.value() == null) {
+            return null;
+        }
+        try {
+            RunEvent e = codec.readRunEvent(r.topic(), r.value());
+            return e.getSummary() != null ? e : null;
+        } catch (SerializationException ex) {
+            log.warn("skipping undecodable run event at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), ex.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * The run's summary event as every worker that sees the run complete computes it, whichever writes it and
+     * whenever: the candidate its start recorded, and a duration and time from its start to its last result (the
+     * latest {@code completedAt} of its results; its start when it has none), not to a worker's clock. Two summaries
+     * written by two workers (a race, {@code ReplayCommand}) are therefore the same record.
+     */
+    public static RunEvent summaryEvent(RunEvent start, RunResults results) {
+        Instant began = start.getAt();
+        Instant last = results.results().stream().map(ReplayResult::getCompletedAt).max(Comparator.naturalOrder())
+                .orElse(began);
+        long durationMillis = Math.max(0, Duration.between(began, last).toMillis());
+        return RunEvent.newBuilder().setRunId(start.getRunId()).setCandidate(start.getCandidate())
+                .setAt(began.plusMillis(durationMillis)).setBounds(null).setSummary(results.summary(durationMillis))
+                .build();
+    }
+
+    /** Writes the run's summary event ({@link #summaryEvent}) under {@code RUN/summary}. */
+    public void writeSummary(RunEvent summary) {
+        write(RunTopics.summaryKey(summary.getRunId()), null, summary);
     }
 
     /** The partition every bounds proposal of the run goes to: the one its {@code RUN/bounds} key hashes to. */

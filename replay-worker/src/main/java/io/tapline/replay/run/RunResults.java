@@ -70,6 +70,8 @@ public final class RunResults {
             TopicReader.awaitStable(kafka.consumer(null, "tapline-report-" + runId), resultsTopic, timeout);
         }
         Map<String, ReplayResult> out = new LinkedHashMap<>();
+        // Per partition: one past the run's last record (result or tombstone) read.
+        Map<Integer, Long> runEnd = new HashMap<>();
         Kept kept = new Kept();
         // a results topic another producer wrote in another format would otherwise log a line per record
         PeriodicWarning undecodable = new PeriodicWarning(java.time.Duration.ofSeconds(10));
@@ -83,6 +85,7 @@ public final class RunResults {
                 return;
             }
             String caseId = key.substring(prefix.length());
+            runEnd.merge(r.partition(), r.offset() + 1, Math::max);
             if (r.value() == null) {
                 out.remove(caseId); // the case was retired during the run
                 return;
@@ -101,7 +104,23 @@ public final class RunResults {
                 }
             }
         });
-        return new RunResults(out, from, stopped);
+        return new RunResults(out, from, endOfRun(from, stopped, runEnd));
+    }
+
+    /**
+     * Where the run's records end in each partition read: one past its last record there, or, in a partition holding
+     * none of them, where the read started (the beginning, 0, when no start was given); never beyond where the read
+     * stopped. Not where the read stopped: that depends on when it ran (other runs' results keep coming), and every
+     * worker that reads a completed run's results must record the same range in its summary.
+     */
+    static Map<Integer, Long> endOfRun(Map<Integer, Long> from, Map<Integer, Long> stopped, Map<Integer, Long> runEnd) {
+        Map<Integer, Long> end = new TreeMap<>();
+        stopped.forEach((partition, stop) -> {
+            Long last = runEnd.get(partition);
+            long at = last != null ? last : from.getOrDefault(partition, 0L);
+            end.put(partition, Math.min(at, stop));
+        });
+        return end;
     }
 
     /** One result per case, as kept (see the class comment), in the order their cases were first read. */

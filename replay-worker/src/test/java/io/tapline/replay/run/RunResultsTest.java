@@ -10,6 +10,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,5 +66,25 @@ class RunResultsTest {
         assertEquals(1200, kept.getRecordedLatencyMicros());
         assertEquals(1, kept.getIgnoredDifferences());
         assertEquals(Instant.ofEpochMilli(1_790_000_000_000L), kept.getCompletedAt());
+    }
+
+    /**
+     * The results range a summary records ends one past the run's last record in each partition, or where the read
+     * started in one without any: not where the read stopped, which depends on when it ran (other runs' results keep
+     * coming), so every worker that reads a completed run's results records the same range.
+     */
+    @Test
+    void theRangeRecordedEndsAtTheRunsLastRecordNotWhereTheReadStopped() {
+        Map<Integer, Long> from = Map.of(0, 100L, 1, 40L, 2, 7L);
+        Map<Integer, Long> runEnd = Map.of(0, 131L, 2, 9L);
+        // two reads of the same completed run, the second after other runs wrote more results
+        Map<Integer, Long> early = RunResults.endOfRun(from, Map.of(0, 140L, 1, 52L, 2, 9L), runEnd);
+        Map<Integer, Long> late = RunResults.endOfRun(from, Map.of(0, 900L, 1, 700L, 2, 300L), runEnd);
+        assertEquals(Map.of(0, 131L, 1, 40L, 2, 9L), early);
+        assertEquals(early, late);
+        // no start recorded (a run started before start offsets were): a partition without the run's records is empty
+        assertEquals(Map.of(0, 131L, 1, 0L), RunResults.endOfRun(Map.of(), Map.of(0, 140L, 1, 52L), Map.of(0, 131L)));
+        // never beyond where the read stopped (a topic recreated since the start was taken)
+        assertEquals(Map.of(1, 20L), RunResults.endOfRun(Map.of(1, 40L), Map.of(1, 20L), Map.of()));
     }
 }
