@@ -394,7 +394,7 @@ public final class ProxyEngine {
                 // 1xx must not reach an HTTP/1.0 client (RFC 9110 15.2); other 1xx than 103 never get this far (InterimResponseFilter)
                 creq.earlyHintsHandler(ex::earlyHints);
             }
-            upstreamHost(req, creq, authority);
+            upstreamHost(req, creq, authority, !ex.target.recordAsTarget());
             ex.upstreamRequest = creq;
             ex.watchUpstream();
             long upstreamIssued = System.nanoTime();
@@ -713,7 +713,7 @@ public final class ProxyEngine {
                 });
             }
             creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
-            upstreamHost(req, creq, authority);
+            upstreamHost(req, creq, authority, !target.recordAsTarget());
             return creq.connect();
         }).onComplete(ar -> {
             if (handshakeTimer[0] >= 0 && (ar.failed() || ar.result().statusCode() == 101)) {
@@ -906,23 +906,53 @@ public final class ProxyEngine {
      * Gives the upstream request {@code authority} as its {@code Host}; null leaves it to the client, which names the
      * app's own address (an HTTP/1.0 request without {@code Host}).
      *
-     * <p>Vert.x writes {@code Host} from the request's authority without a port that is the scheme's default, so a
-     * client's {@code Host: h:80} reached the app as {@code Host: h}, while {@code X-Forwarded-Host} and the record said
-     * {@code h:80}. An authority naming port 80 therefore goes as a {@code Host} field, which Vert.x writes as it is
-     * (last, where it writes its own): the client's Host line as sent (RFC 9110 7.2), or for an absolute-form target,
-     * whose authority replaces the line (RFC 9112 3.2.2), {@code host:80}. Any other authority, the common request's,
-     * costs one comparison more than before. A dependency's never names port 80 ({@link #proxy}).
+     * <p>Vert.x writes {@code Host} from the request's authority: the host as it was read (a name's case and an IPv6
+     * literal's form kept), the port as a number, and no port that is the scheme's default. A client's
+     * {@code Host: h:80} therefore reached the app as {@code Host: h}, and {@code Host: h:0081} as {@code Host: h:81},
+     * while {@code X-Forwarded-Host} and the record name the authority ({@code h:80}, {@code h:81}). On the inbound
+     * listener ({@code asWritten}) an authority whose port Vert.x would write otherwise (80, or one written with a
+     * leading zero) goes as a {@code Host} field, which Vert.x writes as it is (last, where it writes its own): the
+     * client's Host line as sent (RFC 9110 7.2), or for an absolute-form target, whose authority replaces the line
+     * (RFC 9112 3.2.2), that authority as the target writes it. An authority without a port costs one comparison more
+     * than before; one with a port, a look-up of the Host line and a look at its port's first digit. A dependency's
+     * authority is its normal form ({@link #proxy}), which Vert.x writes as it is: {@code asWritten} is false there.
      */
-    private static void upstreamHost(HttpServerRequest req, HttpClientRequest creq, HostAndPort authority) {
+    private static void upstreamHost(HttpServerRequest req, HttpClientRequest creq, HostAndPort authority, boolean asWritten) {
         if (authority == null) {
             return;
         }
-        if (authority.port() == 80) {
+        int port = authority.port();
+        if (asWritten && port >= 0) {
             String uri = req.uri(); // the origin form or *, else the absolute form (targetRefusal refused any other)
-            String line = uri.startsWith("/") || uri.equals("*") ? req.headers().get(HttpHeaders.HOST) : null;
-            creq.putHeader(HttpHeaders.HOST, line != null ? line : authority.toString());
+            String written = uri.startsWith("/") || uri.equals("*") ? req.headers().get(HttpHeaders.HOST) : targetAuthority(uri);
+            if (written != null && (port == 80 || zeroPadded(written))) {
+                creq.putHeader(HttpHeaders.HOST, written);
+            }
         }
         creq.authority(authority); // what the request reports (tracing, metrics); a Host field wins on the wire
+    }
+
+    /**
+     * Whether the port that ends {@code authority} ({@code host:port}, a port given) is written with a leading zero
+     * ({@code h:0081}, {@code h:00}), which Vert.x writes as the number it reads ({@code h:81}, {@code h:0}).
+     */
+    static boolean zeroPadded(String authority) {
+        int colon = authority.lastIndexOf(':'); // the port's: an IPv6 literal's colons come before it
+        return colon >= 0 && colon + 2 < authority.length() && authority.charAt(colon + 1) == '0';
+    }
+
+    /**
+     * The authority of an absolute-form target as it is written ({@code Up.Example:08080} in
+     * {@code http://Up.Example:08080/p}): from after {@code ://} to the path, query or fragment. The target has parsed
+     * ({@link #targetRefusal}), so it holds no user info.
+     */
+    static String targetAuthority(String absolute) {
+        int start = absolute.indexOf("://") + 3;
+        int end = start;
+        while (end < absolute.length() && "/?#".indexOf(absolute.charAt(end)) < 0) {
+            end++;
+        }
+        return absolute.substring(start, end);
     }
 
     private static boolean isWebSocketUpgrade(HttpServerRequest req, Set<String> connectionOptions) {

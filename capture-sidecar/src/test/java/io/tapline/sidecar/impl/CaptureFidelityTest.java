@@ -303,6 +303,59 @@ class CaptureFidelityTest {
         }
     }
 
+    @Test
+    void shouldPassTheAppTheHostTheClientWroteAPortWithLeadingZerosIncluded() throws Exception {
+        // Vert.x's client writes Host from the request's authority, its port as a number: Host: h:0081 reached the app
+        // as Host: h:81. X-Forwarded-Host and the record name the authority (h:81), as for h:080 (h:80).
+        String[][] cases = {{"h:0081", "h:81"}, {"H:0081", "H:81"}, {"h:00", "h:0"}, {"[abcd::1]:0443", "[abcd::1]:443"},
+                {"[::ffff:127.0.0.1]:0081", "[::ffff:127.0.0.1]:81"},
+                // as before: a name's case and an IPv6 literal's form are kept (Vert.x writes the host as it read it)
+                {"Example.COM", "Example.COM"}, {"Example.COM:8080", "Example.COM:8080"}, {"[0::1]", "[0::1]"},
+                {"[0::1]:8080", "[0::1]:8080"}, {"[ABCD::1]:8443", "[ABCD::1]:8443"}, {"h:0", "h:0"}};
+        for (String[] c : cases) {
+            Inbound x = inbound("GET /a HTTP/1.1\r\nHost: " + c[0] + "\r\nConnection: close\r\n\r\n");
+            assertEquals(List.of("host: " + c[0]), hostLines(x.received()), "the line as sent: " + x.received());
+            assertTrue(x.received().endsWith("\r\nhost: " + c[0] + "\r\n\r\n"), "where Vert.x puts it: " + x.received());
+            assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + c[1] + "\r\n"), x.received());
+            assertEquals(c[1], x.record().getRequest().getAuthority());
+        }
+        Inbound star = inbound("OPTIONS * HTTP/1.1\r\nHost: h:0081\r\nConnection: close\r\n\r\n");
+        assertEquals(List.of("host: h:0081"), hostLines(star.received()), star.received());
+        // an absolute-form target's authority replaces the Host line (RFC 9112 3.2.2): as the target writes it
+        String[][] absolute = {{"http://h:0081/p", "h:0081", "h:81"}, {"HTTP://Up.Example:08080/p?q", "Up.Example:08080", "Up.Example:8080"},
+                {"http://h:080/p", "h:080", "h:80"}, {"http://Example.COM:8080/p", "Example.COM:8080", "Example.COM:8080"},
+                {"http://[0::1]:0081/p", "[0::1]:0081", "[0::1]:81"}};
+        for (String[] c : absolute) {
+            Inbound x = inbound("GET " + c[0] + " HTTP/1.1\r\nHost: other:0081\r\nConnection: close\r\n\r\n");
+            assertTrue(x.received().startsWith("GET /p"), x.received());
+            assertEquals(List.of("host: " + c[1]), hostLines(x.received()), c[0] + ": " + x.received());
+            assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + c[2] + "\r\n"), x.received());
+            assertEquals(c[2], x.record().getRequest().getAuthority());
+        }
+        // a WebSocket handshake's Host too (the app refuses it here: the head is what is looked at)
+        clearHistory();
+        try (Socket c = connect(sidecar.port())) {
+            c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: h:0081\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String handshake = received.poll(5, TimeUnit.SECONDS);
+            assertTrue(handshake != null && handshake.startsWith("GET /ws HTTP/1.1\r\n"), String.valueOf(handshake));
+            assertEquals(List.of("host: h:0081"), hostLines(handshake), handshake);
+            assertTrue(handshake.contains("\r\nX-Forwarded-Host: h:81\r\n"), handshake);
+            String refused = readUntil(c.getInputStream(), "\r\n\r\n");
+            assertTrue(refused.startsWith("HTTP/1.1 200 "), refused);
+        }
+        // A dependency gets its own authority in its normal form, whatever the app wrote: a named route's target...
+        int eg = sidecar.egressPort();
+        Outbound route = outbound("GET /dep/x HTTP/1.1\r\nHost: 127.0.0.1:0" + eg + "\r\nConnection: close\r\n\r\n");
+        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(route.received()), route.received());
+        assertEquals("127.0.0.1:" + app.port(), route.record().getCall().getRequest().getAuthority());
+        // ... and a forward-proxy target's (RFC 9112 3.2.2)
+        Outbound proxied = outbound("GET http://127.0.0.1:" + app.port() + "/x HTTP/1.1\r\nHost: x:0081\r\nConnection: close\r\n\r\n");
+        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(proxied.received()), proxied.received());
+        assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getRequest().getAuthority());
+    }
+
     /** The Host lines of a request head as the app received them. */
     static List<String> hostLines(String head) {
         return head.substring(0, head.indexOf("\r\n\r\n")).lines()
