@@ -33,6 +33,10 @@ import java.util.function.LongSupplier;
  * into a byte-bounded queue (never blocking: a full queue drops and counts); this thread assembles and redacts
  * them, serialises them (the registry lookup can block: here, not on an event loop), and sends them with a
  * callback. Every failure drops the capture, is counted by reason, and never reaches the proxied traffic.
+ * <p>
+ * A broker that does not answer (frozen, cut off by a partition) makes every {@code send} wait {@code max.block.ms}
+ * for metadata or buffer space on this thread and then fail: after such a send a topic's records are dropped at once
+ * ({@link DropReason#BROKER_UNAVAILABLE}) for the broker back-off, then one is sent again.
  */
 public final class CapturePublisher implements AutoCloseable {
 
@@ -47,6 +51,7 @@ public final class CapturePublisher implements AutoCloseable {
     private final String service;
     private final SidecarMetrics metrics;
     private final long serializationBackoffNanos;
+    private final long brokerBackoffNanos;
     private final long registrationWaitNanos;
     /**
      * Where a topic's first records are serialized, the calls that register (or look up) its schema: a registry that
@@ -65,7 +70,20 @@ public final class CapturePublisher implements AutoCloseable {
     /** Until when records of each topic are not serialized, after a failure (the registry is per subject). */
     private long interactionsPausedUntil;
     private long unattributedPausedUntil;
+    /**
+     * Until when records of each topic are dropped without a send, after a send that waited {@code max.block.ms} on
+     * this thread and failed (a broker that does not answer). Never, until then.
+     */
+    private long interactionsBrokerPausedUntil = Long.MIN_VALUE;
+    private long unattributedBrokerPausedUntil = Long.MIN_VALUE;
+    /**
+     * The thread inside {@code producer.send} while one runs (the publisher thread, or the closing one once that has
+     * ended): a callback running on it failed the send synchronously. Any other thread reading it (the producer's I/O
+     * thread, completing a record later) never finds itself here.
+     */
+    private Thread sending;
     private long lastProducerErrorLog;
+    private long lastBrokerUnavailableLog;
     private volatile Consumer<PendingInteraction> onSealed;
     private volatile Interaction primer;
     /** What ended the thread, when something did before {@link #close}. */
@@ -74,7 +92,7 @@ public final class CapturePublisher implements AutoCloseable {
     public CapturePublisher(ByteBoundedQueue<PendingInteraction> queue, InteractionAssembler assembler,
                             Serializer<SpecificRecord> serializer, Producer<String, byte[]> producer, String topic,
                             String unattributedTopic, String service, SidecarMetrics metrics,
-                            Duration serializationBackoff, Duration registrationWait) {
+                            Duration serializationBackoff, Duration brokerBackoff, Duration registrationWait) {
         this.queue = queue;
         this.assembler = assembler;
         this.serializer = serializer;
@@ -84,6 +102,7 @@ public final class CapturePublisher implements AutoCloseable {
         this.service = service;
         this.metrics = metrics;
         this.serializationBackoffNanos = serializationBackoff.toNanos();
+        this.brokerBackoffNanos = brokerBackoff.toNanos();
         this.registrationWaitNanos = registrationWait.toNanos();
         this.registrar = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "tapline-schema-registration");
@@ -229,6 +248,14 @@ public final class CapturePublisher implements AutoCloseable {
             dropped(p, DropReason.CAPTURE_MEMORY);
             return;
         }
+        long now = nanoClock.getAsLong();
+        boolean unattributed = p.isUnattributed();
+        if (now < (unattributed ? unattributedBrokerPausedUntil : interactionsBrokerPausedUntil)) {
+            // a send of this topic waited max.block.ms and failed a moment ago: do not pay that wait for every record,
+            // nor assemble one that cannot be sent (the other topic's records go on: it is tracked apart)
+            dropped(p, DropReason.BROKER_UNAVAILABLE);
+            return;
+        }
         SpecificRecord record;
         String recordTopic;
         String key;
@@ -250,8 +277,6 @@ public final class CapturePublisher implements AutoCloseable {
                     .addKeyValue("error", e.toString()).log("dropping capture {}: cannot assemble: {}", p.id, e.toString());
             return;
         }
-        long now = nanoClock.getAsLong();
-        boolean unattributed = p.isUnattributed();
         if (now < (unattributed ? unattributedPausedUntil : interactionsPausedUntil)) {
             // this topic's schema failed a moment ago: do not stall this thread on the registry for every record
             // (the other topic's records go on: their schema id may well be known)
@@ -284,6 +309,7 @@ public final class CapturePublisher implements AutoCloseable {
         // delivery.timeout.ms while the broker is down, for every record in buffer.memory), and the record's bytes
         // or the interaction held by it would stay reachable all that time, uncompressed, outside every bound.
         int size = value.length;
+        sending = Thread.currentThread();
         try {
             producer.send(new ProducerRecord<>(recordTopic, key, value), (md, err) -> {
                 if (err == null && unattributed) {
@@ -292,13 +318,16 @@ public final class CapturePublisher implements AutoCloseable {
                     metrics.published.inc();
                     metrics.publishedBytes.add(size);
                 } else {
-                    producerFailed(unattributed, err);
+                    // on the thread inside send: the send failed before the record reached the producer's buffer
+                    producerFailed(unattributed, err, sending == Thread.currentThread());
                 }
             });
         } catch (KafkaException | IllegalStateException e) {
             // send() itself throws for fatal client states (interrupt, oversize for some configs), and an
             // IllegalStateException once the producer is closed (a thread stuck in the registry while the stop closed it)
-            producerFailed(unattributed, e);
+            producerFailed(unattributed, e, true);
+        } finally {
+            sending = null;
         }
     }
 
@@ -378,10 +407,34 @@ public final class CapturePublisher implements AutoCloseable {
         }
     }
 
-    private void producerFailed(boolean unattributed, Exception err) {
+    /**
+     * A send that failed. One that failed on the calling thread with a Kafka {@code TimeoutException} (the topic's
+     * metadata, or room in {@code buffer.memory}, did not come within {@code max.block.ms}: the broker does not answer)
+     * held this thread that long, and so would every send after it: the topic's records are dropped without a send
+     * for the broker back-off, counted from now, when the failure is seen. Other synchronous failures (a record too
+     * large, a closed producer) are the record's or the stop's, not the broker's, and pause nothing.
+     */
+    private void producerFailed(boolean unattributed, Exception err, boolean synchronous) {
         dropped(unattributed, DropReason.PRODUCER_ERROR);
         metrics.producerError(err);
         long now = nanoClock.getAsLong();
+        if (synchronous && err instanceof org.apache.kafka.common.errors.TimeoutException) {
+            if (unattributed) {
+                unattributedBrokerPausedUntil = now + brokerBackoffNanos;
+            } else {
+                interactionsBrokerPausedUntil = now + brokerBackoffNanos;
+            }
+            if (now - lastBrokerUnavailableLog > TimeUnit.SECONDS.toNanos(10)) {
+                lastBrokerUnavailableLog = now;
+                String topic = unattributed ? unattributedTopic : this.topic;
+                LOG.atWarn().addKeyValue("topic", topic).addKeyValue("reason", DropReason.BROKER_UNAVAILABLE.label)
+                        .addKeyValue("pause_ms", brokerBackoffNanos / 1_000_000).addKeyValue("error", err.toString())
+                        .log("Kafka did not answer within max.block.ms: dropping captures for {} (counted as {}), one send "
+                                        + "tried every {} ms until one is taken; further such lines every 10 s: {}",
+                                topic, DropReason.BROKER_UNAVAILABLE.label, brokerBackoffNanos / 1_000_000, err.toString());
+            }
+            return;
+        }
         if (now - lastProducerErrorLog > TimeUnit.SECONDS.toNanos(10)) {
             lastProducerErrorLog = now;
             LOG.atWarn().addKeyValue("reason", DropReason.PRODUCER_ERROR.label).addKeyValue("error", err.toString())

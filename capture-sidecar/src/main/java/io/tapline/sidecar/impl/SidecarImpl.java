@@ -67,6 +67,11 @@ public final class SidecarImpl implements Sidecar {
     /** How long the publisher waits before retrying the registry after a serialization failure. */
     static final Duration SERIALIZATION_BACKOFF = Duration.ofSeconds(1);
     /**
+     * How long the publisher drops a topic's records without sending them after a send that waited max.block.ms and
+     * failed (a broker that does not answer), before it sends one again.
+     */
+    static final Duration BROKER_BACKOFF = Duration.ofSeconds(1);
+    /**
      * How long the publisher thread waits for a topic's first registry call (after the start's, which it waits out):
      * a registry answers one in milliseconds; one frozen or cut off would hold it for the client's 5 s timeout.
      */
@@ -146,7 +151,7 @@ public final class SidecarImpl implements Sidecar {
         InteractionAssembler assembler = new InteractionAssembler(o.service(), o.instance(), version(), rate,
                 o.captureMaxBodyBytes(), redactor);
         CapturePublisher publisher = new CapturePublisher(queue, assembler, serializer, producer, o.topic(), o.unattributedTopic(), o.service(),
-                sm, SERIALIZATION_BACKOFF, REGISTRATION_WAIT);
+                sm, SERIALIZATION_BACKOFF, BROKER_BACKOFF, REGISTRATION_WAIT);
         publisher.start(primer(o));
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()).setPreferNativeTransport(o.nativeTransport()));

@@ -17,7 +17,12 @@ public final class SidecarMetrics {
         QUEUE_FULL("queue_full"), SERIALIZATION("serialization"), PRODUCER_ERROR("producer_error"), ASSEMBLY("assembly"),
         SHUTDOWN("shutdown"), CAPTURE_MEMORY("capture_memory"), CLIENT_CLOSED("client_closed"), MEMORY_FULL("memory_full"),
         /** The app sent no response: the client got the sidecar's own 502, 504 or 413, which is no test case. */
-        NO_APP_RESPONSE("no_app_response");
+        NO_APP_RESPONSE("no_app_response"),
+        /**
+         * Not sent: a send of its topic waited {@code max.block.ms} and failed a moment ago (the broker does not answer),
+         * and the topic's records are dropped at once for the broker back-off.
+         */
+        BROKER_UNAVAILABLE("broker_unavailable");
 
         public final String label;
 
@@ -52,7 +57,7 @@ public final class SidecarMetrics {
             dropped.put(r, registry.counter("tapline_sidecar_dropped_total", "Interactions not published, by reason", "reason", r.label));
         }
         for (DropReason r : List.of(DropReason.QUEUE_FULL, DropReason.SERIALIZATION, DropReason.PRODUCER_ERROR,
-                DropReason.ASSEMBLY, DropReason.SHUTDOWN, DropReason.CAPTURE_MEMORY)) {
+                DropReason.BROKER_UNAVAILABLE, DropReason.ASSEMBLY, DropReason.SHUTDOWN, DropReason.CAPTURE_MEMORY)) {
             unattributedDropped.put(r, registry.counter("tapline_sidecar_unattributed_dropped_total",
                     "Unattributed outbound calls not published, by reason", "reason", r.label));
         }

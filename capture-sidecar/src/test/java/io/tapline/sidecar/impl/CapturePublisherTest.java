@@ -186,4 +186,138 @@ class CapturePublisherTest {
             release.countDown();
         }
     }
+
+    /**
+     * Kafka's producer while the broker does not answer (frozen, partitioned) once a topic's metadata has expired:
+     * {@code send} waits {@code max.block.ms} for it, then completes the callback on the calling thread with a
+     * {@link org.apache.kafka.common.errors.TimeoutException} and returns a failed future, as {@code KafkaProducer}
+     * does for the metadata wait and for a full {@code buffer.memory}. Sends to other topics are acknowledged at once.
+     */
+    static final class UnreachableBroker extends MockProducer<String, byte[]> {
+        final java.util.Set<String> failing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final AtomicInteger blocked = new AtomicInteger();
+        final java.util.concurrent.CountDownLatch firstBlockEnds = new java.util.concurrent.CountDownLatch(1);
+        private final long blockMillis;
+
+        UnreachableBroker(long blockMillis) {
+            super(true, null, new StringSerializer(), new ByteArraySerializer());
+            this.blockMillis = blockMillis;
+        }
+
+        @Override
+        public synchronized Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Callback callback) {
+            if (!failing.contains(record.topic())) {
+                return super.send(record, callback);
+            }
+            try {
+                // the first wait lasts until the test lets it end, so that what it queued meanwhile meets the outcome
+                if (blocked.getAndIncrement() == 0) {
+                    firstBlockEnds.await(30, TimeUnit.SECONDS);
+                }
+                Thread.sleep(blockMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            org.apache.kafka.common.errors.TimeoutException e = new org.apache.kafka.common.errors.TimeoutException(
+                    "Topic " + record.topic() + " not present in metadata after " + blockMillis + " ms.");
+            callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(), -1), -1, -1, -1, -1, -1), e);
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * With the broker frozen or cut off, every send waited max.block.ms and then failed: the publisher managed ~2
+     * records/s, the queue filled, and the captures were dropped at enqueue as in_flight_full (measured: 1.18 M of
+     * them in a 60 s freeze). After a send that failed so, on the publisher thread, the topic's records are dropped at
+     * once (broker_unavailable) for the back-off, then one is sent again, and publishing resumes once that one is not
+     * refused.
+     */
+    @Test
+    void shouldDropAtOnceWhileTheBrokerDoesNotAnswerWithinMaxBlockAndResumeAfterwards() throws Exception {
+        UnreachableBroker producer = new UnreachableBroker(300);
+        producer.failing.add(TaplineTopics.INTERACTIONS);
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin).outboundGrace(java.time.Duration.ofMillis(20)),
+                     producer, SidecarProxyTest.AVRO)) {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            URI hello = URI.create("http://127.0.0.1:" + sidecar.port() + "/hello");
+            List<CompletableFuture<HttpResponse<String>>> sent = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                sent.add(http.sendAsync(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            for (CompletableFuture<HttpResponse<String>> r : sent) {
+                assertEquals(200, r.get(10, TimeUnit.SECONDS).statusCode(), "requests are served while the broker is away");
+            }
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_captured_total", 10);
+            producer.firstBlockEnds.countDown(); // the first send waited for metadata all along: it fails now
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (dropped(sidecar, "producer_error") + dropped(sidecar, "broker_unavailable") < 10 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, producer.blocked.get(), "one send waited max.block.ms; the records behind it did not each wait");
+            assertEquals(1.0, dropped(sidecar, "producer_error"), "the send that failed");
+            assertEquals(9.0, dropped(sidecar, "broker_unavailable"), "the records of the back-off, dropped at once");
+
+            // the broker answers again: after the back-off one record is sent, it is acknowledged, and the rest follow
+            producer.failing.clear();
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            int requests = 0;
+            while (SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_total") < 1 && System.nanoTime() < deadline) {
+                assertEquals(200, http.send(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+                requests++;
+                Thread.sleep(50);
+            }
+            assertTrue(SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_total") >= 1, "publishing resumed on its own");
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_captured_total", 10 + requests);
+            awaitLedger(sidecar);
+            double published = SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_total");
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, http.send(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            }
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_published_total", published + 5);
+            awaitLedger(sidecar);
+            assertEquals(1.0, dropped(sidecar, "producer_error"));
+            assertEquals(1, producer.blocked.get(), "no send waited once the broker answered");
+        }
+    }
+
+    /** The back-off is the failing topic's: unattributed calls go on to their topic, which the broker still takes. */
+    @Test
+    void shouldKeepPublishingTheOtherTopicWhileOneTopicsSendsWaitMaxBlockAndFail() throws Exception {
+        UnreachableBroker producer = new UnreachableBroker(200);
+        producer.failing.add(TaplineTopics.INTERACTIONS);
+        producer.firstBlockEnds.countDown();
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin).outboundGrace(java.time.Duration.ofMillis(20)),
+                     producer, SidecarProxyTest.AVRO)) {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_dropped_total{reason=\"producer_error\"}", 1);
+            // a call of the app's that no request claims: an unattributed call, for the other topic
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.egressPort() + "/inv/x")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_unattributed_published_total", 1);
+            assertEquals(0.0, SidecarProxyTest.metric(sidecar, "tapline_sidecar_unattributed_dropped_total{reason=\"broker_unavailable\"}"));
+            assertEquals(1, producer.blocked.get());
+        }
+    }
+
+    /** Waits until captured = published + the drops of this test's reasons, which nothing in flight may then change. */
+    private static void awaitLedger(SidecarImpl sidecar) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        double accounted;
+        while ((accounted = SidecarProxyTest.metric(sidecar, "tapline_sidecar_published_total") + dropped(sidecar, "producer_error")
+                + dropped(sidecar, "broker_unavailable")) != SidecarProxyTest.metric(sidecar, "tapline_sidecar_captured_total")
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(SidecarProxyTest.metric(sidecar, "tapline_sidecar_captured_total"), accounted,
+                "captured = published + producer_error + broker_unavailable");
+    }
+
+    private static double dropped(SidecarImpl sidecar, String reason) {
+        return SidecarProxyTest.metric(sidecar, "tapline_sidecar_dropped_total{reason=\"" + reason + "\"}");
+    }
 }

@@ -42,7 +42,7 @@ class SidecarMetricsLedgerTest {
             "memory_full");
     /** Captured, then not published. */
     private static final List<String> CAPTURED_THEN_DROPPED = List.of("client_closed", "no_app_response", "capture_memory",
-            "queue_full", "serialization", "producer_error", "assembly", "shutdown");
+            "queue_full", "serialization", "producer_error", "broker_unavailable", "assembly", "shutdown");
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
