@@ -67,15 +67,9 @@ public final class CapturePublisher implements AutoCloseable {
     private final LongSupplier nanoClock;
     private final Thread thread;
     private volatile boolean closed;
-    /** Until when records of each topic are not serialized, after a failure (the registry is per subject). */
-    private long interactionsPausedUntil;
-    private long unattributedPausedUntil;
-    /**
-     * Until when records of each topic are dropped without a send, after a send that waited {@code max.block.ms} on
-     * this thread and failed (a broker that does not answer). Never, until then.
-     */
-    private long interactionsBrokerPausedUntil = Long.MIN_VALUE;
-    private long unattributedBrokerPausedUntil = Long.MIN_VALUE;
+    /** The back-offs of each topic (publisher thread only): interactions and unattributed calls pause apart. */
+    private final Pauses interactionPauses = new Pauses();
+    private final Pauses unattributedPauses = new Pauses();
     /**
      * The thread inside {@code producer.send} while one runs (the publisher thread, or the closing one once that has
      * ended): a callback running on it failed the send synchronously. Any other thread reading it (the producer's I/O
@@ -250,7 +244,8 @@ public final class CapturePublisher implements AutoCloseable {
         }
         long now = nanoClock.getAsLong();
         boolean unattributed = p.isUnattributed();
-        if (now < (unattributed ? unattributedBrokerPausedUntil : interactionsBrokerPausedUntil)) {
+        Pauses pauses = pauses(unattributed);
+        if (now < pauses.brokerUntil) {
             // a send of this topic waited max.block.ms and failed a moment ago: do not pay that wait for every record,
             // nor assemble one that cannot be sent (the other topic's records go on: it is tracked apart)
             dropped(p, DropReason.BROKER_UNAVAILABLE);
@@ -277,7 +272,7 @@ public final class CapturePublisher implements AutoCloseable {
                     .addKeyValue("error", e.toString()).log("dropping capture {}: cannot assemble: {}", p.id, e.toString());
             return;
         }
-        if (now < (unattributed ? unattributedPausedUntil : interactionsPausedUntil)) {
+        if (now < pauses.serializationUntil) {
             // this topic's schema failed a moment ago: do not stall this thread on the registry for every record
             // (the other topic's records go on: their schema id may well be known)
             dropped(p, DropReason.SERIALIZATION);
@@ -292,12 +287,7 @@ public final class CapturePublisher implements AutoCloseable {
             }
         } catch (SerializationException e) {
             // from when the failure was seen: a registry that timed out took longer than the back-off itself
-            long pausedUntil = nanoClock.getAsLong() + serializationBackoffNanos;
-            if (unattributed) {
-                unattributedPausedUntil = pausedUntil;
-            } else {
-                interactionsPausedUntil = pausedUntil;
-            }
+            pauses.serializationUntil = nanoClock.getAsLong() + serializationBackoffNanos;
             dropped(p, DropReason.SERIALIZATION);
             LOG.atWarn().addKeyValue("reason", DropReason.SERIALIZATION.label).addKeyValue("pause_ms", serializationBackoffNanos / 1_000_000)
                     .addKeyValue("error", e.getMessage())
@@ -419,11 +409,7 @@ public final class CapturePublisher implements AutoCloseable {
         metrics.producerError(err);
         long now = nanoClock.getAsLong();
         if (synchronous && err instanceof org.apache.kafka.common.errors.TimeoutException) {
-            if (unattributed) {
-                unattributedBrokerPausedUntil = now + brokerBackoffNanos;
-            } else {
-                interactionsBrokerPausedUntil = now + brokerBackoffNanos;
-            }
+            pauses(unattributed).brokerUntil = now + brokerBackoffNanos; // synchronous: on the publisher thread
             if (now - lastBrokerUnavailableLog > TimeUnit.SECONDS.toNanos(10)) {
                 lastBrokerUnavailableLog = now;
                 String topic = unattributed ? unattributedTopic : this.topic;
@@ -440,6 +426,18 @@ public final class CapturePublisher implements AutoCloseable {
             LOG.atWarn().addKeyValue("reason", DropReason.PRODUCER_ERROR.label).addKeyValue("error", err.toString())
                     .log("capture not published (counted as producer_error; further errors logged every 10 s): {}", err.toString());
         }
+    }
+
+    private Pauses pauses(boolean unattributed) {
+        return unattributed ? unattributedPauses : interactionPauses;
+    }
+
+    /** Until when one topic's records are dropped without being tried; never, until a failure sets it. */
+    private static final class Pauses {
+        /** After a serialization failure (the registry is per subject): not serialized. */
+        long serializationUntil = Long.MIN_VALUE;
+        /** After a send that waited {@code max.block.ms} on this thread and failed (a broker that does not answer): not sent. */
+        long brokerUntil = Long.MIN_VALUE;
     }
 
     public long queuedBytes() {
