@@ -4,8 +4,10 @@ import io.tapline.avro.Interaction;
 import io.tapline.avro.UnattributedCall;
 import io.tapline.sidecar.impl.SidecarMetrics.DropReason;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serializer;
@@ -35,8 +37,9 @@ import java.util.function.LongSupplier;
  * callback. Every failure drops the capture, is counted by reason, and never reaches the proxied traffic.
  * <p>
  * A broker that does not answer (frozen, cut off by a partition) makes every {@code send} wait {@code max.block.ms}
- * for metadata or buffer space on this thread and then fail: after such a send a topic's records are dropped at once
- * ({@link DropReason#BROKER_UNAVAILABLE}) for the broker back-off, then one is sent again.
+ * for metadata or buffer space on the calling thread and then fail: after such a send a topic's records are dropped
+ * at once ({@link DropReason#BROKER_UNAVAILABLE}) for the broker back-off, then one is sent again, from the prober
+ * thread, while this one goes on dropping the topic's records until that send is taken.
  */
 public final class CapturePublisher implements AutoCloseable {
 
@@ -59,6 +62,12 @@ public final class CapturePublisher implements AutoCloseable {
      * of the other topic (their schema id cached) go on.
      */
     private final ExecutorService registrar;
+    /**
+     * Where a topic's one send after the broker back-off runs: while the broker still does not answer it waits
+     * {@code max.block.ms} here, not on the publisher thread, which drops the topic's records meanwhile instead of
+     * letting the queue and the in-flight limit fill behind it. At most one per topic at a time.
+     */
+    private final ExecutorService prober;
     /** Topics a record was serialized for (publisher thread only): their schema id is cached, no registry call. */
     private final Set<String> schemaKnown = new HashSet<>();
     /** A topic's registration under way on the registrar that the publisher stopped waiting for (publisher thread only). */
@@ -70,12 +79,6 @@ public final class CapturePublisher implements AutoCloseable {
     /** The back-offs of each topic (publisher thread only): interactions and unattributed calls pause apart. */
     private final Pauses interactionPauses = new Pauses();
     private final Pauses unattributedPauses = new Pauses();
-    /**
-     * The thread inside {@code producer.send} while one runs (the publisher thread, or the closing one once that has
-     * ended): a callback running on it failed the send synchronously. Any other thread reading it (the producer's I/O
-     * thread, completing a record later) never finds itself here.
-     */
-    private Thread sending;
     private long lastProducerErrorLog;
     private long lastBrokerUnavailableLog;
     private volatile Consumer<PendingInteraction> onSealed;
@@ -100,6 +103,11 @@ public final class CapturePublisher implements AutoCloseable {
         this.registrationWaitNanos = registrationWait.toNanos();
         this.registrar = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "tapline-schema-registration");
+            t.setDaemon(true);
+            return t;
+        });
+        this.prober = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tapline-broker-probe");
             t.setDaemon(true);
             return t;
         });
@@ -245,7 +253,7 @@ public final class CapturePublisher implements AutoCloseable {
         long now = nanoClock.getAsLong();
         boolean unattributed = p.isUnattributed();
         Pauses pauses = pauses(unattributed);
-        if (now < pauses.brokerUntil) {
+        if (pauses.brokerSilent && !brokerMayAnswer(pauses, unattributed, now)) {
             // a send of this topic waited max.block.ms and failed a moment ago: do not pay that wait for every record,
             // nor assemble one that cannot be sent (the other topic's records go on: it is tracked apart)
             dropped(p, DropReason.BROKER_UNAVAILABLE);
@@ -298,26 +306,86 @@ public final class CapturePublisher implements AutoCloseable {
         // The callback keeps only the size: the producer holds it until the record's batch is acknowledged (up to
         // delivery.timeout.ms while the broker is down, for every record in buffer.memory), and the record's bytes
         // or the interaction held by it would stay reachable all that time, uncompressed, outside every bound.
-        int size = value.length;
-        sending = Thread.currentThread();
+        ProducerRecord<String, byte[]> out = new ProducerRecord<>(recordTopic, key, value);
+        Sent sent = new Sent(unattributed, value.length);
+        if (pauses.brokerSilent) {
+            // the back-off is over: this record tries the broker, on the prober thread, so that this one does not
+            // wait max.block.ms again if it still does not answer; the topic's next records are dropped meanwhile
+            try {
+                pauses.probe = prober.submit(() -> {
+                    try {
+                        return send(out, sent);
+                    } catch (RuntimeException e) { // counted as the send's failure, as on the publisher thread
+                        sent.failedInSend = e;
+                        sent.failedAt = nanoClock.getAsLong();
+                        return sent;
+                    }
+                });
+            } catch (RejectedExecutionException e) { // closed
+                dropped(unattributed, DropReason.SHUTDOWN);
+            }
+            return;
+        }
+        send(out, sent);
+        if (sent.failedInSend != null) {
+            producerFailed(unattributed, sent.failedInSend, sent.failedAt);
+        }
+    }
+
+    /**
+     * Sends one record; a failure on the calling thread, inside {@code send} (the callback run there, or an exception
+     * thrown by it), is left in {@code sent} with its time for the publisher thread to take up.
+     */
+    private Sent send(ProducerRecord<String, byte[]> record, Sent sent) {
+        sent.inSend = Thread.currentThread();
         try {
-            producer.send(new ProducerRecord<>(recordTopic, key, value), (md, err) -> {
-                if (err == null && unattributed) {
-                    metrics.unattributedPublished.inc();
-                } else if (err == null) {
-                    metrics.published.inc();
-                    metrics.publishedBytes.add(size);
-                } else {
-                    // on the thread inside send: the send failed before the record reached the producer's buffer
-                    producerFailed(unattributed, err, sending == Thread.currentThread());
-                }
-            });
+            producer.send(record, sent);
         } catch (KafkaException | IllegalStateException e) {
             // send() itself throws for fatal client states (interrupt, oversize for some configs), and an
             // IllegalStateException once the producer is closed (a thread stuck in the registry while the stop closed it)
-            producerFailed(unattributed, e, true);
+            sent.failedInSend = e;
         } finally {
-            sending = null;
+            sent.inSend = null;
+        }
+        if (sent.failedInSend != null) {
+            sent.failedAt = nanoClock.getAsLong();
+        }
+        return sent;
+    }
+
+    /**
+     * Whether a topic whose broker did not answer may be sent to again (publisher thread): not while the back-off
+     * runs, nor while the send after it is still waiting on the prober thread. Once that send is done, its outcome
+     * is taken up here: taken by the producer, the topic is sent to again from this record on; failed the same way,
+     * the back-off starts again from when it failed.
+     */
+    private boolean brokerMayAnswer(Pauses pauses, boolean unattributed, long now) {
+        Future<Sent> probe = pauses.probe;
+        if (probe == null) {
+            return now >= pauses.brokerUntil; // over: this record is the one sent from the prober thread
+        }
+        if (!probe.isDone()) {
+            return false;
+        }
+        pauses.probe = null;
+        Sent tried = outcome(probe);
+        if (tried == null || tried.failedInSend == null) {
+            pauses.brokerSilent = false; // taken (its callback counts it): the broker answers
+            return true;
+        }
+        producerFailed(unattributed, tried.failedInSend, tried.failedAt);
+        return !pauses.brokerSilent; // another failure than the broker's (the record's own) ends the pause
+    }
+
+    /** A finished probe's send; null only when it was cancelled or interrupted (the stop). */
+    private static Sent outcome(Future<Sent> probe) {
+        try {
+            return probe.get();
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 
@@ -398,29 +466,43 @@ public final class CapturePublisher implements AutoCloseable {
     }
 
     /**
-     * A send that failed. One that failed on the calling thread with a Kafka {@code TimeoutException} (the topic's
-     * metadata, or room in {@code buffer.memory}, did not come within {@code max.block.ms}: the broker does not answer)
-     * held this thread that long, and so would every send after it: the topic's records are dropped without a send
-     * for the broker back-off, counted from now, when the failure is seen. Other synchronous failures (a record too
-     * large, a closed producer) are the record's or the stop's, not the broker's, and pause nothing.
+     * A send that failed on the calling thread, inside {@code send}, at {@code failedAt} (publisher thread). One that
+     * failed with a Kafka {@code TimeoutException} (the topic's metadata, or room in {@code buffer.memory}, did not
+     * come within {@code max.block.ms}: the broker does not answer) held its thread that long, and so would every send
+     * after it: the topic's records are dropped without a send for the broker back-off, counted from when it failed.
+     * Other such failures (a record too large, a closed producer) are the record's or the stop's, not the broker's,
+     * and pause nothing.
      */
-    private void producerFailed(boolean unattributed, Exception err, boolean synchronous) {
+    private void producerFailed(boolean unattributed, Exception err, long failedAt) {
+        Pauses pauses = pauses(unattributed);
+        if (!(err instanceof org.apache.kafka.common.errors.TimeoutException)) {
+            pauses.brokerSilent = false;
+            producerFailed(unattributed, err);
+            return;
+        }
+        dropped(unattributed, DropReason.PRODUCER_ERROR);
+        metrics.producerError(err);
+        pauses.brokerSilent = true;
+        pauses.brokerUntil = failedAt + brokerBackoffNanos;
+        if (failedAt - lastBrokerUnavailableLog > TimeUnit.SECONDS.toNanos(10)) {
+            lastBrokerUnavailableLog = failedAt;
+            String topic = unattributed ? unattributedTopic : this.topic;
+            LOG.atWarn().addKeyValue("topic", topic).addKeyValue("reason", DropReason.BROKER_UNAVAILABLE.label)
+                    .addKeyValue("pause_ms", brokerBackoffNanos / 1_000_000).addKeyValue("error", err.toString())
+                    .log("Kafka did not answer within max.block.ms: dropping captures for {} (counted as {}), one send "
+                                    + "tried every {} ms until one is taken; further such lines every 10 s: {}",
+                            topic, DropReason.BROKER_UNAVAILABLE.label, brokerBackoffNanos / 1_000_000, err.toString());
+        }
+    }
+
+    /**
+     * A send that failed otherwise: inside {@code send} but not for the broker, or later, reported by the producer's
+     * I/O thread (a batch that timed out in {@code delivery.timeout.ms}), or by the stop. Counted; pauses nothing.
+     */
+    private void producerFailed(boolean unattributed, Exception err) {
         dropped(unattributed, DropReason.PRODUCER_ERROR);
         metrics.producerError(err);
         long now = nanoClock.getAsLong();
-        if (synchronous && err instanceof org.apache.kafka.common.errors.TimeoutException) {
-            pauses(unattributed).brokerUntil = now + brokerBackoffNanos; // synchronous: on the publisher thread
-            if (now - lastBrokerUnavailableLog > TimeUnit.SECONDS.toNanos(10)) {
-                lastBrokerUnavailableLog = now;
-                String topic = unattributed ? unattributedTopic : this.topic;
-                LOG.atWarn().addKeyValue("topic", topic).addKeyValue("reason", DropReason.BROKER_UNAVAILABLE.label)
-                        .addKeyValue("pause_ms", brokerBackoffNanos / 1_000_000).addKeyValue("error", err.toString())
-                        .log("Kafka did not answer within max.block.ms: dropping captures for {} (counted as {}), one send "
-                                        + "tried every {} ms until one is taken; further such lines every 10 s: {}",
-                                topic, DropReason.BROKER_UNAVAILABLE.label, brokerBackoffNanos / 1_000_000, err.toString());
-            }
-            return;
-        }
         if (now - lastProducerErrorLog > TimeUnit.SECONDS.toNanos(10)) {
             lastProducerErrorLog = now;
             LOG.atWarn().addKeyValue("reason", DropReason.PRODUCER_ERROR.label).addKeyValue("error", err.toString())
@@ -432,12 +514,51 @@ public final class CapturePublisher implements AutoCloseable {
         return unattributed ? unattributedPauses : interactionPauses;
     }
 
-    /** Until when one topic's records are dropped without being tried; never, until a failure sets it. */
+    /** Until when one topic's records are dropped without being tried (publisher thread only); never, until a failure sets it. */
     private static final class Pauses {
         /** After a serialization failure (the registry is per subject): not serialized. */
         long serializationUntil = Long.MIN_VALUE;
-        /** After a send that waited {@code max.block.ms} on this thread and failed (a broker that does not answer): not sent. */
+        /**
+         * From a send that waited {@code max.block.ms} and failed (a broker that does not answer) until a send is
+         * taken: not sent, but for one send at the end of each back-off, made on the prober thread.
+         */
+        boolean brokerSilent;
         long brokerUntil = Long.MIN_VALUE;
+        /** That one send, while it runs or until its outcome is taken up. */
+        Future<Sent> probe;
+    }
+
+    /**
+     * One record's send and its callback. The callback keeps only the size (see {@link #publish}). A failure reported
+     * on the thread still inside {@code send} ({@code inSend}, written and cleared by that thread, so no other thread
+     * finds itself there) is the send's own: it is left here for the publisher thread. One reported later, from the
+     * producer's I/O thread or the stop's, is counted where it is reported.
+     */
+    private final class Sent implements Callback {
+        final boolean unattributed;
+        final int size;
+        Thread inSend;
+        Exception failedInSend;
+        long failedAt;
+
+        Sent(boolean unattributed, int size) {
+            this.unattributed = unattributed;
+            this.size = size;
+        }
+
+        @Override
+        public void onCompletion(RecordMetadata metadata, Exception err) {
+            if (err == null && unattributed) {
+                metrics.unattributedPublished.inc();
+            } else if (err == null) {
+                metrics.published.inc();
+                metrics.publishedBytes.add(size);
+            } else if (inSend == Thread.currentThread()) {
+                failedInSend = err; // before the record reached the producer's buffer
+            } else {
+                producerFailed(unattributed, err);
+            }
+        }
     }
 
     public long queuedBytes() {
@@ -475,6 +596,30 @@ public final class CapturePublisher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         registrar.shutdownNow(); // a registry call still running is interrupted; its thread is a daemon either way
-        producer.close(timeout.dividedBy(2));
+        prober.shutdown();
+        producer.close(timeout.dividedBy(2)); // a probe still waiting for metadata fails now
+        if (!thread.isAlive()) {
+            probed(interactionPauses, false);
+            probed(unattributedPauses, true);
+        }
+    }
+
+    /** At the stop: counts the outcome of a topic's probe send that the publisher thread did not take up. */
+    private void probed(Pauses pauses, boolean unattributed) {
+        Future<Sent> probe = pauses.probe;
+        if (probe == null) {
+            return;
+        }
+        pauses.probe = null;
+        try {
+            Sent tried = probe.get(1, TimeUnit.SECONDS);
+            if (tried.failedInSend != null) {
+                producerFailed(unattributed, tried.failedInSend);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // cannot be (the task catches what send throws; the producer is closed); its callback counts it if it ends
+        }
     }
 }
