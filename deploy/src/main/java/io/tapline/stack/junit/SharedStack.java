@@ -104,6 +104,32 @@ final class SharedStack implements TestStack, AutoCloseable {
     }
 
     @Override
+    public synchronized void freezeBroker() {
+        signalBroker("-STOP");
+    }
+
+    @Override
+    public synchronized void thawBroker() {
+        signalBroker("-CONT");
+    }
+
+    private void signalBroker(String signal) {
+        long pid = broker().process().pid();
+        try {
+            Process kill = new ProcessBuilder("kill", signal, Long.toString(pid)).redirectErrorStream(true).start();
+            String output = new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (kill.waitFor() != 0) {
+                throw new StackException("kill " + signal + " " + pid + " (the Kafka broker) failed: " + output.strip());
+            }
+        } catch (java.io.IOException e) {
+            throw new StackException("kill " + signal + " " + pid + " (the Kafka broker) failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StackException("interrupted while signalling the Kafka broker (" + signal + ")");
+        }
+    }
+
+    @Override
     public synchronized void stopRegistry() {
         registry().stop();
     }

@@ -38,6 +38,16 @@ public interface TestStack {
     /** Starts the broker again on the same port with the same data and waits until it is ready. */
     void startBroker();
 
+    /**
+     * Freezes the broker (SIGSTOP): its connections stay open and nothing answers, as in a network partition or a long
+     * VM pause, unlike {@link #stopBroker()}, whose connections are refused. {@link #thawBroker()} ends it; call it in
+     * a {@code finally}, as the stack's own stop cannot stop a frozen broker gracefully.
+     */
+    void freezeBroker();
+
+    /** Lets a frozen broker go on (SIGCONT). */
+    void thawBroker();
+
     /** Stops the registry; its port is kept. Its storage is in memory: a restart forgets all schemas. */
     void stopRegistry();
 
