@@ -67,9 +67,11 @@ public final class DedupMain {
         Map<String, Object> registryConfigs;
         Properties streamsConfig;
         Duration topicCheckInterval;
+        Duration maxBrokerSilence;
         try {
             topology = DedupOptions.topology(config);
             topicCheckInterval = DedupOptions.topicCheckInterval(config);
+            maxBrokerSilence = DedupOptions.readyMaxBrokerSilence(config);
             registryConfigs = DedupOptions.registry(config);
             streamsConfig = DedupOptions.streams(config);
         } catch (ConfigException | IllegalArgumentException e) {
@@ -90,12 +92,12 @@ public final class DedupMain {
         // start naming its flag, before anything is registered or a client is made.
         Metrics registry = new Metrics();
         AtomicReference<KafkaStreams> running = new AtomicReference<>();
-        // Kafka Streams' state and input lag, read as /ready reads the state: CREATED until the job is made
-        StreamsGauges.register(registry, topology.inputTopic(), running::get);
+        // Kafka Streams' state, input lag and broker silence, read as /ready reads them: CREATED until the job is made
+        BrokerSilence silence = StreamsGauges.register(registry, topology.inputTopic(), running::get, maxBrokerSilence);
         ManagementServer management;
         try {
-            management = startManagement(config, registry,
-                    () -> running.get() != null && running.get().state() == KafkaStreams.State.RUNNING);
+            // ready: RUNNING, and a broker answered within dedup.ready.max.broker.silence
+            management = startManagement(config, registry, () -> StreamsGauges.ready(running.get(), silence));
         } catch (ConfigException e) {
             say(e.getMessage());
             System.exit(2);

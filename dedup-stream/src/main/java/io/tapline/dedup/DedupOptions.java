@@ -33,6 +33,7 @@ public final class DedupOptions {
     public static final String NOISE_TOPIC = "topic.noise";
     public static final String DLQ_TOPIC = "topic.dlq";
     public static final String TOPIC_CHECK_INTERVAL = "dedup.topic.check.interval";
+    public static final String READY_MAX_BROKER_SILENCE = "dedup.ready.max.broker.silence";
     public static final String SAMPLES = "dedup.samples";
     public static final String SAMPLE_TTL = "dedup.sample.ttl";
     public static final String RETENTION = "dedup.retention";
@@ -89,6 +90,10 @@ public final class DedupOptions {
                     + "and judges them as at start: one that would refuse the start is logged at ERROR and set to 1 in "
                     + "tapline_dedup_topic_settings_refused, a warning logged at WARN, each once per change, and the "
                     + "job goes on; 0 = never, else at least 1s")
+            .option(READY_MAX_BROKER_SILENCE, BrokerSilence.DEFAULT_MAX.toSeconds() + "s", "/ready answers 503 while "
+                    + "no broker has answered the job's Kafka clients for longer than this "
+                    + "(tapline_dedup_broker_silence_seconds), though Kafka Streams stays RUNNING; /healthy is not "
+                    + "affected. 0 = never, else at least 10s (a connected job hears from a broker every few seconds)")
             .option(SAMPLES, Integer.toString(DedupConfig.DEFAULT_SAMPLES), "Samples (cases) kept per signature, 1..100")
             .option(SAMPLE_TTL, "24h", "Samples older than this are replaced by fresh ones")
             .option(RETENTION, "7d", "Signatures not seen for this long, and the noise of routes with no "
@@ -230,6 +235,19 @@ public final class DedupOptions {
                     + c.get(TOPIC_CHECK_INTERVAL));
         }
         return every;
+    }
+
+    /**
+     * How long the brokers may not answer before {@code /ready} answers 503 ({@link BrokerSilence}): zero for never,
+     * else at least 10 s, well above the 3 s a connected job waits at most for an answer.
+     */
+    public static Duration readyMaxBrokerSilence(TaplineConfig c) {
+        Duration max = c.getDuration(READY_MAX_BROKER_SILENCE);
+        if (max.isNegative() || !max.isZero() && max.compareTo(Duration.ofSeconds(10)) < 0) {
+            throw new ConfigException(c.named(READY_MAX_BROKER_SILENCE) + ": must be 0 (never) or at least 10s, got "
+                    + c.get(READY_MAX_BROKER_SILENCE));
+        }
+        return max;
     }
 
     /**

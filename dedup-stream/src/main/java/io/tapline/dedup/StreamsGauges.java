@@ -1,6 +1,7 @@
 package io.tapline.dedup;
 
 import io.tapline.ops.Metrics;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
@@ -9,7 +10,8 @@ import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * Kafka Streams' own health as gauges, read from the {@link KafkaStreams} when {@code /metrics} is scraped, never on a
- * stream thread: {@code tapline_dedup_stream_state{state}} and {@code tapline_dedup_input_lag_records}.
+ * stream thread: {@code tapline_dedup_stream_state{state}}, {@code tapline_dedup_input_lag_records} and {@code
+ * tapline_dedup_broker_silence_seconds} ({@link BrokerSilence}).
  *
  * <p>The state is read with {@link KafkaStreams#state()}, as {@code /ready} reads it, rather than kept from the state
  * listener: Kafka Streams calls its listener outside its state lock, so two transitions made together (a stream
@@ -28,13 +30,21 @@ final class StreamsGauges {
     private StreamsGauges() {
     }
 
+    /** As {@link #register(Metrics, String, Supplier, Duration)} with the default {@code dedup.ready.max.broker.silence}. */
+    static BrokerSilence register(Metrics registry, String inputTopic, Supplier<KafkaStreams> streams) {
+        return register(registry, inputTopic, streams, BrokerSilence.DEFAULT_MAX);
+    }
+
     /**
-     * Registers both gauges; {@code streams} gives the job's {@link KafkaStreams}, or null before it is made (then the
-     * state is {@code CREATED} and the lag 0).
+     * Registers the gauges; {@code streams} gives the job's {@link KafkaStreams}, or null before it is made (then the
+     * state is {@code CREATED}, the lag 0 and the broker silence 0). Returns the {@link BrokerSilence} the gauge reads,
+     * for {@link #ready}: past {@code maxSilence} (zero: never) the job is not ready.
      */
-    static void register(Metrics registry, String inputTopic, Supplier<KafkaStreams> streams) {
+    static BrokerSilence register(Metrics registry, String inputTopic, Supplier<KafkaStreams> streams,
+                                  Duration maxSilence) {
         String stateHelp = "State of this instance's Kafka Streams client: 1 for the current state, 0 for the others "
-                + "(/ready answers 200 in RUNNING only)";
+                + "(/ready answers 200 in RUNNING only, and only while the brokers answer: "
+                + "tapline_dedup_broker_silence_seconds)";
         for (KafkaStreams.State state : KafkaStreams.State.values()) {
             registry.gauge(STATE, stateHelp, () -> state(streams.get()) == state ? 1 : 0, "state", state.name());
         }
@@ -44,6 +54,25 @@ final class StreamsGauges {
                     KafkaStreams s = streams.get();
                     return s == null ? 0 : inputLag(s.metrics(), inputTopic);
                 });
+        BrokerSilence silence = BrokerSilence.of(streams, System::nanoTime, maxSilence);
+        registry.gauge(BrokerSilence.SILENCE, "Seconds since this instance's Kafka clients last received an answer "
+                + "from any broker (counted from the start while none has; 0 before Kafka Streams starts). A connected "
+                + "job hears from its brokers at least every few seconds, with or without input; Kafka Streams stays "
+                + "RUNNING while they do not answer. /ready answers 503 past dedup.ready.max.broker.silence",
+                silence::seconds);
+        return silence;
+    }
+
+    /**
+     * What {@code /ready} answers: Kafka Streams {@code RUNNING} (so a rolling update waits for restoration and
+     * rebalances) and its brokers heard from within {@code dedup.ready.max.broker.silence}.
+     */
+    static boolean ready(KafkaStreams streams, BrokerSilence silence) {
+        return ready(state(streams), silence);
+    }
+
+    static boolean ready(KafkaStreams.State state, BrokerSilence silence) {
+        return state == KafkaStreams.State.RUNNING && !silence.tooLong();
     }
 
     static KafkaStreams.State state(KafkaStreams streams) {

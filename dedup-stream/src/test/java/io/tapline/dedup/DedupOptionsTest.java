@@ -306,6 +306,20 @@ class DedupOptionsTest {
     }
 
     @Test
+    void shouldTurnNotReadyAfterAMinuteOfBrokerSilenceUnlessTurnedOff() {
+        assertEquals(Duration.ofSeconds(60), DedupOptions.readyMaxBrokerSilence(DedupOptions.load(new String[0], Map.of())));
+        assertEquals(Duration.ZERO, DedupOptions.readyMaxBrokerSilence(DedupOptions.load(
+                new String[] {"--dedup-ready-max-broker-silence", "0"}, Map.of())));
+        assertEquals(Duration.ofMinutes(3), DedupOptions.readyMaxBrokerSilence(DedupOptions.load(new String[0],
+                Map.of("TAPLINE_DEDUP_READY_MAX_BROKER_SILENCE", "3m"))));
+        for (String bad : new String[] {"-1m", "5s"}) {
+            String message = assertThrows(ConfigException.class, () -> DedupOptions.readyMaxBrokerSilence(
+                    DedupOptions.load(new String[] {"--dedup-ready-max-broker-silence=" + bad}, Map.of()))).getMessage();
+            assertEquals("option --dedup-ready-max-broker-silence: must be 0 (never) or at least 10s, got " + bad, message);
+        }
+    }
+
+    @Test
     void shouldLogThroughTaplinesLoggingSoTheLogOptionsApply() {
         assertTrue(DedupOptions.SPEC.options().containsKey(LogOptions.FORMAT));
         assertEquals(TaplineLoggerProvider.class, LoggerFactory.getILoggerFactory().getClass().getEnclosingClass(),

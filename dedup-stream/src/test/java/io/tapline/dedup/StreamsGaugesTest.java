@@ -1,6 +1,8 @@
 package io.tapline.dedup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tapline.ops.ExpositionCheck;
 import io.tapline.ops.Metrics;
@@ -10,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -46,6 +49,59 @@ class StreamsGaugesTest {
         assertStates(registry, KafkaStreams.State.NOT_RUNNING);
         // the metrics of a closed client are still read, without failing the scrape
         assertEquals(0, ExpositionCheck.check(registry.scrape()).value(StreamsGauges.INPUT_LAG));
+    }
+
+    /**
+     * A started job whose brokers do not answer (here none listens at all) stays out of {@code RUNNING}'s way in
+     * Kafka Streams' eyes, but its broker silence grows from the start; before it is started the silence is 0. Before
+     * {@code tapline_dedup_broker_silence_seconds}, nothing the job exported said so.
+     */
+    @Test
+    void shouldExportTheBrokerSilenceOfAStartedJobWhoseBrokersDoNotAnswer(@TempDir Path dir) throws Exception {
+        Metrics registry = new Metrics();
+        AtomicReference<KafkaStreams> running = new AtomicReference<>();
+        StreamsGauges.register(registry, INPUT, running::get);
+        assertEquals(0, ExpositionCheck.check(registry.scrape()).value(BrokerSilence.SILENCE), "no KafkaStreams yet");
+
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(INPUT).to("out");
+        KafkaStreams streams = new KafkaStreams(builder.build(), DedupTopology.streamsConfig("silence-test",
+                "127.0.0.1:1", 1, 1, dir.toString(), Map.of()));
+        running.set(streams);
+        try {
+            assertEquals(0, ExpositionCheck.check(registry.scrape()).value(BrokerSilence.SILENCE), "not started");
+            streams.start();
+            assertEquals(0, ExpositionCheck.check(registry.scrape()).value(BrokerSilence.SILENCE), "just started");
+            Thread.sleep(2_500);
+            ExpositionCheck scrape = ExpositionCheck.check(registry.scrape());
+            double silent = scrape.value(BrokerSilence.SILENCE);
+            assertTrue(silent >= 2.4 && silent < 30, "silent for " + silent + " s");
+            assertEquals("gauge", scrape.type(BrokerSilence.SILENCE));
+        } finally {
+            streams.close(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void shouldBeReadyOnlyWhileRunningAndHeardFromTheBrokersWithinTheBound() {
+        AtomicLong clock = new AtomicLong();
+        Map<MetricName, Metric> metrics = new LinkedHashMap<>();
+        BrokerSilence silence = new BrokerSilence(() -> metrics, clock::get, Duration.ofSeconds(60));
+        metrics.put(new MetricName("response-total", "consumer-metrics", "", Map.of("client-id", "c")), metric(1));
+        assertFalse(StreamsGauges.ready((KafkaStreams) null, silence), "no KafkaStreams yet: CREATED");
+        assertTrue(StreamsGauges.ready(KafkaStreams.State.RUNNING, silence));
+        assertFalse(StreamsGauges.ready(KafkaStreams.State.REBALANCING, silence), "restoring or rebalancing");
+        clock.addAndGet(Duration.ofSeconds(60).toNanos());
+        assertTrue(StreamsGauges.ready(KafkaStreams.State.RUNNING, silence), "60 s without an answer: within the bound");
+        clock.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertFalse(StreamsGauges.ready(KafkaStreams.State.RUNNING, silence), "61 s: RUNNING, but not ready");
+        metrics.put(new MetricName("response-total", "consumer-metrics", "", Map.of("client-id", "c")), metric(2));
+        assertTrue(StreamsGauges.ready(KafkaStreams.State.RUNNING, silence), "answered again");
+
+        BrokerSilence never = new BrokerSilence(() -> metrics, clock::get, Duration.ZERO);
+        never.seconds();
+        clock.addAndGet(Duration.ofHours(1).toNanos());
+        assertTrue(StreamsGauges.ready(KafkaStreams.State.RUNNING, never), "dedup.ready.max.broker.silence=0");
     }
 
     @Test
