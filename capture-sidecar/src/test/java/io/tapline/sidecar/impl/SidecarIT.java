@@ -383,6 +383,48 @@ class SidecarIT {
         }
     }
 
+    /**
+     * A frozen broker (SIGSTOP: its connections stay open and nothing answers, as in a partition), unlike a stopped
+     * one whose connections are refused: once the produce requests in flight time out, each send waits max.block.ms
+     * for metadata and fails on the calling thread. Its captures are then dropped at once as broker_unavailable, one
+     * send tried after each back-off, and publishing resumes on its own once the broker answers.
+     */
+    @Test
+    void shouldDropCapturesAsBrokerUnavailableWhileTheBrokerIsFrozenAndResumeAfterwards(TestStack stack) throws Exception {
+        String topic = stack.createTopic("interactions-frozen", 3, Map.of());
+        try (Sidecar s = start(options(stack, topic))) {
+            Load load = new Load(s);
+            try {
+                awaitCondition("first publications", Duration.ofSeconds(30), () -> counter(s, "tapline_sidecar_published_total") > 20);
+                stack.freezeBroker();
+                long okAtFreeze = load.ok.get();
+                try {
+                    awaitCondition("captures dropped as broker_unavailable", Duration.ofSeconds(60),
+                            () -> counter(s, "tapline_sidecar_dropped_total{reason=\"broker_unavailable\"}") > 0);
+                    long unavailable = counter(s, "tapline_sidecar_dropped_total{reason=\"broker_unavailable\"}");
+                    Thread.sleep(2000);
+                    assertTrue(load.ok.get() > okAtFreeze + 50, "traffic kept flowing while the broker was frozen: " + (load.ok.get() - okAtFreeze));
+                    assertTrue(counter(s, "tapline_sidecar_dropped_total{reason=\"broker_unavailable\"}") > unavailable + 50,
+                            "the captures of the outage go on being dropped at once: " + s.metrics().scrape());
+                } finally {
+                    stack.thawBroker();
+                }
+                long publishedAtThaw = counter(s, "tapline_sidecar_published_total");
+                awaitCondition("publishing resumed after the broker answered again", Duration.ofSeconds(60),
+                        () -> counter(s, "tapline_sidecar_published_total") > publishedAtThaw + 50);
+            } finally {
+                load.close();
+            }
+            assertEquals(0, load.failed.get(), "no proxied request failed");
+            assertEquals(0, counter(s, "tapline_sidecar_dropped_total{reason=\"in_flight_full\"}"), s.metrics().scrape());
+            // every capture accounted for: published, or dropped for a reason of the outage
+            awaitCondition("captured = published + producer_error + broker_unavailable", Duration.ofSeconds(30),
+                    () -> counter(s, "tapline_sidecar_captured_total") == counter(s, "tapline_sidecar_published_total")
+                            + counter(s, "tapline_sidecar_dropped_total{reason=\"producer_error\"}")
+                            + counter(s, "tapline_sidecar_dropped_total{reason=\"broker_unavailable\"}"));
+        }
+    }
+
     @Test
     void shouldKeepServingWhileTheRegistryIsDownAndPublishOnceItIsBack(TestStack stack) throws Exception {
         String topic = stack.createTopic("interactions-noregistry", 3, Map.of());
