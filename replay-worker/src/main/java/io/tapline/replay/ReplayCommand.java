@@ -403,7 +403,7 @@ public final class ReplayCommand {
                 CaseReplayer replayer = new CaseReplayer(runId, workerId, candidate, registry, settings.matcher(), comparator,
                         settings.published(), clock);
                 workers.add(new ReplayWorker(runId, workerId, topics, start.getBounds(), kafka, codec, replayer, registry,
-                        vertx, concurrencyGate, limiter, progress, listener, budget, settings.batchSize()));
+                        vertx, concurrencyGate, limiter, progress, listener, budget, settings.batchSize(), kafkaTimeout));
             }
             int mgmtPort = settings.managementPort();
             if (mgmtPort >= 0) {

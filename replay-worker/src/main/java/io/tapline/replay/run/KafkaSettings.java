@@ -4,9 +4,11 @@ import io.tapline.topics.TaplineTopics;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -82,5 +84,15 @@ public record KafkaSettings(String bootstrapServers, Map<String, Object> registr
         }
         p.putAll(producerOverrides);
         return p;
+    }
+
+    /**
+     * The {@code transaction.timeout.ms} of the replay workers' transactional producers ({@link #producer}): Tapline's
+     * 30 s, or a {@code kafka.producer.transaction.timeout.ms} override, which may be a number or its text.
+     */
+    public Duration transactionTimeout() {
+        Object value = producer("tapline-replay", "tapline-replay").get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG);
+        Object millis = ConfigDef.parseType(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, value, ConfigDef.Type.INT);
+        return Duration.ofMillis(((Number) millis).longValue());
     }
 }

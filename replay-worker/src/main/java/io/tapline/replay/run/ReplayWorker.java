@@ -106,6 +106,11 @@ public final class ReplayWorker implements Runnable {
     private final int batchSize;
     /** {@code --propagation auto}: cases in flight while calls without trace context came are replayed again, alone. */
     private final boolean redoAmbiguous;
+    /** The producer's {@code transaction.timeout.ms} and {@code --kafka-timeout}: the parts of {@link #assignmentWait}. */
+    private final Duration transactionTimeout;
+    private final Duration kafkaTimeout;
+    /** How long the committed offsets of newly assigned partitions are waited for ({@link #assignmentWait(Duration, Duration)}). */
+    private final Duration assignmentWait;
 
     private volatile boolean closed;
     private volatile Outcome outcome;
@@ -124,6 +129,12 @@ public final class ReplayWorker implements Runnable {
     private Batch pending;
     /** Set when the producer was fenced or refused: nothing more may be committed. */
     private boolean fatal;
+    /**
+     * Set by the rebalance listener (on the worker thread, inside poll) when the committed offsets of the partitions
+     * assigned to the worker could not be read within {@link #assignmentWait}: why the worker stops, said once poll
+     * returns.
+     */
+    private String assignmentGivenUp;
     /** The batches replaying now: {@link #close()} stops them (no more of their cases start). */
     private final Set<BatchPump<Case, Tagged>> replayingNow = ConcurrentHashMap.newKeySet();
 
@@ -134,8 +145,8 @@ public final class ReplayWorker implements Runnable {
 
     public ReplayWorker(String runId, String workerId, RunTopics topics, RunBounds bounds, KafkaSettings kafka,
                         AvroCodec codec, CaseReplayer replayer, MockRegistry registry, Vertx vertx,
-                        ConcurrencyGate gate,
-                        RateLimiter rate, Progress progress, ResultListener listener, BatchBudget budget, int batchSize) {
+                        ConcurrencyGate gate, RateLimiter rate, Progress progress, ResultListener listener,
+                        BatchBudget budget, int batchSize, Duration kafkaTimeout) {
         this.runId = runId;
         this.workerId = workerId;
         this.topics = topics;
@@ -152,6 +163,25 @@ public final class ReplayWorker implements Runnable {
         this.budget = budget;
         this.batchSize = batchSize;
         this.redoAmbiguous = budget.propagation() == Propagation.Mode.AUTO;
+        this.transactionTimeout = kafka.transactionTimeout();
+        this.kafkaTimeout = kafkaTimeout;
+        this.assignmentWait = assignmentWait(transactionTimeout, kafkaTimeout);
+    }
+
+    /**
+     * How long a worker waits, when partitions are assigned to it, for their committed offsets before it stops: the
+     * replay producer's {@code transaction.timeout.ms} plus {@code --kafka-timeout}. A member that died while committing
+     * leaves its partitions' offsets in an open transaction, unreadable (read_committed) until the broker aborts it,
+     * at the latest {@code transaction.timeout.ms} after it began, which was before the partitions came to this worker
+     * (the members of a run are started with the same options); the broker finds such a transaction at its next check
+     * (every 10 s by default), then writes the abort, and the offsets are read: {@code --kafka-timeout}, the time the
+     * worker gives any read of Kafka (60 s by default), covers those. With the defaults 90 s: together with the scan
+     * that follows (up to 2 min) it stays within max.poll.interval.ms (at least 5 min unless set lower), so the group
+     * keeps the worker while it waits. Longer than that, the offsets are not held back by a dead member's transaction: the broker does
+     * not answer.
+     */
+    static Duration assignmentWait(Duration transactionTimeout, Duration kafkaTimeout) {
+        return transactionTimeout.plus(kafkaTimeout);
     }
 
     public Outcome outcome() {
@@ -381,6 +411,15 @@ public final class ReplayWorker implements Runnable {
                         return Outcome.STOPPED;
                     }
                     throw e;
+                }
+                if (assignmentGivenUp != null) {
+                    // Said here, not thrown by the listener: the consumer would log that as a listener's failure, with
+                    // its stack trace, and wrap it. Nothing of the partitions it was given was replayed or committed,
+                    // and the records this poll returned (of any partition) are dropped uncommitted, so whoever reads
+                    // those partitions next reads them; a batch still pending, of partitions kept, is committed as the
+                    // loop ends.
+                    log.error(assignmentGivenUp);
+                    return Outcome.FAILED;
                 }
                 // Only the latest version of each case id below the bounds is replayed (or, a tombstone, retires the
                 // case); older versions are skipped undecoded, and their offsets are committed with the batch all the same.
@@ -994,24 +1033,53 @@ public final class ReplayWorker implements Runnable {
                 return;
             }
             // A member that died while committing holds offsets of these partitions in an open transaction until the
-            // broker aborts it (transaction.timeout.ms): wait for that. The consumer's own position lookup would wait
-            // the same way, and the latest versions are scanned from the offsets once they are known.
+            // broker aborts it (transaction.timeout.ms): wait for that, up to assignmentWait. The consumer's own
+            // position lookup would wait the same way, and the latest versions are scanned from the offsets once they
+            // are known. Each read is bounded as the completion check's is, and a stop (close()) wakes it up.
+            long started = System.nanoTime();
             while (!closed) {
+                long left = assignmentWait.toNanos() - (System.nanoTime() - started);
                 try {
-                    consumer.committed(new HashSet<>(partitions)).forEach((tp, om) -> {
+                    consumer.committed(new HashSet<>(partitions), Duration.ofNanos(Math.max(0, Math.min(left,
+                            OFFSETS_CHECK.toNanos())))).forEach((tp, om) -> {
                         if (om != null) {
                             committed.put(tp, om.offset());
                         }
                     });
                     break;
                 } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    long waited = System.nanoTime() - started;
+                    if (waited >= assignmentWait.toNanos()) {
+                        assignmentGivenUp = givenUp(partitions, waited, e);
+                        return; // poll returns, and the worker stops (loop)
+                    }
                     log.warn("worker {} of run {}: the committed offsets of {} could not be read (a member's "
-                            + "transaction may still be open, or the broker did not answer), trying again: {}",
-                            workerId, runId, partitions, e.getMessage());
+                            + "transaction may still be open, or the broker did not answer), trying again ({} of at "
+                            + "most {}): {}", workerId, runId, partitions, seconds(waited), seconds(assignmentWait),
+                            e.getMessage());
                 }
             }
             scanLatest(partitions);
             log.info("worker {} of run {} now owns {}", workerId, runId, partitions);
         }
+
+        private String givenUp(Collection<TopicPartition> partitions, long waitedNanos, RuntimeException e) {
+            return "worker " + workerId + " of run " + runId + " stops: the committed offsets of " + partitions
+                    + ", assigned to it, could not be read in " + seconds(waitedNanos) + " of trying, the longest a"
+                    + " dead member's open transaction can hold them back (the producer's transaction.timeout.ms, "
+                    + seconds(transactionTimeout) + ", plus --kafka-timeout, " + seconds(kafkaTimeout) + "): the"
+                    + " broker did not answer, or a transaction stayed open longer; "
+                    + "nothing of these partitions was replayed, and a rerun resumes from the committed offsets: "
+                    + e.getMessage();
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return seconds(d.toNanos());
+    }
+
+    /** {@code nanos} as seconds, to a tenth: {@code 90.0 s}. */
+    private static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
     }
 }

@@ -53,12 +53,14 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A worker over in-memory clients ({@link LogConsumer}, {@link TxProducer}) replaying against a candidate on Vert.x,
- * with a safety net of a few seconds: what a batch given up at it commits, and what is read again; and what a worker
- * whose transaction can be neither committed nor aborted leaves behind.
+ * with a safety net of a few seconds: what a batch given up at it commits, and what is read again; what a worker
+ * whose transaction can be neither committed nor aborted leaves behind; and how long a worker waits for the committed
+ * offsets of the partitions assigned to it.
  */
 @Timeout(60)
 class ReplayWorkerSafetyNetTest {
@@ -239,6 +241,68 @@ class ReplayWorkerSafetyNetTest {
         assertTrue(log.contains("offsets timed out"), log);
     }
 
+    /**
+     * The committed offsets of the partitions a rebalance gives the worker cannot be read (a broker that does not
+     * answer): the worker waits the producer's transaction.timeout.ms plus --kafka-timeout (here 1 s + 1 s), the
+     * longest a dead member's open transaction holds them back, then stops (exit 3) in one line saying so, with
+     * nothing of the partitions replayed or committed. Before, it read them again for ever, a warning per read, and
+     * neither finished nor exited.
+     */
+    @Test
+    void aWorkerThatCannotReadTheCommittedOffsetsOfItsNewPartitionsStopsOnceTheyCannotBeHeldBackLonger() throws Exception {
+        // as --kafka.producer.transaction.timeout.ms=1000 gives it, as text
+        Harness h = new Harness(Duration.ofSeconds(10), 10, Map.of("transaction.timeout.ms", "1000"),
+                Duration.ofSeconds(1));
+        h.consumer.assignedOffsetsReadableAt = Long.MAX_VALUE;
+        long[] took = new long[1];
+        String log = logged(() -> {
+            long started = System.nanoTime();
+            h.start();
+            try {
+                assertTimeoutPreemptively(Duration.ofSeconds(15), () -> h.thread.join(),
+                        "the worker neither finished nor stopped");
+            } finally {
+                took[0] = System.nanoTime() - started;
+                h.join(5_000); // closes a worker still waiting
+            }
+        });
+
+        assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
+        assertTrue(took[0] >= Duration.ofSeconds(2).toNanos(), "waited the whole limit: " + took[0] / 1_000_000 + " ms");
+        assertEquals(Map.of(), hitCounts(), "nothing replayed");
+        assertEquals(List.of(), h.producer.transactions, "nothing committed");
+        String stop = log.lines().filter(l -> l.contains("worker w1 of run run-1 stops: the committed offsets of"))
+                .findFirst().orElseThrow(() -> new AssertionError("no line says why the worker stops: " + log));
+        assertTrue(stop.contains(P0.toString()) && stop.contains(P1.toString()), stop);
+        assertTrue(stop.contains("could not be read in 2."), stop);
+        assertTrue(stop.contains("(the producer's transaction.timeout.ms, 1.0 s, plus --kafka-timeout, 1.0 s)"), stop);
+        assertTrue(stop.contains("nothing of these partitions was replayed, and a rerun resumes from the committed "
+                + "offsets: reading the committed offsets timed out"), stop);
+        assertFalse(log.contains("\tat "), "no stack trace: " + log);
+    }
+
+    /**
+     * A dead member's open transaction holds the committed offsets of the partitions given to the worker back past
+     * the producer's transaction.timeout.ms (5 s here), until the broker's check aborts it (0.5 s later): the worker
+     * reads them again until then (a read is bounded at 5 s), within its limit (5 s + --kafka-timeout, 1 s), then takes
+     * the partitions over and completes the run with every case replayed once.
+     */
+    @Test
+    void aWorkerWaitsOutOffsetsHeldBackByADeadMembersTransaction() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 10, Map.of("transaction.timeout.ms", 5_000),
+                Duration.ofSeconds(1));
+        h.consumer.assignedOffsetsReadableAt = System.nanoTime() + Duration.ofMillis(5_500).toNanos();
+        String log = logged(() -> {
+            h.start();
+            h.join(40_000);
+        });
+
+        assertEquals(ReplayWorker.Outcome.RUN_COMPLETE, h.outcome(), log);
+        assertEquals(Map.of("/a0", 1, "/a1", 1, "/a2", 1, "/a3", 1, "/b0", 1, "/b1", 1), hitCounts());
+        assertTrue(log.contains("trying again (5.0 s of at most 6.0 s)"), log);
+        assertFalse(log.contains("stops"), log);
+    }
+
     /** Starts {@code h}, stops it (as SIGTERM does) while a1 is in flight, waits for its end; what the log said. */
     private String stoppedWhileA1IsInFlight(Harness h) throws Exception {
         firstAnswerDelay.put("/a1", 1_000L);
@@ -294,6 +358,11 @@ class ReplayWorkerSafetyNetTest {
         final ReplayWorker replay;
 
         Harness(Duration awaitMargin, int maxPollRecords) {
+            this(awaitMargin, maxPollRecords, Map.of(), Duration.ofSeconds(60));
+        }
+
+        /** With {@code --kafka.producer.*} overrides and a {@code --kafka-timeout}. */
+        Harness(Duration awaitMargin, int maxPollRecords, Map<String, Object> producerOverrides, Duration kafkaTimeout) {
             consumer = new LogConsumer(maxPollRecords);
             producer = new TxProducer(consumer);
             Map<String, Object> registryConfig = Map.of(RegistryConfig.URL, registry.url());
@@ -312,11 +381,12 @@ class ReplayWorkerSafetyNetTest {
                     new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none()),
                     ResultRedaction.of(RedactionKey.random()), Clock.systemUTC());
             // No broker: the scan for the latest versions fails at once and every version is replayed (one per case).
-            KafkaSettings kafka = new KafkaSettings("", registryConfig, Map.of(), Map.of());
+            KafkaSettings kafka = new KafkaSettings("", registryConfig, Map.of(), producerOverrides);
             // The budget says 100 ms a case, the candidate's client waits 30 s: the safety net can be reached.
             BatchBudget budget = new BatchBudget(1, 1, Propagation.Mode.REQUIRED, 0, Duration.ofMillis(100), awaitMargin);
             replay = new ReplayWorker(RUN, "w1", TOPICS, bounds, kafka, new AvroCodec(registryConfig), replayer, mocks,
-                    vertx, new ConcurrencyGate(() -> 1), new RateLimiter(0), new Progress(), r -> { }, budget, 10);
+                    vertx, new ConcurrencyGate(() -> 1), new RateLimiter(0), new Progress(), r -> { }, budget, 10,
+                    kafkaTimeout);
             thread = new Thread(() -> replay.run(() -> consumer, () -> producer), "replay-worker-test");
         }
 
@@ -348,8 +418,20 @@ class ReplayWorkerSafetyNetTest {
         private volatile int runAfterPolls = -1;
         private volatile Runnable afterPolls;
         private final int maxPollRecords;
-        /** How many reads of committed offsets with a timeout time out (a broker that does not answer) before one answers. */
+        /**
+         * How many reads of committed offsets with a timeout made outside a rebalance (the completion check) time out
+         * (a broker that does not answer) before one answers.
+         */
         final AtomicInteger committedTimeouts = new AtomicInteger();
+        /**
+         * When ({@link System#nanoTime}) the committed offsets read during a rebalance (the rebalance listener's) can be
+         * read: before, a read waits for it up to its timeout and times out if it does not come, as a read_committed
+         * consumer's read does while a transaction holds the offsets (or the broker does not answer). Long.MAX_VALUE:
+         * never.
+         */
+        volatile long assignedOffsetsReadableAt = Long.MIN_VALUE;
+        /** True while poll runs its poll tasks (rebalances): the reads of committed offsets then are the listener's. */
+        private volatile boolean rebalancing;
 
         LogConsumer(int maxPollRecords) {
             super("earliest");
@@ -374,10 +456,37 @@ class ReplayWorkerSafetyNetTest {
 
         @Override
         public Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions, Duration timeout) {
-            if (committedTimeouts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            if (rebalancing) {
+                awaitReadable(timeout);
+            } else if (committedTimeouts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new org.apache.kafka.common.errors.TimeoutException("reading the committed offsets timed out");
             }
             return super.committed(partitions, timeout);
+        }
+
+        /** As a read with the consumer's default.api.timeout.ms, here 200 ms. */
+        @Override
+        public Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
+            if (rebalancing) {
+                awaitReadable(Duration.ofMillis(200));
+            }
+            return super.committed(partitions);
+        }
+
+        private void awaitReadable(Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            long readable = assignedOffsetsReadableAt;
+            try {
+                while (System.nanoTime() < Math.min(deadline, readable)) {
+                    Thread.sleep(5);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new org.apache.kafka.common.errors.InterruptException(e);
+            }
+            if (System.nanoTime() < readable) {
+                throw new org.apache.kafka.common.errors.TimeoutException("reading the committed offsets timed out");
+            }
         }
 
         @Override
@@ -386,7 +495,12 @@ class ReplayWorkerSafetyNetTest {
                 runAfterPolls = -1;
                 schedulePollTask(afterPolls);
             }
-            super.poll(Duration.ZERO); // poll tasks (rebalances), a wakeup, positions of new partitions
+            rebalancing = true;
+            try {
+                super.poll(Duration.ZERO); // poll tasks (rebalances), a wakeup, positions of new partitions
+            } finally {
+                rebalancing = false;
+            }
             Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> out = new LinkedHashMap<>();
             Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
             List<TopicPartition> owned = new ArrayList<>(assignment());
