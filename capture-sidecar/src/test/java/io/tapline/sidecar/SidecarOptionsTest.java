@@ -398,7 +398,13 @@ class SidecarOptionsTest {
         assertEquals("", o.app().basePath());
         SidecarOptions.EgressRoute route = o.egressRoutes().get(0);
         assertEquals(new SidecarOptions.EgressRoute("inventory", "inventory_svc", 9000, "/api"), route);
+        // a port with leading zeros is read by its value, however many (RFC 3986 3.2.3: port = *DIGIT), as the Host
+        // line's port is; six digits were refused
+        SidecarOptions padded = load(Map.of(), "--app", "http://shop:0008080", "--egress", "inv=http://inventory_svc:009000/api");
+        assertEquals(8080, padded.app().port());
+        assertEquals(new SidecarOptions.EgressRoute("inv", "inventory_svc", 9000, "/api"), padded.egressRoutes().get(0));
         for (String[] bad : new String[][] {{"http://user@shop:8080", "user info"}, {"http://shop:0", "port '0'"},
+                {"http://shop:065536", "port '065536'"},
                 {"http://shop:8080/?debug=1", "has a query"}, {"http://a..b", "invalid host"}}) {
             String message = assertThrows(ConfigException.class, () -> load(Map.of(), "--app", bad[0])).getMessage();
             assertTrue(message.contains("--app") && message.contains(bad[1]), message);

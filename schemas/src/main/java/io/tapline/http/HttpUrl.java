@@ -114,19 +114,38 @@ public final class HttpUrl {
                 + "'@' in them must be percent-encoded: %2F, %3F, %23, %40)";
     }
 
+    /**
+     * The port {@code text} writes: digits only ({@code port = *DIGIT}, RFC 3986 §3.2.3), read by their value, 1–65535,
+     * with leading zeros of any length ({@code 042017}, {@code 000080}), as Vert.x reads the {@code Host} line's port
+     * and nginx takes both. The work is bounded: the zeros are skipped, then at most five digits are read; a refusal
+     * quotes at most the first {@link #QUOTED_PORT} characters.
+     */
     private static int port(String text) {
+        int n = text.length();
+        int i = 0;
+        while (i < n && text.charAt(i) == '0') {
+            i++;
+        }
         int port = 0;
-        for (int i = 0; i < text.length(); i++) {
+        for (int digits = 0; i < n; i++, digits++) {
             char c = text.charAt(i);
-            if (c < '0' || c > '9' || i >= 5) {
-                throw new IllegalArgumentException("port '" + text + "' is not a number 1-65535");
+            if (c < '0' || c > '9' || digits == 5) {
+                throw portRefused(text);
             }
             port = port * 10 + (c - '0');
         }
         if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("port '" + text + "' is not a number 1-65535");
+            throw portRefused(text);
         }
         return port;
+    }
+
+    /** How much of a refused port a message quotes. */
+    static final int QUOTED_PORT = 16;
+
+    private static IllegalArgumentException portRefused(String text) {
+        String quoted = text.length() <= QUOTED_PORT ? text : text.substring(0, QUOTED_PORT) + "...";
+        return new IllegalArgumentException("port '" + quoted + "' is not a number 1-65535");
     }
 
     /**

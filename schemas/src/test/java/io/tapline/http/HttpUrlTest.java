@@ -74,6 +74,25 @@ class HttpUrlTest {
     }
 
     @Test
+    void readsAPortWithLeadingZerosOfAnyLengthByItsValue() {
+        // RFC 3986 3.2.3: port = *DIGIT. The Host line took h:042017 (Vert.x reads a port by its value), and an
+        // absolute-form target with the same port was refused 400 for its sixth digit; nginx takes both.
+        for (String[] c : new String[][] {{"http://h:042017/p", "42017"}, {"http://h:000080/", "80"}, {"http://h:0081", "81"},
+                {"http://h:065535/", "65535"}, {"http://[::1]:0000000000000000000000000008080/x", "8080"}}) {
+            HttpUrl u = HttpUrl.parse(c[0]);
+            assertEquals(Integer.parseInt(c[1]), u.port(), c[0]);
+            assertTrue(u.portGiven(), c[0]);
+        }
+        assertEquals("h:42017", HttpUrl.parse("http://H:042017/p").authority(), "a destination names the port's value");
+        // the work is bounded: leading zeros are skipped, then at most five digits are read
+        String zeros = "0".repeat(100_000);
+        assertEquals(8080, HttpUrl.parse("http://h:" + zeros + "8080/").port());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HttpUrl.parse("http://h:1" + zeros + "/"));
+        assertTrue(e.getMessage().length() < 100, "a port quoted in a refusal is cut short: " + e.getMessage().length());
+    }
+
+    @Test
     void givesTheOriginFormTargetAndTheBasePath() {
         assertEquals("/", HttpUrl.parse("http://h").pathAndQuery());
         assertEquals("/?a=1", HttpUrl.parse("http://h?a=1").pathAndQuery());
@@ -101,7 +120,9 @@ class HttpUrlTest {
         assertRefused("http://h:0/", "port '0'");
         assertRefused("http://h:65536/", "port '65536'");
         assertRefused("http://h:8x/", "port '8x'");
-        assertRefused("http://h:000080/", "port '000080'");
+        assertRefused("http://h:000000/", "port '000000'");
+        assertRefused("http://h:065536/", "port '065536'");
+        assertRefused("http://h:0123456/", "port '0123456'");
         assertRefused("http://h/a b", "space or control character");
         assertRefused("http://h/a\tb", "space or control character");
     }

@@ -27,6 +27,8 @@ class RequestHeadTest {
         }
         assertEquals(HostAndPort.create("other.example", 9), RequestHead.authority("http://other.example:9/x", STALE));
         assertEquals(HostAndPort.create("other.example", -1), RequestHead.authority("HTTP://other.example/x", STALE));
+        assertEquals(HostAndPort.create("other.example", 42017), RequestHead.authority("http://other.example:042017/x", STALE),
+                "a zero-padded port as the Host line's h:042017 is read: by its value");
         assertSame(STALE, RequestHead.authority("/x", STALE), "an origin-form target names the Host line's");
         assertSame(STALE, RequestHead.authority("*", STALE));
         assertNull(RequestHead.authority("/x", null), "an HTTP/1.0 request without Host names none");
@@ -63,6 +65,26 @@ class RequestHeadTest {
         }
         assertEquals(HostAndPort.create("h", 0), RequestHead.hostLine(host("h:0"), HostAndPort.parseAuthority("h:0", -1)),
                 "a port 0 written is kept");
+    }
+
+    @Test
+    void shouldTakeAZeroPaddedPortOfAnyLengthInTheHostLineAndTheTargetAlike() {
+        // port = *DIGIT (RFC 3986 3.2.3): the Host line took h:042017 and the absolute form refused it (400)
+        for (String authority : List.of("h:042017", "h:0000080", "[::1]:000000443", "h:065535")) {
+            assertNull(RequestHead.check(host(authority), HttpVersion.HTTP_1_1, HostAndPort.parseAuthority(authority, -1)),
+                    authority);
+            assertNull(RequestHead.targetRefusal(HttpMethod.GET, "http://" + authority + "/p"), authority);
+            assertEquals(RequestHead.hostLine(host(authority), HostAndPort.parseAuthority(authority, -1)),
+                    RequestHead.authority("http://" + authority + "/p", STALE), authority);
+        }
+        // and a value past 65535 is refused in both, however it is padded
+        for (String authority : List.of("h:065536", "h:00099999", "h:0123456")) {
+            assertEquals(new RequestHead.Refusal(400, "invalid Host header"),
+                    RequestHead.check(host(authority), HttpVersion.HTTP_1_1, HostAndPort.parseAuthority(authority, -1)),
+                    authority);
+            assertSame(RequestHead.INVALID_TARGET, RequestHead.targetRefusal(HttpMethod.GET, "http://" + authority + "/p"),
+                    authority);
+        }
     }
 
     @Test

@@ -356,6 +356,45 @@ class CaptureFidelityTest {
         assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getRequest().getAuthority());
     }
 
+    @Test
+    void shouldTakeAZeroPaddedPortOfSixDigitsOrMoreInTheTargetAsInTheHostLine() throws Exception {
+        // port = *DIGIT (RFC 3986 3.2.3): Host: h:042017 was forwarded as written, GET http://h:042017/p answered 400
+        // for the port's sixth digit. Both are read by the port's value now; a value past 65535 is refused in both.
+        for (String authority : List.of("h:042017", "h:0000000081")) {
+            String named = "h:" + Integer.parseInt(authority.substring(2));
+            Inbound line = inbound("GET /p HTTP/1.1\r\nHost: " + authority + "\r\nConnection: close\r\n\r\n");
+            Inbound target = inbound("GET http://" + authority + "/p HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
+            for (Inbound x : List.of(line, target)) {
+                assertTrue(x.answer().startsWith("HTTP/1.1 200 "), x.answer());
+                assertTrue(x.received().startsWith("GET /p HTTP/1.1\r\n"), x.received());
+                assertEquals(List.of("host: " + authority), hostLines(x.received()), x.received());
+                assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + named + "\r\n"), x.received());
+                assertEquals(named, x.record().getRequest().getAuthority());
+            }
+        }
+        for (String authority : List.of("h:065536", "h:0123456")) {
+            assertTrue(exchange(sidecar.port(), "GET /p HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+                    .startsWith("HTTP/1.1 400 "), authority);
+            assertTrue(exchange(sidecar.port(), "GET http://" + authority + "/p HTTP/1.1\r\nHost: h\r\n\r\n")
+                    .startsWith("HTTP/1.1 400 "), authority);
+        }
+        // the egress forward proxy reads the target so too: the dependency gets its authority in its normal form, and
+        // the call is recorded under the destination the replay mock computes (HttpUrl#authority)
+        String padded = "127.0.0.1:0000" + app.port();
+        Outbound proxied = outbound("GET http://" + padded + "/x HTTP/1.1\r\nHost: " + padded + "\r\nConnection: close\r\n\r\n");
+        assertTrue(proxied.answer().startsWith("HTTP/1.1 200 "), proxied.answer());
+        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(proxied.received()), proxied.received());
+        assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getDestination());
+        assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getRequest().getAuthority());
+        // and a CONNECT's target
+        try (Socket c = connect(sidecar.egressPort())) {
+            c.getOutputStream().write(("CONNECT " + padded + " HTTP/1.1\r\nHost: " + padded + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String answer = readUntil(c.getInputStream(), "\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+        }
+    }
+
     /** The Host lines of a request head as the app received them. */
     static List<String> hostLines(String head) {
         return head.substring(0, head.indexOf("\r\n\r\n")).lines()

@@ -522,6 +522,17 @@ class MockServerTest {
     }
 
     @Test
+    void forwardProxyCallWithAZeroPaddedPortIsMatchedByThePortsValueAsTheSidecarRecordedIt() {
+        // the sidecar's egress reads http://api.local:0008080/ as port 8080 (RFC 3986 3.2.3: port = *DIGIT) and records
+        // the call under api.local:8080; six digits or more were refused there and here (400)
+        MockServer mock = start(Set.of());
+        String tp = register("c1", List.of(call("api.local:8080", "GET", "/v1/rates", null, null, json(200, "{\"r\":1}"))));
+        assertEquals(new Answer(200, "{\"r\":1}"), get(mock.port(), "http://api.local:0008080/v1/rates", tp));
+        assertEquals(400, get(mock.port(), "http://api.local:065536/v1/rates", tp).status());
+        assertEquals(9000, MockServerOptions.parseRoutes(List.of("inv=http://inventory:0009000")).get("inv").port());
+    }
+
+    @Test
     void forwardProxyCallToADockerComposeNameIsMatchedAsTheSidecarRecordedIt() {
         MockServer mock = start(Set.of());
         String tp = register("c1", List.of(call("inventory_svc:8080", "GET", "/stock/1", null, null, json(200, "{\"n\":1}"))));
