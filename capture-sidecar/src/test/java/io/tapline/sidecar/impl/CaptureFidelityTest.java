@@ -386,13 +386,17 @@ class CaptureFidelityTest {
         assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(proxied.received()), proxied.received());
         assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getDestination());
         assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getRequest().getAuthority());
-        // and a CONNECT's target
+        // and a CONNECT's target (its record, published once the tunnel closes, is awaited here: not the next test's)
+        clearHistory();
         try (Socket c = connect(sidecar.egressPort())) {
             c.getOutputStream().write(("CONNECT " + padded + " HTTP/1.1\r\nHost: " + padded + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             String answer = readUntil(c.getInputStream(), "\r\n\r\n");
             assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
         }
+        UnattributedCall tunnel = call();
+        assertEquals(io.tapline.avro.CallKind.TUNNEL, tunnel.getCall().getKind());
+        assertEquals("127.0.0.1:" + app.port(), tunnel.getCall().getDestination());
     }
 
     /** The Host lines of a request head as the app received them. */
