@@ -26,7 +26,7 @@ public final class HopByHop {
      * unframed, its body lost. ({@code Connection: content-length} is a known way to desynchronise proxies.)
      */
     public static void copyEndToEnd(MultiMap from, MultiMap to) {
-        copyEndToEnd(from, to, false);
+        copy(from, to, false, false, null);
     }
 
     /**
@@ -40,25 +40,53 @@ public final class HopByHop {
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "traceparent", "tracestate");
 
     /**
-     * {@link #copyEndToEnd(MultiMap, MultiMap)}, and with {@code keepManaged} (the inbound listener's request heads)
-     * the {@link #MANAGED} headers are copied even when {@code Connection} names them, in their place and spelled as
-     * the client sent them.
+     * {@link #copyEndToEnd(MultiMap, MultiMap)} for a request head, and with {@code keepManaged} (the inbound
+     * listener's request heads) the {@link #MANAGED} headers are copied even when {@code Connection} names them, in
+     * their place and spelled as the client sent them; its {@code Host} line as sent
+     * ({@link #copyEndToEnd(MultiMap, MultiMap, boolean, String)}).
      */
     static void copyEndToEnd(MultiMap from, MultiMap to, boolean keepManaged) {
+        copyEndToEnd(from, to, keepManaged, null);
+    }
+
+    /**
+     * {@link #copyEndToEnd(MultiMap, MultiMap)} for a request head, {@code keepManaged} as above: its {@code Host} line is copied whatever
+     * the client's {@code Connection} names (it is the request's, RFC 9112 3.2), in the client's spelling and place,
+     * with the value {@code host} when that is not null; when {@code from} has no {@code Host} line, one spelled
+     * {@code host} is added last with that value.
+     */
+    static void copyEndToEnd(MultiMap from, MultiMap to, boolean keepManaged, String host) {
+        copy(from, to, keepManaged, true, host);
+    }
+
+    /** @param request {@code from} is a request head, whose {@code Host} line no {@code Connection} takes away */
+    private static void copy(MultiMap from, MultiMap to, boolean keepManaged, boolean request, String host) {
         // Hot path (every request and response): no lower-casing or set per header; Connection is usually absent.
         Set<String> named = Set.of();
         if (from.contains(HttpHeaders.CONNECTION)) {
             named = tokens(from, "connection");
             named.remove("content-length");
+            if (request) {
+                named.remove("host");
+            }
             if (keepManaged) {
                 named.removeAll(MANAGED);
             }
         }
+        boolean hostCopied = false;
         for (Map.Entry<String, String> e : from) {
             String name = e.getKey();
             if (!always(name) && (named.isEmpty() || !named.contains(name.toLowerCase(Locale.ROOT)))) {
-                to.add(name, e.getValue());
+                if (host != null && name.length() == 4 && name.equalsIgnoreCase("host")) {
+                    to.add(name, host);
+                    hostCopied = true;
+                } else {
+                    to.add(name, e.getValue());
+                }
             }
+        }
+        if (host != null && !hostCopied) {
+            to.add(HttpHeaders.HOST, host);
         }
     }
 

@@ -300,12 +300,11 @@ public final class ProxyEngine {
             req.response().writeContinue();
         }
 
-        MultiMap up = endToEnd(h);
+        MultiMap up = endToEnd(h, upstreamHost(req, upstreamAuthority, target.recordAsTarget()));
         up.remove(HttpHeaders.EXPECT); // answered by this server (above), not the app's business
         if (h.contains("TE") && req.version() != HttpVersion.HTTP_1_0 && HopByHop.tokens(h, "te").contains("trailers")) {
             up.set("TE", "trailers"); // TE is hop-by-hop, but this hop relays trailers too (RFC 9110 10.1.4)
         }
-        up.remove(HttpHeaders.HOST);   // set through authority() below
         if (hop.maxForwards() != null) {
             up.set("Max-Forwards", hop.maxForwards());
         }
@@ -370,7 +369,7 @@ public final class ProxyEngine {
      * Asks the upstream for a connection and sends the request: with the body {@code heldBody} read (all of it, or
      * its first bytes and then the rest as it streams), or streaming {@code reqTap} from its first byte when null.
      *
-     * @param authority the upstream request's Host, null to leave it to the client
+     * @param authority the authority the upstream request names (its Host line is among the headers, upstreamHost), null for none
      * @param again the request failed on a stale pooled connection and goes again, on a new connection
      */
     private void forward(HttpServerRequest req, HostAndPort authority, RequestOptions options, Exchanges ex,
@@ -394,7 +393,9 @@ public final class ProxyEngine {
                 // 1xx must not reach an HTTP/1.0 client (RFC 9110 15.2); other 1xx than 103 never get this far (InterimResponseFilter)
                 creq.earlyHintsHandler(ex::earlyHints);
             }
-            upstreamHost(req, creq, authority, !ex.target.recordAsTarget());
+            if (authority != null) {
+                creq.authority(authority); // what the request reports (tracing, metrics); the Host line (endToEnd) wins on the wire
+            }
             ex.upstreamRequest = creq;
             ex.watchUpstream();
             long upstreamIssued = System.nanoTime();
@@ -664,7 +665,7 @@ public final class ProxyEngine {
 
     /**
      * @param named      the authority the client named ({@link #authority}), for {@code X-Forwarded-Host}
-     * @param authority  the upstream handshake's Host, null to leave it to the client
+     * @param authority  the authority the upstream handshake names (its Host line is among the headers, upstreamHost), null for none
      * @param ended      run once the WebSocket has ended: refused, failed, or its tunnel closed (idempotent)
      * @param closeAfter the client said {@code close} among other Connection options, which Vert.x alone does not act
      *                   on: a handshake answered without a 101 (the app's refusal, or this listener's 502 or 504) ends
@@ -687,8 +688,7 @@ public final class ProxyEngine {
             }
         });
         // As any request: end-to-end headers only, and the forwarding headers; then this hop's own upgrade request.
-        MultiMap up = endToEnd(req.headers());
-        up.remove(HttpHeaders.HOST);
+        MultiMap up = endToEnd(req.headers(), upstreamHost(req, authority, target.recordAsTarget()));
         if (settings.forwardedHeaders()) {
             addForwarded(req, up, named);
         }
@@ -713,7 +713,9 @@ public final class ProxyEngine {
                 });
             }
             creq.exceptionHandler(err -> LOG.debug("websocket upstream {}: {}", req.path(), err.toString()));
-            upstreamHost(req, creq, authority, !target.recordAsTarget());
+            if (authority != null) {
+                creq.authority(authority); // what the request reports; the Host line (endToEnd) wins on the wire
+            }
             return creq.connect();
         }).onComplete(ar -> {
             if (handshakeTimer[0] >= 0 && (ar.failed() || ar.result().statusCode() == 101)) {
@@ -896,49 +898,48 @@ public final class ProxyEngine {
      * client's {@code Connection} names them: a client's Connection may not take away what an ingress set
      * (X-Forwarded-*) or the trace context (Traefik's CVE-2024-45410).
      */
-    private MultiMap endToEnd(MultiMap h) {
+    private MultiMap endToEnd(MultiMap h, String host) {
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
-        HopByHop.copyEndToEnd(h, up, inbound);
+        HopByHop.copyEndToEnd(h, up, inbound, host);
         return up;
     }
 
     /**
-     * Gives the upstream request {@code authority} as its {@code Host}; null leaves it to the client, which names the
-     * app's own address (an HTTP/1.0 request without {@code Host}).
+     * The value of the upstream request's {@code Host} line where it is not the client's line as sent, or null where it
+     * is. The line itself is the client's, in its spelling and place ({@link HopByHop#copyEndToEnd}); Vert.x's client
+     * writes a {@code Host} line among the request's headers as it is, and builds one from the request's authority
+     * only when there is none (spelled {@code host}, last, its port as a number, no port 80).
      *
-     * <p>Vert.x writes {@code Host} from the request's authority: the host as it was read (a name's case and an IPv6
-     * literal's form kept), the port as a number, and no port that is the scheme's default. A client's
-     * {@code Host: h:80} therefore reached the app as {@code Host: h}, and {@code Host: h:0081} as {@code Host: h:81},
-     * while {@code X-Forwarded-Host} and the record name the authority ({@code h:80}, {@code h:81}). On the inbound
-     * listener ({@code asWritten}) an authority whose port Vert.x would write otherwise (80, or one written with a
-     * leading zero) goes as a {@code Host} field, which Vert.x writes as it is (last, where it writes its own): the
-     * client's Host line as sent (RFC 9110 7.2), or for an absolute-form target, whose authority replaces the line
-     * (RFC 9112 3.2.2), that authority as the target writes it. An authority without a port costs one comparison more
-     * than before; one with a port, a look-up of the Host line and a look at its port's first digit. A dependency's
-     * authority is its normal form ({@link #proxy}), which Vert.x writes as it is: {@code asWritten} is false there.
+     * <ul>
+     *   <li>On the inbound listener, an origin-form or {@code *} target: null, the client's line as sent (RFC 9110
+     *       7.2: {@code Host: h:80}, {@code h:0081}, {@code Example.COM}, {@code [0::1]} reach the app as written),
+     *       but for an empty port ({@code h:}, RFC 3986 6.2.3), which reaches it without one ({@code h}); without a
+     *       line (HTTP/1.0) there is nothing to send, and Vert.x names the app's own address.</li>
+     *   <li>On the inbound listener, an absolute-form target: its authority as the target writes it, which replaces
+     *       the line (RFC 9112 3.2.2).</li>
+     *   <li>A dependency: its own authority in its normal form ({@link #proxy}), never the app's line.</li>
+     * </ul>
+     *
+     * Costs a comparison or two per request: the target's first character and the authority's port; Vert.x then finds
+     * the line instead of building one from the authority.
+     *
+     * @param authority the authority the upstream request names ({@link #proxy}: the client's, or the dependency's)
      */
-    private static void upstreamHost(HttpServerRequest req, HttpClientRequest creq, HostAndPort authority, boolean asWritten) {
+    static String upstreamHost(HttpServerRequest req, HostAndPort authority, boolean dependency) {
         if (authority == null) {
-            return;
+            return null;
         }
-        int port = authority.port();
-        if (asWritten && port >= 0) {
-            String uri = req.uri(); // the origin form or *, else the absolute form (targetRefusal refused any other)
-            String written = uri.startsWith("/") || uri.equals("*") ? req.headers().get(HttpHeaders.HOST) : targetAuthority(uri);
-            if (written != null && (port == 80 || zeroPadded(written))) {
-                creq.putHeader(HttpHeaders.HOST, written);
-            }
+        if (dependency) {
+            return authority.toString();
         }
-        creq.authority(authority); // what the request reports (tracing, metrics); a Host field wins on the wire
-    }
-
-    /**
-     * Whether the port that ends {@code authority} ({@code host:port}, a port given) is written with a leading zero
-     * ({@code h:0081}, {@code h:00}), which Vert.x writes as the number it reads ({@code h:81}, {@code h:0}).
-     */
-    static boolean zeroPadded(String authority) {
-        int colon = authority.lastIndexOf(':'); // the port's: an IPv6 literal's colons come before it
-        return colon >= 0 && colon + 2 < authority.length() && authority.charAt(colon + 1) == '0';
+        String uri = req.uri(); // the origin form or *, else the absolute form (targetRefusal refused any other)
+        if (uri.startsWith("/") || uri.equals("*")) {
+            // the Host line read without a port that is written: an empty one (h:, which Vert.x reads as port 0, or
+            // after an IP literal it cannot read); written anew from the authority, as a port-less line is written
+            HostAndPort read = req.authority();
+            return authority.port() < 0 && (read == null || read.port() == 0) ? authority.toString() : null;
+        }
+        return targetAuthority(uri);
     }
 
     /**

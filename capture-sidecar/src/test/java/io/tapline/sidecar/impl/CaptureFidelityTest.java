@@ -253,7 +253,7 @@ class CaptureFidelityTest {
 
         Inbound absolute = inbound("GET http://abs.example:8080/p?q=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
         assertTrue(absolute.received().startsWith("GET /p?q=1 HTTP/1.1\r\n"), absolute.received());
-        assertTrue(absolute.received().contains("\r\nhost: abs.example:8080\r\n"), absolute.received());
+        assertTrue(absolute.received().contains("\r\nHost: abs.example:8080\r\n"), absolute.received());
         HttpRequest a = absolute.record().getRequest();
         assertEquals(List.of("abs.example:8080", "/p", "q=1"), List.of(a.getAuthority(), a.getPath(), a.getRawQuery()));
 
@@ -270,20 +270,20 @@ class CaptureFidelityTest {
         // Host: h:80 reached the app as Host: h, while X-Forwarded-Host and the record said h:80.
         for (String host : List.of("h:80", "H:80", "[::1]:80", "[::ffff:127.0.0.1]:80", "h:080")) {
             Inbound x = inbound("GET /a HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
-            assertEquals(List.of("host: " + host), hostLines(x.received()), "the line as sent: " + x.received());
-            assertTrue(x.received().endsWith("\r\nhost: " + host + "\r\n\r\n"), "where Vert.x puts it: " + x.received());
+            assertEquals(List.of("Host: " + host), hostLines(x.received()), "the line as sent: " + x.received());
+            assertTrue(x.received().startsWith("GET /a HTTP/1.1\r\nHost: " + host + "\r\n"), "where the client put it: " + x.received());
             String named = host.equals("h:080") ? "h:80" : host; // X-Forwarded-Host and the record name the authority
             assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + named + "\r\n"), x.received());
             assertEquals(named, x.record().getRequest().getAuthority());
         }
         // an absolute-form target's authority replaces the Host line (RFC 9112 3.2.2), its port 80 included
         Inbound absolute = inbound("GET http://Abs.example:80/p HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
-        assertEquals(List.of("host: Abs.example:80"), hostLines(absolute.received()), absolute.received());
+        assertEquals(List.of("Host: Abs.example:80"), hostLines(absolute.received()), absolute.received());
         assertEquals("Abs.example:80", absolute.record().getRequest().getAuthority());
         // unchanged: no port, another port, an empty port (the scheme's default, read as none), no Host at all
         for (String[] c : new String[][] {{"h", "h"}, {"h:8080", "h:8080"}, {"[::1]:8443", "[::1]:8443"}, {"h:", "h"}}) {
             Inbound x = inbound("GET /a HTTP/1.1\r\nHost: " + c[0] + "\r\nConnection: close\r\n\r\n");
-            assertEquals(List.of("host: " + c[1]), hostLines(x.received()), c[0] + ": " + x.received());
+            assertEquals(List.of("Host: " + c[1]), hostLines(x.received()), c[0] + ": " + x.received());
         }
         Inbound old = inbound("GET /ten HTTP/1.0\r\n\r\n");
         assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(old.received()), "the app's own address");
@@ -296,7 +296,7 @@ class CaptureFidelityTest {
                         .getBytes(StandardCharsets.ISO_8859_1));
                 String handshake = received.poll(5, TimeUnit.SECONDS);
                 assertTrue(handshake != null && handshake.startsWith("GET /ws HTTP/1.1\r\n"), String.valueOf(handshake));
-                assertEquals(List.of("host: " + host), hostLines(handshake), handshake);
+                assertEquals(List.of("Host: " + host), hostLines(handshake), handshake);
                 String refused = readUntil(c.getInputStream(), "\r\n\r\n");
                 assertTrue(refused.startsWith("HTTP/1.1 200 "), refused);
             }
@@ -314,13 +314,13 @@ class CaptureFidelityTest {
                 {"[0::1]:8080", "[0::1]:8080"}, {"[ABCD::1]:8443", "[ABCD::1]:8443"}, {"h:0", "h:0"}};
         for (String[] c : cases) {
             Inbound x = inbound("GET /a HTTP/1.1\r\nHost: " + c[0] + "\r\nConnection: close\r\n\r\n");
-            assertEquals(List.of("host: " + c[0]), hostLines(x.received()), "the line as sent: " + x.received());
-            assertTrue(x.received().endsWith("\r\nhost: " + c[0] + "\r\n\r\n"), "where Vert.x puts it: " + x.received());
+            assertEquals(List.of("Host: " + c[0]), hostLines(x.received()), "the line as sent: " + x.received());
+            assertTrue(x.received().startsWith("GET /a HTTP/1.1\r\nHost: " + c[0] + "\r\n"), "where the client put it: " + x.received());
             assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + c[1] + "\r\n"), x.received());
             assertEquals(c[1], x.record().getRequest().getAuthority());
         }
         Inbound star = inbound("OPTIONS * HTTP/1.1\r\nHost: h:0081\r\nConnection: close\r\n\r\n");
-        assertEquals(List.of("host: h:0081"), hostLines(star.received()), star.received());
+        assertEquals(List.of("Host: h:0081"), hostLines(star.received()), star.received());
         // an absolute-form target's authority replaces the Host line (RFC 9112 3.2.2): as the target writes it
         String[][] absolute = {{"http://h:0081/p", "h:0081", "h:81"}, {"HTTP://Up.Example:08080/p?q", "Up.Example:08080", "Up.Example:8080"},
                 {"http://h:080/p", "h:080", "h:80"}, {"http://Example.COM:8080/p", "Example.COM:8080", "Example.COM:8080"},
@@ -328,7 +328,7 @@ class CaptureFidelityTest {
         for (String[] c : absolute) {
             Inbound x = inbound("GET " + c[0] + " HTTP/1.1\r\nHost: other:0081\r\nConnection: close\r\n\r\n");
             assertTrue(x.received().startsWith("GET /p"), x.received());
-            assertEquals(List.of("host: " + c[1]), hostLines(x.received()), c[0] + ": " + x.received());
+            assertEquals(List.of("Host: " + c[1]), hostLines(x.received()), c[0] + ": " + x.received());
             assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + c[2] + "\r\n"), x.received());
             assertEquals(c[2], x.record().getRequest().getAuthority());
         }
@@ -340,7 +340,7 @@ class CaptureFidelityTest {
                     .getBytes(StandardCharsets.ISO_8859_1));
             String handshake = received.poll(5, TimeUnit.SECONDS);
             assertTrue(handshake != null && handshake.startsWith("GET /ws HTTP/1.1\r\n"), String.valueOf(handshake));
-            assertEquals(List.of("host: h:0081"), hostLines(handshake), handshake);
+            assertEquals(List.of("Host: h:0081"), hostLines(handshake), handshake);
             assertTrue(handshake.contains("\r\nX-Forwarded-Host: h:81\r\n"), handshake);
             String refused = readUntil(c.getInputStream(), "\r\n\r\n");
             assertTrue(refused.startsWith("HTTP/1.1 200 "), refused);
@@ -348,11 +348,11 @@ class CaptureFidelityTest {
         // A dependency gets its own authority in its normal form, whatever the app wrote: a named route's target...
         int eg = sidecar.egressPort();
         Outbound route = outbound("GET /dep/x HTTP/1.1\r\nHost: 127.0.0.1:0" + eg + "\r\nConnection: close\r\n\r\n");
-        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(route.received()), route.received());
+        assertEquals(List.of("Host: 127.0.0.1:" + app.port()), hostLines(route.received()), route.received());
         assertEquals("127.0.0.1:" + app.port(), route.record().getCall().getRequest().getAuthority());
         // ... and a forward-proxy target's (RFC 9112 3.2.2)
         Outbound proxied = outbound("GET http://127.0.0.1:" + app.port() + "/x HTTP/1.1\r\nHost: x:0081\r\nConnection: close\r\n\r\n");
-        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(proxied.received()), proxied.received());
+        assertEquals(List.of("Host: 127.0.0.1:" + app.port()), hostLines(proxied.received()), proxied.received());
         assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getRequest().getAuthority());
     }
 
@@ -367,7 +367,7 @@ class CaptureFidelityTest {
             for (Inbound x : List.of(line, target)) {
                 assertTrue(x.answer().startsWith("HTTP/1.1 200 "), x.answer());
                 assertTrue(x.received().startsWith("GET /p HTTP/1.1\r\n"), x.received());
-                assertEquals(List.of("host: " + authority), hostLines(x.received()), x.received());
+                assertEquals(List.of("Host: " + authority), hostLines(x.received()), x.received());
                 assertTrue(x.received().contains("\r\nX-Forwarded-Host: " + named + "\r\n"), x.received());
                 assertEquals(named, x.record().getRequest().getAuthority());
             }
@@ -383,7 +383,7 @@ class CaptureFidelityTest {
         String padded = "127.0.0.1:0000" + app.port();
         Outbound proxied = outbound("GET http://" + padded + "/x HTTP/1.1\r\nHost: " + padded + "\r\nConnection: close\r\n\r\n");
         assertTrue(proxied.answer().startsWith("HTTP/1.1 200 "), proxied.answer());
-        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(proxied.received()), proxied.received());
+        assertEquals(List.of("Host: 127.0.0.1:" + app.port()), hostLines(proxied.received()), proxied.received());
         assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getDestination());
         assertEquals("127.0.0.1:" + app.port(), proxied.record().getCall().getRequest().getAuthority());
         // and a CONNECT's target (its record, published once the tunnel closes, is awaited here: not the next test's)
@@ -397,6 +397,60 @@ class CaptureFidelityTest {
         UnattributedCall tunnel = call();
         assertEquals(io.tapline.avro.CallKind.TUNNEL, tunnel.getCall().getKind());
         assertEquals("127.0.0.1:" + app.port(), tunnel.getCall().getDestination());
+    }
+
+    @Test
+    void shouldPassTheUpstreamTheHostLineInTheClientsSpellingAndPlace() throws Exception {
+        // Vert.x's client wrote the line as "host" (its own spelling), after every other line, whatever the client
+        // wrote, while the client's other lines kept its spelling and order (field names are case-insensitive, RFC 9110
+        // 5.1: fidelity, not correctness)
+        for (String name : List.of("Host", "HOST", "hOsT")) {
+            for (String value : List.of("h:8080", "h", "h:80", "h:0081", "[::1]:8443", "[::ffff:127.0.0.1]:8080")) {
+                Inbound x = inbound("GET /a HTTP/1.1\r\nX-Before: 1\r\n" + name + ": " + value + "\r\nX-After: 2\r\n"
+                        + "Connection: close\r\n\r\n");
+                assertTrue(x.received().startsWith("GET /a HTTP/1.1\r\nX-Before: 1\r\n" + name + ": " + value
+                        + "\r\nX-After: 2\r\n"), x.received());
+                assertEquals(1, hostLines(x.received()).size(), x.received());
+            }
+        }
+        // where the value is not the line's (an empty port is the scheme's default; an absolute-form target's authority
+        // replaces the line, RFC 9112 3.2.2), the line keeps its name and place
+        Inbound empty = inbound("GET /a HTTP/1.1\r\nHOST: h:\r\nX-After: 2\r\nConnection: close\r\n\r\n");
+        assertTrue(empty.received().startsWith("GET /a HTTP/1.1\r\nHOST: h\r\nX-After: 2\r\n"), empty.received());
+        Inbound absolute = inbound("GET http://Up.Example:0081/p HTTP/1.1\r\nhOST: other\r\nX-After: 2\r\n"
+                + "Connection: close\r\n\r\n");
+        assertTrue(absolute.received().startsWith("GET /p HTTP/1.1\r\nhOST: Up.Example:0081\r\nX-After: 2\r\n"),
+                absolute.received());
+        // a client's Connection does not take the Host line away
+        Inbound named = inbound("GET /a HTTP/1.1\r\nHOST: h:0081\r\nConnection: close, Host\r\n\r\n");
+        assertEquals(List.of("HOST: h:0081"), hostLines(named.received()), named.received());
+        // no Host line from the client: Vert.x's, last (an HTTP/1.0 request: the app's own address; its absolute form:
+        // the target's authority)
+        Inbound old = inbound("GET /ten HTTP/1.0\r\nX-After: 2\r\n\r\n");
+        assertEquals(List.of("host: 127.0.0.1:" + app.port()), hostLines(old.received()), old.received());
+        Inbound oldAbsolute = inbound("GET http://h:80/p HTTP/1.0\r\nX-After: 2\r\n\r\n");
+        assertEquals(List.of("host: h:80"), hostLines(oldAbsolute.received()), oldAbsolute.received());
+        // a WebSocket handshake's too
+        clearHistory();
+        try (Socket c = connect(sidecar.port())) {
+            c.getOutputStream().write(("GET /ws HTTP/1.1\r\nHOST: h:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String handshake = received.poll(5, TimeUnit.SECONDS);
+            assertTrue(handshake != null && handshake.startsWith("GET /ws HTTP/1.1\r\nHOST: h:8080\r\n"), String.valueOf(handshake));
+            String refused = readUntil(c.getInputStream(), "\r\n\r\n");
+            assertTrue(refused.startsWith("HTTP/1.1 200 "), refused);
+        }
+        // A dependency gets its own authority, in the app's spelling and place: a named route's ...
+        int eg = sidecar.egressPort();
+        Outbound route = outbound("GET /dep/x HTTP/1.1\r\nHOST: 127.0.0.1:" + eg + "\r\nX-After: 2\r\nConnection: close\r\n\r\n");
+        assertTrue(route.received().startsWith("GET /x HTTP/1.1\r\nHOST: 127.0.0.1:" + app.port() + "\r\nX-After: 2\r\n"),
+                route.received());
+        // ... and a forward-proxy target's
+        Outbound proxied = outbound("GET http://127.0.0.1:" + app.port() + "/x HTTP/1.1\r\nHost: x:0081\r\nX-After: 2\r\n"
+                + "Connection: close\r\n\r\n");
+        assertTrue(proxied.received().startsWith("GET /x HTTP/1.1\r\nHost: 127.0.0.1:" + app.port() + "\r\nX-After: 2\r\n"),
+                proxied.received());
     }
 
     /** The Host lines of a request head as the app received them. */
@@ -501,7 +555,7 @@ class CaptureFidelityTest {
         int eg = sidecar.egressPort();
         Outbound route = outbound("POST /dep/x? HTTP/1.1\r\nHost: 127.0.0.1:" + eg + "\r\nX-Dup: 1\r\nx-dup: 2\r\n"
                 + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-        assertTrue(route.received().startsWith("POST /x? HTTP/1.1\r\nX-Dup: 1\r\nx-dup: 2\r\nhost: 127.0.0.1:" + app.port() + "\r\n"),
+        assertTrue(route.received().startsWith("POST /x? HTTP/1.1\r\nHost: 127.0.0.1:" + app.port() + "\r\nX-Dup: 1\r\nx-dup: 2\r\n"),
                 route.received());
         HttpRequest r = route.record().getCall().getRequest();
         assertEquals("dep", route.record().getCall().getDestination());
