@@ -106,11 +106,14 @@ public final class ReplayWorker implements Runnable {
     private final int batchSize;
     /** {@code --propagation auto}: cases in flight while calls without trace context came are replayed again, alone. */
     private final boolean redoAmbiguous;
-    /** The producer's {@code transaction.timeout.ms} and {@code --kafka-timeout}: the parts of {@link #assignmentWait}. */
+    /** The producer's {@code transaction.timeout.ms} and {@code --kafka-timeout}: the parts of {@link #offsetsWait}. */
     private final Duration transactionTimeout;
     private final Duration kafkaTimeout;
-    /** How long the committed offsets of newly assigned partitions are waited for ({@link #assignmentWait(Duration, Duration)}). */
-    private final Duration assignmentWait;
+    /**
+     * How long the group's committed offsets may go unread before the worker stops ({@link #offsetsWait(Duration,
+     * Duration)}): those of newly assigned partitions, and those the completion check reads.
+     */
+    private final Duration offsetsWait;
 
     private volatile boolean closed;
     private volatile Outcome outcome;
@@ -131,10 +134,17 @@ public final class ReplayWorker implements Runnable {
     private boolean fatal;
     /**
      * Set by the rebalance listener (on the worker thread, inside poll) when the committed offsets of the partitions
-     * assigned to the worker could not be read within {@link #assignmentWait}: why the worker stops, said once poll
+     * assigned to the worker could not be read within {@link #offsetsWait}: why the worker stops, said once poll
      * returns.
      */
     private String assignmentGivenUp;
+    /**
+     * While the completion check's reads of the group's committed offsets go unanswered (they time out): when
+     * ({@link System#nanoTime}) the first of them since the last one answered began. Reset by an answer, and when the
+     * worker has cases of its own again (it committed, or was given partitions: the broker answered).
+     */
+    private boolean groupOffsetsUnanswered;
+    private long groupOffsetsUnansweredSince;
     /** The batches replaying now: {@link #close()} stops them (no more of their cases start). */
     private final Set<BatchPump<Case, Tagged>> replayingNow = ConcurrentHashMap.newKeySet();
 
@@ -165,22 +175,24 @@ public final class ReplayWorker implements Runnable {
         this.redoAmbiguous = budget.propagation() == Propagation.Mode.AUTO;
         this.transactionTimeout = kafka.transactionTimeout();
         this.kafkaTimeout = kafkaTimeout;
-        this.assignmentWait = assignmentWait(transactionTimeout, kafkaTimeout);
+        this.offsetsWait = offsetsWait(transactionTimeout, kafkaTimeout);
     }
 
     /**
-     * How long a worker waits, when partitions are assigned to it, for their committed offsets before it stops: the
-     * replay producer's {@code transaction.timeout.ms} plus {@code --kafka-timeout}. A member that died while committing
-     * leaves its partitions' offsets in an open transaction, unreadable (read_committed) until the broker aborts it,
-     * at the latest {@code transaction.timeout.ms} after it began, which was before the partitions came to this worker
-     * (the members of a run are started with the same options); the broker finds such a transaction at its next check
-     * (every 10 s by default), then writes the abort, and the offsets are read: {@code --kafka-timeout}, the time the
-     * worker gives any read of Kafka (60 s by default), covers those. With the defaults 90 s: together with the scan
-     * that follows (up to 2 min) it stays within max.poll.interval.ms (at least 5 min unless set lower), so the group
-     * keeps the worker while it waits. Longer than that, the offsets are not held back by a dead member's transaction: the broker does
-     * not answer.
+     * How long a worker tries to read the group's committed offsets before it stops: the replay producer's
+     * {@code transaction.timeout.ms} plus {@code --kafka-timeout}; the same for the offsets of partitions assigned to
+     * it and for the completion check's read of every partition's. A member that died while committing leaves its
+     * partitions' offsets in an open transaction, unreadable (read_committed) until the broker aborts it, at the latest
+     * {@code transaction.timeout.ms} after it began, which was before the partitions came to this worker, or before the
+     * first completion check's read it held back ended (the members of a run are started with the same options); the
+     * broker finds such a transaction at its next check (every 10 s by default), then writes the abort, and the offsets
+     * are read: {@code --kafka-timeout}, the time the worker gives any read of Kafka (60 s by default), covers those
+     * (and the one read, up to 5 s, during which the transaction may have begun). With the defaults 90 s: at
+     * assignment, together with the scan that follows (up to 2 min), it stays within max.poll.interval.ms (at least
+     * 5 min unless set lower), so the group keeps the worker while it waits. Longer than that, the offsets are not held
+     * back by a dead member's transaction: the broker does not answer.
      */
-    static Duration assignmentWait(Duration transactionTimeout, Duration kafkaTimeout) {
+    static Duration offsetsWait(Duration transactionTimeout, Duration kafkaTimeout) {
         return transactionTimeout.plus(kafkaTimeout);
     }
 
@@ -461,11 +473,20 @@ public final class ReplayWorker implements Runnable {
                 // Check at once when this worker's partitions became done (the run may be complete now), then every
                 // IDLE_COMPLETION_CHECK while it waits for the other members.
                 boolean idle = pending == null && allFinished(c);
-                if (idle && (now >= nextCompletionCheck || committing != null)) {
+                if (!idle) {
+                    groupOffsetsUnanswered = false;
+                } else if (now >= nextCompletionCheck || committing != null) {
                     nextCompletionCheck = now + IDLE_COMPLETION_CHECK.toNanos();
-                    if (runComplete(c)) {
-                        heldFirstPartition = c.assignment().contains(firstPartition(topics.cases(), bounds));
-                        return Outcome.RUN_COMPLETE;
+                    switch (runComplete(c)) {
+                        case COMPLETE -> {
+                            heldFirstPartition = c.assignment().contains(firstPartition(topics.cases(), bounds));
+                            return Outcome.RUN_COMPLETE;
+                        }
+                        // said by runComplete; nothing is pending (idle): everything replayed here is committed
+                        case NO_ANSWER -> {
+                            return Outcome.FAILED;
+                        }
+                        case NOT_YET -> { }
                     }
                 }
             }
@@ -915,28 +936,58 @@ public final class ReplayWorker implements Runnable {
         return true;
     }
 
+    /** What a completion check found ({@link #runComplete}). */
+    private enum Completion {
+        /** The group's committed offsets reached the bounds on every partition of the run. */
+        COMPLETE,
+        /** Not yet: other members are still replaying, or the offsets could not be read, for less than the limit. */
+        NOT_YET,
+        /** The offsets went unread for {@link #offsetsWait}: the worker stops (said in an ERROR line). */
+        NO_ANSWER
+    }
+
     /**
-     * True when the group's committed offsets reached the bounds on every partition of the run. False, to be asked
-     * again, while they cannot be read: a member that died while committing leaves offsets of an open transaction,
-     * which a read_committed consumer cannot read until the broker aborts it (transaction.timeout.ms), and a broker
-     * that does not answer times the read out the same way.
+     * Whether the group's committed offsets reached the bounds on every partition of the run. While they are read and
+     * have not, other members are still replaying: {@link Completion#NOT_YET}, for as long as the run lasts. While they
+     * cannot be read, also NOT_YET, to be asked again: a member that died while committing leaves offsets of an open
+     * transaction, which a read_committed consumer cannot read until the broker aborts it (transaction.timeout.ms), and
+     * a broker that does not answer times the read out the same way. Once no read has been answered for
+     * {@link #offsetsWait} (longer than such a transaction lasts), {@link Completion#NO_ANSWER}: the broker does not
+     * answer, and the worker, with all it replayed committed, stops rather than ask for ever ({@code poll} does not
+     * throw while the broker is gone).
      */
-    private boolean runComplete(Consumer<byte[], byte[]> c) {
+    private Completion runComplete(Consumer<byte[], byte[]> c) {
         Set<TopicPartition> all = new HashSet<>();
         for (String p : bounds.getEndOffsets().keySet()) {
             all.add(new TopicPartition(topics.cases(), Integer.parseInt(p)));
         }
+        long started = System.nanoTime();
+        long since = groupOffsetsUnanswered ? groupOffsetsUnansweredSince : started;
+        long left = offsetsWait.toNanos() - (started - since);
         Map<TopicPartition, OffsetAndMetadata> groupOffsets;
         try {
-            groupOffsets = c.committed(all, OFFSETS_CHECK);
+            groupOffsets = c.committed(all, Duration.ofNanos(Math.max(0, Math.min(left, OFFSETS_CHECK.toNanos()))));
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            groupOffsetsUnanswered = true;
+            groupOffsetsUnansweredSince = since;
+            long unanswered = System.nanoTime() - since;
+            if (unanswered >= offsetsWait.toNanos()) {
+                log.error("worker {} of run {} stops: the group's committed offsets, read to see whether the run is "
+                        + "complete, could not be read in {} of trying, longer than a dead member's open transaction "
+                        + "can hold them back (the producer's transaction.timeout.ms, {}, plus --kafka-timeout, {}): "
+                        + "the broker did not answer; everything this worker replayed is committed, and a rerun "
+                        + "resumes from the committed offsets: {}", workerId, runId, seconds(unanswered),
+                        seconds(transactionTimeout), seconds(kafkaTimeout), e.getMessage());
+                return Completion.NO_ANSWER;
+            }
             // The same timeout whether a member's open transaction holds the offsets back or the broker did not
             // answer at all: which of the two cannot be told from here.
-            log.info("worker {} of run {}: the group's committed offsets could not be read within {} s (a member's "
-                    + "transaction may still be open, or the broker did not answer), checking again: {}", workerId,
-                    runId, OFFSETS_CHECK.toSeconds(), e.getMessage());
-            return false;
+            log.info("worker {} of run {}: the group's committed offsets could not be read (a member's transaction "
+                    + "may still be open, or the broker did not answer), checking again ({} of at most {}): {}",
+                    workerId, runId, seconds(unanswered), seconds(offsetsWait), e.getMessage());
+            return Completion.NOT_YET;
         }
+        groupOffsetsUnanswered = false;
         for (TopicPartition tp : all) {
             long b = bound(tp);
             if (b == 0) {
@@ -944,10 +995,10 @@ public final class ReplayWorker implements Runnable {
             }
             OffsetAndMetadata om = groupOffsets.get(tp);
             if (om == null || om.offset() < b) {
-                return false;
+                return Completion.NOT_YET;
             }
         }
-        return true;
+        return Completion.COMPLETE;
     }
 
     private void rewind(Consumer<byte[], byte[]> c, List<ConsumerRecord<byte[], byte[]>> records) {
@@ -1033,12 +1084,12 @@ public final class ReplayWorker implements Runnable {
                 return;
             }
             // A member that died while committing holds offsets of these partitions in an open transaction until the
-            // broker aborts it (transaction.timeout.ms): wait for that, up to assignmentWait. The consumer's own
+            // broker aborts it (transaction.timeout.ms): wait for that, up to offsetsWait. The consumer's own
             // position lookup would wait the same way, and the latest versions are scanned from the offsets once they
             // are known. Each read is bounded as the completion check's is, and a stop (close()) wakes it up.
             long started = System.nanoTime();
             while (!closed) {
-                long left = assignmentWait.toNanos() - (System.nanoTime() - started);
+                long left = offsetsWait.toNanos() - (System.nanoTime() - started);
                 try {
                     consumer.committed(new HashSet<>(partitions), Duration.ofNanos(Math.max(0, Math.min(left,
                             OFFSETS_CHECK.toNanos())))).forEach((tp, om) -> {
@@ -1049,13 +1100,13 @@ public final class ReplayWorker implements Runnable {
                     break;
                 } catch (org.apache.kafka.common.errors.TimeoutException e) {
                     long waited = System.nanoTime() - started;
-                    if (waited >= assignmentWait.toNanos()) {
+                    if (waited >= offsetsWait.toNanos()) {
                         assignmentGivenUp = givenUp(partitions, waited, e);
                         return; // poll returns, and the worker stops (loop)
                     }
                     log.warn("worker {} of run {}: the committed offsets of {} could not be read (a member's "
                             + "transaction may still be open, or the broker did not answer), trying again ({} of at "
-                            + "most {}): {}", workerId, runId, partitions, seconds(waited), seconds(assignmentWait),
+                            + "most {}): {}", workerId, runId, partitions, seconds(waited), seconds(offsetsWait),
                             e.getMessage());
                 }
             }

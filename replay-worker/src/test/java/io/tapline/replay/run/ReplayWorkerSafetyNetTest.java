@@ -60,7 +60,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A worker over in-memory clients ({@link LogConsumer}, {@link TxProducer}) replaying against a candidate on Vert.x,
  * with a safety net of a few seconds: what a batch given up at it commits, and what is read again; what a worker
  * whose transaction can be neither committed nor aborted leaves behind; and how long a worker waits for the committed
- * offsets of the partitions assigned to it.
+ * offsets of the partitions assigned to it, and for those of the group once its own partitions are done.
  */
 @Timeout(60)
 class ReplayWorkerSafetyNetTest {
@@ -303,6 +303,81 @@ class ReplayWorkerSafetyNetTest {
         assertFalse(log.contains("stops"), log);
     }
 
+    /**
+     * Every case replayed and committed, then the broker does not answer the completion check's reads of the group's
+     * committed offsets: the worker reads them again (a read blocks up to its timeout, as a real consumer's does) for
+     * the producer's transaction.timeout.ms plus --kafka-timeout (here 1 s + 1 s), the longest a dead member's open
+     * transaction holds them back, then stops (exit 3) in one line saying so. Before, it read them again for ever, a
+     * line every 5 s, and neither finished nor exited ({@code poll} does not throw while the broker is gone).
+     */
+    @Test
+    void aWorkerWhoseGroupOffsetsGoUnansweredAfterItsOwnPartitionsAreDoneStopsAfterTheLimit() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 10, Map.of("transaction.timeout.ms", "1000"),
+                Duration.ofSeconds(1));
+        h.consumer.groupOffsetsSilentUntil = Long.MAX_VALUE;
+        String log = logged(() -> {
+            h.start();
+            try {
+                assertTimeoutPreemptively(Duration.ofSeconds(15), () -> h.thread.join(),
+                        "the worker neither finished nor stopped");
+            } finally {
+                h.join(5_000); // closes a worker still waiting
+            }
+        });
+
+        assertEquals(ReplayWorker.Outcome.FAILED, h.outcome(), log);
+        assertEquals(Map.of("/a0", 1, "/a1", 1, "/a2", 1, "/a3", 1, "/b0", 1, "/b1", 1), hitCounts());
+        Map<TopicPartition, Long> committed = new HashMap<>();
+        h.producer.transactions.forEach(t -> committed.putAll(t.offsets()));
+        assertEquals(Map.of(P0, 4L, P1, 2L), committed, "everything replayed is committed");
+        assertEquals(0, h.consumer.groupOffsetsAnswered.get());
+        long firstRead = h.consumer.firstUnansweredGroupRead;
+        assertTrue(h.consumer.lastGroupReadEnded - firstRead >= Duration.ofSeconds(2).toNanos(),
+                "no answer for the whole limit");
+        String stop = log.lines().filter(l -> l.contains("worker w1 of run run-1 stops: the group's committed offsets"))
+                .findFirst().orElseThrow(() -> new AssertionError("no line says why the worker stops: " + log));
+        assertTrue(stop.contains("ERROR"), stop);
+        assertTrue(stop.contains("could not be read in 2."), stop);
+        assertTrue(stop.contains("(the producer's transaction.timeout.ms, 1.0 s, plus --kafka-timeout, 1.0 s)"), stop);
+        assertTrue(stop.contains("everything this worker replayed is committed, and a rerun resumes from the committed "
+                + "offsets: reading the committed offsets timed out"), stop);
+        assertEquals(1, log.lines().filter(l -> l.contains("stops")).count(), log);
+        assertFalse(log.contains("\tat "), "no stack trace: " + log);
+    }
+
+    /**
+     * The worker's own partition (0) is done and the member that owns partition 1 is still replaying it: the worker
+     * checks the group's offsets, answered but short of the bounds, for far longer than its limit (5 s + 1 s), through
+     * two spells of 5.5 s in which the broker does not answer (a read times out in each, 11 s unanswered in all, but
+     * no spell reaches the limit); then that member dies, the group gives partition 1 to the worker, and it replays
+     * it and completes the run, every case once.
+     */
+    @Test
+    void aWorkerWhoseGroupIsStillReplayingKeepsWaitingPastTheLimitAndCompletes() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 10, Map.of("transaction.timeout.ms", 5_000),
+                Duration.ofSeconds(1), List.of(P0));
+        String log = logged(() -> {
+            h.start();
+            await(() -> h.consumer.groupOffsetsAnswered.get() >= 1, "partition 0 done, the group's offsets read");
+            for (int spell = 0; spell < 2; spell++) {
+                int answered = h.consumer.groupOffsetsAnswered.get();
+                h.consumer.groupOffsetsSilentUntil = System.nanoTime() + Duration.ofMillis(5_500).toNanos();
+                await(() -> h.consumer.groupOffsetsAnswered.get() > answered || !h.thread.isAlive(),
+                        "an answer after the spell");
+                assertTrue(h.thread.isAlive(), "the worker waits for the rest of the group: " + h.outcome());
+            }
+            assertEquals(null, h.outcome());
+            h.consumer.schedulePollTask(() -> h.consumer.rebalance(List.of(P0, P1)));
+            h.join(40_000);
+        });
+
+        assertEquals(ReplayWorker.Outcome.RUN_COMPLETE, h.outcome(), log);
+        assertEquals(Map.of("/a0", 1, "/a1", 1, "/a2", 1, "/a3", 1, "/b0", 1, "/b1", 1), hitCounts());
+        assertEquals(2, log.lines().filter(l -> l.contains("checking again (5.") && l.contains(" s of at most 6.0 s)"))
+                .count(), log);
+        assertFalse(log.contains("stops"), log);
+    }
+
     /** Starts {@code h}, stops it (as SIGTERM does) while a1 is in flight, waits for its end; what the log said. */
     private String stoppedWhileA1IsInFlight(Harness h) throws Exception {
         firstAnswerDelay.put("/a1", 1_000L);
@@ -363,6 +438,12 @@ class ReplayWorkerSafetyNetTest {
 
         /** With {@code --kafka.producer.*} overrides and a {@code --kafka-timeout}. */
         Harness(Duration awaitMargin, int maxPollRecords, Map<String, Object> producerOverrides, Duration kafkaTimeout) {
+            this(awaitMargin, maxPollRecords, producerOverrides, kafkaTimeout, List.of(P0, P1));
+        }
+
+        /** The group gives the worker {@code assigned} first; the other partition is another member's. */
+        Harness(Duration awaitMargin, int maxPollRecords, Map<String, Object> producerOverrides, Duration kafkaTimeout,
+                List<TopicPartition> assigned) {
             consumer = new LogConsumer(maxPollRecords);
             producer = new TxProducer(consumer);
             Map<String, Object> registryConfig = Map.of(RegistryConfig.URL, registry.url());
@@ -370,7 +451,7 @@ class ReplayWorkerSafetyNetTest {
             consumer.append(P0, cases, "a0", "a1", "a2", "a3");
             consumer.append(P1, cases, "b0", "b1");
             consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
-            consumer.schedulePollTask(() -> consumer.rebalance(List.of(P0, P1)));
+            consumer.schedulePollTask(() -> consumer.rebalance(assigned));
             RunBounds bounds = RunBounds.newBuilder().setCasesTopic(TOPICS.cases())
                     .setEndOffsets(Map.of("0", 4L, "1", 2L)).build();
             MockRegistry mocks = new MockRegistry();
@@ -430,6 +511,16 @@ class ReplayWorkerSafetyNetTest {
          * never.
          */
         volatile long assignedOffsetsReadableAt = Long.MIN_VALUE;
+        /**
+         * Until when ({@link System#nanoTime}) reads of committed offsets with a timeout made outside a rebalance (the
+         * completion check's) go unanswered: a read waits up to its timeout and times out if the time has not come, as
+         * a real consumer's does while the broker does not answer. Long.MAX_VALUE: never answered.
+         */
+        volatile long groupOffsetsSilentUntil = Long.MIN_VALUE;
+        /** How many of those reads were answered; when the first that was not began; when the last ended. */
+        final AtomicInteger groupOffsetsAnswered = new AtomicInteger();
+        volatile long firstUnansweredGroupRead;
+        volatile long lastGroupReadEnded;
         /** True while poll runs its poll tasks (rebalances): the reads of committed offsets then are the listener's. */
         private volatile boolean rebalancing;
 
@@ -457,9 +548,22 @@ class ReplayWorkerSafetyNetTest {
         @Override
         public Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions, Duration timeout) {
             if (rebalancing) {
-                awaitReadable(timeout);
+                awaitReadable(timeout, assignedOffsetsReadableAt);
             } else if (committedTimeouts.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new org.apache.kafka.common.errors.TimeoutException("reading the committed offsets timed out");
+            } else {
+                long started = System.nanoTime();
+                try {
+                    awaitReadable(timeout, groupOffsetsSilentUntil);
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    if (firstUnansweredGroupRead == 0) {
+                        firstUnansweredGroupRead = started;
+                    }
+                    throw e;
+                } finally {
+                    lastGroupReadEnded = System.nanoTime();
+                }
+                groupOffsetsAnswered.incrementAndGet();
             }
             return super.committed(partitions, timeout);
         }
@@ -468,14 +572,14 @@ class ReplayWorkerSafetyNetTest {
         @Override
         public Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
             if (rebalancing) {
-                awaitReadable(Duration.ofMillis(200));
+                awaitReadable(Duration.ofMillis(200), assignedOffsetsReadableAt);
             }
             return super.committed(partitions);
         }
 
-        private void awaitReadable(Duration timeout) {
+        /** Waits until {@code readable} ({@link System#nanoTime}), or times out at {@code timeout}. */
+        private static void awaitReadable(Duration timeout, long readable) {
             long deadline = System.nanoTime() + timeout.toNanos();
-            long readable = assignedOffsetsReadableAt;
             try {
                 while (System.nanoTime() < Math.min(deadline, readable)) {
                     Thread.sleep(5);
