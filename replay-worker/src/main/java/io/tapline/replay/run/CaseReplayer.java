@@ -10,6 +10,7 @@ import io.tapline.avro.ReplayResult;
 import io.tapline.avro.Verdict;
 import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UpstreamReads;
+import io.tapline.logging.PeriodicWarning;
 import io.tapline.replay.compare.Comparison;
 import io.tapline.replay.compare.ResponseComparator;
 import io.tapline.replay.compare.IgnoreRules;
@@ -19,6 +20,8 @@ import io.tapline.replay.mock.MockMatcher;
 import io.tapline.replay.mock.MockRegistry;
 import io.tapline.replay.mock.TraceContext;
 import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -35,6 +38,8 @@ import java.util.function.ToIntFunction;
  * Never fails its future: transport failures, and anything else that goes wrong with one case, become verdict ERROR.
  */
 public final class CaseReplayer {
+
+    private static final Logger log = LoggerFactory.getLogger(CaseReplayer.class);
 
     /**
      * The most differences one result lists; the rest are counted in a note. A candidate that answers a recorded
@@ -61,6 +66,11 @@ public final class CaseReplayer {
     private final ResponseComparator comparator;
     private final ResultRedaction published;
     private final Clock clock;
+    /**
+     * The warning, with its stack, about cases that could not be replayed (a bug, or a recording no decoder makes): at
+     * most one every 10 s, with the count since the last; each such case's result says why.
+     */
+    private final PeriodicWarning notReplayed = new PeriodicWarning(Duration.ofSeconds(10));
 
     /** @param published redacts the candidate's values in the results (see {@link ResultRedaction}) */
     public CaseReplayer(String runId, String worker, CandidateClient candidate, MockRegistry registry,
@@ -97,7 +107,14 @@ public final class CaseReplayer {
             if (r != null) {
                 registry.unregister(r.traceId(), r.mocks());
             }
-            return Future.succeededFuture(failed(c, "the case could not be replayed: " + err));
+            ReplayResult result = failed(c, "the case could not be replayed: " + err);
+            long due = notReplayed.occurred();
+            if (due > 0) {
+                // the result holds the reason, not where it came from: the stack is here, once
+                log.warn("case {} of run {} could not be replayed, its result is an ERROR: {} ({} such case(s) since the"
+                        + " last warning, at most one every 10 s)", result.getCaseId(), runId, err, due, err);
+            }
+            return Future.succeededFuture(result);
         });
     }
 

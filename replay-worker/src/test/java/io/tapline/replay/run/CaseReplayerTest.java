@@ -221,6 +221,36 @@ class CaseReplayerTest {
         assertEquals(0, registry.inFlight());
     }
 
+    /**
+     * A throw inside the answer's callback (building the result) becomes the case's ERROR, and is logged once with its
+     * stack: before, the result held the exception's text only and the log had nothing, so a bug in building results
+     * left no stack trace anywhere.
+     */
+    @Test
+    void aCaseThatCouldNotBeReplayedIsLoggedWithItsStackOnce() throws Exception {
+        ShopCandidate shop = candidate(false, true);
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        io.tapline.logging.TaplineLogging.output(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        String log;
+        try {
+            CaseReplayer replayer = replayer(shop.url());
+            for (int i = 0; i < 3; i++) {
+                Case c = Fixtures.shopCase(5 + i, 7, 1);
+                c.getSample().getOutboundCalls().get(0).getRequest().setMethod(null);
+                assertEquals(Verdict.ERROR, replayer.replay(c).await().getVerdict());
+            }
+        } finally {
+            io.tapline.logging.TaplineLogging.flush(Duration.ofSeconds(10));
+            io.tapline.logging.TaplineLogging.output(System.err);
+            log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        List<String> lines = log.lines().filter(l -> l.contains("could not be replayed")).toList();
+        assertEquals(1, lines.size(), log);
+        assertTrue(lines.get(0).contains(" WARN io.tapline.replay.run.CaseReplayer - case item-5 of run run-1 could not be"
+                + " replayed, its result is an ERROR: org.apache.avro.AvroRuntimeException"), log);
+        assertTrue(log.contains("\tat org.apache.avro"), log);
+    }
+
     @Test
     void aValueLearnedAsNoiseInWhatTheAppSendsADependencyIsNotAFailureButAChangedAmountIs() {
         // A candidate that reserves stock with a fresh idempotency key per request, as production did.
