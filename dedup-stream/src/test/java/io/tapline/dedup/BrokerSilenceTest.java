@@ -61,11 +61,11 @@ class BrokerSilenceTest {
         silence.seconds();
         advance(90);
         // requests keep being sent to a broker that does not answer; the per-node copy of a count is left out
-        metrics.put(new MetricName("request-total", "consumer-metrics", "", Map.of("client-id", CONSUMER)), value(500));
+        metrics.put(new MetricName("request-total", "consumer-metrics", "", Map.of("client-id", CONSUMER)), StreamsGaugesTest.metric(500));
         metrics.put(new MetricName("response-total", "consumer-node-metrics", "",
-                Map.of("client-id", CONSUMER, "node-id", "node-1")), value(11));
+                Map.of("client-id", CONSUMER, "node-id", "node-1")), StreamsGaugesTest.metric(11));
         metrics.put(new MetricName("last-poll-seconds-ago", "consumer-metrics", "", Map.of("client-id", CONSUMER)),
-                value(0));
+                StreamsGaugesTest.metric(0));
         assertEquals(90, silence.seconds());
         assertTrue(silence.tooLong());
     }
@@ -117,20 +117,6 @@ class BrokerSilenceTest {
     }
 
     private void responses(String group, String client, double count) {
-        metrics.put(new MetricName("response-total", group, "", Map.of("client-id", client)), value(count));
-    }
-
-    private static Metric value(double v) {
-        return new Metric() {
-            @Override
-            public MetricName metricName() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Object metricValue() {
-                return v;
-            }
-        };
+        metrics.put(new MetricName("response-total", group, "", Map.of("client-id", client)), StreamsGaugesTest.metric(count));
     }
 }

@@ -147,7 +147,8 @@ class StreamsGaugesTest {
                 "partition", Integer.toString(partition))), metric(value));
     }
 
-    private static Metric metric(double value) {
+    /** A Kafka metric that only reads {@code value}. */
+    static Metric metric(double value) {
         return new Metric() {
             @Override
             public MetricName metricName() {
