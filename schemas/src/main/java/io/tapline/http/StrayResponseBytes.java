@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
@@ -165,6 +166,13 @@ public final class StrayResponseBytes {
      * with it; read by that request's callbacks, which may run on another thread.
      */
     private volatile Throwable unreadable;
+    /**
+     * The status of the interim (1xx) head read last, while the request awaiting an answer has had no final answer's
+     * head after it ({@code 100 Continue}, {@code 103 Early Hints}, which Vert.x's client keeps to itself, or a {@code
+     * 101}); null otherwise. Set on 1xx heads only, cleared by a final head or the next request's: on a final answer a
+     * comparison and a read. Read by a request's failure callback, which may run on another thread ({@link #interim}).
+     */
+    private volatile HttpResponseStatus interim;
 
     private StrayResponseBytes(Peers peers, HttpConnection connection, ByteToMessageDecoder decoder) {
         this.peers = peers;
@@ -221,6 +229,19 @@ public final class StrayResponseBytes {
         ChannelPipeline p = VertxPipeline.of(connection);
         StrayResponseBytes stray = p == null ? null : p.channel().attr(KEY).get();
         return stray != null && stray.unreadable == failure;
+    }
+
+    /**
+     * The interim (1xx) head the peer sent last on {@code connection}, with no final answer's head after it, for the
+     * request awaiting an answer there ({@code 100 Continue}, as its status line names it): a request that failed
+     * with it (a timeout) had an answer begun, not none. Null when none came, a final head came after it, or the
+     * handlers are not installed. For failure paths only.
+     */
+    public static String interim(HttpConnection connection) {
+        ChannelPipeline p = connection == null ? null : VertxPipeline.of(connection);
+        StrayResponseBytes stray = p == null ? null : p.channel().attr(KEY).get();
+        HttpResponseStatus status = stray == null ? null : stray.interim;
+        return status == null ? null : status.toString();
     }
 
     /** The decoder of Vert.x's client codec {@code codec}, or null when it is not one or cannot be reached. */
@@ -403,6 +424,9 @@ public final class StrayResponseBytes {
             if (msg instanceof HttpRequest r) {
                 awaiting++;
                 connecting = r.method() == HttpMethod.CONNECT;
+                if (interim != null) {
+                    interim = null; // an earlier request's
+                }
             }
             ctx.write(msg, promise);
         }
@@ -444,6 +468,11 @@ public final class StrayResponseBytes {
             if (msg instanceof HttpResponse r) {
                 int status = r.status().code();
                 finalAnswer = status >= 200;
+                if (!finalAnswer) {
+                    interim = r.status();
+                } else if (interim != null) {
+                    interim = null;
+                }
                 switched |= status == 101 || connecting && status < 300 && finalAnswer;
             }
             boolean ended = msg instanceof LastHttpContent && finalAnswer && !switched;

@@ -38,6 +38,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -202,7 +203,7 @@ public final class CandidateClient implements AutoCloseable {
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .recover(err -> {
                     HttpClientRequest req = sent.get();
-                    Throwable failure = UnreadableAnswer.of(req, err);
+                    Throwable failure = answerOf(req, err, timeoutMillis);
                     if (failure != err) {
                         return Future.failedFuture(failure);
                     }
@@ -253,7 +254,7 @@ public final class CandidateClient implements AutoCloseable {
                     return exchange(req, exchange).compose(resp -> read(req, resp));
                 })
                 .timeout(millis, TimeUnit.MILLISECONDS)
-                .recover(err -> Future.failedFuture(UnreadableAnswer.of(sent.get(), err)))
+                .recover(err -> Future.failedFuture(answerOf(sent.get(), err, millis)))
                 .onComplete(ar -> {
                     givenUp.set(true);
                     HttpClientRequest req = sent.get();
@@ -276,6 +277,37 @@ public final class CandidateClient implements AutoCloseable {
     private static Future<HttpClientResponse> exchange(HttpClientRequest req, Exchange exchange) {
         req.setChunked(exchange.chunked());
         return exchange.body().length() == 0 ? req.send() : req.send(exchange.body());
+    }
+
+    /**
+     * {@code err}, the failure of {@code req}, as the answer the candidate gave when it gave one that is no final
+     * answer to judge: bytes that cannot be read as HTTP ({@link UnreadableAnswer}), or an interim {@code 1xx} and
+     * then nothing ({@link NoAnswerToJudge}, "sent 100 Continue and then no final answer within 5000 ms"); else
+     * {@code err} itself, the candidate's failure to answer.
+     */
+    private static Throwable answerOf(HttpClientRequest req, Throwable err, long withinMillis) {
+        if (err instanceof NoAnswerToJudge) {
+            return err;
+        }
+        Throwable failure = UnreadableAnswer.of(req, err);
+        String interim = failure == err && req != null ? StrayResponseBytes.interim(req.connection()) : null;
+        if (interim != null) {
+            return new NoAnswerToJudge("sent " + interim + " and then no final answer" + (err instanceof TimeoutException
+                    ? " within " + withinMillis + " ms" : ": " + err), err);
+        }
+        return failure;
+    }
+
+    /**
+     * The candidate answered, with nothing to compare: a {@code 101 Switching Protocols} to a request that asked for no
+     * upgrade, an interim {@code 1xx} and then no final answer, an answer whose record could not be built. Its message
+     * says what the candidate sent, as a case's reason reads after the candidate's address.
+     */
+    public static final class NoAnswerToJudge extends VertxException {
+
+        NoAnswerToJudge(String what, Throwable cause) {
+            super(what, cause, true);
+        }
     }
 
     /**
@@ -335,8 +367,25 @@ public final class CandidateClient implements AutoCloseable {
     public record Answer(HttpResponse response, List<String> notes) {
     }
 
-    /** The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. */
+    /**
+     * The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. A {@code 101 Switching Protocols} is none:
+     * the request asked for no upgrade ({@code Upgrade} is never sent), and RFC 9110 §7.8 forbids switching then, so
+     * its connection, now in another protocol, is closed (as the capture sidecar closes an app's that answers so). Any
+     * other {@code 1xx} Vert.x hands over as the answer ({@code 102 Processing}: only 100 and 103 it keeps to itself)
+     * is an interim one it took for the final: the final answer would come on the connection as bytes no request
+     * awaits, so that is closed too.
+     */
     private static Future<Answer> read(HttpClientRequest req, HttpClientResponse resp) {
+        if (resp.statusCode() < 200) {
+            // its request's reset, as the case fails, reaches the response: it is this failure, not one to log
+            resp.exceptionHandler(ignored -> { });
+            req.connection().close();
+            String status = resp.statusCode() + " " + resp.statusMessage();
+            return Future.failedFuture(new NoAnswerToJudge(resp.statusCode() == 101
+                    ? "answered " + status + " to a request that asked for no upgrade; its connection was closed"
+                    : "sent " + status + ", an interim answer, which the client reads as the final one: the final"
+                    + " answer cannot be read after it; its connection was closed", null));
+        }
         return BoundedBody.read(req, resp, MAX_RESPONSE_BYTES, "the candidate").map(body -> {
             List<Header> out = new ArrayList<>();
             resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));

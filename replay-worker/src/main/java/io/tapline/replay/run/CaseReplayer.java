@@ -164,6 +164,8 @@ public final class CaseReplayer {
                         ar.cause() instanceof UnreadableAnswer unreadable
                                 ? "candidate " + candidate.target() + " answered with bytes that cannot be read as HTTP: "
                                 + unreadable.getMessage()
+                                : ar.cause() instanceof CandidateClient.NoAnswerToJudge odd
+                                ? "candidate " + candidate.target() + " " + odd.getMessage()
                                 : "candidate " + candidate.target() + " did not answer: " + ar.cause(),
                         dependencyNotes(mocks)));
             }
@@ -234,6 +236,8 @@ public final class CaseReplayer {
                         (ar.cause() instanceof UnreadableAnswer unreadable
                                 ? "candidate " + candidate.target() + " answered on a new connection with bytes that"
                                 + " cannot be read as HTTP: " + unreadable.getMessage()
+                                : ar.cause() instanceof CandidateClient.NoAnswerToJudge odd
+                                ? "candidate " + candidate.target() + " on a new connection " + odd.getMessage()
                                 : "candidate " + candidate.target() + " did not answer on a new connection either: "
                                 + ar.cause()) + " (first: " + cause.getCause() + ")", notes));
             }

@@ -143,7 +143,20 @@ class KeepAliveRaceTest {
         /** answers as {@link #ANSWER} does, with a status line naming HTTP/1.2 */
         HTTP_1_2,
         /** reads the request and sends nothing, until the client closes the connection */
-        SILENT
+        SILENT,
+        /**
+         * answers 101 Switching Protocols (to h2c) to the request, which asked for no upgrade, then holds the
+         * connection
+         */
+        SWITCHING,
+        /** as {@link #SWITCHING}, to websocket: the client's decoder then reads a body until the connection's end */
+        SWITCHING_WEBSOCKET,
+        /** sends a 100 Continue, then nothing until the client closes the connection */
+        CONTINUE,
+        /** sends a 103 Early Hints, then nothing until the client closes the connection */
+        EARLY_HINTS,
+        /** sends a 102 Processing, then nothing until the client closes the connection */
+        PROCESSING
     }
 
     /** What the candidate does with request {@code request} (from 0) on its connection {@code connection} (from 0). */
@@ -593,6 +606,70 @@ class KeepAliveRaceTest {
     }
 
     /**
+     * A candidate answering {@code 101 Switching Protocols} to a request that asked for no upgrade (RFC 9110 §7.8
+     * forbids it) answered, with nothing to judge: its case says so, and its connection, in another protocol now, is
+     * closed; the next case goes on a new one. Vert.x handed the 101 over as the answer, compared as a FAIL (status
+     * 101 for 200, the body missing), and to websocket its decoder read a body until the connection's end: "did not
+     * answer: ... Timeout".
+     */
+    @ParameterizedTest
+    @EnumSource(value = Action.class, names = {"SWITCHING", "SWITCHING_WEBSOCKET"})
+    void aCandidateSwitchingProtocolsOnARequestThatAskedForNoUpgradeAnsweredSo(Action switching) throws Exception {
+        String log = logged(Level.INFO, () -> {
+            CaseReplayer replayer = replayer((connection, request, head) -> connection == 0 ? switching : Action.ANSWER,
+                    Duration.ofMillis(2000));
+            ReplayResult r = replayer.replay(get("a")).await();
+            assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+            assertEquals("candidate http://127.0.0.1:" + candidate.port() + " answered 101 Switching Protocols to a"
+                    + " request that asked for no upgrade; its connection was closed", r.getError());
+            assertEquals(List.of(), r.getDifferences());
+            assertTrue(r.getCandidateLatencyMicros() < 1_500_000, r::toString); // not given up at the timeout
+            assertEquals(Verdict.PASS, replayer.replay(get("b")).await().getVerdict());
+            assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b"), candidate.log());
+            assertEquals(0, client.sentAgain());
+        });
+        assertTrue(log.lines().noneMatch(l -> l.contains(" ERROR ")), log);
+    }
+
+    /**
+     * A candidate that sends an interim answer ({@code 100 Continue}, {@code 103 Early Hints}, which Vert.x's client
+     * keeps to itself) and then nothing within the request timeout answered, and its case says what it sent: it said
+     * the candidate "did not answer: ... Timeout 500 (ms) fired".
+     */
+    @ParameterizedTest
+    @CsvSource({"CONTINUE, 100 Continue", "EARLY_HINTS, 103 Early Hints"})
+    void aCandidateSendingAnInterimAnswerAndThenNothingSaysWhatItSent(Action interim, String status) throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> connection == 0 ? interim : Action.ANSWER,
+                Duration.ofMillis(500));
+        ReplayResult r = replayer.replay(get("a")).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertEquals("candidate http://127.0.0.1:" + candidate.port() + " sent " + status + " and then no final answer"
+                + " within 500 ms", r.getError());
+        // on the next connection, a final answer: nothing of the interim one is left over
+        ReplayResult b = replayer.replay(get("b")).await();
+        assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
+        assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b"), candidate.log());
+    }
+
+    /**
+     * Any other interim answer ({@code 102 Processing}) Vert.x's client hands over as the final one, and could read no
+     * final answer after it: the case says what the candidate sent, where it compared the 102 as the answer (a FAIL),
+     * and the connection is closed, so its final answer cannot fail the next case.
+     */
+    @Test
+    void aCandidateSendingAnInterimAnswerTheClientTakesForTheFinalOneSaysWhatItSent() throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> connection == 0 ? Action.PROCESSING
+                : Action.ANSWER, Duration.ofMillis(2000));
+        ReplayResult r = replayer.replay(get("a")).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertEquals("candidate http://127.0.0.1:" + candidate.port() + " sent 102 Processing, an interim answer, which"
+                + " the client reads as the final one: the final answer cannot be read after it; its connection was"
+                + " closed", r.getError());
+        assertEquals(Verdict.PASS, replayer.replay(get("b")).await().getVerdict());
+        assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b"), candidate.log());
+    }
+
+    /**
      * A live dependency ({@code --allow-live}) that answers with bytes that are not HTTP (or in another version of
      * HTTP, which Vert.x refuses after the decoder: it read "did not answer" before), refuses the connection or
      * does not answer within the mock's live timeout: the candidate gets the mock's 502 {@code live-failed}, and its
@@ -884,6 +961,20 @@ class KeepAliveRaceTest {
                             out.flush();
                         }
                         case SILENT -> {
+                            in.read(); // until the client gives the request up and closes
+                            return;
+                        }
+                        case SWITCHING, SWITCHING_WEBSOCKET, CONTINUE, EARLY_HINTS, PROCESSING -> {
+                            out.write((switch (action) {
+                                case SWITCHING -> "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                        + "Upgrade: h2c\r\n\r\n";
+                                case SWITCHING_WEBSOCKET -> "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                        + "Upgrade: websocket\r\n\r\n";
+                                case CONTINUE -> "HTTP/1.1 100 Continue\r\n\r\n";
+                                case PROCESSING -> "HTTP/1.1 102 Processing\r\n\r\n";
+                                default -> "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+                            }).getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
                             in.read(); // until the client gives the request up and closes
                             return;
                         }
