@@ -86,6 +86,8 @@ public final class CandidateClient implements AutoCloseable {
     /** {@link #headerOverrides} without the framing ones: the body is framed as recorded, whatever a flag says. */
     private final Map<String, String> sentOverrides;
     private final AtomicLong sentAgain = new AtomicLong();
+    /** Builds an answer's record once it is read: {@link #record}, or a test's. */
+    private final Recorder recorder;
 
     public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout) {
         this(vertx, target, maxConnections, timeout, Map.of());
@@ -97,6 +99,13 @@ public final class CandidateClient implements AutoCloseable {
      *                        Transfer-Encoding among them is not sent (the body goes framed as recorded)
      */
     public CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout, Map<String, String> headerOverrides) {
+        this(vertx, target, maxConnections, timeout, headerOverrides, CandidateClient::record);
+    }
+
+    /** @param recorder builds an answer's record once it is read ({@link #record}; a test's may fail as Avro can) */
+    CandidateClient(Vertx vertx, HttpUrl target, int maxConnections, Duration timeout, Map<String, String> headerOverrides,
+                    Recorder recorder) {
+        this.recorder = recorder;
         this.target = target;
         this.headerOverrides = Map.copyOf(headerOverrides);
         Map<String, String> sent = new LinkedHashMap<>(headerOverrides); // in the order given
@@ -198,7 +207,7 @@ public final class CandidateClient implements AutoCloseable {
                         req.reset();
                         return Future.failedFuture("the case was given up before a connection to the candidate was open");
                     }
-                    return exchange(req, exchange).compose(resp -> read(req, resp));
+                    return exchange(req, exchange).compose(resp -> read(req, resp, recorder));
                 })
                 .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .recover(err -> {
@@ -251,7 +260,7 @@ public final class CandidateClient implements AutoCloseable {
                 })
                 .compose(req -> {
                     sent.set(req);
-                    return exchange(req, exchange).compose(resp -> read(req, resp));
+                    return exchange(req, exchange).compose(resp -> read(req, resp, recorder));
                 })
                 .timeout(millis, TimeUnit.MILLISECONDS)
                 .recover(err -> Future.failedFuture(answerOf(sent.get(), err, millis)))
@@ -375,7 +384,7 @@ public final class CandidateClient implements AutoCloseable {
      * is an interim one it took for the final: the final answer would come on the connection as bytes no request
      * awaits, so that is closed too.
      */
-    private static Future<Answer> read(HttpClientRequest req, HttpClientResponse resp) {
+    private static Future<Answer> read(HttpClientRequest req, HttpClientResponse resp, Recorder recorder) {
         if (resp.statusCode() < 200) {
             // its request's reset, as the case fails, reaches the response: it is this failure, not one to log
             resp.exceptionHandler(ignored -> { });
@@ -386,25 +395,34 @@ public final class CandidateClient implements AutoCloseable {
                     : "sent " + status + ", an interim answer, which the client reads as the final one: the final"
                     + " answer cannot be read after it; its connection was closed", null));
         }
-        return BoundedBody.read(req, resp, MAX_RESPONSE_BYTES, "the candidate").map(body -> {
-            List<Header> out = new ArrayList<>();
-            resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
-            // Bytes that came with the answer's end and past it, for which its connection is closed: no part of this
-            // answer or of any other, never compared (a body sent with a HEAD's answer, which Vert.x does not read)
-            int past = StrayResponseBytes.pastLastAnswer(req.connection());
-            List<String> notes = past == 0 ? List.of() : List.of(past + " byte(s) the candidate sent past its answer not"
-                    + " compared: they belong to no answer (a body after a HEAD's, a 204's or a 304's answer, or bytes past"
-                    + " a body's end), and its connection was closed, not reused");
-            return new Answer(HttpResponse.newBuilder()
-                    .setStatus(resp.statusCode())
-                    .setHeaders(out)
-                    .setBody(ByteBuffer.wrap(body.getBytes()))
-                    .setContentType(resp.getHeader("content-type"))
-                    .setContentEncoding(resp.getHeader("content-encoding"))
-                    .setTruncated(false)
-                    .setOriginalSize(body.length())
-                    .build(), notes);
-        });
+        return BoundedBody.read(req, resp, MAX_RESPONSE_BYTES, "the candidate").map(body -> recorder.record(req, resp, body));
+    }
+
+    /** Builds the record of an answer read whole: {@link #record}. */
+    @FunctionalInterface
+    interface Recorder {
+        Answer record(HttpClientRequest req, HttpClientResponse resp, Buffer body);
+    }
+
+    /** The record of the candidate's answer {@code resp}, read whole ({@code body}), with the notes on how it came. */
+    static Answer record(HttpClientRequest req, HttpClientResponse resp, Buffer body) {
+        List<Header> out = new ArrayList<>();
+        resp.headers().forEach(e -> out.add(new Header(e.getKey(), e.getValue())));
+        // Bytes that came with the answer's end and past it, for which its connection is closed: no part of this
+        // answer or of any other, never compared (a body sent with a HEAD's answer, which Vert.x does not read)
+        int past = StrayResponseBytes.pastLastAnswer(req.connection());
+        List<String> notes = past == 0 ? List.of() : List.of(past + " byte(s) the candidate sent past its answer not"
+                + " compared: they belong to no answer (a body after a HEAD's, a 204's or a 304's answer, or bytes past"
+                + " a body's end), and its connection was closed, not reused");
+        return new Answer(HttpResponse.newBuilder()
+                .setStatus(resp.statusCode())
+                .setHeaders(out)
+                .setBody(ByteBuffer.wrap(body.getBytes()))
+                .setContentType(resp.getHeader("content-type"))
+                .setContentEncoding(resp.getHeader("content-encoding"))
+                .setTruncated(false)
+                .setOriginalSize(body.length())
+                .build(), notes);
     }
 
     public HttpUrl target() {
