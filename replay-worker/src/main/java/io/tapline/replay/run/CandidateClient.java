@@ -309,8 +309,8 @@ public final class CandidateClient implements AutoCloseable {
 
     /**
      * The candidate answered, with nothing to compare: a {@code 101 Switching Protocols} to a request that asked for no
-     * upgrade, an interim {@code 1xx} and then no final answer, an answer whose record could not be built. Its message
-     * says what the candidate sent, as a case's reason reads after the candidate's address.
+     * upgrade, an interim {@code 1xx} and then no final answer, an answer whose record could not be built (an Avro
+     * error). Its message says what the candidate sent, as a case's reason reads after the candidate's address.
      */
     public static final class NoAnswerToJudge extends VertxException {
 
@@ -395,7 +395,14 @@ public final class CandidateClient implements AutoCloseable {
                     : "sent " + status + ", an interim answer, which the client reads as the final one: the final"
                     + " answer cannot be read after it; its connection was closed", null));
         }
-        return BoundedBody.read(req, resp, MAX_RESPONSE_BYTES, "the candidate").map(body -> recorder.record(req, resp, body));
+        return BoundedBody.read(req, resp, MAX_RESPONSE_BYTES, "the candidate").map(body -> {
+            try {
+                return recorder.record(req, resp, body);
+            } catch (RuntimeException | StackOverflowError e) {
+                // the candidate answered: its answer is this case's error, not a failure to answer
+                throw new NoAnswerToJudge("answered, but its answer could not be recorded: " + e, e);
+            }
+        });
     }
 
     /** Builds the record of an answer read whole: {@link #record}. */

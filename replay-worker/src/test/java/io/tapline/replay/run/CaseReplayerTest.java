@@ -222,6 +222,32 @@ class CaseReplayerTest {
     }
 
     /**
+     * The candidate answered, and the record of its answer could not be built (here a value its schema refuses: no
+     * answer on the wire makes one today, every value Vert.x hands over fits it): the case's ERROR says the answer
+     * could not be recorded, and why, where it said the candidate "did not answer".
+     */
+    @Test
+    void anAnswerWhoseRecordCannotBeBuiltIsAnErrorSayingSoNotThatTheCandidateDidNotAnswer() {
+        ShopCandidate shop = candidate(false, true);
+        CandidateClient client = new CandidateClient(vertx, HttpUrl.parse(shop.url()), 8, Duration.ofSeconds(5), Map.of(),
+                (req, resp, body) -> {
+                    CandidateClient.Answer answer = CandidateClient.record(req, resp, body);
+                    Header.newBuilder().setName("X-Refused").setValue(null).build(); // a value the schema refuses
+                    return answer;
+                });
+        CaseReplayer replayer = new CaseReplayer("run-1", "w1", client, registry, new MockMatcher(MockMatcher.DEFAULT_MIN_SCORE),
+                new ResponseComparator(CompareOptions.defaults(), IgnoreRules.none()), ResultRedaction.of(RedactionKey.random()),
+                Clock.systemUTC());
+        ReplayResult r = replayer.replay(Fixtures.shopCase(5, 7, 1)).await();
+        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
+        assertEquals("candidate " + shop.url() + " answered, but its answer could not be recorded:"
+                + " org.apache.avro.AvroRuntimeException: Field value type:STRING pos:1 does not accept null values",
+                r.getError());
+        assertEquals(1, r.getMocks().getMatched()); // the candidate's dependency call is in the result, as for any ERROR
+        assertEquals(0, registry.inFlight());
+    }
+
+    /**
      * A throw inside the answer's callback (building the result) becomes the case's ERROR, and is logged once with its
      * stack: before, the result held the exception's text only and the log had nothing, so a bug in building results
      * left no stack trace anywhere.
