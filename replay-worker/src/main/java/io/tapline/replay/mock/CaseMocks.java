@@ -42,6 +42,8 @@ public final class CaseMocks {
     private final List<String> notes = new ArrayList<>();
     /** Live calls that failed, answered 502 {@code live-failed}, and why, in the order they failed. */
     private final List<String> liveFailed = new ArrayList<>();
+    /** Matched calls whose recorded answer the mock could not serve, answered 500 {@code error}, and why. */
+    private final List<String> notServed = new ArrayList<>();
     /** The case's trace id was unregistered: its result is built from what was noted by then ({@link #finished}). */
     private boolean finished;
     /** When the case's request is given up ({@link System#nanoTime}), 0 when not known ({@link #dueBy}). */
@@ -325,6 +327,27 @@ public final class CaseMocks {
         addOnce(liveFailed, "the candidate's call " + call + " was forwarded live and failed; it was answered 502"
                 + " live-failed: " + why);
         return true;
+    }
+
+    /**
+     * Notes a call of the candidate ({@code METHOD target}) that matched a recording whose answer the mock's server
+     * refused to write ({@code why}: a header name with a space, a value with a control character, a status that is
+     * no status code), for which the candidate was answered 500 {@code error}: its record says only {@code matched}.
+     * Not noted once the case has finished ({@link #finished}).
+     */
+    public synchronized void notServed(String call, String why) {
+        if (!finished) {
+            addOnce(notServed, "the candidate's call " + call + " matched a recorded answer the mock could not serve; it"
+                    + " was answered 500 error: " + why);
+        }
+    }
+
+    /**
+     * Notes on the matched calls whose recorded answer could not be served ({@link #notServed}): the candidate got a
+     * 500 from the mock, not the recording. Empty when none was.
+     */
+    public synchronized List<String> notServed() {
+        return List.copyOf(notServed);
     }
 
     /**

@@ -434,6 +434,20 @@ public final class MockServer implements AutoCloseable {
                     + (error == null ? "no response" : error));
             return;
         }
+        try {
+            serve(req, resp, recorded);
+        } catch (RuntimeException e) {
+            // A recording this server refuses to write (a header name with a space, a value with a control character, a
+            // negative status): the candidate gets the 500 error below (answered as any failure to answer), and the
+            // case's result says why its answer to that may differ.
+            mocks.notServed(req.method().name() + " " + RequestTarget.fromWire(req.uri()), e.toString());
+            resp.headers().clear(); // none of the recording's that were taken goes with the 500
+            throw e;
+        }
+    }
+
+    /** Serves {@code recorded}, the recording {@code req} matched, on {@code resp}. */
+    private static void serve(HttpServerRequest req, HttpServerResponse resp, HttpResponse recorded) {
         resp.setStatusCode(recorded.getStatus());
         boolean bodiless = bodiless(req, recorded.getStatus());
         boolean encodingHeader = Bodies.sendsContentEncodingHeader(recorded.getContentEncoding());

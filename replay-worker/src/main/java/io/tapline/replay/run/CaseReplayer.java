@@ -266,6 +266,7 @@ public final class CaseReplayer {
         notes.addAll(cmp.notes());
         notes.addAll(truncated);
         notes.addAll(mocks.liveFailures());
+        notes.addAll(mocks.notServed());
         notes.addAll(mocks.notes());
         int ignored = cmp.ignored() + mocks.ignoredDifferences();
         if (diffs.isEmpty()) {
@@ -280,11 +281,13 @@ public final class CaseReplayer {
 
     /**
      * What the mock served the candidate that may explain an answer it could not give or that differs: recorded
-     * responses served cut, live calls that failed (answered 502 {@code live-failed}).
+     * responses served cut, live calls that failed (answered 502 {@code live-failed}), recorded responses it could not
+     * serve (answered 500 {@code error}).
      */
     private static List<String> dependencyNotes(CaseMocks mocks) {
         List<String> notes = new ArrayList<>(mocks.truncatedResponsesServed());
         notes.addAll(mocks.liveFailures());
+        notes.addAll(mocks.notServed());
         return notes;
     }
 

@@ -248,6 +248,31 @@ class CaseReplayerTest {
     }
 
     /**
+     * A recorded dependency answer the mock's server refuses to write (a header name with a space, a value with a
+     * control character, a status that is no status code) is answered {@code 500 error}: the candidate's answer to that
+     * differs, and the case's result says why, where it showed an unexplained FAIL ({@code $.stock} 7 for -1).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"name", "value", "status"})
+    void aRecordedAnswerTheMockCannotServeIsNotedOnItsCase(String refused) {
+        ShopCandidate shop = candidate(false, true);
+        Case c = Fixtures.shopCase(5, 7, 1);
+        io.tapline.avro.HttpResponse recorded = c.getSample().getOutboundCalls().get(0).getResponse();
+        switch (refused) {
+            case "name" -> recorded.setHeaders(List.of(new Header("X Stock", "1")));
+            case "value" -> recorded.setHeaders(List.of(new Header("X-Stock", "1\u0001")));
+            default -> recorded.setStatus(-1);
+        }
+        ReplayResult r = replayer(shop.url()).replay(c).await();
+        assertEquals(Verdict.FAIL, r.getVerdict(), r::toString);
+        assertEquals(List.of("$.stock"), r.getDifferences().stream().map(Difference::getPath).toList());
+        List<String> notes = r.getNotes().stream().filter(n -> n.contains("could not serve")).toList();
+        assertEquals(1, notes.size(), r::toString);
+        assertTrue(notes.get(0).startsWith("the candidate's call GET /inventory/stock/5 matched a recorded answer the mock"
+                + " could not serve; it was answered 500 error: java.lang.IllegalArgumentException: "), notes.get(0));
+    }
+
+    /**
      * A throw inside the answer's callback (building the result) becomes the case's ERROR, and is logged once with its
      * stack: before, the result held the exception's text only and the log had nothing, so a bug in building results
      * left no stack trace anywhere.
