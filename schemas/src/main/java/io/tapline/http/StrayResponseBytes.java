@@ -169,8 +169,8 @@ public final class StrayResponseBytes {
     /**
      * The status of the interim (1xx) head read last, while the request awaiting an answer has had no final answer's
      * head after it ({@code 100 Continue}, {@code 103 Early Hints}, which Vert.x's client keeps to itself, or a {@code
-     * 101}); null otherwise. Set on 1xx heads only, cleared by a final head or the next request's: on a final answer a
-     * comparison and a read. Read by a request's failure callback, which may run on another thread ({@link #interim}).
+     * 101}); null otherwise. Set on 1xx heads only, cleared by a final head or the next request's: per request and final
+     * answer a comparison and a read. Read by a request's failure callback, which may run on another thread ({@link #interim}).
      */
     private volatile HttpResponseStatus interim;
 
