@@ -412,6 +412,7 @@ public final class ReplayWorker implements Runnable {
         // replayed again after a propagation fallback) is done: a case id can be in both batches (an updated
         // sample not yet compacted away), and one case is never in flight twice. A rebalance commits the pending
         // batch first (Rebalance.onPartitionsRevoked).
+        Throwable ended = null;
         try {
             while (!closed) {
                 ConsumerRecords<byte[], byte[]> records;
@@ -491,14 +492,36 @@ public final class ReplayWorker implements Runnable {
                 }
             }
             return Outcome.STOPPED;
+        } catch (RuntimeException | InterruptedException e) {
+            ended = e;
+            throw e;
         } finally {
             leaving = true;
             // Stopping (close() or an error): commit what was replayed, as close() promises.
             Batch last = pending;
             pending = null;
             if (last != null && !fatal) {
-                commit(producer, c, last, null);
+                commitAsItEnds(producer, c, last, ended);
             }
+        }
+    }
+
+    /**
+     * Commits the batch still pending as the loop ends. When the loop ended on a failure ({@code ended}), a failure of
+     * this commit (a coordinator that does not answer it either) is said and added to it, not thrown in its place: what
+     * ended the loop is the worker's reason to stop.
+     */
+    private void commitAsItEnds(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> c, Batch last,
+                                Throwable ended) throws InterruptedException {
+        try {
+            commit(producer, c, last, null);
+        } catch (RuntimeException e) {
+            if (ended == null) {
+                throw e;
+            }
+            log.error("worker {} of run {}: committing the batch replayed before it stopped failed too (a rerun "
+                    + "replays its cases): {}", workerId, runId, e.toString());
+            ended.addSuppressed(e);
         }
     }
 

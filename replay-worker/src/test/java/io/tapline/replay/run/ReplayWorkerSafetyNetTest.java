@@ -23,6 +23,7 @@ import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
@@ -208,6 +209,31 @@ class ReplayWorkerSafetyNetTest {
         assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
         assertEquals(List.of(), h.producer.transactions);
         assertFalse(log.contains("are committed"), log);
+        assertTrue(log.contains("transaction timed out 3 times"), log);
+    }
+
+    /**
+     * A poll fails (the registry or the broker out of reach) while a batch is replaying, and the commit of that batch,
+     * tried as the worker stops, times out too: the worker's failure line names what ended its loop, and another line
+     * says the batch's commit failed. Before, the commit's failure, thrown from the loop's cleanup, took the place of
+     * the poll's: the log named only the commit, with its stack trace.
+     */
+    @Test
+    void aCommitThatFailsAsTheWorkerStopsOnAFailureDoesNotHideThatFailure() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 2);
+        h.producer.commitFailure = new org.apache.kafka.common.errors.TimeoutException("EndTxn timed out");
+        firstAnswerDelay.put("/a1", 500L); // the batch a0, a1 is still replaying at the next poll
+        h.consumer.afterPolls(1, () -> h.consumer.setPollException(new KafkaException("the registry is unreachable")));
+        String log = logged(() -> {
+            h.start();
+            h.join(40_000);
+        });
+
+        assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
+        assertEquals(List.of(), h.producer.transactions);
+        assertTrue(log.contains("worker w1 of run run-1 failed: org.apache.kafka.common.KafkaException: the registry is"
+                + " unreachable"), log);
+        assertTrue(log.contains("committing the batch replayed before it stopped failed too"), log);
         assertTrue(log.contains("transaction timed out 3 times"), log);
     }
 
