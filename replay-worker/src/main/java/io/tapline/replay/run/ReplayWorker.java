@@ -139,6 +139,11 @@ public final class ReplayWorker implements Runnable {
      */
     private String assignmentGivenUp;
     /**
+     * What the rebalance listener's commit of the pending batch threw (a fenced producer, a commit that timed out). The
+     * consumer wraps it ("User rebalance callback throws an error") and poll throws that: the worker stops on this.
+     */
+    private RuntimeException listenerFailure;
+    /**
      * While the completion check's reads of the group's committed offsets go unanswered (they time out): when
      * ({@link System#nanoTime}) the first of them since the last one answered began. Reset by an answer, and when the
      * worker has cases of its own again (it committed, or was given partitions: the broker answered).
@@ -270,7 +275,11 @@ public final class ReplayWorker implements Runnable {
                     producerRef = producer;
                     producer.initTransactions();
                     c.subscribe(List.of(topics.cases()), new Rebalance());
-                    outcome = loop(c, producer);
+                    try {
+                        outcome = loop(c, producer);
+                    } catch (KafkaException e) {
+                        throw listenerFailure != null && e.getCause() == listenerFailure ? listenerFailure : e;
+                    }
                 } finally {
                     closeProducer(producer); // before the consumer leaves the group
                 }
@@ -1064,6 +1073,9 @@ public final class ReplayWorker implements Runnable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new WakeupException();
+                } catch (RuntimeException e) {
+                    listenerFailure = e; // the worker's reason to stop, not the consumer's wrapper of it (run)
+                    throw e;
                 }
             } else {
                 pending = last;

@@ -25,6 +25,8 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.junit.jupiter.api.AfterEach;
@@ -235,6 +237,30 @@ class ReplayWorkerSafetyNetTest {
                 + " unreachable"), log);
         assertTrue(log.contains("committing the batch replayed before it stopped failed too"), log);
         assertTrue(log.contains("transaction timed out 3 times"), log);
+    }
+
+    /**
+     * A rebalance takes partition 1 away while the batch a0, a1 replays, and the commit of that batch, made in the
+     * rebalance listener, is refused: the producer was fenced (another worker took its transactional id). Kafka's
+     * consumer wraps what a listener throws ("User rebalance callback throws an error"); the worker's line names the
+     * listener's failure and stops as it does on a fenced producer. Before, the line named only the wrapper.
+     */
+    @Test
+    void aCommitRefusedInTheRebalanceListenerIsTheWorkersReasonToStop() throws Exception {
+        Harness h = new Harness(Duration.ofSeconds(10), 2);
+        h.producer.commitFailure = new ProducerFencedException("There is a newer producer with the same transactionalId");
+        firstAnswerDelay.put("/a1", 500L);
+        h.consumer.afterPolls(1, () -> h.consumer.rebalanceAsTheClientDoes(List.of(P0)));
+        String log = logged(() -> {
+            h.start();
+            h.join(40_000);
+        });
+
+        assertEquals(ReplayWorker.Outcome.FAILED, h.outcome());
+        assertEquals(List.of(), h.producer.transactions);
+        assertTrue(log.contains("worker w1 of run run-1 stops: org.apache.kafka.common.errors.ProducerFencedException:"
+                + " There is a newer producer"), log);
+        assertFalse(log.contains("User rebalance callback throws an error"), log);
     }
 
     /** The same stop with a commit that succeeds: the line comes, after the commit. */
@@ -562,6 +588,20 @@ class ReplayWorkerSafetyNetTest {
                         Fixtures.json(200, BODY), List.of(), 1);
                 records.add(new ConsumerRecord<>(tp.topic(), tp.partition(), records.size(),
                         id.getBytes(StandardCharsets.UTF_8), cases.serialize(tp.topic(), c)));
+            }
+        }
+
+        /**
+         * A rebalance to {@code assigned} as Kafka's consumer makes it: what the listener throws (but a wakeup or an
+         * interrupt) is wrapped, and poll throws that ({@code ConsumerCoordinator.onJoinPrepare}).
+         */
+        void rebalanceAsTheClientDoes(List<TopicPartition> assigned) {
+            try {
+                rebalance(assigned);
+            } catch (WakeupException | org.apache.kafka.common.errors.InterruptException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new KafkaException("User rebalance callback throws an error", e);
             }
         }
 
