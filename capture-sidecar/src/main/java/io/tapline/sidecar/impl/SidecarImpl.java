@@ -11,6 +11,7 @@ import io.tapline.config.ConfigException;
 import io.tapline.config.ConfigSpec;
 import io.tapline.config.RedactionOptions;
 import io.tapline.http.Http10KeepAlive;
+import io.tapline.http.InterimResponseFilter;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.RequestTarget;
 import io.tapline.http.StrayResponseBytes;
