@@ -4,6 +4,7 @@ import io.tapline.avro.Header;
 import io.tapline.avro.HttpRequest;
 import io.tapline.avro.HttpResponse;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.InterimResponseFilter;
 import io.tapline.http.StrayResponseBytes;
 import io.tapline.http.UnreadableAnswer;
 import io.tapline.http.UpstreamReads;
@@ -52,7 +53,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * connection on without answering can be sent once more on a connection of its own ({@link #sendOnNewConnection}). A
  * connection on which the candidate sent bytes past an answer is closed, not reused ({@link StrayResponseBytes}), and
  * the answer they followed noted ({@link Answer#notes}). An answer that cannot be read as HTTP fails the request with
- * {@link UnreadableAnswer}.
+ * {@link UnreadableAnswer}. An interim answer Vert.x's client would take for the final one ({@code 102 Processing}) is
+ * dropped before it ({@link InterimResponseFilter}), and the final answer after it read, as a client of the candidate
+ * reads it.
  */
 public final class CandidateClient implements AutoCloseable {
 
@@ -126,6 +129,8 @@ public final class CandidateClient implements AutoCloseable {
                         .setMaxHeaderSize(MAX_RESPONSE_HEAD_BYTES))
                 .with(new PoolOptions().setHttp1MaxSize(Math.max(1, maxConnections)))
                 .withConnectHandler(connection -> {
+                    // a 102 Processing is not taken for the final answer, which is read after it
+                    InterimResponseFilter.install(connection);
                     // what each connection carried and read: a request on a stale reused one is told apart (send)
                     UpstreamReads.install(connection);
                     // bytes past an answer (a HEAD's with a body) close the connection: they failed the next case on it
@@ -249,8 +254,9 @@ public final class CandidateClient implements AutoCloseable {
                         .setConnectTimeout(millis))
                 .compose(conn -> {
                     opened.set(conn);
-                    // not a pooled connection, which the client's connect handler is for: an answer that cannot be
-                    // read, or bytes past one, told on it as on those
+                    // not a pooled connection, which the client's connect handler is for: a 102 dropped, an answer
+                    // that cannot be read, or bytes past one, told on it as on those
+                    InterimResponseFilter.install(conn);
                     StrayResponseBytes.install(conn, CANDIDATES);
                     if (givenUp.get()) {
                         conn.close();
@@ -379,10 +385,11 @@ public final class CandidateClient implements AutoCloseable {
     /**
      * The candidate's answer, its body read up to {@link #MAX_RESPONSE_BYTES}. A {@code 101 Switching Protocols} is none:
      * the request asked for no upgrade ({@code Upgrade} is never sent), and RFC 9110 §7.8 forbids switching then, so
-     * its connection, now in another protocol, is closed (as the capture sidecar closes an app's that answers so). Any
-     * other {@code 1xx} Vert.x hands over as the answer ({@code 102 Processing}: only 100 and 103 it keeps to itself)
-     * is an interim one it took for the final: the final answer would come on the connection as bytes no request
-     * awaits, so that is closed too.
+     * its connection, now in another protocol, is closed (as the capture sidecar closes an app's that answers so). The
+     * other {@code 1xx} Vert.x would hand over as the answer ({@code 102 Processing}: only 100 and 103 it keeps to
+     * itself) are dropped before it ({@link InterimResponseFilter}); on a connection the filter could not be installed
+     * on (it warned), such a one is an interim answer taken for the final: the final answer would come on the
+     * connection as bytes no request awaits, so that is closed too.
      */
     private static Future<Answer> read(HttpClientRequest req, HttpClientResponse resp, Recorder recorder) {
         if (resp.statusCode() < 200) {
