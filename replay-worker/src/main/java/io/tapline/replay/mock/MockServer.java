@@ -10,6 +10,7 @@ import io.tapline.http.DotSegments;
 import io.tapline.http.HeaderTokens;
 import io.tapline.http.Http10KeepAlive;
 import io.tapline.http.HttpUrl;
+import io.tapline.http.InterimResponseFilter;
 import io.tapline.http.MalformedRequests;
 import io.tapline.http.MaxForwards;
 import io.tapline.http.RequestHead;
@@ -132,8 +133,13 @@ public final class MockServer implements AutoCloseable {
                         // Vert.x's 60 s, holding the candidate's call and its body
                         .setConnectTimeout(liveTimeoutMs))
                 .with(new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(MAX_LIVE_WAITING))
-                // bytes past an answer (a HEAD's with a body) close the connection: they failed the next live call on it
-                .withConnectHandler(connection -> StrayResponseBytes.install(connection, LIVE_DEPENDENCIES))
+                .withConnectHandler(connection -> {
+                    // a 102 Processing is not taken for the answer, which is read after it and passed on
+                    InterimResponseFilter.install(connection);
+                    // bytes past an answer (a HEAD's with a body) close the connection: they failed the next live
+                    // call on it
+                    StrayResponseBytes.install(connection, LIVE_DEPENDENCIES);
+                })
                 .build();
         // The request line and head the sidecar's egress takes (its --proxy-max-header-bytes), rather than Vert.x's
         // 4096-byte request line and 8 KiB head: a longer line is answered 414, a larger head 431, as the sidecar

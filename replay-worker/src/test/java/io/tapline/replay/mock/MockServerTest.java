@@ -715,6 +715,22 @@ class MockServerTest {
         }
     }
 
+    /**
+     * A live dependency that sends a {@code 102 Processing} before its answer: the candidate gets that answer. The
+     * mock's client took the 102 for the final answer and passed it on (the candidate got a 102 without a body, and
+     * nothing after it); the dependency's answer came after it as bytes no call awaited.
+     */
+    @Test
+    void aLiveDependencySendingA102BeforeItsAnswerIsPassedOnItsAnswer() throws Exception {
+        try (RawPeer dependency = new RawPeer("HTTP/1.1 102 Processing\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlive")) {
+            MockServer mock = start(Map.of("dep", HttpUrl.parse("http://127.0.0.1:" + dependency.port())), Set.of("127.0.0.1"));
+            CaseMocks mocks = new CaseMocks("c1", List.of(), matcher);
+            assertEquals(new Answer(200, "live"), get(mock.port(), "/dep/rates", register(mocks)));
+            assertEquals(List.of(), mocks.liveFailures());
+        }
+    }
+
     /** A loopback peer that reads a request head on each connection, writes {@code answer} and closes. */
     private static final class RawPeer implements AutoCloseable {
         private final java.net.ServerSocket listener = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
