@@ -107,6 +107,8 @@ public final class MockServer implements AutoCloseable {
     private final AtomicLong unnotedLiveFailures = new AtomicLong();
     /** The warning about live calls that failed with no case to note them on: at most one every 10 s, with a count. */
     private final PeriodicWarning unnotedLiveFailure = new PeriodicWarning(Duration.ofSeconds(10));
+    /** The warning about recorded answers this server could not serve: at most one every 10 s, with a count. */
+    private final PeriodicWarning unservable = new PeriodicWarning(Duration.ofSeconds(10));
     /**
      * Connections whose candidate said a request was its last, until they close: a request read behind it (pipelined
      * by a client that should not have sent it) is not served, as the sidecar's egress does not serve it either.
@@ -444,11 +446,19 @@ public final class MockServer implements AutoCloseable {
             serve(req, resp, recorded);
         } catch (RuntimeException e) {
             // A recording this server refuses to write (a header name with a space, a value with a control character, a
-            // negative status): the candidate gets the 500 error below (answered as any failure to answer), and the
-            // case's result says why its answer to that may differ.
+            // negative status): the candidate gets a 500 error, as for any failure to answer, and the case's result
+            // says why its answer to that may differ. The recording's fault, not the mock's: no stack trace.
             mocks.notServed(req.method().name() + " " + RequestTarget.fromWire(req.uri()), e.toString());
             resp.headers().clear(); // none of the recording's that were taken goes with the 500
-            throw e;
+            long due = unservable.occurred();
+            if (due > 0) {
+                // the method, not the target: its path and query are the candidate's, unredacted
+                log.warn("the mock could not serve the recorded answer a {} call matched, and answered 500 error: {} ({}"
+                        + " such call(s) since the last warning, each noted on its case)", req.method(), e, due);
+            }
+            if (!resp.ended()) {
+                text(resp, 500, "error", e.toString());
+            }
         }
     }
 

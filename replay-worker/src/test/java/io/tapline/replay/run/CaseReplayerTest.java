@@ -273,6 +273,41 @@ class CaseReplayerTest {
     }
 
     /**
+     * Recordings the mock cannot serve, matched by three cases in a row: each case notes it, and the log says it in one
+     * WARN line without a stack (at most one every 10 s, with a count), naming the method and the failure but not the
+     * target (the candidate's, unredacted). Before, each call logged an ERROR "mock failed to answer", the line and
+     * stack trace of a bug in the mock.
+     */
+    @Test
+    void recordedAnswersTheMockCannotServeAreOneWarningNotAnErrorWithAStackPerCall() {
+        ShopCandidate shop = candidate(false, true);
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        io.tapline.logging.TaplineLogging.output(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        String log;
+        try {
+            CaseReplayer replayer = replayer(shop.url());
+            for (int i = 0; i < 3; i++) {
+                Case c = Fixtures.shopCase(5 + i, 7, 1);
+                c.getSample().getOutboundCalls().get(0).getResponse().setHeaders(List.of(new Header("X Stock", "1")));
+                ReplayResult r = replayer.replay(c).await();
+                assertTrue(r.getNotes().stream().anyMatch(n -> n.contains("could not serve")), r::toString);
+            }
+        } finally {
+            io.tapline.logging.TaplineLogging.flush(Duration.ofSeconds(10));
+            io.tapline.logging.TaplineLogging.output(System.err);
+            log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertFalse(log.contains("mock failed to answer"), log);
+        assertFalse(log.contains("\tat "), log);
+        List<String> lines = log.lines().filter(l -> l.contains("could not serve")).toList();
+        assertEquals(1, lines.size(), log);
+        assertTrue(lines.get(0).contains(" WARN io.tapline.replay.mock.MockServer - the mock could not serve the recorded"
+                + " answer a GET call matched, and answered 500 error: java.lang.IllegalArgumentException: "), log);
+        assertTrue(lines.get(0).endsWith("(1 such call(s) since the last warning, each noted on its case)"), log);
+        assertFalse(lines.get(0).contains("/inventory"), log);
+    }
+
+    /**
      * A throw inside the answer's callback (building the result) becomes the case's ERROR, and is logged once with its
      * stack: before, the result held the exception's text only and the log had nothing, so a bug in building results
      * left no stack trace anywhere.
