@@ -30,11 +30,6 @@ final class StreamsGauges {
     private StreamsGauges() {
     }
 
-    /** As {@link #register(Metrics, String, Supplier, Duration)} with the default {@code dedup.ready.max.broker.silence}. */
-    static BrokerSilence register(Metrics registry, String inputTopic, Supplier<KafkaStreams> streams) {
-        return register(registry, inputTopic, streams, BrokerSilence.DEFAULT_MAX);
-    }
-
     /**
      * Registers the gauges; {@code streams} gives the job's {@link KafkaStreams}, or null before it is made (then the
      * state is {@code CREATED}, the lag 0 and the broker silence 0). Returns the {@link BrokerSilence} the gauge reads,

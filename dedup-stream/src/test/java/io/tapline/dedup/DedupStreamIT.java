@@ -193,7 +193,7 @@ class DedupStreamIT {
         }
         Metrics gauges = new Metrics();
         AtomicReference<KafkaStreams> running = new AtomicReference<>();
-        StreamsGauges.register(gauges, t.input(), running::get);
+        StreamsGauges.register(gauges, t.input(), running::get, BrokerSilence.DEFAULT_MAX);
         assertStreamsGauges(gauges, KafkaStreams.State.CREATED, 0);
         try (KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, registered,
                 DedupMetrics.detached()), props)) {

@@ -34,7 +34,7 @@ class StreamsGaugesTest {
     void shouldExportEveryStateWithOnlyTheCurrentOneAtOneFromTheStart(@TempDir Path dir) {
         Metrics registry = new Metrics();
         AtomicReference<KafkaStreams> running = new AtomicReference<>();
-        StreamsGauges.register(registry, INPUT, running::get);
+        StreamsGauges.register(registry, INPUT, running::get, BrokerSilence.DEFAULT_MAX);
         // before the KafkaStreams is made (topic check, schema registration): CREATED, as Kafka Streams starts
         assertStates(registry, KafkaStreams.State.CREATED);
         assertEquals(0, ExpositionCheck.check(registry.scrape()).value(StreamsGauges.INPUT_LAG));
@@ -60,7 +60,7 @@ class StreamsGaugesTest {
     void shouldExportTheBrokerSilenceOfAStartedJobWhoseBrokersDoNotAnswer(@TempDir Path dir) throws Exception {
         Metrics registry = new Metrics();
         AtomicReference<KafkaStreams> running = new AtomicReference<>();
-        StreamsGauges.register(registry, INPUT, running::get);
+        StreamsGauges.register(registry, INPUT, running::get, BrokerSilence.DEFAULT_MAX);
         assertEquals(0, ExpositionCheck.check(registry.scrape()).value(BrokerSilence.SILENCE), "no KafkaStreams yet");
 
         StreamsBuilder builder = new StreamsBuilder();

@@ -40,20 +40,12 @@ public final class HopByHop {
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "traceparent", "tracestate");
 
     /**
-     * {@link #copyEndToEnd(MultiMap, MultiMap)} for a request head, and with {@code keepManaged} (the inbound
-     * listener's request heads) the {@link #MANAGED} headers are copied even when {@code Connection} names them, in
-     * their place and spelled as the client sent them; its {@code Host} line as sent
-     * ({@link #copyEndToEnd(MultiMap, MultiMap, boolean, String)}).
-     */
-    static void copyEndToEnd(MultiMap from, MultiMap to, boolean keepManaged) {
-        copyEndToEnd(from, to, keepManaged, null);
-    }
-
-    /**
-     * {@link #copyEndToEnd(MultiMap, MultiMap)} for a request head, {@code keepManaged} as above: its {@code Host} line is copied whatever
-     * the client's {@code Connection} names (it is the request's, RFC 9112 3.2), in the client's spelling and place,
-     * with the value {@code host} when that is not null; when {@code from} has no {@code Host} line, one spelled
-     * {@code host} is added last with that value.
+     * {@link #copyEndToEnd(MultiMap, MultiMap)} for a request head. With {@code keepManaged} (the inbound listener's
+     * request heads) the {@link #MANAGED} headers are copied even when {@code Connection} names them, in their place
+     * and spelled as the client sent them. Its {@code Host} line is copied whatever the client's {@code Connection}
+     * names (it is the request's, RFC 9112 3.2), in the client's spelling and place, with the value {@code host} when
+     * that is not null (else as sent); when {@code from} has no {@code Host} line, one spelled {@code host} is added
+     * last with that value.
      */
     static void copyEndToEnd(MultiMap from, MultiMap to, boolean keepManaged, String host) {
         copy(from, to, keepManaged, true, host);

@@ -37,7 +37,7 @@ class HopByHopTest {
     @Test
     void theManagedHeadersAClientNamesInConnectionAreKeptInPlaceAsSpelled() {
         MultiMap up = MultiMap.caseInsensitiveMultiMap();
-        HopByHop.copyEndToEnd(head(), up, true);
+        HopByHop.copyEndToEnd(head(), up, true, null);
         assertEquals(List.of("Host: x", "X-Forwarded-For: 203.0.113.7",
                 "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "Accept: */*"), lines(up));
     }

@@ -998,7 +998,7 @@ public final class ReplayWorker implements Runnable {
         long left = offsetsWait.toNanos() - (started - since);
         Map<TopicPartition, OffsetAndMetadata> groupOffsets;
         try {
-            groupOffsets = c.committed(all, Duration.ofNanos(Math.max(0, Math.min(left, OFFSETS_CHECK.toNanos()))));
+            groupOffsets = c.committed(all, offsetsRead(left));
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
             groupOffsetsUnanswered = true;
             groupOffsetsUnansweredSince = since;
@@ -1126,8 +1126,7 @@ public final class ReplayWorker implements Runnable {
             while (!closed) {
                 long left = offsetsWait.toNanos() - (System.nanoTime() - started);
                 try {
-                    consumer.committed(new HashSet<>(partitions), Duration.ofNanos(Math.max(0, Math.min(left,
-                            OFFSETS_CHECK.toNanos())))).forEach((tp, om) -> {
+                    consumer.committed(new HashSet<>(partitions), offsetsRead(left)).forEach((tp, om) -> {
                         if (om != null) {
                             committed.put(tp, om.offset());
                         }
@@ -1158,6 +1157,11 @@ public final class ReplayWorker implements Runnable {
                     + "nothing of these partitions was replayed, and a rerun resumes from the committed offsets: "
                     + e.getMessage();
         }
+    }
+
+    /** The bound of one read of committed offsets: {@link #OFFSETS_CHECK}, or the {@code leftNanos} of the wait if less. */
+    private static Duration offsetsRead(long leftNanos) {
+        return Duration.ofNanos(Math.max(0, Math.min(leftNanos, OFFSETS_CHECK.toNanos())));
     }
 
     private static String seconds(Duration d) {

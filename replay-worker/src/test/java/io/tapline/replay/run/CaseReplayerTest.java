@@ -272,6 +272,19 @@ class CaseReplayerTest {
                 + " could not serve; it was answered 500 error: java.lang.IllegalArgumentException: "), notes.get(0));
     }
 
+    /** What the log said while {@code body} ran; the log goes back to standard error after it. */
+    private static String logged(Runnable body) {
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        io.tapline.logging.TaplineLogging.output(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            io.tapline.logging.TaplineLogging.flush(Duration.ofSeconds(10));
+            io.tapline.logging.TaplineLogging.output(System.err);
+        }
+        return logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /**
      * Recordings the mock cannot serve, matched by three cases in a row: each case notes it, and the log says it in one
      * WARN line without a stack (at most one every 10 s, with a count), naming the method and the failure but not the
@@ -281,10 +294,7 @@ class CaseReplayerTest {
     @Test
     void recordedAnswersTheMockCannotServeAreOneWarningNotAnErrorWithAStackPerCall() {
         ShopCandidate shop = candidate(false, true);
-        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
-        io.tapline.logging.TaplineLogging.output(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
-        String log;
-        try {
+        String log = logged(() -> {
             CaseReplayer replayer = replayer(shop.url());
             for (int i = 0; i < 3; i++) {
                 Case c = Fixtures.shopCase(5 + i, 7, 1);
@@ -292,11 +302,7 @@ class CaseReplayerTest {
                 ReplayResult r = replayer.replay(c).await();
                 assertTrue(r.getNotes().stream().anyMatch(n -> n.contains("could not serve")), r::toString);
             }
-        } finally {
-            io.tapline.logging.TaplineLogging.flush(Duration.ofSeconds(10));
-            io.tapline.logging.TaplineLogging.output(System.err);
-            log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
-        }
+        });
         assertFalse(log.contains("mock failed to answer"), log);
         assertFalse(log.contains("\tat "), log);
         List<String> lines = log.lines().filter(l -> l.contains("could not serve")).toList();
@@ -315,21 +321,14 @@ class CaseReplayerTest {
     @Test
     void aCaseThatCouldNotBeReplayedIsLoggedWithItsStackOnce() throws Exception {
         ShopCandidate shop = candidate(false, true);
-        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
-        io.tapline.logging.TaplineLogging.output(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
-        String log;
-        try {
+        String log = logged(() -> {
             CaseReplayer replayer = replayer(shop.url());
             for (int i = 0; i < 3; i++) {
                 Case c = Fixtures.shopCase(5 + i, 7, 1);
                 c.getSample().getOutboundCalls().get(0).getRequest().setMethod(null);
                 assertEquals(Verdict.ERROR, replayer.replay(c).await().getVerdict());
             }
-        } finally {
-            io.tapline.logging.TaplineLogging.flush(Duration.ofSeconds(10));
-            io.tapline.logging.TaplineLogging.output(System.err);
-            log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
-        }
+        });
         List<String> lines = log.lines().filter(l -> l.contains("could not be replayed")).toList();
         assertEquals(1, lines.size(), log);
         assertTrue(lines.get(0).contains(" WARN io.tapline.replay.run.CaseReplayer - case item-5 of run run-1 could not be"
