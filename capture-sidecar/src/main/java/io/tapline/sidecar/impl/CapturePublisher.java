@@ -202,7 +202,9 @@ public final class CapturePublisher implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
-            if (p != null) {
+            if (p == null) {
+                probesEnded(); // idle: a send after a back-off that ended is counted now, not at the next capture
+            } else {
                 // one that arrived between peek and poll may still be in its grace period: wait it out
                 long wait = p.publishAfterNanos() - nanoClock.getAsLong();
                 if (wait > 0) {
@@ -356,17 +358,23 @@ public final class CapturePublisher implements AutoCloseable {
     /**
      * Whether a topic whose broker did not answer may be sent to again (publisher thread): not while the back-off
      * runs, nor while the send after it is still waiting on the prober thread. Once that send is done, its outcome
-     * is taken up here: taken by the producer, the topic is sent to again from this record on; failed the same way,
-     * the back-off starts again from when it failed.
+     * is taken up here, if the idle poll has not ({@link #probesEnded}): taken by the producer, the topic is sent to
+     * again from this record on; failed the same way, the back-off starts again from when it failed.
      */
     private boolean brokerMayAnswer(Pauses pauses, boolean unattributed, long now) {
         Future<Sent> probe = pauses.probe;
         if (probe == null) {
             return now >= pauses.brokerUntil; // over: this record is the one sent from the prober thread
         }
-        if (!probe.isDone()) {
-            return false;
-        }
+        return probe.isDone() && takeUpProbe(pauses, unattributed, probe);
+    }
+
+    /**
+     * Takes up the outcome of a topic's send after the back-off once it has ended (publisher thread): the broker
+     * answers when the producer took it; failed the same way, the back-off starts again from when it failed (and the
+     * failure is counted). Returns whether the topic may be sent to again.
+     */
+    private boolean takeUpProbe(Pauses pauses, boolean unattributed, Future<Sent> probe) {
         pauses.probe = null;
         Sent tried = outcome(probe);
         if (tried == null || tried.failedInSend == null) {
@@ -375,6 +383,21 @@ public final class CapturePublisher implements AutoCloseable {
         }
         producerFailed(unattributed, tried.failedInSend, tried.failedAt);
         return !pauses.brokerSilent; // another failure than the broker's (the record's own) ends the pause
+    }
+
+    /**
+     * No capture came within a poll (publisher thread): the sends after a back-off that have ended are taken up, so
+     * that a failed one is counted while the sidecar is idle, not only when its topic's next capture comes.
+     */
+    private void probesEnded() {
+        Future<Sent> probe = interactionPauses.probe;
+        if (probe != null && probe.isDone()) {
+            takeUpProbe(interactionPauses, false, probe);
+        }
+        probe = unattributedPauses.probe;
+        if (probe != null && probe.isDone()) {
+            takeUpProbe(unattributedPauses, true, probe);
+        }
     }
 
     /** A finished probe's send; null only when it was cancelled or interrupted (the stop). */

@@ -320,6 +320,33 @@ class CapturePublisherTest {
         }
     }
 
+    /**
+     * The send after the back-off fails while no capture follows it (traffic stopped): its failure is counted once it
+     * ends, so the counters add up while the sidecar is idle. Before, the publisher took the outcome up only when the
+     * topic's next capture came, and until then that capture was counted as captured and nowhere else (seen in a CI
+     * run: captured 84, accounted 83).
+     */
+    @Test
+    void shouldCountTheSendAfterTheBackOffWhenNoCaptureFollowsIt() throws Exception {
+        UnreachableBroker producer = new UnreachableBroker(300);
+        producer.failing.add(TaplineTopics.INTERACTIONS);
+        producer.firstBlockEnds.countDown();
+        try (TestOrigin origin = new TestOrigin();
+             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin).outboundGrace(java.time.Duration.ofMillis(20)),
+                     producer, SidecarProxyTest.AVRO)) {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            URI hello = URI.create("http://127.0.0.1:" + sidecar.port() + "/hello");
+            assertEquals(200, http.send(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_dropped_total{reason=\"producer_error\"}", 1);
+            Thread.sleep(1_200); // past the back-off (1 s): the next capture is the one sent again
+            assertEquals(200, http.send(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_captured_total", 2);
+            awaitLedger(sidecar);
+            assertEquals(2, producer.blocked.get(), "the capture after the back-off was sent, and waited");
+            assertEquals(2.0, dropped(sidecar, "producer_error"), "both sends failed, and both are counted");
+        }
+    }
+
     /** The back-off is the failing topic's: unattributed calls go on to their topic, which the broker still takes. */
     @Test
     void shouldKeepPublishingTheOtherTopicWhileOneTopicsSendsWaitMaxBlockAndFail() throws Exception {
