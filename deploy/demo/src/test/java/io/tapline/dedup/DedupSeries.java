@@ -22,7 +22,8 @@ public final class DedupSeries {
     public static void register(Metrics registry) {
         new DedupMetrics(registry);
         TaplineConfig config = DedupOptions.load(new String[0], Map.of());
-        StreamsGauges.register(registry, config.get(DedupOptions.INPUT_TOPIC), () -> null);
+        StreamsGauges.register(registry, config.get(DedupOptions.INPUT_TOPIC), () -> null,
+                DedupOptions.readyMaxBrokerSilence(config));
         Set<String> topics = TopicCheck.topics(config);
         TopicCheck.Result atStart = new TopicCheck.Result(null, Map.of(), Set.of(), Map.of(), List.of(), topics,
                 Instant.now());
