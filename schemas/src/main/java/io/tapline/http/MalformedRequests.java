@@ -23,8 +23,10 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Handler;
+import io.vertx.core.http.Http1ServerConfig;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.impl.http1.VertxHttpRequestDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +43,12 @@ import java.nio.charset.StandardCharsets;
  *       with a status line in the client's version.</li>
  *   <li>Another major version ({@code HTTP/2.0}, HTTP/2's prior-knowledge preface on this HTTP/1.1 listener) gets
  *       {@code 505 HTTP Version Not Supported} in an HTTP/1.1 status line.</li>
- *   <li>A version that is not {@code HTTP/DIGIT.DIGIT} (RFC 9112 2.3: {@code http/1.1}, {@code HTTP/01.1},
- *       {@code HTTP/1.10}, {@code HTTPS/1.1}), which Vert.x's decoder takes, gets 400: Vert.x would answer 501 to
- *       some and serve others ({@code HTTP/1.10} as HTTP/1.1).</li>
+ *   <li>A version not written {@code HTTP/DIGIT.DIGIT} (RFC 9112 2.3, case-sensitive: {@code http/1.1},
+ *       {@code http/1.2}, {@code http/2.0}, {@code HTTP/01.1}, {@code HTTP/1.02}, {@code HTTP/1.10},
+ *       {@code HTTPS/1.1}), which Vert.x's decoder takes, gets 400: Vert.x would answer 501 to some and serve others
+ *       ({@code HTTP/1.10} as HTTP/1.1). The decoder hands on a version upper-cased and without leading zeros, so
+ *       the spelling is judged as written by a decoder of this class's own in Vert.x's decoder's place
+ *       ({@link VersionSpellingDecoder}).</li>
  *   <li>A body whose chunked framing breaks (a chunk size that is not hex, say) gets {@code 400} when no response
  *       has begun; Vert.x would only close the connection. The upstream request is reset as for any broken upload.</li>
  *   <li>A head the decoder refuses gets 414 (request line too long), 431 (header fields too large) or 400, with
@@ -71,20 +76,6 @@ public final class MalformedRequests extends ChannelDuplexHandler {
         }
     }
 
-    /**
-     * Whether a version the decoder read, other than its own {@code HTTP/1.1} and {@code HTTP/1.0} (the exact
-     * spellings), is {@code "HTTP/" DIGIT "." DIGIT} (RFC 9112 2.3, case-sensitive). Vert.x's decoder reads a version
-     * leniently ({@code HttpVersion.valueOf}: any name before the {@code /}, in any case, and numbers of any length), and
-     * gives what it read in upper case and without leading zeros, so {@code 1.0} or {@code 1.1} here was spelled
-     * otherwise ({@code http/1.1}, {@code HTTP/01.1}); other such spellings of another version ({@code http/1.2},
-     * {@code HTTP/1.02}) read as that version.
-     */
-    private static boolean wellFormed(HttpVersion v) {
-        int major = v.majorVersion();
-        int minor = v.minorVersion();
-        return "HTTP".equals(v.protocolName()) && major <= 9 && minor <= 9 && !(major == 1 && minor <= 1);
-    }
-
     /** Told of a request whose body's chunked framing broke, as it is answered {@code status}. */
     @FunctionalInterface
     public interface BodyRefusals {
@@ -98,6 +89,7 @@ public final class MalformedRequests extends ChannelDuplexHandler {
         void refuse(HttpServerRequest req, int status, String reason);
     }
 
+    private final VersionSpellingDecoder decoder;
     private final BodyRefusals refusals;
     private final HttpHeaders refusalHeaders;
     /** A response head went out and its last part has not: the client is being answered already. */
@@ -111,29 +103,37 @@ public final class MalformedRequests extends ChannelDuplexHandler {
     /** The request being read (or the one just read) is the connection's last: nothing after it is a request. */
     private boolean last;
 
-    private MalformedRequests(BodyRefusals refusals, HttpHeaders refusalHeaders) {
+    private MalformedRequests(VersionSpellingDecoder decoder, BodyRefusals refusals, HttpHeaders refusalHeaders) {
+        this.decoder = decoder;
         this.refusals = refusals;
         this.refusalHeaders = refusalHeaders;
     }
 
     /**
-     * Installs the handler on a new server connection ({@code HttpServer.connectionHandler}, on its event loop).
+     * Installs the handler on a new server connection ({@code HttpServer.connectionHandler}, on its event loop), and
+     * puts a {@link VersionSpellingDecoder} in the place of Vert.x's request decoder, so that a version is judged as
+     * it was written. Vert.x calls the handler as it sets the connection up, before the connection's first read; the
+     * pipeline hands whatever the replaced decoder might hold to its replacement.
      *
+     * @param decoderConfig the decoder settings the server was created with ({@code HttpServerOptions.getHttp1Config()}):
+     *                      the replacement takes the same request line and head limits
      * @param name the handler's name in the pipeline, the one {@link #lastRequest}, {@link #admit} and
      *             {@link #uninstall} are given
      * @param refusalHeaders what the handler's own answer (a broken body's 400) carries besides {@code Connection} and
      *                       {@code Content-Length}, in this order ({@code Content-Type} among them); never changed
      * @param refusals told of each such answer
      */
-    public static void install(HttpConnection connection, String name, HttpHeaders refusalHeaders,
-                               BodyRefusals refusals) {
+    public static void install(HttpConnection connection, Http1ServerConfig decoderConfig, String name,
+                               HttpHeaders refusalHeaders, BodyRefusals refusals) {
         ChannelPipeline p = VertxPipeline.of(connection, VertxPipeline.SERVER_DECODER, VertxPipeline.VERTX_HANDLER);
-        if (p == null) {
+        if (p == null || !(p.get(VertxPipeline.SERVER_DECODER) instanceof VertxHttpRequestDecoder)) {
             LOG.warn("malformed requests are answered by Vert.x's defaults on {}: not a Vert.x HTTP/1.x connection",
                     connection.getClass().getName());
             return;
         }
-        p.addBefore(VertxPipeline.VERTX_HANDLER, name, new MalformedRequests(refusals, refusalHeaders));
+        VersionSpellingDecoder decoder = new VersionSpellingDecoder(decoderConfig);
+        p.replace(VertxPipeline.SERVER_DECODER, VertxPipeline.SERVER_DECODER, decoder);
+        p.addBefore(VertxPipeline.VERTX_HANDLER, name, new MalformedRequests(decoder, refusals, refusalHeaders));
     }
 
     /**
@@ -198,7 +198,7 @@ public final class MalformedRequests extends ChannelDuplexHandler {
             if (v != HttpVersion.HTTP_1_1 && v != HttpVersion.HTTP_1_0) {
                 // any other spelling: Vert.x would answer 501 in it; the refusal's status line is HTTP/1.1
                 req.setProtocolVersion(HttpVersion.HTTP_1_1);
-                if (!wellFormed(v)) {
+                if (decoder.misspelt(req)) {
                     req.setDecoderResult(DecoderResult.failure(new MalformedVersion()));
                     refused = true;
                 } else if (v.majorVersion() != 1) {

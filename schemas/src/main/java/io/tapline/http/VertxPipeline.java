@@ -13,7 +13,10 @@ import io.vertx.core.net.impl.ConnectionBase;
  */
 public final class VertxPipeline {
 
-    /** A server connection's HTTP/1.x request decoder. */
+    /**
+     * A server connection's HTTP/1.x request decoder (on the sidecar's listeners and the replay mock,
+     * {@link MalformedRequests}'s {@link VersionSpellingDecoder} in Vert.x's decoder's place).
+     */
     public static final String SERVER_DECODER = "httpDecoder";
     /** The Vert.x handler behind a connection's codec (server connections and tunnelled sockets). */
     public static final String VERTX_HANDLER = "handler";

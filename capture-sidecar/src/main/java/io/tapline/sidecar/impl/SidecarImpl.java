@@ -215,7 +215,7 @@ public final class SidecarImpl implements Sidecar {
                         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
                 HttpServer inbound = vertx.createHttpServer(base);
                 servers.inbound().add(inbound);
-                watchHeads(inbound, headerTimeoutMs, inboundEngine, false, connections)
+                watchHeads(inbound, base, headerTimeoutMs, inboundEngine, false, connections)
                         .requestHandler(req -> {
                             Http10KeepAlive.restore(req, ProxyEngine.HTTP10_KEEP_ALIVE); // the head as the client sent it
                             inboundEngine.proxy(req, ProxyEngine.Target.app(appHost, appPort, appBase, originForm(req)),
@@ -228,7 +228,7 @@ public final class SidecarImpl implements Sidecar {
                 }
                 HttpServer egressServer = vertx.createHttpServer(base);
                 servers.egress().add(egressServer);
-                watchHeads(egressServer, headerTimeoutMs, egressEngine, true, connections).requestHandler(egress::handle);
+                watchHeads(egressServer, base, headerTimeoutMs, egressEngine, true, connections).requestHandler(egress::handle);
                 java.util.function.Supplier<Future<HttpServer>> eg = () -> listen(egressServer, egressListen, EGRESS_RANDOM_PORT, egressOption)
                         .onSuccess(s -> bound.compareAndSet(1, 0, s.actualPort()));
                 // a listener on port 0 binds once the other holds its named port: bound at once, the kernel could
@@ -344,11 +344,12 @@ public final class SidecarImpl implements Sidecar {
      * Times the request heads of the server's connections ({@link RequestHeadTimeout}), unless the timeout is 0, and
      * closes a connection past the listeners' bound ({@link ConnectionLimit}) as soon as it is accepted.
      *
+     * @param options what the server was created with: its request decoder's settings, for {@link MalformedRequests}'s
      * @param tunnels the listener takes CONNECT: what a client sends behind its head is kept for the tunnel
      *                ({@link ConnectEarlyData})
      */
-    private static HttpServer watchHeads(HttpServer server, long headerTimeoutMs, ProxyEngine engine, boolean tunnels,
-                                         ConnectionLimit connections) {
+    private static HttpServer watchHeads(HttpServer server, HttpServerOptions options, long headerTimeoutMs,
+                                         ProxyEngine engine, boolean tunnels, ConnectionLimit connections) {
         Metrics.Counter timeouts = engine.rejected(408); // request head not received in time
         String listener = tunnels ? "egress" : "inbound";
         Metrics.Counter refused = engine.connectionsRefused();
@@ -360,8 +361,8 @@ public final class SidecarImpl implements Sidecar {
                     if (!connections.admit(conn, refused, listener)) {
                         return;
                     }
-                    MalformedRequests.install(conn, ProxyEngine.MALFORMED_REQUESTS, REFUSAL_HEADERS,
-                            (head, status, reason) -> engine.rejected(status).inc());
+                    MalformedRequests.install(conn, options.getHttp1Config(), ProxyEngine.MALFORMED_REQUESTS,
+                            REFUSAL_HEADERS, (head, status, reason) -> engine.rejected(status).inc());
                     if (tunnels) {
                         ConnectEarlyData.install(conn);
                     }

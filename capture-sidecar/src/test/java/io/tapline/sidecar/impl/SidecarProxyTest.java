@@ -798,6 +798,40 @@ class SidecarProxyTest {
         awaitMetric(sidecar, rejected400, before400 + malformed.size());
     }
 
+    /**
+     * A lower-case or zero-padded spelling of a version other than 1.0 and 1.1 is malformed as written (RFC 9112 2.3),
+     * though Vert.x's decoder reads it as that version, upper-cased and without leading zeros: {@code http/1.2},
+     * {@code Http/1.2} and {@code HTTP/1.02} were served as HTTP/1.1, {@code http/2.0} answered 505. Now 400 on both
+     * listeners, as nginx 1.22 answers the lower-case ones; the spellings the RFC takes are answered as before.
+     */
+    @Test
+    void shouldAnswerAMisspeltVersionOfAnotherVersion400AsWrittenOnBothListeners() throws Exception {
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"inbound\",status=\"400\"}";
+        double before400 = Math.max(0, metric(sidecar, rejected400));
+        List<String> misspelt = List.of("http/1.2", "Http/1.2", "HTTP/1.02", "http/2.0");
+        for (int port : List.of(sidecar.port(), sidecar.egressPort())) {
+            String path = port == sidecar.port() ? "/hello" : "/inv/hello";
+            for (String version : misspelt) {
+                Refused r = refusedAndClosed(port, "GET " + path + " " + version + "\r\nHost: x\r\n\r\n"
+                        + "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(r.head().startsWith("HTTP/1.1 400 "), port + " '" + version + "': " + r.head());
+                assertTrue(r.head().toLowerCase(Locale.ROOT).contains("\r\nconnection: close"), r.head());
+                assertEquals("malformed HTTP version\n", r.rest(), port + " '" + version + "', nothing served behind it");
+            }
+            assertNull(origin.seen.poll(300, TimeUnit.MILLISECONDS), "none of them is forwarded");
+            Refused major = refusedAndClosed(port, "GET " + path + " HTTP/2.0\r\nHost: x\r\n\r\n");
+            assertTrue(major.head().startsWith("HTTP/1.1 505 "), port + ": " + major.head());
+            for (String version : List.of("HTTP/1.1", "HTTP/1.2")) {
+                String answer = rawToClose(port, "GET " + path + " " + version + "\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertTrue(answer.startsWith("HTTP/1.1 200"), port + " " + version + ": " + answer);
+                assertEquals("/hello", origin.seen.poll(5, TimeUnit.SECONDS).uri());
+            }
+            assertTrue(rawToClose(port, "GET " + path + " HTTP/1.0\r\n\r\n").startsWith("HTTP/1.0 200"));
+            assertNotNull(origin.seen.poll(5, TimeUnit.SECONDS));
+        }
+        awaitMetric(sidecar, rejected400, before400 + misspelt.size());
+    }
+
     private record Refused(String head, String rest) {
     }
 

@@ -146,21 +146,23 @@ public final class MockServer implements AutoCloseable {
         // The request line and head the sidecar's egress takes (its --proxy-max-header-bytes), rather than Vert.x's
         // 4096-byte request line and 8 KiB head: a longer line is answered 414, a larger head 431, as the sidecar
         // answers them (MalformedRequests), and noted on the case
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
+        HttpServerOptions serverOptions = new HttpServerOptions().setHost(options.host()).setPort(options.port())
                 .setMaxInitialLineLength(options.maxHeaderBytes()).setMaxHeaderSize(options.maxHeaderBytes())
                 // HTTP/1.1 only, as the sidecar's egress listener: a client that asks for h2c (Java's HttpClient does
                 // by default on an http:// URL) stays on the HTTP/1.1 it used in production
-                .setHttp2ClearTextEnabled(false));
+                .setHttp2ClearTextEnabled(false);
+        HttpServer server = vertx.createHttpServer(serverOptions);
         MockServer[] holder = new MockServer[1];
         // the mock stands for the sidecar's egress, the candidate's forward proxy, and refuses what it refuses as it does
         server.invalidRequestHandler(MalformedRequests.invalidRequestHandler(
                 (req, status, reason) -> refuseUnreadHead(registry, req, status, reason)));
         server.connectionHandler(conn -> {
-            MalformedRequests.install(conn, MALFORMED_REQUESTS, REFUSAL_HEADERS, (head, status, reason) -> {
-                if (head != null) {
-                    refused(registry, head.headers().get(TraceContext.TRACEPARENT), call(head), status, reason);
-                }
-            });
+            MalformedRequests.install(conn, serverOptions.getHttp1Config(), MALFORMED_REQUESTS, REFUSAL_HEADERS,
+                    (head, status, reason) -> {
+                        if (head != null) {
+                            refused(registry, head.headers().get(TraceContext.TRACEPARENT), call(head), status, reason);
+                        }
+                    });
             Http10KeepAlive.install(conn, HTTP10_KEEP_ALIVE, "candidate", true);
         });
         server.requestHandler(req -> holder[0].handle(req));

@@ -498,8 +498,10 @@ class MockWireTest {
         String tp = register(mocks);
         String behind = "GET /inventory/stock/1 HTTP/1.1\r\nHost: m\r\ntraceparent: " + tp + "\r\n\r\n";
         // not HTTP/DIGIT.DIGIT (RFC 9112 2.3): before, the mock answered 501 to http/1.1 and served HTTP/1.10 from the
-        // recording, where the sidecar's egress (MalformedRequests) answers 400
-        List<String> versions = List.of("http/1.1", "HTTP/01.1", "HTTP/1.10");
+        // recording, where the sidecar's egress (MalformedRequests) answers 400; and it served http/1.2, Http/1.2 and
+        // HTTP/1.02 as HTTP/1.1 and answered http/2.0 505, as its decoder read them (upper-cased, no leading zeros)
+        List<String> versions = List.of("http/1.1", "HTTP/01.1", "HTTP/1.10", "http/1.2", "Http/1.2", "HTTP/1.02",
+                "http/2.0");
         for (String version : versions) {
             String wire = exchange(mock, "GET /inventory/stock/1 " + version + "\r\nHost: m\r\ntraceparent: " + tp
                     + "\r\n\r\n" + behind);
