@@ -4,9 +4,10 @@ import java.util.Locale;
 
 /**
  * An {@code http://} or {@code https://} URL read the way an HTTP proxy reads one (RFC 9110 §4.2, RFC 3986 §3.2):
- * the sidecar's {@code --app} and {@code --egress} URLs and the absolute-form targets its egress listener forwards,
- * the replay's {@code --target} and {@code --mock-route} URLs and the calls its mock server answers. Every component
- * reads them here, so the destination the sidecar records is the one the replay matches.
+ * the sidecar's {@code --app} and {@code --egress} URLs and the absolute-form targets its egress listener forwards
+ * (and those its inbound listener takes in place of the {@code Host} line, {@link #parseNaming}), the replay's
+ * {@code --target} and {@code --mock-route} URLs and the calls its mock server answers. Every component reads them
+ * here, so the destination the sidecar records is the one the replay matches.
  *
  * <p>{@link java.net.URI} follows RFC 2396, whose host names may not contain {@code _}: it finds no host in
  * {@code http://inventory_svc:8080/}, a name that Docker Compose and most resolvers serve. This reads RFC 3986's
@@ -59,6 +60,24 @@ public final class HttpUrl {
      *                                  invalid host, a port outside 1–65535, or a space or control character
      */
     public static HttpUrl parse(String text) {
+        return parse(text, 1);
+    }
+
+    /**
+     * Reads an absolute-form request target whose authority only names the host the request is for, in place of the
+     * {@code Host} line (RFC 9112 §3.2.2), and is never connected to: a reverse proxy's (the sidecar's inbound
+     * listener). As {@link #parse}, but a port of value 0 is taken ({@code http://h:0/p}, {@code http://h:00/p}), as
+     * the {@code Host} line's is, so that one authority is read alike in both. A URL that is connected to (a forward
+     * proxy's target, a configured URL) is read by {@link #parse}, which refuses port 0: there is nothing to connect to.
+     *
+     * @throws IllegalArgumentException as {@link #parse}, for a port outside 0–65535
+     */
+    public static HttpUrl parseNaming(String text) {
+        return parse(text, 0);
+    }
+
+    /** @param minPort the lowest port taken: 1, or 0 for a target that only names ({@link #parseNaming}) */
+    private static HttpUrl parse(String text, int minPort) {
         int sep = text.indexOf("://");
         String scheme = sep < 0 ? "" : text.substring(0, sep).toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
@@ -94,9 +113,10 @@ public final class HttpUrl {
         String portText = portColon < 0 ? "" : authority.substring(portColon + 1);
         int port;
         try {
-            port = portText.isEmpty() ? (scheme.equals("https") ? 443 : 80) : port(portText);
+            port = portText.isEmpty() ? (scheme.equals("https") ? 443 : 80) : port(portText, minPort);
         } catch (IllegalArgumentException e) {
-            throw mayBeUserInfo ? new IllegalArgumentException(unquoted("the port is not a number 1-65535")) : e;
+            throw mayBeUserInfo ? new IllegalArgumentException(unquoted("the port is not a number " + minPort + "-65535"))
+                    : e;
         }
         String rest = text.substring(end);
         int hash = rest.indexOf('#');
@@ -115,12 +135,12 @@ public final class HttpUrl {
     }
 
     /**
-     * The port {@code text} writes: digits only ({@code port = *DIGIT}, RFC 3986 §3.2.3), read by their value, 1–65535,
-     * with leading zeros of any length ({@code 042017}, {@code 000080}), as Vert.x reads the {@code Host} line's port
-     * and nginx takes both. The work is bounded: the zeros are skipped, then at most five digits are read; a refusal
-     * quotes at most the first {@link #QUOTED_PORT} characters.
+     * The port {@code text} writes: digits only ({@code port = *DIGIT}, RFC 3986 §3.2.3), read by their value,
+     * {@code minPort}–65535, with leading zeros of any length ({@code 042017}, {@code 000080}), as Vert.x reads the
+     * {@code Host} line's port and nginx takes both. The work is bounded: the zeros are skipped, then at most five
+     * digits are read; a refusal quotes at most the first {@link #QUOTED_PORT} characters.
      */
-    private static int port(String text) {
+    private static int port(String text, int minPort) {
         int n = text.length();
         int i = 0;
         while (i < n && text.charAt(i) == '0') {
@@ -130,12 +150,12 @@ public final class HttpUrl {
         for (int digits = 0; i < n; i++, digits++) {
             char c = text.charAt(i);
             if (c < '0' || c > '9' || digits == 5) {
-                throw portRefused(text);
+                throw portRefused(text, minPort);
             }
             port = port * 10 + (c - '0');
         }
-        if (port < 1 || port > 65535) {
-            throw portRefused(text);
+        if (port < minPort || port > 65535) {
+            throw portRefused(text, minPort);
         }
         return port;
     }
@@ -143,9 +163,9 @@ public final class HttpUrl {
     /** How much of a refused port a message quotes. */
     static final int QUOTED_PORT = 16;
 
-    private static IllegalArgumentException portRefused(String text) {
+    private static IllegalArgumentException portRefused(String text, int minPort) {
         String quoted = text.length() <= QUOTED_PORT ? text : text.substring(0, QUOTED_PORT) + "...";
-        return new IllegalArgumentException("port '" + quoted + "' is not a number 1-65535");
+        return new IllegalArgumentException("port '" + quoted + "' is not a number " + minPort + "-65535");
     }
 
     /**

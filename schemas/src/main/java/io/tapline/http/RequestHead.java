@@ -158,10 +158,10 @@ public final class RequestHead {
      *   <li>a target in no form the request may take (RFC 9112 3.2): not the origin form ({@code /path}), not the
      *       absolute form ({@code http://host/path}), not {@code *} for {@code OPTIONS} ({@code GET x},
      *       {@code GET @evil/x}, {@code GET ?a=1}, {@code GET *}); forwarded, it reached the upstream as its target;</li>
-     *   <li>an absolute-form target that does not read as an http URL ({@link HttpUrl#parse}: user info, a port past
-     *       65535, an empty host, {@code ..}, an IP literal that is no IPv6 address, {@code [1::2::3]}): its
+     *   <li>an absolute-form target that does not read as an http URL ({@link HttpUrl#parseNaming}: user info, a
+     *       port past 65535, an empty host, {@code ..}, an IP literal that is no IPv6 address, {@code [1::2::3]}): its
      *       authority replaces the Host line (RFC 9112 3.2.2), and one read as naming none handed the upstream the
-     *       Host line's host instead of the one the target named;</li>
+     *       Host line's host instead of the one the target named. Port 0 is taken, as the Host line's is;</li>
      *   <li>a space or a control character (NUL to US, DEL), which no URI has (RFC 3986) and nginx refuses since
      *       1.21.1. Netty's decoder takes them as target bytes: forwarded, {@code /a\0b} is {@code /a} to an app
      *       written in C. Bytes above 0x7F are left to {@link RequestTarget}.</li>
@@ -180,7 +180,7 @@ public final class RequestHead {
             if (n == 1 && target.charAt(0) == '*') {
                 return method == HttpMethod.OPTIONS ? null : INVALID_TARGET;
             }
-            // HttpUrl.parse refuses a space or a control character too
+            // HttpUrl.parseNaming refuses a space or a control character too
             return isAbsoluteForm(target) && absoluteUrl(target) != null ? null : INVALID_TARGET;
         }
         for (int i = 1; i < n; i++) {
@@ -207,10 +207,16 @@ public final class RequestHead {
         return u == null ? null : HostAndPort.create(u.host(), u.portGiven() ? u.port() : -1);
     }
 
-    /** An absolute-form target read as an http URL, or null when it does not read as one. */
+    /**
+     * An absolute-form target read as an http URL whose authority stands for the {@code Host} line, or null when it
+     * does not read as one. Port 0 is taken ({@link HttpUrl#parseNaming}), as the {@code Host} line's is: the sidecar's
+     * inbound listener forwarded {@code Host: h:0} and refused {@code GET http://h:0/p} 400. A forward proxy, which
+     * connects to the target's authority, reads it with {@link HttpUrl#parse} before (the sidecar's egress listener,
+     * the replay mock): port 0 is refused there, with nothing to connect to.
+     */
     private static HttpUrl absoluteUrl(String target) {
         try {
-            return HttpUrl.parse(target);
+            return HttpUrl.parseNaming(target);
         } catch (IllegalArgumentException e) {
             return null;
         }

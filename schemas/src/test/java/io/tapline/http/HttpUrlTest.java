@@ -104,6 +104,24 @@ class HttpUrlTest {
     }
 
     @Test
+    void readsPortZeroInATargetThatOnlyNamesAndRefusesItInAUrlThatIsConnectedTo() {
+        for (String text : List.of("http://h:0/p", "http://h:00/p", "http://[::1]:000/p")) {
+            HttpUrl named = HttpUrl.parseNaming(text);
+            assertEquals(0, named.port(), text);
+            assertTrue(named.portGiven(), text);
+            assertEquals("/p", named.pathAndQuery());
+            assertRefused(text, "is not a number 1-65535");
+        }
+        assertEquals(8080, HttpUrl.parseNaming("http://h:08080/p").port(), "any other port read as by parse");
+        assertEquals(80, HttpUrl.parseNaming("http://h/p").port());
+        for (String text : List.of("http://h:65536/", "http://h:0123456/", "http://h:8x/", "http://u@h:0/")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HttpUrl.parseNaming(text));
+            assertTrue(text.contains("@") ? e.getMessage().contains("user info") : e.getMessage().contains("0-65535"),
+                    text + ": " + e.getMessage());
+        }
+    }
+
+    @Test
     void refusesWhatIsNotAnHttpUrlAndSaysWhy() {
         assertRefused("ftp://h/x", "not an http:// or https:// URL");
         assertRefused("h:8080", "not an http:// or https:// URL");

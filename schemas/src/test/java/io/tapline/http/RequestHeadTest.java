@@ -88,6 +88,18 @@ class RequestHeadTest {
     }
 
     @Test
+    void shouldTakePortZeroInTheTargetAsInTheHostLine() {
+        // the Host line took h:0 and the absolute form refused it (400): the target's authority replaces the Host line
+        // (RFC 9112 3.2.2) and is never connected to, so it is read as the line is
+        for (String authority : List.of("h:0", "h:00", "[::1]:0", "[::ffff:127.0.0.1]:000")) {
+            assertNull(RequestHead.targetRefusal(HttpMethod.GET, "http://" + authority + "/p"), authority);
+            HostAndPort line = RequestHead.hostLine(host(authority), HostAndPort.parseAuthority(authority, -1));
+            assertEquals(0, line.port(), authority);
+            assertEquals(line, RequestHead.authority("http://" + authority + "/p", STALE), authority);
+        }
+    }
+
+    @Test
     void shouldRefuseAnAbsoluteFormTargetWhoseIpLiteralIsNoIpv6Address() {
         // Vert.x's client refused it as it was asked: a 502 rather than the 400 of any target that does not parse
         for (String target : List.of("http://[1::2::3]/x", "http://[zz::1]:8080/", "http://[v1.x]/", "http://[::1.2.3]/")) {

@@ -400,6 +400,31 @@ class CaptureFidelityTest {
     }
 
     @Test
+    void shouldTakePortZeroInAnInboundTargetAsInTheHostLineAndRefuseItAtTheForwardProxy() throws Exception {
+        // Host: h:0 was forwarded as written, GET http://h:0/p answered 400 (HttpUrl refuses port 0). On the inbound
+        // listener the target's authority only replaces the Host line (RFC 9112 3.2.2), nothing connects to it: both
+        // are taken alike now, as nginx 1.22 takes both
+        for (String authority : List.of("h:0", "h:00")) {
+            Inbound line = inbound("GET /p HTTP/1.1\r\nHost: " + authority + "\r\nConnection: close\r\n\r\n");
+            Inbound target = inbound("GET http://" + authority + "/p HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
+            for (Inbound x : List.of(line, target)) {
+                assertTrue(x.answer().startsWith("HTTP/1.1 200 "), authority + ": " + x.answer());
+                assertTrue(x.received().startsWith("GET /p HTTP/1.1\r\n"), x.received());
+                assertEquals(List.of("Host: " + authority), hostLines(x.received()), x.received());
+                assertTrue(x.received().contains("\r\nX-Forwarded-Host: h:0\r\n"), x.received());
+                assertEquals("h:0", x.record().getRequest().getAuthority());
+            }
+        }
+        // the egress forward proxy connects to the target's port: port 0 names nothing to connect to, refused as before
+        for (String authority : List.of("127.0.0.1:0", "127.0.0.1:00")) {
+            String answer = exchange(sidecar.egressPort(), "GET http://" + authority + "/x HTTP/1.1\r\nHost: " + authority
+                    + "\r\nConnection: close\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 400 "), authority + ": " + answer);
+            assertTrue(answer.endsWith("is not a number 1-65535\n"), answer);
+        }
+    }
+
+    @Test
     void shouldPassTheUpstreamTheHostLineInTheClientsSpellingAndPlace() throws Exception {
         // Vert.x's client wrote the line as "host" (its own spelling), after every other line, whatever the client
         // wrote, while the client's other lines kept its spelling and order (field names are case-insensitive, RFC 9110
