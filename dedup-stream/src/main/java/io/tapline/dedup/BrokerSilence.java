@@ -102,14 +102,21 @@ final class BrokerSilence {
         if (past != tooLong) {
             tooLong = past;
             if (past) {
+                // tenths: whole seconds cut down read "for 60 s (more than ..., 60 s)" at a silence of 60.9 s
                 LOG.warn("no broker has answered this job's Kafka clients for {} s (more than "
                         + "dedup.ready.max.broker.silence, {} s): /ready answers 503 until one does; Kafka Streams "
-                        + "waits for them itself", silence / 1_000_000_000, max.toSeconds());
+                        + "waits for them itself", tenths(silence), tenths(max.toNanos()));
             } else {
                 LOG.info("the brokers answer again: /ready follows the Kafka Streams state again");
             }
         }
         return silence;
+    }
+
+    /** {@code nanos} in seconds with one decimal, cut down ({@code 60.96} s reads {@code 60.9}), never above it. */
+    static String tenths(long nanos) {
+        long t = nanos / 100_000_000;
+        return t / 10 + "." + t % 10;
     }
 
     /** Whether a client's response count rose since the last read; keeps the counts read and forgets gone clients. */

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tapline.logging.TaplineLogging;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,6 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
 
 /**
  * {@link BrokerSilence} over the response counts Kafka's clients report, on a clock the test moves. What a real
@@ -110,6 +115,37 @@ class BrokerSilenceTest {
         advance(3600);
         assertEquals(3600, never.seconds(), "the gauge still says it");
         assertFalse(never.tooLong());
+    }
+
+    @Test
+    void shouldSayTheSilenceInTenthsOfASecondSoThatItReadsAboveTheLimitItPassed() {
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        TaplineLogging.configure(TaplineLogging.Format.TEXT, Level.INFO);
+        TaplineLogging.output(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        try {
+            started.set(metrics);
+            responses("consumer-metrics", CONSUMER, 100);
+            silence.seconds();
+            clock.addAndGet(60_960_000_000L);
+            assertTrue(silence.tooLong());
+            // whole seconds cut down, this read "for 60 s (more than dedup.ready.max.broker.silence, 60 s)"
+            String log = logged.toString(StandardCharsets.UTF_8);
+            assertTrue(log.contains("no broker has answered this job's Kafka clients for 60.9 s (more than "
+                    + "dedup.ready.max.broker.silence, 60.0 s)"), log);
+            responses("consumer-metrics", CONSUMER, 101);
+            assertFalse(silence.tooLong());
+            assertTrue(logged.toString(StandardCharsets.UTF_8).contains("the brokers answer again"));
+        } finally {
+            TaplineLogging.output(System.err);
+        }
+    }
+
+    @Test
+    void shouldCutTenthsDown() {
+        assertEquals("0.0", BrokerSilence.tenths(99_999_999L));
+        assertEquals("60.9", BrokerSilence.tenths(60_999_999_999L));
+        assertEquals("61.0", BrokerSilence.tenths(61_000_000_000L));
+        assertEquals("125.3", BrokerSilence.tenths(125_300_000_000L));
     }
 
     private void advance(long seconds) {
