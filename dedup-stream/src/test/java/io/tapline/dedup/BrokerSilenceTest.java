@@ -129,13 +129,16 @@ class BrokerSilenceTest {
             clock.addAndGet(60_960_000_000L);
             assertTrue(silence.tooLong());
             // whole seconds cut down, this read "for 60 s (more than dedup.ready.max.broker.silence, 60 s)"
+            assertTrue(TaplineLogging.flush(Duration.ofSeconds(10)), "lines are written by the log's writer thread");
             String log = logged.toString(StandardCharsets.UTF_8);
             assertTrue(log.contains("no broker has answered this job's Kafka clients for 60.9 s (more than "
                     + "dedup.ready.max.broker.silence, 60.0 s)"), log);
             responses("consumer-metrics", CONSUMER, 101);
             assertFalse(silence.tooLong());
+            assertTrue(TaplineLogging.flush(Duration.ofSeconds(10)));
             assertTrue(logged.toString(StandardCharsets.UTF_8).contains("the brokers answer again"));
         } finally {
+            TaplineLogging.flush(Duration.ofSeconds(10));
             TaplineLogging.output(System.err);
         }
     }
