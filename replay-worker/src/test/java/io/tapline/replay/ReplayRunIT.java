@@ -286,9 +286,12 @@ class ReplayRunIT {
             assertEquals(1, dead.size());
             assertEquals(cases, DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
 
-            // The summary is on the runs topic, once: two workers saw the run complete, one wrote it.
+            // The summary is on the runs topic: two workers saw the run complete, the owner of the first partition
+            // wrote it. A rebalance at completion can leave both taking themselves for that owner (README, Known
+            // limitations), and then both write it: the same record, whichever writes it.
             List<RunEvent> summaries = summariesOf(stack, runId);
-            assertEquals(1, summaries.size(), () -> "summary records of the run: " + summaries);
+            assertTrue(summaries.size() == 1 || summaries.size() == 2 && summaries.get(0).equals(summaries.get(1)),
+                    () -> "summary records of the run: " + summaries);
             RunEvent summary = summaryOf(stack, runId);
             assertNotNull(summary, "run summary written");
             // The 30 cases and the undecodable one, counted as skipped rather than silently missing.
