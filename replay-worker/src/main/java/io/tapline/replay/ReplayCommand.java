@@ -545,18 +545,13 @@ public final class ReplayCommand {
                 .orElseThrow(() -> new IllegalStateException("run " + runId + " has no bounds in " + topics.runs())), Map.of(), timeout);
         RunEvent event = settleSummary(runId, RunCoordinator.summaryEvent(start, results), writer, timeout, new SummaryLedger() {
             @Override
-            public Optional<RunEvent> recorded() {
-                return coordinator.summary(runId);
-            }
-
-            @Override
             public Optional<RunEvent> await(Duration wait) {
                 return coordinator.awaitSummary(runId, wait, () -> stopping);
             }
 
             @Override
-            public void write(RunEvent summary) {
-                coordinator.writeSummary(summary);
+            public Optional<RunEvent> record(RunEvent summary) {
+                return coordinator.recordSummary(summary);
             }
         }, out);
         RunSummary summary = event.getSummary();
@@ -567,39 +562,58 @@ public final class ReplayCommand {
         return conclude(new RunReport(runId, event.getCandidate(), summary, results.results(), true), gate);
     }
 
-    /** The run's summary on the runs topic, as {@link #settleSummary} reads, waits for and writes it. */
+    /** The run's summary on the runs topic, as {@link #settleSummary} waits for and records it. */
     interface SummaryLedger {
-
-        /** The summary recorded so far, if any. */
-        Optional<RunEvent> recorded();
 
         /** Waits up to {@code wait} for a summary to be recorded (less when the process is stopping); empty if none. */
         Optional<RunEvent> await(Duration wait);
 
-        void write(RunEvent summary);
+        /**
+         * Records {@code summary} unless a summary is recorded already, fenced against any other process doing the
+         * same ({@link RunCoordinator#recordSummary}): the summary recorded, or empty when another process took the
+         * write over from this one.
+         */
+        Optional<RunEvent> record(RunEvent summary);
     }
 
+    /** How many times a process records the summary when each time another process takes the write over from it. */
+    static final int SUMMARY_ATTEMPTS = 3;
+
     /**
-     * The summary of a run this process saw complete, written once. Every process that sees the run complete computes
+     * The summary of a run this process saw complete, recorded once. Every process that sees the run complete computes
      * the same record ({@link RunCoordinator#summaryEvent}); the one that owned the run's first partition then
-     * ({@code writer}) writes it unless a summary is recorded already, and every other one waits up to {@code wait}
-     * for it and reports from it, writing it itself, and saying so, only when none came (the writer died or failed
-     * before writing it; a stop ends the wait too): a summary is never lost to a dead writer, and a second one that a
-     * race still writes (two owners of the first partition, one after a rebalance, or a writer slower than
-     * {@code wait}) is the same record. Returns the summary reported: the recorded one when there is one.
+     * ({@code writer}) records it at once, and every other one waits up to {@code wait} for it and reports from it,
+     * recording it itself, and saying so, only when none came (the writer died or failed before writing it; a stop
+     * ends the wait too): a summary is never lost to a dead writer. Recording is a fenced check-then-write, so two
+     * processes that both record it (two owners of the first partition, one after a rebalance, or a writer slower
+     * than {@code wait}) leave one record: the one that loses the race waits for the other's, and records it again
+     * if that one too died before writing it. Returns the summary reported: the recorded one.
+     *
+     * @throws IllegalStateException when the write was taken over {@link #SUMMARY_ATTEMPTS} times and no summary came
      */
     static RunEvent settleSummary(String runId, RunEvent computed, boolean writer, Duration wait, SummaryLedger ledger,
                                   PrintStream out) {
-        Optional<RunEvent> recorded = writer ? ledger.recorded() : ledger.await(wait);
-        if (recorded.isPresent()) {
-            return recorded.get();
-        }
         if (!writer) {
+            Optional<RunEvent> arrived = ledger.await(wait);
+            if (arrived.isPresent()) {
+                return arrived.get();
+            }
             out.printf(Locale.ROOT, "run %s: note: the worker that owned the run's first partition wrote no summary within"
                     + " %d s; this one writes it%n", runId, wait.toSeconds());
         }
-        ledger.write(computed);
-        return computed;
+        for (int attempt = 1; attempt <= SUMMARY_ATTEMPTS; attempt++) {
+            Optional<RunEvent> recorded = ledger.record(computed);
+            if (recorded.isPresent()) {
+                return recorded.get();
+            }
+            // another process took the write over: it finds the summary recorded, or records it
+            Optional<RunEvent> arrived = ledger.await(wait);
+            if (arrived.isPresent()) {
+                return arrived.get();
+            }
+        }
+        throw new IllegalStateException("run " + runId + ": its summary was not recorded: " + SUMMARY_ATTEMPTS
+                + " times another process took its write over, and recorded none within " + wait.toSeconds() + " s");
     }
 
     /**

@@ -60,18 +60,18 @@ class ReplayCommandTest {
                 .build();
     }
 
-    /** The runs topic as a list: what is recorded, what comes while a worker waits, what is written. */
+    /**
+     * The runs topic as a list: what is recorded, what comes while a worker waits, what is written, and how many of
+     * this worker's records another process takes over (each then written by that one when {@code takerWrites}).
+     */
     private static final class Ledger implements ReplayCommand.SummaryLedger {
         final List<RunEvent> recorded = new java.util.ArrayList<>();
         /** Written by another worker while this one waits. */
         RunEvent arriving;
         final List<Duration> waits = new java.util.ArrayList<>();
         final List<RunEvent> written = new java.util.ArrayList<>();
-
-        @Override
-        public Optional<RunEvent> recorded() {
-            return recorded.isEmpty() ? Optional.empty() : Optional.of(recorded.get(recorded.size() - 1));
-        }
+        int takenOver;
+        RunEvent takerWrites;
 
         @Override
         public Optional<RunEvent> await(Duration wait) {
@@ -79,14 +79,32 @@ class ReplayCommandTest {
             if (arriving != null) {
                 recorded.add(arriving);
             }
-            return recorded();
+            return last();
         }
 
         @Override
-        public void write(RunEvent summary) {
+        public Optional<RunEvent> record(RunEvent summary) {
+            if (takenOver > 0) {
+                takenOver--;
+                arriving = takerWrites;
+                return Optional.empty();
+            }
+            if (!recorded.isEmpty()) {
+                return last();
+            }
             written.add(summary);
             recorded.add(summary);
+            return Optional.of(summary);
         }
+
+        private Optional<RunEvent> last() {
+            return recorded.isEmpty() ? Optional.empty() : Optional.of(recorded.get(recorded.size() - 1));
+        }
+    }
+
+    private static RunEvent settle(RunEvent computed, boolean writer, Ledger ledger, ByteArrayOutputStream out) {
+        return ReplayCommand.settleSummary("r1", computed, writer, Duration.ofSeconds(60), ledger,
+                new PrintStream(out, true, StandardCharsets.UTF_8));
     }
 
     @Test
@@ -94,8 +112,7 @@ class ReplayCommandTest {
         Ledger ledger = new Ledger();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         RunEvent computed = summaryOf(31);
-        assertSame(computed, ReplayCommand.settleSummary("r1", computed, true, Duration.ofSeconds(60), ledger,
-                new PrintStream(out, true, StandardCharsets.UTF_8)));
+        assertSame(computed, settle(computed, true, ledger, out));
         assertEquals(List.of(computed), ledger.written);
         assertEquals(List.of(), ledger.waits, "the writer does not wait for anyone");
         assertEquals("", out.toString(StandardCharsets.UTF_8));
@@ -106,8 +123,7 @@ class ReplayCommandTest {
         Ledger ledger = new Ledger();
         ledger.arriving = summaryOf(31);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        RunEvent reported = ReplayCommand.settleSummary("r1", summaryOf(31), false, Duration.ofSeconds(60), ledger,
-                new PrintStream(out, true, StandardCharsets.UTF_8));
+        RunEvent reported = settle(summaryOf(31), false, ledger, out);
         assertSame(ledger.arriving, reported, "reported from the summary the writer recorded");
         assertEquals(List.of(), ledger.written, "one summary for the run, not one per worker");
         assertEquals(List.of(Duration.ofSeconds(60)), ledger.waits);
@@ -120,8 +136,7 @@ class ReplayCommandTest {
         Ledger ledger = new Ledger();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         RunEvent computed = summaryOf(31);
-        assertSame(computed, ReplayCommand.settleSummary("r1", computed, false, Duration.ofSeconds(60), ledger,
-                new PrintStream(out, true, StandardCharsets.UTF_8)));
+        assertSame(computed, settle(computed, false, ledger, out));
         assertEquals(List.of(computed), ledger.written, "the summary is not lost with its writer");
         assertEquals("run r1: note: the worker that owned the run's first partition wrote no summary within 60 s; this"
                 + " one writes it\n", out.toString(StandardCharsets.UTF_8).replace("\r\n", "\n"));
@@ -133,8 +148,40 @@ class ReplayCommandTest {
         Ledger ledger = new Ledger();
         RunEvent first = summaryOf(31);
         ledger.recorded.add(first);
-        assertSame(first, ReplayCommand.settleSummary("r1", summaryOf(31), true, Duration.ofSeconds(60), ledger,
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        assertSame(first, settle(summaryOf(31), true, ledger, new ByteArrayOutputStream()));
+        assertEquals(List.of(), ledger.written);
+    }
+
+    @Test
+    void aWriterWhoseWriteAnotherTakesOverReportsThatOnesSummaryAndWritesNone() {
+        // two owners of the first partition, after a rebalance at completion: the other fenced this one's write
+        Ledger ledger = new Ledger();
+        ledger.takenOver = 1;
+        ledger.takerWrites = summaryOf(31);
+        RunEvent reported = settle(summaryOf(31), true, ledger, new ByteArrayOutputStream());
+        assertSame(ledger.takerWrites, reported);
+        assertEquals(List.of(), ledger.written, "one summary for the run");
+        assertEquals(List.of(Duration.ofSeconds(60)), ledger.waits, "it waits for the other's summary");
+    }
+
+    @Test
+    void aWriteTakenOverByAProcessThatThenDiesIsWrittenAgain() {
+        Ledger ledger = new Ledger();
+        ledger.takenOver = 2;
+        RunEvent computed = summaryOf(31);
+        assertSame(computed, settle(computed, true, ledger, new ByteArrayOutputStream()));
+        assertEquals(List.of(computed), ledger.written, "the summary is not lost with the process that took over");
+        assertEquals(2, ledger.waits.size());
+    }
+
+    @Test
+    void aWriteTakenOverEveryTimeWithoutASummaryComingIsAnErrorThatSaysSo() {
+        Ledger ledger = new Ledger();
+        ledger.takenOver = ReplayCommand.SUMMARY_ATTEMPTS;
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> settle(summaryOf(31), true, ledger, new ByteArrayOutputStream()));
+        assertEquals("run r1: its summary was not recorded: 3 times another process took its write over, and recorded"
+                + " none within 60 s", e.getMessage());
         assertEquals(List.of(), ledger.written);
     }
 

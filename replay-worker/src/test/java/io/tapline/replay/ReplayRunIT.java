@@ -286,12 +286,11 @@ class ReplayRunIT {
             assertEquals(1, dead.size());
             assertEquals(cases, DeadLetters.header(dead.get(0).headers(), DeadLetters.SOURCE_TOPIC));
 
-            // The summary is on the runs topic: two workers saw the run complete, the owner of the first partition
-            // wrote it. A rebalance at completion can leave both taking themselves for that owner (README, Known
-            // limitations), and then both write it: the same record, whichever writes it.
+            // The summary is on the runs topic once: two workers saw the run complete, the owner of the first
+            // partition wrote it. A rebalance at completion can leave both taking themselves for that owner; the
+            // write is fenced (SummaryRecordIT), so one record still.
             List<RunEvent> summaries = summariesOf(stack, runId);
-            assertTrue(summaries.size() == 1 || summaries.size() == 2 && summaries.get(0).equals(summaries.get(1)),
-                    () -> "summary records of the run: " + summaries);
+            assertEquals(1, summaries.size(), () -> "summary records of the run: " + summaries);
             RunEvent summary = summaryOf(stack, runId);
             assertNotNull(summary, "run summary written");
             // The 30 cases and the undecodable one, counted as skipped rather than silently missing.
@@ -1040,12 +1039,12 @@ class ReplayRunIT {
         return found;
     }
 
-    /** Committed records only (read_committed), as CI and dashboards see them. */
     /** Kafka settings with the test registry, for driving a {@link RunCoordinator} directly. */
     private static KafkaSettings kafkaWithRegistry(TestStack stack) {
         return new KafkaSettings(stack.bootstrapServers(), Map.of(RegistryConfig.URL, stack.registryUrl()), Map.of(), Map.of());
     }
 
+    /** Committed records only (read_committed), as CI and dashboards see them. */
     private static List<ConsumerRecord<byte[], byte[]>> readAll(TestStack stack, String topic) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         KafkaSettings kafka = new KafkaSettings(stack.bootstrapServers(),

@@ -9,7 +9,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -265,9 +268,67 @@ public final class RunCoordinator {
                 .build();
     }
 
-    /** Writes the run's summary event ({@link #summaryEvent}) under {@code RUN/summary}. */
-    public void writeSummary(RunEvent summary) {
-        write(RunTopics.summaryKey(summary.getRunId()), null, summary);
+    /**
+     * Records the run's summary event ({@link #summaryEvent}) under {@code RUN/summary} unless one is recorded already,
+     * as a fenced check-then-write: the check and the write run under the run's own transactional id
+     * ({@link RunTopics#summaryTransactionalId}). Taking the id over ({@code initTransactions}) ends any earlier
+     * writer's transaction (committed if it was committing, aborted otherwise) and fences that writer, so of two
+     * processes that both check and find no summary, the one that took the id first cannot commit: one summary
+     * record per run, whatever the processes took themselves for.
+     *
+     * @return the summary recorded: the one found, or {@code summary} when this call wrote it; empty when another
+     *         process took the id over while this one was writing (fenced: that one finds a summary or writes it)
+     */
+    public Optional<RunEvent> recordSummary(RunEvent summary) {
+        return recordSummary(summary, () -> { });
+    }
+
+    /** {@link #recordSummary(RunEvent)}, {@code checked} run between the check and the write (a test's race). */
+    Optional<RunEvent> recordSummary(RunEvent summary, Runnable checked) {
+        String runId = summary.getRunId();
+        String key = RunTopics.summaryKey(runId);
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(kafka.producer(RunTopics.summaryTransactionalId(runId),
+                "tapline-replay-runs-summary-writer"))) {
+            try {
+                p.initTransactions();
+                // Another run's summary transaction, open below this run's summary, would hide it from the check.
+                TopicReader.awaitStable(kafka.consumer(null, "tapline-replay-runs-stable"), topics.runs(), timeout);
+                Optional<RunEvent> found = summary(runId);
+                if (found.isPresent()) {
+                    return found;
+                }
+                checked.run();
+                p.beginTransaction();
+                p.send(new ProducerRecord<>(topics.runs(), key.getBytes(StandardCharsets.UTF_8),
+                        codec.write(topics.runs(), summary))).get();
+                p.commitTransaction();
+                return Optional.of(summary);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted writing " + key + " to " + topics.runs(), e);
+        } catch (KafkaException e) {
+            if (fenced(e)) {
+                log.info("run {}: another process took over the write of the summary: {}", runId, e.toString());
+                return Optional.empty();
+            }
+            throw new IllegalStateException("could not write " + key + " to " + topics.runs() + ": " + e, e);
+        }
+    }
+
+    /**
+     * Whether a producer's failure is its fencing by a newer producer with its transactional id: thrown as it is, or
+     * as the cause of the error state a later call reports.
+     */
+    static boolean fenced(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The partition every bounds proposal of the run goes to: the one its {@code RUN/bounds} key hashes to. */

@@ -18,6 +18,15 @@ public record RunTopics(String cases, String noise, String results, String runs,
         return runId + "/summary";
     }
 
+    /**
+     * The transactional id every write of the run's summary uses ({@code RunCoordinator#recordSummary}): one per run,
+     * so each writer fences the one before it. A worker's id ({@code tapline-replay-RUN-WORKER}) never has a {@code /},
+     * so none is the same.
+     */
+    public static String summaryTransactionalId(String runId) {
+        return "tapline-replay-" + runId + "/summary";
+    }
+
     public static String resultKey(String runId, String caseId) {
         return runId + "/" + caseId;
     }

@@ -6,7 +6,10 @@ import io.tapline.avro.RunBounds;
 import io.tapline.avro.RunEvent;
 import io.tapline.avro.Verdict;
 import io.tapline.config.ConfigException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -110,5 +113,15 @@ class RunCoordinatorTest {
         assertEquals(new TopicPartition("tapline.cases", 0), ReplayWorker.firstPartition("tapline.cases", bounds));
         RunBounds odd = RunBounds.newBuilder(bounds).setEndOffsets(Map.of("10", 1L, "2", 0L, "7", 5L)).build();
         assertEquals(new TopicPartition("tapline.cases", 2), ReplayWorker.firstPartition("tapline.cases", odd));
+    }
+
+    @Test
+    void aFencedProducerIsToldFromOtherFailuresThrownOrAsTheCauseOfItsErrorState() {
+        assertTrue(RunCoordinator.fenced(new ProducerFencedException("a newer producer took the id")));
+        assertTrue(RunCoordinator.fenced(new InvalidProducerEpochException("epoch")));
+        assertTrue(RunCoordinator.fenced(new KafkaException("Cannot execute transactional method because we are in an"
+                + " error state", new ProducerFencedException("a newer producer took the id"))));
+        assertFalse(RunCoordinator.fenced(new KafkaException("could not reach the broker",
+                new org.apache.kafka.common.errors.TimeoutException("60000 ms"))));
     }
 }
