@@ -1283,6 +1283,37 @@ class SidecarProxyTest {
         }
     }
 
+    /**
+     * A CONNECT whose HTTP version is malformed as written ({@code http/1.1}, {@code HTTP/1.02}: RFC 9112 2.3) is
+     * refused 400 like any other request so spelt, and closed: no tunnel is opened, so its target is never dialled and
+     * what the client sends behind the head reaches nobody. The same CONNECT in a well-formed version is tunneled.
+     */
+    @Test
+    void shouldRefuseAConnectInAMalformedHttpVersionWithoutDiallingItsTarget() throws Exception {
+        String rejected400 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"400\"}";
+        AtomicInteger dialled = new AtomicInteger();
+        try (RawServer target = new RawServer(c -> {
+            dialled.incrementAndGet();
+            c.getOutputStream().write("from-target".getBytes(StandardCharsets.US_ASCII));
+        })) {
+            String t = "127.0.0.1:" + target.port();
+            double before400 = Math.max(0, metric(sidecar, rejected400));
+            List<String> malformed = List.of("http/1.1", "Http/1.1", "HTTP/01.1", "HTTP/1.01", "HTTP/1.02", "http/1.2");
+            for (String version : malformed) {
+                Refused r = refused400AndClosed(sidecar.egressPort(), "CONNECT " + t + " " + version + "\r\nHost: " + t
+                        + "\r\n\r\nGET http://127.0.0.1:" + origin.port() + "/hello HTTP/1.1\r\nHost: t\r\n\r\n");
+                assertEquals("malformed HTTP version\n", r.rest(), "'" + version + "', nothing tunneled or served behind it");
+            }
+            assertEquals(before400 + malformed.size(), metric(sidecar, rejected400), rejected400);
+            assertNull(origin.seen.poll(200, TimeUnit.MILLISECONDS), "what followed a refused head was not forwarded");
+
+            try (Socket s = connectThroughTunnel(target.port())) {
+                assertEquals("from-target", new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1));
+            }
+            assertEquals(1, dialled.get(), "the target was dialled for the well-formed CONNECT alone");
+        }
+    }
+
     /** A client socket with a CONNECT tunnel through the shared sidecar's egress listener to {@code port}. */
     static Socket connectThroughTunnel(int port) throws IOException {
         return connectThroughTunnel(sidecar.egressPort(), port);
