@@ -1,5 +1,6 @@
 package io.tapline.sidecar.impl;
 
+import io.tapline.sidecar.SidecarOptions;
 import io.tapline.topics.TaplineTopics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Callback;
@@ -292,15 +293,10 @@ class CapturePublisherTest {
     @Test
     void shouldKeepDroppingAtOnceWhileTheSendAfterTheBackOffWaitsForTheBroker() throws Exception {
         UnreachableBroker producer = new UnreachableBroker(1500);
-        producer.failing.add(TaplineTopics.INTERACTIONS);
-        producer.firstBlockEnds.countDown();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         try (TestOrigin origin = new TestOrigin();
-             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin).outboundGrace(java.time.Duration.ofMillis(20))
-                     .captureMaxPending(3), producer, SidecarProxyTest.AVRO)) {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+             SidecarImpl sidecar = startInBackOff(SidecarProxyTest.options(origin).captureMaxPending(3), producer, http)) {
             URI hello = URI.create("http://127.0.0.1:" + sidecar.port() + "/hello");
-            assertEquals(200, http.send(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
-            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_dropped_total{reason=\"producer_error\"}", 1);
 
             // through the back-off (1 s) and the next send's wait (1.5 s), one request every 40 ms
             int requests = 1;
@@ -329,15 +325,10 @@ class CapturePublisherTest {
     @Test
     void shouldCountTheSendAfterTheBackOffWhenNoCaptureFollowsIt() throws Exception {
         UnreachableBroker producer = new UnreachableBroker(300);
-        producer.failing.add(TaplineTopics.INTERACTIONS);
-        producer.firstBlockEnds.countDown();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         try (TestOrigin origin = new TestOrigin();
-             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin).outboundGrace(java.time.Duration.ofMillis(20)),
-                     producer, SidecarProxyTest.AVRO)) {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+             SidecarImpl sidecar = startInBackOff(SidecarProxyTest.options(origin), producer, http)) {
             URI hello = URI.create("http://127.0.0.1:" + sidecar.port() + "/hello");
-            assertEquals(200, http.send(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
-            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_dropped_total{reason=\"producer_error\"}", 1);
             Thread.sleep(1_200); // past the back-off (1 s): the next capture is the one sent again
             assertEquals(200, http.send(HttpRequest.newBuilder(hello).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
             SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_captured_total", 2);
@@ -351,21 +342,35 @@ class CapturePublisherTest {
     @Test
     void shouldKeepPublishingTheOtherTopicWhileOneTopicsSendsWaitMaxBlockAndFail() throws Exception {
         UnreachableBroker producer = new UnreachableBroker(200);
-        producer.failing.add(TaplineTopics.INTERACTIONS);
-        producer.firstBlockEnds.countDown();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         try (TestOrigin origin = new TestOrigin();
-             SidecarImpl sidecar = SidecarImpl.start(SidecarProxyTest.options(origin).outboundGrace(java.time.Duration.ofMillis(20)),
-                     producer, SidecarProxyTest.AVRO)) {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/hello")).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode());
-            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_dropped_total{reason=\"producer_error\"}", 1);
+             SidecarImpl sidecar = startInBackOff(SidecarProxyTest.options(origin), producer, http)) {
             // a call of the app's that no request claims: an unattributed call, for the other topic
             assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.egressPort() + "/inv/x")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode());
             SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_unattributed_published_total", 1);
             assertEquals(0.0, SidecarProxyTest.metric(sidecar, "tapline_sidecar_unattributed_dropped_total{reason=\"broker_unavailable\"}"));
             assertEquals(1, producer.blocked.get());
+        }
+    }
+
+    /**
+     * Starts a sidecar with {@code options} (a capture's calls waited for 20 ms) on {@code producer}, made to fail every
+     * send to the interactions topic from the first one on, and serves one request through it with {@code http}:
+     * returns once that capture's send has failed, the topic's back-off (1 s) begun. Closed again if that fails.
+     */
+    private static SidecarImpl startInBackOff(SidecarOptions options, UnreachableBroker producer, HttpClient http) throws Exception {
+        producer.failing.add(TaplineTopics.INTERACTIONS);
+        producer.firstBlockEnds.countDown();
+        SidecarImpl sidecar = SidecarImpl.start(options.outboundGrace(java.time.Duration.ofMillis(20)), producer, SidecarProxyTest.AVRO);
+        try {
+            assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecar.port() + "/hello")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            SidecarProxyTest.awaitMetric(sidecar, "tapline_sidecar_dropped_total{reason=\"producer_error\"}", 1);
+            return sidecar;
+        } catch (Throwable t) {
+            sidecar.close();
+            throw t;
         }
     }
 
