@@ -389,10 +389,11 @@ public final class CandidateClient implements AutoCloseable {
      * other {@code 1xx} Vert.x would hand over as the answer ({@code 102 Processing}: only 100 and 103 it keeps to
      * itself) are dropped before it ({@link InterimResponseFilter}); on a connection the filter could not be installed
      * on (it warned), such a one is an interim answer taken for the final: the final answer would come on the
-     * connection as bytes no request awaits, so that is closed too.
+     * connection as bytes no request awaits, so that is closed too. A status code below 100 ({@code HTTP/1.1 099 X},
+     * which Vert.x reads as 99) is no interim answer: like one of four digits, it is read and compared as the answer.
      */
     private static Future<Answer> read(HttpClientRequest req, HttpClientResponse resp, Recorder recorder) {
-        if (resp.statusCode() < 200) {
+        if (resp.statusCode() >= 100 && resp.statusCode() < 200) {
             // its request's reset, as the case fails, reaches the response: it is this failure, not one to log
             resp.exceptionHandler(ignored -> { });
             req.connection().close();

@@ -142,6 +142,8 @@ class KeepAliveRaceTest {
         HTTP_3,
         /** answers as {@link #ANSWER} does, with a status line naming HTTP/1.2 */
         HTTP_1_2,
+        /** answers as {@link #ANSWER} does, with the status code 099 (not three digits: Vert.x reads it as 99) */
+        STATUS_099,
         /** reads the request and sends nothing, until the client closes the connection */
         SILENT,
         /**
@@ -655,6 +657,24 @@ class KeepAliveRaceTest {
     }
 
     /**
+     * A candidate answering with a status code below 100 ({@code HTTP/1.1 099 OK}: RFC 9112 4 wants three digits, and
+     * Vert.x's client reads 99) answered: the case is judged on that answer, a FAIL on its status, as one answering
+     * {@code 2000} is, and the connection carries the next case. It was an ERROR saying the candidate "sent 99 OK, an
+     * interim answer, which the client reads as the final one", its connection closed.
+     */
+    @Test
+    void aCandidateAnsweringAStatusCodeBelow100IsJudgedOnThatAnswerNotTakenForAnInterimOne() throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> request == 0 ? Action.STATUS_099 : Action.ANSWER);
+        ReplayResult a = replayer.replay(get("a")).await();
+        assertEquals(Verdict.FAIL, a.getVerdict(), a::toString);
+        assertEquals(List.of("status: 200 -> 99"), a.getDifferences().stream()
+                .map(d -> d.getPath() + ": " + d.getExpected() + " -> " + d.getActual()).toList());
+        ReplayResult b = replayer.replay(get("b")).await();
+        assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
+        assertEquals(List.of("0/0 GET /items/a", "0/1 GET /items/b"), candidate.log());
+    }
+
+    /**
      * A candidate that sends a {@code 102 Processing} (any 1xx but 100, 101 and 103, which Vert.x's client would hand
      * over as the final answer) before its final answer: the case is judged on the final answer, and the connection
      * carries the next case. It was an ERROR ("sent 102 Processing, an interim answer, which the client reads as the
@@ -970,6 +990,10 @@ class KeepAliveRaceTest {
                         }
                         case HTTP_1_2 -> {
                             out.write(ANSWER.replace("HTTP/1.1 ", "HTTP/1.2 ").getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                        }
+                        case STATUS_099 -> {
+                            out.write(ANSWER.replace(" 200 OK", " 099 OK").getBytes(StandardCharsets.ISO_8859_1));
                             out.flush();
                         }
                         case HTTP_2_0, HTTP_3 -> {
