@@ -715,6 +715,26 @@ class DeployManifestsTest {
     // ------------------------------------------------------------------ negative tests: each check can fail
 
     @Test
+    void dedupImageWithoutASmallMallocArenaCapIsReported() {
+        String jar = "dedup-stream/target/dedup-stream.jar";
+        String base = """
+                FROM eclipse-temurin:17-jre
+                COPY dedup-stream/target/dedup-stream.jar /opt/tapline/dedup-stream.jar
+                USER 10001:10001
+                %s
+                EXPOSE 9402
+                ENTRYPOINT ["java", "-jar", "/opt/tapline/dedup-stream.jar"]
+                """;
+        String where = "deploy/docker/dedup-stream/Dockerfile";
+        assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4)"),
+                checkDockerfile(Component.DEDUP, base.formatted("# no cap"), jar));
+        assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4), not 16"),
+                checkDockerfile(Component.DEDUP, base.formatted("ENV MALLOC_ARENA_MAX=16"), jar));
+        assertEquals(List.of(), checkDockerfile(Component.DEDUP, base.formatted("ENV MALLOC_ARENA_MAX=2"), jar));
+        assertEquals(List.of(), checkDockerfile(Component.DEDUP, base.formatted("ENV MALLOC_ARENA_MAX \"2\""), jar));
+    }
+
+    @Test
     void unknownEnvVarIsReported() {
         List<String> problems = checkPod(pod("""
                 containers:
@@ -2095,6 +2115,9 @@ class DeployManifestsTest {
 
     // ------------------------------------------------------------------ container files
 
+    /** The most malloc arenas the dedup-stream image may allow (it sets 2; the soak measured 2 and the default). */
+    static final int MAX_DEDUP_MALLOC_ARENAS = 4;
+
     static List<String> checkDockerfile(Component c, String dockerfile, String jar) {
         List<String> problems = new ArrayList<>();
         String where = "deploy/docker/" + c.module + "/Dockerfile";
@@ -2110,6 +2133,17 @@ class DeployManifestsTest {
         Matcher user = Pattern.compile("(?m)^USER\\s+(\\S+)").matcher(dockerfile);
         if (!user.find() || user.group(1).startsWith("0") || user.group(1).startsWith("root")) {
             problems.add(where + ": must switch to a non-root USER");
+        }
+        if (c == Component.DEDUP) {
+            // RocksDB mallocs its blocks and memtables from every thread; glibc gives each thread an arena of its own,
+            // up to 8 per CPU of the node, and their free, fragmented memory counts against the pod's limit: on a
+            // 16-CPU node they took the JVM to within 41 MiB of its 2 GiB limit (deploy/README.md, Sizing).
+            Matcher arenas = Pattern.compile("(?m)^ENV\\s+MALLOC_ARENA_MAX[=\\s]\"?(\\d+)\"?\\s*$").matcher(dockerfile);
+            int n = arenas.find() ? Integer.parseInt(arenas.group(1)) : 0;
+            if (n < 1 || n > MAX_DEDUP_MALLOC_ARENAS) {
+                problems.add(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1.."
+                        + MAX_DEDUP_MALLOC_ARENAS + ")" + (n > 0 ? ", not " + n : ""));
+            }
         }
         Set<Integer> defaults = new TreeSet<>();
         switch (c) {
