@@ -1238,10 +1238,7 @@ class SidecarProxyTest {
         String rejected400 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"400\"}";
         String proxied = "tapline_sidecar_proxied_total{listener=\"egress\"}";
         AtomicInteger dialled = new AtomicInteger();
-        try (RawServer target = new RawServer(c -> {
-            dialled.incrementAndGet();
-            c.getOutputStream().write("from-target".getBytes(StandardCharsets.US_ASCII));
-        })) {
+        try (RawServer target = tunnelTarget(dialled)) {
             String t = "127.0.0.1:" + target.port();
             double before400 = Math.max(0, metric(sidecar, rejected400));
             double beforeProxied = metric(sidecar, proxied);
@@ -1283,6 +1280,14 @@ class SidecarProxyTest {
         }
     }
 
+    /** A CONNECT's target: it counts the connections dialled to it and greets each with {@code from-target}. */
+    private static RawServer tunnelTarget(AtomicInteger dialled) throws IOException {
+        return new RawServer(c -> {
+            dialled.incrementAndGet();
+            c.getOutputStream().write("from-target".getBytes(StandardCharsets.US_ASCII));
+        });
+    }
+
     /**
      * A CONNECT whose HTTP version is malformed as written ({@code http/1.1}, {@code HTTP/1.02}: RFC 9112 2.3) is
      * refused 400 like any other request so spelt, and closed: no tunnel is opened, so its target is never dialled and
@@ -1292,10 +1297,7 @@ class SidecarProxyTest {
     void shouldRefuseAConnectInAMalformedHttpVersionWithoutDiallingItsTarget() throws Exception {
         String rejected400 = "tapline_sidecar_rejected_total{listener=\"egress\",status=\"400\"}";
         AtomicInteger dialled = new AtomicInteger();
-        try (RawServer target = new RawServer(c -> {
-            dialled.incrementAndGet();
-            c.getOutputStream().write("from-target".getBytes(StandardCharsets.US_ASCII));
-        })) {
+        try (RawServer target = tunnelTarget(dialled)) {
             String t = "127.0.0.1:" + target.port();
             double before400 = Math.max(0, metric(sidecar, rejected400));
             List<String> malformed = List.of("http/1.1", "Http/1.1", "HTTP/01.1", "HTTP/1.01", "HTTP/1.02", "http/1.2");
