@@ -22,6 +22,8 @@ import io.tapline.topics.TaplineTopics;
 import io.tapline.topics.TopicSpec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -714,43 +716,25 @@ class DeployManifestsTest {
 
     // ------------------------------------------------------------------ negative tests: each check can fail
 
-    @Test
-    void dedupImageWithoutASmallMallocArenaCapIsReported() {
-        String jar = "dedup-stream/target/dedup-stream.jar";
+    @ParameterizedTest
+    @EnumSource(value = Component.class, names = {"SIDECAR", "DEDUP"})
+    void anImageWithoutASmallMallocArenaCapIsReported(Component c) {
+        String jar = c.module + "/target/" + c.module + ".jar";
         String base = """
                 FROM eclipse-temurin:17-jre
-                COPY dedup-stream/target/dedup-stream.jar /opt/tapline/dedup-stream.jar
+                COPY %1$s /opt/tapline/%2$s.jar
                 USER 10001:10001
-                %s
-                EXPOSE 9402
-                ENTRYPOINT ["java", "-jar", "/opt/tapline/dedup-stream.jar"]
-                """;
-        String where = "deploy/docker/dedup-stream/Dockerfile";
+                %%s
+                EXPOSE %3$s
+                ENTRYPOINT ["java", "-jar", "/opt/tapline/%2$s.jar"]
+                """.formatted(jar, c.module, c == Component.SIDECAR ? "8080 9464" : "9402");
+        String where = "deploy/docker/" + c.module + "/Dockerfile";
         assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4)"),
-                checkDockerfile(Component.DEDUP, base.formatted("# no cap"), jar));
-        assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4), not 16"),
-                checkDockerfile(Component.DEDUP, base.formatted("ENV MALLOC_ARENA_MAX=16"), jar));
-        assertEquals(List.of(), checkDockerfile(Component.DEDUP, base.formatted("ENV MALLOC_ARENA_MAX=2"), jar));
-        assertEquals(List.of(), checkDockerfile(Component.DEDUP, base.formatted("ENV MALLOC_ARENA_MAX \"2\""), jar));
-    }
-
-    @Test
-    void sidecarImageWithoutASmallMallocArenaCapIsReported() {
-        String jar = "capture-sidecar/target/capture-sidecar.jar";
-        String base = """
-                FROM eclipse-temurin:17-jre
-                COPY capture-sidecar/target/capture-sidecar.jar /opt/tapline/capture-sidecar.jar
-                USER 10001:10001
-                %s
-                EXPOSE 8080 9464
-                ENTRYPOINT ["java", "-jar", "/opt/tapline/capture-sidecar.jar"]
-                """;
-        String where = "deploy/docker/capture-sidecar/Dockerfile";
-        assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4)"),
-                checkDockerfile(Component.SIDECAR, base.formatted("# no cap"), jar));
+                checkDockerfile(c, base.formatted("# no cap"), jar));
         assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4), not 128"),
-                checkDockerfile(Component.SIDECAR, base.formatted("ENV MALLOC_ARENA_MAX=128"), jar));
-        assertEquals(List.of(), checkDockerfile(Component.SIDECAR, base.formatted("ENV MALLOC_ARENA_MAX=2"), jar));
+                checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=128"), jar));
+        assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=2"), jar));
+        assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX \"2\""), jar));
     }
 
     @Test
