@@ -341,6 +341,69 @@ class DeployManifestsTest {
         assertTrue(checked >= 4, "Tapline containers checked: " + checked);
     }
 
+    @Test
+    void dedupStreamUnpacksRocksDbIntoAWritableVolumeUnderOneName() throws IOException {
+        // RocksDB unpacks its native library (about 15 MB) at each start, to a new file in /tmp unless
+        // ROCKSDB_SHAREDLIB_DIR names a directory, where it has one name that each start replaces. A killed job's copy
+        // stays behind (RocksDbLibraryDirTest); the directory must be a volume the read-only root file system leaves
+        // writable, and it outlives the container's restarts.
+        String dir = rocksDbLibraryDir(Files.readString(deploy.resolve("docker/dedup-stream/Dockerfile")));
+        assertEquals("/tmp", dir, "deploy/docker/dedup-stream/Dockerfile: ENV ROCKSDB_SHAREDLIB_DIR");
+        List<String> problems = new ArrayList<>();
+        int checked = 0;
+        for (Doc doc : docs) {
+            for (JsonNode pod : podSpecs(doc.node())) {
+                for (JsonNode c : containers(pod)) {
+                    if (component(c) == Component.DEDUP) {
+                        checked++;
+                        problems.addAll(checkRocksDbLibraryDir(pod, c, dir, doc.where()));
+                    }
+                }
+            }
+        }
+        assertNoProblems(problems);
+        assertTrue(checked >= 1, "dedup-stream containers checked: " + checked);
+    }
+
+    /** The directory a Dockerfile's {@code ENV ROCKSDB_SHAREDLIB_DIR} names, or null without one. */
+    static String rocksDbLibraryDir(String dockerfile) {
+        Matcher m = Pattern.compile("(?m)^ENV\\s+ROCKSDB_SHAREDLIB_DIR[=\\s]\"?([^\"\\s]+)\"?\\s*$").matcher(dockerfile);
+        return m.find() ? m.group(1) : null;
+    }
+
+    /**
+     * Problems with where a dedup-stream container unpacks RocksDB's library: {@code imageDir} (the image's
+     * ROCKSDB_SHAREDLIB_DIR) or the container's own value of it must be the mount path of a writable volume, an
+     * emptyDir or a claim, which a container restart keeps (with the library's one copy in it).
+     */
+    static List<String> checkRocksDbLibraryDir(JsonNode pod, JsonNode container, String imageDir, String where) {
+        String name = where + ": container " + container.path("name").asText();
+        String dir = environment(container).getOrDefault("ROCKSDB_SHAREDLIB_DIR", imageDir);
+        if (dir == null || dir.isBlank()) {
+            return List.of(name + ": ROCKSDB_SHAREDLIB_DIR is not set: RocksDB unpacks its library to a new file at each"
+                    + " start, and a killed job's copy stays");
+        }
+        for (JsonNode mount : container.path("volumeMounts")) {
+            if (!mount.path("mountPath").asText().replaceAll("/+$", "").equals(dir.replaceAll("/+$", ""))) {
+                continue;
+            }
+            if (mount.path("readOnly").asBoolean(false)) {
+                return List.of(name + ": the volume at " + dir + " (ROCKSDB_SHAREDLIB_DIR) is mounted read-only");
+            }
+            String volume = mount.path("name").asText();
+            for (JsonNode v : pod.path("volumes")) {
+                if (v.path("name").asText().equals(volume)) {
+                    return v.has("emptyDir") || v.has("persistentVolumeClaim") || v.has("ephemeral") ? List.of()
+                            : List.of(name + ": volume " + volume + " at " + dir + " (ROCKSDB_SHAREDLIB_DIR) is not an"
+                                    + " emptyDir or a claim");
+                }
+            }
+            return List.of(name + ": volume " + volume + " at " + dir + " is not among the pod's volumes");
+        }
+        return List.of(name + ": no volume is mounted at " + dir + " (ROCKSDB_SHAREDLIB_DIR), where RocksDB unpacks its"
+                + " library; the root file system is read-only");
+    }
+
     /** The JVM's -XX:MaxRAMPercentage in a Dockerfile's ENTRYPOINT (the JVM's default, 25, without one). */
     static double maxRamPercentage(String text) {
         Matcher m = Pattern.compile("-XX:MaxRAMPercentage=([0-9.]+)").matcher(text);
@@ -735,6 +798,44 @@ class DeployManifestsTest {
                 checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=128"), jar));
         assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=2"), jar));
         assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX \"2\""), jar));
+    }
+
+    @Test
+    void aDedupContainerWithoutAWritableRocksDbLibraryDirIsReported() {
+        String prefix = "f.yaml: container dedup-stream: ";
+        assertEquals(List.of(), rocksDbProblems("emptyDir: {sizeLimit: 256Mi}", "", "", "/tmp"));
+        assertEquals(List.of(), rocksDbProblems("emptyDir: {}", "", "", "/tmp/"));
+        assertEquals(List.of(), rocksDbProblems("persistentVolumeClaim: {claimName: c}", "", "", "/tmp"));
+        assertEquals(List.of(prefix + "ROCKSDB_SHAREDLIB_DIR is not set: RocksDB unpacks its library to a new file at"
+                + " each start, and a killed job's copy stays"), rocksDbProblems("emptyDir: {}", "", "", null));
+        assertEquals(List.of(prefix + "no volume is mounted at /var/rocksdb (ROCKSDB_SHAREDLIB_DIR), where RocksDB"
+                + " unpacks its library; the root file system is read-only"), rocksDbProblems("emptyDir: {}",
+                "env: [{name: ROCKSDB_SHAREDLIB_DIR, value: /var/rocksdb}]", "", "/tmp"));
+        assertEquals(List.of(prefix + "the volume at /tmp (ROCKSDB_SHAREDLIB_DIR) is mounted read-only"),
+                rocksDbProblems("emptyDir: {}", "", "readOnly: true", "/tmp"));
+        assertEquals(List.of(prefix + "volume tmp at /tmp (ROCKSDB_SHAREDLIB_DIR) is not an emptyDir or a claim"),
+                rocksDbProblems("configMap: {name: x}", "", "", "/tmp"));
+        assertEquals("/tmp", rocksDbLibraryDir("FROM x\nENV ROCKSDB_SHAREDLIB_DIR=/tmp\n"));
+        assertEquals("/tmp", rocksDbLibraryDir("FROM x\nENV ROCKSDB_SHAREDLIB_DIR \"/tmp\"\n"));
+        assertEquals(null, rocksDbLibraryDir("FROM x\n# ENV ROCKSDB_SHAREDLIB_DIR=/tmp\n"));
+    }
+
+    /** {@link #checkRocksDbLibraryDir} of a pod whose volume {@code tmp} (mounted at /tmp) is {@code volume}. */
+    private static List<String> rocksDbProblems(String volume, String env, String mount, String imageDir) {
+        JsonNode pod = pod("""
+                volumes:
+                  - name: tmp
+                    %s
+                containers:
+                  - name: dedup-stream
+                    image: example/tapline/dedup-stream:1
+                    %s
+                    volumeMounts:
+                      - name: tmp
+                        mountPath: /tmp
+                        %s
+                """.formatted(volume, env, mount));
+        return checkRocksDbLibraryDir(pod, pod.path("containers").get(0), imageDir, "f.yaml");
     }
 
     @Test
