@@ -53,7 +53,9 @@ class BrokerSilenceIT {
         String noise = stack.createTopic("noise", 1, Map.of("cleanup.policy", "compact", "max.message.bytes", derivedMax));
         String dlq = stack.createTopic("dlq", 1, Map.of("max.message.bytes", Integer.toString(TaplineTopics.DLQ_MAX_BYTES)));
         Path log = dir.resolve("job.log");
+        // RocksDB unpacks its library (15 MB) to the JVM's temporary directory: the test's, not the machine's /tmp.
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")),
                 "-Dorg.slf4j.simpleLogger.log.io.tapline=info", "-cp", System.getProperty("java.class.path"),
                 DedupMain.class.getName(),
                 "--kafka.bootstrap.servers=" + stack.bootstrapServers(),

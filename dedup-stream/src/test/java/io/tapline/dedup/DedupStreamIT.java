@@ -606,7 +606,10 @@ class DedupStreamIT {
     }
 
     private Process startChild(TestStack stack, Topics t, String appId, Path log, Path state) throws IOException {
+        // The JVM's temporary files in the test's directory: RocksDB unpacks its library there, and a killed child's
+        // copy (15 MB) would stay in the machine's /tmp.
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + Files.createDirectories(state.resolveSibling(state.getFileName() + "-tmp")),
                 "-Dorg.slf4j.simpleLogger.log.io.tapline=info", "-cp", System.getProperty("java.class.path"), DedupMain.class.getName(),
                 "--kafka.bootstrap.servers=" + stack.bootstrapServers(),
                 "--schema.registry.url=" + stack.registryUrl(),

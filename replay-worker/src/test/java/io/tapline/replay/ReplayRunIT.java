@@ -43,6 +43,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -179,8 +180,8 @@ class ReplayRunIT {
     }
 
     @Test
-    void twoWorkersOneKilledStillGiveExactlyOneResultPerCaseWithTheRegressionFoundAndNoiseIgnored(TestStack stack)
-            throws Exception {
+    void twoWorkersOneKilledStillGiveExactlyOneResultPerCaseWithTheRegressionFoundAndNoiseIgnored(TestStack stack,
+            @TempDir Path reports) throws Exception {
         writeCasesAndNoise(stack);
         String runId = stack.uniqueName("run");
         int mockA = Ports.freePort();
@@ -299,7 +300,7 @@ class ReplayRunIT {
             assertEquals(1, summary.getSummary().getFailed());
             assertEquals(500.0 / (29 * 100 + 500), summary.getSummary().getFailedTrafficShare(), 1e-9);
 
-            Path junit = Files.createTempFile("tapline-junit", ".xml");
+            Path junit = reports.resolve("junit.xml");
             assertEquals(ReplayCommand.EXIT_GATE, report(stack, runId, "--format", "junit", "--out", junit.toString()).exit());
             String xml = Files.readString(junit);
             assertEquals(CASES + 1, xml.split("<testcase ", -1).length - 1);
