@@ -2253,6 +2253,34 @@ class SidecarProxyTest {
         assertTrue(readUntil(c.getInputStream(), "\r\n\r\n").startsWith("HTTP/1.1 101"));
     }
 
+    /** What a test does through a WebSocket tunnel, given its sidecar {@code s} and the client's upgraded connection {@code c}. */
+    private interface TunnelBody {
+        void run(SidecarImpl s, Socket c) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} through a WebSocket tunnel of its own: an app on a Vert.x of its own, whose WebSockets
+     * {@code app} serves (given that Vert.x too, for timers), a sidecar of its own in front of it, and a raw client
+     * connection upgraded through the sidecar, so that the test writes and reads frames byte for byte and sees the
+     * tunnel's end as the client does. All of it is closed after {@code body}, also when it fails.
+     */
+    private static void throughAWebSocketTunnel(java.util.function.BiConsumer<io.vertx.core.Vertx,
+            io.vertx.core.http.ServerWebSocket> app, TunnelBody body) throws Exception {
+        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
+        try {
+            io.vertx.core.http.HttpServer ws = v.createHttpServer().webSocketHandler(sock -> app.accept(v, sock))
+                    .listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
+                 Socket c = connect(s.port())) {
+                upgradeToWebSocket(c);
+                body.run(s, c);
+            }
+        } finally {
+            v.close().await();
+        }
+    }
+
     /** A final frame with {@code opcode}, masked as a client sends it; a 7- or 16-bit length (under 64 KiB). */
     private static byte[] maskedFrame(int opcode, byte[] payload) {
         byte[] mask = {1, 2, 3, 4};
@@ -2281,27 +2309,17 @@ class SidecarProxyTest {
      */
     @Test
     void shouldCloseAWebSocketTunnelWhoseClientEndsItsConnectionAfterSendingAFrame() throws Exception {
-        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
-        try {
-            io.vertx.core.http.HttpServer ws = v.createHttpServer().webSocketHandler(sock -> sock.textMessageHandler(sock::writeTextMessage))
-                    .listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
-            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
-                 Socket c = connect(s.port())) {
-                upgradeToWebSocket(c);
-                c.getOutputStream().write(maskedFrame(0x1, "ping".getBytes(StandardCharsets.US_ASCII)));
-                c.getOutputStream().flush();
-                byte[] echo = c.getInputStream().readNBytes(2 + 4);
-                assertEquals("ping", new String(echo, 2, 4, StandardCharsets.US_ASCII), "echoed through the tunnel");
-                assertEquals(1.0, metric(s, "tapline_sidecar_in_flight_requests"), "the open WebSocket is in flight");
+        throughAWebSocketTunnel((v, sock) -> sock.textMessageHandler(sock::writeTextMessage), (s, c) -> {
+            c.getOutputStream().write(maskedFrame(0x1, "ping".getBytes(StandardCharsets.US_ASCII)));
+            c.getOutputStream().flush();
+            byte[] echo = c.getInputStream().readNBytes(2 + 4);
+            assertEquals("ping", new String(echo, 2, 4, StandardCharsets.US_ASCII), "echoed through the tunnel");
+            assertEquals(1.0, metric(s, "tapline_sidecar_in_flight_requests"), "the open WebSocket is in flight");
 
-                c.shutdownOutput();
-                assertEquals(-1, c.getInputStream().read(), "the sidecar closes the tunnel");
-                awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
-            }
-        } finally {
-            v.close().await();
-        }
+            c.shutdownOutput();
+            assertEquals(-1, c.getInputStream().read(), "the sidecar closes the tunnel");
+            awaitMetric(s, "tapline_sidecar_in_flight_requests", 0);
+        });
     }
 
     /**
@@ -2311,35 +2329,26 @@ class SidecarProxyTest {
      */
     @Test
     void shouldDeliverTheLastFrameOfAWebSocketClientThatEndsItsConnectionRightAfterIt() throws Exception {
-        io.vertx.core.Vertx v = io.vertx.core.Vertx.vertx();
-        try {
-            CompletableFuture<String> received = new CompletableFuture<>();
-            AtomicInteger bulk = new AtomicInteger();
-            io.vertx.core.http.HttpServer ws = v.createHttpServer().webSocketHandler(sock -> {
-                sock.textMessageHandler(received::complete);
-                sock.binaryMessageHandler(b -> {
-                    bulk.incrementAndGet();
-                    sock.pause(); // a slow reader: the tunnel's writes to it queue up
-                    v.setTimer(5, t -> sock.resume());
-                });
-            }).listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
-            MockProducer<String, byte[]> p2 = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-            try (SidecarImpl s = SidecarImpl.start(options(origin).app("http://127.0.0.1:" + ws.actualPort()), p2, AVRO);
-                 Socket c = connect(s.port())) {
-                upgradeToWebSocket(c);
-                byte[] big = maskedFrame(0x2, new byte[60_000]);
-                for (int k = 0; k < 100; k++) {
-                    c.getOutputStream().write(big);
-                }
-                c.getOutputStream().write(maskedFrame(0x1, "last words".getBytes(StandardCharsets.US_ASCII)));
-                c.shutdownOutput(); // the FIN right behind the frame
-                assertEquals("last words", received.get(20, TimeUnit.SECONDS));
-                assertEquals(100, bulk.get(), "every frame before it arrived");
-                assertEquals(-1, c.getInputStream().read(), "the sidecar closes the tunnel");
+        CompletableFuture<String> received = new CompletableFuture<>();
+        AtomicInteger bulk = new AtomicInteger();
+        throughAWebSocketTunnel((v, sock) -> {
+            sock.textMessageHandler(received::complete);
+            sock.binaryMessageHandler(b -> {
+                bulk.incrementAndGet();
+                sock.pause(); // a slow reader: the tunnel's writes to it queue up
+                v.setTimer(5, t -> sock.resume());
+            });
+        }, (s, c) -> {
+            byte[] big = maskedFrame(0x2, new byte[60_000]);
+            for (int k = 0; k < 100; k++) {
+                c.getOutputStream().write(big);
             }
-        } finally {
-            v.close().await();
-        }
+            c.getOutputStream().write(maskedFrame(0x1, "last words".getBytes(StandardCharsets.US_ASCII)));
+            c.shutdownOutput(); // the FIN right behind the frame
+            assertEquals("last words", received.get(20, TimeUnit.SECONDS));
+            assertEquals(100, bulk.get(), "every frame before it arrived");
+            assertEquals(-1, c.getInputStream().read(), "the sidecar closes the tunnel");
+        });
     }
 
     @Test
