@@ -195,13 +195,24 @@ class KeepAliveRaceTest {
         return Fixtures.call("inventory", "GET", "/stock/" + id, null, null, Fixtures.json(200, "{\"stock\":1}"));
     }
 
+    /**
+     * The keep-alive race played once: the candidate answers case {@code a} on its first connection, which the client
+     * keeps, and ends that reused connection with {@code end} (no byte of answer) when {@code second} arrives on it;
+     * on any connection after the first it does {@code onNewConnection}, so a test says what the request sent again
+     * meets there. Checks that {@code a} passed, and returns {@code second}'s result for the test to judge.
+     */
+    private ReplayResult endedOnTheReusedConnection(Action end, Case second, Action onNewConnection) throws Exception {
+        CaseReplayer replayer = replayer((connection, request, head) -> connection > 0 ? onNewConnection
+                : request == 0 ? Action.ANSWER : end);
+        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
+        return replayer.replay(second).await();
+    }
+
     @ParameterizedTest
     @EnumSource(value = Action.class, names = {"CLOSE", "RESET"})
     void aRequestOnAReusedConnectionTheCandidateEndsWithoutAnsweringIsSentOnceMoreOnANewConnectionAndPasses(Action end)
             throws Exception {
-        CaseReplayer replayer = replayer((connection, request, head) -> request == 0 ? Action.ANSWER : end);
-        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
-        ReplayResult r = replayer.replay(get("b")).await();
+        ReplayResult r = endedOnTheReusedConnection(end, get("b"), Action.ANSWER);
         assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
         assertEquals(1, r.getNotes().size(), r::toString);
         assertTrue(r.getNotes().get(0).startsWith("the candidate ended a reused keep-alive connection without answering ("),
@@ -222,10 +233,8 @@ class KeepAliveRaceTest {
     @Test
     void aPostTheCandidateDidNotActOnIsSentAgainToo() throws Exception {
         // the candidate ends the connection before working on the request: it made no dependency call
-        CaseReplayer replayer = replayer((connection, request, head) -> request == 0 ? Action.ANSWER : Action.CLOSE);
-        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
-        ReplayResult r = replayer.replay(Fixtures.caseOf("p", Fixtures.request("POST", "shop:8080", "/orders", null,
-                "{\"n\":1}"), Fixtures.json(200, "{}"), List.of(), 1)).await();
+        ReplayResult r = endedOnTheReusedConnection(Action.CLOSE, Fixtures.caseOf("p", Fixtures.request("POST",
+                "shop:8080", "/orders", null, "{\"n\":1}"), Fixtures.json(200, "{}"), List.of(), 1), Action.ANSWER);
         assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
         assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders", "1/0 POST /orders"), candidate.log());
     }
@@ -265,10 +274,7 @@ class KeepAliveRaceTest {
 
     @Test
     void aSecondEndOnTheNewConnectionIsAnErrorAsBeforeAndTheRequestIsNotSentAThirdTime() throws Exception {
-        CaseReplayer replayer = replayer((connection, request, head) ->
-                connection == 0 && request == 0 ? Action.ANSWER : Action.CLOSE);
-        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
-        ReplayResult r = replayer.replay(get("b")).await();
+        ReplayResult r = endedOnTheReusedConnection(Action.CLOSE, get("b"), Action.CLOSE);
         assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
         assertTrue(r.getError().startsWith("candidate http://127.0.0.1:" + candidate.port()
                 + " did not answer on a new connection either: "), r::getError);
@@ -698,10 +704,7 @@ class KeepAliveRaceTest {
      */
     @Test
     void aCandidateSendingA102BeforeItsFinalAnswerOnTheNewConnectionOfARequestSentAgainPasses() throws Exception {
-        CaseReplayer replayer = replayer((connection, request, head) -> connection == 0
-                ? (request == 0 ? Action.ANSWER : Action.CLOSE) : Action.PROCESSING_THEN_ANSWER);
-        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
-        ReplayResult r = replayer.replay(get("b")).await();
+        ReplayResult r = endedOnTheReusedConnection(Action.CLOSE, get("b"), Action.PROCESSING_THEN_ANSWER);
         assertEquals(Verdict.PASS, r.getVerdict(), r::toString);
         assertEquals(List.of("0/0 GET /items/a", "0/1 GET /items/b", "1/0 GET /items/b"), candidate.log());
         assertEquals(1, client.sentAgain());
