@@ -336,18 +336,7 @@ class KeepAliveRaceTest {
     @Test
     void aPostTheCandidateActedOnBeforeEndingTheConnectionIsNotSentAgain() throws Exception {
         // it made a dependency call for it: sent again, it could act on the order twice
-        CaseReplayer replayer = replayer((connection, request, head) -> {
-            if (request > 0) {
-                callInventory(head);
-                return Action.CLOSE;
-            }
-            return Action.ANSWER;
-        });
-        assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
-        ReplayResult r = replayer.replay(postWithCall("p")).await();
-        assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
-        assertTrue(r.getError().endsWith("; not sent again: POST is not idempotent, and the candidate made 1 dependency"
-                + " call(s) for it, so it acted on the request and could act on it twice"), r::getError);
+        ReplayResult r = actedOnAndEnded(postWithCall("p"), "/inventory/stock/p");
         assertEquals(1, r.getMocks().getMatched());
         assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders/p"), candidate.log());
         assertEquals(0, client.sentAgain());
@@ -356,22 +345,33 @@ class KeepAliveRaceTest {
     @Test
     void aPostForWhichTheCandidateReachedALiveDependencyIsNotSentAgain() throws Exception {
         // the one dependency call it made was forwarded live, not answered from a recording: it counts all the same
+        ReplayResult r = actedOnAndEnded(Fixtures.caseOf("p", Fixtures.request("POST", "shop:8080", "/orders/p", null,
+                "{\"n\":1}"), Fixtures.json(200, "{}"), List.of(), 1), "/payments/charge");
+        assertEquals(1, liveHits.get());
+        assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders/p"), candidate.log());
+        assertEquals(0, client.sentAgain());
+    }
+
+    /**
+     * A POST the candidate acted on and then dropped: it answers case {@code a}, and for {@code post}, on the same
+     * connection, calls {@code path} of the mock with the post's trace and ends the connection without answering.
+     * Checks that the post is an ERROR saying why it was not sent again (the call shows the candidate acted on it,
+     * and a POST is not idempotent), and returns its result for the test to judge further.
+     */
+    private ReplayResult actedOnAndEnded(Case post, String path) throws Exception {
         CaseReplayer replayer = replayer((connection, request, head) -> {
             if (request > 0) {
-                call(head, "/payments/charge");
+                call(head, path);
                 return Action.CLOSE;
             }
             return Action.ANSWER;
         });
         assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
-        ReplayResult r = replayer.replay(Fixtures.caseOf("p", Fixtures.request("POST", "shop:8080", "/orders/p", null,
-                "{\"n\":1}"), Fixtures.json(200, "{}"), List.of(), 1)).await();
+        ReplayResult r = replayer.replay(post).await();
         assertEquals(Verdict.ERROR, r.getVerdict(), r::toString);
         assertTrue(r.getError().endsWith("; not sent again: POST is not idempotent, and the candidate made 1 dependency"
                 + " call(s) for it, so it acted on the request and could act on it twice"), r::getError);
-        assertEquals(1, liveHits.get());
-        assertEquals(List.of("0/0 GET /items/a", "0/1 POST /orders/p"), candidate.log());
-        assertEquals(0, client.sentAgain());
+        return r;
     }
 
     @ParameterizedTest
@@ -462,11 +462,7 @@ class KeepAliveRaceTest {
             CaseReplayer replayer = replayer((connection, request, head) ->
                     connection == 0 && request == 0 ? idle : Action.ANSWER);
             assertEquals(Verdict.PASS, replayer.replay(get("a")).await().getVerdict());
-            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (candidate.closedByClient() == 0 && System.nanoTime() < until) {
-                Thread.sleep(10);
-            }
-            assertEquals(1, candidate.closedByClient(), "the connection the bytes came on is closed");
+            assertEquals(1, awaitClosedByClient(), "the connection the bytes came on is closed");
             ReplayResult b = replayer.replay(get("b")).await();
             assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
             assertEquals(List.of("0/0 GET /items/a", "1/0 GET /items/b"), candidate.log());
@@ -492,11 +488,7 @@ class KeepAliveRaceTest {
             ReplayResult a = replayer.replay(get("a")).await();
             assertEquals(Verdict.PASS, a.getVerdict(), a::toString);
             assertEquals(List.of(), a.getNotes());
-            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (candidate.closedByClient() == 0 && System.nanoTime() < until) {
-                Thread.sleep(10);
-            }
-            assertEquals(1, candidate.closedByClient(), "the connection the 408 came on is closed");
+            assertEquals(1, awaitClosedByClient(), "the connection the 408 came on is closed");
             ReplayResult b = replayer.replay(get("b")).await();
             assertEquals(Verdict.PASS, b.getVerdict(), b::toString);
             assertEquals(List.of(), b.getNotes());
@@ -506,6 +498,19 @@ class KeepAliveRaceTest {
         assertTrue(log.lines().noneMatch(l -> l.contains("belong to no answer")), log);
         assertTrue(log.contains("DEBUG io.tapline.http.StrayResponseBytes - the candidate 127.0.0.1:" + candidate.port()
                 + " sent a 408 (Request Timeout) "), log);
+    }
+
+    /**
+     * Waits up to 10 s for the client to close a connection to the candidate, as it closes one that bytes came on
+     * while it was idle in the pool (after the case before them is done, so not at once), and returns how many
+     * connections the client closed.
+     */
+    private int awaitClosedByClient() throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (candidate.closedByClient() == 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        return candidate.closedByClient();
     }
 
     /**
