@@ -780,7 +780,7 @@ class DeployManifestsTest {
     // ------------------------------------------------------------------ negative tests: each check can fail
 
     @ParameterizedTest
-    @EnumSource(value = Component.class, names = {"SIDECAR", "DEDUP"})
+    @EnumSource(Component.class)
     void anImageWithoutASmallMallocArenaCapIsReported(Component c) {
         String jar = c.module + "/target/" + c.module + ".jar";
         String base = """
@@ -790,7 +790,11 @@ class DeployManifestsTest {
                 %%s
                 EXPOSE %3$s
                 ENTRYPOINT ["java", "-jar", "/opt/tapline/%2$s.jar"]
-                """.formatted(jar, c.module, c == Component.SIDECAR ? "8080 9464" : "9402");
+                """.formatted(jar, c.module, switch (c) {
+                    case SIDECAR -> "8080 9464";
+                    case DEDUP -> "9402";
+                    case REPLAY -> "9403";
+                });
         String where = "deploy/docker/" + c.module + "/Dockerfile";
         assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4)"),
                 checkDockerfile(c, base.formatted("# no cap"), jar));
@@ -2220,8 +2224,7 @@ class DeployManifestsTest {
     // ------------------------------------------------------------------ container files
 
     /**
-     * The most malloc arenas the dedup-stream and capture-sidecar images may allow (both set 2; the soaks measured 2
-     * and glibc's default).
+     * The most malloc arenas the images may allow (each sets 2; the soaks measured 2 and glibc's default).
      */
     static final int MAX_MALLOC_ARENAS = 4;
 
@@ -2241,17 +2244,16 @@ class DeployManifestsTest {
         if (!user.find() || user.group(1).startsWith("0") || user.group(1).startsWith("root")) {
             problems.add(where + ": must switch to a non-root USER");
         }
-        if (c == Component.DEDUP || c == Component.SIDECAR) {
-            // glibc gives each thread that mallocs an arena of its own, up to 8 per CPU of the node (not of the
-            // container), and their free, fragmented memory counts against the pod's limit: RocksDB's blocks and
-            // memtables took dedup-stream to within 41 MiB of its 2 GiB limit on a 16-CPU node; what the sidecar's JIT
-            // compilers freed, 85 MiB kept by glibc, helped take it 52 MiB past its 512 MiB (deploy/README.md, Sizing).
-            Matcher arenas = Pattern.compile("(?m)^ENV\\s+MALLOC_ARENA_MAX[=\\s]\"?(\\d+)\"?\\s*$").matcher(dockerfile);
-            int n = arenas.find() ? Integer.parseInt(arenas.group(1)) : 0;
-            if (n < 1 || n > MAX_MALLOC_ARENAS) {
-                problems.add(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1.."
-                        + MAX_MALLOC_ARENAS + ")" + (n > 0 ? ", not " + n : ""));
-            }
+        // glibc gives each thread that mallocs an arena of its own, up to 8 per CPU of the node (not of the
+        // container), and their free, fragmented memory counts against the pod's limit: RocksDB's blocks and
+        // memtables took dedup-stream to within 41 MiB of its 2 GiB limit on a 16-CPU node; what the sidecar's JIT
+        // compilers freed, 85 MiB kept by glibc, helped take it 52 MiB past its 512 MiB; the replay worker's, with
+        // its heap at its maximum, took it to its 768 MiB limit (deploy/README.md, Sizing).
+        Matcher arenas = Pattern.compile("(?m)^ENV\\s+MALLOC_ARENA_MAX[=\\s]\"?(\\d+)\"?\\s*$").matcher(dockerfile);
+        int n = arenas.find() ? Integer.parseInt(arenas.group(1)) : 0;
+        if (n < 1 || n > MAX_MALLOC_ARENAS) {
+            problems.add(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1.."
+                    + MAX_MALLOC_ARENAS + ")" + (n > 0 ? ", not " + n : ""));
         }
         Set<Integer> defaults = new TreeSet<>();
         switch (c) {
