@@ -789,12 +789,12 @@ class DeployManifestsTest {
                 USER 10001:10001
                 %%s
                 EXPOSE %3$s
-                ENTRYPOINT ["java", "-jar", "/opt/tapline/%2$s.jar"]
+                ENTRYPOINT ["java", %4$s"-jar", "/opt/tapline/%2$s.jar"]
                 """.formatted(jar, c.module, switch (c) {
                     case SIDECAR -> "8080 9464";
                     case DEDUP -> "9402";
                     case REPLAY -> "9403";
-                });
+                }, c == Component.DEDUP ? "" : "\"-XX:CICompilerCount=2\", ");
         String where = "deploy/docker/" + c.module + "/Dockerfile";
         assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4)"),
                 checkDockerfile(c, base.formatted("# no cap"), jar));
@@ -802,6 +802,31 @@ class DeployManifestsTest {
                 checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=128"), jar));
         assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=2"), jar));
         assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX \"2\""), jar));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Component.class, names = {"SIDECAR", "REPLAY"})
+    void anImageWithoutACompilerThreadCapIsReported(Component c) {
+        String jar = c.module + "/target/" + c.module + ".jar";
+        String base = """
+                FROM eclipse-temurin:17-jre
+                COPY %1$s /opt/tapline/%2$s.jar
+                USER 10001:10001
+                ENV MALLOC_ARENA_MAX=2
+                EXPOSE %3$s
+                %%s
+                """.formatted(jar, c.module, c == Component.SIDECAR ? "8080 9464" : "9403");
+        String where = "deploy/docker/" + c.module + "/Dockerfile";
+        String missing = where + ": must cap the JIT compiler threads in its ENTRYPOINT (-XX:CICompilerCount=2..4)";
+        String run = "\"-jar\", \"/opt/tapline/" + c.module + ".jar\"]";
+        assertEquals(List.of(missing), checkDockerfile(c, base.formatted("ENTRYPOINT [\"java\", " + run), jar));
+        assertEquals(List.of(missing + ", not 12"), checkDockerfile(c, base.formatted(
+                "ENTRYPOINT [\"java\", \"-XX:CICompilerCount=12\", " + run), jar));
+        // in a comment, not in the ENTRYPOINT: not a cap
+        assertEquals(List.of(missing), checkDockerfile(c, base.formatted("# \"-XX:CICompilerCount=2\"\nENTRYPOINT [\"java\", "
+                + run), jar));
+        assertEquals(List.of(), checkDockerfile(c, base.formatted(
+                "ENTRYPOINT [\"java\", \"-XX:CICompilerCount=2\", " + run), jar));
     }
 
     @Test
@@ -2228,6 +2253,12 @@ class DeployManifestsTest {
      */
     static final int MAX_MALLOC_ARENAS = 4;
 
+    /**
+     * The most JIT compiler threads the sidecar's and the replay worker's images may allow (both set 2, the JVM's count
+     * on 2 CPUs, which their soaks measured with 16 CPUs emulated; 2 is the least the tiered compilers take).
+     */
+    static final int MAX_COMPILER_THREADS = 4;
+
     static List<String> checkDockerfile(Component c, String dockerfile, String jar) {
         List<String> problems = new ArrayList<>();
         String where = "deploy/docker/" + c.module + "/Dockerfile";
@@ -2254,6 +2285,19 @@ class DeployManifestsTest {
         if (n < 1 || n > MAX_MALLOC_ARENAS) {
             problems.add(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1.."
                     + MAX_MALLOC_ARENAS + ")" + (n > 0 ? ", not " + n : ""));
+        }
+        if (c == Component.SIDECAR || c == Component.REPLAY) {
+            // Neither has a CPU limit, so the JVM starts compiler threads by the node's CPUs, 12 on 16: their scratch
+            // memory, up to 129 MiB in the sidecar and 104 MiB in the replay worker, took the sidecar 14 MiB past its
+            // 512 MiB with the arenas capped alone, and the replay worker within 67 MiB of its 768 (Sizing).
+            Matcher entrypoint = Pattern.compile("(?m)^ENTRYPOINT\\s+\\[(.*)]\\s*$").matcher(dockerfile);
+            Matcher compilers = Pattern.compile("\"-XX:CICompilerCount=(\\d+)\"")
+                    .matcher(entrypoint.find() ? entrypoint.group(1) : "");
+            int threads = compilers.find() ? Integer.parseInt(compilers.group(1)) : 0;
+            if (threads < 2 || threads > MAX_COMPILER_THREADS) {
+                problems.add(where + ": must cap the JIT compiler threads in its ENTRYPOINT (-XX:CICompilerCount=2.."
+                        + MAX_COMPILER_THREADS + ")" + (threads > 0 ? ", not " + threads : ""));
+            }
         }
         Set<Integer> defaults = new TreeSet<>();
         switch (c) {
