@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cases and a candidate for a memory soak of the replay worker (deploy/README.md, sizing): writes N cases of about
+# Cases and a candidate for a memory soak of the replay worker (deploy/README.md, Replay worker memory): writes N cases of about
 # 23 KiB (POST bodies 2-8 KiB, JSON answers 4-32 KiB, one dependency call each), and serves a candidate that answers
 # them through the worker's mock. See SoakLoad's javadoc for the options.
 #   replay-worker/bench/soak-load.sh write --bootstrap 127.0.0.1:9092 --registry http://127.0.0.1:8081/apis/ccompat/v7 \

@@ -28,7 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Cases and a candidate for memory soaks of the replay worker (deploy/README.md, sizing). Two commands:
+ * Cases and a candidate for memory soaks of the replay worker (deploy/README.md, Replay worker memory). Two commands:
  *
  * <pre>
  * replay-worker/bench/soak-load.sh write --bootstrap H:P --registry URL [--cases 70000] [--from 0] [--seed 7]
