@@ -16,6 +16,7 @@ import io.tapline.stack.KafkaBroker;
 import io.tapline.stack.Ports;
 import io.tapline.stack.SchemaRegistry;
 import io.tapline.stack.StackDistribution;
+import io.tapline.testing.BenchArgs;
 import io.tapline.topics.TaplineTopics;
 import io.tapline.topics.TopicSpec;
 import java.io.IOException;
@@ -71,7 +72,7 @@ public final class DedupBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = parse(args);
+        Map<String, String> opts = BenchArgs.parse(args, 0);
         int interactions = Integer.parseInt(opts.getOrDefault("interactions", "1000000"));
         int routes = Integer.parseInt(opts.getOrDefault("routes", "200"));
         int threads = Integer.parseInt(opts.getOrDefault("threads", "2"));
@@ -310,16 +311,5 @@ public final class DedupBenchmark {
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
         }
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> out = new java.util.HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --option value, got " + args[i]);
-            }
-            out.put(args[i].substring(2), args[i + 1]);
-        }
-        return out;
     }
 }

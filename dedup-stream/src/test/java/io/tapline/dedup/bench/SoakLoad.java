@@ -6,9 +6,9 @@ import io.tapline.dedup.signature.Signer;
 import io.tapline.dedup.testing.Interactions;
 import io.tapline.registry.RegistryConfig;
 import io.tapline.signature.RouteTemplates;
+import io.tapline.testing.BenchArgs;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -51,9 +51,9 @@ public final class SoakLoad {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = parse(args);
-        String bootstrap = require(o, "bootstrap");
-        String registry = require(o, "registry");
+        Map<String, String> o = BenchArgs.parse(args, 0);
+        String bootstrap = BenchArgs.require(o, "bootstrap");
+        String registry = BenchArgs.require(o, "registry");
         String topic = o.getOrDefault("topic", "tapline.interactions");
         double minutes = Double.parseDouble(o.getOrDefault("minutes", "25"));
         int rate = Integer.parseInt(o.getOrDefault("rate", "0"));
@@ -186,24 +186,5 @@ public final class SoakLoad {
             n /= 26;
         } while (n > 0);
         return sb.toString();
-    }
-
-    private static String require(Map<String, String> o, String name) {
-        String v = o.get(name);
-        if (v == null) {
-            throw new IllegalArgumentException("--" + name + " is required");
-        }
-        return v;
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> out = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --option value, got " + args[i]);
-            }
-            out.put(args[i].substring(2), args[i + 1]);
-        }
-        return out;
     }
 }

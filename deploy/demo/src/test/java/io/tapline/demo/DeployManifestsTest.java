@@ -782,51 +782,55 @@ class DeployManifestsTest {
     @ParameterizedTest
     @EnumSource(Component.class)
     void anImageWithoutASmallMallocArenaCapIsReported(Component c) {
-        String jar = c.module + "/target/" + c.module + ".jar";
-        String base = """
-                FROM eclipse-temurin:17-jre
-                COPY %1$s /opt/tapline/%2$s.jar
-                USER 10001:10001
-                %%s
-                EXPOSE %3$s
-                ENTRYPOINT ["java", %4$s"-jar", "/opt/tapline/%2$s.jar"]
-                """.formatted(jar, c.module, switch (c) {
-                    case SIDECAR -> "8080 9464";
-                    case DEDUP -> "9402";
-                    case REPLAY -> "9403";
-                }, c == Component.DEDUP ? "" : "\"-XX:CICompilerCount=2\", ");
+        String jar = imageJar(c);
+        String compilers = c == Component.DEDUP ? "" : "\"-XX:CICompilerCount=2\", ";
         String where = "deploy/docker/" + c.module + "/Dockerfile";
         assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4)"),
-                checkDockerfile(c, base.formatted("# no cap"), jar));
+                checkDockerfile(c, dockerfile(c, "# no cap", compilers), jar));
         assertEquals(List.of(where + ": must cap glibc's malloc arenas (ENV MALLOC_ARENA_MAX=1..4), not 128"),
-                checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=128"), jar));
-        assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX=2"), jar));
-        assertEquals(List.of(), checkDockerfile(c, base.formatted("ENV MALLOC_ARENA_MAX \"2\""), jar));
+                checkDockerfile(c, dockerfile(c, "ENV MALLOC_ARENA_MAX=128", compilers), jar));
+        assertEquals(List.of(), checkDockerfile(c, dockerfile(c, "ENV MALLOC_ARENA_MAX=2", compilers), jar));
+        assertEquals(List.of(), checkDockerfile(c, dockerfile(c, "ENV MALLOC_ARENA_MAX \"2\"", compilers), jar));
     }
 
     @ParameterizedTest
     @EnumSource(value = Component.class, names = {"SIDECAR", "REPLAY"})
     void anImageWithoutACompilerThreadCapIsReported(Component c) {
-        String jar = c.module + "/target/" + c.module + ".jar";
-        String base = """
+        String jar = imageJar(c);
+        String arenas = "ENV MALLOC_ARENA_MAX=2";
+        String where = "deploy/docker/" + c.module + "/Dockerfile";
+        String missing = where + ": must cap the JIT compiler threads in its ENTRYPOINT (-XX:CICompilerCount=2..4)";
+        assertEquals(List.of(missing), checkDockerfile(c, dockerfile(c, arenas, ""), jar));
+        assertEquals(List.of(missing + ", not 12"),
+                checkDockerfile(c, dockerfile(c, arenas, "\"-XX:CICompilerCount=12\", "), jar));
+        // in a comment, not in the ENTRYPOINT: not a cap
+        assertEquals(List.of(missing),
+                checkDockerfile(c, dockerfile(c, arenas + "\n# \"-XX:CICompilerCount=2\"", ""), jar));
+        assertEquals(List.of(), checkDockerfile(c, dockerfile(c, arenas, "\"-XX:CICompilerCount=2\", "), jar));
+    }
+
+    /** The module's shaded jar, as its Dockerfile must COPY it. */
+    private static String imageJar(Component c) {
+        return c.module + "/target/" + c.module + ".jar";
+    }
+
+    /**
+     * A Dockerfile for {@code c} that passes the checks other than those of {@code lines} (written before its
+     * EXPOSE of the default ports) and of {@code flags} (quoted and comma-ended, first in its ENTRYPOINT).
+     */
+    private static String dockerfile(Component c, String lines, String flags) {
+        return """
                 FROM eclipse-temurin:17-jre
                 COPY %1$s /opt/tapline/%2$s.jar
                 USER 10001:10001
-                ENV MALLOC_ARENA_MAX=2
-                EXPOSE %3$s
-                %%s
-                """.formatted(jar, c.module, c == Component.SIDECAR ? "8080 9464" : "9403");
-        String where = "deploy/docker/" + c.module + "/Dockerfile";
-        String missing = where + ": must cap the JIT compiler threads in its ENTRYPOINT (-XX:CICompilerCount=2..4)";
-        String run = "\"-jar\", \"/opt/tapline/" + c.module + ".jar\"]";
-        assertEquals(List.of(missing), checkDockerfile(c, base.formatted("ENTRYPOINT [\"java\", " + run), jar));
-        assertEquals(List.of(missing + ", not 12"), checkDockerfile(c, base.formatted(
-                "ENTRYPOINT [\"java\", \"-XX:CICompilerCount=12\", " + run), jar));
-        // in a comment, not in the ENTRYPOINT: not a cap
-        assertEquals(List.of(missing), checkDockerfile(c, base.formatted("# \"-XX:CICompilerCount=2\"\nENTRYPOINT [\"java\", "
-                + run), jar));
-        assertEquals(List.of(), checkDockerfile(c, base.formatted(
-                "ENTRYPOINT [\"java\", \"-XX:CICompilerCount=2\", " + run), jar));
+                %3$s
+                EXPOSE %4$s
+                ENTRYPOINT ["java", %5$s"-jar", "/opt/tapline/%2$s.jar"]
+                """.formatted(imageJar(c), c.module, lines, switch (c) {
+                    case SIDECAR -> "8080 9464";
+                    case DEDUP -> "9402";
+                    case REPLAY -> "9403";
+                }, flags);
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.tapline.registry.RegistryConfig;
 import io.tapline.registry.SchemaRegistryClient;
 import io.tapline.replay.Fixtures;
 import io.tapline.serde.TaplineAvroSerializer;
+import io.tapline.testing.BenchArgs;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClientAgent;
@@ -16,7 +17,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -58,7 +58,7 @@ public final class SoakLoad {
         if (args.length == 0) {
             throw new IllegalArgumentException("usage: SoakLoad write|candidate --option value ...");
         }
-        Map<String, String> o = parse(args);
+        Map<String, String> o = BenchArgs.parse(args, 1);
         long seed = Long.parseLong(o.getOrDefault("seed", "7"));
         switch (args[0]) {
             case "write" -> write(o, seed);
@@ -112,8 +112,8 @@ public final class SoakLoad {
     }
 
     private static void write(Map<String, String> o, long seed) throws Exception {
-        String bootstrap = require(o, "bootstrap");
-        String registry = require(o, "registry");
+        String bootstrap = BenchArgs.require(o, "bootstrap");
+        String registry = BenchArgs.require(o, "registry");
         String topic = o.getOrDefault("topic", "tapline.cases");
         int cases = Integer.parseInt(o.getOrDefault("cases", "70000"));
         int from = Integer.parseInt(o.getOrDefault("from", "0"));
@@ -154,7 +154,7 @@ public final class SoakLoad {
 
     private static void candidate(Map<String, String> o, long seed) throws Exception {
         int port = Integer.parseInt(o.getOrDefault("port", "8081"));
-        String inventory = "http://127.0.0.1:" + require(o, "mock-port") + "/inventory";
+        String inventory = "http://127.0.0.1:" + BenchArgs.require(o, "mock-port") + "/inventory";
         String lines = filler(seed);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(
                 Integer.parseInt(o.getOrDefault("event-loops", "2"))));
@@ -199,24 +199,5 @@ public final class SoakLoad {
                         req.response().setStatusCode(502).end();
                     }
                 });
-    }
-
-    private static String require(Map<String, String> o, String name) {
-        String v = o.get(name);
-        if (v == null) {
-            throw new IllegalArgumentException("--" + name + " is required");
-        }
-        return v;
-    }
-
-    private static Map<String, String> parse(String[] args) {
-        Map<String, String> out = new HashMap<>();
-        for (int i = 1; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --option value, got " + args[i]);
-            }
-            out.put(args[i].substring(2), args[i + 1]);
-        }
-        return out;
     }
 }
